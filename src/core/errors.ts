@@ -1,0 +1,109 @@
+/**
+ * One error type for the whole proxy. Every failure that can reach a client or a log line carries
+ * a stable code from ERROR_CODES; the table says which status the client gets, where the fault
+ * lies and whether the request may be replayed. docs/errors.md lists every code (a test keeps it
+ * complete).
+ */
+export type ErrorSource = 'downstream' | 'upstream' | 'internal' | 'config' | 'provider';
+
+export interface ErrorSpec {
+  readonly status: number;
+  readonly source: ErrorSource;
+  /** True when nothing reached the upstream, so replaying cannot duplicate a side effect. */
+  readonly retryable: boolean;
+  readonly message: string;
+}
+
+export const ERROR_CODES = {
+  // downstream: the client sent something we will not forward
+  BAD_REQUEST: { status: 400, source: 'downstream', retryable: false, message: 'Bad Request' },
+  URI_TOO_LONG: { status: 414, source: 'downstream', retryable: false, message: 'URI Too Long' },
+  HEADERS_TOO_LARGE: {
+    status: 431,
+    source: 'downstream',
+    retryable: false,
+    message: 'Request Header Fields Too Large',
+  },
+  NOT_IMPLEMENTED: { status: 501, source: 'downstream', retryable: false, message: 'Not Implemented' },
+  VERSION_NOT_SUPPORTED: {
+    status: 505,
+    source: 'downstream',
+    retryable: false,
+    message: 'HTTP Version Not Supported',
+  },
+  REQUEST_TIMEOUT: { status: 408, source: 'downstream', retryable: false, message: 'Request Timeout' },
+  EXPECTATION_FAILED: { status: 417, source: 'downstream', retryable: false, message: 'Expectation Failed' },
+  CLIENT_ABORTED: { status: 499, source: 'downstream', retryable: false, message: 'Client Closed Request' },
+  // routing
+  NO_ROUTE: { status: 404, source: 'config', retryable: false, message: 'Not Found' },
+  NO_SERVER: { status: 503, source: 'config', retryable: false, message: 'Service Unavailable' },
+  SERVICE_DISABLED: { status: 503, source: 'config', retryable: false, message: 'Service Unavailable' },
+  // upstream
+  UPSTREAM_REFUSED: { status: 502, source: 'upstream', retryable: true, message: 'Bad Gateway' },
+  UPSTREAM_UNREACHABLE: { status: 502, source: 'upstream', retryable: true, message: 'Bad Gateway' },
+  UPSTREAM_DNS: { status: 502, source: 'upstream', retryable: true, message: 'Bad Gateway' },
+  UPSTREAM_CONNECT_TIMEOUT: { status: 504, source: 'upstream', retryable: true, message: 'Gateway Timeout' },
+  UPSTREAM_RESPONSE_TIMEOUT: {
+    status: 504,
+    source: 'upstream',
+    retryable: false,
+    message: 'Gateway Timeout',
+  },
+  UPSTREAM_RESET: { status: 502, source: 'upstream', retryable: false, message: 'Bad Gateway' },
+  UPSTREAM_BAD_RESPONSE: { status: 502, source: 'upstream', retryable: false, message: 'Bad Gateway' },
+  UPSTREAM_POOL_FULL: { status: 503, source: 'upstream', retryable: true, message: 'Service Unavailable' },
+  // internal
+  INTERNAL: { status: 500, source: 'internal', retryable: false, message: 'Internal Server Error' },
+  SHUTTING_DOWN: { status: 503, source: 'internal', retryable: false, message: 'Service Unavailable' },
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export class ProxyError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly source: ErrorSource;
+  readonly retryable: boolean;
+
+  constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
+    const spec: ErrorSpec = ERROR_CODES[code];
+    super(detail ?? spec.message, options);
+    this.name = 'ProxyError';
+    this.code = code;
+    this.status = spec.status;
+    this.source = spec.source;
+    this.retryable = spec.retryable;
+  }
+}
+
+/**
+ * The one place where raw Node errors from an upstream socket become ProxyErrors.
+ * `phase` tells whether the request could have reached the server: a refusal during connect is
+ * always safe to replay, a reset after bytes were written is not.
+ */
+export function upstreamError(err: unknown, phase: 'connect' | 'request' | 'response'): ProxyError {
+  if (err instanceof ProxyError) return err;
+  const code = (err as { code?: unknown } | null)?.code;
+  const message = err instanceof Error ? err.message : String(err);
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new ProxyError('UPSTREAM_REFUSED', `connection refused: ${message}`, { cause: err });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_FAIL':
+      return new ProxyError('UPSTREAM_DNS', `name resolution failed: ${message}`, { cause: err });
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'EADDRNOTAVAIL':
+    case 'EMFILE':
+    case 'ENFILE':
+      return new ProxyError('UPSTREAM_UNREACHABLE', message, { cause: err });
+    case 'ETIMEDOUT':
+      return phase === 'connect'
+        ? new ProxyError('UPSTREAM_CONNECT_TIMEOUT', message, { cause: err })
+        : new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', message, { cause: err });
+    default:
+      if (phase === 'connect') return new ProxyError('UPSTREAM_UNREACHABLE', message, { cause: err });
+      return new ProxyError('UPSTREAM_RESET', message, { cause: err });
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * An ordered list of header fields as they travel through the proxy. Names keep the case they were
+ * received with (some backends care); lookups use the lowercased name, kept beside it so that no
+ * lookup lowercases twice. Values are latin1 strings exactly as parsed, without surrounding
+ * whitespace. Removal leaves the order of the others intact.
+ */
+export class HeaderList {
+  /** Names as received. */
+  readonly names: string[];
+  /** Lowercased names, same indexes as `names`. */
+  readonly lnames: string[];
+  readonly values: string[];
+
+  constructor(names: string[] = [], lnames: string[] = [], values: string[] = []) {
+    this.names = names;
+    this.lnames = lnames;
+    this.values = values;
+  }
+
+  static from(pairs: Iterable<readonly [string, string]>): HeaderList {
+    const h = new HeaderList();
+    for (const [n, v] of pairs) h.append(n, v);
+    return h;
+  }
+
+  get size(): number {
+    return this.names.length;
+  }
+
+  /** First value of a field, or undefined. `lname` must be lowercase. */
+  get(lname: string): string | undefined {
+    const i = this.lnames.indexOf(lname);
+    return i === -1 ? undefined : this.values[i];
+  }
+
+  /** All values of a field in order. `lname` must be lowercase. */
+  getAll(lname: string): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < this.lnames.length; i++) if (this.lnames[i] === lname) out.push(this.values[i]!);
+    return out;
+  }
+
+  has(lname: string): boolean {
+    return this.lnames.indexOf(lname) !== -1;
+  }
+
+  append(name: string, value: string): void {
+    this.names.push(name);
+    this.lnames.push(name.toLowerCase());
+    this.values.push(value);
+  }
+
+  /** Replace every occurrence with one field (appended at the position of the first, or at the end). */
+  set(name: string, value: string): void {
+    const lname = name.toLowerCase();
+    const i = this.lnames.indexOf(lname);
+    if (i === -1) {
+      this.names.push(name);
+      this.lnames.push(lname);
+      this.values.push(value);
+      return;
+    }
+    this.values[i] = value;
+    this.names[i] = name;
+    this.#removeFrom(lname, i + 1);
+  }
+
+  /** Remove every occurrence. Returns how many were removed. `lname` must be lowercase. */
+  delete(lname: string): number {
+    const i = this.lnames.indexOf(lname);
+    if (i === -1) return 0;
+    return this.#removeFrom(lname, i);
+  }
+
+  #removeAt(i: number): void {
+    this.names.splice(i, 1);
+    this.lnames.splice(i, 1);
+    this.values.splice(i, 1);
+  }
+
+  #removeFrom(lname: string, start: number): number {
+    let removed = 0;
+    for (let i = this.lnames.length - 1; i >= start; i--) {
+      if (this.lnames[i] === lname) {
+        this.#removeAt(i);
+        removed++;
+      }
+    }
+    return removed;
+  }
+
+  *entries(): IterableIterator<[string, string]> {
+    for (let i = 0; i < this.names.length; i++) yield [this.names[i]!, this.values[i]!];
+  }
+
+  clone(): HeaderList {
+    return new HeaderList(this.names.slice(), this.lnames.slice(), this.values.slice());
+  }
+}

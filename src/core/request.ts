@@ -1,0 +1,40 @@
+import type { HeaderList } from './headers.ts';
+
+/**
+ * What routing and middlewares see of a request: the parsed head, nothing of the body.
+ * Produced by a listener (HTTP/1.1 codec or HTTP/2 glue); middlewares may rewrite `path`, `query`
+ * and `headers` before the request is forwarded. The upstream request line is rebuilt from
+ * `method`, `path` and `query`, never copied from the wire.
+ */
+export interface RequestHead {
+  readonly method: string;
+  /** Path as received (percent-encoding kept), always starting with '/' (or '*' for OPTIONS *). */
+  path: string;
+  /** Query without the leading '?'; '' when there is none. */
+  query: string;
+  /** Host for routing: lowercased, no port, no trailing dot. '' when absent (HTTP/1.0). */
+  readonly host: string;
+  /** Port from the Host header, or '' when absent. */
+  readonly hostPort: string;
+  readonly headers: HeaderList;
+  /** The socket peer address (IPv4-mapped IPv6 unwrapped). Never taken from X-Forwarded-For. */
+  readonly clientIp: string;
+  /** 'http' or 'https': how the client reached us. */
+  readonly scheme: 'http' | 'https';
+  /** Entry point name the request arrived on. */
+  readonly entryPoint: string;
+}
+
+/** A response that a middleware or the proxy produces itself, without an upstream. */
+export interface DirectResponse {
+  readonly status: number;
+  readonly headers?: ReadonlyArray<readonly [string, string]>;
+  readonly body?: string;
+}
+
+/** The upstream response head as middlewares may edit it before it is sent to the client. */
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  readonly headers: HeaderList;
+}
