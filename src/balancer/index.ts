@@ -1,0 +1,50 @@
+import type { BalancerServer, BalancerState, Picker, Strategy } from './balancer.ts';
+import { LeastConnPicker } from './least-conn.ts';
+import { PowerOfTwoPicker } from './power-of-two.ts';
+import { RoundRobinPicker } from './round-robin.ts';
+import { SmoothWeightedRoundRobinPicker } from './smooth-weighted-round-robin.ts';
+import { WeightedRandomPicker } from './weighted-random.ts';
+import { toWeights } from './weights.ts';
+
+export type { BalancerServer, BalancerState, Picker, Strategy } from './balancer.ts';
+
+// A Record keyed by Strategy makes the compiler reject a strategy missing from STRATEGIES.
+const STRATEGY_SET: Readonly<Record<Strategy, true>> = {
+  wrr: true,
+  p2c: true,
+  roundRobin: true,
+  leastConn: true,
+  random: true,
+};
+
+export const STRATEGIES: readonly Strategy[] = Object.freeze(Object.keys(STRATEGY_SET) as Strategy[]);
+
+/**
+ * Builds the picker for one service's servers, once per snapshot. Weights are copied now, so later
+ * edits to `servers` have no effect; `state.inFlight` is read live on every pick. `random` returns
+ * a number in [0, 1) and is injectable so tests are deterministic.
+ */
+export function createPicker(
+  strategy: Strategy,
+  servers: readonly BalancerServer[],
+  state: BalancerState,
+  random: () => number = Math.random,
+): Picker {
+  const weights = toWeights(servers);
+  switch (strategy) {
+    case 'wrr':
+      return new SmoothWeightedRoundRobinPicker(weights);
+    case 'p2c':
+      return new PowerOfTwoPicker(weights, state, random);
+    case 'roundRobin':
+      return new RoundRobinPicker(weights);
+    case 'leastConn':
+      return new LeastConnPicker(weights, state);
+    case 'random':
+      return new WeightedRandomPicker(weights, random);
+    default: {
+      const unknown: never = strategy;
+      throw new TypeError(`unknown load-balancing strategy: ${String(unknown)}`);
+    }
+  }
+}
