@@ -1,0 +1,133 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { mkdtemp } from 'node:fs/promises';
+import { join } from 'node:path';
+import { PROFILE_TOP, parseCpuProfile, topSelfTime } from './cpu-profile.ts';
+import { waitForHttp, waitPortFree } from './net-wait.ts';
+import type { BenchOptions } from './options.ts';
+import { sampleTree } from './proc-tree.ts';
+import type { ManagedProcess, ProcessSupervisor } from './process-group.ts';
+import { type BenchPaths, PROXY_HOST, PROXY_PORT, type ProxySpec } from './proxies.ts';
+import type { ProfileSummary, RunOk, RunRecord } from './run-record.ts';
+import { parseWrkOutput, runWrk, totalErrors } from './wrk.ts';
+
+export const PROXY_CPU = 1;
+export const CLIENT_CPU = 0;
+const RSS_SAMPLE_MS = 200;
+
+export interface MeasureContext {
+  readonly supervisor: ProcessSupervisor;
+  readonly paths: BenchPaths;
+  readonly options: BenchOptions;
+  /** Clock ticks per second of /proc/<pid>/stat times (getconf CLK_TCK). */
+  readonly clkTck: number;
+  readonly backend: ManagedProcess;
+}
+
+function tail(path: string, lines: number): string {
+  if (!existsSync(path)) return '';
+  const all = readFileSync(path, 'utf8').trimEnd().split('\n');
+  return all.slice(-lines).join('\n');
+}
+
+/** The last lines of every log the run wrote (stdout/stderr, and nginx's own error.log). */
+function logTail(runDir: string): string {
+  return ['proxy.log', 'error.log']
+    .map((f) => [f, tail(join(runDir, f), 20)] as const)
+    .filter(([, text]) => text !== '')
+    .map(([f, text]) => `--- ${f} (last lines)\n${text}`)
+    .join('\n');
+}
+
+function readProfile(ctx: MeasureContext, name: string): ProfileSummary {
+  const path = join(ctx.paths.profileDir, name);
+  if (!existsSync(path)) return { path, written: false, totalUs: 0, top: [] };
+  const summary = topSelfTime(parseCpuProfile(readFileSync(path, 'utf8')), PROFILE_TOP);
+  return { path, written: true, totalUs: summary.totalUs, top: summary.rows };
+}
+
+async function load(ctx: MeasureContext, durationS: number): Promise<string> {
+  const url = `http://${PROXY_HOST}:${PROXY_PORT}/`;
+  const { connections } = ctx.options;
+  return runWrk(ctx.supervisor, { cpu: CLIENT_CPU, connections, durationS, url });
+}
+
+async function loadAndMeasure(
+  ctx: MeasureContext,
+  spec: ProxySpec,
+  proxy: ManagedProcess,
+  round: number,
+  startedAt: string,
+): Promise<RunOk> {
+  await waitForHttp(spec.readinessUrl, spec.readyTimeoutMs, proxy);
+  const idle = sampleTree(proxy.pid);
+  if (ctx.options.warmupS > 0) await load(ctx, ctx.options.warmupS);
+
+  let loadRssKb = 0;
+  const sampler = setInterval(() => {
+    loadRssKb = Math.max(loadRssKb, sampleTree(proxy.pid).rssKb);
+  }, RSS_SAMPLE_MS);
+  const before = sampleTree(proxy.pid);
+  const backendBefore = sampleTree(ctx.backend.pid);
+  let out: string;
+  try {
+    out = await load(ctx, ctx.options.durationS);
+  } finally {
+    clearInterval(sampler);
+  }
+  const after = sampleTree(proxy.pid);
+  const backendAfter = sampleTree(ctx.backend.pid);
+  loadRssKb = Math.max(loadRssKb, after.rssKb);
+
+  if (proxy.exitInfo !== undefined) throw new Error(`${spec.name} exited during the run`);
+  const wrk = parseWrkOutput(out);
+  if (wrk.requests === 0) throw new Error(`wrk completed no request:\n${out}`);
+  const ticks = after.cpuTicks - before.cpuTicks;
+  const usPerTick = 1e6 / ctx.clkTck;
+  return {
+    ok: true,
+    name: spec.name,
+    round,
+    startedAt,
+    wrk,
+    errorCount: totalErrors(wrk),
+    cpuTicks: ticks,
+    cpuUsPerRequest: (ticks * usPerTick) / wrk.requests,
+    cpuBusy: (ticks * usPerTick) / (wrk.durationS * 1e6),
+    backendCpuUsPerRequest: ((backendAfter.cpuTicks - backendBefore.cpuTicks) * usPerTick) / wrk.requests,
+    idleRssKb: idle.rssKb,
+    loadRssKb,
+    pids: after.pids,
+  };
+}
+
+/**
+ * One run: start the proxy pinned to PROXY_CPU, wait until it answers, sample idle RSS, warm up,
+ * measure one wrk run, stop the proxy's process group. Never throws for a proxy's failure: that
+ * becomes a RunFailed with the proxy's log tail.
+ */
+export async function measureRun(ctx: MeasureContext, spec: ProxySpec, round: number): Promise<RunRecord> {
+  const startedAt = new Date().toISOString();
+  const runDir = await mkdtemp(join(ctx.paths.tmpDir, `${spec.name}-r${round}-`));
+  const profileName =
+    ctx.options.profile && spec.ours ? `${spec.name}-r${round}-${Date.now()}.cpuprofile` : undefined;
+  let proxy: ManagedProcess | undefined;
+  let result: RunRecord;
+  try {
+    await waitPortFree(PROXY_HOST, PROXY_PORT, 10_000);
+    const cmd = spec.command({ paths: ctx.paths, runDir, profileName });
+    proxy = ctx.supervisor.spawn(spec.name, 'taskset', ['-c', String(PROXY_CPU), cmd.file, ...cmd.args], {
+      ...(cmd.cwd === undefined ? {} : { cwd: cmd.cwd }),
+      ...(cmd.env === undefined ? {} : { env: cmd.env }),
+      output: { kind: 'file', path: join(runDir, 'proxy.log') },
+    });
+    result = await loadAndMeasure(ctx, spec, proxy, round, startedAt);
+  } catch (err) {
+    const error = err instanceof Error ? err.message : String(err);
+    result = { ok: false, name: spec.name, round, startedAt, error, logTail: '' };
+  }
+  // A profiled Node writes its (large) profile while exiting: give it time before SIGKILL.
+  if (proxy) await ctx.supervisor.stop(proxy, profileName === undefined ? 5000 : 15_000);
+  if (!result.ok) return { ...result, logTail: logTail(runDir) };
+  if (profileName === undefined) return result;
+  return { ...result, profile: readProfile(ctx, profileName) };
+}

@@ -1,0 +1,57 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseOptions } from './options.ts';
+
+describe('parseOptions', () => {
+  it('defaults to 3 rounds of 10 s with 2 s warm-up, 50 connections, every proxy', () => {
+    assert.deepEqual(parseOptions([]), {
+      rounds: 3,
+      durationS: 10,
+      warmupS: 2,
+      connections: 50,
+      only: undefined,
+      profile: false,
+      variants: [],
+      help: false,
+    });
+  });
+
+  it('reads every flag', () => {
+    const o = parseOptions([
+      '--rounds=5',
+      '--duration',
+      '30',
+      '--warmup=0',
+      '--connections=200',
+      '--only',
+      'nginx, ours',
+      '--profile',
+      '--variant',
+      'ours-mw=bench/configs/mw.yaml',
+    ]);
+    assert.equal(o.rounds, 5);
+    assert.equal(o.durationS, 30);
+    assert.equal(o.warmupS, 0);
+    assert.equal(o.connections, 200);
+    assert.deepEqual(o.only, ['nginx', 'ours']);
+    assert.equal(o.profile, true);
+    assert.deepEqual(o.variants, [{ name: 'ours-mw', config: 'bench/configs/mw.yaml' }]);
+  });
+
+  it('rejects counts that are not positive integers', () => {
+    assert.throws(() => parseOptions(['--rounds=0']), /--rounds must be a positive integer/);
+    assert.throws(() => parseOptions(['--duration=1.5']), /--duration must be a positive integer/);
+    assert.throws(() => parseOptions(['--warmup=-1']), /--warmup must be a non-negative integer/);
+  });
+
+  it('rejects an empty --only and a malformed --variant', () => {
+    assert.throws(() => parseOptions(['--only=,']), /at least one proxy/);
+    assert.throws(() => parseOptions(['--variant=no-equals-sign']), /name=path/);
+    assert.throws(() => parseOptions(['--variant=Bad Name=x.yaml']), /name=path/);
+  });
+
+  it('rejects unknown flags and stray arguments', () => {
+    assert.throws(() => parseOptions(['--round=3']), /Unknown option/);
+    assert.throws(() => parseOptions(['nginx']), /unexpected argument "nginx"/);
+  });
+});

@@ -1,0 +1,94 @@
+import { parseArgs } from 'node:util';
+
+/** A named extra run of our proxy with another config file (`--variant name=path.yaml`). */
+export interface Variant {
+  readonly name: string;
+  readonly config: string;
+}
+
+export interface BenchOptions {
+  readonly rounds: number;
+  readonly durationS: number;
+  readonly warmupS: number;
+  readonly connections: number;
+  /** Proxy names to run, in the order given; undefined means every known proxy. */
+  readonly only: readonly string[] | undefined;
+  readonly profile: boolean;
+  readonly variants: readonly Variant[];
+  readonly help: boolean;
+}
+
+export const USAGE = `usage: npm run bench -- [options]
+  --rounds N        interleaved rounds (default 3)
+  --duration S      seconds of load per run (default 10)
+  --warmup S        seconds of unmeasured load before each run (default 2)
+  --connections N   wrk connections (default 50)
+  --only a,b        proxies to run, e.g. nginx,ours (default: all)
+  --variant n=file  also run our proxy as <n> with config <file> (repeatable)
+  --profile         run our proxy with --cpu-prof and print the top self-time functions
+  --help`;
+
+const NAME = /^[a-z0-9][a-z0-9._-]*$/;
+
+function positiveInt(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive integer, got "${raw}"`);
+  return n;
+}
+
+function nonNegativeInt(flag: string, raw: string | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const n = Number(raw);
+  if (!Number.isInteger(n) || n < 0) throw new Error(`${flag} must be a non-negative integer, got "${raw}"`);
+  return n;
+}
+
+function parseVariant(raw: string): Variant {
+  const eq = raw.indexOf('=');
+  const name = raw.slice(0, eq);
+  const config = raw.slice(eq + 1);
+  if (eq < 1 || config === '' || !NAME.test(name)) {
+    throw new Error(`--variant must look like name=path/to/config.yaml, got "${raw}"`);
+  }
+  return { name, config };
+}
+
+/** Parses the runner's command line; throws an Error whose message is fit for the user. */
+export function parseOptions(argv: readonly string[]): BenchOptions {
+  const { values, positionals } = parseArgs({
+    args: [...argv],
+    allowPositionals: true,
+    strict: true,
+    options: {
+      rounds: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      connections: { type: 'string' },
+      only: { type: 'string' },
+      variant: { type: 'string', multiple: true },
+      profile: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (positionals.length > 0) throw new Error(`unexpected argument "${positionals[0]}"`);
+  const only =
+    values.only === undefined
+      ? undefined
+      : values.only
+          .split(',')
+          .map((s) => s.trim())
+          .filter((s) => s !== '');
+  if (only?.length === 0) throw new Error('--only needs at least one proxy name');
+  const variants = (values.variant ?? []).map(parseVariant);
+  return {
+    rounds: positiveInt('--rounds', values.rounds, 3),
+    durationS: positiveInt('--duration', values.duration, 10),
+    warmupS: nonNegativeInt('--warmup', values.warmup, 2),
+    connections: positiveInt('--connections', values.connections, 50),
+    only,
+    profile: values.profile,
+    variants,
+    help: values.help,
+  };
+}
