@@ -1,0 +1,183 @@
+import { HEX_VALUE, FIELD_VALUE, TCHAR } from './chars.ts';
+
+/** Receives decoded body bytes. Implemented by the objects that forward bodies (no closures). */
+export interface ChunkSink {
+  onChunkData(buf: Buffer, start: number, end: number): void;
+}
+
+const S_SIZE = 0;
+const S_SIZE_AFTER = 1; // after at least one hex digit
+const S_EXT = 2;
+const S_SIZE_LF = 3;
+const S_DATA = 4;
+const S_DATA_CR = 5;
+const S_DATA_LF = 6;
+const S_TRAILER_START = 7;
+const S_TRAILER_LINE = 8;
+const S_TRAILER_LF = 9;
+const S_FINAL_LF = 10;
+const S_DONE = 11;
+const S_TRAILER_NAME = 12;
+
+export const CHUNKED_INCOMPLETE = -1;
+
+/**
+ * Incremental decoder for the chunked transfer coding (RFC 9112 §7.1). Chunk extensions are
+ * validated and dropped; trailers are validated and dropped (we do not forward what a later hop
+ * could merge into the head). Bare LF, missing CRLF after data, non-hex sizes and oversized
+ * sizes are errors: any of them is a smuggling vector, never a recoverable quirk.
+ */
+export class ChunkedDecoder {
+  #state = S_SIZE;
+  #remaining = 0;
+  #sizeDigits = 0;
+  #extBytes = 0;
+  #trailerBytes = 0;
+  #error: string | null = null;
+  #inQuote = false;
+  readonly #maxExtBytes: number;
+  readonly #maxTrailerBytes: number;
+
+  constructor(maxExtBytes = 4096, maxTrailerBytes = 16384) {
+    this.#maxExtBytes = maxExtBytes;
+    this.#maxTrailerBytes = maxTrailerBytes;
+  }
+
+  get error(): string | null {
+    return this.#error;
+  }
+
+  get done(): boolean {
+    return this.#state === S_DONE;
+  }
+
+  reset(): void {
+    this.#state = S_SIZE;
+    this.#remaining = 0;
+    this.#sizeDigits = 0;
+    this.#extBytes = 0;
+    this.#trailerBytes = 0;
+    this.#error = null;
+    this.#inQuote = false;
+  }
+
+  /**
+   * Decodes `buf[start..end)`, passing data to `sink`. Returns the index just past the final
+   * CRLF when the body ended inside this buffer (bytes after it belong to the next message),
+   * CHUNKED_INCOMPLETE when more input is needed, or -2 on a syntax error (see `error`).
+   */
+  feed(buf: Buffer, start: number, end: number, sink: ChunkSink): number {
+    let i = start;
+    while (i < end) {
+      switch (this.#state) {
+        case S_DATA: {
+          const n = Math.min(this.#remaining, end - i);
+          sink.onChunkData(buf, i, i + n);
+          i += n;
+          this.#remaining -= n;
+          if (this.#remaining === 0) this.#state = S_DATA_CR;
+          continue;
+        }
+        case S_SIZE:
+        case S_SIZE_AFTER: {
+          const c = buf[i]!;
+          const h = HEX_VALUE[c]!;
+          if (h >= 0) {
+            // 15 hex digits keep us inside Number's exact range; nobody needs a 2^60 chunk.
+            if (++this.#sizeDigits > 15) return this.#fail('chunk size too large');
+            this.#remaining = this.#remaining * 16 + h;
+            this.#state = S_SIZE_AFTER;
+          } else if (this.#state === S_SIZE) {
+            return this.#fail('invalid chunk size');
+          } else if (c === 0x3b /* ; */) {
+            this.#state = S_EXT;
+          } else if (c === 0x0d) {
+            this.#state = S_SIZE_LF;
+          } else {
+            return this.#fail('invalid chunk size');
+          }
+          i++;
+          continue;
+        }
+        case S_EXT: {
+          // Stricter than RFC 9112 §7.1.1 (no BWS): tokens, '=', ';' and quoted strings only.
+          const c = buf[i]!;
+          if (c === 0x0d) {
+            if (this.#inQuote) return this.#fail('unterminated quoted chunk extension');
+            this.#state = S_SIZE_LF;
+          } else if (c === 0x22) {
+            this.#inQuote = !this.#inQuote;
+          } else if (this.#inQuote ? FIELD_VALUE[c] !== 1 || c === 0x5c : TCHAR[c] !== 1 && c !== 0x3d && c !== 0x3b) {
+            return this.#fail('invalid chunk extension');
+          }
+          if (++this.#extBytes > this.#maxExtBytes) return this.#fail('chunk extensions too long');
+          i++;
+          continue;
+        }
+        case S_SIZE_LF: {
+          if (buf[i] !== 0x0a) return this.#fail('bare CR in chunk size line');
+          i++;
+          this.#sizeDigits = 0;
+          this.#state = this.#remaining === 0 ? S_TRAILER_START : S_DATA;
+          continue;
+        }
+        case S_DATA_CR: {
+          if (buf[i] !== 0x0d) return this.#fail('missing CRLF after chunk data');
+          this.#state = S_DATA_LF;
+          i++;
+          continue;
+        }
+        case S_DATA_LF: {
+          if (buf[i] !== 0x0a) return this.#fail('missing CRLF after chunk data');
+          this.#state = S_SIZE;
+          i++;
+          continue;
+        }
+        case S_TRAILER_START: {
+          const c = buf[i]!;
+          if (c === 0x0d) this.#state = S_FINAL_LF;
+          else if (TCHAR[c] === 1) this.#state = S_TRAILER_NAME;
+          else return this.#fail('invalid trailer field');
+          if (++this.#trailerBytes > this.#maxTrailerBytes) return this.#fail('trailers too large');
+          i++;
+          continue;
+        }
+        case S_TRAILER_NAME: {
+          const c = buf[i]!;
+          if (c === 0x3a) this.#state = S_TRAILER_LINE;
+          else if (TCHAR[c] !== 1) return this.#fail('invalid trailer field name');
+          if (++this.#trailerBytes > this.#maxTrailerBytes) return this.#fail('trailers too large');
+          i++;
+          continue;
+        }
+        case S_TRAILER_LINE: {
+          const c = buf[i]!;
+          if (c === 0x0d) this.#state = S_TRAILER_LF;
+          else if (FIELD_VALUE[c] !== 1) return this.#fail('invalid trailer field value');
+          if (++this.#trailerBytes > this.#maxTrailerBytes) return this.#fail('trailers too large');
+          i++;
+          continue;
+        }
+        case S_TRAILER_LF: {
+          if (buf[i] !== 0x0a) return this.#fail('bare CR in trailer');
+          this.#state = S_TRAILER_START;
+          i++;
+          continue;
+        }
+        case S_FINAL_LF: {
+          if (buf[i] !== 0x0a) return this.#fail('bare CR after last chunk');
+          this.#state = S_DONE;
+          return i + 1;
+        }
+        default:
+          return i;
+      }
+    }
+    return this.#state === S_DONE ? i : CHUNKED_INCOMPLETE;
+  }
+
+  #fail(reason: string): number {
+    this.#error = reason;
+    return -2;
+  }
+}

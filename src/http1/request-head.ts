@@ -1,0 +1,358 @@
+import { HeaderList } from '../core/headers.ts';
+import { FIELD_VALUE, HOST_CHAR, KNOWN_METHODS, TARGET_CHAR, TCHAR } from './chars.ts';
+import { ParseError } from './parse-error.ts';
+
+export const BODY_NONE = 0;
+export const BODY_LENGTH = 1;
+export const BODY_CHUNKED = 2;
+export type BodyKind = typeof BODY_NONE | typeof BODY_LENGTH | typeof BODY_CHUNKED;
+
+export interface RequestLimits {
+  /** Whole head (request line + fields + CRLFs) in bytes → 431. */
+  readonly maxHeaderBytes: number;
+  /** Request line → 414 for the target. */
+  readonly maxRequestLineBytes: number;
+  /** Number of fields → 431. */
+  readonly maxHeaderCount: number;
+}
+
+export const DEFAULT_REQUEST_LIMITS: RequestLimits = {
+  maxHeaderBytes: 16 * 1024,
+  maxRequestLineBytes: 8 * 1024,
+  maxHeaderCount: 200,
+};
+
+/** A fully parsed and validated request head. Nothing here was copied unchecked from the wire. */
+export interface ParsedRequest {
+  readonly method: string;
+  /** Origin-form path (percent-encoding kept); '*' for `OPTIONS *`. */
+  readonly path: string;
+  readonly query: string;
+  readonly versionMinor: 0 | 1;
+  readonly headers: HeaderList;
+  /** Lowercased, no trailing dot, no port; '' when absent. */
+  readonly host: string;
+  readonly hostPort: string;
+  /** The authority as the client sent it (Host value, or the absolute-form authority). */
+  readonly authority: string;
+  readonly bodyKind: BodyKind;
+  readonly contentLength: number;
+  /** The client wants the connection kept open after this exchange. */
+  readonly keepAlive: boolean;
+  readonly expectContinue: boolean;
+  /** Extra tokens of the Connection field (lowercased), whose fields must be stripped. */
+  readonly connectionTokens: readonly string[] | null;
+  /** Byte length of the head, CRLFCRLF included. */
+  readonly headLength: number;
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/**
+ * Parses one request head from `buf[start..end)`. Returns null when the head is not complete yet,
+ * a ParseError for anything we will not forward (RFC 9112 §2–§6, RFC 9110 §5), or the request.
+ * Stricter than llhttp by design: bare LF, obs-fold, whitespace before the colon, duplicate or
+ * list-valued Content-Length, and transfer codings other than a lone `chunked` are all refused.
+ */
+export function parseRequestHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  limits: RequestLimits,
+): ParsedRequest | ParseError | null {
+  const at = buf.indexOf(CRLFCRLF, start);
+  if (at === -1 || at + 4 > end) {
+    const pending = end - start;
+    if (pending > limits.maxHeaderBytes) {
+      const lineEnd = buf.indexOf(10, start);
+      if (lineEnd === -1 || lineEnd >= end) {
+        return pending > limits.maxRequestLineBytes
+          ? new ParseError(414, 'request line too long')
+          : new ParseError(431, 'header block too large');
+      }
+      return new ParseError(431, 'header block too large');
+    }
+    // A request line or a header with a bare LF never completes with CRLFCRLF: catch it early
+    // instead of waiting for the size limit.
+    return earlyReject(buf, start, end, limits);
+  }
+  const headLength = at + 4 - start;
+  if (headLength > limits.maxHeaderBytes) {
+    const lineEnd = buf.indexOf(13, start);
+    return lineEnd - start > limits.maxRequestLineBytes
+      ? new ParseError(414, 'request line too long')
+      : new ParseError(431, 'header block too large');
+  }
+  return parseHead(buf.latin1Slice(start, at + 2), headLength, limits);
+}
+
+function earlyReject(buf: Buffer, start: number, end: number, limits: RequestLimits): ParseError | null {
+  const lf = buf.indexOf(10, start);
+  if (lf !== -1 && lf < end) {
+    if (lf === start || buf[lf - 1] !== 13) return new ParseError(400, 'bare LF');
+    if (lf - start > limits.maxRequestLineBytes) return new ParseError(414, 'request line too long');
+    // Validate the request line as soon as it is complete: `GET /x\r\n` (HTTP/0.9) must not wait.
+    const line = buf.latin1Slice(start, lf - 1);
+    const err = checkRequestLine(line);
+    if (err !== null) return err;
+  } else if (end - start > limits.maxRequestLineBytes) {
+    return new ParseError(414, 'request line too long');
+  }
+  return null;
+}
+
+function checkRequestLine(line: string): ParseError | null {
+  const sp1 = line.indexOf(' ');
+  const sp2 = sp1 === -1 ? -1 : line.indexOf(' ', sp1 + 1);
+  if (sp1 <= 0 || sp2 === -1) return new ParseError(400, 'malformed request line (HTTP/0.9?)');
+  const v = line.slice(sp2 + 1);
+  if (v !== 'HTTP/1.1' && v !== 'HTTP/1.0') return new ParseError(400, `unsupported protocol version ${v}`);
+  return null;
+}
+
+interface Target {
+  path: string;
+  query: string;
+  authority: string | null;
+}
+
+function parseHead(head: string, headLength: number, limits: RequestLimits): ParsedRequest | ParseError {
+  // --- request line: method SP request-target SP HTTP-version CRLF (RFC 9112 §3)
+  const lineEnd = head.indexOf('\r\n');
+  if (lineEnd > limits.maxRequestLineBytes) return new ParseError(414, 'request line too long');
+  const sp1 = head.indexOf(' ');
+  if (sp1 <= 0 || sp1 > lineEnd) return new ParseError(400, 'malformed request line');
+  const sp2 = head.indexOf(' ', sp1 + 1);
+  if (sp2 === -1 || sp2 > lineEnd) return new ParseError(400, 'malformed request line (HTTP/0.9?)');
+  const method = head.slice(0, sp1);
+  for (let i = 0; i < sp1; i++) {
+    if (TCHAR[head.charCodeAt(i)] !== 1) return new ParseError(400, 'invalid method');
+  }
+  const version = head.slice(sp2 + 1, lineEnd);
+  let versionMinor: 0 | 1;
+  if (version === 'HTTP/1.1') versionMinor = 1;
+  else if (version === 'HTTP/1.0') versionMinor = 0;
+  else return new ParseError(400, `unsupported protocol version ${JSON.stringify(version)}`);
+  if (!KNOWN_METHODS.has(method)) return new ParseError(501, `unknown method ${method}`);
+  if (method === 'CONNECT') return new ParseError(501, 'CONNECT is not supported');
+  const target = parseTarget(head, sp1 + 1, sp2, method);
+  if (target instanceof ParseError) return target;
+
+  // --- header fields (RFC 9112 §5)
+  const headers = new HeaderList();
+  const { names, lnames, values } = headers;
+  let hostValue: string | undefined;
+  let clValue: string | undefined;
+  let teValue: string | undefined;
+  let connection: string | undefined;
+  let expect: string | undefined;
+  let pos = lineEnd + 2;
+  const len = head.length;
+  while (pos < len) {
+    const eol = head.indexOf('\r\n', pos);
+    // eol !== -1: head ends with CRLF by construction.
+    const c0 = head.charCodeAt(pos);
+    if (c0 === 0x20 || c0 === 0x09) return new ParseError(400, 'obs-fold or whitespace before a field');
+    let colon = pos;
+    while (colon < eol && TCHAR[head.charCodeAt(colon)] === 1) colon++;
+    if (colon === pos) return new ParseError(400, 'empty or invalid field name');
+    if (colon === eol || head.charCodeAt(colon) !== 0x3a) {
+      const c = head.charCodeAt(colon);
+      return new ParseError(
+        400,
+        c === 0x20 || c === 0x09 ? 'whitespace before colon' : 'invalid character in field name',
+      );
+    }
+    let vs = colon + 1;
+    let ve = eol;
+    while (vs < ve && (head.charCodeAt(vs) === 0x20 || head.charCodeAt(vs) === 0x09)) vs++;
+    while (ve > vs && (head.charCodeAt(ve - 1) === 0x20 || head.charCodeAt(ve - 1) === 0x09)) ve--;
+    for (let i = vs; i < ve; i++) {
+      if (FIELD_VALUE[head.charCodeAt(i)] !== 1) return new ParseError(400, 'invalid character in field value');
+    }
+    const name = head.slice(pos, colon);
+    const value = head.slice(vs, ve);
+    const lname = toLowerAscii(name);
+    names.push(name);
+    lnames.push(lname);
+    values.push(value);
+    if (names.length > limits.maxHeaderCount) return new ParseError(431, 'too many header fields');
+    switch (lname) {
+      case 'host':
+        if (hostValue !== undefined) return new ParseError(400, 'duplicate Host');
+        hostValue = value;
+        break;
+      case 'content-length':
+        if (clValue !== undefined) return new ParseError(400, 'duplicate Content-Length');
+        clValue = value;
+        break;
+      case 'transfer-encoding':
+        if (teValue !== undefined) return new ParseError(400, 'duplicate Transfer-Encoding');
+        teValue = value;
+        break;
+      case 'connection':
+        connection = connection === undefined ? value : `${connection},${value}`;
+        break;
+      case 'expect':
+        if (expect !== undefined) return new ParseError(400, 'duplicate Expect');
+        expect = value;
+        break;
+    }
+    pos = eol + 2;
+  }
+
+  // --- Host (RFC 9112 §3.2): exactly one in HTTP/1.1, and it must agree with an absolute target.
+  if (hostValue === undefined && versionMinor === 1) return new ParseError(400, 'missing Host');
+  let authority = hostValue ?? '';
+  if (target.authority !== null) {
+    if (hostValue !== undefined && toLowerAscii(hostValue) !== toLowerAscii(target.authority)) {
+      return new ParseError(400, 'absolute-form target disagrees with Host');
+    }
+    authority = target.authority;
+  }
+  const hostParts = splitAuthority(authority);
+  if (hostParts === null) return new ParseError(400, 'invalid Host');
+
+  // --- framing (RFC 9112 §6)
+  let bodyKind: BodyKind = BODY_NONE;
+  let contentLength = 0;
+  if (teValue !== undefined) {
+    if (clValue !== undefined) return new ParseError(400, 'both Content-Length and Transfer-Encoding');
+    if (versionMinor === 0) return new ParseError(400, 'Transfer-Encoding in an HTTP/1.0 request');
+    const codings = teValue.split(',');
+    const last = codings[codings.length - 1]!.trim().toLowerCase();
+    if (last !== 'chunked') return new ParseError(400, 'Transfer-Encoding does not end in chunked');
+    if (codings.length !== 1) return new ParseError(501, `unsupported transfer coding ${teValue}`);
+    bodyKind = BODY_CHUNKED;
+  } else if (clValue !== undefined) {
+    if (clValue.length === 0 || clValue.length > 15) return new ParseError(400, 'invalid Content-Length');
+    for (let i = 0; i < clValue.length; i++) {
+      const c = clValue.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) return new ParseError(400, 'invalid Content-Length');
+    }
+    contentLength = Number(clValue);
+    if (contentLength > 0) bodyKind = BODY_LENGTH;
+  }
+
+  // --- connection options (RFC 9112 §9.3, RFC 9110 §7.6.1)
+  let hasClose = false;
+  let hasKeepAlive = false;
+  let connectionTokens: string[] | null = null;
+  if (connection !== undefined) {
+    for (const raw of connection.split(',')) {
+      const tok = raw.trim().toLowerCase();
+      if (tok === '') continue;
+      if (tok === 'close') hasClose = true;
+      else if (tok === 'keep-alive') hasKeepAlive = true;
+      else {
+        if (!isToken(tok)) return new ParseError(400, 'invalid Connection option');
+        // Naming an end-to-end framing or routing field as hop-by-hop is an attack on the
+        // proxy's view of the message, never a legitimate request.
+        if (tok === 'host' || tok === 'content-length' || tok === 'transfer-encoding') {
+          return new ParseError(400, `Connection names ${tok}`);
+        }
+        (connectionTokens ??= []).push(tok);
+      }
+    }
+  }
+  const keepAlive = !hasClose && (versionMinor === 1 || hasKeepAlive);
+  let expectContinue = false;
+  if (expect !== undefined) {
+    if (expect.toLowerCase() !== '100-continue') return new ParseError(417, 'unsupported expectation');
+    expectContinue = versionMinor === 1;
+  }
+
+  return {
+    method,
+    path: target.path,
+    query: target.query,
+    versionMinor,
+    headers,
+    host: hostParts.host,
+    hostPort: hostParts.port,
+    authority,
+    bodyKind,
+    contentLength,
+    keepAlive,
+    expectContinue,
+    connectionTokens,
+    headLength,
+  };
+}
+
+function parseTarget(head: string, s: number, e: number, method: string): Target | ParseError {
+  if (s === e) return new ParseError(400, 'empty request target');
+  for (let i = s; i < e; i++) {
+    if (TARGET_CHAR[head.charCodeAt(i)] !== 1) return new ParseError(400, 'invalid character in request target');
+  }
+  const c0 = head.charCodeAt(s);
+  if (c0 === 0x2f /* / */) {
+    const q = head.indexOf('?', s);
+    if (q === -1 || q >= e) return { path: head.slice(s, e), query: '', authority: null };
+    return { path: head.slice(s, q), query: head.slice(q + 1, e), authority: null };
+  }
+  if (c0 === 0x2a /* * */) {
+    if (e - s !== 1 || method !== 'OPTIONS') return new ParseError(400, 'asterisk-form is only for OPTIONS');
+    return { path: '*', query: '', authority: null };
+  }
+  // absolute-form (RFC 9112 §3.2.2): scheme "://" authority path-abempty [ "?" query ]
+  const t = head.slice(s, e);
+  const m = /^(https?):\/\/([^/?]*)(\/[^?]*)?(?:\?(.*))?$/i.exec(t);
+  if (m === null || m[2] === '') return new ParseError(400, 'invalid request target');
+  if (m[2]!.includes('@')) return new ParseError(400, 'userinfo in request target');
+  return { path: m[3] ?? '/', query: m[4] ?? '', authority: m[2]! };
+}
+
+/**
+ * Splits `host[:port]` (RFC 3986 authority without userinfo) and canonicalises the host for
+ * routing: lowercase, one trailing dot removed (CVE-2022-23632 class: `a.example.` must route and
+ * be policed as `a.example`). Returns null for anything that is not a valid authority.
+ */
+export function splitAuthority(authority: string): { host: string; port: string } | null {
+  if (authority === '') return { host: '', port: '' };
+  let host: string;
+  let port = '';
+  if (authority.charCodeAt(0) === 0x5b /* [ */) {
+    const close = authority.indexOf(']');
+    if (close === -1) return null;
+    host = authority.slice(0, close + 1);
+    const inner = authority.slice(1, close);
+    if (!/^[0-9a-fA-F:.]+$/.test(inner) || !inner.includes(':')) return null;
+    const rest = authority.slice(close + 1);
+    if (rest !== '') {
+      if (rest.charCodeAt(0) !== 0x3a) return null;
+      port = rest.slice(1);
+    }
+  } else {
+    const colon = authority.lastIndexOf(':');
+    host = colon === -1 ? authority : authority.slice(0, colon);
+    if (colon !== -1) port = authority.slice(colon + 1);
+    if (host === '') return null;
+    for (let i = 0; i < host.length; i++) if (HOST_CHAR[host.charCodeAt(i)] !== 1) return null;
+  }
+  if (port !== '') {
+    if (port.length > 5) return null;
+    for (let i = 0; i < port.length; i++) {
+      const c = port.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) return null;
+    }
+    if (Number(port) > 65535) return null;
+  }
+  host = toLowerAscii(host);
+  if (host.length > 1 && host.charCodeAt(host.length - 1) === 0x2e) host = host.slice(0, -1);
+  return { host, port };
+}
+
+function isToken(s: string): boolean {
+  for (let i = 0; i < s.length; i++) if (TCHAR[s.charCodeAt(i)] !== 1) return false;
+  return s.length > 0;
+}
+
+/** Lowercase without the Unicode machinery: header names are ASCII tokens. */
+export function toLowerAscii(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return s.toLowerCase();
+  }
+  return s;
+}

@@ -1,0 +1,165 @@
+import { HeaderList } from '../core/headers.ts';
+import { FIELD_VALUE, TCHAR } from './chars.ts';
+import { ParseError } from './parse-error.ts';
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, toLowerAscii } from './request-head.ts';
+
+/** Body delimited by the upstream closing the connection (RFC 9112 §6.3 rule 8). */
+export const BODY_CLOSE = 3;
+export type ResponseBodyKind = typeof BODY_NONE | typeof BODY_LENGTH | typeof BODY_CHUNKED | typeof BODY_CLOSE;
+
+export interface ParsedResponse {
+  readonly status: number;
+  readonly reason: string;
+  readonly versionMinor: 0 | 1;
+  readonly headers: HeaderList;
+  readonly bodyKind: ResponseBodyKind;
+  readonly contentLength: number;
+  /** The upstream connection may carry another request after this response. */
+  readonly reusable: boolean;
+  readonly connectionTokens: readonly string[] | null;
+  readonly headLength: number;
+}
+
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/**
+ * Parses an upstream response head from `buf[start..end)`. null = incomplete. A ParseError here
+ * always becomes a 502 and the upstream socket is destroyed (never reused after anything odd).
+ * `requestMethod` decides framing for HEAD (RFC 9112 §6.3 rule 1).
+ */
+export function parseResponseHead(
+  buf: Buffer,
+  start: number,
+  end: number,
+  requestMethod: string,
+  maxHeaderBytes: number,
+): ParsedResponse | ParseError | null {
+  const at = buf.indexOf(CRLFCRLF, start);
+  if (at === -1 || at + 4 > end) {
+    if (end - start > maxHeaderBytes) return new ParseError(502, 'upstream response head too large');
+    const lf = buf.indexOf(10, start);
+    if (lf !== -1 && lf < end && (lf === start || buf[lf - 1] !== 13)) return new ParseError(502, 'bare LF');
+    // An HTTP/0.9-style or garbage response never produces a head; fail fast on a wrong prefix.
+    const n = Math.min(end - start, 5);
+    if (buf.latin1Slice(start, start + n) !== 'HTTP/'.slice(0, n)) {
+      return new ParseError(502, 'upstream did not answer HTTP/1.x');
+    }
+    return null;
+  }
+  const headLength = at + 4 - start;
+  if (headLength > maxHeaderBytes) return new ParseError(502, 'upstream response head too large');
+  const head = buf.latin1Slice(start, at + 2);
+  const lineEnd = head.indexOf('\r\n');
+  // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4)
+  let versionMinor: 0 | 1;
+  if (head.startsWith('HTTP/1.1 ')) versionMinor = 1;
+  else if (head.startsWith('HTTP/1.0 ')) versionMinor = 0;
+  else return new ParseError(502, 'upstream did not answer HTTP/1.x');
+  const d0 = head.charCodeAt(9) - 0x30;
+  const d1 = head.charCodeAt(10) - 0x30;
+  const d2 = head.charCodeAt(11) - 0x30;
+  if (!(d0 >= 1 && d0 <= 9 && d1 >= 0 && d1 <= 9 && d2 >= 0 && d2 <= 9)) {
+    return new ParseError(502, 'invalid status code');
+  }
+  const status = d0 * 100 + d1 * 10 + d2;
+  let reason = '';
+  if (lineEnd > 12) {
+    if (head.charCodeAt(12) !== 0x20) return new ParseError(502, 'invalid status line');
+    reason = head.slice(13, lineEnd);
+    for (let i = 0; i < reason.length; i++) {
+      if (FIELD_VALUE[reason.charCodeAt(i)] !== 1) return new ParseError(502, 'invalid reason phrase');
+    }
+  } else if (lineEnd !== 12) {
+    return new ParseError(502, 'invalid status line');
+  }
+
+  const headers = new HeaderList();
+  const { names, lnames, values } = headers;
+  let cl: string | undefined;
+  let clConflict = false;
+  let te: string | undefined;
+  let connection: string | undefined;
+  let pos = lineEnd + 2;
+  while (pos < head.length) {
+    const eol = head.indexOf('\r\n', pos);
+    let colon = pos;
+    while (colon < eol && TCHAR[head.charCodeAt(colon)] === 1) colon++;
+    if (colon === pos || colon === eol || head.charCodeAt(colon) !== 0x3a) {
+      return new ParseError(502, 'invalid upstream header field');
+    }
+    let vs = colon + 1;
+    let ve = eol;
+    while (vs < ve && (head.charCodeAt(vs) === 0x20 || head.charCodeAt(vs) === 0x09)) vs++;
+    while (ve > vs && (head.charCodeAt(ve - 1) === 0x20 || head.charCodeAt(ve - 1) === 0x09)) ve--;
+    for (let i = vs; i < ve; i++) {
+      if (FIELD_VALUE[head.charCodeAt(i)] !== 1) return new ParseError(502, 'invalid upstream header value');
+    }
+    const name = head.slice(pos, colon);
+    const value = head.slice(vs, ve);
+    const lname = toLowerAscii(name);
+    names.push(name);
+    lnames.push(lname);
+    values.push(value);
+    if (lname === 'content-length') {
+      if (cl !== undefined && cl !== value) clConflict = true;
+      cl = value;
+    } else if (lname === 'transfer-encoding') {
+      te = te === undefined ? value : `${te}, ${value}`;
+    } else if (lname === 'connection') {
+      connection = connection === undefined ? value : `${connection},${value}`;
+    }
+    pos = eol + 2;
+  }
+
+  let hasClose = false;
+  let hasKeepAlive = false;
+  let connectionTokens: string[] | null = null;
+  if (connection !== undefined) {
+    for (const raw of connection.split(',')) {
+      const tok = raw.trim().toLowerCase();
+      if (tok === 'close') hasClose = true;
+      else if (tok === 'keep-alive') hasKeepAlive = true;
+      else if (tok !== '') (connectionTokens ??= []).push(tok);
+    }
+  }
+  let reusable = !hasClose && (versionMinor === 1 || hasKeepAlive);
+
+  // Framing, in the order of RFC 9112 §6.3.
+  let bodyKind: ResponseBodyKind;
+  let contentLength = 0;
+  if (requestMethod === 'HEAD' || (status >= 100 && status < 200) || status === 204 || status === 304) {
+    bodyKind = BODY_NONE;
+  } else if (te !== undefined) {
+    const codings = te.split(',');
+    const last = codings[codings.length - 1]!.trim().toLowerCase();
+    if (last === 'chunked' && codings.length === 1) {
+      bodyKind = BODY_CHUNKED;
+    } else if (last === 'chunked') {
+      // A coding we would have to decode to re-frame: refuse rather than forward it mislabelled.
+      return new ParseError(502, `unsupported upstream transfer coding ${te}`);
+    } else {
+      bodyKind = BODY_CLOSE;
+    }
+    // TE with CL: TE wins, and the connection must not be reused (§6.3 rule 3).
+    if (cl !== undefined) reusable = false;
+  } else if (cl !== undefined) {
+    if (clConflict) return new ParseError(502, 'conflicting upstream Content-Length');
+    if (!/^\d{1,15}$/.test(cl)) return new ParseError(502, 'invalid upstream Content-Length');
+    contentLength = Number(cl);
+    bodyKind = contentLength === 0 ? BODY_NONE : BODY_LENGTH;
+  } else {
+    bodyKind = BODY_CLOSE;
+    reusable = false;
+  }
+  return {
+    status,
+    reason,
+    versionMinor,
+    headers,
+    bodyKind,
+    contentLength,
+    reusable,
+    connectionTokens,
+    headLength,
+  };
+}

@@ -1,0 +1,30 @@
+import type { Logger } from '../core/logger.ts';
+import type { Ticker } from '../core/ticker.ts';
+import type { RequestLimits } from '../http1/request-head.ts';
+import type { AccessLog } from '../observability/access-log.ts';
+import type { SnapshotRef } from '../runtime/types.ts';
+
+/** What every connection of one entry point shares. Built once per listener. */
+export interface EntryPointContext {
+  readonly name: string;
+  readonly scheme: 'http' | 'https';
+  /** The port we listen on, for X-Forwarded-Port when Host has none. */
+  readonly port: string;
+  readonly limits: RequestLimits;
+  /** From the first byte of a request head to its end → 408. */
+  readonly readHeaderTimeoutMs: number;
+  /** Keep-alive idle time between requests → close. */
+  readonly idleTimeoutMs: number;
+  /** Whole request, head and body; 0 = none. */
+  readonly readTimeoutMs: number;
+  /** Requests per connection; 0 = unlimited. */
+  readonly keepAliveMaxRequests: number;
+  /** Peers whose X-Forwarded-* we extend instead of overwrite (forwardedHeaders.trustedIPs). */
+  readonly isTrusted: (ip: string) => boolean;
+  readonly snapshots: SnapshotRef;
+  readonly ticker: Ticker;
+  readonly logger: Logger;
+  readonly accessLog: AccessLog | null;
+  /** Set on graceful shutdown: finish the current exchange, then close. */
+  draining: boolean;
+}

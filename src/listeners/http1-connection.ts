@@ -1,0 +1,291 @@
+import type { Socket } from 'node:net';
+import type { RequestHead } from '../core/request.ts';
+import type { Timed } from '../core/ticker.ts';
+import { ParseError } from '../http1/parse-error.ts';
+import { parseRequestHead } from '../http1/request-head.ts';
+import { Exchange, statusText, type Downstream } from '../proxy/exchange.ts';
+import { applyForwardedHeaders } from '../proxy/forwarded.ts';
+import type { EntryPointContext } from './entry-point-context.ts';
+
+const S_HEAD = 0;
+const S_BODY = 1;
+const S_WAIT = 2;
+const S_CLOSED = 3;
+
+/** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d; rules and logs want a.b.c.d. */
+export function unwrapIp(addr: string | undefined): string {
+  if (addr === undefined) return '';
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}
+
+/**
+ * The server side of one HTTP/1.1 client connection: reads request heads, hands each to an
+ * Exchange, feeds it the body, and moves on to the next (pipelined) request only when the
+ * previous response is complete, so responses leave in request order.
+ */
+export class Http1Connection implements Downstream, Timed {
+  readonly socket: Socket;
+  readonly clientIp: string;
+  readonly trusted: boolean;
+  readonly #ctx: EntryPointContext;
+  readonly #onClosed: (c: Http1Connection) => void;
+  requestCount = 0;
+  deadline = 0;
+  #buf: Buffer | null = null;
+  #off = 0;
+  #state = S_HEAD;
+  #ex: Exchange | null = null;
+  #paused = false;
+  #headTimerArmed = false;
+  #inProcess = false;
+  #clientEnded = false;
+
+  constructor(socket: Socket, ctx: EntryPointContext, onClosed: (c: Http1Connection) => void) {
+    this.socket = socket;
+    this.#ctx = ctx;
+    this.#onClosed = onClosed;
+    this.clientIp = unwrapIp(socket.remoteAddress);
+    this.trusted = ctx.isTrusted(this.clientIp);
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('error', () => {}); // 'close' follows; the exchange learns about it there
+    socket.on('close', () => this.#onClose());
+    socket.on('drain', () => this.#ex?.onClientDrain());
+    this.deadline = ctx.ticker.now + ctx.idleTimeoutMs;
+    ctx.ticker.add(this);
+  }
+
+  get idle(): boolean {
+    return this.#state === S_HEAD && this.#ex === null && (this.#buf === null || this.#off >= this.#buf.length);
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#state === S_CLOSED) return;
+    if (this.#buf === null || this.#off >= this.#buf.length) {
+      this.#buf = chunk;
+    } else {
+      this.#buf = Buffer.concat([this.#buf.subarray(this.#off), chunk]);
+    }
+    this.#off = 0;
+    this.#process();
+  }
+
+  #process(): void {
+    if (this.#inProcess) return;
+    this.#inProcess = true;
+    try {
+      this.#loop();
+    } finally {
+      this.#inProcess = false;
+    }
+  }
+
+  #loop(): void {
+    for (;;) {
+      const buf = this.#buf;
+      const len = buf === null ? 0 : buf.length;
+      switch (this.#state) {
+        case S_HEAD: {
+          if (buf === null || this.#off >= len) {
+            this.#buf = null;
+            if (this.#clientEnded) this.#close();
+            else this.#resume();
+            return;
+          }
+          const r = parseRequestHead(buf, this.#off, len, this.#ctx.limits);
+          if (r === null) {
+            if (!this.#headTimerArmed) {
+              this.#headTimerArmed = true;
+              this.deadline = this.#ctx.ticker.now + this.#ctx.readHeaderTimeoutMs;
+            }
+            if (this.#clientEnded) this.#close();
+            return;
+          }
+          if (r instanceof ParseError) {
+            this.#reject(r);
+            return;
+          }
+          this.#off += r.headLength;
+          this.requestCount++;
+          this.#headTimerArmed = false;
+          const rt = this.#ctx.readTimeoutMs;
+          this.deadline = rt > 0 ? this.#ctx.ticker.now + rt : 0;
+          const req: RequestHead = {
+            method: r.method,
+            path: r.path,
+            query: r.query,
+            host: r.host,
+            hostPort: r.hostPort,
+            headers: r.headers,
+            clientIp: this.clientIp,
+            scheme: this.#ctx.scheme,
+            entryPoint: this.#ctx.name,
+          };
+          applyForwardedHeaders(
+            r.headers,
+            this.trusted,
+            this.clientIp,
+            this.#ctx.scheme,
+            r.authority,
+            r.hostPort,
+            this.#ctx.port,
+          );
+          const ex = new Exchange(this, this.#ctx, r, req);
+          this.#ex = ex;
+          this.#state = ex.bodyDone ? S_WAIT : S_BODY;
+          ex.start();
+          continue;
+        }
+        case S_BODY: {
+          const ex = this.#ex!;
+          if (ex.done) return; // exchangeDone already moved us on (or closed)
+          if (buf === null || this.#off >= len) {
+            this.#buf = null;
+            this.#resume();
+            return;
+          }
+          if (!ex.canTakeBody) {
+            this.#pause();
+            return;
+          }
+          const next = ex.feedBody(buf, this.#off, len);
+          if (next < 0) {
+            ex.failBody(ex.bodyError ?? 'malformed body');
+            return;
+          }
+          this.#off = next;
+          if (ex.bodyDone) {
+            if (this.#state === S_BODY) this.#state = S_WAIT;
+            continue;
+          }
+          if (!ex.canTakeBody) {
+            this.#pause();
+            return;
+          }
+          continue;
+        }
+        case S_WAIT: {
+          // Pipelined bytes wait for the response in flight; hold a bounded amount only.
+          if (buf !== null && len - this.#off > this.#ctx.limits.maxHeaderBytes) this.#pause();
+          return;
+        }
+        default:
+          return;
+      }
+    }
+  }
+
+  // ---- Downstream
+
+  exchangeDone(ex: Exchange, keepAlive: boolean): void {
+    if (this.#ex !== ex) return;
+    this.#ex = null;
+    if (this.#state === S_CLOSED) return;
+    if (!keepAlive || this.#ctx.draining) {
+      this.#close();
+      return;
+    }
+    this.#state = S_HEAD;
+    this.deadline = this.#ctx.ticker.now + this.#ctx.idleTimeoutMs;
+    this.#process();
+  }
+
+  resumeBody(): void {
+    if (this.#state === S_BODY) {
+      this.#resume();
+      this.#process();
+    }
+  }
+
+  // ---- lifecycle
+
+  #pause(): void {
+    if (!this.#paused) {
+      this.#paused = true;
+      this.socket.pause();
+    }
+  }
+
+  #resume(): void {
+    if (this.#paused) {
+      this.#paused = false;
+      this.socket.resume();
+    }
+  }
+
+  /** Answer a request we refuse to parse, and close: we cannot know where the next one starts. */
+  #reject(err: ParseError): void {
+    const text = statusText(err.status);
+    this.#ctx.logger.debug('rejected request', {
+      status: err.status,
+      reason: err.reason,
+      clientIp: this.clientIp,
+      entryPoint: this.#ctx.name,
+    });
+    this.#state = S_CLOSED;
+    this.#buf = null;
+    this.socket.end(
+      `HTTP/1.1 ${err.status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${text.length}\r\nConnection: close\r\n\r\n${text}`,
+      'latin1',
+    );
+    this.#destroySoon();
+  }
+
+  /** Graceful end: flush what was written, send FIN. */
+  #close(): void {
+    if (this.#state === S_CLOSED) return;
+    this.#state = S_CLOSED;
+    this.#buf = null;
+    this.socket.end();
+    this.#destroySoon();
+  }
+
+  /** After our FIN, give the peer a moment to close; then free the socket regardless. */
+  #destroySoon(): void {
+    this.deadline = this.#ctx.ticker.now + 5000;
+  }
+
+  /** Called by the listener on graceful shutdown. */
+  closeIfIdle(): void {
+    if (this.idle) this.#close();
+  }
+
+  onDeadline(): void {
+    if (this.#state === S_CLOSED) {
+      this.socket.destroy();
+      return;
+    }
+    if (this.#state === S_HEAD) {
+      if (this.#headTimerArmed) this.#reject(new ParseError(408, 'request header timeout'));
+      else this.#close(); // idle keep-alive connection
+      return;
+    }
+    // readTimeout: the whole request did not arrive in time.
+    const ex = this.#ex;
+    if (ex !== null && !ex.responseStarted && this.#state === S_BODY) {
+      ex.abort();
+      this.#reject(new ParseError(408, 'request read timeout'));
+    }
+  }
+
+  #onEnd(): void {
+    this.#clientEnded = true;
+    // Half-close after a complete request still gets its response (RFC 9112 §9.6).
+    if (this.#state === S_HEAD && this.#ex === null) this.#process();
+    else if (this.#state === S_BODY && this.#ex !== null && !this.#ex.bodyDone) {
+      this.#ex.failBody('client closed before the request body was complete');
+    }
+  }
+
+  #onClose(): void {
+    const wasOpen = this.#state !== S_CLOSED;
+    this.#state = S_CLOSED;
+    this.#buf = null;
+    const ex = this.#ex;
+    this.#ex = null;
+    if (ex !== null && !ex.done) ex.abort();
+    this.#ctx.ticker.delete(this);
+    this.#onClosed(this);
+    void wasOpen;
+  }
+}

@@ -1,0 +1,128 @@
+import type { DynamicConfig } from '../config/dynamic/schema.ts';
+import { emptyDynamicConfig } from '../config/dynamic/schema.ts';
+import { type ConfigIssue, formatIssue } from '../config/issues.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Provider } from '../providers/provider.ts';
+import { buildSnapshot } from './build-snapshot.ts';
+import type { ResourceCache } from './resource-cache.ts';
+import type { SnapshotRef } from './types.ts';
+
+export interface ApplyOutcome {
+  readonly applied: boolean;
+  readonly generation: number;
+  readonly issues: readonly ConfigIssue[];
+}
+
+/**
+ * Collects the latest configuration of every provider, merges them with names qualified
+ * `name@provider`, builds a snapshot and swaps it in. A provider update with errors is rejected
+ * whole: that provider's last good configuration stays in force, and the errors are logged with
+ * their file positions.
+ */
+export class ConfigWatcher {
+  readonly #providers: readonly Provider[];
+  readonly #ref: SnapshotRef;
+  readonly #cache: ResourceCache;
+  readonly #logger: Logger;
+  readonly #lastGood = new Map<string, DynamicConfig>();
+  #generation = 0;
+  readonly #listeners: ((o: ApplyOutcome) => void)[] = [];
+
+  constructor(providers: readonly Provider[], ref: SnapshotRef, cache: ResourceCache, logger: Logger) {
+    this.#providers = providers;
+    this.#ref = ref;
+    this.#cache = cache;
+    this.#logger = logger;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** Called after each update was applied or rejected (tests and the admin API listen here). */
+  onOutcome(fn: (o: ApplyOutcome) => void): void {
+    this.#listeners.push(fn);
+  }
+
+  /** Runs every provider until `signal` aborts. */
+  async run(signal: AbortSignal): Promise<void> {
+    await Promise.all(this.#providers.map((p) => this.#follow(p, signal)));
+  }
+
+  async #follow(provider: Provider, signal: AbortSignal): Promise<void> {
+    try {
+      for await (const update of provider.watch(signal)) {
+        if (signal.aborted) return;
+        this.#handle(provider.name, update.config, update.issues);
+      }
+    } catch (e) {
+      if (!signal.aborted) this.#logger.error('provider stopped', { provider: provider.name, error: e });
+    }
+  }
+
+  #handle(provider: string, config: DynamicConfig | undefined, issues: readonly ConfigIssue[]): void {
+    const errors = issues.filter((i) => i.severity === 'error');
+    for (const i of issues) {
+      if (i.severity === 'warning') this.#logger.warn('configuration warning', { provider, issue: formatIssue(i) });
+    }
+    if (config === undefined || errors.length > 0) {
+      this.#reject(provider, errors.length > 0 ? errors : issues);
+      return;
+    }
+    const previous = this.#lastGood.get(provider);
+    this.#lastGood.set(provider, config);
+    const outcome = this.apply();
+    if (!outcome.applied) {
+      // The provider's config is fine on its own but breaks the merged whole: keep the old one.
+      if (previous === undefined) this.#lastGood.delete(provider);
+      else this.#lastGood.set(provider, previous);
+    }
+  }
+
+  #reject(provider: string, issues: readonly ConfigIssue[]): void {
+    for (const i of issues) {
+      this.#logger.error('configuration rejected', { provider, issue: formatIssue(i) });
+    }
+    const outcome: ApplyOutcome = { applied: false, generation: this.#generation, issues };
+    for (const fn of this.#listeners) fn(outcome);
+  }
+
+  /** Builds and swaps a snapshot from the last good configuration of every provider. */
+  apply(): ApplyOutcome {
+    const merged = mergeProviders(this.#lastGood);
+    const generation = this.#generation + 1;
+    const result = buildSnapshot(merged, generation, this.#cache, this.#logger);
+    const errors = result.issues.filter((i) => i.severity === 'error');
+    if (errors.length > 0) {
+      for (const i of errors) this.#logger.error('configuration rejected', { issue: formatIssue(i) });
+      const outcome: ApplyOutcome = { applied: false, generation: this.#generation, issues: errors };
+      for (const fn of this.#listeners) fn(outcome);
+      return outcome;
+    }
+    this.#generation = generation;
+    this.#ref.swap(result.snapshot);
+    // In-flight requests of the old generation keep their pools until their response ends:
+    // a closed pool destroys sockets as they are released, never under a running exchange.
+    this.#cache.retain(result.pools);
+    this.#logger.info('configuration applied', { generation, ...result.counts });
+    const outcome: ApplyOutcome = { applied: true, generation, issues: result.issues };
+    for (const fn of this.#listeners) fn(outcome);
+    return outcome;
+  }
+}
+
+/** Qualifies every object name with its provider and merges all providers into one config. */
+export function mergeProviders(byProvider: ReadonlyMap<string, DynamicConfig>): DynamicConfig {
+  const out = emptyDynamicConfig();
+  for (const [provider, cfg] of byProvider) {
+    const sections = ['routers', 'services', 'middlewares', 'serversTransports'] as const;
+    for (const section of sections) {
+      const src = cfg.http[section] as Record<string, unknown>;
+      const dst = out.http[section] as Record<string, unknown>;
+      for (const [name, value] of Object.entries(src)) {
+        dst[name.includes('@') ? name : `${name}@${provider}`] = value;
+      }
+    }
+  }
+  return out;
+}

@@ -1,0 +1,284 @@
+import type { Socket } from 'node:net';
+import { ProxyError, upstreamError } from '../core/errors.ts';
+import type { Timed } from '../core/ticker.ts';
+import { CHUNKED_INCOMPLETE, type ChunkSink, ChunkedDecoder } from '../http1/chunked.ts';
+import { ParseError } from '../http1/parse-error.ts';
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
+import { BODY_CLOSE, type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
+import type { UpstreamPool } from './pool.ts';
+import type { UpstreamUser } from './upstream-user.ts';
+
+const S_CONNECTING = 0;
+const S_IDLE = 1;
+const S_HEAD = 2;
+const S_BODY = 3;
+const S_CLOSED = 4;
+
+/**
+ * One keep-alive connection to an upstream server: the client side of our HTTP/1.1 codec.
+ * Listeners are attached once for the connection's life and dispatch to the current user.
+ * The connection goes back to the pool only after a response that was cleanly delimited; every
+ * anomaly (parse error, extra bytes, premature close, timeout) destroys it.
+ */
+export class UpstreamConnection implements Timed, ChunkSink {
+  readonly socket: Socket;
+  readonly pool: UpstreamPool;
+  user: UpstreamUser | null = null;
+  deadline = 0;
+  /** Requests served on this connection so far. */
+  uses = 0;
+  #state = S_CONNECTING;
+  #buf: Buffer | null = null;
+  #method = 'GET';
+  #bodyKind = BODY_NONE;
+  #remaining = 0;
+  #reusable = false;
+  #decoder: ChunkedDecoder | null = null;
+  #gotBytes = false;
+
+  constructor(socket: Socket, pool: UpstreamPool) {
+    this.socket = socket;
+    this.pool = pool;
+    socket.on('connect', () => this.#onConnect());
+    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('end', () => this.#onEnd());
+    socket.on('error', (err: Error) => this.#onSocketError(err));
+    socket.on('close', () => this.#onClose());
+    socket.on('drain', () => this.user?.onUpstreamDrain());
+  }
+
+  get idle(): boolean {
+    return this.#state === S_IDLE;
+  }
+
+  get closed(): boolean {
+    return this.#state === S_CLOSED;
+  }
+
+  /** Called by the pool when handing the connection to a user; arms the response-header timer. */
+  begin(user: UpstreamUser, method: string): void {
+    this.user = user;
+    this.uses++;
+    this.#method = method;
+    this.#state = S_HEAD;
+    this.#gotBytes = false;
+    const t = this.pool.options.responseHeaderTimeoutMs;
+    this.deadline = t > 0 ? this.pool.ticker.now + t : 0;
+  }
+
+  /** Marks idle (after release); the pool sets the idle deadline. */
+  setIdle(deadline: number): void {
+    this.#state = S_IDLE;
+    this.user = null;
+    this.deadline = deadline;
+  }
+
+  /** Detach the user and destroy: used on client abort and for anything abnormal. */
+  destroy(): void {
+    this.user = null;
+    if (this.#state !== S_CLOSED) {
+      this.#state = S_CLOSED;
+      this.socket.destroy();
+      this.pool.onClosed(this);
+    }
+  }
+
+  onDeadline(): void {
+    const user = this.user;
+    const state = this.#state;
+    if (state === S_IDLE) {
+      this.destroy();
+      return;
+    }
+    this.destroy();
+    if (user === null) return;
+    if (state === S_CONNECTING) {
+      user.onUpstreamError(new ProxyError('UPSTREAM_CONNECT_TIMEOUT', 'upstream connect timeout'), 'connect', false);
+    } else {
+      user.onUpstreamError(
+        new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', 'upstream response header timeout'),
+        state === S_BODY ? 'body' : 'head',
+        this.uses > 1,
+      );
+    }
+  }
+
+  #onConnect(): void {
+    this.deadline = 0;
+    this.pool.onConnected(this);
+  }
+
+  #onData(chunk: Buffer): void {
+    if (this.#state === S_HEAD) {
+      this.#gotBytes = true;
+      const buf = this.#buf === null ? chunk : Buffer.concat([this.#buf, chunk]);
+      this.#buf = null;
+      this.#parseHeads(buf, 0);
+      return;
+    }
+    if (this.#state === S_BODY) {
+      this.#body(chunk, 0);
+      return;
+    }
+    // Bytes while idle (or connecting): the server is not speaking HTTP to us. Never reuse it.
+    this.destroy();
+  }
+
+  #parseHeads(buf: Buffer, start: number): void {
+    const user = this.user;
+    if (user === null) return;
+    for (;;) {
+      const res = parseResponseHead(buf, start, buf.length, this.#method, this.pool.options.maxResponseHeaderBytes);
+      if (res === null) {
+        this.#buf = start === 0 ? buf : buf.subarray(start);
+        return;
+      }
+      if (res instanceof ParseError) {
+        this.#fail(new ProxyError('UPSTREAM_BAD_RESPONSE', res.reason), 'head');
+        return;
+      }
+      start += res.headLength;
+      if (res.status < 200) {
+        if (res.status === 101) {
+          // We never forward Upgrade, so a 101 is unsolicited: the bytes after it are not HTTP.
+          this.#fail(new ProxyError('UPSTREAM_BAD_RESPONSE', 'unsolicited 101 Switching Protocols'), 'head');
+          return;
+        }
+        user.onUpstreamInterim(res);
+        if (this.user !== user) return;
+        continue;
+      }
+      this.deadline = 0;
+      this.#startBody(res);
+      user.onUpstreamHead(res);
+      if (this.user !== user) return;
+      if (this.#bodyKind === BODY_NONE) {
+        if (start < buf.length) this.#reusable = false;
+        this.#finish();
+        return;
+      }
+      if (start < buf.length) this.#body(buf, start);
+      return;
+    }
+  }
+
+  #startBody(res: ParsedResponse): void {
+    this.#state = S_BODY;
+    this.#bodyKind = res.bodyKind;
+    this.#remaining = res.contentLength;
+    this.#reusable = res.reusable;
+    if (res.bodyKind === BODY_CHUNKED) {
+      if (this.#decoder === null) this.#decoder = new ChunkedDecoder();
+      else this.#decoder.reset();
+    }
+  }
+
+  #body(buf: Buffer, start: number): void {
+    const user = this.user;
+    if (user === null) return;
+    switch (this.#bodyKind) {
+      case BODY_LENGTH: {
+        const avail = buf.length - start;
+        if (avail <= this.#remaining) {
+          this.#remaining -= avail;
+          user.onUpstreamData(buf, start, buf.length);
+          if (this.#remaining === 0 && this.user === user) this.#finish();
+        } else {
+          // More than Content-Length announced: deliver the body, never reuse this socket.
+          const end = start + this.#remaining;
+          this.#remaining = 0;
+          this.#reusable = false;
+          user.onUpstreamData(buf, start, end);
+          if (this.user === user) this.#finish();
+        }
+        return;
+      }
+      case BODY_CHUNKED: {
+        const decoder = this.#decoder!;
+        const r = decoder.feed(buf, start, buf.length, this);
+        if (this.user !== user) return;
+        if (r === CHUNKED_INCOMPLETE) return;
+        if (r < 0) {
+          this.#fail(new ProxyError('UPSTREAM_BAD_RESPONSE', `bad chunked body: ${decoder.error}`), 'body');
+          return;
+        }
+        if (r < buf.length) this.#reusable = false;
+        this.#finish();
+        return;
+      }
+      case BODY_CLOSE:
+        user.onUpstreamData(buf, start, buf.length);
+        return;
+    }
+  }
+
+  onChunkData(buf: Buffer, start: number, end: number): void {
+    this.user?.onUpstreamData(buf, start, end);
+  }
+
+  /** A cleanly delimited response ended. */
+  #finish(): void {
+    const user = this.user;
+    this.user = null;
+    this.#buf = null;
+    if (this.#reusable && this.#state === S_BODY) this.pool.release(this);
+    else this.destroy();
+    user?.onUpstreamEnd();
+  }
+
+  /** The user may only reuse the connection if it also finished sending a complete request. */
+  markNotReusable(): void {
+    this.#reusable = false;
+  }
+
+  #fail(err: ProxyError, phase: 'head' | 'body'): void {
+    const user = this.user;
+    const reused = this.uses > 1;
+    this.destroy();
+    user?.onUpstreamError(err, phase, reused);
+  }
+
+  #onEnd(): void {
+    if (this.#state === S_BODY && this.#bodyKind === BODY_CLOSE) {
+      this.#reusable = false;
+      this.#finish();
+      return;
+    }
+    this.#onPrematureClose(null);
+  }
+
+  #onSocketError(err: Error): void {
+    this.#onPrematureClose(err);
+  }
+
+  #onClose(): void {
+    this.#onPrematureClose(null);
+  }
+
+  #onPrematureClose(err: Error | null): void {
+    const state = this.#state;
+    if (state === S_CLOSED) return;
+    const user = this.user;
+    const reused = this.uses > 1;
+    this.destroy();
+    if (user === null) return;
+    if (state === S_CONNECTING) {
+      user.onUpstreamError(upstreamError(err ?? new Error('connection closed'), 'connect'), 'connect', false);
+    } else if (state === S_HEAD) {
+      const e =
+        err === null
+          ? new ProxyError('UPSTREAM_RESET', 'upstream closed the connection before responding')
+          : upstreamError(err, 'request');
+      // `reused && !gotBytes` is the keep-alive race: the server closed an idle socket as we wrote.
+      user.onUpstreamError(e, 'head', reused && !this.#gotBytes);
+    } else {
+      user.onUpstreamError(
+        err === null
+          ? new ProxyError('UPSTREAM_RESET', 'upstream closed the connection mid-response')
+          : upstreamError(err, 'response'),
+        'body',
+        reused,
+      );
+    }
+  }
+}

@@ -1,0 +1,203 @@
+import { connect } from 'node:net';
+import { ProxyError } from '../core/errors.ts';
+import type { Ticker } from '../core/ticker.ts';
+import { UpstreamConnection } from './connection.ts';
+import type { UpstreamUser } from './upstream-user.ts';
+
+export interface PoolOptions {
+  readonly host: string;
+  readonly port: number;
+  /** Idle keep-alive connections kept (Traefik's maxIdleConnsPerHost). */
+  readonly maxIdle: number;
+  /** Open connections at most, idle + busy + connecting; 0 = unlimited. Beyond it, requests wait. */
+  readonly maxConns: number;
+  readonly idleTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  /** 0 = no limit. */
+  readonly responseHeaderTimeoutMs: number;
+  readonly maxResponseHeaderBytes: number;
+}
+
+export interface PoolStats {
+  idle: number;
+  busy: number;
+  connecting: number;
+  opened: number;
+  closed: number;
+  reused: number;
+  waiting: number;
+}
+
+interface Waiter {
+  user: UpstreamUser;
+  method: string;
+}
+
+/**
+ * Connections to one upstream server. Idle connections are reused LIFO (the most recently used
+ * socket is the least likely to have been closed by the server's own idle timer).
+ */
+export class UpstreamPool {
+  readonly options: PoolOptions;
+  readonly ticker: Ticker;
+  readonly stats: PoolStats = { idle: 0, busy: 0, connecting: 0, opened: 0, closed: 0, reused: 0, waiting: 0 };
+  readonly #idle: UpstreamConnection[] = [];
+  readonly #all = new Set<UpstreamConnection>();
+  readonly #busy = new Set<UpstreamConnection>();
+  readonly #connecting = new Map<UpstreamConnection, Waiter>();
+  readonly #waiters: Waiter[] = [];
+  #closed = false;
+
+  constructor(options: PoolOptions, ticker: Ticker) {
+    this.options = options;
+    this.ticker = ticker;
+  }
+
+  /**
+   * Hands `user` a connection: synchronously when one is idle, else after connecting (or after
+   * another request releases one, when maxConns is reached).
+   */
+  acquire(user: UpstreamUser, method: string, fresh = false): void {
+    if (this.#closed) {
+      user.onUpstreamError(new ProxyError('SERVICE_DISABLED', 'upstream pool closed'), 'connect', false);
+      return;
+    }
+    if (!fresh) {
+      const conn = this.#idle.pop();
+      if (conn !== undefined) {
+        this.stats.reused++;
+        this.#useConn(conn, user, method);
+        return;
+      }
+    }
+    if (this.options.maxConns > 0 && this.#all.size >= this.options.maxConns) {
+      // Make room by dropping an idle socket if a fresh one was asked for; otherwise queue.
+      const spare = this.#idle.shift();
+      if (spare !== undefined) spare.destroy();
+      else {
+        this.#waiters.push({ user, method });
+        this.stats.waiting = this.#waiters.length;
+        return;
+      }
+    }
+    this.#open(user, method);
+  }
+
+  /** Withdraws a waiting or connecting user (its client went away). */
+  cancel(user: UpstreamUser): void {
+    const i = this.#waiters.findIndex((w) => w.user === user);
+    if (i !== -1) {
+      this.#waiters.splice(i, 1);
+      this.stats.waiting = this.#waiters.length;
+    }
+    for (const [conn, w] of this.#connecting) {
+      if (w.user === user) {
+        // Let the connection finish; it goes to the idle list for the next request.
+        w.user = IDLE_SINK;
+        conn.user = null;
+      }
+    }
+  }
+
+  #open(user: UpstreamUser, method: string): void {
+    const socket = connect({ host: this.options.host, port: this.options.port, noDelay: true });
+    const conn = new UpstreamConnection(socket, this);
+    this.#all.add(conn);
+    this.#connecting.set(conn, { user, method });
+    conn.user = user;
+    this.stats.opened++;
+    this.stats.connecting++;
+    conn.deadline = this.options.connectTimeoutMs > 0 ? this.ticker.now + this.options.connectTimeoutMs : 0;
+    this.ticker.add(conn);
+  }
+
+  #useConn(conn: UpstreamConnection, user: UpstreamUser, method: string): void {
+    this.#busy.add(conn);
+    this.stats.busy = this.#busy.size;
+    conn.begin(user, method);
+    user.onUpstreamReady(conn);
+  }
+
+  /** UpstreamConnection calls this when its TCP handshake completes. */
+  onConnected(conn: UpstreamConnection): void {
+    const w = this.#connecting.get(conn);
+    this.#connecting.delete(conn);
+    this.stats.connecting--;
+    if (w === undefined || w.user === IDLE_SINK) {
+      this.#toIdle(conn);
+      return;
+    }
+    this.#useConn(conn, w.user, w.method);
+  }
+
+  /** A response ended cleanly on a reusable connection. */
+  release(conn: UpstreamConnection): void {
+    this.#busy.delete(conn);
+    this.stats.busy = this.#busy.size;
+    const w = this.#waiters.shift();
+    if (w !== undefined) {
+      this.stats.waiting = this.#waiters.length;
+      this.stats.reused++;
+      this.#useConn(conn, w.user, w.method);
+      return;
+    }
+    this.#toIdle(conn);
+  }
+
+  #toIdle(conn: UpstreamConnection): void {
+    if (this.#closed || this.#idle.length >= this.options.maxIdle) {
+      conn.setIdle(0);
+      conn.destroy();
+      return;
+    }
+    conn.setIdle(this.options.idleTimeoutMs > 0 ? this.ticker.now + this.options.idleTimeoutMs : 0);
+    this.#idle.push(conn);
+  }
+
+  /** UpstreamConnection calls this exactly once when it is destroyed. */
+  onClosed(conn: UpstreamConnection): void {
+    if (!this.#all.delete(conn)) return;
+    this.ticker.delete(conn);
+    this.stats.closed++;
+    if (this.#connecting.delete(conn)) this.stats.connecting--;
+    else if (this.#busy.delete(conn)) this.stats.busy = this.#busy.size;
+    else {
+      const i = this.#idle.indexOf(conn);
+      if (i !== -1) this.#idle.splice(i, 1);
+    }
+    // A slot freed up: start a connection for the oldest waiter.
+    const w = this.#waiters.shift();
+    if (w !== undefined) {
+      this.stats.waiting = this.#waiters.length;
+      this.#open(w.user, w.method);
+    }
+  }
+
+  get idleCount(): number {
+    return this.#idle.length;
+  }
+
+  get size(): number {
+    return this.#all.size;
+  }
+
+  /** Stops reuse: idle sockets close now, busy ones when their response ends. */
+  close(): void {
+    this.#closed = true;
+    for (const conn of this.#idle.splice(0)) conn.destroy();
+    for (const w of this.#waiters.splice(0)) {
+      w.user.onUpstreamError(new ProxyError('SERVICE_DISABLED', 'upstream pool closed'), 'connect', false);
+    }
+  }
+}
+
+/** Stands in for a user that went away while its connection was being opened. */
+const IDLE_SINK: UpstreamUser = {
+  onUpstreamReady: () => {},
+  onUpstreamInterim: () => {},
+  onUpstreamHead: () => {},
+  onUpstreamData: () => {},
+  onUpstreamEnd: () => {},
+  onUpstreamError: () => {},
+  onUpstreamDrain: () => {},
+};
