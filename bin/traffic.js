@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The `traffic` command. Runs the TypeScript sources directly with Node 24's type stripping.
+const major = Number(process.versions.node.split('.')[0]);
+if (major !== 24) {
+  console.error(`traffic needs Node 24 LTS (this is ${process.versions.node}); run it via \`npx traffic\` after \`npm ci\`.`);
+  process.exit(1);
+}
+await import('../src/main.ts');
