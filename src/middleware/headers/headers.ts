@@ -1,0 +1,123 @@
+import type { HeadersConfig } from '../../config/dynamic/middlewares.ts';
+import type { HeaderList } from '../../core/headers.ts';
+import type { DirectResponse, RequestHead, ResponseHead } from '../../core/request.ts';
+import type { Middleware, MiddlewareFactory } from '../middleware.ts';
+import { type CorsPolicy, createCorsPolicy } from './cors.ts';
+import { SecurePolicy } from './secure.ts';
+
+/** [name as configured, lowercased name, value]; an empty value removes the field. */
+type HeaderEdit = readonly [string, string, string];
+
+const BAD_HOST: DirectResponse = {
+  status: 500,
+  headers: [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['X-Content-Type-Options', 'nosniff'],
+  ],
+  body: 'Bad Host\n',
+};
+
+function applyEdits(headers: HeaderList, edits: readonly HeaderEdit[]): void {
+  for (let i = 0; i < edits.length; i++) {
+    const e = edits[i]!;
+    if (e[2] === '') headers.delete(e[1]);
+    else headers.set(e[0], e[2]);
+  }
+}
+
+function edits(map: Readonly<Record<string, string>> | undefined): readonly HeaderEdit[] {
+  return Object.entries(map ?? {}).map(([name, value]) => [name, name.toLowerCase(), value] as const);
+}
+
+/**
+ * Traefik's headers middleware. Request: a CORS preflight is answered at once; otherwise custom
+ * request headers are applied, then the allowed-hosts check runs. Response: security headers,
+ * then custom response headers (which may override or remove them), then CORS headers, the same
+ * order as Traefik's nested handlers.
+ */
+class Headers implements Middleware {
+  readonly #requestEdits: readonly HeaderEdit[];
+  readonly #responseEdits: readonly HeaderEdit[];
+  readonly #cors: CorsPolicy | undefined;
+  readonly #secure: SecurePolicy | undefined;
+  readonly #checkHost: boolean;
+
+  constructor(
+    requestEdits: readonly HeaderEdit[],
+    responseEdits: readonly HeaderEdit[],
+    cors: CorsPolicy | undefined,
+    secure: SecurePolicy | undefined,
+  ) {
+    this.#requestEdits = requestEdits;
+    this.#responseEdits = responseEdits;
+    this.#cors = cors;
+    this.#secure = secure;
+    this.#checkHost = secure?.checksHost === true;
+  }
+
+  onRequest(req: RequestHead): DirectResponse | undefined {
+    if (this.#cors !== undefined && req.method === 'OPTIONS') {
+      const preflight = this.#cors.preflight(req);
+      if (preflight !== undefined) return preflight;
+    }
+    applyEdits(req.headers, this.#requestEdits);
+    if (this.#checkHost && !this.#secure!.hostAllowed(req)) return BAD_HOST;
+    return undefined;
+  }
+
+  onResponse(req: RequestHead, res: ResponseHead): void {
+    this.#secure?.apply(req, res.headers);
+    applyEdits(res.headers, this.#responseEdits);
+    this.#cors?.applyResponse(req, res.headers);
+  }
+}
+
+function nonEmpty(v: unknown): boolean {
+  if (Array.isArray(v)) return v.length > 0;
+  if (typeof v === 'object' && v !== null) return Object.keys(v).length > 0;
+  return v !== undefined && v !== false && v !== '' && v !== 0;
+}
+
+const CORS_KEYS = [
+  'accessControlAllowCredentials',
+  'accessControlAllowHeaders',
+  'accessControlAllowMethods',
+  'accessControlAllowOriginList',
+  'accessControlAllowOriginListRegex',
+  'accessControlExposeHeaders',
+  'accessControlMaxAge',
+  'addVaryHeader',
+] as const satisfies readonly (keyof HeadersConfig)[];
+
+const CUSTOM_KEYS = [
+  'customRequestHeaders',
+  'customResponseHeaders',
+] as const satisfies readonly (keyof HeadersConfig)[];
+
+export const headersFactory: MiddlewareFactory<HeadersConfig> = {
+  type: 'headers',
+  create(config: HeadersConfig): Middleware | { error: string } {
+    const hasCors = CORS_KEYS.some((k) => nonEmpty(config[k]));
+    const hasCustom = CUSTOM_KEYS.some((k) => nonEmpty(config[k]));
+    const hasSecure = Object.entries(config).some(
+      ([k, v]) =>
+        !(CORS_KEYS as readonly string[]).includes(k) &&
+        !(CUSTOM_KEYS as readonly string[]).includes(k) &&
+        nonEmpty(v),
+    );
+    // Traefik refuses a headers middleware that would do nothing ("headers configuration not valid").
+    if (!hasCors && !hasCustom && !hasSecure) return { error: 'headers: no header option is set' };
+    let cors: CorsPolicy | undefined;
+    if (hasCors) {
+      const c = createCorsPolicy(config);
+      if ('error' in c) return c;
+      cors = c;
+    }
+    return new Headers(
+      edits(config.customRequestHeaders),
+      edits(config.customResponseHeaders),
+      cors,
+      hasSecure ? new SecurePolicy(config) : undefined,
+    );
+  },
+};

@@ -1,0 +1,1 @@
+export { headersFactory } from './headers.ts';

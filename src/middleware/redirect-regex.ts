@@ -1,0 +1,67 @@
+import { compileGoRegexp, type RedirectRegexConfig } from '../config/dynamic/middlewares.ts';
+import type { DirectResponse, RequestHead } from '../core/request.ts';
+import { replaceAllGo, rewriter, type TemplatePart } from './go-replace.ts';
+import type { Middleware, MiddlewareFactory } from './middleware.ts';
+import { redirectResponse, urlHost } from './redirect-response.ts';
+
+const NEEDS_ESCAPE = /[ \x80-\u{10ffff}]/gu;
+
+const BAD_LOCATION: DirectResponse = {
+  status: 500,
+  headers: [['Content-Type', 'text/plain; charset=utf-8']],
+  body: 'Internal Server Error\n',
+};
+
+function hasControlChar(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x20 || c === 0x7f) return true;
+  }
+  return false;
+}
+
+/** Spaces and non-ASCII in a Location are percent-encoded (UTF-8), as Go's url.URL.String() does. */
+function escapeChar(ch: string): string {
+  let out = '';
+  for (const b of Buffer.from(ch, 'utf8')) out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  return out;
+}
+
+/**
+ * Traefik's redirectRegex: the regex is matched against `scheme://host[:port]/path?query` (scheme
+ * from the connection, host and port as in the Host header, path and query as received); every
+ * match is replaced (Go ReplaceAllString) and the client is redirected to the result, unless the
+ * result is the same URL.
+ */
+class RedirectRegex implements Middleware {
+  readonly #re: RegExp;
+  readonly #parts: readonly TemplatePart[];
+  readonly #permanent: boolean;
+
+  constructor(re: RegExp, parts: readonly TemplatePart[], permanent: boolean) {
+    this.#re = re;
+    this.#parts = parts;
+    this.#permanent = permanent;
+  }
+
+  onRequest(req: RequestHead): DirectResponse | undefined {
+    const port = req.hostPort === '' ? '' : `:${req.hostPort}`;
+    const query = req.query === '' ? '' : `?${req.query}`;
+    const url = `${req.scheme}://${urlHost(req.host)}${port}${req.path}${query}`;
+    const target = replaceAllGo(this.#re, url, this.#parts);
+    if (target === undefined || target === url) return undefined;
+    // A control character would let the URL split the response head; Go's url.Parse refuses it.
+    if (hasControlChar(target)) return BAD_LOCATION;
+    return redirectResponse(req.method, target.replace(NEEDS_ESCAPE, escapeChar), this.#permanent);
+  }
+}
+
+export const redirectRegexFactory: MiddlewareFactory<RedirectRegexConfig> = {
+  type: 'redirectRegex',
+  create(config: RedirectRegexConfig): Middleware | { error: string } {
+    const rx = compileGoRegexp(config.regex, 'g');
+    if ('error' in rx) return { error: rx.error };
+    const { re, parts } = rewriter(rx, config.replacement);
+    return new RedirectRegex(re, parts, config.permanent);
+  },
+};

@@ -1,0 +1,53 @@
+import type { RedirectSchemeConfig } from '../config/dynamic/middlewares.ts';
+import type { DirectResponse, RequestHead } from '../core/request.ts';
+import type { Middleware, MiddlewareFactory } from './middleware.ts';
+import { redirectResponse, urlHost } from './redirect-response.ts';
+
+/** The port as it appears in a URL: '' for the scheme's default port. */
+function portSuffix(scheme: string, port: string): string {
+  if (port === '' || (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443'))
+    return '';
+  return `:${port}`;
+}
+
+/**
+ * Traefik's redirectScheme: redirects to `scheme://host[:port]/path?query` unless that is already
+ * the URL the client used. The client's scheme is the connection's, overridden by
+ * X-Forwarded-Proto (http/ws or https/wss) as in Traefik, so this relies on the entry point having
+ * overwritten X-Forwarded-Proto from untrusted peers before middlewares run. Without `port`, the
+ * target has no explicit port (the scheme's default).
+ */
+class RedirectScheme implements Middleware {
+  readonly #scheme: string;
+  readonly #port: string;
+  readonly #permanent: boolean;
+
+  constructor(scheme: string, port: string, permanent: boolean) {
+    this.#scheme = scheme;
+    this.#port = port;
+    this.#permanent = permanent;
+  }
+
+  onRequest(req: RequestHead): DirectResponse | undefined {
+    let scheme: string = req.scheme;
+    const xfp = req.headers.get('x-forwarded-proto');
+    if (xfp !== undefined && xfp !== '') {
+      const p = xfp.toLowerCase();
+      if (p === 'http' || p === 'ws') scheme = 'http';
+      else if (p === 'https' || p === 'wss') scheme = 'https';
+    }
+    if (scheme === this.#scheme && portSuffix(scheme, req.hostPort) === this.#port) return undefined;
+    const query = req.query === '' ? '' : `?${req.query}`;
+    const location = `${this.#scheme}://${urlHost(req.host)}${this.#port}${req.path}${query}`;
+    return redirectResponse(req.method, location, this.#permanent);
+  }
+}
+
+export const redirectSchemeFactory: MiddlewareFactory<RedirectSchemeConfig> = {
+  type: 'redirectScheme',
+  create(config: RedirectSchemeConfig): Middleware | { error: string } {
+    // Schemes are case-insensitive (RFC 3986 §3.1); comparing them lowercased avoids a redirect loop.
+    const scheme = config.scheme.toLowerCase();
+    return new RedirectScheme(scheme, portSuffix(scheme, config.port ?? ''), config.permanent);
+  },
+};

@@ -1,0 +1,29 @@
+import type { MiddlewareConfigOf, MiddlewareType } from '../config/dynamic/middlewares.ts';
+import { addPrefixFactory } from './add-prefix.ts';
+import { chainFactory } from './chain.ts';
+import { headersFactory } from './headers/index.ts';
+import type { MiddlewareFactory } from './middleware.ts';
+import { redirectRegexFactory } from './redirect-regex.ts';
+import { redirectSchemeFactory } from './redirect-scheme.ts';
+import { replacePathFactory } from './replace-path.ts';
+import { replacePathRegexFactory } from './replace-path-regex.ts';
+import { stripPrefixFactory } from './strip-prefix.ts';
+import { stripPrefixRegexFactory } from './strip-prefix-regex.ts';
+
+/**
+ * The one list of built-in HTTP middlewares, keyed by YAML key. Typed by the schema table, so a
+ * schema without a factory (or a factory for the wrong config type) does not compile.
+ */
+export const middlewareFactories: {
+  readonly [K in MiddlewareType]: MiddlewareFactory<MiddlewareConfigOf<K>>;
+} = {
+  headers: headersFactory,
+  stripPrefix: stripPrefixFactory,
+  stripPrefixRegex: stripPrefixRegexFactory,
+  addPrefix: addPrefixFactory,
+  replacePath: replacePathFactory,
+  replacePathRegex: replacePathRegexFactory,
+  redirectScheme: redirectSchemeFactory,
+  redirectRegex: redirectRegexFactory,
+  chain: chainFactory,
+};

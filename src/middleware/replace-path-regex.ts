@@ -1,0 +1,56 @@
+import { compileGoRegexp, type ReplacePathRegexConfig } from '../config/dynamic/middlewares.ts';
+import type { DirectResponse, RequestHead } from '../core/request.ts';
+import { replaceAllGo, rewriter, type TemplatePart } from './go-replace.ts';
+import type { Middleware, MiddlewareFactory } from './middleware.ts';
+import { canonicalRawPath, ensureLeadingSlash, isCleanPath } from './path.ts';
+import { REPLACED_PATH } from './replace-path.ts';
+
+const BAD_REQUEST: DirectResponse = {
+  status: 400,
+  headers: [['Content-Type', 'text/plain; charset=utf-8']],
+  body: 'Bad Request\n',
+};
+const BAD_ESCAPE: DirectResponse = {
+  status: 500,
+  headers: [['Content-Type', 'text/plain; charset=utf-8']],
+  body: 'invalid URL escape in rewritten path\n',
+};
+
+/**
+ * Traefik's replacePathRegex: every match of the regex in the encoded path is replaced (Go
+ * ReplaceAllString semantics, `$1`/`${name}` groups) and the original path is appended as
+ * X-Replaced-Path. A result with a bad %-escape is a 500, as in Traefik; a result that is not a
+ * clean path (`..`, `.`, `//`) is refused with 400, Traefik's fix for path traversal through
+ * captured segments.
+ */
+class ReplacePathRegex implements Middleware {
+  readonly #re: RegExp;
+  readonly #parts: readonly TemplatePart[];
+
+  constructor(re: RegExp, parts: readonly TemplatePart[]) {
+    this.#re = re;
+    this.#parts = parts;
+  }
+
+  onRequest(req: RequestHead): DirectResponse | undefined {
+    const original = req.path;
+    const replaced = replaceAllGo(this.#re, original, this.#parts);
+    if (replaced === undefined) return undefined;
+    req.headers.append(REPLACED_PATH, original);
+    const path = canonicalRawPath(replaced);
+    if (path === undefined) return BAD_ESCAPE;
+    if (!isCleanPath(path)) return BAD_REQUEST;
+    req.path = ensureLeadingSlash(path);
+    return undefined;
+  }
+}
+
+export const replacePathRegexFactory: MiddlewareFactory<ReplacePathRegexConfig> = {
+  type: 'replacePathRegex',
+  create(config: ReplacePathRegexConfig): Middleware | { error: string } {
+    const rx = compileGoRegexp(config.regex.trim(), 'g');
+    if ('error' in rx) return { error: rx.error };
+    const { re, parts } = rewriter(rx, config.replacement.trim());
+    return new ReplacePathRegex(re, parts);
+  },
+};

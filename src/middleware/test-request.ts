@@ -1,0 +1,44 @@
+import { HeaderList } from '../core/headers.ts';
+import type { RequestHead, ResponseHead } from '../core/request.ts';
+
+export interface TestRequestOptions {
+  readonly method?: string;
+  /** Extra header fields, in order. A Host field is added from the URL unless one is given. */
+  readonly headers?: ReadonlyArray<readonly [string, string]>;
+  readonly clientIp?: string;
+  readonly entryPoint?: string;
+}
+
+/**
+ * Builds a RequestHead from an absolute URL, keeping the path's percent-encoding as written:
+ * `makeRequest('https://Example.com:8443/a%20b?x=1', { method: 'POST' })`.
+ */
+export function makeRequest(url: string, opts: TestRequestOptions = {}): RequestHead {
+  const m = /^(https?):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?/.exec(url);
+  if (m === null) throw new Error(`makeRequest: not an absolute http(s) URL: ${url}`);
+  const scheme = m[1] as 'http' | 'https';
+  const authority = m[2] ?? '';
+  const hp = /^(\[[^\]]*\]|[^:]*)(?::(\d*))?$/.exec(authority);
+  const host = (hp?.[1] ?? '').toLowerCase().replace(/\.$/, '');
+  const headers = HeaderList.from(opts.headers ?? []);
+  if (!headers.has('host') && authority !== '') headers.append('Host', authority);
+  return {
+    method: opts.method ?? 'GET',
+    path: m[3] === '' || m[3] === undefined ? '/' : m[3],
+    query: m[4] ?? '',
+    host,
+    hostPort: hp?.[2] ?? '',
+    headers,
+    clientIp: opts.clientIp ?? '192.0.2.10',
+    scheme,
+    entryPoint: opts.entryPoint ?? (scheme === 'https' ? 'websecure' : 'web'),
+  };
+}
+
+/** An upstream response head with the given header fields. */
+export function makeResponse(
+  status = 200,
+  headers: ReadonlyArray<readonly [string, string]> = [],
+): ResponseHead {
+  return { status, reason: '', headers: HeaderList.from(headers) };
+}
