@@ -1,0 +1,24 @@
+export function helpText(): string {
+  return `traffic: a reverse proxy and load balancer with Traefik-compatible configuration
+
+Usage:
+  traffic [run] [--config FILE] [--<key>=<value> ...]   start the proxy (run is the default)
+  traffic validate [--config FILE] [--<key>=<value> ...] check the configuration and exit
+  traffic --help | --version
+
+Options:
+  -c, --config FILE     static configuration (YAML); alias --configFile; env TRAFFIC_CONFIGFILE
+  -h, --help            show this text
+  -V, --version         print the version
+
+Any static configuration key can be set by a flag or an environment variable,
+which win over the file (flags over env):
+  --entryPoints.web.address=:9090     TRAFFIC_ENTRYPOINTS_WEB_ADDRESS=:9090
+  --log.level=DEBUG                   TRAFFIC_LOG_LEVEL=DEBUG
+  --accessLog                         (turns a section on with its defaults)
+Lists are comma-separated: --entryPoints.web.forwardedHeaders.trustedIPs=10.0.0.0/8,::1
+
+validate exits with 0 when there is no error, 1 otherwise.
+Reference: docs/configuration.md
+`;
+}

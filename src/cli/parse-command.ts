@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import { helpText } from './help.ts';
+
+export type Command =
+  | {
+      readonly kind: 'run' | 'validate';
+      readonly configFile: string | undefined;
+      /** Configuration flags (`--log.level=DEBUG`), for loadStaticConfig's `argv`. */
+      readonly overrides: string[];
+    }
+  | { readonly kind: 'help'; readonly text: string }
+  | { readonly kind: 'version'; readonly version: string }
+  | { readonly kind: 'error'; readonly message: string };
+
+const SUBCOMMANDS = ['run', 'validate', 'help', 'version'] as const;
+
+/**
+ * `traffic [run|validate] [--config FILE] [--<key>=<value> …]`, `--help`, `--version`.
+ * `run` is the default. `--configFile` (Traefik's name) and `-c` are aliases of `--config`;
+ * without any, `TRAFFIC_CONFIGFILE` names the file.
+ */
+export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Command {
+  let kind: 'run' | 'validate' = 'run';
+  let i = 0;
+  const first = argv[0];
+  if (first !== undefined && !first.startsWith('-')) {
+    const sub = SUBCOMMANDS.find((s) => s === first);
+    if (sub === undefined) {
+      return {
+        kind: 'error',
+        message: `unknown command "${first}" (expected one of run, validate; see --help)`,
+      };
+    }
+    if (sub === 'help') return { kind: 'help', text: helpText() };
+    if (sub === 'version') return { kind: 'version', version: packageVersion() };
+    kind = sub;
+    i = 1;
+  }
+  let configFile: string | undefined;
+  const overrides: string[] = [];
+  for (; i < argv.length; i++) {
+    const arg = argv[i]!;
+    if (arg === '--help' || arg === '-h') return { kind: 'help', text: helpText() };
+    if (arg === '--version' || arg === '-V') return { kind: 'version', version: packageVersion() };
+    const eq = arg.indexOf('=');
+    const name = eq === -1 ? arg : arg.slice(0, eq);
+    if (name === '--config' || name === '--configFile' || name === '-c') {
+      let value: string | undefined;
+      if (eq !== -1) value = arg.slice(eq + 1);
+      else {
+        value = argv[i + 1];
+        i++;
+      }
+      if (value === undefined || value === '' || value.startsWith('-')) {
+        return { kind: 'error', message: `${name} needs a file name` };
+      }
+      if (configFile !== undefined)
+        return { kind: 'error', message: `${name}: the configuration file is given twice` };
+      configFile = value;
+      continue;
+    }
+    overrides.push(arg);
+  }
+  configFile ??= nonEmpty(env['TRAFFIC_CONFIGFILE']);
+  return { kind, configFile, overrides };
+}
+
+function nonEmpty(s: string | undefined): string | undefined {
+  return s === undefined || s === '' ? undefined : s;
+}
+
+/** The version in package.json (read when asked, not at import). */
+export function packageVersion(): string {
+  const text = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
+  const version = (JSON.parse(text) as { version?: unknown }).version;
+  return typeof version === 'string' ? version : 'unknown';
+}

@@ -1,0 +1,59 @@
+import { z } from 'zod';
+
+const UNIT_MS: Record<string, number> = {
+  ns: 1e-6,
+  us: 1e-3,
+  µs: 1e-3, // U+00B5 micro sign, as Go accepts
+  μs: 1e-3, // U+03BC Greek mu
+  ms: 1,
+  s: 1000,
+  m: 60_000,
+  h: 3_600_000,
+};
+
+const GO_DURATION = /^(?:(?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/;
+const PIECE = /(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g;
+
+/**
+ * Node's timers overflow above 2^31-1 ms and then fire after 1 ms, so a "very long" timeout would
+ * silently become an immediate one; refuse it instead.
+ */
+export const MAX_DURATION_MS = 2 ** 31 - 1;
+
+export const DURATION_EXPECTED = 'a duration such as 10s, 1m30s, 250ms, or a whole number of seconds';
+
+/**
+ * Traefik's durations: a Go duration string (`1m30s`, `250ms`, `0`) or a bare integer meaning
+ * seconds (as a YAML number or a string of digits). Returns milliseconds, or an error message.
+ */
+export function parseDuration(input: unknown): number | { error: string } {
+  let ms: number;
+  if (typeof input === 'number') {
+    if (!Number.isInteger(input) || input < 0) {
+      return { error: `invalid duration ${input}: a bare number must be a whole number of seconds` };
+    }
+    ms = input * 1000;
+  } else if (typeof input === 'string') {
+    const text = input.trim();
+    if (/^\d+$/.test(text)) ms = Number(text) * 1000;
+    else if (text.startsWith('-')) return { error: `invalid duration "${input}": must not be negative` };
+    else if (GO_DURATION.test(text.replace(/^\+/, ''))) {
+      ms = 0;
+      for (const m of text.matchAll(PIECE)) ms += Number(m[1]) * UNIT_MS[m[2]!]!;
+    } else return { error: `invalid duration "${input}"` };
+  } else {
+    return { error: `invalid duration: got ${input === null ? 'an empty value' : typeof input}` };
+  }
+  if (!Number.isFinite(ms) || ms > MAX_DURATION_MS) {
+    return { error: `duration ${String(input)} is too long (the maximum is 596h31m23s)` };
+  }
+  return ms;
+}
+
+/** A duration in the config, parsed to milliseconds. */
+export const duration = z.unknown().transform((value, ctx): number => {
+  const r = parseDuration(value);
+  if (typeof r === 'number') return r;
+  ctx.addIssue({ code: 'custom', message: r.error, params: { expected: DURATION_EXPECTED } });
+  return z.NEVER;
+});

@@ -1,0 +1,88 @@
+import { type ConfigIssue, issue } from '../issues.ts';
+import { type Locator, noLocation } from '../yaml-source.ts';
+import type { ObjectRef } from './parse.ts';
+import { type DynamicConfig, emptyDynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
+
+/** One file's parsed configuration, as merged into its provider's configuration. */
+export interface DynamicSource {
+  readonly file: string;
+  readonly config: DynamicConfig;
+  readonly locate?: Locator;
+  /** Objects the file defines that were invalid (already reported). */
+  readonly disabled?: readonly ObjectRef[];
+}
+
+export interface MergedDynamic {
+  readonly config: DynamicConfig;
+  readonly issues: ConfigIssue[];
+  /** Locates a path in whichever file defines the object it lies in. */
+  readonly locate: Locator;
+  readonly disabled: readonly ObjectRef[];
+}
+
+const SINGULAR: Record<HttpSection, string> = {
+  routers: 'router',
+  services: 'service',
+  middlewares: 'middleware',
+  serversTransports: 'serversTransport',
+};
+
+/**
+ * Merges the files of one provider. A name defined in two files is an error naming both, and the
+ * object is dropped, unless both definitions are identical (as Traefik does).
+ */
+export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
+  const config = emptyDynamicConfig();
+  const issues: ConfigIssue[] = [];
+  const origin = new Map<string, number>();
+  const conflicted = new Set<string>();
+  const disabled: ObjectRef[] = [];
+  sources.forEach((src, index) => {
+    for (const ref of src.disabled ?? []) {
+      disabled.push(ref);
+      origin.set(`${ref.section}/${ref.name}`, index);
+    }
+    for (const section of HTTP_SECTIONS) {
+      const target = config.http[section] as Record<string, unknown>;
+      for (const [name, value] of Object.entries(src.config.http[section])) {
+        const key = `${section}/${name}`;
+        const firstIndex = origin.get(key);
+        if (firstIndex === undefined) {
+          origin.set(key, index);
+          target[name] = value;
+          continue;
+        }
+        const first = sources[firstIndex]!;
+        if (!conflicted.has(key) && Object.hasOwn(target, name) && deepEqual(target[name], value)) continue;
+        const { exact: _, ...where } = (src.locate ?? noLocation)(['http', section, name], 'key');
+        const message = `${SINGULAR[section]} \`${name}\` is defined in both ${first.file} and ${src.file} with different configurations`;
+        issues.push(issue('error', message, ['http', section, name], { file: src.file, ...where }));
+        if (!conflicted.has(key)) {
+          conflicted.add(key);
+          delete target[name];
+          disabled.push({ section, name });
+        }
+      }
+    }
+  });
+  const locate: Locator = (path, target, offset) => {
+    if (path[0] !== 'http' || path.length < 3) return { exact: false };
+    const index = origin.get(`${String(path[1])}/${String(path[2])}`);
+    const src = index === undefined ? undefined : sources[index];
+    if (src === undefined) return { exact: false };
+    return src.locate ? src.locate(path, target, offset) : { file: src.file, exact: false };
+  };
+  return { config, issues, locate, disabled };
+}
+
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length) return false;
+  const ra = a as Record<string, unknown>;
+  const rb = b as Record<string, unknown>;
+  return ka.every((k) => Object.hasOwn(rb, k) && deepEqual(ra[k], rb[k]));
+}

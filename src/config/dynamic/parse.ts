@@ -1,0 +1,81 @@
+import type { ConfigIssue, ConfigPath } from '../issues.ts';
+import { issue } from '../issues.ts';
+import { isPlainObject } from '../schema-helpers.ts';
+import { type Locator, parseYaml } from '../yaml-source.ts';
+import { fromZodIssues } from '../zod-issues.ts';
+import {
+  DYNAMIC_SECTIONS,
+  type DynamicConfig,
+  dynamicConfigSchema,
+  HTTP_SECTIONS,
+  type HttpSection,
+} from './schema.ts';
+
+/** A named object of the dynamic configuration: `routers/api`. */
+export interface ObjectRef {
+  readonly section: HttpSection;
+  readonly name: string;
+}
+
+export interface ParsedDynamic {
+  /**
+   * Undefined when the file is rejected whole (YAML syntax error, or a problem outside any named
+   * object). Otherwise holds every object that is valid; the invalid ones are in `disabled`.
+   */
+  readonly config?: DynamicConfig;
+  readonly issues: ConfigIssue[];
+  readonly locate: Locator;
+  readonly disabled: readonly ObjectRef[];
+}
+
+export interface ParseDynamicOptions {
+  /** The static file: only its dynamic sections (`http`, `tcp`, `udp`, `tls`) are read. */
+  readonly embedded?: boolean;
+}
+
+export function parseDynamic(text: string, file: string, opts: ParseDynamicOptions = {}): ParsedDynamic {
+  const src = parseYaml(text, file);
+  if (src.data === undefined) return { issues: src.issues, locate: src.locate, disabled: [] };
+  const top = src.data ?? {};
+  if (!isPlainObject(top)) {
+    const at = src.locate([]);
+    const root = issue('error', 'a configuration file must be a map (key: value)', [], at);
+    return { issues: [...src.issues, root], locate: src.locate, disabled: [] };
+  }
+  let data: Record<string, unknown> = top;
+  if (opts.embedded) {
+    const picked: Record<string, unknown> = {};
+    for (const k of DYNAMIC_SECTIONS) if (Object.hasOwn(top, k)) picked[k] = top[k];
+    data = picked;
+  }
+  const r = validateShape(data, src.locate);
+  return { ...r, issues: [...src.issues, ...r.issues], locate: src.locate };
+}
+
+/** The named object an issue path lies in, if any: problems there disable only that object. */
+function objectOf(path: ConfigPath): ObjectRef | undefined {
+  if (path.length < 3 || path[0] !== 'http') return undefined;
+  const section = HTTP_SECTIONS.find((s) => s === path[1]);
+  return section === undefined ? undefined : { section, name: String(path[2]) };
+}
+
+function validateShape(
+  data: Record<string, unknown>,
+  locate: Locator,
+): { config?: DynamicConfig; issues: ConfigIssue[]; disabled: ObjectRef[] } {
+  const first = dynamicConfigSchema.safeParse(data, { reportInput: true });
+  if (first.success) return { config: first.data, issues: [], disabled: [] };
+  const issues = fromZodIssues(first.error.issues, { locate });
+  const disabled = new Map<string, ObjectRef>();
+  for (const zi of first.error.issues) {
+    const ref = objectOf(zi.path.filter((p): p is string | number => typeof p !== 'symbol'));
+    if (ref === undefined) return { issues, disabled: [] };
+    disabled.set(`${ref.section}/${ref.name}`, ref);
+  }
+  const pruned = structuredClone(data);
+  const http = pruned['http'] as Record<string, Record<string, unknown>>;
+  for (const ref of disabled.values()) delete http[ref.section]![ref.name];
+  const second = dynamicConfigSchema.safeParse(pruned);
+  if (!second.success) return { issues, disabled: [] };
+  return { config: second.data, issues, disabled: [...disabled.values()] };
+}

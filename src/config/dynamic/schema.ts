@@ -1,0 +1,214 @@
+import { z } from 'zod';
+import { duration } from '../duration.ts';
+import { nameList, nullAsEmpty, strictObject, type UnknownKeyParams } from '../schema-helpers.ts';
+import { type MiddlewareConfigOf, type MiddlewareType, middlewareSchemas } from './middlewares.ts';
+
+/*
+ * The dynamic configuration, in the shape of Traefik's file provider. Keys Traefik has and we do
+ * not implement yet are listed per object so that they are reported by name.
+ */
+
+const router = strictObject(
+  {
+    /** Absent = every entry point. */
+    entryPoints: nameList.optional(),
+    rule: z.string().refine((r) => r.trim() !== '', 'rule must not be empty'),
+    /** 0 = Traefik's default: the length of the rule. */
+    priority: z.number().int().default(0),
+    middlewares: nameList.default([]),
+    service: z.string().min(1),
+  },
+  ['tls', 'observability', 'ruleSyntax'],
+);
+
+const serverUrl = z.string().superRefine((text, ctx) => {
+  const error = checkServerUrl(text);
+  if (error !== undefined) {
+    ctx.addIssue({ code: 'custom', message: error, params: { expected: 'http://host:port' } });
+  }
+});
+
+function checkServerUrl(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `invalid URL "${text}"`;
+  }
+  const scheme = url.protocol.slice(0, -1);
+  if (scheme === 'https' || scheme === 'h2c') return `\`${scheme}\` servers are not supported yet`;
+  if (scheme !== 'http') return `unsupported URL scheme "${scheme}"`;
+  if (url.hostname === '') return `URL "${text}" has no host`;
+  if (url.username !== '' || url.password !== '') return 'credentials in a server URL are not supported';
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    return 'a path, query or fragment in a server URL is not supported yet';
+  }
+  return undefined;
+}
+
+const server = strictObject({ url: serverUrl, weight: z.number().int().nonnegative().default(1) }, [
+  'preservePath',
+]);
+
+const STRATEGIES = ['wrr', 'p2c', 'roundRobin', 'leastConn', 'random'] as const;
+const UNSUPPORTED_STRATEGIES = ['hrw', 'leasttime'];
+
+const strategy = z.string().transform((value, ctx): (typeof STRATEGIES)[number] => {
+  const found = STRATEGIES.find((s) => s === value);
+  if (found !== undefined) return found;
+  const message = UNSUPPORTED_STRATEGIES.includes(value)
+    ? `strategy \`${value}\` is not supported yet`
+    : `unknown strategy "${value}"`;
+  ctx.addIssue({ code: 'custom', message, params: { expected: `one of ${STRATEGIES.join(', ')}` } });
+  return z.NEVER;
+});
+
+const loadBalancer = strictObject(
+  {
+    servers: z.array(nullAsEmpty(server)).default([]),
+    strategy: strategy.default('wrr'),
+    passHostHeader: z.boolean().default(true),
+    /** Absent = the default transport. */
+    serversTransport: z.string().min(1).optional(),
+  },
+  ['healthCheck', 'sticky', 'passiveHealthCheck', 'responseForwarding'],
+);
+
+const service = strictObject({ loadBalancer: nullAsEmpty(loadBalancer).optional() }, [
+  'weighted',
+  'mirroring',
+  'failover',
+  'highestRandomWeight',
+]).transform((value, ctx) => {
+  if (value.loadBalancer !== undefined) return { loadBalancer: value.loadBalancer };
+  ctx.addIssue({
+    code: 'custom',
+    message: 'a service needs a `loadBalancer`',
+    params: { expected: 'loadBalancer' },
+  });
+  return z.NEVER;
+});
+
+/** Traefik's HTTP middleware names (v3.7 OSS); those we lack are reported as not supported yet. */
+const TRAEFIK_MIDDLEWARES = [
+  'addPrefix',
+  'basicAuth',
+  'buffering',
+  'chain',
+  'circuitBreaker',
+  'compress',
+  'contentType',
+  'digestAuth',
+  'encodedCharacters',
+  'errors',
+  'forwardAuth',
+  'grpcWeb',
+  'headers',
+  'ipAllowList',
+  'ipWhiteList',
+  'inFlightReq',
+  'passTLSClientCert',
+  'plugin',
+  'rateLimit',
+  'redirectRegex',
+  'redirectScheme',
+  'replacePath',
+  'replacePathRegex',
+  'retry',
+  'stripPrefix',
+  'stripPrefixRegex',
+];
+
+/** A middleware, normalised from Traefik's `{ <type>: {…} }` to a tagged value. */
+export type MiddlewareConfig = {
+  [K in MiddlewareType]: { readonly type: K; readonly config: MiddlewareConfigOf<K> };
+}[MiddlewareType];
+
+function isMiddlewareType(key: string): key is MiddlewareType {
+  return Object.hasOwn(middlewareSchemas, key);
+}
+
+const middleware = z.record(z.string(), z.unknown()).transform((entry, ctx): MiddlewareConfig => {
+  const keys = Object.keys(entry);
+  const expected = 'exactly one middleware type, e.g. stripPrefix: { prefixes: [/api] }';
+  if (keys.length !== 1) {
+    const message =
+      keys.length === 0
+        ? 'a middleware needs a type'
+        : `a middleware has exactly one type, found ${keys.length}: ${keys.join(', ')}`;
+    ctx.addIssue({ code: 'custom', message, params: { expected } });
+    return z.NEVER;
+  }
+  const type = keys[0]!;
+  if (!isMiddlewareType(type)) {
+    const params: UnknownKeyParams = {
+      unknownKey: true,
+      known: Object.keys(middlewareSchemas),
+      unsupported: TRAEFIK_MIDDLEWARES.filter((t) => !isMiddlewareType(t)),
+      what: 'middleware type',
+    };
+    ctx.addIssue({ code: 'custom', message: 'unknown middleware type', path: [type], params });
+    return z.NEVER;
+  }
+  const raw = entry[type];
+  const r = middlewareSchemas[type].safeParse(raw === null ? {} : raw, { reportInput: true });
+  if (!r.success) {
+    for (const zi of r.error.issues) ctx.addIssue({ ...zi, path: [type, ...zi.path] });
+    return z.NEVER;
+  }
+  return { type, config: r.data } as MiddlewareConfig;
+});
+
+const forwardingTimeouts = strictObject(
+  {
+    dialTimeout: duration.default(30_000),
+    /** 0 = wait as long as it takes. */
+    responseHeaderTimeout: duration.default(0),
+    idleConnTimeout: duration.default(90_000),
+  },
+  ['readIdleTimeout', 'pingTimeout'],
+);
+
+const serversTransport = strictObject(
+  {
+    /** 0 = keep no idle connection (no upstream keep-alive). */
+    maxIdleConnsPerHost: z.number().int().nonnegative().default(200),
+    /** Ours: 0 = unlimited. */
+    maxConnsPerHost: z.number().int().nonnegative().default(0),
+    forwardingTimeouts: nullAsEmpty(forwardingTimeouts).prefault({}),
+  },
+  ['serverName', 'rootCAs', 'insecureSkipVerify', 'certificates', 'disableHTTP2', 'peerCertURI', 'spiffe'],
+);
+
+const http = strictObject({
+  routers: z.record(z.string(), nullAsEmpty(router)).default({}),
+  services: z.record(z.string(), nullAsEmpty(service)).default({}),
+  middlewares: z.record(z.string(), middleware).default({}),
+  serversTransports: z.record(z.string(), nullAsEmpty(serversTransport)).default({}),
+});
+
+export const dynamicConfigSchema = strictObject({ http: nullAsEmpty(http).prefault({}) }, [
+  'tcp',
+  'udp',
+  'tls',
+]);
+
+/** Top-level keys of a dynamic configuration (accepted in the static file too). */
+export const DYNAMIC_SECTIONS = ['http', 'tcp', 'udp', 'tls'] as const;
+
+/** The sections of `http` that hold named objects. */
+export const HTTP_SECTIONS = ['routers', 'services', 'middlewares', 'serversTransports'] as const;
+export type HttpSection = (typeof HTTP_SECTIONS)[number];
+
+export type DynamicConfig = z.output<typeof dynamicConfigSchema>;
+export type DynamicConfigInput = z.input<typeof dynamicConfigSchema>;
+export type RouterConfig = DynamicConfig['http']['routers'][string];
+export type ServiceConfig = DynamicConfig['http']['services'][string];
+export type LoadBalancerConfig = ServiceConfig['loadBalancer'];
+export type ServerConfig = LoadBalancerConfig['servers'][number];
+export type LoadBalancerStrategy = LoadBalancerConfig['strategy'];
+export type ServersTransportConfig = DynamicConfig['http']['serversTransports'][string];
+
+export function emptyDynamicConfig(): DynamicConfig {
+  return { http: { routers: {}, services: {}, middlewares: {}, serversTransports: {} } };
+}

@@ -1,0 +1,237 @@
+import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
+import { type Locator, noLocation, type Target } from '../yaml-source.ts';
+import type { ObjectRef } from './parse.ts';
+import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
+
+/**
+ * Checks a rule's grammar. The router module owns the grammar (`compileRule`); config may not
+ * import it (dependency direction), so the caller passes it in.
+ */
+export type RuleChecker = (rule: string) => { message: string; offset: number } | undefined;
+
+export interface ValidateOptions {
+  readonly checkRule?: RuleChecker;
+  /** The provider these objects belong to; `name@<provider>` refers to them. Default `file`. */
+  readonly provider?: string;
+  /** Other providers whose names may be referred to (`x@docker`); such references are not checked here. */
+  readonly knownProviders?: readonly string[];
+  /** When given, a router's entry points must be among these. */
+  readonly entryPoints?: readonly string[];
+  readonly locate?: Locator;
+  /** Objects already found invalid (by the schema or the merge). */
+  readonly disabled?: readonly ObjectRef[];
+}
+
+export interface ValidatedDynamic {
+  /** The usable part: every object with an error, and everything that depends on it, removed. */
+  readonly config: DynamicConfig;
+  readonly issues: ConfigIssue[];
+}
+
+type Ref =
+  | { kind: 'local'; name: string }
+  | { kind: 'external' }
+  | { kind: 'unknownProvider'; provider: string };
+
+/**
+ * Semantic checks across objects: references (router → service, middlewares; chain → middlewares;
+ * service → serversTransport) exist and are usable, chains have no cycles, rules compile. An object
+ * with an error is disabled, and so is everything that needs it, each with its own issue.
+ */
+export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {}): ValidatedDynamic {
+  const provider = opts.provider ?? 'file';
+  const known = new Set(opts.knownProviders ?? []);
+  const locate = opts.locate ?? noLocation;
+  const issues: ConfigIssue[] = [];
+  const broken = new Set<string>((opts.disabled ?? []).map((r) => `${r.section}/${r.name}`));
+  const disabled = new Set<string>();
+  const http = config.http;
+
+  const report = (
+    severity: ConfigIssue['severity'],
+    message: string,
+    path: ConfigPath,
+    target: Target = 'value',
+  ) => {
+    const { exact: _, ...where } = locate(path, target);
+    issues.push(issue(severity, message, path, where));
+  };
+  const resolveName = (name: string): Ref => {
+    const at = name.lastIndexOf('@');
+    if (at === -1) return { kind: 'local', name };
+    const p = name.slice(at + 1);
+    if (p === provider) return { kind: 'local', name: name.slice(0, at) };
+    return known.has(p) ? { kind: 'external' } : { kind: 'unknownProvider', provider: p };
+  };
+  /** Reports why a reference cannot be used, or returns true. */
+  const usable = (section: HttpSection, what: string, name: string, path: ConfigPath): boolean => {
+    const ref = resolveName(name);
+    if (ref.kind === 'external') return true;
+    if (ref.kind === 'unknownProvider') {
+      report(
+        'error',
+        `${what} \`${name}\` refers to provider \`${ref.provider}\`, which is not available`,
+        path,
+      );
+      return false;
+    }
+    const key = `${section}/${ref.name}`;
+    if (disabled.has(key) || broken.has(key)) {
+      report('error', `${what} \`${name}\` is disabled because of its own errors`, path);
+      return false;
+    }
+    if (!Object.hasOwn(http[section], ref.name)) {
+      report('error', `${what} \`${name}\` does not exist`, path);
+      return false;
+    }
+    return true;
+  };
+
+  for (const section of HTTP_SECTIONS) {
+    for (const name of Object.keys(http[section])) {
+      if (!name.includes('@')) continue;
+      report(
+        'error',
+        'a name must not contain `@` (it separates the provider name)',
+        ['http', section, name],
+        'key',
+      );
+      disabled.add(`${section}/${name}`);
+    }
+  }
+
+  for (const [name, svc] of Object.entries(http.services)) {
+    const base = ['http', 'services', name, 'loadBalancer'];
+    if (disabled.has(`services/${name}`)) continue;
+    const lb = svc.loadBalancer;
+    if (lb.serversTransport !== undefined) {
+      const ok = usable('serversTransports', 'serversTransport', lb.serversTransport, [
+        ...base,
+        'serversTransport',
+      ]);
+      if (!ok) disabled.add(`services/${name}`);
+    }
+    if (lb.servers.length === 0)
+      report('warning', 'the service has no servers: its requests get 503', [...base, 'servers']);
+    else if (lb.servers.every((s) => s.weight === 0)) {
+      report('warning', 'every server has weight 0: the service gets no traffic', [...base, 'servers']);
+    }
+  }
+
+  checkChains(http, disabled, broken, resolveName, usable, report);
+
+  for (const [name, router] of Object.entries(http.routers)) {
+    const key = `routers/${name}`;
+    if (disabled.has(key)) continue;
+    const base = ['http', 'routers', name];
+    let ok = true;
+    const ruleError = opts.checkRule?.(router.rule);
+    if (ruleError !== undefined) {
+      const path = [...base, 'rule'];
+      const at = locate(path, 'value', ruleError.offset);
+      const suffix = at.exact ? '' : ` (at offset ${ruleError.offset} of the rule)`;
+      const { exact: _, ...where } = at;
+      issues.push(issue('error', `invalid rule: ${ruleError.message}${suffix}`, path, where));
+      ok = false;
+    }
+    if (opts.entryPoints !== undefined) {
+      const eps = new Set(opts.entryPoints);
+      router.entryPoints?.forEach((ep, i) => {
+        if (eps.has(ep)) return;
+        report('error', `entry point \`${ep}\` does not exist`, [...base, 'entryPoints', i]);
+        ok = false;
+      });
+    }
+    router.middlewares.forEach((m, i) => {
+      if (!usable('middlewares', 'middleware', m, [...base, 'middlewares', i])) ok = false;
+    });
+    if (!usable('services', 'service', router.service, [...base, 'service'])) ok = false;
+    if (!ok) disabled.add(key);
+  }
+
+  return { config: prune(config, disabled), issues };
+}
+
+/** Chains: missing members, cycles, and members that are themselves disabled, to a fixpoint. */
+function checkChains(
+  http: DynamicConfig['http'],
+  disabled: Set<string>,
+  broken: ReadonlySet<string>,
+  resolveName: (name: string) => Ref,
+  usable: (section: HttpSection, what: string, name: string, path: ConfigPath) => boolean,
+  report: (severity: ConfigIssue['severity'], message: string, path: ConfigPath) => void,
+): void {
+  const chainPath = (name: string): ConfigPath => ['http', 'middlewares', name, 'chain', 'middlewares'];
+  const isOff = (name: string): boolean =>
+    disabled.has(`middlewares/${name}`) || broken.has(`middlewares/${name}`);
+  /** Local members of each usable chain, with their index in the list. */
+  const members = new Map<string, { name: string; index: number }[]>();
+  for (const [name, mw] of Object.entries(http.middlewares)) {
+    if (mw.type !== 'chain' || disabled.has(`middlewares/${name}`)) continue;
+    const local: { name: string; index: number }[] = [];
+    let ok = true;
+    mw.config.middlewares.forEach((m, index) => {
+      const ref = resolveName(m);
+      // A disabled member is reported by the fixpoint below, after the cycle check.
+      if (ref.kind === 'local' && isOff(ref.name)) local.push({ name: ref.name, index });
+      else if (!usable('middlewares', 'middleware', m, [...chainPath(name), index])) ok = false;
+      else if (ref.kind === 'local') local.push({ name: ref.name, index });
+    });
+    if (ok) members.set(name, local);
+    else disabled.add(`middlewares/${name}`);
+  }
+
+  // Cycles (depth-first search, colouring nodes): every chain on a cycle is disabled.
+  const state = new Map<string, 'active' | 'done'>();
+  const stack: string[] = [];
+  const visit = (name: string): void => {
+    state.set(name, 'active');
+    stack.push(name);
+    for (const next of members.get(name) ?? []) {
+      const s = state.get(next.name);
+      if (s === 'active') {
+        const cycle = stack.slice(stack.indexOf(next.name));
+        cycle.forEach((c, i) => {
+          if (disabled.has(`middlewares/${c}`)) return;
+          disabled.add(`middlewares/${c}`);
+          const desc = [...cycle.slice(i), ...cycle.slice(0, i), c].join(' → ');
+          report('error', `chain cycle: ${desc}`, chainPath(c));
+        });
+      } else if (s === undefined && members.has(next.name)) visit(next.name);
+    }
+    stack.pop();
+    state.set(name, 'done');
+  };
+  for (const name of members.keys()) if (!state.has(name)) visit(name);
+
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const [name, local] of members) {
+      if (disabled.has(`middlewares/${name}`)) continue;
+      const off = local.find((m) => isOff(m.name));
+      if (off === undefined) continue;
+      report('error', `middleware \`${off.name}\` is disabled because of its own errors`, [
+        ...chainPath(name),
+        off.index,
+      ]);
+      disabled.add(`middlewares/${name}`);
+      changed = true;
+    }
+  }
+}
+
+function prune(config: DynamicConfig, disabled: ReadonlySet<string>): DynamicConfig {
+  if (disabled.size === 0) return config;
+  const keep = <T>(section: HttpSection, objects: Record<string, T>): Record<string, T> =>
+    Object.fromEntries(Object.entries(objects).filter(([name]) => !disabled.has(`${section}/${name}`)));
+  const h = config.http;
+  return {
+    ...config,
+    http: {
+      routers: keep('routers', h.routers),
+      services: keep('services', h.services),
+      middlewares: keep('middlewares', h.middlewares),
+      serversTransports: keep('serversTransports', h.serversTransports),
+    },
+  };
+}

@@ -1,0 +1,41 @@
+import { z } from 'zod';
+
+/** Carried by the issue a strict object raises for each key it does not know. */
+export interface UnknownKeyParams {
+  readonly unknownKey: true;
+  readonly known: readonly string[];
+  /** Traefik keys we recognise but do not implement yet: reported by name, never ignored. */
+  readonly unsupported: readonly string[];
+  /** What the keys name, for messages: 'middleware type' → "unknown middleware type `x`". */
+  readonly what?: string;
+}
+
+export function isUnknownKeyParams(p: unknown): p is UnknownKeyParams {
+  return typeof p === 'object' && p !== null && (p as { unknownKey?: unknown }).unknownKey === true;
+}
+
+/**
+ * A strict object whose unknown keys each raise their own issue (path ending in the key), so the
+ * issue can point at the key in the file and say whether Traefik has it but we do not.
+ * The catchall never accepts anything, so the parsed type is exactly the shape's.
+ */
+export function strictObject<S extends z.core.$ZodLooseShape>(
+  shape: S,
+  unsupported: readonly string[] = [],
+): z.ZodObject<S, z.core.$strict> {
+  const params: UnknownKeyParams = { unknownKey: true, known: Object.keys(shape), unsupported };
+  const reject = z.custom<never>(() => false, { params, error: 'unknown key' });
+  return z.object(shape).catchall(reject) as unknown as z.ZodObject<S, z.core.$strict>;
+}
+
+/** YAML `key:` with no value is null; Traefik treats such a section as present with defaults. */
+export function nullAsEmpty<T extends z.ZodType>(schema: T) {
+  return z.preprocess((v) => (v === null ? {} : v), schema);
+}
+
+/** Names of a record (routers, services, …) chosen by the user. */
+export const nameList = z.array(z.string().min(1, 'must not be empty'));
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}

@@ -1,0 +1,46 @@
+import { isIP } from 'node:net';
+
+export interface ListenAddress {
+  /** undefined = every interface (`:8080`). IPv6 literals come without brackets. */
+  readonly host: string | undefined;
+  readonly port: number;
+}
+
+// host:port | :port | [v6]:port, optionally followed by Traefik's `/tcp` or `/udp`.
+const ADDRESS = /^(?:\[([^\]]*)\]|([^:[\]/]*)):(\d{1,5})(?:\/([A-Za-z]+))?$/;
+const HOSTNAME =
+  /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$/;
+
+/** Parses an entry point address. Port 0 asks the OS for a free port (useful in tests). */
+export function parseAddress(address: string): ListenAddress | { error: string } {
+  const m = ADDRESS.exec(address);
+  if (!m) return { error: `invalid address "${address}"` };
+  const [, v6, host, portText, proto] = m;
+  if (proto !== undefined && proto.toLowerCase() === 'udp') {
+    return { error: 'UDP entry points (`/udp`) are not supported yet' };
+  }
+  if (proto !== undefined && proto.toLowerCase() !== 'tcp') return { error: `unknown protocol "/${proto}"` };
+  const port = Number(portText);
+  if (port > 65535) return { error: `port ${port} is out of range (0-65535)` };
+  if (v6 !== undefined) {
+    if (isIP(v6) !== 6) return { error: `"${v6}" is not an IPv6 address` };
+    return { host: v6, port };
+  }
+  if (host === undefined || host === '') return { host: undefined, port };
+  if (isIP(host) === 0 && !HOSTNAME.test(host))
+    return { error: `"${host}" is not an IP address or host name` };
+  return { host, port };
+}
+
+/** An IP address or a CIDR block (`10.0.0.0/8`, `::1`, `fd00::/8`). */
+export function checkIpOrCidr(text: string): string | undefined {
+  const slash = text.indexOf('/');
+  const ip = slash === -1 ? text : text.slice(0, slash);
+  const family = isIP(ip);
+  if (family === 0) return `"${text}" is not an IP address or CIDR block`;
+  if (slash === -1) return undefined;
+  const bits = text.slice(slash + 1);
+  const max = family === 4 ? 32 : 128;
+  if (!/^\d{1,3}$/.test(bits) || Number(bits) > max) return `"${text}" has an invalid prefix length`;
+  return undefined;
+}

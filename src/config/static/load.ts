@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
+import { parseDynamic } from '../dynamic/parse.ts';
+import { DYNAMIC_SECTIONS, type DynamicConfig } from '../dynamic/schema.ts';
+import { type ConfigIssue, issue } from '../issues.ts';
+import { isPlainObject } from '../schema-helpers.ts';
+import { type Locator, noLocation, parseYaml } from '../yaml-source.ts';
+import { fromZodIssues } from '../zod-issues.ts';
+import { applyOverrides, envOverrides, flagOverrides, overrideOrigin } from './overrides.ts';
+import { type StaticConfig, staticConfigSchema } from './schema.ts';
+
+/** The dynamic sections found in the static file: it is then also a source of the file provider. */
+export interface InlineDynamic {
+  readonly file: string;
+  /** Undefined when those sections are rejected whole. */
+  readonly config: DynamicConfig | undefined;
+  /** Problems in the dynamic sections (not repeated in the static issues). */
+  readonly issues: readonly ConfigIssue[];
+}
+
+export interface LoadStaticOptions {
+  /** The static YAML file; without one, the configuration comes from flags and env alone. */
+  readonly file?: string;
+  /** Override flags only (`--log.level=DEBUG`), as returned by parseCommand's `overrides`. */
+  readonly argv: readonly string[];
+  /** `TRAFFIC_*` variables are overrides. */
+  readonly env: NodeJS.ProcessEnv;
+  readonly readFile?: (path: string) => string;
+}
+
+export interface LoadedStatic {
+  /** Present when there is no error. Relative provider paths are resolved against the file's folder. */
+  readonly config?: StaticConfig;
+  readonly issues: ConfigIssue[];
+  readonly inlineDynamic?: InlineDynamic;
+}
+
+/** Loads the static configuration: file, then env, then flags (flags win). */
+export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
+  const issues: ConfigIssue[] = [];
+  let data: Record<string, unknown> = {};
+  let locate: Locator = noLocation;
+  let text: string | undefined;
+  let hasInline = false;
+  if (opts.file !== undefined) {
+    try {
+      text = (opts.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(opts.file);
+    } catch (err) {
+      const reason = (err as { code?: string }).code ?? (err instanceof Error ? err.message : String(err));
+      issues.push(issue('error', `cannot read the configuration file (${reason})`, [], { file: opts.file }));
+      return { issues };
+    }
+    const src = parseYaml(text, opts.file);
+    issues.push(...src.issues);
+    if (src.data === undefined) return { issues };
+    locate = src.locate;
+    const raw = src.data ?? {};
+    if (!isPlainObject(raw)) {
+      const { exact: _, ...where } = locate([]);
+      issues.push(issue('error', 'the configuration file must be a map (key: value)', [], where));
+      return { issues };
+    }
+    hasInline = DYNAMIC_SECTIONS.some((k) => Object.hasOwn(raw, k));
+    data = Object.fromEntries(Object.entries(raw).filter(([k]) => !DYNAMIC_SECTIONS.some((d) => d === k)));
+  }
+
+  const env = envOverrides(opts.env, staticConfigSchema, data);
+  const flags = flagOverrides(opts.argv, staticConfigSchema, data);
+  issues.push(...env.issues, ...flags.issues);
+  const overrides = [...env.overrides, ...flags.overrides];
+  const merged = applyOverrides(data, overrides);
+
+  const r = staticConfigSchema.safeParse(merged, { reportInput: true });
+  if (!r.success) {
+    issues.push(
+      ...fromZodIssues(r.error.issues, { locate, origin: (path) => overrideOrigin(overrides, data, path) }),
+    );
+  }
+
+  let inlineDynamic: InlineDynamic | undefined;
+  if (hasInline && opts.file !== undefined && text !== undefined) {
+    const d = parseDynamic(text, opts.file, { embedded: true });
+    inlineDynamic = { file: opts.file, config: d.config, issues: d.issues };
+  }
+
+  if (!r.success || issues.some((i) => i.severity === 'error')) {
+    return inlineDynamic ? { issues, inlineDynamic } : { issues };
+  }
+  const config = resolvePaths(r.data, opts.file);
+  if (Object.keys(config.entryPoints).length === 0) {
+    issues.push(issue('warning', 'no entry point is defined: nothing will listen', ['entryPoints'], {}));
+  }
+  return inlineDynamic ? { config, issues, inlineDynamic } : { config, issues };
+}
+
+/** Relative provider paths are relative to the static file's folder (to the working directory without one). */
+function resolvePaths(config: StaticConfig, file: string | undefined): StaticConfig {
+  const fp = config.providers.file;
+  if (fp === undefined || file === undefined) return config;
+  const base = dirname(file);
+  const rel = (p: string | undefined): string | undefined =>
+    p === undefined || isAbsolute(p) ? p : join(base, p);
+  const filename = rel(fp.filename);
+  const directory = rel(fp.directory);
+  const out: typeof fp = { watch: fp.watch };
+  if (filename !== undefined) out.filename = filename;
+  if (directory !== undefined) out.directory = directory;
+  return { ...config, providers: { ...config.providers, file: out } };
+}

@@ -1,0 +1,168 @@
+import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import { type ConfigIssue, type ConfigPath, issue, type Place } from './issues.ts';
+
+/** Where an issue should point once the path is known. */
+export type Target = 'key' | 'value';
+
+export interface Located extends Place {
+  /** False when `offset` was asked for but could not be mapped to the exact character. */
+  readonly exact: boolean;
+}
+
+/**
+ * Maps a config path back to a position in the source. `key` points at the key of the last
+ * segment (for unknown keys), `value` at its value; a path that does not exist in the file (a
+ * missing key) points at the deepest ancestor that does. `offset` is a character offset inside a
+ * string scalar (a rule error), mapped to the exact line:col when the scalar is on one line.
+ */
+export type Locator = (path: ConfigPath, target?: Target, offset?: number) => Located;
+
+export interface YamlSource {
+  readonly file: string;
+  /** Plain JS data; undefined when the YAML could not be parsed. */
+  readonly data: unknown;
+  readonly issues: ConfigIssue[];
+  readonly locate: Locator;
+}
+
+export const noLocation: Locator = () => ({ exact: false });
+
+export function parseYaml(text: string, file: string): YamlSource {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: true });
+  const at = (offset: number): Place => {
+    const { line, col } = lineCounter.linePos(offset);
+    return { file, line, col };
+  };
+  const issues: ConfigIssue[] = [];
+  for (const e of doc.errors) {
+    const message =
+      e.code === 'MULTIPLE_DOCS'
+        ? 'the file holds several YAML documents; a configuration file must hold exactly one'
+        : `YAML syntax error: ${e.message}`;
+    issues.push(issue('error', message, [], at(e.pos[0])));
+  }
+  for (const w of doc.warnings) issues.push(issue('warning', `YAML: ${w.message}`, [], at(w.pos[0])));
+  const locate: Locator = (path, target = 'value', offset) =>
+    locateIn(doc, text, at, file, path, target, offset);
+  if (doc.errors.length > 0) return { file, data: undefined, issues, locate };
+  return { file, data: doc.toJS({ maxAliasCount: 1000 }) as unknown, issues, locate };
+}
+
+interface Walked {
+  node: unknown;
+  keyNode: Node | undefined;
+  /** The deepest node reached, and the key that names it. */
+  depth: number;
+}
+
+function walk(doc: Document, path: ConfigPath): Walked {
+  let node: unknown = doc.contents;
+  let keyNode: Node | undefined;
+  let depth = 0;
+  for (const seg of path) {
+    if (isAlias(node)) node = node.resolve(doc);
+    let next: { value: unknown; key: Node | undefined } | undefined;
+    if (isMap(node)) next = findPair(doc, node.items, String(seg), 0);
+    else if (isSeq(node) && typeof seg === 'number' && seg < node.items.length) {
+      next = { value: node.items[seg], key: undefined };
+    }
+    if (next === undefined) break;
+    node = next.value;
+    keyNode = next.key;
+    depth++;
+  }
+  return { node, keyNode, depth };
+}
+
+function findPair(
+  doc: Document,
+  items: readonly { key: unknown; value: unknown }[],
+  key: string,
+  level: number,
+): { value: unknown; key: Node | undefined } | undefined {
+  for (const p of items) {
+    if (isScalar(p.key) && String(p.key.value) === key) return { value: p.value, key: p.key };
+  }
+  if (level > 8) return undefined;
+  // YAML merge keys (`<<: *base`): the key lives in the merged map.
+  for (const p of items) {
+    if (!isScalar(p.key) || p.key.value !== '<<') continue;
+    const sources = isSeq(p.value) ? p.value.items : [p.value];
+    for (const s of sources) {
+      const m = isAlias(s) ? s.resolve(doc) : s;
+      if (isMap(m)) {
+        const found = findPair(doc, m.items, key, level + 1);
+        if (found) return found;
+      }
+    }
+  }
+  return undefined;
+}
+
+function startOf(node: unknown): number | undefined {
+  const range = (node as { range?: readonly number[] } | null)?.range;
+  return range?.[0];
+}
+
+function locateIn(
+  doc: Document,
+  text: string,
+  at: (offset: number) => Place,
+  file: string,
+  path: ConfigPath,
+  target: Target,
+  offset: number | undefined,
+): Located {
+  const w = walk(doc, path);
+  const keyStart = startOf(w.keyNode);
+  if (w.depth < path.length || target === 'key') {
+    const start = keyStart ?? startOf(w.node);
+    return start === undefined ? { file, exact: false } : { ...at(start), exact: offset === undefined };
+  }
+  const range = (w.node as { range?: readonly number[] } | null)?.range;
+  // An empty value (`key:`) has a zero-width range just after the colon; the key is clearer.
+  if (range === undefined || range[0] === range[1]) {
+    return keyStart === undefined ? { file, exact: false } : { ...at(keyStart), exact: offset === undefined };
+  }
+  const start = range[0]!;
+  if (offset === undefined) return { ...at(start), exact: true };
+  const exact = isScalar(w.node) ? scalarCharOffset(text, start, range[1]!, w.node.type, offset) : undefined;
+  return exact === undefined ? { ...at(start), exact: false } : { ...at(exact), exact: true };
+}
+
+/** Source offset of the `offset`-th character of a one-line scalar's value, if it can be known. */
+function scalarCharOffset(
+  text: string,
+  start: number,
+  end: number,
+  type: string | undefined,
+  offset: number,
+): number | undefined {
+  const src = text.slice(start, end);
+  if (src.includes('\n') || offset < 0) return undefined;
+  if (type === 'PLAIN') return offset <= src.length ? start + offset : undefined;
+  if (type !== 'QUOTE_SINGLE' && type !== 'QUOTE_DOUBLE') return undefined;
+  let i = 1;
+  let n = 0;
+  const close = src.length - 1;
+  while (i < close && n < offset) {
+    if (type === 'QUOTE_SINGLE') i += src[i] === "'" ? 2 : 1;
+    else i += src[i] === '\\' ? escapeLength(src, i) : 1;
+    n++;
+  }
+  return n === offset ? start + i : undefined;
+}
+
+function escapeLength(src: string, i: number): number {
+  switch (src[i + 1]) {
+    case 'x':
+      return 4;
+    case 'u':
+      return 6;
+    case 'U':
+      return 10;
+    default:
+      return 2;
+  }
+}

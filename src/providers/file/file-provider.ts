@@ -1,0 +1,148 @@
+import { createHash } from 'node:crypto';
+import { type FSWatcher, watch as fsWatch } from 'node:fs';
+import type { Provider, ProviderUpdate } from '../provider.ts';
+import {
+  type FileSources,
+  type FileValidation,
+  isRelevant,
+  readSources,
+  updateFrom,
+  watchTargets,
+} from './read-sources.ts';
+
+export interface FileProviderOptions extends FileSources, FileValidation {
+  readonly watch: boolean;
+  /** Quiet time after the last file event before reloading: editors write in several steps. */
+  readonly debounceMs?: number;
+  /** How often to retry watching a folder that does not exist (yet). */
+  readonly retryMs?: number;
+}
+
+/** Wakes the watch loop; notifications while it is busy coalesce into one. */
+class Wake {
+  #pending = false;
+  #resolve: (() => void) | undefined;
+
+  notify(): void {
+    const resolve = this.#resolve;
+    this.#resolve = undefined;
+    if (resolve) resolve();
+    else this.#pending = true;
+  }
+
+  wait(): Promise<void> {
+    if (this.#pending) {
+      this.#pending = false;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      this.#resolve = resolve;
+    });
+  }
+}
+
+/**
+ * Traefik's file provider: one file, or every `*.yml`/`*.yaml` of a folder (not recursive, in name
+ * order), plus the static file's own dynamic sections. The folder holding each file is watched,
+ * not the file, so that an atomic rename over the file (what editors and `mv` do) is seen.
+ */
+export class FileProvider implements Provider {
+  readonly name = 'file';
+  readonly #opts: FileProviderOptions;
+
+  constructor(opts: FileProviderOptions) {
+    this.#opts = opts;
+  }
+
+  watch(signal: AbortSignal): AsyncIterable<ProviderUpdate> {
+    return this.#run(signal);
+  }
+
+  async *#run(signal: AbortSignal): AsyncGenerator<ProviderUpdate, void, undefined> {
+    if (signal.aborted) return;
+    const opts = this.#opts;
+    let lastInput: string | undefined;
+    let lastOutput: string | undefined;
+    /** The update for the files as they are now, or undefined when nothing changed. */
+    const load = (): ProviderUpdate | undefined => {
+      const read = readSources(opts);
+      const input = digest([read.texts, read.issues]);
+      if (input === lastInput) return undefined;
+      lastInput = input;
+      const update = updateFrom(read, opts);
+      const output = digest(update);
+      if (output === lastOutput) return undefined;
+      lastOutput = output;
+      return update;
+    };
+
+    const first = load();
+    if (first) yield first;
+    if (!opts.watch || signal.aborted) return;
+
+    const wake = new Wake();
+    const onAbort = (): void => wake.notify();
+    signal.addEventListener('abort', onAbort, { once: true });
+    const debounceMs = opts.debounceMs ?? 100;
+    const retryMs = opts.retryMs ?? 1000;
+    const targets = watchTargets(opts);
+    const watchers = new Map<string, FSWatcher>();
+    let timer: NodeJS.Timeout | undefined;
+    let retry: NodeJS.Timeout | undefined;
+    const schedule = (): void => {
+      if (timer) clearTimeout(timer);
+      timer = setTimeout(() => {
+        timer = undefined;
+        wake.notify();
+      }, debounceMs);
+    };
+    const ensureWatchers = (): void => {
+      let missing = false;
+      for (const [dir, names] of targets) {
+        if (watchers.has(dir)) continue;
+        try {
+          const w = fsWatch(dir, { persistent: true }, (_event, filename) => {
+            if (isRelevant(names, filename)) schedule();
+          });
+          // The folder itself went away (or another watch error): watch it again once it is back.
+          w.on('error', () => {
+            w.close();
+            watchers.delete(dir);
+            schedule();
+          });
+          watchers.set(dir, w);
+        } catch {
+          missing = true;
+        }
+      }
+      if (missing && retry === undefined) {
+        retry = setTimeout(() => {
+          retry = undefined;
+          wake.notify();
+        }, retryMs);
+      }
+    };
+
+    try {
+      ensureWatchers();
+      // A change between the first read and the watch start would otherwise go unseen.
+      schedule();
+      while (!signal.aborted) {
+        await wake.wait();
+        if (signal.aborted) break;
+        ensureWatchers();
+        const update = load();
+        if (update) yield update;
+      }
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+      if (timer) clearTimeout(timer);
+      if (retry) clearTimeout(retry);
+      for (const w of watchers.values()) w.close();
+    }
+  }
+}
+
+function digest(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}

@@ -1,0 +1,119 @@
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { type ConfigIssue, type DynamicText, loadDynamic, type RuleChecker } from '../../config/index.ts';
+import type { ProviderUpdate } from '../provider.ts';
+
+/** Which files make up the file provider's configuration. */
+export interface FileSources {
+  readonly filename?: string;
+  readonly directory?: string;
+  /** The static file, when it holds dynamic sections (`http:` …) too. */
+  readonly staticFile?: string;
+}
+
+export interface FileValidation {
+  readonly checkRule?: RuleChecker;
+  /** Entry points a router may name (the static configuration's). */
+  readonly entryPoints?: readonly string[];
+}
+
+const YAML_FILE = /\.ya?ml$/i;
+
+export interface ReadResult {
+  readonly texts: DynamicText[];
+  /** Files or folders that could not be read: the configuration is then rejected whole. */
+  readonly issues: ConfigIssue[];
+}
+
+/**
+ * Reads every file of the provider. Synchronous on purpose: these are small files read on start
+ * and on change, never on the request path, and one read of all of them is one consistent view.
+ */
+export function readSources(src: FileSources): ReadResult {
+  const texts: DynamicText[] = [];
+  const issues: ConfigIssue[] = [];
+  const read = (file: string, embedded: boolean): void => {
+    try {
+      texts.push({ file, text: readFileSync(file, 'utf8'), embedded });
+    } catch (err) {
+      issues.push({ severity: 'error', message: `cannot read the file (${reason(err)})`, path: [], file });
+    }
+  };
+  if (src.staticFile !== undefined) read(src.staticFile, true);
+  if (src.filename !== undefined) read(src.filename, false);
+  if (src.directory !== undefined) {
+    let names: string[] = [];
+    try {
+      names = readdirSync(src.directory)
+        .filter((n) => YAML_FILE.test(n) && !n.startsWith('.'))
+        .sort();
+    } catch (err) {
+      issues.push({
+        severity: 'error',
+        message: `cannot read the directory (${reason(err)})`,
+        path: [],
+        file: src.directory,
+      });
+    }
+    const own = src.staticFile === undefined ? undefined : resolve(src.staticFile);
+    for (const n of names) {
+      const file = join(src.directory, n);
+      // The static file may live in the folder it names; it is read once, as the static file.
+      if (resolve(file) !== own && isFile(file)) read(file, false);
+    }
+  }
+  return { texts, issues };
+}
+
+/** Reads, parses, merges and validates: the provider's update for the files as they are now. */
+export function loadSources(src: FileSources, validation: FileValidation): ProviderUpdate {
+  const read = readSources(src);
+  return updateFrom(read, validation);
+}
+
+export function updateFrom(read: ReadResult, validation: FileValidation): ProviderUpdate {
+  const opts = {
+    provider: 'file',
+    ...(validation.checkRule ? { checkRule: validation.checkRule } : {}),
+    ...(validation.entryPoints ? { entryPoints: validation.entryPoints } : {}),
+  };
+  const loaded = loadDynamic(read.texts, opts);
+  if (read.issues.length > 0) return { config: undefined, issues: [...read.issues, ...loaded.issues] };
+  return { config: loaded.config, issues: loaded.issues };
+}
+
+/** The folders to watch, and which names in each matter (undefined = every YAML file). */
+export function watchTargets(src: FileSources): Map<string, Set<string> | undefined> {
+  const targets = new Map<string, Set<string> | undefined>();
+  const addFile = (file: string): void => {
+    const dir = dirname(file);
+    if (targets.has(dir) && targets.get(dir) === undefined) return;
+    const names = targets.get(dir) ?? new Set<string>();
+    names.add(basename(file));
+    targets.set(dir, names);
+  };
+  if (src.staticFile !== undefined) addFile(src.staticFile);
+  if (src.filename !== undefined) addFile(src.filename);
+  if (src.directory !== undefined) targets.set(src.directory, undefined);
+  return targets;
+}
+
+export function isRelevant(names: Set<string> | undefined, filename: string | null): boolean {
+  if (filename === null) return true;
+  if (names === undefined) return YAML_FILE.test(filename) && !filename.startsWith('.');
+  return names.has(filename);
+}
+
+function isFile(path: string): boolean {
+  try {
+    return statSync(path).isFile();
+  } catch {
+    return false; // removed between listing and reading: the next event reloads
+  }
+}
+
+function reason(err: unknown): string {
+  const code = (err as { code?: unknown } | null)?.code;
+  if (typeof code === 'string') return code === 'ENOENT' ? 'ENOENT: it does not exist' : code;
+  return err instanceof Error ? err.message : String(err);
+}

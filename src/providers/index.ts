@@ -1,0 +1,10 @@
+export {
+  FileProvider,
+  type FileProviderOptions,
+  type FileSources,
+  type FileValidation,
+  fileProviderOptions,
+  loadSources,
+  readSources,
+} from './file/index.ts';
+export type { Provider, ProviderUpdate } from './provider.ts';
