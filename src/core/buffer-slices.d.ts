@@ -6,4 +6,5 @@ declare global {
     latin1Write(string: string, offset?: number, length?: number): number;
   }
 }
+
 export {};

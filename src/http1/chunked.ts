@@ -1,4 +1,4 @@
-import { HEX_VALUE, FIELD_VALUE, TCHAR } from './chars.ts';
+import { FIELD_VALUE, HEX_VALUE, TCHAR } from './chars.ts';
 
 /** Receives decoded body bytes. Implemented by the objects that forward bodies (no closures). */
 export interface ChunkSink {
@@ -107,7 +107,9 @@ export class ChunkedDecoder {
             this.#state = S_SIZE_LF;
           } else if (c === 0x22) {
             this.#inQuote = !this.#inQuote;
-          } else if (this.#inQuote ? FIELD_VALUE[c] !== 1 || c === 0x5c : TCHAR[c] !== 1 && c !== 0x3d && c !== 0x3b) {
+          } else if (
+            this.#inQuote ? FIELD_VALUE[c] !== 1 || c === 0x5c : TCHAR[c] !== 1 && c !== 0x3d && c !== 0x3b
+          ) {
             return this.#fail('invalid chunk extension');
           }
           if (++this.#extBytes > this.#maxExtBytes) return this.#fail('chunk extensions too long');

@@ -168,7 +168,8 @@ function parseHead(head: string, headLength: number, limits: RequestLimits): Par
     while (vs < ve && (head.charCodeAt(vs) === 0x20 || head.charCodeAt(vs) === 0x09)) vs++;
     while (ve > vs && (head.charCodeAt(ve - 1) === 0x20 || head.charCodeAt(ve - 1) === 0x09)) ve--;
     for (let i = vs; i < ve; i++) {
-      if (FIELD_VALUE[head.charCodeAt(i)] !== 1) return new ParseError(400, 'invalid character in field value');
+      if (FIELD_VALUE[head.charCodeAt(i)] !== 1)
+        return new ParseError(400, 'invalid character in field value');
     }
     const name = head.slice(pos, colon);
     const value = head.slice(vs, ve);
@@ -251,7 +252,8 @@ function parseHead(head: string, headLength: number, limits: RequestLimits): Par
         if (tok === 'host' || tok === 'content-length' || tok === 'transfer-encoding') {
           return new ParseError(400, `Connection names ${tok}`);
         }
-        (connectionTokens ??= []).push(tok);
+        connectionTokens ??= [];
+        connectionTokens.push(tok);
       }
     }
   }
@@ -283,7 +285,8 @@ function parseHead(head: string, headLength: number, limits: RequestLimits): Par
 function parseTarget(head: string, s: number, e: number, method: string): Target | ParseError {
   if (s === e) return new ParseError(400, 'empty request target');
   for (let i = s; i < e; i++) {
-    if (TARGET_CHAR[head.charCodeAt(i)] !== 1) return new ParseError(400, 'invalid character in request target');
+    if (TARGET_CHAR[head.charCodeAt(i)] !== 1)
+      return new ParseError(400, 'invalid character in request target');
   }
   const c0 = head.charCodeAt(s);
   if (c0 === 0x2f /* / */) {

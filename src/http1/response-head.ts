@@ -5,7 +5,11 @@ import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, toLowerAscii } from './request-he
 
 /** Body delimited by the upstream closing the connection (RFC 9112 §6.3 rule 8). */
 export const BODY_CLOSE = 3;
-export type ResponseBodyKind = typeof BODY_NONE | typeof BODY_LENGTH | typeof BODY_CHUNKED | typeof BODY_CLOSE;
+export type ResponseBodyKind =
+  | typeof BODY_NONE
+  | typeof BODY_LENGTH
+  | typeof BODY_CHUNKED
+  | typeof BODY_CLOSE;
 
 export interface ParsedResponse {
   readonly status: number;
@@ -119,7 +123,10 @@ export function parseResponseHead(
       const tok = raw.trim().toLowerCase();
       if (tok === 'close') hasClose = true;
       else if (tok === 'keep-alive') hasKeepAlive = true;
-      else if (tok !== '') (connectionTokens ??= []).push(tok);
+      else if (tok !== '') {
+        connectionTokens ??= [];
+        connectionTokens.push(tok);
+      }
     }
   }
   let reusable = !hasClose && (versionMinor === 1 || hasKeepAlive);

@@ -15,8 +15,12 @@ export class HttpListener {
   constructor(ctx: EntryPointContext) {
     this.ctx = ctx;
     // allowHalfOpen: a client may send its request then FIN, and still read the response.
-    this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => this.#accept(socket));
-    this.#server.on('error', (err) => ctx.logger.error('listener error', { entryPoint: ctx.name, error: err }));
+    this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) =>
+      this.#accept(socket),
+    );
+    this.#server.on('error', (err) =>
+      ctx.logger.error('listener error', { entryPoint: ctx.name, error: err }),
+    );
   }
 
   #accept(socket: Socket): void {

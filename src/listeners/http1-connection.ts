@@ -3,7 +3,7 @@ import type { RequestHead } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { parseRequestHead } from '../http1/request-head.ts';
-import { Exchange, statusText, type Downstream } from '../proxy/exchange.ts';
+import { type Downstream, Exchange, statusText } from '../proxy/exchange.ts';
 import { applyForwardedHeaders } from '../proxy/forwarded.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
 
@@ -56,7 +56,9 @@ export class Http1Connection implements Downstream, Timed {
   }
 
   get idle(): boolean {
-    return this.#state === S_HEAD && this.#ex === null && (this.#buf === null || this.#off >= this.#buf.length);
+    return (
+      this.#state === S_HEAD && this.#ex === null && (this.#buf === null || this.#off >= this.#buf.length)
+    );
   }
 
   #onData(chunk: Buffer): void {
@@ -75,6 +77,8 @@ export class Http1Connection implements Downstream, Timed {
     this.#inProcess = true;
     try {
       this.#loop();
+    } catch (e) {
+      this.#internalError(e);
     } finally {
       this.#inProcess = false;
     }
@@ -172,6 +176,17 @@ export class Http1Connection implements Downstream, Timed {
         default:
           return;
       }
+    }
+  }
+
+  #internalError(e: unknown): void {
+    const ex = this.#ex;
+    if (ex !== null && !ex.done) ex.failInternal(e);
+    else {
+      this.#ctx.logger.error('internal error', {
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      });
+      this.socket.destroy();
     }
   }
 

@@ -3,7 +3,7 @@ import { ProxyError } from '../core/errors.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 import { HOP_BY_HOP, IDEMPOTENT_METHODS } from '../http1/chars.ts';
-import { CHUNKED_INCOMPLETE, type ChunkSink, ChunkedDecoder } from '../http1/chunked.ts';
+import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse } from '../http1/response-head.ts';
 import type { EntryPointContext } from '../listeners/entry-point-context.ts';
@@ -114,9 +114,9 @@ export class Exchange implements UpstreamUser, ChunkSink {
     this.#target = target;
     const mws = target.middlewares;
     for (let i = 0; i < mws.length; i++) {
-      const onRequest = mws[i]!.onRequest;
-      if (onRequest === undefined) continue;
-      const direct = onRequest(this.req);
+      const mw = mws[i]!;
+      if (mw.onRequest === undefined) continue;
+      const direct = mw.onRequest(this.req);
       if (direct !== undefined) {
         this.#mwRan = i;
         this.#respondDirect(direct);
@@ -163,7 +163,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
     for (let i = 0; i < names.length; i++) {
       const ln = lnames[i]!;
       if (HOP_BY_HOP.has(ln)) continue;
-      if (tokens !== null && tokens.includes(ln)) continue;
+      if (tokens?.includes(ln)) continue;
       s += `${names[i]}: ${values[i]}\r\n`;
     }
     const p = this.parsed;
@@ -215,7 +215,8 @@ export class Exchange implements UpstreamUser, ChunkSink {
       reason = rh.reason;
     }
     this.status = status;
-    let close = this.#closeAfter || !this.parsed.keepAlive || this.#ctx.draining || this.#maxRequestsReached();
+    let close =
+      this.#closeAfter || !this.parsed.keepAlive || this.#ctx.draining || this.#maxRequestsReached();
     const kind = res.bodyKind;
     const rechunk = kind === BODY_CHUNKED || kind === BODY_CLOSE;
     let s = `HTTP/1.1 ${status} ${reason}\r\n${this.#serializeResponseFields(res, rechunk)}`;
@@ -245,7 +246,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
       const ln = lnames[i]!;
       if (RESPONSE_HOP.has(ln)) continue;
       if (dropLength && ln === 'content-length') continue;
-      if (tokens !== null && tokens.includes(ln)) continue;
+      if (tokens?.includes(ln)) continue;
       s += `${names[i]}: ${values[i]}\r\n`;
     }
     return s;
@@ -413,6 +414,34 @@ export class Exchange implements UpstreamUser, ChunkSink {
     this.#respondDirect({ status: 400, body: 'Bad Request' }, true);
   }
 
+  /**
+   * A bug (an exception in a middleware or in our own code) must cost one request, never the
+   * process: answer 500 if nothing was sent yet, else break the connection.
+   */
+  onInternalError(e: unknown): void {
+    this.failInternal(e);
+  }
+
+  failInternal(e: unknown): void {
+    this.#ctx.logger.error('internal error', {
+      error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      router: this.#target?.router ?? '',
+      entryPoint: this.#ctx.name,
+    });
+    if (this.done) return;
+    this.#upstream?.destroy();
+    this.#upstream = null;
+    this.#releaseServer();
+    this.#closeAfter = true;
+    if (this.responseStarted) {
+      this.#down.socket.destroy();
+      this.#finish();
+      return;
+    }
+    this.#target = undefined; // do not run middlewares again on the error response
+    this.#respondDirect({ status: 500, body: 'Internal Server Error' });
+  }
+
   /** The client went away: cancel everything upstream. */
   abort(): void {
     if (this.done) return;
@@ -454,12 +483,17 @@ export class Exchange implements UpstreamUser, ChunkSink {
   #respondDirect(resp: DirectResponse, _afterUpstream = false): void {
     const mws = this.#target?.middlewares;
     const body = resp.body ?? '';
-    const rh: ResponseHead = { status: resp.status, reason: statusText(resp.status), headers: newHeaders(resp) };
+    const rh: ResponseHead = {
+      status: resp.status,
+      reason: statusText(resp.status),
+      headers: newHeaders(resp),
+    };
     if (mws !== undefined) {
       for (let i = this.#mwRan - 1; i >= 0; i--) mws[i]!.onResponse?.(this.req, rh);
     }
     this.status = rh.status;
-    const close = !this.bodyDone || !this.parsed.keepAlive || this.#ctx.draining || this.#maxRequestsReached();
+    const close =
+      !this.bodyDone || !this.parsed.keepAlive || this.#ctx.draining || this.#maxRequestsReached();
     this.#closeAfter = close || this.#closeAfter;
     let s = `HTTP/1.1 ${rh.status} ${rh.reason}\r\n`;
     const { names, lnames, values } = rh.headers;
@@ -503,8 +537,9 @@ export class Exchange implements UpstreamUser, ChunkSink {
         clientIp: this.#down.clientIp,
         method: req.method,
         host: req.host,
-        path: req.path,
-        query: req.query,
+        // The path as the client sent it, before any rewrite (as Traefik logs RequestPath).
+        path: this.parsed.path,
+        query: this.parsed.query,
         protocol: this.parsed.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0',
         status: this.status,
         bytesIn: this.bytesIn,

@@ -1,7 +1,11 @@
 import { createPicker } from '../balancer/index.ts';
+import type {
+  DynamicConfig,
+  MiddlewareConfig,
+  ServersTransportConfig,
+  ServiceConfig,
+} from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
-import type { DynamicConfig, ServersTransportConfig, ServiceConfig } from '../config/dynamic/schema.ts';
-import type { MiddlewareConfig } from '../config/dynamic/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Middleware } from '../middleware/middleware.ts';
 import { middlewareFactories } from '../middleware/registry.ts';
@@ -51,7 +55,8 @@ export function buildSnapshot(
   const issues: ConfigIssue[] = [];
   const pools = new Set<UpstreamPool>();
   const http = config.http;
-  const err = (path: (string | number)[], message: string) => issues.push({ severity: 'error', message, path });
+  const err = (path: (string | number)[], message: string) =>
+    issues.push({ severity: 'error', message, path });
 
   // --- services
   const services = new Map<string, ServiceRuntime>();
@@ -99,7 +104,8 @@ export function buildSnapshot(
     const serviceName = qualify(r.service, provider);
     const service = services.get(serviceName);
     if (service === undefined) {
-      if (http.services[serviceName] === undefined) err(['http', 'routers', name, 'service'], `unknown service ${r.service}`);
+      if (http.services[serviceName] === undefined)
+        err(['http', 'routers', name, 'service'], `unknown service ${r.service}`);
       continue;
     }
     const mws: Middleware[] = [];
@@ -141,7 +147,9 @@ function createMiddleware(
   ctx: Parameters<(typeof middlewareFactories)['chain']['create']>[1],
 ): readonly Middleware[] | { error: string } {
   // The registry is typed per key; the tagged union narrows it here.
-  const factory = middlewareFactories[cfg.type] as { create(c: unknown, x: typeof ctx): Middleware | { error: string } };
+  const factory = middlewareFactories[cfg.type] as {
+    create(c: unknown, x: typeof ctx): Middleware | { error: string };
+  };
   const m = factory.create(cfg.config, ctx);
   if ('error' in m && typeof m.error === 'string') return { error: m.error };
   return [m as Middleware];
@@ -161,7 +169,10 @@ function buildService(
     const tname = qualify(lb.serversTransport, providerOf(name));
     const t = transports[tname];
     if (t === undefined) {
-      err(['http', 'services', name, 'loadBalancer', 'serversTransport'], `unknown serversTransport ${lb.serversTransport}`);
+      err(
+        ['http', 'services', name, 'loadBalancer', 'serversTransport'],
+        `unknown serversTransport ${lb.serversTransport}`,
+      );
       return undefined;
     }
     transport = t;

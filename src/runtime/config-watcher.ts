@@ -63,7 +63,8 @@ export class ConfigWatcher {
   #handle(provider: string, config: DynamicConfig | undefined, issues: readonly ConfigIssue[]): void {
     const errors = issues.filter((i) => i.severity === 'error');
     for (const i of issues) {
-      if (i.severity === 'warning') this.#logger.warn('configuration warning', { provider, issue: formatIssue(i) });
+      if (i.severity === 'warning')
+        this.#logger.warn('configuration warning', { provider, issue: formatIssue(i) });
     }
     if (config === undefined || errors.length > 0) {
       this.#reject(provider, errors.length > 0 ? errors : issues);

@@ -1,5 +1,5 @@
-import type { RequestHead } from '../core/request.ts';
 import type { Picker } from '../balancer/index.ts';
+import type { RequestHead } from '../core/request.ts';
 import type { Middleware } from '../middleware/middleware.ts';
 import type { UpstreamPool } from '../upstream/pool.ts';
 

@@ -1,7 +1,7 @@
 import type { Socket } from 'node:net';
 import { ProxyError, upstreamError } from '../core/errors.ts';
 import type { Timed } from '../core/ticker.ts';
-import { CHUNKED_INCOMPLETE, type ChunkSink, ChunkedDecoder } from '../http1/chunked.ts';
+import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
@@ -40,7 +40,16 @@ export class UpstreamConnection implements Timed, ChunkSink {
     this.socket = socket;
     this.pool = pool;
     socket.on('connect', () => this.#onConnect());
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
+    socket.on('data', (chunk: Buffer) => {
+      try {
+        this.#onData(chunk);
+      } catch (e) {
+        // An exception while relaying (a response middleware, our own bug) fails this exchange only.
+        const user = this.user;
+        this.destroy();
+        user?.onInternalError(e);
+      }
+    });
     socket.on('end', () => this.#onEnd());
     socket.on('error', (err: Error) => this.#onSocketError(err));
     socket.on('close', () => this.#onClose());
@@ -93,7 +102,11 @@ export class UpstreamConnection implements Timed, ChunkSink {
     this.destroy();
     if (user === null) return;
     if (state === S_CONNECTING) {
-      user.onUpstreamError(new ProxyError('UPSTREAM_CONNECT_TIMEOUT', 'upstream connect timeout'), 'connect', false);
+      user.onUpstreamError(
+        new ProxyError('UPSTREAM_CONNECT_TIMEOUT', 'upstream connect timeout'),
+        'connect',
+        false,
+      );
     } else {
       user.onUpstreamError(
         new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', 'upstream response header timeout'),
@@ -128,7 +141,13 @@ export class UpstreamConnection implements Timed, ChunkSink {
     const user = this.user;
     if (user === null) return;
     for (;;) {
-      const res = parseResponseHead(buf, start, buf.length, this.#method, this.pool.options.maxResponseHeaderBytes);
+      const res = parseResponseHead(
+        buf,
+        start,
+        buf.length,
+        this.#method,
+        this.pool.options.maxResponseHeaderBytes,
+      );
       if (res === null) {
         this.#buf = start === 0 ? buf : buf.subarray(start);
         return;

@@ -40,7 +40,15 @@ interface Waiter {
 export class UpstreamPool {
   readonly options: PoolOptions;
   readonly ticker: Ticker;
-  readonly stats: PoolStats = { idle: 0, busy: 0, connecting: 0, opened: 0, closed: 0, reused: 0, waiting: 0 };
+  readonly stats: PoolStats = {
+    idle: 0,
+    busy: 0,
+    connecting: 0,
+    opened: 0,
+    closed: 0,
+    reused: 0,
+    waiting: 0,
+  };
   readonly #idle: UpstreamConnection[] = [];
   readonly #all = new Set<UpstreamConnection>();
   readonly #busy = new Set<UpstreamConnection>();
@@ -200,4 +208,5 @@ const IDLE_SINK: UpstreamUser = {
   onUpstreamEnd: () => {},
   onUpstreamError: () => {},
   onUpstreamDrain: () => {},
+  onInternalError: () => {},
 };

@@ -22,6 +22,8 @@ export interface UpstreamUser {
    * `reused` is true when the connection came from the idle list.
    */
   onUpstreamError(err: ProxyError, phase: 'connect' | 'head' | 'body', reused: boolean): void;
+  /** An exception escaped while handling upstream data: fail the exchange, keep the process. */
+  onInternalError(e: unknown): void;
   /** The upstream socket drained: request body forwarding may resume. */
   onUpstreamDrain(): void;
 }
