@@ -1,5 +1,13 @@
+import {
+  type MiddlewareConfigOf,
+  type MiddlewareType,
+  middlewareSchemas,
+} from '../config/dynamic/middlewares.ts';
 import { HeaderList } from '../core/headers.ts';
+import { silentLogger } from '../core/logger.ts';
 import type { RequestHead, ResponseHead } from '../core/request.ts';
+import type { BuildContext, Middleware, MiddlewareFactory } from './middleware.ts';
+import { middlewareFactories } from './registry.ts';
 
 export interface TestRequestOptions {
   readonly method?: string;
@@ -41,4 +49,37 @@ export function makeResponse(
   headers: ReadonlyArray<readonly [string, string]> = [],
 ): ResponseHead {
   return { status, reason: '', headers: HeaderList.from(headers) };
+}
+
+/** A BuildContext for tests; `resolve` knows the given middlewares by name. */
+export function testContext(
+  known: Readonly<Record<string, Middleware>> = {},
+  name = 'test@file',
+): BuildContext {
+  return {
+    name,
+    logger: silentLogger,
+    resolve(names) {
+      const out: Middleware[] = [];
+      for (const n of names) {
+        const m = known[n];
+        if (m === undefined) return { error: `middleware "${n}" does not exist` };
+        out.push(m);
+      }
+      return out;
+    },
+  };
+}
+
+/** Validates `input` with the type's schema and builds it; throws on any error. */
+export function build<K extends MiddlewareType>(
+  type: K,
+  input: unknown,
+  ctx: BuildContext = testContext(),
+): Middleware {
+  const config = middlewareSchemas[type].parse(input) as MiddlewareConfigOf<K>;
+  const factory = middlewareFactories[type] as MiddlewareFactory<MiddlewareConfigOf<K>>;
+  const m = factory.create(config, ctx);
+  if ('error' in m) throw new Error(m.error);
+  return m;
 }

@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compileGoRegexp, middlewareSchemas } from './middlewares.ts';
+
+function re(src: string): RegExp {
+  const r = compileGoRegexp(src);
+  if ('error' in r) throw new Error(r.error);
+  return r.regexp;
+}
+
+function error(src: string): string {
+  const r = compileGoRegexp(src);
+  assert.ok('error' in r, `expected ${src} to be refused`);
+  return r.error;
+}
+
+describe('Go regexp translation', () => {
+  it('turns a leading (?i) into the i flag', () => {
+    assert.ok(re('(?i)^/API').test('/api'));
+  });
+
+  it('supports (?P<name>) and (?<name>) groups', () => {
+    assert.equal(re('^/(?P<id>[0-9]+)').exec('/42')?.groups?.['id'], '42');
+    assert.equal(re('^/(?<id>[0-9]+)').exec('/42')?.groups?.['id'], '42');
+  });
+
+  it('supports POSIX classes, \\pL, \\z, \\A and \\Q...\\E', () => {
+    assert.ok(re('^[[:alpha:]]+$').test('abc'));
+    assert.ok(re('^\\pL+$').test('été'));
+    assert.ok(re('\\Aab\\z').test('ab'));
+    assert.equal(re('a\\z').test('a\n'), false);
+    assert.ok(re('^\\Q.*+\\E$').test('.*+'));
+    assert.equal(re('^\\Q.*\\E$').test('ab'), false);
+  });
+
+  it('treats { that does not start a repeat as a literal, as Go does', () => {
+    assert.ok(re('^/a{$').test('/a{'));
+    assert.ok(re('^a{2}$').test('aa'));
+  });
+
+  it('accepts escaped punctuation that the JS u flag would refuse', () => {
+    assert.ok(re('^a\\-b\\#c\\"$').test('a-b#c"'));
+  });
+
+  it('refuses lookarounds and backreferences, which RE2 does not have', () => {
+    assert.match(error('a(?=b)'), /lookaround/);
+    assert.match(error('(a)\\1'), /backreference/);
+  });
+
+  it('refuses flags in the middle of a pattern and the U flag, with a clear message', () => {
+    assert.match(error('a(?i)b'), /only supported at the start/);
+    assert.match(error('(?U)a+'), /ungreedy/);
+  });
+
+  it('refuses syntax errors with the pattern in the message', () => {
+    assert.match(error('(a'), /invalid regular expression "\(a"/);
+    assert.match(error('[a'), /missing closing \]/);
+  });
+});
+
+describe('middleware schemas', () => {
+  it('reject unknown keys', () => {
+    assert.equal(middlewareSchemas.stripPrefix.safeParse({ prefixes: ['/a'], prefix: '/b' }).success, false);
+    assert.equal(middlewareSchemas.chain.safeParse({ middlewares: [], extra: 1 }).success, false);
+  });
+
+  it('validate regex fields when the config is validated', () => {
+    assert.equal(middlewareSchemas.redirectRegex.safeParse({ regex: '(', replacement: 'x' }).success, false);
+    assert.equal(
+      middlewareSchemas.headers.safeParse({ accessControlAllowOriginListRegex: ['(?=x)'] }).success,
+      false,
+    );
+  });
+
+  it('fill the defaults', () => {
+    assert.deepEqual(middlewareSchemas.redirectScheme.parse({ scheme: 'https' }), {
+      scheme: 'https',
+      permanent: false,
+    });
+    assert.deepEqual(middlewareSchemas.stripPrefix.parse({}), { prefixes: [] });
+  });
+
+  it('refuses an out-of-range port', () => {
+    assert.equal(middlewareSchemas.redirectScheme.safeParse({ scheme: 'https', port: 70000 }).success, false);
+  });
+});

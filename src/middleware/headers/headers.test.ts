@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { middlewareSchemas } from '../../config/dynamic/middlewares.ts';
+import type { DirectResponse } from '../../core/request.ts';
+import { headersFactory } from '../headers/headers.ts';
+import { build, makeRequest, makeResponse, testContext } from '../test-request.ts';
+
+function field(res: DirectResponse | undefined, name: string): string | undefined {
+  return res?.headers?.find(([n]) => n.toLowerCase() === name)?.[1];
+}
+
+const preflightOf = (origin: string) =>
+  makeRequest('https://api.test/items', {
+    method: 'OPTIONS',
+    headers: [
+      ['Origin', origin],
+      ['Access-Control-Request-Method', 'PUT'],
+    ],
+  });
+
+describe('headers: custom headers', () => {
+  it('sets and removes request headers, an empty value removing the field', () => {
+    const m = build('headers', { customRequestHeaders: { 'X-Script-Name': 'test', 'X-Remove': '' } });
+    const req = makeRequest('http://a.test/', {
+      headers: [
+        ['X-Remove', 'a'],
+        ['x-script-name', 'old'],
+        ['X-Remove', 'b'],
+      ],
+    });
+    assert.equal(m.onRequest!(req), undefined);
+    assert.deepEqual(req.headers.getAll('x-script-name'), ['test']);
+    assert.equal(req.headers.has('x-remove'), false);
+  });
+
+  it('takes YAML numbers and booleans as header values', () => {
+    const m = build('headers', { customRequestHeaders: { 'X-Count': 3, 'X-On': true } });
+    const req = makeRequest('http://a.test/');
+    m.onRequest!(req);
+    assert.equal(req.headers.get('x-count'), '3');
+    assert.equal(req.headers.get('x-on'), 'true');
+  });
+
+  it('sets response headers and removes a response header configured with an empty value', () => {
+    const m = build('headers', { customResponseHeaders: { 'X-Custom': 'v', Server: '' } });
+    const res = makeResponse(200, [
+      ['Server', 'nginx'],
+      ['X-Custom', 'backend'],
+    ]);
+    m.onResponse!(makeRequest('http://a.test/'), res);
+    assert.equal(res.headers.has('server'), false);
+    assert.deepEqual(res.headers.getAll('x-custom'), ['v']);
+  });
+
+  it('refuses header values with CR or LF and invalid header names', () => {
+    assert.equal(
+      middlewareSchemas.headers.safeParse({ customRequestHeaders: { 'X-A': 'a\r\nB: c' } }).success,
+      false,
+    );
+    assert.equal(
+      middlewareSchemas.headers.safeParse({ customResponseHeaders: { 'Bad Name': 'x' } }).success,
+      false,
+    );
+  });
+
+  it('rejects keys it does not implement instead of ignoring them', () => {
+    for (const key of ['sslRedirect', 'sslHost', 'featurePolicy', 'accessControlAllowOrigin', 'nope']) {
+      const r = middlewareSchemas.headers.safeParse({ [key]: true });
+      assert.equal(r.success, false, key);
+    }
+  });
+
+  it('refuses a headers middleware with no option set, as Traefik does', () => {
+    assert.ok('error' in headersFactory.create(middlewareSchemas.headers.parse({}), testContext()));
+  });
+});
+
+describe('headers: CORS', () => {
+  const cors = {
+    accessControlAllowMethods: ['GET', 'OPTIONS', 'PUT'],
+    accessControlAllowHeaders: ['Content-Type', 'X-Token'],
+    accessControlAllowOriginList: ['https://app.test'],
+    accessControlMaxAge: 100,
+    accessControlAllowCredentials: true,
+  };
+
+  it('answers CORS preflight with 200 and the CORS headers', () => {
+    const res = build('headers', cors).onRequest!(preflightOf('https://app.test'));
+    assert.equal(res?.status, 200);
+    assert.equal(field(res, 'access-control-allow-origin'), 'https://app.test');
+    assert.equal(field(res, 'access-control-allow-methods'), 'GET,OPTIONS,PUT');
+    assert.equal(field(res, 'access-control-allow-headers'), 'Content-Type,X-Token');
+    assert.equal(field(res, 'access-control-max-age'), '100');
+    assert.equal(field(res, 'access-control-allow-credentials'), 'true');
+  });
+
+  it('answers a preflight from an unlisted origin without Access-Control-Allow-Origin', () => {
+    const res = build('headers', cors).onRequest!(preflightOf('https://evil.test'));
+    assert.equal(res?.status, 200);
+    assert.equal(field(res, 'access-control-allow-origin'), undefined);
+  });
+
+  it('passes an OPTIONS request without Access-Control-Request-Method to the service', () => {
+    const req = makeRequest('https://api.test/', {
+      method: 'OPTIONS',
+      headers: [['Origin', 'https://app.test']],
+    });
+    assert.equal(build('headers', cors).onRequest!(req), undefined);
+  });
+
+  it('adds Access-Control-Allow-Origin to the response of a simple request', () => {
+    const m = build('headers', { ...cors, accessControlExposeHeaders: ['X-Total'] });
+    const req = makeRequest('https://api.test/', { headers: [['Origin', 'https://app.test']] });
+    const res = makeResponse(200, [['Access-Control-Allow-Origin', '*']]);
+    assert.equal(m.onRequest!(req), undefined);
+    m.onResponse!(req, res);
+    assert.deepEqual(res.headers.getAll('access-control-allow-origin'), ['https://app.test']);
+    assert.equal(res.headers.get('access-control-allow-credentials'), 'true');
+    assert.equal(res.headers.get('access-control-expose-headers'), 'X-Total');
+  });
+
+  it('answers * for the wildcard origin', () => {
+    const m = build('headers', { accessControlAllowOriginList: ['*'] });
+    const req = makeRequest('https://api.test/', { headers: [['Origin', 'https://x.test']] });
+    const res = makeResponse();
+    m.onResponse!(req, res);
+    assert.equal(res.headers.get('access-control-allow-origin'), '*');
+  });
+
+  it('reflects an origin matched by accessControlAllowOriginListRegex', () => {
+    const m = build('headers', { accessControlAllowOriginListRegex: ['^https://([a-z]+\\.)?app\\.test$'] });
+    const ok = makeRequest('https://api.test/', { headers: [['Origin', 'https://eu.app.test']] });
+    const bad = makeRequest('https://api.test/', { headers: [['Origin', 'https://app.test.evil']] });
+    const r1 = makeResponse();
+    const r2 = makeResponse();
+    m.onResponse!(ok, r1);
+    m.onResponse!(bad, r2);
+    assert.equal(r1.headers.get('access-control-allow-origin'), 'https://eu.app.test');
+    assert.equal(r2.headers.has('access-control-allow-origin'), false);
+  });
+
+  it('adds Origin to Vary when addVaryHeader is set, once', () => {
+    const m = build('headers', { accessControlAllowOriginList: ['https://app.test'], addVaryHeader: true });
+    const req = makeRequest('https://api.test/', { headers: [['Origin', 'https://app.test']] });
+    const none = makeResponse();
+    const one = makeResponse(200, [['Vary', 'Accept-Encoding']]);
+    const already = makeResponse(200, [['Vary', 'accept-encoding, Origin']]);
+    for (const r of [none, one, already]) m.onResponse!(req, r);
+    assert.deepEqual(none.headers.getAll('vary'), ['Origin']);
+    assert.deepEqual(one.headers.getAll('vary'), ['Accept-Encoding,Origin']);
+    assert.deepEqual(already.headers.getAll('vary'), ['accept-encoding, Origin']);
+  });
+});
+
+describe('headers: security', () => {
+  const secure = {
+    frameDeny: true,
+    contentTypeNosniff: true,
+    browserXssFilter: true,
+    referrerPolicy: 'no-referrer',
+    contentSecurityPolicy: "default-src 'self'",
+    permissionsPolicy: 'camera=()',
+    stsSeconds: 31536000,
+    stsIncludeSubdomains: true,
+    stsPreload: true,
+  };
+
+  it('adds security headers to responses, overriding the backend', () => {
+    const res = makeResponse(200, [['X-Frame-Options', 'ALLOWALL']]);
+    build('headers', secure).onResponse!(makeRequest('https://a.test/'), res);
+    assert.deepEqual(res.headers.getAll('x-frame-options'), ['DENY']);
+    assert.equal(res.headers.get('x-content-type-options'), 'nosniff');
+    assert.equal(res.headers.get('x-xss-protection'), '1; mode=block');
+    assert.equal(res.headers.get('referrer-policy'), 'no-referrer');
+    assert.equal(res.headers.get('content-security-policy'), "default-src 'self'");
+    assert.equal(res.headers.get('permissions-policy'), 'camera=()');
+    assert.equal(
+      res.headers.get('strict-transport-security'),
+      'max-age=31536000; includeSubDomains; preload',
+    );
+  });
+
+  it('sends Strict-Transport-Security only over https unless forced', () => {
+    const plain = makeResponse();
+    build('headers', secure).onResponse!(makeRequest('http://a.test/'), plain);
+    assert.equal(plain.headers.has('strict-transport-security'), false);
+    const forced = makeResponse();
+    build('headers', { ...secure, forceSTSHeader: true }).onResponse!(makeRequest('http://a.test/'), forced);
+    assert.equal(
+      forced.headers.get('strict-transport-security'),
+      'max-age=31536000; includeSubDomains; preload',
+    );
+  });
+
+  it('treats a request as https when an sslProxyHeaders field matches', () => {
+    const res = makeResponse();
+    const req = makeRequest('http://a.test/', { headers: [['X-Forwarded-Proto', 'https']] });
+    build('headers', { stsSeconds: 60, sslProxyHeaders: { 'X-Forwarded-Proto': 'https' } }).onResponse!(
+      req,
+      res,
+    );
+    assert.equal(res.headers.get('strict-transport-security'), 'max-age=60');
+  });
+
+  it('prefers customFrameOptionsValue over frameDeny', () => {
+    const res = makeResponse();
+    build('headers', { frameDeny: true, customFrameOptionsValue: 'SAMEORIGIN' }).onResponse!(
+      makeRequest('https://a.test/'),
+      res,
+    );
+    assert.equal(res.headers.get('x-frame-options'), 'SAMEORIGIN');
+  });
+
+  it('lets a custom response header remove a security header', () => {
+    const res = makeResponse();
+    build('headers', { frameDeny: true, customResponseHeaders: { 'X-Frame-Options': '' } }).onResponse!(
+      makeRequest('https://a.test/'),
+      res,
+    );
+    assert.equal(res.headers.has('x-frame-options'), false);
+  });
+
+  it('answers 500 Bad Host for a host outside allowedHosts, looking at hostsProxyHeaders first', () => {
+    const m = build('headers', { allowedHosts: ['good.test'], hostsProxyHeaders: ['X-Forwarded-Host'] });
+    assert.equal(m.onRequest!(makeRequest('http://good.test/')), undefined);
+    assert.equal(m.onRequest!(makeRequest('http://evil.test/'))?.status, 500);
+    const proxied = makeRequest('http://evil.test/', { headers: [['X-Forwarded-Host', 'GOOD.test']] });
+    assert.equal(m.onRequest!(proxied), undefined);
+  });
+
+  it('skips the allowed-hosts check and STS when isDevelopment is set', () => {
+    const m = build('headers', { allowedHosts: ['good.test'], stsSeconds: 60, isDevelopment: true });
+    assert.equal(m.onRequest!(makeRequest('https://evil.test/')), undefined);
+    const res = makeResponse();
+    m.onResponse!(makeRequest('https://evil.test/'), res);
+    assert.equal(res.headers.has('strict-transport-security'), false);
+  });
+});
