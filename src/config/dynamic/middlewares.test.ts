@@ -47,9 +47,22 @@ describe('Go regexp translation', () => {
     assert.match(error('(a)\\1'), /backreference/);
   });
 
-  it('refuses flags in the middle of a pattern and the U flag, with a clear message', () => {
-    assert.match(error('a(?i)b'), /only supported at the start/);
+  it('scopes flags set in the middle of a pattern to the rest of the group, across |', () => {
+    const r = re('^a(?i)b|c$');
+    assert.ok(r.test('aB'));
+    assert.ok(r.test('xC'));
+    assert.equal(r.test('AB'), false);
+    const g = re('^(x(?i)y|z)w$');
+    assert.ok(g.test('xYw'));
+    assert.ok(g.test('Zw'));
+    assert.equal(g.test('zW'), false);
+    assert.ok(re('^(?i)/api').test('/API'));
+  });
+
+  it('refuses the U flag and empty flag groups, with a clear message', () => {
     assert.match(error('(?U)a+'), /ungreedy/);
+    assert.match(error('a(?U:b)'), /ungreedy/);
+    assert.match(error('a(?)b'), /missing flags/);
   });
 
   it('refuses syntax errors with the pattern in the message', () => {

@@ -192,7 +192,7 @@ export function translateGoRegexp(src: string): Translated | { error: string } {
   let i = 0;
   let flags = '';
   const lead = /^\(\?([ims]*)(?:-([ims]*))?\)/.exec(src);
-  if (lead) {
+  if (lead && lead[0] !== '(?)' && lead[0] !== '(?-)') {
     flags = [...new Set(lead[1])].join('');
     i = lead[0].length;
   } else if (/^\(\?[imsU-]*U[imsU-]*\)/.test(src)) {
@@ -202,6 +202,8 @@ export function translateGoRegexp(src: string): Translated | { error: string } {
   let inClass = false;
   let classStart = -1;
   const groupNames: (string | undefined)[] = [undefined];
+  /** Per open group, the (?flags) scopes opened inside it that are still open. */
+  const scopes: string[][] = [[]];
   const n = src.length;
   while (i < n) {
     const c = src[i]!;
@@ -249,6 +251,7 @@ export function translateGoRegexp(src: string): Translated | { error: string } {
       case '(': {
         if (src[i + 1] !== '?') {
           groupNames.push(undefined);
+          scopes.push([]);
           out += '(';
           i++;
           continue;
@@ -257,6 +260,7 @@ export function translateGoRegexp(src: string): Translated | { error: string } {
         const named = /^\(\?P?<([A-Za-z0-9_]+)>/.exec(rest);
         if (named) {
           groupNames.push(named[1]);
+          scopes.push([]);
           out += `(?<${named[1]}>`;
           i += named[0].length;
           continue;
@@ -266,13 +270,30 @@ export function translateGoRegexp(src: string): Translated | { error: string } {
         if (!mod) return { error: `invalid group syntax at offset ${i}` };
         if (rest.slice(0, mod[0].length).includes('U'))
           return { error: 'the U (ungreedy) flag is not supported' };
-        if (mod[3] === ')') {
-          return {
-            error: `flags ${mod[0]} are only supported at the start of the pattern; use (?flags:...)`,
-          };
-        }
-        out += mod[0];
+        const flagSpec = mod[2] === undefined ? mod[1]! : `${mod[1]}-${mod[2]}`;
+        if (flagSpec === '' || flagSpec === '-') return { error: `missing flags in ${mod[0]}` };
         i += mod[0].length;
+        if (mod[3] === ')') {
+          // Go: (?flags) holds until the end of the enclosing group, across '|'. JS only has
+          // scoped modifiers, so open one here and close it at the next '|' or ')' of this group.
+          scopes.at(-1)!.push(flagSpec);
+          out += `(?${flagSpec}:`;
+        } else {
+          scopes.push([]);
+          out += mod[0];
+        }
+        continue;
+      }
+      case '|': {
+        const open = scopes.at(-1)!;
+        out += `${')'.repeat(open.length)}|${open.map((f) => `(?${f}:`).join('')}`;
+        i++;
+        continue;
+      }
+      case ')': {
+        const open = scopes.length > 1 ? scopes.pop()! : [];
+        out += `${')'.repeat(open.length)})`;
+        i++;
         continue;
       }
       case '{': {
@@ -300,6 +321,7 @@ export function translateGoRegexp(src: string): Translated | { error: string } {
     }
   }
   if (inClass) return { error: 'missing closing ]' };
+  for (let d = scopes.length - 1; d >= 0; d--) out += ')'.repeat(scopes[d]!.length);
   return { source: out, flags, groupNames };
 }
 
