@@ -33,6 +33,12 @@ describe('Go regexp translation', () => {
     assert.equal(re('^\\Q.*\\E$').test('ab'), false);
   });
 
+  it('keeps \\s to ASCII whitespace as in Go', () => {
+    assert.ok(re('^a\\sb$').test('a b'));
+    assert.equal(re('^a\\sb$').test('a\u00a0b'), false);
+    assert.equal(re('^a[\\s]b$').test('a\vb'), false);
+  });
+
   it('treats { that does not start a repeat as a literal, as Go does', () => {
     assert.ok(re('^/a{$').test('/a{'));
     assert.ok(re('^a{2}$').test('aa'));

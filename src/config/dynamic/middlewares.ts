@@ -337,7 +337,6 @@ function translateEscape(
     case 'D':
     case 'w':
     case 'W':
-    case 's':
     case 'S':
     case 'f':
     case 't':
@@ -345,6 +344,9 @@ function translateEscape(
     case 'r':
     case 'v':
       return { out: `\\${d}`, next: i + 2 };
+    case 's':
+      // Go's \s is ASCII whitespace only; JS's also matches \v and Unicode spaces.
+      return { out: inClass ? '\\t\\n\\f\\r ' : '[\\t\\n\\f\\r ]', next: i + 2 };
     case 'a':
       return { out: '\\x07', next: i + 2 };
     case 'b':
