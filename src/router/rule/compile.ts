@@ -1,0 +1,157 @@
+/**
+ * AST → one matcher closure, with constant folding: when the router already knows the request's
+ * host (it found the route in that host's bucket), every Host / HostRegexp leaf is a constant,
+ * and `Host(a) && PathPrefix(/api)` compiles to the shared PathPrefix(/api) closure alone.
+ */
+import type { RuleAst, RuleError } from './ast.ts';
+import { type HostHint, type RuleHints, ruleHints } from './hints.ts';
+import { type CompileContext, compileHostPredicate, compileMatcher, type RuleMatcher } from './matchers.ts';
+import { parseRule } from './parser.ts';
+import { RoutingPathCache } from './routing-path.ts';
+
+export interface CompiledRule {
+  readonly match: RuleMatcher;
+  /** What the rule requires of the host (the same as `hints.hosts`). */
+  readonly hosts: HostHint;
+  readonly hints: RuleHints;
+  /** The rule for requests whose host is `host`: a constant, or a matcher that ignores the host. */
+  forHost(host: string): RuleMatcher | boolean;
+}
+
+export type CompileResult = ({ ok: true } & CompiledRule) | { ok: false; error: RuleError };
+
+export function createCompileContext(): CompileContext {
+  return { routingPath: new RoutingPathCache(), regexps: new Map(), matchers: new Map() };
+}
+
+/** Rough per-request cost, to evaluate cheap operands of `&&` / `||` first (matchers are pure). */
+function cost(node: RuleAst): number {
+  switch (node.type) {
+    case 'matcher':
+      switch (node.name) {
+        case 'Host':
+        case 'Method':
+        case 'Path':
+        case 'PathPrefix':
+          return 1;
+        case 'ClientIP':
+        case 'Header':
+          return 2;
+        case 'Query':
+          return 4;
+        default:
+          return 8;
+      }
+    case 'not':
+      return cost(node.operand);
+    default: {
+      let c = 0;
+      for (const child of node.children) c += cost(child);
+      return c;
+    }
+  }
+}
+
+function all(ms: RuleMatcher[]): RuleMatcher {
+  const [a, b, c] = ms as [RuleMatcher, RuleMatcher, RuleMatcher];
+  if (ms.length === 2) return (r) => a(r) && b(r);
+  if (ms.length === 3) return (r) => a(r) && b(r) && c(r);
+  return (r) => {
+    for (let i = 0; i < ms.length; i++) if (!ms[i]!(r)) return false;
+    return true;
+  };
+}
+
+function any(ms: RuleMatcher[]): RuleMatcher {
+  const [a, b, c] = ms as [RuleMatcher, RuleMatcher, RuleMatcher];
+  if (ms.length === 2) return (r) => a(r) || b(r);
+  if (ms.length === 3) return (r) => a(r) || b(r) || c(r);
+  return (r) => {
+    for (let i = 0; i < ms.length; i++) if (ms[i]!(r)) return true;
+    return false;
+  };
+}
+
+class CompileError extends Error {
+  readonly error: RuleError;
+  constructor(error: RuleError) {
+    super(error.message);
+    this.error = error;
+  }
+}
+
+const TRUE: RuleMatcher = () => true;
+
+/** A closure, or a constant when `host` decides the node. Throws CompileError. */
+function build(node: RuleAst, ctx: CompileContext, host: string | undefined): RuleMatcher | boolean {
+  switch (node.type) {
+    case 'matcher': {
+      if (host !== undefined && (node.name === 'Host' || node.name === 'HostRegexp')) {
+        const p = compileHostPredicate(node, ctx);
+        if (!p.ok) throw new CompileError(p.error);
+        return p.test(host);
+      }
+      const m = compileMatcher(node, ctx);
+      if (!m.ok) throw new CompileError(m.error);
+      return m.match;
+    }
+    case 'not': {
+      const inner = build(node.operand, ctx, host);
+      if (typeof inner === 'boolean') return !inner;
+      return (r) => !inner(r);
+    }
+    case 'and':
+    case 'or': {
+      const isAnd = node.type === 'and';
+      // Every child is built (errors in source order) before folding.
+      const built = node.children.map((child) => ({ b: build(child, ctx, host), cost: cost(child) }));
+      const open: { m: RuleMatcher; cost: number }[] = [];
+      let decided = false;
+      for (const { b, cost: c } of built) {
+        if (typeof b === 'boolean') {
+          if (b !== isAnd) decided = true;
+        } else {
+          open.push({ m: b, cost: c });
+        }
+      }
+      if (decided) return !isAnd;
+      if (open.length === 0) return isAnd;
+      if (open.length === 1) return open[0]!.m;
+      open.sort((x, y) => x.cost - y.cost);
+      const ms = open.map((x) => x.m);
+      return isAnd ? all(ms) : any(ms);
+    }
+  }
+}
+
+function toMatcher(b: RuleMatcher | boolean): RuleMatcher {
+  return typeof b === 'boolean' ? (b ? TRUE : () => false) : b;
+}
+
+/** Parses and compiles a rule. Pass one context to every rule of a router to share caches. */
+export function compileRule(rule: string, ctx: CompileContext = createCompileContext()): CompileResult {
+  const parsed = parseRule(rule);
+  if (!parsed.ok) return parsed;
+  const ast = parsed.ast;
+  let match: RuleMatcher;
+  try {
+    match = toMatcher(build(ast, ctx, undefined));
+  } catch (e) {
+    if (e instanceof CompileError) return { ok: false, error: e.error };
+    throw e;
+  }
+  const hints = ruleHints(ast);
+  return {
+    ok: true,
+    match,
+    hosts: hints.hosts,
+    hints,
+    // Cannot throw: the same matchers compiled above.
+    forHost: (host) => build(ast, ctx, host),
+  };
+}
+
+/** Traefik's default priority: the rule's length in bytes (Go's len() of the UTF-8 string). */
+export function defaultPriority(rule: string): number {
+  return Buffer.byteLength(rule, 'utf8');
+}
