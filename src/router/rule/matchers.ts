@@ -7,7 +7,7 @@ import type { MatcherNode, RuleArg, RuleError } from './ast.ts';
 import { normalizeRuleHost } from './hints.ts';
 import { ipBlockContains, parseIpBlock } from './ip.ts';
 import { someQueryValue } from './query.ts';
-import { compileRe2 } from './regexp.ts';
+import { compileRe2, type Re2Result } from './regexp.ts';
 import type { RoutingPathCache } from './routing-path.ts';
 import { byteStringToText, isAscii, toByteString } from './text.ts';
 
@@ -16,8 +16,8 @@ export type RuleMatcher = (req: RequestHead) => boolean;
 /** State shared by every rule compiled for one router. */
 export interface CompileContext {
   readonly routingPath: RoutingPathCache;
-  /** Compiled regexes by pattern: the same regex in many rules is translated once. */
-  readonly regexps: Map<string, RegExp | RuleError>;
+  /** Translated regexes by pattern: the same regex in many rules is translated once. */
+  readonly regexps: Map<string, Re2Result>;
   /**
    * Matchers by name and arguments: 9,000 rules saying PathPrefix(`/api`) share one closure,
    * which stays hot in the CPU cache.
@@ -35,20 +35,15 @@ function fail(message: string, offset: number): MatcherResult {
 }
 
 function regexp(ctx: CompileContext, name: string, arg: RuleArg): RegExp | RuleError {
-  const key = arg.value;
-  const cached = ctx.regexps.get(key);
-  if (cached !== undefined) {
-    return cached instanceof RegExp ? cached : { message: `${name}: ${cached.message}`, offset: arg.offset };
+  let r = ctx.regexps.get(arg.value);
+  if (r === undefined) {
+    r = compileRe2(arg.value);
+    ctx.regexps.set(arg.value, r);
   }
-  const r = compileRe2(key);
-  if (r.ok) {
-    ctx.regexps.set(key, r.regexp);
-    return r.regexp;
-  }
+  if (r.ok) return r.regexp;
+  // Within a backtick string, pattern index i is at rule offset `offset + 1 + i`.
   const offset = arg.raw ? arg.offset + 1 + r.index : arg.offset;
-  const error = { message: `${r.message} in regular expression ${JSON.stringify(key)}`, offset };
-  ctx.regexps.set(key, error);
-  return { message: `${name}: ${error.message}`, offset };
+  return { message: `${name}: ${r.message} in regular expression ${JSON.stringify(arg.value)}`, offset };
 }
 
 function hostFail(message: string, offset: number): HostPredicateResult {

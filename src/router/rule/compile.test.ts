@@ -1,0 +1,119 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { request } from '../request-fixture.ts';
+import { type CompiledRule, compileRule, createCompileContext, defaultPriority } from './compile.ts';
+
+function compiled(rule: string): CompiledRule {
+  const c = compileRule(rule);
+  assert.ok(c.ok, c.ok ? '' : c.error.message);
+  return c;
+}
+
+function hosts(rule: string): unknown {
+  const h = compiled(rule).hosts;
+  return h.kind === 'any' ? 'any' : { exact: [...h.exact].sort(), wild: [...h.wildcardParents].sort() };
+}
+
+describe('host hints', () => {
+  it('requires the host of a Host matcher', () => {
+    assert.deepEqual(hosts('Host(`A.com.`) && PathPrefix(`/x`)'), { exact: ['a.com'], wild: [] });
+  });
+
+  it('requires one of the hosts of a disjunction of Host matchers', () => {
+    assert.deepEqual(hosts('Host(`a.com`) || Host(`*.b.com`)'), { exact: ['a.com'], wild: ['b.com'] });
+  });
+
+  it('has no requirement when one side of || has none', () => {
+    assert.equal(hosts('Host(`a.com`) || PathPrefix(`/x`)'), 'any');
+  });
+
+  it('takes the narrowest operand of &&', () => {
+    assert.deepEqual(hosts('(Host(`a.com`) || Host(`b.com`)) && Host(`a.com`)'), {
+      exact: ['a.com'],
+      wild: [],
+    });
+  });
+
+  it('has no requirement for negated hosts, HostRegexp or Host(`*`)', () => {
+    assert.equal(hosts('!Host(`a.com`)'), 'any');
+    assert.equal(hosts('HostRegexp(`^a`)'), 'any');
+    assert.equal(hosts('Host(`*`)'), 'any');
+  });
+
+  it('follows De Morgan through double negation', () => {
+    assert.deepEqual(hosts('!(!Host(`a.com`) || !Path(`/x`))'), { exact: ['a.com'], wild: [] });
+    assert.deepEqual(hosts('!(!Host(`a.com`) && !Host(`b.com`))'), { exact: ['a.com', 'b.com'], wild: [] });
+  });
+});
+
+describe('path and header hints', () => {
+  it('requires path prefixes from Path and PathPrefix', () => {
+    assert.deepEqual(compiled('Path(`/a`) || PathPrefix(`/b/`)').hints.paths, {
+      kind: 'prefixes',
+      prefixes: ['/a', '/b/'],
+    });
+    assert.deepEqual(compiled('PathPrefix(`/é`)').hints.paths, { kind: 'prefixes', prefixes: ['/\xc3\xa9'] });
+    assert.equal(compiled('PathRegexp(`^/a`)').hints.paths.kind, 'any');
+  });
+
+  it('requires header values from Header', () => {
+    assert.deepEqual(compiled('Header(`X-T`, `1`) && Method(`GET`)').hints.headers, {
+      kind: 'values',
+      values: [['x-t', '1']],
+    });
+    assert.equal(compiled('!Header(`X-T`, `1`)').hints.headers.kind, 'any');
+  });
+});
+
+describe('forHost folding', () => {
+  it('reduces Host(h) && X to X for host h', () => {
+    const c = compiled('Host(`a.com`) && PathPrefix(`/api`)');
+    const m = c.forHost('a.com');
+    assert.equal(typeof m, 'function');
+    if (typeof m === 'function') {
+      assert.ok(m(request({ host: 'ignored', path: '/api/x' })));
+      assert.ok(!m(request({ host: 'a.com', path: '/x' })));
+    }
+  });
+
+  it('folds to constants when the host decides the rule', () => {
+    assert.equal(compiled('Host(`a.com`)').forHost('a.com'), true);
+    assert.equal(compiled('Host(`a.com`) && Path(`/`)').forHost('b.com'), false);
+    assert.equal(compiled('Host(`a.com`) || Path(`/`)').forHost('a.com'), true);
+    assert.equal(compiled('!Host(`a.com`)').forHost('a.com'), false);
+    assert.equal(compiled('Host(`*.a.com`)').forHost('x.a.com'), true);
+    assert.equal(compiled('HostRegexp(`^x`)').forHost('x.a.com'), true);
+  });
+
+  it('keeps the rest of a disjunction that the host does not decide', () => {
+    const m = compiled('Host(`a.com`) || Path(`/p`)').forHost('b.com');
+    assert.equal(typeof m, 'function');
+    if (typeof m === 'function') assert.ok(m(request({ path: '/p' })));
+  });
+});
+
+describe('compile context', () => {
+  it('shares one closure between rules with the same matcher', () => {
+    const ctx = createCompileContext();
+    const a = compileRule('Host(`a.com`) && PathPrefix(`/api`)', ctx);
+    const b = compileRule('Host(`b.com`) && PathPrefix(`/api`)', ctx);
+    assert.ok(a.ok && b.ok);
+    assert.equal(a.forHost('a.com'), b.forHost('b.com'));
+  });
+
+  it('reports a cached bad regex at the offset within each rule', () => {
+    const ctx = createCompileContext();
+    const a = compileRule('PathRegexp(`(x`)', ctx);
+    const b = compileRule('Host(`a`) && PathRegexp(`(x`)', ctx);
+    assert.ok(!a.ok && !b.ok);
+    assert.equal(a.error.offset, 12);
+    assert.equal(b.error.offset, 25);
+  });
+});
+
+describe('defaultPriority', () => {
+  it('is the rule length in UTF-8 bytes, as Go len()', () => {
+    assert.equal(defaultPriority('Host(`a`)'), 9);
+    assert.equal(defaultPriority('Path(`/é`)'), 11);
+  });
+});

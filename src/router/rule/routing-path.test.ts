@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { decodeRoutingPath, RoutingPathCache } from './routing-path.ts';
+
+describe('routing path', () => {
+  it('leaves a path without escapes as the same string', () => {
+    const p = '/api/v1';
+    assert.equal(decodeRoutingPath(p), p);
+  });
+
+  it('decodes escapes of unreserved characters', () => {
+    assert.equal(decodeRoutingPath('/foo%20bar/%7Bx%7d'), '/foo bar/{x}');
+    assert.equal(decodeRoutingPath('/caf%C3%A9'), '/caf\xc3\xa9');
+  });
+
+  it('keeps reserved characters and % encoded, in either hex case', () => {
+    assert.equal(decodeRoutingPath('/a%2Fb%2fc%3F%25%41'), '/a%2Fb%2fc%3F%25A');
+  });
+
+  it('keeps malformed escapes as they are', () => {
+    assert.equal(decodeRoutingPath('/a%zz%4'), '/a%zz%4');
+  });
+
+  it('memoizes per request and notices a rewritten path', () => {
+    const cache = new RoutingPathCache();
+    const req = { path: '/a%41' };
+    assert.equal(cache.get(req), '/aA');
+    assert.equal(cache.get(req), '/aA');
+    req.path = '/b%42';
+    assert.equal(cache.get(req), '/bB');
+    assert.equal(cache.get({ path: '/plain' }), '/plain');
+  });
+});
