@@ -79,6 +79,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
   #mwRan = 0;
   #upstream: UpstreamConnection | null = null;
   #headTail = '';
+  #hostOverride: string | undefined;
   // request body
   #bodyRemaining: number;
   #decoder: ChunkedDecoder | null = null;
@@ -125,6 +126,10 @@ export class Exchange implements UpstreamUser, ChunkSink {
     }
     this.#mwRan = mws.length;
     this.#service = target.service;
+    if (mws.length > 0) {
+      const h = this.req.headers.get('host');
+      if (h !== undefined && h !== this.parsed.authority) this.#hostOverride = h;
+    }
     this.#headTail = this.#buildHeadTail();
     this.#pickAndAcquire();
   }
@@ -182,7 +187,10 @@ export class Exchange implements UpstreamUser, ChunkSink {
     }
     this.#upstream = conn;
     const req = this.req;
-    const host = this.#service!.passHostHeader ? this.parsed.authority : this.#server!.authority;
+    // A Host set by a middleware (headers.customRequestHeaders) wins, as in Traefik.
+    const host = this.#service!.passHostHeader
+      ? (this.#hostOverride ?? this.parsed.authority)
+      : this.#server!.authority;
     const target = req.query === '' ? req.path : `${req.path}?${req.query}`;
     conn.socket.write(`${req.method} ${target} HTTP/1.1\r\nHost: ${host}\r\n${this.#headTail}`, 'latin1');
     if (!this.bodyDone) this.#down.resumeBody();

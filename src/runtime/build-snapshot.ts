@@ -7,6 +7,7 @@ import type {
 } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
+import { flattenMiddlewares } from '../middleware/index.ts';
 import type { Middleware } from '../middleware/middleware.ts';
 import { middlewareFactories } from '../middleware/registry.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
@@ -152,7 +153,8 @@ function createMiddleware(
   };
   const m = factory.create(cfg.config, ctx);
   if ('error' in m && typeof m.error === 'string') return { error: m.error };
-  return [m as Middleware];
+  // A chain splices its members into the route's list: no nesting cost per request.
+  return flattenMiddlewares([m as Middleware]);
 }
 
 function buildService(

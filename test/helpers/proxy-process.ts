@@ -1,0 +1,165 @@
+/**
+ * Runs the real proxy as a child process (`node src/main.ts run --config FILE`), as a user would,
+ * with its configuration written to a temporary folder. Entry points should listen on port 0;
+ * the bound ports are read from the proxy's own "entry point listening" log lines.
+ */
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const MAIN = join(ROOT, 'src', 'main.ts');
+
+export interface LogLine {
+  readonly level?: string;
+  readonly msg?: string;
+  readonly [key: string]: unknown;
+}
+
+export interface ProxyProcess {
+  readonly child: ChildProcess;
+  readonly dir: string;
+  readonly configPath: string;
+  /** Bound port per entry point name. */
+  readonly ports: Readonly<Record<string, number>>;
+  /** The first entry point's port. */
+  readonly port: number;
+  /** Every JSON line the proxy wrote to stderr so far. */
+  readonly logs: LogLine[];
+  /** Raw stdout (access log lines go there by default). */
+  stdout(): string;
+  /** Resolves with the first log line (past or future) that satisfies `pred`. */
+  waitForLog(pred: (l: LogLine) => boolean, timeoutMs?: number): Promise<LogLine>;
+  /** Writes a file in the proxy's folder atomically (write + rename), as editors do. */
+  writeFile(name: string, text: string): string;
+  /** Sends `signal` and resolves with the exit code. */
+  stop(signal?: NodeJS.Signals, timeoutMs?: number): Promise<number | null>;
+  readonly exited: Promise<number | null>;
+}
+
+export interface StartOptions {
+  /** The static file's YAML text (may include the dynamic `http:` section). */
+  readonly config: string;
+  /** Extra files written beside it before start (name → text). */
+  readonly files?: Readonly<Record<string, string>>;
+  readonly args?: readonly string[];
+  readonly env?: NodeJS.ProcessEnv;
+  readonly timeoutMs?: number;
+  /** How many entry points to wait for (default: count of `address:` lines). */
+  readonly entryPoints?: number;
+  /** Wait for the first configuration to be applied (default true). */
+  readonly waitForConfig?: boolean;
+}
+
+export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-e2e-'));
+  const configPath = join(dir, 'traffic.yaml');
+  writeFileSync(configPath, opts.config);
+  for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), text);
+  const child = spawn(process.execPath, [MAIN, 'run', '--config', configPath, ...(opts.args ?? [])], {
+    cwd: dir,
+    env: { ...process.env, ...opts.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const logs: LogLine[] = [];
+  const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
+  let stdout = '';
+  let errBuf = '';
+  let rawErr = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    stdout += d;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    errBuf += d;
+    rawErr += d;
+    let nl = errBuf.indexOf('\n');
+    while (nl !== -1) {
+      const line = errBuf.slice(0, nl);
+      errBuf = errBuf.slice(nl + 1);
+      nl = errBuf.indexOf('\n');
+      let parsed: LogLine;
+      try {
+        parsed = JSON.parse(line) as LogLine;
+      } catch {
+        parsed = { msg: line, level: 'raw' };
+      }
+      logs.push(parsed);
+      for (let i = waiters.length - 1; i >= 0; i--) {
+        if (waiters[i]!.pred(parsed)) waiters.splice(i, 1)[0]!.resolve(parsed);
+      }
+    }
+  });
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const waitForLog = (pred: (l: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> => {
+    const found = logs.find(pred);
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        reject(new Error(`timed out waiting for a log line; logs so far:\n${rawErr}`));
+      }, timeoutMs);
+      waiters.push({
+        pred,
+        resolve: (l) => {
+          clearTimeout(timer);
+          resolve(l);
+        },
+      });
+      void exited.then((code) => {
+        clearTimeout(timer);
+        reject(new Error(`proxy exited (${code}) while waiting; logs:\n${rawErr}`));
+      });
+    });
+  };
+  const expected = opts.entryPoints ?? (opts.config.match(/^\s+address:/gm) ?? []).length;
+  const ports: Record<string, number> = {};
+  const timeoutMs = opts.timeoutMs ?? 15_000;
+  try {
+    while (Object.keys(ports).length < expected) {
+      const l = await waitForLog(
+        (x) => x.msg === 'entry point listening' && ports[String(x.entryPoint)] === undefined,
+        timeoutMs,
+      );
+      ports[String(l.entryPoint)] = Number(String(l.address).split(':').pop());
+    }
+    if (opts.waitForConfig !== false) {
+      await waitForLog(
+        (x) => x.msg === 'configuration applied' || x.msg === 'configuration rejected',
+        timeoutMs,
+      );
+    }
+  } catch (e) {
+    child.kill('SIGKILL');
+    rmSync(dir, { recursive: true, force: true });
+    throw e;
+  }
+  const proc: ProxyProcess = {
+    child,
+    dir,
+    configPath,
+    ports,
+    port: Object.values(ports)[0] ?? 0,
+    logs,
+    stdout: () => stdout,
+    waitForLog,
+    writeFile(name, text) {
+      const target = join(dir, name);
+      const tmp = `${target}.tmp-${process.pid}`;
+      writeFileSync(tmp, text);
+      renameSync(tmp, target);
+      return target;
+    },
+    async stop(signal = 'SIGTERM', timeout = 15_000) {
+      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      child.kill(signal);
+      const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
+      const code = await exited;
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+      return code;
+    },
+    exited,
+  };
+  return proc;
+}
