@@ -1,5 +1,5 @@
 /**
- * `npm start`: two tiny demo backends on 127.0.0.1:9101 and :9102, and the proxy on
+ * `npm start` (after `npm run build`): two tiny demo backends on 127.0.0.1:9101 and :9102, and the proxy on
  * config/example.yaml in front of them (http://127.0.0.1:8080/). Ctrl-C stops everything.
  */
 import { spawn } from 'node:child_process';
@@ -23,7 +23,7 @@ for (const [name, port] of [
   console.log(`demo: ${name} listening on http://127.0.0.1:${port}/`);
 }
 
-const proxy = spawn(process.execPath, [join(root, 'src/main.ts'), 'run', '--config', join(root, 'config/example.yaml')], {
+const proxy = spawn(process.execPath, [join(root, 'dist/main.js'), 'run', '--config', join(root, 'config/example.yaml')], {
   stdio: 'inherit',
 });
 console.log('demo: proxy starting on http://127.0.0.1:8080/ — try: curl -i http://127.0.0.1:8080/');

@@ -81,7 +81,8 @@ function oursSpec(name: string, config: (paths: BenchPaths) => string, readyTime
             ];
       return {
         file: paths.nodePath,
-        args: [...profile, 'src/main.ts', '--config', config(paths)],
+        // The built JavaScript (npm run build), as `npm start` runs it: no type stripping at run time.
+        args: [...profile, 'dist/main.js', '--config', config(paths)],
         cwd: paths.repoRoot,
       };
     },
