@@ -82,12 +82,14 @@ function findPair(
   level: number,
 ): { value: unknown; key: Node | undefined } | undefined {
   for (const p of items) {
-    if (isScalar(p.key) && String(p.key.value) === key) return { value: p.value, key: p.key };
+    if (isScalar(p.key) && typeof p.key.value !== 'symbol' && String(p.key.value) === key) {
+      return { value: p.value, key: p.key };
+    }
   }
   if (level > 8) return undefined;
   // YAML merge keys (`<<: *base`): the key lives in the merged map.
   for (const p of items) {
-    if (!isScalar(p.key) || p.key.value !== '<<') continue;
+    if (!isScalar(p.key) || (p.key as { source?: unknown }).source !== '<<') continue;
     const sources = isSeq(p.value) ? p.value.items : [p.value];
     for (const s of sources) {
       const m = isAlias(s) ? s.resolve(doc) : s;

@@ -28,8 +28,10 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], opts: Convert
       out.push(place(opts, path, 'key', message));
       continue;
     }
-    const { message, expected } = describe(zi);
-    out.push(place(opts, path, 'value', message, expected));
+    const d = describe(zi);
+    // A schema's own wording (`min(1, 'prefix cannot be empty')`) beats our generic one.
+    const message = d.missing || !hasOwnMessage(zi) ? d.message : zi.message;
+    out.push(place(opts, path, 'value', message, d.expected));
   }
   return out;
 }
@@ -51,19 +53,26 @@ function isMissing(zi: z.core.$ZodIssue): boolean {
   return !('input' in zi) || zi.input === undefined;
 }
 
-function describe(zi: z.core.$ZodIssue): { message: string; expected?: string } {
+/** zod's English defaults start like this; anything else was written by a schema's author. */
+const ZOD_DEFAULT_MESSAGE = /^(Too small|Too big|Invalid|Unrecognized)\b/;
+
+function hasOwnMessage(zi: z.core.$ZodIssue): boolean {
+  return zi.code !== 'custom' && !ZOD_DEFAULT_MESSAGE.test(zi.message);
+}
+
+function describe(zi: z.core.$ZodIssue): { message: string; expected?: string; missing?: boolean } {
   const last = zi.path.at(-1);
   const missing = `required key \`${String(last)}\` is missing`;
   switch (zi.code) {
     case 'invalid_type': {
       const expected = typeName(zi.expected);
-      if (isMissing(zi) && typeof last === 'string') return { message: missing, expected };
+      if (isMissing(zi) && typeof last === 'string') return { message: missing, expected, missing: true };
       return { message: `wrong type: got ${received(zi.input)}`, expected };
     }
     case 'invalid_value': {
       const values = zi.values.map((v) => String(v)).join(', ');
       const expected = zi.values.length === 1 ? values : `one of ${values}`;
-      if (isMissing(zi) && typeof last === 'string') return { message: missing, expected };
+      if (isMissing(zi) && typeof last === 'string') return { message: missing, expected, missing: true };
       return { message: `invalid value ${received(zi.input)}`, expected };
     }
     case 'too_small':
@@ -131,7 +140,8 @@ function received(v: unknown): string {
   }
 }
 
-function suggest(key: string, known: readonly string[]): string {
+/** ` (did you mean `x`?)` when a known key is a likely typo of `key`; '' otherwise. */
+export function suggest(key: string, known: readonly string[]): string {
   let best: string | undefined;
   let bestDist = Number.POSITIVE_INFINITY;
   const lower = key.toLowerCase();

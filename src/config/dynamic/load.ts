@@ -1,4 +1,4 @@
-import type { ConfigIssue } from '../issues.ts';
+import { type ConfigIssue, sortIssues } from '../issues.ts';
 import { type DynamicSource, mergeDynamic } from './merge.ts';
 import { parseDynamic } from './parse.ts';
 import type { DynamicConfig } from './schema.ts';
@@ -34,7 +34,7 @@ export function loadDynamic(
       sources.push({ file: t.file, config: parsed.config, locate: parsed.locate, disabled: parsed.disabled });
   }
   // Cross-reference errors would only echo what the rejected file failed to define.
-  if (rejected) return { config: undefined, issues };
+  if (rejected) return { config: undefined, issues: sortIssues(issues) };
   const merged = mergeDynamic(sources);
   issues.push(...merged.issues);
   const validated = validateDynamic(merged.config, {
@@ -43,5 +43,5 @@ export function loadDynamic(
     disabled: merged.disabled,
   });
   issues.push(...validated.issues);
-  return { config: validated.config, issues };
+  return { config: validated.config, issues: sortIssues(issues) };
 }

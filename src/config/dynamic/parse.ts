@@ -1,5 +1,5 @@
 import type { ConfigIssue, ConfigPath } from '../issues.ts';
-import { issue } from '../issues.ts';
+import { issue, sortIssues } from '../issues.ts';
 import { isPlainObject } from '../schema-helpers.ts';
 import { type Locator, parseYaml } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
@@ -49,7 +49,7 @@ export function parseDynamic(text: string, file: string, opts: ParseDynamicOptio
     data = picked;
   }
   const r = validateShape(data, src.locate);
-  return { ...r, issues: [...src.issues, ...r.issues], locate: src.locate };
+  return { ...r, issues: sortIssues([...src.issues, ...r.issues]), locate: src.locate };
 }
 
 /** The named object an issue path lies in, if any: problems there disable only that object. */

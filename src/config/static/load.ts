@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parseDynamic } from '../dynamic/parse.ts';
 import { DYNAMIC_SECTIONS, type DynamicConfig } from '../dynamic/schema.ts';
-import { type ConfigIssue, issue } from '../issues.ts';
+import { type ConfigIssue, issue, sortIssues } from '../issues.ts';
 import { isPlainObject } from '../schema-helpers.ts';
 import { type Locator, noLocation, parseYaml } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
@@ -72,9 +72,8 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
 
   const r = staticConfigSchema.safeParse(merged, { reportInput: true });
   if (!r.success) {
-    issues.push(
-      ...fromZodIssues(r.error.issues, { locate, origin: (path) => overrideOrigin(overrides, data, path) }),
-    );
+    const found = fromZodIssues(r.error.issues, { locate, origin: (path) => overrideOrigin(overrides, data, path) });
+    issues.push(...sortIssues(found));
   }
 
   let inlineDynamic: InlineDynamic | undefined;

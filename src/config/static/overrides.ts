@@ -3,6 +3,7 @@ import { DYNAMIC_SECTIONS } from '../dynamic/schema.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import { isPlainObject } from '../schema-helpers.ts';
 import { describeSchema, type SchemaNode } from '../schema-walk.ts';
+import { suggest } from '../zod-issues.ts';
 
 /** One value set by a flag (`--log.level=DEBUG`) or an env variable (`TRAFFIC_LOG_LEVEL=DEBUG`). */
 export interface Override {
@@ -54,7 +55,7 @@ function resolve(
         }
         if (unsupported !== undefined)
           return { error: `\`${unsupported}\` is not supported yet`, path: [...path, unsupported] };
-        return { error: `unknown key \`${seg}\``, path: [...path, seg] };
+        return { error: `unknown key \`${seg}\`${suggest(seg, Object.keys(node.shape))}`, path: [...path, seg] };
       }
       path.push(key);
       node = describeSchema(node.shape[key]!);

@@ -16,6 +16,8 @@ export interface FileProviderOptions extends FileSources, FileValidation {
   readonly debounceMs?: number;
   /** How often to retry watching a folder that does not exist (yet). */
   readonly retryMs?: number;
+  /** Called after every re-read, with whether it produced an update (debug logs, tests). */
+  readonly onScan?: (changed: boolean) => void;
 }
 
 /** Wakes the watch loop; notifications while it is busy coalesce into one. */
@@ -81,15 +83,26 @@ export class FileProvider implements Provider {
     if (!opts.watch || signal.aborted) return;
 
     const wake = new Wake();
-    const onAbort = (): void => wake.notify();
-    signal.addEventListener('abort', onAbort, { once: true });
     const debounceMs = opts.debounceMs ?? 100;
     const retryMs = opts.retryMs ?? 1000;
     const targets = watchTargets(opts);
     const watchers = new Map<string, FSWatcher>();
     let timer: NodeJS.Timeout | undefined;
     let retry: NodeJS.Timeout | undefined;
+    // Runs on abort even while the consumer holds us suspended at a `yield` and never calls
+    // next() again: open watchers would otherwise keep the process alive.
+    const stop = (): void => {
+      if (timer) clearTimeout(timer);
+      if (retry) clearTimeout(retry);
+      timer = undefined;
+      retry = undefined;
+      for (const w of watchers.values()) w.close();
+      watchers.clear();
+      wake.notify();
+    };
+    signal.addEventListener('abort', stop, { once: true });
     const schedule = (): void => {
+      if (signal.aborted) return;
       if (timer) clearTimeout(timer);
       timer = setTimeout(() => {
         timer = undefined;
@@ -132,13 +145,12 @@ export class FileProvider implements Provider {
         if (signal.aborted) break;
         ensureWatchers();
         const update = load();
+        opts.onScan?.(update !== undefined);
         if (update) yield update;
       }
     } finally {
-      signal.removeEventListener('abort', onAbort);
-      if (timer) clearTimeout(timer);
-      if (retry) clearTimeout(retry);
-      for (const w of watchers.values()) w.close();
+      signal.removeEventListener('abort', stop);
+      stop();
     }
   }
 }
