@@ -72,7 +72,10 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
 
   const r = staticConfigSchema.safeParse(merged, { reportInput: true });
   if (!r.success) {
-    const found = fromZodIssues(r.error.issues, { locate, origin: (path) => overrideOrigin(overrides, data, path) });
+    const found = fromZodIssues(r.error.issues, {
+      locate,
+      origin: (path) => overrideOrigin(overrides, data, path),
+    });
     issues.push(...sortIssues(found));
   }
 

@@ -55,7 +55,10 @@ function resolve(
         }
         if (unsupported !== undefined)
           return { error: `\`${unsupported}\` is not supported yet`, path: [...path, unsupported] };
-        return { error: `unknown key \`${seg}\`${suggest(seg, Object.keys(node.shape))}`, path: [...path, seg] };
+        return {
+          error: `unknown key \`${seg}\`${suggest(seg, Object.keys(node.shape))}`,
+          path: [...path, seg],
+        };
       }
       path.push(key);
       node = describeSchema(node.shape[key]!);

@@ -1,0 +1,186 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import type { RuleChecker } from '../config/index.ts';
+import { compileRule } from '../router/index.ts';
+import { runValidate } from './validate.ts';
+
+const checkRule: RuleChecker = (rule) => {
+  const r = compileRule(rule);
+  return r.ok ? undefined : r.error;
+};
+
+async function dirWith(t: TestContext, files: Record<string, string>): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'traffic-validate-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  for (const [name, text] of Object.entries(files)) {
+    await mkdir(join(dir, name, '..'), { recursive: true });
+    await writeFile(join(dir, name), text);
+  }
+  return dir;
+}
+
+function validate(file: string | undefined, argv: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  let out = '';
+  const code = runValidate(file, argv, env, checkRule, (s) => {
+    out += s;
+  });
+  return { code, lines: out.trimEnd().split('\n') };
+}
+
+const staticYaml = `entryPoints:
+  web:
+    address: "127.0.0.1:8080"
+providers:
+  file:
+    filename: dynamic.yaml
+`;
+
+const dynamicYaml = `http:
+  routers:
+    all:
+      rule: "PathPrefix(\`/\`)"
+      service: demo
+    api:
+      rule: "PathPrefix(\`/api\`)"
+      middlewares: [strip]
+      service: demo
+  middlewares:
+    strip: { stripPrefix: { prefixes: [/api] } }
+  services:
+    demo:
+      loadBalancer:
+        servers: [{ url: "http://127.0.0.1:9101" }, { url: "http://127.0.0.1:9102" }]
+`;
+
+describe('runValidate', () => {
+  it('exits 0 and counts objects for a good configuration', async (t) => {
+    const dir = await dirWith(t, { 'traffic.yaml': staticYaml, 'dynamic.yaml': dynamicYaml });
+    assert.deepEqual(validate(join(dir, 'traffic.yaml')), {
+      code: 0,
+      lines: ['configuration OK: 2 routers, 1 services, 1 middlewares'],
+    });
+  });
+
+  it('validates the shipped example', () => {
+    const r = validate(new URL('../../config/example.yaml', import.meta.url).pathname);
+    assert.deepEqual(r, { code: 0, lines: ['configuration OK: 2 routers, 1 services, 1 middlewares'] });
+  });
+
+  it('points a bad rule at the exact character, in the dynamic file', async (t) => {
+    const dir = await dirWith(t, {
+      'traffic.yaml': staticYaml,
+      'dynamic.yaml': dynamicYaml.replace('"PathPrefix(`/api`)"', '"PathPrefix(`/api`) && Nope(`x`)"'),
+    });
+    const r = validate(join(dir, 'traffic.yaml'));
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.lines, [
+      `${join(dir, 'dynamic.yaml')}:7:36: http.routers.api.rule: invalid rule: unknown matcher "Nope"`,
+      'configuration has 1 error',
+    ]);
+  });
+
+  it('reports unknown and unsupported keys, a missing service and a bad duration together', async (t) => {
+    const dir = await dirWith(t, {
+      'traffic.yaml': `${staticYaml}http:\n  routers:\n    extra: { rule: "Path(\`/x\`)", service: ghost }\n`,
+      'dynamic.yaml': `${dynamicYaml}        healthCheck: { path: /health }\n  serversTransports:\n    t: { forwardingTimeouts: { dialTimeout: fast }, colour: red }\n`,
+    });
+    const r = validate(join(dir, 'traffic.yaml'));
+    const d = join(dir, 'dynamic.yaml');
+    const s = join(dir, 'traffic.yaml');
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.lines, [
+      `${d}:5:16: http.routers.all.service: service \`demo\` is disabled because of its own errors`,
+      `${d}:9:16: http.routers.api.service: service \`demo\` is disabled because of its own errors`,
+      `${d}:16:9: http.services.demo.loadBalancer.healthCheck: \`healthCheck\` is not supported yet`,
+      `${d}:18:45: http.serversTransports.t.forwardingTimeouts.dialTimeout: invalid duration "fast" (expected a duration such as 10s, 1m30s, 250ms, or a whole number of seconds)`,
+      `${d}:18:53: http.serversTransports.t.colour: unknown key \`colour\``,
+      `${s}:9:43: http.routers.extra.service: service \`ghost\` does not exist`,
+      'configuration has 6 errors',
+    ]);
+  });
+
+  it('says a Traefik key is not supported yet, by name', async (t) => {
+    const dir = await dirWith(t, {
+      'traffic.yaml': staticYaml.replace('    address', '    http3: {}\n    address'),
+      'dynamic.yaml': dynamicYaml,
+    });
+    const r = validate(join(dir, 'traffic.yaml'));
+    assert.deepEqual(r, {
+      code: 1,
+      lines: [
+        `${join(dir, 'traffic.yaml')}:3:5: entryPoints.web.http3: \`http3\` is not supported yet`,
+        'configuration has 1 error',
+      ],
+    });
+  });
+
+  it('reports a YAML syntax error with its position', async (t) => {
+    const dir = await dirWith(t, { 'traffic.yaml': staticYaml, 'dynamic.yaml': 'http:\n  routers: {\n' });
+    const r = validate(join(dir, 'traffic.yaml'));
+    assert.equal(r.code, 1);
+    assert.match(r.lines[0]!, new RegExp(`^${join(dir, 'dynamic.yaml')}:3:1: YAML syntax error`));
+  });
+
+  it('reports a missing dynamic file', async (t) => {
+    const dir = await dirWith(t, { 'traffic.yaml': staticYaml });
+    const r = validate(join(dir, 'traffic.yaml'));
+    assert.equal(r.code, 1);
+    assert.match(r.lines[0]!, /dynamic\.yaml: cannot read the file \(ENOENT/);
+  });
+
+  it('applies flag and env overrides, flags winning', async (t) => {
+    const dir = await dirWith(t, { 'traffic.yaml': staticYaml, 'dynamic.yaml': dynamicYaml });
+    const file = join(dir, 'traffic.yaml');
+    assert.equal(validate(file, ['--log.level=DEBUG'], { TRAFFIC_LOG_LEVEL: 'nonsense' }).code, 0);
+    assert.deepEqual(validate(file, [], { TRAFFIC_LOG_LEVEL: 'nonsense' }).lines, [
+      'log.level: invalid log level "nonsense" (set by TRAFFIC_LOG_LEVEL) (expected one of DEBUG, INFO, WARN, ERROR (any case))',
+      'configuration has 1 error',
+    ]);
+    assert.deepEqual(validate(file, ['--entryPoints.web.adress=:1']).lines, [
+      'entryPoints.web.adress: unknown key `adress` (did you mean `address`?) (set by --entryPoints.web.adress)',
+      'configuration has 1 error',
+    ]);
+  });
+
+  it('checks router entry points against the static ones', async (t) => {
+    const dir = await dirWith(t, {
+      'traffic.yaml': staticYaml,
+      'dynamic.yaml': dynamicYaml.replace(
+        'service: demo\n    api',
+        'service: demo\n      entryPoints: [websecure]\n    api',
+      ),
+    });
+    const r = validate(join(dir, 'traffic.yaml'));
+    assert.equal(r.code, 1);
+    assert.match(
+      r.lines[0]!,
+      /:6:21: http\.routers\.all\.entryPoints\[0\]: entry point `websecure` does not exist$/,
+    );
+  });
+
+  it('reads every YAML file of a providers.file directory', async (t) => {
+    const dir = await dirWith(t, {
+      'traffic.yaml': staticYaml.replace('filename: dynamic.yaml', 'directory: conf.d'),
+      'conf.d/routers.yaml': 'http:\n  routers:\n    r: { rule: "Path(`/`)", service: s }\n',
+      'conf.d/services.yml':
+        'http:\n  services:\n    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:1" }] } }\n',
+    });
+    assert.deepEqual(validate(join(dir, 'traffic.yaml')), {
+      code: 0,
+      lines: ['configuration OK: 1 routers, 1 services, 0 middlewares'],
+    });
+  });
+
+  it('prints warnings but still exits 0', async (t) => {
+    const dir = await dirWith(t, { 'traffic.yaml': 'log: { level: INFO }\n' });
+    const r = validate(join(dir, 'traffic.yaml'));
+    assert.equal(r.code, 0);
+    assert.deepEqual(r.lines, [
+      'warning: entryPoints: no entry point is defined: nothing will listen',
+      'configuration OK: 0 routers, 0 services, 0 middlewares',
+    ]);
+  });
+});

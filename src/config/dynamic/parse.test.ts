@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatIssue } from '../issues.ts';
+import { parseDynamic } from './parse.ts';
+
+const good = `http:
+  routers:
+    api:
+      entryPoints: [web]
+      rule: "Host(\`a\`)"
+      priority: 10
+      middlewares: [strip, m2@file]
+      service: svc
+  services:
+    svc:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:9001"
+          - url: "http://127.0.0.1:9002"
+            weight: 3
+        serversTransport: fast
+  middlewares:
+    strip: { stripPrefix: { prefixes: [/api] } }
+    m2:
+      addPrefix: { prefix: /v2 }
+  serversTransports:
+    fast:
+      maxConnsPerHost: 10
+      forwardingTimeouts: { dialTimeout: 5s }
+`;
+
+function lines(text: string): { config: unknown; lines: string[] } {
+  const r = parseDynamic(text, 'dyn.yaml');
+  return { config: r.config, lines: r.issues.map(formatIssue) };
+}
+
+describe('parseDynamic', () => {
+  it('parses a valid file, fills defaults and tags middlewares by type', () => {
+    const r = parseDynamic(good, 'dyn.yaml');
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(r.config, {
+      http: {
+        routers: {
+          api: {
+            entryPoints: ['web'],
+            rule: 'Host(`a`)',
+            priority: 10,
+            middlewares: ['strip', 'm2@file'],
+            service: 'svc',
+          },
+        },
+        services: {
+          svc: {
+            loadBalancer: {
+              servers: [
+                { url: 'http://127.0.0.1:9001', weight: 1 },
+                { url: 'http://127.0.0.1:9002', weight: 3 },
+              ],
+              strategy: 'wrr',
+              passHostHeader: true,
+              serversTransport: 'fast',
+            },
+          },
+        },
+        middlewares: {
+          strip: { type: 'stripPrefix', config: { prefixes: ['/api'] } },
+          m2: { type: 'addPrefix', config: { prefix: '/v2' } },
+        },
+        serversTransports: {
+          fast: {
+            maxIdleConnsPerHost: 200,
+            maxConnsPerHost: 10,
+            forwardingTimeouts: { dialTimeout: 5000, responseHeaderTimeout: 0, idleConnTimeout: 90_000 },
+          },
+        },
+      },
+    });
+  });
+
+  it('accepts an empty file as an empty configuration', () => {
+    const r = parseDynamic('# nothing yet\n', 'empty.yaml');
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(r.config, {
+      http: { routers: {}, services: {}, middlewares: {}, serversTransports: {} },
+    });
+  });
+
+  it('rejects the whole file on a YAML syntax error, with its position', () => {
+    const r = lines('http:\n  routers: {\n');
+    assert.equal(r.config, undefined);
+    assert.match(r.lines[0]!, /^dyn\.yaml:3:1: YAML syntax error/);
+  });
+
+  it('rejects the whole file for a problem outside any named object', () => {
+    const r = lines(`${good}tcp: {}\n`);
+    assert.equal(r.config, undefined);
+    assert.deepEqual(r.lines, ['dyn.yaml:25:1: tcp: `tcp` is not supported yet']);
+    assert.equal(lines('http:\n  routers: []\n').config, undefined);
+    assert.equal(lines('- a\n').config, undefined);
+  });
+
+  it('disables only the objects with errors, and names them', () => {
+    const text = good
+      .replace('priority: 10', 'priority: high')
+      .replace('maxConnsPerHost: 10', 'maxConnsPerHost: -1');
+    const r = parseDynamic(text, 'dyn.yaml');
+    assert.deepEqual(r.issues.map(formatIssue), [
+      'dyn.yaml:6:17: http.routers.api.priority: wrong type: got "high" (expected a number)',
+      'dyn.yaml:23:24: http.serversTransports.fast.maxConnsPerHost: -1 is out of range (expected a number >= 0)',
+    ]);
+    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), []);
+    assert.deepEqual(Object.keys(r.config?.http.services ?? {}), ['svc']);
+    assert.deepEqual(r.disabled, [
+      { section: 'routers', name: 'api' },
+      { section: 'serversTransports', name: 'fast' },
+    ]);
+  });
+
+  it('says which Traefik service, router and load balancer keys are not supported yet', () => {
+    const r = lines(`http:
+  routers:
+    r: { rule: "Host(\`a\`)", service: s, tls: {} }
+  services:
+    s:
+      loadBalancer:
+        servers: [{ url: "h2c://10.0.0.1:80" }]
+        sticky: { cookie: {} }
+        strategy: hrw
+    w:
+      weighted: { services: [] }
+`);
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:3:41: http.routers.r.tls: `tls` is not supported yet',
+      'dyn.yaml:7:26: http.services.s.loadBalancer.servers[0].url: `h2c` servers are not supported yet (expected http://host:port)',
+      'dyn.yaml:8:9: http.services.s.loadBalancer.sticky: `sticky` is not supported yet',
+      'dyn.yaml:9:19: http.services.s.loadBalancer.strategy: strategy `hrw` is not supported yet (expected one of wrr, p2c, roundRobin, leastConn, random)',
+      'dyn.yaml:11:7: http.services.w.weighted: `weighted` is not supported yet',
+    ]);
+  });
+
+  it('requires a loadBalancer in a service and a rule and service in a router', () => {
+    const r = lines('http:\n  routers:\n    r: { rule: "  " }\n  services:\n    s: {}\n');
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:3:5: http.routers.r.service: required key `service` is missing (expected a string)',
+      'dyn.yaml:3:16: http.routers.r.rule: rule must not be empty',
+      'dyn.yaml:5:8: http.services.s: a service needs a `loadBalancer` (expected loadBalancer)',
+    ]);
+  });
+
+  it('checks server URLs', () => {
+    const url = (u: string) =>
+      lines(`http:\n  services:\n    s:\n      loadBalancer:\n        servers: [{ url: "${u}" }]\n`).lines;
+    assert.deepEqual(url('http://10.0.0.1:8080'), []);
+    assert.deepEqual(url('http://[::1]:8080/'), []);
+    assert.match(url('https://a:443')[0]!, /`https` servers are not supported yet/);
+    assert.match(url('ftp://a')[0]!, /unsupported URL scheme "ftp"/);
+    assert.match(url('not a url')[0]!, /invalid URL/);
+    assert.match(url('http://a:1/base')[0]!, /path, query or fragment/);
+  });
+
+  it('validates middlewares: one type key, known types, and each type with its own schema', () => {
+    const r = lines(`http:
+  middlewares:
+    none: {}
+    two: { stripPrefix: { prefixes: [/a] }, addPrefix: { prefix: /b } }
+    auth: { basicAuth: { users: [] } }
+    odd: { frobnicate: {} }
+    typo: { stripPrefx: {} }
+    bad: { addPrefix: { prefix: "", extra: 1 } }
+    empty: { stripPrefix: }
+`);
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:3:11: http.middlewares.none: a middleware needs a type (expected exactly one middleware type, e.g. stripPrefix: { prefixes: [/api] })',
+      'dyn.yaml:4:10: http.middlewares.two: a middleware has exactly one type, found 2: stripPrefix, addPrefix (expected exactly one middleware type, e.g. stripPrefix: { prefixes: [/api] })',
+      'dyn.yaml:5:13: http.middlewares.auth.basicAuth: middleware type `basicAuth` is not supported yet',
+      'dyn.yaml:6:12: http.middlewares.odd.frobnicate: unknown middleware type `frobnicate`',
+      'dyn.yaml:7:13: http.middlewares.typo.stripPrefx: unknown middleware type `stripPrefx` (did you mean `stripPrefix`?)',
+      'dyn.yaml:8:33: http.middlewares.bad.addPrefix.prefix: prefix cannot be empty',
+      'dyn.yaml:8:37: http.middlewares.bad.addPrefix.extra: unknown key `extra`',
+    ]);
+    assert.deepEqual((r.config as { http: { middlewares: unknown } }).http.middlewares, {
+      empty: { type: 'stripPrefix', config: { prefixes: [] } },
+    });
+  });
+
+  it('reads only the dynamic sections of an embedded (static) file', () => {
+    const r = parseDynamic(`entryPoints:\n  web: { address: ":80" }\n${good}`, 'static.yaml', {
+      embedded: true,
+    });
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['api']);
+  });
+});

@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatIssue } from '../issues.ts';
+import { loadDynamic } from './load.ts';
+import type { RuleChecker } from './validate.ts';
+
+/** Stands in for the router's compileRule: `Bad` is an unknown matcher. */
+const checkRule: RuleChecker = (rule) => {
+  const at = rule.indexOf('Bad');
+  return at === -1 ? undefined : { message: 'unknown matcher "Bad"', offset: at };
+};
+
+const base = `http:
+  services:
+    svc:
+      loadBalancer:
+        servers: [{ url: "http://127.0.0.1:9001" }]
+  middlewares:
+    strip: { stripPrefix: { prefixes: [/api] } }
+`;
+
+function check(text: string, opts: { entryPoints?: string[] } = {}) {
+  const r = loadDynamic([{ file: 'dyn.yaml', text }], { checkRule, ...opts });
+  return { config: r.config, lines: r.issues.map(formatIssue) };
+}
+
+describe('validateDynamic', () => {
+  it('accepts a router whose references all exist, qualified or not', () => {
+    const r = check(
+      `${base}  routers:\n    api: { rule: "PathPrefix(\`/\`)", middlewares: [strip, strip@file], service: svc@file }\n`,
+    );
+    assert.deepEqual(r.lines, []);
+    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['api']);
+  });
+
+  it('points a rule error at the exact character of a plain or quoted one-line rule', () => {
+    const plain = check(
+      `${base}  routers:\n    a:\n      rule: Host(\`x\`) && Bad(\`y\`)\n      service: svc\n`,
+    );
+    assert.deepEqual(plain.lines, [
+      'dyn.yaml:10:26: http.routers.a.rule: invalid rule: unknown matcher "Bad"',
+    ]);
+    const quoted = check(`${base}  routers:\n    a: { service: svc, rule: "Host(\`x\`) || Bad()" }\n`);
+    assert.deepEqual(quoted.lines, [
+      'dyn.yaml:9:44: http.routers.a.rule: invalid rule: unknown matcher "Bad"',
+    ]);
+    assert.deepEqual(quoted.config?.http.routers, {});
+  });
+
+  it('gives the offset in the message when the rule spans several lines', () => {
+    const r = check(
+      `${base}  routers:\n    a:\n      service: svc\n      rule: >-\n        Host(\`x\`)\n        && Bad()\n`,
+    );
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:11:13: http.routers.a.rule: invalid rule: unknown matcher "Bad" (at offset 13 of the rule)',
+    ]);
+  });
+
+  it('reports a missing service, middleware and serversTransport at the reference', () => {
+    const r = check(
+      `${base}  routers:
+    a: { rule: "Path(\`/\`)", service: nope, middlewares: [strip, ghost] }
+  serversTransports: {}
+`.replace('servers: [{', 'serversTransport: tt\n        servers: [{'),
+    );
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:5:27: http.services.svc.loadBalancer.serversTransport: serversTransport `tt` does not exist',
+      'dyn.yaml:10:38: http.routers.a.service: service `nope` does not exist',
+      'dyn.yaml:10:65: http.routers.a.middlewares[1]: middleware `ghost` does not exist',
+    ]);
+    assert.deepEqual(r.config?.http.routers, {});
+    assert.deepEqual(r.config?.http.services, {});
+  });
+
+  it('disables a router whose service has errors of its own, saying so', () => {
+    const r = check(
+      `${base}  routers:\n    a: { rule: "Path(\`/\`)", service: svc }\n`.replace(
+        '9001" }',
+        '9001", weight: -2 }',
+      ),
+    );
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:5:59: http.services.svc.loadBalancer.servers[0].weight: -2 is out of range (expected a number >= 0)',
+      'dyn.yaml:9:38: http.routers.a.service: service `svc` is disabled because of its own errors',
+    ]);
+    assert.deepEqual(r.config?.http.routers, {});
+  });
+
+  it('finds chain cycles and disables every chain on them and every router using them', () => {
+    const r = check(`${base}    c1: { chain: { middlewares: [c2] } }
+    c2: { chain: { middlewares: [strip, c1] } }
+    c3: { chain: { middlewares: [c2] } }
+    self: { chain: { middlewares: [self] } }
+  routers:
+    a: { rule: "Path(\`/\`)", service: svc, middlewares: [c3] }
+`);
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:8:33: http.middlewares.c1.chain.middlewares: chain cycle: c1 → c2 → c1',
+      'dyn.yaml:9:33: http.middlewares.c2.chain.middlewares: chain cycle: c2 → c1 → c2',
+      'dyn.yaml:10:34: http.middlewares.c3.chain.middlewares[0]: middleware `c2` is disabled because of its own errors',
+      'dyn.yaml:11:35: http.middlewares.self.chain.middlewares: chain cycle: self → self',
+      'dyn.yaml:13:57: http.routers.a.middlewares[0]: middleware `c3` is disabled because of its own errors',
+    ]);
+    assert.deepEqual(Object.keys(r.config?.http.middlewares ?? {}), ['strip']);
+  });
+
+  it('reports a chain member that does not exist', () => {
+    const r = check(`${base}    c: { chain: { middlewares: [strip, nope] } }\n`);
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:8:40: http.middlewares.c.chain.middlewares[1]: middleware `nope` does not exist',
+    ]);
+  });
+
+  it('rejects references to providers that are not available', () => {
+    const r = check(`${base}  routers:\n    a: { rule: "Path(\`/\`)", service: api@internal }\n`);
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:9:38: http.routers.a.service: service `api@internal` refers to provider `internal`, which is not available',
+    ]);
+  });
+
+  it('checks router entry points when the static ones are known', () => {
+    const text = `${base}  routers:\n    a: { rule: "Path(\`/\`)", service: svc, entryPoints: [web, websecure] }\n`;
+    assert.deepEqual(check(text).lines, []);
+    assert.deepEqual(check(text, { entryPoints: ['web'] }).lines, [
+      'dyn.yaml:9:62: http.routers.a.entryPoints[1]: entry point `websecure` does not exist',
+    ]);
+  });
+
+  it('rejects names holding @, which separates the provider', () => {
+    const r = check(`${base}  routers:\n    a@x: { rule: "Path(\`/\`)", service: svc }\n`);
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:9:5: http.routers.a@x: a name must not contain `@` (it separates the provider name)',
+    ]);
+  });
+
+  it('warns about services without servers or with only zero weights, and keeps them', () => {
+    const r = check(
+      'http:\n  services:\n    a: { loadBalancer: {} }\n    b: { loadBalancer: { servers: [{ url: "http://h:1", weight: 0 }] } }\n',
+    );
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:3:10: warning: http.services.a.loadBalancer.servers: the service has no servers: its requests get 503',
+      'dyn.yaml:4:35: warning: http.services.b.loadBalancer.servers: every server has weight 0: the service gets no traffic',
+    ]);
+    assert.deepEqual(Object.keys(r.config?.http.services ?? {}), ['a', 'b']);
+  });
+});
+
+describe('loadDynamic', () => {
+  it('resolves references across the files of one provider and points issues at the right file', () => {
+    const r = loadDynamic([
+      { file: 'services.yaml', text: base },
+      {
+        file: 'routers.yaml',
+        text: 'http:\n  routers:\n    a: { rule: "Path(`/`)", service: svc, middlewares: [strip, gone] }\n',
+      },
+    ]);
+    assert.deepEqual(r.issues.map(formatIssue), [
+      'routers.yaml:3:64: http.routers.a.middlewares[1]: middleware `gone` does not exist',
+    ]);
+  });
+
+  it('rejects everything when one file cannot be parsed', () => {
+    const r = loadDynamic([
+      { file: 'a.yaml', text: base },
+      { file: 'b.yaml', text: 'http: [\n' },
+    ]);
+    assert.equal(r.config, undefined);
+    assert.equal(r.issues[0]?.file, 'b.yaml');
+  });
+});

@@ -1,0 +1,34 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkIpOrCidr, parseAddress } from './address.ts';
+
+describe('parseAddress', () => {
+  it('reads host:port, :port (all interfaces) and [v6]:port', () => {
+    assert.deepEqual(parseAddress('127.0.0.1:8080'), { host: '127.0.0.1', port: 8080 });
+    assert.deepEqual(parseAddress(':8080'), { host: undefined, port: 8080 });
+    assert.deepEqual(parseAddress('[::1]:8080'), { host: '::1', port: 8080 });
+    assert.deepEqual(parseAddress('localhost:80'), { host: 'localhost', port: 80 });
+    assert.deepEqual(parseAddress(':0'), { host: undefined, port: 0 });
+    assert.deepEqual(parseAddress(':443/tcp'), { host: undefined, port: 443 });
+  });
+
+  it('rejects missing ports, bad ports, bad hosts and says UDP is not supported yet', () => {
+    for (const bad of ['8080', '127.0.0.1', ':65536', '[::1:80', '::1:80', 'bad host:80', ':80/sctp']) {
+      assert.ok('error' in parseAddress(bad), bad);
+    }
+    const udp = parseAddress(':53/udp');
+    assert.ok('error' in udp && /not supported yet/.test(udp.error));
+  });
+});
+
+describe('checkIpOrCidr', () => {
+  it('accepts addresses and CIDR blocks of both families', () => {
+    for (const ok of ['10.0.0.0/8', '::1', 'fd00::/8', '192.168.1.7', '0.0.0.0/0'])
+      assert.equal(checkIpOrCidr(ok), undefined, ok);
+  });
+
+  it('rejects names and out-of-range prefixes', () => {
+    for (const bad of ['example.com', '10.0.0.0/33', '::/129', '10.0.0.0/', '10.0.0.0/x'])
+      assert.ok(checkIpOrCidr(bad), bad);
+  });
+});

@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { formatIssue } from '../issues.ts';
+import { type LoadStaticOptions, loadStaticConfig } from './load.ts';
+
+function load(text: string | undefined, argv: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  const opts: LoadStaticOptions = {
+    argv,
+    env,
+    ...(text !== undefined ? { file: 'conf/static.yaml', readFile: () => text } : {}),
+  };
+  const r = loadStaticConfig(opts);
+  return { ...r, lines: r.issues.map(formatIssue) };
+}
+
+const minimal = 'entryPoints:\n  web:\n    address: "127.0.0.1:8080"\n';
+
+describe('loadStaticConfig: defaults', () => {
+  it('fills every default so the output has no optional where a default exists', () => {
+    const r = load(minimal);
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(r.config, {
+      entryPoints: {
+        web: {
+          address: '127.0.0.1:8080',
+          transport: {
+            respondingTimeouts: {
+              readHeaderTimeout: 10_000,
+              readTimeout: 60_000,
+              writeTimeout: 0,
+              idleTimeout: 180_000,
+            },
+            keepAliveMaxRequests: 0,
+            lifeCycle: { graceTimeOut: 10_000 },
+          },
+          forwardedHeaders: { trustedIPs: [], insecure: false },
+          http: { maxHeaderBytes: 16_384 },
+        },
+      },
+      providers: {},
+      log: { level: 'info', format: 'json' },
+    });
+  });
+
+  it('turns the access log on when its section is present, even empty', () => {
+    assert.deepEqual(load(`${minimal}accessLog:\n`).config?.accessLog, { filePath: '', format: 'json' });
+    assert.deepEqual(load(`${minimal}accessLog: { format: common }\n`).config?.accessLog, {
+      filePath: '',
+      format: 'common',
+    });
+  });
+
+  it('reads durations and log levels in any case', () => {
+    const r = load(
+      `${minimal}    transport:\n      respondingTimeouts: { readTimeout: 1m30s, idleTimeout: 5 }\n      lifeCycle: { graceTimeOut: 250ms }\nlog: { level: debug }\n`,
+    );
+    assert.deepEqual(r.issues, []);
+    const t = r.config?.entryPoints['web']?.transport;
+    assert.equal(t?.respondingTimeouts.readTimeout, 90_000);
+    assert.equal(t?.respondingTimeouts.idleTimeout, 5000);
+    assert.equal(t?.lifeCycle.graceTimeOut, 250);
+    assert.equal(r.config?.log.level, 'debug');
+  });
+
+  it('resolves relative provider paths against the static file folder', () => {
+    const r = load(`${minimal}providers:\n  file: { filename: dynamic.yaml }\n`);
+    assert.deepEqual(r.config?.providers.file, { filename: join('conf', 'dynamic.yaml'), watch: true });
+    const abs = load(`${minimal}providers:\n  file: { directory: /etc/traffic/conf.d, watch: false }\n`);
+    assert.deepEqual(abs.config?.providers.file, { directory: '/etc/traffic/conf.d', watch: false });
+  });
+
+  it('warns when no entry point is defined', () => {
+    const r = load('log: { level: INFO }\n');
+    assert.ok(r.config);
+    assert.equal(r.issues[0]?.severity, 'warning');
+  });
+});
+
+describe('loadStaticConfig: issues with positions', () => {
+  it('points an unknown key at the key, with a hint', () => {
+    const r = load('entryPoints:\n  web:\n    adress: ":80"\n');
+    assert.equal(r.config, undefined);
+    assert.ok(
+      r.lines.includes(
+        'conf/static.yaml:3:5: entryPoints.web.adress: unknown key `adress` (did you mean `address`?)',
+      ),
+      r.lines.join('\n'),
+    );
+  });
+
+  it('says which Traefik keys are not supported yet, by name', () => {
+    const r = load(
+      `${minimal}    http3: {}\n    http:\n      redirections: {}\napi: { dashboard: true }\nproviders:\n  docker: {}\n`,
+    );
+    assert.deepEqual(
+      r.lines.filter((l) => l.includes('not supported')),
+      [
+        'conf/static.yaml:4:5: entryPoints.web.http3: `http3` is not supported yet',
+        'conf/static.yaml:6:7: entryPoints.web.http.redirections: `redirections` is not supported yet',
+        'conf/static.yaml:7:1: api: `api` is not supported yet',
+        'conf/static.yaml:9:3: providers.docker: `docker` is not supported yet',
+      ],
+    );
+  });
+
+  it('points a missing required key at its parent', () => {
+    const r = load('entryPoints:\n  web:\n    transport: {}\n');
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:2:3: entryPoints.web.address: required key `address` is missing (expected a string)',
+    ]);
+  });
+
+  it('points a bad value at the value', () => {
+    const r = load(`${minimal}    transport:\n      respondingTimeouts: { readTimeout: 10 seconds }\n`);
+    assert.equal(r.lines.length, 1);
+    assert.match(
+      r.lines[0]!,
+      /^conf\/static\.yaml:5:42: entryPoints\.web\.transport\.respondingTimeouts\.readTimeout: invalid duration "10 seconds" \(expected a duration/,
+    );
+  });
+
+  it('reports a YAML syntax error with its position', () => {
+    const r = load('entryPoints:\n  web: [\n');
+    assert.equal(r.config, undefined);
+    assert.match(r.lines[0]!, /^conf\/static\.yaml:3:1: YAML syntax error/);
+  });
+
+  it('requires exactly one of filename and directory for the file provider', () => {
+    const none = load(`${minimal}providers:\n  file: { watch: true }\n`);
+    assert.match(none.lines[0]!, /providers\.file: set either `filename` or `directory`/);
+    const both = load(`${minimal}providers:\n  file: { filename: a.yaml, directory: d }\n`);
+    assert.match(both.lines[0]!, /cannot both be set/);
+  });
+
+  it('reports an unreadable file', () => {
+    const r = loadStaticConfig({ file: '/nonexistent/traffic.yaml', argv: [], env: {} });
+    assert.equal(r.config, undefined);
+    assert.match(
+      formatIssue(r.issues[0]!),
+      /^\/nonexistent\/traffic\.yaml: cannot read the configuration file \(ENOENT/,
+    );
+  });
+});
+
+describe('loadStaticConfig: flags and env', () => {
+  it('lets flags win over env, and env over the file', () => {
+    const file = `${minimal}log: { level: ERROR }\n`;
+    assert.equal(load(file, [], { TRAFFIC_LOG_LEVEL: 'WARN' }).config?.log.level, 'warn');
+    assert.equal(load(file, ['--log.level=DEBUG'], { TRAFFIC_LOG_LEVEL: 'WARN' }).config?.log.level, 'debug');
+    assert.equal(load(file, ['--log.level', 'INFO']).config?.log.level, 'info');
+  });
+
+  it('maps env names case-insensitively onto keys and existing entry point names', () => {
+    const r = load('entryPoints:\n  Web:\n    address: ":80"\n', [], {
+      TRAFFIC_ENTRYPOINTS_WEB_ADDRESS: ':9090',
+      TRAFFIC_ENTRYPOINTS_WEB_TRANSPORT_RESPONDINGTIMEOUTS_READTIMEOUT: '5s',
+      TRAFFIC_ENTRYPOINTS_WEB_FORWARDEDHEADERS_TRUSTEDIPS: '10.0.0.0/8,::1',
+      TRAFFIC_ENTRYPOINTS_WEB_FORWARDEDHEADERS_INSECURE: 'true',
+      TRAFFIC_ENTRYPOINTS_WEB_TRANSPORT_KEEPALIVEMAXREQUESTS: '100',
+    });
+    assert.deepEqual(r.issues, []);
+    const ep = r.config?.entryPoints['Web'];
+    assert.equal(ep?.address, ':9090');
+    assert.equal(ep?.transport.respondingTimeouts.readTimeout, 5000);
+    assert.deepEqual(ep?.forwardedHeaders, { trustedIPs: ['10.0.0.0/8', '::1'], insecure: true });
+    assert.equal(ep?.transport.keepAliveMaxRequests, 100);
+  });
+
+  it('builds a whole configuration from flags alone', () => {
+    const r = load(undefined, [
+      '--entryPoints.web.address=:9090',
+      '--accessLog',
+      '--providers.file.filename',
+      'dyn.yaml',
+    ]);
+    assert.deepEqual(r.issues, []);
+    assert.equal(r.config?.entryPoints['web']?.address, ':9090');
+    assert.deepEqual(r.config?.accessLog, { filePath: '', format: 'json' });
+    assert.deepEqual(r.config?.providers.file, { filename: 'dyn.yaml', watch: true });
+  });
+
+  it('can remove a section with =false', () => {
+    const r = load(`${minimal}accessLog: {}\n`, ['--accessLog=false']);
+    assert.equal(r.config?.accessLog, undefined);
+  });
+
+  it('rejects flags and env variables that name unknown or unsupported keys', () => {
+    const r = load(minimal, ['--entryPoints.web.adress=:1', '--api.insecure'], {
+      TRAFFIC_LOG_COLOR: 'x',
+      TRAFFIC_HTTP_ROUTERS_A_RULE: 'x',
+    });
+    assert.equal(r.config, undefined);
+    assert.deepEqual(r.lines, [
+      'http: dynamic configuration (`http`) cannot be set by flags or environment (set by TRAFFIC_HTTP_ROUTERS_A_RULE)',
+      'log.COLOR: unknown key `COLOR` (set by TRAFFIC_LOG_COLOR)',
+      'entryPoints.web.adress: unknown key `adress` (did you mean `address`?) (set by --entryPoints.web.adress)',
+      'api: `api` is not supported yet (set by --api.insecure)',
+    ]);
+  });
+
+  it('attributes a bad overridden value to its flag, without a file position', () => {
+    const r = load(minimal, ['--entryPoints.web.address=nonsense']);
+    assert.equal(r.issues.length, 1);
+    assert.equal(r.issues[0]?.file, undefined);
+    assert.match(
+      r.lines[0]!,
+      /^entryPoints\.web\.address: invalid address "nonsense" \(set by --entryPoints\.web\.address\)/,
+    );
+  });
+
+  it('attributes a missing key in an entry point created by env to that variable', () => {
+    const r = load(minimal, [], { TRAFFIC_ENTRYPOINTS_ADMIN_TRANSPORT_KEEPALIVEMAXREQUESTS: '3' });
+    assert.deepEqual(r.lines, [
+      'entryPoints.admin.address: required key `address` is missing (set by TRAFFIC_ENTRYPOINTS_ADMIN_TRANSPORT_KEEPALIVEMAXREQUESTS) (expected a string)',
+    ]);
+  });
+
+  it('ignores TRAFFIC_CONFIGFILE, which names the file rather than a key', () => {
+    assert.deepEqual(load(minimal, [], { TRAFFIC_CONFIGFILE: 'x.yaml' }).issues, []);
+  });
+
+  it('rejects stray positional arguments', () => {
+    assert.deepEqual(load(minimal, ['oops']).lines, ['unexpected argument "oops"']);
+  });
+});
+
+describe('loadStaticConfig: dynamic sections in the static file', () => {
+  it('returns them separately, parsed, with their own issues', () => {
+    const r = load(
+      `${minimal}http:\n  routers:\n    r: { rule: "PathPrefix(\`/\`)", service: s }\n  services:\n    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:1" }] } }\n`,
+    );
+    assert.deepEqual(r.issues, []);
+    assert.ok(r.config);
+    assert.equal(r.inlineDynamic?.file, 'conf/static.yaml');
+    assert.deepEqual(Object.keys(r.inlineDynamic?.config?.http.routers ?? {}), ['r']);
+  });
+
+  it('keeps their errors out of the static issues', () => {
+    const r = load(`${minimal}tcp: {}\n`);
+    assert.deepEqual(r.issues, []);
+    assert.equal(r.inlineDynamic?.config, undefined);
+    assert.deepEqual(r.inlineDynamic?.issues.map(formatIssue), [
+      'conf/static.yaml:4:1: tcp: `tcp` is not supported yet',
+    ]);
+  });
+});

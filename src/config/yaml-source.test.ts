@@ -1,0 +1,125 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseYaml } from './yaml-source.ts';
+
+const text = [
+  'http:', // 1
+  '  routers:', // 2
+  '    api:', // 3
+  '      rule: Host(`a`) && Bad(`x`)', // 4
+  "      single: 'it''s Bad'", // 5
+  '      double: "a\\tBad"', // 6
+  '      block: >', // 7
+  '        Host(`a`) Bad', // 8
+  '      list: [a, b]', // 9
+  '      empty:', // 10
+  '',
+].join('\n');
+
+describe('parseYaml', () => {
+  it('returns plain data for valid YAML', () => {
+    const src = parseYaml(text, 'f.yaml');
+    assert.deepEqual(src.issues, []);
+    assert.equal(
+      (src.data as { http: { routers: { api: { rule: string } } } }).http.routers.api.rule,
+      'Host(`a`) && Bad(`x`)',
+    );
+  });
+
+  it('reports a syntax error with its position and no data', () => {
+    const src = parseYaml('a: 1\nb: [1,\n', 'bad.yaml');
+    assert.equal(src.data, undefined);
+    assert.equal(src.issues.length, 1);
+    assert.equal(src.issues[0]?.file, 'bad.yaml');
+    assert.equal(src.issues[0]?.line, 3);
+    assert.match(src.issues[0]?.message ?? '', /YAML syntax error/);
+  });
+
+  it('reports duplicate keys as errors', () => {
+    const src = parseYaml('a: 1\na: 2\n', 'dup.yaml');
+    assert.equal(src.data, undefined);
+    assert.equal(src.issues[0]?.line, 2);
+  });
+});
+
+describe('locate', () => {
+  const { locate } = parseYaml(text, 'f.yaml');
+
+  it('points at a value, or at its key when asked', () => {
+    assert.deepEqual(locate(['http', 'routers', 'api', 'rule']), {
+      file: 'f.yaml',
+      line: 4,
+      col: 13,
+      exact: true,
+    });
+    assert.deepEqual(locate(['http', 'routers', 'api', 'rule'], 'key'), {
+      file: 'f.yaml',
+      line: 4,
+      col: 7,
+      exact: true,
+    });
+    assert.deepEqual(locate(['http', 'routers', 'api', 'list', 1]), {
+      file: 'f.yaml',
+      line: 9,
+      col: 17,
+      exact: true,
+    });
+  });
+
+  it('points at the parent key for a missing key', () => {
+    assert.deepEqual(locate(['http', 'routers', 'api', 'service']), {
+      file: 'f.yaml',
+      line: 3,
+      col: 5,
+      exact: true,
+    });
+  });
+
+  it('points at the key of an empty value', () => {
+    assert.deepEqual(locate(['http', 'routers', 'api', 'empty']), {
+      file: 'f.yaml',
+      line: 10,
+      col: 7,
+      exact: true,
+    });
+  });
+
+  it('maps an offset inside a plain one-line scalar to the exact character', () => {
+    // 'Bad' is at offset 13 of the rule; the rule starts at col 13.
+    assert.deepEqual(locate(['http', 'routers', 'api', 'rule'], 'value', 13), {
+      file: 'f.yaml',
+      line: 4,
+      col: 26,
+      exact: true,
+    });
+  });
+
+  it('accounts for quotes and escapes in quoted scalars', () => {
+    // "it's Bad": 'Bad' at offset 5; source is 'it''s Bad' starting at col 15.
+    assert.deepEqual(locate(['http', 'routers', 'api', 'single'], 'value', 5), {
+      file: 'f.yaml',
+      line: 5,
+      col: 22,
+      exact: true,
+    });
+    // "a<TAB>Bad": 'Bad' at offset 2; source "a\tBad" starting at col 15.
+    assert.deepEqual(locate(['http', 'routers', 'api', 'double'], 'value', 2), {
+      file: 'f.yaml',
+      line: 6,
+      col: 19,
+      exact: true,
+    });
+  });
+
+  it('falls back to the scalar start, not exact, for block scalars', () => {
+    const at = locate(['http', 'routers', 'api', 'block'], 'value', 10);
+    assert.equal(at.exact, false);
+    assert.equal(at.line, 7);
+  });
+
+  it('follows YAML merge keys', () => {
+    const src = parseYaml('base: &b\n  x: 1\nitem:\n  <<: *b\n  y: 2\n', 'm.yaml');
+    assert.deepEqual(src.data, { base: { x: 1 }, item: { x: 1, y: 2 } });
+    assert.deepEqual(src.locate(['item', 'x']), { file: 'm.yaml', line: 2, col: 6, exact: true });
+  });
+});

@@ -1,0 +1,228 @@
+import assert from 'node:assert/strict';
+import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import type { ProviderUpdate } from '../provider.ts';
+import { FileProvider, type FileProviderOptions } from './file-provider.ts';
+
+/** Real fs events take a few ms; a deadline turns a missed event into a failure, not a hang. */
+const DEADLINE_MS = 5000;
+
+function within<T>(p: Promise<T>, what: string): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no ${what} within ${DEADLINE_MS} ms`)), DEADLINE_MS);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
+const dyn = (router: string, port = 9001) => `http:
+  routers:
+    ${router}: { rule: "PathPrefix(\`/\`)", service: svc }
+  services:
+    svc:
+      loadBalancer:
+        servers: [{ url: "http://127.0.0.1:${port}" }]
+`;
+
+async function tempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'traffic-file-provider-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** Starts a provider and returns its iterator, a way to wait for scans, and the abort. */
+function start(t: TestContext, opts: Omit<FileProviderOptions, 'onScan'>) {
+  const ac = new AbortController();
+  t.after(() => ac.abort());
+  const scans: ((changed: boolean) => void)[] = [];
+  const provider = new FileProvider({
+    debounceMs: 10,
+    ...opts,
+    onScan: (changed) => {
+      for (const s of scans.splice(0)) s(changed);
+    },
+  });
+  const it = provider.watch(ac.signal)[Symbol.asyncIterator]();
+  const next = async (): Promise<ProviderUpdate> => {
+    const r = await within(it.next(), 'update');
+    assert.equal(r.done, false, 'the provider ended');
+    return r.value as ProviderUpdate;
+  };
+  const scan = () => within(new Promise<boolean>((resolve) => scans.push(resolve)), 'scan');
+  return { it, next, scan, ac, name: provider.name };
+}
+
+const routers = (u: ProviderUpdate) => Object.keys(u.config?.http.routers ?? {});
+
+/** Waits for updates until one satisfies `ok`: editors and renames may produce intermediate states. */
+async function until(
+  next: () => Promise<ProviderUpdate>,
+  ok: (u: ProviderUpdate) => boolean,
+): Promise<ProviderUpdate> {
+  for (;;) {
+    const u = await next();
+    if (ok(u)) return u;
+  }
+}
+
+describe('FileProvider', () => {
+  it('yields the file once and ends when watching is off', async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'dyn.yaml');
+    await writeFile(file, dyn('first'));
+    const { it, next, name } = start(t, { filename: file, watch: false });
+    assert.equal(name, 'file');
+    const u = await next();
+    assert.deepEqual(u.issues, []);
+    assert.deepEqual(routers(u), ['first']);
+    assert.equal((await it.next()).done, true);
+  });
+
+  it('yields a new update when the file changes', async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'dyn.yaml');
+    await writeFile(file, dyn('first'));
+    const { next } = start(t, { filename: file, watch: true });
+    assert.deepEqual(routers(await next()), ['first']);
+    await writeFile(file, dyn('second'));
+    // writeFile truncates then writes: a scan may see the empty file in between.
+    assert.deepEqual(routers(await until(next, (u) => routers(u).length > 0)), ['second']);
+  });
+
+  it('sees an atomic rename over the file, as editors and mv do', async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'dyn.yaml');
+    await writeFile(file, dyn('first'));
+    const { next } = start(t, { filename: file, watch: true });
+    assert.deepEqual(routers(await next()), ['first']);
+    const pending = next();
+    await writeFile(join(dir, 'dyn.yaml.tmp'), dyn('renamed'));
+    await rename(join(dir, 'dyn.yaml.tmp'), file);
+    assert.deepEqual(routers(await pending), ['renamed']);
+  });
+
+  it('follows files added to and removed from a directory, in name order', async (t) => {
+    const dir = await tempDir(t);
+    const conf = join(dir, 'conf.d');
+    await mkdir(conf);
+    await writeFile(
+      join(conf, 'b.yaml'),
+      'http:\n  routers:\n    b: { rule: "Path(`/b`)", service: svc@file }\n',
+    );
+    await writeFile(join(conf, 'a.yml'), dyn('a'));
+    await writeFile(join(conf, 'notes.txt'), 'not yaml');
+    const { next } = start(t, { directory: conf, watch: true });
+    assert.deepEqual(routers(await next()), ['a', 'b']);
+    await writeFile(join(conf, 'c.yaml'), 'http:\n  routers:\n    c: { rule: "Path(`/c`)", service: svc }\n');
+    assert.deepEqual(routers(await until(next, (u) => routers(u).includes('c'))), ['a', 'b', 'c']);
+    await rm(join(conf, 'b.yaml'));
+    assert.deepEqual(routers(await until(next, (u) => !routers(u).includes('b'))), ['a', 'c']);
+  });
+
+  it('yields issues with positions and no config for a syntax error, then recovers', async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'dyn.yaml');
+    await writeFile(file, 'http:\n  routers: [\n');
+    const { next } = start(t, { filename: file, watch: true });
+    const bad = await next();
+    assert.equal(bad.config, undefined);
+    assert.equal(bad.issues[0]?.file, file);
+    assert.equal(bad.issues[0]?.line, 3);
+    assert.match(bad.issues[0]?.message ?? '', /YAML syntax error/);
+    await writeFile(file, dyn('fixed'));
+    assert.deepEqual(routers(await until(next, (u) => routers(u).length > 0)), ['fixed']);
+  });
+
+  it('runs the rule hook and the entry point check it was given', async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'dyn.yaml');
+    await writeFile(file, dyn('r').replace('PathPrefix', 'Bad'));
+    const { next } = start(t, {
+      filename: file,
+      watch: false,
+      entryPoints: ['web'],
+      checkRule: (rule) => (rule.startsWith('Bad') ? { message: 'unknown matcher', offset: 0 } : undefined),
+    });
+    const u = await next();
+    assert.deepEqual(
+      u.issues.map((i) => [i.message, i.line, i.col]),
+      [['invalid rule: unknown matcher', 3, 17]],
+    );
+    assert.deepEqual(routers(u), []);
+  });
+
+  it('does not yield when the content did not change', async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'dyn.yaml');
+    await writeFile(file, dyn('same'));
+    const { next, scan } = start(t, { filename: file, watch: true });
+    assert.deepEqual(routers(await next()), ['same']);
+    let resolved = false;
+    const pending = next().then((u) => {
+      resolved = true;
+      return u;
+    });
+    // The provider re-reads once after it starts watching; then we rewrite the same bytes.
+    let changed = await scan();
+    assert.equal(changed, false);
+    const rescan = scan();
+    // Same bytes, replaced atomically (a plain rewrite could be seen half-written).
+    await writeFile(join(dir, 'dyn.yaml.tmp'), dyn('same'));
+    await rename(join(dir, 'dyn.yaml.tmp'), file);
+    changed = await rescan;
+    assert.equal(changed, false);
+    assert.equal(resolved, false, 'an unchanged file produced an update');
+    await writeFile(join(dir, 'dyn.yaml.tmp'), dyn('other'));
+    await rename(join(dir, 'dyn.yaml.tmp'), file);
+    assert.deepEqual(routers(await pending), ['other']);
+  });
+
+  it('survives the file being missing for a while', async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'dyn.yaml');
+    await writeFile(file, dyn('before'));
+    const { next } = start(t, { filename: file, watch: true });
+    assert.deepEqual(routers(await next()), ['before']);
+    await rm(file);
+    const gone = await next();
+    assert.equal(gone.config, undefined);
+    assert.match(gone.issues[0]?.message ?? '', /cannot read the file \(ENOENT/);
+    await writeFile(file, dyn('after'));
+    assert.deepEqual(routers(await until(next, (u) => routers(u).length > 0)), ['after']);
+  });
+
+  it('reads the dynamic sections of the static file, ignoring its static keys', async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'traffic.yaml');
+    await writeFile(file, `entryPoints:\n  web: { address: ":8080" }\n${dyn('inline')}`);
+    const { next } = start(t, { staticFile: file, watch: true });
+    const u = await next();
+    assert.deepEqual(u.issues, []);
+    assert.deepEqual(routers(u), ['inline']);
+    await writeFile(file, `entryPoints:\n  web: { address: ":8080" }\n${dyn('edited')}`);
+    assert.deepEqual(routers(await until(next, (u) => routers(u).length > 0)), ['edited']);
+  });
+
+  it('ends the iterator when the signal aborts', async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'dyn.yaml');
+    await writeFile(file, dyn('first'));
+    const { it, next, ac } = start(t, { filename: file, watch: true });
+    await next();
+    const pending = it.next();
+    ac.abort();
+    assert.deepEqual(await within(pending, 'end'), { done: true, value: undefined });
+    assert.deepEqual(await it.next(), { done: true, value: undefined });
+  });
+
+  it('yields nothing when aborted before it starts', async (t) => {
+    const ac = new AbortController();
+    ac.abort();
+    const provider = new FileProvider({ filename: join(await tempDir(t), 'x.yaml'), watch: true });
+    const seen: ProviderUpdate[] = [];
+    for await (const u of provider.watch(ac.signal)) seen.push(u);
+    assert.deepEqual(seen, []);
+  });
+});
