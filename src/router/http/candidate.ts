@@ -36,6 +36,8 @@ export interface HintedRoute<T> {
   readonly full: Candidate<T>;
   /** Candidate for requests whose host is `host`, or undefined when the rule cannot match it. */
   forHost(host: string): Candidate<T> | undefined;
+  /** Candidate for requests whose host is one label under `parent`, or undefined. */
+  forWildcardParent(parent: string): Candidate<T> | undefined;
 }
 
 export function hintedRoute<T>(
@@ -47,21 +49,23 @@ export function hintedRoute<T>(
   rule: CompiledRule,
 ): HintedRoute<T> {
   const full = candidate(rank, rule.match, name, priority, value);
-  // Shared by the indexes of every entry point the route is on.
-  let perHost: Map<string, Candidate<T> | undefined> | undefined;
+  // Specialized candidates, shared by the indexes of every entry point the route is on.
+  let perKey: Map<string, Candidate<T> | undefined> | undefined;
+  const cached = (key: string, make: () => RuleMatcher | boolean): Candidate<T> | undefined => {
+    perKey ??= new Map();
+    if (perKey.has(key)) return perKey.get(key);
+    const m = make();
+    const c = m === false ? undefined : candidate(rank, m === true ? TRUE_MATCHER : m, name, priority, value);
+    perKey.set(key, c);
+    return c;
+  };
   return {
     rank,
     entryPoints,
     hints: rule.hints,
     full,
-    forHost(host) {
-      perHost ??= new Map();
-      if (perHost.has(host)) return perHost.get(host);
-      const m = rule.forHost(host);
-      const c =
-        m === false ? undefined : candidate(rank, m === true ? TRUE_MATCHER : m, name, priority, value);
-      perHost.set(host, c);
-      return c;
-    },
+    // A host never starts with '*', so the two kinds of key cannot collide.
+    forHost: (host) => cached(host, () => rule.forHost(host)),
+    forWildcardParent: (parent) => cached(`*.${parent}`, () => rule.forWildcardParent(parent)),
   };
 }

@@ -3,7 +3,8 @@
  * its rule requires (rule/hints.ts):
  * - exact hosts → `exact` Map host → candidates whose matcher was compiled for that host (Host
  *   leaves folded away), merged with the `*.parent` routes for that host's parent;
- * - wildcard hosts only → `wild` Map parent → candidates (used for hosts without an exact entry);
+ * - wildcard hosts only → `wild` Map parent → candidates compiled for "one label under parent"
+ *   (used for hosts without an exact entry);
  * - host-less, by whichever of path prefix / header value has the smaller bucket:
  *   `paths` (radix tree of prefixes) or `headers` (name → value → candidates);
  * - anything else → `residual`.

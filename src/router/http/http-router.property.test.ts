@@ -22,7 +22,19 @@ function prng(seed: number): () => number {
   };
 }
 
-const HOSTS = ['a.com', 'b.com', 'x.a.com', '*.a.com', '*.b.com', 'A.COM', 'a.com.', '*', 'z.x.a.com'];
+const HOSTS = [
+  'a.com',
+  'b.com',
+  'x.a.com',
+  '*.a.com',
+  '*.b.com',
+  'A.COM',
+  'a.com.',
+  '*',
+  'z.x.a.com',
+  '*.x.a.com',
+  'y.b.com',
+];
 const PREFIXES = ['/', '/a', '/a/', '/ab', '/b', '/a%2F', '/é', '/foo bar'];
 const LEAVES: ((pick: <T>(xs: readonly T[]) => T) => string)[] = [
   (p) => `Host(\`${p(HOSTS)}\`)`,
@@ -67,7 +79,18 @@ function generator(seed: number) {
     });
   const req = () =>
     request({
-      host: pick(['a.com', 'b.com', 'x.a.com', 'y.b.com', 'z.x.a.com', 'c.com', '']),
+      host: pick([
+        'a.com',
+        'b.com',
+        'x.a.com',
+        'y.a.com',
+        'y.b.com',
+        'w.b.com',
+        'z.x.a.com',
+        'q.x.a.com',
+        'c.com',
+        '',
+      ]),
       path: pick(['/', '/a', '/a/x', '/ab', '/b/c', '/a%2Fb', '/%C3%A9t', '/foo%20bar', '*']),
       method: pick(['GET', 'POST']),
       query: pick(['', 'q', 'q=1', 'q=x&q=', 'r=1']),

@@ -132,6 +132,18 @@ describe('HttpRouter index', () => {
     );
   });
 
+  it('specializes wildcard lists without deciding other hosts under the same parent', () => {
+    const r = router([
+      route('not-admin', 'Host(`*.a.com`) && !Host(`admin.a.com`)'),
+      route('not-b', 'Host(`*.a.com`) && !Host(`*.b.com`) && Path(`/nb`)'),
+      route('any', 'Host(`*`) && Path(`/any`)'),
+    ]);
+    assert.equal(match(r, { host: 'www.a.com' }), 'not-admin');
+    assert.equal(match(r, { host: 'admin.a.com' }), undefined);
+    assert.equal(match(r, { host: 'admin.a.com', path: '/nb' }), 'not-b');
+    assert.equal(match(r, { host: 'admin.a.com', path: '/any' }), 'any');
+  });
+
   it('finds path-indexed routes by the decoded routing path', () => {
     const r = router([route('space', 'PathPrefix(`/foo bar`)')]);
     assert.equal(match(r, { path: '/foo%20bar/x' }), 'space');

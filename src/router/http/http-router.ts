@@ -107,7 +107,7 @@ export class HttpRouter<T> {
     }
     if (byHost !== undefined) lists[k++] = byHost;
     if (!idx.paths.empty) {
-      const byPath = idx.paths.lookup(this.#routingPath.get(req));
+      const byPath = idx.paths.lookup(this.#routingPath.get(req.path));
       if (byPath.length !== 0) lists[k++] = byPath;
     }
     if (idx.residual.length !== 0) lists[k++] = idx.residual;

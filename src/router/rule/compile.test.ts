@@ -92,6 +92,29 @@ describe('forHost folding', () => {
   });
 });
 
+describe('forWildcardParent folding', () => {
+  it('decides Host leaves for a host one label under the parent', () => {
+    assert.equal(compiled('Host(`*.a.com`)').forWildcardParent('a.com'), true);
+    assert.equal(compiled('Host(`*.b.com`)').forWildcardParent('a.com'), false);
+    assert.equal(compiled('Host(`*`)').forWildcardParent('a.com'), true);
+    assert.equal(compiled('Host(`a.com`)').forWildcardParent('a.com'), false);
+    assert.equal(compiled('Host(`x.b.com`)').forWildcardParent('a.com'), false);
+  });
+
+  it('keeps what the parent does not decide', () => {
+    const m = compiled('Host(`*.a.com`) && !Host(`admin.a.com`)').forWildcardParent('a.com');
+    assert.equal(typeof m, 'function');
+    if (typeof m === 'function') {
+      assert.ok(m(request({ host: 'www.a.com' })));
+      assert.ok(!m(request({ host: 'admin.a.com' })));
+    }
+    assert.equal(
+      typeof compiled('HostRegexp(`^w`) || Host(`*.q.com`)').forWildcardParent('a.com'),
+      'function',
+    );
+  });
+});
+
 describe('compile context', () => {
   it('shares one closure between rules with the same matcher', () => {
     const ctx = createCompileContext();

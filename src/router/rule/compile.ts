@@ -4,7 +4,7 @@
  * and `Host(a) && PathPrefix(/api)` compiles to the shared PathPrefix(/api) closure alone.
  */
 import type { RuleAst, RuleError } from './ast.ts';
-import { type HostHint, type RuleHints, ruleHints } from './hints.ts';
+import { type HostHint, normalizeRuleHost, type RuleHints, ruleHints } from './hints.ts';
 import { type CompileContext, compileHostPredicate, compileMatcher, type RuleMatcher } from './matchers.ts';
 import { parseRule } from './parser.ts';
 import { RoutingPathCache } from './routing-path.ts';
@@ -16,6 +16,28 @@ export interface CompiledRule {
   readonly hints: RuleHints;
   /** The rule for requests whose host is `host`: a constant, or a matcher that ignores the host. */
   forHost(host: string): RuleMatcher | boolean;
+  /** The rule for requests whose host is one non-empty label under `parent`. */
+  forWildcardParent(parent: string): RuleMatcher | boolean;
+}
+
+/** What the router knows of the host when it picks a candidate list. */
+type HostKnowledge =
+  | undefined
+  | { readonly exact: string; readonly parent?: undefined }
+  | { readonly exact?: undefined; readonly parent: string };
+
+function parentOf(host: string): string | undefined {
+  const dot = host.indexOf('.');
+  return dot > 0 ? host.slice(dot + 1) : undefined;
+}
+
+/** A Host leaf for a host known to be one label under `parent`: decided, or undefined. */
+function hostLeafUnderParent(value: string, parent: string): boolean | undefined {
+  const h = normalizeRuleHost(value);
+  if (h === '*') return true;
+  // One label under `parent` is one label under `x` only if x is `parent`.
+  if (h.startsWith('*.')) return h.slice(2) === parent;
+  return parentOf(h) === parent ? undefined : false;
 }
 
 export type CompileResult = ({ ok: true } & CompiledRule) | { ok: false; error: RuleError };
@@ -82,14 +104,18 @@ class CompileError extends Error {
 
 const TRUE: RuleMatcher = () => true;
 
-/** A closure, or a constant when `host` decides the node. Throws CompileError. */
-function build(node: RuleAst, ctx: CompileContext, host: string | undefined): RuleMatcher | boolean {
+/** A closure, or a constant when what is known of the host decides the node. Throws CompileError. */
+function build(node: RuleAst, ctx: CompileContext, host: HostKnowledge): RuleMatcher | boolean {
   switch (node.type) {
     case 'matcher': {
-      if (host !== undefined && (node.name === 'Host' || node.name === 'HostRegexp')) {
+      if (host?.exact !== undefined && (node.name === 'Host' || node.name === 'HostRegexp')) {
         const p = compileHostPredicate(node, ctx);
         if (!p.ok) throw new CompileError(p.error);
-        return p.test(host);
+        return p.test(host.exact);
+      }
+      if (host?.parent !== undefined && node.name === 'Host') {
+        const known = hostLeafUnderParent(node.args[0]!.value, host.parent);
+        if (known !== undefined) return known;
       }
       const m = compileMatcher(node, ctx);
       if (!m.ok) throw new CompileError(m.error);
@@ -147,7 +173,8 @@ export function compileRule(rule: string, ctx: CompileContext = createCompileCon
     hosts: hints.hosts,
     hints,
     // Cannot throw: the same matchers compiled above.
-    forHost: (host) => build(ast, ctx, host),
+    forHost: (host) => build(ast, ctx, { exact: host }),
+    forWildcardParent: (parent) => build(ast, ctx, { parent }),
   };
 }
 

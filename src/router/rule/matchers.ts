@@ -136,13 +136,13 @@ function create(node: MatcherNode, ctx: CompileContext): MatcherResult {
         return fail(`${node.name}: the path must start with "/"; got ${JSON.stringify(a0.value)}`, a0.offset);
       }
       const p = toByteString(a0.value);
-      if (node.name === 'Path') return { ok: true, match: (req) => rp.get(req) === p };
-      return { ok: true, match: (req) => rp.get(req).startsWith(p) };
+      if (node.name === 'Path') return { ok: true, match: (req) => rp.get(req.path) === p };
+      return { ok: true, match: (req) => rp.get(req.path).startsWith(p) };
     }
     case 'PathRegexp': {
       const re = regexp(ctx, 'PathRegexp', a0);
       if (!(re instanceof RegExp)) return { ok: false, error: re };
-      return { ok: true, match: (req) => re.test(byteStringToText(rp.get(req))) };
+      return { ok: true, match: (req) => re.test(byteStringToText(rp.get(req.path))) };
     }
     case 'Method': {
       const m = a0.value.toUpperCase();

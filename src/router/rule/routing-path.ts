@@ -35,18 +35,15 @@ export function decodeRoutingPath(path: string): string {
 
 /**
  * One-entry memo shared by every path matcher of one router: a request's routing path is worked
- * out once, however many routes look at it. Keyed by the request object and its path string, both
- * compared by identity in the common case (a middleware rewriting `path` makes a new string).
+ * out once, however many routes look at it. Usually `path` is the very string of the previous
+ * call, and `===` is then a pointer compare.
  */
 export class RoutingPathCache {
-  #req: object | undefined;
   #raw = '';
   #decoded = '';
 
-  get(req: { readonly path: string }): string {
-    const path = req.path;
-    if (req === this.#req && path === this.#raw) return this.#decoded;
-    this.#req = req;
+  get(path: string): string {
+    if (path === this.#raw) return this.#decoded;
     this.#raw = path;
     this.#decoded = path.indexOf('%') === -1 ? path : decodeRoutingPath(path);
     return this.#decoded;
