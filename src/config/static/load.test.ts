@@ -28,7 +28,6 @@ describe('loadStaticConfig: defaults', () => {
             respondingTimeouts: {
               readHeaderTimeout: 10_000,
               readTimeout: 60_000,
-              writeTimeout: 0,
               idleTimeout: 180_000,
             },
             keepAliveMaxRequests: 0,
@@ -61,6 +60,19 @@ describe('loadStaticConfig: defaults', () => {
     assert.equal(t?.respondingTimeouts.idleTimeout, 5000);
     assert.equal(t?.lifeCycle.graceTimeOut, 250);
     assert.equal(r.config?.log.level, 'debug');
+  });
+
+  it('refuses a zero header or idle timeout, which would close every connection at once', () => {
+    const r = load(
+      `${minimal}    transport:\n      respondingTimeouts: { readHeaderTimeout: 0s, idleTimeout: 0 }\n`,
+    );
+    assert.deepEqual(
+      r.lines.map((l) => l.replace(/^conf\/static\.yaml:\d+:\d+: /, '')),
+      [
+        'entryPoints.web.transport.respondingTimeouts.readHeaderTimeout: must be greater than 0',
+        'entryPoints.web.transport.respondingTimeouts.idleTimeout: must be greater than 0',
+      ],
+    );
   });
 
   it('resolves relative provider paths against the static file folder', () => {

@@ -41,15 +41,20 @@ const logLevel = z.string().transform((value, ctx): LogLevelName => {
 
 const logFormat = z.enum(['json', 'common']);
 
-const respondingTimeouts = strictObject({
-  /** Ours (Go's ReadHeaderTimeout): time allowed to receive a request's header block. */
-  readHeaderTimeout: duration.default(10_000),
-  /** Whole request, body included; 0 = none. */
-  readTimeout: duration.default(60_000),
-  writeTimeout: duration.default(0),
-  /** Keep-alive connection idle between requests. */
-  idleTimeout: duration.default(180_000),
-});
+/** The listener has no "no limit" for these: 0 would close every connection at once. */
+const positiveDuration = duration.refine((ms) => ms > 0, 'must be greater than 0');
+
+const respondingTimeouts = strictObject(
+  {
+    /** Ours (Go's ReadHeaderTimeout): time allowed to receive a request's header block. */
+    readHeaderTimeout: positiveDuration.default(10_000),
+    /** Whole request, body included; 0 = none. */
+    readTimeout: duration.default(60_000),
+    /** Keep-alive connection idle between requests. */
+    idleTimeout: positiveDuration.default(180_000),
+  },
+  ['writeTimeout'],
+);
 
 const lifeCycle = strictObject({ graceTimeOut: duration.default(10_000) }, ['requestAcceptGraceTimeout']);
 
