@@ -17,7 +17,7 @@ import {
 import { createLogger, type Logger } from './core/logger.ts';
 import { Ticker } from './core/ticker.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
-import type { EntryPointContext } from './listeners/entry-point-context.ts';
+import type { EntryPointContext } from './proxy/entry-point-context.ts';
 import { HttpListener } from './listeners/http-listener.ts';
 import { AccessLog } from './observability/access-log.ts';
 import { FileProvider, fileProviderOptions } from './providers/file/index.ts';

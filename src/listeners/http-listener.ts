@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import type { EntryPointContext } from './entry-point-context.ts';
+import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { Http1Connection } from './http1-connection.ts';
 
 /**

@@ -5,7 +5,7 @@ import { ParseError } from '../http1/parse-error.ts';
 import { parseRequestHead } from '../http1/request-head.ts';
 import { type Downstream, Exchange, statusText } from '../proxy/exchange.ts';
 import { applyForwardedHeaders } from '../proxy/forwarded.ts';
-import type { EntryPointContext } from './entry-point-context.ts';
+import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 
 const S_HEAD = 0;
 const S_BODY = 1;

@@ -6,7 +6,7 @@ import { HOP_BY_HOP, IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse } from '../http1/response-head.ts';
-import type { EntryPointContext } from '../listeners/entry-point-context.ts';
+import type { EntryPointContext } from './entry-point-context.ts';
 import type { RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/types.ts';
 import type { UpstreamConnection } from '../upstream/connection.ts';
 import type { UpstreamUser } from '../upstream/upstream-user.ts';

@@ -1,0 +1,61 @@
+/**
+ * Keeps the dependency direction of docs/architecture.md true: each module may import only the
+ * modules listed for it (type-only imports count too: a type cycle is still a design cycle).
+ */
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
+import { describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..', 'src');
+
+/** module → modules it may import (besides itself). */
+const ALLOWED: Record<string, readonly string[]> = {
+  core: [],
+  config: ['core'],
+  http1: ['core'],
+  router: ['core', 'config'],
+  balancer: ['core'],
+  middleware: ['core', 'config'],
+  // The upstream pool speaks HTTP/1.1 as a client: it is the other half of the codec.
+  upstream: ['core', 'config', 'http1'],
+  providers: ['core', 'config'],
+  observability: ['core'],
+  runtime: ['core', 'config', 'router', 'balancer', 'middleware', 'upstream', 'providers'],
+  proxy: ['core', 'config', 'http1', 'middleware', 'upstream', 'runtime', 'observability', 'balancer'],
+  listeners: ['core', 'config', 'http1', 'proxy', 'runtime', 'observability'],
+  cli: ['core', 'config', 'providers', 'router'],
+};
+
+function* files(dir: string): Generator<string> {
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) yield* files(p);
+    else if (e.name.endsWith('.ts') && !e.name.endsWith('.test.ts') && !e.name.endsWith('.d.ts')) yield p;
+  }
+}
+
+function moduleOf(file: string): string {
+  return relative(SRC, file).split('/')[0]!.replace(/\.ts$/, '');
+}
+
+describe('module dependencies', () => {
+  it('follow the dependency direction of docs/architecture.md', () => {
+    const violations: string[] = [];
+    for (const file of files(SRC)) {
+      const from = moduleOf(file);
+      if (from === 'main') continue; // the composition root may import everything
+      const allowed = ALLOWED[from];
+      assert.ok(allowed, `module ${from} is not in the dependency table of test/architecture.test.ts`);
+      const text = readFileSync(file, 'utf8');
+      for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
+        const target = resolve(dirname(file), m[1]!);
+        if (!target.startsWith(SRC)) continue;
+        const to = moduleOf(target);
+        if (to !== from && !allowed.includes(to)) violations.push(`${relative(SRC, file)} imports ${to}`);
+      }
+    }
+    assert.deepEqual(violations, []);
+  });
+});
