@@ -35,6 +35,15 @@ describe('parseYaml', () => {
     assert.match(src.issues[0]?.message ?? '', /YAML syntax error/);
   });
 
+  it('refuses a __proto__ key, which copying would drop or turn into a prototype', () => {
+    const src = parseYaml('http:\n  routers:\n    __proto__: { rule: x }\n', 'p.yaml');
+    assert.equal(src.data, undefined);
+    assert.deepEqual(
+      src.issues.map((i) => [i.message, i.line, i.col]),
+      [['`__proto__` is not allowed as a key or name', 3, 5]],
+    );
+  });
+
   it('reports duplicate keys as errors', () => {
     const src = parseYaml('a: 1\na: 2\n', 'dup.yaml');
     assert.equal(src.data, undefined);

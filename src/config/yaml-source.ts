@@ -46,7 +46,39 @@ export function parseYaml(text: string, file: string): YamlSource {
   const locate: Locator = (path, target = 'value', offset) =>
     locateIn(doc, text, at, file, path, target, offset);
   if (doc.errors.length > 0) return { file, data: undefined, issues, locate };
-  return { file, data: doc.toJS({ maxAliasCount: 1000 }) as unknown, issues, locate };
+  const data = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  const proto = findProtoKey(data, [], new Set());
+  if (proto !== undefined) {
+    // Kept as an own property by the parser, but dropped or turned into a prototype by anything
+    // that copies the object: refuse it rather than lose it silently.
+    const { exact: _, ...where } = locate(proto, 'key');
+    issues.push(issue('error', '`__proto__` is not allowed as a key or name', proto, where));
+    return { file, data: undefined, issues, locate };
+  }
+  return { file, data, issues, locate };
+}
+
+function findProtoKey(
+  value: unknown,
+  path: (string | number)[],
+  seen: Set<object>,
+): (string | number)[] | undefined {
+  // Aliases can make the data a graph (even a cycle): visit each object once.
+  if (typeof value !== 'object' || value === null || seen.has(value)) return undefined;
+  seen.add(value);
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const found = findProtoKey(value[i], [...path, i], seen);
+      if (found) return found;
+    }
+    return undefined;
+  }
+  for (const key of Object.keys(value)) {
+    if (key === '__proto__') return [...path, key];
+    const found = findProtoKey((value as Record<string, unknown>)[key], [...path, key], seen);
+    if (found) return found;
+  }
+  return undefined;
 }
 
 interface Walked {

@@ -228,6 +228,13 @@ describe('loadStaticConfig: flags and env', () => {
     ]);
   });
 
+  it('refuses __proto__ in a flag, which would otherwise write to Object.prototype', () => {
+    const r = load(minimal, ['--entryPoints.__proto__.address=:1']);
+    assert.equal(r.config, undefined);
+    assert.match(r.lines[0]!, /`__proto__` is not allowed/);
+    assert.equal(Object.hasOwn(Object.prototype, 'address'), false);
+  });
+
   it('ignores TRAFFIC_CONFIGFILE, which names the file rather than a key', () => {
     assert.deepEqual(load(minimal, [], { TRAFFIC_CONFIGFILE: 'x.yaml' }).issues, []);
   });

@@ -42,6 +42,8 @@ function resolve(
   const path: string[] = [];
   for (const seg of segments) {
     if (seg === '') return { error: 'empty key segment', path };
+    // Assigning through `__proto__` would write to Object.prototype.
+    if (seg === '__proto__') return { error: '`__proto__` is not allowed as a key or name', path };
     const lower = seg.toLowerCase();
     if (node.kind === 'object') {
       const key = Object.keys(node.shape).find((k) => k.toLowerCase() === lower);
@@ -185,7 +187,7 @@ export function applyOverrides(
   for (const o of overrides) {
     let here: Record<string, unknown> = root;
     for (const key of o.path.slice(0, -1)) {
-      let next = here[key];
+      let next = Object.hasOwn(here, key) ? here[key] : undefined;
       if (!isPlainObject(next)) {
         next = {};
         here[key] = next;
