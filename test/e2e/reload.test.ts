@@ -1,0 +1,270 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type LoadRun, startLoad, summary } from '../helpers/load.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { currentGeneration, rejectedIssues, waitApplied, waitForLogFrom } from '../helpers/wait.ts';
+
+/*
+ * Hot reload through the file provider with the real proxy process: zero failed requests while
+ * the configuration changes under load (edge-rules §4.2 row 10), and a bad configuration is
+ * rejected whole while the last good one keeps serving (§0 rule 7, §4.2 row 9).
+ */
+
+const CONCURRENCY = 8;
+const CHANGES = 20;
+
+/** Two backends that answer with their name. */
+async function twoBackends(t: TestContext): Promise<{ a: Backend; b: Backend }> {
+  const a = await startBackend((_req, res) => res.end('a'));
+  const b = await startBackend((_req, res) => res.end('b'));
+  t.after(() => Promise.all([a.close(), b.close()]));
+  return { a, b };
+}
+
+/** A dynamic configuration whose only service is `svc-<to>`: a switch closes the other pool. */
+function routeTo(to: 'a' | 'b', backends: { a: Backend; b: Backend }, extraRouters = ''): string {
+  return `http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: svc-${to} }
+${extraRouters}  services:
+    svc-${to}:
+      loadBalancer:
+        servers: [{ url: "${backends[to].url}" }]
+`;
+}
+
+function staticWith(provider: string): string {
+  return `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+providers:
+  file:
+${provider}
+`;
+}
+
+function load(t: TestContext, proxy: ProxyProcess): LoadRun {
+  const run = startLoad({
+    url: `http://127.0.0.1:${proxy.port}/load`,
+    concurrency: CONCURRENCY,
+    maxRequests: 1_000_000,
+    maxDurationMs: 30_000,
+  });
+  t.after(() => run.stop());
+  return run;
+}
+
+/** Waits until `body` was answered more times than requests could have been in flight before. */
+function servedBy(run: LoadRun, body: string): Promise<void> {
+  return run.waitForBody(body, CONCURRENCY + 1);
+}
+
+function assertNoFailures(run: LoadRun, proxy: ProxyProcess): void {
+  const s = run.stats;
+  const info = JSON.stringify(summary(s));
+  assert.equal(s.errors, 0, `connection errors: ${info}`);
+  assert.equal(s.non2xx, 0, `non-2xx responses: ${info}`);
+  assert.equal(s.timeouts, 0, `timeouts: ${info}`);
+  assert.equal(s.ok, s.requests, info);
+  if (process.env.E2E_VERBOSE) console.log(info);
+  assert.equal(s.connections, CONCURRENCY, `keep-alive connections were closed and reopened: ${info}`);
+  const errors = proxy.logs.filter(
+    (l) => (l.level === 'error' || l.level === 'raw') && l.msg !== 'configuration rejected',
+  );
+  assert.deepEqual(errors, [], 'the proxy logged errors');
+}
+
+/** `file:line:col` of the first occurrence of `needle` in `text` (1-based, as the proxy reports). */
+function positionOf(file: string, text: string, needle: string): string {
+  const lines = text.split('\n');
+  const i = lines.findIndex((l) => l.includes(needle));
+  assert.notEqual(i, -1, `${needle} is not in the text`);
+  return `${file}:${i + 1}:${lines[i]!.indexOf(needle) + 1}`;
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}
+
+async function bodies(proxy: ProxyProcess, n: number): Promise<string[]> {
+  const out: string[] = [];
+  for (let i = 0; i < n; i++) {
+    const res = await fetch(`http://127.0.0.1:${proxy.port}/check`);
+    assert.equal(res.status, 200);
+    out.push(await res.text());
+  }
+  return out;
+}
+
+describe('hot reload with providers.file.filename', () => {
+  it(`serves every request while the file changes ${CHANGES} times under load`, async (t) => {
+    const be = await twoBackends(t);
+    const proxy = await startProxy({
+      config: staticWith('    filename: dyn.yaml'),
+      files: { 'dyn.yaml': routeTo('a', be) },
+    });
+    t.after(() => proxy.stop());
+    let generation = currentGeneration(proxy);
+    assert.equal(generation, 1);
+
+    const run = load(t, proxy);
+    await servedBy(run, 'a');
+    for (let i = 1; i <= CHANGES; i++) {
+      const to = i % 2 === 1 ? 'b' : 'a';
+      proxy.writeFile('dyn.yaml', routeTo(to, be));
+      generation++;
+      await waitApplied(proxy, generation);
+      await servedBy(run, to);
+    }
+    await run.stop();
+
+    assertNoFailures(run, proxy);
+    assert.ok(be.a.seen.length > 0 && be.b.seen.length > 0, 'both backends received traffic');
+    assert.equal(currentGeneration(proxy), 1 + CHANGES, 'one generation per change');
+  });
+
+  it('rejects a bad file whole, keeps serving the last good one, then applies the fix', async (t) => {
+    const be = await twoBackends(t);
+    const proxy = await startProxy({
+      config: staticWith('    filename: dyn.yaml'),
+      files: { 'dyn.yaml': routeTo('a', be) },
+    });
+    t.after(() => proxy.stop());
+    const file = join(proxy.dir, 'dyn.yaml');
+    assert.deepEqual(await bodies(proxy, 2), ['a', 'a']);
+
+    // Each bad file routes everything to b and is broken in one extra object: applying the rest
+    // of it (instead of rejecting it whole) would move the traffic to b.
+    const extra = (line: string) => routeTo('b', be, `    extra: ${line}\n`);
+    const unknownKey = extra('{ rule: "Path(`/x`)", service: svc-b, colour: blue }');
+    const missing = extra('{ rule: "Path(`/x`)", service: nowhere }');
+    const badRule = extra('{ rule: "Path(`/x`", service: svc-b }');
+    const syntax = `${routeTo('b', be)}  middlewares: [\n`;
+    const bad: { name: string; text: string; at: string; issue: RegExp }[] = [
+      {
+        name: 'YAML syntax error',
+        text: syntax,
+        at: `${escapeRegExp(file)}:\\d+:\\d+`,
+        issue: /YAML syntax error/,
+      },
+      {
+        name: 'unknown key',
+        text: unknownKey,
+        at: escapeRegExp(positionOf(file, unknownKey, 'colour')),
+        issue: /http\.routers\.extra\.colour: unknown key `colour`/,
+      },
+      {
+        name: 'router to a missing service',
+        text: missing,
+        at: escapeRegExp(positionOf(file, missing, 'nowhere')),
+        issue: /http\.routers\.extra\.service: service `nowhere` does not exist/,
+      },
+      {
+        name: 'bad rule',
+        text: badRule,
+        // The column of the parenthesis that is never closed, inside the rule string.
+        at: escapeRegExp(positionOf(file, badRule, '(`/x`"')),
+        issue: /http\.routers\.extra\.rule: invalid rule: unbalanced parenthesis/,
+      },
+    ];
+
+    const generation = currentGeneration(proxy);
+    for (const b of bad) {
+      const from = proxy.logs.length;
+      proxy.writeFile('dyn.yaml', b.text);
+      const line = await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration rejected');
+      assert.equal(line.level, 'error', b.name);
+      const issues = rejectedIssues(proxy, from);
+      const where = new RegExp(`^${b.at}: `);
+      assert.ok(
+        issues.some((i) => where.test(i) && b.issue.test(i)),
+        `${b.name}: no issue at ${b.at} matching ${b.issue}: ${JSON.stringify(issues)}`,
+      );
+      assert.deepEqual(
+        await bodies(proxy, 3),
+        ['a', 'a', 'a'],
+        `${b.name}: the last good config keeps serving`,
+      );
+      assert.equal(currentGeneration(proxy), generation, `${b.name} was applied`);
+    }
+
+    proxy.writeFile('dyn.yaml', routeTo('b', be));
+    await waitApplied(proxy, generation + 1);
+    assert.deepEqual(await bodies(proxy, 2), ['b', 'b']);
+  });
+});
+
+describe('hot reload with providers.file.directory', () => {
+  it('follows added, removed and renamed files under load, and rejects a broken file whole', async (t) => {
+    const be = await twoBackends(t);
+    const dir = mkdtempSync(join(tmpdir(), 'tm-e2e-conf-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const write = (name: string, text: string): void => {
+      // Atomic, as editors and `mv` do: the dot-less temporary name is not a YAML file.
+      const tmp = join(dir, `${name}.tmp`);
+      writeFileSync(tmp, text);
+      renameSync(tmp, join(dir, name));
+    };
+    write(
+      'services.yaml',
+      `http:
+  services:
+    svc-a: { loadBalancer: { servers: [{ url: "${be.a.url}" }] } }
+    svc-b: { loadBalancer: { servers: [{ url: "${be.b.url}" }] } }
+`,
+    );
+    const router = (to: string) =>
+      `http:\n  routers:\n    all: { rule: "PathPrefix(\`/\`)", service: svc-${to} }\n`;
+    write('router.yaml', router('a'));
+
+    const proxy = await startProxy({ config: staticWith(`    directory: "${dir}"`) });
+    t.after(() => proxy.stop());
+    let generation = currentGeneration(proxy);
+    assert.equal(generation, 1);
+    const run = load(t, proxy);
+    await servedBy(run, 'a');
+
+    const override = `http:\n  routers:\n    over: { rule: "PathPrefix(\`/\`)", priority: 1000, service: svc-b }\n`;
+    const steps: { what: string; change: () => void; to: 'a' | 'b' }[] = [
+      { what: 'add a file', change: () => write('override.yaml', override), to: 'b' },
+      { what: 'remove a file', change: () => rmSync(join(dir, 'override.yaml')), to: 'a' },
+      { what: 'rename over a file', change: () => write('router.yaml', router('b')), to: 'b' },
+      { what: 'rename over it again', change: () => write('router.yaml', router('a')), to: 'a' },
+    ];
+    for (let round = 0; round < 2; round++) {
+      for (const s of steps) {
+        s.change();
+        generation++;
+        await waitApplied(proxy, generation);
+        await servedBy(run, s.to);
+      }
+    }
+
+    // A broken file among good ones: the whole directory's update is rejected.
+    const from = proxy.logs.length;
+    const broken = 'http:\n  routers:\n    broken: { rule: "Host(`x`", service: svc-b, priority: 2000 }\n';
+    write('broken.yaml', broken);
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration rejected');
+    const issues = rejectedIssues(proxy, from);
+    assert.ok(
+      issues.some(
+        (i) => i.startsWith(`${join(dir, 'broken.yaml')}:3:`) && i.includes('http.routers.broken.rule'),
+      ),
+      JSON.stringify(issues),
+    );
+    await servedBy(run, 'a');
+    assert.equal(currentGeneration(proxy), generation, 'the broken directory was applied');
+    rmSync(join(dir, 'broken.yaml'));
+    await waitApplied(proxy, generation + 1);
+    await servedBy(run, 'a');
+    await run.stop();
+
+    assertNoFailures(run, proxy);
+    assert.ok(be.a.seen.length > 0 && be.b.seen.length > 0, 'both backends received traffic');
+  });
+});

@@ -1,0 +1,93 @@
+/**
+ * Event-driven waits for e2e tests: on the proxy's log lines, on counters that backends bump,
+ * on socket events. Each wait has a deadline so that a missing event fails the test instead of
+ * hanging it; the deadline is never what the test synchronises on.
+ */
+import type { LogLine, ProxyProcess } from './proxy-process.ts';
+
+export const DEFAULT_WAIT_MS = 10_000;
+
+/** Rejects with `what` when `p` has not settled within `ms`. */
+export function within<T>(p: Promise<T>, what: string, ms = DEFAULT_WAIT_MS): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms waiting for ${what}`)), ms);
+  });
+  return Promise.race([p, deadline]).finally(() => clearTimeout(timer));
+}
+
+/** The first log line written at or after index `from` (see `proxy.logs.length`) that satisfies `pred`. */
+export function waitForLogFrom(
+  proxy: ProxyProcess,
+  from: number,
+  pred: (l: LogLine) => boolean,
+  timeoutMs = DEFAULT_WAIT_MS,
+): Promise<LogLine> {
+  return proxy.waitForLog((l) => pred(l) && proxy.logs.indexOf(l) >= from, timeoutMs);
+}
+
+/** Waits for "configuration applied" with exactly this generation. */
+export function waitApplied(
+  proxy: ProxyProcess,
+  generation: number,
+  timeoutMs = DEFAULT_WAIT_MS,
+): Promise<LogLine> {
+  return proxy.waitForLog((l) => l.msg === 'configuration applied' && l.generation === generation, timeoutMs);
+}
+
+/** The generation of the latest "configuration applied" line so far (0 when none). */
+export function currentGeneration(proxy: ProxyProcess): number {
+  let g = 0;
+  for (const l of proxy.logs)
+    if (l.msg === 'configuration applied' && typeof l.generation === 'number') g = l.generation;
+  return g;
+}
+
+/** Every "configuration rejected" issue text logged at or after index `from`. */
+export function rejectedIssues(proxy: ProxyProcess, from: number): string[] {
+  return proxy.logs
+    .slice(from)
+    .filter((l) => l.msg === 'configuration rejected')
+    .map((l) => String(l.issue));
+}
+
+/** A counter whose value can be awaited: backends bump it per request. */
+export class Counter {
+  #n = 0;
+  readonly #waiters: { target: number; resolve: () => void }[] = [];
+
+  get value(): number {
+    return this.#n;
+  }
+
+  inc(): void {
+    this.#n++;
+    for (let i = this.#waiters.length - 1; i >= 0; i--) {
+      const w = this.#waiters[i]!;
+      if (this.#n >= w.target) {
+        this.#waiters.splice(i, 1);
+        w.resolve();
+      }
+    }
+  }
+
+  /** Resolves once the counter reaches `target`. */
+  reach(target: number, what = `counter to reach ${target}`, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    if (this.#n >= target) return Promise.resolve();
+    return within(new Promise<void>((resolve) => this.#waiters.push({ target, resolve })), what, timeoutMs);
+  }
+
+  /** Resolves after `times` more increments from now. */
+  more(times = 1, what?: string, timeoutMs = DEFAULT_WAIT_MS): Promise<void> {
+    return this.reach(this.#n + times, what, timeoutMs);
+  }
+}
+
+/** A promise with its resolve function outside, for "answer when the test says so" backends. */
+export function gate(): { promise: Promise<void>; open: () => void } {
+  let open!: () => void;
+  const promise = new Promise<void>((resolve) => {
+    open = resolve;
+  });
+  return { promise, open };
+}
