@@ -1,0 +1,194 @@
+/**
+ * Connection reuse on both legs, pipelining, keepAliveMaxRequests, HTTP/1.0 and client
+ * half-close, through the real proxy process.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, simpleConfig, startBackend } from '../helpers/backends.ts';
+import { connectsOf, curl } from '../helpers/curl.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { header, rawRequest } from '../helpers/raw-client.ts';
+import { RawSession } from '../helpers/raw-session.ts';
+
+/** A backend that echoes method, path and body, and counts TCP connections. */
+async function countingBackend(): Promise<Backend & { connections: () => number }> {
+  const b = await startBackend((req, res) => {
+    const parts: Buffer[] = [];
+    req.on('data', (d: Buffer) => parts.push(d));
+    req.on('end', () => {
+      const body = Buffer.concat(parts).toString();
+      const text = `${req.method} ${req.url}${body === '' ? '' : ` ${body}`}`;
+      if (req.url?.startsWith('/chunked') === true) {
+        res.write(text.slice(0, 3));
+        res.end(text.slice(3));
+      } else res.end(text);
+    });
+  });
+  let n = 0;
+  b.server.on('connection', () => n++);
+  return Object.assign(b, { connections: () => n });
+}
+
+const get = (path: string, extra = ''): string => `GET ${path} HTTP/1.1\r\nHost: ka.test\r\n${extra}\r\n`;
+
+describe('keep-alive', () => {
+  let backend: Awaited<ReturnType<typeof countingBackend>>;
+  let proxy: ProxyProcess;
+  let limited: ProxyProcess;
+  let base: string;
+
+  before(async () => {
+    backend = await countingBackend();
+    proxy = await startProxy({ config: simpleConfig([backend.url]).replace('DEBUG', 'INFO') });
+    limited = await startProxy({
+      config: simpleConfig([backend.url])
+        .replace('DEBUG', 'INFO')
+        .replace(
+          'address: "127.0.0.1:0"',
+          'address: "127.0.0.1:0"\n    transport:\n      keepAliveMaxRequests: 3',
+        ),
+    });
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+
+  after(async () => {
+    await Promise.all([proxy?.stop(), limited?.stop()]);
+    await backend?.close();
+  });
+
+  it('reuses one client connection and a handful of backend connections for 200 sequential requests', async () => {
+    const before = backend.connections();
+    const args: string[] = [];
+    for (let i = 0; i < 200; i++) args.push(`${base}/seq/${i}`);
+    const r = await curl(args);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.transfers.length, 200);
+    assert.ok(r.transfers.every((t) => t.status === 200));
+    assert.equal(r.body.toString(), Array.from({ length: 200 }, (_, i) => `GET /seq/${i}`).join(''));
+    assert.equal(connectsOf(r), 1);
+    const opened = backend.connections() - before;
+    assert.ok(opened >= 1 && opened <= 2, `backend saw ${opened} new connections`);
+  });
+
+  it('shares pooled backend connections between separate client connections', async () => {
+    const before = backend.connections();
+    for (let i = 0; i < 20; i++) {
+      const r = await curl([`${base}/client/${i}`]);
+      assert.equal(r.status, 200);
+    }
+    assert.ok(
+      backend.connections() - before <= 1,
+      `backend saw ${backend.connections() - before} new connections`,
+    );
+  });
+
+  it('answers pipelined requests in order on one connection', async () => {
+    const methods = ['GET', 'POST', 'GET', 'HEAD', 'GET', 'GET'];
+    const r = await rawRequest(
+      proxy.port,
+      get('/p1') +
+        'POST /p2 HTTP/1.1\r\nHost: ka.test\r\nContent-Length: 5\r\n\r\nhello' +
+        get('/chunked/p3') +
+        'HEAD /p4 HTTP/1.1\r\nHost: ka.test\r\n\r\n' +
+        'POST /p5 HTTP/1.1\r\nHost: ka.test\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n' +
+        get('/p6'),
+      { methods, responses: 6, timeoutMs: 5000 },
+    );
+    assert.equal(r.parseError, null);
+    assert.deepEqual(
+      r.responses.map((x) => x.body.toString()),
+      ['GET /p1', 'POST /p2 hello', 'GET /chunked/p3', '', 'POST /p5 abc', 'GET /p6'],
+    );
+    assert.ok(r.responses.every((x) => x.status === 200 && header(x, 'connection') === undefined));
+    assert.equal(r.closedBy, 'client');
+  });
+
+  it('answers requests sent one at a time on the same raw connection', async () => {
+    const c = await RawSession.open(proxy.port);
+    try {
+      for (let i = 1; i <= 3; i++) {
+        c.write(get(`/one/${i}`));
+        const all = await c.responses(i);
+        assert.equal(all[i - 1]!.body.toString(), `GET /one/${i}`);
+      }
+      assert.equal(c.closedBy, null);
+    } finally {
+      c.destroy();
+    }
+  });
+
+  it('closes after keepAliveMaxRequests, announcing it on the last response', async () => {
+    const before = backend.seen.length;
+    const r = await rawRequest(limited.port, get('/m1') + get('/m2') + get('/m3') + get('/m4'), {
+      timeoutMs: 5000,
+    });
+    assert.equal(r.parseError, null);
+    assert.deepEqual(
+      r.responses.map((x) => x.body.toString()),
+      ['GET /m1', 'GET /m2', 'GET /m3'],
+    );
+    assert.equal(header(r.responses[1]!, 'connection'), undefined);
+    assert.equal(header(r.responses[2]!, 'connection'), 'close');
+    assert.equal(r.closedBy, 'fin');
+    assert.equal(r.rest.length, 0);
+    assert.equal(backend.seen.length - before, 3, 'the fourth request never reached the backend');
+
+    const args: string[] = [];
+    for (let i = 0; i < 7; i++) args.push(`http://127.0.0.1:${limited.port}/c/${i}`);
+    const c = await curl(args);
+    assert.ok(c.transfers.every((t) => t.status === 200));
+    assert.equal(connectsOf(c), 3);
+  });
+
+  it('closes an HTTP/1.0 connection without keep-alive after the response', async () => {
+    const r = await rawRequest(proxy.port, 'GET /old HTTP/1.0\r\n\r\n', { timeoutMs: 5000 });
+    assert.equal(r.responses.length, 1);
+    assert.equal(r.responses[0]!.status, 200);
+    assert.equal(r.responses[0]!.body.toString(), 'GET /old');
+    assert.equal(header(r.responses[0]!, 'connection'), 'close');
+    assert.equal(r.closedBy, 'fin');
+  });
+
+  it('keeps an HTTP/1.0 keep-alive connection open, and ends a body it cannot chunk by closing', async () => {
+    const c = await RawSession.open(proxy.port);
+    try {
+      c.write('GET /old-ka HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+      const [first] = await c.responses(1);
+      assert.equal(first!.body.toString(), 'GET /old-ka');
+      assert.equal(header(first!, 'connection')?.toLowerCase(), 'keep-alive');
+      assert.equal(header(first!, 'content-length'), '11');
+      // The backend answers this one chunked; an HTTP/1.0 client cannot read chunked, so the
+      // proxy delimits the body by closing the connection.
+      c.write('GET /chunked/old HTTP/1.0\r\nConnection: keep-alive\r\n\r\n');
+      assert.equal(await c.serverClosed, 'fin');
+      const all = c.parsed();
+      assert.equal(all.length, 2);
+      assert.equal(all[1]!.framing, 'close');
+      assert.equal(all[1]!.complete, true);
+      assert.equal(all[1]!.body.toString(), 'GET /chunked/old');
+      assert.equal(header(all[1]!, 'connection'), 'close');
+      assert.equal(header(all[1]!, 'transfer-encoding'), undefined);
+    } finally {
+      c.destroy();
+    }
+  });
+
+  it('still answers a client that half-closes right after its request', async () => {
+    const r = await rawRequest(proxy.port, get('/half'), { end: true, timeoutMs: 5000 });
+    assert.equal(r.responses.length, 1);
+    assert.equal(r.responses[0]!.body.toString(), 'GET /half');
+    assert.equal(r.closedBy, 'fin');
+
+    const p = await rawRequest(
+      proxy.port,
+      `POST /half-body HTTP/1.1\r\nHost: ka.test\r\nContent-Length: 4\r\n\r\nbody${get('/half-2')}`,
+      { end: true, timeoutMs: 5000, methods: ['POST', 'GET'] },
+    );
+    assert.deepEqual(
+      p.responses.map((x) => x.body.toString()),
+      ['POST /half-body body', 'GET /half-2'],
+    );
+    assert.ok(p.responses.every((x) => x.complete));
+    assert.equal(p.closedBy, 'fin');
+  });
+});

@@ -1,0 +1,202 @@
+/**
+ * Routing through the real proxy process with curl: rule matchers, priorities, 404, middlewares
+ * as the backend and the client see them, and weighted distribution.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { connectsOf, curl } from '../helpers/curl.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+
+interface Echo {
+  readonly name: string;
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+
+/** A backend that answers with its own name and what it received, as JSON. */
+function echoBackend(name: string): Promise<Backend> {
+  return startBackend((req, res) => {
+    const body: Echo = { name, method: req.method ?? '', url: req.url ?? '', headers: req.headers };
+    res.setHeader('Content-Type', 'application/json');
+    res.setHeader('X-Backend', name);
+    res.end(JSON.stringify(body));
+  });
+}
+
+describe('routing through the proxy', () => {
+  const be: Record<string, Backend> = {};
+  let proxy: ProxyProcess;
+  let base: string;
+
+  before(async () => {
+    for (const n of ['host', 'api', 'apiv2', 'method', 'header', 'query', 'prio', 'mw', 'w3', 'w1']) {
+      be[n] = await echoBackend(n);
+    }
+    const svc = (n: string) =>
+      `    ${n}:\n      loadBalancer:\n        servers:\n          - url: "${be[n]!.url}"\n`;
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: DEBUG }
+http:
+  routers:
+    host:     { rule: "Host(\`a.test\`)", service: host }
+    api:      { rule: "Host(\`b.test\`) && PathPrefix(\`/api\`)", service: api }
+    apiv2:    { rule: "Host(\`b.test\`) && PathPrefix(\`/api/v2\`)", service: apiv2 }
+    method:   { rule: "Host(\`c.test\`) && Method(\`DELETE\`)", service: method }
+    header:   { rule: "Host(\`c.test\`) && Header(\`X-Env\`, \`canary\`)", service: header }
+    query:    { rule: "Host(\`c.test\`) && Query(\`debug\`, \`1\`)", service: query }
+    # The long rule would win by length; the explicit priority on the short one beats it.
+    prioLong:  { rule: "Host(\`p.test\`) && PathPrefix(\`/long/and/specific\`)", service: api }
+    prioShort: { rule: "Host(\`p.test\`)", service: prio, priority: 1000 }
+    strip:    { rule: "Host(\`m.test\`) && PathPrefix(\`/strip\`)", service: mw, middlewares: [strip] }
+    redirect: { rule: "Host(\`m.test\`) && PathPrefix(\`/secure\`)", service: mw, middlewares: [to-https] }
+    headers:  { rule: "Host(\`m.test\`) && PathPrefix(\`/hdr\`)", service: mw, middlewares: [hdr] }
+    weighted: { rule: "Host(\`w.test\`)", service: weighted }
+  middlewares:
+    strip:
+      stripPrefix: { prefixes: ["/strip"] }
+    to-https:
+      redirectScheme: { scheme: https }
+    hdr:
+      headers:
+        customRequestHeaders:
+          X-Added: "from-proxy"
+          X-Remove-Me: ""
+        customResponseHeaders:
+          X-Resp-Added: "yes"
+          X-Backend: ""
+  services:
+${['host', 'api', 'apiv2', 'method', 'header', 'query', 'prio', 'mw'].map(svc).join('')}    weighted:
+      loadBalancer:
+        servers:
+          - url: "${be['w3']!.url}"
+            weight: 3
+          - url: "${be['w1']!.url}"
+            weight: 1
+`,
+    });
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all(Object.values(be).map((b) => b.close()));
+  });
+
+  async function get(host: string, path: string, extra: string[] = []): Promise<Echo & { status: number }> {
+    const r = await curl(['-H', `Host: ${host}`, ...extra, `${base}${path}`]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.status, 200, r.body.toString());
+    return { ...(JSON.parse(r.body.toString()) as Echo), status: r.status };
+  }
+
+  it('routes by Host', async () => {
+    const r = await get('a.test', '/anything');
+    assert.equal(r.name, 'host');
+    assert.equal(r.url, '/anything');
+    assert.equal(r.headers['host'], 'a.test');
+  });
+
+  it('routes by Host case-insensitively and ignores a trailing dot', async () => {
+    assert.equal((await get('A.TEST', '/')).name, 'host');
+    assert.equal((await get('a.test.', '/')).name, 'host');
+  });
+
+  it('routes by PathPrefix, the longer rule winning', async () => {
+    assert.equal((await get('b.test', '/api/users')).name, 'api');
+    assert.equal((await get('b.test', '/api/v2/users')).name, 'apiv2');
+    assert.equal((await get('b.test', '/api/v2')).name, 'apiv2');
+  });
+
+  it('routes by Method', async () => {
+    const r = await curl(['-X', 'DELETE', '-H', 'Host: c.test', `${base}/thing`]);
+    assert.equal(r.status, 200);
+    assert.equal((JSON.parse(r.body.toString()) as Echo).name, 'method');
+    assert.equal((JSON.parse(r.body.toString()) as Echo).method, 'DELETE');
+  });
+
+  it('routes by Header', async () => {
+    assert.equal((await get('c.test', '/', ['-H', 'X-Env: canary'])).name, 'header');
+  });
+
+  it('routes by Query and forwards the query string unchanged', async () => {
+    const r = await get('c.test', '/search?x=%20y&debug=1');
+    assert.equal(r.name, 'query');
+    assert.equal(r.url, '/search?x=%20y&debug=1');
+  });
+
+  it('lets an explicit priority beat a longer rule', async () => {
+    assert.equal((await get('p.test', '/long/and/specific/x')).name, 'prio');
+  });
+
+  it('answers 404 when no router matches, and keeps the connection', async () => {
+    const r = await curl([
+      '-H',
+      'Host: nowhere.test',
+      `${base}/`,
+      '-H',
+      'Host: nowhere.test',
+      `${base}/again`,
+    ]);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.deepEqual(
+      r.transfers.map((t) => t.status),
+      [404, 404],
+    );
+    assert.equal(connectsOf(r), 1);
+    // A request that matches a Host but no rule of it is a 404 too.
+    assert.equal((await curl(['-H', 'Host: c.test', `${base}/`])).status, 404);
+    for (const b of Object.values(be)) {
+      assert.ok(!b.seen.some((s) => s.headers['host'] === 'nowhere.test'));
+    }
+  });
+
+  it('strips a prefix before the backend sees the path', async () => {
+    const r = await get('m.test', '/strip/inner/path?q=1');
+    assert.equal(r.name, 'mw');
+    assert.equal(r.url, '/inner/path?q=1');
+    assert.equal(r.headers['x-forwarded-prefix'], '/strip');
+  });
+
+  it('redirects to https with a Location built from the request', async () => {
+    const seenBefore = be['mw']!.seen.length;
+    const r = await curl(['-H', 'Host: m.test:8080', `${base}/secure/page?a=b`]);
+    assert.equal(r.status, 302);
+    assert.deepEqual(r.headers['location'], ['https://m.test/secure/page?a=b']);
+    const post = await curl(['-X', 'POST', '-d', 'x', '-H', 'Host: m.test', `${base}/secure/form`]);
+    assert.equal(post.status, 307);
+    assert.deepEqual(post.headers['location'], ['https://m.test/secure/form']);
+    assert.equal(be['mw']!.seen.length, seenBefore, 'a redirect never reaches the backend');
+  });
+
+  it('adds and removes request and response headers', async () => {
+    const r = await curl(['-H', 'Host: m.test', '-H', 'X-Remove-Me: secret', `${base}/hdr`]);
+    assert.equal(r.status, 200);
+    const echo = JSON.parse(r.body.toString()) as Echo;
+    assert.equal(echo.headers['x-added'], 'from-proxy');
+    assert.equal(echo.headers['x-remove-me'], undefined);
+    assert.deepEqual(r.headers['x-resp-added'], ['yes']);
+    assert.equal(r.headers['x-backend'], undefined, 'an empty customResponseHeaders value removes the field');
+  });
+
+  it('distributes 3:1 between servers of weights 3 and 1', async () => {
+    const n = 400;
+    const args: string[] = [];
+    for (let i = 0; i < n; i++) args.push('-H', 'Host: w.test', `${base}/w/${i}`);
+    const before3 = be['w3']!.seen.length;
+    const before1 = be['w1']!.seen.length;
+    const r = await curl(args, { keepBody: true });
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.ok(r.transfers.every((t) => t.status === 200));
+    const to3 = be['w3']!.seen.length - before3;
+    const to1 = be['w1']!.seen.length - before1;
+    assert.equal(to3 + to1, n);
+    // Within 10% of the 75% share.
+    assert.ok(Math.abs(to3 / n - 0.75) <= 0.075, `weight-3 server got ${to3} of ${n}`);
+    assert.equal(connectsOf(r), 1, 'curl reused one client connection for every request');
+  });
+});
