@@ -62,12 +62,12 @@ export function curl(args: readonly string[], opts: CurlOptions = {}): Promise<C
   const chunks: Buffer[] = [];
   let bodyBytes = 0;
   let err = '';
-  child.stdout.on('data', (d: Buffer) => {
+  child.stdout!.on('data', (d: Buffer) => {
     hash.update(d);
     bodyBytes += d.length;
     if (keepBody) chunks.push(d);
   });
-  child.stderr.setEncoding('utf8').on('data', (d: string) => {
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
     err += d;
   });
   if (opts.stdin !== undefined) child.stdin!.end(opts.stdin);
