@@ -1,0 +1,138 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { RawConn } from '../helpers/raw-conn.ts';
+import {
+  type SilentUpstream,
+  startSilentUpstream,
+  startUnacceptingUpstream,
+  type UnacceptingUpstream,
+} from '../helpers/stuck-upstream.ts';
+
+/*
+ * Timeouts of the real proxy process, each against the one timer it is about. Two entry points
+ * differ only in which downstream timer is short, so that the connection can only have been
+ * closed by the timer under test; the upstream timers use their own serversTransports.
+ */
+
+function config(be: Backend, silent: SilentUpstream, unaccepting: UnacceptingUpstream): string {
+  return `entryPoints:
+  hdr:
+    address: "127.0.0.1:0"
+    transport:
+      respondingTimeouts: { readHeaderTimeout: 500ms, idleTimeout: 60s, readTimeout: 60s }
+  idle:
+    address: "127.0.0.1:0"
+    transport:
+      respondingTimeouts: { readHeaderTimeout: 60s, idleTimeout: 500ms, readTimeout: 60s }
+log: { level: INFO }
+http:
+  routers:
+    ok: { rule: "PathPrefix(\`/\`)", service: ok }
+    hang: { rule: "PathPrefix(\`/hang\`)", service: silent }
+    dial: { rule: "PathPrefix(\`/dial\`)", service: unaccepting }
+  services:
+    ok: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
+    silent:
+      loadBalancer: { serversTransport: header-timeout, servers: [{ url: "${silent.url}" }] }
+    unaccepting:
+      loadBalancer: { serversTransport: dial-timeout, servers: [{ url: "${unaccepting.url}" }] }
+  serversTransports:
+    # Only the timer under test is short; responseHeaderTimeout 0 waits forever.
+    header-timeout: { forwardingTimeouts: { dialTimeout: 60s, responseHeaderTimeout: 500ms } }
+    dial-timeout: { forwardingTimeouts: { dialTimeout: 500ms, responseHeaderTimeout: 0 } }
+`;
+}
+
+function get(path: string): string {
+  return `GET ${path} HTTP/1.1\r\nHost: test.local\r\n\r\n`;
+}
+
+describe('timeouts', () => {
+  let be: Backend;
+  let silent: SilentUpstream;
+  let unaccepting: UnacceptingUpstream;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    be = await startBackend((_req, res) => res.end('ok'));
+    silent = await startSilentUpstream();
+    unaccepting = await startUnacceptingUpstream();
+    proxy = await startProxy({ config: config(be, silent, unaccepting) });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([be?.close(), silent?.close(), unaccepting?.close()]);
+  });
+
+  async function open(t: TestContext, entryPoint: 'hdr' | 'idle'): Promise<RawConn> {
+    const port = proxy.ports[entryPoint];
+    assert.ok(port !== undefined, `entry point ${entryPoint} is listening`);
+    const c = await RawConn.open(port);
+    t.after(() => c.destroy());
+    return c;
+  }
+
+  it('answers 408 and closes when a request head does not complete within readHeaderTimeout', async (t) => {
+    const c = await open(t, 'hdr');
+    const seen = be.seen.length;
+    c.write('GET /ok HTTP/1.1\r\nHost: test.local\r\n'); // the blank line never comes
+    const res = await c.readResponse();
+    assert.equal(res.status, 408);
+    assert.equal(res.headers.get('connection'), 'close');
+    assert.equal((await c.waitClosed()).ended, true);
+    assert.equal(be.seen.length, seen, 'nothing was forwarded');
+  });
+
+  it('closes a keep-alive connection that stays idle for idleTimeout, without writing anything', async (t) => {
+    const c = await open(t, 'idle');
+    c.write(get('/ok'));
+    const res = await c.readResponse();
+    assert.equal(res.status, 200);
+    assert.equal(res.headers.get('connection'), undefined, 'the response keeps the connection');
+    const bytes = c.received().length;
+    const closed = await c.waitClosed();
+    assert.equal(closed.ended, true, 'closed with a FIN');
+    assert.equal(closed.error, undefined);
+    assert.equal(c.received().length, bytes, 'no 408 or other bytes on an idle connection');
+  });
+
+  it('answers 504 when the upstream does not send a response head within responseHeaderTimeout', async (t) => {
+    const c = await open(t, 'hdr');
+    const from = proxy.logs.length;
+    const accepted = silent.accepted.value;
+    c.write(get('/hang'));
+    const res = await c.readResponse();
+    assert.equal(res.status, 504);
+    assert.equal(silent.accepted.value, accepted + 1, 'the request reached the upstream');
+    assert.match(silent.received.at(-1) ?? '', /^GET \/hang HTTP\/1\.1\r\n/);
+    // A timed-out upstream connection is destroyed, never reused.
+    await silent.closed.reach(accepted + 1, 'the upstream connection to be closed');
+    const logged = await proxy.waitForLog(
+      (l) =>
+        proxy.logs.indexOf(l) >= from && l.msg === 'request failed' && l.code === 'UPSTREAM_RESPONSE_TIMEOUT',
+    );
+    assert.equal(logged.router, 'hang@file');
+    // The client connection stays usable.
+    c.write(get('/ok'));
+    const next = await c.readResponse();
+    assert.equal(next.status, 200);
+    assert.equal(next.body, 'ok');
+  });
+
+  it('answers 504 when the upstream does not accept the connection within dialTimeout', async (t) => {
+    const c = await open(t, 'hdr');
+    const from = proxy.logs.length;
+    c.write(get('/dial'));
+    const res = await c.readResponse();
+    assert.equal(res.status, 504);
+    const logged = await proxy.waitForLog(
+      (l) =>
+        proxy.logs.indexOf(l) >= from && l.msg === 'request failed' && l.code === 'UPSTREAM_CONNECT_TIMEOUT',
+    );
+    assert.equal(logged.router, 'dial@file');
+    c.write(get('/ok'));
+    assert.equal((await c.readResponse()).status, 200);
+  });
+});
