@@ -3,9 +3,9 @@ import type { RequestHead } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { parseRequestHead } from '../http1/request-head.ts';
+import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { type Downstream, Exchange, statusText } from '../proxy/exchange.ts';
 import { applyForwardedHeaders } from '../proxy/forwarded.ts';
-import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 
 const S_HEAD = 0;
 const S_BODY = 1;
@@ -125,6 +125,12 @@ export class Http1Connection implements Downstream, Timed {
             scheme: this.#ctx.scheme,
             entryPoint: this.#ctx.name,
           };
+          // Fields the client named in Connection are hop-by-hop (RFC 9110 §7.6.1): drop them
+          // before routing and before we add our own fields, so that `Connection:
+          // X-Forwarded-For` cannot strip the X-Forwarded-For we set (as Traefik's entry point
+          // removes them before the middleware chain).
+          const tokens = r.connectionTokens;
+          if (tokens !== null) for (let i = 0; i < tokens.length; i++) r.headers.delete(tokens[i]!);
           applyForwardedHeaders(
             r.headers,
             this.trusted,

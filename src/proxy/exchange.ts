@@ -6,10 +6,10 @@ import { HOP_BY_HOP, IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse } from '../http1/response-head.ts';
-import type { EntryPointContext } from './entry-point-context.ts';
 import type { RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/types.ts';
 import type { UpstreamConnection } from '../upstream/connection.ts';
 import type { UpstreamUser } from '../upstream/upstream-user.ts';
+import type { EntryPointContext } from './entry-point-context.ts';
 
 /** What an exchange needs from the client connection it belongs to. */
 export interface Downstream {
@@ -163,12 +163,12 @@ export class Exchange implements UpstreamUser, ChunkSink {
     const names = h.names;
     const lnames = h.lnames;
     const values = h.values;
-    const tokens = this.parsed.connectionTokens;
+    // Fields named in the client's Connection were removed on arrival (Http1Connection); what
+    // carries such a name now was added by us or a middleware and must go through.
     let s = '';
     for (let i = 0; i < names.length; i++) {
       const ln = lnames[i]!;
       if (HOP_BY_HOP.has(ln)) continue;
-      if (tokens?.includes(ln)) continue;
       s += `${names[i]}: ${values[i]}\r\n`;
     }
     const p = this.parsed;
