@@ -1,0 +1,232 @@
+/**
+ * Header handling at the edge, through the real proxy process: hop-by-hop fields (and every
+ * field named in Connection) stripped in both directions (RFC 9110 §7.6.1), X-Forwarded-* and
+ * X-Real-Ip overwritten for untrusted peers and extended for trusted ones (edge-rules §3.2),
+ * and passHostHeader.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { curl } from '../helpers/curl.ts';
+import { FakeUpstream, httpResponse } from '../helpers/fake-upstream.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { header, rawRequest } from '../helpers/raw-client.ts';
+
+/** Every value of a field as the backend received it, in order (rawHeaders, not Node's merge). */
+function rawValues(seen: Backend['seen'][number], name: string): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < seen.rawHeaders.length; i += 2) {
+    if (seen.rawHeaders[i]!.toLowerCase() === name) out.push(seen.rawHeaders[i + 1]!);
+  }
+  return out;
+}
+
+const HOP_BY_HOP = [
+  'connection',
+  'keep-alive',
+  'te',
+  'trailer',
+  'upgrade',
+  'proxy-connection',
+  'proxy-authorization',
+];
+
+describe('headers', () => {
+  let backend: Backend;
+  let upstream: FakeUpstream;
+  let proxy: ProxyProcess;
+  let web: number;
+  let trusted: number;
+
+  /** Sends `fields` to `port` with Host `host` and returns what the backend saw. */
+  async function via(
+    port: number,
+    fields: string,
+    host = 'echo.test',
+    path = '/h',
+  ): Promise<Backend['seen'][number]> {
+    const before = backend.seen.length;
+    const r = await rawRequest(port, `GET ${path} HTTP/1.1\r\nHost: ${host}\r\n${fields}\r\n`, {
+      responses: 1,
+      timeoutMs: 5000,
+    });
+    assert.equal(r.responses[0]?.status, 200, r.data.toString('latin1'));
+    assert.equal(backend.seen.length, before + 1);
+    return backend.seen[before]!;
+  }
+
+  before(async () => {
+    backend = await startBackend();
+    upstream = await FakeUpstream.start(async (conn) => {
+      for (let n = 1; ; n++) {
+        let req: Awaited<ReturnType<typeof conn.request>>;
+        try {
+          req = await conn.request(n);
+        } catch {
+          return;
+        }
+        if (req.target === '/hop-response') {
+          conn.write(
+            'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n' +
+              'Connection: X-Secret-Hop, Set-Cookie\r\nKeep-Alive: timeout=5, max=100\r\n' +
+              'Proxy-Connection: keep-alive\r\nProxy-Authenticate: Basic realm="x"\r\n' +
+              'TE: trailers\r\nTrailer: X-T\r\nUpgrade: h2c\r\n' +
+              'X-Secret-Hop: 1\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Kept: yes\r\n\r\nok',
+          );
+        } else conn.write(httpResponse(200, 'plain'));
+      }
+    });
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  trusted:
+    address: "127.0.0.1:0"
+    forwardedHeaders:
+      trustedIPs: ["127.0.0.1/32"]
+log: { level: INFO }
+http:
+  routers:
+    echo:   { rule: "Host(\`echo.test\`)", service: echo }
+    nohost: { rule: "Host(\`nohost.test\`)", service: nohost }
+    raw:    { rule: "Host(\`raw.test\`)", service: raw }
+  services:
+    echo:
+      loadBalancer:
+        servers: [{ url: "${backend.url}" }]
+    nohost:
+      loadBalancer:
+        passHostHeader: false
+        servers: [{ url: "${backend.url}" }]
+    raw:
+      loadBalancer:
+        servers: [{ url: "http://127.0.0.1:${upstream.port}" }]
+`,
+    });
+    web = proxy.ports['web']!;
+    trusted = proxy.ports['trusted']!;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([backend?.close(), upstream?.close()]);
+  });
+
+  it('strips hop-by-hop request fields and every field the client named in Connection', async () => {
+    const seen = await via(
+      web,
+      'Connection: keep-alive, X-Private, x-other-private\r\nKeep-Alive: timeout=5\r\nTE: trailers\r\n' +
+        'Trailer: X-T\r\nUpgrade: websocket\r\nProxy-Connection: keep-alive\r\n' +
+        'Proxy-Authorization: Basic eDp5\r\nX-Private: secret\r\nX-Other-Private: secret\r\nX-Kept: yes\r\n',
+    );
+    for (const h of [...HOP_BY_HOP, 'x-private', 'x-other-private']) {
+      assert.deepEqual(rawValues(seen, h), [], `${h} reached the backend`);
+    }
+    assert.deepEqual(rawValues(seen, 'x-kept'), ['yes']);
+    assert.deepEqual(rawValues(seen, 'host'), ['echo.test']);
+  });
+
+  it('keeps the proxy-added X-Forwarded-* when the client names them in Connection', async () => {
+    const seen = await via(
+      web,
+      'Connection: X-Forwarded-For, X-Real-Ip, X-Forwarded-Proto\r\nX-Forwarded-For: 6.6.6.6\r\n',
+    );
+    assert.deepEqual(rawValues(seen, 'x-forwarded-for'), ['127.0.0.1']);
+    assert.deepEqual(rawValues(seen, 'x-real-ip'), ['127.0.0.1']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-proto'), ['http']);
+  });
+
+  it('drops a trusted peer X-Forwarded-For that it named hop-by-hop, and still adds the peer', async () => {
+    const seen = await via(trusted, 'Connection: X-Forwarded-For\r\nX-Forwarded-For: 1.2.3.4\r\n');
+    assert.deepEqual(rawValues(seen, 'x-forwarded-for'), ['127.0.0.1']);
+  });
+
+  it('strips hop-by-hop response fields and every field the backend named in Connection', async () => {
+    const r = await rawRequest(web, 'GET /hop-response HTTP/1.1\r\nHost: raw.test\r\n\r\n', {
+      responses: 1,
+      timeoutMs: 5000,
+    });
+    const res = r.responses[0]!;
+    assert.equal(res.status, 200);
+    assert.equal(res.body.toString(), 'ok');
+    const names = res.headers.map(([n]) => n.toLowerCase());
+    for (const h of [
+      'connection',
+      'keep-alive',
+      'proxy-connection',
+      'proxy-authenticate',
+      'te',
+      'trailer',
+      'upgrade',
+      'x-secret-hop',
+      'set-cookie',
+    ]) {
+      assert.ok(!names.includes(h), `${h} reached the client`);
+    }
+    assert.equal(header(res, 'x-kept'), 'yes');
+    assert.equal(header(res, 'content-length'), '2');
+    assert.equal(r.closedBy, 'client', 'the client connection stays open');
+  });
+
+  it('overwrites spoofed forwarding fields from an untrusted peer', async () => {
+    const seen = await via(
+      web,
+      'X-Forwarded-For: 1.2.3.4\r\nX-Forwarded-For: 5.6.7.8\r\nX-Forwarded-Proto: https\r\n' +
+        'X-Forwarded-Host: evil.test\r\nX-Forwarded-Port: 1\r\nX-Forwarded-Server: evil\r\n' +
+        'X-Real-Ip: 6.6.6.6\r\nForwarded: for=9.9.9.9;proto=https\r\n',
+    );
+    assert.deepEqual(rawValues(seen, 'x-forwarded-for'), ['127.0.0.1']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-proto'), ['http']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-host'), ['echo.test']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-port'), [String(web)]);
+    assert.deepEqual(rawValues(seen, 'x-real-ip'), ['127.0.0.1']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-server'), []);
+    assert.deepEqual(rawValues(seen, 'forwarded'), []);
+  });
+
+  it('sets forwarding fields for an untrusted peer that sent none, from curl', async () => {
+    const before = backend.seen.length;
+    const r = await curl(['-H', 'Host: echo.test:8443', `http://127.0.0.1:${web}/curl`]);
+    assert.equal(r.status, 200);
+    const seen = backend.seen[before]!;
+    assert.deepEqual(rawValues(seen, 'x-forwarded-for'), ['127.0.0.1']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-host'), ['echo.test:8443']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-port'), ['8443']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-proto'), ['http']);
+  });
+
+  it('extends X-Forwarded-For and keeps the other fields from a trusted peer', async () => {
+    const seen = await via(
+      trusted,
+      'X-Forwarded-For: 1.2.3.4\r\nX-Forwarded-For: 10.0.0.1\r\nX-Forwarded-Proto: https\r\n' +
+        'X-Forwarded-Host: public.test\r\nX-Forwarded-Port: 443\r\nX-Real-Ip: 1.2.3.4\r\n' +
+        'Forwarded: for=1.2.3.4;proto=https\r\n',
+    );
+    assert.deepEqual(rawValues(seen, 'x-forwarded-for'), ['1.2.3.4, 10.0.0.1, 127.0.0.1']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-proto'), ['https']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-host'), ['public.test']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-port'), ['443']);
+    assert.deepEqual(rawValues(seen, 'x-real-ip'), ['1.2.3.4']);
+    assert.deepEqual(rawValues(seen, 'forwarded'), ['for=1.2.3.4;proto=https']);
+  });
+
+  it('fills in the forwarding fields a trusted peer did not send', async () => {
+    const seen = await via(trusted, '');
+    assert.deepEqual(rawValues(seen, 'x-forwarded-for'), ['127.0.0.1']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-proto'), ['http']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-host'), ['echo.test']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-port'), [String(trusted)]);
+    assert.deepEqual(rawValues(seen, 'x-real-ip'), ['127.0.0.1']);
+  });
+
+  it('passes the client Host by default', async () => {
+    const seen = await via(web, '', 'echo.test:1234');
+    assert.deepEqual(rawValues(seen, 'host'), ['echo.test:1234']);
+  });
+
+  it("sends the server's own authority as Host when passHostHeader is false", async () => {
+    const seen = await via(web, '', 'nohost.test');
+    assert.deepEqual(rawValues(seen, 'host'), [`127.0.0.1:${backend.port}`]);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-host'), ['nohost.test']);
+  });
+});
