@@ -79,11 +79,14 @@ export function buildEntryIndex<T>(
     if (list.length > 0) exact.set(host, list);
   }
   const wild = new Map<string, readonly Candidate<T>[]>();
-  for (const [parent, list] of wildRoutes)
-    wild.set(
-      parent,
-      list.map((r) => r.full),
-    );
+  for (const [parent, routes] of wildRoutes) {
+    const list: Candidate<T>[] = [];
+    for (const r of routes) {
+      const c = r.forWildcardParent(parent);
+      if (c !== undefined) list.push(c);
+    }
+    if (list.length > 0) wild.set(parent, list);
+  }
 
   // Host-less routes: file each under the discriminator with the smaller bucket.
   const pathPop = new Map<string, number>();
