@@ -3,6 +3,7 @@
  * loads the static configuration, opens the entry points, starts the providers and wires the
  * configuration watcher to the listeners through one SnapshotRef.
  */
+import { closeSync, openSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
 import {
@@ -17,11 +18,11 @@ import {
 import { createLogger, type Logger } from './core/logger.ts';
 import { Ticker } from './core/ticker.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
-import type { EntryPointContext } from './proxy/entry-point-context.ts';
 import { HttpListener } from './listeners/http-listener.ts';
 import { AccessLog } from './observability/access-log.ts';
 import { FileProvider, fileProviderOptions } from './providers/file/index.ts';
 import type { Provider } from './providers/provider.ts';
+import type { EntryPointContext } from './proxy/entry-point-context.ts';
 import { compileRule } from './router/index.ts';
 import { ConfigWatcher } from './runtime/config-watcher.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
@@ -82,6 +83,17 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker);
   const ref = new SnapshotRef(EMPTY_SNAPSHOT);
+  const accessLogPath = config.accessLog?.filePath ?? '';
+  if (accessLogPath !== '') {
+    // AccessLog opens its file asynchronously and would then drop (and hold) every line: a path
+    // that cannot be opened is a configuration error, reported before any entry point opens.
+    try {
+      closeSync(openSync(accessLogPath, 'a', 0o640));
+    } catch (e) {
+      logger.error('cannot open the access log', { filePath: accessLogPath, error: e });
+      return 1;
+    }
+  }
   const accessLog =
     config.accessLog === undefined
       ? null
