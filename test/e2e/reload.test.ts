@@ -6,6 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type LoadRun, startLoad, summary } from '../helpers/load.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { escapeRegExp, positionOf } from '../helpers/text-position.ts';
 import { currentGeneration, rejectedIssues, waitApplied, waitForLogFrom } from '../helpers/wait.ts';
 
 /*
@@ -77,18 +78,6 @@ function assertNoFailures(run: LoadRun, proxy: ProxyProcess): void {
     (l) => (l.level === 'error' || l.level === 'raw') && l.msg !== 'configuration rejected',
   );
   assert.deepEqual(errors, [], 'the proxy logged errors');
-}
-
-/** `file:line:col` of the first occurrence of `needle` in `text` (1-based, as the proxy reports). */
-function positionOf(file: string, text: string, needle: string): string {
-  const lines = text.split('\n');
-  const i = lines.findIndex((l) => l.includes(needle));
-  assert.notEqual(i, -1, `${needle} is not in the text`);
-  return `${file}:${i + 1}:${lines[i]!.indexOf(needle) + 1}`;
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
 async function bodies(proxy: ProxyProcess, n: number): Promise<string[]> {

@@ -3,6 +3,8 @@
  * on socket events. Each wait has a deadline so that a missing event fails the test instead of
  * hanging it; the deadline is never what the test synchronises on.
  */
+import { type FSWatcher, readFileSync, watch } from 'node:fs';
+import { dirname } from 'node:path';
 import type { LogLine, ProxyProcess } from './proxy-process.ts';
 
 export const DEFAULT_WAIT_MS = 10_000;
@@ -90,4 +92,37 @@ export function gate(): { promise: Promise<void>; open: () => void } {
     open = resolve;
   });
   return { promise, open };
+}
+
+/**
+ * Resolves with the file's complete lines once it has at least `n` of them, re-reading on every
+ * change the folder reports (the file may not exist yet).
+ */
+export function waitForFileLines(path: string, n: number, timeoutMs = DEFAULT_WAIT_MS): Promise<string[]> {
+  const read = (): string[] => {
+    let text = '';
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch {
+      return [];
+    }
+    const lines = text.split('\n');
+    lines.pop(); // the part after the last newline is not a complete line yet
+    return lines;
+  };
+  let watcher: FSWatcher | undefined;
+  const found = new Promise<string[]>((resolve, reject) => {
+    const check = (): void => {
+      const lines = read();
+      if (lines.length >= n) resolve(lines);
+    };
+    try {
+      watcher = watch(dirname(path), check);
+    } catch (e) {
+      reject(e);
+      return;
+    }
+    check();
+  });
+  return within(found, `${n} lines in ${path}`, timeoutMs).finally(() => watcher?.close());
 }

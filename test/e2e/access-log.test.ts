@@ -1,0 +1,212 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { RawConn } from '../helpers/raw-conn.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { waitForFileLines, within } from '../helpers/wait.ts';
+
+/*
+ * The access log of the real proxy process: one line per request, JSON or Common Log Format,
+ * to a file or to stdout, and nothing at all without an `accessLog` section.
+ */
+
+async function echoBackend(t: TestContext): Promise<Backend> {
+  const be = await startBackend((req, res) => {
+    let n = 0;
+    req.on('data', (d: Buffer) => {
+      n += d.length;
+    });
+    req.on('end', () => res.end(`${req.method} ${req.url} ${n}`));
+  });
+  t.after(() => be.close());
+  return be;
+}
+
+function config(be: Backend, accessLog: string): string {
+  return `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+${accessLog}
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/app\`)", service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
+`;
+}
+
+function tempDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-e2e-access-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+async function start(t: TestContext, text: string): Promise<ProxyProcess> {
+  const proxy = await startProxy({ config: text });
+  t.after(() => proxy.stop());
+  return proxy;
+}
+
+/** Three requests on one keep-alive connection: a GET with a query, a POST with a body, a 404. */
+async function traffic(t: TestContext, proxy: ProxyProcess): Promise<number[]> {
+  const c = await RawConn.open(proxy.port);
+  t.after(() => c.destroy());
+  const sizes: number[] = [];
+  c.write(
+    'GET /app/hello?x=1 HTTP/1.1\r\nHost: shop.test\r\nUser-Agent: e2e-agent\r\nReferer: http://ref.test/\r\n\r\n',
+  );
+  let r = await c.readResponse();
+  assert.equal(r.status, 200);
+  sizes.push(Buffer.byteLength(r.body));
+  c.write('POST /app/upload HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 5\r\n\r\nhello');
+  r = await c.readResponse();
+  assert.equal(r.body, 'POST /app/upload 5');
+  sizes.push(Buffer.byteLength(r.body));
+  c.write('GET /nowhere HTTP/1.1\r\nHost: shop.test\r\n\r\n');
+  r = await c.readResponse();
+  assert.equal(r.status, 404);
+  sizes.push(Buffer.byteLength(r.body));
+  return sizes;
+}
+
+/** Resolves once stdout has `n` complete lines. */
+function stdoutLines(proxy: ProxyProcess, n: number): Promise<string[]> {
+  const stream = proxy.child.stdout!;
+  return within(
+    new Promise<string[]>((resolve) => {
+      const check = (): void => {
+        const lines = proxy.stdout().split('\n');
+        lines.pop();
+        if (lines.length >= n) {
+          stream.off('data', check);
+          resolve(lines);
+        }
+      };
+      stream.on('data', check);
+      check();
+    }),
+    `${n} lines on stdout`,
+  );
+}
+
+/** Stops the proxy and resolves once its stdout has been read to the end. */
+async function stopAndDrain(proxy: ProxyProcess): Promise<void> {
+  const stream = proxy.child.stdout!;
+  const ended = stream.readableEnded ? Promise.resolve() : once(stream, 'end').then(() => {});
+  assert.equal(await proxy.stop(), 0);
+  await within(ended, 'stdout to end');
+}
+
+describe('access log', () => {
+  it('format json writes one JSON line per request to filePath, with every field', async (t) => {
+    const be = await echoBackend(t);
+    const file = join(tempDir(t), 'access.json');
+    const proxy = await start(t, config(be, `accessLog: { format: json, filePath: "${file}" }`));
+    const sizes = await traffic(t, proxy);
+
+    const lines = await waitForFileLines(file, 3);
+    assert.equal(lines.length, 3);
+    const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    const common = { clientIp: '127.0.0.1', host: 'shop.test', protocol: 'HTTP/1.1', entryPoint: 'web' };
+    const routed = { router: 'app@file', service: 'be@file', server: be.url };
+    const unrouted = { router: '', service: '', server: '' };
+    const expected = [
+      {
+        ...common,
+        ...routed,
+        method: 'GET',
+        path: '/app/hello?x=1',
+        status: 200,
+        bytesIn: 0,
+        bytesOut: sizes[0],
+      },
+      {
+        ...common,
+        ...routed,
+        method: 'POST',
+        path: '/app/upload',
+        status: 200,
+        bytesIn: 5,
+        bytesOut: sizes[1],
+      },
+      {
+        ...common,
+        ...unrouted,
+        method: 'GET',
+        path: '/nowhere',
+        status: 404,
+        bytesIn: 0,
+        bytesOut: sizes[2],
+      },
+    ];
+    for (const [i, r] of records.entries()) {
+      const { time, durationMs, ...rest } = r;
+      assert.deepEqual(rest, expected[i], `record ${i}`);
+      assert.equal(typeof time, 'string');
+      assert.equal(new Date(String(time)).toISOString(), time, 'time is an ISO 8601 UTC timestamp');
+      assert.equal(typeof durationMs, 'number');
+      assert.ok(Number(durationMs) >= 0);
+    }
+    await stopAndDrain(proxy);
+    assert.equal(proxy.stdout(), '', 'nothing went to stdout');
+  });
+
+  it('format common writes Common Log Format lines (Traefik flavour) to stdout by default', async (t) => {
+    const be = await echoBackend(t);
+    const proxy = await start(t, config(be, 'accessLog: { format: common }'));
+    const sizes = await traffic(t, proxy);
+    const lines = await stdoutLines(proxy, 3);
+    const date = String.raw`\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\]`;
+    const server = be.url.replace(/\./g, '\\.');
+    // <ip> - <user> [<time>] "<method> <path> <proto>" <status> <size> "<referer>" "<agent>"
+    // <request count> "<router>" "<server URL>" <duration>ms (Traefik's CLF).
+    const expected = [
+      `^127\\.0\\.0\\.1 - - ${date} "GET /app/hello\\?x=1 HTTP/1\\.1" 200 ${sizes[0]} "http://ref\\.test/" "e2e-agent" \\d+ "app@file" "${server}" \\d+ms$`,
+      `^127\\.0\\.0\\.1 - - ${date} "POST /app/upload HTTP/1\\.1" 200 ${sizes[1]} "-" "-" \\d+ "app@file" "${server}" \\d+ms$`,
+      `^127\\.0\\.0\\.1 - - ${date} "GET /nowhere HTTP/1\\.1" 404 ${sizes[2]} "-" "-" \\d+ "-" "-" \\d+ms$`,
+    ];
+    for (const [i, line] of lines.entries()) assert.match(line, new RegExp(expected[i]!), `line ${i}`);
+    assert.equal(lines.length, 3);
+  });
+
+  it('accessLog: {} writes Common Log Format to stdout, as Traefik does by default', async (t) => {
+    const be = await echoBackend(t);
+    const proxy = await start(t, config(be, 'accessLog: {}'));
+    await traffic(t, proxy);
+    const lines = await stdoutLines(proxy, 3);
+    assert.match(lines[0] ?? '', /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/app\/hello\?x=1 HTTP\/1\.1" 200 /);
+  });
+
+  it('writes nothing without an accessLog section', async (t) => {
+    const be = await echoBackend(t);
+    const proxy = await start(t, config(be, ''));
+    await traffic(t, proxy);
+    await stopAndDrain(proxy);
+    assert.equal(proxy.stdout(), '');
+  });
+
+  it('refuses to start when the access log file cannot be opened', async (t) => {
+    const be = await echoBackend(t);
+    const dir = tempDir(t);
+    const staticFile = join(dir, 'traffic.yaml');
+    const missing = join(dir, 'no-such-folder', 'access.log');
+    writeFileSync(staticFile, config(be, `accessLog: { filePath: "${missing}" }`));
+    const r = await runCli(['run', '--config', staticFile]);
+    assert.equal(r.code, 1, r.stderr);
+    const logged = r.stderr
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const line = logged.find((l) => l.msg === 'cannot open the access log');
+    assert.ok(line, r.stderr);
+    assert.equal(line.level, 'error');
+    assert.equal(line.filePath, missing);
+    assert.ok(!logged.some((l) => l.msg === 'entry point listening'), 'no entry point was opened');
+  });
+});

@@ -1,0 +1,247 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { startBackend } from '../helpers/backends.ts';
+import { ROOT, startProxy } from '../helpers/proxy-process.ts';
+import { RawConn } from '../helpers/raw-conn.ts';
+import { runCli } from '../helpers/run-cli.ts';
+import { positionOf } from '../helpers/text-position.ts';
+
+/*
+ * The `traffic` command as a user runs it: `node src/main.ts …` (and once `bin/traffic.js`).
+ * validate prints one line per problem, `file:line:col: key.path: message (expected …)`, and
+ * exits 1; flags and environment variables override the static file in the running process.
+ */
+
+const GOOD_DYNAMIC = `http:
+  routers:
+    web: { rule: "PathPrefix(\`/\`)", service: app }
+    api: { rule: "PathPrefix(\`/api\`)", service: app, middlewares: [strip] }
+  middlewares:
+    strip: { stripPrefix: { prefixes: ["/api"] } }
+  services:
+    app:
+      loadBalancer:
+        servers: [{ url: "http://127.0.0.1:9" }]
+`;
+
+/** One mistake of each kind, in objects that do not depend on one another. */
+const BAD_DYNAMIC = `http:
+  routers:
+    web:
+      rule: "Host(\`example.com\`) && Pth(\`/\`)"
+      service: app
+    api:
+      rule: "PathPrefix(\`/api\`)"
+      service: app
+      priorty: 10
+    admin:
+      rule: "PathPrefix(\`/admin\`)"
+      service: nowhere
+  services:
+    app:
+      loadBalancer:
+        servers: [{ url: "http://127.0.0.1:9" }]
+    checked:
+      loadBalancer:
+        healthCheck: { path: /health }
+        servers: [{ url: "http://127.0.0.1:9" }]
+`;
+
+const SYNTAX_ERROR = `http:
+  routers:
+    web: { rule: "PathPrefix(\`/\`)", service: app
+  services: {}
+`;
+
+const BAD_STATIC = `entryPoints:
+  web:
+    adress: "127.0.0.1:0"
+    transport:
+      respondingTimeouts:
+        idleTimeout: 5 minutes
+log:
+  level: LOUD
+`;
+
+function staticFor(dynamicFile: string): string {
+  return `entryPoints:\n  web:\n    address: "127.0.0.1:0"\nproviders:\n  file:\n    filename: ${dynamicFile}\n`;
+}
+
+function lines(text: string): string[] {
+  return text.split('\n').filter((l) => l !== '');
+}
+
+describe('traffic CLI', () => {
+  let dir: string;
+  const path = (name: string) => join(dir, name);
+
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'tm-e2e-cli-'));
+    const files: Record<string, string> = {
+      'good.yaml': staticFor('good-dynamic.yaml'),
+      'good-dynamic.yaml': GOOD_DYNAMIC,
+      'bad-dynamic-static.yaml': staticFor('bad-dynamic.yaml'),
+      'bad-dynamic.yaml': BAD_DYNAMIC,
+      'syntax-static.yaml': staticFor('syntax.yaml'),
+      'syntax.yaml': SYNTAX_ERROR,
+      'bad-static.yaml': BAD_STATIC,
+    };
+    for (const [name, text] of Object.entries(files)) writeFileSync(path(name), text);
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('validate exits 0 with the OK line for a good configuration', async () => {
+    const r = await runCli(['validate', '--config', path('good.yaml')]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(lines(r.stdout), ['configuration OK: 2 routers, 1 services, 1 middlewares']);
+    assert.equal(r.stderr, '');
+  });
+
+  it('validate lists every error of a dynamic file with file:line:col and key path, and exits 1', async () => {
+    const r = await runCli(['validate', '--config', path('bad-dynamic-static.yaml')]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const f = path('bad-dynamic.yaml');
+    const at = (needle: string) => positionOf(f, BAD_DYNAMIC, needle);
+    assert.deepEqual(lines(r.stdout), [
+      `${at('Pth(')}: http.routers.web.rule: invalid rule: unknown matcher "Pth"`,
+      `${at('priorty')}: http.routers.api.priorty: unknown key \`priorty\` (did you mean \`priority\`?)`,
+      `${at('nowhere')}: http.routers.admin.service: service \`nowhere\` does not exist`,
+      `${at('healthCheck')}: http.services.checked.loadBalancer.healthCheck: \`healthCheck\` is not supported yet`,
+      'configuration has 4 errors',
+    ]);
+  });
+
+  it('validate reports a YAML syntax error with its position', async () => {
+    const r = await runCli(['validate', '--config', path('syntax-static.yaml')]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const [first, ...rest] = lines(r.stdout);
+    assert.match(first ?? '', new RegExp(`^${path('syntax.yaml')}:\\d+:\\d+: YAML syntax error: .+`));
+    assert.deepEqual(rest, ['configuration has 1 error']);
+  });
+
+  it('validate reports static errors with what was expected: bad duration, misspelt key, bad level', async () => {
+    const r = await runCli(['validate', '--config', path('bad-static.yaml')]);
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    const f = path('bad-static.yaml');
+    const at = (needle: string) => positionOf(f, BAD_STATIC, needle);
+    const out = lines(r.stdout);
+    const expected = [
+      `${at('adress')}: entryPoints.web.adress: unknown key \`adress\` (did you mean \`address\`?)`,
+      `${at('5 minutes')}: entryPoints.web.transport.respondingTimeouts.idleTimeout: invalid duration "5 minutes" (expected a duration such as 10s, 1m30s, 250ms, or a whole number of seconds)`,
+      `${at('LOUD')}: log.level: invalid log level "LOUD" (expected one of DEBUG, INFO, WARN, ERROR (any case))`,
+    ];
+    for (const e of expected) assert.ok(out.includes(e), `missing line:\n${e}\nin:\n${r.stdout}`);
+    assert.match(
+      out.find((l) => l.includes('entryPoints.web.address:')) ?? '',
+      /required key `address` is missing/,
+    );
+    assert.equal(out.at(-1), 'configuration has 4 errors');
+  });
+
+  it('validate names the flag or environment variable that set a bad value', async () => {
+    const r = await runCli(['validate', '--config', path('good.yaml'), '--entryPoints.web.address=nope'], {
+      env: { TRAFFIC_LOG_LEVEL: 'LOUD' },
+    });
+    assert.equal(r.code, 1, r.stdout + r.stderr);
+    assert.deepEqual(lines(r.stdout), [
+      'entryPoints.web.address: invalid address "nope" (set by --entryPoints.web.address) (expected host:port, :port or [ipv6]:port)',
+      'log.level: invalid log level "LOUD" (set by TRAFFIC_LOG_LEVEL) (expected one of DEBUG, INFO, WARN, ERROR (any case))',
+      'configuration has 2 errors',
+    ]);
+  });
+
+  it('--help, help and --version print to stdout and exit 0; an unknown command exits 2', async () => {
+    const version = (JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string })
+      .version;
+    const [help, helpCmd, ver, unknown] = await Promise.all([
+      runCli(['--help']),
+      runCli(['help']),
+      runCli(['--version']),
+      runCli(['frobnicate']),
+    ]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /^Usage:$/m);
+    assert.match(help.stdout, /traffic validate \[--config FILE\]/);
+    assert.match(help.stdout, /TRAFFIC_LOG_LEVEL=DEBUG/);
+    assert.equal(helpCmd.stdout, help.stdout);
+    assert.equal(ver.code, 0);
+    assert.equal(ver.stdout, `traffic ${version} (node ${process.versions.node})\n`);
+    assert.equal(unknown.code, 2);
+    assert.equal(unknown.stdout, '');
+    assert.match(unknown.stderr, /^traffic: unknown command "frobnicate"/);
+    assert.match(unknown.stderr, /Usage:/);
+  });
+
+  it('bin/traffic.js runs the same command: validate config/example.yaml', async () => {
+    const r = await runCli(['validate', '--config', join(ROOT, 'config', 'example.yaml')], {
+      script: join(ROOT, 'bin', 'traffic.js'),
+    });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.deepEqual(lines(r.stdout), ['configuration OK: 2 routers, 1 services, 1 middlewares']);
+  });
+
+  it('run refuses a bad static configuration: exit 1, every error on stderr, nothing listening', async () => {
+    const r = await runCli(['run', '--config', path('bad-static.yaml')]);
+    assert.equal(r.code, 1);
+    assert.match(
+      r.stderr,
+      /bad-static\.yaml:\d+:\d+: entryPoints\.web\.transport\.respondingTimeouts\.idleTimeout: invalid duration/,
+    );
+    assert.doesNotMatch(r.stderr, /entry point listening/);
+  });
+
+  it('run exits 1 when an entry point address is already in use', async (t) => {
+    const blocker = createServer();
+    blocker.listen(0, '127.0.0.1');
+    await once(blocker, 'listening');
+    t.after(() => blocker.close());
+    const port = (blocker.address() as { port: number }).port;
+    const r = await runCli(['--config', path('good.yaml'), `--entryPoints.web.address=127.0.0.1:${port}`]);
+    assert.equal(r.code, 1, r.stderr);
+    const logged = lines(r.stderr).map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.ok(
+      logged.some((l) => l.msg === 'cannot listen' && l.entryPoint === 'web'),
+      r.stderr,
+    );
+  });
+
+  it('flags win over environment variables, which win over the file, in the running process', async (t) => {
+    const be = await startBackend((_req, res) => res.end('ok'));
+    t.after(() => be.close());
+    // 192.0.2.0/24 is TEST-NET-1: if the file's or the environment's address were used, the
+    // proxy could not listen at all.
+    const proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "192.0.2.1:9"
+log: { level: ERROR }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
+`,
+      args: ['--entryPoints.web.address=127.0.0.1:0'],
+      env: { TRAFFIC_LOG_LEVEL: 'DEBUG', TRAFFIC_ENTRYPOINTS_WEB_ADDRESS: '192.0.2.1:8' },
+      timeoutMs: 10_000,
+    });
+    t.after(() => proxy.stop());
+    // The INFO lines the harness waited for prove the environment beat the file's ERROR level.
+    const listening = await proxy.waitForLog((l) => l.msg === 'entry point listening');
+    assert.match(String(listening.address), /^127\.0\.0\.1:\d+$/);
+    const res = await fetch(`http://127.0.0.1:${proxy.port}/`);
+    assert.equal(await res.text(), 'ok');
+    // A DEBUG-only line: a request the codec refuses (two Host fields).
+    const c = await RawConn.open(proxy.port);
+    t.after(() => c.destroy());
+    c.write('GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n');
+    assert.equal((await c.readResponse()).status, 400);
+    const debug = await proxy.waitForLog((l) => l.msg === 'rejected request');
+    assert.equal(debug.level, 'debug');
+  });
+});
