@@ -1,13 +1,23 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type LoadRun, startLoad, summary } from '../helpers/load.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { RawConn } from '../helpers/raw-conn.ts';
 import { escapeRegExp, positionOf } from '../helpers/text-position.ts';
-import { currentGeneration, rejectedIssues, waitApplied, waitForLogFrom } from '../helpers/wait.ts';
+import {
+  Counter,
+  currentGeneration,
+  gate,
+  rejectedIssues,
+  waitApplied,
+  waitForLogFrom,
+  within,
+} from '../helpers/wait.ts';
 
 /*
  * Hot reload through the file provider with the real proxy process: zero failed requests while
@@ -62,7 +72,7 @@ function load(t: TestContext, proxy: ProxyProcess): LoadRun {
 
 /** Waits until `body` was answered more times than requests could have been in flight before. */
 function servedBy(run: LoadRun, body: string): Promise<void> {
-  return run.waitForBody(body, CONCURRENCY + 1);
+  return within(run.waitForBody(body, CONCURRENCY + 1), `backend ${body} to serve the load`);
 }
 
 function assertNoFailures(run: LoadRun, proxy: ProxyProcess): void {
@@ -115,6 +125,50 @@ describe('hot reload with providers.file.filename', () => {
     assertNoFailures(run, proxy);
     assert.ok(be.a.seen.length > 0 && be.b.seen.length > 0, 'both backends received traffic');
     assert.equal(currentGeneration(proxy), 1 + CHANGES, 'one generation per change');
+  });
+
+  it('lets a request in flight finish on the old configuration after its pool was retired', async (t) => {
+    const arrived = new Counter();
+    const release = gate();
+    const upstreamSockets: Socket[] = [];
+    const a = await startBackend((req, res) => {
+      upstreamSockets.push(req.socket);
+      arrived.inc();
+      void release.promise.then(() => res.end('slow a'));
+    });
+    const b = await startBackend((_req, res) => res.end('b'));
+    t.after(async () => {
+      release.open();
+      await Promise.all([a.close(), b.close()]);
+    });
+    const be = { a, b };
+    const proxy = await startProxy({
+      config: staticWith('    filename: dyn.yaml'),
+      files: { 'dyn.yaml': routeTo('a', be) },
+    });
+    t.after(() => proxy.stop());
+
+    const c = await RawConn.open(proxy.port);
+    t.after(() => c.destroy());
+    c.write('GET /slow HTTP/1.1\r\nHost: test.local\r\n\r\n');
+    await arrived.reach(1, 'the slow request to reach backend a');
+    const upstreamClosed = new Promise<void>((resolve) => upstreamSockets[0]!.once('close', () => resolve()));
+
+    // The new generation no longer has a's service: its pool is retired while the request runs.
+    proxy.writeFile('dyn.yaml', routeTo('b', be));
+    await waitApplied(proxy, 2);
+    assert.deepEqual(await bodies(proxy, 2), ['b', 'b'], 'new requests use the new configuration');
+
+    release.open();
+    const res = await c.readResponse();
+    assert.equal(res.status, 200);
+    assert.equal(res.body, 'slow a', 'the request finished where it started');
+    // A retired pool closes its connection once the response is through, not before.
+    await within(upstreamClosed, "the retired pool's connection to close");
+    // The same client connection carries on, now with the new generation.
+    c.write('GET /next HTTP/1.1\r\nHost: test.local\r\n\r\n');
+    assert.equal((await c.readResponse()).body, 'b');
+    assert.equal(arrived.value, 1);
   });
 
   it('rejects a bad file whole, keeps serving the last good one, then applies the fix', async (t) => {
