@@ -201,7 +201,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
     // meaningful across a proxy.
     if (this.parsed.versionMinor === 1 && (res.status === 100 || res.status === 103)) {
       let s = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
-      if (res.status === 103) s += this.#serializeResponseFields(res, false);
+      if (res.status === 103) s += this.#serializeResponseFields(res, true);
       this.#down.socket.write(`${s}\r\n`, 'latin1');
     }
   }
@@ -227,7 +227,9 @@ export class Exchange implements UpstreamUser, ChunkSink {
       this.#closeAfter || !this.parsed.keepAlive || this.#ctx.draining || this.#maxRequestsReached();
     const kind = res.bodyKind;
     const rechunk = kind === BODY_CHUNKED || kind === BODY_CLOSE;
-    let s = `HTTP/1.1 ${status} ${reason}\r\n${this.#serializeResponseFields(res, rechunk)}`;
+    // A 204 never has content, and RFC 9110 §8.6 forbids Content-Length on it: a client that
+    // believed the upstream's value would take bytes of the next response as this body.
+    let s = `HTTP/1.1 ${status} ${reason}\r\n${this.#serializeResponseFields(res, rechunk || res.status === 204)}`;
     if (rechunk) {
       if (this.parsed.versionMinor === 1) {
         this.#clientChunked = true;
