@@ -73,6 +73,8 @@ describe('headers', () => {
               'TE: trailers\r\nTrailer: X-T\r\nUpgrade: h2c\r\n' +
               'X-Secret-Hop: 1\r\nSet-Cookie: a=1\r\nSet-Cookie: b=2\r\nX-Kept: yes\r\n\r\nok',
           );
+        } else if (req.target === '/204-with-length') {
+          conn.write('HTTP/1.1 204 No Content\r\nContent-Length: 5\r\nX-Kept: yes\r\n\r\n');
         } else conn.write(httpResponse(200, 'plain'));
       }
     });
@@ -166,6 +168,19 @@ http:
     assert.equal(header(res, 'x-kept'), 'yes');
     assert.equal(header(res, 'content-length'), '2');
     assert.equal(r.closedBy, 'client', 'the client connection stays open');
+  });
+
+  it('drops a Content-Length the backend put on a 204', async () => {
+    const r = await rawRequest(
+      web,
+      'GET /204-with-length HTTP/1.1\r\nHost: raw.test\r\n\r\nGET /next HTTP/1.1\r\nHost: raw.test\r\n\r\n',
+      { responses: 2, timeoutMs: 5000 },
+    );
+    const [noContent, next] = r.responses;
+    assert.equal(noContent!.status, 204);
+    assert.equal(header(noContent!, 'content-length'), undefined);
+    assert.equal(header(noContent!, 'x-kept'), 'yes');
+    assert.equal(next!.body.toString(), 'plain');
   });
 
   it('overwrites spoofed forwarding fields from an untrusted peer', async () => {
