@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import type { Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -236,8 +236,60 @@ describe('hot reload with providers.file.filename', () => {
       assert.equal(currentGeneration(proxy), generation, `${b.name} was applied`);
     }
 
+    // A file that disappears is unreadable, not empty: nothing changes.
+    const from = proxy.logs.length;
+    rmSync(file);
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration rejected');
+    assert.ok(
+      rejectedIssues(proxy, from).some((i) => i.startsWith(`${file}: `) && i.includes('ENOENT')),
+      JSON.stringify(rejectedIssues(proxy, from)),
+    );
+    assert.deepEqual(
+      await bodies(proxy, 3),
+      ['a', 'a', 'a'],
+      'a removed file: the last good config keeps serving',
+    );
+    assert.equal(currentGeneration(proxy), generation);
+
     proxy.writeFile('dyn.yaml', routeTo('b', be));
     await waitApplied(proxy, generation + 1);
+    assert.deepEqual(await bodies(proxy, 2), ['b', 'b']);
+  });
+
+  it('follows a symlink swap of the folder the file lives in (Kubernetes ConfigMap volumes)', async (t) => {
+    const be = await twoBackends(t);
+    // A ConfigMap volume: dyn.yaml -> ..data/dyn.yaml, ..data -> ..v1; an update writes ..v2
+    // and atomically renames a new ..data symlink over the old one. dyn.yaml itself never changes.
+    const dir = mkdtempSync(join(tmpdir(), 'tm-e2e-configmap-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    for (const [version, to] of [
+      ['..v1', 'a'],
+      ['..v2', 'b'],
+    ] as const) {
+      mkdirSync(join(dir, version));
+      writeFileSync(join(dir, version, 'dyn.yaml'), routeTo(to, be));
+    }
+    symlinkSync('..v1', join(dir, '..data'));
+    symlinkSync(join('..data', 'dyn.yaml'), join(dir, 'dyn.yaml'));
+    // The static file's own `http:` section is a second, watched source of the same provider:
+    // a reload through it proves the provider has settled (no rescan pending) before the swap.
+    const probe = (path: string) => `http:
+  routers:
+    probe: { rule: "Path(\`${path}\`)", service: probe }
+  services:
+    probe: { loadBalancer: { servers: [{ url: "${be.a.url}" }] } }
+`;
+    const staticFile = (path: string) =>
+      `${staticWith(`    filename: "${join(dir, 'dyn.yaml')}"`)}${probe(path)}`;
+    const proxy = await startProxy({ config: staticFile('/probe-1') });
+    t.after(() => proxy.stop());
+    assert.deepEqual(await bodies(proxy, 2), ['a', 'a']);
+    proxy.writeFile('traffic.yaml', staticFile('/probe-2'));
+    await waitApplied(proxy, 2);
+
+    symlinkSync('..v2', join(dir, '..data_tmp'));
+    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    await waitApplied(proxy, 3, 5_000);
     assert.deepEqual(await bodies(proxy, 2), ['b', 'b']);
   });
 });
