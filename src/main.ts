@@ -83,6 +83,12 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker);
   const ref = new SnapshotRef(EMPTY_SNAPSHOT);
+  // Without a listening socket the event loop empties and the process would end with 0 at once,
+  // which a supervisor reads as "finished fine".
+  if (Object.keys(config.entryPoints).length === 0) {
+    logger.error('no entry point is defined: nothing to listen on');
+    return 1;
+  }
   const accessLogPath = config.accessLog?.filePath ?? '';
   if (accessLogPath !== '') {
     // AccessLog opens its file asynchronously and would then drop (and hold) every line: a path
