@@ -195,6 +195,12 @@ describe('traffic CLI', () => {
     assert.doesNotMatch(r.stderr, /entry point listening/);
   });
 
+  it('run without any entry point refuses to start instead of exiting 0 with nothing to do', async () => {
+    const r = await runCli(['run'], { cwd: dir, env: { TRAFFIC_CONFIGFILE: '' } });
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /"level":"error","msg":"no entry point is defined: nothing to listen on"/);
+  });
+
   it('run exits 1 when an entry point address is already in use', async (t) => {
     const blocker = createServer();
     blocker.listen(0, '127.0.0.1');
