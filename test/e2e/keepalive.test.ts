@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, simpleConfig, startBackend } from '../helpers/backends.ts';
 import { connectsOf, curl } from '../helpers/curl.ts';
+import { FakeUpstream, type UpstreamConnection } from '../helpers/fake-upstream.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { header, rawRequest } from '../helpers/raw-client.ts';
 import { RawSession } from '../helpers/raw-session.ts';
@@ -191,4 +192,79 @@ describe('keep-alive', () => {
     assert.ok(p.responses.every((x) => x.complete));
     assert.equal(p.closedBy, 'fin');
   });
+});
+
+/**
+ * Responses after which the upstream socket must not carry another request. The fake upstream
+ * keeps every connection open and answers every request it gets, so a proxy that reused the
+ * socket anyway would show up as a second request on the first connection.
+ */
+const NOT_REUSABLE: Readonly<Record<string, string>> = {
+  '/conn-close': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: close\r\n\r\nok',
+  '/http10': 'HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nok',
+  '/extra-bytes':
+    'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nokHTTP/1.1 200 OK\r\nContent-Length: 6\r\n\r\nforged',
+  '/cl-and-te':
+    'HTTP/1.1 200 OK\r\nContent-Length: 2\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nok\r\n0\r\n\r\n',
+  '/head-with-body': 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok',
+};
+
+async function answerAll(conn: UpstreamConnection): Promise<void> {
+  for (let n = 1; ; n++) {
+    let target: string;
+    try {
+      target = (await conn.request(n)).target;
+    } catch {
+      return;
+    }
+    conn.write(NOT_REUSABLE[target] ?? 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext');
+  }
+}
+
+describe('upstream connection reuse', () => {
+  let upstream: FakeUpstream;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    upstream = await FakeUpstream.start(answerAll);
+    proxy = await startProxy({
+      config: simpleConfig([`http://127.0.0.1:${upstream.port}`]).replace('DEBUG', 'INFO'),
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await upstream?.close();
+  });
+
+  it('reuses the upstream connection after a cleanly delimited keep-alive response', async () => {
+    const before = upstream.connections.length;
+    const r = await curl([`http://127.0.0.1:${proxy.port}/a`, `http://127.0.0.1:${proxy.port}/b`]);
+    assert.equal(r.body.toString(), 'nextnext');
+    assert.equal(upstream.connections.length - before, 1);
+  });
+
+  for (const path of Object.keys(NOT_REUSABLE)) {
+    it(`opens a new upstream connection after ${path.slice(1)}`, async () => {
+      const method = path === '/head-with-body' ? 'HEAD' : 'GET';
+      const after = `/after${path}`;
+      const r = await rawRequest(
+        proxy.port,
+        `${method} ${path} HTTP/1.1\r\nHost: ka.test\r\n\r\nGET ${after} HTTP/1.1\r\nHost: ka.test\r\n\r\n`,
+        { responses: 2, methods: [method, 'GET'], timeoutMs: 5000 },
+      );
+      assert.equal(r.parseError, null);
+      assert.deepEqual(
+        r.responses.map((x) => x.status),
+        [200, 200],
+      );
+      assert.equal(r.responses[0]!.body.toString(), method === 'HEAD' ? '' : 'ok');
+      assert.equal(r.responses[1]!.body.toString(), 'next');
+      const first = upstream.connections.find((c) => c.requests.some((q) => q.target === path))!;
+      const second = upstream.connections.find((c) => c.requests.some((q) => q.target === after))!;
+      assert.notEqual(first, second, 'the next request went to a fresh connection');
+      assert.equal(first.requests.at(-1)!.target, path, 'nothing followed on the first connection');
+      await first.closed;
+    });
+  }
 });

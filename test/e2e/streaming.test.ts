@@ -128,6 +128,14 @@ describe('streaming large bodies', () => {
         case '/upload':
           hashBody(req, res);
           return;
+        case '/slow-upload':
+          // Reads one piece at a time with a pause in between: far slower than curl can send.
+          req.on('data', () => {
+            req.pause();
+            setTimeout(() => req.resume(), 1);
+          });
+          hashBody(req, res);
+          return;
         case '/status': {
           const code = Number(url.searchParams.get('code'));
           res.statusCode = code;
@@ -243,6 +251,17 @@ describe('streaming large bodies', () => {
     // What the backend managed to write beyond what the client read sits in socket buffers
     // (kernel autotuning allows tens of MB on loopback), never hundreds of MB in the proxy.
     assert.ok(sent - got < 200 * MB, `backend ran ${((sent - got) / MB).toFixed(0)} MB ahead of the reader`);
+  });
+
+  it('keeps memory flat while a slow backend reads a large upload (backpressure)', async () => {
+    const rss = sampleRss(proxy.child.pid!);
+    const r = await curl(['-H', 'Expect:', '--data-binary', `@${file}`, `${base}/slow-upload`]);
+    const max = rss.stop();
+    assert.equal(r.status, 200, r.stderr);
+    const got = JSON.parse(r.body.toString()) as Record<string, unknown>;
+    assert.equal(got['bytes'], SIZE);
+    assert.equal(got['sha256'], expectedSha(SIZE));
+    assertBounded(max, 'slow backend');
   });
 
   it('relays 100 Continue to a client that sends Expect, then streams the body', async () => {
