@@ -32,12 +32,17 @@ http:
     ok: { rule: "PathPrefix(\`/\`)", service: ok }
     hang: { rule: "PathPrefix(\`/hang\`)", service: silent }
     dial: { rule: "PathPrefix(\`/dial\`)", service: unaccepting }
+    failover: { rule: "PathPrefix(\`/failover\`)", service: failover }
   services:
     ok: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
     silent:
       loadBalancer: { serversTransport: header-timeout, servers: [{ url: "${silent.url}" }] }
     unaccepting:
       loadBalancer: { serversTransport: dial-timeout, servers: [{ url: "${unaccepting.url}" }] }
+    failover:
+      loadBalancer:
+        serversTransport: dial-timeout
+        servers: [{ url: "${unaccepting.url}" }, { url: "${be.url}" }]
   serversTransports:
     # Only the timer under test is short; responseHeaderTimeout 0 waits forever.
     header-timeout: { forwardingTimeouts: { dialTimeout: 60s, responseHeaderTimeout: 500ms } }
@@ -83,6 +88,16 @@ describe('timeouts', () => {
     assert.equal(res.headers.get('connection'), 'close');
     assert.equal((await c.waitClosed()).ended, true);
     assert.equal(be.seen.length, seen, 'nothing was forwarded');
+  });
+
+  it('answers 408 when the head of a second request on a keep-alive connection stalls', async (t) => {
+    const c = await open(t, 'hdr');
+    c.write(get('/ok'));
+    assert.equal((await c.readResponse()).status, 200);
+    c.write('GET /ok HTTP/1.1\r\nHost: te');
+    const res = await c.readResponse();
+    assert.equal(res.status, 408);
+    assert.equal((await c.waitClosed()).ended, true);
   });
 
   it('closes a keep-alive connection that stays idle for idleTimeout, without writing anything', async (t) => {
@@ -134,5 +149,21 @@ describe('timeouts', () => {
     assert.equal(logged.router, 'dial@file');
     c.write(get('/ok'));
     assert.equal((await c.readResponse()).status, 200);
+  });
+
+  it('moves a request whose dial timed out to the next server', async (t) => {
+    const c = await open(t, 'hdr');
+    const from = proxy.logs.length;
+    // Two requests: smooth round robin starts one of them on each server.
+    for (let i = 0; i < 2; i++) {
+      c.write(get('/failover'));
+      const res = await c.readResponse();
+      assert.equal(res.status, 200, `request ${i}`);
+      assert.equal(res.body, 'ok');
+    }
+    assert.ok(
+      !proxy.logs.slice(from).some((l) => l.msg === 'request failed' && l.level === 'error'),
+      'no request failed',
+    );
   });
 });
