@@ -157,6 +157,21 @@ describe('access log', () => {
     assert.equal(proxy.stdout(), '', 'nothing went to stdout');
   });
 
+  it('flushes the lines still buffered when the proxy stops', async (t) => {
+    const be = await echoBackend(t);
+    const file = join(tempDir(t), 'access.json');
+    const proxy = await start(t, config(be, `accessLog: { format: json, filePath: "${file}" }`));
+    const c = await RawConn.open(proxy.port);
+    t.after(() => c.destroy());
+    c.write('GET /app/last HTTP/1.1\r\nHost: shop.test\r\n\r\n');
+    assert.equal((await c.readResponse()).status, 200);
+    // Straight after the response: the line is most likely still in the writer's buffer.
+    await stopAndDrain(proxy);
+    const lines = await waitForFileLines(file, 1);
+    assert.equal(lines.length, 1);
+    assert.equal((JSON.parse(lines[0]!) as { path: string }).path, '/app/last');
+  });
+
   it('format common writes Common Log Format lines (Traefik flavour) to stdout by default', async (t) => {
     const be = await echoBackend(t);
     const proxy = await start(t, config(be, 'accessLog: { format: common }'));

@@ -116,6 +116,18 @@ describe('traffic CLI', () => {
     ]);
   });
 
+  it('takes the configuration file from -c, --configFile= or TRAFFIC_CONFIGFILE', async () => {
+    const results = await Promise.all([
+      runCli(['validate', '-c', path('good.yaml')]),
+      runCli(['validate', `--configFile=${path('good.yaml')}`]),
+      runCli(['validate'], { env: { TRAFFIC_CONFIGFILE: path('good.yaml') } }),
+    ]);
+    for (const r of results) {
+      assert.equal(r.code, 0, r.stdout + r.stderr);
+      assert.deepEqual(lines(r.stdout), ['configuration OK: 2 routers, 1 services, 1 middlewares']);
+    }
+  });
+
   it('validate reports a YAML syntax error with its position', async () => {
     const r = await runCli(['validate', '--config', path('syntax-static.yaml')]);
     assert.equal(r.code, 1, r.stdout + r.stderr);
