@@ -97,6 +97,7 @@ describe('upstream errors', () => {
   const silent = acceptQueue();
   let waiting: FakeUpstream;
   let hung: FakeUpstream;
+  let good: FakeUpstream;
   let broken: FakeUpstream;
   let stale: FakeUpstream;
   let refusedPort: number;
@@ -106,6 +107,7 @@ describe('upstream errors', () => {
   before(async () => {
     refusedPort = await closedPort();
     hung = await FakeUpstream.start(() => {}); // accepts, reads, never answers
+    good = await FakeUpstream.start();
     waiting = await FakeUpstream.start(silent.script); // the same, with no timeout configured
     broken = await FakeUpstream.start(halfBody);
     stale = await FakeUpstream.start(oneShot);
@@ -117,7 +119,7 @@ describe('upstream errors', () => {
 log: { level: INFO }
 http:
   routers:
-${['refused', 'hung', 'empty', 'broken', 'stale', 'waiting'].map(route).join('')}
+${['refused', 'hung', 'empty', 'broken', 'stale', 'waiting', 'failover'].map(route).join('')}
   serversTransports:
     quick:
       forwardingTimeouts:
@@ -139,6 +141,11 @@ ${['refused', 'hung', 'empty', 'broken', 'stale', 'waiting'].map(route).join('')
     stale:
       loadBalancer:
         servers: [{ url: "http://127.0.0.1:${stale.port}" }]
+    failover:
+      loadBalancer:
+        servers:
+          - url: "http://127.0.0.1:${refusedPort}"
+          - url: "http://127.0.0.1:${good.port}"
     waiting:
       loadBalancer:
         servers: [{ url: "http://127.0.0.1:${waiting.port}" }]
@@ -149,7 +156,7 @@ ${['refused', 'hung', 'empty', 'broken', 'stale', 'waiting'].map(route).join('')
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([hung?.close(), broken?.close(), stale?.close(), waiting?.close()]);
+    await Promise.all([hung?.close(), broken?.close(), stale?.close(), waiting?.close(), good?.close()]);
   });
 
   it('answers 502 when the server refuses the connection, and logs router, service and server', async () => {
@@ -161,6 +168,20 @@ ${['refused', 'hung', 'empty', 'broken', 'stale', 'waiting'].map(route).join('')
     assert.equal(nameOf(line.service), 'refused');
     assert.equal(line.server, `http://127.0.0.1:${refusedPort}`);
     assert.equal(line.code, 'UPSTREAM_REFUSED');
+  });
+
+  it('moves on to another server when one refuses the connection', async () => {
+    const urls = Array.from({ length: 6 }, (_, i) => `${base}/failover/${i}`);
+    const r = await curl(urls);
+    assert.deepEqual(
+      r.transfers.map((t) => t.status),
+      [200, 200, 200, 200, 200, 200],
+    );
+    assert.deepEqual(
+      good.requests.map((q) => q.target),
+      urls.map((u) => new URL(u).pathname),
+      'every request reached the server that accepts, once',
+    );
   });
 
   it('answers 504 when the server accepts but sends no response head within responseHeaderTimeout', async () => {

@@ -141,6 +141,18 @@ describe('keep-alive', () => {
     assert.equal(connectsOf(c), 3);
   });
 
+  it('closes after answering an HTTP/1.1 request that asked for Connection: close', async () => {
+    const before = backend.seen.length;
+    const r = await rawRequest(proxy.port, get('/bye', 'Connection: close\r\n') + get('/never'), {
+      timeoutMs: 5000,
+    });
+    assert.equal(r.responses.length, 1);
+    assert.equal(r.responses[0]!.body.toString(), 'GET /bye');
+    assert.equal(header(r.responses[0]!, 'connection'), 'close');
+    assert.equal(r.closedBy, 'fin');
+    assert.equal(backend.seen.length - before, 1);
+  });
+
   it('closes an HTTP/1.0 connection without keep-alive after the response', async () => {
     const r = await rawRequest(proxy.port, 'GET /old HTTP/1.0\r\n\r\n', { timeoutMs: 5000 });
     assert.equal(r.responses.length, 1);
