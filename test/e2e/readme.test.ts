@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { type ChildProcess, execFile, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
@@ -13,6 +14,7 @@ import { within } from '../helpers/wait.ts';
  * The README's promise: `npm start` (scripts/demo.ts) runs two demo backends on 127.0.0.1:9101
  * and :9102 and the proxy on config/example.yaml at http://127.0.0.1:8080/, and repeated curl
  * requests alternate between the backends. Fixed ports, so the test skips if one is taken.
+ * Like `npm start`, it builds dist/ first when dist/ is missing or older than the sources.
  */
 
 const PORTS = [8080, 9101, 9102] as const;
@@ -31,6 +33,32 @@ async function takenPort(ports: readonly number[]): Promise<number | undefined> 
     await once(server, 'close');
   }
   return undefined;
+}
+
+/** The newest modification time of the sources `npm run build` compiles. */
+function newestSource(dir: string): number {
+  let newest = 0;
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) newest = Math.max(newest, newestSource(path));
+    else if (entry.name.endsWith('.ts') && !entry.name.endsWith('.test.ts')) {
+      newest = Math.max(newest, statSync(path).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/** `npm start` builds dist/ first (the demo runs dist/main.js): do the same when it is missing or stale. */
+async function buildIfStale(): Promise<void> {
+  const main = join(ROOT, 'dist', 'main.js');
+  if (existsSync(main) && statSync(main).mtimeMs >= newestSource(join(ROOT, 'src'))) return;
+  await run(
+    process.execPath,
+    [join(ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'],
+    {
+      cwd: ROOT,
+    },
+  );
 }
 
 async function curl(path: string): Promise<string> {
@@ -78,6 +106,7 @@ describe('README: npm start', () => {
       t.skip(`port ${taken} on 127.0.0.1 is already in use: cannot run the demo on its fixed ports`);
       return;
     }
+    await buildIfStale();
     // Its own process group, so that cleanup can take the proxy down with the demo if need be.
     const demo = spawn(process.execPath, [join(ROOT, 'scripts', 'demo.ts')], {
       cwd: ROOT,
