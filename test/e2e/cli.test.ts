@@ -52,6 +52,13 @@ const BAD_DYNAMIC = `http:
         servers: [{ url: "http://127.0.0.1:9" }]
 `;
 
+const WARNING_ONLY = `http:
+  routers:
+    web: { rule: "PathPrefix(\`/\`)", service: app }
+  services:
+    app: { loadBalancer: { servers: [] } }
+`;
+
 const SYNTAX_ERROR = `http:
   routers:
     web: { rule: "PathPrefix(\`/\`)", service: app
@@ -90,6 +97,8 @@ describe('traffic CLI', () => {
       'syntax-static.yaml': staticFor('syntax.yaml'),
       'syntax.yaml': SYNTAX_ERROR,
       'bad-static.yaml': BAD_STATIC,
+      'warning-static.yaml': staticFor('warning.yaml'),
+      'warning.yaml': WARNING_ONLY,
     };
     for (const [name, text] of Object.entries(files)) writeFileSync(path(name), text);
   });
@@ -100,6 +109,16 @@ describe('traffic CLI', () => {
     assert.equal(r.code, 0, r.stdout + r.stderr);
     assert.deepEqual(lines(r.stdout), ['configuration OK: 2 routers, 1 services, 1 middlewares']);
     assert.equal(r.stderr, '');
+  });
+
+  it('validate prints warnings but exits 0 when there is no error', async () => {
+    const r = await runCli(['validate', '--config', path('warning-static.yaml')]);
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    const at = positionOf(path('warning.yaml'), WARNING_ONLY, '[]');
+    assert.deepEqual(lines(r.stdout), [
+      `${at}: warning: http.services.app.loadBalancer.servers: the service has no servers: its requests get 503`,
+      'configuration OK: 1 routers, 1 services, 0 middlewares',
+    ]);
   });
 
   it('validate lists every error of a dynamic file with file:line:col and key path, and exits 1', async () => {
