@@ -34,7 +34,8 @@ export class ChunkedDecoder {
   #extBytes = 0;
   #trailerBytes = 0;
   #error: string | null = null;
-  #inQuote = false;
+  #extState = 0;
+  #trailerName = '';
   readonly #maxExtBytes: number;
   readonly #maxTrailerBytes: number;
 
@@ -58,7 +59,8 @@ export class ChunkedDecoder {
     this.#extBytes = 0;
     this.#trailerBytes = 0;
     this.#error = null;
-    this.#inQuote = false;
+    this.#extState = 0;
+    this.#trailerName = '';
   }
 
   /**
@@ -83,14 +85,15 @@ export class ChunkedDecoder {
           const c = buf[i]!;
           const h = HEX_VALUE[c]!;
           if (h >= 0) {
-            // 15 hex digits keep us inside Number's exact range; nobody needs a 2^60 chunk.
-            if (++this.#sizeDigits > 15) return this.#fail('chunk size too large');
+            // 13 hex digits (< 2^52) keep the size exact in a Number; nobody sends a 4 PB chunk.
+            if (++this.#sizeDigits > 13) return this.#fail('chunk size too large');
             this.#remaining = this.#remaining * 16 + h;
             this.#state = S_SIZE_AFTER;
           } else if (this.#state === S_SIZE) {
             return this.#fail('invalid chunk size');
           } else if (c === 0x3b /* ; */) {
             this.#state = S_EXT;
+            this.#extState = 0;
           } else if (c === 0x0d) {
             this.#state = S_SIZE_LF;
           } else {
@@ -100,16 +103,28 @@ export class ChunkedDecoder {
           continue;
         }
         case S_EXT: {
-          // Stricter than RFC 9112 §7.1.1 (no BWS): tokens, '=', ';' and quoted strings only.
           const c = buf[i]!;
-          if (c === 0x0d) {
-            if (this.#inQuote) return this.#fail('unterminated quoted chunk extension');
+          const es = this.#extState;
+          if (es === 4) {
+            if (c === 0x22) this.#extState = 5;
+            else if (FIELD_VALUE[c] !== 1 || c === 0x5c) return this.#fail('invalid chunk extension');
+          } else if (c === 0x0d) {
+            if (es !== 1 && es !== 3 && es !== 5) return this.#fail('invalid chunk extension');
             this.#state = S_SIZE_LF;
+          } else if (c === 0x3b) {
+            if (es !== 1 && es !== 3 && es !== 5) return this.#fail('invalid chunk extension');
+            this.#extState = 0;
+          } else if (c === 0x3d) {
+            if (es !== 1) return this.#fail('invalid chunk extension');
+            this.#extState = 2;
           } else if (c === 0x22) {
-            this.#inQuote = !this.#inQuote;
-          } else if (
-            this.#inQuote ? FIELD_VALUE[c] !== 1 || c === 0x5c : TCHAR[c] !== 1 && c !== 0x3d && c !== 0x3b
-          ) {
+            if (es !== 2) return this.#fail('invalid chunk extension');
+            this.#extState = 4;
+          } else if (TCHAR[c] === 1) {
+            if (es === 0) this.#extState = 1;
+            else if (es === 2) this.#extState = 3;
+            else if (es === 5) return this.#fail('invalid chunk extension');
+          } else {
             return this.#fail('invalid chunk extension');
           }
           if (++this.#extBytes > this.#maxExtBytes) return this.#fail('chunk extensions too long');
@@ -138,16 +153,29 @@ export class ChunkedDecoder {
         case S_TRAILER_START: {
           const c = buf[i]!;
           if (c === 0x0d) this.#state = S_FINAL_LF;
-          else if (TCHAR[c] === 1) this.#state = S_TRAILER_NAME;
-          else return this.#fail('invalid trailer field');
+          else if (TCHAR[c] === 1) {
+            this.#state = S_TRAILER_NAME;
+            this.#trailerName = String.fromCharCode(c | 0x20);
+          } else return this.#fail('invalid trailer field');
           if (++this.#trailerBytes > this.#maxTrailerBytes) return this.#fail('trailers too large');
           i++;
           continue;
         }
         case S_TRAILER_NAME: {
           const c = buf[i]!;
-          if (c === 0x3a) this.#state = S_TRAILER_LINE;
-          else if (TCHAR[c] !== 1) return this.#fail('invalid trailer field name');
+          if (c === 0x3a) {
+            const n = this.#trailerName;
+            if (
+              n === 'content-length' ||
+              n === 'transfer-encoding' ||
+              n === 'connection' ||
+              n === 'proxy-connection'
+            ) {
+              return this.#fail(`forbidden trailer ${n}`);
+            }
+            this.#state = S_TRAILER_LINE;
+          } else if (TCHAR[c] !== 1) return this.#fail('invalid trailer field name');
+          else this.#trailerName += String.fromCharCode(c >= 0x41 && c <= 0x5a ? c | 0x20 : c);
           if (++this.#trailerBytes > this.#maxTrailerBytes) return this.#fail('trailers too large');
           i++;
           continue;

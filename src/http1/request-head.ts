@@ -87,9 +87,11 @@ export function parseRequestHead(
 }
 
 function earlyReject(buf: Buffer, start: number, end: number, limits: RequestLimits): ParseError | null {
+  for (let k = buf.indexOf(10, start); k !== -1 && k < end; k = buf.indexOf(10, k + 1)) {
+    if (k === start || buf[k - 1] !== 13) return new ParseError(400, 'bare LF');
+  }
   const lf = buf.indexOf(10, start);
   if (lf !== -1 && lf < end) {
-    if (lf === start || buf[lf - 1] !== 13) return new ParseError(400, 'bare LF');
     if (lf - start > limits.maxRequestLineBytes) return new ParseError(414, 'request line too long');
     // Validate the request line as soon as it is complete: `GET /x\r\n` (HTTP/0.9) must not wait.
     const line = buf.latin1Slice(start, lf - 1);
@@ -146,6 +148,7 @@ function parseHead(head: string, headLength: number, limits: RequestLimits): Par
   let teValue: string | undefined;
   let connection: string | undefined;
   let expect: string | undefined;
+  let proxyClose = false;
   let pos = lineEnd + 2;
   const len = head.length;
   while (pos < len) {
@@ -189,10 +192,15 @@ function parseHead(head: string, headLength: number, limits: RequestLimits): Par
         break;
       case 'transfer-encoding':
         if (teValue !== undefined) return new ParseError(400, 'duplicate Transfer-Encoding');
+        if (head.slice(colon + 1, eol).includes('\t'))
+          return new ParseError(400, 'HTAB in Transfer-Encoding');
         teValue = value;
         break;
       case 'connection':
         connection = connection === undefined ? value : `${connection},${value}`;
+        break;
+      case 'proxy-connection':
+        if (/(^|,)\s*close\s*(,|$)/i.test(value)) proxyClose = true;
         break;
       case 'expect':
         if (expect !== undefined) return new ParseError(400, 'duplicate Expect');
@@ -257,6 +265,7 @@ function parseHead(head: string, headLength: number, limits: RequestLimits): Par
       }
     }
   }
+  if (proxyClose) hasClose = true;
   const keepAlive = !hasClose && (versionMinor === 1 || hasKeepAlive);
   let expectContinue = false;
   if (expect !== undefined) {

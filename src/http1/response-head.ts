@@ -66,6 +66,7 @@ export function parseResponseHead(
     return new ParseError(502, 'invalid status code');
   }
   const status = d0 * 100 + d1 * 10 + d2;
+  if (status > 599) return new ParseError(502, 'invalid status code');
   let reason = '';
   if (lineEnd > 12) {
     if (head.charCodeAt(12) !== 0x20) return new ParseError(502, 'invalid status line');
@@ -131,6 +132,13 @@ export function parseResponseHead(
   }
   let reusable = !hasClose && (versionMinor === 1 || hasKeepAlive);
 
+  // A Content-Length we would forward must be valid even where it does not frame a body (HEAD, 304).
+  if (cl !== undefined && (clConflict || !/^\d{1,15}$/.test(cl))) {
+    return new ParseError(
+      502,
+      clConflict ? 'conflicting upstream Content-Length' : 'invalid upstream Content-Length',
+    );
+  }
   // Framing, in the order of RFC 9112 §6.3.
   let bodyKind: ResponseBodyKind;
   let contentLength = 0;
@@ -146,7 +154,9 @@ export function parseResponseHead(
       return new ParseError(502, `unsupported upstream transfer coding ${te}`);
     } else {
       bodyKind = BODY_CLOSE;
+      reusable = false;
     }
+    if (versionMinor === 0) reusable = false;
     // TE with CL: TE wins, and the connection must not be reused (§6.3 rule 3).
     if (cl !== undefined) reusable = false;
   } else if (cl !== undefined) {
