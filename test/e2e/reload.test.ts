@@ -362,4 +362,28 @@ describe('hot reload with providers.file.directory', () => {
     assertNoFailures(run, proxy);
     assert.ok(be.a.seen.length > 0 && be.b.seen.length > 0, 'both backends received traffic');
   });
+
+  it('keeps following a directory that is removed and created again', async (t) => {
+    const be = await twoBackends(t);
+    const root = mkdtempSync(join(tmpdir(), 'tm-e2e-conf-'));
+    t.after(() => rmSync(root, { recursive: true, force: true }));
+    const dir = join(root, 'conf.d');
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'dyn.yaml'), routeTo('a', be));
+    const proxy = await startProxy({ config: staticWith(`    directory: "${dir}"`) });
+    t.after(() => proxy.stop());
+    assert.deepEqual(await bodies(proxy, 2), ['a', 'a']);
+
+    // What a deploy that replaces the whole folder does.
+    const from = proxy.logs.length;
+    rmSync(dir, { recursive: true });
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration rejected');
+    assert.ok(rejectedIssues(proxy, from).some((i) => i.includes('cannot read the directory')));
+    assert.deepEqual(await bodies(proxy, 2), ['a', 'a'], 'the last good config keeps serving');
+
+    mkdirSync(dir);
+    writeFileSync(join(dir, 'dyn.yaml'), routeTo('b', be));
+    await waitApplied(proxy, 2, 5_000);
+    assert.deepEqual(await bodies(proxy, 2), ['b', 'b']);
+  });
 });
