@@ -46,7 +46,7 @@ describe('allProxies', () => {
     const cmd = all[3]!.command(ctx);
     assert.equal(cmd.file, paths.nodePath);
     assert.equal(cmd.cwd, '/repo');
-    assert.deepEqual(cmd.args, ['src/main.ts', '--config', 'bench/configs/bench.yaml']);
+    assert.deepEqual(cmd.args, ['dist/main.js', '--config', 'bench/configs/bench.yaml']);
     assert.deepEqual(all[4]!.command(ctx).args.slice(-1), ['/tmp/tm-bench-x/ours-10k.yaml']);
     assert.deepEqual(all[5]!.command(ctx).args.slice(-1), ['/cfg/mw.yaml']);
   });
@@ -57,7 +57,7 @@ describe('allProxies', () => {
     assert.ok(args.includes('--cpu-prof-dir=/repo/bench/results/profiles'));
     assert.ok(args.includes('--cpu-prof-name=ours-r1.cpuprofile'));
     assert.ok(args.some((a) => a.startsWith('--import=file:///repo/bench/lib/profile-exit.ts')));
-    assert.deepEqual(args.slice(-3), ['src/main.ts', '--config', 'bench/configs/bench.yaml']);
+    assert.deepEqual(args.slice(-3), ['dist/main.js', '--config', 'bench/configs/bench.yaml']);
   });
 });
 
