@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import { type FSWatcher, watch as fsWatch } from 'node:fs';
+import { type FSWatcher, watch as fsWatch, statSync } from 'node:fs';
 import type { Provider, ProviderUpdate } from '../provider.ts';
 import {
   type FileSources,
   type FileValidation,
-  isRelevant,
   readSources,
   updateFrom,
   watchTargets,
@@ -87,6 +86,7 @@ export class FileProvider implements Provider {
     const retryMs = opts.retryMs ?? 1000;
     const targets = watchTargets(opts);
     const watchers = new Map<string, FSWatcher>();
+    const inodes = new Map<string, number | undefined>();
     let timer: NodeJS.Timeout | undefined;
     let retry: NodeJS.Timeout | undefined;
     // Runs on abort even while the consumer holds us suspended at a `yield` and never calls
@@ -111,12 +111,14 @@ export class FileProvider implements Provider {
     };
     const ensureWatchers = (): void => {
       let missing = false;
-      for (const [dir, names] of targets) {
+      for (const dir of targets.keys()) {
         if (watchers.has(dir)) continue;
         try {
-          const w = fsWatch(dir, { persistent: true }, (_event, filename) => {
-            if (isRelevant(names, filename)) schedule();
-          });
+          // Every event in the folder triggers a rescan, not only those naming our files: a
+          // symlink swap (Kubernetes ConfigMap volumes rename `..data`) or the folder's own
+          // removal name something else. The content hash drops rescans that change nothing.
+          const w = fsWatch(dir, { persistent: true }, () => schedule());
+          inodes.set(dir, inodeOf(dir));
           // The folder itself went away (or another watch error): watch it again once it is back.
           w.on('error', () => {
             w.close();
@@ -143,6 +145,14 @@ export class FileProvider implements Provider {
       while (!signal.aborted) {
         await wake.wait();
         if (signal.aborted) break;
+        // A folder removed (and maybe re-created) leaves its watcher silent for good: drop
+        // watchers whose folder is gone or is another folder now, and watch again.
+        for (const [dir, w] of watchers) {
+          if (inodeOf(dir) !== inodes.get(dir)) {
+            w.close();
+            watchers.delete(dir);
+          }
+        }
         ensureWatchers();
         const update = load();
         opts.onScan?.(update !== undefined);
@@ -152,6 +162,14 @@ export class FileProvider implements Provider {
       signal.removeEventListener('abort', stop);
       stop();
     }
+  }
+}
+
+function inodeOf(dir: string): number | undefined {
+  try {
+    return statSync(dir).ino;
+  } catch {
+    return undefined;
   }
 }
 

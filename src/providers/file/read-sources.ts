@@ -98,12 +98,6 @@ export function watchTargets(src: FileSources): Map<string, Set<string> | undefi
   return targets;
 }
 
-export function isRelevant(names: Set<string> | undefined, filename: string | null): boolean {
-  if (filename === null) return true;
-  if (names === undefined) return YAML_FILE.test(filename) && !filename.startsWith('.');
-  return names.has(filename);
-}
-
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile();
