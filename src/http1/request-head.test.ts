@@ -84,7 +84,15 @@ describe('parseRequestHead: request line', () => {
   it('rejects a tab as the request-line separator with 400', () =>
     rejects(`GET\t/ HTTP/1.1\r\n${H}\r\n`, 400));
 
-  it('rejects a leading empty line with 400', () => rejects(`\r\n${get(H)}`, 400));
+  it('ignores up to two empty lines before the request line (RFC 9112 §2.2)', () => {
+    const input = `\r\n\r\n${get(H)}`;
+    const r = ok(input);
+    assert.equal(r.path, '/');
+    assert.equal(r.headLength, input.length);
+  });
+
+  it('rejects a third empty line before the request line with 400', () =>
+    rejects(`\r\n\r\n\r\n${get(H)}`, 400));
 
   it('rejects an unknown method with 501', () => rejects(`FOO / HTTP/1.1\r\n${H}\r\n`, 501));
 

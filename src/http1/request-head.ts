@@ -60,6 +60,17 @@ export function parseRequestHead(
   end: number,
   limits: RequestLimits,
 ): ParsedRequest | ParseError | null {
+  let leading = 0;
+  // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request line
+  // (some clients send an extra CRLF after a POST body). We ignore up to two.
+  for (
+    let skipped = 0;
+    skipped < 2 && end - start >= 2 && buf[start] === 13 && buf[start + 1] === 10;
+    skipped++
+  ) {
+    start += 2;
+    leading += 2;
+  }
   const at = buf.indexOf(CRLFCRLF, start);
   if (at === -1 || at + 4 > end) {
     const pending = end - start;
@@ -83,7 +94,7 @@ export function parseRequestHead(
       ? new ParseError(414, 'request line too long')
       : new ParseError(431, 'header block too large');
   }
-  return parseHead(buf.latin1Slice(start, at + 2), headLength, limits);
+  return parseHead(buf.latin1Slice(start, at + 2), headLength + leading, limits);
 }
 
 function earlyReject(buf: Buffer, start: number, end: number, limits: RequestLimits): ParseError | null {

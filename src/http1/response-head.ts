@@ -149,12 +149,10 @@ export function parseResponseHead(
     const last = codings[codings.length - 1]!.trim().toLowerCase();
     if (last === 'chunked' && codings.length === 1) {
       bodyKind = BODY_CHUNKED;
-    } else if (last === 'chunked') {
-      // A coding we would have to decode to re-frame: refuse rather than forward it mislabelled.
-      return new ParseError(502, `unsupported upstream transfer coding ${te}`);
     } else {
-      bodyKind = BODY_CLOSE;
-      reusable = false;
+      // Any other coding (gzip, identity, a list): we would have to forward the bytes without
+      // their coding label or decode them. Refuse instead of relaying a mislabelled body.
+      return new ParseError(502, `unsupported upstream transfer coding ${te}`);
     }
     if (versionMinor === 0) reusable = false;
     // TE with CL: TE wins, and the connection must not be reused (§6.3 rule 3).
