@@ -46,6 +46,8 @@ export class AccessLog {
   #timer: NodeJS.Timeout | undefined;
   #closed = false;
   #onIdle: (() => void) | null = null;
+  /** Requests logged since start: Traefik's CLF carries this count. */
+  #count = 0;
 
   constructor(opts: AccessLogOptions) {
     this.#format = opts.format;
@@ -65,7 +67,8 @@ export class AccessLog {
 
   log(r: AccessRecord): void {
     if (this.#closed) return;
-    const line = this.#format === 'json' ? toJson(r) : toCommon(r);
+    this.#count++;
+    const line = this.#format === 'json' ? toJson(r) : toCommon(r, this.#count);
     this.#pending.push(line);
     this.#pendingBytes += line.length;
     if (this.#pendingBytes >= this.#bufferBytes) this.#flush();
@@ -124,11 +127,11 @@ function toJson(r: AccessRecord): string {
 }
 
 /** Common Log Format plus Traefik's extra fields (referer, user agent, request count, router, server, duration). */
-function toCommon(r: AccessRecord): string {
+function toCommon(r: AccessRecord, count: number): string {
   const d = new Date(r.startTime);
   const pad = (n: number) => (n < 10 ? `0${n}` : String(n));
   const ts = `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
   const target = r.query === '' ? r.path : `${r.path}?${r.query}`;
   const q = (s: string) => (s === '' ? '"-"' : JSON.stringify(s));
-  return `${r.clientIp} - - [${ts}] "${r.method} ${target} ${r.protocol}" ${r.status} ${r.bytesOut} ${q(r.referer)} ${q(r.userAgent)} ${q(r.router)} ${q(r.server)} ${Math.round(r.durationMs)}ms\n`;
+  return `${r.clientIp} - - [${ts}] "${r.method} ${target} ${r.protocol}" ${r.status} ${r.bytesOut} ${q(r.referer)} ${q(r.userAgent)} ${count} ${q(r.router)} ${q(r.server)} ${Math.round(r.durationMs)}ms\n`;
 }

@@ -72,7 +72,17 @@ export class ConfigWatcher {
     }
     const previous = this.#lastGood.get(provider);
     this.#lastGood.set(provider, config);
-    const outcome = this.apply();
+    let outcome: ApplyOutcome;
+    try {
+      outcome = this.apply();
+    } catch (e) {
+      // A bug in building must not stop the provider loop: keep serving the last snapshot.
+      this.#logger.error('configuration build failed', {
+        provider,
+        error: e instanceof Error ? e.stack : String(e),
+      });
+      outcome = { applied: false, generation: this.#generation, issues: [] };
+    }
     if (!outcome.applied) {
       // The provider's config is fine on its own but breaks the merged whole: keep the old one.
       if (previous === undefined) this.#lastGood.delete(provider);

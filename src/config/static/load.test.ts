@@ -43,10 +43,11 @@ describe('loadStaticConfig: defaults', () => {
   });
 
   it('turns the access log on when its section is present, even empty', () => {
-    assert.deepEqual(load(`${minimal}accessLog:\n`).config?.accessLog, { filePath: '', format: 'json' });
-    assert.deepEqual(load(`${minimal}accessLog: { format: common }\n`).config?.accessLog, {
+    // Traefik's access log defaults to the common format.
+    assert.deepEqual(load(`${minimal}accessLog:\n`).config?.accessLog, { filePath: '', format: 'common' });
+    assert.deepEqual(load(`${minimal}accessLog: { format: json }\n`).config?.accessLog, {
       filePath: '',
-      format: 'common',
+      format: 'json',
     });
   });
 
@@ -188,7 +189,7 @@ describe('loadStaticConfig: flags and env', () => {
     ]);
     assert.deepEqual(r.issues, []);
     assert.equal(r.config?.entryPoints['web']?.address, ':9090');
-    assert.deepEqual(r.config?.accessLog, { filePath: '', format: 'json' });
+    assert.deepEqual(r.config?.accessLog, { filePath: '', format: 'common' });
     assert.deepEqual(r.config?.providers.file, { filename: 'dyn.yaml', watch: true });
   });
 

@@ -136,7 +136,8 @@ const log = strictObject({ level: logLevel.default('info'), format: logFormat.de
   'compress',
 ]);
 
-const accessLog = strictObject({ filePath: z.string().default(''), format: logFormat.default('json') }, [
+// Traefik's access log defaults to Common Log Format (its application log to text too; ours is JSON).
+const accessLog = strictObject({ filePath: z.string().default(''), format: logFormat.default('common') }, [
   'filters',
   'fields',
   'bufferingSize',
