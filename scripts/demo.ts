@@ -23,9 +23,13 @@ for (const [name, port] of [
   console.log(`demo: ${name} listening on http://127.0.0.1:${port}/`);
 }
 
-const proxy = spawn(process.execPath, [join(root, 'dist/main.js'), 'run', '--config', join(root, 'config/example.yaml')], {
-  stdio: 'inherit',
-});
+const proxy = spawn(
+  process.execPath,
+  [join(root, 'dist/main.js'), 'run', '--config', join(root, 'config/example.yaml')],
+  {
+    stdio: 'inherit',
+  },
+);
 console.log('demo: proxy starting on http://127.0.0.1:8080/ — try: curl -i http://127.0.0.1:8080/');
 
 const stop = () => proxy.kill('SIGTERM');

@@ -91,7 +91,8 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
       }
     }
   });
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  // 'close' (not 'exit'): stdout and stderr have been read to the end by then.
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   const waitForLog = (pred: (l: LogLine) => boolean, timeoutMs = 10_000): Promise<LogLine> => {
     const found = logs.find(pred);
     if (found !== undefined) return Promise.resolve(found);
@@ -151,7 +152,11 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
       return target;
     },
     async stop(signal = 'SIGTERM', timeout = 15_000) {
-      if (child.exitCode !== null || child.signalCode !== null) return child.exitCode;
+      if (child.exitCode !== null || child.signalCode !== null) {
+        const code = await exited;
+        rmSync(dir, { recursive: true, force: true });
+        return code;
+      }
       child.kill(signal);
       const timer = setTimeout(() => child.kill('SIGKILL'), timeout);
       const code = await exited;
