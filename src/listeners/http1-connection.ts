@@ -281,8 +281,13 @@ export class Http1Connection implements Downstream, Timed {
       else this.#close(); // idle keep-alive connection
       return;
     }
-    // readTimeout: the whole request did not arrive in time.
     const ex = this.#ex;
+    if (this.#state === S_WAIT && this.#clientEnded && ex !== null && !ex.responseStarted) {
+      ex.abort();
+      this.#close();
+      return;
+    }
+    // readTimeout: the whole request did not arrive in time.
     if (ex !== null && !ex.responseStarted && this.#state === S_BODY) {
       ex.abort();
       this.#reject(new ParseError(408, 'request read timeout'));
@@ -291,6 +296,12 @@ export class Http1Connection implements Downstream, Timed {
 
   #onEnd(): void {
     this.#clientEnded = true;
+    if (this.#state === S_WAIT && this.#ex !== null && !this.#ex.responseStarted) {
+      // A FIN after a complete request is either a half-close (the client still reads) or an
+      // abort we cannot tell apart. Keep waiting for the response, but not forever: a hung
+      // upstream without responseHeaderTimeout would otherwise hold both sockets for good.
+      this.deadline = this.#ctx.ticker.now + (this.#ctx.readTimeoutMs > 0 ? this.#ctx.readTimeoutMs : 60_000);
+    }
     // Half-close after a complete request still gets its response (RFC 9112 §9.6).
     if (this.#state === S_HEAD && this.#ex === null) this.#process();
     else if (this.#state === S_BODY && this.#ex !== null && !this.#ex.bodyDone) {

@@ -206,7 +206,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
     }
   }
 
-  onUpstreamHead(res: ParsedResponse): void {
+  onUpstreamHead(res: ParsedResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void {
     if (!this.bodyDone) {
       // The server answered before reading the whole request: neither connection can be reused
       // in a well-defined state.
@@ -241,10 +241,26 @@ export class Exchange implements UpstreamUser, ChunkSink {
     if (close) s += 'Connection: close\r\n';
     else if (this.parsed.versionMinor === 0) s += 'Connection: keep-alive\r\n';
     this.#closeAfter = close;
+    s += '\r\n';
     const socket = this.#down.socket;
-    socket.cork();
-    socket.write(`${s}\r\n`, 'latin1');
     this.responseStarted = true;
+    if (body !== null) {
+      // Head and whole body in one buffer, one write(2): no cork, no writev, no tick.
+      const n = bodyEnd - bodyStart;
+      const out = Buffer.allocUnsafe(s.length + n);
+      out.latin1Write(s, 0, s.length);
+      body.copy(out, s.length, bodyStart, bodyEnd);
+      this.bytesOut += n;
+      socket.write(out);
+      return;
+    }
+    if (kind === BODY_NONE) {
+      socket.write(s, 'latin1');
+      return;
+    }
+    // Body bytes follow in this same turn more often than not: send them with the head.
+    socket.cork();
+    socket.write(s, 'latin1');
     process.nextTick(uncork, socket);
   }
 

@@ -8,6 +8,9 @@ import { BODY_CLOSE, type ParsedResponse, parseResponseHead } from '../http1/res
 import type { UpstreamPool } from './pool.ts';
 import type { UpstreamUser } from './upstream-user.ts';
 
+/** Bodies up to this size that arrive with their head are passed along with it (one write). */
+const WHOLE_BODY_MAX = 16 * 1024;
+
 const S_CONNECTING = 0;
 const S_IDLE = 1;
 const S_HEAD = 2;
@@ -169,7 +172,16 @@ export class UpstreamConnection implements Timed, ChunkSink {
       }
       this.deadline = 0;
       this.#startBody(res);
-      user.onUpstreamHead(res);
+      const cl = res.contentLength;
+      if (this.#bodyKind === BODY_LENGTH && cl <= WHOLE_BODY_MAX && buf.length - start >= cl) {
+        // The common small response: head and whole body in one read, handed over together.
+        user.onUpstreamHead(res, buf, start, start + cl);
+        if (this.user !== user) return;
+        if (buf.length > start + cl) this.#reusable = false; // bytes beyond the body: not HTTP
+        this.#finish();
+        return;
+      }
+      user.onUpstreamHead(res, null, 0, 0);
       if (this.user !== user) return;
       if (this.#bodyKind === BODY_NONE) {
         if (start < buf.length) this.#reusable = false;

@@ -11,8 +11,12 @@ export interface UpstreamUser {
   onUpstreamReady(conn: UpstreamConnection): void;
   /** 1xx other than 101, to relay as an interim response. */
   onUpstreamInterim(res: ParsedResponse): void;
-  /** The final response head. */
-  onUpstreamHead(res: ParsedResponse): void;
+  /**
+   * The final response head. When a small Content-Length body arrived whole with the head,
+   * it comes along as `body[bodyStart..bodyEnd)` (and no onUpstreamData follows), so that the
+   * user can send head and body in one write; otherwise `body` is null.
+   */
+  onUpstreamHead(res: ParsedResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void;
   onUpstreamData(buf: Buffer, start: number, end: number): void;
   /** The response body ended cleanly (the connection has already gone back to the pool or closed). */
   onUpstreamEnd(): void;
