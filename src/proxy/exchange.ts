@@ -427,17 +427,8 @@ export class Exchange implements UpstreamUser, ChunkSink {
   /** The client sent a malformed body: answer 400 if we still can, else break both sides. */
   failBody(reason: string): void {
     if (this.done) return;
-    this.#upstream?.destroy();
-    this.#upstream = null;
-    this.#releaseServer();
-    this.#closeAfter = true;
-    if (this.responseStarted) {
-      this.#down.socket.destroy();
-      this.#finish();
-      return;
-    }
     this.#ctx.logger.debug('bad request body', { reason, entryPoint: this.#ctx.name });
-    this.#respondDirect({ status: 400, body: 'Bad Request' }, true);
+    this.#abandon(400, true);
   }
 
   /**
@@ -455,6 +446,12 @@ export class Exchange implements UpstreamUser, ChunkSink {
       entryPoint: this.#ctx.name,
     });
     if (this.done) return;
+    // Middlewares do not run on this answer: one of them may be what threw.
+    this.#abandon(500, false);
+  }
+
+  /** Drops the upstream side; answers `status` when nothing was sent yet, else breaks the connection. */
+  #abandon(status: number, runMiddlewares: boolean): void {
     this.#upstream?.destroy();
     this.#upstream = null;
     this.#releaseServer();
@@ -464,8 +461,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
       this.#finish();
       return;
     }
-    this.#target = undefined; // do not run middlewares again on the error response
-    this.#respondDirect({ status: 500, body: 'Internal Server Error' });
+    this.#respondDirect({ status, body: statusText(status) }, runMiddlewares);
   }
 
   /** The client went away: cancel everything upstream. */
@@ -485,7 +481,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
 
   #respondError(err: ProxyError, log: boolean, server?: ServerRuntime): void {
     if (log) this.#logError(err, server);
-    this.#respondDirect({ status: err.status, body: statusText(err.status) }, err.status >= 500);
+    this.#respondDirect({ status: err.status, body: statusText(err.status) });
   }
 
   #logError(err: ProxyError, server: ServerRuntime | undefined, level: 'error' | 'debug' = 'error'): void {
@@ -506,8 +502,8 @@ export class Exchange implements UpstreamUser, ChunkSink {
     });
   }
 
-  #respondDirect(resp: DirectResponse, _afterUpstream = false): void {
-    const mws = this.#target?.middlewares;
+  #respondDirect(resp: DirectResponse, runMiddlewares = true): void {
+    const mws = runMiddlewares ? this.#target?.middlewares : undefined;
     const body = resp.body ?? '';
     const rh: ResponseHead = {
       status: resp.status,
