@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// The `traffic` command. Runs the TypeScript sources directly with Node 24's type stripping.
+// The `traffic` command: Node 24 only; runs the build (dist/) or, without one, the sources.
 const major = Number(process.versions.node.split('.')[0]);
 if (major !== 24) {
   console.error(
