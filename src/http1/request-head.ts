@@ -1,5 +1,6 @@
 import { HeaderList } from '../core/headers.ts';
-import { FIELD_VALUE, HOST_CHAR, KNOWN_METHODS, TARGET_CHAR, TCHAR } from './chars.ts';
+import { HOST_CHAR, KNOWN_METHODS, TARGET_CHAR, TCHAR } from './chars.ts';
+import { BAD_NAME, fieldNameEnd, fieldValue, SPACE_BEFORE_COLON } from './field-line.ts';
 import { ParseError } from './parse-error.ts';
 
 export const BODY_NONE = 0;
@@ -167,26 +168,12 @@ function parseHead(head: string, headLength: number, limits: RequestLimits): Par
     // eol !== -1: head ends with CRLF by construction.
     const c0 = head.charCodeAt(pos);
     if (c0 === 0x20 || c0 === 0x09) return new ParseError(400, 'obs-fold or whitespace before a field');
-    let colon = pos;
-    while (colon < eol && TCHAR[head.charCodeAt(colon)] === 1) colon++;
-    if (colon === pos) return new ParseError(400, 'empty or invalid field name');
-    if (colon === eol || head.charCodeAt(colon) !== 0x3a) {
-      const c = head.charCodeAt(colon);
-      return new ParseError(
-        400,
-        c === 0x20 || c === 0x09 ? 'whitespace before colon' : 'invalid character in field name',
-      );
-    }
-    let vs = colon + 1;
-    let ve = eol;
-    while (vs < ve && (head.charCodeAt(vs) === 0x20 || head.charCodeAt(vs) === 0x09)) vs++;
-    while (ve > vs && (head.charCodeAt(ve - 1) === 0x20 || head.charCodeAt(ve - 1) === 0x09)) ve--;
-    for (let i = vs; i < ve; i++) {
-      if (FIELD_VALUE[head.charCodeAt(i)] !== 1)
-        return new ParseError(400, 'invalid character in field value');
-    }
+    const colon = fieldNameEnd(head, pos, eol);
+    if (colon === SPACE_BEFORE_COLON) return new ParseError(400, 'whitespace before colon');
+    if (colon === BAD_NAME) return new ParseError(400, 'empty or invalid field name');
+    const value = fieldValue(head, colon + 1, eol);
+    if (value === null) return new ParseError(400, 'invalid character in field value');
     const name = head.slice(pos, colon);
-    const value = head.slice(vs, ve);
     const lname = toLowerAscii(name);
     names.push(name);
     lnames.push(lname);

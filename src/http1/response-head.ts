@@ -1,5 +1,6 @@
 import { HeaderList } from '../core/headers.ts';
-import { FIELD_VALUE, TCHAR } from './chars.ts';
+import { FIELD_VALUE } from './chars.ts';
+import { fieldNameEnd, fieldValue } from './field-line.ts';
 import { ParseError } from './parse-error.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, toLowerAscii } from './request-head.ts';
 
@@ -87,20 +88,11 @@ export function parseResponseHead(
   let pos = lineEnd + 2;
   while (pos < head.length) {
     const eol = head.indexOf('\r\n', pos);
-    let colon = pos;
-    while (colon < eol && TCHAR[head.charCodeAt(colon)] === 1) colon++;
-    if (colon === pos || colon === eol || head.charCodeAt(colon) !== 0x3a) {
-      return new ParseError(502, 'invalid upstream header field');
-    }
-    let vs = colon + 1;
-    let ve = eol;
-    while (vs < ve && (head.charCodeAt(vs) === 0x20 || head.charCodeAt(vs) === 0x09)) vs++;
-    while (ve > vs && (head.charCodeAt(ve - 1) === 0x20 || head.charCodeAt(ve - 1) === 0x09)) ve--;
-    for (let i = vs; i < ve; i++) {
-      if (FIELD_VALUE[head.charCodeAt(i)] !== 1) return new ParseError(502, 'invalid upstream header value');
-    }
+    const colon = fieldNameEnd(head, pos, eol);
+    if (colon < 0) return new ParseError(502, 'invalid upstream header field');
+    const value = fieldValue(head, colon + 1, eol);
+    if (value === null) return new ParseError(502, 'invalid upstream header value');
     const name = head.slice(pos, colon);
-    const value = head.slice(vs, ve);
     const lname = toLowerAscii(name);
     names.push(name);
     lnames.push(lname);
