@@ -4,8 +4,9 @@ import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { parseRequestHead } from '../http1/request-head.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
-import { type Downstream, Exchange, statusText } from '../proxy/exchange.ts';
+import { type Downstream, Exchange } from '../proxy/exchange.ts';
 import { applyForwardedHeaders } from '../proxy/forwarded.ts';
+import { statusText } from '../proxy/heads.ts';
 
 const S_HEAD = 0;
 const S_BODY = 1;

@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { ProxyError } from '../core/errors.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
-import { HOP_BY_HOP, IDEMPOTENT_METHODS } from '../http1/chars.ts';
+import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse } from '../http1/response-head.ts';
@@ -10,6 +10,7 @@ import type { RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/type
 import type { UpstreamConnection } from '../upstream/connection.ts';
 import type { UpstreamUser } from '../upstream/upstream-user.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
+import { directResponseHead, responseFields, statusText, upstreamHeadTail } from './heads.ts';
 
 /** What an exchange needs from the client connection it belongs to. */
 export interface Downstream {
@@ -21,38 +22,6 @@ export interface Downstream {
   exchangeDone(ex: Exchange, keepAlive: boolean): void;
   /** The upstream can take request body bytes again: feed what is pending. */
   resumeBody(): void;
-}
-
-/** Response fields that never cross the proxy (RFC 9110 §7.6.1); framing is regenerated. */
-const RESPONSE_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
-
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  408: 'Request Timeout',
-  413: 'Content Too Large',
-  414: 'URI Too Long',
-  417: 'Expectation Failed',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-};
-
-export function statusText(status: number): string {
-  return STATUS_TEXT[status] ?? 'Unknown';
 }
 
 function uncork(socket: Socket): void {
@@ -130,7 +99,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
       const h = this.req.headers.get('host');
       if (h !== undefined && h !== this.parsed.authority) this.#hostOverride = h;
     }
-    this.#headTail = this.#buildHeadTail();
+    this.#headTail = upstreamHeadTail(this.req.headers, this.parsed);
     this.#pickAndAcquire();
   }
 
@@ -157,27 +126,6 @@ export class Exchange implements UpstreamUser, ChunkSink {
     }
   }
 
-  /** Header fields and framing of the upstream request; the request line and Host come per attempt. */
-  #buildHeadTail(): string {
-    const h = this.req.headers;
-    const names = h.names;
-    const lnames = h.lnames;
-    const values = h.values;
-    // Fields named in the client's Connection were removed on arrival (Http1Connection); what
-    // carries such a name now was added by us or a middleware and must go through.
-    let s = '';
-    for (let i = 0; i < names.length; i++) {
-      const ln = lnames[i]!;
-      if (HOP_BY_HOP.has(ln)) continue;
-      s += `${names[i]}: ${values[i]}\r\n`;
-    }
-    const p = this.parsed;
-    if (p.bodyKind === BODY_LENGTH) s += `Content-Length: ${p.contentLength}\r\n`;
-    else if (p.bodyKind === BODY_CHUNKED) s += 'Transfer-Encoding: chunked\r\n';
-    else if (p.method === 'POST' || p.method === 'PUT' || p.method === 'PATCH') s += 'Content-Length: 0\r\n';
-    return `${s}\r\n`;
-  }
-
   // ---- UpstreamUser
 
   onUpstreamReady(conn: UpstreamConnection): void {
@@ -201,7 +149,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
     // meaningful across a proxy.
     if (this.parsed.versionMinor === 1 && (res.status === 100 || res.status === 103)) {
       let s = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
-      if (res.status === 103) s += this.#serializeResponseFields(res, true);
+      if (res.status === 103) s += responseFields(res, true);
       this.#down.socket.write(`${s}\r\n`, 'latin1');
     }
   }
@@ -229,7 +177,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
     const rechunk = kind === BODY_CHUNKED || kind === BODY_CLOSE;
     // A 204 never has content, and RFC 9110 §8.6 forbids Content-Length on it: a client that
     // believed the upstream's value would take bytes of the next response as this body.
-    let s = `HTTP/1.1 ${status} ${reason}\r\n${this.#serializeResponseFields(res, rechunk || res.status === 204)}`;
+    let s = `HTTP/1.1 ${status} ${reason}\r\n${responseFields(res, rechunk || res.status === 204)}`;
     if (rechunk) {
       if (this.parsed.versionMinor === 1) {
         this.#clientChunked = true;
@@ -262,20 +210,6 @@ export class Exchange implements UpstreamUser, ChunkSink {
     socket.cork();
     socket.write(s, 'latin1');
     process.nextTick(uncork, socket);
-  }
-
-  #serializeResponseFields(res: ParsedResponse, dropLength: boolean): string {
-    const { names, lnames, values } = res.headers;
-    const tokens = res.connectionTokens;
-    let s = '';
-    for (let i = 0; i < names.length; i++) {
-      const ln = lnames[i]!;
-      if (RESPONSE_HOP.has(ln)) continue;
-      if (dropLength && ln === 'content-length') continue;
-      if (tokens?.includes(ln)) continue;
-      s += `${names[i]}: ${values[i]}\r\n`;
-    }
-    return s;
   }
 
   onUpstreamData(buf: Buffer, start: number, end: number): void {
@@ -508,7 +442,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
     const rh: ResponseHead = {
       status: resp.status,
       reason: statusText(resp.status),
-      headers: newHeaders(resp),
+      headers: HeaderList.from(resp.headers ?? []),
     };
     if (mws !== undefined) {
       for (let i = this.#mwRan - 1; i >= 0; i--) mws[i]!.onResponse?.(this.req, rh);
@@ -517,21 +451,8 @@ export class Exchange implements UpstreamUser, ChunkSink {
     const close =
       !this.bodyDone || !this.parsed.keepAlive || this.#ctx.draining || this.#maxRequestsReached();
     this.#closeAfter = close || this.#closeAfter;
-    let s = `HTTP/1.1 ${rh.status} ${rh.reason}\r\n`;
-    const { names, lnames, values } = rh.headers;
-    let hasType = false;
-    for (let i = 0; i < names.length; i++) {
-      const ln = lnames[i]!;
-      if (ln === 'content-length' || ln === 'connection' || ln === 'transfer-encoding') continue;
-      if (ln === 'content-type') hasType = true;
-      s += `${names[i]}: ${values[i]}\r\n`;
-    }
     const len = Buffer.byteLength(body);
-    if (!hasType && len > 0) s += 'Content-Type: text/plain; charset=utf-8\r\n';
-    s += `Content-Length: ${len}\r\n`;
-    if (this.#closeAfter) s += 'Connection: close\r\n';
-    else if (this.parsed.versionMinor === 0) s += 'Connection: keep-alive\r\n';
-    s += '\r\n';
+    const s = directResponseHead(rh, len, this.#closeAfter, this.parsed.versionMinor === 0);
     const socket = this.#down.socket;
     this.responseStarted = true;
     if (!socket.destroyed) {
@@ -577,10 +498,4 @@ export class Exchange implements UpstreamUser, ChunkSink {
     }
     this.#down.exchangeDone(this, !this.#closeAfter);
   }
-}
-
-function newHeaders(resp: DirectResponse): HeaderList {
-  const h = new HeaderList();
-  if (resp.headers !== undefined) for (const [n, v] of resp.headers) h.append(n, v);
-  return h;
 }

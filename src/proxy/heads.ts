@@ -1,0 +1,97 @@
+/**
+ * Serialising heads: the upstream request's fields, the client response's fields, and the heads
+ * of responses we produce ourselves. Pure functions of their inputs (no state, no I/O).
+ */
+import type { HeaderList } from '../core/headers.ts';
+import type { ResponseHead } from '../core/request.ts';
+import { HOP_BY_HOP } from '../http1/chars.ts';
+import { BODY_CHUNKED, BODY_LENGTH, type ParsedRequest } from '../http1/request-head.ts';
+import type { ParsedResponse } from '../http1/response-head.ts';
+
+/** Response fields that never cross the proxy (RFC 9110 §7.6.1); framing is regenerated. */
+const RESPONSE_HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+const STATUS_TEXT: Record<number, string> = {
+  400: 'Bad Request',
+  404: 'Not Found',
+  408: 'Request Timeout',
+  413: 'Content Too Large',
+  414: 'URI Too Long',
+  417: 'Expectation Failed',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+};
+
+export function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? 'Unknown';
+}
+
+/**
+ * Header fields and framing of the upstream request, rebuilt from the parsed form; the request
+ * line and Host come per attempt. Fields named in the client's Connection were removed on
+ * arrival (Http1Connection): what carries such a name now was added by us or a middleware.
+ */
+export function upstreamHeadTail(headers: HeaderList, p: ParsedRequest): string {
+  const { names, lnames, values } = headers;
+  let s = '';
+  for (let i = 0; i < names.length; i++) {
+    if (HOP_BY_HOP.has(lnames[i]!)) continue;
+    s += `${names[i]}: ${values[i]}\r\n`;
+  }
+  if (p.bodyKind === BODY_LENGTH) s += `Content-Length: ${p.contentLength}\r\n`;
+  else if (p.bodyKind === BODY_CHUNKED) s += 'Transfer-Encoding: chunked\r\n';
+  else if (p.method === 'POST' || p.method === 'PUT' || p.method === 'PATCH') s += 'Content-Length: 0\r\n';
+  return `${s}\r\n`;
+}
+
+/** The upstream response's fields minus hop-by-hop ones (and Content-Length when re-framed). */
+export function responseFields(res: ParsedResponse, dropLength: boolean): string {
+  const { names, lnames, values } = res.headers;
+  const tokens = res.connectionTokens;
+  let s = '';
+  for (let i = 0; i < names.length; i++) {
+    const ln = lnames[i]!;
+    if (RESPONSE_HOP.has(ln)) continue;
+    if (dropLength && ln === 'content-length') continue;
+    if (tokens?.includes(ln)) continue;
+    s += `${names[i]}: ${values[i]}\r\n`;
+  }
+  return s;
+}
+
+/** Head of a response we produce ourselves (errors, redirects, CORS preflight), CRLFCRLF included. */
+export function directResponseHead(
+  rh: ResponseHead,
+  bodyBytes: number,
+  close: boolean,
+  http10: boolean,
+): string {
+  let s = `HTTP/1.1 ${rh.status} ${rh.reason}\r\n`;
+  const { names, lnames, values } = rh.headers;
+  let hasType = false;
+  for (let i = 0; i < names.length; i++) {
+    const ln = lnames[i]!;
+    if (ln === 'content-length' || ln === 'connection' || ln === 'transfer-encoding') continue;
+    if (ln === 'content-type') hasType = true;
+    s += `${names[i]}: ${values[i]}\r\n`;
+  }
+  if (!hasType && bodyBytes > 0) s += 'Content-Type: text/plain; charset=utf-8\r\n';
+  s += `Content-Length: ${bodyBytes}\r\n`;
+  if (close) s += 'Connection: close\r\n';
+  else if (http10) s += 'Connection: keep-alive\r\n';
+  return `${s}\r\n`;
+}
