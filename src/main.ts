@@ -5,7 +5,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
-import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
+import { helpText, parseCommand, runValidate } from './cli/index.ts';
 import {
   type EntryPointConfig,
   formatIssue,
@@ -184,7 +184,6 @@ async function main(): Promise<number> {
   }
 }
 
-void packageVersion;
 main().then(
   (code) => {
     process.exitCode = code;

@@ -311,7 +311,6 @@ export class Http1Connection implements Downstream, Timed {
   }
 
   #onClose(): void {
-    const wasOpen = this.#state !== S_CLOSED;
     this.#state = S_CLOSED;
     this.#buf = null;
     const ex = this.#ex;
@@ -319,6 +318,5 @@ export class Http1Connection implements Downstream, Timed {
     if (ex !== null && !ex.done) ex.abort();
     this.#ctx.ticker.delete(this);
     this.#onClosed(this);
-    void wasOpen;
   }
 }

@@ -91,10 +91,9 @@ export function buildSnapshot(
       },
     });
     building.delete(qualified);
-    const value = 'error' in result ? result : result;
-    built.set(qualified, value);
-    if ('error' in value) err(['http', 'middlewares', qualified], value.error);
-    return value;
+    built.set(qualified, result);
+    if ('error' in result) err(['http', 'middlewares', qualified], result.error);
+    return result;
   };
   for (const name of Object.keys(http.middlewares)) buildMiddleware(name);
 

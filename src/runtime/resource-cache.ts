@@ -37,10 +37,6 @@ export class ResourceCache {
     return closed;
   }
 
-  pools(): IterableIterator<UpstreamPool> {
-    return this.#pools.values();
-  }
-
   closeAll(): void {
     for (const pool of this.#pools.values()) pool.close();
     this.#pools.clear();

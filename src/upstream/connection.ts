@@ -59,14 +59,6 @@ export class UpstreamConnection implements Timed, ChunkSink {
     socket.on('drain', () => this.user?.onUpstreamDrain());
   }
 
-  get idle(): boolean {
-    return this.#state === S_IDLE;
-  }
-
-  get closed(): boolean {
-    return this.#state === S_CLOSED;
-  }
-
   /** Called by the pool when handing the connection to a user; arms the response-header timer. */
   begin(user: UpstreamUser, method: string): void {
     this.user = user;

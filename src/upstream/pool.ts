@@ -185,10 +185,6 @@ export class UpstreamPool {
     return this.#idle.length;
   }
 
-  get size(): number {
-    return this.#all.size;
-  }
-
   /** Stops reuse: idle sockets close now, busy ones when their response ends. */
   close(): void {
     this.#closed = true;
