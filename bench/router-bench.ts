@@ -20,24 +20,13 @@ import { runInNewContext } from 'node:vm';
 import { HeaderList } from '../src/core/headers.ts';
 import type { RequestHead } from '../src/core/request.ts';
 import { HttpRouter, type RouteEntry } from '../src/router/index.ts';
+import { seededRandom as prng } from '../test/helpers/seeded-random.ts';
 
 const MATCHES = Number(process.argv[2] ?? 1_000_000);
 const ROUNDS = 5;
 
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
-
-/** Seeded PRNG (mulberry32): every run sees the same requests. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function routes(): RouteEntry<number>[] {
   const out: RouteEntry<number>[] = [];

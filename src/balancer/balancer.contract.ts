@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../test/helpers/seeded-random.ts';
 import type { BalancerServer, BalancerState, Picker } from './balancer.ts';
-import { seededRandom } from './seeded-random.ts';
 
 export interface PickerContractOptions {
   /** Builds the picker under test. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../test/helpers/seeded-random.ts';
 import { createPicker } from './index.ts';
-import { seededRandom } from './seeded-random.ts';
 
 function leastConn(weights: readonly number[], inFlight: number[]) {
   return createPicker(

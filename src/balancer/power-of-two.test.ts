@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { scriptedRandom, seededRandom } from '../../test/helpers/seeded-random.ts';
 import { createPicker } from './index.ts';
-import { scriptedRandom, seededRandom } from './seeded-random.ts';
 
 function p2c(weights: readonly number[], inFlight: number[], random: () => number) {
   return createPicker(

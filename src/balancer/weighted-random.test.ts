@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { scriptedRandom } from '../../test/helpers/seeded-random.ts';
 import { createPicker } from './index.ts';
-import { scriptedRandom } from './seeded-random.ts';
 
 function random(weights: readonly number[], values: readonly number[]) {
   return createPicker(

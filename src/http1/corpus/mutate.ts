@@ -1,14 +1,4 @@
-/** mulberry32: deterministic, so a failing mutation is reproducible from its seed and index. */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../../../test/helpers/seeded-random.ts';
 
 /** Bytes that change how HTTP/1.1 is tokenised: line ends, separators, digits, controls, high bytes. */
 const INTERESTING = [

@@ -5,22 +5,11 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom as prng } from '../../../test/helpers/seeded-random.ts';
 import { request } from '../request-fixture.ts';
 import { compileRule, defaultPriority } from '../rule/compile.ts';
 import type { RuleMatcher } from '../rule/matchers.ts';
 import { HttpRouter, type RouteEntry } from './http-router.ts';
-
-/** mulberry32 */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const HOSTS = [
   'a.com',

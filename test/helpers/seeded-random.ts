@@ -1,5 +1,6 @@
 /**
- * Test helper: a deterministic random source for pickers (mulberry32). Small, fast and good
+ * Test and bench helper: a deterministic random source (mulberry32), so that a failing case is
+ * reproducible from its seed. Small, fast and good
  * enough for distribution tests; not for anything security-related.
  */
 export function seededRandom(seed: number): () => number {
