@@ -4,6 +4,8 @@
  * lies and whether the request may be replayed. docs/errors.md lists every code (a test keeps it
  * complete).
  */
+import { statusText } from './status-text.ts';
+
 export type ErrorSource = 'downstream' | 'upstream' | 'internal' | 'config' | 'provider';
 
 export interface ErrorSpec {
@@ -11,50 +13,46 @@ export interface ErrorSpec {
   readonly source: ErrorSource;
   /** True when nothing reached the upstream, so replaying cannot duplicate a side effect. */
   readonly retryable: boolean;
-  readonly message: string;
 }
 
 export const ERROR_CODES = {
   // downstream: the client sent something we will not forward
-  BAD_REQUEST: { status: 400, source: 'downstream', retryable: false, message: 'Bad Request' },
-  URI_TOO_LONG: { status: 414, source: 'downstream', retryable: false, message: 'URI Too Long' },
+  BAD_REQUEST: { status: 400, source: 'downstream', retryable: false },
+  URI_TOO_LONG: { status: 414, source: 'downstream', retryable: false },
   HEADERS_TOO_LARGE: {
     status: 431,
     source: 'downstream',
     retryable: false,
-    message: 'Request Header Fields Too Large',
   },
-  NOT_IMPLEMENTED: { status: 501, source: 'downstream', retryable: false, message: 'Not Implemented' },
+  NOT_IMPLEMENTED: { status: 501, source: 'downstream', retryable: false },
   VERSION_NOT_SUPPORTED: {
     status: 505,
     source: 'downstream',
     retryable: false,
-    message: 'HTTP Version Not Supported',
   },
-  REQUEST_TIMEOUT: { status: 408, source: 'downstream', retryable: false, message: 'Request Timeout' },
-  EXPECTATION_FAILED: { status: 417, source: 'downstream', retryable: false, message: 'Expectation Failed' },
-  CLIENT_ABORTED: { status: 499, source: 'downstream', retryable: false, message: 'Client Closed Request' },
+  REQUEST_TIMEOUT: { status: 408, source: 'downstream', retryable: false },
+  EXPECTATION_FAILED: { status: 417, source: 'downstream', retryable: false },
+  CLIENT_ABORTED: { status: 499, source: 'downstream', retryable: false },
   // routing
-  NO_ROUTE: { status: 404, source: 'config', retryable: false, message: 'Not Found' },
-  NO_SERVER: { status: 503, source: 'config', retryable: false, message: 'Service Unavailable' },
-  SERVICE_DISABLED: { status: 503, source: 'config', retryable: false, message: 'Service Unavailable' },
+  NO_ROUTE: { status: 404, source: 'config', retryable: false },
+  NO_SERVER: { status: 503, source: 'config', retryable: false },
+  SERVICE_DISABLED: { status: 503, source: 'config', retryable: false },
   // upstream
-  UPSTREAM_REFUSED: { status: 502, source: 'upstream', retryable: true, message: 'Bad Gateway' },
-  UPSTREAM_UNREACHABLE: { status: 502, source: 'upstream', retryable: true, message: 'Bad Gateway' },
-  UPSTREAM_DNS: { status: 502, source: 'upstream', retryable: true, message: 'Bad Gateway' },
-  UPSTREAM_CONNECT_TIMEOUT: { status: 504, source: 'upstream', retryable: true, message: 'Gateway Timeout' },
+  UPSTREAM_REFUSED: { status: 502, source: 'upstream', retryable: true },
+  UPSTREAM_UNREACHABLE: { status: 502, source: 'upstream', retryable: true },
+  UPSTREAM_DNS: { status: 502, source: 'upstream', retryable: true },
+  UPSTREAM_CONNECT_TIMEOUT: { status: 504, source: 'upstream', retryable: true },
   UPSTREAM_RESPONSE_TIMEOUT: {
     status: 504,
     source: 'upstream',
     retryable: false,
-    message: 'Gateway Timeout',
   },
-  UPSTREAM_RESET: { status: 502, source: 'upstream', retryable: false, message: 'Bad Gateway' },
-  UPSTREAM_BAD_RESPONSE: { status: 502, source: 'upstream', retryable: false, message: 'Bad Gateway' },
-  UPSTREAM_POOL_FULL: { status: 503, source: 'upstream', retryable: true, message: 'Service Unavailable' },
+  UPSTREAM_RESET: { status: 502, source: 'upstream', retryable: false },
+  UPSTREAM_BAD_RESPONSE: { status: 502, source: 'upstream', retryable: false },
+  UPSTREAM_POOL_FULL: { status: 503, source: 'upstream', retryable: true },
   // internal
-  INTERNAL: { status: 500, source: 'internal', retryable: false, message: 'Internal Server Error' },
-  SHUTTING_DOWN: { status: 503, source: 'internal', retryable: false, message: 'Service Unavailable' },
+  INTERNAL: { status: 500, source: 'internal', retryable: false },
+  SHUTTING_DOWN: { status: 503, source: 'internal', retryable: false },
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
@@ -67,7 +65,7 @@ export class ProxyError extends Error {
 
   constructor(code: ErrorCode, detail?: string, options?: { cause?: unknown }) {
     const spec: ErrorSpec = ERROR_CODES[code];
-    super(detail ?? spec.message, options);
+    super(detail ?? statusText(spec.status), options);
     this.name = 'ProxyError';
     this.code = code;
     this.status = spec.status;

@@ -1,12 +1,14 @@
 import type { Socket } from 'node:net';
+import { HeaderList } from '../core/headers.ts';
 import type { RequestHead } from '../core/request.ts';
+import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { parseRequestHead } from '../http1/request-head.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { type Downstream, Exchange } from '../proxy/exchange.ts';
 import { applyForwardedHeaders } from '../proxy/forwarded.ts';
-import { statusText } from '../proxy/heads.ts';
+import { directResponseHead } from '../proxy/heads.ts';
 
 const S_HEAD = 0;
 const S_BODY = 1;
@@ -188,7 +190,7 @@ export class Http1Connection implements Downstream, Timed {
 
   #internalError(e: unknown): void {
     const ex = this.#ex;
-    if (ex !== null && !ex.done) ex.failInternal(e);
+    if (ex !== null && !ex.done) ex.onInternalError(e);
     else {
       this.#ctx.logger.error('internal error', {
         error: e instanceof Error ? (e.stack ?? e.message) : String(e),
@@ -237,7 +239,6 @@ export class Http1Connection implements Downstream, Timed {
 
   /** Answer a request we refuse to parse, and close: we cannot know where the next one starts. */
   #reject(err: ParseError): void {
-    const text = statusText(err.status);
     this.#ctx.logger.debug('rejected request', {
       status: err.status,
       reason: err.reason,
@@ -246,10 +247,14 @@ export class Http1Connection implements Downstream, Timed {
     });
     this.#state = S_CLOSED;
     this.#buf = null;
-    this.socket.end(
-      `HTTP/1.1 ${err.status} ${text}\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: ${text.length}\r\nConnection: close\r\n\r\n${text}`,
-      'latin1',
+    const text = statusText(err.status);
+    const head = directResponseHead(
+      { status: err.status, reason: text, headers: new HeaderList() },
+      text.length,
+      true,
+      false,
     );
+    this.socket.end(head + text, 'latin1');
     this.#destroySoon();
   }
 

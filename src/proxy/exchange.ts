@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import { ProxyError } from '../core/errors.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
+import { statusText } from '../core/status-text.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
@@ -10,7 +11,7 @@ import type { RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/type
 import type { UpstreamConnection } from '../upstream/connection.ts';
 import type { UpstreamUser } from '../upstream/upstream-user.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
-import { directResponseHead, responseFields, statusText, upstreamHeadTail } from './heads.ts';
+import { directResponseHead, responseFields, upstreamHeadTail } from './heads.ts';
 
 /** What an exchange needs from the client connection it belongs to. */
 export interface Downstream {
@@ -103,11 +104,11 @@ export class Exchange implements UpstreamUser, ChunkSink {
     this.#pickAndAcquire();
   }
 
-  #acceptUntried = (i: number): boolean => i >= 31 || (this.#tried & (1 << i)) === 0;
-
   #pickAndAcquire(): void {
     const svc = this.#service!;
-    const idx = this.#tried === 0 ? svc.picker.pick() : svc.picker.pick(this.#acceptUntried);
+    // The exclusion closure exists only on a retry: the first pick of a request allocates nothing.
+    const tried = this.#tried;
+    const idx = tried === 0 ? svc.picker.pick() : svc.picker.pick((i) => i >= 31 || (tried & (1 << i)) === 0);
     if (idx < 0) {
       this.#respondError(new ProxyError('NO_SERVER', `no server available for ${svc.name}`), true);
       return;
@@ -370,10 +371,6 @@ export class Exchange implements UpstreamUser, ChunkSink {
    * process: answer 500 if nothing was sent yet, else break the connection.
    */
   onInternalError(e: unknown): void {
-    this.failInternal(e);
-  }
-
-  failInternal(e: unknown): void {
     this.#ctx.logger.error('internal error', {
       error: e instanceof Error ? (e.stack ?? e.message) : String(e),
       router: this.#target?.router ?? '',

@@ -20,26 +20,6 @@ const RESPONSE_HOP = new Set([
   'upgrade',
 ]);
 
-const STATUS_TEXT: Record<number, string> = {
-  400: 'Bad Request',
-  404: 'Not Found',
-  408: 'Request Timeout',
-  413: 'Content Too Large',
-  414: 'URI Too Long',
-  417: 'Expectation Failed',
-  431: 'Request Header Fields Too Large',
-  500: 'Internal Server Error',
-  501: 'Not Implemented',
-  502: 'Bad Gateway',
-  503: 'Service Unavailable',
-  504: 'Gateway Timeout',
-  505: 'HTTP Version Not Supported',
-};
-
-export function statusText(status: number): string {
-  return STATUS_TEXT[status] ?? 'Unknown';
-}
-
 /**
  * Header fields and framing of the upstream request, rebuilt from the parsed form; the request
  * line and Host come per attempt. Fields named in the client's Connection were removed on
