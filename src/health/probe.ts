@@ -1,0 +1,252 @@
+/**
+ * One active health probe of one server. HTTP mode behaves as Traefik v3's checker (Go's
+ * http.Client): Host from `hostname` or the server's authority, headers set by name, redirects
+ * followed as Go follows them, the final status judged against the accepted ranges. TCP mode only
+ * opens a connection. A probe never throws and never outlives `timeoutMs` or `signal`: whatever
+ * socket it holds is destroyed when it settles.
+ *
+ * Probes run every few seconds per server, not per request, so clarity beats allocation here.
+ */
+import { type ClientRequest, type IncomingMessage, request } from 'node:http';
+import { connect, type Socket } from 'node:net';
+import { type ActiveCheckOptions, MAX_REDIRECTS, statusAccepted } from './active-options.ts';
+
+/** Where a server is reached. */
+export interface ProbeTarget {
+  readonly host: string;
+  readonly port: number;
+  /** host:port as written in the server URL, for the Host header. */
+  readonly authority: string;
+}
+
+export interface ProbeResult {
+  readonly ok: boolean;
+  /** Why: 'status 200', 'status 500', 'connect ECONNREFUSED', 'timeout after 5000ms', … */
+  readonly reason: string;
+}
+
+export function probe(
+  target: ProbeTarget,
+  opts: ActiveCheckOptions,
+  signal: AbortSignal,
+): Promise<ProbeResult> {
+  if (signal.aborted) return Promise.resolve({ ok: false, reason: 'aborted' });
+  return new Promise((resolve) => new ProbeRun(target, opts, signal, resolve).start());
+}
+
+/** One HTTP request of a probe: the first one, or one per redirect followed. */
+interface Hop {
+  readonly host: string;
+  readonly port: number;
+  readonly hostHeader: string;
+  readonly path: string;
+  readonly method: string;
+  readonly headers: readonly (readonly [string, string])[];
+  /** Redirects followed before this hop. */
+  readonly redirects: number;
+}
+
+/** Go's http.Client follows these (client.go redirectBehavior). */
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+
+/** Go drops these on a redirect to another domain (client.go shouldCopyHeaderOnRedirect). */
+const SENSITIVE = new Set(['authorization', 'www-authenticate', 'cookie', 'cookie2']);
+
+/** The probe owns Host (from `hostname`) and Connection (a fresh connection, closed after). */
+const RESERVED = new Set(['host', 'connection']);
+
+class ProbeRun {
+  readonly #target: ProbeTarget;
+  readonly #opts: ActiveCheckOptions;
+  readonly #signal: AbortSignal;
+  readonly #resolve: (r: ProbeResult) => void;
+  #timer: NodeJS.Timeout | undefined;
+  #req: ClientRequest | undefined;
+  #socket: Socket | undefined;
+  #done = false;
+
+  constructor(
+    target: ProbeTarget,
+    opts: ActiveCheckOptions,
+    signal: AbortSignal,
+    resolve: (r: ProbeResult) => void,
+  ) {
+    this.#target = target;
+    this.#opts = opts;
+    this.#signal = signal;
+    this.#resolve = resolve;
+  }
+
+  start(): void {
+    const { timeoutMs } = this.#opts;
+    this.#timer = setTimeout(() => this.#finish(false, `timeout after ${timeoutMs}ms`), timeoutMs);
+    this.#timer.unref();
+    this.#signal.addEventListener('abort', this.#onAbort);
+    const port = this.#opts.port ?? this.#target.port;
+    if (this.#opts.mode === 'tcp') {
+      this.#tcp(port);
+      return;
+    }
+    const path = this.#opts.path.startsWith('/') ? this.#opts.path : `/${this.#opts.path}`;
+    this.#send({
+      host: this.#target.host,
+      port,
+      // Traefik rewrites the URL's port, so the default Host carries the probed port.
+      hostHeader:
+        this.#opts.hostname ??
+        (this.#opts.port === undefined
+          ? this.#target.authority
+          : `${hostOf(this.#target.authority)}:${port}`),
+      path,
+      method: this.#opts.method,
+      headers: this.#opts.headers,
+      redirects: 0,
+    });
+  }
+
+  readonly #onAbort = (): void => this.#finish(false, 'aborted');
+
+  #finish(ok: boolean, reason: string): void {
+    if (this.#done) return;
+    this.#done = true;
+    clearTimeout(this.#timer);
+    this.#signal.removeEventListener('abort', this.#onAbort);
+    this.#req?.destroy();
+    this.#socket?.destroy();
+    this.#resolve({ ok, reason });
+  }
+
+  #tcp(port: number): void {
+    const socket = connect({ host: this.#target.host, port });
+    this.#socket = socket;
+    socket.once('connect', () => this.#finish(true, 'connected'));
+    socket.on('error', (e: Error) => this.#finish(false, `connect ${errorCode(e)}`));
+  }
+
+  #send(hop: Hop): void {
+    const headers: Record<string, string> = { Host: hop.hostHeader, Connection: 'close' };
+    const byLowerName = new Map<string, string>();
+    for (const [name, value] of hop.headers) {
+      const lower = name.toLowerCase();
+      if (RESERVED.has(lower)) continue;
+      const previous = byLowerName.get(lower);
+      if (previous !== undefined) delete headers[previous];
+      byLowerName.set(lower, name);
+      headers[name] = value;
+    }
+    let req: ClientRequest;
+    try {
+      req = request({
+        host: hop.host,
+        port: hop.port,
+        method: hop.method,
+        path: hop.path,
+        headers,
+        agent: false,
+      });
+    } catch (e) {
+      // Invalid header names or values, an invalid path: node:http validates them synchronously.
+      this.#finish(false, `invalid request: ${(e as Error).message}`);
+      return;
+    }
+    this.#req = req;
+    let connected = false;
+    req.once('socket', (s: Socket) => {
+      s.once('connect', () => {
+        connected = true;
+      });
+    });
+    // Stays attached: destroying a request that has no response yet emits 'socket hang up'.
+    // Events of a hop left behind by a redirect must not settle the probe.
+    req.on('error', (e: Error) => {
+      if (this.#req === req) this.#finish(false, `${connected ? 'request' : 'connect'} ${errorCode(e)}`);
+    });
+    req.once('response', (res: IncomingMessage) => {
+      if (this.#req === req) this.#onResponse(hop, req, res);
+    });
+    req.end();
+  }
+
+  #onResponse(hop: Hop, req: ClientRequest, res: IncomingMessage): void {
+    if (this.#done) return;
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location;
+    if (this.#opts.followRedirects && REDIRECTS.has(status) && location !== undefined && location !== '') {
+      req.destroy();
+      this.#redirect(hop, status, location);
+      return;
+    }
+    if (!statusAccepted(this.#opts.status, status)) {
+      this.#finish(false, `status ${status}`);
+      return;
+    }
+    // A server that cannot finish its answer within the timeout is not healthy either.
+    res.on('end', () => this.#finish(true, `status ${status}`));
+    res.on('error', (e: Error) => this.#finish(false, `body ${errorCode(e)}`));
+    res.on('close', () => {
+      if (!res.complete) this.#finish(false, 'body incomplete');
+    });
+    res.resume();
+  }
+
+  #redirect(from: Hop, status: number, location: string): void {
+    if (from.redirects >= MAX_REDIRECTS) {
+      this.#finish(false, `stopped after ${MAX_REDIRECTS} redirects`);
+      return;
+    }
+    let url: URL;
+    try {
+      // Only the path of the base matters: an absolute or scheme-relative location brings its host.
+      url = new URL(location, `http://probe.invalid${from.path}`);
+    } catch {
+      this.#finish(false, `invalid redirect location ${JSON.stringify(location)}`);
+      return;
+    }
+    if (url.protocol !== 'http:') {
+      this.#finish(false, `redirect to unsupported scheme ${url.protocol.slice(0, -1)}`);
+      return;
+    }
+    const path = `${url.pathname}${url.search}`;
+    // Go turns 301/302/303 into GET unless the method was GET or HEAD.
+    const method = status <= 303 && from.method !== 'GET' && from.method !== 'HEAD' ? 'GET' : from.method;
+    const redirects = from.redirects + 1;
+    if (!/^[a-z][a-z0-9+.-]*:|^\/\//i.test(location)) {
+      // Relative: same server, same Host (Go keeps a custom Host only for relative locations).
+      this.#send({ ...from, path, method, redirects });
+      return;
+    }
+    const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    const sameDomain = isDomainOrSubdomain(host.toLowerCase(), this.#target.host.toLowerCase());
+    this.#send({
+      host,
+      port: url.port === '' ? 80 : Number(url.port),
+      hostHeader: url.host,
+      path,
+      method,
+      headers: sameDomain ? from.headers : from.headers.filter(([n]) => !SENSITIVE.has(n.toLowerCase())),
+      redirects,
+    });
+  }
+}
+
+function errorCode(e: Error): string {
+  const code = (e as { code?: unknown }).code;
+  return typeof code === 'string' ? code : e.message;
+}
+
+/** `host` of `host:port` or `[v6]:port`; the whole authority when it has no port. */
+function hostOf(authority: string): string {
+  if (authority.startsWith('[')) {
+    const end = authority.indexOf(']');
+    return end === -1 ? authority : authority.slice(0, end + 1);
+  }
+  const colon = authority.lastIndexOf(':');
+  return colon === -1 || authority.indexOf(':') !== colon ? authority : authority.slice(0, colon);
+}
+
+/** Go's rule, including its refusal to treat IPv6 literals as subdomains. */
+function isDomainOrSubdomain(sub: string, parent: string): boolean {
+  if (sub === parent) return true;
+  if (sub.includes(':') || sub.includes('%')) return false;
+  return sub.endsWith(`.${parent}`);
+}
