@@ -1,0 +1,128 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TokenBucketLimiter } from './token-bucket.ts';
+
+function takeMany(limiter: TokenBucketLimiter, key: string, now: number, count: number): number[] {
+  const out: number[] = [];
+  for (let k = 0; k < count; k++) out.push(limiter.take(key, now));
+  return out;
+}
+
+describe('token bucket limiter', () => {
+  it('lets a new key spend its whole burst at once and then asks it to wait', () => {
+    const limiter = new TokenBucketLimiter({ average: 10, periodMs: 1000, burst: 3 });
+    assert.deepEqual(takeMany(limiter, 'a', 0, 4), [0, 0, 0, 100]);
+  });
+
+  it('refills at average per period, so one token comes back every period/average', () => {
+    const limiter = new TokenBucketLimiter({ average: 10, periodMs: 1000, burst: 1 });
+    assert.equal(limiter.take('a', 0), 0);
+    assert.equal(limiter.take('a', 99), 1);
+    assert.equal(limiter.take('a', 100), 0);
+    assert.equal(limiter.take('a', 150), 50);
+  });
+
+  it('admits a client that paces itself exactly at the configured rate every time', () => {
+    const limiter = new TokenBucketLimiter({ average: 3, periodMs: 1000, burst: 1 });
+    for (let k = 0; k < 300; k++) assert.equal(limiter.take('a', (k * 1000) / 3), 0, `request ${k}`);
+  });
+
+  it('never holds more than burst tokens however long the key was idle', () => {
+    const limiter = new TokenBucketLimiter({ average: 100, periodMs: 1000, burst: 2 });
+    limiter.take('a', 0);
+    assert.deepEqual(takeMany(limiter, 'a', 1_000_000, 3), [0, 0, 10]);
+  });
+
+  it('reports the wait in whole milliseconds rounded up and never less than 1', () => {
+    const limiter = new TokenBucketLimiter({ average: 3, periodMs: 1000, burst: 1 });
+    limiter.take('a', 0);
+    assert.equal(limiter.take('a', 0), 334);
+    assert.equal(limiter.take('a', 333.2), 1);
+  });
+
+  it('keeps separate buckets per key', () => {
+    const limiter = new TokenBucketLimiter({ average: 1, periodMs: 1000, burst: 1 });
+    assert.equal(limiter.take('a', 0), 0);
+    assert.equal(limiter.take('b', 0), 0);
+    assert.equal(limiter.take('a', 0), 1000);
+  });
+
+  it('does not limit at all when average is 0', () => {
+    const limiter = new TokenBucketLimiter({ average: 0, periodMs: 1000, burst: 1 });
+    assert.deepEqual(takeMany(limiter, 'a', 0, 100), new Array(100).fill(0));
+    assert.equal(limiter.size, 0);
+  });
+
+  it('treats a burst below 1 as 1 and a period of 0 as one second, like Traefik', () => {
+    const limiter = new TokenBucketLimiter({ average: 2, periodMs: 0, burst: 0 });
+    assert.deepEqual(takeMany(limiter, 'a', 0, 2), [0, 500]);
+  });
+
+  it('does not drain tokens when the clock steps back', () => {
+    const limiter = new TokenBucketLimiter({ average: 1, periodMs: 1000, burst: 2 });
+    limiter.take('a', 5000);
+    assert.equal(limiter.take('a', 4000), 0);
+    assert.equal(limiter.take('a', 5000), 1000);
+  });
+
+  it('rejects a negative average or period', () => {
+    assert.throws(() => new TokenBucketLimiter({ average: -1, periodMs: 1000, burst: 1 }), RangeError);
+    assert.throws(() => new TokenBucketLimiter({ average: 1, periodMs: -1, burst: 1 }), RangeError);
+  });
+
+  describe('under key spraying', () => {
+    it('never remembers more than maxKeys keys', () => {
+      const limiter = new TokenBucketLimiter({ average: 1, periodMs: 1000, burst: 1, maxKeys: 100 });
+      for (let k = 0; k < 10_000; k++) limiter.take(`10.0.${k >> 8}.${k & 255}`, k);
+      assert.equal(limiter.size, 100);
+    });
+
+    it('evicts the least recently used key, not the one a client keeps using', () => {
+      const limiter = new TokenBucketLimiter({ average: 1, periodMs: 1_000_000, burst: 1, maxKeys: 3 });
+      limiter.take('victim', 0);
+      limiter.take('x1', 1);
+      limiter.take('x2', 2);
+      assert.ok(limiter.take('victim', 3) > 0, 'victim is now the most recent');
+      limiter.take('x3', 4);
+      // x1 was the least recently used and went; victim kept its empty bucket.
+      assert.ok(limiter.take('victim', 5) > 0, 'victim still has to wait');
+      assert.equal(limiter.take('x1', 6), 0, 'x1 came back with a fresh bucket');
+    });
+
+    it('keeps LRU order right when the same key sends several requests in a row', () => {
+      const limiter = new TokenBucketLimiter({ average: 1, periodMs: 1_000_000, burst: 5, maxKeys: 2 });
+      limiter.take('a', 0);
+      limiter.take('b', 1);
+      limiter.take('b', 2);
+      limiter.take('a', 3);
+      limiter.take('a', 4);
+      limiter.take('c', 5);
+      // b is the least recently used, so it was evicted and a kept its three spent tokens.
+      assert.deepEqual(
+        takeMany(limiter, 'a', 6, 3).map((wait) => wait > 0),
+        [false, false, true],
+      );
+    });
+  });
+
+  describe('sweep', () => {
+    it('drops only the keys whose bucket has refilled completely', () => {
+      const limiter = new TokenBucketLimiter({ average: 1, periodMs: 1000, burst: 2 });
+      takeMany(limiter, 'old', 0, 2);
+      limiter.take('recent', 1500);
+      assert.equal(limiter.sweep(1999), 0);
+      assert.equal(limiter.sweep(2000), 1);
+      assert.equal(limiter.size, 1);
+      assert.deepEqual(takeMany(limiter, 'recent', 2000, 2), [0, 500]);
+    });
+
+    it('lets a swept key that was the last one used start again with a full bucket', () => {
+      const limiter = new TokenBucketLimiter({ average: 1, periodMs: 1000, burst: 2 });
+      limiter.take('a', 0);
+      limiter.sweep(10_000);
+      assert.equal(limiter.size, 0);
+      assert.deepEqual(takeMany(limiter, 'a', 10_000, 3), [0, 0, 1000]);
+      assert.equal(limiter.size, 1);
+    });
+  });
+});
