@@ -25,5 +25,5 @@ export function backoffMs(
   // Overflow to Infinity (attempt in the thousands) or NaN must still yield the cap.
   if (!(interval < maxMs)) interval = maxMs;
   const jittered = interval * (0.5 + random);
-  return jittered < maxMs ? jittered : maxMs;
+  return Math.min(jittered, maxMs);
 }

@@ -45,7 +45,7 @@ export class RetryBudget {
   tryStartRetry(): boolean {
     // Integer arithmetic first: 0.2 * 15 is 3.0000000000000004 but 20 * 15 / 100 is exactly 3.
     const share = Math.floor((this.#percent * this.#requests) / 100);
-    const max = share > this.#minConcurrent ? share : this.#minConcurrent;
+    const max = Math.max(share, this.#minConcurrent);
     if (this.#retries >= max) return false;
     this.#retries++;
     return true;

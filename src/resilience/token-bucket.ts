@@ -45,7 +45,7 @@ export class TokenBucketLimiter {
     const periodMs = opts.periodMs === 0 ? 1000 : opts.periodMs;
     this.#unlimited = opts.average === 0;
     this.#ratePerMs = opts.average / periodMs;
-    this.#burst = opts.burst >= 1 ? opts.burst : 1;
+    this.#burst = Math.max(opts.burst, 1);
     this.#maxKeys = Math.max(1, Math.floor(opts.maxKeys ?? 65536));
   }
 
@@ -72,7 +72,7 @@ export class TokenBucketLimiter {
       // A clock that steps back (it should not: callers pass monotonic time) must not drain tokens.
       if (elapsed > 0) {
         const tokens = bucket.tokens + elapsed * this.#ratePerMs;
-        bucket.tokens = tokens < this.#burst ? tokens : this.#burst;
+        bucket.tokens = Math.min(tokens, this.#burst);
         bucket.last = now;
       }
     }
@@ -82,7 +82,7 @@ export class TokenBucketLimiter {
       return 0;
     }
     const wait = Math.ceil((1 - bucket.tokens) / this.#ratePerMs - EPSILON);
-    return wait > 1 ? wait : 1;
+    return Math.max(wait, 1);
   }
 
   /**
