@@ -1,0 +1,261 @@
+/**
+ * One mirrored request (Traefik's `mirroring` service): a copy of a client request sent to a
+ * mirror service, whose response is read to the end and reduced to a MirrorResult (status,
+ * selected headers, body digest) for comparison with the primary response. Nothing about a
+ * mirror may reach the client: every failure is a result, never an exception.
+ */
+import { createHash, type Hash } from 'node:crypto';
+import type { ProxyError } from '../core/errors.ts';
+import type { HeaderList } from '../core/headers.ts';
+import type { Timed } from '../core/ticker.ts';
+import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
+import type { ParsedResponse } from '../http1/response-head.ts';
+import type { UpstreamConnection } from '../upstream/connection.ts';
+import type { UpstreamPool } from '../upstream/pool.ts';
+import type { UpstreamUser } from '../upstream/upstream-user.ts';
+
+export interface MirrorResult {
+  readonly ok: boolean;
+  /** 0 on error. */
+  readonly status: number;
+  /** Only the selected (lowercase) names; several fields of one name are joined with ", ". */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** sha256 hex of the decoded body (chunk framing removed) when a digest was requested. */
+  readonly digest: string | null;
+  readonly error: string | null;
+  /** Body bytes received (decoded). */
+  readonly bytes: number;
+}
+
+export interface MirrorRequestOptions {
+  /** Lowercase names of the response headers to capture. */
+  readonly headers: readonly string[];
+  readonly digest: boolean;
+  /** Whole-exchange limit (connect + response head + body); 0 = only the pool's own timeouts. */
+  readonly timeoutMs: number;
+}
+
+/** `error` of a mirror that did not complete within timeoutMs. */
+export const MIRROR_TIMEOUT = 'timeout';
+/** `error` of a mirror stopped by abort(). */
+export const MIRROR_ABORTED = 'aborted';
+
+const NO_HEADERS: Readonly<Record<string, string | undefined>> = Object.freeze({});
+
+/**
+ * Reduces one response to a MirrorResult. Used for mirrors by MirrorRequest and for the primary
+ * by the exchange, so that both sides capture headers and hash bodies the same way (a comparison
+ * of two differently computed values would report mismatches that are not there).
+ */
+export class ResponseCapture {
+  status = 0;
+  headers: Readonly<Record<string, string | undefined>> = NO_HEADERS;
+  bytes = 0;
+  readonly #names: readonly string[];
+  #hash: Hash | null;
+
+  constructor(names: readonly string[], digest: boolean) {
+    this.#names = names;
+    this.#hash = digest ? createHash('sha256') : null;
+  }
+
+  /** The final response head (call before response middlewares edit the headers). */
+  head(status: number, headers: HeaderList): void {
+    this.status = status;
+    const names = this.#names;
+    if (names.length === 0) return;
+    const out: Record<string, string | undefined> = {};
+    for (let i = 0; i < names.length; i++) {
+      const name = names[i]!;
+      const all = headers.getAll(name);
+      // RFC 9110 §5.3: several field lines of one name are equivalent to one comma-joined line.
+      out[name] = all.length === 0 ? undefined : all.length === 1 ? all[0] : all.join(', ');
+    }
+    this.headers = out;
+  }
+
+  /** Decoded body bytes `buf[start..end)`. */
+  data(buf: Buffer, start: number, end: number): void {
+    if (end <= start) return;
+    this.bytes += end - start;
+    this.#hash?.update(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+  }
+
+  /** The body ended cleanly. Call once. */
+  result(): MirrorResult {
+    const hash = this.#hash;
+    this.#hash = null;
+    return {
+      ok: true,
+      status: this.status,
+      headers: this.headers,
+      digest: hash === null ? null : hash.digest('hex'),
+      error: null,
+      bytes: this.bytes,
+    };
+  }
+
+  /** The exchange failed: status 0, no headers, no digest. */
+  failure(error: string): MirrorResult {
+    this.#hash = null;
+    return { ok: false, status: 0, headers: NO_HEADERS, digest: null, error, bytes: this.bytes };
+  }
+}
+
+/**
+ * Sends `head` + `body` through `pool` and reports the response as one MirrorResult.
+ *
+ * Contract: `done` is called exactly once per MirrorRequest, including after abort() (with
+ * error 'aborted', synchronously inside abort()) and when the pool fails at once (synchronously
+ * inside start()). One completion path means a caller that counts mirrors in flight always gets
+ * its decrement. `done` must not throw: it may run inside a socket handler or the ticker sweep.
+ */
+export class MirrorRequest implements UpstreamUser, Timed {
+  deadline = 0;
+  readonly #pool: UpstreamPool;
+  readonly #head: string;
+  readonly #body: Buffer | null;
+  readonly #timeoutMs: number;
+  readonly #done: (r: MirrorResult) => void;
+  readonly #capture: ResponseCapture;
+  #conn: UpstreamConnection | null = null;
+  #method = 'GET';
+  #retriedFresh = false;
+  #started = false;
+  #finished = false;
+
+  /**
+   * `head` is the complete upstream request head (latin1, ending in CRLFCRLF) with
+   * Content-Length framing for `body` (never Transfer-Encoding: the body is already whole).
+   */
+  constructor(
+    pool: UpstreamPool,
+    head: string,
+    body: Buffer | null,
+    opts: MirrorRequestOptions,
+    done: (r: MirrorResult) => void,
+  ) {
+    this.#pool = pool;
+    this.#head = head;
+    this.#body = body !== null && body.length > 0 ? body : null;
+    this.#timeoutMs = opts.timeoutMs;
+    this.#done = done;
+    this.#capture = new ResponseCapture(opts.headers, opts.digest);
+  }
+
+  start(): void {
+    if (this.#started || this.#finished) return;
+    this.#started = true;
+    if (this.#timeoutMs > 0) {
+      const ticker = this.#pool.ticker;
+      // Ticker.now is refreshed only per sweep; add() refreshes it when the sweep was idle.
+      ticker.add(this);
+      this.deadline = ticker.now + this.#timeoutMs;
+    }
+    const sp = this.#head.indexOf(' ');
+    // The method decides response framing (a response to HEAD has no body, RFC 9112 §6.3).
+    if (sp > 0) this.#method = this.#head.slice(0, sp);
+    this.#pool.acquire(this, this.#method);
+  }
+
+  /** Stops the mirror: destroys its connection (or withdraws from the pool) and reports 'aborted'. */
+  abort(): void {
+    if (this.#finished) return;
+    this.#drop();
+    this.#finish(this.#capture.failure(MIRROR_ABORTED));
+  }
+
+  onDeadline(): void {
+    if (this.#finished) return;
+    this.#drop();
+    this.#finish(this.#capture.failure(MIRROR_TIMEOUT));
+  }
+
+  #drop(): void {
+    const conn = this.#conn;
+    this.#conn = null;
+    if (conn !== null) conn.destroy();
+    else if (this.#started) this.#pool.cancel(this);
+  }
+
+  #finish(r: MirrorResult): void {
+    if (this.#finished) return;
+    this.#finished = true;
+    this.#conn = null;
+    if (this.#timeoutMs > 0) {
+      this.deadline = 0;
+      this.#pool.ticker.delete(this);
+    }
+    this.#done(r);
+  }
+
+  // ---- UpstreamUser
+
+  onUpstreamReady(conn: UpstreamConnection): void {
+    if (this.#finished) {
+      conn.destroy();
+      return;
+    }
+    this.#conn = conn;
+    const socket = conn.socket;
+    const body = this.#body;
+    if (body === null) {
+      socket.write(this.#head, 'latin1');
+      return;
+    }
+    socket.cork();
+    socket.write(this.#head, 'latin1');
+    socket.write(body);
+    socket.uncork();
+  }
+
+  onUpstreamInterim(_res: ParsedResponse): void {
+    // 100 Continue / 103 Early Hints say nothing about the final response being compared.
+  }
+
+  onUpstreamHead(res: ParsedResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void {
+    const conn = this.#conn;
+    // An answer while request bytes are still queued: the server did not read the whole request,
+    // so the socket's state is undefined; do not hand it to the next request.
+    if (conn !== null && conn.socket.writableLength > 0) conn.markNotReusable();
+    this.#capture.head(res.status, res.headers);
+    if (body !== null) this.#capture.data(body, bodyStart, bodyEnd);
+  }
+
+  onUpstreamData(buf: Buffer, start: number, end: number): void {
+    this.#capture.data(buf, start, end);
+  }
+
+  onUpstreamEnd(): void {
+    this.#finish(this.#capture.result());
+  }
+
+  onUpstreamError(err: ProxyError, phase: 'connect' | 'head' | 'body', reused: boolean): void {
+    if (this.#finished) return;
+    this.#conn = null;
+    if (
+      phase === 'head' &&
+      reused &&
+      !this.#retriedFresh &&
+      this.#body === null &&
+      IDEMPOTENT_METHODS.has(this.#method)
+    ) {
+      // The keep-alive race (the server closed an idle socket as we wrote): replay once on a
+      // fresh connection, as the exchange does (RFC 9112 §9.3.1), instead of reporting a
+      // mirror error that says nothing about the mirror's answer.
+      this.#retriedFresh = true;
+      this.#pool.acquire(this, this.#method, true);
+      return;
+    }
+    this.#finish(this.#capture.failure(`${err.code}: ${err.message}`));
+  }
+
+  onInternalError(e: unknown): void {
+    // The connection destroyed itself before calling this.
+    this.#finish(this.#capture.failure(`INTERNAL: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  onUpstreamDrain(): void {
+    // The whole body is written at once; nothing waits for drain.
+  }
+}
