@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import { createServer as createNetServer, type Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { HeaderList } from '../core/headers.ts';
 import { Ticker } from '../core/ticker.ts';
@@ -30,7 +30,7 @@ async function origin(t: TestContext, handler: Handler): Promise<{ server: Serve
   return { server, port: (server.address() as { port: number }).port };
 }
 
-function poolOptions(port: number): PoolOptions {
+function poolOptions(port: number, over: Partial<PoolOptions>): PoolOptions {
   return {
     host: '127.0.0.1',
     port,
@@ -40,14 +40,15 @@ function poolOptions(port: number): PoolOptions {
     connectTimeoutMs: 5_000,
     responseHeaderTimeoutMs: 0,
     maxResponseHeaderBytes: 65_536,
+    ...over,
   };
 }
 
 /** A pool whose ticker runs on a clock the test moves by hand. */
-function makePool(t: TestContext, port: number) {
+function makePool(t: TestContext, port: number, over: Partial<PoolOptions> = {}) {
   const clock = { now: 0 };
   const ticker = new Ticker(60_000, () => clock.now);
-  const pool = new UpstreamPool(poolOptions(port), ticker);
+  const pool = new UpstreamPool(poolOptions(port, over), ticker);
   t.after(() => {
     pool.close();
     ticker.stop();
@@ -214,6 +215,42 @@ describe('MirrorRequest', { timeout: 20_000 }, () => {
     assert.equal(pool.stats.reused, 1);
   });
 
+  it('replays a bodyless GET once on a fresh connection when a reused one was closed as it was written, but not a POST', async (t) => {
+    // Answers the first request of each connection and closes on the second: the keep-alive race.
+    const sockets = new Set<Socket>();
+    const server = createNetServer((s) => {
+      sockets.add(s);
+      s.on('error', () => {});
+      let n = 0;
+      s.on('data', () => {
+        if (n++ === 0) s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok');
+        else s.destroy();
+      });
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(
+      () =>
+        new Promise<void>((r) => {
+          for (const s of sockets) s.destroy();
+          server.close(() => r());
+        }),
+    );
+    const { pool } = makePool(t, (server.address() as { port: number }).port);
+    assert.equal((await mirror(pool, GET, null).result).ok, true);
+    const replayed = mirror(pool, GET, null);
+    const r = await replayed.result;
+    assert.equal(r.ok, true);
+    assert.equal(r.digest, sha256('ok'));
+    assert.equal(pool.stats.opened, 2);
+    const post = mirror(pool, 'POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 1\r\n\r\n', Buffer.from('x'));
+    const p = await post.result;
+    assert.equal(p.ok, false);
+    assert.match(p.error ?? '', /^UPSTREAM_RESET: /);
+    await settle();
+    assert.equal(replayed.calls(), 1);
+    assert.equal(post.calls(), 1);
+  });
+
   it('reports an error result when the server resets mid-response', async (t) => {
     const { port } = await origin(t, (req, res) => {
       res.writeHead(200, { 'content-length': 1000 });
@@ -326,6 +363,20 @@ describe('MirrorRequest', { timeout: 20_000 }, () => {
     assert.equal(ticker.size, 0);
     await settle();
     assert.equal(m.calls(), 1);
+  });
+
+  it('abort() while queued for a connection leaves the pool queue', async (t) => {
+    const { port } = await origin(t, () => {});
+    const { pool } = makePool(t, port, { maxConns: 1 });
+    const first = mirror(pool, GET, null);
+    const queued = mirror(pool, GET, null);
+    assert.equal(pool.stats.waiting, 1);
+    queued.req.abort();
+    assert.equal(pool.stats.waiting, 0);
+    assert.equal(queued.calls(), 1);
+    assert.equal((await queued.result).error, MIRROR_ABORTED);
+    first.req.abort();
+    assert.equal(first.calls(), 1);
   });
 
   it('abort() while connecting withdraws from the pool and reports aborted once', async (t) => {
