@@ -10,22 +10,12 @@ import type { HeaderList } from '../core/headers.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import type { ParsedResponse } from '../http1/response-head.ts';
+import type { MirrorResult } from '../observability/mirror-compare.ts';
 import type { UpstreamConnection } from '../upstream/connection.ts';
 import type { UpstreamPool } from '../upstream/pool.ts';
 import type { UpstreamUser } from '../upstream/upstream-user.ts';
 
-export interface MirrorResult {
-  readonly ok: boolean;
-  /** 0 on error. */
-  readonly status: number;
-  /** Only the selected (lowercase) names; several fields of one name are joined with ", ". */
-  readonly headers: Readonly<Record<string, string | undefined>>;
-  /** sha256 hex of the decoded body (chunk framing removed) when a digest was requested. */
-  readonly digest: string | null;
-  readonly error: string | null;
-  /** Body bytes received (decoded). */
-  readonly bytes: number;
-}
+export type { MirrorResult } from '../observability/mirror-compare.ts';
 
 export interface MirrorRequestOptions {
   /** Lowercase names of the response headers to capture. */

@@ -4,7 +4,20 @@
  * new version of a service can be checked against live traffic before it takes any.
  */
 import type { Logger } from '../core/logger.ts';
-import type { MirrorResult } from './mirror-request.ts';
+
+/** What one side of a mirrored exchange answered (the primary or a mirror). */
+export interface MirrorResult {
+  readonly ok: boolean;
+  /** 0 on error. */
+  readonly status: number;
+  /** Only the selected (lowercase) names; several fields of one name are joined with ", ". */
+  readonly headers: Readonly<Record<string, string | undefined>>;
+  /** sha256 hex of the decoded body (chunk framing removed) when a digest was requested. */
+  readonly digest: string | null;
+  readonly error: string | null;
+  /** Body bytes received (decoded). */
+  readonly bytes: number;
+}
 
 export interface CompareOptions {
   /** Lowercase names of the response headers compared. */

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LogFields, Logger, LogLevel } from '../core/logger.ts';
-import { type CompareOptions, MirrorComparator, type MirrorStats } from './mirror-compare.ts';
-import type { MirrorResult } from './mirror-request.ts';
+import {
+  type CompareOptions,
+  MirrorComparator,
+  type MirrorResult,
+  type MirrorStats,
+} from './mirror-compare.ts';
 
 interface Line {
   level: LogLevel;
