@@ -117,22 +117,27 @@ class ProbeRun {
   }
 
   #tcp(port: number): void {
-    const socket = connect({ host: this.#target.host, port });
+    let socket: Socket;
+    try {
+      socket = connect({ host: this.#target.host, port });
+    } catch (e) {
+      // An out-of-range port throws synchronously.
+      this.#finish(false, `connect ${errorCode(e as Error)}`);
+      return;
+    }
     this.#socket = socket;
     socket.once('connect', () => this.#finish(true, 'connected'));
     socket.on('error', (e: Error) => this.#finish(false, `connect ${errorCode(e)}`));
   }
 
   #send(hop: Hop): void {
-    const headers: Record<string, string> = { Host: hop.hostHeader, Connection: 'close' };
-    const byLowerName = new Map<string, string>();
+    // node:http sets these one by one through setHeader, which ignores case: a later name wins.
+    // No prototype: a header named __proto__ must stay a header.
+    const headers: Record<string, string> = Object.create(null);
+    headers['Host'] = hop.hostHeader;
+    headers['Connection'] = 'close';
     for (const [name, value] of hop.headers) {
-      const lower = name.toLowerCase();
-      if (RESERVED.has(lower)) continue;
-      const previous = byLowerName.get(lower);
-      if (previous !== undefined) delete headers[previous];
-      byLowerName.set(lower, name);
-      headers[name] = value;
+      if (!RESERVED.has(name.toLowerCase())) headers[name] = value;
     }
     let req: ClientRequest;
     try {
@@ -145,7 +150,7 @@ class ProbeRun {
         agent: false,
       });
     } catch (e) {
-      // Invalid header names or values, an invalid path: node:http validates them synchronously.
+      // Invalid header names or values, path or port: node:http validates them synchronously.
       this.#finish(false, `invalid request: ${(e as Error).message}`);
       return;
     }

@@ -1,0 +1,437 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import {
+  createServer as createHttpServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
+import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { describe, it, type TestContext } from 'node:test';
+import { startUnacceptingUpstream } from '../../test/helpers/stuck-upstream.ts';
+import { Counter } from '../../test/helpers/wait.ts';
+import { type ActiveCheckOptions, activeCheckOptions } from './active-options.ts';
+import { type ProbeTarget, probe } from './probe.ts';
+
+interface Seen {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly rawHeaders: readonly string[];
+}
+
+interface Origin {
+  readonly port: number;
+  readonly target: ProbeTarget;
+  readonly seen: Seen[];
+  readonly accepted: Counter;
+  readonly closed: Counter;
+  /** Resolves once every connection accepted so far has closed: nothing was leaked. */
+  idle(): Promise<void>;
+}
+
+async function listen(t: TestContext, server: Server, host = '127.0.0.1'): Promise<Origin> {
+  const sockets = new Set<Socket>();
+  const accepted = new Counter();
+  const closed = new Counter();
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    accepted.inc();
+    s.on('error', () => {});
+    s.on('close', () => {
+      sockets.delete(s);
+      closed.inc();
+    });
+  });
+  server.listen(0, host);
+  await once(server, 'listening');
+  t.after(
+    () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  );
+  const port = (server.address() as { port: number }).port;
+  return {
+    port,
+    target: { host, port, authority: `${host}:${port}` },
+    seen: [],
+    accepted,
+    closed,
+    idle: () => closed.reach(accepted.value, 'the probe’s connections to close'),
+  };
+}
+
+/** A node:http origin on 127.0.0.1 (or another loopback address) that records every request. */
+async function httpOrigin(
+  t: TestContext,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+  host = '127.0.0.1',
+): Promise<Origin> {
+  const seen: Seen[] = [];
+  const server = createHttpServer((req, res) => {
+    seen.push({
+      method: req.method ?? '',
+      url: req.url ?? '',
+      headers: req.headers,
+      rawHeaders: req.rawHeaders,
+    });
+    handler(req, res);
+  });
+  const origin = await listen(t, server, host);
+  return { ...origin, seen };
+}
+
+/** Accepts connections and never writes a byte; counts the bytes it receives. */
+async function silentOrigin(t: TestContext): Promise<Origin & { readonly received: () => number }> {
+  let received = 0;
+  const server = createNetServer((s) => {
+    s.on('data', (d: Buffer) => {
+      received += d.length;
+    });
+  });
+  return { ...(await listen(t, server)), received: () => received };
+}
+
+/** A port with nothing listening on it. */
+async function closedPort(): Promise<number> {
+  const server = createNetServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const port = (server.address() as { port: number }).port;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
+}
+
+function status(code: number, headers: Record<string, string> = {}) {
+  return (_req: IncomingMessage, res: ServerResponse): void => {
+    res.writeHead(code, headers);
+    res.end('body');
+  };
+}
+
+function opts(over: Partial<ActiveCheckOptions> = {}): ActiveCheckOptions {
+  return activeCheckOptions({ path: '/health', ...over });
+}
+
+const never = new AbortController().signal;
+
+describe('probe, HTTP mode', () => {
+  it('passes on a 200 and reports the status', async (t) => {
+    const o = await httpOrigin(t, status(200));
+    assert.deepEqual(await probe(o.target, opts(), never), { ok: true, reason: 'status 200' });
+    assert.equal(o.seen.length, 1);
+    await o.idle();
+  });
+
+  it('fails on a 500 with the status as the reason', async (t) => {
+    const o = await httpOrigin(t, status(500));
+    assert.deepEqual(await probe(o.target, opts(), never), { ok: false, reason: 'status 500' });
+    await o.idle();
+  });
+
+  it('accepts any 2xx or 3xx by default and fails a 4xx', async (t) => {
+    const codes = [204, 304, 404];
+    let i = 0;
+    const o = await httpOrigin(t, (_req, res) => {
+      res.writeHead(codes[i++]!);
+      res.end();
+    });
+    assert.deepEqual(await probe(o.target, opts(), never), { ok: true, reason: 'status 204' });
+    assert.deepEqual(await probe(o.target, opts(), never), { ok: true, reason: 'status 304' });
+    assert.deepEqual(await probe(o.target, opts(), never), { ok: false, reason: 'status 404' });
+  });
+
+  it('judges the status against the configured ranges only', async (t) => {
+    const codes = [503, 200];
+    let i = 0;
+    const o = await httpOrigin(t, (_req, res) => {
+      res.writeHead(codes[i++]!);
+      res.end();
+    });
+    const o5xx = opts({ status: [{ from: 500, to: 503 }] });
+    assert.deepEqual(await probe(o.target, o5xx, never), { ok: true, reason: 'status 503' });
+    assert.deepEqual(await probe(o.target, o5xx, never), { ok: false, reason: 'status 200' });
+  });
+
+  it('sends the method, path and headers, the server’s authority as Host and Connection: close', async (t) => {
+    const o = await httpOrigin(t, status(200));
+    const given = opts({
+      method: 'HEAD',
+      path: '/healthz?deep=1',
+      headers: [
+        ['X-Probe', 'first'],
+        ['x-probe', 'second'],
+        ['X-Other', 'o'],
+        ['Host', 'ignored.example'],
+        ['Connection', 'keep-alive'],
+      ],
+    });
+    assert.deepEqual(await probe(o.target, given, never), { ok: true, reason: 'status 200' });
+    const [req] = o.seen;
+    assert.ok(req);
+    assert.equal(req.method, 'HEAD');
+    assert.equal(req.url, '/healthz?deep=1');
+    assert.equal(req.headers.host, o.target.authority);
+    assert.equal(req.headers.connection, 'close');
+    // A later header of the same name replaces the earlier one, as Go's Header.Set does.
+    assert.equal(req.headers['x-probe'], 'second');
+    assert.equal(req.rawHeaders.filter((h) => h.toLowerCase() === 'x-probe').length, 1);
+    assert.equal(req.headers['x-other'], 'o');
+    assert.equal(req.rawHeaders.filter((h) => h.toLowerCase() === 'host').length, 1);
+    await o.idle();
+  });
+
+  it('adds the leading slash a path lacks', async (t) => {
+    const o = await httpOrigin(t, status(200));
+    await probe(o.target, opts({ path: 'ping' }), never);
+    assert.equal(o.seen[0]?.url, '/ping');
+  });
+
+  it('sends the configured hostname as Host', async (t) => {
+    const o = await httpOrigin(t, status(200));
+    await probe(o.target, opts({ hostname: 'api.internal' }), never);
+    assert.equal(o.seen[0]?.headers.host, 'api.internal');
+  });
+
+  it('probes the override port, and the default Host carries that port', async (t) => {
+    const o = await httpOrigin(t, status(200));
+    const target = { host: '127.0.0.1', port: await closedPort(), authority: 'svc.local' };
+    assert.deepEqual(await probe(target, opts({ port: o.port }), never), { ok: true, reason: 'status 200' });
+    assert.equal(o.seen[0]?.headers.host, `svc.local:${o.port}`);
+  });
+
+  it('fails with the connect error when nothing listens', async () => {
+    const port = await closedPort();
+    const target = { host: '127.0.0.1', port, authority: `127.0.0.1:${port}` };
+    assert.deepEqual(await probe(target, opts(), never), { ok: false, reason: 'connect ECONNREFUSED' });
+  });
+
+  it('reads and discards a large body, then closes the connection', async (t) => {
+    const body = Buffer.alloc(4 << 20, 'x');
+    const o = await httpOrigin(t, (_req, res) => {
+      res.writeHead(200, { 'content-length': body.length });
+      res.end(body);
+    });
+    assert.deepEqual(await probe(o.target, opts(), never), { ok: true, reason: 'status 200' });
+    await o.idle();
+  });
+
+  it('fails a response whose body breaks off', async (t) => {
+    const o = await httpOrigin(t, (_req, res) => {
+      res.writeHead(200, { 'content-length': 100 });
+      res.write('only ten b', () => res.destroy());
+    });
+    const r = await probe(o.target, opts(), never);
+    assert.equal(r.ok, false);
+    assert.match(r.reason, /^body /);
+    await o.idle();
+  });
+
+  it('times out a server that accepts and never answers, and closes the connection', async (t) => {
+    const o = await silentOrigin(t);
+    assert.deepEqual(await probe(o.target, opts({ timeoutMs: 200 }), never), {
+      ok: false,
+      reason: 'timeout after 200ms',
+    });
+    assert.equal(o.accepted.value, 1);
+    await o.idle();
+  });
+
+  it('times out a body that never ends: the timeout covers the whole probe', async (t) => {
+    const o = await httpOrigin(t, (_req, res) => {
+      res.writeHead(200, { 'content-length': 100 });
+      res.write('partial');
+    });
+    assert.deepEqual(await probe(o.target, opts({ timeoutMs: 200 }), never), {
+      ok: false,
+      reason: 'timeout after 200ms',
+    });
+    await o.idle();
+  });
+
+  it('stops when the signal aborts and closes the connection', async (t) => {
+    const o = await silentOrigin(t);
+    const ac = new AbortController();
+    const result = probe(o.target, opts(), ac.signal);
+    await o.accepted.reach(1);
+    ac.abort();
+    assert.deepEqual(await result, { ok: false, reason: 'aborted' });
+    await o.idle();
+  });
+
+  it('does not start when the signal is already aborted', async () => {
+    const port = await closedPort();
+    const target = { host: '127.0.0.1', port, authority: `127.0.0.1:${port}` };
+    assert.deepEqual(await probe(target, opts(), AbortSignal.abort()), { ok: false, reason: 'aborted' });
+  });
+
+  it('fails instead of throwing on a header node:http refuses', async (t) => {
+    const o = await httpOrigin(t, status(200));
+    const r = await probe(o.target, opts({ headers: [['X-Bad', 'a\r\nInjected: 1']] }), never);
+    assert.equal(r.ok, false);
+    assert.match(r.reason, /^invalid request: /);
+    assert.equal(o.seen.length, 0);
+  });
+  it('fails instead of throwing on a port out of range, in both modes', async () => {
+    const target = { host: '127.0.0.1', port: 70_000, authority: '127.0.0.1:70000' };
+    for (const mode of ['http', 'tcp'] as const) {
+      const r = await probe(target, opts({ mode }), never);
+      assert.equal(r.ok, false, mode);
+    }
+  });
+});
+
+describe('probe, redirects', () => {
+  it('follows a relative redirect on the same server and judges the final response', async (t) => {
+    const o = await httpOrigin(t, (req, res) => {
+      if (req.url === '/health') status(302, { location: '/ready?x=1' })(req, res);
+      else status(200)(req, res);
+    });
+    assert.deepEqual(await probe(o.target, opts(), never), { ok: true, reason: 'status 200' });
+    assert.deepEqual(
+      o.seen.map((s) => s.url),
+      ['/health', '/ready?x=1'],
+    );
+    await o.idle();
+  });
+
+  it('fails when the redirect leads to a failing status', async (t) => {
+    const o = await httpOrigin(t, (req, res) => {
+      if (req.url === '/health') status(307, { location: '/down' })(req, res);
+      else status(500)(req, res);
+    });
+    assert.deepEqual(await probe(o.target, opts(), never), { ok: false, reason: 'status 500' });
+  });
+
+  it('keeps a custom Host on a relative redirect and the method on a 303', async (t) => {
+    const o = await httpOrigin(t, (req, res) => {
+      if (req.url === '/health') status(303, { location: 'next' })(req, res);
+      else status(200)(req, res);
+    });
+    await probe(o.target, opts({ method: 'HEAD', hostname: 'api.internal' }), never);
+    assert.deepEqual(
+      o.seen.map((s) => [s.method, s.url, s.headers.host]),
+      [
+        ['HEAD', '/health', 'api.internal'],
+        ['HEAD', '/next', 'api.internal'],
+      ],
+    );
+  });
+
+  it('follows an absolute redirect to another server with that server as Host', async (t) => {
+    const other = await httpOrigin(t, status(200));
+    const o = await httpOrigin(t, status(301, { location: `http://${other.target.authority}/elsewhere` }));
+    const given = opts({ hostname: 'api.internal', headers: [['Authorization', 'secret']] });
+    assert.deepEqual(await probe(o.target, given, never), { ok: true, reason: 'status 200' });
+    const [req] = other.seen;
+    assert.ok(req);
+    assert.equal(req.url, '/elsewhere');
+    assert.equal(req.headers.host, other.target.authority);
+    // Same host, another port: Go still counts it as the same domain.
+    assert.equal(req.headers.authorization, 'secret');
+    await other.idle();
+    await o.idle();
+  });
+
+  it('drops credentials on a redirect to another host but keeps the other headers', async (t) => {
+    const other = await httpOrigin(t, status(200), '127.0.0.2');
+    const o = await httpOrigin(t, status(302, { location: `http://${other.target.authority}/` }));
+    const given = opts({
+      headers: [
+        ['Authorization', 'secret'],
+        ['Cookie', 'c=1'],
+        ['X-Trace', 't'],
+      ],
+    });
+    assert.deepEqual(await probe(o.target, given, never), { ok: true, reason: 'status 200' });
+    const [req] = other.seen;
+    assert.ok(req);
+    assert.equal(req.headers.authorization, undefined);
+    assert.equal(req.headers.cookie, undefined);
+    assert.equal(req.headers['x-trace'], 't');
+  });
+
+  it('gives up after 10 redirects', async (t) => {
+    let n = 0;
+    const o = await httpOrigin(t, (req, res) => status(302, { location: `/hop${++n}` })(req, res));
+    assert.deepEqual(await probe(o.target, opts(), never), {
+      ok: false,
+      reason: 'stopped after 10 redirects',
+    });
+    assert.equal(o.seen.length, 11);
+    await o.idle();
+  });
+
+  it('succeeds after exactly 10 redirects', async (t) => {
+    let n = 0;
+    const o = await httpOrigin(t, (req, res) =>
+      n++ < 10 ? status(302, { location: `/hop${n}` })(req, res) : status(200)(req, res),
+    );
+    assert.deepEqual(await probe(o.target, opts(), never), { ok: true, reason: 'status 200' });
+    assert.equal(o.seen.length, 11);
+  });
+
+  it('judges the redirect itself when following is disabled', async (t) => {
+    const o = await httpOrigin(t, status(302, { location: '/elsewhere' }));
+    assert.deepEqual(await probe(o.target, opts({ followRedirects: false }), never), {
+      ok: true,
+      reason: 'status 302',
+    });
+    const only200 = opts({ followRedirects: false, status: [{ from: 200, to: 200 }] });
+    assert.deepEqual(await probe(o.target, only200, never), { ok: false, reason: 'status 302' });
+    assert.deepEqual(
+      o.seen.map((s) => s.url),
+      ['/health', '/health'],
+    );
+  });
+
+  it('fails a redirect to a scheme it cannot probe', async (t) => {
+    const o = await httpOrigin(t, status(302, { location: 'https://127.0.0.1/' }));
+    assert.deepEqual(await probe(o.target, opts(), never), {
+      ok: false,
+      reason: 'redirect to unsupported scheme https',
+    });
+    assert.equal(o.seen.length, 1);
+  });
+});
+
+describe('probe, TCP mode', () => {
+  it('passes when a connection opens, sends nothing and closes it', async (t) => {
+    const o = await silentOrigin(t);
+    const tcp = activeCheckOptions({ mode: 'tcp' });
+    assert.deepEqual(await probe(o.target, tcp, never), { ok: true, reason: 'connected' });
+    await o.idle();
+    assert.equal(o.accepted.value, 1);
+    assert.equal(o.received(), 0);
+  });
+
+  it('probes the override port', async (t) => {
+    const o = await silentOrigin(t);
+    const target = { host: '127.0.0.1', port: await closedPort(), authority: 'x' };
+    assert.deepEqual(await probe(target, activeCheckOptions({ mode: 'tcp', port: o.port }), never), {
+      ok: true,
+      reason: 'connected',
+    });
+  });
+
+  it('fails with the connect error when nothing listens', async () => {
+    const port = await closedPort();
+    const target = { host: '127.0.0.1', port, authority: `127.0.0.1:${port}` };
+    assert.deepEqual(await probe(target, activeCheckOptions({ mode: 'tcp' }), never), {
+      ok: false,
+      reason: 'connect ECONNREFUSED',
+    });
+  });
+
+  it('times out a handshake that never completes', async (t) => {
+    const u = await startUnacceptingUpstream();
+    t.after(() => u.close());
+    const target = { host: '127.0.0.1', port: u.port, authority: `127.0.0.1:${u.port}` };
+    assert.deepEqual(await probe(target, activeCheckOptions({ mode: 'tcp', timeoutMs: 200 }), never), {
+      ok: false,
+      reason: 'timeout after 200ms',
+    });
+  });
+});
