@@ -23,6 +23,7 @@ import { AccessLog } from './observability/access-log.ts';
 import { FileProvider, fileProviderOptions } from './providers/file/index.ts';
 import type { Provider } from './providers/provider.ts';
 import type { EntryPointContext } from './proxy/entry-point-context.ts';
+import { compileBreakerExpression } from './resilience/circuit-breaker/index.ts';
 import { compileRule } from './router/index.ts';
 import { ConfigWatcher } from './runtime/config-watcher.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
@@ -31,6 +32,11 @@ import { EMPTY_SNAPSHOT, SnapshotRef } from './runtime/types.ts';
 const checkRule: RuleChecker = (rule) => {
   const r = compileRule(rule);
   return r.ok ? undefined : r.error;
+};
+
+const checkBreakerExpression: RuleChecker = (src) => {
+  const r = compileBreakerExpression(src);
+  return r.ok ? undefined : { message: r.error, offset: r.offset };
 };
 
 function trustedMatcher(cidrs: readonly string[], insecure: boolean): (ip: string) => boolean {
@@ -124,7 +130,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   }
 
   const providers: Provider[] = [];
-  const fileOpts = fileProviderOptions(config, inline, { checkRule });
+  const fileOpts = fileProviderOptions(config, inline, { checkRule, checkBreakerExpression });
   if (fileOpts !== undefined) providers.push(new FileProvider(fileOpts));
   if (providers.length === 0) logger.warn('no configuration provider: every request will get 404');
   const watcher = new ConfigWatcher(providers, ref, cache, logger);
@@ -168,7 +174,7 @@ async function main(): Promise<number> {
       process.stderr.write(`traffic: ${cmd.message}\n\n${helpText()}`);
       return 2;
     case 'validate':
-      return runValidate(cmd.configFile, cmd.overrides, process.env, checkRule, (t) =>
+      return runValidate(cmd.configFile, cmd.overrides, process.env, checkRule, checkBreakerExpression, (t) =>
         process.stdout.write(t),
       );
     case 'run': {

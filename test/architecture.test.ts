@@ -36,7 +36,17 @@ const ALLOWED: Record<string, readonly string[]> = {
     'resilience',
     'observability',
   ],
-  proxy: ['core', 'config', 'http1', 'middleware', 'upstream', 'runtime', 'observability', 'balancer'],
+  proxy: [
+    'core',
+    'config',
+    'http1',
+    'middleware',
+    'upstream',
+    'runtime',
+    'observability',
+    'balancer',
+    'resilience',
+  ],
   listeners: ['core', 'config', 'http1', 'proxy', 'runtime', 'observability'],
   cli: ['core', 'config', 'providers', 'router'],
 };

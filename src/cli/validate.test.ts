@@ -24,7 +24,7 @@ async function dirWith(t: TestContext, files: Record<string, string>): Promise<s
 
 function validate(file: string | undefined, argv: string[] = [], env: NodeJS.ProcessEnv = {}) {
   let out = '';
-  const code = runValidate(file, argv, env, checkRule, (s) => {
+  const code = runValidate(file, argv, env, checkRule, undefined, (s) => {
     out += s;
   });
   return { code, lines: out.trimEnd().split('\n') };
@@ -85,7 +85,7 @@ describe('runValidate', () => {
   it('reports unknown and unsupported keys, a missing service and a bad duration together', async (t) => {
     const dir = await dirWith(t, {
       'traffic.yaml': `${staticYaml}http:\n  routers:\n    extra: { rule: "Path(\`/x\`)", service: ghost }\n`,
-      'dynamic.yaml': `${dynamicYaml}        healthCheck: { path: /health }\n  serversTransports:\n    t: { forwardingTimeouts: { dialTimeout: fast }, colour: red }\n`,
+      'dynamic.yaml': `${dynamicYaml}        responseForwarding: { flushInterval: 1s }\n  serversTransports:\n    t: { forwardingTimeouts: { dialTimeout: fast }, colour: red }\n`,
     });
     const r = validate(join(dir, 'traffic.yaml'));
     const d = join(dir, 'dynamic.yaml');
@@ -94,7 +94,7 @@ describe('runValidate', () => {
     assert.deepEqual(r.lines, [
       `${d}:5:16: http.routers.all.service: service \`demo\` is disabled because of its own errors`,
       `${d}:9:16: http.routers.api.service: service \`demo\` is disabled because of its own errors`,
-      `${d}:16:9: http.services.demo.loadBalancer.healthCheck: \`healthCheck\` is not supported yet`,
+      `${d}:16:9: http.services.demo.loadBalancer.responseForwarding: \`responseForwarding\` is not supported yet`,
       `${d}:18:45: http.serversTransports.t.forwardingTimeouts.dialTimeout: invalid duration "fast" (expected a duration such as 10s, 1m30s, 250ms, or a whole number of seconds)`,
       `${d}:18:53: http.serversTransports.t.colour: unknown key \`colour\``,
       `${s}:9:43: http.routers.extra.service: service \`ghost\` does not exist`,

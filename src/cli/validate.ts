@@ -17,17 +17,17 @@ export function runValidate(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   checkRule: RuleChecker | undefined,
+  checkBreakerExpression: RuleChecker | undefined,
   write: (text: string) => void,
 ): number {
   const loaded = loadStaticConfig({ ...(configFile !== undefined ? { file: configFile } : {}), argv, env });
   const issues: ConfigIssue[] = [...loaded.issues];
   let counts = { routers: 0, services: 0, middlewares: 0 };
   if (loaded.config !== undefined) {
-    const opts = fileProviderOptions(
-      loaded.config,
-      loaded.inlineDynamic,
-      checkRule !== undefined ? { checkRule } : {},
-    );
+    const opts = fileProviderOptions(loaded.config, loaded.inlineDynamic, {
+      ...(checkRule !== undefined ? { checkRule } : {}),
+      ...(checkBreakerExpression !== undefined ? { checkBreakerExpression } : {}),
+    });
     if (opts !== undefined) {
       const update = loadSources(opts, opts);
       issues.push(...update.issues);

@@ -48,6 +48,8 @@ export const ERROR_CODES = {
     retryable: false,
   },
   UPSTREAM_RESET: { status: 502, source: 'upstream', retryable: false },
+  /** The router's or service's `timeouts.total` ran out before a response head arrived. */
+  ROUTE_TIMEOUT: { status: 504, source: 'upstream', retryable: false },
   UPSTREAM_BAD_RESPONSE: { status: 502, source: 'upstream', retryable: false },
   UPSTREAM_POOL_FULL: { status: 503, source: 'upstream', retryable: true },
   // internal

@@ -22,7 +22,7 @@ describe('chain', () => {
   it('chain runs in order and response phase in reverse', () => {
     const log: string[] = [];
     const ctx = testContext({ a: recorder('a', log), b: recorder('b', log), c: recorder('c', log) });
-    const chain = flattenMiddlewares([build('chain', { middlewares: ['a', 'b', 'c'] }, ctx)]);
+    const chain = flattenMiddlewares([build('chain', { middlewares: ['a', 'b', 'c'] }, ctx).inner]);
     const req = makeRequest('http://a.test/');
     const r = runRequestPhase(chain, req);
     assert.equal(r.response, undefined);
@@ -33,8 +33,8 @@ describe('chain', () => {
   it('flattens nested chains at build time', () => {
     const log: string[] = [];
     const leaves = { a: recorder('a', log), b: recorder('b', log), c: recorder('c', log) };
-    const inner = build('chain', { middlewares: ['b', 'c'] }, testContext(leaves));
-    const outer = build('chain', { middlewares: ['a', 'inner'] }, testContext({ ...leaves, inner }));
+    const inner = build('chain', { middlewares: ['b', 'c'] }, testContext(leaves)).inner;
+    const outer = build('chain', { middlewares: ['a', 'inner'] }, testContext({ ...leaves, inner })).inner;
     assert.ok(outer instanceof ChainMiddleware);
     assert.deepEqual(outer.members, [leaves.a, leaves.b, leaves.c]);
     assert.equal(flattenMiddlewares([outer]).length, 3);
@@ -50,7 +50,7 @@ describe('chain', () => {
     const log: string[] = [];
     const answer: DirectResponse = { status: 403 };
     const ctx = testContext({ a: recorder('a', log), b: recorder('b', log, answer), c: recorder('c', log) });
-    const chain = flattenMiddlewares([build('chain', { middlewares: ['a', 'b', 'c'] }, ctx)]);
+    const chain = flattenMiddlewares([build('chain', { middlewares: ['a', 'b', 'c'] }, ctx).inner]);
     const req = makeRequest('http://a.test/');
     const r = runRequestPhase(chain, req);
     assert.equal(r.response, answer);

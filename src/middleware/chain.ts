@@ -1,6 +1,12 @@
 import type { ChainConfig } from '../config/dynamic/middlewares.ts';
-import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
-import type { BuildContext, Middleware, MiddlewareFactory } from './middleware.ts';
+import type { RequestHead, ResponseHead } from '../core/request.ts';
+import type {
+  BuildContext,
+  Middleware,
+  MiddlewareFactory,
+  RequestControl,
+  RequestPhaseValue,
+} from './middleware.ts';
 
 /**
  * Traefik's chain: its members run as if listed in place of the chain. Members are flattened when
@@ -16,10 +22,10 @@ export class ChainMiddleware implements Middleware {
     this.members = members;
   }
 
-  onRequest(req: RequestHead): DirectResponse | undefined {
+  onRequest(req: RequestHead, ctl: RequestControl): RequestPhaseValue {
     const m = this.members;
     for (let i = 0; i < m.length; i++) {
-      const r = m[i]!.onRequest?.(req);
+      const r = m[i]!.onRequest?.(req, ctl);
       if (r !== undefined) return r;
     }
     return undefined;

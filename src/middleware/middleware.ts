@@ -1,26 +1,90 @@
+import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { Logger } from '../core/logger.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
+import type { Ticker } from '../core/ticker.ts';
+import type { RetryBudget } from '../resilience/retry-budget.ts';
+
+/** Returned by `onRequest` when the middleware will call `ctl.resume` later (a queued request). */
+export const SUSPEND: unique symbol = Symbol('suspend');
+export type RequestPhaseValue = DirectResponse | undefined | typeof SUSPEND;
+
+/** How a request ended, for middlewares that learn from outcomes (circuit breaker, limits). */
+export interface RequestOutcome {
+  /** The status the client got; 0 when the connection broke before a response. */
+  readonly status: number;
+  /** True when the final try failed on the network (refused, reset, timeout). */
+  readonly networkError: boolean;
+  /** From the request's start to its response head (or to its failure). */
+  readonly headMs: number;
+}
+
+/** Released once when the request ends, whatever the way (answered, failed, client gone). */
+export interface Lease {
+  release(outcome: RequestOutcome): void;
+}
+
+/** What a middleware may do with the request beyond returning from onRequest. */
+export interface RequestControl {
+  /** Continue a request whose onRequest returned SUSPEND: with a response, or undefined to go on. */
+  resume(response?: DirectResponse): void;
+  /** Have `lease.release` called when the request ends. */
+  onEnd(lease: Lease): void;
+}
+
+/** Retry settings the request's exchange applies around its upstream tries. */
+export interface RetryPolicy {
+  /** Tries in all, the first one included. */
+  readonly attempts: number;
+  readonly initialIntervalMs: number;
+  /** Response statuses that are retried (empty = none). */
+  readonly status: readonly StatusRange[];
+  readonly onNetworkError: boolean;
+  readonly nonIdempotent: boolean;
+  /** Per try, until the response head; 0 = none. */
+  readonly perTryMs: number;
+  /** Request bodies up to this size are kept for replay. */
+  readonly maxBodyBytes: number;
+  readonly budget: RetryBudget;
+}
+
+/** A per-server guard a middleware puts on the route (a per-server circuit breaker). */
+export interface ServerGuard {
+  accept(server: { readonly url: string }): boolean;
+  /** One try's outcome; status 0 = a network error or timeout. */
+  record(server: { readonly url: string }, status: number, headMs: number): void;
+}
 
 /**
- * A middleware instance, built once per configuration snapshot. Both phases are synchronous and
- * run on heads only: a route whose middlewares are all synchronous pays no promise per request.
+ * A middleware instance, built once per configuration snapshot. Both phases run on heads only: a
+ * route whose middlewares are all synchronous pays no promise per request.
  *
  * - `onRequest` may rewrite `req.path`, `req.query` and `req.headers`, or answer by itself by
  *   returning a DirectResponse (a redirect, a rejection); returning undefined continues the chain.
+ *   It may also return SUSPEND and later call `ctl.resume` (a request waiting in a queue).
  * - `onResponse` may edit the upstream response head (status, headers) before it is sent on.
  *   It runs in reverse order of `onRequest`, as in Traefik and Caddy. It also runs on direct
  *   responses produced by a later middleware or by the proxy itself (errors), not on those
  *   produced by itself or an earlier one.
+ * - `retry` and `guard` are settings the exchange applies around its upstream tries.
  */
 export interface Middleware {
-  readonly onRequest?: (req: RequestHead) => DirectResponse | undefined;
+  readonly onRequest?: (req: RequestHead, ctl: RequestControl) => RequestPhaseValue;
   readonly onResponse?: (req: RequestHead, res: ResponseHead) => void;
+  readonly retry?: RetryPolicy;
+  readonly guard?: ServerGuard;
 }
 
 export interface BuildContext {
   /** The middleware's qualified name, e.g. `strip@file`. */
   readonly name: string;
   readonly logger: Logger;
+  /** The coarse clock (`ticker.now`) and deadline sweep shared by the process. */
+  readonly ticker: Ticker;
+  /**
+   * State that outlives a reload while the middleware's configuration is unchanged (rate-limit
+   * buckets, breakers, in-flight counts): created once per `key`, reused by the next snapshots.
+   */
+  shared<T extends object>(key: string, create: () => T): T;
   /**
    * Resolves other middlewares by name (for `chain`). Names without `@provider` are looked up in
    * the provider of the middleware being built. Returns an error string for unknown names or a

@@ -1,5 +1,13 @@
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
-import type { Middleware } from './middleware.ts';
+import { type Middleware, type RequestControl, SUSPEND } from './middleware.ts';
+
+/** For callers that run no suspending middleware: resuming or leasing is a bug there. */
+export const NO_CONTROL: RequestControl = {
+  resume: () => {
+    throw new Error('resume outside an exchange');
+  },
+  onEnd: () => {},
+};
 
 export interface RequestPhaseResult {
   /** Set when a middleware answered by itself; the rest of the chain and the service are skipped. */
@@ -14,12 +22,17 @@ const PASSED: readonly RequestPhaseResult[] = Array.from({ length: 33 }, (_, n) 
 );
 
 /** Runs onRequest in order until one returns a DirectResponse. */
-export function runRequestPhase(chain: readonly Middleware[], req: RequestHead): RequestPhaseResult {
+export function runRequestPhase(
+  chain: readonly Middleware[],
+  req: RequestHead,
+  ctl: RequestControl = NO_CONTROL,
+): RequestPhaseResult {
   const n = chain.length;
   for (let i = 0; i < n; i++) {
     const m = chain[i]!;
     if (m.onRequest === undefined) continue;
-    const response = m.onRequest(req);
+    const response = m.onRequest(req, ctl);
+    if (response === SUSPEND) throw new Error('a middleware suspended outside an exchange');
     if (response !== undefined) return { response, ranUpTo: i };
   }
   return PASSED[n] ?? { ranUpTo: n };

@@ -1,12 +1,16 @@
 import type { MiddlewareConfigOf, MiddlewareType } from '../config/dynamic/middlewares.ts';
 import { addPrefixFactory } from './add-prefix.ts';
 import { chainFactory } from './chain.ts';
+import { circuitBreakerFactory } from './circuit-breaker.ts';
 import { headersFactory } from './headers/index.ts';
+import { inFlightReqFactory } from './in-flight-req.ts';
 import type { MiddlewareFactory } from './middleware.ts';
+import { rateLimitFactory } from './rate-limit.ts';
 import { redirectRegexFactory } from './redirect-regex.ts';
 import { redirectSchemeFactory } from './redirect-scheme.ts';
 import { replacePathFactory } from './replace-path.ts';
 import { replacePathRegexFactory } from './replace-path-regex.ts';
+import { retryFactory } from './retry.ts';
 import { stripPrefixFactory } from './strip-prefix.ts';
 import { stripPrefixRegexFactory } from './strip-prefix-regex.ts';
 
@@ -26,4 +30,8 @@ export const middlewareFactories: {
   redirectScheme: redirectSchemeFactory,
   redirectRegex: redirectRegexFactory,
   chain: chainFactory,
+  circuitBreaker: circuitBreakerFactory,
+  retry: retryFactory,
+  rateLimit: rateLimitFactory,
+  inFlightReq: inFlightReqFactory,
 };

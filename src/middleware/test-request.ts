@@ -5,8 +5,16 @@ import {
 } from '../config/dynamic/middlewares.ts';
 import { HeaderList } from '../core/headers.ts';
 import { silentLogger } from '../core/logger.ts';
-import type { RequestHead, ResponseHead } from '../core/request.ts';
-import type { BuildContext, Middleware, MiddlewareFactory } from './middleware.ts';
+import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
+import { Ticker } from '../core/ticker.ts';
+import {
+  type BuildContext,
+  type Middleware,
+  type MiddlewareFactory,
+  type RequestControl,
+  SUSPEND,
+} from './middleware.ts';
+import { NO_CONTROL } from './pipeline.ts';
 import { middlewareFactories } from './registry.ts';
 
 export interface TestRequestOptions {
@@ -56,9 +64,19 @@ export function testContext(
   known: Readonly<Record<string, Middleware>> = {},
   name = 'test@file',
 ): BuildContext {
+  const shared = new Map<string, object>();
   return {
     name,
     logger: silentLogger,
+    ticker: new Ticker(),
+    shared<T extends object>(key: string, create: () => T): T {
+      let v = shared.get(key) as T | undefined;
+      if (v === undefined) {
+        v = create();
+        shared.set(key, v);
+      }
+      return v;
+    },
     resolve(names) {
       const out: Middleware[] = [];
       for (const n of names) {
@@ -76,10 +94,34 @@ export function build<K extends MiddlewareType>(
   type: K,
   input: unknown,
   ctx: BuildContext = testContext(),
-): Middleware {
+): TestMiddleware {
   const config = middlewareSchemas[type].parse(input) as MiddlewareConfigOf<K>;
   const factory = middlewareFactories[type] as MiddlewareFactory<MiddlewareConfigOf<K>>;
   const m = factory.create(config, ctx);
   if ('error' in m) throw new Error(m.error);
-  return m;
+  return forTest(m);
+}
+
+/** A middleware whose request phase can be called with the request alone (no suspension). */
+export interface TestMiddleware extends Middleware {
+  readonly onRequest?: (req: RequestHead, ctl?: RequestControl) => DirectResponse | undefined;
+  readonly inner: Middleware;
+}
+
+export function forTest(m: Middleware): TestMiddleware {
+  const on = m.onRequest;
+  const wrapped: TestMiddleware = {
+    inner: m,
+    ...(on === undefined
+      ? {}
+      : {
+          onRequest: (req: RequestHead, ctl: RequestControl = NO_CONTROL) => {
+            const r = on.call(m, req, ctl);
+            if (r === SUSPEND) throw new Error('the middleware suspended the request');
+            return r;
+          },
+        }),
+    ...(m.onResponse === undefined ? {} : { onResponse: m.onResponse.bind(m) }),
+  };
+  return wrapped;
 }

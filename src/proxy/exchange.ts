@@ -1,17 +1,37 @@
 import type { Socket } from 'node:net';
+import { inRanges } from '../config/dynamic/status-ranges.ts';
 import { ProxyError } from '../core/errors.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
+import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse } from '../http1/response-head.ts';
-import type { RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/types.ts';
+import {
+  type Lease,
+  type RequestControl,
+  type RequestOutcome,
+  type RetryPolicy,
+  SUSPEND,
+} from '../middleware/middleware.ts';
+import { backoffMs } from '../resilience/backoff.ts';
+import type {
+  FailoverNode,
+  MirroringNode,
+  ResolveSink,
+  RouteTarget,
+  ServerRuntime,
+  ServiceRuntime,
+} from '../runtime/types.ts';
 import type { UpstreamConnection } from '../upstream/connection.ts';
 import type { UpstreamUser } from '../upstream/upstream-user.ts';
+import { BodyRecorder } from './body-recorder.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
 import { directResponseHead, responseFields, upstreamHeadTail } from './heads.ts';
+import { ResponseCapture } from './mirror-request.ts';
+import { MirrorState } from './mirror-state.ts';
 
 /** What an exchange needs from the client connection it belongs to. */
 export interface Downstream {
@@ -29,12 +49,16 @@ function uncork(socket: Socket): void {
   socket.uncork();
 }
 
+function retryLater(ex: Exchange): void {
+  ex.retryNow();
+}
+
 /**
  * One request/response through the proxy: route, middlewares, pick, forward the head and body
  * upstream, relay the response. One object per request, methods instead of closures, and the
  * snapshot it routed with is kept to the end (a request never mixes generations).
  */
-export class Exchange implements UpstreamUser, ChunkSink {
+export class Exchange implements UpstreamUser, ChunkSink, RequestControl, ResolveSink, Timed {
   readonly #down: Downstream;
   readonly #ctx: EntryPointContext;
   readonly parsed: ParsedRequest;
@@ -45,8 +69,32 @@ export class Exchange implements UpstreamUser, ChunkSink {
   #server: ServerRuntime | undefined;
   #serverIndex = -1;
   #tried = 0;
+  /** Tries started (picks), for the retry policy's attempts. */
+  #tries = 0;
   #retriedFresh = false;
   #mwRan = 0;
+  /** Index of the middleware that suspended the request (a queue), or -1. */
+  #suspendedAt = -1;
+  #leases: Lease[] | null = null;
+  #setCookies = '';
+  #mirror: MirrorState | null = null;
+  #capture: ResponseCapture | null = null;
+  #failover: FailoverNode | null = null;
+  #recorder: BodyRecorder | null = null;
+  /** Holds a retry slot of the policy's budget / counts in the budget's requests. */
+  #retrying = false;
+  #budgetHeld = false;
+  #retryTimer: NodeJS.Timeout | null = null;
+  #networkError = false;
+  #tryStart = 0;
+  #headMs = -1;
+  // deadlines (Timed): total until the response head, and per try
+  deadline = 0;
+  #totalDeadline = 0;
+  #tryDeadline = 0;
+  #perTryMs = 0;
+  #timed = false;
+  #cleanEnd = false;
   #upstream: UpstreamConnection | null = null;
   #headTail = '';
   #hostOverride: string | undefined;
@@ -83,41 +131,265 @@ export class Exchange implements UpstreamUser, ChunkSink {
       return;
     }
     this.#target = target;
-    const mws = target.middlewares;
-    for (let i = 0; i < mws.length; i++) {
+    this.#runMiddlewares(0);
+  }
+
+  #runMiddlewares(from: number): void {
+    const mws = this.#target!.middlewares;
+    for (let i = from; i < mws.length; i++) {
       const mw = mws[i]!;
       if (mw.onRequest === undefined) continue;
-      const direct = mw.onRequest(this.req);
-      if (direct !== undefined) {
-        this.#mwRan = i;
-        this.#respondDirect(direct);
+      const r = mw.onRequest(this.req, this);
+      if (r === undefined) continue;
+      if (r === SUSPEND) {
+        this.#suspendedAt = i;
         return;
       }
+      this.#mwRan = i;
+      this.#respondDirect(r);
+      return;
     }
     this.#mwRan = mws.length;
-    this.#service = target.service;
-    if (mws.length > 0) {
+    this.#dispatch();
+  }
+
+  // ---- RequestControl (for middlewares)
+
+  resume(response?: DirectResponse): void {
+    const at = this.#suspendedAt;
+    if (this.done || at < 0) return;
+    this.#suspendedAt = -1;
+    try {
+      if (response !== undefined) {
+        this.#mwRan = at;
+        this.#respondDirect(response);
+      } else this.#runMiddlewares(at + 1);
+    } catch (e) {
+      this.onInternalError(e);
+    }
+  }
+
+  onEnd(lease: Lease): void {
+    if (this.#leases === null) this.#leases = [lease];
+    else this.#leases.push(lease);
+  }
+
+  // ---- ResolveSink (for the service tree)
+
+  addSetCookie(line: string): void {
+    this.#setCookies += line;
+  }
+
+  mirrorThrough(node: MirroringNode): void {
+    if (this.#mirror === null) this.#mirror = new MirrorState(node, this.req, !this.bodyDone);
+  }
+
+  failoverThrough(node: FailoverNode): void {
+    this.#failover = node;
+  }
+
+  // ---- the service
+
+  #dispatch(): void {
+    const target = this.#target!;
+    if (target.middlewares.length > 0) {
       const h = this.req.headers.get('host');
       if (h !== undefined && h !== this.parsed.authority) this.#hostOverride = h;
     }
     this.#headTail = upstreamHeadTail(this.req.headers, this.parsed);
+    const lb = target.service.resolve(this.req, this);
+    if (lb === undefined) {
+      this.#respondError(new ProxyError('NO_SERVER', `no server available for ${target.service.name}`), true);
+      return;
+    }
+    this.#service = lb;
+    const retry = target.retry;
+    if (retry !== null) {
+      retry.budget.requestStarted();
+      this.#budgetHeld = true;
+    }
+    const mirror = this.#mirror;
+    if (mirror?.idle) this.#mirror = null;
+    this.#setupRecorder(retry);
+    this.#setupTimeouts(target, lb, retry);
     this.#pickAndAcquire();
+    const m = this.#mirror;
+    if (m !== null) {
+      if (m.comparison !== null)
+        this.#capture = new ResponseCapture(m.node.compareHeaders, m.node.compareBody);
+      if (!m.wantsBody) this.#startMirrors(null);
+      else if (this.#recorder === null || this.#recorder.overflow) m.skip();
+    }
+  }
+
+  /** Keeps a copy of the request body when a retry or a mirror may need it again. */
+  #setupRecorder(retry: RetryPolicy | null): void {
+    if (this.bodyDone) return;
+    let limit = retry === null ? -1 : retry.maxBodyBytes;
+    const m = this.#mirror;
+    if (m?.wantsBody)
+      limit = Math.max(limit, m.node.maxBodySize < 0 ? Number.MAX_SAFE_INTEGER : m.node.maxBodySize);
+    if (limit < 0) return;
+    const r = new BodyRecorder(limit);
+    if (this.parsed.bodyKind === BODY_LENGTH && this.parsed.contentLength > limit) r.overflow = true;
+    this.#recorder = r;
+  }
+
+  #setupTimeouts(target: RouteTarget, lb: ServiceRuntime, retry: RetryPolicy | null): void {
+    const total = target.timeouts.totalMs || lb.timeouts.totalMs;
+    let perTry = target.timeouts.perTryMs || lb.timeouts.perTryMs;
+    if (retry !== null && retry.perTryMs > 0 && (perTry === 0 || retry.perTryMs < perTry))
+      perTry = retry.perTryMs;
+    if (total === 0 && perTry === 0) return;
+    this.#perTryMs = perTry;
+    if (total > 0) this.#totalDeadline = this.#ctx.ticker.now + total;
+    this.#timed = true;
+    this.#ctx.ticker.add(this);
+  }
+
+  #armDeadline(): void {
+    const t = this.#totalDeadline;
+    const p = this.#tryDeadline;
+    this.deadline = t === 0 ? p : p === 0 ? t : Math.min(t, p);
+  }
+
+  /** A timeout of ours ran out (ticker): the try, or the whole request, before a response head. */
+  onDeadline(now: number): void {
+    if (this.done || this.responseStarted || this.#headMs >= 0) return;
+    const totalOver = this.#totalDeadline !== 0 && now >= this.#totalDeadline;
+    if (this.#server !== undefined && this.#serverIndex >= 0) this.#recordTry(0, this.#perTryMs);
+    this.#dropTry();
+    if (totalOver) {
+      this.#cancelRetryTimer();
+      this.#respondError(
+        new ProxyError('ROUTE_TIMEOUT', 'route timeout before the response head'),
+        true,
+        this.#server,
+      );
+      return;
+    }
+    this.#tryFailed(
+      new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', 'per-try timeout before the response head'),
+      'head',
+    );
+  }
+
+  /** Abandons the current try's connection (no callback of it arrives after this). */
+  #dropTry(): void {
+    const up = this.#upstream;
+    this.#upstream = null;
+    if (up !== null) up.destroy();
+    else if (this.#server !== undefined) this.#server.pool.cancel(this);
+    this.#releaseServer();
   }
 
   #pickAndAcquire(): void {
     const svc = this.#service!;
-    // The exclusion closure exists only on a retry: the first pick of a request allocates nothing.
-    const tried = this.#tried;
-    const idx = tried === 0 ? svc.picker.pick() : svc.picker.pick((i) => i >= 31 || (tried & (1 << i)) === 0);
+    const guards = this.#target!.guards;
+    const guard = guards.length === 0 ? null : (s: ServerRuntime) => guards.every((g) => g.accept(s));
+    let idx = svc.pick(this.req, this.#tried, guard, this);
+    if (idx < 0 && this.#tried !== 0 && this.#tries > 0 && this.#retrying) {
+      // A retry with no untried server left goes back to one already tried.
+      idx = svc.pick(this.req, 0, guard, this);
+    }
     if (idx < 0) {
       this.#respondError(new ProxyError('NO_SERVER', `no server available for ${svc.name}`), true);
       return;
     }
     this.#serverIndex = idx;
     if (idx < 31) this.#tried |= 1 << idx;
+    this.#tries++;
     this.#server = svc.servers[idx]!;
     svc.inFlight[idx]!++;
+    if (this.#tries > 1) this.#tryStart = performance.now();
+    if (this.#perTryMs > 0) {
+      this.#tryDeadline = this.#ctx.ticker.now + this.#perTryMs;
+      this.#armDeadline();
+    } else if (this.#timed) this.#armDeadline();
     this.#server.pool.acquire(this, this.req.method);
+  }
+
+  /** The retry policy's backoff ran out: try again. */
+  retryNow(): void {
+    this.#retryTimer = null;
+    if (this.done) return;
+    try {
+      this.#pickAndAcquire();
+    } catch (e) {
+      this.onInternalError(e);
+    }
+  }
+
+  #cancelRetryTimer(): void {
+    if (this.#retryTimer !== null) {
+      clearTimeout(this.#retryTimer);
+      this.#retryTimer = null;
+    }
+  }
+
+  /** Passive health and per-server guards learn each try's outcome (status 0 = network). */
+  #recordTry(status: number, headMs: number): void {
+    const svc = this.#service;
+    const server = this.#server;
+    if (svc === undefined || server === undefined) return;
+    const h = svc.health;
+    if (h?.recordsOutcomes) h.record(server.index, status, headMs);
+    const guards = this.#target!.guards;
+    for (let i = 0; i < guards.length; i++) guards[i]!.record(server, status, headMs);
+  }
+
+  /**
+   * Whether the retry policy allows another try. `sent` says the request may have reached the
+   * server: then only a replayable request (idempotent, or allowed by the policy, with a body
+   * kept whole) is tried again. The budget caps retries among the requests in flight, so that
+   * retries never multiply an outage.
+   */
+  #mayRetry(sent: boolean, network: boolean): boolean {
+    const p = this.#target!.retry;
+    if (p === null || this.#tries >= p.attempts) return false;
+    if (network && !p.onNetworkError) return false;
+    if (this.#totalDeadline !== 0 && this.#ctx.ticker.now >= this.#totalDeadline) return false;
+    if (sent) {
+      if (!p.nonIdempotent && !IDEMPOTENT_METHODS.has(this.req.method)) return false;
+      if (!this.#bodyReplayable(p)) return false;
+    } else if (this.bytesIn > 0 && !this.#bodyReplayable(p)) return false;
+    if (!this.#retrying) {
+      if (!p.budget.tryStartRetry()) {
+        this.#ctx.logger.debug('retry budget exhausted', { router: this.#target!.router });
+        return false;
+      }
+      this.#retrying = true;
+    }
+    return true;
+  }
+
+  #bodyReplayable(p: RetryPolicy): boolean {
+    if (this.parsed.bodyKind === BODY_NONE) return true;
+    const r = this.#recorder;
+    return r !== null && !r.overflow && r.length <= p.maxBodyBytes;
+  }
+
+  #scheduleRetry(): void {
+    const p = this.#target!.retry!;
+    const delay = backoffMs(this.#tries, p.initialIntervalMs, Math.random());
+    if (delay <= 0) {
+      this.#pickAndAcquire();
+      return;
+    }
+    this.deadline = this.#totalDeadline;
+    this.#retryTimer = setTimeout(retryLater, delay, this);
+  }
+
+  /** One try failed before any response byte reached the client. */
+  #tryFailed(err: ProxyError, phase: 'connect' | 'head'): void {
+    this.#networkError = true;
+    const server = this.#server;
+    if (this.#mayRetry(phase !== 'connect', true)) {
+      this.#logError(err, server, 'debug');
+      this.#scheduleRetry();
+      return;
+    }
+    this.#respondError(err, true, server);
   }
 
   #releaseServer(): void {
@@ -141,8 +413,27 @@ export class Exchange implements UpstreamUser, ChunkSink {
       ? (this.#hostOverride ?? this.parsed.authority)
       : this.#server!.authority;
     const target = req.query === '' ? req.path : `${req.path}?${req.query}`;
-    conn.socket.write(`${req.method} ${target} HTTP/1.1\r\nHost: ${host}\r\n${this.#headTail}`, 'latin1');
+    const head = `${req.method} ${target} HTTP/1.1\r\nHost: ${host}\r\n${this.#headTail}`;
+    if (this.bytesIn > 0 || (this.bodyDone && this.#recorder !== null)) this.#replayBody(conn, head);
+    else conn.socket.write(head, 'latin1');
     if (!this.bodyDone) this.#down.resumeBody();
+  }
+
+  /** A retry: the head again, then every body byte recorded so far (the rest follows live). */
+  #replayBody(conn: UpstreamConnection, head: string): void {
+    const sock = conn.socket;
+    const r = this.#recorder!;
+    sock.cork();
+    sock.write(head, 'latin1');
+    if (r.length > 0) {
+      if (this.parsed.bodyKind === BODY_CHUNKED) {
+        sock.write(`${r.length.toString(16)}\r\n`, 'latin1');
+        sock.write(r.bytes());
+        sock.write('\r\n', 'latin1');
+      } else sock.write(r.bytes());
+    }
+    if (this.bodyDone && this.parsed.bodyKind === BODY_CHUNKED) sock.write('0\r\n\r\n', 'latin1');
+    sock.uncork();
   }
 
   onUpstreamInterim(res: ParsedResponse): void {
@@ -156,6 +447,19 @@ export class Exchange implements UpstreamUser, ChunkSink {
   }
 
   onUpstreamHead(res: ParsedResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void {
+    const t = this.#target!;
+    const svc = this.#service!;
+    if (this.#timed || t.guards.length > 0 || svc.health?.recordsOutcomes || this.#leases !== null) {
+      this.#headMs = performance.now() - (this.#tries > 1 ? this.#tryStart : this.#start);
+      this.deadline = 0;
+      this.#recordTry(res.status, this.#headMs);
+      if (this.#retryOnStatus(res.status)) return;
+    } else if (t.retry !== null || this.#failover !== null) {
+      if (this.#retryOnStatus(res.status)) return;
+    }
+    this.#networkError = false;
+    this.#capture?.head(res.status, res.headers);
+    if (body !== null) this.#capture?.data(body, bodyStart, bodyEnd);
     if (!this.bodyDone) {
       // The server answered before reading the whole request: neither connection can be reused
       // in a well-defined state.
@@ -178,7 +482,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
     const rechunk = kind === BODY_CHUNKED || kind === BODY_CLOSE;
     // A 204 never has content, and RFC 9110 §8.6 forbids Content-Length on it: a client that
     // believed the upstream's value would take bytes of the next response as this body.
-    let s = `HTTP/1.1 ${status} ${reason}\r\n${responseFields(res, rechunk || res.status === 204)}`;
+    let s = `HTTP/1.1 ${status} ${reason}\r\n${responseFields(res, rechunk || res.status === 204)}${this.#setCookies}`;
     if (rechunk) {
       if (this.parsed.versionMinor === 1) {
         this.#clientChunked = true;
@@ -213,7 +517,42 @@ export class Exchange implements UpstreamUser, ChunkSink {
     process.nextTick(uncork, socket);
   }
 
+  /**
+   * A response whose status the failover service or the retry policy does not accept: dropped
+   * (its connection too) and the request sent again, when it is safe to replay.
+   */
+  #retryOnStatus(status: number): boolean {
+    const fo = this.#failover;
+    if (fo !== null && inRanges(fo.statusCodes, status) && this.#replayableAfterSend()) {
+      this.#failover = null;
+      this.#dropTry();
+      this.#setCookies = '';
+      const lb = fo.fallback.resolve(this.req, this);
+      if (lb === undefined) return false;
+      this.#service = lb;
+      this.#tried = 0;
+      this.#headMs = -1;
+      this.#pickAndAcquire();
+      return true;
+    }
+    const p = this.#target!.retry;
+    if (p === null || p.status.length === 0 || !inRanges(p.status, status)) return false;
+    if (!this.#mayRetry(true, false)) return false;
+    this.#dropTry();
+    this.#headMs = -1;
+    this.#scheduleRetry();
+    return true;
+  }
+
+  #replayableAfterSend(): boolean {
+    if (!IDEMPOTENT_METHODS.has(this.req.method)) return false;
+    if (this.parsed.bodyKind === BODY_NONE) return true;
+    const r = this.#recorder;
+    return r !== null && !r.overflow && this.bodyDone;
+  }
+
   onUpstreamData(buf: Buffer, start: number, end: number): void {
+    this.#capture?.data(buf, start, end);
     const socket = this.#down.socket;
     const n = end - start;
     if (n === 0) return;
@@ -243,6 +582,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
   }
 
   onUpstreamEnd(): void {
+    this.#cleanEnd = true;
     const conn = this.#upstream;
     this.#upstream = null;
     if (this.#clientBlocked) conn?.socket.resume();
@@ -254,12 +594,15 @@ export class Exchange implements UpstreamUser, ChunkSink {
     if (this.done) return;
     this.#upstream = null;
     const server = this.#server;
+    const headMs = performance.now() - (this.#tries > 1 ? this.#tryStart : this.#start);
+    this.#recordTry(0, headMs);
     this.#releaseServer();
     if (phase === 'body' || this.responseStarted) {
       // The head is out: the only honest signal left is a broken connection (never a clean end,
       // never an error page appended to a 2xx).
       this.#logError(err, server);
       this.status = this.status || err.status;
+      this.#networkError = true;
       this.#down.socket.destroy();
       this.#finish();
       return;
@@ -288,7 +631,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
       server!.pool.acquire(this, this.req.method, true);
       return;
     }
-    this.#respondError(err, true, server);
+    this.#tryFailed(err, phase);
   }
 
   onUpstreamDrain(): void {
@@ -326,11 +669,12 @@ export class Exchange implements UpstreamUser, ChunkSink {
       if (n > 0) {
         this.bytesIn += n;
         this.#bodyRemaining -= n;
+        this.#recorder?.add(buf, start, start + n);
         if (!up.socket.write(start === 0 && n === buf.length ? buf : buf.subarray(start, start + n))) {
           this.#upstreamBlocked = true;
         }
       }
-      if (this.#bodyRemaining === 0) this.bodyDone = true;
+      if (this.#bodyRemaining === 0) this.#bodyComplete();
       return start + n;
     }
     const decoder = this.#decoder!;
@@ -338,7 +682,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
     const r = decoder.feed(buf, start, end, this);
     if (r >= 0) {
       up.socket.write('0\r\n\r\n', 'latin1');
-      this.bodyDone = true;
+      this.#bodyComplete();
     }
     up.socket.uncork();
     if (r === CHUNKED_INCOMPLETE) return end;
@@ -346,10 +690,26 @@ export class Exchange implements UpstreamUser, ChunkSink {
     return r;
   }
 
+  #bodyComplete(): void {
+    this.bodyDone = true;
+    const m = this.#mirror;
+    if (m?.wantsBody) {
+      const r = this.#recorder;
+      if (r === null || r.overflow) m.skip();
+      else this.#startMirrors(r.bytes());
+    }
+  }
+
+  #startMirrors(body: Buffer | null): void {
+    const host = this.#hostOverride ?? this.parsed.authority;
+    this.#mirror!.start(this.req, host, body, this.#ctx.logger);
+  }
+
   onChunkData(buf: Buffer, start: number, end: number): void {
     const sock = this.#upstream!.socket;
     const n = end - start;
     this.bytesIn += n;
+    this.#recorder?.add(buf, start, end);
     sock.write(`${n.toString(16)}\r\n`, 'latin1');
     sock.write(buf.subarray(start, end));
     if (!sock.write('\r\n', 'latin1')) this.#upstreamBlocked = true;
@@ -403,6 +763,7 @@ export class Exchange implements UpstreamUser, ChunkSink {
     if (up !== null) up.destroy();
     else if (this.#server !== undefined) this.#server.pool.cancel(this);
     this.#releaseServer();
+    this.#cancelRetryTimer();
     if (this.status === 0) this.status = 499;
     this.#closeAfter = true;
     this.#finish();
@@ -460,6 +821,43 @@ export class Exchange implements UpstreamUser, ChunkSink {
     this.#finish();
   }
 
+  /** Releases what the request held: leases, the retry budget, the mirror comparison. */
+  #settle(): void {
+    const leases = this.#leases;
+    if (leases !== null) {
+      const headMs = this.#headMs >= 0 ? this.#headMs : performance.now() - this.#start;
+      const outcome: RequestOutcome = { status: this.status, networkError: this.#networkError, headMs };
+      this.#leases = null;
+      for (let i = 0; i < leases.length; i++) {
+        try {
+          leases[i]!.release(outcome);
+        } catch (e) {
+          this.#ctx.logger.error('internal error', { error: String(e), router: this.#target?.router ?? '' });
+        }
+      }
+    }
+    const p = this.#target?.retry ?? null;
+    if (p !== null) {
+      if (this.#retrying) p.budget.retryEnded();
+      if (this.#budgetHeld) p.budget.requestEnded();
+      this.#retrying = false;
+      this.#budgetHeld = false;
+    }
+    const m = this.#mirror;
+    if (m !== null) {
+      m.skip();
+      const c = m.comparison;
+      const cap = this.#capture;
+      if (c !== null) {
+        c.primary(
+          cap !== null && this.#cleanEnd
+            ? cap.result()
+            : (cap ?? new ResponseCapture([], false)).failure('primary failed'),
+        );
+      }
+    }
+  }
+
   #maxRequestsReached(): boolean {
     const max = this.#ctx.keepAliveMaxRequests;
     return max > 0 && this.#down.requestCount >= max;
@@ -469,6 +867,8 @@ export class Exchange implements UpstreamUser, ChunkSink {
     if (this.done) return;
     this.done = true;
     this.#releaseServer();
+    if (this.#timed) this.#ctx.ticker.delete(this);
+    if (this.#leases !== null || this.#budgetHeld || this.#mirror !== null) this.#settle();
     const log = this.#ctx.accessLog;
     if (log !== null) {
       const req = this.req;

@@ -38,6 +38,23 @@ export function upstreamHeadTail(headers: HeaderList, p: ParsedRequest): string 
   return `${s}\r\n`;
 }
 
+/**
+ * Header fields of a mirrored copy of the request: like the upstream request's, but framed by
+ * Content-Length over the recorded (de-chunked) body, or without a body at all.
+ */
+export function mirrorHeadTail(headers: HeaderList, method: string, bodyLength: number): string {
+  const { names, lnames, values } = headers;
+  let s = '';
+  for (let i = 0; i < names.length; i++) {
+    if (HOP_BY_HOP.has(lnames[i]!)) continue;
+    s += `${names[i]}: ${values[i]}\r\n`;
+  }
+  if (bodyLength > 0 || method === 'POST' || method === 'PUT' || method === 'PATCH') {
+    s += `Content-Length: ${bodyLength}\r\n`;
+  }
+  return `${s}\r\n`;
+}
+
 /** The upstream response's fields minus hop-by-hop ones (and Content-Length when re-framed). */
 export function responseFields(res: ParsedResponse, dropLength: boolean): string {
   const { names, lnames, values } = res.headers;

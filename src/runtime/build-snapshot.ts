@@ -1,25 +1,47 @@
 import { createPicker } from '../balancer/index.ts';
+import { RendezvousHasher } from '../balancer/rendezvous.ts';
 import type {
   DynamicConfig,
+  LoadBalancerConfig,
   MiddlewareConfig,
   ServersTransportConfig,
-  ServiceConfig,
+  TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
 import { flattenMiddlewares } from '../middleware/index.ts';
-import type { Middleware } from '../middleware/middleware.ts';
+import type { Middleware, RetryPolicy, ServerGuard } from '../middleware/middleware.ts';
 import { middlewareFactories } from '../middleware/registry.ts';
+import { MirrorComparator } from '../observability/mirror-compare.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
 import type { PoolOptions, UpstreamPool } from '../upstream/pool.ts';
 import type { ResourceCache } from './resource-cache.ts';
-import type { RouteTarget, RuntimeSnapshot, ServerRuntime, ServiceRuntime } from './types.ts';
+import { ServerHealth } from './server-health.ts';
+import {
+  FailoverServiceNode,
+  HighestRandomWeightNode,
+  LoadBalancerNode,
+  MirroringServiceNode,
+  PercentMirror,
+  WeightedNode,
+} from './service-nodes.ts';
+import { StickyCookie } from './sticky.ts';
+import {
+  NO_TIMEOUTS,
+  type RouteTarget,
+  type RuntimeSnapshot,
+  type ServerRuntime,
+  type ServiceNode,
+  type Timeouts,
+} from './types.ts';
 
 export interface BuildResult {
   readonly snapshot: RuntimeSnapshot;
   readonly issues: readonly ConfigIssue[];
   /** Pools the snapshot uses; the cache closes the others after the swap. */
   readonly pools: ReadonlySet<UpstreamPool>;
+  /** Keys of the shared objects (health, limits, breakers) the snapshot uses. */
+  readonly sharedKeys: ReadonlySet<string>;
   readonly counts: { routers: number; services: number; middlewares: number };
 }
 
@@ -59,12 +81,112 @@ export function buildSnapshot(
   const err = (path: (string | number)[], message: string) =>
     issues.push({ severity: 'error', message, path });
 
-  // --- services
-  const services = new Map<string, ServiceRuntime>();
-  for (const [name, svc] of Object.entries(http.services)) {
-    const built = buildService(name, svc, http.serversTransports, cache, pools, err);
-    if (built !== undefined) services.set(name, built);
-  }
+  // --- services (built on first use, so that parents find their children)
+  const sharedKeys = new Set<string>();
+  const shared = <T extends object>(key: string, create: () => T): T => {
+    sharedKeys.add(key);
+    return cache.shared(key, create);
+  };
+  const services = new Map<string, ServiceNode | null>();
+  const buildingServices = new Set<string>();
+  const buildServiceNode = (qualified: string): ServiceNode | null => {
+    const done = services.get(qualified);
+    if (done !== undefined) return done;
+    const svc = http.services[qualified];
+    // Unknown and cyclic references were reported by validation; here they only disable.
+    if (svc === undefined || buildingServices.has(qualified)) return null;
+    buildingServices.add(qualified);
+    const provider = providerOf(qualified);
+    const child = (n: string) => buildServiceNode(qualify(n, provider));
+    let node: ServiceNode | null = null;
+    switch (svc.kind) {
+      case 'loadBalancer':
+        node = buildLoadBalancer(
+          qualified,
+          svc.loadBalancer,
+          http.serversTransports,
+          cache,
+          pools,
+          shared,
+          logger,
+          err,
+        );
+        break;
+      case 'weighted': {
+        const kids = svc.weighted.services.map((s) => child(s.name));
+        if (kids.every((k) => k !== null)) {
+          const sticky = svc.weighted.sticky
+            ? new StickyCookie(
+                svc.weighted.sticky.cookie,
+                qualified,
+                kids.map((k) => k!.name),
+              )
+            : null;
+          node = new WeightedNode(
+            qualified,
+            kids as ServiceNode[],
+            svc.weighted.services.map((s) => s.weight),
+            sticky,
+          );
+        }
+        break;
+      }
+      case 'highestRandomWeight': {
+        const kids = svc.highestRandomWeight.services.map((s) => child(s.name));
+        if (kids.every((k) => k !== null)) {
+          node = new HighestRandomWeightNode(
+            qualified,
+            kids as ServiceNode[],
+            svc.highestRandomWeight.services.map((s) => s.weight),
+          );
+        }
+        break;
+      }
+      case 'failover': {
+        const main = child(svc.failover.service);
+        const fallback = child(svc.failover.fallback);
+        if (main !== null && fallback !== null) {
+          node = new FailoverServiceNode(qualified, main, fallback, svc.failover.statusCodes ?? []);
+        }
+        break;
+      }
+      case 'mirroring': {
+        const m = svc.mirroring;
+        const main = child(m.service);
+        const mirrors = m.mirrors.map((x) => ({ node: child(x.name), percent: x.percent }));
+        if (main !== null && mirrors.every((x) => x.node !== null)) {
+          const names = mirrors.map((x) => x.node!.name);
+          const compareHeaders = (m.compare?.headers ?? []).map((h) => h.toLowerCase());
+          const comparator =
+            m.compare === undefined
+              ? null
+              : new MirrorComparator(
+                  qualified,
+                  names,
+                  { headers: compareHeaders, body: m.compare.body, maxExamples: m.compare.maxExamples },
+                  logger,
+                );
+          node = new MirroringServiceNode(
+            qualified,
+            main,
+            mirrors.map((x) => new PercentMirror(x.node!, x.percent)),
+            {
+              mirrorBody: m.mirrorBody,
+              maxBodySize: m.maxBodySize,
+              comparator,
+              compareHeaders,
+              compareBody: m.compare?.body ?? false,
+            },
+          );
+        }
+        break;
+      }
+    }
+    buildingServices.delete(qualified);
+    services.set(qualified, node);
+    return node;
+  };
+  for (const name of Object.keys(http.services)) buildServiceNode(name);
 
   // --- middlewares (built on first use, so `chain` can resolve its members with cycle checks)
   const built = new Map<string, readonly Middleware[] | { error: string }>();
@@ -80,6 +202,8 @@ export function buildSnapshot(
     const result = createMiddleware(cfg, {
       name: qualified,
       logger,
+      ticker: cache.ticker,
+      shared: (key, create) => shared(`mw|${qualified}|${key}`, create),
       resolve: (names) => {
         const out: Middleware[] = [];
         for (const n of names) {
@@ -102,7 +226,7 @@ export function buildSnapshot(
   for (const [name, r] of Object.entries(http.routers)) {
     const provider = providerOf(name);
     const serviceName = qualify(r.service, provider);
-    const service = services.get(serviceName);
+    const service = services.get(serviceName) ?? undefined;
     if (service === undefined) {
       if (http.services[serviceName] === undefined)
         err(['http', 'routers', name, 'service'], `unknown service ${r.service}`);
@@ -123,7 +247,7 @@ export function buildSnapshot(
       rule: r.rule,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
       entryPoints: r.entryPoints ?? [],
-      value: { router: name, middlewares: mws, service },
+      value: routeTarget(name, mws, service, r.timeouts),
     });
   }
   const { router, errors } = HttpRouter.build(routes);
@@ -138,6 +262,7 @@ export function buildSnapshot(
     snapshot,
     issues,
     pools,
+    sharedKeys,
     counts: { routers: routes.length, services: services.size, middlewares: built.size },
   };
 }
@@ -156,15 +281,43 @@ function createMiddleware(
   return flattenMiddlewares([m as Middleware]);
 }
 
-function buildService(
+function timeoutsOf(t: TimeoutsConfig | undefined): Timeouts {
+  return t === undefined || (t.total === 0 && t.perTry === 0)
+    ? NO_TIMEOUTS
+    : { totalMs: t.total, perTryMs: t.perTry };
+}
+
+/**
+ * The route's view of its middlewares: phases stay in order (only middlewares with a phase run
+ * per request), retry and guards are lifted out for the exchange.
+ */
+function routeTarget(
+  router: string,
+  all: readonly Middleware[],
+  service: ServiceNode,
+  timeouts: TimeoutsConfig | undefined,
+): RouteTarget {
+  let retry: RetryPolicy | null = null;
+  const guards: ServerGuard[] = [];
+  const middlewares: Middleware[] = [];
+  for (const m of all) {
+    if (m.retry !== undefined) retry = m.retry;
+    if (m.guard !== undefined) guards.push(m.guard);
+    if (m.onRequest !== undefined || m.onResponse !== undefined) middlewares.push(m);
+  }
+  return { router, middlewares, service, timeouts: timeoutsOf(timeouts), retry, guards };
+}
+
+function buildLoadBalancer(
   name: string,
-  svc: ServiceConfig,
+  lb: LoadBalancerConfig,
   transports: Readonly<Record<string, ServersTransportConfig>>,
   cache: ResourceCache,
   pools: Set<UpstreamPool>,
+  shared: <T extends object>(key: string, create: () => T) => T,
+  logger: Logger,
   err: (path: (string | number)[], message: string) => void,
-): ServiceRuntime | undefined {
-  const lb = svc.loadBalancer;
+): LoadBalancerNode | null {
   let transport = DEFAULT_TRANSPORT;
   if (lb.serversTransport !== undefined) {
     const tname = qualify(lb.serversTransport, providerOf(name));
@@ -174,11 +327,12 @@ function buildService(
         ['http', 'services', name, 'loadBalancer', 'serversTransport'],
         `unknown serversTransport ${lb.serversTransport}`,
       );
-      return undefined;
+      return null;
     }
     transport = t;
   }
   const servers: ServerRuntime[] = [];
+  const targets: { url: string; host: string; port: number; authority: string }[] = [];
   for (const s of lb.servers) {
     const url = new URL(s.url);
     const port = url.port === '' ? 80 : Number(url.port);
@@ -195,13 +349,59 @@ function buildService(
     };
     const pool = cache.pool(options);
     pools.add(pool);
-    servers.push({ url: s.url.replace(/\/$/, ''), authority: url.host, pool });
+    const clean = s.url.replace(/\/$/, '');
+    servers.push({ url: clean, authority: url.host, pool, index: servers.length });
+    targets.push({ url: clean, host, port, authority: url.host });
+  }
+  const urls = servers.map((s) => s.url);
+  const previous = cache.swapServerUrls(name, new Set(urls));
+  let health: ServerHealth | null = null;
+  if (lb.healthCheck !== undefined || lb.passiveHealthCheck !== undefined || lb.slowStart > 0) {
+    const key = `health|${name}|${JSON.stringify([urls, lb.healthCheck, lb.passiveHealthCheck, lb.slowStart])}`;
+    // Servers a reload added start slow; at boot nobody does (they would only ramp together).
+    const fresh = new Set<number>();
+    if (previous !== undefined) {
+      for (let i = 0; i < urls.length; i++) if (!previous.has(urls[i]!)) fresh.add(i);
+    }
+    health = shared(
+      key,
+      () =>
+        new ServerHealth(
+          {
+            service: name,
+            targets,
+            active: lb.healthCheck,
+            passive: lb.passiveHealthCheck,
+            slowStartMs: lb.slowStart,
+            fresh,
+          },
+          cache.ticker,
+          logger,
+        ),
+    );
   }
   const inFlight = new Int32Array(servers.length);
-  const picker = createPicker(
-    lb.strategy,
-    lb.servers.map((s) => ({ weight: s.weight })),
-    { inFlight },
-  );
-  return { name, servers, picker, inFlight, passHostHeader: lb.passHostHeader };
+  const weights = lb.servers.map((s) => ({ weight: s.weight }));
+  const picker = createPicker(lb.strategy === 'hrw' ? 'wrr' : lb.strategy, weights, { inFlight });
+  const hrw =
+    lb.strategy === 'hrw'
+      ? {
+          hasher: new RendezvousHasher(
+            urls,
+            lb.servers.map((s) => s.weight),
+          ),
+          on: lb.hashOn ?? { type: 'clientIP' as const },
+        }
+      : null;
+  return new LoadBalancerNode({
+    name,
+    servers,
+    picker,
+    inFlight,
+    passHostHeader: lb.passHostHeader,
+    timeouts: timeoutsOf(lb.timeouts),
+    health,
+    sticky: lb.sticky === undefined ? null : new StickyCookie(lb.sticky.cookie, name, urls),
+    hrw,
+  });
 }

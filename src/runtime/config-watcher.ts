@@ -114,7 +114,7 @@ export class ConfigWatcher {
     this.#ref.swap(result.snapshot);
     // In-flight requests of the old generation keep their pools until their response ends:
     // a closed pool destroys sockets as they are released, never under a running exchange.
-    this.#cache.retain(result.pools);
+    this.#cache.retain(result.pools, result.sharedKeys);
     this.#logger.info('configuration applied', { generation, ...result.counts });
     const outcome: ApplyOutcome = { applied: true, generation, issues: result.issues };
     for (const fn of this.#listeners) fn(outcome);

@@ -1,17 +1,33 @@
 import type { Ticker } from '../core/ticker.ts';
 import { type PoolOptions, UpstreamPool } from '../upstream/pool.ts';
 
+interface Managed {
+  /** Called after each swap that uses the object (idempotent): probes start only once live. */
+  start?(): void;
+  close?(): void;
+}
+
 /**
  * Long-lived resources that survive configuration reloads: a server whose URL and transport did
- * not change keeps its pool (and its warm keep-alive connections) across generations. After a
- * swap, `retain` closes whatever the new generation no longer uses.
+ * not change keeps its pool (and its warm keep-alive connections) across generations; a service
+ * whose servers and health settings did not change keeps its health state and probes; a
+ * middleware whose configuration did not change keeps its counters (rate-limit buckets, breaker
+ * metrics, requests in flight). After a swap, `retain` closes whatever the new generation no
+ * longer uses.
  */
 export class ResourceCache {
   readonly #pools = new Map<string, UpstreamPool>();
+  readonly #shared = new Map<string, object>();
+  /** Server URLs per service as last built, to tell which servers a reload added. */
+  readonly #serverUrls = new Map<string, ReadonlySet<string>>();
   readonly #ticker: Ticker;
 
   constructor(ticker: Ticker) {
     this.#ticker = ticker;
+  }
+
+  get ticker(): Ticker {
+    return this.#ticker;
   }
 
   pool(options: PoolOptions): UpstreamPool {
@@ -24,8 +40,31 @@ export class ResourceCache {
     return pool;
   }
 
-  /** Closes pools not in `used` (busy connections finish their response first). */
-  retain(used: ReadonlySet<UpstreamPool>): number {
+  /** The object stored under `key`, created on first use. */
+  shared<T extends object>(key: string, create: () => T): T {
+    let v = this.#shared.get(key) as T | undefined;
+    if (v === undefined) {
+      v = create();
+      this.#shared.set(key, v);
+    }
+    return v;
+  }
+
+  /**
+   * Remembers a service's server URLs and returns those of the previous build, or undefined when
+   * the service is new (or this is the first configuration).
+   */
+  swapServerUrls(service: string, urls: ReadonlySet<string>): ReadonlySet<string> | undefined {
+    const prev = this.#serverUrls.get(service);
+    this.#serverUrls.set(service, urls);
+    return prev;
+  }
+
+  /**
+   * Closes pools and shared objects the new generation does not use (busy connections finish
+   * first) and starts those it does.
+   */
+  retain(used: ReadonlySet<UpstreamPool>, usedKeys: ReadonlySet<string> = new Set()): number {
     let closed = 0;
     for (const [key, pool] of this.#pools) {
       if (!used.has(pool)) {
@@ -34,12 +73,21 @@ export class ResourceCache {
         closed++;
       }
     }
+    for (const [key, obj] of this.#shared) {
+      if (usedKeys.has(key)) (obj as Managed).start?.();
+      else {
+        (obj as Managed).close?.();
+        this.#shared.delete(key);
+      }
+    }
     return closed;
   }
 
   closeAll(): void {
     for (const pool of this.#pools.values()) pool.close();
     this.#pools.clear();
+    for (const obj of this.#shared.values()) (obj as Managed).close?.();
+    this.#shared.clear();
   }
 }
 

@@ -1,7 +1,9 @@
-import type { Picker } from '../balancer/index.ts';
+import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { RequestHead } from '../core/request.ts';
-import type { Middleware } from '../middleware/middleware.ts';
+import type { Middleware, RetryPolicy } from '../middleware/middleware.ts';
+import type { MirrorComparator } from '../observability/mirror-compare.ts';
 import type { UpstreamPool } from '../upstream/pool.ts';
+import type { ServerHealth } from './server-health.ts';
 
 /** One upstream server of a service, with the pool shared across snapshots (ResourceCache). */
 export interface ServerRuntime {
@@ -9,23 +11,101 @@ export interface ServerRuntime {
   /** host:port as sent in Host when passHostHeader is false. */
   readonly authority: string;
   readonly pool: UpstreamPool;
+  /** Position in its load balancer's `servers`. */
+  readonly index: number;
 }
 
+/** Timeouts in milliseconds, 0 = none (router values win over the service's). */
+export interface Timeouts {
+  readonly totalMs: number;
+  readonly perTryMs: number;
+}
+
+export const NO_TIMEOUTS: Timeouts = { totalMs: 0, perTryMs: 0 };
+
+/** What resolving a service tree tells the request beyond the load balancer it ends at. */
+export interface ResolveSink {
+  /** A sticky choice the client's cookie did not name: set this `Set-Cookie: …\r\n` line. */
+  addSetCookie(line: string): void;
+  /** The request went through a mirroring service. */
+  mirrorThrough(node: MirroringNode): void;
+  /** The request went through a failover service that also fails over on statuses. */
+  failoverThrough(node: FailoverNode): void;
+}
+
+/** A service of any kind, built per snapshot. */
+export interface ServiceNode {
+  /** Qualified name, `svc@file`. */
+  readonly name: string;
+  /** True when at least one server below can take a request now. */
+  available(): boolean;
+  /** The load balancer this request ends at, or undefined when nothing below is available. */
+  resolve(req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined;
+}
+
+export interface MirrorTarget {
+  readonly node: ServiceNode;
+  readonly name: string;
+  /** True when this request should be copied to this mirror (percent, counted). */
+  take(): boolean;
+}
+
+export interface MirroringNode extends ServiceNode {
+  readonly mirrors: readonly MirrorTarget[];
+  readonly mirrorBody: boolean;
+  /** -1 = no limit. */
+  readonly maxBodySize: number;
+  readonly comparator: MirrorComparator | null;
+  readonly compareHeaders: readonly string[];
+  readonly compareBody: boolean;
+}
+
+export interface FailoverNode extends ServiceNode {
+  readonly fallback: ServiceNode;
+  readonly statusCodes: readonly StatusRange[];
+}
+
+/** A load balancer over servers: the leaf every service tree ends at. */
 export interface ServiceRuntime {
   /** Qualified name, `svc@file`. */
   readonly name: string;
   readonly servers: readonly ServerRuntime[];
-  readonly picker: Picker;
   /** Requests in flight per server (same indexes); read by leastConn/p2c pickers. */
   readonly inFlight: Int32Array;
   readonly passHostHeader: boolean;
+  readonly timeouts: Timeouts;
+  /** Null when the service has no health checks and no slow start. */
+  readonly health: ServerHealth | null;
+  /**
+   * Chooses a server: the sticky cookie's if it is usable, else the strategy's among usable
+   * servers not in `tried` (bit i = server i) that `guard` accepts. -1 when none can take it.
+   */
+  pick(
+    req: RequestHead,
+    tried: number,
+    guard: ((server: ServerRuntime) => boolean) | null,
+    sink: ResolveSink,
+  ): number;
+}
+
+/** Route-level guard on servers: a per-server circuit breaker. */
+export interface ServerGuard {
+  accept(server: ServerRuntime): boolean;
+  /** One try's outcome (status 0 = network error or timeout). */
+  record(server: ServerRuntime, status: number, headMs: number): void;
 }
 
 /** Where a matched router sends a request: its middleware chain, then its service. */
 export interface RouteTarget {
   readonly router: string;
   readonly middlewares: readonly Middleware[];
-  readonly service: ServiceRuntime;
+  readonly service: ServiceNode;
+  /** From the router; each field 0 falls back to the service's. */
+  readonly timeouts: Timeouts;
+  /** The retry middleware of the chain (the last one wins), or null. */
+  readonly retry: RetryPolicy | null;
+  /** Per-server guards of the chain; empty for most routes. */
+  readonly guards: readonly ServerGuard[];
 }
 
 export interface RouteTable {

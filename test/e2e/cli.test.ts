@@ -50,6 +50,9 @@ const BAD_DYNAMIC = `http:
       loadBalancer:
         healthCheck: { path: /health }
         servers: [{ url: "http://127.0.0.1:9" }]
+  middlewares:
+    breaker:
+      circuitBreaker: { expression: "NetworkErrorRatio() > 0.5 && LatencyAtQuantile(50.0) > 100" }
 `;
 
 const WARNING_ONLY = `http:
@@ -130,7 +133,7 @@ describe('traffic CLI', () => {
       `${at('Pth(')}: http.routers.web.rule: invalid rule: unknown matcher "Pth"`,
       `${at('priorty')}: http.routers.api.priorty: unknown key \`priorty\` (did you mean \`priority\`?)`,
       `${at('nowhere')}: http.routers.admin.service: service \`nowhere\` does not exist`,
-      `${at('healthCheck')}: http.services.checked.loadBalancer.healthCheck: \`healthCheck\` is not supported yet`,
+      `${at('LatencyAtQuantile(')}: http.middlewares.breaker.circuitBreaker.expression: invalid expression: unknown function 'LatencyAtQuantile'; expected NetworkErrorRatio, ResponseCodeRatio or LatencyAtQuantileMS`,
       'configuration has 4 errors',
     ]);
   });

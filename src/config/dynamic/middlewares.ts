@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  CircuitBreakerSchema,
+  InFlightReqSchema,
+  RateLimitSchema,
+  RetrySchema,
+} from './traffic-middlewares.ts';
 
 /*
  * Schemas of the built-in HTTP middlewares, with Traefik v3's YAML keys
@@ -118,6 +124,10 @@ export const middlewareSchemas = {
   redirectScheme: RedirectSchemeSchema,
   redirectRegex: RedirectRegexSchema,
   chain: ChainSchema,
+  circuitBreaker: CircuitBreakerSchema,
+  retry: RetrySchema,
+  rateLimit: RateLimitSchema,
+  inFlightReq: InFlightReqSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;
@@ -132,6 +142,13 @@ export type ReplacePathRegexConfig = z.output<typeof ReplacePathRegexSchema>;
 export type RedirectSchemeConfig = z.output<typeof RedirectSchemeSchema>;
 export type RedirectRegexConfig = z.output<typeof RedirectRegexSchema>;
 export type ChainConfig = z.output<typeof ChainSchema>;
+export type {
+  CircuitBreakerConfig,
+  InFlightReqConfig,
+  RateLimitConfig,
+  RetryConfig,
+  SourceCriterionConfig,
+} from './traffic-middlewares.ts';
 
 // ---------------------------------------------------------------------------------------------
 // Go RE2 → JS RegExp. Traefik configs are written for Go's regexp; the same text must mean the

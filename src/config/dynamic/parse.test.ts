@@ -51,6 +51,7 @@ describe('parseDynamic', () => {
         },
         services: {
           svc: {
+            kind: 'loadBalancer',
             loadBalancer: {
               servers: [
                 { url: 'http://127.0.0.1:9001', weight: 1 },
@@ -59,6 +60,7 @@ describe('parseDynamic', () => {
               strategy: 'wrr',
               passHostHeader: true,
               serversTransport: 'fast',
+              slowStart: 0,
             },
           },
         },
@@ -124,17 +126,17 @@ describe('parseDynamic', () => {
     s:
       loadBalancer:
         servers: [{ url: "h2c://10.0.0.1:80" }]
-        sticky: { cookie: {} }
-        strategy: hrw
+        responseForwarding: { flushInterval: 1s }
+        strategy: leasttime
     w:
       weighted: { services: [] }
 `);
     assert.deepEqual(r.lines, [
       'dyn.yaml:3:41: http.routers.r.tls: `tls` is not supported yet',
       'dyn.yaml:7:26: http.services.s.loadBalancer.servers[0].url: `h2c` servers are not supported yet (expected http://host:port)',
-      'dyn.yaml:8:9: http.services.s.loadBalancer.sticky: `sticky` is not supported yet',
-      'dyn.yaml:9:19: http.services.s.loadBalancer.strategy: strategy `hrw` is not supported yet (expected one of wrr, p2c, roundRobin, leastConn, random)',
-      'dyn.yaml:11:7: http.services.w.weighted: `weighted` is not supported yet',
+      'dyn.yaml:8:9: http.services.s.loadBalancer.responseForwarding: `responseForwarding` is not supported yet',
+      'dyn.yaml:9:19: http.services.s.loadBalancer.strategy: strategy `leasttime` is not supported yet (expected one of wrr, p2c, roundRobin, leastConn, random, hrw)',
+      'dyn.yaml:11:29: http.services.w.weighted.services: a weighted service needs at least one service',
     ]);
   });
 
@@ -143,7 +145,7 @@ describe('parseDynamic', () => {
     assert.deepEqual(r.lines, [
       'dyn.yaml:3:5: http.routers.r.service: required key `service` is missing (expected a string)',
       'dyn.yaml:3:16: http.routers.r.rule: rule must not be empty',
-      'dyn.yaml:5:8: http.services.s: a service needs a `loadBalancer` (expected loadBalancer)',
+      'dyn.yaml:5:8: http.services.s: a service needs a type (expected one of loadBalancer, weighted, mirroring, failover, highestRandomWeight)',
     ]);
   });
 

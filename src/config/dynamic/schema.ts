@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { nameList, nullAsEmpty, strictObject, type UnknownKeyParams } from '../schema-helpers.ts';
 import { type MiddlewareConfigOf, type MiddlewareType, middlewareSchemas } from './middlewares.ts';
+import { service, timeouts } from './services.ts';
 
 /*
  * The dynamic configuration, in the shape of Traefik's file provider. Keys Traefik has and we do
@@ -17,77 +18,11 @@ const router = strictObject(
     priority: z.number().int().default(0),
     middlewares: nameList.default([]),
     service: z.string().min(1),
+    /** Ours: per-router timeouts; they win over the service's. */
+    timeouts: nullAsEmpty(timeouts).optional(),
   },
   ['tls', 'observability', 'ruleSyntax'],
 );
-
-const serverUrl = z.string().superRefine((text, ctx) => {
-  const error = checkServerUrl(text);
-  if (error !== undefined) {
-    ctx.addIssue({ code: 'custom', message: error, params: { expected: 'http://host:port' } });
-  }
-});
-
-function checkServerUrl(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return `invalid URL "${text}"`;
-  }
-  const scheme = url.protocol.slice(0, -1);
-  if (scheme === 'https' || scheme === 'h2c') return `\`${scheme}\` servers are not supported yet`;
-  if (scheme !== 'http') return `unsupported URL scheme "${scheme}"`;
-  if (url.hostname === '') return `URL "${text}" has no host`;
-  if (url.username !== '' || url.password !== '') return 'credentials in a server URL are not supported';
-  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
-    return 'a path, query or fragment in a server URL is not supported yet';
-  }
-  return undefined;
-}
-
-const server = strictObject({ url: serverUrl, weight: z.number().int().nonnegative().default(1) }, [
-  'preservePath',
-]);
-
-const STRATEGIES = ['wrr', 'p2c', 'roundRobin', 'leastConn', 'random'] as const;
-const UNSUPPORTED_STRATEGIES = ['hrw', 'leasttime'];
-
-const strategy = z.string().transform((value, ctx): (typeof STRATEGIES)[number] => {
-  const found = STRATEGIES.find((s) => s === value);
-  if (found !== undefined) return found;
-  const message = UNSUPPORTED_STRATEGIES.includes(value)
-    ? `strategy \`${value}\` is not supported yet`
-    : `unknown strategy "${value}"`;
-  ctx.addIssue({ code: 'custom', message, params: { expected: `one of ${STRATEGIES.join(', ')}` } });
-  return z.NEVER;
-});
-
-const loadBalancer = strictObject(
-  {
-    servers: z.array(nullAsEmpty(server)).default([]),
-    strategy: strategy.default('wrr'),
-    passHostHeader: z.boolean().default(true),
-    /** Absent = the default transport. */
-    serversTransport: z.string().min(1).optional(),
-  },
-  ['healthCheck', 'sticky', 'passiveHealthCheck', 'responseForwarding'],
-);
-
-const service = strictObject({ loadBalancer: nullAsEmpty(loadBalancer).optional() }, [
-  'weighted',
-  'mirroring',
-  'failover',
-  'highestRandomWeight',
-]).transform((value, ctx) => {
-  if (value.loadBalancer !== undefined) return { loadBalancer: value.loadBalancer };
-  ctx.addIssue({
-    code: 'custom',
-    message: 'a service needs a `loadBalancer`',
-    params: { expected: 'loadBalancer' },
-  });
-  return z.NEVER;
-});
 
 /** Traefik's HTTP middleware names (v3.7 OSS); those we lack are reported as not supported yet. */
 const TRAEFIK_MIDDLEWARES = [
@@ -203,10 +138,22 @@ export type HttpSection = (typeof HTTP_SECTIONS)[number];
 export type DynamicConfig = z.output<typeof dynamicConfigSchema>;
 export type DynamicConfigInput = z.input<typeof dynamicConfigSchema>;
 export type RouterConfig = DynamicConfig['http']['routers'][string];
-export type ServiceConfig = DynamicConfig['http']['services'][string];
-export type LoadBalancerConfig = ServiceConfig['loadBalancer'];
-export type ServerConfig = LoadBalancerConfig['servers'][number];
-export type LoadBalancerStrategy = LoadBalancerConfig['strategy'];
+export type {
+  CookieConfig,
+  FailoverConfig,
+  HashOnConfig,
+  HealthCheckConfig,
+  HighestRandomWeightConfig,
+  LoadBalancerConfig,
+  LoadBalancerStrategy,
+  MirroringConfig,
+  PassiveHealthCheckConfig,
+  ServerConfig,
+  ServiceConfig,
+  StickyConfig,
+  TimeoutsConfig,
+  WeightedConfig,
+} from './services.ts';
 export type ServersTransportConfig = DynamicConfig['http']['serversTransports'][string];
 
 export function emptyDynamicConfig(): DynamicConfig {

@@ -2,6 +2,7 @@ import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import { type Locator, noLocation, type Target } from '../yaml-source.ts';
 import type { ObjectRef } from './parse.ts';
 import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
+import { checkServiceGraph } from './validate-services.ts';
 
 /**
  * Checks a rule's grammar. The router module owns the grammar (`compileRule`); config may not
@@ -11,6 +12,8 @@ export type RuleChecker = (rule: string) => { message: string; offset: number } 
 
 export interface ValidateOptions {
   readonly checkRule?: RuleChecker;
+  /** Checks a circuitBreaker expression (the resilience module owns that grammar). */
+  readonly checkBreakerExpression?: RuleChecker;
   /** The provider these objects belong to; `name@<provider>` refers to them. Default `file`. */
   readonly provider?: string;
   /** Other providers whose names may be referred to (`x@docker`); such references are not checked here. */
@@ -28,7 +31,7 @@ export interface ValidatedDynamic {
   readonly issues: ConfigIssue[];
 }
 
-type Ref =
+export type Ref =
   | { kind: 'local'; name: string }
   | { kind: 'external' }
   | { kind: 'unknownProvider'; provider: string };
@@ -101,8 +104,8 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
   }
 
   for (const [name, svc] of Object.entries(http.services)) {
+    if (disabled.has(`services/${name}`) || svc.kind !== 'loadBalancer') continue;
     const base = ['http', 'services', name, 'loadBalancer'];
-    if (disabled.has(`services/${name}`)) continue;
     const lb = svc.loadBalancer;
     if (lb.serversTransport !== undefined) {
       const ok = usable('serversTransports', 'serversTransport', lb.serversTransport, [
@@ -115,6 +118,27 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
       report('warning', 'the service has no servers: its requests get 503', [...base, 'servers']);
     else if (lb.servers.every((s) => s.weight === 0)) {
       report('warning', 'every server has weight 0: the service gets no traffic', [...base, 'servers']);
+    }
+    if (lb.strategy === 'hrw' && lb.sticky !== undefined) {
+      report('warning', 'sticky cookies override hrw hashing for clients that send the cookie', [
+        ...base,
+        'sticky',
+      ]);
+    }
+  }
+  checkServiceGraph(http, disabled, broken, resolveName, usable, report);
+
+  if (opts.checkBreakerExpression !== undefined) {
+    for (const [name, mw] of Object.entries(http.middlewares)) {
+      if (mw.type !== 'circuitBreaker') continue;
+      const e = opts.checkBreakerExpression(mw.config.expression);
+      if (e === undefined) continue;
+      const path = ['http', 'middlewares', name, 'circuitBreaker', 'expression'];
+      const at = locate(path, 'value', e.offset);
+      const suffix = at.exact ? '' : ` (at offset ${e.offset} of the expression)`;
+      const { exact: _, ...where } = at;
+      issues.push(issue('error', `invalid expression: ${e.message}${suffix}`, path, where));
+      disabled.add(`middlewares/${name}`);
     }
   }
 

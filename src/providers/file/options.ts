@@ -8,7 +8,11 @@ import type { FileProviderOptions } from './file-provider.ts';
 export function fileProviderOptions(
   config: StaticConfig,
   inline: InlineDynamic | undefined,
-  extra: { readonly checkRule?: RuleChecker; readonly debounceMs?: number } = {},
+  extra: {
+    readonly checkRule?: RuleChecker;
+    readonly checkBreakerExpression?: RuleChecker;
+    readonly debounceMs?: number;
+  } = {},
 ): FileProviderOptions | undefined {
   const fp = config.providers.file;
   if (fp === undefined && inline === undefined) return undefined;
@@ -19,6 +23,9 @@ export function fileProviderOptions(
     ...(fp?.directory !== undefined ? { directory: fp.directory } : {}),
     ...(inline !== undefined ? { staticFile: inline.file } : {}),
     ...(extra.checkRule !== undefined ? { checkRule: extra.checkRule } : {}),
+    ...(extra.checkBreakerExpression !== undefined
+      ? { checkBreakerExpression: extra.checkBreakerExpression }
+      : {}),
     ...(extra.debounceMs !== undefined ? { debounceMs: extra.debounceMs } : {}),
   };
 }

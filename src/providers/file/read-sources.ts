@@ -13,6 +13,7 @@ export interface FileSources {
 
 export interface FileValidation {
   readonly checkRule?: RuleChecker;
+  readonly checkBreakerExpression?: RuleChecker;
   /** Entry points a router may name (the static configuration's). */
   readonly entryPoints?: readonly string[];
 }
@@ -75,6 +76,9 @@ export function updateFrom(read: ReadResult, validation: FileValidation): Provid
   const opts = {
     provider: 'file',
     ...(validation.checkRule ? { checkRule: validation.checkRule } : {}),
+    ...(validation.checkBreakerExpression
+      ? { checkBreakerExpression: validation.checkBreakerExpression }
+      : {}),
     ...(validation.entryPoints ? { entryPoints: validation.entryPoints } : {}),
   };
   const loaded = loadDynamic(read.texts, opts);

@@ -2,10 +2,11 @@
  * One closure per matcher, built once per router build. Closures capture only precomputed
  * values; per request they compare strings and allocate nothing on the common paths.
  */
+
+import { ipBlockContains, parseIpBlock } from '../../core/ip.ts';
 import type { RequestHead } from '../../core/request.ts';
 import type { MatcherNode, RuleArg, RuleError } from './ast.ts';
 import { normalizeRuleHost } from './hints.ts';
-import { ipBlockContains, parseIpBlock } from './ip.ts';
 import { someQueryValue } from './query.ts';
 import { compileRe2, type Re2Result } from './regexp.ts';
 import type { RoutingPathCache } from './routing-path.ts';

@@ -1,0 +1,305 @@
+import { z } from 'zod';
+import { duration } from '../duration.ts';
+import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
+import { statusRanges } from './status-ranges.ts';
+
+/*
+ * HTTP services in the shape of Traefik v3's (`pkg/config/dynamic/http_config.go`): a service is
+ * exactly one of loadBalancer, weighted, mirroring, failover or highestRandomWeight. Keys Traefik
+ * lacks and we add (pass/fail thresholds, slow start, hashing keys, timeouts, compare mode) are
+ * marked "ours" and documented in docs/configuration.md.
+ */
+
+// RFC 9110 §5.1 field-name = token.
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const headerName = z.string().regex(TOKEN, 'must be a valid header field name (RFC 9110 token)');
+const headerValue = z
+  .union([z.string(), z.number(), z.boolean()])
+  .transform(String)
+  .refine((v) => !/[\r\n\0]/.test(v), 'header value must not contain CR, LF or NUL');
+
+const serverUrl = z.string().superRefine((text, ctx) => {
+  const error = checkServerUrl(text);
+  if (error !== undefined) {
+    ctx.addIssue({ code: 'custom', message: error, params: { expected: 'http://host:port' } });
+  }
+});
+
+function checkServerUrl(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `invalid URL "${text}"`;
+  }
+  const scheme = url.protocol.slice(0, -1);
+  if (scheme === 'https' || scheme === 'h2c') return `\`${scheme}\` servers are not supported yet`;
+  if (scheme !== 'http') return `unsupported URL scheme "${scheme}"`;
+  if (url.hostname === '') return `URL "${text}" has no host`;
+  if (url.username !== '' || url.password !== '') return 'credentials in a server URL are not supported';
+  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+    return 'a path, query or fragment in a server URL is not supported yet';
+  }
+  return undefined;
+}
+
+const server = strictObject({ url: serverUrl, weight: z.number().int().nonnegative().default(1) }, [
+  'preservePath',
+]);
+
+const STRATEGIES = ['wrr', 'p2c', 'roundRobin', 'leastConn', 'random', 'hrw'] as const;
+const UNSUPPORTED_STRATEGIES = ['leasttime'];
+
+const strategy = z.string().transform((value, ctx): (typeof STRATEGIES)[number] => {
+  const found = STRATEGIES.find((s) => s === value);
+  if (found !== undefined) return found;
+  const message = UNSUPPORTED_STRATEGIES.includes(value)
+    ? `strategy \`${value}\` is not supported yet`
+    : `unknown strategy "${value}"`;
+  ctx.addIssue({ code: 'custom', message, params: { expected: `one of ${STRATEGIES.join(', ')}` } });
+  return z.NEVER;
+});
+
+/** Ours: what `hrw` hashes. Traefik's hrw hashes the client IP, which stays the default. */
+const hashOn = strictObject({
+  type: z.enum(['clientIP', 'header', 'cookie', 'query']).default('clientIP'),
+  name: z.string().min(1).optional(),
+}).superRefine((v, ctx) => {
+  if (v.type !== 'clientIP' && v.name === undefined) {
+    ctx.addIssue({ code: 'custom', message: `hashing on a ${v.type} needs its \`name\``, path: ['name'] });
+  }
+});
+
+const healthCheck = strictObject({
+  /** Ours: `tcp` checks that a connection opens. */
+  mode: z
+    .enum(['http', 'tcp'], { error: 'mode must be http or tcp (grpc is not supported yet)' })
+    .default('http'),
+  scheme: z
+    .literal('http', { error: 'scheme must be http (https checks are not supported yet)' })
+    .default('http'),
+  path: z.string().startsWith('/', "path must start with '/'").optional(),
+  method: z
+    .string()
+    .regex(/^[A-Z]+$/, 'must be an HTTP method such as GET or HEAD')
+    .default('GET'),
+  /** Traefik takes one code; ours also takes `2xx`, `200-299` or a list. Absent = 200–399. */
+  status: statusRanges.optional(),
+  port: z.number().int().min(1).max(65535).optional(),
+  hostname: z.string().min(1).optional(),
+  headers: z.record(headerName, headerValue).default({}),
+  followRedirects: z.boolean().default(true),
+  interval: duration.default(30_000),
+  unhealthyInterval: duration.optional(),
+  timeout: duration.default(5_000),
+  /** Ours: consecutive successes before a down server is back. */
+  passes: z.number().int().min(1).default(1),
+  /** Ours: consecutive failures before an up server is down. */
+  fails: z.number().int().min(1).default(1),
+}).superRefine((v, ctx) => {
+  if (v.mode === 'http' && v.path === undefined) {
+    ctx.addIssue({ code: 'custom', message: 'an HTTP health check needs a `path`', path: ['path'] });
+  }
+  if (v.interval <= 0)
+    ctx.addIssue({ code: 'custom', message: 'interval must be positive', path: ['interval'] });
+  if (v.timeout <= 0)
+    ctx.addIssue({ code: 'custom', message: 'timeout must be positive', path: ['timeout'] });
+});
+
+const passiveHealthCheck = strictObject({
+  failureWindow: duration.default(10_000),
+  maxFailedAttempts: z.number().int().min(1).default(1),
+  /** Ours: eject when failures / requests in the window reach this share (0 = off). */
+  failureRatio: z.number().min(0).max(1).default(0),
+  /** Ours: requests in the window before failureRatio applies. */
+  minRequests: z.number().int().min(1).default(5),
+  /** Ours: responses with these statuses count as failures (network errors and timeouts always do). */
+  statusCodes: statusRanges.default([{ from: 500, to: 599 }]),
+  /** Ours: a response head slower than this counts as a failure (0 = off). */
+  maxLatency: duration.default(0),
+  /** Ours: first ejection; each ejection in a row adds as much again. Default: failureWindow. */
+  ejectionTime: duration.optional(),
+  maxEjectionTime: duration.default(300_000),
+  maxEjectionPercent: z.number().min(0).max(100).default(50),
+});
+
+const sameSite = z
+  .string()
+  .transform((s) => s.toLowerCase())
+  .pipe(z.enum(['', 'none', 'lax', 'strict'], { error: 'sameSite must be none, lax or strict' }));
+
+const cookie = strictObject({
+  /** Absent = a name derived from the service name, as Traefik does. */
+  name: z.string().regex(TOKEN, 'must be a valid cookie name').optional(),
+  secure: z.boolean().default(false),
+  httpOnly: z.boolean().default(false),
+  sameSite: sameSite.default(''),
+  /** Seconds; 0 = session cookie; negative = expire now (as Traefik). */
+  maxAge: z.number().int().default(0),
+  path: z
+    .string()
+    .startsWith('/', "path must start with '/'")
+    .refine((v) => !/[;\s]/.test(v), 'must not contain ; or whitespace')
+    .default('/'),
+  domain: z
+    .string()
+    .regex(/^\.?[A-Za-z0-9.-]+$/, 'must be a domain name')
+    .optional(),
+});
+
+const sticky = strictObject({ cookie: nullAsEmpty(cookie).prefault({}) });
+
+/** Ours: per-service timeouts. Routers take the same keys and win over the service's. */
+export const timeouts = strictObject({
+  /** From the start of the request until the response head, across every try (0 = none). */
+  total: duration.default(0),
+  /** Each try, from the moment the request is sent until the response head (0 = none). */
+  perTry: duration.default(0),
+});
+
+const loadBalancer = strictObject(
+  {
+    servers: z.array(nullAsEmpty(server)).default([]),
+    strategy: strategy.default('wrr'),
+    /** Ours: the key `hrw` hashes. */
+    hashOn: nullAsEmpty(hashOn).optional(),
+    passHostHeader: z.boolean().default(true),
+    /** Absent = the default transport. */
+    serversTransport: z.string().min(1).optional(),
+    healthCheck: nullAsEmpty(healthCheck).optional(),
+    passiveHealthCheck: nullAsEmpty(passiveHealthCheck).optional(),
+    sticky: nullAsEmpty(sticky).optional(),
+    /** Ours: a new or recovered server's weight ramps up over this window (0 = off). */
+    slowStart: duration.default(0),
+    timeouts: nullAsEmpty(timeouts).optional(),
+  },
+  ['responseForwarding'],
+);
+
+const weightedRef = strictObject({
+  name: z.string().min(1),
+  weight: z.number().int().nonnegative().default(1),
+});
+
+/** Traefik: with `healthCheck: {}` a parent follows its children's health. Ours always does. */
+const parentHealthCheck = strictObject({});
+
+const weighted = strictObject({
+  services: z.array(nullAsEmpty(weightedRef)).min(1, 'a weighted service needs at least one service'),
+  sticky: nullAsEmpty(sticky).optional(),
+  healthCheck: nullAsEmpty(parentHealthCheck).optional(),
+});
+
+const highestRandomWeight = strictObject({
+  services: z.array(nullAsEmpty(weightedRef)).min(1, 'needs at least one service'),
+  healthCheck: nullAsEmpty(parentHealthCheck).optional(),
+});
+
+const mirrorRef = strictObject({
+  name: z.string().min(1),
+  percent: z.number().min(0).max(100).default(0),
+});
+
+const compare = strictObject({
+  /** Response header names compared between the primary and each mirror. */
+  headers: z.array(headerName).default([]),
+  /** Compare SHA-256 digests of the response bodies. */
+  body: z.boolean().default(true),
+  /** Mismatches logged with details per mirror; later ones are only counted. */
+  maxExamples: z.number().int().nonnegative().default(10),
+});
+
+const mirroring = strictObject({
+  service: z.string().min(1),
+  mirrorBody: z.boolean().default(true),
+  /** Bytes; -1 = no limit. A request whose body is larger is not mirrored. */
+  maxBodySize: z.number().int().min(-1).default(-1),
+  mirrors: z.array(nullAsEmpty(mirrorRef)).default([]),
+  healthCheck: nullAsEmpty(parentHealthCheck).optional(),
+  /** Ours: compare each mirror's response with the primary's. */
+  compare: nullAsEmpty(compare).optional(),
+});
+
+const failover = strictObject({
+  service: z.string().min(1),
+  fallback: z.string().min(1),
+  healthCheck: nullAsEmpty(parentHealthCheck).optional(),
+  /**
+   * Ours: a response from the main service with one of these statuses is replaced by the
+   * fallback's, when the request can be replayed (no body, idempotent method).
+   */
+  statusCodes: statusRanges.optional(),
+});
+
+const SERVICE_KINDS = ['loadBalancer', 'weighted', 'mirroring', 'failover', 'highestRandomWeight'] as const;
+export type ServiceKind = (typeof SERVICE_KINDS)[number];
+
+export const service = strictObject({
+  loadBalancer: nullAsEmpty(loadBalancer).optional(),
+  weighted: nullAsEmpty(weighted).optional(),
+  mirroring: nullAsEmpty(mirroring).optional(),
+  failover: nullAsEmpty(failover).optional(),
+  highestRandomWeight: nullAsEmpty(highestRandomWeight).optional(),
+}).transform((value, ctx) => {
+  const present = SERVICE_KINDS.filter((k) => value[k] !== undefined);
+  if (present.length !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        present.length === 0
+          ? 'a service needs a type'
+          : `a service has exactly one type, found ${present.join(', ')}`,
+      params: { expected: 'one of loadBalancer, weighted, mirroring, failover, highestRandomWeight' },
+    });
+    return z.NEVER;
+  }
+  if (value.loadBalancer !== undefined)
+    return { kind: 'loadBalancer' as const, loadBalancer: value.loadBalancer };
+  if (value.weighted !== undefined) return { kind: 'weighted' as const, weighted: value.weighted };
+  if (value.mirroring !== undefined) return { kind: 'mirroring' as const, mirroring: value.mirroring };
+  if (value.failover !== undefined) return { kind: 'failover' as const, failover: value.failover };
+  return { kind: 'highestRandomWeight' as const, highestRandomWeight: value.highestRandomWeight! };
+});
+
+export type ServiceConfig = z.output<typeof service>;
+export type LoadBalancerConfig = z.output<typeof loadBalancer>;
+export type ServerConfig = LoadBalancerConfig['servers'][number];
+export type LoadBalancerStrategy = LoadBalancerConfig['strategy'];
+export type HealthCheckConfig = z.output<typeof healthCheck>;
+export type PassiveHealthCheckConfig = z.output<typeof passiveHealthCheck>;
+export type StickyConfig = z.output<typeof sticky>;
+export type CookieConfig = z.output<typeof cookie>;
+export type TimeoutsConfig = z.output<typeof timeouts>;
+export type WeightedConfig = z.output<typeof weighted>;
+export type MirroringConfig = z.output<typeof mirroring>;
+export type FailoverConfig = z.output<typeof failover>;
+export type HighestRandomWeightConfig = z.output<typeof highestRandomWeight>;
+export type HashOnConfig = z.output<typeof hashOn>;
+
+/** The services a service refers to by name, with the path of each reference (for validation). */
+export function serviceReferences(svc: ServiceConfig): { name: string; path: (string | number)[] }[] {
+  switch (svc.kind) {
+    case 'loadBalancer':
+      return [];
+    case 'weighted':
+      return svc.weighted.services.map((s, i) => ({
+        name: s.name,
+        path: ['weighted', 'services', i, 'name'],
+      }));
+    case 'highestRandomWeight':
+      return svc.highestRandomWeight.services.map((s, i) => ({
+        name: s.name,
+        path: ['highestRandomWeight', 'services', i, 'name'],
+      }));
+    case 'mirroring':
+      return [
+        { name: svc.mirroring.service, path: ['mirroring', 'service'] },
+        ...svc.mirroring.mirrors.map((m, i) => ({ name: m.name, path: ['mirroring', 'mirrors', i, 'name'] })),
+      ];
+    case 'failover':
+      return [
+        { name: svc.failover.service, path: ['failover', 'service'] },
+        { name: svc.failover.fallback, path: ['failover', 'fallback'] },
+      ];
+  }
+}

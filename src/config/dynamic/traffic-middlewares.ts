@@ -1,0 +1,106 @@
+import { z } from 'zod';
+import { duration } from '../duration.ts';
+import { strictObject } from '../schema-helpers.ts';
+import { checkIpOrCidr } from '../static/address.ts';
+import { statusRanges } from './status-ranges.ts';
+
+/*
+ * Middlewares that shape traffic and guard services: circuitBreaker, retry, rateLimit and
+ * inFlightReq, with Traefik v3's keys (`pkg/config/dynamic/middlewares.go`) plus ours, marked.
+ */
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+const ipOrCidr = z.string().superRefine((value, ctx) => {
+  const error = checkIpOrCidr(value);
+  if (error !== undefined) ctx.addIssue({ code: 'custom', message: error });
+});
+
+const ipStrategy = strictObject({
+  /** Take the depth-th address from the right of X-Forwarded-For (0 = the peer address). */
+  depth: z.number().int().nonnegative().default(0),
+  /** Walk X-Forwarded-For from the right and take the first address not in these. */
+  excludedIPs: z.array(ipOrCidr).default([]),
+  /** Group IPv6 clients by this prefix length (0 = whole address). */
+  ipv6Subnet: z.number().int().min(0).max(128).default(0),
+});
+
+/**
+ * Which requests share a limit. Traefik: at most one of the three; none = the peer address.
+ * X-Forwarded-For is read after the entry point has overwritten it for untrusted peers, so a
+ * client cannot choose its own key.
+ */
+const sourceCriterion = strictObject({
+  ipStrategy: ipStrategy.optional(),
+  requestHeaderName: z.string().regex(TOKEN, 'must be a valid header field name').optional(),
+  requestHost: z.boolean().default(false),
+}).superRefine((v, ctx) => {
+  const set = [v.ipStrategy !== undefined, v.requestHeaderName !== undefined, v.requestHost].filter(Boolean);
+  if (set.length > 1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'only one of ipStrategy, requestHeaderName and requestHost may be set',
+    });
+  }
+});
+
+export type SourceCriterionConfig = z.output<typeof sourceCriterion>;
+
+export const CircuitBreakerSchema = z.strictObject({
+  expression: z.string().min(1, 'expression must not be empty'),
+  checkPeriod: duration.default(100),
+  fallbackDuration: duration.default(10_000),
+  recoveryDuration: duration.default(10_000),
+  responseCode: z.number().int().min(100).max(599).default(503),
+  /** Ours: one breaker per server; a tripped server is skipped instead of failing the route. */
+  perServer: z.boolean().default(false),
+});
+
+export const RetrySchema = z.strictObject({
+  attempts: z.number().int().min(1, 'attempts must be at least 1'),
+  initialInterval: duration.default(100),
+  /** Also retry responses with these statuses (Traefik v3.4+). Absent = network errors only. */
+  status: statusRanges.optional(),
+  disableRetryOnNetworkError: z.boolean().default(false),
+  /** Retry POST, PATCH … even after they reached a server (their side effect may repeat). */
+  retryNonIdempotentMethod: z.boolean().default(false),
+  /** Per try, until the response head (0 = none). */
+  timeout: duration.default(0),
+  /** Request bodies up to this size are kept so that a retry can send them again. */
+  maxRequestBodyBytes: z.number().int().nonnegative().default(65_536),
+  /** Ours: at most this share of the requests in flight may be retries (Envoy's retry budget). */
+  budget: strictObject({
+    percent: z.number().min(0).max(100).default(20),
+    minConcurrent: z.number().int().nonnegative().default(3),
+  }).prefault({}),
+});
+
+export const RateLimitSchema = strictObject(
+  {
+    /** Requests per period on average; 0 = no limit. */
+    average: z.number().nonnegative().default(0),
+    period: duration.default(1000),
+    burst: z.number().int().min(1).default(1),
+    sourceCriterion: sourceCriterion.optional(),
+  },
+  ['redis'],
+).superRefine((v, ctx) => {
+  if (v.period <= 0) ctx.addIssue({ code: 'custom', message: 'period must be positive', path: ['period'] });
+});
+
+export const InFlightReqSchema = z.strictObject({
+  amount: z.number().int().min(1, 'amount must be at least 1'),
+  sourceCriterion: sourceCriterion.optional(),
+  /** Ours: requests over the limit wait in a bounded queue instead of being rejected at once. */
+  queue: z
+    .strictObject({
+      size: z.number().int().nonnegative().default(0),
+      timeout: duration.default(10_000),
+    })
+    .optional(),
+});
+
+export type CircuitBreakerConfig = z.output<typeof CircuitBreakerSchema>;
+export type RetryConfig = z.output<typeof RetrySchema>;
+export type RateLimitConfig = z.output<typeof RateLimitSchema>;
+export type InFlightReqConfig = z.output<typeof InFlightReqSchema>;

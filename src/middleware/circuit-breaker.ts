@@ -1,0 +1,129 @@
+import type { CircuitBreakerConfig } from '../config/dynamic/middlewares.ts';
+import type { Logger } from '../core/logger.ts';
+import type { DirectResponse } from '../core/request.ts';
+import { statusText } from '../core/status-text.ts';
+import type { Ticker } from '../core/ticker.ts';
+import {
+  type BreakerPredicate,
+  type BreakerState,
+  CircuitBreaker,
+  compileBreakerExpression,
+} from '../resilience/circuit-breaker/index.ts';
+import type {
+  Lease,
+  Middleware,
+  MiddlewareFactory,
+  RequestControl,
+  RequestOutcome,
+  ServerGuard,
+} from './middleware.ts';
+
+function breaker(
+  config: CircuitBreakerConfig,
+  predicate: BreakerPredicate,
+  ticker: Ticker,
+  logger: Logger,
+  fields: Record<string, string>,
+): CircuitBreaker {
+  return new CircuitBreaker(
+    {
+      predicate,
+      checkPeriodMs: config.checkPeriod,
+      fallbackDurationMs: config.fallbackDuration,
+      recoveryDurationMs: config.recoveryDuration,
+      onStateChange: (from: BreakerState, to: BreakerState) => {
+        const level = to === 'tripped' ? 'warn' : 'info';
+        logger[level]('circuit breaker state changed', { ...fields, from, to });
+      },
+    },
+    ticker.now,
+  );
+}
+
+/**
+ * Traefik's circuitBreaker on a whole route: while tripped, requests get `responseCode` at once
+ * and never reach the service; the outcome of every request that went through feeds the metrics.
+ * The middleware is its own lease, so a request through a closed breaker allocates nothing.
+ */
+export class RouteBreakerMiddleware implements Middleware, Lease {
+  readonly #breaker: CircuitBreaker;
+  readonly #ticker: Ticker;
+  readonly #rejection: DirectResponse;
+
+  constructor(b: CircuitBreaker, ticker: Ticker, responseCode: number) {
+    this.#breaker = b;
+    this.#ticker = ticker;
+    this.#rejection = { status: responseCode, body: statusText(responseCode) };
+  }
+
+  onRequest = (_req: unknown, ctl: RequestControl): DirectResponse | undefined => {
+    if (!this.#breaker.allow(this.#ticker.now, Math.random())) return this.#rejection;
+    ctl.onEnd(this);
+    return undefined;
+  };
+
+  release(o: RequestOutcome): void {
+    this.#breaker.record(this.#ticker.now, o.networkError, o.status, o.headMs);
+  }
+}
+
+/**
+ * Ours: one breaker per server. A tripped server is skipped by the load balancer (the others keep
+ * serving); only when every server's breaker is open does the request fail, with the service's
+ * usual 503.
+ */
+export class ServerBreakers implements ServerGuard {
+  readonly #byUrl = new Map<string, CircuitBreaker>();
+  readonly #create: (url: string) => CircuitBreaker;
+  readonly #ticker: Ticker;
+
+  constructor(create: (url: string) => CircuitBreaker, ticker: Ticker) {
+    this.#create = create;
+    this.#ticker = ticker;
+  }
+
+  #get(url: string): CircuitBreaker {
+    let b = this.#byUrl.get(url);
+    if (b === undefined) {
+      b = this.#create(url);
+      this.#byUrl.set(url, b);
+    }
+    return b;
+  }
+
+  accept(server: { readonly url: string }): boolean {
+    const b = this.#byUrl.get(server.url);
+    return b === undefined || b.allow(this.#ticker.now, Math.random());
+  }
+
+  record(server: { readonly url: string }, status: number, headMs: number): void {
+    this.#get(server.url).record(this.#ticker.now, status === 0, status, headMs);
+  }
+}
+
+export const circuitBreakerFactory: MiddlewareFactory<CircuitBreakerConfig> = {
+  type: 'circuitBreaker',
+  create(config, ctx) {
+    const compiled = compileBreakerExpression(config.expression);
+    if (!compiled.ok) {
+      return { error: `invalid expression: ${compiled.error} (at offset ${compiled.offset})` };
+    }
+    const key = `circuitBreaker|${JSON.stringify(config)}`;
+    if (config.perServer) {
+      const guard = ctx.shared(
+        key,
+        () =>
+          new ServerBreakers(
+            (url) =>
+              breaker(config, compiled.expr, ctx.ticker, ctx.logger, { middleware: ctx.name, server: url }),
+            ctx.ticker,
+          ),
+      );
+      return { guard };
+    }
+    const b = ctx.shared(key, () =>
+      breaker(config, compiled.expr, ctx.ticker, ctx.logger, { middleware: ctx.name }),
+    );
+    return new RouteBreakerMiddleware(b, ctx.ticker, config.responseCode);
+  },
+};

@@ -1,0 +1,150 @@
+import type { InFlightReqConfig } from '../config/dynamic/middlewares.ts';
+import type { DirectResponse, RequestHead } from '../core/request.ts';
+import type { Ticker, Timed } from '../core/ticker.ts';
+import { AdmissionQueue, type QueueWaiter } from '../resilience/admission-queue.ts';
+import {
+  type Lease,
+  type Middleware,
+  type MiddlewareFactory,
+  type RequestControl,
+  type RequestPhaseValue,
+  SUSPEND,
+} from './middleware.ts';
+import { type SourceKey, sourceKey } from './source-key.ts';
+
+const TOO_MANY: DirectResponse = { status: 429, body: 'Too Many Requests' };
+
+/**
+ * The limit's state, shared across reloads while the configuration is unchanged (so that a
+ * reload never forgets the requests in flight) and swept by the ticker for queue timeouts.
+ */
+export class InFlightState implements Timed {
+  readonly queue: AdmissionQueue;
+  readonly queueTimeoutMs: number;
+  readonly #ticker: Ticker;
+  deadline = 0;
+
+  constructor(config: InFlightReqConfig, ticker: Ticker) {
+    this.queueTimeoutMs = config.queue?.timeout ?? 0;
+    this.queue = new AdmissionQueue({
+      limit: config.amount,
+      queueSize: config.queue?.size ?? 0,
+      queueTimeoutMs: this.queueTimeoutMs,
+    });
+    this.#ticker = ticker;
+    ticker.add(this);
+  }
+
+  armDeadline(): void {
+    this.deadline = this.queue.nextDeadline();
+  }
+
+  onDeadline(now: number): void {
+    this.queue.expire(now);
+    this.armDeadline();
+  }
+
+  close(): void {
+    this.#ticker.delete(this);
+  }
+}
+
+const QUEUED = 1;
+const ADMITTED = 2;
+const DONE = 3;
+
+/** One request under the limit: waiting, then holding a slot until it ends. */
+class InFlightLease implements Lease, QueueWaiter {
+  readonly #state: InFlightState;
+  readonly #key: string;
+  readonly #ctl: RequestControl;
+  readonly #retryAfter: string;
+  #phase = QUEUED;
+  queueDeadline = 0;
+
+  constructor(state: InFlightState, key: string, ctl: RequestControl, retryAfter: string) {
+    this.#state = state;
+    this.#key = key;
+    this.#ctl = ctl;
+    this.#retryAfter = retryAfter;
+  }
+
+  admitNow(): void {
+    this.#phase = ADMITTED;
+  }
+
+  onAdmitted(): void {
+    if (this.#phase !== QUEUED) return;
+    this.#phase = ADMITTED;
+    this.#ctl.resume();
+  }
+
+  onQueueTimeout(): void {
+    if (this.#phase !== QUEUED) return;
+    this.#phase = DONE;
+    this.#ctl.resume(unavailable(this.#retryAfter));
+  }
+
+  release(): void {
+    const phase = this.#phase;
+    this.#phase = DONE;
+    if (phase === ADMITTED) this.#state.queue.leave(this.#key);
+    else if (phase === QUEUED) this.#state.queue.cancel(this.#key, this);
+  }
+}
+
+function unavailable(retryAfter: string): DirectResponse {
+  return { status: 503, headers: [['Retry-After', retryAfter]], body: 'Service Unavailable' };
+}
+
+/**
+ * Traefik's inFlightReq: at most `amount` requests in flight per source. Over the limit, Traefik
+ * answers 429 at once; with a `queue`, requests wait (FIFO, bounded) for a slot instead, and get
+ * 503 with Retry-After only when the queue is full or the wait times out.
+ */
+export class InFlightReqMiddleware implements Middleware {
+  readonly #state: InFlightState;
+  readonly #key: SourceKey;
+  readonly #ticker: Ticker;
+  readonly #queued: boolean;
+  readonly #retryAfter: string;
+
+  constructor(state: InFlightState, key: SourceKey, ticker: Ticker, queued: boolean) {
+    this.#state = state;
+    this.#key = key;
+    this.#ticker = ticker;
+    this.#queued = queued;
+    this.#retryAfter = String(Math.max(1, Math.ceil(state.queueTimeoutMs / 1000)));
+  }
+
+  onRequest = (req: RequestHead, ctl: RequestControl): RequestPhaseValue => {
+    const key = this.#key(req);
+    const lease = new InFlightLease(this.#state, key, ctl, this.#retryAfter);
+    const r = this.#state.queue.enter(key, lease, this.#ticker.now);
+    if (r === 'admitted') {
+      lease.admitNow();
+      ctl.onEnd(lease);
+      return undefined;
+    }
+    if (r === 'rejected') return this.#queued ? unavailable(this.#retryAfter) : TOO_MANY;
+    ctl.onEnd(lease);
+    this.#state.armDeadline();
+    return SUSPEND;
+  };
+}
+
+export const inFlightReqFactory: MiddlewareFactory<InFlightReqConfig> = {
+  type: 'inFlightReq',
+  create(config, ctx) {
+    const state = ctx.shared(
+      `inFlightReq|${config.amount}|${config.queue?.size ?? 0}|${config.queue?.timeout ?? 0}`,
+      () => new InFlightState(config, ctx.ticker),
+    );
+    return new InFlightReqMiddleware(
+      state,
+      sourceKey(config.sourceCriterion),
+      ctx.ticker,
+      (config.queue?.size ?? 0) > 0,
+    );
+  },
+};

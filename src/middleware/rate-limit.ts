@@ -1,0 +1,44 @@
+import type { RateLimitConfig } from '../config/dynamic/middlewares.ts';
+import type { DirectResponse, RequestHead } from '../core/request.ts';
+import type { Ticker } from '../core/ticker.ts';
+import { TokenBucketLimiter } from '../resilience/token-bucket.ts';
+import type { Middleware, MiddlewareFactory } from './middleware.ts';
+import { type SourceKey, sourceKey } from './source-key.ts';
+
+/**
+ * Traefik's rateLimit: a token bucket per source (`average` per `period`, up to `burst` at once).
+ * Over the limit → 429 with Retry-After in whole seconds, so well-behaved clients back off
+ * for as long as it takes and no longer.
+ */
+export class RateLimitMiddleware implements Middleware {
+  readonly #limiter: TokenBucketLimiter;
+  readonly #key: SourceKey;
+  readonly #ticker: Ticker;
+
+  constructor(limiter: TokenBucketLimiter, key: SourceKey, ticker: Ticker) {
+    this.#limiter = limiter;
+    this.#key = key;
+    this.#ticker = ticker;
+  }
+
+  onRequest = (req: RequestHead): DirectResponse | undefined => {
+    const wait = this.#limiter.take(this.#key(req), this.#ticker.now);
+    if (wait === 0) return undefined;
+    return {
+      status: 429,
+      headers: [['Retry-After', String(Math.max(1, Math.ceil(wait / 1000)))]],
+      body: 'Too Many Requests',
+    };
+  };
+}
+
+export const rateLimitFactory: MiddlewareFactory<RateLimitConfig> = {
+  type: 'rateLimit',
+  create(config, ctx) {
+    const limiter = ctx.shared(
+      `rateLimit|${config.average}|${config.period}|${config.burst}`,
+      () => new TokenBucketLimiter({ average: config.average, periodMs: config.period, burst: config.burst }),
+    );
+    return new RateLimitMiddleware(limiter, sourceKey(config.sourceCriterion), ctx.ticker);
+  },
+};

@@ -1,0 +1,30 @@
+import type { RetryConfig } from '../config/dynamic/middlewares.ts';
+import { RetryBudget } from '../resilience/retry-budget.ts';
+import type { MiddlewareFactory } from './middleware.ts';
+
+/**
+ * Traefik's retry. It has no phase of its own: the exchange applies the policy around its
+ * upstream tries (another server when there is one, exponential backoff with jitter, only what
+ * is safe to replay, and never beyond the retry budget).
+ */
+export const retryFactory: MiddlewareFactory<RetryConfig> = {
+  type: 'retry',
+  create(config, ctx) {
+    const budget = ctx.shared(
+      `retry|${config.budget.percent}|${config.budget.minConcurrent}`,
+      () => new RetryBudget({ percent: config.budget.percent, minConcurrent: config.budget.minConcurrent }),
+    );
+    return {
+      retry: {
+        attempts: config.attempts,
+        initialIntervalMs: config.initialInterval,
+        status: config.status ?? [],
+        onNetworkError: !config.disableRetryOnNetworkError,
+        nonIdempotent: config.retryNonIdempotentMethod,
+        perTryMs: config.timeout,
+        maxBodyBytes: config.maxRequestBodyBytes,
+        budget,
+      },
+    };
+  },
+};

@@ -1,0 +1,70 @@
+import type { SourceCriterionConfig } from '../config/dynamic/middlewares.ts';
+import { type IpBlock, ipBlockContains, parseIPv6, parseIpBlock } from '../core/ip.ts';
+import type { RequestHead } from '../core/request.ts';
+
+/** The key a limit counts a request under (Traefik's sourceCriterion). */
+export type SourceKey = (req: RequestHead) => string;
+
+/**
+ * Builds the key function once per middleware. X-Forwarded-For is read as the entry point left
+ * it: overwritten with the peer address for an untrusted peer, so a client can never pick its
+ * own key (or dodge a limit) by sending one. Where a strategy finds no address, the peer
+ * address is the key: an empty key would put every such client in one shared bucket.
+ */
+export function sourceKey(c: SourceCriterionConfig | undefined): SourceKey {
+  if (c === undefined) return peer;
+  if (c.requestHost) return (req) => req.host;
+  const header = c.requestHeaderName;
+  if (header !== undefined) {
+    const lname = header.toLowerCase();
+    return (req) => req.headers.get(lname) ?? req.clientIp;
+  }
+  const s = c.ipStrategy;
+  if (s === undefined) return peer;
+  const subnet = s.ipv6Subnet;
+  const finish = subnet > 0 ? (ip: string) => maskV6(ip, subnet) : (ip: string) => ip;
+  if (s.depth > 0) {
+    const depth = s.depth;
+    return (req) => {
+      const list = forwardedFor(req);
+      const ip = list.length >= depth ? list[list.length - depth]! : req.clientIp;
+      return finish(ip);
+    };
+  }
+  if (s.excludedIPs.length > 0) {
+    const blocks = s.excludedIPs.map((t) => parseIpBlock(t)).filter((b): b is IpBlock => b !== undefined);
+    const scratch = new Uint16Array(8);
+    return (req) => {
+      const list = forwardedFor(req);
+      for (let i = list.length - 1; i >= 0; i--) {
+        const ip = list[i]!;
+        if (!blocks.some((b) => ipBlockContains(b, ip, scratch))) return finish(ip);
+      }
+      return finish(req.clientIp);
+    };
+  }
+  return subnet > 0 ? (req) => maskV6(req.clientIp, subnet) : peer;
+}
+
+function peer(req: RequestHead): string {
+  return req.clientIp;
+}
+
+function forwardedFor(req: RequestHead): string[] {
+  const all = req.headers.getAll('x-forwarded-for');
+  const out: string[] = [];
+  for (const v of all) for (const part of v.split(',')) if (part.trim() !== '') out.push(part.trim());
+  return out;
+}
+
+/** `2001:db8:1:2::5` with /64 → `2001:db8:1:2::` as a key: one bucket per subnet. */
+function maskV6(ip: string, bits: number): string {
+  if (!ip.includes(':')) return ip;
+  const g = new Uint16Array(8);
+  if (!parseIPv6(ip, g)) return ip;
+  for (let k = 0; k < 8; k++) {
+    const keep = Math.min(16, Math.max(0, bits - k * 16));
+    g[k] = g[k]! & (keep === 0 ? 0 : (0xffff << (16 - keep)) & 0xffff);
+  }
+  return `${Array.from(g, (x) => x.toString(16)).join(':')}/${bits}`;
+}

@@ -1,0 +1,99 @@
+import type { Logger } from '../core/logger.ts';
+import type { RequestHead } from '../core/request.ts';
+import type { Comparison, MirrorResult } from '../observability/mirror-compare.ts';
+import type { FailoverNode, MirroringNode, ResolveSink } from '../runtime/types.ts';
+import { mirrorHeadTail } from './heads.ts';
+import { MirrorRequest } from './mirror-request.ts';
+
+/** A mirror's resolution must not set cookies or chain more mirrors on the client's request. */
+const DISCARD: ResolveSink = {
+  addSetCookie: () => {},
+  mirrorThrough: (_: MirroringNode) => {},
+  failoverThrough: (_: FailoverNode) => {},
+};
+
+/** Mirrors never hold a connection for ever, even against a server that never answers. */
+const MIRROR_TIMEOUT_MS = 60_000;
+
+/**
+ * The mirrors of one request: which ones take it (percent), the copies sent once the request
+ * body is complete, and the comparison with the primary's response in compare mode. A mirror
+ * never slows or fails the primary: it is sent after the primary, its errors are only counted,
+ * and it outlives the client's request.
+ */
+export class MirrorState {
+  readonly node: MirroringNode;
+  readonly comparison: Comparison | null;
+  /** True when the request body must be recorded for the mirrors. */
+  readonly wantsBody: boolean;
+  readonly #chosen: number[] = [];
+  #started = false;
+
+  constructor(node: MirroringNode, req: RequestHead, hasBody: boolean) {
+    this.node = node;
+    for (let i = 0; i < node.mirrors.length; i++) if (node.mirrors[i]!.take()) this.#chosen.push(i);
+    this.comparison =
+      node.comparator === null || this.#chosen.length === 0
+        ? null
+        : node.comparator.begin(req.method, req.path);
+    if (this.comparison !== null) {
+      for (let i = 0; i < node.mirrors.length; i++) if (!this.#chosen.includes(i)) this.comparison.skip(i);
+    }
+    this.wantsBody = hasBody && node.mirrorBody && this.#chosen.length > 0;
+  }
+
+  get idle(): boolean {
+    return this.#chosen.length === 0;
+  }
+
+  /** Sends the copies (at most once). `body` is the recorded request body, or null. */
+  start(req: RequestHead, hostHeader: string, body: Buffer | null, logger: Logger): void {
+    if (this.#started) return;
+    this.#started = true;
+    const target = req.query === '' ? req.path : `${req.path}?${req.query}`;
+    const bodyLen = body === null ? 0 : body.length;
+    const tail = mirrorHeadTail(req.headers, req.method, bodyLen);
+    for (const i of this.#chosen) {
+      const mirror = this.node.mirrors[i]!;
+      const lb = mirror.node.resolve(req, DISCARD);
+      const idx = lb === undefined ? -1 : lb.pick(req, 0, null, DISCARD);
+      if (lb === undefined || idx < 0) {
+        this.#report(i, {
+          ok: false,
+          status: 0,
+          headers: {},
+          digest: null,
+          error: 'no server available',
+          bytes: 0,
+        });
+        continue;
+      }
+      const server = lb.servers[idx]!;
+      const host = lb.passHostHeader ? hostHeader : server.authority;
+      const head = `${req.method} ${target} HTTP/1.1\r\nHost: ${host}\r\n${tail}`;
+      const r = new MirrorRequest(
+        server.pool,
+        head,
+        bodyLen > 0 ? body : null,
+        { headers: this.node.compareHeaders, digest: this.node.compareBody, timeoutMs: MIRROR_TIMEOUT_MS },
+        (result) => this.#report(i, result),
+      );
+      try {
+        r.start();
+      } catch (e) {
+        logger.error('mirror failed to start', { mirror: mirror.name, error: String(e) });
+      }
+    }
+  }
+
+  /** The request will not be mirrored (body too large, client gone before its body ended). */
+  skip(): void {
+    if (this.#started) return;
+    this.#started = true;
+    if (this.comparison !== null) for (const i of this.#chosen) this.comparison.skip(i);
+  }
+
+  #report(index: number, r: MirrorResult): void {
+    this.comparison?.mirror(index, r);
+  }
+}

@@ -1,0 +1,193 @@
+import type { HealthCheckConfig, PassiveHealthCheckConfig } from '../config/dynamic/schema.ts';
+import type { Logger } from '../core/logger.ts';
+import type { Ticker } from '../core/ticker.ts';
+import { ActiveHealthMonitor } from '../health/active-monitor.ts';
+import type { ActiveCheckOptions } from '../health/active-options.ts';
+import { OutlierDetector } from '../health/outlier-detector.ts';
+import { SlowStart } from '../health/slow-start.ts';
+
+export interface HealthTarget {
+  readonly url: string;
+  readonly host: string;
+  readonly port: number;
+  readonly authority: string;
+}
+
+export interface ServerHealthOptions {
+  readonly service: string;
+  readonly targets: readonly HealthTarget[];
+  readonly active: HealthCheckConfig | undefined;
+  readonly passive: PassiveHealthCheckConfig | undefined;
+  readonly slowStartMs: number;
+  /** Servers that are new in this generation (a reload added them): they start slow. */
+  readonly fresh: ReadonlySet<number>;
+}
+
+/**
+ * The health of one load balancer's servers: active probes, passive outlier detection and slow
+ * start combined. Lives in the ResourceCache across reloads while the service's servers and
+ * health settings stay the same, so a reload neither forgets a dead server nor restarts probes.
+ *
+ * `degraded` is the hot path's one check: while every server is up and none is ramping, the
+ * picker runs without an acceptance test and nothing here is called per request.
+ */
+export class ServerHealth {
+  readonly service: string;
+  readonly targets: readonly HealthTarget[];
+  /** Bound once: handed to pickers when some server is down. */
+  readonly accept: (index: number) => boolean;
+  /** Like `accept` without slow start's gate (the second chance when the gate refused all). */
+  readonly acceptHealthy: (index: number) => boolean;
+  readonly #ticker: Ticker;
+  readonly #logger: Logger;
+  readonly #monitor: ActiveHealthMonitor | null;
+  readonly #outlier: OutlierDetector | null;
+  readonly #slow: SlowStart | null;
+  readonly #passive: PassiveHealthCheckConfig | undefined;
+  #activeDown = 0;
+  #closed = false;
+
+  constructor(opts: ServerHealthOptions, ticker: Ticker, logger: Logger) {
+    this.service = opts.service;
+    this.targets = opts.targets;
+    this.#ticker = ticker;
+    this.#logger = logger;
+    this.#passive = opts.passive;
+    const n = opts.targets.length;
+    this.#slow = opts.slowStartMs > 0 ? new SlowStart(n, opts.slowStartMs) : null;
+    for (const i of opts.fresh) this.#slow?.begin(i, ticker.now);
+    const p = opts.passive;
+    this.#outlier =
+      p === undefined
+        ? null
+        : new OutlierDetector(
+            n,
+            {
+              maxFailedAttempts: p.maxFailedAttempts,
+              failureWindowMs: p.failureWindow,
+              failureRatio: p.failureRatio,
+              minRequests: p.minRequests,
+              baseEjectionMs: p.ejectionTime ?? p.failureWindow,
+              maxEjectionMs: p.maxEjectionTime,
+              maxEjectionPercent: p.maxEjectionPercent,
+            },
+            (index, ejected, now, reason) => this.#onEjection(index, ejected, now, reason),
+          );
+    this.#monitor =
+      opts.active === undefined
+        ? null
+        : new ActiveHealthMonitor(opts.targets, activeOptions(opts.active), {
+            logger: logger.child({ service: opts.service }),
+            onChange: (index, healthy) => this.#onActive(index, healthy),
+          });
+    this.accept = (i) => this.#usable(i, true);
+    this.acceptHealthy = (i) => this.#usable(i, false);
+  }
+
+  #started = false;
+
+  start(): void {
+    if (this.#started || this.#closed) return;
+    this.#started = true;
+    this.#monitor?.start();
+  }
+
+  close(): void {
+    this.#closed = true;
+    this.#monitor?.stop();
+  }
+
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** True when some server is down, ejected or ramping: picks must consult `accept`. */
+  get degraded(): boolean {
+    return (
+      this.#activeDown > 0 ||
+      (this.#outlier !== null && this.#outlier.ejectedCount > 0) ||
+      this.#slow?.ramping === true
+    );
+  }
+
+  get rampingSlowly(): boolean {
+    return this.#slow?.ramping === true;
+  }
+
+  /** Any server usable: what a weighted or failover parent asks of its children. */
+  available(): boolean {
+    if (!this.degraded) return this.targets.length > 0;
+    for (let i = 0; i < this.targets.length; i++) if (this.#usable(i, false)) return true;
+    return false;
+  }
+
+  isUp(index: number): boolean {
+    return this.#usable(index, false);
+  }
+
+  /** True when passive checks want to hear about each try. */
+  get recordsOutcomes(): boolean {
+    return this.#outlier !== null;
+  }
+
+  /** Passive health: one try's outcome (status 0 = a network error or timeout). */
+  record(index: number, status: number, headMs: number): void {
+    const o = this.#outlier;
+    if (o === null) return;
+    const p = this.#passive!;
+    let failed = status === 0;
+    if (!failed) {
+      const ranges = p.statusCodes;
+      for (let i = 0; i < ranges.length; i++) {
+        const r = ranges[i]!;
+        if (status >= r.from && status <= r.to) {
+          failed = true;
+          break;
+        }
+      }
+    }
+    if (!failed && p.maxLatency > 0 && headMs > p.maxLatency) failed = true;
+    o.record(index, failed, this.#ticker.now);
+  }
+
+  #usable(i: number, gate: boolean): boolean {
+    if (this.#monitor !== null && this.#monitor.thresholds.healthy[i] === 0) return false;
+    if (this.#outlier?.isEjected(i, this.#ticker.now)) return false;
+    if (gate && this.#slow !== null) return this.#slow.admits(i, this.#ticker.now, Math.random());
+    return true;
+  }
+
+  #onActive(index: number, healthy: boolean): void {
+    if (this.#closed) return;
+    this.#activeDown += healthy ? -1 : 1;
+    if (healthy) this.#slow?.begin(index, this.#ticker.now);
+  }
+
+  #onEjection(index: number, ejected: boolean, now: number, reason: string): void {
+    const server = this.targets[index]!.url;
+    if (ejected) this.#logger.warn('server ejected', { service: this.service, server, reason });
+    else {
+      this.#logger.info('server returned after ejection', { service: this.service, server });
+      this.#slow?.begin(index, now);
+    }
+  }
+}
+
+function activeOptions(c: HealthCheckConfig): ActiveCheckOptions {
+  return {
+    mode: c.mode,
+    scheme: 'http',
+    path: c.path ?? '/',
+    method: c.method,
+    hostname: c.hostname,
+    port: c.port,
+    headers: Object.entries(c.headers),
+    status: c.status ?? [],
+    followRedirects: c.followRedirects,
+    intervalMs: c.interval,
+    unhealthyIntervalMs: c.unhealthyInterval ?? c.interval,
+    timeoutMs: c.timeout,
+    passes: c.passes,
+    fails: c.fails,
+  };
+}

@@ -1,0 +1,304 @@
+import type { Picker } from '../balancer/index.ts';
+import { RendezvousHasher } from '../balancer/rendezvous.ts';
+import { SmoothWeightedRoundRobinPicker } from '../balancer/smooth-weighted-round-robin.ts';
+import { toWeights } from '../balancer/weights.ts';
+import type { HashOnConfig } from '../config/dynamic/schema.ts';
+import type { StatusRange } from '../config/dynamic/status-ranges.ts';
+import type { RequestHead } from '../core/request.ts';
+import type { MirrorComparator } from '../observability/mirror-compare.ts';
+import type { ServerHealth } from './server-health.ts';
+import { readCookie, type StickyCookie } from './sticky.ts';
+import type {
+  FailoverNode,
+  MirroringNode,
+  MirrorTarget,
+  ResolveSink,
+  ServerRuntime,
+  ServiceNode,
+  ServiceRuntime,
+  Timeouts,
+} from './types.ts';
+
+export interface LoadBalancerParts {
+  readonly name: string;
+  readonly servers: readonly ServerRuntime[];
+  readonly picker: Picker;
+  readonly inFlight: Int32Array;
+  readonly passHostHeader: boolean;
+  readonly timeouts: Timeouts;
+  readonly health: ServerHealth | null;
+  readonly sticky: StickyCookie | null;
+  /** For `hrw`: the hasher over the servers and what to hash. */
+  readonly hrw: { readonly hasher: RendezvousHasher; readonly on: HashOnConfig } | null;
+}
+
+/**
+ * A load balancer over servers. With no health checks, no sticky cookie and nothing tried yet,
+ * `pick` is the strategy's pick and allocates nothing.
+ */
+export class LoadBalancerNode implements ServiceNode, ServiceRuntime {
+  readonly name: string;
+  readonly servers: readonly ServerRuntime[];
+  readonly inFlight: Int32Array;
+  readonly passHostHeader: boolean;
+  readonly timeouts: Timeouts;
+  readonly health: ServerHealth | null;
+  readonly #picker: Picker;
+  readonly #sticky: StickyCookie | null;
+  readonly #hrw: LoadBalancerParts['hrw'];
+
+  constructor(p: LoadBalancerParts) {
+    this.name = p.name;
+    this.servers = p.servers;
+    this.inFlight = p.inFlight;
+    this.passHostHeader = p.passHostHeader;
+    this.timeouts = p.timeouts;
+    this.health = p.health;
+    this.#picker = p.picker;
+    this.#sticky = p.sticky;
+    this.#hrw = p.hrw;
+  }
+
+  available(): boolean {
+    return this.health === null ? this.servers.length > 0 : this.health.available();
+  }
+
+  resolve(): ServiceRuntime {
+    return this;
+  }
+
+  pick(
+    req: RequestHead,
+    tried: number,
+    guard: ((server: ServerRuntime) => boolean) | null,
+    sink: ResolveSink,
+  ): number {
+    const health = this.health;
+    const degraded = health?.degraded;
+    const sticky = this.#sticky;
+    if (sticky !== null && tried === 0) {
+      const c = sticky.lookup(req.headers.get('cookie'));
+      if (c >= 0 && (!degraded || health.isUp(c)) && (guard === null || guard(this.servers[c]!))) return c;
+    }
+    let idx = this.#pickWith(req, this.#accept(tried, guard, degraded ? health.accept : null));
+    if (idx < 0 && degraded && health.rampingSlowly) {
+      // Slow start's gate is a coin toss per server: when it refused every one, take any healthy.
+      idx = this.#pickWith(req, this.#accept(tried, guard, health.acceptHealthy));
+    }
+    if (idx >= 0 && sticky !== null) sink.addSetCookie(sticky.setCookieLine(idx));
+    return idx;
+  }
+
+  #pickWith(req: RequestHead, accept: ((i: number) => boolean) | undefined): number {
+    const hrw = this.#hrw;
+    if (hrw === null) return this.#picker.pick(accept);
+    return hrw.hasher.pick(hashKey(req, hrw.on), accept);
+  }
+
+  /** The acceptance test for this pick; a closure only when something must be excluded. */
+  #accept(
+    tried: number,
+    guard: ((server: ServerRuntime) => boolean) | null,
+    health: ((i: number) => boolean) | null,
+  ): ((i: number) => boolean) | undefined {
+    if (tried === 0 && guard === null) return health ?? undefined;
+    const servers = this.servers;
+    return (i) =>
+      (i >= 31 || (tried & (1 << i)) === 0) &&
+      (health === null || health(i)) &&
+      (guard === null || guard(servers[i]!));
+  }
+}
+
+function hashKey(req: RequestHead, on: HashOnConfig): string {
+  switch (on.type) {
+    case 'clientIP':
+      return req.clientIp;
+    case 'header':
+      return req.headers.get(on.name!) ?? req.clientIp;
+    case 'cookie': {
+      const h = req.headers.get('cookie');
+      return (h === undefined ? undefined : readCookie(h, on.name!)) ?? req.clientIp;
+    }
+    case 'query':
+      return queryParam(req.query, on.name!) ?? req.clientIp;
+  }
+}
+
+/** The raw value of the first `name=` parameter of a query string. */
+function queryParam(query: string, name: string): string | undefined {
+  let i = 0;
+  while (i <= query.length) {
+    let end = query.indexOf('&', i);
+    if (end === -1) end = query.length;
+    if (
+      query.startsWith(name, i) &&
+      (query.charCodeAt(i + name.length) === 0x3d || i + name.length === end)
+    ) {
+      return query.slice(Math.min(i + name.length + 1, end), end);
+    }
+    i = end + 1;
+  }
+  return undefined;
+}
+
+/** Weighted services (canary, A/B): smooth WRR over the children that are available. */
+export class WeightedNode implements ServiceNode {
+  readonly name: string;
+  readonly #children: readonly ServiceNode[];
+  readonly #picker: SmoothWeightedRoundRobinPicker;
+  readonly #sticky: StickyCookie | null;
+  readonly #accept: (i: number) => boolean;
+
+  constructor(
+    name: string,
+    children: readonly ServiceNode[],
+    weights: readonly number[],
+    sticky: StickyCookie | null,
+  ) {
+    this.name = name;
+    this.#children = children;
+    this.#picker = new SmoothWeightedRoundRobinPicker(toWeights(weights.map((weight) => ({ weight }))));
+    this.#sticky = sticky;
+    this.#accept = (i) => children[i]!.available();
+  }
+
+  available(): boolean {
+    for (const c of this.#children) if (c.available()) return true;
+    return false;
+  }
+
+  resolve(req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined {
+    const sticky = this.#sticky;
+    if (sticky !== null) {
+      const c = sticky.lookup(req.headers.get('cookie'));
+      if (c >= 0 && this.#children[c]!.available()) return this.#children[c]!.resolve(req, sink);
+    }
+    const i = this.#picker.pick(this.#accept);
+    if (i < 0) return undefined;
+    if (sticky !== null) sink.addSetCookie(sticky.setCookieLine(i));
+    return this.#children[i]!.resolve(req, sink);
+  }
+}
+
+/** Traefik's highestRandomWeight service: rendezvous hashing of the client IP over services. */
+export class HighestRandomWeightNode implements ServiceNode {
+  readonly name: string;
+  readonly #children: readonly ServiceNode[];
+  readonly #hasher: RendezvousHasher;
+  readonly #accept: (i: number) => boolean;
+
+  constructor(name: string, children: readonly ServiceNode[], weights: readonly number[]) {
+    this.name = name;
+    this.#children = children;
+    this.#hasher = new RendezvousHasher(
+      children.map((c) => c.name),
+      weights,
+    );
+    this.#accept = (i) => children[i]!.available();
+  }
+
+  available(): boolean {
+    for (const c of this.#children) if (c.available()) return true;
+    return false;
+  }
+
+  resolve(req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined {
+    const i = this.#hasher.pick(req.clientIp, this.#accept);
+    return i < 0 ? undefined : this.#children[i]!.resolve(req, sink);
+  }
+}
+
+/** Failover: the main service while it has a usable server, else the fallback. */
+export class FailoverServiceNode implements FailoverNode {
+  readonly name: string;
+  readonly fallback: ServiceNode;
+  readonly statusCodes: readonly StatusRange[];
+  readonly #main: ServiceNode;
+
+  constructor(name: string, main: ServiceNode, fallback: ServiceNode, statusCodes: readonly StatusRange[]) {
+    this.name = name;
+    this.#main = main;
+    this.fallback = fallback;
+    this.statusCodes = statusCodes;
+  }
+
+  available(): boolean {
+    return this.#main.available() || this.fallback.available();
+  }
+
+  resolve(req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined {
+    if (this.#main.available()) {
+      if (this.statusCodes.length > 0) sink.failoverThrough(this);
+      const lb = this.#main.resolve(req, sink);
+      if (lb !== undefined) return lb;
+    }
+    return this.fallback.resolve(req, sink);
+  }
+}
+
+/** Counts requests and takes `percent` of them, evenly spread (Traefik counts the same way). */
+export class PercentMirror implements MirrorTarget {
+  readonly node: ServiceNode;
+  readonly name: string;
+  readonly #percent: number;
+  #total = 0;
+  #sent = 0;
+
+  constructor(node: ServiceNode, percent: number) {
+    this.node = node;
+    this.name = node.name;
+    this.#percent = percent;
+  }
+
+  take(): boolean {
+    this.#total++;
+    if (this.#sent * 100 < this.#percent * this.#total) {
+      this.#sent++;
+      return true;
+    }
+    return false;
+  }
+}
+
+export class MirroringServiceNode implements MirroringNode {
+  readonly name: string;
+  readonly mirrors: readonly MirrorTarget[];
+  readonly mirrorBody: boolean;
+  readonly maxBodySize: number;
+  readonly comparator: MirrorComparator | null;
+  readonly compareHeaders: readonly string[];
+  readonly compareBody: boolean;
+  readonly #main: ServiceNode;
+
+  constructor(
+    name: string,
+    main: ServiceNode,
+    mirrors: readonly MirrorTarget[],
+    opts: {
+      mirrorBody: boolean;
+      maxBodySize: number;
+      comparator: MirrorComparator | null;
+      compareHeaders: readonly string[];
+      compareBody: boolean;
+    },
+  ) {
+    this.name = name;
+    this.#main = main;
+    this.mirrors = mirrors;
+    this.mirrorBody = opts.mirrorBody;
+    this.maxBodySize = opts.maxBodySize;
+    this.comparator = opts.comparator;
+    this.compareHeaders = opts.compareHeaders;
+    this.compareBody = opts.compareBody;
+  }
+
+  available(): boolean {
+    return this.#main.available();
+  }
+
+  resolve(req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined {
+    if (this.mirrors.length > 0) sink.mirrorThrough(this);
+    return this.#main.resolve(req, sink);
+  }
+}
