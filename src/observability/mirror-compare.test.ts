@@ -6,6 +6,7 @@ import {
   MirrorComparator,
   type MirrorResult,
   type MirrorStats,
+  SUMMARY_EVERY,
 } from './mirror-compare.ts';
 
 interface Line {
@@ -86,7 +87,20 @@ describe('MirrorComparator', () => {
       status: [200, 500],
       headers: {},
       body: ['d1', 'd1'],
+      counts: stats({ compared: 1, mismatchedStatus: 1 }),
     });
+  });
+
+  it('logs a summary with the counters every SUMMARY_EVERY comparisons', () => {
+    const { cmp, lines } = setup();
+    for (let i = 0; i < SUMMARY_EVERY; i++) {
+      const c = cmp.begin('GET', '/s');
+      c.primary(ok(200));
+      c.mirror(0, ok(200));
+    }
+    const summaries = lines.filter((l) => l.msg === 'mirror comparison');
+    assert.equal(summaries.length, 1);
+    assert.equal(summaries[0]!.fields?.['compared'], SUMMARY_EVERY);
   });
 
   it('reports only the selected headers that differ, a missing header included', () => {

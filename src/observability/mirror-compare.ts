@@ -30,6 +30,9 @@ export interface CompareOptions {
 
 export const DEFAULT_MAX_EXAMPLES = 10;
 
+/** A summary line with the counters every this many comparisons per mirror. */
+export const SUMMARY_EVERY = 1000;
+
 /**
  * Counters per mirror. A comparison with several differences counts once in `compared` and once
  * in each mismatch kind it shows; `matched` counts comparisons without any difference. A mirror
@@ -114,6 +117,10 @@ export class MirrorComparator {
       }
     }
     const bodyDiffers = opts.body && p.digest !== m.digest;
+    if (stats.compared % SUMMARY_EVERY === 0) {
+      // Counters reach the log even after the examples stop: one line per SUMMARY_EVERY pairs.
+      this.logger.info('mirror comparison', { service: this.service, mirror: state.name, ...stats });
+    }
     if (!statusDiffers && headerDiffs === null && !bodyDiffers) {
       stats.matched++;
       return;
@@ -132,6 +139,7 @@ export class MirrorComparator {
       headers: headerDiffs ?? {},
     };
     if (opts.body) fields['body'] = [p.digest, m.digest];
+    fields['counts'] = { ...stats };
     this.logger.warn('mirror mismatch', fields);
   }
 
