@@ -50,10 +50,17 @@ function peer(req: RequestHead): string {
   return req.clientIp;
 }
 
+/**
+ * X-Forwarded-For as the peer sent it. The entry point has already appended the peer's own
+ * address (and dropped the whole field from an untrusted peer), so the last entry is ours and is
+ * left out: Traefik's middlewares see the field before its forwarder appends the peer, and
+ * `depth: 1` means the rightmost address the trusted proxy in front of us reported.
+ */
 function forwardedFor(req: RequestHead): string[] {
   const all = req.headers.getAll('x-forwarded-for');
   const out: string[] = [];
   for (const v of all) for (const part of v.split(',')) if (part.trim() !== '') out.push(part.trim());
+  out.pop();
   return out;
 }
 

@@ -40,8 +40,12 @@ describe('sourceKey', () => {
 
   it('takes the depth-th address from the right of X-Forwarded-For', () => {
     const key = sourceKey({ ipStrategy: { depth: 2, excludedIPs: [], ipv6Subnet: 0 }, requestHost: false });
-    assert.equal(key(from('10.0.0.1', [['X-Forwarded-For', '1.1.1.1, 2.2.2.2, 3.3.3.3']])), '2.2.2.2');
-    assert.equal(key(from('10.0.0.1', [['X-Forwarded-For', '3.3.3.3']])), '10.0.0.1');
+    // The entry point appended the peer (10.0.0.1) to what the trusted proxy sent.
+    assert.equal(
+      key(from('10.0.0.1', [['X-Forwarded-For', '1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.1']])),
+      '2.2.2.2',
+    );
+    assert.equal(key(from('10.0.0.1', [['X-Forwarded-For', '3.3.3.3, 10.0.0.1']])), '10.0.0.1');
   });
 
   it('skips excluded addresses from the right', () => {
@@ -49,7 +53,7 @@ describe('sourceKey', () => {
       ipStrategy: { depth: 0, excludedIPs: ['10.0.0.0/8'], ipv6Subnet: 0 },
       requestHost: false,
     });
-    assert.equal(key(from('10.0.0.1', [['X-Forwarded-For', '1.1.1.1, 10.1.1.1']])), '1.1.1.1');
+    assert.equal(key(from('10.0.0.1', [['X-Forwarded-For', '1.1.1.1, 10.1.1.1, 10.0.0.1']])), '1.1.1.1');
   });
 
   it('groups IPv6 clients by subnet', () => {

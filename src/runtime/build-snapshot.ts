@@ -390,7 +390,13 @@ function buildLoadBalancer(
             urls,
             lb.servers.map((s) => s.weight),
           ),
-          on: lb.hashOn ?? { type: 'clientIP' as const },
+          // Header names are matched lowercased (HeaderList); cookie and query names are case-sensitive.
+          on:
+            lb.hashOn === undefined
+              ? { type: 'clientIP' as const }
+              : lb.hashOn.type === 'header' && lb.hashOn.name !== undefined
+                ? { type: 'header' as const, name: lb.hashOn.name.toLowerCase() }
+                : lb.hashOn,
         }
       : null;
   return new LoadBalancerNode({
