@@ -7,9 +7,9 @@
  *
  * Probes run every few seconds per server, not per request, so clarity beats allocation here.
  */
-import { type ClientRequest, type IncomingMessage, request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { type ActiveCheckOptions, MAX_REDIRECTS, statusAccepted } from './active-options.ts';
+import { sendHttpProbe } from './probe-http.ts';
 
 /** Where a server is reached. */
 export interface ProbeTarget {
@@ -61,8 +61,9 @@ class ProbeRun {
   readonly #signal: AbortSignal;
   readonly #resolve: (r: ProbeResult) => void;
   #timer: NodeJS.Timeout | undefined;
-  #req: ClientRequest | undefined;
   #socket: Socket | undefined;
+  /** Bumped per hop: events of a hop left behind by a redirect must not settle the probe. */
+  #hop = 0;
   #done = false;
 
   constructor(
@@ -111,7 +112,6 @@ class ProbeRun {
     this.#done = true;
     clearTimeout(this.#timer);
     this.#signal.removeEventListener('abort', this.#onAbort);
-    this.#req?.destroy();
     this.#socket?.destroy();
     this.#resolve({ ok, reason });
   }
@@ -131,67 +131,57 @@ class ProbeRun {
   }
 
   #send(hop: Hop): void {
-    // node:http sets these one by one through setHeader, which ignores case: a later name wins.
-    // No prototype: a header named __proto__ must stay a header.
-    const headers: Record<string, string> = Object.create(null);
-    headers['Host'] = hop.hostHeader;
-    headers['Connection'] = 'close';
+    const headers: [string, string][] = [];
     for (const [name, value] of hop.headers) {
-      if (!RESERVED.has(name.toLowerCase())) headers[name] = value;
+      if (RESERVED.has(name.toLowerCase())) continue;
+      // As node:http's setHeader: a later field of the same name (any case) replaces the earlier.
+      const lower = name.toLowerCase();
+      const at = headers.findIndex(([n]) => n.toLowerCase() === lower);
+      if (at !== -1) headers.splice(at, 1);
+      headers.push([name, value]);
     }
-    let req: ClientRequest;
-    try {
-      req = request({
+    this.#socket?.destroy();
+    const id = ++this.#hop;
+    const mine = () => this.#hop === id && !this.#done;
+    this.#socket = sendHttpProbe(
+      {
         host: hop.host,
         port: hop.port,
-        method: hop.method,
+        hostHeader: hop.hostHeader,
         path: hop.path,
+        method: hop.method,
         headers,
-        agent: false,
-      });
-    } catch (e) {
-      // Invalid header names or values, path or port: node:http validates them synchronously.
-      this.#finish(false, `invalid request: ${(e as Error).message}`);
-      return;
-    }
-    this.#req = req;
-    let connected = false;
-    req.once('socket', (s: Socket) => {
-      s.once('connect', () => {
-        connected = true;
-      });
-    });
-    // Stays attached: destroying a request that has no response yet emits 'socket hang up'.
-    // Events of a hop left behind by a redirect must not settle the probe.
-    req.on('error', (e: Error) => {
-      if (this.#req === req) this.#finish(false, `${connected ? 'request' : 'connect'} ${errorCode(e)}`);
-    });
-    req.once('response', (res: IncomingMessage) => {
-      if (this.#req === req) this.#onResponse(hop, req, res);
-    });
-    req.end();
+      },
+      {
+        invalid: (message) => {
+          if (mine()) this.#finish(false, `invalid request: ${message}`);
+        },
+        failed: (phase, code) => {
+          if (mine()) this.#finish(false, `${phase} ${code}`);
+        },
+        head: (status, location) => (mine() ? this.#onResponse(hop, status, location) : false),
+        bodyEnd: (ok, reason) => {
+          if (mine()) this.#finish(ok, ok ? `status ${this.#status}` : reason);
+        },
+      },
+    );
   }
 
-  #onResponse(hop: Hop, req: ClientRequest, res: IncomingMessage): void {
-    if (this.#done) return;
-    const status = res.statusCode ?? 0;
-    const location = res.headers.location;
+  #status = 0;
+
+  /** Returns true when the body must be read to its end before the probe is settled. */
+  #onResponse(hop: Hop, status: number, location: string | undefined): boolean {
     if (this.#opts.followRedirects && REDIRECTS.has(status) && location !== undefined && location !== '') {
-      req.destroy();
       this.#redirect(hop, status, location);
-      return;
+      return false;
     }
     if (!statusAccepted(this.#opts.status, status)) {
       this.#finish(false, `status ${status}`);
-      return;
+      return false;
     }
     // A server that cannot finish its answer within the timeout is not healthy either.
-    res.on('end', () => this.#finish(true, `status ${status}`));
-    res.on('error', (e: Error) => this.#finish(false, `body ${errorCode(e)}`));
-    res.on('close', () => {
-      if (!res.complete) this.#finish(false, 'body incomplete');
-    });
-    res.resume();
+    this.#status = status;
+    return true;
   }
 
   #redirect(from: Hop, status: number, location: string): void {
