@@ -21,11 +21,14 @@ const TOO_MANY: DirectResponse = { status: 429, body: 'Too Many Requests' };
 export class InFlightState implements Timed {
   readonly queue: AdmissionQueue;
   readonly queueTimeoutMs: number;
+  /** Retry-After for a full queue or a timed-out wait: the queue timeout in whole seconds. */
+  readonly retryAfter: string;
   readonly #ticker: Ticker;
   deadline = 0;
 
-  constructor(config: InFlightReqConfig, ticker: Ticker) {
+  constructor(config: Pick<InFlightReqConfig, 'amount' | 'queue'>, ticker: Ticker) {
     this.queueTimeoutMs = config.queue?.timeout ?? 0;
+    this.retryAfter = String(Math.max(1, Math.ceil(this.queueTimeoutMs / 1000)));
     this.queue = new AdmissionQueue({
       limit: config.amount,
       queueSize: config.queue?.size ?? 0,
@@ -93,7 +96,31 @@ class InFlightLease implements Lease, QueueWaiter {
   }
 }
 
-function unavailable(retryAfter: string): DirectResponse {
+/**
+ * Takes a slot of `state` under `key` for the request behind `ctl`: undefined when admitted,
+ * SUSPEND when queued (ctl.resume follows), or the rejection to answer.
+ */
+export function enterLimit(
+  state: InFlightState,
+  key: string,
+  ctl: RequestControl,
+  now: number,
+  rejection: DirectResponse,
+): RequestPhaseValue {
+  const lease = new InFlightLease(state, key, ctl, state.retryAfter);
+  const r = state.queue.enter(key, lease, now);
+  if (r === 'admitted') {
+    lease.admitNow();
+    ctl.onEnd(lease);
+    return undefined;
+  }
+  if (r === 'rejected') return rejection;
+  ctl.onEnd(lease);
+  state.armDeadline();
+  return SUSPEND;
+}
+
+export function unavailable(retryAfter: string): DirectResponse {
   return { status: 503, headers: [['Retry-After', retryAfter]], body: 'Service Unavailable' };
 }
 
@@ -117,20 +144,14 @@ export class InFlightReqMiddleware implements Middleware {
     this.#retryAfter = String(Math.max(1, Math.ceil(state.queueTimeoutMs / 1000)));
   }
 
-  onRequest = (req: RequestHead, ctl: RequestControl): RequestPhaseValue => {
-    const key = this.#key(req);
-    const lease = new InFlightLease(this.#state, key, ctl, this.#retryAfter);
-    const r = this.#state.queue.enter(key, lease, this.#ticker.now);
-    if (r === 'admitted') {
-      lease.admitNow();
-      ctl.onEnd(lease);
-      return undefined;
-    }
-    if (r === 'rejected') return this.#queued ? unavailable(this.#retryAfter) : TOO_MANY;
-    ctl.onEnd(lease);
-    this.#state.armDeadline();
-    return SUSPEND;
-  };
+  onRequest = (req: RequestHead, ctl: RequestControl): RequestPhaseValue =>
+    enterLimit(
+      this.#state,
+      this.#key(req),
+      ctl,
+      this.#ticker.now,
+      this.#queued ? unavailable(this.#retryAfter) : TOO_MANY,
+    );
 }
 
 export const inFlightReqFactory: MiddlewareFactory<InFlightReqConfig> = {

@@ -9,6 +9,7 @@ import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse } from '../http1/response-head.ts';
+import { enterLimit, unavailable } from '../middleware/in-flight-req.ts';
 import {
   type Lease,
   type RequestControl,
@@ -48,6 +49,9 @@ export interface Downstream {
 function uncork(socket: Socket): void {
   socket.uncork();
 }
+
+/** `#suspendedAt` while the request waits in its service's queue (`maxInFlight`). */
+const SERVICE_QUEUE = 1 << 30;
 
 function retryLater(ex: Exchange): void {
   ex.retryNow();
@@ -160,7 +164,10 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     if (this.done || at < 0) return;
     this.#suspendedAt = -1;
     try {
-      if (response !== undefined) {
+      if (at === SERVICE_QUEUE) {
+        if (response !== undefined) this.#respondDirect(response);
+        else this.#forward();
+      } else if (response !== undefined) {
         this.#mwRan = at;
         this.#respondDirect(response);
       } else this.#runMiddlewares(at + 1);
@@ -203,6 +210,25 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       return;
     }
     this.#service = lb;
+    const adm = lb.admission;
+    if (adm !== null) {
+      const r = enterLimit(adm, '', this, this.#ctx.ticker.now, unavailable(adm.retryAfter));
+      if (r === SUSPEND) {
+        this.#suspendedAt = SERVICE_QUEUE;
+        return;
+      }
+      if (r !== undefined) {
+        this.#respondDirect(r);
+        return;
+      }
+    }
+    this.#forward();
+  }
+
+  /** The service admitted the request: forward it. */
+  #forward(): void {
+    const target = this.#target!;
+    const lb = this.#service!;
     const retry = target.retry;
     if (retry !== null) {
       retry.budget.requestStarted();

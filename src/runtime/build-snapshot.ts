@@ -9,6 +9,7 @@ import type {
 } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
+import { InFlightState } from '../middleware/in-flight-req.ts';
 import { flattenMiddlewares } from '../middleware/index.ts';
 import type { Middleware, RetryPolicy, ServerGuard } from '../middleware/middleware.ts';
 import { middlewareFactories } from '../middleware/registry.ts';
@@ -407,6 +408,13 @@ function buildLoadBalancer(
     passHostHeader: lb.passHostHeader,
     timeouts: timeoutsOf(lb.timeouts),
     health,
+    admission:
+      lb.maxInFlight === 0
+        ? null
+        : shared(
+            `admission|${name}|${lb.maxInFlight}|${lb.queue?.size ?? 0}|${lb.queue?.timeout ?? 0}`,
+            () => new InFlightState({ amount: lb.maxInFlight, queue: lb.queue }, cache.ticker),
+          ),
     sticky: lb.sticky === undefined ? null : new StickyCookie(lb.sticky.cookie, name, urls),
     hrw,
   });

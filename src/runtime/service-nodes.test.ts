@@ -59,6 +59,7 @@ function lb(
     passHostHeader: true,
     timeouts: NO_TIMEOUTS,
     health: opts.health ?? null,
+    admission: null,
     sticky: opts.sticky
       ? new StickyCookie(
           { name: 'srv', secure: false, httpOnly: false, sameSite: '', maxAge: 0, path: '/' },

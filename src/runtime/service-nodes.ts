@@ -5,6 +5,7 @@ import { toWeights } from '../balancer/weights.ts';
 import type { HashOnConfig } from '../config/dynamic/schema.ts';
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { RequestHead } from '../core/request.ts';
+import type { InFlightState } from '../middleware/in-flight-req.ts';
 import type { MirrorComparator } from '../observability/mirror-compare.ts';
 import type { ServerHealth } from './server-health.ts';
 import { readCookie, type StickyCookie } from './sticky.ts';
@@ -27,6 +28,7 @@ export interface LoadBalancerParts {
   readonly passHostHeader: boolean;
   readonly timeouts: Timeouts;
   readonly health: ServerHealth | null;
+  readonly admission: InFlightState | null;
   readonly sticky: StickyCookie | null;
   /** For `hrw`: the hasher over the servers and what to hash. */
   readonly hrw: { readonly hasher: RendezvousHasher; readonly on: HashOnConfig } | null;
@@ -43,6 +45,7 @@ export class LoadBalancerNode implements ServiceNode, ServiceRuntime {
   readonly passHostHeader: boolean;
   readonly timeouts: Timeouts;
   readonly health: ServerHealth | null;
+  readonly admission: InFlightState | null;
   readonly #picker: Picker;
   readonly #sticky: StickyCookie | null;
   readonly #hrw: LoadBalancerParts['hrw'];
@@ -54,6 +57,7 @@ export class LoadBalancerNode implements ServiceNode, ServiceRuntime {
     this.passHostHeader = p.passHostHeader;
     this.timeouts = p.timeouts;
     this.health = p.health;
+    this.admission = p.admission;
     this.#picker = p.picker;
     this.#sticky = p.sticky;
     this.#hrw = p.hrw;

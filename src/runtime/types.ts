@@ -1,5 +1,6 @@
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { RequestHead } from '../core/request.ts';
+import type { InFlightState } from '../middleware/in-flight-req.ts';
 import type { Middleware, RetryPolicy } from '../middleware/middleware.ts';
 import type { MirrorComparator } from '../observability/mirror-compare.ts';
 import type { UpstreamPool } from '../upstream/pool.ts';
@@ -76,6 +77,8 @@ export interface ServiceRuntime {
   readonly timeouts: Timeouts;
   /** Null when the service has no health checks and no slow start. */
   readonly health: ServerHealth | null;
+  /** The service's own in-flight limit and queue (`maxInFlight`), or null. */
+  readonly admission: InFlightState | null;
   /**
    * Chooses a server: the sticky cookie's if it is usable, else the strategy's among usable
    * servers not in `tried` (bit i = server i) that `guard` accepts. -1 when none can take it.

@@ -790,10 +790,12 @@ describe('inFlightReq', () => {
   let queued: HoldingBackend;
   let small: HoldingBackend;
   let timeout: HoldingBackend;
+  let perService: HoldingBackend;
   let proxy: ProxyProcess;
 
   before(async () => {
-    [noQueue, queued, small, timeout] = await Promise.all([
+    [noQueue, queued, small, timeout, perService] = await Promise.all([
+      HoldingBackend.start(),
       HoldingBackend.start(),
       HoldingBackend.start(),
       HoldingBackend.start(),
@@ -805,6 +807,8 @@ describe('inFlightReq', () => {
     queued: { rule: "PathPrefix(\`/queued\`)", service: queued, middlewares: [one-queued] }
     small: { rule: "PathPrefix(\`/small\`)", service: small, middlewares: [one-small-queue] }
     timeout: { rule: "PathPrefix(\`/timeout\`)", service: timeout, middlewares: [one-short-wait] }
+    per-service-a: { rule: "PathPrefix(\`/svc-a\`)", service: per-service }
+    per-service-b: { rule: "PathPrefix(\`/svc-b\`)", service: per-service }
   middlewares:
     one: { inFlightReq: { amount: 1 } }
     one-queued: { inFlightReq: { amount: 1, queue: { size: 5, timeout: 2s } } }
@@ -815,12 +819,17 @@ describe('inFlightReq', () => {
     queued: { loadBalancer: { servers: [{ url: "${queued.url}" }] } }
     small: { loadBalancer: { servers: [{ url: "${small.url}" }] } }
     timeout: { loadBalancer: { servers: [{ url: "${timeout.url}" }] } }
+    per-service:
+      loadBalancer:
+        servers: [{ url: "${perService.url}" }]
+        maxInFlight: 1
+        queue: { size: 1, timeout: 5s }
 `);
   });
   after(async () => {
     agent.destroy();
     await proxy?.stop();
-    await Promise.all([noQueue, queued, small, timeout].map((b) => b?.close()));
+    await Promise.all([noQueue, queued, small, timeout, perService].map((b) => b?.close()));
   });
 
   const slow = (path: string, seq: number): Promise<Reply> =>
@@ -879,6 +888,24 @@ describe('inFlightReq', () => {
     const statuses = [await first, ...(await Promise.all(pending))].map((r) => r.status).sort();
     assert.deepEqual(statuses, [200, 200, 503]);
     assert.equal(small.maxActive, 1);
+  });
+
+  it('queues per service across routers (maxInFlight), and turns away what does not fit with 503', async () => {
+    const first = slow('/svc-a', 1);
+    await perService.arrived.reach(1, 'the first request to reach the backend');
+    const pending = [slow('/svc-b', 2), slow('/svc-a', 3)];
+    const rejected = await within(
+      Promise.race(pending.map((p) => p.then((r) => (r.status === 503 ? r : new Promise<Reply>(() => {}))))),
+      'one of the two waiting requests to be turned away',
+    );
+    assert.ok(retryAfter(rejected) >= 1);
+    assert.equal(perService.arrived.value, 1, 'the queued request waits for the slot');
+    perService.release(0);
+    await perService.arrived.reach(2, 'the queued request to reach the backend');
+    perService.release(1);
+    const statuses = [await first, ...(await Promise.all(pending))].map((r) => r.status).sort();
+    assert.deepEqual(statuses, [200, 200, 503]);
+    assert.equal(perService.maxActive, 1, 'the service never had more than one request in flight');
   });
 
   it('answers 503 with Retry-After when the wait in the queue outlasts the queue timeout', async () => {

@@ -172,6 +172,13 @@ const loadBalancer = strictObject(
     /** Ours: a new or recovered server's weight ramps up over this window (0 = off). */
     slowStart: duration.default(0),
     timeouts: nullAsEmpty(timeouts).optional(),
+    /** Ours: requests in flight to the whole service at most (0 = no limit), HAProxy's maxconn. */
+    maxInFlight: z.number().int().nonnegative().default(0),
+    /** Ours: requests over maxInFlight wait here instead of being rejected at once. */
+    queue: strictObject({
+      size: z.number().int().nonnegative().default(0),
+      timeout: duration.default(10_000),
+    }).optional(),
   },
   ['responseForwarding'],
 );
