@@ -61,6 +61,7 @@ describe('parseDynamic', () => {
               passHostHeader: true,
               serversTransport: 'fast',
               slowStart: 0,
+              maxInFlight: 0,
             },
           },
         },

@@ -1,4 +1,5 @@
 import type { ConfigIssue, ConfigPath } from '../issues.ts';
+import { checkReferenceGraph } from './reference-graph.ts';
 import type { DynamicConfig, HttpSection } from './schema.ts';
 import { serviceReferences } from './services.ts';
 import type { Ref } from './validate.ts';
@@ -33,36 +34,15 @@ export function checkServiceGraph(
     else disabled.add(`services/${name}`);
   }
 
-  const state = new Map<string, 'active' | 'done'>();
-  const stack: string[] = [];
-  const visit = (name: string): void => {
-    state.set(name, 'active');
-    stack.push(name);
-    for (const next of children.get(name) ?? []) {
-      const s = state.get(next.name);
-      if (s === 'active') {
-        const cycle = stack.slice(stack.indexOf(next.name));
-        for (const c of cycle) {
-          if (disabled.has(`services/${c}`)) continue;
-          disabled.add(`services/${c}`);
-          report('error', `service cycle: ${[...cycle, next.name].join(' → ')}`, ['http', 'services', c]);
-        }
-      } else if (s === undefined && children.has(next.name)) visit(next.name);
-    }
-    stack.pop();
-    state.set(name, 'done');
-  };
-  for (const name of children.keys()) if (!state.has(name)) visit(name);
-
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const [name, local] of children) {
-      if (disabled.has(`services/${name}`)) continue;
-      const off = local.find((m) => isOff(m.name));
-      if (off === undefined) continue;
-      report('error', `service \`${off.name}\` is disabled because of its own errors`, off.path);
-      disabled.add(`services/${name}`);
-      changed = true;
-    }
-  }
+  checkReferenceGraph({
+    edges: children,
+    isOff,
+    disable: (name) => disabled.add(`services/${name}`),
+    cycleIssue: (c, cycle, i) => ({
+      path: ['http', 'services', c],
+      message: `service cycle: ${[...cycle.slice(i), ...cycle.slice(0, i), c].join(' → ')}`,
+    }),
+    what: 'service',
+    report,
+  });
 }

@@ -25,6 +25,27 @@ function check(text: string, opts: { entryPoints?: string[] } = {}) {
 }
 
 describe('validateDynamic', () => {
+  it('checks the services a service refers to: missing ones, cycles, and disabled children', () => {
+    const r = check(`http:
+  services:
+    svc: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9001" }] } }
+    w: { weighted: { services: [{ name: svc }, { name: ghost }] } }
+    a: { failover: { service: b, fallback: svc } }
+    b: { mirroring: { service: a } }
+    top: { weighted: { services: [{ name: a }] } }
+  routers:
+    r: { rule: "PathPrefix(\`/\`)", service: top }
+`);
+    assert.deepEqual(r.lines.sort(), [
+      'dyn.yaml:4:56: http.services.w.weighted.services[1].name: service `ghost` does not exist',
+      'dyn.yaml:5:8: http.services.a: service cycle: a → b → a',
+      'dyn.yaml:6:8: http.services.b: service cycle: b → a → b',
+      'dyn.yaml:7:43: http.services.top.weighted.services[0].name: service `a` is disabled because of its own errors',
+      'dyn.yaml:9:44: http.routers.r.service: service `top` is disabled because of its own errors',
+    ]);
+    assert.deepEqual(Object.keys(r.config?.http.services ?? {}), ['svc']);
+  });
+
   it('accepts a router whose references all exist, qualified or not', () => {
     const r = check(
       `${base}  routers:\n    api: { rule: "PathPrefix(\`/\`)", middlewares: [strip, strip@file], service: svc@file }\n`,

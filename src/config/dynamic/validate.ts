@@ -1,6 +1,7 @@
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import { type Locator, noLocation, type Target } from '../yaml-source.ts';
 import type { ObjectRef } from './parse.ts';
+import { checkReferenceGraph } from './reference-graph.ts';
 import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
 import { checkServiceGraph } from './validate-services.ts';
 
@@ -205,43 +206,22 @@ function checkChains(
     else disabled.add(`middlewares/${name}`);
   }
 
-  // Cycles (depth-first search, colouring nodes): every chain on a cycle is disabled.
-  const state = new Map<string, 'active' | 'done'>();
-  const stack: string[] = [];
-  const visit = (name: string): void => {
-    state.set(name, 'active');
-    stack.push(name);
-    for (const next of members.get(name) ?? []) {
-      const s = state.get(next.name);
-      if (s === 'active') {
-        const cycle = stack.slice(stack.indexOf(next.name));
-        cycle.forEach((c, i) => {
-          if (disabled.has(`middlewares/${c}`)) return;
-          disabled.add(`middlewares/${c}`);
-          const desc = [...cycle.slice(i), ...cycle.slice(0, i), c].join(' → ');
-          report('error', `chain cycle: ${desc}`, chainPath(c));
-        });
-      } else if (s === undefined && members.has(next.name)) visit(next.name);
-    }
-    stack.pop();
-    state.set(name, 'done');
-  };
-  for (const name of members.keys()) if (!state.has(name)) visit(name);
-
-  for (let changed = true; changed; ) {
-    changed = false;
-    for (const [name, local] of members) {
-      if (disabled.has(`middlewares/${name}`)) continue;
-      const off = local.find((m) => isOff(m.name));
-      if (off === undefined) continue;
-      report('error', `middleware \`${off.name}\` is disabled because of its own errors`, [
-        ...chainPath(name),
-        off.index,
-      ]);
-      disabled.add(`middlewares/${name}`);
-      changed = true;
-    }
-  }
+  checkReferenceGraph({
+    edges: new Map(
+      [...members].map(([name, local]) => [
+        name,
+        local.map((m) => ({ name: m.name, path: [...chainPath(name), m.index] })),
+      ]),
+    ),
+    isOff,
+    disable: (name) => disabled.add(`middlewares/${name}`),
+    cycleIssue: (c, cycle, i) => ({
+      path: chainPath(c),
+      message: `chain cycle: ${[...cycle.slice(i), ...cycle.slice(0, i), c].join(' → ')}`,
+    }),
+    what: 'middleware',
+    report,
+  });
 }
 
 function prune(config: DynamicConfig, disabled: ReadonlySet<string>): DynamicConfig {
