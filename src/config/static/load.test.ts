@@ -44,10 +44,15 @@ describe('loadStaticConfig: defaults', () => {
 
   it('turns the access log on when its section is present, even empty', () => {
     // Traefik's access log defaults to the common format.
-    assert.deepEqual(load(`${minimal}accessLog:\n`).config?.accessLog, { filePath: '', format: 'common' });
+    assert.deepEqual(load(`${minimal}accessLog:\n`).config?.accessLog, {
+      filePath: '',
+      format: 'common',
+      bufferingSize: 0,
+    });
     assert.deepEqual(load(`${minimal}accessLog: { format: json }\n`).config?.accessLog, {
       filePath: '',
       format: 'json',
+      bufferingSize: 0,
     });
   });
 
@@ -104,14 +109,14 @@ describe('loadStaticConfig: issues with positions', () => {
 
   it('says which Traefik keys are not supported yet, by name', () => {
     const r = load(
-      `${minimal}    http3: {}\n    http:\n      redirections: {}\napi: { dashboard: true }\nproviders:\n  docker: {}\n`,
+      `${minimal}    http3: {}\n    http:\n      redirections: {}\nhostResolver: { cnameFlattening: true }\nproviders:\n  docker: {}\n`,
     );
     assert.deepEqual(
       r.lines.filter((l) => l.includes('not supported')),
       [
         'conf/static.yaml:4:5: entryPoints.web.http3: `http3` is not supported yet',
         'conf/static.yaml:6:7: entryPoints.web.http.redirections: `redirections` is not supported yet',
-        'conf/static.yaml:7:1: api: `api` is not supported yet',
+        'conf/static.yaml:7:1: hostResolver: `hostResolver` is not supported yet',
         'conf/static.yaml:9:3: providers.docker: `docker` is not supported yet',
       ],
     );
@@ -189,7 +194,7 @@ describe('loadStaticConfig: flags and env', () => {
     ]);
     assert.deepEqual(r.issues, []);
     assert.equal(r.config?.entryPoints['web']?.address, ':9090');
-    assert.deepEqual(r.config?.accessLog, { filePath: '', format: 'common' });
+    assert.deepEqual(r.config?.accessLog, { filePath: '', format: 'common', bufferingSize: 0 });
     assert.deepEqual(r.config?.providers.file, { filename: 'dyn.yaml', watch: true });
   });
 
@@ -199,7 +204,7 @@ describe('loadStaticConfig: flags and env', () => {
   });
 
   it('rejects flags and env variables that name unknown or unsupported keys', () => {
-    const r = load(minimal, ['--entryPoints.web.adress=:1', '--api.insecure'], {
+    const r = load(minimal, ['--entryPoints.web.adress=:1', '--spiffe.workloadAPIAddr=x'], {
       TRAFFIC_LOG_COLOR: 'x',
       TRAFFIC_HTTP_ROUTERS_A_RULE: 'x',
     });
@@ -208,7 +213,7 @@ describe('loadStaticConfig: flags and env', () => {
       'http: dynamic configuration (`http`) cannot be set by flags or environment (set by TRAFFIC_HTTP_ROUTERS_A_RULE)',
       'log.COLOR: unknown key `COLOR` (set by TRAFFIC_LOG_COLOR)',
       'entryPoints.web.adress: unknown key `adress` (did you mean `address`?) (set by --entryPoints.web.adress)',
-      'api: `api` is not supported yet (set by --api.insecure)',
+      'spiffe: `spiffe` is not supported yet (set by --spiffe.workloadAPIAddr)',
     ]);
   });
 

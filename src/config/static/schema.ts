@@ -136,13 +136,122 @@ const log = strictObject({ level: logLevel.default('info'), format: logFormat.de
   'compress',
 ]);
 
+const fieldMode = z.enum(['keep', 'drop', 'redact']);
+
+/** Status codes as Traefik writes them in access-log filters: "200", "300-302". */
+const statusFilter = z.string().superRefine((v, ctx) => {
+  const m = /^(\d{3})(?:-(\d{3}))?$/.exec(v.trim());
+  if (m === null || Number(m[1]) < 100 || Number(m[2] ?? m[1]) > 599 || Number(m[2] ?? m[1]) < Number(m[1])) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `invalid status code range "${v}"`,
+      params: { expected: '"404" or "500-599"' },
+    });
+  }
+});
+
+const accessLogFilters = strictObject({
+  /** Keep only requests whose status is in one of these ranges. */
+  statusCodes: z.array(z.union([statusFilter, z.number().int().transform(String)])).default([]),
+  /** Keep requests that were retried (whatever their status). */
+  retryAttempts: z.boolean().default(false),
+  /** Keep requests that took at least this long. */
+  minDuration: duration.default(0),
+});
+
+const accessLogFields = strictObject({
+  /** What happens to the record's own fields (JSON format). */
+  defaultMode: fieldMode.default('keep'),
+  names: z.record(z.string(), fieldMode).default({}),
+  headers: strictObject({
+    /** Request headers in JSON records: Traefik's default is drop. */
+    defaultMode: fieldMode.default('drop'),
+    names: z.record(z.string(), fieldMode).default({}),
+  }).prefault({}),
+});
+
 // Traefik's access log defaults to Common Log Format (its application log to text too; ours is JSON).
-const accessLog = strictObject({ filePath: z.string().default(''), format: logFormat.default('common') }, [
-  'filters',
-  'fields',
-  'bufferingSize',
-  'addInternals',
+const accessLog = strictObject(
+  {
+    filePath: z.string().default(''),
+    format: logFormat.default('common'),
+    filters: nullAsEmpty(accessLogFilters).optional(),
+    fields: nullAsEmpty(accessLogFields).optional(),
+    /** Lines held in memory before a write (Traefik's bufferingSize, in lines). */
+    bufferingSize: z.number().int().nonnegative().default(0),
+  },
+  ['addInternals'],
+);
+
+/** Ours: who may use the admin API when its entry point is reachable beyond loopback. */
+const apiAuth = strictObject({
+  /** `Authorization: Bearer <token>`. */
+  bearerTokens: z.array(z.string().min(16, 'a token must have at least 16 characters')).default([]),
+  /** `user:password` pairs (plain, or `user:{SHA256}hex`) for Basic authentication. */
+  basicAuth: z.array(z.string().regex(/^[^:]+:.+$/, 'must be user:password')).default([]),
+});
+
+const api = strictObject(
+  {
+    /** Entry point that serves the API and dashboard (Traefik's `traefik` entry point). */
+    entryPoint: z.string().min(1).default('traefik'),
+    dashboard: z.boolean().default(true),
+    /** Traefik: serve the API without auth on a non-loopback entry point. */
+    insecure: z.boolean().default(false),
+    auth: nullAsEmpty(apiAuth).optional(),
+    /** Ours: write API changes to this file and load them on start ('' = kept in memory only). */
+    persistFile: z.string().default(''),
+    /** Ours: allow writes through the API (read-only when false). */
+    readOnly: z.boolean().default(false),
+  },
+  ['debug', 'disableDashboardAd', 'basePath'],
+);
+
+const ping = strictObject({ entryPoint: z.string().min(1).default('traefik') }, [
+  'manualRouting',
+  'terminatingStatusCode',
 ]);
+
+const prometheus = strictObject(
+  {
+    /** Histogram buckets in seconds (Traefik's defaults). */
+    buckets: z.array(z.number().positive()).default([0.1, 0.3, 1.2, 5]),
+    addEntryPointsLabels: z.boolean().default(true),
+    addRoutersLabels: z.boolean().default(false),
+    addServicesLabels: z.boolean().default(true),
+    entryPoint: z.string().min(1).default('traefik'),
+  },
+  ['manualRouting', 'headerLabels'],
+);
+
+const metrics = strictObject({ prometheus: nullAsEmpty(prometheus).optional() }, [
+  'addInternals',
+  'datadog',
+  'influxDB2',
+  'statsD',
+  'otlp',
+]);
+
+const otlpHttp = strictObject(
+  {
+    endpoint: z.string().url().default('http://localhost:4318/v1/traces'),
+    headers: z.record(z.string(), z.string()).default({}),
+  },
+  ['tls'],
+);
+
+const tracing = strictObject(
+  {
+    serviceName: z.string().min(1).default('traefik'),
+    /** 0–1: the share of new traces recorded; a sampled parent is always followed. */
+    sampleRate: z.number().min(0).max(1).default(1),
+    globalAttributes: z.record(z.string(), z.string()).default({}),
+    capturedRequestHeaders: z.array(z.string()).default([]),
+    capturedResponseHeaders: z.array(z.string()).default([]),
+    otlp: strictObject({ http: nullAsEmpty(otlpHttp).optional() }, ['grpc']).optional(),
+  },
+  ['addInternals', 'safeQueryParams', 'resourceAttributes'],
+);
 
 export const staticConfigSchema = strictObject(
   {
@@ -151,15 +260,16 @@ export const staticConfigSchema = strictObject(
     log: nullAsEmpty(log).prefault({}),
     /** Absent = no access log (as in Traefik: the section's presence turns it on). */
     accessLog: nullAsEmpty(accessLog).optional(),
+    /** Absent = no API and no dashboard. */
+    api: nullAsEmpty(api).optional(),
+    ping: nullAsEmpty(ping).optional(),
+    metrics: nullAsEmpty(metrics).optional(),
+    tracing: nullAsEmpty(tracing).optional(),
   },
   [
     'global',
     'serversTransport',
     'tcpServersTransport',
-    'api',
-    'metrics',
-    'ping',
-    'tracing',
     'hostResolver',
     'certificatesResolvers',
     'experimental',
@@ -175,3 +285,8 @@ export type StaticConfigInput = z.input<typeof staticConfigSchema>;
 export type EntryPointConfig = StaticConfig['entryPoints'][string];
 export type FileProviderConfig = NonNullable<StaticConfig['providers']['file']>;
 export type LogLevel = StaticConfig['log']['level'];
+export type AccessLogConfig = NonNullable<StaticConfig['accessLog']>;
+export type ApiConfig = NonNullable<StaticConfig['api']>;
+export type MetricsConfig = NonNullable<StaticConfig['metrics']>;
+export type PrometheusConfig = NonNullable<MetricsConfig['prometheus']>;
+export type TracingConfig = NonNullable<StaticConfig['tracing']>;
