@@ -255,9 +255,19 @@ export function buildSnapshot(
   for (const e of errors) {
     err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
   }
+  const builtServices = new Map<string, ServiceNode>();
+  for (const [n, node] of services) if (node !== null) builtServices.set(n, node);
+  const builtMiddlewares = new Map<string, readonly Middleware[]>();
+  for (const [n, m] of built) if (!('error' in m)) builtMiddlewares.set(n, m);
   const snapshot: RuntimeSnapshot = {
     generation,
-    routes: { match: (ep, req) => router.match(ep, req) },
+    routes: { match: (ep, req) => router.match(ep, req), explain: (ep, req) => router.explain(ep, req) },
+    config,
+    issues,
+    services: builtServices,
+    middlewares: builtMiddlewares,
+    routers: new Map(routes.map((r) => [r.name, r.value])),
+    builtAt: Date.now(),
   };
   return {
     snapshot,

@@ -11,6 +11,20 @@ export interface ApplyOutcome {
   readonly applied: boolean;
   readonly generation: number;
   readonly issues: readonly ConfigIssue[];
+  /** The provider whose update this was ('' for a rebuild of the whole). */
+  readonly provider?: string;
+}
+
+/** Reload counters, for metrics and the admin API. */
+export interface ReloadStatus {
+  readonly generation: number;
+  readonly applied: number;
+  readonly rejected: number;
+  /** Epoch ms of the last applied configuration (0 = none yet). */
+  readonly lastAppliedAt: number;
+  readonly lastRejectedAt: number;
+  /** The issues of the last rejected update, with its provider. */
+  readonly lastRejection: { readonly provider: string; readonly issues: readonly ConfigIssue[] } | null;
 }
 
 /**
@@ -27,6 +41,11 @@ export class ConfigWatcher {
   readonly #lastGood = new Map<string, DynamicConfig>();
   #generation = 0;
   readonly #listeners: ((o: ApplyOutcome) => void)[] = [];
+  #applied = 0;
+  #rejected = 0;
+  #lastAppliedAt = 0;
+  #lastRejectedAt = 0;
+  #lastRejection: ReloadStatus['lastRejection'] = null;
 
   constructor(providers: readonly Provider[], ref: SnapshotRef, cache: ResourceCache, logger: Logger) {
     this.#providers = providers;
@@ -37,6 +56,29 @@ export class ConfigWatcher {
 
   get generation(): number {
     return this.#generation;
+  }
+
+  get status(): ReloadStatus {
+    return {
+      generation: this.#generation,
+      applied: this.#applied,
+      rejected: this.#rejected,
+      lastAppliedAt: this.#lastAppliedAt,
+      lastRejectedAt: this.#lastRejectedAt,
+      lastRejection: this.#lastRejection,
+    };
+  }
+
+  /** The configuration last accepted from `provider` (names not yet qualified). */
+  lastGood(provider: string): DynamicConfig | undefined {
+    return this.#lastGood.get(provider);
+  }
+
+  /** Every provider's last good configuration merged as if `provider` had sent `config`. */
+  mergedWith(provider: string, config: DynamicConfig): DynamicConfig {
+    const m = new Map(this.#lastGood);
+    m.set(provider, config);
+    return mergeProviders(m);
   }
 
   /** Called after each update was applied or rejected (tests and the admin API listen here). */
@@ -94,8 +136,15 @@ export class ConfigWatcher {
     for (const i of issues) {
       this.#logger.error('configuration rejected', { provider, issue: formatIssue(i) });
     }
-    const outcome: ApplyOutcome = { applied: false, generation: this.#generation, issues };
+    this.#noteRejection(provider, issues);
+    const outcome: ApplyOutcome = { applied: false, generation: this.#generation, issues, provider };
     for (const fn of this.#listeners) fn(outcome);
+  }
+
+  #noteRejection(provider: string, issues: readonly ConfigIssue[]): void {
+    this.#rejected++;
+    this.#lastRejectedAt = Date.now();
+    this.#lastRejection = { provider, issues };
   }
 
   /** Builds and swaps a snapshot from the last good configuration of every provider. */
@@ -106,11 +155,14 @@ export class ConfigWatcher {
     const errors = result.issues.filter((i) => i.severity === 'error');
     if (errors.length > 0) {
       for (const i of errors) this.#logger.error('configuration rejected', { issue: formatIssue(i) });
+      this.#noteRejection('', errors);
       const outcome: ApplyOutcome = { applied: false, generation: this.#generation, issues: errors };
       for (const fn of this.#listeners) fn(outcome);
       return outcome;
     }
     this.#generation = generation;
+    this.#applied++;
+    this.#lastAppliedAt = Date.now();
     this.#ref.swap(result.snapshot);
     // In-flight requests of the old generation keep their pools until their response ends:
     // a closed pool destroys sockets as they are released, never under a running exchange.

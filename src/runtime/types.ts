@@ -1,4 +1,6 @@
+import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
+import type { ConfigIssue } from '../config/issues.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { InFlightState } from '../middleware/in-flight-req.ts';
 import type { Middleware, RetryPolicy } from '../middleware/middleware.ts';
@@ -113,6 +115,17 @@ export interface RouteTarget {
 
 export interface RouteTable {
   match(entryPoint: string, req: RequestHead): RouteTarget | undefined;
+  /**
+   * Every candidate router the index yields for this request, in evaluation order, each with
+   * whether its rule matched (the first match is what `match` returns).
+   */
+  explain(entryPoint: string, req: RequestHead): readonly RouteExplanation[];
+}
+
+export interface RouteExplanation {
+  readonly name: string;
+  readonly priority: number;
+  readonly matched: boolean;
 }
 
 /**
@@ -122,6 +135,18 @@ export interface RouteTable {
 export interface RuntimeSnapshot {
   readonly generation: number;
   readonly routes: RouteTable;
+  /** The merged configuration it was built from (names qualified `name@provider`). */
+  readonly config: DynamicConfig;
+  /** Warnings (and, for a disabled object, errors) found while building it. */
+  readonly issues: readonly ConfigIssue[];
+  /** Built services by qualified name (for the admin API and metrics). */
+  readonly services: ReadonlyMap<string, ServiceNode>;
+  /** Built middlewares by qualified name (a chain as its flattened members). */
+  readonly middlewares: ReadonlyMap<string, readonly Middleware[]>;
+  /** Built routes by router name. */
+  readonly routers: ReadonlyMap<string, RouteTarget>;
+  /** When it was swapped in (epoch ms). */
+  readonly builtAt: number;
 }
 
 export class SnapshotRef {
@@ -140,4 +165,13 @@ export class SnapshotRef {
   }
 }
 
-export const EMPTY_SNAPSHOT: RuntimeSnapshot = { generation: 0, routes: { match: () => undefined } };
+export const EMPTY_SNAPSHOT: RuntimeSnapshot = {
+  generation: 0,
+  routes: { match: () => undefined, explain: () => [] },
+  config: { http: { routers: {}, services: {}, middlewares: {}, serversTransports: {} } },
+  issues: [],
+  services: new Map(),
+  middlewares: new Map(),
+  routers: new Map(),
+  builtAt: 0,
+};
