@@ -1,0 +1,91 @@
+/**
+ * OTLP/HTTP JSON encoding of ended spans (opentelemetry-proto, JSON mapping: ids as hex strings,
+ * 64-bit integers as decimal strings, enums as numbers).
+ */
+import type { AttributeValue, FinishedSpan } from './span.ts';
+
+export const SCOPE_NAME = 'traffic-management';
+
+const SPAN_KIND_SERVER = 2;
+const STATUS_CODE_UNSET = 0;
+const STATUS_CODE_ERROR = 2;
+// SpanFlags: the low byte is the W3C trace flags; 0x100 says whether the parent is remote is known,
+// 0x200 that it is.
+const FLAGS_SAMPLED = 0x01;
+const FLAGS_HAS_IS_REMOTE = 0x100;
+const FLAGS_IS_REMOTE = 0x200;
+
+export interface JsonKeyValue {
+  key: string;
+  value: JsonAnyValue;
+}
+export type JsonAnyValue =
+  | { stringValue: string }
+  | { boolValue: boolean }
+  | { intValue: string }
+  | { doubleValue: number };
+
+export function anyValue(v: AttributeValue): JsonAnyValue {
+  if (typeof v === 'string') return { stringValue: v };
+  if (typeof v === 'boolean') return { boolValue: v };
+  if (Number.isSafeInteger(v)) return { intValue: String(v) };
+  // JSON has no NaN or Infinity; a string says what the number was instead of sending null.
+  if (!Number.isFinite(v)) return { stringValue: String(v) };
+  return { doubleValue: v };
+}
+
+/**
+ * Milliseconds since the epoch (fractions allowed) as integer nanoseconds in decimal. The product
+ * does not fit a double exactly (1.7e18 > 2^53), so the millisecond and sub-millisecond parts are
+ * printed side by side.
+ */
+export function unixNanos(epochMs: number): string {
+  if (!(epochMs > 0)) return '0';
+  let ms = Math.floor(epochMs);
+  let ns = Math.round((epochMs - ms) * 1e6);
+  if (ns >= 1e6) {
+    ms += 1;
+    ns -= 1e6;
+  }
+  if (ms === 0) return String(ns);
+  return `${ms}${String(ns).padStart(6, '0')}`;
+}
+
+/** The resource part, encoded once per tracer. */
+export function encodeResource(serviceName: string, attributes: Readonly<Record<string, string>>): string {
+  const attrs: JsonKeyValue[] = [{ key: 'service.name', value: { stringValue: serviceName } }];
+  for (const [key, value] of Object.entries(attributes)) {
+    if (key !== 'service.name') attrs.push({ key, value: { stringValue: value } });
+  }
+  return JSON.stringify({ attributes: attrs });
+}
+
+function encodeSpan(s: FinishedSpan): unknown {
+  const attributes: JsonKeyValue[] = [];
+  const a = s.attributes;
+  for (let i = 0; i + 1 < a.length; i += 2)
+    attributes.push({ key: String(a[i]), value: anyValue(a[i + 1]!) });
+  const error = s.status === 0 || s.status >= 500;
+  return {
+    traceId: s.traceId,
+    spanId: s.spanId,
+    ...(s.parentSpanId === undefined ? {} : { parentSpanId: s.parentSpanId }),
+    ...(s.tracestate === undefined ? {} : { traceState: s.tracestate }),
+    flags: FLAGS_SAMPLED | FLAGS_HAS_IS_REMOTE | (s.parentSpanId === undefined ? 0 : FLAGS_IS_REMOTE),
+    name: s.name,
+    kind: SPAN_KIND_SERVER,
+    startTimeUnixNano: unixNanos(s.startEpochMs),
+    endTimeUnixNano: unixNanos(s.endEpochMs),
+    attributes,
+    // Semconv: a 4xx is the client's error, not the server span's; only 5xx and broken connections are.
+    status: error
+      ? { code: STATUS_CODE_ERROR, ...(s.status === 0 ? { message: 'connection broken' } : {}) }
+      : { code: STATUS_CODE_UNSET },
+  };
+}
+
+/** An ExportTraceServiceRequest body. `resource` comes from `encodeResource`. */
+export function encodeTraces(resource: string, spans: readonly FinishedSpan[]): string {
+  const encoded = JSON.stringify(spans.map(encodeSpan));
+  return `{"resourceSpans":[{"resource":${resource},"scopeSpans":[{"scope":{"name":"${SCOPE_NAME}"},"spans":${encoded}}]}]}`;
+}

@@ -1,0 +1,158 @@
+/**
+ * Batches ended spans and POSTs them as OTLP/HTTP JSON, off the request path: a request only
+ * pushes its span onto an array; encoding and the fetch happen on a timer tick, or on the next
+ * turn of the event loop once a full batch is waiting.
+ *
+ * One export at a time and no retries: a collector that is down costs one failed POST per batch,
+ * never a growing storm, and spans that do not fit the queue are dropped and counted.
+ */
+import type { Logger } from '../../core/logger.ts';
+import { encodeTraces } from './otlp-json.ts';
+import type { FinishedSpan, SpanSink } from './span.ts';
+
+export interface SpanExporterOptions {
+  readonly endpoint: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** From `encodeResource`. */
+  readonly resource: string;
+  readonly flushIntervalMs: number;
+  readonly maxBatch: number;
+  readonly maxQueue: number;
+  /** A hung collector must not hold the one export slot forever. */
+  readonly timeoutMs: number;
+}
+
+/** One warning per kind of trouble per minute: a collector outage must not flood the log. */
+const WARN_INTERVAL_MS = 60_000;
+
+export class SpanExporter implements SpanSink {
+  readonly #opts: SpanExporterOptions;
+  readonly #logger: Logger;
+  readonly #headers: Record<string, string>;
+  #queue: FinishedSpan[] = [];
+  /** Spans taken off the queue so far; with `#flushTarget`, what flush() waits for. */
+  #taken = 0;
+  #flushTarget = 0;
+  #drain: Promise<void> | null = null;
+  #kickScheduled = false;
+  #timer: NodeJS.Timeout | null;
+  #closed = false;
+  #dropped = 0;
+  #exported = 0;
+  #lastWarn = new Map<string, { at: number; suppressed: number }>();
+
+  constructor(opts: SpanExporterOptions, logger: Logger) {
+    this.#opts = opts;
+    this.#logger = logger;
+    this.#headers = { ...opts.headers, 'content-type': 'application/json' };
+    this.#timer = setInterval(SpanExporter.#onTick, opts.flushIntervalMs, this);
+    this.#timer.unref();
+  }
+
+  /** Spans lost: queue full, export failed, or ended after close(). */
+  get dropped(): number {
+    return this.#dropped;
+  }
+
+  /** Spans the collector accepted. */
+  get exported(): number {
+    return this.#exported;
+  }
+
+  enqueue(span: FinishedSpan): void {
+    if (this.#closed || this.#queue.length >= this.#opts.maxQueue) {
+      this.#dropped++;
+      this.#warn('queue', 'tracing: span queue full, dropping spans', { maxQueue: this.#opts.maxQueue });
+      return;
+    }
+    this.#queue.push(span);
+    if (this.#queue.length >= this.#opts.maxBatch && !this.#kickScheduled && this.#drain === null) {
+      this.#kickScheduled = true;
+      setImmediate(SpanExporter.#onKick, this);
+    }
+  }
+
+  /** Resolves once every span enqueued before the call has been exported or dropped. Never rejects. */
+  flush(): Promise<void> {
+    this.#flushTarget = this.#taken + this.#queue.length;
+    return this.#startDrain();
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    if (this.#timer !== null) {
+      clearInterval(this.#timer);
+      this.#timer = null;
+    }
+    await this.flush();
+  }
+
+  static #onTick(self: SpanExporter): void {
+    if (self.#queue.length > 0) void self.flush();
+  }
+
+  static #onKick(self: SpanExporter): void {
+    self.#kickScheduled = false;
+    void self.#startDrain();
+  }
+
+  #startDrain(): Promise<void> {
+    this.#drain ??= this.#drainLoop();
+    return this.#drain;
+  }
+
+  async #drainLoop(): Promise<void> {
+    try {
+      const max = this.#opts.maxBatch;
+      // Full batches go as soon as they are ready; a partial one only when a flush asked for it.
+      while (this.#queue.length >= max || (this.#queue.length > 0 && this.#taken < this.#flushTarget)) {
+        const batch = this.#queue.splice(0, max);
+        this.#taken += batch.length;
+        await this.#send(batch);
+      }
+    } finally {
+      this.#drain = null;
+    }
+  }
+
+  async #send(batch: FinishedSpan[]): Promise<void> {
+    try {
+      const body = encodeTraces(this.#opts.resource, batch);
+      const res = await fetch(this.#opts.endpoint, {
+        method: 'POST',
+        headers: this.#headers,
+        body,
+        signal: AbortSignal.timeout(this.#opts.timeoutMs),
+      });
+      // Read the body so that the connection goes back to fetch's pool.
+      await res.arrayBuffer();
+      if (res.ok) {
+        this.#exported += batch.length;
+        return;
+      }
+      this.#failed(batch.length, { status: res.status });
+    } catch (err) {
+      this.#failed(batch.length, { error: err instanceof Error ? (err.cause ?? err) : err });
+    }
+  }
+
+  #failed(spans: number, fields: Record<string, unknown>): void {
+    this.#dropped += spans;
+    this.#warn('export', 'tracing: span export failed, batch dropped', {
+      endpoint: this.#opts.endpoint,
+      spans,
+      ...fields,
+    });
+  }
+
+  #warn(kind: string, msg: string, fields: Record<string, unknown>): void {
+    const now = Date.now();
+    const last = this.#lastWarn.get(kind);
+    if (last !== undefined && now - last.at < WARN_INTERVAL_MS) {
+      last.suppressed++;
+      return;
+    }
+    this.#logger.warn(msg, { ...fields, suppressed: last?.suppressed ?? 0, droppedTotal: this.#dropped });
+    this.#lastWarn.set(kind, { at: now, suppressed: 0 });
+  }
+}

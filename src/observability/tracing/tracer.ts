@@ -1,0 +1,117 @@
+import type { Logger } from '../../core/logger.ts';
+import { IdSource } from './ids.ts';
+import { encodeResource } from './otlp-json.ts';
+import { sampleRoot } from './sampler.ts';
+import { type RequestSpan, Span } from './span.ts';
+import { SpanExporter } from './span-exporter.ts';
+import { parseTraceparent, type TraceparentFields, validTracestate } from './trace-context.ts';
+
+export interface TracerOptions {
+  serviceName: string;
+  /** 0..1: the share of new traces recorded; a sampled parent is always followed. */
+  sampleRate: number;
+  /** Resource attributes, next to service.name. */
+  globalAttributes: Readonly<Record<string, string>>;
+  /** OTLP/HTTP traces URL, e.g. http://collector:4318/v1/traces. */
+  endpoint: string;
+  headers: Readonly<Record<string, string>>;
+  /** Default 1000. */
+  flushIntervalMs?: number;
+  /** Default 512. */
+  maxBatch?: number;
+  /** Default 4096; spans beyond are dropped and counted. */
+  maxQueue?: number;
+  /** Default 10000: an export that takes longer is aborted and its batch dropped. */
+  exportTimeoutMs?: number;
+}
+
+function positiveInt(v: number | undefined, dflt: number): number {
+  return v !== undefined && Number.isFinite(v) && v >= 1 ? Math.floor(v) : dflt;
+}
+
+/** OpenTelemetry tracing for the proxy: one SERVER span per request, W3C propagation, OTLP/HTTP JSON export. */
+export class Tracer {
+  readonly #ids = new IdSource();
+  readonly #exporter: SpanExporter;
+  readonly #rate: number;
+  readonly #random: (() => number) | undefined;
+  readonly #parent: TraceparentFields = { traceId: '', parentId: '', sampled: false };
+
+  /** `random` replaces the trace-id based ratio decision (tests). */
+  constructor(opts: TracerOptions, logger: Logger, random?: () => number) {
+    this.#rate = Number.isFinite(opts.sampleRate) ? Math.min(1, Math.max(0, opts.sampleRate)) : 0;
+    this.#random = random;
+    const maxBatch = positiveInt(opts.maxBatch, 512);
+    this.#exporter = new SpanExporter(
+      {
+        endpoint: opts.endpoint,
+        headers: opts.headers,
+        resource: encodeResource(opts.serviceName, opts.globalAttributes),
+        flushIntervalMs: positiveInt(opts.flushIntervalMs, 1000),
+        maxBatch,
+        maxQueue: Math.max(positiveInt(opts.maxQueue, 4096), maxBatch),
+        timeoutMs: positiveInt(opts.exportTimeoutMs, 10_000),
+      },
+      logger,
+    );
+  }
+
+  /**
+   * Starts the server span of one request. `traceparent`/`tracestate` as received, or undefined.
+   * Never throws on garbage input: an invalid traceparent starts a new trace and its tracestate is
+   * ignored (W3C §3.3: tracestate means nothing without a valid traceparent).
+   */
+  startSpan(
+    traceparent: string | undefined,
+    tracestate: string | undefined,
+    name: string,
+    startEpochMs: number,
+  ): RequestSpan {
+    const p = this.#parent;
+    if (parseTraceparent(traceparent, p)) {
+      // Parent-based: the caller's decision stands, both ways, so a trace is never half recorded.
+      return new Span(
+        this.#exporter,
+        p.traceId,
+        this.#ids.spanId(),
+        p.parentId,
+        validTracestate(tracestate),
+        p.sampled,
+        name,
+        startEpochMs,
+      );
+    }
+    const traceId = this.#ids.traceId();
+    const sampled = sampleRoot(traceId, this.#rate, this.#random);
+    return new Span(
+      this.#exporter,
+      traceId,
+      this.#ids.spanId(),
+      undefined,
+      undefined,
+      sampled,
+      name,
+      startEpochMs,
+    );
+  }
+
+  /** Exports every span ended so far. Never rejects. */
+  flush(): Promise<void> {
+    return this.#exporter.flush();
+  }
+
+  /** Flushes and stops the timer; spans ended afterwards are dropped. */
+  close(): Promise<void> {
+    return this.#exporter.close();
+  }
+
+  /** Spans lost: queue full, export failed, or ended after close(). */
+  get dropped(): number {
+    return this.#exporter.dropped;
+  }
+
+  /** Spans the collector accepted. */
+  get exported(): number {
+    return this.#exporter.exported;
+  }
+}
