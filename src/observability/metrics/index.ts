@@ -1,0 +1,11 @@
+export { CONTENT_TYPE as METRICS_CONTENT_TYPE } from './exposition.ts';
+export { processCollector } from './process-collector.ts';
+export { TrafficMetrics } from './traffic-metrics.ts';
+export type {
+  Collector,
+  EntryPointSeries,
+  MetricsOptions,
+  MetricWriter,
+  RequestSeries,
+  WallClock,
+} from './types.ts';

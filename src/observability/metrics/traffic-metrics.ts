@@ -1,0 +1,148 @@
+import { systemClock } from '../../core/clock.ts';
+import { escapeLabelValue, formatValue, isValidMetricName } from './exposition.ts';
+import { FamilySet } from './family-set.ts';
+import { processCollector } from './process-collector.ts';
+import { normalizeBuckets } from './request-cells.ts';
+import { RequestGroup } from './request-group.ts';
+import { BoundRequestSeries } from './request-series.ts';
+import type {
+  Collector,
+  EntryPointSeries,
+  MetricsOptions,
+  MetricWriter,
+  RequestSeries,
+  WallClock,
+} from './types.ts';
+
+interface SeriesEntry {
+  readonly series: BoundRequestSeries;
+  readonly router: string;
+  readonly service: string;
+}
+
+class OpenConnections implements EntryPointSeries {
+  open = 0;
+
+  connectionOpened(): void {
+    this.open++;
+  }
+
+  connectionClosed(): void {
+    this.open--;
+  }
+}
+
+/**
+ * Prometheus metrics for the proxy. Per-request work goes through series bound in advance
+ * (`requestSeries`, `entryPoint`), which only add to typed arrays; everything with strings,
+ * maps and sorting happens in `render`, at scrape time.
+ */
+export class TrafficMetrics {
+  readonly #prefix: string;
+  readonly #bounds: Float64Array;
+  readonly #entryPoints: RequestGroup | null;
+  readonly #routers: RequestGroup | null;
+  readonly #services: RequestGroup | null;
+  readonly #series = new Map<string, SeriesEntry>();
+  readonly #connections = new Map<string, OpenConnections>();
+  readonly #collectors: Collector[] = [];
+  #collectorErrors = 0;
+
+  constructor(opts: MetricsOptions, clock: WallClock = systemClock) {
+    const prefix = opts.prefix ?? 'traffic';
+    if (!isValidMetricName(prefix)) throw new RangeError(`invalid metrics prefix ${JSON.stringify(prefix)}`);
+    this.#prefix = prefix;
+    this.#bounds = normalizeBuckets(opts.buckets);
+    const group = (level: string, noun: string, enabled: boolean, retries: boolean) =>
+      enabled ? new RequestGroup({ base: `${prefix}_${level}`, noun, retries }, this.#bounds) : null;
+    this.#entryPoints = group('entrypoint', 'entry point', opts.addEntryPointsLabels, false);
+    this.#routers = group('router', 'router', opts.addRoutersLabels, false);
+    this.#services = group('service', 'service', opts.addServicesLabels, true);
+    if (opts.processMetrics !== false) this.addCollector(processCollector(clock));
+  }
+
+  /** Pre-bound series for one (entry point, router, service); the same object for the same names. */
+  requestSeries(entryPoint: string, router: string, service: string): RequestSeries {
+    // JSON keeps names containing any separator apart; this runs once per route, not per request.
+    const key = JSON.stringify([entryPoint, router, service]);
+    let entry = this.#series.get(key);
+    if (entry === undefined) {
+      const series = new BoundRequestSeries(
+        this.#bounds,
+        this.#entryPoints?.cell([['entrypoint', entryPoint]]) ?? null,
+        this.#routers?.cell([
+          ['router', router],
+          ['service', service],
+        ]) ?? null,
+        this.#services?.cell([['service', service]]) ?? null,
+      );
+      entry = { series, router, service };
+      this.#series.set(key, entry);
+    }
+    return entry.series;
+  }
+
+  /** The open-connections gauge of one entry point; the same object for the same name. */
+  entryPoint(name: string): EntryPointSeries {
+    let series = this.#connections.get(name);
+    if (series === undefined) {
+      series = new OpenConnections();
+      this.#connections.set(name, series);
+    }
+    return series;
+  }
+
+  /** Runs at every scrape, after the built-in families; a collector that throws is counted and skipped. */
+  addCollector(fn: Collector): void {
+    this.#collectors.push(fn);
+  }
+
+  /**
+   * Drops the router and service series whose names are not in `alive` (after a reload removed
+   * them), so that configuration churn does not grow the exposition for ever. Series handed out
+   * earlier keep working but are no longer rendered; asking again starts them from zero, which
+   * Prometheus reads as a counter reset.
+   */
+  prune(alive: { readonly routers: ReadonlySet<string>; readonly services: ReadonlySet<string> }): void {
+    for (const [key, { router, service }] of this.#series) {
+      if (!alive.routers.has(router) || !alive.services.has(service)) this.#series.delete(key);
+    }
+    this.#routers?.prune(
+      (cell) => alive.routers.has(cell.labelValues[0]!) && alive.services.has(cell.labelValues[1]!),
+    );
+    this.#services?.prune((cell) => alive.services.has(cell.labelValues[0]!));
+  }
+
+  /** The text exposition format 0.0.4; serve it with CONTENT_TYPE. */
+  render(): string {
+    const set = new FamilySet();
+    this.#entryPoints?.render(set);
+    this.#routers?.render(set);
+    this.#services?.render(set);
+    if (this.#entryPoints !== null && this.#connections.size > 0) {
+      const name = `${this.#prefix}_open_connections`;
+      const lines = set.lines(name, 'gauge', 'Open client connections by entry point.')!;
+      for (const [entryPoint, series] of this.#connections) {
+        lines.push(`${name}{entrypoint="${escapeLabelValue(entryPoint)}"} ${formatValue(series.open)}`);
+      }
+    }
+    const writer: MetricWriter = set.writer();
+    for (const collector of this.#collectors) {
+      try {
+        collector(writer);
+      } catch {
+        this.#collectorErrors++;
+      }
+    }
+    this.#collectorErrors += set.rejected;
+    const errors = `${this.#prefix}_metrics_collector_errors_total`;
+    set
+      .lines(
+        errors,
+        'counter',
+        'Collectors that threw and collector samples refused (bad name, label or type).',
+      )
+      ?.push(`${errors} ${formatValue(this.#collectorErrors)}`);
+    return set.render();
+  }
+}
