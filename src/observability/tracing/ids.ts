@@ -7,8 +7,14 @@ const POOL_BYTES = 4096;
  * per id: the syscall, not the hex encoding, is what costs.
  */
 export class IdSource {
+  readonly #fill: (buf: Buffer) => unknown;
   #pool = Buffer.allocUnsafe(POOL_BYTES);
   #pos = POOL_BYTES;
+
+  /** `fill` replaces the CSPRNG in tests. */
+  constructor(fill: (buf: Buffer) => unknown = randomFillSync) {
+    this.#fill = fill;
+  }
 
   /** 16 random bytes as 32 lowercase hex digits, never all zeros (an invalid id per W3C §3.2.2.3). */
   traceId(): string {
@@ -23,7 +29,7 @@ export class IdSource {
   #next(n: number): string {
     for (;;) {
       if (this.#pos + n > POOL_BYTES) {
-        randomFillSync(this.#pool);
+        this.#fill(this.#pool);
         this.#pos = 0;
       }
       const start = this.#pos;

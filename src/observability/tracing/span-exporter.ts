@@ -20,6 +20,8 @@ export interface SpanExporterOptions {
   readonly maxQueue: number;
   /** A hung collector must not hold the one export slot forever. */
   readonly timeoutMs: number;
+  /** Wall clock for rate-limiting warnings; Date.now by default. */
+  readonly now?: () => number;
 }
 
 /** One warning per kind of trouble per minute: a collector outage must not flood the log. */
@@ -146,7 +148,7 @@ export class SpanExporter implements SpanSink {
   }
 
   #warn(kind: string, msg: string, fields: Record<string, unknown>): void {
-    const now = Date.now();
+    const now = (this.#opts.now ?? Date.now)();
     const last = this.#lastWarn.get(kind);
     if (last !== undefined && now - last.at < WARN_INTERVAL_MS) {
       last.suppressed++;

@@ -1,0 +1,94 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { anyValue, encodeResource, encodeTraces, unixNanos } from './otlp-json.ts';
+import type { FinishedSpan } from './span.ts';
+
+describe('unixNanos', () => {
+  it('prints epoch milliseconds as exact integer nanoseconds', () => {
+    assert.equal(unixNanos(1_700_000_000_123), '1700000000123000000');
+    assert.equal(unixNanos(1_700_000_000_123.5), '1700000000123500000');
+    assert.equal(unixNanos(1_700_000_000_000 + 2 ** -12), '1700000000000000244');
+  });
+
+  it('carries a fraction that rounds up to a whole millisecond', () => {
+    assert.equal(unixNanos(5.999_999_9), '6000000');
+  });
+
+  it('prints 0 for zero, negative and non-finite times', () => {
+    assert.equal(unixNanos(0), '0');
+    assert.equal(unixNanos(0.5), '500000');
+    assert.equal(unixNanos(-5), '0');
+    assert.equal(unixNanos(Number.NaN), '0');
+  });
+});
+
+describe('anyValue', () => {
+  it('maps strings, booleans, integers and fractions to the OTLP JSON value kinds', () => {
+    assert.deepEqual(anyValue('x'), { stringValue: 'x' });
+    assert.deepEqual(anyValue(true), { boolValue: true });
+    assert.deepEqual(anyValue(200), { intValue: '200' });
+    assert.deepEqual(anyValue(1.5), { doubleValue: 1.5 });
+    assert.deepEqual(anyValue(Number.POSITIVE_INFINITY), { stringValue: 'Infinity' });
+  });
+});
+
+describe('encodeTraces', () => {
+  const span = (over: Partial<FinishedSpan>): FinishedSpan => ({
+    traceId: 'a'.repeat(32),
+    spanId: 'b'.repeat(16),
+    parentSpanId: undefined,
+    tracestate: undefined,
+    name: 'GET',
+    startEpochMs: 1000,
+    endEpochMs: 1002,
+    status: 200,
+    attributes: ['http.request.method', 'GET', 'traffic.retries', 0],
+    ...over,
+  });
+
+  it('nests spans under the resource and the traffic-management scope', () => {
+    const body = JSON.parse(encodeTraces(encodeResource('svc', { env: 'prod' }), [span({})]));
+    const rs = body.resourceSpans[0];
+    assert.deepEqual(rs.resource.attributes, [
+      { key: 'service.name', value: { stringValue: 'svc' } },
+      { key: 'env', value: { stringValue: 'prod' } },
+    ]);
+    assert.deepEqual(rs.scopeSpans[0].scope, { name: 'traffic-management' });
+    assert.deepEqual(rs.scopeSpans[0].spans[0], {
+      traceId: 'a'.repeat(32),
+      spanId: 'b'.repeat(16),
+      flags: 0x101,
+      name: 'GET',
+      kind: 2,
+      startTimeUnixNano: '1000000000',
+      endTimeUnixNano: '1002000000',
+      attributes: [
+        { key: 'http.request.method', value: { stringValue: 'GET' } },
+        { key: 'traffic.retries', value: { intValue: '0' } },
+      ],
+      status: { code: 0 },
+    });
+  });
+
+  it('writes the parent id, the tracestate and the remote-parent flag when the trace came from outside', () => {
+    const body = JSON.parse(
+      encodeTraces(encodeResource('svc', {}), [span({ parentSpanId: 'c'.repeat(16), tracestate: 'k=v' })]),
+    );
+    const s = body.resourceSpans[0].scopeSpans[0].spans[0];
+    assert.equal(s.parentSpanId, 'c'.repeat(16));
+    assert.equal(s.traceState, 'k=v');
+    assert.equal(s.flags, 0x301);
+  });
+
+  it('marks 5xx and broken connections as errors and leaves 4xx unset', () => {
+    const statuses = [span({ status: 503 }), span({ status: 0 }), span({ status: 404 })].map(
+      (s) => JSON.parse(encodeTraces('{}', [s])).resourceSpans[0].scopeSpans[0].spans[0].status,
+    );
+    assert.deepEqual(statuses, [{ code: 2 }, { code: 2, message: 'connection broken' }, { code: 0 }]);
+  });
+
+  it('does not let a global attribute replace service.name', () => {
+    const res = JSON.parse(encodeResource('svc', { 'service.name': 'other' }));
+    assert.deepEqual(res.attributes, [{ key: 'service.name', value: { stringValue: 'svc' } }]);
+  });
+});
