@@ -23,7 +23,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The upstream pool speaks HTTP/1.1 as a client: it is the other half of the codec.
   upstream: ['core', 'config', 'http1'],
   providers: ['core', 'config'],
-  observability: ['core'],
+  observability: ['core', 'config'],
   runtime: [
     'core',
     'config',
@@ -49,6 +49,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   listeners: ['core', 'config', 'http1', 'proxy', 'runtime', 'observability'],
   cli: ['core', 'config', 'providers', 'router'],
+  admin: ['core', 'config', 'runtime', 'router', 'providers', 'observability', 'middleware', 'balancer'],
 };
 
 function* files(dir: string): Generator<string> {

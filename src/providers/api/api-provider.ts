@@ -13,7 +13,7 @@ import {
   diffConfigs,
   emptyRawConfig,
 } from './config-diff.ts';
-import { canonicalJson, isJsonObject, mergePatch } from './json-values.ts';
+import { canonicalJson, isJsonObject, mergePatch, setOwn } from './json-values.ts';
 import { readIfExists, writeFileAtomic } from './persist.ts';
 
 export interface ApiProviderOptions {
@@ -135,6 +135,7 @@ export class ApiProvider implements Provider {
       const name = change.name.endsWith('@api') ? change.name.slice(0, -4) : change.name;
       const path = ['http', change.section, name];
       if (name === '') return rejected([issue('error', 'a name must not be empty', path)]);
+      if (name === '__proto__') return rejected([issue('error', 'a name must not be `__proto__`', path)]);
       const objects = current.http[change.section];
       const exists = Object.hasOwn(objects, name);
       if (change.kind !== 'put' && !exists)
@@ -144,8 +145,8 @@ export class ApiProvider implements Provider {
         );
       const updated: Record<string, unknown> = { ...objects };
       if (change.kind === 'delete') delete updated[name];
-      else if (change.kind === 'put') updated[name] = change.value;
-      else updated[name] = mergePatch(objects[name], change.patch);
+      else if (change.kind === 'put') setOwn(updated, name, change.value);
+      else setOwn(updated, name, mergePatch(objects[name], change.patch));
       next = { http: { ...current.http, [change.section]: updated } };
     }
     const diff = diffConfigs(current, next);

@@ -9,6 +9,14 @@ export function isJsonObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
+/**
+ * `obj[key] = value` as an own data property even for `__proto__`: JSON.parse makes such keys
+ * own properties, and plain assignment would instead change the object's prototype.
+ */
+export function setOwn(obj: JsonObject, key: string, value: unknown): void {
+  Object.defineProperty(obj, key, { value, enumerable: true, writable: true, configurable: true });
+}
+
 /** JSON with object keys sorted at every level. */
 export function canonicalJson(value: unknown): string {
   return JSON.stringify(sortKeys(value));
@@ -18,7 +26,7 @@ function sortKeys(value: unknown): unknown {
   if (Array.isArray(value)) return value.map(sortKeys);
   if (!isJsonObject(value)) return value;
   const out: JsonObject = {};
-  for (const k of Object.keys(value).sort()) out[k] = sortKeys(value[k]);
+  for (const k of Object.keys(value).sort()) setOwn(out, k, sortKeys(value[k]));
   return out;
 }
 
@@ -31,7 +39,7 @@ export function mergePatch(target: unknown, patch: unknown): unknown {
   const out: JsonObject = isJsonObject(target) ? { ...target } : {};
   for (const [k, v] of Object.entries(patch)) {
     if (v === null) delete out[k];
-    else out[k] = mergePatch(out[k], v);
+    else setOwn(out, k, mergePatch(Object.hasOwn(out, k) ? out[k] : undefined, v));
   }
   return out;
 }

@@ -1,0 +1,346 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Logger } from '../core/logger.ts';
+import type { ApiProvider, ApiSection } from '../providers/api/index.ts';
+import type { ConfigWatcher } from '../runtime/config-watcher.ts';
+import type { RuntimeSnapshot, SnapshotRef } from '../runtime/types.ts';
+import { ApiWrites } from './api-writes.ts';
+import { AdminAuth, isLoopback, isLoopbackHost } from './auth.ts';
+import { explain, explainRequestHead } from './explain.ts';
+import { isJsonType, readBody, sendError, sendJson, sendText } from './http-io.ts';
+import {
+  middlewareView,
+  middlewareViews,
+  overviewView,
+  providerOf,
+  routerView,
+  routerViews,
+  serviceView,
+  serviceViews,
+} from './views.ts';
+
+export interface AdminServerDeps {
+  readonly snapshots: SnapshotRef;
+  readonly watcher: ConfigWatcher;
+  /** Null when the API provider is not enabled: every write is 405. */
+  readonly api: ApiProvider | null;
+  readonly entryPoints: readonly { readonly name: string; readonly address: string }[];
+  readonly version: string;
+  readonly auth: { readonly bearerTokens: string[]; readonly basicAuth: string[] } | undefined;
+  /** Serve peers beyond loopback without credentials (Traefik's `api.insecure`). */
+  readonly insecure: boolean;
+  readonly readOnly: boolean;
+  readonly metrics: { render(): string } | null;
+  /** A dashboard file by its path under `/dashboard/` ('' = the page itself). */
+  readonly dashboard: ((path: string) => { type: string; body: string } | undefined) | null;
+  readonly logger: Logger;
+  /** How long a write waits for the watcher's outcome. Default 10 s. */
+  readonly outcomeTimeoutMs?: number;
+}
+
+const BODY_LIMIT = 1024 * 1024;
+const SECTIONS = ['routers', 'services', 'middlewares'] as const;
+type Section = (typeof SECTIONS)[number];
+const READ = 'GET, HEAD';
+const READ_WRITE = 'GET, HEAD, PUT, PATCH, DELETE';
+
+/** The admin entry point's request handler: the JSON API, `/ping`, `/metrics` and the dashboard. */
+export class AdminServer {
+  readonly #deps: AdminServerDeps;
+  readonly #auth: AdminAuth | null;
+  readonly #writes: ApiWrites | null;
+  readonly #entryPointNames: readonly string[];
+
+  constructor(deps: AdminServerDeps) {
+    this.#deps = deps;
+    const auth = deps.auth === undefined ? null : new AdminAuth(deps.auth);
+    // `auth: {}` names nobody: treat it as absent (loopback only) rather than lock everyone out.
+    this.#auth = auth === null || auth.empty ? null : auth;
+    this.#writes =
+      deps.api === null || deps.readOnly
+        ? null
+        : new ApiWrites(deps.api, deps.watcher, deps.logger, deps.outcomeTimeoutMs ?? 10_000);
+    this.#entryPointNames = deps.entryPoints.map((e) => e.name);
+  }
+
+  handle(req: IncomingMessage, res: ServerResponse): void {
+    this.#serve(req, res).then(undefined, (e: unknown) => {
+      this.#deps.logger.error('admin request failed', { url: req.url, error: e });
+      if (!res.headersSent) sendError(res, 500, 'internal error');
+      else res.destroy();
+    });
+  }
+
+  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? '/', 'http://admin.invalid');
+    const path = url.pathname;
+    const method = req.method ?? 'GET';
+    const read = method === 'GET' || method === 'HEAD';
+    // Health checkers probe /ping without credentials; it tells nothing about the configuration.
+    if (path === '/ping') {
+      if (!read) return this.#notAllowed(res, READ);
+      return sendText(res, 200, 'text/plain; charset=utf-8', 'OK');
+    }
+    if (!this.#admitted(req, res)) return;
+    if (!read && req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
+      // A browser page of another site may send simple requests (a POST without preflight).
+      return sendError(res, 403, 'cross-origin writes are not allowed');
+    }
+    if (path === '/' || path === '/dashboard') {
+      if (this.#deps.dashboard === null) return sendError(res, 404, 'not found');
+      res.writeHead(302, { location: 'dashboard/', 'content-length': 0 });
+      res.end();
+      return;
+    }
+    if (path.startsWith('/dashboard/')) return this.#dashboard(res, path.slice('/dashboard/'.length), read);
+    if (path === '/metrics' && this.#deps.metrics !== null) {
+      if (!read) return this.#notAllowed(res, READ);
+      return sendText(res, 200, 'text/plain; version=0.0.4; charset=utf-8', this.#deps.metrics.render());
+    }
+    if (!path.startsWith('/api/')) return sendError(res, 404, 'not found');
+    // One snapshot for the whole answer: a view never mixes generations.
+    const snap = this.#deps.snapshots.current;
+    const parts = path.slice(5).split('/');
+    const route = parts[0];
+    if (parts.length === 1) {
+      if (route === 'rollback') return this.#rollback(req, res, method);
+      if (route === 'config') return this.#config(req, res, method, url);
+      if (!read) return this.#notAllowed(res, READ);
+      switch (route) {
+        case 'overview':
+          return sendJson(
+            res,
+            200,
+            overviewView(snap, this.#deps.watcher.status, this.#deps.version, this.#entryPointNames),
+          );
+        case 'entrypoints':
+          return sendJson(
+            res,
+            200,
+            this.#deps.entryPoints.map((e) => ({ name: e.name, address: e.address })),
+          );
+        case 'rawdata':
+          return sendJson(res, 200, snap.config);
+        case 'version':
+          return sendJson(res, 200, { version: this.#deps.version, node: process.versions.node });
+        case 'explain': {
+          const r = this.#explain(snap, url.searchParams);
+          return sendJson(res, r.status, r.body);
+        }
+      }
+      return sendError(res, 404, 'not found');
+    }
+    const section = SECTIONS.find((s) => s === parts[1]);
+    if (route !== 'http' || section === undefined || parts.length > 3)
+      return sendError(res, 404, 'not found');
+    if (parts.length === 2) {
+      if (!read) return this.#notAllowed(res, READ);
+      return sendJson(res, 200, this.#list(snap, section));
+    }
+    let name: string;
+    try {
+      name = decodeURIComponent(parts[2]!);
+    } catch {
+      return sendError(res, 400, 'malformed name in the path');
+    }
+    if (read) {
+      const r = this.#one(snap, section, name);
+      return sendJson(res, r.status, r.body);
+    }
+    return this.#change(req, res, method, section, name, url);
+  }
+
+  /** Credentials when configured; otherwise loopback only, unless `insecure`. */
+  #admitted(req: IncomingMessage, res: ServerResponse): boolean {
+    if (this.#auth !== null) {
+      if (this.#auth.check(req.headers.authorization)) return true;
+      sendError(
+        res,
+        401,
+        'authentication required',
+        {},
+        {
+          'www-authenticate': ['Bearer realm="traffic"', 'Basic realm="traffic", charset="UTF-8"'],
+        },
+      );
+      return false;
+    }
+    if (this.#deps.insecure) return true;
+    if (!isLoopback(req.socket.remoteAddress)) {
+      sendError(res, 403, 'the admin API serves loopback clients only (configure api.auth or api.insecure)');
+      return false;
+    }
+    if (!isLoopbackHost(req.headers.host)) {
+      sendError(res, 403, 'the Host header must name this machine (localhost or a loopback address)');
+      return false;
+    }
+    return true;
+  }
+
+  #dashboard(res: ServerResponse, sub: string, read: boolean): void {
+    const file = read ? this.#deps.dashboard?.(sub) : undefined;
+    if (file !== undefined) {
+      sendText(res, 200, file.type, file.body, {
+        'cache-control': 'no-cache',
+        'x-frame-options': 'DENY',
+        // Only the framing directive: the page sets its own policy for scripts and styles.
+        'content-security-policy': "frame-ancestors 'none'",
+      });
+    } else if (read || this.#deps.dashboard === null) sendError(res, 404, 'not found');
+    else this.#notAllowed(res, READ);
+  }
+
+  #list(snap: RuntimeSnapshot, section: Section): unknown[] {
+    if (section === 'routers') return routerViews(snap, this.#entryPointNames);
+    if (section === 'services') return serviceViews(snap);
+    return middlewareViews(snap);
+  }
+
+  #one(snap: RuntimeSnapshot, section: Section, name: string): Reply {
+    const names = Object.keys(snap.config.http[section]);
+    let found = name;
+    if (!Object.hasOwn(snap.config.http[section], name)) {
+      // `web` finds `web@file` when only one provider has a `web`.
+      const same = name.includes('@') ? [] : names.filter((n) => n.slice(0, n.lastIndexOf('@')) === name);
+      if (same.length > 1)
+        return fail(409, `several providers have \`${name}\`: name one (${same.join(', ')})`);
+      if (same.length === 0) return fail(404, `${section.slice(0, -1)} \`${name}\` not found`);
+      found = same[0]!;
+    }
+    if (section === 'routers') return { status: 200, body: routerView(snap, found, this.#entryPointNames) };
+    if (section === 'middlewares') return { status: 200, body: middlewareView(snap, found) };
+    const view = serviceView(snap, found);
+    return { status: 200, body: { ...view, config: snap.config.http.services[found] } };
+  }
+
+  #explain(snap: RuntimeSnapshot, q: URLSearchParams): Reply {
+    const entryPoint = q.get('entryPoint') ?? this.#entryPointNames[0];
+    if (entryPoint === undefined) return fail(400, 'there is no entry point to explain for');
+    if (!this.#entryPointNames.includes(entryPoint))
+      return fail(400, `unknown entry point \`${entryPoint}\``);
+    const target = q.get('url');
+    if (target === null) return fail(400, 'the url parameter is required');
+    const method = q.get('method');
+    const clientIp = q.get('clientIp');
+    const head = explainRequestHead({
+      url: target,
+      entryPoint,
+      headers: q.getAll('header'),
+      ...(method !== null ? { method } : {}),
+      ...(clientIp !== null ? { clientIp } : {}),
+    });
+    if ('error' in head) return fail(400, head.error);
+    return { status: 200, body: explain(snap, entryPoint, head) };
+  }
+
+  #config(req: IncomingMessage, res: ServerResponse, method: string, url: URL): Promise<void> | void {
+    const api = this.#deps.api;
+    if (api === null) return sendError(res, 404, 'the API provider is not enabled');
+    if (method === 'GET' || method === 'HEAD') {
+      const etag = `"${api.etag}"`;
+      if (req.headers['if-none-match'] === etag) {
+        res.writeHead(304, { etag, 'cache-control': 'no-store' });
+        res.end();
+        return;
+      }
+      return sendJson(res, 200, api.config, { etag });
+    }
+    if (method !== 'PUT') return this.#notAllowed(res, this.#writes === null ? READ : 'GET, HEAD, PUT');
+    return this.#withBody(req, res, method, (body) => ({ kind: 'replace', config: body }), url);
+  }
+
+  #rollback(req: IncomingMessage, res: ServerResponse, method: string): Promise<void> | void {
+    if (method !== 'POST') return this.#notAllowed(res, 'POST');
+    if (this.#writes === null) return this.#readOnly(res);
+    return this.#writes.rollback(req, res);
+  }
+
+  #change(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    section: ApiSection,
+    name: string,
+    url: URL,
+  ): Promise<void> | void {
+    if (method !== 'PUT' && method !== 'PATCH' && method !== 'DELETE')
+      return this.#notAllowed(res, READ_WRITE);
+    const provider = providerOf(name);
+    if (provider !== '' && provider !== 'api') {
+      return this.#notAllowed(
+        res,
+        READ,
+        `\`${name}\` belongs to provider ${provider}: only \`@api\` objects can be changed through the API`,
+      );
+    }
+    if (method === 'DELETE') {
+      if (this.#writes === null) return this.#readOnly(res);
+      return this.#writes.change(req, res, { kind: 'delete', section, name }, isDryRun(url));
+    }
+    return this.#withBody(
+      req,
+      res,
+      method,
+      (body) =>
+        method === 'PUT'
+          ? { kind: 'put', section, name, value: body }
+          : { kind: 'patch', section, name, patch: body },
+      url,
+    );
+  }
+
+  async #withBody(
+    req: IncomingMessage,
+    res: ServerResponse,
+    method: string,
+    change: (body: unknown) => Parameters<ApiWrites['change']>[2],
+    url: URL,
+  ): Promise<void> {
+    const writes = this.#writes;
+    if (writes === null) return this.#readOnly(res);
+    if (!isJsonType(req.headers['content-type'])) {
+      return sendError(res, 415, `${method} takes a JSON body (Content-Type: application/json)`);
+    }
+    const raw = await readBody(req, BODY_LIMIT);
+    if (raw === undefined) {
+      return sendError(res, 413, `the body is larger than ${BODY_LIMIT} bytes`, {}, { connection: 'close' });
+    }
+    let body: unknown;
+    try {
+      body = JSON.parse(raw.toString('utf8'));
+    } catch (e) {
+      return sendError(res, 400, `the body is not JSON: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return writes.change(req, res, change(body), isDryRun(url));
+  }
+
+  #readOnly(res: ServerResponse): void {
+    const why = this.#deps.api === null ? 'the API provider is not enabled' : 'the API is read-only';
+    this.#notAllowed(res, READ, why);
+  }
+
+  #notAllowed(res: ServerResponse, allow: string, error = 'method not allowed'): void {
+    sendError(res, 405, error, {}, { allow });
+  }
+}
+
+interface Reply {
+  readonly status: number;
+  readonly body: unknown;
+}
+
+function fail(status: number, error: string): Reply {
+  return { status, body: { error } };
+}
+
+function isDryRun(url: URL): boolean {
+  const v = url.searchParams.get('dryRun');
+  return v !== null && v !== 'false' && v !== '0';
+}
+
+function sameOrigin(origin: string, host: string | undefined): boolean {
+  try {
+    return new URL(origin).host === host;
+  } catch {
+    return false;
+  }
+}

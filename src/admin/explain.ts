@@ -1,0 +1,135 @@
+import { HeaderList } from '../core/headers.ts';
+import type { RequestHead } from '../core/request.ts';
+import type { RuntimeSnapshot } from '../runtime/types.ts';
+import { flattenChain, providerOf, qualify } from './views.ts';
+
+export interface ExplainCandidate {
+  readonly name: string;
+  readonly priority: number;
+  readonly matched: boolean;
+  readonly rule: string;
+}
+
+export interface ExplainResult {
+  readonly entryPoint: string;
+  /** The router the request would go to, or null. */
+  readonly matched: string | null;
+  /** Every router the index yields for the request, in evaluation order. */
+  readonly candidates: readonly ExplainCandidate[];
+  /** What runs for the matched router, chains replaced by their members. */
+  readonly middlewares: readonly string[];
+  readonly service: string | null;
+}
+
+export interface ExplainInput {
+  /** Default GET. */
+  readonly method?: string;
+  /** `http://host[:port]/path?query` */
+  readonly url: string;
+  /** `Name: value` lines; a `Host` among them wins over the URL's authority, as on the wire. */
+  readonly headers?: readonly string[];
+  readonly entryPoint: string;
+  /** For `ClientIP` rules. Default 127.0.0.1. */
+  readonly clientIp?: string;
+}
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const URL_FORM = /^(https?):\/\/([^/?#]*)([^?#]*)(?:\?([^#]*))?(?:#.*)?$/i;
+/** Visible ASCII: what a request target may hold on the wire. */
+const VISIBLE = /^[\x21-\x7e]*$/;
+const REG_NAME = /^[A-Za-z0-9._~!$&'()*+,;=%-]+$/;
+
+/**
+ * The RequestHead a listener would build for this request (see listeners/http1-connection.ts):
+ * path and query as written (no normalisation, the router sees the raw form), host lowercased
+ * without port and trailing dot, scheme from the URL.
+ */
+export function explainRequestHead(input: ExplainInput): RequestHead | { readonly error: string } {
+  const method = input.method ?? 'GET';
+  if (!TOKEN.test(method)) return { error: `invalid method ${JSON.stringify(method)}` };
+  const m = URL_FORM.exec(input.url);
+  if (m === null) return { error: 'the URL must look like http://host/path or https://host/path' };
+  const scheme = m[1]!.toLowerCase() === 'https' ? 'https' : 'http';
+  const path = m[3] === '' ? '/' : m[3]!;
+  const query = m[4] ?? '';
+  if (!VISIBLE.test(path) || !VISIBLE.test(query))
+    return { error: 'the URL holds characters a request target may not' };
+  const headers = new HeaderList();
+  for (const line of input.headers ?? []) {
+    const colon = line.indexOf(':');
+    const name = colon === -1 ? '' : line.slice(0, colon);
+    if (!TOKEN.test(name)) return { error: `invalid header ${JSON.stringify(line)} (expected Name: value)` };
+    const value = line.slice(colon + 1).trim();
+    if (/[\r\n\0]/.test(value)) return { error: `invalid value in header ${name}` };
+    headers.append(name, value);
+  }
+  let authority = headers.get('host');
+  if (authority === undefined) {
+    authority = m[2]!;
+    headers.append('Host', authority);
+  }
+  const split = splitAuthority(authority);
+  if (split === null) return { error: `invalid host ${JSON.stringify(authority)}` };
+  return {
+    method,
+    path,
+    query,
+    host: split.host,
+    hostPort: split.port,
+    headers,
+    clientIp: input.clientIp ?? '127.0.0.1',
+    scheme,
+    entryPoint: input.entryPoint,
+  };
+}
+
+/** `host[:port]`, IPv6 in brackets; host lowercased and without one trailing dot, as the codec does. */
+function splitAuthority(authority: string): { host: string; port: string } | null {
+  let host: string;
+  let port = '';
+  if (authority.startsWith('[')) {
+    const close = authority.indexOf(']');
+    if (close === -1 || !/^[0-9a-fA-F:.]+$/.test(authority.slice(1, close))) return null;
+    host = authority.slice(0, close + 1);
+    const rest = authority.slice(close + 1);
+    if (rest !== '') {
+      if (!rest.startsWith(':')) return null;
+      port = rest.slice(1);
+    }
+  } else {
+    const colon = authority.lastIndexOf(':');
+    host = colon === -1 ? authority : authority.slice(0, colon);
+    if (colon !== -1) port = authority.slice(colon + 1);
+    if (!REG_NAME.test(host) || host.includes('@')) return null;
+  }
+  if (port !== '' && (!/^\d{1,5}$/.test(port) || Number(port) > 65535)) return null;
+  host = host.toLowerCase();
+  if (host.length > 1 && host.endsWith('.')) host = host.slice(0, -1);
+  return { host, port };
+}
+
+/** Which router `req` goes to on `entryPoint`, why the others do not, and what it runs through. */
+export function explain(snapshot: RuntimeSnapshot, entryPoint: string, req: RequestHead): ExplainResult {
+  const routers = snapshot.config.http.routers;
+  const candidates = snapshot.routes.explain(entryPoint, req).map(
+    (c): ExplainCandidate => ({
+      name: c.name,
+      priority: c.priority,
+      matched: c.matched,
+      rule: routers[c.name]?.rule ?? '',
+    }),
+  );
+  const winner = candidates.find((c) => c.matched);
+  const cfg = winner === undefined ? undefined : routers[winner.name];
+  if (winner === undefined || cfg === undefined) {
+    return { entryPoint, matched: null, candidates, middlewares: [], service: null };
+  }
+  const provider = providerOf(winner.name);
+  return {
+    entryPoint,
+    matched: winner.name,
+    candidates,
+    middlewares: flattenChain(snapshot, cfg.middlewares, provider),
+    service: qualify(cfg.service, provider),
+  };
+}

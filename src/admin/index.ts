@@ -1,0 +1,16 @@
+export { AdminServer, type AdminServerDeps } from './admin-server.ts';
+export { AdminAuth, type AdminAuthConfig, isLoopback } from './auth.ts';
+export {
+  type ExplainCandidate,
+  type ExplainInput,
+  type ExplainResult,
+  explain,
+  explainRequestHead,
+} from './explain.ts';
+export type {
+  MiddlewareView,
+  OverviewView,
+  RouterView,
+  ServerView,
+  ServiceView,
+} from './views.ts';

@@ -1,0 +1,275 @@
+import type { HttpSection } from '../config/dynamic/schema.ts';
+import { type ServiceConfig, serviceReferences } from '../config/dynamic/services.ts';
+import { type ConfigIssue, formatIssue } from '../config/issues.ts';
+import { defaultPriority } from '../router/index.ts';
+import type { ReloadStatus } from '../runtime/config-watcher.ts';
+import { LoadBalancerNode } from '../runtime/service-nodes.ts';
+import type { RuntimeSnapshot } from '../runtime/types.ts';
+
+/*
+ * The JSON the admin API serves (and the dashboard reads). Everything is derived from one
+ * snapshot, read once per request, so that a view never mixes generations.
+ */
+
+export type ObjectStatus = 'enabled' | 'disabled';
+
+export interface RouterView {
+  readonly name: string;
+  readonly provider: string;
+  readonly rule: string;
+  readonly priority: number;
+  readonly entryPoints: readonly string[];
+  readonly middlewares: readonly string[];
+  readonly service: string;
+  readonly status: ObjectStatus;
+  readonly issues: readonly string[];
+}
+
+export interface PoolView {
+  readonly idle: number;
+  readonly busy: number;
+  readonly connecting: number;
+  readonly opened: number;
+  readonly closed: number;
+  readonly reused: number;
+}
+
+export interface ServerView {
+  readonly url: string;
+  readonly status: 'up' | 'down';
+  readonly inFlight: number;
+  readonly pool: PoolView;
+}
+
+export interface ServiceView {
+  readonly name: string;
+  readonly provider: string;
+  readonly type: ServiceConfig['kind'];
+  readonly status: ObjectStatus;
+  readonly issues: readonly string[];
+  readonly servers?: readonly ServerView[];
+  readonly services?: readonly string[];
+}
+
+export interface MiddlewareView {
+  readonly name: string;
+  readonly provider: string;
+  readonly type: string;
+  readonly status: ObjectStatus;
+  readonly issues: readonly string[];
+  readonly config: unknown;
+}
+
+export interface SectionCounts {
+  readonly total: number;
+  readonly warnings: number;
+  readonly errors: number;
+}
+
+export interface OverviewView {
+  readonly version: string;
+  readonly generation: number;
+  readonly reloads: {
+    readonly applied: number;
+    readonly rejected: number;
+    readonly lastAppliedAt: number;
+    readonly lastRejectedAt: number;
+    readonly lastRejection: { readonly provider: string; readonly issues: readonly string[] } | null;
+  };
+  readonly http: {
+    readonly routers: SectionCounts;
+    readonly services: SectionCounts;
+    readonly middlewares: SectionCounts;
+  };
+}
+
+const NO_POOL: PoolView = { idle: 0, busy: 0, connecting: 0, opened: 0, closed: 0, reused: 0 };
+
+/** `name@provider` → provider. */
+export function providerOf(qualified: string): string {
+  const at = qualified.lastIndexOf('@');
+  return at === -1 ? '' : qualified.slice(at + 1);
+}
+
+/** A reference as written in `provider`'s config, qualified the way the merge qualified names. */
+export function qualify(name: string, provider: string): string {
+  return name.includes('@') ? name : `${name}@${provider}`;
+}
+
+/** The snapshot's issues about one object, as `path: message` lines. */
+function issuesOf(snapshot: RuntimeSnapshot, section: HttpSection, name: string): ConfigIssue[] {
+  return snapshot.issues.filter((i) => i.path[0] === 'http' && i.path[1] === section && i.path[2] === name);
+}
+
+function hasError(issues: readonly ConfigIssue[]): boolean {
+  return issues.some((i) => i.severity === 'error');
+}
+
+export function routerView(snapshot: RuntimeSnapshot, name: string, allEntryPoints: readonly string[]) {
+  const r = snapshot.config.http.routers[name];
+  if (r === undefined) return undefined;
+  const provider = providerOf(name);
+  const issues = issuesOf(snapshot, 'routers', name);
+  const view: RouterView = {
+    name,
+    provider,
+    rule: r.rule,
+    priority: r.priority !== 0 ? r.priority : defaultPriority(r.rule),
+    entryPoints: r.entryPoints ?? allEntryPoints,
+    middlewares: r.middlewares.map((m) => qualify(m, provider)),
+    service: qualify(r.service, provider),
+    status: snapshot.routers.has(name) && !hasError(issues) ? 'enabled' : 'disabled',
+    issues: issues.map(formatIssue),
+  };
+  return view;
+}
+
+export function routerViews(snapshot: RuntimeSnapshot, allEntryPoints: readonly string[]): RouterView[] {
+  const out: RouterView[] = [];
+  for (const name of Object.keys(snapshot.config.http.routers).sort()) {
+    const v = routerView(snapshot, name, allEntryPoints);
+    if (v !== undefined) out.push(v);
+  }
+  return out;
+}
+
+export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceView | undefined {
+  const cfg = snapshot.config.http.services[name];
+  if (cfg === undefined) return undefined;
+  const provider = providerOf(name);
+  const node = snapshot.services.get(name);
+  const issues = issuesOf(snapshot, 'services', name).map(formatIssue);
+  const errors = hasError(issuesOf(snapshot, 'services', name));
+  const base = {
+    name,
+    provider,
+    type: cfg.kind,
+    status: node !== undefined && !errors ? ('enabled' as const) : ('disabled' as const),
+  };
+  if (cfg.kind !== 'loadBalancer') {
+    const services = serviceReferences(cfg).map((r) => qualify(r.name, provider));
+    return { ...base, issues, services };
+  }
+  if (!(node instanceof LoadBalancerNode)) {
+    const servers = cfg.loadBalancer.servers.map(
+      (s): ServerView => ({ url: s.url, status: 'down', inFlight: 0, pool: NO_POOL }),
+    );
+    return { ...base, issues, servers };
+  }
+  const servers = node.servers.map((s, i): ServerView => {
+    const st = s.pool.stats;
+    const up = node.health === null || node.health.isUp(i);
+    if (!up) issues.push(`server ${s.url} is down`);
+    return {
+      url: s.url,
+      status: up ? 'up' : 'down',
+      inFlight: node.inFlight[i] ?? 0,
+      pool: {
+        idle: st.idle,
+        busy: st.busy,
+        connecting: st.connecting,
+        opened: st.opened,
+        closed: st.closed,
+        reused: st.reused,
+      },
+    };
+  });
+  return { ...base, issues, servers };
+}
+
+export function serviceViews(snapshot: RuntimeSnapshot): ServiceView[] {
+  const out: ServiceView[] = [];
+  for (const name of Object.keys(snapshot.config.http.services).sort()) {
+    const v = serviceView(snapshot, name);
+    if (v !== undefined) out.push(v);
+  }
+  return out;
+}
+
+export function middlewareView(snapshot: RuntimeSnapshot, name: string): MiddlewareView | undefined {
+  const cfg = snapshot.config.http.middlewares[name];
+  if (cfg === undefined) return undefined;
+  const issues = issuesOf(snapshot, 'middlewares', name);
+  return {
+    name,
+    provider: providerOf(name),
+    type: cfg.type,
+    status: snapshot.middlewares.has(name) && !hasError(issues) ? 'enabled' : 'disabled',
+    issues: issues.map(formatIssue),
+    config: cfg.config,
+  };
+}
+
+export function middlewareViews(snapshot: RuntimeSnapshot): MiddlewareView[] {
+  const out: MiddlewareView[] = [];
+  for (const name of Object.keys(snapshot.config.http.middlewares).sort()) {
+    const v = middlewareView(snapshot, name);
+    if (v !== undefined) out.push(v);
+  }
+  return out;
+}
+
+/** An object counts as an error when disabled, else as a warning when it has any issue. */
+function counts(views: readonly { status: ObjectStatus; issues: readonly string[] }[]): SectionCounts {
+  let warnings = 0;
+  let errors = 0;
+  for (const v of views) {
+    if (v.status === 'disabled') errors++;
+    else if (v.issues.length > 0) warnings++;
+  }
+  return { total: views.length, warnings, errors };
+}
+
+export function overviewView(
+  snapshot: RuntimeSnapshot,
+  reloads: ReloadStatus,
+  version: string,
+  allEntryPoints: readonly string[],
+): OverviewView {
+  const last = reloads.lastRejection;
+  return {
+    version,
+    generation: snapshot.generation,
+    reloads: {
+      applied: reloads.applied,
+      rejected: reloads.rejected,
+      lastAppliedAt: reloads.lastAppliedAt,
+      lastRejectedAt: reloads.lastRejectedAt,
+      lastRejection: last === null ? null : { provider: last.provider, issues: last.issues.map(formatIssue) },
+    },
+    http: {
+      routers: counts(routerViews(snapshot, allEntryPoints)),
+      services: counts(serviceViews(snapshot)),
+      middlewares: counts(middlewareViews(snapshot)),
+    },
+  };
+}
+
+/**
+ * The middlewares a router's requests go through, in order, chains replaced by their members
+ * (what runs; a chain itself does nothing). A cycle was reported by validation; it stops here.
+ */
+export function flattenChain(
+  snapshot: RuntimeSnapshot,
+  names: readonly string[],
+  provider: string,
+): string[] {
+  const out: string[] = [];
+  const visiting = new Set<string>();
+  const walk = (list: readonly string[], p: string): void => {
+    for (const n of list) {
+      const q = qualify(n, p);
+      const cfg = snapshot.config.http.middlewares[q];
+      if (cfg?.type !== 'chain') {
+        out.push(q);
+        continue;
+      }
+      if (visiting.has(q)) continue;
+      visiting.add(q);
+      walk(cfg.config.middlewares, providerOf(q));
+      visiting.delete(q);
+    }
+  };
+  walk(names, provider);
+  return out;
+}
