@@ -5,7 +5,10 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
-import { helpText, parseCommand, runValidate } from './cli/index.ts';
+import { dashboardAsset } from './admin/dashboard/index.ts';
+import { AdminServer } from './admin/index.ts';
+import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
+import type { DynamicConfig } from './config/dynamic/schema.ts';
 import {
   type EntryPointConfig,
   formatIssue,
@@ -15,17 +18,24 @@ import {
   type RuleChecker,
   type StaticConfig,
 } from './config/index.ts';
+import type { ConfigIssue } from './config/issues.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { Ticker } from './core/ticker.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
 import { HttpListener } from './listeners/http-listener.ts';
-import { AccessLog } from './observability/access-log.ts';
+import { type AccessLog, createAccessLog } from './observability/access-log.ts';
+import { TrafficMetrics } from './observability/metrics/index.ts';
+import { Tracer } from './observability/tracing/index.ts';
+import { ApiProvider } from './providers/api/index.ts';
 import { FileProvider, fileProviderOptions } from './providers/file/index.ts';
 import type { Provider } from './providers/provider.ts';
 import type { EntryPointContext } from './proxy/entry-point-context.ts';
+import { EntryPointMetrics } from './proxy/route-metrics.ts';
 import { compileBreakerExpression } from './resilience/circuit-breaker/index.ts';
 import { compileRule } from './router/index.ts';
+import { buildSnapshot } from './runtime/build-snapshot.ts';
 import { ConfigWatcher } from './runtime/config-watcher.ts';
+import { runtimeCollector } from './runtime/metrics-collector.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, SnapshotRef } from './runtime/types.ts';
 
@@ -61,6 +71,8 @@ function entryPointContext(
   ticker: Ticker,
   logger: Logger,
   accessLog: AccessLog | null,
+  metrics: TrafficMetrics | null,
+  tracer: Tracer | null,
 ): EntryPointContext {
   const t = ep.transport.respondingTimeouts;
   return {
@@ -77,8 +89,69 @@ function entryPointContext(
     ticker,
     logger,
     accessLog,
+    metrics: metrics === null ? null : new EntryPointMetrics(metrics, name),
+    tracer,
     draining: false,
   };
+}
+
+/** Where the API, ping and metrics are served when their entry point is not configured. */
+const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:8082';
+
+/** The entry points that serve the API, ping or metrics instead of proxying. */
+function adminEntryPoints(config: StaticConfig): Set<string> {
+  const names = new Set<string>();
+  if (config.api !== undefined) names.add(config.api.entryPoint);
+  if (config.ping !== undefined) names.add(config.ping.entryPoint);
+  if (config.metrics?.prometheus !== undefined) names.add(config.metrics.prometheus.entryPoint);
+  return names;
+}
+
+/**
+ * Serves the admin handler on `address`. node:http is loaded here, on demand: it costs ~17 MB of
+ * resident memory that a proxy without an admin entry point should not pay.
+ */
+async function listenAdmin(
+  admin: AdminServer,
+  address: string,
+): Promise<{ address: string; close(): Promise<void> }> {
+  const addr = parseAddress(address);
+  if ('error' in addr) throw new Error(addr.error);
+  const { createServer } = await import('node:http');
+  const server = createServer((req, res) => admin.handle(req, res));
+  server.keepAliveTimeout = 5_000;
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(
+      { host: addr.host === undefined || addr.host === '' ? undefined : addr.host, port: addr.port },
+      () => {
+        server.off('error', reject);
+        resolve();
+      },
+    );
+  });
+  const a = server.address();
+  const bound = a !== null && typeof a !== 'string' ? `${a.address}:${a.port}` : address;
+  return {
+    address: bound,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeAllConnections();
+      }),
+  };
+}
+
+/** A fresh cache per trial: pools are lazy and shared state is closed again, so nothing leaks. */
+function trialBuild(merged: DynamicConfig, logger: Logger): readonly ConfigIssue[] {
+  const ticker = new Ticker();
+  const cache = new ResourceCache(ticker);
+  try {
+    return buildSnapshot(merged, 0, cache, logger).issues.filter((i) => i.severity === 'error');
+  } finally {
+    cache.closeAll();
+    ticker.stop();
+  }
 }
 
 async function run(config: StaticConfig, inline: Parameters<typeof fileProviderOptions>[1]): Promise<number> {
@@ -106,16 +179,39 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       return 1;
     }
   }
-  const accessLog =
-    config.accessLog === undefined
+  const accessLog = config.accessLog === undefined ? null : createAccessLog(config.accessLog, logger);
+  const prom = config.metrics?.prometheus;
+  const metrics =
+    prom === undefined
       ? null
-      : new AccessLog({ format: config.accessLog.format, filePath: config.accessLog.filePath });
+      : new TrafficMetrics({
+          buckets: prom.buckets,
+          addEntryPointsLabels: prom.addEntryPointsLabels,
+          addRoutersLabels: prom.addRoutersLabels,
+          addServicesLabels: prom.addServicesLabels,
+        });
+  const tc = config.tracing;
+  const tracer =
+    tc === undefined
+      ? null
+      : new Tracer(
+          {
+            serviceName: tc.serviceName,
+            sampleRate: tc.sampleRate,
+            globalAttributes: tc.globalAttributes,
+            endpoint: tc.otlp?.http?.endpoint ?? 'http://localhost:4318/v1/traces',
+            headers: tc.otlp?.http?.headers ?? {},
+          },
+          logger,
+        );
+  const adminNames = adminEntryPoints(config);
 
   const listeners: HttpListener[] = [];
   for (const [name, ep] of Object.entries(config.entryPoints)) {
+    if (adminNames.has(name)) continue;
     const addr = parseAddress(ep.address);
     if ('error' in addr) throw new Error(`entry point ${name}: ${addr.error}`);
-    const ctx = entryPointContext(name, ep, addr.port, ref, ticker, logger, accessLog);
+    const ctx = entryPointContext(name, ep, addr.port, ref, ticker, logger, accessLog, metrics, tracer);
     const listener = new HttpListener(ctx);
     try {
       const bound = await listener.listen(addr.host ?? '', addr.port);
@@ -132,10 +228,55 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const providers: Provider[] = [];
   const fileOpts = fileProviderOptions(config, inline, { checkRule, checkBreakerExpression });
   if (fileOpts !== undefined) providers.push(new FileProvider(fileOpts));
-  if (providers.length === 0) logger.warn('no configuration provider: every request will get 404');
+  // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger);
+  let api: ApiProvider | null = null;
+  if (config.api !== undefined && !config.api.readOnly) {
+    api = new ApiProvider({
+      persistFile: config.api.persistFile,
+      entryPoints: Object.keys(config.entryPoints).filter((n) => !adminNames.has(n)),
+      knownProviders: fileOpts === undefined ? [] : ['file'],
+      checkRule,
+      checkBreakerExpression,
+      validateMerged: (own) => trialBuild(watcher.mergedWith('api', own), logger),
+    });
+    providers.push(api);
+  }
+  if (providers.length === 0) logger.warn('no configuration provider: every request will get 404');
+  if (metrics !== null) metrics.addCollector(runtimeCollector(ref, watcher));
+
+  const admins: { close(): Promise<void> }[] = [];
+  for (const name of adminNames) {
+    const ep = config.entryPoints[name];
+    const address = ep?.address ?? DEFAULT_ADMIN_ADDRESS;
+    const admin = new AdminServer({
+      snapshots: ref,
+      watcher,
+      api: config.api !== undefined && config.api.entryPoint === name ? api : null,
+      entryPoints: Object.entries(config.entryPoints).map(([n, e]) => ({ name: n, address: e.address })),
+      version: packageVersion(),
+      auth: config.api?.auth,
+      insecure: config.api?.insecure ?? false,
+      readOnly: config.api?.readOnly ?? false,
+      metrics: prom !== undefined && prom.entryPoint === name ? metrics : null,
+      dashboard: config.api?.dashboard === true && config.api.entryPoint === name ? dashboardAsset : null,
+      logger,
+    });
+    try {
+      const bound = await listenAdmin(admin, address);
+      admins.push(bound);
+      logger.info('entry point listening', { entryPoint: name, address: bound.address, admin: true });
+    } catch (e) {
+      logger.error('cannot listen', { entryPoint: name, address, error: e });
+      for (const l of listeners) await l.shutdown(0);
+      for (const a of admins) await a.close();
+      return 1;
+    }
+  }
+
   const stop = new AbortController();
   const watching = watcher.run(stop.signal);
+  if (accessLog !== null) process.on('SIGUSR1', () => accessLog.reopen());
 
   return await new Promise<number>((resolve) => {
     let stopping = false;
@@ -149,7 +290,9 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       logger.info('shutting down', { signal, graceMs: grace });
       stop.abort();
       await Promise.all(listeners.map((l) => l.shutdown(grace)));
+      await Promise.all(admins.map((a) => a.close()));
       await watching.catch(() => {});
+      await tracer?.close();
       cache.closeAll();
       ticker.stop();
       await accessLog?.close();
@@ -177,6 +320,9 @@ async function main(): Promise<number> {
       return runValidate(cmd.configFile, cmd.overrides, process.env, checkRule, checkBreakerExpression, (t) =>
         process.stdout.write(t),
       );
+    case 'explain':
+      process.stderr.write('traffic: explain is not wired yet\n');
+      return 2;
     case 'run': {
       const loaded = loadStaticConfig({
         ...(cmd.configFile !== undefined ? { file: cmd.configFile } : {}),

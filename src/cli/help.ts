@@ -4,6 +4,8 @@ export function helpText(): string {
 Usage:
   traffic [run] [--config FILE] [--<key>=<value> ...]   start the proxy (run is the default)
   traffic validate [--config FILE] [--<key>=<value> ...] check the configuration and exit
+  traffic explain [--config FILE] 'GET https://host/path' [-H 'Name: value' ...]
+                                                        which router a request would take, and why
   traffic --help | --version
 
 Options:
@@ -19,6 +21,7 @@ which win over the file (flags over env):
 Lists are comma-separated: --entryPoints.web.forwardedHeaders.trustedIPs=10.0.0.0/8,::1
 
 validate exits with 0 when there is no error, 1 otherwise.
+explain exits with 0 when a router matches, 1 when none does, 2 on bad input.
 Reference: docs/configuration.md
 `;
 }

@@ -8,11 +8,20 @@ export type Command =
       /** Configuration flags (`--log.level=DEBUG`), for loadStaticConfig's `argv`. */
       readonly overrides: string[];
     }
+  | {
+      readonly kind: 'explain';
+      readonly configFile: string | undefined;
+      readonly overrides: string[];
+      /** `GET https://host/path` */
+      readonly request: string;
+      /** `Name: value` from each `-H`. */
+      readonly headers: string[];
+    }
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'version'; readonly version: string }
   | { readonly kind: 'error'; readonly message: string };
 
-const SUBCOMMANDS = ['run', 'validate', 'help', 'version'] as const;
+const SUBCOMMANDS = ['run', 'validate', 'explain', 'help', 'version'] as const;
 
 /**
  * `traffic [run|validate] [--config FILE] [--<key>=<value> …]`, `--help`, `--version`.
@@ -20,7 +29,7 @@ const SUBCOMMANDS = ['run', 'validate', 'help', 'version'] as const;
  * without any, `TRAFFIC_CONFIGFILE` names the file.
  */
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Command {
-  let kind: 'run' | 'validate' = 'run';
+  let kind: 'run' | 'validate' | 'explain' = 'run';
   let i = 0;
   const first = argv[0];
   if (first !== undefined && !first.startsWith('-')) {
@@ -28,7 +37,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
     if (sub === undefined) {
       return {
         kind: 'error',
-        message: `unknown command "${first}" (expected one of run, validate; see --help)`,
+        message: `unknown command "${first}" (expected one of run, validate, explain; see --help)`,
       };
     }
     if (sub === 'help') return { kind: 'help', text: helpText() };
@@ -38,8 +47,25 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   }
   let configFile: string | undefined;
   const overrides: string[] = [];
+  const headers: string[] = [];
+  let request: string | undefined;
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
+    if (kind === 'explain') {
+      if (arg === '-H' || arg === '--header') {
+        const h = argv[++i];
+        if (h === undefined || !h.includes(':'))
+          return { kind: 'error', message: `${arg} needs "Name: value"` };
+        headers.push(h);
+        continue;
+      }
+      if (!arg.startsWith('-')) {
+        if (request !== undefined)
+          return { kind: 'error', message: `explain takes one request, got "${arg}" too` };
+        request = arg;
+        continue;
+      }
+    }
     if (arg === '--help' || arg === '-h') return { kind: 'help', text: helpText() };
     if (arg === '--version' || arg === '-V') return { kind: 'version', version: packageVersion() };
     const eq = arg.indexOf('=');
@@ -62,6 +88,12 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
     overrides.push(arg);
   }
   configFile ??= nonEmpty(env['TRAFFIC_CONFIGFILE']);
+  if (kind === 'explain') {
+    if (request === undefined) {
+      return { kind: 'error', message: "explain needs a request, e.g. 'GET https://example.com/path'" };
+    }
+    return { kind, configFile, overrides, request, headers };
+  }
   return { kind, configFile, overrides };
 }
 

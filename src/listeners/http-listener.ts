@@ -30,10 +30,11 @@ export class HttpListener {
     }
     const conn = new Http1Connection(socket, this.ctx, (c) => this.#onClosed(c));
     this.#conns.add(conn);
+    this.ctx.metrics?.connectionOpened();
   }
 
   #onClosed(conn: Http1Connection): void {
-    this.#conns.delete(conn);
+    if (this.#conns.delete(conn)) this.ctx.metrics?.connectionClosed();
     if (this.#conns.size === 0 && this.#drained !== null) this.#drained();
   }
 

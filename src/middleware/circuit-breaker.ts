@@ -49,6 +49,8 @@ export class RouteBreakerMiddleware implements Middleware, Lease {
   readonly #breaker: CircuitBreaker;
   readonly #ticker: Ticker;
   readonly #rejection: DirectResponse;
+  /** Requests answered by the open breaker, for metrics. */
+  rejected = 0;
 
   constructor(b: CircuitBreaker, ticker: Ticker, responseCode: number) {
     this.#breaker = b;
@@ -57,10 +59,17 @@ export class RouteBreakerMiddleware implements Middleware, Lease {
   }
 
   onRequest = (_req: unknown, ctl: RequestControl): DirectResponse | undefined => {
-    if (!this.#breaker.allow(this.#ticker.now, Math.random())) return this.#rejection;
+    if (!this.#breaker.allow(this.#ticker.now, Math.random())) {
+      this.rejected++;
+      return this.#rejection;
+    }
     ctl.onEnd(this);
     return undefined;
   };
+
+  get state(): BreakerState {
+    return this.#breaker.state;
+  }
 
   release(o: RequestOutcome): void {
     this.#breaker.record(this.#ticker.now, o.networkError, o.status, o.headMs);
@@ -89,6 +98,13 @@ export class ServerBreakers implements ServerGuard {
       this.#byUrl.set(url, b);
     }
     return b;
+  }
+
+  /** Each server's breaker state (servers that never failed have none yet). */
+  states(): ReadonlyMap<string, BreakerState> {
+    const out = new Map<string, BreakerState>();
+    for (const [url, b] of this.#byUrl) out.set(url, b.state);
+    return out;
   }
 
   accept(server: { readonly url: string }): boolean {

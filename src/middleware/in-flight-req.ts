@@ -135,6 +135,8 @@ export class InFlightReqMiddleware implements Middleware {
   readonly #ticker: Ticker;
   readonly #queued: boolean;
   readonly #retryAfter: string;
+  /** Requests turned away (429, or 503 from a full queue or a timed-out wait), for metrics. */
+  rejected = 0;
 
   constructor(state: InFlightState, key: SourceKey, ticker: Ticker, queued: boolean) {
     this.#state = state;
@@ -144,14 +146,17 @@ export class InFlightReqMiddleware implements Middleware {
     this.#retryAfter = String(Math.max(1, Math.ceil(state.queueTimeoutMs / 1000)));
   }
 
-  onRequest = (req: RequestHead, ctl: RequestControl): RequestPhaseValue =>
-    enterLimit(
+  onRequest = (req: RequestHead, ctl: RequestControl): RequestPhaseValue => {
+    const r = enterLimit(
       this.#state,
       this.#key(req),
       ctl,
       this.#ticker.now,
       this.#queued ? unavailable(this.#retryAfter) : TOO_MANY,
     );
+    if (r !== undefined && r !== SUSPEND) this.rejected++;
+    return r;
+  };
 }
 
 export const inFlightReqFactory: MiddlewareFactory<InFlightReqConfig> = {

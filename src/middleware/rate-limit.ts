@@ -14,6 +14,8 @@ export class RateLimitMiddleware implements Middleware {
   readonly #limiter: TokenBucketLimiter;
   readonly #key: SourceKey;
   readonly #ticker: Ticker;
+  /** Requests answered 429 (for metrics). */
+  rejected = 0;
 
   constructor(limiter: TokenBucketLimiter, key: SourceKey, ticker: Ticker) {
     this.#limiter = limiter;
@@ -24,6 +26,7 @@ export class RateLimitMiddleware implements Middleware {
   onRequest = (req: RequestHead): DirectResponse | undefined => {
     const wait = this.#limiter.take(this.#key(req), this.#ticker.now);
     if (wait === 0) return undefined;
+    this.rejected++;
     return {
       status: 429,
       headers: [['Retry-After', String(Math.max(1, Math.ceil(wait / 1000)))]],

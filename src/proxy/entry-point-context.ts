@@ -2,7 +2,9 @@ import type { Logger } from '../core/logger.ts';
 import type { Ticker } from '../core/ticker.ts';
 import type { RequestLimits } from '../http1/request-head.ts';
 import type { AccessLog } from '../observability/access-log.ts';
+import type { Tracer } from '../observability/tracing/index.ts';
 import type { SnapshotRef } from '../runtime/types.ts';
+import type { EntryPointMetrics } from './route-metrics.ts';
 
 /** What every connection of one entry point shares. Built once per listener. */
 export interface EntryPointContext {
@@ -25,6 +27,10 @@ export interface EntryPointContext {
   readonly ticker: Ticker;
   readonly logger: Logger;
   readonly accessLog: AccessLog | null;
+  /** Null when metrics are off: the hot path then pays one null check. */
+  readonly metrics: EntryPointMetrics | null;
+  /** Null when tracing is off. */
+  readonly tracer: Tracer | null;
   /** Set on graceful shutdown: finish the current exchange, then close. */
   draining: boolean;
 }

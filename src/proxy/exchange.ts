@@ -17,6 +17,7 @@ import {
   type RetryPolicy,
   SUSPEND,
 } from '../middleware/middleware.ts';
+import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
 import { backoffMs } from '../resilience/backoff.ts';
 import type {
   FailoverNode,
@@ -99,6 +100,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
   #perTryMs = 0;
   #timed = false;
   #cleanEnd = false;
+  #span: RequestSpan | null = null;
   #upstream: UpstreamConnection | null = null;
   #headTail = '';
   #hostOverride: string | undefined;
@@ -203,6 +205,8 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       const h = this.req.headers.get('host');
       if (h !== undefined && h !== this.parsed.authority) this.#hostOverride = h;
     }
+    const tracer = this.#ctx.tracer;
+    if (tracer !== null) this.#startSpan(tracer);
     this.#headTail = upstreamHeadTail(this.req.headers, this.parsed);
     const lb = target.service.resolve(this.req, this);
     if (lb === undefined) {
@@ -246,6 +250,21 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       if (!m.wantsBody) this.#startMirrors(null);
       else if (this.#recorder === null || this.#recorder.overflow) m.skip();
     }
+  }
+
+  /** W3C trace context: our span joins the client's trace, and the backend joins ours. */
+  #startSpan(tracer: Tracer): void {
+    const h = this.req.headers;
+    const span = tracer.startSpan(
+      h.get('traceparent'),
+      h.get('tracestate'),
+      `${this.req.method} ${this.#target!.router}`,
+      Date.now() - (performance.now() - this.#start),
+    );
+    h.set('traceparent', span.traceparent);
+    if (span.tracestate !== undefined) h.set('tracestate', span.tracestate);
+    else h.delete('tracestate');
+    this.#span = span;
   }
 
   /** Keeps a copy of the request body when a retry or a mirror may need it again. */
@@ -396,6 +415,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
   }
 
   #scheduleRetry(): void {
+    this.#ctx.metrics?.series(this.#target, this.#service).retry();
     const p = this.#target!.retry!;
     const delay = backoffMs(this.#tries, p.initialIntervalMs, Math.random());
     if (delay <= 0) {
@@ -884,6 +904,23 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     }
   }
 
+  #endSpan(span: RequestSpan): void {
+    if (span.sampled) {
+      const req = this.req;
+      span.setAttribute('http.request.method', req.method);
+      span.setAttribute('url.path', this.parsed.path);
+      span.setAttribute('server.address', req.host);
+      span.setAttribute('client.address', this.#down.clientIp);
+      span.setAttribute('network.protocol.version', this.parsed.versionMinor === 1 ? '1.1' : '1.0');
+      span.setAttribute('traffic.entry_point', this.#ctx.name);
+      span.setAttribute('traffic.router', this.#target?.router ?? '');
+      span.setAttribute('traffic.service', this.#service?.name ?? '');
+      span.setAttribute('traffic.server', this.#server?.url ?? '');
+      span.setAttribute('traffic.retries', this.#tries > 1 ? this.#tries - 1 : 0);
+    }
+    span.end(Date.now(), this.status);
+  }
+
   #maxRequestsReached(): boolean {
     const max = this.#ctx.keepAliveMaxRequests;
     return max > 0 && this.#down.requestCount >= max;
@@ -895,6 +932,13 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     this.#releaseServer();
     if (this.#timed) this.#ctx.ticker.delete(this);
     if (this.#leases !== null || this.#budgetHeld || this.#mirror !== null) this.#settle();
+    const metrics = this.#ctx.metrics;
+    if (metrics !== null) {
+      metrics
+        .series(this.#target, this.#service)
+        .observe(this.status, (performance.now() - this.#start) / 1000, this.bytesIn, this.bytesOut);
+    }
+    if (this.#span !== null) this.#endSpan(this.#span);
     const log = this.#ctx.accessLog;
     if (log !== null) {
       const req = this.req;
@@ -917,6 +961,8 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
         server: this.#server?.url ?? '',
         userAgent: req.headers.get('user-agent') ?? '',
         referer: req.headers.get('referer') ?? '',
+        retryAttempts: this.#tries > 1 ? this.#tries - 1 : 0,
+        requestHeaders: req.headers,
       });
     }
     this.#down.exchangeDone(this, !this.#closeAfter);

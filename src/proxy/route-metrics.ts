@@ -1,0 +1,48 @@
+import type { RequestSeries, TrafficMetrics } from '../observability/metrics/index.ts';
+import type { RouteTarget, ServiceRuntime } from '../runtime/types.ts';
+
+const NO_SERVICE = {};
+
+/**
+ * The metrics series of one entry point, found per request by object identity (route, then the
+ * load balancer it resolved to): two WeakMap lookups, no string is built. A reload brings new
+ * route objects, whose series are looked up once and cached; the old ones go with their routes.
+ */
+export class EntryPointMetrics {
+  readonly #metrics: TrafficMetrics;
+  readonly #entryPoint: string;
+  readonly #byRoute = new WeakMap<RouteTarget, WeakMap<object, RequestSeries>>();
+  #noRoute: RequestSeries | null = null;
+
+  constructor(metrics: TrafficMetrics, entryPoint: string) {
+    this.#metrics = metrics;
+    this.#entryPoint = entryPoint;
+  }
+
+  connectionOpened(): void {
+    this.#metrics.entryPoint(this.#entryPoint).connectionOpened();
+  }
+
+  connectionClosed(): void {
+    this.#metrics.entryPoint(this.#entryPoint).connectionClosed();
+  }
+
+  series(target: RouteTarget | undefined, service: ServiceRuntime | undefined): RequestSeries {
+    if (target === undefined) {
+      if (this.#noRoute === null) this.#noRoute = this.#metrics.requestSeries(this.#entryPoint, '', '');
+      return this.#noRoute;
+    }
+    let byService = this.#byRoute.get(target);
+    if (byService === undefined) {
+      byService = new WeakMap();
+      this.#byRoute.set(target, byService);
+    }
+    const key = service ?? NO_SERVICE;
+    let s = byService.get(key);
+    if (s === undefined) {
+      s = this.#metrics.requestSeries(this.#entryPoint, target.router, service?.name ?? target.service.name);
+      byService.set(key, s);
+    }
+    return s;
+  }
+}
