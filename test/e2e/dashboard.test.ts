@@ -1,0 +1,111 @@
+/**
+ * The dashboard served by the real proxy's admin entry point (`traefik`), in Debian's headless
+ * Chromium: it lists the routers and services of the running configuration, opens a service, and
+ * shows a backend going down when it is killed and up again when it is restarted (active health
+ * checks every 200 ms; the page polls the API every second). Every wait is on the DOM reaching the
+ * expected state, with a deadline.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { Browser } from 'playwright-core';
+import { launchChromium, openPage } from '../helpers/browser.ts';
+import { type KillableBackend, startKillableBackend } from '../helpers/killable-backend.ts';
+import { startProxy } from '../helpers/proxy-process.ts';
+
+/** Health reaching the page takes a probe interval plus a poll: 15 s is a deadline, not a wait. */
+const DOM_TIMEOUT_MS = 15_000;
+
+function config(a: KillableBackend, b: KillableBackend): string {
+  return `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+api: {}
+log: { level: INFO }
+http:
+  routers:
+    app:
+      rule: "PathPrefix(\`/\`)"
+      service: app
+      entryPoints: [web]
+  services:
+    app:
+      loadBalancer:
+        servers:
+          - url: "${a.url}"
+          - url: "${b.url}"
+        healthCheck: { path: /health, interval: 200ms, timeout: 1s }
+`;
+}
+
+interface ApiService {
+  readonly name: string;
+  readonly servers?: readonly { readonly url: string }[];
+}
+
+describe('dashboard in the real proxy (headless chromium)', () => {
+  let browser: Browser;
+  before(async () => {
+    browser = await launchChromium();
+  });
+  after(() => browser?.close());
+
+  it('lists the configuration, opens a service and follows a server going down and coming back', async (t) => {
+    const [a, b] = await Promise.all([startKillableBackend('a'), startKillableBackend('b')]);
+    t.after(() => Promise.all([a.close(), b.close()]));
+    const proxy = await startProxy({ config: config(a, b) });
+    t.after(() => proxy.stop());
+    const admin = proxy.ports['traefik'];
+    assert.ok(admin, `the traefik entry point is listening: ${JSON.stringify(proxy.ports)}`);
+    const base = `http://127.0.0.1:${admin}`;
+
+    const html = await fetch(`${base}/dashboard/`);
+    assert.equal(html.status, 200, 'the admin entry point serves the dashboard at /dashboard/');
+    assert.match(html.headers.get('content-type') ?? '', /^text\/html/);
+    await html.body?.cancel();
+    const listed = await fetch(`${base}/api/http/services`);
+    assert.equal(listed.status, 200, 'the admin entry point serves /api/http/services');
+    const service = ((await listed.json()) as ApiService[]).find((s) => /^app(@|$)/.test(s.name));
+    assert.ok(service, 'the API lists service app');
+    // The API may write a server URL in a normalised form: take its spelling, found by port.
+    const urlOf = (backend: KillableBackend): string => {
+      const found = service.servers?.find((x) => new URL(x.url).port === String(backend.port));
+      assert.ok(found, `the API lists server ${backend.url} in ${JSON.stringify(service)}`);
+      return found.url;
+    };
+    const urls = new Map([a, b].map((x) => [x, urlOf(x)]));
+
+    const { page, errors, close } = await openPage(browser, `${base}/dashboard/`);
+    t.after(close);
+    page.setDefaultTimeout(DOM_TIMEOUT_MS);
+    const rowOf = (kind: string, name: string) =>
+      page.locator(`[data-testid="${kind}-row"][data-name=${JSON.stringify(name)}]`);
+    const router = page.locator('[data-testid="router-row"]').filter({ hasText: 'PathPrefix(`/`)' });
+    await router.waitFor();
+    assert.match((await router.getAttribute('data-name')) ?? '', /^app(@|$)/);
+    assert.equal(await router.getAttribute('data-state'), 'ok');
+    const serviceRow = rowOf('service', service.name);
+    await serviceRow.getByTestId('servers-up').filter({ hasText: '2/2 up' }).waitFor();
+
+    await serviceRow.getByTestId('service-link').click();
+    await page.getByTestId('service-detail').waitFor();
+    assert.equal(await page.getByTestId('service-name').textContent(), service.name);
+    const server = (backend: KillableBackend, status: 'up' | 'down') =>
+      page.locator(
+        `[data-testid="server-row"][data-url=${JSON.stringify(urls.get(backend))}][data-status="${status}"]`,
+      );
+    await server(a, 'up').waitFor();
+    await server(b, 'up').waitFor();
+
+    await b.stop();
+    await server(b, 'down').waitFor();
+    assert.equal(await server(b, 'down').getByTestId('server-status').textContent(), 'down');
+    assert.equal(await server(a, 'up').count(), 1, 'the live server stays up');
+
+    await b.restart();
+    await server(b, 'up').waitFor();
+    assert.equal(await server(a, 'up').count(), 1);
+    assert.deepEqual(errors, []);
+  });
+});

@@ -1,0 +1,58 @@
+/**
+ * Headless Chromium for the dashboard tests: Debian's `chromium` package driven by
+ * playwright-core. Never a downloaded browser: playwright-core has none, and a test that fetched
+ * one would depend on the network. A missing chromium fails the test (it is not skipped): CI
+ * installs it, and a skipped browser test would let a broken dashboard pass.
+ */
+import { accessSync, constants } from 'node:fs';
+import { type Browser, chromium, type Page } from 'playwright-core';
+
+export const CHROMIUM_PATH = '/usr/bin/chromium';
+
+const ARGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+];
+
+/** Launches Debian's chromium; throws with the fix when it is not installed. */
+export async function launchChromium(): Promise<Browser> {
+  try {
+    accessSync(CHROMIUM_PATH, constants.X_OK);
+  } catch {
+    throw new Error(
+      `the dashboard tests need Debian's chromium at ${CHROMIUM_PATH} (apt-get install chromium); ` +
+        'playwright-core drives it and never downloads a browser',
+    );
+  }
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS, timeout: 30_000 });
+}
+
+export interface OpenedPage {
+  readonly page: Page;
+  /**
+   * Uncaught exceptions and console errors of the page: a test asserts this stays empty.
+   * Chromium's "Failed to load resource" lines are left out: they report an HTTP status that a
+   * test chose to serve, and the test checks what the page shows for it instead.
+   */
+  readonly errors: string[];
+  close(): Promise<void>;
+}
+
+/** A fresh context (no shared cookies or cache) and page that records the page's errors. */
+export async function openPage(browser: Browser, url: string): Promise<OpenedPage> {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));
+  page.on('console', (m) => {
+    if (m.type() === 'error' && !m.text().startsWith('Failed to load resource'))
+      errors.push(`console: ${m.text()}`);
+  });
+  await page.goto(url);
+  return { page, errors, close: () => context.close() };
+}
