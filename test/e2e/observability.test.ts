@@ -1,0 +1,124 @@
+/**
+ * Metrics and tracing end to end: the real proxy, real backends, known traffic, then a scrape of
+ * /metrics on the admin entry point and the spans an OTLP receiver (started here) decoded.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+
+/** The value of one sample line `name{labels} value`, or undefined. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
+    if (ok) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+describe('metrics and tracing', () => {
+  let ok: Backend;
+  let failing: Backend;
+  let receiver: OtlpReceiver;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    ok = await startBackend((req, res) => {
+      res.setHeader('x-traceparent-seen', String(req.headers.traceparent ?? ''));
+      res.end('hello');
+    });
+    failing = await startBackend((_req, res) => {
+      res.statusCode = 503;
+      res.end('down');
+    });
+    receiver = await startOtlpReceiver();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: {}
+metrics:
+  prometheus: { addRoutersLabels: true }
+tracing:
+  serviceName: edge
+  otlp: { http: { endpoint: "${receiver.url}" } }
+http:
+  routers:
+    ok: { rule: "PathPrefix(\`/ok\`)", service: ok }
+    bad: { rule: "PathPrefix(\`/bad\`)", service: bad }
+  services:
+    ok: { loadBalancer: { servers: [{ url: "${ok.url}" }] } }
+    bad: { loadBalancer: { servers: [{ url: "${failing.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([ok?.close(), failing?.close(), receiver?.close()]);
+  });
+
+  it('counts requests by entry point, router, service and status class, with durations', async () => {
+    for (let i = 0; i < 5; i++)
+      assert.equal((await fetch(`http://127.0.0.1:${proxy.ports.web}/ok`)).status, 200);
+    for (let i = 0; i < 3; i++)
+      assert.equal((await fetch(`http://127.0.0.1:${proxy.ports.web}/bad`)).status, 503);
+    assert.equal((await fetch(`http://127.0.0.1:${proxy.ports.web}/nowhere`)).status, 404);
+    const res = await fetch(`http://127.0.0.1:${proxy.ports.traefik}/metrics`);
+    assert.equal(res.status, 200);
+    assert.match(res.headers.get('content-type') ?? '', /text\/plain; version=0\.0\.4/);
+    const text = await res.text();
+    assert.equal(sample(text, 'traffic_entrypoint_requests_total', { entrypoint: 'web', code: '2xx' }), 5);
+    assert.equal(sample(text, 'traffic_entrypoint_requests_total', { entrypoint: 'web', code: '5xx' }), 3);
+    assert.equal(sample(text, 'traffic_entrypoint_requests_total', { entrypoint: 'web', code: '4xx' }), 1);
+    assert.equal(sample(text, 'traffic_service_requests_total', { service: 'ok@file', code: '2xx' }), 5);
+    assert.equal(sample(text, 'traffic_router_requests_total', { router: 'bad@file', code: '5xx' }), 3);
+    assert.equal(
+      sample(text, 'traffic_service_request_duration_seconds_count', { service: 'ok@file', code: '2xx' }),
+      5,
+    );
+    assert.equal(
+      sample(text, 'traffic_service_request_duration_seconds_bucket', {
+        service: 'ok@file',
+        code: '2xx',
+        le: '+Inf',
+      }),
+      5,
+    );
+    assert.ok(
+      (sample(text, 'traffic_entrypoint_responses_bytes_total', { entrypoint: 'web' }) ?? 0) >= 5 * 5,
+    );
+    assert.equal(sample(text, 'traffic_service_server_up', { service: 'ok@file', server: ok.url }), 1);
+    assert.ok((sample(text, 'traffic_config_reloads_total', { result: 'success' }) ?? 0) >= 1);
+    assert.ok((sample(text, 'traffic_upstream_pool_opened_total', { server: ok.url }) ?? 0) >= 1);
+    assert.ok((sample(text, 'process_resident_memory_bytes', {}) ?? 0) > 1e6);
+  });
+
+  it('joins the client trace, propagates it to the backend and exports the span', async () => {
+    const traceId = '4bf92f3577b34da6a3ce929d0e0e4736';
+    const parent = '00f067aa0ba902b7';
+    const res = await fetch(`http://127.0.0.1:${proxy.ports.web}/ok/traced`, {
+      headers: { traceparent: `00-${traceId}-${parent}-01`, tracestate: 'vendor=1' },
+    });
+    assert.equal(res.status, 200);
+    const seen = res.headers.get('x-traceparent-seen') ?? '';
+    const m = /^00-([0-9a-f]{32})-([0-9a-f]{16})-01$/.exec(seen);
+    assert.ok(m, `the backend got a traceparent: ${seen}`);
+    assert.equal(m[1], traceId, 'same trace');
+    assert.notEqual(m[2], parent, 'our span is the backend’s parent');
+    assert.equal(ok.seen.at(-1)?.headers.tracestate, 'vendor=1');
+    const spans = await receiver.waitForSpans(1, 10_000);
+    const span = spans.find((s) => s.traceId === traceId);
+    assert.ok(span, 'the span reached the receiver');
+    assert.equal(span.parentSpanId, parent);
+    assert.equal(span.spanId, m[2]);
+    assert.equal(span.attributes['traffic.router'], 'ok@file');
+    assert.equal(span.attributes['http.response.status_code'], 200);
+    assert.equal(span.resource['service.name'], 'edge');
+  });
+});
