@@ -194,6 +194,11 @@ export class ApiProvider implements Provider {
     this.#before = undefined;
   }
 
+  /** What `watch` would yield now for the current configuration (for `traffic explain`). */
+  currentUpdate(): ProviderUpdate {
+    return this.#update(this.#state.config);
+  }
+
   watch(signal: AbortSignal): AsyncIterable<ProviderUpdate> {
     return this.#run(signal);
   }

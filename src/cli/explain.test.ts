@@ -1,0 +1,170 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { type ExplainOptions, runExplain } from './explain.ts';
+
+const dynamicYaml = `http:
+  routers:
+    api:
+      rule: Host(\`a.example\`) && PathPrefix(\`/api\`)
+      service: svc
+      middlewares: [both]
+    site:
+      rule: Host(\`a.example\`)
+      service: svc
+    same:
+      rule: Host(\`a.exampl\`) || Host(\`a.example\`)
+      priority: 17
+      service: svc
+    canary:
+      rule: Header(\`X-Env\`, \`canary\`)
+      service: svc
+    elsewhere:
+      rule: Host(\`b.example\`)
+      service: svc
+  middlewares:
+    strip:
+      stripPrefix: { prefixes: [/api] }
+    add:
+      addPrefix: { prefix: /v1 }
+    both:
+      chain: { middlewares: [strip, add] }
+  services:
+    svc:
+      loadBalancer:
+        servers:
+          - url: http://127.0.0.1:1
+`;
+
+async function setup(t: TestContext, dynamic = dynamicYaml, api = 'api: {}'): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'traffic-explain-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  await writeFile(
+    join(dir, 'static.yaml'),
+    `entryPoints:
+  traefik:
+    address: "127.0.0.1:8081"
+  web:
+    address: "127.0.0.1:8080"
+${api}
+providers:
+  file:
+    filename: ${join(dir, 'dynamic.yaml')}
+    watch: false
+`,
+  );
+  await writeFile(join(dir, 'dynamic.yaml'), dynamic);
+  return join(dir, 'static.yaml');
+}
+
+function run(file: string, request: string, headers: string[] = [], options: ExplainOptions = {}) {
+  let out = '';
+  const code = runExplain(
+    file,
+    request,
+    headers,
+    (s) => {
+      out += s;
+    },
+    options,
+  );
+  return { code, out };
+}
+
+describe('traffic explain', () => {
+  it('prints the matching router, its chain and service, and why the others lose', async (t) => {
+    const file = await setup(t);
+    const { code, out } = run(file, 'GET https://a.example/api/users');
+    assert.equal(code, 0, out);
+    assert.equal(
+      out,
+      [
+        'GET https://a.example/api/users on entry point web',
+        'matched router api@file (priority 39)',
+        '  rule: Host(`a.example`) && PathPrefix(`/api`)',
+        '  middlewares: strip@file -> add@file',
+        '  service: svc@file (loadBalancer: http://127.0.0.1:1)',
+        'other candidates:',
+        '  same@file (priority 17): matches, but has a lower priority than api@file: Host(`a.exampl`) || Host(`a.example`)',
+        '  site@file (priority 17): matches, but has a lower priority than api@file: Host(`a.example`)',
+        '2 other routers on web cannot match (another host, path prefix or header)',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('says when a candidate loses on name order at the same priority, and when a rule does not match', async (t) => {
+    const file = await setup(t);
+    const { code, out } = run(file, 'https://a.example/other');
+    assert.equal(code, 0, out);
+    assert.match(out, /matched router same@file \(priority 17\)/);
+    assert.match(out, /api@file \(priority 39\): rule does not match/);
+    assert.match(
+      out,
+      /site@file \(priority 17\): matches, but same@file comes first \(same priority, name order\)/,
+    );
+  });
+
+  it('routes on the headers given with -H', async (t) => {
+    const file = await setup(t);
+    const { code, out } = run(file, 'GET http://c.example/', ['X-Env: canary']);
+    assert.equal(code, 0, out);
+    assert.match(out, /matched router canary@file/);
+  });
+
+  it('exits 1 when no router matches', async (t) => {
+    const file = await setup(t);
+    const { code, out } = run(file, 'GET http://nowhere.example/');
+    assert.equal(code, 1);
+    assert.match(out, /no router matches/);
+  });
+
+  it('exits 2 on a malformed request, an unknown entry point or a configuration with errors', async (t) => {
+    const file = await setup(t);
+    assert.equal(run(file, 'GET ftp://a.example/').code, 2);
+    assert.equal(run(file, 'GET http://a.example/ extra').code, 2);
+    assert.equal(run(file, 'GET http://a.example/', ['no colon']).code, 2);
+    assert.equal(run(file, 'GET http://a.example/', [], { entryPoint: 'nope' }).code, 2);
+    const broken = await setup(t, 'http:\n  routers:\n    r: { rule: "Host(`x`)", service: missing }\n');
+    const r = run(broken, 'GET http://x/');
+    assert.equal(r.code, 2);
+    assert.match(r.out, /does not exist/);
+  });
+
+  it('uses the entry point asked for', async (t) => {
+    const file = await setup(
+      t,
+      `http:
+  routers:
+    only-admin:
+      rule: PathPrefix(\`/\`)
+      entryPoints: [traefik]
+      service: svc
+  services:
+    svc:
+      loadBalancer: { servers: [{ url: "http://127.0.0.1:1" }] }
+`,
+    );
+    assert.equal(run(file, 'GET http://x/').code, 1);
+    assert.equal(run(file, 'GET http://x/', [], { entryPoint: 'traefik' }).code, 0);
+  });
+
+  it('includes the changes the API persisted', async (t) => {
+    const dir = await mkdtemp(join(tmpdir(), 'traffic-explain-api-'));
+    t.after(() => rm(dir, { recursive: true, force: true }));
+    const persisted = join(dir, 'api.json');
+    await writeFile(
+      persisted,
+      JSON.stringify({
+        http: { routers: { fromApi: { rule: 'Host(`api.example`)', service: 'svc@file' } } },
+      }),
+    );
+    const file = await setup(t, dynamicYaml, `api:\n  persistFile: ${persisted}`);
+    const { code, out } = run(file, 'GET http://api.example/');
+    assert.equal(code, 0, out);
+    assert.match(out, /matched router fromApi@api/);
+    assert.match(out, /service: svc@file/);
+  });
+});
