@@ -169,6 +169,8 @@ describe('admin API reads', () => {
     assert.equal((await a.json('/api/http/tcp')).status, 404);
     assert.equal((await a.json('/elsewhere')).status, 404);
     assert.equal((await a.json('/metrics')).status, 404);
+    // Not resolved as a protocol-relative reference (host `x`, path `/api/overview`).
+    assert.equal((await a.json('//x/api/overview')).status, 404);
     const post = await a.json('/api/overview', { method: 'POST' });
     assert.equal(post.status, 405);
     assert.equal((post.body as { error: string }).error, 'method not allowed');

@@ -71,7 +71,8 @@ export class AdminServer {
   }
 
   async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://admin.invalid');
+    const url = requestUrl(req.url);
+    if (url === undefined) return sendError(res, 400, 'malformed request target');
     const path = url.pathname;
     const method = req.method ?? 'GET';
     const read = method === 'GET' || method === 'HEAD';
@@ -330,6 +331,19 @@ interface Reply {
 
 function fail(status: number, error: string): Reply {
   return { status, body: { error } };
+}
+
+/**
+ * The request target as a URL. Origin-form is appended to a fixed origin rather than resolved
+ * against it: `//x/api` resolved would become host `x`, path `/api`.
+ */
+function requestUrl(target: string | undefined): URL | undefined {
+  const t = target ?? '/';
+  try {
+    return t.startsWith('/') ? new URL(`http://admin.invalid${t}`) : new URL(t);
+  } catch {
+    return undefined;
+  }
 }
 
 function isDryRun(url: URL): boolean {
