@@ -7,6 +7,7 @@ import { closeSync, openSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
 import { dashboardAsset } from './admin/dashboard/index.ts';
 import { AdminServer } from './admin/index.ts';
+import { runExplain } from './cli/explain.ts';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import {
@@ -253,7 +254,11 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       snapshots: ref,
       watcher,
       api: config.api !== undefined && config.api.entryPoint === name ? api : null,
-      entryPoints: Object.entries(config.entryPoints).map(([n, e]) => ({ name: n, address: e.address })),
+      // Proxy entry points first: explain defaults to the first one.
+      entryPoints: Object.entries(config.entryPoints)
+        .filter(([n]) => !adminNames.has(n))
+        .concat(Object.entries(config.entryPoints).filter(([n]) => adminNames.has(n)))
+        .map(([n, e]) => ({ name: n, address: e.address })),
       version: packageVersion(),
       auth: config.api?.auth,
       insecure: config.api?.insecure ?? false,
@@ -321,8 +326,10 @@ async function main(): Promise<number> {
         process.stdout.write(t),
       );
     case 'explain':
-      process.stderr.write('traffic: explain is not wired yet\n');
-      return 2;
+      return runExplain(cmd.configFile, cmd.request, cmd.headers, (t) => process.stdout.write(t), {
+        overrides: cmd.overrides,
+        env: process.env,
+      });
     case 'run': {
       const loaded = loadStaticConfig({
         ...(cmd.configFile !== undefined ? { file: cmd.configFile } : {}),

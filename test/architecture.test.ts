@@ -48,7 +48,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     'resilience',
   ],
   listeners: ['core', 'config', 'http1', 'proxy', 'runtime', 'observability'],
-  cli: ['core', 'config', 'providers', 'router'],
+  cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin'],
   admin: ['core', 'config', 'runtime', 'router', 'providers', 'observability', 'middleware', 'balancer'],
 };
 

@@ -116,14 +116,16 @@ export class ConfigWatcher {
     this.#lastGood.set(provider, config);
     let outcome: ApplyOutcome;
     try {
-      outcome = this.apply();
+      outcome = this.apply(provider);
     } catch (e) {
       // A bug in building must not stop the provider loop: keep serving the last snapshot.
       this.#logger.error('configuration build failed', {
         provider,
         error: e instanceof Error ? e.stack : String(e),
       });
-      outcome = { applied: false, generation: this.#generation, issues: [] };
+      outcome = { applied: false, generation: this.#generation, issues: [], provider };
+      this.#noteRejection(provider, []);
+      for (const fn of this.#listeners) fn(outcome);
     }
     if (!outcome.applied) {
       // The provider's config is fine on its own but breaks the merged whole: keep the old one.
@@ -148,15 +150,20 @@ export class ConfigWatcher {
   }
 
   /** Builds and swaps a snapshot from the last good configuration of every provider. */
-  apply(): ApplyOutcome {
+  apply(provider = ''): ApplyOutcome {
     const merged = mergeProviders(this.#lastGood);
     const generation = this.#generation + 1;
     const result = buildSnapshot(merged, generation, this.#cache, this.#logger);
     const errors = result.issues.filter((i) => i.severity === 'error');
     if (errors.length > 0) {
       for (const i of errors) this.#logger.error('configuration rejected', { issue: formatIssue(i) });
-      this.#noteRejection('', errors);
-      const outcome: ApplyOutcome = { applied: false, generation: this.#generation, issues: errors };
+      this.#noteRejection(provider, errors);
+      const outcome: ApplyOutcome = {
+        applied: false,
+        generation: this.#generation,
+        issues: errors,
+        provider,
+      };
       for (const fn of this.#listeners) fn(outcome);
       return outcome;
     }
@@ -168,7 +175,7 @@ export class ConfigWatcher {
     // a closed pool destroys sockets as they are released, never under a running exchange.
     this.#cache.retain(result.pools, result.sharedKeys);
     this.#logger.info('configuration applied', { generation, ...result.counts });
-    const outcome: ApplyOutcome = { applied: true, generation, issues: result.issues };
+    const outcome: ApplyOutcome = { applied: true, generation, issues: result.issues, provider };
     for (const fn of this.#listeners) fn(outcome);
     return outcome;
   }
