@@ -5,9 +5,7 @@
  */
 import { closeSync, openSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
-import { dashboardAsset } from './admin/dashboard/index.ts';
-import { AdminServer } from './admin/index.ts';
-import { runExplain } from './cli/explain.ts';
+import type { AdminServer } from './admin/index.ts';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import {
@@ -25,9 +23,9 @@ import { Ticker } from './core/ticker.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
 import { HttpListener } from './listeners/http-listener.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
-import { TrafficMetrics } from './observability/metrics/index.ts';
-import { Tracer } from './observability/tracing/index.ts';
-import { ApiProvider } from './providers/api/index.ts';
+import type { TrafficMetrics } from './observability/metrics/index.ts';
+import type { Tracer } from './observability/tracing/index.ts';
+import type { ApiProvider } from './providers/api/index.ts';
 import { FileProvider, fileProviderOptions } from './providers/file/index.ts';
 import type { Provider } from './providers/provider.ts';
 import type { EntryPointContext } from './proxy/entry-point-context.ts';
@@ -36,7 +34,6 @@ import { compileBreakerExpression } from './resilience/circuit-breaker/index.ts'
 import { compileRule } from './router/index.ts';
 import { buildSnapshot } from './runtime/build-snapshot.ts';
 import { ConfigWatcher } from './runtime/config-watcher.ts';
-import { runtimeCollector } from './runtime/metrics-collector.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, SnapshotRef } from './runtime/types.ts';
 
@@ -185,7 +182,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const metrics =
     prom === undefined
       ? null
-      : new TrafficMetrics({
+      : new (await import('./observability/metrics/index.ts')).TrafficMetrics({
           buckets: prom.buckets,
           addEntryPointsLabels: prom.addEntryPointsLabels,
           addRoutersLabels: prom.addRoutersLabels,
@@ -195,7 +192,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const tracer =
     tc === undefined
       ? null
-      : new Tracer(
+      : new (await import('./observability/tracing/index.ts')).Tracer(
           {
             serviceName: tc.serviceName,
             sampleRate: tc.sampleRate,
@@ -233,6 +230,8 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const watcher = new ConfigWatcher(providers, ref, cache, logger);
   let api: ApiProvider | null = null;
   if (config.api !== undefined && !config.api.readOnly) {
+    // Modules a proxy without an API, metrics or tracing never loads (resident memory).
+    const { ApiProvider } = await import('./providers/api/index.ts');
     api = new ApiProvider({
       persistFile: config.api.persistFile,
       entryPoints: Object.keys(config.entryPoints).filter((n) => !adminNames.has(n)),
@@ -244,13 +243,19 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     providers.push(api);
   }
   if (providers.length === 0) logger.warn('no configuration provider: every request will get 404');
-  if (metrics !== null) metrics.addCollector(runtimeCollector(ref, watcher));
+  if (metrics !== null) {
+    const { runtimeCollector } = await import('./runtime/metrics-collector.ts');
+    metrics.addCollector(runtimeCollector(ref, watcher));
+  }
+  const adminModule = adminNames.size === 0 ? null : await import('./admin/index.ts');
+  const dashboardAsset =
+    config.api?.dashboard === true ? (await import('./admin/dashboard/index.ts')).dashboardAsset : null;
 
   const admins: { close(): Promise<void> }[] = [];
   for (const name of adminNames) {
     const ep = config.entryPoints[name];
     const address = ep?.address ?? DEFAULT_ADMIN_ADDRESS;
-    const admin = new AdminServer({
+    const admin = new adminModule!.AdminServer({
       snapshots: ref,
       watcher,
       api: config.api !== undefined && config.api.entryPoint === name ? api : null,
@@ -264,7 +269,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       insecure: config.api?.insecure ?? false,
       readOnly: config.api?.readOnly ?? false,
       metrics: prom !== undefined && prom.entryPoint === name ? metrics : null,
-      dashboard: config.api?.dashboard === true && config.api.entryPoint === name ? dashboardAsset : null,
+      dashboard: config.api?.entryPoint === name ? dashboardAsset : null,
       logger,
     });
     try {
@@ -326,10 +331,16 @@ async function main(): Promise<number> {
         process.stdout.write(t),
       );
     case 'explain':
-      return runExplain(cmd.configFile, cmd.request, cmd.headers, (t) => process.stdout.write(t), {
-        overrides: cmd.overrides,
-        env: process.env,
-      });
+      return (await import('./cli/explain.ts')).runExplain(
+        cmd.configFile,
+        cmd.request,
+        cmd.headers,
+        (t) => process.stdout.write(t),
+        {
+          overrides: cmd.overrides,
+          env: process.env,
+        },
+      );
     case 'run': {
       const loaded = loadStaticConfig({
         ...(cmd.configFile !== undefined ? { file: cmd.configFile } : {}),
