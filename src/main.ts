@@ -229,7 +229,8 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger);
   let api: ApiProvider | null = null;
-  if (config.api !== undefined && !config.api.readOnly) {
+  if (config.api !== undefined) {
+    // Read-only too: the persisted API configuration still serves; the AdminServer refuses writes.
     // Modules a proxy without an API, metrics or tracing never loads (resident memory).
     const { ApiProvider } = await import('./providers/api/index.ts');
     api = new ApiProvider({
@@ -259,6 +260,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       snapshots: ref,
       watcher,
       api: config.api !== undefined && config.api.entryPoint === name ? api : null,
+      proxyEntryPoints: Object.keys(config.entryPoints).filter((n) => !adminNames.has(n)),
       // Proxy entry points first: explain defaults to the first one.
       entryPoints: Object.entries(config.entryPoints)
         .filter(([n]) => !adminNames.has(n))

@@ -24,6 +24,11 @@ export interface AdminServerDeps {
   /** Null when the API provider is not enabled: every write is 405. */
   readonly api: ApiProvider | null;
   readonly entryPoints: readonly { readonly name: string; readonly address: string }[];
+  /**
+   * The entry points that proxy traffic (not the admin ones): what a router without
+   * `entryPoints` listens on, and where explain may route. Default: every entry point.
+   */
+  readonly proxyEntryPoints?: readonly string[];
   readonly version: string;
   readonly auth: { readonly bearerTokens: string[]; readonly basicAuth: string[] } | undefined;
   /** Serve peers beyond loopback without credentials (Traefik's `api.insecure`). */
@@ -59,7 +64,7 @@ export class AdminServer {
       deps.api === null || deps.readOnly
         ? null
         : new ApiWrites(deps.api, deps.watcher, deps.logger, deps.outcomeTimeoutMs ?? 10_000);
-    this.#entryPointNames = deps.entryPoints.map((e) => e.name);
+    this.#entryPointNames = deps.proxyEntryPoints ?? deps.entryPoints.map((e) => e.name);
   }
 
   handle(req: IncomingMessage, res: ServerResponse): void {
@@ -246,6 +251,7 @@ export class AdminServer {
       return sendJson(res, 200, api.config, { etag });
     }
     if (method !== 'PUT') return this.#notAllowed(res, this.#writes === null ? READ : 'GET, HEAD, PUT');
+    if (this.#writes === null) return this.#readOnly(res);
     return this.#withBody(req, res, method, (body) => ({ kind: 'replace', config: body }), url);
   }
 
@@ -315,7 +321,7 @@ export class AdminServer {
   }
 
   #readOnly(res: ServerResponse): void {
-    const why = this.#deps.api === null ? 'the API provider is not enabled' : 'the API is read-only';
+    const why = this.#deps.readOnly ? 'the API is read-only' : 'the API provider is not enabled';
     this.#notAllowed(res, READ, why);
   }
 

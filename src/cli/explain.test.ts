@@ -87,9 +87,10 @@ describe('traffic explain', () => {
         '  middlewares: strip@file -> add@file',
         '  service: svc@file (loadBalancer: http://127.0.0.1:1)',
         'other candidates:',
+        '  canary@file (priority 25): rule does not match: Header(`X-Env`, `canary`)',
+        '  elsewhere@file (priority 17): rule does not match: Host(`b.example`)',
         '  same@file (priority 17): matches, but has a lower priority than api@file: Host(`a.exampl`) || Host(`a.example`)',
         '  site@file (priority 17): matches, but has a lower priority than api@file: Host(`a.example`)',
-        '2 other routers on web cannot match (another host, path prefix or header)',
         '',
       ].join('\n'),
     );

@@ -161,18 +161,6 @@ function report(
     else why = `matches, but ${winner?.name ?? 'another router'} comes first (same priority, name order)`;
     write(`  ${c.name} (priority ${c.priority}): ${why}: ${c.rule}\n`);
   }
-  const listed = new Set(result.candidates.map((c) => c.name));
-  let ruledOut = 0;
-  for (const [name, r] of Object.entries(snapshot.config.http.routers)) {
-    if (listed.has(name) || !snapshot.routers.has(name)) continue;
-    if (r.entryPoints === undefined || r.entryPoints.includes(entryPoint)) ruledOut++;
-  }
-  if (ruledOut > 0) {
-    write(
-      `${ruledOut} other router${ruledOut === 1 ? '' : 's'} on ${entryPoint} cannot match ` +
-        '(another host, path prefix or header)\n',
-    );
-  }
   return winner === undefined ? 1 : 0;
 }
 

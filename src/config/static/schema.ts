@@ -201,7 +201,7 @@ const api = strictObject(
     auth: nullAsEmpty(apiAuth).optional(),
     /** Ours: write API changes to this file and load them on start ('' = kept in memory only). */
     persistFile: z.string().default(''),
-    /** Ours: allow writes through the API (read-only when false). */
+    /** Ours: refuse every write through the API (405); reads and persisted changes still serve. */
     readOnly: z.boolean().default(false),
   },
   ['debug', 'disableDashboardAd', 'basePath'],

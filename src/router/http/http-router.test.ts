@@ -159,8 +159,11 @@ describe('HttpRouter index', () => {
     assert.equal(match(r, req), 't1');
     assert.equal(match(r, { headers: [['X-T', '3']] }), 't3');
     assert.deepEqual(
-      r.explain('web', request(req)).map((e) => e.name),
-      ['t1'],
+      r.explain('web', request(req)).map((e) => [e.name, e.matched]),
+      [
+        ['t1', true],
+        ['t3', false],
+      ],
     );
   });
 
@@ -178,7 +181,7 @@ describe('HttpRouter index', () => {
 });
 
 describe('HttpRouter explain', () => {
-  it('lists the candidates in evaluation order with their priority and outcome', () => {
+  it('lists every route of the entry point in evaluation order with its priority and outcome', () => {
     const r = router([
       route('catchall', 'PathPrefix(`/`)'),
       route('api', 'Host(`example.com`) && PathPrefix(`/api`)'),
@@ -186,7 +189,9 @@ describe('HttpRouter explain', () => {
       route('admin', 'Path(`/admin`)', { priority: 100 }),
     ]);
     assert.deepEqual(r.explain('web', request({ path: '/api/x' })), [
+      { name: 'admin', priority: 100, matched: false },
       { name: 'api', priority: 41, matched: true },
+      { name: 'elsewhere', priority: 17, matched: false },
       { name: 'catchall', priority: 15, matched: true },
     ]);
     assert.equal(match(r, { path: '/api/x' }), 'api');

@@ -48,15 +48,19 @@ export class HttpRouter<T> {
    */
   readonly #lists: (readonly Candidate<T>[])[] = [];
   readonly #pos: number[] = [];
+  /** Every route in rank order, for `explain` (never used by `match`). */
+  readonly #all: readonly HintedRoute<T>[];
 
   private constructor(
     byEntryPoint: ReadonlyMap<string, EntryIndex<T>>,
     anyEntryPoint: EntryIndex<T>,
     routingPath: RoutingPathCache,
+    all: readonly HintedRoute<T>[],
   ) {
     this.#byEntryPoint = byEntryPoint;
     this.#anyEntryPoint = anyEntryPoint;
     this.#routingPath = routingPath;
+    this.#all = all;
   }
 
   /** Routes whose rule fails to compile are returned in `errors` (by name), not thrown. */
@@ -90,7 +94,7 @@ export class HttpRouter<T> {
     const byEntryPoint = new Map<string, EntryIndex<T>>();
     for (const ep of names) byEntryPoint.set(ep, buildEntryIndex(hinted, ep));
     return {
-      router: new HttpRouter(byEntryPoint, buildEntryIndex(hinted, undefined), ctx.routingPath),
+      router: new HttpRouter(byEntryPoint, buildEntryIndex(hinted, undefined), ctx.routingPath, hinted),
       errors,
     };
   }
@@ -187,20 +191,16 @@ export class HttpRouter<T> {
   }
 
   /**
-   * Every candidate the index yields for this request, in evaluation order, each evaluated
-   * (no short-circuit). The first entry with `matched: true` is what `match` returns. Routes that
-   * the index rules out are not listed: their rule requires another host, path prefix or header.
+   * Every route of the entry point in evaluation order, each evaluated (no short-circuit). The
+   * first entry with `matched: true` is what `match` returns. Off the hot path: it walks every
+   * route, including those the index rules out for this request (they show `matched: false`).
    */
   explain(entryPoint: string, req: RequestHead): RouteExplanation[] {
-    const idx = this.#byEntryPoint.get(entryPoint) ?? this.#anyEntryPoint;
-    const k = this.#gatherHeaders(idx, req, this.#gather(idx, req));
-    const byRank = new Map<number, Candidate<T>>();
-    for (let x = 0; x < k; x++) {
-      for (const c of this.#lists[x]!) byRank.set(c.rank, c);
-      this.#lists[x] = EMPTY;
+    const out: RouteExplanation[] = [];
+    for (const r of this.#all) {
+      if (r.entryPoints.length !== 0 && !r.entryPoints.includes(entryPoint)) continue;
+      out.push({ name: r.full.name, priority: r.full.priority, matched: r.full.match(req) });
     }
-    return [...byRank.values()]
-      .sort((a, b) => a.rank - b.rank)
-      .map((c) => ({ name: c.name, priority: c.priority, matched: c.match(req) }));
+    return out;
   }
 }
