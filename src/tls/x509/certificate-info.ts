@@ -1,0 +1,94 @@
+/** Facts about a PEM certificate that the certificate store indexes and reports. */
+import { X509Certificate } from 'node:crypto';
+import { children, content, decodeOid, type Element, readElement } from './der-reader.ts';
+import { decodeGeneralNames } from './general-names.ts';
+import { OID } from './oids.ts';
+import { firstCertificatePem } from './pem.ts';
+
+export interface CertificateInfo {
+  /**
+   * The names the certificate is indexed under, lower-cased: the subject CN first (when there is
+   * one), then the SAN dNSNames and iPAddresses (RFC 5952 text for IPv6), without duplicates.
+   * Traefik's certificate store indexes the CN alongside the SANs, so this does too; whether a
+   * client accepts a CN-only certificate is the client's business.
+   */
+  readonly names: string[];
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** As node's X509Certificate prints them, e.g. `CN=example.com`. */
+  readonly issuer: string;
+  readonly subject: string;
+  /** SHA-256 of the DER, colon-separated upper-case hex. */
+  readonly fingerprint256: string;
+}
+
+const STRING_TAGS = new Set([0x0c, 0x13, 0x16, 0x14]); // UTF8, Printable, IA5, Teletex
+const BMP_STRING = 0x1e;
+
+function decodeDirectoryString(der: Uint8Array, element: Element): string | undefined {
+  const bytes = Buffer.from(content(der, element));
+  if (STRING_TAGS.has(element.tag)) return bytes.toString(element.tag === 0x0c ? 'utf8' : 'latin1');
+  if (element.tag === BMP_STRING) return bytes.swap16().toString('utf16le');
+  return undefined;
+}
+
+function tbsFields(der: Uint8Array): Element[] {
+  const certificate = readElement(der);
+  const [tbs] = children(der, certificate);
+  if (tbs === undefined) throw new RangeError('certificate without TBSCertificate');
+  const fields = children(der, tbs);
+  // The version field is [0] EXPLICIT with DEFAULT v1, so v1 certificates leave it out.
+  return fields[0]?.tag === 0xa0 ? fields.slice(1) : fields;
+}
+
+function commonName(der: Uint8Array, subject: Element): string | undefined {
+  for (const rdn of children(der, subject)) {
+    for (const attribute of children(der, rdn)) {
+      const [type, value] = children(der, attribute);
+      if (type === undefined || value === undefined) continue;
+      if (decodeOid(content(der, type)) === OID.commonName) return decodeDirectoryString(der, value);
+    }
+  }
+  return undefined;
+}
+
+function subjectAltNames(der: Uint8Array, fields: readonly Element[]): string[] {
+  const wrapper = fields.find((field) => field.tag === 0xa3);
+  const [list] = wrapper === undefined ? [] : children(der, wrapper);
+  if (list === undefined) return [];
+  for (const ext of children(der, list)) {
+    const parts = children(der, ext);
+    const id = parts[0];
+    const value = parts[parts.length - 1];
+    if (id === undefined || value === undefined) continue;
+    if (decodeOid(content(der, id)) !== OID.subjectAltName) continue;
+    return decodeGeneralNames(content(der, value)).map((name) => name.value);
+  }
+  return [];
+}
+
+/** Parsed facts about a PEM certificate chain's leaf (the first certificate). Throws on bad PEM. */
+export function certificateInfo(certPem: string): CertificateInfo {
+  const leaf = firstCertificatePem(certPem);
+  if (leaf === undefined) throw new TypeError('no PEM CERTIFICATE block found');
+  const x509 = new X509Certificate(leaf);
+  const der = x509.raw;
+  const fields = tbsFields(der);
+  // TBSCertificate after the version: serial, signature, issuer, validity, subject, ...
+  const subject = fields[4];
+  const cn = subject === undefined ? undefined : commonName(der, subject);
+  const names: string[] = [];
+  for (const name of [cn, ...subjectAltNames(der, fields)]) {
+    if (name === undefined || name.length === 0) continue;
+    const lower = name.toLowerCase();
+    if (!names.includes(lower)) names.push(lower);
+  }
+  return {
+    names,
+    notBefore: x509.validFromDate,
+    notAfter: x509.validToDate,
+    issuer: x509.issuer,
+    subject: x509.subject,
+    fingerprint256: x509.fingerprint256,
+  };
+}

@@ -1,0 +1,13 @@
+/**
+ * X.509 for the TLS module: self-signed certificates (the default certificate), PKCS#10 requests
+ * and tls-alpn-01 challenge certificates for ACME, and facts about configured certificates.
+ * Built on node:crypto and a small DER encoder; no third-party code.
+ */
+
+export type { KeyAndCert, SelfSignedOptions } from './certificate.ts';
+export { selfSignedCertificate, tlsAlpnChallengeCertificate } from './certificate.ts';
+export type { CertificateInfo } from './certificate-info.ts';
+export { certificateInfo } from './certificate-info.ts';
+export { certificateRequest } from './csr.ts';
+export type { KeyType } from './keys.ts';
+export { generateKey, keyMatchesCertificate } from './keys.ts';

@@ -1,0 +1,16 @@
+/** PEM armour (RFC 7468). */
+
+export function toPem(label: string, der: Uint8Array): string {
+  const base64 = Buffer.from(der).toString('base64');
+  const lines: string[] = [];
+  // RFC 7468 2: generators wrap base64 at exactly 64 characters.
+  for (let i = 0; i < base64.length; i += 64) lines.push(base64.slice(i, i + 64));
+  return `-----BEGIN ${label}-----\n${lines.join('\n')}\n-----END ${label}-----\n`;
+}
+
+const CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/;
+
+/** The first CERTIFICATE block of a PEM bundle (the leaf, by convention), or undefined. */
+export function firstCertificatePem(pem: string): string | undefined {
+  return CERTIFICATE.exec(pem)?.[0];
+}
