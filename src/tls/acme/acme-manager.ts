@@ -1,0 +1,429 @@
+/**
+ * One certificate resolver (Traefik's `certificatesResolvers.<name>.acme`): obtains certificates
+ * for the domain sets it is asked to `ensure`, keeps them in the storage file, renews them before
+ * they expire, and answers `certificateFor(serverName)` from memory for the TLS handshake.
+ *
+ * Work happens one certificate at a time in the background. A failure never removes a
+ * certificate: the current one keeps being served while attempts back off exponentially (capped
+ * at 1 h, or longer when the CA's Retry-After says so).
+ */
+import type { Clock } from '../../core/clock.ts';
+import type { Logger } from '../../core/logger.ts';
+import { certificateInfo, generateKey, type KeyAndCert, type KeyType } from '../x509/index.ts';
+import { AcmeClient } from './acme-client.ts';
+import { AcmeProblemError } from './acme-errors.ts';
+import { AcmeStorage, type StoredAccount } from './acme-storage.ts';
+import { type AcmeTransport, httpsTransport } from './acme-transport.ts';
+import type { Dns01Provider } from './dns01-provider.ts';
+import type { Http01Store } from './http01-store.ts';
+import { AccountKey } from './jws.ts';
+import {
+  type ChallengeSolver,
+  type ChallengeType,
+  dns01Solver,
+  http01Solver,
+  obtainCertificate,
+  tlsAlpn01Solver,
+} from './obtain-certificate.ts';
+import { backoffDelay, renewalTime } from './retry.ts';
+import type { TlsAlpn01Store } from './tls-alpn01-store.ts';
+
+/** Timers, injectable so that tests decide when renewals and retries happen. */
+export interface Scheduler {
+  setTimeout(fn: () => void, ms: number): unknown;
+  clearTimeout(handle: unknown): void;
+}
+
+export const systemScheduler: Scheduler = {
+  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
+  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
+};
+
+export interface CertificateManagerOptions {
+  /** The ACME directory URL (Traefik's `caServer`). */
+  readonly caServer: string;
+  readonly email: string;
+  readonly storageFile: string;
+  /** Section of the storage file (the resolver's name); default `default`. */
+  readonly resolverName?: string;
+  readonly challenge: ChallengeType;
+  readonly dnsProvider?: Dns01Provider;
+  /** PEM bundle to trust for the ACME server instead of the system roots. */
+  readonly caCertificates?: string;
+  /** Default 30; for certificates living less than 90 days, a third of the lifetime (see renewalTime). */
+  readonly renewBeforeDays?: number;
+  /** Key of issued certificates (Traefik's `keyType`); default `ec256`. */
+  readonly keyType?: KeyType;
+  readonly clock?: Clock;
+  readonly scheduler?: Scheduler;
+  /** First retry delay after a failure; doubles per failure up to 1 h. Default 60 s. */
+  readonly retryInitialMs?: number;
+  readonly transport?: AcmeTransport;
+  readonly pollIntervalMs?: number;
+  readonly logger: Logger;
+}
+
+export interface ChallengeStores {
+  readonly http01: Http01Store;
+  readonly tlsAlpn01: TlsAlpn01Store;
+}
+
+export type CertificateListener = (domains: readonly string[], cert: KeyAndCert) => void;
+
+export interface ManagedCertificateStatus {
+  readonly domains: readonly string[];
+  readonly notAfter?: Date;
+  readonly renewAt?: Date;
+  readonly failures: number;
+  readonly nextAttemptAt?: Date;
+  readonly lastError?: string;
+}
+
+interface InstalledCertificate extends KeyAndCert {
+  readonly notAfter: number;
+  readonly renewAt: number;
+  readonly names: readonly string[];
+}
+
+interface Entry {
+  readonly domains: readonly string[];
+  cert: InstalledCertificate | undefined;
+  failures: number;
+  /** Wall ms of the next attempt (obtain, renew or retry). */
+  dueAt: number;
+  lastError: string | undefined;
+}
+
+/** Re-evaluate at least this often: the wall clock may jump (suspend, NTP). */
+const MAX_TIMER_MS = 12 * 3_600_000;
+const RETRY_CAP_MS = 3_600_000;
+
+export class CertificateManager {
+  readonly #opts: CertificateManagerOptions;
+  readonly #resolver: string;
+  readonly #solver: ChallengeSolver;
+  readonly #storage: AcmeStorage;
+  readonly #log: Logger;
+  readonly #wallNow: () => number;
+  readonly #scheduler: Scheduler;
+  readonly #transport: AcmeTransport;
+  readonly #entries: Entry[] = [];
+  #index = new Map<string, Entry>();
+  readonly #listeners = new Set<CertificateListener>();
+  #account: StoredAccount | undefined;
+  #client: AcmeClient | undefined;
+  #started = false;
+  #stopped = false;
+  #running = false;
+  #timer: unknown;
+  readonly #abort = new AbortController();
+
+  constructor(opts: CertificateManagerOptions, stores: ChallengeStores) {
+    this.#opts = opts;
+    this.#resolver = opts.resolverName ?? 'default';
+    this.#log = opts.logger.child({ resolver: this.#resolver });
+    this.#wallNow = opts.clock === undefined ? Date.now : () => opts.clock?.wallNow() ?? Date.now();
+    this.#scheduler = opts.scheduler ?? systemScheduler;
+    this.#storage = new AcmeStorage(opts.storageFile, this.#log);
+    this.#transport =
+      opts.transport ??
+      httpsTransport(opts.caCertificates === undefined ? {} : { caCertificates: opts.caCertificates });
+    this.#solver = solverFor(opts, stores);
+  }
+
+  /** Loads the storage file and starts the work queue (certificates stored there serve at once). */
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    try {
+      const data = this.#storage.load(this.#resolver);
+      this.#account = data.account;
+      for (const c of data.certificates) {
+        const entry = this.#entry(c.domains);
+        try {
+          this.#install(entry, c);
+        } catch (e) {
+          this.#log.warn('acme storage holds an unreadable certificate; obtaining a new one', {
+            domains: c.domains,
+            error: e,
+          });
+        }
+      }
+      this.#rebuildIndex();
+    } catch (e) {
+      this.#log.error('acme storage could not be loaded; starting empty', {
+        file: this.#storage.file,
+        error: e,
+      });
+    }
+    this.#kick();
+  }
+
+  stop(): void {
+    this.#stopped = true;
+    this.#abort.abort(new Error('certificate manager stopped'));
+    if (this.#timer !== undefined) this.#scheduler.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#transport.close();
+  }
+
+  /** Asks for a certificate covering `domains` (first is the subject); obtained in the background. */
+  ensure(domains: readonly string[]): void {
+    const names = normalize(domains);
+    if (names.length === 0) return;
+    if (this.#entries.some((e) => names.every((n) => covers(e.domains, n)))) return;
+    this.#entry(names);
+    this.#kick();
+  }
+
+  /** The certificate for a TLS handshake's server name: exact name first, then a `*.` wildcard. */
+  certificateFor(serverName: string): KeyAndCert | undefined {
+    const name = serverName.toLowerCase();
+    const exact = this.#index.get(name);
+    if (exact !== undefined) return exact.cert;
+    const dot = name.indexOf('.');
+    return dot > 0 ? this.#index.get(`*${name.slice(dot)}`)?.cert : undefined;
+  }
+
+  /** Called after each certificate obtained or renewed; returns the unsubscribe function. */
+  onChange(fn: CertificateListener): () => void {
+    this.#listeners.add(fn);
+    return () => this.#listeners.delete(fn);
+  }
+
+  status(): ManagedCertificateStatus[] {
+    return this.#entries.map((e) => ({
+      domains: e.domains,
+      failures: e.failures,
+      ...(e.cert === undefined
+        ? {}
+        : { notAfter: new Date(e.cert.notAfter), renewAt: new Date(e.cert.renewAt) }),
+      ...(Number.isFinite(e.dueAt) ? { nextAttemptAt: new Date(e.dueAt) } : {}),
+      ...(e.lastError === undefined ? {} : { lastError: e.lastError }),
+    }));
+  }
+
+  #entry(domains: readonly string[]): Entry {
+    const key = domains.join(',');
+    const found = this.#entries.find((e) => e.domains.join(',') === key);
+    if (found !== undefined) return found;
+    const entry: Entry = {
+      domains,
+      cert: undefined,
+      failures: 0,
+      dueAt: this.#wallNow(),
+      lastError: undefined,
+    };
+    this.#entries.push(entry);
+    return entry;
+  }
+
+  #install(entry: Entry, kc: KeyAndCert): void {
+    const info = certificateInfo(kc.certPem);
+    const notAfter = info.notAfter.getTime();
+    const renewAt = renewalTime(info.notBefore.getTime(), notAfter, this.#opts.renewBeforeDays ?? 30);
+    entry.cert = { keyPem: kc.keyPem, certPem: kc.certPem, notAfter, renewAt, names: info.names };
+    entry.dueAt = renewAt;
+  }
+
+  #rebuildIndex(): void {
+    const index = new Map<string, Entry>();
+    for (const e of this.#entries) {
+      if (e.cert === undefined) continue;
+      for (const n of e.cert.names) {
+        const other = index.get(n);
+        if (other?.cert === undefined || other.cert.notAfter < e.cert.notAfter) index.set(n, e);
+      }
+    }
+    this.#index = index;
+  }
+
+  #kick(): void {
+    if (!this.#started || this.#stopped || this.#running) return;
+    this.#running = true;
+    this.#run().catch((e: unknown) => this.#log.error('acme work queue failed', { error: e }));
+  }
+
+  async #run(): Promise<void> {
+    try {
+      while (!this.#stopped) {
+        const now = this.#wallNow();
+        let due: Entry | undefined;
+        for (const e of this.#entries)
+          if (e.dueAt <= now && (due === undefined || e.dueAt < due.dueAt)) due = e;
+        if (due === undefined) break;
+        await this.#attempt(due);
+      }
+    } finally {
+      this.#running = false;
+      this.#schedule();
+    }
+  }
+
+  #schedule(): void {
+    if (this.#timer !== undefined) this.#scheduler.clearTimeout(this.#timer);
+    this.#timer = undefined;
+    if (this.#stopped) return;
+    let next = Number.POSITIVE_INFINITY;
+    for (const e of this.#entries) next = Math.min(next, e.dueAt);
+    if (!Number.isFinite(next)) return;
+    const delay = Math.min(Math.max(0, next - this.#wallNow()), MAX_TIMER_MS);
+    this.#timer = this.#scheduler.setTimeout(() => {
+      this.#timer = undefined;
+      this.#kick();
+    }, delay);
+  }
+
+  async #attempt(entry: Entry): Promise<void> {
+    const renewing = entry.cert !== undefined;
+    this.#log.info(renewing ? 'acme renewing certificate' : 'acme obtaining certificate', {
+      domains: entry.domains,
+    });
+    let kc: KeyAndCert;
+    try {
+      kc = await this.#obtain(entry.domains);
+    } catch (e) {
+      if (this.#stopped) return;
+      entry.failures++;
+      const hinted = e instanceof AcmeProblemError ? (e.retryAfterMs ?? 0) : 0;
+      const delay = Math.max(
+        backoffDelay(entry.failures, this.#opts.retryInitialMs ?? 60_000, RETRY_CAP_MS),
+        hinted,
+      );
+      entry.dueAt = this.#wallNow() + delay;
+      entry.lastError = (e as Error).message;
+      this.#log.error('acme certificate request failed', {
+        domains: entry.domains,
+        error: (e as Error).message,
+        ...(e instanceof AcmeProblemError ? { acmeType: e.type, acmeDetail: e.detail } : {}),
+        failures: entry.failures,
+        retryInMs: delay,
+        servingCurrent: renewing,
+      });
+      return;
+    }
+    this.#install(entry, kc);
+    entry.failures = 0;
+    entry.lastError = undefined;
+    this.#rebuildIndex();
+    this.#persist();
+    this.#log.info(renewing ? 'acme certificate renewed' : 'acme certificate obtained', {
+      domains: entry.domains,
+      notAfter: new Date(entry.cert?.notAfter ?? 0).toISOString(),
+      renewAt: new Date(entry.dueAt).toISOString(),
+    });
+    for (const fn of this.#listeners) {
+      try {
+        fn(entry.domains, kc);
+      } catch (e) {
+        this.#log.error('acme certificate listener failed', { error: e });
+      }
+    }
+  }
+
+  async #obtain(domains: readonly string[]): Promise<KeyAndCert> {
+    const signal = this.#abort.signal;
+    const client = await this.#registeredClient(signal);
+    const obtain = (): Promise<KeyAndCert> =>
+      obtainCertificate(client, {
+        domains,
+        solver: this.#solver,
+        signal,
+        logger: this.#log,
+        ...(this.#opts.keyType === undefined ? {} : { keyType: this.#opts.keyType }),
+      });
+    try {
+      return await obtain();
+    } catch (e) {
+      // The CA forgot the account (a reset test CA, or a staging database wiped): register the
+      // same key again once, then go on.
+      if (!(e instanceof AcmeProblemError && e.is('accountDoesNotExist'))) throw e;
+      this.#log.warn('acme account unknown to the CA; registering again');
+      client.accountUrl = undefined;
+      await this.#register(client, signal);
+      return await obtain();
+    }
+  }
+
+  async #registeredClient(signal: AbortSignal): Promise<AcmeClient> {
+    if (this.#client?.accountUrl !== undefined) return this.#client;
+    let account = this.#account;
+    if (account === undefined || account.email !== this.#opts.email) {
+      // Traefik keys accounts by email: a new address is a new account with a new key.
+      account = { email: this.#opts.email, keyPem: generateKey('ec256') };
+      this.#account = account;
+      this.#persist();
+    }
+    const sameCa =
+      account.registration !== undefined &&
+      new URL(account.registration.uri).origin === new URL(this.#opts.caServer).origin;
+    const client =
+      this.#client ??
+      new AcmeClient({
+        directoryUrl: this.#opts.caServer,
+        accountKey: new AccountKey(account.keyPem),
+        transport: this.#transport,
+        wallNow: this.#wallNow,
+        ...(sameCa && account.registration !== undefined ? { accountUrl: account.registration.uri } : {}),
+        ...(this.#opts.pollIntervalMs === undefined ? {} : { pollIntervalMs: this.#opts.pollIntervalMs }),
+      });
+    this.#client = client;
+    if (client.accountUrl === undefined) await this.#register(client, signal);
+    return client;
+  }
+
+  async #register(client: AcmeClient, signal: AbortSignal): Promise<void> {
+    const info = await client.newAccount({ email: this.#opts.email, termsOfServiceAgreed: true }, signal);
+    const account = this.#account;
+    if (account === undefined) return;
+    this.#account = { ...account, registration: { uri: info.url, body: info.body } };
+    this.#persist();
+    this.#log.info('acme account registered', { account: info.url });
+  }
+
+  #persist(): void {
+    const certificates = this.#entries.flatMap((e) =>
+      e.cert === undefined
+        ? []
+        : [{ domains: e.domains, keyPem: e.cert.keyPem, certPem: e.cert.certPem, store: 'default' }],
+    );
+    try {
+      this.#storage.save(this.#resolver, {
+        ...(this.#account === undefined ? {} : { account: this.#account }),
+        certificates,
+      });
+    } catch (e) {
+      // The certificates stay in memory and keep serving; the next change tries to write again.
+      this.#log.error('acme storage could not be written', { file: this.#storage.file, error: e });
+    }
+  }
+}
+
+function solverFor(opts: CertificateManagerOptions, stores: ChallengeStores): ChallengeSolver {
+  switch (opts.challenge) {
+    case 'http-01':
+      return http01Solver(stores.http01);
+    case 'tls-alpn-01':
+      return tlsAlpn01Solver(stores.tlsAlpn01);
+    case 'dns-01':
+      if (opts.dnsProvider === undefined) throw new Error('dns-01 needs a DNS provider');
+      return dns01Solver(opts.dnsProvider);
+  }
+}
+
+/** Lowercased, without a trailing dot, duplicates dropped, order kept (the first is the subject). */
+export function normalize(domains: readonly string[]): string[] {
+  const out: string[] = [];
+  for (const d of domains) {
+    const n = d.trim().toLowerCase().replace(/\.$/, '');
+    if (n !== '' && !out.includes(n)) out.push(n);
+  }
+  return out;
+}
+
+/** True when a certificate for `names` is valid for `name` (a `*.` wildcard covers one label). */
+export function covers(names: readonly string[], name: string): boolean {
+  if (names.includes(name)) return true;
+  const dot = name.indexOf('.');
+  return dot > 0 && names.includes(`*${name.slice(dot)}`);
+}

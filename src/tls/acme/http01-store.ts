@@ -1,0 +1,37 @@
+/**
+ * Pending http-01 challenges (RFC 8555 §8.3): token → key authorization. The entry point that
+ * serves ACME answers `GET /.well-known/acme-challenge/<token>` from here, for any Host, before
+ * routing (the validator connects to port 80 of the name being validated).
+ */
+
+export const HTTP01_PATH_PREFIX = '/.well-known/acme-challenge/';
+
+export class Http01Store {
+  readonly #tokens = new Map<string, string>();
+
+  set(token: string, keyAuthorization: string): void {
+    this.#tokens.set(token, keyAuthorization);
+  }
+
+  delete(token: string): void {
+    this.#tokens.delete(token);
+  }
+
+  /** The key authorization to answer with (as `text/plain`, status 200), or undefined. */
+  lookup(token: string): string | undefined {
+    return this.#tokens.get(token);
+  }
+
+  /**
+   * The answer for a request path (query already removed), or undefined when the path is not a
+   * challenge path or the token is unknown (then the request is routed as usual).
+   */
+  lookupPath(path: string): string | undefined {
+    if (this.#tokens.size === 0 || !path.startsWith(HTTP01_PATH_PREFIX)) return undefined;
+    return this.#tokens.get(path.slice(HTTP01_PATH_PREFIX.length));
+  }
+
+  get size(): number {
+    return this.#tokens.size;
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * One issuance (RFC 8555 §7.1 overview): newOrder → for each authorization still pending, publish
+ * the challenge answer, respond, poll, withdraw the answer → finalize with a CSR for a fresh key →
+ * poll → download the chain. Authorizations the server reports `valid` already (reused, §7.1.3)
+ * need nothing.
+ */
+import { createHash } from 'node:crypto';
+import { isIP } from 'node:net';
+import type { Logger } from '../../core/logger.ts';
+import {
+  certificateInfo,
+  certificateRequest,
+  generateKey,
+  type KeyAndCert,
+  type KeyType,
+  keyMatchesCertificate,
+  tlsAlpnChallengeCertificate,
+} from '../x509/index.ts';
+import type { AcmeClient } from './acme-client.ts';
+import { type AcmeProblem, AcmeProblemError, AcmeTransportError } from './acme-errors.ts';
+import type { AcmeAuthorization, AcmeChallenge, AcmeIdentifier } from './acme-resources.ts';
+import { type Dns01Provider, dns01RecordName } from './dns01-provider.ts';
+import type { Http01Store } from './http01-store.ts';
+import type { TlsAlpn01Store } from './tls-alpn01-store.ts';
+
+export type ChallengeType = 'http-01' | 'tls-alpn-01' | 'dns-01';
+
+/** Publishes and withdraws the answer to one challenge type. */
+export interface ChallengeSolver {
+  readonly type: ChallengeType;
+  present(authz: AcmeAuthorization, challenge: AcmeChallenge, keyAuthorization: string): Promise<void>;
+  cleanup(authz: AcmeAuthorization, challenge: AcmeChallenge, keyAuthorization: string): Promise<void>;
+}
+
+export function http01Solver(store: Http01Store): ChallengeSolver {
+  return {
+    type: 'http-01',
+    present: async (_a, c, keyAuth) => store.set(c.token, keyAuth),
+    cleanup: async (_a, c) => store.delete(c.token),
+  };
+}
+
+export function tlsAlpn01Solver(store: TlsAlpn01Store): ChallengeSolver {
+  return {
+    type: 'tls-alpn-01',
+    present: async (a, _c, keyAuth) =>
+      store.set(a.identifier.value, tlsAlpnChallengeCertificate(a.identifier.value, keyAuth)),
+    cleanup: async (a) => store.delete(a.identifier.value),
+  };
+}
+
+export function dns01Solver(provider: Dns01Provider): ChallengeSolver {
+  // RFC 8555 §8.4: the TXT value is base64url(SHA-256(keyAuthorization)).
+  const value = (keyAuth: string): string => createHash('sha256').update(keyAuth).digest('base64url');
+  return {
+    type: 'dns-01',
+    present: (a, _c, keyAuth) => provider.present(dns01RecordName(a.identifier.value), value(keyAuth)),
+    cleanup: (a, _c, keyAuth) => provider.cleanup(dns01RecordName(a.identifier.value), value(keyAuth)),
+  };
+}
+
+/** DNS names and IP literals (RFC 8738) as ACME identifiers. */
+export function identifiersFor(domains: readonly string[]): AcmeIdentifier[] {
+  return domains.map((d) => (isIP(d) === 0 ? { type: 'dns', value: d } : { type: 'ip', value: d }));
+}
+
+export interface ObtainOptions {
+  readonly domains: readonly string[];
+  readonly solver: ChallengeSolver;
+  readonly keyType?: KeyType;
+  readonly signal?: AbortSignal;
+  readonly logger: Logger;
+}
+
+export async function obtainCertificate(client: AcmeClient, opts: ObtainOptions): Promise<KeyAndCert> {
+  const { domains, solver, signal, logger } = opts;
+  let order = await client.newOrder(identifiersFor(domains), signal);
+  logger.debug('acme order created', { order: order.url, status: order.status });
+  for (const authzUrl of order.authorizations) {
+    const authz = await client.getAuthorization(authzUrl, signal);
+    if (authz.status === 'valid') continue;
+    if (authz.status !== 'pending')
+      throw new AcmeTransportError(`authorization for ${authz.identifier.value} is ${authz.status}`);
+    await solveAuthorization(client, authz, solver, signal, logger);
+  }
+  order = await client.waitForOrder(order.url, (o) => o.status !== 'pending', signal);
+  if (order.status !== 'ready' && order.status !== 'valid') throw orderFailed(order.status, order.error);
+
+  const keyPem = generateKey(opts.keyType ?? 'ec256');
+  if (order.status === 'ready')
+    order = await client.finalize(order, certificateRequest(keyPem, domains), signal);
+  order = await client.waitForOrder(order.url, (o) => o.status === 'valid', signal);
+  if (order.status !== 'valid' || order.certificate === undefined)
+    throw orderFailed(order.status, order.error);
+  const certPem = await client.downloadCertificate(order.certificate, signal);
+
+  // The CA is trusted to sign, not to be right: never install a chain that does not fit.
+  if (!keyMatchesCertificate(keyPem, certPem))
+    throw new AcmeTransportError('issued certificate does not match the key of the CSR');
+  const names = new Set(certificateInfo(certPem).names);
+  const missing = domains.filter((d) => !names.has(d.toLowerCase()));
+  if (missing.length > 0) throw new AcmeTransportError(`issued certificate lacks ${missing.join(', ')}`);
+  return { keyPem, certPem };
+}
+
+async function solveAuthorization(
+  client: AcmeClient,
+  authz: AcmeAuthorization,
+  solver: ChallengeSolver,
+  signal: AbortSignal | undefined,
+  logger: Logger,
+): Promise<void> {
+  const challenge = authz.challenges.find((c) => c.type === solver.type);
+  const name = `${authz.wildcard ? '*.' : ''}${authz.identifier.value}`;
+  if (challenge === undefined) {
+    const offered = authz.challenges.map((c) => c.type).join(', ');
+    throw new AcmeTransportError(
+      `the CA offers no ${solver.type} challenge for ${name} (offered: ${offered})`,
+    );
+  }
+  const keyAuth = client.accountKey.keyAuthorization(challenge.token);
+  await solver.present(authz, challenge, keyAuth);
+  try {
+    logger.debug('acme challenge ready', { name, type: solver.type });
+    await client.respondToChallenge(challenge.url, signal);
+    const done = await client.waitForAuthorization(authz.url, signal);
+    if (done.status !== 'valid') {
+      const failed = done.challenges.find((c) => c.type === solver.type);
+      const problem = failed?.error ?? { type: 'urn:ietf:params:acme:error:unauthorized' };
+      throw new AcmeProblemError(
+        { ...problem, detail: `${solver.type} for ${name}: ${problem.detail ?? done.status}` },
+        0,
+      );
+    }
+  } finally {
+    try {
+      await solver.cleanup(authz, challenge, keyAuth);
+    } catch (e) {
+      logger.warn('acme challenge cleanup failed', { name, type: solver.type, error: e });
+    }
+  }
+}
+
+function orderFailed(status: string, error: AcmeProblem | undefined): Error {
+  if (error !== undefined) return new AcmeProblemError(error, 0);
+  return new AcmeTransportError(`order ended ${status}`);
+}

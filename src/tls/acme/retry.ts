@@ -1,0 +1,59 @@
+/**
+ * Timing rules of the ACME client and manager, kept pure so that they are tested without time:
+ * Retry-After parsing, the renewal point, and the backoff after failures.
+ */
+
+/** Waits `ms`; rejects with the signal's reason when it aborts first. */
+export type Delay = (ms: number, signal?: AbortSignal) => Promise<void>;
+
+export const timerDelay: Delay = (ms, signal) =>
+  new Promise<void>((resolve, reject) => {
+    if (signal?.aborted) {
+      reject(signal.reason);
+      return;
+    }
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(signal?.reason);
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+
+/** Retry-After (RFC 9110 §10.2.3) as milliseconds from `nowMs`: delay-seconds or an HTTP-date. */
+export function parseRetryAfter(value: string | undefined, nowMs: number): number | undefined {
+  if (value === undefined) return undefined;
+  const v = value.trim();
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  if (Number.isNaN(at)) return undefined;
+  return Math.max(0, at - nowMs);
+}
+
+const DAY_MS = 86_400_000;
+
+/**
+ * When to renew a certificate valid from `notBefore` to `notAfter` (ms since the epoch):
+ * `renewBeforeDays` before expiry (Traefik renews 90-day certificates 30 days ahead), but never
+ * later than when a third of the lifetime is left, so that short-lived certificates (hours or
+ * days) get the same margin for retries as long ones.
+ */
+export function renewalTime(notBefore: number, notAfter: number, renewBeforeDays = 30): number {
+  const lifetime = Math.max(0, notAfter - notBefore);
+  const before = Math.min(renewBeforeDays * DAY_MS, lifetime / 3);
+  return notAfter - before;
+}
+
+/**
+ * Delay before attempt number `failures + 1` after `failures` consecutive failures: doubling from
+ * `initialMs`, capped at `capMs` (1 h). A CA that is down for a day sees one attempt per hour
+ * per certificate, never a storm.
+ */
+export function backoffDelay(failures: number, initialMs = 60_000, capMs = 3_600_000): number {
+  if (failures <= 0) return 0;
+  const exp = Math.min(failures - 1, 30);
+  return Math.min(initialMs * 2 ** exp, capMs);
+}
