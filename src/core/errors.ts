@@ -52,6 +52,11 @@ export const ERROR_CODES = {
   ROUTE_TIMEOUT: { status: 504, source: 'upstream', retryable: false },
   UPSTREAM_BAD_RESPONSE: { status: 502, source: 'upstream', retryable: false },
   UPSTREAM_POOL_FULL: { status: 503, source: 'upstream', retryable: true },
+  // upstream TLS: the handshake failed, so no request byte reached the server's application
+  UPSTREAM_TLS_CERT_EXPIRED: { status: 502, source: 'upstream', retryable: true },
+  UPSTREAM_TLS_HOSTNAME: { status: 502, source: 'upstream', retryable: true },
+  UPSTREAM_TLS_UNTRUSTED: { status: 502, source: 'upstream', retryable: true },
+  UPSTREAM_TLS_HANDSHAKE: { status: 502, source: 'upstream', retryable: true },
   // internal
   INTERNAL: { status: 500, source: 'internal', retryable: false },
   SHUTTING_DOWN: { status: 503, source: 'internal', retryable: false },

@@ -16,6 +16,7 @@ import { middlewareFactories } from '../middleware/registry.ts';
 import { MirrorComparator } from '../observability/mirror-compare.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
 import type { PoolOptions, UpstreamPool } from '../upstream/pool.ts';
+import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { ServerHealth } from './server-health.ts';
 import {
@@ -330,8 +331,9 @@ function buildLoadBalancer(
   err: (path: (string | number)[], message: string) => void,
 ): LoadBalancerNode | null {
   let transport = DEFAULT_TRANSPORT;
+  let tname = '';
   if (lb.serversTransport !== undefined) {
-    const tname = qualify(lb.serversTransport, providerOf(name));
+    tname = qualify(lb.serversTransport, providerOf(name));
     const t = transports[tname];
     if (t === undefined) {
       err(
@@ -344,10 +346,35 @@ function buildLoadBalancer(
   }
   const servers: ServerRuntime[] = [];
   const targets: { url: string; host: string; port: number; authority: string }[] = [];
+  // Loaded once per service, on its first https server: every pool of the service shares it.
+  let tls: UpstreamTls | undefined;
   for (const s of lb.servers) {
     const url = new URL(s.url);
-    const port = url.port === '' ? 80 : Number(url.port);
+    const https = url.protocol === 'https:';
+    const port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    if (https && tls === undefined) {
+      const r = loadUpstreamTls(transport);
+      if (!r.ok) {
+        err(
+          tname === ''
+            ? ['http', 'services', name, 'loadBalancer', 'servers']
+            : ['http', 'serversTransports', tname, ...r.path],
+          r.message,
+        );
+        return null;
+      }
+      tls = r.tls;
+      if (tls.insecureSkipVerify) {
+        // A shared object lives as long as generations use it: one warning per transport, not per reload.
+        shared(`insecure-tls|${tname}`, () => {
+          logger.warn('serversTransport skips TLS certificate verification (insecureSkipVerify)', {
+            serversTransport: tname,
+          });
+          return {};
+        });
+      }
+    }
     const options: PoolOptions = {
       host,
       port,
@@ -357,6 +384,7 @@ function buildLoadBalancer(
       connectTimeoutMs: transport.forwardingTimeouts.dialTimeout,
       responseHeaderTimeoutMs: transport.forwardingTimeouts.responseHeaderTimeout,
       maxResponseHeaderBytes: MAX_RESPONSE_HEADER_BYTES,
+      ...(https ? { tls: tls! } : {}),
     };
     const pool = cache.pool(options);
     pools.add(pool);

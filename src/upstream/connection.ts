@@ -6,6 +6,7 @@ import { ParseError } from '../http1/parse-error.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
 import type { UpstreamPool } from './pool.ts';
+import { isTlsProtocolError, tlsConnectError, tlsRejected } from './tls-errors.ts';
 import type { UpstreamUser } from './upstream-user.ts';
 
 /** Bodies up to this size that arrive with their head are passed along with it (one write). */
@@ -38,11 +39,27 @@ export class UpstreamConnection implements Timed, ChunkSink {
   #reusable = false;
   #decoder: ChunkedDecoder | null = null;
   #gotBytes = false;
+  /** A `tls.TLSSocket` (https server): ready once the handshake is done, not at TCP connect. */
+  readonly #tls: boolean;
+  #tcpUp = false;
 
-  constructor(socket: Socket, pool: UpstreamPool) {
+  /**
+   * `socket` is a `net.Socket`, or a `tls.TLSSocket` when `tls` is true: both stream the
+   * same bytes to the codec, so nothing below the ready signal differs.
+   */
+  constructor(socket: Socket, pool: UpstreamPool, tls = false) {
     this.socket = socket;
     this.pool = pool;
-    socket.on('connect', () => this.#onConnect());
+    this.#tls = tls;
+    if (tls) {
+      // The connect deadline keeps running through the handshake.
+      socket.on('connect', () => {
+        this.#tcpUp = true;
+      });
+      socket.on('secureConnect', () => this.#onConnect());
+      // Resuming skips the certificate checks; Node emits 'session' only once they passed.
+      socket.on('session', (session: Buffer) => pool.onTlsSession(session));
+    } else socket.on('connect', () => this.#onConnect());
     socket.on('data', (chunk: Buffer) => {
       try {
         this.#onData(chunk);
@@ -98,7 +115,10 @@ export class UpstreamConnection implements Timed, ChunkSink {
     if (user === null) return;
     if (state === S_CONNECTING) {
       user.onUpstreamError(
-        new ProxyError('UPSTREAM_CONNECT_TIMEOUT', 'upstream connect timeout'),
+        new ProxyError(
+          'UPSTREAM_CONNECT_TIMEOUT',
+          this.#tcpUp ? 'upstream TLS handshake timeout' : 'upstream connect timeout',
+        ),
         'connect',
         false,
       );
@@ -286,12 +306,19 @@ export class UpstreamConnection implements Timed, ChunkSink {
     this.destroy();
     if (user === null) return;
     if (state === S_CONNECTING) {
-      user.onUpstreamError(upstreamError(err ?? new Error('connection closed'), 'connect'), 'connect', false);
+      const e = this.#tls
+        ? tlsConnectError(err, this.#tcpUp)
+        : upstreamError(err ?? new Error('connection closed'), 'connect');
+      user.onUpstreamError(e, 'connect', false);
     } else if (state === S_HEAD) {
       const e =
         err === null
           ? new ProxyError('UPSTREAM_RESET', 'upstream closed the connection before responding')
-          : upstreamError(err, 'request');
+          : // A TLS 1.3 server refuses our client certificate (or its absence) with an alert
+            // that arrives only after our handshake completed and the request went out.
+            this.#tls && !reused && !this.#gotBytes && isTlsProtocolError(err)
+            ? tlsRejected(err)
+            : upstreamError(err, 'request');
       // `reused && !gotBytes` is the keep-alive race: the server closed an idle socket as we wrote.
       user.onUpstreamError(e, 'head', reused && !this.#gotBytes);
     } else {

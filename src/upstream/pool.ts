@@ -1,7 +1,9 @@
 import { connect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { ProxyError } from '../core/errors.ts';
 import type { Ticker } from '../core/ticker.ts';
 import { UpstreamConnection } from './connection.ts';
+import { tlsConnectOptions, type UpstreamTls } from './transport-tls.ts';
 import type { UpstreamUser } from './upstream-user.ts';
 
 export interface PoolOptions {
@@ -16,6 +18,8 @@ export interface PoolOptions {
   /** 0 = no limit. */
   readonly responseHeaderTimeoutMs: number;
   readonly maxResponseHeaderBytes: number;
+  /** Present for `https://` servers: connections are TLS (the connect timeout covers the handshake). */
+  readonly tls?: UpstreamTls;
 }
 
 export interface PoolStats {
@@ -55,6 +59,8 @@ export class UpstreamPool {
   readonly #connecting = new Map<UpstreamConnection, Waiter>();
   readonly #waiters: Waiter[] = [];
   #closed = false;
+  /** The latest TLS session the server gave us, offered on the next connection to resume. */
+  #tlsSession: Buffer | undefined = undefined;
 
   constructor(options: PoolOptions, ticker: Ticker) {
     this.options = options;
@@ -108,8 +114,16 @@ export class UpstreamPool {
   }
 
   #open(user: UpstreamUser, method: string): void {
-    const socket = connect({ host: this.options.host, port: this.options.port, noDelay: true });
-    const conn = new UpstreamConnection(socket, this);
+    const o = this.options;
+    let conn: UpstreamConnection;
+    if (o.tls === undefined) {
+      conn = new UpstreamConnection(connect({ host: o.host, port: o.port, noDelay: true }), this);
+    } else {
+      const socket = tlsConnect(tlsConnectOptions(o.tls, o.host, o.port, this.#tlsSession));
+      // tls.connect ignores the noDelay option; the TLS socket passes this on to its TCP handle.
+      socket.setNoDelay(true);
+      conn = new UpstreamConnection(socket, this, true);
+    }
     this.#all.add(conn);
     this.#connecting.set(conn, { user, method });
     conn.user = user;
@@ -136,6 +150,11 @@ export class UpstreamPool {
       return;
     }
     this.#useConn(conn, w.user, w.method);
+  }
+
+  /** A verified TLS connection of this pool received a session ticket. */
+  onTlsSession(session: Buffer): void {
+    this.#tlsSession = session;
   }
 
   /** A response ended cleanly on a reusable connection. */

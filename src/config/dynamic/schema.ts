@@ -104,6 +104,19 @@ const forwardingTimeouts = strictObject(
   ['readIdleTimeout', 'pingTimeout'],
 );
 
+/** Traefik's names for TLS protocol versions. */
+export const TLS_VERSIONS = ['VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS13'] as const;
+export type TlsVersionName = (typeof TLS_VERSIONS)[number];
+const tlsVersion = z.enum(TLS_VERSIONS, { error: `must be one of ${TLS_VERSIONS.join(', ')}` });
+
+/** A client certificate presented to `https://` servers that ask for one (mTLS). */
+const transportCertificate = strictObject({
+  /** A file path, or the PEM text itself. */
+  certFile: z.string().min(1),
+  /** A file path, or the PEM text itself. */
+  keyFile: z.string().min(1),
+});
+
 const serversTransport = strictObject(
   {
     /** 0 = keep no idle connection (no upstream keep-alive). */
@@ -111,9 +124,31 @@ const serversTransport = strictObject(
     /** Ours: 0 = unlimited. */
     maxConnsPerHost: z.number().int().nonnegative().default(0),
     forwardingTimeouts: nullAsEmpty(forwardingTimeouts).prefault({}),
+    /*
+     * TLS to `https://` servers (ignored for `http://` ones). Absent keys keep the output free of
+     * TLS fields, so a transport without them reads exactly as before.
+     */
+    /** SNI and the name the certificate must match; absent = the URL's host (no SNI for an IP). */
+    serverName: z.string().min(1).optional(),
+    /** CA certificates (file paths or PEM text) that replace Node's bundled list. */
+    rootCAs: z.array(z.string().min(1)).optional(),
+    certificates: z.array(nullAsEmpty(transportCertificate)).optional(),
+    /** Absent = false. Logged as a warning once per transport when on. */
+    insecureSkipVerify: z.boolean().optional(),
+    /** Ours (Traefik has them in tls.options only). Absent = Node's defaults: TLS 1.2 to 1.3. */
+    minVersion: tlsVersion.optional(),
+    maxVersion: tlsVersion.optional(),
   },
-  ['serverName', 'rootCAs', 'insecureSkipVerify', 'certificates', 'disableHTTP2', 'peerCertURI', 'spiffe'],
-);
+  ['disableHTTP2', 'peerCertURI', 'spiffe'],
+).superRefine((t, ctx) => {
+  if (
+    t.minVersion !== undefined &&
+    t.maxVersion !== undefined &&
+    TLS_VERSIONS.indexOf(t.minVersion) > TLS_VERSIONS.indexOf(t.maxVersion)
+  ) {
+    ctx.addIssue({ code: 'custom', message: 'maxVersion is below minVersion', path: ['maxVersion'] });
+  }
+});
 
 const http = strictObject({
   routers: z.record(z.string(), nullAsEmpty(router)).default({}),
@@ -155,6 +190,7 @@ export type {
   WeightedConfig,
 } from './services.ts';
 export type ServersTransportConfig = DynamicConfig['http']['serversTransports'][string];
+export type TransportCertificateConfig = z.output<typeof transportCertificate>;
 
 export function emptyDynamicConfig(): DynamicConfig {
   return { http: { routers: {}, services: {}, middlewares: {}, serversTransports: {} } };

@@ -33,8 +33,9 @@ function checkServerUrl(text: string): string | undefined {
     return `invalid URL "${text}"`;
   }
   const scheme = url.protocol.slice(0, -1);
-  if (scheme === 'https' || scheme === 'h2c') return `\`${scheme}\` servers are not supported yet`;
-  if (scheme !== 'http') return `unsupported URL scheme "${scheme}"`;
+  if (scheme === 'h2c') return `\`${scheme}\` servers are not supported yet`;
+  // https: TLS to the server, set up by the service's serversTransport.
+  if (scheme !== 'http' && scheme !== 'https') return `unsupported URL scheme "${scheme}"`;
   if (url.hostname === '') return `URL "${text}" has no host`;
   if (url.username !== '' || url.password !== '') return 'credentials in a server URL are not supported';
   if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {

@@ -1,0 +1,169 @@
+/**
+ * Test-only: a throwaway certificate authority made with the `openssl` command line, for TLS
+ * tests against real servers (unit tests here and test/e2e/upstream-tls.test.ts). Each PKI lives
+ * in its own temporary folder; `remove()` deletes it.
+ */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export interface Issued {
+  readonly certPem: string;
+  readonly keyPem: string;
+  readonly certFile: string;
+  readonly keyFile: string;
+}
+
+export interface IssueOptions {
+  /** Valid in January 2020 only. */
+  readonly expired?: boolean;
+}
+
+const CA_CONFIG = `[ca]
+default_ca = test
+[test]
+database = index.txt
+new_certs_dir = .
+serial = serial
+default_md = sha256
+policy = any
+unique_subject = no
+copy_extensions = none
+[any]
+commonName = supplied
+`;
+
+function openssl(dir: string, args: readonly string[]): void {
+  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+}
+
+function subjectAltName(names: readonly string[]): string {
+  return names.map((n) => (isIP(n) === 0 ? `DNS:${n}` : `IP:${n}`)).join(',');
+}
+
+export class TestPki {
+  readonly dir: string;
+  /** The CA's own certificate and key. */
+  readonly ca: Issued;
+  #count = 0;
+
+  constructor(commonName = 'Test CA') {
+    this.dir = mkdtempSync(join(tmpdir(), 'tm-pki-'));
+    writeFileSync(join(this.dir, 'ca.cnf'), CA_CONFIG);
+    writeFileSync(join(this.dir, 'index.txt'), '');
+    writeFileSync(join(this.dir, 'serial'), '1000\n');
+    openssl(this.dir, [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      'ca.key',
+      '-out',
+      'ca.pem',
+      '-subj',
+      `/CN=${commonName}`,
+      '-days',
+      '30',
+      '-addext',
+      'basicConstraints=critical,CA:TRUE',
+      '-addext',
+      'keyUsage=critical,keyCertSign,cRLSign',
+    ]);
+    this.ca = this.#read('ca');
+  }
+
+  /** A certificate for `names` (DNS names or IPs) signed by this CA, usable by servers and clients. */
+  issue(commonName: string, names: readonly string[], opts: IssueOptions = {}): Issued {
+    const base = `leaf${++this.#count}`;
+    openssl(this.dir, [
+      'req',
+      '-new',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${base}.key`,
+      '-out',
+      `${base}.csr`,
+      '-subj',
+      `/CN=${commonName}`,
+    ]);
+    const ext = [
+      'basicConstraints=CA:FALSE',
+      'keyUsage=critical,digitalSignature',
+      'extendedKeyUsage=serverAuth,clientAuth',
+      ...(names.length > 0 ? [`subjectAltName=${subjectAltName(names)}`] : []),
+    ];
+    writeFileSync(join(this.dir, `${base}.ext`), `${ext.join('\n')}\n`);
+    const validity = opts.expired
+      ? ['-startdate', '20200101000000Z', '-enddate', '20200201000000Z']
+      : ['-days', '30'];
+    openssl(this.dir, [
+      'ca',
+      '-batch',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.pem',
+      '-keyfile',
+      'ca.key',
+      '-notext',
+      ...validity,
+      '-extfile',
+      `${base}.ext`,
+      '-in',
+      `${base}.csr`,
+      '-out',
+      `${base}.pem`,
+    ]);
+    return this.#read(base);
+  }
+
+  /** A self-signed certificate for `names`, trusted by nobody. */
+  selfSigned(commonName: string, names: readonly string[]): Issued {
+    const base = `self${++this.#count}`;
+    openssl(this.dir, [
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:P-256',
+      '-nodes',
+      '-keyout',
+      `${base}.key`,
+      '-out',
+      `${base}.pem`,
+      '-subj',
+      `/CN=${commonName}`,
+      '-days',
+      '30',
+      '-addext',
+      `subjectAltName=${subjectAltName(names)}`,
+    ]);
+    return this.#read(base);
+  }
+
+  remove(): void {
+    rmSync(this.dir, { recursive: true, force: true });
+  }
+
+  #read(base: string): Issued {
+    const certFile = join(this.dir, `${base}.pem`);
+    const keyFile = join(this.dir, `${base}.key`);
+    return {
+      certFile,
+      keyFile,
+      certPem: readFileSync(certFile, 'utf8'),
+      keyPem: readFileSync(keyFile, 'utf8'),
+    };
+  }
+}
