@@ -1,0 +1,277 @@
+import { isIP } from 'node:net';
+import { z } from 'zod';
+import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
+import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
+
+/*
+ * The dynamic `tls` section and the router-level `tls` block, with Traefik v3's keys
+ * (pkg/tls/tls.go, pkg/config/dynamic/http_config.go). Names stay Traefik's (Go's) in the parsed
+ * config; src/tls maps them to OpenSSL's with the tables exported here, so that `config` never
+ * needs to know about node:tls and the admin API shows what the user wrote.
+ */
+
+/** Traefik's name of the options set and store used when none is named. */
+export const DEFAULT_TLS_NAME = 'default';
+
+/** Go's version names → Node's. */
+export const TLS_VERSIONS = {
+  VersionTLS10: 'TLSv1',
+  VersionTLS11: 'TLSv1.1',
+  VersionTLS12: 'TLSv1.2',
+  VersionTLS13: 'TLSv1.3',
+} as const;
+export type TlsVersionName = keyof typeof TLS_VERSIONS;
+const VERSION_NAMES = Object.keys(TLS_VERSIONS) as TlsVersionName[];
+
+/**
+ * Go's cipher suite names (Traefik's pkg/tls/cipher.go) → OpenSSL's. `tls13` suites are never
+ * configurable in Go; we honour them when listed (see src/tls/tls-options.ts).
+ * `TLS_FALLBACK_SCSV` is a client signal (RFC 7507) that a server has nothing to do with.
+ */
+export const CIPHER_SUITES: Readonly<Record<string, { readonly openssl: string; readonly tls13?: true }>> = {
+  TLS_RSA_WITH_AES_128_CBC_SHA: { openssl: 'AES128-SHA' },
+  TLS_RSA_WITH_AES_256_CBC_SHA: { openssl: 'AES256-SHA' },
+  TLS_RSA_WITH_AES_128_CBC_SHA256: { openssl: 'AES128-SHA256' },
+  TLS_RSA_WITH_AES_128_GCM_SHA256: { openssl: 'AES128-GCM-SHA256' },
+  TLS_RSA_WITH_AES_256_GCM_SHA384: { openssl: 'AES256-GCM-SHA384' },
+  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: { openssl: 'ECDHE-ECDSA-AES128-SHA' },
+  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: { openssl: 'ECDHE-ECDSA-AES256-SHA' },
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: { openssl: 'ECDHE-RSA-AES128-SHA' },
+  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: { openssl: 'ECDHE-RSA-AES256-SHA' },
+  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256: { openssl: 'ECDHE-ECDSA-AES128-SHA256' },
+  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: { openssl: 'ECDHE-RSA-AES128-SHA256' },
+  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: { openssl: 'ECDHE-RSA-AES128-GCM-SHA256' },
+  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: { openssl: 'ECDHE-ECDSA-AES128-GCM-SHA256' },
+  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: { openssl: 'ECDHE-RSA-AES256-GCM-SHA384' },
+  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: { openssl: 'ECDHE-ECDSA-AES256-GCM-SHA384' },
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305: { openssl: 'ECDHE-RSA-CHACHA20-POLY1305' },
+  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: { openssl: 'ECDHE-RSA-CHACHA20-POLY1305' },
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305: { openssl: 'ECDHE-ECDSA-CHACHA20-POLY1305' },
+  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: { openssl: 'ECDHE-ECDSA-CHACHA20-POLY1305' },
+  TLS_AES_128_GCM_SHA256: { openssl: 'TLS_AES_128_GCM_SHA256', tls13: true },
+  TLS_AES_256_GCM_SHA384: { openssl: 'TLS_AES_256_GCM_SHA384', tls13: true },
+  TLS_CHACHA20_POLY1305_SHA256: { openssl: 'TLS_CHACHA20_POLY1305_SHA256', tls13: true },
+  TLS_FALLBACK_SCSV: { openssl: '' },
+};
+
+/** Suites Go knows that this OpenSSL build refuses, and why. */
+const REFUSED_SUITES: Readonly<Record<string, string>> = {
+  TLS_RSA_WITH_RC4_128_SHA: 'RC4 is prohibited (RFC 7465) and not available',
+  TLS_ECDHE_ECDSA_WITH_RC4_128_SHA: 'RC4 is prohibited (RFC 7465) and not available',
+  TLS_ECDHE_RSA_WITH_RC4_128_SHA: 'RC4 is prohibited (RFC 7465) and not available',
+  TLS_RSA_WITH_3DES_EDE_CBC_SHA: '3DES is broken (SWEET32) and not available',
+  TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA: '3DES is broken (SWEET32) and not available',
+};
+
+/** Traefik's curve names (pkg/tls/cipher.go) → OpenSSL group names. */
+export const CURVES: Readonly<Record<string, string>> = {
+  CurveP256: 'P-256',
+  secp256r1: 'P-256',
+  CurveP384: 'P-384',
+  secp384r1: 'P-384',
+  CurveP521: 'P-521',
+  secp521r1: 'P-521',
+  X25519: 'X25519',
+  x25519: 'X25519',
+  X25519MLKEM768: 'X25519MLKEM768',
+};
+
+export const CLIENT_AUTH_TYPES = [
+  'NoClientCert',
+  'RequestClientCert',
+  'RequireAnyClientCert',
+  'VerifyClientCertIfGiven',
+  'RequireAndVerifyClientCert',
+] as const;
+export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
+
+function oneOf<T extends string>(
+  known: readonly T[],
+  what: string,
+  refused: Readonly<Record<string, string>> = {},
+) {
+  return z.string().transform((value, ctx): T => {
+    const found = known.find((k) => k === value);
+    if (found !== undefined) return found;
+    const why = refused[value];
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        why !== undefined ? `${what} \`${value}\` is not supported: ${why}` : `unknown ${what} "${value}"`,
+      params: { expected: `one of ${known.join(', ')}` },
+    });
+    return z.NEVER;
+  });
+}
+
+const tlsVersion = oneOf(VERSION_NAMES, 'TLS version');
+const cipherSuite = oneOf(Object.keys(CIPHER_SUITES), 'cipher suite', REFUSED_SUITES);
+const curve = oneOf(Object.keys(CURVES), 'curve');
+const clientAuthType = oneOf(CLIENT_AUTH_TYPES, 'clientAuthType');
+
+/** A path to a PEM file, or the PEM itself (Traefik's FileOrContent). */
+const fileOrContent = z.string().refine((v) => v.trim() !== '', 'must not be empty');
+
+/** True when a certFile/keyFile/caFiles value holds the PEM itself rather than a path. */
+export function isInlinePem(value: string): boolean {
+  return value.includes('-----BEGIN ');
+}
+
+const DNS_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i;
+
+/** A DNS name (wildcard `*.` first label allowed) or an IP literal. */
+export const domainName = z.string().superRefine((v, ctx) => {
+  if (v.length <= 253 && (DNS_NAME.test(v) || isIP(v) !== 0)) return;
+  ctx.addIssue({
+    code: 'custom',
+    message: `invalid domain name "${v}"`,
+    params: { expected: 'a DNS name such as example.com or *.example.com' },
+  });
+});
+
+/** `{ main, sans }`: the names one certificate must cover. */
+export const tlsDomain = strictObject({ main: domainName, sans: z.array(domainName).default([]) });
+
+const alpnProtocol = z
+  .string()
+  .refine((v) => v !== '' && Buffer.byteLength(v) <= 255, 'an ALPN protocol ID has 1 to 255 bytes');
+
+const clientAuth = strictObject({
+  caFiles: z.array(fileOrContent).default([]),
+  /** Absent: RequireAndVerifyClientCert when caFiles are given, else NoClientCert (as Traefik). */
+  clientAuthType: clientAuthType.optional(),
+}).transform((v, ctx) => {
+  const type: ClientAuthType =
+    v.clientAuthType ?? (v.caFiles.length > 0 ? 'RequireAndVerifyClientCert' : 'NoClientCert');
+  const verifies = type === 'VerifyClientCertIfGiven' || type === 'RequireAndVerifyClientCert';
+  if (verifies && v.caFiles.length === 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `clientAuthType ${type} needs caFiles: the CAs that client certificates are verified against`,
+      path: ['caFiles'],
+      params: { expected: 'a list of CA certificate files' },
+    });
+    return z.NEVER;
+  }
+  return { caFiles: v.caFiles, clientAuthType: type };
+});
+
+const VERSION_ORDER: Readonly<Record<TlsVersionName, number>> = {
+  VersionTLS10: 0,
+  VersionTLS11: 1,
+  VersionTLS12: 2,
+  VersionTLS13: 3,
+};
+
+export const tlsOptionsSchema = strictObject({
+  minVersion: tlsVersion.default('VersionTLS12'),
+  /** Absent: the highest this build supports (TLS 1.3). */
+  maxVersion: tlsVersion.optional(),
+  /** Absent: ECDHE with AES-GCM or ChaCha20-Poly1305 for TLS 1.2, every TLS 1.3 suite. */
+  cipherSuites: z.array(cipherSuite).optional(),
+  /** Absent: OpenSSL's default groups. */
+  curvePreferences: z.array(curve).optional(),
+  clientAuth: nullAsEmpty(clientAuth).prefault({}),
+  /** Refuse handshakes without SNI or whose SNI matches no certificate. */
+  sniStrict: z.boolean().default(false),
+  alpnProtocols: z.array(alpnProtocol).default(['h2', 'http/1.1']),
+  /** Accepted for compatibility; deprecated in Go, no effect on TLS 1.3 (we always prefer ours). */
+  preferServerCipherSuites: z.boolean().optional(),
+  disableSessionTickets: z.boolean().default(false),
+}).superRefine((v, ctx) => {
+  if (v.maxVersion !== undefined && VERSION_ORDER[v.maxVersion] < VERSION_ORDER[v.minVersion]) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `maxVersion ${v.maxVersion} is below minVersion ${v.minVersion}`,
+      path: ['maxVersion'],
+    });
+  }
+});
+
+const certAndKey = strictObject({ certFile: fileOrContent, keyFile: fileOrContent });
+
+const tlsCertificate = strictObject({
+  certFile: fileOrContent,
+  keyFile: fileOrContent,
+  /** Absent or empty: the default store (the only one Traefik v3 uses). */
+  stores: z.array(z.string().min(1)).optional(),
+});
+
+const tlsStore = strictObject({
+  defaultCertificate: certAndKey.optional(),
+  /** The default certificate is obtained from this ACME resolver for `domain`. */
+  defaultGeneratedCert: strictObject({ resolver: z.string().min(1), domain: tlsDomain }).optional(),
+});
+
+/** The dynamic configuration's top-level `tls` section. */
+export const tlsSectionSchema = strictObject({
+  certificates: z.array(tlsCertificate).default([]),
+  options: z.record(z.string(), nullAsEmpty(tlsOptionsSchema)).default({}),
+  stores: z.record(z.string(), nullAsEmpty(tlsStore)).default({}),
+});
+
+/** A router's `tls` block: its presence makes the router HTTPS-only. */
+export const routerTls = strictObject({
+  /** A name in `tls.options`; absent = `default`. */
+  options: z.string().min(1).optional(),
+  certResolver: z.string().min(1).optional(),
+  /** Names to obtain a certificate for; absent = the router's Host rule names. */
+  domains: z.array(tlsDomain).default([]),
+});
+
+export type TlsSectionConfig = z.output<typeof tlsSectionSchema>;
+export type TlsOptionsConfig = z.output<typeof tlsOptionsSchema>;
+export type TlsOptionsInput = z.input<typeof tlsOptionsSchema>;
+export type TlsCertificateConfig = TlsSectionConfig['certificates'][number];
+export type TlsStoreConfig = TlsSectionConfig['stores'][string];
+export type TlsDomainConfig = z.output<typeof tlsDomain>;
+export type RouterTlsConfig = z.output<typeof routerTls>;
+export type ClientAuthConfig = TlsOptionsConfig['clientAuth'];
+
+/** Traefik's built-in `default` options, for when no provider defines them. */
+export function defaultTlsOptions(): TlsOptionsConfig {
+  return tlsOptionsSchema.parse({});
+}
+
+/**
+ * What Traefik accepts but ignores, reported as warnings (`path` from the section's root, e.g.
+ * `['tls', 'stores', 'other']`): stores other than `default`, `preferServerCipherSuites: false`.
+ */
+export function tlsSectionWarnings(tls: TlsSectionConfig, root: ConfigPath = ['tls']): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  for (const name of Object.keys(tls.stores)) {
+    if (name !== DEFAULT_TLS_NAME) {
+      out.push(
+        issue('warning', `TLS store \`${name}\` is ignored: only the \`default\` store is used`, [
+          ...root,
+          'stores',
+          name,
+        ]),
+      );
+    }
+  }
+  tls.certificates.forEach((c, i) => {
+    const others = (c.stores ?? []).filter((s) => s !== DEFAULT_TLS_NAME);
+    if (others.length > 0 && others.length === c.stores?.length) {
+      out.push(
+        issue(
+          'warning',
+          `certificate is only in store(s) ${others.join(', ')}, which are ignored: it will not be served`,
+          [...root, 'certificates', i, 'stores'],
+        ),
+      );
+    }
+  });
+  for (const [name, o] of Object.entries(tls.options)) {
+    if (o.preferServerCipherSuites === false) {
+      out.push(
+        issue(
+          'warning',
+          'preferServerCipherSuites is deprecated and has no effect: the server order is always used',
+          [...root, 'options', name, 'preferServerCipherSuites'],
+        ),
+      );
+    }
+  }
+  return out;
+}

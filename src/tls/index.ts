@@ -1,0 +1,43 @@
+/**
+ * TLS termination: the certificate store (SNI → certificate), Traefik's TLS options as node:tls
+ * settings, and the choice of options per SNI with the 421 rule. How a listener uses them:
+ *
+ *   per snapshot:   options = compileTlsOptionsSets(tls, read); certs = certificatesFromConfig(tls, read)
+ *                   store = CertStore.build(certs.certs, certs.defaultCert, { generated })
+ *                   router = TlsRouter.build(routerNeeds)
+ *                   one tls.Server per options set: tls.createServer(tlsServerOptions(o, store)), never listening
+ *   per connection: parseClientHello(first bytes) → name = router.optionsFor(sni) → o = options.get(name)
+ *                   (missing → close); without SNI, store.lookup(undefined, o, localAddress) picks an IP
+ *                   certificate or refuses (sniStrict); socket.unshift(bytes); server.emit('connection', socket)
+ *   on 'secureConnection': checkClientCert(socket, o.clientAuthType) → a reason closes it
+ *   per request:    router.misdirected(socket.servername, head.host) → 421
+ */
+export {
+  type CertInput,
+  type CertLookup,
+  CertStore,
+  type CertStoreOptions,
+  certificatesFromConfig,
+  GeneratedDefaultCertificate,
+  type StoredCertificate,
+} from './cert-store.ts';
+export {
+  type ClientHello,
+  MAX_CLIENT_HELLO_BYTES,
+  parseClientHello,
+  type RouterTlsNeed,
+  TlsRouter,
+} from './sni.ts';
+export {
+  type CompiledTlsOptions,
+  checkClientCert,
+  compileTlsOptions,
+  compileTlsOptionsSets,
+  DEFAULT_TLS12_CIPHERS,
+  negotiateAlpn,
+  type ReadFile,
+  resolvePem,
+  secureContextFor,
+  TLS13_SUITES,
+  tlsServerOptions,
+} from './tls-options.ts';

@@ -1,0 +1,293 @@
+import { constants, createHash, X509Certificate } from 'node:crypto';
+import {
+  createSecureContext,
+  type SecureContext,
+  type SecureContextOptions,
+  type TLSSocket,
+  type TlsOptions,
+} from 'node:tls';
+import {
+  CIPHER_SUITES,
+  type ClientAuthType,
+  CURVES,
+  DEFAULT_TLS_NAME,
+  defaultTlsOptions,
+  isInlinePem,
+  TLS_VERSIONS,
+  type TlsOptionsConfig,
+  type TlsSectionConfig,
+} from '../config/dynamic/tls.ts';
+import { type ConfigIssue, type ConfigPath, issue } from '../config/issues.ts';
+import type { CertStore } from './cert-store.ts';
+
+/*
+ * Traefik's `tls.options` as node:tls settings. Node applies the protocol versions, ciphers,
+ * groups, verify mode and ALPN of the *server* (or of the context the TLSSocket was created
+ * with): a context swapped in by SNICallback only contributes its certificate, key, chain and CA
+ * store (node's UseSNIContext/SetCACerts). So one options set = one `tls.Server` (never
+ * listening) built by `tlsServerOptions`, and the listener picks the server from the ClientHello's
+ * SNI (`parseClientHello` + `TlsRouter.optionsFor`) before handing the socket over.
+ */
+
+/** ECDHE key exchange with AEAD only: forward secrecy, no CBC (Lucky13) and no static RSA (ROBOT). */
+export const DEFAULT_TLS12_CIPHERS = [
+  'ECDHE-ECDSA-AES128-GCM-SHA256',
+  'ECDHE-RSA-AES128-GCM-SHA256',
+  'ECDHE-ECDSA-AES256-GCM-SHA384',
+  'ECDHE-RSA-AES256-GCM-SHA384',
+  'ECDHE-ECDSA-CHACHA20-POLY1305',
+  'ECDHE-RSA-CHACHA20-POLY1305',
+] as const;
+
+/** Go cannot disable TLS 1.3 suites, and node disables TLS 1.3 when none is listed: keep them all. */
+export const TLS13_SUITES = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+] as const;
+
+/** What TLS 1.0/1.1 clients can use (Go's defaults for them); only added when minVersion allows them. */
+const LEGACY_CBC_CIPHERS = [
+  'ECDHE-ECDSA-AES128-SHA',
+  'ECDHE-RSA-AES128-SHA',
+  'ECDHE-ECDSA-AES256-SHA',
+  'ECDHE-RSA-AES256-SHA',
+];
+
+/** One options set, ready for node:tls. Immutable; the cert store caches contexts by identity. */
+export interface CompiledTlsOptions {
+  readonly name: string;
+  /** For tls.createSecureContext (with a certificate added) and tls.createServer. */
+  readonly context: Readonly<SecureContextOptions>;
+  readonly clientAuthType: ClientAuthType;
+  /** Ask for a client certificate during the handshake. */
+  readonly requestCert: boolean;
+  /** Let node refuse a missing or unverifiable certificate itself (RequireAndVerifyClientCert). */
+  readonly rejectUnauthorized: boolean;
+  readonly alpnProtocols: readonly string[];
+  readonly sniStrict: boolean;
+  /** Hex digest of everything above but the name: equal policies have equal fingerprints. */
+  readonly fingerprint: string;
+}
+
+/** Reads a file named in the configuration (throws when it cannot). */
+export type ReadFile = (path: string) => string;
+
+/** A certFile/keyFile/caFiles value: the PEM itself, or the content of the file it names. */
+export function resolvePem(value: string, read: ReadFile): { pem: string } | { error: string } {
+  if (isInlinePem(value)) return { pem: value };
+  try {
+    return { pem: read(value) };
+  } catch (err) {
+    const code = (err as { code?: unknown }).code;
+    return { error: `cannot read ${value}: ${typeof code === 'string' ? code : (err as Error).message}` };
+  }
+}
+
+const PEM_CERT = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+function checkCaPem(pem: string): string | undefined {
+  const blocks = pem.match(PEM_CERT);
+  if (blocks === null) return 'no PEM certificate found';
+  for (const block of blocks) {
+    try {
+      new X509Certificate(block);
+    } catch (err) {
+      return `invalid certificate: ${(err as Error).message}`;
+    }
+  }
+  return undefined;
+}
+
+function cipherList(config: TlsOptionsConfig, legacy: boolean): string {
+  if (config.cipherSuites === undefined) {
+    const tls12 = legacy ? [...DEFAULT_TLS12_CIPHERS, ...LEGACY_CBC_CIPHERS] : DEFAULT_TLS12_CIPHERS;
+    return [...TLS13_SUITES, ...tls12, ...(legacy ? ['@SECLEVEL=0'] : [])].join(':');
+  }
+  const tls13: string[] = [];
+  const tls12: string[] = [];
+  for (const name of config.cipherSuites) {
+    const suite = CIPHER_SUITES[name];
+    if (suite === undefined || suite.openssl === '') continue;
+    const list = suite.tls13 === true ? tls13 : tls12;
+    if (!list.includes(suite.openssl)) list.push(suite.openssl);
+  }
+  // Listing TLS 1.3 suites narrows TLS 1.3 to them (Go would ignore them); otherwise keep all.
+  const all = [...(tls13.length > 0 ? tls13 : TLS13_SUITES), ...tls12];
+  if (legacy) all.push('@SECLEVEL=0');
+  return all.join(':');
+}
+
+/**
+ * Traefik's clientAuthType → node's verify mode. RequireAnyClientCert and VerifyClientCertIfGiven
+ * have no node equivalent: they request a certificate without letting node refuse, and
+ * `checkClientCert` decides after the handshake.
+ */
+function verifyMode(type: ClientAuthType): { requestCert: boolean; rejectUnauthorized: boolean } {
+  switch (type) {
+    case 'NoClientCert':
+      return { requestCert: false, rejectUnauthorized: false };
+    case 'RequestClientCert':
+    case 'RequireAnyClientCert':
+    case 'VerifyClientCertIfGiven':
+      return { requestCert: true, rejectUnauthorized: false };
+    case 'RequireAndVerifyClientCert':
+      return { requestCert: true, rejectUnauthorized: true };
+  }
+}
+
+/** Builds one options set from its config and the CA PEMs its caFiles resolved to. */
+export function compileTlsOptions(
+  name: string,
+  config: TlsOptionsConfig,
+  caPems: readonly string[] = [],
+): { options: CompiledTlsOptions } | { error: string; index?: number } {
+  for (const [index, pem] of caPems.entries()) {
+    const error = checkCaPem(pem);
+    if (error !== undefined) return { error, index };
+  }
+  const legacy = config.minVersion === 'VersionTLS10' || config.minVersion === 'VersionTLS11';
+  let secureOptions = constants.SSL_OP_NO_RENEGOTIATION;
+  if (config.disableSessionTickets) secureOptions |= constants.SSL_OP_NO_TICKET;
+  const context: SecureContextOptions = {
+    minVersion: TLS_VERSIONS[config.minVersion],
+    maxVersion: TLS_VERSIONS[config.maxVersion ?? 'VersionTLS13'],
+    ciphers: cipherList(config, legacy),
+    honorCipherOrder: true,
+    secureOptions,
+  };
+  if (config.curvePreferences !== undefined && config.curvePreferences.length > 0) {
+    context.ecdhCurve = [...new Set(config.curvePreferences.map((c) => CURVES[c]))].join(':');
+  }
+  const clientAuthType = config.clientAuth.clientAuthType;
+  if (clientAuthType !== 'NoClientCert' && caPems.length > 0) context.ca = [...caPems];
+  const mode = verifyMode(clientAuthType);
+  const fingerprint = createHash('sha256')
+    .update(JSON.stringify([context, clientAuthType, mode, config.alpnProtocols, config.sniStrict, caPems]))
+    .digest('hex');
+  // Sessions must not resume across policies (a session made without a client certificate must
+  // not skip it under another options set: the Envoy CVE-2022-21654 class). OpenSSL keys its
+  // session cache by this context (at most 32 bytes).
+  context.sessionIdContext = fingerprint.slice(0, 32);
+  try {
+    createSecureContext(context);
+  } catch (err) {
+    return { error: `invalid TLS options: ${(err as Error).message}` };
+  }
+  return {
+    options: {
+      name,
+      context,
+      clientAuthType,
+      ...mode,
+      alpnProtocols: [...config.alpnProtocols],
+      sniStrict: config.sniStrict,
+      fingerprint,
+    },
+  };
+}
+
+/**
+ * Every options set of a `tls` section, caFiles read through `read`; the `default` set is
+ * Traefik's built-in one unless the section defines it. A set with an error is left out (and
+ * reported): routers naming it get no TLS rather than a weaker policy.
+ */
+export function compileTlsOptionsSets(
+  tls: Pick<TlsSectionConfig, 'options'>,
+  read: ReadFile,
+  root: ConfigPath = ['tls'],
+): { options: Map<string, CompiledTlsOptions>; issues: ConfigIssue[] } {
+  const options = new Map<string, CompiledTlsOptions>();
+  const issues: ConfigIssue[] = [];
+  const entries = Object.entries(tls.options);
+  if (!Object.hasOwn(tls.options, DEFAULT_TLS_NAME)) entries.push([DEFAULT_TLS_NAME, defaultTlsOptions()]);
+  for (const [name, config] of entries) {
+    const path = [...root, 'options', name];
+    const caPems: string[] = [];
+    let failed = false;
+    for (const [i, file] of config.clientAuth.caFiles.entries()) {
+      const r = resolvePem(file, read);
+      if ('error' in r) {
+        issues.push(issue('error', r.error, [...path, 'clientAuth', 'caFiles', i]));
+        failed = true;
+      } else caPems.push(r.pem);
+    }
+    if (failed) continue;
+    const r = compileTlsOptions(name, config, caPems);
+    if ('options' in r) options.set(name, r.options);
+    else {
+      const at = r.index === undefined ? path : [...path, 'clientAuth', 'caFiles', r.index];
+      issues.push(issue('error', r.error, at));
+    }
+  }
+  return { options, issues };
+}
+
+/** A context for one certificate under one options set. */
+export function secureContextFor(
+  options: CompiledTlsOptions | undefined,
+  cert: { readonly certPem: string; readonly keyPem: string },
+): SecureContext {
+  return createSecureContext({ ...options?.context, cert: cert.certPem, key: cert.keyPem });
+}
+
+/**
+ * Go's ALPN rule (crypto/tls negotiateALPN): the server's first protocol that the client offers;
+ * a client offering http/1.1 to an h2-only server still gets in (as http/1.1); anything else is
+ * refused with no_application_protocol (undefined).
+ */
+export function negotiateAlpn(server: readonly string[], client: readonly string[]): string | undefined {
+  let http11 = false;
+  for (const s of server) {
+    for (const c of client) {
+      if (s === c) return s;
+      if (s === 'h2' && c === 'http/1.1') http11 = true;
+    }
+  }
+  return http11 ? 'http/1.1' : undefined;
+}
+
+/**
+ * Options for `tls.createServer` applying one options set: the store's certificate by SNI (the
+ * default one without SNI), verify mode, ALPN. Handshakes the store refuses (sniStrict) fail.
+ * After 'secureConnection', `checkClientCert(socket, options.clientAuthType)` must still run.
+ */
+export function tlsServerOptions(options: CompiledTlsOptions, store: CertStore): TlsOptions {
+  const fallback = store.defaultCertificate;
+  const server: TlsOptions = {
+    ...options.context,
+    cert: fallback.certPem,
+    key: fallback.keyPem,
+    requestCert: options.requestCert,
+    rejectUnauthorized: options.rejectUnauthorized,
+    SNICallback(servername, cb) {
+      let found: ReturnType<CertStore['lookup']>;
+      try {
+        found = store.lookup(servername, options);
+      } catch (err) {
+        cb(err as Error);
+        return;
+      }
+      if (found === undefined) cb(new Error(`strict SNI: no certificate for "${servername}"`));
+      else cb(null, found.secureContext);
+    },
+  };
+  const protocols = options.alpnProtocols;
+  if (protocols.length > 0) server.ALPNCallback = (hello) => negotiateAlpn(protocols, hello.protocols);
+  return server;
+}
+
+/**
+ * The post-handshake half of clientAuthType (node verifies, but only refuses by itself in
+ * RequireAndVerifyClientCert): the reason to close the connection, or undefined to keep it.
+ * Call on 'secureConnection' sockets of a `tls.Server` (which sets `authorized`).
+ */
+export function checkClientCert(socket: TLSSocket, mode: ClientAuthType): string | undefined {
+  if (mode === 'NoClientCert' || mode === 'RequestClientCert') return undefined;
+  const presented = socket.getPeerX509Certificate() !== undefined;
+  if (!presented) {
+    return mode === 'VerifyClientCertIfGiven' ? undefined : 'client certificate required';
+  }
+  if (mode === 'RequireAnyClientCert' || socket.authorized) return undefined;
+  return `client certificate refused: ${String(socket.authorizationError ?? 'not verified')}`;
+}
