@@ -89,6 +89,8 @@ interface Entry {
   readonly domains: readonly string[];
   cert: InstalledCertificate | undefined;
   failures: number;
+  /** Consecutive issuances that were already due for renewal when they arrived. */
+  dueOnArrival: number;
   /** Wall ms of the next attempt (obtain, renew or retry). */
   dueAt: number;
   lastError: string | undefined;
@@ -211,6 +213,7 @@ export class CertificateManager {
       domains,
       cert: undefined,
       failures: 0,
+      dueOnArrival: 0,
       dueAt: this.#wallNow(),
       lastError: undefined,
     };
@@ -305,6 +308,19 @@ export class CertificateManager {
     this.#install(entry, kc);
     entry.failures = 0;
     entry.lastError = undefined;
+    const now = this.#wallNow();
+    if (entry.dueAt <= now) {
+      // A certificate already past its renewal point when issued (our clock far ahead of the CA's,
+      // or a CA issuing very short lifetimes) would be renewed again at once, forever: back off.
+      entry.dueOnArrival++;
+      entry.dueAt = now + backoffDelay(entry.dueOnArrival, this.#opts.retryInitialMs ?? 60_000, RETRY_CAP_MS);
+      this.#log.warn('acme certificate was due for renewal as soon as it was issued; check the clock', {
+        domains: entry.domains,
+        notAfter: new Date(entry.cert?.notAfter ?? 0).toISOString(),
+      });
+    } else {
+      entry.dueOnArrival = 0;
+    }
     this.#rebuildIndex();
     this.#persist();
     this.#log.info(renewing ? 'acme certificate renewed' : 'acme certificate obtained', {

@@ -24,6 +24,18 @@ export interface FlattenedJws {
   readonly signature: string;
 }
 
+/**
+ * RFC 7638 thumbprint: SHA-256 over the JSON of the required members only, in lexicographic
+ * order, without whitespace (§3.2, §3.3).
+ */
+export function jwkThumbprint(jwk: Jwk): string {
+  const canonical =
+    jwk.kty === 'EC'
+      ? JSON.stringify({ crv: jwk.crv, kty: jwk.kty, x: jwk.x, y: jwk.y })
+      : JSON.stringify({ e: jwk.e, kty: jwk.kty, n: jwk.n });
+  return base64url(createHash('sha256').update(canonical).digest());
+}
+
 /** An account key with what the JWS layer needs precomputed once. */
 export class AccountKey {
   readonly alg: 'ES256' | 'RS256';
@@ -48,9 +60,7 @@ export class AccountKey {
     } else {
       throw new Error(`ACME account key: ${key.asymmetricKeyType} keys are not supported`);
     }
-    // RFC 7638 §3: the hash input is the JSON of the required members in lexicographic order
-    // with no whitespace; the literals above are written in that order.
-    this.thumbprint = base64url(createHash('sha256').update(JSON.stringify(this.jwk)).digest());
+    this.thumbprint = jwkThumbprint(this.jwk);
   }
 
   get keyObject(): KeyObject {

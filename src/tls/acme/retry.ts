@@ -28,6 +28,8 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   if (value === undefined) return undefined;
   const v = value.trim();
   if (/^\d+$/.test(v)) return Number(v) * 1000;
+  // An HTTP-date always names a weekday and a month; Date.parse alone accepts '-5' as a year.
+  if (!/^[A-Za-z]{3},? /.test(v)) return undefined;
   const at = Date.parse(v);
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowMs);
@@ -44,7 +46,7 @@ const DAY_MS = 86_400_000;
 export function renewalTime(notBefore: number, notAfter: number, renewBeforeDays = 30): number {
   const lifetime = Math.max(0, notAfter - notBefore);
   const before = Math.min(renewBeforeDays * DAY_MS, lifetime / 3);
-  return notAfter - before;
+  return Math.floor(notAfter - before);
 }
 
 /**
