@@ -21,16 +21,28 @@ describe('tlsConnectError', () => {
     assert.match(e.message, /^server certificate is not valid yet/);
   });
 
-  it('classifies a name mismatch, keeping the names the certificate has', () => {
-    const e = tlsConnectError(
-      nodeError(
-        'ERR_TLS_CERT_ALTNAME_INVALID',
-        "Hostname/IP does not match certificate's altnames: Host: other.test. is not in the cert's altnames: DNS:a.test",
-      ),
-      true,
+  it('classifies a name mismatch, naming the host checked and the names the certificate has', () => {
+    const err = Object.assign(
+      nodeError('ERR_TLS_CERT_ALTNAME_INVALID', "Hostname/IP does not match certificate's altnames: …"),
+      {
+        host: 'other.test',
+        cert: { subjectaltname: 'DNS:a.test, IP Address:10.0.0.1', subject: { CN: 'a' } },
+      },
     );
+    const e = tlsConnectError(err, true);
     assert.equal(e.code, 'UPSTREAM_TLS_HOSTNAME');
-    assert.match(e.message, /other\.test\. is not in the cert's altnames: DNS:a\.test/);
+    assert.equal(
+      e.message,
+      'server certificate does not match "other.test": it is for DNS:a.test, IP Address:10.0.0.1 (ERR_TLS_CERT_ALTNAME_INVALID)',
+    );
+  });
+
+  it('falls back to the common name when the certificate has no subjectAltName', () => {
+    const err = Object.assign(nodeError('ERR_TLS_CERT_ALTNAME_INVALID', 'x'), {
+      host: '10.0.0.1',
+      cert: { subject: { CN: 'legacy' } },
+    });
+    assert.match(tlsConnectError(err, true).message, /it is for CN=legacy and no subjectAltName/);
   });
 
   it('classifies self-signed and unknown-issuer certificates as untrusted, without Node’s flag hint', () => {

@@ -67,13 +67,33 @@ export function tlsConnectError(err: Error | null, tcpUp: boolean): ProxyError {
       c === 'CERT_NOT_YET_VALID' ? 'server certificate is not valid yet' : 'server certificate has expired';
     return tlsFailure('UPSTREAM_TLS_CERT_EXPIRED', what, err);
   }
-  if (c === 'ERR_TLS_CERT_ALTNAME_INVALID') {
-    return tlsFailure('UPSTREAM_TLS_HOSTNAME', 'server certificate does not match the server name', err);
-  }
+  if (c === 'ERR_TLS_CERT_ALTNAME_INVALID') return hostnameMismatch(err!);
   if (UNTRUSTED.has(c)) {
     return tlsFailure('UPSTREAM_TLS_UNTRUSTED', 'server certificate is not trusted (check rootCAs)', err);
   }
   return tlsRejected(err);
+}
+
+/** Node's check puts the name it verified and the peer certificate on the error. */
+function hostnameMismatch(err: Error): ProxyError {
+  const e = err as Error & {
+    host?: unknown;
+    cert?: { subjectaltname?: unknown; subject?: { CN?: unknown } };
+  };
+  const san = e.cert?.subjectaltname;
+  const cn = e.cert?.subject?.CN;
+  const names =
+    typeof san === 'string' && san !== ''
+      ? san
+      : typeof cn === 'string'
+        ? `CN=${cn} and no subjectAltName`
+        : 'no names';
+  const host = typeof e.host === 'string' ? `"${e.host}"` : 'the server name';
+  return new ProxyError(
+    'UPSTREAM_TLS_HOSTNAME',
+    `server certificate does not match ${host}: it is for ${names} (ERR_TLS_CERT_ALTNAME_INVALID)`,
+    { cause: err },
+  );
 }
 
 /**

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatIssue } from '../issues.ts';
+import { parseDynamic } from './parse.ts';
+
+function transport(body: string): { config: unknown; lines: string[] } {
+  const r = parseDynamic(`http:\n  serversTransports:\n    t:\n${body}`, 'dyn.yaml');
+  return { config: r.config?.http.serversTransports['t'], lines: r.issues.map(formatIssue) };
+}
+
+function serverUrl(url: string): string[] {
+  return parseDynamic(
+    `http:\n  services:\n    s:\n      loadBalancer:\n        servers: [{ url: "${url}" }]\n`,
+    'dyn.yaml',
+  ).issues.map(formatIssue);
+}
+
+describe('serversTransports: TLS keys', () => {
+  it("reads Traefik's TLS keys and our minVersion/maxVersion", () => {
+    const r = transport(`      serverName: api.internal
+      rootCAs: [/certs/ca.pem]
+      certificates: [{ certFile: /certs/c.pem, keyFile: /certs/c.key }]
+      insecureSkipVerify: false
+      minVersion: VersionTLS12
+      maxVersion: VersionTLS13
+`);
+    assert.deepEqual(r.lines, []);
+    assert.deepEqual(r.config, {
+      maxIdleConnsPerHost: 200,
+      maxConnsPerHost: 0,
+      forwardingTimeouts: { dialTimeout: 30_000, responseHeaderTimeout: 0, idleConnTimeout: 90_000 },
+      serverName: 'api.internal',
+      rootCAs: ['/certs/ca.pem'],
+      certificates: [{ certFile: '/certs/c.pem', keyFile: '/certs/c.key' }],
+      insecureSkipVerify: false,
+      minVersion: 'VersionTLS12',
+      maxVersion: 'VersionTLS13',
+    });
+  });
+
+  it('adds no TLS field to a transport that sets none', () => {
+    assert.deepEqual(Object.keys(transport('      maxConnsPerHost: 1\n').config as object).sort(), [
+      'forwardingTimeouts',
+      'maxConnsPerHost',
+      'maxIdleConnsPerHost',
+    ]);
+  });
+
+  it("refuses a version name that is not Traefik's", () => {
+    const r = transport('      minVersion: TLSv1.2\n');
+    assert.equal(r.config, undefined);
+    assert.match(r.lines[0]!, /^dyn\.yaml:4:19: http\.serversTransports\.t\.minVersion: .*VersionTLS12/);
+  });
+
+  it('refuses a maxVersion below minVersion', () => {
+    const r = transport('      minVersion: VersionTLS13\n      maxVersion: VersionTLS12\n');
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:5:19: http.serversTransports.t.maxVersion: maxVersion is below minVersion',
+    ]);
+  });
+
+  it('needs both certFile and keyFile in a client certificate', () => {
+    const r = transport('      certificates: [{ certFile: /c.pem }]\n');
+    assert.equal(r.config, undefined);
+    assert.match(r.lines.join('\n'), /certificates\[0\]\.keyFile: required key `keyFile` is missing/);
+  });
+
+  it('still reports the Traefik keys we lack by name', () => {
+    assert.match(transport('      disableHTTP2: true\n').lines[0]!, /`disableHTTP2` is not supported yet/);
+    assert.match(transport('      spiffe: {}\n').lines[0]!, /`spiffe` is not supported yet/);
+  });
+});
+
+describe('server URLs', () => {
+  it('accepts https servers, with or without a port', () => {
+    assert.deepEqual(serverUrl('https://10.0.0.1:8443'), []);
+    assert.deepEqual(serverUrl('https://backend.test'), []);
+    assert.deepEqual(serverUrl('https://[::1]:8443/'), []);
+  });
+
+  it('still refuses h2c servers and other schemes', () => {
+    assert.match(serverUrl('h2c://a:80')[0]!, /`h2c` servers are not supported yet/);
+    assert.match(serverUrl('wss://a')[0]!, /unsupported URL scheme "wss"/);
+  });
+});
