@@ -9,35 +9,23 @@
  */
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
-import { certificateInfo, generateKey, type KeyAndCert, type KeyType } from '../x509/index.ts';
-import { AcmeClient } from './acme-client.ts';
+import { certificateInfo, type KeyAndCert, type KeyType } from '../x509/index.ts';
+import { AccountSession } from './acme-account.ts';
 import { AcmeProblemError } from './acme-errors.ts';
 import { AcmeStorage, type StoredAccount } from './acme-storage.ts';
 import { type AcmeTransport, httpsTransport } from './acme-transport.ts';
 import type { Dns01Provider } from './dns01-provider.ts';
+import { coversName, normalizeDomains } from './domain-names.ts';
 import type { Http01Store } from './http01-store.ts';
-import { AccountKey } from './jws.ts';
 import {
   type ChallengeSolver,
   type ChallengeType,
-  dns01Solver,
-  http01Solver,
   obtainCertificate,
-  tlsAlpn01Solver,
+  solverFor,
 } from './obtain-certificate.ts';
 import { backoffDelay, renewalTime } from './retry.ts';
+import { type Scheduler, systemScheduler } from './scheduler.ts';
 import type { TlsAlpn01Store } from './tls-alpn01-store.ts';
-
-/** Timers, injectable so that tests decide when renewals and retries happen. */
-export interface Scheduler {
-  setTimeout(fn: () => void, ms: number): unknown;
-  clearTimeout(handle: unknown): void;
-}
-
-export const systemScheduler: Scheduler = {
-  setTimeout: (fn, ms) => setTimeout(fn, ms).unref(),
-  clearTimeout: (h) => clearTimeout(h as NodeJS.Timeout),
-};
 
 export interface CertificateManagerOptions {
   /** The ACME directory URL (Traefik's `caServer`). */
@@ -112,8 +100,7 @@ export class CertificateManager {
   readonly #entries: Entry[] = [];
   #index = new Map<string, Entry>();
   readonly #listeners = new Set<CertificateListener>();
-  #account: StoredAccount | undefined;
-  #client: AcmeClient | undefined;
+  #session: AccountSession | undefined;
   #started = false;
   #stopped = false;
   #running = false;
@@ -124,22 +111,24 @@ export class CertificateManager {
     this.#opts = opts;
     this.#resolver = opts.resolverName ?? 'default';
     this.#log = opts.logger.child({ resolver: this.#resolver });
-    this.#wallNow = opts.clock === undefined ? Date.now : () => opts.clock?.wallNow() ?? Date.now();
+    const clock = opts.clock;
+    this.#wallNow = clock === undefined ? Date.now : () => clock.wallNow();
     this.#scheduler = opts.scheduler ?? systemScheduler;
     this.#storage = new AcmeStorage(opts.storageFile, this.#log);
     this.#transport =
       opts.transport ??
       httpsTransport(opts.caCertificates === undefined ? {} : { caCertificates: opts.caCertificates });
-    this.#solver = solverFor(opts, stores);
+    this.#solver = solverFor(opts.challenge, stores, opts.dnsProvider);
   }
 
   /** Loads the storage file and starts the work queue (certificates stored there serve at once). */
   start(): void {
     if (this.#started) return;
     this.#started = true;
+    let stored: StoredAccount | undefined;
     try {
       const data = this.#storage.load(this.#resolver);
-      this.#account = data.account;
+      stored = data.account;
       for (const c of data.certificates) {
         const entry = this.#entry(c.domains);
         try {
@@ -158,6 +147,18 @@ export class CertificateManager {
         error: e,
       });
     }
+    this.#session = new AccountSession(
+      {
+        caServer: this.#opts.caServer,
+        email: this.#opts.email,
+        transport: this.#transport,
+        wallNow: this.#wallNow,
+        logger: this.#log,
+        onChange: (account) => this.#persist(account),
+        ...(this.#opts.pollIntervalMs === undefined ? {} : { pollIntervalMs: this.#opts.pollIntervalMs }),
+      },
+      stored,
+    );
     this.#kick();
   }
 
@@ -171,9 +172,9 @@ export class CertificateManager {
 
   /** Asks for a certificate covering `domains` (first is the subject); obtained in the background. */
   ensure(domains: readonly string[]): void {
-    const names = normalize(domains);
+    const names = normalizeDomains(domains);
     if (names.length === 0) return;
-    if (this.#entries.some((e) => names.every((n) => covers(e.domains, n)))) return;
+    if (this.#entries.some((e) => names.every((n) => coversName(e.domains, n)))) return;
     this.#entry(names);
     this.#kick();
   }
@@ -337,67 +338,22 @@ export class CertificateManager {
     }
   }
 
-  async #obtain(domains: readonly string[]): Promise<KeyAndCert> {
+  #obtain(domains: readonly string[]): Promise<KeyAndCert> {
     const signal = this.#abort.signal;
-    const client = await this.#registeredClient(signal);
-    const obtain = (): Promise<KeyAndCert> =>
+    const session = this.#session;
+    if (session === undefined) return Promise.reject(new Error('certificate manager not started'));
+    return session.run(signal, (client) =>
       obtainCertificate(client, {
         domains,
         solver: this.#solver,
         signal,
         logger: this.#log,
         ...(this.#opts.keyType === undefined ? {} : { keyType: this.#opts.keyType }),
-      });
-    try {
-      return await obtain();
-    } catch (e) {
-      // The CA forgot the account (a reset test CA, or a staging database wiped): register the
-      // same key again once, then go on.
-      if (!(e instanceof AcmeProblemError && e.is('accountDoesNotExist'))) throw e;
-      this.#log.warn('acme account unknown to the CA; registering again');
-      client.accountUrl = undefined;
-      await this.#register(client, signal);
-      return await obtain();
-    }
+      }),
+    );
   }
 
-  async #registeredClient(signal: AbortSignal): Promise<AcmeClient> {
-    if (this.#client?.accountUrl !== undefined) return this.#client;
-    let account = this.#account;
-    if (account === undefined || account.email !== this.#opts.email) {
-      // Traefik keys accounts by email: a new address is a new account with a new key.
-      account = { email: this.#opts.email, keyPem: generateKey('ec256') };
-      this.#account = account;
-      this.#persist();
-    }
-    const sameCa =
-      account.registration !== undefined &&
-      new URL(account.registration.uri).origin === new URL(this.#opts.caServer).origin;
-    const client =
-      this.#client ??
-      new AcmeClient({
-        directoryUrl: this.#opts.caServer,
-        accountKey: new AccountKey(account.keyPem),
-        transport: this.#transport,
-        wallNow: this.#wallNow,
-        ...(sameCa && account.registration !== undefined ? { accountUrl: account.registration.uri } : {}),
-        ...(this.#opts.pollIntervalMs === undefined ? {} : { pollIntervalMs: this.#opts.pollIntervalMs }),
-      });
-    this.#client = client;
-    if (client.accountUrl === undefined) await this.#register(client, signal);
-    return client;
-  }
-
-  async #register(client: AcmeClient, signal: AbortSignal): Promise<void> {
-    const info = await client.newAccount({ email: this.#opts.email, termsOfServiceAgreed: true }, signal);
-    const account = this.#account;
-    if (account === undefined) return;
-    this.#account = { ...account, registration: { uri: info.url, body: info.body } };
-    this.#persist();
-    this.#log.info('acme account registered', { account: info.url });
-  }
-
-  #persist(): void {
+  #persist(account: StoredAccount | undefined = this.#session?.account): void {
     const certificates = this.#entries.flatMap((e) =>
       e.cert === undefined
         ? []
@@ -405,7 +361,7 @@ export class CertificateManager {
     );
     try {
       this.#storage.save(this.#resolver, {
-        ...(this.#account === undefined ? {} : { account: this.#account }),
+        ...(account === undefined ? {} : { account }),
         certificates,
       });
     } catch (e) {
@@ -413,33 +369,4 @@ export class CertificateManager {
       this.#log.error('acme storage could not be written', { file: this.#storage.file, error: e });
     }
   }
-}
-
-function solverFor(opts: CertificateManagerOptions, stores: ChallengeStores): ChallengeSolver {
-  switch (opts.challenge) {
-    case 'http-01':
-      return http01Solver(stores.http01);
-    case 'tls-alpn-01':
-      return tlsAlpn01Solver(stores.tlsAlpn01);
-    case 'dns-01':
-      if (opts.dnsProvider === undefined) throw new Error('dns-01 needs a DNS provider');
-      return dns01Solver(opts.dnsProvider);
-  }
-}
-
-/** Lowercased, without a trailing dot, duplicates dropped, order kept (the first is the subject). */
-export function normalize(domains: readonly string[]): string[] {
-  const out: string[] = [];
-  for (const d of domains) {
-    const n = d.trim().toLowerCase().replace(/\.$/, '');
-    if (n !== '' && !out.includes(n)) out.push(n);
-  }
-  return out;
-}
-
-/** True when a certificate for `names` is valid for `name` (a `*.` wildcard covers one label). */
-export function covers(names: readonly string[], name: string): boolean {
-  if (names.includes(name)) return true;
-  const dot = name.indexOf('.');
-  return dot > 0 && names.includes(`*${name.slice(dot)}`);
 }

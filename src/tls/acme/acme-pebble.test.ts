@@ -26,10 +26,11 @@ import { CHALLTESTSRV, PEBBLE, type Pebble, startPebble } from '../../../test/he
 import type { Clock } from '../../core/clock.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import { certificateInfo, type KeyAndCert, selfSignedCertificate } from '../x509/index.ts';
-import { CertificateManager, type CertificateManagerOptions, type Scheduler } from './acme-manager.ts';
+import { CertificateManager, type CertificateManagerOptions } from './acme-manager.ts';
 import { type AcmeTransport, httpsTransport } from './acme-transport.ts';
 import { ChallTestSrvDnsProvider } from './dns01-provider.ts';
 import { Http01Store } from './http01-store.ts';
+import type { Scheduler } from './scheduler.ts';
 import { ACME_TLS_ALPN_PROTOCOL, TlsAlpn01Store } from './tls-alpn01-store.ts';
 
 /** Timers that run only when the test fires them. */

@@ -12,8 +12,6 @@ export {
   type CertificateManagerOptions,
   type ChallengeStores,
   type ManagedCertificateStatus,
-  type Scheduler,
-  systemScheduler,
 } from './acme-manager.ts';
 export type {
   AcmeAuthorization,
@@ -31,8 +29,10 @@ export {
 } from './acme-storage.ts';
 export { type AcmeTransport, type HttpsTransportOptions, httpsTransport } from './acme-transport.ts';
 export { ChallTestSrvDnsProvider, type Dns01Provider, dns01RecordName } from './dns01-provider.ts';
+export { coversName, normalizeDomains } from './domain-names.ts';
 export { HTTP01_PATH_PREFIX, Http01Store } from './http01-store.ts';
 export { AccountKey } from './jws.ts';
 export { type ChallengeSolver, type ChallengeType, obtainCertificate } from './obtain-certificate.ts';
 export { backoffDelay, renewalTime } from './retry.ts';
+export { type Scheduler, systemScheduler } from './scheduler.ts';
 export { ACME_TLS_ALPN_PROTOCOL, TlsAlpn01Store } from './tls-alpn01-store.ts';

@@ -59,6 +59,22 @@ export function dns01Solver(provider: Dns01Provider): ChallengeSolver {
   };
 }
 
+export function solverFor(
+  challenge: ChallengeType,
+  stores: { readonly http01: Http01Store; readonly tlsAlpn01: TlsAlpn01Store },
+  dnsProvider: Dns01Provider | undefined,
+): ChallengeSolver {
+  switch (challenge) {
+    case 'http-01':
+      return http01Solver(stores.http01);
+    case 'tls-alpn-01':
+      return tlsAlpn01Solver(stores.tlsAlpn01);
+    case 'dns-01':
+      if (dnsProvider === undefined) throw new Error('the dns-01 challenge needs a DNS provider');
+      return dns01Solver(dnsProvider);
+  }
+}
+
 /** DNS names and IP literals (RFC 8738) as ACME identifiers. */
 export function identifiersFor(domains: readonly string[]): AcmeIdentifier[] {
   return domains.map((d) => (isIP(d) === 0 ? { type: 'dns', value: d } : { type: 'ip', value: d }));
