@@ -18,7 +18,7 @@ import {
   type TlsSectionConfig,
 } from '../config/dynamic/tls.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../config/issues.ts';
-import type { CertStore } from './cert-store.ts';
+import type { CertStore, StoredCertificate } from './cert-store.ts';
 
 /*
  * Traefik's `tls.options` as node:tls settings. Node applies the protocol versions, ciphers,
@@ -248,12 +248,16 @@ export function negotiateAlpn(server: readonly string[], client: readonly string
 }
 
 /**
- * Options for `tls.createServer` applying one options set: the store's certificate by SNI (the
- * default one without SNI), verify mode, ALPN. Handshakes the store refuses (sniStrict) fail.
+ * Options for `tls.createServer` applying one options set: the store's certificate by SNI,
+ * `fallback` without SNI (the default certificate, or what `store.lookup(undefined, options,
+ * localAddress)` found), verify mode, ALPN. Handshakes the store refuses (sniStrict) fail.
  * After 'secureConnection', `checkClientCert(socket, options.clientAuthType)` must still run.
  */
-export function tlsServerOptions(options: CompiledTlsOptions, store: CertStore): TlsOptions {
-  const fallback = store.defaultCertificate;
+export function tlsServerOptions(
+  options: CompiledTlsOptions,
+  store: CertStore,
+  fallback: StoredCertificate = store.defaultCertificate,
+): TlsOptions {
   const server: TlsOptions = {
     ...options.context,
     cert: fallback.certPem,

@@ -89,6 +89,7 @@ function oneOf<T extends string>(
   known: readonly T[],
   what: string,
   refused: Readonly<Record<string, string>> = {},
+  expected = `one of ${known.join(', ')}`,
 ) {
   return z.string().transform((value, ctx): T => {
     const found = known.find((k) => k === value);
@@ -98,14 +99,19 @@ function oneOf<T extends string>(
       code: 'custom',
       message:
         why !== undefined ? `${what} \`${value}\` is not supported: ${why}` : `unknown ${what} "${value}"`,
-      params: { expected: `one of ${known.join(', ')}` },
+      params: { expected },
     });
     return z.NEVER;
   });
 }
 
 const tlsVersion = oneOf(VERSION_NAMES, 'TLS version');
-const cipherSuite = oneOf(Object.keys(CIPHER_SUITES), 'cipher suite', REFUSED_SUITES);
+const cipherSuite = oneOf(
+  Object.keys(CIPHER_SUITES),
+  'cipher suite',
+  REFUSED_SUITES,
+  "a Go cipher suite name such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (Traefik's list)",
+);
 const curve = oneOf(Object.keys(CURVES), 'curve');
 const clientAuthType = oneOf(CLIENT_AUTH_TYPES, 'clientAuthType');
 

@@ -38,7 +38,7 @@ const redirectEntryPoint = strictObject({
   to: redirectTarget,
   scheme: z
     .string()
-    .regex(/^[a-z][a-z0-9+.-]*$/i, 'must be a URL scheme such as https')
+    .refine((v) => /^[a-z][a-z0-9+.-]*$/i.test(v), 'must be a URL scheme such as https')
     .default('https'),
   /** 308 when true, 307 when false (the method is kept either way). */
   permanent: z.boolean().default(true),

@@ -1,0 +1,234 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { z } from 'zod';
+import { formatIssue } from '../issues.ts';
+import { fromZodIssues } from '../zod-issues.ts';
+import {
+  CIPHER_SUITES,
+  CURVES,
+  defaultTlsOptions,
+  isInlinePem,
+  routerTls,
+  tlsOptionsSchema,
+  tlsSectionSchema,
+  tlsSectionWarnings,
+} from './tls.ts';
+
+const SUITES = "a Go cipher suite name such as TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256 (Traefik's list)";
+
+/** Every issue as `path: message (expected …)`, the way the file provider prints them. */
+function errors(schema: z.ZodType, input: unknown): string[] {
+  const r = schema.safeParse(input, { reportInput: true });
+  assert.equal(r.success, false, 'expected the input to be refused');
+  return fromZodIssues(r.error?.issues ?? [], { locate: () => ({ exact: true }) }).map(formatIssue);
+}
+
+describe('dynamic tls section', () => {
+  it("parses Traefik's reference example and fills the defaults", () => {
+    const r = tlsSectionSchema.parse({
+      certificates: [{ certFile: '/certs/wild.pem', keyFile: '/certs/wild.key', stores: ['default'] }],
+      options: {
+        modern: {
+          minVersion: 'VersionTLS12',
+          sniStrict: true,
+          alpnProtocols: ['h2', 'http/1.1'],
+          clientAuth: { caFiles: ['/certs/clients-ca.pem'], clientAuthType: 'VerifyClientCertIfGiven' },
+        },
+      },
+      stores: {
+        default: { defaultCertificate: { certFile: '/certs/default.pem', keyFile: '/certs/default.key' } },
+      },
+    });
+    assert.deepEqual(r, {
+      certificates: [{ certFile: '/certs/wild.pem', keyFile: '/certs/wild.key', stores: ['default'] }],
+      options: {
+        modern: {
+          minVersion: 'VersionTLS12',
+          sniStrict: true,
+          alpnProtocols: ['h2', 'http/1.1'],
+          clientAuth: { caFiles: ['/certs/clients-ca.pem'], clientAuthType: 'VerifyClientCertIfGiven' },
+          disableSessionTickets: false,
+        },
+      },
+      stores: {
+        default: { defaultCertificate: { certFile: '/certs/default.pem', keyFile: '/certs/default.key' } },
+      },
+    });
+  });
+
+  it('gives an options set declared with no value the defaults (TLS 1.2+, h2 and http/1.1, no client auth)', () => {
+    const r = tlsSectionSchema.parse({ options: { empty: null } });
+    assert.deepEqual(r.options['empty'], defaultTlsOptions());
+    assert.deepEqual(defaultTlsOptions(), {
+      minVersion: 'VersionTLS12',
+      clientAuth: { caFiles: [], clientAuthType: 'NoClientCert' },
+      sniStrict: false,
+      alpnProtocols: ['h2', 'http/1.1'],
+      disableSessionTickets: false,
+    });
+    assert.deepEqual(tlsSectionSchema.parse({}), { certificates: [], options: {}, stores: {} });
+  });
+
+  it('accepts every Traefik cipher suite name it can serve and every curve name', () => {
+    const r = tlsOptionsSchema.parse({
+      cipherSuites: Object.keys(CIPHER_SUITES),
+      curvePreferences: Object.keys(CURVES),
+      maxVersion: 'VersionTLS13',
+      preferServerCipherSuites: true,
+    });
+    assert.equal(r.cipherSuites?.length, Object.keys(CIPHER_SUITES).length);
+    assert.equal(r.maxVersion, 'VersionTLS13');
+  });
+
+  it('requires verification CAs for the verifying client auth types, and defaults to verify when CAs are given', () => {
+    assert.deepEqual(
+      errors(tlsOptionsSchema, { clientAuth: { clientAuthType: 'RequireAndVerifyClientCert' } }),
+      [
+        'clientAuth.caFiles: clientAuthType RequireAndVerifyClientCert needs caFiles: the CAs that client certificates are verified against (expected a list of CA certificate files)',
+      ],
+    );
+    assert.deepEqual(
+      errors(tlsOptionsSchema, { clientAuth: { clientAuthType: 'VerifyClientCertIfGiven' } }).length,
+      1,
+    );
+    const r = tlsOptionsSchema.parse({ clientAuth: { caFiles: ['/ca.pem'] } });
+    assert.equal(r.clientAuth.clientAuthType, 'RequireAndVerifyClientCert');
+    const any = tlsOptionsSchema.parse({ clientAuth: { clientAuthType: 'RequireAnyClientCert' } });
+    assert.deepEqual(any.clientAuth, { caFiles: [], clientAuthType: 'RequireAnyClientCert' });
+  });
+
+  it('reports each bad value at its path, with what was expected', () => {
+    assert.deepEqual(
+      errors(tlsSectionSchema, {
+        options: {
+          bad: {
+            minVersion: 'TLS1.2',
+            cipherSuites: ['TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256', 'TLS_NOPE'],
+            curvePreferences: ['P-256'],
+            clientAuth: { clientAuthType: 'Sometimes' },
+            alpnProtocols: [''],
+            sniStrict: 'yes',
+          },
+        },
+      }),
+      [
+        'tls.options.bad.minVersion: unknown TLS version "TLS1.2" (expected one of VersionTLS10, VersionTLS11, VersionTLS12, VersionTLS13)',
+        `tls.options.bad.cipherSuites[1]: unknown cipher suite "TLS_NOPE" (expected ${SUITES})`,
+        `tls.options.bad.curvePreferences[0]: unknown curve "P-256" (expected one of ${Object.keys(CURVES).join(', ')})`,
+        'tls.options.bad.clientAuth.clientAuthType: unknown clientAuthType "Sometimes" (expected one of NoClientCert, RequestClientCert, RequireAnyClientCert, VerifyClientCertIfGiven, RequireAndVerifyClientCert)',
+        'tls.options.bad.sniStrict: wrong type: got "yes" (expected true or false)',
+        'tls.options.bad.alpnProtocols[0]: an ALPN protocol ID has 1 to 255 bytes',
+      ].map((l) => l.replace(/^tls\./, '')),
+    );
+  });
+
+  it('refuses RC4 and 3DES suites by name, saying why', () => {
+    assert.deepEqual(
+      errors(tlsOptionsSchema, {
+        cipherSuites: ['TLS_RSA_WITH_RC4_128_SHA', 'TLS_RSA_WITH_3DES_EDE_CBC_SHA'],
+      }),
+      [
+        `cipherSuites[0]: cipher suite \`TLS_RSA_WITH_RC4_128_SHA\` is not supported: RC4 is prohibited (RFC 7465) and not available (expected ${SUITES})`,
+        `cipherSuites[1]: cipher suite \`TLS_RSA_WITH_3DES_EDE_CBC_SHA\` is not supported: 3DES is broken (SWEET32) and not available (expected ${SUITES})`,
+      ],
+    );
+  });
+
+  it('refuses a maxVersion below minVersion', () => {
+    assert.deepEqual(errors(tlsOptionsSchema, { minVersion: 'VersionTLS13', maxVersion: 'VersionTLS12' }), [
+      'maxVersion: maxVersion VersionTLS12 is below minVersion VersionTLS13',
+    ]);
+  });
+
+  it('reports unknown keys and missing files in certificates and stores', () => {
+    assert.deepEqual(
+      errors(tlsSectionSchema, {
+        certificates: [{ certFile: '/a.pem' }, { certFile: '', keyFile: '/k', store: ['x'] }],
+        stores: { default: { defaultCertificate: { certFile: '/d.pem' } } },
+        option: {},
+      }),
+      [
+        'certificates[0].keyFile: required key `keyFile` is missing (expected a string)',
+        'certificates[1].certFile: must not be empty',
+        'certificates[1].store: unknown key `store` (did you mean `stores`?)',
+        'stores.default.defaultCertificate.keyFile: required key `keyFile` is missing (expected a string)',
+        'option: unknown key `option` (did you mean `options`?)',
+      ],
+    );
+  });
+
+  it('accepts a default generated certificate from a resolver, and checks its domain', () => {
+    const r = tlsSectionSchema.parse({
+      stores: {
+        default: {
+          defaultGeneratedCert: { resolver: 'le', domain: { main: 'example.com', sans: ['*.example.com'] } },
+        },
+      },
+    });
+    assert.deepEqual(r.stores['default']?.defaultGeneratedCert, {
+      resolver: 'le',
+      domain: { main: 'example.com', sans: ['*.example.com'] },
+    });
+    assert.deepEqual(
+      errors(tlsSectionSchema, {
+        stores: { default: { defaultGeneratedCert: { resolver: 'le', domain: { main: 'a b' } } } },
+      }),
+      [
+        'stores.default.defaultGeneratedCert.domain.main: invalid domain name "a b" (expected a DNS name such as example.com or *.example.com)',
+      ],
+    );
+  });
+
+  it('tells inline PEM from a path', () => {
+    assert.equal(isInlinePem('-----BEGIN CERTIFICATE-----\nMII...\n-----END CERTIFICATE-----\n'), true);
+    assert.equal(isInlinePem('/etc/certs/a.pem'), false);
+  });
+
+  it('warns about what Traefik ignores: other stores, certificates only in them, preferServerCipherSuites false', () => {
+    const tls = tlsSectionSchema.parse({
+      certificates: [
+        { certFile: '/a', keyFile: '/b', stores: ['other'] },
+        { certFile: '/c', keyFile: '/d', stores: ['other', 'default'] },
+      ],
+      options: { o: { preferServerCipherSuites: false }, p: { preferServerCipherSuites: true } },
+      stores: { default: {}, other: {} },
+    });
+    assert.deepEqual(
+      tlsSectionWarnings(tls).map((i) => `${i.severity} ${i.path.join('.')}: ${i.message}`),
+      [
+        'warning tls.stores.other: TLS store `other` is ignored: only the `default` store is used',
+        'warning tls.certificates.0.stores: certificate is only in store(s) other, which are ignored: it will not be served',
+        'warning tls.options.o.preferServerCipherSuites: preferServerCipherSuites is deprecated and has no effect: the server order is always used',
+      ],
+    );
+  });
+});
+
+describe('router tls', () => {
+  it('parses options, certResolver and domains as in Traefik', () => {
+    assert.deepEqual(
+      routerTls.parse({
+        certResolver: 'le',
+        options: 'modern',
+        domains: [{ main: 'example.com', sans: ['*.example.com'] }],
+      }),
+      { certResolver: 'le', options: 'modern', domains: [{ main: 'example.com', sans: ['*.example.com'] }] },
+    );
+    assert.deepEqual(routerTls.parse({}), { domains: [] });
+  });
+
+  it('reports bad domains, empty names and unknown keys at their paths', () => {
+    assert.deepEqual(
+      errors(routerTls, {
+        options: '',
+        domains: [{ main: 'ok.example', sans: ['bad/name'] }],
+        passthrough: true,
+      }),
+      [
+        'options: must not be empty',
+        'domains[0].sans[0]: invalid domain name "bad/name" (expected a DNS name such as example.com or *.example.com)',
+        'passthrough: unknown key `passthrough`',
+      ],
+    );
+  });
+});

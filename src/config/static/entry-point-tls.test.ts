@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { z } from 'zod';
+import { formatIssue } from '../issues.ts';
+import { fromZodIssues } from '../zod-issues.ts';
+import {
+  entryPointRedirections,
+  entryPointTls,
+  REDIRECTION_PRIORITY,
+  redirectionIssues,
+} from './entry-point-tls.ts';
+
+function errors(schema: z.ZodType, input: unknown): string[] {
+  const r = schema.safeParse(input, { reportInput: true });
+  assert.equal(r.success, false, 'expected the input to be refused');
+  return fromZodIssues(r.error?.issues ?? [], { locate: () => ({ exact: true }) }).map(formatIssue);
+}
+
+describe('entry point http.redirections', () => {
+  it("parses Traefik's example and fills scheme, permanent and priority", () => {
+    assert.deepEqual(
+      entryPointRedirections.parse({ entryPoint: { to: 'websecure', scheme: 'https', permanent: true } }),
+      {
+        entryPoint: { to: 'websecure', scheme: 'https', permanent: true, priority: REDIRECTION_PRIORITY },
+      },
+    );
+    assert.deepEqual(entryPointRedirections.parse({ entryPoint: { to: ':443' } }), {
+      entryPoint: { to: ':443', scheme: 'https', permanent: true, priority: REDIRECTION_PRIORITY },
+    });
+    assert.ok(REDIRECTION_PRIORITY > 1e15, 'above the length of any rule');
+  });
+
+  it('reports a missing target, a bad port, a bad scheme and unknown keys at their paths', () => {
+    assert.deepEqual(errors(entryPointRedirections, { entryPoint: { scheme: 'https' } }), [
+      'entryPoint.to: required key `to` is missing (expected a string)',
+    ]);
+    assert.deepEqual(
+      errors(entryPointRedirections, {
+        entryPoint: { to: ':70000', scheme: 'ht tps', permanent: 'yes', priority: 1.5 },
+      }),
+      [
+        'entryPoint.to: invalid redirection target ":70000" (expected an entry point name (websecure) or a port (:443))',
+        'entryPoint.scheme: must be a URL scheme such as https',
+        'entryPoint.permanent: wrong type: got "yes" (expected true or false)',
+        'entryPoint.priority: wrong type: got 1.5 (expected a whole number)',
+      ],
+    );
+    assert.deepEqual(errors(entryPointRedirections, { entrypoint: {} }), [
+      'entrypoint: unknown key `entrypoint` (did you mean `entryPoint`?)',
+    ]);
+  });
+
+  it('cross-checks targets against the entry points: unknown names and self-redirects are errors, ports are not', () => {
+    const redirect = (to: string) => ({
+      http: { redirections: entryPointRedirections.parse({ entryPoint: { to } }) },
+    });
+    const issues = redirectionIssues({
+      web: redirect('websecure'),
+      alt: redirect('nowhere'),
+      loop: redirect('loop'),
+      port: redirect(':8443'),
+      websecure: {},
+    });
+    assert.deepEqual(issues, [
+      {
+        path: ['entryPoints', 'alt', 'http', 'redirections', 'entryPoint', 'to'],
+        message: 'unknown entry point `nowhere`',
+      },
+      {
+        path: ['entryPoints', 'loop', 'http', 'redirections', 'entryPoint', 'to'],
+        message: 'entry point `loop` cannot redirect to itself',
+      },
+    ]);
+  });
+});
+
+describe('entry point http.tls', () => {
+  it('parses options, certResolver and domains', () => {
+    assert.deepEqual(
+      entryPointTls.parse({
+        options: 'modern',
+        certResolver: 'le',
+        domains: [{ main: 'example.com', sans: ['*.example.com'] }],
+      }),
+      { options: 'modern', certResolver: 'le', domains: [{ main: 'example.com', sans: ['*.example.com'] }] },
+    );
+    assert.deepEqual(entryPointTls.parse({}), { domains: [] });
+  });
+
+  it('reports bad values at their paths', () => {
+    assert.deepEqual(errors(entryPointTls, { certResolver: 3, domains: [{ sans: [] }], option: 'x' }), [
+      'certResolver: wrong type: got 3 (expected a string)',
+      'domains[0].main: required key `main` is missing (expected a string)',
+      'option: unknown key `option` (did you mean `options`?)',
+    ]);
+  });
+});
