@@ -20,6 +20,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   middleware: ['core', 'config', 'resilience'],
   resilience: ['core', 'config'],
   health: ['core', 'config', 'http1'],
+  tls: ['core', 'config'],
   // The upstream pool speaks HTTP/1.1 as a client: it is the other half of the codec.
   upstream: ['core', 'config', 'http1'],
   providers: ['core', 'config'],

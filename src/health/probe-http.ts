@@ -1,8 +1,10 @@
 import { connect, type Socket } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { BODY_CHUNKED, BODY_LENGTH } from '../http1/request-head.ts';
 import { BODY_CLOSE, parseResponseHead } from '../http1/response-head.ts';
+import type { ProbeTls } from './probe.ts';
 
 /*
  * One HTTP/1.1 request of a health probe over a fresh socket, spoken with the proxy's own codec.
@@ -23,6 +25,8 @@ export interface HttpProbeRequest {
   readonly path: string;
   readonly method: string;
   readonly headers: readonly (readonly [string, string])[];
+  /** Speak TLS (an `https://` server). */
+  readonly tls?: ProbeTls | undefined;
 }
 
 export interface HttpProbeEvents {
@@ -67,13 +71,24 @@ export function sendHttpProbe(req: HttpProbeRequest, ev: HttpProbeEvents): Socke
   }
   let socket: Socket;
   try {
-    socket = connect({ host: req.host, port: req.port });
+    const t = req.tls;
+    socket =
+      t === undefined
+        ? connect({ host: req.host, port: req.port })
+        : tlsConnect({
+            host: req.host,
+            port: req.port,
+            secureContext: t.secureContext,
+            rejectUnauthorized: t.rejectUnauthorized,
+            ALPNProtocols: ['http/1.1'],
+            ...(t.servername !== undefined ? { servername: t.servername } : {}),
+          });
   } catch (e) {
     // An out-of-range port throws synchronously.
     ev.failed('connect', errorCode(e));
     return undefined;
   }
-  new ProbeConnection(socket, req.method, ev).start(`${head}\r\n`);
+  new ProbeConnection(socket, req.method, ev).start(`${head}\r\n`, req.tls !== undefined);
   return socket;
 }
 
@@ -98,9 +113,9 @@ class ProbeConnection implements ChunkSink {
     this.#ev = ev;
   }
 
-  start(head: string): void {
+  start(head: string, secure: boolean): void {
     const s = this.#socket;
-    s.once('connect', () => {
+    s.once(secure ? 'secureConnect' : 'connect', () => {
       if (this.#state === S_CONNECTING) this.#state = S_HEAD;
     });
     s.on('data', (chunk: Buffer) => this.#onData(chunk));

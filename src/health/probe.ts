@@ -8,6 +8,7 @@
  * Probes run every few seconds per server, not per request, so clarity beats allocation here.
  */
 import { connect, type Socket } from 'node:net';
+import type { SecureContext } from 'node:tls';
 import { type ActiveCheckOptions, MAX_REDIRECTS, statusAccepted } from './active-options.ts';
 import { sendHttpProbe } from './probe-http.ts';
 
@@ -17,6 +18,15 @@ export interface ProbeTarget {
   readonly port: number;
   /** host:port as written in the server URL, for the Host header. */
   readonly authority: string;
+  /** For an `https://` server: how to speak TLS to it (the service's transport settings). */
+  readonly tls?: ProbeTls;
+}
+
+/** TLS for probes of `https://` servers: the same trust and name checks as the requests. */
+export interface ProbeTls {
+  readonly secureContext: SecureContext;
+  readonly servername: string | undefined;
+  readonly rejectUnauthorized: boolean;
 }
 
 export interface ProbeResult {
@@ -151,6 +161,8 @@ class ProbeRun {
         path: hop.path,
         method: hop.method,
         headers,
+        // A redirect to another host leaves the server: its TLS settings are for it only.
+        tls: hop.host === this.#target.host ? this.#target.tls : undefined,
       },
       {
         invalid: (message) => {

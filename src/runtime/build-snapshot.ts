@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { createPicker } from '../balancer/index.ts';
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
 import type {
@@ -18,7 +19,7 @@ import { HttpRouter, type RouteEntry } from '../router/index.ts';
 import type { PoolOptions, UpstreamPool } from '../upstream/pool.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
 import type { ResourceCache } from './resource-cache.ts';
-import { ServerHealth } from './server-health.ts';
+import { type HealthTarget, ServerHealth } from './server-health.ts';
 import {
   FailoverServiceNode,
   HighestRandomWeightNode,
@@ -345,7 +346,7 @@ function buildLoadBalancer(
     transport = t;
   }
   const servers: ServerRuntime[] = [];
-  const targets: { url: string; host: string; port: number; authority: string }[] = [];
+  const targets: HealthTarget[] = [];
   // Loaded once per service, on its first https server: every pool of the service shares it.
   let tls: UpstreamTls | undefined;
   for (const s of lb.servers) {
@@ -390,13 +391,23 @@ function buildLoadBalancer(
     pools.add(pool);
     const clean = s.url.replace(/\/$/, '');
     servers.push({ url: clean, authority: url.host, pool, index: servers.length });
-    targets.push({ url: clean, host, port, authority: url.host });
+    const probeTls =
+      https && tls !== undefined
+        ? {
+            tls: {
+              secureContext: tls.secureContext,
+              servername: tls.serverName ?? (isIP(host) === 0 ? host : undefined),
+              rejectUnauthorized: !tls.insecureSkipVerify,
+            },
+          }
+        : {};
+    targets.push({ url: clean, host, port, authority: url.host, ...probeTls });
   }
   const urls = servers.map((s) => s.url);
   const previous = cache.swapServerUrls(name, new Set(urls));
   let health: ServerHealth | null = null;
   if (lb.healthCheck !== undefined || lb.passiveHealthCheck !== undefined || lb.slowStart > 0) {
-    const key = `health|${name}|${JSON.stringify([urls, lb.healthCheck, lb.passiveHealthCheck, lb.slowStart])}`;
+    const key = `health|${name}|${JSON.stringify([urls, tls?.id, lb.healthCheck, lb.passiveHealthCheck, lb.slowStart])}`;
     // Servers a reload added start slow; at boot nobody does (they would only ramp together).
     const fresh = new Set<number>();
     if (previous !== undefined) {

@@ -4,6 +4,7 @@ import type { Ticker } from '../core/ticker.ts';
 import { ActiveHealthMonitor } from '../health/active-monitor.ts';
 import type { ActiveCheckOptions } from '../health/active-options.ts';
 import { OutlierDetector } from '../health/outlier-detector.ts';
+import type { ProbeTls } from '../health/probe.ts';
 import { SlowStart } from '../health/slow-start.ts';
 
 export interface HealthTarget {
@@ -11,6 +12,8 @@ export interface HealthTarget {
   readonly host: string;
   readonly port: number;
   readonly authority: string;
+  /** An `https://` server's TLS, so that its HTTP health check speaks TLS too (as Traefik's). */
+  readonly tls?: ProbeTls;
 }
 
 export interface ServerHealthOptions {

@@ -155,7 +155,8 @@ describe('parseDynamic', () => {
       lines(`http:\n  services:\n    s:\n      loadBalancer:\n        servers: [{ url: "${u}" }]\n`).lines;
     assert.deepEqual(url('http://10.0.0.1:8080'), []);
     assert.deepEqual(url('http://[::1]:8080/'), []);
-    assert.match(url('https://a:443')[0]!, /`https` servers are not supported yet/);
+    assert.deepEqual(url('https://a:443'), []);
+    assert.match(url('h2c://a:80')[0]!, /`h2c` servers are not supported yet/);
     assert.match(url('ftp://a')[0]!, /unsupported URL scheme "ftp"/);
     assert.match(url('not a url')[0]!, /invalid URL/);
     assert.match(url('http://a:1/base')[0]!, /path, query or fragment/);
