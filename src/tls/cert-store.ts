@@ -76,9 +76,10 @@ class Entry implements StoredCertificate {
   readonly fingerprint256: string;
   readonly isDefault: boolean;
   readonly generated: boolean;
-  readonly plain: SecureContext;
-  /** Contexts per options set, made on first handshake; dropped with the options object. */
-  readonly #byOptions = new WeakMap<CompiledTlsOptions, SecureContext>();
+  /** Made at build: it is the real validation (chain, key format). */
+  readonly #plain: CertLookup;
+  /** One context per options set, made on first handshake; dropped with the options object. */
+  readonly #byOptions = new WeakMap<CompiledTlsOptions, CertLookup>();
 
   constructor(
     input: CertInput,
@@ -95,22 +96,22 @@ class Entry implements StoredCertificate {
     this.fingerprint256 = info.fingerprint256;
     this.isDefault = isDefault;
     this.generated = generated;
-    // Made now: it is the real validation (chain, key format) and the common case's context.
-    this.plain = secureContextFor(undefined, input);
+    this.#plain = this.#lookup(secureContextFor(undefined, input));
   }
 
-  context(options: CompiledTlsOptions | undefined): SecureContext {
-    if (options === undefined) return this.plain;
-    let ctx = this.#byOptions.get(options);
-    if (ctx === undefined) {
-      ctx = secureContextFor(options, this);
-      this.#byOptions.set(options, ctx);
-    }
-    return ctx;
+  #lookup(secureContext: SecureContext): CertLookup {
+    return { secureContext, certificateNames: this.names, certificate: this };
   }
 
+  /** Cached, so that a handshake allocates nothing here once its pair has been seen. */
   result(options: CompiledTlsOptions | undefined): CertLookup {
-    return { secureContext: this.context(options), certificateNames: this.names, certificate: this };
+    if (options === undefined) return this.#plain;
+    let found = this.#byOptions.get(options);
+    if (found === undefined) {
+      found = this.#lookup(secureContextFor(options, this));
+      this.#byOptions.set(options, found);
+    }
+    return found;
   }
 }
 

@@ -194,6 +194,9 @@ interface Outcome {
     | undefined;
   readonly served: string | undefined;
   readonly error: string | undefined;
+  readonly reused: boolean;
+  /** The last session (ticket) the server gave, to resume with. */
+  readonly session: Buffer | undefined;
 }
 
 function nodeClient(port: number, opts: ConnectionOptions): Promise<Outcome> {
@@ -202,8 +205,14 @@ function nodeClient(port: number, opts: ConnectionOptions): Promise<Outcome> {
     let data = '';
     let error: string | undefined;
     let served: string | undefined;
+    let reused = false;
+    let session: Buffer | undefined;
     c.on('secureConnect', () => {
       served = c.getPeerX509Certificate()?.subjectAltName ?? c.getPeerX509Certificate()?.subject;
+      reused = c.isSessionReused();
+    });
+    c.on('session', (s: Buffer) => {
+      session = s;
     });
     c.setEncoding('utf8');
     c.on('data', (d: string) => {
@@ -212,7 +221,9 @@ function nodeClient(port: number, opts: ConnectionOptions): Promise<Outcome> {
     c.on('error', (e) => {
       error = e.message;
     });
-    c.on('close', () => resolve({ facts: data === '' ? undefined : JSON.parse(data), served, error }));
+    c.on('close', () =>
+      resolve({ facts: data === '' ? undefined : JSON.parse(data), served, error, reused, session }),
+    );
   });
 }
 
@@ -510,6 +521,30 @@ describe('TLS handshakes', { timeout: 30_000 }, () => {
       const r = await nodeClient(front.port, { servername: 'a.example', ...client(trusted) });
       assert.deepEqual([r.facts?.options, r.facts?.peer], ['default', null]);
     });
+  });
+
+  describe('session resumption', () => {
+    for (const maxVersion of ['TLSv1.2', 'TLSv1.3'] as const) {
+      it(`resumes within one options set but never into another (${maxVersion})`, async () => {
+        const first = await nodeClient(front.port, { servername: 'a.example', maxVersion });
+        assert.ok(first.session !== undefined);
+        const again = await nodeClient(front.port, {
+          servername: 'a.example',
+          maxVersion,
+          session: first.session,
+        });
+        assert.deepEqual([again.reused, again.facts?.options], [true, 'default']);
+        // A session from a host without client authentication must not skip it on an mTLS host.
+        const mtls = await nodeClient(front.port, {
+          servername: 'secure.example',
+          maxVersion,
+          session: first.session,
+        });
+        assert.deepEqual([mtls.reused, mtls.facts], [false, undefined]);
+        const other = await nodeClient(front.port, { servername: 'modern.example', session: first.session });
+        assert.equal(other.reused, false);
+      });
+    }
   });
 
   describe('sniStrict', () => {
