@@ -5,8 +5,9 @@ import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { parseRequestHead } from '../http1/request-head.ts';
+import { Http1Sink, type Http1SinkOwner } from '../proxy/client-sink-h1.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
-import { type Downstream, Exchange } from '../proxy/exchange.ts';
+import { Exchange } from '../proxy/exchange.ts';
 import { applyForwardedHeaders } from '../proxy/forwarded.ts';
 import { directResponseHead } from '../proxy/heads.ts';
 
@@ -26,12 +27,14 @@ export function unwrapIp(addr: string | undefined): string {
  * Exchange, feeds it the body, and moves on to the next (pipelined) request only when the
  * previous response is complete, so responses leave in request order.
  */
-export class Http1Connection implements Downstream, Timed {
+export class Http1Connection implements Http1SinkOwner, Timed {
   readonly socket: Socket;
   readonly clientIp: string;
   readonly trusted: boolean;
   readonly #ctx: EntryPointContext;
   readonly #onClosed: (c: Http1Connection) => void;
+  /** Writes this connection's responses, one exchange after the other. */
+  readonly #sink: Http1Sink;
   requestCount = 0;
   deadline = 0;
   #buf: Buffer | null = null;
@@ -49,6 +52,7 @@ export class Http1Connection implements Downstream, Timed {
     this.#onClosed = onClosed;
     this.clientIp = unwrapIp(socket.remoteAddress);
     this.trusted = ctx.isTrusted(this.clientIp);
+    this.#sink = new Http1Sink(socket, this.clientIp, ctx, this);
     socket.on('data', (chunk: Buffer) => this.#onData(chunk));
     socket.on('end', () => this.#onEnd());
     socket.on('error', () => {}); // 'close' follows; the exchange learns about it there
@@ -143,7 +147,7 @@ export class Http1Connection implements Downstream, Timed {
             r.hostPort,
             this.#ctx.port,
           );
-          const ex = new Exchange(this, this.#ctx, r, req);
+          const ex = new Exchange(this.#sink, this.#ctx, r, req);
           this.#ex = ex;
           this.#state = ex.bodyDone ? S_WAIT : S_BODY;
           ex.start();
@@ -199,7 +203,7 @@ export class Http1Connection implements Downstream, Timed {
     }
   }
 
-  // ---- Downstream
+  // ---- Http1SinkOwner
 
   exchangeDone(ex: Exchange, keepAlive: boolean): void {
     if (this.#ex !== ex) return;

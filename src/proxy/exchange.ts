@@ -1,4 +1,3 @@
-import type { Socket } from 'node:net';
 import { inRanges } from '../config/dynamic/status-ranges.ts';
 import { ProxyError } from '../core/errors.ts';
 import { HeaderList } from '../core/headers.ts';
@@ -8,7 +7,7 @@ import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
-import { BODY_CLOSE, type ParsedResponse } from '../http1/response-head.ts';
+import type { ParsedResponse } from '../http1/response-head.ts';
 import { enterLimit, unavailable } from '../middleware/in-flight-req.ts';
 import {
   type Lease,
@@ -30,26 +29,11 @@ import type {
 import type { UpstreamConnection } from '../upstream/connection.ts';
 import type { UpstreamUser } from '../upstream/upstream-user.ts';
 import { BodyRecorder } from './body-recorder.ts';
+import type { ClientSink } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
-import { directResponseHead, responseFields, upstreamHeadTail } from './heads.ts';
+import { upstreamHeadTail } from './heads.ts';
 import { ResponseCapture } from './mirror-request.ts';
 import { MirrorState } from './mirror-state.ts';
-
-/** What an exchange needs from the client connection it belongs to. */
-export interface Downstream {
-  readonly socket: Socket;
-  readonly clientIp: string;
-  /** Requests served on this connection, this one included. */
-  readonly requestCount: number;
-  /** The exchange is over; `keepAlive` says whether the connection may carry another request. */
-  exchangeDone(ex: Exchange, keepAlive: boolean): void;
-  /** The upstream can take request body bytes again: feed what is pending. */
-  resumeBody(): void;
-}
-
-function uncork(socket: Socket): void {
-  socket.uncork();
-}
 
 /** `#suspendedAt` while the request waits in its service's queue (`maxInFlight`). */
 const SERVICE_QUEUE = 1 << 30;
@@ -64,7 +48,7 @@ function retryLater(ex: Exchange): void {
  * snapshot it routed with is kept to the end (a request never mixes generations).
  */
 export class Exchange implements UpstreamUser, ChunkSink, RequestControl, ResolveSink, Timed {
-  readonly #down: Downstream;
+  readonly #client: ClientSink;
   readonly #ctx: EntryPointContext;
   readonly parsed: ParsedRequest;
   readonly req: RequestHead;
@@ -112,21 +96,21 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
   bytesIn = 0;
   // response
   responseStarted = false;
-  #clientChunked = false;
   #closeAfter = false;
   #clientBlocked = false;
   status = 0;
   bytesOut = 0;
   done = false;
 
-  constructor(down: Downstream, ctx: EntryPointContext, parsed: ParsedRequest, req: RequestHead) {
-    this.#down = down;
+  constructor(client: ClientSink, ctx: EntryPointContext, parsed: ParsedRequest, req: RequestHead) {
+    this.#client = client;
     this.#ctx = ctx;
     this.parsed = parsed;
     this.req = req;
     this.#bodyRemaining = parsed.contentLength;
     this.bodyDone = parsed.bodyKind === BODY_NONE;
-    if (parsed.bodyKind === BODY_CHUNKED) this.#decoder = new ChunkedDecoder();
+    // An HTTP/2 body arrives as DATA frames (feedData): there is no chunked framing to decode.
+    if (parsed.bodyKind === BODY_CHUNKED && !client.http2) this.#decoder = new ChunkedDecoder();
   }
 
   /** Routes and runs the request phase; upstream work continues asynchronously. */
@@ -462,7 +446,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     const head = `${req.method} ${target} HTTP/1.1\r\nHost: ${host}\r\n${this.#headTail}`;
     if (this.bytesIn > 0 || (this.bodyDone && this.#recorder !== null)) this.#replayBody(conn, head);
     else conn.socket.write(head, 'latin1');
-    if (!this.bodyDone) this.#down.resumeBody();
+    if (!this.bodyDone) this.#client.resumeBody();
   }
 
   /** A retry: the head again, then every body byte recorded so far (the rest follows live). */
@@ -483,13 +467,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
   }
 
   onUpstreamInterim(res: ParsedResponse): void {
-    // 100 Continue and 103 Early Hints are relayed to HTTP/1.1 clients; nothing else of 1xx is
-    // meaningful across a proxy.
-    if (this.parsed.versionMinor === 1 && (res.status === 100 || res.status === 103)) {
-      let s = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
-      if (res.status === 103) s += responseFields(res, true);
-      this.#down.socket.write(`${s}\r\n`, 'latin1');
-    }
+    this.#client.interim(this, res);
   }
 
   onUpstreamHead(res: ParsedResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void {
@@ -522,45 +500,19 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       reason = rh.reason;
     }
     this.status = status;
-    let close =
-      this.#closeAfter || !this.parsed.keepAlive || this.#ctx.draining || this.#maxRequestsReached();
-    const kind = res.bodyKind;
-    const rechunk = kind === BODY_CHUNKED || kind === BODY_CLOSE;
-    // A 204 never has content, and RFC 9110 §8.6 forbids Content-Length on it: a client that
-    // believed the upstream's value would take bytes of the next response as this body.
-    let s = `HTTP/1.1 ${status} ${reason}\r\n${responseFields(res, rechunk || res.status === 204)}${this.#setCookies}`;
-    if (rechunk) {
-      if (this.parsed.versionMinor === 1) {
-        this.#clientChunked = true;
-        s += 'Transfer-Encoding: chunked\r\n';
-      } else {
-        close = true; // HTTP/1.0 client: the end of the body is the end of the connection
-      }
-    }
-    if (close) s += 'Connection: close\r\n';
-    else if (this.parsed.versionMinor === 0) s += 'Connection: keep-alive\r\n';
-    this.#closeAfter = close;
-    s += '\r\n';
-    const socket = this.#down.socket;
     this.responseStarted = true;
-    if (body !== null) {
-      // Head and whole body in one buffer, one write(2): no cork, no writev, no tick.
-      const n = bodyEnd - bodyStart;
-      const out = Buffer.allocUnsafe(s.length + n);
-      out.latin1Write(s, 0, s.length);
-      body.copy(out, s.length, bodyStart, bodyEnd);
-      this.bytesOut += n;
-      socket.write(out);
-      return;
-    }
-    if (kind === BODY_NONE) {
-      socket.write(s, 'latin1');
-      return;
-    }
-    // Body bytes follow in this same turn more often than not: send them with the head.
-    socket.cork();
-    socket.write(s, 'latin1');
-    process.nextTick(uncork, socket);
+    if (body !== null) this.bytesOut += bodyEnd - bodyStart;
+    this.#closeAfter = this.#client.head(
+      this,
+      status,
+      reason,
+      res,
+      this.#setCookies,
+      this.#closeAfter,
+      body,
+      bodyStart,
+      bodyEnd,
+    );
   }
 
   /**
@@ -599,21 +551,10 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
 
   onUpstreamData(buf: Buffer, start: number, end: number): void {
     this.#capture?.data(buf, start, end);
-    const socket = this.#down.socket;
     const n = end - start;
     if (n === 0) return;
     this.bytesOut += n;
-    let ok: boolean;
-    if (this.#clientChunked) {
-      socket.cork();
-      socket.write(`${n.toString(16)}\r\n`, 'latin1');
-      socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
-      ok = socket.write('\r\n', 'latin1');
-      socket.uncork();
-    } else {
-      ok = socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
-    }
-    if (!ok && !this.#clientBlocked && this.#upstream !== null) {
+    if (!this.#client.data(buf, start, end) && !this.#clientBlocked && this.#upstream !== null) {
       this.#clientBlocked = true;
       this.#upstream.socket.pause();
     }
@@ -632,7 +573,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     const conn = this.#upstream;
     this.#upstream = null;
     if (this.#clientBlocked) conn?.socket.resume();
-    if (this.#clientChunked) this.#down.socket.write('0\r\n\r\n', 'latin1');
+    this.#client.end();
     this.#finish();
   }
 
@@ -649,7 +590,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       this.#logError(err, server);
       this.status = this.status || err.status;
       this.#networkError = true;
-      this.#down.socket.destroy();
+      this.#client.broken();
       this.#finish();
       return;
     }
@@ -683,7 +624,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
   onUpstreamDrain(): void {
     if (this.#upstreamBlocked) {
       this.#upstreamBlocked = false;
-      this.#down.resumeBody();
+      this.#client.resumeBody();
     }
   }
 
@@ -734,6 +675,33 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     if (r === CHUNKED_INCOMPLETE) return end;
     if (r < 0) return -1;
     return r;
+  }
+
+  /**
+   * HTTP/2: forwards one DATA frame's payload. With the client's content-length it is sent as
+   * is (nghttp2 holds the DATA total to that value, RFC 9113 §8.1.1); without, re-chunked.
+   */
+  feedData(buf: Buffer): void {
+    if (this.parsed.bodyKind === BODY_LENGTH) {
+      if (this.feedBody(buf, 0, buf.length) !== buf.length) this.failBody('body longer than content-length');
+      return;
+    }
+    if (buf.length === 0 || this.bodyDone) return;
+    const sock = this.#upstream!.socket;
+    sock.cork();
+    this.onChunkData(buf, 0, buf.length);
+    sock.uncork();
+  }
+
+  /** HTTP/2: the client ended its stream (END_STREAM); the body is complete. */
+  endData(): void {
+    if (this.bodyDone) return;
+    if (this.parsed.bodyKind !== BODY_CHUNKED) {
+      this.failBody('body shorter than content-length');
+      return;
+    }
+    this.#upstream!.socket.write('0\r\n\r\n', 'latin1');
+    this.#bodyComplete();
   }
 
   #bodyComplete(): void {
@@ -794,7 +762,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     this.#releaseServer();
     this.#closeAfter = true;
     if (this.responseStarted) {
-      this.#down.socket.destroy();
+      this.#client.broken();
       this.#finish();
       return;
     }
@@ -836,7 +804,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       method: this.req.method,
       host: this.req.host,
       path: this.req.path,
-      clientIp: this.#down.clientIp,
+      clientIp: this.#client.clientIp,
     });
   }
 
@@ -852,17 +820,9 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       for (let i = this.#mwRan - 1; i >= 0; i--) mws[i]!.onResponse?.(this.req, rh);
     }
     this.status = rh.status;
-    const close =
-      !this.bodyDone || !this.parsed.keepAlive || this.#ctx.draining || this.#maxRequestsReached();
-    this.#closeAfter = close || this.#closeAfter;
     const len = Buffer.byteLength(body);
-    const s = directResponseHead(rh, len, this.#closeAfter, this.parsed.versionMinor === 0);
-    const socket = this.#down.socket;
     this.responseStarted = true;
-    if (!socket.destroyed) {
-      if (this.req.method === 'HEAD' || len === 0) socket.write(s, 'latin1');
-      else socket.write(s + body, 'utf8');
-    }
+    this.#closeAfter = this.#client.direct(this, rh, body, len, this.#closeAfter || !this.bodyDone);
     this.bytesOut += this.req.method === 'HEAD' ? 0 : len;
     this.#finish();
   }
@@ -910,8 +870,11 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       span.setAttribute('http.request.method', req.method);
       span.setAttribute('url.path', this.parsed.path);
       span.setAttribute('server.address', req.host);
-      span.setAttribute('client.address', this.#down.clientIp);
-      span.setAttribute('network.protocol.version', this.parsed.versionMinor === 1 ? '1.1' : '1.0');
+      span.setAttribute('client.address', this.#client.clientIp);
+      span.setAttribute(
+        'network.protocol.version',
+        this.#client.http2 ? '2' : this.parsed.versionMinor === 1 ? '1.1' : '1.0',
+      );
       span.setAttribute('traffic.entry_point', this.#ctx.name);
       span.setAttribute('traffic.router', this.#target?.router ?? '');
       span.setAttribute('traffic.service', this.#service?.name ?? '');
@@ -919,11 +882,6 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       span.setAttribute('traffic.retries', this.#tries > 1 ? this.#tries - 1 : 0);
     }
     span.end(Date.now(), this.status);
-  }
-
-  #maxRequestsReached(): boolean {
-    const max = this.#ctx.keepAliveMaxRequests;
-    return max > 0 && this.#down.requestCount >= max;
   }
 
   #finish(): void {
@@ -944,13 +902,13 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       const req = this.req;
       log.log({
         startTime: Date.now() - (performance.now() - this.#start),
-        clientIp: this.#down.clientIp,
+        clientIp: this.#client.clientIp,
         method: req.method,
         host: req.host,
         // The path as the client sent it, before any rewrite (as Traefik logs RequestPath).
         path: this.parsed.path,
         query: this.parsed.query,
-        protocol: this.parsed.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0',
+        protocol: this.#client.http2 ? 'HTTP/2.0' : this.parsed.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0',
         status: this.status,
         bytesIn: this.bytesIn,
         bytesOut: this.bytesOut,
@@ -965,6 +923,6 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
         requestHeaders: req.headers,
       });
     }
-    this.#down.exchangeDone(this, !this.#closeAfter);
+    this.#client.exchangeDone(this, !this.#closeAfter);
   }
 }

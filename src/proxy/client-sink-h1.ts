@@ -1,0 +1,155 @@
+import type { Socket } from 'node:net';
+import type { ResponseHead } from '../core/request.ts';
+import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
+import { BODY_CLOSE, type ParsedResponse } from '../http1/response-head.ts';
+import type { ClientSink } from './client-sink.ts';
+import type { EntryPointContext } from './entry-point-context.ts';
+import type { Exchange } from './exchange.ts';
+import { directResponseHead, responseFields } from './heads.ts';
+
+/** The connection an `Http1Sink` writes for: it owns the socket's reading side. */
+export interface Http1SinkOwner {
+  /** Requests served on this connection, this one included. */
+  readonly requestCount: number;
+  exchangeDone(ex: Exchange, keepAlive: boolean): void;
+  resumeBody(): void;
+}
+
+function uncork(socket: Socket): void {
+  socket.uncork();
+}
+
+/**
+ * The HTTP/1.1 side of `ClientSink`: serialises response heads (hop-by-hop fields dropped,
+ * framing regenerated, keep-alive decided), re-chunks bodies whose length the upstream did not
+ * give, and breaks the connection when a response cannot be completed. One per connection,
+ * reused by each of its exchanges in turn.
+ *
+ * Syscalls matter here: a small response whose head and whole body arrived together is one
+ * write(2); any other head is corked and flushed at the end of the turn with its first body
+ * bytes (one writev).
+ */
+export class Http1Sink implements ClientSink {
+  readonly socket: Socket;
+  readonly clientIp: string;
+  readonly http2 = false;
+  readonly #ctx: EntryPointContext;
+  readonly #owner: Http1SinkOwner;
+  /** The current response is re-chunked towards the client. */
+  #chunked = false;
+
+  constructor(socket: Socket, clientIp: string, ctx: EntryPointContext, owner: Http1SinkOwner) {
+    this.socket = socket;
+    this.clientIp = clientIp;
+    this.#ctx = ctx;
+    this.#owner = owner;
+  }
+
+  #mustClose(ex: Exchange, close: boolean): boolean {
+    if (close || !ex.parsed.keepAlive || this.#ctx.draining) return true;
+    const max = this.#ctx.keepAliveMaxRequests;
+    return max > 0 && this.#owner.requestCount >= max;
+  }
+
+  interim(ex: Exchange, res: ParsedResponse): void {
+    // 100 Continue and 103 Early Hints are relayed to HTTP/1.1 clients; nothing else of 1xx is
+    // meaningful across a proxy.
+    if (ex.parsed.versionMinor === 1 && (res.status === 100 || res.status === 103)) {
+      let s = `HTTP/1.1 ${res.status} ${res.reason}\r\n`;
+      if (res.status === 103) s += responseFields(res, true);
+      this.socket.write(`${s}\r\n`, 'latin1');
+    }
+  }
+
+  head(
+    ex: Exchange,
+    status: number,
+    reason: string,
+    res: ParsedResponse,
+    extra: string,
+    wantClose: boolean,
+    body: Buffer | null,
+    bodyStart: number,
+    bodyEnd: number,
+  ): boolean {
+    const http10 = ex.parsed.versionMinor === 0;
+    let close = this.#mustClose(ex, wantClose);
+    const kind = res.bodyKind;
+    const rechunk = kind === BODY_CHUNKED || kind === BODY_CLOSE;
+    // A 204 never has content, and RFC 9110 §8.6 forbids Content-Length on it: a client that
+    // believed the upstream's value would take bytes of the next response as this body.
+    let s = `HTTP/1.1 ${status} ${reason}\r\n${responseFields(res, rechunk || res.status === 204)}${extra}`;
+    this.#chunked = false;
+    if (rechunk) {
+      if (!http10) {
+        this.#chunked = true;
+        s += 'Transfer-Encoding: chunked\r\n';
+      } else {
+        close = true; // HTTP/1.0 client: the end of the body is the end of the connection
+      }
+    }
+    if (close) s += 'Connection: close\r\n';
+    else if (http10) s += 'Connection: keep-alive\r\n';
+    s += '\r\n';
+    const socket = this.socket;
+    if (body !== null) {
+      // Head and whole body in one buffer, one write(2): no cork, no writev, no tick.
+      const n = bodyEnd - bodyStart;
+      const out = Buffer.allocUnsafe(s.length + n);
+      out.latin1Write(s, 0, s.length);
+      body.copy(out, s.length, bodyStart, bodyEnd);
+      socket.write(out);
+      return close;
+    }
+    if (kind === BODY_NONE) {
+      socket.write(s, 'latin1');
+      return close;
+    }
+    // Body bytes follow in this same turn more often than not: send them with the head.
+    socket.cork();
+    socket.write(s, 'latin1');
+    process.nextTick(uncork, socket);
+    return close;
+  }
+
+  data(buf: Buffer, start: number, end: number): boolean {
+    const socket = this.socket;
+    if (this.#chunked) {
+      socket.cork();
+      socket.write(`${(end - start).toString(16)}\r\n`, 'latin1');
+      socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+      const ok = socket.write('\r\n', 'latin1');
+      socket.uncork();
+      return ok;
+    }
+    return socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+  }
+
+  end(): void {
+    if (this.#chunked) this.socket.write('0\r\n\r\n', 'latin1');
+  }
+
+  direct(ex: Exchange, rh: ResponseHead, body: string, bodyBytes: number, wantClose: boolean): boolean {
+    const close = this.#mustClose(ex, wantClose);
+    this.#chunked = false;
+    const s = directResponseHead(rh, bodyBytes, close, ex.parsed.versionMinor === 0);
+    const socket = this.socket;
+    if (!socket.destroyed) {
+      if (ex.req.method === 'HEAD' || bodyBytes === 0) socket.write(s, 'latin1');
+      else socket.write(s + body, 'utf8');
+    }
+    return close;
+  }
+
+  broken(): void {
+    this.socket.destroy();
+  }
+
+  exchangeDone(ex: Exchange, keepAlive: boolean): void {
+    this.#owner.exchangeDone(ex, keepAlive);
+  }
+
+  resumeBody(): void {
+    this.#owner.resumeBody();
+  }
+}
