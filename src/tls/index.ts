@@ -5,12 +5,15 @@
  *   per snapshot:   options = compileTlsOptionsSets(tls, read); certs = certificatesFromConfig(tls, read)
  *                   store = CertStore.build(certs.certs, certs.defaultCert, { generated })
  *                   router = TlsRouter.build(routerNeeds)
- *                   one tls.Server per options set: tls.createServer(tlsServerOptions(o, store)), never listening
+ *                   per options set (× certificate served without SNI), made on first use and never
+ *                   listening: tls.createServer(tlsServerOptions(o, store, fallback))
  *   per connection: parseClientHello(first bytes) → name = router.optionsFor(sni) → o = options.get(name)
- *                   (missing → close); without SNI, store.lookup(undefined, o, localAddress) picks an IP
- *                   certificate or refuses (sniStrict); socket.unshift(bytes); server.emit('connection', socket)
+ *                   (missing → close); fallback = store.defaultCertificate, or without SNI
+ *                   store.lookup(undefined, o, localAddress)?.certificate (undefined → close: sniStrict);
+ *                   socket.pause(); socket.unshift(bytes); server.emit('connection', socket)
  *   on 'secureConnection': checkClientCert(socket, o.clientAuthType) → a reason closes it
  *   per request:    router.misdirected(socket.servername, head.host) → 421
+ * handshake.test.ts (`startFront`) is this wiring, tested with real clients.
  */
 export {
   type CertInput,
