@@ -253,6 +253,45 @@ const tracing = strictObject(
   ['addInternals', 'safeQueryParams', 'resourceAttributes'],
 );
 
+const acme = strictObject(
+  {
+    email: z.string().min(3),
+    caServer: z.string().url().default('https://acme-v02.api.letsencrypt.org/directory'),
+    /** Where the account and certificates are kept (mode 0600). */
+    storage: z.string().min(1).default('acme.json'),
+    keyType: z.enum(['EC256', 'RSA2048', 'RSA4096']).default('EC256'),
+    /** PEM files trusted for the ACME server's own certificate (a private CA such as Pebble). */
+    caCertificates: z.array(z.string().min(1)).default([]),
+    /** Renew when fewer days than this remain (capped at a third of the lifetime). */
+    certificatesDuration: z.number().int().positive().optional(),
+    httpChallenge: strictObject({ entryPoint: z.string().min(1) }).optional(),
+    tlsChallenge: strictObject({}).optional(),
+    dnsChallenge: strictObject(
+      {
+        /** Ours: `challtestsrv` (Pebble's test DNS) is the one provider so far. */
+        provider: z.literal('challtestsrv', {
+          error: 'dnsChallenge.provider: only `challtestsrv` is supported yet',
+        }),
+        /** Ours: challtestsrv's management URL. */
+        managementUrl: z.string().url(),
+      },
+      ['resolvers', 'propagation', 'delayBeforeCheck', 'disablePropagationCheck'],
+    ).optional(),
+  },
+  ['eab', 'preferredChain', 'clientTimeout', 'clientResponseHeaderTimeout', 'profile', 'emailAddresses'],
+).superRefine((v, ctx) => {
+  const n = [v.httpChallenge, v.tlsChallenge, v.dnsChallenge].filter((c) => c !== undefined).length;
+  if (n !== 1) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'set exactly one of httpChallenge, tlsChallenge, dnsChallenge',
+      params: { expected: 'one challenge type' },
+    });
+  }
+});
+
+const certificatesResolver = strictObject({ acme: nullAsEmpty(acme) }, ['tailscale']);
+
 export const staticConfigSchema = strictObject(
   {
     entryPoints: z.record(z.string(), nullAsEmpty(entryPoint)).default({}),
@@ -265,13 +304,13 @@ export const staticConfigSchema = strictObject(
     ping: nullAsEmpty(ping).optional(),
     metrics: nullAsEmpty(metrics).optional(),
     tracing: nullAsEmpty(tracing).optional(),
+    certificatesResolvers: z.record(z.string(), nullAsEmpty(certificatesResolver)).optional(),
   },
   [
     'global',
     'serversTransport',
     'tcpServersTransport',
     'hostResolver',
-    'certificatesResolvers',
     'experimental',
     'core',
     'spiffe',
@@ -290,3 +329,4 @@ export type ApiConfig = NonNullable<StaticConfig['api']>;
 export type MetricsConfig = NonNullable<StaticConfig['metrics']>;
 export type PrometheusConfig = NonNullable<MetricsConfig['prometheus']>;
 export type TracingConfig = NonNullable<StaticConfig['tracing']>;
+export type CertificatesResolverConfig = NonNullable<StaticConfig['certificatesResolvers']>[string];
