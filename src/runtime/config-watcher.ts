@@ -193,6 +193,17 @@ export function mergeProviders(byProvider: ReadonlyMap<string, DynamicConfig>): 
         dst[name.includes('@') ? name : `${name}@${provider}`] = value;
       }
     }
+    // TLS: certificates from every provider; options qualified like other objects except
+    // `default`, which is the one global set (Traefik's rule); stores merged by name.
+    const tls = cfg.tls;
+    out.tls.certificates.push(...tls.certificates);
+    for (const [name, opts] of Object.entries(tls.options)) {
+      const key = name === 'default' || name.includes('@') ? name : `${name}@${provider}`;
+      if (!Object.hasOwn(out.tls.options, key)) out.tls.options[key] = opts;
+    }
+    for (const [name, store] of Object.entries(tls.stores)) {
+      if (!Object.hasOwn(out.tls.stores, name)) out.tls.stores[name] = store;
+    }
   }
   return out;
 }

@@ -168,7 +168,10 @@ export class SnapshotRef {
 export const EMPTY_SNAPSHOT: RuntimeSnapshot = {
   generation: 0,
   routes: { match: () => undefined, explain: () => [] },
-  config: { http: { routers: {}, services: {}, middlewares: {}, serversTransports: {} } },
+  config: {
+    http: { routers: {}, services: {}, middlewares: {}, serversTransports: {} },
+    tls: { certificates: [], options: {}, stores: {} },
+  },
   issues: [],
   services: new Map(),
   middlewares: new Map(),

@@ -77,6 +77,7 @@ describe('parseDynamic', () => {
           },
         },
       },
+      tls: { certificates: [], options: {}, stores: {} },
     });
   });
 
@@ -85,6 +86,7 @@ describe('parseDynamic', () => {
     assert.deepEqual(r.issues, []);
     assert.deepEqual(r.config, {
       http: { routers: {}, services: {}, middlewares: {}, serversTransports: {} },
+      tls: { certificates: [], options: {}, stores: {} },
     });
   });
 
@@ -122,7 +124,7 @@ describe('parseDynamic', () => {
   it('says which Traefik service, router and load balancer keys are not supported yet', () => {
     const r = lines(`http:
   routers:
-    r: { rule: "Host(\`a\`)", service: s, tls: {} }
+    r: { rule: "Host(\`a\`)", service: s, observability: {} }
   services:
     s:
       loadBalancer:
@@ -133,7 +135,7 @@ describe('parseDynamic', () => {
       weighted: { services: [] }
 `);
     assert.deepEqual(r.lines, [
-      'dyn.yaml:3:41: http.routers.r.tls: `tls` is not supported yet',
+      'dyn.yaml:3:41: http.routers.r.observability: `observability` is not supported yet',
       'dyn.yaml:7:26: http.services.s.loadBalancer.servers[0].url: `h2c` servers are not supported yet (expected http://host:port)',
       'dyn.yaml:8:9: http.services.s.loadBalancer.responseForwarding: `responseForwarding` is not supported yet',
       'dyn.yaml:9:19: http.services.s.loadBalancer.strategy: strategy `leasttime` is not supported yet (expected one of wrr, p2c, roundRobin, leastConn, random, hrw)',

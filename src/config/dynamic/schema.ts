@@ -3,6 +3,7 @@ import { duration } from '../duration.ts';
 import { nameList, nullAsEmpty, strictObject, type UnknownKeyParams } from '../schema-helpers.ts';
 import { type MiddlewareConfigOf, type MiddlewareType, middlewareSchemas } from './middlewares.ts';
 import { service, timeouts } from './services.ts';
+import { routerTls, tlsSectionSchema } from './tls.ts';
 
 /*
  * The dynamic configuration, in the shape of Traefik's file provider. Keys Traefik has and we do
@@ -20,8 +21,10 @@ const router = strictObject(
     service: z.string().min(1),
     /** Ours: per-router timeouts; they win over the service's. */
     timeouts: nullAsEmpty(timeouts).optional(),
+    /** Present = the router serves HTTPS requests only (absent: plain HTTP only, as in Traefik). */
+    tls: nullAsEmpty(routerTls).optional(),
   },
-  ['tls', 'observability', 'ruleSyntax'],
+  ['observability', 'ruleSyntax'],
 );
 
 /** Traefik's HTTP middleware names (v3.7 OSS); those we lack are reported as not supported yet. */
@@ -157,11 +160,10 @@ const http = strictObject({
   serversTransports: z.record(z.string(), nullAsEmpty(serversTransport)).default({}),
 });
 
-export const dynamicConfigSchema = strictObject({ http: nullAsEmpty(http).prefault({}) }, [
-  'tcp',
-  'udp',
-  'tls',
-]);
+export const dynamicConfigSchema = strictObject(
+  { http: nullAsEmpty(http).prefault({}), tls: nullAsEmpty(tlsSectionSchema).prefault({}) },
+  ['tcp', 'udp'],
+);
 
 /** Top-level keys of a dynamic configuration (accepted in the static file too). */
 export const DYNAMIC_SECTIONS = ['http', 'tcp', 'udp', 'tls'] as const;
@@ -193,5 +195,8 @@ export type ServersTransportConfig = DynamicConfig['http']['serversTransports'][
 export type TransportCertificateConfig = z.output<typeof transportCertificate>;
 
 export function emptyDynamicConfig(): DynamicConfig {
-  return { http: { routers: {}, services: {}, middlewares: {}, serversTransports: {} } };
+  return {
+    http: { routers: {}, services: {}, middlewares: {}, serversTransports: {} },
+    tls: { certificates: [], options: {}, stores: {} },
+  };
 }

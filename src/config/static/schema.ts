@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
+import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
 
 /*
  * The static ("install") configuration, with Traefik v3's keys. Keys Traefik has and we do not
@@ -73,8 +74,13 @@ const forwardedHeaders = strictObject(
 );
 
 const entryPointHttp = strictObject(
-  { maxHeaderBytes: z.number().int().min(1024).max(65_536).default(16_384) },
-  ['redirections', 'middlewares', 'tls', 'encodeQuerySemicolons', 'sanitizePath', 'encodedCharacters'],
+  {
+    maxHeaderBytes: z.number().int().min(1024).max(65_536).default(16_384),
+    /** Present = the entry point terminates TLS (HTTPS, and HTTP/2 by ALPN). */
+    tls: nullAsEmpty(entryPointTls).optional(),
+    redirections: nullAsEmpty(entryPointRedirections).optional(),
+  },
+  ['middlewares', 'encodeQuerySemicolons', 'sanitizePath', 'encodedCharacters'],
 );
 
 const entryPoint = strictObject(
@@ -317,7 +323,27 @@ export const staticConfigSchema = strictObject(
     'ocsp',
     'otlp',
   ],
-);
+).superRefine((v, ctx) => {
+  const eps = Object.fromEntries(
+    Object.entries(v.entryPoints).map(([n, e]) => [
+      n,
+      { http: e.http.redirections === undefined ? {} : { redirections: e.http.redirections } },
+    ]),
+  );
+  for (const i of redirectionIssues(eps)) {
+    ctx.addIssue({ code: 'custom', message: i.message, path: [...i.path] });
+  }
+  for (const [name, r] of Object.entries(v.certificatesResolvers ?? {})) {
+    const ep = r.acme.httpChallenge?.entryPoint;
+    if (ep !== undefined && !Object.hasOwn(v.entryPoints, ep)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `unknown entry point \`${ep}\``,
+        path: ['certificatesResolvers', name, 'acme', 'httpChallenge', 'entryPoint'],
+      });
+    }
+  }
+});
 
 export type StaticConfig = z.output<typeof staticConfigSchema>;
 export type StaticConfigInput = z.input<typeof staticConfigSchema>;
