@@ -36,6 +36,7 @@ const ALLOWED: Record<string, readonly string[]> = {
     'health',
     'resilience',
     'observability',
+    'tls',
   ],
   proxy: [
     'core',

@@ -18,6 +18,8 @@ import { MirrorComparator } from '../observability/mirror-compare.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
 import type { PoolOptions, UpstreamPool } from '../upstream/pool.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
+import { buildTls, httpsEntryPoints, type TlsBuildOptions } from './build-tls.ts';
+import { acmeHttp01Route, type Redirection, redirectionRoute } from './internal-routes.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { type HealthTarget, ServerHealth } from './server-health.ts';
 import {
@@ -72,11 +74,22 @@ function providerOf(qualified: string): string {
  * instantiated, pools taken from the cache. Semantic problems come back as issues; the caller
  * decides whether to swap (a file provider's config with errors is rejected whole).
  */
+/** What the static configuration adds to every build. */
+export interface BuildOptions {
+  /** TLS entry points and certificates; absent = no TLS anywhere. */
+  readonly tls?: TlsBuildOptions;
+  /** Entry point → where `http.redirections.entryPoint` sends its requests. */
+  readonly redirections?: ReadonlyMap<string, Redirection>;
+  /** ACME http-01: the entry points that answer challenges, and the answers. */
+  readonly acmeHttp01?: { readonly entryPoints: readonly string[]; lookup(path: string): string | undefined };
+}
+
 export function buildSnapshot(
   config: DynamicConfig,
   generation: number,
   cache: ResourceCache,
   logger: Logger,
+  opts: BuildOptions = {},
 ): BuildResult {
   const issues: ConfigIssue[] = [];
   const pools = new Set<UpstreamPool>();
@@ -224,8 +237,11 @@ export function buildSnapshot(
   };
   for (const name of Object.keys(http.middlewares)) buildMiddleware(name);
 
-  // --- routers
+  // --- routers: plain HTTP requests and HTTPS requests have separate tables (Traefik: a router
+  // with `tls` serves HTTPS only; one without serves HTTP, and HTTPS on a TLS entry point).
   const routes: RouteEntry<RouteTarget>[] = [];
+  const secureRoutes: RouteEntry<RouteTarget>[] = [];
+  const tlsEps = opts.tls?.entryPoints ?? new Map<string, unknown>();
   for (const [name, r] of Object.entries(http.routers)) {
     const provider = providerOf(name);
     const serviceName = qualify(r.service, provider);
@@ -245,30 +261,48 @@ export function buildSnapshot(
       } else mws.push(...chain);
     });
     if (!ok) continue;
-    routes.push({
+    const entry = {
       name,
       rule: r.rule,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
       entryPoints: r.entryPoints ?? [],
       value: routeTarget(name, mws, service, r.timeouts),
-    });
+    };
+    if (r.tls === undefined) routes.push(entry);
+    const secureEps = httpsEntryPoints(r, tlsEps);
+    if (r.tls !== undefined) secureRoutes.push(entry);
+    else if (secureEps.length > 0) secureRoutes.push({ ...entry, entryPoints: secureEps });
   }
+  for (const [ep, red] of opts.redirections ?? []) routes.push(redirectionRoute(ep, red));
+  const acme = opts.acmeHttp01;
+  if (acme !== undefined)
+    for (const ep of acme.entryPoints) routes.push(acmeHttp01Route(ep, (p) => acme.lookup(p)));
   const { router, errors } = HttpRouter.build(routes);
   for (const e of errors) {
     err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
   }
+  // Rules were reported once above; the HTTPS table has the same rules.
+  const secure = secureRoutes.length === 0 ? null : HttpRouter.build(secureRoutes).router;
+  const tls = opts.tls === undefined ? null : buildTls(config, opts.tls, issues);
   const builtServices = new Map<string, ServiceNode>();
   for (const [n, node] of services) if (node !== null) builtServices.set(n, node);
   const builtMiddlewares = new Map<string, readonly Middleware[]>();
   for (const [n, m] of built) if (!('error' in m)) builtMiddlewares.set(n, m);
   const snapshot: RuntimeSnapshot = {
     generation,
-    routes: { match: (ep, req) => router.match(ep, req), explain: (ep, req) => router.explain(ep, req) },
+    routes:
+      secure === null
+        ? { match: (ep, req) => router.match(ep, req), explain: (ep, req) => router.explain(ep, req) }
+        : {
+            match: (ep, req) => (req.scheme === 'https' ? secure : router).match(ep, req),
+            explain: (ep, req) => (req.scheme === 'https' ? secure : router).explain(ep, req),
+          },
+    tls,
     config,
     issues,
     services: builtServices,
     middlewares: builtMiddlewares,
-    routers: new Map(routes.map((r) => [r.name, r.value])),
+    routers: new Map([...routes, ...secureRoutes].map((r) => [r.name, r.value])),
     builtAt: Date.now(),
   };
   return {

@@ -3,7 +3,7 @@ import { emptyDynamicConfig } from '../config/dynamic/schema.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Provider } from '../providers/provider.ts';
-import { buildSnapshot } from './build-snapshot.ts';
+import { type BuildOptions, buildSnapshot } from './build-snapshot.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import type { SnapshotRef } from './types.ts';
 
@@ -47,7 +47,16 @@ export class ConfigWatcher {
   #lastRejectedAt = 0;
   #lastRejection: ReloadStatus['lastRejection'] = null;
 
-  constructor(providers: readonly Provider[], ref: SnapshotRef, cache: ResourceCache, logger: Logger) {
+  readonly #buildOptions: BuildOptions;
+
+  constructor(
+    providers: readonly Provider[],
+    ref: SnapshotRef,
+    cache: ResourceCache,
+    logger: Logger,
+    buildOptions: BuildOptions = {},
+  ) {
+    this.#buildOptions = buildOptions;
     this.#providers = providers;
     this.#ref = ref;
     this.#cache = cache;
@@ -153,7 +162,7 @@ export class ConfigWatcher {
   apply(provider = ''): ApplyOutcome {
     const merged = mergeProviders(this.#lastGood);
     const generation = this.#generation + 1;
-    const result = buildSnapshot(merged, generation, this.#cache, this.#logger);
+    const result = buildSnapshot(merged, generation, this.#cache, this.#logger, this.#buildOptions);
     const errors = result.issues.filter((i) => i.severity === 'error');
     if (errors.length > 0) {
       for (const i of errors) this.#logger.error('configuration rejected', { issue: formatIssue(i) });

@@ -6,6 +6,7 @@ import type { InFlightState } from '../middleware/in-flight-req.ts';
 import type { Middleware, RetryPolicy } from '../middleware/middleware.ts';
 import type { MirrorComparator } from '../observability/mirror-compare.ts';
 import type { UpstreamPool } from '../upstream/pool.ts';
+import type { SnapshotTls } from './build-tls.ts';
 import type { ServerHealth } from './server-health.ts';
 
 /** One upstream server of a service, with the pool shared across snapshots (ResourceCache). */
@@ -147,6 +148,8 @@ export interface RuntimeSnapshot {
   readonly routers: ReadonlyMap<string, RouteTarget>;
   /** When it was swapped in (epoch ms). */
   readonly builtAt: number;
+  /** Certificates and TLS options; null when no entry point terminates TLS. */
+  readonly tls: SnapshotTls | null;
 }
 
 export class SnapshotRef {
@@ -177,4 +180,5 @@ export const EMPTY_SNAPSHOT: RuntimeSnapshot = {
   middlewares: new Map(),
   routers: new Map(),
   builtAt: 0,
+  tls: null,
 };

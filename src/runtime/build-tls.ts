@@ -1,0 +1,98 @@
+import { readFileSync } from 'node:fs';
+import type { DynamicConfig, RouterConfig } from '../config/dynamic/schema.ts';
+import type { ConfigIssue } from '../config/issues.ts';
+import { compileRule } from '../router/index.ts';
+import {
+  type CertInput,
+  CertStore,
+  type CompiledTlsOptions,
+  certificatesFromConfig,
+  compileTlsOptionsSets,
+  type GeneratedDefaultCertificate,
+  type RouterTlsNeed,
+  TlsRouter,
+} from '../tls/index.ts';
+
+/** What the static configuration says about TLS, given to every build. */
+export interface TlsBuildOptions {
+  /** TLS entry points and their `http.tls` (options name, resolver, domains). */
+  readonly entryPoints: ReadonlyMap<string, { readonly options?: string | undefined }>;
+  /** The process's generated default certificate (made once, reused by every build). */
+  readonly generated: GeneratedDefaultCertificate;
+  /** Certificates obtained by ACME resolvers, served like configured ones. */
+  readonly extraCertificates?: () => readonly CertInput[];
+}
+
+/** A snapshot's TLS state: certificates by SNI, the options sets, and the options per SNI. */
+export interface SnapshotTls {
+  readonly store: CertStore;
+  readonly options: ReadonlyMap<string, CompiledTlsOptions>;
+  readonly router: TlsRouter;
+}
+
+function providerOf(qualified: string): string {
+  const at = qualified.lastIndexOf('@');
+  return at === -1 ? '' : qualified.slice(at + 1);
+}
+
+/** The entry points a router serves HTTPS on: its own TLS ones, or every TLS one. */
+export function httpsEntryPoints(r: RouterConfig, tlsEps: ReadonlyMap<string, unknown>): readonly string[] {
+  const eps = r.entryPoints ?? [...tlsEps.keys()];
+  return r.tls !== undefined ? (r.entryPoints ?? []) : eps.filter((e) => tlsEps.has(e));
+}
+
+/**
+ * Certificates, options and the SNI → options map for one configuration. Reading a file that is
+ * missing, a key that does not match its certificate, an unknown options name: issues with
+ * their paths (errors reject the configuration, as for any other object).
+ */
+export function buildTls(
+  config: DynamicConfig,
+  opts: TlsBuildOptions,
+  issues: ConfigIssue[],
+  read: (path: string) => string = (p) => readFileSync(p, 'utf8'),
+): SnapshotTls {
+  const compiled = compileTlsOptionsSets(config.tls, read);
+  issues.push(...compiled.issues);
+  const certs = certificatesFromConfig(config.tls, read);
+  issues.push(...certs.issues);
+  const all = [...certs.certs, ...(opts.extraCertificates?.() ?? [])];
+  const built = CertStore.build(all, certs.defaultCert, { generated: opts.generated });
+  issues.push(...built.issues);
+
+  const needs = new Map<string, RouterTlsNeed>();
+  for (const [name, r] of Object.entries(config.http.routers)) {
+    const eps = httpsEntryPoints(r, opts.entryPoints);
+    if (r.tls === undefined && eps.length === 0) continue;
+    let options = r.tls?.options;
+    if (options === undefined) {
+      for (const ep of eps) {
+        const o = opts.entryPoints.get(ep)?.options;
+        if (o !== undefined) options = o;
+      }
+    }
+    let qualified = options ?? 'default';
+    if (qualified !== 'default' && !qualified.includes('@')) qualified = `${qualified}@${providerOf(name)}`;
+    if (!compiled.options.has(qualified)) {
+      issues.push({
+        severity: 'error',
+        message: `unknown TLS options \`${options}\``,
+        path: ['http', 'routers', name, 'tls', 'options'],
+      });
+      continue;
+    }
+    const domains: string[] = [];
+    if (r.tls !== undefined && r.tls.domains.length > 0) {
+      for (const d of r.tls.domains) domains.push(d.main, ...d.sans);
+    } else {
+      const c = compileRule(r.rule);
+      if (c.ok && c.hints.hosts.kind === 'hosts') {
+        domains.push(...c.hints.hosts.exact, ...c.hints.hosts.wildcardParents.map((p) => `*.${p}`));
+      }
+    }
+    needs.set(name, { options: qualified, domains });
+  }
+  const tr = TlsRouter.build(needs);
+  issues.push(...tr.issues);
+  return { store: built.store, options: compiled.options, router: tr.router };
+}

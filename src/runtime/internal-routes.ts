@@ -1,0 +1,88 @@
+import type { DirectResponse, RequestHead } from '../core/request.ts';
+import type { Middleware } from '../middleware/middleware.ts';
+import type { RouteEntry } from '../router/index.ts';
+import { NO_TIMEOUTS, type RouteTarget, type ServiceNode } from './types.ts';
+
+/** The service of routes that always answer by themselves: it has no server. */
+const NO_SERVICE: ServiceNode = {
+  name: 'noop@internal',
+  available: () => false,
+  resolve: () => undefined,
+};
+
+export interface Redirection {
+  readonly scheme: string;
+  /** ':443'-style suffix for Location, '' for the scheme's default port. */
+  readonly port: string;
+  readonly permanent: boolean;
+  readonly priority: number;
+}
+
+function internalRoute(
+  name: string,
+  rule: string,
+  priority: number,
+  entryPoint: string,
+  mw: Middleware,
+): RouteEntry<RouteTarget> {
+  return {
+    name,
+    rule,
+    priority,
+    entryPoints: [entryPoint],
+    value: {
+      router: name,
+      middlewares: [mw],
+      service: NO_SERVICE,
+      timeouts: NO_TIMEOUTS,
+      retry: null,
+      guards: [],
+    },
+  };
+}
+
+/**
+ * Traefik's entry point redirection (`http.redirections.entryPoint`): a catch-all router of the
+ * highest priority that answers 308 (or 307) to the same host and path on the target scheme and
+ * port. The method is kept, unlike a 301/302.
+ */
+export function redirectionRoute(entryPoint: string, r: Redirection): RouteEntry<RouteTarget> {
+  const status = r.permanent ? 308 : 307;
+  const mw: Middleware = {
+    onRequest: (req: RequestHead): DirectResponse => {
+      const target = req.query === '' ? req.path : `${req.path}?${req.query}`;
+      // A request without Host (HTTP/1.0) cannot be redirected anywhere meaningful.
+      if (req.host === '') return { status: 400, body: 'Bad Request' };
+      const host = req.host.includes(':') ? `[${req.host}]` : req.host;
+      return { status, headers: [['Location', `${r.scheme}://${host}${r.port}${target}`]] };
+    },
+  };
+  return internalRoute(
+    `${entryPoint}-to-${r.scheme}@internal`,
+    'PathPrefix(`/`)',
+    r.priority,
+    entryPoint,
+    mw,
+  );
+}
+
+/** ACME http-01: answers `/.well-known/acme-challenge/<token>` from the resolvers' stores. */
+export function acmeHttp01Route(
+  entryPoint: string,
+  lookup: (path: string) => string | undefined,
+): RouteEntry<RouteTarget> {
+  const mw: Middleware = {
+    onRequest: (req: RequestHead): DirectResponse => {
+      const body = lookup(req.path);
+      if (body === undefined) return { status: 404, body: 'Not Found' };
+      return { status: 200, headers: [['Content-Type', 'text/plain']], body };
+    },
+  };
+  return internalRoute(
+    `acme-http01-${entryPoint}@internal`,
+    'PathPrefix(`/.well-known/acme-challenge/`)',
+    Number.MAX_SAFE_INTEGER,
+    entryPoint,
+    mw,
+  );
+}
