@@ -1,0 +1,147 @@
+import type { Socket } from 'node:net';
+import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
+import type { Logger } from '../core/logger.ts';
+import type { SnapshotRef } from '../runtime/types.ts';
+import {
+  type CompiledTlsOptions,
+  checkClientCert,
+  MAX_CLIENT_HELLO_BYTES,
+  parseClientHello,
+  type StoredCertificate,
+  tlsServerOptions,
+} from '../tls/index.ts';
+
+/** ACME tls-alpn-01 challenge certificates by name (the resolver's store). */
+export interface AlpnChallenges {
+  lookup(name: string): { readonly keyPem: string; readonly certPem: string } | undefined;
+}
+
+const ACME_TLS_ALPN = 'acme-tls/1';
+
+/**
+ * TLS termination for one entry point. Node applies only the certificate of a context chosen in
+ * SNICallback (versions, ciphers, client auth and ALPN stay the server's), so the ClientHello is
+ * read first, the options set is chosen from its SNI (by the snapshot's TLS router), and the
+ * socket is handed to a non-listening tls.Server made for that set. A new snapshot brings new
+ * options objects, hence new servers: certificates and options change without a restart, and
+ * connections already open keep the ones they started with.
+ */
+export class TlsFront {
+  readonly #ref: SnapshotRef;
+  readonly #logger: Logger;
+  readonly #entryPoint: string;
+  readonly #onSecure: (socket: TLSSocket) => void;
+  readonly #challenges: AlpnChallenges | null;
+  readonly #helloTimeoutMs: number;
+  #servers = new WeakMap<CompiledTlsOptions, Map<StoredCertificate, TlsServer>>();
+
+  constructor(opts: {
+    ref: SnapshotRef;
+    logger: Logger;
+    entryPoint: string;
+    /** A handshake completed (client certificate checked): serve HTTP on it. */
+    onSecure: (socket: TLSSocket) => void;
+    challenges: AlpnChallenges | null;
+    helloTimeoutMs: number;
+  }) {
+    this.#ref = opts.ref;
+    this.#logger = opts.logger;
+    this.#entryPoint = opts.entryPoint;
+    this.#onSecure = opts.onSecure;
+    this.#challenges = opts.challenges;
+    this.#helloTimeoutMs = opts.helloTimeoutMs;
+  }
+
+  /** Takes a fresh TCP connection: reads its ClientHello, then starts the right handshake. */
+  accept(socket: Socket): void {
+    let buf: Buffer | null = null;
+    const timer = setTimeout(() => socket.destroy(), this.#helloTimeoutMs);
+    timer.unref();
+    const onData = (chunk: Buffer): void => {
+      buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
+      const hello = parseClientHello(buf);
+      if (hello.kind === 'incomplete') {
+        if (buf.length > MAX_CLIENT_HELLO_BYTES) {
+          clearTimeout(timer);
+          socket.destroy();
+        }
+        return;
+      }
+      clearTimeout(timer);
+      socket.off('data', onData);
+      socket.pause();
+      if (hello.kind === 'invalid') {
+        // Plain HTTP on a TLS port gets a readable answer, as Go's and nginx's servers give.
+        if (hello.plaintextHttp) {
+          socket.end(
+            'HTTP/1.0 400 Bad Request\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n',
+          );
+        } else socket.destroy();
+        return;
+      }
+      const server = this.#serverFor(socket, hello.serverName, hello.alpn);
+      if (server === undefined) {
+        socket.destroy();
+        return;
+      }
+      socket.unshift(buf);
+      server.emit('connection', socket);
+    };
+    socket.on('data', onData);
+    socket.on('error', () => socket.destroy());
+    socket.once('close', () => clearTimeout(timer));
+  }
+
+  #serverFor(socket: Socket, sni: string | undefined, alpn: readonly string[]): TlsServer | undefined {
+    if (this.#challenges !== null && sni !== undefined && alpn.includes(ACME_TLS_ALPN)) {
+      const cert = this.#challenges.lookup(sni);
+      if (cert !== undefined) return challengeServer(cert);
+    }
+    const tls = this.#ref.current.tls;
+    if (tls === null) return undefined;
+    const o = tls.options.get(tls.router.optionsFor(sni));
+    if (o === undefined) return undefined;
+    let fallback = tls.store.defaultCertificate;
+    if (sni === undefined) {
+      const found = tls.store.lookup(undefined, o, socket.localAddress);
+      if (found === undefined) return undefined; // sniStrict: no SNI, no certificate
+      fallback = found.certificate;
+    }
+    let byCert = this.#servers.get(o);
+    if (byCert === undefined) {
+      byCert = new Map();
+      this.#servers.set(o, byCert);
+    }
+    let server = byCert.get(fallback);
+    if (server === undefined) {
+      server = createTlsServer({ ...tlsServerOptions(o, tls.store, fallback), allowHalfOpen: true });
+      server.on('secureConnection', (s: TLSSocket) => {
+        const reason = checkClientCert(s, o.clientAuthType);
+        if (reason !== undefined) {
+          this.#logger.debug('TLS client refused', { entryPoint: this.#entryPoint, reason });
+          s.destroy();
+          return;
+        }
+        this.#onSecure(s);
+      });
+      server.on('tlsClientError', (err: Error) => {
+        this.#logger.debug('TLS handshake failed', { entryPoint: this.#entryPoint, error: err.message });
+      });
+      byCert.set(fallback, server);
+    }
+    return server;
+  }
+}
+
+/** RFC 8737: present the challenge certificate on `acme-tls/1`, then close. */
+function challengeServer(cert: { keyPem: string; certPem: string }): TlsServer {
+  const server = createTlsServer({
+    key: cert.keyPem,
+    cert: cert.certPem,
+    ALPNProtocols: [ACME_TLS_ALPN],
+    minVersion: 'TLSv1.2',
+  });
+  server.on('secureConnection', (s: TLSSocket) => s.end());
+  server.on('tlsClientError', () => {});
+  return server;
+}
