@@ -3,8 +3,9 @@
  * loads the static configuration, opens the entry points, starts the providers and wires the
  * configuration watcher to the listeners through one SnapshotRef.
  */
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, type FSWatcher, openSync, readFileSync, watch } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
+import { dirname, resolve } from 'node:path';
 import type { AdminServer } from './admin/index.ts';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
@@ -22,6 +23,7 @@ import { createLogger, type Logger } from './core/logger.ts';
 import { Ticker } from './core/ticker.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
 import { HttpListener } from './listeners/http-listener.ts';
+import type { AlpnChallenges } from './listeners/tls-front.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { Tracer } from './observability/tracing/index.ts';
@@ -32,10 +34,12 @@ import type { EntryPointContext } from './proxy/entry-point-context.ts';
 import { EntryPointMetrics } from './proxy/route-metrics.ts';
 import { compileBreakerExpression } from './resilience/circuit-breaker/index.ts';
 import { compileRule } from './router/index.ts';
+import type { BuildOptions } from './runtime/build-snapshot.ts';
 import { buildSnapshot } from './runtime/build-snapshot.ts';
 import { ConfigWatcher } from './runtime/config-watcher.ts';
+import type { Redirection } from './runtime/internal-routes.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
-import { EMPTY_SNAPSHOT, SnapshotRef } from './runtime/types.ts';
+import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
 
 const checkRule: RuleChecker = (rule) => {
   const r = compileRule(rule);
@@ -75,7 +79,7 @@ function entryPointContext(
   const t = ep.transport.respondingTimeouts;
   return {
     name,
-    scheme: 'http',
+    scheme: ep.http.tls === undefined ? 'http' : 'https',
     port: String(port),
     limits: { ...DEFAULT_REQUEST_LIMITS, maxHeaderBytes: ep.http.maxHeaderBytes },
     readHeaderTimeoutMs: t.readHeaderTimeout,
@@ -91,6 +95,210 @@ function entryPointContext(
     tracer,
     draining: false,
   };
+}
+
+/** The port part of a redirect Location for entry point `to` (`:8443`), '' for the scheme's default. */
+function redirectPort(config: StaticConfig, to: string, scheme: string): string {
+  const port = to.startsWith(':')
+    ? Number(to.slice(1))
+    : (() => {
+        const a = parseAddress(config.entryPoints[to]?.address ?? '');
+        return 'error' in a ? 0 : a.port;
+      })();
+  if (port === 0 || (scheme === 'https' && port === 443) || (scheme === 'http' && port === 80)) return '';
+  return `:${port}`;
+}
+
+interface TlsSetup {
+  readonly buildOptions: BuildOptions;
+  onChange(fn: () => void): void;
+  readonly alpn: AlpnChallenges | null;
+  stop(): void;
+  /** Asks the ACME resolvers for the certificates the snapshot's routers need. */
+  ensure(snap: RuntimeSnapshot): void;
+}
+
+/**
+ * TLS and ACME from the static configuration: the build options every snapshot gets (TLS entry
+ * points, the generated default certificate, redirections, ACME certificates and http-01
+ * answers), and the ACME managers, which ask for a rebuild when a certificate arrives.
+ */
+async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup> {
+  const tlsEps = new Map<string, { options?: string }>();
+  const redirections = new Map<string, Redirection>();
+  for (const [name, ep] of Object.entries(config.entryPoints)) {
+    if (ep.http.tls !== undefined)
+      tlsEps.set(name, ep.http.tls.options === undefined ? {} : { options: ep.http.tls.options });
+    const r = ep.http.redirections?.entryPoint;
+    if (r !== undefined) {
+      redirections.set(name, {
+        scheme: r.scheme,
+        port: redirectPort(config, r.to, r.scheme),
+        permanent: r.permanent,
+        priority: r.priority,
+      });
+    }
+  }
+  const resolvers = Object.entries(config.certificatesResolvers ?? {});
+  const listeners: (() => void)[] = [];
+  let buildOptions: BuildOptions = redirections.size === 0 ? {} : { redirections };
+  if (tlsEps.size === 0 && resolvers.length === 0) {
+    return { buildOptions, onChange: () => {}, alpn: null, stop: () => {}, ensure: () => {} };
+  }
+  const tls = await import('./tls/index.ts');
+  const generated = new tls.GeneratedDefaultCertificate();
+  const managers: import('./tls/acme/index.ts').CertificateManager[] = [];
+  let http01: import('./tls/acme/index.ts').Http01Store | null = null;
+  let alpn: AlpnChallenges | null = null;
+  const http01Eps: string[] = [];
+  if (resolvers.length > 0) {
+    const acme = await import('./tls/acme/index.ts');
+    const stores = { http01: new acme.Http01Store(), tlsAlpn01: new acme.TlsAlpn01Store() };
+    http01 = stores.http01;
+    alpn = stores.tlsAlpn01;
+    for (const [name, r] of resolvers) {
+      const a = r.acme;
+      const challenge =
+        a.httpChallenge !== undefined ? 'http-01' : a.tlsChallenge !== undefined ? 'tls-alpn-01' : 'dns-01';
+      if (a.httpChallenge !== undefined) http01Eps.push(a.httpChallenge.entryPoint);
+      const m = new acme.CertificateManager(
+        {
+          caServer: a.caServer,
+          email: a.email,
+          storageFile: a.storage,
+          resolverName: name,
+          challenge,
+          keyType: a.keyType === 'EC256' ? 'ec256' : a.keyType === 'RSA2048' ? 'rsa2048' : 'rsa4096',
+          ...(a.dnsChallenge !== undefined
+            ? { dnsProvider: new acme.ChallTestSrvDnsProvider(a.dnsChallenge.managementUrl) }
+            : {}),
+          ...(a.caCertificates.length > 0
+            ? { caCertificates: a.caCertificates.map((f) => readFileSync(f, 'utf8')).join('\n') }
+            : {}),
+          ...(a.certificatesDuration !== undefined
+            ? { renewBeforeDays: Math.max(1, Math.floor(a.certificatesDuration / 24 / 3)) }
+            : {}),
+          logger: logger.child({ resolver: name }),
+        },
+        stores,
+      );
+      m.onChange(() => {
+        for (const fn of listeners) fn();
+      });
+      managers.push(m);
+      m.start();
+    }
+  }
+  const http01Store = http01;
+  buildOptions = {
+    ...buildOptions,
+    tls: {
+      entryPoints: tlsEps,
+      generated,
+      extraCertificates: () =>
+        managers.flatMap((m) =>
+          m
+            .certificates()
+            .map((c) => ({ certPem: c.certPem, keyPem: c.keyPem, source: `acme:${c.domains.join(',')}` })),
+        ),
+    },
+    ...(http01Store === null
+      ? {}
+      : { acmeHttp01: { entryPoints: http01Eps, lookup: (p: string) => http01Store.lookupPath(p) } }),
+  };
+  const byName = new Map(resolvers.map(([name], i) => [name, managers[i]!]));
+  return {
+    buildOptions,
+    onChange: (fn) => listeners.push(fn),
+    alpn,
+    stop: () => {
+      for (const m of managers) m.stop();
+    },
+    ensure: (snap) => {
+      // Traefik: a router's certResolver (or its entry point's) obtains certificates for its
+      // tls.domains, else for the host names of its rule.
+      for (const r of Object.values(snap.config.http.routers)) {
+        let resolver = r.tls?.certResolver;
+        for (const ep of r.entryPoints ?? Object.keys(config.entryPoints)) {
+          resolver ??= config.entryPoints[ep]?.http.tls?.certResolver;
+        }
+        const m = resolver === undefined ? undefined : byName.get(resolver);
+        if (m === undefined) continue;
+        const domains =
+          r.tls !== undefined && r.tls.domains.length > 0
+            ? r.tls.domains.map((d) => [d.main, ...d.sans])
+            : [hostNames(r.rule)];
+        for (const d of domains) if (d.length > 0) m.ensure(d);
+      }
+    },
+  };
+}
+
+/**
+ * Certificate and key files named by the dynamic configuration are watched: a certificate
+ * replaced on disk (renewed by certbot, rotated by a secret manager) is read again and served to
+ * new handshakes without a restart; the configuration file itself does not change.
+ */
+class CertFileWatch {
+  readonly #onChange: () => void;
+  readonly #logger: Logger;
+  readonly #watchers = new Map<string, FSWatcher>();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(onChange: () => void, logger: Logger) {
+    this.#onChange = onChange;
+    this.#logger = logger;
+  }
+
+  follow(config: DynamicConfig): void {
+    const dirs = new Set<string>();
+    const add = (f: string | undefined) => {
+      if (f !== undefined && !f.includes('-----BEGIN ')) dirs.add(dirname(resolve(f)));
+    };
+    for (const c of config.tls.certificates) {
+      add(c.certFile);
+      add(c.keyFile);
+    }
+    const d = config.tls.stores['default']?.defaultCertificate;
+    add(d?.certFile);
+    add(d?.keyFile);
+    for (const [dir, w] of this.#watchers) {
+      if (!dirs.has(dir)) {
+        w.close();
+        this.#watchers.delete(dir);
+      }
+    }
+    for (const dir of dirs) {
+      if (this.#watchers.has(dir)) continue;
+      try {
+        // The folder, not the files: renames (atomic replaces) would detach a file watch.
+        const w = watch(dir, () => this.#changed());
+        w.on('error', () => {});
+        this.#watchers.set(dir, w);
+      } catch (e) {
+        this.#logger.warn('cannot watch certificate folder', { folder: dir, error: String(e) });
+      }
+    }
+  }
+
+  #changed(): void {
+    clearTimeout(this.#timer);
+    this.#timer = setTimeout(() => this.#onChange(), 100);
+    this.#timer.unref();
+  }
+
+  close(): void {
+    clearTimeout(this.#timer);
+    for (const w of this.#watchers.values()) w.close();
+    this.#watchers.clear();
+  }
+}
+
+/** The exact host names a rule requires (Host matchers), for ACME. */
+function hostNames(rule: string): string[] {
+  const c = compileRule(rule);
+  if (!c.ok || c.hints.hosts.kind !== 'hosts') return [];
+  return [...c.hints.hosts.exact, ...c.hints.hosts.wildcardParents.map((p) => `*.${p}`)];
 }
 
 /** Where the API, ping and metrics are served when their entry point is not configured. */
@@ -203,6 +411,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
           logger,
         );
   const adminNames = adminEntryPoints(config);
+  const tlsSetup = await setupTls(config, logger);
 
   const listeners: HttpListener[] = [];
   for (const [name, ep] of Object.entries(config.entryPoints)) {
@@ -227,7 +436,14 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const fileOpts = fileProviderOptions(config, inline, { checkRule, checkBreakerExpression });
   if (fileOpts !== undefined) providers.push(new FileProvider(fileOpts));
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
-  const watcher = new ConfigWatcher(providers, ref, cache, logger);
+  const watcher = new ConfigWatcher(providers, ref, cache, logger, tlsSetup.buildOptions);
+  tlsSetup.onChange(() => watcher.apply());
+  const certFiles = new CertFileWatch(() => watcher.apply(), logger);
+  watcher.onOutcome((o) => {
+    if (!o.applied) return;
+    tlsSetup.ensure(ref.current);
+    certFiles.follow(ref.current.config);
+  });
   let api: ApiProvider | null = null;
   if (config.api !== undefined) {
     // Read-only too: the persisted API configuration still serves; the AdminServer refuses writes.
@@ -305,6 +521,8 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       await Promise.all(admins.map((a) => a.close()));
       await watching.catch(() => {});
       await tracer?.close();
+      tlsSetup.stop();
+      certFiles.close();
       cache.closeAll();
       ticker.stop();
       await accessLog?.close();
