@@ -49,7 +49,9 @@ const ALLOWED: Record<string, readonly string[]> = {
     'balancer',
     'resilience',
   ],
-  listeners: ['core', 'config', 'http1', 'proxy', 'runtime', 'observability'],
+  // HTTP/2 downstream: node:http2 sessions whose streams run the proxy's exchanges.
+  http2: ['core', 'config', 'http1', 'proxy', 'runtime', 'observability'],
+  listeners: ['core', 'config', 'http1', 'http2', 'proxy', 'runtime', 'observability'],
   cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin'],
   admin: ['core', 'config', 'runtime', 'router', 'providers', 'observability', 'middleware', 'balancer'],
 };

@@ -1,41 +1,72 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { defaultHttp2Settings, Http2Glue, type Http2Settings } from '../http2/index.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
-import { Http1Connection } from './http1-connection.ts';
+import { type ConnectionOwner, Http1Connection } from './http1-connection.ts';
 
 /**
- * One HTTP entry point: a plain TCP server whose connections speak our HTTP/1.1 codec. The
- * listening socket lives as long as the entry point; configuration reloads never touch it.
+ * How a connection speaks: `h1` HTTP/1.1 only (TLS without ALPN `h2`), `h2` HTTP/2 from the first
+ * byte (TLS with ALPN `h2`), `detect` HTTP/1.1 unless it opens with the HTTP/2 preface (cleartext:
+ * h2c with prior knowledge, served by default as Traefik does).
  */
-export class HttpListener {
+export type ConnectionProtocol = 'h1' | 'h2' | 'detect';
+
+/**
+ * One HTTP entry point: a plain TCP server whose connections speak our HTTP/1.1 codec, or
+ * HTTP/2 through node:http2 into the same pipeline. The listening socket lives as long as the
+ * entry point; configuration reloads never touch it.
+ */
+export class HttpListener implements ConnectionOwner {
   readonly ctx: EntryPointContext;
   readonly #server: Server;
   readonly #conns = new Set<Http1Connection>();
+  readonly #h2: Http2Glue;
   #drained: (() => void) | null = null;
 
-  constructor(ctx: EntryPointContext) {
+  constructor(ctx: EntryPointContext, http2: Partial<Http2Settings> = {}) {
     this.ctx = ctx;
+    this.#h2 = new Http2Glue(ctx, { ...defaultHttp2Settings(ctx.limits), ...http2 }, () =>
+      this.#connectionGone(),
+    );
     // allowHalfOpen: a client may send its request then FIN, and still read the response.
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) =>
-      this.#accept(socket),
+      this.handle(socket, 'detect'),
     );
     this.#server.on('error', (err) =>
       ctx.logger.error('listener error', { entryPoint: ctx.name, error: err }),
     );
   }
 
-  #accept(socket: Socket): void {
+  /**
+   * Serves one accepted connection. The TLS layer calls this with the decrypted socket once the
+   * handshake is done: `'h2'` when ALPN chose h2, else `'h1'`.
+   */
+  handle(socket: Socket, protocol: ConnectionProtocol): void {
     if (this.ctx.draining) {
       socket.destroy();
       return;
     }
-    const conn = new Http1Connection(socket, this.ctx, (c) => this.#onClosed(c));
-    this.#conns.add(conn);
     this.ctx.metrics?.connectionOpened();
+    if (protocol === 'h2') {
+      this.#h2.attach(socket);
+      return;
+    }
+    this.#conns.add(new Http1Connection(socket, this.ctx, this, protocol === 'detect'));
   }
 
-  #onClosed(conn: Http1Connection): void {
-    if (this.#conns.delete(conn)) this.ctx.metrics?.connectionClosed();
-    if (this.#conns.size === 0 && this.#drained !== null) this.#drained();
+  // ---- ConnectionOwner
+
+  connectionClosed(conn: Http1Connection): void {
+    if (this.#conns.delete(conn)) this.#connectionGone();
+  }
+
+  switchToHttp2(conn: Http1Connection, socket: Socket): void {
+    this.#conns.delete(conn);
+    this.#h2.attach(socket);
+  }
+
+  #connectionGone(): void {
+    this.ctx.metrics?.connectionClosed();
+    if (this.connections === 0 && this.#drained !== null) this.#drained();
   }
 
   listen(host: string, port: number): Promise<{ address: string; port: number }> {
@@ -51,20 +82,22 @@ export class HttpListener {
     });
   }
 
+  /** Open client connections, HTTP/1.1 and HTTP/2. */
   get connections(): number {
-    return this.#conns.size;
+    return this.#conns.size + this.#h2.sessions;
   }
 
   /**
-   * Graceful shutdown: stop accepting, close idle keep-alive connections now, let in-flight
-   * exchanges finish (their responses carry Connection: close), and destroy whatever is left
-   * when the grace period ends.
+   * Graceful shutdown: stop accepting, close idle keep-alive connections now, send GOAWAY on
+   * HTTP/2 sessions, let in-flight exchanges finish (their responses carry Connection: close),
+   * and destroy whatever is left when the grace period ends.
    */
   async shutdown(graceMs: number): Promise<void> {
     this.ctx.draining = true;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
     for (const c of this.#conns) c.closeIfIdle();
-    if (this.#conns.size > 0) {
+    this.#h2.closeAll();
+    if (this.connections > 0) {
       await new Promise<void>((resolve) => {
         const timer = setTimeout(resolve, graceMs);
         this.#drained = () => {
@@ -74,6 +107,7 @@ export class HttpListener {
       });
     }
     for (const c of this.#conns) c.socket.destroy();
+    this.#h2.destroyAll();
     await closed;
   }
 }

@@ -5,6 +5,7 @@ import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { parseRequestHead } from '../http1/request-head.ts';
+import { matchPreface, PREFACE_FULL, PREFACE_PARTIAL } from '../http2/preface.ts';
 import { Http1Sink, type Http1SinkOwner } from '../proxy/client-sink-h1.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { Exchange } from '../proxy/exchange.ts';
@@ -22,6 +23,17 @@ export function unwrapIp(addr: string | undefined): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
 }
 
+/** The listener side of a connection. */
+export interface ConnectionOwner {
+  connectionClosed(c: Http1Connection): void;
+  /**
+   * The connection opened with the HTTP/2 preface (h2c with prior knowledge). The connection has
+   * let go of the socket: no listener of ours is left on it, and every byte read so far has been
+   * put back (`unshift`) for the HTTP/2 session to read first.
+   */
+  switchToHttp2(c: Http1Connection, socket: Socket): void;
+}
+
 /**
  * The server side of one HTTP/1.1 client connection: reads request heads, hands each to an
  * Exchange, feeds it the body, and moves on to the next (pipelined) request only when the
@@ -32,7 +44,7 @@ export class Http1Connection implements Http1SinkOwner, Timed {
   readonly clientIp: string;
   readonly trusted: boolean;
   readonly #ctx: EntryPointContext;
-  readonly #onClosed: (c: Http1Connection) => void;
+  readonly #owner: ConnectionOwner;
   /** Writes this connection's responses, one exchange after the other. */
   readonly #sink: Http1Sink;
   requestCount = 0;
@@ -45,19 +57,38 @@ export class Http1Connection implements Http1SinkOwner, Timed {
   #headTimerArmed = false;
   #inProcess = false;
   #clientEnded = false;
+  /** Until the first request head: whether the connection may turn out to be h2c. */
+  #h2c: boolean;
+  readonly #listeners: {
+    readonly data: (chunk: Buffer) => void;
+    readonly end: () => void;
+    readonly error: () => void;
+    readonly close: () => void;
+    readonly drain: () => void;
+  };
 
-  constructor(socket: Socket, ctx: EntryPointContext, onClosed: (c: Http1Connection) => void) {
+  /** `h2c`: look for the HTTP/2 preface (cleartext entry points; TLS chooses by ALPN instead). */
+  constructor(socket: Socket, ctx: EntryPointContext, owner: ConnectionOwner, h2c: boolean) {
     this.socket = socket;
     this.#ctx = ctx;
-    this.#onClosed = onClosed;
+    this.#owner = owner;
+    this.#h2c = h2c;
     this.clientIp = unwrapIp(socket.remoteAddress);
     this.trusted = ctx.isTrusted(this.clientIp);
     this.#sink = new Http1Sink(socket, this.clientIp, ctx, this);
-    socket.on('data', (chunk: Buffer) => this.#onData(chunk));
-    socket.on('end', () => this.#onEnd());
-    socket.on('error', () => {}); // 'close' follows; the exchange learns about it there
-    socket.on('close', () => this.#onClose());
-    socket.on('drain', () => this.#ex?.onClientDrain());
+    const l = {
+      data: (chunk: Buffer) => this.#onData(chunk),
+      end: () => this.#onEnd(),
+      error: () => {}, // 'close' follows; the exchange learns about it there
+      close: () => this.#onClose(),
+      drain: () => this.#ex?.onClientDrain(),
+    };
+    this.#listeners = l;
+    socket.on('data', l.data);
+    socket.on('end', l.end);
+    socket.on('error', l.error);
+    socket.on('close', l.close);
+    socket.on('drain', l.drain);
     this.deadline = ctx.ticker.now + ctx.idleTimeoutMs;
     ctx.ticker.add(this);
   }
@@ -103,6 +134,21 @@ export class Http1Connection implements Http1SinkOwner, Timed {
             else this.#resume();
             return;
           }
+          if (this.#h2c && buf[this.#off] === 0x50 /* P */) {
+            const m = matchPreface(buf, this.#off, len);
+            if (m === PREFACE_FULL) {
+              this.#switchToHttp2(buf.subarray(this.#off, len));
+              return;
+            }
+            if (m === PREFACE_PARTIAL) {
+              if (!this.#headTimerArmed) {
+                this.#headTimerArmed = true;
+                this.deadline = this.#ctx.ticker.now + this.#ctx.readHeaderTimeoutMs;
+              }
+              if (this.#clientEnded) this.#close();
+              return;
+            }
+          }
           const r = parseRequestHead(buf, this.#off, len, this.#ctx.limits);
           if (r === null) {
             if (!this.#headTimerArmed) {
@@ -117,6 +163,7 @@ export class Http1Connection implements Http1SinkOwner, Timed {
             return;
           }
           this.#off += r.headLength;
+          this.#h2c = false;
           this.requestCount++;
           this.#headTimerArmed = false;
           const rt = this.#ctx.readTimeoutMs;
@@ -262,6 +309,24 @@ export class Http1Connection implements Http1SinkOwner, Timed {
     this.#destroySoon();
   }
 
+  /** Hands the socket over to HTTP/2 with the bytes read so far put back in front. */
+  #switchToHttp2(rest: Buffer): void {
+    const socket = this.socket;
+    this.#state = S_CLOSED;
+    this.#buf = null;
+    this.#ctx.ticker.delete(this);
+    // Paused first: with no 'data' listener, a flowing socket would drop what we unshift.
+    socket.pause();
+    const l = this.#listeners;
+    socket.off('data', l.data);
+    socket.off('end', l.end);
+    socket.off('error', l.error);
+    socket.off('close', l.close);
+    socket.off('drain', l.drain);
+    socket.unshift(rest);
+    this.#owner.switchToHttp2(this, socket);
+  }
+
   /** Graceful end: flush what was written, send FIN. */
   #close(): void {
     if (this.#state === S_CLOSED) return;
@@ -326,6 +391,6 @@ export class Http1Connection implements Http1SinkOwner, Timed {
     this.#ex = null;
     if (ex !== null && !ex.done) ex.abort();
     this.#ctx.ticker.delete(this);
-    this.#onClosed(this);
+    this.#owner.connectionClosed(this);
   }
 }

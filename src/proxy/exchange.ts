@@ -733,11 +733,14 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     return this.#decoder?.error ?? null;
   }
 
-  /** The client sent a malformed body: answer 400 if we still can, else break both sides. */
-  failBody(reason: string): void {
+  /**
+   * The client sent a malformed body (or too slowly: 408): answer `status` if we still can, else
+   * break both sides.
+   */
+  failBody(reason: string, status = 400): void {
     if (this.done) return;
     this.#ctx.logger.debug('bad request body', { reason, entryPoint: this.#ctx.name });
-    this.#abandon(400, true);
+    this.#abandon(status, true);
   }
 
   /**

@@ -1,0 +1,197 @@
+import { HeaderList } from '../core/headers.ts';
+import { FIELD_VALUE, KNOWN_METHODS, TARGET_CHAR, TCHAR } from '../http1/chars.ts';
+import { ParseError } from '../http1/parse-error.ts';
+import {
+  BODY_CHUNKED,
+  BODY_LENGTH,
+  BODY_NONE,
+  type BodyKind,
+  type ParsedRequest,
+  splitAuthority,
+} from '../http1/request-head.ts';
+
+/**
+ * Connection-specific fields: an HTTP/2 message carrying one is malformed (RFC 9113 §8.2.2).
+ * `te` is allowed with the value `trailers` only, checked apart.
+ */
+const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/**
+ * Builds the request the pipeline sees from an HTTP/2 header list (`raw`: name, value, name,
+ * value… in arrival order, as node:http2 hands them over). Refuses what RFC 9113 §8.3 calls
+ * malformed, and holds the request to the same rules as the HTTP/1.1 codec (method, target and
+ * value characters, one Host that agrees with `:authority`, a valid Content-Length), so that
+ * routing and middlewares never see anything on HTTP/2 that HTTP/1.1 would have refused.
+ * nghttp2 has already checked much of §8.3; this is the part our pipeline depends on.
+ * `endStream`: the HEADERS frame ended the stream (no body follows).
+ */
+export function parseH2Request(
+  raw: readonly string[],
+  endStream: boolean,
+  maxHeaderCount: number,
+): ParsedRequest | ParseError {
+  let method: string | undefined;
+  let scheme: string | undefined;
+  let authority: string | undefined;
+  let target: string | undefined;
+  let host: string | undefined;
+  let cl: string | undefined;
+  let cookie: string | undefined;
+  let regular = false;
+  let count = 0;
+  const headers = new HeaderList();
+  const { names, lnames, values } = headers;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    for (let k = 0; k < value.length; k++) {
+      if (FIELD_VALUE[value.charCodeAt(k)] !== 1)
+        return new ParseError(400, 'invalid character in field value');
+    }
+    if (name.charCodeAt(0) === 0x3a /* : */) {
+      // §8.3: pseudo-header fields come first, once each, and only the request ones.
+      if (regular) return new ParseError(400, 'pseudo-header field after a regular field');
+      let dup = false;
+      switch (name) {
+        case ':method':
+          dup = method !== undefined;
+          method = value;
+          break;
+        case ':scheme':
+          dup = scheme !== undefined;
+          scheme = value;
+          break;
+        case ':authority':
+          dup = authority !== undefined;
+          authority = value;
+          break;
+        case ':path':
+          dup = target !== undefined;
+          target = value;
+          break;
+        default:
+          return new ParseError(400, `unknown pseudo-header field ${name}`);
+      }
+      if (dup) return new ParseError(400, `duplicate ${name}`);
+      continue;
+    }
+    regular = true;
+    if (++count > maxHeaderCount) return new ParseError(431, 'too many header fields');
+    if (name.length === 0) return new ParseError(400, 'empty field name');
+    for (let k = 0; k < name.length; k++) {
+      const c = name.charCodeAt(k);
+      // §8.2.1: field names are lowercase on HTTP/2.
+      if (TCHAR[c] !== 1 || (c >= 0x41 && c <= 0x5a)) return new ParseError(400, 'invalid field name');
+    }
+    if (CONNECTION_SPECIFIC.has(name)) return new ParseError(400, `connection-specific field ${name}`);
+    switch (name) {
+      case 'te':
+        if (value !== 'trailers') return new ParseError(400, 'te other than trailers');
+        continue; // hop-by-hop: never forwarded
+      case 'host':
+        if (host !== undefined) return new ParseError(400, 'duplicate Host');
+        host = value;
+        continue; // set once below, from :authority
+      case 'content-length':
+        if (cl !== undefined && cl !== value) return new ParseError(400, 'conflicting content-length');
+        cl = value;
+        continue; // regenerated from the framing
+      case 'expect':
+        // As on HTTP/1.1: the one expectation defined (RFC 9110 §10.1.1), or 417.
+        if (value.toLowerCase() !== '100-continue') return new ParseError(417, 'unsupported expectation');
+        break;
+      case 'cookie':
+        // §8.2.3: cookie crumbs are joined with "; " before they reach an HTTP/1.1 upstream.
+        cookie = cookie === undefined ? value : `${cookie}; ${value}`;
+        continue;
+    }
+    names.push(name);
+    lnames.push(name);
+    values.push(value);
+  }
+  if (method === undefined) return new ParseError(400, 'missing :method');
+  if (method === 'CONNECT') return new ParseError(501, 'CONNECT is not supported');
+  for (let i = 0; i < method.length; i++) {
+    if (TCHAR[method.charCodeAt(i)] !== 1) return new ParseError(400, 'invalid method');
+  }
+  if (!KNOWN_METHODS.has(method)) return new ParseError(501, `unknown method ${method}`);
+  if (scheme === undefined) return new ParseError(400, 'missing :scheme');
+  if (scheme !== 'http' && scheme !== 'https') return new ParseError(400, `unsupported :scheme ${scheme}`);
+  if (target === undefined || target === '') return new ParseError(400, 'missing :path');
+  for (let i = 0; i < target.length; i++) {
+    if (TARGET_CHAR[target.charCodeAt(i)] !== 1) return new ParseError(400, 'invalid character in :path');
+  }
+  let path: string;
+  let query = '';
+  if (target.charCodeAt(0) === 0x2f /* / */) {
+    const q = target.indexOf('?');
+    path = q === -1 ? target : target.slice(0, q);
+    if (q !== -1) query = target.slice(q + 1);
+  } else if (target === '*' && method === 'OPTIONS') {
+    path = '*';
+  } else {
+    return new ParseError(400, 'invalid :path');
+  }
+  // §8.3.1: a server treats a Host that names another entity than :authority as malformed.
+  if (authority !== undefined) {
+    if (authority.includes('@')) return new ParseError(400, 'userinfo in :authority');
+    if (host !== undefined && host.toLowerCase() !== authority.toLowerCase()) {
+      return new ParseError(400, ':authority disagrees with Host');
+    }
+  } else {
+    authority = host;
+  }
+  if (authority === undefined || authority === '') return new ParseError(400, 'missing :authority');
+  const parts = splitAuthority(authority);
+  if (parts === null) return new ParseError(400, 'invalid :authority');
+
+  let bodyKind: BodyKind = BODY_NONE;
+  let contentLength = 0;
+  if (cl !== undefined) {
+    if (cl.length === 0 || cl.length > 15) return new ParseError(400, 'invalid content-length');
+    for (let i = 0; i < cl.length; i++) {
+      const c = cl.charCodeAt(i);
+      if (c < 0x30 || c > 0x39) return new ParseError(400, 'invalid content-length');
+    }
+    contentLength = Number(cl);
+    if (endStream && contentLength > 0)
+      return new ParseError(400, 'content-length on a request without body');
+    if (contentLength > 0) bodyKind = BODY_LENGTH;
+  } else if (!endStream) {
+    // A body of unknown length follows: it goes upstream chunked.
+    bodyKind = BODY_CHUNKED;
+  }
+
+  // Host first, as an HTTP/1.1 client puts it: middlewares read it like any field, and the
+  // upstream head takes Host from the authority anyway.
+  names.unshift('host');
+  lnames.unshift('host');
+  values.unshift(authority);
+  if (cookie !== undefined) {
+    names.push('cookie');
+    lnames.push('cookie');
+    values.push(cookie);
+  }
+  return {
+    method,
+    path,
+    query,
+    versionMinor: 1,
+    headers,
+    host: parts.host,
+    hostPort: parts.port,
+    authority,
+    bodyKind,
+    contentLength,
+    keepAlive: true,
+    expectContinue: false,
+    connectionTokens: null,
+    headLength: 0,
+  };
+}

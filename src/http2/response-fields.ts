@@ -1,0 +1,90 @@
+import type { ResponseHead } from '../core/request.ts';
+import type { ParsedResponse } from '../http1/response-head.ts';
+
+/**
+ * Response fields that never reach an HTTP/2 client: the hop-by-hop ones the HTTP/1.1 side
+ * drops too (RFC 9110 §7.6.1), which include every connection-specific field RFC 9113 §8.2.2
+ * forbids (node:http2 would refuse to send them).
+ */
+const DROP: ReadonlySet<string> = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'proxy-authenticate',
+  'te',
+  'trailer',
+  'transfer-encoding',
+  'upgrade',
+]);
+
+/**
+ * The HTTP/2 response header list (`name, value, …`, the raw form `stream.respond` takes, which
+ * keeps order and repeated fields) for an upstream response: lowercase names, hop-by-hop and
+ * Connection-named fields dropped, Content-Length dropped when `dropLength`, then `extra`,
+ * whole field lines (`Name: value\r\n`) the proxy adds.
+ */
+export function upstreamResponseFields(
+  status: number,
+  res: ParsedResponse,
+  extra: string,
+  dropLength: boolean,
+): string[] {
+  const out: string[] = [':status', String(status)];
+  const { lnames, values } = res.headers;
+  const tokens = res.connectionTokens;
+  for (let i = 0; i < lnames.length; i++) {
+    const ln = lnames[i]!;
+    if (DROP.has(ln)) continue;
+    if (dropLength && ln === 'content-length') continue;
+    if (tokens?.includes(ln)) continue;
+    out.push(ln, values[i]!);
+  }
+  if (extra !== '') appendFieldLines(out, extra);
+  return out;
+}
+
+/** `lines` is `Name: value\r\n` repeated, as the exchange builds them. */
+function appendFieldLines(out: string[], lines: string): void {
+  let p = 0;
+  while (p < lines.length) {
+    let eol = lines.indexOf('\r\n', p);
+    if (eol === -1) eol = lines.length;
+    const colon = lines.indexOf(':', p);
+    if (colon !== -1 && colon < eol) {
+      out.push(lines.slice(p, colon).toLowerCase(), lines.slice(colon + 1, eol).trim());
+    }
+    p = eol + 2;
+  }
+}
+
+/** Header list of a response the proxy produces itself, framed by its body length. */
+export function directResponseFields(rh: ResponseHead, bodyBytes: number): string[] {
+  const out: string[] = [':status', String(rh.status)];
+  const { lnames, values } = rh.headers;
+  let hasType = false;
+  for (let i = 0; i < lnames.length; i++) {
+    const ln = lnames[i]!;
+    if (ln === 'content-length' || DROP.has(ln)) continue;
+    if (ln === 'content-type') hasType = true;
+    out.push(ln, values[i]!);
+  }
+  if (!hasType && bodyBytes > 0) out.push('content-type', 'text/plain; charset=utf-8');
+  out.push('content-length', String(bodyBytes));
+  return out;
+}
+
+/** The fields of a 103 Early Hints, as an object (`additionalHeaders` takes no raw list). */
+export function interimFields(res: ParsedResponse): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = Object.create(null);
+  out[':status'] = String(res.status);
+  const { lnames, values } = res.headers;
+  for (let i = 0; i < lnames.length; i++) {
+    const ln = lnames[i]!;
+    if (DROP.has(ln) || ln === 'content-length' || res.connectionTokens?.includes(ln)) continue;
+    const prev = out[ln];
+    if (prev === undefined) out[ln] = values[i]!;
+    else if (typeof prev === 'string') out[ln] = [prev, values[i]!];
+    else prev.push(values[i]!);
+  }
+  return out;
+}

@@ -1,0 +1,183 @@
+import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import type { RequestHead } from '../core/request.ts';
+import type { Timed } from '../core/ticker.ts';
+import { ParseError } from '../http1/parse-error.ts';
+import type { EntryPointContext } from '../proxy/entry-point-context.ts';
+import { Exchange } from '../proxy/exchange.ts';
+import { applyForwardedHeaders } from '../proxy/forwarded.ts';
+import { parseH2Request } from './request.ts';
+import type { Http2Settings } from './settings.ts';
+import { H2_ENHANCE_YOUR_CALM, Http2StreamSink, type StreamOwner } from './stream-sink.ts';
+
+/** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d; rules and logs want a.b.c.d. */
+function unwrapIp(addr: string | undefined): string {
+  if (addr === undefined) return '';
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}
+
+function startQueued(s: H2Session): void {
+  s.startQueued();
+}
+
+/**
+ * One HTTP/2 connection: turns each stream into an `Exchange` of the same pipeline as HTTP/1.1,
+ * closes the session when it has been idle, and closes it at once when its client floods
+ * (resets streams faster than `maxResetsPerSecond`): a flood costs the client its connection,
+ * never the proxy its health.
+ */
+export class H2Session implements StreamOwner, Timed {
+  readonly ctx: EntryPointContext;
+  readonly clientIp: string;
+  readonly trusted: boolean;
+  deadline = 0;
+  readonly #session: ServerHttp2Session;
+  readonly #settings: Http2Settings;
+  readonly #onClosed: (s: H2Session) => void;
+  #streams = 0;
+  #resets = 0;
+  #resetWindow = 0;
+  /** Streams whose HEADERS arrived in the read being processed; started after it. */
+  #queue: Http2StreamSink[] = [];
+  #queued: Exchange[] = [];
+  #scheduled = false;
+  #closed = false;
+
+  constructor(
+    session: ServerHttp2Session,
+    ctx: EntryPointContext,
+    settings: Http2Settings,
+    onClosed: (s: H2Session) => void,
+  ) {
+    this.#session = session;
+    this.ctx = ctx;
+    this.#settings = settings;
+    this.#onClosed = onClosed;
+    this.clientIp = unwrapIp(session.socket?.remoteAddress);
+    this.trusted = ctx.isTrusted(this.clientIp);
+    session.on(
+      'stream',
+      (stream: ServerHttp2Stream, _h: IncomingHttpHeaders, _flags: number, raw: string[]) =>
+        this.#onStream(stream, raw),
+    );
+    session.on('error', (err: Error) =>
+      ctx.logger.debug('http2 session error', { error: err.message, clientIp: this.clientIp }),
+    );
+    session.on('close', () => this.#onClose());
+    if (settings.connectionWindowSize > 65_535) session.setLocalWindowSize(settings.connectionWindowSize);
+    this.deadline = ctx.ticker.now + ctx.idleTimeoutMs;
+    ctx.ticker.add(this);
+  }
+
+  get streams(): number {
+    return this.#streams;
+  }
+
+  #onStream(stream: ServerHttp2Stream, raw: string[]): void {
+    this.#streams++;
+    this.deadline = 0;
+    // END_STREAM on the HEADERS frame: the request has no body.
+    const endStream = stream.endAfterHeaders;
+    const sink = new Http2StreamSink(stream, this, endStream);
+    const ctx = this.ctx;
+    const parsed = parseH2Request(raw, endStream, ctx.limits.maxHeaderCount);
+    if (parsed instanceof ParseError) {
+      ctx.logger.debug('rejected request', {
+        status: parsed.status,
+        reason: parsed.reason,
+        clientIp: this.clientIp,
+        entryPoint: ctx.name,
+        protocol: 'HTTP/2.0',
+      });
+      sink.reject(parsed.status);
+      return;
+    }
+    const req: RequestHead = {
+      method: parsed.method,
+      path: parsed.path,
+      query: parsed.query,
+      host: parsed.host,
+      hostPort: parsed.hostPort,
+      headers: parsed.headers,
+      clientIp: this.clientIp,
+      scheme: ctx.scheme,
+      entryPoint: ctx.name,
+    };
+    applyForwardedHeaders(
+      parsed.headers,
+      this.trusted,
+      this.clientIp,
+      ctx.scheme,
+      parsed.authority,
+      parsed.hostPort,
+      ctx.port,
+    );
+    this.#queue.push(sink);
+    this.#queued.push(new Exchange(sink, ctx, parsed, req));
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(startQueued, this);
+    }
+  }
+
+  /**
+   * Starts the exchanges of the streams opened by the last read. Deferred to the end of that
+   * read on purpose: a client that opens and resets streams in one burst (rapid reset) has its
+   * streams closed by then, and they cost no routing and no upstream connection.
+   */
+  startQueued(): void {
+    const sinks = this.#queue;
+    const exchanges = this.#queued;
+    this.#queue = [];
+    this.#queued = [];
+    this.#scheduled = false;
+    for (let i = 0; i < sinks.length; i++) {
+      if (this.#closed) return;
+      sinks[i]!.start(exchanges[i]!);
+    }
+  }
+
+  peerReset(): void {
+    if (this.#closed) return;
+    const now = this.ctx.ticker.now;
+    if (now - this.#resetWindow >= 1000) {
+      this.#resetWindow = now;
+      this.#resets = 0;
+    }
+    if (++this.#resets > this.#settings.maxResetsPerSecond) this.#flood('rapid reset');
+  }
+
+  streamClosed(): void {
+    if (--this.#streams === 0 && !this.#closed) this.deadline = this.ctx.ticker.now + this.ctx.idleTimeoutMs;
+  }
+
+  #flood(what: string): void {
+    this.ctx.logger.warn('http2 flood: session closed', {
+      flood: what,
+      clientIp: this.clientIp,
+      entryPoint: this.ctx.name,
+    });
+    this.#closed = true;
+    // GOAWAY(ENHANCE_YOUR_CALM), then the socket goes; every stream of the session is aborted.
+    this.#session.destroy(undefined, H2_ENHANCE_YOUR_CALM);
+  }
+
+  /** Idle keep-alive timeout: no stream for `idleTimeout`. */
+  onDeadline(): void {
+    if (this.#streams === 0) this.close();
+  }
+
+  /** Graceful: GOAWAY, let open streams finish, then the connection closes. */
+  close(): void {
+    if (!this.#session.closed && !this.#session.destroyed) this.#session.close();
+  }
+
+  destroy(): void {
+    if (!this.#session.destroyed) this.#session.destroy();
+  }
+
+  #onClose(): void {
+    this.#closed = true;
+    this.ctx.ticker.delete(this);
+    this.#onClosed(this);
+  }
+}

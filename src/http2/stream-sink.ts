@@ -1,0 +1,304 @@
+import type { ServerHttp2Stream } from 'node:http2';
+import type { ResponseHead } from '../core/request.ts';
+import type { Timed } from '../core/ticker.ts';
+import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
+import { BODY_CLOSE, type ParsedResponse } from '../http1/response-head.ts';
+import type { ClientSink } from '../proxy/client-sink.ts';
+import type { EntryPointContext } from '../proxy/entry-point-context.ts';
+import type { Exchange } from '../proxy/exchange.ts';
+import { directResponseFields, interimFields, upstreamResponseFields } from './response-fields.ts';
+
+/** RFC 9113 §7 error codes we send. */
+export const H2_NO_ERROR = 0;
+export const H2_INTERNAL_ERROR = 2;
+export const H2_REFUSED_STREAM = 7;
+export const H2_ENHANCE_YOUR_CALM = 0xb;
+
+/** The session side a stream reports to. */
+export interface StreamOwner {
+  readonly ctx: EntryPointContext;
+  readonly clientIp: string;
+  /** The client reset a stream before our response ended (rapid-reset accounting). */
+  peerReset(): void;
+  streamClosed(): void;
+}
+
+const SINK = Symbol('traffic.h2.sink');
+interface OwnedStream extends ServerHttp2Stream {
+  [SINK]: Http2StreamSink;
+}
+
+// Listeners shared by every stream (no closure per request): `this` is the stream.
+function onData(this: OwnedStream, chunk: Buffer): void {
+  this[SINK].onData(chunk);
+}
+function onEnd(this: OwnedStream): void {
+  this[SINK].onEnd();
+}
+function onDrain(this: OwnedStream): void {
+  this[SINK].onDrain();
+}
+function onAborted(this: OwnedStream): void {
+  this[SINK].onAborted();
+}
+function onClose(this: OwnedStream): void {
+  this[SINK].onClose();
+}
+/** A stream error always ends in 'close', which is where the exchange learns about it. */
+function ignoreError(): void {}
+
+const END_STREAM = { endStream: true } as const;
+
+/**
+ * One HTTP/2 stream as a `ClientSink`: the response head becomes a HEADERS frame (`respond`),
+ * body bytes DATA frames with node's backpressure (`write` → 'drain'), a broken response a
+ * RST_STREAM (never END_STREAM). The request body arrives as 'data' events and is fed to the
+ * exchange as fast as the upstream takes it; while it does not, the stream is paused, which
+ * withholds WINDOW_UPDATEs from the client (HTTP/2 flow control does the rest).
+ */
+export class Http2StreamSink implements ClientSink, Timed {
+  readonly clientIp: string;
+  readonly http2 = true;
+  deadline = 0;
+  readonly #stream: OwnedStream;
+  readonly #owner: StreamOwner;
+  #ex: Exchange | null = null;
+  #started = false;
+  /** Request DATA received while the upstream could not take it. */
+  #pending: Buffer[] | null = null;
+  /** END_STREAM received: every request byte has been delivered. */
+  #clientEnded: boolean;
+  /** Our side of the stream ended (the response is complete, or refused). */
+  #ended = false;
+  #resetByUs = false;
+  #timed = false;
+
+  constructor(stream: ServerHttp2Stream, owner: StreamOwner, endStream: boolean) {
+    const s = stream as OwnedStream;
+    s[SINK] = this;
+    this.#stream = s;
+    this.#owner = owner;
+    this.clientIp = owner.clientIp;
+    this.#clientEnded = endStream;
+    s.on('error', ignoreError);
+    s.on('aborted', onAborted);
+    s.on('close', onClose);
+  }
+
+  get started(): boolean {
+    return this.#started;
+  }
+
+  /**
+   * Starts the exchange. Called once the read that carried the HEADERS frame has been processed
+   * whole, so that a stream the client reset in the same read (rapid reset) costs no routing and
+   * no upstream work.
+   */
+  start(ex: Exchange): void {
+    const s = this.#stream;
+    if (s.closed || s.destroyed) return;
+    this.#ex = ex;
+    this.#started = true;
+    s.on('drain', onDrain);
+    if (!this.#clientEnded) {
+      s.on('data', onData);
+      s.on('end', onEnd);
+      const rt = this.#owner.ctx.readTimeoutMs;
+      if (rt > 0 && !ex.bodyDone) {
+        this.#timed = true;
+        this.deadline = this.#owner.ctx.ticker.now + rt;
+        this.#owner.ctx.ticker.add(this);
+      }
+    }
+    try {
+      ex.start();
+    } catch (e) {
+      ex.onInternalError(e);
+    }
+  }
+
+  /** A request refused before it became an exchange (malformed, 431, 501). */
+  reject(status: number): void {
+    const s = this.#stream;
+    if (s.closed || s.destroyed) return;
+    this.#ended = true;
+    s.respond([':status', String(status), 'content-length', '0'], END_STREAM);
+    // The rest of the request is of no use: RST_STREAM(NO_ERROR) once the answer is out (RFC 9113 §8.1).
+    if (!this.#clientEnded) s.close(H2_NO_ERROR);
+  }
+
+  // ---- request body
+
+  onData(chunk: Buffer): void {
+    const ex = this.#ex!;
+    if (ex.done) return;
+    if (this.#pending !== null || !ex.canTakeBody) {
+      if (this.#pending === null) this.#pending = [chunk];
+      else this.#pending.push(chunk);
+      this.#stream.pause();
+      return;
+    }
+    try {
+      ex.feedData(chunk);
+    } catch (e) {
+      ex.onInternalError(e);
+      return;
+    }
+    if (!ex.done && !ex.bodyDone && !ex.canTakeBody) this.#stream.pause();
+  }
+
+  onEnd(): void {
+    this.#clientEnded = true;
+    const ex = this.#ex!;
+    if (ex.done || this.#pending !== null || !ex.canTakeBody) return; // resumeBody finishes it
+    try {
+      ex.endData();
+    } catch (e) {
+      ex.onInternalError(e);
+    }
+  }
+
+  resumeBody(): void {
+    const ex = this.#ex!;
+    try {
+      const p = this.#pending;
+      if (p !== null) {
+        while (p.length > 0) {
+          if (ex.done || !ex.canTakeBody) return;
+          ex.feedData(p.shift()!);
+        }
+        this.#pending = null;
+      }
+      if (ex.done || !ex.canTakeBody) return;
+      if (this.#clientEnded) ex.endData();
+      else this.#stream.resume();
+    } catch (e) {
+      ex.onInternalError(e);
+    }
+  }
+
+  onDeadline(): void {
+    const ex = this.#ex;
+    // readTimeout: the whole request did not arrive in time.
+    if (ex !== null && !ex.done && !ex.bodyDone) ex.failBody('request read timeout', 408);
+  }
+
+  // ---- stream lifecycle
+
+  onDrain(): void {
+    this.#ex?.onClientDrain();
+  }
+
+  onAborted(): void {
+    if (!this.#resetByUs) this.#owner.peerReset();
+  }
+
+  onClose(): void {
+    if (this.#timed) {
+      this.#timed = false;
+      this.#owner.ctx.ticker.delete(this);
+    }
+    const ex = this.#ex;
+    if (ex !== null && !ex.done) ex.abort();
+    this.#owner.streamClosed();
+  }
+
+  // ---- ClientSink
+
+  interim(_ex: Exchange, res: ParsedResponse): void {
+    const s = this.#stream;
+    if (s.headersSent || s.destroyed || s.closed) return;
+    if (res.status === 100) s.additionalHeaders({ ':status': 100 });
+    else if (res.status === 103) s.additionalHeaders(interimFields(res));
+  }
+
+  head(
+    _ex: Exchange,
+    status: number,
+    _reason: string,
+    res: ParsedResponse,
+    extra: string,
+    _close: boolean,
+    body: Buffer | null,
+    bodyStart: number,
+    bodyEnd: number,
+  ): boolean {
+    const s = this.#stream;
+    if (s.destroyed || s.closed) return false; // the client is gone; 'close' aborts the exchange
+    const kind = res.bodyKind;
+    // The upstream's length is kept when it framed the body by it; a 204 has none (RFC 9110 §8.6).
+    const fields = upstreamResponseFields(
+      status,
+      res,
+      extra,
+      kind === BODY_CHUNKED || kind === BODY_CLOSE || res.status === 204,
+    );
+    if (body !== null) {
+      s.respond(fields);
+      this.#ended = true;
+      if (s.writableEnded) return false; // HEAD, 204, 304: node ended the stream with the head
+      s.end(bodyStart === 0 && bodyEnd === body.length ? body : body.subarray(bodyStart, bodyEnd));
+      return false;
+    }
+    if (kind === BODY_NONE) {
+      this.#ended = true;
+      s.respond(fields, END_STREAM);
+      return false;
+    }
+    s.respond(fields);
+    if (s.writableEnded) this.#ended = true;
+    return false;
+  }
+
+  data(buf: Buffer, start: number, end: number): boolean {
+    const s = this.#stream;
+    if (this.#ended || s.destroyed) return true;
+    return s.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
+  }
+
+  end(): void {
+    if (this.#ended) return;
+    this.#ended = true;
+    if (!this.#stream.destroyed) this.#stream.end();
+  }
+
+  direct(ex: Exchange, rh: ResponseHead, body: string, bodyBytes: number, _close: boolean): boolean {
+    const s = this.#stream;
+    if (s.destroyed || s.closed || s.headersSent) return false;
+    this.#ended = true;
+    const fields = directResponseFields(rh, bodyBytes);
+    if (bodyBytes === 0 || ex.req.method === 'HEAD') s.respond(fields, END_STREAM);
+    else {
+      s.respond(fields);
+      if (!s.writableEnded) s.end(body, 'utf8');
+    }
+    return false;
+  }
+
+  broken(): void {
+    const s = this.#stream;
+    this.#ended = true;
+    if (s.destroyed) return;
+    this.#resetByUs = true;
+    // destroy(err) sends RST_STREAM(INTERNAL_ERROR) without END_STREAM; close(code) would end
+    // the stream cleanly first, and the client would take a truncated body for a whole one.
+    s.destroy(new Error('response broken'));
+  }
+
+  exchangeDone(_ex: Exchange, _keepAlive: boolean): void {
+    const s = this.#stream;
+    if (s.destroyed || s.closed) return;
+    if (!this.#ended) {
+      // Aborted without an answer (the client went away first, or a bug): reset, never end.
+      this.#resetByUs = true;
+      s.destroy(new Error('exchange aborted'));
+      return;
+    }
+    // The response is complete but the request is not: RFC 9113 §8.1 lets the server stop the
+    // upload with RST_STREAM(NO_ERROR), sent once the response has been flushed.
+    if (!this.#clientEnded) {
+      this.#resetByUs = true;
+      s.close(H2_NO_ERROR);
+    }
+  }
+}
