@@ -15,6 +15,8 @@ function unwrapIp(addr: string | undefined): string {
   return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
 }
 
+function ignoreError(): void {}
+
 function startQueued(s: H2Session): void {
   s.startQueued();
 }
@@ -73,6 +75,14 @@ export class H2Session implements StreamOwner, Timed {
   }
 
   #onStream(stream: ServerHttp2Stream, raw: string[]): void {
+    if (stream.closed || stream.destroyed) {
+      // Reset before we even saw it: node delivers 'stream' after the whole read has been
+      // processed when the bytes were buffered (the h2c hand-over), so a burst of HEADERS +
+      // RST_STREAM pairs arrives here already closed. That is the rapid-reset pattern.
+      stream.on('error', ignoreError);
+      this.peerReset();
+      return;
+    }
     this.#streams++;
     this.deadline = 0;
     // END_STREAM on the HEADERS frame: the request has no body.
@@ -158,7 +168,8 @@ export class H2Session implements StreamOwner, Timed {
     });
     this.#closed = true;
     // GOAWAY(ENHANCE_YOUR_CALM), then the socket goes; every stream of the session is aborted.
-    this.#session.destroy(undefined, H2_ENHANCE_YOUR_CALM);
+    // (An error must be passed: destroy(undefined, code) sends NO_ERROR, the parameter's default.)
+    this.#session.destroy(new Error(`http2 flood: ${what}`), H2_ENHANCE_YOUR_CALM);
   }
 
   /** Idle keep-alive timeout: no stream for `idleTimeout`. */
