@@ -420,6 +420,18 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     if ('error' in addr) throw new Error(`entry point ${name}: ${addr.error}`);
     const ctx = entryPointContext(name, ep, addr.port, ref, ticker, logger, accessLog, metrics, tracer);
     const listener = new HttpListener(ctx);
+    if (ep.http.tls !== undefined) {
+      const { TlsFront } = await import('./listeners/tls-front.ts');
+      const front = new TlsFront({
+        ref,
+        logger,
+        entryPoint: name,
+        onSecure: (s) => listener.handle(s, s.alpnProtocol === 'h2' ? 'h2' : 'h1'),
+        challenges: tlsSetup.alpn,
+        helloTimeoutMs: ep.transport.respondingTimeouts.readHeaderTimeout,
+      });
+      listener.setFront((socket) => front.accept(socket));
+    }
     try {
       const bound = await listener.listen(addr.host ?? '', addr.port);
       (ctx as { port: string }).port = String(bound.port);

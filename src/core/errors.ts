@@ -36,6 +36,8 @@ export const ERROR_CODES = {
   // routing
   NO_ROUTE: { status: 404, source: 'config', retryable: false },
   NO_SERVER: { status: 503, source: 'config', retryable: false },
+  /** RFC 9110 §15.5.20: the TLS policy chosen by SNI is not the one the Host's router needs. */
+  MISDIRECTED: { status: 421, source: 'downstream', retryable: false },
   SERVICE_DISABLED: { status: 503, source: 'config', retryable: false },
   // upstream
   UPSTREAM_REFUSED: { status: 502, source: 'upstream', retryable: true },

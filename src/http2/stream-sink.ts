@@ -1,4 +1,5 @@
 import type { ServerHttp2Stream } from 'node:http2';
+import type { TLSSocket } from 'node:tls';
 import type { ResponseHead } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
@@ -83,6 +84,11 @@ export class Http2StreamSink implements ClientSink, Timed {
     s.on('error', ignoreError);
     s.on('aborted', onAborted);
     s.on('close', onClose);
+  }
+
+  get serverName(): string | undefined {
+    const s = this.#stream.session?.socket as Partial<TLSSocket> | undefined;
+    return s?.encrypted === true ? s.servername || undefined : undefined;
   }
 
   get started(): boolean {

@@ -21,6 +21,12 @@ export class HttpListener implements ConnectionOwner {
   readonly #conns = new Set<Http1Connection>();
   readonly #h2: Http2Glue;
   #drained: (() => void) | null = null;
+  /** A TLS entry point's front (handshake first, then `handle` with the decrypted socket). */
+  #front: ((socket: Socket) => void) | null = null;
+
+  setFront(front: (socket: Socket) => void): void {
+    this.#front = front;
+  }
 
   constructor(ctx: EntryPointContext, http2: Partial<Http2Settings> = {}) {
     this.ctx = ctx;
@@ -28,9 +34,10 @@ export class HttpListener implements ConnectionOwner {
       this.#connectionGone(),
     );
     // allowHalfOpen: a client may send its request then FIN, and still read the response.
-    this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) =>
-      this.handle(socket, 'detect'),
-    );
+    this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => {
+      if (this.#front !== null) this.#front(socket);
+      else this.handle(socket, 'detect');
+    });
     this.#server.on('error', (err) =>
       ctx.logger.error('listener error', { entryPoint: ctx.name, error: err }),
     );

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import type { ResponseHead } from '../core/request.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse } from '../http1/response-head.ts';
@@ -49,6 +50,11 @@ export class Http1Sink implements ClientSink {
     if (close || !ex.parsed.keepAlive || this.#ctx.draining) return true;
     const max = this.#ctx.keepAliveMaxRequests;
     return max > 0 && this.#owner.requestCount >= max;
+  }
+
+  get serverName(): string | undefined {
+    const s = this.socket as Partial<TLSSocket>;
+    return s.encrypted === true ? s.servername || undefined : undefined;
   }
 
   interim(ex: Exchange, res: ParsedResponse): void {

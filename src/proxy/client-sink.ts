@@ -20,6 +20,8 @@ export interface ClientSink {
    * `Exchange.feedData`/`endData` instead of `feedBody` (no HTTP/1.1 chunked framing to decode).
    */
   readonly http2: boolean;
+  /** The TLS SNI the client sent, or undefined (no TLS, or no SNI): for the 421 rule. */
+  readonly serverName: string | undefined;
   /** A 1xx from the upstream (100 Continue, 103 Early Hints); the sink drops what its protocol cannot relay. */
   interim(ex: Exchange, res: ParsedResponse): void;
   /**

@@ -115,7 +115,16 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
 
   /** Routes and runs the request phase; upstream work continues asynchronously. */
   start(): void {
-    const target = this.#ctx.snapshots.current.routes.match(this.#ctx.name, this.req);
+    const snap = this.#ctx.snapshots.current;
+    if (this.#ctx.scheme === 'https' && snap.tls !== null) {
+      // A connection reused for another host whose router needs other TLS options (client
+      // certificates, versions) must not get them by sharing this handshake.
+      if (snap.tls.router.misdirected(this.#client.serverName, this.req.host)) {
+        this.#respondError(new ProxyError('MISDIRECTED'), false);
+        return;
+      }
+    }
+    const target = snap.routes.match(this.#ctx.name, this.req);
     if (target === undefined) {
       this.#respondError(new ProxyError('NO_ROUTE'), false);
       return;

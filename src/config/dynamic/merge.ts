@@ -37,6 +37,8 @@ export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
   const origin = new Map<string, number>();
   const conflicted = new Set<string>();
   const disabled: ObjectRef[] = [];
+  /** Where merged tls entries came from: source index and their key (array index or name) there. */
+  const tlsOrigin = new Map<string, { index: number; at: string | number }>();
   sources.forEach((src, index) => {
     for (const ref of src.disabled ?? []) {
       disabled.push(ref);
@@ -64,8 +66,44 @@ export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
         }
       }
     }
+    // TLS: certificates add up; an options set or store named in two files must be identical.
+    const tls = src.config.tls;
+    tls.certificates.forEach((c, i) => {
+      tlsOrigin.set(`certificates/${config.tls.certificates.length}`, { index, at: i });
+      config.tls.certificates.push(c);
+    });
+    for (const part of ['options', 'stores'] as const) {
+      const target = config.tls[part] as Record<string, unknown>;
+      for (const [name, value] of Object.entries(tls[part])) {
+        if (!Object.hasOwn(target, name)) {
+          target[name] = value;
+          tlsOrigin.set(`${part}/${name}`, { index, at: name });
+          continue;
+        }
+        if (deepEqual(target[name], value)) continue;
+        const { exact: _, ...where } = (src.locate ?? noLocation)(['tls', part, name], 'key');
+        issues.push(
+          issue(
+            'error',
+            `tls ${part} \`${name}\` is defined in two files with different configurations`,
+            ['tls', part, name],
+            {
+              file: src.file,
+              ...where,
+            },
+          ),
+        );
+      }
+    }
   });
   const locate: Locator = (path, target, offset) => {
+    if (path[0] === 'tls' && path.length >= 3) {
+      const o = tlsOrigin.get(`${String(path[1])}/${String(path[2])}`);
+      const src = o === undefined ? undefined : sources[o.index];
+      if (src === undefined || o === undefined) return { exact: false };
+      const local = ['tls', path[1]!, o.at, ...path.slice(3)];
+      return src.locate ? src.locate(local, target, offset) : { file: src.file, exact: false };
+    }
     if (path[0] !== 'http' || path.length < 3) return { exact: false };
     const index = origin.get(`${String(path[1])}/${String(path[2])}`);
     const src = index === undefined ? undefined : sources[index];
