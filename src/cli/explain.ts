@@ -92,7 +92,7 @@ export function runExplain(
     const buildErrors = built.issues.filter((i) => i.severity === 'error');
     for (const i of buildErrors) write(`${formatIssue(i)}\n`);
     write(`${method} ${url} on entry point ${entryPoint}\n`);
-    return report(built.snapshot, entryPoint, explain(built.snapshot, entryPoint, head), write);
+    return report(built.snapshot, explain(built.snapshot, entryPoint, head), write);
   } finally {
     cache.closeAll();
     ticker.stop();
@@ -139,7 +139,6 @@ function defaultEntryPoint(config: StaticConfig): string | undefined {
 
 function report(
   snapshot: RuntimeSnapshot,
-  entryPoint: string,
   result: ReturnType<typeof explain>,
   write: (text: string) => void,
 ): number {

@@ -188,16 +188,21 @@ export class CertificateManager {
     return dot > 0 ? this.#index.get(`*${name.slice(dot)}`)?.cert : undefined;
   }
 
-  /** Called after each certificate obtained or renewed; returns the unsubscribe function. */
   /** Every certificate held now (issued or loaded from storage), for the TLS certificate store. */
-  certificates(): { readonly keyPem: string; readonly certPem: string; readonly domains: readonly string[] }[] {
+  certificates(): {
+    readonly keyPem: string;
+    readonly certPem: string;
+    readonly domains: readonly string[];
+  }[] {
     const out: { keyPem: string; certPem: string; domains: readonly string[] }[] = [];
     for (const e of this.#entries) {
-      if (e.cert !== undefined) out.push({ keyPem: e.cert.keyPem, certPem: e.cert.certPem, domains: e.domains });
+      if (e.cert !== undefined)
+        out.push({ keyPem: e.cert.keyPem, certPem: e.cert.certPem, domains: e.domains });
     }
     return out;
   }
 
+  /** Called after each certificate obtained or renewed; returns the unsubscribe function. */
   onChange(fn: CertificateListener): () => void {
     this.#listeners.add(fn);
     return () => this.#listeners.delete(fn);
