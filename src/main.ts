@@ -419,7 +419,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     const addr = parseAddress(ep.address);
     if ('error' in addr) throw new Error(`entry point ${name}: ${addr.error}`);
     const ctx = entryPointContext(name, ep, addr.port, ref, ticker, logger, accessLog, metrics, tracer);
-    const listener = new HttpListener(ctx);
+    const listener = new HttpListener(ctx, { maxConcurrentStreams: ep.http2.maxConcurrentStreams });
     if (ep.http.tls !== undefined) {
       const { TlsFront } = await import('./listeners/tls-front.ts');
       const front = new TlsFront({

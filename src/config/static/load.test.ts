@@ -35,6 +35,7 @@ describe('loadStaticConfig: defaults', () => {
           },
           forwardedHeaders: { trustedIPs: [], insecure: false },
           http: { maxHeaderBytes: 16_384 },
+          http2: { maxConcurrentStreams: 250 },
         },
       },
       providers: {},

@@ -89,8 +89,15 @@ const entryPoint = strictObject(
     transport: nullAsEmpty(transport).prefault({}),
     forwardedHeaders: nullAsEmpty(forwardedHeaders).prefault({}),
     http: nullAsEmpty(entryPointHttp).prefault({}),
+    /** HTTP/2 (h2 by ALPN on TLS, h2c with prior knowledge on cleartext). */
+    http2: nullAsEmpty(
+      strictObject({ maxConcurrentStreams: z.number().int().min(1).max(10_000).default(250) }, [
+        'maxDecoderHeaderTableSize',
+        'maxEncoderHeaderTableSize',
+      ]),
+    ).prefault({}),
   },
-  ['http2', 'http3', 'proxyProtocol', 'udp', 'observability', 'allowACMEByPass', 'reusePort', 'asDefault'],
+  ['http3', 'proxyProtocol', 'udp', 'observability', 'allowACMEByPass', 'reusePort', 'asDefault'],
 );
 
 const fileProvider = strictObject(
