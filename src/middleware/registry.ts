@@ -5,6 +5,7 @@ import { circuitBreakerFactory } from './circuit-breaker.ts';
 import { headersFactory } from './headers/index.ts';
 import { inFlightReqFactory } from './in-flight-req.ts';
 import type { MiddlewareFactory } from './middleware.ts';
+import { passTLSClientCertFactory } from './pass-tls-client-cert.ts';
 import { rateLimitFactory } from './rate-limit.ts';
 import { redirectRegexFactory } from './redirect-regex.ts';
 import { redirectSchemeFactory } from './redirect-scheme.ts';
@@ -34,4 +35,5 @@ export const middlewareFactories: {
   retry: retryFactory,
   rateLimit: rateLimitFactory,
   inFlightReq: inFlightReqFactory,
+  passTLSClientCert: passTLSClientCertFactory,
 };

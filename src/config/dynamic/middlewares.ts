@@ -114,6 +114,44 @@ export const ChainSchema = z.strictObject({
   middlewares: z.array(z.string().min(1)),
 });
 
+const Flag = z.boolean().default(false);
+
+/** Traefik's passTLSClientCert (`TLSClientCertificate*DNInfo`): the issuer has no organizationalUnit. */
+export const PassTLSClientCertSchema = z.strictObject({
+  pem: Flag,
+  info: z
+    .strictObject({
+      notAfter: Flag,
+      notBefore: Flag,
+      sans: Flag,
+      serialNumber: Flag,
+      subject: z
+        .strictObject({
+          country: Flag,
+          province: Flag,
+          locality: Flag,
+          organization: Flag,
+          organizationalUnit: Flag,
+          commonName: Flag,
+          serialNumber: Flag,
+          domainComponent: Flag,
+        })
+        .optional(),
+      issuer: z
+        .strictObject({
+          country: Flag,
+          province: Flag,
+          locality: Flag,
+          organization: Flag,
+          commonName: Flag,
+          serialNumber: Flag,
+          domainComponent: Flag,
+        })
+        .optional(),
+    })
+    .optional(),
+});
+
 export const middlewareSchemas = {
   headers: HeadersSchema,
   stripPrefix: StripPrefixSchema,
@@ -128,6 +166,7 @@ export const middlewareSchemas = {
   retry: RetrySchema,
   rateLimit: RateLimitSchema,
   inFlightReq: InFlightReqSchema,
+  passTLSClientCert: PassTLSClientCertSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;
