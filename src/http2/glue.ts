@@ -37,6 +37,11 @@ export class Http2Glue {
   }
 
   attach(socket: Socket): void {
+    // HTTP/2 has no half-closed connection: a client's FIN ends it. Left half-open (the entry
+    // point's sockets are, for HTTP/1.1), a session whose client vanished while its streams
+    // were flow-controlled would never write again, never see an error, and hold its upstream
+    // connections forever.
+    socket.allowHalfOpen = false;
     if (this.#server !== null) {
       this.#server.emit('connection', socket);
       return;

@@ -94,9 +94,29 @@ function run(cmd: string, args: readonly string[]): Promise<{ code: number | nul
   });
 }
 
-/** Answers `/echo*` with what arrived (method, url, fields, body hash), `/big` with BIG unframed. */
-function backendHandler(holds: { waiting: ServerResponse[]; want: number; onFull: () => void }) {
+/**
+ * Answers `/echo*` with what arrived (method, url, fields, body hash), `/big` with BIG unframed,
+ * `/hold*` when the test says so, `/endless` with a body that never ends (until the connection
+ * closes, which `endless.closed` counts).
+ */
+function backendHandler(
+  holds: { waiting: ServerResponse[]; want: number; onFull: () => void },
+  endless: { closed: number; onClose: () => void },
+) {
   return (req: IncomingMessage, res: ServerResponse): void => {
+    if (req.url === '/endless') {
+      const block = Buffer.alloc(64 * 1024, 0x61);
+      const pump = (): void => {
+        while (res.write(block)) {}
+      };
+      res.on('drain', pump);
+      res.on('close', () => {
+        endless.closed++;
+        endless.onClose();
+      });
+      pump();
+      return;
+    }
     if (req.url === '/big') {
       // No Content-Length: the body reaches the proxy chunked and leaves it as DATA frames.
       res.writeHead(200, { 'content-type': 'application/octet-stream', connection: 'keep-alive' });
@@ -163,6 +183,7 @@ async function closedPort(): Promise<number> {
 
 describe('HTTP/2 (h2c with prior knowledge)', () => {
   const holds = { waiting: [] as ServerResponse[], want: 0, onFull: () => {} };
+  const endless = { closed: 0, onClose: () => {} };
   let backend: Backend;
   let dying: Awaited<ReturnType<typeof startDyingBackend>>;
   const backendSockets = new Set<net.Socket>();
@@ -171,7 +192,7 @@ describe('HTTP/2 (h2c with prior knowledge)', () => {
   let session: ClientHttp2Session;
 
   before(async () => {
-    backend = await startBackend(backendHandler(holds));
+    backend = await startBackend(backendHandler(holds, endless));
     backend.server.on('connection', (s: net.Socket) => backendSockets.add(s));
     dying = await startDyingBackend();
     const refused = await closedPort();
@@ -420,6 +441,35 @@ http:
     assert.equal(ok.status, 200);
   });
 
+  for (const how of ['resets the stream', 'closes the connection'] as const) {
+    it(`releases the upstream connection when the client ${how} mid-response`, async () => {
+      const client = connect(base);
+      client.on('error', () => {});
+      const closedBefore = endless.closed;
+      const upstreamClosed = new Promise<void>((resolve) => {
+        endless.onClose = resolve;
+      });
+      const req = client.request({ ':path': '/endless', ':authority': '127.0.0.1' });
+      req.on('error', () => {});
+      let got = 0;
+      await new Promise<void>((resolve) => {
+        req.on('data', (d: Buffer) => {
+          got += d.length;
+          // Stop reading: the proxy's stream is now held back by flow control, and writes nothing.
+          if (got > 1024 * 1024) {
+            req.pause();
+            resolve();
+          }
+        });
+      });
+      if (how === 'resets the stream') req.close(8 /* CANCEL */);
+      else client.socket.destroy();
+      await upstreamClosed;
+      assert.equal(endless.closed, closedBefore + 1);
+      client.destroy();
+    });
+  }
+
   it('keeps serving HTTP/1.1 on the same port', async () => {
     const r = await rawRequest(proxy.port, 'GET /echo/h1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n', {
       responses: 1,
@@ -439,5 +489,92 @@ http:
       .find((l) => l.includes('/echo/logged'));
     assert.ok(line, 'access log line');
     assert.match(line, /HTTP\/2\.0/);
+  });
+});
+
+describe('HTTP/2 sessions', () => {
+  let backend: Backend;
+  let proxy: ProxyProcess;
+  let base: string;
+
+  before(async () => {
+    backend = await startBackend();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    transport:
+      respondingTimeouts: { idleTimeout: 1s }
+log: { level: INFO }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be:
+      loadBalancer:
+        servers: [{ url: "${backend.url}" }]
+`,
+    });
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('closes an idle session with GOAWAY after idleTimeout', async () => {
+    const client = connect(base);
+    client.on('error', () => {});
+    const goaway = new Promise<number>((resolve) => client.on('goaway', (code: number) => resolve(code)));
+    const closed = new Promise<void>((resolve) => client.on('close', () => resolve()));
+    const r = await h2request(client, { ':path': '/idle' });
+    assert.equal(r.status, 200);
+    assert.equal(await goaway, 0, 'GOAWAY(NO_ERROR)');
+    await closed;
+  });
+
+  it('lets a request in flight finish when the proxy shuts down gracefully', async () => {
+    const slow = await startBackend((_req, res) => {
+      setTimeout(() => res.end('finished'), 800);
+    });
+    const p = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be:
+      loadBalancer:
+        servers: [{ url: "${slow.url}" }]
+`,
+    });
+    try {
+      const client = connect(`http://127.0.0.1:${p.port}`);
+      client.on('error', () => {});
+      const goaway = new Promise<void>((resolve) => client.on('goaway', () => resolve()));
+      const pending = h2request(client, { ':path': '/slow' });
+      await new Promise<void>((resolve) => {
+        const check = (): void => {
+          if (slow.seen.length > 0) resolve();
+          else setTimeout(check, 10);
+        };
+        check();
+      });
+      const stopped = p.stop('SIGTERM');
+      await goaway;
+      const r = await pending;
+      assert.equal(r.status, 200);
+      assert.equal(r.body.toString(), 'finished');
+      assert.equal(r.ended, true);
+      assert.equal(await stopped, 0);
+      client.destroy();
+    } finally {
+      await p.stop();
+      await slow.close();
+    }
   });
 });
