@@ -1,4 +1,11 @@
+import type { X509Certificate } from 'node:crypto';
 import type { HeaderList } from './headers.ts';
+
+/** The TLS connection a request arrived on. A `TLSSocket` satisfies it as it is. */
+export interface RequestTls {
+  /** The client's certificate (the leaf), or undefined when it sent none. */
+  getPeerX509Certificate(): X509Certificate | undefined;
+}
 
 /**
  * What routing and middlewares see of a request: the parsed head, nothing of the body.
@@ -23,6 +30,8 @@ export interface RequestHead {
   readonly scheme: 'http' | 'https';
   /** Entry point name the request arrived on. */
   readonly entryPoint: string;
+  /** The TLS connection, one object per connection (same for each of its requests); undefined on cleartext. */
+  readonly tls?: RequestTls | undefined;
 }
 
 /** A response that a middleware or the proxy produces itself, without an upstream. */

@@ -1,5 +1,5 @@
 import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
-import type { RequestHead } from '../core/request.ts';
+import type { RequestHead, RequestTls } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
@@ -31,11 +31,14 @@ export class H2Session implements StreamOwner, Timed {
   readonly ctx: EntryPointContext;
   readonly clientIp: string;
   readonly trusted: boolean;
+  /** session.socket on TLS (node's proxy to the TLSSocket, the same object for the whole session). */
+  readonly #tls: RequestTls | undefined;
   deadline = 0;
   readonly #session: ServerHttp2Session;
   readonly #settings: Http2Settings;
   readonly #onClosed: (s: H2Session) => void;
   #streams = 0;
+  #requests = 0;
   #resets = 0;
   #resetWindow = 0;
   /** Streams whose HEADERS arrived in the read being processed; started after it. */
@@ -56,6 +59,12 @@ export class H2Session implements StreamOwner, Timed {
     this.#onClosed = onClosed;
     this.clientIp = unwrapIp(session.socket?.remoteAddress);
     this.trusted = ctx.isTrusted(this.clientIp);
+    const socket = session.socket;
+    // Duck-typed: importing node:tls here would load it in proxies that have no TLS.
+    this.#tls =
+      (socket as { encrypted?: boolean } | null | undefined)?.encrypted === true
+        ? (socket as unknown as RequestTls)
+        : undefined;
     session.on(
       'stream',
       (stream: ServerHttp2Stream, _h: IncomingHttpHeaders, _flags: number, raw: string[]) =>
@@ -85,6 +94,10 @@ export class H2Session implements StreamOwner, Timed {
     }
     this.#streams++;
     this.deadline = 0;
+    // keepAliveMaxRequests: for HTTP/2, a GOAWAY once the session has carried that many (as
+    // Traefik); the streams already open finish.
+    const max = this.ctx.keepAliveMaxRequests;
+    if (max > 0 && ++this.#requests >= max) this.close();
     // END_STREAM on the HEADERS frame: the request has no body.
     const endStream = stream.endAfterHeaders;
     const sink = new Http2StreamSink(stream, this, endStream);
@@ -111,6 +124,7 @@ export class H2Session implements StreamOwner, Timed {
       clientIp: this.clientIp,
       scheme: ctx.scheme,
       entryPoint: ctx.name,
+      tls: this.#tls,
     };
     applyForwardedHeaders(
       parsed.headers,

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import { HeaderList } from '../core/headers.ts';
-import type { RequestHead } from '../core/request.ts';
+import type { RequestHead, RequestTls } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
@@ -45,6 +45,8 @@ export class Http1Connection implements Http1SinkOwner, Timed {
   readonly trusted: boolean;
   readonly #ctx: EntryPointContext;
   readonly #owner: ConnectionOwner;
+  /** The socket itself on TLS connections (what passTLSClientCert reads), else undefined. */
+  readonly #tls: RequestTls | undefined;
   /** Writes this connection's responses, one exchange after the other. */
   readonly #sink: Http1Sink;
   requestCount = 0;
@@ -73,6 +75,11 @@ export class Http1Connection implements Http1SinkOwner, Timed {
     this.#ctx = ctx;
     this.#owner = owner;
     this.#h2c = h2c;
+    // Duck-typed: importing node:tls here would load it in proxies that have no TLS.
+    this.#tls =
+      (socket as { encrypted?: boolean } | null | undefined)?.encrypted === true
+        ? (socket as unknown as RequestTls)
+        : undefined;
     this.clientIp = unwrapIp(socket.remoteAddress);
     this.trusted = ctx.isTrusted(this.clientIp);
     this.#sink = new Http1Sink(socket, this.clientIp, ctx, this);
@@ -178,6 +185,7 @@ export class Http1Connection implements Http1SinkOwner, Timed {
             clientIp: this.clientIp,
             scheme: this.#ctx.scheme,
             entryPoint: this.#ctx.name,
+            tls: this.#tls,
           };
           // Fields the client named in Connection are hop-by-hop (RFC 9110 §7.6.1): drop them
           // before routing and before we add our own fields, so that `Connection:
