@@ -24,6 +24,9 @@ export function applyForwardedHeaders(
     headers.delete('x-forwarded-server');
     headers.delete('x-real-ip');
     headers.delete('forwarded');
+    // Traefik's entry point drops these too: only passTLSClientCert may set them.
+    headers.delete('x-forwarded-tls-client-cert');
+    headers.delete('x-forwarded-tls-client-cert-info');
     headers.append('X-Forwarded-For', clientIp);
     headers.append('X-Forwarded-Proto', scheme);
     if (authority !== '') headers.append('X-Forwarded-Host', authority);
