@@ -18,6 +18,8 @@ const VERSION_COMMANDS: Readonly<Record<string, readonly [string, readonly strin
   haproxy: ['haproxy', ['-v']],
   caddy: ['caddy', ['version']],
   wrk: ['wrk', ['--version']],
+  h2load: ['h2load', ['--version']],
+  openssl: ['openssl', ['version']],
 };
 
 /** Version line per external tool; "not installed" when it cannot be executed. */

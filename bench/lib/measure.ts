@@ -2,13 +2,19 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PROFILE_TOP, parseCpuProfile, topSelfTime } from './cpu-profile.ts';
+import { parseH2loadOutput, runH2load } from './h2load.ts';
+import { parseHandshakeReport, runHandshakeClient } from './handshakes.ts';
+import { errorTotal, loadStats } from './load-stats.ts';
+import { type BenchMode, MODE_INFO } from './modes.ts';
 import { waitForHttp, waitPortFree } from './net-wait.ts';
 import type { BenchOptions } from './options.ts';
 import { sampleTree } from './proc-tree.ts';
 import type { ManagedProcess, ProcessSupervisor } from './process-group.ts';
-import { type BenchPaths, PROXY_HOST, PROXY_PORT, type ProxySpec } from './proxies.ts';
-import type { ProfileSummary, RunOk, RunRecord } from './run-record.ts';
-import { parseWrkOutput, runWrk, totalErrors } from './wrk.ts';
+import { type BenchPaths, PROXY_HOST, type ProxySpec, proxyPort, proxyUrl } from './proxies.ts';
+import type { ClientOutput, ProfileSummary, RunOk, RunRecord } from './run-record.ts';
+import { type BenchCertificate, TLS_SERVERNAME } from './tls-cert.ts';
+import { probeTls, type TlsFacts, tlsMismatch } from './tls-probe.ts';
+import { parseWrkOutput, runWrk } from './wrk.ts';
 
 export const PROXY_CPU = 1;
 export const CLIENT_CPU = 0;
@@ -21,6 +27,9 @@ export interface MeasureContext {
   /** Clock ticks per second of /proc/<pid>/stat times (getconf CLK_TCK). */
   readonly clkTck: number;
   readonly backend: ManagedProcess;
+  readonly mode: BenchMode;
+  /** The TLS modes' certificate, every proxy serves it. */
+  readonly certificate: BenchCertificate | undefined;
 }
 
 function tail(path: string, lines: number): string {
@@ -45,10 +54,50 @@ function readProfile(ctx: MeasureContext, name: string): ProfileSummary {
   return { path, written: true, totalUs: summary.totalUs, top: summary.rows };
 }
 
-async function load(ctx: MeasureContext, durationS: number): Promise<string> {
-  const url = `http://${PROXY_HOST}:${PROXY_PORT}/`;
-  const { connections } = ctx.options;
-  return runWrk(ctx.supervisor, { cpu: CLIENT_CPU, connections, durationS, url });
+/** One client run against the proxy (the client pinned to CLIENT_CPU), parsed. */
+async function load(ctx: MeasureContext, durationS: number): Promise<ClientOutput> {
+  const url = proxyUrl(ctx.mode);
+  const { connections, streams } = ctx.options;
+  switch (MODE_INFO[ctx.mode].client) {
+    case 'wrk': {
+      const out = await runWrk(ctx.supervisor, { cpu: CLIENT_CPU, connections, durationS, url });
+      return { tool: 'wrk', result: parseWrkOutput(out) };
+    }
+    case 'h2load': {
+      const out = await runH2load(ctx.supervisor, { cpu: CLIENT_CPU, connections, streams, durationS, url });
+      return { tool: 'h2load', result: parseH2loadOutput(out) };
+    }
+    case 'handshake-client': {
+      const out = await runHandshakeClient(ctx.supervisor, {
+        cpu: CLIENT_CPU,
+        nodePath: ctx.paths.nodePath,
+        repoRoot: ctx.paths.repoRoot,
+        host: PROXY_HOST,
+        port: proxyPort(ctx.mode),
+        servername: TLS_SERVERNAME,
+        concurrency: connections,
+        durationS,
+      });
+      return { tool: 'handshake-client', result: parseHandshakeReport(out) };
+    }
+  }
+}
+
+/** TLS modes: one handshake as the mode's client makes it; a wrong certificate or ALPN fails the run. */
+async function checkTls(ctx: MeasureContext): Promise<TlsFacts | undefined> {
+  if (ctx.certificate === undefined) return undefined;
+  const info = MODE_INFO[ctx.mode];
+  const facts = await probeTls({
+    host: PROXY_HOST,
+    port: proxyPort(ctx.mode),
+    // h2load sends no SNI for an IP address; the handshake client sends `localhost`.
+    servername: info.client === 'handshake-client' ? TLS_SERVERNAME : undefined,
+    alpn: info.alpn,
+    timeoutMs: 5000,
+  });
+  const problem = tlsMismatch(facts, ctx.certificate.fingerprint256, info.alpn);
+  if (problem !== undefined) throw new Error(problem);
+  return facts;
 }
 
 async function loadAndMeasure(
@@ -59,6 +108,7 @@ async function loadAndMeasure(
   startedAt: string,
 ): Promise<RunOk> {
   await waitForHttp(spec.readinessUrl, spec.readyTimeoutMs, proxy);
+  const tls = await checkTls(ctx);
   const idle = sampleTree(proxy.pid);
   if (ctx.options.warmupS > 0) await load(ctx, ctx.options.warmupS);
 
@@ -68,9 +118,9 @@ async function loadAndMeasure(
   }, RSS_SAMPLE_MS);
   const before = sampleTree(proxy.pid);
   const backendBefore = sampleTree(ctx.backend.pid);
-  let out: string;
+  let output: ClientOutput;
   try {
-    out = await load(ctx, ctx.options.durationS);
+    output = await load(ctx, ctx.options.durationS);
   } finally {
     clearInterval(sampler);
   }
@@ -79,30 +129,35 @@ async function loadAndMeasure(
   loadRssKb = Math.max(loadRssKb, after.rssKb);
 
   if (proxy.exitInfo !== undefined) throw new Error(`${spec.name} exited during the run`);
-  const wrk = parseWrkOutput(out);
-  if (wrk.requests === 0) throw new Error(`wrk completed no request:\n${out}`);
+  const stats = loadStats(output);
+  if (stats.completed === 0) {
+    throw new Error(`${output.tool} completed nothing: ${JSON.stringify(output.result)}`);
+  }
   const ticks = after.cpuTicks - before.cpuTicks;
   const usPerTick = 1e6 / ctx.clkTck;
   return {
     ok: true,
     name: spec.name,
+    mode: ctx.mode,
     round,
     startedAt,
-    wrk,
-    errorCount: totalErrors(wrk),
+    load: stats,
+    client: output,
+    errorCount: errorTotal(stats),
     cpuTicks: ticks,
-    cpuUsPerRequest: (ticks * usPerTick) / wrk.requests,
-    cpuBusy: (ticks * usPerTick) / (wrk.durationS * 1e6),
-    backendCpuUsPerRequest: ((backendAfter.cpuTicks - backendBefore.cpuTicks) * usPerTick) / wrk.requests,
+    cpuUsPerRequest: (ticks * usPerTick) / stats.completed,
+    cpuBusy: (ticks * usPerTick) / (stats.durationS * 1e6),
+    backendCpuUsPerRequest: ((backendAfter.cpuTicks - backendBefore.cpuTicks) * usPerTick) / stats.completed,
     idleRssKb: idle.rssKb,
     loadRssKb,
     pids: after.pids,
+    ...(tls === undefined ? {} : { tls }),
   };
 }
 
 /**
- * One run: start the proxy pinned to PROXY_CPU, wait until it answers, sample idle RSS, warm up,
- * measure one wrk run, stop the proxy's process group. Never throws for a proxy's failure: that
+ * One run: start the proxy pinned to PROXY_CPU, wait until it answers (TLS modes: check the
+ * certificate and ALPN it negotiates), sample idle RSS, warm up, measure one client run, stop the proxy's process group. Never throws for a proxy's failure: that
  * becomes a RunFailed with the proxy's log tail.
  */
 export async function measureRun(ctx: MeasureContext, spec: ProxySpec, round: number): Promise<RunRecord> {
@@ -113,7 +168,7 @@ export async function measureRun(ctx: MeasureContext, spec: ProxySpec, round: nu
   let proxy: ManagedProcess | undefined;
   let result: RunRecord;
   try {
-    await waitPortFree(PROXY_HOST, PROXY_PORT, 10_000);
+    await waitPortFree(PROXY_HOST, proxyPort(ctx.mode), 10_000);
     const cmd = spec.command({ paths: ctx.paths, runDir, profileName });
     proxy = ctx.supervisor.spawn(spec.name, 'taskset', ['-c', String(PROXY_CPU), cmd.file, ...cmd.args], {
       ...(cmd.cwd === undefined ? {} : { cwd: cmd.cwd }),
@@ -123,7 +178,7 @@ export async function measureRun(ctx: MeasureContext, spec: ProxySpec, round: nu
     result = await loadAndMeasure(ctx, spec, proxy, round, startedAt);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
-    result = { ok: false, name: spec.name, round, startedAt, error, logTail: '' };
+    result = { ok: false, name: spec.name, mode: ctx.mode, round, startedAt, error, logTail: '' };
   }
   // A profiled Node writes its (large) profile while exiting: give it time before SIGKILL.
   if (proxy) await ctx.supervisor.stop(proxy, profileName === undefined ? 5000 : 15_000);

@@ -1,12 +1,21 @@
 import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ManagedProcess } from './process-group.ts';
 
-/** One GET with its own connection; resolves to undefined on a 2xx, else to what went wrong. */
+/**
+ * One GET with its own connection; resolves to undefined on a 2xx, else to what went wrong. An
+ * https URL is the bench's self-signed certificate: not verified here (the TLS probe checks it).
+ */
 export function probe(url: string, timeoutMs: number): Promise<string | undefined> {
   return new Promise((resolve) => {
-    const req = request(url, { agent: false, timeout: timeoutMs }, (res) => {
+    const tls = url.startsWith('https:');
+    const send = tls ? httpsRequest : request;
+    const options = tls
+      ? { agent: false, timeout: timeoutMs, rejectUnauthorized: false }
+      : { agent: false, timeout: timeoutMs };
+    const req = send(url, options, (res) => {
       res.resume();
       res.once('end', () => {
         const status = res.statusCode ?? 0;

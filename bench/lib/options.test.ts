@@ -5,10 +5,12 @@ import { parseOptions } from './options.ts';
 describe('parseOptions', () => {
   it('defaults to 3 rounds of 10 s with 2 s warm-up, 50 connections, every proxy', () => {
     assert.deepEqual(parseOptions([]), {
+      modes: ['http'],
       rounds: 3,
       durationS: 10,
       warmupS: 2,
       connections: 50,
+      streams: 10,
       only: undefined,
       profile: false,
       variants: [],
@@ -23,6 +25,9 @@ describe('parseOptions', () => {
       '30',
       '--warmup=0',
       '--connections=200',
+      '--streams=20',
+      '--mode',
+      'h2,handshake',
       '--only',
       'nginx, ours',
       '--profile',
@@ -33,6 +38,8 @@ describe('parseOptions', () => {
     assert.equal(o.durationS, 30);
     assert.equal(o.warmupS, 0);
     assert.equal(o.connections, 200);
+    assert.equal(o.streams, 20);
+    assert.deepEqual(o.modes, ['h2', 'handshake']);
     assert.deepEqual(o.only, ['nginx', 'ours']);
     assert.equal(o.profile, true);
     assert.deepEqual(o.variants, [{ name: 'ours-mw', config: 'bench/configs/mw.yaml' }]);
@@ -42,6 +49,19 @@ describe('parseOptions', () => {
     assert.throws(() => parseOptions(['--rounds=0']), /--rounds must be a positive integer/);
     assert.throws(() => parseOptions(['--duration=1.5']), /--duration must be a positive integer/);
     assert.throws(() => parseOptions(['--warmup=-1']), /--warmup must be a non-negative integer/);
+  });
+
+  it('expands --mode tls to the three TLS modes without repeating one named twice', () => {
+    assert.deepEqual(parseOptions(['--mode=https,tls']).modes, ['https', 'h2', 'handshake']);
+  });
+
+  it('rejects an unknown or empty --mode', () => {
+    assert.throws(
+      () => parseOptions(['--mode=quic']),
+      /unknown --mode "quic" \(known: http, https, h2, handshake, tls\)/,
+    );
+    assert.throws(() => parseOptions(['--mode=,']), /--mode needs at least one/);
+    assert.throws(() => parseOptions(['--streams=0']), /--streams must be a positive integer/);
   });
 
   it('rejects an empty --only and a malformed --variant', () => {

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { type BenchMode, parseModes } from './modes.ts';
 
 /** A named extra run of our proxy with another config file (`--variant name=path.yaml`). */
 export interface Variant {
@@ -7,10 +8,14 @@ export interface Variant {
 }
 
 export interface BenchOptions {
+  /** Run one after another, each with its own rounds, table and results file. */
+  readonly modes: readonly BenchMode[];
   readonly rounds: number;
   readonly durationS: number;
   readonly warmupS: number;
   readonly connections: number;
+  /** Concurrent streams per HTTP/2 connection (h2load -m), --mode h2 only. */
+  readonly streams: number;
   /** Proxy names to run, in the order given; undefined means every known proxy. */
   readonly only: readonly string[] | undefined;
   readonly profile: boolean;
@@ -19,10 +24,16 @@ export interface BenchOptions {
 }
 
 export const USAGE = `usage: npm run bench -- [options]
+  --mode M[,M]      http (default): HTTP/1.1 keep-alive, cleartext (wrk)
+                    https: HTTP/1.1 keep-alive over TLS (wrk)
+                    h2: HTTP/2 over TLS (h2load)
+                    handshake: a full TLS handshake + one request per connection
+                    tls: short for https,h2,handshake
   --rounds N        interleaved rounds (default 3)
   --duration S      seconds of load per run (default 10)
   --warmup S        seconds of unmeasured load before each run (default 2)
-  --connections N   wrk connections (default 50)
+  --connections N   client connections (default 50; concurrent handshakes in handshake mode)
+  --streams N       concurrent streams per connection in h2 mode (h2load -m, default 10)
   --only a,b        proxies to run, e.g. nginx,ours (default: all)
   --variant n=file  also run our proxy as <n> with config <file> (repeatable)
   --profile         run our proxy with --cpu-prof and print the top self-time functions
@@ -65,6 +76,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       duration: { type: 'string' },
       warmup: { type: 'string' },
       connections: { type: 'string' },
+      streams: { type: 'string' },
+      mode: { type: 'string' },
       only: { type: 'string' },
       variant: { type: 'string', multiple: true },
       profile: { type: 'boolean', default: false },
@@ -82,10 +95,12 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (only?.length === 0) throw new Error('--only needs at least one proxy name');
   const variants = (values.variant ?? []).map(parseVariant);
   return {
+    modes: parseModes(values.mode),
     rounds: positiveInt('--rounds', values.rounds, 3),
     durationS: positiveInt('--duration', values.duration, 10),
     warmupS: nonNegativeInt('--warmup', values.warmup, 2),
     connections: positiveInt('--connections', values.connections, 50),
+    streams: positiveInt('--streams', values.streams, 10),
     only,
     profile: values.profile,
     variants,

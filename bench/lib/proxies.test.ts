@@ -1,6 +1,17 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { allProxies, type BenchPaths, type RunContext, selectProxies } from './proxies.ts';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { after, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import {
+  allProxies,
+  type BenchPaths,
+  proxyPort,
+  proxyUrl,
+  type RunContext,
+  selectProxies,
+} from './proxies.ts';
 
 const paths: BenchPaths = {
   repoRoot: '/repo',
@@ -73,5 +84,57 @@ describe('selectProxies', () => {
 
   it('names the known proxies when asked for an unknown one', () => {
     assert.throws(() => selectProxies(all, ['envoy']), /unknown proxy "envoy" \(known: nginx, haproxy/);
+  });
+});
+
+describe('allProxies in the TLS modes', () => {
+  const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+  const tmpDir = mkdtempSync(join(tmpdir(), 'tm-bench-proxies-'));
+  after(() => rmSync(tmpDir, { recursive: true, force: true }));
+  const real: BenchPaths = { ...paths, repoRoot, peersDir: join(repoRoot, 'bench/peers'), tmpDir };
+  const variantFile = join(tmpDir, 'mw.yaml');
+  writeFileSync(variantFile, `tls: { certificates: [{ certFile: "\${BENCH_TLS_CERT}" }] }\n`);
+  const all = allProxies([{ name: 'ours-mw', config: variantFile }], 'https');
+  const cert = join(tmpDir, 'tls/cert.pem');
+  const key = join(tmpDir, 'tls/key.pem');
+
+  it('lists the peers, our TLS configuration and the variants, but not the 10k-router one', () => {
+    assert.deepEqual(
+      all.map((p) => p.name),
+      ['nginx', 'haproxy', 'caddy', 'ours', 'ours-mw'],
+    );
+    assert.ok(all.every((p) => p.readinessUrl === 'https://127.0.0.1:8443/'));
+    assert.equal(proxyUrl('h2'), 'https://127.0.0.1:8443/');
+    assert.equal(proxyPort('handshake'), 8443);
+    assert.equal(proxyPort('http'), 8080);
+  });
+
+  it('renders every config with the bench certificate’s paths and nothing left to fill', async () => {
+    for (const p of all) await p.prepare?.(real);
+    const read = (f: string) => readFileSync(join(tmpDir, f), 'utf8');
+    for (const f of ['nginx-tls.conf', 'haproxy-tls.cfg', 'Caddyfile-tls', 'ours-tls.yaml']) {
+      assert.doesNotMatch(read(f), /\$\{[A-Z_]+\}/, f);
+    }
+    assert.match(
+      read('nginx-tls.conf'),
+      new RegExp(`ssl_certificate ${cert};\\s+ssl_certificate_key ${key};`),
+    );
+    assert.match(
+      read('haproxy-tls.cfg'),
+      new RegExp(`crt ${join(tmpDir, 'tls/cert\\+key.pem')} alpn h2,http/1.1`),
+    );
+    assert.match(read('Caddyfile-tls'), new RegExp(`tls ${cert} ${key}`));
+    assert.match(read('ours-tls.yaml'), new RegExp(`certFile: "${cert}", keyFile: "${key}"`));
+    assert.match(read('variant-ours-mw-mw.yaml'), new RegExp(`certFile: "${cert}"`));
+  });
+
+  it('starts each proxy on its rendered config', () => {
+    const tctx: RunContext = { paths: real, runDir: join(tmpDir, 'run'), profileName: undefined };
+    const args = (name: string) => selectProxies(all, [name])[0]!.command(tctx).args;
+    assert.ok(args('nginx').includes(join(tmpDir, 'nginx-tls.conf')));
+    assert.ok(args('haproxy').includes(join(tmpDir, 'haproxy-tls.cfg')));
+    assert.ok(args('caddy').includes(join(tmpDir, 'Caddyfile-tls')));
+    assert.deepEqual(args('ours').slice(-2), ['--config', join(tmpDir, 'ours-tls.yaml')]);
+    assert.deepEqual(args('ours-mw').slice(-1), [join(tmpDir, 'variant-ours-mw-mw.yaml')]);
   });
 });

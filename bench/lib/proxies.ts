@@ -1,13 +1,29 @@
-import { writeFile } from 'node:fs/promises';
-import { join, resolve } from 'node:path';
+import { readFile, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { type BenchMode, MODE_INFO } from './modes.ts';
 import type { Variant } from './options.ts';
 import { generateRoutesConfig } from './routes-config.ts';
+import { renderTemplate } from './template.ts';
+import { certificatePaths } from './tls-cert.ts';
 
 export const PROXY_HOST = '127.0.0.1';
 export const PROXY_PORT = 8080;
+/** Where every proxy listens in the TLS modes. */
+export const TLS_PORT = 8443;
 export const BACKEND_URL = 'http://127.0.0.1:9001';
 const READY_URL = `http://${PROXY_HOST}:${PROXY_PORT}/`;
+const TLS_READY_URL = `https://${PROXY_HOST}:${TLS_PORT}/`;
+
+/** The port the proxies listen on in `mode`. */
+export function proxyPort(mode: BenchMode): number {
+  return MODE_INFO[mode].tls ? TLS_PORT : PROXY_PORT;
+}
+
+/** The URL the client loads in `mode` (the certificate also names 127.0.0.1). */
+export function proxyUrl(mode: BenchMode): string {
+  return MODE_INFO[mode].tls ? TLS_READY_URL : READY_URL;
+}
 
 export interface BenchPaths {
   readonly repoRoot: string;
@@ -52,21 +68,24 @@ function nginxCommand(conf: string, ctx: RunContext): ProxyCommand {
   // -p makes the config's relative pid/error_log/temp paths land in the run dir; -e replaces the
   // compiled-in error log, which nginx opens before it reads the config.
   const prefix = `${ctx.runDir}/`;
-  return {
-    file: 'nginx',
-    args: ['-p', prefix, '-c', join(ctx.paths.peersDir, conf), '-e', `${prefix}error.log`],
-  };
+  const file = conf.startsWith('/') ? conf : join(ctx.paths.peersDir, conf);
+  return { file: 'nginx', args: ['-p', prefix, '-c', file, '-e', `${prefix}error.log`] };
 }
 
 export function backendCommand(ctx: RunContext): ProxyCommand {
   return nginxCommand('backend-nginx.conf', ctx);
 }
 
-function oursSpec(name: string, config: (paths: BenchPaths) => string, readyTimeoutMs: number): ProxySpec {
+function oursSpec(
+  name: string,
+  config: (paths: BenchPaths) => string,
+  readyTimeoutMs: number,
+  readinessUrl = READY_URL,
+): ProxySpec {
   return {
     name,
     ours: true,
-    readinessUrl: READY_URL,
+    readinessUrl,
     readyTimeoutMs,
     requires: [],
     command: ({ paths, profileName }) => {
@@ -92,8 +111,71 @@ function oursSpec(name: string, config: (paths: BenchPaths) => string, readyTime
 const TEN_K = 10_000;
 const tenKConfig = (paths: BenchPaths) => join(paths.tmpDir, 'ours-10k.yaml');
 
-/** Every proxy the bench knows, in the order runs interleave. */
-export function allProxies(variants: readonly Variant[]): ProxySpec[] {
+/** The values of the `${BENCH_TLS_*}` placeholders in the TLS templates. */
+export function tlsTemplateVars(tmpDir: string): Record<string, string> {
+  const c = certificatePaths(tmpDir);
+  return { BENCH_TLS_CERT: c.certFile, BENCH_TLS_KEY: c.keyFile, BENCH_TLS_PEM: c.pemFile };
+}
+
+/** A template rendered into the temp dir under `name`; the command then reads the rendered file. */
+const rendered = (paths: BenchPaths, name: string) => join(paths.tmpDir, name);
+
+function renderInto(template: (paths: BenchPaths) => string, name: string) {
+  return async (paths: BenchPaths): Promise<void> => {
+    const text = await readFile(template(paths), 'utf8');
+    await writeFile(rendered(paths, name), renderTemplate(text, tlsTemplateVars(paths.tmpDir)));
+  };
+}
+
+/**
+ * The TLS modes: the same peers and our proxy on 127.0.0.1:8443 with the bench certificate, all
+ * proxying to the same cleartext backend. Variants are rendered like bench-tls.yaml, so they can
+ * name the certificate with the same placeholders. ours-10k is about routing, not TLS: not here.
+ */
+function tlsProxies(variants: readonly Variant[]): ProxySpec[] {
+  const peer = (name: string, requires: string, template: string, out: string) => ({
+    name,
+    ours: false,
+    readinessUrl: TLS_READY_URL,
+    readyTimeoutMs: 10_000,
+    requires: [requires],
+    prepare: renderInto((paths) => join(paths.peersDir, template), out),
+  });
+  const peers: ProxySpec[] = [
+    {
+      ...peer('nginx', 'nginx', 'proxy-nginx-tls.conf', 'nginx-tls.conf'),
+      command: (ctx) => nginxCommand(rendered(ctx.paths, 'nginx-tls.conf'), ctx),
+    },
+    {
+      ...peer('haproxy', 'haproxy', 'haproxy-tls.cfg', 'haproxy-tls.cfg'),
+      command: ({ paths }) => ({ file: 'haproxy', args: ['-db', '-f', rendered(paths, 'haproxy-tls.cfg')] }),
+    },
+    {
+      ...peer('caddy', 'caddy', 'Caddyfile-tls', 'Caddyfile-tls'),
+      command: ({ paths, runDir }) => ({
+        file: 'caddy',
+        args: ['run', '--adapter', 'caddyfile', '--config', rendered(paths, 'Caddyfile-tls')],
+        env: { GOMAXPROCS: '1', XDG_CONFIG_HOME: runDir, XDG_DATA_HOME: runDir },
+      }),
+    },
+  ];
+  const ours: ProxySpec = {
+    ...oursSpec('ours', (paths) => rendered(paths, 'ours-tls.yaml'), 10_000, TLS_READY_URL),
+    prepare: renderInto((paths) => join(paths.repoRoot, 'bench/configs/bench-tls.yaml'), 'ours-tls.yaml'),
+  };
+  const extra = variants.map((v) => {
+    const out = `variant-${v.name}-${basename(v.config)}`;
+    return {
+      ...oursSpec(v.name, (paths) => rendered(paths, out), 30_000, TLS_READY_URL),
+      prepare: renderInto(() => resolve(v.config), out),
+    };
+  });
+  return [...peers, ours, ...extra];
+}
+
+/** Every proxy the bench knows in `mode`, in the order runs interleave. */
+export function allProxies(variants: readonly Variant[], mode: BenchMode = 'http'): ProxySpec[] {
+  if (MODE_INFO[mode].tls) return tlsProxies(variants);
   const peers: ProxySpec[] = [
     {
       name: 'nginx',

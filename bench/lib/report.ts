@@ -1,6 +1,8 @@
 import { formatSelfTime, PROFILE_TOP } from './cpu-profile.ts';
+import { type BenchMode, MODE_INFO } from './modes.ts';
 import type { ProfileSummary, RunRecord } from './run-record.ts';
 import type { ProxySummary } from './summary.ts';
+import { formatTlsFacts } from './tls-probe.ts';
 
 function num(v: number | null, digits: number): string {
   return v === null ? 'n/a' : v.toFixed(digits);
@@ -14,41 +16,53 @@ function mb(kb: number | null): string {
 export function formatRun(r: RunRecord): string {
   const head = `round ${r.round} ${r.name.padEnd(10)}`;
   if (!r.ok) return `${head} FAILED: ${r.error}`;
-  const w = r.wrk;
-  const errors = r.errorCount === 0 ? '' : `  ERRORS=${r.errorCount} ${JSON.stringify(w.errors)}`;
+  const info = MODE_INFO[r.mode];
+  const l = r.load;
+  const errors = r.errorCount === 0 ? '' : `  ERRORS=${r.errorCount} ${JSON.stringify(l.errors)}`;
+  const latency =
+    info.latency === 'percentiles'
+      ? `p50=${num(l.latencyMs.p50, 2)}ms  p99=${num(l.latencyMs.p99, 2)}ms`
+      : `mean=${num(l.latencyMs.mean, 2)}ms  max=${num(l.latencyMs.max, 2)}ms`;
+  const rate = info.unit === 'hs' ? 'hs/s' : 'rps';
   return (
-    `${head} rps=${w.rps.toFixed(0).padStart(7)}  p50=${w.latencyMs.p50.toFixed(2)}ms` +
-    `  p99=${w.latencyMs.p99.toFixed(2)}ms  cpu=${r.cpuUsPerRequest.toFixed(1)}µs/req` +
+    `${head} ${rate}=${l.perSecond.toFixed(0).padStart(7)}  ${latency}  cpu=${r.cpuUsPerRequest.toFixed(1)}µs/${info.unit}` +
     ` (${(r.cpuBusy * 100).toFixed(0)}% of a core)  rss idle=${mb(r.idleRssKb)}MB load=${mb(r.loadRssKb)}MB${errors}`
   );
 }
 
-const COLUMNS = [
-  ['proxy', 10],
-  ['req/s', 8],
-  ['p50 ms', 7],
-  ['p99 ms', 7],
-  ['cpu µs/req', 10],
-  ['idle MB', 7],
-  ['load MB', 7],
-  ['errors', 6],
-  ['vs nginx', 8],
-  ['vs caddy', 8],
-] as const;
+/** Column titles and widths; the rate, latency and CPU titles depend on the mode. */
+function columns(mode: BenchMode): ReadonlyArray<readonly [string, number]> {
+  const info = MODE_INFO[mode];
+  const [lat1, lat2] = info.latency === 'percentiles' ? ['p50 ms', 'p99 ms'] : ['mean ms', 'max ms'];
+  return [
+    ['proxy', 10],
+    [info.unit === 'hs' ? 'hs/s' : 'req/s', 8],
+    [lat1, 7],
+    [lat2, 7],
+    [`cpu µs/${info.unit}`, 10],
+    ['idle MB', 7],
+    ['load MB', 7],
+    ['errors', 6],
+    ['vs nginx', 8],
+    ['vs caddy', 8],
+  ];
+}
 
 /** The medians table; "vs nginx"/"vs caddy" are CPU-per-request efficiency ratios (higher is better). */
-export function formatSummary(rows: readonly ProxySummary[]): string {
+export function formatSummary(rows: readonly ProxySummary[], mode: BenchMode = 'http'): string {
+  const cols = columns(mode);
+  const percentiles = MODE_INFO[mode].latency === 'percentiles';
   const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i]![1]) : c.padStart(COLUMNS[i]![1]))).join('  ');
-  const out = [line(COLUMNS.map(([title]) => title))];
+    cells.map((c, i) => (i === 0 ? c.padEnd(cols[i]![1]) : c.padStart(cols[i]![1]))).join('  ');
+  const out = [line(cols.map(([title]) => title))];
   for (const s of rows) {
     const failed = s.failedRuns > 0 ? `  (${s.failedRuns}/${s.runs} runs failed)` : '';
     out.push(
       line([
         s.name,
         num(s.rps, 0),
-        num(s.p50Ms, 2),
-        num(s.p99Ms, 2),
+        num(percentiles ? s.p50Ms : s.meanMs, 2),
+        num(percentiles ? s.p99Ms : s.maxMs, 2),
         num(s.cpuUsPerRequest, 1),
         mb(s.idleRssKb),
         mb(s.loadRssKb),
@@ -57,6 +71,11 @@ export function formatSummary(rows: readonly ProxySummary[]): string {
         num(s.efficiencyVsCaddy, 2),
       ]) + failed,
     );
+  }
+  const negotiated = rows.filter((s) => s.tls !== null);
+  if (negotiated.length > 0) {
+    out.push('', 'negotiated (probe handshake after readiness):');
+    for (const s of negotiated) out.push(`  ${s.name.padEnd(10)} ${formatTlsFacts(s.tls!)}`);
   }
   return out.join('\n');
 }

@@ -1,21 +1,25 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { loadStats } from './load-stats.ts';
 import type { RunFailed, RunOk } from './run-record.ts';
 import { median, summarize } from './summary.ts';
 
 function ok(name: string, round: number, cpuUsPerRequest: number, errorCount = 0): RunOk {
+  const wrk = {
+    requests: 1000,
+    durationS: 10,
+    rps: 1000 * round,
+    latencyMs: { p50: round, p75: round, p90: round, p99: 10 * round },
+    errors: { non2xx: errorCount, connect: 0, read: 0, write: 0, timeout: 0 },
+  };
   return {
     ok: true,
     name,
+    mode: 'http',
     round,
     startedAt: '2026-01-01T00:00:00.000Z',
-    wrk: {
-      requests: 1000,
-      durationS: 10,
-      rps: 1000 * round,
-      latencyMs: { p50: round, p75: round, p90: round, p99: 10 * round },
-      errors: { non2xx: errorCount, connect: 0, read: 0, write: 0, timeout: 0 },
-    },
+    load: loadStats({ tool: 'wrk', result: wrk }),
+    client: { tool: 'wrk', result: wrk },
     errorCount,
     cpuTicks: 0,
     cpuUsPerRequest,
@@ -28,7 +32,15 @@ function ok(name: string, round: number, cpuUsPerRequest: number, errorCount = 0
 }
 
 function failed(name: string, round: number): RunFailed {
-  return { ok: false, name, round, startedAt: '2026-01-01T00:00:00.000Z', error: 'boom', logTail: '' };
+  return {
+    ok: false,
+    name,
+    mode: 'http',
+    round,
+    startedAt: '2026-01-01T00:00:00.000Z',
+    error: 'boom',
+    logTail: '',
+  };
 }
 
 describe('median', () => {
@@ -88,6 +100,24 @@ describe('summarize', () => {
     const [alone] = summarize(['ours'], runs);
     assert.equal(alone?.efficiencyVsNginx, null);
     assert.equal(alone?.efficiencyVsCaddy, null);
+  });
+
+  it('keeps the TLS facts of the first successful run and none for cleartext runs', () => {
+    const facts = {
+      protocol: 'TLSv1.3',
+      cipher: 'TLS_AES_128_GCM_SHA256',
+      group: 'X25519',
+      alpn: 'h2',
+      certificateSha256: 'AA',
+    };
+    const [withTls] = summarize(['ours'], [failed('ours', 1), { ...ok('ours', 2, 50), tls: facts }]);
+    assert.deepEqual(withTls?.tls, facts);
+    assert.equal(nginx?.tls, null);
+  });
+
+  it('leaves latency columns empty that the client does not report', () => {
+    assert.equal(nginx?.meanMs, null);
+    assert.equal(nginx?.maxMs, null);
   });
 
   it('leaves every median empty for a proxy whose runs all failed', () => {

@@ -1,4 +1,5 @@
 import type { RunOk, RunRecord } from './run-record.ts';
+import type { TlsFacts } from './tls-probe.ts';
 
 /** Median of the values; null for none (even counts average the two middle values). */
 export function median(values: readonly number[]): number | null {
@@ -13,9 +14,12 @@ export interface ProxySummary {
   readonly name: string;
   readonly runs: number;
   readonly failedRuns: number;
+  /** Requests per second (handshakes per second in handshake mode). */
   readonly rps: number | null;
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
+  readonly meanMs: number | null;
+  readonly maxMs: number | null;
   readonly cpuUsPerRequest: number | null;
   readonly idleRssKb: number | null;
   readonly loadRssKb: number | null;
@@ -25,6 +29,8 @@ export interface ProxySummary {
   readonly efficiencyVsNginx: number | null;
   /** This proxy's efficiency divided by Caddy's (= Caddy's CPU µs/request over this proxy's). */
   readonly efficiencyVsCaddy: number | null;
+  /** TLS modes: what the first successful run negotiated ("TLSv1.3 TLS_AES_128_GCM_SHA256 X25519 alpn=h2"). */
+  readonly tls: TlsFacts | null;
 }
 
 function ratio(numerator: number | null | undefined, denominator: number | null | undefined): number | null {
@@ -36,18 +42,22 @@ export function summarize(names: readonly string[], runs: readonly RunRecord[]):
   const medians = names.map((name) => {
     const mine = runs.filter((r) => r.name === name);
     const ok = mine.filter((r): r is RunOk => r.ok);
-    const m = (pick: (r: RunOk) => number) => median(ok.map(pick));
+    const m = (pick: (r: RunOk) => number | null) =>
+      median(ok.map(pick).filter((v): v is number => v !== null));
     return {
       name,
       runs: mine.length,
       failedRuns: mine.length - ok.length,
-      rps: m((r) => r.wrk.rps),
-      p50Ms: m((r) => r.wrk.latencyMs.p50),
-      p99Ms: m((r) => r.wrk.latencyMs.p99),
+      rps: m((r) => r.load.perSecond),
+      p50Ms: m((r) => r.load.latencyMs.p50),
+      p99Ms: m((r) => r.load.latencyMs.p99),
+      meanMs: m((r) => r.load.latencyMs.mean),
+      maxMs: m((r) => r.load.latencyMs.max),
       cpuUsPerRequest: m((r) => r.cpuUsPerRequest),
       idleRssKb: m((r) => r.idleRssKb),
       loadRssKb: m((r) => r.loadRssKb),
       errors: ok.reduce((sum, r) => sum + r.errorCount, 0),
+      tls: ok.find((r) => r.tls !== undefined)?.tls ?? null,
     };
   });
   const cpuOf = (name: string) => medians.find((s) => s.name === name)?.cpuUsPerRequest;

@@ -34,7 +34,8 @@ export function parseWrkTimeMs(text: string): number {
   const m = /^([\d.]+)(us|ms|s|m|h)$/.exec(text.trim());
   const scale = m ? TIME_UNITS_MS[m[2]!] : undefined;
   if (!m || scale === undefined) throw new Error(`unrecognised wrk time "${text}"`);
-  return Number(m[1]) * scale;
+  // Divide for µs: 409 * 0.001 is 0.40900000000000003, 409 / 1000 is 0.409.
+  return m[2] === 'us' ? Number(m[1]) / 1000 : Number(m[1]) * scale;
 }
 
 function percentile(out: string, p: string): number {

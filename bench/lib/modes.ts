@@ -1,0 +1,74 @@
+/** What `--mode` selects: the protocol between the load generator and the proxies, and the client. */
+export const MODES = ['http', 'https', 'h2', 'handshake'] as const;
+export type BenchMode = (typeof MODES)[number];
+
+export interface ModeInfo {
+  /** The load generator: wrk (HTTP/1.1 keep-alive), h2load (HTTP/2 over TLS), our handshake client. */
+  readonly client: 'wrk' | 'h2load' | 'handshake-client';
+  readonly tls: boolean;
+  /** What one unit of work is: CPU µs per request, or per handshake (connection + one request). */
+  readonly unit: 'req' | 'hs';
+  /** ALPN the client offers; the runner checks the proxy agreed (undefined: none offered). */
+  readonly alpn: readonly string[] | undefined;
+  /** Latency columns the client can give: wrk has a distribution, the others a mean and a max. */
+  readonly latency: 'percentiles' | 'mean-max';
+  readonly describe: string;
+}
+
+export const MODE_INFO: Readonly<Record<BenchMode, ModeInfo>> = {
+  http: {
+    client: 'wrk',
+    tls: false,
+    unit: 'req',
+    alpn: undefined,
+    latency: 'percentiles',
+    describe: 'HTTP/1.1 keep-alive, cleartext (wrk)',
+  },
+  https: {
+    client: 'wrk',
+    tls: true,
+    unit: 'req',
+    alpn: undefined,
+    latency: 'percentiles',
+    describe: 'HTTP/1.1 keep-alive over TLS (wrk)',
+  },
+  h2: {
+    client: 'h2load',
+    tls: true,
+    unit: 'req',
+    alpn: ['h2'],
+    latency: 'mean-max',
+    describe: 'HTTP/2 over TLS, ALPN h2 (h2load)',
+  },
+  handshake: {
+    client: 'handshake-client',
+    tls: true,
+    unit: 'hs',
+    alpn: ['http/1.1'],
+    latency: 'mean-max',
+    describe: 'a full TLS handshake and one request per connection (bench/lib/handshake-client.ts)',
+  },
+};
+
+/** `--mode tls` is short for the three TLS modes. */
+const ALIASES: Readonly<Record<string, readonly BenchMode[]>> = { tls: ['https', 'h2', 'handshake'] };
+
+/** `--mode http,h2` → ['http', 'h2']: known names (or `tls`), no repeats, in the order given. */
+export function parseModes(raw: string | undefined): BenchMode[] {
+  if (raw === undefined) return ['http'];
+  const names = raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  if (names.length === 0) throw new Error('--mode needs at least one of http, https, h2, handshake');
+  const out: BenchMode[] = [];
+  for (const name of names) {
+    const alias = ALIASES[name];
+    const mode = MODES.find((m) => m === name);
+    if (alias === undefined && mode === undefined) {
+      throw new Error(`unknown --mode "${name}" (known: ${MODES.join(', ')}, tls)`);
+    }
+    for (const m of alias ?? [mode!]) if (!out.includes(m)) out.push(m);
+  }
+  return out;
+}
