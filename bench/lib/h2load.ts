@@ -114,9 +114,24 @@ export async function runH2load(supervisor: ProcessSupervisor, run: H2loadRun): 
     run.url,
   ];
   const h2load = supervisor.spawn('h2load', 'taskset', args, { output: { kind: 'capture' } });
-  const watchdog = setTimeout(() => h2load.signalGroup('SIGKILL'), (run.durationS + 15) * 1000);
+  const graceS = 15;
+  let timedOut = false;
+  const watchdog = setTimeout(
+    () => {
+      timedOut = true;
+      h2load.signalGroup('SIGKILL');
+    },
+    (run.durationS + graceS) * 1000,
+  );
   try {
     const exit = await h2load.exited;
+    if (timedOut) {
+      // h2load waits for every started stream after -D ends: a stream the proxy never answers hangs it.
+      const tail = h2load.stdout.trimEnd().split('\n').slice(-3).join(' | ');
+      throw new Error(
+        `h2load still running ${graceS}s after its ${run.durationS}s (unanswered streams?): ${tail}`,
+      );
+    }
     if (exit.code !== 0) {
       throw new Error(
         `h2load failed (${exit.signal ?? `exit ${exit.code}`}): ${h2load.stderr.trim() || h2load.stdout}`,
