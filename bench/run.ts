@@ -211,7 +211,15 @@ async function main(argv: readonly string[]): Promise<number> {
     };
     const runs: RunRecord[] = [];
     current = { header, runs };
-    const ctx: MeasureContext = { supervisor, paths, options, clkTck, backend, mode, certificate };
+    const ctx: MeasureContext = {
+      supervisor,
+      paths,
+      options,
+      clkTck,
+      backend,
+      mode,
+      certificate: MODE_INFO[mode].tls ? certificate : undefined,
+    };
     allOk = (await runMode(ctx, proxies, header, runs)) && allOk;
   }
   current = undefined;

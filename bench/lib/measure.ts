@@ -28,7 +28,7 @@ export interface MeasureContext {
   readonly clkTck: number;
   readonly backend: ManagedProcess;
   readonly mode: BenchMode;
-  /** The TLS modes' certificate, every proxy serves it. */
+  /** The certificate every proxy serves in a TLS mode; undefined in cleartext mode. */
   readonly certificate: BenchCertificate | undefined;
 }
 
@@ -85,8 +85,8 @@ async function load(ctx: MeasureContext, durationS: number): Promise<ClientOutpu
 
 /** TLS modes: one handshake as the mode's client makes it; a wrong certificate or ALPN fails the run. */
 async function checkTls(ctx: MeasureContext): Promise<TlsFacts | undefined> {
-  if (ctx.certificate === undefined) return undefined;
   const info = MODE_INFO[ctx.mode];
+  if (!info.tls || ctx.certificate === undefined) return undefined;
   const facts = await probeTls({
     host: PROXY_HOST,
     port: proxyPort(ctx.mode),
