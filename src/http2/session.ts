@@ -68,7 +68,7 @@ export class H2Session implements StreamOwner, Timed {
     session.on(
       'stream',
       (stream: ServerHttp2Stream, _h: IncomingHttpHeaders, _flags: number, raw: string[]) =>
-        this.#onStream(stream, raw),
+        this.#onStreamSafely(stream, raw),
     );
     session.on('error', (err: Error) =>
       ctx.logger.debug('http2 session error', { error: err.message, clientIp: this.clientIp }),
@@ -81,6 +81,21 @@ export class H2Session implements StreamOwner, Timed {
 
   get streams(): number {
     return this.#streams;
+  }
+
+  /** A bug in handling one stream costs that stream (RST_STREAM), never the process. */
+  #onStreamSafely(stream: ServerHttp2Stream, raw: string[]): void {
+    try {
+      this.#onStream(stream, raw);
+    } catch (e) {
+      this.ctx.logger.error('internal error', {
+        error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+        entryPoint: this.ctx.name,
+        protocol: 'HTTP/2.0',
+      });
+      stream.on('error', ignoreError);
+      if (!stream.destroyed) stream.destroy(e instanceof Error ? e : new Error(String(e)));
+    }
   }
 
   #onStream(stream: ServerHttp2Stream, raw: string[]): void {
@@ -156,7 +171,12 @@ export class H2Session implements StreamOwner, Timed {
     this.#scheduled = false;
     for (let i = 0; i < sinks.length; i++) {
       if (this.#closed) return;
-      sinks[i]!.start(exchanges[i]!);
+      const ex = exchanges[i]!;
+      try {
+        sinks[i]!.start(ex);
+      } catch (e) {
+        ex.onInternalError(e);
+      }
     }
   }
 

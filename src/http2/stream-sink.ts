@@ -1,6 +1,8 @@
 import type { ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
+import { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
+import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse } from '../http1/response-head.ts';
@@ -128,7 +130,9 @@ export class Http2StreamSink implements ClientSink, Timed {
     const s = this.#stream;
     if (s.closed || s.destroyed) return;
     this.#ended = true;
-    s.respond([':status', String(status), 'content-length', '0'], END_STREAM);
+    const text = statusText(status);
+    s.respond(directResponseFields({ status, reason: text, headers: new HeaderList() }, text.length));
+    s.end(text, 'latin1');
     // The rest of the request is of no use: RST_STREAM(NO_ERROR) once the answer is out (RFC 9113 §8.1).
     if (!this.#clientEnded) s.close(H2_NO_ERROR);
   }

@@ -498,13 +498,18 @@ describe('HTTP/2 sessions', () => {
   let base: string;
 
   before(async () => {
-    backend = await startBackend();
+    // Answers once the whole request body has arrived.
+    backend = await startBackend((req, res) => {
+      req.resume();
+      req.on('end', () => res.end(`${req.method} ${req.url}`));
+    });
     proxy = await startProxy({
       config: `entryPoints:
   web:
     address: "127.0.0.1:0"
     transport:
-      respondingTimeouts: { idleTimeout: 1s }
+      respondingTimeouts: { idleTimeout: 1s, readTimeout: 1s }
+      keepAliveMaxRequests: 3
 log: { level: INFO }
 http:
   routers:
@@ -532,6 +537,33 @@ http:
     assert.equal(r.status, 200);
     assert.equal(await goaway, 0, 'GOAWAY(NO_ERROR)');
     await closed;
+  });
+
+  it('answers 408 when a request body does not arrive within readTimeout', async () => {
+    const client = connect(base);
+    client.on('error', () => {});
+    const req = client.request({ ':method': 'POST', ':path': '/upload', 'content-length': '10' });
+    req.write('12345'); // half of it, then nothing
+    const status = await new Promise<number>((resolve) => {
+      req.on('response', (h) => resolve(Number(h[':status'])));
+      req.on('error', () => resolve(0));
+    });
+    assert.equal(status, 408);
+    client.destroy();
+  });
+
+  it('sends GOAWAY once a session has carried keepAliveMaxRequests requests', async () => {
+    const client = connect(base);
+    client.on('error', () => {});
+    const goaway = new Promise<void>((resolve) => client.on('goaway', () => resolve()));
+    const replies = [];
+    for (let i = 0; i < 3; i++) replies.push(await h2request(client, { ':path': `/max/${i}` }));
+    assert.deepEqual(
+      replies.map((r) => r.status),
+      [200, 200, 200],
+    );
+    await goaway;
+    client.destroy();
   });
 
   it('lets a request in flight finish when the proxy shuts down gracefully', async () => {
