@@ -129,7 +129,13 @@ async function main(argv: readonly string[]): Promise<number> {
   try {
     options = parseOptions(argv);
     const { variants, only } = options;
-    plans = options.modes.map((mode) => ({ mode, proxies: selectProxies(allProxies(variants, mode), only) }));
+    plans = options.modes.map((mode) => {
+      try {
+        return { mode, proxies: selectProxies(allProxies(variants, mode), only) };
+      } catch (err) {
+        throw new Error(`--mode ${mode}: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    });
   } catch (err) {
     console.error(`${err instanceof Error ? err.message : String(err)}\n${USAGE}`);
     return 2;
