@@ -1,0 +1,637 @@
+/**
+ * TLS termination through the real proxy process, with real clients: curl (HTTP/1.1 and HTTP/2
+ * by ALPN, client certificates, redirects), `openssl s_client` (protocol versions), sslscan
+ * (what the default options offer), h2load (load over h2) and node:tls where a test must see the
+ * presented certificate or write HTTP by hand. Certificates come from throwaway CAs (openssl) and
+ * src/tls/x509, written into the proxy's folder; node:http backends behind.
+ */
+import assert from 'node:assert/strict';
+import { createHash, X509Certificate } from 'node:crypto';
+import { readdirSync, readlinkSync } from 'node:fs';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { type AddressInfo, createServer, connect as netConnect } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import type { TLSSocket } from 'node:tls';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { curl } from '../helpers/curl.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import {
+  handshake,
+  type Issued,
+  run,
+  sClient,
+  selfSignedCertificate,
+  TestPki,
+  tlsRawRequest,
+} from '../helpers/tls-certs.ts';
+import { waitForLogFrom } from '../helpers/wait.ts';
+
+const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** A port nobody listens on now: for an entry point whose port must be known before start. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address() as AddressInfo;
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Echoes what arrived: method, url, fields and the body's length and hash. */
+function echo(req: IncomingMessage, res: ServerResponse): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (d: Buffer) => chunks.push(d));
+  req.on('end', () => {
+    const body = Buffer.concat(chunks);
+    res.setHeader('content-type', 'application/json');
+    res.setHeader('x-backend', 'echo');
+    res.end(
+      JSON.stringify({
+        method: req.method,
+        url: req.url,
+        headers: req.headers,
+        bodyLength: body.length,
+        bodySha256: sha256(body),
+      }),
+    );
+  });
+}
+
+interface Echoed {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: Record<string, string>;
+  readonly bodyLength: number;
+  readonly bodySha256: string;
+}
+
+/** Writes `bytes` on a plain TCP connection and collects what comes back until the server closes. */
+function rawExchange(port: number, bytes: Buffer): Promise<{ reply: Buffer; closed: string }> {
+  return new Promise((resolve) => {
+    const s = netConnect(port, '127.0.0.1');
+    const chunks: Buffer[] = [];
+    let closed = 'timeout';
+    const timer = setTimeout(() => s.destroy(), 10_000);
+    s.on('connect', () => s.write(bytes));
+    s.on('data', (d: Buffer) => chunks.push(d));
+    s.on('end', () => {
+      closed = 'end';
+    });
+    s.on('error', (e: NodeJS.ErrnoException) => {
+      closed = e.code ?? e.message;
+    });
+    s.on('close', () => {
+      clearTimeout(timer);
+      resolve({ reply: Buffer.concat(chunks), closed });
+    });
+  });
+}
+
+/** Sockets the process holds open (Linux): listeners, client and backend connections. */
+function socketFds(pid: number): number {
+  let n = 0;
+  for (const fd of readdirSync(`/proc/${pid}/fd`)) {
+    try {
+      if (readlinkSync(`/proc/${pid}/fd/${fd}`).startsWith('socket:')) n++;
+    } catch {
+      // closed between the listing and the read
+    }
+  }
+  return n;
+}
+
+/** curl `--resolve` arguments sending `host` on each of `ports` to 127.0.0.1. */
+function resolveArgs(host: string, ...ports: number[]): string[] {
+  return ports.flatMap((p) => ['--resolve', `${host}:${p}:127.0.0.1`]);
+}
+
+/** The second proxy's dynamic file: one router, the a.test certificate, default options strict or not. */
+function dynamicB(sniStrict: boolean, backendUrl = 'http://127.0.0.1:9'): string {
+  return `http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backendUrl}" }] } }
+tls:
+  certificates:
+    - { certFile: a.pem, keyFile: a.key }
+${sniStrict ? '  options:\n    default: { sniStrict: true }\n' : ''}`;
+}
+
+describe('TLS termination', () => {
+  let pki: TestPki;
+  let clientPki: TestPki;
+  let roguePki: TestPki;
+  let certA: Issued;
+  let certB: Issued;
+  let certWild: Issued;
+  let client: Issued;
+  let rogue: Issued;
+  const configuredDefault = selfSignedCertificate(['default.test'], { commonName: 'Configured Default' });
+  let backend: Backend;
+  let proxy: ProxyProcess;
+  let web: number;
+  let tls: number;
+  /** A second proxy: no default certificate configured, options from a watched file provider. */
+  let plain: ProxyProcess;
+
+  before(async () => {
+    pki = new TestPki('Server CA');
+    clientPki = new TestPki('Client CA');
+    roguePki = new TestPki('Rogue CA');
+    certA = pki.issue('a.test', ['a.test']);
+    certB = pki.issue('b.test', ['b.test']);
+    certWild = pki.issue('wild', ['*.wild.test']);
+    client = clientPki.issue('good-client', []);
+    rogue = roguePki.issue('rogue-client', []);
+    backend = await startBackend(echo);
+    tls = await freePort();
+    const starting = startProxy({
+      config: `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+    http:
+      tls: {}
+    transport: { lifeCycle: { graceTimeOut: 1s } }
+log: { level: DEBUG }
+providers:
+  file: { filename: dyn.yaml }
+`,
+      files: { 'dyn.yaml': dynamicB(false), 'a.pem': certA.certPem, 'a.key': certA.keyPem },
+    });
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    http:
+      redirections:
+        entryPoint: { to: websecure }
+    transport: { lifeCycle: { graceTimeOut: 1s } }
+  websecure:
+    address: "127.0.0.1:${tls}"
+    http:
+      tls: {}
+    transport: { lifeCycle: { graceTimeOut: 1s } }
+log: { level: DEBUG }
+http:
+  routers:
+    a: { rule: "Host(\`a.test\`)", service: be }
+    b: { rule: "Host(\`b.test\`)", service: be, tls: { options: mtls } }
+    all: { rule: "PathPrefix(\`/\`)", priority: 1, service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+tls:
+  certificates:
+    - { certFile: a.pem, keyFile: a.key }
+    - { certFile: b.pem, keyFile: b.key }
+    - { certFile: wild.pem, keyFile: wild.key }
+  options:
+    mtls:
+      clientAuth:
+        caFiles: [client-ca.pem]
+        clientAuthType: RequireAndVerifyClientCert
+  stores:
+    default:
+      defaultCertificate: { certFile: default.pem, keyFile: default.key }
+`,
+      files: {
+        'a.pem': certA.certPem,
+        'a.key': certA.keyPem,
+        'b.pem': certB.certPem,
+        'b.key': certB.keyPem,
+        'wild.pem': certWild.certPem,
+        'wild.key': certWild.keyPem,
+        'default.pem': configuredDefault.certPem,
+        'default.key': configuredDefault.keyPem,
+        'client-ca.pem': clientPki.ca.certPem,
+      },
+    });
+    plain = await starting;
+    web = proxy.ports['web']!;
+    assert.equal(proxy.ports['websecure'], tls);
+    for (const p of [proxy, plain]) {
+      const applied = p.logs.find((l) => l.msg === 'configuration applied');
+      assert.ok(applied, `configuration not applied:\n${JSON.stringify(p.logs)}`);
+    }
+  });
+
+  after(async () => {
+    // Bounded: a proxy that ignores SIGTERM is reported by the shutdown test, not waited for here.
+    await proxy?.stop('SIGTERM', 3_000);
+    await plain?.stop('SIGTERM', 3_000);
+    await backend?.close();
+    pki?.remove();
+    clientPki?.remove();
+    roguePki?.remove();
+  });
+
+  const clientCert = (): { cert: string; key: string } => ({ cert: client.certPem, key: client.keyPem });
+  const https = (host: string, path = '/'): string[] => [
+    '--cacert',
+    pki.ca.certFile,
+    ...resolveArgs(host, tls),
+    `https://${host}:${tls}${path}`,
+  ];
+
+  describe('HTTP over TLS', () => {
+    const body = Buffer.alloc(200_000, 'tls-body-');
+    for (const version of ['--http1.1', '--http2'] as const) {
+      it(`carries a request body and fields intact over ${version.slice(2)} and tells the backend the proto is https`, async () => {
+        const r = await curl(
+          [
+            version,
+            '-X',
+            'POST',
+            '-H',
+            'X-Custom: one, two',
+            '-H',
+            'Content-Type: application/octet-stream',
+            '--data-binary',
+            '@-',
+            ...https('a.test', '/echo?x=1'),
+          ],
+          { stdin: body },
+        );
+        assert.equal(r.exitCode, 0, r.stderr);
+        assert.equal(r.status, 200);
+        assert.equal(r.transfers[0]!.info['http_version'], version === '--http2' ? '2' : '1.1');
+        assert.deepEqual(r.headers['x-backend'], ['echo']);
+        const e = JSON.parse(r.body.toString()) as Echoed;
+        assert.equal(e.method, 'POST');
+        assert.equal(e.url, '/echo?x=1');
+        assert.equal(e.bodyLength, body.length);
+        assert.equal(e.bodySha256, sha256(body));
+        assert.equal(e.headers['x-custom'], 'one, two');
+        assert.equal(e.headers['x-forwarded-proto'], 'https');
+        assert.equal(e.headers['x-forwarded-port'], String(tls));
+      });
+    }
+  });
+
+  describe('certificate selection by SNI', () => {
+    it('presents the certificate whose name matches the SNI, a wildcard for its subdomains', async () => {
+      const a = await handshake({ port: tls, servername: 'a.test', ca: pki.ca.certPem });
+      assert.ok(a.ok, JSON.stringify(a));
+      assert.equal(a.subjectCN, 'a.test');
+      assert.equal(a.authorized, true, String(a.authorizationError));
+      const b = await handshake({ port: tls, servername: 'b.test', ca: pki.ca.certPem, ...clientCert() });
+      assert.ok(b.ok, JSON.stringify(b));
+      assert.equal(b.subjectCN, 'b.test');
+      const w = await handshake({ port: tls, servername: 'x.wild.test', ca: pki.ca.certPem });
+      assert.ok(w.ok, JSON.stringify(w));
+      assert.equal(w.subjectCN, 'wild');
+      assert.equal(w.authorized, true, String(w.authorizationError));
+      // A wildcard covers one label only (RFC 6125 6.4.3).
+      const deep = await handshake({ port: tls, servername: 'y.x.wild.test', ca: pki.ca.certPem });
+      assert.ok(deep.ok, JSON.stringify(deep));
+      assert.equal(deep.subjectCN, 'Configured Default');
+    });
+
+    it('presents the configured default certificate for an unknown SNI and for no SNI', async () => {
+      const unknown = await handshake({ port: tls, servername: 'unknown.test' });
+      assert.ok(unknown.ok, JSON.stringify(unknown));
+      assert.equal(unknown.subjectCN, 'Configured Default');
+      const none = await handshake({ port: tls });
+      assert.ok(none.ok, JSON.stringify(none));
+      assert.equal(none.subjectCN, 'Configured Default');
+    });
+
+    it('presents the generated TRAFFIC DEFAULT CERT when no default certificate is configured', async () => {
+      for (const servername of ['unknown.test', undefined]) {
+        const h = await handshake({ port: plain.port, ...(servername === undefined ? {} : { servername }) });
+        assert.ok(h.ok, JSON.stringify(h));
+        assert.equal(h.subjectCN, 'TRAFFIC DEFAULT CERT');
+        assert.equal(h.authorized, false);
+      }
+      const a = await handshake({ port: plain.port, servername: 'a.test', ca: pki.ca.certPem });
+      assert.ok(a.ok, JSON.stringify(a));
+      assert.equal(a.subjectCN, 'a.test');
+    });
+
+    it('refuses an unknown SNI and no SNI once the default options turn sniStrict on (file reload)', async () => {
+      const seen = plain.logs.length;
+      plain.writeFile('dyn.yaml', dynamicB(true, backend.url));
+      const outcome = await waitForLogFrom(
+        plain,
+        seen,
+        (l) => l.msg === 'configuration applied' || l.msg === 'configuration rejected',
+      );
+      assert.equal(outcome.msg, 'configuration applied', JSON.stringify(outcome));
+      const unknown = await handshake({ port: plain.port, servername: 'unknown.test' });
+      assert.equal(unknown.ok, false, JSON.stringify(unknown));
+      const none = await handshake({ port: plain.port });
+      assert.equal(none.ok, false, JSON.stringify(none));
+      const known = await curl([
+        '--cacert',
+        pki.ca.certFile,
+        ...resolveArgs('a.test', plain.port),
+        `https://a.test:${plain.port}/strict`,
+      ]);
+      assert.equal(known.exitCode, 0, known.stderr);
+      assert.equal(known.status, 200);
+    });
+  });
+
+  describe('default TLS options', () => {
+    it('refuses TLS 1.1 and negotiates TLS 1.2 and TLS 1.3 (openssl s_client)', async () => {
+      // SECLEVEL=0 so that the client itself is willing to speak TLS 1.1: the refusal is the server's.
+      const old = await sClient(tls, ['-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0', '-servername', 'a.test']);
+      assert.notEqual(old.code, 0, old.out);
+      assert.equal(old.protocol, null, old.out);
+      for (const [flag, version] of [
+        ['-tls1_2', 'TLSv1.2'],
+        ['-tls1_3', 'TLSv1.3'],
+      ] as const) {
+        const r = await sClient(tls, [flag, '-servername', 'a.test']);
+        assert.equal(r.code, 0, r.out);
+        assert.equal(r.protocol, version, r.out);
+        assert.match(r.cipher ?? '', /GCM|CHACHA20/, r.out);
+      }
+    });
+
+    it('offers only TLS 1.2 and 1.3 with AEAD suites (sslscan)', async () => {
+      const r = await run('sslscan', ['--no-colour', `127.0.0.1:${tls}`]);
+      assert.equal(r.code, 0, r.out);
+      const protocols = new Map<string, string>();
+      for (const m of r.out.matchAll(/^(SSLv2|SSLv3|TLSv1\.[0-3])\s+(enabled|disabled)\s*$/gm)) {
+        protocols.set(m[1]!, m[2]!);
+      }
+      assert.deepEqual(
+        Object.fromEntries(protocols),
+        {
+          SSLv2: 'disabled',
+          SSLv3: 'disabled',
+          'TLSv1.0': 'disabled',
+          'TLSv1.1': 'disabled',
+          'TLSv1.2': 'enabled',
+          'TLSv1.3': 'enabled',
+        },
+        r.out,
+      );
+      const suites = [...r.out.matchAll(/^(?:Preferred|Accepted)\s+(TLSv1\.\d)\s+\d+ bits\s+(\S+)/gm)].map(
+        (m) => `${m[1]} ${m[2]}`,
+      );
+      assert.ok(
+        suites.some((s) => s.startsWith('TLSv1.2 ')),
+        r.out,
+      );
+      assert.ok(
+        suites.some((s) => s.startsWith('TLSv1.3 ')),
+        r.out,
+      );
+      const weak = suites.filter((s) => !/GCM|CHACHA20/.test(s));
+      assert.deepEqual(weak, [], r.out);
+    });
+  });
+
+  describe('client certificates', () => {
+    const toB = (): string[] => https('b.test', '/mtls');
+
+    it('fails the handshake of a client without a certificate', async () => {
+      const r = await curl(toB());
+      assert.notEqual(r.exitCode, 0, r.stderr);
+      assert.equal(r.status, 0);
+      assert.equal(
+        backend.seen.some((s) => s.url === '/mtls'),
+        false,
+      );
+    });
+
+    it('serves a client whose certificate the configured CA signed', async () => {
+      const r = await curl(['--cert', client.certFile, '--key', client.keyFile, ...toB()]);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(r.status, 200);
+      const e = JSON.parse(r.body.toString()) as Echoed;
+      assert.equal(e.url, '/mtls');
+      assert.equal(e.headers['host'], `b.test:${tls}`);
+    });
+
+    it('refuses a client whose certificate another CA signed', async () => {
+      const before = backend.seen.length;
+      const r = await curl(['--cert', rogue.certFile, '--key', rogue.keyFile, ...toB()]);
+      assert.notEqual(r.exitCode, 0, r.stderr);
+      assert.equal(r.status, 0);
+      assert.equal(backend.seen.length, before);
+    });
+  });
+
+  describe('SNI and Host under different TLS options', () => {
+    it('answers 421 when the Host needs the options of another SNI, serves the matching Host', async () => {
+      const before = backend.seen.length;
+      const misdirected = await tlsRawRequest(
+        tls,
+        'a.test',
+        pki.ca.certPem,
+        'GET /sneaky HTTP/1.1\r\nHost: b.test\r\nConnection: close\r\n\r\n',
+      );
+      assert.match(misdirected, /^HTTP\/1\.1 421 /, misdirected);
+      assert.equal(backend.seen.length, before, 'the request must not reach the backend');
+      const fine = await tlsRawRequest(
+        tls,
+        'a.test',
+        pki.ca.certPem,
+        'GET /fine HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n',
+      );
+      assert.match(fine, /^HTTP\/1\.1 200 /, fine);
+    });
+  });
+
+  describe('entry point redirection', () => {
+    it('answers 308 to the same host and path on the TLS entry point, which a client can follow', async () => {
+      const r = await curl([...resolveArgs('a.test', web), `http://a.test:${web}/some/path?q=1`]);
+      assert.equal(r.exitCode, 0, r.stderr);
+      assert.equal(r.status, 308);
+      assert.deepEqual(r.headers['location'], [`https://a.test:${tls}/some/path?q=1`]);
+      assert.equal(
+        backend.seen.some((s) => s.url.startsWith('/some/path')),
+        false,
+      );
+      // 308 keeps the method and body: curl re-sends the POST over TLS.
+      const followed = await curl([
+        '-L',
+        '--data-binary',
+        'payload',
+        '--cacert',
+        pki.ca.certFile,
+        ...resolveArgs('a.test', web, tls),
+        `http://a.test:${web}/follow`,
+      ]);
+      assert.equal(followed.exitCode, 0, followed.stderr);
+      assert.equal(followed.status, 200);
+      const e = JSON.parse(followed.body.toString()) as Echoed;
+      assert.equal(e.method, 'POST');
+      assert.equal(e.bodyLength, 'payload'.length);
+      assert.equal(e.headers['x-forwarded-proto'], 'https');
+    });
+  });
+
+  describe('malformed openings on the TLS port', () => {
+    it('answers plain HTTP with 400', async () => {
+      const r = await rawExchange(tls, Buffer.from('GET / HTTP/1.1\r\nHost: a.test\r\n\r\n'));
+      assert.match(r.reply.toString('latin1'), /^HTTP\/1\.[01] 400 /, r.reply.toString('latin1'));
+    });
+
+    it('closes a connection whose first bytes are not TLS, or whose ClientHello is broken', async () => {
+      const openings = {
+        binary: Buffer.from([0x00, 0xff, 0x13, 0x37, 0x42, 0x00, 0x01, 0x02, 0x03, 0x04]),
+        truncatedHello: Buffer.from([
+          0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0x00, 0x00, 0x04, 0x03, 0x03, 0xaa, 0xbb,
+        ]),
+        notAHello: Buffer.from([0x16, 0x03, 0x01, 0x00, 0x06, 0x02, 0x00, 0x00, 0x02, 0x03, 0x03]),
+      };
+      for (const [name, bytes] of Object.entries(openings)) {
+        const r = await rawExchange(tls, bytes);
+        assert.notEqual(r.closed, 'timeout', `${name}: the proxy kept the connection open`);
+        assert.ok(!r.reply.toString('latin1').startsWith('HTTP/'), `${name}: ${r.reply.toString('latin1')}`);
+      }
+    });
+
+    it('closes a well-formed ClientHello that offers nothing the server accepts', async () => {
+      // openssl refuses on its own side first unless the suite is one it can offer at all:
+      // TLS 1.2 with only a CBC suite, which the default options do not accept.
+      const r = await sClient(tls, [
+        '-tls1_2',
+        '-cipher',
+        'ECDHE-ECDSA-AES128-SHA:@SECLEVEL=0',
+        '-servername',
+        'a.test',
+      ]);
+      assert.notEqual(r.code, 0, r.out);
+      assert.equal(r.protocol, null, r.out);
+    });
+  });
+
+  describe('load over HTTP/2', () => {
+    it('serves h2load (1000 requests, 10 connections, 10 streams each) without an error', async () => {
+      const r = await run('h2load', ['-n', '1000', '-c', '10', '-m', '10', `https://127.0.0.1:${tls}/load`]);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, /Application protocol: h2/, r.out);
+      const m =
+        /requests: (\d+) total, (\d+) started, (\d+) done, (\d+) succeeded, (\d+) failed, (\d+) errored, (\d+) timeout/.exec(
+          r.out,
+        );
+      assert.ok(m, r.out);
+      assert.deepEqual(m.slice(1).map(Number), [1000, 1000, 1000, 1000, 0, 0, 0], r.out);
+      assert.match(r.out, /status codes: 1000 2xx/, r.out);
+    });
+  });
+
+  describe('certificate replaced on disk', () => {
+    it('serves the new certificate to new handshakes, with no request failing during the swap', async () => {
+      const next = pki.issue('a.test', ['a.test']);
+      const oldFp = fingerprint(certA.certPem);
+      const newFp = fingerprint(next.certPem);
+      assert.notEqual(oldFp, newFp);
+
+      const seen: { fp: string; startedAt: number; doneAt: number }[] = [];
+      const failures: string[] = [];
+      let stop = false;
+      let seq = 0;
+      const one = (): Promise<void> =>
+        new Promise((resolve) => {
+          const startedAt = ++seq;
+          const req = httpsRequest(
+            {
+              host: '127.0.0.1',
+              port: tls,
+              path: '/swap',
+              servername: 'a.test',
+              headers: { host: 'a.test' },
+              ca: pki.ca.certPem,
+              agent: false,
+            },
+            (res) => {
+              const fp = (res.socket as TLSSocket).getPeerCertificate().fingerprint256;
+              res.resume();
+              res.on('end', () => {
+                if (res.statusCode === 200) seen.push({ fp, startedAt, doneAt: ++seq });
+                else failures.push(`status ${res.statusCode}`);
+                resolve();
+              });
+              res.on('error', (e) => {
+                failures.push(e.message);
+                resolve();
+              });
+            },
+          );
+          req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
+          req.on('error', (e) => {
+            failures.push(e.message);
+            resolve();
+          });
+          req.end();
+        });
+      const worker = async (): Promise<void> => {
+        while (!stop) await one();
+      };
+      const workers = [worker(), worker(), worker(), worker()];
+      try {
+        await pollUntil(() => seen.length >= 20, 'requests before the swap');
+        // Key first, then certificate; each file is replaced by a rename, never rewritten in place.
+        proxy.writeFile('a.key', next.keyPem);
+        proxy.writeFile('a.pem', next.certPem);
+        await pollUntil(async () => {
+          const h = await handshake({ port: tls, servername: 'a.test', ca: pki.ca.certPem });
+          return h.ok && h.fingerprint256 === newFp;
+        }, 'the new certificate on a new handshake');
+        await pollUntil(() => seen.filter((s) => s.fp === newFp).length >= 20, 'requests after the swap');
+        stop = true;
+        await Promise.all(workers);
+        assert.deepEqual(failures, []);
+        assert.ok(
+          seen.some((s) => s.fp === oldFp),
+          'the loop ran before the swap',
+        );
+        // Once a handshake got the new certificate, none begun after it gets the old one.
+        const cut = seen.find((s) => s.fp === newFp)!.doneAt;
+        const stale = seen.filter((s) => s.startedAt > cut && s.fp !== newFp);
+        assert.deepEqual(stale, []);
+      } finally {
+        stop = true;
+        await Promise.all(workers);
+      }
+    });
+  });
+
+  describe('connections of clients that leave', () => {
+    it('closes the connection of a client that hangs up right after its handshake', async () => {
+      const pid = proxy.child.pid!;
+      const base = socketFds(pid);
+      for (let i = 0; i < 20; i++) {
+        const h = await handshake({ port: tls, servername: 'a.test' });
+        assert.ok(h.ok, JSON.stringify(h));
+      }
+      // The peer's FIN is there: nothing is left to wait for (a safety net, not a measure).
+      await pollUntil(() => socketFds(pid) <= base, `the proxy to close 20 hung-up connections`, 5_000);
+    });
+  });
+
+  describe('shutdown', () => {
+    it('exits 0 on SIGTERM after all of the above', async () => {
+      // null: SIGKILLed after 5 s, because the process did not exit on SIGTERM (grace is 1 s).
+      const [main, second] = await Promise.all([proxy.stop('SIGTERM', 5_000), plain.stop('SIGTERM', 5_000)]);
+      assert.deepEqual({ main, second }, { main: 0, second: 0 });
+    });
+  });
+});
+
+function fingerprint(certPem: string): string {
+  return new X509Certificate(certPem).fingerprint256;
+}
+
+/** Polls `cond` until it holds; fails with `what` after `timeoutMs` (a safety net, not a measure). */
+async function pollUntil(
+  cond: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await cond())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
