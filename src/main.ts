@@ -414,6 +414,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const tlsSetup = await setupTls(config, logger);
 
   const listeners: HttpListener[] = [];
+  const fronts: { close(): void }[] = [];
   for (const [name, ep] of Object.entries(config.entryPoints)) {
     if (adminNames.has(name)) continue;
     const addr = parseAddress(ep.address);
@@ -431,6 +432,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
         helloTimeoutMs: ep.transport.respondingTimeouts.readHeaderTimeout,
       });
       listener.setFront((socket) => front.accept(socket));
+      fronts.push(front);
     }
     try {
       const bound = await listener.listen(addr.host ?? '', addr.port);
@@ -529,6 +531,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       );
       logger.info('shutting down', { signal, graceMs: grace });
       stop.abort();
+      for (const f of fronts) f.close();
       await Promise.all(listeners.map((l) => l.shutdown(grace)));
       await Promise.all(admins.map((a) => a.close()));
       await watching.catch(() => {});

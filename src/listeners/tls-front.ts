@@ -34,6 +34,8 @@ export class TlsFront {
   readonly #challenges: AlpnChallenges | null;
   readonly #helloTimeoutMs: number;
   #servers = new WeakMap<CompiledTlsOptions, Map<StoredCertificate, TlsServer>>();
+  /** Connections not through their handshake yet: nobody else tracks them (shutdown must). */
+  readonly #pending = new Set<Socket>();
 
   constructor(opts: {
     ref: SnapshotRef;
@@ -57,6 +59,12 @@ export class TlsFront {
     let buf: Buffer | null = null;
     const timer = setTimeout(() => socket.destroy(), this.#helloTimeoutMs);
     timer.unref();
+    this.#pending.add(socket);
+    // A client that hangs up before its ClientHello is done: nothing more can come.
+    const onEnd = (): void => {
+      socket.destroy();
+    };
+    socket.once('end', onEnd);
     const onData = (chunk: Buffer): void => {
       buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
       const hello = parseClientHello(buf);
@@ -69,6 +77,7 @@ export class TlsFront {
       }
       clearTimeout(timer);
       socket.off('data', onData);
+      socket.off('end', onEnd);
       socket.pause();
       if (hello.kind === 'invalid') {
         // Plain HTTP on a TLS port gets a readable answer, as Go's and nginx's servers give.
@@ -85,11 +94,24 @@ export class TlsFront {
         return;
       }
       socket.unshift(buf);
+      // Half-open during the handshake would hide a client's FIN from the TLS server (no
+      // 'secureConnection', no error, no close: a leaked descriptor per such client). It is
+      // turned back on once the handshake is done, for HTTP/1.1 half-close.
+      socket.allowHalfOpen = false;
       server.emit('connection', socket);
     };
     socket.on('data', onData);
     socket.on('error', () => socket.destroy());
-    socket.once('close', () => clearTimeout(timer));
+    socket.once('close', () => {
+      clearTimeout(timer);
+      this.#pending.delete(socket);
+    });
+  }
+
+  /** Shutdown: drops the connections still in their handshake (the others are the listener's). */
+  close(): void {
+    for (const s of this.#pending) s.destroy();
+    this.#pending.clear();
   }
 
   #serverFor(socket: Socket, sni: string | undefined, alpn: readonly string[]): TlsServer | undefined {
@@ -114,8 +136,9 @@ export class TlsFront {
     }
     let server = byCert.get(fallback);
     if (server === undefined) {
-      server = createTlsServer({ ...tlsServerOptions(o, tls.store, fallback), allowHalfOpen: true });
+      server = createTlsServer({ ...tlsServerOptions(o, tls.store, fallback), allowHalfOpen: false });
       server.on('secureConnection', (s: TLSSocket) => {
+        s.allowHalfOpen = true;
         const reason = checkClientCert(s, o.clientAuthType);
         if (reason !== undefined) {
           this.#logger.debug('TLS client refused', { entryPoint: this.#entryPoint, reason });
@@ -124,7 +147,9 @@ export class TlsFront {
         }
         this.#onSecure(s);
       });
-      server.on('tlsClientError', (err: Error) => {
+      server.on('tlsClientError', (err: Error, s: TLSSocket) => {
+        // Node only reports a failed or timed-out handshake; the socket would stay open.
+        s.destroy();
         this.#logger.debug('TLS handshake failed', { entryPoint: this.#entryPoint, error: err.message });
       });
       byCert.set(fallback, server);
@@ -142,6 +167,6 @@ function challengeServer(cert: { keyPem: string; certPem: string }): TlsServer {
     minVersion: 'TLSv1.2',
   });
   server.on('secureConnection', (s: TLSSocket) => s.end());
-  server.on('tlsClientError', () => {});
+  server.on('tlsClientError', (_err: Error, s: TLSSocket) => s.destroy());
   return server;
 }
