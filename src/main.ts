@@ -146,6 +146,7 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup>
     return { buildOptions, onChange: () => {}, alpn: null, stop: () => {}, ensure: () => {} };
   }
   const tls = await import('./tls/index.ts');
+  const { buildTls } = await import('./runtime/build-tls.ts');
   const generated = new tls.GeneratedDefaultCertificate();
   const managers: import('./tls/acme/index.ts').CertificateManager[] = [];
   let http01: import('./tls/acme/index.ts').Http01Store | null = null;
@@ -193,6 +194,7 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup>
   buildOptions = {
     ...buildOptions,
     tls: {
+      build: buildTls,
       entryPoints: tlsEps,
       generated,
       extraCertificates: () =>

@@ -1,5 +1,4 @@
 import { connect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { BODY_CHUNKED, BODY_LENGTH } from '../http1/request-head.ts';
@@ -75,7 +74,7 @@ export function sendHttpProbe(req: HttpProbeRequest, ev: HttpProbeEvents): Socke
     socket =
       t === undefined
         ? connect({ host: req.host, port: req.port })
-        : tlsConnect({
+        : process.getBuiltinModule('node:tls').connect({
             host: req.host,
             port: req.port,
             secureContext: t.secureContext,

@@ -18,8 +18,8 @@ import { MirrorComparator } from '../observability/mirror-compare.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
 import type { PoolOptions, UpstreamPool } from '../upstream/pool.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
-import { buildTls, httpsEntryPoints, type TlsBuildOptions } from './build-tls.ts';
-import { acmeHttp01Route, type Redirection, redirectionRoute } from './internal-routes.ts';
+import type { TlsBuildOptions } from './build-tls.ts';
+import { acmeHttp01Route, httpsEntryPoints, type Redirection, redirectionRoute } from './internal-routes.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { type HealthTarget, ServerHealth } from './server-health.ts';
 import {
@@ -283,7 +283,7 @@ export function buildSnapshot(
   }
   // Rules were reported once above; the HTTPS table has the same rules.
   const secure = secureRoutes.length === 0 ? null : HttpRouter.build(secureRoutes).router;
-  const tls = opts.tls === undefined ? null : buildTls(config, opts.tls, issues);
+  const tls = opts.tls === undefined ? null : opts.tls.build(config, opts.tls, issues);
   const builtServices = new Map<string, ServiceNode>();
   for (const [n, node] of services) if (node !== null) builtServices.set(n, node);
   const builtMiddlewares = new Map<string, readonly Middleware[]>();

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { DynamicConfig, RouterConfig } from '../config/dynamic/schema.ts';
+import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { compileRule } from '../router/index.ts';
 import {
@@ -12,6 +12,7 @@ import {
   type RouterTlsNeed,
   TlsRouter,
 } from '../tls/index.ts';
+import { httpsEntryPoints } from './internal-routes.ts';
 
 /** What the static configuration says about TLS, given to every build. */
 export interface TlsBuildOptions {
@@ -21,6 +22,11 @@ export interface TlsBuildOptions {
   readonly generated: GeneratedDefaultCertificate;
   /** Certificates obtained by ACME resolvers, served like configured ones. */
   readonly extraCertificates?: () => readonly CertInput[];
+  /**
+   * `buildTls` itself, handed in by the composition root: build-snapshot imports this module as
+   * types only, so a proxy without TLS never loads node:tls and the certificate code.
+   */
+  readonly build: typeof buildTls;
 }
 
 /** A snapshot's TLS state: certificates by SNI, the options sets, and the options per SNI. */
@@ -33,12 +39,6 @@ export interface SnapshotTls {
 function providerOf(qualified: string): string {
   const at = qualified.lastIndexOf('@');
   return at === -1 ? '' : qualified.slice(at + 1);
-}
-
-/** The entry points a router serves HTTPS on: its own TLS ones, or every TLS one. */
-export function httpsEntryPoints(r: RouterConfig, tlsEps: ReadonlyMap<string, unknown>): readonly string[] {
-  const eps = r.entryPoints ?? [...tlsEps.keys()];
-  return r.tls !== undefined ? (r.entryPoints ?? []) : eps.filter((e) => tlsEps.has(e));
 }
 
 /**

@@ -1,3 +1,4 @@
+import type { RouterConfig } from '../config/dynamic/schema.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { Middleware } from '../middleware/middleware.ts';
 import type { RouteEntry } from '../router/index.ts';
@@ -85,4 +86,10 @@ export function acmeHttp01Route(
     entryPoint,
     mw,
   );
+}
+
+/** The entry points a router serves HTTPS on: its own TLS ones, or every TLS one. */
+export function httpsEntryPoints(r: RouterConfig, tlsEps: ReadonlyMap<string, unknown>): readonly string[] {
+  const eps = r.entryPoints ?? [...tlsEps.keys()];
+  return r.tls !== undefined ? (r.entryPoints ?? []) : eps.filter((e) => tlsEps.has(e));
 }

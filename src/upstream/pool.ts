@@ -1,5 +1,4 @@
 import { connect } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
 import { ProxyError } from '../core/errors.ts';
 import type { Ticker } from '../core/ticker.ts';
 import { UpstreamConnection } from './connection.ts';
@@ -119,7 +118,10 @@ export class UpstreamPool {
     if (o.tls === undefined) {
       conn = new UpstreamConnection(connect({ host: o.host, port: o.port, noDelay: true }), this);
     } else {
-      const socket = tlsConnect(tlsConnectOptions(o.tls, o.host, o.port, this.#tlsSession));
+      // Loaded on first need (an https server): plain-HTTP proxies never load node:tls.
+      const socket = process
+        .getBuiltinModule('node:tls')
+        .connect(tlsConnectOptions(o.tls, o.host, o.port, this.#tlsSession));
       // tls.connect ignores the noDelay option; the TLS socket passes this on to its TCP handle.
       socket.setNoDelay(true);
       conn = new UpstreamConnection(socket, this, true);

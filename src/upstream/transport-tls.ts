@@ -1,13 +1,7 @@
 import { createHash, createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import {
-  type ConnectionOptions,
-  createSecureContext,
-  type SecureContext,
-  type SecureContextOptions,
-  type SecureVersion,
-} from 'node:tls';
+import type { ConnectionOptions, SecureContext, SecureContextOptions, SecureVersion } from 'node:tls';
 import type { ServersTransportConfig, TlsVersionName } from '../config/dynamic/schema.ts';
 
 /**
@@ -155,7 +149,8 @@ export function loadUpstreamTls(cfg: TransportTlsConfig, read: ReadText = readUt
   let secureContext: SecureContext;
   try {
     material = loadTlsMaterial(cfg, read);
-    secureContext = createSecureContext(secureContextOptions(material));
+    // node:tls is loaded on first need: a proxy without https servers does not pay its memory.
+    secureContext = process.getBuiltinModule('node:tls').createSecureContext(secureContextOptions(material));
   } catch (e) {
     if (e instanceof LoadError) return { ok: false, path: e.path, message: e.message };
     return { ok: false, path: [], message: `invalid TLS settings: ${(e as Error).message}` };
