@@ -163,3 +163,9 @@ export function ipBlockContains(block: IpBlock, ip: string, scratch: Uint16Array
   }
   return true;
 }
+
+/** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d; rules and logs want a.b.c.d. */
+export function unwrapIp(addr: string | undefined): string {
+  if (addr === undefined) return '';
+  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
+}

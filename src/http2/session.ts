@@ -1,4 +1,5 @@
 import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
+import { unwrapIp } from '../core/ip.ts';
 import type { RequestHead, RequestTls } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
@@ -8,12 +9,6 @@ import { applyForwardedHeaders } from '../proxy/forwarded.ts';
 import { parseH2Request } from './request.ts';
 import type { Http2Settings } from './settings.ts';
 import { H2_ENHANCE_YOUR_CALM, Http2StreamSink, type StreamOwner } from './stream-sink.ts';
-
-/** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d; rules and logs want a.b.c.d. */
-function unwrapIp(addr: string | undefined): string {
-  if (addr === undefined) return '';
-  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
-}
 
 function ignoreError(): void {}
 

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { HeaderList } from '../core/headers.ts';
+import { unwrapIp } from '../core/ip.ts';
 import type { RequestHead, RequestTls } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
@@ -16,12 +17,6 @@ const S_HEAD = 0;
 const S_BODY = 1;
 const S_WAIT = 2;
 const S_CLOSED = 3;
-
-/** IPv4 clients of a dual-stack socket appear as ::ffff:a.b.c.d; rules and logs want a.b.c.d. */
-export function unwrapIp(addr: string | undefined): string {
-  if (addr === undefined) return '';
-  return addr.startsWith('::ffff:') && addr.includes('.') ? addr.slice(7) : addr;
-}
 
 /** The listener side of a connection. */
 export interface ConnectionOwner {
