@@ -97,16 +97,17 @@ function entryPointContext(
   };
 }
 
-/** The port part of a redirect Location for entry point `to` (`:8443`), '' for the scheme's default. */
-function redirectPort(config: StaticConfig, to: string, scheme: string): string {
-  const port = to.startsWith(':')
-    ? Number(to.slice(1))
-    : (() => {
-        const a = parseAddress(config.entryPoints[to]?.address ?? '');
-        return 'error' in a ? 0 : a.port;
-      })();
+/** The port part of a redirect Location (`:8443`), '' for the scheme's default or an unknown port. */
+function portSuffix(port: number, scheme: string): string {
   if (port === 0 || (scheme === 'https' && port === 443) || (scheme === 'http' && port === 80)) return '';
   return `:${port}`;
+}
+
+/** The configured port of redirection target `to`: an entry point name or a bare `:port`. */
+function redirectPort(config: StaticConfig, to: string): number {
+  if (to.startsWith(':')) return Number(to.slice(1));
+  const a = parseAddress(config.entryPoints[to]?.address ?? '');
+  return 'error' in a ? 0 : a.port;
 }
 
 interface TlsSetup {
@@ -116,6 +117,11 @@ interface TlsSetup {
   stop(): void;
   /** Asks the ACME resolvers for the certificates the snapshot's routers need. */
   ensure(snap: RuntimeSnapshot): void;
+  /**
+   * Entry point `name` is bound to `port`: redirections to it use the bound port, which differs
+   * from the configured one only for `:0` (an ephemeral port).
+   */
+  bound(name: string, port: number): void;
 }
 
 /**
@@ -126,24 +132,31 @@ interface TlsSetup {
 async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup> {
   const tlsEps = new Map<string, { options?: string }>();
   const redirections = new Map<string, Redirection>();
+  // Redirections whose target is an entry point by name, to learn its bound port.
+  const redirectTargets: { to: string; r: { port: string }; scheme: string }[] = [];
   for (const [name, ep] of Object.entries(config.entryPoints)) {
     if (ep.http.tls !== undefined)
       tlsEps.set(name, ep.http.tls.options === undefined ? {} : { options: ep.http.tls.options });
     const r = ep.http.redirections?.entryPoint;
     if (r !== undefined) {
-      redirections.set(name, {
+      const red = {
         scheme: r.scheme,
-        port: redirectPort(config, r.to, r.scheme),
+        port: portSuffix(redirectPort(config, r.to), r.scheme),
         permanent: r.permanent,
         priority: r.priority,
-      });
+      };
+      redirections.set(name, red);
+      if (!r.to.startsWith(':')) redirectTargets.push({ to: r.to, r: red, scheme: r.scheme });
     }
   }
+  const bound = (name: string, port: number): void => {
+    for (const t of redirectTargets) if (t.to === name) t.r.port = portSuffix(port, t.scheme);
+  };
   const resolvers = Object.entries(config.certificatesResolvers ?? {});
   const listeners: (() => void)[] = [];
   let buildOptions: BuildOptions = redirections.size === 0 ? {} : { redirections };
   if (tlsEps.size === 0 && resolvers.length === 0) {
-    return { buildOptions, onChange: () => {}, alpn: null, stop: () => {}, ensure: () => {} };
+    return { buildOptions, onChange: () => {}, alpn: null, stop: () => {}, ensure: () => {}, bound };
   }
   const tls = await import('./tls/index.ts');
   const { buildTls } = await import('./runtime/build-tls.ts');
@@ -191,6 +204,7 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup>
     }
   }
   const http01Store = http01;
+  const byName = new Map(resolvers.map(([name], i) => [name, managers[i]!]));
   buildOptions = {
     ...buildOptions,
     tls: {
@@ -203,16 +217,27 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup>
             .certificates()
             .map((c) => ({ certPem: c.certPem, keyPem: c.keyPem, source: `acme:${c.domains.join(',')}` })),
         ),
+      resolvers: new Map(
+        [...byName].map(([name, m]) => [
+          name,
+          (domain: string) => {
+            const c = m.certificateFor(domain);
+            return c === undefined
+              ? undefined
+              : { certPem: c.certPem, keyPem: c.keyPem, source: `acme:${domain}` };
+          },
+        ]),
+      ),
     },
     ...(http01Store === null
       ? {}
       : { acmeHttp01: { entryPoints: http01Eps, lookup: (p: string) => http01Store.lookupPath(p) } }),
   };
-  const byName = new Map(resolvers.map(([name], i) => [name, managers[i]!]));
   return {
     buildOptions,
     onChange: (fn) => listeners.push(fn),
     alpn,
+    bound,
     stop: () => {
       for (const m of managers) m.stop();
     },
@@ -232,6 +257,8 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup>
             : [hostNames(r.rule)];
         for (const d of domains) if (d.length > 0) m.ensure(d);
       }
+      const g = snap.config.tls.stores['default']?.defaultGeneratedCert;
+      if (g !== undefined) byName.get(g.resolver)?.ensure([g.domain.main, ...g.domain.sans]);
     },
   };
 }
@@ -439,6 +466,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     try {
       const bound = await listener.listen(addr.host ?? '', addr.port);
       (ctx as { port: string }).port = String(bound.port);
+      tlsSetup.bound(name, bound.port);
       logger.info('entry point listening', { entryPoint: name, address: `${bound.address}:${bound.port}` });
     } catch (e) {
       logger.error('cannot listen', { entryPoint: name, address: ep.address, error: e });
@@ -564,8 +592,13 @@ async function main(): Promise<number> {
       process.stderr.write(`traffic: ${cmd.message}\n\n${helpText()}`);
       return 2;
     case 'validate':
-      return runValidate(cmd.configFile, cmd.overrides, process.env, checkRule, checkBreakerExpression, (t) =>
-        process.stdout.write(t),
+      return await runValidate(
+        cmd.configFile,
+        cmd.overrides,
+        process.env,
+        checkRule,
+        checkBreakerExpression,
+        (t) => process.stdout.write(t),
       );
     case 'explain':
       return (await import('./cli/explain.ts')).runExplain(

@@ -7,6 +7,7 @@ import { ApiWrites } from './api-writes.ts';
 import { AdminAuth, isLoopback, isLoopbackHost } from './auth.ts';
 import { explain, explainRequestHead } from './explain.ts';
 import { isJsonType, readBody, sendError, sendJson, sendText } from './http-io.ts';
+import { redactSecrets } from './redact.ts';
 import {
   middlewareView,
   middlewareViews,
@@ -125,7 +126,7 @@ export class AdminServer {
             this.#deps.entryPoints.map((e) => ({ name: e.name, address: e.address })),
           );
         case 'rawdata':
-          return sendJson(res, 200, snap.config);
+          return sendJson(res, 200, redactSecrets(snap.config));
         case 'version':
           return sendJson(res, 200, { version: this.#deps.version, node: process.versions.node });
         case 'explain': {

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { RuleChecker } from '../config/index.ts';
 import { compileRule } from '../router/index.ts';
+import { selfSignedCertificate } from '../tls/x509/index.ts';
 import { runValidate } from './validate.ts';
 
 const checkRule: RuleChecker = (rule) => {
@@ -22,9 +23,9 @@ async function dirWith(t: TestContext, files: Record<string, string>): Promise<s
   return dir;
 }
 
-function validate(file: string | undefined, argv: string[] = [], env: NodeJS.ProcessEnv = {}) {
+async function validate(file: string | undefined, argv: string[] = [], env: NodeJS.ProcessEnv = {}) {
   let out = '';
-  const code = runValidate(file, argv, env, checkRule, undefined, (s) => {
+  const code = await runValidate(file, argv, env, checkRule, undefined, (s) => {
     out += s;
   });
   return { code, lines: out.trimEnd().split('\n') };
@@ -58,14 +59,14 @@ const dynamicYaml = `http:
 describe('runValidate', () => {
   it('exits 0 and counts objects for a good configuration', async (t) => {
     const dir = await dirWith(t, { 'traffic.yaml': staticYaml, 'dynamic.yaml': dynamicYaml });
-    assert.deepEqual(validate(join(dir, 'traffic.yaml')), {
+    assert.deepEqual(await validate(join(dir, 'traffic.yaml')), {
       code: 0,
       lines: ['configuration OK: 2 routers, 1 services, 1 middlewares'],
     });
   });
 
-  it('validates the shipped example', () => {
-    const r = validate(new URL('../../config/example.yaml', import.meta.url).pathname);
+  it('validates the shipped example', async () => {
+    const r = await validate(new URL('../../config/example.yaml', import.meta.url).pathname);
     assert.deepEqual(r, { code: 0, lines: ['configuration OK: 2 routers, 1 services, 1 middlewares'] });
   });
 
@@ -74,7 +75,7 @@ describe('runValidate', () => {
       'traffic.yaml': staticYaml,
       'dynamic.yaml': dynamicYaml.replace('"PathPrefix(`/api`)"', '"PathPrefix(`/api`) && Nope(`x`)"'),
     });
-    const r = validate(join(dir, 'traffic.yaml'));
+    const r = await validate(join(dir, 'traffic.yaml'));
     assert.equal(r.code, 1);
     assert.deepEqual(r.lines, [
       `${join(dir, 'dynamic.yaml')}:7:36: http.routers.api.rule: invalid rule: unknown matcher "Nope"`,
@@ -87,7 +88,7 @@ describe('runValidate', () => {
       'traffic.yaml': `${staticYaml}http:\n  routers:\n    extra: { rule: "Path(\`/x\`)", service: ghost }\n`,
       'dynamic.yaml': `${dynamicYaml}        responseForwarding: { flushInterval: 1s }\n  serversTransports:\n    t: { forwardingTimeouts: { dialTimeout: fast }, colour: red }\n`,
     });
-    const r = validate(join(dir, 'traffic.yaml'));
+    const r = await validate(join(dir, 'traffic.yaml'));
     const d = join(dir, 'dynamic.yaml');
     const s = join(dir, 'traffic.yaml');
     assert.equal(r.code, 1);
@@ -107,7 +108,7 @@ describe('runValidate', () => {
       'traffic.yaml': staticYaml.replace('    address', '    http3: {}\n    address'),
       'dynamic.yaml': dynamicYaml,
     });
-    const r = validate(join(dir, 'traffic.yaml'));
+    const r = await validate(join(dir, 'traffic.yaml'));
     assert.deepEqual(r, {
       code: 1,
       lines: [
@@ -119,14 +120,14 @@ describe('runValidate', () => {
 
   it('reports a YAML syntax error with its position', async (t) => {
     const dir = await dirWith(t, { 'traffic.yaml': staticYaml, 'dynamic.yaml': 'http:\n  routers: {\n' });
-    const r = validate(join(dir, 'traffic.yaml'));
+    const r = await validate(join(dir, 'traffic.yaml'));
     assert.equal(r.code, 1);
     assert.match(r.lines[0]!, new RegExp(`^${join(dir, 'dynamic.yaml')}:3:1: YAML syntax error`));
   });
 
   it('reports a missing dynamic file', async (t) => {
     const dir = await dirWith(t, { 'traffic.yaml': staticYaml });
-    const r = validate(join(dir, 'traffic.yaml'));
+    const r = await validate(join(dir, 'traffic.yaml'));
     assert.equal(r.code, 1);
     assert.match(r.lines[0]!, /dynamic\.yaml: cannot read the file \(ENOENT/);
   });
@@ -134,12 +135,12 @@ describe('runValidate', () => {
   it('applies flag and env overrides, flags winning', async (t) => {
     const dir = await dirWith(t, { 'traffic.yaml': staticYaml, 'dynamic.yaml': dynamicYaml });
     const file = join(dir, 'traffic.yaml');
-    assert.equal(validate(file, ['--log.level=DEBUG'], { TRAFFIC_LOG_LEVEL: 'nonsense' }).code, 0);
-    assert.deepEqual(validate(file, [], { TRAFFIC_LOG_LEVEL: 'nonsense' }).lines, [
+    assert.equal((await validate(file, ['--log.level=DEBUG'], { TRAFFIC_LOG_LEVEL: 'nonsense' })).code, 0);
+    assert.deepEqual((await validate(file, [], { TRAFFIC_LOG_LEVEL: 'nonsense' })).lines, [
       'log.level: invalid log level "nonsense" (set by TRAFFIC_LOG_LEVEL) (expected one of DEBUG, INFO, WARN, ERROR (any case))',
       'configuration has 1 error',
     ]);
-    assert.deepEqual(validate(file, ['--entryPoints.web.adress=:1']).lines, [
+    assert.deepEqual((await validate(file, ['--entryPoints.web.adress=:1'])).lines, [
       'entryPoints.web.adress: unknown key `adress` (did you mean `address`?) (set by --entryPoints.web.adress)',
       'configuration has 1 error',
     ]);
@@ -153,7 +154,7 @@ describe('runValidate', () => {
         'service: demo\n      entryPoints: [websecure]\n    api',
       ),
     });
-    const r = validate(join(dir, 'traffic.yaml'));
+    const r = await validate(join(dir, 'traffic.yaml'));
     assert.equal(r.code, 1);
     assert.match(
       r.lines[0]!,
@@ -168,7 +169,7 @@ describe('runValidate', () => {
       'conf.d/services.yml':
         'http:\n  services:\n    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:1" }] } }\n',
     });
-    assert.deepEqual(validate(join(dir, 'traffic.yaml')), {
+    assert.deepEqual(await validate(join(dir, 'traffic.yaml')), {
       code: 0,
       lines: ['configuration OK: 1 routers, 1 services, 0 middlewares'],
     });
@@ -176,11 +177,117 @@ describe('runValidate', () => {
 
   it('prints warnings but still exits 0', async (t) => {
     const dir = await dirWith(t, { 'traffic.yaml': 'log: { level: INFO }\n' });
-    const r = validate(join(dir, 'traffic.yaml'));
+    const r = await validate(join(dir, 'traffic.yaml'));
     assert.equal(r.code, 0);
     assert.deepEqual(r.lines, [
       'warning: entryPoints: no entry point is defined: nothing will listen',
       'configuration OK: 0 routers, 0 services, 0 middlewares',
     ]);
+  });
+
+  describe('TLS', () => {
+    const certA = selfSignedCertificate(['a.test']);
+    const certB = selfSignedCertificate(['b.test']);
+    const tlsStatic = `entryPoints:
+  websecure:
+    address: "127.0.0.1:8443"
+    http: { tls: {} }
+providers:
+  file:
+    filename: dynamic.yaml
+`;
+
+    it('reads the certificate files and reports a key that does not match, at its line', async (t) => {
+      const dir = await dirWith(t, {
+        'traffic.yaml': tlsStatic,
+        'a.pem': certA.certPem,
+        'b.key': certB.keyPem,
+        'a.key': certA.keyPem,
+      });
+      await writeFile(
+        join(dir, 'dynamic.yaml'),
+        `tls:
+  certificates:
+    - certFile: ${join(dir, 'a.pem')}
+      keyFile: ${join(dir, 'a.key')}
+    - certFile: ${join(dir, 'a.pem')}
+      keyFile: ${join(dir, 'b.key')}
+`,
+      );
+      const r = await validate(join(dir, 'traffic.yaml'));
+      assert.equal(r.code, 1);
+      assert.equal(r.lines.length, 2, r.lines.join('\n'));
+      assert.match(
+        r.lines[0]!,
+        /dynamic\.yaml:5:\d+: tls\.certificates\[1\].*private key does not match the certificate/,
+      );
+      assert.equal(r.lines[1], 'configuration has 1 error');
+    });
+
+    it('reports a missing certificate file and an unknown options name, each in the file', async (t) => {
+      const dir = await dirWith(t, { 'traffic.yaml': tlsStatic });
+      await writeFile(
+        join(dir, 'dynamic.yaml'),
+        `http:
+  routers:
+    r:
+      rule: "Host(\`a.test\`)"
+      service: s
+      tls: { options: nope }
+  services:
+    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }
+tls:
+  certificates:
+    - { certFile: ${join(dir, 'missing.pem')}, keyFile: ${join(dir, 'missing.key')} }
+`,
+      );
+      const r = await validate(join(dir, 'traffic.yaml'));
+      assert.equal(r.code, 1, r.lines.join('\n'));
+      const text = r.lines.join('\n');
+      assert.match(text, /dynamic\.yaml:6:\d+: http\.routers\.r\.tls\.options: unknown TLS options `nope`/);
+      assert.match(text, /dynamic\.yaml:11:\d+: tls\.certificates\[0\]\.certFile: .*missing\.pem/);
+    });
+
+    it('accepts good certificates, options and a known resolver for defaultGeneratedCert', async (t) => {
+      const dir = await dirWith(t, {
+        'traffic.yaml': `${tlsStatic}certificatesResolvers:
+  le:
+    acme:
+      email: a@b.test
+      storage: acme.json
+      httpChallenge: { entryPoint: websecure }
+`,
+        'a.pem': certA.certPem,
+        'a.key': certA.keyPem,
+      });
+      await writeFile(
+        join(dir, 'dynamic.yaml'),
+        `tls:
+  certificates:
+    - { certFile: ${join(dir, 'a.pem')}, keyFile: ${join(dir, 'a.key')} }
+  options:
+    modern: { minVersion: VersionTLS13 }
+  stores:
+    default:
+      defaultGeneratedCert: { resolver: le, domain: { main: a.test } }
+`,
+      );
+      const ok = await validate(join(dir, 'traffic.yaml'));
+      assert.deepEqual(ok, { code: 0, lines: ['configuration OK: 0 routers, 0 services, 0 middlewares'] });
+      await writeFile(
+        join(dir, 'dynamic.yaml'),
+        `tls:
+  stores:
+    default:
+      defaultGeneratedCert: { resolver: other, domain: { main: a.test } }
+`,
+      );
+      const bad = await validate(join(dir, 'traffic.yaml'));
+      assert.equal(bad.code, 1);
+      assert.match(
+        bad.lines[0]!,
+        /dynamic\.yaml:4:\d+: tls\.stores\.default\.defaultGeneratedCert\.resolver: unknown certificate resolver `other`/,
+      );
+    });
   });
 });

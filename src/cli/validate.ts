@@ -5,21 +5,23 @@ import {
   type RuleChecker,
   sortIssues,
 } from '../config/index.ts';
-import { fileProviderOptions, loadSources } from '../providers/index.ts';
+import type { StaticConfig } from '../config/static/schema.ts';
+import { fileProviderOptions, loadSources, type ProviderUpdate } from '../providers/index.ts';
 
 /**
  * `traffic validate`: loads the static configuration and every dynamic source it names, prints
  * every issue, and returns the exit code (0 = no error). `write` receives whole lines, each ending
- * in a newline.
+ * in a newline. The TLS section is built as the proxy would build it: certificate and key files
+ * are read, keys matched to their certificates, options sets and router references checked.
  */
-export function runValidate(
+export async function runValidate(
   configFile: string | undefined,
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   checkRule: RuleChecker | undefined,
   checkBreakerExpression: RuleChecker | undefined,
   write: (text: string) => void,
-): number {
+): Promise<number> {
   const loaded = loadStaticConfig({ ...(configFile !== undefined ? { file: configFile } : {}), argv, env });
   const issues: ConfigIssue[] = [...loaded.issues];
   let counts = { routers: 0, services: 0, middlewares: 0 };
@@ -31,6 +33,7 @@ export function runValidate(
     if (opts !== undefined) {
       const update = loadSources(opts, opts);
       issues.push(...update.issues);
+      if (update.config !== undefined) issues.push(...(await tlsIssues(loaded.config, update)));
       const http = update.config?.http;
       if (http !== undefined) {
         counts = {
@@ -51,4 +54,54 @@ export function runValidate(
     `configuration OK: ${counts.routers} routers, ${counts.services} services, ${counts.middlewares} middlewares\n`,
   );
   return 0;
+}
+
+/**
+ * What building the TLS state finds (unreadable files, mismatched keys, unknown options or
+ * resolvers), located in the files. The TLS modules are loaded only when there is TLS to check.
+ */
+async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<ConfigIssue[]> {
+  const dynamic = update.config;
+  if (dynamic === undefined) return [];
+  const tlsEntryPoints = new Map<string, { options?: string }>();
+  for (const [name, ep] of Object.entries(config.entryPoints)) {
+    const t = ep.http.tls;
+    if (t !== undefined) tlsEntryPoints.set(name, t.options === undefined ? {} : { options: t.options });
+  }
+  const t = dynamic.tls;
+  const routerTls = Object.values(dynamic.http.routers).some((r) => r.tls !== undefined);
+  const hasTls =
+    t.certificates.length > 0 ||
+    Object.keys(t.options).length > 0 ||
+    Object.keys(t.stores).length > 0 ||
+    routerTls ||
+    tlsEntryPoints.size > 0;
+  if (!hasTls) return [];
+  const [{ buildTls }, { GeneratedDefaultCertificate }, { mergeProviders }] = await Promise.all([
+    import('../runtime/build-tls.ts'),
+    import('../tls/index.ts'),
+    import('../runtime/config-watcher.ts'),
+  ]);
+  const found: ConfigIssue[] = [];
+  // Names qualified as the running proxy qualifies them (`a@file`), so references resolve alike.
+  buildTls(
+    mergeProviders(new Map([['file', dynamic]])),
+    {
+      entryPoints: tlsEntryPoints,
+      generated: new GeneratedDefaultCertificate(),
+      build: buildTls,
+      // Resolver names only: what they will obtain is not known before the proxy runs.
+      resolvers: new Map(Object.keys(config.certificatesResolvers ?? {}).map((n) => [n, () => undefined])),
+    },
+    found,
+  );
+  const locate = update.locate;
+  return found.map((i) => {
+    if (i.file !== undefined || locate === undefined) return i;
+    const local = i.path.map((seg, k) =>
+      k === 2 && typeof seg === 'string' ? seg.replace(/@file$/, '') : seg,
+    );
+    const { exact: _, ...where } = locate(local, 'value');
+    return where.file === undefined ? { ...i, path: local } : { ...i, path: local, ...where };
+  });
 }

@@ -1,4 +1,4 @@
-import type { ConfigIssue, DynamicConfig } from '../config/index.ts';
+import type { ConfigIssue, DynamicConfig, Locator } from '../config/index.ts';
 
 /**
  * What a provider yields: its FULL current configuration, with the problems found in it.
@@ -8,6 +8,8 @@ import type { ConfigIssue, DynamicConfig } from '../config/index.ts';
 export interface ProviderUpdate {
   readonly config: DynamicConfig | undefined;
   readonly issues: readonly ConfigIssue[];
+  /** Maps a path of `config` to its file and position, for issues found later (a trial build). */
+  readonly locate?: Locator;
 }
 
 /** A source of dynamic configuration. Names its objects are qualified with: `web@file`. */

@@ -23,6 +23,11 @@ export interface TlsBuildOptions {
   /** Certificates obtained by ACME resolvers, served like configured ones. */
   readonly extraCertificates?: () => readonly CertInput[];
   /**
+   * The ACME resolvers by name, for `tls.stores.default.defaultGeneratedCert`: the certificate a
+   * resolver holds now for a domain, undefined while it has none.
+   */
+  readonly resolvers?: ReadonlyMap<string, (domain: string) => CertInput | undefined>;
+  /**
    * `buildTls` itself, handed in by the composition root: build-snapshot imports this module as
    * types only, so a proxy without TLS never loads node:tls and the certificate code.
    */
@@ -42,6 +47,40 @@ function providerOf(qualified: string): string {
 }
 
 /**
+ * `tls.stores.default.defaultGeneratedCert`: the default certificate is the one its ACME resolver
+ * obtained for `domain.main`; until it arrives, the generated one serves (as in Traefik). The
+ * option excludes `defaultCertificate`, and its resolver must exist.
+ */
+function acmeDefault(
+  config: DynamicConfig,
+  opts: TlsBuildOptions,
+  issues: ConfigIssue[],
+): CertInput | undefined {
+  const store = config.tls.stores['default'];
+  const g = store?.defaultGeneratedCert;
+  if (g === undefined) return undefined;
+  const path = ['tls', 'stores', 'default', 'defaultGeneratedCert'];
+  if (store?.defaultCertificate !== undefined) {
+    issues.push({
+      severity: 'error',
+      message: 'defaultCertificate and defaultGeneratedCert exclude each other: keep one',
+      path,
+    });
+    return undefined;
+  }
+  const lookup = opts.resolvers?.get(g.resolver);
+  if (lookup === undefined) {
+    issues.push({
+      severity: 'error',
+      message: `unknown certificate resolver \`${g.resolver}\` (certificatesResolvers in the static configuration)`,
+      path: [...path, 'resolver'],
+    });
+    return undefined;
+  }
+  return lookup(g.domain.main);
+}
+
+/**
  * Certificates, options and the SNI → options map for one configuration. Reading a file that is
  * missing, a key that does not match its certificate, an unknown options name: issues with
  * their paths (errors reject the configuration, as for any other object).
@@ -57,7 +96,10 @@ export function buildTls(
   const certs = certificatesFromConfig(config.tls, read);
   issues.push(...certs.issues);
   const all = [...certs.certs, ...(opts.extraCertificates?.() ?? [])];
-  const built = CertStore.build(all, certs.defaultCert, { generated: opts.generated });
+  const fromAcme = acmeDefault(config, opts, issues);
+  const built = CertStore.build(all, certs.defaultCert ?? fromAcme, {
+    generated: opts.generated,
+  });
   issues.push(...built.issues);
 
   const needs = new Map<string, RouterTlsNeed>();

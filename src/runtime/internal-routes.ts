@@ -13,7 +13,10 @@ const NO_SERVICE: ServiceNode = {
 
 export interface Redirection {
   readonly scheme: string;
-  /** ':443'-style suffix for Location, '' for the scheme's default port. */
+  /**
+   * ':8443'-style suffix for Location, '' for the scheme's default port. Read per request: it is
+   * set again once the target entry point is bound (a configured `:0` becomes the real port).
+   */
   readonly port: string;
   readonly permanent: boolean;
   readonly priority: number;

@@ -14,7 +14,7 @@ import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { checkServerIdentity, type TLSSocket } from 'node:tls';
+import { checkServerIdentity, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { CHALLTESTSRV, freePort, PEBBLE, type Pebble, startPebble } from '../helpers/pebble.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
@@ -122,6 +122,8 @@ function proxyConfig(o: {
   readonly backend: Backend;
   readonly resolvers: Readonly<Record<string, 'http' | 'tls'>>;
   readonly routers: Readonly<Record<string, { readonly host: string; readonly resolver: string }>>;
+  /** `tls.stores.default.defaultGeneratedCert`: the default certificate from this resolver. */
+  readonly defaultFrom?: { readonly resolver: string; readonly main: string };
 }): string {
   const resolvers = Object.entries(o.resolvers)
     .map(
@@ -160,7 +162,30 @@ ${routers}  services:
     be:
       loadBalancer:
         servers: [{ url: "${o.backend.url}" }]
-`;
+${
+  o.defaultFrom === undefined
+    ? ''
+    : `tls:
+  stores:
+    default:
+      defaultGeneratedCert:
+        resolver: ${o.defaultFrom.resolver}
+        domain: { main: ${o.defaultFrom.main} }
+`
+}`;
+}
+
+/** The certificate the proxy presents for a handshake with `servername` ('' sends no SNI). */
+function presented(port: number, servername: string): Promise<{ issuer: string; san: string }> {
+  return new Promise((resolve, reject) => {
+    const s = tlsConnect({ host: '127.0.0.1', port, servername, rejectUnauthorized: false }, () => {
+      const peer = s.getPeerCertificate();
+      s.destroy();
+      resolve({ issuer: String(peer.issuer?.CN ?? ''), san: peer.subjectaltname ?? '' });
+    });
+    s.setTimeout(5_000, () => s.destroy(new Error('handshake timed out')));
+    s.on('error', reject);
+  });
 }
 
 function context(proxy: ProxyProcess | undefined, ca: Pebble | undefined): string {
@@ -174,6 +199,7 @@ function context(proxy: ProxyProcess | undefined, ca: Pebble | undefined): strin
 describe('ACME certificates through the proxy (http-01, tls-alpn-01, storage)', { skip: noPebble }, () => {
   const HTTP_NAME = 'acme-http.test';
   const ALPN_NAME = 'acme-alpn.test';
+  const DEFAULT_NAME = 'acme-default.test';
   let dir: string;
   let ca: Pebble;
   let root: string;
@@ -208,6 +234,7 @@ describe('ACME certificates through the proxy (http-01, tls-alpn-01, storage)', 
         viaHttp: { host: HTTP_NAME, resolver: 'le' },
         viaAlpn: { host: ALPN_NAME, resolver: 'alpn' },
       },
+      defaultFrom: { resolver: 'le', main: DEFAULT_NAME },
     });
     proxy = await startProxy({ config });
   });
@@ -259,6 +286,29 @@ describe('ACME certificates through the proxy (http-01, tls-alpn-01, storage)', 
     served.set(ALPN_NAME, got);
   });
 
+  it('obtains the default certificate from the resolver named by defaultGeneratedCert and serves it without or with an unknown SNI', async () => {
+    await proxy
+      .waitForLog((l) => l.msg === 'acme certificate obtained' && hasDomain(l, DEFAULT_NAME), 20_000)
+      .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+    // The store is rebuilt after the certificate arrives: poll briefly for the swap.
+    const deadline = Date.now() + 5_000;
+    let got = await presented(tlsPort, 'unknown.test');
+    while (!got.issuer.includes('Pebble') && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 100));
+      got = await presented(tlsPort, 'unknown.test');
+    }
+    assert.match(
+      got.issuer,
+      /Pebble Intermediate/,
+      `the generated certificate is still served${context(proxy, ca)}`,
+    );
+    assert.equal(got.san, `DNS:${DEFAULT_NAME}`);
+    const noSni = await presented(tlsPort, '');
+    assert.equal(noSni.san, `DNS:${DEFAULT_NAME}`);
+    // Names with their own certificate keep it.
+    assert.notEqual((await presented(tlsPort, HTTP_NAME)).san, `DNS:${DEFAULT_NAME}`);
+  });
+
   it('keeps the certificates in a 0600 storage file and serves them after a restart without a new order', async () => {
     assert.ok(served.has(HTTP_NAME) && served.has(ALPN_NAME), 'the two issuance tests passed');
     assert.equal(statSync(storage).mode & 0o777, 0o600);
@@ -266,10 +316,7 @@ describe('ACME certificates through the proxy (http-01, tls-alpn-01, storage)', 
       string,
       { Account?: { Email?: string }; Certificates?: { domain: { main: string } }[] }
     >;
-    assert.deepEqual(
-      stored.le?.Certificates?.map((c) => c.domain.main),
-      [HTTP_NAME],
-    );
+    assert.deepEqual(stored.le?.Certificates?.map((c) => c.domain.main).sort(), [DEFAULT_NAME, HTTP_NAME]);
     assert.deepEqual(
       stored.alpn?.Certificates?.map((c) => c.domain.main),
       [ALPN_NAME],

@@ -10,7 +10,7 @@ import { createHash, X509Certificate } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { type AddressInfo, createServer, connect as netConnect } from 'node:net';
+import { connect as netConnect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
@@ -28,18 +28,6 @@ import {
 import { waitForLogFrom } from '../helpers/wait.ts';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
-
-/** A port nobody listens on now: for an entry point whose port must be known before start. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address() as AddressInfo;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 /** Echoes what arrived: method, url, fields and the body's length and hash. */
 function echo(req: IncomingMessage, res: ServerResponse): void {
@@ -149,7 +137,6 @@ describe('TLS termination', () => {
     client = clientPki.issue('good-client', []);
     rogue = roguePki.issue('rogue-client', []);
     backend = await startBackend(echo);
-    tls = await freePort();
     const starting = startProxy({
       config: `entryPoints:
   websecure:
@@ -172,7 +159,8 @@ providers:
         entryPoint: { to: websecure }
     transport: { lifeCycle: { graceTimeOut: 1s } }
   websecure:
-    address: "127.0.0.1:${tls}"
+    # Ephemeral: the redirect's Location must carry the port actually bound.
+    address: "127.0.0.1:0"
     http:
       tls: {}
     transport: { lifeCycle: { graceTimeOut: 1s } }
@@ -212,7 +200,7 @@ tls:
     });
     plain = await starting;
     web = proxy.ports['web']!;
-    assert.equal(proxy.ports['websecure'], tls);
+    tls = proxy.ports['websecure']!;
     for (const p of [proxy, plain]) {
       const applied = p.logs.find((l) => l.msg === 'configuration applied');
       assert.ok(applied, `configuration not applied:\n${JSON.stringify(p.logs)}`);

@@ -1,4 +1,5 @@
 import { type ConfigIssue, sortIssues } from '../issues.ts';
+import type { Locator } from '../yaml-source.ts';
 import { type DynamicSource, mergeDynamic } from './merge.ts';
 import { parseDynamic } from './parse.ts';
 import type { DynamicConfig } from './schema.ts';
@@ -16,6 +17,8 @@ export interface LoadedDynamic {
   /** Undefined when some file is rejected whole; otherwise the usable part of the configuration. */
   readonly config: DynamicConfig | undefined;
   readonly issues: ConfigIssue[];
+  /** Maps a path of the merged configuration to its file and position (when it was merged). */
+  readonly locate?: Locator;
 }
 
 /** Parse every file, merge them as one provider, check cross-references. */
@@ -43,5 +46,5 @@ export function loadDynamic(
     disabled: merged.disabled,
   });
   issues.push(...validated.issues);
-  return { config: validated.config, issues: sortIssues(issues) };
+  return { config: validated.config, issues: sortIssues(issues), locate: merged.locate };
 }

@@ -83,7 +83,9 @@ export function updateFrom(read: ReadResult, validation: FileValidation): Provid
   };
   const loaded = loadDynamic(read.texts, opts);
   if (read.issues.length > 0) return { config: undefined, issues: [...read.issues, ...loaded.issues] };
-  return { config: loaded.config, issues: loaded.issues };
+  return loaded.locate === undefined
+    ? { config: loaded.config, issues: loaded.issues }
+    : { config: loaded.config, issues: loaded.issues, locate: loaded.locate };
 }
 
 /** The folders to watch, and which names in each matter (undefined = every YAML file). */

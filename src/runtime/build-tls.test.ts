@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseDynamic } from '../config/dynamic/parse.ts';
+import type { ConfigIssue } from '../config/issues.ts';
+import { GeneratedDefaultCertificate } from '../tls/index.ts';
+import { selfSignedCertificate } from '../tls/x509/index.ts';
+import { buildTls, type TlsBuildOptions } from './build-tls.ts';
+
+const generated = new GeneratedDefaultCertificate();
+const acmeCert = selfSignedCertificate(['acme-default.test']);
+const fileCert = selfSignedCertificate(['file.test']);
+
+function build(yaml: string, resolvers?: TlsBuildOptions['resolvers']) {
+  const parsed = parseDynamic(yaml, 'dyn.yaml');
+  assert.ok(parsed.config, JSON.stringify(parsed.issues));
+  const issues: ConfigIssue[] = [];
+  const files: Record<string, string> = { 'f.pem': fileCert.certPem, 'f.key': fileCert.keyPem };
+  const tls = buildTls(
+    parsed.config,
+    { entryPoints: new Map(), generated, build: buildTls, ...(resolvers === undefined ? {} : { resolvers }) },
+    issues,
+    (p) => {
+      const f = files[p];
+      if (f === undefined) throw new Error(`ENOENT: ${p}`);
+      return f;
+    },
+  );
+  return { tls, issues };
+}
+
+const WITH_GENERATED = `tls:
+  stores:
+    default:
+      defaultGeneratedCert: { resolver: le, domain: { main: acme-default.test, sans: [www.acme-default.test] } }
+`;
+
+describe('buildTls: tls.stores.default.defaultGeneratedCert', () => {
+  it("serves the resolver's certificate for domain.main as the default once it holds one", () => {
+    const asked: string[] = [];
+    const resolvers = new Map([
+      [
+        'le',
+        (d: string) => {
+          asked.push(d);
+          return { certPem: acmeCert.certPem, keyPem: acmeCert.keyPem, source: `acme:${d}` };
+        },
+      ],
+    ]);
+    const { tls, issues } = build(WITH_GENERATED, resolvers);
+    assert.deepEqual(issues, []);
+    assert.deepEqual(asked, ['acme-default.test']);
+    assert.equal(tls.store.defaultCertificate.certPem, acmeCert.certPem);
+  });
+
+  it('serves the generated certificate while the resolver has none yet', () => {
+    const { tls, issues } = build(WITH_GENERATED, new Map([['le', () => undefined]]));
+    assert.deepEqual(issues, []);
+    assert.equal(tls.store.defaultCertificate.certPem, generated.get().certPem);
+  });
+
+  it('rejects an unknown resolver, naming the key', () => {
+    const { issues } = build(WITH_GENERATED, new Map([['other', () => undefined]]));
+    assert.equal(issues.length, 1);
+    assert.equal(issues[0]!.severity, 'error');
+    assert.deepEqual(issues[0]!.path, ['tls', 'stores', 'default', 'defaultGeneratedCert', 'resolver']);
+    assert.match(issues[0]!.message, /unknown certificate resolver `le`/);
+    // Without any resolver at all (no certificatesResolvers), the same.
+    assert.equal(build(WITH_GENERATED).issues[0]?.severity, 'error');
+  });
+
+  it('rejects defaultGeneratedCert next to defaultCertificate, and keeps the configured default out of doubt', () => {
+    const { issues } = build(
+      `tls:
+  stores:
+    default:
+      defaultCertificate: { certFile: f.pem, keyFile: f.key }
+      defaultGeneratedCert: { resolver: le, domain: { main: acme-default.test } }
+`,
+      new Map([['le', () => ({ certPem: acmeCert.certPem, keyPem: acmeCert.keyPem, source: 'acme' })]]),
+    );
+    assert.equal(issues.length, 1);
+    assert.equal(issues[0]!.severity, 'error');
+    assert.match(issues[0]!.message, /exclude each other/);
+  });
+
+  it('keeps the configured defaultCertificate, or the generated one, when the option is absent', () => {
+    const configured = build(`tls:
+  stores:
+    default:
+      defaultCertificate: { certFile: f.pem, keyFile: f.key }
+`);
+    assert.deepEqual(configured.issues, []);
+    assert.equal(configured.tls.store.defaultCertificate.certPem, fileCert.certPem);
+    const none = build('tls: {}\n');
+    assert.equal(none.tls.store.defaultCertificate.certPem, generated.get().certPem);
+  });
+});
