@@ -20,6 +20,7 @@ import {
 } from './config/index.ts';
 import type { ConfigIssue } from './config/issues.ts';
 import { createLogger, type Logger } from './core/logger.ts';
+import { settleHeap } from './core/settle-heap.ts';
 import { Ticker } from './core/ticker.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
 import { HttpListener } from './listeners/http-listener.ts';
@@ -483,10 +484,19 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const watcher = new ConfigWatcher(providers, ref, cache, logger, tlsSetup.buildOptions);
   tlsSetup.onChange(() => watcher.apply());
   const certFiles = new CertFileWatch(() => watcher.apply(), logger);
+  let settled = false;
   watcher.onOutcome((o) => {
     if (!o.applied) return;
     tlsSetup.ensure(ref.current);
     certFiles.follow(ref.current.config);
+    if (!settled) {
+      // Start-up garbage (code loading, the first build) out once, off the current tick.
+      settled = true;
+      setImmediate(() => {
+        const r = settleHeap();
+        logger.debug('start-up heap settled', r === null ? { ok: false } : { newSpaceBytes: r });
+      });
+    }
   });
   let api: ApiProvider | null = null;
   if (config.api !== undefined) {
