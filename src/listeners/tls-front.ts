@@ -1,3 +1,4 @@
+import { createHmac, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { Logger } from '../core/logger.ts';
@@ -36,6 +37,8 @@ export class TlsFront {
   #servers = new WeakMap<CompiledTlsOptions, Map<StoredCertificate, TlsServer>>();
   /** Connections not through their handshake yet: nobody else tracks them (shutdown must). */
   readonly #pending = new Set<Socket>();
+  /** Session ticket keys derive from this and the options' fingerprint (see #ticketKeys). */
+  readonly #ticketSecret = randomBytes(32);
 
   constructor(opts: {
     ref: SnapshotRef;
@@ -108,6 +111,21 @@ export class TlsFront {
     });
   }
 
+  /**
+   * Every reload makes new servers; with node's default (random keys per server) each reload
+   * would void every session ticket, and every client would pay a full handshake again. The keys
+   * are derived from the options' fingerprint instead: an unchanged policy keeps resuming across
+   * reloads, while a ticket can never resume under a different policy (one that asks for client
+   * certificates, trusts other CAs or allows other versions), which would skip its checks. The
+   * secret lives as long as the process, as node's own keys do.
+   */
+  #ticketKeys(o: CompiledTlsOptions): Buffer {
+    const part = (label: string): Buffer =>
+      createHmac('sha256', this.#ticketSecret).update(label).update(o.fingerprint).digest();
+    // 48 bytes: HMAC key, AES key, ticket key name (node's layout); only their secrecy matters.
+    return Buffer.concat([part('ticket-keys/1\0'), part('ticket-keys/2\0')]).subarray(0, 48);
+  }
+
   /** Shutdown: drops the connections still in their handshake (the others are the listener's). */
   close(): void {
     for (const s of this.#pending) s.destroy();
@@ -136,7 +154,11 @@ export class TlsFront {
     }
     let server = byCert.get(fallback);
     if (server === undefined) {
-      server = createTlsServer({ ...tlsServerOptions(o, tls.store, fallback), allowHalfOpen: false });
+      server = createTlsServer({
+        ...tlsServerOptions(o, tls.store, fallback),
+        allowHalfOpen: false,
+        ticketKeys: this.#ticketKeys(o),
+      });
       server.on('secureConnection', (s: TLSSocket) => {
         s.allowHalfOpen = true;
         const reason = checkClientCert(s, o.clientAuthType);
