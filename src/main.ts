@@ -509,7 +509,11 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       knownProviders: fileOpts === undefined ? [] : ['file'],
       checkRule,
       checkBreakerExpression,
-      validateMerged: (own) => trialBuild(watcher.mergedWith('api', own), logger),
+      validateMerged: (own) => {
+        const conflicts: ConfigIssue[] = [];
+        const merged = watcher.mergedWith('api', own, conflicts);
+        return [...conflicts, ...trialBuild(merged, logger)];
+      },
     });
     providers.push(api);
   }

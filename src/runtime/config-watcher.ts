@@ -1,3 +1,4 @@
+import { deepEqual } from '../config/dynamic/merge.ts';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import { emptyDynamicConfig } from '../config/dynamic/schema.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
@@ -84,10 +85,10 @@ export class ConfigWatcher {
   }
 
   /** Every provider's last good configuration merged as if `provider` had sent `config`. */
-  mergedWith(provider: string, config: DynamicConfig): DynamicConfig {
+  mergedWith(provider: string, config: DynamicConfig, issues: ConfigIssue[] = []): DynamicConfig {
     const m = new Map(this.#lastGood);
     m.set(provider, config);
-    return mergeProviders(m);
+    return mergeProviders(m, issues);
   }
 
   /** Called after each update was applied or rejected (tests and the admin API listen here). */
@@ -160,10 +161,11 @@ export class ConfigWatcher {
 
   /** Builds and swaps a snapshot from the last good configuration of every provider. */
   apply(provider = ''): ApplyOutcome {
-    const merged = mergeProviders(this.#lastGood);
+    const mergeIssues: ConfigIssue[] = [];
+    const merged = mergeProviders(this.#lastGood, mergeIssues);
     const generation = this.#generation + 1;
     const result = buildSnapshot(merged, generation, this.#cache, this.#logger, this.#buildOptions);
-    const errors = result.issues.filter((i) => i.severity === 'error');
+    const errors = [...mergeIssues, ...result.issues].filter((i) => i.severity === 'error');
     if (errors.length > 0) {
       for (const i of errors) this.#logger.error('configuration rejected', { issue: formatIssue(i) });
       this.#noteRejection(provider, errors);
@@ -190,9 +192,25 @@ export class ConfigWatcher {
   }
 }
 
-/** Qualifies every object name with its provider and merges all providers into one config. */
-export function mergeProviders(byProvider: ReadonlyMap<string, DynamicConfig>): DynamicConfig {
+/**
+ * Qualifies every object name with its provider and merges all providers into one config.
+ * TLS options and stores are global names (`default`): two providers giving one of them
+ * different contents is an error pushed to `issues` (Traefik logs it and drops the object; we
+ * refuse the update and keep serving the last good configuration).
+ */
+export function mergeProviders(
+  byProvider: ReadonlyMap<string, DynamicConfig>,
+  issues: ConfigIssue[] = [],
+): DynamicConfig {
   const out = emptyDynamicConfig();
+  const owners = new Map<string, string>();
+  const conflict = (part: 'options' | 'stores', name: string, provider: string): void => {
+    issues.push({
+      severity: 'error',
+      message: `TLS ${part === 'options' ? 'options' : 'store'} \`${name}\` is defined by providers ${owners.get(`${part}/${name}`)} and ${provider} with different contents: define it in one provider`,
+      path: ['tls', part, name],
+    });
+  };
   for (const [provider, cfg] of byProvider) {
     const sections = ['routers', 'services', 'middlewares', 'serversTransports'] as const;
     for (const section of sections) {
@@ -208,10 +226,16 @@ export function mergeProviders(byProvider: ReadonlyMap<string, DynamicConfig>): 
     out.tls.certificates.push(...tls.certificates);
     for (const [name, opts] of Object.entries(tls.options)) {
       const key = name === 'default' || name.includes('@') ? name : `${name}@${provider}`;
-      if (!Object.hasOwn(out.tls.options, key)) out.tls.options[key] = opts;
+      if (!Object.hasOwn(out.tls.options, key)) {
+        out.tls.options[key] = opts;
+        owners.set(`options/${key}`, provider);
+      } else if (!deepEqual(out.tls.options[key], opts)) conflict('options', key, provider);
     }
     for (const [name, store] of Object.entries(tls.stores)) {
-      if (!Object.hasOwn(out.tls.stores, name)) out.tls.stores[name] = store;
+      if (!Object.hasOwn(out.tls.stores, name)) {
+        out.tls.stores[name] = store;
+        owners.set(`stores/${name}`, provider);
+      } else if (!deepEqual(out.tls.stores[name], store)) conflict('stores', name, provider);
     }
   }
   return out;

@@ -113,7 +113,8 @@ export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
   return { config, issues, locate, disabled };
 }
 
-function deepEqual(a: unknown, b: unknown): boolean {
+/** Structural equality of two parsed configuration values (plain data). */
+export function deepEqual(a: unknown, b: unknown): boolean {
   if (a === b) return true;
   if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
   if (Array.isArray(a) !== Array.isArray(b)) return false;
