@@ -382,6 +382,26 @@ tls:
   });
 
   describe('default TLS options', () => {
+    it('negotiates h2 or http/1.1 by ALPN as openssl s_client asks, and refuses a protocol it does not speak', async () => {
+      // Without -brief: s_client prints the ALPN outcome only in its full report.
+      const alpn = (offer: string[]) =>
+        run('openssl', ['s_client', '-connect', `127.0.0.1:${tls}`, '-servername', 'a.test', ...offer]);
+      const h2 = await alpn(['-alpn', 'h2,http/1.1']);
+      assert.equal(h2.code, 0, h2.out);
+      assert.match(h2.out, /^ALPN protocol: h2$/m, h2.out);
+      const h1 = await alpn(['-alpn', 'http/1.1']);
+      assert.equal(h1.code, 0, h1.out);
+      assert.match(h1.out, /^ALPN protocol: http\/1\.1$/m, h1.out);
+      // RFC 7301 §3.2: no protocol in common is a no_application_protocol alert (as Go answers).
+      const other = await alpn(['-alpn', 'spdy/3']);
+      assert.notEqual(other.code, 0, other.out);
+      assert.match(other.out, /no application protocol/i, other.out);
+      // A client that offers no ALPN at all is served (HTTP/1.1).
+      const none = await alpn([]);
+      assert.equal(none.code, 0, none.out);
+      assert.match(none.out, /^No ALPN negotiated$/m, none.out);
+    });
+
     it('refuses TLS 1.1 and negotiates TLS 1.2 and TLS 1.3 (openssl s_client)', async () => {
       // SECLEVEL=0 so that the client itself is willing to speak TLS 1.1: the refusal is the server's.
       const old = await sClient(tls, ['-tls1_1', '-cipher', 'DEFAULT@SECLEVEL=0', '-servername', 'a.test']);
@@ -435,6 +455,38 @@ tls:
 
   describe('client certificates', () => {
     const toB = (): string[] => https('b.test', '/mtls');
+
+    it('completes an openssl s_client handshake with a client certificate, refuses it without one', async () => {
+      const withCert = await sClient(tls, [
+        '-servername',
+        'b.test',
+        '-cert',
+        client.certFile,
+        '-key',
+        client.keyFile,
+        '-CAfile',
+        pki.ca.certFile,
+      ]);
+      assert.equal(withCert.code, 0, withCert.out);
+      assert.equal(withCert.protocol, 'TLSv1.3', withCert.out);
+      assert.match(withCert.out, /Verification: OK/, withCert.out);
+      // TLS 1.2, where a missing certificate fails the handshake itself (TLS 1.3 reports it
+      // after the client's Finished, which s_client may not wait for).
+      const without = await sClient(tls, ['-tls1_2', '-servername', 'b.test']);
+      assert.notEqual(without.code, 0, without.out);
+      assert.equal(without.protocol, null, without.out);
+      const rogueCert = await sClient(tls, [
+        '-tls1_2',
+        '-servername',
+        'b.test',
+        '-cert',
+        rogue.certFile,
+        '-key',
+        rogue.keyFile,
+      ]);
+      assert.notEqual(rogueCert.code, 0, rogueCert.out);
+      assert.equal(rogueCert.protocol, null, rogueCert.out);
+    });
 
     it('fails the handshake of a client without a certificate', async () => {
       const r = await curl(toB());
