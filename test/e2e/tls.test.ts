@@ -603,6 +603,15 @@ tls:
   });
 
   describe('load over HTTP/2', () => {
+    it('answers nghttp over TLS (ALPN h2) with the backend response', async () => {
+      const r = await run('nghttp', ['-v', `https://127.0.0.1:${tls}/nghttp`]);
+      assert.equal(r.code, 0, r.out);
+      assert.match(r.out, /The negotiated protocol: h2/, r.out);
+      assert.match(r.out, /recv \(stream_id=\d+\) :status: 200/, r.out);
+      assert.match(r.out, /"url":"\/nghttp"/, r.out);
+      assert.match(r.out, /"x-forwarded-proto":"https"/, r.out);
+    });
+
     it('serves h2load (1000 requests, 10 connections, 10 streams each) without an error', async () => {
       const r = await run('h2load', ['-n', '1000', '-c', '10', '-m', '10', `https://127.0.0.1:${tls}/load`]);
       assert.equal(r.code, 0, r.out);
