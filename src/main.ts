@@ -185,7 +185,7 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup>
           challenge,
           keyType: a.keyType === 'EC256' ? 'ec256' : a.keyType === 'RSA2048' ? 'rsa2048' : 'rsa4096',
           ...(a.dnsChallenge !== undefined
-            ? { dnsProvider: new acme.ChallTestSrvDnsProvider(a.dnsChallenge.managementUrl) }
+            ? { dnsProvider: acme.dnsProviderFor(a.dnsChallenge, process.env, { resolver: name, logger }) }
             : {}),
           ...(a.caCertificates.length > 0
             ? { caCertificates: a.caCertificates.map((f) => readFileSync(f, 'utf8')).join('\n') }

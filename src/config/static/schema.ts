@@ -266,6 +266,47 @@ const tracing = strictObject(
   ['addInternals', 'safeQueryParams', 'resourceAttributes'],
 );
 
+/**
+ * DNS providers we implement, by lego's names. `exec` and `httpreq` are lego's generic ones (any
+ * DNS, through the user's program or HTTP service), configured by lego's environment variables,
+ * which are read when the proxy starts (see tls/acme/dns01-providers.ts).
+ */
+export const DNS_CHALLENGE_PROVIDERS = ['challtestsrv', 'exec', 'httpreq'] as const;
+export type DnsChallengeProviderName = (typeof DNS_CHALLENGE_PROVIDERS)[number];
+
+const dnsChallengeProvider = z.string().transform((value, ctx): DnsChallengeProviderName => {
+  const found = DNS_CHALLENGE_PROVIDERS.find((p) => p === value);
+  if (found !== undefined) return found;
+  ctx.addIssue({
+    code: 'custom',
+    message: `\`${value}\` is not supported yet (supported: ${DNS_CHALLENGE_PROVIDERS.join(', ')})`,
+  });
+  return z.NEVER;
+});
+
+const dnsChallenge = strictObject(
+  {
+    provider: dnsChallengeProvider,
+    /** Ours, for `challtestsrv` only: its management URL. */
+    managementUrl: z.string().url().optional(),
+  },
+  ['resolvers', 'propagation', 'delayBeforeCheck', 'disablePropagationCheck'],
+).superRefine((v, ctx) => {
+  if (v.provider === 'challtestsrv' && v.managementUrl === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'required key `managementUrl` is missing (the challtestsrv provider needs it)',
+      path: ['managementUrl'],
+    });
+  } else if (v.provider !== 'challtestsrv' && v.managementUrl !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `\`managementUrl\` is for the challtestsrv provider only (\`${v.provider}\` is configured by environment variables)`,
+      path: ['managementUrl'],
+    });
+  }
+});
+
 const acme = strictObject(
   {
     email: z.string().min(3),
@@ -279,17 +320,7 @@ const acme = strictObject(
     certificatesDuration: z.number().int().positive().optional(),
     httpChallenge: strictObject({ entryPoint: z.string().min(1) }).optional(),
     tlsChallenge: strictObject({}).optional(),
-    dnsChallenge: strictObject(
-      {
-        /** Ours: `challtestsrv` (Pebble's test DNS) is the one provider so far. */
-        provider: z.literal('challtestsrv', {
-          error: 'dnsChallenge.provider: only `challtestsrv` is supported yet',
-        }),
-        /** Ours: challtestsrv's management URL. */
-        managementUrl: z.string().url(),
-      },
-      ['resolvers', 'propagation', 'delayBeforeCheck', 'disablePropagationCheck'],
-    ).optional(),
+    dnsChallenge: dnsChallenge.optional(),
   },
   ['eab', 'preferredChain', 'clientTimeout', 'clientResponseHeaderTimeout', 'profile', 'emailAddresses'],
 ).superRefine((v, ctx) => {
@@ -363,3 +394,4 @@ export type MetricsConfig = NonNullable<StaticConfig['metrics']>;
 export type PrometheusConfig = NonNullable<MetricsConfig['prometheus']>;
 export type TracingConfig = NonNullable<StaticConfig['tracing']>;
 export type CertificatesResolverConfig = NonNullable<StaticConfig['certificatesResolvers']>[string];
+export type DnsChallengeConfig = NonNullable<CertificatesResolverConfig['acme']['dnsChallenge']>;
