@@ -1,0 +1,424 @@
+/**
+ * DNS-01 through the real proxy process with lego's generic providers, against Debian's pebble
+ * whose validator asks pebble-challtestsrv for TXT records, all on loopback:
+ *
+ * - `exec`: EXEC_PATH is a shell script written here that publishes and withdraws the record with
+ *   curl on challtestsrv's management API (`/set-txt`, `/clear-txt`), as a user's script would
+ *   call their DNS host's API;
+ * - `httpreq`: HTTPREQ_ENDPOINT is a small node:http service here, behind Basic authentication,
+ *   that does the same for `POST /present` and `POST /cleanup`.
+ *
+ * Nothing else publishes records, so a certificate issued means the provider published exactly
+ * the value pebble expected. Clients trust only pebble's root: "trusted" means the proxy presents
+ * the issued chain for that SNI, not its generated default certificate.
+ */
+import assert from 'node:assert/strict';
+import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { checkServerIdentity, type TLSSocket } from 'node:tls';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { CHALLTESTSRV, PEBBLE, type Pebble, startPebble } from '../helpers/pebble.ts';
+import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { runCli } from '../helpers/run-cli.ts';
+
+const CURL = '/usr/bin/curl';
+const skip = !existsSync(PEBBLE) || !existsSync(CHALLTESTSRV) ? 'pebble is not installed' : false;
+const skipExec = skip || (existsSync(CURL) ? false : 'curl is not installed');
+
+interface Fetched {
+  readonly status: number;
+  readonly body: string;
+  readonly trusted: boolean;
+  readonly why: string;
+  readonly issuer: string;
+  readonly san: string;
+}
+
+/** One request on a new connection with `name` as SNI and Host, trusting only `rootPem`. */
+function fetchTls(port: number, name: string, rootPem: string): Promise<Fetched> {
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/',
+        servername: name,
+        headers: { host: name },
+        ca: rootPem,
+        // Verified below: the generated certificate before issuance is a result to poll on.
+        rejectUnauthorized: false,
+        agent: false,
+      },
+      (res) => {
+        const socket = res.socket as TLSSocket;
+        const peer = socket.getPeerCertificate();
+        const identity = checkServerIdentity(name, peer);
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => {
+          body += c;
+        });
+        res.on('error', reject);
+        res.on('end', () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            body,
+            trusted: socket.authorized && identity === undefined,
+            why: socket.authorized ? String(identity?.message ?? '') : String(socket.authorizationError),
+            issuer: String(peer.issuer?.CN ?? ''),
+            san: peer.subjectaltname ?? '',
+          }),
+        );
+      },
+    );
+    req.setTimeout(5_000, () => req.destroy(new Error('request timed out')));
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+/** Polls until the proxy presents a chain to `rootPem` valid for `name` (the store is rebuilt after issuance). */
+async function untilTrusted(port: number, name: string, rootPem: string, ms = 5_000): Promise<Fetched> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const got = await fetchTls(port, name, rootPem);
+    if (got.trusted) return got;
+    if (Date.now() > deadline)
+      throw new Error(`no trusted certificate for ${name} within ${ms} ms: ${got.issuer} (${got.why})`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+/** POSTs JSON to challtestsrv's management API; resolves with its status. */
+function challtestsrv(base: string, path: string, body: unknown): Promise<number> {
+  const payload = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = httpRequest(`${base}${path}`, { method: 'POST', agent: false }, (res) => {
+      res.resume();
+      res.on('end', () => resolve(res.statusCode ?? 0));
+    });
+    req.on('error', reject);
+    req.end(payload);
+  });
+}
+
+interface DnsCall {
+  readonly path: string;
+  readonly authorization: string | undefined;
+  readonly body: { fqdn?: string; value?: string };
+}
+
+/**
+ * The user's httpreq service: checks Basic credentials, then publishes on challtestsrv.
+ * A record name containing `fail-httpreq` gets a 503, as from a DNS host that is down.
+ */
+async function startHttpReqService(
+  dnsManagementUrl: string,
+  credentials: string,
+): Promise<{ url: string; calls: DnsCall[]; close(): Promise<void> }> {
+  const calls: DnsCall[] = [];
+  const expected = `Basic ${Buffer.from(credentials).toString('base64')}`;
+  const server: Server = createServer((req: IncomingMessage, res) => {
+    let text = '';
+    req.setEncoding('utf8');
+    req.on('data', (c: string) => {
+      text += c;
+    });
+    req.on('end', () => {
+      void (async () => {
+        const body = JSON.parse(text) as DnsCall['body'];
+        calls.push({ path: req.url ?? '', authorization: req.headers.authorization, body });
+        if (req.headers.authorization !== expected) {
+          res.writeHead(401).end('bad credentials');
+          return;
+        }
+        if (String(body.fqdn).includes('fail-httpreq')) {
+          res.writeHead(503).end('dns backend down');
+          return;
+        }
+        const status =
+          req.url === '/present'
+            ? await challtestsrv(dnsManagementUrl, '/set-txt', { host: body.fqdn, value: body.value })
+            : req.url === '/cleanup'
+              ? await challtestsrv(dnsManagementUrl, '/clear-txt', { host: body.fqdn })
+              : 404;
+        res.writeHead(status === 200 ? 200 : 502).end();
+      })().catch(() => res.writeHead(500).end());
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    calls,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+/**
+ * The user's exec program: curl to challtestsrv, one line per call in `log`. A record name
+ * containing `fail-exec` fails with a message on stderr, as a script whose DNS API refuses.
+ */
+function execScript(dnsManagementUrl: string, log: string): string {
+  return `#!/bin/sh
+set -eu
+case "$2" in
+  *fail-exec*) echo "dns api: zone for $2 is locked" >&2; exit 4 ;;
+esac
+case "$1" in
+  present) ${CURL} -sS -f -X POST -d "{\\"host\\":\\"$2\\",\\"value\\":\\"$3\\"}" '${dnsManagementUrl}/set-txt' ;;
+  cleanup) ${CURL} -sS -f -X POST -d "{\\"host\\":\\"$2\\"}" '${dnsManagementUrl}/clear-txt' ;;
+  *) echo "unknown action $1" >&2; exit 2 ;;
+esac
+echo "$1 $2 $3" >> '${log}'
+`;
+}
+
+function router(name: string, host: string, resolver: string, domains?: string): string {
+  return `    ${name}:
+      rule: "Host(\`${host}\`)"
+      entryPoints: [websecure]
+      service: be
+      tls:
+        certResolver: ${resolver}
+${domains === undefined ? '' : `        domains: [${domains}]\n`}`;
+}
+
+const hasDomain = (l: LogLine, name: string): boolean => Array.isArray(l.domains) && l.domains.includes(name);
+
+/**
+ * The outcome of the first order for `name`: the "obtained" line, or a test failure quoting the
+ * "request failed" line (a provider that published a wrong value fails here at once).
+ */
+async function obtained(proxy: ProxyProcess, ca: Pebble, name: string): Promise<LogLine> {
+  const line = await proxy
+    .waitForLog(
+      (l) =>
+        (l.msg === 'acme certificate obtained' || l.msg === 'acme certificate request failed') &&
+        hasDomain(l, name),
+      30_000,
+    )
+    .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+  if (line.msg !== 'acme certificate obtained')
+    assert.fail(`${name}: ${String(line.error)}${context(proxy, ca)}`);
+  return line;
+}
+
+function context(proxy: ProxyProcess | undefined, ca: Pebble | undefined): string {
+  const logs = (proxy?.logs ?? [])
+    .filter((l) => String(l.msg).startsWith('acme') || l.level === 'error' || l.level === 'warn')
+    .map((l) => JSON.stringify(l))
+    .join('\n');
+  return `\nproxy logs:\n${logs}\npebble (tail):\n${(ca?.output() ?? '').split('\n').slice(-30).join('\n')}`;
+}
+
+describe('ACME dns-01 through the proxy with the exec and httpreq providers', { skip: skipExec }, () => {
+  const WILD = '*.exec-wild.test';
+  const WILD_BASE = 'exec-wild.test';
+  const WILD_HOST = 'api.exec-wild.test';
+  const HTTPREQ_HOST = 'www.httpreq.test';
+  const EXEC_FAIL = 'fail-exec.test';
+  const HTTPREQ_FAIL = 'fail-httpreq.test';
+  const CREDENTIALS = 'acme-user:s3cret';
+  let dir: string;
+  let ca: Pebble;
+  let root: string;
+  let backend: Backend;
+  let service: Awaited<ReturnType<typeof startHttpReqService>>;
+  let proxy: ProxyProcess;
+  let execLog: string;
+  let tlsPort: number;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'acme-dns-e2e-'));
+    backend = await startBackend((_req, res) => res.end('backend ok'));
+    ca = await startPebble();
+    root = await ca.rootCertificate();
+    const caFile = join(dir, 'pebble-ca.pem');
+    writeFileSync(caFile, ca.serverCaPem);
+    execLog = join(dir, 'exec-calls.log');
+    const script = join(dir, 'publish-txt.sh');
+    writeFileSync(script, execScript(ca.dnsManagementUrl, execLog));
+    chmodSync(script, 0o755);
+    service = await startHttpReqService(ca.dnsManagementUrl, CREDENTIALS);
+    const resolver = (provider: string) => `    acme:
+      email: "admin@acme.test"
+      caServer: "${ca.directoryUrl}"
+      storage: "${join(dir, 'acme.json')}"
+      caCertificates: ["${caFile}"]
+      dnsChallenge: { provider: ${provider} }
+`;
+    const [user, password] = CREDENTIALS.split(':');
+    proxy = await startProxy({
+      config: `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+    http:
+      tls: {}
+log: { level: INFO }
+certificatesResolvers:
+  viaexec:
+${resolver('exec')}  viahttpreq:
+${resolver('httpreq')}http:
+  routers:
+${router('wild', WILD_HOST, 'viaexec', `{ main: "${WILD}", sans: ["${WILD_BASE}"] }`)}${router('httpreq', HTTPREQ_HOST, 'viahttpreq')}${router('execfail', EXEC_FAIL, 'viaexec')}${router('httpreqfail', HTTPREQ_FAIL, 'viahttpreq')}  services:
+    be:
+      loadBalancer:
+        servers: [{ url: "${backend.url}" }]
+`,
+      env: {
+        EXEC_PATH: script,
+        HTTPREQ_ENDPOINT: service.url,
+        HTTPREQ_USERNAME: user,
+        HTTPREQ_PASSWORD: password,
+      },
+    });
+    tlsPort = proxy.ports['websecure'] ?? 0;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await service?.close();
+    await ca?.close();
+    await backend?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('obtains a wildcard certificate through the exec program and serves it by SNI for names below it', async () => {
+    assert.equal((await obtained(proxy, ca, WILD)).resolver, 'viaexec');
+    const got = await untilTrusted(tlsPort, WILD_HOST, root);
+    assert.equal(got.status, 200);
+    assert.equal(got.body, 'backend ok');
+    assert.match(got.issuer, /Pebble Intermediate/);
+    assert.equal(got.san, `DNS:${WILD}, DNS:${WILD_BASE}`);
+    // The wildcard covers any one label: a name no router knows gets it too (and a 404).
+    const other = await fetchTls(tlsPort, `other.${WILD_BASE}`, root);
+    assert.ok(other.trusted, other.why);
+    assert.equal(other.status, 404);
+    const base = await fetchTls(tlsPort, WILD_BASE, root);
+    assert.ok(base.trusted, base.why);
+
+    // Two authorizations (the wildcard and the base name) share one record name: each value was
+    // published, then withdrawn, one after the other.
+    const calls = readFileSync(execLog, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => l.split(' '))
+      .filter((c) => c[1] === `_acme-challenge.${WILD_BASE}.`);
+    assert.deepEqual(
+      calls.map((c) => c[0]),
+      ['present', 'cleanup', 'present', 'cleanup'],
+      readFileSync(execLog, 'utf8'),
+    );
+    assert.equal(calls[0]?.[2], calls[1]?.[2]);
+    assert.equal(calls[2]?.[2], calls[3]?.[2]);
+    assert.notEqual(calls[0]?.[2], calls[2]?.[2], 'one value per authorization');
+    for (const c of calls) assert.match(c[2] ?? '', /^[A-Za-z0-9_-]{43}$/, 'base64url of a SHA-256');
+  });
+
+  it('obtains a certificate through the httpreq service, with its Basic credentials, and serves it by SNI', async () => {
+    assert.equal((await obtained(proxy, ca, HTTPREQ_HOST)).resolver, 'viahttpreq');
+    const got = await untilTrusted(tlsPort, HTTPREQ_HOST, root);
+    assert.equal(got.status, 200);
+    assert.equal(got.body, 'backend ok');
+    assert.equal(got.san, `DNS:${HTTPREQ_HOST}`);
+    const calls = service.calls.filter((c) => c.body.fqdn === `_acme-challenge.${HTTPREQ_HOST}.`);
+    assert.deepEqual(
+      calls.map((c) => c.path),
+      ['/present', '/cleanup'],
+    );
+    for (const c of calls) {
+      assert.equal(c.authorization, `Basic ${Buffer.from(CREDENTIALS).toString('base64')}`);
+      assert.deepEqual(Object.keys(c.body).sort(), ['fqdn', 'value']);
+      assert.match(c.body.value ?? '', /^[A-Za-z0-9_-]{43}$/);
+    }
+    assert.equal(calls[0]?.body.value, calls[1]?.body.value, 'cleanup names the value it withdraws');
+  });
+
+  it("logs a failing exec program's exit status and stderr, and keeps serving the generated certificate", async () => {
+    const failed = await proxy
+      .waitForLog((l) => l.msg === 'acme certificate request failed' && hasDomain(l, EXEC_FAIL), 30_000)
+      .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+    assert.equal(failed.resolver, 'viaexec');
+    assert.match(
+      String(failed.error),
+      /present _acme-challenge\.fail-exec\.test\.: exited with status 4: dns api: zone for _acme-challenge\.fail-exec\.test\. is locked$/,
+    );
+    const got = await fetchTls(tlsPort, EXEC_FAIL, root);
+    assert.equal(got.trusted, false, 'no certificate was issued');
+    assert.equal(got.status, 200, 'the router still serves, with the generated certificate');
+  });
+
+  it("logs the httpreq service's error status", async () => {
+    const failed = await proxy
+      .waitForLog((l) => l.msg === 'acme certificate request failed' && hasDomain(l, HTTPREQ_FAIL), 30_000)
+      .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+    assert.equal(failed.resolver, 'viahttpreq');
+    assert.equal(
+      failed.error,
+      `httpreq: POST ${service.url}/present answered 503 Service Unavailable: dns backend down`,
+    );
+  });
+});
+
+describe('ACME dns-01 provider configuration at start-up', () => {
+  function config(dir: string, provider: string): string {
+    const file = join(dir, 'traffic.yaml');
+    writeFileSync(
+      file,
+      `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+    http:
+      tls: {}
+certificatesResolvers:
+  dns:
+    acme:
+      email: "admin@acme.test"
+      caServer: "https://127.0.0.1:1/dir"
+      storage: "${join(dir, 'acme.json')}"
+      dnsChallenge: { provider: ${provider} }
+`,
+    );
+    return file;
+  }
+
+  it('refuses to start without the environment variable the provider needs, naming it', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'acme-dns-env-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const exec = await runCli(['run', '--config', config(dir, 'exec')], {
+      env: { EXEC_PATH: '', EXEC_PATH_FILE: '' },
+    });
+    assert.equal(exec.code, 1, exec.stderr);
+    assert.match(
+      exec.stderr,
+      /certificatesResolvers\.dns\.acme\.dnsChallenge \(provider exec\): the exec provider needs the environment variable EXEC_PATH/,
+    );
+    assert.doesNotMatch(exec.stderr, /entry point listening/, 'refused before opening any port');
+    const httpreq = await runCli(['run', '--config', config(dir, 'httpreq')], {
+      env: { HTTPREQ_ENDPOINT: '', HTTPREQ_ENDPOINT_FILE: '', HTTPREQ_MODE: 'RAW' },
+    });
+    assert.equal(httpreq.code, 1, httpreq.stderr);
+    assert.match(httpreq.stderr, /needs the environment variable HTTPREQ_ENDPOINT/);
+    assert.match(httpreq.stderr, /HTTPREQ_MODE=RAW is not supported yet/);
+  });
+
+  it('names the supported providers for another lego provider', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'acme-dns-env-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const r = await runCli(['run', '--config', config(dir, 'cloudflare')]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(
+      r.stderr,
+      /dnsChallenge\.provider: `cloudflare` is not supported yet \(supported: challtestsrv, exec, httpreq\)/,
+    );
+  });
+});
