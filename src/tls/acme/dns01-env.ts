@@ -42,8 +42,10 @@ export class LegoEnv {
 
   /** A required variable: a problem naming it when it is unset. */
   require(name: string, provider: string): string {
+    const known = this.problems.length;
     const v = this.get(name);
-    if (v === '' && !this.problems.some((p) => p.startsWith(`cannot read ${name}_FILE`))) {
+    // An unreadable NAME_FILE has been reported already, and more precisely.
+    if (v === '' && this.problems.length === known) {
       this.problems.push(`the ${provider} provider needs the environment variable ${name} (or ${name}_FILE)`);
     }
     return v;
