@@ -22,12 +22,12 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkServerIdentity, type TLSSocket } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { CHALLTESTSRV, PEBBLE, type Pebble, startPebble } from '../helpers/pebble.ts';
+import { PEBBLE_SKIP, type Pebble, startPebble } from '../helpers/pebble.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { runCli } from '../helpers/run-cli.ts';
 
 const CURL = '/usr/bin/curl';
-const skip = !existsSync(PEBBLE) || !existsSync(CHALLTESTSRV) ? 'pebble is not installed' : false;
+const skip = PEBBLE_SKIP;
 const skipExec = skip || (existsSync(CURL) ? false : 'curl is not installed');
 
 interface Fetched {

@@ -9,18 +9,18 @@
  * presents its generated default certificate, which is not.
  */
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { checkServerIdentity, type TLSSocket, connect as tlsConnect } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { CHALLTESTSRV, freePort, PEBBLE, type Pebble, startPebble } from '../helpers/pebble.ts';
+import { freePort, PEBBLE_SKIP, type Pebble, startPebble } from '../helpers/pebble.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
 
-const noPebble = existsSync(PEBBLE) && existsSync(CHALLTESTSRV) ? false : 'pebble is not installed';
+const noPebble = PEBBLE_SKIP;
 
 interface Fetched {
   readonly status: number;

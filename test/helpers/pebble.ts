@@ -12,7 +12,7 @@
  * so a restarted pebble has a new root and has forgotten every account.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -21,6 +21,15 @@ import { within } from './wait.ts';
 
 export const PEBBLE = '/usr/bin/pebble';
 export const CHALLTESTSRV = '/usr/bin/pebble-challtestsrv';
+
+/**
+ * `skip` for suites that need pebble: skipped on a developer machine without it, never in CI
+ * (`CI` set), where a missing pebble must fail the run instead of hiding the ACME tests.
+ */
+export const PEBBLE_SKIP: false | string =
+  (existsSync(PEBBLE) && existsSync(CHALLTESTSRV)) || process.env['CI'] !== undefined
+    ? false
+    : 'pebble is not installed (apt-get install pebble)';
 
 export interface PebbleOptions {
   /** Where the validator connects for http-01 (default: a free port nobody listens on). */

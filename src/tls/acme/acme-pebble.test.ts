@@ -9,7 +9,7 @@
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -22,7 +22,7 @@ import {
   type TLSSocket,
   type Server as TlsServer,
 } from 'node:tls';
-import { CHALLTESTSRV, PEBBLE, type Pebble, startPebble } from '../../../test/helpers/pebble.ts';
+import { PEBBLE_SKIP, type Pebble, startPebble } from '../../../test/helpers/pebble.ts';
 import type { Clock } from '../../core/clock.ts';
 import { createLogger, type Logger } from '../../core/logger.ts';
 import { certificateInfo, type KeyAndCert, selfSignedCertificate } from '../x509/index.ts';
@@ -254,7 +254,7 @@ function failures(h: Harness): LogRecord[] {
   return h.lines.filter((l) => l.msg === 'acme certificate request failed');
 }
 
-const noPebble = existsSync(PEBBLE) && existsSync(CHALLTESTSRV) ? false : 'pebble is not installed';
+const noPebble = PEBBLE_SKIP;
 
 describe('CertificateManager against pebble', { skip: noPebble }, () => {
   const servers = new ChallengeServers();
