@@ -128,9 +128,10 @@ interface TlsSetup {
 /**
  * TLS and ACME from the static configuration: the build options every snapshot gets (TLS entry
  * points, the generated default certificate, redirections, ACME certificates and http-01
- * answers), and the ACME managers, which ask for a rebuild when a certificate arrives.
+ * answers), and the ACME managers, which ask for a rebuild when a certificate arrives. Null when
+ * a resolver cannot be set up (a DNS provider's variables are missing): already logged.
  */
-async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup> {
+async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup | null> {
   const tlsEps = new Map<string, { options?: string }>();
   const redirections = new Map<string, Redirection>();
   // Redirections whose target is an entry point by name, to learn its bound port.
@@ -171,8 +172,24 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup>
     const stores = { http01: new acme.Http01Store(), tlsAlpn01: new acme.TlsAlpn01Store() };
     http01 = stores.http01;
     alpn = stores.tlsAlpn01;
+    // Every provider first, every problem reported: nothing starts on a half-valid setup.
+    const dnsProviders = new Map<string, import('./tls/acme/index.ts').Dns01Provider>();
+    let invalid = false;
+    for (const [name, r] of resolvers) {
+      const dns = r.acme.dnsChallenge;
+      if (dns === undefined) continue;
+      try {
+        dnsProviders.set(name, acme.dnsProviderFor(dns, process.env, { resolver: name, logger }));
+      } catch (e) {
+        if (!(e instanceof acme.Dns01ConfigError)) throw e;
+        logger.error('configuration error', { resolver: name, error: e.message });
+        invalid = true;
+      }
+    }
+    if (invalid) return null;
     for (const [name, r] of resolvers) {
       const a = r.acme;
+      const dnsProvider = dnsProviders.get(name);
       const challenge =
         a.httpChallenge !== undefined ? 'http-01' : a.tlsChallenge !== undefined ? 'tls-alpn-01' : 'dns-01';
       if (a.httpChallenge !== undefined) http01Eps.push(a.httpChallenge.entryPoint);
@@ -184,9 +201,7 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup>
           resolverName: name,
           challenge,
           keyType: a.keyType === 'EC256' ? 'ec256' : a.keyType === 'RSA2048' ? 'rsa2048' : 'rsa4096',
-          ...(a.dnsChallenge !== undefined
-            ? { dnsProvider: acme.dnsProviderFor(a.dnsChallenge, process.env, { resolver: name, logger }) }
-            : {}),
+          ...(dnsProvider !== undefined ? { dnsProvider } : {}),
           ...(a.caCertificates.length > 0
             ? { caCertificates: a.caCertificates.map((f) => readFileSync(f, 'utf8')).join('\n') }
             : {}),
@@ -442,6 +457,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
         );
   const adminNames = adminEntryPoints(config);
   const tlsSetup = await setupTls(config, logger);
+  if (tlsSetup === null) return 1;
 
   const listeners: HttpListener[] = [];
   const fronts: { close(): void }[] = [];

@@ -185,6 +185,28 @@ describe('runValidate', () => {
     ]);
   });
 
+  it('checks the environment variables of DNS-01 providers, as run does before it listens', async (t) => {
+    const staticWithDns = `entryPoints:
+  web:
+    address: "127.0.0.1:8080"
+certificatesResolvers:
+  dns:
+    acme:
+      email: a@b.test
+      storage: acme.json
+      dnsChallenge: { provider: exec }
+`;
+    const dir = await dirWith(t, { 'traffic.yaml': staticWithDns });
+    const file = join(dir, 'traffic.yaml');
+    const missing = await validate(file, [], {});
+    assert.equal(missing.code, 1);
+    assert.match(missing.lines[0]!, /traffic\.yaml: .*\(provider exec\): .*EXEC_PATH/);
+    assert.deepEqual(await validate(file, [], { EXEC_PATH: '/usr/local/bin/dns-hook' }), {
+      code: 0,
+      lines: ['configuration OK: 0 routers, 0 services, 0 middlewares'],
+    });
+  });
+
   describe('TLS', () => {
     const certA = selfSignedCertificate(['a.test']);
     const certB = selfSignedCertificate(['b.test']);

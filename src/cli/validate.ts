@@ -26,6 +26,7 @@ export async function runValidate(
   const issues: ConfigIssue[] = [...loaded.issues];
   let counts = { routers: 0, services: 0, middlewares: 0 };
   if (loaded.config !== undefined) {
+    issues.push(...(await dnsProviderIssues(loaded.config, env, configFile)));
     const opts = fileProviderOptions(loaded.config, loaded.inlineDynamic, {
       ...(checkRule !== undefined ? { checkRule } : {}),
       ...(checkBreakerExpression !== undefined ? { checkBreakerExpression } : {}),
@@ -104,4 +105,30 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
     const { exact: _, ...where } = locate(local, 'value');
     return where.file === undefined ? { ...i, path: local } : { ...i, path: local, ...where };
   });
+}
+
+/**
+ * DNS-01 providers read their settings from the environment (lego's variables): checked here as
+ * `run` checks them before it opens any port, so that validate never says OK where run refuses.
+ */
+async function dnsProviderIssues(
+  config: StaticConfig,
+  env: NodeJS.ProcessEnv,
+  file: string | undefined,
+): Promise<ConfigIssue[]> {
+  const withDns = Object.entries(config.certificatesResolvers ?? {}).filter(([, r]) => r.acme.dnsChallenge);
+  if (withDns.length === 0) return [];
+  const { dnsProviderFor, Dns01ConfigError } = await import('../tls/acme/index.ts');
+  const out: ConfigIssue[] = [];
+  for (const [name, r] of withDns) {
+    const dns = r.acme.dnsChallenge;
+    if (dns === undefined) continue;
+    try {
+      dnsProviderFor(dns, env, { resolver: name });
+    } catch (e) {
+      if (!(e instanceof Dns01ConfigError)) throw e;
+      out.push({ severity: 'error', message: e.message, path: [], ...(file === undefined ? {} : { file }) });
+    }
+  }
+  return out;
 }

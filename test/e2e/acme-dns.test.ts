@@ -403,6 +403,11 @@ certificatesResolvers:
       /certificatesResolvers\.dns\.acme\.dnsChallenge \(provider exec\): the exec provider needs the environment variable EXEC_PATH/,
     );
     assert.doesNotMatch(exec.stderr, /entry point listening/, 'refused before opening any port');
+    assert.doesNotMatch(
+      exec.stderr,
+      /fatal|\n\s+at /,
+      'a configuration error, not a crash with a stack trace',
+    );
     const httpreq = await runCli(['run', '--config', config(dir, 'httpreq')], {
       env: { HTTPREQ_ENDPOINT: '', HTTPREQ_ENDPOINT_FILE: '', HTTPREQ_MODE: 'RAW' },
     });
