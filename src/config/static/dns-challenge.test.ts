@@ -51,10 +51,52 @@ describe('certificatesResolvers.<name>.acme.dnsChallenge', () => {
     ]);
   });
 
-  it("still reports Traefik's other dnsChallenge keys as not supported yet", () => {
-    assert.deepEqual(load('{ provider: exec, delayBeforeCheck: 10 }').lines, [
-      'static.yaml:8:39: certificatesResolvers.le.acme.dnsChallenge.delayBeforeCheck: `delayBeforeCheck` is not supported yet',
+  it('accepts resolvers and the propagation keys, with port 53 added as lego adds it', () => {
+    const r = load(
+      '{ provider: exec, resolvers: ["1.1.1.1:53", "9.9.9.9", "[2606:4700::1111]:5353", "::1"], propagation: { delayBeforeChecks: 2s, disableChecks: false, requireAllRNS: true, disableANSChecks: true } }',
+    );
+    assert.deepEqual(r.lines, []);
+    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme.dnsChallenge, {
+      provider: 'exec',
+      resolvers: ['1.1.1.1:53', '9.9.9.9:53', '[2606:4700::1111]:5353', '[::1]:53'],
+      propagation: {
+        delayBeforeChecks: 2_000,
+        disableChecks: false,
+        requireAllRNS: true,
+        disableANSChecks: true,
+      },
+    });
+  });
+
+  it('accepts a bare number of seconds for delayBeforeChecks, as Traefik does', () => {
+    const r = load('{ provider: exec, propagation: { delayBeforeChecks: 30 } }');
+    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme.dnsChallenge?.propagation, {
+      delayBeforeChecks: 30_000,
+    });
+  });
+
+  it('still accepts the deprecated delayBeforeCheck and disablePropagationCheck', () => {
+    const r = load('{ provider: exec, delayBeforeCheck: 10, disablePropagationCheck: true }');
+    assert.deepEqual(r.lines, []);
+    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme.dnsChallenge, {
+      provider: 'exec',
+      delayBeforeCheck: 10_000,
+      disablePropagationCheck: true,
+    });
+  });
+
+  it('refuses a resolver that is not an address, naming it', () => {
+    assert.deepEqual(load('{ provider: exec, resolvers: ["dns.google:53", "1.1.1.1:70000"] }').lines, [
+      'static.yaml:8:51: certificatesResolvers.le.acme.dnsChallenge.resolvers[0]: "dns.google:53" is not an IP address with an optional port (host names are not supported: give the server\'s address) (expected ip:port, [ipv6]:port or ip)',
+      'static.yaml:8:68: certificatesResolvers.le.acme.dnsChallenge.resolvers[1]: "1.1.1.1:70000": port 70000 is out of range (1-65535) (expected ip:port, [ipv6]:port or ip)',
     ]);
+  });
+
+  it('refuses an unknown propagation key with a suggestion, and a wrong type', () => {
+    const r = load('{ provider: exec, propagation: { disableCheck: true, requireAllRNS: "yes" } }');
+    assert.equal(r.lines.length, 2, r.lines.join('\n'));
+    assert.match(r.lines[0] ?? '', /propagation\.disableCheck: unknown key `disableCheck`.*disableChecks/);
+    assert.match(r.lines[1] ?? '', /propagation\.requireAllRNS: wrong type/);
   });
 
   it('takes the provider from a flag or a TRAFFIC_ variable, as Traefik does', () => {
@@ -69,5 +111,18 @@ describe('certificatesResolvers.<name>.acme.dnsChallenge', () => {
     assert.deepEqual(byEnv.lines, [
       'certificatesResolvers.le.acme.dnsChallenge.provider: `gandi` is not supported yet (supported: challtestsrv, exec, httpreq) (set by TRAFFIC_CERTIFICATESRESOLVERS_LE_ACME_DNSCHALLENGE_PROVIDER)',
     ]);
+  });
+
+  it('takes resolvers (comma-separated) and propagation keys from flags', () => {
+    const r = load('{ provider: exec }', {}, [
+      '--certificatesResolvers.le.acme.dnsChallenge.resolvers=1.1.1.1:53,8.8.8.8',
+      '--certificatesresolvers.le.acme.dnschallenge.propagation.disableanschecks=true',
+    ]);
+    assert.deepEqual(r.lines, []);
+    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme.dnsChallenge, {
+      provider: 'exec',
+      resolvers: ['1.1.1.1:53', '8.8.8.8:53'],
+      propagation: { disableANSChecks: true },
+    });
   });
 });

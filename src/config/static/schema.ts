@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
@@ -284,14 +285,64 @@ const dnsChallengeProvider = z.string().transform((value, ctx): DnsChallengeProv
   return z.NEVER;
 });
 
-const dnsChallenge = strictObject(
-  {
-    provider: dnsChallengeProvider,
-    /** Ours, for `challtestsrv` only: its management URL. */
-    managementUrl: z.string().url().optional(),
-  },
-  ['resolvers', 'propagation', 'delayBeforeCheck', 'disablePropagationCheck'],
-).superRefine((v, ctx) => {
+/**
+ * A DNS server for the propagation check, as lego's ParseNameservers takes it: `ip:port`,
+ * `[ip6]:port`, or an address alone for port 53. Returned as `ip:port` / `[ip6]:port`, the form
+ * node:dns takes. Host names are refused: node:dns asks servers by address only.
+ */
+function dnsServer(text: string): string | { error: string } {
+  const trimmed = text.trim();
+  let host = trimmed;
+  let port = '53';
+  const bracketed = /^\[([^\]]+)\](?::(\d{1,5}))?$/.exec(trimmed);
+  if (bracketed !== null) {
+    host = bracketed[1]!;
+    port = bracketed[2] ?? '53';
+    if (isIP(host) !== 6) return { error: `"${text}": "${host}" is not an IPv6 address` };
+  } else if (isIP(trimmed) === 0) {
+    const colon = trimmed.lastIndexOf(':');
+    if (colon !== -1 && /^\d{1,5}$/.test(trimmed.slice(colon + 1))) {
+      host = trimmed.slice(0, colon);
+      port = trimmed.slice(colon + 1);
+    }
+    if (isIP(host) !== 4) {
+      return {
+        error: `"${text}" is not an IP address with an optional port (host names are not supported: give the server's address)`,
+      };
+    }
+  }
+  const n = Number(port);
+  if (n < 1 || n > 65535) return { error: `"${text}": port ${port} is out of range (1-65535)` };
+  return isIP(host) === 6 ? `[${host}]:${n}` : `${host}:${n}`;
+}
+
+const dnsResolver = z.string().transform((value, ctx): string => {
+  const r = dnsServer(value);
+  if (typeof r === 'string') return r;
+  ctx.addIssue({ code: 'custom', message: r.error, params: { expected: 'ip:port, [ipv6]:port or ip' } });
+  return z.NEVER;
+});
+
+/** Traefik v3.3's `dnsChallenge.propagation`; unset keys take the provider's defaults. */
+const dnsPropagation = strictObject({
+  delayBeforeChecks: duration.optional(),
+  disableChecks: z.boolean().optional(),
+  requireAllRNS: z.boolean().optional(),
+  disableANSChecks: z.boolean().optional(),
+});
+
+const dnsChallenge = strictObject({
+  provider: dnsChallengeProvider,
+  /** Ours, for `challtestsrv` only: its management URL. */
+  managementUrl: z.string().url().optional(),
+  /** Servers for the propagation check's recursive questions; default: the system's. */
+  resolvers: z.array(dnsResolver).optional(),
+  propagation: nullAsEmpty(dnsPropagation).optional(),
+  /** Deprecated by Traefik v3.3 for `propagation.delayBeforeChecks` (see tls/acme/dns01-settings.ts). */
+  delayBeforeCheck: duration.optional(),
+  /** Deprecated by Traefik v3.3 for `propagation.disableChecks`. */
+  disablePropagationCheck: z.boolean().optional(),
+}).superRefine((v, ctx) => {
   if (v.provider === 'challtestsrv' && v.managementUrl === undefined) {
     ctx.addIssue({
       code: 'custom',

@@ -5,8 +5,11 @@
  */
 
 export interface Dns01Provider {
-  /** Publishes TXT `value` at `fqdn` (absolute, with the trailing dot). */
-  present(fqdn: string, value: string): Promise<void>;
+  /**
+   * Publishes TXT `value` at `fqdn` (absolute, with the trailing dot). `signal` ends what may
+   * take long (a propagation check) when the certificate manager stops.
+   */
+  present(fqdn: string, value: string, signal?: AbortSignal): Promise<void>;
   /** Removes what `present` published. */
   cleanup(fqdn: string, value: string): Promise<void>;
 }

@@ -10,13 +10,19 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { DnsChallengeConfig } from '../../config/static/schema.ts';
 import type { LogFields, Logger } from '../../core/logger.ts';
 import { Dns01ConfigError } from './dns01-env.ts';
 import { ExecDnsProvider } from './dns01-exec.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
+import { PropagationCheckedDnsProvider } from './dns01-propagation.ts';
 import { ChallTestSrvDnsProvider } from './dns01-provider.ts';
 import { dnsProviderFor } from './dns01-providers.ts';
 import type { Scheduler } from './scheduler.ts';
+
+/** The providers alone: their `present` does not wait for a propagation check. */
+const UNCHECKED_EXEC: DnsChallengeConfig = { provider: 'exec', propagation: { disableChecks: true } };
+const UNCHECKED_HTTPREQ: DnsChallengeConfig = { provider: 'httpreq', propagation: { disableChecks: true } };
 
 /** Records the delay of every timer; never runs them. */
 class RecordingScheduler implements Scheduler {
@@ -44,6 +50,24 @@ class WarnLog implements Logger {
     this.children.push(fields);
     return this;
   }
+}
+
+/** Records the delay of every timer and runs it on the next turn of the event loop. */
+class PromptScheduler implements Scheduler {
+  readonly delays: number[] = [];
+  setTimeout(fn: () => void, ms: number): unknown {
+    this.delays.push(ms);
+    return setImmediate(fn);
+  }
+  clearTimeout(h: unknown): void {
+    clearImmediate(h as NodeJS.Immediate);
+  }
+}
+
+/** The check's settings, or a test failure when `p` comes without a check. */
+function settingsOf(p: unknown) {
+  assert.ok(p instanceof PropagationCheckedDnsProvider, 'wrapped in a propagation check');
+  return p.check.settings;
 }
 
 /** The message of the Dns01ConfigError that `fn` throws. */
@@ -96,7 +120,7 @@ describe('dnsProviderFor', () => {
   describe('exec', () => {
     it('runs the program named by EXEC_PATH', async () => {
       const s = recorder('plain');
-      const p = dnsProviderFor({ provider: 'exec' }, { EXEC_PATH: s.path });
+      const p = dnsProviderFor(UNCHECKED_EXEC, { EXEC_PATH: s.path });
       assert.ok(p instanceof ExecDnsProvider);
       await p.present('_acme-challenge.example.com.', 'v');
       assert.equal(readFileSync(s.out, 'utf8'), 'present\n_acme-challenge.example.com.\nv\n');
@@ -106,7 +130,7 @@ describe('dnsProviderFor', () => {
       const s = recorder('from-file');
       const file = join(dir, 'exec-path');
       writeFileSync(file, `${s.path}\n`);
-      await dnsProviderFor({ provider: 'exec' }, { EXEC_PATH_FILE: file }).cleanup('x.', 'v');
+      await dnsProviderFor(UNCHECKED_EXEC, { EXEC_PATH_FILE: file }).cleanup('x.', 'v');
       assert.equal(readFileSync(s.out, 'utf8'), 'cleanup\nx.\nv\n');
     });
 
@@ -139,9 +163,9 @@ describe('dnsProviderFor', () => {
     it('bounds each run by EXEC_PROPAGATION_TIMEOUT seconds, 60 by default', async () => {
       const s = recorder('timeouts');
       const scheduler = new RecordingScheduler();
-      await dnsProviderFor({ provider: 'exec' }, { EXEC_PATH: s.path }, { scheduler }).present('x.', 'v');
+      await dnsProviderFor(UNCHECKED_EXEC, { EXEC_PATH: s.path }, { scheduler }).present('x.', 'v');
       await dnsProviderFor(
-        { provider: 'exec' },
+        UNCHECKED_EXEC,
         { EXEC_PATH: s.path, EXEC_PROPAGATION_TIMEOUT: '5' },
         { scheduler },
       ).present('x.', 'v');
@@ -160,10 +184,11 @@ describe('dnsProviderFor', () => {
   describe('httpreq', () => {
     it('posts to HTTPREQ_ENDPOINT with the Basic credentials of HTTPREQ_USERNAME and HTTPREQ_PASSWORD', async () => {
       const mark = seen.length;
-      const p = dnsProviderFor(
-        { provider: 'httpreq' },
-        { HTTPREQ_ENDPOINT: `${endpoint}/dns`, HTTPREQ_USERNAME: 'u', HTTPREQ_PASSWORD: 'p' },
-      );
+      const p = dnsProviderFor(UNCHECKED_HTTPREQ, {
+        HTTPREQ_ENDPOINT: `${endpoint}/dns`,
+        HTTPREQ_USERNAME: 'u',
+        HTTPREQ_PASSWORD: 'p',
+      });
       assert.ok(p instanceof HttpReqDnsProvider);
       await p.present('_acme-challenge.example.com.', 'v');
       assert.deepEqual(seen.slice(mark), [
@@ -179,10 +204,11 @@ describe('dnsProviderFor', () => {
       const file = join(dir, 'password');
       writeFileSync(file, 'from-a-secret\n');
       const mark = seen.length;
-      await dnsProviderFor(
-        { provider: 'httpreq' },
-        { HTTPREQ_ENDPOINT: endpoint, HTTPREQ_USERNAME: 'u', HTTPREQ_PASSWORD_FILE: file },
-      ).cleanup('x.', 'v');
+      await dnsProviderFor(UNCHECKED_HTTPREQ, {
+        HTTPREQ_ENDPOINT: endpoint,
+        HTTPREQ_USERNAME: 'u',
+        HTTPREQ_PASSWORD_FILE: file,
+      }).cleanup('x.', 'v');
       assert.equal(seen[mark]?.auth, `Basic ${Buffer.from('u:from-a-secret').toString('base64')}`);
     });
 
@@ -204,12 +230,12 @@ describe('dnsProviderFor', () => {
 
     it('bounds each exchange by HTTPREQ_HTTP_TIMEOUT seconds, 30 by default', async () => {
       const scheduler = new RecordingScheduler();
-      await dnsProviderFor({ provider: 'httpreq' }, { HTTPREQ_ENDPOINT: endpoint }, { scheduler }).present(
+      await dnsProviderFor(UNCHECKED_HTTPREQ, { HTTPREQ_ENDPOINT: endpoint }, { scheduler }).present(
         'x.',
         'v',
       );
       await dnsProviderFor(
-        { provider: 'httpreq' },
+        UNCHECKED_HTTPREQ,
         { HTTPREQ_ENDPOINT: endpoint, HTTPREQ_HTTP_TIMEOUT: '7' },
         { scheduler },
       ).present('x.', 'v');
@@ -252,5 +278,135 @@ describe('dnsProviderFor', () => {
       configError(() => dnsProviderFor({ provider: 'challtestsrv' }, {})),
       /managementUrl is required/,
     );
+  });
+});
+
+describe('dnsProviderFor and the propagation check', () => {
+  let ok: Server;
+  let okUrl: string;
+  before(async () => {
+    // Answers 200 to anything, as challtestsrv does to /set-txt.
+    ok = createServer((req, res) => {
+      req.resume();
+      req.on('end', () => res.end());
+    });
+    await new Promise<void>((resolve) => ok.listen(0, '127.0.0.1', resolve));
+    okUrl = `http://127.0.0.1:${(ok.address() as AddressInfo).port}`;
+  });
+  after(async () => {
+    ok.closeAllConnections();
+    await new Promise<void>((resolve) => ok.close(() => resolve()));
+  });
+
+  const LEGO_DEFAULTS = {
+    resolvers: [],
+    delayBeforeChecksMs: 0,
+    disableChecks: false,
+    requireAllRNS: false,
+    disableANSChecks: false,
+    timeoutMs: 60_000,
+    intervalMs: 2_000,
+  };
+
+  it("checks on the zone's authoritative nameservers by default, for 60 s every 2 s (lego's defaults)", () => {
+    const exec = dnsProviderFor({ provider: 'exec' }, { EXEC_PATH: '/bin/true' });
+    assert.deepEqual(settingsOf(exec), LEGO_DEFAULTS);
+    assert.ok((exec as PropagationCheckedDnsProvider).provider instanceof ExecDnsProvider);
+    const httpreq = dnsProviderFor({ provider: 'httpreq' }, { HTTPREQ_ENDPOINT: 'http://127.0.0.1:1' });
+    assert.deepEqual(settingsOf(httpreq), LEGO_DEFAULTS);
+    assert.ok((httpreq as PropagationCheckedDnsProvider).provider instanceof HttpReqDnsProvider);
+  });
+
+  it("takes the timeout and interval from the provider's PROPAGATION_TIMEOUT and POLLING_INTERVAL", () => {
+    const exec = dnsProviderFor(
+      { provider: 'exec' },
+      { EXEC_PATH: '/bin/true', EXEC_PROPAGATION_TIMEOUT: '300', EXEC_POLLING_INTERVAL: '10' },
+    );
+    assert.deepEqual(settingsOf(exec), { ...LEGO_DEFAULTS, timeoutMs: 300_000, intervalMs: 10_000 });
+    const httpreq = dnsProviderFor(
+      { provider: 'httpreq' },
+      {
+        HTTPREQ_ENDPOINT: 'http://127.0.0.1:1',
+        HTTPREQ_PROPAGATION_TIMEOUT: '120',
+        HTTPREQ_POLLING_INTERVAL: '5',
+      },
+    );
+    assert.deepEqual(settingsOf(httpreq), { ...LEGO_DEFAULTS, timeoutMs: 120_000, intervalMs: 5_000 });
+    assert.match(
+      configError(() =>
+        dnsProviderFor(
+          { provider: 'httpreq' },
+          { HTTPREQ_ENDPOINT: 'http://x', HTTPREQ_POLLING_INTERVAL: '2s' },
+        ),
+      ),
+      /HTTPREQ_POLLING_INTERVAL="2s" must be a whole number of seconds/,
+    );
+  });
+
+  it('passes the configured resolvers and propagation keys to the check', () => {
+    const p = dnsProviderFor(
+      {
+        provider: 'exec',
+        resolvers: ['192.0.2.53:53'],
+        propagation: { delayBeforeChecks: 5_000, requireAllRNS: true, disableANSChecks: true },
+      },
+      { EXEC_PATH: '/bin/true' },
+    );
+    assert.deepEqual(settingsOf(p), {
+      ...LEGO_DEFAULTS,
+      resolvers: ['192.0.2.53:53'],
+      delayBeforeChecksMs: 5_000,
+      requireAllRNS: true,
+      disableANSChecks: true,
+    });
+  });
+
+  it('checks challtestsrv records on the resolvers only, and not at all without resolvers', () => {
+    const managementUrl = 'http://127.0.0.1:8055';
+    assert.ok(
+      dnsProviderFor({ provider: 'challtestsrv', managementUrl }, {}) instanceof ChallTestSrvDnsProvider,
+    );
+    const p = dnsProviderFor({ provider: 'challtestsrv', managementUrl, resolvers: ['127.0.0.1:8053'] }, {});
+    assert.deepEqual(settingsOf(p), {
+      ...LEGO_DEFAULTS,
+      resolvers: ['127.0.0.1:8053'],
+      requireAllRNS: true,
+      disableANSChecks: true,
+    });
+  });
+
+  it('runs delayBeforeChecks on the scheduler of the context, even with disableChecks', async () => {
+    const scheduler = new PromptScheduler();
+    const p = dnsProviderFor(
+      {
+        provider: 'challtestsrv',
+        managementUrl: okUrl,
+        propagation: { disableChecks: true, delayBeforeChecks: 7_000 },
+      },
+      {},
+      { scheduler },
+    );
+    await p.present('_acme-challenge.example.com.', 'v');
+    assert.deepEqual(scheduler.delays, [7_000]);
+  });
+
+  it("warns once about each deprecated key, naming Traefik's replacement", () => {
+    const logger = new WarnLog();
+    const p = dnsProviderFor(
+      { provider: 'exec', delayBeforeCheck: 10_000, disablePropagationCheck: true },
+      { EXEC_PATH: '/bin/true' },
+      { logger, resolver: 'le' },
+    );
+    assert.deepEqual(logger.warnings, [
+      {
+        msg: '`delayBeforeCheck` is deprecated: use `propagation.delayBeforeChecks`',
+        fields: { key: 'dnsChallenge.delayBeforeCheck' },
+      },
+      {
+        msg: '`disablePropagationCheck` is deprecated: use `propagation.disableChecks`',
+        fields: { key: 'dnsChallenge.disablePropagationCheck' },
+      },
+    ]);
+    assert.deepEqual(settingsOf(p), { ...LEGO_DEFAULTS, delayBeforeChecksMs: 10_000, disableChecks: true });
   });
 });

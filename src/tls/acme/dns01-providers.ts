@@ -2,62 +2,103 @@
  * The DNS provider named by `certificatesResolvers.<name>.acme.dnsChallenge.provider`, configured
  * as lego (hence Traefik) configures it: from environment variables, read once when the proxy
  * starts. A missing or malformed variable is a start-up error naming it, never a failure found
- * hours later when a certificate is due.
+ * hours later when a certificate is due. The provider comes with the propagation check that
+ * `dnsChallenge` asks for (dns01-settings.ts): its `present` returns once the record is seen.
  */
 import type { DnsChallengeConfig } from '../../config/static/schema.ts';
 import type { Logger } from '../../core/logger.ts';
 import { LegoEnv } from './dns01-env.ts';
 import { ExecDnsProvider } from './dns01-exec.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
+import { Dns01PropagationCheck, PropagationCheckedDnsProvider } from './dns01-propagation.ts';
 import { ChallTestSrvDnsProvider, type Dns01Provider } from './dns01-provider.ts';
+import {
+  DEFAULT_POLLING_INTERVAL_MS,
+  DEFAULT_PROPAGATION_TIMEOUT_MS,
+  dnsChallengeDeprecations,
+  type ProviderTimeouts,
+  propagationSettings,
+} from './dns01-settings.ts';
 import type { Scheduler } from './scheduler.ts';
 
 export interface DnsProviderContext {
   /** The resolver's name, for error messages. */
   readonly resolver?: string;
-  /** Receives the exec program's output at `debug`. */
+  /** Receives the exec program's output at `debug`, the propagation check's progress, deprecation warnings. */
   readonly logger?: Logger;
   readonly scheduler?: Scheduler;
   /** Reads `<VAR>_FILE` files (default: readFileSync). */
   readonly readFile?: (path: string) => string;
 }
 
-/** lego's dns01.DefaultPropagationTimeout: how long lego gives a record to appear. */
-const EXEC_DEFAULT_TIMEOUT_S = 60;
 /** lego's default `HTTPREQ_HTTP_TIMEOUT`. */
 const HTTPREQ_DEFAULT_TIMEOUT_S = 30;
 
-/** Throws a Dns01ConfigError naming every variable that is missing or malformed. */
+/**
+ * The provider, wrapped in its propagation check unless `dnsChallenge` turns the check off.
+ * Throws a Dns01ConfigError naming every variable that is missing or malformed.
+ */
 export function dnsProviderFor(
   challenge: DnsChallengeConfig,
   env: NodeJS.ProcessEnv,
   ctx: DnsProviderContext = {},
 ): Dns01Provider {
+  const logger = ctx.resolver === undefined ? ctx.logger : ctx.logger?.child({ resolver: ctx.resolver });
+  const { provider, timeouts } = bareProvider(challenge, env, ctx, logger);
+  for (const d of dnsChallengeDeprecations(challenge))
+    logger?.warn(d.message, { key: `dnsChallenge.${d.key}` });
+  const settings = propagationSettings(challenge, timeouts);
+  if (settings.disableChecks && settings.delayBeforeChecksMs === 0) return provider;
+  const check = new Dns01PropagationCheck({
+    ...settings,
+    ...(ctx.scheduler === undefined ? {} : { scheduler: ctx.scheduler }),
+    ...(logger === undefined ? {} : { logger }),
+  });
+  return new PropagationCheckedDnsProvider(provider, check, logger);
+}
+
+/** lego's `<PREFIX>_PROPAGATION_TIMEOUT` and `<PREFIX>_POLLING_INTERVAL`, in whole seconds. */
+function legoTimeouts(vars: LegoEnv, prefix: string): ProviderTimeouts {
+  return {
+    timeoutMs: vars.seconds(`${prefix}_PROPAGATION_TIMEOUT`, DEFAULT_PROPAGATION_TIMEOUT_MS / 1000),
+    intervalMs: vars.seconds(`${prefix}_POLLING_INTERVAL`, DEFAULT_POLLING_INTERVAL_MS / 1000),
+  };
+}
+
+function bareProvider(
+  challenge: DnsChallengeConfig,
+  env: NodeJS.ProcessEnv,
+  ctx: DnsProviderContext,
+  logger: Logger | undefined,
+): { provider: Dns01Provider; timeouts: ProviderTimeouts } {
   const where = `certificatesResolvers.${ctx.resolver ?? '<resolver>'}.acme.dnsChallenge (provider ${challenge.provider})`;
   const vars = new LegoEnv(env, ctx.readFile);
   const scheduler = ctx.scheduler === undefined ? {} : { scheduler: ctx.scheduler };
-  const logger = ctx.resolver === undefined ? ctx.logger : ctx.logger?.child({ resolver: ctx.resolver });
   switch (challenge.provider) {
     case 'challtestsrv': {
       // The schema requires it for this provider; checked again for callers that build the value.
       if (challenge.managementUrl === undefined) vars.problems.push('managementUrl is required');
       vars.check(where);
-      return new ChallTestSrvDnsProvider(challenge.managementUrl ?? '');
+      return {
+        provider: new ChallTestSrvDnsProvider(challenge.managementUrl ?? ''),
+        timeouts: { timeoutMs: DEFAULT_PROPAGATION_TIMEOUT_MS, intervalMs: DEFAULT_POLLING_INTERVAL_MS },
+      };
     }
     case 'exec': {
       const program = vars.require('EXEC_PATH', 'exec');
       vars.mode('EXEC_MODE');
-      // lego bounds no run of the program; with no propagation check of ours to bound either,
-      // its propagation timeout is what keeps a hung program from holding the resolver forever.
-      const timeoutMs = vars.seconds('EXEC_PROPAGATION_TIMEOUT', EXEC_DEFAULT_TIMEOUT_S);
+      const timeouts = legoTimeouts(vars, 'EXEC');
       vars.check(where);
-      return new ExecDnsProvider({
+      const provider = new ExecDnsProvider({
         program,
-        timeoutMs,
+        // lego bounds no run of the program; its propagation timeout is what keeps a hung
+        // program from holding the resolver forever.
+        timeoutMs: timeouts.timeoutMs,
         env,
         ...(logger === undefined ? {} : { logger }),
         ...scheduler,
       });
+      return { provider, timeouts };
     }
     case 'httpreq': {
       const raw = vars.require('HTTPREQ_ENDPOINT', 'httpreq');
@@ -65,6 +106,7 @@ export function dnsProviderFor(
       const username = vars.get('HTTPREQ_USERNAME');
       const password = vars.get('HTTPREQ_PASSWORD');
       const timeoutMs = vars.seconds('HTTPREQ_HTTP_TIMEOUT', HTTPREQ_DEFAULT_TIMEOUT_S);
+      const timeouts = legoTimeouts(vars, 'HTTPREQ');
       // Not quoted in messages: an endpoint URL may carry a password.
       const endpoint = raw === '' ? null : URL.parse(raw);
       if (raw !== '' && endpoint === null) vars.problems.push('HTTPREQ_ENDPOINT is not a URL');
@@ -78,7 +120,16 @@ export function dnsProviderFor(
           missing: username === '' ? 'HTTPREQ_USERNAME' : 'HTTPREQ_PASSWORD',
         });
       }
-      return new HttpReqDnsProvider({ endpoint: endpoint!, username, password, timeoutMs, ...scheduler });
+      return {
+        provider: new HttpReqDnsProvider({
+          endpoint: endpoint!,
+          username,
+          password,
+          timeoutMs,
+          ...scheduler,
+        }),
+        timeouts,
+      };
     }
   }
 }

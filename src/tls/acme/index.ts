@@ -31,8 +31,20 @@ export { type AcmeTransport, type HttpsTransportOptions, httpsTransport } from '
 export { Dns01ConfigError } from './dns01-env.ts';
 export { ExecDnsProvider, type ExecDnsProviderOptions } from './dns01-exec.ts';
 export { HttpReqDnsProvider, type HttpReqDnsProviderOptions } from './dns01-httpreq.ts';
+export {
+  Dns01PropagationCheck,
+  Dns01PropagationError,
+  PropagationCheckedDnsProvider,
+  type PropagationCheckOptions,
+  type PropagationSettings,
+} from './dns01-propagation.ts';
 export { ChallTestSrvDnsProvider, type Dns01Provider, dns01RecordName } from './dns01-provider.ts';
 export { type DnsProviderContext, dnsProviderFor } from './dns01-providers.ts';
+export {
+  type DnsChallengeDeprecation,
+  dnsChallengeDeprecations,
+  propagationSettings,
+} from './dns01-settings.ts';
 export { coversName, normalizeDomains } from './domain-names.ts';
 export { HTTP01_PATH_PREFIX, Http01Store } from './http01-store.ts';
 export { AccountKey } from './jws.ts';

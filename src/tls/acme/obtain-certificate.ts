@@ -28,7 +28,13 @@ export type ChallengeType = 'http-01' | 'tls-alpn-01' | 'dns-01';
 /** Publishes and withdraws the answer to one challenge type. */
 export interface ChallengeSolver {
   readonly type: ChallengeType;
-  present(authz: AcmeAuthorization, challenge: AcmeChallenge, keyAuthorization: string): Promise<void>;
+  /** Resolves once the answer can be validated (dns-01: once the record has propagated). */
+  present(
+    authz: AcmeAuthorization,
+    challenge: AcmeChallenge,
+    keyAuthorization: string,
+    signal?: AbortSignal,
+  ): Promise<void>;
   cleanup(authz: AcmeAuthorization, challenge: AcmeChallenge, keyAuthorization: string): Promise<void>;
 }
 
@@ -54,7 +60,8 @@ export function dns01Solver(provider: Dns01Provider): ChallengeSolver {
   const value = (keyAuth: string): string => createHash('sha256').update(keyAuth).digest('base64url');
   return {
     type: 'dns-01',
-    present: (a, _c, keyAuth) => provider.present(dns01RecordName(a.identifier.value), value(keyAuth)),
+    present: (a, _c, keyAuth, signal) =>
+      provider.present(dns01RecordName(a.identifier.value), value(keyAuth), signal),
     cleanup: (a, _c, keyAuth) => provider.cleanup(dns01RecordName(a.identifier.value), value(keyAuth)),
   };
 }
@@ -135,7 +142,7 @@ async function solveAuthorization(
     );
   }
   const keyAuth = client.accountKey.keyAuthorization(challenge.token);
-  await solver.present(authz, challenge, keyAuth);
+  await solver.present(authz, challenge, keyAuth, signal);
   try {
     logger.debug('acme challenge ready', { name, type: solver.type });
     await client.respondToChallenge(challenge.url, signal);
