@@ -207,6 +207,27 @@ certificatesResolvers:
     });
   });
 
+  it('warns about dnsChallenge keys that Traefik deprecates, and still passes', async (t) => {
+    const dir = await dirWith(t, {
+      'traffic.yaml': `entryPoints:
+  web:
+    address: "127.0.0.1:8080"
+certificatesResolvers:
+  dns:
+    acme:
+      email: a@b.test
+      dnsChallenge: { provider: exec, delayBeforeCheck: 10, disablePropagationCheck: true }
+`,
+    });
+    const r = await validate(join(dir, 'traffic.yaml'), [], { EXEC_PATH: '/usr/local/bin/dns-hook' });
+    assert.equal(r.code, 0);
+    assert.deepEqual(r.lines, [
+      `${join(dir, 'traffic.yaml')}: warning: certificatesResolvers.dns.acme.dnsChallenge.delayBeforeCheck: \`delayBeforeCheck\` is deprecated: use \`propagation.delayBeforeChecks\``,
+      `${join(dir, 'traffic.yaml')}: warning: certificatesResolvers.dns.acme.dnsChallenge.disablePropagationCheck: \`disablePropagationCheck\` is deprecated: use \`propagation.disableChecks\``,
+      'configuration OK: 0 routers, 0 services, 0 middlewares',
+    ]);
+  });
+
   describe('TLS', () => {
     const certA = selfSignedCertificate(['a.test']);
     const certB = selfSignedCertificate(['b.test']);

@@ -118,11 +118,19 @@ async function dnsProviderIssues(
 ): Promise<ConfigIssue[]> {
   const withDns = Object.entries(config.certificatesResolvers ?? {}).filter(([, r]) => r.acme.dnsChallenge);
   if (withDns.length === 0) return [];
-  const { dnsProviderFor, Dns01ConfigError } = await import('../tls/acme/index.ts');
+  const { dnsProviderFor, Dns01ConfigError, dnsChallengeDeprecations } = await import('../tls/acme/index.ts');
   const out: ConfigIssue[] = [];
   for (const [name, r] of withDns) {
     const dns = r.acme.dnsChallenge;
     if (dns === undefined) continue;
+    for (const d of dnsChallengeDeprecations(dns)) {
+      out.push({
+        severity: 'warning',
+        message: d.message,
+        path: ['certificatesResolvers', name, 'acme', 'dnsChallenge', d.key],
+        ...(file === undefined ? {} : { file }),
+      });
+    }
     try {
       dnsProviderFor(dns, env, { resolver: name });
     } catch (e) {
