@@ -11,6 +11,11 @@
  * Nothing else publishes records, so a certificate issued means the provider published exactly
  * the value pebble expected. Clients trust only pebble's root: "trusted" means the proxy presents
  * the issued chain for that SNI, not its generated default certificate.
+ *
+ * The propagation check asks challtestsrv's DNS port (`resolvers`), on the resolvers only
+ * (`requireAllRNS`, `disableANSChecks`): challtestsrv answers SOA and NS with NOTIMP, and is the
+ * only server that has the records. A script that publishes its record late shows that the check
+ * is what lets the order succeed: with `disableChecks` the same order fails.
  */
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -115,7 +120,8 @@ interface DnsCall {
 
 /**
  * The user's httpreq service: checks Basic credentials, then publishes on challtestsrv.
- * A record name containing `fail-httpreq` gets a 503, as from a DNS host that is down.
+ * A record name containing `fail-httpreq` gets a 503, as from a DNS host that is down; one
+ * containing `unpublished` gets a 200 but is never published, as from a host that loses it.
  */
 async function startHttpReqService(
   dnsManagementUrl: string,
@@ -139,6 +145,10 @@ async function startHttpReqService(
         }
         if (String(body.fqdn).includes('fail-httpreq')) {
           res.writeHead(503).end('dns backend down');
+          return;
+        }
+        if (String(body.fqdn).includes('unpublished')) {
+          res.writeHead(200).end();
           return;
         }
         const status =
@@ -175,6 +185,38 @@ case "$2" in
 esac
 case "$1" in
   present) ${CURL} -sS -f -X POST -d "{\\"host\\":\\"$2\\",\\"value\\":\\"$3\\"}" '${dnsManagementUrl}/set-txt' ;;
+  cleanup) ${CURL} -sS -f -X POST -d "{\\"host\\":\\"$2\\"}" '${dnsManagementUrl}/clear-txt' ;;
+  *) echo "unknown action $1" >&2; exit 2 ;;
+esac
+echo "$1 $2 $3" >> '${log}'
+`;
+}
+
+/**
+ * challtestsrv's DNS address, from its start-up line (test/helpers/pebble.ts does not expose it):
+ * `Creating TCP and UDP DNS-01 challenge server on 127.0.0.1:<port>`.
+ */
+function challtestsrvDns(ca: Pebble): string {
+  const m = /Creating TCP and UDP DNS-01 challenge server on (127\.0\.0\.1:\d+)/.exec(ca.output());
+  if (m?.[1] === undefined) assert.fail(`challtestsrv's DNS address is not in its output:\n${ca.output()}`);
+  return m[1];
+}
+
+/** The check on challtestsrv's DNS port, the only server that has the records. */
+function checkedOn(dns: string): string {
+  return `resolvers: ["${dns}"], propagation: { requireAllRNS: true, disableANSChecks: true }`;
+}
+
+/**
+ * An exec program that returns at once and publishes its record about 2 s later, in the
+ * background, as a DNS host whose API answers before its nameservers serve the change. Its
+ * output goes nowhere, so that the provider's run ends with the script itself.
+ */
+function latePublishingScript(dnsManagementUrl: string, log: string): string {
+  return `#!/bin/sh
+set -eu
+case "$1" in
+  present) ( sleep 2; ${CURL} -sS -f -X POST -d "{\\"host\\":\\"$2\\",\\"value\\":\\"$3\\"}" '${dnsManagementUrl}/set-txt' ) >/dev/null 2>&1 & ;;
   cleanup) ${CURL} -sS -f -X POST -d "{\\"host\\":\\"$2\\"}" '${dnsManagementUrl}/clear-txt' ;;
   *) echo "unknown action $1" >&2; exit 2 ;;
 esac
@@ -249,12 +291,13 @@ describe('ACME dns-01 through the proxy with the exec and httpreq providers', { 
     writeFileSync(script, execScript(ca.dnsManagementUrl, execLog));
     chmodSync(script, 0o755);
     service = await startHttpReqService(ca.dnsManagementUrl, CREDENTIALS);
+    const dns = challtestsrvDns(ca);
     const resolver = (provider: string) => `    acme:
       email: "admin@acme.test"
       caServer: "${ca.directoryUrl}"
       storage: "${join(dir, 'acme.json')}"
       caCertificates: ["${caFile}"]
-      dnsChallenge: { provider: ${provider} }
+      dnsChallenge: { provider: ${provider}, ${checkedOn(dns)} }
 `;
     const [user, password] = CREDENTIALS.split(':');
     proxy = await startProxy({
@@ -365,6 +408,137 @@ ${router('wild', WILD_HOST, 'viaexec', `{ main: "${WILD}", sans: ["${WILD_BASE}"
     assert.equal(
       failed.error,
       `httpreq: POST ${service.url}/present answered 503 Service Unavailable: dns backend down`,
+    );
+  });
+});
+
+describe('ACME dns-01 propagation check through the proxy', { skip: skipExec }, () => {
+  const CHECKED = 'late.test';
+  const UNCHECKED = 'late-unchecked.test';
+  const LOST = 'unpublished.test';
+  const CREDENTIALS = 'acme-user:s3cret';
+  let dir: string;
+  let ca: Pebble;
+  let root: string;
+  let backend: Backend;
+  let service: Awaited<ReturnType<typeof startHttpReqService>>;
+  let proxy: ProxyProcess;
+  let execLog: string;
+
+  before(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'acme-dns-propagation-'));
+    backend = await startBackend((_req, res) => res.end('backend ok'));
+    ca = await startPebble();
+    root = await ca.rootCertificate();
+    const caFile = join(dir, 'pebble-ca.pem');
+    writeFileSync(caFile, ca.serverCaPem);
+    execLog = join(dir, 'exec-calls.log');
+    const script = join(dir, 'publish-late.sh');
+    writeFileSync(script, latePublishingScript(ca.dnsManagementUrl, execLog));
+    chmodSync(script, 0o755);
+    service = await startHttpReqService(ca.dnsManagementUrl, CREDENTIALS);
+    const dns = challtestsrvDns(ca);
+    const resolver = (dnsChallenge: string) => `    acme:
+      email: "admin@acme.test"
+      caServer: "${ca.directoryUrl}"
+      storage: "${join(dir, 'acme.json')}"
+      caCertificates: ["${caFile}"]
+      dnsChallenge: ${dnsChallenge}
+`;
+    const [user, password] = CREDENTIALS.split(':');
+    proxy = await startProxy({
+      config: `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+    http:
+      tls: {}
+log: { level: INFO }
+certificatesResolvers:
+  checked:
+${resolver(`{ provider: exec, ${checkedOn(dns)} }`)}  unchecked:
+${resolver('{ provider: exec, propagation: { disableChecks: true } }')}  lost:
+${resolver(`{ provider: httpreq, ${checkedOn(dns)} }`)}http:
+  routers:
+${router('checked', CHECKED, 'checked')}${router('unchecked', UNCHECKED, 'unchecked')}${router('lost', LOST, 'lost')}  services:
+    be:
+      loadBalancer:
+        servers: [{ url: "${backend.url}" }]
+`,
+      env: {
+        EXEC_PATH: script,
+        EXEC_POLLING_INTERVAL: '1',
+        HTTPREQ_ENDPOINT: service.url,
+        HTTPREQ_USERNAME: user,
+        HTTPREQ_PASSWORD: password,
+        HTTPREQ_PROPAGATION_TIMEOUT: '2',
+        HTTPREQ_POLLING_INTERVAL: '1',
+      },
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await service?.close();
+    await ca?.close();
+    await backend?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('waits until the late record is served before the CA validates, and obtains the certificate', async () => {
+    const record = `_acme-challenge.${CHECKED}.`;
+    assert.equal((await obtained(proxy, ca, CHECKED)).resolver, 'checked');
+    const waiting = proxy.logs.findIndex(
+      (l) => l.msg === 'acme dns-01 waiting for the record to propagate' && l.record === record,
+    );
+    const seen = proxy.logs.findIndex(
+      (l) => l.msg === 'acme dns-01 record propagated' && l.record === record,
+    );
+    assert.ok(waiting !== -1 && seen > waiting, context(proxy, ca));
+    const got = await untilTrusted(proxy.ports['websecure'] ?? 0, CHECKED, root);
+    assert.equal(got.san, `DNS:${CHECKED}`);
+    const calls = readFileSync(execLog, 'utf8')
+      .trim()
+      .split('\n')
+      .filter((l) => l.split(' ')[1] === record)
+      .map((l) => l.split(' ')[0]);
+    assert.deepEqual(calls, ['present', 'cleanup']);
+  });
+
+  it('fails the same order with disableChecks: the CA looks before the record is there', async () => {
+    const failed = await proxy
+      .waitForLog((l) => l.msg === 'acme certificate request failed' && hasDomain(l, UNCHECKED), 30_000)
+      .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+    assert.equal(failed.resolver, 'unchecked');
+    // pebble: "No TXT records found for DNS challenge".
+    assert.match(
+      String(failed.error),
+      new RegExp(
+        `^ACME urn:ietf:params:acme:error:unauthorized: dns-01 for ${UNCHECKED.replaceAll('.', '\\.')}: `,
+      ),
+    );
+    assert.ok(
+      !proxy.logs.some(
+        (l) => l.msg === 'acme dns-01 waiting for the record to propagate' && l.resolver === 'unchecked',
+      ),
+      'no check ran for the unchecked resolver',
+    );
+  });
+
+  it("fails at the provider's propagation timeout, naming the record and the server, and withdraws it", async () => {
+    const record = `_acme-challenge.${LOST}.`;
+    const failed = await proxy
+      .waitForLog((l) => l.msg === 'acme certificate request failed' && hasDomain(l, LOST), 30_000)
+      .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+    assert.equal(failed.resolver, 'lost');
+    assert.match(
+      String(failed.error),
+      new RegExp(
+        `^dns-01: TXT record ${record.replaceAll('.', '\\.')} "[A-Za-z0-9_-]{43}" not seen within 2s \\(the DNS provider's propagation timeout\\): recursive nameserver ${challtestsrvDns(ca).replaceAll('.', '\\.')}: no TXT record$`,
+      ),
+    );
+    assert.deepEqual(
+      service.calls.filter((c) => c.body.fqdn === record).map((c) => c.path),
+      ['/present', '/cleanup'],
     );
   });
 });

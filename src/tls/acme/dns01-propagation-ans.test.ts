@@ -69,7 +69,7 @@ describe('Dns01PropagationCheck on the authoritative nameservers', () => {
   /** Fires the timeout once the first round has failed; returns the error. */
   async function timeoutError(c: Dns01PropagationCheck, scheduler: ManualScheduler, value: string) {
     const done = c.wait(RECORD, value);
-    await scheduler.armed(INTERVAL);
+    await scheduler.armed(INTERVAL, done);
     scheduler.fire(TIMEOUT);
     const err = await done.then(
       () => assert.fail('resolved'),
@@ -103,7 +103,7 @@ describe('Dns01PropagationCheck on the authoritative nameservers', () => {
     ns1.setTxt(RECORD, 'v');
     const { c, scheduler } = check();
     const done = c.wait(RECORD, 'v');
-    await scheduler.armed(INTERVAL);
+    await scheduler.armed(INTERVAL, done);
     ns2.setTxt(RECORD, 'v');
     scheduler.fire(INTERVAL);
     await done;

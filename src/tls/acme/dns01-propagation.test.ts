@@ -72,10 +72,10 @@ describe('Dns01PropagationCheck against pebble-challtestsrv', { skip: PEBBLE_SKI
     const { c, scheduler } = check();
     const done = c.wait(name, 'v-later');
     const state = track(done);
-    await scheduler.armed(INTERVAL);
+    await scheduler.armed(INTERVAL, done);
     assert.deepEqual(scheduler.pending, [TIMEOUT, INTERVAL]);
     scheduler.fire(INTERVAL);
-    await scheduler.armed(INTERVAL);
+    await scheduler.armed(INTERVAL, done);
     assert.equal(await cts.txtQuestions(name), 2, 'asked again after the interval');
     assert.equal(state.settled, false);
 
@@ -90,7 +90,7 @@ describe('Dns01PropagationCheck against pebble-challtestsrv', { skip: PEBBLE_SKI
     const name = '_acme-challenge.never.test.';
     const { c, scheduler } = check();
     const done = c.wait(name, 'v-never');
-    await scheduler.armed(INTERVAL);
+    await scheduler.armed(INTERVAL, done);
     scheduler.fire(TIMEOUT);
     const err = await done.then(
       () => assert.fail('resolved'),
@@ -110,7 +110,7 @@ describe('Dns01PropagationCheck against pebble-challtestsrv', { skip: PEBBLE_SKI
     await cts.setTxt(name, 'someone-elses');
     const { c, scheduler } = check();
     const done = c.wait(name, 'mine');
-    await scheduler.armed(INTERVAL);
+    await scheduler.armed(INTERVAL, done);
     scheduler.fire(TIMEOUT);
     await assert.rejects(done, /recursive nameserver 127\.0\.0\.1:\d+: only other values: someone-elses$/);
   });
@@ -119,7 +119,7 @@ describe('Dns01PropagationCheck against pebble-challtestsrv', { skip: PEBBLE_SKI
     const name = '_acme-challenge.delayed.test.';
     const { c, scheduler } = check({ delayBeforeChecksMs: 30_000 });
     const done = c.wait(name, 'v-delayed');
-    await scheduler.armed(30_000);
+    await scheduler.armed(30_000, done);
     assert.equal(await cts.txtQuestions(name), 0, 'nothing asked during the delay');
     await cts.setTxt(name, 'v-delayed');
     scheduler.fire(30_000);
@@ -135,7 +135,7 @@ describe('Dns01PropagationCheck against pebble-challtestsrv', { skip: PEBBLE_SKI
     const delayed = check({ disableChecks: true, delayBeforeChecksMs: 5_000 });
     const done = delayed.c.wait(name, 'absent');
     const state = track(done);
-    await delayed.scheduler.armed(5_000);
+    await delayed.scheduler.armed(5_000, done);
     assert.equal(state.settled, false);
     delayed.scheduler.fire(5_000);
     await done;
@@ -147,7 +147,7 @@ describe('Dns01PropagationCheck against pebble-challtestsrv', { skip: PEBBLE_SKI
     const { c, scheduler } = check();
     const ac = new AbortController();
     const done = c.wait(name, 'v', ac.signal);
-    await scheduler.armed(INTERVAL);
+    await scheduler.armed(INTERVAL, done);
     ac.abort(new Error('certificate manager stopped'));
     await assert.rejects(done, /certificate manager stopped/);
     assert.deepEqual(scheduler.pending, []);
@@ -207,7 +207,7 @@ describe('PropagationCheckedDnsProvider', { skip: PEBBLE_SKIP }, () => {
     const inner = provider(false);
     const scheduler = new ManualScheduler();
     const done = checked(inner, scheduler).present('_acme-challenge.lost.test.', 'v2');
-    await scheduler.armed(INTERVAL);
+    await scheduler.armed(INTERVAL, done);
     scheduler.fire(TIMEOUT);
     await assert.rejects(done, Dns01PropagationError);
     assert.deepEqual(inner.calls, [

@@ -36,10 +36,24 @@ export class ManualScheduler implements Scheduler {
     return [...this.#pending.values()].map((p) => p.ms);
   }
 
-  /** Resolves once a timer of `ms` is pending (at once when one is already). */
-  armed(ms: number): Promise<void> {
+  /**
+   * Resolves once a timer of `ms` is pending (at once when one is already). Rejects when `work`
+   * settles first: the code under test finished (or failed) without ever setting that timer, and
+   * the test fails at once instead of waiting forever.
+   */
+  armed(ms: number, work?: Promise<unknown>): Promise<void> {
     if (this.pending.includes(ms)) return Promise.resolve();
-    return new Promise((resolve) => this.#waiters.push({ ms, resolve }));
+    const timer = new Promise<void>((resolve) => this.#waiters.push({ ms, resolve }));
+    if (work === undefined) return timer;
+    const early = work.then(
+      () => {
+        throw new Error(`finished before a timer of ${ms} ms was set`);
+      },
+      (e: unknown) => {
+        throw new Error(`failed before a timer of ${ms} ms was set: ${String(e)}`);
+      },
+    );
+    return Promise.race([timer, early]);
   }
 
   /** Runs the pending timer of `ms`; fails when there is none. */
