@@ -4,6 +4,7 @@
  * so that a variable read but not used would fail here too.
  */
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -388,6 +389,19 @@ describe('dnsProviderFor and the propagation check', () => {
     );
     await p.present('_acme-challenge.example.com.', 'v');
     assert.deepEqual(scheduler.delays, [7_000]);
+  });
+
+  it('leaves node:dns unloaded until a check runs', () => {
+    // A process of its own: this one has loaded node:dns already (listen on a host name does).
+    const script = `
+      const { dnsProviderFor } = await import(${JSON.stringify(new URL('./index.ts', import.meta.url).href)});
+      dnsProviderFor({ provider: 'exec' }, { EXEC_PATH: '/bin/true' });
+      const loaded = process.moduleLoadList.filter((m) => /^NativeModule (dns|internal\\/dns\\/(callback_resolver|promises))$/.test(m));
+      process.stdout.write(JSON.stringify(loaded));
+    `;
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' });
+    assert.equal(r.status, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), []);
   });
 
   it("warns once about each deprecated key, naming Traefik's replacement", () => {
