@@ -20,12 +20,11 @@
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
-import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { checkServerIdentity, type TLSSocket } from 'node:tls';
+import { acmeContext, fetchTls, hasDomain, untilTrusted } from '../helpers/acme-fetch.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { PEBBLE_SKIP, type Pebble, startPebble } from '../helpers/pebble.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
@@ -34,70 +33,6 @@ import { runCli } from '../helpers/run-cli.ts';
 const CURL = '/usr/bin/curl';
 const skip = PEBBLE_SKIP;
 const skipExec = skip || (existsSync(CURL) ? false : 'curl is not installed');
-
-interface Fetched {
-  readonly status: number;
-  readonly body: string;
-  readonly trusted: boolean;
-  readonly why: string;
-  readonly issuer: string;
-  readonly san: string;
-}
-
-/** One request on a new connection with `name` as SNI and Host, trusting only `rootPem`. */
-function fetchTls(port: number, name: string, rootPem: string): Promise<Fetched> {
-  return new Promise((resolve, reject) => {
-    const req = httpsRequest(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/',
-        servername: name,
-        headers: { host: name },
-        ca: rootPem,
-        // Verified below: the generated certificate before issuance is a result to poll on.
-        rejectUnauthorized: false,
-        agent: false,
-      },
-      (res) => {
-        const socket = res.socket as TLSSocket;
-        const peer = socket.getPeerCertificate();
-        const identity = checkServerIdentity(name, peer);
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          body += c;
-        });
-        res.on('error', reject);
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body,
-            trusted: socket.authorized && identity === undefined,
-            why: socket.authorized ? String(identity?.message ?? '') : String(socket.authorizationError),
-            issuer: String(peer.issuer?.CN ?? ''),
-            san: peer.subjectaltname ?? '',
-          }),
-        );
-      },
-    );
-    req.setTimeout(5_000, () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/** Polls until the proxy presents a chain to `rootPem` valid for `name` (the store is rebuilt after issuance). */
-async function untilTrusted(port: number, name: string, rootPem: string, ms = 5_000): Promise<Fetched> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const got = await fetchTls(port, name, rootPem);
-    if (got.trusted) return got;
-    if (Date.now() > deadline)
-      throw new Error(`no trusted certificate for ${name} within ${ms} ms: ${got.issuer} (${got.why})`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
 
 /** POSTs JSON to challtestsrv's management API; resolves with its status. */
 function challtestsrv(base: string, path: string, body: unknown): Promise<number> {
@@ -234,8 +169,6 @@ function router(name: string, host: string, resolver: string, domains?: string):
 ${domains === undefined ? '' : `        domains: [${domains}]\n`}`;
 }
 
-const hasDomain = (l: LogLine, name: string): boolean => Array.isArray(l.domains) && l.domains.includes(name);
-
 /**
  * The outcome of the first order for `name`: the "obtained" line, or a test failure quoting the
  * "request failed" line (a provider that published a wrong value fails here at once).
@@ -248,18 +181,95 @@ async function obtained(proxy: ProxyProcess, ca: Pebble, name: string): Promise<
         hasDomain(l, name),
       30_000,
     )
-    .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+    .catch((e: Error) => assert.fail(`${e.message}${acmeContext(proxy, ca)}`));
   if (line.msg !== 'acme certificate obtained')
-    assert.fail(`${name}: ${String(line.error)}${context(proxy, ca)}`);
+    assert.fail(`${name}: ${String(line.error)}${acmeContext(proxy, ca)}`);
   return line;
 }
 
-function context(proxy: ProxyProcess | undefined, ca: Pebble | undefined): string {
-  const logs = (proxy?.logs ?? [])
-    .filter((l) => String(l.msg).startsWith('acme') || l.level === 'error' || l.level === 'warn')
-    .map((l) => JSON.stringify(l))
-    .join('\n');
-  return `\nproxy logs:\n${logs}\npebble (tail):\n${(ca?.output() ?? '').split('\n').slice(-30).join('\n')}`;
+/** What both proxy suites run against: pebble, a backend, the exec script and the httpreq service. */
+interface DnsWorld {
+  readonly dir: string;
+  readonly ca: Pebble;
+  readonly root: string;
+  readonly backend: Backend;
+  readonly service: Awaited<ReturnType<typeof startHttpReqService>>;
+  /** One line per call of the exec script. */
+  readonly execLog: string;
+  readonly script: string;
+  /** challtestsrv's DNS address, for the propagation check. */
+  readonly dns: string;
+  /** A `certificatesResolvers.<n>` body with this `dnsChallenge` (YAML flow map). */
+  resolver(dnsChallenge: string): string;
+  /** The static configuration: a TLS entry point, these resolvers and routers, one backend. */
+  config(resolvers: string, routers: string): string;
+  /** The environment of the proxy: the providers' variables, the httpreq credentials. */
+  env(extra?: Record<string, string>): Record<string, string>;
+  close(): Promise<void>;
+}
+
+const CREDENTIALS = 'acme-user:s3cret';
+
+async function startDnsWorld(
+  prefix: string,
+  script: (dnsManagementUrl: string, log: string) => string,
+): Promise<DnsWorld> {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  const backend = await startBackend((_req, res) => res.end('backend ok'));
+  const ca = await startPebble();
+  const root = await ca.rootCertificate();
+  const caFile = join(dir, 'pebble-ca.pem');
+  writeFileSync(caFile, ca.serverCaPem);
+  const execLog = join(dir, 'exec-calls.log');
+  const scriptFile = join(dir, 'publish-txt.sh');
+  writeFileSync(scriptFile, script(ca.dnsManagementUrl, execLog));
+  chmodSync(scriptFile, 0o755);
+  const service = await startHttpReqService(ca.dnsManagementUrl, CREDENTIALS);
+  const [user = '', password = ''] = CREDENTIALS.split(':');
+  return {
+    dir,
+    ca,
+    root,
+    backend,
+    service,
+    execLog,
+    script: scriptFile,
+    dns: challtestsrvDns(ca),
+    resolver: (dnsChallenge) => `    acme:
+      email: "admin@acme.test"
+      caServer: "${ca.directoryUrl}"
+      storage: "${join(dir, 'acme.json')}"
+      caCertificates: ["${caFile}"]
+      dnsChallenge: ${dnsChallenge}
+`,
+    config: (resolvers, routers) => `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+    http:
+      tls: {}
+log: { level: INFO }
+certificatesResolvers:
+${resolvers}http:
+  routers:
+${routers}  services:
+    be:
+      loadBalancer:
+        servers: [{ url: "${backend.url}" }]
+`,
+    env: (extra = {}) => ({
+      EXEC_PATH: scriptFile,
+      HTTPREQ_ENDPOINT: service.url,
+      HTTPREQ_USERNAME: user,
+      HTTPREQ_PASSWORD: password,
+      ...extra,
+    }),
+    close: async () => {
+      await service.close();
+      await ca.close();
+      await backend.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 describe('ACME dns-01 through the proxy with the exec and httpreq providers', { skip: skipExec }, () => {
@@ -269,70 +279,32 @@ describe('ACME dns-01 through the proxy with the exec and httpreq providers', { 
   const HTTPREQ_HOST = 'www.httpreq.test';
   const EXEC_FAIL = 'fail-exec.test';
   const HTTPREQ_FAIL = 'fail-httpreq.test';
-  const CREDENTIALS = 'acme-user:s3cret';
-  let dir: string;
+  let world: DnsWorld;
   let ca: Pebble;
   let root: string;
-  let backend: Backend;
-  let service: Awaited<ReturnType<typeof startHttpReqService>>;
+  let service: DnsWorld['service'];
   let proxy: ProxyProcess;
   let execLog: string;
   let tlsPort: number;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'acme-dns-e2e-'));
-    backend = await startBackend((_req, res) => res.end('backend ok'));
-    ca = await startPebble();
-    root = await ca.rootCertificate();
-    const caFile = join(dir, 'pebble-ca.pem');
-    writeFileSync(caFile, ca.serverCaPem);
-    execLog = join(dir, 'exec-calls.log');
-    const script = join(dir, 'publish-txt.sh');
-    writeFileSync(script, execScript(ca.dnsManagementUrl, execLog));
-    chmodSync(script, 0o755);
-    service = await startHttpReqService(ca.dnsManagementUrl, CREDENTIALS);
-    const dns = challtestsrvDns(ca);
-    const resolver = (provider: string) => `    acme:
-      email: "admin@acme.test"
-      caServer: "${ca.directoryUrl}"
-      storage: "${join(dir, 'acme.json')}"
-      caCertificates: ["${caFile}"]
-      dnsChallenge: { provider: ${provider}, ${checkedOn(dns)} }
-`;
-    const [user, password] = CREDENTIALS.split(':');
+    world = await startDnsWorld('acme-dns-e2e-', execScript);
+    ({ ca, root, service, execLog } = world);
+    const resolver = (provider: string) =>
+      world.resolver(`{ provider: ${provider}, ${checkedOn(world.dns)} }`);
     proxy = await startProxy({
-      config: `entryPoints:
-  websecure:
-    address: "127.0.0.1:0"
-    http:
-      tls: {}
-log: { level: INFO }
-certificatesResolvers:
-  viaexec:
-${resolver('exec')}  viahttpreq:
-${resolver('httpreq')}http:
-  routers:
-${router('wild', WILD_HOST, 'viaexec', `{ main: "${WILD}", sans: ["${WILD_BASE}"] }`)}${router('httpreq', HTTPREQ_HOST, 'viahttpreq')}${router('execfail', EXEC_FAIL, 'viaexec')}${router('httpreqfail', HTTPREQ_FAIL, 'viahttpreq')}  services:
-    be:
-      loadBalancer:
-        servers: [{ url: "${backend.url}" }]
-`,
-      env: {
-        EXEC_PATH: script,
-        HTTPREQ_ENDPOINT: service.url,
-        HTTPREQ_USERNAME: user,
-        HTTPREQ_PASSWORD: password,
-      },
+      config: world.config(
+        `  viaexec:\n${resolver('exec')}  viahttpreq:\n${resolver('httpreq')}`,
+        `${router('wild', WILD_HOST, 'viaexec', `{ main: "${WILD}", sans: ["${WILD_BASE}"] }`)}${router('httpreq', HTTPREQ_HOST, 'viahttpreq')}${router('execfail', EXEC_FAIL, 'viaexec')}${router('httpreqfail', HTTPREQ_FAIL, 'viahttpreq')}`,
+      ),
+      env: world.env(),
     });
     tlsPort = proxy.ports['websecure'] ?? 0;
   });
 
   after(async () => {
     await proxy?.stop();
-    await service?.close();
-    await ca?.close();
-    await backend?.close();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await world?.close();
   });
 
   it('obtains a wildcard certificate through the exec program and serves it by SNI for names below it', async () => {
@@ -389,7 +361,7 @@ ${router('wild', WILD_HOST, 'viaexec', `{ main: "${WILD}", sans: ["${WILD_BASE}"
   it("logs a failing exec program's exit status and stderr, and keeps serving the generated certificate", async () => {
     const failed = await proxy
       .waitForLog((l) => l.msg === 'acme certificate request failed' && hasDomain(l, EXEC_FAIL), 30_000)
-      .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+      .catch((e: Error) => assert.fail(`${e.message}${acmeContext(proxy, ca)}`));
     assert.equal(failed.resolver, 'viaexec');
     assert.match(
       String(failed.error),
@@ -403,7 +375,7 @@ ${router('wild', WILD_HOST, 'viaexec', `{ main: "${WILD}", sans: ["${WILD_BASE}"
   it("logs the httpreq service's error status", async () => {
     const failed = await proxy
       .waitForLog((l) => l.msg === 'acme certificate request failed' && hasDomain(l, HTTPREQ_FAIL), 30_000)
-      .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+      .catch((e: Error) => assert.fail(`${e.message}${acmeContext(proxy, ca)}`));
     assert.equal(failed.resolver, 'viahttpreq');
     assert.equal(
       failed.error,
@@ -416,72 +388,33 @@ describe('ACME dns-01 propagation check through the proxy', { skip: skipExec }, 
   const CHECKED = 'late.test';
   const UNCHECKED = 'late-unchecked.test';
   const LOST = 'unpublished.test';
-  const CREDENTIALS = 'acme-user:s3cret';
-  let dir: string;
+  let world: DnsWorld;
   let ca: Pebble;
   let root: string;
-  let backend: Backend;
-  let service: Awaited<ReturnType<typeof startHttpReqService>>;
+  let service: DnsWorld['service'];
   let proxy: ProxyProcess;
   let execLog: string;
 
   before(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'acme-dns-propagation-'));
-    backend = await startBackend((_req, res) => res.end('backend ok'));
-    ca = await startPebble();
-    root = await ca.rootCertificate();
-    const caFile = join(dir, 'pebble-ca.pem');
-    writeFileSync(caFile, ca.serverCaPem);
-    execLog = join(dir, 'exec-calls.log');
-    const script = join(dir, 'publish-late.sh');
-    writeFileSync(script, latePublishingScript(ca.dnsManagementUrl, execLog));
-    chmodSync(script, 0o755);
-    service = await startHttpReqService(ca.dnsManagementUrl, CREDENTIALS);
-    const dns = challtestsrvDns(ca);
-    const resolver = (dnsChallenge: string) => `    acme:
-      email: "admin@acme.test"
-      caServer: "${ca.directoryUrl}"
-      storage: "${join(dir, 'acme.json')}"
-      caCertificates: ["${caFile}"]
-      dnsChallenge: ${dnsChallenge}
-`;
-    const [user, password] = CREDENTIALS.split(':');
+    world = await startDnsWorld('acme-dns-propagation-', latePublishingScript);
+    ({ ca, root, service, execLog } = world);
+    const checked = checkedOn(world.dns);
     proxy = await startProxy({
-      config: `entryPoints:
-  websecure:
-    address: "127.0.0.1:0"
-    http:
-      tls: {}
-log: { level: INFO }
-certificatesResolvers:
-  checked:
-${resolver(`{ provider: exec, ${checkedOn(dns)} }`)}  unchecked:
-${resolver('{ provider: exec, propagation: { disableChecks: true } }')}  lost:
-${resolver(`{ provider: httpreq, ${checkedOn(dns)} }`)}http:
-  routers:
-${router('checked', CHECKED, 'checked')}${router('unchecked', UNCHECKED, 'unchecked')}${router('lost', LOST, 'lost')}  services:
-    be:
-      loadBalancer:
-        servers: [{ url: "${backend.url}" }]
-`,
-      env: {
-        EXEC_PATH: script,
+      config: world.config(
+        `  checked:\n${world.resolver(`{ provider: exec, ${checked} }`)}  unchecked:\n${world.resolver('{ provider: exec, propagation: { disableChecks: true } }')}  lost:\n${world.resolver(`{ provider: httpreq, ${checked} }`)}`,
+        `${router('checked', CHECKED, 'checked')}${router('unchecked', UNCHECKED, 'unchecked')}${router('lost', LOST, 'lost')}`,
+      ),
+      env: world.env({
         EXEC_POLLING_INTERVAL: '1',
-        HTTPREQ_ENDPOINT: service.url,
-        HTTPREQ_USERNAME: user,
-        HTTPREQ_PASSWORD: password,
         HTTPREQ_PROPAGATION_TIMEOUT: '2',
         HTTPREQ_POLLING_INTERVAL: '1',
-      },
+      }),
     });
   });
 
   after(async () => {
     await proxy?.stop();
-    await service?.close();
-    await ca?.close();
-    await backend?.close();
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+    await world?.close();
   });
 
   it('waits until the late record is served before the CA validates, and obtains the certificate', async () => {
@@ -493,7 +426,7 @@ ${router('checked', CHECKED, 'checked')}${router('unchecked', UNCHECKED, 'unchec
     const seen = proxy.logs.findIndex(
       (l) => l.msg === 'acme dns-01 record propagated' && l.record === record,
     );
-    assert.ok(waiting !== -1 && seen > waiting, context(proxy, ca));
+    assert.ok(waiting !== -1 && seen > waiting, acmeContext(proxy, ca));
     const got = await untilTrusted(proxy.ports['websecure'] ?? 0, CHECKED, root);
     assert.equal(got.san, `DNS:${CHECKED}`);
     const calls = readFileSync(execLog, 'utf8')
@@ -507,7 +440,7 @@ ${router('checked', CHECKED, 'checked')}${router('unchecked', UNCHECKED, 'unchec
   it('fails the same order with disableChecks: the CA looks before the record is there', async () => {
     const failed = await proxy
       .waitForLog((l) => l.msg === 'acme certificate request failed' && hasDomain(l, UNCHECKED), 30_000)
-      .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+      .catch((e: Error) => assert.fail(`${e.message}${acmeContext(proxy, ca)}`));
     assert.equal(failed.resolver, 'unchecked');
     // pebble: "No TXT records found for DNS challenge".
     assert.match(
@@ -528,7 +461,7 @@ ${router('checked', CHECKED, 'checked')}${router('unchecked', UNCHECKED, 'unchec
     const record = `_acme-challenge.${LOST}.`;
     const failed = await proxy
       .waitForLog((l) => l.msg === 'acme certificate request failed' && hasDomain(l, LOST), 30_000)
-      .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+      .catch((e: Error) => assert.fail(`${e.message}${acmeContext(proxy, ca)}`));
     assert.equal(failed.resolver, 'lost');
     assert.match(
       String(failed.error),

@@ -10,108 +10,17 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { request } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { checkServerIdentity, type TLSSocket, connect as tlsConnect } from 'node:tls';
+import { connect as tlsConnect } from 'node:tls';
+import { acmeContext, type Fetched, fetchTls, hasDomain, untilTrusted } from '../helpers/acme-fetch.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { freePort, PEBBLE_SKIP, type Pebble, startPebble } from '../helpers/pebble.ts';
-import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
 
 const noPebble = PEBBLE_SKIP;
-
-interface Fetched {
-  readonly status: number;
-  readonly body: string;
-  /** The chain verified against the trusted root (pebble's) and the leaf is valid for the SNI name. */
-  readonly trusted: boolean;
-  readonly why: string;
-  readonly serial: string;
-  readonly fingerprint: string;
-  readonly issuer: string;
-  readonly validFrom: string;
-  readonly validTo: string;
-}
-
-/** One request on a new connection to the proxy with `name` as SNI and Host, trusting only `rootPem`. */
-function fetchTls(port: number, name: string, rootPem: string): Promise<Fetched> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      {
-        host: '127.0.0.1',
-        port,
-        path: '/',
-        servername: name,
-        headers: { host: name },
-        ca: rootPem,
-        // Verified below, so that a not-yet-ACME certificate is a result to poll on, not an error.
-        rejectUnauthorized: false,
-        agent: false,
-      },
-      (res) => {
-        const socket = res.socket as TLSSocket;
-        const peer = socket.getPeerCertificate();
-        const identity = checkServerIdentity(name, peer);
-        const trusted = socket.authorized && identity === undefined;
-        const why = socket.authorized ? String(identity?.message ?? '') : String(socket.authorizationError);
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          body += c;
-        });
-        res.on('error', reject);
-        res.on('end', () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            body,
-            trusted,
-            why,
-            serial: peer.serialNumber,
-            fingerprint: peer.fingerprint256,
-            issuer: String(peer.issuer?.CN ?? ''),
-            validFrom: peer.valid_from,
-            validTo: peer.valid_to,
-          }),
-        );
-      },
-    );
-    req.setTimeout(5_000, () => req.destroy(new Error('request timed out')));
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-/**
- * Polls `fetchTls` until the proxy presents a certificate that chains to `rootPem` for `name`
- * (the TLS store is rebuilt after the ACME manager reports a new certificate).
- */
-async function untilTrusted(
-  port: number,
-  name: string,
-  rootPem: string,
-  what: string,
-  ms = 20_000,
-): Promise<Fetched> {
-  const deadline = Date.now() + ms;
-  let last: Fetched | Error | undefined;
-  for (;;) {
-    try {
-      last = await fetchTls(port, name, rootPem);
-      if (last.trusted) return last;
-    } catch (e) {
-      last = e as Error;
-    }
-    if (Date.now() > deadline) {
-      const seen = last instanceof Error ? last.message : `${last?.issuer} (${last?.why})`;
-      throw new Error(`timed out after ${ms} ms waiting for ${what}; last certificate: ${seen}`);
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
-
-const hasDomain = (l: LogLine, name: string): boolean => Array.isArray(l.domains) && l.domains.includes(name);
 
 function proxyConfig(o: {
   readonly webPort: number;
@@ -188,14 +97,6 @@ function presented(port: number, servername: string): Promise<{ issuer: string; 
   });
 }
 
-function context(proxy: ProxyProcess | undefined, ca: Pebble | undefined): string {
-  const logs = (proxy?.logs ?? [])
-    .filter((l) => String(l.msg).startsWith('acme') || l.level === 'error' || l.level === 'warn')
-    .map((l) => JSON.stringify(l))
-    .join('\n');
-  return `\nproxy logs:\n${logs}\npebble (tail):\n${(ca?.output() ?? '').split('\n').slice(-30).join('\n')}`;
-}
-
 describe('ACME certificates through the proxy (http-01, tls-alpn-01, storage)', { skip: noPebble }, () => {
   const HTTP_NAME = 'acme-http.test';
   const ALPN_NAME = 'acme-alpn.test';
@@ -249,21 +150,24 @@ describe('ACME certificates through the proxy (http-01, tls-alpn-01, storage)', 
   it('obtains a certificate with http-01 answered on the web entry point and serves it by SNI', async () => {
     const obtained = proxy
       .waitForLog((l) => l.msg === 'acme certificate obtained' && hasDomain(l, HTTP_NAME), 20_000)
-      .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+      .catch((e: Error) => assert.fail(`${e.message}${acmeContext(proxy, ca)}`));
     await obtained;
-    const got = await untilTrusted(tlsPort, HTTP_NAME, root, `pebble's certificate for ${HTTP_NAME}`, 5_000);
+    const got = await untilTrusted(tlsPort, HTTP_NAME, root, {
+      what: `pebble's certificate for ${HTTP_NAME}`,
+      ms: 5_000,
+    });
     assert.equal(got.status, 200);
     assert.equal(got.body, 'backend ok');
     assert.match(got.issuer, /Pebble Intermediate/, 'issued by pebble, not the generated default');
     // Pebble fetched the token from the proxy's web entry point (nothing else listens there).
     assert.ok(
       ca.output().includes(`validate w/ HTTP: http://${HTTP_NAME}:${webPort}/.well-known/acme-challenge/`),
-      context(proxy, ca),
+      acmeContext(proxy, ca),
     );
     assert.equal(
       proxy.logs.some((l) => l.msg === 'acme certificate request failed'),
       false,
-      context(proxy, ca),
+      acmeContext(proxy, ca),
     );
     served.set(HTTP_NAME, got);
   });
@@ -271,8 +175,11 @@ describe('ACME certificates through the proxy (http-01, tls-alpn-01, storage)', 
   it('obtains a certificate with tls-alpn-01 answered by the TLS front of websecure', async () => {
     await proxy
       .waitForLog((l) => l.msg === 'acme certificate obtained' && hasDomain(l, ALPN_NAME), 20_000)
-      .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
-    const got = await untilTrusted(tlsPort, ALPN_NAME, root, `pebble's certificate for ${ALPN_NAME}`, 5_000);
+      .catch((e: Error) => assert.fail(`${e.message}${acmeContext(proxy, ca)}`));
+    const got = await untilTrusted(tlsPort, ALPN_NAME, root, {
+      what: `pebble's certificate for ${ALPN_NAME}`,
+      ms: 5_000,
+    });
     assert.equal(got.status, 200);
     assert.equal(got.body, 'backend ok');
     assert.match(got.issuer, /Pebble Intermediate/);
@@ -289,7 +196,7 @@ describe('ACME certificates through the proxy (http-01, tls-alpn-01, storage)', 
   it('obtains the default certificate from the resolver named by defaultGeneratedCert and serves it without or with an unknown SNI', async () => {
     await proxy
       .waitForLog((l) => l.msg === 'acme certificate obtained' && hasDomain(l, DEFAULT_NAME), 20_000)
-      .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+      .catch((e: Error) => assert.fail(`${e.message}${acmeContext(proxy, ca)}`));
     // The store is rebuilt after the certificate arrives: poll briefly for the swap.
     const deadline = Date.now() + 5_000;
     let got = await presented(tlsPort, 'unknown.test');
@@ -300,7 +207,7 @@ describe('ACME certificates through the proxy (http-01, tls-alpn-01, storage)', 
     assert.match(
       got.issuer,
       /Pebble Intermediate/,
-      `the generated certificate is still served${context(proxy, ca)}`,
+      `the generated certificate is still served${acmeContext(proxy, ca)}`,
     );
     assert.equal(got.san, `DNS:${DEFAULT_NAME}`);
     const noSni = await presented(tlsPort, '');
@@ -388,8 +295,11 @@ describe('ACME renewal of short-lived certificates through the proxy', { skip: n
   it('renews before expiry and serves the new certificate to new handshakes without failing requests', async () => {
     await proxy
       .waitForLog((l) => l.msg === 'acme certificate obtained' && hasDomain(l, NAME), 20_000)
-      .catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
-    const first = await untilTrusted(tlsPort, NAME, root, `the first certificate for ${NAME}`, 5_000);
+      .catch((e: Error) => assert.fail(`${e.message}${acmeContext(proxy, ca)}`));
+    const first = await untilTrusted(tlsPort, NAME, root, {
+      what: `the first certificate for ${NAME}`,
+      ms: 5_000,
+    });
     const lifetimeS = (Date.parse(first.validTo) - Date.parse(first.validFrom)) / 1000;
     assert.ok(lifetimeS <= VALIDITY_S, `pebble issued for ${lifetimeS} s, not ${VALIDITY_S} s`);
 
@@ -409,8 +319,15 @@ describe('ACME renewal of short-lived certificates through the proxy', { skip: n
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    assert.ok(renewed, `no renewed certificate was served within ${3 * VALIDITY_S} s${context(proxy, ca)}`);
-    assert.deepEqual(failures, [], `requests failed during renewal (of ${requests})${context(proxy, ca)}`);
+    assert.ok(
+      renewed,
+      `no renewed certificate was served within ${3 * VALIDITY_S} s${acmeContext(proxy, ca)}`,
+    );
+    assert.deepEqual(
+      failures,
+      [],
+      `requests failed during renewal (of ${requests})${acmeContext(proxy, ca)}`,
+    );
     assert.notEqual(renewed.fingerprint, first.fingerprint);
     assert.equal(renewed.body, 'backend ok');
     assert.ok(Date.parse(renewed.validTo) > Date.parse(first.validTo), 'the new one lives longer');
@@ -427,7 +344,7 @@ describe('ACME renewal of short-lived certificates through the proxy', { skip: n
       mark,
       (l) => l.msg === 'acme certificate request failed' && hasDomain(l, NAME),
       2 * VALIDITY_S * 1000,
-    ).catch((e: Error) => assert.fail(`${e.message}${context(proxy, ca)}`));
+    ).catch((e: Error) => assert.fail(`${e.message}${acmeContext(proxy, ca)}`));
     assert.equal(failed.level, 'error');
     assert.equal(failed.servingCurrent, true);
     assert.equal(failed.resolver, 'le');

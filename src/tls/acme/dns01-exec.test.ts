@@ -11,26 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import type { LogFields, Logger } from '../../core/logger.ts';
 import { ExecDnsProvider } from './dns01-exec.ts';
 import type { Scheduler } from './scheduler.ts';
-
-class ManualScheduler implements Scheduler {
-  readonly pending = new Map<number, { fn: () => void; ms: number }>();
-  #next = 1;
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++;
-    this.pending.set(id, { fn, ms });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  /** Runs the oldest pending timer. */
-  fire(): void {
-    const first = [...this.pending][0];
-    assert.ok(first, 'a timer is pending');
-    this.pending.delete(first[0]);
-    first[1].fn();
-  }
-}
+import { ManualScheduler } from './test-dns01-helpers.ts';
 
 /** Collects debug lines and resolves waiters on the first line that matches. */
 class LineLog implements Logger {
@@ -170,9 +151,9 @@ describe('ExecDnsProvider', () => {
       () => undefined,
       (e: Error) => e,
     );
-    assert.equal([...scheduler.pending.values()][0]?.ms, 60_000);
+    assert.equal(scheduler.pending[0], 60_000);
     await logger.until((f) => f['line'] === 'waiting for the DNS API');
-    scheduler.fire();
+    scheduler.fire(60_000);
     const err = await outcome;
     assert.ok(err instanceof Error, 'the run failed');
     assert.equal(
@@ -182,7 +163,7 @@ describe('ExecDnsProvider', () => {
     const sleeper = Number(readFileSync(s.out, 'utf8'));
     assert.ok(sleeper > 0);
     assert.equal(alive(sleeper), false, 'the sleep the script started was killed too');
-    assert.equal(scheduler.pending.size, 0, 'no timer left behind');
+    assert.equal(scheduler.pending.length, 0, 'no timer left behind');
   });
 
   it('sends the output lines to the debug log and clears its timer on success', async () => {
@@ -194,7 +175,7 @@ describe('ExecDnsProvider', () => {
       'acme dns exec output stderr propagating',
       'acme dns exec output stdout record created',
     ]);
-    assert.equal(scheduler.pending.size, 0);
+    assert.equal(scheduler.pending.length, 0);
   });
 });
 

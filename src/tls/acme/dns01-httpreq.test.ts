@@ -10,26 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { selfSignedCertificate } from '../x509/index.ts';
 import { HttpReqDnsProvider, type HttpReqDnsProviderOptions } from './dns01-httpreq.ts';
-import type { Scheduler } from './scheduler.ts';
-
-class ManualScheduler implements Scheduler {
-  readonly pending = new Map<number, { fn: () => void; ms: number }>();
-  #next = 1;
-  setTimeout(fn: () => void, ms: number): unknown {
-    const id = this.#next++;
-    this.pending.set(id, { fn, ms });
-    return id;
-  }
-  clearTimeout(handle: unknown): void {
-    this.pending.delete(handle as number);
-  }
-  fire(): void {
-    const first = [...this.pending][0];
-    assert.ok(first, 'a timer is pending');
-    this.pending.delete(first[0]);
-    first[1].fn();
-  }
-}
+import { ManualScheduler } from './test-dns01-helpers.ts';
 
 interface Seen {
   readonly method: string;
@@ -221,8 +202,8 @@ describe('HttpReqDnsProvider', () => {
     );
     await arrived;
     http.arrived = undefined;
-    assert.equal([...scheduler.pending.values()][0]?.ms, 30_000);
-    scheduler.fire();
+    assert.equal(scheduler.pending[0], 30_000);
+    scheduler.fire(30_000);
     const err = await outcome;
     assert.ok(err instanceof Error);
     assert.equal(err.message, `httpreq: POST ${http.base}/present: no answer within 30 s`);
@@ -233,7 +214,7 @@ describe('HttpReqDnsProvider', () => {
     const scheduler = new ManualScheduler();
     http.answer = (res) => res.end();
     await provider(http.base, { scheduler }).present('a.', 'b');
-    assert.equal(scheduler.pending.size, 0);
+    assert.equal(scheduler.pending.length, 0);
   });
 
   it('fails when the service cannot be reached', async () => {
