@@ -127,16 +127,6 @@ echo "$1 $2 $3" >> '${log}'
 `;
 }
 
-/**
- * challtestsrv's DNS address, from its start-up line (test/helpers/pebble.ts does not expose it):
- * `Creating TCP and UDP DNS-01 challenge server on 127.0.0.1:<port>`.
- */
-function challtestsrvDns(ca: Pebble): string {
-  const m = /Creating TCP and UDP DNS-01 challenge server on (127\.0\.0\.1:\d+)/.exec(ca.output());
-  if (m?.[1] === undefined) assert.fail(`challtestsrv's DNS address is not in its output:\n${ca.output()}`);
-  return m[1];
-}
-
 /** The check on challtestsrv's DNS port, the only server that has the records. */
 function checkedOn(dns: string): string {
   return `resolvers: ["${dns}"], propagation: { requireAllRNS: true, disableANSChecks: true }`;
@@ -234,7 +224,7 @@ async function startDnsWorld(
     service,
     execLog,
     script: scriptFile,
-    dns: challtestsrvDns(ca),
+    dns: ca.dnsAddress,
     resolver: (dnsChallenge) => `    acme:
       email: "admin@acme.test"
       caServer: "${ca.directoryUrl}"
@@ -466,7 +456,7 @@ describe('ACME dns-01 propagation check through the proxy', { skip: skipExec }, 
     assert.match(
       String(failed.error),
       new RegExp(
-        `^dns-01: TXT record ${record.replaceAll('.', '\\.')} "[A-Za-z0-9_-]{43}" not seen within 2s \\(the DNS provider's propagation timeout\\): recursive nameserver ${challtestsrvDns(ca).replaceAll('.', '\\.')}: no TXT record$`,
+        `^dns-01: TXT record ${record.replaceAll('.', '\\.')} "[A-Za-z0-9_-]{43}" not seen within 2s \\(the DNS provider's propagation timeout\\): recursive nameserver ${ca.dnsAddress.replaceAll('.', '\\.')}: no TXT record$`,
       ),
     );
     assert.deepEqual(

@@ -53,6 +53,8 @@ export interface Pebble {
   readonly serverCaPem: string;
   /** `http://127.0.0.1:<port>`: challtestsrv's management API (`/set-txt`, `/clear-txt`). */
   readonly dnsManagementUrl: string;
+  /** `127.0.0.1:<port>`: challtestsrv's DNS server (UDP and TCP), which pebble's validator asks. */
+  readonly dnsAddress: string;
   /** Pebble's and challtestsrv's output so far, for failure messages. */
   readonly output: () => string;
   readonly running: () => boolean;
@@ -224,6 +226,7 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
     managementUrl: `https://127.0.0.1:${mgmtPort}`,
     serverCaPem,
     dnsManagementUrl: `http://127.0.0.1:${dnsMgmtPort}`,
+    dnsAddress: `127.0.0.1:${dnsPort}`,
     output: () => output,
     running: () => pebble !== undefined,
     rootCertificate: async () => {
