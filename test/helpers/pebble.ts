@@ -23,6 +23,28 @@ export const PEBBLE = '/usr/bin/pebble';
 export const CHALLTESTSRV = '/usr/bin/pebble-challtestsrv';
 
 /**
+ * pebble-challtestsrv with only its DNS server (`dnsPort`, UDP and TCP) and its management API
+ * (`managementPort`), on loopback: no HTTP-01, HTTPS or TLS-ALPN-01 responders, and no AAAA
+ * answers (the test servers listen on 127.0.0.1 only).
+ */
+export function challTestSrvArgs(dnsPort: number, managementPort: number): string[] {
+  return [
+    '-dns01',
+    `127.0.0.1:${dnsPort}`,
+    '-management',
+    `127.0.0.1:${managementPort}`,
+    '-http01',
+    '',
+    '-https01',
+    '',
+    '-tlsalpn01',
+    '',
+    '-defaultIPv6',
+    '',
+  ];
+}
+
+/**
  * `skip` for suites that need pebble: skipped on a developer machine without it, never in CI
  * (`CI` set), where a missing pebble must fail the run instead of hiding the ACME tests.
  */
@@ -149,25 +171,9 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
     child.stderr?.on('data', add);
   };
 
-  const dns = spawn(
-    CHALLTESTSRV,
-    [
-      '-dns01',
-      `127.0.0.1:${dnsPort}`,
-      '-management',
-      `127.0.0.1:${dnsMgmtPort}`,
-      '-http01',
-      '',
-      '-https01',
-      '',
-      '-tlsalpn01',
-      '',
-      // No AAAA answers: the test servers listen on 127.0.0.1 only.
-      '-defaultIPv6',
-      '',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const dns = spawn(CHALLTESTSRV, challTestSrvArgs(dnsPort, dnsMgmtPort), {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   collect(dns, 'challtestsrv');
 
   let pebble: ChildProcess | undefined;

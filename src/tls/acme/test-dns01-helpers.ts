@@ -4,7 +4,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
-import { CHALLTESTSRV, freePort } from '../../../test/helpers/pebble.ts';
+import { CHALLTESTSRV, challTestSrvArgs, freePort } from '../../../test/helpers/pebble.ts';
 import type { Scheduler } from './scheduler.ts';
 
 interface Pending {
@@ -82,22 +82,9 @@ export interface ChallTestSrv {
 /** Starts pebble-challtestsrv with only its DNS and management servers, on loopback. */
 export async function startChallTestSrv(): Promise<ChallTestSrv> {
   const [dnsPort, mgmtPort] = await Promise.all([freePort(), freePort()]);
-  const child: ChildProcess = spawn(
-    CHALLTESTSRV,
-    [
-      '-dns01',
-      `127.0.0.1:${dnsPort}`,
-      '-management',
-      `127.0.0.1:${mgmtPort}`,
-      '-http01',
-      '',
-      '-https01',
-      '',
-      '-tlsalpn01',
-      '',
-    ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
-  );
+  const child: ChildProcess = spawn(CHALLTESTSRV, challTestSrvArgs(dnsPort, mgmtPort), {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let output = '';
   child.stderr?.on('data', (b: Buffer) => {
     output += b.toString();
