@@ -1,21 +1,6 @@
 import type { ResponseHead } from '../core/request.ts';
 import type { ParsedResponse } from '../http1/response-head.ts';
-
-/**
- * Response fields that never reach an HTTP/2 client: the hop-by-hop ones the HTTP/1.1 side
- * drops too (RFC 9110 §7.6.1), which include every connection-specific field RFC 9113 §8.2.2
- * forbids (node:http2 would refuse to send them).
- */
-const DROP: ReadonlySet<string> = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
+import { relaysResponseField } from '../proxy/heads.ts';
 
 /**
  * The HTTP/2 response header list (`name, value, …`, the raw form `stream.respond` takes, which
@@ -32,12 +17,11 @@ export function upstreamResponseFields(
   const out: string[] = [':status', String(status)];
   const { lnames, values } = res.headers;
   const tokens = res.connectionTokens;
+  // The fields the HTTP/1.1 side relays: its hop-by-hop list (RFC 9110 §7.6.1) covers every
+  // connection-specific field RFC 9113 §8.2.2 forbids (node:http2 would refuse to send them).
   for (let i = 0; i < lnames.length; i++) {
     const ln = lnames[i]!;
-    if (DROP.has(ln)) continue;
-    if (dropLength && ln === 'content-length') continue;
-    if (tokens?.includes(ln)) continue;
-    out.push(ln, values[i]!);
+    if (relaysResponseField(ln, dropLength, tokens)) out.push(ln, values[i]!);
   }
   if (extra !== '') appendFieldLines(out, extra);
   return out;
@@ -64,7 +48,8 @@ export function directResponseFields(rh: ResponseHead, bodyBytes: number): strin
   let hasType = false;
   for (let i = 0; i < lnames.length; i++) {
     const ln = lnames[i]!;
-    if (ln === 'content-length' || DROP.has(ln)) continue;
+    // Framed here (content-length below), and no connection-specific field.
+    if (!relaysResponseField(ln, true, undefined)) continue;
     if (ln === 'content-type') hasType = true;
     out.push(ln, values[i]!);
   }
@@ -80,7 +65,7 @@ export function interimFields(res: ParsedResponse): Record<string, string | stri
   const { lnames, values } = res.headers;
   for (let i = 0; i < lnames.length; i++) {
     const ln = lnames[i]!;
-    if (DROP.has(ln) || ln === 'content-length' || res.connectionTokens?.includes(ln)) continue;
+    if (!relaysResponseField(ln, true, res.connectionTokens)) continue;
     const prev = out[ln];
     if (prev === undefined) out[ln] = values[i]!;
     else if (typeof prev === 'string') out[ln] = [prev, values[i]!];

@@ -55,17 +55,26 @@ export function mirrorHeadTail(headers: HeaderList, method: string, bodyLength: 
   return `${s}\r\n`;
 }
 
+/**
+ * Whether an upstream response field (lowercase name `ln`) is relayed to the client, over
+ * HTTP/1.1 or HTTP/2: not hop-by-hop, not named by the response's Connection (`tokens`), and not
+ * Content-Length when the body is re-framed (`dropLength`).
+ */
+export function relaysResponseField(
+  ln: string,
+  dropLength: boolean,
+  tokens: readonly string[] | null | undefined,
+): boolean {
+  return !RESPONSE_HOP.has(ln) && !(dropLength && ln === 'content-length') && !tokens?.includes(ln);
+}
+
 /** The upstream response's fields minus hop-by-hop ones (and Content-Length when re-framed). */
 export function responseFields(res: ParsedResponse, dropLength: boolean): string {
   const { names, lnames, values } = res.headers;
   const tokens = res.connectionTokens;
   let s = '';
   for (let i = 0; i < names.length; i++) {
-    const ln = lnames[i]!;
-    if (RESPONSE_HOP.has(ln)) continue;
-    if (dropLength && ln === 'content-length') continue;
-    if (tokens?.includes(ln)) continue;
-    s += `${names[i]}: ${values[i]}\r\n`;
+    if (relaysResponseField(lnames[i]!, dropLength, tokens)) s += `${names[i]}: ${values[i]}\r\n`;
   }
   return s;
 }
