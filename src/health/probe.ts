@@ -10,7 +10,7 @@
 import { connect, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { type ActiveCheckOptions, MAX_REDIRECTS, statusAccepted } from './active-options.ts';
-import { sendHttpProbe } from './probe-http.ts';
+import { type HttpProbeRequest, sendHttpProbe } from './probe-http.ts';
 
 /** Where a server is reached. */
 export interface ProbeTarget {
@@ -45,13 +45,7 @@ export function probe(
 }
 
 /** One HTTP request of a probe: the first one, or one per redirect followed. */
-interface Hop {
-  readonly host: string;
-  readonly port: number;
-  readonly hostHeader: string;
-  readonly path: string;
-  readonly method: string;
-  readonly headers: readonly (readonly [string, string])[];
+interface Hop extends Omit<HttpProbeRequest, 'tls'> {
   /** Redirects followed before this hop. */
   readonly redirects: number;
 }
