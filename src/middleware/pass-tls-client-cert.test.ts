@@ -1,159 +1,17 @@
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { middlewareSchemas } from '../config/dynamic/middlewares.ts';
 import type { RequestHead } from '../core/request.ts';
 import { formatIp, queryEscape, type RequestTls } from './pass-tls-client-cert.ts';
+import { type ClientCertPki, makeClientCertPki } from './test-client-cert.ts';
 import { build, makeRequest } from './test-request.ts';
 
 /*
- * Certificates made by openssl with fixed serials and dates, so that every expected value below is
- * written out by hand from Traefik v3's rules (pkg/middlewares/passtlsclientcert and Go's
- * crypto/x509), never computed by the code under test. The escaped literal was checked against
+ * Certificates from test-client-cert.ts (fixed serials, dates and names): every expected value
+ * below is written out by hand from Traefik v3's rules. The escaped literal was checked against
  * Python's urllib.parse.quote_plus, which keeps the same unreserved set as Go's url.QueryEscape.
  */
-
-const CA_CNF = `[ca]
-default_ca = test
-[test]
-database = index.txt
-new_certs_dir = .
-serial = serial
-default_md = sha256
-policy = any
-unique_subject = no
-copy_extensions = none
-[any]
-commonName = optional
-[req]
-distinguished_name = dn
-string_mask = default
-prompt = no
-[dn]
-`;
-
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-
-const CLIENT_SAN =
-  'URI:SPIFFE://example.com/client,IP:2001:db8:0:0:1:0:0:1,email:client@example.com,DNS:b.example.com,' +
-  'IP:192.0.2.7,DNS:a.example.com,IP:::ffff:10.1.2.3,email:second@example.com';
-
-interface Pki {
-  readonly dir: string;
-  readonly ca: string;
-  readonly client: string;
-  readonly minimal: string;
-  readonly legacy: string;
-}
-
-function makePki(): Pki {
-  const dir = mkdtempSync(join(tmpdir(), 'tm-ptc-'));
-  const run = (args: readonly string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  };
-  writeFileSync(join(dir, 'ca.cnf'), CA_CNF);
-  writeFileSync(join(dir, 'index.txt'), '');
-  writeFileSync(join(dir, 'serial'), 'F1E2D3C4B5A69788\n');
-  writeFileSync(
-    join(dir, 'client.ext'),
-    `basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\nsubjectAltName=${CLIENT_SAN}\n`,
-  );
-  run([
-    'req',
-    '-x509',
-    ...EC,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '30',
-    '-subj',
-    '/DC=org/DC=example/C=FR/ST=Occitanie/L=Toulouse/O=Example CA/OU=PKI/CN=Example Root/serialNumber=CA-1',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-  ]);
-  run([
-    'req',
-    '-new',
-    ...EC,
-    '-keyout',
-    'client.key',
-    '-out',
-    'client.csr',
-    '-utf8',
-    '-multivalue-rdn',
-    '-subj',
-    '/DC=com/DC=example/C=FR/C=US/ST=Occitanie/L=Toulouse/L=Lyon/O=Acme, Inc./O=Société Générale' +
-      '/OU=Unit A+OU=Unit B/serialNumber=S-1/serialNumber=S-2/CN=first client/CN=client.example.com' +
-      '/emailAddress=x@example.com',
-  ]);
-  // -preserveDN keeps the request's order and repeated attributes; UTCTime before, GeneralizedTime after.
-  run([
-    'ca',
-    '-batch',
-    '-config',
-    'ca.cnf',
-    '-cert',
-    'ca.pem',
-    '-keyfile',
-    'ca.key',
-    '-notext',
-    '-preserveDN',
-    '-startdate',
-    '20240102030405Z',
-    '-enddate',
-    '20510607080910Z',
-    '-extfile',
-    'client.ext',
-    '-in',
-    'client.csr',
-    '-out',
-    'client.pem',
-  ]);
-  run([
-    'req',
-    '-x509',
-    ...EC,
-    '-keyout',
-    'min.key',
-    '-out',
-    'min.pem',
-    '-days',
-    '30',
-    '-subj',
-    '/CN=minimal',
-  ]);
-  // string_mask=default: 'é' fits a T61String (one byte 0xE9), '日本' needs a BMPString.
-  run([
-    'req',
-    '-x509',
-    '-config',
-    'ca.cnf',
-    ...EC,
-    '-keyout',
-    'legacy.key',
-    '-out',
-    'legacy.pem',
-    '-days',
-    '30',
-    '-utf8',
-    '-subj',
-    '/O=Société/OU=日本/CN=plain',
-  ]);
-  const read = (f: string): string => readFileSync(join(dir, f), 'utf8');
-  return {
-    dir,
-    ca: read('ca.pem'),
-    client: read('client.pem'),
-    minimal: read('min.pem'),
-    legacy: read('legacy.pem'),
-  };
-}
 
 /** A connection whose client sent `pem` (or nothing), counting how often it is asked. */
 function connection(pem: string | undefined): RequestTls & { calls: number } {
@@ -218,11 +76,11 @@ const ALL_INFO = {
 const queryUnescape = (v: string): string => decodeURIComponent(v.replaceAll('+', ' '));
 
 describe('passTLSClientCert', () => {
-  let pki: Pki;
+  let pki: ClientCertPki;
   before(() => {
-    pki = makePki();
+    pki = makeClientCertPki();
   });
-  after(() => rmSync(pki.dir, { recursive: true, force: true }));
+  after(() => pki.remove());
 
   it('passes the leaf certificate as its PEM body on one line, neither armoured nor URL-escaped', () => {
     const req = run({ pem: true }, request(connection(pki.client)));

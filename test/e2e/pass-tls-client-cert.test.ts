@@ -1,122 +1,17 @@
 /**
  * passTLSClientCert through the real proxy: a TLS entry point that verifies client certificates,
  * curl presenting one (HTTP/1.1 and HTTP/2), a node:http backend echoing the fields it received.
- * The client certificate is made by openssl with a fixed serial, dates and names, so the expected
- * values are Traefik v3's, written out by hand (the same literal as the unit test's).
+ * The client certificate comes from src/middleware/test-client-cert.ts (fixed serial, dates and
+ * names), so the expected values are Traefik v3's, written out by hand (the unit test's literal).
  */
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { type ClientCertPki, makeClientCertPki } from '../../src/middleware/test-client-cert.ts';
 import { type Issued, TestPki } from '../../src/upstream/test-pki.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-
-const CA_CNF = `[ca]
-default_ca = test
-[test]
-database = index.txt
-new_certs_dir = .
-serial = serial
-default_md = sha256
-policy = any
-unique_subject = no
-copy_extensions = none
-[any]
-commonName = optional
-`;
-
-const EC = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
-
-interface ClientPki {
-  readonly dir: string;
-  readonly caPem: string;
-  readonly certPem: string;
-  readonly certFile: string;
-  readonly keyFile: string;
-}
-
-/** A client CA and one client certificate valid from 2024-01-02 to 2051-06-07, serial 0xF1E2D3C4B5A69788. */
-function clientPki(): ClientPki {
-  const dir = mkdtempSync(join(tmpdir(), 'tm-ptc-e2e-'));
-  const run = (args: readonly string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
-  };
-  writeFileSync(join(dir, 'ca.cnf'), CA_CNF);
-  writeFileSync(join(dir, 'index.txt'), '');
-  writeFileSync(join(dir, 'serial'), 'F1E2D3C4B5A69788\n');
-  writeFileSync(
-    join(dir, 'client.ext'),
-    'basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature\nextendedKeyUsage=clientAuth\n' +
-      'subjectAltName=URI:SPIFFE://example.com/client,IP:2001:db8:0:0:1:0:0:1,email:client@example.com,' +
-      'DNS:b.example.com,IP:192.0.2.7,DNS:a.example.com,IP:::ffff:10.1.2.3,email:second@example.com\n',
-  );
-  run([
-    'req',
-    '-x509',
-    ...EC,
-    '-keyout',
-    'ca.key',
-    '-out',
-    'ca.pem',
-    '-days',
-    '30',
-    '-subj',
-    '/DC=org/DC=example/C=FR/ST=Occitanie/L=Toulouse/O=Example CA/OU=PKI/CN=Example Root/serialNumber=CA-1',
-    '-addext',
-    'basicConstraints=critical,CA:TRUE',
-    '-addext',
-    'keyUsage=critical,keyCertSign,cRLSign',
-  ]);
-  run([
-    'req',
-    '-new',
-    ...EC,
-    '-keyout',
-    'client.key',
-    '-out',
-    'client.csr',
-    '-utf8',
-    '-multivalue-rdn',
-    '-subj',
-    '/DC=com/DC=example/C=FR/C=US/ST=Occitanie/L=Toulouse/L=Lyon/O=Acme, Inc./O=Société Générale' +
-      '/OU=Unit A+OU=Unit B/serialNumber=S-1/serialNumber=S-2/CN=first client/CN=client.example.com' +
-      '/emailAddress=x@example.com',
-  ]);
-  run([
-    'ca',
-    '-batch',
-    '-config',
-    'ca.cnf',
-    '-cert',
-    'ca.pem',
-    '-keyfile',
-    'ca.key',
-    '-notext',
-    '-preserveDN',
-    '-startdate',
-    '20240102030405Z',
-    '-enddate',
-    '20510607080910Z',
-    '-extfile',
-    'client.ext',
-    '-in',
-    'client.csr',
-    '-out',
-    'client.pem',
-  ]);
-  return {
-    dir,
-    caPem: readFileSync(join(dir, 'ca.pem'), 'utf8'),
-    certPem: readFileSync(join(dir, 'client.pem'), 'utf8'),
-    certFile: join(dir, 'client.pem'),
-    keyFile: join(dir, 'client.key'),
-  };
-}
 
 const EXPECTED_INFO =
   'Subject%3D%22DC%3Dcom%2CDC%3Dexample%2CC%3DFR%2CC%3DUS%2CST%3DOccitanie%2CL%3DToulouse%2CL%3DLyon' +
@@ -165,7 +60,7 @@ const SPOOFED = [
 describe('passTLSClientCert through the proxy', () => {
   let serverPki: TestPki;
   let server: Issued;
-  let client: ClientPki;
+  let client: ClientCertPki;
   let backend: Backend;
   let proxy: ProxyProcess;
   let tls: number;
@@ -174,7 +69,7 @@ describe('passTLSClientCert through the proxy', () => {
   before(async () => {
     serverPki = new TestPki('Server CA');
     server = serverPki.issue('proxy', ['mtls.test', 'opt.test']);
-    client = clientPki();
+    client = makeClientCertPki();
     backend = await startBackend(echoFields);
     proxy = await startProxy({
       config: `entryPoints:
@@ -233,7 +128,7 @@ tls:
       files: {
         'server.pem': server.certPem,
         'server.key': server.keyPem,
-        'client-ca.pem': client.caPem,
+        'client-ca.pem': client.ca,
       },
     });
     tls = proxy.ports['websecure']!;
@@ -244,7 +139,7 @@ tls:
     await proxy?.stop();
     await backend?.close();
     serverPki?.remove();
-    if (client !== undefined) rmSync(client.dir, { recursive: true, force: true });
+    client?.remove();
   });
 
   const https = (host: string): string[] => [
@@ -254,9 +149,9 @@ tls:
     `${host}:${tls}:127.0.0.1`,
     `https://${host}:${tls}/whoami`,
   ];
-  const withCert = (): string[] => ['--cert', client.certFile, '--key', client.keyFile];
+  const withCert = (): string[] => ['--cert', client.clientFile, '--key', client.clientKeyFile];
   const leafBody = (): string =>
-    client.certPem
+    client.client
       .split('\n')
       .filter((l) => l !== '' && !l.startsWith('-----'))
       .join('');
