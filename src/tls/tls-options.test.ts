@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { createSecureContext } from 'node:tls';
 import { type TlsOptionsInput, tlsOptionsSchema } from '../config/dynamic/tls.ts';
+import { TestPki } from '../upstream/test-pki.ts';
 import {
   type CompiledTlsOptions,
   compileTlsOptions,
@@ -22,36 +22,11 @@ function compile(input: TlsOptionsInput, caPems: string[] = []): CompiledTlsOpti
   return r.options;
 }
 
-/** A CA made by the openssl command line, independent of our x509 code. */
+/** A CA made by the openssl command line (TestPki), independent of our x509 code. */
 function opensslCa(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tls-options-'));
-  try {
-    const r = spawnSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:P-256',
-        '-nodes',
-        '-keyout',
-        join(dir, 'k'),
-        '-out',
-        join(dir, 'c'),
-        '-days',
-        '2',
-        '-subj',
-        '/CN=test CA',
-      ],
-      { encoding: 'utf8' },
-    );
-    assert.equal(r.status, 0, r.stderr);
-    return readFileSync(join(dir, 'c'), 'utf8');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
+  const pki = new TestPki('test CA');
+  pki.remove();
+  return pki.ca.certPem;
 }
 
 describe('compileTlsOptions', () => {

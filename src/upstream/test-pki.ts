@@ -21,6 +21,9 @@ export interface IssueOptions {
   readonly expired?: boolean;
 }
 
+/** A new ECDSA P-256 key, unencrypted, for `openssl req`. */
+const EC_KEY = ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes'];
+
 const CA_CONFIG = `[ca]
 default_ca = test
 [test]
@@ -57,11 +60,7 @@ export class TestPki {
     openssl(this.dir, [
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
+      ...EC_KEY,
       '-keyout',
       'ca.key',
       '-out',
@@ -84,11 +83,7 @@ export class TestPki {
     openssl(this.dir, [
       'req',
       '-new',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
+      ...EC_KEY,
       '-keyout',
       `${base}.key`,
       '-out',
@@ -133,11 +128,7 @@ export class TestPki {
     openssl(this.dir, [
       'req',
       '-x509',
-      '-newkey',
-      'ec',
-      '-pkeyopt',
-      'ec_paramgen_curve:P-256',
-      '-nodes',
+      ...EC_KEY,
       '-keyout',
       `${base}.key`,
       '-out',
