@@ -3,6 +3,8 @@
  * parsed JSON out, and bounded polling for state that changes on the proxy's own schedule
  * (health checks).
  */
+
+import type { MiddlewareView, RouterView, ServerView, ServiceView } from '../../src/admin/views.ts';
 import { DEFAULT_WAIT_MS } from './wait.ts';
 
 export interface AdminReply<T = unknown> {
@@ -19,45 +21,12 @@ export interface SendOptions {
   readonly raw?: string;
 }
 
-/** Structures of the admin API's JSON, as far as the tests read them. */
-export interface RouterJson {
-  readonly name: string;
-  readonly provider: string;
-  readonly rule: string;
-  readonly priority: number;
-  readonly entryPoints: readonly string[];
-  readonly middlewares: readonly string[];
-  readonly service: string;
-  readonly status: string;
-  readonly issues: readonly string[];
-}
-
-export interface ServerJson {
-  readonly url: string;
-  readonly status: 'up' | 'down';
-  readonly inFlight: number;
-  readonly pool: Readonly<Record<'idle' | 'busy' | 'connecting' | 'opened' | 'closed' | 'reused', number>>;
-}
-
-export interface ServiceJson {
-  readonly name: string;
-  readonly provider: string;
-  readonly type: string;
-  readonly status: string;
-  readonly issues: readonly string[];
-  readonly servers?: readonly ServerJson[];
-  readonly services?: readonly string[];
-  readonly config?: unknown;
-}
-
-export interface MiddlewareJson {
-  readonly name: string;
-  readonly provider: string;
-  readonly type: string;
-  readonly status: string;
-  readonly issues: readonly string[];
-  readonly config: unknown;
-}
+/** The admin API's JSON: the views it serves (src/admin/views.ts), as the tests read them. */
+export type RouterJson = RouterView;
+export type ServerJson = ServerView;
+export type MiddlewareJson = MiddlewareView;
+/** One service (`GET /api/http/services/<name>`) also carries its configuration. */
+export type ServiceJson = ServiceView & { readonly config?: unknown };
 
 export interface WriteJson {
   readonly generation: number;
