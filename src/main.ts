@@ -19,6 +19,7 @@ import {
   type StaticConfig,
 } from './config/index.ts';
 import type { ConfigIssue } from './config/issues.ts';
+import { tlsEntryPoints } from './config/static/entry-point-tls.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { settleHeap } from './core/settle-heap.ts';
 import { Ticker } from './core/ticker.ts';
@@ -132,13 +133,11 @@ interface TlsSetup {
  * a resolver cannot be set up (a DNS provider's variables are missing): already logged.
  */
 async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup | null> {
-  const tlsEps = new Map<string, { options?: string }>();
+  const tlsEps = tlsEntryPoints(config.entryPoints);
   const redirections = new Map<string, Redirection>();
   // Redirections whose target is an entry point by name, to learn its bound port.
   const redirectTargets: { to: string; r: { port: string }; scheme: string }[] = [];
   for (const [name, ep] of Object.entries(config.entryPoints)) {
-    if (ep.http.tls !== undefined)
-      tlsEps.set(name, ep.http.tls.options === undefined ? {} : { options: ep.http.tls.options });
     const r = ep.http.redirections?.entryPoint;
     if (r !== undefined) {
       const red = {
@@ -173,20 +172,15 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
     http01 = stores.http01;
     alpn = stores.tlsAlpn01;
     // Every provider first, every problem reported: nothing starts on a half-valid setup.
-    const dnsProviders = new Map<string, import('./tls/acme/index.ts').Dns01Provider>();
-    let invalid = false;
-    for (const [name, r] of resolvers) {
-      const dns = r.acme.dnsChallenge;
-      if (dns === undefined) continue;
-      try {
-        dnsProviders.set(name, acme.dnsProviderFor(dns, process.env, { resolver: name, logger }));
-      } catch (e) {
-        if (!(e instanceof acme.Dns01ConfigError)) throw e;
-        logger.error('configuration error', { resolver: name, error: e.message });
-        invalid = true;
-      }
-    }
-    if (invalid) return null;
+    const dns = acme.dnsProvidersFor(
+      resolvers.map(([name, r]) => [name, r.acme.dnsChallenge] as const),
+      process.env,
+      { logger },
+    );
+    for (const e of dns.errors)
+      logger.error('configuration error', { resolver: e.resolver, error: e.message });
+    if (dns.errors.length > 0) return null;
+    const dnsProviders = dns.providers;
     for (const [name, r] of resolvers) {
       const a = r.acme;
       const dnsProvider = dnsProviders.get(name);

@@ -5,6 +5,7 @@ import {
   type RuleChecker,
   sortIssues,
 } from '../config/index.ts';
+import { tlsEntryPoints } from '../config/static/entry-point-tls.ts';
 import type { StaticConfig } from '../config/static/schema.ts';
 import { fileProviderOptions, loadSources, type ProviderUpdate } from '../providers/index.ts';
 
@@ -64,11 +65,7 @@ export async function runValidate(
 async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<ConfigIssue[]> {
   const dynamic = update.config;
   if (dynamic === undefined) return [];
-  const tlsEntryPoints = new Map<string, { options?: string }>();
-  for (const [name, ep] of Object.entries(config.entryPoints)) {
-    const t = ep.http.tls;
-    if (t !== undefined) tlsEntryPoints.set(name, t.options === undefined ? {} : { options: t.options });
-  }
+  const tlsEps = tlsEntryPoints(config.entryPoints);
   const t = dynamic.tls;
   const routerTls = Object.values(dynamic.http.routers).some((r) => r.tls !== undefined);
   const hasTls =
@@ -76,7 +73,7 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
     Object.keys(t.options).length > 0 ||
     Object.keys(t.stores).length > 0 ||
     routerTls ||
-    tlsEntryPoints.size > 0;
+    tlsEps.size > 0;
   if (!hasTls) return [];
   const [{ buildTls }, { GeneratedDefaultCertificate }, { mergeProviders }] = await Promise.all([
     import('../runtime/build-tls.ts'),
@@ -88,7 +85,7 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
   buildTls(
     mergeProviders(new Map([['file', dynamic]])),
     {
-      entryPoints: tlsEntryPoints,
+      entryPoints: tlsEps,
       generated: new GeneratedDefaultCertificate(),
       build: buildTls,
       // Resolver names only: what they will obtain is not known before the proxy runs.
@@ -118,25 +115,23 @@ async function dnsProviderIssues(
 ): Promise<ConfigIssue[]> {
   const withDns = Object.entries(config.certificatesResolvers ?? {}).filter(([, r]) => r.acme.dnsChallenge);
   if (withDns.length === 0) return [];
-  const { dnsProviderFor, Dns01ConfigError, dnsChallengeDeprecations } = await import('../tls/acme/index.ts');
+  const { dnsProvidersFor, dnsChallengeDeprecations } = await import('../tls/acme/index.ts');
+  const where = file === undefined ? {} : { file };
   const out: ConfigIssue[] = [];
   for (const [name, r] of withDns) {
-    const dns = r.acme.dnsChallenge;
-    if (dns === undefined) continue;
-    for (const d of dnsChallengeDeprecations(dns)) {
+    for (const d of r.acme.dnsChallenge === undefined ? [] : dnsChallengeDeprecations(r.acme.dnsChallenge)) {
       out.push({
         severity: 'warning',
         message: d.message,
         path: ['certificatesResolvers', name, 'acme', 'dnsChallenge', d.key],
-        ...(file === undefined ? {} : { file }),
+        ...where,
       });
     }
-    try {
-      dnsProviderFor(dns, env, { resolver: name });
-    } catch (e) {
-      if (!(e instanceof Dns01ConfigError)) throw e;
-      out.push({ severity: 'error', message: e.message, path: [], ...(file === undefined ? {} : { file }) });
-    }
   }
+  const { errors } = dnsProvidersFor(
+    withDns.map(([name, r]) => [name, r.acme.dnsChallenge] as const),
+    env,
+  );
+  for (const e of errors) out.push({ severity: 'error', message: e.message, path: [], ...where });
   return out;
 }

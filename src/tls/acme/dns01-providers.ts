@@ -7,7 +7,7 @@
  */
 import type { DnsChallengeConfig } from '../../config/static/schema.ts';
 import type { Logger } from '../../core/logger.ts';
-import { LegoEnv } from './dns01-env.ts';
+import { Dns01ConfigError, LegoEnv } from './dns01-env.ts';
 import { ExecDnsProvider } from './dns01-exec.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
 import { Dns01PropagationCheck, PropagationCheckedDnsProvider } from './dns01-propagation.ts';
@@ -55,6 +55,29 @@ export function dnsProviderFor(
     ...(logger === undefined ? {} : { logger }),
   });
   return new PropagationCheckedDnsProvider(provider, check, logger);
+}
+
+/**
+ * The DNS providers of every resolver that has a `dnsChallenge`, and the configuration error of
+ * each one that cannot be made: `run` refuses to start on any, `traffic validate` reports them.
+ */
+export function dnsProvidersFor(
+  resolvers: Iterable<readonly [name: string, challenge: DnsChallengeConfig | undefined]>,
+  env: NodeJS.ProcessEnv,
+  ctx: Omit<DnsProviderContext, 'resolver'> = {},
+): { providers: Map<string, Dns01Provider>; errors: { resolver: string; message: string }[] } {
+  const providers = new Map<string, Dns01Provider>();
+  const errors: { resolver: string; message: string }[] = [];
+  for (const [resolver, challenge] of resolvers) {
+    if (challenge === undefined) continue;
+    try {
+      providers.set(resolver, dnsProviderFor(challenge, env, { ...ctx, resolver }));
+    } catch (e) {
+      if (!(e instanceof Dns01ConfigError)) throw e;
+      errors.push({ resolver, message: e.message });
+    }
+  }
+  return { providers, errors };
 }
 
 /** lego's `<PREFIX>_PROPAGATION_TIMEOUT` and `<PREFIX>_POLLING_INTERVAL`, in whole seconds. */

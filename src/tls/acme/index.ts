@@ -39,7 +39,7 @@ export {
   type PropagationSettings,
 } from './dns01-propagation.ts';
 export { ChallTestSrvDnsProvider, type Dns01Provider, dns01RecordName } from './dns01-provider.ts';
-export { type DnsProviderContext, dnsProviderFor } from './dns01-providers.ts';
+export { type DnsProviderContext, dnsProviderFor, dnsProvidersFor } from './dns01-providers.ts';
 export {
   type DnsChallengeDeprecation,
   dnsChallengeDeprecations,
