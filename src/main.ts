@@ -136,22 +136,22 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
   const tlsEps = tlsEntryPoints(config.entryPoints);
   const redirections = new Map<string, Redirection>();
   // Redirections whose target is an entry point by name, to learn its bound port.
-  const redirectTargets: { to: string; r: { port: string }; scheme: string }[] = [];
+  const redirectTargets: { to: string; r: Redirection }[] = [];
   for (const [name, ep] of Object.entries(config.entryPoints)) {
     const r = ep.http.redirections?.entryPoint;
     if (r !== undefined) {
-      const red = {
+      const red: Redirection = {
         scheme: r.scheme,
         port: portSuffix(redirectPort(config, r.to), r.scheme),
         permanent: r.permanent,
         priority: r.priority,
       };
       redirections.set(name, red);
-      if (!r.to.startsWith(':')) redirectTargets.push({ to: r.to, r: red, scheme: r.scheme });
+      if (!r.to.startsWith(':')) redirectTargets.push({ to: r.to, r: red });
     }
   }
   const bound = (name: string, port: number): void => {
-    for (const t of redirectTargets) if (t.to === name) t.r.port = portSuffix(port, t.scheme);
+    for (const t of redirectTargets) if (t.to === name) t.r.port = portSuffix(port, t.r.scheme);
   };
   const resolvers = Object.entries(config.certificatesResolvers ?? {});
   const listeners: (() => void)[] = [];

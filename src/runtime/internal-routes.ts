@@ -17,7 +17,7 @@ export interface Redirection {
    * ':8443'-style suffix for Location, '' for the scheme's default port. Read per request: it is
    * set again once the target entry point is bound (a configured `:0` becomes the real port).
    */
-  readonly port: string;
+  port: string;
   readonly permanent: boolean;
   readonly priority: number;
 }
