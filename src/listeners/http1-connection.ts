@@ -365,11 +365,10 @@ export class Http1Connection implements Http1SinkOwner, Timed {
       this.#close();
       return;
     }
-    // readTimeout: the whole request did not arrive in time.
-    if (ex !== null && !ex.responseStarted && this.#state === S_BODY) {
-      ex.abort();
-      this.#reject(new ParseError(408, 'request read timeout'));
-    }
+    // readTimeout: the whole request did not arrive in time. The exchange answers 408 itself
+    // (and drops its upstream): aborting it first would close the connection before the 408.
+    if (ex !== null && !ex.responseStarted && this.#state === S_BODY)
+      ex.failBody('request read timeout', 408);
   }
 
   #onEnd(): void {

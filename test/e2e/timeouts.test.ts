@@ -26,6 +26,10 @@ function config(be: Backend, silent: SilentUpstream, unaccepting: UnacceptingUps
     address: "127.0.0.1:0"
     transport:
       respondingTimeouts: { readHeaderTimeout: 60s, idleTimeout: 500ms, readTimeout: 60s }
+  body:
+    address: "127.0.0.1:0"
+    transport:
+      respondingTimeouts: { readHeaderTimeout: 60s, idleTimeout: 60s, readTimeout: 500ms }
 log: { level: INFO }
 http:
   routers:
@@ -61,7 +65,11 @@ describe('timeouts', () => {
   let proxy: ProxyProcess;
 
   before(async () => {
-    be = await startBackend((_req, res) => res.end('ok'));
+    // Answers once the whole request body is in, as most applications do.
+    be = await startBackend((req, res) => {
+      req.resume();
+      req.on('end', () => res.end('ok'));
+    });
     silent = await startSilentUpstream();
     unaccepting = await startUnacceptingUpstream();
     proxy = await startProxy({ config: config(be, silent, unaccepting) });
@@ -71,7 +79,7 @@ describe('timeouts', () => {
     await Promise.all([be?.close(), silent?.close(), unaccepting?.close()]);
   });
 
-  async function open(t: TestContext, entryPoint: 'hdr' | 'idle'): Promise<RawConn> {
+  async function open(t: TestContext, entryPoint: 'hdr' | 'idle' | 'body'): Promise<RawConn> {
     const port = proxy.ports[entryPoint];
     assert.ok(port !== undefined, `entry point ${entryPoint} is listening`);
     const c = await RawConn.open(port);
@@ -111,6 +119,16 @@ describe('timeouts', () => {
     assert.equal(closed.ended, true, 'closed with a FIN');
     assert.equal(closed.error, undefined);
     assert.equal(c.received().length, bytes, 'no 408 or other bytes on an idle connection');
+  });
+
+  it('answers 408 and closes when a request body does not complete within readTimeout', async (t) => {
+    const c = await open(t, 'body');
+    // 10 of the 100 announced body bytes, then nothing: the slow-POST pattern.
+    c.write('POST /ok HTTP/1.1\r\nHost: test.local\r\nContent-Length: 100\r\n\r\n0123456789');
+    const res = await c.readResponse();
+    assert.equal(res.status, 408);
+    assert.equal(res.headers.get('connection'), 'close');
+    assert.equal((await c.waitClosed()).ended, true);
   });
 
   it('answers 504 when the upstream does not send a response head within responseHeaderTimeout', async (t) => {
