@@ -45,4 +45,21 @@ describe('HeaderList', () => {
     ]);
     assert.deepEqual(h.getAll('via'), ['1', '2']);
   });
+
+  it('deleteWhere removes every matching field in one pass and keeps the order of the rest', () => {
+    const h = HeaderList.from([
+      ['X-A', '1'],
+      ['B', '2'],
+      ['x-a', '3'],
+      ['X-C', '4'],
+      ['D', '5'],
+    ]);
+    assert.equal(
+      h.deleteWhere((n) => n.startsWith('x-')),
+      3,
+    );
+    assert.deepEqual(h.names, ['B', 'D']);
+    assert.deepEqual(h.lnames, ['b', 'd']);
+    assert.deepEqual(h.values, ['2', '5']);
+  });
 });

@@ -72,6 +72,26 @@ export class HeaderList {
     return this.#removeFrom(lname, i);
   }
 
+  /** Remove every field whose lowercased name `drop` accepts, in one pass. Returns how many. */
+  deleteWhere(drop: (lname: string) => boolean): number {
+    const { names, lnames, values } = this;
+    let w = 0;
+    for (let r = 0; r < lnames.length; r++) {
+      if (drop(lnames[r]!)) continue;
+      if (w !== r) {
+        names[w] = names[r]!;
+        lnames[w] = lnames[r]!;
+        values[w] = values[r]!;
+      }
+      w++;
+    }
+    const removed = lnames.length - w;
+    names.length = w;
+    lnames.length = w;
+    values.length = w;
+    return removed;
+  }
+
   #removeAt(i: number): void {
     this.names.splice(i, 1);
     this.lnames.splice(i, 1);

@@ -1,6 +1,41 @@
 import type { HeaderList } from '../core/headers.ts';
 
 /**
+ * The forwarding fields Traefik manages (its forwardedheaders middleware, `XHeadersSet`): from an
+ * untrusted peer every one of them is dropped, whatever the backend would make of it
+ * (X-Forwarded-Prefix and -Uri steer path-aware applications, X-Forwarded-Method and -Scheme /
+ * X-Scheme what they believe of the request). Lowercase, dash spellings.
+ */
+const MANAGED: ReadonlySet<string> = new Set([
+  'x-forwarded-for',
+  'x-forwarded-proto',
+  'x-forwarded-scheme',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-server',
+  'x-forwarded-uri',
+  'x-forwarded-method',
+  'x-forwarded-prefix',
+  // Only passTLSClientCert may set these.
+  'x-forwarded-tls-client-cert',
+  'x-forwarded-tls-client-cert-info',
+  'x-scheme',
+  'x-real-ip',
+]);
+
+/**
+ * Whether an untrusted peer's field must go: a managed name, or one spelled with underscores
+ * (`X_Forwarded_For`), which many servers (CGI, WSGI, PHP) fold into the same variable as the
+ * dash form, as Traefik also checks. `Forwarded` (RFC 7239) too: we never pass it from an
+ * untrusted peer (Traefik does not touch it; a stricter choice).
+ */
+export function isManagedForwardingField(lname: string): boolean {
+  if (lname.charCodeAt(0) !== 0x78 /* x */) return lname === 'forwarded';
+  if (MANAGED.has(lname)) return true;
+  return lname.indexOf('_') !== -1 && MANAGED.has(lname.replaceAll('_', '-'));
+}
+
+/**
  * X-Forwarded-* and X-Real-IP, as Traefik sets them. From an untrusted peer, whatever the client
  * claimed is dropped (Forwarded too) and replaced: otherwise a client could forge its own address
  * for every IP-based decision behind us. From a trusted proxy, X-Forwarded-For is extended and
@@ -17,16 +52,7 @@ export function applyForwardedHeaders(
 ): void {
   const port = hostPort !== '' ? hostPort : listenPort;
   if (!trusted) {
-    headers.delete('x-forwarded-for');
-    headers.delete('x-forwarded-proto');
-    headers.delete('x-forwarded-host');
-    headers.delete('x-forwarded-port');
-    headers.delete('x-forwarded-server');
-    headers.delete('x-real-ip');
-    headers.delete('forwarded');
-    // Traefik's entry point drops these too: only passTLSClientCert may set them.
-    headers.delete('x-forwarded-tls-client-cert');
-    headers.delete('x-forwarded-tls-client-cert-info');
+    headers.deleteWhere(isManagedForwardingField);
     headers.append('X-Forwarded-For', clientIp);
     headers.append('X-Forwarded-Proto', scheme);
     if (authority !== '') headers.append('X-Forwarded-Host', authority);

@@ -199,6 +199,33 @@ http:
     assert.deepEqual(rawValues(seen, 'forwarded'), []);
   });
 
+  it('strips every forwarding field Traefik manages from an untrusted peer, underscore spellings too', async () => {
+    const spoofed = [
+      'X-Forwarded-Prefix',
+      'X-Forwarded-Uri',
+      'X-Forwarded-Method',
+      'X-Forwarded-Scheme',
+      'X-Scheme',
+      'X-Forwarded-Tls-Client-Cert',
+      'X-Forwarded-Tls-Client-Cert-Info',
+      'X_Forwarded_For',
+      'X_Forwarded-Proto',
+      'X-Forwarded_Host',
+      'x_real_ip',
+      'X_Forwarded_Prefix',
+      'X_Scheme',
+    ];
+    const seen = await via(
+      web,
+      spoofed.map((n) => `${n}: /evil\r\n`).join('') + 'X-Forwarded-Extra: kept\r\n',
+    );
+    for (const name of spoofed) assert.deepEqual(rawValues(seen, name.toLowerCase()), [], name);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-for'), ['127.0.0.1']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-proto'), ['http']);
+    // A field Traefik does not manage is the application's business.
+    assert.deepEqual(rawValues(seen, 'x-forwarded-extra'), ['kept']);
+  });
+
   it('sets forwarding fields for an untrusted peer that sent none, from curl', async () => {
     const before = backend.seen.length;
     const r = await curl(['-H', 'Host: echo.test:8443', `http://127.0.0.1:${web}/curl`]);

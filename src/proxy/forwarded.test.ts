@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { HeaderList } from '../core/headers.ts';
+import { applyForwardedHeaders, isManagedForwardingField } from './forwarded.ts';
+
+describe('isManagedForwardingField', () => {
+  it('matches every field Traefik manages, and Forwarded', () => {
+    for (const n of [
+      'x-forwarded-for',
+      'x-forwarded-prefix',
+      'x-forwarded-uri',
+      'x-forwarded-method',
+      'x-forwarded-scheme',
+      'x-scheme',
+      'x-real-ip',
+      'x-forwarded-tls-client-cert-info',
+      'forwarded',
+    ]) {
+      assert.equal(isManagedForwardingField(n), true, n);
+    }
+  });
+
+  it('matches the underscore spellings that CGI-style servers fold into the same variable', () => {
+    for (const n of ['x_forwarded_for', 'x-forwarded_host', 'x_forwarded-proto', 'x_real_ip', 'x_scheme']) {
+      assert.equal(isManagedForwardingField(n), true, n);
+    }
+  });
+
+  it('leaves other fields alone', () => {
+    for (const n of ['x-forwarded-extra', 'x_custom', 'host', 'x-request-id', 'forwarded-for']) {
+      assert.equal(isManagedForwardingField(n), false, n);
+    }
+  });
+});
+
+describe('applyForwardedHeaders', () => {
+  const spoofed = (): HeaderList =>
+    HeaderList.from([
+      ['Host', 'a.test'],
+      ['X-Forwarded-Prefix', '/admin'],
+      ['X_Forwarded_For', '6.6.6.6'],
+      ['X-Keep', '1'],
+    ]);
+
+  it('replaces an untrusted peer’s forwarding fields with ours, keeping the order of the rest', () => {
+    const h = spoofed();
+    applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', '80');
+    assert.deepEqual(h.lnames, [
+      'host',
+      'x-keep',
+      'x-forwarded-for',
+      'x-forwarded-proto',
+      'x-forwarded-host',
+      'x-forwarded-port',
+      'x-real-ip',
+    ]);
+    assert.equal(h.get('x-forwarded-for'), '10.0.0.1');
+  });
+
+  it('keeps a trusted peer’s fields and extends X-Forwarded-For', () => {
+    const h = spoofed();
+    h.append('X-Forwarded-For', '1.2.3.4');
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', '80');
+    assert.equal(h.get('x-forwarded-prefix'), '/admin');
+    assert.equal(h.get('x_forwarded_for'), '6.6.6.6');
+    assert.equal(h.get('x-forwarded-for'), '1.2.3.4, 10.0.0.1');
+  });
+});
