@@ -24,6 +24,7 @@ import { createLogger, type Logger } from './core/logger.ts';
 import { settleHeap } from './core/settle-heap.ts';
 import { Ticker } from './core/ticker.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
+import { pathPolicy } from './http1/request-path.ts';
 import { HttpListener } from './listeners/http-listener.ts';
 import type { AlpnChallenges } from './listeners/tls-front.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
@@ -84,6 +85,8 @@ function entryPointContext(
     scheme: ep.http.tls === undefined ? 'http' : 'https',
     port: String(port),
     limits: { ...DEFAULT_REQUEST_LIMITS, maxHeaderBytes: ep.http.maxHeaderBytes },
+    pathPolicy: pathPolicy(ep.http.sanitizePath, ep.http.encodedCharacters),
+    allowTrace: ep.http.allowTrace,
     readHeaderTimeoutMs: t.readHeaderTimeout,
     idleTimeoutMs: t.idleTimeout,
     readTimeoutMs: t.readTimeout,

@@ -32,6 +32,8 @@ export const ERROR_CODES = {
   },
   REQUEST_TIMEOUT: { status: 408, source: 'downstream', retryable: false },
   EXPECTATION_FAILED: { status: 417, source: 'downstream', retryable: false },
+  /** TRACE while the entry point does not allow it (`http.allowTrace`). */
+  METHOD_NOT_ALLOWED: { status: 405, source: 'downstream', retryable: false },
   CLIENT_ABORTED: { status: 499, source: 'downstream', retryable: false },
   // routing
   NO_ROUTE: { status: 404, source: 'config', retryable: false },

@@ -3,6 +3,7 @@ import { unwrapIp } from '../core/ip.ts';
 import type { RequestHead, RequestTls } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
+import { canonicalPath } from '../http1/request-path.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { Exchange } from '../proxy/exchange.ts';
 import { applyForwardedHeaders } from '../proxy/forwarded.ts';
@@ -114,19 +115,17 @@ export class H2Session implements StreamOwner, Timed {
     const ctx = this.ctx;
     const parsed = parseH2Request(raw, endStream, ctx.limits.maxHeaderCount);
     if (parsed instanceof ParseError) {
-      ctx.logger.debug('rejected request', {
-        status: parsed.status,
-        reason: parsed.reason,
-        clientIp: this.clientIp,
-        entryPoint: ctx.name,
-        protocol: 'HTTP/2.0',
-      });
-      sink.reject(parsed.status);
+      this.#refuse(sink, parsed);
+      return;
+    }
+    const path = canonicalPath(parsed.path, ctx.pathPolicy);
+    if (path instanceof ParseError) {
+      this.#refuse(sink, path);
       return;
     }
     const req: RequestHead = {
       method: parsed.method,
-      path: parsed.path,
+      path,
       query: parsed.query,
       host: parsed.host,
       hostPort: parsed.hostPort,
@@ -151,6 +150,18 @@ export class H2Session implements StreamOwner, Timed {
       this.#scheduled = true;
       setImmediate(startQueued, this);
     }
+  }
+
+  /** A request we will not route: its status on this stream, the connection goes on. */
+  #refuse(sink: Http2StreamSink, err: ParseError): void {
+    this.ctx.logger.debug('rejected request', {
+      status: err.status,
+      reason: err.reason,
+      clientIp: this.clientIp,
+      entryPoint: this.ctx.name,
+      protocol: 'HTTP/2.0',
+    });
+    sink.reject(err.status);
   }
 
   /**

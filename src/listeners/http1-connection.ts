@@ -6,6 +6,7 @@ import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { parseRequestHead } from '../http1/request-head.ts';
+import { canonicalPath } from '../http1/request-path.ts';
 import { matchPreface, PREFACE_FULL, PREFACE_PARTIAL } from '../http2/preface.ts';
 import { Http1Sink, type Http1SinkOwner } from '../proxy/client-sink-h1.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
@@ -164,6 +165,11 @@ export class Http1Connection implements Http1SinkOwner, Timed {
             this.#reject(r);
             return;
           }
+          const path = canonicalPath(r.path, this.#ctx.pathPolicy);
+          if (path instanceof ParseError) {
+            this.#reject(path);
+            return;
+          }
           this.#off += r.headLength;
           this.#h2c = false;
           this.requestCount++;
@@ -172,7 +178,7 @@ export class Http1Connection implements Http1SinkOwner, Timed {
           this.deadline = rt > 0 ? this.#ctx.ticker.now + rt : 0;
           const req: RequestHead = {
             method: r.method,
-            path: r.path,
+            path,
             query: r.query,
             host: r.host,
             hostPort: r.hostPort,

@@ -1,6 +1,7 @@
 import type { Logger } from '../core/logger.ts';
 import type { Ticker } from '../core/ticker.ts';
 import type { RequestLimits } from '../http1/request-head.ts';
+import type { PathPolicy } from '../http1/request-path.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import type { Tracer } from '../observability/tracing/index.ts';
 import type { SnapshotRef } from '../runtime/types.ts';
@@ -13,6 +14,10 @@ export interface EntryPointContext {
   /** The port we listen on, for X-Forwarded-Port when Host has none. */
   readonly port: string;
   readonly limits: RequestLimits;
+  /** How request paths are made canonical before routing (sanitizePath, encodedCharacters). */
+  readonly pathPolicy: PathPolicy;
+  /** `http.allowTrace`: TRACE is answered 405 unless set. */
+  readonly allowTrace: boolean;
   /** From the first byte of a request head to its end → 408. */
   readonly readHeaderTimeoutMs: number;
   /** Keep-alive idle time between requests → close. */

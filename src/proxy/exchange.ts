@@ -38,6 +38,11 @@ import { MirrorState } from './mirror-state.ts';
 /** `#suspendedAt` while the request waits in its service's queue (`maxInFlight`). */
 const SERVICE_QUEUE = 1 << 30;
 
+/** RFC 9110 §15.5.6: a 405 lists the methods that are allowed. */
+const TRACE_REFUSED_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['Allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'],
+];
+
 function retryLater(ex: Exchange): void {
   ex.retryNow();
 }
@@ -115,6 +120,12 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
 
   /** Routes and runs the request phase; upstream work continues asynchronously. */
   start(): void {
+    if (this.req.method === 'TRACE' && !this.#ctx.allowTrace) {
+      // A backend that reflects TRACE would echo the client's cookies and credentials back to
+      // a script (cross-site tracing): refused at the edge unless the entry point allows it.
+      this.#respondDirect({ status: 405, headers: TRACE_REFUSED_HEADERS, body: statusText(405) }, false);
+      return;
+    }
     const snap = this.#ctx.snapshots.current;
     if (this.#ctx.scheme === 'https' && snap.tls !== null) {
       // A connection reused for another host whose router needs other TLS options (client

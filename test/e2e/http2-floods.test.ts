@@ -9,82 +9,26 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
+import {
+  CANCEL,
+  CONTINUATION,
+  DATA,
+  END_HEADERS,
+  END_STREAM,
+  type Frame,
+  field,
+  frame,
+  GOAWAY,
+  HEADERS,
+  literal,
+  PREFACE,
+  parseFrames,
+  RST_STREAM,
+  requestBlock,
+  rst,
+  SETTINGS,
+} from '../helpers/h2-frames.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-
-const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-const DATA = 0x0;
-const HEADERS = 0x1;
-const RST_STREAM = 0x3;
-const SETTINGS = 0x4;
-const GOAWAY = 0x7;
-const CONTINUATION = 0x9;
-const END_STREAM = 0x1;
-const END_HEADERS = 0x4;
-const CANCEL = 0x8;
-
-function frame(type: number, flags: number, stream: number, payload: Buffer = Buffer.alloc(0)): Buffer {
-  const head = Buffer.alloc(9);
-  head.writeUIntBE(payload.length, 0, 3);
-  head[3] = type;
-  head[4] = flags;
-  head.writeUInt32BE(stream & 0x7fffffff, 5);
-  return Buffer.concat([head, payload]);
-}
-
-/** HPACK string literal without Huffman coding (RFC 7541 §5.2), lengths below 127 only. */
-function literal(s: string): Buffer {
-  const v = Buffer.from(s, 'latin1');
-  assert.ok(v.length < 127);
-  return Buffer.concat([Buffer.from([v.length]), v]);
-}
-
-/**
- * A request header block: `:method GET` and `:scheme http` from the static table (indexes 2
- * and 6), `:path` and `:authority` as literals without indexing on static names 4 and 1.
- */
-function requestBlock(path: string, authority: string): Buffer {
-  return Buffer.concat([
-    Buffer.from([0x82, 0x86, 0x04]),
-    literal(path),
-    Buffer.from([0x01]),
-    literal(authority),
-  ]);
-}
-
-/** A literal header field without indexing, new name (RFC 7541 §6.2.2). */
-function field(name: string, value: string): Buffer {
-  return Buffer.concat([Buffer.from([0x00]), literal(name), literal(value)]);
-}
-
-function rst(stream: number, code: number): Buffer {
-  const p = Buffer.alloc(4);
-  p.writeUInt32BE(code);
-  return frame(RST_STREAM, 0, stream, p);
-}
-
-interface Frame {
-  readonly type: number;
-  readonly flags: number;
-  readonly stream: number;
-  readonly payload: Buffer;
-}
-
-function parseFrames(buf: Buffer): Frame[] {
-  const out: Frame[] = [];
-  let p = 0;
-  while (p + 9 <= buf.length) {
-    const len = buf.readUIntBE(p, 3);
-    if (p + 9 + len > buf.length) break;
-    out.push({
-      type: buf[p + 3]!,
-      flags: buf[p + 4]!,
-      stream: buf.readUInt32BE(p + 5) & 0x7fffffff,
-      payload: buf.subarray(p + 9, p + 9 + len),
-    });
-    p += 9 + len;
-  }
-  return out;
-}
 
 interface Outcome {
   readonly frames: Frame[];

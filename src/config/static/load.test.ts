@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
+import { DEFAULT_ENCODED_CHARACTERS } from '../../http1/request-path.ts';
 import { formatIssue } from '../issues.ts';
 import { type LoadStaticOptions, loadStaticConfig } from './load.ts';
 
@@ -34,7 +35,13 @@ describe('loadStaticConfig: defaults', () => {
             lifeCycle: { graceTimeOut: 10_000 },
           },
           forwardedHeaders: { trustedIPs: [], insecure: false },
-          http: { maxHeaderBytes: 16_384 },
+          http: {
+            maxHeaderBytes: 16_384,
+            sanitizePath: true,
+            // The codec's own defaults (http1/request-path.ts) must be these.
+            encodedCharacters: DEFAULT_ENCODED_CHARACTERS,
+            allowTrace: false,
+          },
           http2: { maxConcurrentStreams: 250 },
         },
       },

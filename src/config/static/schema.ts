@@ -74,14 +74,30 @@ const forwardedHeaders = strictObject(
   ['connection'],
 );
 
+const encodedCharacters = strictObject({
+  allowEncodedSlash: z.boolean().default(true),
+  allowEncodedBackSlash: z.boolean().default(false),
+  allowEncodedNullCharacter: z.boolean().default(false),
+  allowEncodedSemicolon: z.boolean().default(false),
+  allowEncodedPercent: z.boolean().default(false),
+  allowEncodedQuestionMark: z.boolean().default(false),
+  allowEncodedHash: z.boolean().default(false),
+});
+
 const entryPointHttp = strictObject(
   {
     maxHeaderBytes: z.number().int().min(1024).max(65_536).default(16_384),
     /** Present = the entry point terminates TLS (HTTPS, and HTTP/2 by ALPN). */
     tls: nullAsEmpty(entryPointTls).optional(),
     redirections: nullAsEmpty(entryPointRedirections).optional(),
+    /** Dot segments and duplicate slashes resolved before routing (Traefik v3, default true). */
+    sanitizePath: z.boolean().default(true),
+    /** Escapes refused in the path; Traefik v3.6.7's defaults (only `%2F` allowed). */
+    encodedCharacters: nullAsEmpty(encodedCharacters).prefault({}),
+    /** Ours: TRACE is answered 405 unless allowed (a reflecting backend echoes cookies). */
+    allowTrace: z.boolean().default(false),
   },
-  ['middlewares', 'encodeQuerySemicolons', 'sanitizePath', 'encodedCharacters'],
+  ['middlewares', 'encodeQuerySemicolons'],
 );
 
 const entryPoint = strictObject(

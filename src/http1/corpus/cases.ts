@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { PATH_VARIANTS } from './paths.ts';
 
 /** A named input for the differential test: raw bytes as a latin1 string. */
 export interface Case {
@@ -488,9 +489,13 @@ const chunks: Case[] = [
   { name: 'a missing final CRLF', bytes: post(CHUNKED, '5\r\nhello\r\n0\r\n') },
 ];
 
+/** Traversal and encoding variants (paths.ts): refused or made canonical before routing. */
+const paths: Case[] = PATH_VARIANTS.map((p) => ({ name: `the path ${p}`, bytes: get(H, p) }));
+
 /** The hand-written part of the corpus. */
 export const CASES: readonly Case[] = [
   ...valid,
+  ...paths,
   ...methods,
   ...requestLine,
   ...fields,

@@ -8,6 +8,7 @@ import {
   parseRequestHead,
   type RequestLimits,
 } from '../request-head.ts';
+import { canonicalPath, DEFAULT_PATH_POLICY } from '../request-path.ts';
 
 export interface OurMessage {
   readonly head: ParsedRequest;
@@ -48,6 +49,10 @@ export function parseStream(input: Buffer, limits: RequestLimits = DEFAULT_REQUE
     if (r === null) return { messages, end: { kind: 'incomplete' } };
     if (r instanceof ParseError)
       return { messages, end: { kind: 'error', status: r.status, reason: r.reason } };
+    // As the listener: a path that cannot be made canonical is refused before routing.
+    const path = canonicalPath(r.path, DEFAULT_PATH_POLICY);
+    if (path instanceof ParseError)
+      return { messages, end: { kind: 'error', status: path.status, reason: path.reason } };
     pos += r.headLength;
     if (r.bodyKind === BODY_LENGTH) {
       const have = Math.min(r.contentLength, input.length - pos);

@@ -1,0 +1,123 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ParseError } from './parse-error.ts';
+import { canonicalPath, type EncodedCharacters, pathPolicy } from './request-path.ts';
+
+const TRAEFIK_DEFAULTS: EncodedCharacters = {
+  allowEncodedSlash: true,
+  allowEncodedBackSlash: false,
+  allowEncodedNullCharacter: false,
+  allowEncodedSemicolon: false,
+  allowEncodedPercent: false,
+  allowEncodedQuestionMark: false,
+  allowEncodedHash: false,
+};
+const ALL_ALLOWED: EncodedCharacters = {
+  allowEncodedSlash: true,
+  allowEncodedBackSlash: true,
+  allowEncodedNullCharacter: true,
+  allowEncodedSemicolon: true,
+  allowEncodedPercent: true,
+  allowEncodedQuestionMark: true,
+  allowEncodedHash: true,
+};
+const sanitizing = pathPolicy(true, TRAEFIK_DEFAULTS);
+
+function refused(path: string, policy = sanitizing): string {
+  const r = canonicalPath(path, policy);
+  assert.ok(r instanceof ParseError, `${path} should be refused, got ${String(r)}`);
+  assert.equal(r.status, 400);
+  return r.reason;
+}
+
+describe('canonicalPath', () => {
+  it('returns the very same string for a path with nothing to change', () => {
+    const p = '/api/v1/users/42.json';
+    assert.equal(canonicalPath(p, sanitizing), p);
+    assert.equal(canonicalPath('/', sanitizing), '/');
+    assert.equal(canonicalPath('*', sanitizing), '*');
+  });
+
+  it('removes dot segments and empty segments as Go path.Clean does', () => {
+    const cases: [string, string][] = [
+      ['/p/public/../admin', '/p/admin'],
+      ['/p/./admin', '/p/admin'],
+      ['//p/admin', '/p/admin'],
+      ['/p//admin', '/p/admin'],
+      ['/../p/admin', '/p/admin'],
+      ['/p/public/../../../admin', '/admin'],
+      ['/./foo/../bar//', '/bar/'],
+      ['/foo/bar//', '/foo/bar/'],
+      ['/p/admin/.', '/p/admin'],
+      ['/p/public/..', '/p'],
+      ['/..', '/'],
+      ['//', '/'],
+      ['/.well-known/acme-challenge/x', '/.well-known/acme-challenge/x'],
+      ['/a/.../b', '/a/.../b'],
+    ];
+    for (const [input, want] of cases) assert.equal(canonicalPath(input, sanitizing), want, input);
+  });
+
+  it('decodes escaped unreserved characters, so that encoded dots are dot segments too', () => {
+    assert.equal(canonicalPath('/p/a%64min', sanitizing), '/p/admin');
+    assert.equal(canonicalPath('/p/public/%2e%2e/admin', sanitizing), '/p/admin');
+    assert.equal(canonicalPath('/p/public/%2E%2E/admin', sanitizing), '/p/admin');
+    assert.equal(canonicalPath('/p/%2e/admin', sanitizing), '/p/admin');
+    assert.equal(canonicalPath('/p/public/.%2e/admin', sanitizing), '/p/admin');
+    assert.equal(canonicalPath('/%7Euser/%5Fx', sanitizing), '/~user/_x');
+  });
+
+  it('upper-cases the escapes it keeps', () => {
+    assert.equal(canonicalPath('/a%2fb/c%20d/%c3%a9', sanitizing), '/a%2Fb/c%20d/%C3%A9');
+  });
+
+  it('refuses a dot segment hidden behind an encoded slash or backslash, or a raw backslash', () => {
+    for (const p of [
+      '/p/public/..%2fadmin',
+      '/p/public/..%2Fadmin',
+      '/p/public%2f..%2fadmin',
+      '/p/public/%2e%2e%2fadmin',
+      '/p/public/..%2f',
+      '/p/public/..\\admin',
+      '/p/.\\admin',
+    ]) {
+      assert.match(refused(p), /dot segment/, p);
+    }
+    // The same characters around anything but a dot segment are left alone.
+    assert.equal(canonicalPath('/repo/group%2Fproject', sanitizing), '/repo/group%2Fproject');
+    assert.equal(canonicalPath('/a.b%2Fc', sanitizing), '/a.b%2Fc');
+  });
+
+  it('refuses a malformed escape whatever the policy', () => {
+    for (const policy of [sanitizing, pathPolicy(false, ALL_ALLOWED)]) {
+      assert.match(refused('/p/%zz', policy), /percent-encoding/);
+      assert.match(refused('/p/%', policy), /percent-encoding/);
+      assert.match(refused('/p/%4', policy), /percent-encoding/);
+    }
+  });
+
+  it('refuses the escapes that encodedCharacters denies, by default as Traefik v3.6.7', () => {
+    for (const [p, esc] of [
+      ['/p/%00/admin', '%00'],
+      ['/p/a%5cb', '%5C'],
+      ['/p/a%3bjsessionid=1', '%3B'],
+      ['/p/%252e%252e/admin', '%25'],
+      ['/p/a%3Fb', '%3F'],
+      ['/p/a%23b', '%23'],
+    ] as const) {
+      assert.match(refused(p), new RegExp(esc), p);
+    }
+    assert.equal(canonicalPath('/p/a%2Fb', sanitizing), '/p/a%2Fb');
+    const strict = pathPolicy(true, { ...TRAEFIK_DEFAULTS, allowEncodedSlash: false });
+    assert.match(refused('/p/a%2fb', strict), /%2F/);
+    const open = pathPolicy(true, ALL_ALLOWED);
+    assert.equal(canonicalPath('/p/%252e%252e/admin', open), '/p/%252e%252e/admin');
+  });
+
+  it('with sanitizePath off, normalises escapes but keeps dot segments, as Traefik', () => {
+    const off = pathPolicy(false, TRAEFIK_DEFAULTS);
+    assert.equal(canonicalPath('/p/public/../admin', off), '/p/public/../admin');
+    assert.equal(canonicalPath('/p/%2e%2e/a%64min', off), '/p/../admin');
+    assert.equal(canonicalPath('/p/..%2fadmin', off), '/p/..%2Fadmin');
+  });
+});

@@ -1,0 +1,157 @@
+/**
+ * The request path as routing and the backend see it, made canonical before routing so that both
+ * read it the same way (edge-rules §0.5: the path used for policy must be the path forwarded).
+ * Traefik v3's entry-point handlers, in its order (pkg/server/server_entrypoint_tcp.go):
+ *
+ * 1. every `%` starts a valid escape (Go's URL parser refuses the request otherwise: 400);
+ * 2. encoded characters the entry point denies are refused (`http.encodedCharacters`, checked on
+ *    the escaped path, as its `denyEncodedPathCharacters`);
+ * 3. `normalizePath`, always: escapes of unreserved characters (RFC 3986 §2.3) are decoded, the
+ *    other escapes upper-cased (§6.2.2.1), so `/a%64min` is `/admin`;
+ * 4. `sanitizePath` (`http.sanitizePath`, default true): `.` and `..` segments and empty segments
+ *    removed as Go's `path.Clean` does (`..` never climbs above the root), a trailing slash kept.
+ *
+ * Ours beyond Traefik: a segment that would be a dot segment once `%2F`, `%5C` or a raw `\` is read
+ * as a separator (`..%2F`, `.%5C`, `..\`) is refused (400) instead of forwarded: Traefik forwards
+ * `/p/..%2Fadmin` as it is, past a `PathPrefix(/p/admin)` router, to a backend that may decode
+ * it into `/p/../admin`. Such a path cannot be normalised without guessing how the backend reads
+ * `%2F`, so it is not forwarded at all.
+ */
+import { ParseError } from './parse-error.ts';
+
+export interface PathPolicy {
+  /** `entryPoints.<n>.http.sanitizePath`. */
+  readonly sanitize: boolean;
+  /** Byte values whose escape (`%XX`) is refused in the path: 1 = refused. */
+  readonly deniedEscapes: Uint8Array;
+}
+
+/** `entryPoints.<n>.http.encodedCharacters`, Traefik v3.6.7's keys. */
+export interface EncodedCharacters {
+  readonly allowEncodedSlash: boolean;
+  readonly allowEncodedBackSlash: boolean;
+  readonly allowEncodedNullCharacter: boolean;
+  readonly allowEncodedSemicolon: boolean;
+  readonly allowEncodedPercent: boolean;
+  readonly allowEncodedQuestionMark: boolean;
+  readonly allowEncodedHash: boolean;
+}
+
+/**
+ * The defaults of `entryPoints.<n>.http` (config/static/schema.ts, which a test holds to these):
+ * sanitizePath on, and only `%2F` allowed among the escapes Traefik v3.6.7 can refuse.
+ */
+export const DEFAULT_ENCODED_CHARACTERS: EncodedCharacters = {
+  allowEncodedSlash: true,
+  allowEncodedBackSlash: false,
+  allowEncodedNullCharacter: false,
+  allowEncodedSemicolon: false,
+  allowEncodedPercent: false,
+  allowEncodedQuestionMark: false,
+  allowEncodedHash: false,
+};
+
+export function pathPolicy(sanitize: boolean, enc: EncodedCharacters): PathPolicy {
+  const denied = new Uint8Array(256);
+  if (!enc.allowEncodedSlash) denied[0x2f] = 1;
+  if (!enc.allowEncodedBackSlash) denied[0x5c] = 1;
+  if (!enc.allowEncodedNullCharacter) denied[0x00] = 1;
+  if (!enc.allowEncodedSemicolon) denied[0x3b] = 1;
+  if (!enc.allowEncodedPercent) denied[0x25] = 1;
+  if (!enc.allowEncodedQuestionMark) denied[0x3f] = 1;
+  if (!enc.allowEncodedHash) denied[0x23] = 1;
+  return { sanitize, deniedEscapes: denied };
+}
+
+const UNRESERVED = new Uint8Array(256);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z0-9\-._~]/.test(ch)) UNRESERVED[c] = 1;
+}
+
+const HEX = '0123456789ABCDEF';
+
+function hexValue(c: number): number {
+  if (c >= 0x30 && c <= 0x39) return c - 0x30;
+  const l = c | 0x20;
+  if (l >= 0x61 && l <= 0x66) return l - 0x61 + 10;
+  return -1;
+}
+
+/**
+ * The canonical form of an origin-form `path` (query excluded), or the ParseError that refuses
+ * the request. Returns `path` itself (no allocation) when there is nothing to change, which is
+ * the case of almost every request: the scan looks for `%`, `\` and a `/` followed by `/` or `.`.
+ */
+export function canonicalPath(path: string, policy: PathPolicy): string | ParseError {
+  const n = path.length;
+  let plain = true;
+  for (let i = 0; i < n; i++) {
+    const c = path.charCodeAt(i);
+    if (c === 0x25 /* % */ || c === 0x5c /* \ */) {
+      plain = false;
+      break;
+    }
+    if (c === 0x2f /* / */ && i + 1 < n) {
+      const d = path.charCodeAt(i + 1);
+      if (d === 0x2f || d === 0x2e /* . */) {
+        plain = false;
+        break;
+      }
+    }
+  }
+  if (plain || path === '*') return path;
+  const decoded = decodeEscapes(path, policy.deniedEscapes);
+  if (decoded instanceof ParseError || !policy.sanitize) return decoded;
+  return removeDotSegments(decoded);
+}
+
+/** Steps 1–3: escapes checked, denied ones refused, unreserved ones decoded, the rest upper-cased. */
+function decodeEscapes(path: string, denied: Uint8Array): string | ParseError {
+  let i = path.indexOf('%');
+  if (i === -1) return path;
+  let out = '';
+  let last = 0;
+  while (i !== -1) {
+    const h = i + 2 < path.length ? hexValue(path.charCodeAt(i + 1)) : -1;
+    const l = h === -1 ? -1 : hexValue(path.charCodeAt(i + 2));
+    if (l === -1) return new ParseError(400, 'invalid percent-encoding in the path');
+    const b = h * 16 + l;
+    if (denied[b] === 1) {
+      return new ParseError(400, `encoded character %${HEX[h]}${HEX[l]} in the path is not allowed`);
+    }
+    out += path.slice(last, i);
+    out += UNRESERVED[b] === 1 ? String.fromCharCode(b) : `%${HEX[h]}${HEX[l]}`;
+    last = i + 3;
+    i = path.indexOf('%', last);
+  }
+  return out + path.slice(last);
+}
+
+/** A segment hiding a dot segment behind an encoded slash or backslash, or a raw backslash. */
+const HIDDEN_DOT_SEGMENT = /(?:^|%2F|%5C|\\)\.\.?(?:$|%2F|%5C|\\)/;
+
+/** Step 4 (Go's path.Clean, as URL.JoinPath applies it), plus the hidden dot segments refused. */
+function removeDotSegments(path: string): string | ParseError {
+  const segs = path.split('/');
+  const out: string[] = [];
+  // segs[0] is '' (the path starts with '/').
+  for (let i = 1; i < segs.length; i++) {
+    const s = segs[i]!;
+    if (s === '' || s === '.') continue;
+    if (s === '..') {
+      out.pop();
+      continue;
+    }
+    if (HIDDEN_DOT_SEGMENT.test(s)) {
+      return new ParseError(400, 'a dot segment behind an encoded slash or a backslash in the path');
+    }
+    out.push(s);
+  }
+  if (out.length === 0) return '/';
+  const clean = `/${out.join('/')}`;
+  // JoinPath keeps one trailing slash when the path had one.
+  return path.charCodeAt(path.length - 1) === 0x2f ? `${clean}/` : clean;
+}
+
+export const DEFAULT_PATH_POLICY: PathPolicy = pathPolicy(true, DEFAULT_ENCODED_CHARACTERS);
