@@ -1,6 +1,6 @@
 import type { ResponseHead } from '../core/request.ts';
-import type { ParsedResponse } from '../http1/response-head.ts';
 import { relaysResponseField } from '../proxy/heads.ts';
+import type { UpstreamResponse } from '../upstream/stream.ts';
 
 /**
  * The HTTP/2 response header list (`name, value, …`, the raw form `stream.respond` takes, which
@@ -10,7 +10,7 @@ import { relaysResponseField } from '../proxy/heads.ts';
  */
 export function upstreamResponseFields(
   status: number,
-  res: ParsedResponse,
+  res: UpstreamResponse,
   extra: string,
   dropLength: boolean,
 ): string[] {
@@ -59,7 +59,7 @@ export function directResponseFields(rh: ResponseHead, bodyBytes: number): strin
 }
 
 /** The fields of a 103 Early Hints, as an object (`additionalHeaders` takes no raw list). */
-export function interimFields(res: ParsedResponse): Record<string, string | string[]> {
+export function interimFields(res: UpstreamResponse): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = Object.create(null);
   out[':status'] = String(res.status);
   const { lnames, values } = res.headers;

@@ -5,10 +5,10 @@ import type { ResponseHead } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
-import { BODY_CLOSE, type ParsedResponse } from '../http1/response-head.ts';
-import type { ClientSink } from '../proxy/client-sink.ts';
+import { BODY_CLOSE } from '../http1/response-head.ts';
+import type { ClientExchange, ClientSink } from '../proxy/client-sink.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
-import type { Exchange } from '../proxy/exchange.ts';
+import type { UpstreamResponse } from '../upstream/stream.ts';
 import { directResponseFields, interimFields, upstreamResponseFields } from './response-fields.ts';
 
 /** RFC 9113 §7 error codes we send. */
@@ -65,7 +65,7 @@ export class Http2StreamSink implements ClientSink, Timed {
   deadline = 0;
   readonly #stream: OwnedStream;
   readonly #owner: StreamOwner;
-  #ex: Exchange | null = null;
+  #ex: ClientExchange | null = null;
   #started = false;
   /** Request DATA received while the upstream could not take it. */
   #pending: Buffer[] | null = null;
@@ -102,7 +102,7 @@ export class Http2StreamSink implements ClientSink, Timed {
    * whole, so that a stream the client reset in the same read (rapid reset) costs no routing and
    * no upstream work.
    */
-  start(ex: Exchange): void {
+  start(ex: ClientExchange): void {
     const s = this.#stream;
     if (s.closed || s.destroyed) return;
     this.#ex = ex;
@@ -215,7 +215,7 @@ export class Http2StreamSink implements ClientSink, Timed {
 
   // ---- ClientSink
 
-  interim(_ex: Exchange, res: ParsedResponse): void {
+  interim(_ex: ClientExchange, res: UpstreamResponse): void {
     const s = this.#stream;
     if (s.headersSent || s.destroyed || s.closed) return;
     if (res.status === 100) s.additionalHeaders({ ':status': 100 });
@@ -223,10 +223,10 @@ export class Http2StreamSink implements ClientSink, Timed {
   }
 
   head(
-    _ex: Exchange,
+    _ex: ClientExchange,
     status: number,
     _reason: string,
-    res: ParsedResponse,
+    res: UpstreamResponse,
     extra: string,
     _close: boolean,
     body: Buffer | null,
@@ -272,7 +272,7 @@ export class Http2StreamSink implements ClientSink, Timed {
     if (!this.#stream.destroyed) this.#stream.end();
   }
 
-  direct(ex: Exchange, rh: ResponseHead, body: string, bodyBytes: number, _close: boolean): boolean {
+  direct(ex: ClientExchange, rh: ResponseHead, body: string, bodyBytes: number, _close: boolean): boolean {
     const s = this.#stream;
     if (s.destroyed || s.closed || s.headersSent) return false;
     this.#ended = true;
@@ -295,7 +295,7 @@ export class Http2StreamSink implements ClientSink, Timed {
     s.destroy(new Error('response broken'));
   }
 
-  exchangeDone(_ex: Exchange, _keepAlive: boolean): void {
+  exchangeDone(_ex: ClientExchange, _keepAlive: boolean): void {
     const s = this.#stream;
     if (s.destroyed || s.closed) return;
     if (!this.#ended) {

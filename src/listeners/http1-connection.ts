@@ -8,6 +8,7 @@ import { ParseError } from '../http1/parse-error.ts';
 import { parseRequestHead } from '../http1/request-head.ts';
 import { canonicalPath } from '../http1/request-path.ts';
 import { matchPreface, PREFACE_FULL, PREFACE_PARTIAL } from '../http2/preface.ts';
+import type { ClientExchange } from '../proxy/client-sink.ts';
 import { Http1Sink, type Http1SinkOwner } from '../proxy/client-sink-h1.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { Exchange } from '../proxy/exchange.ts';
@@ -261,7 +262,7 @@ export class Http1Connection implements Http1SinkOwner, Timed {
 
   // ---- Http1SinkOwner
 
-  exchangeDone(ex: Exchange, keepAlive: boolean): void {
+  exchangeDone(ex: ClientExchange, keepAlive: boolean): void {
     if (this.#ex !== ex) return;
     this.#ex = null;
     if (this.#state === S_CLOSED) return;

@@ -2,17 +2,17 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { ResponseHead } from '../core/request.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
-import { BODY_CLOSE, type ParsedResponse } from '../http1/response-head.ts';
-import type { ClientSink } from './client-sink.ts';
+import { BODY_CLOSE } from '../http1/response-head.ts';
+import type { UpstreamResponse } from '../upstream/stream.ts';
+import type { ClientExchange, ClientSink } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
-import type { Exchange } from './exchange.ts';
 import { directResponseHead, responseFields } from './heads.ts';
 
 /** The connection an `Http1Sink` writes for: it owns the socket's reading side. */
 export interface Http1SinkOwner {
   /** Requests served on this connection, this one included. */
   readonly requestCount: number;
-  exchangeDone(ex: Exchange, keepAlive: boolean): void;
+  exchangeDone(ex: ClientExchange, keepAlive: boolean): void;
   resumeBody(): void;
 }
 
@@ -46,7 +46,7 @@ export class Http1Sink implements ClientSink {
     this.#owner = owner;
   }
 
-  #mustClose(ex: Exchange, close: boolean): boolean {
+  #mustClose(ex: ClientExchange, close: boolean): boolean {
     if (close || !ex.parsed.keepAlive || this.#ctx.draining) return true;
     const max = this.#ctx.keepAliveMaxRequests;
     return max > 0 && this.#owner.requestCount >= max;
@@ -57,7 +57,7 @@ export class Http1Sink implements ClientSink {
     return s.encrypted === true ? s.servername || undefined : undefined;
   }
 
-  interim(ex: Exchange, res: ParsedResponse): void {
+  interim(ex: ClientExchange, res: UpstreamResponse): void {
     // 100 Continue and 103 Early Hints are relayed to HTTP/1.1 clients; nothing else of 1xx is
     // meaningful across a proxy.
     if (ex.parsed.versionMinor === 1 && (res.status === 100 || res.status === 103)) {
@@ -68,10 +68,10 @@ export class Http1Sink implements ClientSink {
   }
 
   head(
-    ex: Exchange,
+    ex: ClientExchange,
     status: number,
     reason: string,
-    res: ParsedResponse,
+    res: UpstreamResponse,
     extra: string,
     wantClose: boolean,
     body: Buffer | null,
@@ -135,7 +135,7 @@ export class Http1Sink implements ClientSink {
     if (this.#chunked) this.socket.write('0\r\n\r\n', 'latin1');
   }
 
-  direct(ex: Exchange, rh: ResponseHead, body: string, bodyBytes: number, wantClose: boolean): boolean {
+  direct(ex: ClientExchange, rh: ResponseHead, body: string, bodyBytes: number, wantClose: boolean): boolean {
     const close = this.#mustClose(ex, wantClose);
     this.#chunked = false;
     const s = directResponseHead(rh, bodyBytes, close, ex.parsed.versionMinor === 0);
@@ -151,7 +151,7 @@ export class Http1Sink implements ClientSink {
     this.socket.destroy();
   }
 
-  exchangeDone(ex: Exchange, keepAlive: boolean): void {
+  exchangeDone(ex: ClientExchange, keepAlive: boolean): void {
     this.#owner.exchangeDone(ex, keepAlive);
   }
 

@@ -1,6 +1,38 @@
-import type { ResponseHead } from '../core/request.ts';
-import type { ParsedResponse } from '../http1/response-head.ts';
-import type { Exchange } from './exchange.ts';
+import type { RequestHead, ResponseHead } from '../core/request.ts';
+import type { ParsedRequest } from '../http1/request-head.ts';
+import type { UpstreamResponse } from '../upstream/stream.ts';
+
+/**
+ * The exchange as the client side (a connection, an HTTP/2 stream) drives it: the request head it
+ * parsed, the body it feeds, and what it learns of the client. `Exchange` implements it.
+ */
+export interface ClientExchange {
+  readonly parsed: ParsedRequest;
+  readonly req: RequestHead;
+  readonly done: boolean;
+  readonly responseStarted: boolean;
+  /** Every request body byte has been forwarded (or there is none). */
+  readonly bodyDone: boolean;
+  /** Body bytes can be forwarded now (a stream is there and takes them). */
+  readonly canTakeBody: boolean;
+  /** Why the HTTP/1.1 chunked body was refused, when it was. */
+  readonly bodyError: string | null;
+  /** Routes the request and runs it (once the client side is ready for the response). */
+  start(): void;
+  /** HTTP/1.1 body bytes; returns the offset consumed, -1 on a malformed body. */
+  feedBody(buf: Buffer, start: number, end: number): number;
+  /** HTTP/2: one DATA frame's payload. */
+  feedData(buf: Buffer): void;
+  /** HTTP/2: END_STREAM. */
+  endData(): void;
+  /** The client sent a malformed body, or too slowly (408). */
+  failBody(reason: string, status?: number): void;
+  /** The client went away. */
+  abort(): void;
+  /** The client drained what we wrote: more response bytes may come. */
+  onClientDrain(): void;
+  onInternalError(e: unknown): void;
+}
 
 /**
  * Everything an exchange sends to its client goes through this: the HTTP/1.1 connection
@@ -23,7 +55,7 @@ export interface ClientSink {
   /** The TLS SNI the client sent, or undefined (no TLS, or no SNI): for the 421 rule. */
   readonly serverName: string | undefined;
   /** A 1xx from the upstream (100 Continue, 103 Early Hints); the sink drops what its protocol cannot relay. */
-  interim(ex: Exchange, res: ParsedResponse): void;
+  interim(ex: ClientExchange, res: UpstreamResponse): void;
   /**
    * The response head: `status` and `reason` as middlewares left them, the upstream's fields
    * (the sink drops hop-by-hop ones and regenerates framing), and `extra`, whole field lines
@@ -33,10 +65,10 @@ export interface ClientSink {
    * says whether it will be.
    */
   head(
-    ex: Exchange,
+    ex: ClientExchange,
     status: number,
     reason: string,
-    res: ParsedResponse,
+    res: UpstreamResponse,
     extra: string,
     close: boolean,
     body: Buffer | null,
@@ -51,14 +83,14 @@ export interface ClientSink {
    * A response the proxy produces itself (errors, redirects, middleware answers) with a body of
    * `bodyBytes` bytes (utf8). `close` and the return value as for `head`.
    */
-  direct(ex: Exchange, rh: ResponseHead, body: string, bodyBytes: number, close: boolean): boolean;
+  direct(ex: ClientExchange, rh: ResponseHead, body: string, bodyBytes: number, close: boolean): boolean;
   /**
    * The response cannot be completed (upstream broke mid-body, internal error after the head):
    * the client must see it as broken, never as a clean end.
    */
   broken(): void;
   /** The exchange is over; `keepAlive` says whether the connection may carry another request. */
-  exchangeDone(ex: Exchange, keepAlive: boolean): void;
+  exchangeDone(ex: ClientExchange, keepAlive: boolean): void;
   /** The upstream can take request body bytes again: feed what is pending. */
   resumeBody(): void;
 }

@@ -5,19 +5,10 @@ import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.
 import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
-import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
-import type { ParsedResponse } from '../http1/response-head.ts';
+import { BODY_NONE, type BodyKind, type ParsedRequest } from '../http1/request-head.ts';
 import { enterLimit, unavailable } from '../middleware/in-flight-req.ts';
-import {
-  type Lease,
-  type RequestControl,
-  type RequestOutcome,
-  type RetryPolicy,
-  SUSPEND,
-} from '../middleware/middleware.ts';
+import { type Lease, type RequestControl, type RequestOutcome, SUSPEND } from '../middleware/middleware.ts';
 import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
-import { backoffMs } from '../resilience/backoff.ts';
 import type {
   FailoverNode,
   MirroringNode,
@@ -26,14 +17,15 @@ import type {
   ServerRuntime,
   ServiceRuntime,
 } from '../runtime/types.ts';
-import type { UpstreamConnection } from '../upstream/connection.ts';
-import type { UpstreamUser } from '../upstream/upstream-user.ts';
-import { BodyRecorder } from './body-recorder.ts';
-import type { ClientSink } from './client-sink.ts';
+import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
+import type { ClientExchange, ClientSink } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
+import { endSpan, logAccess, type ReportedExchange } from './exchange-report.ts';
 import { upstreamHeadTail } from './heads.ts';
 import { ResponseCapture } from './mirror-request.ts';
 import { MirrorState } from './mirror-state.ts';
+import { type BodyListener, RequestBody } from './request-body.ts';
+import { type Retrier, RetryState } from './retry-state.ts';
 
 /** `#suspendedAt` while the request waits in its service's queue (`maxInFlight`). */
 const SERVICE_QUEUE = 1 << 30;
@@ -43,25 +35,39 @@ const TRACE_REFUSED_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['Allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'],
 ];
 
-function retryLater(ex: Exchange): void {
-  ex.retryNow();
-}
-
 /**
- * One request/response through the proxy: route, middlewares, pick, forward the head and body
- * upstream, relay the response. One object per request, methods instead of closures, and the
- * snapshot it routed with is kept to the end (a request never mixes generations).
+ * One request/response through the proxy: route, middlewares, pick a server, forward through an
+ * upstream stream, relay the response. One object per request, methods instead of closures, and
+ * the snapshot it routed with is kept to the end (a request never mixes generations).
+ *
+ * The exchange sees no framing on either side: the client side is a `ClientSink` (HTTP/1.1
+ * connection or HTTP/2 stream), the upstream side an `UpstreamStream` (HTTP/1.1 connection or
+ * HTTP/2 stream). Its concerns beside the flow live apart: the request body (`RequestBody`, only
+ * when there is one), the retry policy (`RetryState`, only on routes with one), and the reports
+ * (`exchange-report.ts`).
  */
-export class Exchange implements UpstreamUser, ChunkSink, RequestControl, ResolveSink, Timed {
+export class Exchange
+  implements
+    ClientExchange,
+    UpstreamUser,
+    OutgoingRequest,
+    RequestControl,
+    ResolveSink,
+    BodyListener,
+    Retrier,
+    ReportedExchange,
+    Timed
+{
   readonly #client: ClientSink;
   readonly #ctx: EntryPointContext;
   readonly parsed: ParsedRequest;
   readonly req: RequestHead;
-  readonly #start = performance.now();
-  #target: RouteTarget | undefined;
+  readonly startedAt = performance.now();
+  #route: RouteTarget | undefined;
   #service: ServiceRuntime | undefined;
   #server: ServerRuntime | undefined;
   #serverIndex = -1;
+  /** Servers tried (bit i = server i of the current service). */
   #tried = 0;
   /** Tries started (picks), for the retry policy's attempts. */
   #tries = 0;
@@ -74,11 +80,8 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
   #mirror: MirrorState | null = null;
   #capture: ResponseCapture | null = null;
   #failover: FailoverNode | null = null;
-  #recorder: BodyRecorder | null = null;
-  /** Holds a retry slot of the policy's budget / counts in the budget's requests. */
-  #retrying = false;
-  #budgetHeld = false;
-  #retryTimer: NodeJS.Timeout | null = null;
+  #retry: RetryState | null = null;
+  readonly #body: RequestBody | null;
   #networkError = false;
   #tryStart = 0;
   #headMs = -1;
@@ -90,15 +93,9 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
   #timed = false;
   #cleanEnd = false;
   #span: RequestSpan | null = null;
-  #upstream: UpstreamConnection | null = null;
-  #headTail = '';
+  #upstream: UpstreamStream | null = null;
+  #h1Fields = '';
   #hostOverride: string | undefined;
-  // request body
-  #bodyRemaining: number;
-  #decoder: ChunkedDecoder | null = null;
-  bodyDone: boolean;
-  #upstreamBlocked = false;
-  bytesIn = 0;
   // response
   responseStarted = false;
   #closeAfter = false;
@@ -112,10 +109,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     this.#ctx = ctx;
     this.parsed = parsed;
     this.req = req;
-    this.#bodyRemaining = parsed.contentLength;
-    this.bodyDone = parsed.bodyKind === BODY_NONE;
-    // An HTTP/2 body arrives as DATA frames (feedData): there is no chunked framing to decode.
-    if (parsed.bodyKind === BODY_CHUNKED && !client.http2) this.#decoder = new ChunkedDecoder();
+    this.#body = parsed.bodyKind === BODY_NONE ? null : new RequestBody(parsed, client.http2, this);
   }
 
   /** Routes and runs the request phase; upstream work continues asynchronously. */
@@ -135,17 +129,17 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
         return;
       }
     }
-    const target = snap.routes.match(this.#ctx.name, this.req);
-    if (target === undefined) {
+    const route = snap.routes.match(this.#ctx.name, this.req);
+    if (route === undefined) {
       this.#respondError(new ProxyError('NO_ROUTE'), false);
       return;
     }
-    this.#target = target;
+    this.#route = route;
     this.#runMiddlewares(0);
   }
 
   #runMiddlewares(from: number): void {
-    const mws = this.#target!.middlewares;
+    const mws = this.#route!.middlewares;
     for (let i = from; i < mws.length; i++) {
       const mw = mws[i]!;
       if (mw.onRequest === undefined) continue;
@@ -201,20 +195,47 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     this.#failover = node;
   }
 
+  // ---- OutgoingRequest (what every try sends)
+
+  get method(): string {
+    return this.req.method;
+  }
+
+  get target(): string {
+    const req = this.req;
+    return req.query === '' ? req.path : `${req.path}?${req.query}`;
+  }
+
+  get headers(): HeaderList {
+    return this.req.headers;
+  }
+
+  get bodyKind(): BodyKind {
+    return this.parsed.bodyKind;
+  }
+
+  get contentLength(): number {
+    return this.parsed.contentLength;
+  }
+
+  h1Fields(): string {
+    if (this.#h1Fields === '') this.#h1Fields = upstreamHeadTail(this.req.headers, this.parsed);
+    return this.#h1Fields;
+  }
+
   // ---- the service
 
   #dispatch(): void {
-    const target = this.#target!;
-    if (target.middlewares.length > 0) {
+    const route = this.#route!;
+    if (route.middlewares.length > 0) {
       const h = this.req.headers.get('host');
       if (h !== undefined && h !== this.parsed.authority) this.#hostOverride = h;
     }
     const tracer = this.#ctx.tracer;
     if (tracer !== null) this.#startSpan(tracer);
-    this.#headTail = upstreamHeadTail(this.req.headers, this.parsed);
-    const lb = target.service.resolve(this.req, this);
+    const lb = route.service.resolve(this.req, this);
     if (lb === undefined) {
-      this.#respondError(new ProxyError('NO_SERVER', `no server available for ${target.service.name}`), true);
+      this.#respondError(new ProxyError('NO_SERVER', `no server available for ${route.service.name}`), true);
       return;
     }
     this.#service = lb;
@@ -235,24 +256,20 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
 
   /** The service admitted the request: forward it. */
   #forward(): void {
-    const target = this.#target!;
-    const lb = this.#service!;
-    const retry = target.retry;
-    if (retry !== null) {
-      retry.budget.requestStarted();
-      this.#budgetHeld = true;
-    }
+    const route = this.#route!;
+    if (route.retry !== null) this.#retry = new RetryState(route.retry);
     const mirror = this.#mirror;
     if (mirror?.idle) this.#mirror = null;
-    this.#setupRecorder(retry);
-    this.#setupTimeouts(target, lb, retry);
+    this.#setupRecorder();
+    this.#setupTimeouts(route, this.#service!);
     this.#pickAndAcquire();
     const m = this.#mirror;
     if (m !== null) {
       if (m.comparison !== null)
         this.#capture = new ResponseCapture(m.node.compareHeaders, m.node.compareBody);
+      const rec = this.#body?.recorder ?? null;
       if (!m.wantsBody) this.#startMirrors(null);
-      else if (this.#recorder === null || this.#recorder.overflow) m.skip();
+      else if (rec === null || rec.overflow) m.skip();
     }
   }
 
@@ -262,8 +279,8 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     const span = tracer.startSpan(
       h.get('traceparent'),
       h.get('tracestate'),
-      `${this.req.method} ${this.#target!.router}`,
-      Date.now() - (performance.now() - this.#start),
+      `${this.req.method} ${this.#route!.router}`,
+      Date.now() - (performance.now() - this.startedAt),
     );
     h.set('traceparent', span.traceparent);
     if (span.tracestate !== undefined) h.set('tracestate', span.tracestate);
@@ -272,23 +289,21 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
   }
 
   /** Keeps a copy of the request body when a retry or a mirror may need it again. */
-  #setupRecorder(retry: RetryPolicy | null): void {
-    if (this.bodyDone) return;
-    let limit = retry === null ? -1 : retry.maxBodyBytes;
+  #setupRecorder(): void {
+    const body = this.#body;
+    if (body === null) return;
+    let limit = this.#retry === null ? -1 : this.#retry.policy.maxBodyBytes;
     const m = this.#mirror;
     if (m?.wantsBody)
       limit = Math.max(limit, m.node.maxBodySize < 0 ? Number.MAX_SAFE_INTEGER : m.node.maxBodySize);
-    if (limit < 0) return;
-    const r = new BodyRecorder(limit);
-    if (this.parsed.bodyKind === BODY_LENGTH && this.parsed.contentLength > limit) r.overflow = true;
-    this.#recorder = r;
+    if (limit >= 0) body.record(limit);
   }
 
-  #setupTimeouts(target: RouteTarget, lb: ServiceRuntime, retry: RetryPolicy | null): void {
-    const total = target.timeouts.totalMs || lb.timeouts.totalMs;
-    let perTry = target.timeouts.perTryMs || lb.timeouts.perTryMs;
-    if (retry !== null && retry.perTryMs > 0 && (perTry === 0 || retry.perTryMs < perTry))
-      perTry = retry.perTryMs;
+  #setupTimeouts(route: RouteTarget, lb: ServiceRuntime): void {
+    const total = route.timeouts.totalMs || lb.timeouts.totalMs;
+    let perTry = route.timeouts.perTryMs || lb.timeouts.perTryMs;
+    const retryMs = this.#retry?.policy.perTryMs ?? 0;
+    if (retryMs > 0 && (perTry === 0 || retryMs < perTry)) perTry = retryMs;
     if (total === 0 && perTry === 0) return;
     this.#perTryMs = perTry;
     if (total > 0) this.#totalDeadline = this.#ctx.ticker.now + total;
@@ -309,7 +324,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     if (this.#server !== undefined && this.#serverIndex >= 0) this.#recordTry(0, this.#perTryMs);
     this.#dropTry();
     if (totalOver) {
-      this.#cancelRetryTimer();
+      this.#retry?.cancel();
       this.#respondError(
         new ProxyError('ROUTE_TIMEOUT', 'route timeout before the response head'),
         true,
@@ -323,10 +338,15 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     );
   }
 
-  /** Abandons the current try's connection (no callback of it arrives after this). */
+  #setUpstream(stream: UpstreamStream | null): void {
+    this.#upstream = stream;
+    this.#body?.attach(stream);
+  }
+
+  /** Abandons the current try's stream (no callback of it arrives after this). */
   #dropTry(): void {
     const up = this.#upstream;
-    this.#upstream = null;
+    this.#setUpstream(null);
     if (up !== null) up.destroy();
     else if (this.#server !== undefined) this.#server.pool.cancel(this);
     this.#releaseServer();
@@ -334,10 +354,10 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
 
   #pickAndAcquire(): void {
     const svc = this.#service!;
-    const guards = this.#target!.guards;
+    const guards = this.#route!.guards;
     const guard = guards.length === 0 ? null : (s: ServerRuntime) => guards.every((g) => g.accept(s));
     let idx = svc.pick(this.req, this.#tried, guard, this);
-    if (idx < 0 && this.#tried !== 0 && this.#tries > 0 && this.#retrying) {
+    if (idx < 0 && this.#tried !== 0 && this.#tries > 0 && this.#retry?.retrying) {
       // A retry with no untried server left goes back to one already tried.
       idx = svc.pick(this.req, 0, guard, this);
     }
@@ -360,19 +380,12 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
 
   /** The retry policy's backoff ran out: try again. */
   retryNow(): void {
-    this.#retryTimer = null;
+    this.#retry?.fired();
     if (this.done) return;
     try {
       this.#pickAndAcquire();
     } catch (e) {
       this.onInternalError(e);
-    }
-  }
-
-  #cancelRetryTimer(): void {
-    if (this.#retryTimer !== null) {
-      clearTimeout(this.#retryTimer);
-      this.#retryTimer = null;
     }
   }
 
@@ -383,51 +396,33 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     if (svc === undefined || server === undefined) return;
     const h = svc.health;
     if (h?.recordsOutcomes) h.record(server.index, status, headMs);
-    const guards = this.#target!.guards;
+    const guards = this.#route!.guards;
     for (let i = 0; i < guards.length; i++) guards[i]!.record(server, status, headMs);
   }
 
-  /**
-   * Whether the retry policy allows another try. `sent` says the request may have reached the
-   * server: then only a replayable request (idempotent, or allowed by the policy, with a body
-   * kept whole) is tried again. The budget caps retries among the requests in flight, so that
-   * retries never multiply an outage.
-   */
+  /** Whether the retry policy allows another try (see RetryState.allows). */
   #mayRetry(sent: boolean, network: boolean): boolean {
-    const p = this.#target!.retry;
-    if (p === null || this.#tries >= p.attempts) return false;
-    if (network && !p.onNetworkError) return false;
-    if (this.#totalDeadline !== 0 && this.#ctx.ticker.now >= this.#totalDeadline) return false;
-    if (sent) {
-      if (!p.nonIdempotent && !IDEMPOTENT_METHODS.has(this.req.method)) return false;
-      if (!this.#bodyReplayable(p)) return false;
-    } else if (this.bytesIn > 0 && !this.#bodyReplayable(p)) return false;
-    if (!this.#retrying) {
-      if (!p.budget.tryStartRetry()) {
-        this.#ctx.logger.debug('retry budget exhausted', { router: this.#target!.router });
-        return false;
-      }
-      this.#retrying = true;
-    }
-    return true;
-  }
-
-  #bodyReplayable(p: RetryPolicy): boolean {
-    if (this.parsed.bodyKind === BODY_NONE) return true;
-    const r = this.#recorder;
-    return r !== null && !r.overflow && r.length <= p.maxBodyBytes;
+    const r = this.#retry;
+    if (r === null) return false;
+    const body = this.#body;
+    const verdict = r.allows(
+      this.#tries,
+      this.req.method,
+      sent,
+      network,
+      body !== null && body.bytesIn > 0,
+      body === null || body.replayable(r.policy.maxBodyBytes),
+      this.#totalDeadline !== 0 && this.#ctx.ticker.now >= this.#totalDeadline,
+    );
+    if (verdict === 'no-budget')
+      this.#ctx.logger.debug('retry budget exhausted', { router: this.#route!.router });
+    return verdict === 'retry';
   }
 
   #scheduleRetry(): void {
-    this.#ctx.metrics?.series(this.#target, this.#service).retry();
-    const p = this.#target!.retry!;
-    const delay = backoffMs(this.#tries, p.initialIntervalMs, Math.random());
-    if (delay <= 0) {
-      this.#pickAndAcquire();
-      return;
-    }
-    this.deadline = this.#totalDeadline;
-    this.#retryTimer = setTimeout(retryLater, delay, this);
+    this.#ctx.metrics?.series(this.#route, this.#service).retry();
+    if (this.#retry!.schedule(this, this.#tries)) this.deadline = this.#totalDeadline;
+    else this.#pickAndAcquire();
   }
 
   /** One try failed before any response byte reached the client. */
@@ -451,54 +446,39 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
 
   // ---- UpstreamUser
 
-  onUpstreamReady(conn: UpstreamConnection): void {
+  onUpstreamReady(stream: UpstreamStream): void {
     if (this.done) {
-      conn.destroy();
+      stream.destroy();
       return;
     }
-    this.#upstream = conn;
-    const req = this.req;
+    this.#setUpstream(stream);
     // A Host set by a middleware (headers.customRequestHeaders) wins, as in Traefik.
-    const host = this.#service!.passHostHeader
+    const authority = this.#service!.passHostHeader
       ? (this.#hostOverride ?? this.parsed.authority)
       : this.#server!.authority;
-    const target = req.query === '' ? req.path : `${req.path}?${req.query}`;
-    const head = `${req.method} ${target} HTTP/1.1\r\nHost: ${host}\r\n${this.#headTail}`;
-    if (this.bytesIn > 0 || (this.bodyDone && this.#recorder !== null)) this.#replayBody(conn, head);
-    else conn.socket.write(head, 'latin1');
-    if (!this.bodyDone) this.#client.resumeBody();
-  }
-
-  /** A retry: the head again, then every body byte recorded so far (the rest follows live). */
-  #replayBody(conn: UpstreamConnection, head: string): void {
-    const sock = conn.socket;
-    const r = this.#recorder!;
-    sock.cork();
-    sock.write(head, 'latin1');
-    if (r.length > 0) {
-      if (this.parsed.bodyKind === BODY_CHUNKED) {
-        sock.write(`${r.length.toString(16)}\r\n`, 'latin1');
-        sock.write(r.bytes());
-        sock.write('\r\n', 'latin1');
-      } else sock.write(r.bytes());
+    const body = this.#body;
+    if (body === null) {
+      stream.sendHead(this, authority);
+      return;
     }
-    if (this.bodyDone && this.parsed.bodyKind === BODY_CHUNKED) sock.write('0\r\n\r\n', 'latin1');
-    sock.uncork();
+    if (body.bytesIn > 0 || (body.done && body.recorder !== null)) body.replay(stream, this, authority);
+    else stream.sendHead(this, authority);
+    if (!body.done) this.#client.resumeBody();
   }
 
-  onUpstreamInterim(res: ParsedResponse): void {
+  onUpstreamInterim(res: UpstreamResponse): void {
     this.#client.interim(this, res);
   }
 
-  onUpstreamHead(res: ParsedResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void {
-    const t = this.#target!;
+  onUpstreamHead(res: UpstreamResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void {
+    const route = this.#route!;
     const svc = this.#service!;
-    if (this.#timed || t.guards.length > 0 || svc.health?.recordsOutcomes || this.#leases !== null) {
-      this.#headMs = performance.now() - (this.#tries > 1 ? this.#tryStart : this.#start);
+    if (this.#timed || route.guards.length > 0 || svc.health?.recordsOutcomes || this.#leases !== null) {
+      this.#headMs = performance.now() - (this.#tries > 1 ? this.#tryStart : this.startedAt);
       this.deadline = 0;
       this.#recordTry(res.status, this.#headMs);
       if (this.#retryOnStatus(res.status)) return;
-    } else if (t.retry !== null || this.#failover !== null) {
+    } else if (route.retry !== null || this.#failover !== null) {
       if (this.#retryOnStatus(res.status)) return;
     }
     this.#networkError = false;
@@ -510,7 +490,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       this.#upstream?.markNotReusable();
       this.#closeAfter = true;
     }
-    const mws = this.#target!.middlewares;
+    const mws = route.middlewares;
     let status = res.status;
     let reason = res.reason;
     if (this.#mwRan > 0) {
@@ -553,7 +533,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       this.#pickAndAcquire();
       return true;
     }
-    const p = this.#target!.retry;
+    const p = this.#route!.retry;
     if (p === null || p.status.length === 0 || !inRanges(p.status, status)) return false;
     if (!this.#mayRetry(true, false)) return false;
     this.#dropTry();
@@ -564,9 +544,9 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
 
   #replayableAfterSend(): boolean {
     if (!IDEMPOTENT_METHODS.has(this.req.method)) return false;
-    if (this.parsed.bodyKind === BODY_NONE) return true;
-    const r = this.#recorder;
-    return r !== null && !r.overflow && this.bodyDone;
+    const body = this.#body;
+    if (body === null) return true;
+    return body.recorder !== null && !body.recorder.overflow && body.done;
   }
 
   onUpstreamData(buf: Buffer, start: number, end: number): void {
@@ -576,32 +556,33 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     this.bytesOut += n;
     if (!this.#client.data(buf, start, end) && !this.#clientBlocked && this.#upstream !== null) {
       this.#clientBlocked = true;
-      this.#upstream.socket.pause();
+      this.#upstream.pause();
     }
   }
 
-  /** The client socket drained: let the upstream send more. */
+  /** The client drained: let the upstream send more. */
   onClientDrain(): void {
     if (this.#clientBlocked) {
       this.#clientBlocked = false;
-      this.#upstream?.socket.resume();
+      this.#upstream?.resume();
     }
   }
 
   onUpstreamEnd(): void {
     this.#cleanEnd = true;
-    const conn = this.#upstream;
-    this.#upstream = null;
-    if (this.#clientBlocked) conn?.socket.resume();
+    const up = this.#upstream;
+    this.#setUpstream(null);
+    // The connection went back to the pool paused: it must read again for its next user.
+    if (this.#clientBlocked) up?.resume();
     this.#client.end();
     this.#finish();
   }
 
   onUpstreamError(err: ProxyError, phase: 'connect' | 'head' | 'body', reused: boolean): void {
     if (this.done) return;
-    this.#upstream = null;
+    this.#setUpstream(null);
     const server = this.#server;
-    const headMs = performance.now() - (this.#tries > 1 ? this.#tryStart : this.#start);
+    const headMs = performance.now() - (this.#tries > 1 ? this.#tryStart : this.startedAt);
     this.#recordTry(0, headMs);
     this.#releaseServer();
     if (phase === 'body' || this.responseStarted) {
@@ -627,13 +608,13 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       phase === 'head' &&
       reused &&
       !this.#retriedFresh &&
-      this.parsed.bodyKind === BODY_NONE &&
+      this.#body === null &&
       IDEMPOTENT_METHODS.has(this.req.method)
     ) {
       // The keep-alive race: the server closed an idle socket as we wrote to it. Replay once
       // on a fresh connection (RFC 9112 §9.3.1 allows it for idempotent requests).
       this.#retriedFresh = true;
-      this.#serverIndex = this.#serverIndexOf(server);
+      this.#serverIndex = server === undefined ? -1 : this.#service!.servers.indexOf(server);
       this.#service!.inFlight[this.#serverIndex]!++;
       server!.pool.acquire(this, this.req.method, true);
       return;
@@ -642,14 +623,11 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
   }
 
   onUpstreamDrain(): void {
-    if (this.#upstreamBlocked) {
-      this.#upstreamBlocked = false;
+    const body = this.#body;
+    if (body?.blocked) {
+      body.blocked = false;
       this.#client.resumeBody();
     }
-  }
-
-  #serverIndexOf(server: ServerRuntime | undefined): number {
-    return server === undefined ? -1 : this.#service!.servers.indexOf(server);
   }
 
   #triedCount(): number {
@@ -658,77 +636,40 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     return n;
   }
 
-  // ---- request body
+  // ---- request body (ClientExchange, BodyListener)
 
-  /** True when body bytes can be forwarded now. */
+  get bodyDone(): boolean {
+    return this.#body === null || this.#body.done;
+  }
+
   get canTakeBody(): boolean {
-    return this.#upstream !== null && !this.#upstreamBlocked;
+    return this.#body?.canTake === true;
   }
 
-  /**
-   * Forwards request body bytes from `buf[start..end)`; returns the offset up to which bytes
-   * were consumed (bytes after the body belong to the next request). -1 on a malformed body.
-   */
+  get bytesIn(): number {
+    return this.#body === null ? 0 : this.#body.bytesIn;
+  }
+
+  get bodyError(): string | null {
+    return this.#body?.error ?? null;
+  }
+
   feedBody(buf: Buffer, start: number, end: number): number {
-    const up = this.#upstream!;
-    if (this.parsed.bodyKind === BODY_LENGTH) {
-      const n = Math.min(end - start, this.#bodyRemaining);
-      if (n > 0) {
-        this.bytesIn += n;
-        this.#bodyRemaining -= n;
-        this.#recorder?.add(buf, start, start + n);
-        if (!up.socket.write(start === 0 && n === buf.length ? buf : buf.subarray(start, start + n))) {
-          this.#upstreamBlocked = true;
-        }
-      }
-      if (this.#bodyRemaining === 0) this.#bodyComplete();
-      return start + n;
-    }
-    const decoder = this.#decoder!;
-    up.socket.cork();
-    const r = decoder.feed(buf, start, end, this);
-    if (r >= 0) {
-      up.socket.write('0\r\n\r\n', 'latin1');
-      this.#bodyComplete();
-    }
-    up.socket.uncork();
-    if (r === CHUNKED_INCOMPLETE) return end;
-    if (r < 0) return -1;
-    return r;
+    return this.#body!.feed(buf, start, end);
   }
 
-  /**
-   * HTTP/2: forwards one DATA frame's payload. With the client's content-length it is sent as
-   * is (nghttp2 holds the DATA total to that value, RFC 9113 §8.1.1); without, re-chunked.
-   */
   feedData(buf: Buffer): void {
-    if (this.parsed.bodyKind === BODY_LENGTH) {
-      if (this.feedBody(buf, 0, buf.length) !== buf.length) this.failBody('body longer than content-length');
-      return;
-    }
-    if (buf.length === 0 || this.bodyDone) return;
-    const sock = this.#upstream!.socket;
-    sock.cork();
-    this.onChunkData(buf, 0, buf.length);
-    sock.uncork();
+    this.#body!.feedData(buf);
   }
 
-  /** HTTP/2: the client ended its stream (END_STREAM); the body is complete. */
   endData(): void {
-    if (this.bodyDone) return;
-    if (this.parsed.bodyKind !== BODY_CHUNKED) {
-      this.failBody('body shorter than content-length');
-      return;
-    }
-    this.#upstream!.socket.write('0\r\n\r\n', 'latin1');
-    this.#bodyComplete();
+    this.#body?.endData();
   }
 
-  #bodyComplete(): void {
-    this.bodyDone = true;
+  onBodyComplete(): void {
     const m = this.#mirror;
     if (m?.wantsBody) {
-      const r = this.#recorder;
+      const r = this.#body!.recorder;
       if (r === null || r.overflow) m.skip();
       else this.#startMirrors(r.bytes());
     }
@@ -736,21 +677,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
 
   #startMirrors(body: Buffer | null): void {
     const host = this.#hostOverride ?? this.parsed.authority;
-    this.#mirror!.start(this.req, host, body, this.#ctx.logger);
-  }
-
-  onChunkData(buf: Buffer, start: number, end: number): void {
-    const sock = this.#upstream!.socket;
-    const n = end - start;
-    this.bytesIn += n;
-    this.#recorder?.add(buf, start, end);
-    sock.write(`${n.toString(16)}\r\n`, 'latin1');
-    sock.write(buf.subarray(start, end));
-    if (!sock.write('\r\n', 'latin1')) this.#upstreamBlocked = true;
-  }
-
-  get bodyError(): string | null {
-    return this.#decoder?.error ?? null;
+    this.#mirror!.start(this.req, host, body, this.#ctx.ticker, this.#ctx.logger);
   }
 
   /**
@@ -770,7 +697,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
   onInternalError(e: unknown): void {
     this.#ctx.logger.error('internal error', {
       error: e instanceof Error ? (e.stack ?? e.message) : String(e),
-      router: this.#target?.router ?? '',
+      router: this.routerName,
       entryPoint: this.#ctx.name,
     });
     if (this.done) return;
@@ -781,7 +708,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
   /** Drops the upstream side; answers `status` when nothing was sent yet, else breaks the connection. */
   #abandon(status: number, runMiddlewares: boolean): void {
     this.#upstream?.destroy();
-    this.#upstream = null;
+    this.#setUpstream(null);
     this.#releaseServer();
     this.#closeAfter = true;
     if (this.responseStarted) {
@@ -795,12 +722,8 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
   /** The client went away: cancel everything upstream. */
   abort(): void {
     if (this.done) return;
-    const up = this.#upstream;
-    this.#upstream = null;
-    if (up !== null) up.destroy();
-    else if (this.#server !== undefined) this.#server.pool.cancel(this);
-    this.#releaseServer();
-    this.#cancelRetryTimer();
+    this.#dropTry();
+    this.#retry?.cancel();
     if (this.status === 0) this.status = 499;
     this.#closeAfter = true;
     this.#finish();
@@ -821,8 +744,8 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
       status: err.status,
       detail: err.message,
       entryPoint: this.#ctx.name,
-      router: this.#target?.router ?? '',
-      service: this.#service?.name ?? '',
+      router: this.routerName,
+      service: this.serviceName,
       server: server?.url ?? '',
       method: this.req.method,
       host: this.req.host,
@@ -832,7 +755,7 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
   }
 
   #respondDirect(resp: DirectResponse, runMiddlewares = true): void {
-    const mws = runMiddlewares ? this.#target?.middlewares : undefined;
+    const mws = runMiddlewares ? this.#route?.middlewares : undefined;
     const body = resp.body ?? '';
     const rh: ResponseHead = {
       status: resp.status,
@@ -850,28 +773,48 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     this.#finish();
   }
 
+  // ---- the end (ReportedExchange)
+
+  get routerName(): string {
+    return this.#route?.router ?? '';
+  }
+
+  get serviceName(): string {
+    return this.#service?.name ?? '';
+  }
+
+  get serverUrl(): string {
+    return this.#server?.url ?? '';
+  }
+
+  get retries(): number {
+    return this.#tries > 1 ? this.#tries - 1 : 0;
+  }
+
+  get clientIp(): string {
+    return this.#client.clientIp;
+  }
+
+  get http2(): boolean {
+    return this.#client.http2;
+  }
+
   /** Releases what the request held: leases, the retry budget, the mirror comparison. */
   #settle(): void {
     const leases = this.#leases;
     if (leases !== null) {
-      const headMs = this.#headMs >= 0 ? this.#headMs : performance.now() - this.#start;
+      const headMs = this.#headMs >= 0 ? this.#headMs : performance.now() - this.startedAt;
       const outcome: RequestOutcome = { status: this.status, networkError: this.#networkError, headMs };
       this.#leases = null;
       for (let i = 0; i < leases.length; i++) {
         try {
           leases[i]!.release(outcome);
         } catch (e) {
-          this.#ctx.logger.error('internal error', { error: String(e), router: this.#target?.router ?? '' });
+          this.#ctx.logger.error('internal error', { error: String(e), router: this.routerName });
         }
       }
     }
-    const p = this.#target?.retry ?? null;
-    if (p !== null) {
-      if (this.#retrying) p.budget.retryEnded();
-      if (this.#budgetHeld) p.budget.requestEnded();
-      this.#retrying = false;
-      this.#budgetHeld = false;
-    }
+    this.#retry?.settle();
     const m = this.#mirror;
     if (m !== null) {
       m.skip();
@@ -887,65 +830,20 @@ export class Exchange implements UpstreamUser, ChunkSink, RequestControl, Resolv
     }
   }
 
-  #endSpan(span: RequestSpan): void {
-    if (span.sampled) {
-      const req = this.req;
-      span.setAttribute('http.request.method', req.method);
-      span.setAttribute('url.path', this.parsed.path);
-      span.setAttribute('server.address', req.host);
-      span.setAttribute('client.address', this.#client.clientIp);
-      span.setAttribute(
-        'network.protocol.version',
-        this.#client.http2 ? '2' : this.parsed.versionMinor === 1 ? '1.1' : '1.0',
-      );
-      span.setAttribute('traffic.entry_point', this.#ctx.name);
-      span.setAttribute('traffic.router', this.#target?.router ?? '');
-      span.setAttribute('traffic.service', this.#service?.name ?? '');
-      span.setAttribute('traffic.server', this.#server?.url ?? '');
-      span.setAttribute('traffic.retries', this.#tries > 1 ? this.#tries - 1 : 0);
-    }
-    span.end(Date.now(), this.status);
-  }
-
   #finish(): void {
     if (this.done) return;
     this.done = true;
     this.#releaseServer();
     if (this.#timed) this.#ctx.ticker.delete(this);
-    if (this.#leases !== null || this.#budgetHeld || this.#mirror !== null) this.#settle();
-    const metrics = this.#ctx.metrics;
-    if (metrics !== null) {
-      metrics
-        .series(this.#target, this.#service)
-        .observe(this.status, (performance.now() - this.#start) / 1000, this.bytesIn, this.bytesOut);
+    if (this.#leases !== null || this.#retry !== null || this.#mirror !== null) this.#settle();
+    const ctx = this.#ctx;
+    if (ctx.metrics !== null) {
+      ctx.metrics
+        .series(this.#route, this.#service)
+        .observe(this.status, (performance.now() - this.startedAt) / 1000, this.bytesIn, this.bytesOut);
     }
-    if (this.#span !== null) this.#endSpan(this.#span);
-    const log = this.#ctx.accessLog;
-    if (log !== null) {
-      const req = this.req;
-      log.log({
-        startTime: Date.now() - (performance.now() - this.#start),
-        clientIp: this.#client.clientIp,
-        method: req.method,
-        host: req.host,
-        // The path as the client sent it, before any rewrite (as Traefik logs RequestPath).
-        path: this.parsed.path,
-        query: this.parsed.query,
-        protocol: this.#client.http2 ? 'HTTP/2.0' : this.parsed.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0',
-        status: this.status,
-        bytesIn: this.bytesIn,
-        bytesOut: this.bytesOut,
-        durationMs: performance.now() - this.#start,
-        entryPoint: this.#ctx.name,
-        router: this.#target?.router ?? '',
-        service: this.#service?.name ?? '',
-        server: this.#server?.url ?? '',
-        userAgent: req.headers.get('user-agent') ?? '',
-        referer: req.headers.get('referer') ?? '',
-        retryAttempts: this.#tries > 1 ? this.#tries - 1 : 0,
-        requestHeaders: req.headers,
-      });
-    }
+    if (this.#span !== null) endSpan(this.#span, this, ctx.name);
+    if (ctx.accessLog !== null) logAccess(ctx.accessLog, this, ctx.name);
     this.#client.exchangeDone(this, !this.#closeAfter);
   }
 }

@@ -6,7 +6,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { HOP_BY_HOP } from '../http1/chars.ts';
 import { BODY_CHUNKED, BODY_LENGTH, type ParsedRequest } from '../http1/request-head.ts';
-import type { ParsedResponse } from '../http1/response-head.ts';
+import type { UpstreamResponse } from '../upstream/stream.ts';
 
 /** Response fields that never cross the proxy (RFC 9110 §7.6.1); framing is regenerated. */
 const RESPONSE_HOP = new Set([
@@ -69,7 +69,7 @@ export function relaysResponseField(
 }
 
 /** The upstream response's fields minus hop-by-hop ones (and Content-Length when re-framed). */
-export function responseFields(res: ParsedResponse, dropLength: boolean): string {
+export function responseFields(res: UpstreamResponse, dropLength: boolean): string {
   const { names, lnames, values } = res.headers;
   const tokens = res.connectionTokens;
   let s = '';

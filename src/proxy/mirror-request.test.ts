@@ -9,6 +9,7 @@ import { type PoolOptions, UpstreamPool } from '../upstream/pool.ts';
 import {
   MIRROR_ABORTED,
   MIRROR_TIMEOUT,
+  MirrorCopy,
   MirrorRequest,
   type MirrorRequestOptions,
   type MirrorResult,
@@ -60,6 +61,25 @@ const sha256 = (b: Buffer | string): string => createHash('sha256').update(b).di
 
 const OPTS: MirrorRequestOptions = { headers: [], digest: true, timeoutMs: 10_000 };
 
+/**
+ * The copy a test head describes (`METHOD target HTTP/1.1`, a Host line, other fields), as the
+ * mirroring service builds it from a client request.
+ */
+function copyOf(head: string, body: Buffer | null): { copy: MirrorCopy; authority: string } {
+  const lines = head.split('\r\n').filter((l) => l !== '');
+  const [method = '', target = ''] = lines[0]!.split(' ');
+  const headers = new HeaderList();
+  let authority = '';
+  for (const line of lines.slice(1)) {
+    const c = line.indexOf(':');
+    const name = line.slice(0, c);
+    const value = line.slice(c + 1).trim();
+    if (name.toLowerCase() === 'host') authority = value;
+    else if (name.toLowerCase() !== 'content-length') headers.append(name, value);
+  }
+  return { copy: new MirrorCopy(method, target, headers, body), authority };
+}
+
 /** Starts a mirror; `result` resolves on the first done call, `calls` counts every call. */
 function mirror(pool: UpstreamPool, head: string, body: Buffer | null, opts: MirrorRequestOptions = OPTS) {
   let calls = 0;
@@ -67,7 +87,8 @@ function mirror(pool: UpstreamPool, head: string, body: Buffer | null, opts: Mir
   const result = new Promise<MirrorResult>((r) => {
     resolve = r;
   });
-  const req = new MirrorRequest(pool, head, body, opts, (r) => {
+  const { copy, authority } = copyOf(head, body);
+  const req = new MirrorRequest(pool, pool.ticker, copy, authority, opts, (r: MirrorResult) => {
     calls++;
     resolve(r);
   });

@@ -7,13 +7,18 @@
 import { createHash, type Hash } from 'node:crypto';
 import type { ProxyError } from '../core/errors.ts';
 import type { HeaderList } from '../core/headers.ts';
-import type { Timed } from '../core/ticker.ts';
+import type { Ticker, Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
-import type { ParsedResponse } from '../http1/response-head.ts';
+import { BODY_LENGTH, BODY_NONE, type BodyKind } from '../http1/request-head.ts';
 import type { MirrorResult } from '../observability/mirror-compare.ts';
-import type { UpstreamConnection } from '../upstream/connection.ts';
-import type { UpstreamPool } from '../upstream/pool.ts';
-import type { UpstreamUser } from '../upstream/upstream-user.ts';
+import type {
+  OutgoingRequest,
+  StreamSource,
+  UpstreamResponse,
+  UpstreamStream,
+  UpstreamUser,
+} from '../upstream/stream.ts';
+import { mirrorHeadTail } from './heads.ts';
 
 export type { MirrorResult } from '../observability/mirror-compare.ts';
 
@@ -93,7 +98,36 @@ export class ResponseCapture {
 }
 
 /**
- * Sends `head` + `body` through `pool` and reports the response as one MirrorResult.
+ * The copy of a client request that mirrors send: its method, target and fields as forwarded,
+ * framed by Content-Length over the recorded (de-chunked) body, or without a body at all. One per
+ * mirrored request, shared by its mirrors.
+ */
+export class MirrorCopy implements OutgoingRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly headers: HeaderList;
+  readonly bodyKind: BodyKind;
+  readonly contentLength: number;
+  readonly body: Buffer | null;
+  #h1 = '';
+
+  constructor(method: string, target: string, headers: HeaderList, body: Buffer | null) {
+    this.method = method;
+    this.target = target;
+    this.headers = headers;
+    this.body = body !== null && body.length > 0 ? body : null;
+    this.contentLength = this.body === null ? 0 : this.body.length;
+    this.bodyKind = this.body === null ? BODY_NONE : BODY_LENGTH;
+  }
+
+  h1Fields(): string {
+    if (this.#h1 === '') this.#h1 = mirrorHeadTail(this.headers, this.method, this.contentLength);
+    return this.#h1;
+  }
+}
+
+/**
+ * Sends `copy` through `pool` (to `authority`) and reports the response as one MirrorResult.
  *
  * Contract: `done` is called exactly once per MirrorRequest, including after abort() (with
  * error 'aborted', synchronously inside abort()) and when the pool fails at once (synchronously
@@ -102,32 +136,30 @@ export class ResponseCapture {
  */
 export class MirrorRequest implements UpstreamUser, Timed {
   deadline = 0;
-  readonly #pool: UpstreamPool;
-  readonly #head: string;
-  readonly #body: Buffer | null;
+  readonly #pool: StreamSource;
+  readonly #ticker: Ticker;
+  readonly #copy: MirrorCopy;
+  readonly #authority: string;
   readonly #timeoutMs: number;
   readonly #done: (r: MirrorResult) => void;
   readonly #capture: ResponseCapture;
-  #conn: UpstreamConnection | null = null;
-  #method = 'GET';
+  #stream: UpstreamStream | null = null;
   #retriedFresh = false;
   #started = false;
   #finished = false;
 
-  /**
-   * `head` is the complete upstream request head (latin1, ending in CRLFCRLF) with
-   * Content-Length framing for `body` (never Transfer-Encoding: the body is already whole).
-   */
   constructor(
-    pool: UpstreamPool,
-    head: string,
-    body: Buffer | null,
+    pool: StreamSource,
+    ticker: Ticker,
+    copy: MirrorCopy,
+    authority: string,
     opts: MirrorRequestOptions,
     done: (r: MirrorResult) => void,
   ) {
     this.#pool = pool;
-    this.#head = head;
-    this.#body = body !== null && body.length > 0 ? body : null;
+    this.#ticker = ticker;
+    this.#copy = copy;
+    this.#authority = authority;
     this.#timeoutMs = opts.timeoutMs;
     this.#done = done;
     this.#capture = new ResponseCapture(opts.headers, opts.digest);
@@ -137,15 +169,13 @@ export class MirrorRequest implements UpstreamUser, Timed {
     if (this.#started || this.#finished) return;
     this.#started = true;
     if (this.#timeoutMs > 0) {
-      const ticker = this.#pool.ticker;
+      const ticker = this.#ticker;
       // Ticker.now is refreshed only per sweep; add() refreshes it when the sweep was idle.
       ticker.add(this);
       this.deadline = ticker.now + this.#timeoutMs;
     }
-    const sp = this.#head.indexOf(' ');
     // The method decides response framing (a response to HEAD has no body, RFC 9112 §6.3).
-    if (sp > 0) this.#method = this.#head.slice(0, sp);
-    this.#pool.acquire(this, this.#method);
+    this.#pool.acquire(this, this.#copy.method);
   }
 
   /** Stops the mirror: destroys its connection (or withdraws from the pool) and reports 'aborted'. */
@@ -162,52 +192,51 @@ export class MirrorRequest implements UpstreamUser, Timed {
   }
 
   #drop(): void {
-    const conn = this.#conn;
-    this.#conn = null;
-    if (conn !== null) conn.destroy();
+    const stream = this.#stream;
+    this.#stream = null;
+    if (stream !== null) stream.destroy();
     else if (this.#started) this.#pool.cancel(this);
   }
 
   #finish(r: MirrorResult): void {
     if (this.#finished) return;
     this.#finished = true;
-    this.#conn = null;
+    this.#stream = null;
     if (this.#timeoutMs > 0) {
       this.deadline = 0;
-      this.#pool.ticker.delete(this);
+      this.#ticker.delete(this);
     }
     this.#done(r);
   }
 
   // ---- UpstreamUser
 
-  onUpstreamReady(conn: UpstreamConnection): void {
+  onUpstreamReady(stream: UpstreamStream): void {
     if (this.#finished) {
-      conn.destroy();
+      stream.destroy();
       return;
     }
-    this.#conn = conn;
-    const socket = conn.socket;
-    const body = this.#body;
-    if (body === null) {
-      socket.write(this.#head, 'latin1');
-      return;
+    this.#stream = stream;
+    const copy = this.#copy;
+    const body = copy.body;
+    stream.cork();
+    stream.sendHead(copy, this.#authority);
+    if (body !== null) {
+      stream.sendBody(body, 0, body.length);
+      stream.endBody();
     }
-    socket.cork();
-    socket.write(this.#head, 'latin1');
-    socket.write(body);
-    socket.uncork();
+    stream.uncork();
   }
 
-  onUpstreamInterim(_res: ParsedResponse): void {
+  onUpstreamInterim(_res: UpstreamResponse): void {
     // 100 Continue / 103 Early Hints say nothing about the final response being compared.
   }
 
-  onUpstreamHead(res: ParsedResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void {
-    const conn = this.#conn;
+  onUpstreamHead(res: UpstreamResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void {
+    const stream = this.#stream;
     // An answer while request bytes are still queued: the server did not read the whole request,
-    // so the socket's state is undefined; do not hand it to the next request.
-    if (conn !== null && conn.socket.writableLength > 0) conn.markNotReusable();
+    // so the connection's state is undefined; do not hand it to the next request.
+    if (stream !== null && stream.pendingBytes > 0) stream.markNotReusable();
     this.#capture.head(res.status, res.headers);
     if (body !== null) this.#capture.data(body, bodyStart, bodyEnd);
   }
@@ -222,19 +251,19 @@ export class MirrorRequest implements UpstreamUser, Timed {
 
   onUpstreamError(err: ProxyError, phase: 'connect' | 'head' | 'body', reused: boolean): void {
     if (this.#finished) return;
-    this.#conn = null;
+    this.#stream = null;
     if (
       phase === 'head' &&
       reused &&
       !this.#retriedFresh &&
-      this.#body === null &&
-      IDEMPOTENT_METHODS.has(this.#method)
+      this.#copy.body === null &&
+      IDEMPOTENT_METHODS.has(this.#copy.method)
     ) {
       // The keep-alive race (the server closed an idle socket as we wrote): replay once on a
       // fresh connection, as the exchange does (RFC 9112 §9.3.1), instead of reporting a
       // mirror error that says nothing about the mirror's answer.
       this.#retriedFresh = true;
-      this.#pool.acquire(this, this.#method, true);
+      this.#pool.acquire(this, this.#copy.method, true);
       return;
     }
     this.#finish(this.#capture.failure(`${err.code}: ${err.message}`));

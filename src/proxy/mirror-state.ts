@@ -1,9 +1,9 @@
 import type { Logger } from '../core/logger.ts';
 import type { RequestHead } from '../core/request.ts';
+import type { Ticker } from '../core/ticker.ts';
 import type { Comparison, MirrorResult } from '../observability/mirror-compare.ts';
 import type { FailoverNode, MirroringNode, ResolveSink } from '../runtime/types.ts';
-import { mirrorHeadTail } from './heads.ts';
-import { MirrorRequest } from './mirror-request.ts';
+import { MirrorCopy, MirrorRequest } from './mirror-request.ts';
 
 /** A mirror's resolution must not set cookies or chain more mirrors on the client's request. */
 const DISCARD: ResolveSink = {
@@ -47,12 +47,11 @@ export class MirrorState {
   }
 
   /** Sends the copies (at most once). `body` is the recorded request body, or null. */
-  start(req: RequestHead, hostHeader: string, body: Buffer | null, logger: Logger): void {
+  start(req: RequestHead, hostHeader: string, body: Buffer | null, ticker: Ticker, logger: Logger): void {
     if (this.#started) return;
     this.#started = true;
     const target = req.query === '' ? req.path : `${req.path}?${req.query}`;
-    const bodyLen = body === null ? 0 : body.length;
-    const tail = mirrorHeadTail(req.headers, req.method, bodyLen);
+    const copy = new MirrorCopy(req.method, target, req.headers, body);
     for (const i of this.#chosen) {
       const mirror = this.node.mirrors[i]!;
       const lb = mirror.node.resolve(req, DISCARD);
@@ -70,11 +69,11 @@ export class MirrorState {
       }
       const server = lb.servers[idx]!;
       const host = lb.passHostHeader ? hostHeader : server.authority;
-      const head = `${req.method} ${target} HTTP/1.1\r\nHost: ${host}\r\n${tail}`;
       const r = new MirrorRequest(
         server.pool,
-        head,
-        bodyLen > 0 ? body : null,
+        ticker,
+        copy,
+        host,
         { headers: this.node.compareHeaders, digest: this.node.compareBody, timeoutMs: MIRROR_TIMEOUT_MS },
         (result) => this.#report(i, result),
       );

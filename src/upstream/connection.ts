@@ -1,13 +1,30 @@
 import type { Socket } from 'node:net';
 import { ProxyError, upstreamError } from '../core/errors.ts';
-import type { Timed } from '../core/ticker.ts';
+import type { Ticker, Timed } from '../core/ticker.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
-import type { UpstreamPool } from './pool.ts';
+import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
 import { isTlsProtocolError, tlsConnectError, tlsRejected } from './tls-errors.ts';
-import type { UpstreamUser } from './upstream-user.ts';
+
+/** What a connection needs of the pool that owns it. */
+export interface ConnectionOwner {
+  readonly options: {
+    /** 0 = no limit. */
+    readonly responseHeaderTimeoutMs: number;
+    readonly maxResponseHeaderBytes: number;
+  };
+  readonly ticker: Ticker;
+  /** The TCP (and TLS) handshake completed. */
+  onConnected(conn: UpstreamConnection): void;
+  /** A response ended cleanly on a reusable connection. */
+  release(conn: UpstreamConnection): void;
+  /** Called exactly once when the connection is destroyed. */
+  onClosed(conn: UpstreamConnection): void;
+  /** A verified TLS connection received a session ticket. */
+  onTlsSession(session: Buffer): void;
+}
 
 /** Bodies up to this size that arrive with their head are passed along with it (one write). */
 const WHOLE_BODY_MAX = 16 * 1024;
@@ -19,14 +36,15 @@ const S_BODY = 3;
 const S_CLOSED = 4;
 
 /**
- * One keep-alive connection to an upstream server: the client side of our HTTP/1.1 codec.
- * Listeners are attached once for the connection's life and dispatch to the current user.
- * The connection goes back to the pool only after a response that was cleanly delimited; every
- * anomaly (parse error, extra bytes, premature close, timeout) destroys it.
+ * One keep-alive connection to an upstream server: the client side of our HTTP/1.1 codec, and the
+ * HTTP/1.1 `UpstreamStream` (one exchange at a time). Listeners are attached once for the
+ * connection's life and dispatch to the current user. The connection goes back to the pool only
+ * after a response that was cleanly delimited; every anomaly (parse error, extra bytes,
+ * premature close, timeout) destroys it.
  */
-export class UpstreamConnection implements Timed, ChunkSink {
+export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
   readonly socket: Socket;
-  readonly pool: UpstreamPool;
+  readonly pool: ConnectionOwner;
   user: UpstreamUser | null = null;
   deadline = 0;
   /** Requests served on this connection so far. */
@@ -39,6 +57,8 @@ export class UpstreamConnection implements Timed, ChunkSink {
   #reusable = false;
   #decoder: ChunkedDecoder | null = null;
   #gotBytes = false;
+  /** The request body goes out chunked (its length was not known). */
+  #chunkedRequest = false;
   /** A `tls.TLSSocket` (https server): ready once the handshake is done, not at TCP connect. */
   readonly #tls: boolean;
   #tcpUp = false;
@@ -47,7 +67,7 @@ export class UpstreamConnection implements Timed, ChunkSink {
    * `socket` is a `net.Socket`, or a `tls.TLSSocket` when `tls` is true: both stream the
    * same bytes to the codec, so nothing below the ready signal differs.
    */
-  constructor(socket: Socket, pool: UpstreamPool, tls = false) {
+  constructor(socket: Socket, pool: ConnectionOwner, tls = false) {
     this.socket = socket;
     this.pool = pool;
     this.#tls = tls;
@@ -85,6 +105,52 @@ export class UpstreamConnection implements Timed, ChunkSink {
     this.#gotBytes = false;
     const t = this.pool.options.responseHeaderTimeoutMs;
     this.deadline = t > 0 ? this.pool.ticker.now + t : 0;
+  }
+
+  // ---- UpstreamStream: the request, serialised as HTTP/1.1
+
+  sendHead(out: OutgoingRequest, authority: string): void {
+    this.#chunkedRequest = out.bodyKind === BODY_CHUNKED;
+    this.socket.write(
+      `${out.method} ${out.target} HTTP/1.1\r\nHost: ${authority}\r\n${out.h1Fields()}`,
+      'latin1',
+    );
+  }
+
+  sendBody(buf: Buffer, start: number, end: number): boolean {
+    const s = this.socket;
+    const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
+    if (!this.#chunkedRequest) return s.write(data);
+    s.cork();
+    s.write(`${(end - start).toString(16)}\r\n`, 'latin1');
+    s.write(data);
+    const ok = s.write('\r\n', 'latin1');
+    s.uncork();
+    return ok;
+  }
+
+  endBody(): void {
+    if (this.#chunkedRequest) this.socket.write('0\r\n\r\n', 'latin1');
+  }
+
+  cork(): void {
+    this.socket.cork();
+  }
+
+  uncork(): void {
+    this.socket.uncork();
+  }
+
+  pause(): void {
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.socket.resume();
+  }
+
+  get pendingBytes(): number {
+    return this.socket.writableLength;
   }
 
   /** Marks idle (after release); the pool sets the idle deadline. */

@@ -8,9 +8,9 @@ import { Ticker } from '../core/ticker.ts';
 import type { ParsedResponse } from '../http1/response-head.ts';
 import type { UpstreamConnection } from './connection.ts';
 import { type PoolOptions, UpstreamPool } from './pool.ts';
+import type { UpstreamUser } from './stream.ts';
 import { type Issued, TestPki } from './test-pki.ts';
 import { loadUpstreamTls, type TransportTlsConfig, type UpstreamTls } from './transport-tls.ts';
-import type { UpstreamUser } from './upstream-user.ts';
 
 type Phase = 'connect' | 'head' | 'body';
 

@@ -6,7 +6,7 @@ import { Ticker } from '../core/ticker.ts';
 import type { ParsedResponse } from '../http1/response-head.ts';
 import type { UpstreamConnection } from './connection.ts';
 import { type PoolOptions, UpstreamPool } from './pool.ts';
-import type { UpstreamUser } from './upstream-user.ts';
+import type { UpstreamUser } from './stream.ts';
 
 /** A keep-alive origin on 127.0.0.1 that answers every request with "ok" and counts connections. */
 async function origin(): Promise<{

@@ -1,9 +1,9 @@
 import { connect } from 'node:net';
 import { ProxyError } from '../core/errors.ts';
 import type { Ticker } from '../core/ticker.ts';
-import { UpstreamConnection } from './connection.ts';
+import { type ConnectionOwner, UpstreamConnection } from './connection.ts';
+import type { StreamSource, UpstreamUser } from './stream.ts';
 import { tlsConnectOptions, type UpstreamTls } from './transport-tls.ts';
-import type { UpstreamUser } from './upstream-user.ts';
 
 export interface PoolOptions {
   readonly host: string;
@@ -40,7 +40,7 @@ interface Waiter {
  * Connections to one upstream server. Idle connections are reused LIFO (the most recently used
  * socket is the least likely to have been closed by the server's own idle timer).
  */
-export class UpstreamPool {
+export class UpstreamPool implements ConnectionOwner, StreamSource {
   readonly options: PoolOptions;
   readonly ticker: Ticker;
   readonly stats: PoolStats = {

@@ -1,0 +1,77 @@
+/**
+ * What an exchange leaves behind once it is over: its access-log line and its trace span. Read
+ * from the finished exchange, once; metrics are counted by the exchange itself (one call).
+ */
+import type { RequestHead } from '../core/request.ts';
+import type { ParsedRequest } from '../http1/request-head.ts';
+import type { AccessLog } from '../observability/access-log.ts';
+import type { RequestSpan } from '../observability/tracing/index.ts';
+
+/** The finished exchange as the reports read it. */
+export interface ReportedExchange {
+  readonly req: RequestHead;
+  readonly parsed: ParsedRequest;
+  readonly status: number;
+  readonly bytesIn: number;
+  readonly bytesOut: number;
+  /** `performance.now()` when the request head had been read. */
+  readonly startedAt: number;
+  readonly routerName: string;
+  readonly serviceName: string;
+  readonly serverUrl: string;
+  /** Tries after the first. */
+  readonly retries: number;
+  readonly clientIp: string;
+  readonly http2: boolean;
+}
+
+function protocol(ex: ReportedExchange): string {
+  return ex.http2 ? 'HTTP/2.0' : ex.parsed.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
+}
+
+export function logAccess(log: AccessLog, ex: ReportedExchange, entryPoint: string): void {
+  const req = ex.req;
+  const durationMs = performance.now() - ex.startedAt;
+  log.log({
+    startTime: Date.now() - durationMs,
+    clientIp: ex.clientIp,
+    method: req.method,
+    host: req.host,
+    // The path as the client sent it, before any rewrite (as Traefik logs RequestPath).
+    path: ex.parsed.path,
+    query: ex.parsed.query,
+    protocol: protocol(ex),
+    status: ex.status,
+    bytesIn: ex.bytesIn,
+    bytesOut: ex.bytesOut,
+    durationMs,
+    entryPoint,
+    router: ex.routerName,
+    service: ex.serviceName,
+    server: ex.serverUrl,
+    userAgent: req.headers.get('user-agent') ?? '',
+    referer: req.headers.get('referer') ?? '',
+    retryAttempts: ex.retries,
+    requestHeaders: req.headers,
+  });
+}
+
+export function endSpan(span: RequestSpan, ex: ReportedExchange, entryPoint: string): void {
+  if (span.sampled) {
+    const req = ex.req;
+    span.setAttribute('http.request.method', req.method);
+    span.setAttribute('url.path', ex.parsed.path);
+    span.setAttribute('server.address', req.host);
+    span.setAttribute('client.address', ex.clientIp);
+    span.setAttribute(
+      'network.protocol.version',
+      ex.http2 ? '2' : ex.parsed.versionMinor === 1 ? '1.1' : '1.0',
+    );
+    span.setAttribute('traffic.entry_point', entryPoint);
+    span.setAttribute('traffic.router', ex.routerName);
+    span.setAttribute('traffic.service', ex.serviceName);
+    span.setAttribute('traffic.server', ex.serverUrl);
+    span.setAttribute('traffic.retries', ex.retries);
+  }
+  span.end(Date.now(), ex.status);
+}

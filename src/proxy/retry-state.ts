@@ -1,0 +1,99 @@
+import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
+import type { RetryPolicy } from '../middleware/middleware.ts';
+import { backoffMs } from '../resilience/backoff.ts';
+
+/** What a scheduled retry calls back when its backoff ran out. */
+export interface Retrier {
+  retryNow(): void;
+}
+
+function retryLater(r: Retrier): void {
+  r.retryNow();
+}
+
+/**
+ * The retry policy of one request's route, applied around its tries: whether another try is
+ * allowed, its backoff, and the retry budget it holds. Allocated only for routes with a `retry`
+ * middleware; every other request pays nothing for retries.
+ */
+export class RetryState {
+  readonly policy: RetryPolicy;
+  /** Holds a retry slot of the budget (taken on the first retry, kept to the end). */
+  #retrying = false;
+  #timer: NodeJS.Timeout | null = null;
+  #settled = false;
+
+  constructor(policy: RetryPolicy) {
+    this.policy = policy;
+    // Counted among the requests in flight: the budget caps retries as a share of them.
+    policy.budget.requestStarted();
+  }
+
+  get retrying(): boolean {
+    return this.#retrying;
+  }
+
+  /**
+   * Whether try number `tries + 1` is allowed: 'retry', 'no', or 'no-budget' (the policy would
+   * allow it, the retry budget does not). `sent` says the request may have reached the server:
+   * then only a replayable request (idempotent, or allowed by the policy, with a body kept whole)
+   * is tried again. `bodyReplayable` says the body (if any) can be sent again.
+   */
+  allows(
+    tries: number,
+    method: string,
+    sent: boolean,
+    network: boolean,
+    bodyRead: boolean,
+    bodyReplayable: boolean,
+    pastDeadline: boolean,
+  ): 'retry' | 'no' | 'no-budget' {
+    const p = this.policy;
+    if (tries >= p.attempts) return 'no';
+    if (network && !p.onNetworkError) return 'no';
+    if (pastDeadline) return 'no';
+    if (sent) {
+      if (!p.nonIdempotent && !IDEMPOTENT_METHODS.has(method)) return 'no';
+      if (!bodyReplayable) return 'no';
+    } else if (bodyRead && !bodyReplayable) return 'no';
+    if (!this.#retrying) {
+      // The budget caps retries among the requests in flight, so retries never multiply an outage.
+      if (!p.budget.tryStartRetry()) return 'no-budget';
+      this.#retrying = true;
+    }
+    return 'retry';
+  }
+
+  /**
+   * Waits the backoff for try `tries + 1`, then calls `r.retryNow()`. Returns false when there
+   * is no wait: the caller tries again at once.
+   */
+  schedule(r: Retrier, tries: number): boolean {
+    const delay = backoffMs(tries, this.policy.initialIntervalMs, Math.random());
+    if (delay <= 0) return false;
+    this.#timer = setTimeout(retryLater, delay, r);
+    return true;
+  }
+
+  /** The backoff timer fired. */
+  fired(): void {
+    this.#timer = null;
+  }
+
+  cancel(): void {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+  }
+
+  /** The request ended: its budget slots are given back (once). */
+  settle(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.cancel();
+    const b = this.policy.budget;
+    if (this.#retrying) b.retryEnded();
+    b.requestEnded();
+  }
+}
