@@ -1,0 +1,418 @@
+import { ProxyError } from '../core/errors.ts';
+import { HeaderList } from '../core/headers.ts';
+import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
+import { statusText } from '../core/status-text.ts';
+import { BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
+import { enterLimit, unavailable } from '../middleware/in-flight-req.ts';
+import { type Lease, type RequestControl, type RequestOutcome, SUSPEND } from '../middleware/middleware.ts';
+import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
+import type {
+  FailoverNode,
+  MirroringNode,
+  ResolveSink,
+  RouteTarget,
+  ServerRuntime,
+  ServiceRuntime,
+} from '../runtime/types.ts';
+import type { ClientExchange, ClientSink } from './client-sink.ts';
+import type { EntryPointContext } from './entry-point-context.ts';
+import { endSpan, logAccess, type ReportedExchange } from './exchange-report.ts';
+import { ResponseCapture } from './mirror-request.ts';
+import { MirrorState } from './mirror-state.ts';
+import { type BodyListener, RequestBody } from './request-body.ts';
+import type { RetryState } from './retry-state.ts';
+
+/** `#suspendedAt` while the request waits in its service's queue (`maxInFlight`). */
+const SERVICE_QUEUE = 1 << 30;
+
+/** RFC 9110 §15.5.6: a 405 lists the methods that are allowed. */
+const TRACE_REFUSED_HEADERS: ReadonlyArray<readonly [string, string]> = [
+  ['Allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'],
+];
+
+/**
+ * The request side of an exchange (the first of its three layers, see exchange.ts): routing,
+ * the middleware chain, the service tree and its admission, the answers the proxy makes itself,
+ * and the end of the request (leases settled, metrics, trace span, access log). What happens
+ * upstream is the subclass's: `forward` once the service admitted the request, `dropTry` to
+ * abandon the current try, `endTries` when the request is over.
+ */
+export abstract class ExchangeCore
+  implements ClientExchange, RequestControl, ResolveSink, BodyListener, ReportedExchange
+{
+  protected readonly client: ClientSink;
+  protected readonly ctx: EntryPointContext;
+  readonly parsed: ParsedRequest;
+  readonly req: RequestHead;
+  readonly startedAt = performance.now();
+  protected route: RouteTarget | undefined;
+  protected service: ServiceRuntime | undefined;
+  protected server: ServerRuntime | undefined;
+  /** Tries started (picks), for the retry policy's attempts. */
+  protected tries = 0;
+  protected mwRan = 0;
+  /** Index of the middleware that suspended the request (a queue), or -1. */
+  #suspendedAt = -1;
+  protected leases: Lease[] | null = null;
+  protected setCookies = '';
+  protected mirror: MirrorState | null = null;
+  protected capture: ResponseCapture | null = null;
+  protected failover: FailoverNode | null = null;
+  protected retry: RetryState | null = null;
+  protected readonly body: RequestBody | null;
+  protected networkError = false;
+  protected headMs = -1;
+  protected cleanEnd = false;
+  #span: RequestSpan | null = null;
+  protected hostOverride: string | undefined;
+  responseStarted = false;
+  protected closeAfter = false;
+  status = 0;
+  bytesOut = 0;
+  done = false;
+
+  /** The service admitted the request: forward it. */
+  protected abstract forward(): void;
+  /** Abandons the current try's upstream stream, or its wait for one. */
+  protected abstract dropTry(): void;
+  /** The request is over: give back what the tries held (server slot, deadline). */
+  protected abstract endTries(): void;
+  // The client side's part of ClientExchange, implemented where the upstream stream is known.
+  abstract readonly canTakeBody: boolean;
+  abstract readonly bodyError: string | null;
+  abstract feedBody(buf: Buffer, start: number, end: number): number;
+  abstract feedData(buf: Buffer): void;
+  abstract endData(): void;
+  abstract onClientDrain(): void;
+
+  constructor(client: ClientSink, ctx: EntryPointContext, parsed: ParsedRequest, req: RequestHead) {
+    this.client = client;
+    this.ctx = ctx;
+    this.parsed = parsed;
+    this.req = req;
+    this.body = parsed.bodyKind === BODY_NONE ? null : new RequestBody(parsed, client.http2, this);
+  }
+
+  /** Routes and runs the request phase; upstream work continues asynchronously. */
+  start(): void {
+    if (this.req.method === 'TRACE' && !this.ctx.allowTrace) {
+      // A backend that reflects TRACE would echo the client's cookies and credentials back to
+      // a script (cross-site tracing): refused at the edge unless the entry point allows it.
+      this.respondDirect({ status: 405, headers: TRACE_REFUSED_HEADERS, body: statusText(405) }, false);
+      return;
+    }
+    const snap = this.ctx.snapshots.current;
+    if (this.ctx.scheme === 'https' && snap.tls !== null) {
+      // A connection reused for another host whose router needs other TLS options (client
+      // certificates, versions) must not get them by sharing this handshake.
+      if (snap.tls.router.misdirected(this.client.serverName, this.req.host)) {
+        this.respondError(new ProxyError('MISDIRECTED'), false);
+        return;
+      }
+    }
+    const route = snap.routes.match(this.ctx.name, this.req);
+    if (route === undefined) {
+      this.respondError(new ProxyError('NO_ROUTE'), false);
+      return;
+    }
+    this.route = route;
+    this.#runMiddlewares(0);
+  }
+
+  #runMiddlewares(from: number): void {
+    const mws = this.route!.middlewares;
+    for (let i = from; i < mws.length; i++) {
+      const mw = mws[i]!;
+      if (mw.onRequest === undefined) continue;
+      const r = mw.onRequest(this.req, this);
+      if (r === undefined) continue;
+      if (r === SUSPEND) {
+        this.#suspendedAt = i;
+        return;
+      }
+      this.mwRan = i;
+      this.respondDirect(r);
+      return;
+    }
+    this.mwRan = mws.length;
+    this.#dispatch();
+  }
+
+  // ---- RequestControl (for middlewares)
+
+  resume(response?: DirectResponse): void {
+    const at = this.#suspendedAt;
+    if (this.done || at < 0) return;
+    this.#suspendedAt = -1;
+    try {
+      if (at === SERVICE_QUEUE) {
+        if (response !== undefined) this.respondDirect(response);
+        else this.forward();
+      } else if (response !== undefined) {
+        this.mwRan = at;
+        this.respondDirect(response);
+      } else this.#runMiddlewares(at + 1);
+    } catch (e) {
+      this.onInternalError(e);
+    }
+  }
+
+  onEnd(lease: Lease): void {
+    if (this.leases === null) this.leases = [lease];
+    else this.leases.push(lease);
+  }
+
+  // ---- ResolveSink (for the service tree)
+
+  addSetCookie(line: string): void {
+    this.setCookies += line;
+  }
+
+  mirrorThrough(node: MirroringNode): void {
+    if (this.mirror === null) this.mirror = new MirrorState(node, this.req, !this.bodyDone);
+  }
+
+  failoverThrough(node: FailoverNode): void {
+    this.failover = node;
+  }
+
+  // ---- the service
+
+  #dispatch(): void {
+    const route = this.route!;
+    if (route.middlewares.length > 0) {
+      const h = this.req.headers.get('host');
+      if (h !== undefined && h !== this.parsed.authority) this.hostOverride = h;
+    }
+    const tracer = this.ctx.tracer;
+    if (tracer !== null) this.#startSpan(tracer);
+    const lb = route.service.resolve(this.req, this);
+    if (lb === undefined) {
+      this.respondError(new ProxyError('NO_SERVER', `no server available for ${route.service.name}`), true);
+      return;
+    }
+    this.service = lb;
+    const adm = lb.admission;
+    if (adm !== null) {
+      const r = enterLimit(adm, '', this, this.ctx.ticker.now, unavailable(adm.retryAfter));
+      if (r === SUSPEND) {
+        this.#suspendedAt = SERVICE_QUEUE;
+        return;
+      }
+      if (r !== undefined) {
+        this.respondDirect(r);
+        return;
+      }
+    }
+    this.forward();
+  }
+
+  /** W3C trace context: our span joins the client's trace, and the backend joins ours. */
+  #startSpan(tracer: Tracer): void {
+    const h = this.req.headers;
+    const span = tracer.startSpan(
+      h.get('traceparent'),
+      h.get('tracestate'),
+      `${this.req.method} ${this.route!.router}`,
+      Date.now() - (performance.now() - this.startedAt),
+    );
+    h.set('traceparent', span.traceparent);
+    if (span.tracestate !== undefined) h.set('tracestate', span.tracestate);
+    else h.delete('tracestate');
+    this.#span = span;
+  }
+
+  // ---- the request body (BodyListener)
+
+  get bodyDone(): boolean {
+    return this.body === null || this.body.done;
+  }
+
+  get bytesIn(): number {
+    return this.body === null ? 0 : this.body.bytesIn;
+  }
+
+  onBodyComplete(): void {
+    const m = this.mirror;
+    if (m?.wantsBody) {
+      const r = this.body!.recorder;
+      if (r === null || r.overflow) m.skip();
+      else this.startMirrors(r.bytes());
+    }
+  }
+
+  protected startMirrors(body: Buffer | null): void {
+    const host = this.hostOverride ?? this.parsed.authority;
+    this.mirror!.start(this.req, host, body, this.ctx.ticker, this.ctx.logger);
+  }
+
+  // ---- failures of the client or of our own code
+
+  /**
+   * The client sent a malformed body (or too slowly: 408): answer `status` if we still can, else
+   * break both sides.
+   */
+  failBody(reason: string, status = 400): void {
+    if (this.done) return;
+    this.ctx.logger.debug('bad request body', { reason, entryPoint: this.ctx.name });
+    this.abandon(status, true);
+  }
+
+  /**
+   * A bug (an exception in a middleware or in our own code) must cost one request, never the
+   * process: answer 500 if nothing was sent yet, else break the connection.
+   */
+  onInternalError(e: unknown): void {
+    this.ctx.logger.error('internal error', {
+      error: e instanceof Error ? (e.stack ?? e.message) : String(e),
+      router: this.routerName,
+      entryPoint: this.ctx.name,
+    });
+    if (this.done) return;
+    // Middlewares do not run on this answer: one of them may be what threw.
+    this.abandon(500, false);
+  }
+
+  /** Drops the upstream side; answers `status` when nothing was sent yet, else breaks the connection. */
+  protected abandon(status: number, runMiddlewares: boolean): void {
+    this.dropTry();
+    this.closeAfter = true;
+    if (this.responseStarted) {
+      this.client.broken();
+      this.finish();
+      return;
+    }
+    this.respondDirect({ status, body: statusText(status) }, runMiddlewares);
+  }
+
+  /** The client went away: cancel everything upstream. */
+  abort(): void {
+    if (this.done) return;
+    this.dropTry();
+    this.retry?.cancel();
+    if (this.status === 0) this.status = 499;
+    this.closeAfter = true;
+    this.finish();
+  }
+
+  // ---- responses we produce ourselves
+
+  protected respondError(err: ProxyError, log: boolean, server?: ServerRuntime): void {
+    if (log) this.logError(err, server);
+    this.respondDirect({ status: err.status, body: statusText(err.status) });
+  }
+
+  protected logError(
+    err: ProxyError,
+    server: ServerRuntime | undefined,
+    level: 'error' | 'debug' = 'error',
+  ): void {
+    const logger = this.ctx.logger;
+    if (!logger.enabled(level)) return;
+    logger[level]('request failed', {
+      code: err.code,
+      status: err.status,
+      detail: err.message,
+      entryPoint: this.ctx.name,
+      router: this.routerName,
+      service: this.serviceName,
+      server: server?.url ?? '',
+      method: this.req.method,
+      host: this.req.host,
+      path: this.req.path,
+      clientIp: this.client.clientIp,
+    });
+  }
+
+  protected respondDirect(resp: DirectResponse, runMiddlewares = true): void {
+    const mws = runMiddlewares ? this.route?.middlewares : undefined;
+    const body = resp.body ?? '';
+    const rh: ResponseHead = {
+      status: resp.status,
+      reason: statusText(resp.status),
+      headers: HeaderList.from(resp.headers ?? []),
+    };
+    if (mws !== undefined) {
+      for (let i = this.mwRan - 1; i >= 0; i--) mws[i]!.onResponse?.(this.req, rh);
+    }
+    this.status = rh.status;
+    const len = Buffer.byteLength(body);
+    this.responseStarted = true;
+    this.closeAfter = this.client.direct(this, rh, body, len, this.closeAfter || !this.bodyDone);
+    this.bytesOut += this.req.method === 'HEAD' ? 0 : len;
+    this.finish();
+  }
+
+  // ---- the end (ReportedExchange)
+
+  get routerName(): string {
+    return this.route?.router ?? '';
+  }
+
+  get serviceName(): string {
+    return this.service?.name ?? '';
+  }
+
+  get serverUrl(): string {
+    return this.server?.url ?? '';
+  }
+
+  get retries(): number {
+    return this.tries > 1 ? this.tries - 1 : 0;
+  }
+
+  get clientIp(): string {
+    return this.client.clientIp;
+  }
+
+  get http2(): boolean {
+    return this.client.http2;
+  }
+
+  /** Releases what the request held: leases, the retry budget, the mirror comparison. */
+  #settle(): void {
+    const leases = this.leases;
+    if (leases !== null) {
+      const headMs = this.headMs >= 0 ? this.headMs : performance.now() - this.startedAt;
+      const outcome: RequestOutcome = { status: this.status, networkError: this.networkError, headMs };
+      this.leases = null;
+      for (let i = 0; i < leases.length; i++) {
+        try {
+          leases[i]!.release(outcome);
+        } catch (e) {
+          this.ctx.logger.error('internal error', { error: String(e), router: this.routerName });
+        }
+      }
+    }
+    this.retry?.settle();
+    const m = this.mirror;
+    if (m !== null) {
+      m.skip();
+      const c = m.comparison;
+      const cap = this.capture;
+      if (c !== null) {
+        c.primary(
+          cap !== null && this.cleanEnd
+            ? cap.result()
+            : (cap ?? new ResponseCapture([], false)).failure('primary failed'),
+        );
+      }
+    }
+  }
+
+  protected finish(): void {
+    if (this.done) return;
+    this.done = true;
+    this.endTries();
+    if (this.leases !== null || this.retry !== null || this.mirror !== null) this.#settle();
+    const ctx = this.ctx;
+    if (ctx.metrics !== null) {
+      ctx.metrics
+        .series(this.route, this.service)
+        .observe(this.status, (performance.now() - this.startedAt) / 1000, this.bytesIn, this.bytesOut);
+    }
+    if (this.#span !== null) endSpan(this.#span, this, ctx.name);
+    if (ctx.accessLog !== null) logAccess(ctx.accessLog, this, ctx.name);
+    this.client.exchangeDone(this, !this.closeAfter);
+  }
+}

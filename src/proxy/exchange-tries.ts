@@ -1,0 +1,306 @@
+import { inRanges } from '../config/dynamic/status-ranges.ts';
+import { ProxyError } from '../core/errors.ts';
+import type { Timed } from '../core/ticker.ts';
+import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
+import type { RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/types.ts';
+import type { UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
+import { ExchangeCore } from './exchange-core.ts';
+import { ResponseCapture } from './mirror-request.ts';
+import { type Retrier, RetryState } from './retry-state.ts';
+
+/**
+ * The tries of an exchange (the second of its three layers, see exchange.ts): which server takes
+ * the request, the timeouts of each try and of the whole, and what a failed try leads to (another
+ * server, a retry after backoff, the failover service, or the classified error the client gets).
+ */
+export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser, Retrier, Timed {
+  protected serverIndex = -1;
+  /** Servers tried (bit i = server i of the current service). */
+  protected tried = 0;
+  protected retriedFresh = false;
+  protected tryStart = 0;
+  // deadlines (Timed): total until the response head, and per try
+  deadline = 0;
+  #totalDeadline = 0;
+  #tryDeadline = 0;
+  #perTryMs = 0;
+  protected timed = false;
+  protected upstream: UpstreamStream | null = null;
+
+  // The stream's part of UpstreamUser (onUpstreamError is here: a failed try is this layer's).
+  abstract onUpstreamReady(stream: UpstreamStream): void;
+  abstract onUpstreamInterim(res: UpstreamResponse): void;
+  abstract onUpstreamHead(
+    res: UpstreamResponse,
+    body: Buffer | null,
+    bodyStart: number,
+    bodyEnd: number,
+  ): void;
+  abstract onUpstreamData(buf: Buffer, start: number, end: number): void;
+  abstract onUpstreamEnd(): void;
+  abstract onUpstreamDrain(): void;
+
+  protected endTries(): void {
+    this.releaseServer();
+    if (this.timed) this.ctx.ticker.delete(this);
+  }
+
+  /** The service admitted the request: forward it. */
+  protected forward(): void {
+    const route = this.route!;
+    if (route.retry !== null) this.retry = new RetryState(route.retry);
+    const mirror = this.mirror;
+    if (mirror?.idle) this.mirror = null;
+    this.#setupRecorder();
+    this.#setupTimeouts(route, this.service!);
+    this.pickAndAcquire();
+    const m = this.mirror;
+    if (m !== null) {
+      if (m.comparison !== null)
+        this.capture = new ResponseCapture(m.node.compareHeaders, m.node.compareBody);
+      const rec = this.body?.recorder ?? null;
+      if (!m.wantsBody) this.startMirrors(null);
+      else if (rec === null || rec.overflow) m.skip();
+    }
+  }
+
+  /** Keeps a copy of the request body when a retry or a mirror may need it again. */
+  #setupRecorder(): void {
+    const body = this.body;
+    if (body === null) return;
+    let limit = this.retry === null ? -1 : this.retry.policy.maxBodyBytes;
+    const m = this.mirror;
+    if (m?.wantsBody)
+      limit = Math.max(limit, m.node.maxBodySize < 0 ? Number.MAX_SAFE_INTEGER : m.node.maxBodySize);
+    if (limit >= 0) body.record(limit);
+  }
+
+  #setupTimeouts(route: RouteTarget, lb: ServiceRuntime): void {
+    const total = route.timeouts.totalMs || lb.timeouts.totalMs;
+    let perTry = route.timeouts.perTryMs || lb.timeouts.perTryMs;
+    const retryMs = this.retry?.policy.perTryMs ?? 0;
+    if (retryMs > 0 && (perTry === 0 || retryMs < perTry)) perTry = retryMs;
+    if (total === 0 && perTry === 0) return;
+    this.#perTryMs = perTry;
+    if (total > 0) this.#totalDeadline = this.ctx.ticker.now + total;
+    this.timed = true;
+    this.ctx.ticker.add(this);
+  }
+
+  #armDeadline(): void {
+    const t = this.#totalDeadline;
+    const p = this.#tryDeadline;
+    this.deadline = t === 0 ? p : p === 0 ? t : Math.min(t, p);
+  }
+
+  /** A timeout of ours ran out (ticker): the try, or the whole request, before a response head. */
+  onDeadline(now: number): void {
+    if (this.done || this.responseStarted || this.headMs >= 0) return;
+    const totalOver = this.#totalDeadline !== 0 && now >= this.#totalDeadline;
+    if (this.server !== undefined && this.serverIndex >= 0) this.recordTry(0, this.#perTryMs);
+    this.dropTry();
+    if (totalOver) {
+      this.retry?.cancel();
+      this.respondError(
+        new ProxyError('ROUTE_TIMEOUT', 'route timeout before the response head'),
+        true,
+        this.server,
+      );
+      return;
+    }
+    this.tryFailed(
+      new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', 'per-try timeout before the response head'),
+      'head',
+    );
+  }
+
+  protected setUpstream(stream: UpstreamStream | null): void {
+    this.upstream = stream;
+    this.body?.attach(stream);
+  }
+
+  /** Abandons the current try's stream (no callback of it arrives after this). */
+  protected dropTry(): void {
+    const up = this.upstream;
+    this.setUpstream(null);
+    if (up !== null) up.destroy();
+    else if (this.server !== undefined) this.server.pool.cancel(this);
+    this.releaseServer();
+  }
+
+  protected pickAndAcquire(): void {
+    const svc = this.service!;
+    const guards = this.route!.guards;
+    const guard = guards.length === 0 ? null : (s: ServerRuntime) => guards.every((g) => g.accept(s));
+    let idx = svc.pick(this.req, this.tried, guard, this);
+    if (idx < 0 && this.tried !== 0 && this.tries > 0 && this.retry?.retrying) {
+      // A retry with no untried server left goes back to one already tried.
+      idx = svc.pick(this.req, 0, guard, this);
+    }
+    if (idx < 0) {
+      this.respondError(new ProxyError('NO_SERVER', `no server available for ${svc.name}`), true);
+      return;
+    }
+    this.serverIndex = idx;
+    if (idx < 31) this.tried |= 1 << idx;
+    this.tries++;
+    this.server = svc.servers[idx]!;
+    svc.inFlight[idx]!++;
+    if (this.tries > 1) this.tryStart = performance.now();
+    if (this.#perTryMs > 0) {
+      this.#tryDeadline = this.ctx.ticker.now + this.#perTryMs;
+      this.#armDeadline();
+    } else if (this.timed) this.#armDeadline();
+    this.server.pool.acquire(this, this.req.method);
+  }
+
+  /** The retry policy's backoff ran out: try again. */
+  retryNow(): void {
+    this.retry?.fired();
+    if (this.done) return;
+    try {
+      this.pickAndAcquire();
+    } catch (e) {
+      this.onInternalError(e);
+    }
+  }
+
+  /** Passive health and per-server guards learn each try's outcome (status 0 = network). */
+  protected recordTry(status: number, headMs: number): void {
+    const svc = this.service;
+    const server = this.server;
+    if (svc === undefined || server === undefined) return;
+    const h = svc.health;
+    if (h?.recordsOutcomes) h.record(server.index, status, headMs);
+    const guards = this.route!.guards;
+    for (let i = 0; i < guards.length; i++) guards[i]!.record(server, status, headMs);
+  }
+
+  /** Whether the retry policy allows another try (see RetryState.allows). */
+  #mayRetry(sent: boolean, network: boolean): boolean {
+    const r = this.retry;
+    if (r === null) return false;
+    const body = this.body;
+    const verdict = r.allows(
+      this.tries,
+      this.req.method,
+      sent,
+      network,
+      body !== null && body.bytesIn > 0,
+      body === null || body.replayable(r.policy.maxBodyBytes),
+      this.#totalDeadline !== 0 && this.ctx.ticker.now >= this.#totalDeadline,
+    );
+    if (verdict === 'no-budget')
+      this.ctx.logger.debug('retry budget exhausted', { router: this.route!.router });
+    return verdict === 'retry';
+  }
+
+  #scheduleRetry(): void {
+    this.ctx.metrics?.series(this.route, this.service).retry();
+    if (this.retry!.schedule(this, this.tries)) this.deadline = this.#totalDeadline;
+    else this.pickAndAcquire();
+  }
+
+  /** One try failed before any response byte reached the client. */
+  protected tryFailed(err: ProxyError, phase: 'connect' | 'head'): void {
+    this.networkError = true;
+    const server = this.server;
+    if (this.#mayRetry(phase !== 'connect', true)) {
+      this.logError(err, server, 'debug');
+      this.#scheduleRetry();
+      return;
+    }
+    this.respondError(err, true, server);
+  }
+
+  protected releaseServer(): void {
+    if (this.serverIndex >= 0) {
+      this.service!.inFlight[this.serverIndex]!--;
+      this.serverIndex = -1;
+    }
+  }
+
+  onUpstreamError(err: ProxyError, phase: 'connect' | 'head' | 'body', reused: boolean): void {
+    if (this.done) return;
+    this.setUpstream(null);
+    const server = this.server;
+    const headMs = performance.now() - (this.tries > 1 ? this.tryStart : this.startedAt);
+    this.recordTry(0, headMs);
+    this.releaseServer();
+    if (phase === 'body' || this.responseStarted) {
+      // The head is out: the only honest signal left is a broken connection (never a clean end,
+      // never an error page appended to a 2xx).
+      this.logError(err, server);
+      this.status = this.status || err.status;
+      this.networkError = true;
+      this.client.broken();
+      this.finish();
+      return;
+    }
+    if (phase === 'connect' && this.bytesIn === 0 && this.tried !== 0) {
+      // Nothing reached any server: trying another one cannot duplicate a side effect.
+      const svc = this.service!;
+      if (svc.servers.length > 1 && this.triedCount() < Math.min(svc.servers.length, 3)) {
+        this.logError(err, server, 'debug');
+        this.pickAndAcquire();
+        return;
+      }
+    }
+    if (
+      phase === 'head' &&
+      reused &&
+      !this.retriedFresh &&
+      this.body === null &&
+      IDEMPOTENT_METHODS.has(this.req.method)
+    ) {
+      // The keep-alive race: the server closed an idle socket as we wrote to it. Replay once
+      // on a fresh connection (RFC 9112 §9.3.1 allows it for idempotent requests).
+      this.retriedFresh = true;
+      this.serverIndex = server === undefined ? -1 : this.service!.servers.indexOf(server);
+      this.service!.inFlight[this.serverIndex]!++;
+      server!.pool.acquire(this, this.req.method, true);
+      return;
+    }
+    this.tryFailed(err, phase);
+  }
+
+  /**
+   * A response whose status the failover service or the retry policy does not accept: dropped
+   * (its connection too) and the request sent again, when it is safe to replay.
+   */
+  protected retryOnStatus(status: number): boolean {
+    const fo = this.failover;
+    if (fo !== null && inRanges(fo.statusCodes, status) && this.#replayableAfterSend()) {
+      this.failover = null;
+      this.dropTry();
+      this.setCookies = '';
+      const lb = fo.fallback.resolve(this.req, this);
+      if (lb === undefined) return false;
+      this.service = lb;
+      this.tried = 0;
+      this.headMs = -1;
+      this.pickAndAcquire();
+      return true;
+    }
+    const p = this.route!.retry;
+    if (p === null || p.status.length === 0 || !inRanges(p.status, status)) return false;
+    if (!this.#mayRetry(true, false)) return false;
+    this.dropTry();
+    this.headMs = -1;
+    this.#scheduleRetry();
+    return true;
+  }
+
+  #replayableAfterSend(): boolean {
+    if (!IDEMPOTENT_METHODS.has(this.req.method)) return false;
+    const body = this.body;
+    if (body === null) return true;
+    return body.recorder !== null && !body.recorder.overflow && body.done;
+  }
+
+  protected triedCount(): number {
+    let n = 0;
+    for (let t = this.tried; t !== 0; t &= t - 1) n++;
+    return n;
+  }
+}
