@@ -25,6 +25,12 @@ export {
   type StoredCertificate,
 } from './cert-store.ts';
 export {
+  type SessionTicketKeyOptions,
+  SessionTicketKeys,
+  TICKET_KEY_PERIOD_MS,
+  type TicketKey,
+} from './session-tickets.ts';
+export {
   type ClientHello,
   MAX_CLIENT_HELLO_BYTES,
   parseClientHello,
