@@ -42,6 +42,7 @@ export {
   checkClientCert,
   compileTlsOptions,
   compileTlsOptionsSets,
+  DEFAULT_GROUPS,
   DEFAULT_TLS12_CIPHERS,
   negotiateAlpn,
   type ReadFile,
