@@ -4,8 +4,9 @@ import type { Server as TlsServer } from 'node:tls';
 /**
  * How long one session-ticket key encrypts new tickets. A key then decrypts for one more period
  * (tickets it sealed late in its period still resume), and is forgotten after that: a stolen key
- * opens at most two periods of sessions (forward secrecy of resumed sessions). Node's servers
- * accept a ticket for `sessionTimeout` (300 s) anyway, so an hour costs no resumption.
+ * opens at most two periods of sessions (forward secrecy of resumed sessions). A ticket thus
+ * resumes for one to two hours after it was issued; OpenSSL's own ticket lifetime (node sets no
+ * `sessionTimeout` by default) is two hours.
  */
 export const TICKET_KEY_PERIOD_MS = 60 * 60 * 1000;
 
