@@ -224,6 +224,8 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
       build: buildTls,
       entryPoints: tlsEps,
       generated,
+      // One for the process: the system's roots are read once, on the first build that needs them.
+      roots: new tls.TrustedRoots(),
       extraCertificates: () =>
         managers.flatMap((m) =>
           m

@@ -51,3 +51,4 @@ export {
   TLS13_SUITES,
   tlsServerOptions,
 } from './tls-options.ts';
+export { missingIssuer, TrustedRoots } from './x509/index.ts';

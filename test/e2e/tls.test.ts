@@ -415,6 +415,22 @@ tls:
     });
   });
 
+  describe('certificate chains', () => {
+    it('logs once, as a warning, that a certificate file lacks the chain to a known root', () => {
+      // a.pem holds the leaf only; its CA is a throwaway one. The reloads above kept the file.
+      const chain = plain.logs.filter(
+        (l) =>
+          l.msg === 'configuration warning' &&
+          /tls\.certificates\[0\]: a\.pem: the chain does not reach a known root: add the intermediate/.test(
+            String(l['issue']),
+          ),
+      );
+      assert.equal(chain.length, 1, JSON.stringify(plain.logs.filter((l) => l.level === 'warn')));
+      assert.equal(chain[0]!.level, 'warn');
+      assert.match(String(chain[0]!['issue']), /issuer "CN=Server CA"/);
+    });
+  });
+
   describe('default TLS options', () => {
     it('negotiates h2 or http/1.1 by ALPN as openssl s_client asks, and refuses a protocol it does not speak', async () => {
       // Without -brief: s_client prints the ALPN outcome only in its full report.
