@@ -17,6 +17,15 @@ export interface AlpnChallenges {
   lookup(name: string): { readonly keyPem: string; readonly certPem: string } | undefined;
 }
 
+/** What the TLS front needs of the OCSP stapler (tls/ocsp). */
+export interface OcspHook {
+  readonly onOcspRequest: (
+    certificate: Buffer,
+    issuer: Buffer,
+    callback: (err: Error | null, resp: Buffer | null) => void,
+  ) => void;
+}
+
 const ACME_TLS_ALPN = 'acme-tls/1';
 
 /**
@@ -46,6 +55,8 @@ export class TlsFront {
    * allows other versions), which would skip its checks, and keys rotate every period.
    */
   readonly #tickets: SessionTicketKeys;
+  /** Node pauses each handshake that asks for a status for an 'OCSPRequest' listener: only with stapling. */
+  readonly #ocsp: OcspHook | null;
   #ticketHookMissing = false;
 
   constructor(opts: {
@@ -58,6 +69,8 @@ export class TlsFront {
     helloTimeoutMs: number;
     /** Ticket keys (a fresh secret and the standard period by default). */
     tickets?: SessionTicketKeys;
+    /** OCSP stapling (static `ocsp`): the stapler's handshake hook. */
+    ocsp?: OcspHook | null;
   }) {
     this.#ref = opts.ref;
     this.#logger = opts.logger;
@@ -66,6 +79,7 @@ export class TlsFront {
     this.#challenges = opts.challenges;
     this.#helloTimeoutMs = opts.helloTimeoutMs;
     this.#tickets = opts.tickets ?? new SessionTicketKeys();
+    this.#ocsp = opts.ocsp ?? null;
   }
 
   /** Takes a fresh TCP connection: reads its ClientHello, then starts the right handshake. */
@@ -160,6 +174,7 @@ export class TlsFront {
           entryPoint: this.#entryPoint,
         });
       }
+      if (this.#ocsp !== null) server.on('OCSPRequest', this.#ocsp.onOcspRequest);
       server.on('secureConnection', (s: TLSSocket) => {
         s.allowHalfOpen = true;
         const reason = checkClientCert(s, o.clientAuthType);

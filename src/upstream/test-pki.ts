@@ -21,6 +21,8 @@ export interface IssueOptions {
   readonly expired?: boolean;
   /** An OCSP responder URL in the Authority Information Access extension. */
   readonly ocspUrl?: string;
+  /** For a delegated OCSP responder (extendedKeyUsage OCSPSigning only). */
+  readonly ocspSigning?: boolean;
 }
 
 /** A new ECDSA P-256 key, unencrypted, for `openssl req`. */
@@ -129,7 +131,7 @@ export class TestPki {
     const ext = [
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature',
-      'extendedKeyUsage=serverAuth,clientAuth',
+      `extendedKeyUsage=${opts.ocspSigning === true ? 'OCSPSigning' : 'serverAuth,clientAuth'}`,
       ...(names.length > 0 ? [`subjectAltName=${subjectAltName(names)}`] : []),
     ];
     if (opts.ocspUrl !== undefined) ext.push(`authorityInfoAccess=OCSP;URI:${opts.ocspUrl}`);
@@ -139,6 +141,11 @@ export class TestPki {
       : ['-days', '30'];
     this.#sign(`${base}.csr`, `${base}.ext`, `${base}.pem`, validity);
     return this.#read(base);
+  }
+
+  /** A delegated OCSP responder's certificate, signed by this CA. */
+  issueOcspSigner(commonName: string): Issued {
+    return this.issue(commonName, [], { ocspSigning: true });
   }
 
   /** Marks `cert` revoked in this CA's database (what `openssl ocsp -index` answers from). */
