@@ -297,7 +297,7 @@ providers:
       assert.equal(r.lines.length, 2, r.lines.join('\n'));
       assert.equal(
         r.lines[0],
-        `${join(dir, 'dynamic.yaml')}:5:7: warning: tls.certificates[1]: ${join(dir, 'leaf.pem')}: the chain does not reach a known root: add the intermediate certificate(s) after the certificate in the file (no certificate for issuer "CN=Validate Intermediate" in the file, the system's trust store or NODE_EXTRA_CA_CERTS)`,
+        `${join(dir, 'dynamic.yaml')}:5:7: warning: tls.certificates[1]: ${join(dir, 'leaf.pem')}: the chain does not reach a known root: add the intermediate certificate(s) after the certificate in the file (no certificate for issuer "CN=Validate Intermediate" in the file or among node's trusted roots)`,
       );
       assert.match(r.lines[1]!, /^configuration OK/);
     });

@@ -243,7 +243,7 @@ describe('CertStore.build checks', () => {
         [
           'warning',
           ['tls', 'certificates', 0],
-          'leaf-only.pem: the chain does not reach a known root: add the intermediate certificate(s) after the certificate in the file (no certificate for issuer "CN=Store Intermediate" in the file, the system\'s trust store or NODE_EXTRA_CA_CERTS)',
+          'leaf-only.pem: the chain does not reach a known root: add the intermediate certificate(s) after the certificate in the file (no certificate for issuer "CN=Store Intermediate" in the file or among node\'s trusted roots)',
         ],
       ],
     );

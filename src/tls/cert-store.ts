@@ -313,7 +313,7 @@ function check(
     issues.push(
       issue(
         'warning',
-        `${input.source}: the chain does not reach a known root: add the intermediate certificate(s) after the certificate in the file (no certificate for issuer "${missing}" in the file, the system's trust store or NODE_EXTRA_CA_CERTS)`,
+        `${input.source}: the chain does not reach a known root: add the intermediate certificate(s) after the certificate in the file (no certificate for issuer "${missing}" in the file or among node's trusted roots)`,
         path,
       ),
     );

@@ -48,7 +48,7 @@ describe('missingIssuer', () => {
     assert.equal(missingIssuer(leaf.certPem + impostor.ca.certPem, roots), 'CN=Chain Intermediate');
   });
 
-  it("knows the system's roots by default", () => {
+  it("knows node's trusted roots by default", () => {
     const system = new TrustedRoots();
     // Any root of node's bundle issued itself: found by subject, verified by key.
     const some = new X509Certificate(selfSignedRootFromBundle());

@@ -34,15 +34,18 @@ function selfSigned(cert: X509Certificate): boolean {
 }
 
 /**
- * The roots a chain may end at: node's bundled Mozilla list with NODE_EXTRA_CA_CERTS (how a
- * private CA is added), and the system's store. Read and indexed by subject on first use (about
- * 100 ms), then kept: one instance lives as long as the process (or one `traffic validate`).
+ * The roots a chain may end at: what node itself trusts (`tls.getCACertificates('default')`: its
+ * bundled Mozilla list, NODE_EXTRA_CA_CERTS, which is how a private CA is added, and the system's
+ * store when node runs with --use-system-ca). Indexed by subject on first use (about 10 ms), then
+ * kept as PEM text (parsed again only for a matching subject): one instance lives as long as the
+ * process, or one `traffic validate`. Reading the system store on top would cost ~180 ms and
+ * ~10 MB of resident memory for, on Debian, the same roots.
  */
 export class TrustedRoots {
   readonly #load: () => readonly string[];
-  #bySubject: Map<string, X509Certificate[]> | undefined;
+  #bySubject: Map<string, string[]> | undefined;
 
-  constructor(load: () => readonly string[] = systemRoots) {
+  constructor(load: () => readonly string[] = () => getCACertificates('default')) {
     this.#load = load;
   }
 
@@ -51,29 +54,23 @@ export class TrustedRoots {
     if (this.#bySubject === undefined) {
       this.#bySubject = new Map();
       for (const pem of this.#load()) {
-        let root: X509Certificate;
+        let subject: string;
         try {
-          root = new X509Certificate(pem);
+          subject = new X509Certificate(pem).subject;
         } catch {
           continue;
         }
-        const list = this.#bySubject.get(root.subject);
-        if (list === undefined) this.#bySubject.set(root.subject, [root]);
-        else list.push(root);
+        const list = this.#bySubject.get(subject);
+        if (list === undefined) this.#bySubject.set(subject, [pem]);
+        else list.push(pem);
       }
     }
-    return this.#bySubject.get(cert.issuer)?.find((root) => issuedBy(cert, root));
+    for (const pem of this.#bySubject.get(cert.issuer) ?? []) {
+      const root = new X509Certificate(pem);
+      if (issuedBy(cert, root)) return root;
+    }
+    return undefined;
   }
-}
-
-function systemRoots(): string[] {
-  const out = [...getCACertificates('default')];
-  try {
-    out.push(...getCACertificates('system'));
-  } catch {
-    // No readable system store: the bundled list is what node itself trusts.
-  }
-  return out;
 }
 
 /**
