@@ -179,7 +179,7 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
   const tls = await import('./tls/index.ts');
   const { buildTls } = await import('./runtime/build-tls.ts');
   const generated = new tls.GeneratedDefaultCertificate();
-  // One for the process: the system's roots are read once, on the first build that needs them.
+  // One for the process: node's trusted roots are indexed once, by the first build that needs them.
   const roots = new tls.TrustedRoots();
   const stapler =
     config.ocsp === undefined
