@@ -202,16 +202,6 @@ export class OcspStapler {
     await Promise.all([...this.#entries.values()].filter((e) => e.dueAt <= now).map((e) => this.#refresh(e)));
   }
 
-  /** What is stapled for the certificate whose leaf is `certPem`'s first (for the admin view and tests). */
-  stapled(certPem: string): OcspResponse | undefined {
-    const leaf = certificatePems(certPem)[0];
-    if (leaf === undefined) return undefined;
-    const entry = this.#entries.get(keyOf(new X509Certificate(leaf).raw));
-    return entry === undefined || this.#current(entry, this.#now()) === null
-      ? undefined
-      : entry.staple?.response;
-  }
-
   close(): void {
     clearInterval(this.#timer);
     this.#abort.abort();
