@@ -26,7 +26,7 @@ import { Ticker } from './core/ticker.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
 import { pathPolicy } from './http1/request-path.ts';
 import { HttpListener } from './listeners/http-listener.ts';
-import type { AlpnChallenges } from './listeners/tls-front.ts';
+import type { AlpnChallenges, OcspHook } from './listeners/tls-front.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { Tracer } from './observability/tracing/index.ts';
@@ -119,8 +119,13 @@ interface TlsSetup {
   readonly buildOptions: BuildOptions;
   onChange(fn: () => void): void;
   readonly alpn: AlpnChallenges | null;
+  /** OCSP stapling (static `ocsp`), null when off. */
+  readonly ocsp: OcspHook | null;
   stop(): void;
-  /** Asks the ACME resolvers for the certificates the snapshot's routers need. */
+  /**
+   * A snapshot was applied: asks the ACME resolvers for the certificates its routers need, and
+   * has the OCSP stapler follow the certificates it serves.
+   */
   ensure(snap: RuntimeSnapshot): void;
   /**
    * Entry point `name` is bound to `port`: redirections to it use the bound port, which differs
@@ -160,11 +165,30 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
   const listeners: (() => void)[] = [];
   let buildOptions: BuildOptions = redirections.size === 0 ? {} : { redirections };
   if (tlsEps.size === 0 && resolvers.length === 0) {
-    return { buildOptions, onChange: () => {}, alpn: null, stop: () => {}, ensure: () => {}, bound };
+    if (config.ocsp !== undefined) logger.warn('ocsp is configured but no entry point terminates TLS');
+    return {
+      buildOptions,
+      onChange: () => {},
+      alpn: null,
+      ocsp: null,
+      stop: () => {},
+      ensure: () => {},
+      bound,
+    };
   }
   const tls = await import('./tls/index.ts');
   const { buildTls } = await import('./runtime/build-tls.ts');
   const generated = new tls.GeneratedDefaultCertificate();
+  // One for the process: node's trusted roots are indexed once, by the first build that needs them.
+  const roots = new tls.TrustedRoots();
+  const stapler =
+    config.ocsp === undefined
+      ? null
+      : new (await import('./tls/ocsp/index.ts')).OcspStapler({
+          logger: logger.child({ component: 'ocsp' }),
+          responderOverrides: config.ocsp.responderOverrides,
+          roots,
+        });
   const managers: import('./tls/acme/index.ts').CertificateManager[] = [];
   let http01: import('./tls/acme/index.ts').Http01Store | null = null;
   let alpn: AlpnChallenges | null = null;
@@ -224,6 +248,7 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
       build: buildTls,
       entryPoints: tlsEps,
       generated,
+      roots,
       extraCertificates: () =>
         managers.flatMap((m) =>
           m
@@ -250,11 +275,18 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
     buildOptions,
     onChange: (fn) => listeners.push(fn),
     alpn,
+    ocsp: stapler,
     bound,
     stop: () => {
       for (const m of managers) m.stop();
+      stapler?.close();
     },
     ensure: (snap) => {
+      const store = snap.tls?.store;
+      if (stapler !== null && store !== undefined) {
+        const d = store.defaultCertificate;
+        stapler.track(d.generated ? store.certificates : [...store.certificates, d]);
+      }
       // Traefik: a router's certResolver (or its entry point's) obtains certificates for its
       // tls.domains, else for the host names of its rule.
       for (const r of Object.values(snap.config.http.routers)) {
@@ -472,6 +504,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
         entryPoint: name,
         onSecure: (s) => listener.handle(s, s.alpnProtocol === 'h2' ? 'h2' : 'h1'),
         challenges: tlsSetup.alpn,
+        ocsp: tlsSetup.ocsp,
         helloTimeoutMs: ep.transport.respondingTimeouts.readHeaderTimeout,
       });
       listener.setFront((socket) => front.accept(socket));

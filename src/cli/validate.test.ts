@@ -6,6 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { RuleChecker } from '../config/index.ts';
 import { compileRule } from '../router/index.ts';
 import { selfSignedCertificate } from '../tls/x509/index.ts';
+import { TestPki } from '../upstream/test-pki.ts';
 import { runValidate } from './validate.ts';
 
 const checkRule: RuleChecker = (rule) => {
@@ -265,6 +266,40 @@ providers:
         /dynamic\.yaml:5:\d+: tls\.certificates\[1\].*private key does not match the certificate/,
       );
       assert.equal(r.lines[1], 'configuration has 1 error');
+    });
+
+    it('warns, at the certificate in the file, when a certificate file lacks its intermediate', async (t) => {
+      const root = new TestPki('Validate Root');
+      const intermediate = new TestPki('Validate Intermediate', root);
+      t.after(() => {
+        root.remove();
+        intermediate.remove();
+      });
+      const leaf = intermediate.issue('chain.test', ['chain.test']);
+      const dir = await dirWith(t, {
+        'traffic.yaml': tlsStatic,
+        'leaf.pem': leaf.certPem,
+        'full.pem': leaf.certPem + intermediate.ca.certPem + root.ca.certPem,
+        'leaf.key': leaf.keyPem,
+      });
+      await writeFile(
+        join(dir, 'dynamic.yaml'),
+        `tls:
+  certificates:
+    - certFile: ${join(dir, 'full.pem')}
+      keyFile: ${join(dir, 'leaf.key')}
+    - certFile: ${join(dir, 'leaf.pem')}
+      keyFile: ${join(dir, 'leaf.key')}
+`,
+      );
+      const r = await validate(join(dir, 'traffic.yaml'));
+      assert.equal(r.code, 0, r.lines.join('\n'));
+      assert.equal(r.lines.length, 2, r.lines.join('\n'));
+      assert.equal(
+        r.lines[0],
+        `${join(dir, 'dynamic.yaml')}:5:7: warning: tls.certificates[1]: ${join(dir, 'leaf.pem')}: the chain does not reach a known root: add the intermediate certificate(s) after the certificate in the file (no certificate for issuer "CN=Validate Intermediate" in the file or among node's trusted roots)`,
+      );
+      assert.match(r.lines[1]!, /^configuration OK/);
     });
 
     it('reports a missing certificate file and an unknown options name, each in the file', async (t) => {

@@ -75,11 +75,9 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
     routerTls ||
     tlsEps.size > 0;
   if (!hasTls) return [];
-  const [{ buildTls }, { GeneratedDefaultCertificate }, { mergeProviders }] = await Promise.all([
-    import('../runtime/build-tls.ts'),
-    import('../tls/index.ts'),
-    import('../runtime/config-watcher.ts'),
-  ]);
+  const [{ buildTls }, { GeneratedDefaultCertificate, TrustedRoots }, { mergeProviders }] = await Promise.all(
+    [import('../runtime/build-tls.ts'), import('../tls/index.ts'), import('../runtime/config-watcher.ts')],
+  );
   const found: ConfigIssue[] = [];
   // Names qualified as the running proxy qualifies them (`a@file`), so references resolve alike.
   buildTls(
@@ -87,6 +85,8 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
     {
       entryPoints: tlsEps,
       generated: new GeneratedDefaultCertificate(),
+      // A certificate file without its intermediates: a warning, as the proxy logs it.
+      roots: new TrustedRoots(),
       build: buildTls,
       // Resolver names only: what they will obtain is not known before the proxy runs.
       resolvers: new Map(Object.keys(config.certificatesResolvers ?? {}).map((n) => [n, () => undefined])),

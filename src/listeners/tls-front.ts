@@ -1,4 +1,3 @@
-import { createHmac, randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import type { Logger } from '../core/logger.ts';
@@ -8,6 +7,7 @@ import {
   checkClientCert,
   MAX_CLIENT_HELLO_BYTES,
   parseClientHello,
+  SessionTicketKeys,
   type StoredCertificate,
   tlsServerOptions,
 } from '../tls/index.ts';
@@ -15,6 +15,15 @@ import {
 /** ACME tls-alpn-01 challenge certificates by name (the resolver's store). */
 export interface AlpnChallenges {
   lookup(name: string): { readonly keyPem: string; readonly certPem: string } | undefined;
+}
+
+/** What the TLS front needs of the OCSP stapler (tls/ocsp). */
+export interface OcspHook {
+  readonly onOcspRequest: (
+    certificate: Buffer,
+    issuer: Buffer,
+    callback: (err: Error | null, resp: Buffer | null) => void,
+  ) => void;
 }
 
 const ACME_TLS_ALPN = 'acme-tls/1';
@@ -37,8 +46,18 @@ export class TlsFront {
   #servers = new WeakMap<CompiledTlsOptions, Map<StoredCertificate, TlsServer>>();
   /** Connections not through their handshake yet: nobody else tracks them (shutdown must). */
   readonly #pending = new Set<Socket>();
-  /** Session ticket keys derive from this and the options' fingerprint (see #ticketKeys). */
-  readonly #ticketSecret = randomBytes(32);
+  /**
+   * Every reload makes new servers; with node's default (random keys per server) each reload
+   * would void every session ticket, and every client would pay a full handshake again. The keys
+   * derive from a per-process secret, the options' fingerprint and the rotation period instead
+   * (tls/session-tickets): an unchanged policy keeps resuming across reloads, a ticket never
+   * resumes under a different policy (one that asks for client certificates, trusts other CAs or
+   * allows other versions), which would skip its checks, and keys rotate every period.
+   */
+  readonly #tickets: SessionTicketKeys;
+  /** Node pauses each handshake that asks for a status for an 'OCSPRequest' listener: only with stapling. */
+  readonly #ocsp: OcspHook | null;
+  #ticketHookMissing = false;
 
   constructor(opts: {
     ref: SnapshotRef;
@@ -48,6 +67,10 @@ export class TlsFront {
     onSecure: (socket: TLSSocket) => void;
     challenges: AlpnChallenges | null;
     helloTimeoutMs: number;
+    /** Ticket keys (a fresh secret and the standard period by default). */
+    tickets?: SessionTicketKeys;
+    /** OCSP stapling (static `ocsp`): the stapler's handshake hook. */
+    ocsp?: OcspHook | null;
   }) {
     this.#ref = opts.ref;
     this.#logger = opts.logger;
@@ -55,6 +78,8 @@ export class TlsFront {
     this.#onSecure = opts.onSecure;
     this.#challenges = opts.challenges;
     this.#helloTimeoutMs = opts.helloTimeoutMs;
+    this.#tickets = opts.tickets ?? new SessionTicketKeys();
+    this.#ocsp = opts.ocsp ?? null;
   }
 
   /** Takes a fresh TCP connection: reads its ClientHello, then starts the right handshake. */
@@ -111,21 +136,6 @@ export class TlsFront {
     });
   }
 
-  /**
-   * Every reload makes new servers; with node's default (random keys per server) each reload
-   * would void every session ticket, and every client would pay a full handshake again. The keys
-   * are derived from the options' fingerprint instead: an unchanged policy keeps resuming across
-   * reloads, while a ticket can never resume under a different policy (one that asks for client
-   * certificates, trusts other CAs or allows other versions), which would skip its checks. The
-   * secret lives as long as the process, as node's own keys do.
-   */
-  #ticketKeys(o: CompiledTlsOptions): Buffer {
-    const part = (label: string): Buffer =>
-      createHmac('sha256', this.#ticketSecret).update(label).update(o.fingerprint).digest();
-    // 48 bytes: HMAC key, AES key, ticket key name (node's layout); only their secrecy matters.
-    return Buffer.concat([part('ticket-keys/1\0'), part('ticket-keys/2\0')]).subarray(0, 48);
-  }
-
   /** Shutdown: drops the connections still in their handshake (the others are the listener's). */
   close(): void {
     for (const s of this.#pending) s.destroy();
@@ -157,8 +167,14 @@ export class TlsFront {
       server = createTlsServer({
         ...tlsServerOptions(o, tls.store, fallback),
         allowHalfOpen: false,
-        ticketKeys: this.#ticketKeys(o),
       });
+      if (!this.#tickets.install(server, o.fingerprint) && !this.#ticketHookMissing) {
+        this.#ticketHookMissing = true;
+        this.#logger.warn('session ticket keys cannot rotate on this node version: one key per options set', {
+          entryPoint: this.#entryPoint,
+        });
+      }
+      if (this.#ocsp !== null) server.on('OCSPRequest', this.#ocsp.onOcspRequest);
       server.on('secureConnection', (s: TLSSocket) => {
         s.allowHalfOpen = true;
         const reason = checkClientCert(s, o.clientAuthType);

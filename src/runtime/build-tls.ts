@@ -11,6 +11,7 @@ import {
   type GeneratedDefaultCertificate,
   type RouterTlsNeed,
   TlsRouter,
+  type TrustedRoots,
 } from '../tls/index.ts';
 import { httpsEntryPoints } from './internal-routes.ts';
 
@@ -20,6 +21,8 @@ export interface TlsBuildOptions {
   readonly entryPoints: ReadonlyMap<string, { readonly options?: string | undefined }>;
   /** The process's generated default certificate (made once, reused by every build). */
   readonly generated: GeneratedDefaultCertificate;
+  /** Roots the chains of configured certificate files must reach (else a warning). */
+  readonly roots?: TrustedRoots;
   /** Certificates obtained by ACME resolvers, served like configured ones. */
   readonly extraCertificates?: () => readonly CertInput[];
   /**
@@ -99,6 +102,7 @@ export function buildTls(
   const fromAcme = acmeDefault(config, opts, issues);
   const built = CertStore.build(all, certs.defaultCert ?? fromAcme, {
     generated: opts.generated,
+    ...(opts.roots === undefined ? {} : { roots: opts.roots }),
   });
   issues.push(...built.issues);
 

@@ -47,6 +47,8 @@ export class ConfigWatcher {
   #lastAppliedAt = 0;
   #lastRejectedAt = 0;
   #lastRejection: ReloadStatus['lastRejection'] = null;
+  /** The warnings of the last applied build, formatted: logged when they first appear. */
+  #buildWarnings = new Set<string>();
 
   readonly #buildOptions: BuildOptions;
 
@@ -186,6 +188,13 @@ export class ConfigWatcher {
     // a closed pool destroys sockets as they are released, never under a running exchange.
     this.#cache.retain(result.pools, result.sharedKeys);
     this.#logger.info('configuration applied', { generation, ...result.counts });
+    // Warnings found while building (a certificate expired or without its intermediates, routers
+    // disagreeing about TLS options) are logged once, not again at every reload that keeps them.
+    const warnings = new Set(result.issues.filter((i) => i.severity === 'warning').map(formatIssue));
+    for (const w of warnings) {
+      if (!this.#buildWarnings.has(w)) this.#logger.warn('configuration warning', { issue: w });
+    }
+    this.#buildWarnings = warnings;
     const outcome: ApplyOutcome = { applied: true, generation, issues: result.issues, provider };
     for (const fn of this.#listeners) fn(outcome);
     return outcome;

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { tlsOptionsSchema } from '../config/dynamic/tls.ts';
+import { TestPki } from '../upstream/test-pki.ts';
 import {
   type CertInput,
   CertStore,
@@ -8,7 +9,7 @@ import {
   GeneratedDefaultCertificate,
 } from './cert-store.ts';
 import { type CompiledTlsOptions, compileTlsOptions } from './tls-options.ts';
-import { selfSignedCertificate } from './x509/index.ts';
+import { selfSignedCertificate, TrustedRoots } from './x509/index.ts';
 
 const DAY = 86_400_000;
 
@@ -209,6 +210,46 @@ describe('CertStore.build checks', () => {
       ],
     );
     assert.equal(r.store.lookup('old.example')?.certificate.source, 'old.pem');
+  });
+
+  it('warns about a configured file whose chain does not reach a known root, and still serves it', (t) => {
+    const root = new TestPki('Store Root');
+    const intermediate = new TestPki('Store Intermediate', root);
+    t.after(() => {
+      root.remove();
+      intermediate.remove();
+    });
+    const leaf = intermediate.issue('chain.example', ['chain.example']);
+    const roots = new TrustedRoots(() => [root.ca.certPem]);
+    const input = (certPem: string, source: string, i: number): CertInput => ({
+      certPem,
+      keyPem: leaf.keyPem,
+      source,
+      path: ['tls', 'certificates', i],
+    });
+    const r = CertStore.build(
+      [
+        input(leaf.certPem, 'leaf-only.pem', 0),
+        input(leaf.certPem + intermediate.ca.certPem, 'full.pem', 1),
+        // Not from a file (ACME): its chain is the CA's business.
+        { certPem: leaf.certPem, keyPem: leaf.keyPem, source: 'acme:chain.example' },
+      ],
+      undefined,
+      { generated, roots },
+    );
+    assert.deepEqual(
+      r.issues.map((i) => [i.severity, i.path, i.message]),
+      [
+        [
+          'warning',
+          ['tls', 'certificates', 0],
+          'leaf-only.pem: the chain does not reach a known root: add the intermediate certificate(s) after the certificate in the file (no certificate for issuer "CN=Store Intermediate" in the file or among node\'s trusted roots)',
+        ],
+      ],
+    );
+    assert.equal(r.store.lookup('chain.example')?.certificate.source, 'leaf-only.pem');
+    // Without roots (unit uses), nothing is checked.
+    assert.deepEqual(CertStore.build([input(leaf.certPem, 'x.pem', 0)], undefined, { generated }).issues, []);
   });
 });
 

@@ -8,7 +8,9 @@ import {
   certificateInfo,
   type KeyAndCert,
   keyMatchesCertificate,
+  missingIssuer,
   selfSignedCertificate,
+  type TrustedRoots,
 } from './x509/index.ts';
 
 /** A certificate to serve, with where it came from for messages (a file name, `inline`, `acme`). */
@@ -147,6 +149,11 @@ export interface CertStoreOptions {
   readonly generated?: GeneratedDefaultCertificate;
   /** For expiry warnings and choosing between certificates of one name; default Date.now(). */
   readonly now?: number;
+  /**
+   * Roots a configured certificate's chain must reach (else a warning: an intermediate is
+   * missing from its file). No check without it.
+   */
+  readonly roots?: TrustedRoots;
 }
 
 /**
@@ -194,10 +201,10 @@ export class CertStore {
     const issues: ConfigIssue[] = [];
     const entries: Entry[] = [];
     for (const input of certs) {
-      const entry = check(input, false, now, issues);
+      const entry = check(input, false, now, issues, opts.roots);
       if (entry !== undefined) entries.push(entry);
     }
-    let fallback = defaultCert === undefined ? undefined : check(defaultCert, true, now, issues);
+    let fallback = defaultCert === undefined ? undefined : check(defaultCert, true, now, issues, opts.roots);
     if (fallback === undefined) {
       const generated = (opts.generated ?? new GeneratedDefaultCertificate()).get();
       const input = { ...generated, source: 'generated' };
@@ -241,7 +248,13 @@ export class CertStore {
   }
 }
 
-function check(input: CertInput, isDefault: boolean, now: number, issues: ConfigIssue[]): Entry | undefined {
+function check(
+  input: CertInput,
+  isDefault: boolean,
+  now: number,
+  issues: ConfigIssue[],
+  roots: TrustedRoots | undefined,
+): Entry | undefined {
   const path = input.path ?? [];
   let info: ReturnType<typeof certificateInfo>;
   try {
@@ -291,6 +304,18 @@ function check(input: CertInput, isDefault: boolean, now: number, issues: Config
   if (info.names.length === 0) {
     issues.push(
       issue('warning', `${input.source}: certificate has no names: it is only served as the default`, path),
+    );
+  }
+  // Configured files only (they have a path): an ACME certificate's chain is the CA's business.
+  const missing =
+    roots === undefined || input.path === undefined ? undefined : missingIssuer(input.certPem, roots);
+  if (missing !== undefined) {
+    issues.push(
+      issue(
+        'warning',
+        `${input.source}: the chain does not reach a known root: add the intermediate certificate(s) after the certificate in the file (no certificate for issuer "${missing}" in the file or among node's trusted roots)`,
+        path,
+      ),
     );
   }
   return entry;

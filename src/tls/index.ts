@@ -25,6 +25,12 @@ export {
   type StoredCertificate,
 } from './cert-store.ts';
 export {
+  type SessionTicketKeyOptions,
+  SessionTicketKeys,
+  TICKET_KEY_PERIOD_MS,
+  type TicketKey,
+} from './session-tickets.ts';
+export {
   type ClientHello,
   MAX_CLIENT_HELLO_BYTES,
   parseClientHello,
@@ -36,6 +42,7 @@ export {
   checkClientCert,
   compileTlsOptions,
   compileTlsOptionsSets,
+  DEFAULT_GROUPS,
   DEFAULT_TLS12_CIPHERS,
   negotiateAlpn,
   type ReadFile,
@@ -44,3 +51,4 @@ export {
   TLS13_SUITES,
   tlsServerOptions,
 } from './tls-options.ts';
+export { missingIssuer, TrustedRoots } from './x509/index.ts';

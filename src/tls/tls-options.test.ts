@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { constants } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -10,6 +11,7 @@ import {
   type CompiledTlsOptions,
   compileTlsOptions,
   compileTlsOptionsSets,
+  DEFAULT_GROUPS,
   DEFAULT_TLS12_CIPHERS,
   negotiateAlpn,
   resolvePem,
@@ -36,7 +38,12 @@ describe('compileTlsOptions', () => {
     assert.equal(o.context.maxVersion, 'TLSv1.3');
     assert.equal(o.context.ciphers, [...TLS13_SUITES, ...DEFAULT_TLS12_CIPHERS].join(':'));
     assert.ok(DEFAULT_TLS12_CIPHERS.every((c) => c.startsWith('ECDHE-') && /GCM|CHACHA20/.test(c)));
-    assert.equal(o.context.ecdhCurve, undefined);
+    // Go's default groups (Traefik sets none): no X448, no finite-field groups.
+    assert.equal(o.context.ecdhCurve, DEFAULT_GROUPS);
+    assert.match(DEFAULT_GROUPS, /^(X25519MLKEM768:)?X25519:P-256:P-384:P-521$/);
+    const options = o.context.secureOptions ?? 0;
+    assert.equal(options & constants.SSL_OP_NO_RENEGOTIATION, constants.SSL_OP_NO_RENEGOTIATION);
+    assert.equal(options & constants.SSL_OP_NO_COMPRESSION, constants.SSL_OP_NO_COMPRESSION);
     assert.equal(o.context.ca, undefined);
     assert.equal(o.context.honorCipherOrder, true);
     assert.deepEqual([o.requestCert, o.rejectUnauthorized, o.clientAuthType], [false, false, 'NoClientCert']);

@@ -46,6 +46,25 @@ export const TLS13_SUITES = [
   'TLS_CHACHA20_POLY1305_SHA256',
 ] as const;
 
+/**
+ * Go's default key exchange groups, which Traefik keeps (it sets no CurvePreferences): the hybrid
+ * post-quantum X25519MLKEM768 where this OpenSSL has it (3.5+), X25519, P-256, P-384, P-521.
+ * OpenSSL's own default would also offer X448 and the finite-field groups ffdhe2048/3072 in
+ * TLS 1.3 (ffdhe2048 is 112-bit strength, below every other choice here; Go speaks none of them).
+ */
+export const DEFAULT_GROUPS = supportsGroup('X25519MLKEM768')
+  ? 'X25519MLKEM768:X25519:P-256:P-384:P-521'
+  : 'X25519:P-256:P-384:P-521';
+
+function supportsGroup(group: string): boolean {
+  try {
+    createSecureContext({ ecdhCurve: group });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** What TLS 1.0/1.1 clients can use (Go's defaults for them); only added when minVersion allows them. */
 const LEGACY_CBC_CIPHERS = [
   'ECDHE-ECDSA-AES128-SHA',
@@ -147,7 +166,10 @@ export function compileTlsOptions(
     if (error !== undefined) return { error, index };
   }
   const legacy = config.minVersion === 'VersionTLS10' || config.minVersion === 'VersionTLS11';
-  let secureOptions = constants.SSL_OP_NO_RENEGOTIATION;
+  // No renegotiation (client-initiated renegotiation is a CPU denial of service, and none of
+  // HTTP/1.1's or HTTP/2's needs it); no compression (CRIME). OpenSSL 3 compresses nothing by
+  // default; saying so keeps it true whatever the build.
+  let secureOptions = constants.SSL_OP_NO_RENEGOTIATION | constants.SSL_OP_NO_COMPRESSION;
   if (config.disableSessionTickets) secureOptions |= constants.SSL_OP_NO_TICKET;
   const context: SecureContextOptions = {
     minVersion: TLS_VERSIONS[config.minVersion],
@@ -156,9 +178,10 @@ export function compileTlsOptions(
     honorCipherOrder: true,
     secureOptions,
   };
-  if (config.curvePreferences !== undefined && config.curvePreferences.length > 0) {
-    context.ecdhCurve = [...new Set(config.curvePreferences.map((c) => CURVES[c]))].join(':');
-  }
+  context.ecdhCurve =
+    config.curvePreferences !== undefined && config.curvePreferences.length > 0
+      ? [...new Set(config.curvePreferences.map((c) => CURVES[c]))].join(':')
+      : DEFAULT_GROUPS;
   const clientAuthType = config.clientAuth.clientAuthType;
   if (clientAuthType !== 'NoClientCert' && caPems.length > 0) context.ca = [...caPems];
   const mode = verifyMode(clientAuthType);

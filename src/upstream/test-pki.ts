@@ -19,6 +19,10 @@ export interface Issued {
 export interface IssueOptions {
   /** Valid in January 2020 only. */
   readonly expired?: boolean;
+  /** An OCSP responder URL in the Authority Information Access extension. */
+  readonly ocspUrl?: string;
+  /** For a delegated OCSP responder (extendedKeyUsage OCSPSigning only). */
+  readonly ocspSigning?: boolean;
 }
 
 /** A new ECDSA P-256 key, unencrypted, for `openssl req`. */
@@ -39,7 +43,13 @@ commonName = supplied
 `;
 
 function openssl(dir: string, args: readonly string[]): void {
-  execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  try {
+    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'ENOENT')
+      throw new Error('openssl is missing: apt-get install -y openssl');
+    throw e;
+  }
 }
 
 function subjectAltName(names: readonly string[]): string {
@@ -52,11 +62,38 @@ export class TestPki {
   readonly ca: Issued;
   #count = 0;
 
-  constructor(commonName = 'Test CA') {
+  /**
+   * A root CA; with `parent`, an intermediate CA that `parent` signed (its certificates' chain is
+   * then `leaf + this.ca`, up to `parent.ca`).
+   */
+  constructor(commonName = 'Test CA', parent?: TestPki) {
     this.dir = mkdtempSync(join(tmpdir(), 'tm-pki-'));
     writeFileSync(join(this.dir, 'ca.cnf'), CA_CONFIG);
     writeFileSync(join(this.dir, 'index.txt'), '');
     writeFileSync(join(this.dir, 'serial'), '1000\n');
+    if (parent !== undefined) {
+      openssl(this.dir, [
+        'req',
+        '-new',
+        ...EC_KEY,
+        '-keyout',
+        'ca.key',
+        '-out',
+        'ca.csr',
+        '-subj',
+        `/CN=${commonName}`,
+      ]);
+      writeFileSync(
+        join(this.dir, 'ca.ext'),
+        'basicConstraints=critical,CA:TRUE\nkeyUsage=critical,keyCertSign,cRLSign\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid\n',
+      );
+      parent.#sign(join(this.dir, 'ca.csr'), join(this.dir, 'ca.ext'), join(this.dir, 'ca.pem'), [
+        '-days',
+        '30',
+      ]);
+      this.ca = this.#read('ca');
+      return;
+    }
     openssl(this.dir, [
       'req',
       '-x509',
@@ -94,13 +131,44 @@ export class TestPki {
     const ext = [
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature',
-      'extendedKeyUsage=serverAuth,clientAuth',
+      `extendedKeyUsage=${opts.ocspSigning === true ? 'OCSPSigning' : 'serverAuth,clientAuth'}`,
       ...(names.length > 0 ? [`subjectAltName=${subjectAltName(names)}`] : []),
     ];
+    if (opts.ocspUrl !== undefined) ext.push(`authorityInfoAccess=OCSP;URI:${opts.ocspUrl}`);
     writeFileSync(join(this.dir, `${base}.ext`), `${ext.join('\n')}\n`);
     const validity = opts.expired
       ? ['-startdate', '20200101000000Z', '-enddate', '20200201000000Z']
       : ['-days', '30'];
+    this.#sign(`${base}.csr`, `${base}.ext`, `${base}.pem`, validity);
+    return this.#read(base);
+  }
+
+  /** A delegated OCSP responder's certificate, signed by this CA. */
+  issueOcspSigner(commonName: string): Issued {
+    return this.issue(commonName, [], { ocspSigning: true });
+  }
+
+  /** Marks `cert` revoked in this CA's database (what `openssl ocsp -index` answers from). */
+  revoke(cert: Issued): void {
+    openssl(this.dir, [
+      'ca',
+      '-config',
+      'ca.cnf',
+      '-cert',
+      'ca.pem',
+      '-keyfile',
+      'ca.key',
+      '-revoke',
+      cert.certFile,
+    ]);
+  }
+
+  /** The CA database `openssl ocsp -index` reads. */
+  get indexFile(): string {
+    return join(this.dir, 'index.txt');
+  }
+
+  #sign(csr: string, extFile: string, out: string, validity: readonly string[]): void {
     openssl(this.dir, [
       'ca',
       '-batch',
@@ -113,13 +181,12 @@ export class TestPki {
       '-notext',
       ...validity,
       '-extfile',
-      `${base}.ext`,
+      extFile,
       '-in',
-      `${base}.csr`,
+      csr,
       '-out',
-      `${base}.pem`,
+      out,
     ]);
-    return this.#read(base);
   }
 
   /** A self-signed certificate for `names`, trusted by nobody. */

@@ -6,6 +6,7 @@
  * src/tls/x509, written into the proxy's folder; node:http backends behind.
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash, X509Certificate } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -22,6 +23,7 @@ import {
   run,
   sClient,
   selfSignedCertificate,
+  sslscan,
   TestPki,
   tlsRawRequest,
 } from '../helpers/tls-certs.ts';
@@ -126,6 +128,38 @@ function resumable(
     s.setTimeout(5_000, () => s.destroy(new Error('timed out')));
     s.on('error', reject);
     s.on('close', () => resolve({ reused, status: reply.split('\r\n')[0] ?? '', session: ticket }));
+  });
+}
+
+/**
+ * A TLS 1.2 `openssl s_client` session that asks for a renegotiation (`R` on its stdin) once the
+ * handshake is through; resolves with everything it printed.
+ */
+function renegotiate(port: number, servername: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(
+      'openssl',
+      ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', servername, '-tls1_2'],
+      { stdio: ['pipe', 'pipe', 'pipe'] },
+    );
+    let out = '';
+    let asked = false;
+    const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    const add = (d: string): void => {
+      out += d;
+      // s_client's session report ends with `---` once the handshake is done.
+      if (!asked && /Extended master secret: \w+\n---\n/.test(out)) {
+        asked = true;
+        child.stdin.write('R\n');
+      } else if (asked && /no renegotiation|alert|errno/.test(out)) child.stdin.end();
+    };
+    child.stdout.setEncoding('utf8').on('data', add);
+    child.stderr.setEncoding('utf8').on('data', add);
+    child.on('error', (e) => reject(new Error(`openssl: ${e.message} (apt-get install -y openssl)`)));
+    child.on('close', () => {
+      clearTimeout(timer);
+      resolve(out);
+    });
   });
 }
 
@@ -381,6 +415,22 @@ tls:
     });
   });
 
+  describe('certificate chains', () => {
+    it('logs once, as a warning, that a certificate file lacks the chain to a known root', () => {
+      // a.pem holds the leaf only; its CA is a throwaway one. The reloads above kept the file.
+      const chain = plain.logs.filter(
+        (l) =>
+          l.msg === 'configuration warning' &&
+          /tls\.certificates\[0\]: a\.pem: the chain does not reach a known root: add the intermediate/.test(
+            String(l['issue']),
+          ),
+      );
+      assert.equal(chain.length, 1, JSON.stringify(plain.logs.filter((l) => l.level === 'warn')));
+      assert.equal(chain[0]!.level, 'warn');
+      assert.match(String(chain[0]!['issue']), /issuer "CN=Server CA"/);
+    });
+  });
+
   describe('default TLS options', () => {
     it('negotiates h2 or http/1.1 by ALPN as openssl s_client asks, and refuses a protocol it does not speak', async () => {
       // Without -brief: s_client prints the ALPN outcome only in its full report.
@@ -418,38 +468,59 @@ tls:
       }
     });
 
-    it('offers only TLS 1.2 and 1.3 with AEAD suites (sslscan)', async () => {
-      const r = await run('sslscan', ['--no-colour', `127.0.0.1:${tls}`]);
-      assert.equal(r.code, 0, r.out);
-      const protocols = new Map<string, string>();
-      for (const m of r.out.matchAll(/^(SSLv2|SSLv3|TLSv1\.[0-3])\s+(enabled|disabled)\s*$/gm)) {
-        protocols.set(m[1]!, m[2]!);
-      }
+    it("passes sslscan: TLS 1.2 and 1.3 only, AEAD suites only, no renegotiation, no compression, Go's groups", async () => {
+      const r = await sslscan(tls, 'a.test');
       assert.deepEqual(
-        Object.fromEntries(protocols),
+        Object.fromEntries(r.protocols),
         {
-          SSLv2: 'disabled',
-          SSLv3: 'disabled',
-          'TLSv1.0': 'disabled',
-          'TLSv1.1': 'disabled',
-          'TLSv1.2': 'enabled',
-          'TLSv1.3': 'enabled',
+          SSLv2: false,
+          SSLv3: false,
+          'TLSv1.0': false,
+          'TLSv1.1': false,
+          'TLSv1.2': true,
+          'TLSv1.3': true,
         },
-        r.out,
-      );
-      const suites = [...r.out.matchAll(/^(?:Preferred|Accepted)\s+(TLSv1\.\d)\s+\d+ bits\s+(\S+)/gm)].map(
-        (m) => `${m[1]} ${m[2]}`,
+        r.xml,
       );
       assert.ok(
-        suites.some((s) => s.startsWith('TLSv1.2 ')),
-        r.out,
+        r.ciphers.some((c) => c.startsWith('TLSv1.2 ')),
+        r.xml,
       );
       assert.ok(
-        suites.some((s) => s.startsWith('TLSv1.3 ')),
-        r.out,
+        r.ciphers.some((c) => c.startsWith('TLSv1.3 ')),
+        r.xml,
       );
-      const weak = suites.filter((s) => !/GCM|CHACHA20/.test(s));
-      assert.deepEqual(weak, [], r.out);
+      // AEAD only: GCM, CHACHA20-POLY1305 or CCM; nothing CBC, RC4, NULL or export.
+      assert.deepEqual(
+        r.ciphers.filter((c) => !/GCM|CHACHA20|CCM/.test(c)),
+        [],
+        r.xml,
+      );
+      // Neither secure (RFC 5746) nor insecure renegotiation: a client cannot start one at all.
+      assert.deepEqual(r.renegotiation, { supported: false, secure: false }, r.xml);
+      // sslscan reports compression only when its OpenSSL can offer it (Debian's cannot).
+      assert.notEqual(r.compression, true, r.xml);
+      assert.deepEqual(
+        r.heartbleed.filter((v) => v),
+        [],
+        r.xml,
+      );
+      // Go's default groups (Traefik's): no X448, no finite-field ffdhe groups. (sslscan's
+      // OpenSSL 3.0 cannot offer X25519MLKEM768.)
+      const groups = new Set(r.groups.map((g) => g.replace(/^TLSv1\.\d /, '')));
+      assert.ok(groups.size > 0, r.xml);
+      assert.deepEqual(
+        [...groups].filter((g) => !/^(x25519|secp256r1|secp384r1|secp521r1)\b/.test(g)),
+        [],
+        r.xml,
+      );
+    });
+
+    it('reports no compression and refuses a client-initiated renegotiation (openssl s_client)', async () => {
+      const out = await renegotiate(tls, 'a.test');
+      assert.match(out, /^Compression: NONE$/m, out);
+      assert.match(out, /^RENEGOTIATING$/m, out);
+      assert.match(out, /no renegotiation/, out);
     });
   });
 

@@ -139,3 +139,57 @@ export function tlsRawRequest(port: number, servername: string, ca: string, head
     });
   });
 }
+
+/** What `sslscan --xml=-` found on a TLS port (the elements the edge rules are about). */
+export interface SslscanReport {
+  /** `SSLv2`, `SSLv3`, `TLSv1.0` … → enabled. */
+  readonly protocols: ReadonlyMap<string, boolean>;
+  /** Accepted (or preferred) suites as `TLSv1.2 ECDHE-ECDSA-AES128-GCM-SHA256`. */
+  readonly ciphers: readonly string[];
+  /** Absent when sslscan could not tell. */
+  readonly renegotiation: { readonly supported: boolean; readonly secure: boolean } | undefined;
+  /** Absent when sslscan's OpenSSL cannot offer compression (Debian builds it without zlib). */
+  readonly compression: boolean | undefined;
+  /** Key exchange groups as `TLSv1.3 x25519`. */
+  readonly groups: readonly string[];
+  readonly heartbleed: readonly boolean[];
+  readonly xml: string;
+}
+
+/** Runs sslscan 2.x against 127.0.0.1:`port` and reads its XML report. */
+export async function sslscan(port: number, sni?: string): Promise<SslscanReport> {
+  const args = [
+    '--no-colour',
+    '--xml=-',
+    ...(sni === undefined ? [] : [`--sni-name=${sni}`]),
+    `127.0.0.1:${port}`,
+  ];
+  const r = await run('sslscan', args, 60_000).catch((e: NodeJS.ErrnoException) => {
+    throw e.code === 'ENOENT' ? new Error('sslscan is not installed: apt-get install -y sslscan') : e;
+  });
+  if (r.code !== 0 || !r.out.includes('</document>'))
+    throw new Error(`sslscan failed (${r.code}):\n${r.out}`);
+  const attrs = (tag: string): Record<string, string>[] =>
+    [...r.out.matchAll(new RegExp(`<${tag}\\s([^>]*?)/?>`, 'g'))].map((m) =>
+      Object.fromEntries([...m[1]!.matchAll(/(\w+)="([^"]*)"/g)].map((a) => [a[1]!, a[2]!])),
+    );
+  const protocols = new Map<string, boolean>();
+  for (const p of attrs('protocol')) {
+    const name = p['type'] === 'ssl' ? `SSLv${p['version']}` : `TLSv${p['version']}`;
+    protocols.set(name, p['enabled'] === '1');
+  }
+  const reneg = attrs('renegotiation')[0];
+  const comp = attrs('compression')[0];
+  return {
+    protocols,
+    ciphers: attrs('cipher').map((c) => `${c['sslversion']} ${c['cipher']}`),
+    renegotiation:
+      reneg === undefined
+        ? undefined
+        : { supported: reneg['supported'] === '1', secure: reneg['secure'] === '1' },
+    compression: comp === undefined ? undefined : comp['supported'] === '1',
+    groups: attrs('group').map((g) => `${g['sslversion']} ${g['name']}`),
+    heartbleed: attrs('heartbleed').map((h) => h['vulnerable'] === '1'),
+    xml: r.out,
+  };
+}

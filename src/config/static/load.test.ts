@@ -64,6 +64,22 @@ describe('loadStaticConfig: defaults', () => {
     });
   });
 
+  it('turns OCSP stapling on with its section, even empty, with responder overrides by URL', () => {
+    assert.deepEqual(load(`${minimal}ocsp:\n`).config?.ocsp, { responderOverrides: {} });
+    assert.deepEqual(
+      load(`${minimal}ocsp:\n  responderOverrides:\n    "http://r3.o.lencr.org": "http://127.0.0.1:8888/"\n`)
+        .config?.ocsp,
+      { responderOverrides: { 'http://r3.o.lencr.org': 'http://127.0.0.1:8888/' } },
+    );
+    assert.equal(load(minimal).config?.ocsp, undefined);
+    const bad = load(`${minimal}ocsp:\n  responderOverrides:\n    "http://a": "ftp://b/"\n`);
+    assert.equal(bad.lines.length, 1, bad.lines.join('\n'));
+    assert.match(
+      bad.lines[0]!,
+      /^conf\/static\.yaml:6:17: ocsp\.responderOverrides\["http:\/\/a"\]: must be an http:\/\/ or https:\/\/ URL/,
+    );
+  });
+
   it('reads durations and log levels in any case', () => {
     const r = load(
       `${minimal}    transport:\n      respondingTimeouts: { readTimeout: 1m30s, idleTimeout: 5 }\n      lifeCycle: { graceTimeOut: 250ms }\nlog: { level: debug }\n`,

@@ -401,6 +401,23 @@ const acme = strictObject(
   }
 });
 
+/**
+ * Traefik's static `ocsp` section (pkg/tls/ocsp.go): present = staple OCSP responses for every served
+ * certificate that names a responder.
+ */
+const ocsp = strictObject({
+  /** A responder URL as a certificate names it → the URL to ask instead (a local cache, a proxy). */
+  responderOverrides: z
+    .record(
+      z.string().min(1),
+      z
+        .string()
+        .url()
+        .refine((v) => /^https?:\/\//i.test(v), 'must be an http:// or https:// URL'),
+    )
+    .default({}),
+});
+
 const certificatesResolver = strictObject({ acme: nullAsEmpty(acme) }, ['tailscale']);
 
 export const staticConfigSchema = strictObject(
@@ -416,6 +433,8 @@ export const staticConfigSchema = strictObject(
     metrics: nullAsEmpty(metrics).optional(),
     tracing: nullAsEmpty(tracing).optional(),
     certificatesResolvers: z.record(z.string(), nullAsEmpty(certificatesResolver)).optional(),
+    /** Absent = no OCSP stapling (as in Traefik: the section's presence turns it on). */
+    ocsp: nullAsEmpty(ocsp).optional(),
   },
   [
     'global',
@@ -425,7 +444,6 @@ export const staticConfigSchema = strictObject(
     'experimental',
     'core',
     'spiffe',
-    'ocsp',
     'otlp',
   ],
 ).superRefine((v, ctx) => {
@@ -461,4 +479,5 @@ export type MetricsConfig = NonNullable<StaticConfig['metrics']>;
 export type PrometheusConfig = NonNullable<MetricsConfig['prometheus']>;
 export type TracingConfig = NonNullable<StaticConfig['tracing']>;
 export type CertificatesResolverConfig = NonNullable<StaticConfig['certificatesResolvers']>[string];
+export type OcspConfig = NonNullable<StaticConfig['ocsp']>;
 export type DnsChallengeConfig = NonNullable<CertificatesResolverConfig['acme']['dnsChallenge']>;

@@ -14,3 +14,10 @@ const CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE----
 export function firstCertificatePem(pem: string): string | undefined {
   return CERTIFICATE.exec(pem)?.[0];
 }
+
+const CERTIFICATES = /-----BEGIN CERTIFICATE-----[\s\S]*?-----END CERTIFICATE-----/g;
+
+/** Every CERTIFICATE block of a PEM bundle, in order. */
+export function certificatePems(pem: string): string[] {
+  return pem.match(CERTIFICATES) ?? [];
+}
