@@ -266,7 +266,7 @@ export class Http2StreamSink implements ClientSink, Timed {
     return s.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
   }
 
-  end(): void {
+  end(_trailers: HeaderList | null): void {
     if (this.#ended) return;
     this.#ended = true;
     if (!this.#stream.destroyed) this.#stream.end();

@@ -115,7 +115,7 @@ describe('Http1Sink: response heads', () => {
     socket.calls.length = 0;
     assert.equal(sink.data(Buffer.from('xxhello world'), 2, 13), true);
     assert.deepEqual(socket.calls, ['cork', 'write:string', 'write:buffer', 'write:string', 'uncork']);
-    sink.end();
+    sink.end(null);
     assert.equal(
       socket.text(),
       'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n',
@@ -128,7 +128,7 @@ describe('Http1Sink: response heads', () => {
     const close = sink.head(exchangeFor(GET10), 200, 'OK', res, '', false, null, 0, 0);
     assert.equal(close, true);
     sink.data(Buffer.from('raw'), 0, 3);
-    sink.end();
+    sink.end(null);
     assert.equal(socket.text(), 'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nraw');
   });
 

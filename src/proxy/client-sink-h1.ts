@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE } from '../http1/response-head.ts';
@@ -131,7 +132,8 @@ export class Http1Sink implements ClientSink {
     return socket.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
   }
 
-  end(): void {
+  /** Trailers are dropped: an HTTP/1.1 client gets the body without them. */
+  end(_trailers: HeaderList | null): void {
     if (this.#chunked) this.socket.write('0\r\n\r\n', 'latin1');
   }
 

@@ -1,3 +1,4 @@
+import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead, ResponseHead } from '../core/request.ts';
 import type { ParsedRequest } from '../http1/request-head.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
@@ -23,8 +24,8 @@ export interface ClientExchange {
   feedBody(buf: Buffer, start: number, end: number): number;
   /** HTTP/2: one DATA frame's payload. */
   feedData(buf: Buffer): void;
-  /** HTTP/2: END_STREAM. */
-  endData(): void;
+  /** HTTP/2: END_STREAM, with the client's trailer fields when it sent any. */
+  endData(trailers?: HeaderList | null): void;
   /** The client sent a malformed body, or too slowly (408). */
   failBody(reason: string, status?: number): void;
   /** The client went away. */
@@ -77,8 +78,8 @@ export interface ClientSink {
   ): boolean;
   /** Response body bytes. false: the client is slow; `ex.onClientDrain()` follows when it drained. */
   data(buf: Buffer, start: number, end: number): boolean;
-  /** The response body ended cleanly. */
-  end(): void;
+  /** The response body ended cleanly, with the upstream's trailer fields (or null). */
+  end(trailers: HeaderList | null): void;
   /**
    * A response the proxy produces itself (errors, redirects, middleware answers) with a body of
    * `bodyBytes` bytes (utf8). `close` and the return value as for `head`.

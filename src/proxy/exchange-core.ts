@@ -82,7 +82,7 @@ export abstract class ExchangeCore
   abstract readonly bodyError: string | null;
   abstract feedBody(buf: Buffer, start: number, end: number): number;
   abstract feedData(buf: Buffer): void;
-  abstract endData(): void;
+  abstract endData(trailers?: HeaderList | null): void;
   abstract onClientDrain(): void;
 
   constructor(client: ClientSink, ctx: EntryPointContext, parsed: ParsedRequest, req: RequestHead) {

@@ -1,5 +1,6 @@
 import { inRanges } from '../config/dynamic/status-ranges.ts';
 import { ProxyError } from '../core/errors.ts';
+import type { HeaderList } from '../core/headers.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import type { RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/types.ts';
@@ -37,7 +38,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     bodyEnd: number,
   ): void;
   abstract onUpstreamData(buf: Buffer, start: number, end: number): void;
-  abstract onUpstreamEnd(): void;
+  abstract onUpstreamEnd(trailers: HeaderList | null): void;
   abstract onUpstreamDrain(): void;
 
   protected endTries(): void {

@@ -145,13 +145,13 @@ export class Exchange extends ExchangeTries implements ClientExchange, UpstreamU
     }
   }
 
-  onUpstreamEnd(): void {
+  onUpstreamEnd(trailers: HeaderList | null): void {
     this.cleanEnd = true;
     const up = this.upstream;
     this.setUpstream(null);
     // The connection went back to the pool paused: it must read again for its next user.
     if (this.#clientBlocked) up?.resume();
-    this.client.end();
+    this.client.end(trailers);
     this.finish();
   }
 
@@ -181,7 +181,7 @@ export class Exchange extends ExchangeTries implements ClientExchange, UpstreamU
     this.body!.feedData(buf);
   }
 
-  endData(): void {
-    this.body?.endData();
+  endData(trailers: HeaderList | null = null): void {
+    this.body?.endData(trailers);
   }
 }

@@ -245,7 +245,7 @@ export class MirrorRequest implements UpstreamUser, Timed {
     this.#capture.data(buf, start, end);
   }
 
-  onUpstreamEnd(): void {
+  onUpstreamEnd(_trailers: HeaderList | null): void {
     this.#finish(this.#capture.result());
   }
 

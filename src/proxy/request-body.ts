@@ -1,3 +1,4 @@
+import type { HeaderList } from '../core/headers.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { BODY_CHUNKED, BODY_LENGTH, type ParsedRequest } from '../http1/request-head.ts';
 import type { OutgoingRequest, UpstreamStream } from '../upstream/stream.ts';
@@ -117,14 +118,14 @@ export class RequestBody implements ChunkSink {
     this.#forward(buf, 0, buf.length);
   }
 
-  /** HTTP/2: the client ended its stream (END_STREAM). */
-  endData(): void {
+  /** HTTP/2: the client ended its stream (END_STREAM), with its trailer fields or null. */
+  endData(trailers: HeaderList | null): void {
     if (this.done) return;
     if (this.#parsed.bodyKind !== BODY_CHUNKED) {
       this.#listener.failBody('body shorter than content-length');
       return;
     }
-    this.#complete();
+    this.#complete(trailers);
   }
 
   /** ChunkSink: one decoded chunk of an HTTP/1.1 chunked body. */
@@ -138,9 +139,9 @@ export class RequestBody implements ChunkSink {
     if (!this.#up!.sendBody(buf, start, end)) this.blocked = true;
   }
 
-  #complete(): void {
+  #complete(trailers: HeaderList | null = null): void {
     this.done = true;
-    this.#up!.endBody();
+    this.#up!.endBody(trailers);
     this.#listener.onBodyComplete();
   }
 }

@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { ProxyError, upstreamError } from '../core/errors.ts';
+import type { HeaderList } from '../core/headers.ts';
 import type { Ticker, Timed } from '../core/ticker.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { ParseError } from '../http1/parse-error.ts';
@@ -129,7 +130,8 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
     return ok;
   }
 
-  endBody(): void {
+  /** Trailers are not sent to HTTP/1.1 servers: nothing we forward needs them there. */
+  endBody(_trailers?: HeaderList | null): void {
     if (this.#chunkedRequest) this.socket.write('0\r\n\r\n', 'latin1');
   }
 
@@ -332,7 +334,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
     this.#buf = null;
     if (this.#reusable && this.#state === S_BODY) this.pool.release(this);
     else this.destroy();
-    user?.onUpstreamEnd();
+    user?.onUpstreamEnd(null);
   }
 
   /** The user may only reuse the connection if it also finished sending a complete request. */

@@ -50,8 +50,11 @@ export interface UpstreamStream {
   sendHead(out: OutgoingRequest, authority: string): void;
   /** Request body bytes, unframed. false: wait for `onUpstreamDrain` before sending more. */
   sendBody(buf: Buffer, start: number, end: number): boolean;
-  /** The request body is complete. */
-  endBody(): void;
+  /**
+   * The request body is complete. `trailers`: the client's trailer fields (HTTP/2 and gRPC);
+   * a stream whose protocol cannot carry them drops them.
+   */
+  endBody(trailers?: HeaderList | null): void;
   /** Several sends follow at once: coalesce them into one write where the transport can. */
   cork(): void;
   uncork(): void;
@@ -82,8 +85,11 @@ export interface UpstreamUser {
    */
   onUpstreamHead(res: UpstreamResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void;
   onUpstreamData(buf: Buffer, start: number, end: number): void;
-  /** The response body ended cleanly (the stream is already released or closed). */
-  onUpstreamEnd(): void;
+  /**
+   * The response body ended cleanly (the stream is already released or closed), with the
+   * upstream's trailer fields when it sent any (gRPC's status travels there), else null.
+   */
+  onUpstreamEnd(trailers: HeaderList | null): void;
   /**
    * The exchange with this upstream failed. `phase` says how far it got: 'connect' (nothing was
    * sent), 'head' (request sent, no response byte yet), 'body' (response head already delivered).
