@@ -43,6 +43,11 @@ export interface ParsedRequest {
   readonly expectContinue: boolean;
   /** Extra tokens of the Connection field (lowercased), whose fields must be stripped. */
   readonly connectionTokens: readonly string[] | null;
+  /**
+   * The protocol an HTTP/1.1 GET asks to switch to (`Connection: upgrade` and the first token of
+   * `Upgrade`, lowercased), e.g. `websocket`; null when it asks for none (RFC 9110 §7.8).
+   */
+  readonly upgrade: string | null;
   /** Byte length of the head, CRLFCRLF included. */
   readonly headLength: number;
 }
@@ -160,6 +165,7 @@ function parseHead(head: string, headLength: number, limits: RequestLimits): Par
   let teValue: string | undefined;
   let connection: string | undefined;
   let expect: string | undefined;
+  let upgradeValue: string | undefined;
   let proxyClose = false;
   let pos = lineEnd + 2;
   const len = head.length;
@@ -203,6 +209,9 @@ function parseHead(head: string, headLength: number, limits: RequestLimits): Par
       case 'expect':
         if (expect !== undefined) return new ParseError(400, 'duplicate Expect');
         expect = value;
+        break;
+      case 'upgrade':
+        upgradeValue = upgradeValue === undefined ? value : `${upgradeValue},${value}`;
         break;
     }
     pos = eol + 2;
@@ -264,6 +273,20 @@ function parseHead(head: string, headLength: number, limits: RequestLimits): Par
     }
   }
   if (proxyClose) hasClose = true;
+  // An upgrade only counts when Connection names it, on an HTTP/1.1 GET without a body: RFC 6455
+  // asks no more of a WebSocket handshake, and anything else is forwarded as a plain request.
+  let upgrade: string | null = null;
+  if (
+    upgradeValue !== undefined &&
+    versionMinor === 1 &&
+    method === 'GET' &&
+    bodyKind === BODY_NONE &&
+    connectionTokens?.includes('upgrade') === true
+  ) {
+    const first = upgradeValue.split(',')[0]!.trim().toLowerCase();
+    const slash = first.indexOf('/');
+    upgrade = slash === -1 ? first : first.slice(0, slash);
+  }
   const keepAlive = !hasClose && (versionMinor === 1 || hasKeepAlive);
   let expectContinue = false;
   if (expect !== undefined) {
@@ -285,6 +308,7 @@ function parseHead(head: string, headLength: number, limits: RequestLimits): Par
     keepAlive,
     expectContinue,
     connectionTokens,
+    upgrade,
     headLength,
   };
 }

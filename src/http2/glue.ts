@@ -70,6 +70,8 @@ export class Http2Glue {
         initialWindowSize: s.initialWindowSize,
         maxHeaderListSize: s.maxHeaderListSize,
         enablePush: false,
+        // RFC 8441: WebSocket over HTTP/2 (browsers use it when the site is on h2).
+        enableConnectProtocol: true,
       },
       maxHeaderListPairs: s.maxHeaderListPairs,
       maxSessionMemory: s.maxSessionMemoryMb,

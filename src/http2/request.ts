@@ -40,6 +40,7 @@ export function parseH2Request(
   let scheme: string | undefined;
   let authority: string | undefined;
   let target: string | undefined;
+  let protocol: string | undefined;
   let host: string | undefined;
   let cl: string | undefined;
   let cookie: string | undefined;
@@ -74,6 +75,12 @@ export function parseH2Request(
         case ':path':
           dup = target !== undefined;
           target = value;
+          break;
+        case ':protocol':
+          // RFC 8441 §4: the extended CONNECT's protocol (nghttp2 accepts it only because we
+          // advertise SETTINGS_ENABLE_CONNECT_PROTOCOL).
+          dup = protocol !== undefined;
+          protocol = value;
           break;
         default:
           return new ParseError(400, `unknown pseudo-header field ${name}`);
@@ -116,7 +123,15 @@ export function parseH2Request(
     values.push(value);
   }
   if (method === undefined) return new ParseError(400, 'missing :method');
-  if (method === 'CONNECT') return new ParseError(501, 'CONNECT is not supported');
+  // WebSocket over HTTP/2 (RFC 8441): an extended CONNECT for `websocket` is routed as the GET
+  // of an HTTP/1.1 handshake, which is what the backend receives; any other CONNECT is refused.
+  let upgrade: string | null = null;
+  if (method === 'CONNECT') {
+    if (protocol?.toLowerCase() !== 'websocket') return new ParseError(501, 'CONNECT is not supported');
+    if (endStream) return new ParseError(400, 'extended CONNECT without a stream');
+    method = 'GET';
+    upgrade = 'websocket';
+  } else if (protocol !== undefined) return new ParseError(400, ':protocol on a request other than CONNECT');
   for (let i = 0; i < method.length; i++) {
     if (TCHAR[method.charCodeAt(i)] !== 1) return new ParseError(400, 'invalid method');
   }
@@ -163,8 +178,9 @@ export function parseH2Request(
     if (endStream && contentLength > 0)
       return new ParseError(400, 'content-length on a request without body');
     if (contentLength > 0) bodyKind = BODY_LENGTH;
-  } else if (!endStream) {
-    // A body of unknown length follows: it goes upstream chunked.
+  } else if (!endStream && upgrade === null) {
+    // A body of unknown length follows: it goes upstream chunked. (After an extended CONNECT the
+    // stream's DATA is the tunnel's, not a request body.)
     bodyKind = BODY_CHUNKED;
   }
 
@@ -192,6 +208,7 @@ export function parseH2Request(
     keepAlive: true,
     expectContinue: false,
     connectionTokens: null,
+    upgrade,
     headLength: 0,
   };
 }

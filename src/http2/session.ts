@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import type { IncomingHttpHeaders, ServerHttp2Session, ServerHttp2Stream } from 'node:http2';
 import { unwrapIp } from '../core/ip.ts';
 import type { RequestHead, RequestTls } from '../core/request.ts';
@@ -122,6 +123,12 @@ export class H2Session implements StreamOwner, Timed {
     if (path instanceof ParseError) {
       this.#refuse(sink, path);
       return;
+    }
+    if (parsed.upgrade !== null) {
+      // The backend gets an HTTP/1.1 WebSocket handshake: its key is ours to make (RFC 8441 has
+      // none), and the Accept that comes back is checked against it (Http2StreamSink.upgrade).
+      parsed.headers.delete('sec-websocket-key');
+      parsed.headers.append('Sec-WebSocket-Key', randomBytes(16).toString('base64'));
     }
     const req: RequestHead = {
       method: parsed.method,

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { HeaderList } from '../core/headers.ts';
@@ -6,7 +7,7 @@ import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE } from '../http1/response-head.ts';
-import type { ClientExchange, ClientSink } from '../proxy/client-sink.ts';
+import type { ClientExchange, ClientSink, ClientTunnelSide } from '../proxy/client-sink.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
 import { directResponseFields, interimFields, upstreamResponseFields } from './response-fields.ts';
@@ -51,6 +52,11 @@ function onClose(this: OwnedStream): void {
 function ignoreError(): void {}
 
 const END_STREAM = { endStream: true } as const;
+
+/** RFC 6455 §4.2.2: the Sec-WebSocket-Accept a server derives from the client's key. */
+export function websocketAccept(key: string): string {
+  return createHash('sha1').update(`${key}258EAFA5-E914-47DA-95CA-C5AB0DC85B11`).digest('base64');
+}
 
 /**
  * One HTTP/2 stream as a `ClientSink`: the response head becomes a HEADERS frame (`respond`),
@@ -108,7 +114,11 @@ export class Http2StreamSink implements ClientSink, Timed {
     this.#ex = ex;
     this.#started = true;
     s.on('drain', onDrain);
-    if (!this.#clientEnded) {
+    if (ex.parsed.upgrade !== null) {
+      // An extended CONNECT (RFC 8441): the stream's DATA is the tunnel's, read once the backend
+      // accepted the switch; no request body, no request read timeout.
+      s.pause();
+    } else if (!this.#clientEnded) {
       s.on('data', onData);
       s.on('end', onEnd);
       const rt = this.#owner.ctx.readTimeoutMs;
@@ -283,6 +293,38 @@ export class Http2StreamSink implements ClientSink, Timed {
       if (!s.writableEnded) s.end(body, 'utf8');
     }
     return false;
+  }
+
+  /**
+   * RFC 8441 §5: the backend's 101 to our HTTP/1.1 handshake becomes a 200 to the client's
+   * extended CONNECT. The handshake fields belong to the HTTP/1.1 hop: Sec-WebSocket-Accept is
+   * checked against the key we sent (a backend that did not compute it did not speak WebSocket:
+   * 502) and not relayed; Sec-WebSocket-Protocol and -Extensions are.
+   */
+  upgrade(
+    ex: ClientExchange,
+    _status: number,
+    _reason: string,
+    res: UpstreamResponse,
+    extra: string,
+  ): ClientTunnelSide | null {
+    const s = this.#stream;
+    if (s.destroyed || s.closed || s.headersSent) return null;
+    this.#ended = true;
+    const key = ex.req.headers.get('sec-websocket-key') ?? '';
+    const accept = res.headers.get('sec-websocket-accept');
+    if (accept !== websocketAccept(key)) {
+      const text = statusText(502);
+      s.respond(directResponseFields({ status: 502, reason: text, headers: new HeaderList() }, text.length));
+      s.end(text, 'latin1');
+      return null;
+    }
+    const fields = upstreamResponseFields(200, res, extra, true);
+    for (let i = fields.length - 2; i >= 2; i -= 2) {
+      if (fields[i] === 'sec-websocket-accept') fields.splice(i, 2);
+    }
+    s.respond(fields);
+    return { stream: s, rest: null };
   }
 
   broken(): void {

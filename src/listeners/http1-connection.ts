@@ -19,6 +19,8 @@ const S_HEAD = 0;
 const S_BODY = 1;
 const S_WAIT = 2;
 const S_CLOSED = 3;
+/** The connection switched protocols: its bytes belong to a tunnel, no longer to us. */
+const S_TUNNEL = 4;
 
 /** The listener side of a connection. */
 export interface ConnectionOwner {
@@ -265,7 +267,7 @@ export class Http1Connection implements Http1SinkOwner, Timed {
   exchangeDone(ex: ClientExchange, keepAlive: boolean): void {
     if (this.#ex !== ex) return;
     this.#ex = null;
-    if (this.#state === S_CLOSED) return;
+    if (this.#state === S_CLOSED || this.#state === S_TUNNEL) return;
     if (!keepAlive || this.#ctx.draining) {
       this.#close();
       return;
@@ -273,6 +275,26 @@ export class Http1Connection implements Http1SinkOwner, Timed {
     this.#state = S_HEAD;
     this.deadline = this.#ctx.ticker.now + this.#ctx.idleTimeoutMs;
     this.#process();
+  }
+
+  detachForTunnel(): Buffer | null {
+    const buf = this.#buf;
+    const rest = buf !== null && this.#off < buf.length ? buf.subarray(this.#off) : null;
+    this.#state = S_TUNNEL;
+    this.#buf = null;
+    this.deadline = 0;
+    this.#ctx.ticker.delete(this);
+    // Only 'close' stays ours (the listener counts the connection until it closes); reading,
+    // writing and errors are the tunnel's now.
+    const socket = this.socket;
+    const l = this.#listeners;
+    socket.off('data', l.data);
+    socket.off('end', l.end);
+    socket.off('error', l.error);
+    socket.off('drain', l.drain);
+    socket.pause();
+    this.#paused = false;
+    return rest;
   }
 
   resumeBody(): void {
@@ -394,6 +416,13 @@ export class Http1Connection implements Http1SinkOwner, Timed {
   }
 
   #onClose(): void {
+    if (this.#state === S_TUNNEL) {
+      // The tunnel saw the close too and reports it; only our bookkeeping is left.
+      this.#state = S_CLOSED;
+      this.#ctx.ticker.delete(this);
+      this.#owner.connectionClosed(this);
+      return;
+    }
     this.#state = S_CLOSED;
     this.#buf = null;
     const ex = this.#ex;

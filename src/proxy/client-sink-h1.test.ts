@@ -59,7 +59,12 @@ function exchangeFor(raw: string): Exchange {
 function setup(opts: { draining?: boolean; maxRequests?: number; requestCount?: number } = {}) {
   const socket = new FakeSocket();
   const ctx = { draining: opts.draining ?? false, keepAliveMaxRequests: opts.maxRequests ?? 0 };
-  const owner = { requestCount: opts.requestCount ?? 1, exchangeDone: () => {}, resumeBody: () => {} };
+  const owner = {
+    requestCount: opts.requestCount ?? 1,
+    exchangeDone: () => {},
+    resumeBody: () => {},
+    detachForTunnel: () => null,
+  };
   const sink = new Http1Sink(socket as unknown as Socket, '127.0.0.1', ctx as EntryPointContext, owner);
   return { socket, sink };
 }

@@ -5,7 +5,7 @@ import type { ResponseHead } from '../core/request.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE } from '../http1/response-head.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
-import type { ClientExchange, ClientSink } from './client-sink.ts';
+import type { ClientExchange, ClientSink, ClientTunnelSide } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
 import { directResponseHead, responseFields } from './heads.ts';
 
@@ -15,6 +15,11 @@ export interface Http1SinkOwner {
   readonly requestCount: number;
   exchangeDone(ex: ClientExchange, keepAlive: boolean): void;
   resumeBody(): void;
+  /**
+   * The connection becomes a tunnel: stop reading HTTP, let go of the socket's reading side and
+   * return the bytes read past the request (or null).
+   */
+  detachForTunnel(): Buffer | null;
 }
 
 function uncork(socket: Socket): void {
@@ -147,6 +152,24 @@ export class Http1Sink implements ClientSink {
       else socket.write(s + body, 'utf8');
     }
     return close;
+  }
+
+  upgrade(
+    ex: ClientExchange,
+    status: number,
+    reason: string,
+    res: UpstreamResponse,
+    extra: string,
+  ): ClientTunnelSide | null {
+    const socket = this.socket;
+    if (socket.destroyed || !socket.writable) return null;
+    // Connection and Upgrade are hop-by-hop and dropped with the others: the switch puts its own.
+    const protocol = res.headers.get('upgrade') ?? ex.parsed.upgrade ?? '';
+    socket.write(
+      `HTTP/1.1 ${status} ${reason}\r\n${responseFields(res, true)}${extra}Connection: Upgrade\r\nUpgrade: ${protocol}\r\n\r\n`,
+      'latin1',
+    );
+    return { stream: socket, rest: this.#owner.detachForTunnel() };
   }
 
   broken(): void {

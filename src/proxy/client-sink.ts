@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead, ResponseHead } from '../core/request.ts';
 import type { ParsedRequest } from '../http1/request-head.ts';
@@ -33,6 +34,12 @@ export interface ClientExchange {
   /** The client drained what we wrote: more response bytes may come. */
   onClientDrain(): void;
   onInternalError(e: unknown): void;
+}
+
+/** The client's end of a tunnel: its byte stream, and what it sent past the handshake. */
+export interface ClientTunnelSide {
+  readonly stream: Duplex;
+  readonly rest: Buffer | null;
 }
 
 /**
@@ -85,6 +92,19 @@ export interface ClientSink {
    * `bodyBytes` bytes (utf8). `close` and the return value as for `head`.
    */
   direct(ex: ClientExchange, rh: ResponseHead, body: string, bodyBytes: number, close: boolean): boolean;
+  /**
+   * The upstream switched protocols (a WebSocket handshake it accepted): tell the client (101 on
+   * HTTP/1.1, 200 to an HTTP/2 extended CONNECT) with the upstream's fields as middlewares left
+   * them plus `extra` lines, and hand over the client side as a byte stream, with the bytes the
+   * client already sent past its request (`rest`). null when the client cannot switch (gone).
+   */
+  upgrade(
+    ex: ClientExchange,
+    status: number,
+    reason: string,
+    res: UpstreamResponse,
+    extra: string,
+  ): ClientTunnelSide | null;
   /**
    * The response cannot be completed (upstream broke mid-body, internal error after the head):
    * the client must see it as broken, never as a clean end.

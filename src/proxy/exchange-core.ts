@@ -61,6 +61,8 @@ export abstract class ExchangeCore
   protected retry: RetryState | null = null;
   protected readonly body: RequestBody | null;
   protected networkError = false;
+  /** Bytes the client sent through a tunnel (after a protocol switch), beyond the request body. */
+  protected tunnelBytesIn = 0;
   protected headMs = -1;
   protected cleanEnd = false;
   #span: RequestSpan | null = null;
@@ -229,7 +231,7 @@ export abstract class ExchangeCore
   }
 
   get bytesIn(): number {
-    return this.body === null ? 0 : this.body.bytesIn;
+    return (this.body === null ? 0 : this.body.bytesIn) + this.tunnelBytesIn;
   }
 
   onBodyComplete(): void {

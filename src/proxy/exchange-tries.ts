@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import { inRanges } from '../config/dynamic/status-ranges.ts';
 import { ProxyError } from '../core/errors.ts';
 import type { HeaderList } from '../core/headers.ts';
@@ -40,6 +41,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   abstract onUpstreamData(buf: Buffer, start: number, end: number): void;
   abstract onUpstreamEnd(trailers: HeaderList | null): void;
   abstract onUpstreamDrain(): void;
+  abstract onUpstreamUpgrade(res: UpstreamResponse, socket: Duplex, rest: Buffer | null): void;
 
   protected endTries(): void {
     this.releaseServer();

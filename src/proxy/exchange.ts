@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
 import type { BodyKind } from '../http1/request-head.ts';
@@ -5,6 +6,7 @@ import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } 
 import type { ClientExchange } from './client-sink.ts';
 import { ExchangeTries } from './exchange-tries.ts';
 import { upstreamHeadTail } from './heads.ts';
+import { Tunnel, type TunnelEnd, type TunnelListener } from './tunnel.ts';
 
 /**
  * One request/response through the proxy: route, middlewares, pick a server, forward through an
@@ -23,9 +25,14 @@ import { upstreamHeadTail } from './heads.ts';
  * Beside them, the request body (`RequestBody`, only when there is one), the retry policy
  * (`RetryState`, only on routes with one) and the reports (`exchange-report.ts`).
  */
-export class Exchange extends ExchangeTries implements ClientExchange, UpstreamUser, OutgoingRequest {
+export class Exchange
+  extends ExchangeTries
+  implements ClientExchange, UpstreamUser, OutgoingRequest, TunnelListener
+{
   #h1Fields = '';
   #clientBlocked = false;
+  /** After a protocol switch: the tunnel that now carries the connection, until it ends. */
+  #tunnel: Tunnel | null = null;
 
   // ---- OutgoingRequest (what every try sends)
 
@@ -48,6 +55,10 @@ export class Exchange extends ExchangeTries implements ClientExchange, UpstreamU
 
   get contentLength(): number {
     return this.parsed.contentLength;
+  }
+
+  get upgrade(): string | null {
+    return this.parsed.upgrade;
   }
 
   h1Fields(): string {
@@ -153,6 +164,58 @@ export class Exchange extends ExchangeTries implements ClientExchange, UpstreamU
     if (this.#clientBlocked) up?.resume();
     this.client.end(trailers);
     this.finish();
+  }
+
+  /**
+   * The upstream accepted the protocol switch (101): the head goes to the client through the
+   * response middlewares, then both sides are joined by a tunnel. The exchange lives on with it,
+   * so that what the request holds (an inFlightReq slot, a rate-limit lease) is held for the
+   * tunnel's life, and its access-log line and metrics tell the whole connection.
+   */
+  onUpstreamUpgrade(res: UpstreamResponse, socket: Duplex, rest: Buffer | null): void {
+    if (this.done) {
+      socket.destroy();
+      return;
+    }
+    const server = this.server!;
+    this.setUpstream(null);
+    this.headMs = performance.now() - (this.tries > 1 ? this.tryStart : this.startedAt);
+    this.deadline = 0;
+    this.recordTry(res.status, this.headMs);
+    let status = res.status;
+    let reason = res.reason;
+    if (this.mwRan > 0) {
+      const mws = this.route!.middlewares;
+      const rh: ResponseHead = { status, reason, headers: res.headers };
+      for (let i = this.mwRan - 1; i >= 0; i--) mws[i]!.onResponse?.(this.req, rh);
+      status = rh.status;
+      reason = rh.reason;
+    }
+    this.status = status;
+    this.responseStarted = true;
+    this.closeAfter = true;
+    const side = this.client.upgrade(this, status, reason, res, this.setCookies);
+    if (side === null) {
+      socket.destroy();
+      this.finish();
+      return;
+    }
+    const tunnel = new Tunnel(side.stream, socket, this.ctx.ticker, server.tunnelIdleMs, this);
+    this.#tunnel = tunnel;
+    tunnel.start(side.rest, rest);
+  }
+
+  onTunnelEnd(tunnel: Tunnel, end: TunnelEnd): void {
+    this.tunnelBytesIn = tunnel.bytesUp;
+    this.bytesOut += tunnel.bytesDown;
+    if (end === 'broken') this.networkError = true;
+    this.cleanEnd = end === 'closed';
+    this.finish();
+  }
+
+  /** The client side went away: a tunnel notices it by itself and reports its end. */
+  override abort(): void {
+    if (this.#tunnel === null) super.abort();
   }
 
   onUpstreamDrain(): void {

@@ -35,6 +35,9 @@ export function upstreamHeadTail(headers: HeaderList, p: ParsedRequest): string 
   if (p.bodyKind === BODY_LENGTH) s += `Content-Length: ${p.contentLength}\r\n`;
   else if (p.bodyKind === BODY_CHUNKED) s += 'Transfer-Encoding: chunked\r\n';
   else if (p.method === 'POST' || p.method === 'PUT' || p.method === 'PATCH') s += 'Content-Length: 0\r\n';
+  // The one hop-by-hop pair we put back, as Go's reverse proxy does: the handshake of a
+  // protocol switch (RFC 9110 §7.8), whose value we accepted (websocket).
+  if (p.upgrade !== null) s += `Connection: Upgrade\r\nUpgrade: ${p.upgrade}\r\n`;
   return `${s}\r\n`;
 }
 

@@ -5,6 +5,7 @@
  * mirror may reach the client: every failure is a result, never an exception.
  */
 import { createHash, type Hash } from 'node:crypto';
+import type { Duplex } from 'node:stream';
 import type { ProxyError } from '../core/errors.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Ticker, Timed } from '../core/ticker.ts';
@@ -108,6 +109,8 @@ export class MirrorCopy implements OutgoingRequest {
   readonly headers: HeaderList;
   readonly bodyKind: BodyKind;
   readonly contentLength: number;
+  /** Mirrors never copy a protocol switch (a WebSocket handshake is not mirrored). */
+  readonly upgrade = null;
   readonly body: Buffer | null;
   #h1 = '';
 
@@ -272,6 +275,12 @@ export class MirrorRequest implements UpstreamUser, Timed {
   onInternalError(e: unknown): void {
     // The connection destroyed itself before calling this.
     this.#finish(this.#capture.failure(`INTERNAL: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  onUpstreamUpgrade(_res: UpstreamResponse, socket: Duplex, _rest: Buffer | null): void {
+    // Never asked for (a mirror copy has no upgrade); the connection is not HTTP any more.
+    socket.destroy();
+    this.#finish(this.#capture.failure('unexpected protocol switch'));
   }
 
   onUpstreamDrain(): void {

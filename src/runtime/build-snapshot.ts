@@ -1,12 +1,13 @@
 import { isIP } from 'node:net';
 import { createPicker } from '../balancer/index.ts';
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
-import type {
-  DynamicConfig,
-  LoadBalancerConfig,
-  MiddlewareConfig,
-  ServersTransportConfig,
-  TimeoutsConfig,
+import {
+  type DynamicConfig,
+  type LoadBalancerConfig,
+  type MiddlewareConfig,
+  type ServersTransportConfig,
+  serversTransport,
+  type TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
@@ -50,11 +51,8 @@ export interface BuildResult {
   readonly counts: { routers: number; services: number; middlewares: number };
 }
 
-const DEFAULT_TRANSPORT: ServersTransportConfig = {
-  maxIdleConnsPerHost: 200,
-  maxConnsPerHost: 0,
-  forwardingTimeouts: { dialTimeout: 30_000, responseHeaderTimeout: 0, idleConnTimeout: 90_000 },
-};
+/** A service without a serversTransport gets the schema's defaults, as an empty one would. */
+const DEFAULT_TRANSPORT: ServersTransportConfig = serversTransport.parse({});
 
 const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 
@@ -424,7 +422,13 @@ function buildLoadBalancer(
     const pool = cache.pool(options);
     pools.add(pool);
     const clean = s.url.replace(/\/$/, '');
-    servers.push({ url: clean, authority: url.host, pool, index: servers.length });
+    servers.push({
+      url: clean,
+      authority: url.host,
+      pool,
+      index: servers.length,
+      tunnelIdleMs: transport.forwardingTimeouts.tunnelIdleTimeout,
+    });
     const probeTls =
       https && tls !== undefined
         ? {

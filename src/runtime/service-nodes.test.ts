@@ -44,6 +44,7 @@ function lb(
     authority: `10.0.0.${i + 1}:80`,
     pool: fakePool,
     index: i,
+    tunnelIdleMs: 0,
   }));
   const weights = opts.weights ?? servers.map(() => 1);
   const inFlight = new Int32Array(n);

@@ -17,6 +17,8 @@ export interface ServerRuntime {
   readonly pool: UpstreamPool;
   /** Position in its load balancer's `servers`. */
   readonly index: number;
+  /** Idle limit of a WebSocket through this server (`forwardingTimeouts.tunnelIdleTimeout`); 0 = none. */
+  readonly tunnelIdleMs: number;
 }
 
 /** Timeouts in milliseconds, 0 = none (router values win over the service's). */

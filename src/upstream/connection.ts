@@ -23,6 +23,8 @@ export interface ConnectionOwner {
   release(conn: UpstreamConnection): void;
   /** Called exactly once when the connection is destroyed. */
   onClosed(conn: UpstreamConnection): void;
+  /** The connection switched protocols (101): it is no longer the pool's, and not closed by it. */
+  onDetached(conn: UpstreamConnection): void;
   /** A verified TLS connection received a session ticket. */
   onTlsSession(session: Buffer): void;
 }
@@ -63,6 +65,15 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
   /** A `tls.TLSSocket` (https server): ready once the handshake is done, not at TCP connect. */
   readonly #tls: boolean;
   #tcpUp = false;
+  /** The protocol the current request asks to switch to (101 accepted only then), or null. */
+  #upgrade: string | null = null;
+  readonly #listeners: {
+    readonly data: (chunk: Buffer) => void;
+    readonly end: () => void;
+    readonly error: (err: Error) => void;
+    readonly close: () => void;
+    readonly drain: () => void;
+  };
 
   /**
    * `socket` is a `net.Socket`, or a `tls.TLSSocket` when `tls` is true: both stream the
@@ -81,20 +92,28 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
       // Resuming skips the certificate checks; Node emits 'session' only once they passed.
       socket.on('session', (session: Buffer) => pool.onTlsSession(session));
     } else socket.on('connect', () => this.#onConnect());
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.#onData(chunk);
-      } catch (e) {
-        // An exception while relaying (a response middleware, our own bug) fails this exchange only.
-        const user = this.user;
-        this.destroy();
-        user?.onInternalError(e);
-      }
-    });
-    socket.on('end', () => this.#onEnd());
-    socket.on('error', (err: Error) => this.#onSocketError(err));
-    socket.on('close', () => this.#onClose());
-    socket.on('drain', () => this.user?.onUpstreamDrain());
+    const l = {
+      data: (chunk: Buffer) => {
+        try {
+          this.#onData(chunk);
+        } catch (e) {
+          // An exception while relaying (a response middleware, our own bug) fails this exchange only.
+          const user = this.user;
+          this.destroy();
+          user?.onInternalError(e);
+        }
+      },
+      end: () => this.#onEnd(),
+      error: (err: Error) => this.#onSocketError(err),
+      close: () => this.#onClose(),
+      drain: () => this.user?.onUpstreamDrain(),
+    };
+    this.#listeners = l;
+    socket.on('data', l.data);
+    socket.on('end', l.end);
+    socket.on('error', l.error);
+    socket.on('close', l.close);
+    socket.on('drain', l.drain);
   }
 
   /** Called by the pool when handing the connection to a user; arms the response-header timer. */
@@ -112,6 +131,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
 
   sendHead(out: OutgoingRequest, authority: string): void {
     this.#chunkedRequest = out.bodyKind === BODY_CHUNKED;
+    this.#upgrade = out.upgrade;
     this.socket.write(
       `${out.method} ${out.target} HTTP/1.1\r\nHost: ${authority}\r\n${out.h1Fields()}`,
       'latin1',
@@ -242,8 +262,23 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
       start += res.headLength;
       if (res.status < 200) {
         if (res.status === 101) {
-          // We never forward Upgrade, so a 101 is unsolicited: the bytes after it are not HTTP.
-          this.#fail(new ProxyError('UPSTREAM_BAD_RESPONSE', 'unsolicited 101 Switching Protocols'), 'head');
+          // Only to an upgrade we asked for, and only to that protocol (Go's reverse proxy rule);
+          // otherwise the bytes after it are not HTTP and nothing can be relayed.
+          const wanted = this.#upgrade;
+          const got = res.headers.get('upgrade')?.split(',')[0]?.trim().toLowerCase();
+          if (wanted === null || got === undefined || got.split('/')[0] !== wanted) {
+            this.#fail(
+              new ProxyError(
+                'UPSTREAM_BAD_RESPONSE',
+                wanted === null
+                  ? 'unsolicited 101 Switching Protocols'
+                  : `101 to ${got ?? 'no protocol'} instead of ${wanted}`,
+              ),
+              'head',
+            );
+            return;
+          }
+          this.#switchProtocols(res, buf.length > start ? buf.subarray(start) : null);
           return;
         }
         user.onUpstreamInterim(res);
@@ -271,6 +306,29 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
       if (start < buf.length) this.#body(buf, start);
       return;
     }
+  }
+
+  /**
+   * 101 to our upgrade: the socket is no longer HTTP. It leaves the pool (never reused) with no
+   * listener of ours on it, and goes to the user, who pipes it from now on.
+   */
+  #switchProtocols(res: ParsedResponse, rest: Buffer | null): void {
+    const user = this.user!;
+    const socket = this.socket;
+    this.user = null;
+    this.#state = S_CLOSED;
+    this.#buf = null;
+    this.deadline = 0;
+    const l = this.#listeners;
+    socket.off('data', l.data);
+    socket.off('end', l.end);
+    socket.off('error', l.error);
+    socket.off('close', l.close);
+    socket.off('drain', l.drain);
+    // No data event may fire before the user's listeners are on.
+    socket.pause();
+    this.pool.onDetached(this);
+    user.onUpstreamUpgrade(res, socket, rest);
   }
 
   #startBody(res: ParsedResponse): void {

@@ -51,6 +51,7 @@ class Request implements UpstreamUser {
     this.#fail({ err: e as ProxyError, phase: 'body' });
   }
   onUpstreamDrain(): void {}
+  onUpstreamUpgrade(): void {}
 }
 
 /** What the server saw of each TLS connection. */

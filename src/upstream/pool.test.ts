@@ -72,6 +72,7 @@ class Request implements UpstreamUser {
     this.#reject(e as Error);
   }
   onUpstreamDrain(): void {}
+  onUpstreamUpgrade(): void {}
 }
 
 function options(port: number, over: Partial<PoolOptions> = {}): PoolOptions {

@@ -183,6 +183,14 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
     this.#idle.push(conn);
   }
 
+  /**
+   * The connection switched protocols (a WebSocket): its socket now belongs to a tunnel. For the
+   * pool it is as good as closed (a slot freed up), but the socket stays open.
+   */
+  onDetached(conn: UpstreamConnection): void {
+    this.onClosed(conn);
+  }
+
   /** UpstreamConnection calls this exactly once when it is destroyed. */
   onClosed(conn: UpstreamConnection): void {
     if (!this.#all.delete(conn)) return;
@@ -226,4 +234,5 @@ const IDLE_SINK: UpstreamUser = {
   onUpstreamError: () => {},
   onUpstreamDrain: () => {},
   onInternalError: () => {},
+  onUpstreamUpgrade: () => {},
 };

@@ -10,6 +10,7 @@
  * Calls are methods on long-lived objects, never callbacks, so that the HTTP/1.1 path allocates
  * nothing for the seam (one exchange object per request is the whole cost).
  */
+import type { Duplex } from 'node:stream';
 import type { ProxyError } from '../core/errors.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { BodyKind } from '../http1/request-head.ts';
@@ -25,6 +26,11 @@ export interface OutgoingRequest {
   /** BODY_NONE, BODY_LENGTH (`contentLength` bytes follow) or BODY_CHUNKED (length unknown). */
   readonly bodyKind: BodyKind;
   readonly contentLength: number;
+  /**
+   * The protocol the request switches to once the upstream answers 101 (`websocket`), or null.
+   * Such a request goes upstream as HTTP/1.1 with `Connection: Upgrade`.
+   */
+  readonly upgrade: string | null;
   /**
    * The field lines of an HTTP/1.1 head (hop-by-hop fields dropped, framing fields added, final
    * CRLF included). Built once per request and kept, since every try over HTTP/1.1 sends the same.
@@ -100,6 +106,12 @@ export interface UpstreamUser {
   onInternalError(e: unknown): void;
   /** The stream can take request body bytes again. */
   onUpstreamDrain(): void;
+  /**
+   * The upstream switched protocols (101 to an upgrade request): from now on the connection is a
+   * byte stream, no longer HTTP, and it belongs to the user. `rest` holds the bytes that followed
+   * the 101 head in the same read (the protocol's first bytes), or null.
+   */
+  onUpstreamUpgrade(res: UpstreamResponse, socket: Duplex, rest: Buffer | null): void;
 }
 
 /** Where requests get their streams: a server's pool, whatever protocol it speaks. */

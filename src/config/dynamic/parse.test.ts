@@ -73,7 +73,12 @@ describe('parseDynamic', () => {
           fast: {
             maxIdleConnsPerHost: 200,
             maxConnsPerHost: 10,
-            forwardingTimeouts: { dialTimeout: 5000, responseHeaderTimeout: 0, idleConnTimeout: 90_000 },
+            forwardingTimeouts: {
+              dialTimeout: 5000,
+              responseHeaderTimeout: 0,
+              idleConnTimeout: 90_000,
+              tunnelIdleTimeout: 3_600_000,
+            },
           },
         },
       },

@@ -103,6 +103,11 @@ const forwardingTimeouts = strictObject(
     /** 0 = wait as long as it takes. */
     responseHeaderTimeout: duration.default(0),
     idleConnTimeout: duration.default(90_000),
+    /**
+     * Ours: a WebSocket (any upgraded connection) through which nothing passed for this long is
+     * closed; 0 = never (Traefik has no such timeout). The request timeouts do not apply to it.
+     */
+    tunnelIdleTimeout: duration.default(3_600_000),
   },
   ['readIdleTimeout', 'pingTimeout'],
 );
@@ -120,7 +125,7 @@ const transportCertificate = strictObject({
   keyFile: z.string().min(1),
 });
 
-const serversTransport = strictObject(
+export const serversTransport = strictObject(
   {
     /** 0 = keep no idle connection (no upstream keep-alive). */
     maxIdleConnsPerHost: z.number().int().nonnegative().default(200),

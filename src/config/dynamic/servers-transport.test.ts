@@ -28,7 +28,12 @@ describe('serversTransports: TLS keys', () => {
     assert.deepEqual(r.config, {
       maxIdleConnsPerHost: 200,
       maxConnsPerHost: 0,
-      forwardingTimeouts: { dialTimeout: 30_000, responseHeaderTimeout: 0, idleConnTimeout: 90_000 },
+      forwardingTimeouts: {
+        dialTimeout: 30_000,
+        responseHeaderTimeout: 0,
+        idleConnTimeout: 90_000,
+        tunnelIdleTimeout: 3_600_000,
+      },
       serverName: 'api.internal',
       rootCAs: ['/certs/ca.pem'],
       certificates: [{ certFile: '/certs/c.pem', keyFile: '/certs/c.key' }],

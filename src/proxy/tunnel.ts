@@ -1,0 +1,214 @@
+import type { Duplex } from 'node:stream';
+import type { Ticker, Timed } from '../core/ticker.ts';
+
+/** How a tunnel ended, for the access log and metrics. */
+export type TunnelEnd =
+  /** Both sides closed their half (FIN both ways): a clean end. */
+  | 'closed'
+  /** A side went away without a clean close (reset, error): the other side is broken too. */
+  | 'broken'
+  /** Nothing crossed it for `idleMs`. */
+  | 'idle'
+  /** Closed by us: shutdown, or its route or server was removed by a reload. */
+  | 'closed-by-proxy';
+
+/** Told once when the tunnel is over. */
+export interface TunnelListener {
+  onTunnelEnd(tunnel: Tunnel, end: TunnelEnd): void;
+}
+
+const SIDE = Symbol('traffic.tunnel.side');
+
+/** One direction's source: the stream bytes come from, and where they go. */
+interface TunnelSide {
+  readonly tunnel: Tunnel;
+  readonly from: Duplex;
+  readonly to: Duplex;
+  /** True for client → upstream. */
+  readonly up: boolean;
+  /** `from` sent its FIN. */
+  ended: boolean;
+}
+
+type Tagged = Duplex & { [SIDE]?: TunnelSide };
+
+// Listeners shared by every tunnel (no closure per tunnel): `this` is the readable stream.
+function onData(this: Tagged, chunk: Buffer): void {
+  this[SIDE]!.tunnel.data(this[SIDE]!, chunk);
+}
+function onEnd(this: Tagged): void {
+  this[SIDE]!.tunnel.halfClosed(this[SIDE]!);
+}
+function onDrainOther(this: Tagged): void {
+  // `this` is the writable side that drained: resume whoever writes into it.
+  this[SIDE]!.tunnel.drained(this[SIDE]!);
+}
+function onClose(this: Tagged): void {
+  this[SIDE]!.tunnel.sideClosed(this[SIDE]!);
+}
+function ignoreError(): void {}
+
+/**
+ * Two byte streams joined after a protocol switch (a 101 to a WebSocket handshake, an HTTP/2
+ * extended CONNECT): bytes are piped both ways with backpressure (a side that cannot write pauses
+ * the other's reading), a FIN is passed on as a FIN (half-close), a reset or error on one side
+ * destroys the other (the peer must see a broken connection, never a clean close), and an idle
+ * timer closes it when nothing crossed for `idleMs`. Bytes are counted each way, and the end is
+ * reported once.
+ */
+export class Tunnel implements Timed {
+  readonly client: Duplex;
+  readonly upstream: Duplex;
+  readonly #ticker: Ticker;
+  readonly #idleMs: number;
+  readonly #listener: TunnelListener;
+  readonly #up: TunnelSide;
+  readonly #down: TunnelSide;
+  /** Bytes client → upstream, and upstream → client. */
+  bytesUp = 0;
+  bytesDown = 0;
+  readonly startedAt: number;
+  deadline = 0;
+  #lastActivity: number;
+  #over = false;
+
+  constructor(client: Duplex, upstream: Duplex, ticker: Ticker, idleMs: number, listener: TunnelListener) {
+    this.client = client;
+    this.upstream = upstream;
+    this.#ticker = ticker;
+    this.#idleMs = idleMs;
+    this.#listener = listener;
+    this.startedAt = performance.now();
+    this.#lastActivity = ticker.now;
+    this.#up = { tunnel: this, from: client, to: upstream, up: true, ended: false };
+    this.#down = { tunnel: this, from: upstream, to: client, up: false, ended: false };
+  }
+
+  /**
+   * Starts piping. `clientRest`: bytes the client sent past its handshake (for the upstream);
+   * `upstreamRest`: bytes the upstream sent past its 101 (for the client).
+   */
+  start(clientRest: Buffer | null, upstreamRest: Buffer | null): void {
+    const c = this.client as Tagged;
+    const u = this.upstream as Tagged;
+    // One side object per stream: a stream's events are about what it reads (data, end) and
+    // what is written to it (drain) — the side reading from it is the one both concern.
+    c[SIDE] = this.#up;
+    u[SIDE] = this.#down;
+    for (const s of [c, u]) {
+      // A FIN from one side must not close the other half: it is passed on, not acted upon.
+      (s as { allowHalfOpen?: boolean }).allowHalfOpen = true;
+      s.on('error', ignoreError);
+      s.on('close', onClose);
+      s.on('end', onEnd);
+      s.on('drain', onDrainOther);
+    }
+    if (upstreamRest !== null && upstreamRest.length > 0) this.data(this.#down, upstreamRest);
+    if (clientRest !== null && clientRest.length > 0) this.data(this.#up, clientRest);
+    c.on('data', onData);
+    u.on('data', onData);
+    c.resume();
+    u.resume();
+    if (this.#idleMs > 0) {
+      this.deadline = this.#ticker.now + this.#idleMs;
+      this.#ticker.add(this);
+    }
+  }
+
+  /** Bytes read from `side.from`: written to `side.to`, whose backpressure pauses the reader. */
+  data(side: TunnelSide, chunk: Buffer): void {
+    if (this.#over) return;
+    this.#lastActivity = this.#ticker.now;
+    if (side.up) this.bytesUp += chunk.length;
+    else this.bytesDown += chunk.length;
+    if (!side.to.write(chunk)) side.from.pause();
+  }
+
+  /** `side.to` drained (the event fires on the stream written to, whose own side is the other one). */
+  drained(writtenSide: TunnelSide): void {
+    // The stream that drained is `writtenSide.from`; the one writing into it is the other side's `from`.
+    const other = writtenSide === this.#up ? this.#down : this.#up;
+    if (!other.ended && !this.#over) other.from.resume();
+  }
+
+  /** `side.from` sent its FIN: pass it on; when both have, the tunnel is done. */
+  halfClosed(side: TunnelSide): void {
+    if (this.#over) return;
+    side.ended = true;
+    side.to.end();
+    if (this.#up.ended && this.#down.ended) this.#finish('closed');
+  }
+
+  /** A stream closed: if not after a clean FIN both ways, the other side is broken too. */
+  sideClosed(_side: TunnelSide): void {
+    if (this.#over) return;
+    this.#finish(this.#up.ended && this.#down.ended ? 'closed' : 'broken');
+  }
+
+  onDeadline(now: number): void {
+    if (this.#over) return;
+    const idleFor = now - this.#lastActivity;
+    if (idleFor < this.#idleMs) {
+      this.deadline = this.#lastActivity + this.#idleMs;
+      return;
+    }
+    this.close('idle');
+  }
+
+  /** Ends the tunnel from our side: both streams get a FIN (then are freed). */
+  close(end: TunnelEnd = 'closed-by-proxy'): void {
+    if (this.#over) return;
+    this.client.end();
+    this.upstream.end();
+    this.#finish(end);
+  }
+
+  #finish(end: TunnelEnd): void {
+    this.#over = true;
+    if (this.#idleMs > 0) this.#ticker.delete(this);
+    const c = this.client;
+    const u = this.upstream;
+    c.off('data', onData);
+    u.off('data', onData);
+    if (end === 'closed') {
+      // Both FINs were passed on: free the sockets once the writes are out.
+      c.end();
+      u.end();
+      if (c.writableFinished) c.destroy();
+      else c.once('finish', destroyStream);
+      if (u.writableFinished) u.destroy();
+      else u.once('finish', destroyStream);
+    } else if (end === 'broken') {
+      // One side vanished: the other must see a broken connection, never a clean close.
+      destroyWithReset(c);
+      destroyWithReset(u);
+    } else {
+      // Idle or closed by us: FIN sent above; free both soon whatever the peers do.
+      setTimeout(destroyBoth, 5000, c, u).unref();
+    }
+    this.#listener.onTunnelEnd(this, end);
+  }
+}
+
+function destroyStream(this: Duplex): void {
+  this.destroy();
+}
+
+function destroyBoth(a: Duplex, b: Duplex): void {
+  a.destroy();
+  b.destroy();
+}
+
+/** A TCP socket is reset (RST) rather than closed, so the peer knows the stream broke. */
+function destroyWithReset(s: Duplex): void {
+  const r = (s as { resetAndDestroy?: () => void }).resetAndDestroy;
+  if (typeof r === 'function' && !s.destroyed) {
+    try {
+      r.call(s);
+      return;
+    } catch {
+      // Not a plain TCP socket (TLS, HTTP/2 stream): a destroy is the strongest signal.
+    }
+  }
+  s.destroy();
+}
