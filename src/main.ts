@@ -47,7 +47,7 @@ import type { BuildOptions } from './runtime/build-snapshot.ts';
 import { buildSnapshot } from './runtime/build-snapshot.ts';
 import { ConfigWatcher } from './runtime/config-watcher.ts';
 import type { Redirection } from './runtime/internal-routes.ts';
-import { InternalServices, newBridgeSecret } from './runtime/internal-services.ts';
+import { internalServicesFor, newBridgeSecret } from './runtime/internal-services.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
 
@@ -498,31 +498,16 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   }
 
   // The admin server listens privately; the internal services forward to it (the bridge).
-  const routing = internalRouting(config);
-  const bridge = routing.length === 0 ? null : await (await import('./admin/bridge.ts')).listenBridge();
+  const bridge =
+    internalRouting(config).length === 0 ? null : await (await import('./admin/bridge.ts')).listenBridge();
   const bridgeSecret = newBridgeSecret();
+  const internal = bridge === null ? undefined : internalServicesFor(config, bridge, bridgeSecret);
   const defaults = defaultEntryPoints(config);
-  const buildOptions: BuildOptions = {
-    ...tlsSetup.buildOptions,
-    defaultEntryPoints: defaults,
-    ...(bridge === null
-      ? {}
-      : {
-          internal: new InternalServices({
-            bridge: { host: bridge.host, port: bridge.port },
-            secret: bridgeSecret,
-            enabled: enabledInternalServices(config),
-            routes: routing.map((r) => ({
-              ...r,
-              dedicated: isDedicatedAdminEntryPoint(config, r.entryPoint),
-            })),
-          }),
-        }),
-  };
   const trialOptions: BuildOptions = {
     defaultEntryPoints: defaults,
-    ...(buildOptions.internal !== undefined ? { internal: buildOptions.internal } : {}),
+    ...(internal !== undefined ? { internal } : {}),
   };
+  const buildOptions: BuildOptions = { ...tlsSetup.buildOptions, ...trialOptions };
 
   const providers: Provider[] = [];
   const fileOpts = fileProviderOptions(config, inline, { checkRule, checkBreakerExpression });

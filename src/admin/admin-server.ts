@@ -257,7 +257,8 @@ export class AdminServer {
   #explain(snap: RuntimeSnapshot, q: URLSearchParams): Reply {
     const entryPoint = q.get('entryPoint') ?? this.#entryPointNames[0];
     if (entryPoint === undefined) return fail(400, 'there is no entry point to explain for');
-    if (!this.#entryPointNames.includes(entryPoint))
+    // Any entry point: routers (and the internal services) may be on the admin ones too.
+    if (!this.#deps.entryPoints.some((e) => e.name === entryPoint))
       return fail(400, `unknown entry point \`${entryPoint}\``);
     const target = q.get('url');
     if (target === null) return fail(400, 'the url parameter is required');

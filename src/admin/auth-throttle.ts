@@ -45,7 +45,8 @@ export class AuthThrottle {
     if (e === undefined) return 0;
     const level = this.#level(e);
     const over = level - (this.#opts.burst - 1);
-    return over <= 0 ? 0 : Math.ceil(over * this.#opts.forgiveMs);
+    // Rounded to the millisecond: the level is a float of elapsed time.
+    return over <= 0 ? 0 : Math.max(1, Math.round(over * this.#opts.forgiveMs));
   }
 
   /**

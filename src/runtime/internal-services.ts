@@ -14,6 +14,12 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createPicker } from '../balancer/index.ts';
 import { type InternalServiceName, isInternalServiceName } from '../config/internal-services.ts';
+import {
+  enabledInternalServices,
+  internalRouting,
+  isDedicatedAdminEntryPoint,
+} from '../config/static/admin-entry-points.ts';
+import type { StaticConfig } from '../config/static/schema.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { Middleware } from '../middleware/middleware.ts';
 import { compileRule, type RouteEntry } from '../router/index.ts';
@@ -221,4 +227,23 @@ export class InternalServices {
       hrw: null,
     });
   }
+}
+
+/**
+ * The internal services of a static configuration, forwarding to `bridge`; undefined when it
+ * enables none (no `api`, `ping` nor `metrics.prometheus`).
+ */
+export function internalServicesFor(
+  config: StaticConfig,
+  bridge: { readonly host: string; readonly port: number },
+  secret: string,
+): InternalServices | undefined {
+  const routing = internalRouting(config);
+  if (routing.length === 0) return undefined;
+  return new InternalServices({
+    bridge,
+    secret,
+    enabled: enabledInternalServices(config),
+    routes: routing.map((r) => ({ ...r, dedicated: isDedicatedAdminEntryPoint(config, r.entryPoint) })),
+  });
 }
