@@ -295,7 +295,10 @@ export function buildSnapshot(
     if (r.tls !== undefined) secureRoutes.push(entry);
     else if (secureEps.length > 0) secureRoutes.push({ ...entry, entryPoints: secureEps });
   }
-  if (opts.internal !== undefined) routes.push(...opts.internal.routes(cache, pools));
+  if (opts.internal !== undefined) {
+    routes.push(...opts.internal.routes(cache, pools));
+    issues.push(...opts.internal.shadowedRouters(config, opts.defaultEntryPoints));
+  }
   for (const [ep, red] of opts.redirections ?? []) routes.push(redirectionRoute(ep, red));
   const acme = opts.acmeHttp01;
   if (acme !== undefined)

@@ -136,6 +136,30 @@ describe('internal services', () => {
     assert.equal(open?.identity?.hostPinned, false, 'a rule without Host pins nothing');
   });
 
+  it('warns about a router that asks for a path the API answers first on its entry point', () => {
+    const config = staticConfigSchema.parse({
+      entryPoints: { web: { address: ':80' }, websecure: { address: ':443' } },
+      api: { entryPoint: 'web' },
+    });
+    const internal = internalServicesFor(config, { host: '127.0.0.1', port: 9 }, SECRET);
+    assert.ok(internal);
+    const http = dynamicConfigSchema.parse({
+      http: {
+        routers: {
+          v1: { rule: 'PathPrefix(`/api/v1`)', service: 'app' },
+          secure: { rule: 'PathPrefix(`/api`)', service: 'app', entryPoints: ['websecure'] },
+          apiary: { rule: 'PathPrefix(`/apiary`)', service: 'app' },
+          all: { rule: 'PathPrefix(`/`)', service: 'app' },
+        },
+        services: { app: backend },
+      },
+    });
+    assert.deepEqual(
+      internal.shadowedRouters(http, defaultEntryPoints(config)).map((i) => [i.path.join('.'), i.severity]),
+      [['http.routers.v1.rule', 'warning']],
+    );
+  });
+
   it('decodes only identities signed with the secret', () => {
     assert.deepEqual(decodeIdentity(`${SECRET} prometheus entrypoint ::1`, SECRET), {
       service: 'prometheus',

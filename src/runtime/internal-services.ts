@@ -13,7 +13,9 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createPicker } from '../balancer/index.ts';
+import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import { type InternalServiceName, isInternalServiceName } from '../config/internal-services.ts';
+import type { ConfigIssue } from '../config/issues.ts';
 import {
   enabledInternalServices,
   internalRouting,
@@ -143,6 +145,14 @@ function ownRule(r: InternalRoute): string {
   }
 }
 
+/** The path each own router takes (and everything under it). */
+const OWN_PATH: Record<InternalServiceName, string> = {
+  api: '/api',
+  dashboard: '/dashboard',
+  ping: '/ping',
+  prometheus: '/metrics',
+};
+
 const BRIDGE_POOL = {
   maxIdle: 16,
   maxConns: 0,
@@ -205,6 +215,33 @@ export class InternalServices {
         },
       };
     });
+  }
+
+  /**
+   * Routers that ask for a path the proxy's own router answers first on the same entry point
+   * (`PathPrefix(\`/api\`)` on `api.entryPoint`): their requests there go to the internal
+   * service. Warnings, so that such a router is not silently starved.
+   */
+  shadowedRouters(config: DynamicConfig, defaults: readonly string[] | undefined): ConfigIssue[] {
+    const issues: ConfigIssue[] = [];
+    for (const [name, r] of Object.entries(config.http.routers)) {
+      const c = compileRule(r.rule);
+      if (!c.ok || c.hints.paths.kind !== 'prefixes') continue;
+      const eps = r.entryPoints ?? defaults;
+      for (const own of this.#opts.routes) {
+        // Undefined: a router without entryPoints is on every entry point.
+        if (eps !== undefined && !eps.includes(own.entryPoint)) continue;
+        const path = OWN_PATH[own.service];
+        const hit = c.hints.paths.prefixes.find((p) => p === path || p.startsWith(`${path}/`));
+        if (hit === undefined) continue;
+        issues.push({
+          severity: 'warning',
+          message: `the rule asks for \`${hit}\` on entry point \`${own.entryPoint}\`, where \`${own.service}@internal\` answers \`${path}\` first (the static configuration puts it there): those requests never reach this router`,
+          path: ['http', 'routers', name, 'rule'],
+        });
+      }
+    }
+    return issues;
   }
 
   #node(name: InternalServiceName, cache: ResourceCache, pools: Set<UpstreamPool>): LoadBalancerNode {

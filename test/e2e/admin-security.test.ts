@@ -339,11 +339,19 @@ api: { entryPoint: web }
 http:
   routers:
     site: { rule: "PathPrefix(\`/\`)", service: api@internal, entryPoints: [web] }
+    app-api: { rule: "PathPrefix(\`/api/v1\`)", service: api@internal }
 `,
     );
     const ok = await runCli(['validate', '--config', shared]);
     assert.equal(ok.code, 0, ok.stdout + ok.stderr);
-    assert.match(ok.stdout, /configuration OK: 1 routers/);
+    assert.match(ok.stdout, /configuration OK: 2 routers/);
+    // Not silent either: a router whose paths the API takes first on its entry point is named.
+    assert.ok(
+      ok.stdout.includes(
+        `${shared}:7:22: warning: http.routers.app-api.rule: the rule asks for \`/api/v1\` on entry point \`web\`, where \`api@internal\` answers \`/api\` first`,
+      ),
+      ok.stdout,
+    );
 
     const missing = join(dir, 'missing.yaml');
     writeFileSync(
