@@ -455,8 +455,8 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   for (const [name, ep] of listened) {
     const addr = parseAddress(ep.address);
     if ('error' in addr) throw new Error(`entry point ${name}: ${addr.error}`);
-    // Traefik leaves its internal routers out of access logs and metrics by default: so do we on
-    // an entry point that is there for them.
+    // Traefik leaves its internal routers out of access logs, metrics and traces by default
+    // (`addInternals`): so do we on an entry point that is there for them.
     const internalOnly = isDedicatedAdminEntryPoint(config, name);
     const ctx = entryPointContext(
       name,
@@ -467,7 +467,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       logger,
       internalOnly ? null : accessLog,
       internalOnly ? null : metrics,
-      tracer,
+      internalOnly ? null : tracer,
     );
     const listener = new HttpListener(ctx, { maxConcurrentStreams: ep.http2.maxConcurrentStreams });
     if (ep.http.tls !== undefined) {

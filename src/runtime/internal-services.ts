@@ -137,7 +137,7 @@ function ownRule(r: InternalRoute): string {
     case 'api':
       return 'Path(`/api`) || PathPrefix(`/api/`)';
     case 'dashboard':
-      return `Path(\`/dashboard\`) || PathPrefix(\`/dashboard/\`)${r.dedicated ? ' || Path(`/`)' : ''}`;
+      return 'Path(`/dashboard`) || PathPrefix(`/dashboard/`)';
     case 'ping':
       return 'Path(`/ping`)';
     case 'prometheus':
@@ -197,24 +197,24 @@ export class InternalServices {
 
   /** The proxy's own routers: each service's paths on its entry point, above the user's routers. */
   routes(cache: ResourceCache, pools: Set<UpstreamPool>): RouteEntry<RouteTarget>[] {
-    return this.#opts.routes.map((r) => {
-      const name = `${r.service}@internal`;
+    const out: RouteEntry<RouteTarget>[] = [];
+    for (const r of this.#opts.routes) {
       const mw = new IdentityMiddleware(identityPrefix(this.#opts.secret, r.service, 'entryPoint', false));
-      return {
+      const service = this.#node(r.service, cache, pools);
+      const entry = (name: string, rule: string, priority: number): RouteEntry<RouteTarget> => ({
         name,
-        rule: ownRule(r),
-        priority: PRIORITY[r.service],
+        rule,
+        priority,
         entryPoints: [r.entryPoint],
-        value: {
-          router: name,
-          middlewares: [mw],
-          service: this.#node(r.service, cache, pools),
-          timeouts: NO_TIMEOUTS,
-          retry: null,
-          guards: [],
-        },
-      };
-    });
+        value: { router: name, middlewares: [mw], service, timeouts: NO_TIMEOUTS, retry: null, guards: [] },
+      });
+      out.push(entry(`${r.service}@internal`, ownRule(r), PRIORITY[r.service]));
+      // `/` to the dashboard on an entry point that is there for it, below every router of the
+      // configuration: one placed there for `/` keeps it.
+      if (r.service === 'dashboard' && r.dedicated)
+        out.push(entry('dashboard-redirect@internal', 'Path(`/`)', Number.MIN_SAFE_INTEGER));
+    }
+    return out;
   }
 
   /**

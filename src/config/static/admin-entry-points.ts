@@ -67,9 +67,9 @@ export function defaultEntryPoints(config: StaticConfig): string[] {
 
 /**
  * Whether `name` is there for the admin features only, unless a router names it: `traefik`, or
- * an admin entry point that is not declared. Its requests are not access-logged nor counted in
- * the entry point metrics (Traefik leaves its internal routers out by default), and `/` there
- * redirects to the dashboard.
+ * an admin entry point that is not declared. Its requests are not access-logged, counted in the
+ * entry point metrics nor traced (Traefik leaves its internal routers out by default), and `/`
+ * there redirects to the dashboard (below any router of the configuration).
  */
 export function isDedicatedAdminEntryPoint(config: StaticConfig, name: string): boolean {
   if (!internalRouting(config).some((r) => r.entryPoint === name)) return false;
