@@ -6,7 +6,6 @@
 import { closeSync, type FSWatcher, openSync, readFileSync, watch } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
 import { dirname, resolve } from 'node:path';
-import type { AdminServer } from './admin/index.ts';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import {
@@ -19,6 +18,13 @@ import {
   type StaticConfig,
 } from './config/index.ts';
 import type { ConfigIssue } from './config/issues.ts';
+import {
+  defaultEntryPoints,
+  enabledInternalServices,
+  internalRouting,
+  isDedicatedAdminEntryPoint,
+  listenedEntryPoints,
+} from './config/static/admin-entry-points.ts';
 import { tlsEntryPoints } from './config/static/entry-point-tls.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { settleHeap } from './core/settle-heap.ts';
@@ -41,6 +47,7 @@ import type { BuildOptions } from './runtime/build-snapshot.ts';
 import { buildSnapshot } from './runtime/build-snapshot.ts';
 import { ConfigWatcher } from './runtime/config-watcher.ts';
 import type { Redirection } from './runtime/internal-routes.ts';
+import { internalServicesFor, newBridgeSecret } from './runtime/internal-services.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
 
@@ -375,59 +382,12 @@ function hostNames(rule: string): string[] {
   return [...c.hints.hosts.exact, ...c.hints.hosts.wildcardParents.map((p) => `*.${p}`)];
 }
 
-/** Where the API, ping and metrics are served when their entry point is not configured. */
-const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:8082';
-
-/** The entry points that serve the API, ping or metrics instead of proxying. */
-function adminEntryPoints(config: StaticConfig): Set<string> {
-  const names = new Set<string>();
-  if (config.api !== undefined) names.add(config.api.entryPoint);
-  if (config.ping !== undefined) names.add(config.ping.entryPoint);
-  if (config.metrics?.prometheus !== undefined) names.add(config.metrics.prometheus.entryPoint);
-  return names;
-}
-
-/**
- * Serves the admin handler on `address`. node:http is loaded here, on demand: it costs ~17 MB of
- * resident memory that a proxy without an admin entry point should not pay.
- */
-async function listenAdmin(
-  admin: AdminServer,
-  address: string,
-): Promise<{ address: string; close(): Promise<void> }> {
-  const addr = parseAddress(address);
-  if ('error' in addr) throw new Error(addr.error);
-  const { createServer } = await import('node:http');
-  const server = createServer((req, res) => admin.handle(req, res));
-  server.keepAliveTimeout = 5_000;
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(
-      { host: addr.host === undefined || addr.host === '' ? undefined : addr.host, port: addr.port },
-      () => {
-        server.off('error', reject);
-        resolve();
-      },
-    );
-  });
-  const a = server.address();
-  const bound = a !== null && typeof a !== 'string' ? `${a.address}:${a.port}` : address;
-  return {
-    address: bound,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      }),
-  };
-}
-
 /** A fresh cache per trial: pools are lazy and shared state is closed again, so nothing leaks. */
-function trialBuild(merged: DynamicConfig, logger: Logger): readonly ConfigIssue[] {
+function trialBuild(merged: DynamicConfig, logger: Logger, opts: BuildOptions): readonly ConfigIssue[] {
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker);
   try {
-    return buildSnapshot(merged, 0, cache, logger).issues.filter((i) => i.severity === 'error');
+    return buildSnapshot(merged, 0, cache, logger, opts).issues.filter((i) => i.severity === 'error');
   } finally {
     cache.closeAll();
     ticker.stop();
@@ -484,17 +444,31 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
           },
           logger,
         );
-  const adminNames = adminEntryPoints(config);
   const tlsSetup = await setupTls(config, logger);
   if (tlsSetup === null) return 1;
 
+  // Every entry point is a proxy entry point: the API, dashboard, ping and metrics are routes
+  // there (runtime/internal-services.ts), beside whatever routers the configuration puts there.
+  const listened = listenedEntryPoints(config);
   const listeners: HttpListener[] = [];
   const fronts: { close(): void }[] = [];
-  for (const [name, ep] of Object.entries(config.entryPoints)) {
-    if (adminNames.has(name)) continue;
+  for (const [name, ep] of listened) {
     const addr = parseAddress(ep.address);
     if ('error' in addr) throw new Error(`entry point ${name}: ${addr.error}`);
-    const ctx = entryPointContext(name, ep, addr.port, ref, ticker, logger, accessLog, metrics, tracer);
+    // Traefik leaves its internal routers out of access logs, metrics and traces by default
+    // (`addInternals`): so do we on an entry point that is there for them.
+    const internalOnly = isDedicatedAdminEntryPoint(config, name);
+    const ctx = entryPointContext(
+      name,
+      ep,
+      addr.port,
+      ref,
+      ticker,
+      logger,
+      internalOnly ? null : accessLog,
+      internalOnly ? null : metrics,
+      internalOnly ? null : tracer,
+    );
     const listener = new HttpListener(ctx, { maxConcurrentStreams: ep.http2.maxConcurrentStreams });
     if (ep.http.tls !== undefined) {
       const { TlsFront } = await import('./listeners/tls-front.ts');
@@ -523,11 +497,23 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     listeners.push(listener);
   }
 
+  // The admin server listens privately; the internal services forward to it (the bridge).
+  const bridge =
+    internalRouting(config).length === 0 ? null : await (await import('./admin/bridge.ts')).listenBridge();
+  const bridgeSecret = newBridgeSecret();
+  const internal = bridge === null ? undefined : internalServicesFor(config, bridge, bridgeSecret);
+  const defaults = defaultEntryPoints(config);
+  const trialOptions: BuildOptions = {
+    defaultEntryPoints: defaults,
+    ...(internal !== undefined ? { internal } : {}),
+  };
+  const buildOptions: BuildOptions = { ...tlsSetup.buildOptions, ...trialOptions };
+
   const providers: Provider[] = [];
   const fileOpts = fileProviderOptions(config, inline, { checkRule, checkBreakerExpression });
   if (fileOpts !== undefined) providers.push(new FileProvider(fileOpts));
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
-  const watcher = new ConfigWatcher(providers, ref, cache, logger, tlsSetup.buildOptions);
+  const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
   tlsSetup.onChange(() => watcher.apply());
   const certFiles = new CertFileWatch(() => watcher.apply(), logger);
   let settled = false;
@@ -551,14 +537,15 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     const { ApiProvider } = await import('./providers/api/index.ts');
     api = new ApiProvider({
       persistFile: config.api.persistFile,
-      entryPoints: Object.keys(config.entryPoints).filter((n) => !adminNames.has(n)),
+      entryPoints: listened.map(([n]) => n),
+      internalServices: enabledInternalServices(config),
       knownProviders: fileOpts === undefined ? [] : ['file'],
       checkRule,
       checkBreakerExpression,
       validateMerged: (own) => {
         const conflicts: ConfigIssue[] = [];
         const merged = watcher.mergedWith('api', own, conflicts);
-        return [...conflicts, ...trialBuild(merged, logger)];
+        return [...conflicts, ...trialBuild(merged, logger, trialOptions)];
       },
     });
     providers.push(api);
@@ -568,42 +555,32 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     const { runtimeCollector } = await import('./runtime/metrics-collector.ts');
     metrics.addCollector(runtimeCollector(ref, watcher));
   }
-  const adminModule = adminNames.size === 0 ? null : await import('./admin/index.ts');
-  const dashboardAsset =
-    config.api?.dashboard === true ? (await import('./admin/dashboard/index.ts')).dashboardAsset : null;
-
-  const admins: { close(): Promise<void> }[] = [];
-  for (const name of adminNames) {
-    const ep = config.entryPoints[name];
-    const address = ep?.address ?? DEFAULT_ADMIN_ADDRESS;
-    const admin = new adminModule!.AdminServer({
-      snapshots: ref,
-      watcher,
-      api: config.api !== undefined && config.api.entryPoint === name ? api : null,
-      proxyEntryPoints: Object.keys(config.entryPoints).filter((n) => !adminNames.has(n)),
-      // Proxy entry points first: explain defaults to the first one.
-      entryPoints: Object.entries(config.entryPoints)
-        .filter(([n]) => !adminNames.has(n))
-        .concat(Object.entries(config.entryPoints).filter(([n]) => adminNames.has(n)))
-        .map(([n, e]) => ({ name: n, address: e.address })),
-      version: packageVersion(),
-      auth: config.api?.auth,
-      insecure: config.api?.insecure ?? false,
-      readOnly: config.api?.readOnly ?? false,
-      metrics: prom !== undefined && prom.entryPoint === name ? metrics : null,
-      dashboard: config.api?.entryPoint === name ? dashboardAsset : null,
-      logger,
-    });
-    try {
-      const bound = await listenAdmin(admin, address);
-      admins.push(bound);
-      logger.info('entry point listening', { entryPoint: name, address: bound.address, admin: true });
-    } catch (e) {
-      logger.error('cannot listen', { entryPoint: name, address, error: e });
-      for (const l of listeners) await l.shutdown(0);
-      for (const a of admins) await a.close();
-      return 1;
-    }
+  if (bridge !== null) {
+    const { AdminServer } = await import('./admin/index.ts');
+    const dashboardAsset =
+      config.api?.dashboard === true ? (await import('./admin/dashboard/index.ts')).dashboardAsset : null;
+    bridge.attach(
+      new AdminServer({
+        snapshots: ref,
+        watcher,
+        api,
+        proxyEntryPoints: defaults,
+        // Default entry points first: explain defaults to the first one.
+        entryPoints: listened
+          .filter(([n]) => defaults.includes(n))
+          .concat(listened.filter(([n]) => !defaults.includes(n)))
+          .map(([n, e]) => ({ name: n, address: e.address })),
+        version: packageVersion(),
+        auth: config.api?.auth,
+        insecure: config.api?.insecure ?? false,
+        allowedHosts: config.api?.allowedHosts ?? [],
+        readOnly: config.api?.readOnly ?? false,
+        metrics: prom !== undefined ? metrics : null,
+        dashboard: dashboardAsset,
+        logger,
+        bridgeSecret,
+      }),
+    );
   }
 
   const stop = new AbortController();
@@ -623,7 +600,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       stop.abort();
       for (const f of fronts) f.close();
       await Promise.all(listeners.map((l) => l.shutdown(grace)));
-      await Promise.all(admins.map((a) => a.close()));
+      await bridge?.close();
       await watching.catch(() => {});
       await tracer?.close();
       tlsSetup.stop();

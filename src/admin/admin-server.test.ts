@@ -34,11 +34,15 @@ function basic(user: string, password: string): string {
 }
 
 describe('admin API reads', () => {
-  it('answers /ping with OK', async (t) => {
-    const a = await startAdmin(t);
+  it('answers /ping with OK as ping@internal, and nothing else there', async (t) => {
+    const a = await startAdmin(t, { service: 'ping' });
     const r = await a.request('/ping');
     assert.equal(r.status, 200);
     assert.equal(await r.text(), 'OK');
+    assert.equal((await a.request('/api/overview')).status, 404);
+    assert.equal((await a.request('/ping', { method: 'POST' })).status, 405);
+    // api@internal does not answer /ping: that is ping@internal's path.
+    assert.equal((await a.request('/ping', { headers: { 'x-test-service': 'api' } })).status, 404);
   });
 
   it('serves the overview with reload counters and object counts', async (t) => {
@@ -184,9 +188,14 @@ describe('admin API reads', () => {
     const a = await startAdmin(t, {
       server: { metrics: { render: () => 'traffic_up 1\n' }, dashboard: (p) => files[p] },
     });
-    const m = await a.request('/metrics');
+    const m = await a.request('/metrics', { headers: { 'x-test-service': 'prometheus' } });
     assert.equal(m.headers.get('content-type'), 'text/plain; version=0.0.4; charset=utf-8');
     assert.equal(await m.text(), 'traffic_up 1\n');
+    // Each service answers its own paths only.
+    assert.equal((await a.request('/metrics')).status, 404, 'api@internal has no /metrics');
+    const onlyDashboard = { headers: { 'x-test-service': 'dashboard' } };
+    assert.equal((await a.request('/api/overview', onlyDashboard)).status, 404);
+    assert.equal((await a.request('/dashboard/', onlyDashboard)).status, 200);
     for (const path of ['/', '/dashboard']) {
       const r = await a.request(path, { redirect: 'manual' });
       assert.equal(r.status, 302);
@@ -307,7 +316,7 @@ describe('admin API access', () => {
     const a = await startAdmin(t, { server: { auth }, peer: '192.0.2.7' });
     const r = await a.request('/api/version', { headers: { authorization: basic('admin', 'secret') } });
     assert.equal(r.status, 200);
-    assert.equal((await a.request('/ping')).status, 200);
+    assert.equal((await a.request('/ping', { headers: { 'x-test-service': 'ping' } })).status, 200);
   });
 
   it('serves only loopback peers without auth', async (t) => {

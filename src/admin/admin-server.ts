@@ -2,9 +2,16 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.ts';
 import type { ApiProvider, ApiSection } from '../providers/api/index.ts';
 import type { ConfigWatcher } from '../runtime/config-watcher.ts';
+import {
+  decodeIdentity,
+  INTERNAL_IDENTITY_HEADER,
+  type InternalOrigin,
+} from '../runtime/internal-services.ts';
 import type { RuntimeSnapshot, SnapshotRef } from '../runtime/types.ts';
+import { AdminAccess } from './access.ts';
 import { ApiWrites } from './api-writes.ts';
-import { AdminAuth, isLoopback, isLoopbackHost } from './auth.ts';
+import { AdminAuth } from './auth.ts';
+import { AuthThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth-throttle.ts';
 import { explain, explainRequestHead } from './explain.ts';
 import { isJsonType, readBody, sendError, sendJson, sendText } from './http-io.ts';
 import { redactSecrets } from './redact.ts';
@@ -32,8 +39,10 @@ export interface AdminServerDeps {
   readonly proxyEntryPoints?: readonly string[];
   readonly version: string;
   readonly auth: { readonly bearerTokens: string[]; readonly basicAuth: string[] } | undefined;
-  /** Serve peers beyond loopback without credentials (Traefik's `api.insecure`). */
+  /** Read-only access without credentials beyond loopback through `api.entryPoint` (Traefik's `api.insecure`). */
   readonly insecure: boolean;
+  /** Host names accepted without credentials besides IP addresses and localhost (lowercased). */
+  readonly allowedHosts?: readonly string[];
   readonly readOnly: boolean;
   readonly metrics: { render(): string } | null;
   /** A dashboard file by its path under `/dashboard/` ('' = the page itself). */
@@ -41,6 +50,13 @@ export interface AdminServerDeps {
   readonly logger: Logger;
   /** How long a write waits for the watcher's outcome. Default 10 s. */
   readonly outcomeTimeoutMs?: number;
+  /**
+   * The secret of the identity header the proxy's internal routes set (runtime/internal-services):
+   * `handle` serves only requests that carry it. Undefined: `handle` refuses everything.
+   */
+  readonly bridgeSecret?: string;
+  /** Failed-authentication throttling; `now` defaults to Date.now. */
+  readonly throttle?: Partial<ThrottleOptions>;
 }
 
 const BODY_LIMIT = 1024 * 1024;
@@ -49,18 +65,32 @@ type Section = (typeof SECTIONS)[number];
 const READ = 'GET, HEAD';
 const READ_WRITE = 'GET, HEAD, PUT, PATCH, DELETE';
 
-/** The admin entry point's request handler: the JSON API, `/ping`, `/metrics` and the dashboard. */
+/**
+ * The internal services' request handler (`api@internal`, `dashboard@internal`,
+ * `ping@internal`, `prometheus@internal`): the JSON API, the dashboard, `/ping` and `/metrics`.
+ * It sits behind the proxy's routes (the bridge, see runtime/internal-services.ts): each request
+ * says which service its router named and who the client is, and access is decided by that
+ * (admin/access.ts).
+ */
 export class AdminServer {
   readonly #deps: AdminServerDeps;
-  readonly #auth: AdminAuth | null;
+  readonly #access: AdminAccess;
   readonly #writes: ApiWrites | null;
   readonly #entryPointNames: readonly string[];
 
   constructor(deps: AdminServerDeps) {
     this.#deps = deps;
     const auth = deps.auth === undefined ? null : new AdminAuth(deps.auth);
-    // `auth: {}` names nobody: treat it as absent (loopback only) rather than lock everyone out.
-    this.#auth = auth === null || auth.empty ? null : auth;
+    const throttle: ThrottleOptions = { ...DEFAULT_THROTTLE, now: Date.now, ...deps.throttle };
+    this.#access = new AdminAccess({
+      // `auth: {}` names nobody: treat it as absent (loopback only) rather than lock everyone out.
+      auth: auth === null || auth.empty ? null : auth,
+      insecure: deps.insecure,
+      allowedHosts: deps.allowedHosts ?? [],
+      failures: new AuthThrottle(throttle),
+      refusals: new AuthThrottle(throttle),
+      logger: deps.logger,
+    });
     this.#writes =
       deps.api === null || deps.readOnly
         ? null
@@ -68,42 +98,74 @@ export class AdminServer {
     this.#entryPointNames = deps.proxyEntryPoints ?? deps.entryPoints.map((e) => e.name);
   }
 
+  /** A request from the bridge: served as its identity header says, refused without one. */
   handle(req: IncomingMessage, res: ServerResponse): void {
-    this.#serve(req, res).then(undefined, (e: unknown) => {
+    const secret = this.#deps.bridgeSecret;
+    const origin =
+      secret === undefined ? undefined : decodeIdentity(header(req, INTERNAL_IDENTITY_HEADER), secret);
+    if (origin === undefined) {
+      // Only the proxy's own routes know the secret: this is a local process that found the port.
+      this.#access.refuseUnproxied(req.socket.remoteAddress ?? '', {
+        method: req.method ?? 'GET',
+        path: (req.url ?? '/').split('?', 1)[0]!,
+        host: req.headers.host,
+        authorization: undefined,
+      });
+      req.resume();
+      sendError(res, 403, 'the admin server is reached through the proxy entry points only');
+      return;
+    }
+    this.serve(req, res, origin);
+  }
+
+  /** Serves `req` for the client and internal service `origin` names. */
+  serve(req: IncomingMessage, res: ServerResponse, origin: InternalOrigin): void {
+    this.#serve(req, res, origin).then(undefined, (e: unknown) => {
       this.#deps.logger.error('admin request failed', { url: req.url, error: e });
       if (!res.headersSent) sendError(res, 500, 'internal error');
       else res.destroy();
     });
   }
 
-  async #serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
+  async #serve(req: IncomingMessage, res: ServerResponse, origin: InternalOrigin): Promise<void> {
     const url = requestUrl(req.url);
     if (url === undefined) return sendError(res, 400, 'malformed request target');
     const path = url.pathname;
     const method = req.method ?? 'GET';
     const read = method === 'GET' || method === 'HEAD';
     // Health checkers probe /ping without credentials; it tells nothing about the configuration.
-    if (path === '/ping') {
+    if (origin.service === 'ping') {
+      if (path !== '/ping') return sendError(res, 404, 'not found');
       if (!read) return this.#notAllowed(res, READ);
       return sendText(res, 200, 'text/plain; charset=utf-8', 'OK');
     }
-    if (!this.#admitted(req, res)) return;
+    const ask = { method, path, host: req.headers.host, authorization: req.headers.authorization };
+    const admission = this.#access.check(origin, ask);
+    if (!admission.ok) return sendError(res, admission.status, admission.error, {}, admission.headers ?? {});
+    if (!read && admission.level === 'read') {
+      const refused = this.#access.refuseWrite(origin, ask);
+      return sendError(res, refused.status, refused.error);
+    }
     if (!read && req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
       // A browser page of another site may send simple requests (a POST without preflight).
       return sendError(res, 403, 'cross-origin writes are not allowed');
     }
-    if (path === '/' || path === '/dashboard') {
+    if (origin.service === 'prometheus') {
+      if (path !== '/metrics' || this.#deps.metrics === null) return sendError(res, 404, 'not found');
+      if (!read) return this.#notAllowed(res, READ);
+      return sendText(res, 200, 'text/plain; version=0.0.4; charset=utf-8', this.#deps.metrics.render());
+    }
+    // Traefik's api@internal serves the dashboard too; dashboard@internal serves only that.
+    const dashboard = origin.service === 'dashboard' || this.#deps.dashboard !== null;
+    if (dashboard && (path === '/' || path === '/dashboard')) {
       if (this.#deps.dashboard === null) return sendError(res, 404, 'not found');
       res.writeHead(302, { location: 'dashboard/', 'content-length': 0 });
       res.end();
       return;
     }
-    if (path.startsWith('/dashboard/')) return this.#dashboard(res, path.slice('/dashboard/'.length), read);
-    if (path === '/metrics' && this.#deps.metrics !== null) {
-      if (!read) return this.#notAllowed(res, READ);
-      return sendText(res, 200, 'text/plain; version=0.0.4; charset=utf-8', this.#deps.metrics.render());
-    }
-    if (!path.startsWith('/api/')) return sendError(res, 404, 'not found');
+    if (dashboard && path.startsWith('/dashboard/'))
+      return this.#dashboard(res, path.slice('/dashboard/'.length), read);
+    if (origin.service !== 'api' || !path.startsWith('/api/')) return sendError(res, 404, 'not found');
     // One snapshot for the whole answer: a view never mixes generations.
     const snap = this.#deps.snapshots.current;
     const parts = path.slice(5).split('/');
@@ -156,33 +218,6 @@ export class AdminServer {
     return this.#change(req, res, method, section, name, url);
   }
 
-  /** Credentials when configured; otherwise loopback only, unless `insecure`. */
-  #admitted(req: IncomingMessage, res: ServerResponse): boolean {
-    if (this.#auth !== null) {
-      if (this.#auth.check(req.headers.authorization)) return true;
-      sendError(
-        res,
-        401,
-        'authentication required',
-        {},
-        {
-          'www-authenticate': ['Bearer realm="traffic"', 'Basic realm="traffic", charset="UTF-8"'],
-        },
-      );
-      return false;
-    }
-    if (this.#deps.insecure) return true;
-    if (!isLoopback(req.socket.remoteAddress)) {
-      sendError(res, 403, 'the admin API serves loopback clients only (configure api.auth or api.insecure)');
-      return false;
-    }
-    if (!isLoopbackHost(req.headers.host)) {
-      sendError(res, 403, 'the Host header must name this machine (localhost or a loopback address)');
-      return false;
-    }
-    return true;
-  }
-
   #dashboard(res: ServerResponse, sub: string, read: boolean): void {
     const file = read ? this.#deps.dashboard?.(sub) : undefined;
     if (file !== undefined) {
@@ -222,7 +257,8 @@ export class AdminServer {
   #explain(snap: RuntimeSnapshot, q: URLSearchParams): Reply {
     const entryPoint = q.get('entryPoint') ?? this.#entryPointNames[0];
     if (entryPoint === undefined) return fail(400, 'there is no entry point to explain for');
-    if (!this.#entryPointNames.includes(entryPoint))
+    // Any entry point: routers (and the internal services) may be on the admin ones too.
+    if (!this.#deps.entryPoints.some((e) => e.name === entryPoint))
       return fail(400, `unknown entry point \`${entryPoint}\``);
     const target = q.get('url');
     if (target === null) return fail(400, 'the url parameter is required');
@@ -351,6 +387,12 @@ function requestUrl(target: string | undefined): URL | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** One header's value (the first, when a client repeated it). */
+function header(req: IncomingMessage, name: string): string | undefined {
+  const v = req.headers[name.toLowerCase()];
+  return Array.isArray(v) ? v[0] : v;
 }
 
 function isDryRun(url: URL): boolean {

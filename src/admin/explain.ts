@@ -120,9 +120,19 @@ export function explain(snapshot: RuntimeSnapshot, entryPoint: string, req: Requ
     }),
   );
   const winner = candidates.find((c) => c.matched);
-  const cfg = winner === undefined ? undefined : routers[winner.name];
-  if (winner === undefined || cfg === undefined) {
-    return { entryPoint, matched: null, candidates, middlewares: [], service: null };
+  if (winner === undefined) return { entryPoint, matched: null, candidates, middlewares: [], service: null };
+  const cfg = routers[winner.name];
+  if (cfg === undefined) {
+    // The proxy's own routers (`api@internal`, redirections, ACME): not in the configuration.
+    const target = snapshot.routers.get(winner.name);
+    const service = target === undefined ? null : target.service.name;
+    return {
+      entryPoint,
+      matched: target === undefined ? null : winner.name,
+      candidates,
+      middlewares: [],
+      service,
+    };
   }
   const provider = providerOf(winner.name);
   return {

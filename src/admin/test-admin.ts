@@ -4,12 +4,14 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import type { RuleChecker } from '../config/index.ts';
+import { type InternalServiceName, isInternalServiceName } from '../config/internal-services.ts';
 import { silentLogger } from '../core/logger.ts';
 import { Ticker } from '../core/ticker.ts';
 import { ApiProvider, type ApiProviderOptions } from '../providers/api/index.ts';
 import { compileRule } from '../router/index.ts';
 import { buildSnapshot } from '../runtime/build-snapshot.ts';
 import { type ApplyOutcome, ConfigWatcher } from '../runtime/config-watcher.ts';
+import type { InternalOrigin } from '../runtime/internal-services.ts';
 import { ResourceCache } from '../runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, SnapshotRef } from '../runtime/types.ts';
 import { AdminServer, type AdminServerDeps } from './admin-server.ts';
@@ -33,8 +35,13 @@ export interface TestAdminOptions {
   /** Check the merged configuration by building it (what main.ts is expected to do). */
   readonly validateMerged?: boolean;
   readonly server?: Partial<Omit<AdminServerDeps, 'snapshots' | 'watcher' | 'logger'>>;
-  /** Rewrites the peer address the server sees (to test non-loopback peers). */
+  /** The client address the proxy reports (to test non-loopback peers); default the socket's. */
   readonly peer?: string;
+  /** How the request reached the server, as the proxy's identity header would say. */
+  readonly via?: InternalOrigin['via'];
+  readonly hostPinned?: boolean;
+  /** The internal service the router named; a request may pick another with `x-test-service`. */
+  readonly service?: InternalServiceName;
 }
 
 /** The ApiProvider as the only provider, wired as src/main.ts wires providers, and an admin server. */
@@ -81,9 +88,17 @@ export async function startAdmin(t: TestContext, opts: TestAdminOptions = {}): P
     logger: silentLogger,
     ...opts.server,
   });
+  // Stands for the proxy's internal route, which tells the server who the client is.
   const server = createServer((req: IncomingMessage, res: ServerResponse) => {
-    if (opts.peer !== undefined) Object.defineProperty(req.socket, 'remoteAddress', { value: opts.peer });
-    admin.handle(req, res);
+    const asked = req.headers['x-test-service'];
+    const service =
+      typeof asked === 'string' && isInternalServiceName(asked) ? asked : (opts.service ?? 'api');
+    admin.serve(req, res, {
+      service,
+      clientIp: opts.peer ?? req.socket.remoteAddress ?? '',
+      via: opts.via ?? 'entryPoint',
+      hostPinned: opts.hostPinned ?? false,
+    });
   });
   server.listen(0, '127.0.0.1');
   await once(server, 'listening');

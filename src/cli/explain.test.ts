@@ -149,7 +149,20 @@ describe('traffic explain', () => {
 `,
     );
     assert.equal(run(file, 'GET http://x/').code, 1);
-    assert.equal(run(file, 'GET http://x/', [], { entryPoint: 'traefik' }).code, 0);
+    const root = run(file, 'GET http://x/', [], { entryPoint: 'traefik' });
+    assert.equal(root.code, 0);
+    // A router placed on `traefik` for `/` keeps it: the dashboard redirect ranks below it.
+    assert.match(root.out, /matched router only-admin@file/);
+  });
+
+  it("names the proxy's own router for the API's paths on its entry point", async (t) => {
+    const file = await setup(t);
+    const api = run(file, 'GET http://localhost/api/overview', [], { entryPoint: 'traefik' });
+    assert.equal(api.code, 0, api.out);
+    assert.match(api.out, /matched router api@internal/);
+    assert.match(api.out, /service: api@internal \(served by the proxy itself\)/);
+    const root = run(file, 'GET http://localhost/', [], { entryPoint: 'traefik' });
+    assert.match(root.out, /matched router dashboard-redirect@internal/);
   });
 
   it('includes the changes the API persisted', async (t) => {

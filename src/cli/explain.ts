@@ -8,6 +8,11 @@ import {
   type StaticConfig,
   sortIssues,
 } from '../config/index.ts';
+import {
+  defaultEntryPoints,
+  enabledInternalServices,
+  listenedEntryPoints,
+} from '../config/static/admin-entry-points.ts';
 import { silentLogger } from '../core/logger.ts';
 import { Ticker } from '../core/ticker.ts';
 import { ApiProvider } from '../providers/api/index.ts';
@@ -15,11 +20,12 @@ import { fileProviderOptions, loadSources } from '../providers/index.ts';
 import { compileRule } from '../router/index.ts';
 import { buildSnapshot } from '../runtime/build-snapshot.ts';
 import { mergeProviders } from '../runtime/config-watcher.ts';
+import { internalServicesFor } from '../runtime/internal-services.ts';
 import { ResourceCache } from '../runtime/resource-cache.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
 
 export interface ExplainOptions {
-  /** Default: the first entry point that is not the API's, ping's or metrics'. */
+  /** Default: the first default entry point (every one but `traefik`). */
   readonly entryPoint?: string;
   /** Configuration flags, as for `run`. */
   readonly overrides?: readonly string[];
@@ -69,8 +75,10 @@ export function runExplain(
     write(`configuration has ${errors.length} error${errors.length === 1 ? '' : 's'}: nothing to explain\n`);
     return 2;
   }
-  const entryPoint = options.entryPoint ?? defaultEntryPoint(config);
-  if (entryPoint === undefined || !Object.hasOwn(config.entryPoints, entryPoint)) {
+  const listened = listenedEntryPoints(config).map(([n]) => n);
+  const defaults = defaultEntryPoints(config);
+  const entryPoint = options.entryPoint ?? defaults[0] ?? listened[0];
+  if (entryPoint === undefined || !listened.includes(entryPoint)) {
     write(entryPoint === undefined ? 'no entry point is defined\n' : `unknown entry point ${entryPoint}\n`);
     return 2;
   }
@@ -88,7 +96,12 @@ export function runExplain(
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker);
   try {
-    const built = buildSnapshot(dynamic, 1, cache, silentLogger);
+    // The internal services as the proxy builds them; their pool is lazy and never dials here.
+    const internal = internalServicesFor(config, { host: '127.0.0.1', port: 9 }, '');
+    const built = buildSnapshot(dynamic, 1, cache, silentLogger, {
+      defaultEntryPoints: defaults,
+      ...(internal !== undefined ? { internal } : {}),
+    });
     const buildErrors = built.issues.filter((i) => i.severity === 'error');
     for (const i of buildErrors) write(`${formatIssue(i)}\n`);
     write(`${method} ${url} on entry point ${entryPoint}\n`);
@@ -119,22 +132,13 @@ function loadDynamic(
       persistFile,
       checkRule,
       knownProviders: fileOpts === undefined ? [] : ['file'],
+      internalServices: enabledInternalServices(config),
     }).currentUpdate();
     issues.push(...update.issues);
     if (update.config === undefined) return undefined;
     byProvider.set('api', update.config);
   }
   return mergeProviders(byProvider);
-}
-
-function defaultEntryPoint(config: StaticConfig): string | undefined {
-  const internal = new Set([
-    config.api?.entryPoint,
-    config.ping?.entryPoint,
-    config.metrics?.prometheus?.entryPoint,
-  ]);
-  const names = Object.keys(config.entryPoints);
-  return names.find((n) => !internal.has(n)) ?? names[0];
 }
 
 function report(
@@ -164,6 +168,7 @@ function report(
 }
 
 function describeService(snapshot: RuntimeSnapshot, name: string): string {
+  if (name.endsWith('@internal')) return `${name} (served by the proxy itself)`;
   const svc = snapshot.config.http.services[name];
   if (svc === undefined) return `${name} (not defined)`;
   if (svc.kind === 'loadBalancer') {

@@ -5,6 +5,7 @@ import {
   type RuleChecker,
   sortIssues,
 } from '../config/index.ts';
+import { defaultEntryPoints } from '../config/static/admin-entry-points.ts';
 import { tlsEntryPoints } from '../config/static/entry-point-tls.ts';
 import type { StaticConfig } from '../config/static/schema.ts';
 import { fileProviderOptions, loadSources, type ProviderUpdate } from '../providers/index.ts';
@@ -35,7 +36,10 @@ export async function runValidate(
     if (opts !== undefined) {
       const update = loadSources(opts, opts);
       issues.push(...update.issues);
-      if (update.config !== undefined) issues.push(...(await tlsIssues(loaded.config, update)));
+      if (update.config !== undefined) {
+        issues.push(...(await tlsIssues(loaded.config, update)));
+        issues.push(...(await shadowIssues(loaded.config, update)));
+      }
       const http = update.config?.http;
       if (http !== undefined) {
         counts = {
@@ -101,6 +105,24 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
     );
     const { exact: _, ...where } = locate(local, 'value');
     return where.file === undefined ? { ...i, path: local } : { ...i, path: local, ...where };
+  });
+}
+
+/**
+ * Routers that ask for a path the API, ping or metrics answer first on their entry point (as the
+ * proxy's build finds them), located in the files.
+ */
+async function shadowIssues(config: StaticConfig, update: ProviderUpdate): Promise<ConfigIssue[]> {
+  if (update.config === undefined) return [];
+  const { internalServicesFor } = await import('../runtime/internal-services.ts');
+  const internal = internalServicesFor(config, { host: '127.0.0.1', port: 9 }, '');
+  if (internal === undefined) return [];
+  const found = internal.shadowedRouters(update.config, defaultEntryPoints(config));
+  const locate = update.locate;
+  if (locate === undefined) return found;
+  return found.map((i) => {
+    const { exact: _, ...where } = locate(i.path, 'value');
+    return { ...i, ...where };
   });
 }
 

@@ -21,6 +21,7 @@ import type { PoolOptions, UpstreamPool } from '../upstream/pool.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
 import type { TlsBuildOptions } from './build-tls.ts';
 import { acmeHttp01Route, httpsEntryPoints, type Redirection, redirectionRoute } from './internal-routes.ts';
+import type { InternalServices } from './internal-services.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { type HealthTarget, ServerHealth } from './server-health.ts';
 import {
@@ -80,6 +81,13 @@ export interface BuildOptions {
   readonly redirections?: ReadonlyMap<string, Redirection>;
   /** ACME http-01: the entry points that answer challenges, and the answers. */
   readonly acmeHttp01?: { readonly entryPoints: readonly string[]; lookup(path: string): string | undefined };
+  /**
+   * The entry points of a router without `entryPoints` (Traefik's default entry points: all but
+   * `traefik`). Absent = every entry point.
+   */
+  readonly defaultEntryPoints?: readonly string[];
+  /** `api@internal` and the other admin services: the proxy's own routers, and those routers may name. */
+  readonly internal?: InternalServices;
 }
 
 export function buildSnapshot(
@@ -243,7 +251,20 @@ export function buildSnapshot(
   for (const [name, r] of Object.entries(http.routers)) {
     const provider = providerOf(name);
     const serviceName = qualify(r.service, provider);
-    const service = services.get(serviceName) ?? undefined;
+    let service = services.get(serviceName) ?? undefined;
+    // An internal service is served through the router's own chain, then the identity the admin
+    // server checks access by: that middleware goes last, after the user's.
+    let last: Middleware | undefined;
+    if (service === undefined && providerOf(serviceName) === 'internal') {
+      const found = opts.internal?.serviceFor(
+        serviceName.slice(0, -'@internal'.length),
+        r.rule,
+        cache,
+        pools,
+      );
+      service = found?.node;
+      last = found?.middleware;
+    }
     if (service === undefined) {
       if (http.services[serviceName] === undefined)
         err(['http', 'routers', name, 'service'], `unknown service ${r.service}`);
@@ -259,17 +280,22 @@ export function buildSnapshot(
       } else mws.push(...chain);
     });
     if (!ok) continue;
+    if (last !== undefined) mws.push(last);
     const entry = {
       name,
       rule: r.rule,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
-      entryPoints: r.entryPoints ?? [],
+      entryPoints: r.entryPoints ?? opts.defaultEntryPoints ?? [],
       value: routeTarget(name, mws, service, r.timeouts),
     };
     if (r.tls === undefined) routes.push(entry);
-    const secureEps = httpsEntryPoints(r, tlsEps);
+    const secureEps = httpsEntryPoints(r, tlsEps, opts.defaultEntryPoints);
     if (r.tls !== undefined) secureRoutes.push(entry);
     else if (secureEps.length > 0) secureRoutes.push({ ...entry, entryPoints: secureEps });
+  }
+  if (opts.internal !== undefined) {
+    routes.push(...opts.internal.routes(cache, pools));
+    issues.push(...opts.internal.shadowedRouters(config, opts.defaultEntryPoints));
   }
   for (const [ep, red] of opts.redirections ?? []) routes.push(redirectionRoute(ep, red));
   const acme = opts.acmeHttp01;

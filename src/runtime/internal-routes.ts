@@ -91,8 +91,12 @@ export function acmeHttp01Route(
   );
 }
 
-/** The entry points a router serves HTTPS on: its own TLS ones, or every TLS one. */
-export function httpsEntryPoints(r: RouterConfig, tlsEps: ReadonlyMap<string, unknown>): readonly string[] {
-  const eps = r.entryPoints ?? [...tlsEps.keys()];
+/** The entry points a router serves HTTPS on: its own TLS ones, or every default TLS one. */
+export function httpsEntryPoints(
+  r: RouterConfig,
+  tlsEps: ReadonlyMap<string, unknown>,
+  defaults?: readonly string[],
+): readonly string[] {
+  const eps = r.entryPoints ?? (defaults === undefined ? [...tlsEps.keys()] : defaults);
   return r.tls !== undefined ? (r.entryPoints ?? []) : eps.filter((e) => tlsEps.has(e));
 }

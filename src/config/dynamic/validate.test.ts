@@ -19,7 +19,7 @@ const base = `http:
     strip: { stripPrefix: { prefixes: [/api] } }
 `;
 
-function check(text: string, opts: { entryPoints?: string[] } = {}) {
+function check(text: string, opts: { entryPoints?: string[]; internalServices?: ReadonlySet<string> } = {}) {
   const r = loadDynamic([{ file: 'dyn.yaml', text }], { checkRule, ...opts });
   return { config: r.config, lines: r.issues.map(formatIssue) };
 }
@@ -133,9 +133,44 @@ describe('validateDynamic', () => {
   });
 
   it('rejects references to providers that are not available', () => {
-    const r = check(`${base}  routers:\n    a: { rule: "Path(\`/\`)", service: api@internal }\n`);
+    const r = check(`${base}  routers:\n    a: { rule: "Path(\`/\`)", service: svc@docker }\n`);
     assert.deepEqual(r.lines, [
-      'dyn.yaml:9:38: http.routers.a.service: service `api@internal` refers to provider `internal`, which is not available',
+      'dyn.yaml:9:38: http.routers.a.service: service `svc@docker` refers to provider `docker`, which is not available',
+    ]);
+  });
+
+  it('lets a router name an internal service the static configuration enables, and says what enables the others', () => {
+    const text = `${base}  routers:
+    a: { rule: "Path(\`/\`)", service: api@internal }
+    b: { rule: "Path(\`/b\`)", service: prometheus@internal }
+    c: { rule: "Path(\`/c\`)", service: nope@internal }
+`;
+    const r = check(text, { internalServices: new Set(['api', 'ping']) });
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:10:39: http.routers.b.service: service `prometheus@internal` is not enabled: it needs the `metrics.prometheus` section in the static configuration',
+      'dyn.yaml:11:39: http.routers.c.service: service `nope@internal` does not exist (the internal services are `api@internal`, `dashboard@internal`, `ping@internal`, `prometheus@internal`)',
+    ]);
+    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['a']);
+    // Without an `api` section, nothing enables api@internal: said at the reference.
+    assert.deepEqual(
+      check(text).lines[0],
+      'dyn.yaml:9:38: http.routers.a.service: service `api@internal` is not enabled: it needs the `api` section in the static configuration',
+    );
+  });
+
+  it("refuses an internal service anywhere but as a router's service", () => {
+    const r = check(
+      `http:
+  services:
+    w: { weighted: { services: [{ name: api@internal }] } }
+  middlewares:
+    i: { chain: { middlewares: [x@internal] } }
+`,
+      { internalServices: new Set(['api']) },
+    );
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:3:41: http.services.w.weighted.services[0].name: service `api@internal` is internal: only a router may name it as its service',
+      'dyn.yaml:5:33: http.middlewares.i.chain.middlewares[0]: middleware `x@internal` does not exist (the internal provider has services only)',
     ]);
   });
 

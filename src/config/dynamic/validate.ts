@@ -1,3 +1,4 @@
+import { INTERNAL_PROVIDER, internalServiceProblem } from '../internal-services.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import { type Locator, noLocation, type Target } from '../yaml-source.ts';
 import type { ObjectRef } from './parse.ts';
@@ -21,6 +22,11 @@ export interface ValidateOptions {
   readonly knownProviders?: readonly string[];
   /** When given, a router's entry points must be among these. */
   readonly entryPoints?: readonly string[];
+  /**
+   * The internal services the static configuration enables (`api` for `api@internal`): a
+   * router's `service` may name them. Default: none.
+   */
+  readonly internalServices?: ReadonlySet<string>;
   readonly locate?: Locator;
   /** Objects already found invalid (by the schema or the merge). */
   readonly disabled?: readonly ObjectRef[];
@@ -35,6 +41,7 @@ export interface ValidatedDynamic {
 export type Ref =
   | { kind: 'local'; name: string }
   | { kind: 'external' }
+  | { kind: 'internal'; name: string }
   | { kind: 'unknownProvider'; provider: string };
 
 /**
@@ -45,6 +52,7 @@ export type Ref =
 export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {}): ValidatedDynamic {
   const provider = opts.provider ?? 'file';
   const known = new Set(opts.knownProviders ?? []);
+  const internal = opts.internalServices ?? new Set<string>();
   const locate = opts.locate ?? noLocation;
   const issues: ConfigIssue[] = [];
   const broken = new Set<string>((opts.disabled ?? []).map((r) => `${r.section}/${r.name}`));
@@ -65,12 +73,33 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     if (at === -1) return { kind: 'local', name };
     const p = name.slice(at + 1);
     if (p === provider) return { kind: 'local', name: name.slice(0, at) };
+    if (p === INTERNAL_PROVIDER) return { kind: 'internal', name: name.slice(0, at) };
     return known.has(p) ? { kind: 'external' } : { kind: 'unknownProvider', provider: p };
   };
-  /** Reports why a reference cannot be used, or returns true. */
-  const usable = (section: HttpSection, what: string, name: string, path: ConfigPath): boolean => {
+  /**
+   * Reports why a reference cannot be used, or returns true. Only a router's service may be an
+   * internal one: it is served through the router's own chain (admin/ checks who may use it).
+   */
+  const usable = (
+    section: HttpSection,
+    what: string,
+    name: string,
+    path: ConfigPath,
+    routerService = false,
+  ): boolean => {
     const ref = resolveName(name);
     if (ref.kind === 'external') return true;
+    if (ref.kind === 'internal') {
+      const problem =
+        section !== 'services'
+          ? `${what} \`${name}\` does not exist (the internal provider has services only)`
+          : !routerService
+            ? `service \`${name}\` is internal: only a router may name it as its service`
+            : internalServiceProblem(ref.name, internal);
+      if (problem === undefined) return true;
+      report('error', problem, path);
+      return false;
+    }
     if (ref.kind === 'unknownProvider') {
       report(
         'error',
@@ -170,7 +199,7 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     router.middlewares.forEach((m, i) => {
       if (!usable('middlewares', 'middleware', m, [...base, 'middlewares', i])) ok = false;
     });
-    if (!usable('services', 'service', router.service, [...base, 'service'])) ok = false;
+    if (!usable('services', 'service', router.service, [...base, 'service'], true)) ok = false;
     if (!ok) disabled.add(key);
   }
 

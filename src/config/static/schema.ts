@@ -213,6 +213,15 @@ const accessLog = strictObject(
   ['addInternals'],
 );
 
+/** A host name as written in Host (no port), or `*.` and a domain; compared lowercased. */
+const adminHostName = z
+  .string()
+  .regex(
+    /^(\*\.)?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$/,
+    'must be a host name (no port, no scheme), or `*.` and a domain',
+  )
+  .transform((h) => h.toLowerCase().replace(/\.$/, ''));
+
 /** Ours: who may use the admin API when its entry point is reachable beyond loopback. */
 const apiAuth = strictObject({
   /** `Authorization: Bearer <token>`. */
@@ -226,9 +235,18 @@ const api = strictObject(
     /** Entry point that serves the API and dashboard (Traefik's `traefik` entry point). */
     entryPoint: z.string().min(1).default('traefik'),
     dashboard: z.boolean().default(true),
-    /** Traefik: serve the API without auth on a non-loopback entry point. */
+    /**
+     * Traefik: serve the API without auth beyond loopback. Ours: read-only, and only to a Host
+     * that is an IP address, `localhost` or one of `allowedHosts` (Traefik has no such check).
+     */
     insecure: z.boolean().default(false),
     auth: nullAsEmpty(apiAuth).optional(),
+    /**
+     * Ours: host names the API answers on without credentials besides IP addresses and
+     * `localhost` (DNS rebinding: another site's name resolved to this machine carries its own
+     * name in Host). `*.example.com` names every subdomain of example.com.
+     */
+    allowedHosts: z.array(adminHostName).default([]),
     /** Ours: write API changes to this file and load them on start ('' = kept in memory only). */
     persistFile: z.string().default(''),
     /** Ours: refuse every write through the API (405); reads and persisted changes still serve. */
@@ -467,6 +485,11 @@ export const staticConfigSchema = strictObject(
     }
   }
 });
+
+/** An entry point with every default, for the admin entry points that are not declared. */
+export function defaultEntryPoint(address: string): EntryPointConfig {
+  return entryPoint.parse({ address });
+}
 
 export type StaticConfig = z.output<typeof staticConfigSchema>;
 export type StaticConfigInput = z.input<typeof staticConfigSchema>;

@@ -21,6 +21,8 @@ export interface ApiProviderOptions {
   readonly persistFile?: string;
   /** When given, a router's entry points must be among these. */
   readonly entryPoints?: readonly string[];
+  /** Internal services a router may name (`api` for `api@internal`). Default: none. */
+  readonly internalServices?: ReadonlySet<string>;
   /** Providers whose objects the API's objects may refer to (`svc@file`). Default `['file']`. */
   readonly knownProviders?: readonly string[];
   readonly checkRule?: RuleChecker;
@@ -263,6 +265,7 @@ export class ApiProvider implements Provider {
       provider: 'api',
       knownProviders: o.knownProviders ?? ['file'],
       ...(o.entryPoints !== undefined ? { entryPoints: o.entryPoints } : {}),
+      ...(o.internalServices !== undefined ? { internalServices: o.internalServices } : {}),
       ...(o.checkRule !== undefined ? { checkRule: o.checkRule } : {}),
       ...(o.checkBreakerExpression !== undefined ? { checkBreakerExpression: o.checkBreakerExpression } : {}),
     });

@@ -1,4 +1,5 @@
 import type { InlineDynamic, RuleChecker, StaticConfig } from '../../config/index.ts';
+import { enabledInternalServices, listenedEntryPoints } from '../../config/static/admin-entry-points.ts';
 import type { FileProviderOptions } from './file-provider.ts';
 
 /**
@@ -18,7 +19,9 @@ export function fileProviderOptions(
   if (fp === undefined && inline === undefined) return undefined;
   return {
     watch: fp?.watch ?? true,
-    entryPoints: Object.keys(config.entryPoints),
+    // Admin entry points too: a router may share them with the API (the API answers its own paths).
+    entryPoints: listenedEntryPoints(config).map(([n]) => n),
+    internalServices: enabledInternalServices(config),
     ...(fp?.filename !== undefined ? { filename: fp.filename } : {}),
     ...(fp?.directory !== undefined ? { directory: fp.directory } : {}),
     ...(inline !== undefined ? { staticFile: inline.file } : {}),

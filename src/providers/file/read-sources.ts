@@ -16,6 +16,8 @@ export interface FileValidation {
   readonly checkBreakerExpression?: RuleChecker;
   /** Entry points a router may name (the static configuration's). */
   readonly entryPoints?: readonly string[];
+  /** Internal services a router may name (`api` for `api@internal`). */
+  readonly internalServices?: ReadonlySet<string>;
 }
 
 const YAML_FILE = /\.ya?ml$/i;
@@ -80,6 +82,7 @@ export function updateFrom(read: ReadResult, validation: FileValidation): Provid
       ? { checkBreakerExpression: validation.checkBreakerExpression }
       : {}),
     ...(validation.entryPoints ? { entryPoints: validation.entryPoints } : {}),
+    ...(validation.internalServices ? { internalServices: validation.internalServices } : {}),
   };
   const loaded = loadDynamic(read.texts, opts);
   if (read.issues.length > 0) return { config: undefined, issues: [...read.issues, ...loaded.issues] };

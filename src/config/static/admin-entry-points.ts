@@ -1,0 +1,77 @@
+import type { InternalServiceName } from '../internal-services.ts';
+import { defaultEntryPoint, type EntryPointConfig, type StaticConfig } from './schema.ts';
+
+/**
+ * Traefik's name for the entry point of its own API, ping and metrics. Routers without
+ * `entryPoints` are not attached to it (Traefik's default entry points are every entry point but
+ * this one).
+ */
+export const INTERNAL_ENTRY_POINT = 'traefik';
+
+/**
+ * Where an admin entry point that is not declared under `entryPoints` listens. Traefik opens
+ * `traefik` on `:8080` (every interface); ours stays on loopback.
+ */
+export const DEFAULT_ADMIN_ADDRESS = '127.0.0.1:8082';
+
+/** Where the static configuration puts each enabled internal service by itself (its own router). */
+export interface InternalRouting {
+  readonly service: InternalServiceName;
+  readonly entryPoint: string;
+}
+
+/**
+ * The internal services the static configuration enables, each with the entry point its own
+ * router serves it on: the API (and dashboard) on `api.entryPoint`, `/ping` on `ping.entryPoint`,
+ * `/metrics` on `metrics.prometheus.entryPoint`.
+ */
+export function internalRouting(config: StaticConfig): InternalRouting[] {
+  const out: InternalRouting[] = [];
+  if (config.api !== undefined) {
+    out.push({ service: 'api', entryPoint: config.api.entryPoint });
+    if (config.api.dashboard) out.push({ service: 'dashboard', entryPoint: config.api.entryPoint });
+  }
+  if (config.ping !== undefined) out.push({ service: 'ping', entryPoint: config.ping.entryPoint });
+  const prom = config.metrics?.prometheus;
+  if (prom !== undefined) out.push({ service: 'prometheus', entryPoint: prom.entryPoint });
+  return out;
+}
+
+/** The names routers may give as `service: <name>@internal`. */
+export function enabledInternalServices(config: StaticConfig): Set<InternalServiceName> {
+  return new Set(internalRouting(config).map((r) => r.service));
+}
+
+/**
+ * Every entry point the proxy listens on, in declaration order: the declared ones, then an admin
+ * entry point that is named by `api`, `ping` or `metrics` but not declared, on
+ * DEFAULT_ADMIN_ADDRESS with every default.
+ */
+export function listenedEntryPoints(config: StaticConfig): [string, EntryPointConfig][] {
+  const out = Object.entries(config.entryPoints);
+  for (const r of internalRouting(config)) {
+    if (!out.some(([n]) => n === r.entryPoint))
+      out.push([r.entryPoint, defaultEntryPoint(DEFAULT_ADMIN_ADDRESS)]);
+  }
+  return out;
+}
+
+/**
+ * The entry points of a router without `entryPoints`: every declared entry point but `traefik`
+ * (Traefik's rule). An admin entry point of another name (`api.entryPoint: web`) keeps its
+ * routers: the API's own paths are routed beside them.
+ */
+export function defaultEntryPoints(config: StaticConfig): string[] {
+  return Object.keys(config.entryPoints).filter((n) => n !== INTERNAL_ENTRY_POINT);
+}
+
+/**
+ * Whether `name` is there for the admin features only, unless a router names it: `traefik`, or
+ * an admin entry point that is not declared. Its requests are not access-logged, counted in the
+ * entry point metrics nor traced (Traefik leaves its internal routers out by default), and `/`
+ * there redirects to the dashboard (below any router of the configuration).
+ */
+export function isDedicatedAdminEntryPoint(config: StaticConfig, name: string): boolean {
+  if (!internalRouting(config).some((r) => r.entryPoint === name)) return false;
+  return name === INTERNAL_ENTRY_POINT || !Object.hasOwn(config.entryPoints, name);
+}
