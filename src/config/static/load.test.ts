@@ -43,6 +43,7 @@ describe('loadStaticConfig: defaults', () => {
             allowTrace: false,
           },
           http2: { maxConcurrentStreams: 250 },
+          asDefault: false,
         },
       },
       providers: {},
@@ -52,7 +53,7 @@ describe('loadStaticConfig: defaults', () => {
 
   it('turns the access log on when its section is present, even empty', () => {
     // Traefik's access log defaults to the common format.
-    assert.deepEqual(load(`${minimal}accessLog:\n`).config?.accessLog, {
+    assert.deepEqual(load(`${minimal}accessLog: {}\n`).config?.accessLog, {
       filePath: '',
       format: 'common',
       bufferingSize: 0,
@@ -139,7 +140,6 @@ describe('loadStaticConfig: issues with positions', () => {
       r.lines.filter((l) => l.includes('not supported')),
       [
         'conf/static.yaml:4:5: entryPoints.web.http3: `http3` is not supported yet',
-        'conf/static.yaml:6:7: entryPoints.web.http.middlewares: `middlewares` is not supported yet',
         'conf/static.yaml:7:1: hostResolver: `hostResolver` is not supported yet',
         'conf/static.yaml:9:3: providers.docker: `docker` is not supported yet',
       ],
