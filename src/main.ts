@@ -8,6 +8,7 @@ import { BlockList, isIPv6 } from 'node:net';
 import { dirname, resolve } from 'node:path';
 import type { AdminServer } from './admin/index.ts';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
+import { entryPointModelOf } from './config/dynamic/entry-point-model.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import {
   type EntryPointConfig,
@@ -527,7 +528,11 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const fileOpts = fileProviderOptions(config, inline, { checkRule, checkBreakerExpression });
   if (fileOpts !== undefined) providers.push(new FileProvider(fileOpts));
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
-  const watcher = new ConfigWatcher(providers, ref, cache, logger, tlsSetup.buildOptions);
+  const watcher = new ConfigWatcher(providers, ref, cache, logger, {
+    ...tlsSetup.buildOptions,
+    entryPointModel: entryPointModelOf(config.entryPoints, adminNames),
+    ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
+  });
   tlsSetup.onChange(() => watcher.apply());
   const certFiles = new CertFileWatch(() => watcher.apply(), logger);
   let settled = false;

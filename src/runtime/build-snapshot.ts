@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { createPicker } from '../balancer/index.ts';
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
+import { applyEntryPointModel, type EntryPointModel } from '../config/dynamic/entry-point-model.ts';
 import type {
   DynamicConfig,
   LoadBalancerConfig,
@@ -82,6 +83,10 @@ export interface BuildOptions {
   readonly redirections?: ReadonlyMap<string, Redirection>;
   /** ACME http-01: the entry points that answer challenges, and the answers. */
   readonly acmeHttp01?: { readonly entryPoints: readonly string[]; lookup(path: string): string | undefined };
+  /** Default entry points and entry point middlewares (static `asDefault`, `http.middlewares`). */
+  readonly entryPointModel?: EntryPointModel;
+  /** The static `serversTransport`: for services that name no transport of their own. */
+  readonly defaultTransport?: ServersTransportConfig;
 }
 
 export function buildSnapshot(
@@ -93,7 +98,9 @@ export function buildSnapshot(
 ): BuildResult {
   const issues: ConfigIssue[] = [];
   const pools = new Set<UpstreamPool>();
+  if (opts.entryPointModel !== undefined) config = applyEntryPointModel(config, opts.entryPointModel);
   const http = config.http;
+  const defaultTransport = opts.defaultTransport ?? DEFAULT_TRANSPORT;
   const err = (path: (string | number)[], message: string) =>
     issues.push({ severity: 'error', message, path });
 
@@ -121,6 +128,7 @@ export function buildSnapshot(
           qualified,
           svc.loadBalancer,
           http.serversTransports,
+          defaultTransport,
           cache,
           pools,
           shared,
@@ -359,13 +367,14 @@ function buildLoadBalancer(
   name: string,
   lb: LoadBalancerConfig,
   transports: Readonly<Record<string, ServersTransportConfig>>,
+  defaultTransport: ServersTransportConfig,
   cache: ResourceCache,
   pools: Set<UpstreamPool>,
   shared: <T extends object>(key: string, create: () => T) => T,
   logger: Logger,
   err: (path: (string | number)[], message: string) => void,
 ): LoadBalancerNode | null {
-  let transport = DEFAULT_TRANSPORT;
+  let transport = defaultTransport;
   let tname = '';
   if (lb.serversTransport !== undefined) {
     tname = qualify(lb.serversTransport, providerOf(name));

@@ -18,7 +18,8 @@ export interface FileValidation {
   readonly entryPoints?: readonly string[];
 }
 
-const YAML_FILE = /\.ya?ml$/i;
+/** Traefik reads `.yml`, `.yaml` and `.toml` files from the directory. */
+const YAML_FILE = /\.(ya?ml|toml)$/i;
 
 export interface ReadResult {
   readonly texts: DynamicText[];
