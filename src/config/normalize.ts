@@ -54,8 +54,14 @@ const DROP = Symbol('drop');
 
 export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: NormalizeOptions): Normalized {
   const issues: ConfigIssue[] = [];
-  const warn = (message: string, path: ConfigPath, severity: ConfigIssue['severity'] = 'warning') => {
-    const { exact: _, ...where } = opts.locate(path, 'key');
+  /** `at`: the key as written (for the position); `path`: the canonical one (for the message). */
+  const warn = (
+    message: string,
+    at: ConfigPath,
+    path: ConfigPath,
+    severity: ConfigIssue['severity'] = 'warning',
+  ) => {
+    const { exact: _, ...where } = opts.locate(at, 'key');
     issues.push(issue(severity, message, path, where));
   };
   const passThrough = new Set((opts.passThrough ?? []).map((k) => k.toLowerCase()));
@@ -64,18 +70,19 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
     value: unknown,
     node: SchemaNode,
     orig: ConfigPath,
+    canon: ConfigPath,
     depth: number,
   ): [unknown, (PathMap | undefined)?] => {
     switch (node.kind) {
       case 'object':
-        return walkObject(value, node, orig, depth);
+        return walkObject(value, node, orig, canon, depth);
       case 'record': {
         if (!isPlainObject(value)) return [value];
         const out: Record<string, unknown> = {};
         const map: PathMap = { keys: new Map() };
         for (const [k, v] of Object.entries(value)) {
           if (v === null) continue;
-          const [nv, child] = walk(v, describeSchema(node.value), [...orig, k], depth + 1);
+          const [nv, child] = walk(v, describeSchema(node.value), [...orig, k], [...canon, k], depth + 1);
           if (nv === DROP) continue;
           out[k] = nv;
           if (child !== undefined) map.keys.set(k, { original: k, child });
@@ -91,7 +98,7 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
         const element = describeSchema(node.element);
         const map: PathMap = { keys: new Map() };
         const out = list.map((item: unknown, i) => {
-          const [nv, child] = walk(item, element, [...orig, i], depth + 1);
+          const [nv, child] = walk(item, element, [...orig, i], [...canon, i], depth + 1);
           if (child !== undefined) map.keys.set(i, { original: i, child });
           return nv === DROP ? null : nv;
         });
@@ -115,6 +122,7 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
     value: unknown,
     node: Extract<SchemaNode, { kind: 'object' }>,
     orig: ConfigPath,
+    canon: ConfigPath,
     depth: number,
   ): [unknown, (PathMap | undefined)?] => {
     // paerser's allowEmpty sections: a bare `true` turns one on with its defaults, `false` off.
@@ -138,10 +146,18 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
       if (alias !== undefined) {
         const [spelling, target] = alias;
         if (Object.hasOwn(node.shape, target)) {
-          warn(`\`${spelling}\` is deprecated: it is read as \`${target}\``, [...orig, key]);
+          warn(
+            `\`${spelling}\` is deprecated: it is read as \`${target}\``,
+            [...orig, key],
+            [...canon, target],
+          );
           canonical = target;
         } else {
-          warn(`\`${spelling}\` is deprecated (Traefik's replacement is \`${target}\`)`, [...orig, key]);
+          warn(
+            `\`${spelling}\` is deprecated (Traefik's replacement is \`${target}\`)`,
+            [...orig, key],
+            [...canon, spelling],
+          );
         }
       }
       if (canonical === undefined) {
@@ -152,7 +168,11 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
             continue;
           }
           if (depth === 0) {
-            warn(`unknown top-level key \`${key}\` is ignored (as Traefik ignores it)`, [...orig, key]);
+            warn(
+              `unknown top-level key \`${key}\` is ignored (as Traefik ignores it)`,
+              [...orig, key],
+              [key],
+            );
             continue;
           }
           // Unknown here: left for the schema, which names it (with a suggestion) at its place.
@@ -161,15 +181,21 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
         }
       }
       if (canonical !== key && alias === undefined) {
-        warn(`\`${key}\` is read as \`${canonical}\` (keys are case-insensitive)`, [...orig, key]);
+        warn(
+          `\`${key}\` is read as \`${canonical}\` (keys are case-insensitive)`,
+          [...orig, key],
+          [...canon, canonical],
+        );
       }
       const deprecation = node.deprecated[canonical];
-      if (deprecation !== undefined) warn(`\`${canonical}\` is deprecated: ${deprecation}`, [...orig, key]);
+      if (deprecation !== undefined)
+        warn(`\`${canonical}\` is deprecated: ${deprecation}`, [...orig, key], [...canon, canonical]);
       const earlier = writtenAs.get(canonical);
       if (earlier !== undefined) {
         warn(
           `\`${key}\` repeats \`${earlier}\` (keys are case-insensitive): only the first is read`,
           [...orig, key],
+          [...canon, key],
           'error',
         );
         continue;
@@ -177,7 +203,9 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
       writtenAs.set(canonical, key);
       const child = node.shape[canonical];
       const [nv, childMap] =
-        child === undefined ? [v, undefined] : walk(v, describeSchema(child), [...orig, key], depth + 1);
+        child === undefined
+          ? [v, undefined]
+          : walk(v, describeSchema(child), [...orig, key], [...canon, canonical], depth + 1);
       if (nv === DROP) continue;
       out[canonical] = nv;
       if (canonical !== key || childMap !== undefined) {
@@ -190,7 +218,7 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
     return [out, map.keys.size > 0 ? map : undefined];
   };
 
-  const [out, map] = walk(data, describeSchema(schema), [], 0);
+  const [out, map] = walk(data, describeSchema(schema), [], [], 0);
   const locate: Locator =
     map === undefined
       ? opts.locate

@@ -179,7 +179,11 @@ export function templateFunctions(env: NodeJS.ProcessEnv): Map<string, TemplateF
     toJson: (v) => JSON.stringify(v) ?? 'null',
     regexMatch: (re, s) => regexp(re).test(str(s)),
     regexReplaceAll: (re, s, repl) =>
-      str(s).replace(new RegExp(regexp(re), 'g'), str(repl).replace(/\$\{?(\w+)\}?/g, '$<$1>')),
+      str(s).replace(
+        new RegExp(regexp(re), 'g'),
+        // Go's $1 / ${1} / ${name} in JS's replacement syntax.
+        str(repl).replace(/\$\{?(\w+)\}?/g, (_m, g: string) => (/^\d+$/.test(g) ? `$${g}` : `$<${g}>`)),
+      ),
     // sprig: lists and maps
     list: (...a) => a,
     splitList: (sep, s) => str(s).split(str(sep)),
