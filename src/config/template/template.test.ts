@@ -47,6 +47,8 @@ describe('Go templates (text/template with sprig)', () => {
       render('{{ hasPrefix "ex" (env "DOMAIN") }} {{ contains "amp" "example" }} {{ repeat 2 "ab" }}'),
       'true true abab',
     );
+    // Go replacement syntax ($1 / ${1}); a plain string on purpose.
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a Go replacement, not a JS template
     assert.equal(render('{{ regexReplaceAll "a(x*)b" "-ab-axxb-" "${1}W" }}'), '-W-xxW-');
   });
 
