@@ -1,4 +1,5 @@
 import { explain, explainRequestHead } from '../admin/index.ts';
+import { entryPointModelOf } from '../config/dynamic/entry-point-model.ts';
 import {
   type ConfigIssue,
   type DynamicConfig,
@@ -88,7 +89,10 @@ export function runExplain(
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker);
   try {
-    const built = buildSnapshot(dynamic, 1, cache, silentLogger);
+    // Routers as the proxy sees them: asDefault entry points and entry point middlewares applied.
+    const built = buildSnapshot(dynamic, 1, cache, silentLogger, {
+      entryPointModel: entryPointModelOf(config.entryPoints),
+    });
     const buildErrors = built.issues.filter((i) => i.severity === 'error');
     for (const i of buildErrors) write(`${formatIssue(i)}\n`);
     write(`${method} ${url} on entry point ${entryPoint}\n`);
