@@ -66,7 +66,9 @@ describe('loadStaticConfig: defaults', () => {
   });
 
   it('turns OCSP stapling on with its section, even empty, with responder overrides by URL', () => {
-    assert.deepEqual(load(`${minimal}ocsp:\n`).config?.ocsp, { responderOverrides: {} });
+    assert.deepEqual(load(`${minimal}ocsp: {}\n`).config?.ocsp, { responderOverrides: {} });
+    // A null value is skipped, as Traefik's decoder skips it: `ocsp:` alone is no section.
+    assert.equal(load(`${minimal}ocsp:\n`).config?.ocsp, undefined);
     assert.deepEqual(
       load(`${minimal}ocsp:\n  responderOverrides:\n    "http://r3.o.lencr.org": "http://127.0.0.1:8888/"\n`)
         .config?.ocsp,
