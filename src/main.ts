@@ -21,6 +21,7 @@ import type { ConfigIssue } from './config/issues.ts';
 import {
   defaultEntryPoints,
   enabledInternalServices,
+  entryPointModelFor,
   internalRouting,
   isDedicatedAdminEntryPoint,
   listenedEntryPoints,
@@ -505,6 +506,8 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const defaults = defaultEntryPoints(config);
   const trialOptions: BuildOptions = {
     defaultEntryPoints: defaults,
+    entryPointModel: entryPointModelFor(config),
+    ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
     ...(internal !== undefined ? { internal } : {}),
   };
   const buildOptions: BuildOptions = { ...tlsSetup.buildOptions, ...trialOptions };

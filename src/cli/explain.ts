@@ -11,6 +11,7 @@ import {
 import {
   defaultEntryPoints,
   enabledInternalServices,
+  entryPointModelFor,
   listenedEntryPoints,
 } from '../config/static/admin-entry-points.ts';
 import { silentLogger } from '../core/logger.ts';
@@ -96,10 +97,13 @@ export function runExplain(
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker);
   try {
-    // The internal services as the proxy builds them; their pool is lazy and never dials here.
+    // Routers as the proxy sees them: the internal services (their pool is lazy and never dials
+    // here), asDefault entry points and entry point middlewares applied.
     const internal = internalServicesFor(config, { host: '127.0.0.1', port: 9 }, '');
     const built = buildSnapshot(dynamic, 1, cache, silentLogger, {
       defaultEntryPoints: defaults,
+      entryPointModel: entryPointModelFor(config),
+      ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
       ...(internal !== undefined ? { internal } : {}),
     });
     const buildErrors = built.issues.filter((i) => i.severity === 'error');

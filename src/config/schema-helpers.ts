@@ -8,6 +8,16 @@ export interface UnknownKeyParams {
   readonly unsupported: readonly string[];
   /** What the keys name, for messages: 'middleware type' → "unknown middleware type `x`". */
   readonly what?: string;
+  /** Keys Traefik still accepts but has deprecated, with what to use instead (a warning each). */
+  readonly deprecated?: Readonly<Record<string, string>>;
+  /** Deprecated spellings read as another key of the shape (`ipWhiteList` → `ipAllowList`). */
+  readonly aliases?: Readonly<Record<string, string>>;
+}
+
+/** What a strict object knows beyond its shape, for the key normaliser (config/normalize.ts). */
+export interface StrictObjectExtras {
+  readonly deprecated?: Readonly<Record<string, string>>;
+  readonly aliases?: Readonly<Record<string, string>>;
 }
 
 export function isUnknownKeyParams(p: unknown): p is UnknownKeyParams {
@@ -22,8 +32,10 @@ export function isUnknownKeyParams(p: unknown): p is UnknownKeyParams {
 export function strictObject<S extends z.core.$ZodLooseShape>(
   shape: S,
   unsupported: readonly string[] = [],
+  extras: StrictObjectExtras = {},
 ): z.ZodObject<S, z.core.$strict> {
-  const params: UnknownKeyParams = { unknownKey: true, known: Object.keys(shape), unsupported };
+  // Carried by the catchall, which every clone (`.superRefine`, `.optional` …) shares.
+  const params: UnknownKeyParams = { unknownKey: true, known: Object.keys(shape), unsupported, ...extras };
   const reject = z.custom<never>(() => false, { params, error: 'unknown key' });
   return z.object(shape).catchall(reject) as unknown as z.ZodObject<S, z.core.$strict>;
 }

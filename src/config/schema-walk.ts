@@ -1,19 +1,37 @@
 import type { z } from 'zod';
 import { isUnknownKeyParams } from './schema-helpers.ts';
 
-/** What a schema expects at one place: enough to map flag and env names onto config keys. */
+/** What a schema expects at one place: enough to map file keys, flags and env names onto config keys. */
 export type SchemaNode =
   | {
       readonly kind: 'object';
       readonly shape: Readonly<Record<string, z.core.$ZodType>>;
       readonly unsupported: readonly string[];
+      /** Deprecated keys (in the shape) → what to use instead. */
+      readonly deprecated: Readonly<Record<string, string>>;
+      /** Deprecated spellings → the key of the shape they stand for. */
+      readonly aliases: Readonly<Record<string, string>>;
+      /** Exactly one key is expected (a middleware's type). */
+      readonly oneOf?: true;
     }
   | { readonly kind: 'record'; readonly value: z.core.$ZodType }
   | { readonly kind: 'array'; readonly element: z.core.$ZodType }
   | { readonly kind: 'boolean' | 'number' | 'string' | 'other' };
 
+/**
+ * Schemas whose parse is custom (a transform over a loose record) but whose keys follow a known
+ * shape: the middleware entry `{ <type>: {…} }`. Registered where they are defined.
+ */
+const shapes = new WeakMap<z.core.$ZodType, SchemaNode>();
+
+export function registerShape(schema: z.core.$ZodType, node: SchemaNode): void {
+  shapes.set(schema, node);
+}
+
 /** Looks through wrappers (optional, default, preprocess, …) to the schema that shapes the value. */
 export function describeSchema(schema: z.core.$ZodType): SchemaNode {
+  const registered = shapes.get(schema);
+  if (registered !== undefined) return registered;
   const def = schema._zod.def;
   switch (def.type) {
     case 'optional':
@@ -30,10 +48,13 @@ export function describeSchema(schema: z.core.$ZodType): SchemaNode {
     case 'object': {
       const obj = def as z.core.$ZodObjectDef;
       const params = (obj.catchall?._zod.def as z.core.$ZodCustomDef | undefined)?.params;
+      const p = isUnknownKeyParams(params) ? params : undefined;
       return {
         kind: 'object',
         shape: obj.shape,
-        unsupported: isUnknownKeyParams(params) ? params.unsupported : [],
+        unsupported: p?.unsupported ?? [],
+        deprecated: p?.deprecated ?? {},
+        aliases: p?.aliases ?? {},
       };
     }
     case 'record':

@@ -1,12 +1,13 @@
 import { isIP } from 'node:net';
 import { createPicker } from '../balancer/index.ts';
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
+import { applyEntryPointModel, type EntryPointModel } from '../config/dynamic/entry-point-model.ts';
 import {
   type DynamicConfig,
   type LoadBalancerConfig,
   type MiddlewareConfig,
   type ServersTransportConfig,
-  serversTransport,
+  serversTransportSchema,
   type TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
@@ -53,7 +54,7 @@ export interface BuildResult {
 }
 
 /** A service without a serversTransport gets the schema's defaults, as an empty one would. */
-const DEFAULT_TRANSPORT: ServersTransportConfig = serversTransport.parse({});
+const DEFAULT_TRANSPORT: ServersTransportConfig = serversTransportSchema.parse({});
 
 const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 
@@ -88,6 +89,10 @@ export interface BuildOptions {
   readonly defaultEntryPoints?: readonly string[];
   /** `api@internal` and the other admin services: the proxy's own routers, and those routers may name. */
   readonly internal?: InternalServices;
+  /** Default entry points and entry point middlewares (static `asDefault`, `http.middlewares`). */
+  readonly entryPointModel?: EntryPointModel;
+  /** The static `serversTransport`: for services that name no transport of their own. */
+  readonly defaultTransport?: ServersTransportConfig;
 }
 
 export function buildSnapshot(
@@ -99,7 +104,9 @@ export function buildSnapshot(
 ): BuildResult {
   const issues: ConfigIssue[] = [];
   const pools = new Set<UpstreamPool>();
+  if (opts.entryPointModel !== undefined) config = applyEntryPointModel(config, opts.entryPointModel);
   const http = config.http;
+  const defaultTransport = opts.defaultTransport ?? DEFAULT_TRANSPORT;
   const err = (path: (string | number)[], message: string) =>
     issues.push({ severity: 'error', message, path });
 
@@ -127,6 +134,7 @@ export function buildSnapshot(
           qualified,
           svc.loadBalancer,
           http.serversTransports,
+          defaultTransport,
           cache,
           pools,
           shared,
@@ -383,13 +391,14 @@ function buildLoadBalancer(
   name: string,
   lb: LoadBalancerConfig,
   transports: Readonly<Record<string, ServersTransportConfig>>,
+  defaultTransport: ServersTransportConfig,
   cache: ResourceCache,
   pools: Set<UpstreamPool>,
   shared: <T extends object>(key: string, create: () => T) => T,
   logger: Logger,
   err: (path: (string | number)[], message: string) => void,
 ): LoadBalancerNode | null {
-  let transport = DEFAULT_TRANSPORT;
+  let transport = defaultTransport;
   let tname = '';
   if (lb.serversTransport !== undefined) {
     tname = qualify(lb.serversTransport, providerOf(name));

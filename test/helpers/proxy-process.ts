@@ -4,7 +4,7 @@
  * the bound ports are read from the proxy's own "entry point listening" log lines.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -51,13 +51,18 @@ export interface StartOptions {
   readonly entryPoints?: number;
   /** Wait for the first configuration to be applied (default true). */
   readonly waitForConfig?: boolean;
+  /** The static file's name (default traffic.yaml; `.toml` makes it a TOML file). */
+  readonly configName?: string;
 }
 
 export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
   const dir = mkdtempSync(join(tmpdir(), 'tm-e2e-'));
-  const configPath = join(dir, 'traffic.yaml');
+  const configPath = join(dir, opts.configName ?? 'traffic.yaml');
   writeFileSync(configPath, opts.config);
-  for (const [name, text] of Object.entries(opts.files ?? {})) writeFileSync(join(dir, name), text);
+  for (const [name, text] of Object.entries(opts.files ?? {})) {
+    mkdirSync(dirname(join(dir, name)), { recursive: true });
+    writeFileSync(join(dir, name), text);
+  }
   const child = spawn(process.execPath, [MAIN, 'run', '--config', configPath, ...(opts.args ?? [])], {
     cwd: dir,
     env: { ...process.env, ...opts.env },

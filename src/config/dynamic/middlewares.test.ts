@@ -19,6 +19,11 @@ describe('Go regexp translation', () => {
     assert.ok(re('(?i)^/API').test('/api'));
   });
 
+  it('supports (?:…) non-capturing groups, which do not count as groups', () => {
+    const m = re('^https?://(?:www\\.)?(.+)$').exec('https://www.example.com');
+    assert.equal(m?.[1], 'example.com');
+  });
+
   it('supports (?P<name>) and (?<name>) groups', () => {
     assert.equal(re('^/(?P<id>[0-9]+)').exec('/42')?.groups?.['id'], '42');
     assert.equal(re('^/(?<id>[0-9]+)').exec('/42')?.groups?.['id'], '42');

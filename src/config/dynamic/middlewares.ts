@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { strictObject } from '../schema-helpers.ts';
 import {
   CircuitBreakerSchema,
   InFlightReqSchema,
@@ -36,36 +37,58 @@ const GoRegexp = z.string().superRefine((src, ctx) => {
   if ('error' in r) ctx.addIssue({ code: 'custom', message: r.error });
 });
 
-export const HeadersSchema = z.strictObject({
-  customRequestHeaders: HeaderMap.optional(),
-  customResponseHeaders: HeaderMap.optional(),
-  accessControlAllowCredentials: z.boolean().optional(),
-  accessControlAllowHeaders: z.array(HeaderName).optional(),
-  accessControlAllowMethods: z.array(z.string().regex(TOKEN, 'must be an HTTP method token')).optional(),
-  accessControlAllowOriginList: z.array(PlainValue).optional(),
-  accessControlAllowOriginListRegex: z.array(GoRegexp).optional(),
-  accessControlExposeHeaders: z.array(HeaderName).optional(),
-  accessControlMaxAge: z.number().int().optional(),
-  addVaryHeader: z.boolean().optional(),
-  allowedHosts: z.array(PlainValue).optional(),
-  hostsProxyHeaders: z.array(HeaderName).optional(),
-  sslProxyHeaders: HeaderMap.optional(),
-  stsSeconds: z.number().int().nonnegative().optional(),
-  stsIncludeSubdomains: z.boolean().optional(),
-  stsPreload: z.boolean().optional(),
-  forceSTSHeader: z.boolean().optional(),
-  frameDeny: z.boolean().optional(),
-  customFrameOptionsValue: PlainValue.optional(),
-  contentTypeNosniff: z.boolean().optional(),
-  browserXssFilter: z.boolean().optional(),
-  customBrowserXSSValue: PlainValue.optional(),
-  contentSecurityPolicy: PlainValue.optional(),
-  contentSecurityPolicyReportOnly: PlainValue.optional(),
-  publicKey: PlainValue.optional(),
-  referrerPolicy: PlainValue.optional(),
-  permissionsPolicy: PlainValue.optional(),
-  isDevelopment: z.boolean().optional(),
-});
+/** Traefik v2's header options that v3 still reads (unrolled/secure's SSL redirect, Feature-Policy). */
+const DEPRECATED_HEADERS: Readonly<Record<string, string>> = {
+  sslRedirect: 'use an entry point redirection or the redirectScheme middleware',
+  sslTemporaryRedirect: 'use an entry point redirection or the redirectScheme middleware',
+  sslHost: 'use the redirectRegex middleware',
+  sslForceHost: 'use the redirectRegex middleware',
+  featurePolicy: 'use permissionsPolicy',
+};
+
+export const HeadersSchema = strictObject(
+  {
+    customRequestHeaders: HeaderMap.optional(),
+    customResponseHeaders: HeaderMap.optional(),
+    accessControlAllowCredentials: z.boolean().optional(),
+    accessControlAllowHeaders: z.array(HeaderName).optional(),
+    accessControlAllowMethods: z.array(z.string().regex(TOKEN, 'must be an HTTP method token')).optional(),
+    accessControlAllowOriginList: z.array(PlainValue).optional(),
+    accessControlAllowOriginListRegex: z.array(GoRegexp).optional(),
+    accessControlExposeHeaders: z.array(HeaderName).optional(),
+    accessControlMaxAge: z.number().int().optional(),
+    addVaryHeader: z.boolean().optional(),
+    allowedHosts: z.array(PlainValue).optional(),
+    hostsProxyHeaders: z.array(HeaderName).optional(),
+    sslProxyHeaders: HeaderMap.optional(),
+    stsSeconds: z.number().int().nonnegative().optional(),
+    stsIncludeSubdomains: z.boolean().optional(),
+    stsPreload: z.boolean().optional(),
+    forceSTSHeader: z.boolean().optional(),
+    frameDeny: z.boolean().optional(),
+    customFrameOptionsValue: PlainValue.optional(),
+    contentTypeNosniff: z.boolean().optional(),
+    browserXssFilter: z.boolean().optional(),
+    customBrowserXSSValue: PlainValue.optional(),
+    contentSecurityPolicy: PlainValue.optional(),
+    contentSecurityPolicyReportOnly: PlainValue.optional(),
+    publicKey: PlainValue.optional(),
+    referrerPolicy: PlainValue.optional(),
+    permissionsPolicy: PlainValue.optional(),
+    isDevelopment: z.boolean().optional(),
+    /** Deprecated: redirect plain HTTP requests to https (301; 307 with sslTemporaryRedirect). */
+    sslRedirect: z.boolean().optional(),
+    sslTemporaryRedirect: z.boolean().optional(),
+    /** Deprecated: the host the SSL redirect goes to (default: the request's). */
+    sslHost: PlainValue.optional(),
+    /** Deprecated: also redirect HTTPS requests whose host is not sslHost. */
+    sslForceHost: z.boolean().optional(),
+    /** Deprecated: the Feature-Policy response header. */
+    featurePolicy: PlainValue.optional(),
+  },
+  [],
+  { deprecated: DEPRECATED_HEADERS },
+);
 
 export const StripPrefixSchema = z.strictObject({
   prefixes: z.array(z.string()).default([]),
@@ -327,6 +350,13 @@ export function translateGoRegexp(src: string): Translated | { error: string } {
         if (rest.slice(0, mod[0].length).includes('U'))
           return { error: 'the U (ungreedy) flag is not supported' };
         const flagSpec = mod[2] === undefined ? mod[1]! : `${mod[1]}-${mod[2]}`;
+        if (mod[0] === '(?:') {
+          // Go: a plain non-capturing group.
+          scopes.push([]);
+          out += '(?:';
+          i += 3;
+          continue;
+        }
         if (flagSpec === '' || flagSpec === '-') return { error: `missing flags in ${mod[0]}` };
         i += mod[0].length;
         if (mod[3] === ')') {

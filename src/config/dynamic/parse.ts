@@ -1,7 +1,9 @@
 import type { ConfigIssue, ConfigPath } from '../issues.ts';
 import { issue, sortIssues } from '../issues.ts';
+import { normalizeConfig } from '../normalize.ts';
 import { isPlainObject } from '../schema-helpers.ts';
-import { type Locator, parseYaml } from '../yaml-source.ts';
+import { parseConfigText } from '../source.ts';
+import type { Locator } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
 import {
   DYNAMIC_SECTIONS,
@@ -31,10 +33,16 @@ export interface ParsedDynamic {
 export interface ParseDynamicOptions {
   /** The static file: only its dynamic sections (`http`, `tcp`, `udp`, `tls`) are read. */
   readonly embedded?: boolean;
+  /** What `env` returns in Go templates (file-provider files); default process.env. */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export function parseDynamic(text: string, file: string, opts: ParseDynamicOptions = {}): ParsedDynamic {
-  const src = parseYaml(text, file);
+  // Traefik runs the file provider's files as Go templates, never the static file.
+  const src = parseConfigText(text, file, {
+    template: opts.embedded !== true,
+    ...(opts.env !== undefined ? { env: opts.env } : {}),
+  });
   if (src.data === undefined) return { issues: src.issues, locate: src.locate, disabled: [] };
   const top = src.data ?? {};
   if (!isPlainObject(top)) {
@@ -42,14 +50,18 @@ export function parseDynamic(text: string, file: string, opts: ParseDynamicOptio
     const root = issue('error', 'a configuration file must be a map (key: value)', [], at);
     return { issues: [...src.issues, root], locate: src.locate, disabled: [] };
   }
-  let data: Record<string, unknown> = top;
+  let picked: Record<string, unknown> = top;
   if (opts.embedded) {
-    const picked: Record<string, unknown> = {};
-    for (const k of DYNAMIC_SECTIONS) if (Object.hasOwn(top, k)) picked[k] = top[k];
-    data = picked;
+    // The static keys around them are the static loader's business.
+    picked = {};
+    for (const [k, v] of Object.entries(top)) {
+      if (DYNAMIC_SECTIONS.some((d) => d === k.toLowerCase())) picked[k] = v;
+    }
   }
-  const r = validateShape(data, src.locate);
-  return { ...r, issues: sortIssues([...src.issues, ...r.issues]), locate: src.locate };
+  const norm = normalizeConfig(picked, dynamicConfigSchema, { locate: src.locate });
+  const data = isPlainObject(norm.data) ? norm.data : {};
+  const r = validateShape(data, norm.locate);
+  return { ...r, issues: sortIssues([...src.issues, ...norm.issues, ...r.issues]), locate: norm.locate };
 }
 
 /** The named object an issue path lies in, if any: problems there disable only that object. */

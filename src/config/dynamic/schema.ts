@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { nameList, nullAsEmpty, strictObject, type UnknownKeyParams } from '../schema-helpers.ts';
+import { registerShape } from '../schema-walk.ts';
 import { type MiddlewareConfigOf, type MiddlewareType, middlewareSchemas } from './middlewares.ts';
 import { service, timeouts } from './services.ts';
 import { routerTls, tlsSectionSchema } from './tls.ts';
@@ -97,6 +98,16 @@ const middleware = z.record(z.string(), z.unknown()).transform((entry, ctx): Mid
   return { type, config: r.data } as MiddlewareConfig;
 });
 
+// For the key normaliser (config/normalize.ts): a middleware entry is an object whose one key is
+// its type, each type with its own schema.
+registerShape(middleware, {
+  kind: 'object',
+  shape: middlewareSchemas,
+  unsupported: TRAEFIK_MIDDLEWARES.filter((t) => !isMiddlewareType(t)),
+  deprecated: {},
+  aliases: { ipWhiteList: 'ipAllowList' },
+});
+
 const forwardingTimeouts = strictObject(
   {
     dialTimeout: duration.default(30_000),
@@ -125,7 +136,7 @@ const transportCertificate = strictObject({
   keyFile: z.string().min(1),
 });
 
-export const serversTransport = strictObject(
+export const serversTransportSchema = strictObject(
   {
     /** 0 = keep no idle connection (no upstream keep-alive). */
     maxIdleConnsPerHost: z.number().int().nonnegative().default(200),
@@ -162,7 +173,7 @@ const http = strictObject({
   routers: z.record(z.string(), nullAsEmpty(router)).default({}),
   services: z.record(z.string(), nullAsEmpty(service)).default({}),
   middlewares: z.record(z.string(), middleware).default({}),
-  serversTransports: z.record(z.string(), nullAsEmpty(serversTransport)).default({}),
+  serversTransports: z.record(z.string(), nullAsEmpty(serversTransportSchema)).default({}),
 });
 
 export const dynamicConfigSchema = strictObject(

@@ -115,6 +115,9 @@ const cipherSuite = oneOf(
 const curve = oneOf(Object.keys(CURVES), 'curve');
 const clientAuthType = oneOf(CLIENT_AUTH_TYPES, 'clientAuthType');
 
+/** A name that may be given empty: Traefik reads `certResolver: ""` as no resolver. */
+export const optionalName = z.preprocess((v) => (v === '' ? undefined : v), z.string().min(1).optional());
+
 /** A path to a PEM file, or the PEM itself (Traefik's FileOrContent). */
 const fileOrContent = z.string().refine((v) => v.trim() !== '', 'must not be empty');
 
@@ -220,7 +223,7 @@ export const tlsSectionSchema = strictObject({
 export const routerTls = strictObject({
   /** A name in `tls.options`; absent = `default`. */
   options: z.string().min(1).optional(),
-  certResolver: z.string().min(1).optional(),
+  certResolver: optionalName,
   /** Names to obtain a certificate for; absent = the router's Host rule names. */
   domains: z.array(tlsDomain).default([]),
 });

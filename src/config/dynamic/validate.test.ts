@@ -132,10 +132,13 @@ describe('validateDynamic', () => {
     ]);
   });
 
-  it('rejects references to providers that are not available', () => {
-    const r = check(`${base}  routers:\n    a: { rule: "Path(\`/\`)", service: svc@docker }\n`);
+  it('rejects references to providers that are not available, naming Traefik providers as not supported yet', () => {
+    const r = check(
+      `${base}  routers:\n    a: { rule: "Path(\`/\`)", service: svc@docker }\n    b: { rule: "Path(\`/b\`)", service: x@nowhere }\n`,
+    );
     assert.deepEqual(r.lines, [
-      'dyn.yaml:9:38: http.routers.a.service: service `svc@docker` refers to provider `docker`, which is not available',
+      'dyn.yaml:9:38: http.routers.a.service: service `svc@docker`: the `docker` provider is not supported yet',
+      'dyn.yaml:10:39: http.routers.b.service: service `x@nowhere`: provider `nowhere` is not available',
     ]);
   });
 

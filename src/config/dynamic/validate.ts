@@ -38,6 +38,31 @@ export interface ValidatedDynamic {
   readonly issues: ConfigIssue[];
 }
 
+/**
+ * Traefik's provider names (pkg/provider/*; `internal` serves api@internal, dashboard@internal,
+ * ping@internal …): a reference to one of them names a feature we lack, not a typo.
+ */
+const TRAEFIK_PROVIDERS = new Set([
+  'internal',
+  'docker',
+  'swarm',
+  'kubernetescrd',
+  'kubernetes',
+  'kubernetesgateway',
+  'kubernetesingressnginx',
+  'knative',
+  'consulcatalog',
+  'nomad',
+  'ecs',
+  'consul',
+  'etcd',
+  'zookeeper',
+  'redis',
+  'http',
+  'rest',
+  'plugin',
+]);
+
 export type Ref =
   | { kind: 'local'; name: string }
   | { kind: 'external' }
@@ -101,11 +126,10 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
       return false;
     }
     if (ref.kind === 'unknownProvider') {
-      report(
-        'error',
-        `${what} \`${name}\` refers to provider \`${ref.provider}\`, which is not available`,
-        path,
-      );
+      const why = TRAEFIK_PROVIDERS.has(ref.provider)
+        ? `the \`${ref.provider}\` provider is not supported yet`
+        : `provider \`${ref.provider}\` is not available`;
+      report('error', `${what} \`${name}\`: ${why}`, path);
       return false;
     }
     const key = `${section}/${ref.name}`;

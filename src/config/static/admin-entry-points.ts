@@ -1,3 +1,4 @@
+import { type EntryPointModel, entryPointModelOf } from '../dynamic/entry-point-model.ts';
 import type { InternalServiceName } from '../internal-services.ts';
 import { defaultEntryPoint, type EntryPointConfig, type StaticConfig } from './schema.ts';
 
@@ -63,6 +64,17 @@ export function listenedEntryPoints(config: StaticConfig): [string, EntryPointCo
  */
 export function defaultEntryPoints(config: StaticConfig): string[] {
   return Object.keys(config.entryPoints).filter((n) => n !== INTERNAL_ENTRY_POINT);
+}
+
+/**
+ * What the static entry points impose on routers: a router without `entryPoints` gets the
+ * `asDefault` ones (else every default entry point, not `traefik`), and each entry point's
+ * `http.middlewares` run first on its routers.
+ */
+export function entryPointModelFor(config: StaticConfig): EntryPointModel {
+  const defaults = new Set(defaultEntryPoints(config));
+  const others = new Set(Object.keys(config.entryPoints).filter((n) => !defaults.has(n)));
+  return entryPointModelOf(config.entryPoints, others);
 }
 
 /**

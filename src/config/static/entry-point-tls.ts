@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { tlsDomain } from '../dynamic/tls.ts';
+import { optionalName, tlsDomain } from '../dynamic/tls.ts';
 import type { ConfigPath } from '../issues.ts';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
 
@@ -12,7 +12,7 @@ import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
 export const entryPointTls = strictObject({
   /** A name in the dynamic `tls.options`; absent = `default`. */
   options: z.string().min(1).optional(),
-  certResolver: z.string().min(1).optional(),
+  certResolver: optionalName,
   domains: z.array(tlsDomain).default([]),
 });
 

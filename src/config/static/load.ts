@@ -3,8 +3,10 @@ import { dirname, isAbsolute, join } from 'node:path';
 import { parseDynamic } from '../dynamic/parse.ts';
 import { DYNAMIC_SECTIONS, type DynamicConfig } from '../dynamic/schema.ts';
 import { type ConfigIssue, issue, sortIssues } from '../issues.ts';
+import { normalizeConfig } from '../normalize.ts';
 import { isPlainObject } from '../schema-helpers.ts';
-import { type Locator, noLocation, parseYaml } from '../yaml-source.ts';
+import { parseConfigText } from '../source.ts';
+import { type Locator, noLocation } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
 import { applyOverrides, envOverrides, flagOverrides, overrideOrigin } from './overrides.ts';
 import { type StaticConfig, staticConfigSchema } from './schema.ts';
@@ -50,18 +52,26 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
       issues.push(issue('error', `cannot read the configuration file (${reason})`, [], { file: opts.file }));
       return { issues };
     }
-    const src = parseYaml(text, opts.file);
+    const src = parseConfigText(text, opts.file);
     issues.push(...src.issues);
     if (src.data === undefined) return { issues };
-    locate = src.locate;
     const raw = src.data ?? {};
     if (!isPlainObject(raw)) {
-      const { exact: _, ...where } = locate([]);
+      const { exact: _, ...where } = src.locate([]);
       issues.push(issue('error', 'the configuration file must be a map (key: value)', [], where));
       return { issues };
     }
-    hasInline = DYNAMIC_SECTIONS.some((k) => Object.hasOwn(raw, k));
-    data = Object.fromEntries(Object.entries(raw).filter(([k]) => !DYNAMIC_SECTIONS.some((d) => d === k)));
+    // Keys, scalars and lists read as Traefik reads them; the dynamic sections are left to parseDynamic.
+    const norm = normalizeConfig(raw, staticConfigSchema, {
+      locate: src.locate,
+      passThrough: DYNAMIC_SECTIONS,
+    });
+    issues.push(...norm.issues);
+    locate = norm.locate;
+    const normalized = isPlainObject(norm.data) ? norm.data : {};
+    const isDynamic = (k: string) => DYNAMIC_SECTIONS.some((d) => d === k.toLowerCase());
+    hasInline = Object.keys(normalized).some(isDynamic);
+    data = Object.fromEntries(Object.entries(normalized).filter(([k]) => !isDynamic(k)));
   }
 
   const env = envOverrides(opts.env, staticConfigSchema, data);

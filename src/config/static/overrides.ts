@@ -7,8 +7,8 @@ import { suggest } from '../zod-issues.ts';
 
 /** One value set by a flag (`--log.level=DEBUG`) or an env variable (`TRAFFIC_LOG_LEVEL=DEBUG`). */
 export interface Override {
-  /** Canonical key path, spelled as in the schema (and as existing names in the file). */
-  readonly path: readonly string[];
+  /** Canonical key path, spelled as in the schema (and as existing names in the file); numbers index lists. */
+  readonly path: readonly (string | number)[];
   /** `undefined` removes a section (`--accessLog=false`). */
   readonly value: unknown;
   /** `--log.level` or `TRAFFIC_LOG_LEVEL`, for messages. */
@@ -20,7 +20,7 @@ export const ENV_PREFIX = 'TRAFFIC_';
 const ENV_RESERVED = new Set(['TRAFFIC_CONFIGFILE']);
 
 interface Resolved {
-  readonly path: string[];
+  readonly path: (string | number)[];
   readonly node: SchemaNode;
 }
 
@@ -39,8 +39,18 @@ function resolve(
 ): Resolved | { error: string; path: ConfigPath } {
   let node = describeSchema(schema);
   let here: unknown = data;
-  const path: string[] = [];
-  for (const seg of segments) {
+  const path: (string | number)[] = [];
+  for (const written of segments) {
+    // Traefik's flags index lists of objects: `--…tls.domains[0].main=example.com`.
+    const indexed = /^(.+)\[(\d+)\]$/.exec(written);
+    const seg = indexed === null ? written : indexed[1]!;
+    if (node.kind === 'array' && indexed === null && /^\d+$/.test(seg)) {
+      // The env style of an index: `…_DOMAINS_0_MAIN`.
+      path.push(Number(seg));
+      node = describeSchema(node.element);
+      here = Array.isArray(here) ? here[Number(seg)] : undefined;
+      continue;
+    }
     if (seg === '') return { error: 'empty key segment', path };
     // Assigning through `__proto__` would write to Object.prototype.
     if (seg === '__proto__') return { error: '`__proto__` is not allowed as a key or name', path };
@@ -75,6 +85,13 @@ function resolve(
       here = child(here, name);
     } else {
       return { error: `unknown key \`${seg}\``, path: [...path, seg] };
+    }
+    if (indexed !== null) {
+      if (node.kind !== 'array') return { error: `\`${seg}\` is not a list`, path };
+      const index = Number(indexed[2]);
+      path.push(index);
+      node = describeSchema(node.element);
+      here = Array.isArray(here) ? here[index] : undefined;
     }
   }
   if (path.length === 0) return { error: 'no key given', path };
@@ -185,15 +202,16 @@ export function applyOverrides(
 ): Record<string, unknown> {
   const root = structuredClone(data);
   for (const o of overrides) {
-    let here: Record<string, unknown> = root;
-    for (const key of o.path.slice(0, -1)) {
+    let here: Record<string | number, unknown> = root;
+    o.path.slice(0, -1).forEach((key, i) => {
       let next = Object.hasOwn(here, key) ? here[key] : undefined;
-      if (!isPlainObject(next)) {
-        next = {};
+      const wantList = typeof o.path[i + 1] === 'number';
+      if (wantList ? !Array.isArray(next) : !isPlainObject(next)) {
+        next = wantList ? [] : {};
         here[key] = next;
       }
-      here = next as Record<string, unknown>;
-    }
+      here = next as Record<string | number, unknown>;
+    });
     const last = o.path.at(-1)!;
     if (o.value === undefined) delete here[last];
     else if (isPlainObject(o.value) && isPlainObject(here[last]))

@@ -1,7 +1,8 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
 import { duration } from '../duration.ts';
-import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
+import { serversTransportSchema } from '../dynamic/schema.ts';
+import { nameList, nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
 
@@ -96,8 +97,10 @@ const entryPointHttp = strictObject(
     encodedCharacters: nullAsEmpty(encodedCharacters).prefault({}),
     /** Ours: TRACE is answered 405 unless allowed (a reflecting backend echoes cookies). */
     allowTrace: z.boolean().default(false),
+    /** Prepended to the middlewares of every router on this entry point (Traefik's model). */
+    middlewares: nameList.optional(),
   },
-  ['middlewares', 'encodeQuerySemicolons'],
+  ['encodeQuerySemicolons'],
 );
 
 const entryPoint = strictObject(
@@ -113,8 +116,10 @@ const entryPoint = strictObject(
         'maxEncoderHeaderTableSize',
       ]),
     ).prefault({}),
+    /** Routers that name no entry point use the asDefault ones (all of them when none is). */
+    asDefault: z.boolean().default(false),
   },
-  ['http3', 'proxyProtocol', 'udp', 'observability', 'allowACMEByPass', 'reusePort', 'asDefault'],
+  ['http3', 'proxyProtocol', 'udp', 'observability', 'allowACMEByPass', 'reusePort'],
 );
 
 const fileProvider = strictObject(
@@ -171,7 +176,8 @@ const fieldMode = z.enum(['keep', 'drop', 'redact']);
 /** Status codes as Traefik writes them in access-log filters: "200", "300-302". */
 const statusFilter = z.string().superRefine((v, ctx) => {
   const m = /^(\d{3})(?:-(\d{3}))?$/.exec(v.trim());
-  if (m === null || Number(m[1]) < 100 || Number(m[2] ?? m[1]) > 599 || Number(m[2] ?? m[1]) < Number(m[1])) {
+  // Traefik bounds neither end: "400-600" and "500-999" (past the last status) are common.
+  if (m === null || Number(m[1]) < 100 || Number(m[2] ?? m[1]) < Number(m[1])) {
     ctx.addIssue({
       code: 'custom',
       message: `invalid status code range "${v}"`,
@@ -240,6 +246,8 @@ const api = strictObject(
      * that is an IP address, `localhost` or one of `allowedHosts` (Traefik has no such check).
      */
     insecure: z.boolean().default(false),
+    /** Traefik's debug endpoints (pprof): accepted, nothing is served for it. */
+    debug: z.boolean().default(false),
     auth: nullAsEmpty(apiAuth).optional(),
     /**
      * Ours: host names the API answers on without credentials besides IP addresses and
@@ -252,7 +260,7 @@ const api = strictObject(
     /** Ours: refuse every write through the API (405); reads and persisted changes still serve. */
     readOnly: z.boolean().default(false),
   },
-  ['debug', 'disableDashboardAd', 'basePath'],
+  ['disableDashboardAd', 'basePath'],
 );
 
 const ping = strictObject({ entryPoint: z.string().min(1).default('traefik') }, [
@@ -394,7 +402,8 @@ const dnsChallenge = strictObject({
 
 const acme = strictObject(
   {
-    email: z.string().min(3),
+    /** Traefik: optional; without one the ACME account has no contact address. */
+    email: z.string().default(''),
     caServer: z.string().url().default('https://acme-v02.api.letsencrypt.org/directory'),
     /** Where the account and certificates are kept (mode 0600). */
     storage: z.string().min(1).default('acme.json'),
@@ -438,6 +447,12 @@ const ocsp = strictObject({
 
 const certificatesResolver = strictObject({ acme: nullAsEmpty(acme) }, ['tailscale']);
 
+/** Traefik's `global`: accepted; traffic never checks for new versions nor sends usage data. */
+const global = strictObject({
+  checkNewVersion: z.boolean().default(true),
+  sendAnonymousUsage: z.boolean().default(false),
+});
+
 export const staticConfigSchema = strictObject(
   {
     entryPoints: z.record(z.string(), nullAsEmpty(entryPoint)).default({}),
@@ -453,17 +468,11 @@ export const staticConfigSchema = strictObject(
     certificatesResolvers: z.record(z.string(), nullAsEmpty(certificatesResolver)).optional(),
     /** Absent = no OCSP stapling (as in Traefik: the section's presence turns it on). */
     ocsp: nullAsEmpty(ocsp).optional(),
+    global: nullAsEmpty(global).optional(),
+    /** Defaults for every HTTP service that names no serversTransport of its own. */
+    serversTransport: nullAsEmpty(serversTransportSchema).optional(),
   },
-  [
-    'global',
-    'serversTransport',
-    'tcpServersTransport',
-    'hostResolver',
-    'experimental',
-    'core',
-    'spiffe',
-    'otlp',
-  ],
+  ['tcpServersTransport', 'hostResolver', 'experimental', 'core', 'spiffe', 'otlp'],
 ).superRefine((v, ctx) => {
   const eps = Object.fromEntries(
     Object.entries(v.entryPoints).map(([n, e]) => [

@@ -64,7 +64,7 @@ describe('headers: custom headers', () => {
   });
 
   it('rejects keys it does not implement instead of ignoring them', () => {
-    for (const key of ['sslRedirect', 'sslHost', 'featurePolicy', 'accessControlAllowOrigin', 'nope']) {
+    for (const key of ['accessControlAllowOrigin', 'nope']) {
       const r = middlewareSchemas.headers.safeParse({ [key]: true });
       assert.equal(r.success, false, key);
     }
@@ -234,5 +234,36 @@ describe('headers: security', () => {
     const res = makeResponse();
     m.onResponse!(makeRequest('https://evil.test/'), res);
     assert.equal(res.headers.has('strict-transport-security'), false);
+  });
+});
+
+describe('headers: deprecated v2 options Traefik v3 still reads', () => {
+  it('redirects plain HTTP to https with sslRedirect (301, 307 when temporary), to sslHost when set', () => {
+    const m = build('headers', { sslRedirect: true });
+    const r = m.onRequest!(makeRequest('http://a.test/x?y=1'));
+    assert.equal(r?.status, 301);
+    assert.equal(field(r, 'location'), 'https://a.test/x?y=1');
+    assert.equal(m.onRequest!(makeRequest('https://a.test/x')), undefined);
+    const t = build('headers', { sslRedirect: true, sslTemporaryRedirect: true, sslHost: 'secure.test' });
+    const rt = t.onRequest!(makeRequest('http://a.test/x'));
+    assert.equal(rt?.status, 307);
+    assert.equal(field(rt, 'location'), 'https://secure.test/x');
+  });
+
+  it('sends HTTPS requests for another host to sslHost with sslForceHost; never redirects in development', () => {
+    const m = build('headers', { sslRedirect: true, sslForceHost: true, sslHost: 'secure.test' });
+    assert.equal(
+      field(m.onRequest!(makeRequest('https://other.test/p')), 'location'),
+      'https://secure.test/p',
+    );
+    assert.equal(m.onRequest!(makeRequest('https://secure.test/p')), undefined);
+    const dev = build('headers', { sslRedirect: true, isDevelopment: true });
+    assert.equal(dev.onRequest!(makeRequest('http://a.test/')), undefined);
+  });
+
+  it('sets Feature-Policy from featurePolicy', () => {
+    const res = makeResponse(200, []);
+    build('headers', { featurePolicy: "camera 'none'" }).onResponse!(makeRequest('http://a.test/'), res);
+    assert.equal(res.headers.get('feature-policy'), "camera 'none'");
   });
 });

@@ -41,6 +41,8 @@ class Headers implements Middleware {
   readonly #cors: CorsPolicy | undefined;
   readonly #secure: SecurePolicy | undefined;
   readonly #checkHost: boolean;
+  /** Deprecated sslRedirect / sslForceHost (Traefik v2 header options v3 still reads). */
+  readonly #redirects: boolean;
 
   constructor(
     requestEdits: readonly HeaderEdit[],
@@ -53,6 +55,7 @@ class Headers implements Middleware {
     this.#cors = cors;
     this.#secure = secure;
     this.#checkHost = secure?.checksHost === true;
+    this.#redirects = secure?.redirects === true;
   }
 
   onRequest(req: RequestHead): DirectResponse | undefined {
@@ -62,6 +65,19 @@ class Headers implements Middleware {
     }
     applyEdits(req.headers, this.#requestEdits);
     if (this.#checkHost && !this.#secure!.hostAllowed(req)) return BAD_HOST;
+    if (this.#redirects) {
+      const to = this.#secure!.sslRedirectTo(req);
+      if (to !== undefined) {
+        return {
+          status: to.status,
+          headers: [
+            ['Location', to.location],
+            ['Content-Type', 'text/plain; charset=utf-8'],
+          ],
+          body: to.status === 301 ? 'Moved Permanently\n' : 'Temporary Redirect\n',
+        };
+      }
+    }
     return undefined;
   }
 

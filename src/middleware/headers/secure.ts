@@ -18,6 +18,11 @@ export class SecurePolicy {
   readonly #sts: string | undefined;
   readonly #forceSts: boolean;
   readonly #publicKeyPins: string | undefined;
+  /** Deprecated sslRedirect: 301, or 307 with sslTemporaryRedirect; 0 = off. */
+  readonly #sslRedirect: 0 | 301 | 307;
+  readonly #sslHost: string;
+  readonly #sslForceHost: boolean;
+  readonly #redirectPlain: boolean;
 
   constructor(config: HeadersConfig) {
     const dev = config.isDevelopment === true;
@@ -38,6 +43,7 @@ export class SecurePolicy {
     }
     if (config.referrerPolicy) always.push(['Referrer-Policy', config.referrerPolicy]);
     if (config.permissionsPolicy) always.push(['Permissions-Policy', config.permissionsPolicy]);
+    if (config.featurePolicy) always.push(['Feature-Policy', config.featurePolicy]);
     this.#always = always;
     const stsSeconds = config.stsSeconds ?? 0;
     this.#sts =
@@ -46,6 +52,34 @@ export class SecurePolicy {
         : undefined;
     this.#forceSts = config.forceSTSHeader === true;
     this.#publicKeyPins = config.publicKey && !dev ? config.publicKey : undefined;
+    const redirects = config.sslRedirect === true || config.sslForceHost === true;
+    this.#sslRedirect = dev || !redirects ? 0 : config.sslTemporaryRedirect === true ? 307 : 301;
+    this.#sslHost = config.sslHost ?? '';
+    this.#sslForceHost = config.sslForceHost === true;
+    this.#redirectPlain = config.sslRedirect === true;
+  }
+
+  get redirects(): boolean {
+    return this.#sslRedirect !== 0;
+  }
+
+  /**
+   * Traefik v2's deprecated SSL redirect (unrolled/secure): a plain HTTP request goes to https on
+   * sslHost (or its own host); with sslForceHost, an HTTPS request for another host than sslHost
+   * goes there too. Undefined when the request stays.
+   */
+  sslRedirectTo(req: RequestHead): { status: number; location: string } | undefined {
+    const host = req.headers.get('host') ?? (req.hostPort === '' ? req.host : `${req.host}:${req.hostPort}`);
+    const query = req.query === '' ? '' : `?${req.query}`;
+    if (!this.isSsl(req)) {
+      if (!this.#redirectPlain) return undefined;
+      const to = this.#sslHost === '' ? host : this.#sslHost;
+      return { status: this.#sslRedirect, location: `https://${to}${req.path}${query}` };
+    }
+    if (this.#sslForceHost && this.#sslHost !== '' && this.#sslHost !== host) {
+      return { status: this.#sslRedirect, location: `https://${this.#sslHost}${req.path}${query}` };
+    }
+    return undefined;
   }
 
   get checksHost(): boolean {

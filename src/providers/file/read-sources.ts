@@ -20,7 +20,8 @@ export interface FileValidation {
   readonly internalServices?: ReadonlySet<string>;
 }
 
-const YAML_FILE = /\.ya?ml$/i;
+/** Traefik reads `.yml`, `.yaml` and `.toml` files from the directory. */
+const YAML_FILE = /\.(ya?ml|toml)$/i;
 
 export interface ReadResult {
   readonly texts: DynamicText[];

@@ -1,0 +1,240 @@
+import type { z } from 'zod';
+import { type ConfigIssue, type ConfigPath, issue } from './issues.ts';
+import { isPlainObject } from './schema-helpers.ts';
+import { describeSchema, type SchemaNode } from './schema-walk.ts';
+import type { Locator } from './yaml-source.ts';
+
+/*
+ * Reads a parsed file the way Traefik's file decoder (traefik/paerser: file → untyped nodes →
+ * typed fields) reads it, before the zod schemas check it, so that no schema is written twice:
+ *
+ * - keys match the schema's case-insensitively at every level (paerser compares field names with
+ *   strings.EqualFold); a key spelled otherwise gets a warning naming the usual spelling;
+ * - a null value is skipped, as if the key were absent (paerser drops nil map values), so an empty
+ *   `routers:` is no section at all;
+ * - every scalar is read from its text where the schema wants another type: "10" is a number,
+ *   "true" a boolean, 8080 a string, and a plain string where a list is expected is split on
+ *   commas (`entryPoints: web,websecure`), as Traefik's flags, env and labels are;
+ * - a section given as `true` means "present with its defaults" and `false` "absent" (paerser's
+ *   allowEmpty sections: `tls: true`);
+ * - an unknown key at the top is ignored with a warning (paerser keeps only the root's field
+ *   names: YAML anchors such as `x-defaults`, Traefik v1 keys); an unknown key deeper stays an
+ *   error for the schema to report;
+ * - deprecated keys are accepted with a warning, and deprecated spellings read as their
+ *   replacement when it exists (`ipWhiteList` → `ipAllowList`).
+ *
+ * Issue paths use the canonical keys; the returned locator maps them back to the keys as written.
+ */
+
+export interface NormalizeOptions {
+  readonly locate: Locator;
+  /** Top-level keys kept as they are, unchecked (the static file's dynamic sections). */
+  readonly passThrough?: readonly string[];
+}
+
+export interface Normalized {
+  readonly data: unknown;
+  readonly issues: ConfigIssue[];
+  /** Takes canonical paths. */
+  readonly locate: Locator;
+}
+
+/** Canonical key → the key as written, for the branches where a key was renamed. */
+interface PathMap {
+  readonly keys: Map<string | number, { readonly original: string | number; readonly child?: PathMap }>;
+}
+
+/** Go's strconv.ParseBool, which paerser uses for every boolean field. */
+const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
+const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
+const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
+
+/** The value is removed from its parent. */
+const DROP = Symbol('drop');
+
+export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: NormalizeOptions): Normalized {
+  const issues: ConfigIssue[] = [];
+  /** `at`: the key as written (for the position); `path`: the canonical one (for the message). */
+  const warn = (
+    message: string,
+    at: ConfigPath,
+    path: ConfigPath,
+    severity: ConfigIssue['severity'] = 'warning',
+  ) => {
+    const { exact: _, ...where } = opts.locate(at, 'key');
+    issues.push(issue(severity, message, path, where));
+  };
+  const passThrough = new Set((opts.passThrough ?? []).map((k) => k.toLowerCase()));
+
+  const walk = (
+    value: unknown,
+    node: SchemaNode,
+    orig: ConfigPath,
+    canon: ConfigPath,
+    depth: number,
+  ): [unknown, (PathMap | undefined)?] => {
+    switch (node.kind) {
+      case 'object':
+        return walkObject(value, node, orig, canon, depth);
+      case 'record': {
+        if (!isPlainObject(value)) return [value];
+        const out: Record<string, unknown> = {};
+        const map: PathMap = { keys: new Map() };
+        for (const [k, v] of Object.entries(value)) {
+          if (v === null) continue;
+          const [nv, child] = walk(v, describeSchema(node.value), [...orig, k], [...canon, k], depth + 1);
+          if (nv === DROP) continue;
+          out[k] = nv;
+          if (child !== undefined) map.keys.set(k, { original: k, child });
+        }
+        return [out, map.keys.size > 0 ? map : undefined];
+      }
+      case 'array': {
+        let list = value;
+        if (typeof value === 'string') {
+          list = value.trim() === '' ? [] : value.split(',').map((s) => s.trim());
+        } else if (typeof value === 'number' || typeof value === 'boolean') list = [String(value)];
+        if (!Array.isArray(list)) return [value];
+        const element = describeSchema(node.element);
+        const map: PathMap = { keys: new Map() };
+        const out = list.map((item: unknown, i) => {
+          const [nv, child] = walk(item, element, [...orig, i], [...canon, i], depth + 1);
+          if (child !== undefined) map.keys.set(i, { original: i, child });
+          return nv === DROP ? null : nv;
+        });
+        return [out, map.keys.size > 0 ? map : undefined];
+      }
+      case 'boolean':
+        if (typeof value === 'string' && GO_TRUE.has(value.trim())) return [true];
+        if (typeof value === 'string' && GO_FALSE.has(value.trim())) return [false];
+        if (value === 1 || value === 0) return [value === 1];
+        return [value];
+      case 'number':
+        return [typeof value === 'string' && NUMBER.test(value.trim()) ? Number(value) : value];
+      case 'string':
+        return [typeof value === 'number' || typeof value === 'boolean' ? String(value) : value];
+      default:
+        return [value];
+    }
+  };
+
+  const walkObject = (
+    value: unknown,
+    node: Extract<SchemaNode, { kind: 'object' }>,
+    orig: ConfigPath,
+    canon: ConfigPath,
+    depth: number,
+  ): [unknown, (PathMap | undefined)?] => {
+    // paerser's allowEmpty sections: a bare `true` turns one on with its defaults, `false` off.
+    if (value === true || (typeof value === 'string' && GO_TRUE.has(value.trim()))) return [{}];
+    if (value === false || (typeof value === 'string' && GO_FALSE.has(value.trim()))) return [DROP];
+    if (!isPlainObject(value)) return [value];
+    const known = Object.keys(node.shape);
+    const lowerKnown = new Map(known.map((k) => [k.toLowerCase(), k]));
+    const lowerUnsupported = new Map(node.unsupported.map((k) => [k.toLowerCase(), k]));
+    const lowerAliases = new Map(
+      Object.entries(node.aliases).map(([a, k]) => [a.toLowerCase(), [a, k] as const]),
+    );
+    const out: Record<string, unknown> = {};
+    const writtenAs = new Map<string, string>();
+    const map: PathMap = { keys: new Map() };
+    for (const [key, v] of Object.entries(value)) {
+      if (v === null) continue;
+      const lower = key.toLowerCase();
+      let canonical = Object.hasOwn(node.shape, key) ? key : lowerKnown.get(lower);
+      const alias = lowerAliases.get(lower);
+      if (alias !== undefined) {
+        const [spelling, target] = alias;
+        if (Object.hasOwn(node.shape, target)) {
+          warn(
+            `\`${spelling}\` is deprecated: it is read as \`${target}\``,
+            [...orig, key],
+            [...canon, target],
+          );
+          canonical = target;
+        } else {
+          warn(
+            `\`${spelling}\` is deprecated (Traefik's replacement is \`${target}\`)`,
+            [...orig, key],
+            [...canon, spelling],
+          );
+        }
+      }
+      if (canonical === undefined) {
+        canonical = lowerUnsupported.get(lower);
+        if (canonical === undefined) {
+          if (depth === 0 && passThrough.has(lower)) {
+            out[key] = v;
+            continue;
+          }
+          if (depth === 0) {
+            warn(
+              `unknown top-level key \`${key}\` is ignored (as Traefik ignores it)`,
+              [...orig, key],
+              [key],
+            );
+            continue;
+          }
+          // Unknown here: left for the schema, which names it (with a suggestion) at its place.
+          out[key] = v;
+          continue;
+        }
+      }
+      if (canonical !== key && alias === undefined) {
+        warn(
+          `\`${key}\` is read as \`${canonical}\` (keys are case-insensitive)`,
+          [...orig, key],
+          [...canon, canonical],
+        );
+      }
+      const deprecation = node.deprecated[canonical];
+      if (deprecation !== undefined)
+        warn(`\`${canonical}\` is deprecated: ${deprecation}`, [...orig, key], [...canon, canonical]);
+      const earlier = writtenAs.get(canonical);
+      if (earlier !== undefined) {
+        warn(
+          `\`${key}\` repeats \`${earlier}\` (keys are case-insensitive): only the first is read`,
+          [...orig, key],
+          [...canon, key],
+          'error',
+        );
+        continue;
+      }
+      writtenAs.set(canonical, key);
+      const child = node.shape[canonical];
+      const [nv, childMap] =
+        child === undefined
+          ? [v, undefined]
+          : walk(v, describeSchema(child), [...orig, key], [...canon, canonical], depth + 1);
+      if (nv === DROP) continue;
+      out[canonical] = nv;
+      if (canonical !== key || childMap !== undefined) {
+        map.keys.set(
+          canonical,
+          childMap === undefined ? { original: key } : { original: key, child: childMap },
+        );
+      }
+    }
+    return [out, map.keys.size > 0 ? map : undefined];
+  };
+
+  const [out, map] = walk(data, describeSchema(schema), [], [], 0);
+  const locate: Locator =
+    map === undefined
+      ? opts.locate
+      : (path, target, offset) => opts.locate(original(path, map), target, offset);
+  return { data: out === DROP ? {} : out, issues, locate };
+}
+
+/** The path as written in the file, for a canonical path. */
+function original(path: ConfigPath, map: PathMap): ConfigPath {
+  const out: (string | number)[] = [];
+  let here: PathMap | undefined = map;
+  for (const seg of path) {
+    const entry: { readonly original: string | number; readonly child?: PathMap } | undefined =
+      here?.keys.get(seg);
+    out.push(entry?.original ?? seg);
+    here = entry?.child;
+  }
+  return out;
+}

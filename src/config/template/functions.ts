@@ -1,0 +1,228 @@
+import { createHash } from 'node:crypto';
+import { compileGoRegexp } from '../dynamic/middlewares.ts';
+import { goString, type TemplateFunction, truthy } from './exec.ts';
+
+/*
+ * The functions a Traefik file-provider template can call: text/template's builtins, the sprig
+ * functions real files use (Traefik passes sprig.TxtFuncMap()), and Traefik's two additions,
+ * `normalize` and `split` (Go's strings.Split, which replaces sprig's). A function not listed
+ * here is refused when the template is parsed, by name.
+ */
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : goString(v));
+const num = (v: unknown): number => {
+  const n = typeof v === 'number' ? v : typeof v === 'string' ? Number(v) : Number.NaN;
+  if (Number.isNaN(n)) throw new Error(`${goString(v)} is not a number`);
+  return n;
+};
+const list = (v: unknown): unknown[] => {
+  if (Array.isArray(v)) return v;
+  if (v === null || v === undefined) return [];
+  throw new Error(`${goString(v)} is not a list`);
+};
+
+/** Go's %q for a string. */
+function goQuote(s: string): string {
+  return JSON.stringify(s).replace(/\\u007f/g, '\\x7f');
+}
+
+function compare(a: unknown, b: unknown): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  throw new Error(`incompatible types for comparison: ${goString(a)} and ${goString(b)}`);
+}
+
+function printf(format: string, ...args: unknown[]): string {
+  let i = 0;
+  return format.replace(/%([-+ #0]*\d*(?:\.\d+)?)([vsdqfxXtT%])/g, (_m, flags: string, verb: string) => {
+    if (verb === '%') return '%';
+    const a = args[i++];
+    let out: string;
+    switch (verb) {
+      case 'd':
+        out = String(Math.trunc(num(a)));
+        break;
+      case 'f': {
+        const p = /\.(\d+)/.exec(flags);
+        out = num(a).toFixed(p === null ? 6 : Number(p[1]));
+        break;
+      }
+      case 'q':
+        out = goQuote(str(a));
+        break;
+      case 'x':
+      case 'X':
+        out = typeof a === 'number' ? a.toString(16) : Buffer.from(str(a)).toString('hex');
+        if (verb === 'X') out = out.toUpperCase();
+        break;
+      case 't':
+        out = String(Boolean(a));
+        break;
+      default:
+        out = a === undefined ? '%!v(MISSING)' : goString(a);
+    }
+    const width = /^[-+ #0]*(\d+)/.exec(flags);
+    if (width !== null)
+      out = flags.includes('-') ? out.padEnd(Number(width[1])) : out.padStart(Number(width[1]));
+    return out;
+  });
+}
+
+/** Go's fmt.Sprint: a space between operands when neither is a string. */
+function sprint(args: readonly unknown[]): string {
+  let out = '';
+  args.forEach((a, i) => {
+    if (i > 0 && typeof a !== 'string' && typeof args[i - 1] !== 'string') out += ' ';
+    out += goString(a);
+  });
+  return out;
+}
+
+function regexp(src: unknown): RegExp {
+  const r = compileGoRegexp(str(src));
+  if ('error' in r) throw new Error(r.error);
+  return r.regexp;
+}
+
+export function templateFunctions(env: NodeJS.ProcessEnv): Map<string, TemplateFunction> {
+  const f: Record<string, TemplateFunction> = {
+    // text/template builtins
+    and: (...a) => a.find((v) => !truthy(v)) ?? a.at(-1),
+    or: (...a) => a.find((v) => truthy(v)) ?? a.at(-1),
+    not: (a) => !truthy(a),
+    len: (a) =>
+      typeof a === 'string'
+        ? Buffer.byteLength(a)
+        : Array.isArray(a)
+          ? a.length
+          : Object.keys(a ?? {}).length,
+    index: (a, ...keys) =>
+      keys.reduce(
+        (v: unknown, k) => (v as Record<string | number, unknown> | null)?.[k as string | number],
+        a,
+      ),
+    print: (...a) => sprint(a),
+    println: (...a) => `${a.map(goString).join(' ')}\n`,
+    printf: (fmt, ...a) => printf(str(fmt), ...a),
+    eq: (a, ...b) => b.some((x) => x === a),
+    ne: (a, b) => a !== b,
+    lt: (a, b) => compare(a, b) < 0,
+    le: (a, b) => compare(a, b) <= 0,
+    gt: (a, b) => compare(a, b) > 0,
+    ge: (a, b) => compare(a, b) >= 0,
+    urlquery: (...a) => encodeURIComponent(sprint(a)),
+    // Traefik's own
+    normalize: (s) =>
+      str(s)
+        .replace(/[^A-Za-z0-9]+/g, '-')
+        .replace(/^-+|-+$/g, ''),
+    split: (s, sep) => str(s).split(str(sep)),
+    // sprig: environment and defaults
+    env: (name) => env[str(name)] ?? '',
+    expandenv: (s) => str(s).replace(/\$(\w+)|\$\{(\w+)\}/g, (_m, a, b) => env[(a ?? b) as string] ?? ''),
+    default: (d, ...given) => (given.length === 0 || !truthy(given[0]) ? d : given[0]),
+    empty: (v) => !truthy(v),
+    coalesce: (...a) => a.find((v) => truthy(v)) ?? null,
+    ternary: (yes, no, cond) => (truthy(cond) ? yes : no),
+    required: (msg, v) => {
+      if (!truthy(v)) throw new Error(str(msg));
+      return v;
+    },
+    // sprig: strings
+    quote: (...a) =>
+      a
+        .filter((v) => v !== null && v !== undefined)
+        .map((v) => goQuote(str(v)))
+        .join(' '),
+    squote: (...a) =>
+      a
+        .filter((v) => v !== null && v !== undefined)
+        .map((v) => `'${str(v)}'`)
+        .join(' '),
+    upper: (s) => str(s).toUpperCase(),
+    lower: (s) => str(s).toLowerCase(),
+    title: (s) => str(s).replace(/\b\p{L}/gu, (c) => c.toUpperCase()),
+    trim: (s) => str(s).trim(),
+    trimAll: (cut, s) => {
+      const set = new Set(str(cut));
+      let t = str(s);
+      while (t !== '' && set.has(t[0]!)) t = t.slice(1);
+      while (t !== '' && set.has(t.at(-1)!)) t = t.slice(0, -1);
+      return t;
+    },
+    trimPrefix: (p, s) => (str(s).startsWith(str(p)) ? str(s).slice(str(p).length) : str(s)),
+    trimSuffix: (p, s) =>
+      str(p) !== '' && str(s).endsWith(str(p)) ? str(s).slice(0, -str(p).length) : str(s),
+    replace: (from, to, s) => str(s).split(str(from)).join(str(to)),
+    contains: (sub, s) => str(s).includes(str(sub)),
+    hasPrefix: (p, s) => str(s).startsWith(str(p)),
+    hasSuffix: (p, s) => str(s).endsWith(str(p)),
+    repeat: (n, s) => str(s).repeat(num(n)),
+    substr: (a, b, s) => str(s).slice(num(a), num(b) < 0 ? undefined : num(b)),
+    trunc: (n, s) => (num(n) >= 0 ? str(s).slice(0, num(n)) : str(s).slice(num(n))),
+    nospace: (s) => str(s).replace(/\s+/g, ''),
+    cat: (...a) =>
+      a
+        .filter((v) => v !== null && v !== undefined)
+        .map(goString)
+        .join(' '),
+    indent: (n, s) => str(s).replace(/^/gm, ' '.repeat(num(n))),
+    nindent: (n, s) => `\n${str(s).replace(/^/gm, ' '.repeat(num(n)))}`,
+    toString: (v: unknown) => str(v),
+    atoi: (s) => Number.parseInt(str(s), 10) || 0,
+    int: (v) => Math.trunc(Number(v)) || 0,
+    int64: (v) => Math.trunc(Number(v)) || 0,
+    float64: (v) => Number(v) || 0,
+    b64enc: (s) => Buffer.from(str(s)).toString('base64'),
+    b64dec: (s) => Buffer.from(str(s), 'base64').toString('utf8'),
+    sha256sum: (s) => createHash('sha256').update(str(s)).digest('hex'),
+    toJson: (v) => JSON.stringify(v) ?? 'null',
+    regexMatch: (re, s) => regexp(re).test(str(s)),
+    regexReplaceAll: (re, s, repl) =>
+      str(s).replace(
+        new RegExp(regexp(re), 'g'),
+        // Go's $1 / ${1} / ${name} in JS's replacement syntax.
+        str(repl).replace(/\$\{?(\w+)\}?/g, (_m, g: string) => (/^\d+$/.test(g) ? `$${g}` : `$<${g}>`)),
+      ),
+    // sprig: lists and maps
+    list: (...a) => a,
+    splitList: (sep, s) => str(s).split(str(sep)),
+    join: (sep, l) => list(l).map(str).join(str(sep)),
+    first: (l) => list(l)[0] ?? null,
+    last: (l) => list(l).at(-1) ?? null,
+    append: (l, v) => [...list(l), v],
+    has: (v, l) => list(l).includes(v),
+    uniq: (l) => [...new Set(list(l))],
+    until: (n) => Array.from({ length: Math.max(0, num(n)) }, (_, i) => i),
+    untilStep: (start, stop, step) => {
+      const out: number[] = [];
+      for (let i = num(start); num(step) > 0 ? i < num(stop) : i > num(stop); i += num(step)) out.push(i);
+      return out;
+    },
+    seq: (...a) => {
+      const [start, stop] = a.length === 1 ? [1, num(a[0])] : [num(a[0]), num(a.at(-1))];
+      const step = a.length === 3 ? num(a[1]) : start <= stop ? 1 : -1;
+      const out: number[] = [];
+      for (let i = start; step > 0 ? i <= stop : i >= stop; i += step) out.push(i);
+      return out.join(' ');
+    },
+    dict: (...a) => {
+      const out: Record<string, unknown> = {};
+      for (let i = 0; i < a.length; i += 2) out[str(a[i])] = a[i + 1] ?? '';
+      return out;
+    },
+    get: (m, k) => (m as Record<string, unknown> | null)?.[str(k)] ?? '',
+    hasKey: (m, k) => m !== null && typeof m === 'object' && Object.hasOwn(m, str(k)),
+    keys: (...maps) => maps.flatMap((m) => Object.keys(m ?? {})),
+    // sprig: arithmetic on integers (Go's int64)
+    add: (...a) => a.reduce((s: number, v) => s + num(v), 0),
+    add1: (v) => num(v) + 1,
+    sub: (a, b) => num(a) - num(b),
+    mul: (...a) => a.reduce((s: number, v) => s * num(v), 1),
+    div: (a, b) => Math.trunc(num(a) / num(b)),
+    mod: (a, b) => num(a) % num(b),
+    max: (...a) => Math.max(...a.map(num)),
+    min: (...a) => Math.min(...a.map(num)),
+  };
+  return new Map(Object.entries(f));
+}

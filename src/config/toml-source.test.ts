@@ -1,0 +1,71 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseDynamic } from './dynamic/parse.ts';
+import { formatIssue } from './issues.ts';
+import { loadStaticConfig } from './static/load.ts';
+
+describe('TOML files', () => {
+  it('reads a static TOML file, with positions at the key or value in errors', () => {
+    const text = `[entryPoints]
+  [entryPoints.web]
+    address = ":80"
+  [entryPoints.websecure]
+    address = "nope"
+    [entryPoints.websecure.http.tls]
+      certResolver = "le"
+
+[api]
+  dashboard = true
+
+[log]
+  level = "loud"
+  colour = true
+`;
+    const r = loadStaticConfig({ file: 'traefik.toml', argv: [], env: {}, readFile: () => text });
+    assert.deepEqual(
+      r.issues.map(formatIssue).filter((l) => !l.includes('warning')),
+      [
+        'traefik.toml:5:15: entryPoints.websecure.address: invalid address "nope" (expected host:port, :port or [ipv6]:port)',
+        'traefik.toml:13:11: log.level: invalid log level "loud" (expected one of DEBUG, INFO, WARN, ERROR (any case))',
+        'traefik.toml:14:3: log.colour: unknown key `colour`',
+      ],
+    );
+  });
+
+  it('reads a dynamic TOML file: tables, arrays of tables, inline tables, dotted keys', () => {
+    const r = parseDynamic(
+      `[http.routers.api]
+  rule = "Host(\`a.test\`)"
+  service = "api"
+  entryPoints = ["web"]
+  [http.routers.api.tls]
+
+[http.services.api.loadBalancer]
+  [[http.services.api.loadBalancer.servers]]
+    url = "http://127.0.0.1:1"
+  [[http.services.api.loadBalancer.servers]]
+    url = "ftp://127.0.0.1:2"
+
+[http.middlewares]
+  strip = { stripPrefix = { prefixes = ["/a"] } }
+  add.addPrefix.prefix = ""
+`,
+      'dyn.toml',
+    );
+    assert.deepEqual(r.issues.map(formatIssue), [
+      'dyn.toml:11:11: http.services.api.loadBalancer.servers[1].url: unsupported URL scheme "ftp" (expected http://host:port)',
+      'dyn.toml:15:26: http.middlewares.add.addPrefix.prefix: prefix cannot be empty',
+    ]);
+    assert.deepEqual(r.config?.http.routers['api']?.tls, { domains: [] });
+    assert.equal(r.config?.http.middlewares['strip']?.type, 'stripPrefix');
+  });
+
+  it('reports a TOML syntax error at its line, and a key defined twice', () => {
+    assert.deepEqual(parseDynamic('[http]\nrouters = \n', 'a.toml').issues.map(formatIssue), [
+      'a.toml:3:1: TOML syntax error: Unspecified values are invalid',
+    ]);
+    const dup = parseDynamic('[http.routers.a]\nrule = "x"\nrule = "y"\n', 'b.toml').issues.map(formatIssue);
+    assert.equal(dup.length, 1);
+    assert.match(dup[0]!, /^b\.toml:3:1: TOML syntax error: /);
+  });
+});

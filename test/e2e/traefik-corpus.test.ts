@@ -1,0 +1,111 @@
+/**
+ * The corpus of real Traefik files (test/corpus/traefik/MANIFEST.json): each file loads unchanged,
+ * or is refused only for features that are not supported yet (named so), or for a real mistake in
+ * the file that Traefik refuses too (each explained in the manifest). Files are loaded as
+ * `traffic validate` loads them: static files with their dynamic sections, dynamic files with the
+ * rule checker, the files of one provider directory (`group`) together.
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import {
+  type ConfigIssue,
+  type DynamicText,
+  formatIssue,
+  loadDynamic,
+  loadStaticConfig,
+  type RuleChecker,
+} from '../../src/config/index.ts';
+import { compileRule } from '../../src/router/index.ts';
+import { ROOT } from '../helpers/proxy-process.ts';
+
+interface Entry {
+  readonly repo: string;
+  readonly path: string;
+  readonly commit: string;
+  readonly local: string;
+  readonly kind: 'static' | 'dynamic';
+  readonly group?: string;
+  readonly outcome: 'loads' | 'not-supported' | 'mistake';
+  readonly unsupported?: readonly string[];
+  readonly mistakes?: readonly { readonly match: string; readonly why: string }[];
+}
+
+const CORPUS = join(ROOT, 'test', 'corpus', 'traefik');
+const manifest = JSON.parse(readFileSync(join(CORPUS, 'MANIFEST.json'), 'utf8')) as { files: Entry[] };
+
+const checkRule: RuleChecker = (rule) => {
+  const r = compileRule(rule);
+  return r.ok ? undefined : r.error;
+};
+
+/** Errors that follow from another object's: not a finding of their own. */
+const CONSEQUENCE = /is disabled because of its own errors/;
+
+function issuesOf(entry: Entry): ConfigIssue[] {
+  const file = join(CORPUS, entry.local);
+  if (entry.kind === 'static') {
+    const r = loadStaticConfig({ file, argv: [], env: {} });
+    return [...r.issues, ...(r.inlineDynamic?.issues ?? [])];
+  }
+  const members = manifest.files.filter((f) =>
+    entry.group === undefined ? f === entry : f.kind === 'dynamic' && f.group === entry.group,
+  );
+  const texts: DynamicText[] = members.map((f) => {
+    const p = join(CORPUS, f.local);
+    return { file: p, text: readFileSync(p, 'utf8') };
+  });
+  return loadDynamic(texts, { checkRule, provider: 'file' }).issues.filter((i) => i.file === file);
+}
+
+describe('corpus of real Traefik files', () => {
+  it('has at least 40 files from at least 15 repositories, each with its source and commit', () => {
+    assert.ok(manifest.files.length >= 40, String(manifest.files.length));
+    assert.ok(new Set(manifest.files.map((f) => f.repo)).size >= 15);
+    for (const f of manifest.files) {
+      assert.match(f.commit, /^[0-9a-f]{40}$/, f.local);
+      assert.equal(f.local, `${f.repo.replace('/', '__')}/${f.path}`);
+      if (f.outcome === 'mistake')
+        assert.ok(
+          (f.mistakes ?? []).every((m) => m.why.length > 20),
+          f.local,
+        );
+    }
+  });
+
+  for (const entry of manifest.files) {
+    it(`${entry.repo}: ${entry.path} (${entry.outcome})`, () => {
+      const issues = issuesOf(entry);
+      const errors = issues.filter((i) => i.severity === 'error');
+      const lines = errors.map(formatIssue);
+      const report = issues.map(formatIssue).join('\n');
+      if (entry.outcome === 'loads') {
+        assert.deepEqual(lines, [], report);
+        return;
+      }
+      assert.ok(errors.length > 0, `expected errors:\n${report}`);
+      const mistakes = entry.mistakes ?? [];
+      for (const line of lines) {
+        const allowed =
+          line.includes('not supported yet') ||
+          CONSEQUENCE.test(line) ||
+          mistakes.some((m) => line.includes(m.match));
+        assert.ok(allowed, `error neither "not supported yet" nor a listed mistake: ${line}\n${report}`);
+      }
+      for (const name of entry.unsupported ?? []) {
+        assert.ok(
+          lines.some((l) => l.includes(name) && l.includes('not supported yet')),
+          `${name} should be reported as not supported yet:\n${report}`,
+        );
+      }
+      for (const m of mistakes)
+        assert.ok(
+          lines.some((l) => l.includes(m.match)),
+          `${m.match}:\n${report}`,
+        );
+      // Every error points into the file it is about.
+      for (const e of errors) assert.ok(e.line !== undefined, formatIssue(e));
+    });
+  }
+});
