@@ -7,7 +7,7 @@ import { ParseError } from '../http1/parse-error.ts';
 import { canonicalPath } from '../http1/request-path.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { Exchange } from '../proxy/exchange.ts';
-import { applyForwardedHeaders } from '../proxy/forwarded.ts';
+import { applyForwardedHeaders, forwardedProto } from '../proxy/forwarded.ts';
 import { parseH2Request } from './request.ts';
 import type { Http2Settings } from './settings.ts';
 import { H2_ENHANCE_YOUR_CALM, Http2StreamSink, type StreamOwner } from './stream-sink.ts';
@@ -146,7 +146,7 @@ export class H2Session implements StreamOwner, Timed {
       parsed.headers,
       this.trusted,
       this.clientIp,
-      ctx.scheme,
+      forwardedProto(ctx.scheme, parsed.upgrade),
       parsed.authority,
       parsed.hostPort,
       ctx.port,

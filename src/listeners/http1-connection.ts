@@ -12,7 +12,7 @@ import type { ClientExchange } from '../proxy/client-sink.ts';
 import { Http1Sink, type Http1SinkOwner } from '../proxy/client-sink-h1.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { Exchange } from '../proxy/exchange.ts';
-import { applyForwardedHeaders } from '../proxy/forwarded.ts';
+import { applyForwardedHeaders, forwardedProto } from '../proxy/forwarded.ts';
 import { directResponseHead } from '../proxy/heads.ts';
 
 const S_HEAD = 0;
@@ -201,7 +201,7 @@ export class Http1Connection implements Http1SinkOwner, Timed {
             r.headers,
             this.trusted,
             this.clientIp,
-            this.#ctx.scheme,
+            forwardedProto(this.#ctx.scheme, r.upgrade),
             r.authority,
             r.hostPort,
             this.#ctx.port,

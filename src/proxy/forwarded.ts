@@ -35,6 +35,12 @@ export function isManagedForwardingField(lname: string): boolean {
   return lname.indexOf('_') !== -1 && MANAGED.has(lname.replaceAll('_', '-'));
 }
 
+/** X-Forwarded-Proto of a request: `ws`/`wss` for a WebSocket handshake, as Traefik sets it. */
+export function forwardedProto(scheme: 'http' | 'https', upgrade: string | null): string {
+  if (upgrade !== 'websocket') return scheme;
+  return scheme === 'https' ? 'wss' : 'ws';
+}
+
 /**
  * X-Forwarded-* and X-Real-IP, as Traefik sets them. From an untrusted peer, whatever the client
  * claimed is dropped (Forwarded too) and replaced: otherwise a client could forge its own address

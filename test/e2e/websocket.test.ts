@@ -1,0 +1,192 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { once } from 'node:events';
+import { after, before, describe, it } from 'node:test';
+import WebSocket from 'ws';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { startWsBackend, type WsBackend } from '../helpers/ws-backend.ts';
+
+/*
+ * WebSocket through the real proxy process (issue 10): the `ws` package as client and backend,
+ * over ws:// and wss://, with routing and middlewares on the handshake, and the tunnel's
+ * behaviour when either side goes away.
+ */
+
+function open(url: string, opts: WebSocket.ClientOptions = {}, protocols?: string[]): Promise<WebSocket> {
+  return new Promise((resolve, reject) => {
+    const ws = new WebSocket(url, protocols, { rejectUnauthorized: false, ...opts });
+    ws.once('open', () => resolve(ws));
+    ws.once('error', reject);
+    ws.once('unexpected-response', (_req, res) => reject(new Error(`handshake answered ${res.statusCode}`)));
+  });
+}
+
+function nextMessage(ws: WebSocket): Promise<{ data: Buffer; binary: boolean }> {
+  return new Promise((resolve, reject) => {
+    ws.once('message', (data, binary) => resolve({ data: data as Buffer, binary }));
+    ws.once('close', (code) => reject(new Error(`closed (${code}) before a message`)));
+  });
+}
+
+function closed(ws: WebSocket): Promise<{ code: number; reason: string }> {
+  return new Promise((resolve) => {
+    ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
+  });
+}
+
+describe('WebSocket', () => {
+  let backend: WsBackend;
+  let proxy: ProxyProcess;
+  let ws: string;
+  let wss: string;
+
+  before(async () => {
+    backend = await startWsBackend({ protocols: ['chat.v2'] });
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  websecure:
+    address: "127.0.0.1:0"
+    http: { tls: {} }
+log: { level: INFO }
+accessLog: { format: json }
+http:
+  routers:
+    ws:
+      rule: "PathPrefix(\`/ws\`)"
+      service: ws
+      middlewares: [tag]
+    limited:
+      rule: "PathPrefix(\`/limited\`)"
+      service: ws
+      middlewares: [one-at-a-time]
+  middlewares:
+    tag: { headers: { customRequestHeaders: { X-Through: proxy } } }
+    one-at-a-time: { inFlightReq: { amount: 1 } }
+  services:
+    ws:
+      loadBalancer:
+        servers: [{ url: "${backend.url}" }]
+`,
+    });
+    ws = `ws://127.0.0.1:${proxy.ports['web']}`;
+    wss = `wss://127.0.0.1:${proxy.ports['websecure']}`;
+  });
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('carries text and binary messages both ways over ws:// and wss://', async (t) => {
+    for (const base of [ws, wss]) {
+      const c = await open(`${base}/ws/echo`);
+      t.after(() => c.terminate());
+      c.send('hello');
+      const text = await nextMessage(c);
+      assert.equal(text.binary, false);
+      assert.equal(text.data.toString(), 'hello');
+      const bytes = randomBytes(1000);
+      c.send(bytes);
+      const bin = await nextMessage(c);
+      assert.equal(bin.binary, true);
+      assert.deepEqual(bin.data, bytes);
+    }
+  });
+
+  it('runs the handshake through routing and middlewares, with the WebSocket fields kept', async (t) => {
+    const before = backend.handshakes.length;
+    const c = await open(`${ws}/ws/chat`, {}, ['chat.v1', 'chat.v2']);
+    t.after(() => c.terminate());
+    assert.equal(c.protocol, 'chat.v2', 'Sec-WebSocket-Protocol negotiated through the proxy');
+    const h = backend.handshakes[before]!;
+    assert.equal(h.url, '/ws/chat');
+    assert.equal(h.headers['x-through'], 'proxy');
+    assert.equal(h.headers.upgrade, 'websocket');
+    assert.match(String(h.headers.connection), /upgrade/i);
+    assert.equal(h.headers['sec-websocket-version'], '13');
+    assert.ok(h.headers['sec-websocket-key']);
+    assert.equal(h.headers['x-forwarded-for'], '127.0.0.1');
+    assert.equal(h.headers['x-forwarded-proto'], 'ws', 'as Traefik sets it for a WebSocket');
+  });
+
+  it('answers ping with pong and relays close codes', async () => {
+    const c = await open(`${ws}/ws/ping`);
+    const pong = once(c, 'pong');
+    c.ping(Buffer.from('are you there'));
+    const [data] = (await pong) as [Buffer];
+    assert.equal(data.toString(), 'are you there');
+    const done = closed(c);
+    c.close(4001, 'bye');
+    const { code } = await done;
+    assert.equal(code, 4001, 'the backend echoed our close code through the proxy');
+  });
+
+  it('carries a 16 MB message whole in both directions', async (t) => {
+    const c = await open(`${ws}/ws/big`, { maxPayload: 64 * 1024 * 1024 });
+    t.after(() => c.terminate());
+    const big = randomBytes(16 * 1024 * 1024);
+    c.send(big);
+    const back = await nextMessage(c);
+    assert.equal(back.data.length, big.length);
+    assert.ok(back.data.equals(big));
+  });
+
+  it('holds an inFlightReq slot for as long as the WebSocket is open', async () => {
+    const first = await open(`${ws}/limited/a`);
+    await assert.rejects(open(`${ws}/limited/b`), /handshake answered 429/);
+    const done = closed(first);
+    first.close();
+    await done;
+    // The slot is released once the tunnel ended.
+    let second: WebSocket | undefined;
+    for (let i = 0; i < 50 && second === undefined; i++) {
+      second = await open(`${ws}/limited/c`).catch(async () => {
+        await new Promise((r) => setTimeout(r, 20));
+        return undefined;
+      });
+    }
+    assert.ok(second, 'a new WebSocket is admitted once the first closed');
+    second.terminate();
+  });
+
+  it('gives the client a broken connection (1006) when the backend dies mid-stream', async () => {
+    const c = await open(`${ws}/ws/chaos`);
+    c.send('x');
+    await nextMessage(c);
+    const done = closed(c);
+    for (const s of backend.sockets) s.resetAndDestroy();
+    const { code } = await done;
+    assert.equal(code, 1006, 'abnormal closure, never a clean close frame');
+  });
+
+  it('forwards a request that does not ask for an upgrade as a plain request', async () => {
+    const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/ws/plain`);
+    assert.equal(res.status, 426);
+    assert.equal(await res.text(), 'plain GET /ws/plain');
+  });
+
+  it('logs one access-log line per WebSocket, with its bytes, when it ends', async () => {
+    const c = await open(`${ws}/ws/logged`);
+    c.send('0123456789');
+    await nextMessage(c);
+    const done = closed(c);
+    c.close(1000);
+    await done;
+    let line: Record<string, unknown> | undefined;
+    for (let i = 0; i < 100 && line === undefined; i++) {
+      line = proxy
+        .stdout()
+        .split('\n')
+        .filter((l) => l.includes('/ws/logged'))
+        .map((l) => JSON.parse(l) as Record<string, unknown>)[0];
+      if (line === undefined) await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(line, 'an access-log line for the WebSocket');
+    assert.equal(line['status'], 101);
+    // The 10-byte message framed (client frames are masked: 2 + 4 + 10) plus the close frame,
+    // and the echo the other way: the tunnel's bytes, counted each way.
+    assert.ok(Number(line['bytesIn']) >= 16, `bytesIn ${line['bytesIn']}`);
+    assert.ok(Number(line['bytesOut']) >= 12, `bytesOut ${line['bytesOut']}`);
+  });
+});
