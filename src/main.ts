@@ -667,8 +667,11 @@ async function main(): Promise<number> {
 main().then(
   (code) => {
     process.exitCode = code;
-    // Let stdout/stderr flush; nothing else should be keeping the loop alive.
-    setImmediate(() => process.exit(code)).unref();
+    // Exit explicitly, never by letting the loop drain: node's end-of-loop cleanup
+    // (Environment::CleanupHandles) waits for every pending write request, and a write left
+    // pending by an HTTP/2 session its client destroyed mid-tunnel would make it spin forever.
+    // stdout/stderr are synchronous for files and pipes on Linux, so nothing written is lost.
+    setImmediate(() => process.exit(code));
   },
   (err: unknown) => {
     process.stderr.write(

@@ -190,3 +190,108 @@ http:
     assert.ok(Number(line['bytesOut']) >= 12, `bytesOut ${line['bytesOut']}`);
   });
 });
+
+/** One WebSocket frame as a client sends it (FIN, masked), RFC 6455 §5.2. */
+function clientFrame(opcode: number, payload: Buffer): Buffer {
+  const mask = randomBytes(4);
+  const len = payload.length;
+  const head =
+    len < 126
+      ? Buffer.from([0x80 | opcode, 0x80 | len])
+      : Buffer.from([0x80 | opcode, 0x80 | 126, len >> 8, len & 0xff]);
+  const body = Buffer.alloc(len);
+  for (let i = 0; i < len; i++) body[i] = payload[i]! ^ mask[i & 3]!;
+  return Buffer.concat([head, mask, body]);
+}
+
+/** The first whole unmasked frame in `buf` (a server's), or undefined. */
+function serverFrame(buf: Buffer): { opcode: number; payload: Buffer } | undefined {
+  if (buf.length < 2) return undefined;
+  let len = buf[1]! & 0x7f;
+  let off = 2;
+  if (len === 126) {
+    if (buf.length < 4) return undefined;
+    len = buf.readUInt16BE(2);
+    off = 4;
+  }
+  if (buf.length < off + len) return undefined;
+  return { opcode: buf[0]! & 0x0f, payload: buf.subarray(off, off + len) };
+}
+
+describe('WebSocket over HTTP/2 (RFC 8441 extended CONNECT)', () => {
+  let backend: WsBackend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    backend = await startWsBackend();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  routers:
+    ws: { rule: "PathPrefix(\`/ws\`) && Method(\`GET\`)", service: ws }
+  services:
+    ws: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('advertises the extended CONNECT and bridges it to the backend as an HTTP/1.1 handshake', async (t) => {
+    const { connect } = await import('node:http2');
+    const session = connect(`http://127.0.0.1:${proxy.port}`);
+    t.after(() => session.destroy());
+    const [settings] = (await once(session, 'remoteSettings')) as [{ enableConnectProtocol?: boolean }];
+    assert.equal(settings.enableConnectProtocol, true, 'SETTINGS_ENABLE_CONNECT_PROTOCOL');
+    const before = backend.handshakes.length;
+    const stream = session.request({
+      ':method': 'CONNECT',
+      ':protocol': 'websocket',
+      ':scheme': 'http',
+      ':path': '/ws/h2?room=1',
+      ':authority': 'chat.test',
+      'sec-websocket-version': '13',
+    });
+    const [headers] = (await once(stream, 'response')) as [Record<string, string | number>];
+    assert.equal(headers[':status'], 200);
+    assert.equal(headers['sec-websocket-accept'], undefined, 'the HTTP/1.1 handshake stays on its hop');
+    const h = backend.handshakes[before]!;
+    assert.equal(h.method, 'GET');
+    assert.equal(h.url, '/ws/h2?room=1');
+    assert.equal(h.headers.host, 'chat.test');
+    let got = Buffer.alloc(0);
+    const frame = new Promise<{ opcode: number; payload: Buffer }>((resolve) => {
+      stream.on('data', (d: Buffer) => {
+        got = Buffer.concat([got, d]);
+        const f = serverFrame(got);
+        if (f !== undefined) resolve(f);
+      });
+    });
+    stream.write(clientFrame(0x1, Buffer.from('over h2')));
+    const echoed = await frame;
+    assert.equal(echoed.opcode, 0x1);
+    assert.equal(echoed.payload.toString(), 'over h2');
+  });
+
+  it('refuses a CONNECT for another protocol, and a plain CONNECT, with 501', async (t) => {
+    const { connect } = await import('node:http2');
+    const session = connect(`http://127.0.0.1:${proxy.port}`);
+    t.after(() => session.destroy());
+    await once(session, 'remoteSettings');
+    const s = session.request({
+      ':method': 'CONNECT',
+      ':protocol': 'webtransport',
+      ':scheme': 'http',
+      ':path': '/ws',
+      ':authority': 'x',
+    });
+    const [h] = (await once(s, 'response')) as [Record<string, string | number>];
+    assert.equal(h[':status'], 501);
+    s.destroy();
+  });
+});
