@@ -81,6 +81,8 @@ export class Http2StreamSink implements ClientSink, Timed {
   #ended = false;
   #resetByUs = false;
   #timed = false;
+  /** The stream became a tunnel's (extended CONNECT): its end is the tunnel's business. */
+  #tunneled = false;
 
   constructor(stream: ServerHttp2Stream, owner: StreamOwner, endStream: boolean) {
     const s = stream as OwnedStream;
@@ -324,6 +326,7 @@ export class Http2StreamSink implements ClientSink, Timed {
       if (fields[i] === 'sec-websocket-accept') fields.splice(i, 2);
     }
     s.respond(fields);
+    this.#tunneled = true;
     return { stream: s, rest: null };
   }
 
@@ -339,7 +342,7 @@ export class Http2StreamSink implements ClientSink, Timed {
 
   exchangeDone(_ex: ClientExchange, _keepAlive: boolean): void {
     const s = this.#stream;
-    if (s.destroyed || s.closed) return;
+    if (s.destroyed || s.closed || this.#tunneled) return;
     if (!this.#ended) {
       // Aborted without an answer (the client went away first, or a bug): reset, never end.
       this.#resetByUs = true;

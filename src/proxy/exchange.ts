@@ -25,6 +25,13 @@ import { Tunnel, type TunnelEnd, type TunnelListener } from './tunnel.ts';
  * Beside them, the request body (`RequestBody`, only when there is one), the retry policy
  * (`RetryState`, only on routes with one) and the reports (`exchange-report.ts`).
  */
+/**
+ * A WebSocket whose one side closed its TCP half has finished its closing handshake already
+ * (RFC 6455 §7.1.1: the server closes TCP after it): the other side gets this long to close its
+ * own half, then both are closed. Go's reverse proxy (Traefik) closes both at the first EOF.
+ */
+const WEBSOCKET_TERMINATION_MS = 1000;
+
 export class Exchange
   extends ExchangeTries
   implements ClientExchange, UpstreamUser, OutgoingRequest, TunnelListener
@@ -200,7 +207,14 @@ export class Exchange
       this.finish();
       return;
     }
-    const tunnel = new Tunnel(side.stream, socket, this.ctx.ticker, server.tunnelIdleMs, this);
+    const tunnel = new Tunnel(
+      side.stream,
+      socket,
+      this.ctx.ticker,
+      server.tunnelIdleMs,
+      WEBSOCKET_TERMINATION_MS,
+      this,
+    );
     this.#tunnel = tunnel;
     tunnel.start(side.rest, rest);
   }

@@ -61,6 +61,8 @@ export class Tunnel implements Timed {
   readonly upstream: Duplex;
   readonly #ticker: Ticker;
   readonly #idleMs: number;
+  /** After one side's FIN, how long the other may take to finish before both are closed. */
+  readonly #terminationMs: number;
   readonly #listener: TunnelListener;
   readonly #up: TunnelSide;
   readonly #down: TunnelSide;
@@ -70,13 +72,29 @@ export class Tunnel implements Timed {
   readonly startedAt: number;
   deadline = 0;
   #lastActivity: number;
+  /** One side sent its FIN: the other has until `deadline` to finish. */
+  #terminating = false;
+  #timed = false;
   #over = false;
 
-  constructor(client: Duplex, upstream: Duplex, ticker: Ticker, idleMs: number, listener: TunnelListener) {
+  /**
+   * `idleMs`: close when nothing crossed for that long (0 = never). `terminationMs`: once one
+   * side has sent its FIN (passed on to the other), how long the other may keep its half open
+   * before both are closed (Traefik's TCP `terminationDelay`; negative = as long as it wants).
+   */
+  constructor(
+    client: Duplex,
+    upstream: Duplex,
+    ticker: Ticker,
+    idleMs: number,
+    terminationMs: number,
+    listener: TunnelListener,
+  ) {
     this.client = client;
     this.upstream = upstream;
     this.#ticker = ticker;
     this.#idleMs = idleMs;
+    this.#terminationMs = terminationMs;
     this.#listener = listener;
     this.startedAt = performance.now();
     this.#lastActivity = ticker.now;
@@ -111,6 +129,7 @@ export class Tunnel implements Timed {
     u.resume();
     if (this.#idleMs > 0) {
       this.deadline = this.#ticker.now + this.#idleMs;
+      this.#timed = true;
       this.#ticker.add(this);
     }
   }
@@ -136,7 +155,18 @@ export class Tunnel implements Timed {
     if (this.#over) return;
     side.ended = true;
     side.to.end();
-    if (this.#up.ended && this.#down.ended) this.#finish('closed');
+    if (this.#up.ended && this.#down.ended) {
+      this.#finish('closed');
+      return;
+    }
+    if (this.#terminationMs >= 0 && !this.#terminating) {
+      this.#terminating = true;
+      this.deadline = this.#ticker.now + this.#terminationMs;
+      if (!this.#timed) {
+        this.#timed = true;
+        this.#ticker.add(this);
+      }
+    }
   }
 
   /** A stream closed: if not after a clean FIN both ways, the other side is broken too. */
@@ -147,6 +177,15 @@ export class Tunnel implements Timed {
 
   onDeadline(now: number): void {
     if (this.#over) return;
+    if (this.#terminating) {
+      // The other side kept its half open past terminationDelay: both closed, as a clean end.
+      this.#up.ended = true;
+      this.#down.ended = true;
+      this.client.end();
+      this.upstream.end();
+      this.#finish('closed');
+      return;
+    }
     const idleFor = now - this.#lastActivity;
     if (idleFor < this.#idleMs) {
       this.deadline = this.#lastActivity + this.#idleMs;
@@ -165,7 +204,7 @@ export class Tunnel implements Timed {
 
   #finish(end: TunnelEnd): void {
     this.#over = true;
-    if (this.#idleMs > 0) this.#ticker.delete(this);
+    if (this.#timed) this.#ticker.delete(this);
     const c = this.client;
     const u = this.upstream;
     c.off('data', onData);

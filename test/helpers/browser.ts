@@ -43,9 +43,16 @@ export interface OpenedPage {
   close(): Promise<void>;
 }
 
-/** A fresh context (no shared cookies or cache) and page that records the page's errors. */
-export async function openPage(browser: Browser, url: string): Promise<OpenedPage> {
-  const context = await browser.newContext();
+/**
+ * A fresh context (no shared cookies or cache) and page that records the page's errors.
+ * `ignoreHTTPSErrors`: accept the proxy's generated certificate (wss:// tests).
+ */
+export async function openPage(
+  browser: Browser,
+  url: string,
+  opts: { readonly ignoreHTTPSErrors?: boolean } = {},
+): Promise<OpenedPage> {
+  const context = await browser.newContext({ ignoreHTTPSErrors: opts.ignoreHTTPSErrors ?? false });
   const page = await context.newPage();
   const errors: string[] = [];
   page.on('pageerror', (e) => errors.push(`uncaught: ${e.message}`));

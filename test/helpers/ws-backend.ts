@@ -20,12 +20,25 @@ export interface WsBackend {
   close(): Promise<void>;
 }
 
+const PAGE = `<!doctype html><title>waiting</title><script>
+const ws = new WebSocket((location.protocol === 'https:' ? 'wss://' : 'ws://') + location.host + '/ws/browser');
+ws.onopen = () => ws.send('from the browser');
+ws.onmessage = (e) => { document.title = 'echo: ' + e.data; ws.close(1000); };
+ws.onerror = () => { document.title = 'error'; };
+</script>`;
+
 export async function startWsBackend(
   opts: { readonly protocols?: readonly string[] } = {},
 ): Promise<WsBackend> {
   const handshakes: IncomingMessage[] = [];
   const sockets = new Set<Socket>();
   const server = createServer((req, res) => {
+    if (req.url === '/page') {
+      // A page whose script talks to us over a WebSocket of the same origin (browser tests).
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(PAGE);
+      return;
+    }
     // A plain request to a WebSocket endpoint, as a real app answers it.
     res.writeHead(426, { upgrade: 'websocket', connection: 'upgrade' });
     res.end(`plain ${req.method} ${req.url}`);
