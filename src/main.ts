@@ -41,6 +41,7 @@ import type { ApiProvider } from './providers/api/index.ts';
 import { FileProvider, fileProviderOptions } from './providers/file/index.ts';
 import type { Provider } from './providers/provider.ts';
 import type { EntryPointContext } from './proxy/entry-point-context.ts';
+import { LongLivedRegistry } from './proxy/long-lived.ts';
 import { EntryPointMetrics } from './proxy/route-metrics.ts';
 import { compileBreakerExpression } from './resilience/circuit-breaker/index.ts';
 import { compileRule } from './router/index.ts';
@@ -86,6 +87,7 @@ function entryPointContext(
   accessLog: AccessLog | null,
   metrics: TrafficMetrics | null,
   tracer: Tracer | null,
+  longLived: LongLivedRegistry,
 ): EntryPointContext {
   const t = ep.transport.respondingTimeouts;
   return {
@@ -106,6 +108,8 @@ function entryPointContext(
     accessLog,
     metrics: metrics === null ? null : new EntryPointMetrics(metrics, name),
     tracer,
+    longLived,
+    graceMs: ep.transport.lifeCycle.graceTimeOut,
     draining: false,
   };
 }
@@ -453,6 +457,8 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const listened = listenedEntryPoints(config);
   const listeners: HttpListener[] = [];
   const fronts: { close(): void }[] = [];
+  // Tunnels and streaming responses, reviewed after each reload (a removed route closes them).
+  const longLived = new LongLivedRegistry(ticker);
   for (const [name, ep] of listened) {
     const addr = parseAddress(ep.address);
     if ('error' in addr) throw new Error(`entry point ${name}: ${addr.error}`);
@@ -469,6 +475,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       internalOnly ? null : accessLog,
       internalOnly ? null : metrics,
       internalOnly ? null : tracer,
+      longLived,
     );
     const listener = new HttpListener(ctx, { maxConcurrentStreams: ep.http2.maxConcurrentStreams });
     if (ep.http.tls !== undefined) {
@@ -522,6 +529,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   let settled = false;
   watcher.onOutcome((o) => {
     if (!o.applied) return;
+    longLived.review(ref.current.config);
     tlsSetup.ensure(ref.current);
     certFiles.follow(ref.current.config);
     if (!settled) {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { duration, MAX_DURATION_MS, parseDuration } from './duration.ts';
+import { duration, MAX_DURATION_MS, parseDuration, signedDuration } from './duration.ts';
 
 describe('parseDuration', () => {
   it('reads Go duration strings as milliseconds', () => {
@@ -41,5 +41,14 @@ describe('duration schema', () => {
     const zi = r.error?.issues[0];
     assert.match(zi?.message ?? '', /invalid duration "soon"/);
     assert.match(String((zi as { params?: { expected?: string } }).params?.expected), /10s/);
+  });
+});
+
+describe('signedDuration', () => {
+  it('keeps the sign of negative durations, as flushInterval needs', () => {
+    assert.equal(signedDuration.parse('-1ms'), -1);
+    assert.equal(signedDuration.parse(-1), -1000);
+    assert.equal(signedDuration.parse('100ms'), 100);
+    assert.equal(signedDuration.safeParse('-x').success, false);
   });
 });

@@ -50,6 +50,25 @@ export function parseDuration(input: unknown): number | { error: string } {
   return ms;
 }
 
+/**
+ * A duration that may be negative (`-1ms`, `-1`), as Traefik's `flushInterval` (where negative
+ * means "after every write"). Milliseconds, negative kept.
+ */
+export const signedDuration = z.unknown().transform((value, ctx): number => {
+  const negative =
+    (typeof value === 'number' && value < 0) || (typeof value === 'string' && value.trim().startsWith('-'));
+  const abs =
+    typeof value === 'number'
+      ? Math.abs(value)
+      : typeof value === 'string'
+        ? value.trim().replace(/^-/, '')
+        : value;
+  const r = parseDuration(abs);
+  if (typeof r === 'number') return negative ? -r : r;
+  ctx.addIssue({ code: 'custom', message: r.error, params: { expected: DURATION_EXPECTED } });
+  return z.NEVER;
+});
+
 /** A duration in the config, parsed to milliseconds. */
 export const duration = z.unknown().transform((value, ctx): number => {
   const r = parseDuration(value);

@@ -5,6 +5,7 @@ import type { PathPolicy } from '../http1/request-path.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import type { Tracer } from '../observability/tracing/index.ts';
 import type { SnapshotRef } from '../runtime/types.ts';
+import type { LongLivedRegistry } from './long-lived.ts';
 import type { EntryPointMetrics } from './route-metrics.ts';
 
 /** What every connection of one entry point shares. Built once per listener. */
@@ -36,6 +37,10 @@ export interface EntryPointContext {
   readonly metrics: EntryPointMetrics | null;
   /** Null when tracing is off. */
   readonly tracer: Tracer | null;
+  /** Long-lived requests of the process (tunnels, streaming responses), reviewed on reload. */
+  readonly longLived: LongLivedRegistry;
+  /** `transport.lifeCycle.graceTimeOut`: shutdown drain, and how long a long-lived request outlives its removed route. */
+  readonly graceMs: number;
   /** Set on graceful shutdown: finish the current exchange, then close. */
   draining: boolean;
 }

@@ -17,6 +17,7 @@ import type {
 import type { ClientExchange, ClientSink } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
 import { endSpan, logAccess, type ReportedExchange } from './exchange-report.ts';
+import type { LongLived } from './long-lived.ts';
 import { ResponseCapture } from './mirror-request.ts';
 import { MirrorState } from './mirror-state.ts';
 import { type BodyListener, RequestBody } from './request-body.ts';
@@ -38,7 +39,7 @@ const TRACE_REFUSED_HEADERS: ReadonlyArray<readonly [string, string]> = [
  * abandon the current try, `endTries` when the request is over.
  */
 export abstract class ExchangeCore
-  implements ClientExchange, RequestControl, ResolveSink, BodyListener, ReportedExchange
+  implements ClientExchange, RequestControl, ResolveSink, BodyListener, ReportedExchange, LongLived
 {
   protected readonly client: ClientSink;
   protected readonly ctx: EntryPointContext;
@@ -61,6 +62,8 @@ export abstract class ExchangeCore
   protected retry: RetryState | null = null;
   protected readonly body: RequestBody | null;
   protected networkError = false;
+  /** In the process's long-lived registry (a tunnel or a streaming response). */
+  protected longLived = false;
   /** Bytes the client sent through a tunnel (after a protocol switch), beyond the request body. */
   protected tunnelBytesIn = 0;
   protected headMs = -1;
@@ -86,6 +89,8 @@ export abstract class ExchangeCore
   abstract feedData(buf: Buffer): void;
   abstract endData(trailers?: HeaderList | null): void;
   abstract onClientDrain(): void;
+  /** LongLived: ends the request when a reload removed its route or server. */
+  abstract closeLongLived(): void;
 
   constructor(client: ClientSink, ctx: EntryPointContext, parsed: ParsedRequest, req: RequestHead) {
     this.client = client;
@@ -347,6 +352,10 @@ export abstract class ExchangeCore
 
   // ---- the end (ReportedExchange)
 
+  get removalGraceMs(): number {
+    return this.ctx.graceMs;
+  }
+
   get routerName(): string {
     return this.route?.router ?? '';
   }
@@ -405,6 +414,7 @@ export abstract class ExchangeCore
   protected finish(): void {
     if (this.done) return;
     this.done = true;
+    if (this.longLived) this.ctx.longLived.delete(this);
     this.endTries();
     if (this.leases !== null || this.retry !== null || this.mirror !== null) this.#settle();
     const ctx = this.ctx;

@@ -1,7 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
-import type { BodyKind } from '../http1/request-head.ts';
+import { BODY_NONE, type BodyKind } from '../http1/request-head.ts';
 import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
 import type { ClientExchange } from './client-sink.ts';
 import { ExchangeTries } from './exchange-tries.ts';
@@ -142,6 +142,8 @@ export class Exchange
       bodyStart,
       bodyEnd,
     );
+    // A body still to come (SSE, a download, a gRPC stream) may outlive the route (reloads).
+    if (body === null && res.bodyKind !== BODY_NONE && !this.done) this.#liveLong();
   }
 
   onUpstreamData(buf: Buffer, start: number, end: number): void {
@@ -207,6 +209,7 @@ export class Exchange
       this.finish();
       return;
     }
+    this.#liveLong();
     const tunnel = new Tunnel(
       side.stream,
       socket,
@@ -217,6 +220,19 @@ export class Exchange
     );
     this.#tunnel = tunnel;
     tunnel.start(side.rest, rest);
+  }
+
+  /** Its route or server left the configuration and the grace period is over (LongLivedRegistry). */
+  closeLongLived(): void {
+    if (this.done) return;
+    const t = this.#tunnel;
+    if (t !== null) t.close('closed-by-proxy');
+    else this.abandon(502, false);
+  }
+
+  #liveLong(): void {
+    this.longLived = true;
+    this.ctx.longLived.add(this);
   }
 
   onTunnelEnd(tunnel: Tunnel, end: TunnelEnd): void {

@@ -142,7 +142,6 @@ describe('parseDynamic', () => {
     assert.deepEqual(r.lines, [
       'dyn.yaml:3:41: http.routers.r.observability: `observability` is not supported yet',
       'dyn.yaml:7:26: http.services.s.loadBalancer.servers[0].url: `h2c` servers are not supported yet (expected http://host:port)',
-      'dyn.yaml:8:9: http.services.s.loadBalancer.responseForwarding: `responseForwarding` is not supported yet',
       'dyn.yaml:9:19: http.services.s.loadBalancer.strategy: strategy `leasttime` is not supported yet (expected one of wrr, p2c, roundRobin, leastConn, random, hrw)',
       'dyn.yaml:11:29: http.services.w.weighted.services: a weighted service needs at least one service',
     ]);

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { duration } from '../duration.ts';
+import { duration, signedDuration } from '../duration.ts';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { statusRanges } from './status-ranges.ts';
 
@@ -158,31 +158,34 @@ export const timeouts = strictObject({
   perTry: duration.default(0),
 });
 
-const loadBalancer = strictObject(
-  {
-    servers: z.array(nullAsEmpty(server)).default([]),
-    strategy: strategy.default('wrr'),
-    /** Ours: the key `hrw` hashes. */
-    hashOn: nullAsEmpty(hashOn).optional(),
-    passHostHeader: z.boolean().default(true),
-    /** Absent = the default transport. */
-    serversTransport: z.string().min(1).optional(),
-    healthCheck: nullAsEmpty(healthCheck).optional(),
-    passiveHealthCheck: nullAsEmpty(passiveHealthCheck).optional(),
-    sticky: nullAsEmpty(sticky).optional(),
-    /** Ours: a new or recovered server's weight ramps up over this window (0 = off). */
-    slowStart: duration.default(0),
-    timeouts: nullAsEmpty(timeouts).optional(),
-    /** Ours: requests in flight to the whole service at most (0 = no limit), HAProxy's maxconn. */
-    maxInFlight: z.number().int().nonnegative().default(0),
-    /** Ours: requests over maxInFlight wait here instead of being rejected at once. */
-    queue: strictObject({
-      size: z.number().int().nonnegative().default(0),
-      timeout: duration.default(10_000),
-    }).optional(),
-  },
-  ['responseForwarding'],
-);
+const loadBalancer = strictObject({
+  servers: z.array(nullAsEmpty(server)).default([]),
+  strategy: strategy.default('wrr'),
+  /** Ours: the key `hrw` hashes. */
+  hashOn: nullAsEmpty(hashOn).optional(),
+  passHostHeader: z.boolean().default(true),
+  /** Absent = the default transport. */
+  serversTransport: z.string().min(1).optional(),
+  healthCheck: nullAsEmpty(healthCheck).optional(),
+  passiveHealthCheck: nullAsEmpty(passiveHealthCheck).optional(),
+  sticky: nullAsEmpty(sticky).optional(),
+  /** Ours: a new or recovered server's weight ramps up over this window (0 = off). */
+  slowStart: duration.default(0),
+  timeouts: nullAsEmpty(timeouts).optional(),
+  /** Ours: requests in flight to the whole service at most (0 = no limit), HAProxy's maxconn. */
+  maxInFlight: z.number().int().nonnegative().default(0),
+  /** Ours: requests over maxInFlight wait here instead of being rejected at once. */
+  queue: strictObject({
+    size: z.number().int().nonnegative().default(0),
+    timeout: duration.default(10_000),
+  }).optional(),
+  /**
+   * Traefik's `flushInterval` (default 100ms; negative = after every write; `text/event-stream`
+   * always after every write). We never hold response bytes past the event-loop turn they
+   * arrived in, which meets every value; it is validated and kept for the API.
+   */
+  responseForwarding: nullAsEmpty(strictObject({ flushInterval: signedDuration.default(100) })).optional(),
+});
 
 const weightedRef = strictObject({
   name: z.string().min(1),
