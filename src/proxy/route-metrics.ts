@@ -1,4 +1,4 @@
-import type { RequestSeries, TrafficMetrics } from '../observability/metrics/index.ts';
+import type { RequestSeries, TrafficMetrics, TunnelMetrics } from '../observability/metrics/index.ts';
 import type { RouteTarget, ServiceRuntime } from '../runtime/types.ts';
 
 const NO_SERVICE = {};
@@ -25,6 +25,10 @@ export class EntryPointMetrics {
 
   connectionClosed(): void {
     this.#metrics.entryPoint(this.#entryPoint).connectionClosed();
+  }
+
+  get tunnels(): TunnelMetrics {
+    return this.#metrics.tunnels;
   }
 
   series(target: RouteTarget | undefined, service: ServiceRuntime | undefined): RequestSeries {

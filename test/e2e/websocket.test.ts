@@ -380,6 +380,54 @@ http:
   });
 });
 
+describe('WebSocket metrics', () => {
+  it('counts open and ended tunnels, their bytes each way and their time, per router and service', async (t) => {
+    const backend = await startWsBackend();
+    t.after(() => backend.close());
+    const proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+metrics:
+  prometheus: {}
+http:
+  routers:
+    chat: { rule: "PathPrefix(\`/\`)", service: chat }
+  services:
+    chat: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+    t.after(() => proxy.stop());
+    const scrape = async (): Promise<string> =>
+      (await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/metrics`)).text();
+    const c = await open(`ws://127.0.0.1:${proxy.ports['web']}/m`);
+    assert.match(await scrape(), /traffic_tunnels_open\{router="chat@file",service="chat@file"\} 1/);
+    c.send('x'.repeat(100));
+    await nextMessage(c);
+    const done = closed(c);
+    c.close(1000);
+    await done;
+    let text = '';
+    for (let i = 0; i < 100 && !text.includes('end="closed"'); i++) {
+      text = await scrape();
+      if (!text.includes('end="closed"')) await new Promise((r) => setTimeout(r, 25));
+    }
+    assert.match(text, /traffic_tunnels_total\{router="chat@file",service="chat@file",end="closed"\} 1/);
+    assert.match(text, /traffic_tunnels_open\{router="chat@file",service="chat@file"\} 0/);
+    const bytes = (dir: string): number =>
+      Number(new RegExp(`traffic_tunnel_bytes_total\\{[^}]*direction="${dir}"\\} (\\d+)`).exec(text)?.[1]);
+    assert.ok(bytes('client_to_server') >= 106, `client_to_server ${bytes('client_to_server')}`);
+    assert.ok(bytes('server_to_client') >= 102, `server_to_client ${bytes('server_to_client')}`);
+    assert.match(
+      text,
+      /traffic_tunnel_duration_seconds_total\{router="chat@file",service="chat@file"\} [0-9.e-]+/,
+    );
+  });
+});
+
 describe('WebSocket from a browser', () => {
   it('opens wss:// through the proxy from headless Chromium and gets its echo', async (t) => {
     const backend = await startWsBackend();

@@ -5,6 +5,7 @@ import { processCollector } from './process-collector.ts';
 import { normalizeBuckets } from './request-cells.ts';
 import { RequestGroup } from './request-group.ts';
 import { BoundRequestSeries } from './request-series.ts';
+import { TunnelMetrics } from './tunnel-metrics.ts';
 import type {
   Collector,
   EntryPointSeries,
@@ -47,6 +48,8 @@ export class TrafficMetrics {
   readonly #connections = new Map<string, OpenConnections>();
   readonly #collectors: Collector[] = [];
   #collectorErrors = 0;
+  /** WebSockets and other tunnels, per router and service. */
+  readonly tunnels: TunnelMetrics;
 
   constructor(opts: MetricsOptions, clock: WallClock = systemClock) {
     const prefix = opts.prefix ?? 'traffic';
@@ -58,6 +61,8 @@ export class TrafficMetrics {
     this.#entryPoints = group('entrypoint', 'entry point', opts.addEntryPointsLabels, false);
     this.#routers = group('router', 'router', opts.addRoutersLabels, false);
     this.#services = group('service', 'service', opts.addServicesLabels, true);
+    this.tunnels = new TunnelMetrics(prefix);
+    this.addCollector((w) => this.tunnels.collect(w));
     if (opts.processMetrics !== false) this.addCollector(processCollector(clock));
   }
 
