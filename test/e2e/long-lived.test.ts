@@ -152,7 +152,7 @@ providers:
             }),
         ),
       );
-      echoes.forEach((e, i) => assert.equal(e, `r${reload}-${i}`));
+      for (const [i, e] of echoes.entries()) assert.equal(e, `r${reload}-${i}`);
       await Promise.all(streams.map((s) => s.more(1)));
     }
     assert.deepEqual(closedCodes, []);

@@ -342,7 +342,7 @@ http:
         return m;
       }),
     );
-    replies.forEach((r, i) => assert.equal(r.data.toString(), `client ${i}`));
+    for (const [i, r] of replies.entries()) assert.equal(r.data.toString(), `client ${i}`);
     assert.equal(backend.openCount() >= 1000, true, `backend holds ${backend.openCount()} WebSockets`);
   });
 
