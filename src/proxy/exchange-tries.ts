@@ -236,6 +236,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.logError(err, server);
       this.status = this.status || err.status;
       this.networkError = true;
+      this.closeAfter = true;
       this.client.broken();
       this.finish();
       return;

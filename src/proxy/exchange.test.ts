@@ -1,0 +1,193 @@
+import assert from 'node:assert/strict';
+import { duplexPair } from 'node:stream';
+import { describe, it } from 'node:test';
+import { ProxyError } from '../core/errors.ts';
+import type { Middleware, RetryPolicy } from '../middleware/middleware.ts';
+import { RetryBudget } from '../resilience/retry-budget.ts';
+import { harness, response, tunnelSide } from './test-exchange.ts';
+
+const GET = 'GET /a?b=1 HTTP/1.1\r\nHost: app.test\r\n\r\n';
+
+function retryPolicy(over: Partial<RetryPolicy> = {}): RetryPolicy {
+  return {
+    attempts: 3,
+    initialIntervalMs: 0,
+    status: [{ from: 503, to: 503 }],
+    onNetworkError: true,
+    nonIdempotent: false,
+    perTryMs: 0,
+    maxBodyBytes: 1024,
+    budget: new RetryBudget({ percent: 100, minConcurrent: 100 }),
+    ...over,
+  };
+}
+
+const flush = () => new Promise<void>((r) => setImmediate(r));
+
+describe('Exchange', () => {
+  it('forwards the request head and relays the response head, body and end, keeping the connection', () => {
+    const h = harness();
+    h.exchange(GET);
+    const up = h.sources[0]!.streams[0]!;
+    assert.deepEqual(up.sent, ['GET /a?b=1 host=app.test']);
+    up.respond(200, 'hello');
+    up.end();
+    assert.deepEqual(h.sink.events, ['head 200', 'data hello', 'end', 'done keepAlive=true']);
+  });
+
+  it('answers 404 when no router matches, and 405 with Allow for TRACE, without an upstream', () => {
+    const h = harness({ noRoute: true });
+    h.exchange(GET);
+    assert.deepEqual(h.sink.events, ['direct 404 Not Found', 'done keepAlive=true']);
+    const t = harness();
+    t.exchange('TRACE / HTTP/1.1\r\nHost: app.test\r\n\r\n');
+    assert.match(t.sink.events[0]!, /^direct 405 allow=GET, HEAD/);
+    assert.equal(t.sources[0]!.acquired.length, 0);
+  });
+
+  it('runs response middlewares in reverse order of the request ones', () => {
+    const order: string[] = [];
+    const mw = (n: string): Middleware => ({
+      onRequest: () => {
+        order.push(`req ${n}`);
+        return undefined;
+      },
+      onResponse: (_req, res) => {
+        order.push(`res ${n}`);
+        res.headers.append('X-Mw', n);
+      },
+    });
+    const h = harness({ middlewares: [mw('a'), mw('b')] });
+    h.exchange(GET);
+    h.sources[0]!.streams[0]!.respond(204);
+    assert.deepEqual(order, ['req a', 'req b', 'res b', 'res a']);
+  });
+
+  it('moves to the next server when a connection is refused, since nothing was sent', async () => {
+    const h = harness({ servers: 2 });
+    h.sources[0]!.plan.push('refuse');
+    h.exchange(GET);
+    await flush();
+    assert.equal(h.sources[1]!.streams.length, 1, 'the second server got the request');
+    h.sources[1]!.streams[0]!.respond(200, 'ok');
+    h.sources[1]!.streams[0]!.end();
+    assert.deepEqual(h.sink.events, ['head 200', 'data ok', 'end', 'done keepAlive=true']);
+  });
+
+  it('retries an idempotent request on a status the retry policy names, and relays the next answer', () => {
+    const h = harness({ servers: 2, retry: retryPolicy() });
+    h.exchange(GET);
+    const first = h.sources[0]!.streams[0]!;
+    first.respond(503);
+    assert.equal(first.destroyed, true, 'the refused answer and its connection are dropped');
+    const second = h.sources[1]!.streams[0]!;
+    second.respond(200, 'second');
+    second.end();
+    assert.deepEqual(h.sink.events, ['head 200', 'data second', 'end', 'done keepAlive=true']);
+  });
+
+  it('never retries a POST whose body the policy does not allow to replay', () => {
+    const h = harness({ servers: 2, retry: retryPolicy() });
+    h.exchange('POST /p HTTP/1.1\r\nHost: app.test\r\nContent-Length: 2\r\n\r\nhi');
+    h.sources[0]!.streams[0]!.respond(503, 'busy');
+    assert.equal(h.sources[1]!.streams.length, 0);
+    assert.equal(h.sink.events[0], 'head 503');
+  });
+
+  it('shows a response that breaks after its head as broken, never as a clean end', () => {
+    const h = harness();
+    h.exchange(GET);
+    const up = h.sources[0]!.streams[0]!;
+    up.respond(200, 'par');
+    up.user.onUpstreamError(new ProxyError('UPSTREAM_RESET', 'reset'), 'body', false);
+    assert.deepEqual(h.sink.events, ['head 200', 'data par', 'broken', 'done keepAlive=false']);
+  });
+
+  it('replays a GET once on a fresh connection after the keep-alive race', () => {
+    const h = harness();
+    h.exchange(GET);
+    h.sources[0]!.streams[0]!.user.onUpstreamError(new ProxyError('UPSTREAM_RESET', 'closed'), 'head', true);
+    assert.deepEqual(h.sources[0]!.acquired.at(-1), { method: 'GET', fresh: true });
+    h.sources[0]!.streams[1]!.respond(200, 'again');
+    h.sources[0]!.streams[1]!.end();
+    assert.equal(h.sink.events[0], 'head 200');
+  });
+
+  it('forwards the request body with backpressure: no more bytes until the upstream drained', () => {
+    const h = harness();
+    const ex = h.exchange('POST /p HTTP/1.1\r\nHost: app.test\r\nContent-Length: 6\r\n\r\n');
+    const up = h.sources[0]!.streams[0]!;
+    assert.equal(ex.canTakeBody, true);
+    up.accept = false;
+    assert.equal(ex.feedBody(Buffer.from('abc'), 0, 3), 3);
+    assert.equal(ex.canTakeBody, false);
+    up.accept = true;
+    const resumedBefore = h.sink.resumed;
+    ex.onUpstreamDrain();
+    assert.equal(ex.canTakeBody, true);
+    assert.equal(h.sink.resumed, resumedBefore + 1, 'the client side is told to read again');
+    ex.feedBody(Buffer.from('def'), 0, 3);
+    assert.deepEqual(up.sent, ['POST /p host=app.test', 'body abc', 'body def', 'end']);
+    assert.equal(ex.bodyDone, true);
+  });
+
+  it('pauses the upstream while the client is slow, and resumes it when the client drained', () => {
+    const h = harness();
+    const ex = h.exchange(GET);
+    const up = h.sources[0]!.streams[0]!;
+    h.sink.accept = false;
+    up.respond(200, 'big');
+    assert.equal(up.paused, true);
+    ex.onClientDrain();
+    assert.equal(up.paused, false);
+  });
+
+  it('cancels the wait for a connection when the client goes away, and logs 499', () => {
+    const h = harness();
+    h.sources[0]!.plan.push('wait');
+    const ex = h.exchange(GET);
+    ex.abort();
+    assert.equal(h.sources[0]!.cancelled, 1);
+    assert.equal(ex.status, 499);
+    assert.deepEqual(h.sink.events, ['done keepAlive=false']);
+  });
+
+  it('joins client and upstream after a 101 to a WebSocket handshake, and ends with the tunnel', async () => {
+    const h = harness();
+    // Each end a pair: the tunnel holds one side, the test plays the peer on the other.
+    const [client, clientPeer] = duplexPair();
+    const [server, serverPeer] = duplexPair();
+    h.sink.tunnel = tunnelSide(client);
+    const ex = h.exchange(
+      'GET /ws HTTP/1.1\r\nHost: app.test\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n',
+    );
+    const up = h.sources[0]!.streams[0]!;
+    assert.deepEqual(up.sent, ['GET /ws host=app.test upgrade=websocket']);
+    up.user.onUpstreamUpgrade(response(101, [['Upgrade', 'websocket']]), server, Buffer.from('first'));
+    assert.deepEqual(h.sink.events, ['upgrade 101']);
+    assert.equal(h.ctx.longLived.size, 1, 'a live tunnel is a long-lived request');
+    // The bytes the server sent with its 101 reach the client first.
+    const got: Buffer[] = [];
+    clientPeer.on('data', (d: Buffer) => got.push(d));
+    await flush();
+    assert.equal(Buffer.concat(got).toString(), 'first');
+    const toServer: Buffer[] = [];
+    serverPeer.on('data', (d: Buffer) => toServer.push(d));
+    clientPeer.write('ping');
+    await flush();
+    assert.equal(Buffer.concat(toServer).toString(), 'ping');
+    // A FIN each way (the client first, passed on; then the server's): a clean end.
+    const serverSawFin = new Promise((r) => serverPeer.once('end', r));
+    serverPeer.resume();
+    clientPeer.end();
+    await serverSawFin;
+    serverPeer.end();
+    clientPeer.resume();
+    await flush();
+    await flush();
+    assert.equal(ex.done, true);
+    assert.equal(ex.status, 101);
+    assert.equal(h.ctx.longLived.size, 0);
+    assert.deepEqual(h.sink.events, ['upgrade 101', 'done keepAlive=false']);
+  });
+});
