@@ -21,6 +21,7 @@ import {
   type ProxySpec,
   proxyPort,
   selectProxies,
+  WS_BACKEND_PORT,
 } from './lib/proxies.ts';
 import { formatProfile, formatRun, formatSummary } from './lib/report.ts';
 import type { RunRecord } from './lib/run-record.ts';
@@ -53,6 +54,7 @@ const CLIENT_TOOLS: Readonly<Record<BenchMode, readonly string[]>> = {
   https: ['wrk', 'openssl'],
   h2: ['h2load', 'openssl'],
   handshake: ['openssl'],
+  ws: [],
 };
 
 function checkMachine(plans: readonly ModePlan[]): void {
@@ -82,6 +84,24 @@ async function startBackend(supervisor: ProcessSupervisor, paths: BenchPaths): P
     await waitForHttp(`${BACKEND_URL}/`, 10_000, backend);
   } catch (err) {
     throw new Fatal(`backend nginx: ${err instanceof Error ? err.message : String(err)} (logs in ${runDir})`);
+  }
+  return backend;
+}
+
+/** `--mode ws`: the WebSocket echo server, pinned beside the proxies as the nginx backend is. */
+async function startWsBackend(supervisor: ProcessSupervisor, paths: BenchPaths): Promise<ManagedProcess> {
+  const runDir = await mkdtemp(join(paths.tmpDir, 'ws-backend-'));
+  const script = join(paths.repoRoot, 'bench/lib/ws-echo-server.ts');
+  const backend = supervisor.spawn(
+    'ws-backend',
+    'taskset',
+    ['-c', String(PROXY_CPU), paths.nodePath, script, String(WS_BACKEND_PORT)],
+    { output: { kind: 'file', path: join(runDir, 'proxy.log') } },
+  );
+  try {
+    await waitForHttp(`http://127.0.0.1:${WS_BACKEND_PORT}/`, 10_000, backend);
+  } catch (err) {
+    throw new Fatal(`ws backend: ${err instanceof Error ? err.message : String(err)} (logs in ${runDir})`);
   }
   return backend;
 }
@@ -186,6 +206,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   const ports = new Map<number, string>([[BACKEND_PORT, 'backend']]);
   for (const { mode } of plans) ports.set(proxyPort(mode), 'proxy');
+  if (plans.some((p) => p.mode === 'ws')) ports.set(WS_BACKEND_PORT, 'WebSocket backend');
   for (const [port, what] of ports) {
     if (!(await portFree(PROXY_HOST, port))) {
       throw new Fatal(`${PROXY_HOST}:${port} (the ${what} port) is already in use by another process`);
@@ -197,6 +218,7 @@ async function main(argv: readonly string[]): Promise<number> {
   if (certificate) console.log(`certificate: ECDSA P-256, sha256 ${certificate.fingerprint256}`);
   for (const plan of plans) for (const p of plan.proxies) await p.prepare?.(paths);
   const backend = await startBackend(supervisor, paths);
+  const wsBackend = plans.some((p) => p.mode === 'ws') ? await startWsBackend(supervisor, paths) : undefined;
 
   let allOk = true;
   for (const { mode, proxies } of plans) {
@@ -222,7 +244,7 @@ async function main(argv: readonly string[]): Promise<number> {
       paths,
       options,
       clkTck,
-      backend,
+      backend: mode === 'ws' && wsBackend !== undefined ? wsBackend : backend,
       mode,
       certificate: MODE_INFO[mode].tls ? certificate : undefined,
     };
@@ -230,6 +252,7 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   current = undefined;
   await supervisor.stop(backend);
+  if (wsBackend !== undefined) await supervisor.stop(wsBackend);
   return allOk ? 0 : 1;
 }
 
@@ -260,7 +283,8 @@ async function runMode(
       await sleep(PAUSE_BETWEEN_RUNS_MS);
     }
   }
-  const per = MODE_INFO[mode].unit === 'hs' ? 'handshake' : 'request';
+  const unit = MODE_INFO[mode].unit;
+  const per = unit === 'hs' ? 'handshake' : unit === 'msg' ? 'message' : 'request';
   console.log(
     `\n--mode ${mode}: medians over ${rounds} rounds (vs nginx / vs caddy: CPU per ${per}, higher is better)`,
   );

@@ -25,6 +25,16 @@ export function loadStats(output: ClientOutput): LoadStats {
         errors: { errored: h.requests.errored, status4xx5xx: h.requests.failed - h.requests.errored },
       };
     }
+    case 'ws-client': {
+      const r = output.result;
+      return {
+        completed: r.completed,
+        durationS: r.durationS,
+        perSecond: r.durationS > 0 ? r.completed / r.durationS : 0,
+        latencyMs: { p50: null, p99: null, mean: r.meanMs, max: r.maxMs },
+        errors: { ...r.errors },
+      };
+    }
     case 'handshake-client': {
       const r = output.result;
       return {

@@ -12,6 +12,7 @@ import { sampleTree } from './proc-tree.ts';
 import type { ManagedProcess, ProcessSupervisor } from './process-group.ts';
 import { type BenchPaths, PROXY_HOST, type ProxySpec, proxyPort, proxyUrl } from './proxies.ts';
 import type { ClientOutput, ProfileSummary, RunOk, RunRecord } from './run-record.ts';
+import { parseScriptReport, runScriptClient } from './script-client.ts';
 import { type BenchCertificate, TLS_SERVERNAME } from './tls-cert.ts';
 import { probeTls, type TlsFacts, tlsMismatch } from './tls-probe.ts';
 import { parseWrkOutput, runWrk } from './wrk.ts';
@@ -79,6 +80,17 @@ async function load(ctx: MeasureContext, durationS: number): Promise<ClientOutpu
         durationS,
       });
       return { tool: 'handshake-client', result: parseHandshakeReport(out) };
+    }
+    case 'ws-client': {
+      const out = await runScriptClient(ctx.supervisor, {
+        cpu: CLIENT_CPU,
+        nodePath: ctx.paths.nodePath,
+        repoRoot: ctx.paths.repoRoot,
+        script: 'bench/lib/ws-client.ts',
+        args: [url.replace(/^http/, 'ws'), String(connections), String(durationS), '64'],
+        durationS,
+      });
+      return { tool: 'ws-client', result: parseScriptReport(out) };
     }
   }
 }

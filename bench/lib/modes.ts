@@ -1,13 +1,13 @@
 /** What `--mode` selects: the protocol between the load generator and the proxies, and the client. */
-export const MODES = ['http', 'https', 'h2', 'handshake'] as const;
+export const MODES = ['http', 'https', 'h2', 'handshake', 'ws'] as const;
 export type BenchMode = (typeof MODES)[number];
 
 export interface ModeInfo {
   /** The load generator: wrk (HTTP/1.1 keep-alive), h2load (HTTP/2 over TLS), our handshake client. */
-  readonly client: 'wrk' | 'h2load' | 'handshake-client';
+  readonly client: 'wrk' | 'h2load' | 'handshake-client' | 'ws-client';
   readonly tls: boolean;
   /** What one unit of work is: CPU µs per request, or per handshake (connection + one request). */
-  readonly unit: 'req' | 'hs';
+  readonly unit: 'req' | 'hs' | 'msg';
   /** ALPN the client offers; the runner checks the proxy agreed (undefined: none offered). */
   readonly alpn: readonly string[] | undefined;
   /** Latency columns the client can give: wrk has a distribution, the others a mean and a max. */
@@ -48,6 +48,14 @@ export const MODE_INFO: Readonly<Record<BenchMode, ModeInfo>> = {
     latency: 'mean-max',
     describe: 'a full TLS handshake and one request per connection (bench/lib/handshake-client.ts)',
   },
+  ws: {
+    client: 'ws-client',
+    tls: false,
+    unit: 'msg',
+    alpn: undefined,
+    latency: 'mean-max',
+    describe: 'WebSocket echo of 64-byte messages, one round trip per message (bench/lib/ws-client.ts)',
+  },
 };
 
 /** `--mode tls` is short for the three TLS modes. */
@@ -60,7 +68,7 @@ export function parseModes(raw: string | undefined): BenchMode[] {
     .split(',')
     .map((s) => s.trim())
     .filter((s) => s !== '');
-  if (names.length === 0) throw new Error('--mode needs at least one of http, https, h2, handshake');
+  if (names.length === 0) throw new Error(`--mode needs at least one of ${MODES.join(', ')}`);
   const out: BenchMode[] = [];
   for (const name of names) {
     const alias = ALIASES[name];

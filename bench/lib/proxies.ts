@@ -173,9 +173,44 @@ function tlsProxies(variants: readonly Variant[]): ProxySpec[] {
   return [...peers, ours, ...extra];
 }
 
+/** Where `--mode ws` proxies to: a WebSocket echo server (bench/lib/ws-echo-server.ts). */
+export const WS_BACKEND_PORT = 9002;
+
+/** `--mode ws`: the same peers and ours, each with its WebSocket configuration. */
+function wsProxies(variants: readonly Variant[]): ProxySpec[] {
+  const peer = (name: string, requires: string) => ({
+    name,
+    ours: false,
+    readinessUrl: READY_URL,
+    readyTimeoutMs: 10_000,
+    requires: [requires],
+  });
+  return [
+    { ...peer('nginx', 'nginx'), command: (ctx: RunContext) => nginxCommand('proxy-nginx-ws.conf', ctx) },
+    {
+      ...peer('haproxy', 'haproxy'),
+      command: ({ paths }: RunContext) => ({
+        file: 'haproxy',
+        args: ['-db', '-f', join(paths.peersDir, 'haproxy-ws.cfg')],
+      }),
+    },
+    {
+      ...peer('caddy', 'caddy'),
+      command: ({ paths, runDir }: RunContext) => ({
+        file: 'caddy',
+        args: ['run', '--adapter', 'caddyfile', '--config', join(paths.peersDir, 'Caddyfile-ws')],
+        env: { GOMAXPROCS: '1', XDG_CONFIG_HOME: runDir, XDG_DATA_HOME: runDir },
+      }),
+    },
+    oursSpec('ours', () => 'bench/configs/bench-ws.yaml', 10_000),
+    ...variants.map((v) => oursSpec(v.name, () => resolve(v.config), 30_000)),
+  ];
+}
+
 /** Every proxy the bench knows in `mode`, in the order runs interleave. */
 export function allProxies(variants: readonly Variant[], mode: BenchMode = 'http'): ProxySpec[] {
   if (MODE_INFO[mode].tls) return tlsProxies(variants);
+  if (mode === 'ws') return wsProxies(variants);
   const peers: ProxySpec[] = [
     {
       name: 'nginx',

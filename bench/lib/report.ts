@@ -23,7 +23,7 @@ export function formatRun(r: RunRecord): string {
     info.latency === 'percentiles'
       ? `p50=${num(l.latencyMs.p50, 2)}ms  p99=${num(l.latencyMs.p99, 2)}ms`
       : `mean=${num(l.latencyMs.mean, 2)}ms  max=${num(l.latencyMs.max, 2)}ms`;
-  const rate = info.unit === 'hs' ? 'hs/s' : 'rps';
+  const rate = info.unit === 'hs' ? 'hs/s' : info.unit === 'msg' ? 'msg/s' : 'rps';
   return (
     `${head} ${rate}=${l.perSecond.toFixed(0).padStart(7)}  ${latency}  cpu=${r.cpuUsPerRequest.toFixed(1)}µs/${info.unit}` +
     ` (${(r.cpuBusy * 100).toFixed(0)}% of a core)  rss idle=${mb(r.idleRssKb)}MB load=${mb(r.loadRssKb)}MB${errors}`
@@ -36,7 +36,7 @@ function columns(mode: BenchMode): ReadonlyArray<readonly [string, number]> {
   const [lat1, lat2] = info.latency === 'percentiles' ? ['p50 ms', 'p99 ms'] : ['mean ms', 'max ms'];
   return [
     ['proxy', 10],
-    [info.unit === 'hs' ? 'hs/s' : 'req/s', 8],
+    [info.unit === 'hs' ? 'hs/s' : info.unit === 'msg' ? 'msg/s' : 'req/s', 8],
     [lat1, 7],
     [lat2, 7],
     [`cpu µs/${info.unit}`, 10],

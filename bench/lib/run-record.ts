@@ -2,6 +2,7 @@ import type { SelfTimeRow } from './cpu-profile.ts';
 import type { H2loadResult } from './h2load.ts';
 import type { HandshakeClientReport } from './handshakes.ts';
 import type { BenchMode } from './modes.ts';
+import type { ScriptClientReport } from './script-client.ts';
 import type { TlsFacts } from './tls-probe.ts';
 import type { WrkResult } from './wrk.ts';
 
@@ -18,7 +19,8 @@ export interface ProfileSummary {
 export type ClientOutput =
   | { readonly tool: 'wrk'; readonly result: WrkResult }
   | { readonly tool: 'h2load'; readonly result: H2loadResult }
-  | { readonly tool: 'handshake-client'; readonly result: HandshakeClientReport };
+  | { readonly tool: 'handshake-client'; readonly result: HandshakeClientReport }
+  | { readonly tool: 'ws-client'; readonly result: ScriptClientReport };
 
 /** The same few numbers whatever the client; null where the client does not give them. */
 export interface LoadStats {
