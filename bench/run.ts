@@ -148,10 +148,10 @@ async function main(argv: readonly string[]): Promise<number> {
   let plans: ModePlan[];
   try {
     options = parseOptions(argv);
-    const { variants, only } = options;
+    const { variants, builds, only } = options;
     plans = options.modes.map((mode) => {
       try {
-        return { mode, proxies: selectProxies(allProxies(variants, mode), only) };
+        return { mode, proxies: selectProxies(allProxies(variants, mode, builds), only) };
       } catch (err) {
         throw new Error(`--mode ${mode}: ${err instanceof Error ? err.message : String(err)}`);
       }

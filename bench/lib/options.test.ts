@@ -14,8 +14,13 @@ describe('parseOptions', () => {
       only: undefined,
       profile: false,
       variants: [],
+      builds: [],
       help: false,
     });
+  });
+
+  it('reads --build as another checkout of ours to run beside', () => {
+    assert.deepEqual(parseOptions(['--build', 'before=../base']).builds, [{ name: 'before', dir: '../base' }]);
   });
 
   it('reads every flag', () => {

@@ -7,6 +7,12 @@ export interface Variant {
   readonly config: string;
 }
 
+/** Our proxy as built in another checkout (`--build name=dir`): `dir/dist/main.js`, same configs. */
+export interface Build {
+  readonly name: string;
+  readonly dir: string;
+}
+
 export interface BenchOptions {
   /** Run one after another, each with its own rounds, table and results file. */
   readonly modes: readonly BenchMode[];
@@ -20,6 +26,7 @@ export interface BenchOptions {
   readonly only: readonly string[] | undefined;
   readonly profile: boolean;
   readonly variants: readonly Variant[];
+  readonly builds: readonly Build[];
   readonly help: boolean;
 }
 
@@ -36,6 +43,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --streams N       concurrent streams per connection in h2 mode (h2load -m, default 10)
   --only a,b        proxies to run, e.g. nginx,ours (default: all)
   --variant n=file  also run our proxy as <n> with config <file> (repeatable)
+  --build n=dir     also run our proxy as built in checkout <dir> (its dist/main.js, after
+                    npm run build there) as <n>, with this mode's config: before/after runs
   --profile         run our proxy with --cpu-prof and print the top self-time functions
   --help`;
 
@@ -80,6 +89,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       mode: { type: 'string' },
       only: { type: 'string' },
       variant: { type: 'string', multiple: true },
+      build: { type: 'string', multiple: true },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -94,6 +104,10 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
           .filter((s) => s !== '');
   if (only?.length === 0) throw new Error('--only needs at least one proxy name');
   const variants = (values.variant ?? []).map(parseVariant);
+  const builds = (values.build ?? []).map((raw) => {
+    const v = parseVariant(raw);
+    return { name: v.name, dir: v.config };
+  });
   return {
     modes: parseModes(values.mode),
     rounds: positiveInt('--rounds', values.rounds, 3),
@@ -104,6 +118,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     only,
     profile: values.profile,
     variants,
+    builds,
     help: values.help,
   };
 }

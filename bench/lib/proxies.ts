@@ -2,7 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { type BenchMode, MODE_INFO } from './modes.ts';
-import type { Variant } from './options.ts';
+import type { Build, Variant } from './options.ts';
 import { generateRoutesConfig } from './routes-config.ts';
 import { renderTemplate } from './template.ts';
 import { certificatePaths } from './tls-cert.ts';
@@ -81,6 +81,7 @@ function oursSpec(
   config: (paths: BenchPaths) => string,
   readyTimeoutMs: number,
   readinessUrl = READY_URL,
+  main = 'dist/main.js',
 ): ProxySpec {
   return {
     name,
@@ -101,7 +102,7 @@ function oursSpec(
       return {
         file: paths.nodePath,
         // The built JavaScript (npm run build), as `npm start` runs it: no type stripping at run time.
-        args: [...profile, 'dist/main.js', '--config', config(paths)],
+        args: [...profile, main, '--config', config(paths)],
         cwd: paths.repoRoot,
       };
     },
@@ -208,7 +209,32 @@ function wsProxies(variants: readonly Variant[]): ProxySpec[] {
 }
 
 /** Every proxy the bench knows in `mode`, in the order runs interleave. */
-export function allProxies(variants: readonly Variant[], mode: BenchMode = 'http'): ProxySpec[] {
+export function allProxies(
+  variants: readonly Variant[],
+  mode: BenchMode = 'http',
+  builds: readonly Build[] = [],
+): ProxySpec[] {
+  const all = proxiesOf(variants, mode);
+  const ours = all.find((p) => p.name === 'ours');
+  if (ours === undefined) return all;
+  // Another checkout's build runs with the very config and readiness of `ours` in this mode.
+  return [
+    ...all,
+    ...builds.map((b) => ({
+      ...ours,
+      name: b.name,
+      command: (ctx: RunContext) => {
+        const cmd = ours.command(ctx);
+        return {
+          ...cmd,
+          args: cmd.args.map((a) => (a === 'dist/main.js' ? join(resolve(b.dir), 'dist/main.js') : a)),
+        };
+      },
+    })),
+  ];
+}
+
+function proxiesOf(variants: readonly Variant[], mode: BenchMode): ProxySpec[] {
   if (MODE_INFO[mode].tls) return tlsProxies(variants);
   if (mode === 'ws') return wsProxies(variants);
   const peers: ProxySpec[] = [
