@@ -20,7 +20,9 @@ describe('parseOptions', () => {
   });
 
   it('reads --build as another checkout of ours to run beside', () => {
-    assert.deepEqual(parseOptions(['--build', 'before=../base']).builds, [{ name: 'before', dir: '../base' }]);
+    assert.deepEqual(parseOptions(['--build', 'before=../base']).builds, [
+      { name: 'before', dir: '../base' },
+    ]);
   });
 
   it('reads every flag', () => {

@@ -47,6 +47,35 @@ export interface RetryPolicy {
   readonly budget: RetryBudget;
 }
 
+/**
+ * One body's filter (one request's response, for `onResponseBody`): bytes in, bytes out through
+ * `out`, possibly later (a compressor's output comes asynchronously), possibly fewer or more.
+ */
+export interface BodyFilter {
+  /**
+   * Starts the filter: from now on it writes through `out`. Called once, before any `write`.
+   */
+  start(out: BodyOutput): void;
+  /** Body bytes, in order. Returns false when the filter wants no more for now: it calls `out.drained()` when it does. */
+  write(chunk: Buffer): boolean;
+  /** The body ended: flush what is held, then `out.end()`. */
+  end(): void;
+  /** The exchange is over before the body ended (client gone, upstream broke): free everything, write nothing more. */
+  destroy(): void;
+}
+
+/** Where a filter writes. */
+export interface BodyOutput {
+  /** Filtered bytes for the next filter (or the client). */
+  push(chunk: Buffer): void;
+  /** The filtered body is complete. */
+  end(): void;
+  /** The filter could not go on (a compressor's error): the response is broken. */
+  fail(reason: string): void;
+  /** The filter takes input again after `write` returned false. */
+  drained(): void;
+}
+
 /** A per-server guard a middleware puts on the route (a per-server circuit breaker). */
 export interface ServerGuard {
   accept(server: { readonly url: string }): boolean;
@@ -70,6 +99,15 @@ export interface ServerGuard {
 export interface Middleware {
   readonly onRequest?: (req: RequestHead, ctl: RequestControl) => RequestPhaseValue;
   readonly onResponse?: (req: RequestHead, res: ResponseHead) => void;
+  /**
+   * The body phase of the response: called once the response head went through every
+   * `onResponse` (in the same reverse order), with the head still editable. A middleware that
+   * wants the body returns a filter (and fixes the head to match: a compressor sets
+   * Content-Encoding); one that does not returns null. The body then goes through the filters
+   * before it reaches the client, with backpressure, and is re-framed (its length is no longer
+   * known). Routes none of whose middlewares has this hook pay nothing for it.
+   */
+  readonly onResponseBody?: (req: RequestHead, res: ResponseHead) => BodyFilter | null;
   readonly retry?: RetryPolicy;
   readonly guard?: ServerGuard;
 }

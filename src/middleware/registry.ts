@@ -2,6 +2,7 @@ import type { MiddlewareConfigOf, MiddlewareType } from '../config/dynamic/middl
 import { addPrefixFactory } from './add-prefix.ts';
 import { chainFactory } from './chain.ts';
 import { circuitBreakerFactory } from './circuit-breaker.ts';
+import { compressFactory } from './compress.ts';
 import { headersFactory } from './headers/index.ts';
 import { inFlightReqFactory } from './in-flight-req.ts';
 import type { MiddlewareFactory } from './middleware.ts';
@@ -36,4 +37,5 @@ export const middlewareFactories: {
   rateLimit: rateLimitFactory,
   inFlightReq: inFlightReqFactory,
   passTLSClientCert: passTLSClientCertFactory,
+  compress: compressFactory,
 };

@@ -1,8 +1,10 @@
 import type { Duplex } from 'node:stream';
 import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
-import { BODY_NONE, type BodyKind } from '../http1/request-head.ts';
+import { BODY_CHUNKED, BODY_NONE, type BodyKind } from '../http1/request-head.ts';
+import type { BodyFilter } from '../middleware/middleware.ts';
 import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
+import { type PipelineSink, ResponsePipeline } from './body-pipeline.ts';
 import type { ClientExchange } from './client-sink.ts';
 import { ExchangeTries } from './exchange-tries.ts';
 import { upstreamHeadTail } from './heads.ts';
@@ -34,10 +36,16 @@ const WEBSOCKET_TERMINATION_MS = 1000;
 
 export class Exchange
   extends ExchangeTries
-  implements ClientExchange, UpstreamUser, OutgoingRequest, TunnelListener
+  implements ClientExchange, UpstreamUser, OutgoingRequest, TunnelListener, PipelineSink
 {
   #h1Fields = '';
   #clientBlocked = false;
+  /** The response body phase: its filters, when the route's middlewares asked for the body. */
+  #pipeline: ResponsePipeline | null = null;
+  #pipelineBlocked = false;
+  /** The filtered response's head, until its first bytes go out. */
+  #filteredHead: UpstreamResponse | null = null;
+  #trailers: HeaderList | null = null;
   /** After a protocol switch: the tunnel that now carries the connection, until it ends. */
   #tunnel: Tunnel | null = null;
 
@@ -127,6 +135,13 @@ export class Exchange
       for (let i = this.mwRan - 1; i >= 0; i--) mws[i]!.onResponse?.(this.req, rh);
       status = rh.status;
       reason = rh.reason;
+      if (
+        route.bodyPhase &&
+        res.bodyKind !== BODY_NONE &&
+        this.#filterBody(rh, res, body, bodyStart, bodyEnd)
+      ) {
+        return;
+      }
     }
     this.status = status;
     this.responseStarted = true;
@@ -150,6 +165,14 @@ export class Exchange
     this.capture?.data(buf, start, end);
     const n = end - start;
     if (n === 0) return;
+    const pipeline = this.#pipeline;
+    if (pipeline !== null) {
+      if (!pipeline.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end))) {
+        this.#pipelineBlocked = true;
+        this.upstream?.pause();
+      }
+      return;
+    }
     this.bytesOut += n;
     if (!this.client.data(buf, start, end) && !this.#clientBlocked && this.upstream !== null) {
       this.#clientBlocked = true;
@@ -161,7 +184,7 @@ export class Exchange
   onClientDrain(): void {
     if (this.#clientBlocked) {
       this.#clientBlocked = false;
-      this.upstream?.resume();
+      if (!this.#pipelineBlocked) this.upstream?.resume();
     }
   }
 
@@ -170,9 +193,112 @@ export class Exchange
     const up = this.upstream;
     this.setUpstream(null);
     // The connection went back to the pool paused: it must read again for its next user.
-    if (this.#clientBlocked) up?.resume();
+    if (this.#clientBlocked || this.#pipelineBlocked) up?.resume();
+    const pipeline = this.#pipeline;
+    if (pipeline !== null) {
+      // The filters flush what they hold (a compressor's last block); the end follows from them.
+      this.#trailers = trailers;
+      pipeline.end();
+      return;
+    }
     this.client.end(trailers);
     this.finish();
+  }
+
+  // ---- the response body phase (middlewares' onResponseBody)
+
+  /**
+   * Asks the route's middlewares for body filters; with any, the response goes through them
+   * (ResponsePipeline) and its head waits for their first output, so that a filter may still
+   * decide about it (a compressor holding its first bytes). False when none wants the body.
+   */
+  #filterBody(
+    rh: ResponseHead,
+    res: UpstreamResponse,
+    body: Buffer | null,
+    start: number,
+    end: number,
+  ): boolean {
+    const mws = this.route!.middlewares;
+    let filters: BodyFilter[] | null = null;
+    for (let i = this.mwRan - 1; i >= 0; i--) {
+      const f = mws[i]!.onResponseBody?.(this.req, rh);
+      if (f !== undefined && f !== null) (filters ??= []).push(f);
+    }
+    if (filters === null) return false;
+    this.status = rh.status;
+    this.responseStarted = true;
+    // The filters' output has no known length: re-framed (chunked to HTTP/1.1 clients).
+    this.#filteredHead = {
+      status: rh.status,
+      reason: rh.reason,
+      headers: rh.headers,
+      bodyKind: BODY_CHUNKED,
+      contentLength: 0,
+      connectionTokens: res.connectionTokens,
+    };
+    this.#pipeline = new ResponsePipeline(filters, this);
+    this.#liveLong();
+    if (body !== null && end > start) this.onUpstreamData(body, start, end);
+    return true;
+  }
+
+  /** The head of a filtered response, sent with its first filtered bytes (or at its end). */
+  #sendFilteredHead(): void {
+    const head = this.#filteredHead;
+    if (head === null) return;
+    this.#filteredHead = null;
+    this.closeAfter = this.client.head(
+      this,
+      head.status,
+      head.reason,
+      head,
+      this.setCookies,
+      this.closeAfter,
+      null,
+      0,
+      0,
+    );
+  }
+
+  pipelineData(chunk: Buffer): boolean {
+    this.#sendFilteredHead();
+    this.bytesOut += chunk.length;
+    if (!this.client.data(chunk, 0, chunk.length)) {
+      if (!this.#clientBlocked && this.upstream !== null) {
+        this.#clientBlocked = true;
+        this.upstream.pause();
+      }
+      return false;
+    }
+    return true;
+  }
+
+  pipelineEnd(): void {
+    this.#sendFilteredHead();
+    this.#pipeline = null;
+    this.client.end(this.#trailers);
+    this.finish();
+  }
+
+  pipelineFailed(reason: string): void {
+    this.#pipeline = null;
+    this.ctx.logger.error('response body filter failed', { reason, router: this.routerName });
+    this.upstream?.destroy();
+    this.setUpstream(null);
+    this.networkError = true;
+    this.closeAfter = true;
+    // Nothing sent yet: the head goes out and the body breaks, never a clean end.
+    this.#sendFilteredHead();
+    this.client.broken();
+    this.finish();
+  }
+
+  pipelineDrained(): void {
+    if (this.#pipelineBlocked) {
+      this.#pipelineBlocked = false;
+      if (!this.#clientBlocked) this.upstream?.resume();
+    }
   }
 
   /**
@@ -255,6 +381,15 @@ export class Exchange
   /** The client side went away: a tunnel notices it by itself and reports its end. */
   override abort(): void {
     if (this.#tunnel === null) super.abort();
+  }
+
+  /** However the request ends, filters still running are stopped (a pipeline that ended is gone). */
+  protected override endTries(): void {
+    if (this.#pipeline !== null) {
+      this.#pipeline.destroy();
+      this.#pipeline = null;
+    }
+    super.endTries();
   }
 
   onUpstreamDrain(): void {

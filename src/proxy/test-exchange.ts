@@ -259,6 +259,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
     timeouts: { totalMs: 0, perTryMs: 0 },
     retry: opts.retry ?? null,
     guards: [],
+    bodyPhase: (opts.middlewares ?? []).some((m) => m.onResponseBody !== undefined),
   };
   const ref = new SnapshotRef({
     ...EMPTY_SNAPSHOT,

@@ -379,12 +379,15 @@ function routeTarget(
   let retry: RetryPolicy | null = null;
   const guards: ServerGuard[] = [];
   const middlewares: Middleware[] = [];
+  let bodyPhase = false;
   for (const m of all) {
     if (m.retry !== undefined) retry = m.retry;
     if (m.guard !== undefined) guards.push(m.guard);
-    if (m.onRequest !== undefined || m.onResponse !== undefined) middlewares.push(m);
+    if (m.onResponseBody !== undefined) bodyPhase = true;
+    if (m.onRequest !== undefined || m.onResponse !== undefined || m.onResponseBody !== undefined)
+      middlewares.push(m);
   }
-  return { router, middlewares, service, timeouts: timeoutsOf(timeouts), retry, guards };
+  return { router, middlewares, service, timeouts: timeoutsOf(timeouts), retry, guards, bodyPhase };
 }
 
 function buildLoadBalancer(

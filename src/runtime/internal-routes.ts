@@ -41,6 +41,7 @@ function internalRoute(
       timeouts: NO_TIMEOUTS,
       retry: null,
       guards: [],
+      bodyPhase: false,
     },
   };
 }

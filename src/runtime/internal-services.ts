@@ -206,7 +206,15 @@ export class InternalServices {
         rule,
         priority,
         entryPoints: [r.entryPoint],
-        value: { router: name, middlewares: [mw], service, timeouts: NO_TIMEOUTS, retry: null, guards: [] },
+        value: {
+          router: name,
+          middlewares: [mw],
+          service,
+          timeouts: NO_TIMEOUTS,
+          retry: null,
+          guards: [],
+          bodyPhase: false,
+        },
       });
       out.push(entry(`${r.service}@internal`, ownRule(r), PRIORITY[r.service]));
       // `/` to the dashboard on an entry point that is there for it, below every router of the

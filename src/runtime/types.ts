@@ -114,6 +114,8 @@ export interface RouteTarget {
   readonly retry: RetryPolicy | null;
   /** Per-server guards of the chain; empty for most routes. */
   readonly guards: readonly ServerGuard[];
+  /** Some middleware of the chain filters response bodies (onResponseBody): the exchange asks them. */
+  readonly bodyPhase: boolean;
 }
 
 export interface RouteTable {

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { strictObject } from '../schema-helpers.ts';
+import { CompressSchema } from './body-middlewares.ts';
 import {
   CircuitBreakerSchema,
   InFlightReqSchema,
@@ -190,6 +191,7 @@ export const middlewareSchemas = {
   rateLimit: RateLimitSchema,
   inFlightReq: InFlightReqSchema,
   passTLSClientCert: PassTLSClientCertSchema,
+  compress: CompressSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;
