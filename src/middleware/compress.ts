@@ -42,7 +42,7 @@ class Compress implements Middleware {
       ['*', -1],
       ['identity', c.encodings.length],
     ]);
-    c.encodings.forEach((e, i) => rank.set(e, i));
+    for (const [i, e] of c.encodings.entries()) rank.set(e, i);
     this.#rank = rank;
   }
 

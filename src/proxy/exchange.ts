@@ -223,7 +223,9 @@ export class Exchange
     let filters: BodyFilter[] | null = null;
     for (let i = this.mwRan - 1; i >= 0; i--) {
       const f = mws[i]!.onResponseBody?.(this.req, rh);
-      if (f !== undefined && f !== null) (filters ??= []).push(f);
+      if (f === undefined || f === null) continue;
+      if (filters === null) filters = [];
+      filters.push(f);
     }
     if (filters === null) return false;
     this.status = rh.status;
