@@ -66,6 +66,18 @@ export class FileProvider implements Provider {
     let lastOutput: string | undefined;
     /** The update for the files as they are now, or undefined when nothing changed. */
     const load = (): ProviderUpdate | undefined => {
+      try {
+        return reload();
+      } catch (e) {
+        // A bug in reading or checking must not end the watch loop: hot reload would stop for
+        // good. Report it like any rejected update; the next change is read again.
+        lastInput = undefined;
+        lastOutput = undefined;
+        const message = `cannot load the configuration (internal error: ${e instanceof Error ? e.message : String(e)})`;
+        return { config: undefined, issues: [{ severity: 'error', message, path: [] }] };
+      }
+    };
+    const reload = (): ProviderUpdate | undefined => {
       const read = readSources(opts);
       const input = digest([read.texts, read.issues]);
       if (input === lastInput) return undefined;
