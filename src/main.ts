@@ -13,6 +13,7 @@ import {
   formatIssue,
   hasErrors,
   loadStaticConfig,
+  objectAt,
   parseAddress,
   type RuleChecker,
   type StaticConfig,
@@ -387,12 +388,20 @@ function hostNames(rule: string): string[] {
   return [...c.hints.hosts.exact, ...c.hints.hosts.wildcardParents.map((p) => `*.${p}`)];
 }
 
-/** A fresh cache per trial: pools are lazy and shared state is closed again, so nothing leaks. */
+/**
+ * The errors an API write would cause: a fresh cache per trial (pools are lazy and shared state
+ * is closed again, so nothing leaks). Errors of other providers' objects are theirs: they are
+ * disabled whatever the API holds, and must not refuse the write.
+ */
 function trialBuild(merged: DynamicConfig, logger: Logger, opts: BuildOptions): readonly ConfigIssue[] {
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker);
   try {
-    return buildSnapshot(merged, 0, cache, logger, opts).issues.filter((i) => i.severity === 'error');
+    return buildSnapshot(merged, 0, cache, logger, opts).issues.filter((i) => {
+      if (i.severity !== 'error') return false;
+      const at = objectAt(i.path);
+      return at === undefined || at.name.endsWith('@api');
+    });
   } finally {
     cache.closeAll();
     ticker.stop();

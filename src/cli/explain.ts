@@ -20,8 +20,8 @@ import { ApiProvider } from '../providers/api/index.ts';
 import { fileProviderOptions, loadSources } from '../providers/index.ts';
 import { compileRule } from '../router/index.ts';
 import { buildSnapshot } from '../runtime/build-snapshot.ts';
-import { mergeProviders } from '../runtime/config-watcher.ts';
 import { internalServicesFor } from '../runtime/internal-services.ts';
+import { mergeProviders } from '../runtime/merge-providers.ts';
 import { ResourceCache } from '../runtime/resource-cache.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
 

@@ -80,7 +80,7 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
     tlsEps.size > 0;
   if (!hasTls) return [];
   const [{ buildTls }, { GeneratedDefaultCertificate, TrustedRoots }, { mergeProviders }] = await Promise.all(
-    [import('../runtime/build-tls.ts'), import('../tls/index.ts'), import('../runtime/config-watcher.ts')],
+    [import('../runtime/build-tls.ts'), import('../tls/index.ts'), import('../runtime/merge-providers.ts')],
   );
   const found: ConfigIssue[] = [];
   // Names qualified as the running proxy qualifies them (`a@file`), so references resolve alike.

@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import type { MiddlewareView, OverviewView, RouterView, ServiceView } from '../../src/admin/views.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
+import { launchChromium, openPage } from '../helpers/browser.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { currentGeneration, rejectedIssues, waitApplied, waitForLogFrom } from '../helpers/wait.ts';
+import { positionOf } from '../helpers/text-position.ts';
+import { currentGeneration, errorIssues, waitApplied } from '../helpers/wait.ts';
 
 /*
  * Configuration errors the way a Traefik user expects them, through the real proxy process: a
@@ -57,21 +61,185 @@ describe('a YAML alias bomb under run', () => {
     });
     t.after(() => proxy.stop());
     assert.equal((await get(proxy, '/')).body, 'a');
-    const generation = currentGeneration(proxy);
+    let generation = currentGeneration(proxy);
 
     const from = proxy.logs.length;
     const file = proxy.writeFile('dyn.yaml', ALIAS_BOMB);
-    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration rejected');
+    await waitApplied(proxy, ++generation);
     assert.ok(
-      rejectedIssues(proxy, from).some(
+      errorIssues(proxy, from).some(
         (i) => i.startsWith(`${file}: `) && i.includes('YAML aliases expand too much'),
       ),
-      JSON.stringify(rejectedIssues(proxy, from)),
+      JSON.stringify(errorIssues(proxy, from)),
     );
-    assert.equal((await get(proxy, '/')).body, 'a', 'the last good configuration serves');
+    assert.equal((await get(proxy, '/')).body, 'a', "the file's last good version serves");
 
     proxy.writeFile('dyn.yaml', route('app', '/', b.url));
-    await waitApplied(proxy, generation + 1);
+    await waitApplied(proxy, ++generation);
     assert.equal((await get(proxy, '/')).body, 'b');
+  });
+
+  it('in the static file stops run and validate with that error, not a crash', async (t) => {
+    const proxy = startProxy({ config: ALIAS_BOMB, entryPoints: 0, waitForConfig: false });
+    const p = await proxy;
+    t.after(() => p.stop());
+    assert.equal(await p.exited, 1);
+    assert.ok(
+      p.logs.some(
+        (l) => l.level === 'raw' && /traffic\.yaml: YAML aliases expand too much/.test(String(l.msg)),
+      ),
+      JSON.stringify(p.logs),
+    );
+  });
+});
+
+/** A file with one faulty object of each kind, each used by a router, beside a good router. */
+function faulty(good: string): string {
+  return `http:
+  routers:
+    good: { rule: "PathPrefix(\`/\`)", service: good }
+    typo: { rule: "Path(\`/typo\`)", service: nowhere }
+    uses-bad: { rule: "Path(\`/mw\`)", service: good, middlewares: [bad] }
+    to-bad: { rule: "Path(\`/svc\`)", service: bad }
+  middlewares:
+    bad: { replacePath: { path: "/a%zz" } }
+  services:
+    good: { loadBalancer: { servers: [{ url: "${good}" }] } }
+    bad: { loadBalancer: { servers: [{ url: "ftp://nowhere" }] } }
+`;
+}
+
+describe('one faulty router, service or middleware', () => {
+  it('is dropped and reported in the log, the API, the dashboard and the metrics, and the rest applies', async (t) => {
+    const a = await backend(t, 'a');
+    const text = faulty(a.url);
+    const proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: { dashboard: true }
+metrics: { prometheus: {} }
+providers:
+  file:
+    filename: dyn.yaml
+`,
+      files: { 'dyn.yaml': text },
+      entryPoints: 2,
+    });
+    t.after(() => proxy.stop());
+    const file = join(proxy.dir, 'dyn.yaml');
+    const applied = await waitApplied(proxy, 1);
+    assert.equal(applied.disabled, 5, JSON.stringify(applied));
+
+    // The rest applies.
+    assert.deepEqual(await get(proxy, '/'), { status: 200, body: 'a' });
+    assert.equal((await get(proxy, '/typo')).body, 'a', 'the catch-all router serves what typo would have');
+
+    // The log: each cause with its position, each dependant naming what it needs.
+    const logged = errorIssues(proxy, 0);
+    for (const expected of [
+      `${positionOf(file, text, 'nowhere')}: http.routers.typo.service: service \`nowhere\` does not exist`,
+      `${positionOf(file, text, '"ftp://')}: http.services.bad.loadBalancer.servers[0].url: unsupported URL scheme`,
+      `${positionOf(file, text, '{ replacePath')}: http.middlewares.bad: replacePath: invalid percent-encoding`,
+      `${positionOf(file, text, 'bad] }')}: http.routers.uses-bad.middlewares[0]: middleware \`bad@file\` is disabled because of its own errors`,
+      `${positionOf(file, text, 'bad }')}: http.routers.to-bad.service: service \`bad\` is disabled because of its own errors`,
+    ]) {
+      assert.ok(
+        logged.some((l) => l.startsWith(expected)),
+        `no logged issue starts with ${expected}: ${JSON.stringify(logged, null, 1)}`,
+      );
+    }
+
+    // The API.
+    const admin = `http://127.0.0.1:${proxy.ports['traefik']}`;
+    const api = async <T>(path: string): Promise<T> =>
+      (await (await fetch(`${admin}/api/${path}`)).json()) as T;
+    const routers = await api<RouterView[]>('http/routers');
+    assert.deepEqual(
+      routers.map((r) => [r.name, r.status]),
+      [
+        ['good@file', 'enabled'],
+        ['to-bad@file', 'disabled'],
+        ['typo@file', 'disabled'],
+        ['uses-bad@file', 'disabled'],
+      ],
+    );
+    const typo = routers.find((r) => r.name === 'typo@file')!;
+    assert.equal(typo.rule, 'Path(`/typo`)');
+    assert.equal(typo.service, 'nowhere@file');
+    assert.match(typo.issues.join('\n'), /service `nowhere` does not exist/);
+    assert.match(
+      routers.find((r) => r.name === 'to-bad@file')!.issues.join('\n'),
+      /service `bad` is disabled because of its own errors/,
+    );
+    const services = await api<ServiceView[]>('http/services');
+    assert.deepEqual(
+      services.map((x) => [x.name, x.type, x.status]),
+      [
+        ['bad@file', 'loadBalancer', 'disabled'],
+        ['good@file', 'loadBalancer', 'enabled'],
+      ],
+    );
+    const middlewares = await api<MiddlewareView[]>('http/middlewares');
+    assert.deepEqual(
+      middlewares.map((m) => [m.name, m.type, m.status, m.config]),
+      [['bad@file', 'replacePath', 'disabled', { path: '/a%zz' }]],
+    );
+    assert.match(middlewares[0]!.issues.join('\n'), /invalid percent-encoding/);
+    const one = await api<RouterView>('http/routers/typo');
+    assert.equal(one.status, 'disabled');
+    const overview = await api<OverviewView>('overview');
+    assert.deepEqual(overview.http.routers, { total: 4, warnings: 0, errors: 3 });
+    assert.deepEqual(overview.http.services, { total: 2, warnings: 0, errors: 1 });
+    assert.deepEqual(overview.http.middlewares, { total: 1, warnings: 0, errors: 1 });
+
+    // The metrics.
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    for (const [section, n] of [
+      ['routers', 3],
+      ['services', 1],
+      ['middlewares', 1],
+      ['serversTransports', 0],
+    ] as const) {
+      assert.match(
+        metrics,
+        new RegExp(`^traffic_config_disabled_objects\\{section="${section}"\\} ${n}$`, 'm'),
+      );
+    }
+    assert.match(metrics, /^traffic_config_errors 5$/m);
+
+    // The dashboard.
+    const browser = await launchChromium();
+    t.after(() => browser.close());
+    const { page, errors, close } = await openPage(browser, `${admin}/dashboard/`);
+    t.after(close);
+    page.setDefaultTimeout(15_000);
+    const row = page.locator('[data-testid="router-row"][data-name="typo@file"]');
+    await row.waitFor();
+    assert.equal(await row.getAttribute('data-state'), 'error');
+    assert.match((await row.getByTestId('issues').textContent()) ?? '', /service `nowhere` does not exist/);
+    assert.equal(await page.getByTestId('count-routers').getByTestId('errors').textContent(), '3');
+    assert.deepEqual(errors, []);
+
+    // Fixed: everything is enabled again, and the metrics say so.
+    proxy.writeFile(
+      'dyn.yaml',
+      faulty(a.url).replace('nowhere', 'good').replace('/a%zz', '/a').replace('ftp://nowhere', a.url),
+    );
+    await waitApplied(proxy, 2);
+    const after = await api<RouterView[]>('http/routers');
+    assert.ok(
+      after.every((r) => r.status === 'enabled'),
+      JSON.stringify(after),
+    );
+    // Start-up (the file and the API providers) was one generation, the fix another.
+    assert.deepEqual(
+      proxy.logs.filter((l) => l.msg === 'configuration applied').map((l) => l.generation),
+      [1, 2],
+    );
+    assert.match(await (await fetch(`${admin}/metrics`)).text(), /^traffic_config_errors 0$/m);
   });
 });

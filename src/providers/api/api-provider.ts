@@ -70,6 +70,8 @@ interface State {
  */
 export class ApiProvider implements Provider {
   readonly name = 'api';
+  /** A write is answered with its outcome: one that would disable its own objects is refused. */
+  readonly wholeUpdates = true;
   readonly #opts: ApiProviderOptions;
   readonly #file: string;
   readonly #historySize: number;

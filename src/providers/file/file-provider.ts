@@ -77,12 +77,24 @@ export class FileProvider implements Provider {
         return { config: undefined, issues: [{ severity: 'error', message, path: [] }] };
       }
     };
+    /** Per file, its last text that could be read: served while the file cannot be. */
+    const lastGood = new Map<string, string>();
     const reload = (): ProviderUpdate | undefined => {
       const read = readSources(opts);
       const input = digest([read.texts, read.issues]);
       if (input === lastInput) return undefined;
       lastInput = input;
-      const update = updateFrom(read, opts);
+      const texts = read.texts.map((t) => {
+        const good = lastGood.get(t.file);
+        return good === undefined || good === t.text ? t : { ...t, lastGood: good };
+      });
+      const { readable, ...update } = updateFrom({ texts, issues: read.issues }, opts);
+      if (update.config !== undefined) {
+        const present = new Set(read.texts.map((t) => t.file));
+        for (const file of lastGood.keys()) if (!present.has(file)) lastGood.delete(file);
+        const ok = new Set(readable);
+        for (const t of read.texts) if (ok.has(t.file)) lastGood.set(t.file, t.text);
+      }
       const output = digest(update);
       if (output === lastOutput) return undefined;
       lastOutput = output;
