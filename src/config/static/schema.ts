@@ -513,3 +513,6 @@ export type TracingConfig = NonNullable<StaticConfig['tracing']>;
 export type CertificatesResolverConfig = NonNullable<StaticConfig['certificatesResolvers']>[string];
 export type OcspConfig = NonNullable<StaticConfig['ocsp']>;
 export type DnsChallengeConfig = NonNullable<CertificatesResolverConfig['acme']['dnsChallenge']>;
+
+/** `providers.file` alone: `traffic validate` reads it even when the rest of the file has errors. */
+export const fileProviderSchema = fileProvider;
