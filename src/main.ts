@@ -559,6 +559,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       persistFile: config.api.persistFile,
       entryPoints: listened.map(([n]) => n),
       internalServices: enabledInternalServices(config),
+      certResolvers: Object.keys(config.certificatesResolvers ?? {}),
       knownProviders: fileOpts === undefined ? [] : ['file'],
       checkRule,
       checkBreakerExpression,

@@ -153,6 +153,25 @@ describe('runValidate', () => {
     );
   });
 
+  it('says a certResolver that names no resolver is an error, on a router and on an entry point', async (t) => {
+    const dir = await dirWith(t, {
+      'traffic.yaml': `${staticYaml.replace('    address: "127.0.0.1:8080"', '    address: "127.0.0.1:8080"\n    http: { tls: { certResolver: letsencrypt } }')}`,
+      'dynamic.yaml': dynamicYaml.replace(
+        '      service: demo\n    api:',
+        '      service: demo\n      tls: { certResolver: le }\n    api:',
+      ),
+    });
+    const r = await validate(join(dir, 'traffic.yaml'));
+    assert.deepEqual(r, {
+      code: 1,
+      lines: [
+        `${join(dir, 'dynamic.yaml')}:6:28: http.routers.all.tls.certResolver: certificate resolver \`le\` does not exist (certificatesResolvers of the static configuration)`,
+        `${join(dir, 'traffic.yaml')}:4:34: entryPoints.web.http.tls.certResolver: certificate resolver \`letsencrypt\` does not exist (certificatesResolvers)`,
+        'configuration has 2 errors',
+      ],
+    });
+  });
+
   it('says a Traefik key is not supported yet, by name', async (t) => {
     const dir = await dirWith(t, {
       'traffic.yaml': staticYaml.replace('    address', '    http3: {}\n    address'),

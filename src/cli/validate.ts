@@ -50,6 +50,7 @@ export async function runValidate(
           ...(salvaged?.internalServices !== undefined
             ? { internalServices: salvaged.internalServices }
             : {}),
+          ...(salvaged?.certResolvers !== undefined ? { certResolvers: salvaged.certResolvers } : {}),
         });
   if (opts !== undefined) {
     const update = loadSources(opts, opts);

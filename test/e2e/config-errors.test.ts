@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { MiddlewareView, OverviewView, RouterView, ServiceView } from '../../src/admin/views.ts';
@@ -241,5 +242,57 @@ providers:
       [1, 2],
     );
     assert.match(await (await fetch(`${admin}/metrics`)).text(), /^traffic_config_errors 0$/m);
+  });
+});
+
+describe('a certResolver that names no resolver', () => {
+  it('disables its router with an error instead of serving it with the generated certificate', async (t) => {
+    const a = await backend(t, 'a');
+    const text = `http:
+  routers:
+    secure: { rule: "Host(\`secure.test\`)", service: app, tls: { certResolver: letsencrypt } }
+    other: { rule: "Host(\`other.test\`)", service: app, tls: {} }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${a.url}" }] } }
+`;
+    const proxy = await startProxy({
+      config: `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+    http: { tls: {} }
+log: { level: INFO }
+providers:
+  file:
+    filename: dyn.yaml
+`,
+      files: { 'dyn.yaml': text },
+    });
+    t.after(() => proxy.stop());
+    const file = join(proxy.dir, 'dyn.yaml');
+    const applied = await waitApplied(proxy, 1);
+    assert.equal(applied.disabled, 1);
+    assert.deepEqual(errorIssues(proxy, 0), [
+      `${positionOf(file, text, 'letsencrypt')}: http.routers.secure.tls.certResolver: certificate resolver \`letsencrypt\` does not exist (certificatesResolvers of the static configuration)`,
+    ]);
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: proxy.port,
+            servername: host,
+            headers: { host },
+            rejectUnauthorized: false,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    assert.equal(await status('other.test'), 200);
+    assert.equal(await status('secure.test'), 404, 'the disabled router serves nothing');
   });
 });

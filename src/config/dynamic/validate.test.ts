@@ -19,7 +19,10 @@ const base = `http:
     strip: { stripPrefix: { prefixes: [/api] } }
 `;
 
-function check(text: string, opts: { entryPoints?: string[]; internalServices?: ReadonlySet<string> } = {}) {
+function check(
+  text: string,
+  opts: { entryPoints?: string[]; internalServices?: ReadonlySet<string>; certResolvers?: string[] } = {},
+) {
   const r = loadDynamic([{ file: 'dyn.yaml', text }], { checkRule, ...opts });
   return { config: r.config, lines: r.issues.map(formatIssue) };
 }
@@ -185,6 +188,16 @@ describe('validateDynamic', () => {
     ]);
   });
 
+  it('disables a router whose certResolver names no resolver of the static configuration', () => {
+    const text = `${base}  routers:\n    a: { rule: "Host(\`a.test\`)", service: svc, tls: { certResolver: le } }\n    b: { rule: "Host(\`b.test\`)", service: svc, tls: { certResolver: prod } }\n`;
+    const r = check(text, { certResolvers: ['prod'] });
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:9:69: http.routers.a.tls.certResolver: certificate resolver `le` does not exist (certificatesResolvers of the static configuration)',
+    ]);
+    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['b']);
+    assert.equal(check(text, { certResolvers: [] }).lines.length, 2, 'no resolver at all');
+  });
+
   it('rejects names holding @, which separates the provider', () => {
     const r = check(`${base}  routers:\n    a@x: { rule: "Path(\`/\`)", service: svc }\n`);
     assert.deepEqual(r.lines, [
@@ -223,14 +236,14 @@ describe('loadDynamic', () => {
       { file: 'services.yaml', text: base },
       {
         file: 'routers.yaml',
-        text: 'http:\n  routers:\n    a: { rule: "Path(`/`)", service: svc, middlewares: [gone] }\n    b: { rule: 1, service: svc }\n    ok: { rule: "Path(`/ok`)", service: svc }\n',
+        text: 'http:\n  routers:\n    a: { rule: "Path(`/`)", service: svc, middlewares: [gone] }\n    b: { rule: [x, y], service: svc }\n    ok: { rule: "Path(`/ok`)", service: svc }\n',
       },
     ]);
     assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['ok']);
     assert.deepEqual(
       r.disabled.map((d) => [d.section, d.name, d.parsed, (d.value as { rule?: unknown }).rule]),
       [
-        ['routers', 'b', false, 1],
+        ['routers', 'b', false, ['x', 'y']],
         ['routers', 'a', true, 'Path(`/`)'],
       ],
     );

@@ -11,6 +11,8 @@ export interface SalvagedStatic {
   readonly entryPoints?: readonly string[];
   /** The internal services the API, ping and metrics sections enable. */
   readonly internalServices?: ReadonlySet<string>;
+  /** The certificate resolver names, when `certificatesResolvers` is a map or absent. */
+  readonly certResolvers?: readonly string[];
 }
 
 /**
@@ -41,9 +43,11 @@ export function salvageStatic(
   section('ping', 'ping');
   section('metrics', 'prometheus', 'prometheus');
   const eps = data['entryPoints'];
+  const resolvers = data['certificatesResolvers'] ?? {};
   const out = {
     internalServices,
     ...(isPlainObject(eps) ? { entryPoints: [...new Set([...Object.keys(eps), ...adminEntryPoints])] } : {}),
+    ...(isPlainObject(resolvers) ? { certResolvers: Object.keys(resolvers) } : {}),
   };
   const providers = data['providers'];
   if (!isPlainObject(providers) || providers['file'] === undefined) return out;

@@ -4,6 +4,8 @@ import type { FileProviderOptions } from './file-provider.ts';
 
 interface Extra {
   readonly checkRule?: RuleChecker;
+  /** The static configuration's resolvers; absent = not checked. */
+  readonly certResolvers?: readonly string[];
   readonly checkBreakerExpression?: RuleChecker;
   readonly debounceMs?: number;
   /** Internal services a router may name (`api` for `api@internal`); absent = none. */
@@ -24,6 +26,7 @@ export function fileProviderOptions(
   return fileProviderOptionsOf(config.providers.file, entryPoints, inline, {
     ...extra,
     internalServices: enabledInternalServices(config),
+    certResolvers: Object.keys(config.certificatesResolvers ?? {}),
   });
 }
 
@@ -50,5 +53,6 @@ export function fileProviderOptionsOf(
       ? { checkBreakerExpression: extra.checkBreakerExpression }
       : {}),
     ...(extra.debounceMs !== undefined ? { debounceMs: extra.debounceMs } : {}),
+    ...(extra.certResolvers !== undefined ? { certResolvers: extra.certResolvers } : {}),
   };
 }

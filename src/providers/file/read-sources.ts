@@ -24,6 +24,8 @@ export interface FileValidation {
   readonly entryPoints?: readonly string[];
   /** Internal services a router may name (`api` for `api@internal`). */
   readonly internalServices?: ReadonlySet<string>;
+  /** Certificate resolvers a router may name (the static configuration's). */
+  readonly certResolvers?: readonly string[];
 }
 
 /** Traefik reads `.yml`, `.yaml` and `.toml` files from the directory. */
@@ -95,6 +97,7 @@ export function updateFrom(read: ReadResult, validation: FileValidation): Loaded
       : {}),
     ...(validation.entryPoints ? { entryPoints: validation.entryPoints } : {}),
     ...(validation.internalServices ? { internalServices: validation.internalServices } : {}),
+    ...(validation.certResolvers ? { certResolvers: validation.certResolvers } : {}),
   };
   const loaded = loadDynamic(read.texts, opts);
   const files = { readable: loaded.readable };
