@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -7,7 +8,7 @@ import { type Backend, startBackend } from '../helpers/backends.ts';
 import { launchChromium, openPage } from '../helpers/browser.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { positionOf } from '../helpers/text-position.ts';
-import { currentGeneration, errorIssues, waitApplied } from '../helpers/wait.ts';
+import { Counter, currentGeneration, errorIssues, waitApplied } from '../helpers/wait.ts';
 
 /*
  * Configuration errors the way a Traefik user expects them, through the real proxy process: a
@@ -294,5 +295,34 @@ providers:
       });
     assert.equal(await status('other.test'), 200);
     assert.equal(await status('secure.test'), 404, 'the disabled router serves nothing');
+  });
+});
+
+describe('the file provider under a busy folder', () => {
+  it('reloads a change while another file of the folder is rewritten every 10 ms', async (t) => {
+    const a = await backend(t, 'a');
+    const b = await backend(t, 'b');
+    const proxy = await startProxy({
+      config: staticWith('    filename: dyn.yaml'),
+      files: { 'dyn.yaml': route('app', '/', a.url) },
+    });
+    t.after(() => proxy.stop());
+    assert.equal((await get(proxy, '/')).body, 'a');
+    // Another program's file in the same folder (a log, a lock, a state file), rewritten faster
+    // than the debounce: the bound itself (a change waits at most the debounce plus one period)
+    // is checked on virtual time in coalescer.test.ts.
+    const writes = new Counter();
+    const noise = setInterval(() => {
+      writeFileSync(join(proxy.dir, 'state.json'), `{"n":${writes.value}}\n`);
+      writes.inc();
+    }, 10);
+    t.after(() => clearInterval(noise));
+    await writes.reach(4, 'the noise to start');
+    proxy.writeFile('dyn.yaml', route('app', '/', b.url));
+    const before = writes.value;
+    // A quiet-time debounce never fires while the noise goes on; the deadline is only a guard.
+    await waitApplied(proxy, 2);
+    assert.equal((await get(proxy, '/')).body, 'b');
+    assert.ok(writes.value > before, 'the noise went on during the reload');
   });
 });

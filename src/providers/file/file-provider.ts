@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type FSWatcher, watch as fsWatch, statSync } from 'node:fs';
 import type { Provider, ProviderUpdate } from '../provider.ts';
+import { Coalescer } from './coalescer.ts';
 import {
   type FileSources,
   type FileValidation,
@@ -11,7 +12,10 @@ import {
 
 export interface FileProviderOptions extends FileSources, FileValidation {
   readonly watch: boolean;
-  /** Quiet time after the last file event before reloading: editors write in several steps. */
+  /**
+   * How long after a file event the files are read again: editors write in several steps.
+   * Further events do not postpone it (see Coalescer).
+   */
   readonly debounceMs?: number;
   /** How often to retry watching a folder that does not exist (yet). */
   readonly retryMs?: number;
@@ -111,14 +115,13 @@ export class FileProvider implements Provider {
     const targets = watchTargets(opts);
     const watchers = new Map<string, FSWatcher>();
     const inodes = new Map<string, number | undefined>();
-    let timer: NodeJS.Timeout | undefined;
     let retry: NodeJS.Timeout | undefined;
+    const coalescer = new Coalescer(debounceMs, () => wake.notify());
     // Runs on abort even while the consumer holds us suspended at a `yield` and never calls
     // next() again: open watchers would otherwise keep the process alive.
     const stop = (): void => {
-      if (timer) clearTimeout(timer);
+      coalescer.cancel();
       if (retry) clearTimeout(retry);
-      timer = undefined;
       retry = undefined;
       for (const w of watchers.values()) w.close();
       watchers.clear();
@@ -126,12 +129,7 @@ export class FileProvider implements Provider {
     };
     signal.addEventListener('abort', stop, { once: true });
     const schedule = (): void => {
-      if (signal.aborted) return;
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => {
-        timer = undefined;
-        wake.notify();
-      }, debounceMs);
+      if (!signal.aborted) coalescer.notify();
     };
     const ensureWatchers = (): void => {
       let missing = false;
