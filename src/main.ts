@@ -49,8 +49,8 @@ import { compileRule } from './router/index.ts';
 import type { BuildOptions } from './runtime/build-snapshot.ts';
 import { buildSnapshot } from './runtime/build-snapshot.ts';
 import { ConfigWatcher } from './runtime/config-watcher.ts';
-import type { Redirection } from './runtime/internal-routes.ts';
 import { internalServicesFor, newBridgeSecret } from './runtime/internal-services.ts';
+import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
 
@@ -115,19 +115,6 @@ function entryPointContext(
   };
 }
 
-/** The port part of a redirect Location (`:8443`), '' for the scheme's default or an unknown port. */
-function portSuffix(port: number, scheme: string): string {
-  if (port === 0 || (scheme === 'https' && port === 443) || (scheme === 'http' && port === 80)) return '';
-  return `:${port}`;
-}
-
-/** The configured port of redirection target `to`: an entry point name or a bare `:port`. */
-function redirectPort(config: StaticConfig, to: string): number {
-  if (to.startsWith(':')) return Number(to.slice(1));
-  const a = parseAddress(config.entryPoints[to]?.address ?? '');
-  return 'error' in a ? 0 : a.port;
-}
-
 interface TlsSetup {
   readonly buildOptions: BuildOptions;
   onChange(fn: () => void): void;
@@ -155,25 +142,7 @@ interface TlsSetup {
  */
 async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup | null> {
   const tlsEps = tlsEntryPoints(config.entryPoints);
-  const redirections = new Map<string, Redirection>();
-  // Redirections whose target is an entry point by name, to learn its bound port.
-  const redirectTargets: { to: string; r: Redirection }[] = [];
-  for (const [name, ep] of Object.entries(config.entryPoints)) {
-    const r = ep.http.redirections?.entryPoint;
-    if (r !== undefined) {
-      const red: Redirection = {
-        scheme: r.scheme,
-        port: portSuffix(redirectPort(config, r.to), r.scheme),
-        permanent: r.permanent,
-        priority: r.priority,
-      };
-      redirections.set(name, red);
-      if (!r.to.startsWith(':')) redirectTargets.push({ to: r.to, r: red });
-    }
-  }
-  const bound = (name: string, port: number): void => {
-    for (const t of redirectTargets) if (t.to === name) t.r.port = portSuffix(port, t.r.scheme);
-  };
+  const { redirections, bound } = entryPointRedirections(config);
   const resolvers = Object.entries(config.certificatesResolvers ?? {});
   const listeners: (() => void)[] = [];
   let buildOptions: BuildOptions = redirections.size === 0 ? {} : { redirections };
@@ -667,6 +636,7 @@ async function main(): Promise<number> {
         {
           overrides: cmd.overrides,
           env: process.env,
+          ...(cmd.entryPoint !== undefined ? { entryPoint: cmd.entryPoint } : {}),
         },
       );
     case 'run': {
