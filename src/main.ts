@@ -3,9 +3,8 @@
  * loads the static configuration, opens the entry points, starts the providers and wires the
  * configuration watcher to the listeners through one SnapshotRef.
  */
-import { closeSync, type FSWatcher, openSync, readFileSync, watch } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
-import { dirname, resolve } from 'node:path';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import {
@@ -48,6 +47,7 @@ import { compileBreakerExpression } from './resilience/circuit-breaker/index.ts'
 import { compileRule } from './router/index.ts';
 import type { BuildOptions } from './runtime/build-snapshot.ts';
 import { buildSnapshot } from './runtime/build-snapshot.ts';
+import { CertFileWatch } from './runtime/cert-file-watch.ts';
 import { ConfigWatcher } from './runtime/config-watcher.ts';
 import { internalServicesFor, newBridgeSecret } from './runtime/internal-services.ts';
 import { entryPointRedirections } from './runtime/redirections.ts';
@@ -288,66 +288,6 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
       if (g !== undefined) byName.get(g.resolver)?.ensure([g.domain.main, ...g.domain.sans]);
     },
   };
-}
-
-/**
- * Certificate and key files named by the dynamic configuration are watched: a certificate
- * replaced on disk (renewed by certbot, rotated by a secret manager) is read again and served to
- * new handshakes without a restart; the configuration file itself does not change.
- */
-class CertFileWatch {
-  readonly #onChange: () => void;
-  readonly #logger: Logger;
-  readonly #watchers = new Map<string, FSWatcher>();
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(onChange: () => void, logger: Logger) {
-    this.#onChange = onChange;
-    this.#logger = logger;
-  }
-
-  follow(config: DynamicConfig): void {
-    const dirs = new Set<string>();
-    const add = (f: string | undefined) => {
-      if (f !== undefined && !f.includes('-----BEGIN ')) dirs.add(dirname(resolve(f)));
-    };
-    for (const c of config.tls.certificates) {
-      add(c.certFile);
-      add(c.keyFile);
-    }
-    const d = config.tls.stores['default']?.defaultCertificate;
-    add(d?.certFile);
-    add(d?.keyFile);
-    for (const [dir, w] of this.#watchers) {
-      if (!dirs.has(dir)) {
-        w.close();
-        this.#watchers.delete(dir);
-      }
-    }
-    for (const dir of dirs) {
-      if (this.#watchers.has(dir)) continue;
-      try {
-        // The folder, not the files: renames (atomic replaces) would detach a file watch.
-        const w = watch(dir, () => this.#changed());
-        w.on('error', () => {});
-        this.#watchers.set(dir, w);
-      } catch (e) {
-        this.#logger.warn('cannot watch certificate folder', { folder: dir, error: String(e) });
-      }
-    }
-  }
-
-  #changed(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#onChange(), 100);
-    this.#timer.unref();
-  }
-
-  close(): void {
-    clearTimeout(this.#timer);
-    for (const w of this.#watchers.values()) w.close();
-    this.#watchers.clear();
-  }
 }
 
 /** The exact host names a rule requires (Host matchers), for ACME. */
