@@ -1,14 +1,15 @@
 import assert from 'node:assert/strict';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { MiddlewareView, OverviewView, RouterView, ServiceView } from '../../src/admin/views.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { launchChromium, openPage } from '../helpers/browser.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { positionOf } from '../helpers/text-position.ts';
-import { Counter, currentGeneration, errorIssues, waitApplied } from '../helpers/wait.ts';
+import { escapeRegExp, positionOf } from '../helpers/text-position.ts';
+import { Counter, currentGeneration, errorIssues, waitApplied, waitForLogFrom } from '../helpers/wait.ts';
 
 /*
  * Configuration errors the way a Traefik user expects them, through the real proxy process: a
@@ -324,5 +325,69 @@ describe('the file provider under a busy folder', () => {
     await waitApplied(proxy, 2);
     assert.equal((await get(proxy, '/')).body, 'b');
     assert.ok(writes.value > before, 'the noise went on during the reload');
+  });
+});
+
+describe('a directory of files, one of them broken', () => {
+  it("keeps serving the broken file's last good version, applies the others, and reports it until fixed", async (t) => {
+    const a = await backend(t, 'a');
+    const b = await backend(t, 'b');
+    const dir = mkdtempSync(join(tmpdir(), 'tm-e2e-confd-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const write = (name: string, text: string): string => {
+      const file = join(dir, name);
+      writeFileSync(`${file}.tmp`, text);
+      renameSync(`${file}.tmp`, file);
+      return file;
+    };
+    write('one.yaml', route('one', '/one', a.url));
+    write('two.yaml', route('two', '/two', a.url));
+    const proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: {}
+providers:
+  file:
+    directory: "${dir}"
+`,
+      entryPoints: 2,
+    });
+    t.after(() => proxy.stop());
+    assert.equal((await get(proxy, '/two')).body, 'a');
+    const admin = `http://127.0.0.1:${proxy.ports['traefik']}`;
+    const overviewIssues = async () =>
+      ((await (await fetch(`${admin}/api/overview`)).json()) as OverviewView).issues;
+
+    let from = proxy.logs.length;
+    const two = write('two.yaml', `${route('two', '/two', b.url)}  oops: [\n`);
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration error');
+    assert.match(
+      errorIssues(proxy, from).join('\n'),
+      new RegExp(`^${escapeRegExp(two)}:\\d+:\\d+: YAML syntax error`, 'm'),
+    );
+    assert.equal((await get(proxy, '/two')).body, 'a', "two.yaml's last good version serves");
+    assert.ok((await overviewIssues()).some((i) => i.severity === 'error' && i.text.startsWith(`${two}:`)));
+
+    // Another file changes: it applies, two.yaml is still served as it was, and still reported.
+    from = proxy.logs.length;
+    write('one.yaml', route('one', '/one', b.url));
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration applied');
+    assert.equal((await get(proxy, '/one')).body, 'b');
+    assert.equal((await get(proxy, '/two')).body, 'a');
+    assert.ok(
+      errorIssues(proxy, from).some((i) => i.startsWith(`${two}:`)),
+      'reported until fixed',
+    );
+    assert.ok((await overviewIssues()).some((i) => i.text.startsWith(`${two}:`)));
+
+    from = proxy.logs.length;
+    write('two.yaml', route('two', '/two', b.url));
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration applied');
+    assert.equal((await get(proxy, '/two')).body, 'b');
+    assert.deepEqual(await overviewIssues(), []);
   });
 });
