@@ -3,9 +3,8 @@
  * loads the static configuration, opens the entry points, starts the providers and wires the
  * configuration watcher to the listeners through one SnapshotRef.
  */
-import { closeSync, type FSWatcher, openSync, readFileSync, watch } from 'node:fs';
+import { closeSync, openSync, readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
-import { dirname, resolve } from 'node:path';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import {
@@ -13,6 +12,7 @@ import {
   formatIssue,
   hasErrors,
   loadStaticConfig,
+  objectAt,
   parseAddress,
   type RuleChecker,
   type StaticConfig,
@@ -47,9 +47,10 @@ import { compileBreakerExpression } from './resilience/circuit-breaker/index.ts'
 import { compileRule } from './router/index.ts';
 import type { BuildOptions } from './runtime/build-snapshot.ts';
 import { buildSnapshot } from './runtime/build-snapshot.ts';
+import { CertFileWatch } from './runtime/cert-file-watch.ts';
 import { ConfigWatcher } from './runtime/config-watcher.ts';
-import type { Redirection } from './runtime/internal-routes.ts';
 import { internalServicesFor, newBridgeSecret } from './runtime/internal-services.ts';
+import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
 
@@ -114,19 +115,6 @@ function entryPointContext(
   };
 }
 
-/** The port part of a redirect Location (`:8443`), '' for the scheme's default or an unknown port. */
-function portSuffix(port: number, scheme: string): string {
-  if (port === 0 || (scheme === 'https' && port === 443) || (scheme === 'http' && port === 80)) return '';
-  return `:${port}`;
-}
-
-/** The configured port of redirection target `to`: an entry point name or a bare `:port`. */
-function redirectPort(config: StaticConfig, to: string): number {
-  if (to.startsWith(':')) return Number(to.slice(1));
-  const a = parseAddress(config.entryPoints[to]?.address ?? '');
-  return 'error' in a ? 0 : a.port;
-}
-
 interface TlsSetup {
   readonly buildOptions: BuildOptions;
   onChange(fn: () => void): void;
@@ -154,25 +142,7 @@ interface TlsSetup {
  */
 async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup | null> {
   const tlsEps = tlsEntryPoints(config.entryPoints);
-  const redirections = new Map<string, Redirection>();
-  // Redirections whose target is an entry point by name, to learn its bound port.
-  const redirectTargets: { to: string; r: Redirection }[] = [];
-  for (const [name, ep] of Object.entries(config.entryPoints)) {
-    const r = ep.http.redirections?.entryPoint;
-    if (r !== undefined) {
-      const red: Redirection = {
-        scheme: r.scheme,
-        port: portSuffix(redirectPort(config, r.to), r.scheme),
-        permanent: r.permanent,
-        priority: r.priority,
-      };
-      redirections.set(name, red);
-      if (!r.to.startsWith(':')) redirectTargets.push({ to: r.to, r: red });
-    }
-  }
-  const bound = (name: string, port: number): void => {
-    for (const t of redirectTargets) if (t.to === name) t.r.port = portSuffix(port, t.r.scheme);
-  };
+  const { redirections, bound } = entryPointRedirections(config);
   const resolvers = Object.entries(config.certificatesResolvers ?? {});
   const listeners: (() => void)[] = [];
   let buildOptions: BuildOptions = redirections.size === 0 ? {} : { redirections };
@@ -320,66 +290,6 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
   };
 }
 
-/**
- * Certificate and key files named by the dynamic configuration are watched: a certificate
- * replaced on disk (renewed by certbot, rotated by a secret manager) is read again and served to
- * new handshakes without a restart; the configuration file itself does not change.
- */
-class CertFileWatch {
-  readonly #onChange: () => void;
-  readonly #logger: Logger;
-  readonly #watchers = new Map<string, FSWatcher>();
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(onChange: () => void, logger: Logger) {
-    this.#onChange = onChange;
-    this.#logger = logger;
-  }
-
-  follow(config: DynamicConfig): void {
-    const dirs = new Set<string>();
-    const add = (f: string | undefined) => {
-      if (f !== undefined && !f.includes('-----BEGIN ')) dirs.add(dirname(resolve(f)));
-    };
-    for (const c of config.tls.certificates) {
-      add(c.certFile);
-      add(c.keyFile);
-    }
-    const d = config.tls.stores['default']?.defaultCertificate;
-    add(d?.certFile);
-    add(d?.keyFile);
-    for (const [dir, w] of this.#watchers) {
-      if (!dirs.has(dir)) {
-        w.close();
-        this.#watchers.delete(dir);
-      }
-    }
-    for (const dir of dirs) {
-      if (this.#watchers.has(dir)) continue;
-      try {
-        // The folder, not the files: renames (atomic replaces) would detach a file watch.
-        const w = watch(dir, () => this.#changed());
-        w.on('error', () => {});
-        this.#watchers.set(dir, w);
-      } catch (e) {
-        this.#logger.warn('cannot watch certificate folder', { folder: dir, error: String(e) });
-      }
-    }
-  }
-
-  #changed(): void {
-    clearTimeout(this.#timer);
-    this.#timer = setTimeout(() => this.#onChange(), 100);
-    this.#timer.unref();
-  }
-
-  close(): void {
-    clearTimeout(this.#timer);
-    for (const w of this.#watchers.values()) w.close();
-    this.#watchers.clear();
-  }
-}
-
 /** The exact host names a rule requires (Host matchers), for ACME. */
 function hostNames(rule: string): string[] {
   const c = compileRule(rule);
@@ -387,12 +297,20 @@ function hostNames(rule: string): string[] {
   return [...c.hints.hosts.exact, ...c.hints.hosts.wildcardParents.map((p) => `*.${p}`)];
 }
 
-/** A fresh cache per trial: pools are lazy and shared state is closed again, so nothing leaks. */
+/**
+ * The errors an API write would cause: a fresh cache per trial (pools are lazy and shared state
+ * is closed again, so nothing leaks). Errors of other providers' objects are theirs: they are
+ * disabled whatever the API holds, and must not refuse the write.
+ */
 function trialBuild(merged: DynamicConfig, logger: Logger, opts: BuildOptions): readonly ConfigIssue[] {
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker);
   try {
-    return buildSnapshot(merged, 0, cache, logger, opts).issues.filter((i) => i.severity === 'error');
+    return buildSnapshot(merged, 0, cache, logger, opts).issues.filter((i) => {
+      if (i.severity !== 'error') return false;
+      const at = objectAt(i.path);
+      return at === undefined || at.name.endsWith('@api');
+    });
   } finally {
     cache.closeAll();
     ticker.stop();
@@ -550,6 +468,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       persistFile: config.api.persistFile,
       entryPoints: listened.map(([n]) => n),
       internalServices: enabledInternalServices(config),
+      certResolvers: Object.keys(config.certificatesResolvers ?? {}),
       knownProviders: fileOpts === undefined ? [] : ['file'],
       checkRule,
       checkBreakerExpression,
@@ -657,6 +576,7 @@ async function main(): Promise<number> {
         {
           overrides: cmd.overrides,
           env: process.env,
+          ...(cmd.entryPoint !== undefined ? { entryPoint: cmd.entryPoint } : {}),
         },
       );
     case 'run': {

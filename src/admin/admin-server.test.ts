@@ -63,6 +63,7 @@ describe('admin API reads', () => {
         services: { total: 1, warnings: 0, errors: 0 },
         middlewares: { total: 3, warnings: 0, errors: 0 },
       },
+      issues: [],
     });
     assert.equal(r.headers.get('content-type'), 'application/json; charset=utf-8');
   });

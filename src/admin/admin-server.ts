@@ -12,12 +12,14 @@ import { AdminAccess } from './access.ts';
 import { ApiWrites } from './api-writes.ts';
 import { AdminAuth } from './auth.ts';
 import { AuthThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth-throttle.ts';
+import { disabledObject } from './disabled-views.ts';
 import { explain, explainRequestHead } from './explain.ts';
 import { isJsonType, readBody, sendError, sendJson, sendText } from './http-io.ts';
 import { redactSecrets } from './redact.ts';
 import {
   middlewareView,
   middlewareViews,
+  objectNames,
   overviewView,
   providerOf,
   routerView,
@@ -238,9 +240,9 @@ export class AdminServer {
   }
 
   #one(snap: RuntimeSnapshot, section: Section, name: string): Reply {
-    const names = Object.keys(snap.config.http[section]);
+    const names = objectNames(snap, section);
     let found = name;
-    if (!Object.hasOwn(snap.config.http[section], name)) {
+    if (!names.includes(name)) {
       // `web` finds `web@file` when only one provider has a `web`.
       const same = name.includes('@') ? [] : names.filter((n) => n.slice(0, n.lastIndexOf('@')) === name);
       if (same.length > 1)
@@ -251,7 +253,9 @@ export class AdminServer {
     if (section === 'routers') return { status: 200, body: routerView(snap, found, this.#entryPointNames) };
     if (section === 'middlewares') return { status: 200, body: middlewareView(snap, found) };
     const view = serviceView(snap, found);
-    return { status: 200, body: { ...view, config: snap.config.http.services[found] } };
+    const config =
+      snap.config.http.services[found] ?? redactSecrets(disabledObject(snap, 'services', found)?.value);
+    return { status: 200, body: { ...view, config } };
   }
 
   #explain(snap: RuntimeSnapshot, q: URLSearchParams): Reply {

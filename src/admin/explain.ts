@@ -1,5 +1,6 @@
 import { HeaderList } from '../core/headers.ts';
 import type { RequestHead } from '../core/request.ts';
+import type { Middleware, RequestControl } from '../middleware/middleware.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
 import { flattenChain, providerOf, qualify } from './views.ts';
 
@@ -10,10 +11,20 @@ export interface ExplainCandidate {
   readonly rule: string;
 }
 
+/** A redirect the matched router answers with instead of going to its service. */
+export interface ExplainRedirect {
+  /** `web-to-https@internal` (the entry point's redirection) or a redirect middleware's name. */
+  readonly by: string;
+  readonly status: number;
+  readonly location: string;
+}
+
 export interface ExplainResult {
   readonly entryPoint: string;
   /** The router the request would go to, or null. */
   readonly matched: string | null;
+  /** Set when the matched router redirects the request (entry point redirection, redirectScheme, redirectRegex). */
+  readonly redirect?: ExplainRedirect;
   /** Every router the index yields for the request, in evaluation order. */
   readonly candidates: readonly ExplainCandidate[];
   /** What runs for the matched router, chains replaced by their members. */
@@ -124,22 +135,68 @@ export function explain(snapshot: RuntimeSnapshot, entryPoint: string, req: Requ
   const cfg = routers[winner.name];
   if (cfg === undefined) {
     // The proxy's own routers (`api@internal`, redirections, ACME): not in the configuration.
+    // Those that answer by themselves (no service) are run: a redirection answers from the
+    // request alone.
     const target = snapshot.routers.get(winner.name);
     const service = target === undefined ? null : target.service.name;
+    const redirect =
+      target === undefined || service !== SELF_ANSWERING
+        ? undefined
+        : redirectOf(winner.name, target.middlewares[0], req);
     return {
       entryPoint,
       matched: target === undefined ? null : winner.name,
+      ...(redirect !== undefined ? { redirect } : {}),
       candidates,
       middlewares: [],
       service,
     };
   }
   const provider = providerOf(winner.name);
+  const middlewares = flattenChain(snapshot, cfg.middlewares, provider);
+  const redirect = middlewareRedirect(snapshot, middlewares, req);
   return {
     entryPoint,
     matched: winner.name,
+    ...(redirect !== undefined ? { redirect } : {}),
     candidates,
-    middlewares: flattenChain(snapshot, cfg.middlewares, provider),
+    middlewares,
     service: qualify(cfg.service, provider),
   };
+}
+
+/** The service of the proxy's routers that answer by themselves (runtime/internal-routes.ts). */
+const SELF_ANSWERING = 'noop@internal';
+
+/** Redirect middlewares answer from the request alone: explaining runs them, and nothing else. */
+const REDIRECTS = new Set(['redirectScheme', 'redirectRegex']);
+
+/** Explaining never suspends or ends a request: a middleware that asks for it is not run. */
+const NO_CONTROL: RequestControl = {
+  resume: () => {},
+  onEnd: () => {},
+};
+
+/**
+ * The first redirect middleware of the chain that answers this request. Middlewares before it
+ * are not run (they may count, limit or ask a server): a path they rewrite is seen unrewritten.
+ */
+function middlewareRedirect(
+  snapshot: RuntimeSnapshot,
+  names: readonly string[],
+  req: RequestHead,
+): ExplainRedirect | undefined {
+  for (const name of names) {
+    if (!REDIRECTS.has(snapshot.config.http.middlewares[name]?.type ?? '')) continue;
+    const r = redirectOf(name, snapshot.middlewares.get(name)?.[0], req);
+    if (r !== undefined) return r;
+  }
+  return undefined;
+}
+
+function redirectOf(by: string, mw: Middleware | undefined, req: RequestHead): ExplainRedirect | undefined {
+  const answer = mw?.onRequest?.(req, NO_CONTROL);
+  if (answer === undefined || typeof answer !== 'object') return undefined;
+  const location = answer.headers?.find(([name]) => name.toLowerCase() === 'location')?.[1];
+  return location === undefined ? undefined : { by, status: answer.status, location };
 }

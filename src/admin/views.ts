@@ -5,6 +5,13 @@ import { defaultPriority } from '../router/index.ts';
 import type { ReloadStatus } from '../runtime/config-watcher.ts';
 import { LoadBalancerNode } from '../runtime/service-nodes.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
+import {
+  disabledMiddlewareView,
+  disabledNames,
+  disabledObject,
+  disabledRouterView,
+  disabledServiceView,
+} from './disabled-views.ts';
 
 /*
  * The JSON the admin API serves (and the dashboard reads). Everything is derived from one
@@ -44,7 +51,8 @@ export interface ServerView {
 export interface ServiceView {
   readonly name: string;
   readonly provider: string;
-  readonly type: ServiceConfig['kind'];
+  /** 'unknown' for a disabled service whose kind cannot be told. */
+  readonly type: ServiceConfig['kind'] | 'unknown';
   readonly status: ObjectStatus;
   readonly issues: readonly string[];
   readonly servers?: readonly ServerView[];
@@ -81,7 +89,15 @@ export interface OverviewView {
     readonly services: SectionCounts;
     readonly middlewares: SectionCounts;
   };
+  /**
+   * Issues of the configuration in force that concern no router, service or middleware (a file
+   * that cannot be read as it is now serves its last good version): reported until fixed.
+   */
+  readonly issues: readonly { readonly severity: ConfigIssue['severity']; readonly text: string }[];
 }
+
+/** Sections whose objects carry their own issues in their views. */
+const SHOWN_SECTIONS = new Set(['routers', 'services', 'middlewares']);
 
 const NO_POOL: PoolView = { idle: 0, busy: 0, connecting: 0, opened: 0, closed: 0, reused: 0 };
 
@@ -105,11 +121,18 @@ function hasError(issues: readonly ConfigIssue[]): boolean {
   return issues.some((i) => i.severity === 'error');
 }
 
-export function routerView(snapshot: RuntimeSnapshot, name: string, allEntryPoints: readonly string[]) {
+export function routerView(
+  snapshot: RuntimeSnapshot,
+  name: string,
+  allEntryPoints: readonly string[],
+): RouterView | undefined {
   const r = snapshot.config.http.routers[name];
-  if (r === undefined) return undefined;
-  const provider = providerOf(name);
   const issues = issuesOf(snapshot, 'routers', name);
+  if (r === undefined) {
+    const d = disabledObject(snapshot, 'routers', name);
+    return d === undefined ? undefined : disabledRouterView(d, issues, allEntryPoints);
+  }
+  const provider = providerOf(name);
   const view: RouterView = {
     name,
     provider,
@@ -124,9 +147,14 @@ export function routerView(snapshot: RuntimeSnapshot, name: string, allEntryPoin
   return view;
 }
 
+/** Every object of a section, those left out because of errors included, sorted by name. */
+export function objectNames(snapshot: RuntimeSnapshot, section: HttpSection): string[] {
+  return [...Object.keys(snapshot.config.http[section]), ...disabledNames(snapshot, section)].sort();
+}
+
 export function routerViews(snapshot: RuntimeSnapshot, allEntryPoints: readonly string[]): RouterView[] {
   const out: RouterView[] = [];
-  for (const name of Object.keys(snapshot.config.http.routers).sort()) {
+  for (const name of objectNames(snapshot, 'routers')) {
     const v = routerView(snapshot, name, allEntryPoints);
     if (v !== undefined) out.push(v);
   }
@@ -135,7 +163,10 @@ export function routerViews(snapshot: RuntimeSnapshot, allEntryPoints: readonly 
 
 export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceView | undefined {
   const cfg = snapshot.config.http.services[name];
-  if (cfg === undefined) return undefined;
+  if (cfg === undefined) {
+    const d = disabledObject(snapshot, 'services', name);
+    return d === undefined ? undefined : disabledServiceView(d, issuesOf(snapshot, 'services', name));
+  }
   const provider = providerOf(name);
   const node = snapshot.services.get(name);
   const issues = issuesOf(snapshot, 'services', name).map(formatIssue);
@@ -179,7 +210,7 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
 
 export function serviceViews(snapshot: RuntimeSnapshot): ServiceView[] {
   const out: ServiceView[] = [];
-  for (const name of Object.keys(snapshot.config.http.services).sort()) {
+  for (const name of objectNames(snapshot, 'services')) {
     const v = serviceView(snapshot, name);
     if (v !== undefined) out.push(v);
   }
@@ -188,8 +219,11 @@ export function serviceViews(snapshot: RuntimeSnapshot): ServiceView[] {
 
 export function middlewareView(snapshot: RuntimeSnapshot, name: string): MiddlewareView | undefined {
   const cfg = snapshot.config.http.middlewares[name];
-  if (cfg === undefined) return undefined;
   const issues = issuesOf(snapshot, 'middlewares', name);
+  if (cfg === undefined) {
+    const d = disabledObject(snapshot, 'middlewares', name);
+    return d === undefined ? undefined : disabledMiddlewareView(d, issues);
+  }
   return {
     name,
     provider: providerOf(name),
@@ -202,7 +236,7 @@ export function middlewareView(snapshot: RuntimeSnapshot, name: string): Middlew
 
 export function middlewareViews(snapshot: RuntimeSnapshot): MiddlewareView[] {
   const out: MiddlewareView[] = [];
-  for (const name of Object.keys(snapshot.config.http.middlewares).sort()) {
+  for (const name of objectNames(snapshot, 'middlewares')) {
     const v = middlewareView(snapshot, name);
     if (v !== undefined) out.push(v);
   }
@@ -242,6 +276,9 @@ export function overviewView(
       services: counts(serviceViews(snapshot)),
       middlewares: counts(middlewareViews(snapshot)),
     },
+    issues: snapshot.issues
+      .filter((i) => !(i.path[0] === 'http' && SHOWN_SECTIONS.has(String(i.path[1]))))
+      .map((i) => ({ severity: i.severity, text: formatIssue(i) })),
   };
 }
 

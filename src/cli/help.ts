@@ -4,7 +4,7 @@ export function helpText(): string {
 Usage:
   traffic [run] [--config FILE] [--<key>=<value> ...]   start the proxy (run is the default)
   traffic validate [--config FILE] [--<key>=<value> ...] check the configuration and exit
-  traffic explain [--config FILE] 'GET https://host/path' [-H 'Name: value' ...]
+  traffic explain [--config FILE] [--entrypoint NAME] 'GET https://host/path' [-H 'Name: value' ...]
                                                         which router a request would take, and why
   traffic --help | --version
 
@@ -21,6 +21,9 @@ which win over the file (flags over env):
 Lists are comma-separated: --entryPoints.web.forwardedHeaders.trustedIPs=10.0.0.0/8,::1
 
 validate exits with 0 when there is no error, 1 otherwise.
+explain picks the entry point that terminates TLS for https:// URLs (the others for http://),
+on the URL's port when one listens there; --entrypoint names another. Redirects (an entry
+point's redirection, redirectScheme, redirectRegex) are shown and followed.
 explain exits with 0 when a router matches, 1 when none does, 2 on bad input.
 Reference: docs/configuration.md
 `;

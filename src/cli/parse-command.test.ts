@@ -70,4 +70,24 @@ describe('parseCommand', () => {
     });
     assert.equal(parseCommand(['-c', 'a', '-c', 'b'], {}).kind, 'error');
   });
+
+  it('takes explain --entrypoint in either spelling, beside the request and -H', () => {
+    for (const argv of [
+      ['explain', '--entrypoint', 'websecure', 'GET https://a/'],
+      ['explain', 'GET https://a/', '--entryPoint=websecure'],
+    ]) {
+      assert.deepEqual(parseCommand([...argv, '-H', 'X: 1'], {}), {
+        kind: 'explain',
+        configFile: undefined,
+        overrides: [],
+        request: 'GET https://a/',
+        headers: ['X: 1'],
+        entryPoint: 'websecure',
+      });
+    }
+    assert.deepEqual(parseCommand(['explain', 'GET http://a/', '--entrypoint'], {}), {
+      kind: 'error',
+      message: '--entrypoint needs an entry point name',
+    });
+  });
 });

@@ -16,6 +16,8 @@ export type Command =
       readonly request: string;
       /** `Name: value` from each `-H`. */
       readonly headers: string[];
+      /** `--entrypoint NAME`: the entry point the request arrives on. */
+      readonly entryPoint?: string;
     }
   | { readonly kind: 'help'; readonly text: string }
   | { readonly kind: 'version'; readonly version: string }
@@ -49,9 +51,20 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
   const overrides: string[] = [];
   const headers: string[] = [];
   let request: string | undefined;
+  let entryPoint: string | undefined;
   for (; i < argv.length; i++) {
     const arg = argv[i]!;
     if (kind === 'explain') {
+      const eq = arg.indexOf('=');
+      const flag = (eq === -1 ? arg : arg.slice(0, eq)).toLowerCase();
+      if (flag === '--entrypoint') {
+        const value = eq === -1 ? argv[++i] : arg.slice(eq + 1);
+        if (value === undefined || value === '' || value.startsWith('-'))
+          return { kind: 'error', message: '--entrypoint needs an entry point name' };
+        if (entryPoint !== undefined) return { kind: 'error', message: '--entrypoint is given twice' };
+        entryPoint = value;
+        continue;
+      }
       if (arg === '-H' || arg === '--header') {
         const h = argv[++i];
         if (h === undefined || !h.includes(':'))
@@ -92,7 +105,14 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
     if (request === undefined) {
       return { kind: 'error', message: "explain needs a request, e.g. 'GET https://example.com/path'" };
     }
-    return { kind, configFile, overrides, request, headers };
+    return {
+      kind,
+      configFile,
+      overrides,
+      request,
+      headers,
+      ...(entryPoint !== undefined ? { entryPoint } : {}),
+    };
   }
   return { kind, configFile, overrides };
 }

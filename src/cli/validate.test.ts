@@ -104,6 +104,74 @@ describe('runValidate', () => {
     ]);
   });
 
+  it('checks the dynamic files too when the static file has errors, and reports all of them at once', async (t) => {
+    const dir = await dirWith(t, {
+      'traffic.yaml': `${staticYaml.replace('    address', '    adress: ":1"\n    address')}log: { level: LOUD }\n`,
+      'dynamic.yaml': dynamicYaml.replace('"PathPrefix(`/api`)"', '"PathPrefix(`/api`) && Nope(`x`)"'),
+    });
+    const r = await validate(join(dir, 'traffic.yaml'));
+    const s = join(dir, 'traffic.yaml');
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.lines, [
+      `${join(dir, 'dynamic.yaml')}:7:36: http.routers.api.rule: invalid rule: unknown matcher "Nope"`,
+      `${s}:3:5: entryPoints.web.adress: unknown key \`adress\` (did you mean \`address\`?)`,
+      `${s}:8:15: log.level: invalid log level "LOUD" (expected one of DEBUG, INFO, WARN, ERROR (any case))`,
+      'configuration has 3 errors',
+    ]);
+  });
+
+  it('refuses a YAML alias bomb, in the static or a dynamic file, with a clear error', async (t) => {
+    const bomb = `${['a: &a [x, x, x, x, x, x, x, x, x]']
+      .concat([...'bcdefg'].map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdefg'[i]}`).join(', ')}]`))
+      .join('\n')}\n`;
+    const message =
+      'YAML aliases expand too much (more than 1000 nodes): refused as a resource exhaustion attack; write the values out or use fewer aliases';
+    const dir = await dirWith(t, { 'traffic.yaml': staticYaml, 'dynamic.yaml': bomb, 'bomb.yaml': bomb });
+    assert.deepEqual(await validate(join(dir, 'traffic.yaml')), {
+      code: 1,
+      lines: [`${join(dir, 'dynamic.yaml')}: ${message}`, 'configuration has 1 error'],
+    });
+    assert.deepEqual(await validate(join(dir, 'bomb.yaml')), {
+      code: 1,
+      lines: [`${join(dir, 'bomb.yaml')}: ${message}`, 'configuration has 1 error'],
+    });
+  });
+
+  it('checks router entry points against the entry points of a static file with errors', async (t) => {
+    const dir = await dirWith(t, {
+      'traffic.yaml': `${staticYaml}log: { level: LOUD }\n`,
+      'dynamic.yaml': dynamicYaml.replace(
+        '      service: demo\n    api:',
+        '      service: demo\n      entryPoints: [webb]\n    api:',
+      ),
+    });
+    const r = await validate(join(dir, 'traffic.yaml'));
+    assert.equal(r.code, 1);
+    assert.ok(
+      r.lines.some((l) => l.endsWith('http.routers.all.entryPoints[0]: entry point `webb` does not exist')),
+      r.lines.join('\n'),
+    );
+  });
+
+  it('says a certResolver that names no resolver is an error, on a router and on an entry point', async (t) => {
+    const dir = await dirWith(t, {
+      'traffic.yaml': `${staticYaml.replace('    address: "127.0.0.1:8080"', '    address: "127.0.0.1:8080"\n    http: { tls: { certResolver: letsencrypt } }')}`,
+      'dynamic.yaml': dynamicYaml.replace(
+        '      service: demo\n    api:',
+        '      service: demo\n      tls: { certResolver: le }\n    api:',
+      ),
+    });
+    const r = await validate(join(dir, 'traffic.yaml'));
+    assert.deepEqual(r, {
+      code: 1,
+      lines: [
+        `${join(dir, 'dynamic.yaml')}:6:28: http.routers.all.tls.certResolver: certificate resolver \`le\` does not exist (certificatesResolvers of the static configuration)`,
+        `${join(dir, 'traffic.yaml')}:4:34: entryPoints.web.http.tls.certResolver: certificate resolver \`letsencrypt\` does not exist (certificatesResolvers)`,
+        'configuration has 2 errors',
+      ],
+    });
+  });
+
   it('says a Traefik key is not supported yet, by name', async (t) => {
     const dir = await dirWith(t, {
       'traffic.yaml': staticYaml.replace('    address', '    http3: {}\n    address'),

@@ -7,8 +7,14 @@ import {
 } from '../config/index.ts';
 import { defaultEntryPoints } from '../config/static/admin-entry-points.ts';
 import { tlsEntryPoints } from '../config/static/entry-point-tls.ts';
+import { salvageStatic } from '../config/static/salvage.ts';
 import type { StaticConfig } from '../config/static/schema.ts';
-import { fileProviderOptions, loadSources, type ProviderUpdate } from '../providers/index.ts';
+import {
+  fileProviderOptions,
+  fileProviderOptionsOf,
+  loadSources,
+  type ProviderUpdate,
+} from '../providers/index.ts';
 
 /**
  * `traffic validate`: loads the static configuration and every dynamic source it names, prints
@@ -27,27 +33,39 @@ export async function runValidate(
   const loaded = loadStaticConfig({ ...(configFile !== undefined ? { file: configFile } : {}), argv, env });
   const issues: ConfigIssue[] = [...loaded.issues];
   let counts = { routers: 0, services: 0, middlewares: 0 };
-  if (loaded.config !== undefined) {
-    issues.push(...(await dnsProviderIssues(loaded.config, env, configFile)));
-    const opts = fileProviderOptions(loaded.config, loaded.inlineDynamic, {
-      ...(checkRule !== undefined ? { checkRule } : {}),
-      ...(checkBreakerExpression !== undefined ? { checkBreakerExpression } : {}),
-    });
-    if (opts !== undefined) {
-      const update = loadSources(opts, opts);
-      issues.push(...update.issues);
-      if (update.config !== undefined) {
-        issues.push(...(await tlsIssues(loaded.config, update)));
-        issues.push(...(await shadowIssues(loaded.config, update)));
-      }
-      const http = update.config?.http;
-      if (http !== undefined) {
-        counts = {
-          routers: Object.keys(http.routers).length,
-          services: Object.keys(http.services).length,
-          middlewares: Object.keys(http.middlewares).length,
-        };
-      }
+  const checks = {
+    ...(checkRule !== undefined ? { checkRule } : {}),
+    ...(checkBreakerExpression !== undefined ? { checkBreakerExpression } : {}),
+  };
+  const config = loaded.config;
+  if (config !== undefined) issues.push(...(await dnsProviderIssues(config, env, configFile)));
+  // With errors in the static file, the dynamic files it names are checked all the same, from
+  // what can be read of it: one run reports every problem.
+  const salvaged = config === undefined ? salvageStatic(loaded.data, configFile) : undefined;
+  const opts =
+    config !== undefined
+      ? fileProviderOptions(config, loaded.inlineDynamic, checks)
+      : fileProviderOptionsOf(salvaged?.file, salvaged?.entryPoints, loaded.inlineDynamic, {
+          ...checks,
+          ...(salvaged?.internalServices !== undefined
+            ? { internalServices: salvaged.internalServices }
+            : {}),
+          ...(salvaged?.certResolvers !== undefined ? { certResolvers: salvaged.certResolvers } : {}),
+        });
+  if (opts !== undefined) {
+    const update = loadSources(opts, opts);
+    issues.push(...update.issues);
+    if (update.config !== undefined && config !== undefined) {
+      issues.push(...(await tlsIssues(config, update)));
+      issues.push(...(await shadowIssues(config, update)));
+    }
+    const http = update.config?.http;
+    if (http !== undefined) {
+      counts = {
+        routers: Object.keys(http.routers).length,
+        services: Object.keys(http.services).length,
+        middlewares: Object.keys(http.middlewares).length,
+      };
     }
   }
   for (const i of sortIssues(issues)) write(`${formatIssue(i)}\n`);
@@ -80,7 +98,7 @@ async function tlsIssues(config: StaticConfig, update: ProviderUpdate): Promise<
     tlsEps.size > 0;
   if (!hasTls) return [];
   const [{ buildTls }, { GeneratedDefaultCertificate, TrustedRoots }, { mergeProviders }] = await Promise.all(
-    [import('../runtime/build-tls.ts'), import('../tls/index.ts'), import('../runtime/config-watcher.ts')],
+    [import('../runtime/build-tls.ts'), import('../tls/index.ts'), import('../runtime/merge-providers.ts')],
   );
   const found: ConfigIssue[] = [];
   // Names qualified as the running proxy qualifies them (`a@file`), so references resolve alike.

@@ -1,4 +1,11 @@
 export { parseDuration } from './duration.ts';
+export {
+  type DisabledObject,
+  objectAt,
+  objectKey,
+  type Pruned,
+  pruneDisabled,
+} from './dynamic/disabled.ts';
 export { type DynamicText, type LoadedDynamic, loadDynamic } from './dynamic/load.ts';
 export { type DynamicSource, type MergedDynamic, mergeDynamic } from './dynamic/merge.ts';
 export type { MiddlewareConfigOf, MiddlewareType } from './dynamic/middlewares.ts';

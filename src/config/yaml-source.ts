@@ -27,7 +27,20 @@ export interface YamlSource {
 
 export const noLocation: Locator = () => ({ exact: false });
 
+/**
+ * Limits against resource exhaustion by a configuration file (a file provider reads whatever
+ * lands in its folder): the text's size, and how much YAML aliases may expand (the "billion
+ * laughs" pattern: each alias repeating the previous one nine times). The yaml library counts an
+ * alias as the nodes it brings in, times the times it is used.
+ */
+export const MAX_DOCUMENT_CHARS = 16 * 1024 * 1024;
+export const MAX_ALIAS_COUNT = 1000;
+
 export function parseYaml(text: string, file: string): YamlSource {
+  if (text.length > MAX_DOCUMENT_CHARS) {
+    const message = `the file is too large (${text.length} characters; at most ${MAX_DOCUMENT_CHARS})`;
+    return { file, data: undefined, issues: [issue('error', message, [], { file })], locate: noLocation };
+  }
   const lineCounter = new LineCounter();
   // uniqueKeys: false — the library's own check compares every key with every earlier one
   // (O(n²): 5 s for 10,000 routers); findDuplicateKeys does the same job with a Set per map.
@@ -53,7 +66,16 @@ export function parseYaml(text: string, file: string): YamlSource {
   const locate: Locator = (path, target = 'value', offset) =>
     locateIn(doc, text, at, file, path, target, offset);
   if (issues.some((i) => i.severity === 'error')) return { file, data: undefined, issues, locate };
-  const data = doc.toJS({ maxAliasCount: 1000 }) as unknown;
+  let data: unknown;
+  try {
+    data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
+  } catch (e) {
+    // The library throws a ReferenceError once aliases expand past the limit.
+    if (!(e instanceof ReferenceError)) throw e;
+    const message = `YAML aliases expand too much (more than ${MAX_ALIAS_COUNT} nodes): refused as a resource exhaustion attack; write the values out or use fewer aliases`;
+    issues.push(issue('error', message, [], { file }));
+    return { file, data: undefined, issues, locate };
+  }
   const proto = findProtoKey(data, [], new Set());
   if (proto !== undefined) {
     // Kept as an own property by the parser, but dropped or turned into a prototype by anything

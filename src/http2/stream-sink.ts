@@ -123,12 +123,14 @@ export class Http2StreamSink implements ClientSink, Timed {
     } else if (!this.#clientEnded) {
       s.on('data', onData);
       s.on('end', onEnd);
-      const rt = this.#owner.ctx.readTimeoutMs;
-      if (rt > 0 && !ex.bodyDone) {
-        this.#timed = true;
-        this.deadline = this.#owner.ctx.ticker.now + rt;
-        this.#owner.ctx.ticker.add(this);
-      }
+    }
+    // readTimeout bounds the request body and, from the request's start, the wait for the
+    // response head (a frozen backend): see onDeadline. A tunnel has neither.
+    const rt = this.#owner.ctx.readTimeoutMs;
+    if (rt > 0 && ex.parsed.upgrade === null) {
+      this.#timed = true;
+      this.deadline = this.#owner.ctx.ticker.now + rt;
+      this.#owner.ctx.ticker.add(this);
     }
     try {
       ex.start();
@@ -201,8 +203,10 @@ export class Http2StreamSink implements ClientSink, Timed {
 
   onDeadline(): void {
     const ex = this.#ex;
-    // readTimeout: the whole request did not arrive in time.
-    if (ex !== null && !ex.done && !ex.bodyDone) ex.failBody('request read timeout', 408);
+    if (ex === null || ex.done) return;
+    // readTimeout: the whole request did not arrive in time, or no response head did.
+    if (!ex.bodyDone) ex.failBody('request read timeout', 408);
+    else if (!ex.responseStarted) ex.readTimeoutBeforeHead();
   }
 
   // ---- stream lifecycle

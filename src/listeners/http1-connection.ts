@@ -396,8 +396,13 @@ export class Http1Connection implements Http1SinkOwner, Timed {
     }
     // readTimeout: the whole request did not arrive in time. The exchange answers 408 itself
     // (and drops its upstream): aborting it first would close the connection before the 408.
-    if (ex !== null && !ex.responseStarted && this.#state === S_BODY)
+    if (ex !== null && !ex.responseStarted && this.#state === S_BODY) {
       ex.failBody('request read timeout', 408);
+      return;
+    }
+    // readTimeout, counted from the request's head, also bounds the wait for the response head:
+    // a frozen backend gets a 504 instead of holding the request for ever.
+    if (ex !== null && !ex.responseStarted && this.#state === S_WAIT) ex.readTimeoutBeforeHead();
   }
 
   #onEnd(): void {

@@ -4,6 +4,7 @@ export {
   type FileSources,
   type FileValidation,
   fileProviderOptions,
+  fileProviderOptionsOf,
   loadSources,
   readSources,
 } from './file/index.ts';

@@ -29,6 +29,8 @@ export interface ClientExchange {
   endData(trailers?: HeaderList | null): void;
   /** The client sent a malformed body, or too slowly (408). */
   failBody(reason: string, status?: number): void;
+  /** The entry point's readTimeout ran out before any response head (504). */
+  readTimeoutBeforeHead(): void;
   /** The client went away. */
   abort(): void;
   /** The client drained what we wrote: more response bytes may come. */

@@ -91,6 +91,7 @@ export abstract class ExchangeCore
   abstract onClientDrain(): void;
   /** LongLived: ends the request when a reload removed its route or server. */
   abstract closeLongLived(): void;
+  abstract readTimeoutBeforeHead(): void;
 
   constructor(client: ClientSink, ctx: EntryPointContext, parsed: ParsedRequest, req: RequestHead) {
     this.client = client;

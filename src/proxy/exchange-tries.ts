@@ -117,6 +117,25 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     );
   }
 
+  /**
+   * The entry point's readTimeout ran out, counted from the request's head, before any response
+   * head (a frozen backend, or a queue that never let the request through). Traefik's
+   * readTimeout is a read deadline set when the request starts that cancels such a request too;
+   * we answer 504. Called by the client side's deadline: no timer of the exchange's own.
+   */
+  readTimeoutBeforeHead(): void {
+    if (this.done || this.responseStarted || this.headMs >= 0) return;
+    if (this.server !== undefined && this.serverIndex >= 0)
+      this.recordTry(0, performance.now() - this.startedAt);
+    this.dropTry();
+    this.retry?.cancel();
+    this.respondError(
+      new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', "no response head within the entry point's readTimeout"),
+      true,
+      this.server,
+    );
+  }
+
   protected setUpstream(stream: UpstreamStream | null): void {
     this.upstream = stream;
     this.body?.attach(stream);

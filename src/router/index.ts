@@ -2,6 +2,8 @@
  * HTTP routing: the Traefik v3 rule language compiled to matchers, and the router table.
  * TCP (HostSNI) and UDP routing will live beside it in tcp/ and udp/.
  */
+
+export { compileRe2 } from '../core/re2/index.ts';
 export type { RouteEntry, RouteExplanation } from './http/http-router.ts';
 export { HttpRouter } from './http/http-router.ts';
 export type { MatcherName, RuleArg, RuleAst, RuleError } from './rule/ast.ts';
@@ -11,4 +13,3 @@ export type { HeaderHint, HostHint, PathHint, RuleHints } from './rule/hints.ts'
 export type { CompileContext, RuleMatcher } from './rule/matchers.ts';
 export type { ParseResult } from './rule/parser.ts';
 export { parseRule } from './rule/parser.ts';
-export { compileRe2 } from './rule/regexp.ts';

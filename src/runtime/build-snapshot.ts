@@ -332,6 +332,7 @@ export function buildSnapshot(
     tls,
     config,
     issues,
+    disabled: new Map(),
     services: builtServices,
     middlewares: builtMiddlewares,
     routers: new Map([...routes, ...secureRoutes].map((r) => [r.name, r.value])),

@@ -1,10 +1,12 @@
-import { deepEqual } from '../config/dynamic/merge.ts';
+import { type DisabledObject, objectAt, objectKey } from '../config/dynamic/disabled.ts';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
-import { emptyDynamicConfig } from '../config/dynamic/schema.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
+import type { Locator } from '../config/yaml-source.ts';
 import type { Logger } from '../core/logger.ts';
-import type { Provider } from '../providers/provider.ts';
-import { type BuildOptions, buildSnapshot } from './build-snapshot.ts';
+import type { Provider, ProviderUpdate } from '../providers/provider.ts';
+import { buildPerObject } from './build-per-object.ts';
+import type { BuildOptions } from './build-snapshot.ts';
+import { mergeProviders } from './merge-providers.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import type { SnapshotRef } from './types.ts';
 
@@ -28,18 +30,39 @@ export interface ReloadStatus {
   readonly lastRejection: { readonly provider: string; readonly issues: readonly ConfigIssue[] } | null;
 }
 
+/** What the watcher keeps of a provider's last accepted update. */
+interface ProviderState {
+  readonly config: DynamicConfig;
+  readonly issues: readonly ConfigIssue[];
+  readonly disabled: readonly DisabledObject[];
+  readonly locate: Locator | undefined;
+}
+
+export interface WatcherOptions {
+  /**
+   * At start, how long to wait for every provider's first update before applying what has
+   * arrived: one "configuration applied" for the whole start, not one per provider (Traefik
+   * throttles provider updates the same way).
+   */
+  readonly firstApplyWaitMs?: number;
+}
+
 /**
  * Collects the latest configuration of every provider, merges them with names qualified
- * `name@provider`, builds a snapshot and swaps it in. A provider update with errors is rejected
- * whole: that provider's last good configuration stays in force, and the errors are logged with
- * their file positions.
+ * `name@provider`, builds a snapshot and swaps it in, object by object as Traefik does: a router,
+ * service, middleware or servers transport with an error is left out (disabled, and reported in
+ * the log, the admin API and the metrics), so is everything that needs it, and the rest applies.
+ * A provider update that cannot be applied object by object (a provider rejected it whole: an
+ * unreadable file or folder; a TLS certificate, options set or store with an error; two
+ * providers defining one TLS options set differently) is rejected whole: that provider's last
+ * good configuration stays in force.
  */
 export class ConfigWatcher {
   readonly #providers: readonly Provider[];
   readonly #ref: SnapshotRef;
   readonly #cache: ResourceCache;
   readonly #logger: Logger;
-  readonly #lastGood = new Map<string, DynamicConfig>();
+  readonly #lastGood = new Map<string, ProviderState>();
   #generation = 0;
   readonly #listeners: ((o: ApplyOutcome) => void)[] = [];
   #applied = 0;
@@ -47,8 +70,13 @@ export class ConfigWatcher {
   #lastAppliedAt = 0;
   #lastRejectedAt = 0;
   #lastRejection: ReloadStatus['lastRejection'] = null;
+  /** Build errors already logged, so that a rebuild (a new certificate) does not repeat them. */
+  #loggedBuildErrors = new Set<string>();
   /** The warnings of the last applied build, formatted: logged when they first appear. */
   #buildWarnings = new Set<string>();
+  /** Providers whose first update has not arrived yet; null once the first apply happened. */
+  #waitingFor: Set<string> | null;
+  readonly #firstApplyWaitMs: number;
 
   readonly #buildOptions: BuildOptions;
 
@@ -58,12 +86,15 @@ export class ConfigWatcher {
     cache: ResourceCache,
     logger: Logger,
     buildOptions: BuildOptions = {},
+    options: WatcherOptions = {},
   ) {
     this.#buildOptions = buildOptions;
     this.#providers = providers;
     this.#ref = ref;
     this.#cache = cache;
     this.#logger = logger;
+    this.#waitingFor = new Set();
+    this.#firstApplyWaitMs = options.firstApplyWaitMs ?? 2000;
   }
 
   get generation(): number {
@@ -83,12 +114,12 @@ export class ConfigWatcher {
 
   /** The configuration last accepted from `provider` (names not yet qualified). */
   lastGood(provider: string): DynamicConfig | undefined {
-    return this.#lastGood.get(provider);
+    return this.#lastGood.get(provider)?.config;
   }
 
   /** Every provider's last good configuration merged as if `provider` had sent `config`. */
   mergedWith(provider: string, config: DynamicConfig, issues: ConfigIssue[] = []): DynamicConfig {
-    const m = new Map(this.#lastGood);
+    const m = this.#configs();
     m.set(provider, config);
     return mergeProviders(m, issues);
   }
@@ -100,45 +131,64 @@ export class ConfigWatcher {
 
   /** Runs every provider until `signal` aborts. */
   async run(signal: AbortSignal): Promise<void> {
-    await Promise.all(this.#providers.map((p) => this.#follow(p, signal)));
+    // Read here, not in the constructor: the composition root adds providers that need the
+    // watcher (the API's merged check) after making it.
+    this.#waitingFor = new Set(this.#providers.map((p) => p.name));
+    const timer = setTimeout(() => this.#startNow(), this.#firstApplyWaitMs);
+    timer.unref();
+    try {
+      await Promise.all(this.#providers.map((p) => this.#follow(p, signal)));
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async #follow(provider: Provider, signal: AbortSignal): Promise<void> {
     try {
       for await (const update of provider.watch(signal)) {
         if (signal.aborted) return;
-        this.#handle(provider.name, update.config, update.issues);
+        this.#handle(provider.name, update);
       }
     } catch (e) {
       if (!signal.aborted) this.#logger.error('provider stopped', { provider: provider.name, error: e });
     }
   }
 
-  #handle(provider: string, config: DynamicConfig | undefined, issues: readonly ConfigIssue[]): void {
+  /** The first apply once every provider has been heard from (or the wait is over). */
+  #startNow(): void {
+    if (this.#waitingFor === null || this.#lastGood.size === 0) return;
+    this.#waitingFor = null;
+    this.#apply('');
+  }
+
+  #handle(provider: string, update: ProviderUpdate): void {
+    const { config, issues } = update;
     const errors = issues.filter((i) => i.severity === 'error');
     for (const i of issues) {
       if (i.severity === 'warning')
         this.#logger.warn('configuration warning', { provider, issue: formatIssue(i) });
     }
-    if (config === undefined || errors.length > 0) {
+    const waiting = this.#waitingFor;
+    if (waiting !== null) waiting.delete(provider);
+    if (config === undefined) {
       this.#reject(provider, errors.length > 0 ? errors : issues);
+      if (waiting !== null && waiting.size === 0) this.#startNow();
       return;
     }
+    // Applied anyway: each error disabled its object (or names a file serving its last good text).
+    for (const i of errors) this.#logger.error('configuration error', { provider, issue: formatIssue(i) });
     const previous = this.#lastGood.get(provider);
-    this.#lastGood.set(provider, config);
-    let outcome: ApplyOutcome;
-    try {
-      outcome = this.apply(provider);
-    } catch (e) {
-      // A bug in building must not stop the provider loop: keep serving the last snapshot.
-      this.#logger.error('configuration build failed', {
-        provider,
-        error: e instanceof Error ? e.stack : String(e),
-      });
-      outcome = { applied: false, generation: this.#generation, issues: [], provider };
-      this.#noteRejection(provider, []);
-      for (const fn of this.#listeners) fn(outcome);
+    this.#lastGood.set(provider, {
+      config,
+      issues,
+      disabled: update.disabled ?? [],
+      locate: update.locate,
+    });
+    if (waiting !== null) {
+      if (waiting.size === 0) this.#startNow();
+      return;
     }
+    const outcome = this.#apply(provider);
     if (!outcome.applied) {
       // The provider's config is fine on its own but breaks the merged whole: keep the old one.
       if (previous === undefined) this.#lastGood.delete(provider);
@@ -161,91 +211,134 @@ export class ConfigWatcher {
     this.#lastRejection = { provider, issues };
   }
 
+  #configs(): Map<string, DynamicConfig> {
+    return new Map([...this.#lastGood].map(([p, s]) => [p, s.config]));
+  }
+
   /** Builds and swaps a snapshot from the last good configuration of every provider. */
   apply(provider = ''): ApplyOutcome {
-    const mergeIssues: ConfigIssue[] = [];
-    const merged = mergeProviders(this.#lastGood, mergeIssues);
-    const generation = this.#generation + 1;
-    const result = buildSnapshot(merged, generation, this.#cache, this.#logger, this.#buildOptions);
-    const errors = [...mergeIssues, ...result.issues].filter((i) => i.severity === 'error');
-    if (errors.length > 0) {
-      for (const i of errors) this.#logger.error('configuration rejected', { issue: formatIssue(i) });
-      this.#noteRejection(provider, errors);
-      const outcome: ApplyOutcome = {
-        applied: false,
-        generation: this.#generation,
-        issues: errors,
+    // Before the first apply, a rebuild request (a certificate arrived) has nothing to rebuild.
+    if (this.#waitingFor !== null) return { applied: false, generation: this.#generation, issues: [] };
+    return this.#apply(provider);
+  }
+
+  #apply(provider: string): ApplyOutcome {
+    try {
+      return this.#build(provider);
+    } catch (e) {
+      // A bug in building must not stop the provider loop: keep serving the last snapshot.
+      this.#logger.error('configuration build failed', {
         provider,
-      };
+        error: e instanceof Error ? e.stack : String(e),
+      });
+      this.#noteRejection(provider, []);
+      const outcome: ApplyOutcome = { applied: false, generation: this.#generation, issues: [], provider };
       for (const fn of this.#listeners) fn(outcome);
       return outcome;
     }
+  }
+
+  #build(provider: string): ApplyOutcome {
+    const mergeIssues: ConfigIssue[] = [];
+    const merged = mergeProviders(this.#configs(), mergeIssues);
+    const generation = this.#generation + 1;
+    const mergeErrors = mergeIssues.filter((i) => i.severity === 'error');
+    const built =
+      mergeErrors.length > 0
+        ? ({ ok: false, errors: mergeErrors } as const)
+        : buildPerObject(merged, generation, this.#cache, this.#logger, this.#buildOptions);
+    if (!built.ok) return this.#refuse(provider, built.errors);
+    const { result } = built;
+    const whole = this.#providers.find((p) => p.name === provider)?.wholeUpdates === true;
+    const own = (name: string): boolean => name.endsWith(`@${provider}`);
+    if (whole && built.disabled.some((d) => own(d.name))) {
+      const errors = built.errors.filter((i) => own(String(i.path[2])));
+      return this.#refuse(provider, errors);
+    }
+    const buildErrors = built.errors.map((i) => this.#locate(i));
+    const logged = new Set<string>();
+    for (const i of buildErrors) {
+      const text = formatIssue(i.file === undefined ? i : unqualified(i));
+      logged.add(text);
+      if (!this.#loggedBuildErrors.has(text)) this.#logger.error('configuration error', { issue: text });
+    }
+    this.#loggedBuildErrors = logged;
+    const disabled = new Map<string, DisabledObject>();
+    const issues: ConfigIssue[] = [];
+    for (const [p, state] of this.#lastGood) {
+      for (const d of state.disabled) {
+        const name = qualify(d.name, p);
+        disabled.set(objectKey(d.section, name), { ...d, name });
+      }
+      for (const i of state.issues) issues.push(qualifyIssue(i, p));
+    }
+    for (const d of built.disabled) disabled.set(objectKey(d.section, d.name), d);
+    issues.push(...buildErrors, ...result.issues.map((i) => this.#locate(i)));
     this.#generation = generation;
     this.#applied++;
     this.#lastAppliedAt = Date.now();
-    this.#ref.swap(result.snapshot);
+    this.#ref.swap({ ...result.snapshot, issues, disabled });
     // In-flight requests of the old generation keep their pools until their response ends:
     // a closed pool destroys sockets as they are released, never under a running exchange.
     this.#cache.retain(result.pools, result.sharedKeys);
-    this.#logger.info('configuration applied', { generation, ...result.counts });
+    this.#logger.info('configuration applied', {
+      generation,
+      ...result.counts,
+      ...(disabled.size > 0 ? { disabled: disabled.size } : {}),
+    });
     // Warnings found while building (a certificate expired or without its intermediates, routers
     // disagreeing about TLS options) are logged once, not again at every reload that keeps them.
-    const warnings = new Set(result.issues.filter((i) => i.severity === 'warning').map(formatIssue));
+    const warnings = new Set(
+      result.issues.filter((i) => i.severity === 'warning').map((i) => formatIssue(this.#locate(i))),
+    );
     for (const w of warnings) {
       if (!this.#buildWarnings.has(w)) this.#logger.warn('configuration warning', { issue: w });
     }
     this.#buildWarnings = warnings;
-    const outcome: ApplyOutcome = { applied: true, generation, issues: result.issues, provider };
+    const outcome: ApplyOutcome = { applied: true, generation, issues, provider };
     for (const fn of this.#listeners) fn(outcome);
     return outcome;
   }
+
+  /** The merged configuration cannot be applied: the snapshot in force stays. */
+  #refuse(provider: string, found: readonly ConfigIssue[]): ApplyOutcome {
+    const errors = found.map((i) => this.#locate(i));
+    for (const i of errors) this.#logger.error('configuration rejected', { issue: formatIssue(i) });
+    this.#noteRejection(provider, errors);
+    const outcome: ApplyOutcome = { applied: false, generation: this.#generation, issues: errors, provider };
+    for (const fn of this.#listeners) fn(outcome);
+    return outcome;
+  }
+
+  /** A build issue about `name@provider` located in that provider's files, when it has them. */
+  #locate(i: ConfigIssue): ConfigIssue {
+    if (i.file !== undefined) return i;
+    const at = objectAt(i.path);
+    if (at === undefined) return i;
+    const sep = at.name.lastIndexOf('@');
+    const state = sep === -1 ? undefined : this.#lastGood.get(at.name.slice(sep + 1));
+    if (state?.locate === undefined) return i;
+    const local = ['http', at.section, at.name.slice(0, sep), ...i.path.slice(3)];
+    const { exact: _, ...where } = state.locate(local, 'value');
+    return where.file === undefined ? i : { ...i, ...where };
+  }
 }
 
-/**
- * Qualifies every object name with its provider and merges all providers into one config.
- * TLS options and stores are global names (`default`): two providers giving one of them
- * different contents is an error pushed to `issues` (Traefik logs it and drops the object; we
- * refuse the update and keep serving the last good configuration).
- */
-export function mergeProviders(
-  byProvider: ReadonlyMap<string, DynamicConfig>,
-  issues: ConfigIssue[] = [],
-): DynamicConfig {
-  const out = emptyDynamicConfig();
-  const owners = new Map<string, string>();
-  const conflict = (part: 'options' | 'stores', name: string, provider: string): void => {
-    issues.push({
-      severity: 'error',
-      message: `TLS ${part === 'options' ? 'options' : 'store'} \`${name}\` is defined by providers ${owners.get(`${part}/${name}`)} and ${provider} with different contents: define it in one provider`,
-      path: ['tls', part, name],
-    });
-  };
-  for (const [provider, cfg] of byProvider) {
-    const sections = ['routers', 'services', 'middlewares', 'serversTransports'] as const;
-    for (const section of sections) {
-      const src = cfg.http[section] as Record<string, unknown>;
-      const dst = out.http[section] as Record<string, unknown>;
-      for (const [name, value] of Object.entries(src)) {
-        dst[name.includes('@') ? name : `${name}@${provider}`] = value;
-      }
-    }
-    // TLS: certificates from every provider; options qualified like other objects except
-    // `default`, which is the one global set (Traefik's rule); stores merged by name.
-    const tls = cfg.tls;
-    out.tls.certificates.push(...tls.certificates);
-    for (const [name, opts] of Object.entries(tls.options)) {
-      const key = name === 'default' || name.includes('@') ? name : `${name}@${provider}`;
-      if (!Object.hasOwn(out.tls.options, key)) {
-        out.tls.options[key] = opts;
-        owners.set(`options/${key}`, provider);
-      } else if (!deepEqual(out.tls.options[key], opts)) conflict('options', key, provider);
-    }
-    for (const [name, store] of Object.entries(tls.stores)) {
-      if (!Object.hasOwn(out.tls.stores, name)) {
-        out.tls.stores[name] = store;
-        owners.set(`stores/${name}`, provider);
-      } else if (!deepEqual(out.tls.stores[name], store)) conflict('stores', name, provider);
-    }
-  }
-  return out;
+/** An issue about `name@provider` located in that provider's file, named as the file names it. */
+function unqualified(i: ConfigIssue): ConfigIssue {
+  const at = objectAt(i.path);
+  const sep = at === undefined ? -1 : at.name.lastIndexOf('@');
+  if (at === undefined || sep === -1) return i;
+  return { ...i, path: ['http', at.section, at.name.slice(0, sep), ...i.path.slice(3)] };
+}
+
+function qualify(name: string, provider: string): string {
+  return name.includes('@') ? name : `${name}@${provider}`;
+}
+
+/** A provider's issue about `name`, about `name@provider` as the merged configuration names it. */
+function qualifyIssue(i: ConfigIssue, provider: string): ConfigIssue {
+  const at = objectAt(i.path);
+  if (at === undefined || at.name.includes('@')) return i;
+  return { ...i, path: ['http', at.section, qualify(at.name, provider), ...i.path.slice(3)] };
 }

@@ -8,13 +8,13 @@ import type { RequestHead } from '../core/request.ts';
 import { Ticker } from '../core/ticker.ts';
 import { makeRequest } from '../middleware/test-request.ts';
 import { buildSnapshot } from './build-snapshot.ts';
-import { mergeProviders } from './config-watcher.ts';
 import {
   decodeIdentity,
   INTERNAL_IDENTITY_HEADER,
   type InternalOrigin,
   internalServicesFor,
 } from './internal-services.ts';
+import { mergeProviders } from './merge-providers.ts';
 import { ResourceCache } from './resource-cache.ts';
 import type { RuntimeSnapshot } from './types.ts';
 

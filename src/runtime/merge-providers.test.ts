@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type DynamicConfig, emptyDynamicConfig } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
-import { mergeProviders } from './config-watcher.ts';
+import { mergeProviders } from './merge-providers.ts';
 
 function config(fill: (c: DynamicConfig) => void): DynamicConfig {
   const c = emptyDynamicConfig();

@@ -1,3 +1,4 @@
+import { HTTP_SECTIONS } from '../config/dynamic/schema.ts';
 import { RouteBreakerMiddleware, ServerBreakers } from '../middleware/circuit-breaker.ts';
 import { InFlightReqMiddleware } from '../middleware/in-flight-req.ts';
 import { RateLimitMiddleware } from '../middleware/rate-limit.ts';
@@ -113,6 +114,24 @@ export function runtimeCollector(ref: SnapshotRef, watcher: ConfigWatcher): (w: 
         }
       }
     }
+    // Objects a configuration error left out, and errors of the configuration in force (a
+    // file serving its last good version too): non-zero until the configuration is fixed.
+    const disabled = new Map<string, number>(HTTP_SECTIONS.map((sec) => [sec, 0]));
+    for (const d of snap.disabled.values()) disabled.set(d.section, (disabled.get(d.section) ?? 0) + 1);
+    for (const [section, n] of disabled) {
+      w.gauge(
+        'traffic_config_disabled_objects',
+        'Routers, services, middlewares and servers transports left out of the configuration in force because of errors.',
+        { section },
+        n,
+      );
+    }
+    w.gauge(
+      'traffic_config_errors',
+      'Errors reported for the configuration in force (disabled objects, files serving their last good version).',
+      {},
+      snap.issues.filter((i) => i.severity === 'error').length,
+    );
     const r = watcher.status;
     w.counter(
       'traffic_config_reloads_total',

@@ -1,3 +1,4 @@
+import type { DisabledObject } from '../config/dynamic/disabled.ts';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { ConfigIssue } from '../config/issues.ts';
@@ -142,8 +143,13 @@ export interface RuntimeSnapshot {
   readonly routes: RouteTable;
   /** The merged configuration it was built from (names qualified `name@provider`). */
   readonly config: DynamicConfig;
-  /** Warnings (and, for a disabled object, errors) found while building it. */
+  /**
+   * Every issue of the configuration it was built from (names qualified): warnings, and the
+   * errors of the objects in `disabled`.
+   */
   readonly issues: readonly ConfigIssue[];
+  /** Objects left out because of errors, by `section/name@provider` (for the admin API). */
+  readonly disabled: ReadonlyMap<string, DisabledObject>;
   /** Built services by qualified name (for the admin API and metrics). */
   readonly services: ReadonlyMap<string, ServiceNode>;
   /** Built middlewares by qualified name (a chain as its flattened members). */
@@ -180,6 +186,7 @@ export const EMPTY_SNAPSHOT: RuntimeSnapshot = {
     tls: { certificates: [], options: {}, stores: {} },
   },
   issues: [],
+  disabled: new Map(),
   services: new Map(),
   middlewares: new Map(),
   routers: new Map(),

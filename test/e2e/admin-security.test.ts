@@ -86,7 +86,8 @@ log: { level: INFO }
 api: { insecure: true }
 ${dynamic()}`,
       });
-      await waitApplied(proxy, 2);
+      // The file and the API providers start as one generation.
+      await waitApplied(proxy, 1);
       admin = proxy.ports['traefik'] ?? 0;
       web = proxy.ports['web'] ?? 0;
     });
@@ -195,7 +196,8 @@ log: { level: INFO }
 api: { insecure: true, auth: { bearerTokens: ["${TOKEN}"] } }
 ${dynamic()}`,
       });
-      await waitApplied(proxy, 2);
+      // The file and the API providers start as one generation.
+      await waitApplied(proxy, 1);
       admin = proxy.ports['traefik'] ?? 0;
     });
     after(() => proxy?.stop());

@@ -12,6 +12,7 @@ import { escapeRegExp, positionOf } from '../helpers/text-position.ts';
 import {
   Counter,
   currentGeneration,
+  errorIssues,
   gate,
   rejectedIssues,
   waitApplied,
@@ -21,8 +22,9 @@ import {
 
 /*
  * Hot reload through the file provider with the real proxy process: zero failed requests while
- * the configuration changes under load (edge-rules §4.2 row 10), and a bad configuration is
- * rejected whole while the last good one keeps serving (§0 rule 7, §4.2 row 9).
+ * the configuration changes under load (edge-rules §4.2 row 10); a faulty object is disabled and
+ * reported while the rest applies, and what cannot be read keeps the last good version serving
+ * (§0 rule 7, §4.2 row 9).
  */
 
 const CONCURRENCY = 8;
@@ -85,7 +87,10 @@ function assertNoFailures(run: LoadRun, proxy: ProxyProcess): void {
   if (process.env.E2E_VERBOSE) console.log(info);
   assert.equal(s.connections, CONCURRENCY, `keep-alive connections were closed and reopened: ${info}`);
   const errors = proxy.logs.filter(
-    (l) => (l.level === 'error' || l.level === 'raw') && l.msg !== 'configuration rejected',
+    (l) =>
+      (l.level === 'error' || l.level === 'raw') &&
+      l.msg !== 'configuration rejected' &&
+      l.msg !== 'configuration error',
   );
   assert.deepEqual(errors, [], 'the proxy logged errors');
 }
@@ -171,7 +176,7 @@ describe('hot reload with providers.file.filename', () => {
     assert.equal(arrived.value, 1);
   });
 
-  it('rejects a bad file whole, keeps serving the last good one, then applies the fix', async (t) => {
+  it('applies a file but its faulty object, serves the last good version through a syntax error, and rejects a missing file whole', async (t) => {
     const be = await twoBackends(t);
     const proxy = await startProxy({
       config: staticWith('    filename: dyn.yaml'),
@@ -180,21 +185,15 @@ describe('hot reload with providers.file.filename', () => {
     t.after(() => proxy.stop());
     const file = join(proxy.dir, 'dyn.yaml');
     assert.deepEqual(await bodies(proxy, 2), ['a', 'a']);
+    let generation = currentGeneration(proxy);
 
-    // Each bad file routes everything to b and is broken in one extra object: applying the rest
-    // of it (instead of rejecting it whole) would move the traffic to b.
+    // Each faulty file routes everything to b and is broken in one extra object: that object is
+    // disabled and reported with its position, and the rest of the file applies (as Traefik does).
     const extra = (line: string) => routeTo('b', be, `    extra: ${line}\n`);
     const unknownKey = extra('{ rule: "Path(`/x`)", service: svc-b, colour: blue }');
     const missing = extra('{ rule: "Path(`/x`)", service: nowhere }');
     const badRule = extra('{ rule: "Path(`/x`", service: svc-b }');
-    const syntax = `${routeTo('b', be)}  middlewares: [\n`;
-    const bad: { name: string; text: string; at: string; issue: RegExp }[] = [
-      {
-        name: 'YAML syntax error',
-        text: syntax,
-        at: `${escapeRegExp(file)}:\\d+:\\d+`,
-        issue: /YAML syntax error/,
-      },
+    const faulty: { name: string; text: string; at: string; issue: RegExp }[] = [
       {
         name: 'unknown key',
         text: unknownKey,
@@ -215,29 +214,44 @@ describe('hot reload with providers.file.filename', () => {
         issue: /http\.routers\.extra\.rule: invalid rule: unbalanced parenthesis/,
       },
     ];
-
-    const generation = currentGeneration(proxy);
-    for (const b of bad) {
+    for (const f of faulty) {
       const from = proxy.logs.length;
-      proxy.writeFile('dyn.yaml', b.text);
-      const line = await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration rejected');
-      assert.equal(line.level, 'error', b.name);
-      const issues = rejectedIssues(proxy, from);
-      const where = new RegExp(`^${b.at}: `);
+      proxy.writeFile('dyn.yaml', f.text);
+      const applied = await waitApplied(proxy, ++generation);
+      assert.equal(applied.disabled, 1, f.name);
+      const issues = errorIssues(proxy, from);
+      const where = new RegExp(`^${f.at}: `);
       assert.ok(
-        issues.some((i) => where.test(i) && b.issue.test(i)),
-        `${b.name}: no issue at ${b.at} matching ${b.issue}: ${JSON.stringify(issues)}`,
+        issues.some((i) => where.test(i) && f.issue.test(i)),
+        `${f.name}: no issue at ${f.at} matching ${f.issue}: ${JSON.stringify(issues)}`,
       );
-      assert.deepEqual(
-        await bodies(proxy, 3),
-        ['a', 'a', 'a'],
-        `${b.name}: the last good config keeps serving`,
-      );
-      assert.equal(currentGeneration(proxy), generation, `${b.name} was applied`);
+      assert.deepEqual(await bodies(proxy, 2), ['b', 'b'], `${f.name}: the rest of the file applies`);
+      proxy.writeFile('dyn.yaml', routeTo('a', be));
+      await waitApplied(proxy, ++generation);
+      assert.deepEqual(await bodies(proxy, 2), ['a', 'a']);
     }
 
-    // A file that disappears is unreadable, not empty: nothing changes.
-    const from = proxy.logs.length;
+    // A syntax error: the file's last good version keeps serving, and the error is reported.
+    let from = proxy.logs.length;
+    const syntax = `${routeTo('b', be)}  middlewares: [\n`;
+    proxy.writeFile('dyn.yaml', syntax);
+    await waitApplied(proxy, ++generation);
+    const issues = errorIssues(proxy, from);
+    assert.ok(
+      issues.some((i) => new RegExp(`^${escapeRegExp(file)}:\\d+:\\d+: YAML syntax error`).test(i)),
+      JSON.stringify(issues),
+    );
+    assert.ok(
+      proxy.logs
+        .slice(from)
+        .some(
+          (l) => l.msg === 'configuration warning' && /last good version keeps serving/.test(String(l.issue)),
+        ),
+    );
+    assert.deepEqual(await bodies(proxy, 3), ['a', 'a', 'a'], "the file's last good version serves");
+
+    // A file that disappears is unreadable, not empty: the update is rejected whole.
+    from = proxy.logs.length;
     rmSync(file);
     await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration rejected');
     assert.ok(
@@ -295,7 +309,7 @@ describe('hot reload with providers.file.filename', () => {
 });
 
 describe('hot reload with providers.file.directory', () => {
-  it('follows added, removed and renamed files under load, and rejects a broken file whole', async (t) => {
+  it('follows added, removed and renamed files under load, and disables a broken router alone', async (t) => {
     const be = await twoBackends(t);
     const dir = mkdtempSync(join(tmpdir(), 'tm-e2e-conf-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
@@ -340,12 +354,12 @@ describe('hot reload with providers.file.directory', () => {
       }
     }
 
-    // A broken file among good ones: the whole directory's update is rejected.
+    // A broken router among good ones: it is disabled and reported, everything else applies.
     const from = proxy.logs.length;
     const broken = 'http:\n  routers:\n    broken: { rule: "Host(`x`", service: svc-b, priority: 2000 }\n';
     write('broken.yaml', broken);
-    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration rejected');
-    const issues = rejectedIssues(proxy, from);
+    await waitApplied(proxy, ++generation);
+    const issues = errorIssues(proxy, from);
     assert.ok(
       issues.some(
         (i) => i.startsWith(`${join(dir, 'broken.yaml')}:3:`) && i.includes('http.routers.broken.rule'),
@@ -353,9 +367,8 @@ describe('hot reload with providers.file.directory', () => {
       JSON.stringify(issues),
     );
     await servedBy(run, 'a');
-    assert.equal(currentGeneration(proxy), generation, 'the broken directory was applied');
     rmSync(join(dir, 'broken.yaml'));
-    await waitApplied(proxy, generation + 1);
+    await waitApplied(proxy, ++generation);
     await servedBy(run, 'a');
     await run.stop();
 

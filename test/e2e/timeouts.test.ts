@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect as http2Connect } from 'node:http2';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
@@ -183,5 +185,65 @@ describe('timeouts', () => {
       !proxy.logs.slice(from).some((l) => l.msg === 'request failed' && l.level === 'error'),
       'no request failed',
     );
+  });
+});
+
+/*
+ * A backend that accepts and never answers, behind a service with the default transport
+ * (responseHeaderTimeout 0, as in Traefik): the entry point's readTimeout, counted from the
+ * request's head, bounds the wait for the response head. Traefik v3's readTimeout (60s by
+ * default) is a read deadline that cancels such a request too.
+ */
+describe('a frozen backend with the default transport', () => {
+  let silent: SilentUpstream;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    silent = await startSilentUpstream();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    transport:
+      respondingTimeouts: { readTimeout: 1s }
+log: { level: INFO }
+http:
+  routers:
+    frozen: { rule: "PathPrefix(\`/\`)", service: frozen }
+  services:
+    frozen: { loadBalancer: { servers: [{ url: "${silent.url}" }] } }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await silent?.close();
+  });
+
+  it('answers an HTTP/1.1 request 504 once readTimeout runs out, and closes the upstream connection', async (t) => {
+    const c = await RawConn.open(proxy.port);
+    t.after(() => c.destroy());
+    const from = proxy.logs.length;
+    const accepted = silent.accepted.value;
+    c.write(get('/frozen'));
+    const res = await c.readResponse();
+    assert.equal(res.status, 504);
+    assert.equal(silent.accepted.value, accepted + 1, 'the request reached the upstream');
+    await silent.closed.reach(accepted + 1, 'the upstream connection to be closed');
+    const logged = await proxy.waitForLog(
+      (l) =>
+        proxy.logs.indexOf(l) >= from && l.msg === 'request failed' && l.code === 'UPSTREAM_RESPONSE_TIMEOUT',
+    );
+    assert.equal(logged.detail, "no response head within the entry point's readTimeout");
+  });
+
+  it('answers an HTTP/2 stream 504 the same way', async (t) => {
+    const client = http2Connect(`http://127.0.0.1:${proxy.port}`);
+    t.after(() => client.close());
+    client.on('error', () => {});
+    const stream = client.request({ ':path': '/frozen-h2' });
+    const [headers] = (await once(stream, 'response')) as [Record<string, unknown>];
+    stream.resume();
+    assert.equal(headers[':status'], 504);
   });
 });

@@ -53,6 +53,17 @@ export function rejectedIssues(proxy: ProxyProcess, from: number): string[] {
     .map((l) => String(l.issue));
 }
 
+/**
+ * Every "configuration error" issue text logged at or after index `from`: errors of an update
+ * that was applied anyway (each disabled its object, or names a file serving its last good text).
+ */
+export function errorIssues(proxy: ProxyProcess, from: number): string[] {
+  return proxy.logs
+    .slice(from)
+    .filter((l) => l.msg === 'configuration error')
+    .map((l) => String(l.issue));
+}
+
 /** A counter whose value can be awaited: backends bump it per request. */
 export class Counter {
   #n = 0;

@@ -235,6 +235,13 @@ export const APP_JS = String.raw`(() => {
       countCard('Services', 'services', http.services),
       countCard('Middlewares', 'middlewares', http.middlewares));
     const parts = [cards];
+    const current = Array.isArray(o.issues) ? o.issues : [];
+    if (current.length > 0) {
+      const st = current.some((i) => i.severity === 'error') ? 'error' : 'warning';
+      parts.push(el('div', { class: 'issues', 'data-testid': 'config-issues', 'data-state': st },
+        el('h3', { text: 'Issues of the configuration in force' }),
+        issueList(current.map((i) => String(i.text)))));
+    }
     if (rej) {
       parts.push(el('div', { class: 'issues', 'data-testid': 'last-rejection', 'data-state': pending ? 'error' : 'warning' },
         el('h3', { text: 'Last rejected configuration (provider ' + String(rej.provider) + ', ' + when(reloads.lastRejectedAt) + ')' }),

@@ -27,6 +27,7 @@ function fakeState(): FakeState {
     applied: 6,
     rejected: 2,
     lastRejection: { provider: 'file', issues: ['http.routers.bad.rule: unexpected end of rule'] },
+    issues: [],
     routers: [
       {
         name: 'web@file',
@@ -175,6 +176,24 @@ describe('dashboard page (fake admin API, headless chromium)', () => {
       await row(page, 'router', 'web@file').evaluate(BACKGROUND),
       'an error row stands out',
     );
+  });
+
+  it('shows the issues of the configuration in force that concern no object, until they are gone', async (t) => {
+    const state = fakeState();
+    state.issues = [
+      { severity: 'error', text: 'conf/b.yaml:3:1: YAML syntax error: unexpected end' },
+      { severity: 'warning', text: 'conf/b.yaml: warning: its last good version keeps serving' },
+    ];
+    const { page } = await open(t, state);
+    const box = page.getByTestId('config-issues');
+    await box.waitFor();
+    assert.equal(await box.getAttribute('data-state'), 'error');
+    assert.deepEqual(
+      await box.getByRole('listitem').allTextContents(),
+      state.issues.map((i) => i.text),
+    );
+    state.issues = [];
+    await box.waitFor({ state: 'detached' });
   });
 
   it('renders names from the configuration as text, never as markup', async (t) => {

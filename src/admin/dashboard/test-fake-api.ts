@@ -51,6 +51,8 @@ export interface FakeState {
   applied: number;
   rejected: number;
   lastRejection: { provider: string; issues: string[] } | null;
+  /** Issues of the configuration in force outside any object (the overview's `issues`). */
+  issues: { severity: 'error' | 'warning'; text: string }[];
   routers: FakeRouter[];
   services: FakeService[];
   middlewares: FakeMiddleware[];
@@ -100,6 +102,7 @@ function api(state: FakeState, path: string): { status: number; body: unknown } 
             services: counts(state.services),
             middlewares: counts(state.middlewares),
           },
+          issues: state.issues,
         },
       };
     case 'http/routers':

@@ -26,7 +26,12 @@ describe('mergeDynamic', () => {
       'b.yaml:3:5: http.services.one: service `one` is defined in both a.yaml and b.yaml with different configurations',
     ]);
     assert.deepEqual(r.config.http.services, {});
-    assert.deepEqual(r.disabled, [{ section: 'services', name: 'one' }]);
+    assert.deepEqual(
+      r.disabled.map((d) => [d.section, d.name, d.parsed]),
+      [['services', 'one', true]],
+    );
+    const first = r.disabled[0]?.value as { kind?: string } | undefined;
+    assert.equal(first?.kind, 'loadBalancer', 'the first definition');
   });
 
   it('accepts the same name defined identically in two files, as Traefik does', () => {

@@ -61,8 +61,8 @@ export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
         issues.push(issue('error', message, ['http', section, name], { file: src.file, ...where }));
         if (!conflicted.has(key)) {
           conflicted.add(key);
+          disabled.push({ section, name, value: target[name], parsed: true });
           delete target[name];
-          disabled.push({ section, name });
         }
       }
     }

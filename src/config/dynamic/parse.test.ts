@@ -120,10 +120,14 @@ describe('parseDynamic', () => {
     ]);
     assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), []);
     assert.deepEqual(Object.keys(r.config?.http.services ?? {}), ['svc']);
-    assert.deepEqual(r.disabled, [
-      { section: 'routers', name: 'api' },
-      { section: 'serversTransports', name: 'fast' },
-    ]);
+    assert.deepEqual(
+      r.disabled.map((d) => [d.section, d.name, (d.value as Record<string, unknown>)['priority']]),
+      [
+        ['routers', 'api', 'high'],
+        ['serversTransports', 'fast', undefined],
+      ],
+      'each disabled object is kept as written',
+    );
   });
 
   it('says which Traefik service, router and load balancer keys are not supported yet', () => {

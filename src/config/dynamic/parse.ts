@@ -17,6 +17,10 @@ import {
 export interface ObjectRef {
   readonly section: HttpSection;
   readonly name: string;
+  /** The object, when it was left out (for the admin API). */
+  readonly value?: unknown;
+  /** True when `value` passed the schema; false or absent when it is the object as written. */
+  readonly parsed?: boolean;
 }
 
 export interface ParsedDynamic {
@@ -86,7 +90,10 @@ function validateShape(
   }
   const pruned = structuredClone(data);
   const http = pruned['http'] as Record<string, Record<string, unknown>>;
-  for (const ref of disabled.values()) delete http[ref.section]![ref.name];
+  for (const [key, ref] of disabled) {
+    disabled.set(key, { ...ref, value: http[ref.section]![ref.name] });
+    delete http[ref.section]![ref.name];
+  }
   const second = dynamicConfigSchema.safeParse(pruned);
   if (!second.success) return { issues, disabled: [] };
   return { config: second.data, issues, disabled: [...disabled.values()] };

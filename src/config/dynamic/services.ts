@@ -242,7 +242,13 @@ const failover = strictObject({
   statusCodes: statusRanges.optional(),
 });
 
-const SERVICE_KINDS = ['loadBalancer', 'weighted', 'mirroring', 'failover', 'highestRandomWeight'] as const;
+export const SERVICE_KINDS = [
+  'loadBalancer',
+  'weighted',
+  'mirroring',
+  'failover',
+  'highestRandomWeight',
+] as const;
 export type ServiceKind = (typeof SERVICE_KINDS)[number];
 
 export const service = strictObject({

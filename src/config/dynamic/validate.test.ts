@@ -19,7 +19,10 @@ const base = `http:
     strip: { stripPrefix: { prefixes: [/api] } }
 `;
 
-function check(text: string, opts: { entryPoints?: string[]; internalServices?: ReadonlySet<string> } = {}) {
+function check(
+  text: string,
+  opts: { entryPoints?: string[]; internalServices?: ReadonlySet<string>; certResolvers?: string[] } = {},
+) {
   const r = loadDynamic([{ file: 'dyn.yaml', text }], { checkRule, ...opts });
   return { config: r.config, lines: r.issues.map(formatIssue) };
 }
@@ -185,6 +188,16 @@ describe('validateDynamic', () => {
     ]);
   });
 
+  it('disables a router whose certResolver names no resolver of the static configuration', () => {
+    const text = `${base}  routers:\n    a: { rule: "Host(\`a.test\`)", service: svc, tls: { certResolver: le } }\n    b: { rule: "Host(\`b.test\`)", service: svc, tls: { certResolver: prod } }\n`;
+    const r = check(text, { certResolvers: ['prod'] });
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:9:69: http.routers.a.tls.certResolver: certificate resolver `le` does not exist (certificatesResolvers of the static configuration)',
+    ]);
+    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['b']);
+    assert.equal(check(text, { certResolvers: [] }).lines.length, 2, 'no resolver at all');
+  });
+
   it('rejects names holding @, which separates the provider', () => {
     const r = check(`${base}  routers:\n    a@x: { rule: "Path(\`/\`)", service: svc }\n`);
     assert.deepEqual(r.lines, [
@@ -218,12 +231,61 @@ describe('loadDynamic', () => {
     ]);
   });
 
-  it('rejects everything when one file cannot be parsed', () => {
+  it('lists the objects it left out, as written or as parsed, dependants included', () => {
+    const r = loadDynamic([
+      { file: 'services.yaml', text: base },
+      {
+        file: 'routers.yaml',
+        text: 'http:\n  routers:\n    a: { rule: "Path(`/`)", service: svc, middlewares: [gone] }\n    b: { rule: [x, y], service: svc }\n    ok: { rule: "Path(`/ok`)", service: svc }\n',
+      },
+    ]);
+    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['ok']);
+    assert.deepEqual(
+      r.disabled.map((d) => [d.section, d.name, d.parsed, (d.value as { rule?: unknown }).rule]),
+      [
+        ['routers', 'b', false, ['x', 'y']],
+        ['routers', 'a', true, 'Path(`/`)'],
+      ],
+    );
+  });
+
+  it('leaves out the objects of a file that cannot be parsed, and applies the other files', () => {
     const r = loadDynamic([
       { file: 'a.yaml', text: base },
       { file: 'b.yaml', text: 'http: [\n' },
     ]);
-    assert.equal(r.config, undefined);
+    assert.deepEqual(Object.keys(r.config?.http.services ?? {}), ['svc']);
     assert.equal(r.issues[0]?.file, 'b.yaml');
+    assert.match(r.issues[0]?.message ?? '', /YAML syntax error/);
+    assert.deepEqual(r.readable, ['a.yaml']);
+    assert.deepEqual(r.stale, []);
+  });
+
+  it('serves the last good text of a file that cannot be parsed, and reports both', () => {
+    const broken = 'http:\n  routers:\n    r: { rule: "Path(`/`)", service: svc\n';
+    const good = 'http:\n  routers:\n    r: { rule: "Path(`/`)", service: svc }\n';
+    const r = loadDynamic([
+      { file: 'a.yaml', text: base },
+      { file: 'b.yaml', text: broken, lastGood: good },
+    ]);
+    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['r']);
+    assert.deepEqual(r.stale, ['b.yaml']);
+    assert.deepEqual(r.readable, ['a.yaml']);
+    assert.deepEqual(
+      r.issues.map((i) => [i.file, i.severity, i.message.slice(0, 17)]),
+      [
+        ['b.yaml', 'warning', 'the file cannot b'],
+        ['b.yaml', 'error', 'YAML syntax error'],
+      ],
+    );
+  });
+
+  it('rejects everything when two files give one TLS options set different contents', () => {
+    const r = loadDynamic([
+      { file: 'a.yaml', text: 'tls:\n  options:\n    default: { minVersion: VersionTLS12 }\n' },
+      { file: 'b.yaml', text: 'tls:\n  options:\n    default: { minVersion: VersionTLS13 }\n' },
+    ]);
+    assert.equal(r.config, undefined);
+    assert.match(r.issues.map(formatIssue).join('\n'), /tls options `default` is defined in two files/);
   });
 });

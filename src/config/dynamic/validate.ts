@@ -27,6 +27,11 @@ export interface ValidateOptions {
    * router's `service` may name them. Default: none.
    */
   readonly internalServices?: ReadonlySet<string>;
+  /**
+   * When given, a router's `tls.certResolver` must be one of these (the static configuration's
+   * `certificatesResolvers`).
+   */
+  readonly certResolvers?: readonly string[];
   readonly locate?: Locator;
   /** Objects already found invalid (by the schema or the merge). */
   readonly disabled?: readonly ObjectRef[];
@@ -219,6 +224,19 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
         report('error', `entry point \`${ep}\` does not exist`, [...base, 'entryPoints', i]);
         ok = false;
       });
+    }
+    const resolver = router.tls?.certResolver;
+    if (opts.certResolvers !== undefined && resolver !== undefined && resolver !== '') {
+      if (!opts.certResolvers.includes(resolver)) {
+        // Traefik logs "Router uses a nonexistent certificate resolver" and serves the router
+        // with its default certificate; a browser then refuses it. An error says why at once.
+        report(
+          'error',
+          `certificate resolver \`${resolver}\` does not exist (certificatesResolvers of the static configuration)`,
+          [...base, 'tls', 'certResolver'],
+        );
+        ok = false;
+      }
     }
     router.middlewares.forEach((m, i) => {
       if (!usable('middlewares', 'middleware', m, [...base, 'middlewares', i])) ok = false;

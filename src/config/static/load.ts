@@ -35,6 +35,11 @@ export interface LoadedStatic {
   readonly config?: StaticConfig;
   readonly issues: ConfigIssue[];
   readonly inlineDynamic?: InlineDynamic;
+  /**
+   * The data the schema was given (file, env and flags merged), when the file could be read as
+   * YAML: `traffic validate` finds the dynamic files in it even when the static config has errors.
+   */
+  readonly data?: Readonly<Record<string, unknown>>;
 }
 
 /** Loads the static configuration: file, then env, then flags (flags win). */
@@ -96,7 +101,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   }
 
   if (!r.success || issues.some((i) => i.severity === 'error')) {
-    return inlineDynamic ? { issues, inlineDynamic } : { issues };
+    return inlineDynamic ? { issues, inlineDynamic, data: merged } : { issues, data: merged };
   }
   const config = resolvePaths(r.data, opts.file);
   if (Object.keys(config.entryPoints).length === 0) {
@@ -105,13 +110,17 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   return inlineDynamic ? { config, issues, inlineDynamic } : { config, issues };
 }
 
+/** A path of the static configuration, relative to the static file's folder (to the working directory without one). */
+export function relativeToStaticFile(path: string, file: string | undefined): string {
+  return file === undefined || isAbsolute(path) ? path : join(dirname(file), path);
+}
+
 /** Relative provider paths are relative to the static file's folder (to the working directory without one). */
 function resolvePaths(config: StaticConfig, file: string | undefined): StaticConfig {
   const fp = config.providers.file;
   if (fp === undefined || file === undefined) return config;
-  const base = dirname(file);
   const rel = (p: string | undefined): string | undefined =>
-    p === undefined || isAbsolute(p) ? p : join(base, p);
+    p === undefined ? p : relativeToStaticFile(p, file);
   const filename = rel(fp.filename);
   const directory = rel(fp.directory);
   const out: typeof fp = { watch: fp.watch };

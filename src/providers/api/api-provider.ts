@@ -23,6 +23,8 @@ export interface ApiProviderOptions {
   readonly entryPoints?: readonly string[];
   /** Internal services a router may name (`api` for `api@internal`). Default: none. */
   readonly internalServices?: ReadonlySet<string>;
+  /** When given, a router's certificate resolver must be among these. */
+  readonly certResolvers?: readonly string[];
   /** Providers whose objects the API's objects may refer to (`svc@file`). Default `['file']`. */
   readonly knownProviders?: readonly string[];
   readonly checkRule?: RuleChecker;
@@ -70,6 +72,8 @@ interface State {
  */
 export class ApiProvider implements Provider {
   readonly name = 'api';
+  /** A write is answered with its outcome: one that would disable its own objects is refused. */
+  readonly wholeUpdates = true;
   readonly #opts: ApiProviderOptions;
   readonly #file: string;
   readonly #historySize: number;
@@ -266,6 +270,7 @@ export class ApiProvider implements Provider {
       knownProviders: o.knownProviders ?? ['file'],
       ...(o.entryPoints !== undefined ? { entryPoints: o.entryPoints } : {}),
       ...(o.internalServices !== undefined ? { internalServices: o.internalServices } : {}),
+      ...(o.certResolvers !== undefined ? { certResolvers: o.certResolvers } : {}),
       ...(o.checkRule !== undefined ? { checkRule: o.checkRule } : {}),
       ...(o.checkBreakerExpression !== undefined ? { checkBreakerExpression: o.checkBreakerExpression } : {}),
     });

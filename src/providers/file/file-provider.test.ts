@@ -121,18 +121,51 @@ describe('FileProvider', () => {
     assert.deepEqual(routers(await until(next, (u) => !routers(u).includes('b'))), ['a', 'c']);
   });
 
-  it('yields issues with positions and no config for a syntax error, then recovers', async (t) => {
+  it('yields an empty configuration with positioned errors for a file it never could read, then recovers', async (t) => {
     const dir = await tempDir(t);
     const file = join(dir, 'dyn.yaml');
     await writeFile(file, 'http:\n  routers: [\n');
     const { next } = start(t, { filename: file, watch: true });
     const bad = await next();
-    assert.equal(bad.config, undefined);
+    assert.deepEqual(routers(bad), []);
     assert.equal(bad.issues[0]?.file, file);
     assert.equal(bad.issues[0]?.line, 3);
     assert.match(bad.issues[0]?.message ?? '', /YAML syntax error/);
     await writeFile(file, dyn('fixed'));
     assert.deepEqual(routers(await until(next, (u) => routers(u).length > 0)), ['fixed']);
+  });
+
+  it('serves the last good version of a file with a syntax error, reporting it until it is fixed', async (t) => {
+    const dir = await tempDir(t);
+    const conf = join(dir, 'conf.d');
+    await mkdir(conf);
+    await writeFile(join(conf, 'a.yaml'), dyn('a'));
+    await writeFile(join(conf, 'b.yaml'), 'http:\n  routers:\n    b: { rule: "Path(`/b`)", service: svc }\n');
+    const { next } = start(t, { directory: conf, watch: true });
+    assert.deepEqual(routers(await next()), ['a', 'b']);
+    const replace = async (name: string, text: string): Promise<void> => {
+      await writeFile(join(conf, `${name}.tmp`), text);
+      await rename(join(conf, `${name}.tmp`), join(conf, name));
+    };
+    await replace('b.yaml', 'http:\n  routers:\n    c: { rule: "Path(`/c`)", service: svc\n');
+    const stale = await next();
+    assert.deepEqual(routers(stale), ['a', 'b'], "b.yaml's last good version serves");
+    assert.deepEqual(
+      stale.issues.map((i) => [i.file, i.severity]),
+      [
+        [join(conf, 'b.yaml'), 'warning'],
+        [join(conf, 'b.yaml'), 'error'],
+      ],
+    );
+    // Another change elsewhere: b.yaml is still broken, its last good version still serves.
+    await replace('a.yaml', dyn('a2'));
+    const again = await next();
+    assert.deepEqual(routers(again), ['a2', 'b']);
+    assert.ok(again.issues.some((i) => i.severity === 'error' && i.file === join(conf, 'b.yaml')));
+    await replace('b.yaml', 'http:\n  routers:\n    c: { rule: "Path(`/c`)", service: svc }\n');
+    const fixed = await next();
+    assert.deepEqual(routers(fixed), ['a2', 'c']);
+    assert.deepEqual(fixed.issues, []);
   });
 
   it('runs the rule hook and the entry point check it was given', async (t) => {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type FSWatcher, watch as fsWatch, statSync } from 'node:fs';
 import type { Provider, ProviderUpdate } from '../provider.ts';
+import { Coalescer } from './coalescer.ts';
 import {
   type FileSources,
   type FileValidation,
@@ -11,7 +12,10 @@ import {
 
 export interface FileProviderOptions extends FileSources, FileValidation {
   readonly watch: boolean;
-  /** Quiet time after the last file event before reloading: editors write in several steps. */
+  /**
+   * How long after a file event the files are read again: editors write in several steps.
+   * Further events do not postpone it (see Coalescer).
+   */
   readonly debounceMs?: number;
   /** How often to retry watching a folder that does not exist (yet). */
   readonly retryMs?: number;
@@ -66,11 +70,35 @@ export class FileProvider implements Provider {
     let lastOutput: string | undefined;
     /** The update for the files as they are now, or undefined when nothing changed. */
     const load = (): ProviderUpdate | undefined => {
+      try {
+        return reload();
+      } catch (e) {
+        // A bug in reading or checking must not end the watch loop: hot reload would stop for
+        // good. Report it like any rejected update; the next change is read again.
+        lastInput = undefined;
+        lastOutput = undefined;
+        const message = `cannot load the configuration (internal error: ${e instanceof Error ? e.message : String(e)})`;
+        return { config: undefined, issues: [{ severity: 'error', message, path: [] }] };
+      }
+    };
+    /** Per file, its last text that could be read: served while the file cannot be. */
+    const lastGood = new Map<string, string>();
+    const reload = (): ProviderUpdate | undefined => {
       const read = readSources(opts);
       const input = digest([read.texts, read.issues]);
       if (input === lastInput) return undefined;
       lastInput = input;
-      const update = updateFrom(read, opts);
+      const texts = read.texts.map((t) => {
+        const good = lastGood.get(t.file);
+        return good === undefined || good === t.text ? t : { ...t, lastGood: good };
+      });
+      const { readable, ...update } = updateFrom({ texts, issues: read.issues }, opts);
+      if (update.config !== undefined) {
+        const present = new Set(read.texts.map((t) => t.file));
+        for (const file of lastGood.keys()) if (!present.has(file)) lastGood.delete(file);
+        const ok = new Set(readable);
+        for (const t of read.texts) if (ok.has(t.file)) lastGood.set(t.file, t.text);
+      }
       const output = digest(update);
       if (output === lastOutput) return undefined;
       lastOutput = output;
@@ -87,14 +115,13 @@ export class FileProvider implements Provider {
     const targets = watchTargets(opts);
     const watchers = new Map<string, FSWatcher>();
     const inodes = new Map<string, number | undefined>();
-    let timer: NodeJS.Timeout | undefined;
     let retry: NodeJS.Timeout | undefined;
+    const coalescer = new Coalescer(debounceMs, () => wake.notify());
     // Runs on abort even while the consumer holds us suspended at a `yield` and never calls
     // next() again: open watchers would otherwise keep the process alive.
     const stop = (): void => {
-      if (timer) clearTimeout(timer);
+      coalescer.cancel();
       if (retry) clearTimeout(retry);
-      timer = undefined;
       retry = undefined;
       for (const w of watchers.values()) w.close();
       watchers.clear();
@@ -102,12 +129,7 @@ export class FileProvider implements Provider {
     };
     signal.addEventListener('abort', stop, { once: true });
     const schedule = (): void => {
-      if (signal.aborted) return;
-      if (timer) clearTimeout(timer);
-      timer = setTimeout(() => {
-        timer = undefined;
-        wake.notify();
-      }, debounceMs);
+      if (!signal.aborted) coalescer.notify();
     };
     const ensureWatchers = (): void => {
       let missing = false;

@@ -1,3 +1,3 @@
 export { FileProvider, type FileProviderOptions } from './file-provider.ts';
-export { fileProviderOptions } from './options.ts';
+export { fileProviderOptions, fileProviderOptionsOf } from './options.ts';
 export { type FileSources, type FileValidation, loadSources, readSources } from './read-sources.ts';

@@ -1,6 +1,16 @@
-import type { InlineDynamic, RuleChecker, StaticConfig } from '../../config/index.ts';
+import type { FileProviderConfig, InlineDynamic, RuleChecker, StaticConfig } from '../../config/index.ts';
 import { enabledInternalServices, listenedEntryPoints } from '../../config/static/admin-entry-points.ts';
 import type { FileProviderOptions } from './file-provider.ts';
+
+interface Extra {
+  readonly checkRule?: RuleChecker;
+  /** The static configuration's resolvers; absent = not checked. */
+  readonly certResolvers?: readonly string[];
+  readonly checkBreakerExpression?: RuleChecker;
+  readonly debounceMs?: number;
+  /** Internal services a router may name (`api` for `api@internal`); absent = none. */
+  readonly internalServices?: ReadonlySet<string>;
+}
 
 /**
  * The file provider that a static configuration asks for: `providers.file`, plus the static file
@@ -9,19 +19,32 @@ import type { FileProviderOptions } from './file-provider.ts';
 export function fileProviderOptions(
   config: StaticConfig,
   inline: InlineDynamic | undefined,
-  extra: {
-    readonly checkRule?: RuleChecker;
-    readonly checkBreakerExpression?: RuleChecker;
-    readonly debounceMs?: number;
-  } = {},
+  extra: Extra = {},
 ): FileProviderOptions | undefined {
-  const fp = config.providers.file;
+  // Admin entry points too: a router may share them with the API (the API answers its own paths).
+  const entryPoints = listenedEntryPoints(config).map(([n]) => n);
+  return fileProviderOptionsOf(config.providers.file, entryPoints, inline, {
+    ...extra,
+    internalServices: enabledInternalServices(config),
+    certResolvers: Object.keys(config.certificatesResolvers ?? {}),
+  });
+}
+
+/**
+ * The same from the parts of a static configuration: `traffic validate` uses what it could read
+ * of a static file with errors. Without `entryPoints`, a router's entry points are not checked.
+ */
+export function fileProviderOptionsOf(
+  fp: FileProviderConfig | undefined,
+  entryPoints: readonly string[] | undefined,
+  inline: InlineDynamic | undefined,
+  extra: Extra = {},
+): FileProviderOptions | undefined {
   if (fp === undefined && inline === undefined) return undefined;
   return {
     watch: fp?.watch ?? true,
-    // Admin entry points too: a router may share them with the API (the API answers its own paths).
-    entryPoints: listenedEntryPoints(config).map(([n]) => n),
-    internalServices: enabledInternalServices(config),
+    ...(entryPoints !== undefined ? { entryPoints } : {}),
+    ...(extra.internalServices !== undefined ? { internalServices: extra.internalServices } : {}),
     ...(fp?.filename !== undefined ? { filename: fp.filename } : {}),
     ...(fp?.directory !== undefined ? { directory: fp.directory } : {}),
     ...(inline !== undefined ? { staticFile: inline.file } : {}),
@@ -30,5 +53,6 @@ export function fileProviderOptions(
       ? { checkBreakerExpression: extra.checkBreakerExpression }
       : {}),
     ...(extra.debounceMs !== undefined ? { debounceMs: extra.debounceMs } : {}),
+    ...(extra.certResolvers !== undefined ? { certResolvers: extra.certResolvers } : {}),
   };
 }

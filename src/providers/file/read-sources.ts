@@ -1,6 +1,12 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import { type ConfigIssue, type DynamicText, loadDynamic, type RuleChecker } from '../../config/index.ts';
+import {
+  type ConfigIssue,
+  type DynamicText,
+  loadDynamic,
+  type RuleChecker,
+  sortIssues,
+} from '../../config/index.ts';
 import type { ProviderUpdate } from '../provider.ts';
 
 /** Which files make up the file provider's configuration. */
@@ -18,6 +24,8 @@ export interface FileValidation {
   readonly entryPoints?: readonly string[];
   /** Internal services a router may name (`api` for `api@internal`). */
   readonly internalServices?: ReadonlySet<string>;
+  /** Certificate resolvers a router may name (the static configuration's). */
+  readonly certResolvers?: readonly string[];
 }
 
 /** Traefik reads `.yml`, `.yaml` and `.toml` files from the directory. */
@@ -69,13 +77,18 @@ export function readSources(src: FileSources): ReadResult {
   return { texts, issues };
 }
 
+/** An update, and which files could be read as they are now (their text is a last good one). */
+export interface LoadedUpdate extends ProviderUpdate {
+  readonly readable: readonly string[];
+}
+
 /** Reads, parses, merges and validates: the provider's update for the files as they are now. */
 export function loadSources(src: FileSources, validation: FileValidation): ProviderUpdate {
   const read = readSources(src);
   return updateFrom(read, validation);
 }
 
-export function updateFrom(read: ReadResult, validation: FileValidation): ProviderUpdate {
+export function updateFrom(read: ReadResult, validation: FileValidation): LoadedUpdate {
   const opts = {
     provider: 'file',
     ...(validation.checkRule ? { checkRule: validation.checkRule } : {}),
@@ -84,12 +97,21 @@ export function updateFrom(read: ReadResult, validation: FileValidation): Provid
       : {}),
     ...(validation.entryPoints ? { entryPoints: validation.entryPoints } : {}),
     ...(validation.internalServices ? { internalServices: validation.internalServices } : {}),
+    ...(validation.certResolvers ? { certResolvers: validation.certResolvers } : {}),
   };
   const loaded = loadDynamic(read.texts, opts);
-  if (read.issues.length > 0) return { config: undefined, issues: [...read.issues, ...loaded.issues] };
-  return loaded.locate === undefined
-    ? { config: loaded.config, issues: loaded.issues }
-    : { config: loaded.config, issues: loaded.issues, locate: loaded.locate };
+  const files = { readable: loaded.readable };
+  // A file or folder that cannot be read at all: the provider's last good configuration stays.
+  if (read.issues.length > 0 || loaded.config === undefined) {
+    return { config: undefined, issues: sortIssues([...read.issues, ...loaded.issues]), ...files };
+  }
+  return {
+    config: loaded.config,
+    issues: loaded.issues,
+    disabled: loaded.disabled,
+    ...(loaded.locate === undefined ? {} : { locate: loaded.locate }),
+    ...files,
+  };
 }
 
 /** The folders to watch, and which names in each matter (undefined = every YAML file). */

@@ -4,11 +4,11 @@
  */
 
 import { ipBlockContains, parseIpBlock } from '../../core/ip.ts';
+import { compileRe2, type Re2Result } from '../../core/re2/index.ts';
 import type { RequestHead } from '../../core/request.ts';
 import type { MatcherNode, RuleArg, RuleError } from './ast.ts';
 import { normalizeRuleHost } from './hints.ts';
 import { someQueryValue } from './query.ts';
-import { compileRe2, type Re2Result } from './regexp.ts';
 import type { RoutingPathCache } from './routing-path.ts';
 import { byteStringToText, isAscii, toByteString } from './text.ts';
 

@@ -1,5 +1,5 @@
 /**
- * Pieces of Go RE2 syntax shared by the translator (regexp.ts): code point ranges for Perl and
+ * Pieces of Go RE2 syntax shared by the translator (translate.ts): code point ranges for Perl and
  * POSIX classes (ASCII, as in Go), and escape sequences with Go's meaning.
  */
 

@@ -1,20 +1,39 @@
 /**
- * Go RE2 syntax → JavaScript RegExp (always with the `u` flag, so that `.` and classes work on code
- * points and `(?i)` uses simple case folding, as Go's regexp does on runes).
+ * Go RE2 syntax (Go's `regexp` package, as Traefik compiles rules and middleware patterns) →
+ * JavaScript RegExp, always with the `u` flag, so that `.` and classes work on code points and
+ * `(?i)` uses simple case folding, as Go's regexp does on runes. The one translator of the
+ * project: router rules (HostRegexp, PathRegexp…) and middlewares (redirectRegex,
+ * stripPrefixRegex, replacePathRegex, CORS origins) read a pattern the same way.
  *
  * Everything that JS would read differently is translated or refused:
  * - `\s` is Go's ASCII [\t\n\f\r ] (JS's \s also matches \v and Unicode spaces);
  * - `.` is [^\n] (JS's `.` also stops at \r, \u2028, \u2029); `(?s)` makes it match everything;
  * - `(?m)` anchors only at \n (JS's multiline also breaks at \r and \u2028/9);
+ * - `(?U)` swaps greedy and lazy repeats (`a*` is lazy, `a*?` greedy), as in Go;
  * - `\A`, `\z`, `\Q…\E`, `\a`, octal `\012`, `\x{…}`, POSIX `[[:alpha:]]`, `\pL`/`\p{Greek}` map to JS forms;
  * - mid-pattern `(?i)` becomes a `(?i:…)` modifier group up to the end of the enclosing group;
- * - capture groups become non-capturing (captures are never read; Go has no backreferences);
- * - refused: `(?U)`, lookarounds and backreferences (not RE2), repeat counts over 1000 (RE2's limit).
+ * - capture groups are kept only when asked (`captures`), numbered as Go numbers them, names
+ *   returned beside the RegExp (Go allows names JS does not, such as `(?P<1st>…)`);
+ * - refused: lookarounds and backreferences (not RE2), repeat counts over 1000 (RE2's limit).
  * JS regexps backtrack: unlike RE2 there is no linear-time guarantee (see the router docs).
  */
-import { complement, cpEscape, POSIX, parseEscape, Re2Error, rangesToClassBody } from './re2-syntax.ts';
+import { complement, cpEscape, POSIX, parseEscape, Re2Error, rangesToClassBody } from './syntax.ts';
 
-export type Re2Result = { ok: true; regexp: RegExp } | { ok: false; message: string; index: number };
+export interface Re2Options {
+  /** Keep capture groups (replacement templates read them); otherwise every group is `(?:…)`. */
+  readonly captures?: boolean;
+  /** Flags added to the translated ones (`g`, `y`). */
+  readonly flags?: string;
+}
+
+export type Re2Result =
+  | {
+      ok: true;
+      regexp: RegExp;
+      /** Capture group names by group number (index 0, the whole match, is undefined). */
+      groupNames: readonly (string | undefined)[];
+    }
+  | { ok: false; message: string; index: number };
 
 const MAX_REPEAT = 1000;
 
@@ -23,6 +42,8 @@ interface Frame {
   i: boolean;
   m: boolean;
   s: boolean;
+  /** Ungreedy: repeats are lazy unless followed by `?`. */
+  u: boolean;
   /** The case-insensitivity that the JS output has at the start of the group. */
   baseI: boolean;
   /** `(?i:` modifier groups opened by mid-group flags, closed at `|` and `)`. */
@@ -36,14 +57,18 @@ class Translator {
   #globalI = false;
   readonly #frames: Frame[] = [];
   readonly #names = new Set<string>();
+  readonly #captures: boolean;
+  /** Capture group names by number, when captures are kept. */
+  readonly groupNames: (string | undefined)[] = [undefined];
 
-  constructor(pattern: string) {
+  constructor(pattern: string, captures: boolean) {
     this.#p = pattern;
+    this.#captures = captures;
   }
 
   translate(): { source: string; flags: string } {
     const p = this.#p;
-    this.#frames.push({ i: false, m: false, s: false, baseI: false, wraps: 0, openAt: 0 });
+    this.#frames.push({ i: false, m: false, s: false, u: false, baseI: false, wraps: 0, openAt: 0 });
     while (this.#i < p.length) {
       const c = p[this.#i]!;
       const frame = this.#frames[this.#frames.length - 1]!;
@@ -87,10 +112,10 @@ class Translator {
         case '?':
           this.#out += c;
           this.#i++;
-          this.#lazy();
+          this.#lazy(frame);
           break;
         case '{':
-          this.#brace();
+          this.#brace(frame);
           break;
         default: {
           const cp = p.codePointAt(this.#i)!;
@@ -113,11 +138,11 @@ class Translator {
     return `\\u{${cp.toString(16)}}`;
   }
 
-  #lazy(): void {
-    if (this.#p[this.#i] === '?') {
-      this.#out += '?';
-      this.#i++;
-    }
+  /** After a repeat: a `?` makes it lazy, or greedy again under `(?U)` (Go's parser). */
+  #lazy(frame: Frame): void {
+    const marked = this.#p[this.#i] === '?';
+    if (marked) this.#i++;
+    if (marked !== frame.u) this.#out += '?';
   }
 
   #openWrap(frame: Frame): void {
@@ -130,7 +155,7 @@ class Translator {
     frame.wraps = 0;
   }
 
-  #brace(): void {
+  #brace(frame: Frame): void {
     const m = /^\{(\d+)(,(\d*))?\}/.exec(this.#p.slice(this.#i));
     if (!m) {
       // Go reads a `{` that does not start a valid repeat as a literal.
@@ -145,21 +170,22 @@ class Translator {
     }
     this.#out += m[0];
     this.#i += m[0].length;
-    this.#lazy();
+    this.#lazy(frame);
   }
 
   #group(frame: Frame): void {
     const p = this.#p;
     const at = this.#i;
+    const inherit = (): Frame => ({ ...frame, baseI: frame.i, wraps: 0, openAt: at });
     if (p[at + 1] !== '?') {
-      this.#frames.push({ i: frame.i, m: frame.m, s: frame.s, baseI: frame.i, wraps: 0, openAt: at });
-      this.#out += '(?:';
+      this.#frames.push(inherit());
+      this.#out += this.#capture(undefined);
       this.#i++;
       return;
     }
     const rest = p.slice(at + 2);
     if (rest.startsWith(':')) {
-      this.#frames.push({ i: frame.i, m: frame.m, s: frame.s, baseI: frame.i, wraps: 0, openAt: at });
+      this.#frames.push(inherit());
       this.#out += '(?:';
       this.#i = at + 3;
       return;
@@ -171,8 +197,8 @@ class Translator {
       if (this.#names.has(name))
         throw new Re2Error(`duplicate capture group name ${JSON.stringify(name)}`, at);
       this.#names.add(name);
-      this.#frames.push({ i: frame.i, m: frame.m, s: frame.s, baseI: frame.i, wraps: 0, openAt: at });
-      this.#out += '(?:';
+      this.#frames.push(inherit());
+      this.#out += this.#capture(name);
       this.#i = at + 2 + named[0].length;
       return;
     }
@@ -192,13 +218,13 @@ class Translator {
     }
     const on = flags[1]!;
     const off = flags[2] ?? '';
-    if (on.includes('U') || off.includes('U')) {
-      throw new Re2Error('the ungreedy flag (?U) is not supported; use lazy quantifiers such as *?', at);
-    }
+    const flag = (f: string, was: boolean): boolean =>
+      off.includes(f) ? false : on.includes(f) ? true : was;
     const next = {
-      i: off.includes('i') ? false : on.includes('i') ? true : frame.i,
-      m: off.includes('m') ? false : on.includes('m') ? true : frame.m,
-      s: off.includes('s') ? false : on.includes('s') ? true : frame.s,
+      i: flag('i', frame.i),
+      m: flag('m', frame.m),
+      s: flag('s', frame.s),
+      u: flag('U', frame.u),
     };
     this.#i = at + 2 + flags[0].length;
     if (flags[3] === ':') {
@@ -211,6 +237,7 @@ class Translator {
     frame.i = next.i;
     frame.m = next.m;
     frame.s = next.s;
+    frame.u = next.u;
     if (!changedI) return;
     if (this.#out === '' && this.#frames.length === 1) {
       this.#globalI = next.i;
@@ -218,6 +245,13 @@ class Translator {
       return;
     }
     this.#openWrap(frame);
+  }
+
+  /** A group Go numbers: a JS capture when captures are kept (names are returned, not written). */
+  #capture(name: string | undefined): string {
+    if (!this.#captures) return '(?:';
+    this.groupNames.push(name);
+    return '(';
   }
 
   #escapeOutside(): void {
@@ -323,16 +357,18 @@ class Translator {
 }
 
 /** Translates and compiles a Go RE2 pattern. */
-export function compileRe2(pattern: string): Re2Result {
+export function compileRe2(pattern: string, opts: Re2Options = {}): Re2Result {
   let translated: { source: string; flags: string };
+  const t = new Translator(pattern, opts.captures ?? false);
   try {
-    translated = new Translator(pattern).translate();
+    translated = t.translate();
   } catch (e) {
     if (e instanceof Re2Error) return { ok: false, message: e.message, index: e.index };
     throw e;
   }
   try {
-    return { ok: true, regexp: new RegExp(translated.source, translated.flags) };
+    const regexp = new RegExp(translated.source, translated.flags + (opts.flags ?? ''));
+    return { ok: true, regexp, groupNames: t.groupNames };
   } catch (e) {
     const detail =
       e instanceof Error ? e.message.replace(/^Invalid regular expression: \/.*\/[a-z]*: /, '') : '';

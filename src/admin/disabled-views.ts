@@ -1,0 +1,105 @@
+import type { DisabledObject } from '../config/dynamic/disabled.ts';
+import type { HttpSection } from '../config/dynamic/schema.ts';
+import { SERVICE_KINDS } from '../config/dynamic/services.ts';
+import { type ConfigIssue, formatIssue } from '../config/issues.ts';
+import { defaultPriority } from '../router/index.ts';
+import type { RuntimeSnapshot } from '../runtime/types.ts';
+import { redactSecrets } from './redact.ts';
+import type { MiddlewareView, RouterView, ServiceView } from './views.ts';
+
+/*
+ * Views of the objects a configuration left out because of errors (`status: disabled`, as
+ * Traefik's API shows them, with their `issues`). What they hold was checked by nothing when the
+ * schema refused it: every field is read for what it is, and missing or odd ones are left empty.
+ */
+
+function record(v: unknown): Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
+}
+
+function text(v: unknown): string {
+  return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+}
+
+function strings(v: unknown): string[] {
+  if (typeof v === 'string') return v === '' ? [] : v.split(',').map((x) => x.trim());
+  return Array.isArray(v) ? v.map(text).filter((x) => x !== '') : [];
+}
+
+function providerOf(qualified: string): string {
+  const at = qualified.lastIndexOf('@');
+  return at === -1 ? '' : qualified.slice(at + 1);
+}
+
+function qualify(name: string, provider: string): string {
+  return name === '' || name.includes('@') || provider === '' ? name : `${name}@${provider}`;
+}
+
+/** The disabled object of `section` named `name`, if the snapshot left one out. */
+export function disabledObject(
+  snapshot: RuntimeSnapshot,
+  section: HttpSection,
+  name: string,
+): DisabledObject | undefined {
+  return snapshot.disabled.get(`${section}/${name}`);
+}
+
+/** Names of the disabled objects of one section. */
+export function disabledNames(snapshot: RuntimeSnapshot, section: HttpSection): string[] {
+  const out: string[] = [];
+  for (const d of snapshot.disabled.values()) if (d.section === section) out.push(d.name);
+  return out;
+}
+
+export function disabledRouterView(
+  d: DisabledObject,
+  issues: readonly ConfigIssue[],
+  allEntryPoints: readonly string[],
+): RouterView {
+  const r = record(d.value);
+  const provider = providerOf(d.name);
+  const rule = text(r['rule']);
+  const priority = Number(text(r['priority']));
+  const eps = strings(r['entryPoints']);
+  return {
+    name: d.name,
+    provider,
+    rule,
+    priority: Number.isInteger(priority) && priority !== 0 ? priority : defaultPriority(rule),
+    entryPoints: eps.length > 0 ? eps : allEntryPoints,
+    middlewares: strings(r['middlewares']).map((m) => qualify(m, provider)),
+    service: qualify(text(r['service']), provider),
+    status: 'disabled',
+    issues: issues.map(formatIssue),
+  };
+}
+
+export function disabledServiceView(d: DisabledObject, issues: readonly ConfigIssue[]): ServiceView {
+  const r = record(d.value);
+  const kind = d.parsed
+    ? text(r['kind'])
+    : (Object.keys(r).find((k) => SERVICE_KINDS.some((s) => s === k)) ?? '');
+  return {
+    name: d.name,
+    provider: providerOf(d.name),
+    type: SERVICE_KINDS.find((s) => s === kind) ?? 'unknown',
+    status: 'disabled',
+    issues: issues.map(formatIssue),
+  };
+}
+
+export function disabledMiddlewareView(d: DisabledObject, issues: readonly ConfigIssue[]): MiddlewareView {
+  const r = record(d.value);
+  // Parsed: `{ type, config }`; as written: `{ <type>: <options> }` (one key when valid).
+  const keys = Object.keys(r);
+  const type = d.parsed ? text(r['type']) : keys.length === 1 ? keys[0]! : 'unknown';
+  const config = d.parsed ? r['config'] : keys.length === 1 ? r[keys[0]!] : d.value;
+  return {
+    name: d.name,
+    provider: providerOf(d.name),
+    type,
+    status: 'disabled',
+    issues: issues.map(formatIssue),
+    config: redactSecrets(config),
+  };
+}

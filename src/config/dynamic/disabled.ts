@@ -1,0 +1,147 @@
+import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
+import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
+import { serviceReferences } from './services.ts';
+
+/**
+ * An object of the dynamic configuration left out because of errors, its own or those of an
+ * object it needs (Traefik marks such routers, services and middlewares `disabled` and drops
+ * their dependants too), kept for the admin API.
+ */
+export interface DisabledObject {
+  readonly section: HttpSection;
+  readonly name: string;
+  /**
+   * True when `value` passed the schema (it is the section's parsed type, e.g. a middleware as
+   * `{ type, config }`); false when it is the object as written, which may be anything.
+   */
+  readonly parsed: boolean;
+  readonly value: unknown;
+}
+
+/** `section/name`: the key of an object in the sets below. */
+export function objectKey(section: HttpSection, name: string): string {
+  return `${section}/${name}`;
+}
+
+/** The named object an issue path lies in (`http.<section>.<name>…`), if any. */
+export function objectAt(path: ConfigPath): { section: HttpSection; name: string } | undefined {
+  if (path.length < 3 || path[0] !== 'http') return undefined;
+  const section = HTTP_SECTIONS.find((s) => s === path[1]);
+  return section === undefined ? undefined : { section, name: String(path[2]) };
+}
+
+/** A reference as written in the configuration of `owner`'s provider: `x` → `x@provider`. */
+function qualified(name: string, owner: string): string {
+  if (name.includes('@')) return name;
+  const at = owner.lastIndexOf('@');
+  return at === -1 ? name : `${name}${owner.slice(at)}`;
+}
+
+export interface Reference {
+  readonly section: HttpSection;
+  readonly name: string;
+  readonly path: ConfigPath;
+}
+
+/** Every object an object of a merged configuration needs, with where the reference is written. */
+export function references(http: DynamicConfig['http'], section: HttpSection, name: string): Reference[] {
+  const base: ConfigPath = ['http', section, name];
+  const out: Reference[] = [];
+  if (section === 'routers') {
+    const r = http.routers[name]!;
+    out.push({ section: 'services', name: qualified(r.service, name), path: [...base, 'service'] });
+    r.middlewares.forEach((m, i) => {
+      out.push({ section: 'middlewares', name: qualified(m, name), path: [...base, 'middlewares', i] });
+    });
+  } else if (section === 'middlewares') {
+    const m = http.middlewares[name]!;
+    if (m.type === 'chain') {
+      m.config.middlewares.forEach((x, i) => {
+        out.push({
+          section: 'middlewares',
+          name: qualified(x, name),
+          path: [...base, 'chain', 'middlewares', i],
+        });
+      });
+    }
+  } else if (section === 'services') {
+    const s = http.services[name]!;
+    for (const ref of serviceReferences(s)) {
+      out.push({ section: 'services', name: qualified(ref.name, name), path: [...base, ...ref.path] });
+    }
+    if (s.kind === 'loadBalancer' && s.loadBalancer.serversTransport !== undefined) {
+      out.push({
+        section: 'serversTransports',
+        name: qualified(s.loadBalancer.serversTransport, name),
+        path: [...base, 'loadBalancer', 'serversTransport'],
+      });
+    }
+  }
+  return out;
+}
+
+const SINGULAR: Record<HttpSection, string> = {
+  routers: 'router',
+  services: 'service',
+  middlewares: 'middleware',
+  serversTransports: 'serversTransport',
+};
+
+export interface Pruned {
+  /** The configuration without the disabled objects. */
+  readonly config: DynamicConfig;
+  /** Every object left out: the roots and their dependants, as they were written. */
+  readonly disabled: DisabledObject[];
+  /** One error per dependant, on its reference to the disabled object it needs. */
+  readonly issues: ConfigIssue[];
+}
+
+/**
+ * Leaves out `roots` (keys `section/name` of a merged configuration, names qualified
+ * `name@provider`) and, to a fixpoint, every object that needs one of them: a router whose
+ * service or middleware is disabled, a chain with a disabled member, a service whose child
+ * service or servers transport is disabled. Each dependant gets an error naming the cause.
+ */
+export function pruneDisabled(config: DynamicConfig, roots: ReadonlySet<string>): Pruned {
+  const http = config.http;
+  const off = new Set(roots);
+  const issues: ConfigIssue[] = [];
+  for (let changed = true; changed; ) {
+    changed = false;
+    for (const section of HTTP_SECTIONS) {
+      for (const name of Object.keys(http[section])) {
+        if (off.has(objectKey(section, name))) continue;
+        const cause = references(http, section, name).find((r) => off.has(objectKey(r.section, r.name)));
+        if (cause === undefined) continue;
+        off.add(objectKey(section, name));
+        issues.push(
+          issue(
+            'error',
+            `${SINGULAR[cause.section]} \`${cause.name}\` is disabled because of its own errors`,
+            cause.path,
+          ),
+        );
+        changed = true;
+      }
+    }
+  }
+  const disabled: DisabledObject[] = [];
+  const keep = <T>(section: HttpSection, objects: Readonly<Record<string, T>>): Record<string, T> => {
+    const out: Record<string, T> = {};
+    for (const [name, value] of Object.entries(objects)) {
+      if (off.has(objectKey(section, name))) disabled.push({ section, name, parsed: true, value });
+      else out[name] = value;
+    }
+    return out;
+  };
+  const pruned: DynamicConfig = {
+    ...config,
+    http: {
+      routers: keep('routers', http.routers),
+      services: keep('services', http.services),
+      middlewares: keep('middlewares', http.middlewares),
+      serversTransports: keep('serversTransports', http.serversTransports),
+    },
+  };
+  return { config: pruned, disabled, issues };
+}

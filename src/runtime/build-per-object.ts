@@ -1,0 +1,88 @@
+import {
+  type DisabledObject,
+  objectAt,
+  objectKey,
+  pruneDisabled,
+  references,
+} from '../config/dynamic/disabled.ts';
+import type { DynamicConfig, HttpSection } from '../config/dynamic/schema.ts';
+import type { ConfigIssue } from '../config/issues.ts';
+import type { Logger } from '../core/logger.ts';
+import { type BuildOptions, type BuildResult, buildSnapshot } from './build-snapshot.ts';
+import type { ResourceCache } from './resource-cache.ts';
+
+function splitKey(key: string): [HttpSection, string] {
+  const slash = key.indexOf('/');
+  return [key.slice(0, slash) as HttpSection, key.slice(slash + 1)];
+}
+
+function keyOf(i: ConfigIssue): string {
+  const at = objectAt(i.path);
+  return at === undefined ? '' : objectKey(at.section, at.name);
+}
+
+export type PerObjectBuild =
+  | {
+      readonly ok: true;
+      readonly result: BuildResult;
+      /** Objects left out because building them (or what they need) failed. */
+      readonly disabled: readonly DisabledObject[];
+      /** The errors of those objects; the result's own issues are warnings only. */
+      readonly errors: readonly ConfigIssue[];
+    }
+  | {
+      /** An error outside any router, service, middleware or transport (TLS): nothing applies. */
+      readonly ok: false;
+      readonly errors: readonly ConfigIssue[];
+    };
+
+/**
+ * Builds a snapshot object by object, as Traefik applies a configuration: an object whose build
+ * fails (a middleware that cannot be created, a rule that does not compile, a router naming TLS
+ * options or a certificate resolver that does not exist) is left out, and so is everything that
+ * needs it, each with an error naming the cause; the rest is built again without them. An error
+ * about the TLS certificates, options sets or stores is not tied to one object (every router
+ * serving HTTPS uses them): it refuses the build whole.
+ */
+export function buildPerObject(
+  merged: DynamicConfig,
+  generation: number,
+  cache: ResourceCache,
+  logger: Logger,
+  opts: BuildOptions,
+): PerObjectBuild {
+  let config = merged;
+  const disabled: DisabledObject[] = [];
+  const errors: ConfigIssue[] = [];
+  // Each pass leaves out at least one object that is still there: this ends.
+  for (;;) {
+    const result = buildSnapshot(config, generation, cache, logger, opts);
+    const roots = new Set<string>();
+    const whole: ConfigIssue[] = [];
+    const found: ConfigIssue[] = [];
+    for (const i of result.issues) {
+      if (i.severity !== 'error') continue;
+      const at = objectAt(i.path);
+      if (at !== undefined && Object.hasOwn(config.http[at.section], at.name)) {
+        roots.add(objectKey(at.section, at.name));
+        found.push(i);
+      } else whole.push(i);
+    }
+    if (whole.length > 0) return { ok: false, errors: whole };
+    if (roots.size === 0) return { ok: true, result, disabled, errors };
+    // The build repeats a failed middleware's error on every router and chain using it: those
+    // are dependants, and get an error naming the object they need instead.
+    const causes = new Set(
+      [...roots].filter((key) => {
+        const [section, name] = splitKey(key);
+        return !references(config.http, section, name).some((r) => roots.has(objectKey(r.section, r.name)));
+      }),
+    );
+    const primary = causes.size > 0 ? causes : roots;
+    errors.push(...found.filter((i) => primary.has(keyOf(i))));
+    const pruned = pruneDisabled(config, primary);
+    errors.push(...pruned.issues);
+    disabled.push(...pruned.disabled);
+    config = pruned.config;
+  }
+}

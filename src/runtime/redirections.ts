@@ -1,0 +1,57 @@
+import { parseAddress } from '../config/static/address.ts';
+import type { StaticConfig } from '../config/static/schema.ts';
+import type { Redirection } from './internal-routes.ts';
+
+/** The port part of a redirect Location (`:8443`), '' for the scheme's default or an unknown port. */
+function portSuffix(port: number, scheme: string): string {
+  if (port === 0 || (scheme === 'https' && port === 443) || (scheme === 'http' && port === 80)) return '';
+  return `:${port}`;
+}
+
+/** The configured port of redirection target `to`: an entry point name or a bare `:port`. */
+function redirectPort(config: StaticConfig, to: string): number {
+  if (to.startsWith(':')) return Number(to.slice(1));
+  const a = parseAddress(config.entryPoints[to]?.address ?? '');
+  return 'error' in a ? 0 : a.port;
+}
+
+export interface EntryPointRedirections {
+  /** Entry point → where `http.redirections.entryPoint` sends its requests. */
+  readonly redirections: ReadonlyMap<string, Redirection>;
+  /** Entry point → the entry point it redirects to, when named (not a bare `:port`). */
+  readonly targets: ReadonlyMap<string, string>;
+  /**
+   * Entry point `name` is bound to `port`: redirections to it use the bound port, which differs
+   * from the configured one only for `:0` (an ephemeral port).
+   */
+  bound(name: string, port: number): void;
+}
+
+/** `entryPoints.<n>.http.redirections.entryPoint` of the static configuration (Traefik's keys). */
+export function entryPointRedirections(config: StaticConfig): EntryPointRedirections {
+  const redirections = new Map<string, Redirection>();
+  const targets = new Map<string, string>();
+  const byTarget: { to: string; r: Redirection }[] = [];
+  for (const [name, ep] of Object.entries(config.entryPoints)) {
+    const r = ep.http.redirections?.entryPoint;
+    if (r === undefined) continue;
+    const red: Redirection = {
+      scheme: r.scheme,
+      port: portSuffix(redirectPort(config, r.to), r.scheme),
+      permanent: r.permanent,
+      priority: r.priority,
+    };
+    redirections.set(name, red);
+    if (!r.to.startsWith(':')) {
+      targets.set(name, r.to);
+      byTarget.push({ to: r.to, r: red });
+    }
+  }
+  return {
+    redirections,
+    targets,
+    bound: (name, port) => {
+      for (const t of byTarget) if (t.to === name) t.r.port = portSuffix(port, t.r.scheme);
+    },
+  };
+}

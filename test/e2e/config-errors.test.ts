@@ -1,0 +1,392 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import type { MiddlewareView, OverviewView, RouterView, ServiceView } from '../../src/admin/views.ts';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { launchChromium, openPage } from '../helpers/browser.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { escapeRegExp, positionOf } from '../helpers/text-position.ts';
+import { Counter, currentGeneration, errorIssues, waitApplied, waitForLogFrom } from '../helpers/wait.ts';
+
+/*
+ * Configuration errors the way a Traefik user expects them, through the real proxy process: a
+ * faulty object is dropped and reported while the rest applies, a broken file keeps serving its
+ * last good version, and nothing a file holds can stop hot reload.
+ */
+
+async function backend(t: TestContext, name: string): Promise<Backend> {
+  const b = await startBackend((_req, res) => res.end(name));
+  t.after(() => b.close());
+  return b;
+}
+
+function staticWith(provider: string, extra = ''): string {
+  return `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+providers:
+  file:
+${provider}
+${extra}`;
+}
+
+/** One router `name` for `path`, to a service of its own at `url`. */
+function route(name: string, path: string, url: string): string {
+  return `http:
+  routers:
+    ${name}: { rule: "PathPrefix(\`${path}\`)", service: ${name} }
+  services:
+    ${name}: { loadBalancer: { servers: [{ url: "${url}" }] } }
+`;
+}
+
+async function get(proxy: ProxyProcess, path: string): Promise<{ status: number; body: string }> {
+  const res = await fetch(`http://127.0.0.1:${proxy.port}${path}`);
+  return { status: res.status, body: await res.text() };
+}
+
+/** The "billion laughs": nine aliases of nine aliases of … nine strings. */
+const ALIAS_BOMB = `${['a: &a ["x","x","x","x","x","x","x","x","x"]']
+  .concat([...'bcdefg'].map((n, i) => `${n}: &${n} [${Array(9).fill(`*${'abcdefg'[i]}`).join(',')}]`))
+  .join('\n')}\n`;
+
+describe('a YAML alias bomb under run', () => {
+  it('is refused with a clear error, the last good configuration serves, and hot reload goes on', async (t) => {
+    const a = await backend(t, 'a');
+    const b = await backend(t, 'b');
+    const proxy = await startProxy({
+      config: staticWith('    filename: dyn.yaml'),
+      files: { 'dyn.yaml': route('app', '/', a.url) },
+    });
+    t.after(() => proxy.stop());
+    assert.equal((await get(proxy, '/')).body, 'a');
+    let generation = currentGeneration(proxy);
+
+    const from = proxy.logs.length;
+    const file = proxy.writeFile('dyn.yaml', ALIAS_BOMB);
+    await waitApplied(proxy, ++generation);
+    assert.ok(
+      errorIssues(proxy, from).some(
+        (i) => i.startsWith(`${file}: `) && i.includes('YAML aliases expand too much'),
+      ),
+      JSON.stringify(errorIssues(proxy, from)),
+    );
+    assert.equal((await get(proxy, '/')).body, 'a', "the file's last good version serves");
+
+    proxy.writeFile('dyn.yaml', route('app', '/', b.url));
+    await waitApplied(proxy, ++generation);
+    assert.equal((await get(proxy, '/')).body, 'b');
+  });
+
+  it('in the static file stops run and validate with that error, not a crash', async (t) => {
+    const proxy = startProxy({ config: ALIAS_BOMB, entryPoints: 0, waitForConfig: false });
+    const p = await proxy;
+    t.after(() => p.stop());
+    assert.equal(await p.exited, 1);
+    assert.ok(
+      p.logs.some(
+        (l) => l.level === 'raw' && /traffic\.yaml: YAML aliases expand too much/.test(String(l.msg)),
+      ),
+      JSON.stringify(p.logs),
+    );
+  });
+});
+
+/** A file with one faulty object of each kind, each used by a router, beside a good router. */
+function faulty(good: string): string {
+  return `http:
+  routers:
+    good: { rule: "PathPrefix(\`/\`)", service: good }
+    typo: { rule: "Path(\`/typo\`)", service: nowhere }
+    uses-bad: { rule: "Path(\`/mw\`)", service: good, middlewares: [bad] }
+    to-bad: { rule: "Path(\`/svc\`)", service: bad }
+  middlewares:
+    bad: { replacePath: { path: "/a%zz" } }
+  services:
+    good: { loadBalancer: { servers: [{ url: "${good}" }] } }
+    bad: { loadBalancer: { servers: [{ url: "ftp://nowhere" }] } }
+`;
+}
+
+describe('one faulty router, service or middleware', () => {
+  it('is dropped and reported in the log, the API, the dashboard and the metrics, and the rest applies', async (t) => {
+    const a = await backend(t, 'a');
+    const text = faulty(a.url);
+    const proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: { dashboard: true }
+metrics: { prometheus: {} }
+providers:
+  file:
+    filename: dyn.yaml
+`,
+      files: { 'dyn.yaml': text },
+      entryPoints: 2,
+    });
+    t.after(() => proxy.stop());
+    const file = join(proxy.dir, 'dyn.yaml');
+    const applied = await waitApplied(proxy, 1);
+    assert.equal(applied.disabled, 5, JSON.stringify(applied));
+
+    // The rest applies.
+    assert.deepEqual(await get(proxy, '/'), { status: 200, body: 'a' });
+    assert.equal((await get(proxy, '/typo')).body, 'a', 'the catch-all router serves what typo would have');
+
+    // The log: each cause with its position, each dependant naming what it needs.
+    const logged = errorIssues(proxy, 0);
+    for (const expected of [
+      `${positionOf(file, text, 'nowhere')}: http.routers.typo.service: service \`nowhere\` does not exist`,
+      `${positionOf(file, text, '"ftp://')}: http.services.bad.loadBalancer.servers[0].url: unsupported URL scheme`,
+      `${positionOf(file, text, '{ replacePath')}: http.middlewares.bad: replacePath: invalid percent-encoding`,
+      `${positionOf(file, text, 'bad] }')}: http.routers.uses-bad.middlewares[0]: middleware \`bad@file\` is disabled because of its own errors`,
+      `${positionOf(file, text, 'bad }')}: http.routers.to-bad.service: service \`bad\` is disabled because of its own errors`,
+    ]) {
+      assert.ok(
+        logged.some((l) => l.startsWith(expected)),
+        `no logged issue starts with ${expected}: ${JSON.stringify(logged, null, 1)}`,
+      );
+    }
+
+    // The API.
+    const admin = `http://127.0.0.1:${proxy.ports['traefik']}`;
+    const api = async <T>(path: string): Promise<T> =>
+      (await (await fetch(`${admin}/api/${path}`)).json()) as T;
+    const routers = await api<RouterView[]>('http/routers');
+    assert.deepEqual(
+      routers.map((r) => [r.name, r.status]),
+      [
+        ['good@file', 'enabled'],
+        ['to-bad@file', 'disabled'],
+        ['typo@file', 'disabled'],
+        ['uses-bad@file', 'disabled'],
+      ],
+    );
+    const typo = routers.find((r) => r.name === 'typo@file')!;
+    assert.equal(typo.rule, 'Path(`/typo`)');
+    assert.equal(typo.service, 'nowhere@file');
+    assert.match(typo.issues.join('\n'), /service `nowhere` does not exist/);
+    assert.match(
+      routers.find((r) => r.name === 'to-bad@file')!.issues.join('\n'),
+      /service `bad` is disabled because of its own errors/,
+    );
+    const services = await api<ServiceView[]>('http/services');
+    assert.deepEqual(
+      services.map((x) => [x.name, x.type, x.status]),
+      [
+        ['bad@file', 'loadBalancer', 'disabled'],
+        ['good@file', 'loadBalancer', 'enabled'],
+      ],
+    );
+    const middlewares = await api<MiddlewareView[]>('http/middlewares');
+    assert.deepEqual(
+      middlewares.map((m) => [m.name, m.type, m.status, m.config]),
+      [['bad@file', 'replacePath', 'disabled', { path: '/a%zz' }]],
+    );
+    assert.match(middlewares[0]!.issues.join('\n'), /invalid percent-encoding/);
+    const one = await api<RouterView>('http/routers/typo');
+    assert.equal(one.status, 'disabled');
+    const overview = await api<OverviewView>('overview');
+    assert.deepEqual(overview.http.routers, { total: 4, warnings: 0, errors: 3 });
+    assert.deepEqual(overview.http.services, { total: 2, warnings: 0, errors: 1 });
+    assert.deepEqual(overview.http.middlewares, { total: 1, warnings: 0, errors: 1 });
+
+    // The metrics.
+    const metrics = await (await fetch(`${admin}/metrics`)).text();
+    for (const [section, n] of [
+      ['routers', 3],
+      ['services', 1],
+      ['middlewares', 1],
+      ['serversTransports', 0],
+    ] as const) {
+      assert.match(
+        metrics,
+        new RegExp(`^traffic_config_disabled_objects\\{section="${section}"\\} ${n}$`, 'm'),
+      );
+    }
+    assert.match(metrics, /^traffic_config_errors 5$/m);
+
+    // The dashboard.
+    const browser = await launchChromium();
+    t.after(() => browser.close());
+    const { page, errors, close } = await openPage(browser, `${admin}/dashboard/`);
+    t.after(close);
+    page.setDefaultTimeout(15_000);
+    const row = page.locator('[data-testid="router-row"][data-name="typo@file"]');
+    await row.waitFor();
+    assert.equal(await row.getAttribute('data-state'), 'error');
+    assert.match((await row.getByTestId('issues').textContent()) ?? '', /service `nowhere` does not exist/);
+    assert.equal(await page.getByTestId('count-routers').getByTestId('errors').textContent(), '3');
+    assert.deepEqual(errors, []);
+
+    // Fixed: everything is enabled again, and the metrics say so.
+    proxy.writeFile(
+      'dyn.yaml',
+      faulty(a.url).replace('nowhere', 'good').replace('/a%zz', '/a').replace('ftp://nowhere', a.url),
+    );
+    await waitApplied(proxy, 2);
+    const after = await api<RouterView[]>('http/routers');
+    assert.ok(
+      after.every((r) => r.status === 'enabled'),
+      JSON.stringify(after),
+    );
+    // Start-up (the file and the API providers) was one generation, the fix another.
+    assert.deepEqual(
+      proxy.logs.filter((l) => l.msg === 'configuration applied').map((l) => l.generation),
+      [1, 2],
+    );
+    assert.match(await (await fetch(`${admin}/metrics`)).text(), /^traffic_config_errors 0$/m);
+  });
+});
+
+describe('a certResolver that names no resolver', () => {
+  it('disables its router with an error instead of serving it with the generated certificate', async (t) => {
+    const a = await backend(t, 'a');
+    const text = `http:
+  routers:
+    secure: { rule: "Host(\`secure.test\`)", service: app, tls: { certResolver: letsencrypt } }
+    other: { rule: "Host(\`other.test\`)", service: app, tls: {} }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${a.url}" }] } }
+`;
+    const proxy = await startProxy({
+      config: `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+    http: { tls: {} }
+log: { level: INFO }
+providers:
+  file:
+    filename: dyn.yaml
+`,
+      files: { 'dyn.yaml': text },
+    });
+    t.after(() => proxy.stop());
+    const file = join(proxy.dir, 'dyn.yaml');
+    const applied = await waitApplied(proxy, 1);
+    assert.equal(applied.disabled, 1);
+    assert.deepEqual(errorIssues(proxy, 0), [
+      `${positionOf(file, text, 'letsencrypt')}: http.routers.secure.tls.certResolver: certificate resolver \`letsencrypt\` does not exist (certificatesResolvers of the static configuration)`,
+    ]);
+    const status = (host: string) =>
+      new Promise<number>((resolve, reject) => {
+        const req = httpsRequest(
+          {
+            host: '127.0.0.1',
+            port: proxy.port,
+            servername: host,
+            headers: { host },
+            rejectUnauthorized: false,
+          },
+          (res) => {
+            res.resume();
+            resolve(res.statusCode ?? 0);
+          },
+        );
+        req.on('error', reject);
+        req.end();
+      });
+    assert.equal(await status('other.test'), 200);
+    assert.equal(await status('secure.test'), 404, 'the disabled router serves nothing');
+  });
+});
+
+describe('the file provider under a busy folder', () => {
+  it('reloads a change while another file of the folder is rewritten every 10 ms', async (t) => {
+    const a = await backend(t, 'a');
+    const b = await backend(t, 'b');
+    const proxy = await startProxy({
+      config: staticWith('    filename: dyn.yaml'),
+      files: { 'dyn.yaml': route('app', '/', a.url) },
+    });
+    t.after(() => proxy.stop());
+    assert.equal((await get(proxy, '/')).body, 'a');
+    // Another program's file in the same folder (a log, a lock, a state file), rewritten faster
+    // than the debounce: the bound itself (a change waits at most the debounce plus one period)
+    // is checked on virtual time in coalescer.test.ts.
+    const writes = new Counter();
+    const noise = setInterval(() => {
+      writeFileSync(join(proxy.dir, 'state.json'), `{"n":${writes.value}}\n`);
+      writes.inc();
+    }, 10);
+    t.after(() => clearInterval(noise));
+    await writes.reach(4, 'the noise to start');
+    proxy.writeFile('dyn.yaml', route('app', '/', b.url));
+    // A quiet-time debounce never fires while the noise goes on (it runs until the test ends);
+    // the deadline is only a guard.
+    await waitApplied(proxy, 2);
+    assert.equal((await get(proxy, '/')).body, 'b');
+  });
+});
+
+describe('a directory of files, one of them broken', () => {
+  it("keeps serving the broken file's last good version, applies the others, and reports it until fixed", async (t) => {
+    const a = await backend(t, 'a');
+    const b = await backend(t, 'b');
+    const dir = mkdtempSync(join(tmpdir(), 'tm-e2e-confd-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const write = (name: string, text: string): string => {
+      const file = join(dir, name);
+      writeFileSync(`${file}.tmp`, text);
+      renameSync(`${file}.tmp`, file);
+      return file;
+    };
+    write('one.yaml', route('one', '/one', a.url));
+    write('two.yaml', route('two', '/two', a.url));
+    const proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: {}
+providers:
+  file:
+    directory: "${dir}"
+`,
+      entryPoints: 2,
+    });
+    t.after(() => proxy.stop());
+    assert.equal((await get(proxy, '/two')).body, 'a');
+    const admin = `http://127.0.0.1:${proxy.ports['traefik']}`;
+    const overviewIssues = async () =>
+      ((await (await fetch(`${admin}/api/overview`)).json()) as OverviewView).issues;
+
+    let from = proxy.logs.length;
+    const two = write('two.yaml', `${route('two', '/two', b.url)}  oops: [\n`);
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration error');
+    assert.match(
+      errorIssues(proxy, from).join('\n'),
+      new RegExp(`^${escapeRegExp(two)}:\\d+:\\d+: YAML syntax error`, 'm'),
+    );
+    assert.equal((await get(proxy, '/two')).body, 'a', "two.yaml's last good version serves");
+    assert.ok((await overviewIssues()).some((i) => i.severity === 'error' && i.text.startsWith(`${two}:`)));
+
+    // Another file changes: it applies, two.yaml is still served as it was, and still reported.
+    from = proxy.logs.length;
+    write('one.yaml', route('one', '/one', b.url));
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration applied');
+    assert.equal((await get(proxy, '/one')).body, 'b');
+    assert.equal((await get(proxy, '/two')).body, 'a');
+    assert.ok(
+      errorIssues(proxy, from).some((i) => i.startsWith(`${two}:`)),
+      'reported until fixed',
+    );
+    assert.ok((await overviewIssues()).some((i) => i.text.startsWith(`${two}:`)));
+
+    from = proxy.logs.length;
+    write('two.yaml', route('two', '/two', b.url));
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration applied');
+    assert.equal((await get(proxy, '/two')).body, 'b');
+    assert.deepEqual(await overviewIssues(), []);
+  });
+});
