@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { duplexPair } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ProxyError } from '../core/errors.ts';
-import type { Middleware, RetryPolicy } from '../middleware/middleware.ts';
+import type { ResponseHead } from '../core/request.ts';
+import type { BodyFilter, BodyOutput, Middleware, RetryPolicy } from '../middleware/middleware.ts';
 import { RetryBudget } from '../resilience/retry-budget.ts';
 import { harness, response, tunnelSide } from './test-exchange.ts';
 
@@ -189,5 +190,160 @@ describe('Exchange', () => {
     assert.equal(ex.status, 101);
     assert.equal(h.ctx.longLived.size, 0);
     assert.deepEqual(h.sink.events, ['upgrade 101', 'done keepAlive=false']);
+  });
+});
+
+/** A body filter the test drives: records its calls; `sync` filters upper-case at once. */
+class TestFilter implements BodyFilter {
+  readonly calls: string[] = [];
+  out!: BodyOutput;
+  accept = true;
+  readonly sync: boolean;
+
+  constructor(sync: boolean) {
+    this.sync = sync;
+  }
+
+  start(out: BodyOutput): void {
+    this.out = out;
+    this.calls.push('start');
+  }
+
+  write(chunk: Buffer): boolean {
+    this.calls.push(`write ${chunk.toString()}`);
+    if (this.sync) this.out.push(Buffer.from(chunk.toString().toUpperCase()));
+    return this.accept;
+  }
+
+  end(): void {
+    this.calls.push('end');
+    if (this.sync) this.out.end();
+  }
+
+  destroy(): void {
+    this.calls.push('destroy');
+  }
+}
+
+function bodyMiddleware(filter: BodyFilter | null, onHead?: (res: ResponseHead) => void): Middleware {
+  return {
+    onResponseBody: (_req, res) => {
+      onHead?.(res);
+      return filter;
+    },
+  };
+}
+
+describe('Exchange: the response body phase', () => {
+  it('sends the body through the filters, the head with their first output, re-framed', () => {
+    const f = new TestFilter(true);
+    const h = harness({ middlewares: [bodyMiddleware(f, (res) => res.headers.set('X-Filtered', '1'))] });
+    h.exchange(GET);
+    const up = h.sources[0]!.streams[0]!;
+    up.respond(200, 'abc', [['Content-Length', '3']]);
+    up.end();
+    assert.deepEqual(f.calls, ['start', 'write abc', 'end']);
+    assert.deepEqual(h.sink.events, ['head 200', 'data ABC', 'end', 'done keepAlive=true']);
+  });
+
+  it('holds the head until a filter outputs, so it may still change it', () => {
+    const f = new TestFilter(false);
+    const h = harness({ middlewares: [bodyMiddleware(f)] });
+    h.exchange(GET);
+    const up = h.sources[0]!.streams[0]!;
+    up.respond(200, 'abc');
+    assert.deepEqual(h.sink.events, [], 'nothing before the filter speaks');
+    f.out.push(Buffer.from('x'));
+    up.end();
+    assert.deepEqual(h.sink.events, ['head 200', 'data x']);
+    f.out.end();
+    assert.deepEqual(h.sink.events.slice(2), ['end', 'done keepAlive=true']);
+  });
+
+  it('chains filters in reverse middleware order, as onResponse', () => {
+    const seen: string[] = [];
+    const tag = (n: string): Middleware => ({
+      onResponseBody: () => ({
+        out: null as BodyOutput | null,
+        start(o: BodyOutput) {
+          this.out = o;
+        },
+        write(c: Buffer) {
+          seen.push(`${n}:${c.toString()}`);
+          this.out!.push(Buffer.from(`${c.toString()}${n}`));
+          return true;
+        },
+        end() {
+          this.out!.end();
+        },
+        destroy() {},
+      }),
+    });
+    const h = harness({ middlewares: [tag('a'), tag('b')] });
+    h.exchange(GET);
+    h.sources[0]!.streams[0]!.respond(200, '-');
+    h.sources[0]!.streams[0]!.end();
+    assert.deepEqual(seen, ['b:-', 'a:-b']);
+    assert.deepEqual(h.sink.events.slice(0, 3), ['head 200', 'data -ba', 'end']);
+  });
+
+  it('a middleware that wants no body changes nothing', () => {
+    const h = harness({ middlewares: [bodyMiddleware(null)] });
+    h.exchange(GET);
+    h.sources[0]!.streams[0]!.respond(200, 'plain');
+    h.sources[0]!.streams[0]!.end();
+    assert.deepEqual(h.sink.events, ['head 200', 'data plain', 'end', 'done keepAlive=true']);
+  });
+
+  it('pauses the upstream while a filter is full or the client is slow, resumes when both drained', () => {
+    const f = new TestFilter(true);
+    const h = harness({ middlewares: [bodyMiddleware(f)] });
+    const ex = h.exchange(GET);
+    const up = h.sources[0]!.streams[0]!;
+    f.accept = false;
+    h.sink.accept = false;
+    up.respond(200, 'abc');
+    assert.equal(up.paused, true);
+    f.out.drained();
+    assert.equal(up.paused, true, 'the client is still slow');
+    ex.onClientDrain();
+    assert.equal(up.paused, false);
+  });
+
+  it('a failing filter breaks the response (never a clean end) and closes the connection', () => {
+    const f = new TestFilter(false);
+    const h = harness({ middlewares: [bodyMiddleware(f)] });
+    h.exchange(GET);
+    const up = h.sources[0]!.streams[0]!;
+    up.respond(200, 'abc');
+    f.out.fail('coder error');
+    assert.deepEqual(h.sink.events, ['head 200', 'broken', 'done keepAlive=false']);
+    assert.equal(up.destroyed, true);
+  });
+
+  it('stops the filters when the client goes away mid-body', () => {
+    const f = new TestFilter(false);
+    const h = harness({ middlewares: [bodyMiddleware(f)] });
+    const ex = h.exchange(GET);
+    h.sources[0]!.streams[0]!.respond(200, 'abc');
+    ex.abort();
+    assert.equal(f.calls.at(-1), 'destroy');
+  });
+
+  it('leaves bodiless responses alone: the filter is never asked', () => {
+    let asked = 0;
+    const h = harness({
+      middlewares: [
+        {
+          onResponseBody: () => {
+            asked++;
+            return null;
+          },
+        },
+      ],
+    });
+    h.exchange(GET);
+    h.sources[0]!.streams[0]!.user.onUpstreamHead(response(204, [], 0), null, 0, 0);
+    assert.equal(asked, 0);
   });
 });

@@ -1,0 +1,224 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { brotliDecompressSync, gunzipSync, zstdDecompressSync } from 'node:zlib';
+import { CompressSchema } from '../config/dynamic/body-middlewares.ts';
+import type { BodyFilter, BodyOutput } from './middleware.ts';
+import { compressFactory } from './compress.ts';
+import { makeRequest, makeResponse } from './test-request.ts';
+
+function compress(config: Record<string, unknown> = {}) {
+  const mw = compressFactory.create(CompressSchema.parse(config), {} as never);
+  return (
+    accept: string | null,
+    resHeaders: [string, string][] = [['Content-Type', 'text/plain'], ['Content-Length', '5000']],
+    method = 'GET',
+    status = 200,
+  ) => {
+    const req = makeRequest('http://app.test/', {
+      method,
+      headers: accept === null ? [] : [['Accept-Encoding', accept]],
+    });
+    const res = makeResponse(status, resHeaders);
+    const filter = mw.onResponseBody!(req, res);
+    return { filter, headers: res.headers };
+  };
+}
+
+/** Runs a filter over chunks; resolves with what it pushed once it ended. */
+function run(filter: BodyFilter, chunks: Buffer[], gapMs = -1): Promise<{ out: Buffer[]; failed: string | null }> {
+  return new Promise((resolve) => {
+    const out: Buffer[] = [];
+    let failed: string | null = null;
+    const o: BodyOutput = {
+      push: (b) => out.push(b),
+      end: () => resolve({ out, failed }),
+      fail: (r) => {
+        failed = r;
+        resolve({ out, failed });
+      },
+      drained: () => {},
+    };
+    filter.start(o);
+    if (gapMs < 0) {
+      for (const c of chunks) filter.write(c);
+      filter.end();
+      return;
+    }
+    let i = 0;
+    const next = () => {
+      if (i === chunks.length) {
+        filter.end();
+        return;
+      }
+      filter.write(chunks[i++]!);
+      setTimeout(next, gapMs);
+    };
+    next();
+  });
+}
+
+const TEXT = Buffer.from('hello compressed world, '.repeat(400));
+
+describe('compress: which coding (Traefik getCompressionEncoding)', () => {
+  const cases: [string | null, string | null, Record<string, unknown>?][] = [
+    ['gzip', 'gzip'],
+    ['br', 'br'],
+    ['zstd', 'zstd'],
+    ['gzip, br, zstd', 'gzip'],
+    ['br, gzip', 'gzip'],
+    ['br;q=1.0, gzip;q=0.8', 'br'],
+    ['gzip;q=0, br', 'br'],
+    ['identity', null],
+    ['deflate', null],
+    ['', null],
+    ['*', 'gzip'],
+    ['*', 'br', { defaultEncoding: 'br' }],
+    [null, null],
+    [null, 'gzip', { defaultEncoding: 'gzip' }],
+    ['gzip, br', 'br', { encodings: ['br', 'gzip'] }],
+    ['GZIP', 'gzip'],
+    ['zstd;q=0.5, identity;q=0.9', null],
+  ];
+  for (const [accept, want, config] of cases) {
+    it(`Accept-Encoding ${accept === null ? '(none)' : JSON.stringify(accept)}${config ? ` ${JSON.stringify(config)}` : ''} → ${want ?? 'identity'}`, () => {
+      const { filter, headers } = compress(config)(accept);
+      if (want === null) {
+        assert.equal(filter, null);
+        assert.equal(headers.get('content-encoding'), undefined);
+        return;
+      }
+      assert.ok(filter);
+      filter.start({ push() {}, end() {}, fail() {}, drained() {} });
+      assert.equal(headers.get('content-encoding'), want);
+      filter.destroy();
+    });
+  }
+});
+
+describe('compress: what is left alone', () => {
+  const c = compress();
+  it('HEAD requests', () => assert.equal(c('gzip', undefined, 'HEAD').filter, null));
+  it('partial content', () => {
+    assert.equal(c('gzip', undefined, 'GET', 206).filter, null);
+    assert.equal(c('gzip', [['Content-Range', 'bytes 0-9/100']]).filter, null);
+  });
+  it('bodies already encoded', () => assert.equal(c('gzip', [['Content-Encoding', 'br']]).filter, null));
+  it('gRPC, always, and the excluded types', () => {
+    assert.equal(c('gzip', [['Content-Type', 'application/grpc']]).filter, null);
+    const ex = compress({ excludedContentTypes: ['image/png'] });
+    assert.equal(ex('gzip', [['Content-Type', 'image/png; x=1']]).filter, null);
+    assert.ok(ex('gzip', [['Content-Type', 'text/html']]).filter);
+  });
+  it('types outside includedContentTypes', () => {
+    const inc = compress({ includedContentTypes: ['application/json'] });
+    assert.equal(inc('gzip', [['Content-Type', 'text/html']]).filter, null);
+    assert.ok(inc('gzip', [['Content-Type', 'application/json; charset=utf-8']]).filter);
+  });
+  it('bodies of known length under minResponseBodyBytes (0 means 1024, as in Traefik)', () => {
+    assert.equal(c('gzip', [['Content-Length', '1023']]).filter, null);
+    assert.ok(c('gzip', [['Content-Length', '1024']]).filter);
+    assert.equal(compress({ minResponseBodyBytes: 0 })('gzip', [['Content-Length', '1000']]).filter, null);
+    assert.ok(compress({ minResponseBodyBytes: 10 })('gzip', [['Content-Length', '10']]).filter);
+  });
+  it('refuses configurations Traefik refuses', () => {
+    assert.equal(CompressSchema.safeParse({ encodings: [] }).success, false);
+    assert.equal(CompressSchema.safeParse({ encodings: ['gzip'], defaultEncoding: 'br' }).success, false);
+    assert.equal(
+      CompressSchema.safeParse({ excludedContentTypes: ['a/b'], includedContentTypes: ['c/d'] }).success,
+      false,
+    );
+    assert.equal(CompressSchema.safeParse({ encodings: ['deflate'] }).success, false);
+  });
+});
+
+describe('compress: the body', () => {
+  for (const [coding, decode] of [
+    ['gzip', gunzipSync],
+    ['br', brotliDecompressSync],
+    ['zstd', zstdDecompressSync],
+  ] as const) {
+    it(`${coding}: decodes to the same bytes, head fixed to match`, async () => {
+      const { filter, headers } = compress()(coding, [
+        ['Content-Type', 'text/plain'],
+        ['Content-Length', String(TEXT.length)],
+        ['ETag', '"abc"'],
+        ['Accept-Ranges', 'bytes'],
+      ]);
+      const { out, failed } = await run(filter!, [TEXT.subarray(0, 3000), TEXT.subarray(3000)]);
+      assert.equal(failed, null);
+      const body = Buffer.concat(out);
+      assert.ok(body.length < TEXT.length / 10, `${coding} compressed ${TEXT.length} to ${body.length}`);
+      assert.deepEqual(decode(body), TEXT);
+      assert.equal(headers.get('content-encoding'), coding);
+      assert.equal(headers.get('content-length'), undefined);
+      assert.equal(headers.get('accept-ranges'), undefined);
+      assert.equal(headers.get('etag'), 'W/"abc"');
+      assert.equal(headers.get('vary'), 'Accept-Encoding');
+    });
+  }
+
+  it('adds to an existing Vary without repeating Accept-Encoding', async () => {
+    const a = compress()('gzip', [['Vary', 'Origin'], ['Content-Length', '5000']]);
+    a.filter!.start({ push() {}, end() {}, fail() {}, drained() {} });
+    assert.deepEqual(a.headers.getAll('vary'), ['Origin', 'Accept-Encoding']);
+    a.filter!.destroy();
+    const b = compress()('gzip', [['Vary', 'accept-encoding'], ['Content-Length', '5000']]);
+    b.filter!.start({ push() {}, end() {}, fail() {}, drained() {} });
+    assert.deepEqual(b.headers.getAll('vary'), ['accept-encoding']);
+    b.filter!.destroy();
+  });
+
+  it('unknown length: a body that ends under minResponseBodyBytes goes out as it came, head untouched', async () => {
+    const { filter, headers } = compress()('gzip', [['Content-Type', 'text/plain']]);
+    const { out } = await run(filter!, [Buffer.from('short'), Buffer.from(' body')]);
+    assert.equal(Buffer.concat(out).toString(), 'short body');
+    assert.equal(headers.get('content-encoding'), undefined);
+    assert.equal(headers.get('vary'), undefined);
+  });
+
+  it('unknown length: past minResponseBodyBytes, what was held is compressed with the rest', async () => {
+    const { filter, headers } = compress()('br', [['Content-Type', 'text/plain']]);
+    const chunks = [TEXT.subarray(0, 500), TEXT.subarray(500, 900), TEXT.subarray(900)];
+    const { out } = await run(filter!, chunks);
+    assert.equal(headers.get('content-encoding'), 'br');
+    assert.deepEqual(brotliDecompressSync(Buffer.concat(out)), TEXT);
+  });
+
+  it('an event stream is flushed at every write: each event can be decoded as it arrives', async () => {
+    const { filter } = compress()('gzip', [['Content-Type', 'text/event-stream']]);
+    const events = ['data: one\n\n', 'data: two\n\n', 'data: three\n\n'].map((s) => Buffer.from(s));
+    const out: Buffer[] = [];
+    const seen: string[] = [];
+    const { createGunzip } = await import('node:zlib');
+    const gunzip = createGunzip();
+    gunzip.on('data', (b: Buffer) => seen.push(b.toString()));
+    filter!.start({
+      push: (b) => {
+        out.push(b);
+        gunzip.write(b);
+      },
+      end() {},
+      fail() {},
+      drained() {},
+    });
+    for (const e of events) {
+      filter!.write(e);
+      const want = e.toString();
+      const deadline = Date.now() + 5000;
+      while (!seen.join('').endsWith(want) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      assert.ok(seen.join('').endsWith(want), `event ${JSON.stringify(want)} decodable before the next one`);
+    }
+    filter!.destroy();
+    gunzip.destroy();
+  });
+
+  it('levels: a higher level compresses at least as well', async () => {
+    const sizes: number[] = [];
+    for (const level of [1, 9]) {
+      const { filter } = compress({ levels: { gzip: level } })('gzip', [['Content-Length', String(TEXT.length)]]);
+      const { out } = await run(filter!, [TEXT]);
+      sizes.push(Buffer.concat(out).length);
+    }
+    assert.ok(sizes[1]! <= sizes[0]!, `level 9 ${sizes[1]} vs level 1 ${sizes[0]}`);
+  });
+});
