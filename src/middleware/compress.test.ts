@@ -2,15 +2,18 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { brotliDecompressSync, gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { CompressSchema } from '../config/dynamic/body-middlewares.ts';
-import type { BodyFilter, BodyOutput } from './middleware.ts';
 import { compressFactory } from './compress.ts';
+import type { BodyFilter, BodyOutput, Middleware } from './middleware.ts';
 import { makeRequest, makeResponse } from './test-request.ts';
 
 function compress(config: Record<string, unknown> = {}) {
-  const mw = compressFactory.create(CompressSchema.parse(config), {} as never);
+  const mw = compressFactory.create(CompressSchema.parse(config), {} as never) as Middleware;
   return (
     accept: string | null,
-    resHeaders: [string, string][] = [['Content-Type', 'text/plain'], ['Content-Length', '5000']],
+    resHeaders: [string, string][] = [
+      ['Content-Type', 'text/plain'],
+      ['Content-Length', '5000'],
+    ],
     method = 'GET',
     status = 200,
   ) => {
@@ -25,7 +28,11 @@ function compress(config: Record<string, unknown> = {}) {
 }
 
 /** Runs a filter over chunks; resolves with what it pushed once it ended. */
-function run(filter: BodyFilter, chunks: Buffer[], gapMs = -1): Promise<{ out: Buffer[]; failed: string | null }> {
+function run(
+  filter: BodyFilter,
+  chunks: Buffer[],
+  gapMs = -1,
+): Promise<{ out: Buffer[]; failed: string | null }> {
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     let failed: string | null = null;
@@ -158,11 +165,17 @@ describe('compress: the body', () => {
   }
 
   it('adds to an existing Vary without repeating Accept-Encoding', async () => {
-    const a = compress()('gzip', [['Vary', 'Origin'], ['Content-Length', '5000']]);
+    const a = compress()('gzip', [
+      ['Vary', 'Origin'],
+      ['Content-Length', '5000'],
+    ]);
     a.filter!.start({ push() {}, end() {}, fail() {}, drained() {} });
     assert.deepEqual(a.headers.getAll('vary'), ['Origin', 'Accept-Encoding']);
     a.filter!.destroy();
-    const b = compress()('gzip', [['Vary', 'accept-encoding'], ['Content-Length', '5000']]);
+    const b = compress()('gzip', [
+      ['Vary', 'accept-encoding'],
+      ['Content-Length', '5000'],
+    ]);
     b.filter!.start({ push() {}, end() {}, fail() {}, drained() {} });
     assert.deepEqual(b.headers.getAll('vary'), ['accept-encoding']);
     b.filter!.destroy();
@@ -205,7 +218,8 @@ describe('compress: the body', () => {
       filter!.write(e);
       const want = e.toString();
       const deadline = Date.now() + 5000;
-      while (!seen.join('').endsWith(want) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      while (!seen.join('').endsWith(want) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 5));
       assert.ok(seen.join('').endsWith(want), `event ${JSON.stringify(want)} decodable before the next one`);
     }
     filter!.destroy();
@@ -215,7 +229,9 @@ describe('compress: the body', () => {
   it('levels: a higher level compresses at least as well', async () => {
     const sizes: number[] = [];
     for (const level of [1, 9]) {
-      const { filter } = compress({ levels: { gzip: level } })('gzip', [['Content-Length', String(TEXT.length)]]);
+      const { filter } = compress({ levels: { gzip: level } })('gzip', [
+        ['Content-Length', String(TEXT.length)],
+      ]);
       const { out } = await run(filter!, [TEXT]);
       sizes.push(Buffer.concat(out).length);
     }

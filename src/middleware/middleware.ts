@@ -76,6 +76,19 @@ export interface BodyOutput {
   drained(): void;
 }
 
+/**
+ * An error page (the `errors` middleware): a response whose status is in `status` is replaced by
+ * a GET of `query` on the service named `service` (qualified `name@provider`); the client gets
+ * the original status, or the one `rewrites` maps it to. The exchange applies it (the runtime
+ * resolves the service when it builds the route).
+ */
+export interface ErrorPageSpec {
+  readonly status: readonly StatusRange[];
+  readonly rewrites: readonly { readonly from: StatusRange; readonly to: number }[];
+  readonly service: string;
+  readonly query: string;
+}
+
 /** A per-server guard a middleware puts on the route (a per-server circuit breaker). */
 export interface ServerGuard {
   accept(server: { readonly url: string }): boolean;
@@ -110,6 +123,7 @@ export interface Middleware {
   readonly onResponseBody?: (req: RequestHead, res: ResponseHead) => BodyFilter | null;
   readonly retry?: RetryPolicy;
   readonly guard?: ServerGuard;
+  readonly errorPage?: ErrorPageSpec;
 }
 
 export interface BuildContext {
@@ -129,6 +143,11 @@ export interface BuildContext {
    * cycle.
    */
   resolve(names: readonly string[]): readonly Middleware[] | { error: string };
+  /**
+   * A service this middleware sends requests to (`errors`): its qualified name, looked up in the
+   * provider of the middleware being built when unqualified; an error when it does not exist.
+   */
+  service(name: string): string | { error: string };
 }
 
 /** Built-in middleware: `type` is the YAML key (e.g. 'stripPrefix'); C is the config type from its zod schema. */

@@ -3,6 +3,7 @@ import { addPrefixFactory } from './add-prefix.ts';
 import { chainFactory } from './chain.ts';
 import { circuitBreakerFactory } from './circuit-breaker.ts';
 import { compressFactory } from './compress.ts';
+import { errorsFactory } from './errors.ts';
 import { headersFactory } from './headers/index.ts';
 import { inFlightReqFactory } from './in-flight-req.ts';
 import type { MiddlewareFactory } from './middleware.ts';
@@ -38,4 +39,5 @@ export const middlewareFactories: {
   inFlightReq: inFlightReqFactory,
   passTLSClientCert: passTLSClientCertFactory,
   compress: compressFactory,
+  errors: errorsFactory,
 };

@@ -16,6 +16,7 @@ import type {
 } from '../runtime/types.ts';
 import type { ClientExchange, ClientSink } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
+import type { ErrorPageRequest } from './error-page.ts';
 import { endSpan, logAccess, type ReportedExchange } from './exchange-report.ts';
 import type { LongLived } from './long-lived.ts';
 import { ResponseCapture } from './mirror-request.ts';
@@ -72,6 +73,8 @@ export abstract class ExchangeCore
   protected hostOverride: string | undefined;
   responseStarted = false;
   protected closeAfter = false;
+  /** The error page that replaces the response (errors middleware), once one caught it. */
+  protected page: ErrorPageRequest | null = null;
   status = 0;
   bytesOut = 0;
   done = false;
@@ -82,6 +85,11 @@ export abstract class ExchangeCore
   protected abstract dropTry(): void;
   /** The request is over: give back what the tries held (server slot, deadline). */
   protected abstract endTries(): void;
+  /**
+   * An answer with `status` (the upstream's, a middleware's or ours) that an error page of the
+   * route catches: the page is fetched instead, and true returned.
+   */
+  protected abstract catchError(status: number): boolean;
   // The client side's part of ClientExchange, implemented where the upstream stream is known.
   abstract readonly canTakeBody: boolean;
   abstract readonly bodyError: string | null;
@@ -333,11 +341,16 @@ export abstract class ExchangeCore
   }
 
   protected respondDirect(resp: DirectResponse, runMiddlewares = true): void {
-    const mws = runMiddlewares ? this.route?.middlewares : undefined;
+    const route = this.route;
+    if (runMiddlewares && route !== undefined && route.errorPages !== null && this.catchError(resp.status))
+      return;
+    const mws = runMiddlewares ? route?.middlewares : undefined;
     const body = resp.body ?? '';
+    // Fetching an error page failed: the client still gets the status the page stood for.
+    const status = this.page === null ? resp.status : this.page.status;
     const rh: ResponseHead = {
-      status: resp.status,
-      reason: statusText(resp.status),
+      status,
+      reason: statusText(status),
       headers: HeaderList.from(resp.headers ?? []),
     };
     if (mws !== undefined) {

@@ -4,8 +4,10 @@ import { ProxyError } from '../core/errors.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
-import type { RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/types.ts';
+import { errorPageTarget, rewrittenStatus } from '../middleware/errors.ts';
+import type { ErrorPage, RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/types.ts';
 import type { UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
+import { DISCARD_BODY, ErrorPageRequest } from './error-page.ts';
 import { ExchangeCore } from './exchange-core.ts';
 import { ResponseCapture } from './mirror-request.ts';
 import { type Retrier, RetryState } from './retry-state.ts';
@@ -138,7 +140,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
 
   protected setUpstream(stream: UpstreamStream | null): void {
     this.upstream = stream;
-    this.body?.attach(stream);
+    // An error page's request has no body: the client's goes nowhere (DISCARD_BODY) by then.
+    if (this.page === null) this.body?.attach(stream);
   }
 
   /** Abandons the current try's stream (no callback of it arrives after this). */
@@ -173,7 +176,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.#tryDeadline = this.ctx.ticker.now + this.#perTryMs;
       this.#armDeadline();
     } else if (this.timed) this.#armDeadline();
-    this.server.pool.acquire(this, this.req.method);
+    this.server.pool.acquire(this, this.page?.method ?? this.req.method);
   }
 
   /** The retry policy's backoff ran out: try again. */
@@ -201,7 +204,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   /** Whether the retry policy allows another try (see RetryState.allows). */
   #mayRetry(sent: boolean, network: boolean): boolean {
     const r = this.retry;
-    if (r === null) return false;
+    if (r === null || this.page !== null) return false;
     const body = this.body;
     const verdict = r.allows(
       this.tries,
@@ -281,7 +284,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.retriedFresh = true;
       this.serverIndex = server === undefined ? -1 : this.service!.servers.indexOf(server);
       this.service!.inFlight[this.serverIndex]!++;
-      server!.pool.acquire(this, this.req.method, true);
+      server!.pool.acquire(this, this.page?.method ?? this.req.method, true);
       return;
     }
     this.tryFailed(err, phase);
@@ -292,6 +295,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * (its connection too) and the request sent again, when it is safe to replay.
    */
   protected retryOnStatus(status: number): boolean {
+    if (this.page !== null) return false;
     const fo = this.failover;
     if (fo !== null && inRanges(fo.statusCodes, status) && this.#replayableAfterSend()) {
       this.failover = null;
@@ -312,6 +316,53 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.headMs = -1;
     this.#scheduleRetry();
     return true;
+  }
+
+  protected catchError(status: number): boolean {
+    const pages = this.route!.errorPages;
+    if (pages === null || this.page !== null) return false;
+    for (let i = 0; i < pages.length; i++) {
+      const p = pages[i]!;
+      if (p.at <= this.mwRan && inRanges(p.spec.status, status)) {
+        this.#fetchPage(p, status);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Drops the answer `original` (and its upstream stream) and asks the error page's service for
+   * the page instead; only the middlewares before the `errors` one see the page's response.
+   */
+  #fetchPage(p: ErrorPage, original: number): void {
+    const req = this.req;
+    const status = rewrittenStatus(p.spec, original);
+    this.page = new ErrorPageRequest(
+      req.method === 'HEAD',
+      errorPageTarget(p.spec, req, status, original),
+      req.headers,
+      status,
+    );
+    this.dropTry();
+    this.mwRan = p.at;
+    const body = this.body;
+    if (body !== null && !body.done) {
+      body.attach(DISCARD_BODY);
+      this.closeAfter = true;
+      this.client.resumeBody();
+    }
+    this.setCookies = '';
+    this.failover = null;
+    const lb = p.service.resolve(req, this);
+    if (lb === undefined) {
+      this.respondError(new ProxyError('NO_SERVER', `no server available for ${p.service.name}`), true);
+      return;
+    }
+    this.service = lb;
+    this.tried = 0;
+    this.headMs = -1;
+    this.pickAndAcquire();
   }
 
   #replayableAfterSend(): boolean {

@@ -1,6 +1,7 @@
 import type { Duplex } from 'node:stream';
 import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
+import { statusText } from '../core/status-text.ts';
 import { BODY_CHUNKED, BODY_NONE, type BodyKind } from '../http1/request-head.ts';
 import type { BodyFilter } from '../middleware/middleware.ts';
 import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
@@ -93,6 +94,10 @@ export class Exchange
     const authority = this.service!.passHostHeader
       ? (this.hostOverride ?? this.parsed.authority)
       : this.server!.authority;
+    if (this.page !== null) {
+      stream.sendHead(this.page, authority);
+      return;
+    }
     const body = this.body;
     if (body === null) {
       stream.sendHead(this, authority);
@@ -118,6 +123,7 @@ export class Exchange
     } else if (route.retry !== null || this.failover !== null) {
       if (this.retryOnStatus(res.status)) return;
     }
+    if (route.errorPages !== null && this.catchError(res.status)) return;
     this.networkError = false;
     this.capture?.head(res.status, res.headers);
     if (body !== null) this.capture?.data(body, bodyStart, bodyEnd);
@@ -128,8 +134,9 @@ export class Exchange
       this.closeAfter = true;
     }
     const mws = route.middlewares;
-    let status = res.status;
-    let reason = res.reason;
+    const page = this.page;
+    let status = page === null ? res.status : page.status;
+    let reason = page === null ? res.reason : statusText(status);
     if (this.mwRan > 0) {
       const rh: ResponseHead = { status, reason, headers: res.headers };
       for (let i = this.mwRan - 1; i >= 0; i--) mws[i]!.onResponse?.(this.req, rh);

@@ -35,6 +35,7 @@ import {
 } from './service-nodes.ts';
 import { StickyCookie } from './sticky.ts';
 import {
+  type ErrorPage,
   NO_TIMEOUTS,
   type RouteTarget,
   type RuntimeSnapshot,
@@ -234,6 +235,13 @@ export function buildSnapshot(
       logger,
       ticker: cache.ticker,
       shared: (key, create) => shared(`mw|${qualified}|${key}`, create),
+      service: (n) => {
+        const q = qualify(n, provider);
+        if (services.has(q)) {
+          return services.get(q) === null ? { error: `service ${n} has errors of its own` } : q;
+        }
+        return { error: `unknown service ${n}` };
+      },
       resolve: (names) => {
         const out: Middleware[] = [];
         for (const n of names) {
@@ -294,7 +302,7 @@ export function buildSnapshot(
       rule: r.rule,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
       entryPoints: r.entryPoints ?? opts.defaultEntryPoints ?? [],
-      value: routeTarget(name, mws, service, r.timeouts),
+      value: routeTarget(name, mws, service, r.timeouts, services),
     };
     if (r.tls === undefined) routes.push(entry);
     const secureEps = httpsEntryPoints(r, tlsEps, opts.defaultEntryPoints);
@@ -376,19 +384,39 @@ function routeTarget(
   all: readonly Middleware[],
   service: ServiceNode,
   timeouts: TimeoutsConfig | undefined,
+  services: ReadonlyMap<string, ServiceNode | null>,
 ): RouteTarget {
   let retry: RetryPolicy | null = null;
   const guards: ServerGuard[] = [];
   const middlewares: Middleware[] = [];
+  let errorPages: ErrorPage[] | null = null;
   let bodyPhase = false;
   for (const m of all) {
     if (m.retry !== undefined) retry = m.retry;
     if (m.guard !== undefined) guards.push(m.guard);
+    if (m.errorPage !== undefined) {
+      const node = services.get(m.errorPage.service);
+      // The middleware's factory checked that the service exists and built.
+      if (node !== undefined && node !== null) {
+        if (errorPages === null) errorPages = [];
+        // Innermost first: the exchange takes the first one that catches a status.
+        errorPages.unshift({ at: middlewares.length, spec: m.errorPage, service: node });
+      }
+    }
     if (m.onResponseBody !== undefined) bodyPhase = true;
     if (m.onRequest !== undefined || m.onResponse !== undefined || m.onResponseBody !== undefined)
       middlewares.push(m);
   }
-  return { router, middlewares, service, timeouts: timeoutsOf(timeouts), retry, guards, bodyPhase };
+  return {
+    router,
+    middlewares,
+    service,
+    timeouts: timeoutsOf(timeouts),
+    retry,
+    guards,
+    bodyPhase,
+    errorPages,
+  };
 }
 
 function buildLoadBalancer(

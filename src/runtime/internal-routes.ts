@@ -42,6 +42,7 @@ function internalRoute(
       retry: null,
       guards: [],
       bodyPhase: false,
+      errorPages: null,
     },
   };
 }

@@ -214,6 +214,7 @@ export class InternalServices {
           retry: null,
           guards: [],
           bodyPhase: false,
+          errorPages: null,
         },
       });
       out.push(entry(`${r.service}@internal`, ownRule(r), PRIORITY[r.service]));

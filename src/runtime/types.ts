@@ -4,7 +4,7 @@ import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { InFlightState } from '../middleware/in-flight-req.ts';
-import type { Middleware, RetryPolicy } from '../middleware/middleware.ts';
+import type { ErrorPageSpec, Middleware, RetryPolicy } from '../middleware/middleware.ts';
 import type { MirrorComparator } from '../observability/mirror-compare.ts';
 import type { UpstreamPool } from '../upstream/pool.ts';
 import type { SnapshotTls } from './build-tls.ts';
@@ -117,6 +117,19 @@ export interface RouteTarget {
   readonly guards: readonly ServerGuard[];
   /** Some middleware of the chain filters response bodies (onResponseBody): the exchange asks them. */
   readonly bodyPhase: boolean;
+  /** The chain's error pages (`errors`), innermost first; null for most routes. */
+  readonly errorPages: readonly ErrorPage[] | null;
+}
+
+/** An `errors` middleware of a route, with its service resolved. */
+export interface ErrorPage {
+  /**
+   * How many of the route's `middlewares` come before it: it catches answers from the upstream
+   * and from the middlewares at or after this index, and only those before it see its page.
+   */
+  readonly at: number;
+  readonly spec: ErrorPageSpec;
+  readonly service: ServiceNode;
 }
 
 export interface RouteTable {

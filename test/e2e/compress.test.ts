@@ -28,7 +28,11 @@ describe('compress middleware', () => {
     backend = await startBackend((req, res) => {
       const url = (req.url ?? '/').replace(/^\/plain/, '');
       if (url.startsWith('/json')) {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': JSON_BODY.length, etag: '"v1"' });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': JSON_BODY.length,
+          etag: '"v1"',
+        });
         res.end(JSON_BODY);
       } else if (url.startsWith('/chunked')) {
         res.writeHead(200, { 'content-type': 'text/plain' });
@@ -102,7 +106,9 @@ http:
   }
 
   it('adds Vary and weakens the ETag; leaves the plain route alone', async () => {
-    const r = await curl(['-H', 'Accept-Encoding: gzip', '-o', '/dev/null', `${base}/json`], { keepBody: false });
+    const r = await curl(['-H', 'Accept-Encoding: gzip', '-o', '/dev/null', `${base}/json`], {
+      keepBody: false,
+    });
     assert.deepEqual(r.headers.vary, ['Accept-Encoding']);
     assert.deepEqual(r.headers.etag, ['W/"v1"']);
     const p = await curl(['-H', 'Accept-Encoding: gzip', `${base}/plain/json`]);
@@ -150,6 +156,12 @@ http:
       req.setTimeout(10_000, () => reject(new Error(`only ${events.length} events in 10 s`)));
       req.end();
     });
-    assert.deepEqual(events.slice(0, 5), ['data: event 0', 'data: event 1', 'data: event 2', 'data: event 3', 'data: event 4']);
+    assert.deepEqual(events.slice(0, 5), [
+      'data: event 0',
+      'data: event 1',
+      'data: event 2',
+      'data: event 3',
+      'data: event 4',
+    ]);
   });
 });

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { compileRe2 } from '../../core/re2/index.ts';
 import { strictObject } from '../schema-helpers.ts';
-import { CompressSchema } from './body-middlewares.ts';
+import { CompressSchema, ErrorsSchema } from './body-middlewares.ts';
 import {
   CircuitBreakerSchema,
   InFlightReqSchema,
@@ -193,6 +193,7 @@ export const middlewareSchemas = {
   inFlightReq: InFlightReqSchema,
   passTLSClientCert: PassTLSClientCertSchema,
   compress: CompressSchema,
+  errors: ErrorsSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;
