@@ -183,6 +183,10 @@ class CompressFilter implements BodyFilter {
     this.#z?.end();
   }
 
+  resume(): void {
+    this.#z?.resume();
+  }
+
   destroy(): void {
     this.#held = null;
     this.#z?.destroy();
@@ -202,7 +206,11 @@ class CompressFilter implements BodyFilter {
     if (etag !== undefined && !etag.startsWith('W/')) h.set('ETag', `W/${etag}`);
     const z = encoder(this.#coding, this.#level);
     this.#z = z;
-    z.on('data', (b: Buffer) => this.#out.push(b));
+    // A full next stage (a slow client) pauses the coder's output; its input then fills up and
+    // `write` says so, which pauses the upstream.
+    z.on('data', (b: Buffer) => {
+      if (!this.#out.push(b)) z.pause();
+    });
     z.on('end', () => this.#out.end());
     z.on('error', (e: Error) => this.#out.fail(`${this.#coding}: ${e.message}`));
     z.on('drain', () => this.#out.drained());

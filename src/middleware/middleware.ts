@@ -58,6 +58,8 @@ export interface BodyFilter {
   start(out: BodyOutput): void;
   /** Body bytes, in order. Returns false when the filter wants no more for now: it calls `out.drained()` when it does. */
   write(chunk: Buffer): boolean;
+  /** After `out.push` returned false: the next stage takes bytes again. */
+  resume?(): void;
   /** The body ended: flush what is held, then `out.end()`. */
   end(): void;
   /** The exchange is over before the body ended (client gone, upstream broke): free everything, write nothing more. */
@@ -66,12 +68,25 @@ export interface BodyFilter {
 
 /** Where a filter writes. */
 export interface BodyOutput {
-  /** Filtered bytes for the next filter (or the client). */
-  push(chunk: Buffer): void;
+  /**
+   * Filtered bytes for the next filter (or the client). false: the next stage is full; the
+   * filter should hold its output until `resume()` (what it pushes meanwhile is still taken).
+   */
+  push(chunk: Buffer): boolean;
+  /**
+   * The whole output will be `n` bytes (a filter that holds the whole body): the client gets a
+   * Content-Length instead of a chunked body. Only before the first push; only the last filter's
+   * counts (another one after it changes the length).
+   */
+  length(n: number): void;
   /** The filtered body is complete. */
   end(): void;
-  /** The filter could not go on (a compressor's error): the response is broken. */
-  fail(reason: string): void;
+  /**
+   * The filter could not go on (a compressor's error): the response is broken. With `status`,
+   * a response whose head has not gone out yet is answered with that status instead (a body
+   * over a limit: 500).
+   */
+  fail(reason: string, status?: number): void;
   /** The filter takes input again after `write` returned false. */
   drained(): void;
 }
@@ -87,6 +102,20 @@ export interface ErrorPageSpec {
   readonly rewrites: readonly { readonly from: StatusRange; readonly to: number }[];
   readonly service: string;
   readonly query: string;
+}
+
+/**
+ * Whole bodies (the `buffering` middleware): the exchange reads the request body to its end
+ * before it sends the request (413 past `maxRequestBodyBytes`, 0 = no limit), keeping the
+ * first `memRequestBodyBytes` in memory and the rest in a temporary file; the response side is
+ * the middleware's own body filter. `retry` (from `retryExpression`) says, after each try,
+ * whether to try again: `attempts` made so far, the try's status (502/504 for a network error
+ * or a timeout), and whether it was a network error.
+ */
+export interface BufferingSpec {
+  readonly maxRequestBodyBytes: number;
+  readonly memRequestBodyBytes: number;
+  readonly retry: ((attempts: number, status: number, networkError: boolean) => boolean) | null;
 }
 
 /** A per-server guard a middleware puts on the route (a per-server circuit breaker). */
@@ -124,6 +153,7 @@ export interface Middleware {
   readonly retry?: RetryPolicy;
   readonly guard?: ServerGuard;
   readonly errorPage?: ErrorPageSpec;
+  readonly buffering?: BufferingSpec;
 }
 
 export interface BuildContext {

@@ -1,5 +1,6 @@
 import type { MiddlewareConfigOf, MiddlewareType } from '../config/dynamic/middlewares.ts';
 import { addPrefixFactory } from './add-prefix.ts';
+import { bufferingFactory } from './buffering.ts';
 import { chainFactory } from './chain.ts';
 import { circuitBreakerFactory } from './circuit-breaker.ts';
 import { compressFactory } from './compress.ts';
@@ -38,6 +39,7 @@ export const middlewareFactories: {
   rateLimit: rateLimitFactory,
   inFlightReq: inFlightReqFactory,
   passTLSClientCert: passTLSClientCertFactory,
+  buffering: bufferingFactory,
   compress: compressFactory,
   errors: errorsFactory,
 };

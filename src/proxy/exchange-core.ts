@@ -1,10 +1,17 @@
 import { ProxyError } from '../core/errors.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
+import { SpooledBody } from '../core/spooled-body.ts';
 import { statusText } from '../core/status-text.ts';
-import { BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
+import { BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
 import { enterLimit, unavailable } from '../middleware/in-flight-req.ts';
-import { type Lease, type RequestControl, type RequestOutcome, SUSPEND } from '../middleware/middleware.ts';
+import {
+  type BufferingSpec,
+  type Lease,
+  type RequestControl,
+  type RequestOutcome,
+  SUSPEND,
+} from '../middleware/middleware.ts';
 import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
 import type {
   FailoverNode,
@@ -22,6 +29,7 @@ import type { LongLived } from './long-lived.ts';
 import { ResponseCapture } from './mirror-request.ts';
 import { MirrorState } from './mirror-state.ts';
 import { type BodyListener, RequestBody } from './request-body.ts';
+import { SpoolSink } from './request-spool.ts';
 import type { RetryState } from './retry-state.ts';
 
 /** `#suspendedAt` while the request waits in its service's queue (`maxInFlight`). */
@@ -75,6 +83,9 @@ export abstract class ExchangeCore
   protected closeAfter = false;
   /** The error page that replaces the response (errors middleware), once one caught it. */
   protected page: ErrorPageRequest | null = null;
+  /** The request body, read whole before sending (buffering middleware), or null. */
+  protected spool: SpooledBody | null = null;
+  #awaitingBody = false;
   status = 0;
   bytesOut = 0;
   done = false;
@@ -151,8 +162,52 @@ export abstract class ExchangeCore
       return;
     }
     this.mwRan = mws.length;
+    const buffering = this.route!.buffering;
+    if (buffering !== null && this.body !== null) {
+      this.#spoolBody(buffering);
+      return;
+    }
     this.#dispatch();
   }
+
+  /**
+   * `buffering`: the body is read whole (memory, then a temporary file) before a server is
+   * picked; the request then goes with a Content-Length, and each try replays it.
+   */
+  #spoolBody(b: BufferingSpec): void {
+    const max = b.maxRequestBodyBytes;
+    if (max > 0 && this.parsed.bodyKind === BODY_LENGTH && this.parsed.contentLength > max) {
+      // oxy checks the announced length first: refused before a byte of the body is read.
+      this.closeAfter = true;
+      this.respondDirect({ status: 413, body: statusText(413) });
+      return;
+    }
+    const spool = new SpooledBody(b.memRequestBodyBytes);
+    this.spool = spool;
+    this.#awaitingBody = true;
+    this.body!.attach(new SpoolSink(spool, this, max));
+    this.client.resumeBody();
+  }
+
+  #bodySpooled(): void {
+    if (this.done) return;
+    const spool = this.spool!;
+    if (spool.error !== null) {
+      this.ctx.logger.error('request body could not be buffered', {
+        error: spool.error,
+        router: this.routerName,
+      });
+      this.respondDirect({ status: 500, body: statusText(500) });
+      return;
+    }
+    try {
+      this.#dispatch();
+    } catch (e) {
+      this.onInternalError(e);
+    }
+  }
+
+  abstract onUpstreamDrain(): void;
 
   // ---- RequestControl (for middlewares)
 
@@ -249,6 +304,14 @@ export abstract class ExchangeCore
   }
 
   onBodyComplete(): void {
+    if (this.#awaitingBody) {
+      this.#awaitingBody = false;
+      this.spool!.settled().then(
+        () => this.#bodySpooled(),
+        (e: unknown) => this.onInternalError(e),
+      );
+      return;
+    }
     const m = this.mirror;
     if (m?.wantsBody) {
       const r = this.body!.recorder;
@@ -429,6 +492,7 @@ export abstract class ExchangeCore
     if (this.done) return;
     this.done = true;
     if (this.longLived) this.ctx.longLived.delete(this);
+    if (this.spool !== null) this.spool.dispose();
     this.endTries();
     if (this.leases !== null || this.retry !== null || this.mirror !== null) this.#settle();
     const ctx = this.ctx;

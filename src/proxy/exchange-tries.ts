@@ -12,6 +12,9 @@ import { ExchangeCore } from './exchange-core.ts';
 import { ResponseCapture } from './mirror-request.ts';
 import { type Retrier, RetryState } from './retry-state.ts';
 
+/** A bound on `retryExpression`'s loop (one that always holds would never end). */
+const MAX_BUFFERING_TRIES = 10;
+
 /**
  * The tries of an exchange (the second of its three layers, see exchange.ts): which server takes
  * the request, the timeouts of each try and of the whole, and what a failed try leads to (another
@@ -42,7 +45,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   ): void;
   abstract onUpstreamData(buf: Buffer, start: number, end: number): void;
   abstract onUpstreamEnd(trailers: HeaderList | null): void;
-  abstract onUpstreamDrain(): void;
+  abstract override onUpstreamDrain(): void;
   abstract onUpstreamUpgrade(res: UpstreamResponse, socket: Duplex, rest: Buffer | null): void;
 
   protected endTries(): void {
@@ -212,7 +215,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       sent,
       network,
       body !== null && body.bytesIn > 0,
-      body === null || body.replayable(r.policy.maxBodyBytes),
+      body === null || this.spool !== null || body.replayable(r.policy.maxBodyBytes),
       this.#totalDeadline !== 0 && this.ctx.ticker.now >= this.#totalDeadline,
     );
     if (verdict === 'no-budget')
@@ -230,6 +233,10 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   protected tryFailed(err: ProxyError, phase: 'connect' | 'head'): void {
     this.networkError = true;
     const server = this.server;
+    if (this.#bufferingRetry(err.status)) {
+      this.logError(err, server, 'debug');
+      return;
+    }
     if (this.#mayRetry(phase !== 'connect', true)) {
       this.logError(err, server, 'debug');
       this.#scheduleRetry();
@@ -263,7 +270,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.finish();
       return;
     }
-    if (phase === 'connect' && this.bytesIn === 0 && this.tried !== 0) {
+    if (phase === 'connect' && (this.bytesIn === 0 || this.spool !== null) && this.tried !== 0) {
       // Nothing reached any server: trying another one cannot duplicate a side effect.
       const svc = this.service!;
       if (svc.servers.length > 1 && this.triedCount() < Math.min(svc.servers.length, 3)) {
@@ -276,7 +283,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       phase === 'head' &&
       reused &&
       !this.retriedFresh &&
-      this.body === null &&
+      (this.body === null || this.spool !== null) &&
       IDEMPOTENT_METHODS.has(this.req.method)
     ) {
       // The keep-alive race: the server closed an idle socket as we wrote to it. Replay once
@@ -296,6 +303,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   protected retryOnStatus(status: number): boolean {
     if (this.page !== null) return false;
+    if (this.#bufferingRetry(status)) return true;
     const fo = this.failover;
     if (fo !== null && inRanges(fo.statusCodes, status) && this.#replayableAfterSend()) {
       this.failover = null;
@@ -315,6 +323,24 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.dropTry();
     this.headMs = -1;
     this.#scheduleRetry();
+    return true;
+  }
+
+  /**
+   * `buffering.retryExpression` after a try that ended with `status` (ours for a network error
+   * or a timeout): oxy's IsNetworkError() is "the status is 502 or 504", Attempts() the tries
+   * made. The body was read whole (it can be replayed); the next try may go to any server, the
+   * same one included, as oxy's loop sends it through the load balancer again.
+   */
+  #bufferingRetry(status: number): boolean {
+    const retry = this.route!.buffering?.retry;
+    if (retry == null || this.page !== null || this.tries >= MAX_BUFFERING_TRIES) return false;
+    if (this.body !== null && this.spool === null) return false;
+    if (!retry(this.tries, status, status === 502 || status === 504)) return false;
+    this.dropTry();
+    this.headMs = -1;
+    this.tried = 0;
+    this.pickAndAcquire();
     return true;
   }
 
@@ -368,7 +394,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   #replayableAfterSend(): boolean {
     if (!IDEMPOTENT_METHODS.has(this.req.method)) return false;
     const body = this.body;
-    if (body === null) return true;
+    if (body === null || this.spool !== null) return true;
     return body.recorder !== null && !body.recorder.overflow && body.done;
   }
 

@@ -12,7 +12,7 @@ import { Ticker } from '../core/ticker.ts';
 import { DEFAULT_REQUEST_LIMITS, type ParsedRequest, parseRequestHead } from '../http1/request-head.ts';
 import { DEFAULT_PATH_POLICY } from '../http1/request-path.ts';
 import type { ParsedResponse } from '../http1/response-head.ts';
-import type { Middleware, RetryPolicy } from '../middleware/middleware.ts';
+import type { BufferingSpec, Middleware, RetryPolicy } from '../middleware/middleware.ts';
 import {
   EMPTY_SNAPSHOT,
   type ErrorPage,
@@ -229,6 +229,7 @@ export interface HarnessOptions {
   readonly noRoute?: boolean;
   readonly http2?: boolean;
   readonly errorPages?: readonly ErrorPage[];
+  readonly buffering?: BufferingSpec;
 }
 
 /** A load balancer over scripted servers, picked in order (untried first). */
@@ -275,6 +276,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
     guards: [],
     bodyPhase: (opts.middlewares ?? []).some((m) => m.onResponseBody !== undefined),
     errorPages: opts.errorPages ?? null,
+    buffering: opts.buffering ?? null,
   };
   const ref = new SnapshotRef({
     ...EMPTY_SNAPSHOT,

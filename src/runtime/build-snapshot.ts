@@ -14,7 +14,7 @@ import type { ConfigIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
 import { InFlightState } from '../middleware/in-flight-req.ts';
 import { flattenMiddlewares } from '../middleware/index.ts';
-import type { Middleware, RetryPolicy, ServerGuard } from '../middleware/middleware.ts';
+import type { BufferingSpec, Middleware, RetryPolicy, ServerGuard } from '../middleware/middleware.ts';
 import { middlewareFactories } from '../middleware/registry.ts';
 import { MirrorComparator } from '../observability/mirror-compare.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
@@ -390,9 +390,11 @@ function routeTarget(
   const guards: ServerGuard[] = [];
   const middlewares: Middleware[] = [];
   let errorPages: ErrorPage[] | null = null;
+  let buffering: BufferingSpec | null = null;
   let bodyPhase = false;
   for (const m of all) {
     if (m.retry !== undefined) retry = m.retry;
+    if (m.buffering !== undefined) buffering = m.buffering;
     if (m.guard !== undefined) guards.push(m.guard);
     if (m.errorPage !== undefined) {
       const node = services.get(m.errorPage.service);
@@ -416,6 +418,7 @@ function routeTarget(
     guards,
     bodyPhase,
     errorPages,
+    buffering,
   };
 }
 

@@ -43,6 +43,7 @@ function internalRoute(
       guards: [],
       bodyPhase: false,
       errorPages: null,
+      buffering: null,
     },
   };
 }

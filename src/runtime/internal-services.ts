@@ -215,6 +215,7 @@ export class InternalServices {
           guards: [],
           bodyPhase: false,
           errorPages: null,
+          buffering: null,
         },
       });
       out.push(entry(`${r.service}@internal`, ownRule(r), PRIORITY[r.service]));

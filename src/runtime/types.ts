@@ -4,7 +4,7 @@ import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { InFlightState } from '../middleware/in-flight-req.ts';
-import type { ErrorPageSpec, Middleware, RetryPolicy } from '../middleware/middleware.ts';
+import type { BufferingSpec, ErrorPageSpec, Middleware, RetryPolicy } from '../middleware/middleware.ts';
 import type { MirrorComparator } from '../observability/mirror-compare.ts';
 import type { UpstreamPool } from '../upstream/pool.ts';
 import type { SnapshotTls } from './build-tls.ts';
@@ -119,6 +119,8 @@ export interface RouteTarget {
   readonly bodyPhase: boolean;
   /** The chain's error pages (`errors`), innermost first; null for most routes. */
   readonly errorPages: readonly ErrorPage[] | null;
+  /** The chain's `buffering` (the last one wins), or null: the request body is read whole first. */
+  readonly buffering: BufferingSpec | null;
 }
 
 /** An `errors` middleware of a route, with its service resolved. */

@@ -92,3 +92,21 @@ export const ErrorsSchema = strictObject({
 });
 
 export type ErrorsConfig = z.output<typeof ErrorsSchema>;
+
+/**
+ * `buffering` (Traefik v3, pkg/middlewares/buffering over oxy's buffer): the whole request is
+ * read before it is sent (413 past `maxRequestBodyBytes`), the whole response before it is
+ * relayed (500 past `maxResponseBodyBytes`); past the `mem…` sizes the bytes go to a temporary
+ * file. `retryExpression` retries the request while it holds.
+ */
+export const BufferingSchema = strictObject({
+  /** 0 = no limit (Traefik's default). */
+  maxRequestBodyBytes: z.number().int().nonnegative().default(0),
+  /** Traefik's default: 1 MiB. */
+  memRequestBodyBytes: z.number().int().nonnegative().default(1048576),
+  maxResponseBodyBytes: z.number().int().nonnegative().default(0),
+  memResponseBodyBytes: z.number().int().nonnegative().default(1048576),
+  retryExpression: z.string().default(''),
+});
+
+export type BufferingConfig = z.output<typeof BufferingSchema>;

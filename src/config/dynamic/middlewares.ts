@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { compileRe2 } from '../../core/re2/index.ts';
 import { strictObject } from '../schema-helpers.ts';
-import { CompressSchema, ErrorsSchema } from './body-middlewares.ts';
+import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
 import {
   CircuitBreakerSchema,
   InFlightReqSchema,
@@ -192,6 +192,7 @@ export const middlewareSchemas = {
   rateLimit: RateLimitSchema,
   inFlightReq: InFlightReqSchema,
   passTLSClientCert: PassTLSClientCertSchema,
+  buffering: BufferingSchema,
   compress: CompressSchema,
   errors: ErrorsSchema,
 } satisfies Record<string, z.ZodType>;
