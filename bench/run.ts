@@ -14,6 +14,8 @@ import { type BenchOptions, parseOptions, USAGE } from './lib/options.ts';
 import { type ManagedProcess, ProcessSupervisor } from './lib/process-group.ts';
 import {
   allProxies,
+  COMPRESS_BODY_BYTES,
+  COMPRESS_PATH,
   BACKEND_URL,
   type BenchPaths,
   backendCommand,
@@ -55,6 +57,7 @@ const CLIENT_TOOLS: Readonly<Record<BenchMode, readonly string[]>> = {
   h2: ['h2load', 'openssl'],
   handshake: ['openssl'],
   ws: [],
+  compress: ['wrk'],
 };
 
 function checkMachine(plans: readonly ModePlan[]): void {
@@ -74,8 +77,32 @@ function checkMachine(plans: readonly ModePlan[]): void {
   }
 }
 
+/** `n` bytes of JSON: an array of records (ids, names, flags, numbers), padded with spaces. */
+function benchJson(n: number): string {
+  const items: string[] = [];
+  let size = 2;
+  for (let i = 0; ; i++) {
+    const item = JSON.stringify({
+      id: i,
+      name: `item-${i}`,
+      active: i % 3 !== 0,
+      score: (i * 7919) % 1000,
+      tags: ['alpha', 'beta', 'gamma'].slice(0, (i % 3) + 1),
+    });
+    if (size + item.length + 1 > n) break;
+    items.push(item);
+    size += item.length + 1;
+  }
+  return `[${items.join(',')}]`.padEnd(n, ' ');
+}
+
 async function startBackend(supervisor: ProcessSupervisor, paths: BenchPaths): Promise<ManagedProcess> {
   const runDir = await mkdtemp(join(paths.tmpDir, 'backend-'));
+  // `--mode compress` fetches this: 100 KB of JSON as APIs send it (nginx serves html/ under its prefix).
+  // nginx's workers run as `nobody` when the bench runs as root: the file must be theirs to read.
+  chmodSync(runDir, 0o755);
+  mkdirSync(join(runDir, 'html'), { mode: 0o755 });
+  writeFileSync(join(runDir, 'html', COMPRESS_PATH.slice(1)), benchJson(COMPRESS_BODY_BYTES), { mode: 0o644 });
   const cmd = backendCommand({ paths, runDir, profileName: undefined });
   const backend = supervisor.spawn('backend', 'taskset', ['-c', String(PROXY_CPU), cmd.file, ...cmd.args], {
     output: { kind: 'file', path: join(runDir, 'proxy.log') },

@@ -61,7 +61,8 @@ async function load(ctx: MeasureContext, durationS: number): Promise<ClientOutpu
   const { connections, streams } = ctx.options;
   switch (MODE_INFO[ctx.mode].client) {
     case 'wrk': {
-      const out = await runWrk(ctx.supervisor, { cpu: CLIENT_CPU, connections, durationS, url });
+      const headers = ctx.mode === 'compress' ? ['Accept-Encoding: gzip'] : [];
+      const out = await runWrk(ctx.supervisor, { cpu: CLIENT_CPU, connections, durationS, url, headers });
       return { tool: 'wrk', result: parseWrkOutput(out) };
     }
     case 'h2load': {

@@ -1,5 +1,5 @@
 /** What `--mode` selects: the protocol between the load generator and the proxies, and the client. */
-export const MODES = ['http', 'https', 'h2', 'handshake', 'ws'] as const;
+export const MODES = ['http', 'https', 'h2', 'handshake', 'ws', 'compress'] as const;
 export type BenchMode = (typeof MODES)[number];
 
 export interface ModeInfo {
@@ -55,6 +55,14 @@ export const MODE_INFO: Readonly<Record<BenchMode, ModeInfo>> = {
     alpn: undefined,
     latency: 'mean-max',
     describe: 'WebSocket echo of 64-byte messages, one round trip per message (bench/lib/ws-client.ts)',
+  },
+  compress: {
+    client: 'wrk',
+    tls: false,
+    unit: 'req',
+    alpn: undefined,
+    latency: 'percentiles',
+    describe: 'a 100 KB JSON response gzip-compressed at level 1 by the proxy (wrk, Accept-Encoding: gzip)',
   },
 };
 

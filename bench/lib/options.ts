@@ -35,6 +35,8 @@ export const USAGE = `usage: npm run bench -- [options]
                     https: HTTP/1.1 keep-alive over TLS (wrk)
                     h2: HTTP/2 over TLS (h2load)
                     handshake: a full TLS handshake + one request per connection
+                    ws: WebSocket echo of 64-byte messages
+                    compress: a 100 KB JSON gzipped at level 1 by each proxy
                     tls: short for https,h2,handshake
   --rounds N        interleaved rounds (default 3)
   --duration S      seconds of load per run (default 10)
@@ -44,7 +46,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --only a,b        proxies to run, e.g. nginx,ours (default: all)
   --variant n=file  also run our proxy as <n> with config <file> (repeatable)
   --build n=dir     also run our proxy as built in checkout <dir> (its dist/main.js, after
-                    npm run build there) as <n>, with this mode's config: before/after runs
+                    npm run build there) as <n>, with this mode's config: before/after runs;
+                    with --variant v too, also as <n>-v with v's config
   --profile         run our proxy with --cpu-prof and print the top self-time functions
   --help`;
 

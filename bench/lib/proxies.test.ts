@@ -36,6 +36,17 @@ describe('allProxies', () => {
     );
   });
 
+  it('runs another checkout as <build>, and with each variant as <build>-<variant>', () => {
+    const withBuild = allProxies([{ name: 'mw', config: '/cfg/mw.yaml' }], 'http', [
+      { name: 'before', dir: '/old' },
+    ]);
+    const names = withBuild.map((p) => p.name);
+    assert.deepEqual(names.slice(-2), ['before', 'before-mw']);
+    const cmd = withBuild.find((p) => p.name === 'before-mw')!.command(ctx);
+    assert.ok(cmd.args.includes('/old/dist/main.js'), cmd.args.join(' '));
+    assert.ok(cmd.args.includes('/cfg/mw.yaml'), cmd.args.join(' '));
+  });
+
   it('starts nginx with its prefix and error log in the run dir', () => {
     const cmd = all[0]!.command(ctx);
     assert.equal(cmd.file, 'nginx');

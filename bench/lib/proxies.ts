@@ -22,8 +22,13 @@ export function proxyPort(mode: BenchMode): number {
 
 /** The URL the client loads in `mode` (the certificate also names 127.0.0.1). */
 export function proxyUrl(mode: BenchMode): string {
+  if (mode === 'compress') return `${READY_URL.replace(/\/$/, '')}${COMPRESS_PATH}`;
   return MODE_INFO[mode].tls ? TLS_READY_URL : READY_URL;
 }
+
+/** `--mode compress`: what the backend serves (bench/run.ts writes it), and how big it is. */
+export const COMPRESS_PATH = '/data.json';
+export const COMPRESS_BODY_BYTES = 100_000;
 
 export interface BenchPaths {
   readonly repoRoot: string;
@@ -208,6 +213,37 @@ function wsProxies(variants: readonly Variant[]): ProxySpec[] {
   ];
 }
 
+/** `--mode compress`: each proxy gzips the backend's 100 KB JSON at level 1 (nginx's gzip_comp_level 1). */
+function compressProxies(variants: readonly Variant[]): ProxySpec[] {
+  const peer = (name: string, requires: string) => ({
+    name,
+    ours: false,
+    readinessUrl: READY_URL,
+    readyTimeoutMs: 10_000,
+    requires: [requires],
+  });
+  return [
+    { ...peer('nginx', 'nginx'), command: (ctx: RunContext) => nginxCommand('proxy-nginx-gzip.conf', ctx) },
+    {
+      ...peer('haproxy', 'haproxy'),
+      command: ({ paths }: RunContext) => ({
+        file: 'haproxy',
+        args: ['-db', '-f', join(paths.peersDir, 'haproxy-gzip.cfg')],
+      }),
+    },
+    {
+      ...peer('caddy', 'caddy'),
+      command: ({ paths, runDir }: RunContext) => ({
+        file: 'caddy',
+        args: ['run', '--adapter', 'caddyfile', '--config', join(paths.peersDir, 'Caddyfile-gzip')],
+        env: { GOMAXPROCS: '1', XDG_CONFIG_HOME: runDir, XDG_DATA_HOME: runDir },
+      }),
+    },
+    oursSpec('ours', () => 'bench/configs/bench-compress.yaml', 10_000),
+    ...variants.map((v) => oursSpec(v.name, () => resolve(v.config), 30_000)),
+  ];
+}
+
 /** Every proxy the bench knows in `mode`, in the order runs interleave. */
 export function allProxies(
   variants: readonly Variant[],
@@ -217,26 +253,31 @@ export function allProxies(
   const all = proxiesOf(variants, mode);
   const ours = all.find((p) => p.name === 'ours');
   if (ours === undefined) return all;
-  // Another checkout's build runs with the very config and readiness of `ours` in this mode.
+  // Another checkout's build runs with the very config and readiness of `ours` in this mode, and
+  // of each variant too (as `<build>-<variant>`): before/after runs of a configuration.
+  const variantSpecs = all.filter((p) => variants.some((v) => v.name === p.name));
   return [
     ...all,
-    ...builds.map((b) => ({
-      ...ours,
-      name: b.name,
-      command: (ctx: RunContext) => {
-        const cmd = ours.command(ctx);
-        return {
-          ...cmd,
-          args: cmd.args.map((a) => (a === 'dist/main.js' ? join(resolve(b.dir), 'dist/main.js') : a)),
-        };
-      },
-    })),
+    ...builds.flatMap((b) =>
+      [ours, ...variantSpecs].map((spec) => ({
+        ...spec,
+        name: spec === ours ? b.name : `${b.name}-${spec.name}`,
+        command: (ctx: RunContext) => {
+          const cmd = spec.command(ctx);
+          return {
+            ...cmd,
+            args: cmd.args.map((a) => (a === 'dist/main.js' ? join(resolve(b.dir), 'dist/main.js') : a)),
+          };
+        },
+      })),
+    ),
   ];
 }
 
 function proxiesOf(variants: readonly Variant[], mode: BenchMode): ProxySpec[] {
   if (MODE_INFO[mode].tls) return tlsProxies(variants);
   if (mode === 'ws') return wsProxies(variants);
+  if (mode === 'compress') return compressProxies(variants);
   const peers: ProxySpec[] = [
     {
       name: 'nginx',

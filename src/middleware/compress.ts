@@ -1,11 +1,14 @@
 import {
   type BrotliCompress,
+  brotliCompress,
   constants,
   createBrotliCompress,
   createGzip,
   createZstdCompress,
   type Gzip,
+  gzip,
   type ZstdCompress,
+  zstdCompress,
 } from 'node:zlib';
 
 /** The three coders share zlib's stream interface, flush(kind) included. */
@@ -62,7 +65,9 @@ class Compress implements Middleware {
     const cl = h.get('content-length');
     const min = this.#c.minResponseBodyBytes;
     if (cl !== undefined) {
-      if (Number(cl) < min) return null;
+      const n = Number(cl);
+      if (n < min) return null;
+      if (n <= ONE_SHOT_MAX) return new OneShotFilter(coding, this.#c.levels[coding], h, n);
       return new CompressFilter(coding, this.#c.levels[coding], h, 0, false);
     }
     // Unknown length: hold the first bytes until `min` arrived (an event stream is never held).
@@ -121,6 +126,78 @@ function encoder(coding: CompressEncoding, level: number): Encoder {
       return createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: level } });
     case 'zstd':
       return createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: level } });
+  }
+}
+
+/** The head of a response the proxy encodes: what a cache and a client must know. */
+function markEncoded(h: HeaderList, coding: CompressEncoding): void {
+  h.set('Content-Encoding', coding);
+  h.delete('content-length');
+  h.delete('accept-ranges');
+  const vary = h.getAll('vary');
+  if (!vary.some((v) => /(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(v))) h.append('Vary', 'Accept-Encoding');
+  const etag = h.get('etag');
+  if (etag !== undefined && !etag.startsWith('W/')) h.set('ETag', `W/${etag}`);
+}
+
+/**
+ * Bodies of known length up to this are compressed in one go: gathered (they are small), then
+ * one task in the thread pool (zlib's one-shot call), and sent with a Content-Length. Cheaper
+ * than a stream's per-chunk hand-offs; larger bodies stream.
+ */
+const ONE_SHOT_MAX = 256 * 1024;
+
+const ONE_SHOT: Readonly<
+  Record<CompressEncoding, (b: Buffer, level: number, cb: (e: Error | null, r: Buffer) => void) => void>
+> = {
+  gzip: (b, level, cb) => gzip(b, { level }, cb),
+  br: (b, level, cb) => brotliCompress(b, { params: { [constants.BROTLI_PARAM_QUALITY]: level } }, cb),
+  zstd: (b, level, cb) => zstdCompress(b, { params: { [constants.ZSTD_c_compressionLevel]: level } }, cb),
+};
+
+/** A body of known, small length: gathered, compressed in one task, sent with its length. */
+class OneShotFilter implements BodyFilter {
+  readonly #coding: CompressEncoding;
+  readonly #level: number;
+  readonly #chunks: Buffer[] = [];
+  #out!: BodyOutput;
+  #over = false;
+
+  constructor(coding: CompressEncoding, level: number, headers: HeaderList, _length: number) {
+    this.#coding = coding;
+    this.#level = level;
+    markEncoded(headers, coding);
+  }
+
+  start(out: BodyOutput): void {
+    this.#out = out;
+  }
+
+  write(chunk: Buffer): boolean {
+    // The chunk may be a view of a socket's read buffer, reused after this call: copied.
+    this.#chunks.push(Buffer.from(chunk));
+    return true;
+  }
+
+  end(): void {
+    const body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
+    this.#chunks.length = 0;
+    ONE_SHOT[this.#coding](body, this.#level, (e, r) => {
+      if (this.#over) return;
+      this.#over = true;
+      if (e !== null) {
+        this.#out.fail(`${this.#coding}: ${e.message}`, 502);
+        return;
+      }
+      this.#out.length(r.length);
+      this.#out.push(r);
+      this.#out.end();
+    });
+  }
+
+  destroy(): void {
+    this.#over = true;
+    this.#chunks.length = 0;
   }
 }
 
@@ -195,15 +272,7 @@ class CompressFilter implements BodyFilter {
 
   /** Compress from now on: the head says so before its first byte goes out. */
   #begin(): void {
-    const h = this.#headers;
-    h.set('Content-Encoding', this.#coding);
-    h.delete('content-length');
-    h.delete('accept-ranges');
-    const vary = h.getAll('vary');
-    if (!vary.some((v) => /(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(v)))
-      h.append('Vary', 'Accept-Encoding');
-    const etag = h.get('etag');
-    if (etag !== undefined && !etag.startsWith('W/')) h.set('ETag', `W/${etag}`);
+    markEncoded(this.#headers, this.#coding);
     const z = encoder(this.#coding, this.#level);
     this.#z = z;
     // A full next stage (a slow client) pauses the coder's output; its input then fills up and
