@@ -14,11 +14,11 @@ import { type BenchOptions, parseOptions, USAGE } from './lib/options.ts';
 import { type ManagedProcess, ProcessSupervisor } from './lib/process-group.ts';
 import {
   allProxies,
-  COMPRESS_BODY_BYTES,
-  COMPRESS_PATH,
   BACKEND_URL,
   type BenchPaths,
   backendCommand,
+  COMPRESS_BODY_BYTES,
+  COMPRESS_PATH,
   PROXY_HOST,
   type ProxySpec,
   proxyPort,
@@ -102,7 +102,9 @@ async function startBackend(supervisor: ProcessSupervisor, paths: BenchPaths): P
   // nginx's workers run as `nobody` when the bench runs as root: the file must be theirs to read.
   chmodSync(runDir, 0o755);
   mkdirSync(join(runDir, 'html'), { mode: 0o755 });
-  writeFileSync(join(runDir, 'html', COMPRESS_PATH.slice(1)), benchJson(COMPRESS_BODY_BYTES), { mode: 0o644 });
+  writeFileSync(join(runDir, 'html', COMPRESS_PATH.slice(1)), benchJson(COMPRESS_BODY_BYTES), {
+    mode: 0o644,
+  });
   const cmd = backendCommand({ paths, runDir, profileName: undefined });
   const backend = supervisor.spawn('backend', 'taskset', ['-c', String(PROXY_CPU), cmd.file, ...cmd.args], {
     output: { kind: 'file', path: join(runDir, 'proxy.log') },
