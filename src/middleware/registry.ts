@@ -5,6 +5,7 @@ import { chainFactory } from './chain.ts';
 import { circuitBreakerFactory } from './circuit-breaker.ts';
 import { compressFactory } from './compress.ts';
 import { errorsFactory } from './errors.ts';
+import { grpcWebFactory } from './grpc-web.ts';
 import { headersFactory } from './headers/index.ts';
 import { inFlightReqFactory } from './in-flight-req.ts';
 import type { MiddlewareFactory } from './middleware.ts';
@@ -42,4 +43,5 @@ export const middlewareFactories: {
   buffering: bufferingFactory,
   compress: compressFactory,
   errors: errorsFactory,
+  grpcWeb: grpcWebFactory,
 };

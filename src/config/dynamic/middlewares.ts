@@ -177,6 +177,14 @@ export const PassTLSClientCertSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * Traefik's grpcWeb: gRPC-Web requests (and their CORS preflights) become gRPC to the backend.
+ * `allowOrigins` lists the origins whose browsers may call; `*` allows any.
+ */
+export const GrpcWebSchema = z.strictObject({
+  allowOrigins: z.array(PlainValue).default([]),
+});
+
 export const middlewareSchemas = {
   headers: HeadersSchema,
   stripPrefix: StripPrefixSchema,
@@ -195,6 +203,7 @@ export const middlewareSchemas = {
   buffering: BufferingSchema,
   compress: CompressSchema,
   errors: ErrorsSchema,
+  grpcWeb: GrpcWebSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;

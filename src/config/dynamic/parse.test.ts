@@ -145,7 +145,6 @@ describe('parseDynamic', () => {
 `);
     assert.deepEqual(r.lines, [
       'dyn.yaml:3:41: http.routers.r.observability: `observability` is not supported yet',
-      'dyn.yaml:7:26: http.services.s.loadBalancer.servers[0].url: `h2c` servers are not supported yet (expected http://host:port)',
       'dyn.yaml:9:19: http.services.s.loadBalancer.strategy: strategy `leasttime` is not supported yet (expected one of wrr, p2c, roundRobin, leastConn, random, hrw)',
       'dyn.yaml:11:29: http.services.w.weighted.services: a weighted service needs at least one service',
     ]);
@@ -166,7 +165,7 @@ describe('parseDynamic', () => {
     assert.deepEqual(url('http://10.0.0.1:8080'), []);
     assert.deepEqual(url('http://[::1]:8080/'), []);
     assert.deepEqual(url('https://a:443'), []);
-    assert.match(url('h2c://a:80')[0]!, /`h2c` servers are not supported yet/);
+    assert.deepEqual(url('h2c://a:80'), []);
     assert.match(url('ftp://a')[0]!, /unsupported URL scheme "ftp"/);
     assert.match(url('not a url')[0]!, /invalid URL/);
     assert.match(url('http://a:1/base')[0]!, /path, query or fragment/);
