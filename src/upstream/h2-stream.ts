@@ -2,7 +2,7 @@ import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { ProxyError } from '../core/errors.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Timed } from '../core/ticker.ts';
-import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
 import { h2RequestFields, h2Response, headerListOf, trailersObject } from './h2-fields.ts';
 import type { UpstreamSession } from './h2-session.ts';
 import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
@@ -113,6 +113,9 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
   #replays = 0;
   #timed = false;
   #waitingDrain = false;
+  /** Response body bytes received, against a Content-Length. */
+  #got = 0;
+  #length = -1;
 
   constructor(host: UpstreamSession, user: UpstreamUser, method: string) {
     this.#host = host;
@@ -266,7 +269,9 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     this.#kept = null;
     this.#keepable = false;
     // flags bit 0: END_STREAM on the HEADERS frame (no body: a gRPC trailers-only response).
-    user.onUpstreamHead(h2Response(status, raw, (flags & 1) !== 0, this.#method), null, 0, 0);
+    const res = h2Response(status, raw, (flags & 1) !== 0, this.#method);
+    this.#length = res.bodyKind === BODY_LENGTH ? res.contentLength : -1;
+    user.onUpstreamHead(res, null, 0, 0);
   }
 
   onInfo(status: number, raw: string[]): void {
@@ -275,6 +280,7 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
   }
 
   onData(chunk: Buffer): void {
+    this.#got += chunk.length;
     this.user?.onUpstreamData(chunk, 0, chunk.length);
   }
 
@@ -286,6 +292,12 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     if (req !== this.#req) return;
     const user = this.user;
     if (user === null || this.#state !== S_BODY) return;
+    // node also ends the readable side of a stream its dying session closed: that is no END_STREAM.
+    // A real end came with trailers, or with the whole Content-Length, or on a stream still alive.
+    const whole =
+      this.#trailers !== null ||
+      (this.#length >= 0 ? this.#got === this.#length : !req.destroyed && (req.rstCode ?? 0) === NO_ERROR);
+    if (!whole) return; // 'close' reports the failure
     this.#state = S_DONE;
     this.user = null;
     this.#req = null;
