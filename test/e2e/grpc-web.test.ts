@@ -28,7 +28,7 @@ function send(
         host: '127.0.0.1',
         port,
         method,
-        path: '/test.Echo/' + (headers['x-method'] ?? 'Unary'),
+        path: `/test.Echo/${headers['x-method'] ?? 'Unary'}`,
         headers: { host, ...headers },
       },
       (res) => {
