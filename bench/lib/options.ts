@@ -20,7 +20,7 @@ export interface BenchOptions {
   readonly durationS: number;
   readonly warmupS: number;
   readonly connections: number;
-  /** Concurrent streams per HTTP/2 connection (h2load -m), --mode h2 only. */
+  /** Concurrent streams per HTTP/2 connection (h2load -m), --mode h2 and grpc. */
   readonly streams: number;
   /** Proxy names to run, in the order given; undefined means every known proxy. */
   readonly only: readonly string[] | undefined;
@@ -38,11 +38,12 @@ export const USAGE = `usage: npm run bench -- [options]
                     ws: WebSocket echo of 64-byte messages
                     compress: a 100 KB JSON gzipped at level 1 by each proxy
                     tls: short for https,h2,handshake
+                    grpc: gRPC unary over h2c (h2load) to a Node h2c backend
   --rounds N        interleaved rounds (default 3)
   --duration S      seconds of load per run (default 10)
   --warmup S        seconds of unmeasured load before each run (default 2)
   --connections N   client connections (default 50; concurrent handshakes in handshake mode)
-  --streams N       concurrent streams per connection in h2 mode (h2load -m, default 10)
+  --streams N       concurrent streams per connection in h2 and grpc modes (h2load -m, default 10)
   --only a,b        proxies to run, e.g. nginx,ours (default: all)
   --variant n=file  also run our proxy as <n> with config <file> (repeatable)
   --build n=dir     also run our proxy as built in checkout <dir> (its dist/main.js, after

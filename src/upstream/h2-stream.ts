@@ -79,6 +79,10 @@ function onWantTrailers(this: OwnedStream): void {
 /** A stream error always ends in 'close', which is where the user learns about it. */
 function ignoreError(): void {}
 
+function isGrpc(headers: HeaderList): boolean {
+  return headers.get('content-type')?.startsWith('application/grpc') === true;
+}
+
 function failLater(st: H2UpstreamStream, e: unknown): void {
   st.failRequest(e);
 }
@@ -134,12 +138,15 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
   #open(): void {
     const host = this.#host;
     const out = this.#out!;
+    // Only a body of open length can be followed by trailers the client sends (HTTP/2). A gRPC
+    // request has none (its protocol defines no request trailers): it ends on its last DATA frame
+    // instead of an empty one after a 'wantTrailers' round.
+    const trailers = out.bodyKind === BODY_CHUNKED && !isGrpc(out.headers);
     let req: OwnedStream;
     try {
       req = host.client!.request(h2RequestFields(out, this.#authority, host.pool.scheme), {
         endStream: out.bodyKind === BODY_NONE,
-        // Only a body of open length can be followed by trailers the client sends (HTTP/2, gRPC).
-        waitForTrailers: out.bodyKind === BODY_CHUNKED,
+        waitForTrailers: trailers,
       }) as OwnedStream;
     } catch (e) {
       // An invalid field (nghttp2 refuses it) or a session that just went away.
@@ -158,9 +165,8 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     req.on('trailers', onTrailers);
     req.on('end', onEnd);
     req.on('close', onClose);
-    req.on('drain', onDrain);
     req.on('error', ignoreError);
-    if (out.bodyKind === BODY_CHUNKED) req.on('wantTrailers', onWantTrailers);
+    if (trailers) req.on('wantTrailers', onWantTrailers);
     const t = host.pool.options.responseHeaderTimeoutMs;
     if (t > 0 && !this.#timed) {
       this.#timed = true;
@@ -188,7 +194,10 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
       this.#waitingDrain = true;
       return false;
     }
-    return req.write(data);
+    if (req.write(data)) return true;
+    // Listened for only once needed: most request bodies never fill the stream's buffer.
+    if (req.listenerCount('drain') === 0) req.on('drain', onDrain);
+    return false;
   }
 
   endBody(trailers?: HeaderList | null): void {
@@ -374,7 +383,9 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     if (this.#bodyEnded) req.end();
     if (this.#waitingDrain) {
       this.#waitingDrain = false;
-      this.user?.onUpstreamDrain();
+      // The user waits for a drain: now, or when the kept bytes have left.
+      if (req.writableNeedDrain) req.on('drain', onDrain);
+      else this.user?.onUpstreamDrain();
     }
   }
 
