@@ -58,6 +58,9 @@ function onWantTrailers(this: OwnedStream): void {
 }
 /** A stream error always ends in 'close', which is where the exchange learns about it. */
 function ignoreError(): void {}
+function stopUpload(s: ServerHttp2Stream): void {
+  if (!s.destroyed && !s.closed) s.close(H2_NO_ERROR);
+}
 
 const END_STREAM = { endStream: true } as const;
 const WAIT_FOR_TRAILERS = { waitForTrailers: true } as const;
@@ -105,6 +108,8 @@ export class Http2StreamSink implements ClientSink, Timed {
   #trailers: Record<string, string | string[]> | null = null;
   /** The response is gRPC: a broken upstream ends it with grpc-status UNAVAILABLE. */
   #grpc = false;
+  /** The request is still coming though the response is over: RST_STREAM(NO_ERROR) after the trailers. */
+  #stopUpload = false;
 
   constructor(stream: ServerHttp2Stream, owner: StreamOwner, endStream: boolean) {
     const s = stream as OwnedStream;
@@ -311,8 +316,13 @@ export class Http2StreamSink implements ClientSink, Timed {
 
   onWantTrailers(): void {
     const s = this.#stream;
+    this.#waitTrailers = false;
+    if (s.destroyed) return;
     // No trailers: node ends the stream with an empty DATA frame instead (END_STREAM).
-    if (!s.destroyed) s.sendTrailers(this.#trailers ?? {});
+    s.sendTrailers(this.#trailers ?? {});
+    // The RST_STREAM must leave after the trailers: node writes submitted frames from a native
+    // immediate, which runs before this one.
+    if (this.#stopUpload) setImmediate(stopUpload, s);
   }
 
   data(buf: Buffer, start: number, end: number): boolean {
@@ -415,7 +425,10 @@ export class Http2StreamSink implements ClientSink, Timed {
     // upload with RST_STREAM(NO_ERROR), sent once the response has been flushed.
     if (!this.#clientEnded) {
       this.#resetByUs = true;
-      s.close(H2_NO_ERROR);
+      // Trailers still to go (gRPC's status): closing now would send the RST_STREAM first and
+      // lose them; the close follows them instead.
+      if (this.#waitTrailers) this.#stopUpload = true;
+      else s.close(H2_NO_ERROR);
     }
   }
 }

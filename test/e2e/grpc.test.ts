@@ -229,6 +229,18 @@ http:
     }
   }
 
+  it('relays the status of a call the server ends while the client is still sending', async () => {
+    for (const ep of ['h2c', 'secure'] as const) {
+      const bidi = (client(ep, 'h2c.test').bidi as () => grpc.ClientDuplexStream<Buffer, Buffer>)();
+      bidi.on('error', () => {});
+      const status = new Promise<grpc.StatusObject>((r) => bidi.on('status', r));
+      bidi.write(Buffer.from('abort'));
+      const s = await status;
+      assert.equal(s.code, grpc.status.ABORTED, s.details);
+      assert.equal(s.details, 'aborted by the server');
+    }
+  });
+
   it('relays a server error with its code, message and binary status details', async () => {
     const u = await unary(client('h2c', 'h2c.test'), 'fail', 'order 7');
     assert.equal(u.error!.code, grpc.status.FAILED_PRECONDITION);

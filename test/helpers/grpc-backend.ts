@@ -116,7 +116,12 @@ export async function startGrpcBackend(name: string, tls?: GrpcTls): Promise<Grp
     bidi: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
       count('bidi');
       echoMeta(call);
-      call.on('data', (b: Buffer) => call.write(Buffer.from(`echo ${b.toString()}`)));
+      call.on('data', (b: Buffer) => {
+        // Ends the call with a status while the client is still sending.
+        if (b.toString() === 'abort')
+          call.emit('error', { code: grpc.status.ABORTED, details: 'aborted by the server' });
+        else call.write(Buffer.from(`echo ${b.toString()}`));
+      });
       call.on('end', () => call.end(trailer()));
     },
     fail: (call: grpc.ServerUnaryCall<Buffer, Buffer>, cb: grpc.sendUnaryData<Buffer>) => {
