@@ -318,8 +318,15 @@ export class Http2StreamSink implements ClientSink, Timed {
     const s = this.#stream;
     this.#waitTrailers = false;
     if (s.destroyed) return;
-    // No trailers: node ends the stream with an empty DATA frame instead (END_STREAM).
-    s.sendTrailers(this.#trailers ?? {});
+    try {
+      // No trailers: node ends the stream with an empty DATA frame instead (END_STREAM).
+      s.sendTrailers(this.#trailers ?? {});
+    } catch {
+      // A field node will not send: the response cannot end cleanly.
+      this.#resetByUs = true;
+      s.destroy(new Error('response trailers refused'));
+      return;
+    }
     // The RST_STREAM must leave after the trailers: node writes submitted frames from a native
     // immediate, which runs before this one.
     if (this.#stopUpload) setImmediate(stopUpload, s);

@@ -320,8 +320,14 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
   }
 
   onWantTrailers(req: OwnedStream): void {
-    // No trailers: node then ends the stream with an empty DATA frame (END_STREAM).
-    if (!req.destroyed) req.sendTrailers(trailersObject(req === this.#req ? this.#reqTrailers : null));
+    if (req.destroyed) return;
+    try {
+      // No trailers: node then ends the stream with an empty DATA frame (END_STREAM).
+      req.sendTrailers(trailersObject(req === this.#req ? this.#reqTrailers : null));
+    } catch {
+      // A field node will not send: the request cannot end cleanly ('close' reports it).
+      req.close(CANCEL);
+    }
   }
 
   onClose(req: OwnedStream): void {
