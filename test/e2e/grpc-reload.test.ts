@@ -41,7 +41,9 @@ class Stream {
   echo(text: string): Promise<string> {
     return new Promise((resolve, reject) => {
       this.call.once('data', (b: Buffer) => resolve(b.toString()));
-      this.ended.then((s) => reject(new Error(`call ended (${s.code} ${s.details}) before echoing ${text}`)));
+      void this.ended.then((s) =>
+        reject(new Error(`call ended (${s.code} ${s.details}) before echoing ${text}`)),
+      );
       this.call.write(Buffer.from(text));
     });
   }
@@ -86,7 +88,7 @@ providers:
       proxy.writeFile('dyn.yaml', dynamic(backend.port, reload, true));
       await waitApplied(proxy, ++generation);
       const echoes = await Promise.all(streams.map((s, i) => s.echo(`r${reload}-${i}`)));
-      echoes.forEach((e, i) => assert.equal(e, `echo r${reload}-${i}`));
+      for (const [i, e] of echoes.entries()) assert.equal(e, `echo r${reload}-${i}`);
     }
     assert.ok(
       streams.every((s) => s.status === null),
