@@ -145,6 +145,7 @@ http:
     down: { rule: "Host(\`down.test\`)", service: grpc-down }
     retried: { rule: "Host(\`retried.test\`)", service: resets, middlewares: [retry] }
     health: { rule: "Host(\`health.test\`)", service: grpc-health }
+    tls-health: { rule: "Host(\`tls-health.test\`)", service: grpc-tls-health }
   middlewares:
     limit: { rateLimit: { average: 1, period: 1m, burst: 1 } }
     retry: { retry: { attempts: 3, initialInterval: 1ms, retryNonIdempotentMethod: true } }
@@ -162,6 +163,11 @@ http:
     grpc-health:
       loadBalancer:
         servers: [{ url: "h2c://127.0.0.1:${healthBackend.port}" }]
+        healthCheck: { mode: grpc, interval: 100ms, timeout: 1s }
+    grpc-tls-health:
+      loadBalancer:
+        serversTransport: backend-ca
+        servers: [{ url: "https://127.0.0.1:${tlsBackend.port}" }]
         healthCheck: { mode: grpc, interval: 100ms, timeout: 1s }
   serversTransports:
     backend-ca:
@@ -369,8 +375,23 @@ http:
     const down = await unary(c, 'unary', 'x');
     assert.equal(down.error!.code, grpc.status.UNAVAILABLE, 'no server available');
     healthBackend.health = 'SERVING';
-    await proxy.waitForLog((l) => l.msg === 'server up');
+    await proxy.waitForLog(
+      (l) => l.msg === 'server up' && String(l.server).includes(String(healthBackend.port)),
+    );
     assert.equal((await unary(c, 'unary', 'y')).error, null);
     assert.ok((healthBackend.calls.health ?? 0) >= 2);
+  });
+
+  it('checks an https server over TLS with the transport settings', async () => {
+    const before = tlsBackend.calls.health ?? 0;
+    tlsBackend.health = 'NOT_SERVING';
+    await proxy.waitForLog(
+      (l) => l.msg === 'server down' && String(l.server).includes(String(tlsBackend.port)),
+    );
+    tlsBackend.health = 'SERVING';
+    await proxy.waitForLog(
+      (l) => l.msg === 'server up' && String(l.server).includes(String(tlsBackend.port)),
+    );
+    assert.ok((tlsBackend.calls.health ?? 0) > before);
   });
 });
