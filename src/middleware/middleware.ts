@@ -35,8 +35,11 @@ export interface RequestControl {
 }
 
 /**
- * A middleware's view of the bodies of one request, both directions: the body phase of a
- * middleware that needs one (grpcWeb today). Registered per request by `onRequest` through
+ * A middleware's view of the bodies of one request, both directions, at the upstream seam: for
+ * a middleware that changes the protocol spoken to the server (grpcWeb), which needs the request
+ * body and the response trailers that the response body phase (`onResponseBody`) does not carry.
+ * The upstream's response is transformed first, then goes through the route's `onResponse` and
+ * `onResponseBody` phases like any. Registered per request by `onRequest` through
  * `ctl.transformBody`, so that a route whose requests need no transform pays nothing. Each call
  * returns the bytes to pass on (possibly the same buffer, possibly empty); the proxy re-frames
  * what it passes on (its length changes: no Content-Length either way).
