@@ -33,6 +33,7 @@ const EXAMPLES: Readonly<Record<MiddlewareType, unknown>> = {
   buffering: { maxRequestBodyBytes: 1000 },
   compress: {},
   errors: { status: ['500-599'], service: 'pages' },
+  grpcWeb: { allowOrigins: ['*'] },
 };
 
 const NOOP_OUT: BodyOutput = { push: () => true, length() {}, end() {}, fail() {}, drained() {} };
