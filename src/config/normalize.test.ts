@@ -293,11 +293,13 @@ describe('deprecated keys Traefik v3 still reads', () => {
     assert.equal(h.config.sslHost, 'secure.test');
   });
 
-  it('names ipWhiteList as deprecated and, like ipAllowList, not supported yet', () => {
+  it('reads ipWhiteList as ipAllowList, with a deprecation warning', () => {
     const r = dyn('http:\n  middlewares:\n    w:\n      ipWhiteList: { sourceRange: ["10.0.0.0/8"] }\n');
     assert.deepEqual(r.lines, [
-      "dyn.yaml:4:7: warning: http.middlewares.w.ipWhiteList: `ipWhiteList` is deprecated (Traefik's replacement is `ipAllowList`)",
-      'dyn.yaml:4:7: http.middlewares.w.ipWhiteList: middleware type `ipWhiteList` is not supported yet',
+      'dyn.yaml:4:7: warning: http.middlewares.w.ipAllowList: `ipWhiteList` is deprecated: it is read as `ipAllowList`',
     ]);
+    const w = r.config!.http.middlewares['w'];
+    assert.ok(w?.type === 'ipAllowList');
+    assert.deepEqual(w.config.sourceRange, ['10.0.0.0/8']);
   });
 });

@@ -33,6 +33,8 @@ const EXAMPLES: Readonly<Record<MiddlewareType, unknown>> = {
   buffering: { maxRequestBodyBytes: 1000 },
   compress: {},
   errors: { status: ['500-599'], service: 'pages' },
+  ipAllowList: { sourceRange: ['0.0.0.0/0', '::/0'] },
+  encodedCharacters: {},
 };
 
 const NOOP_OUT: BodyOutput = { push: () => true, length() {}, end() {}, fail() {}, drained() {} };

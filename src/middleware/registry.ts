@@ -4,9 +4,11 @@ import { bufferingFactory } from './buffering.ts';
 import { chainFactory } from './chain.ts';
 import { circuitBreakerFactory } from './circuit-breaker.ts';
 import { compressFactory } from './compress.ts';
+import { encodedCharactersFactory } from './encoded-characters.ts';
 import { errorsFactory } from './errors.ts';
 import { headersFactory } from './headers/index.ts';
 import { inFlightReqFactory } from './in-flight-req.ts';
+import { ipAllowListFactory } from './ip-allow-list.ts';
 import type { MiddlewareFactory } from './middleware.ts';
 import { passTLSClientCertFactory } from './pass-tls-client-cert.ts';
 import { rateLimitFactory } from './rate-limit.ts';
@@ -42,4 +44,6 @@ export const middlewareFactories: {
   buffering: bufferingFactory,
   compress: compressFactory,
   errors: errorsFactory,
+  ipAllowList: ipAllowListFactory,
+  encodedCharacters: encodedCharactersFactory,
 };

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { compileRe2 } from '../../core/re2/index.ts';
 import { strictObject } from '../schema-helpers.ts';
+import { EncodedCharactersSchema, IpAllowListSchema } from './access-middlewares.ts';
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
 import {
   CircuitBreakerSchema,
@@ -195,6 +196,8 @@ export const middlewareSchemas = {
   buffering: BufferingSchema,
   compress: CompressSchema,
   errors: ErrorsSchema,
+  ipAllowList: IpAllowListSchema,
+  encodedCharacters: EncodedCharactersSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;
@@ -209,6 +212,14 @@ export type ReplacePathRegexConfig = z.output<typeof ReplacePathRegexSchema>;
 export type RedirectSchemeConfig = z.output<typeof RedirectSchemeSchema>;
 export type RedirectRegexConfig = z.output<typeof RedirectRegexSchema>;
 export type ChainConfig = z.output<typeof ChainSchema>;
+export type {
+  BasicAuthConfig,
+  ClientTlsConfig,
+  DigestAuthConfig,
+  EncodedCharactersConfig,
+  ForwardAuthConfig,
+  IpAllowListConfig,
+} from './access-middlewares.ts';
 export type {
   CircuitBreakerConfig,
   InFlightReqConfig,

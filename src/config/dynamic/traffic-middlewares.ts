@@ -11,12 +11,12 @@ import { statusRanges } from './status-ranges.ts';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-const ipOrCidr = z.string().superRefine((value, ctx) => {
+export const ipOrCidr = z.string().superRefine((value, ctx) => {
   const error = checkIpOrCidr(value);
   if (error !== undefined) ctx.addIssue({ code: 'custom', message: error });
 });
 
-const ipStrategy = strictObject({
+export const ipStrategy = strictObject({
   /** Take the depth-th address from the right of X-Forwarded-For (0 = the peer address). */
   depth: z.number().int().nonnegative().default(0),
   /** Walk X-Forwarded-For from the right and take the first address not in these. */
