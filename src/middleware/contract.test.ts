@@ -35,6 +35,7 @@ const EXAMPLES: Readonly<Record<MiddlewareType, unknown>> = {
   errors: { status: ['500-599'], service: 'pages' },
   ipAllowList: { sourceRange: ['0.0.0.0/0', '::/0'] },
   encodedCharacters: {},
+  basicAuth: { users: ['user:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ='] },
 };
 
 const NOOP_OUT: BodyOutput = { push: () => true, length() {}, end() {}, fail() {}, drained() {} };

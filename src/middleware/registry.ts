@@ -1,5 +1,6 @@
 import type { MiddlewareConfigOf, MiddlewareType } from '../config/dynamic/middlewares.ts';
 import { addPrefixFactory } from './add-prefix.ts';
+import { basicAuthFactory } from './auth/basic-auth.ts';
 import { bufferingFactory } from './buffering.ts';
 import { chainFactory } from './chain.ts';
 import { circuitBreakerFactory } from './circuit-breaker.ts';
@@ -46,4 +47,5 @@ export const middlewareFactories: {
   errors: errorsFactory,
   ipAllowList: ipAllowListFactory,
   encodedCharacters: encodedCharactersFactory,
+  basicAuth: basicAuthFactory,
 };

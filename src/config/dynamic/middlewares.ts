@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { compileRe2 } from '../../core/re2/index.ts';
 import { strictObject } from '../schema-helpers.ts';
-import { EncodedCharactersSchema, IpAllowListSchema } from './access-middlewares.ts';
+import { BasicAuthSchema, EncodedCharactersSchema, IpAllowListSchema } from './access-middlewares.ts';
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
 import {
   CircuitBreakerSchema,
@@ -198,6 +198,7 @@ export const middlewareSchemas = {
   errors: ErrorsSchema,
   ipAllowList: IpAllowListSchema,
   encodedCharacters: EncodedCharactersSchema,
+  basicAuth: BasicAuthSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;
