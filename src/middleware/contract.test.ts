@@ -36,6 +36,7 @@ const EXAMPLES: Readonly<Record<MiddlewareType, unknown>> = {
   ipAllowList: { sourceRange: ['0.0.0.0/0', '::/0'] },
   encodedCharacters: {},
   basicAuth: { users: ['user:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ='] },
+  digestAuth: { users: ['user:traefik:0d4f9b3d4c4d1e0f2a9b8c7d6e5f4a3b'] },
 };
 
 const NOOP_OUT: BodyOutput = { push: () => true, length() {}, end() {}, fail() {}, drained() {} };

@@ -1,6 +1,7 @@
 import type { MiddlewareConfigOf, MiddlewareType } from '../config/dynamic/middlewares.ts';
 import { addPrefixFactory } from './add-prefix.ts';
 import { basicAuthFactory } from './auth/basic-auth.ts';
+import { digestAuthFactory } from './auth/digest-auth.ts';
 import { bufferingFactory } from './buffering.ts';
 import { chainFactory } from './chain.ts';
 import { circuitBreakerFactory } from './circuit-breaker.ts';
@@ -48,4 +49,5 @@ export const middlewareFactories: {
   ipAllowList: ipAllowListFactory,
   encodedCharacters: encodedCharactersFactory,
   basicAuth: basicAuthFactory,
+  digestAuth: digestAuthFactory,
 };

@@ -1,7 +1,12 @@
 import { z } from 'zod';
 import { compileRe2 } from '../../core/re2/index.ts';
 import { strictObject } from '../schema-helpers.ts';
-import { BasicAuthSchema, EncodedCharactersSchema, IpAllowListSchema } from './access-middlewares.ts';
+import {
+  BasicAuthSchema,
+  DigestAuthSchema,
+  EncodedCharactersSchema,
+  IpAllowListSchema,
+} from './access-middlewares.ts';
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
 import {
   CircuitBreakerSchema,
@@ -199,6 +204,7 @@ export const middlewareSchemas = {
   ipAllowList: IpAllowListSchema,
   encodedCharacters: EncodedCharactersSchema,
   basicAuth: BasicAuthSchema,
+  digestAuth: DigestAuthSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;
