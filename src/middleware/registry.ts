@@ -8,6 +8,7 @@ import { circuitBreakerFactory } from './circuit-breaker.ts';
 import { compressFactory } from './compress.ts';
 import { encodedCharactersFactory } from './encoded-characters.ts';
 import { errorsFactory } from './errors.ts';
+import { forwardAuthFactory } from './forward-auth/forward-auth.ts';
 import { headersFactory } from './headers/index.ts';
 import { inFlightReqFactory } from './in-flight-req.ts';
 import { ipAllowListFactory } from './ip-allow-list.ts';
@@ -50,4 +51,5 @@ export const middlewareFactories: {
   encodedCharacters: encodedCharactersFactory,
   basicAuth: basicAuthFactory,
   digestAuth: digestAuthFactory,
+  forwardAuth: forwardAuthFactory,
 };

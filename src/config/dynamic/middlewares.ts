@@ -5,6 +5,7 @@ import {
   BasicAuthSchema,
   DigestAuthSchema,
   EncodedCharactersSchema,
+  ForwardAuthSchema,
   IpAllowListSchema,
 } from './access-middlewares.ts';
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
@@ -205,6 +206,7 @@ export const middlewareSchemas = {
   encodedCharacters: EncodedCharactersSchema,
   basicAuth: BasicAuthSchema,
   digestAuth: DigestAuthSchema,
+  forwardAuth: ForwardAuthSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;
