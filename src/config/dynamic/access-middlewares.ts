@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { strictObject } from '../schema-helpers.ts';
+import { clientTls } from './client-tls.ts';
 import { ipOrCidr, ipStrategy } from './traffic-middlewares.ts';
 
 /*
@@ -13,29 +14,6 @@ import { ipOrCidr, ipStrategy } from './traffic-middlewares.ts';
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HeaderName = z.string().regex(TOKEN, 'must be a valid header field name (RFC 9110 token)');
 const NoControl = z.string().refine((v) => !/[\r\n\0"\\]/.test(v), 'must not contain CR, LF, NUL, " or \\');
-
-/** Traefik's ClientTLS (forwardAuth, Redis): each of ca, cert and key is a file path or the PEM text. */
-export const clientTls = strictObject(
-  {
-    ca: z.string().min(1).optional(),
-    cert: z.string().min(1).optional(),
-    key: z.string().min(1).optional(),
-    insecureSkipVerify: z.boolean().default(false),
-    /** Deprecated in Traefik v3 (a server-side setting); read and ignored, with a warning. */
-    caOptional: z.boolean().optional(),
-  },
-  [],
-  { deprecated: { caOptional: 'TLS client authentication is a server-side option; remove it' } },
-).superRefine((v, ctx) => {
-  if ((v.cert === undefined) !== (v.key === undefined)) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'cert and key go together',
-      path: [v.cert === undefined ? 'cert' : 'key'],
-    });
-  }
-});
-export type ClientTlsConfig = z.output<typeof clientTls>;
 
 export const IpAllowListSchema = strictObject({
   sourceRange: z.array(ipOrCidr).min(1, 'sourceRange must not be empty'),
@@ -110,6 +88,7 @@ export const ForwardAuthSchema = strictObject(
   ['maxResponseBodySize', 'authSigninURL'],
 );
 
+export type { ClientTlsConfig } from './client-tls.ts';
 export type IpAllowListConfig = z.output<typeof IpAllowListSchema>;
 export type EncodedCharactersConfig = z.output<typeof EncodedCharactersSchema>;
 export type BasicAuthConfig = z.output<typeof BasicAuthSchema>;

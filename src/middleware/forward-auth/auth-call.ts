@@ -1,10 +1,10 @@
 import type { Duplex } from 'node:stream';
 import type { ProxyError } from '../../core/errors.ts';
 import type { HeaderList } from '../../core/headers.ts';
-import type { RequestHead } from '../../core/request.ts';
+import type { DirectResponse, RequestHead } from '../../core/request.ts';
 import type { Ticker, Timed } from '../../core/ticker.ts';
 import type { StreamSource, UpstreamResponse, UpstreamStream, UpstreamUser } from '../../upstream/stream.ts';
-import type { Lease, RequestControl } from '../middleware.ts';
+import { type Lease, type RequestControl, type RequestPhaseValue, SUSPEND } from '../middleware.ts';
 import type { AuthRequest } from './auth-request.ts';
 
 /** What the middleware does with the auth server's answer. */
@@ -38,6 +38,9 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
   #bytes = 0;
   #retried = false;
   #finished = false;
+  #suspended = false;
+  #early = false;
+  #earlyResponse: DirectResponse | undefined = undefined;
 
   constructor(
     req: RequestHead,
@@ -65,6 +68,26 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
       this.deadline = this.#ticker.now + timeoutMs;
     }
     this.#pool.acquire(this, this.#out.method);
+  }
+
+  /**
+   * The verdict: resumes the suspended request. A verdict reached before onRequest returned (a
+   * closed pool fails at once) is kept for `phase()` instead: resuming a request that has not
+   * suspended yet would do nothing.
+   */
+  resolve(response?: DirectResponse): void {
+    if (this.#suspended) this.ctl.resume(response);
+    else {
+      this.#early = true;
+      this.#earlyResponse = response;
+    }
+  }
+
+  /** What onRequest returns after start(): SUSPEND, or the verdict already reached. */
+  phase(): RequestPhaseValue {
+    if (this.#early) return this.#earlyResponse;
+    this.#suspended = true;
+    return SUSPEND;
   }
 
   #finish(): boolean {

@@ -6,13 +6,7 @@ import type { Ticker } from '../../core/ticker.ts';
 import { UpstreamPool } from '../../upstream/pool.ts';
 import type { UpstreamResponse } from '../../upstream/stream.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../../upstream/transport-tls.ts';
-import {
-  type Middleware,
-  type MiddlewareFactory,
-  type RequestControl,
-  type RequestPhaseValue,
-  SUSPEND,
-} from '../middleware.ts';
+import type { Middleware, MiddlewareFactory, RequestControl, RequestPhaseValue } from '../middleware.ts';
 import { AuthCall, type AuthVerdict } from './auth-call.ts';
 import { AuthRequest, type AuthRequestOptions } from './auth-request.ts';
 
@@ -117,8 +111,9 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
 
   onRequest = (req: RequestHead, ctl: RequestControl): RequestPhaseValue => {
     const out = new AuthRequest(req, this.#target, this.#options, null);
-    new AuthCall(req, ctl, this.#state.pool, this.#ticker, out, this.#authority, this).start(this.#timeoutMs);
-    return SUSPEND;
+    const call = new AuthCall(req, ctl, this.#state.pool, this.#ticker, out, this.#authority, this);
+    call.start(this.#timeoutMs);
+    return call.phase();
   };
 
   failed(call: AuthCall, reason: string): void {
@@ -127,12 +122,12 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
       address: this.#address,
       reason,
     });
-    call.ctl.resume(FAILED);
+    call.resolve(FAILED);
   }
 
   answered(call: AuthCall, res: UpstreamResponse, body: Buffer): void {
     if (res.status < 200 || res.status >= 300) {
-      call.ctl.resume(this.#refusal(res, body));
+      call.resolve(this.#refusal(res, body));
       return;
     }
     const req = call.req;
@@ -154,7 +149,7 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
       const add = from.getAll('set-cookie').filter((c) => this.#cookies.has(cookieName(c)));
       if (add.length > 0) this.#pendingCookies.set(req, add);
     }
-    call.ctl.resume();
+    call.resolve();
   }
 
   #refusal(res: UpstreamResponse, body: Buffer): DirectResponse | undefined {
