@@ -12,6 +12,7 @@ import { forwardAuthFactory } from './forward-auth/forward-auth.ts';
 import { headersFactory } from './headers/index.ts';
 import { inFlightReqFactory } from './in-flight-req.ts';
 import { ipAllowListFactory } from './ip-allow-list.ts';
+import { jwtFactory } from './jwt/jwt.ts';
 import type { MiddlewareFactory } from './middleware.ts';
 import { passTLSClientCertFactory } from './pass-tls-client-cert.ts';
 import { rateLimitFactory } from './rate-limit.ts';
@@ -52,4 +53,5 @@ export const middlewareFactories: {
   basicAuth: basicAuthFactory,
   digestAuth: digestAuthFactory,
   forwardAuth: forwardAuthFactory,
+  jwt: jwtFactory,
 };

@@ -88,7 +88,53 @@ export const ForwardAuthSchema = strictObject(
   ['maxResponseBodySize', 'authSigninURL'],
 );
 
+const stringList = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((s) => [s]),
+  z.array(z.string().min(1)),
+]);
+
+/**
+ * Ours (Traefik has it only in its paid Hub, whose key names are followed where they exist): a JWT
+ * in `Authorization: Bearer` checked against one key source, its claims checked, chosen claims
+ * forwarded as request fields.
+ */
+export const JwtSchema = strictObject({
+  /** JWKS served over HTTP(S): cached, fetched again for an unknown `kid`. */
+  jwksUrl: z.url({ protocol: /^https?$/, error: 'jwksUrl must be an http:// or https:// URL' }).optional(),
+  /** JWKS kept this long before it is fetched again. */
+  jwksCacheDuration: duration.default(600_000),
+  /** A token with an unknown `kid` fetches the JWKS again, but not sooner than this after the last fetch. */
+  jwksCooldown: duration.default(30_000),
+  /** A PEM public key (SPKI or certificate), or a file holding one. */
+  publicKey: z.string().min(1).optional(),
+  /** An HMAC secret (HS256/384/512). */
+  signingSecret: z.string().min(1).optional(),
+  /** Accepted `alg` values; absent = what the key allows. */
+  algorithms: z
+    .array(z.string().regex(/^(HS|RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/, 'unknown JWS algorithm'))
+    .optional(),
+  issuer: stringList.optional(),
+  audience: stringList.optional(),
+  /** Claims every token must carry. */
+  requiredClaims: z.array(z.string().min(1)).default([]),
+  /** Tolerated clock difference for exp, nbf and iat. */
+  clockSkew: duration.default(0),
+  /** Request field → claim: the claim's value (JSON for non-strings) is set; client-sent ones always go. */
+  forwardHeaders: z.record(HeaderName, z.string().min(1)).default({}),
+  /** Keep the Authorization field on the forwarded request. */
+  forwardAuthorization: z.boolean().default(false),
+  realm: NoControl.default('traefik'),
+}).superRefine((v, ctx) => {
+  const sources = [v.jwksUrl, v.publicKey, v.signingSecret].filter((x) => x !== undefined).length;
+  if (sources !== 1)
+    ctx.addIssue({ code: 'custom', message: 'set exactly one of jwksUrl, publicKey and signingSecret' });
+});
+
 export type { ClientTlsConfig } from './client-tls.ts';
+export type JwtConfig = z.output<typeof JwtSchema>;
 export type IpAllowListConfig = z.output<typeof IpAllowListSchema>;
 export type EncodedCharactersConfig = z.output<typeof EncodedCharactersSchema>;
 export type BasicAuthConfig = z.output<typeof BasicAuthSchema>;

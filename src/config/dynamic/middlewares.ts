@@ -7,6 +7,7 @@ import {
   EncodedCharactersSchema,
   ForwardAuthSchema,
   IpAllowListSchema,
+  JwtSchema,
 } from './access-middlewares.ts';
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
 import {
@@ -207,6 +208,7 @@ export const middlewareSchemas = {
   basicAuth: BasicAuthSchema,
   digestAuth: DigestAuthSchema,
   forwardAuth: ForwardAuthSchema,
+  jwt: JwtSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;
@@ -228,6 +230,7 @@ export type {
   EncodedCharactersConfig,
   ForwardAuthConfig,
   IpAllowListConfig,
+  JwtConfig,
 } from './access-middlewares.ts';
 export type {
   CircuitBreakerConfig,
