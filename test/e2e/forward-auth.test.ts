@@ -5,7 +5,10 @@
  */
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { TestPki } from '../../src/upstream/test-pki.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
@@ -178,5 +181,83 @@ http:
   it('answers 500 when the auth server cannot be reached', async () => {
     const r = await curl([`${base}/down`]);
     assert.equal(r.status, 500);
+  });
+});
+
+describe('forwardAuth to an https auth server', () => {
+  let pki: TestPki;
+  let auth: Server;
+  let backend: Backend;
+  let proxy: ProxyProcess;
+  let base: string;
+
+  before(async () => {
+    pki = new TestPki('Auth CA');
+    const server = pki.issue('auth', ['127.0.0.1']);
+    const client = pki.issue('proxy', []);
+    // The auth server wants a client certificate from our CA (mTLS).
+    auth = createServer(
+      {
+        cert: server.certPem,
+        key: server.keyPem,
+        ca: pki.ca.certPem,
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (req, res) => {
+        req.resume();
+        res.setHeader('X-Auth-User', 'tls-user');
+        res.end();
+      },
+    );
+    await new Promise<void>((r) => auth.listen(0, '127.0.0.1', r));
+    const port = (auth.address() as AddressInfo).port;
+    backend = await startBackend((req, res) => res.end(String(req.headers['x-auth-user'] ?? '-')));
+    proxy = await startProxy({
+      entryPoints: 1,
+      files: { 'client.pem': client.certPem, 'client.key': client.keyPem, 'ca.pem': pki.ca.certPem },
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: DEBUG }
+http:
+  middlewares:
+    mtls:
+      forwardAuth:
+        address: "https://127.0.0.1:${port}/verify"
+        authResponseHeaders: [X-Auth-User]
+        tls: { ca: ca.pem, cert: client.pem, key: client.key }
+    no-client-cert:
+      forwardAuth: { address: "https://127.0.0.1:${port}/verify", tls: { ca: ca.pem } }
+    unknown-ca:
+      forwardAuth: { address: "https://127.0.0.1:${port}/verify", tls: { cert: client.pem, key: client.key } }
+  routers:
+    mtls: { rule: "PathPrefix(\`/mtls\`)", middlewares: [mtls], service: be }
+    nocert: { rule: "PathPrefix(\`/nocert\`)", middlewares: [no-client-cert], service: be }
+    unknown: { rule: "PathPrefix(\`/unknown\`)", middlewares: [unknown-ca], service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+    auth?.closeAllConnections();
+    await new Promise<void>((r) => (auth ? auth.close(() => r()) : r()));
+    pki?.remove();
+  });
+
+  it('verifies the auth server with tls.ca and presents tls.cert', async () => {
+    const r = await curl([`${base}/mtls`]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'tls-user');
+  });
+
+  it('answers 500 when the TLS handshake fails (no client certificate, or an unknown CA)', async () => {
+    assert.equal((await curl([`${base}/nocert`])).status, 500);
+    assert.equal((await curl([`${base}/unknown`])).status, 500);
   });
 });
