@@ -84,12 +84,12 @@ tls:
     a: { Rule: "Path(\`/\`)", Service: s, Priority: "high" }
   middlewares:
     auth:
-      forwardauth: { address: "http://auth" }
+      forwardauth: { address: "http://auth", authsigninurl: "http://login" }
 `);
     const errors = r.lines.filter((l) => !l.includes('warning'));
     assert.deepEqual(errors, [
       'dyn.yaml:3:51: http.routers.a.priority: wrong type: got "high" (expected a number)',
-      'dyn.yaml:6:7: http.middlewares.auth.forwardAuth: middleware type `forwardAuth` is not supported yet',
+      'dyn.yaml:6:46: http.middlewares.auth.forwardAuth.authSigninURL: `authSigninURL` is not supported yet',
     ]);
   });
 
