@@ -6,6 +6,7 @@ import { bufferingFactory } from './buffering.ts';
 import { chainFactory } from './chain.ts';
 import { circuitBreakerFactory } from './circuit-breaker.ts';
 import { compressFactory } from './compress.ts';
+import { contentTypeFactory } from './content-type/content-type.ts';
 import { encodedCharactersFactory } from './encoded-characters.ts';
 import { errorsFactory } from './errors.ts';
 import { forwardAuthFactory } from './forward-auth/forward-auth.ts';
@@ -54,4 +55,5 @@ export const middlewareFactories: {
   digestAuth: digestAuthFactory,
   forwardAuth: forwardAuthFactory,
   jwt: jwtFactory,
+  contentType: contentTypeFactory,
 };

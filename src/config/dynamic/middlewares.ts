@@ -10,6 +10,7 @@ import {
   JwtSchema,
 } from './access-middlewares.ts';
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
+import { ContentTypeSchema } from './content-type.ts';
 import {
   CircuitBreakerSchema,
   InFlightReqSchema,
@@ -209,6 +210,7 @@ export const middlewareSchemas = {
   digestAuth: DigestAuthSchema,
   forwardAuth: ForwardAuthSchema,
   jwt: JwtSchema,
+  contentType: ContentTypeSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;
