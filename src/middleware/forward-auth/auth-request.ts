@@ -68,7 +68,10 @@ export class AuthRequest implements OutgoingRequest {
     h.set('X-Forwarded-Proto', trusted('x-forwarded-proto') || req.scheme);
     const port = trusted('x-forwarded-port');
     if (port !== undefined && port !== '') h.set('X-Forwarded-Port', port);
-    const host = trusted('x-forwarded-host') || src.get('host') || req.host;
+    const host =
+      trusted('x-forwarded-host') ||
+      src.get('host') ||
+      (req.hostPort === '' ? req.host : `${req.host}:${req.hostPort}`);
     if (host === '') h.delete('x-forwarded-host');
     else h.set('X-Forwarded-Host', host);
     const uri = trusted('x-forwarded-uri') || (req.query === '' ? req.path : `${req.path}?${req.query}`);
