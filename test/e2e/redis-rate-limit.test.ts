@@ -70,12 +70,20 @@ describe('rateLimit shared through Redis by three proxies', () => {
     const other: number[] = [];
     const start = performance.now();
     const end = start + SECONDS * 1000;
-    let last = start;
+    // The scripts ran between the first request sent and the last answer received, and at least
+    // from the first answer to the last request sent: the limit is checked against both windows,
+    // so that a loaded machine (slow answers) cannot make a right count look wrong.
+    let firstAnswer = Number.POSITIVE_INFINITY;
+    let lastSent = start;
+    let lastAnswer = start;
     const worker = async (i: number) => {
       const port = proxies[i]!.port;
       while (performance.now() < end) {
+        lastSent = Math.max(lastSent, performance.now());
         const status = await get(agent, port, '/limited');
-        last = Math.max(last, performance.now());
+        const now = performance.now();
+        firstAnswer = Math.min(firstAnswer, now);
+        lastAnswer = Math.max(lastAnswer, now);
         if (status === 200) admitted[i]!++;
         else if (status === 429) refused[i]!++;
         else other.push(status);
@@ -83,9 +91,9 @@ describe('rateLimit shared through Redis by three proxies', () => {
     };
     await Promise.all(Array.from({ length: 12 }, (_, k) => worker(k % 3)));
     agent.destroy();
-    const elapsed = (last - start) / 1000;
     const total = admitted.reduce((a, b) => a + b, 0);
-    const expected = BURST + RATE * elapsed;
+    const low = BURST + (RATE * (lastSent - firstAnswer)) / 1000;
+    const high = BURST + (RATE * (lastAnswer - start)) / 1000;
     assert.deepEqual(other, []);
     for (let i = 0; i < 3; i++)
       assert.ok(
@@ -93,8 +101,8 @@ describe('rateLimit shared through Redis by three proxies', () => {
         `proxy ${i}: ${admitted[i]} admitted, ${refused[i]} refused`,
       );
     assert.ok(
-      Math.abs(total - expected) <= expected * 0.05,
-      `admitted ${total} in ${elapsed.toFixed(2)} s, expected ${expected.toFixed(0)} ± 5 % (refused ${refused.join('/')})`,
+      total >= low * 0.95 && total <= high * 1.05,
+      `admitted ${total}, expected ${low.toFixed(0)}..${high.toFixed(0)} ± 5 % (refused ${refused.join('/')})`,
     );
   });
 
