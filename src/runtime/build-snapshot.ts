@@ -20,6 +20,7 @@ import { MirrorComparator } from '../observability/mirror-compare.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
 import type { PoolOptions, UpstreamPool } from '../upstream/pool.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
+import { buildTcpSnapshot, type HttpRouteSpot } from './build-dispatch.ts';
 import type { TlsBuildOptions } from './build-tls.ts';
 import { acmeHttp01Route, httpsEntryPoints, type Redirection, redirectionRoute } from './internal-routes.ts';
 import type { InternalServices } from './internal-services.ts';
@@ -297,17 +298,29 @@ export function buildSnapshot(
     });
     if (!ok) continue;
     if (last !== undefined) mws.push(last);
+    const eps = r.entryPoints ?? opts.defaultEntryPoints;
     const entry = {
       name,
       rule: r.rule,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
-      entryPoints: r.entryPoints ?? opts.defaultEntryPoints ?? [],
+      entryPoints: eps ?? [],
       value: routeTarget(name, mws, service, r.timeouts, services),
     };
-    if (r.tls === undefined) routes.push(entry);
-    const secureEps = httpsEntryPoints(r, tlsEps, opts.defaultEntryPoints);
+    // Traefik: a router with `tls` serves HTTPS only, on every entry point it names; `http.tls`
+    // on an entry point gives the routers there without one a default `tls` (its applyModel),
+    // so they serve HTTPS there and cleartext HTTP on their other entry points.
     if (r.tls !== undefined) secureRoutes.push(entry);
-    else if (secureEps.length > 0) secureRoutes.push({ ...entry, entryPoints: secureEps });
+    else {
+      const secureEps = httpsEntryPoints(r, tlsEps, opts.defaultEntryPoints);
+      if (secureEps.length > 0) secureRoutes.push({ ...entry, entryPoints: secureEps });
+      const all = eps ?? opts.entryPointModel?.all;
+      if (all === undefined || tlsEps.size === 0) routes.push(entry);
+      else {
+        const plainEps = all.filter((e) => !tlsEps.has(e));
+        // An empty list would mean every entry point: a router left with none serves no cleartext.
+        if (plainEps.length > 0) routes.push({ ...entry, entryPoints: plainEps });
+      }
+    }
   }
   if (opts.internal !== undefined) {
     routes.push(...opts.internal.routes(cache, pools));
@@ -323,7 +336,10 @@ export function buildSnapshot(
   }
   // Rules were reported once above; the HTTPS table has the same rules.
   const secure = secureRoutes.length === 0 ? null : HttpRouter.build(secureRoutes).router;
+  const tlsWanted = secureRoutes.length > 0;
   const tls = opts.tls === undefined ? null : opts.tls.build(config, opts.tls, issues);
+  const spot = (r: RouteEntry<RouteTarget>): HttpRouteSpot => ({ rule: r.rule, entryPoints: r.entryPoints });
+  const tcp = buildTcpSnapshot(routes.map(spot), secureRoutes.map(spot), []);
   const builtServices = new Map<string, ServiceNode>();
   for (const [n, node] of services) if (node !== null) builtServices.set(n, node);
   const builtMiddlewares = new Map<string, readonly Middleware[]>();
@@ -338,6 +354,8 @@ export function buildSnapshot(
             explain: (ep, req) => (req.scheme === 'https' ? secure : router).explain(ep, req),
           },
     tls,
+    tlsWanted,
+    tcp,
     config,
     issues,
     disabled: new Map(),

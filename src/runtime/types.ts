@@ -6,6 +6,7 @@ import type { RequestHead } from '../core/request.ts';
 import type { InFlightState } from '../middleware/in-flight-req.ts';
 import type { BufferingSpec, ErrorPageSpec, Middleware, RetryPolicy } from '../middleware/middleware.ts';
 import type { MirrorComparator } from '../observability/mirror-compare.ts';
+import type { TcpRouter } from '../router/tcp/index.ts';
 import type { UpstreamPool } from '../upstream/pool.ts';
 import type { SnapshotTls } from './build-tls.ts';
 import type { ServerHealth } from './server-health.ts';
@@ -149,9 +150,62 @@ export interface RouteExplanation {
   readonly matched: boolean;
 }
 
+/** The HTTPS routers of one entry point, as the dispatcher sees them before anything is decrypted. */
+export interface HttpsHosts {
+  /** Host names their rules require, lower-cased. */
+  readonly exact: ReadonlySet<string>;
+  /** Parents of their `*.parent` hosts (one label under it). */
+  readonly wildcardParents: ReadonlySet<string>;
+  /** One of them requires no host (PathPrefix alone, HostRegexp…): any server name may reach it. */
+  readonly catchAll: boolean;
+}
+
+/** How a TCP router treats TLS: none (cleartext), passthrough (bytes as they come), or terminate. */
+export type TcpRouteTls =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'passthrough' }
+  /** `options`: the qualified name of its TLS options set. */
+  | { readonly kind: 'terminate'; readonly options: string };
+
+/** Where a matched TCP router sends a connection. */
+export interface TcpRoute {
+  readonly router: string;
+  readonly tls: TcpRouteTls;
+}
+
+/**
+ * What one entry point's connections may be given to, for the dispatcher (listeners/dispatcher):
+ * read once per connection, never per request.
+ */
+export interface EntryPointRoutes {
+  /** Cleartext HTTP routes (the configuration's or the proxy's own) exist on it. */
+  readonly http: boolean;
+  /** Its HTTPS routers; null when it has none. */
+  readonly https: HttpsHosts | null;
+  /** TCP routers without TLS (``HostSNI(`*`)``, ClientIP): for cleartext connections. */
+  readonly tcp: TcpRouter<TcpRoute> | null;
+  /** TCP routers with TLS (passthrough or termination): for ClientHellos. */
+  readonly tcpTls: TcpRouter<TcpRoute> | null;
+  /**
+   * Nothing to look at: no HTTPS and no TCP router, so a connection goes to the HTTP codec at once
+   * (no peek, no cost beyond today's).
+   */
+  readonly httpOnly: boolean;
+}
+
+/** The layer-4 part of a snapshot: per entry point routes, TCP routers. */
+export interface TcpSnapshot {
+  /** Cached per entry point name. */
+  entryPoint(name: string): EntryPointRoutes;
+  /** Built TCP routers by qualified name. */
+  readonly routers: ReadonlyMap<string, TcpRoute>;
+}
+
 /**
  * Everything a request needs, built once per configuration generation and never mutated. A
- * request reads `SnapshotRef.current` once and keeps that snapshot to the end.
+ * request reads `SnapshotRef.current` once and keeps that snapshot to the end. The shape is
+ * `{ http (routes, routers, services, middlewares), tcp, udp, tls }`; the HTTP fields stay at the
+ * top level, where the request path has always read them.
  */
 export interface RuntimeSnapshot {
   readonly generation: number;
@@ -173,8 +227,15 @@ export interface RuntimeSnapshot {
   readonly routers: ReadonlyMap<string, RouteTarget>;
   /** When it was swapped in (epoch ms). */
   readonly builtAt: number;
-  /** Certificates and TLS options; null when no entry point terminates TLS. */
+  /** Certificates and TLS options; null when nothing terminates TLS, or TLS is not loaded yet. */
   readonly tls: SnapshotTls | null;
+  /**
+   * Some router terminates TLS (an HTTP router with `tls`, on an entry point with `http.tls`, or
+   * a TCP router with `tls` and no passthrough): a proxy started without TLS loads it on demand.
+   */
+  readonly tlsWanted: boolean;
+  /** Entry point dispatch and TCP routers. */
+  readonly tcp: TcpSnapshot;
 }
 
 export class SnapshotRef {
@@ -193,6 +254,15 @@ export class SnapshotRef {
   }
 }
 
+/** An entry point with HTTP routers only (or none): connections go straight to the HTTP codec. */
+export const HTTP_ONLY: EntryPointRoutes = {
+  http: true,
+  https: null,
+  tcp: null,
+  tcpTls: null,
+  httpOnly: true,
+};
+
 export const EMPTY_SNAPSHOT: RuntimeSnapshot = {
   generation: 0,
   routes: { match: () => undefined, explain: () => [] },
@@ -207,4 +277,9 @@ export const EMPTY_SNAPSHOT: RuntimeSnapshot = {
   routers: new Map(),
   builtAt: 0,
   tls: null,
+  tlsWanted: false,
+  tcp: {
+    entryPoint: () => HTTP_ONLY,
+    routers: new Map(),
+  },
 };

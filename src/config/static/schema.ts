@@ -55,6 +55,12 @@ const respondingTimeouts = strictObject(
     readTimeout: duration.default(60_000),
     /** Keep-alive connection idle between requests. */
     idleTimeout: positiveDuration.default(180_000),
+    /**
+     * Ours: how long the dispatcher waits for a silent client before a cleartext
+     * ``HostSNI(`*`)`` TCP router serves it as a server-first protocol (a banner sent first),
+     * when the entry point also has TLS routers. Traefik closes such a client instead.
+     */
+    serverFirstTimeout: positiveDuration.default(2_000),
   },
   ['writeTimeout'],
 );
