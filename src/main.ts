@@ -45,8 +45,10 @@ import type { Provider } from './providers/provider.ts';
 import type { EntryPointContext } from './proxy/entry-point-context.ts';
 import { LongLivedRegistry } from './proxy/long-lived.ts';
 import { EntryPointMetrics } from './proxy/route-metrics.ts';
+import { TcpForwarder } from './proxy/tcp/tcp-forwarder.ts';
 import { compileBreakerExpression } from './resilience/circuit-breaker/index.ts';
 import { compileRule } from './router/index.ts';
+import { compileTcpRule } from './router/tcp/index.ts';
 import type { BuildOptions } from './runtime/build-snapshot.ts';
 import { buildSnapshot } from './runtime/build-snapshot.ts';
 import type { TlsBuildOptions } from './runtime/build-tls.ts';
@@ -57,8 +59,8 @@ import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
 
-const checkRule: RuleChecker = (rule) => {
-  const r = compileRule(rule);
+const checkRule: RuleChecker = (rule, language) => {
+  const r = language === 'tcp' ? compileTcpRule(rule) : compileRule(rule);
   return r.ok ? undefined : r.error;
 };
 
@@ -309,6 +311,21 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
             : [hostNames(r.rule)];
         for (const d of domains) if (d.length > 0) m.ensure(d);
       }
+      // TCP routers that terminate TLS: their tls.domains, else the names of their HostSNI.
+      for (const r of Object.values(snap.config.tcp?.routers ?? {})) {
+        const t = r.tls;
+        const m =
+          t === undefined || t.passthrough || t.certResolver === undefined
+            ? undefined
+            : byName.get(t.certResolver);
+        if (m === undefined || t === undefined) continue;
+        const c = compileTcpRule(r.rule);
+        const domains =
+          t.domains.length > 0
+            ? t.domains.map((d) => [d.main, ...d.sans])
+            : [c.ok ? c.hostSNIs.filter((h) => h !== '*') : []];
+        for (const d of domains) if (d.length > 0) m.ensure(d);
+      }
       const g = snap.config.tls.stores['default']?.defaultGeneratedCert;
       if (g !== undefined) byName.get(g.resolver)?.ensure([g.domain.main, ...g.domain.sans]);
     },
@@ -402,6 +419,10 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   // Tunnels and streaming responses, reviewed after each reload (a removed route closes them).
   const longLived = new LongLivedRegistry(ticker);
   const dispatchers: EntryPointDispatcher[] = [];
+  const forwarders: TcpForwarder[] = [];
+  const l4Metrics =
+    metrics === null ? null : new (await import('./observability/metrics/layer4.ts')).Layer4Metrics();
+  if (l4Metrics !== null) metrics?.addCollector(l4Metrics.collector);
   const gate = new TlsGate(ref, logger, async () => {
     const { TlsFront } = await import('./listeners/tls-front.ts');
     return (entryPoint, onSecure) =>
@@ -432,6 +453,16 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     const listener = new HttpListener(ctx, h2);
     const secure = new HttpListener(secureCtx, h2);
     gate.addEntryPoint(name, (s) => secure.handle(s, s.alpnProtocol === 'h2' ? 'h2' : 'h1'));
+    const forwarder = new TcpForwarder({
+      entryPoint: name,
+      ticker,
+      logger,
+      accessLog: internalOnly ? null : accessLog,
+      metrics: internalOnly ? null : l4Metrics,
+      terminate: (s, buffered, hello, options, onSecure) =>
+        gate.handshake(name, s, buffered, hello, options, onSecure),
+    });
+    forwarders.push(forwarder);
     const t = ep.transport.respondingTimeouts;
     const dispatcher = new EntryPointDispatcher({
       entryPoint: name,
@@ -444,7 +475,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       targets: {
         http: (s) => listener.handle(s, 'detect'),
         https: (s, buffered, hello) => gate.handshake(name, s, buffered, hello),
-        tcp: (s) => s.destroy(),
+        tcp: (s, m, buffered, hello) => forwarder.serve(s, m.value, buffered, hello),
       },
     });
     listener.setFront((socket) => dispatcher.accept(socket));
@@ -588,7 +619,10 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       stop.abort();
       for (const d of dispatchers) d.close();
       gate.close();
-      await Promise.all(listeners.map((l) => l.shutdown(grace)));
+      await Promise.all([
+        ...listeners.map((l) => l.shutdown(grace)),
+        ...forwarders.map((f) => f.shutdown(grace)),
+      ]);
       await bridge?.close();
       await watching.catch(() => {});
       await tracer?.close();

@@ -17,11 +17,11 @@ type Outcome =
 
 const logger = createLogger({ level: 'error', format: 'json' });
 
+const NO_SERVICE = { name: 'none', available: () => false, pick: () => undefined };
+
 function tcpSpot(name: string, rule: string, tls: TcpRoute['tls'], priority?: number): TcpRouteSpot {
-  return {
-    entryPoints: [],
-    entry: { name, rule, value: { router: name, tls }, ...(priority === undefined ? {} : { priority }) },
-  };
+  const value: TcpRoute = { router: name, tls, middlewares: [], service: NO_SERVICE };
+  return { entryPoints: [], entry: { name, rule, value, ...(priority === undefined ? {} : { priority }) } };
 }
 
 /** A dispatcher on a real listening socket; each accepted connection's outcome is awaited. */

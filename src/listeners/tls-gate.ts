@@ -2,14 +2,19 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import type { Logger } from '../core/logger.ts';
 import type { SnapshotRef } from '../runtime/types.ts';
-import type { Hello } from './dispatcher.ts';
+
+/** The parts of a ClientHello the TLS layer needs. */
+export interface HelloInfo {
+  readonly serverName: string | undefined;
+  readonly alpn: readonly string[];
+}
 
 /** What the gate needs of a TLS front (listeners/tls-front). */
 export interface TlsHandshaker {
   handshake(
     socket: Socket,
     buffered: Buffer,
-    hello: Hello,
+    hello: HelloInfo,
     options?: string,
     onSecure?: (socket: TLSSocket) => void,
   ): void;
@@ -22,7 +27,7 @@ interface Parked {
   readonly entryPoint: string;
   readonly socket: Socket;
   readonly buffered: Buffer;
-  readonly hello: Hello;
+  readonly hello: HelloInfo;
   readonly options: string | undefined;
   readonly onSecure: ((socket: TLSSocket) => void) | undefined;
 }
@@ -68,7 +73,7 @@ export class TlsGate {
     entryPoint: string,
     socket: Socket,
     buffered: Buffer,
-    hello: Hello,
+    hello: HelloInfo,
     options?: string,
     onSecure?: (socket: TLSSocket) => void,
   ): void {

@@ -21,6 +21,7 @@ import { HttpRouter, type RouteEntry } from '../router/index.ts';
 import type { PoolOptions, UpstreamPool } from '../upstream/pool.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
 import { buildTcpSnapshot, type HttpRouteSpot } from './build-dispatch.ts';
+import { buildTcpRoutes } from './build-tcp.ts';
 import type { TlsBuildOptions } from './build-tls.ts';
 import { acmeHttp01Route, httpsEntryPoints, type Redirection, redirectionRoute } from './internal-routes.ts';
 import type { InternalServices } from './internal-services.ts';
@@ -336,10 +337,31 @@ export function buildSnapshot(
   }
   // Rules were reported once above; the HTTPS table has the same rules.
   const secure = secureRoutes.length === 0 ? null : HttpRouter.build(secureRoutes).router;
-  const tlsWanted = secureRoutes.length > 0;
+  // TCP objects with a problem are left out by build-tcp itself, the others built: their issues
+  // are warnings, so that the per-object build (build-per-object.ts, which knows HTTP objects)
+  // does not refuse the whole configuration for them. Validation reports most of them as errors
+  // before any build (validate-l4.ts).
+  const l4Issue = (path: (string | number)[], message: string): void => {
+    issues.push({ severity: 'warning', message: `${message}; it is left out`, path });
+  };
+  const tcpBuild = buildTcpRoutes(config.tcp, {
+    logger,
+    shared,
+    defaultEntryPoints: opts.defaultEntryPoints,
+    err: l4Issue,
+    warn: (path, message) => issues.push({ severity: 'warning', message, path }),
+  });
+  const tlsWanted = secureRoutes.length > 0 || tcpBuild.terminates;
   const tls = opts.tls === undefined ? null : opts.tls.build(config, opts.tls, issues);
+  // A TCP router that terminates TLS names an options set that must exist (as an HTTPS router's).
+  const tcpSpots = tcpBuild.spots.filter((s) => {
+    const t = s.entry.value.tls;
+    if (t.kind !== 'terminate' || tls === null || tls.options.has(t.options)) return true;
+    l4Issue(['tcp', 'routers', s.entry.name, 'tls', 'options'], `unknown TLS options \`${t.options}\``);
+    return false;
+  });
   const spot = (r: RouteEntry<RouteTarget>): HttpRouteSpot => ({ rule: r.rule, entryPoints: r.entryPoints });
-  const tcp = buildTcpSnapshot(routes.map(spot), secureRoutes.map(spot), []);
+  const tcp = buildTcpSnapshot(routes.map(spot), secureRoutes.map(spot), tcpSpots);
   const builtServices = new Map<string, ServiceNode>();
   for (const [n, node] of services) if (node !== null) builtServices.set(n, node);
   const builtMiddlewares = new Map<string, readonly Middleware[]>();

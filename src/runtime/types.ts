@@ -167,10 +167,64 @@ export type TcpRouteTls =
   /** `options`: the qualified name of its TLS options set. */
   | { readonly kind: 'terminate'; readonly options: string };
 
+/** How connections reach one TCP server (its service's serversTransport). */
+export interface TcpTransport {
+  /** 0 = no limit. */
+  readonly dialTimeoutMs: number;
+  /** TCP keep-alive probes on the backend connection after this idle time; -1 = off. */
+  readonly keepAliveMs: number;
+  /** After one side's FIN, how long the other may keep sending; -1 = as long as it wants. */
+  readonly terminationDelayMs: number;
+  /** PROXY protocol header sent first: 0 = none, 1 (text) or 2 (binary). */
+  readonly proxyProtocol: 0 | 1 | 2;
+  /** Close a connection through which nothing passed for this long; 0 = never. */
+  readonly idleTimeoutMs: number;
+}
+
+/** TLS to one TCP server (`servers[].tls: true`). */
+export interface TcpServerTls {
+  readonly secureContext: import('node:tls').SecureContext;
+  /** SNI and the name checked; undefined for an IP literal without serverName. */
+  readonly servername: string | undefined;
+  readonly rejectUnauthorized: boolean;
+}
+
+/** One server of a TCP load balancer. */
+export interface TcpServerRuntime {
+  /** `host:port` as configured. */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  /** The load balancer's qualified name. */
+  readonly service: string;
+  readonly transport: TcpTransport;
+  readonly tls: TcpServerTls | null;
+}
+
+/** A TCP service of any kind (load balancer, weighted), built per snapshot. */
+export interface TcpServiceNode {
+  readonly name: string;
+  /** At least one server below may take a connection. */
+  available(): boolean;
+  /** The server for a new connection; undefined when none is available. */
+  pick(): TcpServerRuntime | undefined;
+}
+
+/** A TCP middleware: decides once per connection (ipAllowList, inFlightConn). */
+export interface TcpMiddleware {
+  /** Whether a connection from `clientIp` may go on; an admitted one is `release`d when it ends. */
+  admit(clientIp: string): boolean;
+  release?(clientIp: string): void;
+  /** What a refused connection is logged with: 403 (not allowed), 429 (too many). */
+  readonly refusal: number;
+}
+
 /** Where a matched TCP router sends a connection. */
 export interface TcpRoute {
   readonly router: string;
   readonly tls: TcpRouteTls;
+  readonly middlewares: readonly TcpMiddleware[];
+  readonly service: TcpServiceNode;
 }
 
 /**

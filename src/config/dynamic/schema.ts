@@ -4,6 +4,7 @@ import { nameList, nullAsEmpty, strictObject, type UnknownKeyParams } from '../s
 import { registerShape } from '../schema-walk.ts';
 import { type MiddlewareConfigOf, type MiddlewareType, middlewareSchemas } from './middlewares.ts';
 import { service, timeouts } from './services.ts';
+import { tcpSectionSchema, udpSectionSchema } from './tcp.ts';
 import { routerTls, tlsSectionSchema } from './tls.ts';
 
 /*
@@ -176,10 +177,13 @@ const http = strictObject({
   serversTransports: z.record(z.string(), nullAsEmpty(serversTransportSchema)).default({}),
 });
 
-export const dynamicConfigSchema = strictObject(
-  { http: nullAsEmpty(http).prefault({}), tls: nullAsEmpty(tlsSectionSchema).prefault({}) },
-  ['tcp', 'udp'],
-);
+export const dynamicConfigSchema = strictObject({
+  http: nullAsEmpty(http).prefault({}),
+  /** Absent when the configuration has none (most have none: HTTP-only code never looks). */
+  tcp: nullAsEmpty(tcpSectionSchema).optional(),
+  udp: nullAsEmpty(udpSectionSchema).optional(),
+  tls: nullAsEmpty(tlsSectionSchema).prefault({}),
+});
 
 /** Top-level keys of a dynamic configuration (accepted in the static file too). */
 export const DYNAMIC_SECTIONS = ['http', 'tcp', 'udp', 'tls'] as const;

@@ -289,11 +289,11 @@ describe('loadStaticConfig: dynamic sections in the static file', () => {
   });
 
   it('keeps their errors out of the static issues', () => {
-    const r = load(`${minimal}tcp: {}\n`);
+    const r = load(`${minimal}tcp: { routers: [] }\n`);
     assert.deepEqual(r.issues, []);
     assert.equal(r.inlineDynamic?.config, undefined);
     assert.deepEqual(r.inlineDynamic?.issues.map(formatIssue), [
-      'conf/static.yaml:4:1: tcp: `tcp` is not supported yet',
+      'conf/static.yaml:4:17: tcp.routers: wrong type: got a list (expected a map (key: value))',
     ]);
   });
 });

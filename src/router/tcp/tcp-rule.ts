@@ -6,9 +6,9 @@
  */
 import { domainToASCII } from 'node:url';
 import { type IpBlock, ipBlockContains, parseIpBlock } from '../../core/ip.ts';
+import { compileRe2 } from '../../core/re2/index.ts';
 import type { RuleAst, RuleError, RuleGrammar } from '../rule/ast.ts';
 import { parseRuleWith } from '../rule/parser.ts';
-import { compileRe2 } from '../../core/re2/index.ts';
 
 export type TcpMatcherName = 'HostSNI' | 'HostSNIRegexp' | 'ClientIP' | 'ALPN';
 
