@@ -36,6 +36,7 @@ import { EntryPointDispatcher } from './listeners/dispatcher.ts';
 import { HttpListener } from './listeners/http-listener.ts';
 import type { AlpnChallenges, OcspHook } from './listeners/tls-front.ts';
 import { TlsGate } from './listeners/tls-gate.ts';
+import { UdpEntryPoint } from './listeners/udp-entry-point.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { Tracer } from './observability/tracing/index.ts';
@@ -332,6 +333,16 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
   };
 }
 
+/** The entry points that listen for UDP (`address: ":53/udp"`). */
+function udpEntryPointNames(config: StaticConfig): string[] {
+  return Object.entries(config.entryPoints)
+    .filter(([, ep]) => {
+      const a = parseAddress(ep.address);
+      return !('error' in a) && a.udp === true;
+    })
+    .map(([n]) => n);
+}
+
 /** The exact host names a rule requires (Host matchers), for ACME. */
 function hostNames(rule: string): string[] {
   const c = compileRule(rule);
@@ -428,9 +439,30 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     return (entryPoint, onSecure) =>
       new TlsFront({ ref, logger, entryPoint, onSecure, challenges: tlsSetup.alpn, ocsp: tlsSetup.ocsp });
   });
+  const udpEntryPoints: UdpEntryPoint[] = [];
   for (const [name, ep] of listened) {
     const addr = parseAddress(ep.address);
     if ('error' in addr) throw new Error(`entry point ${name}: ${addr.error}`);
+    if (addr.udp === true) {
+      const u = new UdpEntryPoint(
+        { name, snapshots: ref, ticker, logger, timeoutMs: ep.udp.timeout, metrics: l4Metrics },
+        addr.host !== undefined && isIPv6(addr.host),
+      );
+      try {
+        const bound = await u.listen(addr.host ?? '', addr.port);
+        logger.info('entry point listening', {
+          entryPoint: name,
+          address: `${bound.address}:${bound.port}`,
+          protocol: 'udp',
+        });
+      } catch (e) {
+        logger.error('cannot listen', { entryPoint: name, address: ep.address, error: e });
+        for (const l of listeners) await l.shutdown(0);
+        return 1;
+      }
+      udpEntryPoints.push(u);
+      continue;
+    }
     // Traefik leaves its internal routers out of access logs, metrics and traces by default
     // (`addInternals`): so do we on an entry point that is there for them.
     const internalOnly = isDedicatedAdminEntryPoint(config, name);
@@ -503,6 +535,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const defaults = defaultEntryPoints(config);
   const trialOptions: BuildOptions = {
     defaultEntryPoints: defaults,
+    udpEntryPoints: udpEntryPointNames(config),
     entryPointModel: entryPointModelFor(config),
     ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
     ...(internal !== undefined ? { internal } : {}),
@@ -622,6 +655,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       await Promise.all([
         ...listeners.map((l) => l.shutdown(grace)),
         ...forwarders.map((f) => f.shutdown(grace)),
+        ...udpEntryPoints.map((u) => u.close()),
       ]);
       await bridge?.close();
       await watching.catch(() => {});

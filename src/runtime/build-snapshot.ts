@@ -23,6 +23,7 @@ import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts'
 import { buildTcpSnapshot, type HttpRouteSpot } from './build-dispatch.ts';
 import { buildTcpRoutes } from './build-tcp.ts';
 import type { TlsBuildOptions } from './build-tls.ts';
+import { buildUdp } from './build-udp.ts';
 import { acmeHttp01Route, httpsEntryPoints, type Redirection, redirectionRoute } from './internal-routes.ts';
 import type { InternalServices } from './internal-services.ts';
 import type { ResourceCache } from './resource-cache.ts';
@@ -96,6 +97,8 @@ export interface BuildOptions {
   readonly entryPointModel?: EntryPointModel;
   /** The static `serversTransport`: for services that name no transport of their own. */
   readonly defaultTransport?: ServersTransportConfig;
+  /** The UDP entry points (`address: ":53/udp"`): UDP routers without entryPoints serve them all. */
+  readonly udpEntryPoints?: readonly string[];
 }
 
 export function buildSnapshot(
@@ -360,6 +363,11 @@ export function buildSnapshot(
     l4Issue(['tcp', 'routers', s.entry.name, 'tls', 'options'], `unknown TLS options \`${t.options}\``);
     return false;
   });
+  const udp = buildUdp(config.udp, {
+    udpEntryPoints: opts.udpEntryPoints ?? [],
+    issue: l4Issue,
+    warn: (path, message) => issues.push({ severity: 'warning', message, path }),
+  });
   const spot = (r: RouteEntry<RouteTarget>): HttpRouteSpot => ({ rule: r.rule, entryPoints: r.entryPoints });
   const tcp = buildTcpSnapshot(routes.map(spot), secureRoutes.map(spot), tcpSpots);
   const builtServices = new Map<string, ServiceNode>();
@@ -378,6 +386,7 @@ export function buildSnapshot(
     tls,
     tlsWanted,
     tcp,
+    udp,
     config,
     issues,
     disabled: new Map(),

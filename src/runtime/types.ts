@@ -255,6 +255,36 @@ export interface TcpSnapshot {
   readonly routers: ReadonlyMap<string, TcpRoute>;
 }
 
+/** One server of a UDP load balancer. */
+export interface UdpServerRuntime {
+  /** `host:port` as configured. */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  /** The load balancer's qualified name. */
+  readonly service: string;
+}
+
+/** A UDP service (load balancer or weighted), built per snapshot. */
+export interface UdpServiceNode {
+  readonly name: string;
+  /** The server for a new session; undefined when the service has none. */
+  pick(): UdpServerRuntime | undefined;
+}
+
+/** The router of one UDP entry point and its service. */
+export interface UdpRoute {
+  readonly router: string;
+  readonly service: UdpServiceNode;
+}
+
+/** The UDP part of a snapshot: one router per UDP entry point (Traefik's rule). */
+export interface UdpSnapshot {
+  /** The router serving entry point `name`, or null. */
+  entryPoint(name: string): UdpRoute | null;
+  readonly routers: ReadonlyMap<string, UdpRoute>;
+}
+
 /**
  * Everything a request needs, built once per configuration generation and never mutated. A
  * request reads `SnapshotRef.current` once and keeps that snapshot to the end. The shape is
@@ -290,6 +320,8 @@ export interface RuntimeSnapshot {
   readonly tlsWanted: boolean;
   /** Entry point dispatch and TCP routers. */
   readonly tcp: TcpSnapshot;
+  /** UDP routers by entry point. */
+  readonly udp: UdpSnapshot;
 }
 
 export class SnapshotRef {
@@ -336,4 +368,5 @@ export const EMPTY_SNAPSHOT: RuntimeSnapshot = {
     entryPoint: () => HTTP_ONLY,
     routers: new Map(),
   },
+  udp: { entryPoint: () => null, routers: new Map() },
 };

@@ -45,6 +45,7 @@ describe('loadStaticConfig: defaults', () => {
           },
           http2: { maxConcurrentStreams: 250 },
           asDefault: false,
+          udp: { timeout: 3_000 },
         },
       },
       providers: {},

@@ -124,8 +124,10 @@ const entryPoint = strictObject(
     ).prefault({}),
     /** Routers that name no entry point use the asDefault ones (all of them when none is). */
     asDefault: z.boolean().default(false),
+    /** A UDP entry point (`address: ":53/udp"`): its sessions' idle timeout. */
+    udp: nullAsEmpty(strictObject({ timeout: positiveDuration.default(3_000) })).prefault({}),
   },
-  ['http3', 'proxyProtocol', 'udp', 'observability', 'allowACMEByPass', 'reusePort'],
+  ['http3', 'proxyProtocol', 'observability', 'allowACMEByPass', 'reusePort'],
 );
 
 const fileProvider = strictObject(
