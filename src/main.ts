@@ -504,6 +504,10 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       firstBytesTimeoutMs: t.readHeaderTimeout,
       serverFirstTimeoutMs: t.serverFirstTimeout,
       alwaysPeek: tlsSetup.alpn !== null,
+      proxyProtocol:
+        ep.proxyProtocol === undefined
+          ? null
+          : { trusted: trustedMatcher(ep.proxyProtocol.trustedIPs, ep.proxyProtocol.insecure) },
       targets: {
         http: (s) => listener.handle(s, 'detect'),
         https: (s, buffered, hello) => gate.handshake(name, s, buffered, hello),

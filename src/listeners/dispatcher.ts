@@ -1,6 +1,7 @@
-import type { Socket } from 'node:net';
+import { isIPv6, type Socket } from 'node:net';
 import { unwrapIp } from '../core/ip.ts';
 import type { Logger } from '../core/logger.ts';
+import { parseProxyHeader } from '../core/proxy-protocol.ts';
 import type { Ticker, Timed } from '../core/ticker.ts';
 import { type ConnectionMeta, canonicalServerName, type TcpMatch } from '../router/tcp/index.ts';
 import type { EntryPointRoutes, HttpsHosts, SnapshotRef, TcpRoute } from '../runtime/types.ts';
@@ -42,12 +43,31 @@ export interface DispatcherOptions {
   readonly serverFirstTimeoutMs: number;
   /** Always read a ClientHello first (ACME tls-alpn-01 challenges are answered on any entry point). */
   readonly alwaysPeek?: boolean;
+  /**
+   * `proxyProtocol` of the entry point: a PROXY protocol header (v1 or v2, optional) is read
+   * before anything else; `trusted` says whose headers are believed. Absent = none is read.
+   */
+  readonly proxyProtocol?: { trusted(ip: string): boolean } | null;
 }
 
 const ACME_TLS_ALPN = 'acme-tls/1';
 const NO_ALPN: readonly string[] = [];
 const HTTP_TO_HTTPS =
   'HTTP/1.0 400 Bad Request\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
+
+/**
+ * The client a PROXY protocol header declared becomes the socket's peer for everyone after us:
+ * own properties shadow net.Socket's getters on this socket only (HTTP, HTTP/2, TCP routing and
+ * the access log all read `remoteAddress`), at no cost to connections without a header.
+ */
+export function declareClient(socket: Socket, address: string, port: number): void {
+  Object.defineProperty(socket, 'remoteAddress', { value: address, configurable: true });
+  Object.defineProperty(socket, 'remotePort', { value: port, configurable: true });
+  Object.defineProperty(socket, 'remoteFamily', {
+    value: isIPv6(address) ? 'IPv6' : 'IPv4',
+    configurable: true,
+  });
+}
 
 function httpsNames(hosts: HttpsHosts, serverName: string): boolean {
   if (serverName === '') return false;
@@ -87,25 +107,41 @@ export class EntryPointDispatcher {
 
   accept(socket: Socket): void {
     const routes = this.opts.snapshots.current.tcp.entryPoint(this.opts.entryPoint);
-    if (routes.httpOnly && this.opts.alwaysPeek !== true) {
-      this.opts.targets.http(socket);
-      return;
-    }
-    if (
-      routes.tcp !== null &&
-      routes.tcpTls === null &&
-      routes.https === null &&
-      this.opts.alwaysPeek !== true
-    ) {
-      const m = routes.tcp.match({ serverName: '', clientIp: unwrapIp(socket.remoteAddress), alpn: NO_ALPN });
-      if (m !== undefined) {
-        this.opts.targets.tcp(socket, m, null, null);
+    if (this.opts.proxyProtocol == null) {
+      const at = this.atOnce(routes, unwrapIp(socket.remoteAddress));
+      if (at !== null) {
+        this.deliver(socket, at, null);
         return;
       }
     }
-    const p = new PendingConnection(this, socket, routes);
+    const p = new PendingConnection(this, socket, routes, this.opts.proxyProtocol ?? null);
     this.#pending.add(p);
     p.start();
+  }
+
+  /**
+   * Where a connection goes when nothing (more) needs reading: HTTP on an entry point with HTTP
+   * routers only, or the matching router on one with cleartext TCP routers only; else null.
+   */
+  atOnce(routes: EntryPointRoutes, clientIp: string): 'http' | TcpMatch<TcpRoute> | null {
+    if (this.opts.alwaysPeek === true) return null;
+    if (routes.httpOnly) return 'http';
+    if (routes.tcp !== null && routes.tcpTls === null && routes.https === null) {
+      return routes.tcp.match({ serverName: '', clientIp, alpn: NO_ALPN }) ?? null;
+    }
+    return null;
+  }
+
+  /** Hands a connection on as `atOnce` said; `buffered`: bytes read past a PROXY header. */
+  deliver(socket: Socket, to: 'http' | TcpMatch<TcpRoute>, buffered: Buffer | null): void {
+    if (to !== 'http') {
+      this.opts.targets.tcp(socket, to, buffered, null);
+      return;
+    }
+    if (buffered !== null) socket.unshift(buffered);
+    this.opts.targets.http(socket);
+    // Paused by the dispatcher, the socket must flow again for the HTTP side.
+    socket.resume();
   }
 
   /** @internal */
@@ -126,7 +162,9 @@ class PendingConnection implements Timed {
   readonly socket: Socket;
   readonly #d: EntryPointDispatcher;
   readonly #routes: EntryPointRoutes;
-  readonly #clientIp: string;
+  #clientIp: string;
+  /** A PROXY protocol header may still come first. */
+  #proxy: { trusted(ip: string): boolean } | null;
   deadline = 0;
   #buf: Buffer | null = null;
   #over = false;
@@ -134,11 +172,17 @@ class PendingConnection implements Timed {
   readonly #onEnd = (): void => this.#fail();
   readonly #onClose = (): void => this.#fail();
 
-  constructor(d: EntryPointDispatcher, socket: Socket, routes: EntryPointRoutes) {
+  constructor(
+    d: EntryPointDispatcher,
+    socket: Socket,
+    routes: EntryPointRoutes,
+    proxy: { trusted(ip: string): boolean } | null,
+  ) {
     this.#d = d;
     this.socket = socket;
     this.#routes = routes;
     this.#clientIp = unwrapIp(socket.remoteAddress);
+    this.#proxy = proxy;
   }
 
   start(): void {
@@ -182,8 +226,21 @@ class PendingConnection implements Timed {
       // The client speaks after all: the usual wait for the rest of its first message.
       this.deadline = this.#d.opts.ticker.now + this.#d.opts.firstBytesTimeoutMs;
     }
-    const buf = this.#buf === null ? chunk : Buffer.concat([this.#buf, chunk]);
+    let buf = this.#buf === null ? chunk : Buffer.concat([this.#buf, chunk]);
     this.#buf = buf;
+    if (this.#proxy !== null) {
+      const rest = this.#proxyHeader(buf);
+      if (rest === undefined) return;
+      this.#buf = rest.length === 0 ? null : rest;
+      const at = this.#d.atOnce(this.#routes, this.#clientIp);
+      if (at !== null) {
+        this.#handOff();
+        this.#d.deliver(this.socket, at, this.#buf);
+        return;
+      }
+      if (rest.length === 0) return;
+      buf = rest;
+    }
     const first = buf[0]!;
     // 0x16: a TLS handshake record; 0x80: an SSLv2-style hello, which the TLS layer then refuses.
     if (first !== 0x16 && first !== 0x80) {
@@ -204,6 +261,48 @@ class PendingConnection implements Timed {
       return;
     }
     this.#tls(buf, hello);
+  }
+
+  /**
+   * Reads the PROXY protocol header at the start of `buf`, if any: the bytes after it, or
+   * undefined (more bytes needed, or the connection was refused). A trusted peer's header gives
+   * the connection its client address, for everything after (rules, X-Forwarded-For, access
+   * log, allow lists); an untrusted peer that sends one is refused, and a malformed header
+   * closes the connection.
+   */
+  #proxyHeader(buf: Buffer): Buffer | undefined {
+    const r = parseProxyHeader(buf);
+    switch (r.kind) {
+      case 'incomplete':
+        return undefined;
+      case 'none':
+        this.#proxy = null;
+        return buf;
+      case 'invalid':
+        this.#d.opts.logger.debug('malformed PROXY protocol header', {
+          entryPoint: this.#d.opts.entryPoint,
+          clientIp: this.#clientIp,
+          reason: r.reason,
+        });
+        this.#fail();
+        return undefined;
+      case 'header': {
+        if (!this.#proxy!.trusted(this.#clientIp)) {
+          this.#d.opts.logger.debug('PROXY protocol header from an untrusted peer refused', {
+            entryPoint: this.#d.opts.entryPoint,
+            clientIp: this.#clientIp,
+          });
+          this.#fail();
+          return undefined;
+        }
+        this.#proxy = null;
+        if (r.addresses !== null) {
+          declareClient(this.socket, r.addresses.sourceAddress, r.addresses.sourcePort);
+          this.#clientIp = unwrapIp(r.addresses.sourceAddress);
+        }
+        return buf.subarray(r.length);
+      }
+    }
   }
 
   #cleartext(buf: Buffer): void {

@@ -165,7 +165,16 @@ export class TlsFront {
       if (this.#ocsp !== null) server.on('OCSPRequest', this.#ocsp.onOcspRequest);
       server.on('secureConnection', (s: TLSSocket) => {
         const raw = (s as { _parent?: Tagged })._parent;
-        if (raw !== undefined) this.#pending.delete(raw);
+        if (raw !== undefined) {
+          this.#pending.delete(raw);
+          // A client declared by a PROXY protocol header (own properties on the TCP socket) is
+          // the TLS socket's client too.
+          if (Object.hasOwn(raw, 'remoteAddress')) {
+            for (const k of ['remoteAddress', 'remotePort', 'remoteFamily'] as const) {
+              Object.defineProperty(s, k, { value: raw[k], configurable: true });
+            }
+          }
+        }
         s.allowHalfOpen = true;
         const reason = checkClientCert(s, o.clientAuthType);
         if (reason !== undefined) {

@@ -537,6 +537,10 @@ function buildLoadBalancer(
       responseHeaderTimeoutMs: transport.forwardingTimeouts.responseHeaderTimeout,
       maxResponseHeaderBytes: MAX_RESPONSE_HEADER_BYTES,
       ...(https ? { tls: tls! } : {}),
+      // A connection that told a server whose it is serves that client only: none is kept idle.
+      ...(transport.proxyProtocol === undefined
+        ? {}
+        : { proxyProtocol: transport.proxyProtocol.version, maxIdle: 0 }),
     };
     const pool = cache.pool(options);
     pools.add(pool);

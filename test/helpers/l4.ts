@@ -236,3 +236,63 @@ export function metricSample(text: string, name: string, labels: Record<string, 
   }
   return undefined;
 }
+
+/** A port that was free a moment ago (for peers whose configuration needs a fixed port). */
+export async function freePort(): Promise<number> {
+  const s = createServer();
+  s.listen(0, '127.0.0.1');
+  await once(s, 'listening');
+  const port = (s.address() as AddressInfo).port;
+  await new Promise<void>((r) => s.close(() => r()));
+  return port;
+}
+
+/** Resolves once something accepts TCP connections on 127.0.0.1:`port` (bounded). */
+export async function waitForPort(port: number, ms = 10_000): Promise<void> {
+  const until = Date.now() + ms;
+  for (;;) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const s = connect(port, '127.0.0.1', () => {
+        s.destroy();
+        resolve(true);
+      });
+      s.on('error', () => resolve(false));
+    });
+    if (ok) return;
+    if (Date.now() > until) throw new Error(`nothing listens on 127.0.0.1:${port}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
+
+export interface Haproxy {
+  readonly child: ChildProcess;
+  stop(): Promise<void>;
+}
+
+/** HAProxy in the foreground with `config` (written to `dir`); resolves once `ports` accept connections. */
+export async function startHaproxy(config: string, dir: string, ports: readonly number[]): Promise<Haproxy> {
+  requireTool('/usr/sbin/haproxy', 'haproxy');
+  const file = `${dir}/haproxy.cfg`;
+  (await import('node:fs')).writeFileSync(file, config);
+  const child = spawn('/usr/sbin/haproxy', ['-db', '-f', file], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    out += d;
+  });
+  const exited = once(child, 'exit').then(() => {
+    throw new Error(`haproxy exited:\n${out}`);
+  });
+  await Promise.race([Promise.all(ports.map((p) => waitForPort(p))), exited]);
+  exited.catch(() => {});
+  return {
+    child,
+    stop: async () => {
+      if (child.exitCode !== null) return;
+      child.kill('SIGTERM');
+      await once(child, 'exit');
+    },
+  };
+}

@@ -158,6 +158,16 @@ export const serversTransportSchema = strictObject(
     /** Ours (Traefik has them in tls.options only). Absent = Node's defaults: TLS 1.2 to 1.3. */
     minVersion: tlsVersion.optional(),
     maxVersion: tlsVersion.optional(),
+    /**
+     * Ours (Traefik sends it to TCP servers only, traefik#10608): a PROXY protocol header naming
+     * the client first on each connection to the servers; an empty section means version 2.
+     * Such connections are not kept idle for other clients.
+     */
+    proxyProtocol: nullAsEmpty(
+      strictObject({
+        version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(2),
+      }),
+    ).optional(),
   },
   ['disableHTTP2', 'peerCertURI', 'spiffe'],
 ).superRefine((t, ctx) => {

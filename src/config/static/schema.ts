@@ -124,10 +124,18 @@ const entryPoint = strictObject(
     ).prefault({}),
     /** Routers that name no entry point use the asDefault ones (all of them when none is). */
     asDefault: z.boolean().default(false),
+    /**
+     * PROXY protocol headers (v1, v2; optional) read before anything else: from `trustedIPs`
+     * (or anyone with `insecure`) the declared client is believed; a header from anyone else is
+     * refused.
+     */
+    proxyProtocol: nullAsEmpty(
+      strictObject({ trustedIPs: z.array(ipOrCidr).default([]), insecure: z.boolean().default(false) }),
+    ).optional(),
     /** A UDP entry point (`address: ":53/udp"`): its sessions' idle timeout. */
     udp: nullAsEmpty(strictObject({ timeout: positiveDuration.default(3_000) })).prefault({}),
   },
-  ['http3', 'proxyProtocol', 'observability', 'allowACMEByPass', 'reusePort'],
+  ['http3', 'observability', 'allowACMEByPass', 'reusePort'],
 );
 
 const fileProvider = strictObject(

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import type { TLSSocket } from 'node:tls';
 import { unwrapIp } from '../../core/ip.ts';
 import type { Logger } from '../../core/logger.ts';
+import { encodeProxyHeader } from '../../core/proxy-protocol.ts';
 import type { Ticker } from '../../core/ticker.ts';
 import type { AccessLog } from '../../observability/access-log.ts';
 import type { Layer4Metrics, TcpSeries } from '../../observability/metrics/layer4.ts';
@@ -30,8 +31,6 @@ export interface TcpForwarderOptions {
     options: string,
     onSecure: (s: TLSSocket) => void,
   ): void;
-  /** The PROXY protocol header for a backend, or null (PROXY protocol, step 4). */
-  preamble?(client: Socket, server: TcpServerRuntime): Buffer | null;
 }
 
 /** Access-log statuses of TCP connections (docs/protocols.md). */
@@ -165,7 +164,10 @@ class TcpSession implements TunnelListener {
     }
     this.#server = server;
     const t = server.transport;
-    const preamble = this.#f.opts.preamble?.(this.#socket, server) ?? null;
+    // Traefik's TCP dialer: the PROXY protocol header names the client as we see it (declared
+    // by a PROXY header we received, if any) and our own address of that connection.
+    const v = t.proxyProtocol;
+    const preamble = v === 0 ? null : encodeProxyHeader(v, this.#socket);
     this.#dial = dialTcp(
       {
         host: server.host,
