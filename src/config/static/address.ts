@@ -19,7 +19,8 @@ export function parseAddress(address: string): ListenAddress | { error: string }
   if (!m) return { error: `invalid address "${address}"` };
   const [, v6, host, portText, proto] = m;
   const udp = proto !== undefined && proto.toLowerCase() === 'udp';
-  if (proto !== undefined && !udp && proto.toLowerCase() !== 'tcp') return { error: `unknown protocol "/${proto}"` };
+  if (proto !== undefined && !udp && proto.toLowerCase() !== 'tcp')
+    return { error: `unknown protocol "/${proto}"` };
   const port = Number(portText);
   if (port > 65535) return { error: `port ${port} is out of range (0-65535)` };
   const mark = udp ? ({ udp: true } as const) : {};
