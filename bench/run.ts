@@ -8,8 +8,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { clockTicksPerSecond, commandExists, machine, pinSelf, toolVersions } from './lib/environment.ts';
 import { CLIENT_CPU, type MeasureContext, measureRun, PROXY_CPU } from './lib/measure.ts';
-import { type BenchMode, MODE_INFO } from './lib/modes.ts';
-import { portFree, waitForHttp } from './lib/net-wait.ts';
+import { type BenchMode, isL4, MODE_INFO } from './lib/modes.ts';
+import { portFree, waitForHttp, waitForTcp } from './lib/net-wait.ts';
 import { type BenchOptions, parseOptions, USAGE } from './lib/options.ts';
 import { type ManagedProcess, ProcessSupervisor } from './lib/process-group.ts';
 import {
@@ -19,6 +19,7 @@ import {
   backendCommand,
   COMPRESS_BODY_BYTES,
   COMPRESS_PATH,
+  L4_BACKEND_PORTS,
   PROXY_HOST,
   type ProxySpec,
   proxyPort,
@@ -58,6 +59,9 @@ const CLIENT_TOOLS: Readonly<Record<BenchMode, readonly string[]>> = {
   handshake: ['openssl'],
   ws: [],
   compress: ['wrk'],
+  'tcp-bulk': [],
+  'tcp-conn': [],
+  udp: [],
 };
 
 function checkMachine(plans: readonly ModePlan[]): void {
@@ -131,6 +135,24 @@ async function startWsBackend(supervisor: ProcessSupervisor, paths: BenchPaths):
     await waitForHttp(`http://127.0.0.1:${WS_BACKEND_PORT}/`, 10_000, backend);
   } catch (err) {
     throw new Fatal(`ws backend: ${err instanceof Error ? err.message : String(err)} (logs in ${runDir})`);
+  }
+  return backend;
+}
+
+/** The layer-4 modes: TCP echo, TCP byte sink, UDP echo (bench/lib/l4-backend.ts), pinned beside the proxies. */
+async function startL4Backend(supervisor: ProcessSupervisor, paths: BenchPaths): Promise<ManagedProcess> {
+  const runDir = await mkdtemp(join(paths.tmpDir, 'l4-backend-'));
+  const script = join(paths.repoRoot, 'bench/lib/l4-backend.ts');
+  const backend = supervisor.spawn(
+    'l4-backend',
+    'taskset',
+    ['-c', String(PROXY_CPU), paths.nodePath, script, ...L4_BACKEND_PORTS.map(String)],
+    { output: { kind: 'file', path: join(runDir, 'proxy.log') } },
+  );
+  try {
+    await waitForTcp(PROXY_HOST, L4_BACKEND_PORTS[0], 10_000, backend);
+  } catch (err) {
+    throw new Fatal(`l4 backend: ${err instanceof Error ? err.message : String(err)} (logs in ${runDir})`);
   }
   return backend;
 }
@@ -236,6 +258,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const ports = new Map<number, string>([[BACKEND_PORT, 'backend']]);
   for (const { mode } of plans) ports.set(proxyPort(mode), 'proxy');
   if (plans.some((p) => p.mode === 'ws')) ports.set(WS_BACKEND_PORT, 'WebSocket backend');
+  if (plans.some((p) => isL4(p.mode))) for (const p of L4_BACKEND_PORTS) ports.set(p, 'layer-4 backend');
   for (const [port, what] of ports) {
     if (!(await portFree(PROXY_HOST, port))) {
       throw new Fatal(`${PROXY_HOST}:${port} (the ${what} port) is already in use by another process`);
@@ -248,6 +271,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const plan of plans) for (const p of plan.proxies) await p.prepare?.(paths);
   const backend = await startBackend(supervisor, paths);
   const wsBackend = plans.some((p) => p.mode === 'ws') ? await startWsBackend(supervisor, paths) : undefined;
+  const l4Backend = plans.some((p) => isL4(p.mode)) ? await startL4Backend(supervisor, paths) : undefined;
 
   let allOk = true;
   for (const { mode, proxies } of plans) {
@@ -273,7 +297,12 @@ async function main(argv: readonly string[]): Promise<number> {
       paths,
       options,
       clkTck,
-      backend: mode === 'ws' && wsBackend !== undefined ? wsBackend : backend,
+      backend:
+        mode === 'ws' && wsBackend !== undefined
+          ? wsBackend
+          : isL4(mode) && l4Backend !== undefined
+            ? l4Backend
+            : backend,
       mode,
       certificate: MODE_INFO[mode].tls ? certificate : undefined,
     };
@@ -282,6 +311,7 @@ async function main(argv: readonly string[]): Promise<number> {
   current = undefined;
   await supervisor.stop(backend);
   if (wsBackend !== undefined) await supervisor.stop(wsBackend);
+  if (l4Backend !== undefined) await supervisor.stop(l4Backend);
   return allOk ? 0 : 1;
 }
 
@@ -313,7 +343,18 @@ async function runMode(
     }
   }
   const unit = MODE_INFO[mode].unit;
-  const per = unit === 'hs' ? 'handshake' : unit === 'msg' ? 'message' : 'request';
+  const per =
+    unit === 'hs'
+      ? 'handshake'
+      : unit === 'msg'
+        ? 'message'
+        : unit === 'MiB'
+          ? 'MiB'
+          : unit === 'conn'
+            ? 'connection'
+            : unit === 'dgram'
+              ? 'datagram round trip'
+              : 'request';
   console.log(
     `\n--mode ${mode}: medians over ${rounds} rounds (vs nginx / vs caddy: CPU per ${per}, higher is better)`,
   );

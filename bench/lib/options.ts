@@ -38,6 +38,11 @@ export const USAGE = `usage: npm run bench -- [options]
                     ws: WebSocket echo of 64-byte messages
                     compress: a 100 KB JSON gzipped at level 1 by each proxy
                     tls: short for https,h2,handshake
+                    ws: WebSocket echo of 64-byte messages
+                    tcp-bulk: 1 GiB through one TCP connection (CPU per MiB)
+                    tcp-conn: a new TCP connection per 1 KiB echo (CPU per connection)
+                    udp: 64-byte datagrams and their echo (CPU per round trip)
+                    l4: short for tcp-bulk,tcp-conn,udp (vs HAProxy and nginx stream)
   --rounds N        interleaved rounds (default 3)
   --duration S      seconds of load per run (default 10)
   --warmup S        seconds of unmeasured load before each run (default 2)

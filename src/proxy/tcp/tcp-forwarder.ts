@@ -33,6 +33,12 @@ export interface TcpForwarderOptions {
   ): void;
 }
 
+/**
+ * Bytes one direction may hold unsent before its reader stops: one read chunk beyond what the
+ * kernel took. Bounded per connection; spares a stop and a restart of reading per chunk.
+ */
+const TCP_SLACK = 64 * 1024;
+
 /** Access-log statuses of TCP connections (docs/protocols.md). */
 const STATUS: Readonly<Record<TunnelEnd, number>> = {
   closed: 200,
@@ -192,6 +198,7 @@ class TcpSession implements TunnelListener {
             t.idleTimeoutMs,
             t.terminationDelayMs,
             this,
+            TCP_SLACK,
           );
           this.#tunnel = tunnel;
           tunnel.start(initial, null);
