@@ -36,7 +36,7 @@ import { EntryPointDispatcher } from './listeners/dispatcher.ts';
 import { HttpListener } from './listeners/http-listener.ts';
 import type { AlpnChallenges, OcspHook } from './listeners/tls-front.ts';
 import { TlsGate } from './listeners/tls-gate.ts';
-import { UdpEntryPoint } from './listeners/udp-entry-point.ts';
+import type { UdpEntryPoint } from './listeners/udp-entry-point.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { Tracer } from './observability/tracing/index.ts';
@@ -444,6 +444,8 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     const addr = parseAddress(ep.address);
     if ('error' in addr) throw new Error(`entry point ${name}: ${addr.error}`);
     if (addr.udp === true) {
+      // node:dgram is loaded only when a UDP entry point exists.
+      const { UdpEntryPoint } = await import('./listeners/udp-entry-point.ts');
       const u = new UdpEntryPoint(
         { name, snapshots: ref, ticker, logger, timeoutMs: ep.udp.timeout, metrics: l4Metrics },
         addr.host !== undefined && isIPv6(addr.host),
