@@ -175,9 +175,8 @@ class UdpSession implements Timed {
   }
 
   #send(msg: Buffer): void {
-    this.#socket.send(msg, (err) => {
-      if (err !== null && err !== undefined) this.#failed(err);
-    });
+    // No callback (none allocated per datagram): a failed send is an 'error' event, handled above.
+    this.#socket.send(msg);
   }
 
   #fromServer(msg: Buffer): void {
