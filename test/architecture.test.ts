@@ -53,7 +53,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   // HTTP/2 downstream: node:http2 sessions whose streams run the proxy's exchanges.
   http2: ['core', 'config', 'http1', 'proxy', 'runtime', 'observability', 'upstream'],
-  listeners: ['core', 'config', 'http1', 'http2', 'proxy', 'runtime', 'observability', 'tls'],
+  listeners: ['core', 'config', 'http1', 'http2', 'proxy', 'runtime', 'observability', 'tls', 'router'],
   cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin', 'tls'],
   admin: ['core', 'config', 'runtime', 'router', 'providers', 'observability', 'middleware', 'balancer'],
 };

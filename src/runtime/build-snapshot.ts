@@ -22,7 +22,10 @@ import type { H2PoolOptions } from '../upstream/h2-pool.ts';
 import type { PoolOptions } from '../upstream/pool.ts';
 import type { ServerPool } from '../upstream/server-pool.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
+import { buildTcpSnapshot, type HttpRouteSpot } from './build-dispatch.ts';
+import { buildTcpRoutes } from './build-tcp.ts';
 import type { TlsBuildOptions } from './build-tls.ts';
+import { buildUdp } from './build-udp.ts';
 import { acmeHttp01Route, httpsEntryPoints, type Redirection, redirectionRoute } from './internal-routes.ts';
 import type { InternalServices } from './internal-services.ts';
 import type { ResourceCache } from './resource-cache.ts';
@@ -98,6 +101,8 @@ export interface BuildOptions {
   readonly entryPointModel?: EntryPointModel;
   /** The static `serversTransport`: for services that name no transport of their own. */
   readonly defaultTransport?: ServersTransportConfig;
+  /** The UDP entry points (`address: ":53/udp"`): UDP routers without entryPoints serve them all. */
+  readonly udpEntryPoints?: readonly string[];
 }
 
 export function buildSnapshot(
@@ -301,17 +306,29 @@ export function buildSnapshot(
     });
     if (!ok) continue;
     if (last !== undefined) mws.push(last);
+    const eps = r.entryPoints ?? opts.defaultEntryPoints;
     const entry = {
       name,
       rule: r.rule,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
-      entryPoints: r.entryPoints ?? opts.defaultEntryPoints ?? [],
+      entryPoints: eps ?? [],
       value: routeTarget(name, mws, service, r.timeouts, services),
     };
-    if (r.tls === undefined) routes.push(entry);
-    const secureEps = httpsEntryPoints(r, tlsEps, opts.defaultEntryPoints);
+    // Traefik: a router with `tls` serves HTTPS only, on every entry point it names; `http.tls`
+    // on an entry point gives the routers there without one a default `tls` (its applyModel),
+    // so they serve HTTPS there and cleartext HTTP on their other entry points.
     if (r.tls !== undefined) secureRoutes.push(entry);
-    else if (secureEps.length > 0) secureRoutes.push({ ...entry, entryPoints: secureEps });
+    else {
+      const secureEps = httpsEntryPoints(r, tlsEps, opts.defaultEntryPoints);
+      if (secureEps.length > 0) secureRoutes.push({ ...entry, entryPoints: secureEps });
+      const all = eps ?? opts.entryPointModel?.all;
+      if (all === undefined || tlsEps.size === 0) routes.push(entry);
+      else {
+        const plainEps = all.filter((e) => !tlsEps.has(e));
+        // An empty list would mean every entry point: a router left with none serves no cleartext.
+        if (plainEps.length > 0) routes.push({ ...entry, entryPoints: plainEps });
+      }
+    }
   }
   if (opts.internal !== undefined) {
     routes.push(...opts.internal.routes(cache, pools));
@@ -327,7 +344,36 @@ export function buildSnapshot(
   }
   // Rules were reported once above; the HTTPS table has the same rules.
   const secure = secureRoutes.length === 0 ? null : HttpRouter.build(secureRoutes).router;
+  // TCP objects with a problem are left out by build-tcp itself, the others built: their issues
+  // are warnings, so that the per-object build (build-per-object.ts, which knows HTTP objects)
+  // does not refuse the whole configuration for them. Validation reports most of them as errors
+  // before any build (validate-l4.ts).
+  const l4Issue = (path: (string | number)[], message: string): void => {
+    issues.push({ severity: 'warning', message: `${message}; it is left out`, path });
+  };
+  const tcpBuild = buildTcpRoutes(config.tcp, {
+    logger,
+    shared,
+    defaultEntryPoints: opts.defaultEntryPoints,
+    err: l4Issue,
+    warn: (path, message) => issues.push({ severity: 'warning', message, path }),
+  });
+  const tlsWanted = secureRoutes.length > 0 || tcpBuild.terminates;
   const tls = opts.tls === undefined ? null : opts.tls.build(config, opts.tls, issues);
+  // A TCP router that terminates TLS names an options set that must exist (as an HTTPS router's).
+  const tcpSpots = tcpBuild.spots.filter((s) => {
+    const t = s.entry.value.tls;
+    if (t.kind !== 'terminate' || tls === null || tls.options.has(t.options)) return true;
+    l4Issue(['tcp', 'routers', s.entry.name, 'tls', 'options'], `unknown TLS options \`${t.options}\``);
+    return false;
+  });
+  const udp = buildUdp(config.udp, {
+    udpEntryPoints: opts.udpEntryPoints ?? [],
+    issue: l4Issue,
+    warn: (path, message) => issues.push({ severity: 'warning', message, path }),
+  });
+  const spot = (r: RouteEntry<RouteTarget>): HttpRouteSpot => ({ rule: r.rule, entryPoints: r.entryPoints });
+  const tcp = buildTcpSnapshot(routes.map(spot), secureRoutes.map(spot), tcpSpots);
   const builtServices = new Map<string, ServiceNode>();
   for (const [n, node] of services) if (node !== null) builtServices.set(n, node);
   const builtMiddlewares = new Map<string, readonly Middleware[]>();
@@ -342,6 +388,9 @@ export function buildSnapshot(
             explain: (ep, req) => (req.scheme === 'https' ? secure : router).explain(ep, req),
           },
     tls,
+    tlsWanted,
+    tcp,
+    udp,
     config,
     issues,
     disabled: new Map(),
@@ -494,6 +543,10 @@ function buildLoadBalancer(
       responseHeaderTimeoutMs: ft.responseHeaderTimeout,
       maxResponseHeaderBytes: MAX_RESPONSE_HEADER_BYTES,
       ...(https ? { tls: tls! } : {}),
+      // A connection that told a server whose it is serves that client only: none is kept idle.
+      ...(transport.proxyProtocol === undefined
+        ? {}
+        : { proxyProtocol: transport.proxyProtocol.version, maxIdle: 0 }),
     };
     // The pool kind is chosen here, once: http:// servers keep the HTTP/1.1 pool and its path.
     let pool: ServerPool;

@@ -102,9 +102,11 @@ describe('parseDynamic', () => {
   });
 
   it('rejects the whole file for a problem outside any named object', () => {
-    const r = lines(`${good}tcp: {}\n`);
+    const r = lines(`${good}tcp: { routers: [] }\n`);
     assert.equal(r.config, undefined);
-    assert.deepEqual(r.lines, ['dyn.yaml:25:1: tcp: `tcp` is not supported yet']);
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:25:17: tcp.routers: wrong type: got a list (expected a map (key: value))',
+    ]);
     assert.equal(lines('http:\n  routers: []\n').config, undefined);
     assert.equal(lines('- a\n').config, undefined);
   });

@@ -30,6 +30,7 @@ describe('loadStaticConfig: defaults', () => {
               readHeaderTimeout: 10_000,
               readTimeout: 60_000,
               idleTimeout: 180_000,
+              serverFirstTimeout: 2_000,
             },
             keepAliveMaxRequests: 0,
             lifeCycle: { graceTimeOut: 10_000 },
@@ -44,6 +45,7 @@ describe('loadStaticConfig: defaults', () => {
           },
           http2: { maxConcurrentStreams: 250 },
           asDefault: false,
+          udp: { timeout: 3_000 },
         },
       },
       providers: {},
@@ -288,11 +290,11 @@ describe('loadStaticConfig: dynamic sections in the static file', () => {
   });
 
   it('keeps their errors out of the static issues', () => {
-    const r = load(`${minimal}tcp: {}\n`);
+    const r = load(`${minimal}tcp: { routers: [] }\n`);
     assert.deepEqual(r.issues, []);
     assert.equal(r.inlineDynamic?.config, undefined);
     assert.deepEqual(r.inlineDynamic?.issues.map(formatIssue), [
-      'conf/static.yaml:4:1: tcp: `tcp` is not supported yet',
+      'conf/static.yaml:4:17: tcp.routers: wrong type: got a list (expected a map (key: value))',
     ]);
   });
 });

@@ -55,6 +55,12 @@ const respondingTimeouts = strictObject(
     readTimeout: duration.default(60_000),
     /** Keep-alive connection idle between requests. */
     idleTimeout: positiveDuration.default(180_000),
+    /**
+     * Ours: how long the dispatcher waits for a silent client before a cleartext
+     * ``HostSNI(`*`)`` TCP router serves it as a server-first protocol (a banner sent first),
+     * when the entry point also has TLS routers. Traefik closes such a client instead.
+     */
+    serverFirstTimeout: positiveDuration.default(2_000),
   },
   ['writeTimeout'],
 );
@@ -118,8 +124,18 @@ const entryPoint = strictObject(
     ).prefault({}),
     /** Routers that name no entry point use the asDefault ones (all of them when none is). */
     asDefault: z.boolean().default(false),
+    /**
+     * PROXY protocol headers (v1, v2; optional) read before anything else: from `trustedIPs`
+     * (or anyone with `insecure`) the declared client is believed; a header from anyone else is
+     * refused.
+     */
+    proxyProtocol: nullAsEmpty(
+      strictObject({ trustedIPs: z.array(ipOrCidr).default([]), insecure: z.boolean().default(false) }),
+    ).optional(),
+    /** A UDP entry point (`address: ":53/udp"`): its sessions' idle timeout. */
+    udp: nullAsEmpty(strictObject({ timeout: positiveDuration.default(3_000) })).prefault({}),
   },
-  ['http3', 'proxyProtocol', 'udp', 'observability', 'allowACMEByPass', 'reusePort'],
+  ['http3', 'observability', 'allowACMEByPass', 'reusePort'],
 );
 
 const fileProvider = strictObject(
