@@ -516,11 +516,11 @@ certificatesResolvers:
   it('names the supported providers for another lego provider', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'acme-dns-env-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const r = await runCli(['run', '--config', config(dir, 'cloudflare')]);
+    const r = await runCli(['run', '--config', config(dir, 'godaddy')]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stderr,
-      /dnsChallenge\.provider: `cloudflare` is not supported yet \(supported: challtestsrv, exec, httpreq\)/,
+      /dnsChallenge\.provider: `godaddy` is not supported yet \(supported: challtestsrv, cloudflare, digitalocean, exec, gandiv5, hetzner, httpreq, ovh, route53\)/,
     );
   });
 });

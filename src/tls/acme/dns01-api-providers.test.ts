@@ -10,8 +10,8 @@ import type { DnsChallengeConfig } from '../../config/static/schema.ts';
 import { Dns01ConfigError } from './dns01-env.ts';
 import type { Dns01Provider } from './dns01-provider.ts';
 import { dnsProviderFor } from './dns01-providers.ts';
-import type { ZoneLocator } from './dns01-zone.ts';
 import type { Scheduler } from './scheduler.ts';
+import { ImmediateScheduler, zoneLocator } from './test-dns01-helpers.ts';
 import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from './test-fake-cloudflare.ts';
 import { startFakeDigitalOcean } from './test-fake-digitalocean.ts';
 import { type FakeAnswer, type FakeApi, MemoryBackend } from './test-fake-dns-api.ts';
@@ -19,28 +19,6 @@ import { GANDI_BASE_PATH, startFakeGandi } from './test-fake-gandi.ts';
 import { startFakeHetzner } from './test-fake-hetzner.ts';
 import { startFakeOvh } from './test-fake-ovh.ts';
 import { startFakeRoute53 } from './test-fake-route53.ts';
-
-/**
- * Runs the polling waits (lego's intervals: seconds) on the next turn, recording their delays;
- * never fires the HTTP deadlines (10 s and more), which a test would otherwise hit at once.
- */
-class ImmediateScheduler implements Scheduler {
-  readonly delays: number[] = [];
-  setTimeout(fn: () => void, ms: number): unknown {
-    if (ms >= 10_000) return undefined;
-    this.delays.push(ms);
-    return setImmediate(fn);
-  }
-  clearTimeout(h: unknown): void {
-    if (h !== undefined) clearImmediate(h as NodeJS.Immediate);
-  }
-}
-
-/** Every record is in `example.com.` (the zone lego would find from the SOA). */
-const ZONES: ZoneLocator = {
-  locate: async (fqdn) => ({ fqdn, zone: 'example.com.' }),
-  follow: async (fqdn) => fqdn,
-};
 
 interface World {
   readonly provider: string;
@@ -198,7 +176,11 @@ function build(
   scheduler: Scheduler = new ImmediateScheduler(),
 ): Dns01Provider {
   const challenge = { provider, propagation: { disableChecks: true } } as DnsChallengeConfig;
-  return dnsProviderFor(challenge, env, { zones: ZONES, scheduler, readFile: (p) => FILES[p] ?? fail(p) });
+  return dnsProviderFor(challenge, env, {
+    zones: zoneLocator('example.com.'),
+    scheduler,
+    readFile: (p) => FILES[p] ?? fail(p),
+  });
 }
 
 const FILES: Record<string, string> = {};

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { CHALLTESTSRV, challTestSrvArgs, freePort } from '../../../test/helpers/pebble.ts';
+import type { ZoneLocator } from './dns01-zone.ts';
 import type { Scheduler } from './scheduler.ts';
 
 interface Pending {
@@ -137,4 +138,25 @@ function post(base: string, path: string, body: unknown): Promise<string> {
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
+}
+
+/**
+ * Runs the polling waits (lego's intervals: seconds) on the next turn, recording their delays;
+ * never fires the HTTP deadlines (10 s and more), which a test would otherwise hit at once.
+ */
+export class ImmediateScheduler implements Scheduler {
+  readonly delays: number[] = [];
+  setTimeout(fn: () => void, ms: number): unknown {
+    if (ms >= 10_000) return undefined;
+    this.delays.push(ms);
+    return setImmediate(fn);
+  }
+  clearTimeout(h: unknown): void {
+    if (h !== undefined) clearImmediate(h as NodeJS.Immediate);
+  }
+}
+
+/** Every record in `zone` (what lego would find from the SOA), no CNAME. */
+export function zoneLocator(zone: string): ZoneLocator {
+  return { locate: async (fqdn) => ({ fqdn, zone }), follow: async (fqdn) => fqdn };
 }
