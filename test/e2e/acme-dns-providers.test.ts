@@ -27,7 +27,7 @@ import { startFakeOvh } from '../../src/tls/acme/test-fake-ovh.ts';
 import { startFakeRoute53 } from '../../src/tls/acme/test-fake-route53.ts';
 import { acmeContext, hasDomain, untilTrusted } from '../helpers/acme-fetch.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { PEBBLE_SKIP, type Pebble, startPebble } from '../helpers/pebble.ts';
+import { type Pebble, startPebble } from '../helpers/pebble.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 
 /** POSTs JSON to challtestsrv's management API. */
@@ -97,9 +97,7 @@ interface Case {
 const ZONES = ['cf.test', 'cfkey.test', 'ovh.test', 'r53.test', 'do.test', 'hetzner.test', 'gandi.test'];
 const R53_WILD = '*.r53.test';
 
-describe('ACME dns-01 through the proxy with lego API providers and their test doubles', {
-  skip: PEBBLE_SKIP,
-}, () => {
+describe('ACME dns-01 through the proxy with lego API providers and their test doubles', () => {
   let dir: string;
   let ca: Pebble;
   let root: string;

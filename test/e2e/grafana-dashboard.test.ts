@@ -9,16 +9,15 @@
  */
 import assert from 'node:assert/strict';
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { freePort } from '../helpers/pebble.ts';
 import { type ProxyProcess, ROOT, startProxy } from '../helpers/proxy-process.ts';
+import { requireTools, toolPath } from '../helpers/tools.ts';
 import { within } from '../helpers/wait.ts';
-
-const PROMETHEUS = '/usr/bin/prometheus';
 
 interface Revision {
   readonly name: string;
@@ -53,7 +52,7 @@ scrape_configs:
 `,
   );
   const child: ChildProcess = spawn(
-    PROMETHEUS,
+    toolPath('prometheus'),
     [
       `--config.file=${config}`,
       `--storage.tsdb.path=${join(dir, 'data')}`,
@@ -124,10 +123,7 @@ describe("Traefik's official Grafana dashboard against our metrics, evaluated by
   }
 
   before(async () => {
-    assert.ok(
-      existsSync(PROMETHEUS),
-      'prometheus is not installed: apt-get install -y --no-install-recommends prometheus',
-    );
+    requireTools('prometheus');
     dir = mkdtempSync(join(tmpdir(), 'grafana-dashboard-'));
     ok = await startBackend((req, res) => {
       req.resume();

@@ -5,6 +5,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { CHALLTESTSRV, challTestSrvArgs, freePort } from '../../../test/helpers/pebble.ts';
+import { toolPath } from '../../../test/helpers/tools.ts';
 import type { ZoneLocator } from './dns01-zone.ts';
 import type { Scheduler } from './scheduler.ts';
 
@@ -83,7 +84,7 @@ export interface ChallTestSrv {
 /** Starts pebble-challtestsrv with only its DNS and management servers, on loopback. */
 export async function startChallTestSrv(): Promise<ChallTestSrv> {
   const [dnsPort, mgmtPort] = await Promise.all([freePort(), freePort()]);
-  const child: ChildProcess = spawn(CHALLTESTSRV, challTestSrvArgs(dnsPort, mgmtPort), {
+  const child: ChildProcess = spawn(toolPath(CHALLTESTSRV), challTestSrvArgs(dnsPort, mgmtPort), {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let output = '';
