@@ -6,6 +6,7 @@
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
+import { processHost, watchParent } from './cli/parent-watch.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import {
   type EntryPointConfig,
@@ -53,6 +54,9 @@ import { internalServicesFor, newBridgeSecret } from './runtime/internal-service
 import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
+
+/** Read before anything slow: a parent that dies while we start must still be noticed. */
+const PARENT_AT_START = process.ppid;
 
 const checkRule: RuleChecker = (rule) => {
   const r = compileRule(rule);
@@ -527,6 +531,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
         ...Object.values(config.entryPoints).map((e) => e.transport.lifeCycle.graceTimeOut),
       );
       logger.info('shutting down', { signal, graceMs: grace });
+      stopWatch();
       stop.abort();
       for (const f of fronts) f.close();
       await Promise.all(listeners.map((l) => l.shutdown(grace)));
@@ -543,6 +548,11 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
     process.once('SIGINT', () => void shutdown('SIGINT'));
+    // Not a signal, but the same end: the parent that ran us (npm, a supervisor) is gone.
+    const stopWatch = watchParent(processHost(PARENT_AT_START), (why) => {
+      logger.warn('parent process gone: shutting down', { reason: why });
+      void shutdown('parent exited');
+    });
   });
 }
 
