@@ -5,6 +5,7 @@
  */
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
+import { type ConfigLookup, describeSearch, findConfigFile } from './cli/config-lookup.ts';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
 import { processHost, watchParent } from './cli/parent-watch.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
@@ -321,7 +322,11 @@ function trialBuild(merged: DynamicConfig, logger: Logger, opts: BuildOptions): 
   }
 }
 
-async function run(config: StaticConfig, inline: Parameters<typeof fileProviderOptions>[1]): Promise<number> {
+async function run(
+  config: StaticConfig,
+  inline: Parameters<typeof fileProviderOptions>[1],
+  source: ConfigLookup,
+): Promise<number> {
   const logger = createLogger({
     level: config.log.level,
     format: config.log.format === 'json' ? 'json' : 'text',
@@ -332,7 +337,12 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   // Without a listening socket the event loop empties and the process would end with 0 at once,
   // which a supervisor reads as "finished fine".
   if (Object.keys(config.entryPoints).length === 0) {
-    logger.error('no entry point is defined: nothing to listen on');
+    logger.error(
+      source.file === undefined
+        ? `no entry point is defined: nothing to listen on (no configuration file was found in ${describeSearch(source.searched)}; name one with --config)`
+        : 'no entry point is defined: nothing to listen on',
+      { file: source.file ?? null },
+    );
     return 1;
   }
   const accessLogPath = config.accessLog?.filePath ?? '';
@@ -558,6 +568,14 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
 
 async function main(): Promise<number> {
   const cmd = parseCommand(process.argv.slice(2), process.env);
+  // Without --config, the file is looked for where Traefik looks (cli/config-lookup.ts).
+  const lookup = (named: string | undefined): ConfigLookup => {
+    if (named !== undefined) return { file: named, searched: [] };
+    const found = findConfigFile(process.env, process.cwd());
+    if (found.file !== undefined)
+      process.stderr.write(`traffic: using the configuration file ${found.file}\n`);
+    return found;
+  };
   switch (cmd.kind) {
     case 'help':
       process.stdout.write(cmd.text);
@@ -570,7 +588,7 @@ async function main(): Promise<number> {
       return 2;
     case 'validate':
       return await runValidate(
-        cmd.configFile,
+        lookup(cmd.configFile).file,
         cmd.overrides,
         process.env,
         checkRule,
@@ -579,7 +597,7 @@ async function main(): Promise<number> {
       );
     case 'explain':
       return (await import('./cli/explain.ts')).runExplain(
-        cmd.configFile,
+        lookup(cmd.configFile).file,
         cmd.request,
         cmd.headers,
         (t) => process.stdout.write(t),
@@ -590,14 +608,15 @@ async function main(): Promise<number> {
         },
       );
     case 'run': {
+      const source = lookup(cmd.configFile);
       const loaded = loadStaticConfig({
-        ...(cmd.configFile !== undefined ? { file: cmd.configFile } : {}),
+        ...(source.file !== undefined ? { file: source.file } : {}),
         argv: cmd.overrides,
         env: process.env,
       });
       for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
       if (loaded.config === undefined || hasErrors(loaded.issues)) return 1;
-      return run(loaded.config, loaded.inlineDynamic);
+      return run(loaded.config, loaded.inlineDynamic, source);
     }
   }
 }

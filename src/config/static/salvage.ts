@@ -1,6 +1,6 @@
 import { isPlainObject } from '../schema-helpers.ts';
 import { INTERNAL_ENTRY_POINT } from './admin-entry-points.ts';
-import { relativeToStaticFile } from './load.ts';
+import { configPath } from './load.ts';
 import { type FileProviderConfig, fileProviderSchema } from './schema.ts';
 
 /** What `traffic validate` still uses of a static configuration that has errors. */
@@ -54,7 +54,7 @@ export function salvageStatic(
   const r = fileProviderSchema.safeParse(providers['file'] ?? {});
   if (!r.success) return out;
   const fp: FileProviderConfig = { watch: r.data.watch };
-  if (r.data.filename !== undefined) fp.filename = relativeToStaticFile(r.data.filename, file);
-  if (r.data.directory !== undefined) fp.directory = relativeToStaticFile(r.data.directory, file);
+  if (r.data.filename !== undefined) fp.filename = configPath(r.data.filename);
+  if (r.data.directory !== undefined) fp.directory = configPath(r.data.directory);
   return { file: fp, ...out };
 }
