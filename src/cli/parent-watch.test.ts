@@ -36,7 +36,12 @@ class FakeHost implements ParentWatchHost {
     const id = this.#next++;
     const t = { fn, ms, unref: false };
     this.timers.set(id, t);
-    return Object.assign(Object.create(null) as object, { id, unref: () => void (t.unref = true) });
+    return Object.assign(Object.create(null) as object, {
+      id,
+      unref: () => {
+        t.unref = true;
+      },
+    });
   }
   clearInterval(h: { unref(): void }): void {
     this.timers.delete((h as unknown as { id: number }).id);

@@ -110,7 +110,10 @@ describe('loadStaticConfig: defaults', () => {
 
   it('resolves relative provider paths against the working directory, as Traefik does', () => {
     const r = load(`${minimal}providers:\n  file: { filename: dynamic.yaml }\n`);
-    assert.deepEqual(r.config?.providers.file, { filename: join(process.cwd(), 'dynamic.yaml'), watch: true });
+    assert.deepEqual(r.config?.providers.file, {
+      filename: join(process.cwd(), 'dynamic.yaml'),
+      watch: true,
+    });
     const abs = load(`${minimal}providers:\n  file: { directory: /etc/traffic/conf.d, watch: false }\n`);
     assert.deepEqual(abs.config?.providers.file, { directory: '/etc/traffic/conf.d', watch: false });
   });

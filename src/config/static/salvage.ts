@@ -22,7 +22,8 @@ export interface SalvagedStatic {
  */
 export function salvageStatic(
   data: Readonly<Record<string, unknown>> | undefined,
-  file: string | undefined,
+  // Kept for callers: relative paths no longer depend on the static file (see configPath).
+  _file: string | undefined,
 ): SalvagedStatic {
   if (data === undefined) return {};
   const internalServices = new Set<string>();

@@ -67,7 +67,7 @@ export function protocolIndex(req: RequestHead, upgrade: string | null): number 
   if (accept !== undefined && EVENT_STREAM.test(accept) && listContains(accept, 'text/event-stream'))
     return PROTO_SSE;
   const type = h.get('content-type');
-  if (type !== undefined && type.startsWith('application/grpc')) {
+  if (type?.startsWith('application/grpc')) {
     return type.startsWith('application/grpc-web') ? PROTO_GRPC_WEB : PROTO_GRPC;
   }
   return PROTO_HTTP;
