@@ -5,7 +5,9 @@
  */
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
+import { type ConfigLookup, describeSearch, findConfigFile } from './cli/config-lookup.ts';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
+import { processHost, watchParent } from './cli/parent-watch.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import {
   type EntryPointConfig,
@@ -59,6 +61,9 @@ import { internalServicesFor, newBridgeSecret } from './runtime/internal-service
 import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
+
+/** Read before anything slow: a parent that dies while we start must still be noticed. */
+const PARENT_AT_START = process.ppid;
 
 const checkRule: RuleChecker = (rule, language) => {
   const r = language === 'tcp' ? compileTcpRule(rule) : compileRule(rule);
@@ -370,7 +375,11 @@ function trialBuild(merged: DynamicConfig, logger: Logger, opts: BuildOptions): 
   }
 }
 
-async function run(config: StaticConfig, inline: Parameters<typeof fileProviderOptions>[1]): Promise<number> {
+async function run(
+  config: StaticConfig,
+  inline: Parameters<typeof fileProviderOptions>[1],
+  source: ConfigLookup,
+): Promise<number> {
   const logger = createLogger({
     level: config.log.level,
     format: config.log.format === 'json' ? 'json' : 'text',
@@ -381,7 +390,12 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   // Without a listening socket the event loop empties and the process would end with 0 at once,
   // which a supervisor reads as "finished fine".
   if (Object.keys(config.entryPoints).length === 0) {
-    logger.error('no entry point is defined: nothing to listen on');
+    logger.error(
+      source.file === undefined
+        ? `no entry point is defined: nothing to listen on (no configuration file was found in ${describeSearch(source.searched)}; name one with --config)`
+        : 'no entry point is defined: nothing to listen on',
+      { file: source.file ?? null },
+    );
     return 1;
   }
   const accessLogPath = config.accessLog?.filePath ?? '';
@@ -655,6 +669,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
         ...Object.values(config.entryPoints).map((e) => e.transport.lifeCycle.graceTimeOut),
       );
       logger.info('shutting down', { signal, graceMs: grace });
+      stopWatch();
       stop.abort();
       for (const d of dispatchers) d.close();
       gate.close();
@@ -676,11 +691,24 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
     process.once('SIGINT', () => void shutdown('SIGINT'));
+    // Not a signal, but the same end: the parent that ran us (npm, a supervisor) is gone.
+    const stopWatch = watchParent(processHost(PARENT_AT_START), (why) => {
+      logger.warn('parent process gone: shutting down', { reason: why });
+      void shutdown('parent exited');
+    });
   });
 }
 
 async function main(): Promise<number> {
   const cmd = parseCommand(process.argv.slice(2), process.env);
+  // Without --config, the file is looked for where Traefik looks (cli/config-lookup.ts).
+  const lookup = (named: string | undefined): ConfigLookup => {
+    if (named !== undefined) return { file: named, searched: [] };
+    const found = findConfigFile(process.env, process.cwd());
+    if (found.file !== undefined)
+      process.stderr.write(`traffic: using the configuration file ${found.file}\n`);
+    return found;
+  };
   switch (cmd.kind) {
     case 'help':
       process.stdout.write(cmd.text);
@@ -693,7 +721,7 @@ async function main(): Promise<number> {
       return 2;
     case 'validate':
       return await runValidate(
-        cmd.configFile,
+        lookup(cmd.configFile).file,
         cmd.overrides,
         process.env,
         checkRule,
@@ -702,7 +730,7 @@ async function main(): Promise<number> {
       );
     case 'explain':
       return (await import('./cli/explain.ts')).runExplain(
-        cmd.configFile,
+        lookup(cmd.configFile).file,
         cmd.request,
         cmd.headers,
         (t) => process.stdout.write(t),
@@ -713,14 +741,15 @@ async function main(): Promise<number> {
         },
       );
     case 'run': {
+      const source = lookup(cmd.configFile);
       const loaded = loadStaticConfig({
-        ...(cmd.configFile !== undefined ? { file: cmd.configFile } : {}),
+        ...(source.file !== undefined ? { file: source.file } : {}),
         argv: cmd.overrides,
         env: process.env,
       });
       for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
       if (loaded.config === undefined || hasErrors(loaded.issues)) return 1;
-      return run(loaded.config, loaded.inlineDynamic);
+      return run(loaded.config, loaded.inlineDynamic, source);
     }
   }
 }

@@ -506,7 +506,14 @@ export abstract class ExchangeCore
     if (ctx.metrics !== null) {
       ctx.metrics
         .series(this.route, this.service)
-        .observe(this.status, (performance.now() - this.startedAt) / 1000, this.bytesIn, this.bytesOut);
+        .observe(
+          this.status,
+          (performance.now() - this.startedAt) / 1000,
+          this.bytesIn,
+          this.bytesOut,
+          this.req,
+          this.parsed.upgrade,
+        );
     }
     if (this.#span !== null) endSpan(this.#span, this, ctx.name);
     if (ctx.accessLog !== null) logAccess(ctx.accessLog, this, ctx.name);

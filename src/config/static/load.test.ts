@@ -110,9 +110,12 @@ describe('loadStaticConfig: defaults', () => {
     );
   });
 
-  it('resolves relative provider paths against the static file folder', () => {
+  it('resolves relative provider paths against the working directory, as Traefik does', () => {
     const r = load(`${minimal}providers:\n  file: { filename: dynamic.yaml }\n`);
-    assert.deepEqual(r.config?.providers.file, { filename: join('conf', 'dynamic.yaml'), watch: true });
+    assert.deepEqual(r.config?.providers.file, {
+      filename: join(process.cwd(), 'dynamic.yaml'),
+      watch: true,
+    });
     const abs = load(`${minimal}providers:\n  file: { directory: /etc/traffic/conf.d, watch: false }\n`);
     assert.deepEqual(abs.config?.providers.file, { directory: '/etc/traffic/conf.d', watch: false });
   });
@@ -223,7 +226,7 @@ describe('loadStaticConfig: flags and env', () => {
     assert.deepEqual(r.issues, []);
     assert.equal(r.config?.entryPoints['web']?.address, ':9090');
     assert.deepEqual(r.config?.accessLog, { filePath: '', format: 'common', bufferingSize: 0 });
-    assert.deepEqual(r.config?.providers.file, { filename: 'dyn.yaml', watch: true });
+    assert.deepEqual(r.config?.providers.file, { filename: join(process.cwd(), 'dyn.yaml'), watch: true });
   });
 
   it('can remove a section with =false', () => {

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { parseDynamic } from '../dynamic/parse.ts';
 import { DYNAMIC_SECTIONS, type DynamicConfig } from '../dynamic/schema.ts';
 import { type ConfigIssue, issue, sortIssues } from '../issues.ts';
@@ -110,17 +110,21 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   return inlineDynamic ? { config, issues, inlineDynamic } : { config, issues };
 }
 
-/** A path of the static configuration, relative to the static file's folder (to the working directory without one). */
-export function relativeToStaticFile(path: string, file: string | undefined): string {
-  return file === undefined || isAbsolute(path) ? path : join(dirname(file), path);
+/**
+ * A path of the configuration: relative to the working directory, as in Traefik (which opens
+ * every configured path as given), and made absolute here so that messages name the real file.
+ * Every other path (certificates, ACME storage, access log, users files) is opened as given,
+ * hence relative to the working directory too: one rule for all (docs/configuration.md).
+ */
+export function configPath(path: string, cwd: string = process.cwd()): string {
+  return isAbsolute(path) ? path : resolve(cwd, path);
 }
 
-/** Relative provider paths are relative to the static file's folder (to the working directory without one). */
-function resolvePaths(config: StaticConfig, file: string | undefined): StaticConfig {
+/** The file provider's paths, absolute (from the working directory). */
+function resolvePaths(config: StaticConfig, _file: string | undefined): StaticConfig {
   const fp = config.providers.file;
-  if (fp === undefined || file === undefined) return config;
-  const rel = (p: string | undefined): string | undefined =>
-    p === undefined ? p : relativeToStaticFile(p, file);
+  if (fp === undefined) return config;
+  const rel = (p: string | undefined): string | undefined => (p === undefined ? p : configPath(p));
   const filename = rel(fp.filename);
   const directory = rel(fp.directory);
   const out: typeof fp = { watch: fp.watch };

@@ -327,10 +327,21 @@ const tracing = strictObject(
 
 /**
  * DNS providers we implement, by lego's names. `exec` and `httpreq` are lego's generic ones (any
- * DNS, through the user's program or HTTP service), configured by lego's environment variables,
- * which are read when the proxy starts (see tls/acme/dns01-providers.ts).
+ * DNS, through the user's program or HTTP service); the others talk to their DNS host's API. All
+ * are configured by lego's environment variables, read when the proxy starts (see
+ * tls/acme/dns01-providers.ts).
  */
-export const DNS_CHALLENGE_PROVIDERS = ['challtestsrv', 'exec', 'httpreq'] as const;
+export const DNS_CHALLENGE_PROVIDERS = [
+  'challtestsrv',
+  'cloudflare',
+  'digitalocean',
+  'exec',
+  'gandiv5',
+  'hetzner',
+  'httpreq',
+  'ovh',
+  'route53',
+] as const;
 export type DnsChallengeProviderName = (typeof DNS_CHALLENGE_PROVIDERS)[number];
 
 const dnsChallengeProvider = z.string().transform((value, ctx): DnsChallengeProviderName => {
