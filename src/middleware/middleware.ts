@@ -2,6 +2,7 @@ import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { Logger } from '../core/logger.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 import type { Ticker } from '../core/ticker.ts';
+import type { PluginCatalog } from '../plugins/catalog.ts';
 import type { RetryBudget } from '../resilience/retry-budget.ts';
 
 /** Returned by `onRequest` when the middleware will call `ctl.resume` later (a queued request). */
@@ -178,11 +179,19 @@ export interface BuildContext {
    * provider of the middleware being built when unqualified; an error when it does not exist.
    */
   service(name: string): string | { error: string };
+  /** The local plugins (static `experimental.localPlugins`), for the `plugin` middleware. */
+  readonly plugins?: PluginCatalog | undefined;
+}
+
+/** Why a middleware cannot be built; `path` (below `http.middlewares.<name>`) places it in the file. */
+export interface MiddlewareError {
+  readonly error: string;
+  readonly path?: readonly (string | number)[];
 }
 
 /** Built-in middleware: `type` is the YAML key (e.g. 'stripPrefix'); C is the config type from its zod schema. */
 export interface MiddlewareFactory<C> {
   readonly type: string;
   /** Returns the middleware, or an error message when the config is valid YAML but unusable. */
-  create(config: C, ctx: BuildContext): Middleware | { error: string };
+  create(config: C, ctx: BuildContext): Middleware | MiddlewareError;
 }

@@ -1,4 +1,5 @@
 import type { MiddlewareConfigOf, MiddlewareType } from '../config/dynamic/middlewares.ts';
+import { pluginFactory } from '../plugins/factory.ts';
 import { addPrefixFactory } from './add-prefix.ts';
 import { bufferingFactory } from './buffering.ts';
 import { chainFactory } from './chain.ts';
@@ -42,4 +43,5 @@ export const middlewareFactories: {
   buffering: bufferingFactory,
   compress: compressFactory,
   errors: errorsFactory,
+  plugin: pluginFactory,
 };

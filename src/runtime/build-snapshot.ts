@@ -14,9 +14,16 @@ import type { ConfigIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
 import { InFlightState } from '../middleware/in-flight-req.ts';
 import { flattenMiddlewares } from '../middleware/index.ts';
-import type { BufferingSpec, Middleware, RetryPolicy, ServerGuard } from '../middleware/middleware.ts';
+import type {
+  BufferingSpec,
+  Middleware,
+  MiddlewareError,
+  RetryPolicy,
+  ServerGuard,
+} from '../middleware/middleware.ts';
 import { middlewareFactories } from '../middleware/registry.ts';
 import { MirrorComparator } from '../observability/mirror-compare.ts';
+import type { PluginCatalog } from '../plugins/catalog.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
 import type { PoolOptions, UpstreamPool } from '../upstream/pool.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
@@ -94,6 +101,8 @@ export interface BuildOptions {
   readonly entryPointModel?: EntryPointModel;
   /** The static `serversTransport`: for services that name no transport of their own. */
   readonly defaultTransport?: ServersTransportConfig;
+  /** The local plugins, loaded (static `experimental.localPlugins`). */
+  readonly plugins?: PluginCatalog;
 }
 
 export function buildSnapshot(
@@ -234,6 +243,7 @@ export function buildSnapshot(
       name: qualified,
       logger,
       ticker: cache.ticker,
+      plugins: opts.plugins,
       shared: (key, create) => shared(`mw|${qualified}|${key}`, create),
       service: (n) => {
         const q = qualify(n, provider);
@@ -253,9 +263,15 @@ export function buildSnapshot(
       },
     });
     building.delete(qualified);
-    built.set(qualified, result);
-    if ('error' in result) err(['http', 'middlewares', qualified], result.error);
-    return result;
+    if (!('error' in result)) {
+      built.set(qualified, result);
+      return result;
+    }
+    // Located at the key it names (a plugin's option); a chain using it reports it by name only.
+    err(['http', 'middlewares', qualified, ...(result.path ?? [])], result.error);
+    const failed = { error: result.error };
+    built.set(qualified, failed);
+    return failed;
   };
   for (const name of Object.keys(http.middlewares)) buildMiddleware(name);
 
@@ -358,13 +374,13 @@ export function buildSnapshot(
 function createMiddleware(
   cfg: MiddlewareConfig,
   ctx: Parameters<(typeof middlewareFactories)['chain']['create']>[1],
-): readonly Middleware[] | { error: string } {
+): readonly Middleware[] | MiddlewareError {
   // The registry is typed per key; the tagged union narrows it here.
   const factory = middlewareFactories[cfg.type] as {
-    create(c: unknown, x: typeof ctx): Middleware | { error: string };
+    create(c: unknown, x: typeof ctx): Middleware | MiddlewareError;
   };
   const m = factory.create(cfg.config, ctx);
-  if ('error' in m && typeof m.error === 'string') return { error: m.error };
+  if ('error' in m && typeof m.error === 'string') return m;
   // A chain splices its members into the route's list: no nesting cost per request.
   return flattenMiddlewares([m as Middleware]);
 }

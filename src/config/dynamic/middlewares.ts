@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { compileRe2 } from '../../core/re2/index.ts';
 import { strictObject } from '../schema-helpers.ts';
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
+import { PluginSchema } from './plugin-middleware.ts';
 import {
   CircuitBreakerSchema,
   InFlightReqSchema,
@@ -195,6 +196,7 @@ export const middlewareSchemas = {
   buffering: BufferingSchema,
   compress: CompressSchema,
   errors: ErrorsSchema,
+  plugin: PluginSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;

@@ -1,0 +1,7 @@
+export type { LoadedPlugin, PluginCatalog, UnusablePlugin } from './catalog.ts';
+export { findPlugin, pluginFactory } from './factory.ts';
+export { PluginHost } from './host.ts';
+export { declarationOf, entryFile, LOCAL_PLUGINS_DIR } from './locate.ts';
+export { type OptionIssue, validateOptions } from './options.ts';
+export { refreshingPlugins } from './provider.ts';
+export { loadLocalPlugins } from './setup.ts';
