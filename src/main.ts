@@ -37,6 +37,8 @@ import type { AlpnChallenges, OcspHook } from './listeners/tls-front.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { Tracer } from './observability/tracing/index.ts';
+import type { PluginHost } from './plugins/host.ts';
+import { refreshingPlugins } from './plugins/provider.ts';
 import type { ApiProvider } from './providers/api/index.ts';
 import { FileProvider, fileProviderOptions } from './providers/file/index.ts';
 import type { Provider } from './providers/provider.ts';
@@ -317,7 +319,31 @@ function trialBuild(merged: DynamicConfig, logger: Logger, opts: BuildOptions): 
   }
 }
 
-async function run(config: StaticConfig, inline: Parameters<typeof fileProviderOptions>[1]): Promise<number> {
+/**
+ * The local plugins (static `experimental.localPlugins`), imported; undefined when there are none,
+ * null when one failed to load and `abortOnPluginFailure` is set (already logged).
+ */
+async function setupPlugins(
+  config: StaticConfig,
+  staticFile: string | undefined,
+  logger: Logger,
+): Promise<PluginHost | undefined | null> {
+  const exp = config.experimental;
+  if (exp === undefined || Object.keys(exp.localPlugins).length === 0) return undefined;
+  const { loadLocalPlugins } = await import('./plugins/index.ts');
+  const host = await loadLocalPlugins(exp.localPlugins, staticFile, logger);
+  if (host.unusable.length > 0 && exp.abortOnPluginFailure) {
+    logger.error('a plugin could not be loaded and experimental.abortOnPluginFailure is set: not starting');
+    return null;
+  }
+  return host;
+}
+
+async function run(
+  config: StaticConfig,
+  inline: Parameters<typeof fileProviderOptions>[1],
+  staticFile: string | undefined,
+): Promise<number> {
   const logger = createLogger({
     level: config.log.level,
     format: config.log.format === 'json' ? 'json' : 'text',
@@ -369,6 +395,10 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
         );
   const tlsSetup = await setupTls(config, logger);
   if (tlsSetup === null) return 1;
+  // Local plugins are imported before any entry point opens; one that cannot be is logged, and
+  // the middlewares naming it are disabled (Traefik's default), or nothing starts.
+  const plugins = await setupPlugins(config, staticFile, logger);
+  if (plugins === null) return 1;
 
   // Every entry point is a proxy entry point: the API, dashboard, ping and metrics are routes
   // there (runtime/internal-services.ts), beside whatever routers the configuration puts there.
@@ -434,12 +464,15 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     entryPointModel: entryPointModelFor(config),
     ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
     ...(internal !== undefined ? { internal } : {}),
+    ...(plugins !== undefined ? { plugins } : {}),
   };
   const buildOptions: BuildOptions = { ...tlsSetup.buildOptions, ...trialOptions };
 
   const providers: Provider[] = [];
   const fileOpts = fileProviderOptions(config, inline, { checkRule, checkBreakerExpression });
-  if (fileOpts !== undefined) providers.push(new FileProvider(fileOpts));
+  // A plugin whose module changed is imported again before the next configuration is built.
+  const watched = (p: Provider): Provider => (plugins === undefined ? p : refreshingPlugins(p, plugins));
+  if (fileOpts !== undefined) providers.push(watched(new FileProvider(fileOpts)));
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
   tlsSetup.onChange(() => watcher.apply());
@@ -478,7 +511,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
         return [...conflicts, ...trialBuild(merged, logger, trialOptions)];
       },
     });
-    providers.push(api);
+    providers.push(watched(api));
   }
   if (providers.length === 0) logger.warn('no configuration provider: every request will get 404');
   if (metrics !== null) {
@@ -587,7 +620,7 @@ async function main(): Promise<number> {
       });
       for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
       if (loaded.config === undefined || hasErrors(loaded.issues)) return 1;
-      return run(loaded.config, loaded.inlineDynamic);
+      return run(loaded.config, loaded.inlineDynamic, cmd.configFile);
     }
   }
 }

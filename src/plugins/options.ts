@@ -4,6 +4,8 @@ export interface OptionIssue {
   readonly message: string;
   /** Below the options (`['header']`), for the issue's file:line:col. */
   readonly path: readonly (string | number)[];
+  /** The issue is about the key itself (an unknown key), not its value. */
+  readonly key?: true;
 }
 
 export type OptionsResult = { readonly value: unknown } | { readonly issues: readonly OptionIssue[] };
@@ -35,7 +37,7 @@ export function validateOptions(schema: StandardSchemaV1, options: unknown): Opt
     const keys = (i as { code?: unknown; keys?: unknown }).keys;
     if ((i as { code?: unknown }).code === 'unrecognized_keys' && Array.isArray(keys)) {
       for (const k of keys)
-        issues.push({ message: `unknown key \`${String(k)}\``, path: [...path, String(k)] });
+        issues.push({ message: `unknown key \`${String(k)}\``, path: [...path, String(k)], key: true });
       continue;
     }
     issues.push({ message: String(i.message), path });
