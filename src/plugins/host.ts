@@ -66,7 +66,10 @@ export class PluginHost implements PluginCatalog {
       }
       if (loaded !== undefined && loaded.file === found.file && loaded.version === version) return;
     }
-    const r = 'error' in found ? found : await importPlugin(decl.name, found.file, version);
+    const r =
+      'error' in found
+        ? { error: found.missing && decl.hint !== undefined ? `${found.error}; ${decl.hint}` : found.error }
+        : await importPlugin(decl.name, found.file, version);
     if (!('error' in r)) {
       this.#state.set(decl.name, r);
       this.#logger.info(loaded === undefined ? 'plugin loaded' : 'plugin reloaded', {

@@ -9,6 +9,8 @@ export interface PluginDeclaration {
    * Traefik's local layout, `<working directory>/plugins-local/src/<moduleName>`.
    */
   readonly target: string;
+  /** Said when nothing is there: where such plugins are expected. */
+  readonly hint?: string;
 }
 
 /** Traefik's local plugins folder under the working directory (pkg/plugins: `localGoPath` + `src`). */
@@ -28,19 +30,25 @@ export function declarationOf(
   if (decl.path !== undefined) {
     return { name, target: isAbsolute(decl.path) ? decl.path : resolve(staticDir, decl.path) };
   }
-  return { name, target: resolve(cwd, LOCAL_PLUGINS_DIR, decl.moduleName ?? '') };
+  return {
+    name,
+    target: resolve(cwd, LOCAL_PLUGINS_DIR, decl.moduleName ?? ''),
+    hint: `Traefik's layout: ./${LOCAL_PLUGINS_DIR}/<moduleName> in the working directory; or set path`,
+  };
 }
 
 /**
  * The module file of a plugin: the target itself when it is a file, else in its folder the
  * package.json `main`, else the first of INDEX_FILES. An error names every place looked at.
  */
-export function entryFile(target: string): { readonly file: string } | { readonly error: string } {
+export function entryFile(
+  target: string,
+): { readonly file: string } | { readonly error: string; readonly missing?: true } {
   let isDir: boolean;
   try {
     isDir = statSync(target).isDirectory();
   } catch {
-    return { error: `no plugin module at ${target} (no such file or folder)` };
+    return { error: `no plugin module at ${target} (no such file or folder)`, missing: true };
   }
   if (!isDir) {
     return MODULE_FILE.test(target)
