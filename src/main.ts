@@ -34,6 +34,7 @@ import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
 import { pathPolicy } from './http1/request-path.ts';
 import { HttpListener } from './listeners/http-listener.ts';
 import type { AlpnChallenges, OcspHook } from './listeners/tls-front.ts';
+import type { PluginMiddlewares } from './middleware/middleware.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { Tracer } from './observability/tracing/index.ts';
@@ -320,23 +321,24 @@ function trialBuild(merged: DynamicConfig, logger: Logger, opts: BuildOptions): 
 }
 
 /**
- * The local plugins (static `experimental.localPlugins`), imported; undefined when there are none,
- * null when one failed to load and `abortOnPluginFailure` is set (already logged).
+ * The local plugins (static `experimental.localPlugins`), imported, and the maker of their
+ * middlewares; undefined when there are none (the module is not even loaded), null when one
+ * failed to load and `abortOnPluginFailure` is set (already logged).
  */
 async function setupPlugins(
   config: StaticConfig,
   staticFile: string | undefined,
   logger: Logger,
-): Promise<PluginHost | undefined | null> {
+): Promise<{ host: PluginHost; middlewares: PluginMiddlewares } | undefined | null> {
   const exp = config.experimental;
   if (exp === undefined || Object.keys(exp.localPlugins).length === 0) return undefined;
-  const { loadLocalPlugins } = await import('./plugins/index.ts');
+  const { loadLocalPlugins, pluginMiddlewares } = await import('./plugins/index.ts');
   const host = await loadLocalPlugins(exp.localPlugins, staticFile, logger);
   if (host.unusable.length > 0 && exp.abortOnPluginFailure) {
     logger.error('a plugin could not be loaded and experimental.abortOnPluginFailure is set: not starting');
     return null;
   }
-  return host;
+  return { host, middlewares: pluginMiddlewares(host) };
 }
 
 async function run(
@@ -464,14 +466,14 @@ async function run(
     entryPointModel: entryPointModelFor(config),
     ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
     ...(internal !== undefined ? { internal } : {}),
-    ...(plugins !== undefined ? { plugins } : {}),
+    ...(plugins !== undefined ? { plugins: plugins.middlewares } : {}),
   };
   const buildOptions: BuildOptions = { ...tlsSetup.buildOptions, ...trialOptions };
 
   const providers: Provider[] = [];
   const fileOpts = fileProviderOptions(config, inline, { checkRule, checkBreakerExpression });
   // A plugin whose module changed is imported again before the next configuration is built.
-  const watched = (p: Provider): Provider => (plugins === undefined ? p : refreshingPlugins(p, plugins));
+  const watched = (p: Provider): Provider => (plugins === undefined ? p : refreshingPlugins(p, plugins.host));
   if (fileOpts !== undefined) providers.push(watched(new FileProvider(fileOpts)));
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);

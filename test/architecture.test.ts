@@ -18,6 +18,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   router: ['core', 'config'],
   balancer: ['core'],
   middleware: ['core', 'config', 'resilience'],
+  // Local plugins (docs/plugins.md): the middleware module knows them only as an interface.
+  plugins: ['core', 'config', 'middleware', 'providers'],
   resilience: ['core', 'config'],
   health: ['core', 'config', 'http1'],
   tls: ['core', 'config'],
@@ -52,7 +54,7 @@ const ALLOWED: Record<string, readonly string[]> = {
   // HTTP/2 downstream: node:http2 sessions whose streams run the proxy's exchanges.
   http2: ['core', 'config', 'http1', 'proxy', 'runtime', 'observability', 'upstream'],
   listeners: ['core', 'config', 'http1', 'http2', 'proxy', 'runtime', 'observability', 'tls'],
-  cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin', 'tls'],
+  cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin', 'tls', 'plugins'],
   admin: ['core', 'config', 'runtime', 'router', 'providers', 'observability', 'middleware', 'balancer'],
 };
 

@@ -167,10 +167,11 @@ async function buildOptions(config: StaticConfig, configFile: string | undefined
   const { redirections } = entryPointRedirections(config);
   // The local plugins are imported and their middlewares made, as the proxy makes them (none runs).
   const declared = config.experimental?.localPlugins ?? {};
-  const plugins =
-    Object.keys(declared).length === 0
-      ? undefined
-      : await (await import('../plugins/index.ts')).loadLocalPlugins(declared, configFile, silentLogger);
+  let plugins: BuildOptions['plugins'];
+  if (Object.keys(declared).length > 0) {
+    const { loadLocalPlugins, pluginMiddlewares } = await import('../plugins/index.ts');
+    plugins = pluginMiddlewares(await loadLocalPlugins(declared, configFile, silentLogger));
+  }
   const tlsEps = tlsEntryPoints(config.entryPoints);
   const internal = internalServicesFor(config, { host: '127.0.0.1', port: 9 }, '');
   const base: BuildOptions = {

@@ -1,8 +1,8 @@
+import type { PluginMiddlewareConfig } from '../config/dynamic/plugin-middleware.ts';
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { Logger } from '../core/logger.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 import type { Ticker } from '../core/ticker.ts';
-import type { PluginCatalog } from '../plugins/catalog.ts';
 import type { RetryBudget } from '../resilience/retry-budget.ts';
 
 /** Returned by `onRequest` when the middleware will call `ctl.resume` later (a queued request). */
@@ -179,8 +179,16 @@ export interface BuildContext {
    * provider of the middleware being built when unqualified; an error when it does not exist.
    */
   service(name: string): string | { error: string };
-  /** The local plugins (static `experimental.localPlugins`), for the `plugin` middleware. */
-  readonly plugins?: PluginCatalog | undefined;
+  /** Builds `plugin` middlewares from the local plugins (static `experimental.localPlugins`). */
+  readonly plugins?: PluginMiddlewares | undefined;
+}
+
+/**
+ * The `plugin` middleware's maker (src/plugins, which imports the plugins' modules beforehand):
+ * the middleware module knows plugins only through this.
+ */
+export interface PluginMiddlewares {
+  create(config: PluginMiddlewareConfig, ctx: BuildContext): Middleware | MiddlewareError;
 }
 
 /** Why a middleware cannot be built; `path` (below `http.middlewares.<name>`) places it in the file. */

@@ -1,5 +1,4 @@
 import type { MiddlewareConfigOf, MiddlewareType } from '../config/dynamic/middlewares.ts';
-import { pluginFactory } from '../plugins/factory.ts';
 import { addPrefixFactory } from './add-prefix.ts';
 import { bufferingFactory } from './buffering.ts';
 import { chainFactory } from './chain.ts';
@@ -10,6 +9,7 @@ import { headersFactory } from './headers/index.ts';
 import { inFlightReqFactory } from './in-flight-req.ts';
 import type { MiddlewareFactory } from './middleware.ts';
 import { passTLSClientCertFactory } from './pass-tls-client-cert.ts';
+import { pluginFactory } from './plugin.ts';
 import { rateLimitFactory } from './rate-limit.ts';
 import { redirectRegexFactory } from './redirect-regex.ts';
 import { redirectSchemeFactory } from './redirect-scheme.ts';

@@ -11,6 +11,7 @@ import { buildSnapshot } from '../runtime/build-snapshot.ts';
 import { mergeProviders } from '../runtime/merge-providers.ts';
 import { ResourceCache } from '../runtime/resource-cache.ts';
 import type { LoadedPlugin, PluginCatalog, UnusablePlugin } from './catalog.ts';
+import { pluginMiddlewares } from './factory.ts';
 
 /*
  * The `plugin` middleware as a configuration build makes it (buildSnapshot, the registry entry):
@@ -54,7 +55,9 @@ function build(middlewares: Record<string, unknown>, plugins: PluginCatalog = ca
   const lines: LogFields[] = [];
   const logger = createLogger({ level: 'debug', format: 'json', write: (l) => lines.push(JSON.parse(l)) });
   const dynamic = dynamicConfigSchema.parse({ http: { middlewares } });
-  const r = buildSnapshot(mergeProviders(new Map([['file', dynamic]])), 1, cache, logger, { plugins });
+  const r = buildSnapshot(mergeProviders(new Map([['file', dynamic]])), 1, cache, logger, {
+    plugins: pluginMiddlewares(plugins),
+  });
   return {
     issues: r.issues.map((i) => ({ path: i.path, message: i.message })),
     mw: (name: string): Middleware => r.snapshot.middlewares.get(name)![0]!,

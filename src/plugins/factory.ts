@@ -7,24 +7,32 @@ import type {
   BuildContext,
   Middleware,
   MiddlewareError,
-  MiddlewareFactory,
+  PluginMiddlewares,
 } from '../middleware/middleware.ts';
 import { PluginGuard } from './adapter.ts';
 import type { LoadedPlugin, PluginCatalog, UnusablePlugin } from './catalog.ts';
 import { errorText, type OptionIssue, validateOptions } from './options.ts';
 
 /**
- * The `plugin` middleware (Traefik's `plugin: { <name>: {…} }`): the named local plugin's
- * factory, given its options once its schema accepted them, and its middleware wrapped by the
- * guard (adapter.ts). A configuration error (unknown plugin, a module that did not load, options
- * its schema refuses, `{ error }` from its `create`) disables the middleware, located at the key
- * it concerns. An exception thrown by `create` is a bug of the plugin: the middleware is built
- * all the same and answers every request with 500 and a log line, as an exception in a phase does.
+ * Makes the `plugin` middlewares (Traefik's `plugin: { <name>: {…} }`, middleware/plugin.ts) of a
+ * build from the plugins of `catalog`: the named plugin's factory, given its options once its
+ * schema accepted them, and its middleware wrapped by the guard (adapter.ts). A configuration
+ * error (unknown plugin, a module that did not load, options its schema refuses, `{ error }` from
+ * its `create`) disables the middleware, located at the key it concerns. An exception thrown by
+ * `create` is a bug of the plugin: the middleware is built all the same and answers every
+ * request with 500 and a log line, as an exception in a phase does.
  */
-export const pluginFactory: MiddlewareFactory<PluginMiddlewareConfig> = {
-  type: 'plugin',
-  create(config: PluginMiddlewareConfig, ctx: BuildContext): Middleware | MiddlewareError {
-    const found = findPlugin(ctx.plugins, config.name);
+export function pluginMiddlewares(catalog: PluginCatalog): PluginMiddlewares {
+  return { create: (config, ctx) => createPluginMiddleware(catalog, config, ctx) };
+}
+
+function createPluginMiddleware(
+  catalog: PluginCatalog,
+  config: PluginMiddlewareConfig,
+  ctx: BuildContext,
+): Middleware | MiddlewareError {
+  {
+    const found = findPlugin(catalog, config.name);
     if ('error' in found) return found;
     const at = ['plugin', config.name];
     const options = validateOptions(found.plugin.schema, config.options);
@@ -49,8 +57,8 @@ export const pluginFactory: MiddlewareFactory<PluginMiddlewareConfig> = {
     const error = (made as { error?: unknown }).error;
     if (typeof error === 'string') return { error: `plugin ${config.name}: ${error}`, path: at };
     return new PluginGuard(made as PluginMiddleware, config.name, ctx.name, ctx.logger).middleware();
-  },
-};
+  }
+}
 
 /** The loaded plugin, or the configuration error of a middleware naming it. */
 export function findPlugin(

@@ -18,12 +18,12 @@ import type {
   BufferingSpec,
   Middleware,
   MiddlewareError,
+  PluginMiddlewares,
   RetryPolicy,
   ServerGuard,
 } from '../middleware/middleware.ts';
 import { middlewareFactories } from '../middleware/registry.ts';
 import { MirrorComparator } from '../observability/mirror-compare.ts';
-import type { PluginCatalog } from '../plugins/catalog.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
 import type { PoolOptions, UpstreamPool } from '../upstream/pool.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
@@ -101,8 +101,8 @@ export interface BuildOptions {
   readonly entryPointModel?: EntryPointModel;
   /** The static `serversTransport`: for services that name no transport of their own. */
   readonly defaultTransport?: ServersTransportConfig;
-  /** The local plugins, loaded (static `experimental.localPlugins`). */
-  readonly plugins?: PluginCatalog;
+  /** Makes `plugin` middlewares from the local plugins (static `experimental.localPlugins`). */
+  readonly plugins?: PluginMiddlewares;
 }
 
 export function buildSnapshot(
