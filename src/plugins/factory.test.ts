@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { z } from 'zod';
 import type { Plugin, PluginContext } from '../../types/plugin.d.ts';
+import { parseDynamic } from '../config/dynamic/parse.ts';
 import { dynamicConfigSchema } from '../config/dynamic/schema.ts';
+import { formatIssue } from '../config/issues.ts';
 import { createLogger, type LogFields } from '../core/logger.ts';
 import { Ticker } from '../core/ticker.ts';
 import type { Middleware } from '../middleware/middleware.ts';
@@ -163,6 +165,11 @@ describe('plugin middleware', () => {
         config: { name: 'stamp', options: {} },
       },
     );
+    // From a file, `stamp:` with no value is dropped (as Traefik's decoder drops it): the error says so.
+    const file = parseDynamic('http:\n  middlewares:\n    a:\n      plugin:\n        stamp:\n', 'd.yaml');
+    assert.deepEqual(file.issues.map(formatIssue), [
+      'd.yaml:5:9: http.middlewares.a.plugin: a plugin middleware names its plugin (one without options takes `{}`: `myPlugin: {}`) (expected plugin: { <name from experimental.localPlugins>: { …options } })',
+    ]);
     const two = dynamicConfigSchema.safeParse({ http: { middlewares: { a: { plugin: { x: {}, y: {} } } } } });
     assert.equal(two.success, false);
     assert.match(two.error!.issues[0]!.message, /names exactly one plugin, found 2: x, y/);

@@ -16,7 +16,8 @@ export const PluginSchema = z
         code: 'custom',
         message:
           names.length === 0
-            ? 'a plugin middleware names its plugin'
+            ? // The file decoder drops `name:` with no value, as Traefik's does: say what works.
+              'a plugin middleware names its plugin (one without options takes `{}`: `myPlugin: {}`)'
             : `a plugin middleware names exactly one plugin, found ${names.length}: ${names.join(', ')}`,
         params: { expected: 'plugin: { <name from experimental.localPlugins>: { …options } }' },
       });
@@ -24,7 +25,7 @@ export const PluginSchema = z
     }
     const name = names[0]!;
     const options = entry[name];
-    // `plugin: { stamp: }` (no options) reads as empty options, as Traefik's decoder reads it.
+    // Null options (a configuration given as data, not through the file decoder) are none.
     return { name, options: options === null || options === undefined ? {} : options };
   });
 
