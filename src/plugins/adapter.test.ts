@@ -72,6 +72,7 @@ describe('plugin guard', () => {
     assert.deepEqual(mw.onRequest!(makeRequest('http://a.test/deny'), NO_CTL), { status: 403 });
     const req = makeRequest('http://a.test/ok');
     assert.equal(mw.onRequest!(req, NO_CTL), undefined);
+    assert.equal(guarded({ onRequest: () => null as never }).mw.onRequest!(req, NO_CTL), undefined);
     const rewrite = guarded({
       onRequest(r) {
         r.path = '/v2/ok';
@@ -114,6 +115,7 @@ describe('plugin guard', () => {
       ['header X with a CR', () => ({ status: 200, headers: [['X', 'a\rb']] })],
       ['not a list', () => ({ status: 200, headers: 'x' as never })],
       ['not a response', () => 'oops' as never],
+      ['not a response', () => 42 as never],
     ];
     for (const [why, onRequest] of cases) {
       const { mw, lines } = guarded({ onRequest: onRequest! });

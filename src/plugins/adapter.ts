@@ -68,8 +68,9 @@ export class PluginGuard {
     } catch (e) {
       return this.fail('onRequest', e, req);
     }
-    if (r === undefined) return this.#afterRequest(req);
-    if (typeof (r as { then?: unknown }).then === 'function') {
+    // null too: JavaScript plugins return it for "nothing to say".
+    if (r === undefined || r === null) return this.#afterRequest(req);
+    if (typeof r === 'object' && typeof (r as { then?: unknown }).then === 'function') {
       this.#await(r as PromiseLike<unknown>, req, ctl);
       return SUSPEND;
     }
@@ -79,7 +80,7 @@ export class PluginGuard {
   #await(p: PromiseLike<unknown>, req: RequestHead, ctl: RequestControl): void {
     Promise.resolve(p)
       .then(
-        (v) => ctl.resume(v === undefined ? this.#afterRequest(req) : this.#direct(v, req)),
+        (v) => ctl.resume(v === undefined || v === null ? this.#afterRequest(req) : this.#direct(v, req)),
         (e: unknown) => ctl.resume(this.fail('onRequest', e, req)),
       )
       .catch((e: unknown) =>
