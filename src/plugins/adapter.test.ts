@@ -128,6 +128,27 @@ describe('plugin guard', () => {
     }
   });
 
+  it('checks only what the plugin changed (the rest came from the parser or checked configuration)', () => {
+    // A field no parser would let in, to tell "checked" from "not checked".
+    const req = makeRequest('http://a.test/', {
+      headers: [
+        ['X-First', '1'],
+        ['X-Pre', 'odd\rvalue'],
+      ],
+    });
+    const { mw } = guarded({ onRequest: (r) => void r.headers.append('X-New', 'fine') });
+    assert.equal(mw.onRequest!(req, NO_CTL), undefined);
+    const removing = guarded({ onRequest: (r) => void r.headers.delete('x-first') });
+    assert.deepEqual(
+      removing.mw.onRequest!(req, NO_CTL),
+      { status: 500, body: 'Internal Server Error' },
+      'shifted: checked',
+    );
+    const res = makeResponse(200, [['X-Up', 'odd\nvalue']]);
+    guarded({ onResponse: (_q, r) => void r.headers.append('X-Served-By', 'p') }).mw.onResponse!(req, res);
+    assert.equal(res.status, 200);
+  });
+
   it('suspends on a promise and resumes with what it resolves to', async () => {
     const req = makeRequest('http://a.test/');
     const later = guarded({

@@ -10,7 +10,7 @@ import {
   type RequestPhaseValue,
   SUSPEND,
 } from '../middleware/middleware.ts';
-import { checkDirect, checkRequest, checkResponse } from './checks.ts';
+import { Before, checkDirect, checkRequest, checkResponse } from './checks.ts';
 
 /**
  * A plugin's middleware as the proxy runs it: every call into the plugin is guarded, so that an
@@ -62,6 +62,7 @@ export class PluginGuard {
   }
 
   request(req: RequestHead, ctl: RequestControl): RequestPhaseValue {
+    const before = Before.request(req);
     let r: unknown;
     try {
       r = this.#inner.onRequest!(req, ctl);
@@ -69,18 +70,19 @@ export class PluginGuard {
       return this.fail('onRequest', e, req);
     }
     // null too: JavaScript plugins return it for "nothing to say".
-    if (r === undefined || r === null) return this.#afterRequest(req);
+    if (r === undefined || r === null) return this.#afterRequest(req, before);
     if (typeof r === 'object' && typeof (r as { then?: unknown }).then === 'function') {
-      this.#await(r as PromiseLike<unknown>, req, ctl);
+      this.#await(r as PromiseLike<unknown>, req, ctl, before);
       return SUSPEND;
     }
     return this.#direct(r, req);
   }
 
-  #await(p: PromiseLike<unknown>, req: RequestHead, ctl: RequestControl): void {
+  #await(p: PromiseLike<unknown>, req: RequestHead, ctl: RequestControl, before: Before): void {
     Promise.resolve(p)
       .then(
-        (v) => ctl.resume(v === undefined || v === null ? this.#afterRequest(req) : this.#direct(v, req)),
+        (v) =>
+          ctl.resume(v === undefined || v === null ? this.#afterRequest(req, before) : this.#direct(v, req)),
         (e: unknown) => ctl.resume(this.fail('onRequest', e, req)),
       )
       .catch((e: unknown) =>
@@ -88,8 +90,8 @@ export class PluginGuard {
       );
   }
 
-  #afterRequest(req: RequestHead): DirectResponse | undefined {
-    const bad = checkRequest(req);
+  #afterRequest(req: RequestHead, before: Before): DirectResponse | undefined {
+    const bad = checkRequest(req, before);
     return bad === undefined ? undefined : this.fail('onRequest', new Error(bad), req);
   }
 
@@ -99,13 +101,14 @@ export class PluginGuard {
   }
 
   response(req: RequestHead, res: ResponseHead): void {
+    const before = Before.response(res);
     try {
       this.#inner.onResponse!(req, res);
     } catch (e) {
       this.#failHead('onResponse', e, req, res);
       return;
     }
-    const bad = checkResponse(res);
+    const bad = checkResponse(res, before);
     if (bad !== undefined) this.#failHead('onResponse', new Error(bad), req, res);
   }
 
@@ -116,6 +119,7 @@ export class PluginGuard {
     }
     const on = this.#inner.onResponseBody;
     if (on === undefined) return null;
+    const before = Before.response(res);
     let f: PluginBodyFilter | null | undefined;
     try {
       f = on.call(this.#inner, req, res);
@@ -132,7 +136,7 @@ export class PluginGuard {
             typeof f.destroy !== 'function'
           ? 'returned a body filter without start, write, end and destroy'
           : undefined;
-    const badHead = bad ?? checkResponse(res);
+    const badHead = bad ?? checkResponse(res, before);
     if (badHead !== undefined) {
       this.#failHead('onResponseBody', new Error(badHead), req, res);
       return new FailFilter(`plugin ${this.#plugin} failed in onResponseBody`);

@@ -6,6 +6,10 @@ import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.
  * checked by their schemas, a plugin's come from its code (and often from the request). A CR or
  * LF in a header value, a space in the path, would let a client smuggle a second request or
  * response (RFC 9112 §2.2, §3.2). Each check returns what is wrong, or undefined.
+ *
+ * Only what the plugin's call changed is checked, against a `Before` taken just before it: the
+ * rest came from the parser or from checked configuration. Scanning every field with these
+ * expressions cost ~2 µs per request; copying two short arrays and comparing them costs a tenth.
  */
 
 // RFC 9110 §5.1 field-name = token.
@@ -18,32 +22,69 @@ const BAD_TARGET = /[\0-\x20\x7f]/;
 // biome-ignore lint/suspicious/noControlCharactersInRegex: the controls are what it looks for.
 const BAD_REASON = /[\0-\x08\x0a-\x1f\x7f]/;
 
-export function checkHeaders(h: HeaderList): string | undefined {
+/** A head's header fields as they were before a plugin's call (copies of the two arrays). */
+export class Before {
+  readonly names: readonly string[];
+  readonly values: readonly string[];
+  /** The request's path and query, or the response's status and reason. */
+  readonly a: string | number;
+  readonly b: string;
+
+  constructor(h: HeaderList, a: string | number, b: string) {
+    this.names = h.names.slice();
+    this.values = h.values.slice();
+    this.a = a;
+    this.b = b;
+  }
+
+  static request(req: RequestHead): Before {
+    return new Before(req.headers, req.path, req.query);
+  }
+
+  static response(res: ResponseHead): Before {
+    return new Before(res.headers, res.status, res.reason);
+  }
+}
+
+/** The fields that differ from `before` at their index (an insertion or removal shifts the rest). */
+function checkChangedFields(h: HeaderList, before: Before): string | undefined {
   const { names, values } = h;
+  const n0 = before.names;
+  const v0 = before.values;
   for (let i = 0; i < names.length; i++) {
-    if (!TOKEN.test(names[i]!)) return `invalid header name ${JSON.stringify(names[i])}`;
-    if (BAD_VALUE.test(values[i]!)) return `header ${names[i]} has a CR, LF or NUL in its value`;
+    const name = names[i]!;
+    const value = values[i]!;
+    if (name === n0[i] && value === v0[i]) continue;
+    if (typeof name !== 'string' || !TOKEN.test(name)) return `invalid header name ${JSON.stringify(name)}`;
+    if (typeof value !== 'string' || BAD_VALUE.test(value)) {
+      return `header ${name} has a CR, LF or NUL in its value`;
+    }
   }
   return undefined;
 }
 
-export function checkRequest(req: RequestHead): string | undefined {
+export function checkRequest(req: RequestHead, before: Before): string | undefined {
   const { path, query } = req;
-  if (typeof path !== 'string' || (path[0] !== '/' && path !== '*') || BAD_TARGET.test(path)) {
+  if (
+    path !== before.a &&
+    (typeof path !== 'string' || (path[0] !== '/' && path !== '*') || BAD_TARGET.test(path))
+  ) {
     return `invalid path ${JSON.stringify(path)} (it must start with / and hold no space or control character)`;
   }
-  if (typeof query !== 'string' || BAD_TARGET.test(query) || query.includes('#')) {
+  if (query !== before.b && (typeof query !== 'string' || BAD_TARGET.test(query) || query.includes('#'))) {
     return `invalid query ${JSON.stringify(query)} (no space, control character or #)`;
   }
-  return checkHeaders(req.headers);
+  return checkChangedFields(req.headers, before);
 }
 
-export function checkResponse(res: ResponseHead): string | undefined {
-  if (!Number.isInteger(res.status) || res.status < 200 || res.status > 599) {
+export function checkResponse(res: ResponseHead, before: Before): string | undefined {
+  if (res.status !== before.a && (!Number.isInteger(res.status) || res.status < 200 || res.status > 599)) {
     return `invalid status ${String(res.status)} (200-599)`;
   }
-  if (typeof res.reason !== 'string' || BAD_REASON.test(res.reason)) return 'invalid reason phrase';
-  return checkHeaders(res.headers);
+  if (res.reason !== before.b && (typeof res.reason !== 'string' || BAD_REASON.test(res.reason))) {
+    return 'invalid reason phrase';
+  }
+  return checkChangedFields(res.headers, before);
 }
 
 export function checkDirect(r: unknown): string | undefined {
