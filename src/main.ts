@@ -39,9 +39,12 @@ import { HttpListener } from './listeners/http-listener.ts';
 import type { AlpnChallenges, OcspHook } from './listeners/tls-front.ts';
 import { TlsGate } from './listeners/tls-gate.ts';
 import type { UdpEntryPoint } from './listeners/udp-entry-point.ts';
+import type { PluginMiddlewares } from './middleware/middleware.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { Tracer } from './observability/tracing/index.ts';
+import type { PluginHost } from './plugins/host.ts';
+import { refreshingPlugins } from './plugins/provider.ts';
 import type { ApiProvider } from './providers/api/index.ts';
 import { FileProvider, fileProviderOptions } from './providers/file/index.ts';
 import type { Provider } from './providers/provider.ts';
@@ -375,6 +378,27 @@ function trialBuild(merged: DynamicConfig, logger: Logger, opts: BuildOptions): 
   }
 }
 
+/**
+ * The local plugins (static `experimental.localPlugins`), imported, and the maker of their
+ * middlewares; undefined when there are none (the module is not even loaded), null when one
+ * failed to load and `abortOnPluginFailure` is set (already logged).
+ */
+async function setupPlugins(
+  config: StaticConfig,
+  staticFile: string | undefined,
+  logger: Logger,
+): Promise<{ host: PluginHost; middlewares: PluginMiddlewares } | undefined | null> {
+  const exp = config.experimental;
+  if (exp === undefined || Object.keys(exp.localPlugins).length === 0) return undefined;
+  const { loadLocalPlugins, pluginMiddlewares } = await import('./plugins/index.ts');
+  const host = await loadLocalPlugins(exp.localPlugins, staticFile, logger);
+  if (host.unusable.length > 0 && exp.abortOnPluginFailure) {
+    logger.error('a plugin could not be loaded and experimental.abortOnPluginFailure is set: not starting');
+    return null;
+  }
+  return { host, middlewares: pluginMiddlewares(host) };
+}
+
 async function run(
   config: StaticConfig,
   inline: Parameters<typeof fileProviderOptions>[1],
@@ -436,6 +460,10 @@ async function run(
         );
   const tlsSetup = await setupTls(config, logger);
   if (tlsSetup === null) return 1;
+  // Local plugins are imported before any entry point opens; one that cannot be is logged, and
+  // the middlewares naming it are disabled (Traefik's default), or nothing starts.
+  const plugins = await setupPlugins(config, source.file, logger);
+  if (plugins === null) return 1;
 
   // Every entry point is a proxy entry point: the API, dashboard, ping and metrics are routes
   // there (runtime/internal-services.ts), beside whatever routers the configuration puts there.
@@ -559,6 +587,7 @@ async function run(
     entryPointModel: entryPointModelFor(config),
     ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
     ...(internal !== undefined ? { internal } : {}),
+    ...(plugins !== undefined ? { plugins: plugins.middlewares } : {}),
   };
   // Mutable: TLS joins it when a configuration first asks for it (tlsSetup.loadTls).
   const buildOptions: { -readonly [K in keyof BuildOptions]: BuildOptions[K] } = {
@@ -568,7 +597,9 @@ async function run(
 
   const providers: Provider[] = [];
   const fileOpts = fileProviderOptions(config, inline, { checkRule, checkBreakerExpression });
-  if (fileOpts !== undefined) providers.push(new FileProvider(fileOpts));
+  // A plugin whose module changed is imported again before the next configuration is built.
+  const watched = (p: Provider): Provider => (plugins === undefined ? p : refreshingPlugins(p, plugins.host));
+  if (fileOpts !== undefined) providers.push(watched(new FileProvider(fileOpts)));
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
   tlsSetup.onChange(() => watcher.apply());
@@ -620,7 +651,7 @@ async function run(
         return [...conflicts, ...trialBuild(merged, logger, trialOptions)];
       },
     });
-    providers.push(api);
+    providers.push(watched(api));
   }
   if (providers.length === 0) logger.warn('no configuration provider: every request will get 404');
   if (metrics !== null) {

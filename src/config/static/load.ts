@@ -40,6 +40,8 @@ export interface LoadedStatic {
    * YAML: `traffic validate` finds the dynamic files in it even when the static config has errors.
    */
   readonly data?: Readonly<Record<string, unknown>>;
+  /** Maps a path of the static configuration to its place in the file (with `config`). */
+  readonly locate?: Locator;
 }
 
 /** Loads the static configuration: file, then env, then flags (flags win). */
@@ -107,7 +109,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   if (Object.keys(config.entryPoints).length === 0) {
     issues.push(issue('warning', 'no entry point is defined: nothing will listen', ['entryPoints'], {}));
   }
-  return inlineDynamic ? { config, issues, inlineDynamic } : { config, issues };
+  return inlineDynamic ? { config, issues, inlineDynamic, locate } : { config, issues, locate };
 }
 
 /**

@@ -474,6 +474,59 @@ const ocsp = strictObject({
 
 const certificatesResolver = strictObject({ acme: nullAsEmpty(acme) }, ['tailscale']);
 
+/**
+ * A local plugin (Traefik's `experimental.localPlugins.<name>`): a TypeScript or JavaScript module
+ * exporting a middleware factory (docs/plugins.md). Traefik looks for its local plugins in
+ * `./plugins-local/src/<moduleName>` under the working directory (pkg/plugins: `localGoPath`);
+ * so do we, unless `path` (ours) names the module's file or folder.
+ */
+const localPlugin = strictObject(
+  {
+    moduleName: z
+      .string()
+      .min(1, 'must not be empty')
+      .refine((m) => !m.startsWith('/') && !m.endsWith('/'), 'must not start or end with a /')
+      .refine((m) => !m.split('/').includes('..'), 'must not contain a `..` segment')
+      .optional(),
+    /** Ours: the module's file or folder, relative to the static file's folder. */
+    path: z.string().min(1, 'must not be empty').optional(),
+  },
+  ['settings'],
+).superRefine((v, ctx) => {
+  if (v.moduleName === undefined && v.path === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'a local plugin needs a moduleName (or a path)',
+      params: { expected: 'moduleName: example.com/my-plugin' },
+    });
+  }
+});
+
+/** Traefik's `experimental`: local plugins are TypeScript/JavaScript modules here (docs/plugins.md). */
+const experimental = strictObject(
+  {
+    localPlugins: z.record(z.string().min(1), nullAsEmpty(localPlugin)).default({}),
+    /** Traefik v3.3: refuse to start when a plugin cannot be loaded (default: start without it). */
+    abortOnPluginFailure: z.boolean().default(false),
+  },
+  ['plugins', 'fastProxy', 'otlpLogs', 'kubernetesGateway', 'kubernetesIngressNGINX', 'knative'],
+).superRefine((v, ctx) => {
+  // Traefik (SetupLocalPlugins): one declaration per module.
+  const seen = new Map<string, string>();
+  for (const [name, p] of Object.entries(v.localPlugins)) {
+    if (p.moduleName === undefined || p.path !== undefined) continue;
+    const first = seen.get(p.moduleName);
+    if (first === undefined) seen.set(p.moduleName, name);
+    else {
+      ctx.addIssue({
+        code: 'custom',
+        message: `module ${p.moduleName} is already declared by local plugin \`${first}\``,
+        path: ['localPlugins', name, 'moduleName'],
+      });
+    }
+  }
+});
+
 /** Traefik's `global`: accepted; traffic never checks for new versions nor sends usage data. */
 const global = strictObject({
   checkNewVersion: z.boolean().default(true),
@@ -498,8 +551,10 @@ export const staticConfigSchema = strictObject(
     global: nullAsEmpty(global).optional(),
     /** Defaults for every HTTP service that names no serversTransport of its own. */
     serversTransport: nullAsEmpty(serversTransportSchema).optional(),
+    /** Local plugins (Traefik's experimental section; remote `plugins` are not supported). */
+    experimental: nullAsEmpty(experimental).optional(),
   },
-  ['tcpServersTransport', 'hostResolver', 'experimental', 'core', 'spiffe', 'otlp'],
+  ['tcpServersTransport', 'hostResolver', 'core', 'spiffe', 'otlp'],
 ).superRefine((v, ctx) => {
   const eps = Object.fromEntries(
     Object.entries(v.entryPoints).map(([n, e]) => [
@@ -545,6 +600,8 @@ export type LogLevel = StaticConfig['log']['level'];
 export type AccessLogConfig = NonNullable<StaticConfig['accessLog']>;
 export type ApiConfig = NonNullable<StaticConfig['api']>;
 export type MetricsConfig = NonNullable<StaticConfig['metrics']>;
+export type ExperimentalConfig = NonNullable<StaticConfig['experimental']>;
+export type LocalPluginConfig = ExperimentalConfig['localPlugins'][string];
 export type PrometheusConfig = NonNullable<MetricsConfig['prometheus']>;
 export type TracingConfig = NonNullable<StaticConfig['tracing']>;
 export type CertificatesResolverConfig = NonNullable<StaticConfig['certificatesResolvers']>[string];
