@@ -46,7 +46,7 @@ describe('loadStaticConfig: defaults', () => {
           asDefault: false,
         },
       },
-      providers: {},
+      providers: { providersThrottleDuration: 2000 },
       log: { level: 'info', format: 'json' },
     });
   });

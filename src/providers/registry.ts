@@ -1,0 +1,51 @@
+import type { StaticConfig } from '../config/static/schema.ts';
+import type { Logger } from '../core/logger.ts';
+import type { ProviderValidation } from './dynamic-data.ts';
+import type { Provider } from './provider.ts';
+
+/** What the composition root gives every dynamic provider. */
+export interface ProviderSetup {
+  readonly logger: Logger;
+  readonly validation: ProviderValidation;
+}
+
+type ProvidersConfig = StaticConfig['providers'];
+
+/**
+ * The one list of dynamic providers (besides `file` and the admin API's `api`): the static key
+ * that enables each, and how to make it. A provider's module is imported only when enabled, so a
+ * proxy without it pays nothing for it. Adding a provider: one folder implementing `Provider`,
+ * one entry here, its schema in config/static/providers.ts, and its harness for the contract
+ * suite (provider.contract.ts).
+ */
+const KINDS: readonly {
+  readonly key: keyof ProvidersConfig;
+  create(config: ProvidersConfig, setup: ProviderSetup): Promise<Provider> | undefined;
+}[] = [
+  {
+    key: 'http',
+    create: (c, s) => {
+      const o = c.http;
+      return o === undefined
+        ? undefined
+        : import('./http/index.ts').then((m) => new m.HttpProvider(o, s.validation, s.logger));
+    },
+  },
+];
+
+/** The names of the dynamic providers the static configuration enables, in the registry's order. */
+export function dynamicProviderNames(config: ProvidersConfig): string[] {
+  return KINDS.filter((k) => config[k.key] !== undefined).map((k) => String(k.key));
+}
+
+export async function createDynamicProviders(
+  config: ProvidersConfig,
+  setup: ProviderSetup,
+): Promise<Provider[]> {
+  const made: Provider[] = [];
+  for (const k of KINDS) {
+    const p = k.create(config, setup);
+    if (p !== undefined) made.push(await p);
+  }
+  return made;
+}
