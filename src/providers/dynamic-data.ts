@@ -39,6 +39,7 @@ export function updateFromData(
   sourceOf: SourceOf,
   validation: ProviderValidation,
   extraIssues: readonly ConfigIssue[] = [],
+  opts: { readonly quietCase?: boolean } = {},
 ): ProviderUpdate {
   const locate: Locator = (path) => {
     // The source of the deepest prefix that has one (an unknown key names its parent's).
@@ -48,7 +49,7 @@ export function updateFromData(
     }
     return { exact: false };
   };
-  return checked(parseDynamicData(data, locate), provider, validation, extraIssues);
+  return checked(parseDynamicData(data, locate, opts), provider, validation, extraIssues);
 }
 
 /** Checks a parsed configuration across objects; what has errors is left out and listed. */

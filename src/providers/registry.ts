@@ -1,6 +1,7 @@
 import type { StaticConfig } from '../config/static/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import type { ProviderValidation } from './dynamic-data.ts';
+import type { KvStore } from './kv/kv-provider.ts';
 import type { Provider } from './provider.ts';
 
 /** What the composition root gives every dynamic provider. */
@@ -31,7 +32,60 @@ const KINDS: readonly {
         : import('./http/index.ts').then((m) => new m.HttpProvider(o, s.validation, s.logger));
     },
   },
+  {
+    key: 'etcd',
+    create: (c, s) => {
+      const o = c.etcd;
+      return o === undefined
+        ? undefined
+        : kv(
+            'etcd',
+            o.rootKey,
+            s,
+            import('./etcd/index.ts').then((m) => new m.EtcdStore(o)),
+          );
+    },
+  },
+  {
+    key: 'redis',
+    create: (c, s) => {
+      const o = c.redis;
+      return o === undefined
+        ? undefined
+        : kv(
+            'redis',
+            o.rootKey,
+            s,
+            import('./redis/index.ts').then((m) => new m.RedisStore(o)),
+          );
+    },
+  },
+  {
+    key: 'consul',
+    create: (c, s) => {
+      const o = c.consul;
+      return o === undefined
+        ? undefined
+        : kv(
+            'consul',
+            o.rootKey,
+            s,
+            import('./consul/index.ts').then((m) => new m.ConsulStore(o)),
+          );
+    },
+  },
 ];
+
+/** A KV provider over `store`, with Traefik's key layout under `rootKey`. */
+async function kv(
+  name: string,
+  rootKey: string,
+  s: ProviderSetup,
+  store: Promise<KvStore>,
+): Promise<Provider> {
+  const { KvProvider } = await import('./kv/kv-provider.ts');
+  return new KvProvider(name, await store, rootKey, s.validation);
+}
 
 /** The names of the dynamic providers the static configuration enables, in the registry's order. */
 export function dynamicProviderNames(config: ProvidersConfig): string[] {

@@ -70,8 +70,12 @@ export function parseDynamic(text: string, file: string, opts: ParseDynamicOptio
  * Reads a configuration that is already plain data (a provider's labels, keys or objects decoded
  * into nested maps of strings) as a file's would be read: Traefik's reading rules, then the schema.
  */
-export function parseDynamicData(data: Record<string, unknown>, locate: Locator): ParsedDynamic {
-  const norm = normalizeConfig(data, dynamicConfigSchema, { locate });
+export function parseDynamicData(
+  data: Record<string, unknown>,
+  locate: Locator,
+  opts: { readonly quietCase?: boolean } = {},
+): ParsedDynamic {
+  const norm = normalizeConfig(data, dynamicConfigSchema, { locate, ...opts });
   const normalized = isPlainObject(norm.data) ? norm.data : {};
   const r = validateShape(normalized, norm.locate);
   return { ...r, issues: sortIssues([...norm.issues, ...r.issues]), locate: norm.locate };
