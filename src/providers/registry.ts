@@ -74,6 +74,15 @@ const KINDS: readonly {
           );
     },
   },
+  {
+    key: 'docker',
+    create: (c, s) => {
+      const o = c.docker;
+      return o === undefined
+        ? undefined
+        : import('./docker/index.ts').then((m) => new m.DockerProvider(o, s.validation));
+    },
+  },
 ];
 
 /** A KV provider over `store`, with Traefik's key layout under `rootKey`. */

@@ -75,7 +75,8 @@ export const dockerProviderSchema = strictObject(
     httpClientTimeout: duration.default(0),
     tls: nullAsEmpty(clientTls).optional(),
   },
-  ['username', 'password', 'password_file'],
+  // swarmMode and swarmModeRefreshSeconds are Traefik v2's; v3 has providers.swarm instead.
+  ['username', 'password', 'password_file', 'swarmMode', 'swarmModeRefreshSeconds'],
 );
 
 export const PROVIDER_THROTTLE_DEFAULT_MS = 2_000;

@@ -7,6 +7,7 @@ import { checkIpOrCidr, parseAddress } from './address.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
 import {
   consulProviderSchema,
+  dockerProviderSchema,
   etcdProviderSchema,
   httpProviderSchema,
   PROVIDER_THROTTLE_DEFAULT_MS,
@@ -158,9 +159,9 @@ const providers = strictObject(
     etcd: nullAsEmpty(etcdProviderSchema).optional(),
     redis: nullAsEmpty(redisProviderSchema).optional(),
     consul: nullAsEmpty(consulProviderSchema).optional(),
+    docker: nullAsEmpty(dockerProviderSchema).optional(),
   },
   [
-    'docker',
     'swarm',
     'kubernetesIngress',
     'kubernetesIngressNGINX',
