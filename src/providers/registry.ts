@@ -83,6 +83,15 @@ const KINDS: readonly {
         : import('./docker/index.ts').then((m) => new m.DockerProvider(o, s.validation));
     },
   },
+  {
+    key: 'kubernetesCRD',
+    create: (c, s) => {
+      const o = c.kubernetesCRD;
+      return o === undefined
+        ? undefined
+        : import('./kubernetes/index.ts').then((m) => new m.KubernetesCrdProvider(o, s.validation));
+    },
+  },
 ];
 
 /** A KV provider over `store`, with Traefik's key layout under `rootKey`. */
@@ -98,7 +107,8 @@ async function kv(
 
 /** The names of the dynamic providers the static configuration enables, in the registry's order. */
 export function dynamicProviderNames(config: ProvidersConfig): string[] {
-  return KINDS.filter((k) => config[k.key] !== undefined).map((k) => String(k.key));
+  // Traefik's provider names are lowercase (`@kubernetescrd`).
+  return KINDS.filter((k) => config[k.key] !== undefined).map((k) => String(k.key).toLowerCase());
 }
 
 export async function createDynamicProviders(

@@ -79,6 +79,32 @@ export const dockerProviderSchema = strictObject(
   ['username', 'password', 'password_file', 'swarmMode', 'swarmModeRefreshSeconds'],
 );
 
+/** `providers.kubernetesCRD` (pkg/provider/kubernetes/crd). */
+export const kubernetesCrdProviderSchema = strictObject(
+  {
+    /** The API server; absent = in-cluster (KUBERNETES_SERVICE_HOST and the service account). */
+    endpoint: z
+      .string()
+      .url()
+      .refine((v) => /^https?:\/\//i.test(v), 'must be an http:// or https:// URL')
+      .optional(),
+    /** A bearer token; absent = the service account's (in-cluster). */
+    token: z.string().optional(),
+    /** The CA of the API server (a file path). */
+    certAuthFilePath: z.string().optional(),
+    /** Namespaces to watch; empty = all. */
+    namespaces: z.array(z.string().min(1)).default([]),
+    /** A label selector for the Traefik resources (`app=traefik`). */
+    labelSelector: z.string().default(''),
+    ingressClass: z.string().default(''),
+    /** Waits this long after a change before building (0 = at once); providersThrottleDuration applies too. */
+    throttleDuration: duration.default(0),
+    allowEmptyServices: z.boolean().default(false),
+    allowCrossNamespace: z.boolean().default(false),
+  },
+  ['allowExternalNameServices', 'nativeLBByDefault', 'disableClusterScopeResources'],
+);
+
 export const PROVIDER_THROTTLE_DEFAULT_MS = 2_000;
 
 export type ClientTlsConfig = z.output<typeof clientTls>;
@@ -87,3 +113,4 @@ export type EtcdProviderConfig = z.output<typeof etcdProviderSchema>;
 export type RedisProviderConfig = z.output<typeof redisProviderSchema>;
 export type ConsulProviderConfig = z.output<typeof consulProviderSchema>;
 export type DockerProviderConfig = z.output<typeof dockerProviderSchema>;
+export type KubernetesCrdProviderConfig = z.output<typeof kubernetesCrdProviderSchema>;

@@ -10,6 +10,7 @@ import {
   dockerProviderSchema,
   etcdProviderSchema,
   httpProviderSchema,
+  kubernetesCrdProviderSchema,
   PROVIDER_THROTTLE_DEFAULT_MS,
   redisProviderSchema,
 } from './providers.ts';
@@ -160,12 +161,12 @@ const providers = strictObject(
     redis: nullAsEmpty(redisProviderSchema).optional(),
     consul: nullAsEmpty(consulProviderSchema).optional(),
     docker: nullAsEmpty(dockerProviderSchema).optional(),
+    kubernetesCRD: nullAsEmpty(kubernetesCrdProviderSchema).optional(),
   },
   [
     'swarm',
     'kubernetesIngress',
     'kubernetesIngressNGINX',
-    'kubernetesCRD',
     'kubernetesGateway',
     'rest',
     'consulCatalog',
