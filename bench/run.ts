@@ -205,10 +205,10 @@ async function main(argv: readonly string[]): Promise<number> {
   let plans: ModePlan[];
   try {
     options = parseOptions(argv);
-    const { variants, builds, only } = options;
+    const { variants, builds, only, nginxVariants } = options;
     plans = options.modes.map((mode) => {
       try {
-        return { mode, proxies: selectProxies(allProxies(variants, mode, builds), only) };
+        return { mode, proxies: selectProxies(allProxies(variants, mode, builds, nginxVariants), only) };
       } catch (err) {
         throw new Error(`--mode ${mode}: ${err instanceof Error ? err.message : String(err)}`);
       }

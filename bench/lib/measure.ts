@@ -62,7 +62,7 @@ async function load(ctx: MeasureContext, durationS: number): Promise<ClientOutpu
   const { connections, streams } = ctx.options;
   switch (MODE_INFO[ctx.mode].client) {
     case 'wrk': {
-      const headers = ctx.mode === 'compress' ? ['Accept-Encoding: gzip'] : [];
+      const headers = [...(ctx.mode === 'compress' ? ['Accept-Encoding: gzip'] : []), ...ctx.options.headers];
       const out = await runWrk(ctx.supervisor, { cpu: CLIENT_CPU, connections, durationS, url, headers });
       return { tool: 'wrk', result: parseWrkOutput(out) };
     }
@@ -130,7 +130,7 @@ async function loadAndMeasure(
   startedAt: string,
 ): Promise<RunOk> {
   if (spec.readiness === 'grpc') await waitForGrpc(spec.readinessUrl, spec.readyTimeoutMs, proxy);
-  else await waitForHttp(spec.readinessUrl, spec.readyTimeoutMs, proxy);
+  else await waitForHttp(spec.readinessUrl, spec.readyTimeoutMs, proxy, ctx.options.headers);
   const tls = await checkTls(ctx);
   const idle = sampleTree(proxy.pid);
   if (ctx.options.warmupS > 0) await load(ctx, ctx.options.warmupS);

@@ -27,6 +27,10 @@ export interface BenchOptions {
   readonly profile: boolean;
   readonly variants: readonly Variant[];
   readonly builds: readonly Build[];
+  /** Extra nginx runs with another config file (`--nginx-variant name=path.conf`). */
+  readonly nginxVariants: readonly Variant[];
+  /** Header fields every request of the load (and the readiness probe) carries, `Name: value`. */
+  readonly headers: readonly string[];
   readonly help: boolean;
 }
 
@@ -49,6 +53,10 @@ export const USAGE = `usage: npm run bench -- [options]
   --build n=dir     also run our proxy as built in checkout <dir> (its dist/main.js, after
                     npm run build there) as <n>, with this mode's config: before/after runs;
                     with --variant v too, also as <n>-v with v's config
+  --nginx-variant n=file
+                    also run nginx as <n> with config <file> (repeatable)
+  --header 'N: v'   send this header field with every request (repeatable), e.g.
+                    an Authorization for the auth middlewares' runs
   --profile         run our proxy with --cpu-prof and print the top self-time functions
   --help`;
 
@@ -68,14 +76,22 @@ function nonNegativeInt(flag: string, raw: string | undefined, fallback: number)
   return n;
 }
 
-function parseVariant(raw: string): Variant {
+function parseVariant(raw: string, flag = '--variant', example = 'config.yaml'): Variant {
   const eq = raw.indexOf('=');
   const name = raw.slice(0, eq);
   const config = raw.slice(eq + 1);
   if (eq < 1 || config === '' || !NAME.test(name)) {
-    throw new Error(`--variant must look like name=path/to/config.yaml, got "${raw}"`);
+    throw new Error(`${flag} must look like name=path/to/${example}, got "${raw}"`);
   }
   return { name, config };
+}
+
+/** `Name: value`, as wrk's and h2load's -H take it; no CR or LF (they would split the request). */
+function parseHeader(raw: string): string {
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/.test(raw)) {
+    throw new Error(`--header must look like "Name: value", got "${raw}"`);
+  }
+  return raw;
 }
 
 /** Parses the runner's command line; throws an Error whose message is fit for the user. */
@@ -94,6 +110,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       only: { type: 'string' },
       variant: { type: 'string', multiple: true },
       build: { type: 'string', multiple: true },
+      'nginx-variant': { type: 'string', multiple: true },
+      header: { type: 'string', multiple: true },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -107,11 +125,14 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
           .map((s) => s.trim())
           .filter((s) => s !== '');
   if (only?.length === 0) throw new Error('--only needs at least one proxy name');
-  const variants = (values.variant ?? []).map(parseVariant);
   const builds = (values.build ?? []).map((raw) => {
     const v = parseVariant(raw);
     return { name: v.name, dir: v.config };
   });
+  const variants = (values.variant ?? []).map((v) => parseVariant(v));
+  const nginxVariants = (values['nginx-variant'] ?? []).map((v) =>
+    parseVariant(v, '--nginx-variant', 'nginx.conf'),
+  );
   return {
     modes: parseModes(values.mode),
     rounds: positiveInt('--rounds', values.rounds, 3),
@@ -123,6 +144,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     profile: values.profile,
     variants,
     builds,
+    nginxVariants,
+    headers: (values.header ?? []).map(parseHeader),
     help: values.help,
   };
 }

@@ -292,8 +292,9 @@ export function allProxies(
   variants: readonly Variant[],
   mode: BenchMode = 'http',
   builds: readonly Build[] = [],
+  nginxVariants: readonly Variant[] = [],
 ): ProxySpec[] {
-  const all = proxiesOf(variants, mode);
+  const all = proxiesOf(variants, mode, nginxVariants);
   const ours = all.find((p) => p.name === 'ours');
   if (ours === undefined) return all;
   // Another checkout's build runs with the very config and readiness of `ours` in this mode, and
@@ -317,7 +318,11 @@ export function allProxies(
   ];
 }
 
-function proxiesOf(variants: readonly Variant[], mode: BenchMode): ProxySpec[] {
+function proxiesOf(
+  variants: readonly Variant[],
+  mode: BenchMode,
+  nginxVariants: readonly Variant[],
+): ProxySpec[] {
   if (mode === 'grpc') return grpcProxies(variants);
   if (MODE_INFO[mode].tls) return tlsProxies(variants);
   if (mode === 'ws') return wsProxies(variants);
@@ -369,7 +374,16 @@ function proxiesOf(variants: readonly Variant[], mode: BenchMode): ProxySpec[] {
     },
   ];
   const extra = variants.map((v) => oursSpec(v.name, () => resolve(v.config), 30_000));
-  return [...peers, ...ours, ...extra];
+  // nginx with another config (cleartext HTTP only): the peer of an `ours` variant.
+  const nginxExtra: ProxySpec[] = nginxVariants.map((v) => ({
+    name: v.name,
+    ours: false,
+    readinessUrl: READY_URL,
+    readyTimeoutMs: 10_000,
+    requires: ['nginx'],
+    command: (ctx) => nginxCommand(resolve(v.config), ctx),
+  }));
+  return [...peers, ...ours, ...extra, ...nginxExtra];
 }
 
 /** The proxies `--only` names (in its order), or all of them; unknown names are an error. */

@@ -1,45 +1,70 @@
 /**
- * A real redis-server on loopback for a test: a free port, no persistence, stopped and started
- * again on the same port (its data is lost: a restart of a cache), and a small client for the test.
+ * A real redis-server (Debian's package) on loopback for tests: no persistence, its own folder,
+ * a free port. It can be stopped and started again on the same port (its data is lost: a restart
+ * of a cache), and has a small client for the test. Fails at once, naming the package, when
+ * redis-server is not installed.
  */
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { RespConnection } from '../../src/providers/redis/resp.ts';
 import { freePort } from './pebble.ts';
 
-const REDIS = '/usr/bin/redis-server';
+export const REDIS_SERVER = '/usr/bin/redis-server';
 
 export interface Redis {
   readonly endpoint: string;
   readonly port: number;
-  /** One command on the test's own connection. */
+  /** The running server process (a new one after `start`). */
+  readonly child: ChildProcess;
+  /** One command on the test's own connection (no AUTH: not for servers with requirepass). */
   command(...args: string[]): Promise<unknown>;
+  /** Kills the server; `start` runs it again on the same port. */
   stop(): Promise<void>;
   start(): Promise<void>;
+  /** Kills the server for good and removes its folder. */
   close(): Promise<void>;
 }
 
-export async function startRedis(): Promise<Redis> {
-  if (!existsSync(REDIS))
-    throw new Error(`redis is not installed (apt-get install redis-server): ${REDIS} is missing`);
+export type RedisServer = Redis;
+
+export async function startRedis(extraArgs: readonly string[] = []): Promise<Redis> {
+  if (!existsSync(REDIS_SERVER)) {
+    throw new Error(
+      `redis-server is not installed (apt-get install redis-server): ${REDIS_SERVER} is missing`,
+    );
+  }
+  const dir = mkdtempSync(join(tmpdir(), 'redis-'));
   const port = await freePort();
+  const needsAuth = extraArgs.includes('--requirepass');
   let child: ChildProcess | undefined;
   let conn: RespConnection | undefined;
   const launch = async (): Promise<void> => {
-    let output = '';
+    let out = '';
     const c = spawn(
-      REDIS,
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      {
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
+      REDIS_SERVER,
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        ...extraArgs,
+      ],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
     );
     child = c;
     await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis did not start:\n${output}`)), 10_000);
+      const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10_000);
       const onData = (d: Buffer): void => {
-        output += d.toString();
-        if (output.includes('Ready to accept connections')) {
+        out += d.toString();
+        if (out.includes('Ready to accept connections')) {
           clearTimeout(timer);
           resolve();
         }
@@ -48,13 +73,15 @@ export async function startRedis(): Promise<Redis> {
       c.stderr!.on('data', onData);
       c.once('exit', (code) => {
         clearTimeout(timer);
-        reject(new Error(`redis exited (${code}):\n${output}`));
+        reject(new Error(`redis-server exited (${code}): ${out}`));
       });
     });
-    conn = await RespConnection.open('127.0.0.1', port, undefined, new AbortController().signal);
+    if (!needsAuth)
+      conn = await RespConnection.open('127.0.0.1', port, undefined, new AbortController().signal);
   };
   const kill = async (): Promise<void> => {
     conn?.close();
+    conn = undefined;
     const c = child;
     if (c === undefined || c.exitCode !== null || c.signalCode !== null) return;
     const exited = new Promise((r) => c.once('exit', r));
@@ -65,9 +92,18 @@ export async function startRedis(): Promise<Redis> {
   return {
     endpoint: `127.0.0.1:${port}`,
     port,
-    command: (...args) => conn!.command(...args),
+    get child(): ChildProcess {
+      return child!;
+    },
+    command: (...args) => {
+      if (conn === undefined) return Promise.reject(new Error('redis: no test connection'));
+      return conn.command(...args);
+    },
     stop: kill,
     start: launch,
-    close: kill,
+    close: async () => {
+      await kill();
+      rmSync(dir, { recursive: true, force: true });
+    },
   };
 }

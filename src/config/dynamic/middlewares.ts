@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { compileRe2 } from '../../core/re2/index.ts';
 import { strictObject } from '../schema-helpers.ts';
+import {
+  BasicAuthSchema,
+  DigestAuthSchema,
+  EncodedCharactersSchema,
+  ForwardAuthSchema,
+  IpAllowListSchema,
+  JwtSchema,
+} from './access-middlewares.ts';
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
+import { ContentTypeSchema } from './content-type.ts';
 import {
   CircuitBreakerSchema,
   InFlightReqSchema,
@@ -204,6 +213,13 @@ export const middlewareSchemas = {
   compress: CompressSchema,
   errors: ErrorsSchema,
   grpcWeb: GrpcWebSchema,
+  ipAllowList: IpAllowListSchema,
+  encodedCharacters: EncodedCharactersSchema,
+  basicAuth: BasicAuthSchema,
+  digestAuth: DigestAuthSchema,
+  forwardAuth: ForwardAuthSchema,
+  jwt: JwtSchema,
+  contentType: ContentTypeSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;
@@ -218,6 +234,15 @@ export type ReplacePathRegexConfig = z.output<typeof ReplacePathRegexSchema>;
 export type RedirectSchemeConfig = z.output<typeof RedirectSchemeSchema>;
 export type RedirectRegexConfig = z.output<typeof RedirectRegexSchema>;
 export type ChainConfig = z.output<typeof ChainSchema>;
+export type {
+  BasicAuthConfig,
+  ClientTlsConfig,
+  DigestAuthConfig,
+  EncodedCharactersConfig,
+  ForwardAuthConfig,
+  IpAllowListConfig,
+  JwtConfig,
+} from './access-middlewares.ts';
 export type {
   CircuitBreakerConfig,
   InFlightReqConfig,
