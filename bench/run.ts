@@ -221,6 +221,8 @@ function saveResults(header: Results, runs: readonly RunRecord[], interrupted: b
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  // `npm run bench -- providers`: change → route latency and RSS per provider (bench/providers.ts).
+  if (argv[0] === 'providers') return (await import('./providers.ts')).runProviderBench(argv.slice(1));
   let options: BenchOptions;
   let plans: ModePlan[];
   try {

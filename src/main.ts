@@ -48,6 +48,9 @@ import { refreshingPlugins } from './plugins/provider.ts';
 import type { ApiProvider } from './providers/api/index.ts';
 import { FileProvider, fileProviderOptions } from './providers/file/index.ts';
 import type { Provider } from './providers/provider.ts';
+import { createDynamicProviders, dynamicProviderNames } from './providers/registry.ts';
+import type { ProviderStates } from './providers/status.ts';
+import { SupervisedProvider } from './providers/supervisor.ts';
 import type { EntryPointContext } from './proxy/entry-point-context.ts';
 import { LongLivedRegistry } from './proxy/long-lived.ts';
 import { EntryPointMetrics } from './proxy/route-metrics.ts';
@@ -595,14 +598,51 @@ async function run(
     ...trialOptions,
   };
 
-  const providers: Provider[] = [];
-  const fileOpts = fileProviderOptions(config, inline, { checkRule, checkBreakerExpression });
-  // A plugin whose module changed is imported again before the next configuration is built.
-  const watched = (p: Provider): Provider => (plugins === undefined ? p : refreshingPlugins(p, plugins.host));
-  if (fileOpts !== undefined) providers.push(watched(new FileProvider(fileOpts)));
+  const providers: SupervisedProvider[] = [];
+  // Every provider is supervised (restarted with backoff, its last good configuration kept while
+  // it is down) and throttled by providersThrottleDuration, except the file provider, which
+  // coalesces its own events, and the API, whose writers wait for their outcome.
+  const supervise = (p: Provider): void => {
+    const throttleMs = p.name === 'file' || p.name === 'api' ? 0 : config.providers.providersThrottleDuration;
+    // A plugin whose module changed is imported again before the next configuration is built.
+    const watched = plugins === undefined ? p : refreshingPlugins(p, plugins.host);
+    providers.push(new SupervisedProvider(watched, { logger, throttleMs }));
+  };
+  const dynamicNames = dynamicProviderNames(config.providers);
+  const fileEnabled = config.providers.file !== undefined || inline !== undefined;
+  const knownProviders = [
+    ...(fileEnabled ? ['file'] : []),
+    ...dynamicNames,
+    ...(config.api !== undefined ? ['api'] : []),
+  ];
+  const others = (self: string): string[] => knownProviders.filter((n) => n !== self);
+  const fileOpts = fileProviderOptions(config, inline, {
+    checkRule,
+    checkBreakerExpression,
+    knownProviders: others('file'),
+  });
+  if (fileOpts !== undefined) supervise(new FileProvider(fileOpts));
+  for (const p of await createDynamicProviders(config.providers, {
+    logger,
+    validation: {
+      checkRule,
+      checkBreakerExpression,
+      // Admin entry points too: a router may share them with the API (as the file provider's).
+      entryPoints: listened.map(([n]) => n),
+      internalServices: enabledInternalServices(config),
+      certResolvers: Object.keys(config.certificatesResolvers ?? {}),
+      knownProviders,
+    },
+  })) {
+    supervise(p);
+  }
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
   tlsSetup.onChange(() => watcher.apply());
+  watcher.onOutcome((o) => {
+    const p = providers.find((x) => x.name === o.provider);
+    p?.noteOutcome(o.applied, o.issues.filter((i) => i.severity === 'error').length);
+  });
   const certFiles = new CertFileWatch(() => watcher.apply(), logger);
   let settled = false;
   watcher.onOutcome((o) => {
@@ -642,7 +682,7 @@ async function run(
       entryPoints: listened.map(([n]) => n),
       internalServices: enabledInternalServices(config),
       certResolvers: Object.keys(config.certificatesResolvers ?? {}),
-      knownProviders: fileOpts === undefined ? [] : ['file'],
+      knownProviders: others('api'),
       checkRule,
       checkBreakerExpression,
       validateMerged: (own) => {
@@ -651,12 +691,14 @@ async function run(
         return [...conflicts, ...trialBuild(merged, logger, trialOptions)];
       },
     });
-    providers.push(watched(api));
+    supervise(api);
   }
+  const states: ProviderStates = { list: () => providers.map((p) => p.status) };
   if (providers.length === 0) logger.warn('no configuration provider: every request will get 404');
   if (metrics !== null) {
     const { runtimeCollector } = await import('./runtime/metrics-collector.ts');
     metrics.addCollector(runtimeCollector(ref, watcher));
+    metrics.addCollector((await import('./runtime/provider-metrics.ts')).providerCollector(states));
   }
   if (bridge !== null) {
     const { AdminServer } = await import('./admin/index.ts');
@@ -667,6 +709,7 @@ async function run(
         snapshots: ref,
         watcher,
         api,
+        providers: states,
         proxyEntryPoints: defaults,
         // Default entry points first: explain defaults to the first one.
         entryPoints: listened

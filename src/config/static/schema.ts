@@ -5,6 +5,15 @@ import { serversTransportSchema } from '../dynamic/schema.ts';
 import { nameList, nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
+import {
+  consulProviderSchema,
+  dockerProviderSchema,
+  etcdProviderSchema,
+  httpProviderSchema,
+  kubernetesCrdProviderSchema,
+  PROVIDER_THROTTLE_DEFAULT_MS,
+  redisProviderSchema,
+} from './providers.ts';
 
 /*
  * The static ("install") configuration, with Traefik v3's keys. Keys Traefik has and we do not
@@ -158,25 +167,31 @@ const fileProvider = strictObject(
   }
 });
 
-const providers = strictObject({ file: nullAsEmpty(fileProvider).optional() }, [
-  'providersThrottleDuration',
-  'docker',
-  'swarm',
-  'kubernetesIngress',
-  'kubernetesIngressNGINX',
-  'kubernetesCRD',
-  'kubernetesGateway',
-  'rest',
-  'consulCatalog',
-  'nomad',
-  'ecs',
-  'consul',
-  'etcd',
-  'zooKeeper',
-  'redis',
-  'http',
-  'plugin',
-]);
+const providers = strictObject(
+  {
+    /** Per provider: after an update is applied, the next one waits this long (Traefik's default). */
+    providersThrottleDuration: duration.default(PROVIDER_THROTTLE_DEFAULT_MS),
+    file: nullAsEmpty(fileProvider).optional(),
+    http: nullAsEmpty(httpProviderSchema).optional(),
+    etcd: nullAsEmpty(etcdProviderSchema).optional(),
+    redis: nullAsEmpty(redisProviderSchema).optional(),
+    consul: nullAsEmpty(consulProviderSchema).optional(),
+    docker: nullAsEmpty(dockerProviderSchema).optional(),
+    kubernetesCRD: nullAsEmpty(kubernetesCrdProviderSchema).optional(),
+  },
+  [
+    'swarm',
+    'kubernetesIngress',
+    'kubernetesIngressNGINX',
+    'kubernetesGateway',
+    'rest',
+    'consulCatalog',
+    'nomad',
+    'ecs',
+    'zooKeeper',
+    'plugin',
+  ],
+);
 
 const log = strictObject({ level: logLevel.default('info'), format: logFormat.default('json') }, [
   'filePath',
