@@ -37,6 +37,7 @@ import type { AlpnChallenges, OcspHook } from './listeners/tls-front.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { Tracer } from './observability/tracing/index.ts';
+import { EntryPointGate, OverloadManager, overloadCollector, ProcessSignals } from './overload/index.ts';
 import type { ApiProvider } from './providers/api/index.ts';
 import { FileProvider, fileProviderOptions } from './providers/file/index.ts';
 import type { Provider } from './providers/provider.ts';
@@ -89,6 +90,7 @@ function entryPointContext(
   metrics: TrafficMetrics | null,
   tracer: Tracer | null,
   longLived: LongLivedRegistry,
+  overload: EntryPointGate,
 ): EntryPointContext {
   const t = ep.transport.respondingTimeouts;
   return {
@@ -109,6 +111,7 @@ function entryPointContext(
     accessLog,
     metrics: metrics === null ? null : new EntryPointMetrics(metrics, name),
     tracer,
+    overload,
     longLived,
     graceMs: ep.transport.lifeCycle.graceTimeOut,
     draining: false,
@@ -377,12 +380,34 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const fronts: { close(): void }[] = [];
   // Tunnels and streaming responses, reviewed after each reload (a removed route closes them).
   const longLived = new LongLivedRegistry(ticker);
+  // Overload protection (overload/): one manager for the process, one gate per entry point.
+  const ov = config.overload;
+  const overload = new OverloadManager(
+    {
+      maxEventLoopDelayMs: ov.maxEventLoopDelay,
+      maxHeapUsedRatio: ov.maxHeapUsedRatio,
+      maxRequestBodyBytes: ov.maxRequestBodyBytes,
+      retryAfterSeconds: Math.ceil(ov.retryAfter / 1000),
+    },
+    logger.child({ component: 'overload' }),
+  );
+  const gates: EntryPointGate[] = [];
   for (const [name, ep] of listened) {
     const addr = parseAddress(ep.address);
     if ('error' in addr) throw new Error(`entry point ${name}: ${addr.error}`);
     // Traefik leaves its internal routers out of access logs, metrics and traces by default
     // (`addInternals`): so do we on an entry point that is there for them.
     const internalOnly = isDedicatedAdminEntryPoint(config, name);
+    const gate = new EntryPointGate(
+      name,
+      overload,
+      {
+        maxConnections: ep.transport.maxConnections,
+        maxConnectionsPerIp: ep.transport.maxConnectionsPerIP,
+      },
+      trustedMatcher(ep.forwardedHeaders.trustedIPs, ep.forwardedHeaders.insecure),
+    );
+    gates.push(gate);
     const ctx = entryPointContext(
       name,
       ep,
@@ -394,6 +419,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       internalOnly ? null : metrics,
       internalOnly ? null : tracer,
       longLived,
+      gate,
     );
     const listener = new HttpListener(ctx, { maxConcurrentStreams: ep.http2.maxConcurrentStreams });
     if (ep.http.tls !== undefined) {
@@ -444,8 +470,17 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
   tlsSetup.onChange(() => watcher.apply());
   const certFiles = new CertFileWatch(() => watcher.apply(), logger);
+  // The pressure signals are read from the first outcome on: loading the code and the first
+  // configuration is no overload. Building a configuration blocks the loop (a very large one
+  // for seconds): that delay is our own, and no reason to shed the requests that waited for it.
+  const sampling = ov.maxEventLoopDelay > 0 || ov.maxHeapUsedRatio > 0;
+  const signals = sampling ? new ProcessSignals() : null;
   let settled = false;
   watcher.onOutcome((o) => {
+    if (signals !== null) {
+      signals.start((s) => overload.observe(s));
+      signals.forgive();
+    }
     if (!o.applied) return;
     longLived.review(ref.current.config);
     tlsSetup.ensure(ref.current);
@@ -484,6 +519,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   if (metrics !== null) {
     const { runtimeCollector } = await import('./runtime/metrics-collector.ts');
     metrics.addCollector(runtimeCollector(ref, watcher));
+    metrics.addCollector(overloadCollector(overload, gates, sampling));
   }
   if (bridge !== null) {
     const { AdminServer } = await import('./admin/index.ts');
@@ -534,6 +570,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       await watching.catch(() => {});
       await tracer?.close();
       tlsSetup.stop();
+      signals?.stop();
       certFiles.close();
       cache.closeAll();
       ticker.stop();
