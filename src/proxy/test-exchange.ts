@@ -75,7 +75,10 @@ export class RecordingSink implements ClientSink {
 
   direct(_ex: ClientExchange, rh: ResponseHead, body: string): boolean {
     const allow = rh.headers.get('allow');
-    this.events.push(`direct ${rh.status}${allow === undefined ? '' : ` allow=${allow}`} ${body}`.trimEnd());
+    const retry = rh.headers.get('retry-after');
+    this.events.push(
+      `direct ${rh.status}${allow === undefined ? '' : ` allow=${allow}`}${retry === undefined ? '' : ` retry-after=${retry}`} ${body}`.trimEnd(),
+    );
     return false;
   }
 

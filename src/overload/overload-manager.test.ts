@@ -1,0 +1,126 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { createLogger, silentLogger } from '../core/logger.ts';
+import {
+  CALM_SAMPLES,
+  OverloadManager,
+  type OverloadSettings,
+  type PressureSample,
+  SHED_EVENT_LOOP,
+  SHED_HEAP,
+} from './overload-manager.ts';
+
+const LIMITS: OverloadSettings = {
+  maxEventLoopDelayMs: 200,
+  maxHeapUsedRatio: 0.8,
+  maxRequestBodyBytes: 1000,
+  retryAfterSeconds: 1,
+};
+
+const GB = 1024 ** 3;
+const calm: PressureSample = { eventLoopDelayMs: 5, heapUsedBytes: 0.1 * GB, heapLimitBytes: GB };
+const lagging = (ms: number): PressureSample => ({ ...calm, eventLoopDelayMs: ms });
+const heapAt = (ratio: number): PressureSample => ({ ...calm, heapUsedBytes: ratio * GB });
+
+describe('OverloadManager: pressure signals', () => {
+  it('sheds while the event loop lags more than the limit, and not at the limit itself', () => {
+    const m = new OverloadManager(LIMITS, silentLogger);
+    m.observe(lagging(200));
+    assert.equal(m.shedding, 0);
+    m.observe(lagging(201));
+    assert.equal(m.shedding, SHED_EVENT_LOOP);
+  });
+
+  it('stops shedding only after CALM_SAMPLES samples in a row under the limit', () => {
+    const m = new OverloadManager(LIMITS, silentLogger);
+    m.observe(lagging(900));
+    for (let i = 1; i < CALM_SAMPLES; i++) {
+      m.observe(calm);
+      assert.equal(m.shedding, SHED_EVENT_LOOP, `still shedding after ${i} calm samples`);
+    }
+    // A relapse starts the count again.
+    m.observe(lagging(300));
+    for (let i = 1; i < CALM_SAMPLES; i++) m.observe(calm);
+    assert.equal(m.shedding, SHED_EVENT_LOOP);
+    m.observe(calm);
+    assert.equal(m.shedding, 0);
+  });
+
+  it('sheds while the heap in use is above its share of the heap limit, each signal on its own bit', () => {
+    const m = new OverloadManager(LIMITS, silentLogger);
+    m.observe(heapAt(0.8));
+    assert.equal(m.shedding, 0);
+    m.observe(heapAt(0.81));
+    assert.equal(m.shedding, SHED_HEAP);
+    m.observe({ ...heapAt(0.9), eventLoopDelayMs: 500 });
+    assert.equal(m.shedding, SHED_HEAP | SHED_EVENT_LOOP);
+    for (let i = 0; i < CALM_SAMPLES; i++) m.observe(heapAt(0.9));
+    assert.equal(m.shedding, SHED_HEAP, 'the loop recovered, the heap did not');
+  });
+
+  it('ignores a signal whose limit is 0', () => {
+    const m = new OverloadManager({ ...LIMITS, maxEventLoopDelayMs: 0, maxHeapUsedRatio: 0 }, silentLogger);
+    m.observe({ eventLoopDelayMs: 60_000, heapUsedBytes: GB, heapLimitBytes: GB });
+    assert.equal(m.shedding, 0);
+  });
+
+  it('copies the state into every gate that follows it, and counts each episode once', () => {
+    const m = new OverloadManager(LIMITS, silentLogger);
+    const a = { shedding: -1 };
+    const b = { shedding: -1 };
+    m.follow(a);
+    assert.equal(a.shedding, 0, 'a gate starts with the current state');
+    m.observe(lagging(500));
+    m.follow(b);
+    assert.deepEqual([a.shedding, b.shedding], [SHED_EVENT_LOOP, SHED_EVENT_LOOP]);
+    m.observe(lagging(600));
+    assert.equal(m.episodes.eventLoop, 1);
+    for (let i = 0; i < CALM_SAMPLES; i++) m.observe(calm);
+    assert.deepEqual([a.shedding, b.shedding], [0, 0]);
+    m.observe(lagging(600));
+    assert.equal(m.episodes.eventLoop, 2);
+    assert.equal(m.episodes.heap, 0);
+  });
+
+  it('logs when shedding starts and when it stops, with the signals', () => {
+    const lines: Record<string, unknown>[] = [];
+    const logger = createLogger({
+      level: 'info',
+      format: 'json',
+      write: (l) => lines.push(JSON.parse(l) as Record<string, unknown>),
+    });
+    const m = new OverloadManager(LIMITS, logger);
+    m.observe(lagging(450));
+    m.observe(lagging(460));
+    for (let i = 0; i < CALM_SAMPLES; i++) m.observe(calm);
+    assert.deepEqual(
+      lines.map((l) => [l['level'], l['msg'], l['signals']]),
+      [
+        ['warn', 'overload: shedding new requests', ['event_loop_delay']],
+        ['info', 'overload: pressure is over, admitting every request', []],
+      ],
+    );
+    assert.equal(lines[0]!['eventLoopDelayMs'], 450);
+  });
+});
+
+describe('OverloadManager: request-body budget', () => {
+  it('takes bytes while they fit, refuses what does not, and takes them back', () => {
+    const m = new OverloadManager(LIMITS, silentLogger);
+    assert.equal(m.takeBody(600), true);
+    assert.equal(m.takeBody(400), true);
+    assert.equal(m.takeBody(1), false);
+    assert.equal(m.bodyBytes, 1000, 'a refusal takes nothing');
+    m.giveBody(400);
+    assert.equal(m.takeBody(300), true);
+    m.forceBody(500);
+    assert.equal(m.bodyBytes, 1400, 'forced bytes count beyond the limit');
+    assert.equal(m.takeBody(1), false);
+  });
+
+  it('counts without limit when maxRequestBodyBytes is 0', () => {
+    const m = new OverloadManager({ ...LIMITS, maxRequestBodyBytes: 0 }, silentLogger);
+    assert.equal(m.takeBody(10 * GB), true);
+    assert.equal(m.bodyBytes, 10 * GB);
+  });
+});
