@@ -1,0 +1,357 @@
+/**
+ * The overload manager through the real proxy process: connection caps at accept (per entry point
+ * and per client address), load shedding with 503 + Retry-After on real pressure signals (a heap
+ * limit the process is always over; an event loop stopped with SIGSTOP), the proxy's own routes
+ * answering throughout, and the request-body budget against concurrent large uploads. Every
+ * decision is checked in /metrics too.
+ */
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { setTimeout as delay } from 'node:timers/promises';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { RawConn } from '../helpers/raw-conn.ts';
+import { Counter, gate, within } from '../helpers/wait.ts';
+
+/** The value of one sample line `name{labels} value`, or undefined. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    const ok = Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`));
+    if (ok) return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+async function metrics(proxy: ProxyProcess): Promise<string> {
+  const res = await fetch(`http://127.0.0.1:${proxy.ports.traefik}/metrics`);
+  assert.equal(res.status, 200);
+  return res.text();
+}
+
+const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: app.test\r\n\r\n`;
+
+async function open(t: TestContext, port: number, localAddress?: string): Promise<RawConn> {
+  const c = await RawConn.open(port, '127.0.0.1', localAddress);
+  t.after(() => c.destroy());
+  return c;
+}
+
+/** A connection the proxy serves: one request answered on it, kept alive. */
+async function served(t: TestContext, port: number, localAddress?: string): Promise<RawConn> {
+  const c = await open(t, port, localAddress);
+  c.write(get('/app'));
+  assert.equal((await c.readResponse()).status, 200);
+  return c;
+}
+
+/**
+ * A connection closed at accept: the proxy closes it without reading or writing a byte (the
+ * request we send may meet a reset instead of a FIN: either way no response).
+ */
+async function refused(t: TestContext, port: number, localAddress?: string): Promise<void> {
+  const c = await open(t, port, localAddress);
+  c.write(get('/app'));
+  await c.waitClosed();
+  assert.equal(c.received(), '', 'not a byte from a refused connection');
+}
+
+/**
+ * A slot freed by a client's close shows on the proxy's side a moment later (its socket sees
+ * the FIN, then closes): new connections are tried until one is served, a bounded number of
+ * times. Returns how many were refused meanwhile.
+ */
+async function servedOnceFreed(t: TestContext, port: number, localAddress?: string): Promise<number> {
+  for (let i = 0; i < 100; i++) {
+    const c = await open(t, port, localAddress);
+    c.write(get('/app'));
+    const r = await Promise.race([c.readResponse().catch(() => undefined), c.closed.then(() => undefined)]);
+    if (r !== undefined) {
+      assert.equal(r.status, 200);
+      return i;
+    }
+    await delay(20);
+  }
+  return assert.fail('no connection was served after a slot was freed');
+}
+
+describe('overload: connection caps and the request-body budget', () => {
+  let be: Backend;
+  let proxy: ProxyProcess;
+  /** Uploads the backend has started to receive; their bodies wait for `release`. */
+  const uploads = new Counter();
+  let release = gate();
+
+  before(async () => {
+    be = await startBackend((req: IncomingMessage, res) => {
+      if (req.url !== '/upload') {
+        res.end('ok');
+        return;
+      }
+      uploads.inc();
+      // Not a byte read until the test says so: the upstream socket fills, the proxy pauses.
+      req.pause();
+      void release.promise.then(() => {
+        const h = createHash('sha256');
+        req.on('data', (c: Buffer) => h.update(c));
+        req.on('end', () => res.end(h.digest('hex')));
+        req.resume();
+      });
+    });
+    proxy = await startProxy({
+      config: `entryPoints:
+  capped:
+    address: "127.0.0.1:0"
+    transport: { maxConnections: 3 }
+  perip:
+    address: "127.0.0.1:0"
+    transport: { maxConnectionsPerIP: 2 }
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: {}
+metrics: { prometheus: {} }
+overload:
+  maxRequestBodyBytes: ${4 * 128 * 1024}
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be, entryPoints: [capped, perip, web] }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    release.open();
+    await proxy?.stop();
+    await be?.close();
+  });
+
+  it('closes connections past maxConnections at accept, and takes one again when a slot frees', async (t) => {
+    const port = proxy.ports.capped!;
+    const conns = [await served(t, port), await served(t, port), await served(t, port)];
+    await refused(t, port);
+    await refused(t, port);
+    conns[0]!.destroy();
+    const meanwhile = await servedOnceFreed(t, port);
+    const m = await metrics(proxy);
+    assert.equal(
+      sample(m, 'traffic_overload_refused_connections_total', {
+        entrypoint: 'capped',
+        reason: 'max_connections',
+      }),
+      2 + meanwhile,
+    );
+  });
+
+  it('caps connections per client address; another address is not affected', async (t) => {
+    const port = proxy.ports.perip!;
+    const mine = [await served(t, port, '127.0.0.1'), await served(t, port, '127.0.0.1')];
+    await refused(t, port, '127.0.0.1');
+    await served(t, port, '127.0.0.2');
+    await served(t, port, '127.0.0.2');
+    await refused(t, port, '127.0.0.2');
+    mine[0]!.destroy();
+    const meanwhile = await servedOnceFreed(t, port, '127.0.0.1');
+    const m = await metrics(proxy);
+    assert.equal(
+      sample(m, 'traffic_overload_refused_connections_total', {
+        entrypoint: 'perip',
+        reason: 'max_connections_per_ip',
+      }),
+      2 + meanwhile,
+    );
+    assert.equal(sample(m, 'traffic_overload_tracked_clients', { entrypoint: 'perip' }), 2);
+  });
+
+  it('answers 503 to uploads past the request-body budget while the admitted ones complete', async (t) => {
+    const port = proxy.ports.web!;
+    const size = 1024 * 1024;
+    const body = Buffer.alloc(size, 'x');
+    const digest = createHash('sha256').update(body).digest('hex');
+    const head = `POST /upload HTTP/1.1\r\nHost: app.test\r\nContent-Length: ${size}\r\n\r\n`;
+    // Four uploads fit the budget (each reserves 128 KiB): all four reach the backend.
+    const admitted: RawConn[] = [];
+    for (let i = 0; i < 4; i++) {
+      const c = await open(t, port);
+      c.write(head);
+      c.socket.write(body.subarray(0, 64 * 1024));
+      admitted.push(c);
+    }
+    await uploads.reach(4, 'four uploads at the backend');
+    // The fifth to seventh do not fit while those are in flight.
+    for (let i = 0; i < 3; i++) {
+      const c = await open(t, port);
+      c.write(head);
+      c.socket.write(body.subarray(0, 64 * 1024));
+      const r = await c.readResponse();
+      assert.equal(r.status, 503);
+      assert.equal(r.headers.get('retry-after'), '1');
+      assert.equal(r.headers.get('connection'), 'close', 'the unread body ends the connection');
+    }
+    assert.equal(uploads.value, 4, 'the refused uploads never reached the backend');
+    const during = await metrics(proxy);
+    assert.equal(sample(during, 'traffic_overload_request_body_bytes', {}), 4 * 128 * 1024);
+    release.open();
+    for (const c of admitted) c.socket.write(body.subarray(64 * 1024));
+    for (const c of admitted) {
+      const r = await c.readResponse();
+      assert.equal(r.status, 200);
+      assert.equal(r.body, digest, 'every byte of the admitted upload reached the backend');
+    }
+    const m = await metrics(proxy);
+    assert.equal(
+      sample(m, 'traffic_overload_shed_requests_total', { entrypoint: 'web', reason: 'request_body_memory' }),
+      3,
+    );
+    assert.equal(sample(m, 'traffic_overload_request_body_bytes', {}), 0, 'everything given back');
+    // Room again.
+    release = gate();
+    release.open();
+    const c = await open(t, port);
+    c.write(`POST /upload HTTP/1.1\r\nHost: app.test\r\nContent-Length: 5\r\n\r\nhello`);
+    assert.equal((await c.readResponse()).status, 200);
+  });
+});
+
+describe('overload: shedding on the heap signal, the proxy’s own routes never shed', () => {
+  let be: Backend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    be = await startBackend();
+    proxy = await startProxy({
+      // A heap limit this process is always over: a real signal, read from V8 every sample.
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: {}
+ping: { entryPoint: web }
+metrics: { prometheus: {} }
+overload:
+  maxHeapUsedRatio: 0.0001
+  retryAfter: 3s
+certificatesResolvers:
+  le:
+    acme:
+      caServer: "https://127.0.0.1:1/dir"
+      httpChallenge: { entryPoint: web }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be, entryPoints: [web] }
+    api-on-web: { rule: "PathPrefix(\`/api\`)", service: api@internal, entryPoints: [web] }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
+`,
+    });
+    await proxy.waitForLog((l) => l.msg === 'overload: shedding new requests');
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await be?.close();
+  });
+
+  it('answers 503 with Retry-After to proxied requests, without asking the backend', async () => {
+    const seen = be.seen.length;
+    const res = await fetch(`http://127.0.0.1:${proxy.ports.web}/app`);
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '3');
+    assert.equal(be.seen.length, seen);
+  });
+
+  it('still answers ping, the API (on its own entry point and through a router), metrics and ACME http-01', async () => {
+    const web = `http://127.0.0.1:${proxy.ports.web}`;
+    const admin = `http://127.0.0.1:${proxy.ports.traefik}`;
+    const ping = await fetch(`${web}/ping`);
+    assert.equal(ping.status, 200);
+    assert.equal(await ping.text(), 'OK');
+    assert.equal((await fetch(`${admin}/api/version`)).status, 200);
+    assert.equal((await fetch(`${web}/api/version`)).status, 200);
+    // No challenge is pending: the http-01 route answers 404 itself, it is not shed.
+    assert.equal((await fetch(`${web}/.well-known/acme-challenge/none`)).status, 404);
+    const m = await metrics(proxy);
+    assert.equal(sample(m, 'traffic_overload_shedding', { signal: 'heap' }), 1);
+    assert.equal(sample(m, 'traffic_overload_shedding', { signal: 'event_loop_delay' }), 0);
+    assert.ok(
+      (sample(m, 'traffic_overload_shed_requests_total', { entrypoint: 'web', reason: 'heap' }) ?? 0) >= 1,
+    );
+    assert.ok((sample(m, 'traffic_overload_exempt_requests_total', { entrypoint: 'web' }) ?? 0) >= 3);
+    assert.ok((sample(m, 'traffic_overload_heap_used_bytes', {}) ?? 0) > 0);
+  });
+});
+
+describe('overload: shedding on event-loop delay (the proxy stopped with SIGSTOP)', () => {
+  let be: Backend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    be = await startBackend();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+ping: { entryPoint: web }
+metrics: { prometheus: {} }
+overload:
+  maxEventLoopDelay: 200ms
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be, entryPoints: [web] }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await be?.close();
+  });
+
+  it('sheds new requests after the loop stalled, answers ping meanwhile, and recovers', async (t) => {
+    const app = await served(t, proxy.ports.web!);
+    const health = await served(t, proxy.ports.web!);
+    const from = proxy.logs.length;
+    const shedding = proxy.waitForLog(
+      (l) => proxy.logs.indexOf(l) >= from && l.msg === 'overload: shedding new requests',
+    );
+    // The stimulus: a process that cannot run is a loop that cannot turn.
+    proxy.child.kill('SIGSTOP');
+    await delay(1000);
+    proxy.child.kill('SIGCONT');
+    const line = await shedding;
+    assert.deepEqual(line.signals, ['event_loop_delay']);
+    assert.ok(Number(line.eventLoopDelayMs) > 200, `over the limit: ${String(line.eventLoopDelayMs)} ms`);
+    const over = proxy.waitForLog(
+      (l) => proxy.logs.indexOf(l) >= from && l.msg === 'overload: pressure is over, admitting every request',
+    );
+    // Shedding lasts until a second of calm samples: these requests fall in it.
+    app.write(get('/app'));
+    health.write(get('/ping'));
+    const [shed, ping] = await Promise.all([app.readResponse(), health.readResponse()]);
+    assert.equal(shed.status, 503);
+    assert.equal(shed.headers.get('retry-after'), '1');
+    assert.equal(ping.status, 200);
+    await within(over, 'the end of shedding');
+    app.write(get('/app'));
+    assert.equal((await app.readResponse()).status, 200, 'the same keep-alive connection is served again');
+    const m = await metrics(proxy);
+    assert.ok(
+      (sample(m, 'traffic_overload_shed_requests_total', { entrypoint: 'web', reason: 'event_loop_delay' }) ??
+        0) >= 1,
+    );
+    assert.equal(sample(m, 'traffic_overload_episodes_total', { signal: 'event_loop_delay' }), 1);
+  });
+});
