@@ -11,14 +11,21 @@ import { CLIENT_CPU, type MeasureContext, measureRun, PROXY_CPU } from './lib/me
 import { type BenchMode, MODE_INFO } from './lib/modes.ts';
 import { portFree, waitForHttp } from './lib/net-wait.ts';
 import { type BenchOptions, parseOptions, USAGE } from './lib/options.ts';
+import { measureOverloadRun } from './lib/overload.ts';
+import {
+  formatOverloadRun,
+  formatOverloadSummary,
+  type OverloadRecord,
+  summarizeOverload,
+} from './lib/overload-report.ts';
 import { type ManagedProcess, ProcessSupervisor } from './lib/process-group.ts';
 import {
   allProxies,
-  COMPRESS_BODY_BYTES,
-  COMPRESS_PATH,
   BACKEND_URL,
   type BenchPaths,
   backendCommand,
+  COMPRESS_BODY_BYTES,
+  COMPRESS_PATH,
   PROXY_HOST,
   type ProxySpec,
   proxyPort,
@@ -58,6 +65,7 @@ const CLIENT_TOOLS: Readonly<Record<BenchMode, readonly string[]>> = {
   handshake: ['openssl'],
   ws: [],
   compress: ['wrk'],
+  overload: [],
 };
 
 function checkMachine(plans: readonly ModePlan[]): void {
@@ -102,7 +110,9 @@ async function startBackend(supervisor: ProcessSupervisor, paths: BenchPaths): P
   // nginx's workers run as `nobody` when the bench runs as root: the file must be theirs to read.
   chmodSync(runDir, 0o755);
   mkdirSync(join(runDir, 'html'), { mode: 0o755 });
-  writeFileSync(join(runDir, 'html', COMPRESS_PATH.slice(1)), benchJson(COMPRESS_BODY_BYTES), { mode: 0o644 });
+  writeFileSync(join(runDir, 'html', COMPRESS_PATH.slice(1)), benchJson(COMPRESS_BODY_BYTES), {
+    mode: 0o644,
+  });
   const cmd = backendCommand({ paths, runDir, profileName: undefined });
   const backend = supervisor.spawn('backend', 'taskset', ['-c', String(PROXY_CPU), cmd.file, ...cmd.args], {
     output: { kind: 'file', path: join(runDir, 'proxy.log') },
@@ -290,6 +300,7 @@ async function runMode(
   header: Results,
   runs: RunRecord[],
 ): Promise<boolean> {
+  if (ctx.mode === 'overload') return runOverloadMode(ctx, proxies, header);
   const { rounds, durationS, warmupS, connections, streams } = ctx.options;
   const { mode, backend } = ctx;
   const load =
@@ -317,6 +328,44 @@ async function runMode(
   );
   console.log(formatSummary(summarize(header.proxies, runs), mode));
   console.log(`\nsaved ${saveResults(header, runs, false)}`);
+  return runs.every((r) => r.ok);
+}
+
+/** `--mode overload`: every round of every proxy, its own table and results file. */
+async function runOverloadMode(
+  ctx: MeasureContext,
+  proxies: readonly ProxySpec[],
+  header: Results,
+): Promise<boolean> {
+  const { rounds, durationS, warmupS } = ctx.options;
+  console.log(
+    `\n--mode overload: ${MODE_INFO.overload.describe}\n` +
+      `${header.proxies.join(', ')}: ${rounds} rounds × (${warmupS}s warm-up + ${durationS}s unloaded + ` +
+      `${durationS}s under attack); proxy+backend on CPU ${PROXY_CPU}, probe and attacker on CPU ${CLIENT_CPU}\n`,
+  );
+  const runs: OverloadRecord[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    for (const spec of rotate(proxies, round - 1)) {
+      if (ctx.backend.exitInfo !== undefined) throw new Fatal('the backend nginx exited; stopping');
+      const record = await measureOverloadRun(ctx, spec, round);
+      runs.push(record);
+      console.log(formatOverloadRun(record));
+      if (!record.ok && record.logTail !== '') console.log(indent(record.logTail));
+      await sleep(PAUSE_BETWEEN_RUNS_MS);
+    }
+  }
+  console.log(
+    `\n--mode overload: medians over ${rounds} rounds (p99 of the probe unloaded and under attack, their ratio; RSS of the proxy)`,
+  );
+  const summary = summarizeOverload(header.proxies, runs);
+  console.log(formatOverloadSummary(summary));
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${header.startedAt.replaceAll(':', '-')}-overload.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ ...header, finishedAt: new Date().toISOString(), summary, runs }, null, 2)}\n`,
+  );
+  console.log(`\nsaved ${file}`);
   return runs.every((r) => r.ok);
 }
 

@@ -1,10 +1,10 @@
 /** What `--mode` selects: the protocol between the load generator and the proxies, and the client. */
-export const MODES = ['http', 'https', 'h2', 'handshake', 'ws', 'compress'] as const;
+export const MODES = ['http', 'https', 'h2', 'handshake', 'ws', 'compress', 'overload'] as const;
 export type BenchMode = (typeof MODES)[number];
 
 export interface ModeInfo {
   /** The load generator: wrk (HTTP/1.1 keep-alive), h2load (HTTP/2 over TLS), our handshake client. */
-  readonly client: 'wrk' | 'h2load' | 'handshake-client' | 'ws-client';
+  readonly client: 'wrk' | 'h2load' | 'handshake-client' | 'ws-client' | 'overload-clients';
   readonly tls: boolean;
   /** What one unit of work is: CPU µs per request, or per handshake (connection + one request). */
   readonly unit: 'req' | 'hs' | 'msg';
@@ -63,6 +63,15 @@ export const MODE_INFO: Readonly<Record<BenchMode, ModeInfo>> = {
     alpn: undefined,
     latency: 'percentiles',
     describe: 'a 100 KB JSON response gzip-compressed at level 1 by the proxy (wrk, Accept-Encoding: gzip)',
+  },
+  overload: {
+    client: 'overload-clients',
+    tls: false,
+    unit: 'req',
+    alpn: undefined,
+    latency: 'percentiles',
+    describe:
+      'a fixed-rate probe unloaded, then under 2,000 slowloris connections and 200 slow POSTs (bench/lib/overload.ts)',
   },
 };
 

@@ -65,7 +65,7 @@ describe('parseOptions', () => {
   it('rejects an unknown or empty --mode', () => {
     assert.throws(
       () => parseOptions(['--mode=quic']),
-      /unknown --mode "quic" \(known: http, https, h2, handshake, ws, compress, tls\)/,
+      /unknown --mode "quic" \(known: http, https, h2, handshake, ws, compress, overload, tls\)/,
     );
     assert.throws(() => parseOptions(['--mode=,']), /--mode needs at least one/);
     assert.throws(() => parseOptions(['--streams=0']), /--streams must be a positive integer/);

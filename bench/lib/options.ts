@@ -38,6 +38,8 @@ export const USAGE = `usage: npm run bench -- [options]
                     ws: WebSocket echo of 64-byte messages
                     compress: a 100 KB JSON gzipped at level 1 by each proxy
                     tls: short for https,h2,handshake
+                    overload: p99 of a fixed-rate probe, unloaded and under 2,000
+                    slowloris + 200 slow POSTs; RSS before, during, after
   --rounds N        interleaved rounds (default 3)
   --duration S      seconds of load per run (default 10)
   --warmup S        seconds of unmeasured load before each run (default 2)

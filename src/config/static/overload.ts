@@ -5,7 +5,7 @@ import { strictObject } from '../schema-helpers.ts';
 /**
  * Ours (Traefik has no overload protection; Envoy's overload manager is the model): the static
  * `overload` section, process-wide. Each limit turns off with 0. What happens over each limit is
- * in docs/operations.md, "Overload".
+ * in docs/architecture.md, "Overload".
  */
 export const overloadSchema = strictObject({
   /** Shed new requests (503) while the event loop lags more than this. */
