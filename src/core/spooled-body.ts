@@ -13,6 +13,15 @@ export interface SpoolTarget {
   fail(reason: string): void;
 }
 
+/**
+ * Memory the in-memory part of a body is counted in: the overload manager's request-body budget
+ * (overload/overload-manager.ts). When it cannot take more, the body goes to the file instead.
+ */
+export interface MemoryBudget {
+  takeBody(n: number): boolean;
+  giveBody(n: number): void;
+}
+
 /** Prefix of the temporary files, so that an operator can tell (and clean) ours. */
 export const SPOOL_PREFIX = 'traffic-body-';
 const READ_CHUNK = 64 * 1024;
@@ -43,8 +52,11 @@ export class SpooledBody {
   /** Called once the pending writes went under the limit again (after `add` returned false). */
   #onDrain: (() => void) | null = null;
 
-  constructor(memBytes: number) {
+  readonly #budget: MemoryBudget | null;
+
+  constructor(memBytes: number, budget: MemoryBudget | null = null) {
     this.#memBytes = memBytes;
+    this.#budget = budget;
   }
 
   /** Whether part of the body went to a file. */
@@ -69,8 +81,15 @@ export class SpooledBody {
     if (n <= 0 || this.#disposed) return true;
     this.length += n;
     const room = this.#memBytes - this.#inMemory;
-    if (room > 0 && this.#fileBytes === 0 && this.#pending === 0) {
-      const take = Math.min(room, n);
+    const take = Math.min(room, n);
+    // A spent budget sends the body to the file (bytes stay in order: once the file has some,
+    // memory takes no more).
+    if (
+      room > 0 &&
+      this.#fileBytes === 0 &&
+      this.#pending === 0 &&
+      (this.#budget === null || this.#budget.takeBody(take))
+    ) {
       this.#mem.push(Buffer.from(buf.subarray(start, start + take)));
       this.#inMemory += take;
       start += take;
@@ -149,6 +168,7 @@ export class SpooledBody {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#mem.length = 0;
+    if (this.#budget !== null && this.#inMemory > 0) this.#budget.giveBody(this.#inMemory);
     this.#onDrain = null;
     if (this.#opening === null) return;
     const path = this.#path;

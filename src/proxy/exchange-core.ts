@@ -193,7 +193,8 @@ export abstract class ExchangeCore
       this.respondDirect({ status: 413, body: statusText(413) });
       return;
     }
-    const spool = new SpooledBody(b.memRequestBodyBytes);
+    // Its memory part counts in the overload manager's request-body budget (set at admission).
+    const spool = new SpooledBody(b.memRequestBodyBytes, this.body!.budget);
     this.spool = spool;
     this.#awaitingBody = true;
     this.body!.attach(new SpoolSink(spool, this, max));
