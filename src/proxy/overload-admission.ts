@@ -41,9 +41,8 @@ export function admitRequest(
   body: RequestBody | null,
   http2: boolean,
 ): DirectResponse | undefined {
-  const vital = neverShed(route);
   if (gate.shedding !== 0) {
-    if (!vital) {
+    if (!neverShed(route)) {
       gate.countShed(gate.shedding);
       return { status: 503, headers: gate.retryAfterHeaders, body: SERVICE_UNAVAILABLE };
     }
@@ -53,10 +52,12 @@ export function admitRequest(
     const window = http2 ? H2_BODY_WINDOW : H1_BODY_WINDOW;
     const n = parsed.bodyKind === BODY_LENGTH ? Math.min(parsed.contentLength, window) : window;
     const budget = gate.manager;
-    if (vital) budget.forceBody(n);
-    else if (!budget.takeBody(n)) {
-      gate.shed.request_body_memory++;
-      return { status: 503, headers: gate.retryAfterHeaders, body: SERVICE_UNAVAILABLE };
+    if (!budget.takeBody(n)) {
+      if (!neverShed(route)) {
+        gate.shed.request_body_memory++;
+        return { status: 503, headers: gate.retryAfterHeaders, body: SERVICE_UNAVAILABLE };
+      }
+      budget.forceBody(n);
     }
     body.hold(budget, n);
   }
