@@ -490,6 +490,8 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       settled = true;
       setImmediate(() => {
         const r = settleHeap();
+        // That collection is our own start-up work too, not load (see signals above).
+        signals?.forgive();
         logger.debug('start-up heap settled', r === null ? { ok: false } : { newSpaceBytes: r });
       });
     }

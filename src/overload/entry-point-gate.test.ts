@@ -4,7 +4,13 @@ import { connect, createServer, type Server, type Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { silentLogger } from '../core/logger.ts';
 import { EntryPointGate } from './entry-point-gate.ts';
-import { NO_OVERLOAD_LIMITS, OverloadManager, SHED_EVENT_LOOP, SHED_HEAP } from './overload-manager.ts';
+import {
+  LATE_SAMPLES,
+  NO_OVERLOAD_LIMITS,
+  OverloadManager,
+  SHED_EVENT_LOOP,
+  SHED_HEAP,
+} from './overload-manager.ts';
 
 function gate(maxConnections: number, maxConnectionsPerIp: number, exempt?: (ip: string) => boolean) {
   return new EntryPointGate(
@@ -103,7 +109,8 @@ describe('EntryPointGate: shedding', () => {
     const m = new OverloadManager({ ...NO_OVERLOAD_LIMITS, maxEventLoopDelayMs: 100 }, silentLogger);
     const g = new EntryPointGate('web', m, { maxConnections: 0, maxConnectionsPerIp: 0 });
     assert.equal(g.shedding, 0);
-    m.observe({ eventLoopDelayMs: 150, heapUsedBytes: 1, heapLimitBytes: 10 });
+    const busy = { eventLoopDelayMs: 150, eventLoopUtilization: 1, heapUsedBytes: 1, heapLimitBytes: 10 };
+    for (let i = 0; i < LATE_SAMPLES; i++) m.observe(busy);
     assert.equal(g.shedding, SHED_EVENT_LOOP);
     assert.equal(g.countShed(SHED_EVENT_LOOP | SHED_HEAP), 'event_loop_delay');
     assert.equal(g.countShed(SHED_HEAP), 'heap');

@@ -7,7 +7,9 @@ export {
 } from './entry-point-gate.ts';
 export {
   type BodyBudget,
+  BUSY_LOOP,
   CALM_SAMPLES,
+  LATE_SAMPLES,
   NO_OVERLOAD_LIMITS,
   OverloadManager,
   type OverloadSettings,

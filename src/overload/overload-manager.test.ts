@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { createLogger, silentLogger } from '../core/logger.ts';
 import {
+  BUSY_LOOP,
   CALM_SAMPLES,
+  LATE_SAMPLES,
   OverloadManager,
   type OverloadSettings,
   type PressureSample,
@@ -18,28 +20,60 @@ const LIMITS: OverloadSettings = {
 };
 
 const GB = 1024 ** 3;
-const calm: PressureSample = { eventLoopDelayMs: 5, heapUsedBytes: 0.1 * GB, heapLimitBytes: GB };
-const lagging = (ms: number): PressureSample => ({ ...calm, eventLoopDelayMs: ms });
+const calm: PressureSample = {
+  eventLoopDelayMs: 5,
+  eventLoopUtilization: 0.2,
+  heapUsedBytes: 0.1 * GB,
+  heapLimitBytes: GB,
+};
+/** A busy loop that lags `ms`: our own overload. */
+const lagging = (ms: number): PressureSample => ({
+  ...calm,
+  eventLoopDelayMs: ms,
+  eventLoopUtilization: 0.95,
+});
 const heapAt = (ratio: number): PressureSample => ({ ...calm, heapUsedBytes: ratio * GB });
 
 describe('OverloadManager: pressure signals', () => {
-  it('sheds while the event loop lags more than the limit, and not at the limit itself', () => {
+  it('sheds once the loop was busy and late LATE_SAMPLES samples in a row, not at the limit itself', () => {
     const m = new OverloadManager(LIMITS, silentLogger);
     m.observe(lagging(200));
-    assert.equal(m.shedding, 0);
+    m.observe(lagging(200));
+    assert.equal(m.shedding, 0, 'at the limit');
+    for (let i = 1; i < LATE_SAMPLES; i++) m.observe(lagging(201));
+    assert.equal(m.shedding, 0, 'one long turn is not sustained overload');
     m.observe(lagging(201));
     assert.equal(m.shedding, SHED_EVENT_LOOP);
+    assert.equal(m.lateSamples, LATE_SAMPLES);
+  });
+
+  it('needs the late samples in a row: a calm one in between starts the count again', () => {
+    const m = new OverloadManager(LIMITS, silentLogger);
+    for (let i = 0; i < 5; i++) {
+      m.observe(lagging(900));
+      m.observe(calm);
+    }
+    assert.equal(m.shedding, 0);
+  });
+
+  it('does not shed for a delay while the loop was idle: the host did not run the process', () => {
+    const m = new OverloadManager(LIMITS, silentLogger);
+    for (let i = 0; i < 10; i++) m.observe({ ...lagging(2000), eventLoopUtilization: 0.01 });
+    assert.equal(m.shedding, 0, 'a stopped or starved process that had nothing to do');
+    assert.equal(m.lateSamples, 10, 'counted all the same');
+    for (let i = 0; i < LATE_SAMPLES; i++) m.observe({ ...lagging(2000), eventLoopUtilization: BUSY_LOOP });
+    assert.equal(m.shedding, SHED_EVENT_LOOP, 'busy half the window or more: our own load');
   });
 
   it('stops shedding only after CALM_SAMPLES samples in a row under the limit', () => {
     const m = new OverloadManager(LIMITS, silentLogger);
-    m.observe(lagging(900));
+    for (let i = 0; i < LATE_SAMPLES; i++) m.observe(lagging(900));
     for (let i = 1; i < CALM_SAMPLES; i++) {
       m.observe(calm);
       assert.equal(m.shedding, SHED_EVENT_LOOP, `still shedding after ${i} calm samples`);
     }
-    // A relapse starts the count again.
-    m.observe(lagging(300));
+    // A late sample, even with an idle loop, starts the count again.
+    m.observe({ ...lagging(300), eventLoopUtilization: 0 });
     for (let i = 1; i < CALM_SAMPLES; i++) m.observe(calm);
     assert.equal(m.shedding, SHED_EVENT_LOOP);
     m.observe(calm);
@@ -51,8 +85,9 @@ describe('OverloadManager: pressure signals', () => {
     m.observe(heapAt(0.8));
     assert.equal(m.shedding, 0);
     m.observe(heapAt(0.81));
-    assert.equal(m.shedding, SHED_HEAP);
-    m.observe({ ...heapAt(0.9), eventLoopDelayMs: 500 });
+    assert.equal(m.shedding, SHED_HEAP, 'one sample is enough: the heap is a level, not a spike');
+    for (let i = 0; i < LATE_SAMPLES; i++)
+      m.observe({ ...heapAt(0.9), eventLoopDelayMs: 500, eventLoopUtilization: 1 });
     assert.equal(m.shedding, SHED_HEAP | SHED_EVENT_LOOP);
     for (let i = 0; i < CALM_SAMPLES; i++) m.observe(heapAt(0.9));
     assert.equal(m.shedding, SHED_HEAP, 'the loop recovered, the heap did not');
@@ -60,7 +95,8 @@ describe('OverloadManager: pressure signals', () => {
 
   it('ignores a signal whose limit is 0', () => {
     const m = new OverloadManager({ ...LIMITS, maxEventLoopDelayMs: 0, maxHeapUsedRatio: 0 }, silentLogger);
-    m.observe({ eventLoopDelayMs: 60_000, heapUsedBytes: GB, heapLimitBytes: GB });
+    for (let i = 0; i < 5; i++)
+      m.observe({ eventLoopDelayMs: 60_000, eventLoopUtilization: 1, heapUsedBytes: GB, heapLimitBytes: GB });
     assert.equal(m.shedding, 0);
   });
 
@@ -70,14 +106,14 @@ describe('OverloadManager: pressure signals', () => {
     const b = { shedding: -1 };
     m.follow(a);
     assert.equal(a.shedding, 0, 'a gate starts with the current state');
-    m.observe(lagging(500));
+    for (let i = 0; i < LATE_SAMPLES; i++) m.observe(lagging(500));
     m.follow(b);
     assert.deepEqual([a.shedding, b.shedding], [SHED_EVENT_LOOP, SHED_EVENT_LOOP]);
     m.observe(lagging(600));
     assert.equal(m.episodes.eventLoop, 1);
     for (let i = 0; i < CALM_SAMPLES; i++) m.observe(calm);
     assert.deepEqual([a.shedding, b.shedding], [0, 0]);
-    m.observe(lagging(600));
+    for (let i = 0; i < LATE_SAMPLES; i++) m.observe(lagging(600));
     assert.equal(m.episodes.eventLoop, 2);
     assert.equal(m.episodes.heap, 0);
   });
@@ -100,7 +136,7 @@ describe('OverloadManager: pressure signals', () => {
         ['info', 'overload: pressure is over, admitting every request', []],
       ],
     );
-    assert.equal(lines[0]!['eventLoopDelayMs'], 450);
+    assert.equal(lines[0]!['eventLoopDelayMs'], 460, 'the sample that started it');
   });
 });
 

@@ -28,6 +28,8 @@ export const NO_OVERLOAD_LIMITS: OverloadSettings = {
 export interface PressureSample {
   /** The longest event-loop delay since the previous sample, in ms. */
   readonly eventLoopDelayMs: number;
+  /** Share of the window the loop was running callbacks rather than waiting for I/O (0–1). */
+  readonly eventLoopUtilization: number;
   readonly heapUsedBytes: number;
   /** V8's heap size limit (`--max-old-space-size` and the young generation). */
   readonly heapLimitBytes: number;
@@ -39,6 +41,23 @@ export interface PressureSample {
  * could not take. With a 250 ms sample interval, one second of calm.
  */
 export const CALM_SAMPLES = 4;
+
+/**
+ * A loop delay is our overload only when the loop was busy for at least this share of the window.
+ * A delay with an idle loop is the host's doing: the process was not scheduled (CPU starved by
+ * neighbours, stopped, a VM paused) while it waited for I/O, and shedding would only fail
+ * requests that cost the process nothing (node's event-loop utilization counts time blocked in
+ * epoll as idle even when the process was not running).
+ */
+export const BUSY_LOOP = 0.5;
+
+/**
+ * Samples in a row with a busy, late loop before shedding starts: overload is sustained. A single
+ * long turn (a large response body parsed, a major GC) or a single pause that caught the process
+ * outside epoll (so that its utilization reads busy) is one late sample; shedding after it would
+ * fail requests the loop can take again.
+ */
+export const LATE_SAMPLES = 2;
 
 /**
  * The request-body memory budget, as bodies see it (proxy/request-body.ts, body-recorder.ts): a
@@ -66,8 +85,9 @@ export interface SheddingListener {
  * timer in production and by tests directly) and turns them into one number, `shedding`, which
  * it copies into every entry point's gate: the hot path reads that field and nothing else.
  *
- * Each signal goes over when its sample is above its limit, and back to normal only after
- * CALM_SAMPLES samples in a row under it (hysteresis: no flapping at the threshold).
+ * The heap goes over when its sample is above its limit; the loop delay when LATE_SAMPLES samples
+ * in a row are over it with a busy loop (BUSY_LOOP). Each goes back to normal only after
+ * CALM_SAMPLES samples in a row under its limit (hysteresis: no flapping at the threshold).
  */
 export class OverloadManager implements BodyBudget {
   readonly settings: OverloadSettings;
@@ -78,9 +98,18 @@ export class OverloadManager implements BodyBudget {
   #calmLoop = 0;
   #calmHeap = 0;
   /** The latest sample, for the gauges. */
-  last: PressureSample = { eventLoopDelayMs: 0, heapUsedBytes: 0, heapLimitBytes: 0 };
+  last: PressureSample = {
+    eventLoopDelayMs: 0,
+    eventLoopUtilization: 0,
+    heapUsedBytes: 0,
+    heapLimitBytes: 0,
+  };
   /** Times each signal went over its limit (a shedding episode began). */
   readonly episodes = { eventLoop: 0, heap: 0 };
+  /** Samples whose loop delay was over the limit, busy or not, shedding or not. */
+  lateSamples = 0;
+  /** Busy, late samples in a row (LATE_SAMPLES of them start shedding). */
+  #lateInARow = 0;
   /** Request-body bytes reserved by requests in flight (see BodyBudget). */
   bodyBytes = 0;
   /** Bodies that were not kept for a retry or a mirror because the budget was spent. */
@@ -103,11 +132,14 @@ export class OverloadManager implements BodyBudget {
     const cfg = this.settings;
     let next = this.shedding;
     if (cfg.maxEventLoopDelayMs > 0) {
-      if (s.eventLoopDelayMs > cfg.maxEventLoopDelayMs) {
-        this.#calmLoop = 0;
+      const late = s.eventLoopDelayMs > cfg.maxEventLoopDelayMs;
+      if (late) this.lateSamples++;
+      this.#lateInARow = late && s.eventLoopUtilization >= BUSY_LOOP ? this.#lateInARow + 1 : 0;
+      if (late) this.#calmLoop = 0;
+      if (this.#lateInARow >= LATE_SAMPLES) {
         if ((next & SHED_EVENT_LOOP) === 0) this.episodes.eventLoop++;
         next |= SHED_EVENT_LOOP;
-      } else if ((next & SHED_EVENT_LOOP) !== 0 && ++this.#calmLoop >= CALM_SAMPLES) {
+      } else if ((next & SHED_EVENT_LOOP) !== 0 && !late && ++this.#calmLoop >= CALM_SAMPLES) {
         next &= ~SHED_EVENT_LOOP;
       }
     }
@@ -126,6 +158,7 @@ export class OverloadManager implements BodyBudget {
   #set(next: number, s: PressureSample): void {
     const fields = {
       eventLoopDelayMs: Math.round(s.eventLoopDelayMs),
+      eventLoopUtilization: Math.round(s.eventLoopUtilization * 100) / 100,
       heapUsedBytes: s.heapUsedBytes,
       heapLimitBytes: s.heapLimitBytes,
       signals: sheddingSignals(next),

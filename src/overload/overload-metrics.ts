@@ -69,7 +69,19 @@ export function overloadCollector(
       { signal: 'heap' },
       m.episodes.heap,
     );
+    w.counter(
+      'traffic_overload_late_samples_total',
+      'Samples (every 250 ms) whose event-loop delay was over overload.maxEventLoopDelay, shed or not.',
+      {},
+      m.lateSamples,
+    );
     if (signalsSampled) {
+      w.gauge(
+        'traffic_overload_event_loop_utilization',
+        'Share of the latest sample window the event loop ran callbacks (0-1).',
+        {},
+        m.last.eventLoopUtilization,
+      );
       w.gauge(
         'traffic_overload_event_loop_delay_seconds',
         'Longest event-loop delay of the latest sample window.',

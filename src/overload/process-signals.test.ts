@@ -9,7 +9,9 @@ function block(ms: number): void {
 }
 
 describe('ProcessSignals', () => {
-  it("reports a loop turn that kept the sampler from running, and the process's heap", (t) => {
+  it("reports a loop turn that kept the sampler from running, and the process's heap", async (t) => {
+    // The loop must be running: node reports no utilization before its first turn.
+    await new Promise((r) => setImmediate(r));
     const s = new ProcessSignals();
     t.after(() => s.stop());
     s.start(() => {});
@@ -17,6 +19,7 @@ describe('ProcessSignals', () => {
     block(SAMPLE_INTERVAL_MS + 200);
     const r = s.read();
     assert.ok(r.eventLoopDelayMs >= 200, `delay ${r.eventLoopDelayMs} ms`);
+    assert.ok(r.eventLoopUtilization > 0.5, `the loop was busy: ${r.eventLoopUtilization}`);
     assert.ok(r.heapUsedBytes > 0 && r.heapLimitBytes > r.heapUsedBytes);
   });
 

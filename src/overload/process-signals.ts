@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { type EventLoopUtilization, monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { getHeapStatistics } from 'node:v8';
 import type { PressureSample } from './overload-manager.ts';
 
@@ -18,6 +18,8 @@ const ELD_RESOLUTION_MS = 20;
  *   how late this sampler itself ran, whichever is longer. The second covers what the first
  *   misses: the monitor forgets the turn in progress when it is reset, and a process that was
  *   not scheduled at all (stopped, starved of CPU) is late by the whole pause;
+ * - event-loop utilization: the share of the window the loop ran callbacks (node's ELU, from
+ *   libuv's idle-time metric); a delay counts only when the loop was busy (see BUSY_LOOP);
  * - heap: V8's used heap size against its heap size limit.
  *
  * Nothing here runs per request.
@@ -26,6 +28,7 @@ export class ProcessSignals {
   #histogram: LoopDelayHistogram | null = null;
   #timer: NodeJS.Timeout | undefined;
   #lastRun = 0;
+  #elu: EventLoopUtilization | null = null;
 
   start(onSample: (s: PressureSample) => void): void {
     if (this.#timer !== undefined) return;
@@ -33,6 +36,7 @@ export class ProcessSignals {
     h.enable();
     this.#histogram = h;
     this.#lastRun = performance.now();
+    this.#elu = performance.eventLoopUtilization();
     this.#timer = setInterval(() => onSample(this.read()), SAMPLE_INTERVAL_MS);
     this.#timer.unref();
   }
@@ -49,9 +53,13 @@ export class ProcessSignals {
       loop = h.max / 1e6 - ELD_RESOLUTION_MS;
       h.reset();
     }
+    const elu = performance.eventLoopUtilization();
+    const busy = this.#elu === null ? 0 : performance.eventLoopUtilization(elu, this.#elu).utilization;
+    this.#elu = elu;
     const heap = getHeapStatistics();
     return {
       eventLoopDelayMs: Math.max(0, loop, late),
+      eventLoopUtilization: busy,
       heapUsedBytes: heap.used_heap_size,
       heapLimitBytes: heap.heap_size_limit,
     };
@@ -63,6 +71,7 @@ export class ProcessSignals {
   forgive(): void {
     this.#histogram?.reset();
     if (this.#lastRun !== 0) this.#lastRun = performance.now();
+    if (this.#elu !== null) this.#elu = performance.eventLoopUtilization();
   }
 
   stop(): void {

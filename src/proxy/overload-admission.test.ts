@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../core/logger.ts';
 import {
+  CALM_SAMPLES,
   EntryPointGate,
+  LATE_SAMPLES,
   NO_OVERLOAD_LIMITS,
   OverloadManager,
   type OverloadSettings,
@@ -25,13 +27,16 @@ function overload(settings: Partial<OverloadSettings> = {}) {
   return { manager, gate };
 }
 
-/** The event loop lags: the manager sheds. */
-const lag = { eventLoopDelayMs: 500, heapUsedBytes: 1, heapLimitBytes: 100 };
+/** The event loop lags, busy, long enough: the manager sheds. */
+const lagSample = { eventLoopDelayMs: 500, eventLoopUtilization: 1, heapUsedBytes: 1, heapLimitBytes: 100 };
+function lagging(m: OverloadManager): void {
+  for (let i = 0; i < LATE_SAMPLES; i++) m.observe(lagSample);
+}
 
 describe('overload admission (ExchangeCore.start)', () => {
   it('answers 503 with Retry-After while shedding, without an upstream, and counts why', () => {
     const o = overload();
-    o.manager.observe(lag);
+    lagging(o.manager);
     const h = harness({ overload: o.gate });
     h.exchange(GET);
     assert.deepEqual(h.sink.events, ['direct 503 retry-after=3 Service Unavailable', 'done keepAlive=true']);
@@ -41,7 +46,7 @@ describe('overload admission (ExchangeCore.start)', () => {
 
   it('never sheds the proxy’s own services (ping, API, ACME …): they are forwarded and counted as exempt', () => {
     const o = overload();
-    o.manager.observe(lag);
+    lagging(o.manager);
     const h = harness({ overload: o.gate, serviceName: 'ping@internal' });
     h.exchange(GET);
     assert.equal(h.sources[0]!.streams.length, 1);
@@ -51,8 +56,8 @@ describe('overload admission (ExchangeCore.start)', () => {
 
   it('admits everything again once the pressure is over', () => {
     const o = overload();
-    o.manager.observe(lag);
-    for (let i = 0; i < 4; i++) o.manager.observe({ ...lag, eventLoopDelayMs: 1 });
+    lagging(o.manager);
+    for (let i = 0; i < CALM_SAMPLES; i++) o.manager.observe({ ...lagSample, eventLoopDelayMs: 1 });
     const h = harness({ overload: o.gate });
     h.exchange(GET);
     assert.equal(h.sources[0]!.streams.length, 1);
