@@ -1,9 +1,9 @@
 /** What `--mode` selects: the protocol between the load generator and the proxies, and the client. */
-export const MODES = ['http', 'https', 'h2', 'handshake', 'ws', 'compress', 'overload'] as const;
+export const MODES = ['http', 'https', 'h2', 'handshake', 'ws', 'compress', 'grpc', 'overload'] as const;
 export type BenchMode = (typeof MODES)[number];
 
 export interface ModeInfo {
-  /** The load generator: wrk (HTTP/1.1 keep-alive), h2load (HTTP/2 over TLS), our handshake client. */
+  /** The load generator: wrk (HTTP/1.1 keep-alive), h2load (HTTP/2), our handshake client. */
   readonly client: 'wrk' | 'h2load' | 'handshake-client' | 'ws-client' | 'overload-clients';
   readonly tls: boolean;
   /** What one unit of work is: CPU µs per request, or per handshake (connection + one request). */
@@ -63,6 +63,14 @@ export const MODE_INFO: Readonly<Record<BenchMode, ModeInfo>> = {
     alpn: undefined,
     latency: 'percentiles',
     describe: 'a 100 KB JSON response gzip-compressed at level 1 by the proxy (wrk, Accept-Encoding: gzip)',
+  },
+  grpc: {
+    client: 'h2load',
+    tls: false,
+    unit: 'req',
+    alpn: undefined,
+    latency: 'mean-max',
+    describe: 'gRPC unary over h2c (h2load with a gRPC body) to a Node h2c backend',
   },
   overload: {
     client: 'overload-clients',

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import { brotliDecompressSync, gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { CompressSchema } from '../config/dynamic/body-middlewares.ts';
 import { compressFactory } from './compress.ts';
+import { ENCODERS } from './encoder-pool.ts';
 import type { BodyFilter, BodyOutput, Middleware } from './middleware.ts';
 import { makeRequest, makeResponse } from './test-request.ts';
 
@@ -237,5 +238,33 @@ describe('compress: the body', () => {
       sizes.push(Buffer.concat(out).length);
     }
     assert.ok(sizes[1]! <= sizes[0]!, `level 9 ${sizes[1]} vs level 1 ${sizes[0]}`);
+  });
+});
+
+describe('compress: coders are pooled', () => {
+  it('gives a coder back once its response ended, and the next response reuses it cleanly', async () => {
+    const c = compress({ levels: { gzip: 7 } });
+    for (let i = 0; i < 3; i++) {
+      const { filter } = c('gzip', [['Content-Length', String(TEXT.length)]]);
+      const { out } = await run(filter!, [TEXT.subarray(0, 1000), TEXT.subarray(1000)]);
+      assert.deepEqual(gunzipSync(Buffer.concat(out)), TEXT, `response ${i}`);
+      assert.equal(ENCODERS.idleCount('gzip', 7), 1);
+    }
+    // Streamed (unknown length) responses too.
+    const s = c('gzip', [['Content-Type', 'text/plain']]);
+    const { out } = await run(s.filter!, [TEXT.subarray(0, 5000), TEXT.subarray(5000)], 1);
+    assert.deepEqual(gunzipSync(Buffer.concat(out)), TEXT);
+    assert.equal(ENCODERS.idleCount('gzip', 7), 1);
+  });
+
+  it('never pools a coder dropped mid-body', async () => {
+    const c = compress({ levels: { gzip: 8 } });
+    const { filter } = c('gzip', [['Content-Type', 'text/plain']]);
+    filter!.start(NOOP_OUT);
+    filter!.write(TEXT);
+    filter!.write(TEXT);
+    filter!.destroy();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(ENCODERS.idleCount('gzip', 8), 0);
   });
 });

@@ -1,22 +1,7 @@
-import {
-  type BrotliCompress,
-  brotliCompress,
-  constants,
-  createBrotliCompress,
-  createGzip,
-  createZstdCompress,
-  type Gzip,
-  gzip,
-  type ZstdCompress,
-  zstdCompress,
-} from 'node:zlib';
-
-/** The three coders share zlib's stream interface, flush(kind) included. */
-type Encoder = Gzip | BrotliCompress | ZstdCompress;
-
 import type { CompressConfig, CompressEncoding } from '../config/dynamic/body-middlewares.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead, ResponseHead } from '../core/request.ts';
+import { ENCODERS, type Encoder, FINISH, FLUSH } from './encoder-pool.ts';
 import type { BodyFilter, BodyOutput, Middleware, MiddlewareFactory } from './middleware.ts';
 
 /**
@@ -111,24 +96,6 @@ function mediaType(v: string | undefined): string {
   return v === undefined ? '' : v.split(';')[0]!.trim().toLowerCase();
 }
 
-/** A flush that ends a block without resetting the coder's state (the ratio survives it). */
-const FLUSH: Readonly<Record<CompressEncoding, number>> = {
-  gzip: constants.Z_SYNC_FLUSH,
-  br: constants.BROTLI_OPERATION_FLUSH,
-  zstd: constants.ZSTD_e_flush,
-};
-
-function encoder(coding: CompressEncoding, level: number): Encoder {
-  switch (coding) {
-    case 'gzip':
-      return createGzip({ level });
-    case 'br':
-      return createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: level } });
-    case 'zstd':
-      return createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: level } });
-  }
-}
-
 /** The head of a response the proxy encodes: what a cache and a client must know. */
 function markEncoded(h: HeaderList, coding: CompressEncoding): void {
   h.set('Content-Encoding', coding);
@@ -142,30 +109,28 @@ function markEncoded(h: HeaderList, coding: CompressEncoding): void {
 
 /**
  * Bodies of known length up to this are compressed in one go: gathered (they are small), then
- * one task in the thread pool (zlib's one-shot call), and sent with a Content-Length. Cheaper
- * than a stream's per-chunk hand-offs; larger bodies stream.
+ * written to a pooled coder at once and finished, and sent with a Content-Length. Larger bodies
+ * stream through the coder.
  */
 const ONE_SHOT_MAX = 256 * 1024;
 
-const ONE_SHOT: Readonly<
-  Record<CompressEncoding, (b: Buffer, level: number, cb: (e: Error | null, r: Buffer) => void) => void>
-> = {
-  gzip: (b, level, cb) => gzip(b, { level }, cb),
-  br: (b, level, cb) => brotliCompress(b, { params: { [constants.BROTLI_PARAM_QUALITY]: level } }, cb),
-  zstd: (b, level, cb) => zstdCompress(b, { params: { [constants.ZSTD_c_compressionLevel]: level } }, cb),
-};
-
-/** A body of known, small length: gathered, compressed in one task, sent with its length. */
+/** A body of known, small length: gathered, compressed in one go, sent with its length. */
 class OneShotFilter implements BodyFilter {
   readonly #coding: CompressEncoding;
   readonly #level: number;
-  readonly #chunks: Buffer[] = [];
+  /**
+   * The whole body, in one buffer of the announced length: one allocation per response (each
+   * large Buffer is V8 external memory, and their rate is what drives its full collections).
+   */
+  #body: Buffer;
+  #n = 0;
   #out!: BodyOutput;
   #over = false;
 
-  constructor(coding: CompressEncoding, level: number, headers: HeaderList, _length: number) {
+  constructor(coding: CompressEncoding, level: number, headers: HeaderList, length: number) {
     this.#coding = coding;
     this.#level = level;
+    this.#body = Buffer.allocUnsafe(length);
     markEncoded(headers, coding);
   }
 
@@ -174,21 +139,34 @@ class OneShotFilter implements BodyFilter {
   }
 
   write(chunk: Buffer): boolean {
-    // The chunk may be a view of a socket's read buffer, reused after this call: copied.
-    this.#chunks.push(Buffer.from(chunk));
+    // A chunk is only ours during the call (BodyFilter): copied. The upstream's framing keeps
+    // the body within its Content-Length.
+    this.#n += chunk.copy(this.#body, this.#n);
     return true;
   }
 
   end(): void {
-    const body = this.#chunks.length === 1 ? this.#chunks[0]! : Buffer.concat(this.#chunks);
-    this.#chunks.length = 0;
-    ONE_SHOT[this.#coding](body, this.#level, (e, r) => {
+    const body = this.#n === this.#body.length ? this.#body : this.#body.subarray(0, this.#n);
+    const coding = this.#coding;
+    const level = this.#level;
+    const z = ENCODERS.acquire(coding, level);
+    const parts: Buffer[] = [];
+    let n = 0;
+    z.on('data', (b: Buffer) => {
+      parts.push(b);
+      n += b.length;
+    });
+    z.on('error', (e: Error) => {
       if (this.#over) return;
       this.#over = true;
-      if (e !== null) {
-        this.#out.fail(`${this.#coding}: ${e.message}`, 502);
-        return;
-      }
+      this.#out.fail(`${coding}: ${e.message}`, 502);
+    });
+    z.write(body);
+    z.flush(FINISH[coding], () => {
+      ENCODERS.release(coding, level, z);
+      if (this.#over) return;
+      this.#over = true;
+      const r = parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
       this.#out.length(r.length);
       this.#out.push(r);
       this.#out.end();
@@ -197,7 +175,6 @@ class OneShotFilter implements BodyFilter {
 
   destroy(): void {
     this.#over = true;
-    this.#chunks.length = 0;
   }
 }
 
@@ -214,6 +191,9 @@ class CompressFilter implements BodyFilter {
   #heldBytes = 0;
   #z: Encoder | null = null;
   #flushing = false;
+  /** The FINISH flush is queued: no other flush may follow it (the coder goes back to the pool). */
+  #ending = false;
+  #dead = false;
 
   constructor(
     coding: CompressEncoding,
@@ -236,16 +216,19 @@ class CompressFilter implements BodyFilter {
   }
 
   write(chunk: Buffer): boolean {
+    // A chunk is only ours during the call (BodyFilter): what is kept (held, or queued in the
+    // coder) is a copy.
+    const copy = Buffer.from(chunk);
     const held = this.#held;
     if (held !== null) {
-      held.push(chunk);
-      this.#heldBytes += chunk.length;
+      held.push(copy);
+      this.#heldBytes += copy.length;
       if (this.#heldBytes < this.#holdUntil) return true;
       this.#held = null;
       this.#begin();
       return this.#writeAll(held);
     }
-    return this.#writeAll([chunk]);
+    return this.#writeAll([copy]);
   }
 
   end(): void {
@@ -257,7 +240,14 @@ class CompressFilter implements BodyFilter {
       this.#out.end();
       return;
     }
-    this.#z?.end();
+    const z = this.#z;
+    if (z === null) return;
+    this.#ending = true;
+    z.flush(FINISH[this.#coding], () => {
+      this.#z = null;
+      ENCODERS.release(this.#coding, this.#level, z);
+      if (!this.#dead) this.#out.end();
+    });
   }
 
   resume(): void {
@@ -265,23 +255,29 @@ class CompressFilter implements BodyFilter {
   }
 
   destroy(): void {
+    this.#dead = true;
     this.#held = null;
-    this.#z?.destroy();
-    this.#z = null;
+    // Mid-body, the coder's state belongs to this response: it is not pooled. Once its FINISH
+    // is queued, the flush's callback gives it back.
+    if (!this.#ending) {
+      this.#z?.destroy();
+      this.#z = null;
+    }
   }
 
   /** Compress from now on: the head says so before its first byte goes out. */
   #begin(): void {
     markEncoded(this.#headers, this.#coding);
-    const z = encoder(this.#coding, this.#level);
+    const z = ENCODERS.acquire(this.#coding, this.#level);
     this.#z = z;
     // A full next stage (a slow client) pauses the coder's output; its input then fills up and
     // `write` says so, which pauses the upstream.
     z.on('data', (b: Buffer) => {
-      if (!this.#out.push(b)) z.pause();
+      if (!this.#dead && !this.#out.push(b)) z.pause();
     });
-    z.on('end', () => this.#out.end());
-    z.on('error', (e: Error) => this.#out.fail(`${this.#coding}: ${e.message}`));
+    z.on('error', (e: Error) => {
+      if (!this.#dead) this.#out.fail(`${this.#coding}: ${e.message}`);
+    });
     z.on('drain', () => this.#out.drained());
   }
 
@@ -294,7 +290,7 @@ class CompressFilter implements BodyFilter {
       this.#flushing = true;
       setImmediate(() => {
         this.#flushing = false;
-        this.#z?.flush(FLUSH[this.#coding]);
+        if (!this.#ending && !this.#dead) this.#z?.flush(FLUSH[this.#coding]);
       });
     }
     return ok;
