@@ -44,8 +44,11 @@ async function connection(offset: number): Promise<void> {
     if (due - start > durationMs) return;
     const wait = due - performance.now();
     if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    // Timers have 1 ms granularity and may fire a fraction early: a request sent before it was
+    // due is timed from its send (else its latency reads short, even negative).
+    const sent = performance.now();
     await once();
-    latencies.push(performance.now() - due);
+    latencies.push(performance.now() - Math.min(due, sent));
   }
 }
 

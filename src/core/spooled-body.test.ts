@@ -57,6 +57,7 @@ describe('SpooledBody', () => {
 
   it('counts its memory in a budget, goes to the file when the budget is spent, and gives it back', async () => {
     let used = 0;
+    let spills = 0;
     const budget = {
       takeBody: (n: number) => {
         if (used + n > 8) return false;
@@ -66,6 +67,9 @@ describe('SpooledBody', () => {
       giveBody: (n: number) => {
         used -= n;
       },
+      bodySpilled: () => {
+        spills++;
+      },
     };
     const b = new SpooledBody(1024, budget);
     b.add(Buffer.from('hello '), 0, 6, () => {});
@@ -74,7 +78,11 @@ describe('SpooledBody', () => {
     await b.settled();
     assert.equal(b.spilled, true, 'what the budget could not take went to the file');
     assert.equal(used, 6);
-    assert.equal((await collect(b)).toString(), 'hello world', 'in order');
+    assert.equal(spills, 1, 'the budget is told, once');
+    b.add(Buffer.from('!'), 0, 1, () => {});
+    await b.settled();
+    assert.equal(spills, 1, 'later bytes follow the file without asking the budget again');
+    assert.equal((await collect(b)).toString(), 'hello world!', 'in order');
     b.dispose();
     assert.equal(used, 0);
   });

@@ -20,6 +20,8 @@ export interface SpoolTarget {
 export interface MemoryBudget {
   takeBody(n: number): boolean;
   giveBody(n: number): void;
+  /** A body went to its file because the budget could not take it (counted: a decision). */
+  bodySpilled(): void;
 }
 
 /** Prefix of the temporary files, so that an operator can tell (and clean) ours. */
@@ -81,19 +83,16 @@ export class SpooledBody {
     if (n <= 0 || this.#disposed) return true;
     this.length += n;
     const room = this.#memBytes - this.#inMemory;
-    const take = Math.min(room, n);
-    // A spent budget sends the body to the file (bytes stay in order: once the file has some,
-    // memory takes no more).
-    if (
-      room > 0 &&
-      this.#fileBytes === 0 &&
-      this.#pending === 0 &&
-      (this.#budget === null || this.#budget.takeBody(take))
-    ) {
-      this.#mem.push(Buffer.from(buf.subarray(start, start + take)));
-      this.#inMemory += take;
-      start += take;
-      if (start === end) return true;
+    if (room > 0 && this.#fileBytes === 0 && this.#pending === 0) {
+      const take = Math.min(room, n);
+      // A spent budget sends the body to the file (bytes stay in order: once the file has some,
+      // memory takes no more, so this is counted once per body).
+      if (this.#budget === null || this.#budget.takeBody(take)) {
+        this.#mem.push(Buffer.from(buf.subarray(start, start + take)));
+        this.#inMemory += take;
+        start += take;
+        if (start === end) return true;
+      } else this.#budget.bodySpilled();
     }
     const copy = Buffer.from(buf.subarray(start, end));
     this.#pending += copy.length;

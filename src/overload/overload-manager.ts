@@ -72,6 +72,8 @@ export interface BodyBudget {
   giveBody(n: number): void;
   /** A copy for a retry or a mirror was given up because the budget was spent (counted). */
   recordingDropped(): void;
+  /** A body the `buffering` middleware reads went to its file because the budget was spent (counted). */
+  bodySpilled(): void;
 }
 
 /** Where the per-entry-point state lives; the manager tells each of them what to shed. */
@@ -114,6 +116,8 @@ export class OverloadManager implements BodyBudget {
   bodyBytes = 0;
   /** Bodies that were not kept for a retry or a mirror because the budget was spent. */
   recordingsDropped = 0;
+  /** Bodies read whole (`buffering`) that went to their file because the budget was spent. */
+  bodiesSpilled = 0;
 
   constructor(settings: OverloadSettings, logger: Logger) {
     this.settings = settings;
@@ -188,6 +192,10 @@ export class OverloadManager implements BodyBudget {
 
   recordingDropped(): void {
     this.recordingsDropped++;
+  }
+
+  bodySpilled(): void {
+    this.bodiesSpilled++;
   }
 }
 

@@ -126,5 +126,11 @@ export function overloadCollector(
       {},
       m.recordingsDropped,
     );
+    w.counter(
+      'traffic_overload_body_spills_total',
+      'Request bodies read whole (buffering) that went to their temporary file because the budget was spent.',
+      {},
+      m.bodiesSpilled,
+    );
   };
 }

@@ -88,6 +88,12 @@ describe('overload: connection caps and the request-body budget', () => {
 
   before(async () => {
     be = await startBackend((req: IncomingMessage, res) => {
+      if (req.url === '/buffered') {
+        const h = createHash('sha256');
+        req.on('data', (c: Buffer) => h.update(c));
+        req.on('end', () => res.end(h.digest('hex')));
+        return;
+      }
       if (req.url !== '/upload') {
         res.end('ok');
         return;
@@ -122,6 +128,9 @@ overload:
 http:
   routers:
     all: { rule: "PathPrefix(\`/\`)", service: be, entryPoints: [capped, perip, web] }
+    buffered: { rule: "Path(\`/buffered\`)", service: be, middlewares: [whole], entryPoints: [web] }
+  middlewares:
+    whole: { buffering: { memRequestBodyBytes: ${2 * 1024 * 1024} } }
   services:
     be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
 `,
@@ -218,6 +227,21 @@ http:
     const c = await open(t, port);
     c.write(`POST /upload HTTP/1.1\r\nHost: app.test\r\nContent-Length: 5\r\n\r\nhello`);
     assert.equal((await c.readResponse()).status, 200);
+  });
+
+  it('sends a body read whole (buffering) to its temporary file once the budget is spent, and counts it', async (t) => {
+    const size = 1024 * 1024;
+    const body = Buffer.alloc(size, 'y');
+    const c = await open(t, proxy.ports.web!);
+    // memRequestBodyBytes (2 MiB) would keep it all in memory; the budget (512 KiB) cannot.
+    c.write(`POST /buffered HTTP/1.1\r\nHost: app.test\r\nContent-Length: ${size}\r\n\r\n`);
+    c.socket.write(body);
+    const r = await c.readResponse();
+    assert.equal(r.status, 200, 'not refused: the file takes what memory cannot');
+    assert.equal(r.body, createHash('sha256').update(body).digest('hex'), 'every byte, in order');
+    const m = await metrics(proxy);
+    assert.equal(sample(m, 'traffic_overload_body_spills_total', {}), 1);
+    assert.equal(sample(m, 'traffic_overload_request_body_bytes', {}), 0, 'everything given back');
   });
 });
 
