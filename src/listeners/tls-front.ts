@@ -167,6 +167,11 @@ export class TlsFront {
       server = createTlsServer({
         ...tlsServerOptions(o, tls.store, fallback),
         allowHalfOpen: false,
+        // The rest of the handshake gets readHeaderTimeout too (node's default is 120 s): a
+        // client that sends its ClientHello and then stalls is slowloris on TLS. Go's server
+        // bounds the whole handshake by its header timeout; here it is the ClientHello within
+        // it from accept, then the rest within it from the ClientHello.
+        handshakeTimeout: this.#helloTimeoutMs,
       });
       if (!this.#tickets.install(server, o.fingerprint) && !this.#ticketHookMissing) {
         this.#ticketHookMissing = true;
