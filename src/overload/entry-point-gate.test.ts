@@ -109,7 +109,13 @@ describe('EntryPointGate: shedding', () => {
     const m = new OverloadManager({ ...NO_OVERLOAD_LIMITS, maxEventLoopDelayMs: 100 }, silentLogger);
     const g = new EntryPointGate('web', m, { maxConnections: 0, maxConnectionsPerIp: 0 });
     assert.equal(g.shedding, 0);
-    const busy = { eventLoopDelayMs: 150, eventLoopUtilization: 1, heapUsedBytes: 1, heapLimitBytes: 10 };
+    const busy = {
+      eventLoopDelayMs: 150,
+      eventLoopUtilization: 1,
+      cpuShare: 1,
+      heapUsedBytes: 1,
+      heapLimitBytes: 10,
+    };
     for (let i = 0; i < LATE_SAMPLES; i++) m.observe(busy);
     assert.equal(g.shedding, SHED_EVENT_LOOP);
     assert.equal(g.countShed(SHED_EVENT_LOOP | SHED_HEAP), 'event_loop_delay');

@@ -10,6 +10,7 @@ export {
   BUSY_LOOP,
   CALM_SAMPLES,
   LATE_SAMPLES,
+  MIN_CPU_SHARE,
   NO_OVERLOAD_LIMITS,
   OverloadManager,
   type OverloadSettings,

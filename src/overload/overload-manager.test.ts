@@ -5,6 +5,7 @@ import {
   BUSY_LOOP,
   CALM_SAMPLES,
   LATE_SAMPLES,
+  MIN_CPU_SHARE,
   OverloadManager,
   type OverloadSettings,
   type PressureSample,
@@ -23,6 +24,7 @@ const GB = 1024 ** 3;
 const calm: PressureSample = {
   eventLoopDelayMs: 5,
   eventLoopUtilization: 0.2,
+  cpuShare: 0.2,
   heapUsedBytes: 0.1 * GB,
   heapLimitBytes: GB,
 };
@@ -31,6 +33,7 @@ const lagging = (ms: number): PressureSample => ({
   ...calm,
   eventLoopDelayMs: ms,
   eventLoopUtilization: 0.95,
+  cpuShare: 0.9,
 });
 const heapAt = (ratio: number): PressureSample => ({ ...calm, heapUsedBytes: ratio * GB });
 
@@ -65,6 +68,17 @@ describe('OverloadManager: pressure signals', () => {
     assert.equal(m.shedding, SHED_EVENT_LOOP, 'busy half the window or more: our own load');
   });
 
+  it('does not shed for a "busy" loop whose thread hardly ran: stopped or starved in the middle of a turn', () => {
+    const m = new OverloadManager(LIMITS, silentLogger);
+    // Utilization counts a runnable thread as busy; its CPU time tells it did not run.
+    const starved = { ...lagging(1000), eventLoopUtilization: 1, cpuShare: 0.05 };
+    for (let i = 0; i < 10; i++) m.observe(starved);
+    assert.equal(m.shedding, 0);
+    assert.equal(m.lateSamples, 10, 'counted all the same');
+    for (let i = 0; i < LATE_SAMPLES; i++) m.observe({ ...starved, cpuShare: MIN_CPU_SHARE });
+    assert.equal(m.shedding, SHED_EVENT_LOOP, 'a thread that ran MIN_CPU_SHARE of the window or more');
+  });
+
   it('stops shedding only after CALM_SAMPLES samples in a row under the limit', () => {
     const m = new OverloadManager(LIMITS, silentLogger);
     for (let i = 0; i < LATE_SAMPLES; i++) m.observe(lagging(900));
@@ -87,7 +101,7 @@ describe('OverloadManager: pressure signals', () => {
     m.observe(heapAt(0.81));
     assert.equal(m.shedding, SHED_HEAP, 'one sample is enough: the heap is a level, not a spike');
     for (let i = 0; i < LATE_SAMPLES; i++)
-      m.observe({ ...heapAt(0.9), eventLoopDelayMs: 500, eventLoopUtilization: 1 });
+      m.observe({ ...heapAt(0.9), eventLoopDelayMs: 500, eventLoopUtilization: 1, cpuShare: 1 });
     assert.equal(m.shedding, SHED_HEAP | SHED_EVENT_LOOP);
     for (let i = 0; i < CALM_SAMPLES; i++) m.observe(heapAt(0.9));
     assert.equal(m.shedding, SHED_HEAP, 'the loop recovered, the heap did not');
@@ -96,7 +110,13 @@ describe('OverloadManager: pressure signals', () => {
   it('ignores a signal whose limit is 0', () => {
     const m = new OverloadManager({ ...LIMITS, maxEventLoopDelayMs: 0, maxHeapUsedRatio: 0 }, silentLogger);
     for (let i = 0; i < 5; i++)
-      m.observe({ eventLoopDelayMs: 60_000, eventLoopUtilization: 1, heapUsedBytes: GB, heapLimitBytes: GB });
+      m.observe({
+        eventLoopDelayMs: 60_000,
+        eventLoopUtilization: 1,
+        cpuShare: 1,
+        heapUsedBytes: GB,
+        heapLimitBytes: GB,
+      });
     assert.equal(m.shedding, 0);
   });
 

@@ -30,6 +30,11 @@ export interface PressureSample {
   readonly eventLoopDelayMs: number;
   /** Share of the window the loop was running callbacks rather than waiting for I/O (0–1). */
   readonly eventLoopUtilization: number;
+  /**
+   * Share of the window the loop's thread ran on a CPU (its user + system time; 0–1). Unlike the
+   * utilization it does not count time the thread was runnable but not running.
+   */
+  readonly cpuShare: number;
   readonly heapUsedBytes: number;
   /** V8's heap size limit (`--max-old-space-size` and the young generation). */
   readonly heapLimitBytes: number;
@@ -50,6 +55,18 @@ export const CALM_SAMPLES = 4;
  * epoll as idle even when the process was not running).
  */
 export const BUSY_LOOP = 0.5;
+
+/**
+ * ...and only when the loop's thread actually ran at least this share of the window. Utilization
+ * alone reads busy when the process was stopped or starved outside epoll (runnable, not running,
+ * in the middle of a turn): a SIGSTOP there, or a host with many times more runnable threads than
+ * cores, made a handful of requests look like overload (seen on a shared 2-core machine at load
+ * 25). Measured there: an idle proxy runs 0.5–3 % of a window, a stopped one ~0; a proxy relaying
+ * more than it can, 2–50 % (whatever the host gave it). The price: a host that gives a saturated
+ * process less than this share of a core does not shed on the delay (the heap and body limits
+ * still hold).
+ */
+export const MIN_CPU_SHARE = 0.1;
 
 /**
  * Samples in a row with a busy, late loop before shedding starts: overload is sustained. A single
@@ -88,7 +105,7 @@ export interface SheddingListener {
  * it copies into every entry point's gate: the hot path reads that field and nothing else.
  *
  * The heap goes over when its sample is above its limit; the loop delay when LATE_SAMPLES samples
- * in a row are over it with a busy loop (BUSY_LOOP). Each goes back to normal only after
+ * in a row are over it with a busy loop that ran (BUSY_LOOP, MIN_CPU_SHARE). Each goes back to normal only after
  * CALM_SAMPLES samples in a row under its limit (hysteresis: no flapping at the threshold).
  */
 export class OverloadManager implements BodyBudget {
@@ -103,6 +120,7 @@ export class OverloadManager implements BodyBudget {
   last: PressureSample = {
     eventLoopDelayMs: 0,
     eventLoopUtilization: 0,
+    cpuShare: 0,
     heapUsedBytes: 0,
     heapLimitBytes: 0,
   };
@@ -138,7 +156,8 @@ export class OverloadManager implements BodyBudget {
     if (cfg.maxEventLoopDelayMs > 0) {
       const late = s.eventLoopDelayMs > cfg.maxEventLoopDelayMs;
       if (late) this.lateSamples++;
-      this.#lateInARow = late && s.eventLoopUtilization >= BUSY_LOOP ? this.#lateInARow + 1 : 0;
+      const busy = s.eventLoopUtilization >= BUSY_LOOP && s.cpuShare >= MIN_CPU_SHARE;
+      this.#lateInARow = late && busy ? this.#lateInARow + 1 : 0;
       if (late) this.#calmLoop = 0;
       if (this.#lateInARow >= LATE_SAMPLES) {
         if ((next & SHED_EVENT_LOOP) === 0) this.episodes.eventLoop++;
@@ -163,6 +182,7 @@ export class OverloadManager implements BodyBudget {
     const fields = {
       eventLoopDelayMs: Math.round(s.eventLoopDelayMs),
       eventLoopUtilization: Math.round(s.eventLoopUtilization * 100) / 100,
+      cpuShare: Math.round(s.cpuShare * 100) / 100,
       heapUsedBytes: s.heapUsedBytes,
       heapLimitBytes: s.heapLimitBytes,
       signals: sheddingSignals(next),

@@ -83,6 +83,12 @@ export function overloadCollector(
         m.last.eventLoopUtilization,
       );
       w.gauge(
+        'traffic_overload_event_loop_cpu_share',
+        'Share of the latest sample window the event-loop thread ran on a CPU (0-1).',
+        {},
+        m.last.cpuShare,
+      );
+      w.gauge(
         'traffic_overload_event_loop_delay_seconds',
         'Longest event-loop delay of the latest sample window.',
         {},

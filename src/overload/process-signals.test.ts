@@ -20,6 +20,8 @@ describe('ProcessSignals', () => {
     const r = s.read();
     assert.ok(r.eventLoopDelayMs >= 200, `delay ${r.eventLoopDelayMs} ms`);
     assert.ok(r.eventLoopUtilization > 0.5, `the loop was busy: ${r.eventLoopUtilization}`);
+    // Not more: how much CPU a busy loop gets is the host's to say (a loaded machine gives less).
+    assert.ok(r.cpuShare > 0 && r.cpuShare <= 1.1, `the thread ran: ${r.cpuShare}`);
     assert.ok(r.heapUsedBytes > 0 && r.heapLimitBytes > r.heapUsedBytes);
   });
 

@@ -2,6 +2,8 @@ import { type EventLoopUtilization, monitorEventLoopDelay, performance } from 'n
 import { getHeapStatistics } from 'node:v8';
 import type { PressureSample } from './overload-manager.ts';
 
+type CpuUsage = ReturnType<typeof process.threadCpuUsage>;
+
 type LoopDelayHistogram = ReturnType<typeof monitorEventLoopDelay>;
 
 /** How often the signals are read. */
@@ -19,7 +21,10 @@ const ELD_RESOLUTION_MS = 20;
  *   misses: the monitor forgets the turn in progress when it is reset, and a process that was
  *   not scheduled at all (stopped, starved of CPU) is late by the whole pause;
  * - event-loop utilization: the share of the window the loop ran callbacks (node's ELU, from
- *   libuv's idle-time metric); a delay counts only when the loop was busy (see BUSY_LOOP);
+ *   libuv's idle-time metric), and the CPU time the loop's thread actually got in it (its user
+ *   and system time, `process.threadCpuUsage`): a delay counts only when the loop was busy and
+ *   ran (see BUSY_LOOP and MIN_CPU_SHARE). ELU counts a thread that is runnable but not running
+ *   (stopped outside epoll, starved) as busy; the thread's CPU time does not;
  * - heap: V8's used heap size against its heap size limit.
  *
  * Nothing here runs per request.
@@ -29,6 +34,7 @@ export class ProcessSignals {
   #timer: NodeJS.Timeout | undefined;
   #lastRun = 0;
   #elu: EventLoopUtilization | null = null;
+  #cpu: CpuUsage | null = null;
 
   start(onSample: (s: PressureSample) => void): void {
     if (this.#timer !== undefined) return;
@@ -37,6 +43,7 @@ export class ProcessSignals {
     this.#histogram = h;
     this.#lastRun = performance.now();
     this.#elu = performance.eventLoopUtilization();
+    this.#cpu = process.threadCpuUsage();
     this.#timer = setInterval(() => onSample(this.read()), SAMPLE_INTERVAL_MS);
     this.#timer.unref();
   }
@@ -44,7 +51,8 @@ export class ProcessSignals {
   /** One sample now (the timer calls this). */
   read(): PressureSample {
     const now = performance.now();
-    const late = this.#lastRun === 0 ? 0 : now - this.#lastRun - SAMPLE_INTERVAL_MS;
+    const window = this.#lastRun === 0 ? 0 : now - this.#lastRun;
+    const late = this.#lastRun === 0 ? 0 : window - SAMPLE_INTERVAL_MS;
     this.#lastRun = now;
     const h = this.#histogram;
     let loop = 0;
@@ -56,10 +64,17 @@ export class ProcessSignals {
     const elu = performance.eventLoopUtilization();
     const busy = this.#elu === null ? 0 : performance.eventLoopUtilization(elu, this.#elu).utilization;
     this.#elu = elu;
+    const cpu = process.threadCpuUsage();
+    let ran = 0;
+    const prev = this.#cpu;
+    // µs of CPU over ms of wall time.
+    if (prev !== null && window > 0) ran = (cpu.user - prev.user + cpu.system - prev.system) / 1000 / window;
+    this.#cpu = cpu;
     const heap = getHeapStatistics();
     return {
       eventLoopDelayMs: Math.max(0, loop, late),
       eventLoopUtilization: busy,
+      cpuShare: ran,
       heapUsedBytes: heap.used_heap_size,
       heapLimitBytes: heap.heap_size_limit,
     };
@@ -72,6 +87,7 @@ export class ProcessSignals {
     this.#histogram?.reset();
     if (this.#lastRun !== 0) this.#lastRun = performance.now();
     if (this.#elu !== null) this.#elu = performance.eventLoopUtilization();
+    if (this.#cpu !== null) this.#cpu = process.threadCpuUsage();
   }
 
   stop(): void {

@@ -28,7 +28,13 @@ function overload(settings: Partial<OverloadSettings> = {}) {
 }
 
 /** The event loop lags, busy, long enough: the manager sheds. */
-const lagSample = { eventLoopDelayMs: 500, eventLoopUtilization: 1, heapUsedBytes: 1, heapLimitBytes: 100 };
+const lagSample = {
+  eventLoopDelayMs: 500,
+  eventLoopUtilization: 1,
+  cpuShare: 1,
+  heapUsedBytes: 1,
+  heapLimitBytes: 100,
+};
 function lagging(m: OverloadManager): void {
   for (let i = 0; i < LATE_SAMPLES; i++) m.observe(lagSample);
 }
