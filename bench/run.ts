@@ -12,6 +12,13 @@ import { CLIENT_CPU, type MeasureContext, measureRun, PROXY_CPU } from './lib/me
 import { type BenchMode, isL4, MODE_INFO } from './lib/modes.ts';
 import { portFree, waitForHttp, waitForTcp } from './lib/net-wait.ts';
 import { type BenchOptions, parseOptions, USAGE } from './lib/options.ts';
+import { measureOverloadRun } from './lib/overload.ts';
+import {
+  formatOverloadRun,
+  formatOverloadSummary,
+  type OverloadRecord,
+  summarizeOverload,
+} from './lib/overload-report.ts';
 import { type ManagedProcess, ProcessSupervisor } from './lib/process-group.ts';
 import {
   allProxies,
@@ -64,6 +71,7 @@ const CLIENT_TOOLS: Readonly<Record<BenchMode, readonly string[]>> = {
   'tcp-bulk': [],
   'tcp-conn': [],
   udp: [],
+  overload: [],
 };
 
 function checkMachine(plans: readonly ModePlan[]): void {
@@ -357,6 +365,7 @@ async function runMode(
   header: Results,
   runs: RunRecord[],
 ): Promise<boolean> {
+  if (ctx.mode === 'overload') return runOverloadMode(ctx, proxies, header);
   const { rounds, durationS, warmupS, connections, streams } = ctx.options;
   const { mode, backend } = ctx;
   const load =
@@ -397,6 +406,44 @@ async function runMode(
   );
   console.log(formatSummary(summarize(header.proxies, runs), mode));
   console.log(`\nsaved ${saveResults(header, runs, false)}`);
+  return runs.every((r) => r.ok);
+}
+
+/** `--mode overload`: every round of every proxy, its own table and results file. */
+async function runOverloadMode(
+  ctx: MeasureContext,
+  proxies: readonly ProxySpec[],
+  header: Results,
+): Promise<boolean> {
+  const { rounds, durationS, warmupS } = ctx.options;
+  console.log(
+    `\n--mode overload: ${MODE_INFO.overload.describe}\n` +
+      `${header.proxies.join(', ')}: ${rounds} rounds × (${warmupS}s warm-up + ${durationS}s unloaded + ` +
+      `${durationS}s under attack); proxy+backend on CPU ${PROXY_CPU}, probe and attacker on CPU ${CLIENT_CPU}\n`,
+  );
+  const runs: OverloadRecord[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    for (const spec of rotate(proxies, round - 1)) {
+      if (ctx.backend.exitInfo !== undefined) throw new Fatal('the backend nginx exited; stopping');
+      const record = await measureOverloadRun(ctx, spec, round);
+      runs.push(record);
+      console.log(formatOverloadRun(record));
+      if (!record.ok && record.logTail !== '') console.log(indent(record.logTail));
+      await sleep(PAUSE_BETWEEN_RUNS_MS);
+    }
+  }
+  console.log(
+    `\n--mode overload: medians over ${rounds} rounds (p99 of the probe unloaded and under attack, their ratio; RSS of the proxy)`,
+  );
+  const summary = summarizeOverload(header.proxies, runs);
+  console.log(formatOverloadSummary(summary));
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${header.startedAt.replaceAll(':', '-')}-overload.json`);
+  writeFileSync(
+    file,
+    `${JSON.stringify({ ...header, finishedAt: new Date().toISOString(), summary, runs }, null, 2)}\n`,
+  );
+  console.log(`\nsaved ${file}`);
   return runs.every((r) => r.ok);
 }
 

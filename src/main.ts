@@ -43,6 +43,7 @@ import type { PluginMiddlewares } from './middleware/middleware.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { Tracer } from './observability/tracing/index.ts';
+import { EntryPointGate, OverloadManager, overloadCollector, ProcessSignals } from './overload/index.ts';
 import type { PluginHost } from './plugins/host.ts';
 import { refreshingPlugins } from './plugins/provider.ts';
 import type { ApiProvider } from './providers/api/index.ts';
@@ -106,6 +107,7 @@ function entryPointContext(
   metrics: TrafficMetrics | null,
   tracer: Tracer | null,
   longLived: LongLivedRegistry,
+  overload: EntryPointGate,
 ): EntryPointContext {
   const t = ep.transport.respondingTimeouts;
   return {
@@ -126,6 +128,7 @@ function entryPointContext(
     accessLog,
     metrics: metrics === null ? null : new EntryPointMetrics(metrics, name),
     tracer,
+    overload,
     longLived,
     graceMs: ep.transport.lifeCycle.graceTimeOut,
     draining: false,
@@ -474,6 +477,18 @@ async function run(
   const listeners: HttpListener[] = [];
   // Tunnels and streaming responses, reviewed after each reload (a removed route closes them).
   const longLived = new LongLivedRegistry(ticker);
+  // Overload protection (overload/): one manager for the process, one gate per entry point.
+  const ov = config.overload;
+  const overload = new OverloadManager(
+    {
+      maxEventLoopDelayMs: ov.maxEventLoopDelay,
+      maxHeapUsedRatio: ov.maxHeapUsedRatio,
+      maxRequestBodyBytes: ov.maxRequestBodyBytes,
+      retryAfterSeconds: Math.ceil(ov.retryAfter / 1000),
+    },
+    logger.child({ component: 'overload' }),
+  );
+  const gates: EntryPointGate[] = [];
   const dispatchers: EntryPointDispatcher[] = [];
   const forwarders: TcpForwarder[] = [];
   const l4Metrics =
@@ -482,7 +497,16 @@ async function run(
   const gate = new TlsGate(ref, logger, async () => {
     const { TlsFront } = await import('./listeners/tls-front.ts');
     return (entryPoint, onSecure) =>
-      new TlsFront({ ref, logger, entryPoint, onSecure, challenges: tlsSetup.alpn, ocsp: tlsSetup.ocsp });
+      new TlsFront({
+        ref,
+        logger,
+        entryPoint,
+        onSecure,
+        challenges: tlsSetup.alpn,
+        ocsp: tlsSetup.ocsp,
+        handshakeTimeoutMs:
+          config.entryPoints[entryPoint]?.transport.respondingTimeouts.readHeaderTimeout ?? 10_000,
+      });
   });
   const udpEntryPoints: UdpEntryPoint[] = [];
   for (const [name, ep] of listened) {
@@ -513,6 +537,16 @@ async function run(
     // Traefik leaves its internal routers out of access logs, metrics and traces by default
     // (`addInternals`): so do we on an entry point that is there for them.
     const internalOnly = isDedicatedAdminEntryPoint(config, name);
+    const ovGate = new EntryPointGate(
+      name,
+      overload,
+      {
+        maxConnections: ep.transport.maxConnections,
+        maxConnectionsPerIp: ep.transport.maxConnectionsPerIP,
+      },
+      trustedMatcher(ep.forwardedHeaders.trustedIPs, ep.forwardedHeaders.insecure),
+    );
+    gates.push(ovGate);
     const ctx = entryPointContext(
       name,
       ep,
@@ -524,6 +558,7 @@ async function run(
       internalOnly ? null : metrics,
       internalOnly ? null : tracer,
       longLived,
+      ovGate,
     );
     // One entry point serves cleartext HTTP and HTTPS side by side (Traefik's router-level TLS):
     // two HTTP sides, one per scheme, behind one listening socket and its dispatcher.
@@ -644,8 +679,17 @@ async function run(
     p?.noteOutcome(o.applied, o.issues.filter((i) => i.severity === 'error').length);
   });
   const certFiles = new CertFileWatch(() => watcher.apply(), logger);
+  // The pressure signals are read from the first outcome on: loading the code and the first
+  // configuration is no overload. Building a configuration blocks the loop (a very large one
+  // for seconds): that delay is our own, and no reason to shed the requests that waited for it.
+  const sampling = ov.maxEventLoopDelay > 0 || ov.maxHeapUsedRatio > 0;
+  const signals = sampling ? new ProcessSignals() : null;
   let settled = false;
   watcher.onOutcome((o) => {
+    if (signals !== null) {
+      signals.start((s) => overload.observe(s));
+      signals.forgive();
+    }
     if (!o.applied) return;
     longLived.review(ref.current.config);
     const snap = ref.current;
@@ -668,6 +712,8 @@ async function run(
       settled = true;
       setImmediate(() => {
         const r = settleHeap();
+        // That collection is our own start-up work too, not load (see signals above).
+        signals?.forgive();
         logger.debug('start-up heap settled', r === null ? { ok: false } : { newSpaceBytes: r });
       });
     }
@@ -698,6 +744,7 @@ async function run(
   if (metrics !== null) {
     const { runtimeCollector } = await import('./runtime/metrics-collector.ts');
     metrics.addCollector(runtimeCollector(ref, watcher));
+    metrics.addCollector(overloadCollector(overload, gates, sampling));
     metrics.addCollector((await import('./runtime/provider-metrics.ts')).providerCollector(states));
   }
   if (bridge !== null) {
@@ -756,6 +803,7 @@ async function run(
       await watching.catch(() => {});
       await tracer?.close();
       tlsSetup.stop();
+      signals?.stop();
       certFiles.close();
       cache.closeAll();
       ticker.stop();

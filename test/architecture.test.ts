@@ -29,6 +29,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   upstream: ['core', 'config', 'http1'],
   providers: ['core', 'config'],
   observability: ['core', 'config'],
+  // The overload manager: pressure signals, connection caps, the request-body budget.
+  overload: ['core', 'config', 'observability'],
   runtime: [
     'core',
     'config',
@@ -52,10 +54,22 @@ const ALLOWED: Record<string, readonly string[]> = {
     'observability',
     'balancer',
     'resilience',
+    'overload',
   ],
   // HTTP/2 downstream: node:http2 sessions whose streams run the proxy's exchanges.
   http2: ['core', 'config', 'http1', 'proxy', 'runtime', 'observability', 'upstream'],
-  listeners: ['core', 'config', 'http1', 'http2', 'proxy', 'runtime', 'observability', 'tls', 'router'],
+  listeners: [
+    'core',
+    'config',
+    'http1',
+    'http2',
+    'proxy',
+    'runtime',
+    'observability',
+    'tls',
+    'router',
+    'overload',
+  ],
   cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin', 'tls', 'plugins'],
   admin: ['core', 'config', 'runtime', 'router', 'providers', 'observability', 'middleware', 'balancer'],
 };

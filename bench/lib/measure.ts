@@ -120,6 +120,9 @@ async function load(ctx: MeasureContext, durationS: number, measured = false): P
       });
       return { tool: 'ws-client', result: parseScriptReport(out) };
     }
+    case 'overload-clients':
+      // Its own runner (bench/lib/overload.ts): two clients and phases, not one load run.
+      throw new Error('--mode overload is measured by bench/lib/overload.ts');
   }
 }
 

@@ -10,12 +10,13 @@ export const MODES = [
   'tcp-bulk',
   'tcp-conn',
   'udp',
+  'overload',
 ] as const;
 export type BenchMode = (typeof MODES)[number];
 
 export interface ModeInfo {
   /** The load generator: wrk (HTTP/1.1 keep-alive), h2load (HTTP/2 over TLS), our handshake client. */
-  readonly client: 'wrk' | 'h2load' | 'handshake-client' | 'ws-client' | 'l4-client';
+  readonly client: 'wrk' | 'h2load' | 'handshake-client' | 'ws-client' | 'l4-client' | 'overload-clients';
   readonly tls: boolean;
   /** What one unit of work is: CPU µs per request, or per handshake (connection + one request). */
   readonly unit: 'req' | 'hs' | 'msg' | 'MiB' | 'conn' | 'dgram';
@@ -107,6 +108,15 @@ export const MODE_INFO: Readonly<Record<BenchMode, ModeInfo>> = {
     latency: 'mean-max',
     describe:
       'UDP: 64-byte datagrams and their echo, a closed loop per client socket (bench/lib/l4-client.ts)',
+  },
+  overload: {
+    client: 'overload-clients',
+    tls: false,
+    unit: 'req',
+    alpn: undefined,
+    latency: 'percentiles',
+    describe:
+      'a fixed-rate probe unloaded, then under 2,000 slowloris connections and 200 slow POSTs (bench/lib/overload.ts)',
   },
 };
 

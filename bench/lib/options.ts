@@ -47,6 +47,8 @@ export const USAGE = `usage: npm run bench -- [options]
                     tcp-conn: a new TCP connection per 1 KiB echo (CPU per connection)
                     udp: 64-byte datagrams and their echo (CPU per round trip)
                     l4: short for tcp-bulk,tcp-conn,udp (vs HAProxy and nginx stream)
+                    overload: p99 of a fixed-rate probe, unloaded and under 2,000
+                    slowloris + 200 slow POSTs; RSS before, during, after
   --rounds N        interleaved rounds (default 3)
   --duration S      seconds of load per run (default 10)
   --warmup S        seconds of unmeasured load before each run (default 2)

@@ -55,6 +55,38 @@ describe('SpooledBody', () => {
     b.dispose();
   });
 
+  it('counts its memory in a budget, goes to the file when the budget is spent, and gives it back', async () => {
+    let used = 0;
+    let spills = 0;
+    const budget = {
+      takeBody: (n: number) => {
+        if (used + n > 8) return false;
+        used += n;
+        return true;
+      },
+      giveBody: (n: number) => {
+        used -= n;
+      },
+      bodySpilled: () => {
+        spills++;
+      },
+    };
+    const b = new SpooledBody(1024, budget);
+    b.add(Buffer.from('hello '), 0, 6, () => {});
+    assert.equal(used, 6);
+    b.add(Buffer.from('world'), 0, 5, () => {});
+    await b.settled();
+    assert.equal(b.spilled, true, 'what the budget could not take went to the file');
+    assert.equal(used, 6);
+    assert.equal(spills, 1, 'the budget is told, once');
+    b.add(Buffer.from('!'), 0, 1, () => {});
+    await b.settled();
+    assert.equal(spills, 1, 'later bytes follow the file without asking the budget again');
+    assert.equal((await collect(b)).toString(), 'hello world!', 'in order');
+    b.dispose();
+    assert.equal(used, 0);
+  });
+
   it('spills past memBytes into a file in $TMPDIR, replays it in order with backpressure, deletes it', async () => {
     const b = new SpooledBody(100_000);
     const parts = Array.from({ length: 40 }, (_, i) => Buffer.alloc(25_000, i));

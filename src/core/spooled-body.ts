@@ -13,6 +13,17 @@ export interface SpoolTarget {
   fail(reason: string): void;
 }
 
+/**
+ * Memory the in-memory part of a body is counted in: the overload manager's request-body budget
+ * (overload/overload-manager.ts). When it cannot take more, the body goes to the file instead.
+ */
+export interface MemoryBudget {
+  takeBody(n: number): boolean;
+  giveBody(n: number): void;
+  /** A body went to its file because the budget could not take it (counted: a decision). */
+  bodySpilled(): void;
+}
+
 /** Prefix of the temporary files, so that an operator can tell (and clean) ours. */
 export const SPOOL_PREFIX = 'traffic-body-';
 const READ_CHUNK = 64 * 1024;
@@ -43,8 +54,11 @@ export class SpooledBody {
   /** Called once the pending writes went under the limit again (after `add` returned false). */
   #onDrain: (() => void) | null = null;
 
-  constructor(memBytes: number) {
+  readonly #budget: MemoryBudget | null;
+
+  constructor(memBytes: number, budget: MemoryBudget | null = null) {
     this.#memBytes = memBytes;
+    this.#budget = budget;
   }
 
   /** Whether part of the body went to a file. */
@@ -71,10 +85,14 @@ export class SpooledBody {
     const room = this.#memBytes - this.#inMemory;
     if (room > 0 && this.#fileBytes === 0 && this.#pending === 0) {
       const take = Math.min(room, n);
-      this.#mem.push(Buffer.from(buf.subarray(start, start + take)));
-      this.#inMemory += take;
-      start += take;
-      if (start === end) return true;
+      // A spent budget sends the body to the file (bytes stay in order: once the file has some,
+      // memory takes no more, so this is counted once per body).
+      if (this.#budget === null || this.#budget.takeBody(take)) {
+        this.#mem.push(Buffer.from(buf.subarray(start, start + take)));
+        this.#inMemory += take;
+        start += take;
+        if (start === end) return true;
+      } else this.#budget.bodySpilled();
     }
     const copy = Buffer.from(buf.subarray(start, end));
     this.#pending += copy.length;
@@ -149,6 +167,7 @@ export class SpooledBody {
     if (this.#disposed) return;
     this.#disposed = true;
     this.#mem.length = 0;
+    if (this.#budget !== null && this.#inMemory > 0) this.#budget.giveBody(this.#inMemory);
     this.#onDrain = null;
     if (this.#opening === null) return;
     const path = this.#path;

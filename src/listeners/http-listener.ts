@@ -34,10 +34,15 @@ export class HttpListener implements ConnectionOwner {
       this.#connectionGone(),
     );
     // allowHalfOpen: a client may send its request then FIN, and still read the response.
+    // Connection caps (overload/entry-point-gate.ts) apply at accept, before TLS or a byte read.
+    const gate = ctx.overload;
+    const perClient = gate.perClient;
     this.#server = createServer({ allowHalfOpen: true, noDelay: true }, (socket: Socket) => {
+      if (perClient && !gate.admitConnection(socket)) return;
       if (this.#front !== null) this.#front(socket);
       else this.handle(socket, 'detect');
     });
+    gate.attach(this.#server);
     this.#server.on('error', (err) =>
       ctx.logger.error('listener error', { entryPoint: ctx.name, error: err }),
     );

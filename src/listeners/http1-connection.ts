@@ -95,7 +95,11 @@ export class Http1Connection implements Http1SinkOwner, Timed {
     socket.on('error', l.error);
     socket.on('close', l.close);
     socket.on('drain', l.drain);
-    this.deadline = ctx.ticker.now + ctx.idleTimeoutMs;
+    // A new connection must start its first request within readHeaderTimeout, not idleTimeout
+    // (keep-alive waits between requests): as Go's server, whose header deadline starts when the
+    // connection is served. A client that connects and sends nothing (slowloris's cheapest form)
+    // holds the connection 10 s by default instead of 180.
+    this.deadline = ctx.ticker.now + ctx.readHeaderTimeoutMs;
     ctx.ticker.add(this);
   }
 

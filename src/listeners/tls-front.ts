@@ -53,6 +53,7 @@ export class TlsFront {
   readonly #entryPoint: string;
   readonly #onSecure: (socket: TLSSocket) => void;
   readonly #challenges: AlpnChallenges | null;
+  readonly #handshakeTimeoutMs: number;
   #servers = new WeakMap<CompiledTlsOptions, Map<StoredCertificate, TlsServer>>();
   /** Connections in their handshake: nobody else tracks them (shutdown must). */
   readonly #pending = new Set<Socket>();
@@ -76,6 +77,8 @@ export class TlsFront {
     /** A handshake completed (client certificate checked): serve HTTP on it. */
     onSecure: (socket: TLSSocket) => void;
     challenges: AlpnChallenges | null;
+    /** The handshake after the ClientHello (the entry point's readHeaderTimeout). */
+    handshakeTimeoutMs: number;
     /** Ticket keys (a fresh secret and the standard period by default). */
     tickets?: SessionTicketKeys;
     /** OCSP stapling (static `ocsp`): the stapler's handshake hook. */
@@ -86,6 +89,7 @@ export class TlsFront {
     this.#entryPoint = opts.entryPoint;
     this.#onSecure = opts.onSecure;
     this.#challenges = opts.challenges;
+    this.#handshakeTimeoutMs = opts.handshakeTimeoutMs;
     this.#tickets = opts.tickets ?? new SessionTicketKeys();
     this.#ocsp = opts.ocsp ?? null;
   }
@@ -155,6 +159,11 @@ export class TlsFront {
       server = createTlsServer({
         ...tlsServerOptions(o, tls.store, fallback),
         allowHalfOpen: false,
+        // The rest of the handshake gets readHeaderTimeout too (node's default is 120 s): a
+        // client that sends its ClientHello and then stalls is slowloris on TLS. Go's server
+        // bounds the whole handshake by its header timeout; here the dispatcher has the
+        // ClientHello within it from accept, then the rest within it from the ClientHello.
+        handshakeTimeout: this.#handshakeTimeoutMs,
       });
       if (!this.#tickets.install(server, o.fingerprint) && !this.#ticketHookMissing) {
         this.#ticketHookMissing = true;

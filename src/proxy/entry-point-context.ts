@@ -4,6 +4,7 @@ import type { RequestLimits } from '../http1/request-head.ts';
 import type { PathPolicy } from '../http1/request-path.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import type { Tracer } from '../observability/tracing/index.ts';
+import type { EntryPointGate } from '../overload/entry-point-gate.ts';
 import type { SnapshotRef } from '../runtime/types.ts';
 import type { LongLivedRegistry } from './long-lived.ts';
 import type { EntryPointMetrics } from './route-metrics.ts';
@@ -37,6 +38,8 @@ export interface EntryPointContext {
   readonly metrics: EntryPointMetrics | null;
   /** Null when tracing is off. */
   readonly tracer: Tracer | null;
+  /** Connection caps, load shedding and the request-body budget (overload/). */
+  readonly overload: EntryPointGate;
   /** Long-lived requests of the process (tunnels, streaming responses), reviewed on reload. */
   readonly longLived: LongLivedRegistry;
   /** `transport.lifeCycle.graceTimeOut`: shutdown drain, and how long a long-lived request outlives its removed route. */

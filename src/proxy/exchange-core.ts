@@ -29,6 +29,7 @@ import { endSpan, logAccess, type ReportedExchange } from './exchange-report.ts'
 import type { LongLived } from './long-lived.ts';
 import { ResponseCapture } from './mirror-request.ts';
 import { MirrorState } from './mirror-state.ts';
+import { admitRequest } from './overload-admission.ts';
 import { type BodyListener, RequestBody } from './request-body.ts';
 import { SpoolSink } from './request-spool.ts';
 import type { RetryState } from './retry-state.ts';
@@ -148,6 +149,16 @@ export abstract class ExchangeCore
       return;
     }
     this.route = route;
+    // Overload: one field read on the plain path; the manager decides only under pressure or
+    // for a request with a body (its memory budget).
+    const gate = this.ctx.overload;
+    if (gate.shedding !== 0 || this.body !== null) {
+      const refused = admitRequest(gate, route, this.parsed, this.body, this.client.http2);
+      if (refused !== undefined) {
+        this.respondDirect(refused, false);
+        return;
+      }
+    }
     this.#runMiddlewares(0);
   }
 
@@ -192,7 +203,8 @@ export abstract class ExchangeCore
       this.respondDirect({ status: 413, body: statusText(413) });
       return;
     }
-    const spool = new SpooledBody(b.memRequestBodyBytes);
+    // Its memory part counts in the overload manager's request-body budget (set at admission).
+    const spool = new SpooledBody(b.memRequestBodyBytes, this.body!.budget);
     this.spool = spool;
     this.#awaitingBody = true;
     this.body!.attach(new SpoolSink(spool, this, max > 0 ? max : -1));
@@ -567,6 +579,8 @@ export abstract class ExchangeCore
     if (this.spool !== null) this.spool.dispose();
     this.endTries();
     if (this.leases !== null || this.retry !== null || this.mirror !== null) this.#settle();
+    const body = this.body;
+    if (body !== null && body.budget !== null) body.release();
     const ctx = this.ctx;
     if (ctx.metrics !== null) {
       ctx.metrics

@@ -1,6 +1,7 @@
 import type { HeaderList } from '../core/headers.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { BODY_CHUNKED, BODY_LENGTH, type ParsedRequest } from '../http1/request-head.ts';
+import type { BodyBudget } from '../overload/overload-manager.ts';
 import type { OutgoingRequest, UpstreamStream } from '../upstream/stream.ts';
 import { BodyRecorder } from './body-recorder.ts';
 
@@ -30,6 +31,10 @@ export class RequestBody implements ChunkSink {
   blocked = false;
   done = false;
   bytesIn = 0;
+  /** The request-body budget this body counts in (set when its request was admitted), or null. */
+  budget: BodyBudget | null = null;
+  /** Bytes reserved in `budget` while the body streams (what it can hold at once). */
+  reserved = 0;
 
   constructor(parsed: ParsedRequest, http2: boolean, listener: BodyListener) {
     this.#parsed = parsed;
@@ -38,9 +43,25 @@ export class RequestBody implements ChunkSink {
     this.#decoder = parsed.bodyKind === BODY_CHUNKED && !http2 ? new ChunkedDecoder() : null;
   }
 
+  /** Counts this body in `budget`: `reserved` bytes were taken there for it. */
+  hold(budget: BodyBudget, reserved: number): void {
+    this.budget = budget;
+    this.reserved = reserved;
+  }
+
+  /** The request is over: whatever the body still counts in the budget is given back. */
+  release(): void {
+    const b = this.budget;
+    if (b === null) return;
+    this.budget = null;
+    if (this.reserved !== 0) b.giveBody(this.reserved);
+    this.reserved = 0;
+    this.recorder?.release();
+  }
+
   /** Keeps a copy of what is forwarded, up to `limit` bytes. */
   record(limit: number): BodyRecorder {
-    const r = new BodyRecorder(limit);
+    const r = new BodyRecorder(limit, this.budget);
     if (this.#parsed.bodyKind === BODY_LENGTH && this.#parsed.contentLength > limit) r.overflow = true;
     this.recorder = r;
     return r;
@@ -141,6 +162,11 @@ export class RequestBody implements ChunkSink {
 
   #complete(trailers: HeaderList | null = null): void {
     this.done = true;
+    // Every byte went upstream: only a copy kept for a retry or a mirror still holds memory.
+    if (this.reserved !== 0) {
+      this.budget?.giveBody(this.reserved);
+      this.reserved = 0;
+    }
     this.#up!.endBody(trailers);
     this.#listener.onBodyComplete();
   }

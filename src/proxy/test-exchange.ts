@@ -13,6 +13,7 @@ import { DEFAULT_REQUEST_LIMITS, type ParsedRequest, parseRequestHead } from '..
 import { DEFAULT_PATH_POLICY } from '../http1/request-path.ts';
 import type { ParsedResponse } from '../http1/response-head.ts';
 import type { BufferingSpec, Middleware, RetryPolicy } from '../middleware/middleware.ts';
+import { EntryPointGate, NO_OVERLOAD_LIMITS, OverloadManager } from '../overload/index.ts';
 import {
   EMPTY_SNAPSHOT,
   type ErrorPage,
@@ -74,7 +75,10 @@ export class RecordingSink implements ClientSink {
 
   direct(_ex: ClientExchange, rh: ResponseHead, body: string): boolean {
     const allow = rh.headers.get('allow');
-    this.events.push(`direct ${rh.status}${allow === undefined ? '' : ` allow=${allow}`} ${body}`.trimEnd());
+    const retry = rh.headers.get('retry-after');
+    this.events.push(
+      `direct ${rh.status}${allow === undefined ? '' : ` allow=${allow}`}${retry === undefined ? '' : ` retry-after=${retry}`} ${body}`.trimEnd(),
+    );
     return false;
   }
 
@@ -230,6 +234,10 @@ export interface HarnessOptions {
   readonly http2?: boolean;
   readonly errorPages?: readonly ErrorPage[];
   readonly buffering?: BufferingSpec;
+  /** The entry point's overload gate (default: every limit off). */
+  readonly overload?: EntryPointGate;
+  /** The route's service name (`x@internal` is never shed). */
+  readonly serviceName?: string;
 }
 
 /** A load balancer over scripted servers, picked in order (untried first). */
@@ -270,7 +278,8 @@ export function harness(opts: HarnessOptions = {}): Harness {
   const route: RouteTarget = {
     router: 'r@test',
     middlewares: opts.middlewares ?? [],
-    service: serviceNode(lb),
+    service:
+      opts.serviceName === undefined ? serviceNode(lb) : { ...serviceNode(lb), name: opts.serviceName },
     timeouts: { totalMs: 0, perTryMs: 0 },
     retry: opts.retry ?? null,
     guards: [],
@@ -300,6 +309,12 @@ export function harness(opts: HarnessOptions = {}): Harness {
     accessLog: null,
     metrics: null,
     tracer: null,
+    overload:
+      opts.overload ??
+      new EntryPointGate('web', new OverloadManager(NO_OVERLOAD_LIMITS, silentLogger), {
+        maxConnections: 0,
+        maxConnectionsPerIp: 0,
+      }),
     longLived: new LongLivedRegistry(ticker),
     graceMs: 1000,
     draining: false,

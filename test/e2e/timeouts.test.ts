@@ -100,6 +100,15 @@ describe('timeouts', () => {
     assert.equal(be.seen.length, seen, 'nothing was forwarded');
   });
 
+  it('closes a new connection that sends nothing within readHeaderTimeout (not idleTimeout), writing nothing', async (t) => {
+    // 'hdr' has readHeaderTimeout 500ms and idleTimeout 60s: a client that connects and stays
+    // silent (slowloris's cheapest form) is closed after the first, as Go's server does.
+    const c = await open(t, 'hdr');
+    const closed = await c.waitClosed();
+    assert.equal(closed.ended, true, 'closed with a FIN');
+    assert.equal(c.received().length, 0, 'no 408 for a request that never began');
+  });
+
   it('answers 408 when the head of a second request on a keep-alive connection stalls', async (t) => {
     const c = await open(t, 'hdr');
     c.write(get('/ok'));

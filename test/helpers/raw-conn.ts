@@ -49,9 +49,10 @@ export class RawConn {
     });
   }
 
-  static open(port: number, host = '127.0.0.1'): Promise<RawConn> {
+  /** `localAddress`: the client's own address (127.0.0.2 … are loopback too: another client). */
+  static open(port: number, host = '127.0.0.1', localAddress?: string): Promise<RawConn> {
     return new Promise((resolve, reject) => {
-      const socket = connect({ port, host });
+      const socket = connect({ port, host, ...(localAddress === undefined ? {} : { localAddress }) });
       socket.once('connect', () => {
         socket.off('error', reject);
         resolve(new RawConn(socket));

@@ -34,6 +34,8 @@ describe('loadStaticConfig: defaults', () => {
             },
             keepAliveMaxRequests: 0,
             lifeCycle: { graceTimeOut: 10_000 },
+            maxConnections: 0,
+            maxConnectionsPerIP: 0,
           },
           forwardedHeaders: { trustedIPs: [], insecure: false },
           http: {
@@ -50,6 +52,12 @@ describe('loadStaticConfig: defaults', () => {
       },
       providers: { providersThrottleDuration: 2000 },
       log: { level: 'info', format: 'json' },
+      overload: {
+        maxEventLoopDelay: 500,
+        maxHeapUsedRatio: 0.9,
+        maxRequestBodyBytes: 128 * 1024 * 1024,
+        retryAfter: 1000,
+      },
     });
   });
 

@@ -5,6 +5,7 @@ import { serversTransportSchema } from '../dynamic/schema.ts';
 import { nameList, nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
+import { overloadSchema } from './overload.ts';
 import {
   consulProviderSchema,
   dockerProviderSchema,
@@ -81,6 +82,10 @@ const transport = strictObject(
     respondingTimeouts: nullAsEmpty(respondingTimeouts).prefault({}),
     keepAliveMaxRequests: z.number().int().nonnegative().default(0),
     lifeCycle: nullAsEmpty(lifeCycle).prefault({}),
+    /** Ours: open connections on this entry point; more are closed at accept. 0 = no limit. */
+    maxConnections: z.number().int().nonnegative().default(0),
+    /** Ours: open connections per client IPv4 address or IPv6 /64; more are closed at accept. 0 = no limit. */
+    maxConnectionsPerIP: z.number().int().nonnegative().default(0),
   },
   ['keepAliveMaxTime'],
 );
@@ -566,6 +571,8 @@ export const staticConfigSchema = strictObject(
     global: nullAsEmpty(global).optional(),
     /** Defaults for every HTTP service that names no serversTransport of its own. */
     serversTransport: nullAsEmpty(serversTransportSchema).optional(),
+    /** Ours: load shedding and the request-body memory budget (config/static/overload.ts). */
+    overload: nullAsEmpty(overloadSchema).prefault({}),
     /** Local plugins (Traefik's experimental section; remote `plugins` are not supported). */
     experimental: nullAsEmpty(experimental).optional(),
   },
