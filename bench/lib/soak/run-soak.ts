@@ -1,0 +1,333 @@
+/**
+ * The soak: the real proxy (a child process) under mixed traffic for a while, its configuration
+ * rewritten every `reloadEveryS`, one backend of a route stopped and restarted every
+ * `flapEveryS`, and its memory, heap, descriptors and connections sampled every `sampleEveryS`.
+ * The report is the slope of each series after warm-up; at the end the traffic stops and the
+ * descriptor count must come back to where it was before the traffic started.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocketServer } from 'ws';
+import { type KillableBackend, startKillableBackend } from '../../../test/helpers/killable-backend.ts';
+import { type ProxyProcess, startProxy } from '../../../test/helpers/proxy-process.ts';
+import { type MetricFigures, readProc, scrape } from './process-probe.ts';
+import { type SeriesSummary, summarize } from './slope.ts';
+import { MixedTraffic, type TrafficOptions, type TrafficStats } from './traffic.ts';
+
+export interface SoakOptions {
+  readonly durationS: number;
+  /** Samples before this are left out of the slopes (pools, JIT and heap settling). */
+  readonly warmupS: number;
+  readonly sampleEveryS: number;
+  readonly reloadEveryS: number;
+  /** The flapping server is down for half of each period. */
+  readonly flapEveryS: number;
+  /** The proxy's entry module (dist/main.js for the soak, src/main.ts in tests). */
+  readonly main?: string;
+  /** How long idle upstream connections are kept (short in tests, so the end state is reached fast). */
+  readonly idleConnTimeout?: string;
+  readonly traffic?: Partial<Omit<TrafficOptions, 'base'>>;
+  /** Progress lines (a sample, a reload), or nothing. */
+  readonly log?: (line: string) => void;
+  /** NODE_OPTIONS and such for the proxy. */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+export interface Sample {
+  /** Seconds since the traffic started. */
+  readonly t: number;
+  readonly rss: number;
+  readonly fds: number;
+  readonly sockets: number;
+  readonly metrics: MetricFigures;
+}
+
+export interface SoakResult {
+  readonly options: SoakOptions;
+  readonly samples: readonly Sample[];
+  readonly series: readonly SeriesSummary[];
+  readonly traffic: TrafficStats;
+  readonly reloads: number;
+  readonly reloadsApplied: number;
+  readonly flaps: number;
+  /** Descriptors before the traffic, and once everything closed after it. */
+  readonly idle: { readonly before: ProcIdle; readonly after: ProcIdle };
+  /** `request failed` log lines, by error code (every 5xx the proxy produced is one of these). */
+  readonly failuresLogged: Record<string, number>;
+  /** Log lines at level error other than request failures (should be none). */
+  readonly otherErrors: readonly string[];
+  readonly proxyExit: number | null;
+}
+
+export interface ProcIdle {
+  readonly fds: number;
+  readonly rss: number;
+}
+
+/** Descriptors a health probe in flight may hold at the moment of a reading. */
+export const IDLE_FD_SLACK = 2;
+
+function parseDuration(d: string): number {
+  const m = /^(\d+)(ms|s|m)$/.exec(d);
+  if (m === null) throw new Error(`duration ${d}: use ms, s or m`);
+  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
+}
+
+const DEFAULT_TRAFFIC: Omit<TrafficOptions, 'base'> = {
+  keepAliveClients: 4,
+  newConnectionClients: 2,
+  h2Streams: 4,
+  webSockets: 4,
+  flapClients: 2,
+  pauseMs: 5,
+  h2SessionMs: 30_000,
+  wsLifeMs: 20_000,
+};
+
+/** The echo backend: HTTP answers with a small body, WebSocket messages come back. */
+async function startEchoBackend(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`echo ${req.url}`);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const wss = new WebSocketServer({ server, perMessageDeflate: false });
+  wss.on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function staticConfig(idleConnTimeout: string): string {
+  return `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+metrics:
+  prometheus: { entryPoint: traefik, addRoutersLabels: true }
+log:
+  level: INFO
+serversTransport:
+  forwardingTimeouts: { idleConnTimeout: ${idleConnTimeout} }
+providers:
+  file:
+    directory: dynamic
+    watch: true
+`;
+}
+
+/**
+ * Generation `g` of the dynamic configuration: every reload changes a middleware (rebuilt), moves
+ * the new-connection route to the other of two services (its pool retired, the other's made),
+ * and adds or removes a router.
+ */
+export function dynamicConfig(g: number, echo: string, stable: string, flappy: string): string {
+  const nc = g % 2 === 0 ? 'nc-a' : 'nc-b';
+  const extra = g % 3 === 0 ? `    extra-${g}: { rule: "PathPrefix(\`/extra/${g}\`)", service: main }\n` : '';
+  return `http:
+  routers:
+    ka: { rule: "PathPrefix(\`/ka\`)", service: main, middlewares: [stamp] }
+    nc: { rule: "PathPrefix(\`/nc\`)", service: ${nc} }
+    h2: { rule: "PathPrefix(\`/h2\`)", service: main, middlewares: [stamp] }
+    ws: { rule: "PathPrefix(\`/ws\`)", service: main }
+    flap: { rule: "PathPrefix(\`/flap\`)", service: flap }
+${extra}  middlewares:
+    stamp:
+      headers:
+        customResponseHeaders: { X-Soak-Generation: "${g}" }
+  services:
+    main:
+      loadBalancer: { servers: [{ url: "${echo}" }] }
+    nc-a:
+      loadBalancer: { servers: [{ url: "${echo}" }] }
+    nc-b:
+      loadBalancer: { servers: [{ url: "${echo}" }] }
+    flap:
+      loadBalancer:
+        servers: [{ url: "${stable}" }, { url: "${flappy}" }]
+        healthCheck: { path: /health, interval: 1s, timeout: 500ms }
+`;
+}
+
+/** Polls /proc until the descriptor count is at most `target` (the end of a soak is not an event). */
+async function settleFds(pid: number, target: number, timeoutMs: number): Promise<ProcIdle> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const p = readProc(pid);
+    if (p.fds <= target || performance.now() > deadline) return { fds: p.fds, rss: p.rss };
+    await sleep(250);
+  }
+}
+
+export async function runSoak(o: SoakOptions): Promise<SoakResult> {
+  const log = o.log ?? (() => {});
+  const echo = await startEchoBackend();
+  const stable: KillableBackend = await startKillableBackend('stable');
+  const flappy: KillableBackend = await startKillableBackend('flappy');
+  let proxy: ProxyProcess | undefined;
+  try {
+    let generation = 1;
+    proxy = await startProxy({
+      config: staticConfig(o.idleConnTimeout ?? '90s'),
+      files: { [join('dynamic', 'soak.yaml')]: dynamicConfig(generation, echo.url, stable.url, flappy.url) },
+      ...(o.main !== undefined ? { main: o.main } : {}),
+      ...(o.env !== undefined ? { env: o.env } : {}),
+    });
+    const p = proxy;
+    const pid = p.child.pid!;
+    const base = `http://127.0.0.1:${p.ports['web']}`;
+    const metricsUrl = `http://127.0.0.1:${p.ports['traefik']}/metrics`;
+    // The idle baseline: configuration applied, health checks running, metrics served once, no
+    // client and no pooled upstream connection yet.
+    await scrape(metricsUrl);
+    const before = await settleFds(pid, 0, 0);
+
+    const traffic = new MixedTraffic({ base, ...DEFAULT_TRAFFIC, ...o.traffic });
+    const samples: Sample[] = [];
+    const started = performance.now();
+    const elapsed = (): number => (performance.now() - started) / 1000;
+    traffic.start();
+
+    let reloads = 0;
+    let flaps = 0;
+    let nextSample = 0;
+    let nextReload = o.reloadEveryS;
+    let nextFlap = o.flapEveryS / 2;
+    while (elapsed() < o.durationS) {
+      const now = elapsed();
+      if (now >= nextSample) {
+        nextSample += o.sampleEveryS;
+        const proc = readProc(pid);
+        const metrics = await scrape(metricsUrl);
+        const s: Sample = { t: now, rss: proc.rss, fds: proc.fds, sockets: proc.sockets, metrics };
+        samples.push(s);
+        log(
+          `t=${now.toFixed(0)}s rss=${(s.rss / 2 ** 20).toFixed(1)}MiB heap=${(metrics.heapUsed / 2 ** 20).toFixed(1)}MiB ` +
+            `fds=${s.fds} conns=${metrics.openConnections} upstream=${metrics.upstreamConnections} tunnels=${metrics.tunnels}`,
+        );
+      }
+      if (now >= nextReload) {
+        nextReload += o.reloadEveryS;
+        generation++;
+        reloads++;
+        p.writeFile(
+          join('dynamic', 'soak.yaml'),
+          dynamicConfig(generation, echo.url, stable.url, flappy.url),
+        );
+      }
+      if (now >= nextFlap) {
+        nextFlap += o.flapEveryS / 2;
+        if (flappy.listening) await flappy.stop();
+        else await flappy.restart();
+        flaps++;
+      }
+      await sleep(Math.max(0.01, Math.min(nextSample, nextReload, nextFlap, o.durationS) - elapsed()) * 1000);
+    }
+    const stats = await traffic.stop();
+    if (!flappy.listening) await flappy.restart();
+    // Idle: client connections closed, upstream pools emptied by idleConnTimeout. A health probe
+    // in flight may hold a descriptor or two at any moment, before as after.
+    const after = await settleFds(
+      pid,
+      before.fds + IDLE_FD_SLACK,
+      parseDuration(o.idleConnTimeout ?? '90s') + 30_000,
+    );
+
+    const t = samples.map((s) => s.t);
+    const from = o.warmupS;
+    const series = [
+      summarize(
+        'RSS',
+        'bytes',
+        t,
+        samples.map((s) => s.rss),
+        from,
+      ),
+      summarize(
+        'V8 heap used',
+        'bytes',
+        t,
+        samples.map((s) => s.metrics.heapUsed),
+        from,
+      ),
+      summarize(
+        'file descriptors',
+        'fds',
+        t,
+        samples.map((s) => s.fds),
+        from,
+      ),
+      summarize(
+        'client connections',
+        'connections',
+        t,
+        samples.map((s) => s.metrics.openConnections),
+        from,
+      ),
+      summarize(
+        'upstream connections',
+        'connections',
+        t,
+        samples.map((s) => s.metrics.upstreamConnections),
+        from,
+      ),
+      summarize(
+        'WebSocket tunnels',
+        'tunnels',
+        t,
+        samples.map((s) => s.metrics.tunnels),
+        from,
+      ),
+    ];
+    const failuresLogged: Record<string, number> = {};
+    const otherErrors: string[] = [];
+    let reloadsApplied = 0;
+    for (const l of p.logs) {
+      if (l.msg === 'request failed') {
+        const code = String(l.code);
+        failuresLogged[code] = (failuresLogged[code] ?? 0) + 1;
+      } else if (l.msg === 'configuration applied') {
+        reloadsApplied++;
+      } else if (l.level === 'error' || l.level === 'raw') {
+        if (otherErrors.length < 20) otherErrors.push(JSON.stringify(l));
+      }
+    }
+    // The first "configuration applied" is the start, not a reload.
+    reloadsApplied = Math.max(0, reloadsApplied - 1);
+    const proxyExit = await p.stop();
+    proxy = undefined;
+    return {
+      options: o,
+      samples,
+      series,
+      traffic: stats,
+      reloads,
+      reloadsApplied,
+      flaps,
+      idle: { before, after },
+      failuresLogged,
+      otherErrors,
+      proxyExit,
+    };
+  } finally {
+    await proxy?.stop('SIGKILL');
+    await Promise.all([echo.close(), stable.close(), flappy.close()]);
+  }
+}

@@ -1,0 +1,60 @@
+// The soak test: `npm run soak -- --minutes 30`. Mixed traffic through the built proxy with
+// reloads and a flapping server; prints the slope of RSS, heap, descriptors and connections
+// after warm-up (docs/performance.md#soak). A 2-minute variant runs in `npm test`
+// (test/e2e/soak.test.ts).
+import { existsSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatReport } from './lib/soak/report.ts';
+import { runSoak } from './lib/soak/run-soak.ts';
+
+const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
+
+const { values } = parseArgs({
+  options: {
+    minutes: { type: 'string', default: '30' },
+    'warmup-minutes': { type: 'string' },
+    'sample-seconds': { type: 'string', default: '10' },
+    'reload-seconds': { type: 'string', default: '10' },
+    'flap-seconds': { type: 'string', default: '30' },
+    'idle-conn-timeout': { type: 'string', default: '90s' },
+    'pause-ms': { type: 'string', default: '10' },
+    json: { type: 'string' },
+    sources: { type: 'boolean', default: false },
+    help: { type: 'boolean', default: false },
+  },
+});
+
+if (values.help) {
+  process.stdout.write(`npm run soak -- [--minutes 30] [--warmup-minutes M] [--sample-seconds 10]
+  [--reload-seconds 10] [--flap-seconds 30] [--idle-conn-timeout 90s] [--pause-ms 10]
+  [--json FILE] [--sources]
+Warm-up defaults to a sixth of the run (at least 1 minute). --sources runs src/main.ts instead of
+the build. --pause-ms is each client loop's pause between requests (the load's pace). The proxy
+inherits NODE_OPTIONS.
+`);
+  process.exit(0);
+}
+
+const minutes = Number(values.minutes);
+const warmup =
+  values['warmup-minutes'] !== undefined ? Number(values['warmup-minutes']) : Math.max(1, minutes / 6);
+const main = values.sources ? join(ROOT, 'src/main.ts') : join(ROOT, 'dist/main.js');
+if (!existsSync(main)) {
+  process.stderr.write(`${main} is missing: run \`npm run build\` (npm run soak does) or pass --sources\n`);
+  process.exit(1);
+}
+const result = await runSoak({
+  durationS: minutes * 60,
+  warmupS: warmup * 60,
+  sampleEveryS: Number(values['sample-seconds']),
+  reloadEveryS: Number(values['reload-seconds']),
+  flapEveryS: Number(values['flap-seconds']),
+  idleConnTimeout: values['idle-conn-timeout'],
+  traffic: { pauseMs: Number(values['pause-ms']) },
+  main,
+  log: (l) => process.stderr.write(`${l}\n`),
+});
+if (values.json !== undefined) writeFileSync(values.json, `${JSON.stringify(result, null, 2)}\n`);
+process.stdout.write(`${formatReport(result)}\n`);
