@@ -156,6 +156,11 @@ export class HealthyProbe {
     });
   }
 
+  /** Stops the load (for cleanup after a failure); resolves with the counts. */
+  stop(): Promise<LoadStats> {
+    return this.#run.stop();
+  }
+
   /** Stops the load and asserts nothing failed; returns the counts. */
   async stopAndAssert(what: string): Promise<LoadStats> {
     const stats = await this.#run.stop();
