@@ -25,9 +25,10 @@ import {
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { startWsBackend, type WsBackend } from '../helpers/ws-backend.ts';
 
-/** Writes in a burst (coalesced by the watcher), then writes that each wait for their outcome. */
+/** Writes in a burst (coalesced by the watcher), then writes that each wait for their outcome
+ * (CHAOS_RELOADS=400 runs a longer storm). */
 const BURST = 100;
-const PACED = Number(process.env["CHAOS_RELOADS"] ?? 60);
+const PACED = Number(process.env['CHAOS_RELOADS'] ?? 60);
 const WRITES = BURST + PACED;
 
 function version(g: number, a: Backend, b: Backend, ws: WsBackend): string {
