@@ -2,12 +2,12 @@
 // reloads and a flapping server; prints the slope of RSS, heap, descriptors and connections
 // after warm-up (docs/performance.md#soak). A 2-minute variant runs in `npm test`
 // (test/e2e/soak.test.ts).
-import { existsSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { formatReport } from './lib/soak/report.ts';
-import { runSoak } from './lib/soak/run-soak.ts';
+import { runSoak, type SoakResult, seriesOf } from './lib/soak/run-soak.ts';
 
 const ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 
@@ -22,6 +22,8 @@ const { values } = parseArgs({
     'pause-ms': { type: 'string', default: '10' },
     json: { type: 'string' },
     sources: { type: 'boolean', default: false },
+    'trace-gc': { type: 'boolean', default: false },
+    'from-json': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -29,11 +31,25 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(`npm run soak -- [--minutes 30] [--warmup-minutes M] [--sample-seconds 10]
   [--reload-seconds 10] [--flap-seconds 30] [--idle-conn-timeout 90s] [--pause-ms 10]
-  [--json FILE] [--sources]
+  [--json FILE] [--sources] [--trace-gc] [--from-json FILE]
 Warm-up defaults to a sixth of the run (at least 1 minute). --sources runs src/main.ts instead of
 the build. --pause-ms is each client loop's pause between requests (the load's pace). The proxy
-inherits NODE_OPTIONS.
+inherits NODE_OPTIONS. --trace-gc adds the heap left after each full collection (the live set).
+--from-json re-reports a saved run (--json) with another --warmup-minutes, without running.
 `);
+  process.exit(0);
+}
+
+if (values['from-json'] !== undefined) {
+  const saved = JSON.parse(readFileSync(values['from-json'], 'utf8')) as SoakResult;
+  const warmupS =
+    values['warmup-minutes'] !== undefined ? Number(values['warmup-minutes']) * 60 : saved.options.warmupS;
+  const again: SoakResult = {
+    ...saved,
+    options: { ...saved.options, warmupS },
+    series: seriesOf(saved.samples, warmupS),
+  };
+  process.stdout.write(`${formatReport(again)}\n`);
   process.exit(0);
 }
 
@@ -52,6 +68,7 @@ const result = await runSoak({
   reloadEveryS: Number(values['reload-seconds']),
   flapEveryS: Number(values['flap-seconds']),
   idleConnTimeout: values['idle-conn-timeout'],
+  traceGc: values['trace-gc'],
   traffic: { pauseMs: Number(values['pause-ms']) },
   main,
   log: (l) => process.stderr.write(`${l}\n`),

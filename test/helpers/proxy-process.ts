@@ -57,6 +57,8 @@ export interface StartOptions {
   readonly main?: string;
   /** A command the proxy runs under, e.g. `['prlimit', '--nofile=256:256', '--']` (chaos tests). */
   readonly wrap?: readonly string[];
+  /** Options for node itself, before the entry module (e.g. `--trace-gc`, which NODE_OPTIONS refuses). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
@@ -67,7 +69,14 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);
   }
-  const argv = [opts.main ?? MAIN, 'run', '--config', configPath, ...(opts.args ?? [])];
+  const argv = [
+    ...(opts.nodeArgs ?? []),
+    opts.main ?? MAIN,
+    'run',
+    '--config',
+    configPath,
+    ...(opts.args ?? []),
+  ];
   const [command, ...prefix] = opts.wrap ?? [];
   const child = spawn(
     command ?? process.execPath,

@@ -33,6 +33,12 @@ export interface SoakOptions {
   readonly log?: (line: string) => void;
   /** NODE_OPTIONS and such for the proxy. */
   readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Run the proxy with `--trace-gc` and sample the heap left after the last full (mark-compact)
+   * collection: the live set, without the garbage that makes "heap used" a sawtooth. The best
+   * leak signal a short run has.
+   */
+  readonly traceGc?: boolean;
 }
 
 export interface Sample {
@@ -42,6 +48,8 @@ export interface Sample {
   readonly fds: number;
   readonly sockets: number;
   readonly metrics: MetricFigures;
+  /** Heap after the latest mark-compact so far (bytes), with traceGc; else 0. */
+  readonly liveHeap: number;
 }
 
 export interface SoakResult {
@@ -166,6 +174,35 @@ ${extra}  middlewares:
 `;
 }
 
+/** The summaries of every sampled series, from `fromS` on (the live heap only when traced). */
+export function seriesOf(samples: readonly Sample[], fromS: number): SeriesSummary[] {
+  const t = samples.map((s) => s.t);
+  const of = (name: string, unit: string, f: (s: Sample) => number): SeriesSummary =>
+    summarize(name, unit, t, samples.map(f), fromS);
+  return [
+    of('RSS', 'bytes', (s) => s.rss),
+    of('V8 heap used', 'bytes', (s) => s.metrics.heapUsed),
+    ...(samples.some((s) => (s.liveHeap ?? 0) > 0)
+      ? [of('heap after full GC', 'bytes', (s) => s.liveHeap)]
+      : []),
+    of('file descriptors', 'fds', (s) => s.fds),
+    of('client connections', 'connections', (s) => s.metrics.openConnections),
+    of('upstream connections', 'connections', (s) => s.metrics.upstreamConnections),
+    of('WebSocket tunnels', 'tunnels', (s) => s.metrics.tunnels),
+  ];
+}
+
+/**
+ * The heap size after the latest mark-compact in `--trace-gc` output, in bytes (0 before the
+ * first). Lines look like `[pid:0x…]  12345 ms: Mark-Compact 45.2 (60.1) -> 30.1 (58.0) MB, …`.
+ */
+export function lastMarkCompact(text: string): number {
+  const at = text.lastIndexOf('Mark-Compact');
+  if (at < 0) return 0;
+  const m = / -> ([\d.]+) \(/.exec(text.slice(at, at + 200));
+  return m === null ? 0 : Number(m[1]) * 2 ** 20;
+}
+
 /** Polls /proc until the descriptor count is at most `target` (the end of a soak is not an event). */
 async function settleFds(pid: number, target: number, timeoutMs: number): Promise<ProcIdle> {
   const deadline = performance.now() + timeoutMs;
@@ -189,6 +226,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       files: { [join('dynamic', 'soak.yaml')]: dynamicConfig(generation, echo.url, stable.url, flappy.url) },
       ...(o.main !== undefined ? { main: o.main } : {}),
       ...(o.env !== undefined ? { env: o.env } : {}),
+      ...(o.traceGc === true ? { nodeArgs: ['--trace-gc'] } : {}),
     });
     const p = proxy;
     const pid = p.child.pid!;
@@ -216,7 +254,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         nextSample += o.sampleEveryS;
         const proc = readProc(pid);
         const metrics = await scrape(metricsUrl);
-        const s: Sample = { t: now, rss: proc.rss, fds: proc.fds, sockets: proc.sockets, metrics };
+        const liveHeap = lastMarkCompact(p.stdout());
+        const s: Sample = { t: now, rss: proc.rss, fds: proc.fds, sockets: proc.sockets, metrics, liveHeap };
         samples.push(s);
         log(
           `t=${now.toFixed(0)}s rss=${(s.rss / 2 ** 20).toFixed(1)}MiB heap=${(metrics.heapUsed / 2 ** 20).toFixed(1)}MiB ` +
@@ -250,52 +289,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       parseDuration(o.idleConnTimeout ?? '90s') + 30_000,
     );
 
-    const t = samples.map((s) => s.t);
-    const from = o.warmupS;
-    const series = [
-      summarize(
-        'RSS',
-        'bytes',
-        t,
-        samples.map((s) => s.rss),
-        from,
-      ),
-      summarize(
-        'V8 heap used',
-        'bytes',
-        t,
-        samples.map((s) => s.metrics.heapUsed),
-        from,
-      ),
-      summarize(
-        'file descriptors',
-        'fds',
-        t,
-        samples.map((s) => s.fds),
-        from,
-      ),
-      summarize(
-        'client connections',
-        'connections',
-        t,
-        samples.map((s) => s.metrics.openConnections),
-        from,
-      ),
-      summarize(
-        'upstream connections',
-        'connections',
-        t,
-        samples.map((s) => s.metrics.upstreamConnections),
-        from,
-      ),
-      summarize(
-        'WebSocket tunnels',
-        'tunnels',
-        t,
-        samples.map((s) => s.metrics.tunnels),
-        from,
-      ),
-    ];
+    const series = seriesOf(samples, o.warmupS);
     const failuresLogged: Record<string, number> = {};
     const otherErrors: string[] = [];
     let reloadsApplied = 0;
