@@ -16,10 +16,10 @@ import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/proxy-process.ts';
 
-const CASES = Number(process.env['FUZZ_CONFIG_CASES'] ?? 1500);
+const CASES = Number(process.env['FUZZ_CONFIG_CASES'] ?? 1000);
 const SEED = Number(process.env['FUZZ_SEED'] ?? 1);
 /** A case that takes this long is a hang (a normal one takes milliseconds). */
-const HANG_MS = 15_000;
+const HANG_MS = 30_000;
 const WORKER = join(ROOT, 'test', 'fuzz', 'config-fuzz-worker.ts');
 
 /**
