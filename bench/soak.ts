@@ -23,6 +23,8 @@ const { values } = parseArgs({
     json: { type: 'string' },
     sources: { type: 'boolean', default: false },
     'trace-gc': { type: 'boolean', default: false },
+    'max-old-space-mb': { type: 'string' },
+    'max-semi-space-mb': { type: 'string' },
     'from-json': { type: 'string' },
     help: { type: 'boolean', default: false },
   },
@@ -31,11 +33,15 @@ const { values } = parseArgs({
 if (values.help) {
   process.stdout.write(`npm run soak -- [--minutes 30] [--warmup-minutes M] [--sample-seconds 10]
   [--reload-seconds 10] [--flap-seconds 30] [--idle-conn-timeout 90s] [--pause-ms 10]
-  [--json FILE] [--sources] [--trace-gc] [--from-json FILE]
+  [--json FILE] [--sources] [--trace-gc] [--max-old-space-mb N] [--max-semi-space-mb N]
+  [--from-json FILE]
 Warm-up defaults to a sixth of the run (at least 1 minute). --sources runs src/main.ts instead of
 the build. --pause-ms is each client loop's pause between requests (the load's pace). The proxy
 inherits NODE_OPTIONS. --trace-gc adds the heap left after each full collection (the live set).
---from-json re-reports a saved run (--json) with another --warmup-minutes, without running.
+--max-old-space-mb gives the proxy a small old generation, so that V8 collects fully every few
+seconds (a short run then measures the live set); --max-semi-space-mb caps its young generation
+(deploy/ uses 16), which V8 otherwise grows for minutes under HTTP/2 load. --from-json re-reports
+a saved run (--json) with another --warmup-minutes, without running.
 `);
   process.exit(0);
 }
@@ -47,7 +53,7 @@ if (values['from-json'] !== undefined) {
   const again: SoakResult = {
     ...saved,
     options: { ...saved.options, warmupS },
-    series: seriesOf(saved.samples, warmupS),
+    series: seriesOf(saved.samples, warmupS, saved.fullGcs ?? []),
   };
   process.stdout.write(`${formatReport(again)}\n`);
   process.exit(0);
@@ -69,6 +75,10 @@ const result = await runSoak({
   flapEveryS: Number(values['flap-seconds']),
   idleConnTimeout: values['idle-conn-timeout'],
   traceGc: values['trace-gc'],
+  ...(values['max-old-space-mb'] !== undefined ? { maxOldSpaceMb: Number(values['max-old-space-mb']) } : {}),
+  ...(values['max-semi-space-mb'] !== undefined
+    ? { maxSemiSpaceMb: Number(values['max-semi-space-mb']) }
+    : {}),
   traffic: { pauseMs: Number(values['pause-ms']) },
   main,
   log: (l) => process.stderr.write(`${l}\n`),

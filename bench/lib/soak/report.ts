@@ -44,10 +44,15 @@ export function formatReport(r: SoakResult): string {
     .map(([k, v]) => `${k}×${v}`)
     .join(', ');
   lines.push(`Classified failures logged by the proxy (\`request failed\`): ${failures || 'none'}.`);
+  lines.push(
+    `The flapping server answered ${r.flappyServed} requests while up; the proxy's health check logged it ` +
+      `down ${r.healthChanges?.down ?? '?'} and up ${r.healthChanges?.up ?? '?'} times.`,
+  );
   lines.push(`Other error log lines: ${r.otherErrors.length === 0 ? 'none' : r.otherErrors.join('; ')}.`);
   lines.push(
-    `Idle before the traffic: ${r.idle.before.fds} fds, RSS ${amount(r.idle.before.rss, 'bytes')}; ` +
-      `after it (clients gone, pools drained): ${r.idle.after.fds} fds, RSS ${amount(r.idle.after.rss, 'bytes')}. ` +
+    `Idle before the traffic: ${r.idle.before.fds} fds, ${r.idle.before.connections} client connections, ` +
+      `RSS ${amount(r.idle.before.rss, 'bytes')}; after it (clients gone, pools drained): ${r.idle.after.fds} fds, ` +
+      `${r.idle.after.connections} client connections, ${r.idle.after.tunnels} tunnels, RSS ${amount(r.idle.after.rss, 'bytes')}. ` +
       `Proxy exit code on SIGTERM: ${r.proxyExit}.`,
   );
   return lines.join('\n');

@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
 import { type KillableBackend, startKillableBackend } from '../../../test/helpers/killable-backend.ts';
 import { type ProxyProcess, startProxy } from '../../../test/helpers/proxy-process.ts';
+import { fullGcs, lastFullGc } from './gc-trace.ts';
 import { type MetricFigures, readProc, scrape } from './process-probe.ts';
 import { type SeriesSummary, summarize } from './slope.ts';
 import { MixedTraffic, type TrafficOptions, type TrafficStats } from './traffic.ts';
@@ -39,6 +40,17 @@ export interface SoakOptions {
    * leak signal a short run has.
    */
   readonly traceGc?: boolean;
+  /**
+   * `--max-old-space-size` for the proxy: a small old generation makes V8 collect fully every few
+   * seconds instead of growing its heap (a short run then sees the live set, not V8's laziness).
+   */
+  readonly maxOldSpaceMb?: number;
+  /**
+   * `--max-semi-space-size` for the proxy: under HTTP/2 load V8 grows its young generation to 64 MB
+   * per semi-space over minutes (docs/architecture.md, known limits), an RSS climb that is no
+   * leak. 16 is what deploy/ runs with.
+   */
+  readonly maxSemiSpaceMb?: number;
 }
 
 export interface Sample {
@@ -52,14 +64,26 @@ export interface Sample {
   readonly liveHeap: number;
 }
 
+/** A full collection (with traceGc): seconds since the traffic started, heap left after it. */
+export interface GcSample {
+  readonly t: number;
+  readonly bytes: number;
+}
+
 export interface SoakResult {
   readonly options: SoakOptions;
   readonly samples: readonly Sample[];
+  /** Every full collection during the traffic (with traceGc): the live-heap series. */
+  readonly fullGcs: readonly GcSample[];
   readonly series: readonly SeriesSummary[];
   readonly traffic: TrafficStats;
   readonly reloads: number;
   readonly reloadsApplied: number;
   readonly flaps: number;
+  /** The proxy's active health check on the flapping server: `server down` and `server up` lines. */
+  readonly healthChanges: { readonly down: number; readonly up: number };
+  /** Requests (not probes) the flapping server answered while it was up. */
+  readonly flappyServed: number;
   /** Descriptors before the traffic, and once everything closed after it. */
   readonly idle: { readonly before: ProcIdle; readonly after: ProcIdle };
   /** `request failed` log lines, by error code (every 5xx the proxy produced is one of these). */
@@ -72,6 +96,9 @@ export interface SoakResult {
 export interface ProcIdle {
   readonly fds: number;
   readonly rss: number;
+  /** Client connections and WebSocket tunnels the proxy counts (its metrics). */
+  readonly connections: number;
+  readonly tunnels: number;
 }
 
 /** Descriptors a health probe in flight may hold at the moment of a reading. */
@@ -174,16 +201,32 @@ ${extra}  middlewares:
 `;
 }
 
-/** The summaries of every sampled series, from `fromS` on (the live heap only when traced). */
-export function seriesOf(samples: readonly Sample[], fromS: number): SeriesSummary[] {
+/**
+ * The summaries of every sampled series, from `fromS` on. The live heap (with traceGc) is fitted
+ * over every full collection rather than over the samples: V8 collects fully every few seconds
+ * with a small old generation, which gives a short run many more points than its samples.
+ */
+export function seriesOf(
+  samples: readonly Sample[],
+  fromS: number,
+  gcs: readonly GcSample[] = [],
+): SeriesSummary[] {
   const t = samples.map((s) => s.t);
   const of = (name: string, unit: string, f: (s: Sample) => number): SeriesSummary =>
     summarize(name, unit, t, samples.map(f), fromS);
   return [
     of('RSS', 'bytes', (s) => s.rss),
     of('V8 heap used', 'bytes', (s) => s.metrics.heapUsed),
-    ...(samples.some((s) => (s.liveHeap ?? 0) > 0)
-      ? [of('heap after full GC', 'bytes', (s) => s.liveHeap)]
+    ...(gcs.length > 0
+      ? [
+          summarize(
+            'heap after full GC',
+            'bytes',
+            gcs.map((g) => g.t),
+            gcs.map((g) => g.bytes),
+            fromS,
+          ),
+        ]
       : []),
     of('file descriptors', 'fds', (s) => s.fds),
     of('client connections', 'connections', (s) => s.metrics.openConnections),
@@ -192,23 +235,20 @@ export function seriesOf(samples: readonly Sample[], fromS: number): SeriesSumma
   ];
 }
 
-/**
- * The heap size after the latest mark-compact in `--trace-gc` output, in bytes (0 before the
- * first). Lines look like `[pid:0x…]  12345 ms: Mark-Compact 45.2 (60.1) -> 30.1 (58.0) MB, …`.
- */
-export function lastMarkCompact(text: string): number {
-  const at = text.lastIndexOf('Mark-Compact');
-  if (at < 0) return 0;
-  const m = / -> ([\d.]+) \(/.exec(text.slice(at, at + 200));
-  return m === null ? 0 : Number(m[1]) * 2 ** 20;
-}
-
 /** Polls /proc until the descriptor count is at most `target` (the end of a soak is not an event). */
-async function settleFds(pid: number, target: number, timeoutMs: number): Promise<ProcIdle> {
+async function settleFds(
+  pid: number,
+  target: number,
+  timeoutMs: number,
+  metricsUrl: string,
+): Promise<ProcIdle> {
   const deadline = performance.now() + timeoutMs;
   for (;;) {
     const p = readProc(pid);
-    if (p.fds <= target || performance.now() > deadline) return { fds: p.fds, rss: p.rss };
+    if (p.fds <= target || performance.now() > deadline) {
+      const m = await scrape(metricsUrl);
+      return { fds: p.fds, rss: p.rss, connections: m.openConnections, tunnels: m.tunnels };
+    }
     await sleep(250);
   }
 }
@@ -221,12 +261,19 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
   let proxy: ProxyProcess | undefined;
   try {
     let generation = 1;
+    // --trace-gc stamps lines with the isolate's clock; the spawn is its origin, to within the
+    // few milliseconds node takes to start its isolate (nothing next to a slope over minutes).
+    const spawnedAt = performance.now();
     proxy = await startProxy({
       config: staticConfig(o.idleConnTimeout ?? '90s'),
       files: { [join('dynamic', 'soak.yaml')]: dynamicConfig(generation, echo.url, stable.url, flappy.url) },
       ...(o.main !== undefined ? { main: o.main } : {}),
       ...(o.env !== undefined ? { env: o.env } : {}),
-      ...(o.traceGc === true ? { nodeArgs: ['--trace-gc'] } : {}),
+      nodeArgs: [
+        ...(o.traceGc === true ? ['--trace-gc'] : []),
+        ...(o.maxOldSpaceMb !== undefined ? [`--max-old-space-size=${o.maxOldSpaceMb}`] : []),
+        ...(o.maxSemiSpaceMb !== undefined ? [`--max-semi-space-size=${o.maxSemiSpaceMb}`] : []),
+      ],
     });
     const p = proxy;
     const pid = p.child.pid!;
@@ -235,7 +282,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // The idle baseline: configuration applied, health checks running, metrics served once, no
     // client and no pooled upstream connection yet.
     await scrape(metricsUrl);
-    const before = await settleFds(pid, 0, 0);
+    const before = await settleFds(pid, 0, 0, metricsUrl);
 
     const traffic = new MixedTraffic({ base, ...DEFAULT_TRAFFIC, ...o.traffic });
     const samples: Sample[] = [];
@@ -254,7 +301,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         nextSample += o.sampleEveryS;
         const proc = readProc(pid);
         const metrics = await scrape(metricsUrl);
-        const liveHeap = lastMarkCompact(p.stdout());
+        const liveHeap = lastFullGc(p.stdout());
         const s: Sample = { t: now, rss: proc.rss, fds: proc.fds, sockets: proc.sockets, metrics, liveHeap };
         samples.push(s);
         log(
@@ -287,18 +334,26 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
       pid,
       before.fds + IDLE_FD_SLACK,
       parseDuration(o.idleConnTimeout ?? '90s') + 30_000,
+      metricsUrl,
     );
 
-    const series = seriesOf(samples, o.warmupS);
+    const trafficOrigin = started - spawnedAt;
+    const gcs: GcSample[] = fullGcs(p.stdout())
+      .map((g) => ({ t: (g.ms - trafficOrigin) / 1000, bytes: g.bytes }))
+      .filter((g) => g.t >= 0 && g.t <= o.durationS);
+    const series = seriesOf(samples, o.warmupS, gcs);
     const failuresLogged: Record<string, number> = {};
     const otherErrors: string[] = [];
     let reloadsApplied = 0;
+    const healthChanges = { down: 0, up: 0 };
     for (const l of p.logs) {
       if (l.msg === 'request failed') {
         const code = String(l.code);
         failuresLogged[code] = (failuresLogged[code] ?? 0) + 1;
       } else if (l.msg === 'configuration applied') {
         reloadsApplied++;
+      } else if (l.msg === 'server down' || l.msg === 'server up') {
+        healthChanges[l.msg === 'server down' ? 'down' : 'up']++;
       } else if (l.level === 'error' || l.level === 'raw') {
         if (otherErrors.length < 20) otherErrors.push(JSON.stringify(l));
       }
@@ -310,11 +365,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     return {
       options: o,
       samples,
+      fullGcs: gcs,
       series,
       traffic: stats,
       reloads,
       reloadsApplied,
       flaps,
+      healthChanges,
+      flappyServed: flappy.traffic.value,
       idle: { before, after },
       failuresLogged,
       otherErrors,
