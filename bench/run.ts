@@ -7,9 +7,10 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { clockTicksPerSecond, commandExists, machine, pinSelf, toolVersions } from './lib/environment.ts';
+import { GRPC_BACKEND_PORT, grpcBackendCommand, probeGrpc } from './lib/grpc-mode.ts';
 import { CLIENT_CPU, type MeasureContext, measureRun, PROXY_CPU } from './lib/measure.ts';
-import { type BenchMode, MODE_INFO } from './lib/modes.ts';
-import { portFree, waitForHttp } from './lib/net-wait.ts';
+import { type BenchMode, isL4, MODE_INFO } from './lib/modes.ts';
+import { portFree, waitForHttp, waitForTcp } from './lib/net-wait.ts';
 import { type BenchOptions, parseOptions, USAGE } from './lib/options.ts';
 import { type ManagedProcess, ProcessSupervisor } from './lib/process-group.ts';
 import {
@@ -17,6 +18,9 @@ import {
   BACKEND_URL,
   type BenchPaths,
   backendCommand,
+  COMPRESS_BODY_BYTES,
+  COMPRESS_PATH,
+  L4_BACKEND_PORTS,
   PROXY_HOST,
   type ProxySpec,
   proxyPort,
@@ -55,6 +59,11 @@ const CLIENT_TOOLS: Readonly<Record<BenchMode, readonly string[]>> = {
   h2: ['h2load', 'openssl'],
   handshake: ['openssl'],
   ws: [],
+  compress: ['wrk'],
+  grpc: ['h2load'],
+  'tcp-bulk': [],
+  'tcp-conn': [],
+  udp: [],
 };
 
 function checkMachine(plans: readonly ModePlan[]): void {
@@ -74,8 +83,34 @@ function checkMachine(plans: readonly ModePlan[]): void {
   }
 }
 
+/** `n` bytes of JSON: an array of records (ids, names, flags, numbers), padded with spaces. */
+function benchJson(n: number): string {
+  const items: string[] = [];
+  let size = 2;
+  for (let i = 0; ; i++) {
+    const item = JSON.stringify({
+      id: i,
+      name: `item-${i}`,
+      active: i % 3 !== 0,
+      score: (i * 7919) % 1000,
+      tags: ['alpha', 'beta', 'gamma'].slice(0, (i % 3) + 1),
+    });
+    if (size + item.length + 1 > n) break;
+    items.push(item);
+    size += item.length + 1;
+  }
+  return `[${items.join(',')}]`.padEnd(n, ' ');
+}
+
 async function startBackend(supervisor: ProcessSupervisor, paths: BenchPaths): Promise<ManagedProcess> {
   const runDir = await mkdtemp(join(paths.tmpDir, 'backend-'));
+  // `--mode compress` fetches this: 100 KB of JSON as APIs send it (nginx serves html/ under its prefix).
+  // nginx's workers run as `nobody` when the bench runs as root: the file must be theirs to read.
+  chmodSync(runDir, 0o755);
+  mkdirSync(join(runDir, 'html'), { mode: 0o755 });
+  writeFileSync(join(runDir, 'html', COMPRESS_PATH.slice(1)), benchJson(COMPRESS_BODY_BYTES), {
+    mode: 0o644,
+  });
   const cmd = backendCommand({ paths, runDir, profileName: undefined });
   const backend = supervisor.spawn('backend', 'taskset', ['-c', String(PROXY_CPU), cmd.file, ...cmd.args], {
     output: { kind: 'file', path: join(runDir, 'proxy.log') },
@@ -102,6 +137,48 @@ async function startWsBackend(supervisor: ProcessSupervisor, paths: BenchPaths):
     await waitForHttp(`http://127.0.0.1:${WS_BACKEND_PORT}/`, 10_000, backend);
   } catch (err) {
     throw new Fatal(`ws backend: ${err instanceof Error ? err.message : String(err)} (logs in ${runDir})`);
+  }
+  return backend;
+}
+
+/** `--mode grpc`: the Node h2c backend, pinned like the nginx one. */
+async function startGrpcBackend(supervisor: ProcessSupervisor, paths: BenchPaths): Promise<ManagedProcess> {
+  const runDir = await mkdtemp(join(paths.tmpDir, 'grpc-backend-'));
+  const cmd = grpcBackendCommand(paths);
+  const backend = supervisor.spawn(
+    'grpc-backend',
+    'taskset',
+    ['-c', String(PROXY_CPU), cmd.file, ...cmd.args],
+    {
+      ...(cmd.cwd === undefined ? {} : { cwd: cmd.cwd }),
+      output: { kind: 'file', path: join(runDir, 'proxy.log') },
+    },
+  );
+  const url = `http://${PROXY_HOST}:${GRPC_BACKEND_PORT}/bench.Echo/Unary`;
+  const deadline = Date.now() + 10_000;
+  let last: string | undefined = 'not tried';
+  while (Date.now() < deadline && backend.exitInfo === undefined) {
+    last = await probeGrpc(url, 1000);
+    if (last === undefined) return backend;
+    await sleep(100);
+  }
+  throw new Fatal(`gRPC backend: not answering ${url} (${last}; logs in ${runDir})`);
+}
+
+/** The layer-4 modes: TCP echo, TCP byte sink, UDP echo (bench/lib/l4-backend.ts), pinned beside the proxies. */
+async function startL4Backend(supervisor: ProcessSupervisor, paths: BenchPaths): Promise<ManagedProcess> {
+  const runDir = await mkdtemp(join(paths.tmpDir, 'l4-backend-'));
+  const script = join(paths.repoRoot, 'bench/lib/l4-backend.ts');
+  const backend = supervisor.spawn(
+    'l4-backend',
+    'taskset',
+    ['-c', String(PROXY_CPU), paths.nodePath, script, ...L4_BACKEND_PORTS.map(String)],
+    { output: { kind: 'file', path: join(runDir, 'proxy.log') } },
+  );
+  try {
+    await waitForTcp(PROXY_HOST, L4_BACKEND_PORTS[0], 10_000, backend);
+  } catch (err) {
+    throw new Fatal(`l4 backend: ${err instanceof Error ? err.message : String(err)} (logs in ${runDir})`);
   }
   return backend;
 }
@@ -144,14 +221,16 @@ function saveResults(header: Results, runs: readonly RunRecord[], interrupted: b
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  // `npm run bench -- providers`: change → route latency and RSS per provider (bench/providers.ts).
+  if (argv[0] === 'providers') return (await import('./providers.ts')).runProviderBench(argv.slice(1));
   let options: BenchOptions;
   let plans: ModePlan[];
   try {
     options = parseOptions(argv);
-    const { variants, builds, only } = options;
+    const { variants, builds, only, nginxVariants } = options;
     plans = options.modes.map((mode) => {
       try {
-        return { mode, proxies: selectProxies(allProxies(variants, mode, builds), only) };
+        return { mode, proxies: selectProxies(allProxies(variants, mode, builds, nginxVariants), only) };
       } catch (err) {
         throw new Error(`--mode ${mode}: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -207,6 +286,8 @@ async function main(argv: readonly string[]): Promise<number> {
   const ports = new Map<number, string>([[BACKEND_PORT, 'backend']]);
   for (const { mode } of plans) ports.set(proxyPort(mode), 'proxy');
   if (plans.some((p) => p.mode === 'ws')) ports.set(WS_BACKEND_PORT, 'WebSocket backend');
+  if (plans.some((p) => p.mode === 'grpc')) ports.set(GRPC_BACKEND_PORT, 'gRPC backend');
+  if (plans.some((p) => isL4(p.mode))) for (const p of L4_BACKEND_PORTS) ports.set(p, 'layer-4 backend');
   for (const [port, what] of ports) {
     if (!(await portFree(PROXY_HOST, port))) {
       throw new Fatal(`${PROXY_HOST}:${port} (the ${what} port) is already in use by another process`);
@@ -219,6 +300,10 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const plan of plans) for (const p of plan.proxies) await p.prepare?.(paths);
   const backend = await startBackend(supervisor, paths);
   const wsBackend = plans.some((p) => p.mode === 'ws') ? await startWsBackend(supervisor, paths) : undefined;
+  const grpcBackend = plans.some((p) => p.mode === 'grpc')
+    ? await startGrpcBackend(supervisor, paths)
+    : undefined;
+  const l4Backend = plans.some((p) => isL4(p.mode)) ? await startL4Backend(supervisor, paths) : undefined;
 
   let allOk = true;
   for (const { mode, proxies } of plans) {
@@ -244,7 +329,14 @@ async function main(argv: readonly string[]): Promise<number> {
       paths,
       options,
       clkTck,
-      backend: mode === 'ws' && wsBackend !== undefined ? wsBackend : backend,
+      backend:
+        mode === 'ws' && wsBackend !== undefined
+          ? wsBackend
+          : mode === 'grpc' && grpcBackend !== undefined
+            ? grpcBackend
+            : isL4(mode) && l4Backend !== undefined
+              ? l4Backend
+              : backend,
       mode,
       certificate: MODE_INFO[mode].tls ? certificate : undefined,
     };
@@ -253,6 +345,8 @@ async function main(argv: readonly string[]): Promise<number> {
   current = undefined;
   await supervisor.stop(backend);
   if (wsBackend !== undefined) await supervisor.stop(wsBackend);
+  if (grpcBackend !== undefined) await supervisor.stop(grpcBackend);
+  if (l4Backend !== undefined) await supervisor.stop(l4Backend);
   return allOk ? 0 : 1;
 }
 
@@ -266,7 +360,9 @@ async function runMode(
   const { rounds, durationS, warmupS, connections, streams } = ctx.options;
   const { mode, backend } = ctx;
   const load =
-    mode === 'h2' ? `${connections} connections × ${streams} streams` : `${connections} connections`;
+    mode === 'h2' || mode === 'grpc'
+      ? `${connections} connections × ${streams} streams`
+      : `${connections} connections`;
   console.log(
     `\n--mode ${mode}: ${MODE_INFO[mode].describe}\n` +
       `${header.proxies.join(', ')}: ${rounds} rounds × ${durationS}s (+${warmupS}s warm-up), ` +
@@ -274,7 +370,7 @@ async function runMode(
   );
   for (let round = 1; round <= rounds; round++) {
     for (const spec of rotate(proxies, round - 1)) {
-      if (backend.exitInfo !== undefined) throw new Fatal('the backend nginx exited; stopping');
+      if (backend.exitInfo !== undefined) throw new Fatal(`the backend (${backend.name}) exited; stopping`);
       const record = await measureRun(ctx, spec, round);
       runs.push(record);
       console.log(formatRun(record));
@@ -284,7 +380,18 @@ async function runMode(
     }
   }
   const unit = MODE_INFO[mode].unit;
-  const per = unit === 'hs' ? 'handshake' : unit === 'msg' ? 'message' : 'request';
+  const per =
+    unit === 'hs'
+      ? 'handshake'
+      : unit === 'msg'
+        ? 'message'
+        : unit === 'MiB'
+          ? 'MiB'
+          : unit === 'conn'
+            ? 'connection'
+            : unit === 'dgram'
+              ? 'datagram round trip'
+              : 'request';
   console.log(
     `\n--mode ${mode}: medians over ${rounds} rounds (vs nginx / vs caddy: CPU per ${per}, higher is better)`,
   );

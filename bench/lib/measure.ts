@@ -2,11 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PROFILE_TOP, parseCpuProfile, topSelfTime } from './cpu-profile.ts';
+import { grpcH2loadArgs, missingReplies, waitForGrpc } from './grpc-mode.ts';
 import { parseH2loadOutput, runH2load } from './h2load.ts';
 import { parseHandshakeReport, runHandshakeClient } from './handshakes.ts';
 import { errorTotal, loadStats } from './load-stats.ts';
 import { type BenchMode, MODE_INFO } from './modes.ts';
-import { waitForHttp, waitPortFree } from './net-wait.ts';
+import { waitPortFree, waitReady } from './net-wait.ts';
 import type { BenchOptions } from './options.ts';
 import { sampleTree } from './proc-tree.ts';
 import type { ManagedProcess, ProcessSupervisor } from './process-group.ts';
@@ -18,6 +19,8 @@ import { probeTls, type TlsFacts, tlsMismatch } from './tls-probe.ts';
 import { parseWrkOutput, runWrk } from './wrk.ts';
 
 export const PROXY_CPU = 1;
+/** What `--mode tcp-bulk` carries through one connection: 1 GiB. */
+const BULK_BYTES = 1 << 30;
 export const CLIENT_CPU = 0;
 const RSS_SAMPLE_MS = 200;
 
@@ -56,16 +59,25 @@ function readProfile(ctx: MeasureContext, name: string): ProfileSummary {
 }
 
 /** One client run against the proxy (the client pinned to CLIENT_CPU), parsed. */
-async function load(ctx: MeasureContext, durationS: number): Promise<ClientOutput> {
+async function load(ctx: MeasureContext, durationS: number, measured = false): Promise<ClientOutput> {
   const url = proxyUrl(ctx.mode);
   const { connections, streams } = ctx.options;
   switch (MODE_INFO[ctx.mode].client) {
     case 'wrk': {
-      const out = await runWrk(ctx.supervisor, { cpu: CLIENT_CPU, connections, durationS, url });
+      const headers = [...(ctx.mode === 'compress' ? ['Accept-Encoding: gzip'] : []), ...ctx.options.headers];
+      const out = await runWrk(ctx.supervisor, { cpu: CLIENT_CPU, connections, durationS, url, headers });
       return { tool: 'wrk', result: parseWrkOutput(out) };
     }
     case 'h2load': {
-      const out = await runH2load(ctx.supervisor, { cpu: CLIENT_CPU, connections, streams, durationS, url });
+      const extra = ctx.mode === 'grpc' ? grpcH2loadArgs(ctx.paths.tmpDir) : [];
+      const out = await runH2load(ctx.supervisor, {
+        cpu: CLIENT_CPU,
+        connections,
+        streams,
+        durationS,
+        url,
+        extra,
+      });
       return { tool: 'h2load', result: parseH2loadOutput(out) };
     }
     case 'handshake-client': {
@@ -80,6 +92,22 @@ async function load(ctx: MeasureContext, durationS: number): Promise<ClientOutpu
         durationS,
       });
       return { tool: 'handshake-client', result: parseHandshakeReport(out) };
+    }
+    case 'l4-client': {
+      // tcp-bulk: the measured run carries 1 GiB (bounded in time); the warm-up a tenth of it.
+      const args =
+        ctx.mode === 'tcp-bulk'
+          ? [String(measured ? BULK_BYTES : BULK_BYTES / 8), String(Math.max(60, durationS * 6))]
+          : [String(connections), String(durationS)];
+      const out = await runScriptClient(ctx.supervisor, {
+        cpu: CLIENT_CPU,
+        nodePath: ctx.paths.nodePath,
+        repoRoot: ctx.paths.repoRoot,
+        script: 'bench/lib/l4-client.ts',
+        args: [ctx.mode, PROXY_HOST, String(proxyPort(ctx.mode)), ...args],
+        durationS: ctx.mode === 'tcp-bulk' ? Math.max(60, durationS * 6) : durationS,
+      });
+      return { tool: 'l4-client', result: parseScriptReport(out) };
     }
     case 'ws-client': {
       const out = await runScriptClient(ctx.supervisor, {
@@ -119,7 +147,8 @@ async function loadAndMeasure(
   round: number,
   startedAt: string,
 ): Promise<RunOk> {
-  await waitForHttp(spec.readinessUrl, spec.readyTimeoutMs, proxy);
+  if (spec.readiness === 'grpc') await waitForGrpc(spec.readinessUrl, spec.readyTimeoutMs, proxy);
+  else await waitReady(spec.readinessUrl, spec.readyTimeoutMs, proxy, ctx.options.headers);
   const tls = await checkTls(ctx);
   const idle = sampleTree(proxy.pid);
   if (ctx.options.warmupS > 0) await load(ctx, ctx.options.warmupS);
@@ -132,7 +161,7 @@ async function loadAndMeasure(
   const backendBefore = sampleTree(ctx.backend.pid);
   let output: ClientOutput;
   try {
-    output = await load(ctx, ctx.options.durationS);
+    output = await load(ctx, ctx.options.durationS, true);
   } finally {
     clearInterval(sampler);
   }
@@ -141,7 +170,12 @@ async function loadAndMeasure(
   loadRssKb = Math.max(loadRssKb, after.rssKb);
 
   if (proxy.exitInfo !== undefined) throw new Error(`${spec.name} exited during the run`);
-  const stats = loadStats(output);
+  let stats = loadStats(output);
+  if (ctx.mode === 'grpc' && output.tool === 'h2load') {
+    // A gRPC error is a 200 without the message: count those as errors, h2load does not.
+    const missing = missingReplies(stats.completed, output.result.dataBytes);
+    if (missing !== null) stats = { ...stats, errors: { ...stats.errors, grpcNoReply: missing } };
+  }
   if (stats.completed === 0) {
     throw new Error(`${output.tool} completed nothing: ${JSON.stringify(output.result)}`);
   }

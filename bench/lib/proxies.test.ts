@@ -36,6 +36,17 @@ describe('allProxies', () => {
     );
   });
 
+  it('runs another checkout as <build>, and with each variant as <build>-<variant>', () => {
+    const withBuild = allProxies([{ name: 'mw', config: '/cfg/mw.yaml' }], 'http', [
+      { name: 'before', dir: '/old' },
+    ]);
+    const names = withBuild.map((p) => p.name);
+    assert.deepEqual(names.slice(-2), ['before', 'before-mw']);
+    const cmd = withBuild.find((p) => p.name === 'before-mw')!.command(ctx);
+    assert.ok(cmd.args.includes('/old/dist/main.js'), cmd.args.join(' '));
+    assert.ok(cmd.args.includes('/cfg/mw.yaml'), cmd.args.join(' '));
+  });
+
   it('starts nginx with its prefix and error log in the run dir', () => {
     const cmd = all[0]!.command(ctx);
     assert.equal(cmd.file, 'nginx');
@@ -136,5 +147,29 @@ describe('allProxies in the TLS modes', () => {
     assert.ok(args('caddy').includes(join(tmpDir, 'Caddyfile-tls')));
     assert.deepEqual(args('ours').slice(-2), ['--config', join(tmpDir, 'ours-tls.yaml')]);
     assert.deepEqual(args('ours-mw').slice(-1), [join(tmpDir, 'variant-ours-mw-mw.yaml')]);
+  });
+});
+
+describe('allProxies in the gRPC mode', () => {
+  const all = allProxies([{ name: 'ours-x', config: 'x.yaml' }], 'grpc');
+  const ctx: RunContext = { paths, runDir: '/tmp/run', profileName: undefined };
+
+  it('lists the peers, ours and the variants, each checked ready by a gRPC call', () => {
+    assert.deepEqual(
+      all.map((p) => p.name),
+      ['nginx', 'haproxy', 'caddy', 'ours', 'ours-x'],
+    );
+    assert.ok(all.every((p) => p.readiness === 'grpc'));
+    assert.ok(all.every((p) => p.readinessUrl === 'http://127.0.0.1:8080/bench.Echo/Unary'));
+    assert.equal(proxyUrl('grpc'), 'http://127.0.0.1:8080/bench.Echo/Unary');
+    assert.equal(proxyPort('grpc'), 8080);
+  });
+
+  it('starts each peer on its gRPC configuration', () => {
+    const args = (name: string) => selectProxies(all, [name])[0]!.command(ctx).args.join(' ');
+    assert.match(args('nginx'), /proxy-nginx-grpc\.conf/);
+    assert.match(args('haproxy'), /haproxy-grpc\.cfg/);
+    assert.match(args('caddy'), /Caddyfile-grpc/);
+    assert.match(args('ours'), /--config bench\/configs\/bench-grpc\.yaml$/);
   });
 });

@@ -80,6 +80,8 @@ export interface WrkRun {
   readonly connections: number;
   readonly durationS: number;
   readonly url: string;
+  /** Request header lines (`Name: value`), one `-H` each. */
+  readonly headers?: readonly string[];
 }
 
 /**
@@ -95,6 +97,7 @@ export async function runWrk(supervisor: ProcessSupervisor, run: WrkRun): Promis
     `-c${run.connections}`,
     `-d${run.durationS}s`,
     '--latency',
+    ...(run.headers ?? []).flatMap((h) => ['-H', h]),
     run.url,
   ];
   const wrk = supervisor.spawn('wrk', 'taskset', args, { output: { kind: 'capture' } });

@@ -2,15 +2,19 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { brotliDecompressSync, gunzipSync, zstdDecompressSync } from 'node:zlib';
 import { CompressSchema } from '../config/dynamic/body-middlewares.ts';
-import type { BodyFilter, BodyOutput } from './middleware.ts';
 import { compressFactory } from './compress.ts';
+import { ENCODERS } from './encoder-pool.ts';
+import type { BodyFilter, BodyOutput, Middleware } from './middleware.ts';
 import { makeRequest, makeResponse } from './test-request.ts';
 
 function compress(config: Record<string, unknown> = {}) {
-  const mw = compressFactory.create(CompressSchema.parse(config), {} as never);
+  const mw = compressFactory.create(CompressSchema.parse(config), {} as never) as Middleware;
   return (
     accept: string | null,
-    resHeaders: [string, string][] = [['Content-Type', 'text/plain'], ['Content-Length', '5000']],
+    resHeaders: [string, string][] = [
+      ['Content-Type', 'text/plain'],
+      ['Content-Length', '5000'],
+    ],
     method = 'GET',
     status = 200,
   ) => {
@@ -25,12 +29,17 @@ function compress(config: Record<string, unknown> = {}) {
 }
 
 /** Runs a filter over chunks; resolves with what it pushed once it ended. */
-function run(filter: BodyFilter, chunks: Buffer[], gapMs = -1): Promise<{ out: Buffer[]; failed: string | null }> {
+function run(
+  filter: BodyFilter,
+  chunks: Buffer[],
+  gapMs = -1,
+): Promise<{ out: Buffer[]; failed: string | null }> {
   return new Promise((resolve) => {
     const out: Buffer[] = [];
     let failed: string | null = null;
     const o: BodyOutput = {
-      push: (b) => out.push(b),
+      ...NOOP_OUT,
+      push: (b) => out.push(b) > 0,
       end: () => resolve({ out, failed }),
       fail: (r) => {
         failed = r;
@@ -56,6 +65,8 @@ function run(filter: BodyFilter, chunks: Buffer[], gapMs = -1): Promise<{ out: B
     next();
   });
 }
+
+const NOOP_OUT: BodyOutput = { push: () => true, length() {}, end() {}, fail() {}, drained() {} };
 
 const TEXT = Buffer.from('hello compressed world, '.repeat(400));
 
@@ -88,7 +99,7 @@ describe('compress: which coding (Traefik getCompressionEncoding)', () => {
         return;
       }
       assert.ok(filter);
-      filter.start({ push() {}, end() {}, fail() {}, drained() {} });
+      filter.start(NOOP_OUT);
       assert.equal(headers.get('content-encoding'), want);
       filter.destroy();
     });
@@ -158,12 +169,18 @@ describe('compress: the body', () => {
   }
 
   it('adds to an existing Vary without repeating Accept-Encoding', async () => {
-    const a = compress()('gzip', [['Vary', 'Origin'], ['Content-Length', '5000']]);
-    a.filter!.start({ push() {}, end() {}, fail() {}, drained() {} });
+    const a = compress()('gzip', [
+      ['Vary', 'Origin'],
+      ['Content-Length', '5000'],
+    ]);
+    a.filter!.start(NOOP_OUT);
     assert.deepEqual(a.headers.getAll('vary'), ['Origin', 'Accept-Encoding']);
     a.filter!.destroy();
-    const b = compress()('gzip', [['Vary', 'accept-encoding'], ['Content-Length', '5000']]);
-    b.filter!.start({ push() {}, end() {}, fail() {}, drained() {} });
+    const b = compress()('gzip', [
+      ['Vary', 'accept-encoding'],
+      ['Content-Length', '5000'],
+    ]);
+    b.filter!.start(NOOP_OUT);
     assert.deepEqual(b.headers.getAll('vary'), ['accept-encoding']);
     b.filter!.destroy();
   });
@@ -193,19 +210,18 @@ describe('compress: the body', () => {
     const gunzip = createGunzip();
     gunzip.on('data', (b: Buffer) => seen.push(b.toString()));
     filter!.start({
+      ...NOOP_OUT,
       push: (b) => {
         out.push(b);
-        gunzip.write(b);
+        return gunzip.write(b);
       },
-      end() {},
-      fail() {},
-      drained() {},
     });
     for (const e of events) {
       filter!.write(e);
       const want = e.toString();
       const deadline = Date.now() + 5000;
-      while (!seen.join('').endsWith(want) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5));
+      while (!seen.join('').endsWith(want) && Date.now() < deadline)
+        await new Promise((r) => setTimeout(r, 5));
       assert.ok(seen.join('').endsWith(want), `event ${JSON.stringify(want)} decodable before the next one`);
     }
     filter!.destroy();
@@ -215,10 +231,40 @@ describe('compress: the body', () => {
   it('levels: a higher level compresses at least as well', async () => {
     const sizes: number[] = [];
     for (const level of [1, 9]) {
-      const { filter } = compress({ levels: { gzip: level } })('gzip', [['Content-Length', String(TEXT.length)]]);
+      const { filter } = compress({ levels: { gzip: level } })('gzip', [
+        ['Content-Length', String(TEXT.length)],
+      ]);
       const { out } = await run(filter!, [TEXT]);
       sizes.push(Buffer.concat(out).length);
     }
     assert.ok(sizes[1]! <= sizes[0]!, `level 9 ${sizes[1]} vs level 1 ${sizes[0]}`);
+  });
+});
+
+describe('compress: coders are pooled', () => {
+  it('gives a coder back once its response ended, and the next response reuses it cleanly', async () => {
+    const c = compress({ levels: { gzip: 7 } });
+    for (let i = 0; i < 3; i++) {
+      const { filter } = c('gzip', [['Content-Length', String(TEXT.length)]]);
+      const { out } = await run(filter!, [TEXT.subarray(0, 1000), TEXT.subarray(1000)]);
+      assert.deepEqual(gunzipSync(Buffer.concat(out)), TEXT, `response ${i}`);
+      assert.equal(ENCODERS.idleCount('gzip', 7), 1);
+    }
+    // Streamed (unknown length) responses too.
+    const s = c('gzip', [['Content-Type', 'text/plain']]);
+    const { out } = await run(s.filter!, [TEXT.subarray(0, 5000), TEXT.subarray(5000)], 1);
+    assert.deepEqual(gunzipSync(Buffer.concat(out)), TEXT);
+    assert.equal(ENCODERS.idleCount('gzip', 7), 1);
+  });
+
+  it('never pools a coder dropped mid-body', async () => {
+    const c = compress({ levels: { gzip: 8 } });
+    const { filter } = c('gzip', [['Content-Type', 'text/plain']]);
+    filter!.start(NOOP_OUT);
+    filter!.write(TEXT);
+    filter!.write(TEXT);
+    filter!.destroy();
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal(ENCODERS.idleCount('gzip', 8), 0);
   });
 });

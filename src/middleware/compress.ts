@@ -1,19 +1,7 @@
-import {
-  type BrotliCompress,
-  constants,
-  createBrotliCompress,
-  createGzip,
-  createZstdCompress,
-  type Gzip,
-  type ZstdCompress,
-} from 'node:zlib';
-
-/** The three coders share zlib's stream interface, flush(kind) included. */
-type Encoder = Gzip | BrotliCompress | ZstdCompress;
-
 import type { CompressConfig, CompressEncoding } from '../config/dynamic/body-middlewares.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead, ResponseHead } from '../core/request.ts';
+import { ENCODERS, type Encoder, FINISH, FLUSH } from './encoder-pool.ts';
 import type { BodyFilter, BodyOutput, Middleware, MiddlewareFactory } from './middleware.ts';
 
 /**
@@ -62,7 +50,9 @@ class Compress implements Middleware {
     const cl = h.get('content-length');
     const min = this.#c.minResponseBodyBytes;
     if (cl !== undefined) {
-      if (Number(cl) < min) return null;
+      const n = Number(cl);
+      if (n < min) return null;
+      if (n <= ONE_SHOT_MAX) return new OneShotFilter(coding, this.#c.levels[coding], h, n);
       return new CompressFilter(coding, this.#c.levels[coding], h, 0, false);
     }
     // Unknown length: hold the first bytes until `min` arrived (an event stream is never held).
@@ -106,21 +96,85 @@ function mediaType(v: string | undefined): string {
   return v === undefined ? '' : v.split(';')[0]!.trim().toLowerCase();
 }
 
-/** A flush that ends a block without resetting the coder's state (the ratio survives it). */
-const FLUSH: Readonly<Record<CompressEncoding, number>> = {
-  gzip: constants.Z_SYNC_FLUSH,
-  br: constants.BROTLI_OPERATION_FLUSH,
-  zstd: constants.ZSTD_e_flush,
-};
+/** The head of a response the proxy encodes: what a cache and a client must know. */
+function markEncoded(h: HeaderList, coding: CompressEncoding): void {
+  h.set('Content-Encoding', coding);
+  h.delete('content-length');
+  h.delete('accept-ranges');
+  const vary = h.getAll('vary');
+  if (!vary.some((v) => /(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(v))) h.append('Vary', 'Accept-Encoding');
+  const etag = h.get('etag');
+  if (etag !== undefined && !etag.startsWith('W/')) h.set('ETag', `W/${etag}`);
+}
 
-function encoder(coding: CompressEncoding, level: number): Encoder {
-  switch (coding) {
-    case 'gzip':
-      return createGzip({ level });
-    case 'br':
-      return createBrotliCompress({ params: { [constants.BROTLI_PARAM_QUALITY]: level } });
-    case 'zstd':
-      return createZstdCompress({ params: { [constants.ZSTD_c_compressionLevel]: level } });
+/**
+ * Bodies of known length up to this are compressed in one go: gathered (they are small), then
+ * written to a pooled coder at once and finished, and sent with a Content-Length. Larger bodies
+ * stream through the coder.
+ */
+const ONE_SHOT_MAX = 256 * 1024;
+
+/** A body of known, small length: gathered, compressed in one go, sent with its length. */
+class OneShotFilter implements BodyFilter {
+  readonly #coding: CompressEncoding;
+  readonly #level: number;
+  /**
+   * The whole body, in one buffer of the announced length: one allocation per response (each
+   * large Buffer is V8 external memory, and their rate is what drives its full collections).
+   */
+  #body: Buffer;
+  #n = 0;
+  #out!: BodyOutput;
+  #over = false;
+
+  constructor(coding: CompressEncoding, level: number, headers: HeaderList, length: number) {
+    this.#coding = coding;
+    this.#level = level;
+    this.#body = Buffer.allocUnsafe(length);
+    markEncoded(headers, coding);
+  }
+
+  start(out: BodyOutput): void {
+    this.#out = out;
+  }
+
+  write(chunk: Buffer): boolean {
+    // A chunk is only ours during the call (BodyFilter): copied. The upstream's framing keeps
+    // the body within its Content-Length.
+    this.#n += chunk.copy(this.#body, this.#n);
+    return true;
+  }
+
+  end(): void {
+    const body = this.#n === this.#body.length ? this.#body : this.#body.subarray(0, this.#n);
+    const coding = this.#coding;
+    const level = this.#level;
+    const z = ENCODERS.acquire(coding, level);
+    const parts: Buffer[] = [];
+    let n = 0;
+    z.on('data', (b: Buffer) => {
+      parts.push(b);
+      n += b.length;
+    });
+    z.on('error', (e: Error) => {
+      if (this.#over) return;
+      this.#over = true;
+      this.#out.fail(`${coding}: ${e.message}`, 502);
+    });
+    z.write(body);
+    z.flush(FINISH[coding], () => {
+      ENCODERS.release(coding, level, z);
+      if (this.#over) return;
+      this.#over = true;
+      const r = parts.length === 1 ? parts[0]! : Buffer.concat(parts, n);
+      this.#out.length(r.length);
+      this.#out.push(r);
+      this.#out.end();
+    });
+  }
+
+  destroy(): void {
+    this.#over = true;
   }
 }
 
@@ -137,6 +191,9 @@ class CompressFilter implements BodyFilter {
   #heldBytes = 0;
   #z: Encoder | null = null;
   #flushing = false;
+  /** The FINISH flush is queued: no other flush may follow it (the coder goes back to the pool). */
+  #ending = false;
+  #dead = false;
 
   constructor(
     coding: CompressEncoding,
@@ -159,16 +216,19 @@ class CompressFilter implements BodyFilter {
   }
 
   write(chunk: Buffer): boolean {
+    // A chunk is only ours during the call (BodyFilter): what is kept (held, or queued in the
+    // coder) is a copy.
+    const copy = Buffer.from(chunk);
     const held = this.#held;
     if (held !== null) {
-      held.push(chunk);
-      this.#heldBytes += chunk.length;
+      held.push(copy);
+      this.#heldBytes += copy.length;
       if (this.#heldBytes < this.#holdUntil) return true;
       this.#held = null;
       this.#begin();
       return this.#writeAll(held);
     }
-    return this.#writeAll([chunk]);
+    return this.#writeAll([copy]);
   }
 
   end(): void {
@@ -180,31 +240,44 @@ class CompressFilter implements BodyFilter {
       this.#out.end();
       return;
     }
-    this.#z?.end();
+    const z = this.#z;
+    if (z === null) return;
+    this.#ending = true;
+    z.flush(FINISH[this.#coding], () => {
+      this.#z = null;
+      ENCODERS.release(this.#coding, this.#level, z);
+      if (!this.#dead) this.#out.end();
+    });
+  }
+
+  resume(): void {
+    this.#z?.resume();
   }
 
   destroy(): void {
+    this.#dead = true;
     this.#held = null;
-    this.#z?.destroy();
-    this.#z = null;
+    // Mid-body, the coder's state belongs to this response: it is not pooled. Once its FINISH
+    // is queued, the flush's callback gives it back.
+    if (!this.#ending) {
+      this.#z?.destroy();
+      this.#z = null;
+    }
   }
 
   /** Compress from now on: the head says so before its first byte goes out. */
   #begin(): void {
-    const h = this.#headers;
-    h.set('Content-Encoding', this.#coding);
-    h.delete('content-length');
-    h.delete('accept-ranges');
-    const vary = h.getAll('vary');
-    if (!vary.some((v) => /(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(v)))
-      h.append('Vary', 'Accept-Encoding');
-    const etag = h.get('etag');
-    if (etag !== undefined && !etag.startsWith('W/')) h.set('ETag', `W/${etag}`);
-    const z = encoder(this.#coding, this.#level);
+    markEncoded(this.#headers, this.#coding);
+    const z = ENCODERS.acquire(this.#coding, this.#level);
     this.#z = z;
-    z.on('data', (b: Buffer) => this.#out.push(b));
-    z.on('end', () => this.#out.end());
-    z.on('error', (e: Error) => this.#out.fail(`${this.#coding}: ${e.message}`));
+    // A full next stage (a slow client) pauses the coder's output; its input then fills up and
+    // `write` says so, which pauses the upstream.
+    z.on('data', (b: Buffer) => {
+      if (!this.#dead && !this.#out.push(b)) z.pause();
+    });
+    z.on('error', (e: Error) => {
+      if (!this.#dead) this.#out.fail(`${this.#coding}: ${e.message}`);
+    });
     z.on('drain', () => this.#out.drained());
   }
 
@@ -217,7 +290,7 @@ class CompressFilter implements BodyFilter {
       this.#flushing = true;
       setImmediate(() => {
         this.#flushing = false;
-        this.#z?.flush(FLUSH[this.#coding]);
+        if (!this.#ending && !this.#dead) this.#z?.flush(FLUSH[this.#coding]);
       });
     }
     return ok;

@@ -1,4 +1,6 @@
+import type { PluginMiddlewareConfig } from '../config/dynamic/plugin-middleware.ts';
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
+import type { HeaderList } from '../core/headers.ts';
 import type { Logger } from '../core/logger.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 import type { Ticker } from '../core/ticker.ts';
@@ -29,6 +31,37 @@ export interface RequestControl {
   resume(response?: DirectResponse): void;
   /** Have `lease.release` called when the request ends. */
   onEnd(lease: Lease): void;
+  /** Transform this request's bodies, both ways, on their way through the proxy (one per request). */
+  transformBody(t: BodyTransform): void;
+}
+
+/**
+ * A middleware's view of the bodies of one request, both directions, at the upstream seam: for
+ * a middleware that changes the protocol spoken to the server (grpcWeb), which needs the request
+ * body and the response trailers that the response body phase (`onResponseBody`) does not carry.
+ * The upstream's response is transformed first, then goes through the route's `onResponse` and
+ * `onResponseBody` phases like any. Registered per request by `onRequest` through
+ * `ctl.transformBody`, so that a route whose requests need no transform pays nothing. Each call
+ * returns the bytes to pass on (possibly the same buffer, possibly empty); the proxy re-frames
+ * what it passes on (its length changes: no Content-Length either way).
+ *
+ * Calls come per try of the request: `requestHead` starts one (the body is sent again from its
+ * first byte on a retry), the response side runs once, for the try whose response is relayed.
+ */
+export interface BodyTransform {
+  /** The fields of the request as it goes upstream (a copy of the request's): may edit them. */
+  requestHead(headers: HeaderList): void;
+  requestData(chunk: Buffer): Buffer;
+  /** The request body ended: last bytes to send, or null. */
+  requestEnd(): Buffer | null;
+  /** The response head from upstream, before the route's onResponse phases: may edit it. */
+  responseHead(res: ResponseHead): void;
+  responseData(chunk: Buffer): Buffer;
+  /**
+   * The response body ended with these trailer fields (null: none): last bytes to send, or null.
+   * Trailers are not passed on as trailers: a transform that keeps them puts them in the body.
+   */
+  responseEnd(trailers: HeaderList | null): Buffer | null;
 }
 
 /** Retry settings the request's exchange applies around its upstream tries. */
@@ -58,6 +91,8 @@ export interface BodyFilter {
   start(out: BodyOutput): void;
   /** Body bytes, in order. Returns false when the filter wants no more for now: it calls `out.drained()` when it does. */
   write(chunk: Buffer): boolean;
+  /** After `out.push` returned false: the next stage takes bytes again. */
+  resume?(): void;
   /** The body ended: flush what is held, then `out.end()`. */
   end(): void;
   /** The exchange is over before the body ended (client gone, upstream broke): free everything, write nothing more. */
@@ -66,14 +101,54 @@ export interface BodyFilter {
 
 /** Where a filter writes. */
 export interface BodyOutput {
-  /** Filtered bytes for the next filter (or the client). */
-  push(chunk: Buffer): void;
+  /**
+   * Filtered bytes for the next filter (or the client). false: the next stage is full; the
+   * filter should hold its output until `resume()` (what it pushes meanwhile is still taken).
+   */
+  push(chunk: Buffer): boolean;
+  /**
+   * The whole output will be `n` bytes (a filter that holds the whole body): the client gets a
+   * Content-Length instead of a chunked body. Only before the first push; only the last filter's
+   * counts (another one after it changes the length).
+   */
+  length(n: number): void;
   /** The filtered body is complete. */
   end(): void;
-  /** The filter could not go on (a compressor's error): the response is broken. */
-  fail(reason: string): void;
+  /**
+   * The filter could not go on (a compressor's error): the response is broken. With `status`,
+   * a response whose head has not gone out yet is answered with that status instead (a body
+   * over a limit: 500).
+   */
+  fail(reason: string, status?: number): void;
   /** The filter takes input again after `write` returned false. */
   drained(): void;
+}
+
+/**
+ * An error page (the `errors` middleware): a response whose status is in `status` is replaced by
+ * a GET of `query` on the service named `service` (qualified `name@provider`); the client gets
+ * the original status, or the one `rewrites` maps it to. The exchange applies it (the runtime
+ * resolves the service when it builds the route).
+ */
+export interface ErrorPageSpec {
+  readonly status: readonly StatusRange[];
+  readonly rewrites: readonly { readonly from: StatusRange; readonly to: number }[];
+  readonly service: string;
+  readonly query: string;
+}
+
+/**
+ * Whole bodies (the `buffering` middleware): the exchange reads the request body to its end
+ * before it sends the request (413 past `maxRequestBodyBytes`, 0 = no limit), keeping the
+ * first `memRequestBodyBytes` in memory and the rest in a temporary file; the response side is
+ * the middleware's own body filter. `retry` (from `retryExpression`) says, after each try,
+ * whether to try again: `attempts` made so far, the try's status (502/504 for a network error
+ * or a timeout), and whether it was a network error.
+ */
+export interface BufferingSpec {
+  readonly maxRequestBodyBytes: number;
+  readonly memRequestBodyBytes: number;
+  readonly retry: ((attempts: number, status: number, networkError: boolean) => boolean) | null;
 }
 
 /** A per-server guard a middleware puts on the route (a per-server circuit breaker). */
@@ -110,6 +185,8 @@ export interface Middleware {
   readonly onResponseBody?: (req: RequestHead, res: ResponseHead) => BodyFilter | null;
   readonly retry?: RetryPolicy;
   readonly guard?: ServerGuard;
+  readonly errorPage?: ErrorPageSpec;
+  readonly buffering?: BufferingSpec;
 }
 
 export interface BuildContext {
@@ -129,11 +206,32 @@ export interface BuildContext {
    * cycle.
    */
   resolve(names: readonly string[]): readonly Middleware[] | { error: string };
+  /**
+   * A service this middleware sends requests to (`errors`): its qualified name, looked up in the
+   * provider of the middleware being built when unqualified; an error when it does not exist.
+   */
+  service(name: string): string | { error: string };
+  /** Builds `plugin` middlewares from the local plugins (static `experimental.localPlugins`). */
+  readonly plugins?: PluginMiddlewares | undefined;
+}
+
+/**
+ * The `plugin` middleware's maker (src/plugins, which imports the plugins' modules beforehand):
+ * the middleware module knows plugins only through this.
+ */
+export interface PluginMiddlewares {
+  create(config: PluginMiddlewareConfig, ctx: BuildContext): Middleware | MiddlewareError;
+}
+
+/** Why a middleware cannot be built; `path` (below `http.middlewares.<name>`) places it in the file. */
+export interface MiddlewareError {
+  readonly error: string;
+  readonly path?: readonly (string | number)[];
 }
 
 /** Built-in middleware: `type` is the YAML key (e.g. 'stripPrefix'); C is the config type from its zod schema. */
 export interface MiddlewareFactory<C> {
   readonly type: string;
   /** Returns the middleware, or an error message when the config is valid YAML but unusable. */
-  create(config: C, ctx: BuildContext): Middleware | { error: string };
+  create(config: C, ctx: BuildContext): Middleware | MiddlewareError;
 }

@@ -86,6 +86,11 @@ export function testContext(
       }
       return out;
     },
+    service(n) {
+      // Test services: any name ending in `-missing` does not exist.
+      if (n.endsWith('-missing')) return { error: `unknown service ${n}` };
+      return n.includes('@') ? n : `${n}${name.slice(name.lastIndexOf('@'))}`;
+    },
   };
 }
 

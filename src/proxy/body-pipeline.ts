@@ -4,10 +4,12 @@ import type { BodyFilter, BodyOutput } from '../middleware/middleware.ts';
 export interface PipelineSink {
   /** Filtered bytes for the client; false when the client is slow (the source is paused). */
   pipelineData(chunk: Buffer): boolean;
+  /** The last filter announced the output's length before its first byte. */
+  pipelineLength(n: number): void;
   /** The filtered body is complete. */
   pipelineEnd(): void;
-  /** A filter failed: the response is broken. */
-  pipelineFailed(reason: string): void;
+  /** A filter failed: the response is broken (or answered `status` if nothing was sent). */
+  pipelineFailed(reason: string, status: number | undefined): void;
   /** Every filter takes input again: the source may resume. */
   pipelineDrained(): void;
 }
@@ -22,16 +24,20 @@ class Stage implements BodyOutput {
     this.#index = index;
   }
 
-  push(chunk: Buffer): void {
-    this.#pipeline.output(this.#index, chunk);
+  push(chunk: Buffer): boolean {
+    return this.#pipeline.output(this.#index, chunk);
+  }
+
+  length(n: number): void {
+    this.#pipeline.length(this.#index, n);
   }
 
   end(): void {
     this.#pipeline.ended(this.#index);
   }
 
-  fail(reason: string): void {
-    this.#pipeline.failed(reason);
+  fail(reason: string, status?: number): void {
+    this.#pipeline.failed(reason, status);
   }
 
   drained(): void {
@@ -42,9 +48,10 @@ class Stage implements BodyOutput {
 /**
  * A response body on its way through the filters of its route's middlewares (the body phase):
  * the upstream's bytes go into the first filter, each filter's output into the next, the last
- * one's to the client. Backpressure: a filter that wants no more input, or a client that is slow,
- * pauses the source (the upstream); filters hold at most what they already took. One pipeline
- * per response that has filters; none at all for the others.
+ * one's to the client. Backpressure both ways: a filter that wants no more input pauses the
+ * source (the upstream) until it drained; a stage that is full (the next filter, or a slow
+ * client) tells the filter before it through `push`'s result, and calls its `resume` once it
+ * takes bytes again. One pipeline per response that has filters; none for the others.
  */
 export class ResponsePipeline {
   readonly #filters: readonly BodyFilter[];
@@ -52,6 +59,7 @@ export class ResponsePipeline {
   /** Filters that returned false from `write` and have not drained yet. */
   #blocked = 0;
   readonly #isBlocked: boolean[];
+  #clientFull = false;
   #over = false;
 
   constructor(filters: readonly BodyFilter[], sink: PipelineSink) {
@@ -73,6 +81,13 @@ export class ResponsePipeline {
     if (!this.#over) this.#filters[0]!.end();
   }
 
+  /** The client takes bytes again. */
+  clientDrained(): void {
+    if (!this.#clientFull || this.#over) return;
+    this.#clientFull = false;
+    this.#filters[this.#filters.length - 1]!.resume?.();
+  }
+
   /** Stops everything (the exchange ended first). */
   destroy(): void {
     if (this.#over) return;
@@ -80,17 +95,26 @@ export class ResponsePipeline {
     for (const f of this.#filters) f.destroy();
   }
 
-  #feed(index: number, chunk: Buffer): void {
-    if (!this.#filters[index]!.write(chunk) && !this.#isBlocked[index]) {
+  #feed(index: number, chunk: Buffer): boolean {
+    if (this.#filters[index]!.write(chunk)) return true;
+    if (!this.#isBlocked[index]) {
       this.#isBlocked[index] = true;
       this.#blocked++;
     }
+    return false;
   }
 
-  output(index: number, chunk: Buffer): void {
-    if (this.#over || chunk.length === 0) return;
-    if (index + 1 < this.#filters.length) this.#feed(index + 1, chunk);
-    else this.#sink.pipelineData(chunk);
+  output(index: number, chunk: Buffer): boolean {
+    if (this.#over) return true;
+    if (chunk.length === 0) return true;
+    if (index + 1 < this.#filters.length) return this.#feed(index + 1, chunk);
+    if (this.#sink.pipelineData(chunk)) return true;
+    this.#clientFull = true;
+    return false;
+  }
+
+  length(index: number, n: number): void {
+    if (!this.#over && index === this.#filters.length - 1) this.#sink.pipelineLength(n);
   }
 
   ended(index: number): void {
@@ -103,16 +127,18 @@ export class ResponsePipeline {
     this.#sink.pipelineEnd();
   }
 
-  failed(reason: string): void {
+  failed(reason: string, status: number | undefined): void {
     if (this.#over) return;
     this.destroy();
-    this.#sink.pipelineFailed(reason);
+    this.#sink.pipelineFailed(reason, status);
   }
 
   drained(index: number): void {
-    if (!this.#isBlocked[index]) return;
+    if (this.#over || !this.#isBlocked[index]) return;
     this.#isBlocked[index] = false;
     this.#blocked--;
-    if (this.#blocked === 0 && !this.#over) this.#sink.pipelineDrained();
+    // The filter before it may push again; the source once no filter is blocked.
+    if (index > 0) this.#filters[index - 1]!.resume?.();
+    if (this.#blocked === 0) this.#sink.pipelineDrained();
   }
 }

@@ -1,10 +1,18 @@
 import { ProxyError } from '../core/errors.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
+import { SpooledBody } from '../core/spooled-body.ts';
 import { statusText } from '../core/status-text.ts';
-import { BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
+import { BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
 import { enterLimit, unavailable } from '../middleware/in-flight-req.ts';
-import { type Lease, type RequestControl, type RequestOutcome, SUSPEND } from '../middleware/middleware.ts';
+import {
+  type BodyTransform,
+  type BufferingSpec,
+  type Lease,
+  type RequestControl,
+  type RequestOutcome,
+  SUSPEND,
+} from '../middleware/middleware.ts';
 import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
 import type {
   FailoverNode,
@@ -16,11 +24,13 @@ import type {
 } from '../runtime/types.ts';
 import type { ClientExchange, ClientSink } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
+import type { ErrorPageRequest } from './error-page.ts';
 import { endSpan, logAccess, type ReportedExchange } from './exchange-report.ts';
 import type { LongLived } from './long-lived.ts';
 import { ResponseCapture } from './mirror-request.ts';
 import { MirrorState } from './mirror-state.ts';
 import { type BodyListener, RequestBody } from './request-body.ts';
+import { SpoolSink } from './request-spool.ts';
 import type { RetryState } from './retry-state.ts';
 
 /** `#suspendedAt` while the request waits in its service's queue (`maxInFlight`). */
@@ -60,6 +70,8 @@ export abstract class ExchangeCore
   protected capture: ResponseCapture | null = null;
   protected failover: FailoverNode | null = null;
   protected retry: RetryState | null = null;
+  /** A middleware's body transform for this request (grpcWeb), or null (nearly always). */
+  protected transform: BodyTransform | null = null;
   protected readonly body: RequestBody | null;
   protected networkError = false;
   /** In the process's long-lived registry (a tunnel or a streaming response). */
@@ -72,6 +84,11 @@ export abstract class ExchangeCore
   protected hostOverride: string | undefined;
   responseStarted = false;
   protected closeAfter = false;
+  /** The error page that replaces the response (errors middleware), once one caught it. */
+  protected page: ErrorPageRequest | null = null;
+  /** The request body, read whole before sending (buffering middleware), or null. */
+  protected spool: SpooledBody | null = null;
+  #awaitingBody = false;
   status = 0;
   bytesOut = 0;
   done = false;
@@ -82,6 +99,11 @@ export abstract class ExchangeCore
   protected abstract dropTry(): void;
   /** The request is over: give back what the tries held (server slot, deadline). */
   protected abstract endTries(): void;
+  /**
+   * An answer with `status` (the upstream's, a middleware's or ours) that an error page of the
+   * route catches: the page is fetched instead, and true returned.
+   */
+  protected abstract catchError(status: number): boolean;
   // The client side's part of ClientExchange, implemented where the upstream stream is known.
   abstract readonly canTakeBody: boolean;
   abstract readonly bodyError: string | null;
@@ -143,8 +165,52 @@ export abstract class ExchangeCore
       return;
     }
     this.mwRan = mws.length;
+    const buffering = this.route!.buffering;
+    if (buffering !== null && this.body !== null) {
+      this.#spoolBody(buffering);
+      return;
+    }
     this.#dispatch();
   }
+
+  /**
+   * `buffering`: the body is read whole (memory, then a temporary file) before a server is
+   * picked; the request then goes with a Content-Length, and each try replays it.
+   */
+  #spoolBody(b: BufferingSpec): void {
+    const max = b.maxRequestBodyBytes;
+    if (max > 0 && this.parsed.bodyKind === BODY_LENGTH && this.parsed.contentLength > max) {
+      // oxy checks the announced length first: refused before a byte of the body is read.
+      this.closeAfter = true;
+      this.respondDirect({ status: 413, body: statusText(413) });
+      return;
+    }
+    const spool = new SpooledBody(b.memRequestBodyBytes);
+    this.spool = spool;
+    this.#awaitingBody = true;
+    this.body!.attach(new SpoolSink(spool, this, max));
+    this.client.resumeBody();
+  }
+
+  #bodySpooled(): void {
+    if (this.done) return;
+    const spool = this.spool!;
+    if (spool.error !== null) {
+      this.ctx.logger.error('request body could not be buffered', {
+        error: spool.error,
+        router: this.routerName,
+      });
+      this.respondDirect({ status: 500, body: statusText(500) });
+      return;
+    }
+    try {
+      this.#dispatch();
+    } catch (e) {
+      this.onInternalError(e);
+    }
+  }
+
+  abstract onUpstreamDrain(): void;
 
   // ---- RequestControl (for middlewares)
 
@@ -168,6 +234,10 @@ export abstract class ExchangeCore
   onEnd(lease: Lease): void {
     if (this.leases === null) this.leases = [lease];
     else this.leases.push(lease);
+  }
+
+  transformBody(t: BodyTransform): void {
+    this.transform = t;
   }
 
   // ---- ResolveSink (for the service tree)
@@ -241,6 +311,14 @@ export abstract class ExchangeCore
   }
 
   onBodyComplete(): void {
+    if (this.#awaitingBody) {
+      this.#awaitingBody = false;
+      this.spool!.settled().then(
+        () => this.#bodySpooled(),
+        (e: unknown) => this.onInternalError(e),
+      );
+      return;
+    }
     const m = this.mirror;
     if (m?.wantsBody) {
       const r = this.body!.recorder;
@@ -333,11 +411,16 @@ export abstract class ExchangeCore
   }
 
   protected respondDirect(resp: DirectResponse, runMiddlewares = true): void {
-    const mws = runMiddlewares ? this.route?.middlewares : undefined;
+    const route = this.route;
+    if (runMiddlewares && route !== undefined && route.errorPages !== null && this.catchError(resp.status))
+      return;
+    const mws = runMiddlewares ? route?.middlewares : undefined;
     const body = resp.body ?? '';
+    // Fetching an error page failed: the client still gets the status the page stood for.
+    const status = this.page === null ? resp.status : this.page.status;
     const rh: ResponseHead = {
-      status: resp.status,
-      reason: statusText(resp.status),
+      status,
+      reason: statusText(status),
       headers: HeaderList.from(resp.headers ?? []),
     };
     if (mws !== undefined) {
@@ -416,13 +499,21 @@ export abstract class ExchangeCore
     if (this.done) return;
     this.done = true;
     if (this.longLived) this.ctx.longLived.delete(this);
+    if (this.spool !== null) this.spool.dispose();
     this.endTries();
     if (this.leases !== null || this.retry !== null || this.mirror !== null) this.#settle();
     const ctx = this.ctx;
     if (ctx.metrics !== null) {
       ctx.metrics
         .series(this.route, this.service)
-        .observe(this.status, (performance.now() - this.startedAt) / 1000, this.bytesIn, this.bytesOut);
+        .observe(
+          this.status,
+          (performance.now() - this.startedAt) / 1000,
+          this.bytesIn,
+          this.bytesOut,
+          this.req,
+          this.parsed.upgrade,
+        );
     }
     if (this.#span !== null) endSpan(this.#span, this, ctx.name);
     if (ctx.accessLog !== null) logAccess(ctx.accessLog, this, ctx.name);

@@ -2,13 +2,21 @@ import type { Duplex } from 'node:stream';
 import { inRanges } from '../config/dynamic/status-ranges.ts';
 import { ProxyError } from '../core/errors.ts';
 import type { HeaderList } from '../core/headers.ts';
+import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
-import type { RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/types.ts';
+import { errorPageTarget, rewrittenStatus } from '../middleware/errors.ts';
+import type { ErrorPage, RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/types.ts';
 import type { UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
+import { DISCARD_BODY, ErrorPageRequest } from './error-page.ts';
 import { ExchangeCore } from './exchange-core.ts';
+import { grpcKind, grpcTimeoutMs } from './grpc-status.ts';
 import { ResponseCapture } from './mirror-request.ts';
 import { type Retrier, RetryState } from './retry-state.ts';
+import { TransformedStream } from './transformed-stream.ts';
+
+/** A bound on `retryExpression`'s loop (one that always holds would never end). */
+const MAX_BUFFERING_TRIES = 10;
 
 /**
  * The tries of an exchange (the second of its three layers, see exchange.ts): which server takes
@@ -28,6 +36,13 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   #perTryMs = 0;
   protected timed = false;
   protected upstream: UpstreamStream | null = null;
+  /** Who the pool serves: the exchange itself, or a body transform in front of it. */
+  protected via: UpstreamUser = this;
+
+  /** UpstreamUser: the client named by a PROXY protocol header to a server (a transport's `proxyProtocol`). */
+  proxyProtocolClient(): SocketAddresses | undefined {
+    return this.client.peer;
+  }
 
   // The stream's part of UpstreamUser (onUpstreamError is here: a failed try is this layer's).
   abstract onUpstreamReady(stream: UpstreamStream): void;
@@ -40,7 +55,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   ): void;
   abstract onUpstreamData(buf: Buffer, start: number, end: number): void;
   abstract onUpstreamEnd(trailers: HeaderList | null): void;
-  abstract onUpstreamDrain(): void;
+  abstract override onUpstreamDrain(): void;
   abstract onUpstreamUpgrade(res: UpstreamResponse, socket: Duplex, rest: Buffer | null): void;
 
   protected endTries(): void {
@@ -52,6 +67,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   protected forward(): void {
     const route = this.route!;
     if (route.retry !== null) this.retry = new RetryState(route.retry);
+    if (this.transform !== null) this.via = new TransformedStream(this.transform, this);
     const mirror = this.mirror;
     if (mirror?.idle) this.mirror = null;
     this.#setupRecorder();
@@ -79,7 +95,12 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   }
 
   #setupTimeouts(route: RouteTarget, lb: ServiceRuntime): void {
-    const total = route.timeouts.totalMs || lb.timeouts.totalMs;
+    let total = route.timeouts.totalMs || lb.timeouts.totalMs;
+    if (this.client.http2 || this.transform !== null) {
+      // A gRPC call's deadline (grpc-timeout, gRPC-Web too) bounds it here, capped by the route's.
+      const g = grpcTimeoutMs(this.req.headers.get('grpc-timeout'));
+      if (g > 0 && (total === 0 || g < total)) total = g;
+    }
     let perTry = route.timeouts.perTryMs || lb.timeouts.perTryMs;
     const retryMs = this.retry?.policy.perTryMs ?? 0;
     if (retryMs > 0 && (perTry === 0 || retryMs < perTry)) perTry = retryMs;
@@ -138,7 +159,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
 
   protected setUpstream(stream: UpstreamStream | null): void {
     this.upstream = stream;
-    this.body?.attach(stream);
+    // An error page's request has no body: the client's goes nowhere (DISCARD_BODY) by then.
+    if (this.page === null) this.body?.attach(stream);
   }
 
   /** Abandons the current try's stream (no callback of it arrives after this). */
@@ -146,7 +168,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const up = this.upstream;
     this.setUpstream(null);
     if (up !== null) up.destroy();
-    else if (this.server !== undefined) this.server.pool.cancel(this);
+    else if (this.server !== undefined) this.server.pool.cancel(this.via);
     this.releaseServer();
   }
 
@@ -173,7 +195,15 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.#tryDeadline = this.ctx.ticker.now + this.#perTryMs;
       this.#armDeadline();
     } else if (this.timed) this.#armDeadline();
-    this.server.pool.acquire(this, this.req.method);
+    const pool = this.server.pool;
+    // An error page is a plain GET of its own: no body transform of the request's applies.
+    if (this.page !== null) this.via = this;
+    // An upgrade (WebSocket) goes over HTTP/1.1, also to HTTP/2 servers (as Traefik sends it).
+    const src =
+      this.parsed.upgrade === null || this.page !== null || pool.upgrades === undefined
+        ? pool
+        : pool.upgrades;
+    src.acquire(this.via, this.page?.method ?? this.req.method);
   }
 
   /** The retry policy's backoff ran out: try again. */
@@ -201,15 +231,18 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   /** Whether the retry policy allows another try (see RetryState.allows). */
   #mayRetry(sent: boolean, network: boolean): boolean {
     const r = this.retry;
-    if (r === null) return false;
+    if (r === null || this.page !== null) return false;
     const body = this.body;
+    // A gRPC call whose messages reached a server is never sent again (a stream has side effects
+    // per message, and its server may have answered some already).
+    if (sent && body !== null && body.bytesIn > 0 && grpcKind(this.req.headers) !== 0) return false;
     const verdict = r.allows(
       this.tries,
       this.req.method,
       sent,
       network,
       body !== null && body.bytesIn > 0,
-      body === null || body.replayable(r.policy.maxBodyBytes),
+      body === null || this.spool !== null || body.replayable(r.policy.maxBodyBytes),
       this.#totalDeadline !== 0 && this.ctx.ticker.now >= this.#totalDeadline,
     );
     if (verdict === 'no-budget')
@@ -227,6 +260,10 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   protected tryFailed(err: ProxyError, phase: 'connect' | 'head'): void {
     this.networkError = true;
     const server = this.server;
+    if (this.#bufferingRetry(err.status)) {
+      this.logError(err, server, 'debug');
+      return;
+    }
     if (this.#mayRetry(phase !== 'connect', true)) {
       this.logError(err, server, 'debug');
       this.#scheduleRetry();
@@ -260,7 +297,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.finish();
       return;
     }
-    if (phase === 'connect' && this.bytesIn === 0 && this.tried !== 0) {
+    if (phase === 'connect' && (this.bytesIn === 0 || this.spool !== null) && this.tried !== 0) {
       // Nothing reached any server: trying another one cannot duplicate a side effect.
       const svc = this.service!;
       if (svc.servers.length > 1 && this.triedCount() < Math.min(svc.servers.length, 3)) {
@@ -273,7 +310,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       phase === 'head' &&
       reused &&
       !this.retriedFresh &&
-      this.body === null &&
+      (this.body === null || this.spool !== null) &&
       IDEMPOTENT_METHODS.has(this.req.method)
     ) {
       // The keep-alive race: the server closed an idle socket as we wrote to it. Replay once
@@ -281,7 +318,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.retriedFresh = true;
       this.serverIndex = server === undefined ? -1 : this.service!.servers.indexOf(server);
       this.service!.inFlight[this.serverIndex]!++;
-      server!.pool.acquire(this, this.req.method, true);
+      const pool = server!.pool;
+      const src = this.parsed.upgrade === null || pool.upgrades === undefined ? pool : pool.upgrades;
+      src.acquire(this.via, this.page?.method ?? this.req.method, true);
       return;
     }
     this.tryFailed(err, phase);
@@ -292,6 +331,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * (its connection too) and the request sent again, when it is safe to replay.
    */
   protected retryOnStatus(status: number): boolean {
+    if (this.page !== null) return false;
+    if (this.#bufferingRetry(status)) return true;
     const fo = this.failover;
     if (fo !== null && inRanges(fo.statusCodes, status) && this.#replayableAfterSend()) {
       this.failover = null;
@@ -314,10 +355,75 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     return true;
   }
 
+  /**
+   * `buffering.retryExpression` after a try that ended with `status` (ours for a network error
+   * or a timeout): oxy's IsNetworkError() is "the status is 502 or 504", Attempts() the tries
+   * made. The body was read whole (it can be replayed); the next try may go to any server, the
+   * same one included, as oxy's loop sends it through the load balancer again.
+   */
+  #bufferingRetry(status: number): boolean {
+    const retry = this.route!.buffering?.retry;
+    if (retry == null || this.page !== null || this.tries >= MAX_BUFFERING_TRIES) return false;
+    if (this.body !== null && this.spool === null) return false;
+    if (!retry(this.tries, status, status === 502 || status === 504)) return false;
+    this.dropTry();
+    this.headMs = -1;
+    this.tried = 0;
+    this.pickAndAcquire();
+    return true;
+  }
+
+  protected catchError(status: number): boolean {
+    const pages = this.route!.errorPages;
+    if (pages === null || this.page !== null) return false;
+    for (let i = 0; i < pages.length; i++) {
+      const p = pages[i]!;
+      if (p.at <= this.mwRan && inRanges(p.spec.status, status)) {
+        this.#fetchPage(p, status);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Drops the answer `original` (and its upstream stream) and asks the error page's service for
+   * the page instead; only the middlewares before the `errors` one see the page's response.
+   */
+  #fetchPage(p: ErrorPage, original: number): void {
+    const req = this.req;
+    const status = rewrittenStatus(p.spec, original);
+    this.page = new ErrorPageRequest(
+      req.method === 'HEAD',
+      errorPageTarget(p.spec, req, status, original),
+      req.headers,
+      status,
+    );
+    this.dropTry();
+    this.mwRan = p.at;
+    const body = this.body;
+    if (body !== null && !body.done) {
+      body.attach(DISCARD_BODY);
+      this.closeAfter = true;
+      this.client.resumeBody();
+    }
+    this.setCookies = '';
+    this.failover = null;
+    const lb = p.service.resolve(req, this);
+    if (lb === undefined) {
+      this.respondError(new ProxyError('NO_SERVER', `no server available for ${p.service.name}`), true);
+      return;
+    }
+    this.service = lb;
+    this.tried = 0;
+    this.headMs = -1;
+    this.pickAndAcquire();
+  }
+
   #replayableAfterSend(): boolean {
     if (!IDEMPOTENT_METHODS.has(this.req.method)) return false;
     const body = this.body;
-    if (body === null) return true;
+    if (body === null || this.spool !== null) return true;
     return body.recorder !== null && !body.recorder.overflow && body.done;
   }
 

@@ -3,9 +3,23 @@ import { duplexPair } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ProxyError } from '../core/errors.ts';
 import type { ResponseHead } from '../core/request.ts';
-import type { BodyFilter, BodyOutput, Middleware, RetryPolicy } from '../middleware/middleware.ts';
+import type {
+  BodyFilter,
+  BodyOutput,
+  ErrorPageSpec,
+  Middleware,
+  RetryPolicy,
+} from '../middleware/middleware.ts';
 import { RetryBudget } from '../resilience/retry-budget.ts';
-import { harness, response, tunnelSide } from './test-exchange.ts';
+import type { ErrorPage } from '../runtime/types.ts';
+import {
+  harness,
+  response,
+  ScriptedSource,
+  scriptedService,
+  serviceNode,
+  tunnelSide,
+} from './test-exchange.ts';
 
 const GET = 'GET /a?b=1 HTTP/1.1\r\nHost: app.test\r\n\r\n';
 
@@ -262,23 +276,27 @@ describe('Exchange: the response body phase', () => {
 
   it('chains filters in reverse middleware order, as onResponse', () => {
     const seen: string[] = [];
-    const tag = (n: string): Middleware => ({
-      onResponseBody: () => ({
-        out: null as BodyOutput | null,
-        start(o: BodyOutput) {
-          this.out = o;
-        },
-        write(c: Buffer) {
-          seen.push(`${n}:${c.toString()}`);
-          this.out!.push(Buffer.from(`${c.toString()}${n}`));
-          return true;
-        },
-        end() {
-          this.out!.end();
-        },
-        destroy() {},
-      }),
-    });
+    /** Appends its tag to every chunk, synchronously. */
+    class Tag implements BodyFilter {
+      out: BodyOutput | null = null;
+      readonly n: string;
+      constructor(n: string) {
+        this.n = n;
+      }
+      start(o: BodyOutput): void {
+        this.out = o;
+      }
+      write(c: Buffer): boolean {
+        seen.push(`${this.n}:${c.toString()}`);
+        this.out!.push(Buffer.from(`${c.toString()}${this.n}`));
+        return true;
+      }
+      end(): void {
+        this.out!.end();
+      }
+      destroy(): void {}
+    }
+    const tag = (n: string): Middleware => ({ onResponseBody: () => new Tag(n) });
     const h = harness({ middlewares: [tag('a'), tag('b')] });
     h.exchange(GET);
     h.sources[0]!.streams[0]!.respond(200, '-');
@@ -345,5 +363,132 @@ describe('Exchange: the response body phase', () => {
     h.exchange(GET);
     h.sources[0]!.streams[0]!.user.onUpstreamHead(response(204, [], 0), null, 0, 0);
     assert.equal(asked, 0);
+  });
+});
+
+describe('Exchange: error pages (errors middleware)', () => {
+  /** A route whose `errors` middleware sits after `before` middlewares, over one page server. */
+  function withPages(
+    spec: Partial<ErrorPageSpec> = {},
+    middlewares: Middleware[] = [],
+    at = 0,
+  ): { h: ReturnType<typeof harness>; page: ScriptedSource } {
+    const page = new ScriptedSource('page');
+    const errorPage: ErrorPage = {
+      at,
+      spec: {
+        status: [
+          { from: 500, to: 599 },
+          { from: 404, to: 404 },
+        ],
+        rewrites: [],
+        service: 'pages@test',
+        query: '/{status}.html?from={originalStatus}&u={url}',
+        ...spec,
+      },
+      service: serviceNode(scriptedService('pages@test', [page], 9)),
+    };
+    return { h: harness({ middlewares, errorPages: [errorPage] }), page };
+  }
+
+  it('replaces a caught upstream answer by the page, with the original status', () => {
+    const { h, page } = withPages();
+    h.exchange(GET);
+    const up = h.sources[0]!.streams[0]!;
+    up.respond(503, 'upstream says no');
+    assert.equal(up.destroyed, true, 'the caught answer and its connection are dropped');
+    const p = page.streams[0]!;
+    assert.deepEqual(p.sent, ['GET /503.html?from=503&u=%2Fa%3Fb%3D1 host=app.test']);
+    p.respond(200, '<h1>sorry</h1>');
+    p.end();
+    assert.deepEqual(h.sink.events, ['head 503', 'data <h1>sorry</h1>', 'end', 'done keepAlive=true']);
+  });
+
+  it('lets statuses it does not catch through', () => {
+    const { h, page } = withPages();
+    h.exchange(GET);
+    h.sources[0]!.streams[0]!.respond(403, 'no');
+    assert.equal(page.acquired.length, 0);
+    assert.equal(h.sink.events[0], 'head 403');
+  });
+
+  it('rewrites the status (statusRewrites): {status} is the new one, {originalStatus} the old', () => {
+    const { h, page } = withPages({ rewrites: [{ from: { from: 502, to: 504 }, to: 500 }] });
+    h.exchange(GET);
+    h.sources[0]!.streams[0]!.respond(502);
+    assert.match(page.streams[0]!.sent[0]!, /^GET \/500\.html\?from=502&/);
+    page.streams[0]!.respond(200, 'page');
+    assert.equal(h.sink.events[0], 'head 500');
+  });
+
+  it('catches the answers the proxy makes itself (no server: 503)', async () => {
+    const { h, page } = withPages();
+    h.sources[0]!.plan.push('refuse');
+    h.exchange(GET);
+    await flush();
+    const p = page.streams[0]!;
+    assert.match(p.sent[0]!, /^GET \/502\.html/);
+    p.respond(200, 'bad gateway page');
+    assert.equal(h.sink.events[0], 'head 502');
+  });
+
+  it('gives the original status with our own body when the page cannot be fetched', async () => {
+    const { h, page } = withPages();
+    page.plan.push('refuse');
+    h.exchange(GET);
+    h.sources[0]!.streams[0]!.respond(500);
+    await flush();
+    assert.equal(h.sink.events[0], 'direct 500 Bad Gateway');
+  });
+
+  it('catches answers from middlewares after it, not from those before it; only those before see the page', () => {
+    const seen: string[] = [];
+    const deny = (n: string): Middleware => ({
+      onRequest: () => ({ status: 404, body: `${n} denies` }),
+      onResponse: () => {
+        seen.push(`res ${n}`);
+      },
+    });
+    const pass = (n: string): Middleware => ({
+      onRequest: () => undefined,
+      onResponse: () => {
+        seen.push(`res ${n}`);
+      },
+    });
+    // [outer, (errors), inner-deny]: the inner 404 is caught; only `outer` sees the page.
+    const a = withPages({}, [pass('outer'), deny('inner')], 1);
+    a.h.exchange(GET);
+    assert.match(a.page.streams[0]!.sent[0]!, /^GET \/404\.html/);
+    a.page.streams[0]!.respond(200, 'nf');
+    assert.deepEqual(seen, ['res outer']);
+    assert.equal(a.h.sink.events[0], 'head 404');
+    // [outer-deny, (errors)]: the 404 comes from before the page: not caught.
+    const b = withPages({}, [deny('outer')], 1);
+    b.h.exchange(GET);
+    assert.equal(b.page.acquired.length, 0);
+    assert.equal(b.h.sink.events[0], 'direct 404 outer denies');
+  });
+
+  it('asks for the page with HEAD for a HEAD request, and never retries a page', () => {
+    const { h, page } = withPages();
+    h.exchange('HEAD / HTTP/1.1\r\nHost: app.test\r\n\r\n');
+    h.sources[0]!.streams[0]!.respond(500);
+    assert.deepEqual(page.acquired, [{ method: 'HEAD', fresh: false }]);
+    assert.match(page.streams[0]!.sent[0]!, /^HEAD \/500\.html/);
+  });
+
+  it('keeps reading an unfinished request body and drops it, closing the connection after', () => {
+    const { h, page } = withPages();
+    const ex = h.exchange('POST /p HTTP/1.1\r\nHost: app.test\r\nContent-Length: 6\r\n\r\nabc');
+    const up = h.sources[0]!.streams[0]!;
+    up.respond(500);
+    assert.equal(ex.canTakeBody, true, 'the rest of the body is still read (and dropped)');
+    const p = page.streams[0]!;
+    assert.equal(ex.feedBody(Buffer.from('def'), 0, 3), 3);
+    assert.deepEqual(p.sent, ['GET /500.html?from=500&u=%2Fp host=app.test'], 'no body goes to the page');
+    assert.deepEqual(up.sent, ['POST /p host=app.test', 'body abc']);
+    p.respond(200, 'x');
+    p.end();
+    assert.equal(h.sink.keepAlive, false);
   });
 });

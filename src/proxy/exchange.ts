@@ -1,7 +1,15 @@
 import type { Duplex } from 'node:stream';
 import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
-import { BODY_CHUNKED, BODY_NONE, type BodyKind } from '../http1/request-head.ts';
+import type { SpoolReplay, SpoolTarget } from '../core/spooled-body.ts';
+import { statusText } from '../core/status-text.ts';
+import {
+  BODY_CHUNKED,
+  BODY_LENGTH,
+  BODY_NONE,
+  type BodyKind,
+  type ParsedRequest,
+} from '../http1/request-head.ts';
 import type { BodyFilter } from '../middleware/middleware.ts';
 import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
 import { type PipelineSink, ResponsePipeline } from './body-pipeline.ts';
@@ -34,6 +42,29 @@ import { Tunnel, type TunnelEnd, type TunnelListener } from './tunnel.ts';
  */
 const WEBSOCKET_TERMINATION_MS = 1000;
 
+/** One try's replay of a buffered request body into its stream. */
+class ReplayInto implements SpoolTarget {
+  readonly #stream: UpstreamStream;
+  readonly #ex: Exchange;
+
+  constructor(stream: UpstreamStream, ex: Exchange) {
+    this.#stream = stream;
+    this.#ex = ex;
+  }
+
+  write(chunk: Buffer): boolean {
+    return this.#stream.sendBody(chunk, 0, chunk.length);
+  }
+
+  end(): void {
+    this.#stream.endBody();
+  }
+
+  fail(reason: string): void {
+    this.#ex.replayFailed(reason);
+  }
+}
+
 export class Exchange
   extends ExchangeTries
   implements ClientExchange, UpstreamUser, OutgoingRequest, TunnelListener, PipelineSink
@@ -46,6 +77,8 @@ export class Exchange
   /** The filtered response's head, until its first bytes go out. */
   #filteredHead: UpstreamResponse | null = null;
   #trailers: HeaderList | null = null;
+  /** The buffered request body being sent on this try (buffering middleware). */
+  #replay: SpoolReplay | null = null;
   /** After a protocol switch: the tunnel that now carries the connection, until it ends. */
   #tunnel: Tunnel | null = null;
 
@@ -65,11 +98,11 @@ export class Exchange
   }
 
   get bodyKind(): BodyKind {
-    return this.parsed.bodyKind;
+    return this.spool === null ? this.parsed.bodyKind : BODY_LENGTH;
   }
 
   get contentLength(): number {
-    return this.parsed.contentLength;
+    return this.spool === null ? this.parsed.contentLength : this.spool.length;
   }
 
   get upgrade(): string | null {
@@ -77,7 +110,13 @@ export class Exchange
   }
 
   h1Fields(): string {
-    if (this.#h1Fields === '') this.#h1Fields = upstreamHeadTail(this.req.headers, this.parsed);
+    if (this.#h1Fields === '') {
+      const p = this.parsed;
+      // A buffered body goes with its length, however the client framed it.
+      const framing: ParsedRequest =
+        this.spool === null ? p : { ...p, bodyKind: BODY_LENGTH, contentLength: this.spool.length };
+      this.#h1Fields = upstreamHeadTail(this.req.headers, framing);
+    }
     return this.#h1Fields;
   }
 
@@ -93,6 +132,18 @@ export class Exchange
     const authority = this.service!.passHostHeader
       ? (this.hostOverride ?? this.parsed.authority)
       : this.server!.authority;
+    if (this.page !== null) {
+      stream.sendHead(this.page, authority);
+      return;
+    }
+    const spool = this.spool;
+    if (spool !== null) {
+      stream.cork();
+      stream.sendHead(this, authority);
+      this.#replay = spool.replay(new ReplayInto(stream, this));
+      stream.uncork();
+      return;
+    }
     const body = this.body;
     if (body === null) {
       stream.sendHead(this, authority);
@@ -115,9 +166,10 @@ export class Exchange
       this.deadline = 0;
       this.recordTry(res.status, this.headMs);
       if (this.retryOnStatus(res.status)) return;
-    } else if (route.retry !== null || this.failover !== null) {
+    } else if (route.retry !== null || this.failover !== null || route.buffering !== null) {
       if (this.retryOnStatus(res.status)) return;
     }
+    if (route.errorPages !== null && this.catchError(res.status)) return;
     this.networkError = false;
     this.capture?.head(res.status, res.headers);
     if (body !== null) this.capture?.data(body, bodyStart, bodyEnd);
@@ -128,8 +180,9 @@ export class Exchange
       this.closeAfter = true;
     }
     const mws = route.middlewares;
-    let status = res.status;
-    let reason = res.reason;
+    const page = this.page;
+    let status = page === null ? res.status : page.status;
+    let reason = page === null ? res.reason : statusText(status);
     if (this.mwRan > 0) {
       const rh: ResponseHead = { status, reason, headers: res.headers };
       for (let i = this.mwRan - 1; i >= 0; i--) mws[i]!.onResponse?.(this.req, rh);
@@ -185,6 +238,7 @@ export class Exchange
     if (this.#clientBlocked) {
       this.#clientBlocked = false;
       if (!this.#pipelineBlocked) this.upstream?.resume();
+      this.#pipeline?.clientDrained();
     }
   }
 
@@ -266,14 +320,19 @@ export class Exchange
   pipelineData(chunk: Buffer): boolean {
     this.#sendFilteredHead();
     this.bytesOut += chunk.length;
-    if (!this.client.data(chunk, 0, chunk.length)) {
-      if (!this.#clientBlocked && this.upstream !== null) {
-        this.#clientBlocked = true;
-        this.upstream.pause();
-      }
-      return false;
+    if (this.client.data(chunk, 0, chunk.length)) return true;
+    if (!this.#clientBlocked) {
+      this.#clientBlocked = true;
+      this.upstream?.pause();
     }
-    return true;
+    return false;
+  }
+
+  pipelineLength(n: number): void {
+    const head = this.#filteredHead;
+    if (head === null) return;
+    head.headers.set('Content-Length', String(n));
+    this.#filteredHead = { ...head, bodyKind: BODY_LENGTH, contentLength: n };
   }
 
   pipelineEnd(): void {
@@ -283,13 +342,20 @@ export class Exchange
     this.finish();
   }
 
-  pipelineFailed(reason: string): void {
+  pipelineFailed(reason: string, status: number | undefined): void {
     this.#pipeline = null;
     this.ctx.logger.error('response body filter failed', { reason, router: this.routerName });
     this.upstream?.destroy();
     this.setUpstream(null);
     this.networkError = true;
     this.closeAfter = true;
+    if (status !== undefined && this.#filteredHead !== null) {
+      // Nothing of the response went out: the client gets a clean error instead.
+      this.#filteredHead = null;
+      this.responseStarted = false;
+      this.respondDirect({ status, body: statusText(status) }, false);
+      return;
+    }
     // Nothing sent yet: the head goes out and the body breaks, never a clean end.
     this.#sendFilteredHead();
     this.client.broken();
@@ -385,6 +451,20 @@ export class Exchange
     if (this.#tunnel === null) super.abort();
   }
 
+  protected override setUpstream(stream: UpstreamStream | null): void {
+    if (this.#replay !== null) {
+      this.#replay.stop();
+      this.#replay = null;
+    }
+    super.setUpstream(stream);
+  }
+
+  /** The buffered body could not be read back from its file: the request cannot go on. */
+  replayFailed(reason: string): void {
+    this.ctx.logger.error('buffered request body lost', { reason, router: this.routerName });
+    this.abandon(500, false);
+  }
+
   /** However the request ends, filters still running are stopped (a pipeline that ended is gone). */
   protected override endTries(): void {
     if (this.#pipeline !== null) {
@@ -395,6 +475,7 @@ export class Exchange
   }
 
   onUpstreamDrain(): void {
+    this.#replay?.drained();
     const body = this.body;
     if (body?.blocked) {
       body.blocked = false;

@@ -12,11 +12,13 @@ import { Ticker } from '../core/ticker.ts';
 import { DEFAULT_REQUEST_LIMITS, type ParsedRequest, parseRequestHead } from '../http1/request-head.ts';
 import { DEFAULT_PATH_POLICY } from '../http1/request-path.ts';
 import type { ParsedResponse } from '../http1/response-head.ts';
-import type { Middleware, RetryPolicy } from '../middleware/middleware.ts';
+import type { BufferingSpec, Middleware, RetryPolicy } from '../middleware/middleware.ts';
 import {
   EMPTY_SNAPSHOT,
+  type ErrorPage,
   type RouteTarget,
   type ServerRuntime,
+  type ServiceNode,
   type ServiceRuntime,
   SnapshotRef,
 } from '../runtime/types.ts';
@@ -143,14 +145,15 @@ export class ScriptedStream implements UpstreamStream {
   /** The server answers: a response head, then optional body chunks, then the end. */
   respond(status: number, body?: string, headers: [string, string][] = []): void {
     this.user.onUpstreamHead(response(status, headers), null, 0, 0);
-    if (body !== undefined) {
+    // A destroyed stream calls its user no more (UpstreamStream.destroy).
+    if (body !== undefined && !this.destroyed) {
       const b = Buffer.from(body, 'latin1');
       this.user.onUpstreamData(b, 0, b.length);
     }
   }
 
   end(): void {
-    this.user.onUpstreamEnd(null);
+    if (!this.destroyed) this.user.onUpstreamEnd(null);
   }
 }
 
@@ -225,22 +228,21 @@ export interface HarnessOptions {
   readonly retry?: RetryPolicy | null;
   readonly noRoute?: boolean;
   readonly http2?: boolean;
+  readonly errorPages?: readonly ErrorPage[];
+  readonly buffering?: BufferingSpec;
 }
 
-/** One route to one load balancer over `servers` scripted servers (picked in order, untried first). */
-export function harness(opts: HarnessOptions = {}): Harness {
-  const clock = { now: 1000 };
-  const ticker = new Ticker(60_000, () => clock.now);
-  const sources = Array.from({ length: opts.servers ?? 1 }, (_, i) => new ScriptedSource(`s${i}`));
+/** A load balancer over scripted servers, picked in order (untried first). */
+export function scriptedService(name: string, sources: readonly ScriptedSource[], net = 0): ServiceRuntime {
   const servers: ServerRuntime[] = sources.map((s, i) => ({
-    url: `http://10.0.0.${i + 1}`,
-    authority: `10.0.0.${i + 1}`,
+    url: `http://10.0.${net}.${i + 1}`,
+    authority: `10.0.${net}.${i + 1}`,
     pool: s as unknown as UpstreamPool,
     index: i,
     tunnelIdleMs: 0,
   }));
-  const lb: ServiceRuntime = {
-    name: 'svc@test',
+  return {
+    name,
     servers,
     inFlight: new Int32Array(servers.length),
     passHostHeader: true,
@@ -252,14 +254,29 @@ export function harness(opts: HarnessOptions = {}): Harness {
       return -1;
     },
   };
+}
+
+/** The service tree's leaf for one load balancer. */
+export function serviceNode(lb: ServiceRuntime): ServiceNode {
+  return { name: lb.name, available: () => true, resolve: () => lb };
+}
+
+/** One route to one load balancer over `servers` scripted servers (picked in order, untried first). */
+export function harness(opts: HarnessOptions = {}): Harness {
+  const clock = { now: 1000 };
+  const ticker = new Ticker(60_000, () => clock.now);
+  const sources = Array.from({ length: opts.servers ?? 1 }, (_, i) => new ScriptedSource(`s${i}`));
+  const lb = scriptedService('svc@test', sources);
   const route: RouteTarget = {
     router: 'r@test',
     middlewares: opts.middlewares ?? [],
-    service: { name: 'svc@test', available: () => true, resolve: () => lb },
+    service: serviceNode(lb),
     timeouts: { totalMs: 0, perTryMs: 0 },
     retry: opts.retry ?? null,
     guards: [],
     bodyPhase: (opts.middlewares ?? []).some((m) => m.onResponseBody !== undefined),
+    errorPages: opts.errorPages ?? null,
+    buffering: opts.buffering ?? null,
   };
   const ref = new SnapshotRef({
     ...EMPTY_SNAPSHOT,

@@ -42,6 +42,8 @@ function internalRoute(
       retry: null,
       guards: [],
       bodyPhase: false,
+      errorPages: null,
+      buffering: null,
     },
   };
 }

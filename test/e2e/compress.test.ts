@@ -28,8 +28,17 @@ describe('compress middleware', () => {
     backend = await startBackend((req, res) => {
       const url = (req.url ?? '/').replace(/^\/plain/, '');
       if (url.startsWith('/json')) {
-        res.writeHead(200, { 'content-type': 'application/json', 'content-length': JSON_BODY.length, etag: '"v1"' });
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-length': JSON_BODY.length,
+          etag: '"v1"',
+        });
         res.end(JSON_BODY);
+      } else if (url.startsWith('/large')) {
+        // Known length past the one-shot size: streamed through the coder.
+        const large = Buffer.concat([JSON_BODY, JSON_BODY, JSON_BODY]);
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': large.length });
+        res.end(large);
       } else if (url.startsWith('/chunked')) {
         res.writeHead(200, { 'content-type': 'text/plain' });
         let i = 0;
@@ -86,15 +95,19 @@ http:
   for (const coding of ['gzip', 'br', 'zstd']) {
     for (const proto of ['--http1.1', '--http2-prior-knowledge']) {
       it(`${coding} over ${proto === '--http1.1' ? 'HTTP/1.1' : 'h2c'}: curl decodes the body byte for byte`, async () => {
-        for (const path of ['/json', '/chunked']) {
+        for (const path of ['/json', '/chunked', '/large']) {
           const r = await curl([proto, '-H', `Accept-Encoding: ${coding}`, '--compressed', `${base}${path}`]);
           assert.equal(r.status, 200, `${path}: ${r.stderr}`);
           assert.deepEqual(r.headers['content-encoding'], [coding], path);
-          assert.equal(r.headers['content-length'], undefined, path);
-          assert.equal(r.sha256, sha(JSON_BODY), `${path}: decoded body`);
+          // Known and small: compressed in one go and sent with its length; else streamed.
+          if (path === '/json')
+            assert.deepEqual(r.headers['content-length'], [String(r.transfers[0]!.info.size_download)]);
+          else assert.equal(r.headers['content-length'], undefined, path);
+          const want = path === '/large' ? Buffer.concat([JSON_BODY, JSON_BODY, JSON_BODY]) : JSON_BODY;
+          assert.equal(r.sha256, sha(want), `${path}: decoded body`);
           assert.ok(
-            Number(r.transfers[0]!.info.size_download) < JSON_BODY.length / 5,
-            `${path}: ${r.transfers[0]!.info.size_download} bytes on the wire for ${JSON_BODY.length}`,
+            Number(r.transfers[0]!.info.size_download) < want.length / 5,
+            `${path}: ${r.transfers[0]!.info.size_download} bytes on the wire for ${want.length}`,
           );
         }
       });
@@ -102,7 +115,9 @@ http:
   }
 
   it('adds Vary and weakens the ETag; leaves the plain route alone', async () => {
-    const r = await curl(['-H', 'Accept-Encoding: gzip', '-o', '/dev/null', `${base}/json`], { keepBody: false });
+    const r = await curl(['-H', 'Accept-Encoding: gzip', '-o', '/dev/null', `${base}/json`], {
+      keepBody: false,
+    });
     assert.deepEqual(r.headers.vary, ['Accept-Encoding']);
     assert.deepEqual(r.headers.etag, ['W/"v1"']);
     const p = await curl(['-H', 'Accept-Encoding: gzip', `${base}/plain/json`]);
@@ -150,6 +165,12 @@ http:
       req.setTimeout(10_000, () => reject(new Error(`only ${events.length} events in 10 s`)));
       req.end();
     });
-    assert.deepEqual(events.slice(0, 5), ['data: event 0', 'data: event 1', 'data: event 2', 'data: event 3', 'data: event 4']);
+    assert.deepEqual(events.slice(0, 5), [
+      'data: event 0',
+      'data: event 1',
+      'data: event 2',
+      'data: event 3',
+      'data: event 4',
+    ]);
   });
 });

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { strictObject } from '../schema-helpers.ts';
+import { parseStatusRange, type StatusRange, statusRanges } from './status-ranges.ts';
 
 /*
  * Schemas of the middlewares that work on bodies (their body phase), with Traefik v3's keys.
@@ -58,3 +59,54 @@ export const CompressSchema = strictObject({
 });
 
 export type CompressConfig = z.output<typeof CompressSchema>;
+
+/** A `statusRewrites` key: one status or a range, as in `status` ("418", "502-504"). */
+const rewriteTarget = z
+  .union([z.number(), z.string().regex(/^\s*\d{3}\s*$/, 'must be a status code such as 404')])
+  .transform((v) => Number(v))
+  .refine((n) => Number.isInteger(n) && n >= 100 && n <= 599, 'must be a status code between 100 and 599');
+
+/**
+ * `errors` (Traefik v3, pkg/middlewares/customerrors): a response whose status is in `status`
+ * is replaced by the page `service` serves at `query`, with the original status (or the one
+ * `statusRewrites` maps it to).
+ */
+export const ErrorsSchema = strictObject({
+  status: statusRanges.default([]),
+  /** Traefik v3.4: status (or range) → the status the client gets instead. */
+  statusRewrites: z.record(z.string(), rewriteTarget).default({}),
+  service: z.string().min(1, 'the service serving the error pages is required'),
+  /** Path (and query) of the page; `{status}`, `{originalStatus}` and `{url}` are replaced. */
+  query: z.string().default(''),
+}).transform((c, ctx) => {
+  const rewrites: { from: StatusRange; to: number }[] = [];
+  for (const [k, to] of Object.entries(c.statusRewrites)) {
+    const from = parseStatusRange(k);
+    if ('error' in from) {
+      ctx.addIssue({ code: 'custom', path: ['statusRewrites', k], message: from.error });
+      continue;
+    }
+    rewrites.push({ from, to });
+  }
+  return { status: c.status, rewrites, service: c.service, query: c.query };
+});
+
+export type ErrorsConfig = z.output<typeof ErrorsSchema>;
+
+/**
+ * `buffering` (Traefik v3, pkg/middlewares/buffering over oxy's buffer): the whole request is
+ * read before it is sent (413 past `maxRequestBodyBytes`), the whole response before it is
+ * relayed (500 past `maxResponseBodyBytes`); past the `mem…` sizes the bytes go to a temporary
+ * file. `retryExpression` retries the request while it holds.
+ */
+export const BufferingSchema = strictObject({
+  /** 0 = no limit (Traefik's default). */
+  maxRequestBodyBytes: z.number().int().nonnegative().default(0),
+  /** Traefik's default: 1 MiB. */
+  memRequestBodyBytes: z.number().int().nonnegative().default(1048576),
+  maxResponseBodyBytes: z.number().int().nonnegative().default(0),
+  memResponseBodyBytes: z.number().int().nonnegative().default(1048576),
+  retryExpression: z.string().default(''),
+});
+
+export type BufferingConfig = z.output<typeof BufferingSchema>;

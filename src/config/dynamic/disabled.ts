@@ -63,6 +63,12 @@ export function references(http: DynamicConfig['http'], section: HttpSection, na
           path: [...base, 'chain', 'middlewares', i],
         });
       });
+    } else if (m.type === 'errors') {
+      out.push({
+        section: 'services',
+        name: qualified(m.config.service, name),
+        path: [...base, 'errors', 'service'],
+      });
     }
   } else if (section === 'services') {
     const s = http.services[name]!;

@@ -13,8 +13,10 @@ import {
   type HttpSection,
 } from './schema.ts';
 
-/** A named object of the dynamic configuration: `routers/api`. */
+/** A named object of the dynamic configuration: `routers/api` (of `http`, or of `tcp`/`udp` by `kind`). */
 export interface ObjectRef {
+  /** Absent = an `http` object. */
+  readonly kind?: 'tcp' | 'udp';
   readonly section: HttpSection;
   readonly name: string;
   /** The object, when it was left out (for the admin API). */
@@ -62,17 +64,33 @@ export function parseDynamic(text: string, file: string, opts: ParseDynamicOptio
       if (DYNAMIC_SECTIONS.some((d) => d === k.toLowerCase())) picked[k] = v;
     }
   }
-  const norm = normalizeConfig(picked, dynamicConfigSchema, { locate: src.locate });
-  const data = isPlainObject(norm.data) ? norm.data : {};
-  const r = validateShape(data, norm.locate);
-  return { ...r, issues: sortIssues([...src.issues, ...norm.issues, ...r.issues]), locate: norm.locate };
+  const r = parseDynamicData(picked, src.locate);
+  return { ...r, issues: sortIssues([...src.issues, ...r.issues]) };
+}
+
+/**
+ * Reads a configuration that is already plain data (a provider's labels, keys or objects decoded
+ * into nested maps of strings) as a file's would be read: Traefik's reading rules, then the schema.
+ */
+export function parseDynamicData(
+  data: Record<string, unknown>,
+  locate: Locator,
+  opts: { readonly quietCase?: boolean } = {},
+): ParsedDynamic {
+  const norm = normalizeConfig(data, dynamicConfigSchema, { locate, ...opts });
+  const normalized = isPlainObject(norm.data) ? norm.data : {};
+  const r = validateShape(normalized, norm.locate);
+  return { ...r, issues: sortIssues([...norm.issues, ...r.issues]), locate: norm.locate };
 }
 
 /** The named object an issue path lies in, if any: problems there disable only that object. */
 function objectOf(path: ConfigPath): ObjectRef | undefined {
-  if (path.length < 3 || path[0] !== 'http') return undefined;
+  if (path.length < 3 || (path[0] !== 'http' && path[0] !== 'tcp' && path[0] !== 'udp')) return undefined;
   const section = HTTP_SECTIONS.find((s) => s === path[1]);
-  return section === undefined ? undefined : { section, name: String(path[2]) };
+  if (section === undefined) return undefined;
+  return path[0] === 'http'
+    ? { section, name: String(path[2]) }
+    : { kind: path[0], section, name: String(path[2]) };
 }
 
 function validateShape(
@@ -86,13 +104,13 @@ function validateShape(
   for (const zi of first.error.issues) {
     const ref = objectOf(zi.path.filter((p): p is string | number => typeof p !== 'symbol'));
     if (ref === undefined) return { issues, disabled: [] };
-    disabled.set(`${ref.section}/${ref.name}`, ref);
+    disabled.set(`${ref.kind ?? 'http'}:${ref.section}/${ref.name}`, ref);
   }
   const pruned = structuredClone(data);
-  const http = pruned['http'] as Record<string, Record<string, unknown>>;
   for (const [key, ref] of disabled) {
-    disabled.set(key, { ...ref, value: http[ref.section]![ref.name] });
-    delete http[ref.section]![ref.name];
+    const part = pruned[ref.kind ?? 'http'] as Record<string, Record<string, unknown>>;
+    disabled.set(key, { ...ref, value: part[ref.section]![ref.name] });
+    delete part[ref.section]![ref.name];
   }
   const second = dynamicConfigSchema.safeParse(pruned);
   if (!second.success) return { issues, disabled: [] };

@@ -4,6 +4,7 @@ import { nameList, nullAsEmpty, strictObject, type UnknownKeyParams } from '../s
 import { registerShape } from '../schema-walk.ts';
 import { type MiddlewareConfigOf, type MiddlewareType, middlewareSchemas } from './middlewares.ts';
 import { service, timeouts } from './services.ts';
+import { tcpSectionSchema, udpSectionSchema } from './tcp.ts';
 import { routerTls, tlsSectionSchema } from './tls.ts';
 
 /*
@@ -108,20 +109,24 @@ registerShape(middleware, {
   aliases: { ipWhiteList: 'ipAllowList' },
 });
 
-const forwardingTimeouts = strictObject(
-  {
-    dialTimeout: duration.default(30_000),
-    /** 0 = wait as long as it takes. */
-    responseHeaderTimeout: duration.default(0),
-    idleConnTimeout: duration.default(90_000),
-    /**
-     * Ours: a WebSocket (any upgraded connection) through which nothing passed for this long is
-     * closed; 0 = never (Traefik has no such timeout). The request timeouts do not apply to it.
-     */
-    tunnelIdleTimeout: duration.default(3_600_000),
-  },
-  ['readIdleTimeout', 'pingTimeout'],
-);
+const forwardingTimeouts = strictObject({
+  dialTimeout: duration.default(30_000),
+  /** 0 = wait as long as it takes. */
+  responseHeaderTimeout: duration.default(0),
+  idleConnTimeout: duration.default(90_000),
+  /**
+   * Ours: a WebSocket (any upgraded connection) through which nothing passed for this long is
+   * closed; 0 = never (Traefik has no such timeout). The request timeouts do not apply to it.
+   */
+  tunnelIdleTimeout: duration.default(3_600_000),
+  /**
+   * HTTP/2 sessions: a PING after this long without a frame from the server (0 = never). Absent
+   * = 0, as in Traefik; optional so that transports without it read as before.
+   */
+  readIdleTimeout: duration.optional(),
+  /** HTTP/2 sessions: no PING answer within this long closes the session. Absent = 15s (Traefik). */
+  pingTimeout: duration.optional(),
+});
 
 /** Traefik's names for TLS protocol versions. */
 export const TLS_VERSIONS = ['VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS13'] as const;
@@ -157,8 +162,20 @@ export const serversTransportSchema = strictObject(
     /** Ours (Traefik has them in tls.options only). Absent = Node's defaults: TLS 1.2 to 1.3. */
     minVersion: tlsVersion.optional(),
     maxVersion: tlsVersion.optional(),
+    /** `https://` servers: offer HTTP/1.1 only in ALPN (absent = false: h2 when the server picks it). */
+    disableHTTP2: z.boolean().optional(),
+    /**
+     * Ours (Traefik sends it to TCP servers only, traefik#10608): a PROXY protocol header naming
+     * the client first on each connection to the servers; an empty section means version 2.
+     * Such connections are not kept idle for other clients.
+     */
+    proxyProtocol: nullAsEmpty(
+      strictObject({
+        version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(2),
+      }),
+    ).optional(),
   },
-  ['disableHTTP2', 'peerCertURI', 'spiffe'],
+  ['peerCertURI', 'spiffe'],
 ).superRefine((t, ctx) => {
   if (
     t.minVersion !== undefined &&
@@ -176,10 +193,13 @@ const http = strictObject({
   serversTransports: z.record(z.string(), nullAsEmpty(serversTransportSchema)).default({}),
 });
 
-export const dynamicConfigSchema = strictObject(
-  { http: nullAsEmpty(http).prefault({}), tls: nullAsEmpty(tlsSectionSchema).prefault({}) },
-  ['tcp', 'udp'],
-);
+export const dynamicConfigSchema = strictObject({
+  http: nullAsEmpty(http).prefault({}),
+  /** Absent when the configuration has none (most have none: HTTP-only code never looks). */
+  tcp: nullAsEmpty(tcpSectionSchema).optional(),
+  udp: nullAsEmpty(udpSectionSchema).optional(),
+  tls: nullAsEmpty(tlsSectionSchema).prefault({}),
+});
 
 /** Top-level keys of a dynamic configuration (accepted in the static file too). */
 export const DYNAMIC_SECTIONS = ['http', 'tcp', 'udp', 'tls'] as const;

@@ -1,0 +1,77 @@
+import type { ErrorsConfig } from '../config/dynamic/body-middlewares.ts';
+import { inRanges } from '../config/dynamic/status-ranges.ts';
+import type { RequestHead } from '../core/request.ts';
+import type { ErrorPageSpec, MiddlewareFactory } from './middleware.ts';
+
+/**
+ * `errors` (Traefik v3): declares an error page; the exchange serves it (see ErrorPageSpec and
+ * the exchange's `catchError`). Traefik's rules, from pkg/middlewares/customerrors:
+ *
+ * - the page is fetched with GET at `query` (a leading `/` added), with the original request's
+ *   header fields, from the `service`; the client gets the caught status (or its rewrite), never
+ *   the page's own;
+ * - in `query`, `{status}` is the status the client gets (after `statusRewrites`),
+ *   `{originalStatus}` the one the upstream (or the proxy) answered, `{url}` the request's URL
+ *   escaped as Go's url.QueryEscape does;
+ * - the first `statusRewrites` entry whose range holds the status applies (Traefik reads a map:
+ *   the order of overlapping ranges is not defined there; ours is the file's order).
+ */
+export const errorsFactory: MiddlewareFactory<ErrorsConfig> = {
+  type: 'errors',
+  create(config, ctx) {
+    const service = ctx.service(config.service);
+    if (typeof service !== 'string') return service;
+    const spec: ErrorPageSpec = {
+      status: config.status,
+      rewrites: config.rewrites,
+      service,
+      query: config.query === '' ? '/' : `/${config.query.replace(/^\/+/, '')}`,
+    };
+    return { errorPage: spec };
+  },
+};
+
+/** The status the client gets for a caught `status`. */
+export function rewrittenStatus(spec: ErrorPageSpec, status: number): number {
+  for (const r of spec.rewrites) if (inRanges([r.from], status)) return r.to;
+  return status;
+}
+
+/** The page's request target for a caught response. */
+export function errorPageTarget(
+  spec: ErrorPageSpec,
+  req: RequestHead,
+  status: number,
+  original: number,
+): string {
+  let q = spec.query;
+  if (!q.includes('{')) return q;
+  q = q.replaceAll('{status}', String(status)).replaceAll('{originalStatus}', String(original));
+  if (q.includes('{url}')) q = q.replaceAll('{url}', goQueryEscape(requestUrl(req)));
+  return q;
+}
+
+/** The request's URL as Go's req.URL.String() gives it on a server: the origin-form target. */
+function requestUrl(req: RequestHead): string {
+  return req.query === '' ? req.path : `${req.path}?${req.query}`;
+}
+
+/** Go's url.QueryEscape: unreserved bytes kept, space as `+`, everything else %XX (upper case). */
+export function goQueryEscape(s: string): string {
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8')) {
+    if (
+      (b >= 0x30 && b <= 0x39) ||
+      (b >= 0x41 && b <= 0x5a) ||
+      (b >= 0x61 && b <= 0x7a) ||
+      b === 0x2d ||
+      b === 0x2e ||
+      b === 0x5f ||
+      b === 0x7e
+    ) {
+      out += String.fromCharCode(b);
+    } else if (b === 0x20) out += '+';
+    else out += `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  }
+  return out;
+}

@@ -1,0 +1,51 @@
+import type { HeaderList } from '../core/headers.ts';
+import { BODY_NONE, type BodyKind } from '../http1/request-head.ts';
+import type { OutgoingRequest, UpstreamStream } from '../upstream/stream.ts';
+import { mirrorHeadTail } from './heads.ts';
+
+/**
+ * The request for an error page (the `errors` middleware): GET of the page's target with the
+ * original request's header fields and no body, as Traefik's customerrors sends it. A HEAD
+ * request asks for the page with HEAD: the client gets the page's head and no body either way
+ * (Traefik sends GET and lets Go's server drop the body).
+ */
+export class ErrorPageRequest implements OutgoingRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly headers: HeaderList;
+  readonly bodyKind: BodyKind = BODY_NONE;
+  readonly contentLength = 0;
+  readonly upgrade = null;
+  /** The status the client gets, whatever the page's own. */
+  readonly status: number;
+  #h1 = '';
+
+  constructor(head: boolean, target: string, headers: HeaderList, status: number) {
+    this.method = head ? 'HEAD' : 'GET';
+    this.target = target;
+    this.headers = headers;
+    this.status = status;
+  }
+
+  h1Fields(): string {
+    if (this.#h1 === '') this.#h1 = mirrorHeadTail(this.headers, this.method, 0);
+    return this.#h1;
+  }
+}
+
+/**
+ * Where the rest of a request body goes once the response it led to is replaced by an error
+ * page: read from the client (so that the connection stays in step) and dropped.
+ */
+export const DISCARD_BODY: UpstreamStream = {
+  pendingBytes: 0,
+  sendHead() {},
+  sendBody: () => true,
+  endBody() {},
+  cork() {},
+  uncork() {},
+  pause() {},
+  resume() {},
+  markNotReusable() {},
+  destroy() {},
+};

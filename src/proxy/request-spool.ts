@@ -1,0 +1,49 @@
+import type { SpooledBody } from '../core/spooled-body.ts';
+import type { UpstreamStream } from '../upstream/stream.ts';
+
+/** What the spool tells the exchange. */
+export interface SpoolListener {
+  failBody(reason: string, status?: number): void;
+  onUpstreamDrain(): void;
+}
+
+/**
+ * Where a request body goes while the `buffering` middleware reads it whole (before any server
+ * is picked): into a SpooledBody, bounded by `maxRequestBodyBytes` (413 past it, as oxy's
+ * buffer answers). It stands where the upstream stream will, so the request body's own
+ * decoding and backpressure work unchanged.
+ */
+export class SpoolSink implements UpstreamStream {
+  readonly pendingBytes = 0;
+  readonly #spool: SpooledBody;
+  readonly #listener: SpoolListener;
+  readonly #max: number;
+  #over = false;
+  readonly #drain: () => void;
+
+  constructor(spool: SpooledBody, listener: SpoolListener, max: number) {
+    this.#spool = spool;
+    this.#listener = listener;
+    this.#max = max;
+    this.#drain = () => listener.onUpstreamDrain();
+  }
+
+  sendBody(buf: Buffer, start: number, end: number): boolean {
+    if (this.#over) return true;
+    if (this.#max > 0 && this.#spool.length + (end - start) > this.#max) {
+      this.#over = true;
+      this.#listener.failBody(`request body larger than maxRequestBodyBytes (${this.#max})`, 413);
+      return true;
+    }
+    return this.#spool.add(buf, start, end, this.#drain);
+  }
+
+  sendHead(): void {}
+  endBody(): void {}
+  cork(): void {}
+  uncork(): void {}
+  pause(): void {}
+  resume(): void {}
+  markNotReusable(): void {}
+  destroy(): void {}
+}

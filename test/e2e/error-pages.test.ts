@@ -1,0 +1,97 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { curl } from '../helpers/curl.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+
+/*
+ * The errors middleware through the real proxy (issue 12): caught statuses get the page of the
+ * error service with the original (or rewritten) status, over HTTP/1.1 and HTTP/2; answers of
+ * the proxy itself (no server) are caught too; other statuses pass.
+ */
+describe('errors middleware', () => {
+  let app: Backend;
+  let pages: Backend;
+  let proxy: ProxyProcess;
+  let base: string;
+
+  before(async () => {
+    app = await startBackend((req, res) => {
+      const m = /^\/status\/(\d{3})/.exec(req.url ?? '');
+      const status = m === null ? 200 : Number(m[1]);
+      res.writeHead(status, { 'content-type': 'text/plain', 'x-app': 'yes' });
+      res.end(`app answered ${status}`);
+    });
+    pages = await startBackend((req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(`<p>page ${req.url} host=${req.headers.host} auth=${req.headers.authorization ?? ''}</p>`);
+    });
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/\`)", service: app, middlewares: [pages] }
+    down: { rule: "PathPrefix(\`/down\`)", service: nowhere, middlewares: [pages] }
+  middlewares:
+    pages:
+      errors:
+        status: ["500-599", "404", "418"]
+        statusRewrites: { "418": 404, "502-504": 500 }
+        service: pages
+        query: "/{status}.html?orig={originalStatus}&url={url}"
+  services:
+    app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
+    pages: { loadBalancer: { servers: [{ url: "${pages.url}" }] } }
+    nowhere: { loadBalancer: { servers: [{ url: "http://127.0.0.1:1" }] } }
+`,
+    });
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([app?.close(), pages?.close()]);
+  });
+
+  for (const proto of ['--http1.1', '--http2-prior-knowledge']) {
+    it(`serves the page with the original status (${proto === '--http1.1' ? 'HTTP/1.1' : 'h2c'})`, async () => {
+      const r = await curl([proto, '-H', 'Authorization: Basic eDp5', `${base}/status/404?q=1`]);
+      assert.equal(r.status, 404);
+      assert.equal(
+        r.body.toString(),
+        `<p>page /404.html?orig=404&url=%2Fstatus%2F404%3Fq%3D1 host=127.0.0.1:${proxy.port} auth=Basic eDp5</p>`,
+      );
+      assert.deepEqual(r.headers['content-type'], ['text/html']);
+      assert.equal(r.headers['x-app'], undefined, 'nothing of the caught answer is kept');
+    });
+  }
+
+  it('rewrites statuses, and lets the others through untouched', async () => {
+    const r = await curl([`${base}/status/503`]);
+    assert.equal(r.status, 500);
+    assert.match(r.body.toString(), /^<p>page \/500\.html\?orig=503&/);
+    const teapot = await curl([`${base}/status/418`]);
+    assert.equal(teapot.status, 404);
+    assert.match(teapot.body.toString(), /\/404\.html\?orig=418/);
+    const ok = await curl([`${base}/status/403`]);
+    assert.equal(ok.status, 403);
+    assert.equal(ok.body.toString(), 'app answered 403');
+  });
+
+  it("catches the proxy's own answers: a refused server's 502 becomes the 500 page", async () => {
+    const r = await curl([`${base}/down/x`]);
+    assert.equal(r.status, 500);
+    assert.match(r.body.toString(), /^<p>page \/500\.html\?orig=502&/);
+  });
+
+  it('keeps the connection for the next request', async () => {
+    const r = await curl([`${base}/status/500`, `${base}/status/200`]);
+    assert.deepEqual(
+      r.transfers.map((t) => t.status),
+      [500, 200],
+    );
+    assert.equal(Number(r.transfers[1]!.info.num_connects), 0, 'the second request reused the connection');
+  });
+});
