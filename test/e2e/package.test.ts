@@ -73,6 +73,7 @@ describe('the npm package', { timeout: 600_000 }, () => {
       'deploy/traffic.yaml',
       'docs/configuration.md',
       'docs/operations.md',
+      'types/plugin.d.ts',
     ]) {
       assert.ok(files.includes(f), `${f} is in the package`);
     }
