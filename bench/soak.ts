@@ -1,6 +1,6 @@
 // The soak test: `npm run soak -- --minutes 30`. Mixed traffic through the built proxy with
 // reloads and a flapping server; prints the slope of RSS, heap, descriptors and connections
-// after warm-up (docs/performance.md#soak). A 2-minute variant runs in `npm test`
+// after warm-up (docs/operations.md#soak). A 2-minute variant runs in `npm test`
 // (test/e2e/soak.test.ts).
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

@@ -145,7 +145,7 @@ http:
       `${CASES} cases: the proxy closed ${outcomes.closed} connections, went quiet on ${outcomes.quiet}`,
     );
     // RSS only for the default run: thousands of sessions raise V8's committed heap to a plateau
-    // (heap used comes back; docs/performance.md), which is not what this test is about.
+    // (heap used comes back; docs/operations.md#soak), which is not what this test is about.
     const back = await assertBackToIdle(pid, idle, 'after the fuzz cases', 15_000, CASES <= 1000);
     t.diagnostic(idleChange(idle, back));
   });

@@ -198,7 +198,7 @@ export const IDLE_TOLERANCE = { fds: 2, rssBytes: 24 * 2 ** 20 } as const;
  * are back within IDLE_TOLERANCE of `baseline`; fails with the figures when they are not within
  * `timeoutMs` (pooled upstream connections close after the transport's idleConnTimeout).
  * `checkRss` false: descriptors only (long fuzz runs grow V8's young generation to its high-water
- * mark, which it keeps committed: RSS plateaus there, docs/performance.md).
+ * mark, which it keeps committed: RSS plateaus there, docs/operations.md#soak).
  */
 export async function assertBackToIdle(
   pid: number,
