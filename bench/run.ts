@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { clockTicksPerSecond, commandExists, machine, pinSelf, toolVersions } from './lib/environment.ts';
+import { GRPC_BACKEND_PORT, grpcBackendCommand, probeGrpc } from './lib/grpc-mode.ts';
 import { CLIENT_CPU, type MeasureContext, measureRun, PROXY_CPU } from './lib/measure.ts';
 import { type BenchMode, isL4, MODE_INFO } from './lib/modes.ts';
 import { portFree, waitForHttp, waitForTcp } from './lib/net-wait.ts';
@@ -59,6 +60,7 @@ const CLIENT_TOOLS: Readonly<Record<BenchMode, readonly string[]>> = {
   handshake: ['openssl'],
   ws: [],
   compress: ['wrk'],
+  grpc: ['h2load'],
   'tcp-bulk': [],
   'tcp-conn': [],
   udp: [],
@@ -157,6 +159,30 @@ async function startL4Backend(supervisor: ProcessSupervisor, paths: BenchPaths):
   return backend;
 }
 
+/** `--mode grpc`: the Node h2c backend, pinned like the nginx one. */
+async function startGrpcBackend(supervisor: ProcessSupervisor, paths: BenchPaths): Promise<ManagedProcess> {
+  const runDir = await mkdtemp(join(paths.tmpDir, 'grpc-backend-'));
+  const cmd = grpcBackendCommand(paths);
+  const backend = supervisor.spawn(
+    'grpc-backend',
+    'taskset',
+    ['-c', String(PROXY_CPU), cmd.file, ...cmd.args],
+    {
+      ...(cmd.cwd === undefined ? {} : { cwd: cmd.cwd }),
+      output: { kind: 'file', path: join(runDir, 'proxy.log') },
+    },
+  );
+  const url = `http://${PROXY_HOST}:${GRPC_BACKEND_PORT}/bench.Echo/Unary`;
+  const deadline = Date.now() + 10_000;
+  let last: string | undefined = 'not tried';
+  while (Date.now() < deadline && backend.exitInfo === undefined) {
+    last = await probeGrpc(url, 1000);
+    if (last === undefined) return backend;
+    await sleep(100);
+  }
+  throw new Fatal(`gRPC backend: not answering ${url} (${last}; logs in ${runDir})`);
+}
+
 interface Results {
   readonly startedAt: string;
   readonly mode: BenchMode;
@@ -199,10 +225,10 @@ async function main(argv: readonly string[]): Promise<number> {
   let plans: ModePlan[];
   try {
     options = parseOptions(argv);
-    const { variants, builds, only } = options;
+    const { variants, builds, only, nginxVariants } = options;
     plans = options.modes.map((mode) => {
       try {
-        return { mode, proxies: selectProxies(allProxies(variants, mode, builds), only) };
+        return { mode, proxies: selectProxies(allProxies(variants, mode, builds, nginxVariants), only) };
       } catch (err) {
         throw new Error(`--mode ${mode}: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -259,6 +285,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const { mode } of plans) ports.set(proxyPort(mode), 'proxy');
   if (plans.some((p) => p.mode === 'ws')) ports.set(WS_BACKEND_PORT, 'WebSocket backend');
   if (plans.some((p) => isL4(p.mode))) for (const p of L4_BACKEND_PORTS) ports.set(p, 'layer-4 backend');
+  if (plans.some((p) => p.mode === 'grpc')) ports.set(GRPC_BACKEND_PORT, 'gRPC backend');
   for (const [port, what] of ports) {
     if (!(await portFree(PROXY_HOST, port))) {
       throw new Fatal(`${PROXY_HOST}:${port} (the ${what} port) is already in use by another process`);
@@ -272,6 +299,9 @@ async function main(argv: readonly string[]): Promise<number> {
   const backend = await startBackend(supervisor, paths);
   const wsBackend = plans.some((p) => p.mode === 'ws') ? await startWsBackend(supervisor, paths) : undefined;
   const l4Backend = plans.some((p) => isL4(p.mode)) ? await startL4Backend(supervisor, paths) : undefined;
+  const grpcBackend = plans.some((p) => p.mode === 'grpc')
+    ? await startGrpcBackend(supervisor, paths)
+    : undefined;
 
   let allOk = true;
   for (const { mode, proxies } of plans) {
@@ -302,7 +332,9 @@ async function main(argv: readonly string[]): Promise<number> {
           ? wsBackend
           : isL4(mode) && l4Backend !== undefined
             ? l4Backend
-            : backend,
+            : mode === 'grpc' && grpcBackend !== undefined
+              ? grpcBackend
+              : backend,
       mode,
       certificate: MODE_INFO[mode].tls ? certificate : undefined,
     };
@@ -312,6 +344,7 @@ async function main(argv: readonly string[]): Promise<number> {
   await supervisor.stop(backend);
   if (wsBackend !== undefined) await supervisor.stop(wsBackend);
   if (l4Backend !== undefined) await supervisor.stop(l4Backend);
+  if (grpcBackend !== undefined) await supervisor.stop(grpcBackend);
   return allOk ? 0 : 1;
 }
 
@@ -325,7 +358,9 @@ async function runMode(
   const { rounds, durationS, warmupS, connections, streams } = ctx.options;
   const { mode, backend } = ctx;
   const load =
-    mode === 'h2' ? `${connections} connections × ${streams} streams` : `${connections} connections`;
+    mode === 'h2' || mode === 'grpc'
+      ? `${connections} connections × ${streams} streams`
+      : `${connections} connections`;
   console.log(
     `\n--mode ${mode}: ${MODE_INFO[mode].describe}\n` +
       `${header.proxies.join(', ')}: ${rounds} rounds × ${durationS}s (+${warmupS}s warm-up), ` +
@@ -333,7 +368,7 @@ async function runMode(
   );
   for (let round = 1; round <= rounds; round++) {
     for (const spec of rotate(proxies, round - 1)) {
-      if (backend.exitInfo !== undefined) throw new Fatal('the backend nginx exited; stopping');
+      if (backend.exitInfo !== undefined) throw new Fatal(`the backend (${backend.name}) exited; stopping`);
       const record = await measureRun(ctx, spec, round);
       runs.push(record);
       console.log(formatRun(record));

@@ -17,7 +17,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   http1: ['core'],
   router: ['core', 'config'],
   balancer: ['core'],
-  middleware: ['core', 'config', 'resilience'],
+  // The auth middlewares reach servers of their own: forwardAuth through an upstream pool, the
+  // Redis rate limit with upstream's TLS; encodedCharacters reuses the entry point's escape table.
+  middleware: ['core', 'config', 'resilience', 'upstream', 'http1'],
   resilience: ['core', 'config'],
   health: ['core', 'config', 'http1'],
   tls: ['core', 'config'],

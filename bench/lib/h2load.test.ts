@@ -48,6 +48,10 @@ describe('parseH2loadOutput', () => {
     assert.deepEqual(r.requestMs, { min: 0.05, max: 2.89, mean: 0.409, sd: 0.217 });
   });
 
+  it('reads the response body bytes of the traffic line', () => {
+    assert.equal(r.dataBytes, 24000);
+  });
+
   it('keeps what h2load says was negotiated', () => {
     assert.equal(r.tls['Application protocol'], 'h2');
     assert.equal(r.tls['Cipher'], 'TLS_AES_128_GCM_SHA256');

@@ -34,6 +34,8 @@ export interface H2loadResult {
   };
   /** "TLS Protocol", "Cipher", "Server Temp Key", "Application protocol" as h2load printed them. */
   readonly tls: Readonly<Record<string, string>>;
+  /** Response body bytes received in all (the "traffic:" line's data), or null when absent. */
+  readonly dataBytes: number | null;
 }
 
 function need(m: RegExpExecArray | null, what: string, out: string): RegExpExecArray {
@@ -66,6 +68,7 @@ export function parseH2loadOutput(out: string): H2loadResult {
     if (m) tls[key] = m[1]!.trim();
   }
   const n = (m: RegExpExecArray, i: number) => Number(m[i]);
+  const data = /^traffic: .*\((\d+)\) data/m.exec(out);
   return {
     durationS: parseWrkTimeMs(finished[1]!) / 1000,
     rps: Number(finished[2]),
@@ -86,6 +89,7 @@ export function parseH2loadOutput(out: string): H2loadResult {
       sd: parseWrkTimeMs(time[4]!),
     },
     tls,
+    dataBytes: data === null ? null : Number(data[1]),
   };
 }
 
@@ -96,11 +100,14 @@ export interface H2loadRun {
   readonly streams: number;
   readonly durationS: number;
   readonly url: string;
+  /** More h2load options before the URL (the gRPC mode's fields and request body). */
+  readonly extra?: readonly string[];
 }
 
 /**
  * Runs `taskset -c <cpu> h2load -t1 -c<connections> -m<streams> -D<duration>` and returns its
- * stdout. h2load over https offers ALPN h2 (and nothing else by default), so this is HTTP/2 over TLS.
+ * stdout. h2load over https offers ALPN h2 (and nothing else by default), so this is HTTP/2 over TLS;
+ * over http it is HTTP/2 with prior knowledge (h2c).
  */
 export async function runH2load(supervisor: ProcessSupervisor, run: H2loadRun): Promise<string> {
   const args = [
@@ -111,6 +118,7 @@ export async function runH2load(supervisor: ProcessSupervisor, run: H2loadRun): 
     `-c${run.connections}`,
     `-m${run.streams}`,
     `-D${run.durationS}`,
+    ...(run.extra ?? []),
     run.url,
   ];
   const h2load = supervisor.spawn('h2load', 'taskset', args, { output: { kind: 'capture' } });

@@ -38,6 +38,7 @@ describe('loadStats', () => {
         status: { s2xx: 900, s3xx: 0, s4xx: 0, s5xx: 40 },
         requestMs: { min: 0.1, max: 9, mean: 1.5, sd: 0.2 },
         tls: {},
+        dataBytes: null,
       },
     });
     assert.equal(s.completed, 1000);

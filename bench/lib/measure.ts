@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PROFILE_TOP, parseCpuProfile, topSelfTime } from './cpu-profile.ts';
+import { grpcH2loadArgs, missingReplies, waitForGrpc } from './grpc-mode.ts';
 import { parseH2loadOutput, runH2load } from './h2load.ts';
 import { parseHandshakeReport, runHandshakeClient } from './handshakes.ts';
 import { errorTotal, loadStats } from './load-stats.ts';
@@ -63,12 +64,20 @@ async function load(ctx: MeasureContext, durationS: number, measured = false): P
   const { connections, streams } = ctx.options;
   switch (MODE_INFO[ctx.mode].client) {
     case 'wrk': {
-      const headers = ctx.mode === 'compress' ? ['Accept-Encoding: gzip'] : [];
+      const headers = [...(ctx.mode === 'compress' ? ['Accept-Encoding: gzip'] : []), ...ctx.options.headers];
       const out = await runWrk(ctx.supervisor, { cpu: CLIENT_CPU, connections, durationS, url, headers });
       return { tool: 'wrk', result: parseWrkOutput(out) };
     }
     case 'h2load': {
-      const out = await runH2load(ctx.supervisor, { cpu: CLIENT_CPU, connections, streams, durationS, url });
+      const extra = ctx.mode === 'grpc' ? grpcH2loadArgs(ctx.paths.tmpDir) : [];
+      const out = await runH2load(ctx.supervisor, {
+        cpu: CLIENT_CPU,
+        connections,
+        streams,
+        durationS,
+        url,
+        extra,
+      });
       return { tool: 'h2load', result: parseH2loadOutput(out) };
     }
     case 'handshake-client': {
@@ -138,7 +147,8 @@ async function loadAndMeasure(
   round: number,
   startedAt: string,
 ): Promise<RunOk> {
-  await waitReady(spec.readinessUrl, spec.readyTimeoutMs, proxy);
+  if (spec.readiness === 'grpc') await waitForGrpc(spec.readinessUrl, spec.readyTimeoutMs, proxy);
+  else await waitReady(spec.readinessUrl, spec.readyTimeoutMs, proxy, ctx.options.headers);
   const tls = await checkTls(ctx);
   const idle = sampleTree(proxy.pid);
   if (ctx.options.warmupS > 0) await load(ctx, ctx.options.warmupS);
@@ -160,7 +170,12 @@ async function loadAndMeasure(
   loadRssKb = Math.max(loadRssKb, after.rssKb);
 
   if (proxy.exitInfo !== undefined) throw new Error(`${spec.name} exited during the run`);
-  const stats = loadStats(output);
+  let stats = loadStats(output);
+  if (ctx.mode === 'grpc' && output.tool === 'h2load') {
+    // A gRPC error is a 200 without the message: count those as errors, h2load does not.
+    const missing = missingReplies(stats.completed, output.result.dataBytes);
+    if (missing !== null) stats = { ...stats, errors: { ...stats.errors, grpcNoReply: missing } };
+  }
   if (stats.completed === 0) {
     throw new Error(`${output.tool} completed nothing: ${JSON.stringify(output.result)}`);
   }

@@ -6,6 +6,7 @@ export const MODES = [
   'handshake',
   'ws',
   'compress',
+  'grpc',
   'tcp-bulk',
   'tcp-conn',
   'udp',
@@ -13,7 +14,7 @@ export const MODES = [
 export type BenchMode = (typeof MODES)[number];
 
 export interface ModeInfo {
-  /** The load generator: wrk (HTTP/1.1 keep-alive), h2load (HTTP/2 over TLS), our handshake client. */
+  /** The load generator: wrk (HTTP/1.1 keep-alive), h2load (HTTP/2), our handshake, WebSocket or layer-4 client. */
   readonly client: 'wrk' | 'h2load' | 'handshake-client' | 'ws-client' | 'l4-client';
   readonly tls: boolean;
   /** What one unit of work is: CPU µs per request, or per handshake (connection + one request). */
@@ -73,6 +74,14 @@ export const MODE_INFO: Readonly<Record<BenchMode, ModeInfo>> = {
     alpn: undefined,
     latency: 'percentiles',
     describe: 'a 100 KB JSON response gzip-compressed at level 1 by the proxy (wrk, Accept-Encoding: gzip)',
+  },
+  grpc: {
+    client: 'h2load',
+    tls: false,
+    unit: 'req',
+    alpn: undefined,
+    latency: 'mean-max',
+    describe: 'gRPC unary over h2c (h2load with a gRPC body) to a Node h2c backend',
   },
   'tcp-bulk': {
     client: 'l4-client',

@@ -9,13 +9,22 @@ import type { ManagedProcess } from './process-group.ts';
  * One GET with its own connection; resolves to undefined on a 2xx, else to what went wrong. An
  * https URL is the bench's self-signed certificate: not verified here (the TLS probe checks it).
  */
-export function probe(url: string, timeoutMs: number): Promise<string | undefined> {
+export function probe(
+  url: string,
+  timeoutMs: number,
+  headers: readonly string[] = [],
+): Promise<string | undefined> {
   return new Promise((resolve) => {
     const tls = url.startsWith('https:');
     const send = tls ? httpsRequest : request;
+    const fields: Record<string, string> = {};
+    for (const h of headers) {
+      const colon = h.indexOf(':');
+      fields[h.slice(0, colon)] = h.slice(colon + 1).trim();
+    }
     const options = tls
-      ? { agent: false, timeout: timeoutMs, rejectUnauthorized: false }
-      : { agent: false, timeout: timeoutMs };
+      ? { agent: false, timeout: timeoutMs, rejectUnauthorized: false, headers: fields }
+      : { agent: false, timeout: timeoutMs, headers: fields };
     const req = send(url, options, (res) => {
       res.resume();
       res.once('end', () => {
@@ -33,7 +42,12 @@ export function probe(url: string, timeoutMs: number): Promise<string | undefine
  * Polls `url` until it answers 2xx. Throws when the deadline passes or when `proc` exits first
  * (a proxy that died on a bad config should fail in milliseconds, not after the timeout).
  */
-export async function waitForHttp(url: string, timeoutMs: number, proc: ManagedProcess): Promise<void> {
+export async function waitForHttp(
+  url: string,
+  timeoutMs: number,
+  proc: ManagedProcess,
+  headers: readonly string[] = [],
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let last = 'not tried';
   while (Date.now() < deadline) {
@@ -41,7 +55,7 @@ export async function waitForHttp(url: string, timeoutMs: number, proc: ManagedP
     if (exit !== undefined) {
       throw new Error(`${proc.name} exited (${exit.signal ?? `code ${exit.code}`}) before answering ${url}`);
     }
-    const problem = await probe(url, Math.min(1000, Math.max(1, deadline - Date.now())));
+    const problem = await probe(url, Math.min(1000, Math.max(1, deadline - Date.now())), headers);
     if (problem === undefined) return;
     last = problem;
     await sleep(100);
@@ -129,9 +143,14 @@ export async function waitForUdp(
 }
 
 /** `http(s)://`, `tcp://` or `udp://`: the readiness check of a proxy's URL. */
-export async function waitReady(url: string, timeoutMs: number, proc: ManagedProcess): Promise<void> {
+export async function waitReady(
+  url: string,
+  timeoutMs: number,
+  proc: ManagedProcess,
+  headers: readonly string[] = [],
+): Promise<void> {
   const m = /^(tcp|udp):\/\/([^:]+):(\d+)$/.exec(url);
-  if (m === null) return waitForHttp(url, timeoutMs, proc);
+  if (m === null) return waitForHttp(url, timeoutMs, proc, headers);
   const [, scheme, host, port] = m as unknown as [string, string, string, string];
   return scheme === 'tcp'
     ? waitForTcp(host, Number(port), timeoutMs, proc)

@@ -15,6 +15,8 @@ describe('parseOptions', () => {
       profile: false,
       variants: [],
       builds: [],
+      nginxVariants: [],
+      headers: [],
       help: false,
     });
   });
@@ -23,6 +25,20 @@ describe('parseOptions', () => {
     assert.deepEqual(parseOptions(['--build', 'before=../base']).builds, [
       { name: 'before', dir: '../base' },
     ]);
+  });
+
+  it('reads nginx variants and header fields, and refuses malformed ones', () => {
+    const o = parseOptions([
+      '--nginx-variant',
+      'nginx-auth=bench/peers/nginx-basic-auth.conf',
+      '--header',
+      'Authorization: Basic dTpw',
+      '--header=X-A: 1',
+    ]);
+    assert.deepEqual(o.nginxVariants, [{ name: 'nginx-auth', config: 'bench/peers/nginx-basic-auth.conf' }]);
+    assert.deepEqual(o.headers, ['Authorization: Basic dTpw', 'X-A: 1']);
+    assert.throws(() => parseOptions(['--header', 'no colon']), /Name: value/);
+    assert.throws(() => parseOptions(['--nginx-variant', 'x']), /--nginx-variant must look like/);
   });
 
   it('reads every flag', () => {
@@ -65,7 +81,7 @@ describe('parseOptions', () => {
   it('rejects an unknown or empty --mode', () => {
     assert.throws(
       () => parseOptions(['--mode=quic']),
-      /unknown --mode "quic" \(known: http, https, h2, handshake, ws, compress, tcp-bulk, tcp-conn, udp, tls, l4\)/,
+      /unknown --mode "quic" \(known: http, https, h2, handshake, ws, compress, grpc, tcp-bulk, tcp-conn, udp, tls, l4\)/,
     );
     assert.throws(() => parseOptions(['--mode=,']), /--mode needs at least one/);
     assert.throws(() => parseOptions(['--streams=0']), /--streams must be a positive integer/);

@@ -20,13 +20,17 @@ export interface BenchOptions {
   readonly durationS: number;
   readonly warmupS: number;
   readonly connections: number;
-  /** Concurrent streams per HTTP/2 connection (h2load -m), --mode h2 only. */
+  /** Concurrent streams per HTTP/2 connection (h2load -m), --mode h2 and grpc. */
   readonly streams: number;
   /** Proxy names to run, in the order given; undefined means every known proxy. */
   readonly only: readonly string[] | undefined;
   readonly profile: boolean;
   readonly variants: readonly Variant[];
   readonly builds: readonly Build[];
+  /** Extra nginx runs with another config file (`--nginx-variant name=path.conf`). */
+  readonly nginxVariants: readonly Variant[];
+  /** Header fields every request of the load (and the readiness probe) carries, `Name: value`. */
+  readonly headers: readonly string[];
   readonly help: boolean;
 }
 
@@ -37,22 +41,26 @@ export const USAGE = `usage: npm run bench -- [options]
                     handshake: a full TLS handshake + one request per connection
                     ws: WebSocket echo of 64-byte messages
                     compress: a 100 KB JSON gzipped at level 1 by each proxy
-                    tls: short for https,h2,handshake
-                    ws: WebSocket echo of 64-byte messages
+                    grpc: gRPC unary over h2c (h2load) to a Node h2c backend
                     tcp-bulk: 1 GiB through one TCP connection (CPU per MiB)
                     tcp-conn: a new TCP connection per 1 KiB echo (CPU per connection)
                     udp: 64-byte datagrams and their echo (CPU per round trip)
+                    tls: short for https,h2,handshake
                     l4: short for tcp-bulk,tcp-conn,udp (vs HAProxy and nginx stream)
   --rounds N        interleaved rounds (default 3)
   --duration S      seconds of load per run (default 10)
   --warmup S        seconds of unmeasured load before each run (default 2)
   --connections N   client connections (default 50; concurrent handshakes in handshake mode)
-  --streams N       concurrent streams per connection in h2 mode (h2load -m, default 10)
+  --streams N       concurrent streams per connection in h2 and grpc modes (h2load -m, default 10)
   --only a,b        proxies to run, e.g. nginx,ours (default: all)
   --variant n=file  also run our proxy as <n> with config <file> (repeatable)
   --build n=dir     also run our proxy as built in checkout <dir> (its dist/main.js, after
                     npm run build there) as <n>, with this mode's config: before/after runs;
                     with --variant v too, also as <n>-v with v's config
+  --nginx-variant n=file
+                    also run nginx as <n> with config <file> (repeatable)
+  --header 'N: v'   send this header field with every request (repeatable), e.g.
+                    an Authorization for the auth middlewares' runs
   --profile         run our proxy with --cpu-prof and print the top self-time functions
   --help`;
 
@@ -72,14 +80,22 @@ function nonNegativeInt(flag: string, raw: string | undefined, fallback: number)
   return n;
 }
 
-function parseVariant(raw: string): Variant {
+function parseVariant(raw: string, flag = '--variant', example = 'config.yaml'): Variant {
   const eq = raw.indexOf('=');
   const name = raw.slice(0, eq);
   const config = raw.slice(eq + 1);
   if (eq < 1 || config === '' || !NAME.test(name)) {
-    throw new Error(`--variant must look like name=path/to/config.yaml, got "${raw}"`);
+    throw new Error(`${flag} must look like name=path/to/${example}, got "${raw}"`);
   }
   return { name, config };
+}
+
+/** `Name: value`, as wrk's and h2load's -H take it; no CR or LF (they would split the request). */
+function parseHeader(raw: string): string {
+  if (!/^[!#$%&'*+.^_`|~0-9A-Za-z-]+:[^\r\n]*$/.test(raw)) {
+    throw new Error(`--header must look like "Name: value", got "${raw}"`);
+  }
+  return raw;
 }
 
 /** Parses the runner's command line; throws an Error whose message is fit for the user. */
@@ -98,6 +114,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       only: { type: 'string' },
       variant: { type: 'string', multiple: true },
       build: { type: 'string', multiple: true },
+      'nginx-variant': { type: 'string', multiple: true },
+      header: { type: 'string', multiple: true },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -111,11 +129,14 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
           .map((s) => s.trim())
           .filter((s) => s !== '');
   if (only?.length === 0) throw new Error('--only needs at least one proxy name');
-  const variants = (values.variant ?? []).map(parseVariant);
   const builds = (values.build ?? []).map((raw) => {
     const v = parseVariant(raw);
     return { name: v.name, dir: v.config };
   });
+  const variants = (values.variant ?? []).map((v) => parseVariant(v));
+  const nginxVariants = (values['nginx-variant'] ?? []).map((v) =>
+    parseVariant(v, '--nginx-variant', 'nginx.conf'),
+  );
   return {
     modes: parseModes(values.mode),
     rounds: positiveInt('--rounds', values.rounds, 3),
@@ -127,6 +148,8 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     profile: values.profile,
     variants,
     builds,
+    nginxVariants,
+    headers: (values.header ?? []).map(parseHeader),
     help: values.help,
   };
 }

@@ -149,3 +149,27 @@ describe('allProxies in the TLS modes', () => {
     assert.deepEqual(args('ours-mw').slice(-1), [join(tmpDir, 'variant-ours-mw-mw.yaml')]);
   });
 });
+
+describe('allProxies in the gRPC mode', () => {
+  const all = allProxies([{ name: 'ours-x', config: 'x.yaml' }], 'grpc');
+  const ctx: RunContext = { paths, runDir: '/tmp/run', profileName: undefined };
+
+  it('lists the peers, ours and the variants, each checked ready by a gRPC call', () => {
+    assert.deepEqual(
+      all.map((p) => p.name),
+      ['nginx', 'haproxy', 'caddy', 'ours', 'ours-x'],
+    );
+    assert.ok(all.every((p) => p.readiness === 'grpc'));
+    assert.ok(all.every((p) => p.readinessUrl === 'http://127.0.0.1:8080/bench.Echo/Unary'));
+    assert.equal(proxyUrl('grpc'), 'http://127.0.0.1:8080/bench.Echo/Unary');
+    assert.equal(proxyPort('grpc'), 8080);
+  });
+
+  it('starts each peer on its gRPC configuration', () => {
+    const args = (name: string) => selectProxies(all, [name])[0]!.command(ctx).args.join(' ');
+    assert.match(args('nginx'), /proxy-nginx-grpc\.conf/);
+    assert.match(args('haproxy'), /haproxy-grpc\.cfg/);
+    assert.match(args('caddy'), /Caddyfile-grpc/);
+    assert.match(args('ours'), /--config bench\/configs\/bench-grpc\.yaml$/);
+  });
+});

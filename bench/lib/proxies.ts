@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { basename, join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { GRPC_PATH } from './grpc-mode.ts';
 import { type BenchMode, MODE_INFO } from './modes.ts';
 import type { Build, Variant } from './options.ts';
 import { generateRoutesConfig } from './routes-config.ts';
@@ -13,6 +14,8 @@ export const PROXY_PORT = 8080;
 export const TLS_PORT = 8443;
 export const BACKEND_URL = 'http://127.0.0.1:9001';
 const READY_URL = `http://${PROXY_HOST}:${PROXY_PORT}/`;
+/** `--mode grpc`: the gRPC method every request calls (h2c, through each proxy). */
+const GRPC_URL = `http://${PROXY_HOST}:${PROXY_PORT}${GRPC_PATH}`;
 const TLS_READY_URL = `https://${PROXY_HOST}:${TLS_PORT}/`;
 
 /** The port the proxies listen on in `mode`. */
@@ -23,6 +26,7 @@ export function proxyPort(mode: BenchMode): number {
 /** The URL the client loads in `mode` (the certificate also names 127.0.0.1). */
 export function proxyUrl(mode: BenchMode): string {
   if (mode === 'compress') return `${READY_URL.replace(/\/$/, '')}${COMPRESS_PATH}`;
+  if (mode === 'grpc') return GRPC_URL;
   return MODE_INFO[mode].tls ? TLS_READY_URL : READY_URL;
 }
 
@@ -61,6 +65,8 @@ export interface ProxySpec {
   /** Our proxy (the one `--profile` profiles), as opposed to a peer. */
   readonly ours: boolean;
   readonly readinessUrl: string;
+  /** How readiness is checked: a GET (default), or a gRPC call over h2c (`--mode grpc`). */
+  readonly readiness?: 'http' | 'grpc';
   readonly readyTimeoutMs: number;
   /** Executables that must be on PATH (checked before the first round). */
   readonly requires: readonly string[];
@@ -179,6 +185,43 @@ function tlsProxies(variants: readonly Variant[]): ProxySpec[] {
   return [...peers, ours, ...extra];
 }
 
+/**
+ * `--mode grpc`: every proxy on 127.0.0.1:8080 speaking h2c to its clients and to the Node h2c
+ * backend on 127.0.0.1:9003 (nginx `grpc_pass`, HAProxy `proto h2`, Caddy `h2c://`, ours
+ * `h2c://`). Readiness is a gRPC call: the listeners take HTTP/2 only.
+ */
+function grpcProxies(variants: readonly Variant[]): ProxySpec[] {
+  const peer = (name: string, requires: string) => ({
+    name,
+    ours: false,
+    readinessUrl: GRPC_URL,
+    readiness: 'grpc' as const,
+    readyTimeoutMs: 10_000,
+    requires: [requires],
+  });
+  const peers: ProxySpec[] = [
+    { ...peer('nginx', 'nginx'), command: (ctx) => nginxCommand('proxy-nginx-grpc.conf', ctx) },
+    {
+      ...peer('haproxy', 'haproxy'),
+      command: ({ paths }) => ({
+        file: 'haproxy',
+        args: ['-db', '-f', join(paths.peersDir, 'haproxy-grpc.cfg')],
+      }),
+    },
+    {
+      ...peer('caddy', 'caddy'),
+      command: ({ paths, runDir }) => ({
+        file: 'caddy',
+        args: ['run', '--adapter', 'caddyfile', '--config', join(paths.peersDir, 'Caddyfile-grpc')],
+        env: { GOMAXPROCS: '1', XDG_CONFIG_HOME: runDir, XDG_DATA_HOME: runDir },
+      }),
+    },
+  ];
+  const ours = [oursSpec('ours', () => 'bench/configs/bench-grpc.yaml', 10_000, GRPC_URL)];
+  const extra = variants.map((v) => oursSpec(v.name, () => resolve(v.config), 30_000, GRPC_URL));
+  return [...peers, ...ours, ...extra].map((p) => ({ ...p, readiness: 'grpc' as const }));
+}
+
 /** Where `--mode ws` proxies to: a WebSocket echo server (bench/lib/ws-echo-server.ts). */
 export const WS_BACKEND_PORT = 9002;
 
@@ -291,8 +334,9 @@ export function allProxies(
   variants: readonly Variant[],
   mode: BenchMode = 'http',
   builds: readonly Build[] = [],
+  nginxVariants: readonly Variant[] = [],
 ): ProxySpec[] {
-  const all = proxiesOf(variants, mode);
+  const all = proxiesOf(variants, mode, nginxVariants);
   const ours = all.find((p) => p.name === 'ours');
   if (ours === undefined) return all;
   // Another checkout's build runs with the very config and readiness of `ours` in this mode, and
@@ -316,7 +360,12 @@ export function allProxies(
   ];
 }
 
-function proxiesOf(variants: readonly Variant[], mode: BenchMode): ProxySpec[] {
+function proxiesOf(
+  variants: readonly Variant[],
+  mode: BenchMode,
+  nginxVariants: readonly Variant[],
+): ProxySpec[] {
+  if (mode === 'grpc') return grpcProxies(variants);
   if (MODE_INFO[mode].tls) return tlsProxies(variants);
   if (mode === 'ws') return wsProxies(variants);
   if (mode === 'compress') return compressProxies(variants);
@@ -368,7 +417,16 @@ function proxiesOf(variants: readonly Variant[], mode: BenchMode): ProxySpec[] {
     },
   ];
   const extra = variants.map((v) => oursSpec(v.name, () => resolve(v.config), 30_000));
-  return [...peers, ...ours, ...extra];
+  // nginx with another config (cleartext HTTP only): the peer of an `ours` variant.
+  const nginxExtra: ProxySpec[] = nginxVariants.map((v) => ({
+    name: v.name,
+    ours: false,
+    readinessUrl: READY_URL,
+    readyTimeoutMs: 10_000,
+    requires: ['nginx'],
+    command: (ctx) => nginxCommand(resolve(v.config), ctx),
+  }));
+  return [...peers, ...ours, ...extra, ...nginxExtra];
 }
 
 /** The proxies `--only` names (in its order), or all of them; unknown names are an error. */

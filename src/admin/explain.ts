@@ -175,6 +175,7 @@ const REDIRECTS = new Set(['redirectScheme', 'redirectRegex']);
 const NO_CONTROL: RequestControl = {
   resume: () => {},
   onEnd: () => {},
+  transformBody: () => {},
 };
 
 /**

@@ -84,12 +84,12 @@ tls:
     a: { Rule: "Path(\`/\`)", Service: s, Priority: "high" }
   middlewares:
     auth:
-      forwardauth: { address: "http://auth" }
+      forwardauth: { address: "http://auth", authsigninurl: "http://login" }
 `);
     const errors = r.lines.filter((l) => !l.includes('warning'));
     assert.deepEqual(errors, [
       'dyn.yaml:3:51: http.routers.a.priority: wrong type: got "high" (expected a number)',
-      'dyn.yaml:6:7: http.middlewares.auth.forwardAuth: middleware type `forwardAuth` is not supported yet',
+      'dyn.yaml:6:46: http.middlewares.auth.forwardAuth.authSigninURL: `authSigninURL` is not supported yet',
     ]);
   });
 
@@ -293,11 +293,13 @@ describe('deprecated keys Traefik v3 still reads', () => {
     assert.equal(h.config.sslHost, 'secure.test');
   });
 
-  it('names ipWhiteList as deprecated and, like ipAllowList, not supported yet', () => {
+  it('reads ipWhiteList as ipAllowList, with a deprecation warning', () => {
     const r = dyn('http:\n  middlewares:\n    w:\n      ipWhiteList: { sourceRange: ["10.0.0.0/8"] }\n');
     assert.deepEqual(r.lines, [
-      "dyn.yaml:4:7: warning: http.middlewares.w.ipWhiteList: `ipWhiteList` is deprecated (Traefik's replacement is `ipAllowList`)",
-      'dyn.yaml:4:7: http.middlewares.w.ipWhiteList: middleware type `ipWhiteList` is not supported yet',
+      'dyn.yaml:4:7: warning: http.middlewares.w.ipAllowList: `ipWhiteList` is deprecated: it is read as `ipAllowList`',
     ]);
+    const w = r.config!.http.middlewares['w'];
+    assert.ok(w?.type === 'ipAllowList');
+    assert.deepEqual(w.config.sourceRange, ['10.0.0.0/8']);
   });
 });

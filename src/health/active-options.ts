@@ -10,8 +10,8 @@ export interface ProbeStatusRange {
 }
 
 export interface ActiveCheckOptions {
-  /** `http` sends a request; `tcp` only checks that a connection opens. */
-  readonly mode: 'http' | 'tcp';
+  /** `http` sends a request; `grpc` a gRPC health `Check`; `tcp` only checks that a connection opens. */
+  readonly mode: 'http' | 'grpc' | 'tcp';
   readonly scheme: 'http';
   /** Request target, with an optional query; a missing leading `/` is added. */
   readonly path: string;

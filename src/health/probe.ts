@@ -10,6 +10,8 @@
 import { connect, type Socket } from 'node:net';
 import type { SecureContext } from 'node:tls';
 import { type ActiveCheckOptions, MAX_REDIRECTS, statusAccepted } from './active-options.ts';
+import { GRPC_HEALTH_HEADERS, GRPC_HEALTH_PATH, GRPC_HEALTH_REQUEST, judgeGrpcHealth } from './probe-grpc.ts';
+import { sendH2Probe } from './probe-h2.ts';
 import { type HttpProbeRequest, sendHttpProbe } from './probe-http.ts';
 
 /** Where a server is reached. */
@@ -20,6 +22,8 @@ export interface ProbeTarget {
   readonly authority: string;
   /** For an `https://` server: how to speak TLS to it (the service's transport settings). */
   readonly tls?: ProbeTls;
+  /** An `h2c://` server: probes speak HTTP/2 with prior knowledge (it may not speak HTTP/1.1). */
+  readonly h2c?: boolean;
 }
 
 /** TLS for probes of `https://` servers: the same trust and name checks as the requests. */
@@ -66,6 +70,8 @@ class ProbeRun {
   readonly #resolve: (r: ProbeResult) => void;
   #timer: NodeJS.Timeout | undefined;
   #socket: Socket | undefined;
+  /** Tears down an HTTP/2 probe's session. */
+  #teardown: (() => void) | undefined;
   /** Bumped per hop: events of a hop left behind by a redirect must not settle the probe. */
   #hop = 0;
   #done = false;
@@ -93,6 +99,10 @@ class ProbeRun {
       return;
     }
     const path = this.#opts.path.startsWith('/') ? this.#opts.path : `/${this.#opts.path}`;
+    if (this.#opts.mode === 'grpc' || this.#target.h2c === true) {
+      this.#h2(port, path);
+      return;
+    }
     this.#send({
       host: this.#target.host,
       port,
@@ -117,7 +127,39 @@ class ProbeRun {
     clearTimeout(this.#timer);
     this.#signal.removeEventListener('abort', this.#onAbort);
     this.#socket?.destroy();
+    this.#teardown?.();
     this.#resolve({ ok, reason });
+  }
+
+  /**
+   * An HTTP/2 probe: gRPC's health `Check` (mode grpc; TLS for `https://` servers, which Traefik
+   * would attempt in plaintext unless `scheme` says otherwise), or the HTTP check of an `h2c://`
+   * server, judged on its status (redirects are not followed over HTTP/2).
+   */
+  #h2(port: number, path: string): void {
+    const o = this.#opts;
+    const t = this.#target;
+    const grpc = o.mode === 'grpc';
+    const authority = o.hostname ?? (o.port === undefined ? t.authority : `${hostOf(t.authority)}:${port}`);
+    this.#teardown = sendH2Probe(
+      {
+        host: t.host,
+        port,
+        authority,
+        method: grpc ? 'POST' : o.method,
+        path: grpc ? GRPC_HEALTH_PATH : path,
+        headers: grpc ? GRPC_HEALTH_HEADERS : o.headers,
+        ...(grpc ? { body: GRPC_HEALTH_REQUEST } : {}),
+        tls: t.tls,
+      },
+      (r) => {
+        if (grpc) {
+          const v = judgeGrpcHealth(r);
+          this.#finish(v.ok, v.reason);
+        } else if (!r.ok) this.#finish(false, `${r.phase} ${r.reason}`);
+        else this.#finish(statusAccepted(o.status, r.status), `status ${r.status}`);
+      },
+    );
   }
 
   #tcp(port: number): void {

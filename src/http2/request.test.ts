@@ -61,10 +61,10 @@ describe('parseH2Request', () => {
     assert.equal(ok(BASE, true).bodyKind, BODY_NONE);
   });
 
-  it('joins cookie crumbs with "; " (RFC 9113 §8.2.3) and drops te: trailers', () => {
+  it('joins cookie crumbs with "; " (RFC 9113 §8.2.3) and keeps te: trailers for HTTP/2 upstreams', () => {
     const r = ok([...BASE, 'cookie', 'a=1', 'te', 'trailers', 'cookie', 'b=2']);
     assert.equal(r.headers.get('cookie'), 'a=1; b=2');
-    assert.equal(r.headers.has('te'), false);
+    assert.equal(r.headers.get('te'), 'trailers');
   });
 
   it('keeps OPTIONS *', () => {

@@ -100,7 +100,8 @@ export function parseH2Request(
     switch (name) {
       case 'te':
         if (value !== 'trailers') return new ParseError(400, 'te other than trailers');
-        continue; // hop-by-hop: never forwarded
+        // Hop-by-hop: kept for an HTTP/2 upstream, which relays it (gRPC); HTTP/1.1 drops it.
+        break;
       case 'host':
         if (host !== undefined) return new ParseError(400, 'duplicate Host');
         host = value;

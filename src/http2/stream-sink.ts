@@ -10,6 +10,8 @@ import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE } from '../http1/response-head.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from '../proxy/client-sink.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
+import { grpcKind, toGrpcAnswer, trailersOnlyFields } from '../proxy/grpc-status.ts';
+import { headerListOf, trailersObject } from '../upstream/h2-fields.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
 import { directResponseFields, interimFields, upstreamResponseFields } from './response-fields.ts';
 
@@ -49,10 +51,26 @@ function onAborted(this: OwnedStream): void {
 function onClose(this: OwnedStream): void {
   this[SINK].onClose();
 }
+function onTrailers(this: OwnedStream, _h: unknown, _flags: number, raw: string[]): void {
+  this[SINK].onTrailers(raw);
+}
+function onWantTrailers(this: OwnedStream): void {
+  this[SINK].onWantTrailers();
+}
 /** A stream error always ends in 'close', which is where the exchange learns about it. */
 function ignoreError(): void {}
+function stopUpload(s: ServerHttp2Stream): void {
+  if (!s.destroyed && !s.closed) s.close(H2_NO_ERROR);
+}
 
 const END_STREAM = { endStream: true } as const;
+const WAIT_FOR_TRAILERS = { waitForTrailers: true } as const;
+
+/** What ends a gRPC response whose upstream broke mid-stream: UNAVAILABLE, as for a refused call. */
+const GRPC_BROKEN: Record<string, string> = {
+  'grpc-status': '14',
+  'grpc-message': 'upstream connection broken',
+};
 
 /** RFC 6455 §4.2.2: the Sec-WebSocket-Accept a server derives from the client's key. */
 export function websocketAccept(key: string): string {
@@ -84,6 +102,15 @@ export class Http2StreamSink implements ClientSink, Timed {
   #timed = false;
   /** The stream became a tunnel's (extended CONNECT): its end is the tunnel's business. */
   #tunneled = false;
+  /** The client's trailer fields (HTTP/2 requests may end with them; gRPC's rarely do). */
+  #reqTrailers: HeaderList | null = null;
+  /** The response was sent with `waitForTrailers`: its end sends these (or none). */
+  #waitTrailers = false;
+  #trailers: Record<string, string | string[]> | null = null;
+  /** The response is gRPC: a broken upstream ends it with grpc-status UNAVAILABLE. */
+  #grpc = false;
+  /** The request is still coming though the response is over: RST_STREAM(NO_ERROR) after the trailers. */
+  #stopUpload = false;
 
   constructor(stream: ServerHttp2Stream, owner: StreamOwner, endStream: boolean) {
     const s = stream as OwnedStream;
@@ -128,6 +155,7 @@ export class Http2StreamSink implements ClientSink, Timed {
     } else if (!this.#clientEnded) {
       s.on('data', onData);
       s.on('end', onEnd);
+      s.on('trailers', onTrailers);
     }
     // readTimeout bounds the request body and, from the request's start, the wait for the
     // response head (a frozen backend): see onDeadline. A tunnel has neither.
@@ -176,12 +204,16 @@ export class Http2StreamSink implements ClientSink, Timed {
     if (!ex.done && !ex.bodyDone && !ex.canTakeBody) this.#stream.pause();
   }
 
+  onTrailers(raw: string[]): void {
+    this.#reqTrailers = headerListOf(raw);
+  }
+
   onEnd(): void {
     this.#clientEnded = true;
     const ex = this.#ex!;
     if (ex.done || this.#pending !== null || !ex.canTakeBody) return; // resumeBody finishes it
     try {
-      ex.endData();
+      ex.endData(this.#reqTrailers);
     } catch (e) {
       ex.onInternalError(e);
     }
@@ -199,7 +231,7 @@ export class Http2StreamSink implements ClientSink, Timed {
         this.#pending = null;
       }
       if (ex.done || !ex.canTakeBody) return;
-      if (this.#clientEnded) ex.endData();
+      if (this.#clientEnded) ex.endData(this.#reqTrailers);
       else this.#stream.resume();
     } catch (e) {
       ex.onInternalError(e);
@@ -276,9 +308,33 @@ export class Http2StreamSink implements ClientSink, Timed {
       s.respond(fields, END_STREAM);
       return false;
     }
-    s.respond(fields);
+    if (res.trailers === true) {
+      // An HTTP/2 upstream may end the body with trailers (gRPC's status): wait for them.
+      this.#waitTrailers = true;
+      this.#grpc = res.headers.get('content-type')?.startsWith('application/grpc') === true;
+      s.on('wantTrailers', onWantTrailers);
+      s.respond(fields, WAIT_FOR_TRAILERS);
+    } else s.respond(fields);
     if (s.writableEnded) this.#ended = true;
     return false;
+  }
+
+  onWantTrailers(): void {
+    const s = this.#stream;
+    this.#waitTrailers = false;
+    if (s.destroyed) return;
+    try {
+      // No trailers: node ends the stream with an empty DATA frame instead (END_STREAM).
+      s.sendTrailers(this.#trailers ?? {});
+    } catch {
+      // A field node will not send: the response cannot end cleanly.
+      this.#resetByUs = true;
+      s.destroy(new Error('response trailers refused'));
+      return;
+    }
+    // The RST_STREAM must leave after the trailers: node writes submitted frames from a native
+    // immediate, which runs before this one.
+    if (this.#stopUpload) setImmediate(stopUpload, s);
   }
 
   data(buf: Buffer, start: number, end: number): boolean {
@@ -287,9 +343,10 @@ export class Http2StreamSink implements ClientSink, Timed {
     return s.write(start === 0 && end === buf.length ? buf : buf.subarray(start, end));
   }
 
-  end(_trailers: HeaderList | null): void {
+  end(trailers: HeaderList | null): void {
     if (this.#ended) return;
     this.#ended = true;
+    if (this.#waitTrailers && trailers !== null) this.#trailers = trailersObject(trailers);
     if (!this.#stream.destroyed) this.#stream.end();
   }
 
@@ -297,6 +354,15 @@ export class Http2StreamSink implements ClientSink, Timed {
     const s = this.#stream;
     if (s.destroyed || s.closed || s.headersSent) return false;
     this.#ended = true;
+    if (rh.status >= 400) {
+      const kind = grpcKind(ex.req.headers);
+      if (kind !== 0) {
+        // A gRPC call learns of our errors from grpc-status: a trailers-only answer.
+        toGrpcAnswer(rh, kind, ex.req.headers.get('content-type')!, body);
+        s.respond(trailersOnlyFields(rh), END_STREAM);
+        return false;
+      }
+    }
     const fields = directResponseFields(rh, bodyBytes);
     if (bodyBytes === 0 || ex.req.method === 'HEAD') s.respond(fields, END_STREAM);
     else {
@@ -341,8 +407,17 @@ export class Http2StreamSink implements ClientSink, Timed {
 
   broken(): void {
     const s = this.#stream;
+    const wasEnded = this.#ended;
     this.#ended = true;
     if (s.destroyed) return;
+    if (this.#grpc && !wasEnded && !s.writableEnded) {
+      // A gRPC client reads a call's failure in grpc-status: RST_STREAM(INTERNAL_ERROR) would
+      // read as INTERNAL, the trailers say UNAVAILABLE (the upstream is gone), and either way
+      // the call fails rather than ending as a success.
+      this.#trailers = GRPC_BROKEN;
+      s.end();
+      return;
+    }
     this.#resetByUs = true;
     // destroy(err) sends RST_STREAM(INTERNAL_ERROR) without END_STREAM; close(code) would end
     // the stream cleanly first, and the client would take a truncated body for a whole one.
@@ -362,7 +437,10 @@ export class Http2StreamSink implements ClientSink, Timed {
     // upload with RST_STREAM(NO_ERROR), sent once the response has been flushed.
     if (!this.#clientEnded) {
       this.#resetByUs = true;
-      s.close(H2_NO_ERROR);
+      // Trailers still to go (gRPC's status): closing now would send the RST_STREAM first and
+      // lose them; the close follows them instead.
+      if (this.#waitTrailers) this.#stopUpload = true;
+      else s.close(H2_NO_ERROR);
     }
   }
 }

@@ -33,6 +33,14 @@ const EXAMPLES: Readonly<Record<MiddlewareType, unknown>> = {
   buffering: { maxRequestBodyBytes: 1000 },
   compress: {},
   errors: { status: ['500-599'], service: 'pages' },
+  grpcWeb: { allowOrigins: ['*'] },
+  ipAllowList: { sourceRange: ['0.0.0.0/0', '::/0'] },
+  encodedCharacters: {},
+  basicAuth: { users: ['user:{SHA}5en6G6MezRroT3XKqkdPOmY/BfQ='] },
+  digestAuth: { users: ['user:traefik:0d4f9b3d4c4d1e0f2a9b8c7d6e5f4a3b'] },
+  forwardAuth: { address: 'http://127.0.0.1:9/verify', timeout: '1s' },
+  jwt: { signingSecret: 'a-secret-of-32-bytes-or-more-xxxx' },
+  contentType: {},
 };
 
 const NOOP_OUT: BodyOutput = { push: () => true, length() {}, end() {}, fail() {}, drained() {} };

@@ -1,4 +1,5 @@
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
+import type { HeaderList } from '../core/headers.ts';
 import type { Logger } from '../core/logger.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 import type { Ticker } from '../core/ticker.ts';
@@ -29,6 +30,37 @@ export interface RequestControl {
   resume(response?: DirectResponse): void;
   /** Have `lease.release` called when the request ends. */
   onEnd(lease: Lease): void;
+  /** Transform this request's bodies, both ways, on their way through the proxy (one per request). */
+  transformBody(t: BodyTransform): void;
+}
+
+/**
+ * A middleware's view of the bodies of one request, both directions, at the upstream seam: for
+ * a middleware that changes the protocol spoken to the server (grpcWeb), which needs the request
+ * body and the response trailers that the response body phase (`onResponseBody`) does not carry.
+ * The upstream's response is transformed first, then goes through the route's `onResponse` and
+ * `onResponseBody` phases like any. Registered per request by `onRequest` through
+ * `ctl.transformBody`, so that a route whose requests need no transform pays nothing. Each call
+ * returns the bytes to pass on (possibly the same buffer, possibly empty); the proxy re-frames
+ * what it passes on (its length changes: no Content-Length either way).
+ *
+ * Calls come per try of the request: `requestHead` starts one (the body is sent again from its
+ * first byte on a retry), the response side runs once, for the try whose response is relayed.
+ */
+export interface BodyTransform {
+  /** The fields of the request as it goes upstream (a copy of the request's): may edit them. */
+  requestHead(headers: HeaderList): void;
+  requestData(chunk: Buffer): Buffer;
+  /** The request body ended: last bytes to send, or null. */
+  requestEnd(): Buffer | null;
+  /** The response head from upstream, before the route's onResponse phases: may edit it. */
+  responseHead(res: ResponseHead): void;
+  responseData(chunk: Buffer): Buffer;
+  /**
+   * The response body ended with these trailer fields (null: none): last bytes to send, or null.
+   * Trailers are not passed on as trailers: a transform that keeps them puts them in the body.
+   */
+  responseEnd(trailers: HeaderList | null): Buffer | null;
 }
 
 /** Retry settings the request's exchange applies around its upstream tries. */

@@ -7,6 +7,7 @@ export const NO_CONTROL: RequestControl = {
     throw new Error('resume outside an exchange');
   },
   onEnd: () => {},
+  transformBody: () => {},
 };
 
 export interface RequestPhaseResult {

@@ -2,7 +2,9 @@ import type { RateLimitConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { Ticker } from '../core/ticker.ts';
 import { TokenBucketLimiter } from '../resilience/token-bucket.ts';
-import type { Middleware, MiddlewareFactory } from './middleware.ts';
+import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
+import type { BuildContext, Middleware, MiddlewareFactory } from './middleware.ts';
+import { RedisLimiterState, RedisRateLimitMiddleware } from './redis/redis-rate-limit.ts';
 import { type SourceKey, sourceKey } from './source-key.ts';
 
 /**
@@ -38,6 +40,8 @@ export class RateLimitMiddleware implements Middleware {
 export const rateLimitFactory: MiddlewareFactory<RateLimitConfig> = {
   type: 'rateLimit',
   create(config, ctx) {
+    if (config.redis !== undefined && config.average > 0)
+      return createRedisRateLimit(config, config.redis, ctx);
     const limiter = ctx.shared(
       `rateLimit|${config.average}|${config.period}|${config.burst}`,
       () => new TokenBucketLimiter({ average: config.average, periodMs: config.period, burst: config.burst }),
@@ -45,3 +49,28 @@ export const rateLimitFactory: MiddlewareFactory<RateLimitConfig> = {
     return new RateLimitMiddleware(limiter, sourceKey(config.sourceCriterion), ctx.ticker);
   },
 };
+
+function createRedisRateLimit(
+  config: RateLimitConfig,
+  redis: NonNullable<RateLimitConfig['redis']>,
+  ctx: BuildContext,
+): Middleware | { error: string } {
+  let tls: UpstreamTls | undefined;
+  const t = redis.tls;
+  if (t !== undefined) {
+    const r = loadUpstreamTls({
+      ...(t.ca === undefined ? {} : { rootCAs: [t.ca] }),
+      ...(t.cert === undefined || t.key === undefined
+        ? {}
+        : { certificates: [{ certFile: t.cert, keyFile: t.key }] }),
+      insecureSkipVerify: t.insecureSkipVerify,
+    });
+    if (!r.ok) return { error: `redis.tls: ${r.message}` };
+    tls = r.tls;
+  }
+  const state = ctx.shared(
+    `rateLimit.redis|${JSON.stringify([redis.endpoints, redis.username, redis.password, redis.db, redis.dialTimeout, redis.readTimeout, tls?.id])}`,
+    () => new RedisLimiterState(redis, tls, ctx.ticker, ctx.logger),
+  );
+  return new RedisRateLimitMiddleware(state, sourceKey(config.sourceCriterion), config, ctx.name, ctx.logger);
+}

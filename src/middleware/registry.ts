@@ -1,12 +1,20 @@
 import type { MiddlewareConfigOf, MiddlewareType } from '../config/dynamic/middlewares.ts';
 import { addPrefixFactory } from './add-prefix.ts';
+import { basicAuthFactory } from './auth/basic-auth.ts';
+import { digestAuthFactory } from './auth/digest-auth.ts';
 import { bufferingFactory } from './buffering.ts';
 import { chainFactory } from './chain.ts';
 import { circuitBreakerFactory } from './circuit-breaker.ts';
 import { compressFactory } from './compress.ts';
+import { contentTypeFactory } from './content-type/content-type.ts';
+import { encodedCharactersFactory } from './encoded-characters.ts';
 import { errorsFactory } from './errors.ts';
+import { forwardAuthFactory } from './forward-auth/forward-auth.ts';
+import { grpcWebFactory } from './grpc-web.ts';
 import { headersFactory } from './headers/index.ts';
 import { inFlightReqFactory } from './in-flight-req.ts';
+import { ipAllowListFactory } from './ip-allow-list.ts';
+import { jwtFactory } from './jwt/jwt.ts';
 import type { MiddlewareFactory } from './middleware.ts';
 import { passTLSClientCertFactory } from './pass-tls-client-cert.ts';
 import { rateLimitFactory } from './rate-limit.ts';
@@ -42,4 +50,12 @@ export const middlewareFactories: {
   buffering: bufferingFactory,
   compress: compressFactory,
   errors: errorsFactory,
+  grpcWeb: grpcWebFactory,
+  ipAllowList: ipAllowListFactory,
+  encodedCharacters: encodedCharactersFactory,
+  basicAuth: basicAuthFactory,
+  digestAuth: digestAuthFactory,
+  forwardAuth: forwardAuthFactory,
+  jwt: jwtFactory,
+  contentType: contentTypeFactory,
 };

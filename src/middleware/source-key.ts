@@ -56,7 +56,7 @@ function peer(req: RequestHead): string {
  * left out: Traefik's middlewares see the field before its forwarder appends the peer, and
  * `depth: 1` means the rightmost address the trusted proxy in front of us reported.
  */
-function forwardedFor(req: RequestHead): string[] {
+export function forwardedFor(req: RequestHead): string[] {
   const all = req.headers.getAll('x-forwarded-for');
   const out: string[] = [];
   for (const v of all) for (const part of v.split(',')) if (part.trim() !== '') out.push(part.trim());

@@ -23,6 +23,7 @@ class Ctl implements RequestControl {
   onEnd(lease: Lease): void {
     this.leases.push(lease);
   }
+  transformBody(): void {}
   end(status = 200): void {
     for (const l of this.leases) l.release({ status, networkError: false, headMs: 1 });
     this.leases = [];

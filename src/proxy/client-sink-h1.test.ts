@@ -53,7 +53,7 @@ function response(raw: string, method = 'GET'): ParsedResponse {
 
 function exchangeFor(raw: string): Exchange {
   const parsed = request(raw);
-  return { parsed, req: { method: parsed.method } } as unknown as Exchange;
+  return { parsed, req: { method: parsed.method, headers: parsed.headers } } as unknown as Exchange;
 }
 
 function setup(opts: { draining?: boolean; maxRequests?: number; requestCount?: number } = {}) {

@@ -7,6 +7,7 @@ import { BODY_CLOSE } from '../http1/response-head.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
+import { grpcKind, toGrpcAnswer } from './grpc-status.ts';
 import { directResponseHead, responseFields } from './heads.ts';
 
 /** The connection an `Http1Sink` writes for: it owns the socket's reading side. */
@@ -147,6 +148,15 @@ export class Http1Sink implements ClientSink {
   }
 
   direct(ex: ClientExchange, rh: ResponseHead, body: string, bodyBytes: number, wantClose: boolean): boolean {
+    if (rh.status >= 400) {
+      // A gRPC-Web call (HTTP/1.1 carries no other gRPC) learns of our errors from grpc-status.
+      const kind = grpcKind(ex.req.headers);
+      if (kind !== 0) {
+        toGrpcAnswer(rh, kind, ex.req.headers.get('content-type')!, body);
+        body = '';
+        bodyBytes = 0;
+      }
+    }
     const close = this.#mustClose(ex, wantClose);
     this.#chunked = false;
     const s = directResponseHead(rh, bodyBytes, close, ex.parsed.versionMinor === 0);

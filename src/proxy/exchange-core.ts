@@ -6,6 +6,7 @@ import { statusText } from '../core/status-text.ts';
 import { BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
 import { enterLimit, unavailable } from '../middleware/in-flight-req.ts';
 import {
+  type BodyTransform,
   type BufferingSpec,
   type Lease,
   type RequestControl,
@@ -69,6 +70,8 @@ export abstract class ExchangeCore
   protected capture: ResponseCapture | null = null;
   protected failover: FailoverNode | null = null;
   protected retry: RetryState | null = null;
+  /** A middleware's body transform for this request (grpcWeb), or null (nearly always). */
+  protected transform: BodyTransform | null = null;
   protected readonly body: RequestBody | null;
   protected networkError = false;
   /** In the process's long-lived registry (a tunnel or a streaming response). */
@@ -231,6 +234,10 @@ export abstract class ExchangeCore
   onEnd(lease: Lease): void {
     if (this.leases === null) this.leases = [lease];
     else this.leases.push(lease);
+  }
+
+  transformBody(t: BodyTransform): void {
+    this.transform = t;
   }
 
   // ---- ResolveSink (for the service tree)

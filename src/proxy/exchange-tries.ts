@@ -10,8 +10,10 @@ import type { ErrorPage, RouteTarget, ServerRuntime, ServiceRuntime } from '../r
 import type { UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
 import { DISCARD_BODY, ErrorPageRequest } from './error-page.ts';
 import { ExchangeCore } from './exchange-core.ts';
+import { grpcKind, grpcTimeoutMs } from './grpc-status.ts';
 import { ResponseCapture } from './mirror-request.ts';
 import { type Retrier, RetryState } from './retry-state.ts';
+import { TransformedStream } from './transformed-stream.ts';
 
 /** A bound on `retryExpression`'s loop (one that always holds would never end). */
 const MAX_BUFFERING_TRIES = 10;
@@ -34,6 +36,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   #perTryMs = 0;
   protected timed = false;
   protected upstream: UpstreamStream | null = null;
+  /** Who the pool serves: the exchange itself, or a body transform in front of it. */
+  protected via: UpstreamUser = this;
 
   /** UpstreamUser: the client named by a PROXY protocol header to a server (a transport's `proxyProtocol`). */
   proxyProtocolClient(): SocketAddresses | undefined {
@@ -63,6 +67,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   protected forward(): void {
     const route = this.route!;
     if (route.retry !== null) this.retry = new RetryState(route.retry);
+    if (this.transform !== null) this.via = new TransformedStream(this.transform, this);
     const mirror = this.mirror;
     if (mirror?.idle) this.mirror = null;
     this.#setupRecorder();
@@ -90,7 +95,12 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   }
 
   #setupTimeouts(route: RouteTarget, lb: ServiceRuntime): void {
-    const total = route.timeouts.totalMs || lb.timeouts.totalMs;
+    let total = route.timeouts.totalMs || lb.timeouts.totalMs;
+    if (this.client.http2 || this.transform !== null) {
+      // A gRPC call's deadline (grpc-timeout, gRPC-Web too) bounds it here, capped by the route's.
+      const g = grpcTimeoutMs(this.req.headers.get('grpc-timeout'));
+      if (g > 0 && (total === 0 || g < total)) total = g;
+    }
     let perTry = route.timeouts.perTryMs || lb.timeouts.perTryMs;
     const retryMs = this.retry?.policy.perTryMs ?? 0;
     if (retryMs > 0 && (perTry === 0 || retryMs < perTry)) perTry = retryMs;
@@ -158,7 +168,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const up = this.upstream;
     this.setUpstream(null);
     if (up !== null) up.destroy();
-    else if (this.server !== undefined) this.server.pool.cancel(this);
+    else if (this.server !== undefined) this.server.pool.cancel(this.via);
     this.releaseServer();
   }
 
@@ -185,7 +195,15 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.#tryDeadline = this.ctx.ticker.now + this.#perTryMs;
       this.#armDeadline();
     } else if (this.timed) this.#armDeadline();
-    this.server.pool.acquire(this, this.page?.method ?? this.req.method);
+    const pool = this.server.pool;
+    // An error page is a plain GET of its own: no body transform of the request's applies.
+    if (this.page !== null) this.via = this;
+    // An upgrade (WebSocket) goes over HTTP/1.1, also to HTTP/2 servers (as Traefik sends it).
+    const src =
+      this.parsed.upgrade === null || this.page !== null || pool.upgrades === undefined
+        ? pool
+        : pool.upgrades;
+    src.acquire(this.via, this.page?.method ?? this.req.method);
   }
 
   /** The retry policy's backoff ran out: try again. */
@@ -215,6 +233,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const r = this.retry;
     if (r === null || this.page !== null) return false;
     const body = this.body;
+    // A gRPC call whose messages reached a server is never sent again (a stream has side effects
+    // per message, and its server may have answered some already).
+    if (sent && body !== null && body.bytesIn > 0 && grpcKind(this.req.headers) !== 0) return false;
     const verdict = r.allows(
       this.tries,
       this.req.method,
@@ -297,7 +318,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.retriedFresh = true;
       this.serverIndex = server === undefined ? -1 : this.service!.servers.indexOf(server);
       this.service!.inFlight[this.serverIndex]!++;
-      server!.pool.acquire(this, this.page?.method ?? this.req.method, true);
+      const pool = server!.pool;
+      const src = this.parsed.upgrade === null || pool.upgrades === undefined ? pool : pool.upgrades;
+      src.acquire(this.via, this.page?.method ?? this.req.method, true);
       return;
     }
     this.tryFailed(err, phase);

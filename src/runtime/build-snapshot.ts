@@ -18,7 +18,9 @@ import type { BufferingSpec, Middleware, RetryPolicy, ServerGuard } from '../mid
 import { middlewareFactories } from '../middleware/registry.ts';
 import { MirrorComparator } from '../observability/mirror-compare.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
-import type { PoolOptions, UpstreamPool } from '../upstream/pool.ts';
+import type { H2PoolOptions } from '../upstream/h2-pool.ts';
+import type { PoolOptions } from '../upstream/pool.ts';
+import type { ServerPool } from '../upstream/server-pool.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
 import { buildTcpSnapshot, type HttpRouteSpot } from './build-dispatch.ts';
 import { buildTcpRoutes } from './build-tcp.ts';
@@ -51,7 +53,7 @@ export interface BuildResult {
   readonly snapshot: RuntimeSnapshot;
   readonly issues: readonly ConfigIssue[];
   /** Pools the snapshot uses; the cache closes the others after the swap. */
-  readonly pools: ReadonlySet<UpstreamPool>;
+  readonly pools: ReadonlySet<ServerPool>;
   /** Keys of the shared objects (health, limits, breakers) the snapshot uses. */
   readonly sharedKeys: ReadonlySet<string>;
   readonly counts: { routers: number; services: number; middlewares: number };
@@ -61,6 +63,8 @@ export interface BuildResult {
 const DEFAULT_TRANSPORT: ServersTransportConfig = serversTransportSchema.parse({});
 
 const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
+/** Traefik's default `forwardingTimeouts.pingTimeout`. */
+const DEFAULT_PING_TIMEOUT_MS = 15_000;
 
 /** `name@provider` → provider; names without one belong to `fallback`. */
 function qualify(name: string, provider: string): string {
@@ -109,7 +113,7 @@ export function buildSnapshot(
   opts: BuildOptions = {},
 ): BuildResult {
   const issues: ConfigIssue[] = [];
-  const pools = new Set<UpstreamPool>();
+  const pools = new Set<ServerPool>();
   if (opts.entryPointModel !== undefined) config = applyEntryPointModel(config, opts.entryPointModel);
   const http = config.http;
   const defaultTransport = opts.defaultTransport ?? DEFAULT_TRANSPORT;
@@ -477,7 +481,7 @@ function buildLoadBalancer(
   transports: Readonly<Record<string, ServersTransportConfig>>,
   defaultTransport: ServersTransportConfig,
   cache: ResourceCache,
-  pools: Set<UpstreamPool>,
+  pools: Set<ServerPool>,
   shared: <T extends object>(key: string, create: () => T) => T,
   logger: Logger,
   err: (path: (string | number)[], message: string) => void,
@@ -503,6 +507,17 @@ function buildLoadBalancer(
   for (const s of lb.servers) {
     const url = new URL(s.url);
     const https = url.protocol === 'https:';
+    const h2c = url.protocol === 'h2c:';
+    if (transport.proxyProtocol !== undefined && (h2c || (https && transport.disableHTTP2 !== true))) {
+      // A PROXY header names one client per connection; an HTTP/2 session carries many clients'
+      // requests, so it cannot tell the server whose each one is (HAProxy sends it on h1 only too).
+      err(
+        ['http', 'services', name, 'loadBalancer', 'servers', servers.length, 'url'],
+        `serversTransport ${tname} sends a PROXY protocol header, which needs HTTP/1.1 connections: ` +
+          `use an http:// server, or disableHTTP2: true for an https:// one`,
+      );
+      return null;
+    }
     const port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     if (https && tls === undefined) {
@@ -527,14 +542,15 @@ function buildLoadBalancer(
         });
       }
     }
+    const ft = transport.forwardingTimeouts;
     const options: PoolOptions = {
       host,
       port,
       maxIdle: transport.maxIdleConnsPerHost,
       maxConns: transport.maxConnsPerHost,
-      idleTimeoutMs: transport.forwardingTimeouts.idleConnTimeout,
-      connectTimeoutMs: transport.forwardingTimeouts.dialTimeout,
-      responseHeaderTimeoutMs: transport.forwardingTimeouts.responseHeaderTimeout,
+      idleTimeoutMs: ft.idleConnTimeout,
+      connectTimeoutMs: ft.dialTimeout,
+      responseHeaderTimeoutMs: ft.responseHeaderTimeout,
       maxResponseHeaderBytes: MAX_RESPONSE_HEADER_BYTES,
       ...(https ? { tls: tls! } : {}),
       // A connection that told a server whose it is serves that client only: none is kept idle.
@@ -542,7 +558,17 @@ function buildLoadBalancer(
         ? {}
         : { proxyProtocol: transport.proxyProtocol.version, maxIdle: 0 }),
     };
-    const pool = cache.pool(options);
+    // The pool kind is chosen here, once: http:// servers keep the HTTP/1.1 pool and its path.
+    let pool: ServerPool;
+    if (!h2c && !(https && transport.disableHTTP2 !== true)) pool = cache.pool(options);
+    else {
+      const h2: H2PoolOptions = {
+        ...options,
+        readIdleTimeoutMs: ft.readIdleTimeout ?? 0,
+        pingTimeoutMs: ft.pingTimeout ?? DEFAULT_PING_TIMEOUT_MS,
+      };
+      pool = h2c ? cache.h2Pool(h2) : cache.alpnPool(options, h2);
+    }
     pools.add(pool);
     const clean = s.url.replace(/\/$/, '');
     servers.push({
@@ -562,7 +588,7 @@ function buildLoadBalancer(
             },
           }
         : {};
-    targets.push({ url: clean, host, port, authority: url.host, ...probeTls });
+    targets.push({ url: clean, host, port, authority: url.host, ...probeTls, ...(h2c ? { h2c } : {}) });
   }
   const urls = servers.map((s) => s.url);
   const previous = cache.swapServerUrls(name, new Set(urls));

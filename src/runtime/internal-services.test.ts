@@ -59,7 +59,8 @@ function route(snap: RuntimeSnapshot, entryPoint: string, url: string, clientIp 
   });
   const target = snap.routes.match(entryPoint, req);
   if (target === undefined) return undefined;
-  for (const m of target.middlewares) m.onRequest?.(req, { resume: () => {}, onEnd: () => {} });
+  for (const m of target.middlewares)
+    m.onRequest?.(req, { resume: () => {}, onEnd: () => {}, transformBody: () => {} });
   const sent = req.headers.getAll(INTERNAL_IDENTITY_HEADER.toLowerCase());
   const identity = target.service.name.endsWith('@internal')
     ? decodeIdentity(sent.length === 1 ? sent[0] : undefined, SECRET)

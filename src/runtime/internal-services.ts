@@ -25,7 +25,7 @@ import type { StaticConfig } from '../config/static/schema.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { Middleware } from '../middleware/middleware.ts';
 import { compileRule, type RouteEntry } from '../router/index.ts';
-import type { UpstreamPool } from '../upstream/pool.ts';
+import type { ServerPool } from '../upstream/server-pool.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { LoadBalancerNode } from './service-nodes.ts';
 import { NO_TIMEOUTS, type RouteTarget, type ServiceNode } from './types.ts';
@@ -184,7 +184,7 @@ export class InternalServices {
     name: string,
     rule: string,
     cache: ResourceCache,
-    pools: Set<UpstreamPool>,
+    pools: Set<ServerPool>,
   ): { node: ServiceNode; middleware: Middleware } | undefined {
     if (!isInternalServiceName(name) || !this.#opts.enabled.has(name)) return undefined;
     const c = compileRule(rule);
@@ -196,7 +196,7 @@ export class InternalServices {
   }
 
   /** The proxy's own routers: each service's paths on its entry point, above the user's routers. */
-  routes(cache: ResourceCache, pools: Set<UpstreamPool>): RouteEntry<RouteTarget>[] {
+  routes(cache: ResourceCache, pools: Set<ServerPool>): RouteEntry<RouteTarget>[] {
     const out: RouteEntry<RouteTarget>[] = [];
     for (const r of this.#opts.routes) {
       const mw = new IdentityMiddleware(identityPrefix(this.#opts.secret, r.service, 'entryPoint', false));
@@ -254,7 +254,7 @@ export class InternalServices {
     return issues;
   }
 
-  #node(name: InternalServiceName, cache: ResourceCache, pools: Set<UpstreamPool>): LoadBalancerNode {
+  #node(name: InternalServiceName, cache: ResourceCache, pools: Set<ServerPool>): LoadBalancerNode {
     const { host, port } = this.#opts.bridge;
     const pool = cache.pool({ host, port, ...BRIDGE_POOL });
     pools.add(pool);

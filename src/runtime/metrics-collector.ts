@@ -3,7 +3,7 @@ import { RouteBreakerMiddleware, ServerBreakers } from '../middleware/circuit-br
 import { InFlightReqMiddleware } from '../middleware/in-flight-req.ts';
 import { RateLimitMiddleware } from '../middleware/rate-limit.ts';
 import type { MetricWriter } from '../observability/metrics/index.ts';
-import type { UpstreamPool } from '../upstream/pool.ts';
+import type { ServerPool } from '../upstream/server-pool.ts';
 import type { ConfigWatcher } from './config-watcher.ts';
 import { LoadBalancerNode } from './service-nodes.ts';
 import type { SnapshotRef } from './types.ts';
@@ -17,7 +17,7 @@ const BREAKER_STATE = { standby: 0, tripped: 1, recovering: 2 } as const;
 export function runtimeCollector(ref: SnapshotRef, watcher: ConfigWatcher): (w: MetricWriter) => void {
   return (w) => {
     const snap = ref.current;
-    const pools = new Map<UpstreamPool, string>();
+    const pools = new Map<ServerPool, string>();
     for (const [name, node] of snap.services) {
       if (!(node instanceof LoadBalancerNode)) continue;
       for (const s of node.servers) {
@@ -68,6 +68,35 @@ export function runtimeCollector(ref: SnapshotRef, watcher: ConfigWatcher): (w: 
         { server },
         st.reused,
       );
+      // HTTP/2 servers: their connections above are sessions; these are their streams.
+      const h2 = pool.streams;
+      if (h2 != null) {
+        w.gauge('traffic_upstream_pool_streams', 'HTTP/2 streams open to the server.', { server }, h2.active);
+        w.counter(
+          'traffic_upstream_pool_streams_total',
+          'HTTP/2 streams started to the server.',
+          { server },
+          h2.opened,
+        );
+        w.counter(
+          'traffic_upstream_pool_refused_streams_total',
+          'HTTP/2 streams the server refused unprocessed (REFUSED_STREAM or GOAWAY), sent again.',
+          { server },
+          h2.refused,
+        );
+        w.counter(
+          'traffic_upstream_pool_goaways_total',
+          'GOAWAY frames received from the server.',
+          { server },
+          h2.goaways,
+        );
+        w.counter(
+          'traffic_upstream_pool_ping_timeouts_total',
+          'HTTP/2 sessions closed because the server did not answer a PING in time.',
+          { server },
+          h2.pingTimeouts,
+        );
+      }
     }
     for (const [name, list] of snap.middlewares) {
       for (const m of list) {

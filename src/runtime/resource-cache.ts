@@ -1,5 +1,8 @@
 import type { Ticker } from '../core/ticker.ts';
+import { AlpnPool } from '../upstream/alpn-pool.ts';
+import { H2Pool, type H2PoolOptions } from '../upstream/h2-pool.ts';
 import { type PoolOptions, UpstreamPool } from '../upstream/pool.ts';
+import type { ServerPool } from '../upstream/server-pool.ts';
 
 interface Managed {
   /** Called after each swap that uses the object (idempotent): probes start only once live. */
@@ -16,7 +19,7 @@ interface Managed {
  * longer uses.
  */
 export class ResourceCache {
-  readonly #pools = new Map<string, UpstreamPool>();
+  readonly #pools = new Map<string, ServerPool>();
   readonly #shared = new Map<string, object>();
   /** Server URLs per service as last built, to tell which servers a reload added. */
   readonly #serverUrls = new Map<string, ReadonlySet<string>>();
@@ -30,11 +33,25 @@ export class ResourceCache {
     return this.#ticker;
   }
 
+  /** HTTP/1.1 connections to an `http://` server (or an `https://` one with disableHTTP2). */
   pool(options: PoolOptions): UpstreamPool {
-    const key = poolKey(options);
-    let pool = this.#pools.get(key);
+    return this.#get(poolKey(options), () => new UpstreamPool(options, this.#ticker));
+  }
+
+  /** HTTP/2 sessions to an `h2c://` server. */
+  h2Pool(options: H2PoolOptions): H2Pool {
+    return this.#get(`h2|${h2PoolKey(options)}`, () => new H2Pool(options, this.#ticker));
+  }
+
+  /** An `https://` server that may pick h2 or http/1.1 by ALPN. */
+  alpnPool(h1: PoolOptions, h2: H2PoolOptions): AlpnPool {
+    return this.#get(`alpn|${poolKey(h1)}|${h2PoolKey(h2)}`, () => new AlpnPool(h1, h2, this.#ticker));
+  }
+
+  #get<P extends ServerPool>(key: string, create: () => P): P {
+    let pool = this.#pools.get(key) as P | undefined;
     if (pool === undefined) {
-      pool = new UpstreamPool(options, this.#ticker);
+      pool = create();
       this.#pools.set(key, pool);
     }
     return pool;
@@ -64,7 +81,7 @@ export class ResourceCache {
    * Closes pools and shared objects the new generation does not use (busy connections finish
    * first) and starts those it does.
    */
-  retain(used: ReadonlySet<UpstreamPool>, usedKeys: ReadonlySet<string> = new Set()): number {
+  retain(used: ReadonlySet<ServerPool>, usedKeys: ReadonlySet<string> = new Set()): number {
     let closed = 0;
     for (const [key, pool] of this.#pools) {
       if (!used.has(pool)) {
@@ -94,4 +111,9 @@ export class ResourceCache {
 /** `https` servers add their transport's TLS digest: same settings and PEM contents, same pool. */
 export function poolKey(o: PoolOptions): string {
   return `${o.host}|${o.port}|${o.maxIdle}|${o.maxConns}|${o.idleTimeoutMs}|${o.connectTimeoutMs}|${o.responseHeaderTimeoutMs}|${o.maxResponseHeaderBytes}|${o.tls === undefined ? '' : `tls:${o.tls.id}`}|${o.proxyProtocol ?? ''}`;
+}
+
+/** HTTP/2 pools also differ by their keepalive settings. */
+export function h2PoolKey(o: H2PoolOptions): string {
+  return `${o.host}|${o.port}|${o.maxIdle}|${o.maxConns}|${o.idleTimeoutMs}|${o.connectTimeoutMs}|${o.responseHeaderTimeoutMs}|${o.maxResponseHeaderBytes}|${o.readIdleTimeoutMs}|${o.pingTimeoutMs}|${o.tls === undefined ? '' : `tls:${o.tls.id}`}`;
 }

@@ -14,6 +14,8 @@ export interface HealthTarget {
   readonly authority: string;
   /** An `https://` server's TLS, so that its HTTP health check speaks TLS too (as Traefik's). */
   readonly tls?: ProbeTls;
+  /** An `h2c://` server: probes speak HTTP/2. */
+  readonly h2c?: boolean;
 }
 
 export interface ServerHealthOptions {

@@ -7,7 +7,7 @@ import type { InFlightState } from '../middleware/in-flight-req.ts';
 import type { BufferingSpec, ErrorPageSpec, Middleware, RetryPolicy } from '../middleware/middleware.ts';
 import type { MirrorComparator } from '../observability/mirror-compare.ts';
 import type { TcpRouter } from '../router/tcp/index.ts';
-import type { UpstreamPool } from '../upstream/pool.ts';
+import type { ServerPool } from '../upstream/server-pool.ts';
 import type { SnapshotTls } from './build-tls.ts';
 import type { ServerHealth } from './server-health.ts';
 
@@ -16,7 +16,8 @@ export interface ServerRuntime {
   readonly url: string;
   /** host:port as sent in Host when passHostHeader is false. */
   readonly authority: string;
-  readonly pool: UpstreamPool;
+  /** Its HTTP/1.1 connections or HTTP/2 sessions (`http://`, `h2c://`, or `https://` by ALPN). */
+  readonly pool: ServerPool;
   /** Position in its load balancer's `servers`. */
   readonly index: number;
   /** Idle limit of a WebSocket through this server (`forwardingTimeouts.tunnelIdleTimeout`); 0 = none. */

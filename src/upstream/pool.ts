@@ -1,4 +1,5 @@
 import { connect } from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { ProxyError } from '../core/errors.ts';
 import { encodeProxyHeader } from '../core/proxy-protocol.ts';
 import type { Ticker } from '../core/ticker.ts';
@@ -146,6 +147,23 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
     this.stats.connecting++;
     conn.deadline = this.options.connectTimeoutMs > 0 ? this.ticker.now + this.options.connectTimeoutMs : 0;
     this.ticker.add(conn);
+  }
+
+  /**
+   * Takes a TLS connection opened elsewhere, its handshake done (an https server that answered
+   * `http/1.1` to an ALPN offer of h2): it serves `user` now, then joins the pool like any other.
+   */
+  adopt(socket: TLSSocket, user: UpstreamUser, method: string): void {
+    const conn = new UpstreamConnection(socket, this, true);
+    this.#all.add(conn);
+    this.stats.opened++;
+    this.ticker.add(conn);
+    if (this.#closed) {
+      conn.destroy();
+      user.onUpstreamError(new ProxyError('SERVICE_DISABLED', 'upstream pool closed'), 'connect', false);
+      return;
+    }
+    this.#useConn(conn, user, method);
   }
 
   #useConn(conn: UpstreamConnection, user: UpstreamUser, method: string): void {

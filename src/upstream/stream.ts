@@ -50,6 +50,8 @@ export interface UpstreamResponse {
   readonly contentLength: number;
   /** Fields the upstream named in its Connection field (never relayed); null when none. */
   readonly connectionTokens: readonly string[] | null;
+  /** Trailer fields may end the body (HTTP/2 upstreams); absent = never (HTTP/1.1 drops them). */
+  readonly trailers?: boolean;
 }
 
 /** The request side of one upstream exchange. */

@@ -54,8 +54,10 @@ const VERSIONS: Readonly<Record<TlsVersionName, SecureVersion>> = {
   VersionTLS13: 'TLSv1.3',
 };
 
-/** We speak HTTP/1.1 to servers; advertising it lets an h2-preferring server pick it. */
-const ALPN_HTTP1: string[] = ['http/1.1'];
+/** HTTP/1.1 only: advertising it lets an h2-preferring server pick it. */
+export const ALPN_HTTP1: readonly string[] = ['http/1.1'];
+/** HTTP/2 when the server picks it, else HTTP/1.1 (Go's transport offers the same, in this order). */
+export const ALPN_H2: readonly string[] = ['h2', 'http/1.1'];
 
 const readUtf8: ReadText = (path) => readFileSync(path, 'utf8');
 
@@ -175,20 +177,22 @@ export function loadUpstreamTls(cfg: TransportTlsConfig, read: ReadText = readUt
 /**
  * The options of one `tls.connect` to `host:port`. SNI carries `serverName`, else the host, but
  * never an IP literal (RFC 6066 §3 forbids it; certificate checks then match the IP SANs).
- * `session` resumes an earlier session with the same server, sparing a full handshake.
+ * `session` resumes an earlier session with the same server, sparing a full handshake. `alpn` is
+ * what the client offers (HTTP/1.1 alone, or h2 first).
  */
 export function tlsConnectOptions(
   t: UpstreamTls,
   host: string,
   port: number,
   session?: Buffer,
+  alpn: readonly string[] = ALPN_HTTP1,
 ): ConnectionOptions {
   const o: ConnectionOptions = {
     host,
     port,
     secureContext: t.secureContext,
     rejectUnauthorized: !t.insecureSkipVerify,
-    ALPNProtocols: ALPN_HTTP1,
+    ALPNProtocols: alpn as string[],
   };
   const servername = t.serverName ?? (isIP(host) === 0 ? host : undefined);
   if (servername !== undefined) o.servername = servername;

@@ -15,7 +15,7 @@ import { currentGeneration, waitApplied, waitForLogFrom } from '../helpers/wait.
  * Short intervals for a fast file; a timeout long enough for a loaded machine (tests run three at
  * a time) to answer a healthy probe, so that only the hung backend ever times out.
  */
-const CHECK = 'interval: 100ms, timeout: 1s';
+const CHECK = 'interval: 100ms, timeout: 3s';
 
 after(() => agent.destroy());
 

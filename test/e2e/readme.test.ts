@@ -145,7 +145,11 @@ describe('README: npm start', () => {
     }
     // The example's /api router strips its prefix before the same service.
     assert.match(await curl('/api/hello'), /^Hello from backend-[12] .*\nGET \/hello\n/);
-    // The example turns the access log on (stdout).
+    // The example turns the access log on (stdout); lines are written in batches (a 50 ms timer).
+    const logDeadline = Date.now() + 10_000;
+    while (!/"GET \/ HTTP\/1\.1" 200 /.test(stdout) && Date.now() < logDeadline) {
+      await new Promise((r) => setTimeout(r, 25));
+    }
     assert.match(stdout, /"GET \/ HTTP\/1\.1" 200 /);
 
     demo.kill('SIGTERM');

@@ -41,6 +41,8 @@ export interface OtlpReceiver {
   failNext(count: number, status?: number): void;
   /** Resolves with all spans received once there are at least `n`; rejects after `timeoutMs`. */
   waitForSpans(n: number, timeoutMs?: number): Promise<readonly ReceivedSpan[]>;
+  /** Resolves with the first span (received or to come) that satisfies `pred`; rejects after `timeoutMs`. */
+  waitForSpan(pred: (s: ReceivedSpan) => boolean, timeoutMs?: number): Promise<ReceivedSpan>;
   close(): Promise<void>;
 }
 
@@ -158,7 +160,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
 
-  return {
+  const receiver: OtlpReceiver = {
     url: `http://127.0.0.1:${port}/v1/traces`,
     spans,
     exports,
@@ -184,9 +186,21 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
         waiters.push(waiter);
       });
     },
+    async waitForSpan(pred, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = spans.find(pred);
+        if (found !== undefined) return found;
+        const left = deadline - Date.now();
+        if (left <= 0) throw new Error(`timed out after ${timeoutMs} ms: no such span among ${spans.length}`);
+        // Each export wakes this up: wait for one more span than there is now.
+        await receiver.waitForSpans(spans.length + 1, left);
+      }
+    },
     close() {
       server.closeAllConnections();
       return new Promise<void>((resolve) => server.close(() => resolve()));
     },
   };
+  return receiver;
 }

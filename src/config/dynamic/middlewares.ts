@@ -1,7 +1,16 @@
 import { z } from 'zod';
 import { compileRe2 } from '../../core/re2/index.ts';
 import { strictObject } from '../schema-helpers.ts';
+import {
+  BasicAuthSchema,
+  DigestAuthSchema,
+  EncodedCharactersSchema,
+  ForwardAuthSchema,
+  IpAllowListSchema,
+  JwtSchema,
+} from './access-middlewares.ts';
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
+import { ContentTypeSchema } from './content-type.ts';
 import {
   CircuitBreakerSchema,
   InFlightReqSchema,
@@ -177,6 +186,14 @@ export const PassTLSClientCertSchema = z.strictObject({
     .optional(),
 });
 
+/**
+ * Traefik's grpcWeb: gRPC-Web requests (and their CORS preflights) become gRPC to the backend.
+ * `allowOrigins` lists the origins whose browsers may call; `*` allows any.
+ */
+export const GrpcWebSchema = z.strictObject({
+  allowOrigins: z.array(PlainValue).default([]),
+});
+
 export const middlewareSchemas = {
   headers: HeadersSchema,
   stripPrefix: StripPrefixSchema,
@@ -195,6 +212,14 @@ export const middlewareSchemas = {
   buffering: BufferingSchema,
   compress: CompressSchema,
   errors: ErrorsSchema,
+  grpcWeb: GrpcWebSchema,
+  ipAllowList: IpAllowListSchema,
+  encodedCharacters: EncodedCharactersSchema,
+  basicAuth: BasicAuthSchema,
+  digestAuth: DigestAuthSchema,
+  forwardAuth: ForwardAuthSchema,
+  jwt: JwtSchema,
+  contentType: ContentTypeSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;
@@ -209,6 +234,15 @@ export type ReplacePathRegexConfig = z.output<typeof ReplacePathRegexSchema>;
 export type RedirectSchemeConfig = z.output<typeof RedirectSchemeSchema>;
 export type RedirectRegexConfig = z.output<typeof RedirectRegexSchema>;
 export type ChainConfig = z.output<typeof ChainSchema>;
+export type {
+  BasicAuthConfig,
+  ClientTlsConfig,
+  DigestAuthConfig,
+  EncodedCharactersConfig,
+  ForwardAuthConfig,
+  IpAllowListConfig,
+  JwtConfig,
+} from './access-middlewares.ts';
 export type {
   CircuitBreakerConfig,
   InFlightReqConfig,

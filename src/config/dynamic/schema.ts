@@ -109,20 +109,24 @@ registerShape(middleware, {
   aliases: { ipWhiteList: 'ipAllowList' },
 });
 
-const forwardingTimeouts = strictObject(
-  {
-    dialTimeout: duration.default(30_000),
-    /** 0 = wait as long as it takes. */
-    responseHeaderTimeout: duration.default(0),
-    idleConnTimeout: duration.default(90_000),
-    /**
-     * Ours: a WebSocket (any upgraded connection) through which nothing passed for this long is
-     * closed; 0 = never (Traefik has no such timeout). The request timeouts do not apply to it.
-     */
-    tunnelIdleTimeout: duration.default(3_600_000),
-  },
-  ['readIdleTimeout', 'pingTimeout'],
-);
+const forwardingTimeouts = strictObject({
+  dialTimeout: duration.default(30_000),
+  /** 0 = wait as long as it takes. */
+  responseHeaderTimeout: duration.default(0),
+  idleConnTimeout: duration.default(90_000),
+  /**
+   * Ours: a WebSocket (any upgraded connection) through which nothing passed for this long is
+   * closed; 0 = never (Traefik has no such timeout). The request timeouts do not apply to it.
+   */
+  tunnelIdleTimeout: duration.default(3_600_000),
+  /**
+   * HTTP/2 sessions: a PING after this long without a frame from the server (0 = never). Absent
+   * = 0, as in Traefik; optional so that transports without it read as before.
+   */
+  readIdleTimeout: duration.optional(),
+  /** HTTP/2 sessions: no PING answer within this long closes the session. Absent = 15s (Traefik). */
+  pingTimeout: duration.optional(),
+});
 
 /** Traefik's names for TLS protocol versions. */
 export const TLS_VERSIONS = ['VersionTLS10', 'VersionTLS11', 'VersionTLS12', 'VersionTLS13'] as const;
@@ -158,6 +162,8 @@ export const serversTransportSchema = strictObject(
     /** Ours (Traefik has them in tls.options only). Absent = Node's defaults: TLS 1.2 to 1.3. */
     minVersion: tlsVersion.optional(),
     maxVersion: tlsVersion.optional(),
+    /** `https://` servers: offer HTTP/1.1 only in ALPN (absent = false: h2 when the server picks it). */
+    disableHTTP2: z.boolean().optional(),
     /**
      * Ours (Traefik sends it to TCP servers only, traefik#10608): a PROXY protocol header naming
      * the client first on each connection to the servers; an empty section means version 2.
@@ -169,7 +175,7 @@ export const serversTransportSchema = strictObject(
       }),
     ).optional(),
   },
-  ['disableHTTP2', 'peerCertURI', 'spiffe'],
+  ['peerCertURI', 'spiffe'],
 ).superRefine((t, ctx) => {
   if (
     t.minVersion !== undefined &&

@@ -70,8 +70,18 @@ describe('serversTransports: TLS keys', () => {
     assert.match(r.lines.join('\n'), /certificates\[0\]\.keyFile: required key `keyFile` is missing/);
   });
 
+  it('reads disableHTTP2 and the HTTP/2 keepalive timeouts', () => {
+    const r = transport(
+      '      disableHTTP2: true\n      forwardingTimeouts: { readIdleTimeout: 10s, pingTimeout: 2s }\n',
+    );
+    assert.deepEqual(r.lines, []);
+    const t = r.config as { disableHTTP2: boolean; forwardingTimeouts: Record<string, number> };
+    assert.equal(t.disableHTTP2, true);
+    assert.equal(t.forwardingTimeouts['readIdleTimeout'], 10_000);
+    assert.equal(t.forwardingTimeouts['pingTimeout'], 2_000);
+  });
+
   it('still reports the Traefik keys we lack by name', () => {
-    assert.match(transport('      disableHTTP2: true\n').lines[0]!, /`disableHTTP2` is not supported yet/);
     assert.match(transport('      spiffe: {}\n').lines[0]!, /`spiffe` is not supported yet/);
   });
 });
@@ -83,8 +93,9 @@ describe('server URLs', () => {
     assert.deepEqual(serverUrl('https://[::1]:8443/'), []);
   });
 
-  it('still refuses h2c servers and other schemes', () => {
-    assert.match(serverUrl('h2c://a:80')[0]!, /`h2c` servers are not supported yet/);
+  it('accepts h2c servers and refuses other schemes', () => {
+    assert.deepEqual(serverUrl('h2c://a:80'), []);
+    assert.deepEqual(serverUrl('h2c://[::1]:50051'), []);
     assert.match(serverUrl('wss://a')[0]!, /unsupported URL scheme "wss"/);
   });
 });

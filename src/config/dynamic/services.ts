@@ -33,12 +33,14 @@ function checkServerUrl(text: string): string | undefined {
     return `invalid URL "${text}"`;
   }
   const scheme = url.protocol.slice(0, -1);
-  if (scheme === 'h2c') return `\`${scheme}\` servers are not supported yet`;
-  // https: TLS to the server, set up by the service's serversTransport.
-  if (scheme !== 'http' && scheme !== 'https') return `unsupported URL scheme "${scheme}"`;
+  // https: TLS to the server, set up by the service's serversTransport (HTTP/2 when the server
+  // picks it by ALPN); h2c: cleartext HTTP/2 with prior knowledge.
+  if (scheme !== 'http' && scheme !== 'https' && scheme !== 'h2c')
+    return `unsupported URL scheme "${scheme}"`;
   if (url.hostname === '') return `URL "${text}" has no host`;
   if (url.username !== '' || url.password !== '') return 'credentials in a server URL are not supported';
-  if (url.pathname !== '/' || url.search !== '' || url.hash !== '') {
+  // A URL of a scheme WHATWG does not know (h2c) has an empty path where http has '/'.
+  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
     return 'a path, query or fragment in a server URL is not supported yet';
   }
   return undefined;
@@ -72,10 +74,8 @@ const hashOn = strictObject({
 });
 
 const healthCheck = strictObject({
-  /** Ours: `tcp` checks that a connection opens. */
-  mode: z
-    .enum(['http', 'tcp'], { error: 'mode must be http or tcp (grpc is not supported yet)' })
-    .default('http'),
+  /** `grpc`: gRPC Health v1 `Check` (as Traefik); ours: `tcp` checks that a connection opens. */
+  mode: z.enum(['http', 'grpc', 'tcp'], { error: 'mode must be http, grpc or tcp' }).default('http'),
   scheme: z
     .literal('http', { error: 'scheme must be http (https checks are not supported yet)' })
     .default('http'),

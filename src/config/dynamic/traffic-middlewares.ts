@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { strictObject } from '../schema-helpers.ts';
 import { checkIpOrCidr } from '../static/address.ts';
+import { clientTls } from './client-tls.ts';
 import { statusRanges } from './status-ranges.ts';
 
 /*
@@ -11,12 +12,12 @@ import { statusRanges } from './status-ranges.ts';
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
-const ipOrCidr = z.string().superRefine((value, ctx) => {
+export const ipOrCidr = z.string().superRefine((value, ctx) => {
   const error = checkIpOrCidr(value);
   if (error !== undefined) ctx.addIssue({ code: 'custom', message: error });
 });
 
-const ipStrategy = strictObject({
+export const ipStrategy = strictObject({
   /** Take the depth-th address from the right of X-Forwarded-For (0 = the peer address). */
   depth: z.number().int().nonnegative().default(0),
   /** Walk X-Forwarded-For from the right and take the first address not in these. */
@@ -75,16 +76,41 @@ export const RetrySchema = z.strictObject({
   }).prefault({}),
 });
 
-export const RateLimitSchema = strictObject(
-  {
-    /** Requests per period on average; 0 = no limit. */
-    average: z.number().nonnegative().default(0),
-    period: duration.default(1000),
-    burst: z.number().int().min(1).default(1),
-    sourceCriterion: sourceCriterion.optional(),
-  },
-  ['redis'],
-).superRefine((v, ctx) => {
+/** `host:port`, as go-redis takes its addresses. */
+const redisEndpoint = z
+  .string()
+  .regex(/^(\[[0-9A-Fa-f:.]+\]|[^\s:/[\]]+):\d{1,5}$/, 'must be host:port (an IPv6 address in brackets)');
+
+/**
+ * Traefik v3.4's rateLimit.redis: the buckets live in Redis and every proxy using it shares them.
+ * Ours: one connection per middleware (commands pipelined), so the pool sizes are read and
+ * ignored; several endpoints are tried in order (failover), not as a Redis Cluster.
+ */
+const redis = strictObject({
+  endpoints: z.array(redisEndpoint).min(1).default(['localhost:6379']),
+  tls: clientTls.optional(),
+  username: z.string().min(1).optional(),
+  password: z.string().optional(),
+  db: z.number().int().nonnegative().default(0),
+  poolSize: z.number().int().nonnegative().default(0),
+  minIdleConns: z.number().int().nonnegative().default(0),
+  maxActiveConns: z.number().int().nonnegative().default(0),
+  /** A command without an answer for this long fails (writing included). */
+  readTimeout: duration.default(3000),
+  writeTimeout: duration.default(3000),
+  dialTimeout: duration.default(5000),
+  /** Ours: when Redis fails, let requests through (true) or answer 500 as Traefik does (false). */
+  failOpen: z.boolean().default(false),
+});
+
+export const RateLimitSchema = strictObject({
+  /** Requests per period on average; 0 = no limit. */
+  average: z.number().nonnegative().default(0),
+  period: duration.default(1000),
+  burst: z.number().int().min(1).default(1),
+  sourceCriterion: sourceCriterion.optional(),
+  redis: redis.optional(),
+}).superRefine((v, ctx) => {
   if (v.period <= 0) ctx.addIssue({ code: 'custom', message: 'period must be positive', path: ['period'] });
 });
 

@@ -1,0 +1,146 @@
+import { z } from 'zod';
+import { duration } from '../duration.ts';
+import { strictObject } from '../schema-helpers.ts';
+import { clientTls } from './client-tls.ts';
+import { ipOrCidr, ipStrategy } from './traffic-middlewares.ts';
+
+/*
+ * Middlewares that decide who may pass: ipAllowList, encodedCharacters, basicAuth, digestAuth,
+ * forwardAuth and jwt (ours), with Traefik v3's keys (`pkg/config/dynamic/middlewares.go`) plus
+ * ours, marked. Files named here (usersFile, TLS files) are read when the middleware is built, so
+ * that a missing file is an error of that build, never of a request.
+ */
+
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+const HeaderName = z.string().regex(TOKEN, 'must be a valid header field name (RFC 9110 token)');
+const NoControl = z.string().refine((v) => !/[\r\n\0"\\]/.test(v), 'must not contain CR, LF, NUL, " or \\');
+
+export const IpAllowListSchema = strictObject({
+  sourceRange: z.array(ipOrCidr).min(1, 'sourceRange must not be empty'),
+  ipStrategy: ipStrategy.optional(),
+  /** Traefik: 0 or absent = 403. */
+  rejectStatusCode: z
+    .number()
+    .int()
+    .refine((s) => s === 0 || (s >= 100 && s <= 599), 'must be an HTTP status code')
+    .default(0),
+});
+
+/** Traefik v3.6's middleware: every escape is refused unless allowed (all false by default). */
+export const EncodedCharactersSchema = strictObject({
+  allowEncodedSlash: z.boolean().default(false),
+  allowEncodedBackSlash: z.boolean().default(false),
+  allowEncodedNullCharacter: z.boolean().default(false),
+  allowEncodedSemicolon: z.boolean().default(false),
+  allowEncodedPercent: z.boolean().default(false),
+  allowEncodedQuestionMark: z.boolean().default(false),
+  allowEncodedHash: z.boolean().default(false),
+});
+
+/** `name:hash`, one colon (Traefik's basicUserParser): the hash is htpasswd's. */
+const basicUser = z
+  .string()
+  .refine((u) => u.split(':').length === 2, 'a user is name:hashed-password (one colon)');
+/** `name:realm:hash` (htdigest's format). */
+const digestUser = z
+  .string()
+  .refine((u) => u.split(':').length === 3, 'a user is name:realm:hash (two colons)');
+
+export const BasicAuthSchema = strictObject({
+  users: z.array(basicUser).default([]),
+  /** Read when built and watched: a change reloads the users. Its lines come before `users`. */
+  usersFile: z.string().min(1).optional(),
+  realm: NoControl.default('traefik'),
+  removeHeader: z.boolean().default(false),
+  /** Set on the forwarded request to the authenticated user's name. */
+  headerField: HeaderName.optional(),
+});
+
+export const DigestAuthSchema = strictObject({
+  users: z.array(digestUser).default([]),
+  usersFile: z.string().min(1).optional(),
+  realm: NoControl.default('traefik'),
+  removeHeader: z.boolean().default(false),
+  headerField: HeaderName.optional(),
+  /** Ours: how long a nonce we issued is accepted; later the client is asked again (stale=true). */
+  nonceExpiry: duration.default(300_000),
+});
+
+export const ForwardAuthSchema = strictObject(
+  {
+    address: z.url({ protocol: /^https?$/, error: 'address must be an http:// or https:// URL' }),
+    tls: clientTls.optional(),
+    trustForwardHeader: z.boolean().default(false),
+    authResponseHeaders: z.array(HeaderName).default([]),
+    authResponseHeadersRegex: z.string().optional(),
+    authRequestHeaders: z.array(HeaderName).default([]),
+    addAuthCookiesToResponse: z.array(z.string().min(1)).default([]),
+    /** The auth server's response field whose value the access log shows as the user. */
+    headerField: HeaderName.optional(),
+    forwardBody: z.boolean().default(false),
+    /** With forwardBody: bodies over this size get 401; -1 = no limit (Traefik's default). */
+    maxBodySize: z.number().int().min(-1).default(-1),
+    preserveLocationHeader: z.boolean().default(false),
+    preserveRequestMethod: z.boolean().default(false),
+    /** Ours: the whole auth request (connect, answer, body); Traefik's client has 30 s. */
+    timeout: duration.default(30_000),
+  },
+  ['maxResponseBodySize', 'authSigninURL'],
+).superRefine((v, ctx) => {
+  // The request body must be read before the request goes on: that waits for the body phase.
+  if (v.forwardBody)
+    ctx.addIssue({ code: 'custom', message: '`forwardBody` is not supported yet', path: ['forwardBody'] });
+});
+
+const stringList = z.union([
+  z
+    .string()
+    .min(1)
+    .transform((s) => [s]),
+  z.array(z.string().min(1)),
+]);
+
+/**
+ * Ours (Traefik has it only in its paid Hub, whose key names are followed where they exist): a JWT
+ * in `Authorization: Bearer` checked against one key source, its claims checked, chosen claims
+ * forwarded as request fields.
+ */
+export const JwtSchema = strictObject({
+  /** JWKS served over HTTP(S): cached, fetched again for an unknown `kid`. */
+  jwksUrl: z.url({ protocol: /^https?$/, error: 'jwksUrl must be an http:// or https:// URL' }).optional(),
+  /** JWKS kept this long before it is fetched again. */
+  jwksCacheDuration: duration.default(600_000),
+  /** A token with an unknown `kid` fetches the JWKS again, but not sooner than this after the last fetch. */
+  jwksCooldown: duration.default(30_000),
+  /** A PEM public key (SPKI or certificate), or a file holding one. */
+  publicKey: z.string().min(1).optional(),
+  /** An HMAC secret (HS256/384/512). */
+  signingSecret: z.string().min(1).optional(),
+  /** Accepted `alg` values; absent = what the key allows. */
+  algorithms: z
+    .array(z.string().regex(/^(HS|RS|PS|ES)(256|384|512)$|^EdDSA$|^Ed25519$/, 'unknown JWS algorithm'))
+    .optional(),
+  issuer: stringList.optional(),
+  audience: stringList.optional(),
+  /** Claims every token must carry. */
+  requiredClaims: z.array(z.string().min(1)).default([]),
+  /** Tolerated clock difference for exp, nbf and iat. */
+  clockSkew: duration.default(0),
+  /** Request field → claim: the claim's value (JSON for non-strings) is set; client-sent ones always go. */
+  forwardHeaders: z.record(HeaderName, z.string().min(1)).default({}),
+  /** Keep the Authorization field on the forwarded request. */
+  forwardAuthorization: z.boolean().default(false),
+  realm: NoControl.default('traefik'),
+}).superRefine((v, ctx) => {
+  const sources = [v.jwksUrl, v.publicKey, v.signingSecret].filter((x) => x !== undefined).length;
+  if (sources !== 1)
+    ctx.addIssue({ code: 'custom', message: 'set exactly one of jwksUrl, publicKey and signingSecret' });
+});
+
+export type { ClientTlsConfig } from './client-tls.ts';
+export type JwtConfig = z.output<typeof JwtSchema>;
+export type IpAllowListConfig = z.output<typeof IpAllowListSchema>;
+export type EncodedCharactersConfig = z.output<typeof EncodedCharactersSchema>;
+export type BasicAuthConfig = z.output<typeof BasicAuthSchema>;
+export type DigestAuthConfig = z.output<typeof DigestAuthSchema>;
+export type ForwardAuthConfig = z.output<typeof ForwardAuthSchema>;

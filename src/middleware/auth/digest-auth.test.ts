@@ -1,0 +1,133 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { middlewareSchemas } from '../../config/dynamic/middlewares.ts';
+import { silentLogger } from '../../core/logger.ts';
+import type { DirectResponse, RequestHead } from '../../core/request.ts';
+import { makeRequest } from '../test-request.ts';
+import { DigestAuthMiddleware, DigestAuthState, parseDigestParams } from './digest-auth.ts';
+
+const md5 = (s: string) => createHash('md5').update(s).digest('hex');
+const sha = (s: string) => createHash('sha256').update(s).digest('hex');
+
+/** RFC 7616 §3.4.1's response, as a client computes it. */
+function authorization(
+  o: {
+    user: string;
+    password: string;
+    realm: string;
+    nonce: string;
+    opaque: string;
+    uri: string;
+    nc?: string;
+  },
+  alg: 'MD5' | 'SHA-256' = 'MD5',
+  method = 'GET',
+): string {
+  const H = alg === 'MD5' ? md5 : sha;
+  const nc = o.nc ?? '00000001';
+  const ha1 = H(`${o.user}:${o.realm}:${o.password}`);
+  const ha2 = H(`${method}:${o.uri}`);
+  const response = H(`${ha1}:${o.nonce}:${nc}:abc123:auth:${ha2}`);
+  return `Digest username="${o.user}", realm="${o.realm}", nonce="${o.nonce}", uri="${o.uri}", algorithm=${alg}, response="${response}", opaque="${o.opaque}", qop=auth, nc=${nc}, cnonce="abc123"`;
+}
+
+function setup(users: string[], now: { t: number }) {
+  const config = middlewareSchemas.digestAuth.parse({ users, realm: 'traefik', headerField: 'X-User' });
+  const state = new DigestAuthState(config, silentLogger, 'd@file', () => now.t);
+  return { state, m: new DigestAuthMiddleware(state, config) };
+}
+
+function challengeOf(r: DirectResponse | undefined): { nonce: string; opaque: string; all: string[] } {
+  assert.equal(r?.status, 401);
+  const all = (r.headers ?? []).filter(([n]) => n === 'WWW-Authenticate').map(([, v]) => v);
+  const p = parseDigestParams(all[0]!)!;
+  return { nonce: p.get('nonce')!, opaque: p.get('opaque')!, all };
+}
+
+function req(auth?: string, url = 'http://app.test/a?b=1'): RequestHead {
+  return makeRequest(url, { headers: auth === undefined ? [] : [['Authorization', auth]] });
+}
+
+describe('digestAuth', () => {
+  const alice = `alice:traefik:${md5('alice:traefik:secret')}`;
+  const bob = `bob:traefik:${sha('bob:traefik:hunter2')}`;
+
+  it('challenges with the algorithms its users have, SHA-256 first', () => {
+    const now = { t: 0 };
+    assert.deepEqual(
+      challengeOf(setup([alice], now).m.onRequest(req())).all.map((v) => /algorithm=([^,]+)/.exec(v)?.[1]),
+      ['MD5'],
+    );
+    const both = challengeOf(setup([alice, bob], now).m.onRequest(req())).all;
+    assert.deepEqual(
+      both.map((v) => /algorithm=([^,]+)/.exec(v)?.[1]),
+      ['SHA-256', 'MD5'],
+    );
+    assert.match(
+      both[0]!,
+      /^Digest realm="traefik", nonce="[^"]+", algorithm=SHA-256, qop="auth", opaque="[0-9a-f]+"$/,
+    );
+  });
+
+  it('accepts a right MD5 or SHA-256 response and names the user', () => {
+    const now = { t: 0 };
+    const { m } = setup([alice, bob], now);
+    const c = challengeOf(m.onRequest(req()));
+    const r1 = req(
+      authorization({ user: 'alice', password: 'secret', realm: 'traefik', uri: '/a?b=1', ...c }),
+    );
+    assert.equal(m.onRequest(r1), undefined);
+    assert.equal(r1.headers.get('x-user'), 'alice');
+    const r2 = req(
+      authorization(
+        { user: 'bob', password: 'hunter2', realm: 'traefik', uri: '/a?b=1', nc: '00000002', ...c },
+        'SHA-256',
+      ),
+    );
+    assert.equal(m.onRequest(r2), undefined);
+    assert.equal(r2.headers.get('x-user'), 'bob');
+  });
+
+  it('refuses a wrong password, another URI, a foreign nonce and a wrong algorithm', () => {
+    const now = { t: 0 };
+    const { m } = setup([alice, bob], now);
+    const c = challengeOf(m.onRequest(req()));
+    const base = { user: 'alice', realm: 'traefik', uri: '/a?b=1', ...c };
+    assert.equal(m.onRequest(req(authorization({ ...base, password: 'nope' })))?.status, 401);
+    assert.equal(
+      m.onRequest(req(authorization({ ...base, password: 'secret', uri: '/other' })))?.status,
+      401,
+    );
+    const foreign = { ...base, password: 'secret', nonce: Buffer.alloc(32, 7).toString('base64url') };
+    const r = m.onRequest(req(authorization(foreign)));
+    assert.equal(r?.status, 401);
+    assert.ok(!challengeOf(r).all[0]!.includes('stale'));
+    // alice has an MD5 hash: a SHA-256 answer cannot be checked.
+    assert.equal(m.onRequest(req(authorization({ ...base, password: 'secret' }, 'SHA-256')))?.status, 401);
+  });
+
+  it('answers stale=true to an expired nonce or a reused count, when the response was right', () => {
+    const now = { t: 1000 };
+    const { m } = setup([alice], now);
+    const c = challengeOf(m.onRequest(req()));
+    const ok = { user: 'alice', password: 'secret', realm: 'traefik', uri: '/a?b=1', ...c };
+    assert.equal(m.onRequest(req(authorization(ok))), undefined);
+    const replay = m.onRequest(req(authorization(ok)));
+    assert.match(challengeOf(replay).all[0]!, /, stale=true$/);
+    assert.equal(m.onRequest(req(authorization({ ...ok, nc: '00000002' }))), undefined);
+    now.t += 300_001;
+    assert.match(
+      challengeOf(m.onRequest(req(authorization({ ...ok, nc: '00000003' })))).all[0]!,
+      /stale=true/,
+    );
+  });
+
+  it('parses quoted and token parameters, and refuses garbage', () => {
+    const p = parseDigestParams('Digest username="a\\"b", nc=00000001, qop=auth');
+    assert.equal(p?.get('username'), 'a"b');
+    assert.equal(p?.get('nc'), '00000001');
+    assert.equal(parseDigestParams('Basic abc'), undefined);
+    assert.equal(parseDigestParams('Digest =x'), undefined);
+  });
+});

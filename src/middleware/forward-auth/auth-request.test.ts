@@ -1,0 +1,75 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { makeRequest } from '../test-request.ts';
+import { AuthRequest } from './auth-request.ts';
+import { canonicalHeaderKey } from './forward-auth.ts';
+
+function fields(a: AuthRequest): Record<string, string> {
+  return Object.fromEntries(a.headers.entries());
+}
+
+/** As the entry point leaves a request: X-Forwarded-For ends with the peer. */
+const client = () =>
+  makeRequest('http://app.test:8080/p/q?x=1', {
+    method: 'DELETE',
+    clientIp: '192.0.2.10',
+    headers: [
+      ['Host', 'app.test:8080'],
+      ['Cookie', 'a=1'],
+      ['Connection', 'keep-alive'],
+      ['X-Forwarded-For', '203.0.113.1, 192.0.2.10'],
+      ['X-Forwarded-Proto', 'https'],
+      ['X-Forwarded-Uri', '/forged'],
+      ['X-Forwarded-Port', '443'],
+    ],
+  });
+
+describe('forwardAuth request', () => {
+  it('copies the client fields and describes the request in X-Forwarded-* (untrusted)', () => {
+    const a = new AuthRequest(client(), '/verify?v=1', { method: 'GET', allowed: [], trust: false }, null);
+    assert.equal(a.method, 'GET');
+    assert.equal(a.target, '/verify?v=1');
+    assert.deepEqual(fields(a), {
+      Cookie: 'a=1',
+      'X-Forwarded-For': '192.0.2.10',
+      'X-Forwarded-Proto': 'http',
+      'X-Forwarded-Uri': '/p/q?x=1',
+      'X-Forwarded-Port': '443',
+      'X-Forwarded-Method': 'DELETE',
+      'X-Forwarded-Host': 'app.test:8080',
+    });
+    assert.equal(a.h1Fields().includes('Content-Length'), false);
+  });
+
+  it('keeps the request X-Forwarded-* values with trustForwardHeader', () => {
+    const a = new AuthRequest(client(), '/', { method: null, allowed: [], trust: true }, null);
+    const f = fields(a);
+    assert.equal(a.method, 'DELETE');
+    assert.equal(f['X-Forwarded-For'], '203.0.113.1, 192.0.2.10');
+    assert.equal(f['X-Forwarded-Proto'], 'https');
+    assert.equal(f['X-Forwarded-Uri'], '/forged');
+  });
+
+  it('copies only authRequestHeaders when given, and frames a body', () => {
+    const a = new AuthRequest(
+      client(),
+      '/',
+      { method: 'POST', allowed: ['cookie'], trust: false },
+      Buffer.from('hello'),
+    );
+    assert.deepEqual(Object.keys(fields(a)).sort(), [
+      'Cookie',
+      'X-Forwarded-For',
+      'X-Forwarded-Host',
+      'X-Forwarded-Method',
+      'X-Forwarded-Proto',
+      'X-Forwarded-Uri',
+    ]);
+    assert.match(a.h1Fields(), /Content-Length: 5\r\n\r\n$/);
+  });
+
+  it('canonicalises header names as Go does', () => {
+    assert.equal(canonicalHeaderKey('x-auth-user'), 'X-Auth-User');
+    assert.equal(canonicalHeaderKey('WWW-authenticate'), 'Www-Authenticate');
+  });
+});

@@ -1,0 +1,233 @@
+import type { ForwardAuthConfig } from '../../config/dynamic/access-middlewares.ts';
+import { compileGoRegexp } from '../../config/dynamic/middlewares.ts';
+import type { Logger } from '../../core/logger.ts';
+import type { DirectResponse, RequestHead, ResponseHead } from '../../core/request.ts';
+import type { Ticker } from '../../core/ticker.ts';
+import { UpstreamPool } from '../../upstream/pool.ts';
+import type { UpstreamResponse } from '../../upstream/stream.ts';
+import { loadUpstreamTls, type UpstreamTls } from '../../upstream/transport-tls.ts';
+import type { Middleware, MiddlewareFactory, RequestControl, RequestPhaseValue } from '../middleware.ts';
+import { AuthCall, type AuthVerdict } from './auth-call.ts';
+import { AuthRequest, type AuthRequestOptions } from './auth-request.ts';
+
+const FAILED: DirectResponse = { status: 500, body: '' };
+/** Traefik drops these from the auth server's refusal before relaying it (forward.go hopHeaders). */
+const NOT_RELAYED = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
+
+/** Go's http.CanonicalHeaderKey: what Traefik's authResponseHeadersRegex is matched against. */
+export function canonicalHeaderKey(name: string): string {
+  return name.toLowerCase().replace(/(^|-)([a-z])/g, (_m, sep: string, c: string) => sep + c.toUpperCase());
+}
+
+/** The cookie name of a Set-Cookie line. */
+function cookieName(line: string): string {
+  const eq = line.indexOf('=');
+  return (eq === -1 ? '' : line.slice(0, eq)).trim();
+}
+
+/** The auth server's pool: one per address and TLS settings, kept across reloads. */
+export class ForwardAuthState {
+  readonly pool: UpstreamPool;
+
+  constructor(url: URL, tls: UpstreamTls | undefined, ticker: Ticker) {
+    const https = url.protocol === 'https:';
+    this.pool = new UpstreamPool(
+      {
+        host: url.hostname.replace(/^\[|\]$/g, ''),
+        port: url.port === '' ? (https ? 443 : 80) : Number(url.port),
+        maxIdle: 100,
+        maxConns: 0,
+        idleTimeoutMs: 90_000,
+        connectTimeoutMs: 30_000,
+        // The call's own deadline covers the answer.
+        responseHeaderTimeoutMs: 0,
+        maxResponseHeaderBytes: 64 * 1024,
+        ...(tls === undefined ? {} : { tls }),
+      },
+      ticker,
+    );
+  }
+
+  close(): void {
+    this.pool.close();
+  }
+}
+
+/**
+ * Traefik's forwardAuth (pkg/middlewares/auth/forward.go). Each request is suspended while the
+ * auth server is asked (a GET to `address`, or the request's method with
+ * `preserveRequestMethod`; the client's fields and X-Forwarded-*, see auth-request.ts) over a
+ * pooled keep-alive connection. A 2xx answer lets the request on, with `authResponseHeaders` and
+ * the fields matching `authResponseHeadersRegex` copied onto it (replacing its own), and the
+ * auth cookies named in `addAuthCookiesToResponse` added to its response. Any other answer goes
+ * to the client as it is: status, fields (hop-by-hop ones dropped), body; a relative Location is
+ * made absolute against `address` unless `preserveLocationHeader`. No answer (refused, timeout) →
+ * 500, as Traefik's client error.
+ */
+export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
+  readonly #state: ForwardAuthState;
+  readonly #ticker: Ticker;
+  readonly #logger: Logger;
+  readonly #name: string;
+  readonly #address: string;
+  readonly #target: string;
+  readonly #authority: string;
+  readonly #options: AuthRequestOptions;
+  readonly #copy: readonly string[];
+  readonly #regex: RegExp | null;
+  readonly #cookies: ReadonlySet<string>;
+  readonly #preserveLocation: boolean;
+  readonly #timeoutMs: number;
+  /** Auth cookies to add to a request's response (only requests that got some). */
+  readonly #pendingCookies = new WeakMap<RequestHead, string[]>();
+
+  constructor(
+    state: ForwardAuthState,
+    config: ForwardAuthConfig,
+    url: URL,
+    regex: RegExp | null,
+    ticker: Ticker,
+    logger: Logger,
+    name: string,
+  ) {
+    this.#state = state;
+    this.#ticker = ticker;
+    this.#logger = logger;
+    this.#name = name;
+    this.#address = config.address;
+    this.#target = `${url.pathname}${url.search}`;
+    this.#authority = url.host;
+    this.#options = {
+      method: config.preserveRequestMethod ? null : 'GET',
+      allowed: config.authRequestHeaders.map((n) => n.toLowerCase()),
+      trust: config.trustForwardHeader,
+    };
+    this.#copy = config.authResponseHeaders.map((n) => n.toLowerCase());
+    this.#regex = regex;
+    this.#cookies = new Set(config.addAuthCookiesToResponse);
+    this.#preserveLocation = config.preserveLocationHeader;
+    this.#timeoutMs = config.timeout;
+  }
+
+  onRequest = (req: RequestHead, ctl: RequestControl): RequestPhaseValue => {
+    const out = new AuthRequest(req, this.#target, this.#options, null);
+    const call = new AuthCall(req, ctl, this.#state.pool, this.#ticker, out, this.#authority, this);
+    call.start(this.#timeoutMs);
+    return call.phase();
+  };
+
+  failed(call: AuthCall, reason: string): void {
+    this.#logger.debug('forwardAuth: no answer from the auth server', {
+      middleware: this.#name,
+      address: this.#address,
+      reason,
+    });
+    call.resolve(FAILED);
+  }
+
+  answered(call: AuthCall, res: UpstreamResponse, body: Buffer): void {
+    if (res.status < 200 || res.status >= 300) {
+      call.resolve(this.#refusal(res, body));
+      return;
+    }
+    const req = call.req;
+    const h = req.headers;
+    const from = res.headers;
+    for (const ln of this.#copy) {
+      h.delete(ln);
+      for (let i = 0; i < from.lnames.length; i++)
+        if (from.lnames[i] === ln) h.append(from.names[i]!, from.values[i]!);
+    }
+    const re = this.#regex;
+    if (re !== null) {
+      h.deleteWhere((ln) => re.test(canonicalHeaderKey(ln)));
+      for (let i = 0; i < from.names.length; i++) {
+        if (re.test(canonicalHeaderKey(from.lnames[i]!))) h.append(from.names[i]!, from.values[i]!);
+      }
+    }
+    if (this.#cookies.size > 0) {
+      const add = from.getAll('set-cookie').filter((c) => this.#cookies.has(cookieName(c)));
+      if (add.length > 0) this.#pendingCookies.set(req, add);
+    }
+    call.resolve();
+  }
+
+  #refusal(res: UpstreamResponse, body: Buffer): DirectResponse | undefined {
+    const headers: [string, string][] = [];
+    const { names, lnames, values } = res.headers;
+    let location: string | undefined;
+    for (let i = 0; i < names.length; i++) {
+      const ln = lnames[i]!;
+      if (NOT_RELAYED.has(ln) || res.connectionTokens?.includes(ln)) continue;
+      if (ln === 'location') {
+        location ??= values[i]!;
+        continue;
+      }
+      headers.push([names[i]!, values[i]!]);
+    }
+    if (location !== undefined && location !== '') {
+      if (this.#preserveLocation) headers.push(['Location', location]);
+      else {
+        // Go's Response.Location(): relative to the auth request's URL.
+        let abs: string;
+        try {
+          abs = new URL(location, this.#address).href;
+        } catch {
+          return FAILED;
+        }
+        headers.push(['Location', abs]);
+      }
+    }
+    return { status: res.status, headers, body: body.toString('utf8') };
+  }
+
+  /** Traefik's cookie modifier: the auth server's cookies replace the backend's of the same names. */
+  addCookies(req: RequestHead, res: ResponseHead): void {
+    const add = this.#pendingCookies.get(req);
+    if (add === undefined) return;
+    this.#pendingCookies.delete(req);
+    const kept = res.headers.getAll('set-cookie').filter((c) => !this.#cookies.has(cookieName(c)));
+    res.headers.delete('set-cookie');
+    for (const c of kept) res.headers.append('Set-Cookie', c);
+    for (const c of add) res.headers.append('Set-Cookie', c);
+  }
+}
+
+/** With addAuthCookiesToResponse: the same, plus a response phase (others have none to run). */
+export class ForwardAuthCookieMiddleware extends ForwardAuthMiddleware {
+  onResponse = (req: RequestHead, res: ResponseHead): void => this.addCookies(req, res);
+}
+
+export const forwardAuthFactory: MiddlewareFactory<ForwardAuthConfig> = {
+  type: 'forwardAuth',
+  create(config, ctx) {
+    if (config.forwardBody) return { error: 'forwardBody is not supported yet' };
+    const url = new URL(config.address);
+    let regex: RegExp | null = null;
+    if (config.authResponseHeadersRegex !== undefined) {
+      const r = compileGoRegexp(config.authResponseHeadersRegex);
+      if ('error' in r) return { error: `authResponseHeadersRegex: ${r.error}` };
+      regex = r.regexp;
+    }
+    let tls: UpstreamTls | undefined;
+    if (url.protocol === 'https:') {
+      const t = config.tls;
+      const r = loadUpstreamTls({
+        ...(t?.ca === undefined ? {} : { rootCAs: [t.ca] }),
+        ...(t?.cert === undefined || t.key === undefined
+          ? {}
+          : { certificates: [{ certFile: t.cert, keyFile: t.key }] }),
+        insecureSkipVerify: t?.insecureSkipVerify ?? false,
+      });
+      if (!r.ok) return { error: `tls: ${r.message}` };
+      tls = r.tls;
+    }
+    const state = ctx.shared(
+      `forwardAuth|${url.protocol}//${url.host}|${tls?.id ?? ''}`,
+      () => new ForwardAuthState(url, tls, ctx.ticker),
+    );
+    const Kind =
+      config.addAuthCookiesToResponse.length > 0 ? ForwardAuthCookieMiddleware : ForwardAuthMiddleware;
+    return new Kind(state, config, url, regex, ctx.ticker, ctx.logger, ctx.name);
+  },
+};

@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { middlewareSchemas } from '../config/dynamic/middlewares.ts';
+import { maskIPv6 } from './ip-allow-list.ts';
+import { build, makeRequest } from './test-request.ts';
+
+/** A request from `peer` whose X-Forwarded-For, as the entry point leaves it, ends with the peer. */
+function from(peer: string, forwardedFor: readonly string[] = []) {
+  const xff = [...forwardedFor, peer].join(', ');
+  return makeRequest('http://app.test/', { clientIp: peer, headers: [['X-Forwarded-For', xff]] });
+}
+
+describe('ipAllowList', () => {
+  it('lets in addresses of the source ranges and refuses others with 403 and its reason', () => {
+    const m = build('ipAllowList', { sourceRange: ['10.0.0.0/8', '192.0.2.7', '2001:db8::/32'] });
+    assert.equal(m.onRequest?.(from('10.1.2.3')), undefined);
+    assert.equal(m.onRequest?.(from('192.0.2.7')), undefined);
+    assert.equal(m.onRequest?.(from('2001:db8:1::9')), undefined);
+    assert.deepEqual(m.onRequest?.(from('192.0.2.8')), { status: 403, body: 'Forbidden' });
+    assert.deepEqual(m.onRequest?.(from('2001:db9::1')), { status: 403, body: 'Forbidden' });
+  });
+
+  it('answers rejectStatusCode when given', () => {
+    const m = build('ipAllowList', { sourceRange: ['10.0.0.0/8'], rejectStatusCode: 404 });
+    assert.deepEqual(m.onRequest?.(from('11.0.0.1')), { status: 404, body: 'Not Found' });
+  });
+
+  it('checks the depth-th address from the right of X-Forwarded-For, and refuses when there is none', () => {
+    const m = build('ipAllowList', { sourceRange: ['198.51.100.0/24'], ipStrategy: { depth: 2 } });
+    // The peer (a trusted proxy) appended by the entry point is not counted.
+    assert.equal(m.onRequest?.(from('10.0.0.1', ['198.51.100.4', '203.0.113.9'])), undefined);
+    assert.equal(m.onRequest?.(from('10.0.0.1', ['203.0.113.9', '198.51.100.4']))?.status, 403);
+    // Too short: Traefik's strategy gives "" and the request is refused, never checked by its peer.
+    assert.equal(m.onRequest?.(from('198.51.100.1', ['198.51.100.4']))?.status, 403);
+  });
+
+  it('skips excludedIPs from the right and refuses when every hop is excluded', () => {
+    const m = build('ipAllowList', {
+      sourceRange: ['198.51.100.0/24'],
+      ipStrategy: { excludedIPs: ['203.0.113.0/24'] },
+    });
+    assert.equal(m.onRequest?.(from('10.0.0.1', ['198.51.100.4', '203.0.113.9'])), undefined);
+    assert.equal(m.onRequest?.(from('10.0.0.1', ['192.0.2.1', '203.0.113.9']))?.status, 403);
+    assert.equal(m.onRequest?.(from('198.51.100.1', ['203.0.113.9']))?.status, 403);
+  });
+
+  it('masks IPv6 peers to ipv6Subnet before checking', () => {
+    const m = build('ipAllowList', { sourceRange: ['2001:db8:1:2::/64'], ipStrategy: { ipv6Subnet: 48 } });
+    // Masked to 2001:db8:1::, which is outside the /64.
+    assert.equal(m.onRequest?.(from('2001:db8:1:2::5'))?.status, 403);
+    const wide = build('ipAllowList', { sourceRange: ['2001:db8:1::/48'], ipStrategy: { ipv6Subnet: 64 } });
+    assert.equal(wide.onRequest?.(from('2001:db8:1:2::5')), undefined);
+    assert.equal(maskIPv6('2001:db8:1:2::5', 64), '2001:db8:1:2:0:0:0:0');
+    assert.equal(maskIPv6('192.0.2.1', 64), '192.0.2.1');
+  });
+
+  it('refuses an empty sourceRange, bad ranges and bad statuses in the schema', () => {
+    assert.equal(middlewareSchemas.ipAllowList.safeParse({ sourceRange: [] }).success, false);
+    assert.equal(middlewareSchemas.ipAllowList.safeParse({ sourceRange: ['10.0.0.0/33'] }).success, false);
+    assert.equal(
+      middlewareSchemas.ipAllowList.safeParse({ sourceRange: ['10.0.0.0/8'], rejectStatusCode: 42 }).success,
+      false,
+    );
+  });
+});

@@ -1,0 +1,98 @@
+import type { IpAllowListConfig } from '../config/dynamic/access-middlewares.ts';
+import { type IpBlock, ipBlockContains, parseIPv6, parseIpBlock } from '../core/ip.ts';
+import type { DirectResponse, RequestHead } from '../core/request.ts';
+import { statusText } from '../core/status-text.ts';
+import type { Middleware, MiddlewareFactory } from './middleware.ts';
+import { forwardedFor } from './source-key.ts';
+
+/** Which address of a request the allow list checks; '' = none (rejected). */
+type ClientAddress = (req: RequestHead) => string;
+
+/**
+ * Traefik's ipAllowList (`pkg/middlewares/ipallowlist`): the request's address, chosen by
+ * `ipStrategy`, must be in one of `sourceRange`, else `rejectStatusCode` (403) with its reason
+ * phrase as body. Unlike a rate limit's key, an address the strategy cannot find is never
+ * replaced by the peer's: Traefik's strategies return "" then, which no range contains, so a
+ * request with too short an X-Forwarded-For is refused (depth) and so is one whose every hop is
+ * excluded (excludedIPs). X-Forwarded-For is read as the entry point left it (only trusted peers
+ * keep theirs), so a client cannot pick the address checked.
+ */
+export class IpAllowListMiddleware implements Middleware {
+  readonly #blocks: readonly IpBlock[];
+  readonly #address: ClientAddress;
+  readonly #reject: DirectResponse;
+  readonly #scratch = new Uint16Array(8);
+  /** Requests refused (for metrics and tests). */
+  rejected = 0;
+
+  constructor(blocks: readonly IpBlock[], address: ClientAddress, status: number) {
+    this.#blocks = blocks;
+    this.#address = address;
+    this.#reject = { status, body: statusText(status) };
+  }
+
+  onRequest = (req: RequestHead): DirectResponse | undefined => {
+    const ip = this.#address(req);
+    if (ip !== '') {
+      const blocks = this.#blocks;
+      for (let i = 0; i < blocks.length; i++)
+        if (ipBlockContains(blocks[i]!, ip, this.#scratch)) return undefined;
+    }
+    this.rejected++;
+    return this.#reject;
+  };
+}
+
+/** Traefik's IPStrategy.Get() for the allow list: depth, then excludedIPs, then the peer. */
+export function clientAddress(s: IpAllowListConfig['ipStrategy']): ClientAddress {
+  if (s === undefined) return (req) => req.clientIp;
+  const subnet = s.ipv6Subnet;
+  // ipv6Subnet applies to the peer and to depth (Traefik: RemoteAddr and Depth strategies).
+  const finish = subnet > 0 ? (ip: string) => maskIPv6(ip, subnet) : (ip: string) => ip;
+  if (s.depth > 0) {
+    const depth = s.depth;
+    return (req) => {
+      const list = forwardedFor(req);
+      return list.length < depth ? '' : finish(list[list.length - depth]!);
+    };
+  }
+  if (s.excludedIPs.length > 0) {
+    const blocks = s.excludedIPs.map((t) => parseIpBlock(t)).filter((b): b is IpBlock => b !== undefined);
+    const scratch = new Uint16Array(8);
+    return (req) => {
+      const list = forwardedFor(req);
+      for (let i = list.length - 1; i >= 0; i--) {
+        const ip = list[i]!;
+        if (!blocks.some((b) => ipBlockContains(b, ip, scratch))) return ip;
+      }
+      return '';
+    };
+  }
+  return subnet > 0 ? (req) => maskIPv6(req.clientIp, subnet) : (req) => req.clientIp;
+}
+
+/** `2001:db8:1:2::5` with 64 → `2001:db8:1:2:0:0:0:0`: the subnet's first address. IPv4 is kept. */
+export function maskIPv6(ip: string, bits: number): string {
+  if (!ip.includes(':')) return ip;
+  const g = new Uint16Array(8);
+  if (!parseIPv6(ip, g)) return ip;
+  for (let k = 0; k < 8; k++) {
+    const keep = Math.min(16, Math.max(0, bits - k * 16));
+    g[k] = g[k]! & (keep === 0 ? 0 : (0xffff << (16 - keep)) & 0xffff);
+  }
+  return Array.from(g, (x) => x.toString(16)).join(':');
+}
+
+export const ipAllowListFactory: MiddlewareFactory<IpAllowListConfig> = {
+  type: 'ipAllowList',
+  create(config) {
+    const blocks: IpBlock[] = [];
+    for (const r of config.sourceRange) {
+      const b = parseIpBlock(r);
+      if (b === undefined) return { error: `invalid sourceRange entry ${JSON.stringify(r)}` };
+      blocks.push(b);
+    }
+    const status = config.rejectStatusCode === 0 ? 403 : config.rejectStatusCode;
+    return new IpAllowListMiddleware(blocks, clientAddress(config.ipStrategy), status);
+  },
+};

@@ -1,0 +1,124 @@
+/**
+ * basicAuth through the real proxy with curl -u: hashes made by htpasswd (bcrypt cost 10, apr1,
+ * SHA-1) and openssl passwd -apr1, users inline and in a watched usersFile.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { curl } from '../helpers/curl.ts';
+import { htpasswd, opensslApr1 } from '../helpers/htpasswd.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+
+describe('basicAuth through the proxy', () => {
+  let backend: Backend;
+  let proxy: ProxyProcess;
+  let base: string;
+
+  before(async () => {
+    backend = await startBackend((req, res) => {
+      res.end(
+        JSON.stringify({
+          user: req.headers['x-webauth-user'] ?? null,
+          auth: req.headers.authorization ?? null,
+        }),
+      );
+    });
+    const users = [
+      htpasswd('bcrypt-user', 'b-secret', ['-B', '-C', '10']),
+      htpasswd('md5-user', 'm secret', ['-m']),
+      htpasswd('sha-user', 's-secret', ['-s']),
+      // Cost 14: a check long enough that other requests visibly overtake it.
+      htpasswd('slow-user', 'slow', ['-B', '-C', '14']),
+      `openssl-user:${opensslApr1('o-secret')}`,
+    ];
+    const dynamic = `http:
+  middlewares:
+    auth:
+      basicAuth:
+        realm: "Staff only"
+        headerField: X-WebAuth-User
+        removeHeader: true
+        users:
+${users.map((u) => `          - '${u}'`).join('\n')}
+    file-auth:
+      basicAuth:
+        usersFile: users.htpasswd
+  routers:
+    app: { rule: "PathPrefix(\`/app\`)", middlewares: [auth], service: be }
+    files: { rule: "PathPrefix(\`/files\`)", middlewares: [file-auth], service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`;
+    proxy = await startProxy({
+      files: {
+        'users.htpasswd': `# team\n${htpasswd('file-user', 'f-secret', ['-B', '-C', '5'])}\n`,
+        'dyn.yaml': dynamic,
+      },
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+providers:
+  file: { filename: dyn.yaml }
+log: { level: DEBUG }
+`,
+    });
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('asks for credentials with 401 and the realm', async () => {
+    const r = await curl([`${base}/app`]);
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.headers['www-authenticate'], ['Basic realm="Staff only"']);
+    assert.equal(r.body.toString(), '401 Unauthorized\n');
+    assert.equal((await curl(['-u', 'bcrypt-user:wrong', `${base}/app`])).status, 401);
+    assert.equal((await curl(['-u', 'nobody:b-secret', `${base}/app`])).status, 401);
+  });
+
+  it('lets in each kind of hash, names the user and removes Authorization', async () => {
+    for (const [user, password] of [
+      ['bcrypt-user', 'b-secret'],
+      ['md5-user', 'm secret'],
+      ['sha-user', 's-secret'],
+      ['openssl-user', 'o-secret'],
+    ]) {
+      const r = await curl(['-u', `${user}:${password}`, `${base}/app`]);
+      assert.equal(r.status, 200, user);
+      assert.deepEqual(JSON.parse(r.body.toString()), { user, auth: null });
+    }
+  });
+
+  it('keeps serving other requests while a bcrypt check runs, then caches the check', async () => {
+    const order: string[] = [];
+    const slow = curl(['-u', 'slow-user:slow', `${base}/app/slow`]).then((r) => {
+      order.push('bcrypt');
+      return r;
+    });
+    // Requests that arrive after the slow one started are answered before it: the event loop is free.
+    for (let i = 0; i < 3; i++) {
+      assert.equal((await curl(['-u', 'sha-user:s-secret', `${base}/app/fast`])).status, 200);
+      order.push('sha');
+    }
+    assert.equal((await slow).status, 200);
+    assert.deepEqual(order, ['sha', 'sha', 'sha', 'bcrypt']);
+    // Cached: the same credentials now pass on one connection, several times.
+    const again = await curl(['-u', 'slow-user:slow', `${base}/app/1`, `${base}/app/2`]);
+    assert.deepEqual(
+      again.transfers.map((t) => t.status),
+      [200, 200],
+    );
+  });
+
+  it('reads users from usersFile and reloads them when the file changes', async () => {
+    assert.equal((await curl(['-u', 'file-user:f-secret', `${base}/files`])).status, 200);
+    const before = proxy.logs.length;
+    proxy.writeFile('users.htpasswd', `${htpasswd('new-user', 'n-secret', ['-s'])}\n`);
+    await proxy.waitForLog((l) => l.msg === 'usersFile reloaded' && proxy.logs.indexOf(l) >= before, 10_000);
+    assert.equal((await curl(['-u', 'file-user:f-secret', `${base}/files`])).status, 401);
+    assert.equal((await curl(['-u', 'new-user:n-secret', `${base}/files`])).status, 200);
+  });
+});

@@ -1,0 +1,86 @@
+/**
+ * digestAuth through the real proxy with curl --digest: MD5 users as htdigest writes them, and
+ * SHA-256 users (RFC 7616), which curl answers with algorithm=SHA-256.
+ */
+import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { curl } from '../helpers/curl.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+
+/** HA1 as `openssl dgst` computes it over `user:realm:password`. */
+function ha1(alg: 'md5' | 'sha256', text: string): string {
+  const out = execFileSync('openssl', ['dgst', `-${alg}`, '-r'], { input: text, encoding: 'utf8' });
+  return out.split(' ')[0]!;
+}
+
+describe('digestAuth through the proxy', () => {
+  let backend: Backend;
+  let proxy: ProxyProcess;
+  let base: string;
+
+  before(async () => {
+    backend = await startBackend((req, res) => {
+      res.end(
+        `${req.url} ${req.headers['x-digest-user'] ?? '-'} ${req.headers.authorization === undefined ? 'no-auth' : 'auth'}`,
+      );
+    });
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: DEBUG }
+http:
+  middlewares:
+    md5:
+      digestAuth:
+        users: ["alice:traefik:${ha1('md5', 'alice:traefik:secret')}"]
+        headerField: X-Digest-User
+    sha:
+      digestAuth:
+        realm: vault
+        removeHeader: true
+        headerField: X-Digest-User
+        users: ["bob:vault:${ha1('sha256', 'bob:vault:hunter2')}"]
+  routers:
+    md5: { rule: "PathPrefix(\`/md5\`)", middlewares: [md5], service: be }
+    sha: { rule: "PathPrefix(\`/sha\`)", middlewares: [sha], service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('challenges with a Digest nonce and refuses a wrong password', async () => {
+    const r = await curl([`${base}/md5/x`]);
+    assert.equal(r.status, 401);
+    assert.match(
+      r.headers['www-authenticate']![0]!,
+      /^Digest realm="traefik", nonce="[^"]+", algorithm=MD5, qop="auth", opaque="/,
+    );
+    assert.equal((await curl(['--digest', '-u', 'alice:wrong', `${base}/md5/x`])).status, 401);
+  });
+
+  it('lets curl in with MD5, several requests on one nonce', async () => {
+    const r = await curl(['--digest', '-u', 'alice:secret', `${base}/md5/a?x=1`, `${base}/md5/b`]);
+    assert.deepEqual(
+      r.transfers.map((t) => t.status),
+      [200, 200],
+    );
+    assert.equal(r.body.toString(), '/md5/a?x=1 alice auth/md5/b alice auth');
+  });
+
+  it('lets curl in with SHA-256 and removes Authorization', async () => {
+    const r = await curl(['--digest', '-u', 'bob:hunter2', `${base}/sha/z`]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), '/sha/z bob no-auth');
+    assert.equal((await curl(['--digest', '-u', 'bob:nope', `${base}/sha/z`])).status, 401);
+  });
+});

@@ -1,0 +1,263 @@
+/**
+ * forwardAuth through the real proxy: an auth server written here (node:http, keep-alive), a
+ * backend, and curl as the client. The auth server says yes to `Authorization: Bearer good`,
+ * redirects /login-needed, and refuses the rest with its own status, fields and body.
+ */
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { TestPki } from '../../src/upstream/test-pki.ts';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { curl } from '../helpers/curl.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+
+function authHandler(req: IncomingMessage, res: ServerResponse): void {
+  req.resume();
+  const uri = String(req.headers['x-forwarded-uri'] ?? '');
+  if (uri.endsWith('/login-needed')) {
+    res.writeHead(302, { Location: '/login?next=1' });
+    res.end();
+    return;
+  }
+  if (req.headers.authorization !== 'Bearer good') {
+    res.writeHead(401, {
+      'WWW-Authenticate': 'Bearer realm="auth"',
+      'Content-Type': 'application/json',
+      'X-Reason': 'no token',
+    });
+    res.end('{"error":"denied"}');
+    return;
+  }
+  res.setHeader('X-Auth-User', 'alice');
+  res.setHeader('X-Auth-Role', 'admin');
+  res.setHeader('X-Other', 'not copied');
+  res.setHeader('Set-Cookie', ['session=s3cr3t; Path=/; HttpOnly', 'tracking=1']);
+  res.end('ok');
+}
+
+describe('forwardAuth through the proxy', () => {
+  let auth: Backend;
+  let backend: Backend;
+  let proxy: ProxyProcess;
+  let base: string;
+  let trusted: string;
+  let authConnections = 0;
+
+  before(async () => {
+    auth = await startBackend(authHandler);
+    auth.server.on('connection', () => authConnections++);
+    backend = await startBackend((req, res) => {
+      res.setHeader('Set-Cookie', ['session=backend', 'theme=dark']);
+      res.end(
+        JSON.stringify({
+          user: req.headers['x-auth-user'] ?? null,
+          role: req.headers['x-auth-role'] ?? null,
+          other: req.headers['x-other'] ?? null,
+        }),
+      );
+    });
+    proxy = await startProxy({
+      entryPoints: 2,
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  trusted:
+    address: "127.0.0.1:0"
+    forwardedHeaders: { trustedIPs: ["127.0.0.1/32"] }
+log: { level: DEBUG }
+http:
+  middlewares:
+    auth:
+      forwardAuth:
+        address: "${auth.url}/verify?src=proxy"
+        authResponseHeaders: [X-Auth-User]
+        authResponseHeadersRegex: "^X-Auth-R"
+        addAuthCookiesToResponse: [session]
+    auth-trusting:
+      forwardAuth:
+        address: "${auth.url}/verify"
+        trustForwardHeader: true
+        preserveRequestMethod: true
+        preserveLocationHeader: true
+    auth-down:
+      forwardAuth:
+        address: "http://127.0.0.1:1/verify"
+  routers:
+    app: { rule: "PathPrefix(\`/app\`)", middlewares: [auth], service: be }
+    trusting: { rule: "PathPrefix(\`/trusting\`)", middlewares: [auth-trusting], service: be }
+    down: { rule: "PathPrefix(\`/down\`)", middlewares: [auth-down], service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+    base = `http://127.0.0.1:${proxy.ports['web']}`;
+    trusted = `http://127.0.0.1:${proxy.ports['trusted']}`;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+    await auth?.close();
+  });
+
+  it('relays the auth server refusal as it is: status, fields, body', async () => {
+    const r = await curl([`${base}/app/x`]);
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.headers['www-authenticate'], ['Bearer realm="auth"']);
+    assert.deepEqual(r.headers['content-type'], ['application/json']);
+    assert.deepEqual(r.headers['x-reason'], ['no token']);
+    assert.equal(r.body.toString(), '{"error":"denied"}');
+    assert.equal(backend.seen.filter((s) => s.url === '/app/x').length, 0);
+  });
+
+  it('asks the auth server with the client fields and X-Forwarded-*', async () => {
+    await curl(['-H', 'Authorization: Bearer good', '-H', 'X-Forwarded-Uri: /forged', `${base}/app/a?b=c`]);
+    const seen = auth.seen.at(-1)!;
+    assert.equal(seen.method, 'GET');
+    assert.equal(seen.url, '/verify?src=proxy');
+    assert.equal(seen.headers.authorization, 'Bearer good');
+    assert.equal(seen.headers['x-forwarded-method'], 'GET');
+    assert.equal(seen.headers['x-forwarded-proto'], 'http');
+    assert.equal(seen.headers['x-forwarded-host'], base.slice('http://'.length));
+    assert.equal(seen.headers['x-forwarded-uri'], '/app/a?b=c');
+    assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
+  });
+
+  it('lets a 2xx through with the chosen auth fields, replacing the client ones, and the auth cookie', async () => {
+    const r = await curl([
+      '-H',
+      'Authorization: Bearer good',
+      '-H',
+      'X-Auth-User: mallory',
+      `${base}/app/ok`,
+    ]);
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.body.toString()), { user: 'alice', role: 'admin', other: null });
+    // The auth server's session cookie replaces the backend's; the backend's others stay; the
+    // auth server's cookies not listed do not come along.
+    assert.deepEqual(r.headers['set-cookie'], ['theme=dark', 'session=s3cr3t; Path=/; HttpOnly']);
+  });
+
+  it('makes a relative Location absolute against the auth address, unless preserved', async () => {
+    const r = await curl([`${base}/app/login-needed`]);
+    assert.equal(r.status, 302);
+    assert.deepEqual(r.headers.location, [`${auth.url}/login?next=1`]);
+    const kept = await curl([`${trusted}/trusting/login-needed`]);
+    assert.deepEqual(kept.headers.location, ['/login?next=1']);
+  });
+
+  it('keeps the request method and trusted X-Forwarded-* when asked to', async () => {
+    const r = await curl([
+      '-X',
+      'POST',
+      '-H',
+      'Authorization: Bearer good',
+      '-H',
+      'X-Forwarded-Uri: /from-front-proxy',
+      '-H',
+      'X-Forwarded-Proto: https',
+      `${trusted}/trusting/p`,
+    ]);
+    assert.equal(r.status, 200);
+    const seen = auth.seen.at(-1)!;
+    assert.equal(seen.method, 'POST');
+    assert.equal(seen.headers['content-length'], '0');
+    assert.equal(seen.headers['x-forwarded-uri'], '/from-front-proxy');
+    assert.equal(seen.headers['x-forwarded-proto'], 'https');
+    assert.equal(seen.headers['x-forwarded-method'], 'POST');
+  });
+
+  it('reuses keep-alive connections to the auth server', async () => {
+    const before = authConnections;
+    const urls = Array.from({ length: 20 }, (_, i) => `${base}/app/k${i}`);
+    const r = await curl(['-H', 'Authorization: Bearer good', ...urls]);
+    assert.deepEqual(new Set(r.transfers.map((t) => t.status)), new Set([200]));
+    // Sequential requests need one connection (a fresh one at most if an idle one had closed).
+    assert.ok(authConnections - before <= 1, `${authConnections - before} new connections`);
+  });
+
+  it('answers 500 when the auth server cannot be reached', async () => {
+    const r = await curl([`${base}/down`]);
+    assert.equal(r.status, 500);
+  });
+});
+
+describe('forwardAuth to an https auth server', () => {
+  let pki: TestPki;
+  let auth: Server;
+  let backend: Backend;
+  let proxy: ProxyProcess;
+  let base: string;
+
+  before(async () => {
+    pki = new TestPki('Auth CA');
+    const server = pki.issue('auth', ['127.0.0.1']);
+    const client = pki.issue('proxy', []);
+    // The auth server wants a client certificate from our CA (mTLS).
+    auth = createServer(
+      {
+        cert: server.certPem,
+        key: server.keyPem,
+        ca: pki.ca.certPem,
+        requestCert: true,
+        rejectUnauthorized: true,
+      },
+      (req, res) => {
+        req.resume();
+        res.setHeader('X-Auth-User', 'tls-user');
+        res.end();
+      },
+    );
+    await new Promise<void>((r) => auth.listen(0, '127.0.0.1', r));
+    const port = (auth.address() as AddressInfo).port;
+    backend = await startBackend((req, res) => res.end(String(req.headers['x-auth-user'] ?? '-')));
+    proxy = await startProxy({
+      entryPoints: 1,
+      files: { 'client.pem': client.certPem, 'client.key': client.keyPem, 'ca.pem': pki.ca.certPem },
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: DEBUG }
+http:
+  middlewares:
+    mtls:
+      forwardAuth:
+        address: "https://127.0.0.1:${port}/verify"
+        authResponseHeaders: [X-Auth-User]
+        tls: { ca: ca.pem, cert: client.pem, key: client.key }
+    no-client-cert:
+      forwardAuth: { address: "https://127.0.0.1:${port}/verify", tls: { ca: ca.pem } }
+    unknown-ca:
+      forwardAuth: { address: "https://127.0.0.1:${port}/verify", tls: { cert: client.pem, key: client.key } }
+  routers:
+    mtls: { rule: "PathPrefix(\`/mtls\`)", middlewares: [mtls], service: be }
+    nocert: { rule: "PathPrefix(\`/nocert\`)", middlewares: [no-client-cert], service: be }
+    unknown: { rule: "PathPrefix(\`/unknown\`)", middlewares: [unknown-ca], service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+    auth?.closeAllConnections();
+    await new Promise<void>((r) => (auth ? auth.close(() => r()) : r()));
+    pki?.remove();
+  });
+
+  it('verifies the auth server with tls.ca and presents tls.cert', async () => {
+    const r = await curl([`${base}/mtls`]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'tls-user');
+  });
+
+  it('answers 500 when the TLS handshake fails (no client certificate, or an unknown CA)', async () => {
+    assert.equal((await curl([`${base}/nocert`])).status, 500);
+    assert.equal((await curl([`${base}/unknown`])).status, 500);
+  });
+});
