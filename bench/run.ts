@@ -141,24 +141,6 @@ async function startWsBackend(supervisor: ProcessSupervisor, paths: BenchPaths):
   return backend;
 }
 
-/** The layer-4 modes: TCP echo, TCP byte sink, UDP echo (bench/lib/l4-backend.ts), pinned beside the proxies. */
-async function startL4Backend(supervisor: ProcessSupervisor, paths: BenchPaths): Promise<ManagedProcess> {
-  const runDir = await mkdtemp(join(paths.tmpDir, 'l4-backend-'));
-  const script = join(paths.repoRoot, 'bench/lib/l4-backend.ts');
-  const backend = supervisor.spawn(
-    'l4-backend',
-    'taskset',
-    ['-c', String(PROXY_CPU), paths.nodePath, script, ...L4_BACKEND_PORTS.map(String)],
-    { output: { kind: 'file', path: join(runDir, 'proxy.log') } },
-  );
-  try {
-    await waitForTcp(PROXY_HOST, L4_BACKEND_PORTS[0], 10_000, backend);
-  } catch (err) {
-    throw new Fatal(`l4 backend: ${err instanceof Error ? err.message : String(err)} (logs in ${runDir})`);
-  }
-  return backend;
-}
-
 /** `--mode grpc`: the Node h2c backend, pinned like the nginx one. */
 async function startGrpcBackend(supervisor: ProcessSupervisor, paths: BenchPaths): Promise<ManagedProcess> {
   const runDir = await mkdtemp(join(paths.tmpDir, 'grpc-backend-'));
@@ -181,6 +163,24 @@ async function startGrpcBackend(supervisor: ProcessSupervisor, paths: BenchPaths
     await sleep(100);
   }
   throw new Fatal(`gRPC backend: not answering ${url} (${last}; logs in ${runDir})`);
+}
+
+/** The layer-4 modes: TCP echo, TCP byte sink, UDP echo (bench/lib/l4-backend.ts), pinned beside the proxies. */
+async function startL4Backend(supervisor: ProcessSupervisor, paths: BenchPaths): Promise<ManagedProcess> {
+  const runDir = await mkdtemp(join(paths.tmpDir, 'l4-backend-'));
+  const script = join(paths.repoRoot, 'bench/lib/l4-backend.ts');
+  const backend = supervisor.spawn(
+    'l4-backend',
+    'taskset',
+    ['-c', String(PROXY_CPU), paths.nodePath, script, ...L4_BACKEND_PORTS.map(String)],
+    { output: { kind: 'file', path: join(runDir, 'proxy.log') } },
+  );
+  try {
+    await waitForTcp(PROXY_HOST, L4_BACKEND_PORTS[0], 10_000, backend);
+  } catch (err) {
+    throw new Fatal(`l4 backend: ${err instanceof Error ? err.message : String(err)} (logs in ${runDir})`);
+  }
+  return backend;
 }
 
 interface Results {
@@ -221,6 +221,8 @@ function saveResults(header: Results, runs: readonly RunRecord[], interrupted: b
 }
 
 async function main(argv: readonly string[]): Promise<number> {
+  // `npm run bench -- providers`: change → route latency and RSS per provider (bench/providers.ts).
+  if (argv[0] === 'providers') return (await import('./providers.ts')).runProviderBench(argv.slice(1));
   let options: BenchOptions;
   let plans: ModePlan[];
   try {
@@ -291,8 +293,8 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   for (const { mode } of plans) claim(proxyPort(mode), 'proxy');
   if (plans.some((p) => p.mode === 'ws')) claim(WS_BACKEND_PORT, 'WebSocket backend');
-  if (plans.some((p) => isL4(p.mode))) for (const p of L4_BACKEND_PORTS) claim(p, 'layer-4 backend');
   if (plans.some((p) => p.mode === 'grpc')) claim(GRPC_BACKEND_PORT, 'gRPC backend');
+  if (plans.some((p) => isL4(p.mode))) for (const p of L4_BACKEND_PORTS) claim(p, 'layer-4 backend');
   for (const [port, what] of ports) {
     if (!(await portFree(PROXY_HOST, port))) {
       throw new Fatal(`${PROXY_HOST}:${port} (the ${what} port) is already in use by another process`);
@@ -305,10 +307,10 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const plan of plans) for (const p of plan.proxies) await p.prepare?.(paths);
   const backend = await startBackend(supervisor, paths);
   const wsBackend = plans.some((p) => p.mode === 'ws') ? await startWsBackend(supervisor, paths) : undefined;
-  const l4Backend = plans.some((p) => isL4(p.mode)) ? await startL4Backend(supervisor, paths) : undefined;
   const grpcBackend = plans.some((p) => p.mode === 'grpc')
     ? await startGrpcBackend(supervisor, paths)
     : undefined;
+  const l4Backend = plans.some((p) => isL4(p.mode)) ? await startL4Backend(supervisor, paths) : undefined;
 
   let allOk = true;
   for (const { mode, proxies } of plans) {
@@ -337,10 +339,10 @@ async function main(argv: readonly string[]): Promise<number> {
       backend:
         mode === 'ws' && wsBackend !== undefined
           ? wsBackend
-          : isL4(mode) && l4Backend !== undefined
-            ? l4Backend
-            : mode === 'grpc' && grpcBackend !== undefined
-              ? grpcBackend
+          : mode === 'grpc' && grpcBackend !== undefined
+            ? grpcBackend
+            : isL4(mode) && l4Backend !== undefined
+              ? l4Backend
               : backend,
       mode,
       certificate: MODE_INFO[mode].tls ? certificate : undefined,
@@ -350,8 +352,8 @@ async function main(argv: readonly string[]): Promise<number> {
   current = undefined;
   await supervisor.stop(backend);
   if (wsBackend !== undefined) await supervisor.stop(wsBackend);
-  if (l4Backend !== undefined) await supervisor.stop(l4Backend);
   if (grpcBackend !== undefined) await supervisor.stop(grpcBackend);
+  if (l4Backend !== undefined) await supervisor.stop(l4Backend);
   return allOk ? 0 : 1;
 }
 

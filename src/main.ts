@@ -5,7 +5,9 @@
  */
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
+import { type ConfigLookup, describeSearch, findConfigFile } from './cli/config-lookup.ts';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
+import { processHost, watchParent } from './cli/parent-watch.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import {
   type EntryPointConfig,
@@ -37,12 +39,18 @@ import { HttpListener } from './listeners/http-listener.ts';
 import type { AlpnChallenges, OcspHook } from './listeners/tls-front.ts';
 import { TlsGate } from './listeners/tls-gate.ts';
 import type { UdpEntryPoint } from './listeners/udp-entry-point.ts';
+import type { PluginMiddlewares } from './middleware/middleware.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { Tracer } from './observability/tracing/index.ts';
+import type { PluginHost } from './plugins/host.ts';
+import { refreshingPlugins } from './plugins/provider.ts';
 import type { ApiProvider } from './providers/api/index.ts';
 import { FileProvider, fileProviderOptions } from './providers/file/index.ts';
 import type { Provider } from './providers/provider.ts';
+import { createDynamicProviders, dynamicProviderNames } from './providers/registry.ts';
+import type { ProviderStates } from './providers/status.ts';
+import { SupervisedProvider } from './providers/supervisor.ts';
 import type { EntryPointContext } from './proxy/entry-point-context.ts';
 import { LongLivedRegistry } from './proxy/long-lived.ts';
 import { EntryPointMetrics } from './proxy/route-metrics.ts';
@@ -59,6 +67,9 @@ import { internalServicesFor, newBridgeSecret } from './runtime/internal-service
 import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
+
+/** Read before anything slow: a parent that dies while we start must still be noticed. */
+const PARENT_AT_START = process.ppid;
 
 const checkRule: RuleChecker = (rule, language) => {
   const r = language === 'tcp' ? compileTcpRule(rule) : compileRule(rule);
@@ -370,7 +381,32 @@ function trialBuild(merged: DynamicConfig, logger: Logger, opts: BuildOptions): 
   }
 }
 
-async function run(config: StaticConfig, inline: Parameters<typeof fileProviderOptions>[1]): Promise<number> {
+/**
+ * The local plugins (static `experimental.localPlugins`), imported, and the maker of their
+ * middlewares; undefined when there are none (the module is not even loaded), null when one
+ * failed to load and `abortOnPluginFailure` is set (already logged).
+ */
+async function setupPlugins(
+  config: StaticConfig,
+  staticFile: string | undefined,
+  logger: Logger,
+): Promise<{ host: PluginHost; middlewares: PluginMiddlewares } | undefined | null> {
+  const exp = config.experimental;
+  if (exp === undefined || Object.keys(exp.localPlugins).length === 0) return undefined;
+  const { loadLocalPlugins, pluginMiddlewares } = await import('./plugins/index.ts');
+  const host = await loadLocalPlugins(exp.localPlugins, staticFile, logger);
+  if (host.unusable.length > 0 && exp.abortOnPluginFailure) {
+    logger.error('a plugin could not be loaded and experimental.abortOnPluginFailure is set: not starting');
+    return null;
+  }
+  return { host, middlewares: pluginMiddlewares(host) };
+}
+
+async function run(
+  config: StaticConfig,
+  inline: Parameters<typeof fileProviderOptions>[1],
+  source: ConfigLookup,
+): Promise<number> {
   const logger = createLogger({
     level: config.log.level,
     format: config.log.format === 'json' ? 'json' : 'text',
@@ -381,7 +417,12 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   // Without a listening socket the event loop empties and the process would end with 0 at once,
   // which a supervisor reads as "finished fine".
   if (Object.keys(config.entryPoints).length === 0) {
-    logger.error('no entry point is defined: nothing to listen on');
+    logger.error(
+      source.file === undefined
+        ? `no entry point is defined: nothing to listen on (no configuration file was found in ${describeSearch(source.searched)}; name one with --config)`
+        : 'no entry point is defined: nothing to listen on',
+      { file: source.file ?? null },
+    );
     return 1;
   }
   const accessLogPath = config.accessLog?.filePath ?? '';
@@ -422,6 +463,10 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
         );
   const tlsSetup = await setupTls(config, logger);
   if (tlsSetup === null) return 1;
+  // Local plugins are imported before any entry point opens; one that cannot be is logged, and
+  // the middlewares naming it are disabled (Traefik's default), or nothing starts.
+  const plugins = await setupPlugins(config, source.file, logger);
+  if (plugins === null) return 1;
 
   // Every entry point is a proxy entry point: the API, dashboard, ping and metrics are routes
   // there (runtime/internal-services.ts), beside whatever routers the configuration puts there.
@@ -545,6 +590,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     entryPointModel: entryPointModelFor(config),
     ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
     ...(internal !== undefined ? { internal } : {}),
+    ...(plugins !== undefined ? { plugins: plugins.middlewares } : {}),
   };
   // Mutable: TLS joins it when a configuration first asks for it (tlsSetup.loadTls).
   const buildOptions: { -readonly [K in keyof BuildOptions]: BuildOptions[K] } = {
@@ -552,12 +598,51 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     ...trialOptions,
   };
 
-  const providers: Provider[] = [];
-  const fileOpts = fileProviderOptions(config, inline, { checkRule, checkBreakerExpression });
-  if (fileOpts !== undefined) providers.push(new FileProvider(fileOpts));
+  const providers: SupervisedProvider[] = [];
+  // Every provider is supervised (restarted with backoff, its last good configuration kept while
+  // it is down) and throttled by providersThrottleDuration, except the file provider, which
+  // coalesces its own events, and the API, whose writers wait for their outcome.
+  const supervise = (p: Provider): void => {
+    const throttleMs = p.name === 'file' || p.name === 'api' ? 0 : config.providers.providersThrottleDuration;
+    // A plugin whose module changed is imported again before the next configuration is built.
+    const watched = plugins === undefined ? p : refreshingPlugins(p, plugins.host);
+    providers.push(new SupervisedProvider(watched, { logger, throttleMs }));
+  };
+  const dynamicNames = dynamicProviderNames(config.providers);
+  const fileEnabled = config.providers.file !== undefined || inline !== undefined;
+  const knownProviders = [
+    ...(fileEnabled ? ['file'] : []),
+    ...dynamicNames,
+    ...(config.api !== undefined ? ['api'] : []),
+  ];
+  const others = (self: string): string[] => knownProviders.filter((n) => n !== self);
+  const fileOpts = fileProviderOptions(config, inline, {
+    checkRule,
+    checkBreakerExpression,
+    knownProviders: others('file'),
+  });
+  if (fileOpts !== undefined) supervise(new FileProvider(fileOpts));
+  for (const p of await createDynamicProviders(config.providers, {
+    logger,
+    validation: {
+      checkRule,
+      checkBreakerExpression,
+      // Admin entry points too: a router may share them with the API (as the file provider's).
+      entryPoints: listened.map(([n]) => n),
+      internalServices: enabledInternalServices(config),
+      certResolvers: Object.keys(config.certificatesResolvers ?? {}),
+      knownProviders,
+    },
+  })) {
+    supervise(p);
+  }
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
   tlsSetup.onChange(() => watcher.apply());
+  watcher.onOutcome((o) => {
+    const p = providers.find((x) => x.name === o.provider);
+    p?.noteOutcome(o.applied, o.issues.filter((i) => i.severity === 'error').length);
+  });
   const certFiles = new CertFileWatch(() => watcher.apply(), logger);
   let settled = false;
   watcher.onOutcome((o) => {
@@ -597,7 +682,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       entryPoints: listened.map(([n]) => n),
       internalServices: enabledInternalServices(config),
       certResolvers: Object.keys(config.certificatesResolvers ?? {}),
-      knownProviders: fileOpts === undefined ? [] : ['file'],
+      knownProviders: others('api'),
       checkRule,
       checkBreakerExpression,
       validateMerged: (own) => {
@@ -606,12 +691,14 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
         return [...conflicts, ...trialBuild(merged, logger, trialOptions)];
       },
     });
-    providers.push(api);
+    supervise(api);
   }
+  const states: ProviderStates = { list: () => providers.map((p) => p.status) };
   if (providers.length === 0) logger.warn('no configuration provider: every request will get 404');
   if (metrics !== null) {
     const { runtimeCollector } = await import('./runtime/metrics-collector.ts');
     metrics.addCollector(runtimeCollector(ref, watcher));
+    metrics.addCollector((await import('./runtime/provider-metrics.ts')).providerCollector(states));
   }
   if (bridge !== null) {
     const { AdminServer } = await import('./admin/index.ts');
@@ -622,6 +709,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
         snapshots: ref,
         watcher,
         api,
+        providers: states,
         proxyEntryPoints: defaults,
         // Default entry points first: explain defaults to the first one.
         entryPoints: listened
@@ -655,6 +743,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
         ...Object.values(config.entryPoints).map((e) => e.transport.lifeCycle.graceTimeOut),
       );
       logger.info('shutting down', { signal, graceMs: grace });
+      stopWatch();
       stop.abort();
       for (const d of dispatchers) d.close();
       gate.close();
@@ -676,11 +765,24 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
     process.once('SIGINT', () => void shutdown('SIGINT'));
+    // Not a signal, but the same end: the parent that ran us (npm, a supervisor) is gone.
+    const stopWatch = watchParent(processHost(PARENT_AT_START), (why) => {
+      logger.warn('parent process gone: shutting down', { reason: why });
+      void shutdown('parent exited');
+    });
   });
 }
 
 async function main(): Promise<number> {
   const cmd = parseCommand(process.argv.slice(2), process.env);
+  // Without --config, the file is looked for where Traefik looks (cli/config-lookup.ts).
+  const lookup = (named: string | undefined): ConfigLookup => {
+    if (named !== undefined) return { file: named, searched: [] };
+    const found = findConfigFile(process.env, process.cwd());
+    if (found.file !== undefined)
+      process.stderr.write(`traffic: using the configuration file ${found.file}\n`);
+    return found;
+  };
   switch (cmd.kind) {
     case 'help':
       process.stdout.write(cmd.text);
@@ -693,7 +795,7 @@ async function main(): Promise<number> {
       return 2;
     case 'validate':
       return await runValidate(
-        cmd.configFile,
+        lookup(cmd.configFile).file,
         cmd.overrides,
         process.env,
         checkRule,
@@ -702,7 +804,7 @@ async function main(): Promise<number> {
       );
     case 'explain':
       return (await import('./cli/explain.ts')).runExplain(
-        cmd.configFile,
+        lookup(cmd.configFile).file,
         cmd.request,
         cmd.headers,
         (t) => process.stdout.write(t),
@@ -713,14 +815,15 @@ async function main(): Promise<number> {
         },
       );
     case 'run': {
+      const source = lookup(cmd.configFile);
       const loaded = loadStaticConfig({
-        ...(cmd.configFile !== undefined ? { file: cmd.configFile } : {}),
+        ...(source.file !== undefined ? { file: source.file } : {}),
         argv: cmd.overrides,
         env: process.env,
       });
       for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
       if (loaded.config === undefined || hasErrors(loaded.issues)) return 1;
-      return run(loaded.config, loaded.inlineDynamic);
+      return run(loaded.config, loaded.inlineDynamic, source);
     }
   }
 }

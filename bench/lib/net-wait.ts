@@ -147,7 +147,7 @@ export async function waitReady(
   url: string,
   timeoutMs: number,
   proc: ManagedProcess,
-  headers: readonly string[] = [],
+  headers?: readonly string[],
 ): Promise<void> {
   const m = /^(tcp|udp):\/\/([^:]+):(\d+)$/.exec(url);
   if (m === null) return waitForHttp(url, timeoutMs, proc, headers);

@@ -64,8 +64,31 @@ describe('admin API reads', () => {
         middlewares: { total: 3, warnings: 0, errors: 0 },
       },
       issues: [],
+      providers: [],
     });
     assert.equal(r.headers.get('content-type'), 'application/json; charset=utf-8');
+  });
+
+  it('lists the providers with their state, and names them in the overview', async (t) => {
+    const status = {
+      name: 'etcd',
+      phase: 'down' as const,
+      since: 1,
+      updates: 2,
+      unchanged: 0,
+      failures: 3,
+      lastError: 'connect ECONNREFUSED 127.0.0.1:2379',
+      lastErrorAt: 1,
+      lastUpdateAt: 1,
+      retryAt: 2,
+      throttleMs: 2000,
+      lastOutcome: null,
+    };
+    const a = await withRoutes(t, { server: { providers: { list: () => [status] } } });
+    const r = await a.json('/api/providers');
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.body, [status]);
+    assert.deepEqual(((await a.json('/api/overview')).body as { providers: unknown }).providers, ['etcd']);
   });
 
   it('lists routers in the documented shape', async (t) => {

@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.ts';
 import type { ApiProvider, ApiSection } from '../providers/api/index.ts';
+import type { ProviderStates } from '../providers/status.ts';
 import type { ConfigWatcher } from '../runtime/config-watcher.ts';
 import {
   decodeIdentity,
@@ -33,6 +34,8 @@ export interface AdminServerDeps {
   readonly watcher: ConfigWatcher;
   /** Null when the API provider is not enabled: every write is 405. */
   readonly api: ApiProvider | null;
+  /** The supervised providers' states (`/api/providers`); absent = none shown. */
+  readonly providers?: ProviderStates;
   readonly entryPoints: readonly { readonly name: string; readonly address: string }[];
   /**
    * The entry points that proxy traffic (not the admin ones): what a router without
@@ -178,11 +181,13 @@ export class AdminServer {
       if (!read) return this.#notAllowed(res, READ);
       switch (route) {
         case 'overview':
-          return sendJson(
-            res,
-            200,
-            overviewView(snap, this.#deps.watcher.status, this.#deps.version, this.#entryPointNames),
-          );
+          return sendJson(res, 200, {
+            ...overviewView(snap, this.#deps.watcher.status, this.#deps.version, this.#entryPointNames),
+            // Traefik's overview lists the enabled providers by name.
+            providers: (this.#deps.providers?.list() ?? []).map((p) => p.name),
+          });
+        case 'providers':
+          return sendJson(res, 200, this.#deps.providers?.list() ?? []);
         case 'entrypoints':
           return sendJson(
             res,

@@ -30,6 +30,11 @@ export interface NormalizeOptions {
   readonly locate: Locator;
   /** Top-level keys kept as they are, unchecked (the static file's dynamic sections). */
   readonly passThrough?: readonly string[];
+  /**
+   * No warning for a key written in another case (labels and KV keys are lowercase by
+   * convention: `loadbalancer.server.port` is how everyone writes them).
+   */
+  readonly quietCase?: boolean;
 }
 
 export interface Normalized {
@@ -94,6 +99,7 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
         if (typeof value === 'string') {
           list = value.trim() === '' ? [] : value.split(',').map((s) => s.trim());
         } else if (typeof value === 'number' || typeof value === 'boolean') list = [String(value)];
+        else if (isIndexMap(value)) list = fromIndexMap(value);
         if (!Array.isArray(list)) return [value];
         const element = describeSchema(node.element);
         const map: PathMap = { keys: new Map() };
@@ -180,7 +186,7 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
           continue;
         }
       }
-      if (canonical !== key && alias === undefined) {
+      if (canonical !== key && alias === undefined && opts.quietCase !== true) {
         warn(
           `\`${key}\` is read as \`${canonical}\` (keys are case-insensitive)`,
           [...orig, key],
@@ -237,4 +243,19 @@ function original(path: ConfigPath, map: PathMap): ConfigPath {
     here = entry?.child;
   }
   return out;
+}
+
+/** `{ "0": a, "1": b }`: a list as labels (`[0]`) and KV stores (`/0`) write it. */
+function isIndexMap(v: unknown): v is Record<string, unknown> {
+  if (!isPlainObject(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length > 0 && keys.every((k) => /^(0|[1-9]\d{0,5})$/.test(k));
+}
+
+/** The list in index order; a missing index is a hole Traefik's decoder would fill with zero values. */
+function fromIndexMap(v: Record<string, unknown>): unknown[] {
+  return Object.keys(v)
+    .map(Number)
+    .sort((a, b) => a - b)
+    .map((k) => v[String(k)]);
 }

@@ -257,6 +257,21 @@ describe('compress: coders are pooled', () => {
     assert.equal(ENCODERS.idleCount('gzip', 7), 1);
   });
 
+  it('gathers one-shot bodies in reused buffers: a shorter body after a longer one carries nothing of it', async () => {
+    const c = compress();
+    const long = Buffer.alloc(200_000, 'L');
+    const short = Buffer.from('short body '.repeat(300));
+    // Several at once (each holds its own buffer until its coder is done), then one by one.
+    const runs = await Promise.all(
+      [long, short, long].map((b) => run(c('gzip', [['Content-Length', String(b.length)]]).filter!, [b])),
+    );
+    assert.deepEqual(gunzipSync(Buffer.concat(runs[1]!.out)), short);
+    for (const b of [long, short, TEXT, short]) {
+      const { out } = await run(c('gzip', [['Content-Length', String(b.length)]]).filter!, [b]);
+      assert.deepEqual(gunzipSync(Buffer.concat(out)), b);
+    }
+  });
+
   it('never pools a coder dropped mid-body', async () => {
     const c = compress({ levels: { gzip: 8 } });
     const { filter } = c('gzip', [['Content-Type', 'text/plain']]);

@@ -14,7 +14,14 @@ import type { ConfigIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
 import { InFlightState } from '../middleware/in-flight-req.ts';
 import { flattenMiddlewares } from '../middleware/index.ts';
-import type { BufferingSpec, Middleware, RetryPolicy, ServerGuard } from '../middleware/middleware.ts';
+import type {
+  BufferingSpec,
+  Middleware,
+  MiddlewareError,
+  PluginMiddlewares,
+  RetryPolicy,
+  ServerGuard,
+} from '../middleware/middleware.ts';
 import { middlewareFactories } from '../middleware/registry.ts';
 import { MirrorComparator } from '../observability/mirror-compare.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
@@ -103,6 +110,8 @@ export interface BuildOptions {
   readonly defaultTransport?: ServersTransportConfig;
   /** The UDP entry points (`address: ":53/udp"`): UDP routers without entryPoints serve them all. */
   readonly udpEntryPoints?: readonly string[];
+  /** Makes `plugin` middlewares from the local plugins (static `experimental.localPlugins`). */
+  readonly plugins?: PluginMiddlewares;
 }
 
 export function buildSnapshot(
@@ -243,6 +252,7 @@ export function buildSnapshot(
       name: qualified,
       logger,
       ticker: cache.ticker,
+      plugins: opts.plugins,
       shared: (key, create) => shared(`mw|${qualified}|${key}`, create),
       service: (n) => {
         const q = qualify(n, provider);
@@ -262,9 +272,15 @@ export function buildSnapshot(
       },
     });
     building.delete(qualified);
-    built.set(qualified, result);
-    if ('error' in result) err(['http', 'middlewares', qualified], result.error);
-    return result;
+    if (!('error' in result)) {
+      built.set(qualified, result);
+      return result;
+    }
+    // Located at the key it names (a plugin's option); a chain using it reports it by name only.
+    err(['http', 'middlewares', qualified, ...(result.path ?? [])], result.error);
+    const failed = { error: result.error };
+    built.set(qualified, failed);
+    return failed;
   };
   for (const name of Object.keys(http.middlewares)) buildMiddleware(name);
 
@@ -411,13 +427,13 @@ export function buildSnapshot(
 function createMiddleware(
   cfg: MiddlewareConfig,
   ctx: Parameters<(typeof middlewareFactories)['chain']['create']>[1],
-): readonly Middleware[] | { error: string } {
+): readonly Middleware[] | MiddlewareError {
   // The registry is typed per key; the tagged union narrows it here.
   const factory = middlewareFactories[cfg.type] as {
-    create(c: unknown, x: typeof ctx): Middleware | { error: string };
+    create(c: unknown, x: typeof ctx): Middleware | MiddlewareError;
   };
   const m = factory.create(cfg.config, ctx);
-  if ('error' in m && typeof m.error === 'string') return { error: m.error };
+  if ('error' in m && typeof m.error === 'string') return m;
   // A chain splices its members into the route's list: no nesting cost per request.
   return flattenMiddlewares([m as Middleware]);
 }

@@ -34,6 +34,7 @@ export const APP_JS = String.raw`(() => {
   const state = {
     filter: '',
     overview: null,
+    providers: null,
     routers: null,
     services: null,
     middlewares: null,
@@ -248,6 +249,23 @@ export const APP_JS = String.raw`(() => {
         pending ? el('p', { text: 'The previous configuration keeps serving.' }) : null,
         issueList(list(rej.issues))));
     }
+    const providers = Array.isArray(state.providers) ? state.providers : [];
+    if (providers.length > 0) {
+      // A provider that is down still serves its last good configuration: say so, in red.
+      const st = (p) => (p.phase === 'down' ? 'error' : p.phase === 'starting' ? 'warning' : 'ok');
+      parts.push(el('div', { 'data-testid': 'providers' },
+        el('h3', { text: 'Providers' }),
+        table('Providers', [{ label: 'Provider' }, { label: 'State' }, { label: 'Since' }, { label: 'Updates', num: true },
+          { label: 'Failures', num: true }, { label: 'Last error' }],
+        providers.map((p) => el('tr', { 'data-testid': 'provider-' + String(p.name), 'data-state': st(p) },
+          el('td', null, el('strong', { text: String(p.name) })),
+          el('td', null, badge(p.phase === 'down' ? 'down: last good configuration serves' : String(p.phase), st(p), 'phase')),
+          el('td', { text: when(p.since) }),
+          el('td', { class: 'num', text: num(p.updates) }),
+          el('td', { class: 'num', text: num(p.failures) }),
+          el('td', { text: p.lastError ? String(p.lastError) + ' (' + when(p.lastErrorAt) + ')' : '' }))),
+        'No provider')));
+    }
     slot.body.replaceChildren(...parts);
   }
 
@@ -423,7 +441,7 @@ export const APP_JS = String.raw`(() => {
 
   async function refresh() {
     const r = route();
-    const jobs = [['overview', 'overview'], ['http/routers', 'routers']];
+    const jobs = [['overview', 'overview'], ['providers', 'providers'], ['http/routers', 'routers']];
     if (r.view === 'list') jobs.push(['http/services', 'services'], ['http/middlewares', 'middlewares']);
     else jobs.push(['http/services/' + encodeURIComponent(r.name), 'detail']);
     const results = await Promise.all(jobs.map(([path]) => get(path).then((res) => ({ res }), (err) => ({ err }))));
@@ -456,7 +474,7 @@ export const APP_JS = String.raw`(() => {
       }
       raw.set(path, res.text);
       state[key] = key === 'detail' ? { name: r.name, missing: false, data } : data;
-      dirty.add(key);
+      dirty.add(key === 'providers' ? 'overview' : key);
     });
     showErrors(errors);
     // The answer may belong to a view the user has already left: only render the current one.

@@ -239,6 +239,33 @@ describe('dashboard page (fake admin API, headless chromium)', () => {
     assert.equal(await page.locator('[data-testid="middleware-row"]').count(), 1);
   });
 
+  it('shows the state of each provider, a provider that is down in red, and its recovery', async (t) => {
+    const state = fakeState();
+    const at = 1_700_000_000_000;
+    state.providers = [
+      { name: 'file', phase: 'ready', since: at, updates: 3, failures: 0, lastError: null, lastErrorAt: 0 },
+      {
+        name: 'etcd',
+        phase: 'down',
+        since: at,
+        updates: 1,
+        failures: 2,
+        lastError: 'connect ECONNREFUSED 127.0.0.1:2379',
+        lastErrorAt: at,
+      },
+    ];
+    const { page, fake, errors } = await open(t, state);
+    const etcd = page.getByTestId('provider-etcd');
+    await etcd.waitFor();
+    assert.equal(await etcd.getAttribute('data-state'), 'error');
+    assert.match((await etcd.textContent()) ?? '', /down: last good configuration serves.*ECONNREFUSED/s);
+    assert.equal(await etcd.getByTestId('phase').evaluate(COLOR), 'rgb(196, 22, 28)');
+    assert.equal(await page.getByTestId('provider-file').getAttribute('data-state'), 'ok');
+    fake.state.providers![1]!.phase = 'ready';
+    await page.locator('[data-testid="provider-etcd"][data-state="ok"]').waitFor();
+    assert.deepEqual(errors, []);
+  });
+
   it('opens a service from the list and follows its servers going down and coming back', async (t) => {
     const { page, fake, errors } = await open(t);
     await row(page, 'service', 'app@file').getByTestId('service-link').click();

@@ -56,6 +56,16 @@ export interface FakeState {
   routers: FakeRouter[];
   services: FakeService[];
   middlewares: FakeMiddleware[];
+  /** `/api/providers`: the supervised providers' states (absent = none). */
+  providers?: {
+    name: string;
+    phase: string;
+    since: number;
+    updates: number;
+    failures: number;
+    lastError: string | null;
+    lastErrorAt: number;
+  }[];
   /** When set, every `/api/` request gets this status (the API is failing). */
   failWith: number | null;
 }
@@ -109,6 +119,8 @@ function api(state: FakeState, path: string): { status: number; body: unknown } 
       return { status: 200, body: state.routers };
     case 'http/services':
       return { status: 200, body: state.services.map(({ config: _, ...rest }) => rest) };
+    case 'providers':
+      return { status: 200, body: state.providers ?? [] };
     case 'http/middlewares':
       return { status: 200, body: state.middlewares };
     default:

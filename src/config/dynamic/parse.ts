@@ -64,10 +64,23 @@ export function parseDynamic(text: string, file: string, opts: ParseDynamicOptio
       if (DYNAMIC_SECTIONS.some((d) => d === k.toLowerCase())) picked[k] = v;
     }
   }
-  const norm = normalizeConfig(picked, dynamicConfigSchema, { locate: src.locate });
-  const data = isPlainObject(norm.data) ? norm.data : {};
-  const r = validateShape(data, norm.locate);
-  return { ...r, issues: sortIssues([...src.issues, ...norm.issues, ...r.issues]), locate: norm.locate };
+  const r = parseDynamicData(picked, src.locate);
+  return { ...r, issues: sortIssues([...src.issues, ...r.issues]) };
+}
+
+/**
+ * Reads a configuration that is already plain data (a provider's labels, keys or objects decoded
+ * into nested maps of strings) as a file's would be read: Traefik's reading rules, then the schema.
+ */
+export function parseDynamicData(
+  data: Record<string, unknown>,
+  locate: Locator,
+  opts: { readonly quietCase?: boolean } = {},
+): ParsedDynamic {
+  const norm = normalizeConfig(data, dynamicConfigSchema, { locate, ...opts });
+  const normalized = isPlainObject(norm.data) ? norm.data : {};
+  const r = validateShape(normalized, norm.locate);
+  return { ...r, issues: sortIssues([...norm.issues, ...r.issues]), locate: norm.locate };
 }
 
 /** The named object an issue path lies in, if any: problems there disable only that object. */

@@ -48,7 +48,7 @@ describe('loadStaticConfig: defaults', () => {
           udp: { timeout: 3_000 },
         },
       },
-      providers: {},
+      providers: { providersThrottleDuration: 2000 },
       log: { level: 'info', format: 'json' },
     });
   });
@@ -110,9 +110,12 @@ describe('loadStaticConfig: defaults', () => {
     );
   });
 
-  it('resolves relative provider paths against the static file folder', () => {
+  it('resolves relative provider paths against the working directory, as Traefik does', () => {
     const r = load(`${minimal}providers:\n  file: { filename: dynamic.yaml }\n`);
-    assert.deepEqual(r.config?.providers.file, { filename: join('conf', 'dynamic.yaml'), watch: true });
+    assert.deepEqual(r.config?.providers.file, {
+      filename: join(process.cwd(), 'dynamic.yaml'),
+      watch: true,
+    });
     const abs = load(`${minimal}providers:\n  file: { directory: /etc/traffic/conf.d, watch: false }\n`);
     assert.deepEqual(abs.config?.providers.file, { directory: '/etc/traffic/conf.d', watch: false });
   });
@@ -138,14 +141,14 @@ describe('loadStaticConfig: issues with positions', () => {
 
   it('says which Traefik keys are not supported yet, by name', () => {
     const r = load(
-      `${minimal}    http3: {}\n    http:\n      middlewares: []\nhostResolver: { cnameFlattening: true }\nproviders:\n  docker: {}\n`,
+      `${minimal}    http3: {}\n    http:\n      middlewares: []\nhostResolver: { cnameFlattening: true }\nproviders:\n  nomad: {}\n`,
     );
     assert.deepEqual(
       r.lines.filter((l) => l.includes('not supported')),
       [
         'conf/static.yaml:4:5: entryPoints.web.http3: `http3` is not supported yet',
         'conf/static.yaml:7:1: hostResolver: `hostResolver` is not supported yet',
-        'conf/static.yaml:9:3: providers.docker: `docker` is not supported yet',
+        'conf/static.yaml:9:3: providers.nomad: `nomad` is not supported yet',
       ],
     );
   });
@@ -223,7 +226,7 @@ describe('loadStaticConfig: flags and env', () => {
     assert.deepEqual(r.issues, []);
     assert.equal(r.config?.entryPoints['web']?.address, ':9090');
     assert.deepEqual(r.config?.accessLog, { filePath: '', format: 'common', bufferingSize: 0 });
-    assert.deepEqual(r.config?.providers.file, { filename: 'dyn.yaml', watch: true });
+    assert.deepEqual(r.config?.providers.file, { filename: join(process.cwd(), 'dyn.yaml'), watch: true });
   });
 
   it('can remove a section with =false', () => {

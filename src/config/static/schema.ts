@@ -5,6 +5,15 @@ import { serversTransportSchema } from '../dynamic/schema.ts';
 import { nameList, nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
+import {
+  consulProviderSchema,
+  dockerProviderSchema,
+  etcdProviderSchema,
+  httpProviderSchema,
+  kubernetesCrdProviderSchema,
+  PROVIDER_THROTTLE_DEFAULT_MS,
+  redisProviderSchema,
+} from './providers.ts';
 
 /*
  * The static ("install") configuration, with Traefik v3's keys. Keys Traefik has and we do not
@@ -158,25 +167,31 @@ const fileProvider = strictObject(
   }
 });
 
-const providers = strictObject({ file: nullAsEmpty(fileProvider).optional() }, [
-  'providersThrottleDuration',
-  'docker',
-  'swarm',
-  'kubernetesIngress',
-  'kubernetesIngressNGINX',
-  'kubernetesCRD',
-  'kubernetesGateway',
-  'rest',
-  'consulCatalog',
-  'nomad',
-  'ecs',
-  'consul',
-  'etcd',
-  'zooKeeper',
-  'redis',
-  'http',
-  'plugin',
-]);
+const providers = strictObject(
+  {
+    /** Per provider: after an update is applied, the next one waits this long (Traefik's default). */
+    providersThrottleDuration: duration.default(PROVIDER_THROTTLE_DEFAULT_MS),
+    file: nullAsEmpty(fileProvider).optional(),
+    http: nullAsEmpty(httpProviderSchema).optional(),
+    etcd: nullAsEmpty(etcdProviderSchema).optional(),
+    redis: nullAsEmpty(redisProviderSchema).optional(),
+    consul: nullAsEmpty(consulProviderSchema).optional(),
+    docker: nullAsEmpty(dockerProviderSchema).optional(),
+    kubernetesCRD: nullAsEmpty(kubernetesCrdProviderSchema).optional(),
+  },
+  [
+    'swarm',
+    'kubernetesIngress',
+    'kubernetesIngressNGINX',
+    'kubernetesGateway',
+    'rest',
+    'consulCatalog',
+    'nomad',
+    'ecs',
+    'zooKeeper',
+    'plugin',
+  ],
+);
 
 const log = strictObject({ level: logLevel.default('info'), format: logFormat.default('json') }, [
   'filePath',
@@ -327,10 +342,21 @@ const tracing = strictObject(
 
 /**
  * DNS providers we implement, by lego's names. `exec` and `httpreq` are lego's generic ones (any
- * DNS, through the user's program or HTTP service), configured by lego's environment variables,
- * which are read when the proxy starts (see tls/acme/dns01-providers.ts).
+ * DNS, through the user's program or HTTP service); the others talk to their DNS host's API. All
+ * are configured by lego's environment variables, read when the proxy starts (see
+ * tls/acme/dns01-providers.ts).
  */
-export const DNS_CHALLENGE_PROVIDERS = ['challtestsrv', 'exec', 'httpreq'] as const;
+export const DNS_CHALLENGE_PROVIDERS = [
+  'challtestsrv',
+  'cloudflare',
+  'digitalocean',
+  'exec',
+  'gandiv5',
+  'hetzner',
+  'httpreq',
+  'ovh',
+  'route53',
+] as const;
 export type DnsChallengeProviderName = (typeof DNS_CHALLENGE_PROVIDERS)[number];
 
 const dnsChallengeProvider = z.string().transform((value, ctx): DnsChallengeProviderName => {
@@ -463,6 +489,59 @@ const ocsp = strictObject({
 
 const certificatesResolver = strictObject({ acme: nullAsEmpty(acme) }, ['tailscale']);
 
+/**
+ * A local plugin (Traefik's `experimental.localPlugins.<name>`): a TypeScript or JavaScript module
+ * exporting a middleware factory (docs/plugins.md). Traefik looks for its local plugins in
+ * `./plugins-local/src/<moduleName>` under the working directory (pkg/plugins: `localGoPath`);
+ * so do we, unless `path` (ours) names the module's file or folder.
+ */
+const localPlugin = strictObject(
+  {
+    moduleName: z
+      .string()
+      .min(1, 'must not be empty')
+      .refine((m) => !m.startsWith('/') && !m.endsWith('/'), 'must not start or end with a /')
+      .refine((m) => !m.split('/').includes('..'), 'must not contain a `..` segment')
+      .optional(),
+    /** Ours: the module's file or folder, relative to the static file's folder. */
+    path: z.string().min(1, 'must not be empty').optional(),
+  },
+  ['settings'],
+).superRefine((v, ctx) => {
+  if (v.moduleName === undefined && v.path === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'a local plugin needs a moduleName (or a path)',
+      params: { expected: 'moduleName: example.com/my-plugin' },
+    });
+  }
+});
+
+/** Traefik's `experimental`: local plugins are TypeScript/JavaScript modules here (docs/plugins.md). */
+const experimental = strictObject(
+  {
+    localPlugins: z.record(z.string().min(1), nullAsEmpty(localPlugin)).default({}),
+    /** Traefik v3.3: refuse to start when a plugin cannot be loaded (default: start without it). */
+    abortOnPluginFailure: z.boolean().default(false),
+  },
+  ['plugins', 'fastProxy', 'otlpLogs', 'kubernetesGateway', 'kubernetesIngressNGINX', 'knative'],
+).superRefine((v, ctx) => {
+  // Traefik (SetupLocalPlugins): one declaration per module.
+  const seen = new Map<string, string>();
+  for (const [name, p] of Object.entries(v.localPlugins)) {
+    if (p.moduleName === undefined || p.path !== undefined) continue;
+    const first = seen.get(p.moduleName);
+    if (first === undefined) seen.set(p.moduleName, name);
+    else {
+      ctx.addIssue({
+        code: 'custom',
+        message: `module ${p.moduleName} is already declared by local plugin \`${first}\``,
+        path: ['localPlugins', name, 'moduleName'],
+      });
+    }
+  }
+});
+
 /** Traefik's `global`: accepted; traffic never checks for new versions nor sends usage data. */
 const global = strictObject({
   checkNewVersion: z.boolean().default(true),
@@ -487,8 +566,10 @@ export const staticConfigSchema = strictObject(
     global: nullAsEmpty(global).optional(),
     /** Defaults for every HTTP service that names no serversTransport of its own. */
     serversTransport: nullAsEmpty(serversTransportSchema).optional(),
+    /** Local plugins (Traefik's experimental section; remote `plugins` are not supported). */
+    experimental: nullAsEmpty(experimental).optional(),
   },
-  ['tcpServersTransport', 'hostResolver', 'experimental', 'core', 'spiffe', 'otlp'],
+  ['tcpServersTransport', 'hostResolver', 'core', 'spiffe', 'otlp'],
 ).superRefine((v, ctx) => {
   const eps = Object.fromEntries(
     Object.entries(v.entryPoints).map(([n, e]) => [
@@ -534,6 +615,8 @@ export type LogLevel = StaticConfig['log']['level'];
 export type AccessLogConfig = NonNullable<StaticConfig['accessLog']>;
 export type ApiConfig = NonNullable<StaticConfig['api']>;
 export type MetricsConfig = NonNullable<StaticConfig['metrics']>;
+export type ExperimentalConfig = NonNullable<StaticConfig['experimental']>;
+export type LocalPluginConfig = ExperimentalConfig['localPlugins'][string];
 export type PrometheusConfig = NonNullable<MetricsConfig['prometheus']>;
 export type TracingConfig = NonNullable<StaticConfig['tracing']>;
 export type CertificatesResolverConfig = NonNullable<StaticConfig['certificatesResolvers']>[string];

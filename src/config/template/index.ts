@@ -24,6 +24,19 @@ export function renderTemplate(src: string, env: NodeJS.ProcessEnv): TemplateRes
   return { text: out.text, sourceOffset: (o) => sourceOffset(out, o) };
 }
 
+/**
+ * Runs a template with data (`.Name`, `.Labels`): the label providers' `defaultRule`. Throws
+ * TemplateError.
+ */
+export function renderTemplateWith(src: string, dot: unknown, env: NodeJS.ProcessEnv = {}): string {
+  const funcs = templateFunctions(env);
+  return execute(
+    parse(lex(src), (name) => funcs.has(name)),
+    funcs,
+    dot,
+  ).text;
+}
+
 function sourceOffset(r: Rendered, offset: number): number {
   const segs = r.segments;
   let lo = 0;

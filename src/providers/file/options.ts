@@ -10,6 +10,8 @@ interface Extra {
   readonly debounceMs?: number;
   /** Internal services a router may name (`api` for `api@internal`); absent = none. */
   readonly internalServices?: ReadonlySet<string>;
+  /** The other providers of the process, whose objects may be named `x@<provider>`. */
+  readonly knownProviders?: readonly string[];
 }
 
 /**
@@ -54,5 +56,6 @@ export function fileProviderOptionsOf(
       : {}),
     ...(extra.debounceMs !== undefined ? { debounceMs: extra.debounceMs } : {}),
     ...(extra.certResolvers !== undefined ? { certResolvers: extra.certResolvers } : {}),
+    ...(extra.knownProviders !== undefined ? { knownProviders: extra.knownProviders } : {}),
   };
 }

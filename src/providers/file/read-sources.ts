@@ -26,6 +26,8 @@ export interface FileValidation {
   readonly internalServices?: ReadonlySet<string>;
   /** Certificate resolvers a router may name (the static configuration's). */
   readonly certResolvers?: readonly string[];
+  /** The other providers of the process, whose objects may be named `x@<provider>`. */
+  readonly knownProviders?: readonly string[];
 }
 
 /** Traefik reads `.yml`, `.yaml` and `.toml` files from the directory. */
@@ -98,6 +100,7 @@ export function updateFrom(read: ReadResult, validation: FileValidation): Loaded
     ...(validation.entryPoints ? { entryPoints: validation.entryPoints } : {}),
     ...(validation.internalServices ? { internalServices: validation.internalServices } : {}),
     ...(validation.certResolvers ? { certResolvers: validation.certResolvers } : {}),
+    ...(validation.knownProviders ? { knownProviders: validation.knownProviders } : {}),
   };
   const loaded = loadDynamic(read.texts, opts);
   const files = { readable: loaded.readable };

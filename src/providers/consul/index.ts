@@ -1,0 +1,1 @@
+export { ConsulStore } from './consul-store.ts';

@@ -1,0 +1,38 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compileConstraints } from './constraints.ts';
+
+const check = (expr: string, labels: Record<string, string>): boolean => {
+  const c = compileConstraints(expr);
+  if (typeof c !== 'function') throw new Error(c.error);
+  return c(labels);
+};
+
+describe('docker constraints (Traefik expression language)', () => {
+  it('matches labels exactly or by a whole-value regexp, with ! && || and parentheses', () => {
+    const l = { team: 'payments', env: 'prod-eu' };
+    assert.equal(check('', l), true);
+    assert.equal(check('Label(`team`, `payments`)', l), true);
+    assert.equal(check('Label("team", "billing")', l), false);
+    assert.equal(check('LabelRegex(`env`, `prod-.*`)', l), true);
+    assert.equal(check('LabelRegex(`env`, `prod`)', l), false, 'the whole value must match');
+    assert.equal(check('!Label(`team`, `billing`) && LabelRegex(`env`, `.+-eu`)', l), true);
+    assert.equal(check('Label(`a`, `1`) || Label(`team`, `payments`) && Label(`env`, `x`)', l), false);
+    assert.equal(check('(Label(`a`, `1`) || Label(`team`, `payments`)) && !Label(`env`, `x`)', l), true);
+    assert.equal(check('LabelRegex(`missing`, `.*`)', l), false);
+  });
+
+  it('says where an expression is wrong', () => {
+    for (const [expr, msg] of [
+      ['Label(`a`)', /expected `,` at offset 9/],
+      ['Tag(`a`, `b`)', /unknown matcher `Tag`/],
+      ['Label(`a`, `b`) &&', /expected Label, LabelRegex/],
+      ['LabelRegex(`a`, `(`)', /invalid regular expression/],
+      ['Label(`a, `b`)', /unterminated string/],
+    ] as const) {
+      const c = compileConstraints(expr);
+      assert.ok(typeof c !== 'function', expr);
+      assert.match(c.error, msg, expr);
+    }
+  });
+});

@@ -1,0 +1,141 @@
+import type { IncomingMessage } from 'node:http';
+import type { ConnectionOptions } from 'node:tls';
+import type { DockerProviderConfig } from '../../config/static/providers.ts';
+import { clientTlsOptions, EngineError, engineFetch, engineRequest } from '../engine-client.ts';
+import type { ContainerInfo } from './docker-config.ts';
+
+interface InspectJson {
+  readonly Id?: string;
+  readonly Name?: string;
+  readonly Config?: {
+    readonly Labels?: Record<string, string> | null;
+    readonly ExposedPorts?: Record<string, unknown> | null;
+  };
+  readonly State?: { readonly Running?: boolean; readonly Health?: { readonly Status?: string } | null };
+  readonly HostConfig?: { readonly NetworkMode?: string };
+  readonly NetworkSettings?: {
+    readonly Networks?: Record<string, { readonly IPAddress?: string }> | null;
+    readonly Ports?: Record<string, { readonly HostIp?: string; readonly HostPort?: string }[] | null> | null;
+  };
+}
+
+/** The newest Engine API version we speak; an older daemon's own version is used instead. */
+const MAX_API = [1, 45] as const;
+
+/**
+ * The Docker Engine API over its unix socket, TCP or TLS (node:http with `socketPath` for the
+ * socket). The API version is negotiated as Traefik v3.6.1+ does: the daemon's `API-Version`
+ * from `/_ping`, capped to ours (Docker 29 refuses clients pinned below 1.44).
+ */
+export class DockerClient {
+  readonly #base: string;
+  readonly #socketPath: string | undefined;
+  readonly #tls: ConnectionOptions | undefined;
+  readonly #timeoutMs: number;
+  #version = '';
+
+  constructor(cfg: DockerProviderConfig) {
+    const e = cfg.endpoint;
+    this.#tls = clientTlsOptions(cfg.tls);
+    this.#timeoutMs = cfg.httpClientTimeout;
+    if (e.startsWith('unix://')) {
+      this.#socketPath = e.slice('unix://'.length);
+      this.#base = 'http://docker';
+    } else if (e.startsWith('tcp://')) {
+      this.#base = `${this.#tls !== undefined ? 'https' : 'http'}://${e.slice('tcp://'.length).replace(/\/+$/, '')}`;
+    } else if (/^https?:\/\//.test(e)) {
+      this.#base = e.replace(/\/+$/, '');
+    } else {
+      throw new EngineError(
+        `docker endpoint ${JSON.stringify(e)}: unix://, tcp://, http:// or https:// (ssh:// is not supported yet)`,
+      );
+    }
+  }
+
+  async negotiate(signal: AbortSignal): Promise<void> {
+    const res = await this.#get('/_ping', signal);
+    const v = String(res.res.headers['api-version'] ?? '');
+    const m = /^(\d+)\.(\d+)$/.exec(v);
+    if (m === null) throw new EngineError(`docker ${this.#base}: no API-Version in /_ping`);
+    const [maj, min] = [Number(m[1]), Number(m[2])];
+    this.#version =
+      maj < MAX_API[0] || (maj === MAX_API[0] && min <= MAX_API[1]) ? v : `${MAX_API[0]}.${MAX_API[1]}`;
+  }
+
+  /** The running containers, inspected (what the configuration is built from). */
+  async containers(signal: AbortSignal): Promise<ContainerInfo[]> {
+    const { body } = await this.#get(`/v${this.#version}/containers/json`, signal);
+    const list = JSON.parse(body.toString('utf8')) as { Id?: string }[];
+    const out = await Promise.all(
+      list.map(async (c) => {
+        try {
+          const r = await this.#get(
+            `/v${this.#version}/containers/${encodeURIComponent(c.Id ?? '')}/json`,
+            signal,
+          );
+          return toInfo(JSON.parse(r.body.toString('utf8')) as InspectJson);
+        } catch (e) {
+          // Gone between the list and the inspect: the next event lists again.
+          if (e instanceof EngineError && e.status === 404) return undefined;
+          throw e;
+        }
+      }),
+    );
+    return out.filter((c): c is ContainerInfo => c !== undefined && c !== null);
+  }
+
+  /** The container events stream (`GET /events`, filtered to containers), one JSON per line. */
+  async events(signal: AbortSignal): Promise<IncomingMessage> {
+    const filters = encodeURIComponent(JSON.stringify({ type: ['container'] }));
+    const res = await engineRequest({
+      url: `${this.#base}/v${this.#version}/events?filters=${filters}`,
+      signal,
+      ...(this.#socketPath !== undefined ? { socketPath: this.#socketPath } : {}),
+      ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
+    });
+    if (res.statusCode !== 200) {
+      res.resume();
+      throw new EngineError(`docker /events: status ${res.statusCode}`, res.statusCode ?? 0);
+    }
+    return res;
+  }
+
+  #get(path: string, signal: AbortSignal) {
+    const timeout = this.#timeoutMs > 0 ? [AbortSignal.timeout(this.#timeoutMs)] : [];
+    return engineFetch({
+      url: `${this.#base}${path}`,
+      signal: AbortSignal.any([signal, ...timeout]),
+      ...(this.#socketPath !== undefined ? { socketPath: this.#socketPath } : {}),
+      ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
+    });
+  }
+}
+
+function toInfo(j: InspectJson): ContainerInfo | undefined {
+  if (j.State?.Running !== true) return undefined;
+  const networks: Record<string, string> = {};
+  for (const [n, v] of Object.entries(j.NetworkSettings?.Networks ?? {})) networks[n] = v.IPAddress ?? '';
+  const portKeys = new Set([
+    ...Object.keys(j.Config?.ExposedPorts ?? {}),
+    ...Object.keys(j.NetworkSettings?.Ports ?? {}),
+  ]);
+  const ports = [...portKeys]
+    .filter((k) => k.endsWith('/tcp'))
+    .map((k) => Number(k.slice(0, -4)))
+    .filter((p) => Number.isInteger(p) && p > 0)
+    .sort((a, b) => a - b);
+  const bindings: Record<string, { hostIp: string; hostPort: string }[]> = {};
+  for (const [k, v] of Object.entries(j.NetworkSettings?.Ports ?? {})) {
+    bindings[k] = (v ?? []).map((b) => ({ hostIp: b.HostIp ?? '', hostPort: b.HostPort ?? '' }));
+  }
+  return {
+    id: j.Id ?? '',
+    name: (j.Name ?? '').replace(/^\//, ''),
+    labels: j.Config?.Labels ?? {},
+    health: j.State?.Health?.Status ?? '',
+    networkMode: j.HostConfig?.NetworkMode ?? '',
+    networks,
+    ports: [...new Set(ports)],
+    bindings,
+  };
+}

@@ -1,0 +1,188 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatIssue } from '../../config/issues.ts';
+import { dockerProviderSchema } from '../../config/static/providers.ts';
+import { updateFromData } from '../dynamic-data.ts';
+import { compileConstraints } from './constraints.ts';
+import { type ContainerInfo, containersConfig, normalizeName } from './docker-config.ts';
+
+function container(
+  name: string,
+  labels: Record<string, string>,
+  more: Partial<ContainerInfo> = {},
+): ContainerInfo {
+  return {
+    id: name,
+    name,
+    labels,
+    health: '',
+    networkMode: 'bridge',
+    networks: { bridge: `172.17.0.${name.length}` },
+    ports: [80],
+    bindings: {},
+    ...more,
+  };
+}
+
+function build(containers: ContainerInfo[], options: Record<string, unknown> = {}) {
+  const cfg = dockerProviderSchema.parse(options);
+  const c = compileConstraints(cfg.constraints);
+  if (typeof c !== 'function') throw new Error(c.error);
+  const d = containersConfig(containers, cfg, c);
+  const u = updateFromData(d.data, 'docker', d.sourceOf, {}, d.issues, { quietCase: true });
+  return { config: u.config!, issues: u.issues.map(formatIssue) };
+}
+
+describe('docker labels → configuration', () => {
+  it('normalizes names as Traefik does', () => {
+    assert.equal(normalizeName('/my_app.1'), 'my-app-1');
+    assert.equal(normalizeName('web'), 'web');
+  });
+
+  it('gives a bare container a service named after it, one server, and a router with the default rule', () => {
+    const { config, issues } = build([container('my_app', {})]);
+    assert.deepEqual(issues, []);
+    assert.equal(config.http.routers['my-app']?.rule, 'Host(`my-app`)');
+    assert.equal(config.http.routers['my-app']?.service, 'my-app');
+    const svc = config.http.services['my-app'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.deepEqual(
+      svc.loadBalancer.servers.map((s) => s.url),
+      ['http://172.17.0.6:80'],
+    );
+  });
+
+  it('reads routers, services, middlewares and their options from labels', () => {
+    const { config, issues } = build(
+      [
+        container('api', {
+          'traefik.http.routers.api.rule': 'PathPrefix(`/api`)',
+          'traefik.http.routers.api.entrypoints': 'web,websecure',
+          'traefik.http.routers.api.middlewares': 'strip',
+          'traefik.http.middlewares.strip.stripprefix.prefixes': '/api',
+          'traefik.http.services.api-svc.loadbalancer.server.port': '8080',
+          'traefik.http.services.api-svc.loadbalancer.server.scheme': 'https',
+          'traefik.http.services.api-svc.loadbalancer.passhostheader': 'false',
+          'traefik.http.routers.api.tls.domains[0].main': 'example.com',
+          'traefik.http.routers.api.tls.domains[0].sans': 'a.example.com,b.example.com',
+        }),
+      ],
+      { network: 'bridge' },
+    );
+    assert.deepEqual(issues, []);
+    const r = config.http.routers['api'];
+    assert.deepEqual(r?.entryPoints, ['web', 'websecure']);
+    assert.equal(r?.service, 'api-svc', 'the only service');
+    assert.deepEqual(r?.tls?.domains, [{ main: 'example.com', sans: ['a.example.com', 'b.example.com'] }]);
+    const svc = config.http.services['api-svc'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.equal(svc.loadBalancer.servers[0]?.url, 'https://172.17.0.3:8080');
+    assert.equal(svc.loadBalancer.passHostHeader, false);
+  });
+
+  it('merges replicas of one service into one with every server; other differences are errors', () => {
+    const labels = {
+      'traefik.http.services.app.loadbalancer.server.port': '80',
+      'traefik.http.routers.app.rule': 'Host(`a`)',
+    };
+    const { config } = build([container('app-1', labels), container('app-22', labels)]);
+    const svc = config.http.services['app'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.deepEqual(
+      svc.loadBalancer.servers.map((s) => s.url),
+      ['http://172.17.0.5:80', 'http://172.17.0.6:80'],
+    );
+    const other = build([
+      container('one', {
+        'traefik.http.routers.web.rule': 'Host(`a`)',
+        'traefik.http.routers.web.service': 'one',
+      }),
+      container('two', {
+        'traefik.http.routers.web.rule': 'Host(`b`)',
+        'traefik.http.routers.web.service': 'two',
+      }),
+    ]);
+    assert.equal(other.config.http.routers['web'], undefined);
+    assert.ok(
+      other.issues.some((i) =>
+        i.includes(
+          'router `web` is defined by container one and container two with different configurations',
+        ),
+      ),
+      other.issues.join('\n'),
+    );
+  });
+
+  it('keeps containers by traefik.enable, exposedByDefault and constraints', () => {
+    const cs = [
+      container('on', { 'traefik.enable': 'true', team: 'a' }),
+      container('off', { 'traefik.enable': 'false', team: 'a' }),
+      container('quiet', { team: 'b' }),
+    ];
+    assert.deepEqual(Object.keys(build(cs).config.http.routers).sort(), ['on', 'quiet']);
+    assert.deepEqual(Object.keys(build(cs, { exposedByDefault: false }).config.http.routers), ['on']);
+    assert.deepEqual(Object.keys(build(cs, { constraints: 'Label(`team`, `b`)' }).config.http.routers), [
+      'quiet',
+    ]);
+  });
+
+  it('leaves out unhealthy and starting containers, or keeps them without servers with allowEmptyServices', () => {
+    const cs = [container('sick', {}, { health: 'unhealthy' }), container('ok', {}, { health: 'healthy' })];
+    assert.deepEqual(Object.keys(build(cs).config.http.routers), ['ok']);
+    const empty = build(cs, { allowEmptyServices: true }).config.http.services['sick'];
+    assert.ok(empty?.kind === 'loadBalancer');
+    assert.deepEqual(empty.loadBalancer.servers, []);
+  });
+
+  it('uses 127.0.0.1 on the host network, the chosen network, and the bound host address with useBindPortIP', () => {
+    const host = build([container('h', {}, { networkMode: 'host', networks: { host: '' } })]);
+    const h = host.config.http.services['h'];
+    assert.ok(h?.kind === 'loadBalancer');
+    assert.equal(h.loadBalancer.servers[0]?.url, 'http://127.0.0.1:80');
+    const two = container(
+      'n',
+      { 'traefik.docker.network': 'back' },
+      { networks: { front: '10.0.0.1', back: '10.0.1.1' } },
+    );
+    const n = build([two]).config.http.services['n'];
+    assert.ok(n?.kind === 'loadBalancer');
+    assert.equal(n.loadBalancer.servers[0]?.url, 'http://10.0.1.1:80');
+    const bound = container('b', {}, { bindings: { '80/tcp': [{ hostIp: '192.0.2.7', hostPort: '8081' }] } });
+    const b = build([bound], { useBindPortIP: true }).config.http.services['b'];
+    assert.ok(b?.kind === 'loadBalancer');
+    assert.equal(b.loadBalancer.servers[0]?.url, 'http://192.0.2.7:8081');
+  });
+
+  it('reports typos: an unknown key by its label, an unknown prefix, TCP labels not supported yet', () => {
+    const { config, issues } = build([
+      container('t', {
+        'traefik.http.routers.t.rul': 'Host(`x`)',
+        'traefik.htp.routers.t.rule': 'Host(`x`)',
+        'traefik.tcp.routers.t.rule': 'HostSNI(`*`)',
+        'traefik.frontend.rule': 'Host:x',
+      }),
+    ]);
+    assert.equal(config.http.routers['t'], undefined);
+    const has = (s: string) =>
+      assert.ok(
+        issues.some((i) => i.includes(s)),
+        `${s}\n${issues.join('\n')}`,
+      );
+    has(
+      'container t label traefik.http.routers.t.rul: http.routers.t.rul: unknown key `rul` (did you mean `rule`?)',
+    );
+    has('container t label traefik.htp.routers.t.rule: warning: unknown label');
+    has(
+      'container t label traefik.tcp.routers.t.rule: warning: TCP routers and services from labels are not supported yet',
+    );
+    has('container t label traefik.frontend.rule: warning: a Traefik v1 label');
+  });
+
+  it('renders the defaultRule template with .Name, .ContainerName and .Labels', () => {
+    const { config } = build([container('web_1', { domain: 'example.org' })], {
+      defaultRule:
+        'Host(`{{ .Name }}.{{ index .Labels "domain" }}`) || Host(`{{ normalize .ContainerName }}.internal`)',
+    });
+    assert.equal(config.http.routers['web-1']?.rule, 'Host(`web-1.example.org`) || Host(`web-1.internal`)');
+  });
+});

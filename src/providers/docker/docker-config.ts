@@ -1,0 +1,279 @@
+import { deepEqual } from '../../config/dynamic/merge.ts';
+import { type ConfigIssue, type ConfigPath, issue } from '../../config/issues.ts';
+import type { DockerProviderConfig } from '../../config/static/providers.ts';
+import { renderTemplateWith } from '../../config/template/index.ts';
+import type { SourceOf } from '../dynamic-data.ts';
+import type { Constraint } from './constraints.ts';
+import { findKey, parseLabels } from './labels.ts';
+
+/** What the provider needs of a container (from `GET /containers/{id}/json`). */
+export interface ContainerInfo {
+  readonly id: string;
+  /** Without the leading `/`. */
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** `State.Health.Status`: '' when the container has no health check. */
+  readonly health: string;
+  /** `HostConfig.NetworkMode`: `host`, `bridge`, `container:<id>`, a network name. */
+  readonly networkMode: string;
+  /** Network name → the container's IPv4 address there. */
+  readonly networks: Readonly<Record<string, string>>;
+  /** Exposed TCP ports, ascending. */
+  readonly ports: readonly number[];
+  /** `80/tcp` → host bindings. */
+  readonly bindings: Readonly<
+    Record<string, readonly { readonly hostIp: string; readonly hostPort: string }[]>
+  >;
+}
+
+export interface DockerData {
+  readonly data: Record<string, unknown>;
+  readonly sourceOf: SourceOf;
+  readonly issues: ConfigIssue[];
+}
+
+type Obj = Record<string, unknown>;
+
+/** Traefik's `normalize`: runs of characters other than letters and digits become `-`, trimmed. */
+export function normalizeName(s: string): string {
+  return s.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '');
+}
+
+/**
+ * The configuration of the running containers, as Traefik's docker provider builds it
+ * (pkg/provider/docker/config.go):
+ *
+ * - a container is kept when enabled (`exposedByDefault` or `traefik.enable`), its labels pass
+ *   `constraints`, and it has no health check or is `healthy` (with `allowEmptyServices`, an
+ *   unhealthy or starting container keeps its services, without servers: 503 instead of 404);
+ * - without a service label it gets one service named after it (`normalize(name)`, or
+ *   `<compose service>_<compose project>` normalised); each load balancer gets one server
+ *   `scheme://ip:port` (port from `loadbalancer.server.port`, else the lowest exposed port);
+ * - without a router label, and with at most one service, one router named after the service;
+ *   a router without a rule gets `defaultRule` (a Go template over `.Name`, `.ContainerName`,
+ *   `.Labels`), without a service the container's only service (with several: an error);
+ * - the same name in several containers: identical definitions are one; load balancers that differ
+ *   only in their servers are one with all the servers (replicas); anything else is an error and
+ *   the object is left out.
+ */
+export function containersConfig(
+  containers: readonly ContainerInfo[],
+  cfg: DockerProviderConfig,
+  constraint: Constraint,
+): DockerData {
+  const issues: ConfigIssue[] = [];
+  const sources = new Map<string, string>();
+  const merged: { http: Record<string, Obj>; tls: Obj } = {
+    http: { routers: {}, services: {}, middlewares: {}, serversTransports: {} },
+    tls: {},
+  };
+  /** section/name → the container that defined it first, and whether it conflicts. */
+  const owner = new Map<string, { where: string; conflict: boolean }>();
+  for (const c of [...containers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const where = `container ${c.name}`;
+    const parsed = parseLabels(c.labels, where);
+    issues.push(...parsed.issues);
+    if (!(parsed.enable ?? cfg.exposedByDefault)) continue;
+    if (!constraint(c.labels)) continue;
+    const healthy = c.health === '' || c.health === 'healthy';
+    if (!healthy && !cfg.allowEmptyServices) continue;
+    // Only TCP/UDP labels: no HTTP objects for this container (Traefik's rule).
+    if (parsed.l4 && !parsed.http) continue;
+    const http = (take(parsed.data, 'http') ?? {}) as Obj;
+    const section = (name: string): Obj => {
+      const key = findKey(http, name) ?? name;
+      const s = (http[key] ?? {}) as Obj;
+      http[key] = s;
+      return s;
+    };
+    const routers = section('routers');
+    const services = section('services');
+    const composeService = c.labels['com.docker.compose.service'];
+    const composeProject = c.labels['com.docker.compose.project'];
+    const serviceName = normalizeName(
+      composeService !== undefined && composeProject !== undefined
+        ? `${composeService}_${composeProject}`
+        : c.name,
+    );
+    if (Object.keys(services).length === 0) services[serviceName] = { loadbalancer: {} };
+    const fail = (message: string, path: ConfigPath): void => {
+      issues.push(issue('error', message, path, { file: where }));
+    };
+    let usable = true;
+    for (const [name, svc] of Object.entries(services)) {
+      const lbKey = findKey(svc as Obj, 'loadBalancer');
+      if (lbKey === undefined) continue;
+      const lb = (svc as Obj)[lbKey] as Obj;
+      const serverKey = findKey(lb, 'server');
+      const server = (serverKey === undefined ? {} : lb[serverKey]) as Obj;
+      if (serverKey !== undefined) delete lb[serverKey];
+      if (!healthy) {
+        lb['servers'] = [];
+        continue;
+      }
+      const url = serverUrl(c, server, cfg, parsed.network);
+      if ('error' in url) {
+        fail(url.error, ['http', 'services', name]);
+        usable = false;
+        continue;
+      }
+      lb['servers'] = [{ url: url.url }];
+    }
+    if (!usable) continue;
+    if (Object.keys(routers).length === 0) {
+      if (Object.keys(services).length > 1) {
+        fail('no router label and several services: say which router uses which service', [
+          'http',
+          'routers',
+        ]);
+      } else routers[Object.keys(services)[0]!] = {};
+    }
+    for (const [name, r] of Object.entries(routers)) {
+      const router = r as Obj;
+      if (findKey(router, 'rule') === undefined) {
+        try {
+          router['rule'] = renderTemplateWith(cfg.defaultRule, {
+            Name: serviceName,
+            ContainerName: c.name,
+            Labels: c.labels,
+          });
+        } catch (e) {
+          fail(`defaultRule: ${(e as Error).message}`, ['http', 'routers', name]);
+          delete routers[name];
+          continue;
+        }
+      }
+      if (findKey(router, 'service') === undefined) {
+        const names = Object.keys(services);
+        if (names.length === 1) router['service'] = names[0]!;
+        else {
+          fail('the router names no service and the container has several', [
+            'http',
+            'routers',
+            name,
+            'service',
+          ]);
+          delete routers[name];
+        }
+      }
+    }
+    // Into the provider's configuration, name by name.
+    for (const [sectionName, objects] of Object.entries(http)) {
+      merged.http[sectionName] ??= {};
+      const target = merged.http[sectionName] as Obj;
+      for (const [name, value] of Object.entries(objects as Obj)) {
+        const key = `${sectionName.toLowerCase()}/${name}`;
+        const first = owner.get(key);
+        if (first === undefined) {
+          owner.set(key, { where, conflict: false });
+          target[name] = value;
+          for (const [p, label] of parsed.sources) {
+            if (p.startsWith(`http/${key.toLowerCase()}/`) || p === `http/${key.toLowerCase()}`)
+              sources.set(p, label);
+          }
+          sources.set(`http/${key.toLowerCase()}`, where);
+          continue;
+        }
+        if (first.conflict || deepEqual(target[name], value)) continue;
+        const replicas = mergeReplicas(target[name], value);
+        if (replicas !== undefined) {
+          target[name] = replicas;
+          continue;
+        }
+        first.conflict = true;
+        delete target[name];
+        issues.push(
+          issue(
+            'error',
+            `${sectionName.replace(/s$/, '')} \`${name}\` is defined by ${first.where} and ${where} with different configurations`,
+            ['http', sectionName, name],
+            { file: where },
+          ),
+        );
+      }
+    }
+    const tls = take(parsed.data, 'tls');
+    if (tls !== undefined && Object.keys(merged.tls).length === 0) merged.tls = tls as Obj;
+  }
+  const sourceOf: SourceOf = (path) => sources.get(path.map(String).join('/').toLowerCase());
+  const data: Obj = { http: merged.http };
+  if (Object.keys(merged.tls).length > 0) data['tls'] = merged.tls;
+  return { data, sourceOf, issues };
+}
+
+/** Two definitions of one load balancer that differ only in their servers: one with both. */
+function mergeReplicas(a: unknown, b: unknown): unknown {
+  const lbOf = (x: unknown): Obj | undefined => {
+    if (typeof x !== 'object' || x === null) return undefined;
+    const k = findKey(x as Obj, 'loadBalancer');
+    return k === undefined ? undefined : ((x as Obj)[k] as Obj);
+  };
+  const la = lbOf(a);
+  const lb = lbOf(b);
+  if (la === undefined || lb === undefined) return undefined;
+  const { servers: sa, ...ra } = la;
+  const { servers: sb, ...rb } = lb;
+  if (!deepEqual(ra, rb)) return undefined;
+  const seen = new Set<string>();
+  const servers = [...((sa as Obj[]) ?? []), ...((sb as Obj[]) ?? [])].filter((s) => {
+    const url = String(s['url']);
+    if (seen.has(url)) return false;
+    seen.add(url);
+    return true;
+  });
+  return { ...(a as Obj), [findKey(a as Obj, 'loadBalancer')!]: { ...la, servers } };
+}
+
+/** Traefik's server address: the chosen network's IP (or 127.0.0.1 in host mode) and port. */
+function serverUrl(
+  c: ContainerInfo,
+  server: Obj,
+  cfg: DockerProviderConfig,
+  labelNetwork: string | undefined,
+): { url: string } | { error: string } {
+  const get = (k: string): string | undefined => {
+    const key = findKey(server, k);
+    return key === undefined ? undefined : String(server[key]);
+  };
+  const explicit = get('url');
+  if (explicit !== undefined) return { url: explicit };
+  const scheme = get('scheme') ?? 'http';
+  const portText = get('port');
+  const port = portText !== undefined ? Number(portText) : c.ports[0];
+  if (port === undefined || !Number.isInteger(port) || port <= 0 || port > 65_535) {
+    return {
+      error:
+        portText !== undefined
+          ? `invalid port ${JSON.stringify(portText)} (traefik.http.services.<name>.loadbalancer.server.port)`
+          : 'the container exposes no port: set traefik.http.services.<name>.loadbalancer.server.port',
+    };
+  }
+  if (cfg.useBindPortIP) {
+    const b = c.bindings[`${port}/tcp`]?.find(
+      (x) => x.hostIp !== '' && x.hostIp !== '0.0.0.0' && x.hostIp !== '::',
+    );
+    if (b !== undefined) return { url: `${scheme}://${hostPart(b.hostIp)}:${b.hostPort}` };
+  }
+  if (c.networkMode === 'host') return { url: `${scheme}://127.0.0.1:${port}` };
+  if (c.networkMode.startsWith('container:')) {
+    return { error: 'a container in the network namespace of another container is not supported yet' };
+  }
+  const wanted = labelNetwork ?? cfg.network;
+  const ip =
+    (wanted !== '' ? c.networks[wanted] : undefined) ?? Object.values(c.networks).find((x) => x !== '');
+  if (ip === undefined || ip === '') return { error: 'the container has no IP address on any network' };
+  return { url: `${scheme}://${hostPart(ip)}:${port}` };
+}
+
+function hostPart(ip: string): string {
+  return ip.includes(':') ? `[${ip}]` : ip;
+}
+
+/** Removes and returns the key of `obj` equal to `name` ignoring case. */
+function take(obj: Obj, name: string): unknown {
+  const k = findKey(obj, name);
+  if (k === undefined) return undefined;
+  const v = obj[k];
+  delete obj[k];
+  return v;
+}

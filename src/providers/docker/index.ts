@@ -1,0 +1,1 @@
+export { DockerProvider } from './docker-provider.ts';

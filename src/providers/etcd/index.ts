@@ -1,0 +1,1 @@
+export { EtcdStore } from './etcd-store.ts';

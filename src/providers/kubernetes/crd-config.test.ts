@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { describe, it } from 'node:test';
+import { endpointSliceFor, ingressRouteFor, serviceFor } from '../../../test/helpers/kube-objects.ts';
+import { formatIssue } from '../../config/issues.ts';
+import { updateFromData } from '../dynamic-data.ts';
+import { type CrdObjects, crdConfig } from './crd-config.ts';
+import type { KubeObject } from './informer.ts';
+
+const o = (x: unknown): KubeObject => x as KubeObject;
+
+function build(objs: Partial<Record<keyof CrdObjects, unknown[]>>, opts = {}) {
+  const b = crdConfig(
+    {
+      ingressRoutes: (objs.ingressRoutes ?? []).map(o),
+      middlewares: (objs.middlewares ?? []).map(o),
+      services: (objs.services ?? []).map(o),
+      endpointSlices: (objs.endpointSlices ?? []).map(o),
+    },
+    { allowEmptyServices: false, allowCrossNamespace: false, ...opts },
+  );
+  const u = updateFromData(b.data, 'kubernetescrd', b.sourceOf, {}, b.issues);
+  return { config: u.config!, issues: u.issues.map(formatIssue) };
+}
+
+describe('IngressRoute → configuration', () => {
+  it('names the router after the namespace, the object and the hash of its match, with Traefik`s service names', () => {
+    const { config, issues } = build({
+      ingressRoutes: [ingressRouteFor('default', 'test.route', 'Host(`foo.com`)', 'whoami')],
+      services: [serviceFor('default', 'whoami')],
+      endpointSlices: [endpointSliceFor('default', 'whoami', ['10.10.0.1', '10.10.0.2'], 8080)],
+    });
+    assert.deepEqual(issues, []);
+    const hash = createHash('sha256').update('Host(`foo.com`)').digest('hex').slice(0, 20);
+    const r = config.http.routers[`default-test-route-${hash}`];
+    assert.equal(r?.rule, 'Host(`foo.com`)');
+    assert.equal(r?.service, 'default-whoami-80');
+    assert.deepEqual(r?.entryPoints, ['web']);
+    const svc = config.http.services['default-whoami-80'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.deepEqual(
+      svc.loadBalancer.servers.map((s) => s.url),
+      ['http://10.10.0.1:8080', 'http://10.10.0.2:8080'],
+    );
+  });
+
+  it('weights several services under the router name, skips endpoints that do not serve, uses https for port 443', () => {
+    const route = ingressRouteFor('default', 'r', 'PathPrefix(`/`)', 'a');
+    (route.spec as { routes: { services: unknown[] }[] }).routes[0]!.services = [
+      { name: 'a', port: 80, weight: 3 },
+      { name: 'b', port: 443, weight: 1 },
+    ];
+    const slice = endpointSliceFor('default', 'a', ['10.0.0.1'], 8080);
+    (slice['endpoints'] as unknown[]).push({
+      addresses: ['10.0.0.9'],
+      conditions: { ready: false, serving: false },
+    });
+    const { config } = build({
+      ingressRoutes: [route],
+      services: [serviceFor('default', 'a'), serviceFor('default', 'b', 443)],
+      endpointSlices: [slice, endpointSliceFor('default', 'b', ['10.0.1.1'], 8443)],
+    });
+    const name = Object.keys(config.http.routers)[0]!;
+    const w = config.http.services[name];
+    assert.ok(w?.kind === 'weighted');
+    assert.deepEqual(
+      w.weighted.services.map((s) => [s.name, s.weight]),
+      [
+        ['default-a-80', 3],
+        ['default-b-443', 1],
+      ],
+    );
+    const b = config.http.services['default-b-443'];
+    assert.ok(b?.kind === 'loadBalancer');
+    assert.equal(b.loadBalancer.servers[0]?.url, 'https://10.0.1.1:8443');
+    const a = config.http.services['default-a-80'];
+    assert.ok(a?.kind === 'loadBalancer');
+    assert.deepEqual(
+      a.loadBalancer.servers.map((s) => s.url),
+      ['http://10.0.0.1:8080'],
+    );
+  });
+
+  it('refuses another namespace unless allowed, and a service without endpoints unless allowEmptyServices', () => {
+    const cross = ingressRouteFor('a', 'r', 'PathPrefix(`/`)', 'svc');
+    (cross.spec as { routes: { services: { namespace?: string }[] }[] }).routes[0]!.services[0]!.namespace =
+      'b';
+    const refused = build({
+      ingressRoutes: [cross],
+      services: [serviceFor('b', 'svc')],
+      endpointSlices: [endpointSliceFor('b', 'svc', ['10.0.0.1'], 80)],
+    });
+    assert.deepEqual(refused.config.http.routers, {});
+    assert.ok(refused.issues.some((i) => i.includes('ingressroute a/r: service b/svc: another namespace')));
+    const allowed = build(
+      {
+        ingressRoutes: [cross],
+        services: [serviceFor('b', 'svc')],
+        endpointSlices: [endpointSliceFor('b', 'svc', ['10.0.0.1'], 80)],
+      },
+      { allowCrossNamespace: true },
+    );
+    assert.equal(Object.keys(allowed.config.http.routers).length, 1);
+    const empty = {
+      ingressRoutes: [ingressRouteFor('d', 'r', 'PathPrefix(`/`)', 'svc')],
+      services: [serviceFor('d', 'svc')],
+    };
+    assert.ok(build(empty).issues.some((i) => i.includes('service d/svc: no endpoints')));
+    const kept = build(empty, { allowEmptyServices: true }).config.http.services['d-svc-80'];
+    assert.ok(kept?.kind === 'loadBalancer');
+    assert.deepEqual(kept.loadBalancer.servers, []);
+  });
+});

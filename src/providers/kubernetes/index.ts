@@ -1,0 +1,1 @@
+export { KubernetesCrdProvider } from './crd-provider.ts';

@@ -1,0 +1,77 @@
+import { readFileSync } from 'node:fs';
+import type { IncomingMessage } from 'node:http';
+import type { ConnectionOptions } from 'node:tls';
+import { EngineError, engineFetch, engineRequest } from '../engine-client.ts';
+
+const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
+
+export interface KubeAccess {
+  readonly endpoint?: string | undefined;
+  readonly token?: string | undefined;
+  readonly certAuthFilePath?: string | undefined;
+}
+
+/**
+ * The Kubernetes API as client-go reaches it: `endpoint` and `token` when given, else in-cluster
+ * (KUBERNETES_SERVICE_HOST/PORT, the service account's token and CA). The token file is read
+ * again for each connection, as a projected token rotates.
+ */
+export class KubeClient {
+  readonly #base: string;
+  readonly #tokenFile: string | undefined;
+  readonly #token: string | undefined;
+  readonly #tls: ConnectionOptions | undefined;
+
+  constructor(access: KubeAccess, env: NodeJS.ProcessEnv = process.env) {
+    const host = env['KUBERNETES_SERVICE_HOST'];
+    if (access.endpoint !== undefined) this.#base = access.endpoint.replace(/\/+$/, '');
+    else if (host !== undefined) {
+      const h = host.includes(':') ? `[${host}]` : host;
+      this.#base = `https://${h}:${env['KUBERNETES_SERVICE_PORT'] ?? '443'}`;
+    } else {
+      throw new EngineError(
+        'kubernetes: no endpoint and not in a cluster (KUBERNETES_SERVICE_HOST is not set)',
+      );
+    }
+    this.#token = access.token;
+    this.#tokenFile =
+      access.token === undefined && access.endpoint === undefined ? `${SERVICE_ACCOUNT}/token` : undefined;
+    const caFile =
+      access.certAuthFilePath ?? (access.endpoint === undefined ? `${SERVICE_ACCOUNT}/ca.crt` : undefined);
+    this.#tls = caFile === undefined ? undefined : { ca: readFileSync(caFile, 'utf8') };
+  }
+
+  #headers(): Record<string, string> {
+    const token =
+      this.#token ??
+      (this.#tokenFile === undefined ? undefined : readFileSync(this.#tokenFile, 'utf8').trim());
+    return {
+      accept: 'application/json',
+      ...(token === undefined || token === '' ? {} : { authorization: `Bearer ${token}` }),
+    };
+  }
+
+  async getJson<T>(path: string, signal: AbortSignal): Promise<T> {
+    const { body } = await engineFetch({
+      url: `${this.#base}${path}`,
+      headers: this.#headers(),
+      signal,
+      ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
+    });
+    return JSON.parse(body.toString('utf8')) as T;
+  }
+
+  async stream(path: string, signal: AbortSignal): Promise<IncomingMessage> {
+    const res = await engineRequest({
+      url: `${this.#base}${path}`,
+      headers: this.#headers(),
+      signal,
+      ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
+    });
+    if (res.statusCode !== 200) {
+      res.resume();
+      throw new EngineError(`GET ${this.#base}${path}: status ${res.statusCode}`, res.statusCode ?? 0);
+    }
+    return res;
+  }
+}

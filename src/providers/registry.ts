@@ -1,0 +1,124 @@
+import type { StaticConfig } from '../config/static/schema.ts';
+import type { Logger } from '../core/logger.ts';
+import type { ProviderValidation } from './dynamic-data.ts';
+import type { KvStore } from './kv/kv-provider.ts';
+import type { Provider } from './provider.ts';
+
+/** What the composition root gives every dynamic provider. */
+export interface ProviderSetup {
+  readonly logger: Logger;
+  readonly validation: ProviderValidation;
+}
+
+type ProvidersConfig = StaticConfig['providers'];
+
+/**
+ * The one list of dynamic providers (besides `file` and the admin API's `api`): the static key
+ * that enables each, and how to make it. A provider's module is imported only when enabled, so a
+ * proxy without it pays nothing for it. Adding a provider: one folder implementing `Provider`,
+ * one entry here, its schema in config/static/providers.ts, and its harness for the contract
+ * suite (provider.contract.ts).
+ */
+const KINDS: readonly {
+  readonly key: keyof ProvidersConfig;
+  create(config: ProvidersConfig, setup: ProviderSetup): Promise<Provider> | undefined;
+}[] = [
+  {
+    key: 'http',
+    create: (c, s) => {
+      const o = c.http;
+      return o === undefined
+        ? undefined
+        : import('./http/index.ts').then((m) => new m.HttpProvider(o, s.validation, s.logger));
+    },
+  },
+  {
+    key: 'etcd',
+    create: (c, s) => {
+      const o = c.etcd;
+      return o === undefined
+        ? undefined
+        : kv(
+            'etcd',
+            o.rootKey,
+            s,
+            import('./etcd/index.ts').then((m) => new m.EtcdStore(o)),
+          );
+    },
+  },
+  {
+    key: 'redis',
+    create: (c, s) => {
+      const o = c.redis;
+      return o === undefined
+        ? undefined
+        : kv(
+            'redis',
+            o.rootKey,
+            s,
+            import('./redis/index.ts').then((m) => new m.RedisStore(o)),
+          );
+    },
+  },
+  {
+    key: 'consul',
+    create: (c, s) => {
+      const o = c.consul;
+      return o === undefined
+        ? undefined
+        : kv(
+            'consul',
+            o.rootKey,
+            s,
+            import('./consul/index.ts').then((m) => new m.ConsulStore(o)),
+          );
+    },
+  },
+  {
+    key: 'docker',
+    create: (c, s) => {
+      const o = c.docker;
+      return o === undefined
+        ? undefined
+        : import('./docker/index.ts').then((m) => new m.DockerProvider(o, s.validation));
+    },
+  },
+  {
+    key: 'kubernetesCRD',
+    create: (c, s) => {
+      const o = c.kubernetesCRD;
+      return o === undefined
+        ? undefined
+        : import('./kubernetes/index.ts').then((m) => new m.KubernetesCrdProvider(o, s.validation));
+    },
+  },
+];
+
+/** A KV provider over `store`, with Traefik's key layout under `rootKey`. */
+async function kv(
+  name: string,
+  rootKey: string,
+  s: ProviderSetup,
+  store: Promise<KvStore>,
+): Promise<Provider> {
+  const { KvProvider } = await import('./kv/kv-provider.ts');
+  return new KvProvider(name, await store, rootKey, s.validation);
+}
+
+/** The names of the dynamic providers the static configuration enables, in the registry's order. */
+export function dynamicProviderNames(config: ProvidersConfig): string[] {
+  // Traefik's provider names are lowercase (`@kubernetescrd`).
+  return KINDS.filter((k) => config[k.key] !== undefined).map((k) => String(k.key).toLowerCase());
+}
+
+export async function createDynamicProviders(
+  config: ProvidersConfig,
+  setup: ProviderSetup,
+): Promise<Provider[]> {
+  const made: Provider[] = [];
+  for (const k of KINDS) {
+    const p = k.create(config, setup);
+    if (p !== undefined) made.push(await p);
+  }
+  return made;
+}

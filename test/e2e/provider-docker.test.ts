@@ -1,0 +1,180 @@
+/**
+ * The Docker provider in the real proxy against a real dockerd started by the test (its own
+ * socket and folders; containers on the host network, serving HTTP with busybox httpd): a
+ * container started with labels is routed, stopped it is gone; a container with a failing health
+ * check is not routed until it is healthy; a label typo is reported with the container and the
+ * label; dockerd stopped: the last good configuration keeps serving, the provider shows down in
+ * /api/providers and the metrics, and it recovers by itself when dockerd is back.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type Dockerd, startDockerd } from '../helpers/dockerd.ts';
+import { freePort } from '../helpers/pebble.ts';
+import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { waitForLogFrom } from '../helpers/wait.ts';
+
+describe('Docker provider (e2e, real dockerd)', () => {
+  let d: Dockerd;
+  let outside: Backend;
+  let proxy: ProxyProcess;
+  let web = 0;
+  let admin = 0;
+
+  before(async () => {
+    [d, outside] = await Promise.all([
+      startDockerd(),
+      startBackend((req, res) => res.end(`outside ${req.url}`)),
+    ]);
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: { insecure: true }
+metrics: { prometheus: {} }
+providers:
+  providersThrottleDuration: 100ms
+  docker:
+    endpoint: "${d.endpoint}"
+    exposedByDefault: false
+`,
+    });
+    web = proxy.ports['web'] ?? 0;
+    admin = proxy.ports['traefik'] ?? 0;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([d?.close(), outside?.close()]);
+  });
+
+  const get = async (port: number, path: string): Promise<{ status: number; text: string }> => {
+    const r = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: r.status, text: (await r.text()).trim() };
+  };
+  const applied = (l: LogLine): boolean => l.msg === 'configuration applied';
+  /** The answer for `path` after the next applied configurations, once it is `status`. */
+  const servedAfter = async (
+    from: number,
+    path: string,
+    status: number,
+  ): Promise<{ status: number; text: string }> => {
+    let at = from;
+    for (let i = 0; i < 6; i++) {
+      const l = await waitForLogFrom(proxy, at, applied, 30_000);
+      at = proxy.logs.indexOf(l) + 1;
+      const r = await get(web, path);
+      if (r.status === status) return r;
+    }
+    return get(web, path);
+  };
+  const labels = (name: string, port: number): Record<string, string> => ({
+    'traefik.enable': 'true',
+    [`traefik.http.routers.${name}.rule`]: `PathPrefix(\`/${name}/\`)`,
+    [`traefik.http.services.${name}.loadbalancer.server.port`]: String(port),
+  });
+
+  it('routes a container started with labels, and forgets it once stopped', async () => {
+    const from = proxy.logs.length;
+    const port = await freePort();
+    await d.runHttpd('blue', port, labels('blue', port));
+    assert.deepEqual(await servedAfter(from, '/blue/', 200), { status: 200, text: 'blue' });
+    const stopped = proxy.logs.length;
+    await d.docker('stop', 'blue');
+    assert.equal((await servedAfter(stopped, '/blue/', 404)).status, 404);
+    await d.docker('rm', '-f', 'blue');
+  });
+
+  it('does not route a container whose health check fails, and routes it once healthy', async () => {
+    const port = await freePort();
+    await d.runHttpd('green', port, labels('green', port), 'test -f /tmp/ok');
+    // dockerd tells no one but its events stream: ask it until the check has failed.
+    for (let i = 0; i < 100; i++) {
+      const status = (await d.docker('inspect', '-f', '{{.State.Health.Status}}', 'green')).trim();
+      if (status === 'unhealthy') break;
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    assert.equal((await d.docker('inspect', '-f', '{{.State.Health.Status}}', 'green')).trim(), 'unhealthy');
+    assert.equal((await get(web, '/green/')).status, 404, 'unhealthy: not routed');
+    assert.equal((await get(web, '/')).status, 404);
+
+    const healed = proxy.logs.length;
+    await d.docker('exec', 'green', 'sh', '-c', 'echo > /tmp/ok');
+    assert.deepEqual(await servedAfter(healed, '/green/', 200), { status: 200, text: 'green' });
+    await d.docker('rm', '-f', 'green');
+  });
+
+  it('reports a label typo with the container and the label', async () => {
+    const from = proxy.logs.length;
+    const port = await freePort();
+    await d.runHttpd('typo', port, {
+      'traefik.enable': 'true',
+      'traefik.http.routers.typo.rul': 'PathPrefix(`/typo/`)',
+      'traefik.htp.routers.typo.rule': 'PathPrefix(`/typo/`)',
+      'traefik.http.services.typo.loadbalancer.server.port': String(port),
+    });
+    const line = await waitForLogFrom(
+      proxy,
+      from,
+      (l) => typeof l.issue === 'string' && l.issue.includes('label traefik.http.routers.typo.rul'),
+      30_000,
+    );
+    assert.match(
+      String(line.issue),
+      /^container typo label traefik\.http\.routers\.typo\.rul: .*unknown key `rul` \(did you mean `rule`\?\)/,
+    );
+    await waitForLogFrom(
+      proxy,
+      from,
+      (l) =>
+        typeof l.issue === 'string' &&
+        l.issue.startsWith('container typo label traefik.htp.routers.typo.rule: warning: unknown label'),
+    );
+    await d.docker('rm', '-f', 'typo');
+  });
+
+  it('keeps serving while dockerd is down, shows it down, and recovers by itself', async () => {
+    let from = proxy.logs.length;
+    // Its server lives outside Docker, so it still answers while dockerd is down.
+    await d.runHttpd('pointer', await freePort(), {
+      'traefik.enable': 'true',
+      'traefik.http.routers.pointer.rule': 'PathPrefix(`/pointer`)',
+      'traefik.http.services.pointer.loadbalancer.server.url': outside.url,
+    });
+    assert.deepEqual(await servedAfter(from, '/pointer', 200), { status: 200, text: 'outside /pointer' });
+    from = proxy.logs.length;
+    await d.stop();
+    await waitForLogFrom(
+      proxy,
+      from,
+      (l) => l.msg === 'provider failed: its last configuration keeps serving' && l.provider === 'docker',
+      30_000,
+    );
+    const states = (await (await fetch(`http://127.0.0.1:${admin}/api/providers`)).json()) as {
+      name: string;
+      phase: string;
+    }[];
+    assert.equal(states.find((s) => s.name === 'docker')?.phase, 'down');
+    assert.deepEqual(
+      await get(web, '/pointer'),
+      { status: 200, text: 'outside /pointer' },
+      'the last good configuration',
+    );
+    assert.match((await get(admin, '/metrics')).text, /^traffic_provider_up\{provider="docker"\} 0$/m);
+    from = proxy.logs.length;
+    await d.start(['pointer']);
+    await waitForLogFrom(
+      proxy,
+      from,
+      (l) => l.msg === 'provider recovered' && l.provider === 'docker',
+      90_000,
+    );
+    const port = await freePort();
+    const later = proxy.logs.length;
+    await d.runHttpd('after', port, labels('after', port));
+    assert.deepEqual(await servedAfter(later, '/after/', 200), { status: 200, text: 'after' });
+  });
+});
