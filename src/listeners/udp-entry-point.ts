@@ -18,6 +18,19 @@ export interface UdpEntryPointOptions {
 }
 
 const DEFAULT_MAX_SESSIONS = 65_536;
+
+/**
+ * The entry point's socket only sends replies, to the address a datagram came from: always an
+ * IP. node:dgram asks its `lookup` for every send to an address; the default one (dns.lookup)
+ * answers an IP on the next tick, a deferred callback per reply for nothing.
+ */
+function ipLookup(
+  address: string,
+  _family: unknown,
+  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  cb(null, address, isIPv6(address) ? 6 : 4);
+}
 /** Datagrams a session holds while its socket to the server connects (DNS lookups take time). */
 const MAX_QUEUED = 64;
 
@@ -38,7 +51,7 @@ export class UdpEntryPoint {
   constructor(opts: UdpEntryPointOptions, ipv6: boolean) {
     this.#o = opts;
     this.#max = opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
-    this.#socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4', reuseAddr: false });
+    this.#socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4', reuseAddr: false, lookup: ipLookup });
     this.#socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#message(msg, rinfo));
     this.#socket.on('error', (err) =>
       opts.logger.error('UDP entry point error', { entryPoint: opts.name, error: err }),

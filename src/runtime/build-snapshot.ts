@@ -524,6 +524,16 @@ function buildLoadBalancer(
     const url = new URL(s.url);
     const https = url.protocol === 'https:';
     const h2c = url.protocol === 'h2c:';
+    if (transport.proxyProtocol !== undefined && (h2c || (https && transport.disableHTTP2 !== true))) {
+      // A PROXY header names one client per connection; an HTTP/2 session carries many clients'
+      // requests, so it cannot tell the server whose each one is (HAProxy sends it on h1 only too).
+      err(
+        ['http', 'services', name, 'loadBalancer', 'servers', servers.length, 'url'],
+        `serversTransport ${tname} sends a PROXY protocol header, which needs HTTP/1.1 connections: ` +
+          `use an http:// server, or disableHTTP2: true for an https:// one`,
+      );
+      return null;
+    }
     const port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     if (https && tls === undefined) {
