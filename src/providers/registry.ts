@@ -21,6 +21,8 @@ type ProvidersConfig = StaticConfig['providers'];
  */
 const KINDS: readonly {
   readonly key: keyof ProvidersConfig;
+  /** Traefik's provider name when it is not the key in lowercase (`@kubernetes`). */
+  readonly name?: string;
   create(config: ProvidersConfig, setup: ProviderSetup): Promise<Provider> | undefined;
 }[] = [
   {
@@ -92,6 +94,16 @@ const KINDS: readonly {
         : import('./kubernetes/index.ts').then((m) => new m.KubernetesCrdProvider(o, s.validation));
     },
   },
+  {
+    key: 'kubernetesIngress',
+    name: 'kubernetes',
+    create: (c, s) => {
+      const o = c.kubernetesIngress;
+      return o === undefined
+        ? undefined
+        : import('./kubernetes/index.ts').then((m) => new m.KubernetesIngressProvider(o, s.validation));
+    },
+  },
 ];
 
 /** A KV provider over `store`, with Traefik's key layout under `rootKey`. */
@@ -108,7 +120,7 @@ async function kv(
 /** The names of the dynamic providers the static configuration enables, in the registry's order. */
 export function dynamicProviderNames(config: ProvidersConfig): string[] {
   // Traefik's provider names are lowercase (`@kubernetescrd`).
-  return KINDS.filter((k) => config[k.key] !== undefined).map((k) => String(k.key).toLowerCase());
+  return KINDS.filter((k) => config[k.key] !== undefined).map((k) => k.name ?? String(k.key).toLowerCase());
 }
 
 export async function createDynamicProviders(

@@ -6,13 +6,17 @@ import { nameList, nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
 import {
+  consulCatalogProviderSchema,
   consulProviderSchema,
   dockerProviderSchema,
   etcdProviderSchema,
   httpProviderSchema,
   kubernetesCrdProviderSchema,
+  kubernetesGatewayProviderSchema,
+  kubernetesIngressProviderSchema,
   PROVIDER_THROTTLE_DEFAULT_MS,
   redisProviderSchema,
+  swarmProviderSchema,
 } from './providers.ts';
 
 /*
@@ -162,19 +166,12 @@ const providers = strictObject(
     consul: nullAsEmpty(consulProviderSchema).optional(),
     docker: nullAsEmpty(dockerProviderSchema).optional(),
     kubernetesCRD: nullAsEmpty(kubernetesCrdProviderSchema).optional(),
+    kubernetesIngress: nullAsEmpty(kubernetesIngressProviderSchema).optional(),
+    kubernetesGateway: nullAsEmpty(kubernetesGatewayProviderSchema).optional(),
+    consulCatalog: nullAsEmpty(consulCatalogProviderSchema).optional(),
+    swarm: nullAsEmpty(swarmProviderSchema).optional(),
   },
-  [
-    'swarm',
-    'kubernetesIngress',
-    'kubernetesIngressNGINX',
-    'kubernetesGateway',
-    'rest',
-    'consulCatalog',
-    'nomad',
-    'ecs',
-    'zooKeeper',
-    'plugin',
-  ],
+  ['kubernetesIngressNGINX', 'rest', 'nomad', 'ecs', 'zooKeeper', 'plugin'],
 );
 
 const log = strictObject({ level: logLevel.default('info'), format: logFormat.default('json') }, [

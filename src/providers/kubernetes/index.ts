@@ -1,1 +1,2 @@
 export { KubernetesCrdProvider } from './crd-provider.ts';
+export { KubernetesIngressProvider } from './ingress-provider.ts';
