@@ -464,6 +464,7 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   if (fileOpts !== undefined) supervise(new FileProvider(fileOpts));
   for (const p of await createDynamicProviders(config.providers, {
     logger,
+    entryPointPorts: entryPointPorts(listened),
     validation: {
       checkRule,
       checkBreakerExpression,
@@ -651,3 +652,15 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Each entry point's configured port (not the one it got: `:0` stays 0), for the Gateway provider. */
+function entryPointPorts(
+  listened: readonly [string, { readonly address: string }][],
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, ep] of listened) {
+    const a = parseAddress(ep.address);
+    if (!('error' in a)) out[name] = a.port;
+  }
+  return out;
+}

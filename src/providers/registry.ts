@@ -8,6 +8,8 @@ import type { Provider } from './provider.ts';
 export interface ProviderSetup {
   readonly logger: Logger;
   readonly validation: ProviderValidation;
+  /** Entry point name → the port of its configured address (Gateway listeners pick by port). */
+  readonly entryPointPorts?: Readonly<Record<string, number>>;
 }
 
 type ProvidersConfig = StaticConfig['providers'];
@@ -102,6 +104,17 @@ const KINDS: readonly {
       return o === undefined
         ? undefined
         : import('./kubernetes/index.ts').then((m) => new m.KubernetesIngressProvider(o, s.validation));
+    },
+  },
+  {
+    key: 'kubernetesGateway',
+    create: (c, s) => {
+      const o = c.kubernetesGateway;
+      return o === undefined
+        ? undefined
+        : import('./kubernetes/index.ts').then(
+            (m) => new m.KubernetesGatewayProvider(o, s.validation, s.entryPointPorts ?? {}),
+          );
     },
   },
 ];

@@ -3,7 +3,9 @@
  * TraefikService splitting by weight between two Services; an IngressRoute whose certificate is
  * a TLS Secret and whose TLS options are a TLSOption (a real TLS client checks both); the
  * Ingress provider, configured from a kubeconfig file, routing Exact and Prefix paths of an
- * Ingress of Traefik's class, ignoring another class, and reporting an annotation typo.
+ * Ingress of Traefik's class, ignoring another class, and reporting an annotation typo; the
+ * Gateway API provider routing an HTTPRoute attached to a Gateway's listener by header and
+ * weights.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -17,12 +19,16 @@ import { type FakeKube, startFakeKube } from '../helpers/fake-kube.ts';
 import {
   crdObject,
   endpointSliceFor,
+  gatewayClassFor,
+  gatewayFor,
+  httpRouteFor,
   ingressFor,
   ingressRouteFor,
   secretFor,
   serviceFor,
   traefikIngressClass,
 } from '../helpers/kube-objects.ts';
+import { freePort } from '../helpers/pebble.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { selfSignedCertificate } from '../helpers/tls-certs.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
@@ -61,11 +67,12 @@ current-context: fake
       kube.apply(serviceFor('shop', name));
       kube.apply(endpointSliceFor('shop', name, ['127.0.0.1'], backend.port));
     }
+    const webPort = await freePort();
     proxy = await startProxy({
       env: { KUBECONFIG: join(dir, 'kubeconfig') },
       config: `entryPoints:
   web:
-    address: "127.0.0.1:0"
+    address: "127.0.0.1:${webPort}"
   websecure:
     address: "127.0.0.1:0"
     http: { tls: {} }
@@ -76,6 +83,9 @@ providers:
     endpoint: "${kube.url}"
     token: test-token
   kubernetesIngress: {}
+  kubernetesGateway:
+    endpoint: "${kube.url}"
+    token: test-token
 `,
     });
     web = proxy.ports['web'] ?? 0;
@@ -207,5 +217,59 @@ providers:
       String(typo.issue),
       /^ingress shop\/front: warning: annotation .*router\.entrypionts is not a known/,
     );
+  });
+
+  it('routes an HTTPRoute attached to a listener of a Traefik Gateway, by header and weights', async () => {
+    const from = proxy.logs.length;
+    kube.apply(gatewayClassFor());
+    kube.apply(gatewayFor('shop', 'gw', [{ name: 'http', port: web, protocol: 'HTTP' }]));
+    kube.apply(
+      httpRouteFor('shop', 'canary', {
+        parentRefs: [{ name: 'gw' }],
+        hostnames: ['gw.example'],
+        rules: [
+          {
+            matches: [
+              { path: { type: 'PathPrefix', value: '/app' }, headers: [{ name: 'X-Canary', value: 'yes' }] },
+            ],
+            backendRefs: [{ name: 'b', port: 80 }],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/app' } }],
+            backendRefs: [
+              { name: 'a', port: 80, weight: 1 },
+              { name: 'b', port: 80, weight: 1 },
+            ],
+          },
+        ],
+      }),
+    );
+    await until(from, async () => (await get('/app/x', 'gw.example')).status === 200);
+    const texts = new Set<string>();
+    for (let i = 0; i < 8; i++) texts.add((await get('/app/x', 'gw.example')).text);
+    assert.deepEqual([...texts].sort(), ['a /app/x', 'b /app/x']);
+    const canary = await new Promise<string>((resolve, reject) => {
+      request(
+        {
+          port: web,
+          host: '127.0.0.1',
+          path: '/app/y',
+          headers: { host: 'gw.example', 'x-canary': 'yes' },
+          agent: false,
+        },
+        (res) => {
+          let t = '';
+          res.on('data', (c: Buffer) => {
+            t += c.toString();
+          });
+          res.on('end', () => resolve(t));
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+    assert.equal(canary, 'b /app/y', 'the header match wins (higher priority)');
+    assert.equal((await get('/app', 'other.example')).status, 404, 'hostnames apply');
+    assert.equal((await get('/application', 'gw.example')).status, 404, 'PathPrefix is by segment');
   });
 });

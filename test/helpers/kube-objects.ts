@@ -109,3 +109,22 @@ export function ingressFor(
     },
   };
 }
+
+const GW = 'gateway.networking.k8s.io/v1';
+
+export function gatewayClassFor(name = 'traefik', controllerName = 'traefik.io/gateway-controller'): KubeObj {
+  return { apiVersion: GW, kind: 'GatewayClass', metadata: { name }, spec: { controllerName } };
+}
+
+export function gatewayFor(ns: string, name: string, listeners: unknown[], className = 'traefik'): KubeObj {
+  return {
+    apiVersion: GW,
+    kind: 'Gateway',
+    metadata: { name, namespace: ns },
+    spec: { gatewayClassName: className, listeners },
+  };
+}
+
+export function httpRouteFor(ns: string, name: string, spec: Record<string, unknown>): KubeObj {
+  return { apiVersion: GW, kind: 'HTTPRoute', metadata: { name, namespace: ns }, spec };
+}
