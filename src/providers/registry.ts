@@ -107,6 +107,15 @@ const KINDS: readonly {
     },
   },
   {
+    key: 'consulCatalog',
+    create: (c, s) => {
+      const o = c.consulCatalog;
+      return o === undefined
+        ? undefined
+        : import('./consul-catalog/index.ts').then((m) => new m.ConsulCatalogProvider(o, s.validation));
+    },
+  },
+  {
     key: 'kubernetesGateway',
     create: (c, s) => {
       const o = c.kubernetesGateway;
