@@ -88,6 +88,15 @@ const KINDS: readonly {
     },
   },
   {
+    key: 'swarm',
+    create: (c, s) => {
+      const o = c.swarm;
+      return o === undefined
+        ? undefined
+        : import('./swarm/index.ts').then((m) => new m.SwarmProvider(o, s.validation));
+    },
+  },
+  {
     key: 'kubernetesCRD',
     create: (c, s) => {
       const o = c.kubernetesCRD;
