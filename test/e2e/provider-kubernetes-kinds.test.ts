@@ -41,6 +41,7 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
   let dir: string;
   let web = 0;
   let websecure = 0;
+  let admin = 0;
   const cert = selfSignedCertificate(['secure.example']);
 
   before(async () => {
@@ -76,7 +77,11 @@ current-context: fake
   websecure:
     address: "127.0.0.1:0"
     http: { tls: {} }
+  traefik:
+    address: "127.0.0.1:0"
 log: { level: INFO }
+api: { insecure: true }
+metrics: { prometheus: {} }
 providers:
   providersThrottleDuration: 50ms
   kubernetesCRD:
@@ -90,6 +95,7 @@ providers:
     });
     web = proxy.ports['web'] ?? 0;
     websecure = proxy.ports['websecure'] ?? 0;
+    admin = proxy.ports['traefik'] ?? 0;
   });
 
   after(async () => {
@@ -271,5 +277,37 @@ providers:
     assert.equal(canary, 'b /app/y', 'the header match wins (higher priority)');
     assert.equal((await get('/app', 'other.example')).status, 404, 'hostnames apply');
     assert.equal((await get('/application', 'gw.example')).status, 404, 'PathPrefix is by segment');
+  });
+
+  it('keeps every Kubernetes provider`s routes while the API server fails, shows them down, and each recovers', async () => {
+    const names = ['kubernetescrd', 'kubernetes', 'kubernetesgateway'];
+    let from = proxy.logs.length;
+    kube.failWith = 500;
+    kube.dropWatches();
+    for (const n of names) {
+      await waitForLogFrom(
+        proxy,
+        from,
+        (l) => l.msg === 'provider failed: its last configuration keeps serving' && l.provider === n,
+      );
+    }
+    const states = (await (await fetch(`http://127.0.0.1:${admin}/api/providers`)).json()) as {
+      name: string;
+      phase: string;
+    }[];
+    for (const n of names) assert.equal(states.find((s) => s.name === n)?.phase, 'down', n);
+    const metrics = await (await fetch(`http://127.0.0.1:${admin}/metrics`)).text();
+    for (const n of names)
+      assert.match(metrics, new RegExp(`^traffic_provider_up\\{provider="${n}"\\} 0$`, 'm'));
+    assert.equal((await get('/split')).status, 200, 'an IngressRoute');
+    assert.equal((await get('/pre/x', 'shop.example')).status, 200, 'an Ingress');
+    assert.equal((await get('/app/x', 'gw.example')).status, 200, 'an HTTPRoute');
+    from = proxy.logs.length;
+    kube.failWith = null;
+    for (const n of names)
+      await waitForLogFrom(proxy, from, (l) => l.msg === 'provider recovered' && l.provider === n, 60_000);
+    const at = proxy.logs.length;
+    kube.remove('Ingress', 'shop', 'front');
+    await until(at, async () => (await get('/pre/x', 'shop.example')).status === 404);
   });
 });
