@@ -79,6 +79,20 @@ const KINDS: readonly {
     },
   },
   {
+    key: 'zooKeeper',
+    create: (c, s) => {
+      const o = c.zooKeeper;
+      return o === undefined
+        ? undefined
+        : kv(
+            'zookeeper',
+            o.rootKey,
+            s,
+            import('./zookeeper/index.ts').then((m) => new m.ZooKeeperStore(o)),
+          );
+    },
+  },
+  {
     key: 'docker',
     create: (c, s) => {
       const o = c.docker;

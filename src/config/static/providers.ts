@@ -58,6 +58,15 @@ export const consulProviderSchema = strictObject(
   ['namespaces', 'namespace'],
 );
 
+/** `providers.zooKeeper` (kvtools/zookeeper). */
+export const zooKeeperProviderSchema = strictObject(
+  {
+    rootKey: kvBase.rootKey,
+    endpoints: endpoints('127.0.0.1:2181'),
+  },
+  ['username', 'password', 'tls'],
+);
+
 const DEFAULT_RULE = 'Host(`{{ normalize .Name }}`)';
 
 /** `providers.docker` (pkg/provider/docker/pdocker.go, shared.go). */
@@ -194,3 +203,4 @@ export type KubernetesIngressProviderConfig = z.output<typeof kubernetesIngressP
 export type KubernetesGatewayProviderConfig = z.output<typeof kubernetesGatewayProviderSchema>;
 export type ConsulCatalogProviderConfig = z.output<typeof consulCatalogProviderSchema>;
 export type SwarmProviderConfig = z.output<typeof swarmProviderSchema>;
+export type ZooKeeperProviderConfig = z.output<typeof zooKeeperProviderSchema>;

@@ -17,6 +17,7 @@ import {
   PROVIDER_THROTTLE_DEFAULT_MS,
   redisProviderSchema,
   swarmProviderSchema,
+  zooKeeperProviderSchema,
 } from './providers.ts';
 
 /*
@@ -170,8 +171,9 @@ const providers = strictObject(
     kubernetesGateway: nullAsEmpty(kubernetesGatewayProviderSchema).optional(),
     consulCatalog: nullAsEmpty(consulCatalogProviderSchema).optional(),
     swarm: nullAsEmpty(swarmProviderSchema).optional(),
+    zooKeeper: nullAsEmpty(zooKeeperProviderSchema).optional(),
   },
-  ['kubernetesIngressNGINX', 'rest', 'nomad', 'ecs', 'zooKeeper', 'plugin'],
+  ['kubernetesIngressNGINX', 'rest', 'nomad', 'ecs', 'plugin'],
 );
 
 const log = strictObject({ level: logLevel.default('info'), format: logFormat.default('json') }, [
