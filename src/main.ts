@@ -659,6 +659,7 @@ async function run(
   if (fileOpts !== undefined) supervise(new FileProvider(fileOpts));
   for (const p of await createDynamicProviders(config.providers, {
     logger,
+    entryPointPorts: entryPointPorts(listened),
     validation: {
       checkRule,
       checkBreakerExpression,
@@ -685,6 +686,8 @@ async function run(
   const sampling = ov.maxEventLoopDelay > 0 || ov.maxHeapUsedRatio > 0;
   const signals = sampling ? new ProcessSignals() : null;
   let settled = false;
+  let settledHeap = 0;
+  let settleTimer: NodeJS.Timeout | undefined;
   watcher.onOutcome((o) => {
     if (signals !== null) {
       signals.start((s) => overload.observe(s));
@@ -714,9 +717,24 @@ async function run(
         const r = settleHeap();
         // That collection is our own start-up work too, not load (see signals above).
         signals?.forgive();
+        settledHeap = process.memoryUsage().heapTotal;
         logger.debug('start-up heap settled', r === null ? { ok: false } : { newSpaceBytes: r });
       });
+      return;
     }
+    // Rebuilds of a large configuration (a provider with a thousand routes changing often) leave
+    // V8's heap grown far beyond what stays live, and it keeps those pages. Once the changes have
+    // stopped for a second, and only when the heap grew by more than 32 MB since the last time,
+    // one memory-reducing collection gives them back (one pause, off the request path's hot
+    // loop: a reload is rare next to requests).
+    clearTimeout(settleTimer);
+    settleTimer = setTimeout(() => {
+      if (process.memoryUsage().heapTotal < settledHeap + 32 * 1024 * 1024) return;
+      const r = settleHeap();
+      settledHeap = process.memoryUsage().heapTotal;
+      signals?.forgive(); // our own pause, not load
+      logger.debug('heap settled after reloads', r === null ? { ok: false } : { heapTotal: settledHeap });
+    }, 1_000).unref();
   });
   let api: ApiProvider | null = null;
   if (config.api !== undefined) {
@@ -892,3 +910,15 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Each entry point's configured port (not the one it got: `:0` stays 0), for the Gateway provider. */
+function entryPointPorts(
+  listened: readonly [string, { readonly address: string }][],
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, ep] of listened) {
+    const a = parseAddress(ep.address);
+    if (!('error' in a)) out[name] = a.port;
+  }
+  return out;
+}

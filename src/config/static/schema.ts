@@ -7,13 +7,18 @@ import { checkIpOrCidr, parseAddress } from './address.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
 import { overloadSchema } from './overload.ts';
 import {
+  consulCatalogProviderSchema,
   consulProviderSchema,
   dockerProviderSchema,
   etcdProviderSchema,
   httpProviderSchema,
   kubernetesCrdProviderSchema,
+  kubernetesGatewayProviderSchema,
+  kubernetesIngressProviderSchema,
   PROVIDER_THROTTLE_DEFAULT_MS,
   redisProviderSchema,
+  swarmProviderSchema,
+  zooKeeperProviderSchema,
 } from './providers.ts';
 
 /*
@@ -183,19 +188,13 @@ const providers = strictObject(
     consul: nullAsEmpty(consulProviderSchema).optional(),
     docker: nullAsEmpty(dockerProviderSchema).optional(),
     kubernetesCRD: nullAsEmpty(kubernetesCrdProviderSchema).optional(),
+    kubernetesIngress: nullAsEmpty(kubernetesIngressProviderSchema).optional(),
+    kubernetesGateway: nullAsEmpty(kubernetesGatewayProviderSchema).optional(),
+    consulCatalog: nullAsEmpty(consulCatalogProviderSchema).optional(),
+    swarm: nullAsEmpty(swarmProviderSchema).optional(),
+    zooKeeper: nullAsEmpty(zooKeeperProviderSchema).optional(),
   },
-  [
-    'swarm',
-    'kubernetesIngress',
-    'kubernetesIngressNGINX',
-    'kubernetesGateway',
-    'rest',
-    'consulCatalog',
-    'nomad',
-    'ecs',
-    'zooKeeper',
-    'plugin',
-  ],
+  ['kubernetesIngressNGINX', 'rest', 'nomad', 'ecs', 'plugin'],
 );
 
 const log = strictObject({ level: logLevel.default('info'), format: logFormat.default('json') }, [
