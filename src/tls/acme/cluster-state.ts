@@ -12,7 +12,7 @@
  *
  * Every instance reads the resolver's keys every poll interval: it installs certificates another
  * instance obtained, serves the challenges another instance published, and writes its own
- * `instances/<id>` record (a heartbeat that also lists the challenges it now serves). The
+ * `instances/<id>` record (a heartbeat, every 10 s and whenever the challenges it serves change). The
  * instance that holds a name's lock orders the certificate; before it tells the CA to validate,
  * it waits until every live instance lists the challenge, so that the validator may reach any of
  * them. Locks are values with an expiry (renewed while the order runs) taken by compare-and-swap;
@@ -52,6 +52,9 @@ export interface SharedFailure {
   readonly retryAt: number;
   readonly error: string;
 }
+
+/** How often an instance rewrites its record when nothing changed. */
+const HEARTBEAT_MS = 10_000;
 
 type Obj = Record<string, unknown>;
 const parse = (v: string | undefined): Obj | undefined => {
@@ -126,6 +129,8 @@ export class ClusterState {
   readonly pollIntervalMs: number;
   readonly #o: ClusterOptions;
   readonly #base: string;
+  #lastBeat = Number.NEGATIVE_INFINITY;
+  #lastListed = '';
 
   constructor(o: ClusterOptions) {
     this.#o = o;
@@ -257,13 +262,21 @@ export class ClusterState {
     await this.store.delete(this.key('challenges', id));
   }
 
-  /** Writes this instance's record: alive until three poll intervals from now, serving `challenges`. */
+  /**
+   * Writes this instance's record (alive for three heartbeat periods, serving `challenges`) when
+   * the challenges changed or a period has passed. Not at every poll: each write is a new
+   * revision in etcd's history, which only compaction reclaims.
+   */
   async heartbeat(challenges: readonly string[]): Promise<void> {
-    const ttl = Math.max(3 * this.pollIntervalMs, 3_000);
+    const now = this.#o.wallNow();
+    const listed = challenges.join('\n');
+    if (listed === this.#lastListed && now < this.#lastBeat + HEARTBEAT_MS) return;
     await this.store.put(
       this.key('instances', this.#o.instanceId),
-      JSON.stringify({ expiresAt: this.#o.wallNow() + ttl, challenges }),
+      JSON.stringify({ expiresAt: now + 3 * HEARTBEAT_MS, challenges }),
     );
+    this.#lastBeat = now;
+    this.#lastListed = listed;
   }
 
   async leave(): Promise<void> {
