@@ -427,19 +427,33 @@ export class CertificateManager {
     }
   }
 
-  /** The store failed mid-way: no order without it (it holds the locks); retry with backoff. */
+  /**
+   * The store failed mid-way (no order without it: it holds the locks), or registering the
+   * shared account did (the CA): retry with backoff.
+   */
   #storeFailed(entry: Entry, e: unknown): void {
     if (this.#stopped) return;
     entry.failures++;
-    const delay = backoffDelay(entry.failures, this.#opts.retryInitialMs ?? 60_000, RETRY_CAP_MS);
+    const hinted = e instanceof AcmeProblemError ? (e.retryAfterMs ?? 0) : 0;
+    const delay = Math.max(
+      backoffDelay(entry.failures, this.#opts.retryInitialMs ?? 60_000, RETRY_CAP_MS),
+      hinted,
+    );
     entry.dueAt = this.#wallNow() + delay;
     entry.lastError = (e as Error).message;
-    this.#log.error('acme shared storage failed; certificates held keep serving', {
-      domains: entry.domains,
-      storage: this.#cluster?.store.description,
-      error: (e as Error).message,
-      retryInMs: delay,
-    });
+    const store = (e as Error).name === 'StoreError';
+    this.#log.error(
+      store
+        ? 'acme shared storage failed; certificates held keep serving'
+        : 'acme certificate request failed',
+      {
+        domains: entry.domains,
+        ...(store ? { storage: this.#cluster?.store.description } : {}),
+        error: (e as Error).message,
+        failures: entry.failures,
+        retryInMs: delay,
+      },
+    );
   }
 
   /** What the sync loop read: the account, and certificates newer than ours. */

@@ -73,6 +73,7 @@ export class ClusterLock {
   readonly #key: string;
   #value: string;
   #timer: unknown;
+  #renewing: Promise<void> | undefined;
   #released = false;
   lost = false;
 
@@ -87,7 +88,7 @@ export class ClusterLock {
     const s = this.#state;
     this.#timer = s.scheduler.setTimeout(() => {
       const next = s.lockValue();
-      s.store
+      this.#renewing = s.store
         .compareAndSwap(this.#key, this.#value, next)
         .then((ok) => {
           if (this.#released) return;
@@ -109,6 +110,8 @@ export class ClusterLock {
   async release(): Promise<void> {
     this.#released = true;
     this.#state.scheduler.clearTimeout(this.#timer);
+    // A renewal in flight changes the value: release the one it wrote, not the one it replaced.
+    await this.#renewing;
     try {
       await this.#state.store.compareAndDelete(this.#key, this.#value);
     } catch (e) {

@@ -99,9 +99,18 @@ export class ClusterSync {
       const kind = id.slice(0, slash);
       const what = id.slice(slash + 1);
       if (kind === 'http-01') this.#stores.http01.set(what, keyAuth);
-      else if (kind === 'tls-alpn-01')
-        this.#stores.tlsAlpn01.set(what, tlsAlpnChallengeCertificate(what, keyAuth));
-      else continue;
+      else if (kind === 'tls-alpn-01') {
+        try {
+          this.#stores.tlsAlpn01.set(what, tlsAlpnChallengeCertificate(what, keyAuth));
+        } catch (e) {
+          // A name no certificate can carry (written by hand?): skip it, keep the loop going.
+          this.#state.log.warn('acme shared challenge ignored', {
+            challenge: id,
+            error: (e as Error).message,
+          });
+          continue;
+        }
+      } else continue;
       this.#synced.set(id, keyAuth);
     }
     for (const id of [...this.#synced.keys()]) {
