@@ -3,8 +3,10 @@
  * loads the static configuration, opens the entry points, starts the providers and wires the
  * configuration watcher to the listeners through one SnapshotRef.
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
+import { hostname } from 'node:os';
 import { type ConfigLookup, describeSearch, findConfigFile } from './cli/config-lookup.ts';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
 import { processHost, watchParent } from './cli/parent-watch.ts';
@@ -15,6 +17,7 @@ import {
   hasErrors,
   loadStaticConfig,
   objectAt,
+  parseAcmeStorage,
   parseAddress,
   type RuleChecker,
   type StaticConfig,
@@ -230,8 +233,12 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
       logger.error('configuration error', { resolver: e.resolver, error: e.message });
     if (dns.errors.length > 0) return null;
     const dnsProviders = dns.providers;
+    const { openSharedStore } = await import('./cluster/index.ts');
+    // How this process names itself in shared ACME storage (locks, heartbeats, who obtained what).
+    const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     for (const [name, r] of resolvers) {
       const a = r.acme;
+      const sharedStore = openSharedStore(parseAcmeStorage(a.storage));
       const dnsProvider = dnsProviders.get(name);
       const challenge =
         a.httpChallenge !== undefined ? 'http-01' : a.tlsChallenge !== undefined ? 'tls-alpn-01' : 'dns-01';
@@ -241,6 +248,7 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
           caServer: a.caServer,
           email: a.email,
           storageFile: a.storage,
+          ...(sharedStore === undefined ? {} : { shared: { store: sharedStore, instanceId } }),
           resolverName: name,
           challenge,
           keyType: a.keyType === 'EC256' ? 'ec256' : a.keyType === 'RSA2048' ? 'rsa2048' : 'rsa4096',

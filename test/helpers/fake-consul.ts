@@ -3,7 +3,7 @@
  * KV provider uses, with Consul's semantics: a raft index that grows with every write, returned
  * in `X-Consul-Index`; `GET /v1/kv/<prefix>?recurse` (404 when nothing matches); blocking queries
  * (`index` = the last index seen, `wait`) that answer at the next change under the prefix or when
- * the wait runs out; `PUT` and `DELETE` (with `recurse`). It can fail every request with 500, or
+ * the wait runs out; `PUT` and `DELETE` (with `recurse`, and `cas` check-and-set). It can fail every request with 500, or
  * stop listening (connections refused, blocked queries cut), and come back.
  *
  * The catalog too (for the Consul Catalog provider): `GET /v1/catalog/services` (name → tags),
@@ -125,16 +125,28 @@ export async function startFakeConsul(): Promise<FakeConsul> {
     }
     const key = decodeURIComponent(url.pathname.slice('/v1/kv/'.length));
     const recurse = url.searchParams.has('recurse');
+    // Check-and-set (`?cas=N`): 0 writes only an absent key, N only a key last modified at N.
+    const cas = url.searchParams.get('cas');
+    const casFails = (): boolean =>
+      cas !== null && (cas === '0' ? kv.has(key) : kv.get(key)?.modifyIndex !== Number(cas));
     if (req.method === 'PUT') {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        if (casFails()) {
+          res.writeHead(200).end('false');
+          return;
+        }
         fake.put(key, Buffer.concat(chunks).toString('utf8'));
         res.writeHead(200).end('true');
       });
       return;
     }
     if (req.method === 'DELETE') {
+      if (casFails()) {
+        res.writeHead(200).end('false');
+        return;
+      }
       fake.del(key, recurse);
       res.writeHead(200).end('true');
       return;

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { serversTransportSchema } from '../dynamic/schema.ts';
 import { nameList, nullAsEmpty, strictObject } from '../schema-helpers.ts';
+import { parseAcmeStorage } from './acme-storage.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
 import { overloadSchema } from './overload.ts';
@@ -451,8 +452,18 @@ const acme = strictObject(
     /** Traefik: optional; without one the ACME account has no contact address. */
     email: z.string().default(''),
     caServer: z.string().url().default('https://acme-v02.api.letsencrypt.org/directory'),
-    /** Where the account and certificates are kept (mode 0600). */
-    storage: z.string().min(1).default('acme.json'),
+    /** A file (mode 0600), or a store shared by several instances (acme-storage.ts). */
+    storage: z
+      .string()
+      .min(1)
+      .default('acme.json')
+      .superRefine((v, ctx) => {
+        try {
+          parseAcmeStorage(v);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        }
+      }),
     keyType: z.enum(['EC256', 'RSA2048', 'RSA4096']).default('EC256'),
     /** PEM files trusted for the ACME server's own certificate (a private CA such as Pebble). */
     caCertificates: z.array(z.string().min(1)).default([]),
