@@ -220,3 +220,72 @@ providers:
     assert.deepEqual(new Set(stopped.map((l) => l.worker)), new Set([1, 2, undefined]));
   });
 });
+
+describe('workers: active health checks run in the control plane only', () => {
+  let a: Backend;
+  let b: Backend;
+  let proxy: ProxyProcess;
+  const probes = { a: new Counter(), b: new Counter() };
+
+  before(async () => {
+    a = await startBackend((req, res) => {
+      if (req.url === '/health') probes.a.inc();
+      res.end('A');
+    });
+    b = await startBackend((req, res) => {
+      if (req.url === '/health') {
+        probes.b.inc();
+        res.statusCode = 500;
+      }
+      res.end('B');
+    });
+    proxy = await startProxy({
+      config: `workers: 2
+log: { level: INFO, format: json }
+entryPoints:
+  web: { address: "127.0.0.1:0" }
+  traefik: { address: "127.0.0.1:0" }
+api: { insecure: true }
+metrics:
+  prometheus: { entryPoint: traefik }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", entryPoints: [web], service: be }
+  services:
+    be:
+      loadBalancer:
+        # One probe per server in the first tenth of the interval, the next a minute later: a
+        # test that ends before that sees exactly the probes of the processes that probe.
+        healthCheck: { path: /health, interval: 60s, timeout: 5s }
+        servers: [{ url: "${a.url}" }, { url: "${b.url}" }]
+`,
+      entryPoints: 2,
+      timeoutMs: STARTUP_MS,
+    });
+    await proxy.waitForLog(serving(1), STARTUP_MS);
+    await proxy.waitForLog(serving(2), STARTUP_MS);
+  });
+
+  after(async () => {
+    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await a?.close();
+    await b?.close();
+  });
+
+  it('probes each server once for the whole proxy and every worker stops using the one found down', async () => {
+    await proxy.waitForLog(
+      (l) => l.msg === 'server down' && String(l.server).includes(String(b.port)),
+      20_000,
+    );
+    // The verdict travels to each worker before a scrape's request on the same channel: once the
+    // scrape has both workers' answers, both have it.
+    const s = await scrape(proxy.ports['traefik']!);
+    assert.equal(s.pids.size, 2);
+    const replies = await getMany(proxy.ports['web']!, 40);
+    assert.deepEqual(new Set(replies.map((r) => r.body)), new Set(['A']));
+    const after = await scrape(proxy.ports['traefik']!);
+    for (const w of ['1', '2']) assert.ok(after.perWorker.get(w)! > 0, `worker ${w} served`);
+    assert.equal(probes.b.value, 1, 'one probe of B: the workers do not probe');
+    assert.equal(probes.a.value, 1, 'one probe of A: the workers do not probe');
+  });
+});
