@@ -485,8 +485,20 @@ async function run(
   if (l4Metrics !== null) metrics?.addCollector(l4Metrics.collector);
   const gate = new TlsGate(ref, logger, async () => {
     const { TlsFront } = await import('./listeners/tls-front.ts');
+    // Workers share one ticket secret: a session resumes on any of them.
+    const secret = plane.role === 'worker' ? (await plane.data.init()).ticketSecret : undefined;
+    const tickets =
+      secret === undefined ? undefined : new (await import('./tls/index.ts')).SessionTicketKeys({ secret });
     return (entryPoint, onSecure) =>
-      new TlsFront({ ref, logger, entryPoint, onSecure, challenges: tlsSetup.alpn, ocsp: tlsSetup.ocsp });
+      new TlsFront({
+        ref,
+        logger,
+        entryPoint,
+        onSecure,
+        challenges: tlsSetup.alpn,
+        ocsp: tlsSetup.ocsp,
+        ...(tickets !== undefined ? { tickets } : {}),
+      });
   });
   const udpEntryPoints: UdpEntryPoint[] = [];
   // A worker binds the ports the first worker bound (`:0` resolved), each with SO_REUSEPORT; the

@@ -7,6 +7,7 @@
  * worker that dies and drains them all at shutdown.
  */
 import cluster, { type Worker } from 'node:cluster';
+import { randomBytes } from 'node:crypto';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { HealthSource } from './health-hub.ts';
@@ -63,6 +64,8 @@ export class ControlPlane {
   #backoffMs = 100;
   #metricsId = 0;
   #onPorts: ((ports: Readonly<Record<string, number>>) => void) | null = null;
+  /** Drawn once per start, as a single process draws its own (tls/session-tickets). */
+  readonly #ticketSecret = randomBytes(32).toString('base64');
 
   constructor(opts: ControlPlaneOptions) {
     this.#count = opts.workers;
@@ -146,7 +149,12 @@ export class ControlPlane {
   #message(s: Slot, m: FromWorker | { t: 'hello' }): void {
     switch (m.t) {
       case 'hello':
-        this.#send(s, { t: 'init', ports: this.#ports ?? {}, bridge: this.#bridge });
+        this.#send(s, {
+          t: 'init',
+          ports: this.#ports ?? {},
+          bridge: this.#bridge,
+          ticketSecret: this.#ticketSecret,
+        });
         return;
       case 'listening':
         this.#listening(s, m.ports);

@@ -17,6 +17,8 @@ import { splitLocalLimits } from './split-limits.ts';
 export interface WorkerInit {
   readonly ports: Readonly<Record<string, number>>;
   readonly bridge: BridgeAddress | null;
+  /** Every worker's TLS session-ticket keys derive from it. */
+  readonly ticketSecret: Buffer;
 }
 
 export interface ServeOptions {
@@ -58,7 +60,13 @@ export class DataPlane {
       resolveInit = r;
     });
     process.on('message', (m: ToWorker) => {
-      if (m.t === 'init') return resolveInit({ ports: m.ports, bridge: m.bridge });
+      if (m.t === 'init') {
+        return resolveInit({
+          ports: m.ports,
+          bridge: m.bridge,
+          ticketSecret: Buffer.from(m.ticketSecret, 'base64'),
+        });
+      }
       this.#queue = this.#queue.then(
         () => this.#handle(m),
         () => this.#handle(m),

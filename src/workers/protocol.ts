@@ -20,6 +20,11 @@ export type ToWorker =
       readonly t: 'init';
       readonly ports: Readonly<Record<string, number>>;
       readonly bridge: BridgeAddress | null;
+      /**
+       * The secret TLS session-ticket keys derive from (base64): one for all workers, so that a
+       * session resumes on whichever worker the kernel hands the client's next connection to.
+       */
+      readonly ticketSecret: string;
     }
   /** Build this generation and hold it: phase one of a reload. */
   | {

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
+import { connect as tlsConnect } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { TestPki } from '../helpers/tls-certs.ts';
 import { Counter, gate, waitForLogFrom } from '../helpers/wait.ts';
 
 /*
@@ -287,5 +289,86 @@ http:
     for (const w of ['1', '2']) assert.ok(after.perWorker.get(w)! > 0, `worker ${w} served`);
     assert.equal(probes.b.value, 1, 'one probe of B: the workers do not probe');
     assert.equal(probes.a.value, 1, 'one probe of A: the workers do not probe');
+  });
+});
+
+/** One request on a new TLS connection offering `session`; whether it resumed, and its ticket. */
+function tlsGet(port: number, ca: string, session?: Buffer): Promise<{ reused: boolean; session?: Buffer }> {
+  return new Promise((resolve, reject) => {
+    let ticket: Buffer | undefined;
+    let reused = false;
+    const s = tlsConnect(
+      { host: '127.0.0.1', port, servername: 'a.test', ca, ...(session ? { session } : {}) },
+      () => {
+        reused = s.isSessionReused();
+        s.write('GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n');
+      },
+    );
+    s.on('session', (b: Buffer) => {
+      ticket ??= b;
+    });
+    s.resume();
+    s.on('error', reject);
+    s.on('close', () => resolve({ reused, ...(ticket !== undefined ? { session: ticket } : {}) }));
+  });
+}
+
+describe('workers: TLS sessions resume on any worker', () => {
+  let backend: Backend;
+  let proxy: ProxyProcess;
+  let pki: TestPki;
+
+  before(async () => {
+    backend = await startBackend((_req, res) => res.end('ok'));
+    pki = new TestPki('Workers CA');
+    const cert = pki.issue('a.test', ['a.test']);
+    proxy = await startProxy({
+      config: `workers: 2
+log: { level: INFO, format: json }
+entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+    http: { tls: {} }
+  traefik:
+    address: "127.0.0.1:0"
+api: { insecure: true }
+metrics:
+  prometheus: { entryPoint: traefik, addEntryPointsLabels: true }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", entryPoints: [websecure], service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+tls:
+  certificates:
+    - { certFile: "${cert.certFile}", keyFile: "${cert.keyFile}" }
+`,
+      timeoutMs: STARTUP_MS,
+    });
+    await proxy.waitForLog(serving(1), STARTUP_MS);
+    await proxy.waitForLog(serving(2), STARTUP_MS);
+  });
+
+  after(async () => {
+    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await backend?.close();
+  });
+
+  it('shares the ticket keys: a ticket from one worker resumes on the other', async () => {
+    const first = await tlsGet(proxy.ports['websecure']!, pki.ca.certPem);
+    assert.ok(first.session, 'a session ticket was sent');
+    const before = await scrape(proxy.ports['traefik']!);
+    const tries: boolean[] = [];
+    for (let i = 0; i < 30; i++) {
+      tries.push((await tlsGet(proxy.ports['websecure']!, pki.ca.certPem, first.session)).reused);
+    }
+    assert.deepEqual(
+      tries,
+      tries.map(() => true),
+    );
+    const after = await scrape(proxy.ports['traefik']!);
+    for (const w of ['1', '2']) {
+      assert.ok(after.perWorker.get(w)! > before.perWorker.get(w)!, `worker ${w} resumed some of them`);
+    }
   });
 });
