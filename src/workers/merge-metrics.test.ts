@@ -69,6 +69,13 @@ describe('workerFamilies', () => {
     assert.match(out, /^traffic_worker_restarts_total 3$/m);
   });
 
+  it("sums a worker's open connections over its entry points", () => {
+    const text =
+      'traefik_open_connections{entrypoint="web",protocol="TCP"} 3\ntraefik_open_connections{entrypoint="b",protocol="TCP"} 4\n';
+    const out = workerFamilies('traffic', [1], [{ slot: 1, pid: 1, text }], 0);
+    assert.match(out, /^traffic_worker_open_connections\{worker="1"\} 7$/m);
+  });
+
   it('counts requests over every entry point label set', () => {
     const text = `${worker(4, 1, 1)}traefik_entrypoint_requests_total{entrypoint="other",code="404",method="GET",protocol="http"} 6\n`;
     assert.equal(entryPointRequests(text), 10);

@@ -93,6 +93,10 @@ export function workerFamilies(
   out += `# HELP ${requests} Requests a data-plane worker served, over its entry points, by slot (since that worker started).\n# TYPE ${requests} counter\n`;
   for (const w of answered)
     out += `${requests}{worker="${w.slot}"} ${formatValue(entryPointRequests(w.text))}\n`;
+  const open = `${prefix}_worker_open_connections`;
+  out += `# HELP ${open} Client connections open on a data-plane worker, over its entry points, by slot.\n# TYPE ${open} gauge\n`;
+  for (const w of answered)
+    out += `${open}{worker="${w.slot}"} ${formatValue(sumOf(w.text, 'traefik_open_connections'))}\n`;
   out += `# HELP ${restartsName} Data-plane workers that exited and were replaced.\n# TYPE ${restartsName} counter\n`;
   out += `${restartsName} ${restarts}\n`;
   return out;
@@ -100,9 +104,17 @@ export function workerFamilies(
 
 /** The sum of `traefik_entrypoint_requests_total` over every label set. */
 export function entryPointRequests(text: string): number {
+  return sumOf(text, 'traefik_entrypoint_requests_total');
+}
+
+/** The sum of one family's samples (`name{…} v` or `name v`) over every label set. */
+function sumOf(text: string, name: string): number {
   let sum = 0;
   for (const line of text.split('\n')) {
-    if (!line.startsWith('traefik_entrypoint_requests_total')) continue;
+    if (!line.startsWith(name)) continue;
+    const next = line.charCodeAt(name.length);
+    // `{` or a space: not a longer name that starts the same.
+    if (next !== 123 && next !== 32) continue;
     const v = parseValue(line.slice(line.lastIndexOf(' ') + 1));
     if (!Number.isNaN(v)) sum += v;
   }
