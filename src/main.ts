@@ -725,9 +725,13 @@ async function run(
     watcher.onOutcome((o) => {
       if (o.applied && o.built !== undefined) control.publish(o.generation, o.built);
     });
-    void control.start(
-      bridge === null ? null : { host: bridge.host, port: bridge.port, secret: bridgeSecret },
-    );
+    control
+      .start(bridge === null ? null : { host: bridge.host, port: bridge.port, secret: bridgeSecret })
+      .catch((e: unknown) => {
+        // Its own log says why (cannot listen, …): nothing can serve, as in one process.
+        logger.error('workers could not start: stopping', { error: String(e) });
+        process.exit(1);
+      });
   }
   tlsSetup.onChange(() => watcher.apply());
   watcher.onOutcome((o) => {

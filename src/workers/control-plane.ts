@@ -64,6 +64,7 @@ export class ControlPlane {
   #backoffMs = 100;
   #metricsId = 0;
   #onPorts: ((ports: Readonly<Record<string, number>>) => void) | null = null;
+  #onFirstFailed: ((e: Error) => void) | null = null;
   /** Drawn once per start, as a single process draws its own (tls/session-tickets). */
   readonly #ticketSecret = randomBytes(32).toString('base64');
 
@@ -80,12 +81,15 @@ export class ControlPlane {
 
   /**
    * Starts the workers: the first alone (it binds the entry points, `:0` included), then the
-   * others on the ports it bound. Resolves with those ports once the first listens.
+   * others on the ports it bound. Resolves with those ports once the first listens; rejects when
+   * the first exits before it could bind (a port in use, a bad address): the single process
+   * would have stopped there too, so the control plane does not fork it again and again.
    */
   start(bridge: BridgeAddress | null): Promise<Readonly<Record<string, number>>> {
     this.#bridge = bridge;
-    return new Promise((resolve) => {
+    return new Promise((resolve, reject) => {
       this.#onPorts = resolve;
+      this.#onFirstFailed = reject;
       this.#fork(1);
     });
   }
@@ -184,6 +188,7 @@ export class ControlPlane {
       this.#ports = ports;
       this.#onPorts?.(ports);
       this.#onPorts = null;
+      this.#onFirstFailed = null;
       for (let slot = 2; slot <= this.#count; slot++) this.#fork(slot);
     }
     const latest = this.#latest;
@@ -256,6 +261,13 @@ export class ControlPlane {
       p.prepared.delete(s.slot);
     }
     if (this.#stopping) return;
+    if (this.#onFirstFailed !== null) {
+      this.#onFirstFailed(
+        new Error(`the first worker exited (code ${code}, signal ${signal}) before it listened`),
+      );
+      this.#onFirstFailed = null;
+      return;
+    }
     this.#restarts++;
     const crashLoop = Date.now() - s.startedAt < CRASH_LOOP_MS;
     const delay = crashLoop ? this.#backoffMs : 0;

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { type AddressInfo, createServer } from 'node:net';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { runCli } from '../helpers/run-cli.ts';
 import { TestPki } from '../helpers/tls-certs.ts';
-import { Counter, gate, waitForLogFrom } from '../helpers/wait.ts';
+import { Counter, gate, waitForFileLines, waitForLogFrom } from '../helpers/wait.ts';
 
 /*
  * `--workers 2`: the real proxy as a control plane and two data-plane worker processes sharing
@@ -126,6 +129,7 @@ metrics:
   prometheus: { entryPoint: traefik, addEntryPointsLabels: true }
 providers:
   file: { filename: dynamic.yaml, watch: true }
+accessLog: { filePath: access.log }
 `,
       files: { 'dynamic.yaml': dynamic(backend, 'one') },
       timeoutMs: STARTUP_MS,
@@ -161,6 +165,10 @@ providers:
     for (const [w, n] of delta) assert.ok(n > 0, `worker ${w} served none of 100 requests: ${after.text}`);
     assert.equal(after.pids.size, 2);
     assert.notEqual(after.pids.get('1'), after.pids.get('2'));
+    // One access log: both workers append whole lines to the same file.
+    const lines = await waitForFileLines(join(proxy.dir, 'access.log'), 100);
+    assert.equal(lines.length, 100);
+    for (const l of lines) assert.match(l, /"GET \/ HTTP\/1\.1" 200 /);
   });
 
   it('reaches every worker with a reload: each swaps to the new configuration', async () => {
@@ -369,6 +377,26 @@ tls:
     const after = await scrape(proxy.ports['traefik']!);
     for (const w of ['1', '2']) {
       assert.ok(after.perWorker.get(w)! > before.perWorker.get(w)!, `worker ${w} resumed some of them`);
+    }
+  });
+});
+
+describe('workers: start-up failures', () => {
+  it('exits 1 when the first worker cannot bind its port, as one process does', async () => {
+    const taken = createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    const port = (taken.address() as AddressInfo).port;
+    try {
+      const r = await runCli(
+        ['run', '--workers=2', `--entryPoints.web.address=127.0.0.1:${port}`, '--log.format=json'],
+        { timeoutMs: STARTUP_MS },
+      );
+      assert.equal(r.code, 1, r.stderr);
+      assert.match(r.stderr, /"msg":"cannot listen".*"worker":1|"worker":1.*"msg":"cannot listen"/);
+      assert.match(r.stderr, /workers could not start: stopping/);
+      assert.doesNotMatch(r.stderr, /"worker":2/, 'no other worker was started');
+    } finally {
+      taken.close();
     }
   });
 });
