@@ -58,6 +58,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   listeners: ['core', 'config', 'http1', 'http2', 'proxy', 'runtime', 'observability', 'tls', 'router'],
   cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin', 'tls', 'plugins'],
   admin: ['core', 'config', 'runtime', 'router', 'providers', 'observability', 'middleware', 'balancer'],
+  // Data-plane workers (docs/performance.md): they build snapshots and merge metrics expositions.
+  workers: ['core', 'config', 'runtime', 'observability', 'upstream'],
 };
 
 function* files(dir: string): Generator<string> {
