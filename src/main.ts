@@ -71,6 +71,7 @@ import { internalServicesFor, newBridgeSecret } from './runtime/internal-service
 import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
+import { planeFor } from './workers/role.ts';
 
 /** Read before anything slow: a parent that dies while we start must still be noticed. */
 const PARENT_AT_START = process.ppid;
@@ -418,10 +419,13 @@ async function run(
   inline: Parameters<typeof fileProviderOptions>[1],
   source: ConfigLookup,
 ): Promise<number> {
-  const logger = createLogger({
+  const rootLogger = createLogger({
     level: config.log.level,
     format: config.log.format === 'json' ? 'json' : 'text',
   });
+  // `workers: N`: this process is the control plane or one data-plane worker (src/workers).
+  const plane = await planeFor(config, rootLogger);
+  const logger = plane.role === 'worker' ? rootLogger.child({ worker: plane.data.slot }) : rootLogger;
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker);
   const ref = new SnapshotRef(EMPTY_SNAPSHOT);
@@ -504,6 +508,10 @@ async function run(
   if (l4Metrics !== null) metrics?.addCollector(l4Metrics.collector);
   const gate = new TlsGate(ref, logger, async () => {
     const { TlsFront } = await import('./listeners/tls-front.ts');
+    // Workers share one ticket secret: a session resumes on any of them.
+    const secret = plane.role === 'worker' ? (await plane.data.init()).ticketSecret : undefined;
+    const tickets =
+      secret === undefined ? undefined : new (await import('./tls/index.ts')).SessionTicketKeys({ secret });
     return (entryPoint, onSecure) =>
       new TlsFront({
         ref,
@@ -514,21 +522,29 @@ async function run(
         ocsp: tlsSetup.ocsp,
         handshakeTimeoutMs:
           config.entryPoints[entryPoint]?.transport.respondingTimeouts.readHeaderTimeout ?? 10_000,
+        ...(tickets !== undefined ? { tickets } : {}),
       });
   });
   const udpEntryPoints: UdpEntryPoint[] = [];
-  for (const [name, ep] of listened) {
+  // A worker binds the ports the first worker bound (`:0` resolved), each with SO_REUSEPORT; the
+  // control plane binds none.
+  const init = plane.role === 'worker' ? await plane.data.init() : null;
+  const boundPorts: Record<string, number> = {};
+  for (const [name, ep] of plane.role === 'control' ? [] : listened) {
     const addr = parseAddress(ep.address);
     if ('error' in addr) throw new Error(`entry point ${name}: ${addr.error}`);
+    const port = init?.ports[name] ?? addr.port;
     if (addr.udp === true) {
       // node:dgram is loaded only when a UDP entry point exists.
       const { UdpEntryPoint } = await import('./listeners/udp-entry-point.ts');
       const u = new UdpEntryPoint(
         { name, snapshots: ref, ticker, logger, timeoutMs: ep.udp.timeout, metrics: l4Metrics },
         addr.host !== undefined && isIPv6(addr.host),
+        init !== null,
       );
       try {
-        const bound = await u.listen(addr.host ?? '', addr.port);
+        const bound = await u.listen(addr.host ?? '', port);
+        boundPorts[name] = bound.port;
         logger.info('entry point listening', {
           entryPoint: name,
           address: `${bound.address}:${bound.port}`,
@@ -607,7 +623,8 @@ async function run(
     listener.setFront((socket) => dispatcher.accept(socket));
     dispatchers.push(dispatcher);
     try {
-      const bound = await listener.listen(addr.host ?? '', addr.port);
+      const bound = await listener.listen(addr.host ?? '', port, init !== null);
+      boundPorts[name] = bound.port;
       (ctx as { port: string }).port = String(bound.port);
       (secureCtx as { port: string }).port = String(bound.port);
       tlsSetup.bound(name, bound.port);
@@ -622,10 +639,14 @@ async function run(
   if (tlsSetup.buildOptions.tls !== undefined) await gate.load();
 
   // The admin server listens privately; the internal services forward to it (the bridge).
+  // A worker's internal services forward to the control plane's bridge.
   const bridge =
-    internalRouting(config).length === 0 ? null : await (await import('./admin/bridge.ts')).listenBridge();
-  const bridgeSecret = newBridgeSecret();
-  const internal = bridge === null ? undefined : internalServicesFor(config, bridge, bridgeSecret);
+    internalRouting(config).length === 0 || init !== null
+      ? null
+      : await (await import('./admin/bridge.ts')).listenBridge();
+  const bridgeSecret = init?.bridge?.secret ?? newBridgeSecret();
+  const bridgeAt = init === null ? bridge : init.bridge;
+  const internal = bridgeAt === null ? undefined : internalServicesFor(config, bridgeAt, bridgeSecret);
   const defaults = defaultEntryPoints(config);
   const trialOptions: BuildOptions = {
     defaultEntryPoints: defaults,
@@ -639,7 +660,61 @@ async function run(
   const buildOptions: { -readonly [K in keyof BuildOptions]: BuildOptions[K] } = {
     ...tlsSetup.buildOptions,
     ...trialOptions,
+    // Workers: active health checks probe in the control plane only, the workers mirror them.
+    ...(plane.role === 'control' ? { activeHealth: plane.control.health } : {}),
+    ...(plane.role === 'worker' ? { activeHealth: plane.data.health } : {}),
   };
+  if (plane.role === 'worker') {
+    // A data-plane worker: no providers, watcher, API or ACME; configurations come from the
+    // control plane. What follows mirrors the single process's reload hooks and shutdown.
+    const data = plane.data;
+    let settledHeap = false;
+    const stopParentWatch = watchParent(processHost(PARENT_AT_START), () => void data.stop('parent exited'));
+    data.serve({
+      ref,
+      cache,
+      logger,
+      buildOptions: () => buildOptions,
+      loadTls: async () => {
+        buildOptions.tls = await tlsSetup.loadTls();
+        await gate.load();
+      },
+      onCommit: (snap) => {
+        longLived.review(snap.config);
+        if (snap.tls !== null) gate.ready();
+        tlsSetup.ensure(snap);
+        if (!settledHeap) {
+          settledHeap = true;
+          setImmediate(() => settleHeap());
+        }
+      },
+      metrics,
+      reopenLogs: () => accessLog?.reopen(),
+      shutdown: async (signal) => {
+        const grace = Math.max(0, ...listened.map(([, e]) => e.transport.lifeCycle.graceTimeOut));
+        logger.info('shutting down', { signal, graceMs: grace });
+        stopParentWatch();
+        for (const d of dispatchers) d.close();
+        gate.close();
+        await Promise.all([
+          ...listeners.map((l) => l.shutdown(grace)),
+          ...forwarders.map((f) => f.shutdown(grace)),
+          ...udpEntryPoints.map((u) => u.close()),
+        ]);
+        await tracer?.close();
+        tlsSetup.stop();
+        cache.closeAll();
+        ticker.stop();
+        await accessLog?.close();
+        logger.info('stopped');
+      },
+    });
+    data.listening(boundPorts);
+    process.once('SIGTERM', () => void data.stop('SIGTERM'));
+    process.once('SIGINT', () => void data.stop('SIGINT'));
+    // The worker ends by process.exit once drained (DataPlane.stop).
+    return await new Promise<number>(() => {});
+  }
 
   const providers: SupervisedProvider[] = [];
   // Every provider is supervised (restarted with backoff, its last good configuration kept while
@@ -682,6 +757,19 @@ async function run(
   }
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
+  if (plane.role === 'control') {
+    const control = plane.control;
+    watcher.onOutcome((o) => {
+      if (o.applied && o.built !== undefined) control.publish(o.generation, o.built);
+    });
+    control
+      .start(bridge === null ? null : { host: bridge.host, port: bridge.port, secret: bridgeSecret })
+      .catch((e: unknown) => {
+        // Its own log says why (cannot listen, …): nothing can serve, as in one process.
+        logger.error('workers could not start: stopping', { error: String(e) });
+        process.exit(1);
+      });
+  }
   tlsSetup.onChange(() => watcher.apply());
   watcher.onOutcome((o) => {
     const p = providers.find((x) => x.name === o.provider);
@@ -794,7 +882,12 @@ async function run(
         insecure: config.api?.insecure ?? false,
         allowedHosts: config.api?.allowedHosts ?? [],
         readOnly: config.api?.readOnly ?? false,
-        metrics: prom !== undefined ? metrics : null,
+        metrics:
+          prom === undefined || metrics === null
+            ? null
+            : plane.role === 'control'
+              ? { render: () => plane.control.renderMetrics(metrics.render()) }
+              : metrics,
         dashboard: dashboardAsset,
         logger,
         bridgeSecret,
@@ -805,6 +898,7 @@ async function run(
   const stop = new AbortController();
   const watching = watcher.run(stop.signal);
   if (accessLog !== null) process.on('SIGUSR1', () => accessLog.reopen());
+  if (accessLog !== null && plane.role === 'control') process.on('SIGUSR1', () => plane.control.reopenLogs());
 
   return await new Promise<number>((resolve) => {
     let stopping = false;
@@ -820,6 +914,7 @@ async function run(
       stop.abort();
       for (const d of dispatchers) d.close();
       gate.close();
+      if (plane.role === 'control') await plane.control.stop(signal, grace);
       await Promise.all([
         ...listeners.map((l) => l.shutdown(grace)),
         ...forwarders.map((f) => f.shutdown(grace)),

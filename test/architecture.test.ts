@@ -74,6 +74,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin', 'tls', 'plugins'],
   admin: ['core', 'config', 'runtime', 'router', 'providers', 'observability', 'middleware', 'balancer'],
+  // Data-plane workers (docs/performance.md): they build snapshots and merge metrics expositions.
+  workers: ['core', 'config', 'runtime', 'observability', 'upstream'],
 };
 
 function* files(dir: string): Generator<string> {

@@ -36,7 +36,7 @@ import { buildUdp } from './build-udp.ts';
 import { acmeHttp01Route, httpsEntryPoints, type Redirection, redirectionRoute } from './internal-routes.ts';
 import type { InternalServices } from './internal-services.ts';
 import type { ResourceCache } from './resource-cache.ts';
-import { type HealthTarget, ServerHealth } from './server-health.ts';
+import { type ActiveHealthHub, type HealthTarget, ServerHealth } from './server-health.ts';
 import {
   FailoverServiceNode,
   HighestRandomWeightNode,
@@ -112,6 +112,8 @@ export interface BuildOptions {
   readonly udpEntryPoints?: readonly string[];
   /** Makes `plugin` middlewares from the local plugins (static `experimental.localPlugins`). */
   readonly plugins?: PluginMiddlewares;
+  /** With data-plane workers: active health checks run in the control plane only (src/workers). */
+  readonly activeHealth?: ActiveHealthHub;
 }
 
 export function buildSnapshot(
@@ -159,6 +161,7 @@ export function buildSnapshot(
           shared,
           logger,
           err,
+          opts.activeHealth,
         );
         break;
       case 'weighted': {
@@ -501,6 +504,7 @@ function buildLoadBalancer(
   shared: <T extends object>(key: string, create: () => T) => T,
   logger: Logger,
   err: (path: (string | number)[], message: string) => void,
+  hub: ActiveHealthHub | undefined,
 ): LoadBalancerNode | null {
   let transport = defaultTransport;
   let tname = '';
@@ -627,6 +631,7 @@ function buildLoadBalancer(
             passive: lb.passiveHealthCheck,
             slowStartMs: lb.slowStart,
             fresh,
+            ...(hub !== undefined ? { activeHub: { hub, key } } : {}),
           },
           cache.ticker,
           logger,

@@ -557,6 +557,17 @@ const experimental = strictObject(
   }
 });
 
+/**
+ * `workers: 4` or `workers: auto`. A flag or env value arrives as text: digits are read as a
+ * number, so `--workers=4` and `TRAFFIC_WORKERS=4` mean what the file's `4` means.
+ */
+const workers = z.preprocess(
+  (v) => (typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v.trim()) : v),
+  z.union([z.literal('auto'), z.number().int().min(1).max(1024)], {
+    error: 'must be a number of workers (1 to 1024) or `auto`',
+  }),
+);
+
 /** Traefik's `global`: accepted; traffic never checks for new versions nor sends usage data. */
 const global = strictObject({
   checkNewVersion: z.boolean().default(true),
@@ -585,6 +596,11 @@ export const staticConfigSchema = strictObject(
     overload: nullAsEmpty(overloadSchema).prefault({}),
     /** Local plugins (Traefik's experimental section; remote `plugins` are not supported). */
     experimental: nullAsEmpty(experimental).optional(),
+    /**
+     * Ours (Traefik has no such key: Go uses every core in one process): N data-plane worker
+     * processes, or `auto` for one per available core; absent = one process (docs/performance.md).
+     */
+    workers: workers.optional(),
   },
   ['tcpServersTransport', 'hostResolver', 'core', 'spiffe', 'otlp'],
 ).superRefine((v, ctx) => {
@@ -605,6 +621,14 @@ export const staticConfigSchema = strictObject(
       code: 'custom',
       message: `certificate resolver \`${resolver}\` does not exist (certificatesResolvers)`,
       path: ['entryPoints', name, 'http', 'tls', 'certResolver'],
+    });
+  }
+  if (v.workers !== undefined && Object.keys(v.certificatesResolvers ?? {}).length > 0) {
+    // Each worker would run its own ACME client (N orders, N accounts): not supported yet.
+    ctx.addIssue({
+      code: 'custom',
+      message: 'workers cannot be combined with certificatesResolvers (ACME) yet: run one process',
+      path: ['workers'],
     });
   }
   for (const [name, r] of Object.entries(v.certificatesResolvers ?? {})) {
