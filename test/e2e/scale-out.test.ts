@@ -25,7 +25,7 @@ import { requireTools } from '../helpers/tools.ts';
 
 const INSTANCES = 3;
 const RATE = 100; // per second, for all instances together
-const BURST = 10;
+const BURST = 20;
 const SECONDS = 4;
 
 describe('three instances sharing etcd, Redis and ACME storage (scale-out e2e)', () => {
@@ -195,7 +195,11 @@ certificatesResolvers:
       };
       assert.deepEqual(stored.domains, [name]);
       assert.match(String(stored.obtainedBy), new RegExp(`-${proxies[owner]!.child.pid}-`));
-      assert.equal(await etcdGet(lock), undefined, 'the lock is released');
+      // Released (an instance that found it free may hold it a moment to read the certificate).
+      for (let n = 0; (await etcdGet(lock)) !== undefined; n++) {
+        if (n > 100) assert.fail('the lock was never released');
+        await new Promise((r) => setTimeout(r, 50));
+      }
       // The validator's connections went to instances other than the one ordering.
       const routed = balancers.flatMap((b, k) => b.routed.slice(routedBefore[k]));
       assert.ok(routed.length > 0, `pebble reached the cluster${context()}`);

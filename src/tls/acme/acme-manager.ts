@@ -375,9 +375,14 @@ export class CertificateManager {
       return;
     }
     try {
-      // Read again under the lock: the previous holder may have stored it a moment ago.
+      // Read again under the lock: the previous holder may have stored it a moment ago (and the
+      // sync loop may have installed it while we waited for the lock).
       const stored = await cluster.readCertificate(entry.domains);
-      if (stored !== undefined && this.#installShared(entry, stored) && entry.dueAt > this.#wallNow()) return;
+      if (stored !== undefined) this.#installShared(entry, stored);
+      if (entry.cert !== undefined && entry.cert.renewAt > this.#wallNow()) {
+        entry.dueAt = entry.cert.renewAt;
+        return;
+      }
       const failure = await cluster.readFailure(name);
       if (failure !== undefined && failure.retryAt > this.#wallNow()) {
         entry.failures = failure.failures;
