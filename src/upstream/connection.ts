@@ -4,6 +4,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { Ticker, Timed } from '../core/ticker.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { ParseError } from '../http1/parse-error.ts';
+import { COPY_MAX, copyOut, type ReadSlot, type ReadTarget } from '../http1/read-slot.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
 import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
@@ -31,52 +32,6 @@ export interface ConnectionOwner {
 
 /** Bodies up to this size that arrive with their head are passed along with it (one write). */
 const WHOLE_BODY_MAX = 16 * 1024;
-/** First read buffer of a connection: a response head and a small body fit in it. */
-const READ_SIZE = 16 * 1024;
-/** After a read that filled its buffer (a download), the next buffer is this large, as net's own. */
-const READ_SIZE_BULK = 64 * 1024;
-/** Body bytes read into the shared buffer up to this many are copied out; more are lent (see ReadSlot). */
-const COPY_MAX = 4 * 1024;
-
-/**
- * Where a plain TCP upstream connection reads (net's `onread`): one buffer per connection,
- * reused by every read, instead of a new ArrayBuffer per read and the Readable stream's
- * push/emit/maybeReadMore per chunk. Heads are parsed in place. Body bytes handed to the user
- * (who may keep them: a socket write still queued, an HTTP/2 stream, a compressor) are never the
- * reused memory: small ones are copied out, large ones take the buffer along (`lent`), and the
- * next read gets a fresh one. Created before the socket (net wants `onread` at construction).
- */
-export class ReadSlot {
-  conn: UpstreamConnection | null = null;
-  #buf: Buffer | null = null;
-  #lent = false;
-  #bulk = false;
-  /** net's `onread` option: the buffer to read into next, and what to do with a read. */
-  readonly onread = {
-    buffer: (): Buffer => this.#next(),
-    callback: (n: number, buf: Buffer): boolean => {
-      if (n === buf.length) this.#bulk = true;
-      const conn = this.conn;
-      return conn === null ? true : conn.onRead(buf, n);
-    },
-  };
-
-  #next(): Buffer {
-    let b = this.#buf;
-    if (b === null || this.#lent || (this.#bulk && b.length < READ_SIZE_BULK)) {
-      b = Buffer.allocUnsafe(this.#bulk ? READ_SIZE_BULK : READ_SIZE);
-      this.#buf = b;
-      this.#lent = false;
-    }
-    return b;
-  }
-
-  /** The current buffer now belongs to whoever got it: the next read goes elsewhere. */
-  lend(): void {
-    this.#lent = true;
-  }
-}
-
 const S_CONNECTING = 0;
 const S_IDLE = 1;
 const S_HEAD = 2;
@@ -90,7 +45,7 @@ const S_CLOSED = 4;
  * after a response that was cleanly delimited; every anomaly (parse error, extra bytes,
  * premature close, timeout) destroys it.
  */
-export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
+export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, ReadTarget {
   readonly socket: Socket;
   readonly pool: ConnectionOwner;
   user: UpstreamUser | null = null;
@@ -134,7 +89,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
     this.pool = pool;
     this.#tls = tls;
     this.#slot = slot;
-    if (slot !== null) slot.conn = this;
+    if (slot !== null) slot.target = this;
     if (tls) {
       // The connect deadline keeps running through the handshake.
       socket.on('connect', () => {
@@ -273,7 +228,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
   onRead(buf: Buffer, n: number): boolean {
     if (this.#detached) {
       // A tunnel reads the socket as a stream now: hand it a copy through the readable side.
-      return this.socket.push(Buffer.from(buf.subarray(0, n)));
+      return this.socket.push(copyOut(buf, 0, n));
     }
     this.#onBytes(buf, n, true);
     return true;
@@ -315,7 +270,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
       const res = parseResponseHead(buf, start, end, this.#method, this.pool.options.maxResponseHeaderBytes);
       if (res === null) {
         this.#buf = shared
-          ? Buffer.from(buf.subarray(start, end))
+          ? copyOut(buf, start, end)
           : start === 0 && end === buf.length
             ? buf
             : buf.subarray(start, end);
@@ -345,7 +300,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
             return;
           }
           const rest = end > start ? buf.subarray(start, end) : null;
-          this.#switchProtocols(res, rest !== null && shared ? Buffer.from(rest) : rest);
+          this.#switchProtocols(res, rest !== null && shared ? copyOut(buf, start, end) : rest);
           return;
         }
         user.onUpstreamInterim(res);
@@ -358,7 +313,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
       if (this.#bodyKind === BODY_LENGTH && cl <= WHOLE_BODY_MAX && end - start >= cl) {
         // The common small response: head and whole body in one read, handed over together
         // (copied out of a shared read buffer: the user may keep it).
-        if (shared) user.onUpstreamHead(res, Buffer.from(buf.subarray(start, start + cl)), 0, cl);
+        if (shared) user.onUpstreamHead(res, copyOut(buf, start, start + cl), 0, cl);
         else user.onUpstreamHead(res, buf, start, start + cl);
         if (this.user !== user) return;
         if (end > start + cl) this.#reusable = false; // bytes beyond the body: not HTTP
@@ -420,7 +375,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
       // The user may keep what it gets: small reads are copied out of the reused buffer, large
       // ones take it along and the next read goes to a fresh one.
       if (end - start <= COPY_MAX) {
-        buf = Buffer.from(buf.subarray(start, end));
+        buf = copyOut(buf, start, end);
         start = 0;
         end = buf.length;
       } else this.#slot!.lend();

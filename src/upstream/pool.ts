@@ -3,7 +3,8 @@ import type { TLSSocket } from 'node:tls';
 import { ProxyError } from '../core/errors.ts';
 import { encodeProxyHeader } from '../core/proxy-protocol.ts';
 import type { Ticker } from '../core/ticker.ts';
-import { type ConnectionOwner, ReadSlot, UpstreamConnection } from './connection.ts';
+import { ReadSlot } from '../http1/read-slot.ts';
+import { type ConnectionOwner, UpstreamConnection } from './connection.ts';
 import type { StreamSource, UpstreamUser } from './stream.ts';
 import { tlsConnectOptions, type UpstreamTls } from './transport-tls.ts';
 
