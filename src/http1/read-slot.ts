@@ -45,7 +45,10 @@ export class ReadSlot {
     return b;
   }
 
-  /** The current buffer now belongs to whoever got it: the next read goes elsewhere. */
+  /**
+   * The current buffer now belongs to whoever got it: the next read goes elsewhere. Only during
+   * the read's callback: net asks for the next buffer as soon as the callback returns.
+   */
   lend(): void {
     this.#lent = true;
   }
