@@ -33,6 +33,13 @@ export interface RequestControl {
   onEnd(lease: Lease): void;
   /** Transform this request's bodies, both ways, on their way through the proxy (one per request). */
   transformBody(t: BodyTransform): void;
+  /**
+   * For a middleware that returned SUSPEND: the whole request body, in memory (forwardAuth's
+   * `forwardBody`). `done` comes later with its bytes; a body over `limit` bytes (< 0: none) is
+   * answered `overStatus` by the proxy and `done` never comes. The server gets the same bytes.
+   * Absent where there is no body to read (explain's dry runs).
+   */
+  readBody?(limit: number, overStatus: number, done: (body: Buffer) => void): void;
 }
 
 /**
