@@ -5,6 +5,7 @@ import type { RequestHead, RequestTls } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
+import { adoptReadSlot, COPY_MAX, copyOut, ReadSlot, type ReadTarget } from '../http1/read-slot.ts';
 import { parseRequestHead } from '../http1/request-head.ts';
 import { canonicalPath } from '../http1/request-path.ts';
 import { matchPreface, PREFACE_FULL, PREFACE_PARTIAL } from '../http2/preface.ts';
@@ -38,7 +39,7 @@ export interface ConnectionOwner {
  * Exchange, feeds it the body, and moves on to the next (pipelined) request only when the
  * previous response is complete, so responses leave in request order.
  */
-export class Http1Connection implements Http1SinkOwner, Timed {
+export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
   readonly socket: Socket;
   readonly clientIp: string;
   readonly trusted: boolean;
@@ -52,6 +53,13 @@ export class Http1Connection implements Http1SinkOwner, Timed {
   deadline = 0;
   #buf: Buffer | null = null;
   #off = 0;
+  /** End of the bytes in `#buf` (a slot's buffer is longer than what was read into it). */
+  #end = 0;
+  /** `#buf` is the ReadSlot's buffer, which the next read overwrites: keep nothing of it. */
+  #shared = false;
+  /** Reads into a buffer of our own (plain TCP, from the second request on), else null: 'data'. */
+  #slot: ReadSlot | null = null;
+  #slotTried = false;
   #state = S_HEAD;
   #ex: Exchange | null = null;
   #paused = false;
@@ -104,20 +112,68 @@ export class Http1Connection implements Http1SinkOwner, Timed {
   }
 
   get idle(): boolean {
-    return (
-      this.#state === S_HEAD && this.#ex === null && (this.#buf === null || this.#off >= this.#buf.length)
-    );
+    return this.#state === S_HEAD && this.#ex === null && (this.#buf === null || this.#off >= this.#end);
   }
 
   #onData(chunk: Buffer): void {
     if (this.#state === S_CLOSED) return;
-    if (this.#buf === null || this.#off >= this.#buf.length) {
-      this.#buf = chunk;
+    this.#take(chunk, chunk.length, false);
+  }
+
+  /** ReadTarget: `buf[0..n)` was read into the ReadSlot's buffer. */
+  onRead(buf: Buffer, n: number): boolean {
+    const state = this.#state;
+    // A tunnel reads the socket as a stream now: hand it a copy through the readable side.
+    if (state === S_TUNNEL) return this.socket.push(copyOut(buf, 0, n));
+    if (state !== S_CLOSED) this.#take(buf, n, true);
+    return true;
+  }
+
+  #take(buf: Buffer, n: number, shared: boolean): void {
+    const held = this.#buf;
+    if (held === null || this.#off >= this.#end) {
+      this.#buf = buf;
+      this.#end = n;
+      this.#shared = shared;
     } else {
-      this.#buf = Buffer.concat([this.#buf.subarray(this.#off), chunk]);
+      // What is held was made our own before (keepRest): it survives the next read.
+      const all = Buffer.concat([
+        held.subarray(this.#off, this.#end),
+        n === buf.length ? buf : buf.subarray(0, n),
+      ]);
+      this.#buf = all;
+      this.#end = all.length;
+      this.#shared = false;
     }
     this.#off = 0;
     this.#process();
+    if (this.#shared) this.#keepRest();
+  }
+
+  /** Bytes of the slot's buffer still unprocessed (a partial head, pipelined requests) are copied out. */
+  #keepRest(): void {
+    const b = this.#buf;
+    this.#shared = false;
+    if (b !== null && this.#off < this.#end) {
+      const rest = copyOut(b, this.#off, this.#end);
+      this.#buf = rest;
+      this.#off = 0;
+      this.#end = rest.length;
+    } else this.#buf = null;
+  }
+
+  /**
+   * From the first request on, a plain TCP connection reads into a buffer of its own (ReadSlot):
+   * not before, since an h2c connection is handed to node:http2 as a stream.
+   */
+  #adoptSlot(): void {
+    this.#slotTried = true;
+    if (this.#tls !== undefined) return;
+    const slot = new ReadSlot();
+    if (!adoptReadSlot(this.socket, slot)) return;
+    slot.target = this;
+    this.#slot = slot;
+    this.socket.off('data', this.#listeners.data);
   }
 
   #process(): void {
@@ -135,7 +191,7 @@ export class Http1Connection implements Http1SinkOwner, Timed {
   #loop(): void {
     for (;;) {
       const buf = this.#buf;
-      const len = buf === null ? 0 : buf.length;
+      const len = buf === null ? 0 : this.#end;
       switch (this.#state) {
         case S_HEAD: {
           if (buf === null || this.#off >= len) {
@@ -179,6 +235,7 @@ export class Http1Connection implements Http1SinkOwner, Timed {
           }
           this.#off += r.headLength;
           this.#h2c = false;
+          if (!this.#slotTried) this.#adoptSlot();
           this.requestCount++;
           this.#headTimerArmed = false;
           const rt = this.#ctx.readTimeoutMs;
@@ -227,6 +284,19 @@ export class Http1Connection implements Http1SinkOwner, Timed {
           if (!ex.canTakeBody) {
             this.#pause();
             return;
+          }
+          if (this.#shared) {
+            // The body goes to the upstream socket, whose write may stay queued: never the
+            // slot's memory. A small piece is copied, a large read keeps the buffer for good.
+            this.#shared = false;
+            if (len - this.#off <= COPY_MAX) {
+              const own = copyOut(buf, this.#off, len);
+              this.#buf = own;
+              this.#off = 0;
+              this.#end = own.length;
+              continue;
+            }
+            this.#slot!.lend();
           }
           const next = ex.feedBody(buf, this.#off, len);
           if (next < 0) {
@@ -283,7 +353,13 @@ export class Http1Connection implements Http1SinkOwner, Timed {
 
   detachForTunnel(): Buffer | null {
     const buf = this.#buf;
-    const rest = buf !== null && this.#off < buf.length ? buf.subarray(this.#off) : null;
+    const rest =
+      buf === null || this.#off >= this.#end
+        ? null
+        : this.#shared
+          ? copyOut(buf, this.#off, this.#end)
+          : buf.subarray(this.#off, this.#end);
+    this.#shared = false;
     this.#state = S_TUNNEL;
     this.#buf = null;
     this.deadline = 0;

@@ -4,6 +4,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { Ticker, Timed } from '../core/ticker.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { ParseError } from '../http1/parse-error.ts';
+import { COPY_MAX, copyOut, type ReadSlot, type ReadTarget } from '../http1/read-slot.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
 import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
@@ -31,7 +32,6 @@ export interface ConnectionOwner {
 
 /** Bodies up to this size that arrive with their head are passed along with it (one write). */
 const WHOLE_BODY_MAX = 16 * 1024;
-
 const S_CONNECTING = 0;
 const S_IDLE = 1;
 const S_HEAD = 2;
@@ -45,7 +45,7 @@ const S_CLOSED = 4;
  * after a response that was cleanly delimited; every anomaly (parse error, extra bytes,
  * premature close, timeout) destroys it.
  */
-export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
+export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, ReadTarget {
   readonly socket: Socket;
   readonly pool: ConnectionOwner;
   user: UpstreamUser | null = null;
@@ -69,6 +69,10 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
   #upgrade: string | null = null;
   /** Bytes of empty lines skipped since an interim (1xx) response, or -1 when none came before. */
   #interimGap = -1;
+  /** Reads land in a buffer of ours (plain TCP); null: the socket emits 'data' (TLS). */
+  #slot: ReadSlot | null;
+  /** After a protocol switch: reads go to the socket's readable side, for the tunnel. */
+  #detached = false;
   readonly #listeners: {
     readonly data: (chunk: Buffer) => void;
     readonly end: () => void;
@@ -79,12 +83,15 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
 
   /**
    * `socket` is a `net.Socket`, or a `tls.TLSSocket` when `tls` is true: both stream the
-   * same bytes to the codec, so nothing below the ready signal differs.
+   * same bytes to the codec, so nothing below the ready signal differs. `slot`: the socket was
+   * created with `slot.onread` (plain TCP), so its bytes come through `onRead`, not 'data'.
    */
-  constructor(socket: Socket, pool: ConnectionOwner, tls = false) {
+  constructor(socket: Socket, pool: ConnectionOwner, tls = false, slot: ReadSlot | null = null) {
     this.socket = socket;
     this.pool = pool;
     this.#tls = tls;
+    this.#slot = slot;
+    if (slot !== null) slot.target = this;
     if (tls) {
       // The connect deadline keeps running through the handshake.
       socket.on('connect', () => {
@@ -96,14 +103,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
     } else socket.on('connect', () => this.#onConnect());
     const l = {
       data: (chunk: Buffer) => {
-        try {
-          this.#onData(chunk);
-        } catch (e) {
-          // An exception while relaying (a response middleware, our own bug) fails this exchange only.
-          const user = this.user;
-          this.destroy();
-          user?.onInternalError(e);
-        }
+        this.#onBytes(chunk, chunk.length, false);
       },
       end: () => this.#onEnd(),
       error: (err: Error) => this.#onSocketError(err),
@@ -111,7 +111,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
       drain: () => this.user?.onUpstreamDrain(),
     };
     this.#listeners = l;
-    socket.on('data', l.data);
+    if (slot === null) socket.on('data', l.data);
     socket.on('end', l.end);
     socket.on('error', l.error);
     socket.on('close', l.close);
@@ -227,23 +227,46 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
     this.pool.onConnected(this);
   }
 
-  #onData(chunk: Buffer): void {
-    if (this.#state === S_HEAD) {
-      this.#gotBytes = true;
-      const buf = this.#buf === null ? chunk : Buffer.concat([this.#buf, chunk]);
-      this.#buf = null;
-      this.#parseHeads(buf, 0);
-      return;
+  /** The ReadSlot's callback: `buf[0..n)` was read into the connection's reused buffer. */
+  onRead(buf: Buffer, n: number): boolean {
+    if (this.#detached) {
+      // A tunnel reads the socket as a stream now: hand it a copy through the readable side.
+      return this.socket.push(copyOut(buf, 0, n));
     }
-    if (this.#state === S_BODY) {
-      this.#body(chunk, 0);
-      return;
-    }
-    // Bytes while idle (or connecting): the server is not speaking HTTP to us. Never reuse it.
-    this.destroy();
+    this.#onBytes(buf, n, true);
+    return true;
   }
 
-  #parseHeads(buf: Buffer, start: number): void {
+  /** `buf[0..end)` arrived; `shared`: in the ReadSlot's buffer, which the next read overwrites. */
+  #onBytes(buf: Buffer, end: number, shared: boolean): void {
+    try {
+      if (this.#state === S_HEAD) {
+        this.#gotBytes = true;
+        const held = this.#buf;
+        if (held === null) {
+          this.#parseHeads(buf, 0, end, shared);
+          return;
+        }
+        this.#buf = null;
+        const all = Buffer.concat([held, end === buf.length ? buf : buf.subarray(0, end)]);
+        this.#parseHeads(all, 0, all.length, false);
+        return;
+      }
+      if (this.#state === S_BODY) {
+        this.#body(buf, 0, end, shared);
+        return;
+      }
+      // Bytes while idle (or connecting): the server is not speaking HTTP to us. Never reuse it.
+      this.destroy();
+    } catch (e) {
+      // An exception while relaying (a response middleware, our own bug) fails this exchange only.
+      const user = this.user;
+      this.destroy();
+      user?.onInternalError(e);
+    }
+  }
+
+  #parseHeads(buf: Buffer, start: number, end: number, shared: boolean): void {
     const user = this.user;
     if (user === null) return;
     for (;;) {
@@ -253,28 +276,26 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
         // and Caddy relay the final response. Only whole CRLFs, only after an interim response,
         // within the head size limit: a bare CR or LF still fails below.
         let i = start;
-        while (i + 1 < buf.length && buf[i] === 0x0d && buf[i + 1] === 0x0a) i += 2;
+        while (i + 1 < end && buf[i] === 0x0d && buf[i + 1] === 0x0a) i += 2;
         this.#interimGap += i - start;
         start = i;
         if (this.#interimGap > this.pool.options.maxResponseHeaderBytes) {
           this.#fail(new ProxyError('UPSTREAM_BAD_RESPONSE', 'upstream response head too large'), 'head');
           return;
         }
-        if (start === buf.length || (start + 1 === buf.length && buf[start] === 0x0d)) {
-          this.#buf = start === buf.length ? null : buf.subarray(start);
+        if (start === end || (start + 1 === end && buf[start] === 0x0d)) {
+          this.#buf = start === end ? null : shared ? copyOut(buf, start, end) : buf.subarray(start, end);
           return;
         }
         this.#interimGap = -1;
       }
-      const res = parseResponseHead(
-        buf,
-        start,
-        buf.length,
-        this.#method,
-        this.pool.options.maxResponseHeaderBytes,
-      );
+      const res = parseResponseHead(buf, start, end, this.#method, this.pool.options.maxResponseHeaderBytes);
       if (res === null) {
-        this.#buf = start === 0 ? buf : buf.subarray(start);
+        this.#buf = shared
+          ? copyOut(buf, start, end)
+          : start === 0 && end === buf.length
+            ? buf
+            : buf.subarray(start, end);
         return;
       }
       if (res instanceof ParseError) {
@@ -300,7 +321,8 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
             );
             return;
           }
-          this.#switchProtocols(res, buf.length > start ? buf.subarray(start) : null);
+          const rest = end > start ? buf.subarray(start, end) : null;
+          this.#switchProtocols(res, rest !== null && shared ? copyOut(buf, start, end) : rest);
           return;
         }
         user.onUpstreamInterim(res);
@@ -311,22 +333,24 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
       this.deadline = 0;
       this.#startBody(res);
       const cl = res.contentLength;
-      if (this.#bodyKind === BODY_LENGTH && cl <= WHOLE_BODY_MAX && buf.length - start >= cl) {
-        // The common small response: head and whole body in one read, handed over together.
-        user.onUpstreamHead(res, buf, start, start + cl);
+      if (this.#bodyKind === BODY_LENGTH && cl <= WHOLE_BODY_MAX && end - start >= cl) {
+        // The common small response: head and whole body in one read, handed over together
+        // (copied out of a shared read buffer: the user may keep it).
+        if (shared) user.onUpstreamHead(res, copyOut(buf, start, start + cl), 0, cl);
+        else user.onUpstreamHead(res, buf, start, start + cl);
         if (this.user !== user) return;
-        if (buf.length > start + cl) this.#reusable = false; // bytes beyond the body: not HTTP
+        if (end > start + cl) this.#reusable = false; // bytes beyond the body: not HTTP
         this.#finish();
         return;
       }
       user.onUpstreamHead(res, null, 0, 0);
       if (this.user !== user) return;
       if (this.#bodyKind === BODY_NONE) {
-        if (start < buf.length) this.#reusable = false;
+        if (start < end) this.#reusable = false;
         this.#finish();
         return;
       }
-      if (start < buf.length) this.#body(buf, start);
+      if (start < end) this.#body(buf, start, end, shared);
       return;
     }
   }
@@ -348,6 +372,8 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
     socket.off('error', l.error);
     socket.off('close', l.close);
     socket.off('drain', l.drain);
+    // Reads into our buffer go on: they reach the tunnel through the socket's readable side.
+    this.#detached = true;
     // No data event may fire before the user's listeners are on.
     socket.pause();
     this.pool.onDetached(this);
@@ -365,41 +391,50 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
     }
   }
 
-  #body(buf: Buffer, start: number): void {
+  #body(buf: Buffer, start: number, end: number, shared: boolean): void {
     const user = this.user;
     if (user === null) return;
+    if (shared) {
+      // The user may keep what it gets: small reads are copied out of the reused buffer, large
+      // ones take it along and the next read goes to a fresh one.
+      if (end - start <= COPY_MAX) {
+        buf = copyOut(buf, start, end);
+        start = 0;
+        end = buf.length;
+      } else this.#slot!.lend();
+    }
     switch (this.#bodyKind) {
       case BODY_LENGTH: {
-        const avail = buf.length - start;
+        const avail = end - start;
         if (avail <= this.#remaining) {
           this.#remaining -= avail;
-          user.onUpstreamData(buf, start, buf.length);
+          user.onUpstreamData(buf, start, end);
           if (this.#remaining === 0 && this.user === user) this.#finish();
         } else {
           // More than Content-Length announced: deliver the body, never reuse this socket.
-          const end = start + this.#remaining;
+          const stop = start + this.#remaining;
           this.#remaining = 0;
           this.#reusable = false;
-          user.onUpstreamData(buf, start, end);
+          user.onUpstreamData(buf, start, stop);
           if (this.user === user) this.#finish();
         }
         return;
       }
       case BODY_CHUNKED: {
         const decoder = this.#decoder!;
-        const r = decoder.feed(buf, start, buf.length, this);
+        const r = decoder.feed(buf, start, end, this);
         if (this.user !== user) return;
         if (r === CHUNKED_INCOMPLETE) return;
         if (r < 0) {
           this.#fail(new ProxyError('UPSTREAM_BAD_RESPONSE', `bad chunked body: ${decoder.error}`), 'body');
           return;
         }
-        if (r < buf.length) this.#reusable = false;
+        if (r < end) this.#reusable = false;
         this.#finish();
         return;
       }
       case BODY_CLOSE:
-        user.onUpstreamData(buf, start, buf.length);
+        user.onUpstreamData(buf, start, end);
         return;
     }
   }

@@ -3,6 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { ProxyError } from '../core/errors.ts';
 import { encodeProxyHeader } from '../core/proxy-protocol.ts';
 import type { Ticker } from '../core/ticker.ts';
+import { ReadSlot } from '../http1/read-slot.ts';
 import { type ConnectionOwner, UpstreamConnection } from './connection.ts';
 import type { StreamSource, UpstreamUser } from './stream.ts';
 import { tlsConnectOptions, type UpstreamTls } from './transport-tls.ts';
@@ -129,7 +130,12 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
       o.proxyProtocol === undefined ? undefined : connect({ host: o.host, port: o.port, noDelay: true });
     if (raw !== undefined) raw.write(encodeProxyHeader(o.proxyProtocol!, user.proxyProtocolClient?.()));
     if (o.tls === undefined) {
-      conn = new UpstreamConnection(raw ?? connect({ host: o.host, port: o.port, noDelay: true }), this);
+      if (raw === undefined) {
+        // Plain TCP: reads go to a buffer of the connection's own (ReadSlot), not a stream.
+        const slot = new ReadSlot();
+        const socket = connect({ host: o.host, port: o.port, noDelay: true, onread: slot.onread });
+        conn = new UpstreamConnection(socket, this, false, slot);
+      } else conn = new UpstreamConnection(raw, this);
     } else {
       // Loaded on first need (an https server): plain-HTTP proxies never load node:tls.
       const tlsOptions = tlsConnectOptions(o.tls, o.host, o.port, this.#tlsSession);

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect, createServer, type Server, type Socket } from 'node:net';
+import { describe, it, type TestContext } from 'node:test';
+import { adoptReadSlot, ReadSlot, type ReadTarget } from './read-slot.ts';
+
+/** Collects what a slot delivers: the bytes (copied), and which buffer each read landed in. */
+class Collector implements ReadTarget {
+  readonly chunks: Buffer[] = [];
+  readonly buffers: Buffer[] = [];
+  #waiting: { n: number; resolve: () => void } | null = null;
+  bytes = 0;
+  /** Lend the buffer of the next read (during its callback, as the connections do). */
+  lendTo: ReadSlot | null = null;
+
+  onRead(buf: Buffer, n: number): boolean {
+    this.lendTo?.lend();
+    this.lendTo = null;
+    this.chunks.push(Buffer.from(buf.subarray(0, n)));
+    this.buffers.push(buf);
+    this.bytes += n;
+    const w = this.#waiting;
+    if (w !== null && this.bytes >= w.n) {
+      this.#waiting = null;
+      w.resolve();
+    }
+    return true;
+  }
+
+  until(n: number): Promise<void> {
+    if (this.bytes >= n) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#waiting = { n, resolve };
+    });
+  }
+}
+
+async function pair(t: TestContext): Promise<{ server: Socket; client: Socket }> {
+  const srv: Server = createServer({ allowHalfOpen: true });
+  srv.listen(0, '127.0.0.1');
+  await once(srv, 'listening');
+  const addr = srv.address();
+  if (addr === null || typeof addr === 'string') throw new Error('no address');
+  const accepted = once(srv, 'connection');
+  const client = connect({ host: '127.0.0.1', port: addr.port, noDelay: true });
+  const [server] = (await accepted) as [Socket];
+  t.after(() => {
+    client.destroy();
+    server.destroy();
+    srv.close();
+  });
+  await once(client, 'connect');
+  return { server, client };
+}
+
+describe('adoptReadSlot', () => {
+  it('delivers every byte of an accepted socket into the one reused buffer', async (t) => {
+    const { server, client } = await pair(t);
+    const slot = new ReadSlot();
+    const c = new Collector();
+    slot.target = c;
+    assert.equal(adoptReadSlot(server, slot), true);
+    client.write('GET / HTTP/1.1\r\n');
+    await c.until(16);
+    client.write('Host: a\r\n\r\n');
+    await c.until(27);
+    assert.equal(Buffer.concat(c.chunks).toString('latin1'), 'GET / HTTP/1.1\r\nHost: a\r\n\r\n');
+    assert.ok(c.buffers.length >= 2);
+    assert.ok(
+      c.buffers.every((b) => b === c.buffers[0]),
+      'each read reuses the same buffer',
+    );
+  });
+
+  it('gives the next read a fresh buffer once the current one was lent', async (t) => {
+    const { server, client } = await pair(t);
+    const slot = new ReadSlot();
+    const c = new Collector();
+    slot.target = c;
+    assert.equal(adoptReadSlot(server, slot), true);
+    c.lendTo = slot;
+    client.write('one');
+    await c.until(3);
+    const lent = c.buffers[0]!;
+    client.write('two');
+    await c.until(6);
+    assert.notEqual(c.buffers[1], lent);
+    assert.equal(lent.toString('latin1', 0, 3), 'one', 'the lent buffer is not written again');
+  });
+
+  it('stops reading on pause, goes on after resume, and still ends the stream on FIN', async (t) => {
+    const { server, client } = await pair(t);
+    const slot = new ReadSlot();
+    const c = new Collector();
+    slot.target = c;
+    assert.equal(adoptReadSlot(server, slot), true);
+    server.pause();
+    client.write('held');
+    // The client's bytes reach the server's kernel buffer; a read would deliver them now.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    const ended = once(server, 'end');
+    client.end();
+    server.resume();
+    await c.until(4);
+    await ended;
+    assert.equal(Buffer.concat(c.chunks).toString('latin1'), 'held');
+  });
+
+  it('refuses a socket that still holds bytes in its stream buffer', async (t) => {
+    const { server } = await pair(t);
+    server.pause();
+    server.unshift(Buffer.from('pending'));
+    assert.equal(adoptReadSlot(server, new ReadSlot()), false);
+  });
+
+  it('refuses a socket whose reads already go to a buffer of its own', async (t) => {
+    const { server } = await pair(t);
+    assert.equal(adoptReadSlot(server, new ReadSlot()), true);
+    assert.equal(adoptReadSlot(server, new ReadSlot()), false);
+  });
+});

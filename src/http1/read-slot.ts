@@ -1,0 +1,119 @@
+import { Socket } from 'node:net';
+
+/** First read buffer of a connection: a head and a small body fit in it. */
+const READ_SIZE = 16 * 1024;
+/** After a read that filled its buffer (an upload, a download), the next is this large, as net's own. */
+const READ_SIZE_BULK = 64 * 1024;
+/** Bytes read into a slot's buffer up to this many are copied out when kept; more are lent. */
+export const COPY_MAX = 4 * 1024;
+
+/** Who gets the reads of a slot: `buf[0..n)` was read; false stops reading (net's `onread`). */
+export interface ReadTarget {
+  onRead(buf: Buffer, n: number): boolean;
+}
+
+/**
+ * Where a plain TCP connection reads (net's `onread`): one buffer per connection, reused by every
+ * read, instead of a new ArrayBuffer per read and the Readable stream's push/emit/maybeReadMore
+ * per chunk. The target parses heads in place; bytes it keeps or hands on (a body chunk written
+ * to the other side, which may stay queued; pipelined bytes) must never be the reused memory:
+ * small ones are copied out (`COPY_MAX`), large ones take the buffer along (`lend`) and the next
+ * read gets a fresh one.
+ */
+export class ReadSlot {
+  target: ReadTarget | null = null;
+  #buf: Buffer | null = null;
+  #lent = false;
+  #bulk = false;
+  /** net's `onread` option: the buffer to read into next, and what to do with a read. */
+  readonly onread = {
+    buffer: (): Buffer => this.#next(),
+    callback: (n: number, buf: Buffer): boolean => {
+      if (n === buf.length) this.#bulk = true;
+      const t = this.target;
+      return t === null ? true : t.onRead(buf, n);
+    },
+  };
+
+  #next(): Buffer {
+    let b = this.#buf;
+    if (b === null || this.#lent || (this.#bulk && b.length < READ_SIZE_BULK)) {
+      b = Buffer.allocUnsafe(this.#bulk ? READ_SIZE_BULK : READ_SIZE);
+      this.#buf = b;
+      this.#lent = false;
+    }
+    return b;
+  }
+
+  /**
+   * The current buffer now belongs to whoever got it: the next read goes elsewhere. Only during
+   * the read's callback: net asks for the next buffer as soon as the callback returns.
+   */
+  lend(): void {
+    this.#lent = true;
+  }
+}
+
+/** `buf[start..end)` as memory of its own (a copy), for bytes of a slot's buffer that are kept. */
+export function copyOut(buf: Buffer, start: number, end: number): Buffer {
+  return Buffer.from(buf.subarray(start, end));
+}
+
+interface NetReadInternals {
+  readonly kBuffer: symbol;
+  readonly kBufferCb: symbol;
+  readonly kBufferGen: symbol;
+}
+
+let internals: NetReadInternals | null | undefined;
+
+/**
+ * net's `onread` is an option of `new Socket()` and `connect()` only; accepted sockets have no such
+ * option. Node keeps it in three symbol-keyed fields that `pause`, `resume` and its read callback
+ * consult: found here once on a probe socket by their descriptions, or null (another Node) and the
+ * caller keeps 'data' events.
+ */
+function netReadInternals(): NetReadInternals | null {
+  if (internals !== undefined) return internals;
+  const probe = new Socket({ onread: { buffer: Buffer.alloc(1), callback: () => true } });
+  const find = (name: string) => Object.getOwnPropertySymbols(probe).find((s) => s.description === name);
+  const kBuffer = find('kBuffer');
+  const kBufferCb = find('kBufferCb');
+  const kBufferGen = find('kBufferGen');
+  internals = kBuffer && kBufferCb && kBufferGen ? { kBuffer, kBufferCb, kBufferGen } : null;
+  return internals;
+}
+
+interface UserBufferHandle {
+  useUserBuffer?: (buf: Uint8Array) => void;
+  constructor: { name: string };
+}
+
+/**
+ * Switches an accepted plain TCP socket to read into `slot` from its next read on: what
+ * `onread` would have done at construction. False (nothing changed) when the socket is not a
+ * bare TCP handle (TLS, a pipe), still holds bytes in its stream buffer, or Node lacks the
+ * internals; the caller then keeps its 'data' listener. The caller removes that listener itself.
+ */
+export function adoptReadSlot(socket: Socket, slot: ReadSlot): boolean {
+  const handle = (socket as unknown as { _handle: UserBufferHandle | null })._handle;
+  if (
+    handle === null ||
+    handle.constructor.name !== 'TCP' ||
+    typeof handle.useUserBuffer !== 'function' ||
+    socket.readableLength !== 0 ||
+    socket.destroyed
+  ) {
+    return false;
+  }
+  const k = netReadInternals();
+  if (k === null) return false;
+  const fields = socket as unknown as Record<symbol, unknown>;
+  if (fields[k.kBuffer] !== null && fields[k.kBuffer] !== undefined) return false;
+  const first = slot.onread.buffer();
+  fields[k.kBuffer] = first;
+  fields[k.kBufferCb] = slot.onread.callback;
+  fields[k.kBufferGen] = slot.onread.buffer;
+  handle.useUserBuffer(first);
+  return true;
+}
