@@ -669,6 +669,10 @@ async function run(
     // control plane. What follows mirrors the single process's reload hooks and shutdown.
     const data = plane.data;
     let settledHeap = false;
+    // Each worker samples its own loop and heap (the overload signals), from its first swap on.
+    const sampling = config.overload.maxEventLoopDelay > 0 || config.overload.maxHeapUsedRatio > 0;
+    const signals = sampling ? new ProcessSignals() : null;
+    if (metrics !== null) metrics.addCollector(overloadCollector(overload, gates, sampling));
     const stopParentWatch = watchParent(processHost(PARENT_AT_START), () => void data.stop('parent exited'));
     data.serve({
       ref,
@@ -680,12 +684,19 @@ async function run(
         await gate.load();
       },
       onCommit: (snap) => {
+        if (signals !== null) {
+          signals.start((s) => overload.observe(s));
+          signals.forgive();
+        }
         longLived.review(snap.config);
         if (snap.tls !== null) gate.ready();
         tlsSetup.ensure(snap);
         if (!settledHeap) {
           settledHeap = true;
-          setImmediate(() => settleHeap());
+          setImmediate(() => {
+            settleHeap();
+            signals?.forgive(); // our own pause, not load
+          });
         }
       },
       metrics,
@@ -694,6 +705,7 @@ async function run(
         const grace = Math.max(0, ...listened.map(([, e]) => e.transport.lifeCycle.graceTimeOut));
         logger.info('shutting down', { signal, graceMs: grace });
         stopParentWatch();
+        signals?.stop();
         for (const d of dispatchers) d.close();
         gate.close();
         await Promise.all([
