@@ -40,7 +40,12 @@ export interface MetricFigures {
   readonly heapUsed: number;
   /** nodejs_heap_size_total_bytes */
   readonly heapTotal: number;
-  /** Sum of the `*_open_connections` series (client connections per entry point). */
+  /**
+   * Client connections open on the entry points: `traefik_open_connections` (the proxy's default
+   * names, Traefik's), or `<prefix>_open_connections` before those names. Not v2's
+   * `traefik_entrypoint_open_connections` (the same values again) nor
+   * `traefik_service_open_connections` (requests in flight).
+   */
   readonly openConnections: number;
   /** Sum of the `*_upstream_pool_connections` series (idle, busy, connecting). */
   readonly upstreamConnections: number;
@@ -61,12 +66,27 @@ function sum(lines: readonly string[], suffix: string): number {
   return total;
 }
 
+/** The family of client connections: the first of `traefik_open_connections`, `*_open_connections` present. */
+function openConnections(lines: readonly string[]): number {
+  const family = (l: string): string => l.slice(0, Math.max(0, l.search(/[{ ]/)));
+  if (lines.some((l) => family(l) === 'traefik_open_connections'))
+    return sum(lines, 'traefik_open_connections');
+  let total = 0;
+  for (const l of lines) {
+    const name = family(l);
+    if (l.startsWith('#') || !/^[a-z]+_open_connections$/.test(name)) continue;
+    const value = Number(l.slice(l.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) total += value;
+  }
+  return total;
+}
+
 export function parseMetrics(text: string): MetricFigures {
   const lines = text.split('\n');
   return {
     heapUsed: sum(lines, 'nodejs_heap_size_used_bytes'),
     heapTotal: sum(lines, 'nodejs_heap_size_total_bytes'),
-    openConnections: sum(lines, '_open_connections'),
+    openConnections: openConnections(lines),
     upstreamConnections: sum(lines, '_upstream_pool_connections'),
     tunnels: sum(lines, '_tunnels_open'),
   };
