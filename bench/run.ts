@@ -9,8 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { clockTicksPerSecond, commandExists, machine, pinSelf, toolVersions } from './lib/environment.ts';
 import { GRPC_BACKEND_PORT, grpcBackendCommand, probeGrpc } from './lib/grpc-mode.ts';
 import { CLIENT_CPU, type MeasureContext, measureRun, PROXY_CPU } from './lib/measure.ts';
-import { type BenchMode, MODE_INFO } from './lib/modes.ts';
-import { portFree, waitForHttp } from './lib/net-wait.ts';
+import { type BenchMode, isL4, MODE_INFO } from './lib/modes.ts';
+import { portFree, waitForHttp, waitForTcp } from './lib/net-wait.ts';
 import { type BenchOptions, parseOptions, USAGE } from './lib/options.ts';
 import { type ManagedProcess, ProcessSupervisor } from './lib/process-group.ts';
 import {
@@ -20,6 +20,7 @@ import {
   backendCommand,
   COMPRESS_BODY_BYTES,
   COMPRESS_PATH,
+  L4_BACKEND_PORTS,
   PROXY_HOST,
   type ProxySpec,
   proxyPort,
@@ -60,6 +61,9 @@ const CLIENT_TOOLS: Readonly<Record<BenchMode, readonly string[]>> = {
   ws: [],
   compress: ['wrk'],
   grpc: ['h2load'],
+  'tcp-bulk': [],
+  'tcp-conn': [],
+  udp: [],
 };
 
 function checkMachine(plans: readonly ModePlan[]): void {
@@ -159,6 +163,24 @@ async function startGrpcBackend(supervisor: ProcessSupervisor, paths: BenchPaths
     await sleep(100);
   }
   throw new Fatal(`gRPC backend: not answering ${url} (${last}; logs in ${runDir})`);
+}
+
+/** The layer-4 modes: TCP echo, TCP byte sink, UDP echo (bench/lib/l4-backend.ts), pinned beside the proxies. */
+async function startL4Backend(supervisor: ProcessSupervisor, paths: BenchPaths): Promise<ManagedProcess> {
+  const runDir = await mkdtemp(join(paths.tmpDir, 'l4-backend-'));
+  const script = join(paths.repoRoot, 'bench/lib/l4-backend.ts');
+  const backend = supervisor.spawn(
+    'l4-backend',
+    'taskset',
+    ['-c', String(PROXY_CPU), paths.nodePath, script, ...L4_BACKEND_PORTS.map(String)],
+    { output: { kind: 'file', path: join(runDir, 'proxy.log') } },
+  );
+  try {
+    await waitForTcp(PROXY_HOST, L4_BACKEND_PORTS[0], 10_000, backend);
+  } catch (err) {
+    throw new Fatal(`l4 backend: ${err instanceof Error ? err.message : String(err)} (logs in ${runDir})`);
+  }
+  return backend;
 }
 
 interface Results {
@@ -265,6 +287,7 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const { mode } of plans) ports.set(proxyPort(mode), 'proxy');
   if (plans.some((p) => p.mode === 'ws')) ports.set(WS_BACKEND_PORT, 'WebSocket backend');
   if (plans.some((p) => p.mode === 'grpc')) ports.set(GRPC_BACKEND_PORT, 'gRPC backend');
+  if (plans.some((p) => isL4(p.mode))) for (const p of L4_BACKEND_PORTS) ports.set(p, 'layer-4 backend');
   for (const [port, what] of ports) {
     if (!(await portFree(PROXY_HOST, port))) {
       throw new Fatal(`${PROXY_HOST}:${port} (the ${what} port) is already in use by another process`);
@@ -280,6 +303,7 @@ async function main(argv: readonly string[]): Promise<number> {
   const grpcBackend = plans.some((p) => p.mode === 'grpc')
     ? await startGrpcBackend(supervisor, paths)
     : undefined;
+  const l4Backend = plans.some((p) => isL4(p.mode)) ? await startL4Backend(supervisor, paths) : undefined;
 
   let allOk = true;
   for (const { mode, proxies } of plans) {
@@ -310,7 +334,9 @@ async function main(argv: readonly string[]): Promise<number> {
           ? wsBackend
           : mode === 'grpc' && grpcBackend !== undefined
             ? grpcBackend
-            : backend,
+            : isL4(mode) && l4Backend !== undefined
+              ? l4Backend
+              : backend,
       mode,
       certificate: MODE_INFO[mode].tls ? certificate : undefined,
     };
@@ -320,6 +346,7 @@ async function main(argv: readonly string[]): Promise<number> {
   await supervisor.stop(backend);
   if (wsBackend !== undefined) await supervisor.stop(wsBackend);
   if (grpcBackend !== undefined) await supervisor.stop(grpcBackend);
+  if (l4Backend !== undefined) await supervisor.stop(l4Backend);
   return allOk ? 0 : 1;
 }
 
@@ -353,7 +380,18 @@ async function runMode(
     }
   }
   const unit = MODE_INFO[mode].unit;
-  const per = unit === 'hs' ? 'handshake' : unit === 'msg' ? 'message' : 'request';
+  const per =
+    unit === 'hs'
+      ? 'handshake'
+      : unit === 'msg'
+        ? 'message'
+        : unit === 'MiB'
+          ? 'MiB'
+          : unit === 'conn'
+            ? 'connection'
+            : unit === 'dgram'
+              ? 'datagram round trip'
+              : 'request';
   console.log(
     `\n--mode ${mode}: medians over ${rounds} rounds (vs nginx / vs caddy: CPU per ${per}, higher is better)`,
   );

@@ -1,6 +1,9 @@
 /**
  * `npm start` (after `npm run build`): two tiny demo backends on 127.0.0.1:9101 and :9102, and the proxy on
- * config/example.yaml in front of them (http://127.0.0.1:8080/). Ctrl-C stops everything.
+ * config/example.yaml in front of them (http://127.0.0.1:8080/). Ctrl-C stops everything, and so
+ * does stopping npm: the script `exec`s this process (npm's SIGTERM reaches it, not a shell), and
+ * the proxy is a child with an IPC channel, which it watches: if this process dies, even by
+ * SIGKILL, the channel closes and the proxy shuts down (src/cli/parent-watch.ts).
  */
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
@@ -27,7 +30,7 @@ const proxy = spawn(
   process.execPath,
   [join(root, 'dist/main.js'), 'run', '--config', join(root, 'config/example.yaml')],
   {
-    stdio: 'inherit',
+    stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   },
 );
 console.log('demo: proxy starting on http://127.0.0.1:8080/ — try: curl -i http://127.0.0.1:8080/');

@@ -5,7 +5,9 @@
  */
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
+import { type ConfigLookup, describeSearch, findConfigFile } from './cli/config-lookup.ts';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
+import { processHost, watchParent } from './cli/parent-watch.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import {
   type EntryPointConfig,
@@ -32,11 +34,17 @@ import { settleHeap } from './core/settle-heap.ts';
 import { Ticker } from './core/ticker.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
 import { pathPolicy } from './http1/request-path.ts';
+import { EntryPointDispatcher } from './listeners/dispatcher.ts';
 import { HttpListener } from './listeners/http-listener.ts';
 import type { AlpnChallenges, OcspHook } from './listeners/tls-front.ts';
+import { TlsGate } from './listeners/tls-gate.ts';
+import type { UdpEntryPoint } from './listeners/udp-entry-point.ts';
+import type { PluginMiddlewares } from './middleware/middleware.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { Tracer } from './observability/tracing/index.ts';
+import type { PluginHost } from './plugins/host.ts';
+import { refreshingPlugins } from './plugins/provider.ts';
 import type { ApiProvider } from './providers/api/index.ts';
 import { FileProvider, fileProviderOptions } from './providers/file/index.ts';
 import type { Provider } from './providers/provider.ts';
@@ -46,10 +54,13 @@ import { SupervisedProvider } from './providers/supervisor.ts';
 import type { EntryPointContext } from './proxy/entry-point-context.ts';
 import { LongLivedRegistry } from './proxy/long-lived.ts';
 import { EntryPointMetrics } from './proxy/route-metrics.ts';
+import { TcpForwarder } from './proxy/tcp/tcp-forwarder.ts';
 import { compileBreakerExpression } from './resilience/circuit-breaker/index.ts';
 import { compileRule } from './router/index.ts';
+import { compileTcpRule } from './router/tcp/index.ts';
 import type { BuildOptions } from './runtime/build-snapshot.ts';
 import { buildSnapshot } from './runtime/build-snapshot.ts';
+import type { TlsBuildOptions } from './runtime/build-tls.ts';
 import { CertFileWatch } from './runtime/cert-file-watch.ts';
 import { ConfigWatcher } from './runtime/config-watcher.ts';
 import { internalServicesFor, newBridgeSecret } from './runtime/internal-services.ts';
@@ -57,8 +68,11 @@ import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
 
-const checkRule: RuleChecker = (rule) => {
-  const r = compileRule(rule);
+/** Read before anything slow: a parent that dies while we start must still be noticed. */
+const PARENT_AT_START = process.ppid;
+
+const checkRule: RuleChecker = (rule, language) => {
+  const r = language === 'tcp' ? compileTcpRule(rule) : compileRule(rule);
   return r.ok ? undefined : r.error;
 };
 
@@ -135,6 +149,13 @@ interface TlsSetup {
    * from the configured one only for `:0` (an ephemeral port).
    */
   bound(name: string, port: number): void;
+  /**
+   * TLS for the builds: ready at start when the static configuration terminates TLS (an entry
+   * point's `http.tls`, a resolver, OCSP); otherwise loaded the first time a configuration's
+   * routers ask for it (node:tls and the certificate code cost ~7 MB that an HTTP-only proxy
+   * does not pay).
+   */
+  loadTls(): Promise<TlsBuildOptions>;
 }
 
 /**
@@ -149,8 +170,8 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
   const resolvers = Object.entries(config.certificatesResolvers ?? {});
   const listeners: (() => void)[] = [];
   let buildOptions: BuildOptions = redirections.size === 0 ? {} : { redirections };
-  if (tlsEps.size === 0 && resolvers.length === 0) {
-    if (config.ocsp !== undefined) logger.warn('ocsp is configured but no entry point terminates TLS');
+  if (tlsEps.size === 0 && resolvers.length === 0 && config.ocsp === undefined) {
+    let loading: Promise<TlsBuildOptions> | undefined;
     return {
       buildOptions,
       onChange: () => {},
@@ -159,6 +180,19 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
       stop: () => {},
       ensure: () => {},
       bound,
+      loadTls: () => {
+        loading ??= (async () => {
+          const tls = await import('./tls/index.ts');
+          const { buildTls } = await import('./runtime/build-tls.ts');
+          return {
+            build: buildTls,
+            entryPoints: tlsEps,
+            generated: new tls.GeneratedDefaultCertificate(),
+            roots: new tls.TrustedRoots(),
+          };
+        })();
+        return loading;
+      },
     };
   }
   const tls = await import('./tls/index.ts');
@@ -256,12 +290,14 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
       ? {}
       : { acmeHttp01: { entryPoints: http01Eps, lookup: (p: string) => http01Store.lookupPath(p) } }),
   };
+  const ready = buildOptions.tls!;
   return {
     buildOptions,
     onChange: (fn) => listeners.push(fn),
     alpn,
     ocsp: stapler,
     bound,
+    loadTls: () => Promise.resolve(ready),
     stop: () => {
       for (const m of managers) m.stop();
       stapler?.close();
@@ -287,10 +323,35 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
             : [hostNames(r.rule)];
         for (const d of domains) if (d.length > 0) m.ensure(d);
       }
+      // TCP routers that terminate TLS: their tls.domains, else the names of their HostSNI.
+      for (const r of Object.values(snap.config.tcp?.routers ?? {})) {
+        const t = r.tls;
+        const m =
+          t === undefined || t.passthrough || t.certResolver === undefined
+            ? undefined
+            : byName.get(t.certResolver);
+        if (m === undefined || t === undefined) continue;
+        const c = compileTcpRule(r.rule);
+        const domains =
+          t.domains.length > 0
+            ? t.domains.map((d) => [d.main, ...d.sans])
+            : [c.ok ? c.hostSNIs.filter((h) => h !== '*') : []];
+        for (const d of domains) if (d.length > 0) m.ensure(d);
+      }
       const g = snap.config.tls.stores['default']?.defaultGeneratedCert;
       if (g !== undefined) byName.get(g.resolver)?.ensure([g.domain.main, ...g.domain.sans]);
     },
   };
+}
+
+/** The entry points that listen for UDP (`address: ":53/udp"`). */
+function udpEntryPointNames(config: StaticConfig): string[] {
+  return Object.entries(config.entryPoints)
+    .filter(([, ep]) => {
+      const a = parseAddress(ep.address);
+      return !('error' in a) && a.udp === true;
+    })
+    .map(([n]) => n);
 }
 
 /** The exact host names a rule requires (Host matchers), for ACME. */
@@ -320,7 +381,32 @@ function trialBuild(merged: DynamicConfig, logger: Logger, opts: BuildOptions): 
   }
 }
 
-async function run(config: StaticConfig, inline: Parameters<typeof fileProviderOptions>[1]): Promise<number> {
+/**
+ * The local plugins (static `experimental.localPlugins`), imported, and the maker of their
+ * middlewares; undefined when there are none (the module is not even loaded), null when one
+ * failed to load and `abortOnPluginFailure` is set (already logged).
+ */
+async function setupPlugins(
+  config: StaticConfig,
+  staticFile: string | undefined,
+  logger: Logger,
+): Promise<{ host: PluginHost; middlewares: PluginMiddlewares } | undefined | null> {
+  const exp = config.experimental;
+  if (exp === undefined || Object.keys(exp.localPlugins).length === 0) return undefined;
+  const { loadLocalPlugins, pluginMiddlewares } = await import('./plugins/index.ts');
+  const host = await loadLocalPlugins(exp.localPlugins, staticFile, logger);
+  if (host.unusable.length > 0 && exp.abortOnPluginFailure) {
+    logger.error('a plugin could not be loaded and experimental.abortOnPluginFailure is set: not starting');
+    return null;
+  }
+  return { host, middlewares: pluginMiddlewares(host) };
+}
+
+async function run(
+  config: StaticConfig,
+  inline: Parameters<typeof fileProviderOptions>[1],
+  source: ConfigLookup,
+): Promise<number> {
   const logger = createLogger({
     level: config.log.level,
     format: config.log.format === 'json' ? 'json' : 'text',
@@ -331,7 +417,12 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   // Without a listening socket the event loop empties and the process would end with 0 at once,
   // which a supervisor reads as "finished fine".
   if (Object.keys(config.entryPoints).length === 0) {
-    logger.error('no entry point is defined: nothing to listen on');
+    logger.error(
+      source.file === undefined
+        ? `no entry point is defined: nothing to listen on (no configuration file was found in ${describeSearch(source.searched)}; name one with --config)`
+        : 'no entry point is defined: nothing to listen on',
+      { file: source.file ?? null },
+    );
     return 1;
   }
   const accessLogPath = config.accessLog?.filePath ?? '';
@@ -372,17 +463,53 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
         );
   const tlsSetup = await setupTls(config, logger);
   if (tlsSetup === null) return 1;
+  // Local plugins are imported before any entry point opens; one that cannot be is logged, and
+  // the middlewares naming it are disabled (Traefik's default), or nothing starts.
+  const plugins = await setupPlugins(config, source.file, logger);
+  if (plugins === null) return 1;
 
   // Every entry point is a proxy entry point: the API, dashboard, ping and metrics are routes
   // there (runtime/internal-services.ts), beside whatever routers the configuration puts there.
   const listened = listenedEntryPoints(config);
   const listeners: HttpListener[] = [];
-  const fronts: { close(): void }[] = [];
   // Tunnels and streaming responses, reviewed after each reload (a removed route closes them).
   const longLived = new LongLivedRegistry(ticker);
+  const dispatchers: EntryPointDispatcher[] = [];
+  const forwarders: TcpForwarder[] = [];
+  const l4Metrics =
+    metrics === null ? null : new (await import('./observability/metrics/layer4.ts')).Layer4Metrics();
+  if (l4Metrics !== null) metrics?.addCollector(l4Metrics.collector);
+  const gate = new TlsGate(ref, logger, async () => {
+    const { TlsFront } = await import('./listeners/tls-front.ts');
+    return (entryPoint, onSecure) =>
+      new TlsFront({ ref, logger, entryPoint, onSecure, challenges: tlsSetup.alpn, ocsp: tlsSetup.ocsp });
+  });
+  const udpEntryPoints: UdpEntryPoint[] = [];
   for (const [name, ep] of listened) {
     const addr = parseAddress(ep.address);
     if ('error' in addr) throw new Error(`entry point ${name}: ${addr.error}`);
+    if (addr.udp === true) {
+      // node:dgram is loaded only when a UDP entry point exists.
+      const { UdpEntryPoint } = await import('./listeners/udp-entry-point.ts');
+      const u = new UdpEntryPoint(
+        { name, snapshots: ref, ticker, logger, timeoutMs: ep.udp.timeout, metrics: l4Metrics },
+        addr.host !== undefined && isIPv6(addr.host),
+      );
+      try {
+        const bound = await u.listen(addr.host ?? '', addr.port);
+        logger.info('entry point listening', {
+          entryPoint: name,
+          address: `${bound.address}:${bound.port}`,
+          protocol: 'udp',
+        });
+      } catch (e) {
+        logger.error('cannot listen', { entryPoint: name, address: ep.address, error: e });
+        for (const l of listeners) await l.shutdown(0);
+        return 1;
+      }
+      udpEntryPoints.push(u);
+      continue;
+    }
     // Traefik leaves its internal routers out of access logs, metrics and traces by default
     // (`addInternals`): so do we on an entry point that is there for them.
     const internalOnly = isDedicatedAdminEntryPoint(config, name);
@@ -398,24 +525,48 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       internalOnly ? null : tracer,
       longLived,
     );
-    const listener = new HttpListener(ctx, { maxConcurrentStreams: ep.http2.maxConcurrentStreams });
-    if (ep.http.tls !== undefined) {
-      const { TlsFront } = await import('./listeners/tls-front.ts');
-      const front = new TlsFront({
-        ref,
-        logger,
-        entryPoint: name,
-        onSecure: (s) => listener.handle(s, s.alpnProtocol === 'h2' ? 'h2' : 'h1'),
-        challenges: tlsSetup.alpn,
-        ocsp: tlsSetup.ocsp,
-        helloTimeoutMs: ep.transport.respondingTimeouts.readHeaderTimeout,
-      });
-      listener.setFront((socket) => front.accept(socket));
-      fronts.push(front);
-    }
+    // One entry point serves cleartext HTTP and HTTPS side by side (Traefik's router-level TLS):
+    // two HTTP sides, one per scheme, behind one listening socket and its dispatcher.
+    const secureCtx: EntryPointContext = { ...ctx, scheme: 'https' };
+    const h2 = { maxConcurrentStreams: ep.http2.maxConcurrentStreams };
+    const listener = new HttpListener(ctx, h2);
+    const secure = new HttpListener(secureCtx, h2);
+    gate.addEntryPoint(name, (s) => secure.handle(s, s.alpnProtocol === 'h2' ? 'h2' : 'h1'));
+    const forwarder = new TcpForwarder({
+      entryPoint: name,
+      ticker,
+      logger,
+      accessLog: internalOnly ? null : accessLog,
+      metrics: internalOnly ? null : l4Metrics,
+      terminate: (s, buffered, hello, options, onSecure) =>
+        gate.handshake(name, s, buffered, hello, options, onSecure),
+    });
+    forwarders.push(forwarder);
+    const t = ep.transport.respondingTimeouts;
+    const dispatcher = new EntryPointDispatcher({
+      entryPoint: name,
+      snapshots: ref,
+      ticker,
+      logger,
+      firstBytesTimeoutMs: t.readHeaderTimeout,
+      serverFirstTimeoutMs: t.serverFirstTimeout,
+      alwaysPeek: tlsSetup.alpn !== null,
+      proxyProtocol:
+        ep.proxyProtocol === undefined
+          ? null
+          : { trusted: trustedMatcher(ep.proxyProtocol.trustedIPs, ep.proxyProtocol.insecure) },
+      targets: {
+        http: (s) => listener.handle(s, 'detect'),
+        https: (s, buffered, hello) => gate.handshake(name, s, buffered, hello),
+        tcp: (s, m, buffered, hello) => forwarder.serve(s, m.value, buffered, hello),
+      },
+    });
+    listener.setFront((socket) => dispatcher.accept(socket));
+    dispatchers.push(dispatcher);
     try {
       const bound = await listener.listen(addr.host ?? '', addr.port);
       (ctx as { port: string }).port = String(bound.port);
+      (secureCtx as { port: string }).port = String(bound.port);
       tlsSetup.bound(name, bound.port);
       logger.info('entry point listening', { entryPoint: name, address: `${bound.address}:${bound.port}` });
     } catch (e) {
@@ -423,8 +574,9 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
       for (const l of listeners) await l.shutdown(0);
       return 1;
     }
-    listeners.push(listener);
+    listeners.push(listener, secure);
   }
+  if (tlsSetup.buildOptions.tls !== undefined) await gate.load();
 
   // The admin server listens privately; the internal services forward to it (the bridge).
   const bridge =
@@ -434,11 +586,17 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   const defaults = defaultEntryPoints(config);
   const trialOptions: BuildOptions = {
     defaultEntryPoints: defaults,
+    udpEntryPoints: udpEntryPointNames(config),
     entryPointModel: entryPointModelFor(config),
     ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
     ...(internal !== undefined ? { internal } : {}),
+    ...(plugins !== undefined ? { plugins: plugins.middlewares } : {}),
   };
-  const buildOptions: BuildOptions = { ...tlsSetup.buildOptions, ...trialOptions };
+  // Mutable: TLS joins it when a configuration first asks for it (tlsSetup.loadTls).
+  const buildOptions: { -readonly [K in keyof BuildOptions]: BuildOptions[K] } = {
+    ...tlsSetup.buildOptions,
+    ...trialOptions,
+  };
 
   const providers: SupervisedProvider[] = [];
   // Every provider is supervised (restarted with backoff, its last good configuration kept while
@@ -446,7 +604,9 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   // coalesces its own events, and the API, whose writers wait for their outcome.
   const supervise = (p: Provider): void => {
     const throttleMs = p.name === 'file' || p.name === 'api' ? 0 : config.providers.providersThrottleDuration;
-    providers.push(new SupervisedProvider(p, { logger, throttleMs }));
+    // A plugin whose module changed is imported again before the next configuration is built.
+    const watched = plugins === undefined ? p : refreshingPlugins(p, plugins.host);
+    providers.push(new SupervisedProvider(watched, { logger, throttleMs }));
   };
   const dynamicNames = dynamicProviderNames(config.providers);
   const fileEnabled = config.providers.file !== undefined || inline !== undefined;
@@ -491,7 +651,20 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
   watcher.onOutcome((o) => {
     if (!o.applied) return;
     longLived.review(ref.current.config);
-    tlsSetup.ensure(ref.current);
+    const snap = ref.current;
+    if (snap.tlsWanted && buildOptions.tls === undefined) {
+      // The first configuration whose routers terminate TLS in a proxy started without it.
+      void tlsSetup.loadTls().then(
+        async (tls) => {
+          buildOptions.tls = tls;
+          await gate.load();
+          watcher.apply();
+        },
+        (e: unknown) => logger.error('cannot load TLS', { error: String(e) }),
+      );
+    }
+    if (snap.tls !== null) gate.ready();
+    tlsSetup.ensure(snap);
     certFiles.follow(ref.current.config);
     if (!settled) {
       // Start-up garbage (code loading, the first build) out once, off the current tick.
@@ -587,9 +760,15 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
         ...Object.values(config.entryPoints).map((e) => e.transport.lifeCycle.graceTimeOut),
       );
       logger.info('shutting down', { signal, graceMs: grace });
+      stopWatch();
       stop.abort();
-      for (const f of fronts) f.close();
-      await Promise.all(listeners.map((l) => l.shutdown(grace)));
+      for (const d of dispatchers) d.close();
+      gate.close();
+      await Promise.all([
+        ...listeners.map((l) => l.shutdown(grace)),
+        ...forwarders.map((f) => f.shutdown(grace)),
+        ...udpEntryPoints.map((u) => u.close()),
+      ]);
       await bridge?.close();
       await watching.catch(() => {});
       await tracer?.close();
@@ -603,11 +782,24 @@ async function run(config: StaticConfig, inline: Parameters<typeof fileProviderO
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));
     process.once('SIGINT', () => void shutdown('SIGINT'));
+    // Not a signal, but the same end: the parent that ran us (npm, a supervisor) is gone.
+    const stopWatch = watchParent(processHost(PARENT_AT_START), (why) => {
+      logger.warn('parent process gone: shutting down', { reason: why });
+      void shutdown('parent exited');
+    });
   });
 }
 
 async function main(): Promise<number> {
   const cmd = parseCommand(process.argv.slice(2), process.env);
+  // Without --config, the file is looked for where Traefik looks (cli/config-lookup.ts).
+  const lookup = (named: string | undefined): ConfigLookup => {
+    if (named !== undefined) return { file: named, searched: [] };
+    const found = findConfigFile(process.env, process.cwd());
+    if (found.file !== undefined)
+      process.stderr.write(`traffic: using the configuration file ${found.file}\n`);
+    return found;
+  };
   switch (cmd.kind) {
     case 'help':
       process.stdout.write(cmd.text);
@@ -620,7 +812,7 @@ async function main(): Promise<number> {
       return 2;
     case 'validate':
       return await runValidate(
-        cmd.configFile,
+        lookup(cmd.configFile).file,
         cmd.overrides,
         process.env,
         checkRule,
@@ -629,7 +821,7 @@ async function main(): Promise<number> {
       );
     case 'explain':
       return (await import('./cli/explain.ts')).runExplain(
-        cmd.configFile,
+        lookup(cmd.configFile).file,
         cmd.request,
         cmd.headers,
         (t) => process.stdout.write(t),
@@ -640,14 +832,15 @@ async function main(): Promise<number> {
         },
       );
     case 'run': {
+      const source = lookup(cmd.configFile);
       const loaded = loadStaticConfig({
-        ...(cmd.configFile !== undefined ? { file: cmd.configFile } : {}),
+        ...(source.file !== undefined ? { file: source.file } : {}),
         argv: cmd.overrides,
         env: process.env,
       });
       for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
       if (loaded.config === undefined || hasErrors(loaded.issues)) return 1;
-      return run(loaded.config, loaded.inlineDynamic);
+      return run(loaded.config, loaded.inlineDynamic, source);
     }
   }
 }

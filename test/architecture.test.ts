@@ -20,6 +20,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   // The auth middlewares reach servers of their own: forwardAuth through an upstream pool, the
   // Redis rate limit with upstream's TLS; encodedCharacters reuses the entry point's escape table.
   middleware: ['core', 'config', 'resilience', 'upstream', 'http1'],
+  // Local plugins (docs/plugins.md): the middleware module knows them only as an interface.
+  plugins: ['core', 'config', 'middleware', 'providers'],
   resilience: ['core', 'config'],
   health: ['core', 'config', 'http1'],
   tls: ['core', 'config'],
@@ -53,8 +55,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   // HTTP/2 downstream: node:http2 sessions whose streams run the proxy's exchanges.
   http2: ['core', 'config', 'http1', 'proxy', 'runtime', 'observability', 'upstream'],
-  listeners: ['core', 'config', 'http1', 'http2', 'proxy', 'runtime', 'observability', 'tls'],
-  cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin', 'tls'],
+  listeners: ['core', 'config', 'http1', 'http2', 'proxy', 'runtime', 'observability', 'tls', 'router'],
+  cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin', 'tls', 'plugins'],
   admin: ['core', 'config', 'runtime', 'router', 'providers', 'observability', 'middleware', 'balancer'],
 };
 

@@ -25,6 +25,7 @@ export function loadStats(output: ClientOutput): LoadStats {
         errors: { errored: h.requests.errored, status4xx5xx: h.requests.failed - h.requests.errored },
       };
     }
+    case 'l4-client':
     case 'ws-client': {
       const r = output.result;
       return {

@@ -7,7 +7,7 @@ import { parseH2loadOutput, runH2load } from './h2load.ts';
 import { parseHandshakeReport, runHandshakeClient } from './handshakes.ts';
 import { errorTotal, loadStats } from './load-stats.ts';
 import { type BenchMode, MODE_INFO } from './modes.ts';
-import { waitForHttp, waitPortFree } from './net-wait.ts';
+import { waitPortFree, waitReady } from './net-wait.ts';
 import type { BenchOptions } from './options.ts';
 import { sampleTree } from './proc-tree.ts';
 import type { ManagedProcess, ProcessSupervisor } from './process-group.ts';
@@ -19,6 +19,8 @@ import { probeTls, type TlsFacts, tlsMismatch } from './tls-probe.ts';
 import { parseWrkOutput, runWrk } from './wrk.ts';
 
 export const PROXY_CPU = 1;
+/** What `--mode tcp-bulk` carries through one connection: 1 GiB. */
+const BULK_BYTES = 1 << 30;
 export const CLIENT_CPU = 0;
 const RSS_SAMPLE_MS = 200;
 
@@ -57,7 +59,7 @@ function readProfile(ctx: MeasureContext, name: string): ProfileSummary {
 }
 
 /** One client run against the proxy (the client pinned to CLIENT_CPU), parsed. */
-async function load(ctx: MeasureContext, durationS: number): Promise<ClientOutput> {
+async function load(ctx: MeasureContext, durationS: number, measured = false): Promise<ClientOutput> {
   const url = proxyUrl(ctx.mode);
   const { connections, streams } = ctx.options;
   switch (MODE_INFO[ctx.mode].client) {
@@ -90,6 +92,22 @@ async function load(ctx: MeasureContext, durationS: number): Promise<ClientOutpu
         durationS,
       });
       return { tool: 'handshake-client', result: parseHandshakeReport(out) };
+    }
+    case 'l4-client': {
+      // tcp-bulk: the measured run carries 1 GiB (bounded in time); the warm-up a tenth of it.
+      const args =
+        ctx.mode === 'tcp-bulk'
+          ? [String(measured ? BULK_BYTES : BULK_BYTES / 8), String(Math.max(60, durationS * 6))]
+          : [String(connections), String(durationS)];
+      const out = await runScriptClient(ctx.supervisor, {
+        cpu: CLIENT_CPU,
+        nodePath: ctx.paths.nodePath,
+        repoRoot: ctx.paths.repoRoot,
+        script: 'bench/lib/l4-client.ts',
+        args: [ctx.mode, PROXY_HOST, String(proxyPort(ctx.mode)), ...args],
+        durationS: ctx.mode === 'tcp-bulk' ? Math.max(60, durationS * 6) : durationS,
+      });
+      return { tool: 'l4-client', result: parseScriptReport(out) };
     }
     case 'ws-client': {
       const out = await runScriptClient(ctx.supervisor, {
@@ -130,7 +148,7 @@ async function loadAndMeasure(
   startedAt: string,
 ): Promise<RunOk> {
   if (spec.readiness === 'grpc') await waitForGrpc(spec.readinessUrl, spec.readyTimeoutMs, proxy);
-  else await waitForHttp(spec.readinessUrl, spec.readyTimeoutMs, proxy, ctx.options.headers);
+  else await waitReady(spec.readinessUrl, spec.readyTimeoutMs, proxy, ctx.options.headers);
   const tls = await checkTls(ctx);
   const idle = sampleTree(proxy.pid);
   if (ctx.options.warmupS > 0) await load(ctx, ctx.options.warmupS);
@@ -143,7 +161,7 @@ async function loadAndMeasure(
   const backendBefore = sampleTree(ctx.backend.pid);
   let output: ClientOutput;
   try {
-    output = await load(ctx, ctx.options.durationS);
+    output = await load(ctx, ctx.options.durationS, true);
   } finally {
     clearInterval(sampler);
   }

@@ -1,13 +1,24 @@
 /** What `--mode` selects: the protocol between the load generator and the proxies, and the client. */
-export const MODES = ['http', 'https', 'h2', 'handshake', 'ws', 'compress', 'grpc'] as const;
+export const MODES = [
+  'http',
+  'https',
+  'h2',
+  'handshake',
+  'ws',
+  'compress',
+  'grpc',
+  'tcp-bulk',
+  'tcp-conn',
+  'udp',
+] as const;
 export type BenchMode = (typeof MODES)[number];
 
 export interface ModeInfo {
-  /** The load generator: wrk (HTTP/1.1 keep-alive), h2load (HTTP/2), our handshake client. */
-  readonly client: 'wrk' | 'h2load' | 'handshake-client' | 'ws-client';
+  /** The load generator: wrk (HTTP/1.1 keep-alive), h2load (HTTP/2 over TLS), our handshake client. */
+  readonly client: 'wrk' | 'h2load' | 'handshake-client' | 'ws-client' | 'l4-client';
   readonly tls: boolean;
   /** What one unit of work is: CPU µs per request, or per handshake (connection + one request). */
-  readonly unit: 'req' | 'hs' | 'msg';
+  readonly unit: 'req' | 'hs' | 'msg' | 'MiB' | 'conn' | 'dgram';
   /** ALPN the client offers; the runner checks the proxy agreed (undefined: none offered). */
   readonly alpn: readonly string[] | undefined;
   /** Latency columns the client can give: wrk has a distribution, the others a mean and a max. */
@@ -72,10 +83,43 @@ export const MODE_INFO: Readonly<Record<BenchMode, ModeInfo>> = {
     latency: 'mean-max',
     describe: 'gRPC unary over h2c (h2load with a gRPC body) to a Node h2c backend',
   },
+  'tcp-bulk': {
+    client: 'l4-client',
+    tls: false,
+    unit: 'MiB',
+    alpn: undefined,
+    latency: 'mean-max',
+    describe: 'TCP: 1 GiB through one connection to a byte sink (bench/lib/l4-client.ts)',
+  },
+  'tcp-conn': {
+    client: 'l4-client',
+    tls: false,
+    unit: 'conn',
+    alpn: undefined,
+    latency: 'mean-max',
+    describe: 'TCP: a new connection per 1 KiB echo (bench/lib/l4-client.ts)',
+  },
+  udp: {
+    client: 'l4-client',
+    tls: false,
+    unit: 'dgram',
+    alpn: undefined,
+    latency: 'mean-max',
+    describe:
+      'UDP: 64-byte datagrams and their echo, a closed loop per client socket (bench/lib/l4-client.ts)',
+  },
 };
 
-/** `--mode tls` is short for the three TLS modes. */
-const ALIASES: Readonly<Record<string, readonly BenchMode[]>> = { tls: ['https', 'h2', 'handshake'] };
+/** TCP and UDP modes: their own backend, peers and readiness (no HTTP anywhere). */
+export function isL4(mode: BenchMode): boolean {
+  return MODE_INFO[mode].client === 'l4-client';
+}
+
+/** `--mode tls` is short for the three TLS modes, `--mode l4` for the TCP and UDP ones. */
+const ALIASES: Readonly<Record<string, readonly BenchMode[]>> = {
+  tls: ['https', 'h2', 'handshake'],
+  l4: ['tcp-bulk', 'tcp-conn', 'udp'],
+};
 
 /** `--mode http,h2` → ['http', 'h2']: known names (or `tls`), no repeats, in the order given. */
 export function parseModes(raw: string | undefined): BenchMode[] {
@@ -90,7 +134,7 @@ export function parseModes(raw: string | undefined): BenchMode[] {
     const alias = ALIASES[name];
     const mode = MODES.find((m) => m === name);
     if (alias === undefined && mode === undefined) {
-      throw new Error(`unknown --mode "${name}" (known: ${MODES.join(', ')}, tls)`);
+      throw new Error(`unknown --mode "${name}" (known: ${MODES.join(', ')}, tls, l4)`);
     }
     for (const m of alias ?? [mode!]) if (!out.includes(m)) out.push(m);
   }

@@ -1,6 +1,7 @@
+import { createSocket } from 'node:dgram';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
+import { connect, createServer } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ManagedProcess } from './process-group.ts';
 
@@ -77,4 +78,101 @@ export async function waitPortFree(host: string, port: number, timeoutMs: number
     if (Date.now() >= deadline) throw new Error(`${host}:${port} is still in use after ${timeoutMs} ms`);
     await sleep(100);
   }
+}
+
+/** One TCP connect to host:port; resolves to undefined when it opens, else to what went wrong. */
+function probeTcp(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const s = connect({ host, port });
+    const timer = setTimeout(() => {
+      s.destroy();
+      resolve(`no connection within ${timeoutMs} ms`);
+    }, timeoutMs);
+    s.once('connect', () => {
+      clearTimeout(timer);
+      s.destroy();
+      resolve(undefined);
+    });
+    s.once('error', (e) => {
+      clearTimeout(timer);
+      resolve(e.message);
+    });
+  });
+}
+
+/** One datagram to host:port; resolves to undefined when a reply comes (an echo behind it). */
+function probeUdp(host: string, port: number, timeoutMs: number): Promise<string | undefined> {
+  return new Promise((resolve) => {
+    const s = createSocket('udp4');
+    const timer = setTimeout(() => {
+      s.close();
+      resolve(`no reply within ${timeoutMs} ms`);
+    }, timeoutMs);
+    s.once('message', () => {
+      clearTimeout(timer);
+      s.close();
+      resolve(undefined);
+    });
+    s.once('error', (e) => {
+      clearTimeout(timer);
+      s.close();
+      resolve(e.message);
+    });
+    s.send('ready?', port, host);
+  });
+}
+
+/** Polls a TCP port until it accepts a connection (the layer-4 backend, a TCP proxy). */
+export async function waitForTcp(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  proc: ManagedProcess,
+): Promise<void> {
+  await waitFor(`tcp://${host}:${port}`, timeoutMs, proc, (ms) => probeTcp(host, port, ms));
+}
+
+/** Polls a UDP port until a datagram gets its echo back (a UDP proxy in front of the echo server). */
+export async function waitForUdp(
+  host: string,
+  port: number,
+  timeoutMs: number,
+  proc: ManagedProcess,
+): Promise<void> {
+  await waitFor(`udp://${host}:${port}`, timeoutMs, proc, (ms) => probeUdp(host, port, ms));
+}
+
+/** `http(s)://`, `tcp://` or `udp://`: the readiness check of a proxy's URL. */
+export async function waitReady(
+  url: string,
+  timeoutMs: number,
+  proc: ManagedProcess,
+  headers?: readonly string[],
+): Promise<void> {
+  const m = /^(tcp|udp):\/\/([^:]+):(\d+)$/.exec(url);
+  if (m === null) return waitForHttp(url, timeoutMs, proc, headers);
+  const [, scheme, host, port] = m as unknown as [string, string, string, string];
+  return scheme === 'tcp'
+    ? waitForTcp(host, Number(port), timeoutMs, proc)
+    : waitForUdp(host, Number(port), timeoutMs, proc);
+}
+
+async function waitFor(
+  what: string,
+  timeoutMs: number,
+  proc: ManagedProcess,
+  probeOnce: (ms: number) => Promise<string | undefined>,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'not tried';
+  while (Date.now() < deadline) {
+    const exit = proc.exitInfo;
+    if (exit !== undefined)
+      throw new Error(`${proc.name} exited (${exit.signal ?? `code ${exit.code}`}) before ${what} answered`);
+    const problem = await probeOnce(Math.min(1000, Math.max(1, deadline - Date.now())));
+    if (problem === undefined) return;
+    last = problem;
+    await sleep(100);
+  }
+  throw new Error(`${proc.name}: ${what} did not answer within ${timeoutMs} ms (last: ${last})`);
 }

@@ -81,7 +81,7 @@ describe('parseOptions', () => {
   it('rejects an unknown or empty --mode', () => {
     assert.throws(
       () => parseOptions(['--mode=quic']),
-      /unknown --mode "quic" \(known: http, https, h2, handshake, ws, compress, grpc, tls\)/,
+      /unknown --mode "quic" \(known: http, https, h2, handshake, ws, compress, grpc, tcp-bulk, tcp-conn, udp, tls, l4\)/,
     );
     assert.throws(() => parseOptions(['--mode=,']), /--mode needs at least one/);
     assert.throws(() => parseOptions(['--streams=0']), /--streams must be a positive integer/);

@@ -43,6 +43,10 @@ export const USAGE = `usage: npm run bench -- [options]
                     compress: a 100 KB JSON gzipped at level 1 by each proxy
                     tls: short for https,h2,handshake
                     grpc: gRPC unary over h2c (h2load) to a Node h2c backend
+                    tcp-bulk: 1 GiB through one TCP connection (CPU per MiB)
+                    tcp-conn: a new TCP connection per 1 KiB echo (CPU per connection)
+                    udp: 64-byte datagrams and their echo (CPU per round trip)
+                    l4: short for tcp-bulk,tcp-conn,udp (vs HAProxy and nginx stream)
   --rounds N        interleaved rounds (default 3)
   --duration S      seconds of load per run (default 10)
   --warmup S        seconds of unmeasured load before each run (default 2)

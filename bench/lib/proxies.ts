@@ -287,6 +287,48 @@ function compressProxies(variants: readonly Variant[]): ProxySpec[] {
   ];
 }
 
+/** The layer-4 backend (bench/lib/l4-backend.ts): TCP echo, TCP byte sink, UDP echo. */
+export const L4_BACKEND_PORTS = [9003, 9005, 9004] as const;
+
+/**
+ * `--mode tcp-bulk`, `tcp-conn`, `udp`: HAProxy (mode tcp; it has no UDP) and nginx `stream`
+ * beside ours, each forwarding 127.0.0.1:8080 to the layer-4 backend. Readiness is a TCP connect,
+ * or for UDP a datagram echoed back.
+ */
+function l4Proxies(mode: BenchMode, variants: readonly Variant[]): ProxySpec[] {
+  const kind = mode === 'tcp-bulk' ? 'bulk' : mode === 'tcp-conn' ? 'conn' : 'udp';
+  const readinessUrl = `${mode === 'udp' ? 'udp' : 'tcp'}://${PROXY_HOST}:${PROXY_PORT}`;
+  const peers: ProxySpec[] = [
+    {
+      name: 'nginx',
+      ours: false,
+      readinessUrl,
+      readyTimeoutMs: 10_000,
+      requires: ['nginx'],
+      command: (ctx) => nginxCommand(`proxy-nginx-stream-${kind}.conf`, ctx),
+    },
+  ];
+  if (mode !== 'udp') {
+    peers.push({
+      name: 'haproxy',
+      ours: false,
+      readinessUrl,
+      readyTimeoutMs: 10_000,
+      requires: ['haproxy'],
+      command: ({ paths }) => ({
+        file: 'haproxy',
+        args: ['-db', '-f', join(paths.peersDir, `haproxy-tcp-${kind}.cfg`)],
+      }),
+    });
+  }
+  const config = mode === 'udp' ? 'bench/configs/bench-udp.yaml' : `bench/configs/bench-tcp-${kind}.yaml`;
+  return [
+    ...peers,
+    oursSpec('ours', () => config, 10_000, readinessUrl),
+    ...variants.map((v) => oursSpec(v.name, () => resolve(v.config), 30_000, readinessUrl)),
+  ];
+}
+
 /** Every proxy the bench knows in `mode`, in the order runs interleave. */
 export function allProxies(
   variants: readonly Variant[],
@@ -327,6 +369,7 @@ function proxiesOf(
   if (MODE_INFO[mode].tls) return tlsProxies(variants);
   if (mode === 'ws') return wsProxies(variants);
   if (mode === 'compress') return compressProxies(variants);
+  if (mode === 'tcp-bulk' || mode === 'tcp-conn' || mode === 'udp') return l4Proxies(mode, variants);
   const peers: ProxySpec[] = [
     {
       name: 'nginx',

@@ -23,7 +23,7 @@ export function formatRun(r: RunRecord): string {
     info.latency === 'percentiles'
       ? `p50=${num(l.latencyMs.p50, 2)}ms  p99=${num(l.latencyMs.p99, 2)}ms`
       : `mean=${num(l.latencyMs.mean, 2)}ms  max=${num(l.latencyMs.max, 2)}ms`;
-  const rate = info.unit === 'hs' ? 'hs/s' : info.unit === 'msg' ? 'msg/s' : 'rps';
+  const rate = rateLabel(info.unit, 'rps');
   return (
     `${head} ${rate}=${l.perSecond.toFixed(0).padStart(7)}  ${latency}  cpu=${r.cpuUsPerRequest.toFixed(1)}µs/${info.unit}` +
     ` (${(r.cpuBusy * 100).toFixed(0)}% of a core)  rss idle=${mb(r.idleRssKb)}MB load=${mb(r.loadRssKb)}MB${errors}`
@@ -36,7 +36,7 @@ function columns(mode: BenchMode): ReadonlyArray<readonly [string, number]> {
   const [lat1, lat2] = info.latency === 'percentiles' ? ['p50 ms', 'p99 ms'] : ['mean ms', 'max ms'];
   return [
     ['proxy', 10],
-    [info.unit === 'hs' ? 'hs/s' : info.unit === 'msg' ? 'msg/s' : 'req/s', 8],
+    [rateLabel(info.unit, 'req/s'), 8],
     [lat1, 7],
     [lat2, 7],
     [`cpu µs/${info.unit}`, 10],
@@ -44,8 +44,26 @@ function columns(mode: BenchMode): ReadonlyArray<readonly [string, number]> {
     ['load MB', 7],
     ['errors', 6],
     ['vs nginx', 8],
-    ['vs caddy', 8],
+    [info.client === 'l4-client' ? 'vs haproxy' : 'vs caddy', 10],
   ];
+}
+
+/** What one unit per second is called in a mode's tables. */
+function rateLabel(unit: string, requests: string): string {
+  switch (unit) {
+    case 'hs':
+      return 'hs/s';
+    case 'msg':
+      return 'msg/s';
+    case 'MiB':
+      return 'MiB/s';
+    case 'conn':
+      return 'conn/s';
+    case 'dgram':
+      return 'dgram/s';
+    default:
+      return requests;
+  }
 }
 
 /** The medians table; "vs nginx"/"vs caddy" are CPU-per-request efficiency ratios (higher is better). */
@@ -68,7 +86,7 @@ export function formatSummary(rows: readonly ProxySummary[], mode: BenchMode = '
         mb(s.loadRssKb),
         String(s.errors),
         num(s.efficiencyVsNginx, 2),
-        num(s.efficiencyVsCaddy, 2),
+        num(MODE_INFO[mode].client === 'l4-client' ? s.efficiencyVsHaproxy : s.efficiencyVsCaddy, 2),
       ]) + failed,
     );
   }

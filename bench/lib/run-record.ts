@@ -20,7 +20,8 @@ export type ClientOutput =
   | { readonly tool: 'wrk'; readonly result: WrkResult }
   | { readonly tool: 'h2load'; readonly result: H2loadResult }
   | { readonly tool: 'handshake-client'; readonly result: HandshakeClientReport }
-  | { readonly tool: 'ws-client'; readonly result: ScriptClientReport };
+  | { readonly tool: 'ws-client'; readonly result: ScriptClientReport }
+  | { readonly tool: 'l4-client'; readonly result: ScriptClientReport };
 
 /** The same few numbers whatever the client; null where the client does not give them. */
 export interface LoadStats {

@@ -29,6 +29,8 @@ export interface ProxySummary {
   readonly efficiencyVsNginx: number | null;
   /** This proxy's efficiency divided by Caddy's (= Caddy's CPU µs/request over this proxy's). */
   readonly efficiencyVsCaddy: number | null;
+  /** HAProxy's median CPU µs per unit divided by this proxy's (the layer-4 modes' reference). */
+  readonly efficiencyVsHaproxy: number | null;
   /** TLS modes: what the first successful run negotiated ("TLSv1.3 TLS_AES_128_GCM_SHA256 X25519 alpn=h2"). */
   readonly tls: TlsFacts | null;
 }
@@ -63,9 +65,11 @@ export function summarize(names: readonly string[], runs: readonly RunRecord[]):
   const cpuOf = (name: string) => medians.find((s) => s.name === name)?.cpuUsPerRequest;
   const nginx = cpuOf('nginx');
   const caddy = cpuOf('caddy');
+  const haproxy = cpuOf('haproxy');
   return medians.map((s) => ({
     ...s,
     efficiencyVsNginx: ratio(nginx, s.cpuUsPerRequest),
     efficiencyVsCaddy: ratio(caddy, s.cpuUsPerRequest),
+    efficiencyVsHaproxy: ratio(haproxy, s.cpuUsPerRequest),
   }));
 }

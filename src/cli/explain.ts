@@ -98,7 +98,7 @@ export async function runExplain(
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker);
   try {
-    const built = buildPerObject(dynamic, 1, cache, silentLogger, await buildOptions(config));
+    const built = buildPerObject(dynamic, 1, cache, silentLogger, await buildOptions(config, configFile));
     if (!built.ok) {
       for (const i of [...errors, ...built.errors]) write(`${formatIssue(i)}\n`);
       write('the configuration cannot be applied: nothing to explain\n');
@@ -163,8 +163,15 @@ export async function runExplain(
  * here), asDefault entry points and entry point middlewares, the static serversTransport, TLS
  * entry points (certificates checked) and entry point redirections.
  */
-async function buildOptions(config: StaticConfig): Promise<BuildOptions> {
+async function buildOptions(config: StaticConfig, configFile: string | undefined): Promise<BuildOptions> {
   const { redirections } = entryPointRedirections(config);
+  // The local plugins are imported and their middlewares made, as the proxy makes them (none runs).
+  const declared = config.experimental?.localPlugins ?? {};
+  let plugins: BuildOptions['plugins'];
+  if (Object.keys(declared).length > 0) {
+    const { loadLocalPlugins, pluginMiddlewares } = await import('../plugins/index.ts');
+    plugins = pluginMiddlewares(await loadLocalPlugins(declared, configFile, silentLogger));
+  }
   const tlsEps = tlsEntryPoints(config.entryPoints);
   const internal = internalServicesFor(config, { host: '127.0.0.1', port: 9 }, '');
   const base: BuildOptions = {
@@ -173,6 +180,7 @@ async function buildOptions(config: StaticConfig): Promise<BuildOptions> {
     ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
     ...(internal !== undefined ? { internal } : {}),
     ...(redirections.size === 0 ? {} : { redirections }),
+    ...(plugins === undefined ? {} : { plugins }),
   };
   if (tlsEps.size === 0) return base;
   const [{ buildTls }, { GeneratedDefaultCertificate }] = await Promise.all([

@@ -9,7 +9,10 @@ Usage:
   traffic --help | --version
 
 Options:
-  -c, --config FILE     static configuration (YAML); alias --configFile; env TRAFFIC_CONFIGFILE
+  -c, --config FILE     static configuration (YAML or TOML); alias --configFile; env
+                        TRAFFIC_CONFIGFILE. Without it: traffic.{yaml,yml,toml}, then
+                        traefik.{toml,yaml,yml}, in /etc/traefik, $XDG_CONFIG_HOME,
+                        ~/.config and the working directory, the first found
   -h, --help            show this text
   -V, --version         print the version
 
@@ -20,6 +23,7 @@ which win over the file (flags over env):
   --accessLog                         (turns a section on with its defaults)
 Lists are comma-separated: --entryPoints.web.forwardedHeaders.trustedIPs=10.0.0.0/8,::1
 
+Relative paths in the configuration are relative to the working directory, as in Traefik.
 validate exits with 0 when there is no error, 1 otherwise.
 explain picks the entry point that terminates TLS for https:// URLs (the others for http://),
 on the URL's port when one listens there; --entrypoint names another. Redirects (an entry

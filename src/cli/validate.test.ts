@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { RuleChecker } from '../config/index.ts';
 import { compileRule } from '../router/index.ts';
@@ -24,12 +24,22 @@ async function dirWith(t: TestContext, files: Record<string, string>): Promise<s
   return dir;
 }
 
+/**
+ * `traffic validate` run from the static file's folder, as a user runs it there: relative paths
+ * in the configuration are relative to the working directory, as in Traefik.
+ */
 async function validate(file: string | undefined, argv: string[] = [], env: NodeJS.ProcessEnv = {}) {
   let out = '';
-  const code = await runValidate(file, argv, env, checkRule, undefined, (s) => {
-    out += s;
-  });
-  return { code, lines: out.trimEnd().split('\n') };
+  const before = process.cwd();
+  if (file !== undefined) process.chdir(dirname(file));
+  try {
+    const code = await runValidate(file, argv, env, checkRule, undefined, (s) => {
+      out += s;
+    });
+    return { code, lines: out.trimEnd().split('\n') };
+  } finally {
+    process.chdir(before);
+  }
 }
 
 const staticYaml = `entryPoints:

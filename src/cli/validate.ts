@@ -9,6 +9,9 @@ import { defaultEntryPoints } from '../config/static/admin-entry-points.ts';
 import { tlsEntryPoints } from '../config/static/entry-point-tls.ts';
 import { salvageStatic } from '../config/static/salvage.ts';
 import type { StaticConfig } from '../config/static/schema.ts';
+import type { Locator } from '../config/yaml-source.ts';
+import { silentLogger } from '../core/logger.ts';
+import type { PluginCatalog } from '../plugins/catalog.ts';
 import {
   fileProviderOptions,
   fileProviderOptionsOf,
@@ -39,6 +42,8 @@ export async function runValidate(
   };
   const config = loaded.config;
   if (config !== undefined) issues.push(...(await dnsProviderIssues(config, env, configFile)));
+  const plugins = config === undefined ? undefined : await localPlugins(config, configFile, loaded.locate);
+  if (plugins !== undefined) issues.push(...plugins.issues);
   // With errors in the static file, the dynamic files it names are checked all the same, from
   // what can be read of it: one run reports every problem.
   const salvaged = config === undefined ? salvageStatic(loaded.data, configFile) : undefined;
@@ -58,6 +63,7 @@ export async function runValidate(
     if (update.config !== undefined && config !== undefined) {
       issues.push(...(await tlsIssues(config, update)));
       issues.push(...(await shadowIssues(config, update)));
+      issues.push(...(await pluginIssues(update, plugins?.catalog)));
     }
     const http = update.config?.http;
     if (http !== undefined) {
@@ -142,6 +148,33 @@ async function shadowIssues(config: StaticConfig, update: ProviderUpdate): Promi
     const { exact: _, ...where } = locate(i.path, 'value');
     return { ...i, ...where };
   });
+}
+
+/**
+ * The local plugins, imported as `run` imports them: each one that cannot be is an error naming
+ * the path looked at (the proxy would start without it, or not at all with abortOnPluginFailure).
+ */
+async function localPlugins(
+  config: StaticConfig,
+  configFile: string | undefined,
+  locate: Locator | undefined,
+): Promise<{ catalog: PluginCatalog; issues: ConfigIssue[] } | undefined> {
+  const declared = config.experimental?.localPlugins ?? {};
+  if (Object.keys(declared).length === 0) return undefined;
+  const { loadLocalPlugins, unusablePluginIssue } = await import('../plugins/index.ts');
+  const host = await loadLocalPlugins(declared, configFile, silentLogger);
+  return { catalog: host, issues: host.unusable.map((p) => unusablePluginIssue(p.name, p.error, locate)) };
+}
+
+/** The plugin middlewares' problems: unknown plugins, and what their schemas say of their options. */
+async function pluginIssues(
+  update: ProviderUpdate,
+  catalog: PluginCatalog | undefined,
+): Promise<ConfigIssue[]> {
+  const middlewares = update.config?.http.middlewares ?? {};
+  if (!Object.values(middlewares).some((m) => m.type === 'plugin')) return [];
+  const { pluginMiddlewareIssues } = await import('../plugins/index.ts');
+  return pluginMiddlewareIssues(middlewares, catalog, update.locate);
 }
 
 /**

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ServerHttp2Stream } from 'node:http2';
 import type { TLSSocket } from 'node:tls';
 import { HeaderList } from '../core/headers.ts';
+import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
@@ -121,6 +122,10 @@ export class Http2StreamSink implements ClientSink, Timed {
     s.on('error', ignoreError);
     s.on('aborted', onAborted);
     s.on('close', onClose);
+  }
+
+  get peer(): SocketAddresses | undefined {
+    return this.#stream.session?.socket;
   }
 
   get serverName(): string | undefined {

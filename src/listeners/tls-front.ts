@@ -5,8 +5,6 @@ import type { SnapshotRef } from '../runtime/types.ts';
 import {
   type CompiledTlsOptions,
   checkClientCert,
-  MAX_CLIENT_HELLO_BYTES,
-  parseClientHello,
   SessionTicketKeys,
   type StoredCertificate,
   tlsServerOptions,
@@ -29,10 +27,23 @@ export interface OcspHook {
 const ACME_TLS_ALPN = 'acme-tls/1';
 
 /**
+ * A connection's own secure handler, kept on its TCP socket: node's TLS server hands us the
+ * TLSSocket it made around it, whose `_parent` is that socket (node has kept this field since
+ * its first TLS server; nothing public links the two).
+ */
+const ON_SECURE = Symbol('traffic.tls.onSecure');
+type Tagged = Socket & { [ON_SECURE]?: (socket: TLSSocket) => void };
+
+function destroyOnError(this: Socket): void {
+  this.destroy();
+}
+
+/**
  * TLS termination for one entry point. Node applies only the certificate of a context chosen in
  * SNICallback (versions, ciphers, client auth and ALPN stay the server's), so the ClientHello is
- * read first, the options set is chosen from its SNI (by the snapshot's TLS router), and the
- * socket is handed to a non-listening tls.Server made for that set. A new snapshot brings new
+ * read first (by the entry point's dispatcher), the options set is chosen from its SNI (by the
+ * snapshot's TLS router) or given (a TCP router's), and the socket is handed to a non-listening
+ * tls.Server made for that set. A new snapshot brings new
  * options objects, hence new servers: certificates and options change without a restart, and
  * connections already open keep the ones they started with.
  */
@@ -42,9 +53,8 @@ export class TlsFront {
   readonly #entryPoint: string;
   readonly #onSecure: (socket: TLSSocket) => void;
   readonly #challenges: AlpnChallenges | null;
-  readonly #helloTimeoutMs: number;
   #servers = new WeakMap<CompiledTlsOptions, Map<StoredCertificate, TlsServer>>();
-  /** Connections not through their handshake yet: nobody else tracks them (shutdown must). */
+  /** Connections in their handshake: nobody else tracks them (shutdown must). */
   readonly #pending = new Set<Socket>();
   /**
    * Every reload makes new servers; with node's default (random keys per server) each reload
@@ -66,7 +76,6 @@ export class TlsFront {
     /** A handshake completed (client certificate checked): serve HTTP on it. */
     onSecure: (socket: TLSSocket) => void;
     challenges: AlpnChallenges | null;
-    helloTimeoutMs: number;
     /** Ticket keys (a fresh secret and the standard period by default). */
     tickets?: SessionTicketKeys;
     /** OCSP stapling (static `ocsp`): the stapler's handshake hook. */
@@ -77,63 +86,37 @@ export class TlsFront {
     this.#entryPoint = opts.entryPoint;
     this.#onSecure = opts.onSecure;
     this.#challenges = opts.challenges;
-    this.#helloTimeoutMs = opts.helloTimeoutMs;
     this.#tickets = opts.tickets ?? new SessionTicketKeys();
     this.#ocsp = opts.ocsp ?? null;
   }
 
-  /** Takes a fresh TCP connection: reads its ClientHello, then starts the right handshake. */
-  accept(socket: Socket): void {
-    let buf: Buffer | null = null;
-    const timer = setTimeout(() => socket.destroy(), this.#helloTimeoutMs);
-    timer.unref();
-    this.#pending.add(socket);
-    // A client that hangs up before its ClientHello is done: nothing more can come.
-    const onEnd = (): void => {
+  /**
+   * Starts the handshake of a connection whose ClientHello the dispatcher has read (`buffered`,
+   * not put back yet), with the options its SNI chooses, or `options` (a TCP router's own).
+   * `onSecure` replaces the front's handler for this connection (a TCP router terminating TLS).
+   */
+  handshake(
+    socket: Socket,
+    buffered: Buffer,
+    hello: { readonly serverName: string | undefined; readonly alpn: readonly string[] },
+    options?: string,
+    onSecure?: (socket: TLSSocket) => void,
+  ): void {
+    const server = this.#serverFor(socket, hello.serverName, hello.alpn, options);
+    if (server === undefined) {
       socket.destroy();
-    };
-    socket.once('end', onEnd);
-    const onData = (chunk: Buffer): void => {
-      buf = buf === null ? chunk : Buffer.concat([buf, chunk]);
-      const hello = parseClientHello(buf);
-      if (hello.kind === 'incomplete') {
-        if (buf.length > MAX_CLIENT_HELLO_BYTES) {
-          clearTimeout(timer);
-          socket.destroy();
-        }
-        return;
-      }
-      clearTimeout(timer);
-      socket.off('data', onData);
-      socket.off('end', onEnd);
-      socket.pause();
-      if (hello.kind === 'invalid') {
-        // Plain HTTP on a TLS port gets a readable answer, as Go's and nginx's servers give.
-        if (hello.plaintextHttp) {
-          socket.end(
-            'HTTP/1.0 400 Bad Request\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n',
-          );
-        } else socket.destroy();
-        return;
-      }
-      const server = this.#serverFor(socket, hello.serverName, hello.alpn);
-      if (server === undefined) {
-        socket.destroy();
-        return;
-      }
-      socket.unshift(buf);
-      // Half-open during the handshake would hide a client's FIN from the TLS server (no
-      // 'secureConnection', no error, no close: a leaked descriptor per such client). It is
-      // turned back on once the handshake is done, for HTTP/1.1 half-close.
-      socket.allowHalfOpen = false;
-      server.emit('connection', socket);
-    };
-    socket.on('data', onData);
-    socket.on('error', () => socket.destroy());
-    socket.once('close', () => {
-      clearTimeout(timer);
-      this.#pending.delete(socket);
-    });
+      return;
+    }
+    if (onSecure !== undefined) (socket as Tagged)[ON_SECURE] = onSecure;
+    this.#pending.add(socket);
+    socket.once('close', () => this.#pending.delete(socket));
+    socket.on('error', destroyOnError);
+    socket.unshift(buffered);
+    // Half-open during the handshake would hide a client's FIN from the TLS server (no
+    // 'secureConnection', no error, no close: a leaked descriptor per such client). It is
+    // turned back on once the handshake is done, for HTTP/1.1 half-close.
+    socket.allowHalfOpen = false;
+    server.emit('connection', socket);
   }
 
   /** Shutdown: drops the connections still in their handshake (the others are the listener's). */
@@ -142,14 +125,19 @@ export class TlsFront {
     this.#pending.clear();
   }
 
-  #serverFor(socket: Socket, sni: string | undefined, alpn: readonly string[]): TlsServer | undefined {
+  #serverFor(
+    socket: Socket,
+    sni: string | undefined,
+    alpn: readonly string[],
+    options: string | undefined,
+  ): TlsServer | undefined {
     if (this.#challenges !== null && sni !== undefined && alpn.includes(ACME_TLS_ALPN)) {
       const cert = this.#challenges.lookup(sni);
       if (cert !== undefined) return challengeServer(cert);
     }
     const tls = this.#ref.current.tls;
     if (tls === null) return undefined;
-    const o = tls.options.get(tls.router.optionsFor(sni));
+    const o = tls.options.get(options ?? tls.router.optionsFor(sni));
     if (o === undefined) return undefined;
     let fallback = tls.store.defaultCertificate;
     if (sni === undefined) {
@@ -176,6 +164,17 @@ export class TlsFront {
       }
       if (this.#ocsp !== null) server.on('OCSPRequest', this.#ocsp.onOcspRequest);
       server.on('secureConnection', (s: TLSSocket) => {
+        const raw = (s as { _parent?: Tagged })._parent;
+        if (raw !== undefined) {
+          this.#pending.delete(raw);
+          // A client declared by a PROXY protocol header (own properties on the TCP socket) is
+          // the TLS socket's client too.
+          if (Object.hasOwn(raw, 'remoteAddress')) {
+            for (const k of ['remoteAddress', 'remotePort', 'remoteFamily'] as const) {
+              Object.defineProperty(s, k, { value: raw[k], configurable: true });
+            }
+          }
+        }
         s.allowHalfOpen = true;
         const reason = checkClientCert(s, o.clientAuthType);
         if (reason !== undefined) {
@@ -183,7 +182,7 @@ export class TlsFront {
           s.destroy();
           return;
         }
-        this.#onSecure(s);
+        (raw?.[ON_SECURE] ?? this.#onSecure)(s);
       });
       server.on('tlsClientError', (err: Error, s: TLSSocket) => {
         // Node only reports a failed or timed-out handshake; the socket would stay open.

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { plugin as bodyRewrite } from '../../examples/plugins/body-rewrite/index.ts';
+import type { Plugin } from '../../types/plugin.d.ts';
 import { type MiddlewareType, middlewareSchemas } from '../config/dynamic/middlewares.ts';
+import { pluginMiddlewares } from '../plugins/factory.ts';
 import type { BodyOutput, Middleware, MiddlewareFactory } from './middleware.ts';
 import { middlewareFactories } from './registry.ts';
 import { makeRequest, makeResponse, testContext } from './test-request.ts';
@@ -41,7 +44,23 @@ const EXAMPLES: Readonly<Record<MiddlewareType, unknown>> = {
   forwardAuth: { address: 'http://127.0.0.1:9/verify', timeout: '1s' },
   jwt: { signingSecret: 'a-secret-of-32-bytes-or-more-xxxx' },
   contentType: {},
+  // The body-rewrite example plugin (examples/plugins), through the plugin guard.
+  plugin: { rewrite: { rules: [{ from: 'ab', to: 'AB' }] } },
 };
+
+/** The local plugins the `plugin` row builds from, as main.ts hands them to a build. */
+const PLUGINS = pluginMiddlewares({
+  names: ['rewrite'],
+  get: (n) =>
+    n === 'rewrite'
+      ? {
+          name: n,
+          file: 'examples/plugins/body-rewrite/index.ts',
+          version: '1',
+          plugin: bodyRewrite as Plugin<unknown>,
+        }
+      : undefined,
+});
 
 const NOOP_OUT: BodyOutput = { push: () => true, length() {}, end() {}, fail() {}, drained() {} };
 
@@ -49,7 +68,7 @@ function build(type: MiddlewareType): Middleware {
   const config = middlewareSchemas[type].parse(EXAMPLES[type]);
   const factory = middlewareFactories[type] as MiddlewareFactory<unknown>;
   const known: Middleware = { onRequest: () => undefined };
-  const m = factory.create(config, testContext({ known }));
+  const m = factory.create(config, { ...testContext({ known }), plugins: PLUGINS });
   assert.ok(!('error' in m && typeof m.error === 'string'), `${type}: ${JSON.stringify(m)}`);
   return m as Middleware;
 }

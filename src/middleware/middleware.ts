@@ -1,3 +1,4 @@
+import type { PluginMiddlewareConfig } from '../config/dynamic/plugin-middleware.ts';
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Logger } from '../core/logger.ts';
@@ -32,6 +33,13 @@ export interface RequestControl {
   onEnd(lease: Lease): void;
   /** Transform this request's bodies, both ways, on their way through the proxy (one per request). */
   transformBody(t: BodyTransform): void;
+  /**
+   * For a middleware that returned SUSPEND: the whole request body, in memory (forwardAuth's
+   * `forwardBody`). `done` comes later with its bytes; a body over `limit` bytes (< 0: none) is
+   * answered `overStatus` by the proxy and `done` never comes. The server gets the same bytes.
+   * Absent where there is no body to read (explain's dry runs).
+   */
+  readBody?(limit: number, overStatus: number, done: (body: Buffer) => void): void;
 }
 
 /**
@@ -210,11 +218,27 @@ export interface BuildContext {
    * provider of the middleware being built when unqualified; an error when it does not exist.
    */
   service(name: string): string | { error: string };
+  /** Builds `plugin` middlewares from the local plugins (static `experimental.localPlugins`). */
+  readonly plugins?: PluginMiddlewares | undefined;
+}
+
+/**
+ * The `plugin` middleware's maker (src/plugins, which imports the plugins' modules beforehand):
+ * the middleware module knows plugins only through this.
+ */
+export interface PluginMiddlewares {
+  create(config: PluginMiddlewareConfig, ctx: BuildContext): Middleware | MiddlewareError;
+}
+
+/** Why a middleware cannot be built; `path` (below `http.middlewares.<name>`) places it in the file. */
+export interface MiddlewareError {
+  readonly error: string;
+  readonly path?: readonly (string | number)[];
 }
 
 /** Built-in middleware: `type` is the YAML key (e.g. 'stripPrefix'); C is the config type from its zod schema. */
 export interface MiddlewareFactory<C> {
   readonly type: string;
   /** Returns the middleware, or an error message when the config is valid YAML but unusable. */
-  create(config: C, ctx: BuildContext): Middleware | { error: string };
+  create(config: C, ctx: BuildContext): Middleware | MiddlewareError;
 }

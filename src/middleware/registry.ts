@@ -17,6 +17,7 @@ import { ipAllowListFactory } from './ip-allow-list.ts';
 import { jwtFactory } from './jwt/jwt.ts';
 import type { MiddlewareFactory } from './middleware.ts';
 import { passTLSClientCertFactory } from './pass-tls-client-cert.ts';
+import { pluginFactory } from './plugin.ts';
 import { rateLimitFactory } from './rate-limit.ts';
 import { redirectRegexFactory } from './redirect-regex.ts';
 import { redirectSchemeFactory } from './redirect-scheme.ts';
@@ -58,4 +59,5 @@ export const middlewareFactories: {
   forwardAuth: forwardAuthFactory,
   jwt: jwtFactory,
   contentType: contentTypeFactory,
+  plugin: pluginFactory,
 };

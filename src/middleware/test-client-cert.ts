@@ -8,6 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { toolPath } from '../../test/helpers/tools.ts';
 
 const CA_CNF = `[ca]
 default_ca = test
@@ -57,7 +58,7 @@ export interface ClientCertPki {
 export function makeClientCertPki(): ClientCertPki {
   const dir = mkdtempSync(join(tmpdir(), 'tm-ptc-'));
   const run = (args: readonly string[]): void => {
-    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(toolPath('openssl'), args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   };
   writeFileSync(join(dir, 'ca.cnf'), CA_CNF);
   writeFileSync(join(dir, 'index.txt'), '');

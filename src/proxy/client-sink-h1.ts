@@ -59,6 +59,10 @@ export class Http1Sink implements ClientSink {
     return max > 0 && this.#owner.requestCount >= max;
   }
 
+  get peer(): Socket {
+    return this.socket;
+  }
+
   get serverName(): string | undefined {
     const s = this.socket as Partial<TLSSocket>;
     return s.encrypted === true ? s.servername || undefined : undefined;

@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { HeaderList } from '../core/headers.ts';
+import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { RequestHead, ResponseHead } from '../core/request.ts';
 import type { ParsedRequest } from '../http1/request-head.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
@@ -64,6 +65,8 @@ export interface ClientSink {
   readonly http2: boolean;
   /** The TLS SNI the client sent, or undefined (no TLS, or no SNI): for the 421 rule. */
   readonly serverName: string | undefined;
+  /** The client connection's socket (its addresses), for a PROXY protocol header to a server. */
+  readonly peer?: SocketAddresses | undefined;
   /** A 1xx from the upstream (100 Continue, 103 Early Hints); the sink drops what its protocol cannot relay. */
   interim(ex: ClientExchange, res: UpstreamResponse): void;
   /**

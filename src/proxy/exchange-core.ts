@@ -89,6 +89,8 @@ export abstract class ExchangeCore
   /** The request body, read whole before sending (buffering middleware), or null. */
   protected spool: SpooledBody | null = null;
   #awaitingBody = false;
+  /** A middleware waiting for the whole request body (`readBody`), or null. */
+  #bodyReader: ((body: Buffer) => void) | null = null;
   status = 0;
   bytesOut = 0;
   done = false;
@@ -167,7 +169,12 @@ export abstract class ExchangeCore
     this.mwRan = mws.length;
     const buffering = this.route!.buffering;
     if (buffering !== null && this.body !== null) {
-      this.#spoolBody(buffering);
+      if (this.spool === null) this.#spoolBody(buffering);
+      else if (buffering.maxRequestBodyBytes > 0 && this.spool.length > buffering.maxRequestBodyBytes) {
+        // Already read whole by a middleware before it (forwardAuth's forwardBody).
+        this.closeAfter = true;
+        this.respondDirect({ status: 413, body: statusText(413) });
+      } else this.#dispatch();
       return;
     }
     this.#dispatch();
@@ -188,7 +195,7 @@ export abstract class ExchangeCore
     const spool = new SpooledBody(b.memRequestBodyBytes);
     this.spool = spool;
     this.#awaitingBody = true;
-    this.body!.attach(new SpoolSink(spool, this, max));
+    this.body!.attach(new SpoolSink(spool, this, max > 0 ? max : -1));
     this.client.resumeBody();
   }
 
@@ -234,6 +241,61 @@ export abstract class ExchangeCore
   onEnd(lease: Lease): void {
     if (this.leases === null) this.leases = [lease];
     else this.leases.push(lease);
+  }
+
+  /**
+   * The whole request body, in memory, for a suspended middleware (forwardAuth's `forwardBody`):
+   * `done` is called later (never from within this call) with its bytes; a body over `limit`
+   * bytes (< 0: none) is answered `overStatus` and `done` is never called. The server then gets
+   * the same bytes, with a Content-Length (the body is replayed like the buffering middleware's).
+   */
+  readBody(limit: number, overStatus: number, done: (body: Buffer) => void): void {
+    if (this.body === null) {
+      queueMicrotask(() => done(Buffer.alloc(0)));
+      return;
+    }
+    if (this.spool !== null) {
+      // Read already (an earlier middleware): the same bytes, or over this one's limit.
+      const spool = this.spool;
+      void spool.settled().then(() => this.#deliverBody(spool, limit, overStatus, done));
+      return;
+    }
+    if (limit >= 0 && this.parsed.bodyKind === BODY_LENGTH && this.parsed.contentLength > limit) {
+      queueMicrotask(() => {
+        this.closeAfter = true;
+        this.respondDirect({ status: overStatus, body: statusText(overStatus) });
+      });
+      return;
+    }
+    // All in memory, as Traefik's io.ReadAll: `limit` bounds it when set.
+    const spool = new SpooledBody(Number.MAX_SAFE_INTEGER);
+    this.spool = spool;
+    this.#awaitingBody = true;
+    this.#bodyReader = (body) => done(body);
+    this.body.attach(new SpoolSink(spool, this, limit, overStatus, "the middleware's maxBodySize"));
+    this.client.resumeBody();
+  }
+
+  #deliverBody(spool: SpooledBody, limit: number, overStatus: number, done: (body: Buffer) => void): void {
+    if (this.done) return;
+    if (spool.error !== null) {
+      this.ctx.logger.error('request body could not be read', {
+        error: spool.error,
+        router: this.routerName,
+      });
+      this.respondDirect({ status: 500, body: statusText(500) });
+      return;
+    }
+    if (limit >= 0 && spool.length > limit) {
+      this.closeAfter = true;
+      this.respondDirect({ status: overStatus, body: statusText(overStatus) });
+      return;
+    }
+    try {
+      done(Buffer.concat(spool.memoryChunks as Buffer[]));
+    } catch (e) {
+      this.onInternalError(e);
+    }
   }
 
   transformBody(t: BodyTransform): void {
@@ -313,8 +375,11 @@ export abstract class ExchangeCore
   onBodyComplete(): void {
     if (this.#awaitingBody) {
       this.#awaitingBody = false;
-      this.spool!.settled().then(
-        () => this.#bodySpooled(),
+      const reader = this.#bodyReader;
+      this.#bodyReader = null;
+      const spool = this.spool!;
+      spool.settled().then(
+        () => (reader === null ? this.#bodySpooled() : this.#deliverBody(spool, -1, 0, reader)),
         (e: unknown) => this.onInternalError(e),
       );
       return;
@@ -506,7 +571,14 @@ export abstract class ExchangeCore
     if (ctx.metrics !== null) {
       ctx.metrics
         .series(this.route, this.service)
-        .observe(this.status, (performance.now() - this.startedAt) / 1000, this.bytesIn, this.bytesOut);
+        .observe(
+          this.status,
+          (performance.now() - this.startedAt) / 1000,
+          this.bytesIn,
+          this.bytesOut,
+          this.req,
+          this.parsed.upgrade,
+        );
     }
     if (this.#span !== null) endSpan(this.#span, this, ctx.name);
     if (ctx.accessLog !== null) logAccess(ctx.accessLog, this, ctx.name);

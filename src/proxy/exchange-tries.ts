@@ -2,6 +2,7 @@ import type { Duplex } from 'node:stream';
 import { inRanges } from '../config/dynamic/status-ranges.ts';
 import { ProxyError } from '../core/errors.ts';
 import type { HeaderList } from '../core/headers.ts';
+import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { errorPageTarget, rewrittenStatus } from '../middleware/errors.ts';
@@ -37,6 +38,11 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   protected upstream: UpstreamStream | null = null;
   /** Who the pool serves: the exchange itself, or a body transform in front of it. */
   protected via: UpstreamUser = this;
+
+  /** UpstreamUser: the client named by a PROXY protocol header to a server (a transport's `proxyProtocol`). */
+  proxyProtocolClient(): SocketAddresses | undefined {
+    return this.client.peer;
+  }
 
   // The stream's part of UpstreamUser (onUpstreamError is here: a failed try is this layer's).
   abstract onUpstreamReady(stream: UpstreamStream): void;

@@ -18,21 +18,32 @@ export class SpoolSink implements UpstreamStream {
   readonly #spool: SpooledBody;
   readonly #listener: SpoolListener;
   readonly #max: number;
+  readonly #overStatus: number;
+  readonly #what: string;
   #over = false;
   readonly #drain: () => void;
 
-  constructor(spool: SpooledBody, listener: SpoolListener, max: number) {
+  /** `max` < 0: no limit; past it the request is answered `overStatus` (`what` names the limit). */
+  constructor(
+    spool: SpooledBody,
+    listener: SpoolListener,
+    max: number,
+    overStatus = 413,
+    what = 'maxRequestBodyBytes',
+  ) {
     this.#spool = spool;
     this.#listener = listener;
     this.#max = max;
+    this.#overStatus = overStatus;
+    this.#what = what;
     this.#drain = () => listener.onUpstreamDrain();
   }
 
   sendBody(buf: Buffer, start: number, end: number): boolean {
     if (this.#over) return true;
-    if (this.#max > 0 && this.#spool.length + (end - start) > this.#max) {
+    if (this.#max >= 0 && this.#spool.length + (end - start) > this.#max) {
       this.#over = true;
-      this.#listener.failBody(`request body larger than maxRequestBodyBytes (${this.#max})`, 413);
+      this.#listener.failBody(`request body larger than ${this.#what} (${this.#max})`, this.#overStatus);
       return true;
     }
     return this.#spool.add(buf, start, end, this.#drain);

@@ -64,6 +64,8 @@ export class Tunnel implements Timed {
   /** After one side's FIN, how long the other may take to finish before both are closed. */
   readonly #terminationMs: number;
   readonly #listener: TunnelListener;
+  /** Bytes a side may hold unsent before the other stops reading (0: as soon as write() says full). */
+  readonly #slack: number;
   readonly #up: TunnelSide;
   readonly #down: TunnelSide;
   /** Bytes client → upstream, and upstream → client. */
@@ -81,6 +83,10 @@ export class Tunnel implements Timed {
    * `idleMs`: close when nothing crossed for that long (0 = never). `terminationMs`: once one
    * side has sent its FIN (passed on to the other), how long the other may keep its half open
    * before both are closed (Traefik's TCP `terminationDelay`; negative = as long as it wants).
+   * `slack` (TCP routers): a side's reading stops only when more than this many bytes wait
+   * unsent on the other; 0 = as soon as the writer reports its buffer full. A read chunk (64
+   * KiB) fills a socket's buffer at once, so with 0 bulk transfers stop and restart reading at
+   * every chunk even when the kernel took it all (two epoll changes per chunk).
    */
   constructor(
     client: Duplex,
@@ -89,6 +95,7 @@ export class Tunnel implements Timed {
     idleMs: number,
     terminationMs: number,
     listener: TunnelListener,
+    slack = 0,
   ) {
     this.client = client;
     this.upstream = upstream;
@@ -96,6 +103,7 @@ export class Tunnel implements Timed {
     this.#idleMs = idleMs;
     this.#terminationMs = terminationMs;
     this.#listener = listener;
+    this.#slack = slack;
     this.startedAt = performance.now();
     this.#lastActivity = ticker.now;
     this.#up = { tunnel: this, from: client, to: upstream, up: true, ended: false };
@@ -140,7 +148,9 @@ export class Tunnel implements Timed {
     this.#lastActivity = this.#ticker.now;
     if (side.up) this.bytesUp += chunk.length;
     else this.bytesDown += chunk.length;
-    if (!side.to.write(chunk)) side.from.pause();
+    // A write that reports a full buffer always brings a 'drain' later, which resumes the reader.
+    if (!side.to.write(chunk) && (this.#slack === 0 || side.to.writableLength > this.#slack))
+      side.from.pause();
   }
 
   /** `side.to` drained (the event fires on the stream written to, whose own side is the other one). */

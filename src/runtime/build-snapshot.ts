@@ -14,7 +14,14 @@ import type { ConfigIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
 import { InFlightState } from '../middleware/in-flight-req.ts';
 import { flattenMiddlewares } from '../middleware/index.ts';
-import type { BufferingSpec, Middleware, RetryPolicy, ServerGuard } from '../middleware/middleware.ts';
+import type {
+  BufferingSpec,
+  Middleware,
+  MiddlewareError,
+  PluginMiddlewares,
+  RetryPolicy,
+  ServerGuard,
+} from '../middleware/middleware.ts';
 import { middlewareFactories } from '../middleware/registry.ts';
 import { MirrorComparator } from '../observability/mirror-compare.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
@@ -22,7 +29,10 @@ import type { H2PoolOptions } from '../upstream/h2-pool.ts';
 import type { PoolOptions } from '../upstream/pool.ts';
 import type { ServerPool } from '../upstream/server-pool.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
+import { buildTcpSnapshot, type HttpRouteSpot } from './build-dispatch.ts';
+import { buildTcpRoutes } from './build-tcp.ts';
 import type { TlsBuildOptions } from './build-tls.ts';
+import { buildUdp } from './build-udp.ts';
 import { acmeHttp01Route, httpsEntryPoints, type Redirection, redirectionRoute } from './internal-routes.ts';
 import type { InternalServices } from './internal-services.ts';
 import type { ResourceCache } from './resource-cache.ts';
@@ -98,6 +108,10 @@ export interface BuildOptions {
   readonly entryPointModel?: EntryPointModel;
   /** The static `serversTransport`: for services that name no transport of their own. */
   readonly defaultTransport?: ServersTransportConfig;
+  /** The UDP entry points (`address: ":53/udp"`): UDP routers without entryPoints serve them all. */
+  readonly udpEntryPoints?: readonly string[];
+  /** Makes `plugin` middlewares from the local plugins (static `experimental.localPlugins`). */
+  readonly plugins?: PluginMiddlewares;
 }
 
 export function buildSnapshot(
@@ -238,6 +252,7 @@ export function buildSnapshot(
       name: qualified,
       logger,
       ticker: cache.ticker,
+      plugins: opts.plugins,
       shared: (key, create) => shared(`mw|${qualified}|${key}`, create),
       service: (n) => {
         const q = qualify(n, provider);
@@ -257,9 +272,15 @@ export function buildSnapshot(
       },
     });
     building.delete(qualified);
-    built.set(qualified, result);
-    if ('error' in result) err(['http', 'middlewares', qualified], result.error);
-    return result;
+    if (!('error' in result)) {
+      built.set(qualified, result);
+      return result;
+    }
+    // Located at the key it names (a plugin's option); a chain using it reports it by name only.
+    err(['http', 'middlewares', qualified, ...(result.path ?? [])], result.error);
+    const failed = { error: result.error };
+    built.set(qualified, failed);
+    return failed;
   };
   for (const name of Object.keys(http.middlewares)) buildMiddleware(name);
 
@@ -301,17 +322,29 @@ export function buildSnapshot(
     });
     if (!ok) continue;
     if (last !== undefined) mws.push(last);
+    const eps = r.entryPoints ?? opts.defaultEntryPoints;
     const entry = {
       name,
       rule: r.rule,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
-      entryPoints: r.entryPoints ?? opts.defaultEntryPoints ?? [],
+      entryPoints: eps ?? [],
       value: routeTarget(name, mws, service, r.timeouts, services),
     };
-    if (r.tls === undefined) routes.push(entry);
-    const secureEps = httpsEntryPoints(r, tlsEps, opts.defaultEntryPoints);
+    // Traefik: a router with `tls` serves HTTPS only, on every entry point it names; `http.tls`
+    // on an entry point gives the routers there without one a default `tls` (its applyModel),
+    // so they serve HTTPS there and cleartext HTTP on their other entry points.
     if (r.tls !== undefined) secureRoutes.push(entry);
-    else if (secureEps.length > 0) secureRoutes.push({ ...entry, entryPoints: secureEps });
+    else {
+      const secureEps = httpsEntryPoints(r, tlsEps, opts.defaultEntryPoints);
+      if (secureEps.length > 0) secureRoutes.push({ ...entry, entryPoints: secureEps });
+      const all = eps ?? opts.entryPointModel?.all;
+      if (all === undefined || tlsEps.size === 0) routes.push(entry);
+      else {
+        const plainEps = all.filter((e) => !tlsEps.has(e));
+        // An empty list would mean every entry point: a router left with none serves no cleartext.
+        if (plainEps.length > 0) routes.push({ ...entry, entryPoints: plainEps });
+      }
+    }
   }
   if (opts.internal !== undefined) {
     routes.push(...opts.internal.routes(cache, pools));
@@ -327,7 +360,36 @@ export function buildSnapshot(
   }
   // Rules were reported once above; the HTTPS table has the same rules.
   const secure = secureRoutes.length === 0 ? null : HttpRouter.build(secureRoutes).router;
+  // TCP objects with a problem are left out by build-tcp itself, the others built: their issues
+  // are warnings, so that the per-object build (build-per-object.ts, which knows HTTP objects)
+  // does not refuse the whole configuration for them. Validation reports most of them as errors
+  // before any build (validate-l4.ts).
+  const l4Issue = (path: (string | number)[], message: string): void => {
+    issues.push({ severity: 'warning', message: `${message}; it is left out`, path });
+  };
+  const tcpBuild = buildTcpRoutes(config.tcp, {
+    logger,
+    shared,
+    defaultEntryPoints: opts.defaultEntryPoints,
+    err: l4Issue,
+    warn: (path, message) => issues.push({ severity: 'warning', message, path }),
+  });
+  const tlsWanted = secureRoutes.length > 0 || tcpBuild.terminates;
   const tls = opts.tls === undefined ? null : opts.tls.build(config, opts.tls, issues);
+  // A TCP router that terminates TLS names an options set that must exist (as an HTTPS router's).
+  const tcpSpots = tcpBuild.spots.filter((s) => {
+    const t = s.entry.value.tls;
+    if (t.kind !== 'terminate' || tls === null || tls.options.has(t.options)) return true;
+    l4Issue(['tcp', 'routers', s.entry.name, 'tls', 'options'], `unknown TLS options \`${t.options}\``);
+    return false;
+  });
+  const udp = buildUdp(config.udp, {
+    udpEntryPoints: opts.udpEntryPoints ?? [],
+    issue: l4Issue,
+    warn: (path, message) => issues.push({ severity: 'warning', message, path }),
+  });
+  const spot = (r: RouteEntry<RouteTarget>): HttpRouteSpot => ({ rule: r.rule, entryPoints: r.entryPoints });
+  const tcp = buildTcpSnapshot(routes.map(spot), secureRoutes.map(spot), tcpSpots);
   const builtServices = new Map<string, ServiceNode>();
   for (const [n, node] of services) if (node !== null) builtServices.set(n, node);
   const builtMiddlewares = new Map<string, readonly Middleware[]>();
@@ -342,6 +404,9 @@ export function buildSnapshot(
             explain: (ep, req) => (req.scheme === 'https' ? secure : router).explain(ep, req),
           },
     tls,
+    tlsWanted,
+    tcp,
+    udp,
     config,
     issues,
     disabled: new Map(),
@@ -362,13 +427,13 @@ export function buildSnapshot(
 function createMiddleware(
   cfg: MiddlewareConfig,
   ctx: Parameters<(typeof middlewareFactories)['chain']['create']>[1],
-): readonly Middleware[] | { error: string } {
+): readonly Middleware[] | MiddlewareError {
   // The registry is typed per key; the tagged union narrows it here.
   const factory = middlewareFactories[cfg.type] as {
-    create(c: unknown, x: typeof ctx): Middleware | { error: string };
+    create(c: unknown, x: typeof ctx): Middleware | MiddlewareError;
   };
   const m = factory.create(cfg.config, ctx);
-  if ('error' in m && typeof m.error === 'string') return { error: m.error };
+  if ('error' in m && typeof m.error === 'string') return m;
   // A chain splices its members into the route's list: no nesting cost per request.
   return flattenMiddlewares([m as Middleware]);
 }
@@ -494,6 +559,10 @@ function buildLoadBalancer(
       responseHeaderTimeoutMs: ft.responseHeaderTimeout,
       maxResponseHeaderBytes: MAX_RESPONSE_HEADER_BYTES,
       ...(https ? { tls: tls! } : {}),
+      // A connection that told a server whose it is serves that client only: none is kept idle.
+      ...(transport.proxyProtocol === undefined
+        ? {}
+        : { proxyProtocol: transport.proxyProtocol.version, maxIdle: 0 }),
     };
     // The pool kind is chosen here, once: http:// servers keep the HTTP/1.1 pool and its path.
     let pool: ServerPool;

@@ -1,4 +1,5 @@
 import { deepEqual } from '../config/dynamic/merge.ts';
+import { addProviderLayer4 } from '../config/dynamic/merge-l4.ts';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import { emptyDynamicConfig } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
@@ -31,6 +32,7 @@ export function mergeProviders(
         dst[name.includes('@') ? name : `${name}@${provider}`] = value;
       }
     }
+    addProviderLayer4(out, cfg, provider);
     // TLS: certificates from every provider; options qualified like other objects except
     // `default`, which is the one global set (Traefik's rule); stores merged by name.
     const tls = cfg.tls;

@@ -1,3 +1,4 @@
+import { X509Certificate } from 'node:crypto';
 import { HTTP_SECTIONS } from '../config/dynamic/schema.ts';
 import { RouteBreakerMiddleware, ServerBreakers } from '../middleware/circuit-breaker.ts';
 import { InFlightReqMiddleware } from '../middleware/in-flight-req.ts';
@@ -10,24 +11,37 @@ import type { SnapshotRef } from './types.ts';
 
 const BREAKER_STATE = { standby: 0, tripped: 1, recovering: 2 } as const;
 
+/** What `traefik_tls_certs_not_after` says of a certificate, read from its PEM once. */
+interface CertLabels {
+  readonly cn: string;
+  readonly serial: string;
+  readonly sans: string;
+}
+
 /**
  * Scrape-time metrics: read from the live snapshot and the reload counters when Prometheus asks,
- * so that none of them costs anything per request.
+ * so that none of them costs anything per request. Traefik's names where Traefik has the metric
+ * (`traefik_service_server_up`, `traefik_config_*`, `traefik_tls_certs_not_after`), ours
+ * (`traffic_*`) for the rest.
  */
 export function runtimeCollector(ref: SnapshotRef, watcher: ConfigWatcher): (w: MetricWriter) => void {
+  const certLabels = new Map<string, CertLabels>();
   return (w) => {
     const snap = ref.current;
     const pools = new Map<ServerPool, string>();
     for (const [name, node] of snap.services) {
       if (!(node instanceof LoadBalancerNode)) continue;
+      let inFlight = 0;
       for (const s of node.servers) {
         const labels = { service: name, server: s.url };
+        // Traefik's: 1 when the server takes traffic, 0 when down, ejected or failing its check.
         w.gauge(
-          'traffic_service_server_up',
-          'Whether the server takes traffic (1) or is down, ejected or failing its health check (0).',
-          labels,
+          'traefik_service_server_up',
+          'service server is up, described by gauge value of 0 or 1.',
+          { service: name, url: s.url },
           node.health === null || node.health.isUp(s.index) ? 1 : 0,
         );
+        inFlight += node.inFlight[s.index] ?? 0;
         w.gauge(
           'traffic_service_server_in_flight_requests',
           'Requests in flight to the server.',
@@ -36,6 +50,13 @@ export function runtimeCollector(ref: SnapshotRef, watcher: ConfigWatcher): (w: 
         );
         if (!pools.has(s.pool)) pools.set(s.pool, s.url);
       }
+      // Traefik v2's gauge of requests in flight on a service (dashboards list services by it).
+      w.gauge(
+        'traefik_service_open_connections',
+        'How many requests are in flight on a service (Traefik v2 name).',
+        { service: name, protocol: 'http' },
+        inFlight,
+      );
     }
     for (const [pool, server] of pools) {
       const st = pool.stats;
@@ -162,6 +183,29 @@ export function runtimeCollector(ref: SnapshotRef, watcher: ConfigWatcher): (w: 
       snap.issues.filter((i) => i.severity === 'error').length,
     );
     const r = watcher.status;
+    w.counter('traefik_config_reloads_total', 'Config reloads', {}, r.applied);
+    w.gauge('traefik_config_last_reload_success', 'Last config reload success', {}, r.lastAppliedAt / 1000);
+    const tls = snap.tls;
+    if (tls !== null) {
+      const certs = [...tls.store.certificates];
+      if (!tls.store.defaultCertificate.generated) certs.push(tls.store.defaultCertificate);
+      const seen = new Set<string>();
+      for (const c of certs) {
+        seen.add(c.fingerprint256);
+        let l = certLabels.get(c.fingerprint256);
+        if (l === undefined) {
+          l = labelsOf(c.certPem);
+          certLabels.set(c.fingerprint256, l);
+        }
+        w.gauge(
+          'traefik_tls_certs_not_after',
+          'Certificate expiration timestamp',
+          { cn: l.cn, serial: l.serial, sans: l.sans },
+          c.notAfter.getTime() / 1000,
+        );
+      }
+      for (const k of certLabels.keys()) if (!seen.has(k)) certLabels.delete(k);
+    }
     w.counter(
       'traffic_config_reloads_total',
       'Configuration updates applied or rejected.',
@@ -176,16 +220,26 @@ export function runtimeCollector(ref: SnapshotRef, watcher: ConfigWatcher): (w: 
     );
     w.gauge('traffic_config_generation', 'Generation of the configuration in force.', {}, r.generation);
     w.gauge(
-      'traffic_config_last_reload_success_timestamp_seconds',
-      'When the last configuration was applied.',
-      {},
-      r.lastAppliedAt / 1000,
-    );
-    w.gauge(
       'traffic_config_last_reload_failure_timestamp_seconds',
       'When the last configuration update was rejected (0 = never).',
       {},
       r.lastRejectedAt / 1000,
     );
+  };
+}
+
+/** Traefik's labels: the subject's CN, the serial number in decimal, the DNS SANs joined by commas. */
+function labelsOf(certPem: string): CertLabels {
+  const x = new X509Certificate(certPem);
+  const cn = /(?:^|\n)CN=([^\n]*)/.exec(x.subject)?.[1] ?? '';
+  const sans = (x.subjectAltName ?? '')
+    .split(', ')
+    .filter((s) => s.startsWith('DNS:'))
+    .map((s) => s.slice(4))
+    .join(',');
+  return {
+    cn,
+    serial: BigInt(`0x${x.serialNumber}`).toString(10),
+    sans,
   };
 }

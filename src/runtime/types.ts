@@ -6,6 +6,8 @@ import type { RequestHead } from '../core/request.ts';
 import type { InFlightState } from '../middleware/in-flight-req.ts';
 import type { BufferingSpec, ErrorPageSpec, Middleware, RetryPolicy } from '../middleware/middleware.ts';
 import type { MirrorComparator } from '../observability/mirror-compare.ts';
+import type { TcpRouter } from '../router/tcp/index.ts';
+import type { UpstreamPool } from '../upstream/pool.ts';
 import type { ServerPool } from '../upstream/server-pool.ts';
 import type { SnapshotTls } from './build-tls.ts';
 import type { ServerHealth } from './server-health.ts';
@@ -150,9 +152,146 @@ export interface RouteExplanation {
   readonly matched: boolean;
 }
 
+/** The HTTPS routers of one entry point, as the dispatcher sees them before anything is decrypted. */
+export interface HttpsHosts {
+  /** Host names their rules require, lower-cased. */
+  readonly exact: ReadonlySet<string>;
+  /** Parents of their `*.parent` hosts (one label under it). */
+  readonly wildcardParents: ReadonlySet<string>;
+  /** One of them requires no host (PathPrefix alone, HostRegexp…): any server name may reach it. */
+  readonly catchAll: boolean;
+}
+
+/** How a TCP router treats TLS: none (cleartext), passthrough (bytes as they come), or terminate. */
+export type TcpRouteTls =
+  | { readonly kind: 'none' }
+  | { readonly kind: 'passthrough' }
+  /** `options`: the qualified name of its TLS options set. */
+  | { readonly kind: 'terminate'; readonly options: string };
+
+/** How connections reach one TCP server (its service's serversTransport). */
+export interface TcpTransport {
+  /** 0 = no limit. */
+  readonly dialTimeoutMs: number;
+  /** TCP keep-alive probes on the backend connection after this idle time; -1 = off. */
+  readonly keepAliveMs: number;
+  /** After one side's FIN, how long the other may keep sending; -1 = as long as it wants. */
+  readonly terminationDelayMs: number;
+  /** PROXY protocol header sent first: 0 = none, 1 (text) or 2 (binary). */
+  readonly proxyProtocol: 0 | 1 | 2;
+  /** Close a connection through which nothing passed for this long; 0 = never. */
+  readonly idleTimeoutMs: number;
+}
+
+/** TLS to one TCP server (`servers[].tls: true`). */
+export interface TcpServerTls {
+  readonly secureContext: import('node:tls').SecureContext;
+  /** SNI and the name checked; undefined for an IP literal without serverName. */
+  readonly servername: string | undefined;
+  readonly rejectUnauthorized: boolean;
+}
+
+/** One server of a TCP load balancer. */
+export interface TcpServerRuntime {
+  /** `host:port` as configured. */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  /** The load balancer's qualified name. */
+  readonly service: string;
+  readonly transport: TcpTransport;
+  readonly tls: TcpServerTls | null;
+}
+
+/** A TCP service of any kind (load balancer, weighted), built per snapshot. */
+export interface TcpServiceNode {
+  readonly name: string;
+  /** At least one server below may take a connection. */
+  available(): boolean;
+  /** The server for a new connection; undefined when none is available. */
+  pick(): TcpServerRuntime | undefined;
+}
+
+/** A TCP middleware: decides once per connection (ipAllowList, inFlightConn). */
+export interface TcpMiddleware {
+  /** Whether a connection from `clientIp` may go on; an admitted one is `release`d when it ends. */
+  admit(clientIp: string): boolean;
+  release?(clientIp: string): void;
+  /** What a refused connection is logged with: 403 (not allowed), 429 (too many). */
+  readonly refusal: number;
+}
+
+/** Where a matched TCP router sends a connection. */
+export interface TcpRoute {
+  readonly router: string;
+  readonly tls: TcpRouteTls;
+  readonly middlewares: readonly TcpMiddleware[];
+  readonly service: TcpServiceNode;
+}
+
+/**
+ * What one entry point's connections may be given to, for the dispatcher (listeners/dispatcher):
+ * read once per connection, never per request.
+ */
+export interface EntryPointRoutes {
+  /** Cleartext HTTP routes (the configuration's or the proxy's own) exist on it. */
+  readonly http: boolean;
+  /** Its HTTPS routers; null when it has none. */
+  readonly https: HttpsHosts | null;
+  /** TCP routers without TLS (``HostSNI(`*`)``, ClientIP): for cleartext connections. */
+  readonly tcp: TcpRouter<TcpRoute> | null;
+  /** TCP routers with TLS (passthrough or termination): for ClientHellos. */
+  readonly tcpTls: TcpRouter<TcpRoute> | null;
+  /**
+   * Nothing to look at: no HTTPS and no TCP router, so a connection goes to the HTTP codec at once
+   * (no peek, no cost beyond today's).
+   */
+  readonly httpOnly: boolean;
+}
+
+/** The layer-4 part of a snapshot: per entry point routes, TCP routers. */
+export interface TcpSnapshot {
+  /** Cached per entry point name. */
+  entryPoint(name: string): EntryPointRoutes;
+  /** Built TCP routers by qualified name. */
+  readonly routers: ReadonlyMap<string, TcpRoute>;
+}
+
+/** One server of a UDP load balancer. */
+export interface UdpServerRuntime {
+  /** `host:port` as configured. */
+  readonly address: string;
+  readonly host: string;
+  readonly port: number;
+  /** The load balancer's qualified name. */
+  readonly service: string;
+}
+
+/** A UDP service (load balancer or weighted), built per snapshot. */
+export interface UdpServiceNode {
+  readonly name: string;
+  /** The server for a new session; undefined when the service has none. */
+  pick(): UdpServerRuntime | undefined;
+}
+
+/** The router of one UDP entry point and its service. */
+export interface UdpRoute {
+  readonly router: string;
+  readonly service: UdpServiceNode;
+}
+
+/** The UDP part of a snapshot: one router per UDP entry point (Traefik's rule). */
+export interface UdpSnapshot {
+  /** The router serving entry point `name`, or null. */
+  entryPoint(name: string): UdpRoute | null;
+  readonly routers: ReadonlyMap<string, UdpRoute>;
+}
+
 /**
  * Everything a request needs, built once per configuration generation and never mutated. A
- * request reads `SnapshotRef.current` once and keeps that snapshot to the end.
+ * request reads `SnapshotRef.current` once and keeps that snapshot to the end. The shape is
+ * `{ http (routes, routers, services, middlewares), tcp, udp, tls }`; the HTTP fields stay at the
+ * top level, where the request path has always read them.
  */
 export interface RuntimeSnapshot {
   readonly generation: number;
@@ -174,8 +313,17 @@ export interface RuntimeSnapshot {
   readonly routers: ReadonlyMap<string, RouteTarget>;
   /** When it was swapped in (epoch ms). */
   readonly builtAt: number;
-  /** Certificates and TLS options; null when no entry point terminates TLS. */
+  /** Certificates and TLS options; null when nothing terminates TLS, or TLS is not loaded yet. */
   readonly tls: SnapshotTls | null;
+  /**
+   * Some router terminates TLS (an HTTP router with `tls`, on an entry point with `http.tls`, or
+   * a TCP router with `tls` and no passthrough): a proxy started without TLS loads it on demand.
+   */
+  readonly tlsWanted: boolean;
+  /** Entry point dispatch and TCP routers. */
+  readonly tcp: TcpSnapshot;
+  /** UDP routers by entry point. */
+  readonly udp: UdpSnapshot;
 }
 
 export class SnapshotRef {
@@ -194,6 +342,15 @@ export class SnapshotRef {
   }
 }
 
+/** An entry point with HTTP routers only (or none): connections go straight to the HTTP codec. */
+export const HTTP_ONLY: EntryPointRoutes = {
+  http: true,
+  https: null,
+  tcp: null,
+  tcpTls: null,
+  httpOnly: true,
+};
+
 export const EMPTY_SNAPSHOT: RuntimeSnapshot = {
   generation: 0,
   routes: { match: () => undefined, explain: () => [] },
@@ -208,4 +365,10 @@ export const EMPTY_SNAPSHOT: RuntimeSnapshot = {
   routers: new Map(),
   builtAt: 0,
   tls: null,
+  tlsWanted: false,
+  tcp: {
+    entryPoint: () => HTTP_ONLY,
+    routers: new Map(),
+  },
+  udp: { entryPoint: () => null, routers: new Map() },
 };

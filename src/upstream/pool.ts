@@ -1,6 +1,7 @@
 import { connect } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ProxyError } from '../core/errors.ts';
+import { encodeProxyHeader } from '../core/proxy-protocol.ts';
 import type { Ticker } from '../core/ticker.ts';
 import { type ConnectionOwner, UpstreamConnection } from './connection.ts';
 import type { StreamSource, UpstreamUser } from './stream.ts';
@@ -20,6 +21,12 @@ export interface PoolOptions {
   readonly maxResponseHeaderBytes: number;
   /** Present for `https://` servers: connections are TLS (the connect timeout covers the handshake). */
   readonly tls?: UpstreamTls;
+  /**
+   * Ours: a PROXY protocol header (version 1 or 2) is written first on each connection, naming
+   * the client of the request that opened it. Such connections describe one client: the
+   * transport keeps none idle (maxIdle 0), so none serves another client.
+   */
+  readonly proxyProtocol?: 1 | 2;
 }
 
 export interface PoolStats {
@@ -116,13 +123,19 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
   #open(user: UpstreamUser, method: string): void {
     const o = this.options;
     let conn: UpstreamConnection;
+    // The PROXY protocol header goes first, before TLS: written on the TCP socket before the
+    // TLS socket wraps it (its 'connect' listener runs before TLS starts).
+    const raw =
+      o.proxyProtocol === undefined ? undefined : connect({ host: o.host, port: o.port, noDelay: true });
+    if (raw !== undefined) raw.write(encodeProxyHeader(o.proxyProtocol!, user.proxyProtocolClient?.()));
     if (o.tls === undefined) {
-      conn = new UpstreamConnection(connect({ host: o.host, port: o.port, noDelay: true }), this);
+      conn = new UpstreamConnection(raw ?? connect({ host: o.host, port: o.port, noDelay: true }), this);
     } else {
       // Loaded on first need (an https server): plain-HTTP proxies never load node:tls.
+      const tlsOptions = tlsConnectOptions(o.tls, o.host, o.port, this.#tlsSession);
       const socket = process
         .getBuiltinModule('node:tls')
-        .connect(tlsConnectOptions(o.tls, o.host, o.port, this.#tlsSession));
+        .connect(raw === undefined ? tlsOptions : { ...tlsOptions, socket: raw });
       // tls.connect ignores the noDelay option; the TLS socket passes this on to its TCP handle.
       socket.setNoDelay(true);
       conn = new UpstreamConnection(socket, this, true);

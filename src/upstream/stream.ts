@@ -10,9 +10,11 @@
  * Calls are methods on long-lived objects, never callbacks, so that the HTTP/1.1 path allocates
  * nothing for the seam (one exchange object per request is the whole cost).
  */
+
 import type { Duplex } from 'node:stream';
 import type { ProxyError } from '../core/errors.ts';
 import type { HeaderList } from '../core/headers.ts';
+import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { BodyKind } from '../http1/request-head.ts';
 import type { ResponseBodyKind } from '../http1/response-head.ts';
 
@@ -114,6 +116,11 @@ export interface UpstreamUser {
    * the 101 head in the same read (the protocol's first bytes), or null.
    */
   onUpstreamUpgrade(res: UpstreamResponse, socket: Duplex, rest: Buffer | null): void;
+  /**
+   * The client connection a PROXY protocol header describes, for a pool whose transport sends
+   * one (`proxyProtocol`); absent or undefined = the header says UNKNOWN / LOCAL.
+   */
+  proxyProtocolClient?(): SocketAddresses | undefined;
 }
 
 /** Where requests get their streams: a server's pool, whatever protocol it speaks. */

@@ -8,6 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { toolPath } from '../../test/helpers/tools.ts';
 
 export interface Issued {
   readonly certPem: string;
@@ -44,7 +45,7 @@ commonName = supplied
 
 function openssl(dir: string, args: readonly string[]): void {
   try {
-    execFileSync('openssl', args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
+    execFileSync(toolPath('openssl'), args, { cwd: dir, stdio: ['ignore', 'ignore', 'pipe'] });
   } catch (e) {
     if ((e as NodeJS.ErrnoException).code === 'ENOENT')
       throw new Error('openssl is missing: apt-get install -y openssl');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -92,15 +92,17 @@ describe('traffic CLI', () => {
 
   before(() => {
     dir = mkdtempSync(join(tmpdir(), 'tm-e2e-cli-'));
+    // The dynamic files are named by absolute path: relative ones would be read from the
+    // working directory, as in Traefik, and the commands run from several.
     const files: Record<string, string> = {
-      'good.yaml': staticFor('good-dynamic.yaml'),
+      'good.yaml': staticFor(path('good-dynamic.yaml')),
       'good-dynamic.yaml': GOOD_DYNAMIC,
-      'bad-dynamic-static.yaml': staticFor('bad-dynamic.yaml'),
+      'bad-dynamic-static.yaml': staticFor(path('bad-dynamic.yaml')),
       'bad-dynamic.yaml': BAD_DYNAMIC,
-      'syntax-static.yaml': staticFor('syntax.yaml'),
+      'syntax-static.yaml': staticFor(path('syntax.yaml')),
       'syntax.yaml': SYNTAX_ERROR,
       'bad-static.yaml': BAD_STATIC,
-      'warning-static.yaml': staticFor('warning.yaml'),
+      'warning-static.yaml': staticFor(path('warning.yaml')),
       'warning.yaml': WARNING_ONLY,
     };
     for (const [name, text] of Object.entries(files)) writeFileSync(path(name), text);
@@ -230,9 +232,76 @@ describe('traffic CLI', () => {
   });
 
   it('run without any entry point refuses to start instead of exiting 0 with nothing to do', async () => {
-    const r = await runCli(['run'], { cwd: dir, env: { TRAFFIC_CONFIGFILE: '' } });
+    const r = await runCli(['run'], {
+      cwd: dir,
+      env: { TRAFFIC_CONFIGFILE: '', HOME: path('no-home'), XDG_CONFIG_HOME: '' },
+    });
     assert.equal(r.code, 1, r.stderr);
-    assert.match(r.stderr, /"level":"error","msg":"no entry point is defined: nothing to listen on"/);
+    assert.match(r.stderr, /"level":"error","msg":"no entry point is defined: nothing to listen on/);
+  });
+
+  it('run without --config says where it looked for a configuration file when there is none', async () => {
+    const r = await runCli(['run'], {
+      cwd: dir,
+      env: { TRAFFIC_CONFIGFILE: '', HOME: path('no-home'), XDG_CONFIG_HOME: path('no-xdg') },
+    });
+    assert.equal(r.code, 1, r.stderr);
+    assert.ok(
+      r.stderr.includes(
+        `no configuration file was found in /etc/traefik, ${path('no-xdg')}, ${path('no-home/.config')}, ${dir} (traffic.yaml, traffic.yml, traffic.toml, traefik.toml, traefik.yaml, traefik.yml); name one with --config`,
+      ),
+      r.stderr,
+    );
+  });
+
+  it('finds the file where Traefik looks: $XDG_CONFIG_HOME before ~/.config before the working directory, traffic.* before traefik.*', async () => {
+    const xdg = path('xdg');
+    const home = path('home');
+    const cwd = path('work');
+    for (const d of [xdg, join(home, '.config'), cwd]) mkdirSync(d, { recursive: true });
+    const env = { TRAFFIC_CONFIGFILE: '', HOME: home, XDG_CONFIG_HOME: xdg };
+    writeFileSync(join(cwd, 'traefik.yml'), readFileSync(path('good.yaml'), 'utf8'));
+    let r = await runCli(['validate'], { cwd, env });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`using the configuration file ${join(cwd, 'traefik.yml')}`));
+    writeFileSync(join(cwd, 'traffic.yaml'), readFileSync(path('bad-static.yaml'), 'utf8'));
+    r = await runCli(['validate'], { cwd, env });
+    assert.equal(r.code, 1, 'traffic.yaml, with its errors, is read before traefik.yml');
+    assert.match(r.stderr, new RegExp(`using the configuration file ${join(cwd, 'traffic.yaml')}`));
+    writeFileSync(join(home, '.config', 'traefik.toml'), '[entryPoints.web]\naddress = "127.0.0.1:0"\n');
+    r = await runCli(['validate'], { cwd, env });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.match(
+      r.stderr,
+      new RegExp(`using the configuration file ${join(home, '.config', 'traefik.toml')}`),
+    );
+    writeFileSync(join(xdg, 'traefik.yaml'), readFileSync(path('bad-static.yaml'), 'utf8'));
+    r = await runCli(['validate'], { cwd, env });
+    assert.equal(r.code, 1);
+    assert.match(r.stderr, new RegExp(`using the configuration file ${join(xdg, 'traefik.yaml')}`));
+    // A named file is used as named, without looking anywhere else.
+    r = await runCli(['validate', '--config', path('good.yaml')], { cwd, env });
+    assert.equal(r.code, 0, r.stdout + r.stderr);
+    assert.doesNotMatch(r.stderr, /using the configuration file/);
+  });
+
+  it('reads relative paths of the configuration from the working directory, as Traefik does', async () => {
+    const conf = path('rel-conf');
+    const work = path('rel-work');
+    mkdirSync(conf, { recursive: true });
+    mkdirSync(work, { recursive: true });
+    writeFileSync(join(conf, 'static.yaml'), staticFor('rel-dynamic.yaml'));
+    writeFileSync(join(work, 'rel-dynamic.yaml'), GOOD_DYNAMIC);
+    const ok = await runCli(['validate', '--config', join(conf, 'static.yaml')], { cwd: work });
+    assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+    // Next to the static file is not where it is looked for: the error names the file it read.
+    writeFileSync(join(conf, 'rel-dynamic.yaml'), GOOD_DYNAMIC);
+    const elsewhere = await runCli(['validate', '--config', join(conf, 'static.yaml')], { cwd: dir });
+    assert.equal(elsewhere.code, 1);
+    assert.match(
+      elsewhere.stdout + elsewhere.stderr,
+      new RegExp(`${join(dir, 'rel-dynamic.yaml')}: cannot read the file`),
+    );
   });
 
   it('run exits 1 when an entry point address is already in use', async (t) => {

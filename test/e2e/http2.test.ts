@@ -20,6 +20,7 @@ import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { rawRequest } from '../helpers/raw-client.ts';
+import { resolveCommand } from '../helpers/tools.ts';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -81,7 +82,7 @@ function h2request(
 
 function run(cmd: string, args: readonly string[]): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(resolveCommand(cmd), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;

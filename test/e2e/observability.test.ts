@@ -63,7 +63,7 @@ http:
     await Promise.all([ok?.close(), failing?.close(), receiver?.close()]);
   });
 
-  it('counts requests by entry point, router, service and status class, with durations', async () => {
+  it('counts requests by entry point, router, service and status code, with durations', async () => {
     for (let i = 0; i < 5; i++)
       assert.equal((await fetch(`http://127.0.0.1:${proxy.ports.web}/ok`)).status, 200);
     for (let i = 0; i < 3; i++)
@@ -73,27 +73,30 @@ http:
     assert.equal(res.status, 200);
     assert.match(res.headers.get('content-type') ?? '', /text\/plain; version=0\.0\.4/);
     const text = await res.text();
-    assert.equal(sample(text, 'traffic_entrypoint_requests_total', { entrypoint: 'web', code: '2xx' }), 5);
-    assert.equal(sample(text, 'traffic_entrypoint_requests_total', { entrypoint: 'web', code: '5xx' }), 3);
-    assert.equal(sample(text, 'traffic_entrypoint_requests_total', { entrypoint: 'web', code: '4xx' }), 1);
-    assert.equal(sample(text, 'traffic_service_requests_total', { service: 'ok@file', code: '2xx' }), 5);
-    assert.equal(sample(text, 'traffic_router_requests_total', { router: 'bad@file', code: '5xx' }), 3);
+    const get = (code: string) => ({ code, method: 'GET', protocol: 'http' });
+    assert.equal(sample(text, 'traefik_entrypoint_requests_total', { entrypoint: 'web', ...get('200') }), 5);
+    assert.equal(sample(text, 'traefik_entrypoint_requests_total', { entrypoint: 'web', ...get('503') }), 3);
+    assert.equal(sample(text, 'traefik_entrypoint_requests_total', { entrypoint: 'web', ...get('404') }), 1);
+    assert.equal(sample(text, 'traefik_service_requests_total', { service: 'ok@file', ...get('200') }), 5);
+    assert.equal(sample(text, 'traefik_router_requests_total', { router: 'bad@file', ...get('503') }), 3);
     assert.equal(
-      sample(text, 'traffic_service_request_duration_seconds_count', { service: 'ok@file', code: '2xx' }),
+      sample(text, 'traefik_service_request_duration_seconds_count', { service: 'ok@file', ...get('200') }),
       5,
     );
     assert.equal(
-      sample(text, 'traffic_service_request_duration_seconds_bucket', {
+      sample(text, 'traefik_service_request_duration_seconds_bucket', {
         service: 'ok@file',
-        code: '2xx',
+        ...get('200'),
         le: '+Inf',
       }),
       5,
     );
     assert.ok(
-      (sample(text, 'traffic_entrypoint_responses_bytes_total', { entrypoint: 'web' }) ?? 0) >= 5 * 5,
+      (sample(text, 'traefik_entrypoint_responses_bytes_total', { entrypoint: 'web', ...get('200') }) ?? 0) >=
+        5 * 5,
     );
-    assert.equal(sample(text, 'traffic_service_server_up', { service: 'ok@file', server: ok.url }), 1);
+    assert.equal(sample(text, 'traefik_service_server_up', { service: 'ok@file', url: ok.url }), 1);
+    assert.ok((sample(text, 'traefik_config_reloads_total', {}) ?? 0) >= 1);
     assert.ok((sample(text, 'traffic_config_reloads_total', { result: 'success' }) ?? 0) >= 1);
     assert.ok((sample(text, 'traffic_upstream_pool_opened_total', { server: ok.url }) ?? 0) >= 1);
     assert.ok((sample(text, 'process_resident_memory_bytes', {}) ?? 0) > 1e6);

@@ -16,6 +16,7 @@ import { CURL, curl } from '../helpers/curl.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { header, rawRequest } from '../helpers/raw-client.ts';
 import { readRss, sampleRss } from '../helpers/rss.ts';
+import { toolPath } from '../helpers/tools.ts';
 
 const MB = 1024 * 1024;
 const SIZE = 100 * MB;
@@ -226,7 +227,7 @@ describe('streaming large bodies', () => {
     // The backend could send 10 GB as fast as it likes; only backpressure through the proxy
     // holds it back. The client reads at 8 MB/s; stop once 24 MB have arrived.
     const child = spawn(
-      CURL,
+      toolPath(CURL),
       ['-sS', '--http1.1', '--limit-rate', '8M', '-o', '-', `${base}/cl?n=${10 * 1024 * MB}`],
       {
         stdio: ['ignore', 'pipe', 'pipe'],

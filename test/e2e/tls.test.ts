@@ -27,6 +27,7 @@ import {
   TestPki,
   tlsRawRequest,
 } from '../helpers/tls-certs.ts';
+import { toolPath } from '../helpers/tools.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
@@ -138,7 +139,7 @@ function resumable(
 function renegotiate(port: number, servername: string): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(
-      'openssl',
+      toolPath('openssl'),
       ['s_client', '-connect', `127.0.0.1:${port}`, '-servername', servername, '-tls1_2'],
       { stdio: ['pipe', 'pipe', 'pipe'] },
     );

@@ -4,10 +4,8 @@
  * one would depend on the network. A missing chromium fails the test (it is not skipped): CI
  * installs it, and a skipped browser test would let a broken dashboard pass.
  */
-import { accessSync, constants } from 'node:fs';
 import { type Browser, chromium, type Page } from 'playwright-core';
-
-export const CHROMIUM_PATH = '/usr/bin/chromium';
+import { toolPath } from './tools.ts';
 
 const ARGS = [
   '--headless',
@@ -19,17 +17,9 @@ const ARGS = [
   '--no-first-run',
 ];
 
-/** Launches Debian's chromium; throws with the fix when it is not installed. */
+/** Launches Debian's chromium; throws with the install command when it is not installed. */
 export async function launchChromium(): Promise<Browser> {
-  try {
-    accessSync(CHROMIUM_PATH, constants.X_OK);
-  } catch {
-    throw new Error(
-      `the dashboard tests need Debian's chromium at ${CHROMIUM_PATH} (apt-get install chromium); ` +
-        'playwright-core drives it and never downloads a browser',
-    );
-  }
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: ARGS, timeout: 30_000 });
+  return chromium.launch({ executablePath: toolPath('chromium'), args: ARGS, timeout: 30_000 });
 }
 
 export interface OpenedPage {

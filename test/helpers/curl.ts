@@ -5,8 +5,10 @@
  */
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
+import { toolPath } from './tools.ts';
 
-export const CURL = '/usr/bin/curl';
+/** Resolve it with toolPath(CURL) (test/helpers/tools.ts): a missing curl then names its package. */
+export const CURL = 'curl';
 
 /** One transfer (one URL) as curl reports it. */
 export interface CurlTransfer {
@@ -57,7 +59,9 @@ export function curl(args: readonly string[], opts: CurlOptions = {}): Promise<C
     `%{stderr}${MARK}%{json}${HMARK}%{header_json}${EMARK}\n`,
     ...args,
   ];
-  const child = spawn(CURL, full, { stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(toolPath(CURL), full, {
+    stdio: [opts.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+  });
   const hash = createHash('sha256');
   const chunks: Buffer[] = [];
   let bodyBytes = 0;

@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { freePort } from './pebble.ts';
+import { toolPath } from './tools.ts';
 
-export const NGINX = '/usr/sbin/nginx';
+export const NGINX = 'nginx';
 
 export interface Nginx {
   readonly port: number;
@@ -23,8 +24,7 @@ export interface Nginx {
  * added). Fails at once, naming the package, when nginx is not installed.
  */
 export async function startNginx(server: string): Promise<Nginx> {
-  if (!existsSync(NGINX))
-    throw new Error(`nginx is not installed (apt-get install nginx): ${NGINX} is missing`);
+  const nginx = toolPath(NGINX);
   const dir = mkdtempSync(join(tmpdir(), 'nginx-'));
   const port = await freePort();
   const temp = ['client_body', 'proxy', 'fastcgi', 'uwsgi', 'scgi']
@@ -48,7 +48,7 @@ http {
 `,
   );
   const child: ChildProcess = spawn(
-    NGINX,
+    nginx,
     ['-p', dir, '-e', join(dir, 'error.log'), '-c', join(dir, 'nginx.conf')],
     {
       stdio: ['ignore', 'ignore', 'pipe'],

@@ -120,7 +120,9 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
   };
   const expected = opts.entryPoints ?? (opts.config.match(/^\s+address:/gm) ?? []).length;
   const ports: Record<string, number> = {};
-  const timeoutMs = opts.timeoutMs ?? 15_000;
+  // Generous: a loaded 2-core machine running the suite two files at a time starts a proxy in
+  // seconds, not milliseconds (nothing asserts this time; it only bounds a hang).
+  const timeoutMs = opts.timeoutMs ?? 30_000;
   try {
     while (Object.keys(ports).length < expected) {
       const l = await waitForLog(

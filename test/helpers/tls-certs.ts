@@ -6,6 +6,7 @@
  */
 import { spawn } from 'node:child_process';
 import { connect, type PeerCertificate, type TLSSocket } from 'node:tls';
+import { resolveCommand } from './tools.ts';
 
 export { type KeyAndCert, selfSignedCertificate } from '../../src/tls/x509/index.ts';
 export { type Issued, TestPki } from '../../src/upstream/test-pki.ts';
@@ -92,7 +93,7 @@ export function run(
   timeoutMs = 20_000,
 ): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(resolveCommand(cmd), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const add = (d: string): void => {
       out += d;

@@ -86,11 +86,7 @@ export const ForwardAuthSchema = strictObject(
     timeout: duration.default(30_000),
   },
   ['maxResponseBodySize', 'authSigninURL'],
-).superRefine((v, ctx) => {
-  // The request body must be read before the request goes on: that waits for the body phase.
-  if (v.forwardBody)
-    ctx.addIssue({ code: 'custom', message: '`forwardBody` is not supported yet', path: ['forwardBody'] });
-});
+);
 
 const stringList = z.union([
   z

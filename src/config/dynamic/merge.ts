@@ -1,5 +1,6 @@
 import { type ConfigIssue, issue } from '../issues.ts';
 import { type Locator, noLocation } from '../yaml-source.ts';
+import { mergeLayer4 } from './merge-l4.ts';
 import type { ObjectRef } from './parse.ts';
 import { type DynamicConfig, emptyDynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
 
@@ -42,8 +43,9 @@ export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
   sources.forEach((src, index) => {
     for (const ref of src.disabled ?? []) {
       disabled.push(ref);
-      origin.set(`${ref.section}/${ref.name}`, index);
+      origin.set(`${ref.kind === undefined ? '' : `${ref.kind}:`}${ref.section}/${ref.name}`, index);
     }
+    mergeLayer4(src, index, config, origin, conflicted, disabled, issues);
     for (const section of HTTP_SECTIONS) {
       const target = config.http[section] as Record<string, unknown>;
       for (const [name, value] of Object.entries(src.config.http[section])) {
@@ -104,8 +106,10 @@ export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
       const local = ['tls', path[1]!, o.at, ...path.slice(3)];
       return src.locate ? src.locate(local, target, offset) : { file: src.file, exact: false };
     }
-    if (path[0] !== 'http' || path.length < 3) return { exact: false };
-    const index = origin.get(`${String(path[1])}/${String(path[2])}`);
+    if ((path[0] !== 'http' && path[0] !== 'tcp' && path[0] !== 'udp') || path.length < 3)
+      return { exact: false };
+    const kind = path[0] === 'http' ? '' : `${path[0]}:`;
+    const index = origin.get(`${kind}${String(path[1])}/${String(path[2])}`);
     const src = index === undefined ? undefined : sources[index];
     if (src === undefined) return { exact: false };
     return src.locate ? src.locate(path, target, offset) : { file: src.file, exact: false };

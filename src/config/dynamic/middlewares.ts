@@ -11,6 +11,7 @@ import {
 } from './access-middlewares.ts';
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
 import { ContentTypeSchema } from './content-type.ts';
+import { PluginSchema } from './plugin-middleware.ts';
 import {
   CircuitBreakerSchema,
   InFlightReqSchema,
@@ -220,6 +221,7 @@ export const middlewareSchemas = {
   forwardAuth: ForwardAuthSchema,
   jwt: JwtSchema,
   contentType: ContentTypeSchema,
+  plugin: PluginSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;

@@ -13,8 +13,10 @@ import {
   type HttpSection,
 } from './schema.ts';
 
-/** A named object of the dynamic configuration: `routers/api`. */
+/** A named object of the dynamic configuration: `routers/api` (of `http`, or of `tcp`/`udp` by `kind`). */
 export interface ObjectRef {
+  /** Absent = an `http` object. */
+  readonly kind?: 'tcp' | 'udp';
   readonly section: HttpSection;
   readonly name: string;
   /** The object, when it was left out (for the admin API). */
@@ -83,9 +85,12 @@ export function parseDynamicData(
 
 /** The named object an issue path lies in, if any: problems there disable only that object. */
 function objectOf(path: ConfigPath): ObjectRef | undefined {
-  if (path.length < 3 || path[0] !== 'http') return undefined;
+  if (path.length < 3 || (path[0] !== 'http' && path[0] !== 'tcp' && path[0] !== 'udp')) return undefined;
   const section = HTTP_SECTIONS.find((s) => s === path[1]);
-  return section === undefined ? undefined : { section, name: String(path[2]) };
+  if (section === undefined) return undefined;
+  return path[0] === 'http'
+    ? { section, name: String(path[2]) }
+    : { kind: path[0], section, name: String(path[2]) };
 }
 
 function validateShape(
@@ -99,13 +104,13 @@ function validateShape(
   for (const zi of first.error.issues) {
     const ref = objectOf(zi.path.filter((p): p is string | number => typeof p !== 'symbol'));
     if (ref === undefined) return { issues, disabled: [] };
-    disabled.set(`${ref.section}/${ref.name}`, ref);
+    disabled.set(`${ref.kind ?? 'http'}:${ref.section}/${ref.name}`, ref);
   }
   const pruned = structuredClone(data);
-  const http = pruned['http'] as Record<string, Record<string, unknown>>;
   for (const [key, ref] of disabled) {
-    disabled.set(key, { ...ref, value: http[ref.section]![ref.name] });
-    delete http[ref.section]![ref.name];
+    const part = pruned[ref.kind ?? 'http'] as Record<string, Record<string, unknown>>;
+    disabled.set(key, { ...ref, value: part[ref.section]![ref.name] });
+    delete part[ref.section]![ref.name];
   }
   const second = dynamicConfigSchema.safeParse(pruned);
   if (!second.success) return { issues, disabled: [] };

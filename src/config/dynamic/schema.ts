@@ -4,6 +4,7 @@ import { nameList, nullAsEmpty, strictObject, type UnknownKeyParams } from '../s
 import { registerShape } from '../schema-walk.ts';
 import { type MiddlewareConfigOf, type MiddlewareType, middlewareSchemas } from './middlewares.ts';
 import { service, timeouts } from './services.ts';
+import { tcpSectionSchema, udpSectionSchema } from './tcp.ts';
 import { routerTls, tlsSectionSchema } from './tls.ts';
 
 /*
@@ -163,6 +164,16 @@ export const serversTransportSchema = strictObject(
     maxVersion: tlsVersion.optional(),
     /** `https://` servers: offer HTTP/1.1 only in ALPN (absent = false: h2 when the server picks it). */
     disableHTTP2: z.boolean().optional(),
+    /**
+     * Ours (Traefik sends it to TCP servers only, traefik#10608): a PROXY protocol header naming
+     * the client first on each connection to the servers; an empty section means version 2.
+     * Such connections are not kept idle for other clients.
+     */
+    proxyProtocol: nullAsEmpty(
+      strictObject({
+        version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(2),
+      }),
+    ).optional(),
   },
   ['peerCertURI', 'spiffe'],
 ).superRefine((t, ctx) => {
@@ -182,10 +193,13 @@ const http = strictObject({
   serversTransports: z.record(z.string(), nullAsEmpty(serversTransportSchema)).default({}),
 });
 
-export const dynamicConfigSchema = strictObject(
-  { http: nullAsEmpty(http).prefault({}), tls: nullAsEmpty(tlsSectionSchema).prefault({}) },
-  ['tcp', 'udp'],
-);
+export const dynamicConfigSchema = strictObject({
+  http: nullAsEmpty(http).prefault({}),
+  /** Absent when the configuration has none (most have none: HTTP-only code never looks). */
+  tcp: nullAsEmpty(tcpSectionSchema).optional(),
+  udp: nullAsEmpty(udpSectionSchema).optional(),
+  tls: nullAsEmpty(tlsSectionSchema).prefault({}),
+});
 
 /** Top-level keys of a dynamic configuration (accepted in the static file too). */
 export const DYNAMIC_SECTIONS = ['http', 'tcp', 'udp', 'tls'] as const;

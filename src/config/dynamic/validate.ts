@@ -4,13 +4,18 @@ import { type Locator, noLocation, type Target } from '../yaml-source.ts';
 import type { ObjectRef } from './parse.ts';
 import { checkReferenceGraph } from './reference-graph.ts';
 import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
+import { validateLayer4 } from './validate-l4.ts';
 import { checkServiceGraph } from './validate-services.ts';
 
 /**
  * Checks a rule's grammar. The router module owns the grammar (`compileRule`); config may not
  * import it (dependency direction), so the caller passes it in.
  */
-export type RuleChecker = (rule: string) => { message: string; offset: number } | undefined;
+export type RuleChecker = (
+  rule: string,
+  /** `tcp`: a TCP router's rule (HostSNI, ClientIP, ALPN…); absent: an HTTP rule. */
+  language?: 'tcp',
+) => { message: string; offset: number } | undefined;
 
 export interface ValidateOptions {
   readonly checkRule?: RuleChecker;
@@ -85,7 +90,9 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
   const internal = opts.internalServices ?? new Set<string>();
   const locate = opts.locate ?? noLocation;
   const issues: ConfigIssue[] = [];
-  const broken = new Set<string>((opts.disabled ?? []).map((r) => `${r.section}/${r.name}`));
+  const broken = new Set<string>(
+    (opts.disabled ?? []).filter((r) => r.kind === undefined).map((r) => `${r.section}/${r.name}`),
+  );
   const disabled = new Set<string>();
   const http = config.http;
 
@@ -245,7 +252,9 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     if (!ok) disabled.add(key);
   }
 
-  return { config: prune(config, disabled), issues };
+  // tcp and udp: their own references and rules (validate-l4.ts).
+  const l4 = validateLayer4(prune(config, disabled), opts, report, resolveName);
+  return { config: l4, issues };
 }
 
 /** Chains: missing members, cycles, and members that are themselves disabled, to a fixpoint. */

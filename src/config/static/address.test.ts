@@ -12,12 +12,15 @@ describe('parseAddress', () => {
     assert.deepEqual(parseAddress(':443/tcp'), { host: undefined, port: 443 });
   });
 
-  it('rejects missing ports, bad ports, bad hosts and says UDP is not supported yet', () => {
+  it('rejects missing ports, bad ports, bad hosts and unknown protocols', () => {
     for (const bad of ['8080', '127.0.0.1', ':65536', '[::1:80', '::1:80', 'bad host:80', ':80/sctp']) {
       assert.ok('error' in parseAddress(bad), bad);
     }
-    const udp = parseAddress(':53/udp');
-    assert.ok('error' in udp && /not supported yet/.test(udp.error));
+  });
+
+  it('marks UDP entry points (`/udp`, any case)', () => {
+    assert.deepEqual(parseAddress(':53/udp'), { host: undefined, port: 53, udp: true });
+    assert.deepEqual(parseAddress('[::1]:53/UDP'), { host: '::1', port: 53, udp: true });
   });
 });
 

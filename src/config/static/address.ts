@@ -4,6 +4,8 @@ export interface ListenAddress {
   /** undefined = every interface (`:8080`). IPv6 literals come without brackets. */
   readonly host: string | undefined;
   readonly port: number;
+  /** `/udp`: a UDP entry point (Traefik's `:53/udp`); absent for TCP, the default. */
+  readonly udp?: true;
 }
 
 // host:port | :port | [v6]:port, optionally followed by Traefik's `/tcp` or `/udp`.
@@ -16,20 +18,20 @@ export function parseAddress(address: string): ListenAddress | { error: string }
   const m = ADDRESS.exec(address);
   if (!m) return { error: `invalid address "${address}"` };
   const [, v6, host, portText, proto] = m;
-  if (proto !== undefined && proto.toLowerCase() === 'udp') {
-    return { error: 'UDP entry points (`/udp`) are not supported yet' };
-  }
-  if (proto !== undefined && proto.toLowerCase() !== 'tcp') return { error: `unknown protocol "/${proto}"` };
+  const udp = proto !== undefined && proto.toLowerCase() === 'udp';
+  if (proto !== undefined && !udp && proto.toLowerCase() !== 'tcp')
+    return { error: `unknown protocol "/${proto}"` };
   const port = Number(portText);
   if (port > 65535) return { error: `port ${port} is out of range (0-65535)` };
+  const mark = udp ? ({ udp: true } as const) : {};
   if (v6 !== undefined) {
     if (isIP(v6) !== 6) return { error: `"${v6}" is not an IPv6 address` };
-    return { host: v6, port };
+    return { host: v6, port, ...mark };
   }
-  if (host === undefined || host === '') return { host: undefined, port };
+  if (host === undefined || host === '') return { host: undefined, port, ...mark };
   if (isIP(host) === 0 && !HOSTNAME.test(host))
     return { error: `"${host}" is not an IP address or host name` };
-  return { host, port };
+  return { host, port, ...mark };
 }
 
 /** An IP address or a CIDR block (`10.0.0.0/8`, `::1`, `fd00::/8`). */

@@ -30,6 +30,7 @@ describe('loadStaticConfig: defaults', () => {
               readHeaderTimeout: 10_000,
               readTimeout: 60_000,
               idleTimeout: 180_000,
+              serverFirstTimeout: 2_000,
             },
             keepAliveMaxRequests: 0,
             lifeCycle: { graceTimeOut: 10_000 },
@@ -44,6 +45,7 @@ describe('loadStaticConfig: defaults', () => {
           },
           http2: { maxConcurrentStreams: 250 },
           asDefault: false,
+          udp: { timeout: 3_000 },
         },
       },
       providers: { providersThrottleDuration: 2000 },
@@ -108,9 +110,12 @@ describe('loadStaticConfig: defaults', () => {
     );
   });
 
-  it('resolves relative provider paths against the static file folder', () => {
+  it('resolves relative provider paths against the working directory, as Traefik does', () => {
     const r = load(`${minimal}providers:\n  file: { filename: dynamic.yaml }\n`);
-    assert.deepEqual(r.config?.providers.file, { filename: join('conf', 'dynamic.yaml'), watch: true });
+    assert.deepEqual(r.config?.providers.file, {
+      filename: join(process.cwd(), 'dynamic.yaml'),
+      watch: true,
+    });
     const abs = load(`${minimal}providers:\n  file: { directory: /etc/traffic/conf.d, watch: false }\n`);
     assert.deepEqual(abs.config?.providers.file, { directory: '/etc/traffic/conf.d', watch: false });
   });
@@ -221,7 +226,7 @@ describe('loadStaticConfig: flags and env', () => {
     assert.deepEqual(r.issues, []);
     assert.equal(r.config?.entryPoints['web']?.address, ':9090');
     assert.deepEqual(r.config?.accessLog, { filePath: '', format: 'common', bufferingSize: 0 });
-    assert.deepEqual(r.config?.providers.file, { filename: 'dyn.yaml', watch: true });
+    assert.deepEqual(r.config?.providers.file, { filename: join(process.cwd(), 'dyn.yaml'), watch: true });
   });
 
   it('can remove a section with =false', () => {
@@ -288,11 +293,11 @@ describe('loadStaticConfig: dynamic sections in the static file', () => {
   });
 
   it('keeps their errors out of the static issues', () => {
-    const r = load(`${minimal}tcp: {}\n`);
+    const r = load(`${minimal}tcp: { routers: [] }\n`);
     assert.deepEqual(r.issues, []);
     assert.equal(r.inlineDynamic?.config, undefined);
     assert.deepEqual(r.inlineDynamic?.issues.map(formatIssue), [
-      'conf/static.yaml:4:1: tcp: `tcp` is not supported yet',
+      'conf/static.yaml:4:17: tcp.routers: wrong type: got a list (expected a map (key: value))',
     ]);
   });
 });

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, isAbsolute, join } from 'node:path';
+import { isAbsolute, resolve } from 'node:path';
 import { parseDynamic } from '../dynamic/parse.ts';
 import { DYNAMIC_SECTIONS, type DynamicConfig } from '../dynamic/schema.ts';
 import { type ConfigIssue, issue, sortIssues } from '../issues.ts';
@@ -40,6 +40,8 @@ export interface LoadedStatic {
    * YAML: `traffic validate` finds the dynamic files in it even when the static config has errors.
    */
   readonly data?: Readonly<Record<string, unknown>>;
+  /** Maps a path of the static configuration to its place in the file (with `config`). */
+  readonly locate?: Locator;
 }
 
 /** Loads the static configuration: file, then env, then flags (flags win). */
@@ -107,20 +109,24 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   if (Object.keys(config.entryPoints).length === 0) {
     issues.push(issue('warning', 'no entry point is defined: nothing will listen', ['entryPoints'], {}));
   }
-  return inlineDynamic ? { config, issues, inlineDynamic } : { config, issues };
+  return inlineDynamic ? { config, issues, inlineDynamic, locate } : { config, issues, locate };
 }
 
-/** A path of the static configuration, relative to the static file's folder (to the working directory without one). */
-export function relativeToStaticFile(path: string, file: string | undefined): string {
-  return file === undefined || isAbsolute(path) ? path : join(dirname(file), path);
+/**
+ * A path of the configuration: relative to the working directory, as in Traefik (which opens
+ * every configured path as given), and made absolute here so that messages name the real file.
+ * Every other path (certificates, ACME storage, access log, users files) is opened as given,
+ * hence relative to the working directory too: one rule for all (docs/configuration.md).
+ */
+export function configPath(path: string, cwd: string = process.cwd()): string {
+  return isAbsolute(path) ? path : resolve(cwd, path);
 }
 
-/** Relative provider paths are relative to the static file's folder (to the working directory without one). */
-function resolvePaths(config: StaticConfig, file: string | undefined): StaticConfig {
+/** The file provider's paths, absolute (from the working directory). */
+function resolvePaths(config: StaticConfig, _file: string | undefined): StaticConfig {
   const fp = config.providers.file;
-  if (fp === undefined || file === undefined) return config;
-  const rel = (p: string | undefined): string | undefined =>
-    p === undefined ? p : relativeToStaticFile(p, file);
+  if (fp === undefined) return config;
+  const rel = (p: string | undefined): string | undefined => (p === undefined ? p : configPath(p));
   const filename = rel(fp.filename);
   const directory = rel(fp.directory);
   const out: typeof fp = { watch: fp.watch };

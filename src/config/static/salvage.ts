@@ -1,6 +1,6 @@
 import { isPlainObject } from '../schema-helpers.ts';
 import { INTERNAL_ENTRY_POINT } from './admin-entry-points.ts';
-import { relativeToStaticFile } from './load.ts';
+import { configPath } from './load.ts';
 import { type FileProviderConfig, fileProviderSchema } from './schema.ts';
 
 /** What `traffic validate` still uses of a static configuration that has errors. */
@@ -22,7 +22,8 @@ export interface SalvagedStatic {
  */
 export function salvageStatic(
   data: Readonly<Record<string, unknown>> | undefined,
-  file: string | undefined,
+  // Kept for callers: relative paths no longer depend on the static file (see configPath).
+  _file: string | undefined,
 ): SalvagedStatic {
   if (data === undefined) return {};
   const internalServices = new Set<string>();
@@ -54,7 +55,7 @@ export function salvageStatic(
   const r = fileProviderSchema.safeParse(providers['file'] ?? {});
   if (!r.success) return out;
   const fp: FileProviderConfig = { watch: r.data.watch };
-  if (r.data.filename !== undefined) fp.filename = relativeToStaticFile(r.data.filename, file);
-  if (r.data.directory !== undefined) fp.directory = relativeToStaticFile(r.data.directory, file);
+  if (r.data.filename !== undefined) fp.filename = configPath(r.data.filename);
+  if (r.data.directory !== undefined) fp.directory = configPath(r.data.directory);
   return { file: fp, ...out };
 }

@@ -69,6 +69,12 @@ const respondingTimeouts = strictObject(
     readTimeout: duration.default(60_000),
     /** Keep-alive connection idle between requests. */
     idleTimeout: positiveDuration.default(180_000),
+    /**
+     * Ours: how long the dispatcher waits for a silent client before a cleartext
+     * ``HostSNI(`*`)`` TCP router serves it as a server-first protocol (a banner sent first),
+     * when the entry point also has TLS routers. Traefik closes such a client instead.
+     */
+    serverFirstTimeout: positiveDuration.default(2_000),
   },
   ['writeTimeout'],
 );
@@ -132,8 +138,18 @@ const entryPoint = strictObject(
     ).prefault({}),
     /** Routers that name no entry point use the asDefault ones (all of them when none is). */
     asDefault: z.boolean().default(false),
+    /**
+     * PROXY protocol headers (v1, v2; optional) read before anything else: from `trustedIPs`
+     * (or anyone with `insecure`) the declared client is believed; a header from anyone else is
+     * refused.
+     */
+    proxyProtocol: nullAsEmpty(
+      strictObject({ trustedIPs: z.array(ipOrCidr).default([]), insecure: z.boolean().default(false) }),
+    ).optional(),
+    /** A UDP entry point (`address: ":53/udp"`): its sessions' idle timeout. */
+    udp: nullAsEmpty(strictObject({ timeout: positiveDuration.default(3_000) })).prefault({}),
   },
-  ['http3', 'proxyProtocol', 'udp', 'observability', 'allowACMEByPass', 'reusePort'],
+  ['http3', 'observability', 'allowACMEByPass', 'reusePort'],
 );
 
 const fileProvider = strictObject(
@@ -325,10 +341,21 @@ const tracing = strictObject(
 
 /**
  * DNS providers we implement, by lego's names. `exec` and `httpreq` are lego's generic ones (any
- * DNS, through the user's program or HTTP service), configured by lego's environment variables,
- * which are read when the proxy starts (see tls/acme/dns01-providers.ts).
+ * DNS, through the user's program or HTTP service); the others talk to their DNS host's API. All
+ * are configured by lego's environment variables, read when the proxy starts (see
+ * tls/acme/dns01-providers.ts).
  */
-export const DNS_CHALLENGE_PROVIDERS = ['challtestsrv', 'exec', 'httpreq'] as const;
+export const DNS_CHALLENGE_PROVIDERS = [
+  'challtestsrv',
+  'cloudflare',
+  'digitalocean',
+  'exec',
+  'gandiv5',
+  'hetzner',
+  'httpreq',
+  'ovh',
+  'route53',
+] as const;
 export type DnsChallengeProviderName = (typeof DNS_CHALLENGE_PROVIDERS)[number];
 
 const dnsChallengeProvider = z.string().transform((value, ctx): DnsChallengeProviderName => {
@@ -461,6 +488,59 @@ const ocsp = strictObject({
 
 const certificatesResolver = strictObject({ acme: nullAsEmpty(acme) }, ['tailscale']);
 
+/**
+ * A local plugin (Traefik's `experimental.localPlugins.<name>`): a TypeScript or JavaScript module
+ * exporting a middleware factory (docs/plugins.md). Traefik looks for its local plugins in
+ * `./plugins-local/src/<moduleName>` under the working directory (pkg/plugins: `localGoPath`);
+ * so do we, unless `path` (ours) names the module's file or folder.
+ */
+const localPlugin = strictObject(
+  {
+    moduleName: z
+      .string()
+      .min(1, 'must not be empty')
+      .refine((m) => !m.startsWith('/') && !m.endsWith('/'), 'must not start or end with a /')
+      .refine((m) => !m.split('/').includes('..'), 'must not contain a `..` segment')
+      .optional(),
+    /** Ours: the module's file or folder, relative to the static file's folder. */
+    path: z.string().min(1, 'must not be empty').optional(),
+  },
+  ['settings'],
+).superRefine((v, ctx) => {
+  if (v.moduleName === undefined && v.path === undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'a local plugin needs a moduleName (or a path)',
+      params: { expected: 'moduleName: example.com/my-plugin' },
+    });
+  }
+});
+
+/** Traefik's `experimental`: local plugins are TypeScript/JavaScript modules here (docs/plugins.md). */
+const experimental = strictObject(
+  {
+    localPlugins: z.record(z.string().min(1), nullAsEmpty(localPlugin)).default({}),
+    /** Traefik v3.3: refuse to start when a plugin cannot be loaded (default: start without it). */
+    abortOnPluginFailure: z.boolean().default(false),
+  },
+  ['plugins', 'fastProxy', 'otlpLogs', 'kubernetesGateway', 'kubernetesIngressNGINX', 'knative'],
+).superRefine((v, ctx) => {
+  // Traefik (SetupLocalPlugins): one declaration per module.
+  const seen = new Map<string, string>();
+  for (const [name, p] of Object.entries(v.localPlugins)) {
+    if (p.moduleName === undefined || p.path !== undefined) continue;
+    const first = seen.get(p.moduleName);
+    if (first === undefined) seen.set(p.moduleName, name);
+    else {
+      ctx.addIssue({
+        code: 'custom',
+        message: `module ${p.moduleName} is already declared by local plugin \`${first}\``,
+        path: ['localPlugins', name, 'moduleName'],
+      });
+    }
+  }
+});
+
 /** Traefik's `global`: accepted; traffic never checks for new versions nor sends usage data. */
 const global = strictObject({
   checkNewVersion: z.boolean().default(true),
@@ -485,8 +565,10 @@ export const staticConfigSchema = strictObject(
     global: nullAsEmpty(global).optional(),
     /** Defaults for every HTTP service that names no serversTransport of its own. */
     serversTransport: nullAsEmpty(serversTransportSchema).optional(),
+    /** Local plugins (Traefik's experimental section; remote `plugins` are not supported). */
+    experimental: nullAsEmpty(experimental).optional(),
   },
-  ['tcpServersTransport', 'hostResolver', 'experimental', 'core', 'spiffe', 'otlp'],
+  ['tcpServersTransport', 'hostResolver', 'core', 'spiffe', 'otlp'],
 ).superRefine((v, ctx) => {
   const eps = Object.fromEntries(
     Object.entries(v.entryPoints).map(([n, e]) => [
@@ -532,6 +614,8 @@ export type LogLevel = StaticConfig['log']['level'];
 export type AccessLogConfig = NonNullable<StaticConfig['accessLog']>;
 export type ApiConfig = NonNullable<StaticConfig['api']>;
 export type MetricsConfig = NonNullable<StaticConfig['metrics']>;
+export type ExperimentalConfig = NonNullable<StaticConfig['experimental']>;
+export type LocalPluginConfig = ExperimentalConfig['localPlugins'][string];
 export type PrometheusConfig = NonNullable<MetricsConfig['prometheus']>;
 export type TracingConfig = NonNullable<StaticConfig['tracing']>;
 export type CertificatesResolverConfig = NonNullable<StaticConfig['certificatesResolvers']>[string];

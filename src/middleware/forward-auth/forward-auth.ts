@@ -6,7 +6,13 @@ import type { Ticker } from '../../core/ticker.ts';
 import { UpstreamPool } from '../../upstream/pool.ts';
 import type { UpstreamResponse } from '../../upstream/stream.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../../upstream/transport-tls.ts';
-import type { Middleware, MiddlewareFactory, RequestControl, RequestPhaseValue } from '../middleware.ts';
+import {
+  type Middleware,
+  type MiddlewareFactory,
+  type RequestControl,
+  type RequestPhaseValue,
+  SUSPEND,
+} from '../middleware.ts';
 import { AuthCall, type AuthVerdict } from './auth-call.ts';
 import { AuthRequest, type AuthRequestOptions } from './auth-request.ts';
 
@@ -78,6 +84,8 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
   readonly #cookies: ReadonlySet<string>;
   readonly #preserveLocation: boolean;
   readonly #timeoutMs: number;
+  /** forwardBody: the body's limit (-1 = none), else null (the auth server gets no body). */
+  readonly #bodyLimit: number | null;
   /** Auth cookies to add to a request's response (only requests that got some). */
   readonly #pendingCookies = new WeakMap<RequestHead, string[]>();
 
@@ -107,14 +115,27 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     this.#cookies = new Set(config.addAuthCookiesToResponse);
     this.#preserveLocation = config.preserveLocationHeader;
     this.#timeoutMs = config.timeout;
+    this.#bodyLimit = config.forwardBody ? config.maxBodySize : null;
   }
 
   onRequest = (req: RequestHead, ctl: RequestControl): RequestPhaseValue => {
-    const out = new AuthRequest(req, this.#target, this.#options, null);
+    if (this.#bodyLimit !== null && ctl.readBody !== undefined) {
+      // Traefik's forwardBody: the body is read whole first (which ends streaming, as its docs
+      // say); one over maxBodySize gets 401 (forward.go: errBodyTooLarge → StatusUnauthorized).
+      ctl.readBody(this.#bodyLimit, 401, (body) => this.#ask(req, ctl, body, true));
+      return SUSPEND;
+    }
+    return this.#ask(req, ctl, null, false);
+  };
+
+  #ask(req: RequestHead, ctl: RequestControl, body: Buffer | null, suspended: boolean): RequestPhaseValue {
+    const out = new AuthRequest(req, this.#target, this.#options, body);
     const call = new AuthCall(req, ctl, this.#state.pool, this.#ticker, out, this.#authority, this);
     call.start(this.#timeoutMs);
-    return call.phase();
-  };
+    const r = call.phase();
+    if (suspended && r !== SUSPEND) ctl.resume(r);
+    return r;
+  }
 
   failed(call: AuthCall, reason: string): void {
     this.#logger.debug('forwardAuth: no answer from the auth server', {
@@ -201,7 +222,6 @@ export class ForwardAuthCookieMiddleware extends ForwardAuthMiddleware {
 export const forwardAuthFactory: MiddlewareFactory<ForwardAuthConfig> = {
   type: 'forwardAuth',
   create(config, ctx) {
-    if (config.forwardBody) return { error: 'forwardBody is not supported yet' };
     const url = new URL(config.address);
     let regex: RegExp | null = null;
     if (config.authResponseHeadersRegex !== undefined) {

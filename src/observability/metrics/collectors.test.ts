@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ParsedFamily, parseExposition, sampleValue } from './test-exposition-parser.ts';
+import { GET } from './test-request-head.ts';
 import { TrafficMetrics } from './traffic-metrics.ts';
 import type { MetricsOptions } from './types.ts';
 
@@ -58,7 +59,7 @@ describe('TrafficMetrics collectors', () => {
 
   it('sorts every family by name, built-in and collected alike', () => {
     const metrics = new TrafficMetrics(ALL_ON);
-    metrics.requestSeries('web', 'r', 's').observe(200, 0.01, 0, 0);
+    metrics.requestSeries('web', 'r', 's').observe(200, 0.01, 0, 0, GET, null);
     metrics.addCollector((w) => {
       w.gauge('zzz', 'Z.', {}, 1);
       w.gauge('aaa', 'A.', {}, 1);
@@ -72,7 +73,7 @@ describe('TrafficMetrics collectors', () => {
 
   it('counts and skips a collector that throws, a bad name, a bad label and a type clash', () => {
     const metrics = new TrafficMetrics(ALL_ON);
-    metrics.requestSeries('web', 'r', 's').observe(200, 0.01, 0, 0);
+    metrics.requestSeries('web', 'r', 's').observe(200, 0.01, 0, 0, GET, null);
     metrics.addCollector(() => {
       throw new Error('boom');
     });
@@ -80,13 +81,13 @@ describe('TrafficMetrics collectors', () => {
       w.gauge('bad-name', 'X.', {}, 1);
       w.gauge('fine', 'X.', { 'bad-label': 'v' }, 1);
       w.gauge('fine', 'X.', { __reserved: 'v' }, 1);
-      w.gauge('traffic_service_requests_total', 'Clash.', {}, 1);
+      w.gauge('traefik_service_requests_total', 'Clash.', {}, 1);
       w.gauge('fine', 'Fine.', { ok: 'v' }, 1);
     });
     const families = scrape(metrics);
     assert.equal(sampleValue(families, 'traffic_metrics_collector_errors_total'), 5);
     assert.deepEqual(families.get('fine')?.samples, [{ name: 'fine', labels: { ok: 'v' }, value: 1 }]);
-    assert.equal(families.get('traffic_service_requests_total')?.type, 'counter');
+    assert.equal(families.get('traefik_service_requests_total')?.type, 'counter');
     assert.equal(sampleValue(scrape(metrics), 'traffic_metrics_collector_errors_total'), 10);
   });
 
@@ -105,7 +106,7 @@ describe('TrafficMetrics collectors', () => {
 
   it('renders a valid exposition with the process collector on by default', () => {
     const metrics = new TrafficMetrics({ ...ALL_ON, processMetrics: true });
-    metrics.requestSeries('web', 'r', 's').observe(200, 0.01, 0, 0);
+    metrics.requestSeries('web', 'r', 's').observe(200, 0.01, 0, 0, GET, null);
     const families = scrape(metrics);
     assert.equal(families.get('process_cpu_seconds_total')?.type, 'counter');
     assert.equal(families.get('process_resident_memory_bytes')?.type, 'gauge');

@@ -1,22 +1,18 @@
 import { escapeLabelValue } from './exposition.ts';
 
 /**
- * One label set's request counters live in one Float64Array, so that recording a request is a
- * handful of indexed adds on memory that the series already points at: no lookups, no strings,
- * no allocation. Float64 counts stay exact up to 2^53.
+ * One label set's request counters (an entry point, a router and its service, or a service):
+ * one Float64Array per (status code, method, protocol) seen, so that recording a request is a
+ * handful of indexed adds on memory the series already points at: no strings, no allocation
+ * once the combination has been seen. Float64 counts stay exact up to 2^53.
  *
- * Layout: [bytesIn, bytesOut, retries, sum per class ×6, buckets per class ×6×(bounds+1)].
- * The per-class request count is the sum of that class's bucket row, so it is not stored twice.
+ * Row layout: [count per bucket ×(bounds+1), sum of durations, request bytes, response bytes].
+ * The request count is the sum of the bucket counts, so it is not stored twice.
  */
-export const BYTES_IN = 0;
-export const BYTES_OUT = 1;
-export const RETRIES = 2;
-export const SUMS = 3;
-export const CLASSES = 6;
-export const BUCKETS = SUMS + CLASSES;
-
-/** Index 0 collects statuses outside 100–599 (e.g. a request that ended before any response). */
-export const CODE_LABELS: readonly string[] = ['other', '1xx', '2xx', '3xx', '4xx', '5xx'];
+export const SUM_AFTER_BUCKETS = 0;
+export const BYTES_IN_AFTER_BUCKETS = 1;
+export const BYTES_OUT_AFTER_BUCKETS = 2;
+const EXTRA = 3;
 
 /** Ascending, finite, positive, without duplicates; the implicit last bucket is +Inf. */
 export function normalizeBuckets(buckets: readonly number[]): Float64Array {
@@ -24,35 +20,62 @@ export function normalizeBuckets(buckets: readonly number[]): Float64Array {
   return Float64Array.from([...new Set(finite)].sort((a, b) => a - b));
 }
 
+/** (code, method index, protocol index) as one small integer; code is 0–999. */
+export function rowKey(code: number, method: number, protocol: number): number {
+  return ((code << 4) | method) * 8 + protocol;
+}
+
+export function keyCode(key: number): number {
+  return key >>> 7;
+}
+
+export function keyMethod(key: number): number {
+  return (key >>> 3) & 15;
+}
+
+export function keyProtocol(key: number): number {
+  return key & 7;
+}
+
 export class RequestCell {
   readonly labelValues: readonly string[];
   /** `name="value",` pairs, escaped once when the cell is made. */
   readonly pairs: string;
-  readonly values: Float64Array;
+  readonly rows = new Map<number, Float64Array>();
+  readonly #stride: number;
+  /** Attempts after the first (services only). */
+  retries = 0;
 
   constructor(labels: ReadonlyArray<readonly [string, string]>, bucketCount: number) {
     let pairs = '';
     for (const [name, value] of labels) pairs += `${name}="${escapeLabelValue(value)}",`;
     this.pairs = pairs;
     this.labelValues = labels.map((l) => l[1]);
-    this.values = new Float64Array(BUCKETS + CLASSES * (bucketCount + 1));
+    this.#stride = bucketCount + 1;
+  }
+
+  /** The row for `key`, made on first use (the one allocation, once per combination). */
+  row(key: number): Float64Array {
+    let r = this.rows.get(key);
+    if (r === undefined) {
+      r = new Float64Array(this.#stride + EXTRA);
+      this.rows.set(key, r);
+    }
+    return r;
   }
 }
 
-/**
- * The per-request write, shared by every label set a request counts in. `slot` and `sum` are
- * offsets already computed from the status class and the duration's bucket.
- */
+/** The per-request write, shared by every label set a request counts in. */
 export function record(
-  v: Float64Array,
-  slot: number,
-  sum: number,
+  row: Float64Array,
+  bucket: number,
+  stride: number,
   seconds: number,
   bytesIn: number,
   bytesOut: number,
 ): void {
-  v[slot]!++;
-  v[sum]! += seconds;
-  v[BYTES_IN]! += bytesIn;
-  v[BYTES_OUT]! += bytesOut;
+  row[bucket]!++;
+  row[stride + SUM_AFTER_BUCKETS]! += seconds;
+  row[stride + BYTES_IN_AFTER_BUCKETS]! += bytesIn;
+  row[stride + BYTES_OUT_AFTER_BUCKETS]! += bytesOut;
 }

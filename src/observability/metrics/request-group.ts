@@ -1,18 +1,18 @@
 import { formatValue } from './exposition.ts';
 import type { FamilySet } from './family-set.ts';
 import {
-  BUCKETS,
-  BYTES_IN,
-  BYTES_OUT,
-  CLASSES,
-  CODE_LABELS,
-  RETRIES,
+  BYTES_IN_AFTER_BUCKETS,
+  BYTES_OUT_AFTER_BUCKETS,
+  keyCode,
+  keyMethod,
+  keyProtocol,
   RequestCell,
-  SUMS,
+  SUM_AFTER_BUCKETS,
 } from './request-cells.ts';
+import { METHODS, PROTOCOLS } from './request-labels.ts';
 
 export interface RequestGroupNames {
-  /** e.g. 'traffic_entrypoint'; the families are `${base}_requests_total` and so on. */
+  /** e.g. 'traefik_entrypoint'; the families are `${base}_requests_total` and so on. */
   readonly base: string;
   /** What one label set is, for HELP texts: 'entry point', 'router', 'service'. */
   readonly noun: string;
@@ -20,7 +20,11 @@ export interface RequestGroupNames {
   readonly retries: boolean;
 }
 
-/** The request families of one level (entry point, router or service): one cell per label set. */
+/**
+ * The request families of one level (entry point, router or service) with Traefik's names and
+ * labels: `code` (the status), `method`, `protocol`, and the level's own (`entrypoint`; `router`
+ * and `service`; `service`).
+ */
 export class RequestGroup {
   readonly #names: RequestGroupNames;
   readonly #bounds: Float64Array;
@@ -54,38 +58,54 @@ export class RequestGroup {
   render(set: FamilySet): void {
     if (this.#cells.size === 0) return;
     const { base, noun } = this.#names;
-    const requests = set.lines(`${base}_requests_total`, 'counter', `Requests by ${noun} and status class.`);
-    const durationName = `${base}_request_duration_seconds`;
-    const duration = set.lines(durationName, 'histogram', `Request durations by ${noun}, in seconds.`);
-    const bytesIn = set.lines(`${base}_requests_bytes_total`, 'counter', `Request body bytes by ${noun}.`);
-    const bytesOut = set.lines(`${base}_responses_bytes_total`, 'counter', `Response body bytes by ${noun}.`);
     const retries = this.#names.retries
-      ? set.lines(`${base}_retries_total`, 'counter', `Attempts after the first by ${noun}.`)
+      ? set.lines(`${base}_retries_total`, 'counter', `How many request retries happened on a ${noun}.`)
       : null;
+    for (const cell of this.#cells.values()) {
+      retries?.push(`${base}_retries_total{${cell.pairs.slice(0, -1)}} ${formatValue(cell.retries)}`);
+    }
+    if (![...this.#cells.values()].some((c) => c.rows.size > 0)) return;
+    const requests = set.lines(
+      `${base}_requests_total`,
+      'counter',
+      `How many HTTP requests were processed on a ${noun}, by status code, method and protocol.`,
+    );
+    const durationName = `${base}_request_duration_seconds`;
+    const duration = set.lines(durationName, 'histogram', `How long requests took on a ${noun}, in seconds.`);
+    const bytesIn = set.lines(
+      `${base}_requests_bytes_total`,
+      'counter',
+      `Request bytes received on a ${noun}.`,
+    );
+    const bytesOut = set.lines(
+      `${base}_responses_bytes_total`,
+      'counter',
+      `Response bytes sent on a ${noun}.`,
+    );
     const stride = this.#bounds.length + 1;
     const les = Array.from(this.#bounds, (b) => `le="${formatValue(b)}"`);
     les.push('le="+Inf"');
     for (const cell of this.#cells.values()) {
-      const v = cell.values;
-      const plain = `{${cell.pairs.slice(0, -1)}}`;
-      bytesIn?.push(`${base}_requests_bytes_total${plain} ${formatValue(v[BYTES_IN]!)}`);
-      bytesOut?.push(`${base}_responses_bytes_total${plain} ${formatValue(v[BYTES_OUT]!)}`);
-      retries?.push(`${base}_retries_total${plain} ${formatValue(v[RETRIES]!)}`);
-      for (let cls = 0; cls < CLASSES; cls++) {
-        const row = BUCKETS + cls * stride;
+      for (const key of [...cell.rows.keys()].sort((a, b) => a - b)) {
+        const v = cell.rows.get(key)!;
         let count = 0;
-        for (let b = 0; b < stride; b++) count += v[row + b]!;
-        if (count === 0) continue;
-        const labels = `${cell.pairs}code="${CODE_LABELS[cls]}"`;
+        for (let b = 0; b < stride; b++) count += v[b]!;
+        const labels = `${cell.pairs}code="${keyCode(key)}",method="${METHODS[keyMethod(key)]}",protocol="${PROTOCOLS[keyProtocol(key)]}"`;
         requests?.push(`${base}_requests_total{${labels}} ${formatValue(count)}`);
+        bytesIn?.push(
+          `${base}_requests_bytes_total{${labels}} ${formatValue(v[stride + BYTES_IN_AFTER_BUCKETS]!)}`,
+        );
+        bytesOut?.push(
+          `${base}_responses_bytes_total{${labels}} ${formatValue(v[stride + BYTES_OUT_AFTER_BUCKETS]!)}`,
+        );
         if (duration === null) continue;
         let cumulative = 0;
         for (let b = 0; b < stride; b++) {
-          cumulative += v[row + b]!;
+          cumulative += v[b]!;
           duration.push(`${durationName}_bucket{${labels},${les[b]}} ${formatValue(cumulative)}`);
         }
         duration.push(
-          `${durationName}_sum{${labels}} ${formatValue(v[SUMS + cls]!)}`,
+          `${durationName}_sum{${labels}} ${formatValue(v[stride + SUM_AFTER_BUCKETS]!)}`,
           `${durationName}_count{${labels}} ${formatValue(count)}`,
         );
       }

@@ -1,17 +1,24 @@
-import { BUCKETS, CLASSES, RETRIES, type RequestCell, record, SUMS } from './request-cells.ts';
+import type { RequestHead } from '../../core/request.ts';
+import { type RequestCell, record, rowKey } from './request-cells.ts';
+import { methodIndex, protocolIndex } from './request-labels.ts';
 import type { RequestSeries } from './types.ts';
 
 /**
  * Bound to the cells of one (entry point, router, service); a disabled label family is a null
- * cell and costs one comparison. Inputs are sanitized instead of trusted because one NaN would
- * poison a sum for the life of the process.
+ * cell and costs one comparison. The rows of the last (code, method, protocol) are kept, since
+ * most requests of a route look alike. Inputs are sanitized instead of trusted because one NaN
+ * would poison a sum for the life of the process.
  */
 export class BoundRequestSeries implements RequestSeries {
   readonly #bounds: Float64Array;
   readonly #stride: number;
-  readonly #entryPoint: Float64Array | null;
-  readonly #router: Float64Array | null;
-  readonly #service: Float64Array | null;
+  readonly #entryPoint: RequestCell | null;
+  readonly #router: RequestCell | null;
+  readonly #service: RequestCell | null;
+  #lastKey = -1;
+  #ep: Float64Array | null = null;
+  #rt: Float64Array | null = null;
+  #sv: Float64Array | null = null;
 
   constructor(
     bounds: Float64Array,
@@ -21,34 +28,47 @@ export class BoundRequestSeries implements RequestSeries {
   ) {
     this.#bounds = bounds;
     this.#stride = bounds.length + 1;
-    this.#entryPoint = entryPoint === null ? null : entryPoint.values;
-    this.#router = router === null ? null : router.values;
-    this.#service = service === null ? null : service.values;
+    this.#entryPoint = entryPoint;
+    this.#router = router;
+    this.#service = service;
   }
 
-  observe(status: number, seconds: number, bytesIn: number, bytesOut: number): void {
-    let cls = (status / 100) | 0;
-    if (cls < 1 || cls >= CLASSES) cls = 0;
+  observe(
+    status: number,
+    seconds: number,
+    bytesIn: number,
+    bytesOut: number,
+    req: RequestHead,
+    upgrade: string | null,
+  ): void {
+    let code = status | 0;
+    if (code < 0 || code > 999) code = 0;
     if (!(seconds >= 0)) seconds = 0;
     if (!(bytesIn >= 0)) bytesIn = 0;
     if (!(bytesOut >= 0)) bytesOut = 0;
+    const key = rowKey(code, methodIndex(req.method), protocolIndex(req, upgrade));
+    if (key !== this.#lastKey) {
+      this.#lastKey = key;
+      this.#ep = this.#entryPoint === null ? null : this.#entryPoint.row(key);
+      this.#rt = this.#router === null ? null : this.#router.row(key);
+      this.#sv = this.#service === null ? null : this.#service.row(key);
+    }
     const bounds = this.#bounds;
     const last = bounds.length;
     // `le` is an inclusive upper bound: a duration equal to a bound belongs in that bucket.
     let b = 0;
     while (b < last && seconds > bounds[b]!) b++;
-    const slot = BUCKETS + cls * this.#stride + b;
-    const sum = SUMS + cls;
-    const ep = this.#entryPoint;
-    if (ep !== null) record(ep, slot, sum, seconds, bytesIn, bytesOut);
-    const router = this.#router;
-    if (router !== null) record(router, slot, sum, seconds, bytesIn, bytesOut);
-    const service = this.#service;
-    if (service !== null) record(service, slot, sum, seconds, bytesIn, bytesOut);
+    const stride = this.#stride;
+    const ep = this.#ep;
+    if (ep !== null) record(ep, b, stride, seconds, bytesIn, bytesOut);
+    const rt = this.#rt;
+    if (rt !== null) record(rt, b, stride, seconds, bytesIn, bytesOut);
+    const sv = this.#sv;
+    if (sv !== null) record(sv, b, stride, seconds, bytesIn, bytesOut);
   }
 
   retry(): void {
     const service = this.#service;
-    if (service !== null) service[RETRIES]!++;
+    if (service !== null) service.retries++;
   }
 }

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ParsedFamily, parseExposition, sampleValue } from './test-exposition-parser.ts';
+import { GET, requestHead } from './test-request-head.ts';
 import { TrafficMetrics } from './traffic-metrics.ts';
 import type { MetricsOptions } from './types.ts';
 
@@ -17,58 +18,103 @@ function scrape(metrics: TrafficMetrics): Map<string, ParsedFamily> {
 }
 
 function requestFamilies(families: Map<string, ParsedFamily>): string[] {
-  return [...families.keys()].filter((name) => name.startsWith('traffic_') && !name.includes('collector'));
+  return [...families.keys()].filter((name) => name.startsWith('traefik_'));
+}
+
+/** Traefik's labels of a GET answered `code` over plain HTTP. */
+function get(code: string): { code: string; method: string; protocol: string } {
+  return { code, method: 'GET', protocol: 'http' };
 }
 
 describe('TrafficMetrics', () => {
   it('counts durations into cumulative buckets where a duration equal to a bound is in that bucket', () => {
     const metrics = new TrafficMetrics(ALL_ON);
     const series = metrics.requestSeries('web', 'api@file', 'app@file');
-    for (const seconds of [0.05, 0.1, 0.2, 2, 10]) series.observe(200, seconds, 0, 0);
+    for (const seconds of [0.05, 0.1, 0.2, 2, 10]) series.observe(200, seconds, 0, 0, GET, null);
     const families = scrape(metrics);
-    const h = 'traffic_service_request_duration_seconds';
-    const labels = { service: 'app@file', code: '2xx' };
+    const h = 'traefik_service_request_duration_seconds';
+    const labels = { service: 'app@file', ...get('200') };
     assert.deepEqual(
       ['0.1', '0.3', '1.2', '5', '+Inf'].map((le) => sampleValue(families, `${h}_bucket`, { ...labels, le })),
       [2, 3, 3, 4, 5],
     );
     assert.equal(sampleValue(families, `${h}_count`, labels), 5);
     assert.ok(Math.abs(sampleValue(families, `${h}_sum`, labels)! - 12.35) < 1e-9);
-    assert.equal(sampleValue(families, 'traffic_service_requests_total', labels), 5);
+    assert.equal(sampleValue(families, 'traefik_service_requests_total', labels), 5);
   });
 
-  it('labels requests by status class, putting statuses outside 100-599 under "other"', () => {
+  it('labels requests by their exact status code, method and protocol, as Traefik does', () => {
     const metrics = new TrafficMetrics(ALL_ON);
     const series = metrics.requestSeries('web', 'r', 's');
-    for (const status of [100, 204, 299, 301, 404, 404, 500, 599, 0, 600]) series.observe(status, 0.01, 0, 0);
+    for (const status of [100, 204, 204, 301, 404, 404, 500, 599, 0])
+      series.observe(status, 0.01, 0, 0, GET, null);
+    series.observe(200, 0.01, 0, 0, requestHead('PROPFIND'), null);
+    series.observe(101, 0.01, 0, 0, GET, 'websocket');
+    series.observe(200, 0.01, 0, 0, requestHead('GET', [['Accept', 'text/html, Text/Event-Stream']]), null);
+    series.observe(200, 0.01, 0, 0, requestHead('POST', [['Content-Type', 'application/grpc+proto']]), null);
+    series.observe(
+      200,
+      0.01,
+      0,
+      0,
+      requestHead('POST', [['Content-Type', 'application/grpc-web-text']]),
+      null,
+    );
     const families = scrape(metrics);
-    const count = (code: string) =>
-      sampleValue(families, 'traffic_entrypoint_requests_total', { entrypoint: 'web', code });
-    assert.deepEqual(['1xx', '2xx', '3xx', '4xx', '5xx', 'other'].map(count), [1, 2, 1, 2, 2, 2]);
+    const count = (labels: Record<string, string>) =>
+      sampleValue(families, 'traefik_entrypoint_requests_total', { entrypoint: 'web', ...labels });
+    assert.deepEqual(
+      ['100', '204', '301', '404', '500', '599', '0'].map((c) => count(get(c))),
+      [1, 2, 1, 2, 1, 1, 1],
+    );
+    assert.equal(count({ code: '200', method: 'EXTENSION_METHOD', protocol: 'http' }), 1);
+    assert.equal(count({ code: '101', method: 'GET', protocol: 'websocket' }), 1);
+    assert.equal(count({ code: '200', method: 'GET', protocol: 'sse' }), 1);
+    assert.equal(count({ code: '200', method: 'POST', protocol: 'grpc' }), 1);
+    assert.equal(count({ code: '200', method: 'POST', protocol: 'grpc-web' }), 1);
+    const rows = families.get('traefik_service_requests_total')!.samples;
+    assert.equal(rows.length, 12, 'one series per (code, method, protocol) seen');
+    assert.deepEqual(Object.keys(rows[0]!.labels).sort(), ['code', 'method', 'protocol', 'service']);
+  });
+
+  it('counts a request no router took on its entry point only', () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    metrics.requestSeries('web', '', '').observe(404, 0.001, 0, 19, GET, null);
+    const families = scrape(metrics);
+    assert.equal(
+      sampleValue(families, 'traefik_entrypoint_requests_total', { entrypoint: 'web', ...get('404') }),
+      1,
+    );
+    assert.equal(families.has('traefik_router_requests_total'), false);
+    assert.equal(families.has('traefik_service_requests_total'), false);
   });
 
   it('adds up requests and bytes of every router that shares an entry point or a service', () => {
     const metrics = new TrafficMetrics(ALL_ON);
-    metrics.requestSeries('web', 'a', 'svc').observe(200, 0.01, 10, 100);
-    metrics.requestSeries('web', 'b', 'svc').observe(200, 0.01, 5, 50);
-    metrics.requestSeries('admin', 'c', 'other').observe(200, 0.01, 1, 1);
+    metrics.requestSeries('web', 'a', 'svc').observe(200, 0.01, 10, 100, GET, null);
+    metrics.requestSeries('web', 'b', 'svc').observe(200, 0.01, 5, 50, GET, null);
+    metrics.requestSeries('admin', 'c', 'other').observe(200, 0.01, 1, 1, GET, null);
     const families = scrape(metrics);
-    assert.equal(sampleValue(families, 'traffic_entrypoint_requests_bytes_total', { entrypoint: 'web' }), 15);
+    const ok = get('200');
     assert.equal(
-      sampleValue(families, 'traffic_entrypoint_responses_bytes_total', { entrypoint: 'web' }),
+      sampleValue(families, 'traefik_entrypoint_requests_bytes_total', { entrypoint: 'web', ...ok }),
+      15,
+    );
+    assert.equal(
+      sampleValue(families, 'traefik_entrypoint_responses_bytes_total', { entrypoint: 'web', ...ok }),
       150,
     );
-    assert.equal(sampleValue(families, 'traffic_service_requests_total', { service: 'svc', code: '2xx' }), 2);
+    assert.equal(sampleValue(families, 'traefik_service_requests_total', { service: 'svc', ...ok }), 2);
     assert.equal(
-      sampleValue(families, 'traffic_router_requests_total', { router: 'a', service: 'svc', code: '2xx' }),
+      sampleValue(families, 'traefik_router_requests_total', { router: 'a', service: 'svc', ...ok }),
       1,
     );
     assert.equal(
-      sampleValue(families, 'traffic_router_responses_bytes_total', { router: 'b', service: 'svc' }),
+      sampleValue(families, 'traefik_router_responses_bytes_total', { router: 'b', service: 'svc', ...ok }),
       50,
     );
     assert.equal(
-      sampleValue(families, 'traffic_entrypoint_requests_bytes_total', { entrypoint: 'admin' }),
+      sampleValue(families, 'traefik_entrypoint_requests_bytes_total', { entrypoint: 'admin', ...ok }),
       1,
     );
   });
@@ -80,56 +126,75 @@ describe('TrafficMetrics', () => {
     a.retry();
     a.retry();
     const families = scrape(metrics);
-    assert.equal(sampleValue(families, 'traffic_service_retries_total', { service: 'a' }), 2);
-    assert.equal(sampleValue(families, 'traffic_service_retries_total', { service: 'b' }), 0);
+    assert.equal(sampleValue(families, 'traefik_service_retries_total', { service: 'a' }), 2);
+    assert.equal(sampleValue(families, 'traefik_service_retries_total', { service: 'b' }), 0);
   });
 
   it('treats NaN or negative durations and byte counts as zero instead of poisoning the sums', () => {
     const metrics = new TrafficMetrics(ALL_ON);
     const series = metrics.requestSeries('web', 'r', 's');
-    series.observe(200, Number.NaN, Number.NaN, -5);
-    series.observe(200, -1, 3, 4);
+    series.observe(200, Number.NaN, Number.NaN, -5, GET, null);
+    series.observe(200, -1, 3, 4, GET, null);
     const families = scrape(metrics);
-    const labels = { entrypoint: 'web', code: '2xx' };
-    assert.equal(sampleValue(families, 'traffic_entrypoint_request_duration_seconds_sum', labels), 0);
+    const labels = { entrypoint: 'web', ...get('200') };
+    assert.equal(sampleValue(families, 'traefik_entrypoint_request_duration_seconds_sum', labels), 0);
     assert.equal(
-      sampleValue(families, 'traffic_entrypoint_request_duration_seconds_bucket', { ...labels, le: '0.1' }),
+      sampleValue(families, 'traefik_entrypoint_request_duration_seconds_bucket', { ...labels, le: '0.1' }),
       2,
     );
-    assert.equal(sampleValue(families, 'traffic_entrypoint_requests_bytes_total', { entrypoint: 'web' }), 3);
-    assert.equal(sampleValue(families, 'traffic_entrypoint_responses_bytes_total', { entrypoint: 'web' }), 4);
+    assert.equal(sampleValue(families, 'traefik_entrypoint_requests_bytes_total', labels), 3);
+    assert.equal(sampleValue(families, 'traefik_entrypoint_responses_bytes_total', labels), 4);
   });
 
   it('escapes quotes, backslashes and line feeds in label values so that they read back unchanged', () => {
     const metrics = new TrafficMetrics(ALL_ON);
     const nasty = 'a"b\\c\nd';
-    metrics.requestSeries(nasty, nasty, nasty).observe(200, 0.01, 1, 1);
+    metrics.requestSeries(nasty, nasty, nasty).observe(200, 0.01, 1, 1, GET, null);
     metrics.entryPoint(nasty).connectionOpened();
     const text = metrics.render();
     assert.ok(text.includes('entrypoint="a\\"b\\\\c\\nd"'));
     const families = parseExposition(text);
-    assert.equal(sampleValue(families, 'traffic_service_requests_total', { service: nasty, code: '2xx' }), 1);
-    assert.equal(sampleValue(families, 'traffic_open_connections', { entrypoint: nasty }), 1);
     assert.equal(
-      sampleValue(families, 'traffic_router_requests_total', { router: nasty, service: nasty, code: '2xx' }),
+      sampleValue(families, 'traefik_service_requests_total', { service: nasty, ...get('200') }),
+      1,
+    );
+    assert.equal(
+      sampleValue(families, 'traefik_open_connections', { entrypoint: nasty, protocol: 'TCP' }),
+      1,
+    );
+    assert.equal(
+      sampleValue(families, 'traefik_router_requests_total', {
+        router: nasty,
+        service: nasty,
+        ...get('200'),
+      }),
       1,
     );
   });
 
   it('renders only the label families that are switched on', () => {
     const cases: Array<[Partial<MetricsOptions>, string[]]> = [
-      [{ addEntryPointsLabels: false, addRoutersLabels: false, addServicesLabels: false }, []],
-      [{ addEntryPointsLabels: false, addServicesLabels: false }, ['traffic_router_']],
+      [
+        { addEntryPointsLabels: false, addRoutersLabels: false, addServicesLabels: false },
+        ['traefik_open_connections', 'traefik_entrypoint_open_connections'],
+      ],
+      [
+        { addEntryPointsLabels: false, addServicesLabels: false },
+        ['traefik_router_', 'traefik_open_connections', 'traefik_entrypoint_open_connections'],
+      ],
       [
         { addRoutersLabels: false, addServicesLabels: false },
-        ['traffic_entrypoint_', 'traffic_open_connections'],
+        ['traefik_entrypoint_', 'traefik_open_connections'],
       ],
-      [{ addEntryPointsLabels: false, addRoutersLabels: false }, ['traffic_service_']],
+      [
+        { addEntryPointsLabels: false, addRoutersLabels: false },
+        ['traefik_service_', 'traefik_open_connections', 'traefik_entrypoint_open_connections'],
+      ],
     ];
     for (const [toggles, prefixes] of cases) {
       const metrics = new TrafficMetrics({ ...ALL_ON, ...toggles });
       const series = metrics.requestSeries('web', 'r', 's');
-      series.observe(200, 0.01, 1, 1);
+      series.observe(200, 0.01, 1, 1, GET, null);
       series.retry();
       metrics.entryPoint('web').connectionOpened();
       const names = requestFamilies(scrape(metrics));
@@ -147,33 +212,35 @@ describe('TrafficMetrics', () => {
 
   it('renders the whole family set for each level when everything is on', () => {
     const metrics = new TrafficMetrics(ALL_ON);
-    metrics.requestSeries('web', 'r', 's').observe(200, 0.01, 1, 1);
+    metrics.requestSeries('web', 'r', 's').observe(200, 0.01, 1, 1, GET, null);
     metrics.entryPoint('web');
     assert.deepEqual(requestFamilies(scrape(metrics)), [
-      'traffic_entrypoint_request_duration_seconds',
-      'traffic_entrypoint_requests_bytes_total',
-      'traffic_entrypoint_requests_total',
-      'traffic_entrypoint_responses_bytes_total',
-      'traffic_open_connections',
-      'traffic_router_request_duration_seconds',
-      'traffic_router_requests_bytes_total',
-      'traffic_router_requests_total',
-      'traffic_router_responses_bytes_total',
-      'traffic_service_request_duration_seconds',
-      'traffic_service_requests_bytes_total',
-      'traffic_service_requests_total',
-      'traffic_service_responses_bytes_total',
-      'traffic_service_retries_total',
+      'traefik_entrypoint_open_connections',
+      'traefik_entrypoint_request_duration_seconds',
+      'traefik_entrypoint_requests_bytes_total',
+      'traefik_entrypoint_requests_total',
+      'traefik_entrypoint_responses_bytes_total',
+      'traefik_open_connections',
+      'traefik_router_request_duration_seconds',
+      'traefik_router_requests_bytes_total',
+      'traefik_router_requests_total',
+      'traefik_router_responses_bytes_total',
+      'traefik_service_request_duration_seconds',
+      'traefik_service_requests_bytes_total',
+      'traefik_service_requests_total',
+      'traefik_service_responses_bytes_total',
+      'traefik_service_retries_total',
     ]);
   });
 
-  it('uses the configured prefix and refuses a prefix that is not a metric name', () => {
+  it("keeps Traefik's names for Traefik's families and puts the configured prefix on ours", () => {
     const metrics = new TrafficMetrics({ ...ALL_ON, prefix: 'edge' });
-    metrics.requestSeries('web', 'r', 's').observe(200, 0.01, 1, 1);
-    assert.equal(
-      sampleValue(scrape(metrics), 'edge_service_requests_total', { service: 's', code: '2xx' }),
-      1,
-    );
+    metrics.requestSeries('web', 'r', 's').observe(200, 0.01, 1, 1, GET, null);
+    metrics.tunnels.opened('r', 's');
+    const families = scrape(metrics);
+    assert.equal(sampleValue(families, 'traefik_service_requests_total', { service: 's', ...get('200') }), 1);
+    assert.equal(sampleValue(families, 'edge_tunnels_open', { router: 'r', service: 's' }), 1);
+    assert.ok(families.has('edge_metrics_collector_errors_total'));
     assert.throws(() => new TrafficMetrics({ ...ALL_ON, prefix: 'bad-prefix' }), RangeError);
   });
 
@@ -200,15 +267,17 @@ describe('TrafficMetrics', () => {
     web.connectionClosed();
     metrics.entryPoint('idle');
     const families = scrape(metrics);
-    assert.equal(sampleValue(families, 'traffic_open_connections', { entrypoint: 'web' }), 1);
-    assert.equal(sampleValue(families, 'traffic_open_connections', { entrypoint: 'idle' }), 0);
+    for (const name of ['traefik_open_connections', 'traefik_entrypoint_open_connections']) {
+      assert.equal(sampleValue(families, name, { entrypoint: 'web', protocol: 'TCP' }), 1);
+      assert.equal(sampleValue(families, name, { entrypoint: 'idle', protocol: 'TCP' }), 0);
+    }
   });
 
   it('sorts, dedupes and drops non-finite buckets, always ending with +Inf', () => {
     const metrics = new TrafficMetrics({ ...ALL_ON, buckets: [5, 0.5, 5, Infinity, 1] });
-    metrics.requestSeries('web', 'r', 's').observe(200, 0.7, 0, 0);
+    metrics.requestSeries('web', 'r', 's').observe(200, 0.7, 0, 0, GET, null);
     const les = scrape(metrics)
-      .get('traffic_service_request_duration_seconds')!
+      .get('traefik_service_request_duration_seconds')!
       .samples.filter((s) => s.name.endsWith('_bucket'))
       .map((s) => [s.labels['le'], s.value]);
     assert.deepEqual(les, [
@@ -221,8 +290,8 @@ describe('TrafficMetrics', () => {
 
   it('has only the +Inf bucket when no buckets are configured', () => {
     const metrics = new TrafficMetrics({ ...ALL_ON, buckets: [] });
-    metrics.requestSeries('web', 'r', 's').observe(200, 0.7, 0, 0);
-    const samples = scrape(metrics).get('traffic_service_request_duration_seconds')!.samples;
+    metrics.requestSeries('web', 'r', 's').observe(200, 0.7, 0, 0, GET, null);
+    const samples = scrape(metrics).get('traefik_service_request_duration_seconds')!.samples;
     assert.deepEqual(
       samples.filter((s) => s.name.endsWith('_bucket')).map((s) => s.labels['le']),
       ['+Inf'],
@@ -233,39 +302,39 @@ describe('TrafficMetrics', () => {
     const metrics = new TrafficMetrics(ALL_ON);
     const kept = metrics.requestSeries('web', 'keep', 'live');
     const gone = metrics.requestSeries('web', 'gone', 'dead');
-    kept.observe(200, 0.01, 0, 0);
-    gone.observe(200, 0.01, 0, 0);
+    kept.observe(200, 0.01, 0, 0, GET, null);
+    gone.observe(200, 0.01, 0, 0, GET, null);
     metrics.prune({ routers: new Set(['keep']), services: new Set(['live']) });
-    gone.observe(200, 0.01, 0, 0);
+    gone.observe(200, 0.01, 0, 0, GET, null);
     const families = scrape(metrics);
     assert.equal(
-      sampleValue(families, 'traffic_service_requests_total', { service: 'dead', code: '2xx' }),
+      sampleValue(families, 'traefik_service_requests_total', { service: 'dead', ...get('200') }),
       undefined,
     );
     assert.equal(
-      sampleValue(families, 'traffic_router_requests_total', {
+      sampleValue(families, 'traefik_router_requests_total', {
         router: 'gone',
         service: 'dead',
-        code: '2xx',
+        ...get('200'),
       }),
       undefined,
     );
     assert.equal(
-      sampleValue(families, 'traffic_service_requests_total', { service: 'live', code: '2xx' }),
+      sampleValue(families, 'traefik_service_requests_total', { service: 'live', ...get('200') }),
       1,
     );
     assert.equal(metrics.requestSeries('web', 'keep', 'live'), kept);
     assert.notEqual(metrics.requestSeries('web', 'gone', 'dead'), gone);
     // Entry points are static; their totals still include the pruned router's requests.
     assert.equal(
-      sampleValue(families, 'traffic_entrypoint_requests_total', { entrypoint: 'web', code: '2xx' }),
+      sampleValue(families, 'traefik_entrypoint_requests_total', { entrypoint: 'web', ...get('200') }),
       3,
     );
   });
 
   it('renders byte-identical text for the same state', () => {
     const metrics = new TrafficMetrics(ALL_ON);
-    metrics.requestSeries('web', 'r', 's').observe(503, 0.4, 1, 2);
+    metrics.requestSeries('web', 'r', 's').observe(503, 0.4, 1, 2, GET, null);
     metrics.addCollector((w) => w.gauge('z_gauge', 'Z.', { a: '1' }, 1));
     assert.equal(metrics.render(), metrics.render());
   });

@@ -33,8 +33,14 @@ class OpenConnections implements EntryPointSeries {
   }
 }
 
+/** Traefik's metric name prefix (pkg/metrics: `traefik_`): what Grafana dashboards for Traefik query. */
+export const TRAEFIK_PREFIX = 'traefik';
+
 /**
- * Prometheus metrics for the proxy. Per-request work goes through series bound in advance
+ * Prometheus metrics for the proxy, with Traefik's names and labels for what Traefik exposes
+ * (pkg/metrics/prometheus.go: `traefik_entrypoint_*`, `traefik_router_*`, `traefik_service_*`,
+ * `traefik_open_connections`; the rest come from collectors) and ours (`traffic_*` by default)
+ * for what Traefik does not have. Per-request work goes through series bound in advance
  * (`requestSeries`, `entryPoint`), which only add to typed arrays; everything with strings,
  * maps and sorting happens in `render`, at scrape time.
  */
@@ -57,7 +63,7 @@ export class TrafficMetrics {
     this.#prefix = prefix;
     this.#bounds = normalizeBuckets(opts.buckets);
     const group = (level: string, noun: string, enabled: boolean, retries: boolean) =>
-      enabled ? new RequestGroup({ base: `${prefix}_${level}`, noun, retries }, this.#bounds) : null;
+      enabled ? new RequestGroup({ base: `${TRAEFIK_PREFIX}_${level}`, noun, retries }, this.#bounds) : null;
     this.#entryPoints = group('entrypoint', 'entry point', opts.addEntryPointsLabels, false);
     this.#routers = group('router', 'router', opts.addRoutersLabels, false);
     this.#services = group('service', 'service', opts.addServicesLabels, true);
@@ -66,7 +72,10 @@ export class TrafficMetrics {
     if (opts.processMetrics !== false) this.addCollector(processCollector(clock));
   }
 
-  /** Pre-bound series for one (entry point, router, service); the same object for the same names. */
+  /**
+   * Pre-bound series for one (entry point, router, service); the same object for the same names.
+   * A request no router took (router '') counts on its entry point only, as in Traefik.
+   */
   requestSeries(entryPoint: string, router: string, service: string): RequestSeries {
     // JSON keeps names containing any separator apart; this runs once per route, not per request.
     const key = JSON.stringify([entryPoint, router, service]);
@@ -75,11 +84,13 @@ export class TrafficMetrics {
       const series = new BoundRequestSeries(
         this.#bounds,
         this.#entryPoints?.cell([['entrypoint', entryPoint]]) ?? null,
-        this.#routers?.cell([
-          ['router', router],
-          ['service', service],
-        ]) ?? null,
-        this.#services?.cell([['service', service]]) ?? null,
+        router === ''
+          ? null
+          : (this.#routers?.cell([
+              ['router', router],
+              ['service', service],
+            ]) ?? null),
+        router === '' ? null : (this.#services?.cell([['service', service]]) ?? null),
       );
       entry = { series, router, service };
       this.#series.set(key, entry);
@@ -124,11 +135,22 @@ export class TrafficMetrics {
     this.#entryPoints?.render(set);
     this.#routers?.render(set);
     this.#services?.render(set);
-    if (this.#entryPoints !== null && this.#connections.size > 0) {
-      const name = `${this.#prefix}_open_connections`;
-      const lines = set.lines(name, 'gauge', 'Open client connections by entry point.')!;
-      for (const [entryPoint, series] of this.#connections) {
-        lines.push(`${name}{entrypoint="${escapeLabelValue(entryPoint)}"} ${formatValue(series.open)}`);
+    if (this.#connections.size > 0) {
+      // Traefik v3's name, and v2's (which dashboards made for v2 still query): the same value,
+      // client connections (TCP) open on the entry point.
+      for (const [name, help] of [
+        [`${TRAEFIK_PREFIX}_open_connections`, 'How many connections are open, by entry point and protocol.'],
+        [
+          `${TRAEFIK_PREFIX}_entrypoint_open_connections`,
+          'How many connections are open on an entry point (Traefik v2 name).',
+        ],
+      ] as const) {
+        const lines = set.lines(name, 'gauge', help)!;
+        for (const [entryPoint, series] of this.#connections) {
+          lines.push(
+            `${name}{entrypoint="${escapeLabelValue(entryPoint)}",protocol="TCP"} ${formatValue(series.open)}`,
+          );
+        }
       }
     }
     const writer: MetricWriter = set.writer();

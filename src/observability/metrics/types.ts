@@ -1,10 +1,16 @@
+import type { RequestHead } from '../../core/request.ts';
+
 export interface MetricsOptions {
   /** Upper bounds of the duration histogram, in seconds; `+Inf` is always added. */
   readonly buckets: readonly number[];
   readonly addEntryPointsLabels: boolean;
   readonly addRoutersLabels: boolean;
   readonly addServicesLabels: boolean;
-  /** Prefix of the request families (`traffic_entrypoint_requests_total`); default 'traffic'. */
+  /**
+   * Prefix of our own families (`traffic_tunnels_open`); default 'traffic'. Traefik's families
+   * (`traefik_entrypoint_requests_total` and the others Traefik exposes) keep Traefik's names, so
+   * that dashboards made for Traefik work unchanged.
+   */
   readonly prefix?: string;
   /** Register the process collector (CPU, memory, fds, start time); default true. */
   readonly processMetrics?: boolean;
@@ -12,8 +18,19 @@ export interface MetricsOptions {
 
 /** Counters for one (entry point, router, service), bound once so that a request does no lookups. */
 export interface RequestSeries {
-  /** One finished request: status code (counted by class), duration, body bytes each way. */
-  observe(status: number, seconds: number, bytesIn: number, bytesOut: number): void;
+  /**
+   * One finished request: status code, duration, body bytes each way, and the request (its
+   * method and headers give Traefik's `method` and `protocol` labels; `upgrade` is the protocol
+   * it asked to switch to, or null).
+   */
+  observe(
+    status: number,
+    seconds: number,
+    bytesIn: number,
+    bytesOut: number,
+    req: RequestHead,
+    upgrade: string | null,
+  ): void;
   /** One more attempt sent to the service after the first. */
   retry(): void;
 }

@@ -163,7 +163,7 @@ describe('ApiProvider', () => {
     const r = p.propose({ kind: 'replace', config });
     assert.equal(r.ok, true);
     assert.deepEqual(r.config.http.middlewares, {});
-    assert.equal(p.propose({ kind: 'replace', config: { tcp: {} } }).ok, false);
+    assert.equal(p.propose({ kind: 'replace', config: { smtp: {} } }).ok, false);
     assert.equal(p.propose({ kind: 'replace', config: [] }).ok, false);
   });
 

@@ -25,18 +25,26 @@ export interface RuleArg {
   readonly raw: boolean;
 }
 
-export type RuleAst =
-  | { readonly type: 'or'; readonly children: readonly RuleAst[]; readonly offset: number }
-  | { readonly type: 'and'; readonly children: readonly RuleAst[]; readonly offset: number }
-  | { readonly type: 'not'; readonly operand: RuleAst; readonly offset: number }
+/** A parsed rule; `N` is the matcher vocabulary (HTTP by default, TCP for `tcp.routers`). */
+export type RuleAst<N extends string = MatcherName> =
+  | { readonly type: 'or'; readonly children: readonly RuleAst<N>[]; readonly offset: number }
+  | { readonly type: 'and'; readonly children: readonly RuleAst<N>[]; readonly offset: number }
+  | { readonly type: 'not'; readonly operand: RuleAst<N>; readonly offset: number }
   | {
       readonly type: 'matcher';
-      readonly name: MatcherName;
+      readonly name: N;
       readonly args: readonly RuleArg[];
       readonly offset: number;
     };
 
-export type MatcherNode = Extract<RuleAst, { type: 'matcher' }>;
+export type MatcherNode<N extends string = MatcherName> = Extract<RuleAst<N>, { type: 'matcher' }>;
+
+/** One rule language: its matchers with their arities, and hints for names of the other one. */
+export interface RuleGrammar<N extends string> {
+  readonly arity: Readonly<Record<N, readonly number[]>>;
+  /** Names that are not matchers of this language, with what to use instead. */
+  readonly hints: Readonly<Record<string, string>>;
+}
 
 export interface RuleError {
   readonly message: string;

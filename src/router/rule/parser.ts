@@ -9,17 +9,27 @@
  * (`PathPrefix`, `pathprefix`, `PATHPREFIX`, `Pathprefix`). A trailing comma before `)` is
  * accepted because Go's expression parser, which Traefik uses, accepts it.
  */
-import { MATCHER_ARITY, type MatcherName, type RuleArg, type RuleAst, type RuleError } from './ast.ts';
+import {
+  MATCHER_ARITY,
+  type MatcherName,
+  type RuleArg,
+  type RuleAst,
+  type RuleError,
+  type RuleGrammar,
+} from './ast.ts';
 import { type Token, tokenize } from './lexer.ts';
 
-export type ParseResult = { ok: true; ast: RuleAst } | { ok: false; error: RuleError };
+export type ParseResult<N extends string = MatcherName> =
+  | { ok: true; ast: RuleAst<N> }
+  | { ok: false; error: RuleError };
 
 /** Deeper nesting than this is certainly not a hand-written rule; refuse it before the stack does. */
 const MAX_DEPTH = 200;
 
-const MATCHER_SPELLINGS: ReadonlyMap<string, MatcherName> = (() => {
-  const m = new Map<string, MatcherName>();
-  for (const name of Object.keys(MATCHER_ARITY) as MatcherName[]) {
+/** The spellings Traefik registers for each matcher name (as written, lower, upper, Capitalised). */
+function spellings<N extends string>(arity: Readonly<Record<N, readonly number[]>>): ReadonlyMap<string, N> {
+  const m = new Map<string, N>();
+  for (const name of Object.keys(arity) as N[]) {
     const lower = name.toLowerCase();
     m.set(name, name);
     m.set(lower, name);
@@ -27,17 +37,22 @@ const MATCHER_SPELLINGS: ReadonlyMap<string, MatcherName> = (() => {
     m.set(lower[0]!.toUpperCase() + lower.slice(1), name);
   }
   return m;
-})();
+}
 
-/** Traefik v2 names that v3 removed or renamed (docs/content/migrate/v2-to-v3-details.md). */
-const V2_HINTS: Readonly<Record<string, string>> = {
-  Headers: 'use Header (Traefik v3 renamed it)',
-  HeadersRegexp: 'use HeaderRegexp (Traefik v3 renamed it)',
-  HostHeader: 'use Host (HostHeader was removed in Traefik v3)',
-  HostSNI: 'HostSNI is a TCP matcher',
-  HostSNIRegexp: 'HostSNIRegexp is a TCP matcher',
-  ALPN: 'ALPN is a TCP matcher',
+/** The HTTP rule language; Traefik v2 names that v3 removed or renamed get a hint (docs/content/migrate/v2-to-v3-details.md). */
+export const HTTP_GRAMMAR: RuleGrammar<MatcherName> = {
+  arity: MATCHER_ARITY,
+  hints: {
+    Headers: 'use Header (Traefik v3 renamed it)',
+    HeadersRegexp: 'use HeaderRegexp (Traefik v3 renamed it)',
+    HostHeader: 'use Host (HostHeader was removed in Traefik v3)',
+    HostSNI: 'HostSNI is a TCP matcher',
+    HostSNIRegexp: 'HostSNIRegexp is a TCP matcher',
+    ALPN: 'ALPN is a TCP matcher',
+  },
 };
+
+const compiledSpellings = new WeakMap<RuleGrammar<string>, ReadonlyMap<string, string>>();
 
 class RuleSyntaxError extends Error {
   readonly offset: number;
@@ -60,13 +75,17 @@ function describe(t: Token): string {
   }
 }
 
-class Parser {
+class Parser<N extends string> {
   readonly #tokens: Token[];
+  readonly #grammar: RuleGrammar<N>;
+  readonly #names: ReadonlyMap<string, N>;
   #pos = 0;
   #depth = 0;
 
-  constructor(tokens: Token[]) {
+  constructor(tokens: Token[], grammar: RuleGrammar<N>, names: ReadonlyMap<string, N>) {
     this.#tokens = tokens;
+    this.#grammar = grammar;
+    this.#names = names;
   }
 
   #peek(): Token {
@@ -79,7 +98,7 @@ class Parser {
     return t;
   }
 
-  parseRule(): RuleAst {
+  parseRule(): RuleAst<N> {
     const ast = this.#parseOr();
     const t = this.#peek();
     if (t.kind === 'rparen') throw new RuleSyntaxError('unbalanced parenthesis: unexpected ")"', t.offset);
@@ -92,7 +111,7 @@ class Parser {
     return ast;
   }
 
-  #parseOr(): RuleAst {
+  #parseOr(): RuleAst<N> {
     const first = this.#parseAnd();
     if (this.#peek().kind !== 'or') return first;
     const children = [first];
@@ -103,7 +122,7 @@ class Parser {
     return { type: 'or', children, offset: first.offset };
   }
 
-  #parseAnd(): RuleAst {
+  #parseAnd(): RuleAst<N> {
     const first = this.#parseUnary();
     if (this.#peek().kind !== 'and') return first;
     const children = [first];
@@ -114,7 +133,7 @@ class Parser {
     return { type: 'and', children, offset: first.offset };
   }
 
-  #parseUnary(): RuleAst {
+  #parseUnary(): RuleAst<N> {
     const t = this.#next();
     if (++this.#depth > MAX_DEPTH) throw new RuleSyntaxError('rule is nested too deeply', t.offset);
     try {
@@ -153,10 +172,10 @@ class Parser {
     }
   }
 
-  #parseMatcher(ident: Token): RuleAst {
-    const name = MATCHER_SPELLINGS.get(ident.text);
+  #parseMatcher(ident: Token): RuleAst<N> {
+    const name = this.#names.get(ident.text);
     if (name === undefined) {
-      const hint = V2_HINTS[ident.text];
+      const hint = this.#grammar.hints[ident.text];
       throw new RuleSyntaxError(
         `unknown matcher ${JSON.stringify(ident.text)}${hint ? `; ${hint}` : ''}`,
         ident.offset,
@@ -202,7 +221,7 @@ class Parser {
         throw new RuleSyntaxError(`${name}: expected "," or ")", found ${describe(sep)}`, sep.offset);
       }
     }
-    const arity = MATCHER_ARITY[name];
+    const arity = this.#grammar.arity[name];
     if (!arity.includes(args.length)) {
       const expected = arity.length === 1 ? `${arity[0]}` : arity.join(' or ');
       const plural = arity[arity.length - 1] === 1 ? 'argument' : 'arguments';
@@ -220,10 +239,20 @@ class Parser {
 }
 
 export function parseRule(rule: string): ParseResult {
+  return parseRuleWith(rule, HTTP_GRAMMAR);
+}
+
+/** Parses a rule of the language `grammar` describes (the same syntax for HTTP and TCP rules). */
+export function parseRuleWith<N extends string>(rule: string, grammar: RuleGrammar<N>): ParseResult<N> {
   const lexed = tokenize(rule);
   if (!lexed.ok) return lexed;
+  let names = compiledSpellings.get(grammar) as ReadonlyMap<string, N> | undefined;
+  if (names === undefined) {
+    names = spellings(grammar.arity);
+    compiledSpellings.set(grammar, names);
+  }
   try {
-    return { ok: true, ast: new Parser(lexed.tokens).parseRule() };
+    return { ok: true, ast: new Parser(lexed.tokens, grammar, names).parseRule() };
   } catch (e) {
     if (e instanceof RuleSyntaxError) return { ok: false, error: { message: e.message, offset: e.offset } };
     throw e;

@@ -51,6 +51,52 @@ export class LegoEnv {
     return v;
   }
 
+  /** The value of the first of `names` that is set (lego's GetWithFallback), '' when none is. */
+  first(names: readonly string[]): string {
+    for (const name of names) {
+      const v = this.get(name);
+      if (v !== '') return v;
+    }
+    return '';
+  }
+
+  /**
+   * A whole number (lego's GetOrDefaultInt, for TTLs). lego falls back to the default on a
+   * malformed value; we say so. A value under `min` is an error, as lego's providers make it.
+   */
+  integer(name: string, defaultValue: number, min = 0): number {
+    const v = this.get(name);
+    if (v === '') return defaultValue;
+    if (!/^\d+$/.test(v)) {
+      this.problems.push(`${name}=${JSON.stringify(v)} must be a whole number`);
+      return defaultValue;
+    }
+    const n = Number(v);
+    if (n < min) this.problems.push(`${name}=${n} must be at least ${min}`);
+    return n;
+  }
+
+  /** lego's GetOrDefaultBool: Go's ParseBool spellings. */
+  bool(name: string, defaultValue: boolean): boolean {
+    const v = this.get(name);
+    if (v === '') return defaultValue;
+    if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+    if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+    this.problems.push(`${name}=${JSON.stringify(v)} must be true or false`);
+    return defaultValue;
+  }
+
+  /** An http:// or https:// URL (a base URL override); `fallback` when unset. Not quoted: it may hold a password. */
+  url(name: string, fallback: string): URL {
+    const v = this.get(name);
+    const parsed = URL.parse(v === '' ? fallback : v);
+    if (parsed === null || (parsed.protocol !== 'http:' && parsed.protocol !== 'https:')) {
+      this.problems.push(`${name} must be an http:// or https:// URL`);
+      return new URL(fallback);
+    }
+    return parsed;
+  }
+
   /**
    * Whole seconds as milliseconds (lego's format for every duration variable). lego falls back
    * to the default on a malformed value; we say so instead, since the user meant something.

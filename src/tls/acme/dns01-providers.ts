@@ -7,11 +7,18 @@
  */
 import type { DnsChallengeConfig } from '../../config/static/schema.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { ApiProviderContext, ApiProviderSetup } from './dns01-api-provider.ts';
+import { cloudflareFromEnv } from './dns01-cloudflare.ts';
+import { digitalOceanFromEnv } from './dns01-digitalocean.ts';
 import { Dns01ConfigError, LegoEnv } from './dns01-env.ts';
 import { ExecDnsProvider } from './dns01-exec.ts';
+import { gandiV5FromEnv } from './dns01-gandiv5.ts';
+import { hetznerFromEnv } from './dns01-hetzner.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
+import { ovhFromEnv } from './dns01-ovh.ts';
 import { Dns01PropagationCheck, PropagationCheckedDnsProvider } from './dns01-propagation.ts';
 import { ChallTestSrvDnsProvider, type Dns01Provider } from './dns01-provider.ts';
+import { route53FromEnv } from './dns01-route53.ts';
 import {
   DEFAULT_POLLING_INTERVAL_MS,
   DEFAULT_PROPAGATION_TIMEOUT_MS,
@@ -19,7 +26,19 @@ import {
   type ProviderTimeouts,
   propagationSettings,
 } from './dns01-settings.ts';
+import { DnsZoneLocator, type ZoneLocator } from './dns01-zone.ts';
 import type { Scheduler } from './scheduler.ts';
+
+/** The providers that talk to a DNS host's API, by lego's names. */
+const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderContext) => ApiProviderSetup>> =
+  {
+    cloudflare: cloudflareFromEnv,
+    digitalocean: digitalOceanFromEnv,
+    gandiv5: gandiV5FromEnv,
+    hetzner: hetznerFromEnv,
+    ovh: ovhFromEnv,
+    route53: route53FromEnv,
+  };
 
 export interface DnsProviderContext {
   /** The resolver's name, for error messages. */
@@ -29,6 +48,8 @@ export interface DnsProviderContext {
   readonly scheduler?: Scheduler;
   /** Reads `<VAR>_FILE` files (default: readFileSync). */
   readonly readFile?: (path: string) => string;
+  /** Where API providers write records (default: lego's rules through `dnsChallenge.resolvers`). */
+  readonly zones?: ZoneLocator;
 }
 
 /** lego's default `HTTPREQ_HTTP_TIMEOUT`. */
@@ -97,6 +118,18 @@ function bareProvider(
   const where = `certificatesResolvers.${ctx.resolver ?? '<resolver>'}.acme.dnsChallenge (provider ${challenge.provider})`;
   const vars = new LegoEnv(env, ctx.readFile);
   const scheduler = ctx.scheduler === undefined ? {} : { scheduler: ctx.scheduler };
+  const fromEnv = API_PROVIDERS[challenge.provider];
+  if (fromEnv !== undefined) {
+    const zones =
+      ctx.zones ??
+      new DnsZoneLocator({
+        resolvers: challenge.resolvers ?? [],
+        followCname: !vars.bool('LEGO_DISABLE_CNAME_SUPPORT', false),
+      });
+    const setup = fromEnv(vars, { zones, ...scheduler });
+    vars.check(where);
+    return { provider: setup.provider(), timeouts: setup.timeouts };
+  }
   switch (challenge.provider) {
     case 'challtestsrv': {
       // The schema requires it for this provider; checked again for callers that build the value.
@@ -155,4 +188,6 @@ function bareProvider(
       };
     }
   }
+  // The schema admits only the names above.
+  throw new Dns01ConfigError(`${where}: unknown provider`);
 }

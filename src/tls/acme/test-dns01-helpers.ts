@@ -5,6 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { request } from 'node:http';
 import { CHALLTESTSRV, challTestSrvArgs, freePort } from '../../../test/helpers/pebble.ts';
+import { toolPath } from '../../../test/helpers/tools.ts';
+import type { ZoneLocator } from './dns01-zone.ts';
 import type { Scheduler } from './scheduler.ts';
 
 interface Pending {
@@ -82,7 +84,7 @@ export interface ChallTestSrv {
 /** Starts pebble-challtestsrv with only its DNS and management servers, on loopback. */
 export async function startChallTestSrv(): Promise<ChallTestSrv> {
   const [dnsPort, mgmtPort] = await Promise.all([freePort(), freePort()]);
-  const child: ChildProcess = spawn(CHALLTESTSRV, challTestSrvArgs(dnsPort, mgmtPort), {
+  const child: ChildProcess = spawn(toolPath(CHALLTESTSRV), challTestSrvArgs(dnsPort, mgmtPort), {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let output = '';
@@ -137,4 +139,25 @@ function post(base: string, path: string, body: unknown): Promise<string> {
     req.on('error', reject);
     req.end(JSON.stringify(body));
   });
+}
+
+/**
+ * Runs the polling waits (lego's intervals: seconds) on the next turn, recording their delays;
+ * never fires the HTTP deadlines (10 s and more), which a test would otherwise hit at once.
+ */
+export class ImmediateScheduler implements Scheduler {
+  readonly delays: number[] = [];
+  setTimeout(fn: () => void, ms: number): unknown {
+    if (ms >= 10_000) return undefined;
+    this.delays.push(ms);
+    return setImmediate(fn);
+  }
+  clearTimeout(h: unknown): void {
+    if (h !== undefined) clearImmediate(h as NodeJS.Immediate);
+  }
+}
+
+/** Every record in `zone` (what lego would find from the SOA), no CNAME. */
+export function zoneLocator(zone: string): ZoneLocator {
+  return { locate: async (fqdn) => ({ fqdn, zone }), follow: async (fqdn) => fqdn };
 }

@@ -7,6 +7,7 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
+import { toolPath } from '../../../test/helpers/tools.ts';
 
 /** What the responder needs of a CA (upstream/test-pki's TestPki has it). */
 export interface ResponderCa {
@@ -56,7 +57,7 @@ export class OcspResponder {
     const args = ['ocsp', '-index', pki.indexFile, '-port', String(port), '-CA', pki.ca.certFile];
     args.push('-rsigner', signer.certFile, '-rkey', signer.keyFile);
     if (opts.validMinutes !== undefined) args.push('-nmin', String(opts.validMinutes));
-    const child = spawn('openssl', args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(toolPath('openssl'), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`openssl ocsp did not start:\n${out}`)), 10_000);

@@ -3,6 +3,7 @@
  * same to OpenSSL as to node (which links a different build of it) and to our own reader.
  */
 import { spawnSync } from 'node:child_process';
+import { toolPath } from '../../../test/helpers/tools.ts';
 
 export interface OpensslResult {
   readonly status: number | null;
@@ -11,7 +12,7 @@ export interface OpensslResult {
 }
 
 export function openssl(args: readonly string[], input: string): OpensslResult {
-  const result = spawnSync('openssl', args, { input, encoding: 'utf8' });
+  const result = spawnSync(toolPath('openssl'), args, { input, encoding: 'utf8' });
   if (result.error !== undefined) throw result.error;
   return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }

@@ -1,0 +1,124 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { compileTcpRule } from '../../router/tcp/index.ts';
+import { formatIssue } from '../issues.ts';
+import { loadDynamic } from './load.ts';
+import { mergeDynamic } from './merge.ts';
+import { parseDynamic } from './parse.ts';
+import type { RuleChecker } from './validate.ts';
+
+const checkRule: RuleChecker = (rule, language) => {
+  if (language !== 'tcp') return undefined;
+  const r = compileTcpRule(rule);
+  return r.ok ? undefined : r.error;
+};
+
+function check(text: string, entryPoints?: string[]) {
+  const r = loadDynamic([{ file: 'dyn.yaml', text }], { checkRule, ...(entryPoints ? { entryPoints } : {}) });
+  return { config: r.config, lines: r.issues.map(formatIssue) };
+}
+
+describe('tcp and udp sections', () => {
+  it('reads routers, services, middlewares and serversTransports with Traefik defaults', () => {
+    const r = check(`tcp:
+  routers:
+    db:
+      rule: "HostSNI(\`db.test\`)"
+      service: db
+      tls: { passthrough: true }
+  services:
+    db:
+      loadBalancer:
+        servers: [{ address: "10.0.0.1:5432" }, { address: "[::1]:5432", tls: true }]
+        serversTransport: t
+  middlewares:
+    few: { inFlightConn: { amount: 3 } }
+  serversTransports:
+    t: { proxyProtocol: {}, terminationDelay: -1s }
+udp:
+  routers:
+    dns: { entryPoints: [dns], service: dns }
+  services:
+    dns: { loadBalancer: { servers: [{ address: "10.0.0.53:53" }] } }
+`);
+    assert.deepEqual(r.lines, []);
+    const tcp = r.config!.tcp!;
+    assert.deepEqual(tcp.routers['db']!.tls, { passthrough: true, domains: [] });
+    assert.equal(tcp.routers['db']!.priority, 0);
+    const t = tcp.serversTransports['t']!;
+    assert.equal(t.dialTimeout, 30_000);
+    assert.equal(t.dialKeepAlive, 15_000);
+    assert.equal(t.terminationDelay, -1, 'negative = never');
+    assert.deepEqual(t.proxyProtocol, { version: 2 }, 'an empty proxyProtocol section is v2');
+    assert.equal(t.idleTimeout, 3_600_000);
+    const lb = tcp.services['db']!;
+    assert.ok(lb.kind === 'loadBalancer');
+    assert.deepEqual(lb.loadBalancer.servers[1], { address: '[::1]:5432', tls: true });
+    assert.deepEqual(tcp.middlewares['few'], { type: 'inFlightConn', config: { amount: 3 } });
+    assert.deepEqual(r.config!.udp!.routers['dns'], { entryPoints: ['dns'], service: 'dns' });
+  });
+
+  it('reports bad values, references and rules with their place, and disables what depends on them', () => {
+    const r = check(
+      `tcp:
+  routers:
+    a: { rule: "HostSNI(\`db.test\`)", service: s }
+    b: { rule: "ALPN(\`acme-tls/1\`)", service: s, tls: {} }
+    c: { rule: "HostSNI(\`*\`)", service: s, entryPoints: [nowhere] }
+    d: { rule: "HostSNI(\`*\`)", service: ghost }
+  services:
+    s: { loadBalancer: { servers: [{ address: "10.0.0.1" }] } }
+  serversTransports:
+    t: { proxyProtocol: { version: 3 } }
+udp:
+  routers:
+    u: { service: s }
+  services:
+    s: { weighted: { services: [{ name: missing }] } }
+`,
+      ['web'],
+    );
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:3:16: tcp.routers.a.rule: a HostSNI with a name needs `tls` on the router (a cleartext connection has no server name); cleartext routers use HostSNI(`*`)',
+      'dyn.yaml:3:47: tcp.routers.a.service: service `s` is disabled because of its own errors',
+      'dyn.yaml:4:16: tcp.routers.b.rule: invalid rule: ALPN: "acme-tls/1" is reserved for ACME challenges (at offset 5 of the rule)',
+      'dyn.yaml:4:47: tcp.routers.b.service: service `s` is disabled because of its own errors',
+      'dyn.yaml:5:41: tcp.routers.c.service: service `s` is disabled because of its own errors',
+      'dyn.yaml:5:58: tcp.routers.c.entryPoints[0]: entry point `nowhere` does not exist',
+      'dyn.yaml:6:41: tcp.routers.d.service: service `ghost` does not exist in the tcp section',
+      'dyn.yaml:8:47: tcp.services.s.loadBalancer.servers[0].address: invalid address "10.0.0.1": expected host:port (expected host:port)',
+      'dyn.yaml:10:36: tcp.serversTransports.t.proxyProtocol.version: must be 1 or 2',
+      'dyn.yaml:13:19: udp.routers.u.service: service `s` is disabled because of its own errors',
+      'dyn.yaml:15:41: udp.services.s.weighted.services[0].name: service `missing` does not exist in the udp section',
+    ]);
+    assert.deepEqual(Object.keys(r.config?.tcp?.routers ?? {}), []);
+  });
+
+  it('merges files of one provider and refuses one name defined twice differently', () => {
+    const a = parseDynamic(
+      'tcp:\n  services:\n    s: { loadBalancer: { servers: [{ address: "1.1.1.1:1" }] } }\n',
+      'a.yaml',
+    );
+    const b = parseDynamic(
+      'tcp:\n  services:\n    s: { loadBalancer: { servers: [{ address: "2.2.2.2:2" }] } }\n',
+      'b.yaml',
+    );
+    const same = parseDynamic(
+      'tcp:\n  services:\n    s: { loadBalancer: { servers: [{ address: "1.1.1.1:1" }] } }\n',
+      'c.yaml',
+    );
+    const ok = mergeDynamic([
+      { file: 'a.yaml', config: a.config! },
+      { file: 'c.yaml', config: same.config! },
+    ]);
+    assert.deepEqual(ok.issues, []);
+    assert.ok(ok.config.tcp?.services['s']);
+    const clash = mergeDynamic([
+      { file: 'a.yaml', config: a.config! },
+      { file: 'b.yaml', config: b.config! },
+    ]);
+    assert.equal(clash.issues.length, 1);
+    assert.match(clash.issues[0]!.message, /tcp service `s` is defined in two files/);
+    assert.equal(clash.config.tcp?.services['s'], undefined);
+  });
+});

@@ -1,0 +1,218 @@
+import type { ConfigIssue, ConfigPath } from '../issues.ts';
+import type { Target } from '../yaml-source.ts';
+import { checkReferenceGraph } from './reference-graph.ts';
+import type { DynamicConfig } from './schema.ts';
+import type { TcpSectionConfig, UdpSectionConfig } from './tcp.ts';
+import type { Ref, ValidateOptions } from './validate.ts';
+
+type Report = (severity: ConfigIssue['severity'], message: string, path: ConfigPath, target?: Target) => void;
+
+/** A HostSNI with a name: only a TLS connection has a server name (Traefik's router check). */
+const NAMED_HOST_SNI = /hostsni\s*\(\s*[`"](?!\*[`"])/i;
+
+/**
+ * References and rules of the `tcp` and `udp` sections: a router's service, middlewares and
+ * entry points exist; a service's serversTransport and weighted children exist, without cycles;
+ * rules compile in the TCP language; a router without `tls` uses no named HostSNI (Traefik
+ * refuses it: a cleartext connection has no server name). An object with an error is disabled,
+ * and so is everything that needs it, each with its own issue.
+ */
+export function validateLayer4(
+  config: DynamicConfig,
+  opts: ValidateOptions,
+  report: Report,
+  resolveName: (name: string) => Ref,
+): DynamicConfig {
+  if (config.tcp === undefined && config.udp === undefined) return config;
+  const off = new Set<string>();
+  const broken = new Set(
+    (opts.disabled ?? []).filter((r) => r.kind !== undefined).map((r) => `${r.kind}:${r.section}/${r.name}`),
+  );
+  const isOff = (k: string): boolean => off.has(k) || broken.has(k);
+  const eps = opts.entryPoints === undefined ? undefined : new Set(opts.entryPoints);
+
+  /** Why a reference to `section` object `name` of `kind` cannot be used, or undefined. */
+  const problem = (
+    kind: 'tcp' | 'udp',
+    section: string,
+    name: string,
+    objects: Record<string, unknown>,
+  ): string | undefined => {
+    const ref = resolveName(name);
+    if (ref.kind === 'external') return undefined;
+    if (ref.kind === 'internal') return `\`${name}\`: the internal provider has no ${kind} objects`;
+    if (ref.kind === 'unknownProvider') return `\`${name}\`: provider \`${ref.provider}\` is not available`;
+    if (isOff(`${kind}:${section}/${ref.name}`)) return `\`${name}\` is disabled because of its own errors`;
+    if (!Object.hasOwn(objects, ref.name)) return `\`${name}\` does not exist in the ${kind} section`;
+    return undefined;
+  };
+  const local = (name: string): string | undefined => {
+    const ref = resolveName(name);
+    return ref.kind === 'local' ? ref.name : undefined;
+  };
+
+  for (const kind of ['tcp', 'udp'] as const) {
+    const part = config[kind] as Record<string, Record<string, unknown>> | undefined;
+    if (part === undefined) continue;
+    for (const [section, objects] of Object.entries(part)) {
+      for (const name of Object.keys(objects)) {
+        if (!name.includes('@')) continue;
+        report(
+          'error',
+          'a name must not contain `@` (it separates the provider name)',
+          [kind, section, name],
+          'key',
+        );
+        off.add(`${kind}:${section}/${name}`);
+      }
+    }
+  }
+
+  const tcp = config.tcp;
+  if (tcp !== undefined) {
+    for (const [name, svc] of Object.entries(tcp.services)) {
+      if (isOff(`tcp:services/${name}`) || svc.kind !== 'loadBalancer') continue;
+      const base = ['tcp', 'services', name, 'loadBalancer'];
+      const lb = svc.loadBalancer;
+      if (lb.serversTransport !== undefined) {
+        const p = problem('tcp', 'serversTransports', lb.serversTransport, tcp.serversTransports);
+        if (p !== undefined) {
+          report('error', `serversTransport ${p}`, [...base, 'serversTransport']);
+          off.add(`tcp:services/${name}`);
+        }
+      }
+      if (lb.servers.length === 0)
+        report('warning', 'the service has no servers: its connections are closed', [...base, 'servers']);
+    }
+    serviceGraph('tcp', tcp, off, isOff, local, problem, report);
+    for (const [name, r] of Object.entries(tcp.routers)) {
+      const key = `tcp:routers/${name}`;
+      if (isOff(key)) continue;
+      const base = ['tcp', 'routers', name];
+      let ok = true;
+      const e = opts.checkRule?.(r.rule, 'tcp');
+      if (e !== undefined) {
+        report('error', `invalid rule: ${e.message} (at offset ${e.offset} of the rule)`, [...base, 'rule']);
+        ok = false;
+      } else if (r.tls === undefined && NAMED_HOST_SNI.test(r.rule)) {
+        report(
+          'error',
+          'a HostSNI with a name needs `tls` on the router (a cleartext connection has no server name); cleartext routers use HostSNI(`*`)',
+          [...base, 'rule'],
+        );
+        ok = false;
+      }
+      r.entryPoints?.forEach((ep, i) => {
+        if (eps === undefined || eps.has(ep)) return;
+        report('error', `entry point \`${ep}\` does not exist`, [...base, 'entryPoints', i]);
+        ok = false;
+      });
+      r.middlewares.forEach((m, i) => {
+        const p = problem('tcp', 'middlewares', m, tcp.middlewares);
+        if (p === undefined) return;
+        report('error', `middleware ${p}`, [...base, 'middlewares', i]);
+        ok = false;
+      });
+      const p = problem('tcp', 'services', r.service, tcp.services);
+      if (p !== undefined) {
+        report('error', `service ${p}`, [...base, 'service']);
+        ok = false;
+      }
+      if (!ok) off.add(key);
+    }
+  }
+
+  const udp = config.udp;
+  if (udp !== undefined) {
+    serviceGraph('udp', udp, off, isOff, local, problem, report);
+    for (const [name, r] of Object.entries(udp.routers)) {
+      const key = `udp:routers/${name}`;
+      if (isOff(key)) continue;
+      const base = ['udp', 'routers', name];
+      let ok = true;
+      r.entryPoints?.forEach((ep, i) => {
+        if (eps === undefined || eps.has(ep)) return;
+        report('error', `entry point \`${ep}\` does not exist`, [...base, 'entryPoints', i]);
+        ok = false;
+      });
+      const p = problem('udp', 'services', r.service, udp.services);
+      if (p !== undefined) {
+        report('error', `service ${p}`, [...base, 'service']);
+        ok = false;
+      }
+      if (!ok) off.add(key);
+    }
+  }
+  return prune(config, (k) => isOff(k));
+}
+
+/** Weighted services: children exist, no cycles; a service whose child is disabled is disabled too. */
+function serviceGraph(
+  kind: 'tcp' | 'udp',
+  part: TcpSectionConfig | UdpSectionConfig,
+  off: Set<string>,
+  isOff: (k: string) => boolean,
+  local: (name: string) => string | undefined,
+  problem: (
+    kind: 'tcp' | 'udp',
+    section: string,
+    name: string,
+    objects: Record<string, unknown>,
+  ) => string | undefined,
+  report: Report,
+): void {
+  const edges = new Map<string, { name: string; path: ConfigPath }[]>();
+  for (const [name, svc] of Object.entries(part.services)) {
+    if (isOff(`${kind}:services/${name}`) || svc.kind !== 'weighted') continue;
+    const out: { name: string; path: ConfigPath }[] = [];
+    let ok = true;
+    svc.weighted.services.forEach((child, i) => {
+      const path = [kind, 'services', name, 'weighted', 'services', i, 'name'];
+      const l = local(child.name);
+      if (l !== undefined && isOff(`${kind}:services/${l}`)) {
+        out.push({ name: l, path });
+        return;
+      }
+      const p = problem(kind, 'services', child.name, part.services);
+      if (p !== undefined) {
+        report('error', `service ${p}`, path);
+        ok = false;
+      } else if (l !== undefined) out.push({ name: l, path });
+    });
+    if (ok) edges.set(name, out);
+    else off.add(`${kind}:services/${name}`);
+  }
+  checkReferenceGraph({
+    edges,
+    isOff: (n) => isOff(`${kind}:services/${n}`),
+    disable: (n) => off.add(`${kind}:services/${n}`),
+    cycleIssue: (c, cycle, i) => ({
+      path: [kind, 'services', c, 'weighted', 'services'],
+      message: `service cycle: ${[...cycle.slice(i), ...cycle.slice(0, i), c].join(' → ')}`,
+    }),
+    what: 'service',
+    report,
+  });
+}
+
+function prune(config: DynamicConfig, isOff: (key: string) => boolean): DynamicConfig {
+  const keep = <T>(kind: string, section: string, objects: Record<string, T>): Record<string, T> =>
+    Object.fromEntries(Object.entries(objects).filter(([n]) => !isOff(`${kind}:${section}/${n}`)));
+  const out = { ...config };
+  if (config.tcp !== undefined) {
+    const t = config.tcp;
+    out.tcp = {
+      routers: keep('tcp', 'routers', t.routers),
+      services: keep('tcp', 'services', t.services),
+      middlewares: keep('tcp', 'middlewares', t.middlewares),
+      serversTransports: keep('tcp', 'serversTransports', t.serversTransports),
+    };
+  }
+  if (config.udp !== undefined) {
+    out.udp = {
+      routers: keep('udp', 'routers', config.udp.routers),
+      services: keep('udp', 'services', config.udp.services),
+    };
+  }
+  return out;
+}

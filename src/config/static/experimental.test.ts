@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatIssue } from '../issues.ts';
+import { loadStaticConfig } from './load.ts';
+
+/** `experimental`: local plugins (Traefik's keys, our `path`), abortOnPluginFailure. */
+function load(text: string, argv: string[] = []) {
+  const r = loadStaticConfig({
+    file: 'conf/static.yaml',
+    readFile: () => `entryPoints:\n  web:\n    address: ":80"\n${text}`,
+    argv,
+    env: {},
+  });
+  return { ...r, lines: r.issues.map(formatIssue) };
+}
+
+describe('static experimental section', () => {
+  it("reads Traefik's local plugins, our path, and abortOnPluginFailure", () => {
+    const r = load(
+      'experimental:\n  abortOnPluginFailure: true\n  localPlugins:\n    stamp:\n      moduleName: github.com/me/stamp\n    ids:\n      path: plugins/ids.ts\n',
+    );
+    assert.deepEqual(r.lines, []);
+    assert.deepEqual(r.config?.experimental, {
+      abortOnPluginFailure: true,
+      localPlugins: { stamp: { moduleName: 'github.com/me/stamp' }, ids: { path: 'plugins/ids.ts' } },
+    });
+    assert.ok(r.locate);
+    assert.equal(r.locate(['experimental', 'localPlugins', 'ids'], 'key').line, 9);
+  });
+
+  it('takes local plugins from flags, as Traefik does', () => {
+    const r = load('', ['--experimental.localPlugins.stamp.moduleName=example.com/stamp']);
+    assert.deepEqual(r.config?.experimental?.localPlugins, { stamp: { moduleName: 'example.com/stamp' } });
+    assert.equal(r.config?.experimental?.abortOnPluginFailure, false);
+  });
+
+  it('declares each module once (Traefik: one version of a plugin)', () => {
+    const r = load(
+      'experimental:\n  localPlugins:\n    c: { moduleName: example.com/m }\n    d: { moduleName: example.com/m }\n    e: { moduleName: example.com/m, path: elsewhere.ts }\n',
+    );
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:7:22: experimental.localPlugins.d.moduleName: module example.com/m is already declared by local plugin `c`',
+    ]);
+  });
+
+  it('needs a moduleName or a path, and supports no remote plugins yet', () => {
+    const r = load(
+      [
+        'experimental:',
+        '  plugins:',
+        '    remote: { moduleName: github.com/x/y, version: v1.0.0 }',
+        '  localPlugins:',
+        '    a: {}',
+        '    b: { moduleName: /abs/ }',
+        '    c: { moduleName: example.com/m }',
+        '    d: { moduleName: example.com/m }',
+        '    e: { moduleName: example.com/m, settings: { envs: [] } }',
+        '    f: { moduleName: ../outside }',
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:5:3: experimental.plugins: `plugins` is not supported yet',
+      'conf/static.yaml:8:8: experimental.localPlugins.a: a local plugin needs a moduleName (or a path) (expected moduleName: example.com/my-plugin)',
+      'conf/static.yaml:9:22: experimental.localPlugins.b.moduleName: must not start or end with a /',
+      'conf/static.yaml:12:37: experimental.localPlugins.e.settings: `settings` is not supported yet',
+      'conf/static.yaml:13:22: experimental.localPlugins.f.moduleName: must not contain a `..` segment',
+    ]);
+  });
+});

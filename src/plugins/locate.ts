@@ -1,0 +1,90 @@
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+
+/** Where a plugin's module is looked for: the static configuration, resolved. */
+export interface PluginDeclaration {
+  readonly name: string;
+  /**
+   * The module's file or folder: `path` when given (relative to the static file's folder), else
+   * Traefik's local layout, `<working directory>/plugins-local/src/<moduleName>`.
+   */
+  readonly target: string;
+  /** Said when nothing is there: where such plugins are expected. */
+  readonly hint?: string;
+}
+
+/** Traefik's local plugins folder under the working directory (pkg/plugins: `localGoPath` + `src`). */
+export const LOCAL_PLUGINS_DIR = join('plugins-local', 'src');
+
+/** The file names tried, in order, in a plugin's folder that has no package.json `main`. */
+export const INDEX_FILES = ['index.ts', 'index.mts', 'index.js', 'index.mjs'] as const;
+
+const MODULE_FILE = /\.(ts|mts|js|mjs)$/;
+
+export function declarationOf(
+  name: string,
+  decl: { readonly moduleName?: string | undefined; readonly path?: string | undefined },
+  cwd: string,
+  staticDir: string,
+): PluginDeclaration {
+  if (decl.path !== undefined) {
+    return { name, target: isAbsolute(decl.path) ? decl.path : resolve(staticDir, decl.path) };
+  }
+  return {
+    name,
+    target: resolve(cwd, LOCAL_PLUGINS_DIR, decl.moduleName ?? ''),
+    hint: `Traefik's layout: ./${LOCAL_PLUGINS_DIR}/<moduleName> in the working directory; or set path`,
+  };
+}
+
+/**
+ * The module file of a plugin: the target itself when it is a file, else in its folder the
+ * package.json `main`, else the first of INDEX_FILES. An error names every place looked at.
+ */
+export function entryFile(
+  target: string,
+): { readonly file: string } | { readonly error: string; readonly missing?: true } {
+  let isDir: boolean;
+  try {
+    isDir = statSync(target).isDirectory();
+  } catch {
+    return { error: `no plugin module at ${target} (no such file or folder)`, missing: true };
+  }
+  if (!isDir) {
+    return MODULE_FILE.test(target)
+      ? { file: target }
+      : { error: `${target} is not a TypeScript or JavaScript module (.ts, .mts, .js, .mjs)` };
+  }
+  const pkg = join(target, 'package.json');
+  if (existsSync(pkg)) {
+    const main = packageMain(pkg);
+    if (typeof main === 'object') return main;
+    if (main !== undefined) {
+      const file = resolve(target, main);
+      return existsSync(file) ? { file } : { error: `${pkg}: its main, ${file}, does not exist` };
+    }
+  }
+  for (const f of INDEX_FILES) {
+    const file = join(target, f);
+    if (existsSync(file)) return { file };
+  }
+  const looked = `looked for ${INDEX_FILES.join(', ')} and a package.json main`;
+  // A Traefik (Go) plugin has its manifest there: say why it cannot work rather than "not found".
+  if (existsSync(join(target, '.traefik.yml'))) {
+    return {
+      error: `${target} holds a Traefik Go plugin (.traefik.yml); traffic loads TypeScript and JavaScript plugins (${looked})`,
+    };
+  }
+  return { error: `no plugin module in ${target} (${looked})` };
+}
+
+function packageMain(file: string): string | undefined | { readonly error: string } {
+  let json: unknown;
+  try {
+    json = JSON.parse(readFileSync(file, 'utf8'));
+  } catch (e) {
+    return { error: `${file}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  const main = typeof json === 'object' && json !== null ? (json as { main?: unknown }).main : undefined;
+  return typeof main === 'string' && main !== '' ? main : undefined;
+}

@@ -1,0 +1,280 @@
+import type { Socket } from 'node:net';
+import type { Duplex } from 'node:stream';
+import type { TLSSocket } from 'node:tls';
+import { unwrapIp } from '../../core/ip.ts';
+import type { Logger } from '../../core/logger.ts';
+import { encodeProxyHeader } from '../../core/proxy-protocol.ts';
+import type { Ticker } from '../../core/ticker.ts';
+import type { AccessLog } from '../../observability/access-log.ts';
+import type { Layer4Metrics, TcpSeries } from '../../observability/metrics/layer4.ts';
+import type { TcpRoute, TcpServerRuntime } from '../../runtime/types.ts';
+import { dialTcp, type PendingDial, type TcpDialFailure } from '../../upstream/tcp-dial.ts';
+import { Tunnel, type TunnelEnd, type TunnelListener } from '../tunnel.ts';
+
+/** A ClientHello as the dispatcher read it. */
+export interface TcpHello {
+  readonly serverName: string | undefined;
+  readonly alpn: readonly string[];
+}
+
+export interface TcpForwarderOptions {
+  readonly entryPoint: string;
+  readonly ticker: Ticker;
+  readonly logger: Logger;
+  readonly accessLog: AccessLog | null;
+  readonly metrics: Layer4Metrics | null;
+  /** TLS termination (the entry point's TLS gate): `onSecure` gets the decrypted stream. */
+  terminate(
+    socket: Socket,
+    buffered: Buffer,
+    hello: TcpHello,
+    options: string,
+    onSecure: (s: TLSSocket) => void,
+  ): void;
+}
+
+/**
+ * Bytes one direction may hold unsent before its reader stops: one read chunk beyond what the
+ * kernel took. Bounded per connection; spares a stop and a restart of reading per chunk.
+ */
+const TCP_SLACK = 64 * 1024;
+
+/** Access-log statuses of TCP connections (docs/protocols.md). */
+const STATUS: Readonly<Record<TunnelEnd, number>> = {
+  closed: 200,
+  broken: 502,
+  idle: 408,
+  'closed-by-proxy': 503,
+};
+const DIAL_STATUS: Readonly<Record<TcpDialFailure, number>> = {
+  timeout: 504,
+  refused: 502,
+  unreachable: 502,
+  tls: 502,
+  error: 502,
+};
+
+/**
+ * The TCP side of an entry point: a matched router's connections are admitted by its
+ * middlewares, TLS-terminated if the router says so, given a server by its service, and joined
+ * to a connection to that server by a Tunnel (backpressure both ways, FIN passed on as FIN with
+ * Traefik's terminationDelay, resets passed on as resets, an idle timeout of ours). Each
+ * connection is counted in metrics and logged once in the access log.
+ */
+export class TcpForwarder {
+  readonly opts: TcpForwarderOptions;
+  readonly #sessions = new Set<TcpSession>();
+
+  constructor(opts: TcpForwarderOptions) {
+    this.opts = opts;
+  }
+
+  /** Open TCP connections (client side). */
+  get open(): number {
+    return this.#sessions.size;
+  }
+
+  serve(socket: Socket, route: TcpRoute, buffered: Buffer | null, hello: TcpHello | null): void {
+    const s = new TcpSession(this, socket, route, hello);
+    this.#sessions.add(s);
+    s.start(buffered, hello);
+  }
+
+  /** @internal */
+  ended(s: TcpSession): void {
+    this.#sessions.delete(s);
+    if (this.#sessions.size === 0) this.#drained?.();
+  }
+
+  /** Shutdown: every connection gets a FIN both ways; what is left after `graceMs` is destroyed. */
+  async shutdown(graceMs: number): Promise<void> {
+    for (const s of [...this.#sessions]) s.close();
+    if (this.#sessions.size > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, graceMs);
+        this.#drained = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+    }
+    for (const s of [...this.#sessions]) s.destroy();
+  }
+
+  #drained: (() => void) | null = null;
+}
+
+class TcpSession implements TunnelListener {
+  readonly #f: TcpForwarder;
+  readonly #socket: Socket;
+  readonly #route: TcpRoute;
+  readonly #clientIp: string;
+  readonly #host: string;
+  readonly #protocol: string;
+  readonly #startedAt = performance.now();
+  readonly #startTime = Date.now();
+  #series: TcpSeries | null = null;
+  #server: TcpServerRuntime | null = null;
+  #dial: PendingDial | null = null;
+  #tunnel: Tunnel | null = null;
+  #admitted = 0;
+  #over = false;
+  readonly #onEarlyClose = (): void => this.#fail(499, 'client_closed');
+
+  constructor(f: TcpForwarder, socket: Socket, route: TcpRoute, hello: TcpHello | null) {
+    this.#f = f;
+    this.#socket = socket;
+    this.#route = route;
+    this.#clientIp = unwrapIp(socket.remoteAddress);
+    this.#host = hello?.serverName ?? '';
+    this.#protocol =
+      route.tls.kind === 'none' ? 'tcp' : route.tls.kind === 'passthrough' ? 'tls-passthrough' : 'tls';
+  }
+
+  start(buffered: Buffer | null, hello: TcpHello | null): void {
+    const r = this.#route;
+    const m = this.#f.opts.metrics;
+    if (m !== null) {
+      this.#series = m.tcp(this.#f.opts.entryPoint, r.router, r.service.name);
+      this.#series.opened();
+    }
+    const s = this.#socket;
+    s.on('error', ignore);
+    s.once('close', this.#onEarlyClose);
+    for (const mw of r.middlewares) {
+      if (!mw.admit(this.#clientIp)) {
+        this.#fail(mw.refusal, mw.refusal === 429 ? 'too_many' : 'not_allowed');
+        return;
+      }
+      this.#admitted++;
+    }
+    if (r.tls.kind === 'terminate') {
+      this.#f.opts.terminate(
+        s,
+        buffered ?? Buffer.alloc(0),
+        hello ?? { serverName: undefined, alpn: [] },
+        r.tls.options,
+        (tls) => this.#connect(tls, null),
+      );
+      return;
+    }
+    this.#connect(s, buffered);
+  }
+
+  #connect(client: Duplex, initial: Buffer | null): void {
+    if (this.#over) return;
+    const server = this.#route.service.pick();
+    if (server === undefined) {
+      this.#fail(503, 'no_server');
+      return;
+    }
+    this.#server = server;
+    const t = server.transport;
+    // Traefik's TCP dialer: the PROXY protocol header names the client as we see it (declared
+    // by a PROXY header we received, if any) and our own address of that connection.
+    const v = t.proxyProtocol;
+    const preamble = v === 0 ? null : encodeProxyHeader(v, this.#socket);
+    this.#dial = dialTcp(
+      {
+        host: server.host,
+        port: server.port,
+        timeoutMs: t.dialTimeoutMs,
+        keepAliveMs: t.keepAliveMs,
+        preamble,
+        tls: server.tls,
+      },
+      {
+        connected: (upstream) => {
+          this.#dial = null;
+          if (this.#over || client.destroyed) {
+            upstream.destroy();
+            return;
+          }
+          this.#socket.off('close', this.#onEarlyClose);
+          const tunnel = new Tunnel(
+            client,
+            upstream,
+            this.#f.opts.ticker,
+            t.idleTimeoutMs,
+            t.terminationDelayMs,
+            this,
+            TCP_SLACK,
+          );
+          this.#tunnel = tunnel;
+          tunnel.start(initial, null);
+        },
+        failed: (why, message) => {
+          this.#dial = null;
+          this.#f.opts.logger.debug('TCP server unreachable', {
+            server: server.address,
+            reason: why,
+            error: message,
+          });
+          this.#fail(DIAL_STATUS[why], `dial_${why}`);
+        },
+      },
+    );
+  }
+
+  onTunnelEnd(tunnel: Tunnel, end: TunnelEnd): void {
+    if (end === 'broken') this.#series?.failed('broken');
+    this.#finish(STATUS[end], tunnel.bytesUp, tunnel.bytesDown);
+  }
+
+  /** Refused or failed before (or instead of) a tunnel: the client is closed at once. */
+  #fail(status: number, reason: string): void {
+    if (this.#over) return;
+    this.#dial?.abort();
+    this.#series?.failed(reason);
+    // A reset tells the client the connection did not go through (Traefik closes it).
+    if (!this.#socket.destroyed) this.#socket.resetAndDestroy();
+    this.#finish(status, 0, 0);
+  }
+
+  #finish(status: number, bytesIn: number, bytesOut: number): void {
+    if (this.#over) return;
+    this.#over = true;
+    this.#socket.off('close', this.#onEarlyClose);
+    const mws = this.#route.middlewares;
+    for (let i = 0; i < this.#admitted; i++) mws[i]!.release?.(this.#clientIp);
+    const seconds = (performance.now() - this.#startedAt) / 1000;
+    this.#series?.closed(bytesIn, bytesOut, seconds);
+    this.#f.ended(this);
+    const log = this.#f.opts.accessLog;
+    if (log !== null) {
+      log.log({
+        startTime: this.#startTime,
+        clientIp: this.#clientIp,
+        method: 'TCP',
+        host: this.#host,
+        path: '-',
+        query: '',
+        protocol: this.#protocol,
+        status,
+        bytesIn,
+        bytesOut,
+        durationMs: seconds * 1000,
+        entryPoint: this.#f.opts.entryPoint,
+        router: this.#route.router,
+        service: this.#server?.service ?? this.#route.service.name,
+        server: this.#server?.address ?? '',
+        userAgent: '',
+        referer: '',
+      });
+    }
+  }
+
+  /** Shutdown: a FIN both ways, as a tunnel closed by us. */
+  close(): void {
+    if (this.#tunnel !== null) this.#tunnel.close('closed-by-proxy');
+    else this.#fail(503, 'shutdown');
+  }
+
+  destroy(): void {
+    this.#tunnel?.client.destroy();
+    this.#tunnel?.upstream.destroy();
+    if (!this.#over) this.#fail(503, 'shutdown');
+  }
+}
+
+function ignore(): void {}

@@ -1,0 +1,71 @@
+import type { RuleError } from '../rule/ast.ts';
+import { type CompiledTcpRule, type ConnectionMeta, compileTcpRule, defaultTcpPriority } from './tcp-rule.ts';
+
+/** One TCP router of an entry point's table. */
+export interface TcpRouteEntry<T> {
+  readonly name: string;
+  readonly rule: string;
+  /** 0 = Traefik's default (defaultTcpPriority). */
+  readonly priority?: number;
+  readonly value: T;
+}
+
+export interface TcpMatch<T> {
+  readonly value: T;
+  /** The router's rule is exactly ``HostSNI(`*`)`` (Traefik tries HTTPS catch-alls before it). */
+  readonly catchAll: boolean;
+  readonly name: string;
+}
+
+interface Compiled<T> extends TcpMatch<T> {
+  readonly match: CompiledTcpRule['match'];
+  readonly priority: number;
+}
+
+/**
+ * One entry point's TCP routers of one kind (cleartext, or TLS): the first router, by priority
+ * (highest first; name order between equals, for a stable choice), whose rule matches the
+ * connection. Built once per configuration; `match` allocates nothing.
+ */
+export class TcpRouter<T> {
+  readonly #routes: readonly Compiled<T>[];
+
+  private constructor(routes: Compiled<T>[]) {
+    this.#routes = routes;
+  }
+
+  static build<T>(entries: readonly TcpRouteEntry<T>[]): {
+    router: TcpRouter<T>;
+    errors: { name: string; error: RuleError }[];
+  } {
+    const routes: Compiled<T>[] = [];
+    const errors: { name: string; error: RuleError }[] = [];
+    for (const e of entries) {
+      const c = compileTcpRule(e.rule);
+      if (!c.ok) {
+        errors.push({ name: e.name, error: c.error });
+        continue;
+      }
+      const priority =
+        e.priority === undefined || e.priority === 0 ? defaultTcpPriority(e.rule, c.catchAll) : e.priority;
+      routes.push({ name: e.name, value: e.value, catchAll: c.catchAll, match: c.match, priority });
+    }
+    routes.sort((a, b) => b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    return { router: new TcpRouter(routes), errors };
+  }
+
+  get size(): number {
+    return this.#routes.length;
+  }
+
+  match(c: ConnectionMeta): TcpMatch<T> | undefined {
+    const rs = this.#routes;
+    for (let i = 0; i < rs.length; i++) if (rs[i]!.match(c)) return rs[i];
+    return undefined;
+  }
+
+  /** Routers in evaluation order, with their effective priority (for the admin API). */
+  list(): readonly { readonly name: string; readonly priority: number }[] {
+    return this.#routes.map((r) => ({ name: r.name, priority: r.priority }));
+  }
+}

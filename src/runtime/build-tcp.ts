@@ -1,0 +1,346 @@
+import { isIP } from 'node:net';
+import { createPicker, type Picker } from '../balancer/index.ts';
+import {
+  parseServerAddress,
+  type TcpHealthCheckConfig,
+  type TcpSectionConfig,
+  type TcpServersTransportConfig,
+  tcpServersTransportSchema,
+} from '../config/dynamic/tcp.ts';
+import type { Logger } from '../core/logger.ts';
+import { ActiveHealthMonitor } from '../health/active-monitor.ts';
+import { activeCheckOptions } from '../health/active-options.ts';
+import type { ProbeTarget } from '../health/probe.ts';
+import { tcpProbe } from '../health/tcp-probe.ts';
+import { TcpInFlightConn, TcpIpAllowList } from '../middleware/tcp/index.ts';
+import { compileTcpRule } from '../router/tcp/index.ts';
+import { loadUpstreamTls } from '../upstream/transport-tls.ts';
+import type { TcpRouteSpot } from './build-dispatch.ts';
+import type {
+  TcpMiddleware,
+  TcpRoute,
+  TcpRouteTls,
+  TcpServerRuntime,
+  TcpServerTls,
+  TcpServiceNode,
+  TcpTransport,
+} from './types.ts';
+
+/** Traefik's TCP serversTransport defaults, for services that name none. */
+const DEFAULT_TRANSPORT: TcpServersTransportConfig = tcpServersTransportSchema.parse({});
+
+export interface TcpBuildContext {
+  readonly logger: Logger;
+  /** Shared state that survives reloads (health probes, in-flight counts), by key. */
+  readonly shared: <T extends object>(key: string, create: () => T) => T;
+  /** The entry points of a router that names none; undefined = every entry point. */
+  readonly defaultEntryPoints: readonly string[] | undefined;
+  readonly err: (path: (string | number)[], message: string) => void;
+  readonly warn: (path: (string | number)[], message: string) => void;
+}
+
+export interface TcpBuild {
+  readonly spots: readonly TcpRouteSpot[];
+  /** Some router terminates TLS: TLS must be loaded. */
+  readonly terminates: boolean;
+}
+
+function providerOf(qualified: string): string {
+  const at = qualified.lastIndexOf('@');
+  return at === -1 ? '' : qualified.slice(at + 1);
+}
+
+function qualify(name: string, provider: string): string {
+  return name.includes('@') ? name : `${name}@${provider}`;
+}
+
+/** Server health of one TCP load balancer (active probes), shared across reloads by its settings. */
+class TcpServerHealth {
+  readonly #monitor: ActiveHealthMonitor;
+
+  constructor(targets: readonly ProbeTarget[], hc: TcpHealthCheckConfig, logger: Logger) {
+    const timeoutMs = hc.timeout;
+    const opts = activeCheckOptions({
+      mode: 'tcp',
+      intervalMs: hc.interval,
+      unhealthyIntervalMs: hc.unhealthyInterval ?? hc.interval,
+      timeoutMs,
+      ...(hc.port === undefined ? {} : { port: hc.port }),
+    });
+    const probeOpts = { send: hc.send, expect: hc.expect, timeoutMs, port: hc.port };
+    this.#monitor = new ActiveHealthMonitor(targets, opts, {
+      logger,
+      probe: (target, _o, signal) => tcpProbe(target, probeOpts, signal),
+    });
+  }
+
+  up(index: number): boolean {
+    return this.#monitor.thresholds.isHealthy(index);
+  }
+
+  start(): void {
+    this.#monitor.start();
+  }
+
+  close(): void {
+    this.#monitor.stop();
+  }
+}
+
+class TcpLoadBalancer implements TcpServiceNode {
+  readonly name: string;
+  readonly servers: readonly TcpServerRuntime[];
+  readonly #picker: Picker;
+  readonly #health: TcpServerHealth | null;
+  readonly #accept: ((i: number) => boolean) | undefined;
+
+  constructor(name: string, servers: readonly TcpServerRuntime[], health: TcpServerHealth | null) {
+    this.name = name;
+    this.servers = servers;
+    // Traefik's TCP servers have no weight: round robin.
+    this.#picker = createPicker(
+      'roundRobin',
+      servers.map(() => ({ weight: 1 })),
+      { inFlight: new Int32Array(servers.length) },
+    );
+    this.#health = health;
+    this.#accept = health === null ? undefined : (i) => health.up(i);
+  }
+
+  available(): boolean {
+    if (this.servers.length === 0) return false;
+    const h = this.#health;
+    if (h === null) return true;
+    for (let i = 0; i < this.servers.length; i++) if (h.up(i)) return true;
+    return false;
+  }
+
+  pick(): TcpServerRuntime | undefined {
+    const i = this.#picker.pick(this.#accept);
+    return i < 0 ? undefined : this.servers[i];
+  }
+}
+
+class TcpWeighted implements TcpServiceNode {
+  readonly name: string;
+  readonly #children: readonly TcpServiceNode[];
+  readonly #picker: Picker;
+  readonly #accept: (i: number) => boolean;
+
+  constructor(name: string, children: readonly TcpServiceNode[], weights: readonly number[]) {
+    this.name = name;
+    this.#children = children;
+    this.#picker = createPicker(
+      'wrr',
+      weights.map((weight) => ({ weight })),
+      { inFlight: new Int32Array(children.length) },
+    );
+    this.#accept = (i) => children[i]!.available();
+  }
+
+  available(): boolean {
+    return this.#children.some((c) => c.available());
+  }
+
+  pick(): TcpServerRuntime | undefined {
+    const i = this.#picker.pick(this.#accept);
+    return i < 0 ? undefined : this.#children[i]!.pick();
+  }
+}
+
+function transportOf(
+  t: TcpServersTransportConfig,
+  lbProxy: 0 | 1 | 2,
+  lbDelay: number | undefined,
+): TcpTransport {
+  return {
+    dialTimeoutMs: t.dialTimeout,
+    keepAliveMs: t.dialKeepAlive,
+    terminationDelayMs: lbDelay ?? t.terminationDelay,
+    proxyProtocol: t.proxyProtocol?.version ?? lbProxy,
+    idleTimeoutMs: t.idleTimeout,
+  };
+}
+
+/**
+ * The TCP part of a snapshot: routers (rule, TLS mode, middlewares, service) with the entry
+ * points they serve, for the dispatcher's per entry point tables (build-dispatch.ts). Objects
+ * with a problem are reported and left out; the rest is built.
+ */
+export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildContext): TcpBuild {
+  if (tcp === undefined) return { spots: [], terminates: false };
+  const services = new Map<string, TcpServiceNode | null>();
+  const building = new Set<string>();
+
+  const buildLoadBalancer = (
+    qualified: string,
+    lb: Extract<TcpSectionConfig['services'][string], { kind: 'loadBalancer' }>['loadBalancer'],
+  ): TcpServiceNode | null => {
+    let t = DEFAULT_TRANSPORT;
+    let tname = '';
+    // A service that names no serversTransport keeps the deprecated service-level values. Its
+    // terminationDelay is the documented default, 100ms (Traefik v3.7's code leaves it at 0
+    // there, which cuts a half-closed client's reply at once; its documentation says 100ms).
+    let lbDelay: number | undefined =
+      lb.terminationDelay === undefined ? undefined : lb.terminationDelay < 0 ? -1 : lb.terminationDelay;
+    let lbProxy: 0 | 1 | 2 = lb.proxyProtocol?.version ?? 0;
+    if (lb.serversTransport !== undefined) {
+      tname = qualify(lb.serversTransport, providerOf(qualified));
+      const found = tcp.serversTransports[tname];
+      if (found === undefined) {
+        ctx.err(
+          ['tcp', 'services', qualified, 'loadBalancer', 'serversTransport'],
+          `unknown serversTransport ${lb.serversTransport}`,
+        );
+        return null;
+      }
+      t = found;
+      lbDelay = undefined;
+      lbProxy = 0;
+    }
+    const transport = transportOf(t, lbProxy, lbDelay);
+    let tls: ReturnType<typeof loadUpstreamTls> | undefined;
+    const servers: TcpServerRuntime[] = [];
+    const targets: ProbeTarget[] = [];
+    for (const [i, s] of lb.servers.entries()) {
+      const a = parseServerAddress(s.address);
+      if ('error' in a) {
+        ctx.err(['tcp', 'services', qualified, 'loadBalancer', 'servers', i, 'address'], a.error);
+        return null;
+      }
+      let serverTls: TcpServerTls | null = null;
+      if (s.tls) {
+        tls ??= loadUpstreamTls({
+          ...(t.tls ?? {}),
+          certificates: t.tls?.certificates ?? [],
+          rootCAs: t.tls?.rootCAs ?? [],
+        });
+        if (!tls.ok) {
+          ctx.err(
+            tname === ''
+              ? ['tcp', 'services', qualified, 'loadBalancer', 'servers', i, 'tls']
+              : ['tcp', 'serversTransports', tname, 'tls', ...tls.path],
+            tls.message,
+          );
+          return null;
+        }
+        const u = tls.tls;
+        serverTls = {
+          secureContext: u.secureContext,
+          servername: u.serverName ?? (isIP(a.host) === 0 ? a.host : undefined),
+          rejectUnauthorized: !u.insecureSkipVerify,
+        };
+      }
+      servers.push({
+        address: s.address,
+        host: a.host,
+        port: a.port,
+        service: qualified,
+        transport,
+        tls: serverTls,
+      });
+      targets.push({
+        host: a.host,
+        port: a.port,
+        authority: s.address,
+        ...(serverTls === null
+          ? {}
+          : {
+              tls: {
+                secureContext: serverTls.secureContext,
+                servername: serverTls.servername,
+                rejectUnauthorized: serverTls.rejectUnauthorized,
+              },
+            }),
+      });
+    }
+    const hc = lb.healthCheck;
+    const health =
+      hc === undefined || servers.length === 0
+        ? null
+        : ctx.shared(
+            `tcp-health|${qualified}|${JSON.stringify([lb.servers, hc, tls?.ok === true ? tls.tls.id : null])}`,
+            () => new TcpServerHealth(targets, hc, ctx.logger.child({ service: qualified })),
+          );
+    return new TcpLoadBalancer(qualified, servers, health);
+  };
+
+  const buildService = (qualified: string): TcpServiceNode | null => {
+    const done = services.get(qualified);
+    if (done !== undefined) return done;
+    const svc = tcp.services[qualified];
+    if (svc === undefined || building.has(qualified)) return null;
+    building.add(qualified);
+    let node: TcpServiceNode | null = null;
+    if (svc.kind === 'loadBalancer') node = buildLoadBalancer(qualified, svc.loadBalancer);
+    else {
+      const provider = providerOf(qualified);
+      const kids = svc.weighted.services.map((c) => buildService(qualify(c.name, provider)));
+      if (kids.every((k) => k !== null)) {
+        node = new TcpWeighted(
+          qualified,
+          kids as TcpServiceNode[],
+          svc.weighted.services.map((c) => c.weight),
+        );
+      }
+    }
+    building.delete(qualified);
+    services.set(qualified, node);
+    return node;
+  };
+
+  const middlewares = new Map<string, TcpMiddleware>();
+  for (const [name, m] of Object.entries(tcp.middlewares)) {
+    const key = `tcp-mw|${name}|${JSON.stringify(m)}`;
+    middlewares.set(
+      name,
+      m.type === 'ipAllowList'
+        ? new TcpIpAllowList(m.config.sourceRange)
+        : ctx.shared(key, () => new TcpInFlightConn(m.config.amount)),
+    );
+  }
+
+  const spots: TcpRouteSpot[] = [];
+  let terminates = false;
+  for (const [name, r] of Object.entries(tcp.routers)) {
+    const provider = providerOf(name);
+    const base = ['tcp', 'routers', name];
+    const rule = compileTcpRule(r.rule);
+    if (!rule.ok) {
+      ctx.err([...base, 'rule'], `${rule.error.message} (at offset ${rule.error.offset})`);
+      continue;
+    }
+    const service = buildService(qualify(r.service, provider));
+    if (service === null) {
+      if (tcp.services[qualify(r.service, provider)] === undefined)
+        ctx.err([...base, 'service'], `unknown TCP service ${r.service}`);
+      continue;
+    }
+    const mws: TcpMiddleware[] = [];
+    let ok = true;
+    r.middlewares.forEach((m, i) => {
+      const mw = middlewares.get(qualify(m, provider));
+      if (mw === undefined) {
+        ctx.err([...base, 'middlewares', i], `unknown TCP middleware ${m}`);
+        ok = false;
+      } else mws.push(mw);
+    });
+    if (!ok) continue;
+    let tls: TcpRouteTls = { kind: 'none' };
+    if (r.tls !== undefined) {
+      if (r.tls.passthrough) tls = { kind: 'passthrough' };
+      else {
+        let options = r.tls.options ?? 'default';
+        if (options !== 'default' && !options.includes('@')) options = `${options}@${provider}`;
+        tls = { kind: 'terminate', options };
+        terminates = true;
+      }
+    }
+    const route: TcpRoute = { router: name, tls, middlewares: mws, service };
+    spots.push({
+      entryPoints: r.entryPoints ?? ctx.defaultEntryPoints ?? [],
+      entry: { name, rule: r.rule, ...(r.priority !== 0 ? { priority: r.priority } : {}), value: route },
+    });
+  }
+  return { spots, terminates };
+}

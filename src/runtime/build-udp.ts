@@ -1,0 +1,141 @@
+import { createPicker, type Picker } from '../balancer/index.ts';
+import { parseServerAddress, type UdpSectionConfig } from '../config/dynamic/tcp.ts';
+import type { UdpRoute, UdpServerRuntime, UdpServiceNode, UdpSnapshot } from './types.ts';
+
+function providerOf(qualified: string): string {
+  const at = qualified.lastIndexOf('@');
+  return at === -1 ? '' : qualified.slice(at + 1);
+}
+
+function qualify(name: string, provider: string): string {
+  return name.includes('@') ? name : `${name}@${provider}`;
+}
+
+class UdpLoadBalancer implements UdpServiceNode {
+  readonly name: string;
+  readonly servers: readonly UdpServerRuntime[];
+  readonly #picker: Picker;
+
+  constructor(name: string, servers: readonly UdpServerRuntime[]) {
+    this.name = name;
+    this.servers = servers;
+    this.#picker = createPicker(
+      'roundRobin',
+      servers.map(() => ({ weight: 1 })),
+      { inFlight: new Int32Array(servers.length) },
+    );
+  }
+
+  pick(): UdpServerRuntime | undefined {
+    const i = this.#picker.pick();
+    return i < 0 ? undefined : this.servers[i];
+  }
+}
+
+class UdpWeighted implements UdpServiceNode {
+  readonly name: string;
+  readonly #children: readonly UdpServiceNode[];
+  readonly #picker: Picker;
+
+  constructor(name: string, children: readonly UdpServiceNode[], weights: readonly number[]) {
+    this.name = name;
+    this.#children = children;
+    this.#picker = createPicker(
+      'wrr',
+      weights.map((weight) => ({ weight })),
+      { inFlight: new Int32Array(children.length) },
+    );
+  }
+
+  pick(): UdpServerRuntime | undefined {
+    const i = this.#picker.pick();
+    return i < 0 ? undefined : this.#children[i]!.pick();
+  }
+}
+
+export interface UdpBuildContext {
+  /** The UDP entry points: a router without `entryPoints` serves all of them. */
+  readonly udpEntryPoints: readonly string[];
+  /** Problems of one object: it is left out (see build-snapshot). */
+  readonly issue: (path: (string | number)[], message: string) => void;
+  readonly warn: (path: (string | number)[], message: string) => void;
+}
+
+/**
+ * The UDP part of a snapshot. Traefik serves one UDP router per entry point (UDP routers have no
+ * rule to choose between several): with router names sorted in descending order, the first one
+ * that builds wins, and the others are reported. We keep that rule, so that a configuration
+ * behaves as it does in Traefik, and say which router was left out instead of Traefik's bare
+ * warning.
+ */
+export function buildUdp(udp: UdpSectionConfig | undefined, ctx: UdpBuildContext): UdpSnapshot {
+  const routers = new Map<string, UdpRoute>();
+  const byEntryPoint = new Map<string, UdpRoute>();
+  if (udp === undefined) return { entryPoint: () => null, routers };
+  const services = new Map<string, UdpServiceNode | null>();
+  const building = new Set<string>();
+  const buildService = (qualified: string): UdpServiceNode | null => {
+    const done = services.get(qualified);
+    if (done !== undefined) return done;
+    const svc = udp.services[qualified];
+    if (svc === undefined || building.has(qualified)) return null;
+    building.add(qualified);
+    let node: UdpServiceNode | null = null;
+    if (svc.kind === 'loadBalancer') {
+      const servers: UdpServerRuntime[] = [];
+      let ok = true;
+      svc.loadBalancer.servers.forEach((s, i) => {
+        const a = parseServerAddress(s.address);
+        if ('error' in a) {
+          ctx.issue(['udp', 'services', qualified, 'loadBalancer', 'servers', i, 'address'], a.error);
+          ok = false;
+        } else servers.push({ address: s.address, host: a.host, port: a.port, service: qualified });
+      });
+      if (ok) node = new UdpLoadBalancer(qualified, servers);
+    } else {
+      const provider = providerOf(qualified);
+      const kids = svc.weighted.services.map((c) => buildService(qualify(c.name, provider)));
+      if (kids.every((k) => k !== null)) {
+        node = new UdpWeighted(
+          qualified,
+          kids as UdpServiceNode[],
+          svc.weighted.services.map((c) => c.weight),
+        );
+      }
+    }
+    building.delete(qualified);
+    services.set(qualified, node);
+    return node;
+  };
+  const udpEps = new Set(ctx.udpEntryPoints);
+  const names = Object.keys(udp.routers).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
+  for (const name of names) {
+    const r = udp.routers[name]!;
+    const service = buildService(qualify(r.service, providerOf(name)));
+    if (service === null) {
+      ctx.issue(['udp', 'routers', name, 'service'], `UDP service \`${r.service}\` cannot be built`);
+      continue;
+    }
+    const route: UdpRoute = { router: name, service };
+    routers.set(name, route);
+    const eps = r.entryPoints ?? ctx.udpEntryPoints;
+    eps.forEach((ep, i) => {
+      if (!udpEps.has(ep)) {
+        ctx.warn(
+          ['udp', 'routers', name, 'entryPoints', i],
+          `entry point \`${ep}\` is not a UDP entry point (\`address: ":port/udp"\`)`,
+        );
+        return;
+      }
+      const first = byEntryPoint.get(ep);
+      if (first === undefined) byEntryPoint.set(ep, route);
+      else {
+        ctx.warn(
+          ['udp', 'routers', name],
+          `entry point \`${ep}\` is served by UDP router \`${first.router}\`: one UDP router per entry point (Traefik's rule), this one is ignored there`,
+        );
+      }
+    });
+  }
+  return { entryPoint: (ep) => byEntryPoint.get(ep) ?? null, routers };
+}

@@ -1,0 +1,253 @@
+/**
+ * The DNS providers that talk to a DNS host's API, each against its test double on loopback
+ * (test-fake-*.ts: the API's authentication, request shapes and answers), built the way the proxy
+ * builds them: dnsProviderFor with lego's environment variables, the base URL pointed at the
+ * double. The same contract for all, then what is particular to each.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { DnsChallengeConfig } from '../../config/static/schema.ts';
+import { Dns01ConfigError } from './dns01-env.ts';
+import type { Dns01Provider } from './dns01-provider.ts';
+import { dnsProviderFor } from './dns01-providers.ts';
+import type { Scheduler } from './scheduler.ts';
+import { ImmediateScheduler, zoneLocator } from './test-dns01-helpers.ts';
+import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from './test-fake-cloudflare.ts';
+import { startFakeDigitalOcean } from './test-fake-digitalocean.ts';
+import { type FakeAnswer, type FakeApi, MemoryBackend } from './test-fake-dns-api.ts';
+import { GANDI_BASE_PATH, startFakeGandi } from './test-fake-gandi.ts';
+import { startFakeHetzner } from './test-fake-hetzner.ts';
+import { startFakeOvh } from './test-fake-ovh.ts';
+import { startFakeRoute53 } from './test-fake-route53.ts';
+
+interface World {
+  readonly provider: string;
+  readonly api: FakeApi;
+  readonly backend: MemoryBackend;
+  readonly env: Record<string, string>;
+  /** An error answer in the API's own format, and what of it the provider's error must quote. */
+  readonly refusal: FakeAnswer;
+  readonly refusalText: RegExp;
+  /** The credential variables that, missing, the error must name. */
+  readonly missing: RegExp;
+}
+
+async function world(provider: string): Promise<World> {
+  const backend = new MemoryBackend();
+  switch (provider) {
+    case 'cloudflare': {
+      const api = await startFakeCloudflare({
+        zones: { 'example.com': 'zone0123' },
+        tokens: { 'dns-token': { zoneRead: true, dnsEdit: true } },
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: { CF_DNS_API_TOKEN: 'dns-token', CLOUDFLARE_API_URL: `${api.url}${CLOUDFLARE_BASE_PATH}` },
+        refusal: {
+          status: 400,
+          body: {
+            success: false,
+            errors: [{ code: 9005, message: 'Content for TXT record is invalid.' }],
+            messages: [],
+            result: null,
+          },
+        },
+        refusalText: /9005: Content for TXT record is invalid\./,
+        missing: /CF_DNS_API_TOKEN.*CF_API_EMAIL and CF_API_KEY/,
+      };
+    }
+    case 'ovh': {
+      const api = await startFakeOvh({
+        applicationKey: 'app-key',
+        applicationSecret: 'app-secret',
+        consumerKey: 'consumer-key',
+        zones: ['example.com'],
+        clockOffsetS: 3600,
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: {
+          OVH_ENDPOINT: `${api.url}/1.0`,
+          OVH_APPLICATION_KEY: 'app-key',
+          OVH_APPLICATION_SECRET: 'app-secret',
+          OVH_CONSUMER_KEY: 'consumer-key',
+        },
+        refusal: {
+          status: 403,
+          body: { class: 'Client::Forbidden', message: 'This call has not been granted' },
+        },
+        refusalText: /This call has not been granted/,
+        missing: /OVH_ENDPOINT/,
+      };
+    }
+    case 'route53': {
+      const api = await startFakeRoute53({
+        accessKeyId: 'AKIDEXAMPLE',
+        secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+        zones: [{ id: 'Z1EXAMPLE', name: 'example.com' }],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: {
+          AWS_ACCESS_KEY_ID: 'AKIDEXAMPLE',
+          AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+          AWS_ENDPOINT_URL_ROUTE_53: api.url,
+        },
+        refusal: {
+          status: 400,
+          contentType: 'text/xml',
+          body: '<?xml version="1.0"?>\n<ErrorResponse><Error><Type>Sender</Type><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>',
+        },
+        refusalText: /Throttling: Rate exceeded/,
+        missing: /AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY/,
+      };
+    }
+    case 'digitalocean': {
+      const api = await startFakeDigitalOcean({ token: 'do-token', domains: ['example.com'], backend });
+      return {
+        provider,
+        api,
+        backend,
+        env: { DO_AUTH_TOKEN: 'do-token', DO_API_URL: api.url },
+        refusal: {
+          status: 422,
+          body: { id: 'unprocessable_entity', message: 'Data needs to be 255 characters or less' },
+        },
+        refusalText: /unprocessable_entity: Data needs to be 255 characters or less/,
+        missing: /DO_AUTH_TOKEN/,
+      };
+    }
+    case 'hetzner': {
+      const api = await startFakeHetzner({ token: 'hz-token', zones: ['example.com'], backend });
+      return {
+        provider,
+        api,
+        backend,
+        env: { HETZNER_API_TOKEN: 'hz-token', HETZNER_API_URL: `${api.url}/v1` },
+        refusal: {
+          status: 403,
+          body: { error: { code: 'forbidden', message: 'insufficient permissions', details: {} } },
+        },
+        refusalText: /forbidden: insufficient permissions/,
+        missing: /HETZNER_API_TOKEN/,
+      };
+    }
+    case 'gandiv5': {
+      const api = await startFakeGandi({
+        authorizations: ['Bearer gandi-pat'],
+        domains: ['example.com'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: { GANDIV5_PERSONAL_ACCESS_TOKEN: 'gandi-pat', GANDIV5_API_URL: `${api.url}${GANDI_BASE_PATH}` },
+        refusal: {
+          status: 403,
+          body: {
+            code: 403,
+            message: 'Access was denied to this resource.',
+            object: 'HTTPForbidden',
+            cause: 'Forbidden',
+          },
+        },
+        refusalText: /Access was denied to this resource\./,
+        missing: /GANDIV5_PERSONAL_ACCESS_TOKEN/,
+      };
+    }
+  }
+  throw new Error(`no world for ${provider}`);
+}
+
+/** The bare provider (no propagation check) as the proxy builds it from `env`. */
+function build(
+  provider: string,
+  env: Record<string, string>,
+  scheduler: Scheduler = new ImmediateScheduler(),
+): Dns01Provider {
+  const challenge = { provider, propagation: { disableChecks: true } } as DnsChallengeConfig;
+  return dnsProviderFor(challenge, env, {
+    zones: zoneLocator('example.com.'),
+    scheduler,
+    readFile: (p) => FILES[p] ?? fail(p),
+  });
+}
+
+const FILES: Record<string, string> = {};
+function fail(path: string): never {
+  throw Object.assign(new Error(`ENOENT: ${path}`), { code: 'ENOENT' });
+}
+
+const RECORD = '_acme-challenge.www.example.com.';
+const VALUE_A = 'LPsIwTo7o8BoG0-vjCyGQGBWSVIPxI-i_X336eUOQZo';
+const VALUE_B = 'AXZfe0TN8qyy8dOF_Yj7S5pfV7D8x5Dyu8lpt1XdGWk';
+
+for (const name of ['cloudflare', 'ovh', 'route53', 'digitalocean', 'hetzner', 'gandiv5']) {
+  describe(`the ${name} DNS provider against its API`, () => {
+    let w: World;
+    before(async () => {
+      w = await world(name);
+    });
+    after(() => w.api.close());
+
+    it('publishes the TXT value at the record name, then withdraws it', async () => {
+      const p = build(name, w.env);
+      await p.present(RECORD, VALUE_A);
+      assert.deepEqual(w.backend.values(RECORD), [VALUE_A]);
+      await p.cleanup(RECORD, VALUE_A);
+      assert.deepEqual(w.backend.values(RECORD), []);
+    });
+
+    it('holds two values at one name (a wildcard and its base) and withdraws them one by one', async () => {
+      const p = build(name, w.env);
+      await p.present(RECORD, VALUE_A);
+      await p.present(RECORD, VALUE_B);
+      assert.deepEqual(w.backend.values(RECORD).sort(), [VALUE_A, VALUE_B].sort());
+      await p.cleanup(RECORD, VALUE_A);
+      assert.deepEqual(w.backend.values(RECORD), [VALUE_B]);
+      await p.cleanup(RECORD, VALUE_B);
+      assert.deepEqual(w.backend.values(RECORD), []);
+    });
+
+    it("fails with the API's own error message when the API refuses", async () => {
+      const p = build(name, w.env);
+      w.api.failNext(1, w.refusal);
+      await assert.rejects(p.present(RECORD, VALUE_A), (e: Error) => {
+        assert.match(e.message, new RegExp(`^${name}: `));
+        assert.match(e.message, w.refusalText);
+        return true;
+      });
+      assert.deepEqual(w.backend.values(RECORD), []);
+    });
+
+    it('fails with the API error when the credentials are wrong, never quoting them', async () => {
+      const wrong = Object.fromEntries(
+        Object.entries(w.env).map(([k, v]) => [k, /URL|ENDPOINT/.test(k) ? v : `${v}-wrong`]),
+      );
+      await assert.rejects(build(name, wrong).present(RECORD, VALUE_A), (e: Error) => {
+        assert.match(e.message, /answered 4\d\d/);
+        for (const [k, v] of Object.entries(wrong))
+          if (!/URL|ENDPOINT/.test(k)) assert.ok(!e.message.includes(v), `${k} quoted`);
+        return true;
+      });
+    });
+
+    it('refuses to start without its credentials, naming the variables', () => {
+      const urlOnly = Object.fromEntries(Object.entries(w.env).filter(([k]) => /URL/.test(k)));
+      assert.throws(
+        () => build(name, urlOnly),
+        (e: Error) => e instanceof Dns01ConfigError && w.missing.test(e.message),
+      );
+    });
+  });
+}
