@@ -111,8 +111,9 @@ async function servedAt(port: number, path: string, deadlineMs: number): Promise
   }
 }
 
-function rssMb(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+/** VmRSS (now) or VmHWM (the peak since the process started) of `pid`, in MB. */
+function rssMb(pid: number, field: 'VmRSS' | 'VmHWM' = 'VmRSS'): number {
+  const m = new RegExp(`${field}:\\s+(\\d+) kB`).exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m === null ? Number.NaN : Number(m[1]) / 1024;
 }
 
@@ -224,7 +225,7 @@ async function measure(
       times.sort((a, b) => a - b);
       await new Promise((r) => setTimeout(r, 3000));
       const total = engine.name === 'docker' ? `${changes} containers` : `${bulk.length + changes} routes`;
-      const rss = `, RSS with ${total} ${rssMb(proxy.pid).toFixed(0)} MB`;
+      const rss = `, RSS with ${total} ${rssMb(proxy.pid).toFixed(0)} MB (peak ${rssMb(proxy.pid, 'VmHWM').toFixed(0)} MB)`;
       return `${engine.name.padEnd(36)} change → served over ${changes} changes: p50 ${percentile(times, 50).toFixed(1)} ms, p99 ${percentile(times, 99).toFixed(1)} ms, max ${times.at(-1)!.toFixed(1)} ms${rss}`;
     } finally {
       await proxy.stop();

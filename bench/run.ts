@@ -292,10 +292,17 @@ async function main(argv: readonly string[]): Promise<number> {
   for (const [tool, version] of Object.entries(tools)) console.log(`${tool}: ${version}`);
 
   const ports = new Map<number, string>([[BACKEND_PORT, 'backend']]);
-  for (const { mode } of plans) ports.set(proxyPort(mode), 'proxy');
-  if (plans.some((p) => p.mode === 'ws')) ports.set(WS_BACKEND_PORT, 'WebSocket backend');
-  if (plans.some((p) => p.mode === 'grpc')) ports.set(GRPC_BACKEND_PORT, 'gRPC backend');
-  if (plans.some((p) => isL4(p.mode))) for (const p of L4_BACKEND_PORTS) ports.set(p, 'layer-4 backend');
+  // Two backends of one run on one port would make the second fail to bind: a bug of ours.
+  const claim = (port: number, what: string): void => {
+    const owner = ports.get(port);
+    if (owner !== undefined && owner !== what)
+      throw new Fatal(`port ${port}: both the ${owner} and the ${what}`);
+    ports.set(port, what);
+  };
+  for (const { mode } of plans) claim(proxyPort(mode), 'proxy');
+  if (plans.some((p) => p.mode === 'ws')) claim(WS_BACKEND_PORT, 'WebSocket backend');
+  if (plans.some((p) => p.mode === 'grpc')) claim(GRPC_BACKEND_PORT, 'gRPC backend');
+  if (plans.some((p) => isL4(p.mode))) for (const p of L4_BACKEND_PORTS) claim(p, 'layer-4 backend');
   for (const [port, what] of ports) {
     if (!(await portFree(PROXY_HOST, port))) {
       throw new Fatal(`${PROXY_HOST}:${port} (the ${what} port) is already in use by another process`);

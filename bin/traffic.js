@@ -3,12 +3,15 @@
 const major = Number(process.versions.node.split('.')[0]);
 if (major !== 24) {
   console.error(
-    `traffic needs Node 24 LTS (this is ${process.versions.node}); run it via \`npx traffic\` after \`npm ci\`.`,
+    `traffic needs Node 24 LTS (this is ${process.versions.node} at ${process.execPath}). Install Node 24 ` +
+      '(docs/operations.md), or in a clone of the repository run `npm ci`, then `npx traffic`.',
   );
   process.exit(1);
 }
 
-// The built JavaScript when present (`npm run build`), else the sources through type stripping.
+// The built JavaScript when present (`npm run build`; the published package always has it), else
+// the sources through type stripping (a clone before its first build; Node strips no types inside
+// node_modules, which is why the package ships dist/).
 import { existsSync } from 'node:fs';
 
 await import(existsSync(new URL('../dist/main.js', import.meta.url)) ? '../dist/main.js' : '../src/main.ts');

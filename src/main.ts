@@ -3,8 +3,10 @@
  * loads the static configuration, opens the entry points, starts the providers and wires the
  * configuration watcher to the listeners through one SnapshotRef.
  */
+import { randomBytes } from 'node:crypto';
 import { closeSync, openSync, readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
+import { hostname } from 'node:os';
 import { type ConfigLookup, describeSearch, findConfigFile } from './cli/config-lookup.ts';
 import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
 import { processHost, watchParent } from './cli/parent-watch.ts';
@@ -15,6 +17,7 @@ import {
   hasErrors,
   loadStaticConfig,
   objectAt,
+  parseAcmeStorage,
   parseAddress,
   type RuleChecker,
   type StaticConfig,
@@ -68,6 +71,7 @@ import { internalServicesFor, newBridgeSecret } from './runtime/internal-service
 import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
+import { planeFor } from './workers/role.ts';
 
 /** Read before anything slow: a parent that dies while we start must still be noticed. */
 const PARENT_AT_START = process.ppid;
@@ -230,8 +234,12 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
       logger.error('configuration error', { resolver: e.resolver, error: e.message });
     if (dns.errors.length > 0) return null;
     const dnsProviders = dns.providers;
+    const { openSharedStore } = await import('./cluster/index.ts');
+    // How this process names itself in shared ACME storage (locks, heartbeats, who obtained what).
+    const instanceId = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
     for (const [name, r] of resolvers) {
       const a = r.acme;
+      const sharedStore = openSharedStore(parseAcmeStorage(a.storage));
       const dnsProvider = dnsProviders.get(name);
       const challenge =
         a.httpChallenge !== undefined ? 'http-01' : a.tlsChallenge !== undefined ? 'tls-alpn-01' : 'dns-01';
@@ -241,6 +249,7 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
           caServer: a.caServer,
           email: a.email,
           storageFile: a.storage,
+          ...(sharedStore === undefined ? {} : { shared: { store: sharedStore, instanceId } }),
           resolverName: name,
           challenge,
           keyType: a.keyType === 'EC256' ? 'ec256' : a.keyType === 'RSA2048' ? 'rsa2048' : 'rsa4096',
@@ -410,10 +419,13 @@ async function run(
   inline: Parameters<typeof fileProviderOptions>[1],
   source: ConfigLookup,
 ): Promise<number> {
-  const logger = createLogger({
+  const rootLogger = createLogger({
     level: config.log.level,
     format: config.log.format === 'json' ? 'json' : 'text',
   });
+  // `workers: N`: this process is the control plane or one data-plane worker (src/workers).
+  const plane = await planeFor(config, rootLogger);
+  const logger = plane.role === 'worker' ? rootLogger.child({ worker: plane.data.slot }) : rootLogger;
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker);
   const ref = new SnapshotRef(EMPTY_SNAPSHOT);
@@ -496,6 +508,10 @@ async function run(
   if (l4Metrics !== null) metrics?.addCollector(l4Metrics.collector);
   const gate = new TlsGate(ref, logger, async () => {
     const { TlsFront } = await import('./listeners/tls-front.ts');
+    // Workers share one ticket secret: a session resumes on any of them.
+    const secret = plane.role === 'worker' ? (await plane.data.init()).ticketSecret : undefined;
+    const tickets =
+      secret === undefined ? undefined : new (await import('./tls/index.ts')).SessionTicketKeys({ secret });
     return (entryPoint, onSecure) =>
       new TlsFront({
         ref,
@@ -506,21 +522,29 @@ async function run(
         ocsp: tlsSetup.ocsp,
         handshakeTimeoutMs:
           config.entryPoints[entryPoint]?.transport.respondingTimeouts.readHeaderTimeout ?? 10_000,
+        ...(tickets !== undefined ? { tickets } : {}),
       });
   });
   const udpEntryPoints: UdpEntryPoint[] = [];
-  for (const [name, ep] of listened) {
+  // A worker binds the ports the first worker bound (`:0` resolved), each with SO_REUSEPORT; the
+  // control plane binds none.
+  const init = plane.role === 'worker' ? await plane.data.init() : null;
+  const boundPorts: Record<string, number> = {};
+  for (const [name, ep] of plane.role === 'control' ? [] : listened) {
     const addr = parseAddress(ep.address);
     if ('error' in addr) throw new Error(`entry point ${name}: ${addr.error}`);
+    const port = init?.ports[name] ?? addr.port;
     if (addr.udp === true) {
       // node:dgram is loaded only when a UDP entry point exists.
       const { UdpEntryPoint } = await import('./listeners/udp-entry-point.ts');
       const u = new UdpEntryPoint(
         { name, snapshots: ref, ticker, logger, timeoutMs: ep.udp.timeout, metrics: l4Metrics },
         addr.host !== undefined && isIPv6(addr.host),
+        init !== null,
       );
       try {
-        const bound = await u.listen(addr.host ?? '', addr.port);
+        const bound = await u.listen(addr.host ?? '', port);
+        boundPorts[name] = bound.port;
         logger.info('entry point listening', {
           entryPoint: name,
           address: `${bound.address}:${bound.port}`,
@@ -599,7 +623,8 @@ async function run(
     listener.setFront((socket) => dispatcher.accept(socket));
     dispatchers.push(dispatcher);
     try {
-      const bound = await listener.listen(addr.host ?? '', addr.port);
+      const bound = await listener.listen(addr.host ?? '', port, init !== null);
+      boundPorts[name] = bound.port;
       (ctx as { port: string }).port = String(bound.port);
       (secureCtx as { port: string }).port = String(bound.port);
       tlsSetup.bound(name, bound.port);
@@ -614,10 +639,14 @@ async function run(
   if (tlsSetup.buildOptions.tls !== undefined) await gate.load();
 
   // The admin server listens privately; the internal services forward to it (the bridge).
+  // A worker's internal services forward to the control plane's bridge.
   const bridge =
-    internalRouting(config).length === 0 ? null : await (await import('./admin/bridge.ts')).listenBridge();
-  const bridgeSecret = newBridgeSecret();
-  const internal = bridge === null ? undefined : internalServicesFor(config, bridge, bridgeSecret);
+    internalRouting(config).length === 0 || init !== null
+      ? null
+      : await (await import('./admin/bridge.ts')).listenBridge();
+  const bridgeSecret = init?.bridge?.secret ?? newBridgeSecret();
+  const bridgeAt = init === null ? bridge : init.bridge;
+  const internal = bridgeAt === null ? undefined : internalServicesFor(config, bridgeAt, bridgeSecret);
   const defaults = defaultEntryPoints(config);
   const trialOptions: BuildOptions = {
     defaultEntryPoints: defaults,
@@ -631,7 +660,61 @@ async function run(
   const buildOptions: { -readonly [K in keyof BuildOptions]: BuildOptions[K] } = {
     ...tlsSetup.buildOptions,
     ...trialOptions,
+    // Workers: active health checks probe in the control plane only, the workers mirror them.
+    ...(plane.role === 'control' ? { activeHealth: plane.control.health } : {}),
+    ...(plane.role === 'worker' ? { activeHealth: plane.data.health } : {}),
   };
+  if (plane.role === 'worker') {
+    // A data-plane worker: no providers, watcher, API or ACME; configurations come from the
+    // control plane. What follows mirrors the single process's reload hooks and shutdown.
+    const data = plane.data;
+    let settledHeap = false;
+    const stopParentWatch = watchParent(processHost(PARENT_AT_START), () => void data.stop('parent exited'));
+    data.serve({
+      ref,
+      cache,
+      logger,
+      buildOptions: () => buildOptions,
+      loadTls: async () => {
+        buildOptions.tls = await tlsSetup.loadTls();
+        await gate.load();
+      },
+      onCommit: (snap) => {
+        longLived.review(snap.config);
+        if (snap.tls !== null) gate.ready();
+        tlsSetup.ensure(snap);
+        if (!settledHeap) {
+          settledHeap = true;
+          setImmediate(() => settleHeap());
+        }
+      },
+      metrics,
+      reopenLogs: () => accessLog?.reopen(),
+      shutdown: async (signal) => {
+        const grace = Math.max(0, ...listened.map(([, e]) => e.transport.lifeCycle.graceTimeOut));
+        logger.info('shutting down', { signal, graceMs: grace });
+        stopParentWatch();
+        for (const d of dispatchers) d.close();
+        gate.close();
+        await Promise.all([
+          ...listeners.map((l) => l.shutdown(grace)),
+          ...forwarders.map((f) => f.shutdown(grace)),
+          ...udpEntryPoints.map((u) => u.close()),
+        ]);
+        await tracer?.close();
+        tlsSetup.stop();
+        cache.closeAll();
+        ticker.stop();
+        await accessLog?.close();
+        logger.info('stopped');
+      },
+    });
+    data.listening(boundPorts);
+    process.once('SIGTERM', () => void data.stop('SIGTERM'));
+    process.once('SIGINT', () => void data.stop('SIGINT'));
+    // The worker ends by process.exit once drained (DataPlane.stop).
+    return await new Promise<number>(() => {});
+  }
 
   const providers: SupervisedProvider[] = [];
   // Every provider is supervised (restarted with backoff, its last good configuration kept while
@@ -659,6 +742,7 @@ async function run(
   if (fileOpts !== undefined) supervise(new FileProvider(fileOpts));
   for (const p of await createDynamicProviders(config.providers, {
     logger,
+    entryPointPorts: entryPointPorts(listened),
     validation: {
       checkRule,
       checkBreakerExpression,
@@ -673,6 +757,19 @@ async function run(
   }
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
+  if (plane.role === 'control') {
+    const control = plane.control;
+    watcher.onOutcome((o) => {
+      if (o.applied && o.built !== undefined) control.publish(o.generation, o.built);
+    });
+    control
+      .start(bridge === null ? null : { host: bridge.host, port: bridge.port, secret: bridgeSecret })
+      .catch((e: unknown) => {
+        // Its own log says why (cannot listen, …): nothing can serve, as in one process.
+        logger.error('workers could not start: stopping', { error: String(e) });
+        process.exit(1);
+      });
+  }
   tlsSetup.onChange(() => watcher.apply());
   watcher.onOutcome((o) => {
     const p = providers.find((x) => x.name === o.provider);
@@ -685,6 +782,8 @@ async function run(
   const sampling = ov.maxEventLoopDelay > 0 || ov.maxHeapUsedRatio > 0;
   const signals = sampling ? new ProcessSignals() : null;
   let settled = false;
+  let settledHeap = 0;
+  let settleTimer: NodeJS.Timeout | undefined;
   watcher.onOutcome((o) => {
     if (signals !== null) {
       signals.start((s) => overload.observe(s));
@@ -714,9 +813,24 @@ async function run(
         const r = settleHeap();
         // That collection is our own start-up work too, not load (see signals above).
         signals?.forgive();
+        settledHeap = process.memoryUsage().heapTotal;
         logger.debug('start-up heap settled', r === null ? { ok: false } : { newSpaceBytes: r });
       });
+      return;
     }
+    // Rebuilds of a large configuration (a provider with a thousand routes changing often) leave
+    // V8's heap grown far beyond what stays live, and it keeps those pages. Once the changes have
+    // stopped for a second, and only when the heap grew by more than 32 MB since the last time,
+    // one memory-reducing collection gives them back (one pause, off the request path's hot
+    // loop: a reload is rare next to requests).
+    clearTimeout(settleTimer);
+    settleTimer = setTimeout(() => {
+      if (process.memoryUsage().heapTotal < settledHeap + 32 * 1024 * 1024) return;
+      const r = settleHeap();
+      settledHeap = process.memoryUsage().heapTotal;
+      signals?.forgive(); // our own pause, not load
+      logger.debug('heap settled after reloads', r === null ? { ok: false } : { heapTotal: settledHeap });
+    }, 1_000).unref();
   });
   let api: ApiProvider | null = null;
   if (config.api !== undefined) {
@@ -768,7 +882,12 @@ async function run(
         insecure: config.api?.insecure ?? false,
         allowedHosts: config.api?.allowedHosts ?? [],
         readOnly: config.api?.readOnly ?? false,
-        metrics: prom !== undefined ? metrics : null,
+        metrics:
+          prom === undefined || metrics === null
+            ? null
+            : plane.role === 'control'
+              ? { render: () => plane.control.renderMetrics(metrics.render()) }
+              : metrics,
         dashboard: dashboardAsset,
         logger,
         bridgeSecret,
@@ -779,6 +898,7 @@ async function run(
   const stop = new AbortController();
   const watching = watcher.run(stop.signal);
   if (accessLog !== null) process.on('SIGUSR1', () => accessLog.reopen());
+  if (accessLog !== null && plane.role === 'control') process.on('SIGUSR1', () => plane.control.reopenLogs());
 
   return await new Promise<number>((resolve) => {
     let stopping = false;
@@ -794,6 +914,7 @@ async function run(
       stop.abort();
       for (const d of dispatchers) d.close();
       gate.close();
+      if (plane.role === 'control') await plane.control.stop(signal, grace);
       await Promise.all([
         ...listeners.map((l) => l.shutdown(grace)),
         ...forwarders.map((f) => f.shutdown(grace)),
@@ -892,3 +1013,15 @@ main().then(
     process.exit(1);
   },
 );
+
+/** Each entry point's configured port (not the one it got: `:0` stays 0), for the Gateway provider. */
+function entryPointPorts(
+  listened: readonly [string, { readonly address: string }][],
+): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [name, ep] of listened) {
+    const a = parseAddress(ep.address);
+    if (!('error' in a)) out[name] = a.port;
+  }
+  return out;
+}

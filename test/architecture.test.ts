@@ -25,6 +25,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   resilience: ['core', 'config'],
   health: ['core', 'config', 'http1'],
   tls: ['core', 'config'],
+  // Stores shared by several instances (clustered ACME): the Redis provider's RESP client.
+  cluster: ['core', 'config', 'providers', 'tls'],
   // The upstream pool speaks HTTP/1.1 as a client: it is the other half of the codec.
   upstream: ['core', 'config', 'http1'],
   providers: ['core', 'config'],
@@ -72,6 +74,8 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin', 'tls', 'plugins'],
   admin: ['core', 'config', 'runtime', 'router', 'providers', 'observability', 'middleware', 'balancer'],
+  // Data-plane workers (docs/performance.md): they build snapshots and merge metrics expositions.
+  workers: ['core', 'config', 'runtime', 'observability', 'upstream'],
 };
 
 function* files(dir: string): Generator<string> {

@@ -7,7 +7,7 @@
 import { createSocket } from 'node:dgram';
 import { createServer } from 'node:net';
 
-const [echoPort = '9003', sinkPort = '9005', udpPort = '9004'] = process.argv.slice(2);
+const [echoPort = '9006', sinkPort = '9008', udpPort = '9007'] = process.argv.slice(2);
 
 createServer({ allowHalfOpen: true, noDelay: true }, (s) => {
   s.on('error', () => {});

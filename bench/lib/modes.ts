@@ -15,7 +15,7 @@ export const MODES = [
 export type BenchMode = (typeof MODES)[number];
 
 export interface ModeInfo {
-  /** The load generator: wrk (HTTP/1.1 keep-alive), h2load (HTTP/2 over TLS), our handshake client. */
+  /** The load generator: wrk (HTTP/1.1 keep-alive), h2load (HTTP/2), our handshake, WebSocket, layer-4 or overload clients. */
   readonly client: 'wrk' | 'h2load' | 'handshake-client' | 'ws-client' | 'l4-client' | 'overload-clients';
   readonly tls: boolean;
   /** What one unit of work is: CPU µs per request, or per handshake (connection + one request). */

@@ -41,11 +41,11 @@ export const USAGE = `usage: npm run bench -- [options]
                     handshake: a full TLS handshake + one request per connection
                     ws: WebSocket echo of 64-byte messages
                     compress: a 100 KB JSON gzipped at level 1 by each proxy
-                    tls: short for https,h2,handshake
                     grpc: gRPC unary over h2c (h2load) to a Node h2c backend
                     tcp-bulk: 1 GiB through one TCP connection (CPU per MiB)
                     tcp-conn: a new TCP connection per 1 KiB echo (CPU per connection)
                     udp: 64-byte datagrams and their echo (CPU per round trip)
+                    tls: short for https,h2,handshake
                     l4: short for tcp-bulk,tcp-conn,udp (vs HAProxy and nginx stream)
                     overload: p99 of a fixed-rate probe, unloaded and under 2,000
                     slowloris + 200 slow POSTs; RSS before, during, after

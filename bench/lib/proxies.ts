@@ -288,7 +288,7 @@ function compressProxies(variants: readonly Variant[]): ProxySpec[] {
 }
 
 /** The layer-4 backend (bench/lib/l4-backend.ts): TCP echo, TCP byte sink, UDP echo. */
-export const L4_BACKEND_PORTS = [9003, 9005, 9004] as const;
+export const L4_BACKEND_PORTS = [9006, 9008, 9007] as const;
 
 /**
  * `--mode tcp-bulk`, `tcp-conn`, `udp`: HAProxy (mode tcp; it has no UDP) and nginx `stream`

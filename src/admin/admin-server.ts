@@ -49,7 +49,8 @@ export interface AdminServerDeps {
   /** Host names accepted without credentials besides IP addresses and localhost (lowercased). */
   readonly allowedHosts?: readonly string[];
   readonly readOnly: boolean;
-  readonly metrics: { render(): string } | null;
+  /** A promise when the answer is gathered from data-plane workers (src/workers). */
+  readonly metrics: { render(): string | Promise<string> } | null;
   /** A dashboard file by its path under `/dashboard/` ('' = the page itself). */
   readonly dashboard: ((path: string) => { type: string; body: string } | undefined) | null;
   readonly logger: Logger;
@@ -158,7 +159,13 @@ export class AdminServer {
     if (origin.service === 'prometheus') {
       if (path !== '/metrics' || this.#deps.metrics === null) return sendError(res, 404, 'not found');
       if (!read) return this.#notAllowed(res, READ);
-      return sendText(res, 200, 'text/plain; version=0.0.4; charset=utf-8', this.#deps.metrics.render());
+      const text = this.#deps.metrics.render();
+      return sendText(
+        res,
+        200,
+        'text/plain; version=0.0.4; charset=utf-8',
+        typeof text === 'string' ? text : await text,
+      );
     }
     // Traefik's api@internal serves the dashboard too; dashboard@internal serves only that.
     const dashboard = origin.service === 'dashboard' || this.#deps.dashboard !== null;

@@ -43,6 +43,12 @@ export {
   type Place,
   sortIssues,
 } from './issues.ts';
+export {
+  type AcmeStorageLocation,
+  DEFAULT_STORE_PREFIX,
+  describeAcmeStorage,
+  parseAcmeStorage,
+} from './static/acme-storage.ts';
 export { type ListenAddress, parseAddress } from './static/address.ts';
 export {
   type InlineDynamic,

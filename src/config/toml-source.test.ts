@@ -68,4 +68,11 @@ describe('TOML files', () => {
     assert.equal(dup.length, 1);
     assert.match(dup[0]!, /^b\.toml:3:1: TOML syntax error: /);
   });
+
+  it('reports a string too long for the parser as such, not as a syntax error (found by fuzzing)', () => {
+    const text = `[http.middlewares.m.headers.customRequestHeaders]\n  X = "${'x'.repeat(200_000)}"\n`;
+    const issues = parseDynamic(text, 'big.toml').issues.map(formatIssue);
+    assert.equal(issues.length, 1);
+    assert.match(issues[0]!, /^big\.toml: TOML file too large for the parser/);
+  });
 });

@@ -34,7 +34,14 @@ export function parseToml(text: string, file: string): YamlSource {
     const where: Place =
       err instanceof ParseError ? { file, line: err.lineNumber, col: err.column + 1 } : { file };
     const message = err instanceof Error ? err.message : String(err);
-    const issues: ConfigIssue[] = [issue('error', `TOML syntax error: ${message}`, [], where)];
+    // toml-eslint-parser overflows the stack on a basic string of ~120,000 characters or more
+    // (it spreads the string's code points into one call): the file is not wrong, only beyond
+    // what the parser can take, and saying "syntax error" would send the reader looking for one.
+    const text =
+      err instanceof RangeError
+        ? `TOML file too large for the parser (a value of about 100,000 characters or more?): ${message}`
+        : `TOML syntax error: ${message}`;
+    const issues: ConfigIssue[] = [issue('error', text, [], where)];
     return { file, data: undefined, issues, locate: () => ({ file, exact: false }) };
   }
   const spots = new Map<string, Spot>();

@@ -35,6 +35,26 @@ describe('parseYaml', () => {
     assert.match(src.issues[0]?.message ?? '', /YAML syntax error/);
   });
 
+  it('reports a merge key whose value is not a map at its position, instead of throwing (found by fuzzing)', () => {
+    for (const [yaml, line, col] of [
+      ['http:\n  routers:\n    <<: 1\n', 3, 5],
+      ['http:\n  routers:\n    <<: [{ a: 1 }, 2]\n', 3, 5],
+      ['x: &v 3\nhttp:\n  <<: *v\n', 3, 3],
+    ] as const) {
+      const src = parseYaml(yaml, 'm.yaml');
+      assert.equal(src.data, undefined, yaml);
+      assert.deepEqual(
+        src.issues.map((i) => [i.message, i.line, i.col]),
+        [['YAML syntax error: Merge sources must be maps or map aliases', line, col]],
+        yaml,
+      );
+    }
+    assert.deepEqual(parseYaml('b: &m { x: 1 }\na:\n  <<: [*m, { y: 2 }]\n', 'ok.yaml').data, {
+      b: { x: 1 },
+      a: { x: 1, y: 2 },
+    });
+  });
+
   it('refuses a __proto__ key, which copying would drop or turn into a prototype', () => {
     const src = parseYaml('http:\n  routers:\n    __proto__: { rule: x }\n', 'p.yaml');
     assert.equal(src.data, undefined);

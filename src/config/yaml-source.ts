@@ -1,4 +1,14 @@
-import { type Document, isAlias, isMap, isScalar, isSeq, LineCounter, type Node, parseDocument } from 'yaml';
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  type Node,
+  parseDocument,
+  visit,
+} from 'yaml';
 import { type ConfigIssue, type ConfigPath, issue, type Place } from './issues.ts';
 
 /** Where an issue should point once the path is known. */
@@ -70,10 +80,17 @@ export function parseYaml(text: string, file: string): YamlSource {
   try {
     data = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT }) as unknown;
   } catch (e) {
-    // The library throws a ReferenceError once aliases expand past the limit.
-    if (!(e instanceof ReferenceError)) throw e;
-    const message = `YAML aliases expand too much (more than ${MAX_ALIAS_COUNT} nodes): refused as a resource exhaustion attack; write the values out or use fewer aliases`;
-    issues.push(issue('error', message, [], { file }));
+    if (e instanceof ReferenceError) {
+      // The library throws a ReferenceError once aliases expand past the limit.
+      const message = `YAML aliases expand too much (more than ${MAX_ALIAS_COUNT} nodes): refused as a resource exhaustion attack; write the values out or use fewer aliases`;
+      issues.push(issue('error', message, [], { file }));
+      return { file, data: undefined, issues, locate };
+    }
+    // It also throws on a `<<` merge key whose value is not a map or a list of maps (found by
+    // fuzzing): a mistake in the file, reported where it is like any other.
+    const where = badMergeKey(doc);
+    const message = `YAML syntax error: ${e instanceof Error ? e.message : String(e)}`;
+    issues.push(issue('error', message, [], where === undefined ? { file } : at(where)));
     return { file, data: undefined, issues, locate };
   }
   const proto = findProtoKey(data, [], new Set());
@@ -85,6 +102,23 @@ export function parseYaml(text: string, file: string): YamlSource {
     return { file, data: undefined, issues, locate };
   }
   return { file, data, issues, locate };
+}
+
+/** The offset of the first `<<` merge key whose value cannot be merged (not a map, nor maps). */
+function badMergeKey(doc: Document): number | undefined {
+  const isMapLike = (n: unknown): boolean => isMap(n) || (isAlias(n) && isMap(n.resolve(doc)));
+  let found: number | undefined;
+  visit(doc, {
+    Pair(_, pair) {
+      // With `merge: true` the key's value is a symbol; its source text is `<<`.
+      if (!isScalar(pair.key) || pair.key.source !== '<<') return undefined;
+      const v = pair.value;
+      if (isMapLike(v) || (isSeq(v) && v.items.every(isMapLike))) return undefined;
+      found = pair.key.range?.[0];
+      return visit.BREAK;
+    },
+  });
+  return found;
 }
 
 function findProtoKey(

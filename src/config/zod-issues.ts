@@ -145,16 +145,18 @@ export function suggest(key: string, known: readonly string[]): string {
   let best: string | undefined;
   let bestDist = Number.POSITIVE_INFINITY;
   const lower = key.toLowerCase();
+  const within = Math.max(1, Math.floor(key.length / 4));
   for (const k of known) {
+    // The distance is at least the difference in length: a key that cannot qualify is skipped
+    // (a 100,000-character key would otherwise cost 100,000 × |k| steps per known key).
+    if (Math.abs(k.length - key.length) > within) continue;
     const d = lower === k.toLowerCase() ? 0 : distance(lower, k.toLowerCase());
     if (d < bestDist) {
       bestDist = d;
       best = k;
     }
   }
-  return best !== undefined && bestDist <= Math.max(1, Math.floor(key.length / 4))
-    ? ` (did you mean \`${best}\`?)`
-    : '';
+  return best !== undefined && bestDist <= within ? ` (did you mean \`${best}\`?)` : '';
 }
 
 /** Levenshtein distance, for "did you mean" hints on short keys. */

@@ -69,6 +69,15 @@ function port(text: string): number {
   return n <= 65_535 ? n : -1;
 }
 
+/**
+ * An IPv6 address as inet_pton reads it (HAProxy's reader): node's isIPv6 also takes a zone
+ * (`fe80::1%eth0`), which names an interface of the sender's host, not an address, and would
+ * reach X-Forwarded-For and the access log. Found by test/fuzz/proxy-protocol.test.ts.
+ */
+function isIPv6Address(a: string): boolean {
+  return !a.includes('%') && isIPv6(a);
+}
+
 function parseV1(buf: Buffer): ProxyHeaderParse {
   const end = buf.indexOf('\r\n', 0, 'latin1');
   if (end === -1) return buf.length >= V1_MAX ? invalid('v1 header longer than 107 bytes') : INCOMPLETE;
@@ -79,7 +88,7 @@ function parseV1(buf: Buffer): ProxyHeaderParse {
   if (parts[1] === 'UNKNOWN') return { kind: 'header', version: 1, length: end + 2, addresses: null };
   if (parts.length !== 6) return invalid('v1 header: expected PROXY TCP4|TCP6 src dst sport dport');
   const [, family, src, dst, sp, dp] = parts as [string, string, string, string, string, string];
-  const check = family === 'TCP4' ? isIPv4 : family === 'TCP6' ? isIPv6 : null;
+  const check = family === 'TCP4' ? isIPv4 : family === 'TCP6' ? isIPv6Address : null;
   if (check === null) return invalid(`v1 header: unknown protocol ${JSON.stringify(family)}`);
   if (!check(src) || !check(dst))
     return invalid(`v1 header: an address is not ${family === 'TCP4' ? 'IPv4' : 'IPv6'}`);
@@ -106,6 +115,11 @@ function parseV2(buf: Buffer): ProxyHeaderParse {
   const command = verCmd & 0x0f;
   if (command !== 0 && command !== 1) return invalid('v2 header: unknown command');
   const family = buf[13]! >> 4;
+  // Families 0-3 and transports 0-2 (UNSPEC, STREAM, DGRAM); other values "must be rejected as
+  // invalid by receivers" (proxy-protocol.txt, 2.2), whatever the command: decided at byte 14,
+  // before waiting for the rest. Found by test/fuzz/proxy-protocol.test.ts.
+  if (family > 3) return invalid('v2 header: unknown address family');
+  if ((buf[13]! & 0x0f) > 2) return invalid('v2 header: unknown transport protocol');
   const length = 16 + buf.readUInt16BE(14);
   if (length > V2_MAX) return invalid('v2 header too long');
   if (buf.length < length) return INCOMPLETE;
@@ -142,11 +156,9 @@ function parseV2(buf: Buffer): ProxyHeaderParse {
         },
       };
     }
-    case 3:
-      // AF_UNIX: no IP to declare; the connection's own address stands.
-      return { kind: 'header', version: 2, length, addresses: null };
     default:
-      return invalid('v2 header: unknown address family');
+      // 3, AF_UNIX: no IP to declare; the connection's own address stands.
+      return { kind: 'header', version: 2, length, addresses: null };
   }
 }
 

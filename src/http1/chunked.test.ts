@@ -179,6 +179,20 @@ describe('ChunkedDecoder: errors', () => {
       rejects(`5${ext}\r\nhello\r\n0\r\n\r\n`);
   });
 
+  it('accepts quoted-pairs inside a quoted extension value (RFC 9112 §7.1.1, RFC 9110 §5.6.4)', () => {
+    for (const ext of [';a="b\\"c"', ';a="\\\\"', ';a="x\\\\\\"y";b', ';a="\\\t\\ \\\xe9"']) {
+      const input = `5${ext}\r\nhello\r\n0\r\n\r\n`;
+      const d = decode(input);
+      assert.equal(d.result, input.length, `${JSON.stringify(ext)}: ${d.error}`);
+      assert.equal(d.data, 'hello');
+    }
+  });
+
+  it('rejects a quoted-pair escaping a control byte or left open at the end of the line', () => {
+    for (const ext of [';a="b\\\r\n', ';a="\\\x00"', ';a="\\\x7f"', ';a="b\\"', ';a="b\\"\r\n'])
+      rejects(`5${ext}\r\nhello\r\n0\r\n\r\n`);
+  });
+
   it('rejects extensions beyond the limit (extension flood)', () => {
     const decoder = new ChunkedDecoder(16);
     const within = `1;${'a'.repeat(14)}\r\nx\r\n0\r\n\r\n`;

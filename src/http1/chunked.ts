@@ -34,6 +34,10 @@ export class ChunkedDecoder {
   #extBytes = 0;
   #trailerBytes = 0;
   #error: string | null = null;
+  /**
+   * Where we are in a chunk extension: 0 before a name, 1 in a name, 2 after `=`, 3 in a token
+   * value, 4 inside a quoted value, 5 after its closing quote, 6 after a backslash in it.
+   */
   #extState = 0;
   #trailerName = '';
   readonly #maxExtBytes: number;
@@ -106,8 +110,14 @@ export class ChunkedDecoder {
           const c = buf[i]!;
           const es = this.#extState;
           if (es === 4) {
+            // Inside a quoted-string (RFC 9110 §5.6.4): qdtext, or a backslash opening a quoted-pair.
             if (c === 0x22) this.#extState = 5;
-            else if (FIELD_VALUE[c] !== 1 || c === 0x5c) return this.#fail('invalid chunk extension');
+            else if (c === 0x5c) this.#extState = 6;
+            else if (FIELD_VALUE[c] !== 1) return this.#fail('invalid chunk extension');
+          } else if (es === 6) {
+            // quoted-pair = "\" ( HTAB / SP / VCHAR / obs-text ): exactly FIELD_VALUE's bytes.
+            if (FIELD_VALUE[c] !== 1) return this.#fail('invalid chunk extension');
+            this.#extState = 4;
           } else if (c === 0x0d) {
             if (es !== 1 && es !== 3 && es !== 5) return this.#fail('invalid chunk extension');
             this.#state = S_SIZE_LF;

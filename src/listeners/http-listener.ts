@@ -81,11 +81,17 @@ export class HttpListener implements ConnectionOwner {
     if (this.connections === 0 && this.#drained !== null) this.#drained();
   }
 
-  listen(host: string, port: number): Promise<{ address: string; port: number }> {
+  /**
+   * `reusePort`: a data-plane worker binds its own socket on the shared port (SO_REUSEPORT; the
+   * kernel spreads new connections over the workers' sockets), never the cluster's shared handle
+   * (`exclusive`), which would make the primary accept every connection.
+   */
+  listen(host: string, port: number, reusePort = false): Promise<{ address: string; port: number }> {
     return new Promise((resolve, reject) => {
       const onError = (err: Error) => reject(err);
       this.#server.once('error', onError);
-      this.#server.listen({ host: host === '' ? undefined : host, port, backlog: 4096 }, () => {
+      const shared = reusePort ? { reusePort: true, exclusive: true } : {};
+      this.#server.listen({ host: host === '' ? undefined : host, port, backlog: 4096, ...shared }, () => {
         this.#server.off('error', onError);
         const a = this.#server.address();
         if (a === null || typeof a === 'string') reject(new Error('listener has no address'));

@@ -18,6 +18,19 @@ export interface UdpEntryPointOptions {
 }
 
 const DEFAULT_MAX_SESSIONS = 65_536;
+
+/**
+ * The entry point's socket only sends replies, to the address a datagram came from: always an
+ * IP. node:dgram asks its `lookup` for every send to an address; the default one (dns.lookup)
+ * answers an IP on the next tick, a deferred callback per reply for nothing.
+ */
+function ipLookup(
+  address: string,
+  _family: unknown,
+  cb: (err: NodeJS.ErrnoException | null, address: string, family: number) => void,
+): void {
+  cb(null, address, isIPv6(address) ? 6 : 4);
+}
 /** Datagrams a session holds while its socket to the server connects (DNS lookups take time). */
 const MAX_QUEUED = 64;
 
@@ -31,14 +44,22 @@ const MAX_QUEUED = 64;
 export class UdpEntryPoint {
   readonly #o: UdpEntryPointOptions;
   readonly #socket: Socket;
+  readonly #reusePort: boolean;
   readonly #sessions = new Map<string, UdpSession>();
   readonly #max: number;
   #closed = false;
 
-  constructor(opts: UdpEntryPointOptions, ipv6: boolean) {
+  constructor(opts: UdpEntryPointOptions, ipv6: boolean, reusePort = false) {
     this.#o = opts;
     this.#max = opts.maxSessions ?? DEFAULT_MAX_SESSIONS;
-    this.#socket = createSocket({ type: ipv6 ? 'udp6' : 'udp4', reuseAddr: false });
+    this.#reusePort = reusePort;
+    // Data-plane workers each bind the port (SO_REUSEPORT: a client's datagrams hash to one).
+    this.#socket = createSocket({
+      type: ipv6 ? 'udp6' : 'udp4',
+      reuseAddr: false,
+      reusePort,
+      lookup: ipLookup,
+    });
     this.#socket.on('message', (msg: Buffer, rinfo: RemoteInfo) => this.#message(msg, rinfo));
     this.#socket.on('error', (err) =>
       opts.logger.error('UDP entry point error', { entryPoint: opts.name, error: err }),
@@ -57,7 +78,8 @@ export class UdpEntryPoint {
     return new Promise((resolve, reject) => {
       const onError = (e: Error): void => reject(e);
       this.#socket.once('error', onError);
-      this.#socket.bind({ port, ...(host === '' ? {} : { address: host }) }, () => {
+      const where = { port, ...(host === '' ? {} : { address: host }) };
+      this.#socket.bind(this.#reusePort ? { ...where, exclusive: true } : where, () => {
         this.#socket.off('error', onError);
         const a = this.#socket.address();
         resolve({ address: a.address, port: a.port });

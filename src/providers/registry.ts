@@ -8,6 +8,8 @@ import type { Provider } from './provider.ts';
 export interface ProviderSetup {
   readonly logger: Logger;
   readonly validation: ProviderValidation;
+  /** Entry point name → the port of its configured address (Gateway listeners pick by port). */
+  readonly entryPointPorts?: Readonly<Record<string, number>>;
 }
 
 type ProvidersConfig = StaticConfig['providers'];
@@ -21,6 +23,8 @@ type ProvidersConfig = StaticConfig['providers'];
  */
 const KINDS: readonly {
   readonly key: keyof ProvidersConfig;
+  /** Traefik's provider name when it is not the key in lowercase (`@kubernetes`). */
+  readonly name?: string;
   create(config: ProvidersConfig, setup: ProviderSetup): Promise<Provider> | undefined;
 }[] = [
   {
@@ -75,6 +79,20 @@ const KINDS: readonly {
     },
   },
   {
+    key: 'zooKeeper',
+    create: (c, s) => {
+      const o = c.zooKeeper;
+      return o === undefined
+        ? undefined
+        : kv(
+            'zookeeper',
+            o.rootKey,
+            s,
+            import('./zookeeper/index.ts').then((m) => new m.ZooKeeperStore(o)),
+          );
+    },
+  },
+  {
     key: 'docker',
     create: (c, s) => {
       const o = c.docker;
@@ -84,12 +102,51 @@ const KINDS: readonly {
     },
   },
   {
+    key: 'swarm',
+    create: (c, s) => {
+      const o = c.swarm;
+      return o === undefined
+        ? undefined
+        : import('./swarm/index.ts').then((m) => new m.SwarmProvider(o, s.validation));
+    },
+  },
+  {
     key: 'kubernetesCRD',
     create: (c, s) => {
       const o = c.kubernetesCRD;
       return o === undefined
         ? undefined
         : import('./kubernetes/index.ts').then((m) => new m.KubernetesCrdProvider(o, s.validation));
+    },
+  },
+  {
+    key: 'kubernetesIngress',
+    name: 'kubernetes',
+    create: (c, s) => {
+      const o = c.kubernetesIngress;
+      return o === undefined
+        ? undefined
+        : import('./kubernetes/index.ts').then((m) => new m.KubernetesIngressProvider(o, s.validation));
+    },
+  },
+  {
+    key: 'consulCatalog',
+    create: (c, s) => {
+      const o = c.consulCatalog;
+      return o === undefined
+        ? undefined
+        : import('./consul-catalog/index.ts').then((m) => new m.ConsulCatalogProvider(o, s.validation));
+    },
+  },
+  {
+    key: 'kubernetesGateway',
+    create: (c, s) => {
+      const o = c.kubernetesGateway;
+      return o === undefined
+        ? undefined
+        : import('./kubernetes/index.ts').then(
+            (m) => new m.KubernetesGatewayProvider(o, s.validation, s.entryPointPorts ?? {}),
+          );
     },
   },
 ];
@@ -108,7 +165,7 @@ async function kv(
 /** The names of the dynamic providers the static configuration enables, in the registry's order. */
 export function dynamicProviderNames(config: ProvidersConfig): string[] {
   // Traefik's provider names are lowercase (`@kubernetescrd`).
-  return KINDS.filter((k) => config[k.key] !== undefined).map((k) => String(k.key).toLowerCase());
+  return KINDS.filter((k) => config[k.key] !== undefined).map((k) => k.name ?? String(k.key).toLowerCase());
 }
 
 export async function createDynamicProviders(

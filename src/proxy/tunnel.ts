@@ -164,7 +164,7 @@ export class Tunnel implements Timed {
   halfClosed(side: TunnelSide): void {
     if (this.#over) return;
     side.ended = true;
-    side.to.end();
+    endOnce(side.to);
     if (this.#up.ended && this.#down.ended) {
       this.#finish('closed');
       return;
@@ -191,8 +191,8 @@ export class Tunnel implements Timed {
       // The other side kept its half open past terminationDelay: both closed, as a clean end.
       this.#up.ended = true;
       this.#down.ended = true;
-      this.client.end();
-      this.upstream.end();
+      endOnce(this.client);
+      endOnce(this.upstream);
       this.#finish('closed');
       return;
     }
@@ -207,8 +207,8 @@ export class Tunnel implements Timed {
   /** Ends the tunnel from our side: both streams get a FIN (then are freed). */
   close(end: TunnelEnd = 'closed-by-proxy'): void {
     if (this.#over) return;
-    this.client.end();
-    this.upstream.end();
+    endOnce(this.client);
+    endOnce(this.upstream);
     this.#finish(end);
   }
 
@@ -221,8 +221,8 @@ export class Tunnel implements Timed {
     u.off('data', onData);
     if (end === 'closed') {
       // Both FINs were passed on: free the sockets once the writes are out.
-      c.end();
-      u.end();
+      endOnce(c);
+      endOnce(u);
       if (c.writableFinished) c.destroy();
       else c.once('finish', destroyStream);
       if (u.writableFinished) u.destroy();
@@ -237,6 +237,14 @@ export class Tunnel implements Timed {
     }
     this.#listener.onTunnelEnd(this, end);
   }
+}
+
+/**
+ * A FIN unless one was sent already: end() on a finished stream builds an
+ * ERR_STREAM_ALREADY_FINISHED error (a stack trace) that nobody reads, once per connection.
+ */
+function endOnce(s: Duplex): void {
+  if (!s.writableEnded && !s.destroyed) s.end();
 }
 
 function destroyStream(this: Duplex): void {

@@ -25,6 +25,8 @@ export type PerObjectBuild =
   | {
       readonly ok: true;
       readonly result: BuildResult;
+      /** The configuration built: the merged one without the disabled objects. */
+      readonly config: DynamicConfig;
       /** Objects left out because building them (or what they need) failed. */
       readonly disabled: readonly DisabledObject[];
       /** The errors of those objects; the result's own issues are warnings only. */
@@ -69,7 +71,7 @@ export function buildPerObject(
       } else whole.push(i);
     }
     if (whole.length > 0) return { ok: false, errors: whole };
-    if (roots.size === 0) return { ok: true, result, disabled, errors };
+    if (roots.size === 0) return { ok: true, result, config, disabled, errors };
     // The build repeats a failed middleware's error on every router and chain using it: those
     // are dependants, and get an error naming the object they need instead.
     const causes = new Set(

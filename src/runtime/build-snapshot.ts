@@ -36,7 +36,7 @@ import { buildUdp } from './build-udp.ts';
 import { acmeHttp01Route, httpsEntryPoints, type Redirection, redirectionRoute } from './internal-routes.ts';
 import type { InternalServices } from './internal-services.ts';
 import type { ResourceCache } from './resource-cache.ts';
-import { type HealthTarget, ServerHealth } from './server-health.ts';
+import { type ActiveHealthHub, type HealthTarget, ServerHealth } from './server-health.ts';
 import {
   FailoverServiceNode,
   HighestRandomWeightNode,
@@ -112,6 +112,8 @@ export interface BuildOptions {
   readonly udpEntryPoints?: readonly string[];
   /** Makes `plugin` middlewares from the local plugins (static `experimental.localPlugins`). */
   readonly plugins?: PluginMiddlewares;
+  /** With data-plane workers: active health checks run in the control plane only (src/workers). */
+  readonly activeHealth?: ActiveHealthHub;
 }
 
 export function buildSnapshot(
@@ -159,6 +161,7 @@ export function buildSnapshot(
           shared,
           logger,
           err,
+          opts.activeHealth,
         );
         break;
       case 'weighted': {
@@ -501,6 +504,7 @@ function buildLoadBalancer(
   shared: <T extends object>(key: string, create: () => T) => T,
   logger: Logger,
   err: (path: (string | number)[], message: string) => void,
+  hub: ActiveHealthHub | undefined,
 ): LoadBalancerNode | null {
   let transport = defaultTransport;
   let tname = '';
@@ -524,6 +528,16 @@ function buildLoadBalancer(
     const url = new URL(s.url);
     const https = url.protocol === 'https:';
     const h2c = url.protocol === 'h2c:';
+    if (transport.proxyProtocol !== undefined && (h2c || (https && transport.disableHTTP2 !== true))) {
+      // A PROXY header names one client per connection; an HTTP/2 session carries many clients'
+      // requests, so it cannot tell the server whose each one is (HAProxy sends it on h1 only too).
+      err(
+        ['http', 'services', name, 'loadBalancer', 'servers', servers.length, 'url'],
+        `serversTransport ${tname} sends a PROXY protocol header, which needs HTTP/1.1 connections: ` +
+          `use an http:// server, or disableHTTP2: true for an https:// one`,
+      );
+      return null;
+    }
     const port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
     if (https && tls === undefined) {
@@ -617,6 +631,7 @@ function buildLoadBalancer(
             passive: lb.passiveHealthCheck,
             slowStartMs: lb.slowStart,
             fresh,
+            ...(hub !== undefined ? { activeHub: { hub, key } } : {}),
           },
           cache.ticker,
           logger,

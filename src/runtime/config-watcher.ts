@@ -16,6 +16,11 @@ export interface ApplyOutcome {
   readonly issues: readonly ConfigIssue[];
   /** The provider whose update this was ('' for a rebuild of the whole). */
   readonly provider?: string;
+  /**
+   * Applied: the merged configuration the snapshot was built from, disabled objects left out and
+   * before the static entry-point model (what data-plane workers build again, src/workers).
+   */
+  readonly built?: DynamicConfig;
 }
 
 /** Reload counters, for metrics and the admin API. */
@@ -295,7 +300,7 @@ export class ConfigWatcher {
       if (!this.#buildWarnings.has(w)) this.#logger.warn('configuration warning', { issue: w });
     }
     this.#buildWarnings = warnings;
-    const outcome: ApplyOutcome = { applied: true, generation, issues, provider };
+    const outcome: ApplyOutcome = { applied: true, generation, issues, provider, built: built.config };
     for (const fn of this.#listeners) fn(outcome);
     return outcome;
   }

@@ -26,6 +26,32 @@ export interface ServerHealthOptions {
   readonly slowStartMs: number;
   /** Servers that are new in this generation (a reload added them): they start slow. */
   readonly fresh: ReadonlySet<number>;
+  /**
+   * With data-plane workers: where active checks run (the control plane probes and reports each
+   * change; a worker mirrors those verdicts instead of probing), under this cache key.
+   */
+  readonly activeHub?: { readonly hub: ActiveHealthHub; readonly key: string };
+}
+
+/** What ServerHealth reads of an active monitor: the verdict per server. */
+export interface ActiveMonitorLike {
+  readonly thresholds: { readonly healthy: Uint8Array };
+  start(): void;
+  stop(): void;
+}
+
+/** Active health shared between processes (src/workers/health-hub.ts). */
+export interface ActiveHealthHub {
+  /** A monitor mirroring verdicts made elsewhere, or null to probe in this process. */
+  monitor(
+    key: string,
+    count: number,
+    onChange: (index: number, healthy: boolean) => void,
+  ): ActiveMonitorLike | null;
+  /** This process probes `key`: its verdicts (null when it stops). */
+  track(key: string, thresholds: { readonly healthy: Uint8Array } | null): void;
+  /** A verdict changed here. */
+  changed(key: string, index: number, healthy: boolean): void;
 }
 
 /**
@@ -45,7 +71,8 @@ export class ServerHealth {
   readonly acceptHealthy: (index: number) => boolean;
   readonly #ticker: Ticker;
   readonly #logger: Logger;
-  readonly #monitor: ActiveHealthMonitor | null;
+  readonly #monitor: ActiveMonitorLike | null;
+  readonly #hub: { readonly hub: ActiveHealthHub; readonly key: string } | null;
   readonly #outlier: OutlierDetector | null;
   readonly #slow: SlowStart | null;
   readonly #passive: PassiveHealthCheckConfig | undefined;
@@ -78,13 +105,24 @@ export class ServerHealth {
             },
             (index, ejected, now, reason) => this.#onEjection(index, ejected, now, reason),
           );
+    const hub = opts.activeHub ?? null;
+    this.#hub = opts.active === undefined ? null : hub;
+    const onChange = (index: number, healthy: boolean) => this.#onActive(index, healthy);
+    const mirror = opts.active === undefined || hub === null ? null : hub.hub.monitor(hub.key, n, onChange);
     this.#monitor =
       opts.active === undefined
         ? null
-        : new ActiveHealthMonitor(opts.targets, activeOptions(opts.active), {
+        : (mirror ??
+          new ActiveHealthMonitor(opts.targets, activeOptions(opts.active), {
             logger: logger.child({ service: opts.service }),
-            onChange: (index, healthy) => this.#onActive(index, healthy),
-          });
+            onChange:
+              hub === null
+                ? onChange
+                : (index, healthy) => {
+                    onChange(index, healthy);
+                    if (!this.#closed) hub.hub.changed(hub.key, index, healthy);
+                  },
+          }));
     this.accept = (i) => this.#usable(i, true);
     this.acceptHealthy = (i) => this.#usable(i, false);
   }
@@ -94,11 +132,13 @@ export class ServerHealth {
   start(): void {
     if (this.#started || this.#closed) return;
     this.#started = true;
+    if (this.#monitor !== null) this.#hub?.hub.track(this.#hub.key, this.#monitor.thresholds);
     this.#monitor?.start();
   }
 
   close(): void {
     this.#closed = true;
+    if (this.#monitor !== null) this.#hub?.hub.track(this.#hub.key, null);
     this.#monitor?.stop();
   }
 

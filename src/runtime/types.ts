@@ -7,7 +7,6 @@ import type { InFlightState } from '../middleware/in-flight-req.ts';
 import type { BufferingSpec, ErrorPageSpec, Middleware, RetryPolicy } from '../middleware/middleware.ts';
 import type { MirrorComparator } from '../observability/mirror-compare.ts';
 import type { TcpRouter } from '../router/tcp/index.ts';
-import type { UpstreamPool } from '../upstream/pool.ts';
 import type { ServerPool } from '../upstream/server-pool.ts';
 import type { SnapshotTls } from './build-tls.ts';
 import type { ServerHealth } from './server-health.ts';

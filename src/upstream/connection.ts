@@ -67,6 +67,8 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
   #tcpUp = false;
   /** The protocol the current request asks to switch to (101 accepted only then), or null. */
   #upgrade: string | null = null;
+  /** Bytes of empty lines skipped since an interim (1xx) response, or -1 when none came before. */
+  #interimGap = -1;
   readonly #listeners: {
     readonly data: (chunk: Buffer) => void;
     readonly end: () => void;
@@ -123,6 +125,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
     this.#method = method;
     this.#state = S_HEAD;
     this.#gotBytes = false;
+    this.#interimGap = -1;
     const t = this.pool.options.responseHeaderTimeoutMs;
     this.deadline = t > 0 ? this.pool.ticker.now + t : 0;
   }
@@ -244,6 +247,25 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
     const user = this.user;
     if (user === null) return;
     for (;;) {
+      if (this.#interimGap >= 0) {
+        // Some servers send an empty line after `100 Continue` before the final head. RFC 9112
+        // §2.2 asks a recipient to ignore at least one empty line before a start line, and HAProxy
+        // and Caddy relay the final response. Only whole CRLFs, only after an interim response,
+        // within the head size limit: a bare CR or LF still fails below.
+        let i = start;
+        while (i + 1 < buf.length && buf[i] === 0x0d && buf[i + 1] === 0x0a) i += 2;
+        this.#interimGap += i - start;
+        start = i;
+        if (this.#interimGap > this.pool.options.maxResponseHeaderBytes) {
+          this.#fail(new ProxyError('UPSTREAM_BAD_RESPONSE', 'upstream response head too large'), 'head');
+          return;
+        }
+        if (start === buf.length || (start + 1 === buf.length && buf[start] === 0x0d)) {
+          this.#buf = start === buf.length ? null : buf.subarray(start);
+          return;
+        }
+        this.#interimGap = -1;
+      }
       const res = parseResponseHead(
         buf,
         start,
@@ -283,6 +305,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream {
         }
         user.onUpstreamInterim(res);
         if (this.user !== user) return;
+        this.#interimGap = 0;
         continue;
       }
       this.deadline = 0;

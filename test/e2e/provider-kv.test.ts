@@ -13,6 +13,7 @@ import { type FakeConsul, startFakeConsul } from '../helpers/fake-consul.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { type Redis, startRedis } from '../helpers/redis.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
+import { startZooKeeper, type ZooKeeper } from '../helpers/zookeeper.ts';
 
 interface ProviderJson {
   readonly name: string;
@@ -21,21 +22,23 @@ interface ProviderJson {
   readonly lastError: string | null;
 }
 
-describe('KV providers: etcd, Redis, Consul (e2e)', () => {
+describe('KV providers: etcd, Redis, Consul, ZooKeeper (e2e)', () => {
   let backend: Backend;
   let etcd: Etcd;
   let redis: Redis;
   let consul: FakeConsul;
+  let zk: ZooKeeper;
   let proxy: ProxyProcess;
   let web = 0;
   let admin = 0;
 
   before(async () => {
-    [backend, etcd, redis, consul] = await Promise.all([
+    [backend, etcd, redis, consul, zk] = await Promise.all([
       startBackend((req, res) => res.end(`backend ${req.url}`)),
       startEtcd(),
       startRedis(),
       startFakeConsul(),
+      startZooKeeper(),
     ]);
     await etcd.put('traefik/http/services/app/loadbalancer/servers/0/url', backend.url);
     await etcd.put('traefik/http/routers/from-etcd/rule', 'PathPrefix(`/etcd`)');
@@ -57,6 +60,8 @@ providers:
     endpoints: ["${redis.endpoint}"]
   consul:
     endpoints: ["${consul.endpoint}"]
+  zooKeeper:
+    endpoints: ["${zk.endpoint}"]
 `,
     });
     web = proxy.ports['web'] ?? 0;
@@ -65,7 +70,7 @@ providers:
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([backend?.close(), etcd?.close(), redis?.close(), consul?.close()]);
+    await Promise.all([backend?.close(), etcd?.close(), redis?.close(), consul?.close(), zk?.close()]);
   });
 
   const get = async (port: number, path: string): Promise<{ status: number; text: string }> => {
@@ -163,5 +168,58 @@ providers:
     await etcd.put('traefik/http/routers/after/rule', 'PathPrefix(`/after`)');
     await etcd.put('traefik/http/routers/after/service', 'app');
     assert.deepEqual(await servedAfter(from, '/after'), { status: 200, text: 'backend /after' });
+  });
+
+  it('serves a route put in ZooKeeper, and withdraws it when its nodes are deleted', async () => {
+    let from = proxy.logs.length;
+    await zk.put('traefik/http/routers/from-zk/rule', 'PathPrefix(`/zk`)');
+    await zk.put('traefik/http/routers/from-zk/service', 'app@etcd');
+    assert.deepEqual(await servedAfter(from, '/zk'), { status: 200, text: 'backend /zk' });
+    from = proxy.logs.length;
+    await zk.delTree('traefik/http/routers/from-zk');
+    await waitForLogFrom(proxy, from, applied);
+    assert.equal((await get(web, '/zk')).status, 404);
+  });
+
+  it('keeps serving while Redis, Consul or ZooKeeper is down, shows it in the API and the metrics, and each recovers', async () => {
+    await redis.command('SET', 'traefik/http/routers/r-fault/rule', 'PathPrefix(`/r-fault`)');
+    await redis.command('SET', 'traefik/http/routers/r-fault/service', 'app@etcd');
+    consul.put('traefik/http/routers/c-fault/rule', 'PathPrefix(`/c-fault`)');
+    consul.put('traefik/http/routers/c-fault/service', 'app@etcd');
+    await zk.put('traefik/http/routers/z-fault/rule', 'PathPrefix(`/z-fault`)');
+    await zk.put('traefik/http/routers/z-fault/service', 'app@etcd');
+    for (const path of ['/r-fault', '/c-fault', '/z-fault']) {
+      assert.equal((await servedAfter(proxy.logs.length - 1, path)).status, 200, path);
+    }
+    const engines = [
+      { name: 'redis', path: '/r-fault', stop: () => redis.stop(), start: () => redis.start() },
+      { name: 'consul', path: '/c-fault', stop: () => consul.stop(), start: () => consul.start() },
+      { name: 'zookeeper', path: '/z-fault', stop: () => zk.stop(), start: () => zk.start() },
+    ];
+    for (const e of engines) {
+      let from = proxy.logs.length;
+      await e.stop();
+      await waitForLogFrom(
+        proxy,
+        from,
+        (l) => l.msg === 'provider failed: its last configuration keeps serving' && l.provider === e.name,
+        30_000,
+      );
+      assert.equal((await providers()).find((p) => p.name === e.name)?.phase, 'down', e.name);
+      assert.equal((await get(web, e.path)).status, 200, `${e.name}: the last good configuration`);
+      assert.match(
+        (await get(admin, '/metrics')).text,
+        new RegExp(`^traffic_provider_up\\{provider="${e.name}"\\} 0$`, 'm'),
+      );
+      from = proxy.logs.length;
+      await e.start();
+      await waitForLogFrom(
+        proxy,
+        from,
+        (l) => l.msg === 'provider recovered' && l.provider === e.name,
+        90_000,
+      );
+      assert.equal((await providers()).find((p) => p.name === e.name)?.phase, 'ready', e.name);
+    }
   });
 });

@@ -60,7 +60,7 @@ describe('rateLimit shared through Redis by three proxies', () => {
   after(async () => {
     await Promise.all(proxies.map((p) => p.stop()));
     await backend?.close();
-    await redis?.stop();
+    await redis?.close();
   });
 
   it('admits burst + average × time in all, within 5 %, each proxy refusing its share', async () => {

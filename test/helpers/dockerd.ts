@@ -40,6 +40,12 @@ export interface Dockerd {
     labels: Readonly<Record<string, string>>,
     health?: string,
   ): Promise<void>;
+  /**
+   * Swarm mode (`docker swarm init` on 127.0.0.1, once), then a service `name` with `labels`: one
+   * busybox httpd task on the host network answering `name` on 127.0.0.1:`port`. Resolves when
+   * the task runs (`docker service create` without --detach waits for it).
+   */
+  swarmService(name: string, port: number, labels: Readonly<Record<string, string>>): Promise<void>;
   /** Stops the daemon (its containers stop with it). */
   stop(): Promise<void>;
   /** Starts it again with the same data; `containers` are started again. */
@@ -114,6 +120,7 @@ export async function startDockerd(): Promise<Dockerd> {
     await exited;
   };
   await launch();
+  let swarmOn = false;
   // The image: busybox and a few of its applets, and a folder httpd serves.
   const root = join(dir, 'rootfs');
   mkdirSync(join(root, 'bin'), { recursive: true });
@@ -138,12 +145,28 @@ export async function startDockerd(): Promise<Dockerd> {
       const script = `mkdir -p /www/${name} && echo ${name} > /www/${name}/index.html && echo ${name} > /www/index.html && exec httpd -f -p 127.0.0.1:${port} -h /www`;
       await docker(...args, IMAGE, 'sh', '-c', script);
     },
+    swarmService: async (name, port, labels) => {
+      if (!swarmOn) {
+        await docker('swarm', 'init', '--advertise-addr', '127.0.0.1');
+        swarmOn = true;
+      }
+      const args = ['service', 'create', '--quiet', '--name', name, '--network', 'host'];
+      for (const [k, v] of Object.entries(labels)) args.push('--label', `${k}=${v}`);
+      await docker(
+        ...args,
+        IMAGE,
+        'sh',
+        '-c',
+        `echo ${name} > /www/index.html && exec httpd -f -p 127.0.0.1:${port} -h /www`,
+      );
+    },
     stop,
     start: async (containers = []) => {
       await launch();
       if (containers.length > 0) await docker('start', ...containers);
     },
     close: async () => {
+      if (swarmOn) await docker('swarm', 'leave', '--force').catch(() => '');
       try {
         const ids = (await docker('ps', '-aq')).split('\n').filter((x) => x !== '');
         if (ids.length > 0) await docker('rm', '-f', ...ids);

@@ -3,8 +3,12 @@
  * KV provider uses, with Consul's semantics: a raft index that grows with every write, returned
  * in `X-Consul-Index`; `GET /v1/kv/<prefix>?recurse` (404 when nothing matches); blocking queries
  * (`index` = the last index seen, `wait`) that answer at the next change under the prefix or when
- * the wait runs out; `PUT` and `DELETE` (with `recurse`). It can fail every request with 500, or
+ * the wait runs out; `PUT` and `DELETE` (with `recurse`, and `cas` check-and-set). It can fail every request with 500, or
  * stop listening (connections refused, blocked queries cut), and come back.
+ *
+ * The catalog too (for the Consul Catalog provider): `GET /v1/catalog/services` (name → tags),
+ * `GET /v1/health/service/<name>` (each instance with its node and checks) and
+ * `GET /v1/health/state/any`, all with `X-Consul-Index` and blocking queries.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -20,6 +24,20 @@ export interface FakeConsul {
   close(): Promise<void>;
   /** Requests seen, for assertions on the protocol (`GET /v1/kv/traefik?recurse=true&index=5&wait=5m`). */
   readonly seen: string[];
+  /** Registers (or replaces, by id) a service instance in the catalog. */
+  register(instance: CatalogInstance): void;
+  deregister(id: string): void;
+  /** Sets the status of the instance's one service check. */
+  setHealth(id: string, status: 'passing' | 'warning' | 'critical'): void;
+}
+
+export interface CatalogInstance {
+  readonly id: string;
+  readonly name: string;
+  readonly address: string;
+  readonly port: number;
+  readonly tags: readonly string[];
+  readonly status?: 'passing' | 'warning' | 'critical';
 }
 
 interface Entry {
@@ -30,6 +48,7 @@ interface Entry {
 
 export async function startFakeConsul(): Promise<FakeConsul> {
   const kv = new Map<string, Entry>();
+  const catalog = new Map<string, CatalogInstance & { status: string }>();
   let index = 1;
   const waiters = new Set<() => void>();
   const sockets = new Set<Socket>();
@@ -49,6 +68,19 @@ export async function startFakeConsul(): Promise<FakeConsul> {
     },
     del(key, recurse = false) {
       for (const k of [...kv.keys()]) if (k === key || (recurse && k.startsWith(key))) kv.delete(k);
+      bump();
+    },
+    register(i) {
+      catalog.set(i.id, { ...i, status: i.status ?? 'passing' });
+      bump();
+    },
+    deregister(id) {
+      catalog.delete(id);
+      bump();
+    },
+    setHealth(id, status) {
+      const i = catalog.get(id);
+      if (i !== undefined) catalog.set(id, { ...i, status });
       bump();
     },
     stop: async () => {},
@@ -83,22 +115,38 @@ export async function startFakeConsul(): Promise<FakeConsul> {
       res.writeHead(fake.failWith).end('rpc error: No cluster leader');
       return;
     }
+    if (url.pathname.startsWith('/v1/catalog/') || url.pathname.startsWith('/v1/health/')) {
+      blocking(res, url, () => catalogAnswer(url.pathname));
+      return;
+    }
     if (!url.pathname.startsWith('/v1/kv/')) {
       res.writeHead(404).end();
       return;
     }
     const key = decodeURIComponent(url.pathname.slice('/v1/kv/'.length));
     const recurse = url.searchParams.has('recurse');
+    // Check-and-set (`?cas=N`): 0 writes only an absent key, N only a key last modified at N.
+    const cas = url.searchParams.get('cas');
+    const casFails = (): boolean =>
+      cas !== null && (cas === '0' ? kv.has(key) : kv.get(key)?.modifyIndex !== Number(cas));
     if (req.method === 'PUT') {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
+        if (casFails()) {
+          res.writeHead(200).end('false');
+          return;
+        }
         fake.put(key, Buffer.concat(chunks).toString('utf8'));
         res.writeHead(200).end('true');
       });
       return;
     }
     if (req.method === 'DELETE') {
+      if (casFails()) {
+        res.writeHead(200).end('false');
+        return;
+      }
       fake.del(key, recurse);
       res.writeHead(200).end('true');
       return;
@@ -125,6 +173,59 @@ export async function startFakeConsul(): Promise<FakeConsul> {
       return;
     }
     answer(res, key, recurse);
+  };
+  /** The catalog's answers, as Consul's JSON. */
+  const catalogAnswer = (path: string): unknown => {
+    const all = [...catalog.values()].sort((a, b) => (a.id < b.id ? -1 : 1));
+    if (path === '/v1/catalog/services') {
+      const out: Record<string, string[]> = { consul: [] };
+      for (const i of all) out[i.name] = [...new Set([...(out[i.name] ?? []), ...i.tags])];
+      return out;
+    }
+    if (path === '/v1/health/state/any') {
+      return all.map((i) => ({
+        Node: 'node1',
+        CheckID: `service:${i.id}`,
+        ServiceID: i.id,
+        Status: i.status,
+      }));
+    }
+    const name = decodeURIComponent(path.slice('/v1/health/service/'.length));
+    return all
+      .filter((i) => i.name === name)
+      .map((i) => ({
+        Node: { Node: 'node1', Address: '127.0.0.1', Datacenter: 'dc1' },
+        Service: { ID: i.id, Service: i.name, Tags: i.tags, Address: i.address, Port: i.port, Meta: {} },
+        Checks: [
+          { Node: 'node1', CheckID: 'serfHealth', Status: 'passing', ServiceID: '' },
+          { Node: 'node1', CheckID: `service:${i.id}`, Status: i.status, ServiceID: i.id },
+        ],
+      }));
+  };
+  /** Answers now, or (a blocking query: `index` ≥ the current one) at the next change or after `wait`. */
+  const blocking = (res: ServerResponse, url: URL, body: () => unknown): void => {
+    const send = (): void => {
+      res
+        .writeHead(200, { 'content-type': 'application/json', 'x-consul-index': String(index) })
+        .end(JSON.stringify(body()));
+    };
+    const want = Number(url.searchParams.get('index') ?? 0);
+    if (!(want > 0 && want >= index)) {
+      send();
+      return;
+    }
+    const waitMs = Math.min(parseWait(url.searchParams.get('wait') ?? '5m'), 600_000);
+    const done = (): void => {
+      waiters.delete(done);
+      clearTimeout(timer);
+      send();
+    };
+    const timer = setTimeout(done, waitMs);
+    waiters.add(done);
+    res.on('close', () => {
+      waiters.delete(done);
+      clearTimeout(timer);
+    });
   };
   const server = createServer(handle);
   server.on('connection', (s: Socket) => {

@@ -25,25 +25,43 @@ export interface KubeObj {
 
 /** The resources the fake serves: path prefix, plural, and kind. */
 const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVersion: string }[] = [
-  {
+  ...[
+    'IngressRoute',
+    'IngressRouteTCP',
+    'IngressRouteUDP',
+    'Middleware',
+    'MiddlewareTCP',
+    'TraefikService',
+    'TLSOption',
+    'TLSStore',
+    'ServersTransport',
+    'ServersTransportTCP',
+  ].map((kind) => ({
     prefix: '/apis/traefik.io/v1alpha1',
-    plural: 'ingressroutes',
-    kind: 'IngressRoute',
+    plural: `${kind.toLowerCase()}s`,
+    kind,
     apiVersion: 'traefik.io/v1alpha1',
-  },
-  {
-    prefix: '/apis/traefik.io/v1alpha1',
-    plural: 'middlewares',
-    kind: 'Middleware',
-    apiVersion: 'traefik.io/v1alpha1',
-  },
+  })),
   { prefix: '/api/v1', plural: 'services', kind: 'Service', apiVersion: 'v1' },
+  { prefix: '/api/v1', plural: 'secrets', kind: 'Secret', apiVersion: 'v1' },
   {
     prefix: '/apis/discovery.k8s.io/v1',
     plural: 'endpointslices',
     kind: 'EndpointSlice',
     apiVersion: 'discovery.k8s.io/v1',
   },
+  ...['Ingress', 'IngressClass'].map((kind) => ({
+    prefix: '/apis/networking.k8s.io/v1',
+    plural: kind === 'Ingress' ? 'ingresses' : 'ingressclasses',
+    kind,
+    apiVersion: 'networking.k8s.io/v1',
+  })),
+  ...['GatewayClass', 'Gateway', 'HTTPRoute'].map((kind) => ({
+    prefix: '/apis/gateway.networking.k8s.io/v1',
+    plural: kind === 'GatewayClass' ? 'gatewayclasses' : `${kind.toLowerCase()}s`,
+    kind,
+    apiVersion: 'gateway.networking.k8s.io/v1',
+  })),
 ];
 
 interface Event {

@@ -47,3 +47,84 @@ export function ingressRouteFor(
     },
   };
 }
+
+/** A Secret of type kubernetes.io/tls (or another type with `data`), values base64-encoded. */
+export function secretFor(ns: string, name: string, data: Readonly<Record<string, string>>): KubeObj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Secret',
+    metadata: { name, namespace: ns },
+    type: 'tls.crt' in data ? 'kubernetes.io/tls' : 'Opaque',
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, Buffer.from(v).toString('base64')])),
+  };
+}
+
+/** A Traefik CRD object of any kind with `spec`. */
+export function crdObject(kind: string, ns: string, name: string, spec: unknown): KubeObj {
+  return { apiVersion: 'traefik.io/v1alpha1', kind, metadata: { name, namespace: ns }, spec };
+}
+
+/** The IngressClass of Traefik's controller. */
+export function traefikIngressClass(name = 'traefik'): KubeObj {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'IngressClass',
+    metadata: { name },
+    spec: { controller: 'traefik.io/ingress-controller' },
+  };
+}
+
+/** An Ingress with one rule: `host` (may be empty) and paths to `service`:`port`. */
+export function ingressFor(
+  ns: string,
+  name: string,
+  host: string,
+  paths: readonly { path: string; pathType: string; service: string; port?: number | string }[],
+  extra: { className?: string; annotations?: Record<string, string>; tls?: unknown[] } = {},
+): KubeObj {
+  return {
+    apiVersion: 'networking.k8s.io/v1',
+    kind: 'Ingress',
+    metadata: { name, namespace: ns, ...(extra.annotations ? { annotations: extra.annotations } : {}) },
+    spec: {
+      ...(extra.className !== undefined ? { ingressClassName: extra.className } : {}),
+      ...(extra.tls !== undefined ? { tls: extra.tls } : {}),
+      rules: [
+        {
+          ...(host !== '' ? { host } : {}),
+          http: {
+            paths: paths.map((p) => ({
+              path: p.path,
+              pathType: p.pathType,
+              backend: {
+                service: {
+                  name: p.service,
+                  port: typeof p.port === 'string' ? { name: p.port } : { number: p.port ?? 80 },
+                },
+              },
+            })),
+          },
+        },
+      ],
+    },
+  };
+}
+
+const GW = 'gateway.networking.k8s.io/v1';
+
+export function gatewayClassFor(name = 'traefik', controllerName = 'traefik.io/gateway-controller'): KubeObj {
+  return { apiVersion: GW, kind: 'GatewayClass', metadata: { name }, spec: { controllerName } };
+}
+
+export function gatewayFor(ns: string, name: string, listeners: unknown[], className = 'traefik'): KubeObj {
+  return {
+    apiVersion: GW,
+    kind: 'Gateway',
+    metadata: { name, namespace: ns },
+    spec: { gatewayClassName: className, listeners },
+  };
+}
+
+export function httpRouteFor(ns: string, name: string, spec: Record<string, unknown>): KubeObj {
+  return { apiVersion: GW, kind: 'HTTPRoute', metadata: { name, namespace: ns }, spec };
+}

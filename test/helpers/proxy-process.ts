@@ -53,6 +53,12 @@ export interface StartOptions {
   readonly waitForConfig?: boolean;
   /** The static file's name (default traffic.yaml; `.toml` makes it a TOML file). */
   readonly configName?: string;
+  /** The proxy's entry module (default src/main.ts; the soak runs dist/main.js). */
+  readonly main?: string;
+  /** A command the proxy runs under, e.g. `['prlimit', '--nofile=256:256', '--']` (chaos tests). */
+  readonly wrap?: readonly string[];
+  /** Options for node itself, before the entry module (e.g. `--trace-gc`, which NODE_OPTIONS refuses). */
+  readonly nodeArgs?: readonly string[];
 }
 
 export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
@@ -63,11 +69,24 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
     mkdirSync(dirname(join(dir, name)), { recursive: true });
     writeFileSync(join(dir, name), text);
   }
-  const child = spawn(process.execPath, [MAIN, 'run', '--config', configPath, ...(opts.args ?? [])], {
-    cwd: dir,
-    env: { ...process.env, ...opts.env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const argv = [
+    ...(opts.nodeArgs ?? []),
+    opts.main ?? MAIN,
+    'run',
+    '--config',
+    configPath,
+    ...(opts.args ?? []),
+  ];
+  const [command, ...prefix] = opts.wrap ?? [];
+  const child = spawn(
+    command ?? process.execPath,
+    command === undefined ? argv : [...prefix, process.execPath, ...argv],
+    {
+      cwd: dir,
+      env: { ...process.env, ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    },
+  );
   const logs: LogLine[] = [];
   const waiters: { pred: (l: LogLine) => boolean; resolve: (l: LogLine) => void }[] = [];
   let stdout = '';

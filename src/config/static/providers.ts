@@ -58,6 +58,15 @@ export const consulProviderSchema = strictObject(
   ['namespaces', 'namespace'],
 );
 
+/** `providers.zooKeeper` (kvtools/zookeeper). */
+export const zooKeeperProviderSchema = strictObject(
+  {
+    rootKey: kvBase.rootKey,
+    endpoints: endpoints('127.0.0.1:2181'),
+  },
+  ['username', 'password', 'tls'],
+);
+
 const DEFAULT_RULE = 'Host(`{{ normalize .Name }}`)';
 
 /** `providers.docker` (pkg/provider/docker/pdocker.go, shared.go). */
@@ -79,30 +88,106 @@ export const dockerProviderSchema = strictObject(
   ['username', 'password', 'password_file', 'swarmMode', 'swarmModeRefreshSeconds'],
 );
 
+/** What the three Kubernetes providers share (pkg/provider/kubernetes/k8s and each provider). */
+const kubeBase = {
+  /** The API server; absent = in-cluster (KUBERNETES_SERVICE_HOST and the service account), else KUBECONFIG. */
+  endpoint: z
+    .string()
+    .url()
+    .refine((v) => /^https?:\/\//i.test(v), 'must be an http:// or https:// URL')
+    .optional(),
+  /** A bearer token; absent = the service account's (in-cluster). */
+  token: z.string().optional(),
+  /** The CA of the API server (a file path). */
+  certAuthFilePath: z.string().optional(),
+  /** Namespaces to watch; empty = all. */
+  namespaces: z.array(z.string().min(1)).default([]),
+  /** A label selector for the provider's own resources (`app=traefik`). */
+  labelSelector: z.string().default(''),
+  /** Waits this long after a change before building (0 = at once); providersThrottleDuration applies too. */
+  throttleDuration: duration.default(0),
+  allowEmptyServices: z.boolean().default(false),
+  allowExternalNameServices: z.boolean().default(false),
+};
+
 /** `providers.kubernetesCRD` (pkg/provider/kubernetes/crd). */
 export const kubernetesCrdProviderSchema = strictObject(
   {
-    /** The API server; absent = in-cluster (KUBERNETES_SERVICE_HOST and the service account). */
-    endpoint: z
-      .string()
-      .url()
-      .refine((v) => /^https?:\/\//i.test(v), 'must be an http:// or https:// URL')
-      .optional(),
-    /** A bearer token; absent = the service account's (in-cluster). */
-    token: z.string().optional(),
-    /** The CA of the API server (a file path). */
-    certAuthFilePath: z.string().optional(),
-    /** Namespaces to watch; empty = all. */
-    namespaces: z.array(z.string().min(1)).default([]),
-    /** A label selector for the Traefik resources (`app=traefik`). */
-    labelSelector: z.string().default(''),
+    ...kubeBase,
     ingressClass: z.string().default(''),
-    /** Waits this long after a change before building (0 = at once); providersThrottleDuration applies too. */
-    throttleDuration: duration.default(0),
-    allowEmptyServices: z.boolean().default(false),
     allowCrossNamespace: z.boolean().default(false),
   },
-  ['allowExternalNameServices', 'nativeLBByDefault', 'disableClusterScopeResources'],
+  ['nativeLBByDefault', 'disableClusterScopeResources'],
+);
+
+/** `providers.kubernetesIngress` (pkg/provider/kubernetes/ingress). */
+export const kubernetesIngressProviderSchema = strictObject(
+  {
+    ...kubeBase,
+    /** Ingresses whose class (IngressClass name or the old annotation) is this; empty = Traefik's rules. */
+    ingressClass: z.string().default(''),
+    /** `Prefix` paths match whole segments only (`/p` and `/p/…`, not `/pp`). */
+    strictPrefixMatching: z.boolean().default(false),
+  },
+  ['ingressEndpoint', 'disableIngressClassLookup', 'disableClusterScopeResources', 'nativeLBByDefault'],
+);
+
+/** `providers.kubernetesGateway` (pkg/provider/kubernetes/gateway). */
+export const kubernetesGatewayProviderSchema = strictObject(
+  {
+    ...kubeBase,
+  },
+  ['statusAddress', 'experimentalChannel', 'nativeLBByDefault'],
+);
+
+/** `providers.consulCatalog` (pkg/provider/consulcatalog). */
+export const consulCatalogProviderSchema = strictObject(
+  {
+    /** The tag prefix: `traefik.http.routers.x.rule=…`. */
+    prefix: z.string().min(1).default('traefik'),
+    refreshInterval: positive.default(15_000),
+    /** Blocking queries on the catalog (X-Consul-Index) instead of polling every refreshInterval. */
+    watch: z.boolean().default(false),
+    exposedByDefault: z.boolean().default(true),
+    defaultRule: z.string().min(1).default(DEFAULT_RULE),
+    constraints: z.string().default(''),
+    /** Health states an instance may be in to be routed. */
+    strictChecks: z
+      .array(z.enum(['passing', 'warning', 'critical', 'maintenance']))
+      .default(['passing', 'warning']),
+    allowEmptyServices: z.boolean().default(false),
+    endpoint: nullAsEmpty(
+      strictObject(
+        {
+          address: z.string().min(1).default('127.0.0.1:8500'),
+          scheme: z.enum(['http', 'https']).default('http'),
+          token: z.string().optional(),
+          datacenter: z.string().optional(),
+          tls: nullAsEmpty(clientTls).optional(),
+        },
+        ['endpointWaitTime', 'httpAuth'],
+      ),
+    ).prefault({}),
+  },
+  ['cache', 'requireConsistent', 'stale', 'connectAware', 'connectByDefault', 'serviceName', 'namespaces'],
+);
+
+/** `providers.swarm` (pkg/provider/docker, swarm mode). */
+export const swarmProviderSchema = strictObject(
+  {
+    endpoint: z.string().min(1).default('unix:///var/run/docker.sock'),
+    exposedByDefault: z.boolean().default(true),
+    network: z.string().default(''),
+    defaultRule: z.string().min(1).default(DEFAULT_RULE),
+    constraints: z.string().default(''),
+    watch: z.boolean().default(true),
+    allowEmptyServices: z.boolean().default(false),
+    /** Swarm has no events for tasks: services and tasks are read again this often. */
+    refreshSeconds: duration.default(15_000),
+    httpClientTimeout: duration.default(0),
+    tls: nullAsEmpty(clientTls).optional(),
+  },
+  ['username', 'password', 'password_file'],
 );
 
 export const PROVIDER_THROTTLE_DEFAULT_MS = 2_000;
@@ -114,3 +199,8 @@ export type RedisProviderConfig = z.output<typeof redisProviderSchema>;
 export type ConsulProviderConfig = z.output<typeof consulProviderSchema>;
 export type DockerProviderConfig = z.output<typeof dockerProviderSchema>;
 export type KubernetesCrdProviderConfig = z.output<typeof kubernetesCrdProviderSchema>;
+export type KubernetesIngressProviderConfig = z.output<typeof kubernetesIngressProviderSchema>;
+export type KubernetesGatewayProviderConfig = z.output<typeof kubernetesGatewayProviderSchema>;
+export type ConsulCatalogProviderConfig = z.output<typeof consulCatalogProviderSchema>;
+export type SwarmProviderConfig = z.output<typeof swarmProviderSchema>;
+export type ZooKeeperProviderConfig = z.output<typeof zooKeeperProviderSchema>;

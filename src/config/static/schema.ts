@@ -3,17 +3,23 @@ import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { serversTransportSchema } from '../dynamic/schema.ts';
 import { nameList, nullAsEmpty, strictObject } from '../schema-helpers.ts';
+import { parseAcmeStorage } from './acme-storage.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
 import { overloadSchema } from './overload.ts';
 import {
+  consulCatalogProviderSchema,
   consulProviderSchema,
   dockerProviderSchema,
   etcdProviderSchema,
   httpProviderSchema,
   kubernetesCrdProviderSchema,
+  kubernetesGatewayProviderSchema,
+  kubernetesIngressProviderSchema,
   PROVIDER_THROTTLE_DEFAULT_MS,
   redisProviderSchema,
+  swarmProviderSchema,
+  zooKeeperProviderSchema,
 } from './providers.ts';
 
 /*
@@ -183,19 +189,13 @@ const providers = strictObject(
     consul: nullAsEmpty(consulProviderSchema).optional(),
     docker: nullAsEmpty(dockerProviderSchema).optional(),
     kubernetesCRD: nullAsEmpty(kubernetesCrdProviderSchema).optional(),
+    kubernetesIngress: nullAsEmpty(kubernetesIngressProviderSchema).optional(),
+    kubernetesGateway: nullAsEmpty(kubernetesGatewayProviderSchema).optional(),
+    consulCatalog: nullAsEmpty(consulCatalogProviderSchema).optional(),
+    swarm: nullAsEmpty(swarmProviderSchema).optional(),
+    zooKeeper: nullAsEmpty(zooKeeperProviderSchema).optional(),
   },
-  [
-    'swarm',
-    'kubernetesIngress',
-    'kubernetesIngressNGINX',
-    'kubernetesGateway',
-    'rest',
-    'consulCatalog',
-    'nomad',
-    'ecs',
-    'zooKeeper',
-    'plugin',
-  ],
+  ['kubernetesIngressNGINX', 'rest', 'nomad', 'ecs', 'plugin'],
 );
 
 const log = strictObject({ level: logLevel.default('info'), format: logFormat.default('json') }, [
@@ -452,8 +452,18 @@ const acme = strictObject(
     /** Traefik: optional; without one the ACME account has no contact address. */
     email: z.string().default(''),
     caServer: z.string().url().default('https://acme-v02.api.letsencrypt.org/directory'),
-    /** Where the account and certificates are kept (mode 0600). */
-    storage: z.string().min(1).default('acme.json'),
+    /** A file (mode 0600), or a store shared by several instances (acme-storage.ts). */
+    storage: z
+      .string()
+      .min(1)
+      .default('acme.json')
+      .superRefine((v, ctx) => {
+        try {
+          parseAcmeStorage(v);
+        } catch (e) {
+          ctx.addIssue({ code: 'custom', message: (e as Error).message });
+        }
+      }),
     keyType: z.enum(['EC256', 'RSA2048', 'RSA4096']).default('EC256'),
     /** PEM files trusted for the ACME server's own certificate (a private CA such as Pebble). */
     caCertificates: z.array(z.string().min(1)).default([]),
@@ -547,6 +557,17 @@ const experimental = strictObject(
   }
 });
 
+/**
+ * `workers: 4` or `workers: auto`. A flag or env value arrives as text: digits are read as a
+ * number, so `--workers=4` and `TRAFFIC_WORKERS=4` mean what the file's `4` means.
+ */
+const workers = z.preprocess(
+  (v) => (typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v.trim()) : v),
+  z.union([z.literal('auto'), z.number().int().min(1).max(1024)], {
+    error: 'must be a number of workers (1 to 1024) or `auto`',
+  }),
+);
+
 /** Traefik's `global`: accepted; traffic never checks for new versions nor sends usage data. */
 const global = strictObject({
   checkNewVersion: z.boolean().default(true),
@@ -575,6 +596,11 @@ export const staticConfigSchema = strictObject(
     overload: nullAsEmpty(overloadSchema).prefault({}),
     /** Local plugins (Traefik's experimental section; remote `plugins` are not supported). */
     experimental: nullAsEmpty(experimental).optional(),
+    /**
+     * Ours (Traefik has no such key: Go uses every core in one process): N data-plane worker
+     * processes, or `auto` for one per available core; absent = one process (docs/performance.md).
+     */
+    workers: workers.optional(),
   },
   ['tcpServersTransport', 'hostResolver', 'core', 'spiffe', 'otlp'],
 ).superRefine((v, ctx) => {
@@ -595,6 +621,14 @@ export const staticConfigSchema = strictObject(
       code: 'custom',
       message: `certificate resolver \`${resolver}\` does not exist (certificatesResolvers)`,
       path: ['entryPoints', name, 'http', 'tls', 'certResolver'],
+    });
+  }
+  if (v.workers !== undefined && Object.keys(v.certificatesResolvers ?? {}).length > 0) {
+    // Each worker would run its own ACME client (N orders, N accounts): not supported yet.
+    ctx.addIssue({
+      code: 'custom',
+      message: 'workers cannot be combined with certificatesResolvers (ACME) yet: run one process',
+      path: ['workers'],
     });
   }
   for (const [name, r] of Object.entries(v.certificatesResolvers ?? {})) {

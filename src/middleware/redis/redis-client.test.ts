@@ -44,7 +44,7 @@ describe('RedisClient and the Redis rate limit against redis-server', () => {
   });
   after(async () => {
     ticker.stop();
-    await redis?.stop();
+    await redis?.close();
   });
 
   const options = (endpoints: string[]) => ({

@@ -15,8 +15,12 @@ type Token =
  * quoted with backticks or double quotes. An empty expression lets every container through.
  * Returns an error with the offset of the problem.
  */
-export function compileConstraints(src: string): Constraint | { error: string } {
+export function compileConstraints(
+  src: string,
+  matchers: 'labels' | 'tags' = 'labels',
+): Constraint | { error: string } {
   if (src.trim() === '') return () => true;
+  const names = matchers === 'tags' ? 'Tag, TagRegex' : 'Label, LabelRegex';
   let tokens: Token[];
   try {
     tokens = lex(src);
@@ -72,9 +76,22 @@ export function compileConstraints(src: string): Constraint | { error: string } 
       expectOp(')');
       return inner;
     }
-    if (t?.kind !== 'name') return fail('expected Label, LabelRegex, `!` or `(`');
+    if (t?.kind !== 'name') return fail(`expected ${names}, \`!\` or \`(\``);
     pos++;
     expectOp('(');
+    if (matchers === 'tags') {
+      // Consul Catalog's ``Tag(`t`)`` and ``TagRegex(`re`)``: the tags are the keys of `x`.
+      const v = str();
+      expectOp(')');
+      if (t.value === 'Tag') return (x) => Object.hasOwn(x, v);
+      if (t.value === 'TagRegex') {
+        const re = compileRe2(`^(?:${v})$`);
+        if (!re.ok) return fail(`invalid regular expression ${JSON.stringify(v)}: ${re.message}`, t);
+        const regexp = re.regexp;
+        return (x) => Object.keys(x).some((k) => regexp.test(k));
+      }
+      return fail(`unknown matcher \`${t.value}\` (Tag or TagRegex)`, t);
+    }
     const key = str();
     expectOp(',');
     const value = str();

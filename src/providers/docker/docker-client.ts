@@ -34,7 +34,7 @@ export class DockerClient {
   readonly #timeoutMs: number;
   #version = '';
 
-  constructor(cfg: DockerProviderConfig) {
+  constructor(cfg: Pick<DockerProviderConfig, 'endpoint' | 'tls' | 'httpClientTimeout'>) {
     const e = cfg.endpoint;
     this.#tls = clientTlsOptions(cfg.tls);
     this.#timeoutMs = cfg.httpClientTimeout;
@@ -82,6 +82,12 @@ export class DockerClient {
       }),
     );
     return out.filter((c): c is ContainerInfo => c !== undefined && c !== null);
+  }
+
+  /** GET of an Engine API path under the negotiated version (`/services`), as JSON. */
+  async getJson<T>(path: string, signal: AbortSignal): Promise<T> {
+    const { body } = await this.#get(`/v${this.#version}${path}`, signal);
+    return JSON.parse(body.toString('utf8')) as T;
   }
 
   /** The container events stream (`GET /events`, filtered to containers), one JSON per line. */

@@ -24,7 +24,15 @@ export interface ContainerInfo {
   readonly bindings: Readonly<
     Record<string, readonly { readonly hostIp: string; readonly hostPort: string }[]>
   >;
+  /** What `constraints` test when not the labels (Consul Catalog: its tags, as keys). */
+  readonly constraintInput?: Readonly<Record<string, string>>;
 }
+
+/** The options of a label provider that shape its configuration (docker, swarm, consulCatalog). */
+export type LabelProviderOptions = Pick<
+  DockerProviderConfig,
+  'exposedByDefault' | 'network' | 'defaultRule' | 'allowEmptyServices' | 'useBindPortIP'
+>;
 
 export interface DockerData {
   readonly data: Record<string, unknown>;
@@ -58,8 +66,10 @@ export function normalizeName(s: string): string {
  */
 export function containersConfig(
   containers: readonly ContainerInfo[],
-  cfg: DockerProviderConfig,
+  cfg: LabelProviderOptions,
   constraint: Constraint,
+  /** What an item is called in issues: `container web`, `consul service web`. */
+  noun = 'container',
 ): DockerData {
   const issues: ConfigIssue[] = [];
   const sources = new Map<string, string>();
@@ -70,11 +80,11 @@ export function containersConfig(
   /** section/name → the container that defined it first, and whether it conflicts. */
   const owner = new Map<string, { where: string; conflict: boolean }>();
   for (const c of [...containers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-    const where = `container ${c.name}`;
+    const where = `${noun} ${c.name}`;
     const parsed = parseLabels(c.labels, where);
     issues.push(...parsed.issues);
     if (!(parsed.enable ?? cfg.exposedByDefault)) continue;
-    if (!constraint(c.labels)) continue;
+    if (!constraint(c.constraintInput ?? c.labels)) continue;
     const healthy = c.health === '' || c.health === 'healthy';
     if (!healthy && !cfg.allowEmptyServices) continue;
     // Only TCP/UDP labels: no HTTP objects for this container (Traefik's rule).
@@ -228,7 +238,7 @@ function mergeReplicas(a: unknown, b: unknown): unknown {
 function serverUrl(
   c: ContainerInfo,
   server: Obj,
-  cfg: DockerProviderConfig,
+  cfg: LabelProviderOptions,
   labelNetwork: string | undefined,
 ): { url: string } | { error: string } {
   const get = (k: string): string | undefined => {

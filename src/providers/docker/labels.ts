@@ -18,7 +18,14 @@ export interface ParsedLabels {
 }
 
 /** Options under `traefik.` that are not configuration (Traefik's label providers read them). */
-const OPTIONS = new Set(['enable', 'docker.network', 'docker.allownonrunning', 'docker.lbswarm']);
+const OPTIONS = new Set([
+  'enable',
+  'docker.network',
+  'docker.allownonrunning',
+  'docker.lbswarm',
+  'swarm.network',
+  'swarm.lbswarm',
+]);
 
 /**
  * Traefik's label grammar (pkg/config/label): `traefik.<path>` where the path follows the dynamic
@@ -44,7 +51,9 @@ export function parseLabels(labels: Readonly<Record<string, string>>, where: str
     const rest = lower.slice('traefik.'.length);
     if (OPTIONS.has(rest)) {
       if (rest === 'enable') enable = /^(1|t|true)$/i.test(value.trim());
-      else if (rest === 'docker.network') network = value;
+      else if (rest === 'docker.network' || rest === 'swarm.network') network = value;
+      // Read by the swarm provider itself.
+      else if (rest === 'swarm.lbswarm' || rest === 'docker.lbswarm') continue;
       else issues.push(issue('warning', 'not supported yet (ignored)', [], { file: file(label) }));
       continue;
     }

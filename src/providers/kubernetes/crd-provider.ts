@@ -1,17 +1,18 @@
 import type { KubernetesCrdProviderConfig } from '../../config/static/providers.ts';
 import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
-import { sleep } from '../sleep.ts';
 import { crdConfig } from './crd-config.ts';
-import { Informer } from './informer.ts';
+import type { ResourceSpec } from './informer.ts';
 import { KubeClient } from './kube-client.ts';
+import { watchKube } from './kube-watch.ts';
+
+const CRD = '/apis/traefik.io/v1alpha1';
 
 /**
- * Traefik's Kubernetes CRD provider (pkg/provider/kubernetes/crd), for IngressRoutes and
- * Middlewares (`traefik.io/v1alpha1`) with core Services and EndpointSlices
- * (`discovery.k8s.io/v1`): one informer per resource (list, watch from its resourceVersion,
- * re-list on 410); the configuration is built again from the stores at every change, after
- * `throttleDuration` when set. Any informer failing fails the provider (restarted with backoff).
+ * Traefik's Kubernetes CRD provider (pkg/provider/kubernetes/crd): the ten `traefik.io/v1alpha1`
+ * kinds with core Services, Secrets and EndpointSlices (`discovery.k8s.io/v1`), each followed by
+ * an informer (list, watch from its resourceVersion, re-list on 410); the configuration is built
+ * again from the stores at every change (kube-watch.ts).
  */
 export class KubernetesCrdProvider implements Provider {
   readonly name = 'kubernetescrd';
@@ -33,94 +34,54 @@ export class KubernetesCrdProvider implements Provider {
     return this.#run(signal);
   }
 
-  async *#run(outer: AbortSignal): AsyncGenerator<ProviderUpdate, void, undefined> {
-    const ctl = new AbortController();
-    const abort = (): void => ctl.abort();
-    outer.addEventListener('abort', abort, { once: true });
-    const signal = ctl.signal;
+  async *#run(signal: AbortSignal): AsyncGenerator<ProviderUpdate, void, undefined> {
     const cfg = this.#cfg;
+    const selector = cfg.labelSelector === '' ? {} : { labelSelector: cfg.labelSelector };
+    const crd = (plural: string): ResourceSpec => ({ prefix: CRD, plural, ...selector });
+    const resources = {
+      ingressRoutes: crd('ingressroutes'),
+      middlewares: crd('middlewares'),
+      traefikServices: crd('traefikservices'),
+      tlsOptions: crd('tlsoptions'),
+      tlsStores: crd('tlsstores'),
+      serversTransports: crd('serverstransports'),
+      ingressRouteTCPs: crd('ingressroutetcps'),
+      ingressRouteUDPs: crd('ingressrouteudps'),
+      middlewareTCPs: crd('middlewaretcps'),
+      serversTransportTCPs: crd('serverstransporttcps'),
+      services: { prefix: '/api/v1', plural: 'services' },
+      // Traefik leaves Helm's release secrets out (they are large and never certificates).
+      secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
+      endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
+    } satisfies Record<string, ResourceSpec>;
+    let client: KubeClient;
     try {
-      const client = new KubeClient(cfg, this.#env);
-      const crd = '/apis/traefik.io/v1alpha1';
-      const selector = cfg.labelSelector === '' ? {} : { labelSelector: cfg.labelSelector };
-      const informers = {
-        ingressRoutes: new Informer(
-          client,
-          { prefix: crd, plural: 'ingressroutes', ...selector },
-          cfg.namespaces,
-        ),
-        middlewares: new Informer(
-          client,
-          { prefix: crd, plural: 'middlewares', ...selector },
-          cfg.namespaces,
-        ),
-        services: new Informer(client, { prefix: '/api/v1', plural: 'services' }, cfg.namespaces),
-        endpointSlices: new Informer(
-          client,
-          { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
-          cfg.namespaces,
-        ),
-      };
-      let pendingLists = Object.keys(informers).length;
-      let dirty = false;
-      let failure: unknown;
-      let wake: (() => void) | undefined;
-      const notify = (): void => {
-        const w = wake;
-        wake = undefined;
-        w?.();
-      };
-      const running = Object.values(informers).map((inf) =>
-        inf
-          .run(
-            signal,
-            () => {
-              pendingLists--;
-              notify();
-            },
-            () => {
-              dirty = true;
-              notify();
-            },
-          )
-          .catch((e: unknown) => {
-            failure ??= e;
-            notify();
-          }),
-      );
-      const build = (): ProviderUpdate => {
+      client = new KubeClient(cfg, this.#env);
+    } catch (e) {
+      if (signal.aborted) return;
+      throw e;
+    }
+    yield* watchKube(
+      client,
+      resources,
+      cfg.namespaces,
+      cfg.throttleDuration,
+      (items) => {
         const built = crdConfig(
           {
-            ingressRoutes: informers.ingressRoutes.items(),
-            middlewares: informers.middlewares.items(),
-            services: informers.services.items(),
-            endpointSlices: informers.endpointSlices.items(),
+            ...items,
+            layer4: [
+              ...items.ingressRouteTCPs,
+              ...items.ingressRouteUDPs,
+              ...items.middlewareTCPs,
+              ...items.serversTransportTCPs,
+            ],
           },
           cfg,
         );
         return updateFromData(built.data, this.name, built.sourceOf, this.#validation, built.issues);
-      };
-      let first = true;
-      while (!signal.aborted) {
-        if (failure !== undefined) throw failure;
-        if (pendingLists === 0 && (first || dirty)) {
-          if (!first && cfg.throttleDuration > 0 && !(await sleep(cfg.throttleDuration, signal))) break;
-          first = false;
-          dirty = false;
-          yield build();
-          continue;
-        }
-        await new Promise<void>((r) => {
-          wake = r;
-        });
-      }
-      void running;
-    } catch (e) {
-      if (outer.aborted) return;
-      throw e;
-    } finally {
-      outer.removeEventListener('abort', abort);
-      ctl.abort();
-    }
+      },
+      signal,
+    );
   }
 }

@@ -1,1 +1,3 @@
 export { KubernetesCrdProvider } from './crd-provider.ts';
+export { KubernetesGatewayProvider } from './gateway-provider.ts';
+export { KubernetesIngressProvider } from './ingress-provider.ts';

@@ -31,6 +31,8 @@ export interface ResourceSpec {
   readonly prefix: string;
   readonly plural: string;
   readonly labelSelector?: string;
+  /** Not namespaced (IngressClass, GatewayClass): always listed whole. */
+  readonly clusterScoped?: boolean;
 }
 
 /**
@@ -60,7 +62,8 @@ export class Informer {
 
   /** Lists every namespace (the first state), then follows them until `signal` aborts or a failure. */
   async run(signal: AbortSignal, listed: () => void, changed: () => void): Promise<void> {
-    const scopes = this.#namespaces.length === 0 ? [undefined] : this.#namespaces;
+    const scopes =
+      this.#namespaces.length === 0 || this.#spec.clusterScoped === true ? [undefined] : this.#namespaces;
     const versions = await Promise.all(scopes.map((ns) => this.#list(ns, signal)));
     listed();
     await Promise.all(scopes.map((ns, i) => this.#follow(ns, versions[i]!, signal, changed)));

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import type { ConnectionOptions } from 'node:tls';
 import { EngineError, engineFetch, engineRequest } from '../engine-client.ts';
+import { readKubeconfig } from './kubeconfig.ts';
 
 const SERVICE_ACCOUNT = '/var/run/secrets/kubernetes.io/serviceaccount';
 
@@ -12,9 +13,10 @@ export interface KubeAccess {
 }
 
 /**
- * The Kubernetes API as client-go reaches it: `endpoint` and `token` when given, else in-cluster
- * (KUBERNETES_SERVICE_HOST/PORT, the service account's token and CA). The token file is read
- * again for each connection, as a projected token rotates.
+ * The Kubernetes API as client-go reaches it: `endpoint` (with `token` and `certAuthFilePath`)
+ * when given; else in-cluster (KUBERNETES_SERVICE_HOST/PORT, the service account's token and
+ * CA); else the file `KUBECONFIG` names (its current context). The service account's token file
+ * is read again for each connection, as a projected token rotates.
  */
 export class KubeClient {
   readonly #base: string;
@@ -24,13 +26,31 @@ export class KubeClient {
 
   constructor(access: KubeAccess, env: NodeJS.ProcessEnv = process.env) {
     const host = env['KUBERNETES_SERVICE_HOST'];
+    const kubeconfig = env['KUBECONFIG'];
+    if (
+      access.endpoint === undefined &&
+      host === undefined &&
+      kubeconfig !== undefined &&
+      kubeconfig !== ''
+    ) {
+      // client-go takes the first file of a KUBECONFIG list.
+      const k = readKubeconfig(kubeconfig.split(':')[0]!);
+      this.#base = k.server;
+      this.#token = access.token ?? k.token;
+      this.#tokenFile = undefined;
+      this.#tls =
+        access.certAuthFilePath !== undefined
+          ? { ...k.tls, ca: readFileSync(access.certAuthFilePath, 'utf8') }
+          : k.tls;
+      return;
+    }
     if (access.endpoint !== undefined) this.#base = access.endpoint.replace(/\/+$/, '');
     else if (host !== undefined) {
       const h = host.includes(':') ? `[${host}]` : host;
       this.#base = `https://${h}:${env['KUBERNETES_SERVICE_PORT'] ?? '443'}`;
     } else {
       throw new EngineError(
-        'kubernetes: no endpoint and not in a cluster (KUBERNETES_SERVICE_HOST is not set)',
+        'kubernetes: no endpoint, not in a cluster (KUBERNETES_SERVICE_HOST is not set) and no KUBECONFIG',
       );
     }
     this.#token = access.token;

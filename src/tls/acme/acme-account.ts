@@ -36,6 +36,37 @@ export class AccountSession {
     return this.#account;
   }
 
+  /** True when the account is registered with this resolver's CA (no newAccount needed). */
+  get registered(): boolean {
+    if (this.#client?.accountUrl !== undefined) return true;
+    const a = this.#account;
+    return (
+      a !== undefined &&
+      a.email === this.#opts.email &&
+      a.registration !== undefined &&
+      new URL(a.registration.uri).origin === new URL(this.#opts.caServer).origin
+    );
+  }
+
+  /**
+   * Takes the account another instance stored (clustered storage): every instance then orders
+   * with the one account. A different key drops the client made with ours.
+   */
+  adopt(stored: StoredAccount): void {
+    if (
+      this.#account?.keyPem === stored.keyPem &&
+      this.#account.registration?.uri === stored.registration?.uri
+    )
+      return;
+    this.#account = stored;
+    this.#client = undefined;
+  }
+
+  /** Makes sure the account exists and is registered (creating and registering it if needed). */
+  async prepare(signal: AbortSignal): Promise<void> {
+    await this.#registeredClient(signal);
+  }
+
   /** Runs `fn` with a registered client; when the CA has forgotten the account, registers the same key again once. */
   async run<T>(signal: AbortSignal, fn: (client: AcmeClient) => Promise<T>): Promise<T> {
     const client = await this.#registeredClient(signal);

@@ -12,8 +12,10 @@ import type { Logger } from '../../core/logger.ts';
 import { certificateInfo, type KeyAndCert, type KeyType } from '../x509/index.ts';
 import { AccountSession } from './acme-account.ts';
 import { AcmeProblemError } from './acme-errors.ts';
-import { AcmeStorage, type StoredAccount } from './acme-storage.ts';
+import { AcmeStorage, type StoredAccount, type StoredCertificate } from './acme-storage.ts';
 import { type AcmeTransport, httpsTransport } from './acme-transport.ts';
+import { type ClusterLock, type ClusterRead, ClusterState } from './cluster-state.ts';
+import { ClusterSync } from './cluster-sync.ts';
 import type { Dns01Provider } from './dns01-provider.ts';
 import { coversName, normalizeDomains } from './domain-names.ts';
 import type { Http01Store } from './http01-store.ts';
@@ -25,13 +27,27 @@ import {
 } from './obtain-certificate.ts';
 import { backoffDelay, renewalTime } from './retry.ts';
 import { type Scheduler, systemScheduler } from './scheduler.ts';
+import type { SharedStore } from './shared-store.ts';
 import type { TlsAlpn01Store } from './tls-alpn01-store.ts';
+
+/** Storage shared by several instances (cluster-state.ts): replaces the storage file. */
+export interface SharedStorageOptions {
+  readonly store: SharedStore;
+  /** This instance's name in the store (`host-pid-random`). */
+  readonly instanceId: string;
+  readonly pollIntervalMs?: number;
+  readonly lockTtlMs?: number;
+  readonly challengeWaitMs?: number;
+}
 
 export interface CertificateManagerOptions {
   /** The ACME directory URL (Traefik's `caServer`). */
   readonly caServer: string;
   readonly email: string;
+  /** Traefik's acme.json (ignored with `shared`). */
   readonly storageFile: string;
+  /** A store shared by several instances instead of the file: one order per name among them all. */
+  readonly shared?: SharedStorageOptions;
   /** Section of the storage file (the resolver's name); default `default`. */
   readonly resolverName?: string;
   readonly challenge: ChallengeType;
@@ -106,6 +122,8 @@ export class CertificateManager {
   #running = false;
   #timer: unknown;
   readonly #abort = new AbortController();
+  readonly #cluster: ClusterState | undefined;
+  readonly #sync: ClusterSync | undefined;
 
   constructor(opts: CertificateManagerOptions, stores: ChallengeStores) {
     this.#opts = opts;
@@ -118,7 +136,25 @@ export class CertificateManager {
     this.#transport =
       opts.transport ??
       httpsTransport(opts.caCertificates === undefined ? {} : { caCertificates: opts.caCertificates });
-    this.#solver = solverFor(opts.challenge, stores, opts.dnsProvider);
+    const solver = solverFor(opts.challenge, stores, opts.dnsProvider);
+    const shared = opts.shared;
+    if (shared === undefined) {
+      this.#solver = solver;
+      return;
+    }
+    this.#cluster = new ClusterState({
+      store: shared.store,
+      resolver: this.#resolver,
+      instanceId: shared.instanceId,
+      wallNow: this.#wallNow,
+      scheduler: this.#scheduler,
+      logger: this.#log,
+      ...(shared.pollIntervalMs === undefined ? {} : { pollIntervalMs: shared.pollIntervalMs }),
+      ...(shared.lockTtlMs === undefined ? {} : { lockTtlMs: shared.lockTtlMs }),
+      ...(shared.challengeWaitMs === undefined ? {} : { challengeWaitMs: shared.challengeWaitMs }),
+    });
+    this.#sync = new ClusterSync(this.#cluster, stores, (r) => this.#onSharedRead(r));
+    this.#solver = this.#sync.wrap(solver);
   }
 
   /** Loads the storage file and starts the work queue (certificates stored there serve at once). */
@@ -126,6 +162,13 @@ export class CertificateManager {
     if (this.#started) return;
     this.#started = true;
     let stored: StoredAccount | undefined;
+    if (this.#sync !== undefined) {
+      // The shared store is read by the sync loop; its first read installs what it holds, then
+      // starts the work queue.
+      this.#startSession(undefined);
+      this.#sync.start();
+      return;
+    }
     try {
       const data = this.#storage.load(this.#resolver);
       stored = data.account;
@@ -147,6 +190,11 @@ export class CertificateManager {
         error: e,
       });
     }
+    this.#startSession(stored);
+    this.#kick();
+  }
+
+  #startSession(stored: StoredAccount | undefined): void {
     this.#session = new AccountSession(
       {
         caServer: this.#opts.caServer,
@@ -159,7 +207,6 @@ export class CertificateManager {
       },
       stored,
     );
-    this.#kick();
   }
 
   stop(): void {
@@ -168,6 +215,11 @@ export class CertificateManager {
     if (this.#timer !== undefined) this.#scheduler.clearTimeout(this.#timer);
     this.#timer = undefined;
     this.#transport.close();
+    // The heartbeat record is removed (other instances stop waiting for us), then the connection.
+    this.#sync
+      ?.stop()
+      .catch(() => {})
+      .finally(() => this.#cluster?.store.close());
   }
 
   /** Asks for a certificate covering `domains` (first is the subject); obtained in the background. */
@@ -258,6 +310,8 @@ export class CertificateManager {
 
   #kick(): void {
     if (!this.#started || this.#stopped || this.#running) return;
+    // Clustered: nothing is ordered before the store was read once (it may hold the certificate).
+    if (this.#sync !== undefined && !this.#sync.ready) return;
     this.#running = true;
     this.#run().catch((e: unknown) => this.#log.error('acme work queue failed', { error: e }));
   }
@@ -293,6 +347,169 @@ export class CertificateManager {
   }
 
   async #attempt(entry: Entry): Promise<void> {
+    if (this.#cluster === undefined) {
+      await this.#attemptHere(entry);
+      return;
+    }
+    await this.#attemptShared(entry, this.#cluster);
+  }
+
+  /**
+   * Clustered: the instance that takes the name's lock orders; the others try again a poll
+   * interval later, by when the sync loop has usually installed the certificate from the store.
+   */
+  async #attemptShared(entry: Entry, cluster: ClusterState): Promise<void> {
+    const name = entry.domains.join(',');
+    let lock: ClusterLock | undefined;
+    try {
+      lock = await cluster.tryLock(name);
+    } catch (e) {
+      this.#storeFailed(entry, e);
+      return;
+    }
+    if (lock === undefined) {
+      entry.dueAt = this.#wallNow() + cluster.pollIntervalMs;
+      this.#log.debug('acme order held by another instance; waiting for its certificate', {
+        domains: entry.domains,
+      });
+      return;
+    }
+    try {
+      // Read again under the lock: the previous holder may have stored it a moment ago.
+      const stored = await cluster.readCertificate(entry.domains);
+      if (stored !== undefined && this.#installShared(entry, stored) && entry.dueAt > this.#wallNow()) return;
+      const failure = await cluster.readFailure(name);
+      if (failure !== undefined && failure.retryAt > this.#wallNow()) {
+        entry.failures = failure.failures;
+        entry.lastError = failure.error;
+        entry.dueAt = failure.retryAt;
+        return;
+      }
+      if (!(await this.#sharedAccount(cluster))) return;
+      const failuresBefore = entry.failures;
+      const kc = await this.#attemptHere(entry);
+      if (kc !== undefined && entry.cert !== undefined) {
+        await cluster.saveCertificate(
+          { domains: entry.domains, ...kc, store: 'default' },
+          entry.cert.notAfter,
+        );
+        await cluster.clearFailure(name);
+      } else if (entry.failures > failuresBefore) {
+        await cluster.saveFailure(name, {
+          failures: entry.failures,
+          retryAt: entry.dueAt,
+          error: entry.lastError ?? '',
+        });
+      }
+    } catch (e) {
+      this.#storeFailed(entry, e);
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /** The resolver's one account: adopted from the store, or registered under the account lock. */
+  async #sharedAccount(cluster: ClusterState): Promise<boolean> {
+    const session = this.#session;
+    if (session === undefined) return false;
+    if (session.registered) return true;
+    const lock = await cluster.lock('account', cluster.lockTtlMs, this.#abort.signal);
+    try {
+      const stored = await cluster.readAccount();
+      if (stored !== undefined) session.adopt(stored);
+      if (session.registered) return true;
+      await session.prepare(this.#abort.signal);
+      const account = session.account;
+      if (account !== undefined) await cluster.saveAccount(account);
+      return true;
+    } finally {
+      await lock.release();
+    }
+  }
+
+  /**
+   * The store failed mid-way (no order without it: it holds the locks), or registering the
+   * shared account did (the CA): retry with backoff.
+   */
+  #storeFailed(entry: Entry, e: unknown): void {
+    if (this.#stopped) return;
+    entry.failures++;
+    const hinted = e instanceof AcmeProblemError ? (e.retryAfterMs ?? 0) : 0;
+    const delay = Math.max(
+      backoffDelay(entry.failures, this.#opts.retryInitialMs ?? 60_000, RETRY_CAP_MS),
+      hinted,
+    );
+    entry.dueAt = this.#wallNow() + delay;
+    entry.lastError = (e as Error).message;
+    const store = (e as Error).name === 'StoreError';
+    this.#log.error(
+      store
+        ? 'acme shared storage failed; certificates held keep serving'
+        : 'acme certificate request failed',
+      {
+        domains: entry.domains,
+        ...(store ? { storage: this.#cluster?.store.description } : {}),
+        error: (e as Error).message,
+        failures: entry.failures,
+        retryInMs: delay,
+      },
+    );
+  }
+
+  /** What the sync loop read: the account, and certificates newer than ours. */
+  #onSharedRead(r: ClusterRead): void {
+    if (r.account !== undefined && !(this.#session?.registered ?? false)) this.#session?.adopt(r.account);
+    let changed = false;
+    for (const c of r.certificates) {
+      const entry = this.#entry(normalizeDomains(c.domains));
+      if (this.#installShared(entry, c)) changed = true;
+    }
+    if (changed) this.#rebuildIndex();
+    this.#kick();
+  }
+
+  /**
+   * Installs a certificate from the store when it is newer than the one held; tells the
+   * listeners. True when installed.
+   */
+  #installShared(entry: Entry, c: StoredCertificate): boolean {
+    if (entry.cert?.certPem === c.certPem) return false;
+    let notAfter: number;
+    try {
+      notAfter = certificateInfo(c.certPem).notAfter.getTime();
+    } catch (e) {
+      this.#log.warn('acme shared storage holds an unreadable certificate', { domains: c.domains, error: e });
+      return false;
+    }
+    if (entry.cert !== undefined && entry.cert.notAfter >= notAfter) return false;
+    const renewing = entry.cert !== undefined;
+    this.#install(entry, c);
+    entry.failures = 0;
+    entry.lastError = undefined;
+    this.#rebuildIndex();
+    this.#log.info(
+      renewing ? 'acme certificate renewed by another instance' : 'acme certificate from shared storage',
+      {
+        domains: entry.domains,
+        notAfter: new Date(notAfter).toISOString(),
+      },
+    );
+    this.#notify(entry.domains, c);
+    return true;
+  }
+
+  #notify(domains: readonly string[], kc: KeyAndCert): void {
+    for (const fn of this.#listeners) {
+      try {
+        fn(domains, kc);
+      } catch (e) {
+        this.#log.error('acme certificate listener failed', { error: e });
+      }
+    }
+  }
+
+  /** One order from this instance; the certificate on success, undefined after a failure (logged). */
+  async #attemptHere(entry: Entry): Promise<KeyAndCert | undefined> {
     const renewing = entry.cert !== undefined;
     this.#log.info(renewing ? 'acme renewing certificate' : 'acme obtaining certificate', {
       domains: entry.domains,
@@ -318,7 +535,7 @@ export class CertificateManager {
         retryInMs: delay,
         servingCurrent: renewing,
       });
-      return;
+      return undefined;
     }
     this.#install(entry, kc);
     entry.failures = 0;
@@ -337,19 +554,14 @@ export class CertificateManager {
       entry.dueOnArrival = 0;
     }
     this.#rebuildIndex();
-    this.#persist();
+    if (this.#cluster === undefined) this.#persist();
     this.#log.info(renewing ? 'acme certificate renewed' : 'acme certificate obtained', {
       domains: entry.domains,
       notAfter: new Date(entry.cert?.notAfter ?? 0).toISOString(),
       renewAt: new Date(entry.dueAt).toISOString(),
     });
-    for (const fn of this.#listeners) {
-      try {
-        fn(entry.domains, kc);
-      } catch (e) {
-        this.#log.error('acme certificate listener failed', { error: e });
-      }
-    }
+    this.#notify(entry.domains, kc);
+    return kc;
   }
 
   #obtain(domains: readonly string[]): Promise<KeyAndCert> {
@@ -368,6 +580,17 @@ export class CertificateManager {
   }
 
   #persist(account: StoredAccount | undefined = this.#session?.account): void {
+    const cluster = this.#cluster;
+    if (cluster !== undefined) {
+      // A new account key is stored before it is registered (AccountSession's rule), here too.
+      if (account !== undefined)
+        cluster
+          .saveAccount(account)
+          .catch((e: unknown) =>
+            this.#log.error('acme account could not be written to shared storage', { error: e }),
+          );
+      return;
+    }
     const certificates = this.#entries.flatMap((e) =>
       e.cert === undefined
         ? []

@@ -1,0 +1,96 @@
+/**
+ * What a running proxy holds, read from outside: /proc for resident memory and descriptors (the
+ * kernel's numbers, whatever the process thinks), its Prometheus endpoint for the V8 heap and
+ * the connections it counts.
+ */
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import { get } from 'node:http';
+
+export interface ProcFigures {
+  /** VmRSS, bytes. */
+  readonly rss: number;
+  /** Entries of /proc/PID/fd. */
+  readonly fds: number;
+  /** Socket descriptors among them. */
+  readonly sockets: number;
+}
+
+export function readProc(pid: number): ProcFigures {
+  const status = readFileSync(`/proc/${pid}/status`, 'latin1');
+  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
+  if (m === null) throw new Error(`no VmRSS for pid ${pid}`);
+  const entries = readdirSync(`/proc/${pid}/fd`);
+  let sockets = 0;
+  for (const fd of entries) {
+    try {
+      if (readlinkFd(pid, fd).startsWith('socket:')) sockets++;
+    } catch {
+      // closed between the listing and the readlink
+    }
+  }
+  return { rss: Number(m[1]) * 1024, fds: entries.length, sockets };
+}
+
+function readlinkFd(pid: number, fd: string): string {
+  return readlinkSync(`/proc/${pid}/fd/${fd}`);
+}
+
+export interface MetricFigures {
+  /** nodejs_heap_size_used_bytes */
+  readonly heapUsed: number;
+  /** nodejs_heap_size_total_bytes */
+  readonly heapTotal: number;
+  /** Sum of the `*_open_connections` series (client connections per entry point). */
+  readonly openConnections: number;
+  /** Sum of the `*_upstream_pool_connections` series (idle, busy, connecting). */
+  readonly upstreamConnections: number;
+  /** Sum of the `*_tunnels_open` series (WebSockets). */
+  readonly tunnels: number;
+}
+
+/** Sums every sample of the families whose names end with `suffix` (prefix-agnostic). */
+function sum(lines: readonly string[], suffix: string): number {
+  let total = 0;
+  for (const line of lines) {
+    if (line.startsWith('#')) continue;
+    const nameEnd = line.search(/[{ ]/);
+    if (nameEnd < 0 || !line.slice(0, nameEnd).endsWith(suffix)) continue;
+    const value = Number(line.slice(line.lastIndexOf(' ') + 1));
+    if (Number.isFinite(value)) total += value;
+  }
+  return total;
+}
+
+export function parseMetrics(text: string): MetricFigures {
+  const lines = text.split('\n');
+  return {
+    heapUsed: sum(lines, 'nodejs_heap_size_used_bytes'),
+    heapTotal: sum(lines, 'nodejs_heap_size_total_bytes'),
+    openConnections: sum(lines, '_open_connections'),
+    upstreamConnections: sum(lines, '_upstream_pool_connections'),
+    tunnels: sum(lines, '_tunnels_open'),
+  };
+}
+
+/**
+ * One scrape on a connection of its own that closes after it (no keep-alive), so that scraping
+ * leaves no descriptor open in the proxy between samples.
+ */
+export function scrape(url: string): Promise<MetricFigures> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent: false, timeout: 5000 }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        text += d;
+      });
+      res.on('end', () => {
+        if (res.statusCode === 200) resolve(parseMetrics(text));
+        else reject(new Error(`GET ${url}: ${res.statusCode}`));
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(new Error(`GET ${url}: timeout`)));
+    req.on('error', reject);
+  });
+}

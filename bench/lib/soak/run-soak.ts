@@ -1,0 +1,385 @@
+/**
+ * The soak: the real proxy (a child process) under mixed traffic for a while, its configuration
+ * rewritten every `reloadEveryS`, one backend of a route stopped and restarted every
+ * `flapEveryS`, and its memory, heap, descriptors and connections sampled every `sampleEveryS`.
+ * The report is the slope of each series after warm-up; at the end the traffic stops and the
+ * descriptor count must come back to where it was before the traffic started.
+ */
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { WebSocketServer } from 'ws';
+import { type KillableBackend, startKillableBackend } from '../../../test/helpers/killable-backend.ts';
+import { type ProxyProcess, startProxy } from '../../../test/helpers/proxy-process.ts';
+import { fullGcs, lastFullGc } from './gc-trace.ts';
+import { type MetricFigures, readProc, scrape } from './process-probe.ts';
+import { type SeriesSummary, summarize } from './slope.ts';
+import { MixedTraffic, type TrafficOptions, type TrafficStats } from './traffic.ts';
+
+export interface SoakOptions {
+  readonly durationS: number;
+  /** Samples before this are left out of the slopes (pools, JIT and heap settling). */
+  readonly warmupS: number;
+  readonly sampleEveryS: number;
+  readonly reloadEveryS: number;
+  /** The flapping server is down for half of each period. */
+  readonly flapEveryS: number;
+  /** The proxy's entry module (dist/main.js for the soak, src/main.ts in tests). */
+  readonly main?: string;
+  /** How long idle upstream connections are kept (short in tests, so the end state is reached fast). */
+  readonly idleConnTimeout?: string;
+  readonly traffic?: Partial<Omit<TrafficOptions, 'base'>>;
+  /** Progress lines (a sample, a reload), or nothing. */
+  readonly log?: (line: string) => void;
+  /** NODE_OPTIONS and such for the proxy. */
+  readonly env?: NodeJS.ProcessEnv;
+  /**
+   * Run the proxy with `--trace-gc` and sample the heap left after the last full (mark-compact)
+   * collection: the live set, without the garbage that makes "heap used" a sawtooth. The best
+   * leak signal a short run has.
+   */
+  readonly traceGc?: boolean;
+  /**
+   * `--max-old-space-size` for the proxy: a small old generation makes V8 collect fully every few
+   * seconds instead of growing its heap (a short run then sees the live set, not V8's laziness).
+   */
+  readonly maxOldSpaceMb?: number;
+  /**
+   * `--max-semi-space-size` for the proxy: under HTTP/2 load V8 grows its young generation to 64 MB
+   * per semi-space over minutes (docs/architecture.md, known limits), an RSS climb that is no
+   * leak. 16 is what deploy/ runs with.
+   */
+  readonly maxSemiSpaceMb?: number;
+}
+
+export interface Sample {
+  /** Seconds since the traffic started. */
+  readonly t: number;
+  readonly rss: number;
+  readonly fds: number;
+  readonly sockets: number;
+  readonly metrics: MetricFigures;
+  /** Heap after the latest mark-compact so far (bytes), with traceGc; else 0. */
+  readonly liveHeap: number;
+}
+
+/** A full collection (with traceGc): seconds since the traffic started, heap left after it. */
+export interface GcSample {
+  readonly t: number;
+  readonly bytes: number;
+}
+
+export interface SoakResult {
+  readonly options: SoakOptions;
+  readonly samples: readonly Sample[];
+  /** Every full collection during the traffic (with traceGc): the live-heap series. */
+  readonly fullGcs: readonly GcSample[];
+  readonly series: readonly SeriesSummary[];
+  readonly traffic: TrafficStats;
+  readonly reloads: number;
+  readonly reloadsApplied: number;
+  readonly flaps: number;
+  /** The proxy's active health check on the flapping server: `server down` and `server up` lines. */
+  readonly healthChanges: { readonly down: number; readonly up: number };
+  /** Requests (not probes) the flapping server answered while it was up. */
+  readonly flappyServed: number;
+  /** Descriptors before the traffic, and once everything closed after it. */
+  readonly idle: { readonly before: ProcIdle; readonly after: ProcIdle };
+  /** `request failed` log lines, by error code (every 5xx the proxy produced is one of these). */
+  readonly failuresLogged: Record<string, number>;
+  /** Log lines at level error other than request failures (should be none). */
+  readonly otherErrors: readonly string[];
+  readonly proxyExit: number | null;
+}
+
+export interface ProcIdle {
+  readonly fds: number;
+  readonly rss: number;
+  /** Client connections and WebSocket tunnels the proxy counts (its metrics). */
+  readonly connections: number;
+  readonly tunnels: number;
+}
+
+/** Descriptors a health probe in flight may hold at the moment of a reading. */
+export const IDLE_FD_SLACK = 2;
+
+function parseDuration(d: string): number {
+  const m = /^(\d+)(ms|s|m)$/.exec(d);
+  if (m === null) throw new Error(`duration ${d}: use ms, s or m`);
+  return Number(m[1]) * (m[2] === 'ms' ? 1 : m[2] === 's' ? 1000 : 60_000);
+}
+
+const DEFAULT_TRAFFIC: Omit<TrafficOptions, 'base'> = {
+  keepAliveClients: 4,
+  newConnectionClients: 2,
+  h2Streams: 4,
+  webSockets: 4,
+  flapClients: 2,
+  pauseMs: 5,
+  h2SessionMs: 30_000,
+  wsLifeMs: 20_000,
+};
+
+/** The echo backend: HTTP answers with a small body, WebSocket messages come back. */
+async function startEchoBackend(): Promise<{ url: string; close(): Promise<void> }> {
+  const sockets = new Set<Socket>();
+  const server: Server = createServer((req, res) => {
+    req.resume();
+    res.writeHead(200, { 'content-type': 'text/plain' });
+    res.end(`echo ${req.url}`);
+  });
+  server.keepAliveTimeout = 60_000;
+  server.on('connection', (s: Socket) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+  });
+  const wss = new WebSocketServer({ server, perMessageDeflate: false });
+  wss.on('connection', (ws) => ws.on('message', (data, binary) => ws.send(data, { binary })));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: async () => {
+      for (const c of wss.clients) c.terminate();
+      wss.close();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+function staticConfig(idleConnTimeout: string): string {
+  return `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+metrics:
+  prometheus: { entryPoint: traefik, addRoutersLabels: true }
+log:
+  level: INFO
+serversTransport:
+  forwardingTimeouts: { idleConnTimeout: ${idleConnTimeout} }
+providers:
+  file:
+    directory: dynamic
+    watch: true
+`;
+}
+
+/**
+ * Generation `g` of the dynamic configuration: every reload changes a middleware (rebuilt), moves
+ * the new-connection route to the other of two services (its pool retired, the other's made),
+ * and adds or removes a router.
+ */
+export function dynamicConfig(g: number, echo: string, stable: string, flappy: string): string {
+  const nc = g % 2 === 0 ? 'nc-a' : 'nc-b';
+  const extra = g % 3 === 0 ? `    extra-${g}: { rule: "PathPrefix(\`/extra/${g}\`)", service: main }\n` : '';
+  return `http:
+  routers:
+    ka: { rule: "PathPrefix(\`/ka\`)", service: main, middlewares: [stamp] }
+    nc: { rule: "PathPrefix(\`/nc\`)", service: ${nc} }
+    h2: { rule: "PathPrefix(\`/h2\`)", service: main, middlewares: [stamp] }
+    ws: { rule: "PathPrefix(\`/ws\`)", service: main }
+    flap: { rule: "PathPrefix(\`/flap\`)", service: flap }
+${extra}  middlewares:
+    stamp:
+      headers:
+        customResponseHeaders: { X-Soak-Generation: "${g}" }
+  services:
+    main:
+      loadBalancer: { servers: [{ url: "${echo}" }] }
+    nc-a:
+      loadBalancer: { servers: [{ url: "${echo}" }] }
+    nc-b:
+      loadBalancer: { servers: [{ url: "${echo}" }] }
+    flap:
+      loadBalancer:
+        servers: [{ url: "${stable}" }, { url: "${flappy}" }]
+        healthCheck: { path: /health, interval: 1s, timeout: 500ms }
+`;
+}
+
+/**
+ * The summaries of every sampled series, from `fromS` on. The live heap (with traceGc) is fitted
+ * over every full collection rather than over the samples: V8 collects fully every few seconds
+ * with a small old generation, which gives a short run many more points than its samples.
+ */
+export function seriesOf(
+  samples: readonly Sample[],
+  fromS: number,
+  gcs: readonly GcSample[] = [],
+): SeriesSummary[] {
+  const t = samples.map((s) => s.t);
+  const of = (name: string, unit: string, f: (s: Sample) => number): SeriesSummary =>
+    summarize(name, unit, t, samples.map(f), fromS);
+  return [
+    of('RSS', 'bytes', (s) => s.rss),
+    of('V8 heap used', 'bytes', (s) => s.metrics.heapUsed),
+    ...(gcs.length > 0
+      ? [
+          summarize(
+            'heap after full GC',
+            'bytes',
+            gcs.map((g) => g.t),
+            gcs.map((g) => g.bytes),
+            fromS,
+          ),
+        ]
+      : []),
+    of('file descriptors', 'fds', (s) => s.fds),
+    of('client connections', 'connections', (s) => s.metrics.openConnections),
+    of('upstream connections', 'connections', (s) => s.metrics.upstreamConnections),
+    of('WebSocket tunnels', 'tunnels', (s) => s.metrics.tunnels),
+  ];
+}
+
+/** Polls /proc until the descriptor count is at most `target` (the end of a soak is not an event). */
+async function settleFds(
+  pid: number,
+  target: number,
+  timeoutMs: number,
+  metricsUrl: string,
+): Promise<ProcIdle> {
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const p = readProc(pid);
+    if (p.fds <= target || performance.now() > deadline) {
+      const m = await scrape(metricsUrl);
+      return { fds: p.fds, rss: p.rss, connections: m.openConnections, tunnels: m.tunnels };
+    }
+    await sleep(250);
+  }
+}
+
+export async function runSoak(o: SoakOptions): Promise<SoakResult> {
+  const log = o.log ?? (() => {});
+  const echo = await startEchoBackend();
+  const stable: KillableBackend = await startKillableBackend('stable');
+  const flappy: KillableBackend = await startKillableBackend('flappy');
+  let proxy: ProxyProcess | undefined;
+  try {
+    let generation = 1;
+    // --trace-gc stamps lines with the isolate's clock; the spawn is its origin, to within the
+    // few milliseconds node takes to start its isolate (nothing next to a slope over minutes).
+    const spawnedAt = performance.now();
+    proxy = await startProxy({
+      config: staticConfig(o.idleConnTimeout ?? '90s'),
+      files: { [join('dynamic', 'soak.yaml')]: dynamicConfig(generation, echo.url, stable.url, flappy.url) },
+      ...(o.main !== undefined ? { main: o.main } : {}),
+      ...(o.env !== undefined ? { env: o.env } : {}),
+      nodeArgs: [
+        ...(o.traceGc === true ? ['--trace-gc'] : []),
+        ...(o.maxOldSpaceMb !== undefined ? [`--max-old-space-size=${o.maxOldSpaceMb}`] : []),
+        ...(o.maxSemiSpaceMb !== undefined ? [`--max-semi-space-size=${o.maxSemiSpaceMb}`] : []),
+      ],
+    });
+    const p = proxy;
+    const pid = p.child.pid!;
+    const base = `http://127.0.0.1:${p.ports['web']}`;
+    const metricsUrl = `http://127.0.0.1:${p.ports['traefik']}/metrics`;
+    // The idle baseline: configuration applied, health checks running, metrics served once, no
+    // client and no pooled upstream connection yet.
+    await scrape(metricsUrl);
+    const before = await settleFds(pid, 0, 0, metricsUrl);
+
+    const traffic = new MixedTraffic({ base, ...DEFAULT_TRAFFIC, ...o.traffic });
+    const samples: Sample[] = [];
+    const started = performance.now();
+    const elapsed = (): number => (performance.now() - started) / 1000;
+    traffic.start();
+
+    let reloads = 0;
+    let flaps = 0;
+    let nextSample = 0;
+    let nextReload = o.reloadEveryS;
+    let nextFlap = o.flapEveryS / 2;
+    while (elapsed() < o.durationS) {
+      const now = elapsed();
+      if (now >= nextSample) {
+        nextSample += o.sampleEveryS;
+        const proc = readProc(pid);
+        const metrics = await scrape(metricsUrl);
+        const liveHeap = lastFullGc(p.stdout());
+        const s: Sample = { t: now, rss: proc.rss, fds: proc.fds, sockets: proc.sockets, metrics, liveHeap };
+        samples.push(s);
+        log(
+          `t=${now.toFixed(0)}s rss=${(s.rss / 2 ** 20).toFixed(1)}MiB heap=${(metrics.heapUsed / 2 ** 20).toFixed(1)}MiB ` +
+            `fds=${s.fds} conns=${metrics.openConnections} upstream=${metrics.upstreamConnections} tunnels=${metrics.tunnels}`,
+        );
+      }
+      if (now >= nextReload) {
+        nextReload += o.reloadEveryS;
+        generation++;
+        reloads++;
+        p.writeFile(
+          join('dynamic', 'soak.yaml'),
+          dynamicConfig(generation, echo.url, stable.url, flappy.url),
+        );
+      }
+      if (now >= nextFlap) {
+        nextFlap += o.flapEveryS / 2;
+        if (flappy.listening) await flappy.stop();
+        else await flappy.restart();
+        flaps++;
+      }
+      await sleep(Math.max(0.01, Math.min(nextSample, nextReload, nextFlap, o.durationS) - elapsed()) * 1000);
+    }
+    const stats = await traffic.stop();
+    if (!flappy.listening) await flappy.restart();
+    // Idle: client connections closed, upstream pools emptied by idleConnTimeout. A health probe
+    // in flight may hold a descriptor or two at any moment, before as after.
+    const after = await settleFds(
+      pid,
+      before.fds + IDLE_FD_SLACK,
+      parseDuration(o.idleConnTimeout ?? '90s') + 30_000,
+      metricsUrl,
+    );
+
+    const trafficOrigin = started - spawnedAt;
+    const gcs: GcSample[] = fullGcs(p.stdout())
+      .map((g) => ({ t: (g.ms - trafficOrigin) / 1000, bytes: g.bytes }))
+      .filter((g) => g.t >= 0 && g.t <= o.durationS);
+    const series = seriesOf(samples, o.warmupS, gcs);
+    const failuresLogged: Record<string, number> = {};
+    const otherErrors: string[] = [];
+    let reloadsApplied = 0;
+    const healthChanges = { down: 0, up: 0 };
+    for (const l of p.logs) {
+      if (l.msg === 'request failed') {
+        const code = String(l.code);
+        failuresLogged[code] = (failuresLogged[code] ?? 0) + 1;
+      } else if (l.msg === 'configuration applied') {
+        reloadsApplied++;
+      } else if (l.msg === 'server down' || l.msg === 'server up') {
+        healthChanges[l.msg === 'server down' ? 'down' : 'up']++;
+      } else if (l.level === 'error' || l.level === 'raw') {
+        if (otherErrors.length < 20) otherErrors.push(JSON.stringify(l));
+      }
+    }
+    // The first "configuration applied" is the start, not a reload.
+    reloadsApplied = Math.max(0, reloadsApplied - 1);
+    const proxyExit = await p.stop();
+    proxy = undefined;
+    return {
+      options: o,
+      samples,
+      fullGcs: gcs,
+      series,
+      traffic: stats,
+      reloads,
+      reloadsApplied,
+      flaps,
+      healthChanges,
+      flappyServed: flappy.traffic.value,
+      idle: { before, after },
+      failuresLogged,
+      otherErrors,
+      proxyExit,
+    };
+  } finally {
+    await proxy?.stop('SIGKILL');
+    await Promise.all([echo.close(), stable.close(), flappy.close()]);
+  }
+}

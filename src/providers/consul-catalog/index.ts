@@ -1,0 +1,1 @@
+export { ConsulCatalogProvider } from './catalog-provider.ts';

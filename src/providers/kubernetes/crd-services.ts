@@ -1,0 +1,149 @@
+import type { KubeObject } from './informer.ts';
+import { type KubeBuild, normalize, type Obj } from './kube-build.ts';
+
+/** A service as a route or a TraefikService names it. */
+export interface RouteService {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly kind?: string;
+  readonly port?: number | string;
+  readonly scheme?: string;
+  readonly weight?: number;
+  readonly passHostHeader?: boolean;
+  readonly serversTransport?: string;
+  readonly sticky?: unknown;
+  readonly strategy?: string;
+  readonly responseForwarding?: unknown;
+}
+
+type Ref = RouteService & { readonly percent?: number };
+
+/**
+ * TraefikService objects (`weighted`, `mirroring`, `highestRandomWeight`, `failover`) and
+ * ServersTransport objects, named `<ns>-<name>` (Traefik's kubernetes_http.go and
+ * kubernetes.go). A child of kind Service becomes its load balancer; of kind TraefikService, a
+ * reference. A ServersTransport's secrets become PEM text: `rootCAs` (`{secret}` or
+ * `{configMap}` entries, or the older `rootCAsSecrets`) and `certificatesSecrets`.
+ */
+export function crdServices(
+  b: KubeBuild,
+  traefikServices: readonly KubeObject[],
+  transports: readonly KubeObject[],
+): void {
+  for (const ts of traefikServices) {
+    const ns = ts.metadata.namespace ?? 'default';
+    const where = `traefikservice ${ns}/${ts.metadata.name}`;
+    const name = normalize(`${ns}-${ts.metadata.name}`);
+    const spec = (ts.spec ?? {}) as Record<string, Obj | undefined>;
+    const kinds = ['weighted', 'mirroring', 'highestRandomWeight', 'failover'].filter(
+      (k) => spec[k] !== undefined,
+    );
+    if (kinds.length !== 1) {
+      b.error(
+        where,
+        `needs exactly one of weighted, mirroring, highestRandomWeight, failover (has ${kinds.length})`,
+      );
+      continue;
+    }
+    const kind = kinds[0]!;
+    const body = spec[kind]!;
+    const child = (r: Ref | undefined): string | undefined =>
+      r === undefined ? b.error(where, `${kind}: a service is missing`) : routeService(b, r, ns, where);
+    let ok = true;
+    const out: Obj = {};
+    if (kind === 'weighted' || kind === 'highestRandomWeight') {
+      const list: Obj[] = [];
+      for (const r of (body['services'] ?? []) as Ref[]) {
+        const n = child(r);
+        if (n === undefined) ok = false;
+        else list.push({ name: n, weight: r.weight ?? 1 });
+      }
+      out['services'] = list;
+      if (body['sticky'] !== undefined) out['sticky'] = body['sticky'];
+    } else if (kind === 'mirroring') {
+      const main = child(body as Ref);
+      if (main === undefined) ok = false;
+      out['service'] = main;
+      const mirrors: Obj[] = [];
+      for (const m of (body['mirrors'] ?? []) as Ref[]) {
+        const n = child(m);
+        if (n === undefined) ok = false;
+        else mirrors.push({ name: n, ...(m.percent !== undefined ? { percent: m.percent } : {}) });
+      }
+      out['mirrors'] = mirrors;
+      for (const k of ['mirrorBody', 'maxBodySize']) if (body[k] !== undefined) out[k] = body[k];
+    } else {
+      const main = child({ kind: 'TraefikService', ...(body['service'] as Ref | undefined) });
+      const fb = child({ kind: 'TraefikService', ...(body['fallback'] as Ref | undefined) });
+      if (main === undefined || fb === undefined) ok = false;
+      out['service'] = main;
+      out['fallback'] = fb;
+    }
+    if (!ok) continue;
+    b.services[name] = { [kind]: out };
+    b.source('http/services', name, where);
+  }
+
+  for (const st of transports) {
+    const ns = st.metadata.namespace ?? 'default';
+    const where = `serverstransport ${ns}/${st.metadata.name}`;
+    const name = normalize(`${ns}-${st.metadata.name}`);
+    const spec = { ...((st.spec ?? {}) as Obj) };
+    let ok = true;
+    const rootCAs: string[] = [];
+    const cas = (spec['rootCAs'] ?? []) as { secret?: string; configMap?: string }[];
+    for (const r of cas) {
+      if (r.secret !== undefined) {
+        const pem = b.ca(ns, r.secret, where);
+        if (pem === undefined) ok = false;
+        else rootCAs.push(pem);
+      } else {
+        b.error(where, 'rootCAs from a configMap are not supported yet (use a secret)');
+        ok = false;
+      }
+    }
+    for (const s of (spec['rootCAsSecrets'] ?? []) as string[]) {
+      const pem = b.ca(ns, s, where);
+      if (pem === undefined) ok = false;
+      else rootCAs.push(pem);
+    }
+    const certs: Obj[] = [];
+    for (const s of (spec['certificatesSecrets'] ?? []) as string[]) {
+      const c = b.certificate(ns, s, where);
+      if (c === undefined) ok = false;
+      else certs.push(c);
+    }
+    delete spec['rootCAs'];
+    delete spec['rootCAsSecrets'];
+    delete spec['certificatesSecrets'];
+    if (rootCAs.length > 0) spec['rootCAs'] = rootCAs;
+    if (certs.length > 0) spec['certificates'] = certs;
+    if (!ok) continue;
+    b.serversTransports[name] = spec;
+    b.source('http/serverstransports', name, where);
+  }
+}
+
+/**
+ * One service of a route or of a TraefikService: kind Service (default) → its load balancer;
+ * kind TraefikService → `<ns>-<name>` (a name with `@` as it is). Undefined when unusable.
+ */
+export function routeService(
+  b: KubeBuild,
+  s: RouteService,
+  ownNs: string,
+  where: string,
+): string | undefined {
+  const kind = s.kind ?? 'Service';
+  if (kind === 'TraefikService') {
+    if (s.name === undefined || s.name === '')
+      return b.error(where, 'a TraefikService reference without a name');
+    if (s.name.includes('@')) return s.name;
+    const ns = s.namespace ?? ownNs;
+    if (b.crossNamespace(where, `traefikservice ${ns}/${s.name}`, ns, ownNs)) return undefined;
+    return normalize(`${ns}-${s.name}`);
+  }
+  if (kind !== 'Service') return b.error(where, `service kind ${kind}: must be Service or TraefikService`);
+  if (s.name?.includes('@') === true) return s.name;
+  return b.loadBalancer(s, ownNs, where);
+}

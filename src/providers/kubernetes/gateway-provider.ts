@@ -1,0 +1,71 @@
+import type { KubernetesGatewayProviderConfig } from '../../config/static/providers.ts';
+import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
+import type { Provider, ProviderUpdate } from '../provider.ts';
+import { gatewayConfig } from './gateway-config.ts';
+import { KubeClient } from './kube-client.ts';
+import { watchKube } from './kube-watch.ts';
+
+/**
+ * Traefik's Gateway API provider (pkg/provider/kubernetes/gateway), the basic part:
+ * GatewayClasses, Gateways and HTTPRoutes (`gateway.networking.k8s.io/v1`) with Services,
+ * Secrets and EndpointSlices, followed by informers. Objects are `name@kubernetesgateway`.
+ */
+export class KubernetesGatewayProvider implements Provider {
+  readonly name = 'kubernetesgateway';
+  readonly #cfg: KubernetesGatewayProviderConfig;
+  readonly #validation: ProviderValidation;
+  readonly #ports: Readonly<Record<string, number>>;
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(
+    cfg: KubernetesGatewayProviderConfig,
+    validation: ProviderValidation,
+    entryPointPorts: Readonly<Record<string, number>>,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.#cfg = cfg;
+    this.#validation = validation;
+    this.#ports = entryPointPorts;
+    this.#env = env;
+  }
+
+  watch(signal: AbortSignal): AsyncIterable<ProviderUpdate> {
+    return this.#run(signal);
+  }
+
+  async *#run(signal: AbortSignal): AsyncGenerator<ProviderUpdate, void, undefined> {
+    const cfg = this.#cfg;
+    const gw = '/apis/gateway.networking.k8s.io/v1';
+    const resources = {
+      gatewayClasses: {
+        prefix: gw,
+        plural: 'gatewayclasses',
+        clusterScoped: true,
+        ...(cfg.labelSelector === '' ? {} : { labelSelector: cfg.labelSelector }),
+      },
+      gateways: { prefix: gw, plural: 'gateways' },
+      httpRoutes: { prefix: gw, plural: 'httproutes' },
+      services: { prefix: '/api/v1', plural: 'services' },
+      secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
+      endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
+    };
+    let client: KubeClient;
+    try {
+      client = new KubeClient(cfg, this.#env);
+    } catch (e) {
+      if (signal.aborted) return;
+      throw e;
+    }
+    yield* watchKube(
+      client,
+      resources,
+      cfg.namespaces,
+      cfg.throttleDuration,
+      (items) => {
+        const built = gatewayConfig(items, { ...cfg, entryPointPorts: this.#ports });
+        return updateFromData(built.data, this.name, built.sourceOf, this.#validation, built.issues);
+      },
+      signal,
+    );
+  }
+}

@@ -1,0 +1,137 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  endpointSliceFor,
+  ingressFor,
+  serviceFor,
+  traefikIngressClass,
+} from '../../../test/helpers/kube-objects.ts';
+import { formatIssue } from '../../config/issues.ts';
+import { updateFromData } from '../dynamic-data.ts';
+import type { KubeObject } from './informer.ts';
+import { type IngressObjects, ingressConfig } from './ingress-config.ts';
+
+const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
+
+function build(objs: Partial<Record<keyof IngressObjects, unknown[]>>, opts = {}) {
+  const b = ingressConfig(
+    {
+      ingresses: ko(objs.ingresses),
+      ingressClasses: ko(objs.ingressClasses),
+      services: ko(objs.services),
+      endpointSlices: ko(objs.endpointSlices),
+      secrets: ko(objs.secrets),
+    },
+    {
+      allowEmptyServices: false,
+      allowCrossNamespace: false,
+      ingressClass: '',
+      strictPrefixMatching: false,
+      ...opts,
+    },
+  );
+  const u = updateFromData(b.data, 'kubernetes', b.sourceOf, { knownProviders: ['kubernetescrd'] }, b.issues);
+  return { config: u.config!, issues: u.issues.map(formatIssue) };
+}
+
+const web = [serviceFor('default', 'web'), endpointSliceFor('default', 'web', ['10.0.0.1'], 8080)];
+
+describe('Ingress → configuration', () => {
+  it('makes a router per path with Traefik`s names and rules for Exact, Prefix and ImplementationSpecific', () => {
+    const { config, issues } = build({
+      ingressClasses: [traefikIngressClass()],
+      ingresses: [
+        ingressFor(
+          'default',
+          'shop',
+          'shop.example',
+          [
+            { path: '/exact', pathType: 'Exact', service: 'web' },
+            { path: '/api', pathType: 'Prefix', service: 'web', port: 'http' },
+            { path: '/legacy', pathType: 'ImplementationSpecific', service: 'web' },
+          ],
+          { className: 'traefik' },
+        ),
+      ],
+      services: [web[0]],
+      endpointSlices: [web[1]],
+    });
+    assert.deepEqual(issues, []);
+    assert.deepEqual(
+      Object.entries(config.http.routers).map(([n, r]) => [n, r.rule, r.service]),
+      [
+        ['default-shop-shop-example-exact', 'Host(`shop.example`) && Path(`/exact`)', 'default-web-80'],
+        ['default-shop-shop-example-api', 'Host(`shop.example`) && PathPrefix(`/api`)', 'default-web-80'],
+        [
+          'default-shop-shop-example-legacy',
+          'Host(`shop.example`) && PathPrefix(`/legacy`)',
+          'default-web-80',
+        ],
+      ],
+    );
+    const lb = config.http.services['default-web-80'];
+    assert.ok(lb?.kind === 'loadBalancer');
+    assert.equal(lb.loadBalancer.servers[0]?.url, 'http://10.0.0.1:8080');
+  });
+
+  it('handles only Traefik`s class: by IngressClass, or by the old annotation, or none at all', () => {
+    const mk = (name: string, extra: Parameters<typeof ingressFor>[4]) =>
+      ingressFor('default', name, '', [{ path: `/${name}`, pathType: 'Prefix', service: 'web' }], extra);
+    const { config } = build({
+      ingressClasses: [
+        traefikIngressClass(),
+        { kind: 'IngressClass', metadata: { name: 'nginx' }, spec: { controller: 'k8s.io/ingress-nginx' } },
+      ],
+      ingresses: [
+        mk('byclass', { className: 'traefik' }),
+        mk('othercls', { className: 'nginx' }),
+        mk('byannot', { annotations: { 'kubernetes.io/ingress.class': 'traefik' } }),
+        mk('otherannot', { annotations: { 'kubernetes.io/ingress.class': 'nginx' } }),
+        mk('noclass', {}),
+      ],
+      services: [web[0]],
+      endpointSlices: [web[1]],
+    });
+    assert.deepEqual(Object.keys(config.http.routers).sort(), [
+      'default-byannot-byannot',
+      'default-byclass-byclass',
+      'default-noclass-noclass',
+    ]);
+  });
+
+  it('reads the router annotations, the strict prefix, and warns about an annotation it does not know', () => {
+    const { config, issues } = build(
+      {
+        ingresses: [
+          ingressFor('default', 'a', 'a.example', [{ path: '/p', pathType: 'Prefix', service: 'web' }], {
+            annotations: {
+              'traefik.ingress.kubernetes.io/router.entrypoints': 'websecure',
+              'traefik.ingress.kubernetes.io/router.middlewares': 'default-auth@kubernetescrd',
+              'traefik.ingress.kubernetes.io/router.priority': '42',
+              'traefik.ingress.kubernetes.io/router.tls': 'true',
+              'traefik.ingress.kubernetes.io/router.entrypoint': 'typo',
+            },
+          }),
+        ],
+        services: [web[0]],
+        endpointSlices: [web[1]],
+      },
+      { strictPrefixMatching: true },
+    );
+    const r = config.http.routers['default-a-a-example-p'];
+    assert.ok(r !== undefined, issues.join('\n'));
+    assert.equal(r?.rule, 'Host(`a.example`) && (Path(`/p`) || PathPrefix(`/p/`))');
+    assert.deepEqual(r?.entryPoints, ['websecure']);
+    assert.deepEqual(r?.middlewares, ['default-auth@kubernetescrd']);
+    assert.equal(r?.priority, 42);
+    assert.ok(r?.tls !== undefined);
+    assert.ok(
+      issues.some(
+        (i) =>
+          i.includes('ingress default/a') &&
+          i.includes('traefik.ingress.kubernetes.io/router.entrypoint is not a known Ingress annotation'),
+      ),
+      issues.join('\n'),
+    );
+  });
+});

@@ -1,0 +1,266 @@
+import type { ConfigIssue } from '../../config/issues.ts';
+import type { SourceOf } from '../dynamic-data.ts';
+import type { KubeObject } from './informer.ts';
+import { KubeBuild, normalize, type Obj, type ServiceOptions } from './kube-build.ts';
+
+export interface IngressObjects {
+  readonly ingresses: readonly KubeObject[];
+  readonly ingressClasses: readonly KubeObject[];
+  readonly services: readonly KubeObject[];
+  readonly endpointSlices: readonly KubeObject[];
+  readonly secrets: readonly KubeObject[];
+}
+
+export interface IngressOptions extends ServiceOptions {
+  readonly ingressClass: string;
+  readonly strictPrefixMatching: boolean;
+}
+
+const CONTROLLER = 'traefik.io/ingress-controller';
+const PREFIX = 'traefik.ingress.kubernetes.io/';
+/** Traefik's router annotations (pkg/provider/kubernetes/ingress/annotations.go) we build. */
+const ROUTER_KEYS = new Set([
+  'router.entrypoints',
+  'router.middlewares',
+  'router.priority',
+  'router.pathmatcher',
+  'router.tls',
+  'router.tls.certresolver',
+  'router.tls.options',
+  'router.tls.domains',
+]);
+/** Its service annotations, read on the Kubernetes Service. */
+const SERVICE_KEYS = new Set([
+  'service.serversscheme',
+  'service.serverstransport',
+  'service.passhostheader',
+  'service.sticky.cookie',
+  'service.sticky.cookie.name',
+  'service.sticky.cookie.secure',
+  'service.sticky.cookie.httponly',
+  'service.sticky.cookie.samesite',
+  'service.sticky.cookie.maxage',
+  'service.sticky.cookie.path',
+]);
+
+interface Backend {
+  readonly service?: {
+    readonly name?: string;
+    readonly port?: { readonly number?: number; readonly name?: string };
+  };
+}
+
+interface IngressSpec {
+  readonly ingressClassName?: string;
+  readonly defaultBackend?: Backend;
+  readonly tls?: readonly { readonly hosts?: readonly string[]; readonly secretName?: string }[];
+  readonly rules?: readonly {
+    readonly host?: string;
+    readonly http?: {
+      readonly paths?: readonly ({ readonly path?: string; readonly pathType?: string } & {
+        readonly backend?: Backend;
+      })[];
+    };
+  }[];
+}
+
+/**
+ * Ingresses (`networking.k8s.io/v1`) as Traefik's Ingress provider reads them
+ * (pkg/provider/kubernetes/ingress/kubernetes.go):
+ *
+ * - handled when `ingressClassName` names an IngressClass whose controller is
+ *   `traefik.io/ingress-controller` (and, with the `ingressClass` option, that name); without a
+ *   class name, when the `kubernetes.io/ingress.class` annotation equals the option (both may be
+ *   empty) or is `traefik` while the option is empty;
+ * - each path is a router `normalize(<ns>-<ingress>-<host><path>)` whose rule is
+ *   ``Host(`h`)`` (``HostRegexp`` for `*.`) `&&` ``Path`` for `Exact`, ``PathPrefix`` for
+ *   `Prefix` (`strictPrefixMatching`: the whole segment) and for `ImplementationSpecific`
+ *   (or the `router.pathmatcher` annotation); its service `<ns>-<service>-<port>`;
+ * - `defaultBackend` is the router `default-router`, ``PathPrefix(`/`)`` at the lowest priority;
+ * - `spec.tls[].secretName` certificates join the default store; `router.tls=true` (or
+ *   another router.tls annotation) makes the routers HTTPS;
+ * - Traefik's annotations `traefik.ingress.kubernetes.io/router.*` on the Ingress and
+ *   `…/service.*` on the Service. *Differs from Traefik:* an unknown annotation under that
+ *   prefix is a warning, not silently ignored.
+ */
+export function ingressConfig(
+  objs: IngressObjects,
+  opts: IngressOptions,
+): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[] } {
+  const b = new KubeBuild(objs, { ...opts, allowCrossNamespace: false });
+  const classes = new Set(
+    objs.ingressClasses
+      .filter((c) => (c.spec as { controller?: string } | undefined)?.controller === CONTROLLER)
+      .filter((c) => opts.ingressClass === '' || c.metadata.name === opts.ingressClass)
+      .map((c) => c.metadata.name),
+  );
+  const services = new Map(objs.services.map((s) => [`${s.metadata.namespace}/${s.metadata.name}`, s]));
+
+  for (const ing of [...objs.ingresses].sort(byKey)) {
+    const ns = ing.metadata.namespace ?? 'default';
+    const where = `ingress ${ns}/${ing.metadata.name}`;
+    const spec = (ing.spec ?? {}) as IngressSpec;
+    if (!handled(ing, spec, classes, opts.ingressClass)) continue;
+    const ann = annotations(b, ing.metadata.annotations, ROUTER_KEYS, where, 'Ingress');
+    for (const t of spec.tls ?? []) if (t.secretName !== undefined) b.addCertificate(ns, t.secretName, where);
+
+    const backend = (bk: Backend | undefined, at: string): string | undefined => {
+      const svc = bk?.service;
+      if (svc?.name === undefined)
+        return b.error(at, 'a backend without a service (resource backends are not supported)');
+      const port = svc.port?.number ?? svc.port?.name;
+      const sann = annotations(
+        b,
+        services.get(`${ns}/${svc.name}`)?.metadata.annotations,
+        SERVICE_KEYS,
+        `service ${ns}/${svc.name}`,
+        'Service',
+      );
+      const sticky = stickyOf(sann);
+      return b.loadBalancer(
+        {
+          name: svc.name,
+          port,
+          scheme: sann['service.serversscheme'],
+          passHostHeader: bool(sann['service.passhostheader']),
+          serversTransport: sann['service.serverstransport'],
+          sticky,
+        },
+        ns,
+        at,
+      );
+    };
+    const routerBase = (): Obj | undefined => {
+      const r: Obj = {};
+      const eps = list(ann['router.entrypoints']);
+      if (eps !== undefined) r['entryPoints'] = eps;
+      const mws = list(ann['router.middlewares']);
+      if (mws !== undefined) r['middlewares'] = mws;
+      if (ann['router.priority'] !== undefined) r['priority'] = ann['router.priority'];
+      const tlsOn =
+        bool(ann['router.tls']) === true ||
+        ann['router.tls.certresolver'] !== undefined ||
+        ann['router.tls.options'] !== undefined;
+      if (tlsOn) {
+        const tls: Obj = {};
+        if (ann['router.tls.certresolver'] !== undefined)
+          tls['certResolver'] = ann['router.tls.certresolver'];
+        if (ann['router.tls.options'] !== undefined) tls['options'] = ann['router.tls.options'];
+        r['tls'] = tls;
+      }
+      return r;
+    };
+
+    if (spec.defaultBackend !== undefined) {
+      const svc = backend(spec.defaultBackend, where);
+      if (svc !== undefined) {
+        // Traefik: `default-router` → `default-backend`, at math.MinInt32.
+        b.services['default-backend'] = { weighted: { services: [{ name: svc, weight: 1 }] } };
+        b.routers['default-router'] = {
+          ...routerBase(),
+          rule: 'PathPrefix(`/`)',
+          priority: -2147483648,
+          service: 'default-backend',
+        };
+        b.source('http/routers', 'default-router', where);
+        b.source('http/services', 'default-backend', where);
+      }
+    }
+    for (const rule of spec.rules ?? []) {
+      const host = rule.host ?? '';
+      for (const p of rule.http?.paths ?? []) {
+        const path = p.path ?? '';
+        const name = normalize(`${ns}-${ing.metadata.name}-${host}${path}`);
+        const svc = backend(p.backend, where);
+        if (svc === undefined) continue;
+        const parts: string[] = [];
+        if (host !== '') parts.push(hostRule(host));
+        if (path !== '') {
+          const type = p.pathType ?? 'ImplementationSpecific';
+          if (type === 'Exact') parts.push(`Path(\`${path}\`)`);
+          else if (type === 'Prefix' && opts.strictPrefixMatching && path !== '/') {
+            const bare = path.replace(/\/+$/, '');
+            parts.push(`(Path(\`${bare}\`) || PathPrefix(\`${bare}/\`))`);
+          } else if (type === 'Prefix' || type === 'ImplementationSpecific') {
+            const matcher =
+              type === 'ImplementationSpecific' ? (ann['router.pathmatcher'] ?? 'PathPrefix') : 'PathPrefix';
+            parts.push(`${matcher}(\`${path}\`)`);
+          } else {
+            b.error(where, `path ${path}: unknown pathType ${type}`);
+            continue;
+          }
+        }
+        const router = {
+          ...routerBase(),
+          rule: parts.length === 0 ? 'PathPrefix(`/`)' : parts.join(' && '),
+          service: svc,
+        };
+        b.routers[name] = router;
+        b.source('http/routers', name, where);
+      }
+    }
+  }
+  return b.result();
+}
+
+function handled(ing: KubeObject, spec: IngressSpec, classes: ReadonlySet<string>, option: string): boolean {
+  if (spec.ingressClassName !== undefined) return classes.has(spec.ingressClassName);
+  const a = ing.metadata.annotations?.['kubernetes.io/ingress.class'] ?? '';
+  return a === option || (option === '' && a === 'traefik');
+}
+
+/** ``Host(`h`)``, or for `*.example.com` a HostRegexp matching one label (Traefik's buildHostRule). */
+function hostRule(host: string): string {
+  if (!host.startsWith('*.')) return `Host(\`${host}\`)`;
+  const rest = host.slice(2).replace(/[.]/g, '\\.');
+  return `HostRegexp(\`^[a-z0-9-]+\\.${rest}$\`)`;
+}
+
+/** Traefik's annotations under `traefik.ingress.kubernetes.io/`; unknown ones are warned about. */
+function annotations(
+  b: KubeBuild,
+  all: Readonly<Record<string, string>> | undefined,
+  known: ReadonlySet<string>,
+  where: string,
+  kind: string,
+): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all ?? {})) {
+    if (!k.startsWith(PREFIX)) continue;
+    const rest = k.slice(PREFIX.length).toLowerCase();
+    if (known.has(rest)) out[rest] = v;
+    else b.warn(where, `annotation ${k} is not a known ${kind} annotation: ignored`);
+  }
+  return out;
+}
+
+function stickyOf(a: Record<string, string>): Obj | undefined {
+  if (bool(a['service.sticky.cookie']) !== true) return undefined;
+  const cookie: Obj = {};
+  for (const f of ['name', 'secure', 'httponly', 'samesite', 'maxage', 'path']) {
+    const v = a[`service.sticky.cookie.${f}`];
+    if (v !== undefined)
+      cookie[f === 'httponly' ? 'httpOnly' : f === 'samesite' ? 'sameSite' : f === 'maxage' ? 'maxAge' : f] =
+        v;
+  }
+  return { cookie };
+}
+
+function bool(v: string | undefined): boolean | undefined {
+  return v === undefined ? undefined : v.trim().toLowerCase() === 'true';
+}
+
+function list(v: string | undefined): string[] | undefined {
+  if (v === undefined) return undefined;
+  const l = v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '');
+  return l.length === 0 ? undefined : l;
+}
+
+function byKey(a: KubeObject, b: KubeObject): number {
+  const ka = `${a.metadata.namespace}/${a.metadata.name}`;
+  const kb = `${b.metadata.namespace}/${b.metadata.name}`;
+  return ka < kb ? -1 : ka > kb ? 1 : 0;
+}

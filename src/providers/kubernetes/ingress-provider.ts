@@ -1,0 +1,66 @@
+import type { KubernetesIngressProviderConfig } from '../../config/static/providers.ts';
+import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
+import type { Provider, ProviderUpdate } from '../provider.ts';
+import { ingressConfig } from './ingress-config.ts';
+import { KubeClient } from './kube-client.ts';
+import { watchKube } from './kube-watch.ts';
+
+/**
+ * Traefik's Kubernetes Ingress provider (pkg/provider/kubernetes/ingress): Ingresses and
+ * IngressClasses (`networking.k8s.io/v1`) with Services, Secrets and EndpointSlices, followed by
+ * informers; the configuration is built again at every change. Objects are `name@kubernetes`.
+ */
+export class KubernetesIngressProvider implements Provider {
+  readonly name = 'kubernetes';
+  readonly #cfg: KubernetesIngressProviderConfig;
+  readonly #validation: ProviderValidation;
+  readonly #env: NodeJS.ProcessEnv;
+
+  constructor(
+    cfg: KubernetesIngressProviderConfig,
+    validation: ProviderValidation,
+    env: NodeJS.ProcessEnv = process.env,
+  ) {
+    this.#cfg = cfg;
+    this.#validation = validation;
+    this.#env = env;
+  }
+
+  watch(signal: AbortSignal): AsyncIterable<ProviderUpdate> {
+    return this.#run(signal);
+  }
+
+  async *#run(signal: AbortSignal): AsyncGenerator<ProviderUpdate, void, undefined> {
+    const cfg = this.#cfg;
+    const net = '/apis/networking.k8s.io/v1';
+    const resources = {
+      ingresses: {
+        prefix: net,
+        plural: 'ingresses',
+        ...(cfg.labelSelector === '' ? {} : { labelSelector: cfg.labelSelector }),
+      },
+      ingressClasses: { prefix: net, plural: 'ingressclasses', clusterScoped: true },
+      services: { prefix: '/api/v1', plural: 'services' },
+      secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
+      endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
+    };
+    let client: KubeClient;
+    try {
+      client = new KubeClient(cfg, this.#env);
+    } catch (e) {
+      if (signal.aborted) return;
+      throw e;
+    }
+    yield* watchKube(
+      client,
+      resources,
+      cfg.namespaces,
+      cfg.throttleDuration,
+      (items) => {
+        const built = ingressConfig(items, { ...cfg, allowCrossNamespace: false });
+        return updateFromData(built.data, this.name, built.sourceOf, this.#validation, built.issues);
+      },
+      signal,
+    );
+  }
+}

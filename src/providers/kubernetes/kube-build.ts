@@ -1,0 +1,234 @@
+import { type ConfigIssue, issue } from '../../config/issues.ts';
+import type { SourceOf } from '../dynamic-data.ts';
+import type { KubeObject } from './informer.ts';
+
+export type Obj = Record<string, unknown>;
+
+/** Traefik's provider.Normalize: runs of anything but letters and digits become one `-`. */
+export function normalize(s: string): string {
+  return s.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '');
+}
+
+/** What a route (IngressRoute, Ingress path, HTTPRoute backend) says about one Kubernetes service. */
+export interface ServiceRef {
+  readonly name?: string | undefined;
+  readonly namespace?: string | undefined;
+  readonly port?: number | string | undefined;
+  readonly scheme?: string | undefined;
+  readonly passHostHeader?: boolean | undefined;
+  readonly serversTransport?: string | undefined;
+  readonly sticky?: unknown;
+  readonly strategy?: string | undefined;
+  readonly responseForwarding?: unknown;
+}
+
+interface ServiceSpec {
+  readonly type?: string;
+  readonly externalName?: string;
+  readonly ports?: readonly { readonly name?: string; readonly port?: number }[];
+}
+
+interface SliceJson {
+  readonly ports?: readonly { readonly name?: string; readonly port?: number }[] | null;
+  readonly endpoints?:
+    | readonly {
+        readonly addresses?: readonly string[];
+        readonly conditions?: { readonly ready?: boolean | null; readonly serving?: boolean | null };
+      }[]
+    | null;
+}
+
+export interface ServiceOptions {
+  readonly allowEmptyServices: boolean;
+  readonly allowCrossNamespace: boolean;
+  readonly allowExternalNameServices?: boolean;
+}
+
+/**
+ * The configuration a Kubernetes provider builds from the objects it watches, with the source of
+ * each object (`ingressroute default/web`) for its issues, and the Services and EndpointSlices
+ * that load balancers are made of (shared by the CRD, Ingress and Gateway providers, as
+ * Traefik's three share their service loading).
+ */
+export class KubeBuild {
+  readonly routers: Obj = {};
+  readonly services: Obj = {};
+  readonly middlewares: Obj = {};
+  readonly serversTransports: Obj = {};
+  readonly certificates: Obj[] = [];
+  readonly tlsOptions: Obj = {};
+  readonly tlsStores: Obj = {};
+  readonly issues: ConfigIssue[] = [];
+  readonly #sources = new Map<string, string>();
+  readonly #svcIndex: Map<string, KubeObject>;
+  readonly #slices = new Map<string, SliceJson[]>();
+  readonly #secrets: Map<string, KubeObject>;
+  readonly #certSeen = new Set<string>();
+  readonly #opts: ServiceOptions;
+
+  constructor(
+    objs: {
+      readonly services: readonly KubeObject[];
+      readonly endpointSlices: readonly KubeObject[];
+      readonly secrets?: readonly KubeObject[];
+    },
+    opts: ServiceOptions,
+  ) {
+    this.#opts = opts;
+    this.#svcIndex = new Map(objs.services.map((s) => [key(s), s]));
+    this.#secrets = new Map((objs.secrets ?? []).map((s) => [key(s), s]));
+    for (const e of objs.endpointSlices) {
+      const svc = e.metadata.labels?.['kubernetes.io/service-name'];
+      if (svc === undefined) continue;
+      const k = `${e.metadata.namespace ?? ''}/${svc}`;
+      const list = this.#slices.get(k) ?? [];
+      list.push(e as unknown as SliceJson);
+      this.#slices.set(k, list);
+    }
+  }
+
+  source(section: string, name: string, where: string): void {
+    this.#sources.set(`${section}/${name.toLowerCase()}`, where);
+  }
+
+  error(where: string, message: string): undefined {
+    this.issues.push(issue('error', message, [], { file: where }));
+    return undefined;
+  }
+
+  warn(where: string, message: string): void {
+    this.issues.push(issue('warning', message, [], { file: where }));
+  }
+
+  /** A reference to another namespace, refused (reported) unless allowCrossNamespace. */
+  crossNamespace(where: string, what: string, ns: string, ownNs: string): boolean {
+    if (ns === ownNs || this.#opts.allowCrossNamespace) return false;
+    this.error(where, `${what}: another namespace (allowCrossNamespace is off)`);
+    return true;
+  }
+
+  /**
+   * The load balancer of one Kubernetes service port, `<ns>-<service>-<port>`; its name, or
+   * undefined (reported) when unusable. Servers are the serving endpoints of its EndpointSlices
+   * (port matched by the service port's name; nil `serving` = serving, so a terminating
+   * endpoint that still serves is kept); scheme `https` for port 443 or a port named `https…`.
+   */
+  loadBalancer(s: ServiceRef, routeNs: string, where: string, nameOverride?: string): string | undefined {
+    const ns = s.namespace ?? routeNs;
+    if (s.name === undefined || s.name === '') return this.error(where, 'a service without a name');
+    if (this.crossNamespace(where, `service ${ns}/${s.name}`, ns, routeNs)) return undefined;
+    const svc = this.#svcIndex.get(`${ns}/${s.name}`);
+    if (svc === undefined) return this.error(where, `service ${ns}/${s.name} not found`);
+    const sspec = (svc.spec ?? {}) as ServiceSpec;
+    const port = (sspec.ports ?? []).find((p) =>
+      typeof s.port === 'number' ? p.port === s.port : s.port === undefined || p.name === s.port,
+    );
+    if (port?.port === undefined)
+      return this.error(where, `service ${ns}/${s.name} has no port ${JSON.stringify(s.port)}`);
+    const name = nameOverride ?? normalize(`${ns}-${s.name}-${port.port}`);
+    const scheme =
+      s.scheme ?? (port.port === 443 || (port.name ?? '').startsWith('https') ? 'https' : 'http');
+    const urls = new Set<string>();
+    if (sspec.type === 'ExternalName') {
+      if (this.#opts.allowExternalNameServices !== true)
+        return this.error(where, `service ${ns}/${s.name}: ExternalName (allowExternalNameServices is off)`);
+      urls.add(`${scheme}://${sspec.externalName ?? ''}:${port.port}`);
+    }
+    for (const slice of this.#slices.get(`${ns}/${s.name}`) ?? []) {
+      const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? ''));
+      if (sp?.port === undefined) continue;
+      for (const e of slice.endpoints ?? []) {
+        const serving = e.conditions?.serving ?? e.conditions?.ready ?? true;
+        if (serving === false) continue;
+        for (const a of e.addresses ?? [])
+          urls.add(`${scheme}://${a.includes(':') ? `[${a}]` : a}:${sp.port}`);
+      }
+    }
+    if (urls.size === 0 && !this.#opts.allowEmptyServices)
+      return this.error(where, `service ${ns}/${s.name}: no endpoints`);
+    const lb: Obj = { servers: [...urls].sort().map((url) => ({ url })) };
+    if (s.passHostHeader !== undefined) lb['passHostHeader'] = s.passHostHeader;
+    if (s.serversTransport !== undefined && s.serversTransport !== '')
+      lb['serversTransport'] = this.ref(s.serversTransport, ns);
+    if (s.sticky !== undefined) lb['sticky'] = s.sticky;
+    if (s.strategy !== undefined) lb['strategy'] = s.strategy;
+    if (s.responseForwarding !== undefined) lb['responseForwarding'] = s.responseForwarding;
+    this.services[name] = { loadBalancer: lb };
+    this.source('http/services', name, `service ${ns}/${s.name}`);
+    return name;
+  }
+
+  /** `<ns>-<name>`, or a name with `@` (another provider's) as it is. */
+  ref(name: string, ns: string): string {
+    return name.includes('@') ? name : normalize(`${ns}-${name}`);
+  }
+
+  secret(ns: string, name: string): KubeObject | undefined {
+    return this.#secrets.get(`${ns}/${name}`);
+  }
+
+  /** A key of a secret's `data`, decoded (base64), or undefined. */
+  secretValue(ns: string, name: string, k: string): string | undefined {
+    const data = (this.secret(ns, name) as { data?: Record<string, string> } | undefined)?.data;
+    const v = data?.[k];
+    return v === undefined ? undefined : Buffer.from(v, 'base64').toString('utf8');
+  }
+
+  /** `tls.crt` and `tls.key` of a TLS secret, as PEM, or undefined (reported). */
+  certificate(ns: string, name: string, where: string): { certFile: string; keyFile: string } | undefined {
+    if (this.secret(ns, name) === undefined) return this.error(where, `secret ${ns}/${name} not found`);
+    const certFile = this.secretValue(ns, name, 'tls.crt');
+    const keyFile = this.secretValue(ns, name, 'tls.key');
+    if (certFile === undefined || keyFile === undefined)
+      return this.error(where, `secret ${ns}/${name} has no tls.crt and tls.key`);
+    return { certFile, keyFile };
+  }
+
+  /** Adds a TLS secret's certificate to `tls.certificates` once. */
+  addCertificate(ns: string, name: string, where: string, stores?: readonly string[]): void {
+    const k = `${ns}/${name}/${(stores ?? []).join(',')}`;
+    if (this.#certSeen.has(k)) return;
+    const c = this.certificate(ns, name, where);
+    if (c === undefined) return;
+    this.#certSeen.add(k);
+    this.certificates.push(stores === undefined ? c : { ...c, stores: [...stores] });
+  }
+
+  /** A CA from a secret (`tls.ca` or `ca.crt`, Traefik's getCABlocks), or undefined (reported). */
+  ca(ns: string, name: string, where: string): string | undefined {
+    if (this.secret(ns, name) === undefined) return this.error(where, `secret ${ns}/${name} not found`);
+    const v = this.secretValue(ns, name, 'tls.ca') ?? this.secretValue(ns, name, 'ca.crt');
+    return v ?? this.error(where, `secret ${ns}/${name} has no tls.ca or ca.crt`);
+  }
+
+  result(): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[] } {
+    const sources = this.#sources;
+    const sourceOf: SourceOf = (path) => {
+      const p = path.map(String);
+      return sources.get(p.slice(0, 3).join('/').toLowerCase());
+    };
+    const tls: Obj = {};
+    if (this.certificates.length > 0) tls['certificates'] = this.certificates;
+    if (Object.keys(this.tlsOptions).length > 0) tls['options'] = this.tlsOptions;
+    if (Object.keys(this.tlsStores).length > 0) tls['stores'] = this.tlsStores;
+    return {
+      data: {
+        http: {
+          routers: this.routers,
+          services: this.services,
+          middlewares: this.middlewares,
+          ...(Object.keys(this.serversTransports).length > 0
+            ? { serversTransports: this.serversTransports }
+            : {}),
+        },
+        ...(Object.keys(tls).length > 0 ? { tls } : {}),
+      },
+      sourceOf,
+      issues: this.issues,
+    };
+  }
+}
+
+export function key(o: KubeObject): string {
+  return `${o.metadata.namespace ?? ''}/${o.metadata.name}`;
+}

@@ -1,0 +1,82 @@
+import type { ProviderUpdate } from '../provider.ts';
+import { sleep } from '../sleep.ts';
+import { Informer, type KubeObject, type ResourceSpec } from './informer.ts';
+import type { KubeClient } from './kube-client.ts';
+
+/**
+ * The loop every Kubernetes provider runs (Traefik's WatchAll, then a rebuild per event): one
+ * informer per resource; once every one has listed, `build` makes the first update from their
+ * stores, then again after each change (after `throttleMs` when set; changes meanwhile are one
+ * rebuild). An informer failing throws out of the loop: the supervisor restarts the provider.
+ */
+export async function* watchKube<K extends string>(
+  client: KubeClient,
+  resources: Readonly<Record<K, ResourceSpec>>,
+  namespaces: readonly string[],
+  throttleMs: number,
+  build: (items: Readonly<Record<K, KubeObject[]>>) => ProviderUpdate,
+  outer: AbortSignal,
+): AsyncGenerator<ProviderUpdate, void, undefined> {
+  const ctl = new AbortController();
+  const abort = (): void => ctl.abort();
+  outer.addEventListener('abort', abort, { once: true });
+  const signal = ctl.signal;
+  try {
+    const keys = Object.keys(resources) as K[];
+    const informers = keys.map((k) => new Informer(client, resources[k], namespaces));
+    let pendingLists = informers.length;
+    let dirty = false;
+    let failure: unknown;
+    let wake: (() => void) | undefined;
+    const notify = (): void => {
+      const w = wake;
+      wake = undefined;
+      w?.();
+    };
+    for (const inf of informers) {
+      inf
+        .run(
+          signal,
+          () => {
+            pendingLists--;
+            notify();
+          },
+          () => {
+            dirty = true;
+            notify();
+          },
+        )
+        .catch((e: unknown) => {
+          failure ??= e;
+          notify();
+        });
+    }
+    const snapshot = (): Record<K, KubeObject[]> => {
+      const out = {} as Record<K, KubeObject[]>;
+      keys.forEach((k, i) => {
+        out[k] = informers[i]!.items();
+      });
+      return out;
+    };
+    let first = true;
+    while (!signal.aborted) {
+      if (failure !== undefined) throw failure;
+      if (pendingLists === 0 && (first || dirty)) {
+        if (!first && throttleMs > 0 && !(await sleep(throttleMs, signal))) break;
+        first = false;
+        dirty = false;
+        yield build(snapshot());
+        continue;
+      }
+      await new Promise<void>((r) => {
+        wake = r;
+      });
+    }
+  } catch (e) {
+    if (outer.aborted) return;
+    throw e;
+  } finally {
+    outer.removeEventListener('abort', abort);
+    ctl.abort();
+  }
+}

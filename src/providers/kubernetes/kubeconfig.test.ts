@@ -1,0 +1,50 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { readKubeconfig } from './kubeconfig.ts';
+
+describe('kubeconfig', () => {
+  it('reads the current context`s server, CA (file relative to the kubeconfig) and client certificate data', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'ca.pem'), 'CA PEM');
+    const b64 = (s: string) => Buffer.from(s).toString('base64');
+    writeFileSync(
+      join(dir, 'config'),
+      `apiVersion: v1
+kind: Config
+current-context: prod
+clusters:
+  - { name: dev, cluster: { server: "https://dev:6443" } }
+  - { name: prod, cluster: { server: "https://prod:6443/", certificate-authority: ca.pem } }
+users:
+  - { name: admin, user: { client-certificate-data: ${b64('CERT')}, client-key-data: ${b64('KEY')} } }
+contexts:
+  - { name: dev, context: { cluster: dev, user: admin } }
+  - { name: prod, context: { cluster: prod, user: admin } }
+`,
+    );
+    const k = readKubeconfig(join(dir, 'config'));
+    assert.equal(k.server, 'https://prod:6443');
+    assert.equal(k.token, undefined);
+    assert.deepEqual(k.tls, { ca: 'CA PEM', cert: 'CERT', key: 'KEY' });
+  });
+
+  it('refuses an exec user and a missing context by name', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(
+      join(dir, 'exec'),
+      `current-context: c
+clusters: [{ name: k, cluster: { server: "https://k" } }]
+users: [{ name: u, user: { exec: { command: aws } } }]
+contexts: [{ name: c, context: { cluster: k, user: u } }]
+`,
+    );
+    assert.throws(() => readKubeconfig(join(dir, 'exec')), /user u: exec credentials are not supported/);
+    writeFileSync(join(dir, 'nocontext'), 'current-context: nope\ncontexts: []\n');
+    assert.throws(() => readKubeconfig(join(dir, 'nocontext')), /no context named "nope"/);
+  });
+});

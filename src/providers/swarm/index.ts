@@ -1,0 +1,1 @@
+export { SwarmProvider } from './swarm-provider.ts';

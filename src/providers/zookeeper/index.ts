@@ -1,0 +1,1 @@
+export { ZooKeeperStore } from './zk-store.ts';

@@ -1,0 +1,178 @@
+/**
+ * A data-plane worker's side of `workers: N` (src/workers/control-plane.ts): it receives each
+ * configuration from the control plane, builds its own snapshot from it (its own pools, its own
+ * middleware state), holds it until the control plane says every worker has built it, then swaps.
+ * It answers metric scrapes with its own exposition and drains when told to stop.
+ */
+import type { DynamicConfig } from '../config/dynamic/schema.ts';
+import type { Logger } from '../core/logger.ts';
+import { type BuildOptions, type BuildResult, buildSnapshot } from '../runtime/build-snapshot.ts';
+import type { ResourceCache } from '../runtime/resource-cache.ts';
+import type { RuntimeSnapshot, SnapshotRef } from '../runtime/types.ts';
+import type { ServerPool } from '../upstream/server-pool.ts';
+import { HealthMirror } from './health-hub.ts';
+import type { BridgeAddress, FromWorker, ToWorker } from './protocol.ts';
+import { splitLocalLimits } from './split-limits.ts';
+
+export interface WorkerInit {
+  readonly ports: Readonly<Record<string, number>>;
+  readonly bridge: BridgeAddress | null;
+  /** Every worker's TLS session-ticket keys derive from it. */
+  readonly ticketSecret: Buffer;
+}
+
+export interface ServeOptions {
+  readonly ref: SnapshotRef;
+  readonly cache: ResourceCache;
+  readonly logger: Logger;
+  /** What every build gets; TLS joins it when a configuration first needs it (`loadTls`). */
+  readonly buildOptions: () => BuildOptions;
+  /** Loads TLS into the build options (node:tls and the certificate code, on first need). */
+  readonly loadTls: () => Promise<void>;
+  /** After each swap: what the single process does after an applied configuration. */
+  readonly onCommit: (snap: RuntimeSnapshot) => void;
+  readonly metrics: { render(): string } | null;
+  readonly reopenLogs: () => void;
+  /** Drains and closes everything; resolves when the worker may exit. */
+  readonly shutdown: (signal: string) => Promise<void>;
+}
+
+export class DataPlane {
+  /** 1..N: stable across replacements (the control plane forks a replacement into the same slot). */
+  readonly slot: number;
+  /** How many workers share the limits (`inFlightReq`, `rateLimit`). */
+  readonly workers: number;
+  readonly health = new HealthMirror();
+  readonly #init: Promise<WorkerInit>;
+  #serve: ServeOptions | null = null;
+  /** Built, not yet swapped: generation → build. */
+  readonly #held = new Map<number, BuildResult>();
+  #generation = 0;
+  #stopping = false;
+  /** Messages are handled one at a time: a build that loads TLS first must not be overtaken. */
+  #queue: Promise<void> = Promise.resolve();
+
+  constructor(slot: number, workers: number) {
+    this.slot = slot;
+    this.workers = workers;
+    let resolveInit: (i: WorkerInit) => void = () => {};
+    this.#init = new Promise((r) => {
+      resolveInit = r;
+    });
+    process.on('message', (m: ToWorker) => {
+      if (m.t === 'init') {
+        return resolveInit({
+          ports: m.ports,
+          bridge: m.bridge,
+          ticketSecret: Buffer.from(m.ticketSecret, 'base64'),
+        });
+      }
+      this.#queue = this.#queue.then(
+        () => this.#handle(m),
+        () => this.#handle(m),
+      );
+    });
+    // The control plane is gone (killed): no one will send configurations or stop us.
+    process.on('disconnect', () => void this.stop('control plane gone'));
+    this.#send({ t: 'hello' });
+  }
+
+  /** The ports to bind and the admin bridge, from the control plane. */
+  init(): Promise<WorkerInit> {
+    return this.#init;
+  }
+
+  listening(ports: Readonly<Record<string, number>>): void {
+    this.#send({ t: 'listening', ports });
+  }
+
+  /** Serves configurations from now on. */
+  serve(opts: ServeOptions): void {
+    this.#serve = opts;
+  }
+
+  async #handle(m: ToWorker): Promise<void> {
+    const o = this.#serve;
+    switch (m.t) {
+      case 'init':
+        return;
+      case 'prepare':
+        if (o === null) return;
+        this.health.load(m.health);
+        return this.#prepare(o, m.generation, m.config);
+      case 'commit':
+        if (o !== null) this.#commit(o, m.generation);
+        return;
+      case 'health':
+        this.health.update(m.key, m.index, m.healthy);
+        return;
+      case 'metrics':
+        this.#send({ t: 'metrics', id: m.id, text: o?.metrics?.render() ?? '' });
+        return;
+      case 'reopen':
+        o?.reopenLogs();
+        return;
+      case 'shutdown':
+        return this.stop(m.signal);
+    }
+  }
+
+  async #prepare(o: ServeOptions, generation: number, received: DynamicConfig): Promise<void> {
+    let error: string | null = null;
+    try {
+      const config = splitLocalLimits(received, this.workers);
+      let built = buildSnapshot(config, generation, o.cache, o.logger, o.buildOptions());
+      if (built.snapshot.tlsWanted && o.buildOptions().tls === undefined) {
+        // The first configuration whose routers terminate TLS in a worker started without it.
+        await o.loadTls();
+        built = buildSnapshot(config, generation, o.cache, o.logger, o.buildOptions());
+      }
+      const errors = built.issues.filter((i) => i.severity === 'error');
+      if (errors.length > 0) error = errors.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+      else this.#held.set(generation, built);
+    } catch (e) {
+      error = e instanceof Error ? (e.stack ?? e.message) : String(e);
+    }
+    if (error !== null) o.logger.error('worker cannot build the configuration', { generation, error });
+    this.#send({ t: 'prepared', generation, error });
+  }
+
+  #commit(o: ServeOptions, generation: number): void {
+    const built = this.#held.get(generation);
+    if (built === undefined || generation <= this.#generation) return;
+    // What later generations already built must survive this swap's clean-up.
+    const pools = new Set<ServerPool>(built.pools);
+    const keys = new Set<string>(built.sharedKeys);
+    for (const [g, b] of this.#held) {
+      if (g < generation) this.#held.delete(g);
+      else if (g > generation) {
+        for (const p of b.pools) pools.add(p);
+        for (const k of b.sharedKeys) keys.add(k);
+      }
+    }
+    this.#held.delete(generation);
+    this.#generation = generation;
+    o.ref.swap(built.snapshot);
+    o.cache.retain(pools, keys);
+    o.onCommit(o.ref.current);
+    this.#send({ t: 'committed', generation });
+  }
+
+  /** Drains (the shutdown given to `serve`) and exits: on the control plane's word or a signal. */
+  async stop(signal: string): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    const o = this.#serve;
+    if (o !== null) await o.shutdown(signal);
+    process.exit(0);
+  }
+
+  #send(m: FromWorker | { t: 'hello' }): void {
+    if (process.send === undefined || process.connected !== true) return;
+    try {
+      process.send(m);
+    } catch {
+      // The channel closed under us: 'disconnect' follows.
+    }
+  }
+}
