@@ -183,8 +183,7 @@ export abstract class ExchangeCore
       if (this.spool === null) this.#spoolBody(buffering);
       else if (buffering.maxRequestBodyBytes > 0 && this.spool.length > buffering.maxRequestBodyBytes) {
         // Already read whole by a middleware before it (forwardAuth's forwardBody).
-        this.closeAfter = true;
-        this.respondDirect({ status: 413, body: statusText(413) });
+        this.#refuseBody(413);
       } else this.#dispatch();
       return;
     }
@@ -196,32 +195,53 @@ export abstract class ExchangeCore
    * picked; the request then goes with a Content-Length, and each try replays it.
    */
   #spoolBody(b: BufferingSpec): void {
-    const max = b.maxRequestBodyBytes;
-    if (max > 0 && this.parsed.bodyKind === BODY_LENGTH && this.parsed.contentLength > max) {
-      // oxy checks the announced length first: refused before a byte of the body is read.
-      this.closeAfter = true;
-      this.respondDirect({ status: 413, body: statusText(413) });
+    const max = b.maxRequestBodyBytes > 0 ? b.maxRequestBodyBytes : -1;
+    // oxy checks the announced length first: refused before a byte of the body is read.
+    if (this.#announcedOver(max)) {
+      this.#refuseBody(413);
       return;
     }
     // Its memory part counts in the overload manager's request-body budget (set at admission).
-    const spool = new SpooledBody(b.memRequestBodyBytes, this.body!.budget);
+    this.#startSpool(
+      new SpooledBody(b.memRequestBodyBytes, this.body!.budget),
+      max,
+      413,
+      'maxRequestBodyBytes',
+    );
+  }
+
+  /** A body announced (Content-Length) larger than `max` bytes (< 0: no limit). */
+  #announcedOver(max: number): boolean {
+    return max >= 0 && this.parsed.bodyKind === BODY_LENGTH && this.parsed.contentLength > max;
+  }
+
+  /** Reads the request body into `spool` (answered `overStatus` past `max`, `what` naming it). */
+  #startSpool(spool: SpooledBody, max: number, overStatus: number, what: string): void {
     this.spool = spool;
     this.#awaitingBody = true;
-    this.body!.attach(new SpoolSink(spool, this, max > 0 ? max : -1));
+    this.body!.attach(new SpoolSink(spool, this, max, overStatus, what));
     this.client.resumeBody();
   }
 
+  /** A body refused for its size: answered `status`, and the connection closed after it. */
+  #refuseBody(status: number): void {
+    this.closeAfter = true;
+    this.respondDirect({ status, body: statusText(status) });
+  }
+
+  /** True (and answered 500) when the spool could not keep the body. */
+  #spoolFailed(spool: SpooledBody): boolean {
+    if (spool.error === null) return false;
+    this.ctx.logger.error('request body could not be buffered', {
+      error: spool.error,
+      router: this.routerName,
+    });
+    this.respondDirect({ status: 500, body: statusText(500) });
+    return true;
+  }
+
   #bodySpooled(): void {
-    if (this.done) return;
-    const spool = this.spool!;
-    if (spool.error !== null) {
-      this.ctx.logger.error('request body could not be buffered', {
-        error: spool.error,
-        router: this.routerName,
-      });
-      this.respondDirect({ status: 500, body: statusText(500) });
-      return;
-    }
+    if (this.done || this.#spoolFailed(this.spool!)) return;
     try {
       this.#dispatch();
     } catch (e) {
@@ -272,35 +292,24 @@ export abstract class ExchangeCore
       void spool.settled().then(() => this.#deliverBody(spool, limit, overStatus, done));
       return;
     }
-    if (limit >= 0 && this.parsed.bodyKind === BODY_LENGTH && this.parsed.contentLength > limit) {
-      queueMicrotask(() => {
-        this.closeAfter = true;
-        this.respondDirect({ status: overStatus, body: statusText(overStatus) });
-      });
+    if (this.#announcedOver(limit)) {
+      queueMicrotask(() => this.#refuseBody(overStatus));
       return;
     }
     // All in memory, as Traefik's io.ReadAll: `limit` bounds it when set.
-    const spool = new SpooledBody(Number.MAX_SAFE_INTEGER);
-    this.spool = spool;
-    this.#awaitingBody = true;
-    this.#bodyReader = (body) => done(body);
-    this.body.attach(new SpoolSink(spool, this, limit, overStatus, "the middleware's maxBodySize"));
-    this.client.resumeBody();
+    this.#bodyReader = done;
+    this.#startSpool(
+      new SpooledBody(Number.MAX_SAFE_INTEGER),
+      limit,
+      overStatus,
+      "the middleware's maxBodySize",
+    );
   }
 
   #deliverBody(spool: SpooledBody, limit: number, overStatus: number, done: (body: Buffer) => void): void {
-    if (this.done) return;
-    if (spool.error !== null) {
-      this.ctx.logger.error('request body could not be read', {
-        error: spool.error,
-        router: this.routerName,
-      });
-      this.respondDirect({ status: 500, body: statusText(500) });
-      return;
-    }
+    if (this.done || this.#spoolFailed(spool)) return;
     if (limit >= 0 && spool.length > limit) {
-      this.closeAfter = true;
-      this.respondDirect({ status: overStatus, body: statusText(overStatus) });
+      this.#refuseBody(overStatus);
       return;
     }
     try {

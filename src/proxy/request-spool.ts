@@ -24,13 +24,7 @@ export class SpoolSink implements UpstreamStream {
   readonly #drain: () => void;
 
   /** `max` < 0: no limit; past it the request is answered `overStatus` (`what` names the limit). */
-  constructor(
-    spool: SpooledBody,
-    listener: SpoolListener,
-    max: number,
-    overStatus = 413,
-    what = 'maxRequestBodyBytes',
-  ) {
+  constructor(spool: SpooledBody, listener: SpoolListener, max: number, overStatus: number, what: string) {
     this.#spool = spool;
     this.#listener = listener;
     this.#max = max;
