@@ -54,6 +54,23 @@ export class ReadSlot {
   }
 }
 
+const SLOT = Symbol('traffic.readSlot');
+type Slotted = { [SLOT]?: ReadSlot };
+
+/**
+ * Records that `socket` reads into `slot` (created with `slot.onread`, or adopted): whoever takes
+ * the socket over later (a tunnel after a protocol switch) can retarget the slot instead of
+ * having each read copied into the stream's readable side.
+ */
+export function registerReadSlot(socket: Socket, slot: ReadSlot): void {
+  (socket as Slotted)[SLOT] = slot;
+}
+
+/** The ReadSlot `socket` reads into, if any. */
+export function readSlotOf(socket: object): ReadSlot | null {
+  return (socket as Slotted)[SLOT] ?? null;
+}
+
 /** `buf[start..end)` as memory of its own (a copy), for bytes of a slot's buffer that are kept. */
 export function copyOut(buf: Buffer, start: number, end: number): Buffer {
   return Buffer.from(buf.subarray(start, end));
@@ -96,9 +113,10 @@ interface UserBufferHandle {
  * internals; the caller then keeps its 'data' listener. The caller removes that listener itself.
  */
 export function adoptReadSlot(socket: Socket, slot: ReadSlot): boolean {
-  const handle = (socket as unknown as { _handle: UserBufferHandle | null })._handle;
+  const handle = (socket as unknown as { _handle?: UserBufferHandle | null })._handle;
   if (
     handle === null ||
+    handle === undefined ||
     handle.constructor.name !== 'TCP' ||
     typeof handle.useUserBuffer !== 'function' ||
     socket.readableLength !== 0 ||
@@ -115,5 +133,6 @@ export function adoptReadSlot(socket: Socket, slot: ReadSlot): boolean {
   fields[k.kBufferCb] = slot.onread.callback;
   fields[k.kBufferGen] = slot.onread.buffer;
   handle.useUserBuffer(first);
+  registerReadSlot(socket, slot);
   return true;
 }
