@@ -25,6 +25,7 @@ export class ReadSlot {
   #buf: Buffer | null = null;
   #lent = false;
   #bulk = false;
+  #spare: Buffer[] | null = null;
   /** net's `onread` option: the buffer to read into next, and what to do with a read. */
   readonly onread = {
     buffer: (): Buffer => this.#next(),
@@ -37,22 +38,51 @@ export class ReadSlot {
 
   #next(): Buffer {
     let b = this.#buf;
-    if (b === null || this.#lent || (this.#bulk && b.length < READ_SIZE_BULK)) {
-      b = Buffer.allocUnsafe(this.#bulk ? READ_SIZE_BULK : READ_SIZE);
+    const size = this.#bulk ? READ_SIZE_BULK : READ_SIZE;
+    if (b === null || this.#lent || b.length < size) {
+      b = this.#takeSpare(size) ?? Buffer.allocUnsafe(size);
       this.#buf = b;
       this.#lent = false;
     }
     return b;
   }
 
+  #takeSpare(size: number): Buffer | null {
+    const spare = this.#spare;
+    if (spare === null) return null;
+    for (let i = spare.length - 1; i >= 0; i--) {
+      const b = spare[i]!;
+      if (b.length >= size) {
+        spare.splice(i, 1);
+        return b;
+      }
+    }
+    return null;
+  }
+
   /**
    * The current buffer now belongs to whoever got it: the next read goes elsewhere. Only during
-   * the read's callback: net asks for the next buffer as soon as the callback returns.
+   * the read's callback: net asks for the next buffer as soon as the callback returns. Returns
+   * the buffer lent, which its borrower may give back (`recycle`) once nothing refers to it.
    */
-  lend(): void {
+  lend(): Buffer {
     this.#lent = true;
+    return this.#buf!;
+  }
+
+  /**
+   * A lent buffer is free again (the write that held it completed): kept as a spare for the next
+   * reads instead of a new allocation. At most `MAX_SPARE` are kept; more are left to the GC.
+   */
+  recycle(buf: Buffer): void {
+    if (buf === this.#buf || buf.length < (this.#bulk ? READ_SIZE_BULK : READ_SIZE)) return;
+    if (this.#spare === null) this.#spare = [buf];
+    else if (this.#spare.length < MAX_SPARE) this.#spare.push(buf);
   }
 }
+
+/** Spare buffers a slot keeps from recycled writes: enough for the writes a tunnel lets queue. */
+const MAX_SPARE = 2;
 
 const SLOT = Symbol('traffic.readSlot');
 type Slotted = { [SLOT]?: ReadSlot };

@@ -37,6 +37,8 @@ class TunnelSide implements ReadTarget {
   ended = false;
   /** The ReadSlot `from` reads into, when it is ours; null: 'data' events. */
   slot: ReadSlot | null = null;
+  /** Slot buffers held by writes to `to` still queued: given back to the slot once `to` drains. */
+  readonly lent: Buffer[] = [];
 
   constructor(tunnel: Tunnel, from: Duplex, to: Duplex, up: boolean) {
     this.tunnel = tunnel;
@@ -50,10 +52,16 @@ class TunnelSide implements ReadTarget {
     this.tunnel.data(this, n === buf.length ? buf : buf.subarray(0, n));
     // Nothing left queued: the kernel (or TLS) took the bytes and the buffer can be read into
     // again. Else the queued write holds this memory: the next read goes to a fresh buffer.
-    if (to.writableLength > 0) this.slot!.lend();
+    if (to.writableLength > 0) {
+      const b = this.slot!.lend();
+      if (this.lent.length < MAX_LENT) this.lent.push(b);
+    }
     return true;
   }
 }
+
+/** Lent buffers a side remembers to give back (as many as its slack lets queue, and one more). */
+const MAX_LENT = 3;
 
 type Tagged = Duplex & { [SIDE]?: TunnelSide };
 
@@ -205,6 +213,12 @@ export class Tunnel implements Timed {
   drained(writtenSide: TunnelSide): void {
     // The stream that drained is `writtenSide.from`; the one writing into it is the other side's `from`.
     const other = writtenSide === this.#up ? this.#down : this.#up;
+    const lent = other.lent;
+    // Nothing queued any more (a write issued since the drain would show): no write holds them.
+    if (lent.length > 0 && other.to.writableLength === 0) {
+      for (let i = 0; i < lent.length; i++) other.slot!.recycle(lent[i]!);
+      lent.length = 0;
+    }
     if (!other.ended && !this.#over) other.from.resume();
   }
 
