@@ -4,7 +4,8 @@
  * carries redis-cli to a real redis-server through a cleartext HostSNI(`*`) route, and deleting
  * it (kubectl again) removes the route; an IngressRouteTCP with TLS passthrough chooses by SNI and
  * a node TLS client sees the backend's own certificate; a MiddlewareTCP ipAllowList refuses the
- * client; an IngressRouteUDP answers a node dgram client from a UDP echo server.
+ * client; an IngressRouteUDP answers a node dgram client from a UDP echo server; an
+ * IngressRouteTCP naming a missing Service is reported by its kind and name.
  */
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -273,6 +274,23 @@ providers:
     await until(from, async () => (await ask()) === 'echo:ping');
     assert.equal(await ask(), 'echo:ping');
     assert.deepEqual(await routers('udp'), ['net-echo-0@kubernetescrd']);
+  });
+
+  it('reports an IngressRouteTCP whose Service is missing by its name; the redis route still answers', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      crdObject('IngressRouteTCP', 'db', 'broken', {
+        entryPoints: ['redis'],
+        routes: [{ match: 'HostSNI(`*`)', priority: 1, services: [{ name: 'nope', port: 6379 }] }],
+      }),
+    );
+    const l = await waitForLogFrom(
+      proxy,
+      from,
+      (x) => typeof x.issue === 'string' && x.issue.startsWith('ingressroutetcp db/broken'),
+    );
+    assert.equal(l.issue, 'ingressroutetcp db/broken: service db/nope not found');
+    assert.ok(await pong(), 'the other routes are applied');
   });
 
   it('removes the route when the IngressRouteTCP is deleted with kubectl', async () => {

@@ -227,7 +227,16 @@ describe('IngressRouteTCP → tcp configuration', () => {
           ],
         }),
         tcpRoute('db', 'native', {
-          routes: [{ match: 'HostSNI(`*`)', services: [{ name: 'redis', port: 6379, nativeLB: true }] }],
+          routes: [
+            {
+              match: 'HostSNI(`*`)',
+              syntax: 'v3',
+              services: [{ name: 'redis', port: 6379, nativeLB: true }],
+            },
+          ],
+        }),
+        tcpRoute('db', 'v2', {
+          routes: [{ match: 'HostSNI(`*`)', syntax: 'v2', services: [{ name: 'redis', port: 6379 }] }],
         }),
       ],
     });
@@ -240,6 +249,7 @@ describe('IngressRouteTCP → tcp configuration', () => {
       ['ingressroutetcp db/empty', /service db\/empty: no endpoints/],
       ['ingressroutetcp db/crossst', /serversTransport ops-t@kubernetescrd: .*allowCrossNamespace/],
       ['ingressroutetcp db/native', /warning: service db\/redis: nativeLB is not supported yet/],
+      ['ingressroutetcp db/v2', /ruleSyntax` is not supported/],
     ];
     for (const [where, re] of expect)
       assert.ok(
