@@ -238,6 +238,8 @@ describe('IngressRouteTCP → tcp configuration', () => {
         tcpRoute('db', 'v2', {
           routes: [{ match: 'HostSNI(`*`)', syntax: 'v2', services: [{ name: 'redis', port: 6379 }] }],
         }),
+        tcpRoute('db', 'notalist', { routes: { match: 'HostSNI(`*`)' } }),
+        tcpRoute('db', 'servicesnotalist', { routes: [{ match: 'HostSNI(`*`)', services: 'redis' }] }),
       ],
     });
     const expect: [string, RegExp][] = [
@@ -250,6 +252,8 @@ describe('IngressRouteTCP → tcp configuration', () => {
       ['ingressroutetcp db/crossst', /serversTransport ops-t@kubernetescrd: .*allowCrossNamespace/],
       ['ingressroutetcp db/native', /warning: service db\/redis: nativeLB is not supported yet/],
       ['ingressroutetcp db/v2', /ruleSyntax` is not supported/],
+      ['ingressroutetcp db/notalist', /routes must be a list/],
+      ['ingressroutetcp db/servicesnotalist', /services must be a list/],
     ];
     for (const [where, re] of expect)
       assert.ok(

@@ -31,15 +31,21 @@ interface Ref {
   readonly namespace?: string;
 }
 
+interface TcpRoute {
+  readonly match?: string;
+  readonly priority?: number;
+  readonly syntax?: string;
+  readonly middlewares?: unknown;
+  readonly services?: unknown;
+}
+
+interface UdpRoute {
+  readonly services?: unknown;
+}
+
 interface IngressRouteTcpSpec {
   readonly entryPoints?: readonly string[];
-  readonly routes?: readonly {
-    readonly match?: string;
-    readonly priority?: number;
-    readonly syntax?: string;
-    readonly middlewares?: readonly Ref[];
-    readonly services?: readonly ServiceL4[];
-  }[];
+  readonly routes?: unknown;
   readonly tls?: {
     readonly passthrough?: boolean;
     readonly secretName?: string;
@@ -51,7 +57,7 @@ interface IngressRouteTcpSpec {
 
 interface IngressRouteUdpSpec {
   readonly entryPoints?: readonly string[];
-  readonly routes?: readonly { readonly services?: readonly ServiceL4[] }[];
+  readonly routes?: unknown;
 }
 
 interface ServiceSpec {
@@ -139,7 +145,7 @@ function ingressRouteTcp(b: KubeBuild, ir: KubeObject): void {
   const t = spec.tls;
   if (t !== undefined && t.passthrough !== true && t.secretName !== undefined && t.secretName !== '')
     b.addCertificate(ns, t.secretName, where);
-  for (const route of spec.routes ?? []) {
+  for (const route of b.list<TcpRoute>(spec.routes, where, 'routes') ?? []) {
     const match = route.match ?? '';
     if (match.trim() === '') {
       b.error(where, 'a route with an empty match');
@@ -150,12 +156,14 @@ function ingressRouteTcp(b: KubeBuild, ir: KubeObject): void {
     b.source('tcp/routers', name, where);
     let ok = true;
     const refs: string[] = [];
-    for (const m of route.middlewares ?? []) {
+    const mws = b.list<Ref>(route.middlewares, where, 'middlewares');
+    if (mws === undefined) ok = false;
+    for (const m of mws ?? []) {
       const ref = reference(b, m, ns, where, 'middlewaretcp');
       if (ref === undefined) ok = false;
       else refs.push(ref);
     }
-    const service = services(b, route.services ?? [], name, ns, where, match, 'tcp');
+    const service = services(b, route.services, name, ns, where, match, 'tcp');
     if (service === undefined) ok = false;
     let tls: Obj | undefined;
     if (t !== undefined) {
@@ -189,11 +197,11 @@ function ingressRouteUdp(b: KubeBuild, ir: KubeObject): void {
   const ns = ir.metadata.namespace ?? 'default';
   const where = `ingressrouteudp ${ns}/${ir.metadata.name}`;
   const spec = (ir.spec ?? {}) as IngressRouteUdpSpec;
-  (spec.routes ?? []).forEach((route, i) => {
+  (b.list<UdpRoute>(spec.routes, where, 'routes') ?? []).forEach((route, i) => {
     // Traefik's key: `<ns>-<name>-<index>`, not normalized (kubernetes_udp.go).
     const name = `${ns}-${ir.metadata.name}-${i}`;
     b.source('udp/routers', name, where);
-    if (services(b, route.services ?? [], name, ns, where, `#${i}`, 'udp') === undefined) return;
+    if (services(b, route.services, name, ns, where, `#${i}`, 'udp') === undefined) return;
     const router: Obj = { service: name };
     if (spec.entryPoints !== undefined && spec.entryPoints.length > 0)
       router['entryPoints'] = spec.entryPoints;
@@ -208,13 +216,15 @@ function ingressRouteUdp(b: KubeBuild, ir: KubeObject): void {
  */
 function services(
   b: KubeBuild,
-  list: readonly ServiceL4[],
+  value: unknown,
   name: string,
   ns: string,
   where: string,
   route: string,
   proto: 'tcp' | 'udp',
 ): string | undefined {
+  const list = b.list<ServiceL4>(value, where, 'services');
+  if (list === undefined) return undefined;
   if (list.length === 0) return b.error(where, `route ${JSON.stringify(route)}: no service`);
   const section = proto === 'tcp' ? b.tcp.services : b.udp.services;
   const built = list.map((s) =>

@@ -121,7 +121,11 @@ export function transportSecrets(
     if (pem === undefined) ok = false;
     else rootCAs.push(pem);
   };
-  for (const r of (spec['rootCAs'] ?? []) as { secret?: string; configMap?: string }[]) {
+  const cas = b.list<{ secret?: string; configMap?: string }>(spec['rootCAs'], where, 'rootCAs');
+  const caSecrets = b.list<string>(spec['rootCAsSecrets'], where, 'rootCAsSecrets');
+  const certSecrets = b.list<string>(spec['certificatesSecrets'], where, 'certificatesSecrets');
+  if (cas === undefined || caSecrets === undefined || certSecrets === undefined) return undefined;
+  for (const r of cas) {
     if (r.secret !== undefined && r.configMap !== undefined) {
       b.error(where, 'a rootCAs entry has both secret and configMap');
       ok = false;
@@ -131,9 +135,9 @@ export function transportSecrets(
       ok = false;
     }
   }
-  for (const s of (spec['rootCAsSecrets'] ?? []) as string[]) add(b.ca(ns, s, where));
+  for (const s of caSecrets) add(b.ca(ns, s, where));
   const certificates: Obj[] = [];
-  for (const s of (spec['certificatesSecrets'] ?? []) as string[]) {
+  for (const s of certSecrets) {
     const c = b.certificate(ns, s, where);
     if (c === undefined) ok = false;
     else certificates.push(c);

@@ -108,6 +108,16 @@ export class KubeBuild {
     this.issues.push(issue('warning', message, [], { file: where }));
   }
 
+  /**
+   * A list of a spec (`routes`, `services`, `rootCAs`…): absent is empty; anything but a list is
+   * reported (an API server without the CRD's schema lets anything through) and is undefined.
+   */
+  list<T>(value: unknown, where: string, key: string): readonly T[] | undefined {
+    if (value === undefined || value === null) return [];
+    if (Array.isArray(value)) return value as T[];
+    return this.error(where, `${key} must be a list`);
+  }
+
   /** A reference to another namespace, refused (reported) unless allowCrossNamespace. */
   crossNamespace(where: string, what: string, ns: string, ownNs: string): boolean {
     if (ns === ownNs || this.#opts.allowCrossNamespace) return false;
