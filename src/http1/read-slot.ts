@@ -24,8 +24,13 @@ export class ReadSlot {
   target: ReadTarget | null = null;
   #buf: Buffer | null = null;
   #lent = false;
-  #bulk = false;
+  #bulk: boolean;
   #spare: Buffer[] | null = null;
+
+  /** `bulk`: reads are large from the start (a tunnel that switched to a slot mid-transfer). */
+  constructor(bulk = false) {
+    this.#bulk = bulk;
+  }
   /** net's `onread` option: the buffer to read into next, and what to do with a read. */
   readonly onread = {
     buffer: (): Buffer => this.#next(),

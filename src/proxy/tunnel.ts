@@ -37,6 +37,8 @@ class TunnelSide implements ReadTarget {
   ended = false;
   /** The ReadSlot `from` reads into, when it is ours; null: 'data' events. */
   slot: ReadSlot | null = null;
+  /** `from` is a plain TCP socket read through 'data' events, which may switch to a slot. */
+  adoptable = false;
   /** Slot buffers held by writes to `to` still queued: given back to the slot once `to` drains. */
   readonly lent: Buffer[] = [];
 
@@ -60,6 +62,13 @@ class TunnelSide implements ReadTarget {
   }
 }
 
+/**
+ * A read this large says the connection carries a bulk transfer: from then on its socket reads
+ * into a slot. Short exchanges (a request and its answer) keep net's reads, which cost less than
+ * a slot's buffer for a connection that reads once or twice.
+ */
+const BULK_READ = 16 * 1024;
+
 /** Lent buffers a side remembers to give back (as many as its slack lets queue, and one more). */
 const MAX_LENT = 3;
 
@@ -67,7 +76,9 @@ type Tagged = Duplex & { [SIDE]?: TunnelSide };
 
 // Listeners shared by every tunnel (no closure per tunnel): `this` is the readable stream.
 function onData(this: Tagged, chunk: Buffer): void {
-  this[SIDE]!.tunnel.data(this[SIDE]!, chunk);
+  const side = this[SIDE]!;
+  side.tunnel.data(side, chunk);
+  if (chunk.length >= BULK_READ && side.adoptable) side.tunnel.adopt(side);
 }
 function onEnd(this: Tagged): void {
   this[SIDE]!.tunnel.halfClosed(this[SIDE]!);
@@ -176,26 +187,37 @@ export class Tunnel implements Timed {
   }
 
   /**
-   * How `side.from` is read: into its ReadSlot (one buffer per socket, reused), retargeted when
-   * the socket has one already (an HTTP/1.1 connection or upstream connection that switched
-   * protocols) or adopted for a plain TCP socket; else (TLS, HTTP/2 streams, bytes already in the
-   * stream's buffer) through 'data' events.
+   * How `side.from` is read: into the ReadSlot the socket has already (an HTTP/1.1 connection or
+   * upstream connection that switched protocols: a WebSocket), retargeted to this side; else
+   * through 'data' events, switching to a slot of its own on the first large read when it is a
+   * plain TCP socket (`adopt`).
    */
   #read(side: TunnelSide): void {
     const s = side.from as Socket;
     if (s.readableLength === 0) {
-      let slot = readSlotOf(s);
-      if (slot === null) {
-        const fresh = new ReadSlot();
-        if (typeof s.resetAndDestroy === 'function' && adoptReadSlot(s, fresh)) slot = fresh;
-      }
+      const slot = readSlotOf(s);
       if (slot !== null) {
         side.slot = slot;
         slot.target = side;
         return;
       }
     }
+    side.adoptable = typeof s.resetAndDestroy === 'function';
     s.on('data', onData);
+  }
+
+  /** `side.from` carries a bulk transfer: its reads go to a slot of its own from now on. */
+  adopt(side: TunnelSide): void {
+    side.adoptable = false;
+    if (this.#over) return;
+    const s = side.from as Socket;
+    const slot = new ReadSlot(true);
+    if (!adoptReadSlot(s, slot)) return;
+    side.slot = slot;
+    slot.target = side;
+    s.off('data', onData);
+    // Paused by backpressure: with a slot, reading stops only through pause() (net's rule).
+    if (s.readableFlowing === false) s.pause();
   }
 
   /** Bytes read from `side.from`: written to `side.to`, whose backpressure pauses the reader. */
