@@ -59,6 +59,8 @@ export const ERROR_CODES = {
   // upstream TLS: the handshake failed, so no request byte reached the server's application
   UPSTREAM_TLS_CERT_EXPIRED: { status: 502, source: 'upstream', retryable: true },
   UPSTREAM_TLS_HOSTNAME: { status: 502, source: 'upstream', retryable: true },
+  /** The server's certificate lacks the transport's `peerCertURI` (a Consul Connect SPIFFE ID). */
+  UPSTREAM_TLS_PEER_URI: { status: 502, source: 'upstream', retryable: true },
   UPSTREAM_TLS_UNTRUSTED: { status: 502, source: 'upstream', retryable: true },
   UPSTREAM_TLS_HANDSHAKE: { status: 502, source: 'upstream', retryable: true },
   // internal

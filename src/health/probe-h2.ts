@@ -58,6 +58,7 @@ export function sendH2Probe(req: H2ProbeRequest, done: (o: H2ProbeOutcome) => vo
             rejectUnauthorized: t.rejectUnauthorized,
             ALPNProtocols: ['h2'],
             ...(t.servername !== undefined ? { servername: t.servername } : {}),
+            ...(t.checkServerIdentity !== undefined ? { checkServerIdentity: t.checkServerIdentity } : {}),
           });
   } catch (e) {
     finish({ ok: false, phase: 'connect', reason: errorCode(e) });

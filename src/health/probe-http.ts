@@ -81,6 +81,7 @@ export function sendHttpProbe(req: HttpProbeRequest, ev: HttpProbeEvents): Socke
             rejectUnauthorized: t.rejectUnauthorized,
             ALPNProtocols: ['http/1.1'],
             ...(t.servername !== undefined ? { servername: t.servername } : {}),
+            ...(t.checkServerIdentity !== undefined ? { checkServerIdentity: t.checkServerIdentity } : {}),
           });
   } catch (e) {
     // An out-of-range port throws synchronously.

@@ -8,7 +8,7 @@
  * Probes run every few seconds per server, not per request, so clarity beats allocation here.
  */
 import { connect, type Socket } from 'node:net';
-import type { SecureContext } from 'node:tls';
+import type { PeerCertificate, SecureContext } from 'node:tls';
 import { type ActiveCheckOptions, MAX_REDIRECTS, statusAccepted } from './active-options.ts';
 import { GRPC_HEALTH_HEADERS, GRPC_HEALTH_PATH, GRPC_HEALTH_REQUEST, judgeGrpcHealth } from './probe-grpc.ts';
 import { sendH2Probe } from './probe-h2.ts';
@@ -31,6 +31,8 @@ export interface ProbeTls {
   readonly secureContext: SecureContext;
   readonly servername: string | undefined;
   readonly rejectUnauthorized: boolean;
+  /** The transport's peerCertURI check, when it has one (the same as its requests'). */
+  readonly checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
 }
 
 export interface ProbeResult {

@@ -605,6 +605,9 @@ function buildLoadBalancer(
               secureContext: tls.secureContext,
               servername: tls.serverName ?? (isIP(host) === 0 ? host : undefined),
               rejectUnauthorized: !tls.insecureSkipVerify,
+              ...(tls.checkServerIdentity === undefined
+                ? {}
+                : { checkServerIdentity: tls.checkServerIdentity }),
             },
           }
         : {};

@@ -18,7 +18,13 @@ const plain: PoolOptions = {
 };
 
 function tls(id: string): UpstreamTls {
-  return { id, serverName: undefined, insecureSkipVerify: false, secureContext: {} as SecureContext };
+  return {
+    id,
+    serverName: undefined,
+    insecureSkipVerify: false,
+    checkServerIdentity: undefined,
+    secureContext: {} as SecureContext,
+  };
 }
 
 describe('poolKey', () => {

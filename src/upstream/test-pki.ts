@@ -53,8 +53,11 @@ function openssl(dir: string, args: readonly string[]): void {
   }
 }
 
+/** DNS names, IPs, and URIs (`spiffe://…`: anything with `://`). */
 function subjectAltName(names: readonly string[]): string {
-  return names.map((n) => (isIP(n) === 0 ? `DNS:${n}` : `IP:${n}`)).join(',');
+  return names
+    .map((n) => (n.includes('://') ? `URI:${n}` : isIP(n) === 0 ? `DNS:${n}` : `IP:${n}`))
+    .join(',');
 }
 
 export class TestPki {
@@ -115,7 +118,10 @@ export class TestPki {
     this.ca = this.#read('ca');
   }
 
-  /** A certificate for `names` (DNS names or IPs) signed by this CA, usable by servers and clients. */
+  /**
+   * A certificate for `names` (DNS names, IPs, URIs such as SPIFFE IDs) signed by this CA, usable
+   * by servers and clients.
+   */
   issue(commonName: string, names: readonly string[], opts: IssueOptions = {}): Issued {
     const base = `leaf${++this.#count}`;
     openssl(this.dir, [

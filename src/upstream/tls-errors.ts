@@ -1,4 +1,5 @@
 import { type ErrorCode, ProxyError, upstreamError } from '../core/errors.ts';
+import { PEER_URI_MISMATCH } from './peer-cert-uri.ts';
 
 /*
  * Why a TLS connection to a server failed, in words a user can act on. The codes are OpenSSL's
@@ -68,6 +69,9 @@ export function tlsConnectError(err: Error | null, tcpUp: boolean): ProxyError {
     return tlsFailure('UPSTREAM_TLS_CERT_EXPIRED', what, err);
   }
   if (c === 'ERR_TLS_CERT_ALTNAME_INVALID') return hostnameMismatch(err!);
+  if (c === PEER_URI_MISMATCH) {
+    return new ProxyError('UPSTREAM_TLS_PEER_URI', `${err!.message} (peerCertURI)`, { cause: err });
+  }
   if (UNTRUSTED.has(c)) {
     return tlsFailure('UPSTREAM_TLS_UNTRUSTED', 'server certificate is not trusted (check rootCAs)', err);
   }

@@ -1,12 +1,19 @@
 import { createHash, createPrivateKey, type KeyObject, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { isIP } from 'node:net';
-import type { ConnectionOptions, SecureContext, SecureContextOptions, SecureVersion } from 'node:tls';
+import type {
+  ConnectionOptions,
+  PeerCertificate,
+  SecureContext,
+  SecureContextOptions,
+  SecureVersion,
+} from 'node:tls';
 import type { ServersTransportConfig, TlsVersionName } from '../config/dynamic/schema.ts';
+import { peerUriCheck } from './peer-cert-uri.ts';
 
 /**
  * TLS to `https://` servers, from a serversTransport's keys (Traefik's serverName, rootCAs,
- * certificates, insecureSkipVerify; ours minVersion/maxVersion). Files are read and checked
+ * certificates, insecureSkipVerify, peerCertURI; ours minVersion/maxVersion). Files are read and checked
  * when a configuration is built, so a bad CA or a key that does not match its certificate is a
  * configuration error, never a failure per connection.
  */
@@ -14,15 +21,30 @@ import type { ServersTransportConfig, TlsVersionName } from '../config/dynamic/s
 /** The TLS keys of a serversTransport. */
 export type TransportTlsConfig = Pick<
   ServersTransportConfig,
-  'serverName' | 'rootCAs' | 'certificates' | 'insecureSkipVerify' | 'minVersion' | 'maxVersion'
+  | 'serverName'
+  | 'rootCAs'
+  | 'certificates'
+  | 'insecureSkipVerify'
+  | 'minVersion'
+  | 'maxVersion'
+  | 'peerCertURI'
 >;
+
+/** Node's `checkServerIdentity`: an Error rejects the connection. */
+export type IdentityCheck = (hostname: string, cert: PeerCertificate) => Error | undefined;
 
 /** Everything a pool needs to open TLS connections; shared by every pool of one transport. */
 export interface UpstreamTls {
   /** Digest of the settings and the PEM contents: pools are keyed by it (a changed CA file = new pools). */
   readonly id: string;
   readonly serverName: string | undefined;
+  /** No check at all of the server's certificate (insecureSkipVerify without peerCertURI). */
   readonly insecureSkipVerify: boolean;
+  /**
+   * With peerCertURI: the check of the server's identity after its chain was verified (made once
+   * per transport, run once per TLS connection by node:tls). Undefined = Node's hostname check.
+   */
+  readonly checkServerIdentity: IdentityCheck | undefined;
   /**
    * Built once: `tls.connect` given `ca`/`cert`/`key` would parse them again for every
    * connection (a CA bundle costs milliseconds each time).
@@ -157,12 +179,19 @@ export function loadUpstreamTls(cfg: TransportTlsConfig, read: ReadText = readUt
     if (e instanceof LoadError) return { ok: false, path: e.path, message: e.message };
     return { ok: false, path: [], message: `invalid TLS settings: ${(e as Error).message}` };
   }
-  const insecureSkipVerify = cfg.insecureSkipVerify === true;
+  // Traefik (pkg/tls VerifyPeerCertificate): with peerCertURI the chain is always verified against
+  // rootCAs, even with insecureSkipVerify, which then only skips the hostname check.
+  const insecureSkipVerify = cfg.insecureSkipVerify === true && cfg.peerCertURI === undefined;
+  const checkServerIdentity =
+    cfg.peerCertURI === undefined
+      ? undefined
+      : peerUriCheck(cfg.peerCertURI, cfg.insecureSkipVerify === true);
   const id = createHash('sha256')
     .update(
       JSON.stringify([
         cfg.serverName ?? null,
         insecureSkipVerify,
+        cfg.peerCertURI ?? null,
         material.minVersion ?? null,
         material.maxVersion ?? null,
         material.ca ?? null,
@@ -171,7 +200,10 @@ export function loadUpstreamTls(cfg: TransportTlsConfig, read: ReadText = readUt
       ]),
     )
     .digest('base64url');
-  return { ok: true, tls: { id, serverName: cfg.serverName, insecureSkipVerify, secureContext } };
+  return {
+    ok: true,
+    tls: { id, serverName: cfg.serverName, insecureSkipVerify, checkServerIdentity, secureContext },
+  };
 }
 
 /**
@@ -196,6 +228,7 @@ export function tlsConnectOptions(
   };
   const servername = t.serverName ?? (isIP(host) === 0 ? host : undefined);
   if (servername !== undefined) o.servername = servername;
+  if (t.checkServerIdentity !== undefined) o.checkServerIdentity = t.checkServerIdentity;
   if (session !== undefined) o.session = session;
   return o;
 }

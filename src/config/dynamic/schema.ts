@@ -157,8 +157,20 @@ export const serversTransportSchema = strictObject(
     /** CA certificates (file paths or PEM text) that replace Node's bundled list. */
     rootCAs: z.array(z.string().min(1)).optional(),
     certificates: z.array(nullAsEmpty(transportCertificate)).optional(),
-    /** Absent = false. Logged as a warning once per transport when on. */
+    /**
+     * Absent = false. Logged as a warning once per transport when on (unless peerCertURI is set:
+     * the chain is then still verified, only the hostname check is skipped, as in Traefik).
+     */
     insecureSkipVerify: z.boolean().optional(),
+    /**
+     * The URI SAN the server's certificate must carry (Traefik's key; its Consul Connect
+     * transports set the service's SPIFFE ID). Compared ignoring case and the authority.
+     */
+    peerCertURI: z
+      .string()
+      .min(1)
+      .refine((v) => URL.canParse(v), { error: 'must be an absolute URI such as spiffe://domain/path' })
+      .optional(),
     /** Ours (Traefik has them in tls.options only). Absent = Node's defaults: TLS 1.2 to 1.3. */
     minVersion: tlsVersion.optional(),
     maxVersion: tlsVersion.optional(),
@@ -175,7 +187,7 @@ export const serversTransportSchema = strictObject(
       }),
     ).optional(),
   },
-  ['peerCertURI', 'spiffe'],
+  ['spiffe'],
 ).superRefine((t, ctx) => {
   if (
     t.minVersion !== undefined &&

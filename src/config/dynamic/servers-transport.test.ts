@@ -81,6 +81,21 @@ describe('serversTransports: TLS keys', () => {
     assert.equal(t.forwardingTimeouts['pingTimeout'], 2_000);
   });
 
+  it('reads peerCertURI, and refuses one that is not an absolute URI', () => {
+    const ok = transport('      peerCertURI: spiffe://td.consul/ns/default/dc/dc1/svc/web\n');
+    assert.deepEqual(ok.lines, []);
+    assert.equal(
+      (ok.config as { peerCertURI: string }).peerCertURI,
+      'spiffe://td.consul/ns/default/dc/dc1/svc/web',
+    );
+    const bad = transport('      peerCertURI: svc/web\n');
+    assert.equal(bad.config, undefined);
+    assert.match(
+      bad.lines[0]!,
+      /^dyn\.yaml:4:20: http\.serversTransports\.t\.peerCertURI: must be an absolute URI/,
+    );
+  });
+
   it('still reports the Traefik keys we lack by name', () => {
     assert.match(transport('      spiffe: {}\n').lines[0]!, /`spiffe` is not supported yet/);
   });

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { connect } from 'node:tls';
+import { uriSans } from './peer-cert-uri.ts';
+import { type Issued, TestPki } from './test-pki.ts';
+import { tlsConnectError } from './tls-errors.ts';
+import { loadUpstreamTls, type TransportTlsConfig, tlsConnectOptions } from './transport-tls.ts';
+
+const WEB = 'spiffe://11111111-2222.consul/ns/default/dc/dc1/svc/web';
+
+let pki: TestPki;
+let stranger: TestPki;
+let web: Issued;
+let db: Issued;
+let noUri: Issued;
+let foreign: Issued;
+
+before(() => {
+  pki = new TestPki('Connect CA');
+  stranger = new TestPki('Stranger CA');
+  web = pki.issue('web', [WEB]);
+  db = pki.issue('db', ['spiffe://11111111-2222.consul/ns/default/dc/dc1/svc/db', 'web.test']);
+  noUri = pki.issue('plain', ['127.0.0.1']);
+  foreign = stranger.issue('web', [WEB]);
+});
+
+after(() => {
+  pki.remove();
+  stranger.remove();
+});
+
+/** One TLS handshake to a real server presenting `cert`; 'ok' or the classified error code and text. */
+async function handshake(cert: Issued, cfg: TransportTlsConfig): Promise<string> {
+  const server: Server = createServer({ key: cert.keyPem, cert: cert.certPem }, (_q, s) => s.end());
+  server.on('tlsClientError', () => {});
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  try {
+    const r = loadUpstreamTls(cfg);
+    assert.ok(r.ok);
+    const port = (server.address() as AddressInfo).port;
+    return await new Promise<string>((resolve) => {
+      const s = connect(tlsConnectOptions(r.tls, '127.0.0.1', port));
+      s.once('secureConnect', () => {
+        s.destroy();
+        resolve('ok');
+      });
+      s.once('error', (e) => {
+        const p = tlsConnectError(e, true);
+        resolve(`${p.code}: ${p.message}`);
+      });
+    });
+  } finally {
+    server.closeAllConnections();
+    await new Promise<void>((r) => server.close(() => r()));
+  }
+}
+
+describe('uriSans', () => {
+  it("reads the URI SANs of Node's subjectaltname text, quoted ones too", () => {
+    assert.deepEqual(uriSans('DNS:a.test, URI:spiffe://td/ns/x, IP Address:10.0.0.1, URI:https://b/'), [
+      'spiffe://td/ns/x',
+      'https://b/',
+    ]);
+    assert.deepEqual(uriSans('URI:"spiffe://td/a,b"'), ['spiffe://td/a,b']);
+    assert.deepEqual(uriSans(undefined), []);
+  });
+});
+
+describe('peerCertURI (one check per TLS connection)', () => {
+  const connectTransport = (peerCertURI: string): TransportTlsConfig => ({
+    rootCAs: [pki.ca.certPem],
+    insecureSkipVerify: true,
+    peerCertURI,
+  });
+
+  it('accepts the server whose first URI SAN is the SPIFFE ID, whatever the host name', async () => {
+    assert.equal(await handshake(web, { ...connectTransport(WEB), serverName: 'default-dc1-web' }), 'ok');
+  });
+
+  it('ignores case and the trust domain, as Traefik does', async () => {
+    assert.equal(
+      await handshake(web, connectTransport('SPIFFE://other.consul/ns/default/dc/dc1/svc/WEB')),
+      'ok',
+    );
+    assert.equal(await handshake(web, connectTransport('spiffe:///ns/default/dc/dc1/svc/web')), 'ok');
+  });
+
+  it('refuses another service, and a certificate without a URI SAN', async () => {
+    assert.match(
+      await handshake(db, connectTransport(WEB)),
+      /^UPSTREAM_TLS_PEER_URI: server certificate is for spiffe:\/\/.*\/svc\/db, want .*\/svc\/web \(peerCertURI\)$/,
+    );
+    assert.match(await handshake(noUri, connectTransport(WEB)), /^UPSTREAM_TLS_PEER_URI: .*has no URI SAN/);
+  });
+
+  it('still verifies the chain with insecureSkipVerify', async () => {
+    assert.match(await handshake(foreign, connectTransport(WEB)), /^UPSTREAM_TLS_UNTRUSTED/);
+  });
+
+  it('checks the host name too without insecureSkipVerify', async () => {
+    const cfg = { rootCAs: [pki.ca.certPem], peerCertURI: WEB };
+    assert.match(await handshake(web, cfg), /^UPSTREAM_TLS_HOSTNAME/);
+    const dbId = 'spiffe://x/ns/default/dc/dc1/svc/db';
+    assert.equal(await handshake(db, { ...cfg, serverName: 'web.test', peerCertURI: dbId }), 'ok');
+  });
+
+  it('keys the transport by its peerCertURI, and does not call it insecure', () => {
+    const a = loadUpstreamTls(connectTransport(WEB));
+    const b = loadUpstreamTls(connectTransport(`${WEB}x`));
+    assert.ok(a.ok && b.ok);
+    assert.notEqual(a.tls.id, b.tls.id);
+    assert.equal(a.tls.insecureSkipVerify, false);
+  });
+});

@@ -1,0 +1,67 @@
+import type { PeerCertificate } from 'node:tls';
+
+/**
+ * `peerCertURI`: the server's certificate must carry this URI (a SPIFFE ID such as Consul
+ * Connect's `spiffe://<trust domain>/ns/<ns>/dc/<dc>/svc/<name>`). Traefik's rule (pkg/tls
+ * verifyServerCertMatchesURI): only the certificate's first URI SAN counts, compared ignoring
+ * case and ignoring the authority (the trust domain), since x509 constraints, not the name, keep
+ * one trust domain from speaking for another and a trust domain may be migrated.
+ */
+
+/** The code our mismatch error carries (tls-errors.ts turns it into UPSTREAM_TLS_PEER_URI). */
+export const PEER_URI_MISMATCH = 'ERR_TLS_PEER_URI_MISMATCH';
+
+/** A URI with its authority left out, lowercase: what two URIs are compared by. */
+function withoutAuthority(uri: string): string | undefined {
+  let u: URL;
+  try {
+    u = new URL(uri);
+  } catch {
+    return undefined;
+  }
+  return `${u.protocol}${u.pathname}${u.search}${u.hash}`.toLowerCase();
+}
+
+/**
+ * The URI SANs of a certificate, in order, from Node's `subjectaltname` text
+ * (`DNS:a, URI:spiffe://x/y`; a value with a comma or a quote is JSON-quoted).
+ */
+export function uriSans(subjectaltname: string | undefined): string[] {
+  const out: string[] = [];
+  if (subjectaltname === undefined) return out;
+  const entry = /(?:^|, )([A-Za-z ]+):("(?:[^"\\]|\\.)*"|[^,]*)/g;
+  for (const m of subjectaltname.matchAll(entry)) {
+    if (m[1] !== 'URI') continue;
+    const v = m[2]!;
+    out.push(v.startsWith('"') ? (JSON.parse(v) as string) : v);
+  }
+  return out;
+}
+
+function mismatch(message: string, cert: PeerCertificate): Error {
+  return Object.assign(new Error(message), { code: PEER_URI_MISMATCH, cert });
+}
+
+/**
+ * The identity check of one transport, made once: node:tls calls it per TLS connection, after
+ * the chain was verified. `skipHostname` (insecureSkipVerify set with peerCertURI, as Traefik's
+ * Consul Connect transports do) leaves out Node's hostname check; otherwise it runs first.
+ */
+export function peerUriCheck(
+  expected: string,
+  skipHostname: boolean,
+): (hostname: string, cert: PeerCertificate) => Error | undefined {
+  const want = withoutAuthority(expected);
+  return (hostname, cert) => {
+    if (!skipHostname) {
+      const e = process.getBuiltinModule('node:tls').checkServerIdentity(hostname, cert);
+      if (e !== undefined) return e;
+    }
+    const got = uriSans(cert.subjectaltname)[0];
+    if (got === undefined) {
+      return mismatch(`server certificate has no URI SAN, want ${expected}`, cert);
+    }
+    if (want !== undefined && withoutAuthority(got) === want) return undefined;
+    return mismatch(`server certificate is for ${got}, want ${expected}`, cert);
+  };
+}
