@@ -156,6 +156,14 @@ export const consulCatalogProviderSchema = strictObject(
       .array(z.enum(['passing', 'warning', 'critical', 'maintenance']))
       .default(['passing', 'warning']),
     allowEmptyServices: z.boolean().default(false),
+    /**
+     * Consul Connect (Traefik's keys): services tagged `<prefix>.consulcatalog.connect=true` (or
+     * all, with connectByDefault) are reached through their sidecar or Connect-native instances
+     * over mTLS, with the leaf certificate of `serviceName` (the proxy's own Connect identity).
+     */
+    connectAware: z.boolean().default(false),
+    connectByDefault: z.boolean().default(false),
+    serviceName: z.string().min(1).default('traefik'),
     endpoint: nullAsEmpty(
       strictObject(
         {
@@ -169,7 +177,7 @@ export const consulCatalogProviderSchema = strictObject(
       ),
     ).prefault({}),
   },
-  ['cache', 'requireConsistent', 'stale', 'connectAware', 'connectByDefault', 'serviceName', 'namespaces'],
+  ['cache', 'requireConsistent', 'stale', 'namespaces'],
 );
 
 /** `providers.swarm` (pkg/provider/docker, swarm mode). */

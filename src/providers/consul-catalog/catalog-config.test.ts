@@ -4,7 +4,8 @@ import { formatIssue } from '../../config/issues.ts';
 import { consulCatalogProviderSchema } from '../../config/static/providers.ts';
 import { type Constraint, compileConstraints } from '../docker/constraints.ts';
 import { updateFromData } from '../dynamic-data.ts';
-import { aggregatedStatus, type CatalogEntry, catalogConfig } from './catalog-config.ts';
+import { aggregatedStatus, type CatalogEntry, type CatalogService, catalogConfig } from './catalog-config.ts';
+import type { ConnectCerts } from './connect-certs.ts';
 
 const entry = (id: string, name: string, port: number, tags: string[], status = 'passing'): CatalogEntry => ({
   Node: { Node: 'n1', Address: '10.0.0.9' },
@@ -12,9 +13,24 @@ const entry = (id: string, name: string, port: number, tags: string[], status = 
   Checks: [{ CheckID: `service:${id}`, Status: status }],
 });
 
-function build(entries: CatalogEntry[], opts: Record<string, unknown> = {}) {
+/** The entries grouped by service, as the provider reads them. */
+function byService(entries: readonly CatalogEntry[]): CatalogService[] {
+  const out = new Map<string, CatalogEntry[]>();
+  for (const e of entries) {
+    const name = e.Service!.Service!;
+    out.set(name, [...(out.get(name) ?? []), e]);
+  }
+  return [...out].map(([name, list]) => ({ name, entries: list }));
+}
+
+function build(entries: CatalogEntry[], opts: Record<string, unknown> = {}, certs?: ConnectCerts) {
   const cfg = consulCatalogProviderSchema.parse(opts);
-  const b = catalogConfig(entries, cfg, compileConstraints(cfg.constraints, 'tags') as Constraint);
+  const b = catalogConfig(
+    byService(entries),
+    cfg,
+    compileConstraints(cfg.constraints, 'tags') as Constraint,
+    certs,
+  );
   const u = updateFromData(b.data, 'consulcatalog', b.sourceOf, {}, b.issues, { quietCase: true });
   return { config: u.config!, issues: u.issues.map(formatIssue) };
 }
@@ -62,5 +78,124 @@ describe('Consul Catalog → configuration', () => {
     assert.equal(aggregatedStatus([{ Status: 'passing' }, { Status: 'warning' }]), 'warning');
     assert.equal(aggregatedStatus([{ Status: 'critical' }, { Status: 'warning' }]), 'critical');
     assert.equal(aggregatedStatus([{ CheckID: '_node_maintenance', Status: 'critical' }]), 'maintenance');
+  });
+});
+
+describe('Consul Connect → configuration', () => {
+  const certs: ConnectCerts = {
+    roots: ['-----BEGIN CERTIFICATE-----\nroot\n-----END CERTIFICATE-----\n'],
+    trustDomain: '7a3b.consul',
+    leafCert: '-----BEGIN CERTIFICATE-----\nleaf\n-----END CERTIFICATE-----\n',
+    leafKey: '-----BEGIN PRIVATE KEY-----\nkey\n-----END PRIVATE KEY-----\n',
+  };
+  /** A sidecar of `name` as /v1/health/connect answers (the tags are the service's, inherited). */
+  const sidecar = (name: string, port: number, tags: string[], ns?: string): CatalogEntry => ({
+    Node: { Node: 'n1', Address: '10.0.0.9', Datacenter: 'dc1' },
+    Service: {
+      ID: `${name}-sidecar-proxy`,
+      Service: name,
+      Tags: tags,
+      Address: '10.0.1.1',
+      Port: port,
+      ...(ns === undefined ? {} : { Namespace: ns }),
+    },
+    Checks: [{ CheckID: 'c', Status: 'passing' }],
+  });
+
+  it('reaches a Connect service over https through its own transport, and a plain one as before', () => {
+    const { config, issues } = build(
+      [sidecar('web', 21000, ['traefik.consulcatalog.connect=true']), entry('api-1', 'api', 8080, [])],
+      { connectAware: true },
+      certs,
+    );
+    assert.deepEqual(issues, []);
+    const web = config.http.services['web'];
+    assert.ok(web?.kind === 'loadBalancer');
+    assert.deepEqual(
+      web.loadBalancer.servers.map((s) => s.url),
+      ['https://10.0.1.1:21000'],
+    );
+    assert.equal(web.loadBalancer.serversTransport, 'tls-default-dc1-web');
+    const t = config.http.serversTransports['tls-default-dc1-web'];
+    assert.deepEqual(
+      {
+        serverName: t?.serverName,
+        insecureSkipVerify: t?.insecureSkipVerify,
+        rootCAs: t?.rootCAs,
+        certificates: t?.certificates,
+        peerCertURI: t?.peerCertURI,
+      },
+      {
+        serverName: 'default-dc1-web',
+        insecureSkipVerify: true,
+        rootCAs: certs.roots,
+        certificates: [{ certFile: certs.leafCert, keyFile: certs.leafKey }],
+        peerCertURI: 'spiffe://7a3b.consul/ns/default/dc/dc1/svc/web',
+      },
+    );
+    const api = config.http.services['api'];
+    assert.ok(api?.kind === 'loadBalancer');
+    assert.deepEqual(
+      api.loadBalancer.servers.map((s) => s.url),
+      ['http://10.0.0.0:8080'],
+    );
+    assert.equal(api.loadBalancer.serversTransport, undefined);
+    assert.deepEqual(Object.keys(config.http.serversTransports), ['tls-default-dc1-web']);
+  });
+
+  it('leaves Connect services out without connectAware; connectByDefault makes every service one unless tagged false', () => {
+    const entries = [
+      sidecar('web', 21000, ['traefik.consulcatalog.connect=true']),
+      entry('api-1', 'api', 8080, []),
+      entry('old-1', 'old', 8081, ['traefik.consulcatalog.connect=false']),
+    ];
+    const off = build(entries, {}, certs);
+    assert.deepEqual(Object.keys(off.config.http.services).sort(), ['api', 'old']);
+    const all = build(entries, { connectAware: true, connectByDefault: true }, certs);
+    const lbOf = (n: string) => {
+      const s = all.config.http.services[n];
+      assert.ok(s?.kind === 'loadBalancer');
+      return s.loadBalancer;
+    };
+    assert.equal(
+      lbOf('api').serversTransport,
+      'tls-default-api',
+      'no datacenter in the entry: normalised away',
+    );
+    assert.match(lbOf('api').servers[0]!.url, /^https:/);
+    assert.equal(lbOf('old').serversTransport, undefined);
+    assert.match(lbOf('old').servers[0]!.url, /^http:/);
+  });
+
+  it('names the transport after the namespace, keeps a transport a tag defines, and reports a bad connect tag', () => {
+    const { config, issues } = build(
+      [
+        sidecar('pay', 21001, ['traefik.consulcatalog.connect=true'], 'team-a'),
+        sidecar('own', 21002, [
+          'traefik.consulcatalog.connect=true',
+          'traefik.http.serversTransports.tls-default-dc1-own.maxIdleConnsPerHost=7',
+        ]),
+        sidecar('bad', 21003, ['traefik.consulcatalog.connect=maybe']),
+      ],
+      { connectAware: true },
+      certs,
+    );
+    assert.deepEqual(issues, ['consul service bad: traefik.consulcatalog.connect: not a boolean: "maybe"']);
+    assert.equal(
+      config.http.serversTransports['tls-team-a-dc1-pay']?.peerCertURI,
+      'spiffe://7a3b.consul/ns/team-a/dc/dc1/svc/pay',
+    );
+    const own = config.http.serversTransports['tls-default-dc1-own'];
+    assert.equal(own?.maxIdleConnsPerHost, 7);
+    assert.equal(own?.peerCertURI, undefined, 'the tag defines the whole transport');
+    assert.equal(config.http.services['bad'], undefined);
+  });
+
+  it('leaves Connect services out, with an error, while the certificates are not there', () => {
+    const { config, issues } = build([sidecar('web', 21000, ['traefik.consulcatalog.connect=true'])], {
+      connectAware: true,
+    });
+    assert.deepEqual(config.http.services, {});
+    assert.match(issues.join('\n'), /consul service web: .*Connect certificates are not ready/);
   });
 });

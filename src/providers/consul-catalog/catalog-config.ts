@@ -1,13 +1,20 @@
+import { type ConfigIssue, issue } from '../../config/issues.ts';
 import type { ConsulCatalogProviderConfig } from '../../config/static/providers.ts';
 import type { Constraint } from '../docker/constraints.ts';
 import { type ContainerInfo, containersConfig, type DockerData } from '../docker/docker-config.ts';
+import { type ConnectCerts, connectTransport, connectTransportName } from './connect-certs.ts';
 
-/** One instance of a service, as `GET /v1/health/service/<name>` returns it. */
+/**
+ * One instance of a service, as `GET /v1/health/service/<name>` returns it (or, for a Connect
+ * service, `GET /v1/health/connect/<name>`: its sidecar proxies or Connect-native instances).
+ */
 export interface CatalogEntry {
-  readonly Node?: { readonly Node?: string; readonly Address?: string };
+  readonly Node?: { readonly Node?: string; readonly Address?: string; readonly Datacenter?: string };
   readonly Service?: {
     readonly ID?: string;
     readonly Service?: string;
+    /** Consul Enterprise; absent or '' = `default`. */
+    readonly Namespace?: string;
     readonly Tags?: readonly string[] | null;
     readonly Address?: string;
     readonly Port?: number;
@@ -36,6 +43,44 @@ export function aggregatedStatus(checks: CatalogEntry['Checks']): string {
   return 'passing';
 }
 
+/** The instances read for one catalog service (its name, as listed by `/v1/catalog/services`). */
+export interface CatalogService {
+  readonly name: string;
+  readonly entries: readonly CatalogEntry[];
+}
+
+/** Go's strconv.ParseBool, which Traefik's label decoder uses. */
+function parseBool(v: string): boolean | undefined {
+  if (/^(1|t|true)$/i.test(v)) return true;
+  if (/^(0|f|false)$/i.test(v)) return false;
+  return undefined;
+}
+
+/** `<prefix>.consulcatalog.connect` among `tags` (lowercase key), or undefined. */
+export function connectTag(tags: readonly string[] | null | undefined, prefix: string): string | undefined {
+  const key = `${prefix.toLowerCase()}.consulcatalog.connect`;
+  let value: string | undefined;
+  for (const t of tags ?? []) {
+    const eq = t.indexOf('=');
+    if (eq > 0 && t.slice(0, eq).toLowerCase() === key) value = t.slice(eq + 1);
+  }
+  return value;
+}
+
+/**
+ * Whether a service is reached through Consul Connect: its tag, else `connectByDefault`
+ * (Traefik's extraConf.ConsulCatalog.Connect). A value Go would not parse is an error.
+ */
+export function isConnect(
+  tags: readonly string[] | null | undefined,
+  cfg: ConsulCatalogProviderConfig,
+): boolean | { error: string } {
+  const v = connectTag(tags, cfg.prefix);
+  if (v === undefined) return cfg.connectByDefault;
+  const b = parseBool(v.trim());
+  return b ?? { error: `${cfg.prefix}.consulcatalog.connect: not a boolean: ${JSON.stringify(v)}` };
+}
+
 /**
  * The catalog's instances as Traefik's consulcatalog provider reads them
  * (pkg/provider/consulcatalog/config.go): tags `<prefix>.<key>=<value>` are labels of Traefik's
@@ -44,45 +89,85 @@ export function aggregatedStatus(checks: CatalogEntry['Checks']): string {
  * server is the instance's `Service.Address` (else the node's) and `Service.Port`; an instance
  * is kept when its aggregated check status is in `strictChecks` (with `allowEmptyServices`, the
  * service stays without servers, 503). `constraints` test the tags (``Tag``, ``TagRegex``).
+ *
+ * Consul Connect (`connectAware`): an instance tagged `<prefix>.consulcatalog.connect=true` (or
+ * any, with `connectByDefault`) is a sidecar or Connect-native instance; its servers are
+ * `https://`, through the serversTransport `tls-<ns>-<dc>-<name>` made from `certs` (a label may
+ * define that transport instead). Without connectAware such instances are left out (Traefik
+ * filters them); without certs yet, they are left out with an error (Traefik: "Connect
+ * certificate is not ready").
  */
 export function catalogConfig(
-  entries: readonly CatalogEntry[],
+  services: readonly CatalogService[],
   cfg: ConsulCatalogProviderConfig,
   constraint: Constraint,
+  certs?: ConnectCerts,
 ): DockerData {
   const prefix = `${cfg.prefix.toLowerCase()}.`;
+  const connectKey = `${prefix}consulcatalog.connect`;
   const items: ContainerInfo[] = [];
-  for (const e of entries) {
-    const svc = e.Service;
-    if (svc?.Service === undefined) continue;
-    const labels: Record<string, string> = {};
-    const tags: Record<string, string> = {};
-    for (const t of svc.Tags ?? []) {
-      tags[t] = '';
-      const eq = t.indexOf('=');
-      if (eq <= 0) continue;
-      const k = t.slice(0, eq);
-      // The prefix becomes `traefik.` for the label grammar; other tags are not configuration.
-      if (k.toLowerCase().startsWith(prefix)) labels[`traefik.${k.slice(prefix.length)}`] = t.slice(eq + 1);
+  const issues: ConfigIssue[] = [];
+  for (const { name, entries } of services) {
+    for (const e of entries) {
+      const svc = e.Service;
+      if (svc === undefined) continue;
+      const where = `consul service ${name}`;
+      const connect = isConnect(svc.Tags, cfg);
+      if (typeof connect !== 'boolean') {
+        issues.push(issue('error', connect.error, [], { file: where }));
+        continue;
+      }
+      if (connect && !cfg.connectAware) continue;
+      if (connect && certs === undefined) {
+        issues.push(issue('error', 'the Connect certificates are not ready: left out', [], { file: where }));
+        continue;
+      }
+      const labels: Record<string, string> = {};
+      const tags: Record<string, string> = {};
+      for (const t of svc.Tags ?? []) {
+        tags[t] = '';
+        const eq = t.indexOf('=');
+        if (eq <= 0) continue;
+        const k = t.slice(0, eq);
+        const lower = k.toLowerCase();
+        // Read above; not part of the label grammar.
+        if (lower === connectKey) continue;
+        // The prefix becomes `traefik.` for the label grammar; other tags are not configuration.
+        if (lower.startsWith(prefix)) labels[`traefik.${k.slice(prefix.length)}`] = t.slice(eq + 1);
+      }
+      const status = aggregatedStatus(e.Checks);
+      const address = svc.Address !== undefined && svc.Address !== '' ? svc.Address : (e.Node?.Address ?? '');
+      const place = {
+        namespace: svc.Namespace !== undefined && svc.Namespace !== '' ? svc.Namespace : 'default',
+        datacenter: e.Node?.Datacenter ?? '',
+        name,
+      };
+      items.push({
+        id: svc.ID ?? name,
+        name,
+        labels,
+        constraintInput: tags,
+        health: (cfg.strictChecks as readonly string[]).includes(status) ? '' : status,
+        networkMode: 'consul',
+        networks: { consul: address },
+        ports: svc.Port !== undefined && svc.Port > 0 ? [svc.Port] : [],
+        bindings: {},
+        ...(connect && certs !== undefined
+          ? {
+              serversTransport: {
+                name: connectTransportName(place),
+                config: connectTransport(certs, place),
+              },
+            }
+          : {}),
+      });
     }
-    const status = aggregatedStatus(e.Checks);
-    const address = svc.Address !== undefined && svc.Address !== '' ? svc.Address : (e.Node?.Address ?? '');
-    items.push({
-      id: svc.ID ?? svc.Service,
-      name: svc.Service,
-      labels,
-      constraintInput: tags,
-      health: (cfg.strictChecks as readonly string[]).includes(status) ? '' : status,
-      networkMode: 'consul',
-      networks: { consul: address },
-      ports: svc.Port !== undefined && svc.Port > 0 ? [svc.Port] : [],
-      bindings: {},
-    });
   }
-  return containersConfig(
+  const built = containersConfig(
     items,
     { ...cfg, network: 'consul', useBindPortIP: false },
     constraint,
     'consul service',
   );
+  return { ...built, issues: [...issues, ...built.issues] };
 }

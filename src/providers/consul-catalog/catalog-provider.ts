@@ -6,10 +6,35 @@ import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
 import { clientTlsOptions, EngineError, engineFetch } from '../engine-client.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
 import { sleep } from '../sleep.ts';
-import { type CatalogEntry, catalogConfig } from './catalog-config.ts';
+import { type CatalogEntry, type CatalogService, catalogConfig, isConnect } from './catalog-config.ts';
+import {
+  type ConnectCerts,
+  connectCerts,
+  type LeafAnswer,
+  leafFrom,
+  type RootsAnswer,
+  rootsFrom,
+} from './connect-certs.ts';
 
 /** How long one blocking query may wait (Consul's default). */
 const WAIT = '5m';
+
+const ROOTS = '/v1/agent/connect/ca/roots';
+
+/**
+ * The Connect roots and leaf as last read, with the index of each: blocking queries on both
+ * (Traefik's `connect_roots` and `connect_leaf` watch plans) wake a new configuration when either
+ * changes, whether or not the catalog is watched.
+ */
+class ConnectState {
+  roots: RootsAnswer | undefined;
+  leaf: LeafAnswer | undefined;
+  rootsIndex = 0;
+  leafIndex = 0;
+  get certs(): ConnectCerts | undefined {
+    return connectCerts(this.roots, this.leaf);
+  }
+}
 
 /**
  * Traefik's Consul Catalog provider (pkg/provider/consulcatalog): the services of the catalog,
@@ -18,6 +43,11 @@ const WAIT = '5m';
  * `/v1/health/state/any` (`index` = the last `X-Consul-Index`) wake a read as soon as a service
  * or a check changes. An unchanged configuration is dropped by the supervisor. Any failure
  * fails the provider (restarted with backoff, its last good configuration serving).
+ *
+ * With `connectAware`, the Connect CA roots and the leaf certificate of `serviceName` are read
+ * before the first configuration (Traefik waits for them too), then followed by blocking queries:
+ * a rotated leaf or new roots rebuild the configuration, which changes only the Connect
+ * services' serversTransports (other routes keep their pools and connections).
  */
 export class ConsulCatalogProvider implements Provider {
   readonly name = 'consulcatalog';
@@ -64,19 +94,72 @@ export class ConsulCatalogProvider implements Provider {
   }
 
   /** The whole catalog as an update, and the catalog's index it was read at. */
-  async #read(signal: AbortSignal): Promise<{ update: ProviderUpdate; index: number }> {
+  async #read(
+    signal: AbortSignal,
+    certs: ConnectCerts | undefined,
+  ): Promise<{ update: ProviderUpdate; index: number }> {
     const { json, index } = await this.#get('/v1/catalog/services', {}, signal);
-    const entries: CatalogEntry[] = [];
-    for (const name of Object.keys(json as Record<string, unknown>).sort()) {
+    const catalog = json as Record<string, string[] | null>;
+    const services: CatalogService[] = [];
+    for (const name of Object.keys(catalog).sort()) {
       if (name === 'consul') continue;
-      const r = await this.#get(`/v1/health/service/${encodeURIComponent(name)}`, {}, signal);
-      entries.push(...(r.json as CatalogEntry[]));
+      // Traefik (getConsulServicesData): the service's tags say whether it is a Connect one;
+      // then its sidecars or Connect-native instances are read, not the service's own.
+      const connect = isConnect(catalog[name], this.#cfg) === true;
+      if (connect && !this.#cfg.connectAware) continue;
+      const kind = connect ? 'connect' : 'service';
+      const r = await this.#get(`/v1/health/${kind}/${encodeURIComponent(name)}`, {}, signal);
+      services.push({ name, entries: r.json as CatalogEntry[] });
     }
-    const built = catalogConfig(entries, this.#cfg, this.#constraint as Constraint);
+    const built = catalogConfig(services, this.#cfg, this.#constraint as Constraint, certs);
     const update = updateFromData(built.data, this.name, built.sourceOf, this.#validation, built.issues, {
       quietCase: true,
     });
     return { update, index };
+  }
+
+  /** The Connect roots and leaf, read now (no blocking). */
+  async #readCerts(state: ConnectState, signal: AbortSignal): Promise<void> {
+    const [roots, leaf] = await Promise.all([
+      this.#get(ROOTS, {}, signal),
+      this.#get(this.#leafPath(), {}, signal),
+    ]);
+    state.roots = rootsFrom(roots.json);
+    state.rootsIndex = roots.index;
+    state.leaf = leafFrom(leaf.json);
+    state.leafIndex = leaf.index;
+  }
+
+  #leafPath(): string {
+    return `/v1/agent/connect/ca/leaf/${encodeURIComponent(this.#cfg.serviceName)}`;
+  }
+
+  /**
+   * Blocking queries on the roots and the leaf until what either says changes (an index that
+   * moved with the same certificates, as after a mere re-sign of nothing, wakes nobody).
+   */
+  async #certsChanged(state: ConnectState, signal: AbortSignal): Promise<void> {
+    const watchOne = async (which: 'roots' | 'leaf'): Promise<void> => {
+      for (;;) {
+        const from = which === 'roots' ? state.rootsIndex : state.leafIndex;
+        const path = which === 'roots' ? ROOTS : this.#leafPath();
+        const r = await this.#get(path, { index: String(from), wait: WAIT }, signal);
+        if (r.index === from) continue;
+        if (which === 'roots') {
+          const next = rootsFrom(r.json);
+          state.rootsIndex = r.index;
+          if (JSON.stringify(next) === JSON.stringify(state.roots)) continue;
+          state.roots = next;
+        } else {
+          const next = leafFrom(r.json);
+          state.leafIndex = r.index;
+          if (next.cert === state.leaf?.cert && next.key === state.leaf.key) continue;
+          state.leaf = next;
+        }
+        return;
+      }
+    };
+    await Promise.race([watchOne('roots'), watchOne('leaf')]);
   }
 
   /** Blocking queries on `path` until its index moves away from `from`. */
@@ -101,30 +184,31 @@ export class ConsulCatalogProvider implements Provider {
       };
       return;
     }
+    const connect = this.#cfg.connectAware ? new ConnectState() : undefined;
     try {
+      if (connect !== undefined) await this.#readCerts(connect, signal);
       while (!signal.aborted) {
-        if (!this.#cfg.watch) {
-          yield (await this.#read(signal)).update;
-          if (!(await sleep(this.#cfg.refreshInterval, signal))) return;
-          continue;
-        }
+        let health = 0;
         // The health index is taken before the read and the catalog's with it, so that a change
         // made while reading wakes the blocking queries at once.
-        const health = (await this.#get('/v1/health/state/any', {}, signal)).index;
-        const { update, index } = await this.#read(signal);
+        if (this.#cfg.watch) health = (await this.#get('/v1/health/state/any', {}, signal)).index;
+        const { update, index } = await this.#read(signal, connect?.certs);
         yield update;
         if (signal.aborted) return;
         const ctl = new AbortController();
         const stop = (): void => ctl.abort();
         signal.addEventListener('abort', stop, { once: true });
         try {
-          const both = [
-            this.#changed('/v1/catalog/services', index, ctl.signal),
-            this.#changed('/v1/health/state/any', health, ctl.signal),
-          ];
-          // The other query is aborted below: its rejection is expected.
-          for (const p of both) p.catch(() => {});
-          await Promise.race(both);
+          const waits: Promise<unknown>[] = this.#cfg.watch
+            ? [
+                this.#changed('/v1/catalog/services', index, ctl.signal),
+                this.#changed('/v1/health/state/any', health, ctl.signal),
+              ]
+            : [sleep(this.#cfg.refreshInterval, ctl.signal)];
+          if (connect !== undefined) waits.push(this.#certsChanged(connect, ctl.signal));
+          // The other queries are aborted below: their rejections are expected.
+          for (const p of waits) p.catch(() => {});
+          await Promise.race(waits);
         } finally {
           signal.removeEventListener('abort', stop);
           ctl.abort();

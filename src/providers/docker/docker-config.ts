@@ -26,6 +26,12 @@ export interface ContainerInfo {
   >;
   /** What `constraints` test when not the labels (Consul Catalog: its tags, as keys). */
   readonly constraintInput?: Readonly<Record<string, string>>;
+  /**
+   * Consul Connect (Traefik's consulcatalog config.go): every load balancer of the item reaches
+   * its server over `https://` through this serversTransport, which joins the configuration
+   * unless a label defines one by that name.
+   */
+  readonly serversTransport?: { readonly name: string; readonly config: Readonly<Record<string, unknown>> };
 }
 
 /** The options of a label provider that shape its configuration (docker, swarm, consulCatalog). */
@@ -117,11 +123,20 @@ export function containersConfig(
       const serverKey = findKey(lb, 'server');
       const server = (serverKey === undefined ? {} : lb[serverKey]) as Obj;
       if (serverKey !== undefined) delete lb[serverKey];
+      if (c.serversTransport !== undefined) {
+        lb[findKey(lb, 'serversTransport') ?? 'serversTransport'] = c.serversTransport.name;
+      }
       if (!healthy) {
         lb['servers'] = [];
         continue;
       }
-      const url = serverUrl(c, server, cfg, parsed.network);
+      const url = serverUrl(
+        c,
+        server,
+        cfg,
+        parsed.network,
+        c.serversTransport === undefined ? undefined : 'https',
+      );
       if ('error' in url) {
         fail(url.error, ['http', 'services', name]);
         usable = false;
@@ -165,6 +180,12 @@ export function containersConfig(
           ]);
           delete routers[name];
         }
+      }
+    }
+    if (c.serversTransport !== undefined) {
+      const transports = section('serversTransports');
+      if (findKey(transports, c.serversTransport.name) === undefined) {
+        transports[c.serversTransport.name] = structuredClone(c.serversTransport.config);
       }
     }
     // Into the provider's configuration, name by name.
@@ -240,6 +261,8 @@ function serverUrl(
   server: Obj,
   cfg: LabelProviderOptions,
   labelNetwork: string | undefined,
+  /** Overrides the scheme label (Consul Connect: always https). */
+  forcedScheme?: string,
 ): { url: string } | { error: string } {
   const get = (k: string): string | undefined => {
     const key = findKey(server, k);
@@ -247,7 +270,7 @@ function serverUrl(
   };
   const explicit = get('url');
   if (explicit !== undefined) return { url: explicit };
-  const scheme = get('scheme') ?? 'http';
+  const scheme = forcedScheme ?? get('scheme') ?? 'http';
   const portText = get('port');
   const port = portText !== undefined ? Number(portText) : c.ports[0];
   if (port === undefined || !Number.isInteger(port) || port <= 0 || port > 65_535) {
