@@ -9,6 +9,12 @@
  * The catalog too (for the Consul Catalog provider): `GET /v1/catalog/services` (name → tags),
  * `GET /v1/health/service/<name>` (each instance with its node and checks) and
  * `GET /v1/health/state/any`, all with `X-Consul-Index` and blocking queries.
+ *
+ * And Consul Connect: `GET /v1/health/connect/<name>` (the sidecar proxies of `name`, registered
+ * with `kind: 'connect-proxy'` and `destination`, and its Connect-native instances),
+ * `GET /v1/agent/connect/ca/roots` and `GET /v1/agent/connect/ca/leaf/<service>` (500 for a service
+ * without a leaf, as an agent that cannot sign), with blocking queries; the test sets the roots and
+ * leaves, made by its own CA.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
@@ -29,6 +35,10 @@ export interface FakeConsul {
   deregister(id: string): void;
   /** Sets the status of the instance's one service check. */
   setHealth(id: string, status: 'passing' | 'warning' | 'critical'): void;
+  /** The Connect CA roots (PEM) and trust domain the agent answers. */
+  setConnectRoots(roots: readonly string[], trustDomain: string): void;
+  /** The Connect leaf certificate the agent answers for `service`. */
+  setConnectLeaf(service: string, certPem: string, keyPem: string): void;
 }
 
 export interface CatalogInstance {
@@ -38,6 +48,11 @@ export interface CatalogInstance {
   readonly port: number;
   readonly tags: readonly string[];
   readonly status?: 'passing' | 'warning' | 'critical';
+  /** A sidecar proxy (`connect-proxy`, in front of `destination`); absent = a typical service. */
+  readonly kind?: 'connect-proxy';
+  readonly destination?: string;
+  /** A Connect-native instance (it speaks mTLS itself). */
+  readonly connectNative?: boolean;
 }
 
 interface Entry {
@@ -53,6 +68,8 @@ export async function startFakeConsul(): Promise<FakeConsul> {
   const waiters = new Set<() => void>();
   const sockets = new Set<Socket>();
   const seen: string[] = [];
+  let roots: { pems: readonly string[]; trustDomain: string } = { pems: [], trustDomain: '' };
+  const leaves = new Map<string, { cert: string; key: string }>();
   const bump = (): void => {
     index++;
     for (const w of [...waiters]) w();
@@ -81,6 +98,14 @@ export async function startFakeConsul(): Promise<FakeConsul> {
     setHealth(id, status) {
       const i = catalog.get(id);
       if (i !== undefined) catalog.set(id, { ...i, status });
+      bump();
+    },
+    setConnectRoots(pems, trustDomain) {
+      roots = { pems: [...pems], trustDomain };
+      bump();
+    },
+    setConnectLeaf(service, cert, key) {
+      leaves.set(service, { cert, key });
       bump();
     },
     stop: async () => {},
@@ -117,6 +142,32 @@ export async function startFakeConsul(): Promise<FakeConsul> {
     }
     if (url.pathname.startsWith('/v1/catalog/') || url.pathname.startsWith('/v1/health/')) {
       blocking(res, url, () => catalogAnswer(url.pathname));
+      return;
+    }
+    if (url.pathname === '/v1/agent/connect/ca/roots') {
+      blocking(res, url, () => ({
+        ActiveRootID: roots.pems.length > 0 ? 'root-0' : '',
+        TrustDomain: roots.trustDomain,
+        Roots: roots.pems.map((pem, i) => ({
+          ID: `root-${i}`,
+          Name: `Root ${i}`,
+          RootCert: pem,
+          Active: i === 0,
+        })),
+      }));
+      return;
+    }
+    if (url.pathname.startsWith('/v1/agent/connect/ca/leaf/')) {
+      const service = decodeURIComponent(url.pathname.slice('/v1/agent/connect/ca/leaf/'.length));
+      const leaf = leaves.get(service);
+      if (leaf === undefined) {
+        res.writeHead(500).end(`no leaf certificate for ${service}`);
+        return;
+      }
+      blocking(res, url, () => {
+        const now = leaves.get(service) ?? leaf;
+        return { Service: service, CertPEM: now.cert, PrivateKeyPEM: now.key };
+      });
       return;
     }
     if (!url.pathname.startsWith('/v1/kv/')) {
@@ -190,12 +241,30 @@ export async function startFakeConsul(): Promise<FakeConsul> {
         Status: i.status,
       }));
     }
-    const name = decodeURIComponent(path.slice('/v1/health/service/'.length));
+    const connect = path.startsWith('/v1/health/connect/');
+    const name = decodeURIComponent(
+      path.slice((connect ? '/v1/health/connect/' : '/v1/health/service/').length),
+    );
     return all
-      .filter((i) => i.name === name)
+      .filter((i) =>
+        connect
+          ? (i.kind === 'connect-proxy' && i.destination === name) ||
+            (i.connectNative === true && i.name === name)
+          : i.name === name,
+      )
       .map((i) => ({
         Node: { Node: 'node1', Address: '127.0.0.1', Datacenter: 'dc1' },
-        Service: { ID: i.id, Service: i.name, Tags: i.tags, Address: i.address, Port: i.port, Meta: {} },
+        Service: {
+          ID: i.id,
+          Service: i.name,
+          Kind: i.kind ?? '',
+          Tags: i.tags,
+          Address: i.address,
+          Port: i.port,
+          Meta: {},
+          ...(i.kind === 'connect-proxy' ? { Proxy: { DestinationServiceName: i.destination } } : {}),
+          ...(i.connectNative === true ? { Connect: { Native: true } } : {}),
+        },
         Checks: [
           { Node: 'node1', CheckID: 'serfHealth', Status: 'passing', ServiceID: '' },
           { Node: 'node1', CheckID: `service:${i.id}`, Status: i.status, ServiceID: i.id },
