@@ -8,14 +8,14 @@
  * weights.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { type FakeKube, startFakeKube } from '../helpers/fake-kube.ts';
+import { type FakeKube, startFakeKube, writeKubeconfig } from '../helpers/fake-kube.ts';
 import {
   crdObject,
   endpointSliceFor,
@@ -51,16 +51,7 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
       startFakeKube(),
     ]);
     dir = mkdtempSync(join(tmpdir(), 'kube-kinds-'));
-    writeFileSync(
-      join(dir, 'kubeconfig'),
-      `apiVersion: v1
-kind: Config
-clusters: [{ name: fake, cluster: { server: "${kube.url}" } }]
-users: [{ name: tester, user: { token: test-token } }]
-contexts: [{ name: fake, context: { cluster: fake, user: tester } }]
-current-context: fake
-`,
-    );
+    writeKubeconfig(dir, kube.url);
     for (const [name, backend] of [
       ['a', a],
       ['b', b],

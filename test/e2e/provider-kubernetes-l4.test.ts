@@ -15,7 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import { type FakeKube, type KubeObj, kubectl as kubectlWith, startFakeKube } from '../helpers/fake-kube.ts';
+import {
+  type FakeKube,
+  type KubeObj,
+  kubectl as kubectlWith,
+  startFakeKube,
+  writeKubeconfig,
+} from '../helpers/fake-kube.ts';
 import { crdObject, endpointSliceFor, serviceFor } from '../helpers/kube-objects.ts';
 import {
   type RedisServer,
@@ -69,16 +75,7 @@ describe('Kubernetes CRD provider, TCP and UDP kinds (e2e, API server on loopbac
     udpEcho.bind(0, '127.0.0.1');
     await once(udpEcho, 'listening');
     dir = mkdtempSync(join(tmpdir(), 'kube-l4-'));
-    writeFileSync(
-      join(dir, 'kubeconfig'),
-      `apiVersion: v1
-kind: Config
-clusters: [{ name: fake, cluster: { server: "${kube.url}" } }]
-users: [{ name: tester, user: { token: test-token } }]
-contexts: [{ name: fake, context: { cluster: fake, user: tester, namespace: db } }]
-current-context: fake
-`,
-    );
+    writeKubeconfig(dir, kube.url, 'db');
     for (const o of [
       ...backendService('db', 'redis', 6379, redis.port),
       ...backendService('db', 'pg', 5432, tlsBackend.port),

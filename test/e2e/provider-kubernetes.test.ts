@@ -12,7 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { type FakeKube, kubectl as kubectlWith, startFakeKube } from '../helpers/fake-kube.ts';
+import {
+  type FakeKube,
+  kubectl as kubectlWith,
+  startFakeKube,
+  writeKubeconfig,
+} from '../helpers/fake-kube.ts';
 import { endpointSliceFor, ingressRouteFor, serviceFor } from '../helpers/kube-objects.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
@@ -33,16 +38,7 @@ describe('Kubernetes CRD provider (e2e, API server on loopback, kubectl)', () =>
       startFakeKube(),
     ]);
     dir = mkdtempSync(join(tmpdir(), 'kube-e2e-'));
-    writeFileSync(
-      join(dir, 'kubeconfig'),
-      `apiVersion: v1
-kind: Config
-clusters: [{ name: fake, cluster: { server: "${kube.url}" } }]
-users: [{ name: tester, user: { token: test-token } }]
-contexts: [{ name: fake, context: { cluster: fake, user: tester, namespace: default } }]
-current-context: fake
-`,
-    );
+    writeKubeconfig(dir, kube.url, 'default');
     kube.apply(serviceFor('shop', 'web'));
     kube.apply(endpointSliceFor('shop', 'web', ['127.0.0.1'], backend.port));
     proxy = await startProxy({

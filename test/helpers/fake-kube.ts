@@ -8,8 +8,10 @@
  * everything, drop every watch, or compact its history.
  */
 import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
 import { promisify } from 'node:util';
 
 export interface KubeObj {
@@ -323,4 +325,21 @@ export async function kubectl(kubeconfig: string, ...args: string[]): Promise<st
     if (err.code === 'ENOENT') throw new Error('kubectl is missing (apt-get install kubernetes-client)');
     throw new Error(`kubectl ${args.join(' ')}: ${err.stderr ?? err.message}`);
   }
+}
+
+/** Writes `<dir>/kubeconfig` for kubectl against the fake at `url` (bearer token, `namespace` as default). */
+export function writeKubeconfig(dir: string, url: string, namespace?: string): string {
+  const path = join(dir, 'kubeconfig');
+  const ns = namespace === undefined ? '' : `, namespace: ${namespace}`;
+  writeFileSync(
+    path,
+    `apiVersion: v1
+kind: Config
+clusters: [{ name: fake, cluster: { server: "${url}" } }]
+users: [{ name: tester, user: { token: test-token } }]
+contexts: [{ name: fake, context: { cluster: fake, user: tester${ns} } }]
+current-context: fake
+`,
+  );
+  return path;
 }
