@@ -1,0 +1,373 @@
+import type { Socket } from 'node:net';
+import { unwrapIp } from '../core/ip.ts';
+import type { RequestTls } from '../core/request.ts';
+import type { Timed } from '../core/ticker.ts';
+import { adoptReadSlot, COPY_MAX, copyOut, ReadSlot, type ReadTarget } from '../http1/read-slot.ts';
+import type { EntryPointContext } from '../proxy/entry-point-context.ts';
+import type { Exchange } from '../proxy/exchange.ts';
+import { FrameReader } from './frame-reader.ts';
+import { FrameWriter } from './frame-writer.ts';
+import {
+  DEFAULT_MAX_FRAME,
+  DEFAULT_WINDOW,
+  E_ENHANCE_YOUR_CALM,
+  E_NO_ERROR,
+  E_PROTOCOL_ERROR,
+} from './frames.ts';
+import { HpackDecoder } from './hpack-decoder.ts';
+import { HpackEncoder } from './hpack-encoder.ts';
+import { OwnFrames } from './own-frames.ts';
+import type { RequestOrigin } from './own-request.ts';
+import type { SendQueue } from './own-send-queue.ts';
+import type { OwnStream, StreamConn } from './own-stream.ts';
+import type { Http2Settings } from './settings.ts';
+
+const CONN = Symbol('traffic.h2.conn');
+interface OwnedSocket extends Socket {
+  [CONN]: OwnConnection;
+}
+// Listeners shared by every connection (no closure per connection): `this` is the socket.
+function onSocketData(this: OwnedSocket, chunk: Buffer): void {
+  this[CONN].feed(chunk, 0, chunk.length, false);
+}
+function onSocketDrain(this: OwnedSocket): void {
+  this[CONN].onDrain();
+}
+function onSocketClose(this: OwnedSocket): void {
+  this[CONN].onSocketClose();
+}
+function ignoreError(): void {}
+function flushConn(c: OwnConnection): void {
+  c.flushNow();
+}
+function startQueued(c: OwnConnection): void {
+  c.startQueued();
+}
+
+/** Frames of PING, SETTINGS or empty DATA a client may send per second before it is a flood. */
+const CONTROL_PER_SECOND = 1000;
+
+/**
+ * One HTTP/2 connection of the `own` engine (static `experimental.http2Engine`): our framing
+ * (frame-reader/frame-writer), HPACK and flow control over the raw socket, every stream an
+ * `Exchange` through an OwnStream, as session.ts does over node:http2. This part owns the socket,
+ * the timers and the limits; own-frames.ts reads the frames.
+ */
+export class OwnConnection implements StreamConn, RequestOrigin, ReadTarget, Timed {
+  readonly ctx: EntryPointContext;
+  readonly clientIp: string;
+  readonly trusted: boolean;
+  readonly tls: RequestTls | undefined;
+  readonly socket: Socket;
+  readonly settings: Http2Settings;
+  readonly writer: FrameWriter;
+  readonly encoder = new HpackEncoder();
+  readonly decoder: HpackDecoder;
+  readonly frames: OwnFrames;
+  readonly recvWindowSize: number;
+  readonly streams = new Map<number, OwnStream>();
+  deadline = 0;
+  connWindow = DEFAULT_WINDOW;
+  peerMaxFrame = DEFAULT_MAX_FRAME;
+  /** The client's SETTINGS_INITIAL_WINDOW_SIZE: a new stream's send window. */
+  peerInitialWindow = DEFAULT_WINDOW;
+  /** Highest stream id the client opened (every lower idle one is closed, §5.1.1). */
+  lastStream = 0;
+  goawaySent = false;
+  closed = false;
+  /** The first SETTINGS arrived (the preface is complete). */
+  settled = false;
+  readonly #reader: FrameReader;
+  readonly #onClosed: (c: OwnConnection) => void;
+  #slot: ReadSlot | null = null;
+  #shared = false;
+  #inRead = false;
+  #flushScheduled = false;
+  #windowWaiters: number[] = [];
+  #drainWaiters: OwnStream[] = [];
+  #queue: OwnStream[] = [];
+  #queued: Exchange[] = [];
+  #startScheduled = false;
+  #requests = 0;
+  #resets = 0;
+  #resetWindow = 0;
+  #control = 0;
+  #controlWindow = 0;
+  #rejected = 0;
+  #invalid = 0;
+
+  constructor(
+    socket: Socket,
+    ctx: EntryPointContext,
+    settings: Http2Settings,
+    onClosed: (c: OwnConnection) => void,
+  ) {
+    this.socket = socket;
+    this.ctx = ctx;
+    this.settings = settings;
+    this.#onClosed = onClosed;
+    this.clientIp = unwrapIp(socket.remoteAddress);
+    this.trusted = ctx.isTrusted(this.clientIp);
+    this.tls =
+      (socket as { encrypted?: boolean }).encrypted === true ? (socket as unknown as RequestTls) : undefined;
+    this.recvWindowSize = settings.initialWindowSize;
+    this.writer = new FrameWriter(socket);
+    this.decoder = new HpackDecoder(4096, settings.maxHeaderListSize, settings.maxHeaderListPairs);
+    this.#reader = new FrameReader(DEFAULT_MAX_FRAME, false);
+    this.frames = new OwnFrames(this);
+    // Our SETTINGS first (§3.4), then the connection window beyond the default.
+    this.writer.settings(this.frames.ourSettings());
+    if (settings.connectionWindowSize > DEFAULT_WINDOW) {
+      this.writer.windowUpdate(0, settings.connectionWindowSize - DEFAULT_WINDOW);
+    }
+    this.schedule();
+    const s = socket as OwnedSocket;
+    s[CONN] = this;
+    s.on('error', ignoreError);
+    s.on('close', onSocketClose);
+    s.on('drain', onSocketDrain);
+    const ht = ctx.readHeaderTimeoutMs;
+    this.deadline = ctx.ticker.now + (ht > 0 ? ht : ctx.idleTimeoutMs);
+    ctx.ticker.add(this);
+  }
+
+  /** Starts reading: bytes already read (the h2c preface, put back) first, then the socket. */
+  start(): void {
+    const s = this.socket;
+    s.pause();
+    while (s.readableLength > 0 && !this.closed) {
+      const b = s.read() as Buffer | null;
+      if (b === null) break;
+      this.feed(b, 0, b.length, false);
+    }
+    if (this.closed) return;
+    const slot = new ReadSlot();
+    if (this.tls === undefined && adoptReadSlot(s, slot)) {
+      slot.target = this;
+      this.#slot = slot;
+    } else s.on('data', onSocketData);
+    s.resume();
+  }
+
+  /** ReadTarget (plain TCP): `buf[0..n)` is the slot's memory, reused by the next read. */
+  onRead(buf: Buffer, n: number): boolean {
+    this.feed(buf, 0, n, true);
+    return !this.closed;
+  }
+
+  feed(buf: Buffer, start: number, end: number, shared: boolean): void {
+    if (this.closed) return;
+    this.#inRead = true;
+    this.#shared = shared;
+    const r = this.#reader.feed(buf, start, end, this.frames);
+    this.#inRead = false;
+    this.#shared = false;
+    if (r > 0)
+      this.connError(
+        r,
+        r === E_PROTOCOL_ERROR && !this.settled ? 'bad connection preface' : 'frame too large',
+      );
+    this.flushNow();
+    if (this.#queue.length > 0 && !this.#startScheduled) {
+      this.#startScheduled = true;
+      setImmediate(startQueued, this);
+    }
+  }
+
+  /** A payload this connection's streams may keep: copied out of a shared read buffer, or lent. */
+  keep(buf: Buffer, start: number, end: number): Buffer {
+    if (!this.#shared) return buf.subarray(start, end);
+    if (end - start <= COPY_MAX) return copyOut(buf, start, end);
+    // The rest of this read's buffer becomes ours: the next read goes to a fresh one.
+    this.#slot?.lend();
+    this.#shared = false;
+    return buf.subarray(start, end);
+  }
+
+  /** A new stream's exchange, started once the read that opened it is processed. */
+  enqueue(s: OwnStream, ex: Exchange): void {
+    this.#queue.push(s);
+    this.#queued.push(ex);
+    this.deadline = 0;
+    const max = this.ctx.keepAliveMaxRequests;
+    if (max > 0 && ++this.#requests >= max) this.close();
+  }
+
+  startQueued(): void {
+    const streams = this.#queue;
+    const exchanges = this.#queued;
+    this.#queue = [];
+    this.#queued = [];
+    this.#startScheduled = false;
+    for (let i = 0; i < streams.length; i++) {
+      if (this.closed) return;
+      const ex = exchanges[i]!;
+      try {
+        streams[i]!.start(ex);
+      } catch (e) {
+        ex.onInternalError(e);
+      }
+    }
+    this.flushNow();
+  }
+
+  // ---- StreamConn
+
+  get socketFull(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  schedule(): void {
+    if (this.#inRead || this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    process.nextTick(flushConn, this);
+  }
+
+  flushNow(): void {
+    this.#flushScheduled = false;
+    if (this.writer.pending) this.writer.flush();
+  }
+
+  waitForWindow(q: SendQueue): void {
+    this.#windowWaiters.push(q.id);
+  }
+
+  /** The connection window opened: streams waiting on it send (those it does not reach wait again). */
+  pumpWaiting(): void {
+    const ids = this.#windowWaiters;
+    this.#windowWaiters = [];
+    for (let i = 0; i < ids.length; i++) this.streams.get(ids[i]!)?.pump();
+  }
+
+  waitForDrain(s: OwnStream): void {
+    this.#drainWaiters.push(s);
+  }
+
+  onDrain(): void {
+    const w = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (let i = 0; i < w.length; i++) w[i]!.onDrain();
+  }
+
+  windowUpdate(stream: number, n: number): void {
+    this.writer.windowUpdate(stream, n);
+    this.schedule();
+  }
+
+  rst(stream: number, code: number): void {
+    this.writer.rst(stream, code);
+    this.schedule();
+  }
+
+  peerReset(): void {
+    if (this.closed) return;
+    const now = this.ctx.ticker.now;
+    if (now - this.#resetWindow >= 1000) {
+      this.#resetWindow = now;
+      this.#resets = 0;
+    }
+    if (++this.#resets > this.settings.maxResetsPerSecond) this.flood('rapid reset');
+  }
+
+  streamClosed(s: OwnStream): void {
+    if (this.streams.get(s.id) === s) this.streams.delete(s.id);
+    if (this.streams.size > 0 || this.closed) return;
+    if (this.goawaySent) this.#end();
+    else this.deadline = this.ctx.ticker.now + this.ctx.idleTimeoutMs;
+  }
+
+  // ---- limits
+
+  /** PING, SETTINGS and empty DATA frames: more than CONTROL_PER_SECOND is a flood. */
+  controlFrame(what: string): boolean {
+    const now = this.ctx.ticker.now;
+    if (now - this.#controlWindow >= 1000) {
+      this.#controlWindow = now;
+      this.#control = 0;
+    }
+    if (++this.#control <= CONTROL_PER_SECOND) return true;
+    this.flood(what);
+    return false;
+  }
+
+  /** A stream refused for the concurrency limit; too many and the client is flooding. */
+  refused(): boolean {
+    if (++this.#rejected <= this.settings.maxRejectedStreams) return true;
+    this.flood('refused streams');
+    return false;
+  }
+
+  /** A frame that broke a stream rule (stream error); too many and the session ends. */
+  invalid(): boolean {
+    if (++this.#invalid <= this.settings.maxInvalidFrames) return true;
+    this.flood('invalid frames');
+    return false;
+  }
+
+  flood(what: string): void {
+    if (this.closed) return;
+    this.ctx.logger.warn('http2 flood: session closed', {
+      flood: what,
+      clientIp: this.clientIp,
+      entryPoint: this.ctx.name,
+    });
+    this.#goaway(E_ENHANCE_YOUR_CALM);
+  }
+
+  /** A connection error (RFC 9113 §5.4.1): GOAWAY with its code, then the connection ends. */
+  connError(code: number, why: string): void {
+    if (this.closed) return;
+    this.ctx.logger.debug('http2 session error', { error: why, code, clientIp: this.clientIp });
+    this.#goaway(code);
+  }
+
+  #goaway(code: number): void {
+    this.writer.goaway(this.lastStream, code);
+    this.goawaySent = true;
+    this.flushNow();
+    this.#abortAll();
+    this.socket.destroySoon();
+  }
+
+  // ---- lifecycle
+
+  /** Idle keep-alive timeout, or the preface and SETTINGS did not arrive within readHeaderTimeout. */
+  onDeadline(): void {
+    if (!this.settled) {
+      this.socket.destroy();
+      return;
+    }
+    if (this.streams.size === 0) this.close();
+  }
+
+  /** Graceful: GOAWAY(NO_ERROR, last stream), open streams finish, then the connection ends. */
+  close(): void {
+    if (this.closed || this.goawaySent) return;
+    this.writer.goaway(this.lastStream, E_NO_ERROR);
+    this.goawaySent = true;
+    this.schedule();
+    if (this.streams.size === 0 && this.#queue.length === 0) this.#end();
+  }
+
+  #end(): void {
+    this.flushNow();
+    this.closed = true;
+    this.socket.destroySoon();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  #abortAll(): void {
+    this.closed = true;
+    for (const s of [...this.streams.values()]) s.connectionClosed();
+    this.streams.clear();
+  }
+
+  onSocketClose(): void {
+    this.#abortAll();
+    this.ctx.ticker.delete(this);
+    this.#onClosed(this);
+  }
+}
