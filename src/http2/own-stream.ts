@@ -300,11 +300,13 @@ export class OwnStream implements ClientSink, Timed {
   /** Both sides over: the stream closes. Our side over, theirs not, after a stopped upload: RST(NO_ERROR). */
   #maybeDone(): void {
     if (this.closed || !this.#localDone) return;
-    if (this.remoteEnded) this.#close();
+    // A clean end: the exchange is finishing it (it called us), nothing to abort.
+    if (this.remoteEnded) this.#close(false);
     else if (this.#stopUpload) this.resetStream(E_NO_ERROR);
   }
 
-  #close(): void {
+  /** `abort`: the stream ended abnormally (a reset, the connection gone): the exchange learns it. */
+  #close(abort = true): void {
     if (this.closed) return;
     this.closed = true;
     this.out.clear();
@@ -317,7 +319,7 @@ export class OwnStream implements ClientSink, Timed {
     this.#conn.streamClosed(this);
     this.tunnel?.onStreamClosed();
     const ex = this.#ex;
-    if (ex !== null && !ex.done) ex.abort();
+    if (abort && ex !== null && !ex.done) ex.abort();
   }
 
   // ---- ClientSink
