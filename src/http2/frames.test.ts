@@ -3,7 +3,14 @@ import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { type FrameHandler, FrameReader } from './frame-reader.ts';
 import { FrameWriter } from './frame-writer.ts';
-import { E_FRAME_SIZE_ERROR, E_NO_ERROR, E_PROTOCOL_ERROR, F_DATA, F_HEADERS, FLAG_END_STREAM } from './frames.ts';
+import {
+  E_FRAME_SIZE_ERROR,
+  E_NO_ERROR,
+  E_PROTOCOL_ERROR,
+  F_DATA,
+  F_HEADERS,
+  FLAG_END_STREAM,
+} from './frames.ts';
 import { SendQueue, type SendWindow } from './own-send-queue.ts';
 import { H2_PREFACE } from './preface.ts';
 

@@ -28,8 +28,26 @@ const REQ3 = [
   'custom-value',
 ];
 const DATE1 = 'Mon, 21 Oct 2013 20:13:21 GMT';
-const RES1 = [':status', '302', 'cache-control', 'private', 'date', DATE1, 'location', 'https://www.example.com'];
-const RES2 = [':status', '307', 'cache-control', 'private', 'date', DATE1, 'location', 'https://www.example.com'];
+const RES1 = [
+  ':status',
+  '302',
+  'cache-control',
+  'private',
+  'date',
+  DATE1,
+  'location',
+  'https://www.example.com',
+];
+const RES2 = [
+  ':status',
+  '307',
+  'cache-control',
+  'private',
+  'date',
+  DATE1,
+  'location',
+  'https://www.example.com',
+];
 const RES3 = [
   ':status',
   '200',
@@ -161,7 +179,16 @@ describe('HPACK decoder: errors and limits', () => {
 describe('HPACK encoder', () => {
   it('indexes the static :status values and writes everything else as literals our decoder reads back', () => {
     const e = new HpackEncoder();
-    const fields = [':status', '200', 'content-type', 'text/plain', 'x-custom', 'a'.repeat(300), 'set-cookie', 'é=ü'];
+    const fields = [
+      ':status',
+      '200',
+      'content-type',
+      'text/plain',
+      'x-custom',
+      'a'.repeat(300),
+      'set-cookie',
+      'é=ü',
+    ];
     const n = e.encode(fields);
     assert.equal(e.buffer[0], 0x88);
     const d = new HpackDecoder(4096, 1 << 20, 100);

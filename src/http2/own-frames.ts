@@ -291,6 +291,7 @@ export class OwnFrames implements FrameHandler {
       s.reject(ex.status);
       return !c.closed;
     }
+    s.expectLength(ex.parsed);
     c.enqueue(s, ex);
     return !c.closed;
   }

@@ -5,7 +5,7 @@ import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
 import { BODY_CLOSE } from '../http1/response-head.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from '../proxy/client-sink.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
@@ -111,8 +111,6 @@ export class OwnStream implements ClientSink, Timed {
     if (this.closed) return;
     this.#ex = ex;
     const p = ex.parsed;
-    if (p.bodyKind === BODY_LENGTH) this.#declared = p.contentLength;
-    else if (p.bodyKind === BODY_NONE && p.upgrade === null) this.#declared = 0;
     const ctx = this.#conn.ctx;
     if (ctx.readTimeoutMs > 0 && p.upgrade === null) {
       this.#timed = true;
@@ -124,6 +122,15 @@ export class OwnStream implements ClientSink, Timed {
     } catch (e) {
       ex.onInternalError(e);
     }
+  }
+
+  /**
+   * The request's announced length, which its DATA must add up to (§8.1.1): known from the
+   * HEADERS on, before the exchange starts (DATA may come in the same read).
+   */
+  expectLength(p: ParsedRequest): void {
+    if (p.bodyKind === BODY_LENGTH) this.#declared = p.contentLength;
+    else if (p.bodyKind === BODY_NONE && p.upgrade === null) this.#declared = 0;
   }
 
   /** A request refused before it became an exchange (malformed, 431, 501). */
