@@ -184,13 +184,13 @@ export class OwnFrames implements FrameHandler {
       this.#streamError(id, E_STREAM_CLOSED);
       return !c.closed;
     }
-    if (len > s.recvWindow) {
+    if (len > s.body.recvWindow) {
       this.#streamError(id, E_FLOW_CONTROL_ERROR);
       return !c.closed;
     }
-    s.recvWindow -= len;
+    s.body.recvWindow -= len;
     if (pe === ds && !endStream && !c.controlFrame('empty DATA frames')) return false;
-    s.onData(pe === ds ? EMPTY : c.keep(buf, ds, pe), endStream);
+    s.body.onData(pe === ds ? EMPTY : c.keep(buf, ds, pe), endStream);
     return !c.closed;
   }
 
@@ -251,7 +251,7 @@ export class OwnFrames implements FrameHandler {
       if (open.remoteEnded) this.#streamError(id, E_STREAM_CLOSED);
       else if (!endStream || r === HPACK_TOO_LARGE || malformedTrailers(fields) !== null)
         open.protocolError();
-      else open.onEnd(headerListOf(fields));
+      else open.body.onEnd(headerListOf(fields));
       return !c.closed;
     }
     if (id <= c.lastStream) return true; // a closed stream's: ignored (the block was decoded)
@@ -291,7 +291,7 @@ export class OwnFrames implements FrameHandler {
       s.reject(ex.status);
       return !c.closed;
     }
-    s.expectLength(ex.parsed);
+    s.body.expectLength(ex.parsed);
     c.enqueue(s, ex);
     return !c.closed;
   }

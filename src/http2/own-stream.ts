@@ -5,7 +5,7 @@ import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
+import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE } from '../http1/response-head.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from '../proxy/client-sink.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
@@ -14,6 +14,7 @@ import { trailersObject } from '../upstream/h2-fields.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
 import { E_INTERNAL_ERROR, E_NO_ERROR, E_PROTOCOL_ERROR } from './frames.ts';
 import type { HpackEncoder } from './hpack-encoder.ts';
+import { type BodyOwner, RequestBody } from './own-request-body.ts';
 import { SendQueue, type SendWindow } from './own-send-queue.ts';
 import { OwnTunnel } from './own-tunnel.ts';
 import { directResponseFields, interimFields, upstreamResponseFields } from './response-fields.ts';
@@ -51,20 +52,15 @@ const STATUS_100: string[] = [':status', '100'];
  * broken response RST_STREAM. Request DATA is fed to the exchange as fast as the upstream takes
  * it; what it does not take waits here and withholds the stream's WINDOW_UPDATEs.
  */
-export class OwnStream implements ClientSink, Timed {
+export class OwnStream implements ClientSink, BodyOwner, Timed {
   readonly id: number;
   readonly clientIp: string;
   readonly http2 = true;
   deadline = 0;
   readonly #conn: StreamConn;
   readonly out: SendQueue;
-  /** Credit the client has to send us DATA on this stream. */
-  recvWindow: number;
-  #unacked = 0;
   #ex: ClientExchange | null = null;
-  #pending: Buffer[] | null = null;
-  /** END_STREAM received. */
-  remoteEnded: boolean;
+  readonly body: RequestBody;
   /** Our END_STREAM (or RST_STREAM) went out, or is queued behind the DATA. */
   #ended = false;
   #localDone = false;
@@ -78,10 +74,6 @@ export class OwnStream implements ClientSink, Timed {
   #noBody = false;
   #stopUpload = false;
   #wantDrain = false;
-  #reqTrailers: HeaderList | null = null;
-  /** Content-length announced by the request (-1: none); DATA must add up to it (RFC 9113 §8.1.1). */
-  #declared = -1;
-  #received = 0;
   tunnel: OwnTunnel | null = null;
 
   constructor(id: number, conn: StreamConn, sendWindow: number, endStream: boolean) {
@@ -89,8 +81,7 @@ export class OwnStream implements ClientSink, Timed {
     this.#conn = conn;
     this.clientIp = conn.clientIp;
     this.out = new SendQueue(id, sendWindow);
-    this.recvWindow = conn.recvWindowSize;
-    this.remoteEnded = endStream;
+    this.body = new RequestBody(this, conn.recvWindowSize, endStream);
   }
 
   get peer(): SocketAddresses | undefined {
@@ -124,15 +115,6 @@ export class OwnStream implements ClientSink, Timed {
     }
   }
 
-  /**
-   * The request's announced length, which its DATA must add up to (§8.1.1): known from the
-   * HEADERS on, before the exchange starts (DATA may come in the same read).
-   */
-  expectLength(p: ParsedRequest): void {
-    if (p.bodyKind === BODY_LENGTH) this.#declared = p.contentLength;
-    else if (p.bodyKind === BODY_NONE && p.upgrade === null) this.#declared = 0;
-  }
-
   /** A request refused before it became an exchange (malformed, 431, 501). */
   reject(status: number): void {
     if (this.closed) return;
@@ -146,74 +128,23 @@ export class OwnStream implements ClientSink, Timed {
     this.#maybeDone();
   }
 
-  // ---- from the connection
+  // ---- from the connection and the request body
 
-  /** A DATA payload (flow control already accounted); `keep` is memory this stream may hold. */
-  onData(keep: Buffer, endStream: boolean): void {
-    this.#received += keep.length;
-    if (this.#declared >= 0 && this.#received > this.#declared) {
-      this.protocolError();
-      return;
-    }
-    if (this.tunnel !== null) {
-      this.tunnel.onData(keep);
-      if (endStream) this.onEnd(null);
-      return;
-    }
-    const ex = this.#ex;
-    if (ex === null || ex.done || this.#pending !== null || !ex.canTakeBody) {
-      if (ex?.done) this.#credit(keep.length);
-      else if (this.#pending === null) this.#pending = [keep];
-      else this.#pending.push(keep);
-    } else {
-      this.#credit(keep.length);
-      try {
-        ex.feedData(keep);
-      } catch (e) {
-        ex.onInternalError(e);
-        return;
-      }
-    }
-    if (endStream) this.onEnd(null);
+  get remoteEnded(): boolean {
+    return this.body.ended;
   }
 
-  /** END_STREAM, with the request's trailer fields when it ended with them. */
-  onEnd(trailers: HeaderList | null): void {
-    if (this.#declared >= 0 && this.#received !== this.#declared) {
-      this.protocolError();
-      return;
-    }
-    this.remoteEnded = true;
-    this.#reqTrailers = trailers;
-    if (this.tunnel !== null) {
-      this.tunnel.onEnd();
-      this.#maybeDone();
-      return;
-    }
-    const ex = this.#ex;
-    if (ex !== null && !ex.done && this.#pending === null && ex.canTakeBody) {
-      try {
-        ex.endData(trailers);
-      } catch (e) {
-        ex.onInternalError(e);
-      }
-    }
+  bodyEnded(): void {
     this.#maybeDone();
   }
 
-  /** Stream credit for `n` bytes the exchange took, returned in batches of half the window. */
-  #credit(n: number): void {
-    this.#unacked += n;
-    if (this.#unacked >= this.#conn.recvWindowSize >> 1 && !this.remoteEnded) {
-      this.recvWindow += this.#unacked;
-      this.#conn.windowUpdate(this.id, this.#unacked);
-      this.#unacked = 0;
-    }
+  windowUpdate(n: number): void {
+    this.#conn.windowUpdate(this.id, n);
   }
 
   /** Tunnel read `n` bytes: credit for more. */
   tunnelConsumed(n: number): void {
-    this.#credit(n);
+    this.body.credit(n);
   }
 
   /** The client reset the stream (RST_STREAM). */
@@ -317,7 +248,7 @@ export class OwnStream implements ClientSink, Timed {
     if (this.closed) return;
     this.closed = true;
     this.out.clear();
-    this.#pending = null;
+    this.body.takePending();
     const ctx = this.#conn.ctx;
     if (this.#timed) {
       this.#timed = false;
@@ -332,28 +263,8 @@ export class OwnStream implements ClientSink, Timed {
   // ---- ClientSink
 
   #headSent = false;
-  #endDelivered = false;
-
   resumeBody(): void {
-    const ex = this.#ex;
-    if (ex === null) return;
-    try {
-      const p = this.#pending;
-      if (p !== null) {
-        while (p.length > 0) {
-          if (ex.done || !ex.canTakeBody) return;
-          const b = p.shift()!;
-          this.#credit(b.length);
-          ex.feedData(b);
-        }
-        this.#pending = null;
-      }
-      if (ex.done || !ex.canTakeBody || !this.remoteEnded || this.#endDelivered) return;
-      this.#endDelivered = true;
-      ex.endData(this.#reqTrailers);
-    } catch (e) {
-      ex.onInternalError(e);
-    }
+    this.body.resume();
   }
 
   interim(_ex: ClientExchange, res: UpstreamResponse): void {
@@ -470,8 +381,7 @@ export class OwnStream implements ClientSink, Timed {
     const t = new OwnTunnel(this);
     this.tunnel = t;
     // DATA that came with or after the CONNECT, before the switch, is the tunnel's first bytes.
-    const p = this.#pending;
-    this.#pending = null;
+    const p = this.body.takePending();
     if (p !== null) for (const b of p) t.onData(b);
     if (this.remoteEnded) t.onEnd();
     return { stream: t, rest: null };
