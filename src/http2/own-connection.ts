@@ -17,9 +17,11 @@ import {
 import { HpackDecoder } from './hpack-decoder.ts';
 import { HpackEncoder } from './hpack-encoder.ts';
 import { OwnFrames } from './own-frames.ts';
+import { FloodLimits } from './own-limits.ts';
 import type { RequestOrigin } from './own-request.ts';
 import type { SendQueue } from './own-send-queue.ts';
-import type { OwnStream, StreamConn } from './own-stream.ts';
+import type { OwnStream } from './own-stream.ts';
+import type { StreamConn } from './own-stream-conn.ts';
 import type { Http2Settings } from './settings.ts';
 
 const CONN = Symbol('traffic.h2.conn');
@@ -44,9 +46,6 @@ function startQueued(c: OwnConnection): void {
   c.startQueued();
 }
 
-/** Frames of PING, SETTINGS or empty DATA a client may send per second before it is a flood. */
-const CONTROL_PER_SECOND = 1000;
-
 /**
  * One HTTP/2 connection of the `own` engine (static `experimental.http2Engine`): our framing
  * (frame-reader/frame-writer), HPACK and flow control over the raw socket, every stream an
@@ -64,6 +63,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadTarget, Tim
   readonly encoder = new HpackEncoder();
   readonly decoder: HpackDecoder;
   readonly frames: OwnFrames;
+  readonly limits: FloodLimits;
   readonly recvWindowSize: number;
   readonly streams = new Map<number, OwnStream>();
   deadline = 0;
@@ -89,12 +89,6 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadTarget, Tim
   #queued: Exchange[] = [];
   #startScheduled = false;
   #requests = 0;
-  #resets = 0;
-  #resetWindow = 0;
-  #control = 0;
-  #controlWindow = 0;
-  #rejected = 0;
-  #invalid = 0;
 
   constructor(
     socket: Socket,
@@ -115,6 +109,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadTarget, Tim
     this.decoder = new HpackDecoder(4096, settings.maxHeaderListSize, settings.maxHeaderListPairs);
     this.#reader = new FrameReader(DEFAULT_MAX_FRAME, false);
     this.frames = new OwnFrames(this);
+    this.limits = new FloodLimits(ctx.ticker, settings, this);
     // Our SETTINGS first (§3.4), then the connection window beyond the default.
     this.writer.settings(this.frames.ourSettings());
     if (settings.connectionWindowSize > DEFAULT_WINDOW) {
@@ -260,13 +255,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadTarget, Tim
   }
 
   peerReset(): void {
-    if (this.closed) return;
-    const now = this.ctx.ticker.now;
-    if (now - this.#resetWindow >= 1000) {
-      this.#resetWindow = now;
-      this.#resets = 0;
-    }
-    if (++this.#resets > this.settings.maxResetsPerSecond) this.flood('rapid reset');
+    if (!this.closed) this.limits.peerReset();
   }
 
   streamClosed(s: OwnStream): void {
@@ -276,33 +265,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadTarget, Tim
     else this.deadline = this.ctx.ticker.now + this.ctx.idleTimeoutMs;
   }
 
-  // ---- limits
-
-  /** PING, SETTINGS and empty DATA frames: more than CONTROL_PER_SECOND is a flood. */
-  controlFrame(what: string): boolean {
-    const now = this.ctx.ticker.now;
-    if (now - this.#controlWindow >= 1000) {
-      this.#controlWindow = now;
-      this.#control = 0;
-    }
-    if (++this.#control <= CONTROL_PER_SECOND) return true;
-    this.flood(what);
-    return false;
-  }
-
-  /** A stream refused for the concurrency limit; too many and the client is flooding. */
-  refused(): boolean {
-    if (++this.#rejected <= this.settings.maxRejectedStreams) return true;
-    this.flood('refused streams');
-    return false;
-  }
-
-  /** A frame that broke a stream rule (stream error); too many and the session ends. */
-  invalid(): boolean {
-    if (++this.#invalid <= this.settings.maxInvalidFrames) return true;
-    this.flood('invalid frames');
-    return false;
-  }
+  // ---- errors
 
   flood(what: string): void {
     if (this.closed) return;

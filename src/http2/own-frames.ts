@@ -2,7 +2,6 @@ import { ParseError } from '../http1/parse-error.ts';
 import { headerListOf } from '../upstream/h2-fields.ts';
 import type { FrameHandler } from './frame-reader.ts';
 import {
-  DEFAULT_MAX_FRAME,
   E_COMPRESSION_ERROR,
   E_ENHANCE_YOUR_CALM,
   E_FLOW_CONTROL_ERROR,
@@ -25,17 +24,14 @@ import {
   FLAG_END_STREAM,
   FLAG_PADDED,
   FLAG_PRIORITY,
-  MAX_WINDOW,
   S_ENABLE_CONNECT_PROTOCOL,
-  S_ENABLE_PUSH,
-  S_HEADER_TABLE_SIZE,
   S_INITIAL_WINDOW_SIZE,
   S_MAX_CONCURRENT_STREAMS,
-  S_MAX_FRAME_SIZE,
   S_MAX_HEADER_LIST_SIZE,
 } from './frames.ts';
 import { HPACK_ERROR, HPACK_TOO_LARGE } from './hpack-decoder.ts';
 import type { OwnConnection } from './own-connection.ts';
+import { type FrameFailures, settingsFrame, windowUpdateFrame } from './own-control.ts';
 import { malformedRequest, malformedTrailers } from './own-fields.ts';
 import { streamExchange } from './own-request.ts';
 import { OwnStream } from './own-stream.ts';
@@ -49,7 +45,7 @@ const MAX_CONTINUATIONS = 64;
  * blocks (HEADERS + CONTINUATION) and turns new streams into exchanges. A breach of a stream
  * rule resets that stream; of a connection rule, ends the connection with GOAWAY.
  */
-export class OwnFrames implements FrameHandler {
+export class OwnFrames implements FrameHandler, FrameFailures {
   readonly #c: OwnConnection;
   /** The connection's receive window left, and credit consumed but not yet returned. */
   #recvWindow: number;
@@ -87,11 +83,11 @@ export class OwnFrames implements FrameHandler {
   onFrame(type: number, flags: number, id: number, buf: Buffer, start: number, end: number): boolean {
     const c = this.#c;
     if (this.#hbStream !== 0 && type !== F_CONTINUATION)
-      return this.#fail(E_PROTOCOL_ERROR, 'expected CONTINUATION');
+      return this.fail(E_PROTOCOL_ERROR, 'expected CONTINUATION');
     if (!c.settled) {
       // §3.4: the preface ends with a SETTINGS frame.
       if (type !== F_SETTINGS || (flags & FLAG_ACK) !== 0)
-        return this.#fail(E_PROTOCOL_ERROR, 'no SETTINGS after the preface');
+        return this.fail(E_PROTOCOL_ERROR, 'no SETTINGS after the preface');
       c.settled = true;
       c.deadline = c.ctx.ticker.now + c.ctx.idleTimeoutMs;
     }
@@ -105,48 +101,48 @@ export class OwnFrames implements FrameHandler {
         return this.#continuation(flags, id, buf, start, end);
       case F_PRIORITY:
         // Ignored (RFC 9113 deprecates the scheme), but still a frame with rules.
-        if (id === 0) return this.#fail(E_PROTOCOL_ERROR, 'PRIORITY on stream 0');
-        if (len !== 5) this.#streamError(id, E_FRAME_SIZE_ERROR);
+        if (id === 0) return this.fail(E_PROTOCOL_ERROR, 'PRIORITY on stream 0');
+        if (len !== 5) this.streamError(id, E_FRAME_SIZE_ERROR);
         return !c.closed;
       case F_RST_STREAM:
-        if (id === 0) return this.#fail(E_PROTOCOL_ERROR, 'RST_STREAM on stream 0');
-        if (len !== 4) return this.#fail(E_FRAME_SIZE_ERROR, 'RST_STREAM size');
-        if (id > c.lastStream) return this.#fail(E_PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
+        if (id === 0) return this.fail(E_PROTOCOL_ERROR, 'RST_STREAM on stream 0');
+        if (len !== 4) return this.fail(E_FRAME_SIZE_ERROR, 'RST_STREAM size');
+        if (id > c.lastStream) return this.fail(E_PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
         c.streams.get(id)?.onReset();
         return !c.closed;
       case F_SETTINGS:
-        return this.#settings(flags, id, buf, start, end);
+        return settingsFrame(this, this.#c, flags, id, buf, start, end);
       case F_PUSH_PROMISE:
-        return this.#fail(E_PROTOCOL_ERROR, 'PUSH_PROMISE from a client');
+        return this.fail(E_PROTOCOL_ERROR, 'PUSH_PROMISE from a client');
       case F_PING:
-        if (id !== 0) return this.#fail(E_PROTOCOL_ERROR, 'PING on a stream');
-        if (len !== 8) return this.#fail(E_FRAME_SIZE_ERROR, 'PING size');
-        if ((flags & FLAG_ACK) === 0 && c.controlFrame('PING')) c.writer.pingAck(buf, start);
+        if (id !== 0) return this.fail(E_PROTOCOL_ERROR, 'PING on a stream');
+        if (len !== 8) return this.fail(E_FRAME_SIZE_ERROR, 'PING size');
+        if ((flags & FLAG_ACK) === 0 && c.limits.controlFrame('PING')) c.writer.pingAck(buf, start);
         return !c.closed;
       case F_GOAWAY:
-        if (id !== 0) return this.#fail(E_PROTOCOL_ERROR, 'GOAWAY on a stream');
+        if (id !== 0) return this.fail(E_PROTOCOL_ERROR, 'GOAWAY on a stream');
         // The client leaves: its open streams finish, and it opens no more.
         c.close();
         return !c.closed;
       case F_WINDOW_UPDATE:
-        return this.#windowUpdate(id, buf, start, end);
+        return windowUpdateFrame(this, this.#c, id, buf, start, end);
       default:
         return true; // §5.5: unknown frame types are ignored
     }
   }
 
-  #fail(code: number, why: string): boolean {
+  fail(code: number, why: string): boolean {
     this.#c.connError(code, why);
     return false;
   }
 
   /** A stream error (§5.4.2): RST_STREAM, counted against the invalid-frame budget. */
-  #streamError(id: number, code: number): void {
+  streamError(id: number, code: number): void {
     const c = this.#c;
     const s = c.streams.get(id);
     if (s !== undefined) s.resetStream(code);
     else c.rst(id, code);
-    c.invalid();
+    c.limits.invalid();
   }
 
   /** Payload bounds past the padding (§6.1), or -1 when the padding is impossible. */
@@ -159,10 +155,10 @@ export class OwnFrames implements FrameHandler {
 
   #data(flags: number, id: number, buf: Buffer, start: number, end: number): boolean {
     const c = this.#c;
-    if (id === 0) return this.#fail(E_PROTOCOL_ERROR, 'DATA on stream 0');
+    if (id === 0) return this.fail(E_PROTOCOL_ERROR, 'DATA on stream 0');
     const len = end - start;
     // Connection flow control counts the whole payload, padding included (§6.9.1).
-    if (len > this.#recvWindow) return this.#fail(E_FLOW_CONTROL_ERROR, 'connection window exceeded');
+    if (len > this.#recvWindow) return this.fail(E_FLOW_CONTROL_ERROR, 'connection window exceeded');
     this.#recvWindow -= len;
     this.#unacked += len;
     if (this.#unacked >= c.settings.connectionWindowSize >> 1) {
@@ -172,37 +168,37 @@ export class OwnFrames implements FrameHandler {
       this.#unacked = 0;
     }
     const pe = this.#padEnd(flags, buf, start, end);
-    if (pe < 0) return this.#fail(E_PROTOCOL_ERROR, 'DATA padding');
+    if (pe < 0) return this.fail(E_PROTOCOL_ERROR, 'DATA padding');
     const ds = (flags & FLAG_PADDED) !== 0 ? start + 1 : start;
     const endStream = (flags & FLAG_END_STREAM) !== 0;
     const s = c.streams.get(id);
     if (s === undefined) {
-      if (id > c.lastStream) return this.#fail(E_PROTOCOL_ERROR, 'DATA on an idle stream');
+      if (id > c.lastStream) return this.fail(E_PROTOCOL_ERROR, 'DATA on an idle stream');
       return true; // a stream we closed or reset: ignored (§5.4.2)
     }
     if (s.remoteEnded) {
-      this.#streamError(id, E_STREAM_CLOSED);
+      this.streamError(id, E_STREAM_CLOSED);
       return !c.closed;
     }
     if (len > s.body.recvWindow) {
-      this.#streamError(id, E_FLOW_CONTROL_ERROR);
+      this.streamError(id, E_FLOW_CONTROL_ERROR);
       return !c.closed;
     }
     s.body.recvWindow -= len;
-    if (pe === ds && !endStream && !c.controlFrame('empty DATA frames')) return false;
+    if (pe === ds && !endStream && !c.limits.controlFrame('empty DATA frames')) return false;
     s.body.onData(pe === ds ? EMPTY : c.keep(buf, ds, pe), endStream);
     return !c.closed;
   }
 
   #headers(flags: number, id: number, buf: Buffer, start: number, end: number): boolean {
     if (id === 0 || (id & 1) === 0)
-      return this.#fail(E_PROTOCOL_ERROR, 'HEADERS on a stream a client cannot open');
+      return this.fail(E_PROTOCOL_ERROR, 'HEADERS on a stream a client cannot open');
     let s = start;
     const e = this.#padEnd(flags, buf, start, end);
-    if (e < 0) return this.#fail(E_PROTOCOL_ERROR, 'HEADERS padding');
+    if (e < 0) return this.fail(E_PROTOCOL_ERROR, 'HEADERS padding');
     if ((flags & FLAG_PADDED) !== 0) s++;
     if ((flags & FLAG_PRIORITY) !== 0) {
-      if (e - s < 5) return this.#fail(E_FRAME_SIZE_ERROR, 'HEADERS priority');
+      if (e - s < 5) return this.fail(E_FRAME_SIZE_ERROR, 'HEADERS priority');
       s += 5;
     }
     if ((flags & FLAG_END_HEADERS) !== 0) return this.#block(id, flags, buf, s, e);
@@ -216,9 +212,9 @@ export class OwnFrames implements FrameHandler {
 
   #continuation(flags: number, id: number, buf: Buffer, start: number, end: number): boolean {
     if (this.#hbStream === 0 || id !== this.#hbStream)
-      return this.#fail(E_PROTOCOL_ERROR, 'unexpected CONTINUATION');
+      return this.fail(E_PROTOCOL_ERROR, 'unexpected CONTINUATION');
     if (++this.#hbFrames > MAX_CONTINUATIONS || this.#hbLen + end - start > this.#maxBlock) {
-      return this.#fail(E_ENHANCE_YOUR_CALM, 'CONTINUATION flood: header block too long');
+      return this.fail(E_ENHANCE_YOUR_CALM, 'CONTINUATION flood: header block too long');
     }
     this.#append(buf, start, end);
     if ((flags & FLAG_END_HEADERS) === 0) return true;
@@ -243,12 +239,12 @@ export class OwnFrames implements FrameHandler {
     const fields = this.#fields;
     fields.length = 0;
     const r = c.decoder.decode(buf, start, end, fields);
-    if (r === HPACK_ERROR) return this.#fail(E_COMPRESSION_ERROR, `HPACK: ${c.decoder.error}`);
+    if (r === HPACK_ERROR) return this.fail(E_COMPRESSION_ERROR, `HPACK: ${c.decoder.error}`);
     const endStream = (flags & FLAG_END_STREAM) !== 0;
     const open = c.streams.get(id);
     if (open !== undefined) {
       // Trailers (§8.1): they end the stream, and carry no pseudo-header field.
-      if (open.remoteEnded) this.#streamError(id, E_STREAM_CLOSED);
+      if (open.remoteEnded) this.streamError(id, E_STREAM_CLOSED);
       else if (!endStream || r === HPACK_TOO_LARGE || malformedTrailers(fields) !== null)
         open.protocolError();
       else open.body.onEnd(headerListOf(fields));
@@ -259,7 +255,7 @@ export class OwnFrames implements FrameHandler {
     if (c.goawaySent) return true; // §6.8: streams above the GOAWAY's last id are not processed
     if (c.streams.size >= c.settings.maxConcurrentStreams) {
       c.rst(id, E_REFUSED_STREAM);
-      return c.refused();
+      return c.limits.refused();
     }
     const s = new OwnStream(id, c, c.peerInitialWindow, endStream);
     c.streams.set(id, s);
@@ -276,7 +272,7 @@ export class OwnFrames implements FrameHandler {
         entryPoint: c.ctx.name,
       });
       s.protocolError();
-      c.invalid();
+      c.limits.invalid();
       return !c.closed;
     }
     const ex = streamExchange(s, c, fields, endStream);
@@ -293,75 +289,6 @@ export class OwnFrames implements FrameHandler {
     }
     s.body.expectLength(ex.parsed);
     c.enqueue(s, ex);
-    return !c.closed;
-  }
-
-  #settings(flags: number, id: number, buf: Buffer, start: number, end: number): boolean {
-    const c = this.#c;
-    if (id !== 0) return this.#fail(E_PROTOCOL_ERROR, 'SETTINGS on a stream');
-    const len = end - start;
-    if ((flags & FLAG_ACK) !== 0)
-      return len === 0 || this.#fail(E_FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
-    if (len % 6 !== 0) return this.#fail(E_FRAME_SIZE_ERROR, 'SETTINGS size');
-    if (!c.controlFrame('SETTINGS')) return false;
-    let grew = false;
-    for (let p = start; p < end; p += 6) {
-      const key = buf.readUInt16BE(p);
-      const v = buf.readUInt32BE(p + 2);
-      switch (key) {
-        case S_HEADER_TABLE_SIZE:
-          c.encoder.tableSizeChanged();
-          break;
-        case S_ENABLE_PUSH:
-        case S_ENABLE_CONNECT_PROTOCOL:
-          if (v > 1) return this.#fail(E_PROTOCOL_ERROR, 'SETTINGS value');
-          break;
-        case S_INITIAL_WINDOW_SIZE: {
-          if (v > MAX_WINDOW) return this.#fail(E_FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE');
-          // §6.9.2: the change applies to every open stream's window, which may go negative.
-          const delta = v - c.peerInitialWindow;
-          c.peerInitialWindow = v;
-          for (const s of c.streams.values()) {
-            s.out.window += delta;
-            if (s.out.window > MAX_WINDOW) return this.#fail(E_FLOW_CONTROL_ERROR, 'stream window overflow');
-          }
-          if (delta > 0) grew = true;
-          break;
-        }
-        case S_MAX_FRAME_SIZE:
-          if (v < DEFAULT_MAX_FRAME || v > 0xff_ffff)
-            return this.#fail(E_PROTOCOL_ERROR, 'SETTINGS_MAX_FRAME_SIZE');
-          c.peerMaxFrame = v;
-          break;
-      }
-    }
-    c.writer.settingsAck();
-    if (grew) for (const s of [...c.streams.values()]) s.pump();
-    return !c.closed;
-  }
-
-  #windowUpdate(id: number, buf: Buffer, start: number, end: number): boolean {
-    const c = this.#c;
-    if (end - start !== 4) return this.#fail(E_FRAME_SIZE_ERROR, 'WINDOW_UPDATE size');
-    const inc = buf.readUInt32BE(start) & 0x7fff_ffff;
-    if (id === 0) {
-      if (inc === 0) return this.#fail(E_PROTOCOL_ERROR, 'WINDOW_UPDATE of 0');
-      c.connWindow += inc;
-      if (c.connWindow > MAX_WINDOW) return this.#fail(E_FLOW_CONTROL_ERROR, 'connection window overflow');
-      c.pumpWaiting();
-      return !c.closed;
-    }
-    const s = c.streams.get(id);
-    if (s === undefined) {
-      if (id > c.lastStream) return this.#fail(E_PROTOCOL_ERROR, 'WINDOW_UPDATE on an idle stream');
-      return true;
-    }
-    if (inc === 0) this.#streamError(id, E_PROTOCOL_ERROR);
-    else {
-      s.out.window += inc;
-      if (s.out.window > MAX_WINDOW) this.#streamError(id, E_FLOW_CONTROL_ERROR);
-      else s.pump();
-    }
     return !c.closed;
   }
 }

@@ -1,46 +1,20 @@
-import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { HeaderList } from '../core/headers.ts';
+import type { HeaderList } from '../core/headers.ts';
 import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { ResponseHead } from '../core/request.ts';
-import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE } from '../http1/response-head.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from '../proxy/client-sink.ts';
-import type { EntryPointContext } from '../proxy/entry-point-context.ts';
-import { grpcKind, toGrpcAnswer, trailersOnlyFields } from '../proxy/grpc-status.ts';
 import { trailersObject } from '../upstream/h2-fields.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
 import { E_INTERNAL_ERROR, E_NO_ERROR, E_PROTOCOL_ERROR } from './frames.ts';
-import type { HpackEncoder } from './hpack-encoder.ts';
+import { type AnswerTarget, directAnswer, objectFields, textAnswer, tunnelFields } from './own-answers.ts';
 import { type BodyOwner, RequestBody } from './own-request-body.ts';
-import { SendQueue, type SendWindow } from './own-send-queue.ts';
+import { SendQueue } from './own-send-queue.ts';
+import type { StreamConn } from './own-stream-conn.ts';
 import { OwnTunnel } from './own-tunnel.ts';
-import { directResponseFields, interimFields, upstreamResponseFields } from './response-fields.ts';
-import { websocketAccept } from './stream-sink.ts';
-
-/** The connection side a stream works with. */
-export interface StreamConn extends SendWindow {
-  readonly ctx: EntryPointContext;
-  readonly clientIp: string;
-  readonly socket: Socket;
-  readonly encoder: HpackEncoder;
-  /** Our SETTINGS_INITIAL_WINDOW_SIZE: the credit a stream starts with. */
-  readonly recvWindowSize: number;
-  /** The socket's buffer is full: writers wait for its drain. */
-  readonly socketFull: boolean;
-  /** Frames were queued: write them at the end of this tick. */
-  schedule(): void;
-  /** The client reset a stream before our response ended (rapid-reset accounting). */
-  peerReset(): void;
-  streamClosed(s: OwnStream): void;
-  /** Our stream-level flow control credit back to the client. */
-  windowUpdate(stream: number, n: number): void;
-  /** The stream wrote while the socket was full: `onDrain` follows its drain. */
-  waitForDrain(s: OwnStream): void;
-  rst(stream: number, code: number): void;
-}
+import { interimFields, upstreamResponseFields } from './response-fields.ts';
 
 /** What ends a gRPC response whose upstream broke mid-stream (as stream-sink.ts). */
 const GRPC_BROKEN: string[] = ['grpc-status', '14', 'grpc-message', 'upstream connection broken'];
@@ -52,7 +26,7 @@ const STATUS_100: string[] = [':status', '100'];
  * broken response RST_STREAM. Request DATA is fed to the exchange as fast as the upstream takes
  * it; what it does not take waits here and withholds the stream's WINDOW_UPDATEs.
  */
-export class OwnStream implements ClientSink, BodyOwner, Timed {
+export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
   readonly id: number;
   readonly clientIp: string;
   readonly http2 = true;
@@ -118,11 +92,8 @@ export class OwnStream implements ClientSink, BodyOwner, Timed {
   /** A request refused before it became an exchange (malformed, 431, 501). */
   reject(status: number): void {
     if (this.closed) return;
-    const text = statusText(status);
-    const rh = { status, reason: text, headers: new HeaderList() };
-    this.#headers(directResponseFields(rh, text.length), false);
-    const b = Buffer.from(text, 'latin1');
-    this.#data(b, 0, b.length, true);
+    this.#headSent = true;
+    textAnswer(this, status);
     // The rest of the request is of no use: RST_STREAM(NO_ERROR) once the answer is out (§8.1).
     if (!this.remoteEnded) this.#stopUpload = true;
     this.#maybeDone();
@@ -198,7 +169,7 @@ export class OwnStream implements ClientSink, BodyOwner, Timed {
 
   // ---- sending
 
-  #headers(fields: readonly string[], endStream: boolean): void {
+  sendHeaders(fields: readonly string[], endStream: boolean): void {
     const c = this.#conn;
     const n = c.encoder.encode(fields);
     c.writer.headers(this.id, c.encoder.buffer, n, endStream, c.peerMaxFrame);
@@ -210,7 +181,7 @@ export class OwnStream implements ClientSink, BodyOwner, Timed {
   }
 
   /** DATA; returns false when the writer should wait for `onClientDrain`. */
-  #data(buf: Buffer, start: number, end: number, endStream: boolean): boolean {
+  sendData(buf: Buffer, start: number, end: number, endStream: boolean): boolean {
     const c = this.#conn;
     if (endStream) this.#ended = true;
     const sentEnd = this.out.send(c, buf, start, end, endStream);
@@ -226,7 +197,7 @@ export class OwnStream implements ClientSink, BodyOwner, Timed {
 
   /** The queued DATA is out and the response ended: trailers, or END_STREAM on an empty DATA. */
   #finishResponse(): void {
-    if (this.#trailers !== null && this.#trailers.length > 0) this.#headers(this.#trailers, true);
+    if (this.#trailers !== null && this.#trailers.length > 0) this.sendHeaders(this.#trailers, true);
     else if (this.out.send(this.#conn, EMPTY, 0, 0, true)) this.#sentEnd();
   }
 
@@ -269,8 +240,8 @@ export class OwnStream implements ClientSink, BodyOwner, Timed {
 
   interim(_ex: ClientExchange, res: UpstreamResponse): void {
     if (this.closed || this.#headSent) return;
-    if (res.status === 100) this.#headers(STATUS_100, false);
-    else if (res.status === 103) this.#headers(objectFields(interimFields(res)), false);
+    if (res.status === 100) this.sendHeaders(STATUS_100, false);
+    else if (res.status === 103) this.sendHeaders(objectFields(interimFields(res)), false);
   }
 
   head(
@@ -296,29 +267,29 @@ export class OwnStream implements ClientSink, BodyOwner, Timed {
     // As node:http2's respond: no body on the wire after HEAD, 204, 205 and 304.
     if (ex.req.method === 'HEAD' || status === 204 || status === 205 || status === 304) {
       this.#noBody = true;
-      this.#headers(fields, true);
+      this.sendHeaders(fields, true);
       return false;
     }
     if (body !== null) {
-      this.#headers(fields, false);
-      this.#data(body, bodyStart, bodyEnd, true);
+      this.sendHeaders(fields, false);
+      this.sendData(body, bodyStart, bodyEnd, true);
       return false;
     }
     if (kind === BODY_NONE) {
-      this.#headers(fields, true);
+      this.sendHeaders(fields, true);
       return false;
     }
     if (res.trailers === true) {
       this.#waitTrailers = true;
       this.#grpc = res.headers.get('content-type')?.startsWith('application/grpc') === true;
     }
-    this.#headers(fields, false);
+    this.sendHeaders(fields, false);
     return false;
   }
 
   data(buf: Buffer, start: number, end: number): boolean {
     if (this.#ended || this.closed || this.#noBody) return true;
-    return this.#data(buf, start, end, false);
+    return this.sendData(buf, start, end, false);
   }
 
   end(trailers: HeaderList | null): void {
@@ -331,24 +302,7 @@ export class OwnStream implements ClientSink, BodyOwner, Timed {
   direct(ex: ClientExchange, rh: ResponseHead, body: string, bodyBytes: number, _close: boolean): boolean {
     if (this.closed || this.#headSent) return false;
     this.#headSent = true;
-    if (rh.status >= 400) {
-      const kind = grpcKind(ex.req.headers);
-      if (kind !== 0) {
-        // A gRPC call learns of our errors from grpc-status: a trailers-only answer.
-        toGrpcAnswer(rh, kind, ex.req.headers.get('content-type')!, body);
-        this.#headers(trailersOnlyFields(rh), true);
-        return false;
-      }
-    }
-    const fields = directResponseFields(rh, bodyBytes);
-    const s = rh.status;
-    if (bodyBytes === 0 || ex.req.method === 'HEAD' || s === 204 || s === 205 || s === 304) {
-      this.#headers(fields, true);
-    } else {
-      this.#headers(fields, false);
-      const b = Buffer.from(body, 'utf8');
-      this.#data(b, 0, b.length, true);
-    }
+    directAnswer(this, ex, rh, body, bodyBytes);
     return false;
   }
 
@@ -362,22 +316,13 @@ export class OwnStream implements ClientSink, BodyOwner, Timed {
   ): ClientTunnelSide | null {
     if (this.closed || this.#headSent) return null;
     this.#headSent = true;
-    const key = ex.req.headers.get('sec-websocket-key') ?? '';
-    if (res.headers.get('sec-websocket-accept') !== websocketAccept(key)) {
-      const text = statusText(502);
-      this.#headers(
-        directResponseFields({ status: 502, reason: text, headers: new HeaderList() }, text.length),
-        false,
-      );
-      const b = Buffer.from(text, 'latin1');
-      this.#data(b, 0, b.length, true);
+    const fields = tunnelFields(ex, res, extra);
+    if (fields === null) {
+      // The backend did not compute the key's Accept: it did not speak WebSocket.
+      textAnswer(this, 502);
       return null;
     }
-    const fields = upstreamResponseFields(200, res, extra, true);
-    for (let i = fields.length - 2; i >= 2; i -= 2) {
-      if (fields[i] === 'sec-websocket-accept') fields.splice(i, 2);
-    }
-    this.#headers(fields, false);
+    this.sendHeaders(fields, false);
     const t = new OwnTunnel(this);
     this.tunnel = t;
     // DATA that came with or after the CONNECT, before the switch, is the tunnel's first bytes.
@@ -419,7 +364,7 @@ export class OwnStream implements ClientSink, BodyOwner, Timed {
   /** Tunnel bytes to the client; false: wait for its drain. */
   tunnelWrite(buf: Buffer): boolean {
     if (this.closed || this.#ended) return true;
-    return this.#data(buf, 0, buf.length, false);
+    return this.sendData(buf, 0, buf.length, false);
   }
 
   tunnelEnd(): void {
@@ -430,14 +375,3 @@ export class OwnStream implements ClientSink, BodyOwner, Timed {
 }
 
 const EMPTY = Buffer.alloc(0);
-
-/** An object of fields (node's form: repeated names as arrays) as `name, value, …`. */
-function objectFields(o: Record<string, string | string[]>): string[] {
-  const out: string[] = [];
-  for (const k of Object.keys(o)) {
-    const v = o[k]!;
-    if (typeof v === 'string') out.push(k, v);
-    else for (const x of v) out.push(k, x);
-  }
-  return out;
-}
