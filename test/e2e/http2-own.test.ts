@@ -135,6 +135,10 @@ describe('HTTP/2 own engine: malformed requests, limits, floods, TLS clients', (
   before(async () => {
     backend = await startBackend((req, res) => {
       if (req.url?.startsWith('/hold')) return; // answered never: keeps its stream open
+      if (req.url === '/big') {
+        res.end(Buffer.alloc(1_000_000, 'z'));
+        return;
+      }
       req.resume();
       req.on('end', () => res.end(`ok ${req.url}`));
     });
@@ -292,5 +296,20 @@ http:
     assert.equal(load.code, 0, load.out);
     assert.match(load.out, /requests: 2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed/);
     assert.match(load.out, /status codes: 2000 2xx/);
+  });
+
+  it('keeps to a small window the client sets (nghttp -w 14 -W 14): a 1 MB response arrives whole', async () => {
+    const r = await run('nghttp', [
+      '-w',
+      '14',
+      '-W',
+      '14',
+      '-m',
+      '3',
+      `http://127.0.0.1:${proxy.ports['web']!}/big`,
+    ]);
+    assert.equal(r.code, 0, r.out.slice(0, 500));
+    assert.equal(r.out.length, 3_000_000);
+    assert.match(r.out, /^z+$/);
   });
 });
