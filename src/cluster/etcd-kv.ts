@@ -6,6 +6,7 @@
  */
 import type { AcmeStoreTls } from '../config/index.ts';
 import { engineRequest, readBody } from '../providers/engine-client.ts';
+import { etcdHint } from '../providers/etcd/index.ts';
 import type { SharedStore } from '../tls/acme/shared-store.ts';
 import { StoreError, withTimeout } from './store-error.ts';
 import { StoreTls } from './store-tls.ts';
@@ -93,7 +94,9 @@ export class EtcdKv implements SharedStore {
       return this.#call(path, body, true);
     }
     if (r.status !== 200)
-      throw new StoreError(`${this.description}: ${path}: status ${r.status}: ${r.text.slice(0, 200)}`);
+      throw new StoreError(
+        etcdHint(`${this.description}: ${path}: status ${r.status}: ${r.text.slice(0, 200)}`),
+      );
     return JSON.parse(r.text) as T;
   }
 
@@ -133,7 +136,9 @@ export class EtcdKv implements SharedStore {
     const token = r.status === 200 ? (JSON.parse(r.text) as { token?: string }).token : undefined;
     if (token === undefined)
       throw new StoreError(
-        `${this.description}: authentication as ${this.#o.username} failed (status ${r.status}: ${r.text.slice(0, 200)})`,
+        etcdHint(
+          `${this.description}: authentication as ${this.#o.username} failed (status ${r.status}: ${r.text.slice(0, 200)})`,
+        ),
       );
     this.#token = token;
     return token;

@@ -190,6 +190,7 @@ function testPki(): {
 contract('etcd over TLS with a client certificate and a user', async () => {
   const p = testPki();
   const etcd = await startEtcd({ tls: p.tls, user: { name: 'traffic', password: 'pw' } });
+  const named = p.pki.issue('traffic', []);
   const kv = (tls: AcmeStoreTls, password = 'pw'): EtcdKv =>
     new EtcdKv({
       endpoints: [etcd.endpoint],
@@ -203,6 +204,11 @@ contract('etcd over TLS with a client certificate and a user', async () => {
     open: () => kv(p.good),
     down: () => etcd.stop(),
     refused: () => [
+      {
+        what: 'a client certificate with a Common Name',
+        store: kv({ ...p.good, cert: named.certFile, key: named.keyFile }),
+        error: /only client certificates without a Common Name/,
+      },
       {
         what: 'wrong CA',
         store: kv(p.wrongCa),

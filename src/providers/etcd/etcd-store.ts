@@ -82,6 +82,7 @@ export class EtcdStore implements KvStore {
     } catch (e) {
       // The next attempt (the supervisor restarts us) tries the next endpoint.
       this.#endpoint++;
+      if (e instanceof EngineError) throw new EngineError(etcdHint(e.message), e.status);
       throw e;
     }
   }
@@ -116,6 +117,16 @@ export class EtcdStore implements KvStore {
     });
     return JSON.parse(out.toString('utf8')) as T;
   }
+}
+
+/**
+ * etcd's JSON gateway, with --client-cert-auth and authentication on, refuses (400) a client
+ * certificate that has a Common Name (the gateway cannot pass it on as the user): say what to do.
+ */
+export function etcdHint(message: string): string {
+  return /CommonName of client sending a request against gateway/.test(message)
+    ? `${message} (with authentication on, etcd's JSON gateway takes only client certificates without a Common Name)`
+    : message;
 }
 
 function b64(s: string | Buffer): string {
