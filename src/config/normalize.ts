@@ -124,7 +124,7 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
           const [nv, child] = walk(v, element, { up: orig, seg: k }, { up: canon, seg: k }, depth + 1);
           if (nv === DROP) continue;
           out[k] = nv;
-          if (child !== undefined) (map ??= { keys: new Map() }).keys.set(k, { original: k, child });
+          if (child !== undefined) map = mapped(map, k, { original: k, child });
         }
         return [out, map];
       }
@@ -139,7 +139,7 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
         let map: PathMap | undefined;
         const out = list.map((item: unknown, i) => {
           const [nv, child] = walk(item, element, { up: orig, seg: i }, { up: canon, seg: i }, depth + 1);
-          if (child !== undefined) (map ??= { keys: new Map() }).keys.set(i, { original: i, child });
+          if (child !== undefined) map = mapped(map, i, { original: i, child });
           return nv === DROP ? null : nv;
         });
         return [out, map];
@@ -241,7 +241,8 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
         );
         continue;
       }
-      (writtenAs ??= new Map()).set(canonical, key);
+      writtenAs ??= new Map();
+      writtenAs.set(canonical, key);
       const child = node.shape[canonical];
       const [nv, childMap] =
         child === undefined
@@ -250,7 +251,8 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
       if (nv === DROP) continue;
       out[canonical] = nv;
       if (canonical !== key || childMap !== undefined) {
-        (map ??= { keys: new Map() }).keys.set(
+        map = mapped(
+          map,
           canonical,
           childMap === undefined ? { original: key } : { original: key, child: childMap },
         );
@@ -265,6 +267,17 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
       ? opts.locate
       : (path, target, offset) => opts.locate(original(path, map), target, offset);
   return { data: out === DROP ? {} : out, issues, locate };
+}
+
+/** `map` with one more renamed key, made on the first (most objects have none). */
+function mapped(
+  map: PathMap | undefined,
+  key: string | number,
+  entry: { readonly original: string | number; readonly child?: PathMap },
+): PathMap {
+  const m = map ?? { keys: new Map() };
+  m.keys.set(key, entry);
+  return m;
 }
 
 /** The path as written in the file, for a canonical path. */
