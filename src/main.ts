@@ -76,9 +76,20 @@ import { planeFor } from './workers/role.ts';
 /** Read before anything slow: a parent that dies while we start must still be noticed. */
 const PARENT_AT_START = process.ppid;
 
+/**
+ * Each provider update checks every rule of the provider again (a thousand routes: a thousand
+ * compilations per change); a rule's verdict depends on its text only, so it is kept. Bounded:
+ * forgotten all at once past 20,000 rules.
+ */
+const ruleVerdicts = new Map<string, ReturnType<RuleChecker>>();
 const checkRule: RuleChecker = (rule, language) => {
+  const key = `${language ?? 'http'}\n${rule}`;
+  if (ruleVerdicts.has(key)) return ruleVerdicts.get(key);
   const r = language === 'tcp' ? compileTcpRule(rule) : compileRule(rule);
-  return r.ok ? undefined : r.error;
+  const verdict = r.ok ? undefined : r.error;
+  if (ruleVerdicts.size >= 20_000) ruleVerdicts.clear();
+  ruleVerdicts.set(key, verdict);
+  return verdict;
 };
 
 const checkBreakerExpression: RuleChecker = (src) => {

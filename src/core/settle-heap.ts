@@ -69,7 +69,7 @@ export class OldGenerationPacer {
   readonly #slack: number;
   #live = usedHeap();
 
-  constructor(slackBytes = 24 * 1024 * 1024) {
+  constructor(slackBytes = 16 * 1024 * 1024) {
     this.#slack = slackBytes;
   }
 
