@@ -29,9 +29,9 @@ import {
   traefikIngressClass,
 } from '../helpers/kube-objects.ts';
 import { freePort } from '../helpers/pebble.ts';
-import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { selfSignedCertificate } from '../helpers/tls-certs.ts';
-import { waitForLogFrom } from '../helpers/wait.ts';
+import { untilApplied, waitForLogFrom } from '../helpers/wait.ts';
 
 describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loopback)', () => {
   let a: Backend;
@@ -118,16 +118,8 @@ providers:
         .on('error', reject)
         .end();
     });
-  /** Waits for applied configurations until `check` holds (at most 6). */
-  const until = async (from: number, check: () => Promise<boolean>): Promise<void> => {
-    let at = from;
-    for (let i = 0; i < 6; i++) {
-      if (await check()) return;
-      const l = await waitForLogFrom(proxy, at, (x: LogLine) => x.msg === 'configuration applied');
-      at = proxy.logs.indexOf(l) + 1;
-    }
-    assert.ok(await check(), 'the change was not applied');
-  };
+  const until = (from: number, check: () => Promise<boolean>): Promise<void> =>
+    untilApplied(proxy, from, check);
 
   it('splits by weight through a TraefikService', async () => {
     const from = proxy.logs.length;
