@@ -159,6 +159,8 @@ contract('consul', async () => {
 });
 
 /** A CA, a server certificate for 127.0.0.1, a client certificate (no CN: etcd's gateway wants none). */
+// TLS stores get 10 s per operation: etcd checks a password with bcrypt, six clients racing on a
+// loaded machine can take seconds (the refusals asserted below come at once, not by timeout).
 function testPki(): {
   pki: TestPki;
   other: TestPki;
@@ -198,7 +200,7 @@ contract('etcd over TLS with a client certificate and a user', async () => {
       username: 'traffic',
       password,
       tls,
-      timeoutMs: 2_000,
+      timeoutMs: 10_000,
     });
   return {
     open: () => kv(p.good),
@@ -236,7 +238,7 @@ contract('redis over TLS with a client certificate and a password', async () => 
   const p = testPki();
   const redis = await startRedis([], { tls: p.tls, password: 'pw' });
   const kv = (tls: AcmeStoreTls, password = 'pw'): RedisKv =>
-    new RedisKv({ endpoints: [redis.endpoint], prefix: 't', db: 0, password, tls, timeoutMs: 2_000 });
+    new RedisKv({ endpoints: [redis.endpoint], prefix: 't', db: 0, password, tls, timeoutMs: 10_000 });
   return {
     open: () => kv(p.good),
     down: () => redis.stop(),
@@ -264,7 +266,7 @@ contract('consul over HTTPS with a client certificate and an ACL token', async (
   const p = testPki();
   const consul = await startFakeConsul({ tls: p.tls, token: 's3cret' });
   const kv = (tls: AcmeStoreTls, token = 's3cret'): ConsulKv =>
-    new ConsulKv({ endpoints: [consul.endpoint], prefix: 't', token, tls, timeoutMs: 2_000 });
+    new ConsulKv({ endpoints: [consul.endpoint], prefix: 't', token, tls, timeoutMs: 10_000 });
   return {
     open: () => kv(p.good),
     down: () => consul.stop(),
