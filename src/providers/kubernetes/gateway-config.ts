@@ -1,5 +1,6 @@
 import type { ConfigIssue } from '../../config/issues.ts';
-import type { SourceOf } from '../dynamic-data.ts';
+import { type ProviderValidation, type SourceOf, updateFromData } from '../dynamic-data.ts';
+import type { ProviderUpdate } from '../provider.ts';
 import { type BackendRef, type Backends, backends } from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { type Attach, gatewayListeners } from './gateway-listeners.ts';
@@ -116,6 +117,32 @@ export function gatewayConfig(
   return { ...b.result(), statuses };
 }
 
+/**
+ * The provider's update from a build: validated, less the "no servers" warning of the services
+ * of redirect-only rules (their router's redirect answers every request: Traefik gives them an
+ * empty weighted service, which ours cannot be).
+ */
+export function gatewayUpdate(
+  built: ReturnType<typeof gatewayConfig>,
+  provider: string,
+  validation: ProviderValidation,
+  extraIssues: readonly ConfigIssue[] = [],
+): ProviderUpdate {
+  const u = updateFromData(built.data, provider, built.sourceOf, validation, [
+    ...built.issues,
+    ...extraIssues,
+  ]);
+  const quiet = (i: ConfigIssue): boolean =>
+    i.severity === 'warning' &&
+    i.path[0] === 'http' &&
+    i.path[1] === 'services' &&
+    String(i.path[2]).endsWith(REDIRECT_SERVICE) &&
+    i.path[4] === 'servers';
+  return { ...u, issues: u.issues.filter((i) => !quiet(i)) };
+}
+
+const REDIRECT_SERVICE = '-redirect';
+
 function routeConfig(
   b: KubeBuild,
   grants: ReferenceGrants,
@@ -155,6 +182,17 @@ function routeConfig(
         (parent.port === undefined || a.listener.port === parent.port),
     );
     for (const a of matching) {
+      // Only HTTP and HTTPS listeners take HTTPRoutes (their supportedKinds).
+      if (a.listener.protocol !== 'HTTP' && a.listener.protocol !== 'HTTPS') {
+        accepted = condition(
+          route,
+          'Accepted',
+          false,
+          'NotAllowedByListeners',
+          'Not allowed by the listener',
+        );
+        continue;
+      }
       if ((a.listener.allowedRoutes?.namespaces?.from ?? 'Same') !== 'All' && gwNs !== ns) {
         accepted = condition(
           route,
@@ -242,9 +280,9 @@ function routers(
         return;
       }
       // A redirect answers by itself: its router needs a service all the same, with no server.
-      b.services[`${name}-redirect`] = { loadBalancer: { servers: [] } };
-      b.source('http/services', `${name}-redirect`, where);
-      children = [{ name: `${name}-redirect`, weight: 1 }];
+      b.services[`${name}${REDIRECT_SERVICE}`] = { loadBalancer: { servers: [] } };
+      b.source('http/services', `${name}${REDIRECT_SERVICE}`, where);
+      children = [{ name: `${name}${REDIRECT_SERVICE}`, weight: 1 }];
     }
     b.services[`${name}-wrr`] = { weighted: { services: children } };
     b.source('http/services', `${name}-wrr`, where);

@@ -1,7 +1,7 @@
 import type { KubernetesGatewayProviderConfig } from '../../config/static/providers.ts';
-import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
+import type { ProviderValidation } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
-import { gatewayConfig } from './gateway-config.ts';
+import { gatewayConfig, gatewayUpdate } from './gateway-config.ts';
 import { StatusWriter } from './gateway-status.ts';
 import { KubeClient } from './kube-client.ts';
 import { watchKube } from './kube-watch.ts';
@@ -69,8 +69,7 @@ export class KubernetesGatewayProvider implements Provider {
       (items) => {
         const built = gatewayConfig(items, { ...cfg, entryPointPorts: this.#ports });
         writer.submit(built.statuses);
-        const issues = [...built.issues, ...writer.takeFailures()];
-        return updateFromData(built.data, this.name, built.sourceOf, this.#validation, issues);
+        return gatewayUpdate(built, this.name, this.#validation, writer.takeFailures());
       },
       signal,
     );
