@@ -100,6 +100,11 @@ export interface FakeKube {
   failWith: number | null;
   /** Requests seen (`GET /apis/…?watch=true&resourceVersion=5`). */
   readonly seen: string[];
+  /**
+   * Resolves with the stored object once a request whose `METHOD path` matches `pattern` has been
+   * answered 2xx (one answered before the call counts when `from` is below its index in `seen`).
+   */
+  waitForWrite(pattern: RegExp, from?: number): Promise<KubeObj>;
   close(): Promise<void>;
 }
 
@@ -116,6 +121,18 @@ export async function startFakeKube(): Promise<FakeKube> {
   }>();
   const sockets = new Set<Socket>();
   const seen: string[] = [];
+  /** Answered 2xx writes: index in `seen`, `METHOD path`, the object answered. */
+  const written: { at: number; line: string; obj: KubeObj }[] = [];
+  const writeWaiters = new Set<{ pattern: RegExp; from: number; resolve: (o: KubeObj) => void }>();
+  const answered = (at: number, line: string, obj: KubeObj): void => {
+    written.push({ at, line, obj });
+    for (const w of writeWaiters) {
+      if (at >= w.from && w.pattern.test(line)) {
+        writeWaiters.delete(w);
+        w.resolve(obj);
+      }
+    }
+  };
 
   const byKind = (kind: string) => {
     const r = RESOURCES.find((x) => x.kind === kind);
@@ -207,6 +224,11 @@ export async function startFakeKube(): Promise<FakeKube> {
       compactedBelow = rv;
       history.length = 0;
     },
+    waitForWrite: (pattern, from = 0) => {
+      const done = written.find((w) => w.at >= from && pattern.test(w.line));
+      if (done !== undefined) return Promise.resolve(done.obj);
+      return new Promise((resolve) => writeWaiters.add({ pattern, from, resolve }));
+    },
     dropWatches: () => {
       for (const w of watchers) w.res.end();
       watchers.clear();
@@ -238,9 +260,11 @@ export async function startFakeKube(): Promise<FakeKube> {
         else json(res, 200, obj);
       } else if (req.method === 'PUT' || req.method === 'PATCH') {
         const how = req.method === 'PUT' ? 'replace' : 'merge';
+        const at = seen.length - 1;
         readJson(req, res, (body) => {
           const out = writeStatus(r.plural, key, body, how);
           json(res, out.code, out.obj);
+          if (out.code === 200) answered(at, `${req.method} ${url.pathname}`, out.obj as KubeObj);
         });
       } else json(res, 405, status(405, 'method not allowed'));
       return;
@@ -296,6 +320,7 @@ export async function startFakeKube(): Promise<FakeKube> {
       return;
     }
     if ((req.method === 'POST' || req.method === 'PUT') && ns !== undefined) {
+      const at = seen.length - 1;
       readJson(req, res, (obj) => {
         obj.kind ??= r.kind;
         obj.metadata = { ...obj.metadata, namespace: ns };
@@ -304,7 +329,9 @@ export async function startFakeKube(): Promise<FakeKube> {
           json(res, 409, status(409, `${r.plural} "${obj.metadata.name}" already exists`));
           return;
         }
-        json(res, req.method === 'POST' ? 201 : 200, put(obj));
+        const stored = put(obj);
+        json(res, req.method === 'POST' ? 201 : 200, stored);
+        answered(at, `${req.method} ${url.pathname}`, stored);
       });
       return;
     }
