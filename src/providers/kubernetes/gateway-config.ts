@@ -230,7 +230,7 @@ function routeConfig(
       });
     }
     parents.push({
-      parentRef: { group: GROUP, kind: 'Gateway', ...parent, namespace: gwNs },
+      parentRef: parent, // as the route wrote it (Traefik's)
       controllerName: CONTROLLER,
       conditions: [accepted, resolved],
     });

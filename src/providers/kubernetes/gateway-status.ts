@@ -153,7 +153,7 @@ export class StatusWriter {
           if (this.#signal.aborted) return;
           this.#failures.push(
             issue('warning', `status not written: ${e instanceof Error ? e.message : String(e)}`, [], {
-              file: `${u.kind.toLowerCase()} ${u.object.metadata.namespace ?? ''}/${u.object.metadata.name}`,
+              file: `${u.kind.toLowerCase()} ${u.object.metadata.namespace === undefined ? '' : `${u.object.metadata.namespace}/`}${u.object.metadata.name}`,
             }),
           );
         }
