@@ -19,6 +19,7 @@ import {
 } from '../helpers/l4.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { readRss } from '../helpers/rss.ts';
+import { startUnacceptingUpstream, type UnacceptingUpstream } from '../helpers/stuck-upstream.ts';
 
 function socketFds(pid: number): number {
   let n = 0;
@@ -39,6 +40,7 @@ describe('TCP faults', () => {
   let echoB: TcpBackend;
   let silentAfterFin: TcpBackend;
   let stutter: TcpBackend;
+  let unaccepting: UnacceptingUpstream;
   let proxy: ProxyProcess;
   let baselineFds = 0;
 
@@ -50,6 +52,7 @@ describe('TCP faults', () => {
     // Keeps its half open after the client's FIN: terminationDelay must close it.
     silentAfterFin = await startEchoServer(undefined, true);
     stutter = await startStutteringEchoServer();
+    unaccepting = await startUnacceptingUpstream();
     proxy = await startProxy({
       config: `entryPoints:
   reset:
@@ -64,6 +67,8 @@ describe('TCP faults', () => {
     address: "127.0.0.1:0"
   bulk:
     address: "127.0.0.1:0"
+  nodial:
+    address: "127.0.0.1:0"
   traefik:
     address: "127.0.0.1:0"
 log: { level: INFO }
@@ -77,6 +82,7 @@ tcp:
     lingering: { entryPoints: [lingering], rule: "HostSNI(\`*\`)", service: lingering }
     weighted: { entryPoints: [weighted], rule: "HostSNI(\`*\`)", service: both }
     bulk: { entryPoints: [bulk], rule: "HostSNI(\`*\`)", service: stutter }
+    nodial: { entryPoints: [nodial], rule: "HostSNI(\`*\`)", service: unaccepting }
   services:
     reset: { loadBalancer: { servers: [{ address: "${resetting.address}" }] } }
     stuck: { loadBalancer: { servers: [{ address: "${stuck.address}" }], serversTransport: idle1s } }
@@ -89,10 +95,12 @@ tcp:
     b: { loadBalancer: { servers: [{ address: "${echoB.address}" }] } }
     # After the client's FIN, the stalled echo may take longer than the default 100ms to drain.
     stutter: { loadBalancer: { servers: [{ address: "${stutter.address}" }], serversTransport: patient } }
+    unaccepting: { loadBalancer: { servers: [{ address: "127.0.0.1:${unaccepting.port}" }], serversTransport: dial300 } }
     both: { weighted: { services: [{ name: a, weight: 3 }, { name: b, weight: 1 }] } }
   serversTransports:
     quick: { terminationDelay: 200ms }
     patient: { terminationDelay: 30s }
+    dial300: { dialTimeout: 300ms }
     # A stalled pipe shows nothing crossing: the idle timeout frees it once its client has gone.
     idle1s: { idleTimeout: 1s }
 `,
@@ -105,13 +113,21 @@ tcp:
 
   after(async () => {
     await proxy?.stop('SIGTERM', 3_000);
-    await Promise.all([resetting, stuck, echoA, echoB, silentAfterFin, stutter].map((b) => b?.close()));
+    await Promise.all(
+      [resetting, stuck, echoA, echoB, silentAfterFin, stutter, unaccepting].map((b) => b?.close()),
+    );
   });
 
   const port = (ep: string): number => proxy.ports[ep]!;
 
   it('passes a backend reset on to the client as a reset', async () => {
     const r = await tcpExchange(port('reset'), 'hello');
+    assert.equal(r.data.length, 0);
+    assert.equal(r.how, 'ECONNRESET');
+  });
+
+  it('resets the client whose server does not accept the connection within dialTimeout', async () => {
+    const r = await tcpExchange(port('nodial'), 'anyone there?');
     assert.equal(r.data.length, 0);
     assert.equal(r.how, 'ECONNRESET');
   });
