@@ -9,15 +9,13 @@
  * they change.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { type FakeKube, startFakeKube } from '../helpers/fake-kube.ts';
+import { type FakeKube, kubectl, startFakeKube, writeKubeconfig } from '../helpers/fake-kube.ts';
 import {
   crdObject,
   endpointSliceFor,
@@ -27,10 +25,9 @@ import {
   serviceFor,
 } from '../helpers/kube-objects.ts';
 import { freePort } from '../helpers/pebble.ts';
-import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { waitForLogFrom, within } from '../helpers/wait.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { untilApplied, waitForLogFrom, within } from '../helpers/wait.ts';
 
-const run = promisify(execFile);
 const GW = '/apis/gateway.networking.k8s.io/v1';
 
 interface Cond {
@@ -47,19 +44,11 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
   let kube: FakeKube;
   let proxy: ProxyProcess;
   let dir: string;
+  let kubeconfig = '';
   let web = 0;
 
-  const kubectl = async (...args: string[]): Promise<string> => {
-    try {
-      return (await run('kubectl', args, { env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig') } }))
-        .stdout;
-    } catch (e) {
-      const err = e as { code?: string; stderr?: string; message: string };
-      if (err.code === 'ENOENT') throw new Error('kubectl is missing (apt-get install kubernetes-client)');
-      throw new Error(`kubectl ${args.join(' ')}: ${err.stderr ?? err.message}`);
-    }
-  };
-  const getRaw = async <T>(path: string): Promise<T> => JSON.parse(await kubectl('get', '--raw', path)) as T;
+  const getRaw = async <T>(path: string): Promise<T> =>
+    JSON.parse(await kubectl(kubeconfig, 'get', '--raw', path)) as T;
 
   before(async () => {
     [app, other, kube] = await Promise.all([
@@ -72,16 +61,7 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
       startFakeKube(),
     ]);
     dir = mkdtempSync(join(tmpdir(), 'kube-gw-'));
-    writeFileSync(
-      join(dir, 'kubeconfig'),
-      `apiVersion: v1
-kind: Config
-clusters: [{ name: fake, cluster: { server: "${kube.url}" } }]
-users: [{ name: tester, user: { token: test-token } }]
-contexts: [{ name: fake, context: { cluster: fake, user: tester } }]
-current-context: fake
-`,
-    );
+    kubeconfig = writeKubeconfig(dir, kube.url);
     const webPort = await freePort();
     kube.apply(serviceFor('shop', 'app'));
     kube.apply(endpointSliceFor('shop', 'app', ['127.0.0.1'], app.port));
@@ -208,16 +188,8 @@ providers:
         .on('error', reject)
         .end();
     });
-  /** Waits for applied configurations until `check` holds (at most 6). */
-  const until = async (from: number, check: () => Promise<boolean>): Promise<void> => {
-    let at = from;
-    for (let i = 0; i < 6; i++) {
-      if (await check()) return;
-      const l = await waitForLogFrom(proxy, at, (x: LogLine) => x.msg === 'configuration applied');
-      at = proxy.logs.indexOf(l) + 1;
-    }
-    assert.ok(await check(), 'the change was not applied');
-  };
+  const until = (from: number, check: () => Promise<boolean>): Promise<void> =>
+    untilApplied(proxy, from, check);
   const statusPut = (ns: string, plural: string, name: string) =>
     new RegExp(`^PUT ${GW}/namespaces/${ns}/${plural}/${name}/status$`);
 
@@ -287,6 +259,7 @@ providers:
       }),
     );
     await kubectl(
+      kubeconfig,
       'create',
       '--raw',
       '/apis/gateway.networking.k8s.io/v1beta1/namespaces/other/referencegrants',
