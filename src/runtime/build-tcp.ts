@@ -41,6 +41,8 @@ export interface TcpBuildContext {
 
 export interface TcpBuild {
   readonly spots: readonly TcpRouteSpot[];
+  /** The services built (those the routers use), by qualified name. */
+  readonly services: ReadonlyMap<string, TcpServiceNode>;
   /** Some router terminates TLS: TLS must be loaded. */
   readonly terminates: boolean;
 }
@@ -119,6 +121,11 @@ class TcpLoadBalancer implements TcpServiceNode {
     const i = this.#picker.pick(this.#accept);
     return i < 0 ? undefined : this.servers[i];
   }
+
+  serverStates(): { address: string; up: boolean }[] {
+    const h = this.#health;
+    return this.servers.map((s, i) => ({ address: s.address, up: h === null || h.up(i) }));
+  }
 }
 
 class TcpWeighted implements TcpServiceNode {
@@ -146,6 +153,10 @@ class TcpWeighted implements TcpServiceNode {
     const i = this.#picker.pick(this.#accept);
     return i < 0 ? undefined : this.#children[i]!.pick();
   }
+
+  serverStates(): null {
+    return null;
+  }
 }
 
 function transportOf(
@@ -168,7 +179,7 @@ function transportOf(
  * with a problem are reported and left out; the rest is built.
  */
 export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildContext): TcpBuild {
-  if (tcp === undefined) return { spots: [], terminates: false };
+  if (tcp === undefined) return { spots: [], services: new Map(), terminates: false };
   const services = new Map<string, TcpServiceNode | null>();
   const building = new Set<string>();
 
@@ -342,5 +353,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
       entry: { name, rule: r.rule, ...(r.priority !== 0 ? { priority: r.priority } : {}), value: route },
     });
   }
-  return { spots, terminates };
+  const built = new Map<string, TcpServiceNode>();
+  for (const [n, node] of services) if (node !== null) built.set(n, node);
+  return { spots, services: built, terminates };
 }

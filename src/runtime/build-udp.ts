@@ -71,7 +71,8 @@ export interface UdpBuildContext {
 export function buildUdp(udp: UdpSectionConfig | undefined, ctx: UdpBuildContext): UdpSnapshot {
   const routers = new Map<string, UdpRoute>();
   const byEntryPoint = new Map<string, UdpRoute>();
-  if (udp === undefined) return { entryPoint: () => null, routers };
+  const built = new Map<string, UdpServiceNode>();
+  if (udp === undefined) return { entryPoint: () => null, routers, services: built };
   const services = new Map<string, UdpServiceNode | null>();
   const building = new Set<string>();
   const buildService = (qualified: string): UdpServiceNode | null => {
@@ -137,5 +138,6 @@ export function buildUdp(udp: UdpSectionConfig | undefined, ctx: UdpBuildContext
       }
     });
   }
-  return { entryPoint: (ep) => byEntryPoint.get(ep) ?? null, routers };
+  for (const [n, node] of services) if (node !== null) built.set(n, node);
+  return { entryPoint: (ep) => byEntryPoint.get(ep) ?? null, routers, services: built };
 }
