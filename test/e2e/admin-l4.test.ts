@@ -41,6 +41,7 @@ describe('admin API: TCP and UDP views of the running proxy', () => {
     address: "127.0.0.1:0"
 log: { level: DEBUG }
 api: {}
+metrics: { prometheus: {} }
 tcp:
   routers:
     echo: { entryPoints: [tcp], rule: "HostSNI(\`*\`)", service: echo, middlewares: [local] }
@@ -150,5 +151,11 @@ udp:
       routers: { total: 1, warnings: 0, errors: 0 },
       services: { total: 1, warnings: 0, errors: 0 },
     });
+  });
+
+  it('counts the disabled TCP router in the metrics, apart from the HTTP sections', async () => {
+    const text = await (await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/metrics`)).text();
+    assert.match(text, /^traffic_config_disabled_objects\{section="tcp\.routers"\} 1$/m);
+    assert.match(text, /^traffic_config_disabled_objects\{section="routers"\} 0$/m);
   });
 });
