@@ -386,7 +386,7 @@ export function buildSnapshot(
     warn: (path, message) => issues.push({ severity: 'warning', message, path }),
   });
   const spot = (r: RouteEntry<RouteTarget>): HttpRouteSpot => ({ rule: r.rule, entryPoints: r.entryPoints });
-  const tcp = buildTcpSnapshot(routes.map(spot), secureRoutes.map(spot), tcpSpots);
+  const tcp = buildTcpSnapshot(routes.map(spot), secureRoutes.map(spot), tcpSpots, tcpBuild.services);
   const builtServices = new Map<string, ServiceNode>();
   for (const [n, node] of services) if (node !== null) builtServices.set(n, node);
   const builtMiddlewares = new Map<string, readonly Middleware[]>();

@@ -43,6 +43,8 @@ export interface TcpBuildContext {
 
 export interface TcpBuild {
   readonly spots: readonly TcpRouteSpot[];
+  /** The services built (those the routers use), by qualified name. */
+  readonly services: ReadonlyMap<string, TcpServiceNode>;
   /** Some router terminates TLS: TLS must be loaded. */
   readonly terminates: boolean;
 }
@@ -112,6 +114,11 @@ class TcpLoadBalancer implements TcpServiceNode {
     const i = this.#picker.pick(this.#accept);
     return i < 0 ? undefined : this.servers[i];
   }
+
+  serverStates(): { address: string; up: boolean }[] {
+    const h = this.#health;
+    return this.servers.map((s, i) => ({ address: s.address, up: h === null || h.up(i) }));
+  }
 }
 
 class TcpWeighted implements TcpServiceNode {
@@ -139,6 +146,10 @@ class TcpWeighted implements TcpServiceNode {
     const i = this.#picker.pick(this.#accept);
     return i < 0 ? undefined : this.#children[i]!.pick();
   }
+
+  serverStates(): null {
+    return null;
+  }
 }
 
 function transportOf(
@@ -161,7 +172,8 @@ function transportOf(
  * with a problem are reported and left out; the rest is built.
  */
 export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildContext): TcpBuild {
-  if (tcp === undefined) return { spots: [], terminates: false };
+  if (tcp === undefined) return { spots: [], services: new Map(), terminates: false };
+  const services = new Map<string, TcpServiceNode | null>();
 
   const buildLoadBalancer = (
     qualified: string,
@@ -260,6 +272,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
     tcp.services,
     (qualified, svc) => buildLoadBalancer(qualified, svc.loadBalancer),
     (qualified, kids, weights) => new TcpWeighted(qualified, kids, weights),
+    services,
   );
 
   const middlewares = new Map<string, TcpMiddleware>();
@@ -315,5 +328,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
       entry: { name, rule: r.rule, ...(r.priority !== 0 ? { priority: r.priority } : {}), value: route },
     });
   }
-  return { spots, terminates };
+  const built = new Map<string, TcpServiceNode>();
+  for (const [n, node] of services) if (node !== null) built.set(n, node);
+  return { spots, services: built, terminates };
 }
