@@ -124,6 +124,7 @@ function entryPointContext(
     readHeaderTimeoutMs: t.readHeaderTimeout,
     idleTimeoutMs: t.idleTimeout,
     readTimeoutMs: t.readTimeout,
+    writeTimeoutMs: t.writeTimeout,
     keepAliveMaxRequests: ep.transport.keepAliveMaxRequests,
     isTrusted: trustedMatcher(ep.forwardedHeaders.trustedIPs, ep.forwardedHeaders.insecure),
     snapshots: ref,
