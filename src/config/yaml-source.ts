@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import {
   type Document,
   isAlias,
@@ -10,6 +11,7 @@ import {
   visit,
 } from 'yaml';
 import { type ConfigIssue, type ConfigPath, issue, type Place } from './issues.ts';
+import { OFFLOAD_MIN_CHARS, parseYamlOffThread } from './yaml-offload.ts';
 
 /** Where an issue should point once the path is known. */
 export type Target = 'key' | 'value';
@@ -51,6 +53,15 @@ export function parseYaml(text: string, file: string): YamlSource {
     const message = `the file is too large (${text.length} characters; at most ${MAX_DOCUMENT_CHARS})`;
     return { file, data: undefined, issues: [issue('error', message, [], { file })], locate: noLocation };
   }
+  if (text.length >= OFFLOAD_MIN_CHARS && isMainThread) {
+    const r = parseYamlOffThread(text, file);
+    if (r !== undefined) return { file, data: r.data, issues: r.issues, locate: lazyLocator(text, file) };
+  }
+  return parseYamlHere(text, file);
+}
+
+/** parseYaml on this thread (the worker's side of parseYamlOffThread). */
+export function parseYamlHere(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
   // uniqueKeys: false — the library's own check compares every key with every earlier one
   // (O(n²): 5 s for 10,000 routers); findDuplicateKeys does the same job with a Set per map.
