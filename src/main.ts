@@ -35,6 +35,7 @@ import { tlsEntryPoints } from './config/static/entry-point-tls.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { settleHeap } from './core/settle-heap.ts';
 import { Ticker } from './core/ticker.ts';
+import { capYoungGeneration } from './core/young-generation-cap.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
 import { pathPolicy } from './http1/request-path.ts';
 import { EntryPointDispatcher } from './listeners/dispatcher.ts';
@@ -696,6 +697,7 @@ async function run(
           settledHeap = true;
           setImmediate(() => {
             settleHeap();
+            capYoungGeneration();
             signals?.forgive(); // our own pause, not load
           });
         }
@@ -824,6 +826,7 @@ async function run(
       settled = true;
       setImmediate(() => {
         const r = settleHeap();
+        capYoungGeneration();
         // That collection is our own start-up work too, not load (see signals above).
         signals?.forgive();
         settledHeap = process.memoryUsage().heapTotal;
