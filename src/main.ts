@@ -590,8 +590,9 @@ async function run(
     // two HTTP sides, one per scheme, behind one listening socket and its dispatcher.
     const secureCtx: EntryPointContext = { ...ctx, scheme: 'https' };
     const h2 = { maxConcurrentStreams: ep.http2.maxConcurrentStreams };
-    const listener = new HttpListener(ctx, h2);
-    const secure = new HttpListener(secureCtx, h2);
+    const engine = config.experimental?.http2Engine ?? 'node';
+    const listener = new HttpListener(ctx, h2, engine);
+    const secure = new HttpListener(secureCtx, h2, engine);
     gate.addEntryPoint(name, (s) => secure.handle(s, s.alpnProtocol === 'h2' ? 'h2' : 'h1'));
     const forwarder = new TcpForwarder({
       entryPoint: name,
