@@ -4,6 +4,7 @@ import type { ServerResponse } from 'node:http';
 import { connect as http2Connect } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
+import { engineEnv, H2_ENGINES, type H2Engine } from '../helpers/h2-engines.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { RawConn } from '../helpers/raw-conn.ts';
 
@@ -27,8 +28,25 @@ function endless(res: ServerResponse): void {
   more();
 }
 
+function configFor(be: Backend): string {
+  return `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    transport:
+      respondingTimeouts: { writeTimeout: 500ms, readTimeout: 10m, idleTimeout: 10m, readHeaderTimeout: 10m }
+log: { level: INFO }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
+`;
+}
+
 describe('respondingTimeouts.writeTimeout', () => {
   let be: Backend;
+  /** One proxy per HTTP/2 engine; `proxy` serves the HTTP/1.1 cases. */
+  const proxies: Partial<Record<H2Engine, ProxyProcess>> = {};
   let proxy: ProxyProcess;
   /** Responses of the endless backend that ended because the proxy dropped them. */
   const dropped: ServerResponse[] = [];
@@ -48,23 +66,13 @@ describe('respondingTimeouts.writeTimeout', () => {
       });
       endless(res);
     });
-    proxy = await startProxy({
-      config: `entryPoints:
-  web:
-    address: "127.0.0.1:0"
-    transport:
-      respondingTimeouts: { writeTimeout: 500ms, readTimeout: 10m, idleTimeout: 10m, readHeaderTimeout: 10m }
-log: { level: INFO }
-http:
-  routers:
-    all: { rule: "PathPrefix(\`/\`)", service: be }
-  services:
-    be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
-`,
-    });
+    for (const engine of H2_ENGINES) {
+      proxies[engine] = await startProxy({ config: configFor(be), env: engineEnv(engine) });
+    }
+    proxy = proxies[H2_ENGINES[0]!]!;
   });
   after(async () => {
-    await proxy?.stop();
+    await Promise.all(Object.values(proxies).map((p) => p.stop()));
     await be?.close();
   });
 
@@ -103,25 +111,27 @@ http:
     assert.doesNotMatch(got, /\r\n0\r\n\r\n$/, 'the chunked body never ended: the response was cut');
   });
 
-  it('resets an HTTP/2 stream whose client stops reading it, and the connection goes on', async (t) => {
-    const client = http2Connect(`http://127.0.0.1:${proxy.port}`);
-    t.after(() => client.close());
-    client.on('error', () => {});
-    const drop = nextDrop();
-    // No 'data' listener: the stream's buffer fills, its window closes, the proxy cannot finish.
-    const stream = client.request({ ':path': '/endless' });
-    let error: Error | undefined;
-    stream.on('error', (e: Error) => {
-      error = e;
+  for (const engine of H2_ENGINES) {
+    it(`resets an HTTP/2 stream whose client stops reading it, and the connection goes on (${engine} engine)`, async (t) => {
+      const client = http2Connect(`http://127.0.0.1:${proxies[engine]!.port}`);
+      t.after(() => client.close());
+      client.on('error', () => {});
+      const drop = nextDrop();
+      // No 'data' listener: the stream's buffer fills, its window closes, the proxy cannot finish.
+      const stream = client.request({ ':path': '/endless' });
+      let error: Error | undefined;
+      stream.on('error', (e: Error) => {
+        error = e;
+      });
+      const [headers] = (await once(stream, 'response')) as [Record<string, unknown>];
+      assert.equal(headers[':status'], 200);
+      await Promise.all([drop, new Promise((resolve) => stream.on('close', resolve))]);
+      assert.equal(stream.rstCode, 2, 'RST_STREAM(INTERNAL_ERROR), as Go');
+      assert.match(String(error), /NGHTTP2_INTERNAL_ERROR/);
+      const ok = client.request({ ':path': '/ok' });
+      const [okHeaders] = (await once(ok, 'response')) as [Record<string, unknown>];
+      ok.resume();
+      assert.equal(okHeaders[':status'], 200, 'the same connection serves the next stream');
     });
-    const [headers] = (await once(stream, 'response')) as [Record<string, unknown>];
-    assert.equal(headers[':status'], 200);
-    await Promise.all([drop, new Promise((resolve) => stream.on('close', resolve))]);
-    assert.equal(stream.rstCode, 2, 'RST_STREAM(INTERNAL_ERROR), as Go');
-    assert.match(String(error), /NGHTTP2_INTERNAL_ERROR/);
-    const ok = client.request({ ':path': '/ok' });
-    const [okHeaders] = (await once(ok, 'response')) as [Record<string, unknown>];
-    ok.resume();
-    assert.equal(okHeaders[':status'], 200, 'the same connection serves the next stream');
-  });
+  }
 });
