@@ -4,6 +4,7 @@ import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import type { Locator } from '../config/yaml-source.ts';
 import type { Logger } from '../core/logger.ts';
 import { qualify } from '../core/qualified-name.ts';
+import { collectYoung } from '../core/settle-heap.ts';
 import type { Provider, ProviderUpdate } from '../providers/provider.ts';
 import { buildPerObject } from './build-per-object.ts';
 import type { BuildOptions } from './build-snapshot.ts';
@@ -229,6 +230,7 @@ export class ConfigWatcher {
   }
 
   #apply(provider: string): ApplyOutcome {
+    collectYoung();
     try {
       return this.#build(provider);
     } catch (e) {
