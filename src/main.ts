@@ -35,6 +35,7 @@ import { tlsEntryPoints } from './config/static/entry-point-tls.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { OldGenerationPacer, settleHeap } from './core/settle-heap.ts';
 import { Ticker } from './core/ticker.ts';
+import { capYoungGeneration } from './core/young-generation-cap.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
 import { pathPolicy } from './http1/request-path.ts';
 import { EntryPointDispatcher } from './listeners/dispatcher.ts';
@@ -135,6 +136,7 @@ function entryPointContext(
     readHeaderTimeoutMs: t.readHeaderTimeout,
     idleTimeoutMs: t.idleTimeout,
     readTimeoutMs: t.readTimeout,
+    writeTimeoutMs: t.writeTimeout,
     keepAliveMaxRequests: ep.transport.keepAliveMaxRequests,
     isTrusted: trustedMatcher(ep.forwardedHeaders.trustedIPs, ep.forwardedHeaders.insecure),
     snapshots: ref,
@@ -707,6 +709,7 @@ async function run(
           settledHeap = true;
           setImmediate(() => {
             settleHeap();
+            capYoungGeneration();
             signals?.forgive(); // our own pause, not load
           });
         }
@@ -836,6 +839,7 @@ async function run(
       settled = true;
       setImmediate(() => {
         const r = settleHeap();
+        capYoungGeneration();
         // That collection is our own start-up work too, not load (see signals above).
         signals?.forgive();
         settledHeap = process.memoryUsage().heapTotal;
