@@ -415,16 +415,22 @@ async function setupPlugins(
 }
 
 async function run(
-  config: StaticConfig,
+  given: StaticConfig,
   inline: Parameters<typeof fileProviderOptions>[1],
   source: ConfigLookup,
 ): Promise<number> {
   const rootLogger = createLogger({
-    level: config.log.level,
-    format: config.log.format === 'json' ? 'json' : 'text',
+    level: given.log.level,
+    format: given.log.format === 'json' ? 'json' : 'text',
   });
   // `workers: N`: this process is the control plane or one data-plane worker (src/workers).
-  const plane = await planeFor(config, rootLogger);
+  const plane = await planeFor(given, rootLogger);
+  // A worker enforces its share of the static caps (connections, body memory): the configured
+  // figures are the whole proxy's.
+  const config =
+    plane.role === 'worker'
+      ? (await import('./workers/split-limits.ts')).splitStaticLimits(given, plane.data.workers)
+      : given;
   const logger = plane.role === 'worker' ? rootLogger.child({ worker: plane.data.slot }) : rootLogger;
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker);
@@ -791,7 +797,9 @@ async function run(
   // The pressure signals are read from the first outcome on: loading the code and the first
   // configuration is no overload. Building a configuration blocks the loop (a very large one
   // for seconds): that delay is our own, and no reason to shed the requests that waited for it.
-  const sampling = ov.maxEventLoopDelay > 0 || ov.maxHeapUsedRatio > 0;
+  // The control plane of workers serves no request: nothing to shed, no loop to sample (its
+  // timers would only wake it; each worker samples its own).
+  const sampling = plane.role !== 'control' && (ov.maxEventLoopDelay > 0 || ov.maxHeapUsedRatio > 0);
   const signals = sampling ? new ProcessSignals() : null;
   let settled = false;
   let settledHeap = 0;
@@ -870,7 +878,9 @@ async function run(
   if (metrics !== null) {
     const { runtimeCollector } = await import('./runtime/metrics-collector.ts');
     metrics.addCollector(runtimeCollector(ref, watcher));
-    metrics.addCollector(overloadCollector(overload, gates, sampling));
+    // With workers the overload figures are theirs (summed at scrape time): the control plane
+    // has no entry point, and its unsplit budget would be counted on top of theirs.
+    if (plane.role !== 'control') metrics.addCollector(overloadCollector(overload, gates, sampling));
     metrics.addCollector((await import('./runtime/provider-metrics.ts')).providerCollector(states));
   }
   if (bridge !== null) {

@@ -16,7 +16,9 @@ interface Family {
 }
 
 /**
- * Gauges whose sum over processes means nothing: the oldest start time, the largest limit.
+ * Gauges whose sum over processes means nothing: the oldest start time, the largest limit, the
+ * most pressed worker. (`traffic_overload_max_request_body_bytes` is summed: each worker holds
+ * its share of the budget, split-limits.ts.)
  * Every other sample (counters, histogram buckets, sums and counts, open connections, resident
  * memory, CPU seconds) adds up to the figure of the whole proxy.
  */
@@ -24,6 +26,13 @@ const COMBINE: Readonly<Record<string, (a: number, b: number) => number>> = {
   process_start_time_seconds: Math.min,
   process_max_fds: Math.max,
   process_virtual_memory_max_bytes: Math.max,
+  // Each worker's own pressure and the limits it compares it with: the worst worker's figure.
+  traffic_overload_shedding: Math.max,
+  traffic_overload_event_loop_utilization: Math.max,
+  traffic_overload_event_loop_cpu_share: Math.max,
+  traffic_overload_event_loop_delay_seconds: Math.max,
+  traffic_overload_max_event_loop_delay_seconds: Math.max,
+  traffic_overload_max_heap_used_ratio: Math.max,
 };
 
 /**
