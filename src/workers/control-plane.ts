@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { Logger } from '../core/logger.ts';
 import { HealthSource } from './health-hub.ts';
-import { mergeExpositions, type WorkerExposition, workerFamilies } from './merge-metrics.ts';
+import { countersOnly, mergeExpositions, type WorkerExposition, workerFamilies } from './merge-metrics.ts';
 import { type BridgeAddress, type FromWorker, type ToWorker, WORKER_SLOT_ENV } from './protocol.ts';
 
 interface Slot {
@@ -22,6 +22,8 @@ interface Slot {
   listening: boolean;
   /** The generation it serves (0 = none yet). */
   generation: number;
+  /** Its counters and histograms as it last answered a scrape (countersOnly), '' before. */
+  lastCounters: string;
 }
 
 interface Pending {
@@ -63,6 +65,11 @@ export class ControlPlane {
   #restarts = 0;
   #backoffMs = 100;
   #metricsId = 0;
+  /**
+   * The counters of the workers that exited, summed as they last answered a scrape: kept in
+   * every later exposition, so a dead worker's requests do not vanish from the proxy's totals.
+   */
+  #retired = '';
   #onPorts: ((ports: Readonly<Record<string, number>>) => void) | null = null;
   #onFirstFailed: ((e: Error) => void) | null = null;
   /** Drawn once per start, as a single process draws its own (tls/session-tickets). */
@@ -111,7 +118,19 @@ export class ControlPlane {
     const slots = [...this.#slots.values()].filter((s) => s.listening);
     const answers = await Promise.all(slots.map((s) => this.#scrape(s)));
     const answered = answers.filter((a): a is WorkerExposition => a !== null);
-    const merged = mergeExpositions([own, ...answered.map((a) => a.text)]);
+    const texts = [own, this.#retired];
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
+      const a = answers[i];
+      if (a !== null && a !== undefined) {
+        s.lastCounters = countersOnly(a.text);
+        texts.push(a.text);
+      } else {
+        // Late (busy, or dying): its counters as last seen, rather than a drop.
+        texts.push(s.lastCounters);
+      }
+    }
+    const merged = mergeExpositions(texts);
     const all = Array.from({ length: this.#count }, (_, i) => i + 1);
     return merged + workerFamilies(this.#prefix, all, answered, this.#restarts);
   }
@@ -142,7 +161,14 @@ export class ControlPlane {
 
   #fork(slot: number): void {
     const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot) });
-    const s: Slot = { slot, worker, startedAt: Date.now(), listening: false, generation: 0 };
+    const s: Slot = {
+      slot,
+      worker,
+      startedAt: Date.now(),
+      listening: false,
+      generation: 0,
+      lastCounters: '',
+    };
     this.#slots.set(slot, s);
     worker.on('message', (m: FromWorker | { t: 'hello' }) => this.#message(s, m));
     worker.on('exit', (code, signal) => this.#exited(s, code, signal));
@@ -256,6 +282,8 @@ export class ControlPlane {
 
   #exited(s: Slot, code: number | null, signal: string | null): void {
     if (this.#slots.get(s.slot) === s) this.#slots.delete(s.slot);
+    // What it counted since its last scrape is lost with it; what Prometheus saw is kept.
+    if (s.lastCounters !== '') this.#retired = mergeExpositions([this.#retired, s.lastCounters]);
     for (const p of [...this.#pending.values()]) {
       if (p.waiting.delete(s.slot)) this.#settle(p);
       p.prepared.delete(s.slot);

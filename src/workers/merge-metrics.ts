@@ -81,6 +81,36 @@ export function mergeExpositions(texts: readonly string[]): string {
   return out;
 }
 
+/** Families whose samples only grow while a process lives (the rest are gauges). */
+const MONOTONIC = new Set(['counter', 'histogram']);
+
+/**
+ * The counters and histograms of one exposition, its gauges left out: what a worker that died
+ * (or did not answer a scrape) still contributes to the sums, so that no counter of the whole
+ * proxy goes backwards (Prometheus would read a drop as a reset).
+ */
+export function countersOnly(text: string): string {
+  let out = '';
+  let keep = false;
+  let help: string | null = null;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    if (line.startsWith('# TYPE ')) {
+      const parts = line.split(' ');
+      keep = MONOTONIC.has(parts[3] ?? '');
+      // HELP comes first in our expositions: written once the TYPE says the family is kept.
+      if (keep && help !== null) out += `${help}\n`;
+      help = null;
+    } else if (line.startsWith('# HELP ')) {
+      help = line;
+      keep = false;
+      continue;
+    }
+    if (keep) out += `${line}\n`;
+  }
+  return out;
+}
+
 /**
  * Per-worker families, from the workers' own texts: whether each slot answered, and how many
  * requests it counted on its entry points (what tells how evenly the kernel spreads the load).
