@@ -71,7 +71,8 @@ import { internalServicesFor, newBridgeSecret } from './runtime/internal-service
 import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
-import { planeFor } from './workers/role.ts';
+import type { AcmeMirror, AcmeState } from './workers/acme-mirror.ts';
+import { type Plane, planeFor } from './workers/role.ts';
 
 /** Read before anything slow: a parent that dies while we start must still be noticed. */
 const PARENT_AT_START = process.ppid;
@@ -163,6 +164,21 @@ interface TlsSetup {
    * does not pay).
    */
   loadTls(): Promise<TlsBuildOptions>;
+  /** Control plane of workers: the ACME state each configuration carries to the workers. */
+  readonly acmeState: (() => AcmeState) | null;
+  /** A worker: its copy of the control plane's ACME certificates and challenges. */
+  readonly acmeMirror: AcmeMirror | null;
+}
+
+/** What TLS asks of a resolver: CertificateManager here, the control plane's copy in a worker. */
+interface ResolverView {
+  ensure(domains: readonly string[]): void;
+  certificateFor(serverName: string): { readonly keyPem: string; readonly certPem: string } | undefined;
+  certificates(): readonly {
+    readonly keyPem: string;
+    readonly certPem: string;
+    readonly domains: readonly string[];
+  }[];
 }
 
 /**
@@ -171,7 +187,7 @@ interface TlsSetup {
  * answers), and the ACME managers, which ask for a rebuild when a certificate arrives. Null when
  * a resolver cannot be set up (a DNS provider's variables are missing): already logged.
  */
-async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup | null> {
+async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Promise<TlsSetup | null> {
   const tlsEps = tlsEntryPoints(config.entryPoints);
   const { redirections, bound } = entryPointRedirections(config);
   const resolvers = Object.entries(config.certificatesResolvers ?? {});
@@ -187,6 +203,8 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
       stop: () => {},
       ensure: () => {},
       bound,
+      acmeState: null,
+      acmeMirror: null,
       loadTls: () => {
         loading ??= (async () => {
           const tls = await import('./tls/index.ts');
@@ -215,13 +233,40 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
           responderOverrides: config.ocsp.responderOverrides,
           roots,
         });
-  const managers: import('./tls/acme/index.ts').CertificateManager[] = [];
+  const managers: ResolverView[] = [];
+  const stoppable: { stop(): void }[] = [];
   let http01: import('./tls/acme/index.ts').Http01Store | null = null;
   let alpn: AlpnChallenges | null = null;
   const http01Eps: string[] = [];
-  if (resolvers.length > 0) {
+  let acmeState: (() => AcmeState) | null = null;
+  let acmeMirror: AcmeMirror | null = null;
+  if (resolvers.length > 0 && plane.role === 'worker') {
+    // A data-plane worker runs no ACME client: it serves what the control plane obtained and
+    // answers the challenges it presents (src/workers/acme-mirror.ts).
+    const mirror = new (await import('./workers/acme-mirror.ts')).AcmeMirror();
+    acmeMirror = mirror;
+    http01 = mirror.http01;
+    alpn = mirror.tlsAlpn01;
+    for (const [name, r] of resolvers) {
+      if (r.acme.httpChallenge !== undefined) http01Eps.push(r.acme.httpChallenge.entryPoint);
+      managers.push({
+        ensure: () => {},
+        certificateFor: (serverName) => mirror.certificateFor(name, serverName),
+        certificates: () => mirror.certificatesOf(name),
+      });
+    }
+  } else if (resolvers.length > 0) {
     const acme = await import('./tls/acme/index.ts');
-    const stores = { http01: new acme.Http01Store(), tlsAlpn01: new acme.TlsAlpn01Store() };
+    // The control plane of workers: each challenge is in every worker before the CA looks.
+    const control = plane.role === 'control' ? plane.control : null;
+    const stores = {
+      http01: new acme.Http01Store(
+        control === null ? undefined : (key, value) => control.challenge({ kind: 'http-01', key, value }),
+      ),
+      tlsAlpn01: new acme.TlsAlpn01Store(
+        control === null ? undefined : (key, value) => control.challenge({ kind: 'tls-alpn-01', key, value }),
+      ),
+    };
     http01 = stores.http01;
     alpn = stores.tlsAlpn01;
     // Every provider first, every problem reported: nothing starts on a half-valid setup.
@@ -244,7 +289,7 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
       const challenge =
         a.httpChallenge !== undefined ? 'http-01' : a.tlsChallenge !== undefined ? 'tls-alpn-01' : 'dns-01';
       if (a.httpChallenge !== undefined) http01Eps.push(a.httpChallenge.entryPoint);
-      const m = new acme.CertificateManager(
+      const m: import('./tls/acme/index.ts').CertificateManager = new acme.CertificateManager(
         {
           caServer: a.caServer,
           email: a.email,
@@ -268,8 +313,15 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
         for (const fn of listeners) fn();
       });
       managers.push(m);
+      stoppable.push(m);
       m.start();
     }
+    const real = managers;
+    acmeState = () => ({
+      certificates: resolvers.map(([name], i) => [name, real[i]!.certificates()] as const),
+      http01: stores.http01.entries(),
+      tlsAlpn01: stores.tlsAlpn01.entries(),
+    });
   }
   const http01Store = http01;
   const byName = new Map(resolvers.map(([name], i) => [name, managers[i]!]));
@@ -310,8 +362,10 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
     ocsp: stapler,
     bound,
     loadTls: () => Promise.resolve(ready),
+    acmeState,
+    acmeMirror,
     stop: () => {
-      for (const m of managers) m.stop();
+      for (const m of stoppable) m.stop();
       stapler?.close();
     },
     ensure: (snap) => {
@@ -482,7 +536,7 @@ async function run(
           },
           logger,
         );
-  const tlsSetup = await setupTls(config, logger);
+  const tlsSetup = await setupTls(config, logger, plane);
   if (tlsSetup === null) return 1;
   // Local plugins are imported before any entry point opens; one that cannot be is logged, and
   // the middlewares naming it are disabled (Traefik's default), or nothing starts.
@@ -706,6 +760,7 @@ async function run(
         }
       },
       metrics,
+      acme: tlsSetup.acmeMirror,
       reopenLogs: () => accessLog?.reopen(),
       shutdown: async (signal) => {
         const grace = Math.max(0, ...listened.map(([, e]) => e.transport.lifeCycle.graceTimeOut));
@@ -775,8 +830,14 @@ async function run(
   }
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
+  let controlServing = false;
   if (plane.role === 'control') {
     const control = plane.control;
+    if (tlsSetup.acmeState !== null) control.acmeSource(tlsSetup.acmeState);
+    void control.whenServing().then(() => {
+      controlServing = true;
+      tlsSetup.ensure(ref.current);
+    });
     watcher.onOutcome((o) => {
       if (o.applied && o.built !== undefined) control.publish(o.generation, o.built);
     });
@@ -824,7 +885,9 @@ async function run(
       );
     }
     if (snap.tls !== null) gate.ready();
-    tlsSetup.ensure(snap);
+    // With workers, ACME orders wait until every worker serves: the CA's validation connects to
+    // the entry points they bind (the first outcome's ensure runs then, below).
+    if (plane.role !== 'control' || controlServing) tlsSetup.ensure(snap);
     certFiles.follow(ref.current.config);
     if (!settled) {
       // Start-up garbage (code loading, the first build) out once, off the current tick.

@@ -10,6 +10,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { Logger } from '../core/logger.ts';
+import type { AcmeState, ChallengeChange } from './acme-mirror.ts';
 import { HealthSource } from './health-hub.ts';
 import { countersOnly, mergeExpositions, type WorkerExposition, workerFamilies } from './merge-metrics.ts';
 import { type BridgeAddress, type FromWorker, type ToWorker, WORKER_SLOT_ENV } from './protocol.ts';
@@ -39,6 +40,8 @@ interface Pending {
 
 /** How long a scrape waits for the workers' answers; a worker that is late is counted as down. */
 const METRICS_WAIT_MS = 2000;
+/** How long an ACME challenge waits for the workers to have it before the CA is told to look. */
+const CHALLENGE_WAIT_MS = 5000;
 /** A worker that dies sooner than this after its start is restarted after a growing delay. */
 const CRASH_LOOP_MS = 5000;
 
@@ -65,6 +68,13 @@ export class ControlPlane {
   #restarts = 0;
   #backoffMs = 100;
   #metricsId = 0;
+  #acme: (() => AcmeState) | null = null;
+  /** Every slot has served a configuration once (latched: a replacement later does not reset it). */
+  #allServing = false;
+  readonly #onAllServing: (() => void)[] = [];
+  #challengeId = 0;
+  /** Challenge id → the slots that have not confirmed it yet, and what to call when none is left. */
+  readonly #challenges = new Map<number, { readonly waiting: Set<number>; readonly done: () => void }>();
   /**
    * The counters of the workers that exited, summed as they last answered a scrape: kept in
    * every later exposition, so a dead worker's requests do not vanish from the proxy's totals.
@@ -135,6 +145,58 @@ export class ControlPlane {
     return merged + workerFamilies(this.#prefix, all, answered, this.#restarts);
   }
 
+  /**
+   * Resolves once every worker serves a configuration: what must wait for the entry points to
+   * answer (an ACME validation: the CA connects to them) waits for this.
+   */
+  whenServing(): Promise<void> {
+    if (this.#allServing) return Promise.resolve();
+    return new Promise((resolve) => this.#onAllServing.push(resolve));
+  }
+
+  #checkAllServing(): void {
+    if (this.#allServing) return;
+    for (let slot = 1; slot <= this.#count; slot++) {
+      if ((this.#slots.get(slot)?.generation ?? 0) === 0) return;
+    }
+    this.#allServing = true;
+    for (const fn of this.#onAllServing.splice(0)) fn();
+  }
+
+  /** Where each configuration's ACME state comes from (the resolvers run here). */
+  acmeSource(state: () => AcmeState): void {
+    this.#acme = state;
+  }
+
+  /**
+   * An ACME challenge presented or withdrawn here: every worker gets it. Resolves once each has
+   * it in place (or has exited, or after CHALLENGE_WAIT_MS: the validation may still succeed on
+   * the workers that have it, and the CA retries), never rejects.
+   */
+  challenge(change: ChallengeChange): Promise<void> {
+    const id = ++this.#challengeId;
+    const slots = [...this.#slots.values()];
+    return new Promise((resolve) => {
+      const waiting = new Set<number>();
+      const timer = setTimeout(() => done(), CHALLENGE_WAIT_MS);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#challenges.delete(id);
+        resolve();
+      };
+      this.#challenges.set(id, { waiting, done });
+      for (const s of slots) if (this.#send(s, { t: 'challenge', id, change })) waiting.add(s.slot);
+      if (waiting.size === 0) done();
+    });
+  }
+
+  #challenged(slot: number, id: number): void {
+    const c = this.#challenges.get(id);
+    if (c === undefined) return;
+    c.waiting.delete(slot);
+    if (c.waiting.size === 0) c.done();
+  }
+
   /** SIGUSR1: every worker reopens its access log. */
   reopenLogs(): void {
     this.#broadcast({ t: 'reopen' });
@@ -201,6 +263,10 @@ export class ControlPlane {
           });
         }
         s.generation = m.generation;
+        this.#checkAllServing();
+        return;
+      case 'challenged':
+        this.#challenged(s.slot, m.id);
         return;
       case 'metrics':
         this.#metricsWaiters.get(m.id)?.({ slot: s.slot, pid: s.worker.process.pid ?? 0, text: m.text });
@@ -244,6 +310,7 @@ export class ControlPlane {
       generation: p.generation,
       config: latest.config,
       health: this.health.table(),
+      acme: this.#acme?.() ?? null,
     });
   }
 
@@ -288,6 +355,7 @@ export class ControlPlane {
       if (p.waiting.delete(s.slot)) this.#settle(p);
       p.prepared.delete(s.slot);
     }
+    for (const id of [...this.#challenges.keys()]) this.#challenged(s.slot, id);
     if (this.#stopping) return;
     if (this.#onFirstFailed !== null) {
       this.#onFirstFailed(

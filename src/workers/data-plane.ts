@@ -10,6 +10,7 @@ import { type BuildOptions, type BuildResult, buildSnapshot } from '../runtime/b
 import type { ResourceCache } from '../runtime/resource-cache.ts';
 import type { RuntimeSnapshot, SnapshotRef } from '../runtime/types.ts';
 import type { ServerPool } from '../upstream/server-pool.ts';
+import type { AcmeMirror } from './acme-mirror.ts';
 import { HealthMirror } from './health-hub.ts';
 import type { BridgeAddress, FromWorker, ToWorker } from './protocol.ts';
 import { splitLocalLimits } from './split-limits.ts';
@@ -32,6 +33,8 @@ export interface ServeOptions {
   /** After each swap: what the single process does after an applied configuration. */
   readonly onCommit: (snap: RuntimeSnapshot) => void;
   readonly metrics: { render(): string } | null;
+  /** The ACME certificates and challenges the control plane sends; null without resolvers. */
+  readonly acme: AcmeMirror | null;
   readonly reopenLogs: () => void;
   /** Drains and closes everything; resolves when the worker may exit. */
   readonly shutdown: (signal: string) => Promise<void>;
@@ -99,7 +102,13 @@ export class DataPlane {
       case 'prepare':
         if (o === null) return;
         this.health.load(m.health);
+        if (m.acme !== null) o.acme?.load(m.acme);
         return this.#prepare(o, m.generation, m.config);
+      case 'challenge':
+        // Before serve() there is nothing to answer with: the first prepare brings the state.
+        o?.acme?.challenge(m.change);
+        this.#send({ t: 'challenged', id: m.id });
+        return;
       case 'commit':
         if (o !== null) this.#commit(o, m.generation);
         return;
