@@ -45,6 +45,25 @@ const CHALLENGE_WAIT_MS = 5000;
 /** A worker that dies sooner than this after its start is restarted after a growing delay. */
 const CRASH_LOOP_MS = 5000;
 
+/**
+ * The young generation a worker starts with (MB per semi-space). V8 grows it with the allocation
+ * rate, and a worker sees 1/N of the proxy's: left alone, two workers on the HTTP/1.1 benchmark
+ * kept semi-spaces about half the single process's and scavenged twice as often per request
+ * (docs/performance.md, "Workers"). 4 MB is about what one process grows to under that load.
+ */
+const WORKER_MIN_SEMI_SPACE_MB = 4;
+
+/** The node options of a worker: ours, plus its young-generation floor unless the operator set one. */
+export function workerExecArgv(
+  own: readonly string[],
+  nodeOptions = process.env['NODE_OPTIONS'] ?? '',
+): string[] {
+  const set = [...own, ...nodeOptions.split(/\s+/)].some((a) =>
+    /^--(min|max)[-_]semi[-_]space[-_]size/.test(a),
+  );
+  return set ? [...own] : [...own, `--min-semi-space-size=${WORKER_MIN_SEMI_SPACE_MB}`];
+}
+
 export interface ControlPlaneOptions {
   readonly workers: number;
   readonly logger: Logger;
@@ -93,7 +112,7 @@ export class ControlPlane {
       this.#broadcast({ t: 'health', key, index, healthy }),
     );
     // Structured clone: the configuration crosses as it is (undefined members, Maps).
-    cluster.setupPrimary({ serialization: 'advanced' });
+    cluster.setupPrimary({ serialization: 'advanced', execArgv: workerExecArgv(process.execArgv) });
   }
 
   /**

@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
+import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
+import { freePort } from '../helpers/pebble.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { waitForLogFrom } from '../helpers/wait.ts';
+import { Counter, waitForLogFrom } from '../helpers/wait.ts';
 import { getMany, scrape, serving } from '../helpers/workers.ts';
 
 /*
@@ -63,5 +65,93 @@ http:
     // And the replacement's own requests add to them.
     await getMany(proxy.ports['web']!, 20);
     assert.equal((await scrape(proxy.ports['traefik']!)).webTotal, 80);
+  });
+});
+
+/** One connection through the proxy: writes `ping`, resolves with what came back before the close. */
+function tcpRoundTrip(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    let got = '';
+    const s = connect(port, '127.0.0.1', () => s.end('ping'));
+    s.setEncoding('utf8');
+    s.on('data', (d: string) => {
+      got += d;
+    });
+    s.on('error', reject);
+    s.on('close', () => resolve(got));
+  });
+}
+
+describe('workers: TCP health checks run in the control plane only', () => {
+  let echo: Server;
+  let proxy: ProxyProcess;
+  /** Every connection the healthy server got: probes and proxied clients. */
+  const connections = new Counter();
+  let deadPort: number;
+
+  before(async () => {
+    echo = createServer((c) => {
+      connections.inc();
+      c.on('data', (d) => c.write(d));
+      c.on('end', () => c.end());
+      c.on('error', () => {});
+    });
+    await new Promise<void>((resolve) => echo.listen(0, '127.0.0.1', resolve));
+    const alive = (echo.address() as AddressInfo).port;
+    // Nothing listens there: its probe fails at once.
+    deadPort = await freePort();
+    proxy = await startProxy({
+      config: `workers: 2
+log: { level: INFO, format: json }
+entryPoints:
+  tcp: { address: "127.0.0.1:0" }
+  traefik: { address: "127.0.0.1:0" }
+api: { insecure: true }
+metrics:
+  prometheus: { entryPoint: traefik }
+tcp:
+  routers:
+    all: { rule: "HostSNI(\`*\`)", entryPoints: [tcp], service: be }
+  services:
+    be:
+      loadBalancer:
+        # One probe per server at start, the next a minute later (after the test).
+        healthCheck: { interval: 60s, timeout: 5s }
+        servers: [{ address: "127.0.0.1:${alive}" }, { address: "127.0.0.1:${deadPort}" }]
+`,
+      entryPoints: 2,
+      timeoutMs: STARTUP_MS,
+    });
+    await proxy.waitForLog(serving(1), STARTUP_MS);
+    await proxy.waitForLog(serving(2), STARTUP_MS);
+  });
+
+  after(async () => {
+    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await new Promise((resolve) => echo?.close(resolve));
+  });
+
+  it('probes each server once for the whole proxy and no worker sends a client to the dead one', async () => {
+    const down = await proxy.waitForLog(
+      (l) => l.msg === 'server down' && String(l.server).includes(String(deadPort)),
+      20_000,
+    );
+    assert.equal(down.worker, undefined, 'the control plane probed it');
+    // The verdict reaches each worker before a scrape's request on the same channel.
+    const s = await scrape(proxy.ports['traefik']!);
+    assert.equal(s.pids.size, 2);
+    assert.equal(connections.value, 1, 'one probe of the live server: the workers do not probe');
+    // 20 connections land on both workers; one sent to the dead server would come back empty.
+    const answers = await Promise.all(Array.from({ length: 20 }, () => tcpRoundTrip(proxy.ports['tcp']!)));
+    assert.deepEqual(
+      answers,
+      answers.map(() => 'ping'),
+    );
+    assert.equal(connections.value, 21);
+    assert.equal(
+      proxy.logs.filter((l) => l.msg === 'server down' && l.worker !== undefined).length,
+      0,
+      'no worker probed',
+    );
   });
 });
