@@ -71,7 +71,9 @@ import { internalServicesFor, newBridgeSecret } from './runtime/internal-service
 import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
+import type { Staple } from './tls/ocsp/ocsp-stapler.ts';
 import type { AcmeMirror, AcmeState } from './workers/acme-mirror.ts';
+import type { OcspMirror } from './workers/ocsp-mirror.ts';
 import { type Plane, planeFor } from './workers/role.ts';
 
 /** Read before anything slow: a parent that dies while we start must still be noticed. */
@@ -168,6 +170,10 @@ interface TlsSetup {
   readonly acmeState: (() => AcmeState) | null;
   /** A worker: its copy of the control plane's ACME certificates and challenges. */
   readonly acmeMirror: AcmeMirror | null;
+  /** Control plane of workers: the OCSP responses each configuration carries to the workers. */
+  readonly ocspState: (() => Staple[]) | null;
+  /** A worker: the responses the control plane fetched, which it staples. */
+  readonly ocspMirror: OcspMirror | null;
 }
 
 /** What TLS asks of a resolver: CertificateManager here, the control plane's copy in a worker. */
@@ -205,6 +211,8 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
       bound,
       acmeState: null,
       acmeMirror: null,
+      ocspState: null,
+      ocspMirror: null,
       loadTls: () => {
         loading ??= (async () => {
           const tls = await import('./tls/index.ts');
@@ -225,14 +233,21 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
   const generated = new tls.GeneratedDefaultCertificate();
   // One for the process: node's trusted roots are indexed once, by the first build that needs them.
   const roots = new tls.TrustedRoots();
+  // With workers the control plane fetches every response once and the workers staple its copies.
+  const ocspMirror =
+    config.ocsp === undefined || plane.role !== 'worker'
+      ? null
+      : new (await import('./workers/ocsp-mirror.ts')).OcspMirror();
   const stapler =
-    config.ocsp === undefined
+    config.ocsp === undefined || ocspMirror !== null
       ? null
       : new (await import('./tls/ocsp/index.ts')).OcspStapler({
           logger: logger.child({ component: 'ocsp' }),
           responderOverrides: config.ocsp.responderOverrides,
           roots,
         });
+  const ocspControl = plane.role === 'control' ? plane.control : null;
+  if (stapler !== null && ocspControl !== null) stapler.onStapled((st) => ocspControl.staple(st));
   const managers: ResolverView[] = [];
   const stoppable: { stop(): void }[] = [];
   let http01: import('./tls/acme/index.ts').Http01Store | null = null;
@@ -359,11 +374,13 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
     buildOptions,
     onChange: (fn) => listeners.push(fn),
     alpn,
-    ocsp: stapler,
+    ocsp: ocspMirror ?? stapler,
     bound,
     loadTls: () => Promise.resolve(ready),
     acmeState,
     acmeMirror,
+    ocspState: stapler !== null && ocspControl !== null ? () => stapler.staples() : null,
+    ocspMirror,
     stop: () => {
       for (const m of stoppable) m.stop();
       stapler?.close();
@@ -761,6 +778,7 @@ async function run(
       },
       metrics,
       acme: tlsSetup.acmeMirror,
+      ocsp: tlsSetup.ocspMirror,
       reopenLogs: () => accessLog?.reopen(),
       shutdown: async (signal) => {
         const grace = Math.max(0, ...listened.map(([, e]) => e.transport.lifeCycle.graceTimeOut));
@@ -834,6 +852,7 @@ async function run(
   if (plane.role === 'control') {
     const control = plane.control;
     if (tlsSetup.acmeState !== null) control.acmeSource(tlsSetup.acmeState);
+    if (tlsSetup.ocspState !== null) control.ocspSource(tlsSetup.ocspState);
     void control.whenServing().then(() => {
       controlServing = true;
       tlsSetup.ensure(ref.current);

@@ -10,6 +10,7 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { Logger } from '../core/logger.ts';
+import type { Staple } from '../tls/ocsp/ocsp-stapler.ts';
 import type { AcmeState, ChallengeChange } from './acme-mirror.ts';
 import { HealthSource } from './health-hub.ts';
 import { countersOnly, mergeExpositions, type WorkerExposition, workerFamilies } from './merge-metrics.ts';
@@ -88,6 +89,7 @@ export class ControlPlane {
   #backoffMs = 100;
   #metricsId = 0;
   #acme: (() => AcmeState) | null = null;
+  #ocsp: (() => Staple[]) | null = null;
   /** Every slot has served a configuration once (latched: a replacement later does not reset it). */
   #allServing = false;
   readonly #onAllServing: (() => void)[] = [];
@@ -180,6 +182,16 @@ export class ControlPlane {
     }
     this.#allServing = true;
     for (const fn of this.#onAllServing.splice(0)) fn();
+  }
+
+  /** Where each configuration's OCSP responses come from (the stapler fetches here). */
+  ocspSource(staples: () => Staple[]): void {
+    this.#ocsp = staples;
+  }
+
+  /** An OCSP response fetched here: every worker staples it from now on. */
+  staple(staple: Staple): void {
+    this.#broadcast({ t: 'ocsp', staple });
   }
 
   /** Where each configuration's ACME state comes from (the resolvers run here). */
@@ -330,6 +342,7 @@ export class ControlPlane {
       config: latest.config,
       health: this.health.table(),
       acme: this.#acme?.() ?? null,
+      ocsp: this.#ocsp?.() ?? null,
     });
   }
 

@@ -12,6 +12,7 @@ import type { RuntimeSnapshot, SnapshotRef } from '../runtime/types.ts';
 import type { ServerPool } from '../upstream/server-pool.ts';
 import type { AcmeMirror } from './acme-mirror.ts';
 import { HealthMirror } from './health-hub.ts';
+import type { OcspMirror } from './ocsp-mirror.ts';
 import type { BridgeAddress, FromWorker, ToWorker } from './protocol.ts';
 import { splitLocalLimits } from './split-limits.ts';
 
@@ -35,6 +36,8 @@ export interface ServeOptions {
   readonly metrics: { render(): string } | null;
   /** The ACME certificates and challenges the control plane sends; null without resolvers. */
   readonly acme: AcmeMirror | null;
+  /** The OCSP responses the control plane fetches; null without static `ocsp`. */
+  readonly ocsp: OcspMirror | null;
   readonly reopenLogs: () => void;
   /** Drains and closes everything; resolves when the worker may exit. */
   readonly shutdown: (signal: string) => Promise<void>;
@@ -103,7 +106,11 @@ export class DataPlane {
         if (o === null) return;
         this.health.load(m.health);
         if (m.acme !== null) o.acme?.load(m.acme);
+        if (m.ocsp !== null) o.ocsp?.load(m.ocsp);
         return this.#prepare(o, m.generation, m.config);
+      case 'ocsp':
+        o?.ocsp?.update(m.staple);
+        return;
       case 'challenge':
         // Before serve() there is nothing to answer with: the first prepare brings the state.
         o?.acme?.challenge(m.change);

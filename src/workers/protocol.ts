@@ -4,6 +4,7 @@
  * travels as it is, Maps, `undefined` and all).
  */
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
+import type { Staple } from '../tls/ocsp/ocsp-stapler.ts';
 import type { AcmeState, ChallengeChange } from './acme-mirror.ts';
 
 /** Active health of one service's servers: the ServerHealth key and the servers that are down. */
@@ -35,7 +36,11 @@ export type ToWorker =
       readonly health: HealthTable;
       /** The certificates ACME obtained and the challenges pending; null without resolvers. */
       readonly acme: AcmeState | null;
+      /** The OCSP responses the control plane holds; null without static `ocsp`. */
+      readonly ocsp: readonly Staple[] | null;
     }
+  /** An OCSP response the control plane fetched. */
+  | { readonly t: 'ocsp'; readonly staple: Staple }
   /** An ACME challenge presented or withdrawn: answered with `challenged` once in place. */
   | { readonly t: 'challenge'; readonly id: number; readonly change: ChallengeChange }
   /** Swap to the held generation: phase two, sent once every worker has prepared it. */

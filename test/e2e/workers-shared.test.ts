@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { type AddressInfo, connect, createServer, type Server } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { OcspResponder } from '../../src/tls/ocsp/test-responder.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { freePort } from '../helpers/pebble.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { type Issued, run, TestPki } from '../helpers/tls-certs.ts';
 import { Counter, waitForLogFrom } from '../helpers/wait.ts';
 import { getMany, scrape, serving } from '../helpers/workers.ts';
 
@@ -152,6 +154,88 @@ tcp:
       proxy.logs.filter((l) => l.msg === 'server down' && l.worker !== undefined).length,
       0,
       'no worker probed',
+    );
+  });
+});
+
+/** What `openssl s_client -status` saw stapled (the status, or null when nothing was). */
+async function stapledStatus(port: number, servername: string): Promise<string | null> {
+  const r = await run('openssl', [
+    's_client',
+    '-connect',
+    `127.0.0.1:${port}`,
+    '-servername',
+    servername,
+    '-status',
+  ]);
+  assert.match(r.out, /^(OCSP response: no response sent|OCSP Response Data:)/m, r.out);
+  return /OCSP Response Status: successful/.test(r.out)
+    ? (/Cert Status: (\w+)/.exec(r.out)?.[1] ?? null)
+    : null;
+}
+
+describe('workers: OCSP responses are fetched once, in the control plane, and stapled by every worker', () => {
+  let pki: TestPki;
+  let responder: OcspResponder;
+  let proxy: ProxyProcess;
+  let good: Issued;
+
+  before(async () => {
+    pki = new TestPki('Workers OCSP CA');
+    const port = await freePort();
+    good = pki.issue('good.test', ['good.test'], { ocspUrl: `http://127.0.0.1:${port}/` });
+    responder = await OcspResponder.start(pki, { port, validMinutes: 60 });
+    proxy = await startProxy({
+      config: `workers: 2
+log: { level: DEBUG, format: json }
+entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+    http: { tls: {} }
+  traefik: { address: "127.0.0.1:0" }
+api: { insecure: true }
+metrics:
+  prometheus: { entryPoint: traefik, addEntryPointsLabels: true }
+ocsp: {}
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", entryPoints: [websecure], service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }
+tls:
+  certificates:
+    - { certFile: good.pem, keyFile: good.key }
+`,
+      files: { 'good.pem': good.certPem + pki.ca.certPem, 'good.key': good.keyPem },
+      entryPoints: 2,
+      timeoutMs: STARTUP_MS,
+    });
+    await proxy.waitForLog(serving(1), STARTUP_MS);
+    await proxy.waitForLog(serving(2), STARTUP_MS);
+  });
+
+  after(async () => {
+    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await responder?.stop();
+    pki?.remove();
+  });
+
+  it('staples the control plane’s response on connections to both workers', async () => {
+    const fetched = await proxy.waitForLog((l) => l.msg === 'OCSP response stapled', 20_000);
+    assert.equal(fetched.worker, undefined, 'fetched by the control plane');
+    // The response travels to each worker before a scrape's request on the same channel.
+    await scrape(proxy.ports['traefik']!);
+    const statuses: (string | null)[] = [];
+    for (let i = 0; i < 12; i++) statuses.push(await stapledStatus(proxy.ports['websecure']!, 'good.test'));
+    assert.deepEqual(
+      statuses,
+      statuses.map(() => 'good'),
+    );
+    const stapledLogs = proxy.logs.filter((l) => l.msg === 'OCSP response stapled');
+    assert.deepEqual(
+      stapledLogs.map((l) => l.worker),
+      [undefined],
+      'one fetch for the whole proxy: no worker fetched',
     );
   });
 });
