@@ -296,6 +296,12 @@ export class ControlPlane {
         s.generation = m.generation;
         this.#checkAllServing();
         return;
+      case 'ejected':
+        // Relayed to the others: the one that decided has ejected the server already.
+        for (const o of this.#slots.values()) {
+          if (o !== s) this.#send(o, { t: 'eject', key: m.key, index: m.index, ms: m.ms });
+        }
+        return;
       case 'challenged':
         this.#challenged(s.slot, m.id);
         return;

@@ -48,7 +48,7 @@ export class DataPlane {
   readonly slot: number;
   /** How many workers share the limits (`inFlightReq`, `rateLimit`). */
   readonly workers: number;
-  readonly health = new HealthMirror();
+  readonly health = new HealthMirror((key, index, ms) => this.#send({ t: 'ejected', key, index, ms }));
   readonly #init: Promise<WorkerInit>;
   #serve: ServeOptions | null = null;
   /** Built, not yet swapped: generation → build. */
@@ -108,6 +108,9 @@ export class DataPlane {
         if (m.acme !== null) o.acme?.load(m.acme);
         if (m.ocsp !== null) o.ocsp?.load(m.ocsp);
         return this.#prepare(o, m.generation, m.config);
+      case 'eject':
+        this.health.applyEjection(m.key, m.index, m.ms);
+        return;
       case 'ocsp':
         o?.ocsp?.update(m.staple);
         return;

@@ -39,6 +39,8 @@ export type ToWorker =
       /** The OCSP responses the control plane holds; null without static `ocsp`. */
       readonly ocsp: readonly Staple[] | null;
     }
+  /** Another worker's passive health check ejected server `index` of `key` for `ms`. */
+  | { readonly t: 'eject'; readonly key: string; readonly index: number; readonly ms: number }
   /** An OCSP response the control plane fetched. */
   | { readonly t: 'ocsp'; readonly staple: Staple }
   /** An ACME challenge presented or withdrawn: answered with `challenged` once in place. */
@@ -57,7 +59,9 @@ export type FromWorker =
   | { readonly t: 'prepared'; readonly generation: number; readonly error: string | null }
   | { readonly t: 'committed'; readonly generation: number }
   | { readonly t: 'metrics'; readonly id: number; readonly text: string }
-  | { readonly t: 'challenged'; readonly id: number };
+  | { readonly t: 'challenged'; readonly id: number }
+  /** This worker's passive health check ejected server `index` of `key` for `ms`. */
+  | { readonly t: 'ejected'; readonly key: string; readonly index: number; readonly ms: number };
 
 /** The environment variable that makes a process a data-plane worker; its value is the slot. */
 export const WORKER_SLOT_ENV = 'TM_WORKER_SLOT';

@@ -7,7 +7,7 @@ import { freePort } from '../helpers/pebble.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { type Issued, run, TestPki } from '../helpers/tls-certs.ts';
 import { Counter, waitForLogFrom } from '../helpers/wait.ts';
-import { getMany, scrape, serving } from '../helpers/workers.ts';
+import { get, getMany, scrape, serving } from '../helpers/workers.ts';
 
 /*
  * `workers: 2`: what the control plane keeps for the whole proxy beyond any one worker's life.
@@ -237,5 +237,71 @@ tls:
       [undefined],
       'one fetch for the whole proxy: no worker fetched',
     );
+  });
+});
+
+describe('workers: a passive health ejection decided by one worker applies in all', () => {
+  let good: Backend;
+  let bad: Backend;
+  let proxy: ProxyProcess;
+  const badHits = new Counter();
+
+  before(async () => {
+    good = await startBackend((_req, res) => res.end('good'));
+    bad = await startBackend((_req, res) => {
+      badHits.inc();
+      res.statusCode = 500;
+      res.end('bad');
+    });
+    proxy = await startProxy({
+      config: `workers: 2
+log: { level: INFO, format: json }
+entryPoints:
+  web: { address: "127.0.0.1:0" }
+  traefik: { address: "127.0.0.1:0" }
+api: { insecure: true }
+metrics:
+  prometheus: { entryPoint: traefik, addEntryPointsLabels: true }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", entryPoints: [web], service: be }
+  services:
+    be:
+      loadBalancer:
+        # One 500 ejects a server for a minute (longer than the test).
+        passiveHealthCheck: { maxFailedAttempts: 1, ejectionTime: 60s }
+        servers: [{ url: "${good.url}" }, { url: "${bad.url}" }]
+`,
+      entryPoints: 2,
+      timeoutMs: STARTUP_MS,
+    });
+    await proxy.waitForLog(serving(1), STARTUP_MS);
+    await proxy.waitForLog(serving(2), STARTUP_MS);
+  });
+
+  after(async () => {
+    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await good?.close();
+    await bad?.close();
+  });
+
+  it('the worker that saw the 500 ejects the server, and the other ejects it too without a failure of its own', async () => {
+    const port = proxy.ports['web']!;
+    // Round robin: one of the first requests of whichever worker reaches the bad server.
+    while (badHits.value === 0) await get(port);
+    const own = await proxy.waitForLog(
+      (l) => l.msg === 'server ejected' && l.reason === 'consecutive-failures',
+    );
+    const shared = await proxy.waitForLog((l) => l.msg === 'server ejected' && l.reason === 'shared');
+    assert.notEqual(own.worker, undefined);
+    assert.notEqual(shared.worker, own.worker, 'the other worker applied it');
+    const before = await scrape(proxy.ports['traefik']!);
+    const replies = await getMany(port, 40);
+    assert.deepEqual(new Set(replies.map((r) => r.body)), new Set(['good']));
+    assert.equal(badHits.value, 1, 'one failure for the whole proxy');
+    const after = await scrape(proxy.ports['traefik']!);
+    for (const w of ['1', '2']) {
+      assert.ok(after.perWorker.get(w)! > before.perWorker.get(w)!, `worker ${w} served after the ejection`);
+    }
   });
 });
