@@ -119,3 +119,26 @@ describe('adoptReadSlot', () => {
     assert.equal(adoptReadSlot(server, new ReadSlot()), false);
   });
 });
+
+describe('ReadSlot spares', () => {
+  it('reads into a recycled buffer instead of a new one, and never into one still lent', () => {
+    const slot = new ReadSlot();
+    const a = slot.onread.buffer();
+    slot.onread.callback(a.length, a); // a full read: the next buffers are bulk-sized
+    const a2 = slot.onread.buffer();
+    assert.notEqual(a2, a, 'a full read moves the slot to a bulk-sized buffer');
+    assert.equal(slot.lend(), a2);
+    const b = slot.onread.buffer();
+    assert.notEqual(b, a2, 'a lent buffer is never read into again');
+    slot.recycle(a2);
+    assert.equal(slot.lend(), b);
+    assert.equal(slot.onread.buffer(), a2, 'the recycled buffer is read into next');
+    // The current buffer, or one too small for bulk reads, is never kept as a spare.
+    slot.recycle(a2);
+    slot.recycle(a);
+    assert.equal(slot.lend(), a2);
+    const c = slot.onread.buffer();
+    assert.notEqual(c, a);
+    assert.notEqual(c, a2);
+  });
+});

@@ -24,7 +24,13 @@ export class ReadSlot {
   target: ReadTarget | null = null;
   #buf: Buffer | null = null;
   #lent = false;
-  #bulk = false;
+  #bulk: boolean;
+  #spare: Buffer[] | null = null;
+
+  /** `bulk`: reads are large from the start (a tunnel that switched to a slot mid-transfer). */
+  constructor(bulk = false) {
+    this.#bulk = bulk;
+  }
   /** net's `onread` option: the buffer to read into next, and what to do with a read. */
   readonly onread = {
     buffer: (): Buffer => this.#next(),
@@ -37,21 +43,67 @@ export class ReadSlot {
 
   #next(): Buffer {
     let b = this.#buf;
-    if (b === null || this.#lent || (this.#bulk && b.length < READ_SIZE_BULK)) {
-      b = Buffer.allocUnsafe(this.#bulk ? READ_SIZE_BULK : READ_SIZE);
+    const size = this.#bulk ? READ_SIZE_BULK : READ_SIZE;
+    if (b === null || this.#lent || b.length < size) {
+      b = this.#takeSpare(size) ?? Buffer.allocUnsafe(size);
       this.#buf = b;
       this.#lent = false;
     }
     return b;
   }
 
+  #takeSpare(size: number): Buffer | null {
+    const spare = this.#spare;
+    if (spare === null) return null;
+    for (let i = spare.length - 1; i >= 0; i--) {
+      const b = spare[i]!;
+      if (b.length >= size) {
+        spare.splice(i, 1);
+        return b;
+      }
+    }
+    return null;
+  }
+
   /**
    * The current buffer now belongs to whoever got it: the next read goes elsewhere. Only during
-   * the read's callback: net asks for the next buffer as soon as the callback returns.
+   * the read's callback: net asks for the next buffer as soon as the callback returns. Returns
+   * the buffer lent, which its borrower may give back (`recycle`) once nothing refers to it.
    */
-  lend(): void {
+  lend(): Buffer {
     this.#lent = true;
+    return this.#buf!;
   }
+
+  /**
+   * A lent buffer is free again (the write that held it completed): kept as a spare for the next
+   * reads instead of a new allocation. At most `MAX_SPARE` are kept; more are left to the GC.
+   */
+  recycle(buf: Buffer): void {
+    if (buf === this.#buf || buf.length < (this.#bulk ? READ_SIZE_BULK : READ_SIZE)) return;
+    if (this.#spare === null) this.#spare = [buf];
+    else if (this.#spare.length < MAX_SPARE) this.#spare.push(buf);
+  }
+}
+
+/** Spare buffers a slot keeps from recycled writes: enough for the writes a tunnel lets queue. */
+const MAX_SPARE = 2;
+
+const SLOT = Symbol('traffic.readSlot');
+type Slotted = { [SLOT]?: ReadSlot };
+
+/**
+ * Records that `socket` reads into `slot` (created with `slot.onread`, or adopted): whoever takes
+ * the socket over later (a tunnel after a protocol switch) can retarget the slot instead of
+ * having each read copied into the stream's readable side.
+ */
+export function registerReadSlot(socket: Socket, slot: ReadSlot): void {
+  (socket as Slotted)[SLOT] = slot;
+}
+
+/** The ReadSlot `socket` reads into, if any. */
+export function readSlotOf(socket: object): ReadSlot | null {
+  return (socket as Slotted)[SLOT] ?? null;
 }
 
 /** `buf[start..end)` as memory of its own (a copy), for bytes of a slot's buffer that are kept. */
@@ -96,9 +148,10 @@ interface UserBufferHandle {
  * internals; the caller then keeps its 'data' listener. The caller removes that listener itself.
  */
 export function adoptReadSlot(socket: Socket, slot: ReadSlot): boolean {
-  const handle = (socket as unknown as { _handle: UserBufferHandle | null })._handle;
+  const handle = (socket as unknown as { _handle?: UserBufferHandle | null })._handle;
   if (
     handle === null ||
+    handle === undefined ||
     handle.constructor.name !== 'TCP' ||
     typeof handle.useUserBuffer !== 'function' ||
     socket.readableLength !== 0 ||
@@ -115,5 +168,6 @@ export function adoptReadSlot(socket: Socket, slot: ReadSlot): boolean {
   fields[k.kBufferCb] = slot.onread.callback;
   fields[k.kBufferGen] = slot.onread.buffer;
   handle.useUserBuffer(first);
+  registerReadSlot(socket, slot);
   return true;
 }

@@ -1,5 +1,7 @@
+import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Ticker, Timed } from '../core/ticker.ts';
+import { adoptReadSlot, ReadSlot, type ReadTarget, readSlotOf } from '../http1/read-slot.ts';
 
 /** How a tunnel ended, for the access log and metrics. */
 export type TunnelEnd =
@@ -19,22 +21,64 @@ export interface TunnelListener {
 
 const SIDE = Symbol('traffic.tunnel.side');
 
-/** One direction's source: the stream bytes come from, and where they go. */
-interface TunnelSide {
+/**
+ * One direction: the stream bytes come from, and where they go. When `from` is a plain TCP
+ * socket, it reads into a buffer of its own (ReadSlot) and this side is the slot's target: each
+ * read is written on at once, and the buffer is reused for the next read unless the write kept
+ * it (queued): no buffer allocated per read, no Readable stream machinery per chunk.
+ */
+class TunnelSide implements ReadTarget {
   readonly tunnel: Tunnel;
   readonly from: Duplex;
   readonly to: Duplex;
   /** True for client → upstream. */
   readonly up: boolean;
   /** `from` sent its FIN. */
-  ended: boolean;
+  ended = false;
+  /** The ReadSlot `from` reads into, when it is ours; null: 'data' events. */
+  slot: ReadSlot | null = null;
+  /** `from` is a plain TCP socket read through 'data' events, which may switch to a slot. */
+  adoptable = false;
+  /** Slot buffers held by writes to `to` still queued: given back to the slot once `to` drains. */
+  readonly lent: Buffer[] = [];
+
+  constructor(tunnel: Tunnel, from: Duplex, to: Duplex, up: boolean) {
+    this.tunnel = tunnel;
+    this.from = from;
+    this.to = to;
+    this.up = up;
+  }
+
+  onRead(buf: Buffer, n: number): boolean {
+    const to = this.to;
+    this.tunnel.data(this, n === buf.length ? buf : buf.subarray(0, n));
+    // Nothing left queued: the kernel (or TLS) took the bytes and the buffer can be read into
+    // again. Else the queued write holds this memory: the next read goes to a fresh buffer.
+    if (to.writableLength > 0) {
+      const b = this.slot!.lend();
+      if (this.lent.length < MAX_LENT) this.lent.push(b);
+    }
+    return true;
+  }
 }
+
+/**
+ * A read this large says the connection carries a bulk transfer: from then on its socket reads
+ * into a slot. Short exchanges (a request and its answer) keep net's reads, which cost less than
+ * a slot's buffer for a connection that reads once or twice.
+ */
+const BULK_READ = 16 * 1024;
+
+/** Lent buffers a side remembers to give back (as many as its slack lets queue, and one more). */
+const MAX_LENT = 3;
 
 type Tagged = Duplex & { [SIDE]?: TunnelSide };
 
 // Listeners shared by every tunnel (no closure per tunnel): `this` is the readable stream.
 function onData(this: Tagged, chunk: Buffer): void {
-  this[SIDE]!.tunnel.data(this[SIDE]!, chunk);
+  const side = this[SIDE]!;
+  side.tunnel.data(side, chunk);
+  if (chunk.length >= BULK_READ && side.adoptable) side.tunnel.adopt(side);
 }
 function onEnd(this: Tagged): void {
   this[SIDE]!.tunnel.halfClosed(this[SIDE]!);
@@ -106,8 +150,8 @@ export class Tunnel implements Timed {
     this.#slack = slack;
     this.startedAt = performance.now();
     this.#lastActivity = ticker.now;
-    this.#up = { tunnel: this, from: client, to: upstream, up: true, ended: false };
-    this.#down = { tunnel: this, from: upstream, to: client, up: false, ended: false };
+    this.#up = new TunnelSide(this, client, upstream, true);
+    this.#down = new TunnelSide(this, upstream, client, false);
   }
 
   /**
@@ -131,8 +175,8 @@ export class Tunnel implements Timed {
     }
     if (upstreamRest !== null && upstreamRest.length > 0) this.data(this.#down, upstreamRest);
     if (clientRest !== null && clientRest.length > 0) this.data(this.#up, clientRest);
-    c.on('data', onData);
-    u.on('data', onData);
+    this.#read(this.#up);
+    this.#read(this.#down);
     c.resume();
     u.resume();
     if (this.#idleMs > 0) {
@@ -140,6 +184,40 @@ export class Tunnel implements Timed {
       this.#timed = true;
       this.#ticker.add(this);
     }
+  }
+
+  /**
+   * How `side.from` is read: into the ReadSlot the socket has already (an HTTP/1.1 connection or
+   * upstream connection that switched protocols: a WebSocket), retargeted to this side; else
+   * through 'data' events, switching to a slot of its own on the first large read when it is a
+   * plain TCP socket (`adopt`).
+   */
+  #read(side: TunnelSide): void {
+    const s = side.from as Socket;
+    if (s.readableLength === 0) {
+      const slot = readSlotOf(s);
+      if (slot !== null) {
+        side.slot = slot;
+        slot.target = side;
+        return;
+      }
+    }
+    side.adoptable = typeof s.resetAndDestroy === 'function';
+    s.on('data', onData);
+  }
+
+  /** `side.from` carries a bulk transfer: its reads go to a slot of its own from now on. */
+  adopt(side: TunnelSide): void {
+    side.adoptable = false;
+    if (this.#over) return;
+    const s = side.from as Socket;
+    const slot = new ReadSlot(true);
+    if (!adoptReadSlot(s, slot)) return;
+    side.slot = slot;
+    slot.target = side;
+    s.off('data', onData);
+    // Paused by backpressure: with a slot, reading stops only through pause() (net's rule).
+    if (s.readableFlowing === false) s.pause();
   }
 
   /** Bytes read from `side.from`: written to `side.to`, whose backpressure pauses the reader. */
@@ -157,6 +235,12 @@ export class Tunnel implements Timed {
   drained(writtenSide: TunnelSide): void {
     // The stream that drained is `writtenSide.from`; the one writing into it is the other side's `from`.
     const other = writtenSide === this.#up ? this.#down : this.#up;
+    const lent = other.lent;
+    // Nothing queued any more (a write issued since the drain would show): no write holds them.
+    if (lent.length > 0 && other.to.writableLength === 0) {
+      for (let i = 0; i < lent.length; i++) other.slot!.recycle(lent[i]!);
+      lent.length = 0;
+    }
     if (!other.ended && !this.#over) other.from.resume();
   }
 
@@ -217,8 +301,10 @@ export class Tunnel implements Timed {
     if (this.#timed) this.#ticker.delete(this);
     const c = this.client;
     const u = this.upstream;
-    c.off('data', onData);
-    u.off('data', onData);
+    for (const side of [this.#up, this.#down]) {
+      if (side.slot === null) side.from.off('data', onData);
+      else if (side.slot.target === side) side.slot.target = null;
+    }
     if (end === 'closed') {
       // Both FINs were passed on: free the sockets once the writes are out.
       endOnce(c);

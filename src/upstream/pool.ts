@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { ProxyError } from '../core/errors.ts';
 import { encodeProxyHeader } from '../core/proxy-protocol.ts';
 import type { Ticker } from '../core/ticker.ts';
-import { ReadSlot } from '../http1/read-slot.ts';
+import { ReadSlot, registerReadSlot } from '../http1/read-slot.ts';
 import { type ConnectionOwner, UpstreamConnection } from './connection.ts';
 import type { StreamSource, UpstreamUser } from './stream.ts';
 import { tlsConnectOptions, type UpstreamTls } from './transport-tls.ts';
@@ -134,6 +134,7 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
         // Plain TCP: reads go to a buffer of the connection's own (ReadSlot), not a stream.
         const slot = new ReadSlot();
         const socket = connect({ host: o.host, port: o.port, noDelay: true, onread: slot.onread });
+        registerReadSlot(socket, slot);
         conn = new UpstreamConnection(socket, this, false, slot);
       } else conn = new UpstreamConnection(raw, this);
     } else {

@@ -1,6 +1,6 @@
 import { connect, type Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
-import type { TLSSocket } from 'node:tls';
+import type { Ticker, Timed } from '../core/ticker.ts';
 
 /** What one connection to a TCP server needs. */
 export interface TcpDialTarget {
@@ -49,55 +49,115 @@ function failureOf(e: NodeJS.ErrnoException): TcpDialFailure {
   }
 }
 
+const DIAL = Symbol('traffic.tcpDial');
+type Dialling = Duplex & { [DIAL]?: TcpDial | undefined };
+
+// Listeners shared by every dial (no closure per connection): `this` is the socket.
+function onDialError(this: Dialling, e: NodeJS.ErrnoException): void {
+  this[DIAL]?.fail(failureOf(e), e.message);
+}
+function onDialConnect(this: Dialling): void {
+  this[DIAL]?.tcpUp();
+}
+function onDialSecure(this: Dialling): void {
+  this[DIAL]?.succeed(this);
+}
+
 /**
  * Opens one connection to a TCP server (Traefik's TCP dialer, pkg/tcp/dialer.go): connect with
  * `dialTimeout` and keep-alive, write the PROXY protocol header if any, then TLS if the server
- * has `tls: true`. Reports once, through `cb`.
+ * has `tls: true`. Reports once, through `cb`. The timeout is a deadline on `ticker` (its tick
+ * is the precision; dial timeouts are seconds), not a timer per connection.
  */
-export function dialTcp(t: TcpDialTarget, cb: TcpDialCallbacks): PendingDial {
-  let done = false;
-  let timer: NodeJS.Timeout | undefined;
-  let tlsSocket: TLSSocket | null = null;
-  const socket: Socket = connect({ host: t.host, port: t.port, noDelay: true, allowHalfOpen: true });
-  if (t.keepAliveMs >= 0) socket.setKeepAlive(true, t.keepAliveMs === 0 ? GO_KEEPALIVE_MS : t.keepAliveMs);
-  const fail = (why: TcpDialFailure, message: string): void => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    socket.destroy();
-    tlsSocket?.destroy();
-    cb.failed(why, message);
-  };
-  const succeed = (s: Duplex): void => {
-    if (done) return;
-    done = true;
-    clearTimeout(timer);
-    socket.off('error', onError);
-    tlsSocket?.off('error', onError);
-    cb.connected(s);
-  };
-  const onError = (e: NodeJS.ErrnoException): void => fail(failureOf(e), e.message);
-  socket.on('error', onError);
-  if (t.timeoutMs > 0) {
-    timer = setTimeout(() => fail('timeout', `dial timeout after ${t.timeoutMs}ms`), t.timeoutMs);
-    timer.unref();
+export function dialTcp(t: TcpDialTarget, cb: TcpDialCallbacks, ticker: Ticker): PendingDial {
+  return new TcpDial(t, cb, ticker);
+}
+
+class TcpDial implements PendingDial, Timed {
+  readonly #t: TcpDialTarget;
+  readonly #cb: TcpDialCallbacks;
+  readonly #ticker: Ticker;
+  readonly #socket: Dialling;
+  #tls: Dialling | null = null;
+  #done = false;
+  deadline = 0;
+
+  constructor(t: TcpDialTarget, cb: TcpDialCallbacks, ticker: Ticker) {
+    this.#t = t;
+    this.#cb = cb;
+    this.#ticker = ticker;
+    // Keep-alive as connect() options, applied once the connection is up: setKeepAlive() before
+    // that has libuv set it at socket creation (with its own 60 s) and node again after connect,
+    // eight setsockopt calls per connection instead of four.
+    const socket: Dialling = connect({
+      host: t.host,
+      port: t.port,
+      noDelay: true,
+      allowHalfOpen: true,
+      keepAlive: t.keepAliveMs >= 0,
+      keepAliveInitialDelay: t.keepAliveMs === 0 ? GO_KEEPALIVE_MS : Math.max(t.keepAliveMs, 0),
+    });
+    this.#socket = socket;
+    socket[DIAL] = this;
+    socket.on('error', onDialError);
+    socket.once('connect', onDialConnect);
+    if (t.timeoutMs > 0) {
+      this.deadline = ticker.now + t.timeoutMs;
+      ticker.add(this);
+    }
   }
-  socket.once('connect', () => {
+
+  onDeadline(): void {
+    this.fail('timeout', `dial timeout after ${this.#t.timeoutMs}ms`);
+  }
+
+  abort(): void {
+    this.fail('error', 'aborted');
+  }
+
+  /** TCP is up: the PROXY header, then TLS or the connection itself. */
+  tcpUp(): void {
+    if (this.#done) return;
+    const t = this.#t;
+    const socket = this.#socket;
     if (t.preamble !== null) socket.write(t.preamble);
     if (t.tls === null) {
-      succeed(socket);
+      this.succeed(socket);
       return;
     }
     const tls = process.getBuiltinModule('node:tls');
-    const s = tls.connect({
-      socket,
+    const s: Dialling = tls.connect({
+      socket: socket as Socket,
       secureContext: t.tls.secureContext,
       rejectUnauthorized: t.tls.rejectUnauthorized,
       ...(t.tls.servername === undefined ? {} : { servername: t.tls.servername }),
     });
-    tlsSocket = s;
-    s.on('error', onError);
-    s.once('secureConnect', () => succeed(s));
-  });
-  return { abort: () => fail('error', 'aborted') };
+    this.#tls = s;
+    s[DIAL] = this;
+    s.on('error', onDialError);
+    s.once('secureConnect', onDialSecure);
+  }
+
+  fail(why: TcpDialFailure, message: string): void {
+    if (this.#done) return;
+    this.#end();
+    this.#socket.destroy();
+    this.#tls?.destroy();
+    this.#cb.failed(why, message);
+  }
+
+  succeed(s: Duplex): void {
+    if (this.#done) return;
+    this.#end();
+    this.#socket.off('error', onDialError);
+    this.#tls?.off('error', onDialError);
+    this.#cb.connected(s);
+  }
+
+  #end(): void {
+    this.#done = true;
+    if (this.deadline !== 0 || this.#t.timeoutMs > 0) this.#ticker.delete(this);
+    this.#socket[DIAL] = undefined;
+    if (this.#tls !== null) this.#tls[DIAL] = undefined;
+  }
 }

@@ -5,6 +5,7 @@
  * process's sockets).
  */
 import assert from 'node:assert/strict';
+import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readlinkSync } from 'node:fs';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
@@ -12,11 +13,13 @@ import {
   startEchoServer,
   startResettingServer,
   startStuckServer,
+  startStutteringEchoServer,
   type TcpBackend,
   tcpExchange,
 } from '../helpers/l4.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { readRss } from '../helpers/rss.ts';
+import { startUnacceptingUpstream, type UnacceptingUpstream } from '../helpers/stuck-upstream.ts';
 
 function socketFds(pid: number): number {
   let n = 0;
@@ -36,6 +39,8 @@ describe('TCP faults', () => {
   let echoA: TcpBackend;
   let echoB: TcpBackend;
   let silentAfterFin: TcpBackend;
+  let stutter: TcpBackend;
+  let unaccepting: UnacceptingUpstream;
   let proxy: ProxyProcess;
   let baselineFds = 0;
 
@@ -46,6 +51,8 @@ describe('TCP faults', () => {
     echoB = await startEchoServer('B\n');
     // Keeps its half open after the client's FIN: terminationDelay must close it.
     silentAfterFin = await startEchoServer(undefined, true);
+    stutter = await startStutteringEchoServer();
+    unaccepting = await startUnacceptingUpstream();
     proxy = await startProxy({
       config: `entryPoints:
   reset:
@@ -57,6 +64,10 @@ describe('TCP faults', () => {
   lingering:
     address: "127.0.0.1:0"
   weighted:
+    address: "127.0.0.1:0"
+  bulk:
+    address: "127.0.0.1:0"
+  nodial:
     address: "127.0.0.1:0"
   traefik:
     address: "127.0.0.1:0"
@@ -70,6 +81,8 @@ tcp:
     echo: { entryPoints: [echo], rule: "HostSNI(\`*\`)", service: echo }
     lingering: { entryPoints: [lingering], rule: "HostSNI(\`*\`)", service: lingering }
     weighted: { entryPoints: [weighted], rule: "HostSNI(\`*\`)", service: both }
+    bulk: { entryPoints: [bulk], rule: "HostSNI(\`*\`)", service: stutter }
+    nodial: { entryPoints: [nodial], rule: "HostSNI(\`*\`)", service: unaccepting }
   services:
     reset: { loadBalancer: { servers: [{ address: "${resetting.address}" }] } }
     stuck: { loadBalancer: { servers: [{ address: "${stuck.address}" }], serversTransport: idle1s } }
@@ -80,9 +93,14 @@ tcp:
     lingering: { loadBalancer: { servers: [{ address: "${silentAfterFin.address}" }], serversTransport: quick } }
     a: { loadBalancer: { servers: [{ address: "${echoA.address}" }] } }
     b: { loadBalancer: { servers: [{ address: "${echoB.address}" }] } }
+    # After the client's FIN, the stalled echo may take longer than the default 100ms to drain.
+    stutter: { loadBalancer: { servers: [{ address: "${stutter.address}" }], serversTransport: patient } }
+    unaccepting: { loadBalancer: { servers: [{ address: "127.0.0.1:${unaccepting.port}" }], serversTransport: dial300 } }
     both: { weighted: { services: [{ name: a, weight: 3 }, { name: b, weight: 1 }] } }
   serversTransports:
     quick: { terminationDelay: 200ms }
+    patient: { terminationDelay: 30s }
+    dial300: { dialTimeout: 300ms }
     # A stalled pipe shows nothing crossing: the idle timeout frees it once its client has gone.
     idle1s: { idleTimeout: 1s }
 `,
@@ -95,13 +113,21 @@ tcp:
 
   after(async () => {
     await proxy?.stop('SIGTERM', 3_000);
-    await Promise.all([resetting, stuck, echoA, echoB, silentAfterFin].map((b) => b?.close()));
+    await Promise.all(
+      [resetting, stuck, echoA, echoB, silentAfterFin, stutter, unaccepting].map((b) => b?.close()),
+    );
   });
 
   const port = (ep: string): number => proxy.ports[ep]!;
 
   it('passes a backend reset on to the client as a reset', async () => {
     const r = await tcpExchange(port('reset'), 'hello');
+    assert.equal(r.data.length, 0);
+    assert.equal(r.how, 'ECONNRESET');
+  });
+
+  it('resets the client whose server does not accept the connection within dialTimeout', async () => {
+    const r = await tcpExchange(port('nodial'), 'anyone there?');
     assert.equal(r.data.length, 0);
     assert.equal(r.how, 'ECONNRESET');
   });
@@ -140,6 +166,43 @@ tcp:
     s.destroy();
     assert.ok(accepted < 64 * (1 << 20), `the proxy took ${accepted} bytes it could not pass on`);
     assert.ok(grown < 64 * (1 << 20), `RSS grew by ${grown} bytes`);
+  });
+
+  it('carries 48 MiB both ways byte for byte while both ends stall and resume', async () => {
+    // Reads land in reused buffers: a write that queues (the peer stalls) must keep its bytes.
+    const sent = createHash('sha256');
+    const got = createHash('sha256');
+    const total = 48 * (1 << 20);
+    let received = 0;
+    const s = connect(port('bulk'), '127.0.0.1');
+    await new Promise<void>((resolve, reject) => {
+      s.on('error', reject);
+      s.on('data', (d: Buffer) => {
+        got.update(d);
+        received += d.length;
+        if (received % 5 === 0) {
+          s.pause();
+          setTimeout(() => s.resume(), 3);
+        }
+      });
+      s.on('end', () => resolve());
+      let written = 0;
+      const pump = (): void => {
+        while (written < total) {
+          const chunk = randomBytes(Math.min(total - written, 1 + Math.floor(Math.random() * 200_000)));
+          sent.update(chunk);
+          written += chunk.length;
+          if (!s.write(chunk)) {
+            s.once('drain', pump);
+            return;
+          }
+        }
+        s.end();
+      };
+      s.on('connect', pump);
+    });
+    assert.equal(received, total);
+    assert.equal(got.digest('hex'), sent.digest('hex'));
   });
 
   it('carries a half-close: the client FIN reaches the backend, whose reply still comes back', async () => {

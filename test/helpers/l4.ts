@@ -72,6 +72,27 @@ export function startEchoServer(greeting?: string, keepOpenAfterFin = false): Pr
   });
 }
 
+/**
+ * Echoes every byte back with backpressure, and stops reading for a moment every few reads: the
+ * proxy's writes to it queue, so its read buffers must not be reused while a write holds them.
+ */
+export function startStutteringEchoServer(): Promise<TcpBackend> {
+  const server = createServer({ allowHalfOpen: true });
+  return listen(server, (s) => {
+    let reads = 0;
+    s.on('data', (d: Buffer) => {
+      if (!s.write(d)) {
+        s.pause();
+        s.once('drain', () => s.resume());
+      } else if (++reads % 7 === 0) {
+        s.pause();
+        setTimeout(() => s.resume(), 5);
+      }
+    });
+    s.on('end', () => s.end());
+  });
+}
+
 /** A server-first protocol: writes its banner as soon as a client connects, then echoes lines. */
 export function startBannerServer(banner: string): Promise<TcpBackend> {
   return startEchoServer(banner);

@@ -1,13 +1,14 @@
 import { createHash } from 'node:crypto';
 import type { ConfigIssue } from '../../config/issues.ts';
 import type { SourceOf } from '../dynamic-data.ts';
+import { crdLayer4, type Layer4Objects } from './crd-l4.ts';
 import { crdServices, type RouteService, routeService } from './crd-services.ts';
 import { crdTls } from './crd-tls.ts';
 import type { KubeObject } from './informer.ts';
 import { KubeBuild, normalize, type Obj, type ServiceOptions } from './kube-build.ts';
 
 /** The objects the CRD provider watches, by kind. Absent lists are empty. */
-export interface CrdObjects {
+export interface CrdObjects extends Layer4Objects {
   readonly ingressRoutes: readonly KubeObject[];
   readonly middlewares: readonly KubeObject[];
   readonly services: readonly KubeObject[];
@@ -17,8 +18,6 @@ export interface CrdObjects {
   readonly tlsStores?: readonly KubeObject[];
   readonly serversTransports?: readonly KubeObject[];
   readonly secrets?: readonly KubeObject[];
-  /** IngressRouteTCP, IngressRouteUDP, MiddlewareTCP, ServersTransportTCP: reported, not built. */
-  readonly layer4?: readonly KubeObject[];
 }
 
 export type CrdOptions = ServiceOptions;
@@ -54,22 +53,14 @@ interface IngressRouteSpec {
  *   kind TraefikService, a reference `<ns>-<name>`; several are a weighted service named after
  *   the router;
  * - Middleware, TraefikService, ServersTransport, TLSOption and TLSStore objects are named
- *   `<ns>-<name>` (a TLSOption or TLSStore named `default` stays `default`).
+ *   `<ns>-<name>` (a TLSOption or TLSStore named `default` stays `default`);
+ * - IngressRouteTCP, IngressRouteUDP, MiddlewareTCP and ServersTransportTCP: crd-l4.ts.
  */
 export function crdConfig(
   objs: CrdObjects,
   opts: CrdOptions,
 ): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[] } {
   const b = new KubeBuild(objs, opts);
-
-  for (const o of objs.layer4 ?? []) {
-    // Not built yet: main's snapshot has TCP/UDP routing since the last merge (the l4 work), the
-    // CRD provider does not feed it yet. Said per object.
-    b.warn(
-      `${(o.kind ?? 'object').toLowerCase()} ${o.metadata.namespace ?? ''}/${o.metadata.name}`,
-      `${o.kind} is not supported yet by this provider: ignored`,
-    );
-  }
 
   for (const mw of objs.middlewares) {
     const ns = mw.metadata.namespace ?? 'default';
@@ -87,6 +78,7 @@ export function crdConfig(
 
   crdServices(b, objs.traefikServices ?? [], objs.serversTransports ?? []);
   crdTls(b, objs.tlsOptions ?? [], objs.tlsStores ?? []);
+  crdLayer4(b, objs);
 
   for (const ir of objs.ingressRoutes) {
     const ns = ir.metadata.namespace ?? 'default';

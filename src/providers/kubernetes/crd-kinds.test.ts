@@ -27,7 +27,6 @@ function build(objs: Partial<Record<keyof CrdObjects, unknown[]>>) {
       tlsStores: ko(objs.tlsStores),
       serversTransports: ko(objs.serversTransports),
       secrets: ko(objs.secrets),
-      layer4: ko(objs.layer4),
     },
     { allowEmptyServices: false, allowCrossNamespace: false },
   );
@@ -139,7 +138,7 @@ describe('Traefik CRD kinds → configuration', () => {
     assert.equal(config.tls.stores['default']?.defaultCertificate?.keyFile, cert.keyPem);
   });
 
-  it('makes a ServersTransport of secrets, and reports a missing secret and the TCP/UDP kinds by name', () => {
+  it('makes a ServersTransport of secrets, and reports a missing secret by the object name', () => {
     const ca = selfSignedCertificate(['ca.example']);
     const { config, issues } = build({
       secrets: [secretFor('default', 'ca', { 'tls.ca': ca.certPem })],
@@ -151,7 +150,6 @@ describe('Traefik CRD kinds → configuration', () => {
         }),
         crdObject('ServersTransport', 'default', 'broken', { rootCAsSecrets: ['nope'] }),
       ],
-      layer4: [crdObject('IngressRouteTCP', 'default', 'db', { routes: [] })],
     });
     const t = config.http.serversTransports['default-tr'];
     assert.equal(t?.serverName, 'backend.internal');
@@ -161,11 +159,6 @@ describe('Traefik CRD kinds → configuration', () => {
     assert.ok(
       issues.some(
         (i) => i.includes('serverstransport default/broken') && i.includes('secret default/nope not found'),
-      ),
-    );
-    assert.ok(
-      issues.some(
-        (i) => i.includes('ingressroutetcp default/db') && i.includes('IngressRouteTCP is not supported yet'),
       ),
     );
   });

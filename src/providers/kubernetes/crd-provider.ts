@@ -67,18 +67,7 @@ export class KubernetesCrdProvider implements Provider {
       cfg.namespaces,
       cfg.throttleDuration,
       (items) => {
-        const built = crdConfig(
-          {
-            ...items,
-            layer4: [
-              ...items.ingressRouteTCPs,
-              ...items.ingressRouteUDPs,
-              ...items.middlewareTCPs,
-              ...items.serversTransportTCPs,
-            ],
-          },
-          cfg,
-        );
+        const built = crdConfig(items, cfg);
         return updateFromData(built.data, this.name, built.sourceOf, this.#validation, built.issues);
       },
       signal,

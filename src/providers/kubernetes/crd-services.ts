@@ -89,39 +89,60 @@ export function crdServices(
     const where = `serverstransport ${ns}/${st.metadata.name}`;
     const name = normalize(`${ns}-${st.metadata.name}`);
     const spec = { ...((st.spec ?? {}) as Obj) };
-    let ok = true;
-    const rootCAs: string[] = [];
-    const cas = (spec['rootCAs'] ?? []) as { secret?: string; configMap?: string }[];
-    for (const r of cas) {
-      if (r.secret !== undefined) {
-        const pem = b.ca(ns, r.secret, where);
-        if (pem === undefined) ok = false;
-        else rootCAs.push(pem);
-      } else {
-        b.error(where, 'rootCAs from a configMap are not supported yet (use a secret)');
-        ok = false;
-      }
-    }
-    for (const s of (spec['rootCAsSecrets'] ?? []) as string[]) {
-      const pem = b.ca(ns, s, where);
-      if (pem === undefined) ok = false;
-      else rootCAs.push(pem);
-    }
-    const certs: Obj[] = [];
-    for (const s of (spec['certificatesSecrets'] ?? []) as string[]) {
-      const c = b.certificate(ns, s, where);
-      if (c === undefined) ok = false;
-      else certs.push(c);
-    }
+    const secrets = transportSecrets(b, ns, spec, where);
     delete spec['rootCAs'];
     delete spec['rootCAsSecrets'];
     delete spec['certificatesSecrets'];
-    if (rootCAs.length > 0) spec['rootCAs'] = rootCAs;
-    if (certs.length > 0) spec['certificates'] = certs;
-    if (!ok) continue;
+    if (secrets === undefined) continue;
+    if (secrets.rootCAs.length > 0) spec['rootCAs'] = secrets.rootCAs;
+    if (secrets.certificates.length > 0) spec['certificates'] = secrets.certificates;
     b.serversTransports[name] = spec;
     b.source('http/serverstransports', name, where);
   }
+}
+
+/**
+ * The secrets a ServersTransport or the `tls` of a ServersTransportTCP names, as PEM text
+ * (Traefik's kubernetes.go): `rootCAs` (`{secret}` entries; `{configMap}` is not supported yet;
+ * both in one entry is an error, as Traefik's) and the older `rootCAsSecrets` from each Secret's
+ * `tls.ca` or `ca.crt`; `certificatesSecrets` as client certificates. Undefined when one is
+ * unusable (reported): Traefik skips that secret and keeps the transport, we leave the transport
+ * out, so that a backend is never dialled with a trust store other than the one written.
+ */
+export function transportSecrets(
+  b: KubeBuild,
+  ns: string,
+  spec: Obj,
+  where: string,
+): { rootCAs: string[]; certificates: Obj[] } | undefined {
+  let ok = true;
+  const rootCAs: string[] = [];
+  const add = (pem: string | undefined): void => {
+    if (pem === undefined) ok = false;
+    else rootCAs.push(pem);
+  };
+  const cas = b.list<{ secret?: string; configMap?: string }>(spec['rootCAs'], where, 'rootCAs');
+  const caSecrets = b.list<string>(spec['rootCAsSecrets'], where, 'rootCAsSecrets');
+  const certSecrets = b.list<string>(spec['certificatesSecrets'], where, 'certificatesSecrets');
+  if (cas === undefined || caSecrets === undefined || certSecrets === undefined) return undefined;
+  for (const r of cas) {
+    if (r.secret !== undefined && r.configMap !== undefined) {
+      b.error(where, 'a rootCAs entry has both secret and configMap');
+      ok = false;
+    } else if (r.secret !== undefined) add(b.ca(ns, r.secret, where));
+    else {
+      b.error(where, 'rootCAs from a configMap are not supported yet (use a secret)');
+      ok = false;
+    }
+  }
+  for (const s of caSecrets) add(b.ca(ns, s, where));
+  const certificates: Obj[] = [];
+  for (const s of certSecrets) {
+    const c = b.certificate(ns, s, where);
+    if (c === undefined) ok = false;
+    else certificates.push(c);
+  }
+  return ok ? { rootCAs, certificates } : undefined;
 }
 
 /**

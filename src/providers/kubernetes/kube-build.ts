@@ -58,6 +58,14 @@ export class KubeBuild {
   readonly certificates: Obj[] = [];
   readonly tlsOptions: Obj = {};
   readonly tlsStores: Obj = {};
+  /** The `tcp` and `udp` sections (the CRD provider's layer-4 kinds, crd-l4.ts). */
+  readonly tcp = {
+    routers: {} as Obj,
+    services: {} as Obj,
+    middlewares: {} as Obj,
+    serversTransports: {} as Obj,
+  };
+  readonly udp = { routers: {} as Obj, services: {} as Obj };
   readonly issues: ConfigIssue[] = [];
   readonly #sources = new Map<string, string>();
   readonly #svcIndex: Map<string, KubeObject>;
@@ -98,6 +106,16 @@ export class KubeBuild {
 
   warn(where: string, message: string): void {
     this.issues.push(issue('warning', message, [], { file: where }));
+  }
+
+  /**
+   * A list of a spec (`routes`, `services`, `rootCAs`…): absent is empty; anything but a list is
+   * reported (an API server without the CRD's schema lets anything through) and is undefined.
+   */
+  list<T>(value: unknown, where: string, key: string): readonly T[] | undefined {
+    if (value === undefined || value === null) return [];
+    if (Array.isArray(value)) return value as T[];
+    return this.error(where, `${key} must be a list`);
   }
 
   /** A reference to another namespace, refused (reported) unless allowCrossNamespace. */
@@ -156,6 +174,28 @@ export class KubeBuild {
     this.services[name] = { loadBalancer: lb };
     this.source('http/services', name, `service ${ns}/${s.name}`);
     return name;
+  }
+
+  /** The Service `ns/name`, or undefined. */
+  service(ns: string, name: string): KubeObject | undefined {
+    return this.#svcIndex.get(`${ns}/${name}`);
+  }
+
+  /** The EndpointSlices of the Service `ns/name` (by their `kubernetes.io/service-name` label). */
+  endpointSlices(ns: string, name: string): readonly KubeObject[] {
+    return (this.#slices.get(`${ns}/${name}`) ?? []) as unknown as readonly KubeObject[];
+  }
+
+  get allowEmptyServices(): boolean {
+    return this.#opts.allowEmptyServices;
+  }
+
+  get allowExternalNameServices(): boolean {
+    return this.#opts.allowExternalNameServices === true;
+  }
+
+  get allowCrossNamespace(): boolean {
+    return this.#opts.allowCrossNamespace;
   }
 
   /** `<ns>-<name>`, or a name with `@` (another provider's) as it is. */
@@ -222,11 +262,17 @@ export class KubeBuild {
             : {}),
         },
         ...(Object.keys(tls).length > 0 ? { tls } : {}),
+        ...(nonEmpty(this.tcp) ? { tcp: this.tcp } : {}),
+        ...(nonEmpty(this.udp) ? { udp: this.udp } : {}),
       },
       sourceOf,
       issues: this.issues,
     };
   }
+}
+
+function nonEmpty(section: Record<string, Obj>): boolean {
+  return Object.values(section).some((m) => Object.keys(m).length > 0);
 }
 
 export function key(o: KubeObject): string {

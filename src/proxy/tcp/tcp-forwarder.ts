@@ -8,7 +8,12 @@ import type { Ticker } from '../../core/ticker.ts';
 import type { AccessLog } from '../../observability/access-log.ts';
 import type { Layer4Metrics, TcpSeries } from '../../observability/metrics/layer4.ts';
 import type { TcpRoute, TcpServerRuntime } from '../../runtime/types.ts';
-import { dialTcp, type PendingDial, type TcpDialFailure } from '../../upstream/tcp-dial.ts';
+import {
+  dialTcp,
+  type PendingDial,
+  type TcpDialCallbacks,
+  type TcpDialFailure,
+} from '../../upstream/tcp-dial.ts';
 import { Tunnel, type TunnelEnd, type TunnelListener } from '../tunnel.ts';
 
 /** A ClientHello as the dispatcher read it. */
@@ -104,7 +109,7 @@ export class TcpForwarder {
   #drained: (() => void) | null = null;
 }
 
-class TcpSession implements TunnelListener {
+class TcpSession implements TunnelListener, TcpDialCallbacks {
   readonly #f: TcpForwarder;
   readonly #socket: Socket;
   readonly #route: TcpRoute;
@@ -119,7 +124,8 @@ class TcpSession implements TunnelListener {
   #tunnel: Tunnel | null = null;
   #admitted = 0;
   #over = false;
-  readonly #onEarlyClose = (): void => this.#fail(499, 'client_closed');
+  #client: Duplex | null = null;
+  #initial: Buffer | null = null;
 
   constructor(f: TcpForwarder, socket: Socket, route: TcpRoute, hello: TcpHello | null) {
     this.#f = f;
@@ -140,7 +146,8 @@ class TcpSession implements TunnelListener {
     }
     const s = this.#socket;
     s.on('error', ignore);
-    s.once('close', this.#onEarlyClose);
+    (s as Owned)[SESSION] = this;
+    s.once('close', onEarlyClose);
     for (const mw of r.middlewares) {
       if (!mw.admit(this.#clientIp)) {
         this.#fail(mw.refusal, mw.refusal === 429 ? 'too_many' : 'not_allowed');
@@ -174,6 +181,8 @@ class TcpSession implements TunnelListener {
     // by a PROXY header we received, if any) and our own address of that connection.
     const v = t.proxyProtocol;
     const preamble = v === 0 ? null : encodeProxyHeader(v, this.#socket);
+    this.#client = client;
+    this.#initial = initial;
     this.#dial = dialTcp(
       {
         host: server.host,
@@ -183,37 +192,48 @@ class TcpSession implements TunnelListener {
         preamble,
         tls: server.tls,
       },
-      {
-        connected: (upstream) => {
-          this.#dial = null;
-          if (this.#over || client.destroyed) {
-            upstream.destroy();
-            return;
-          }
-          this.#socket.off('close', this.#onEarlyClose);
-          const tunnel = new Tunnel(
-            client,
-            upstream,
-            this.#f.opts.ticker,
-            t.idleTimeoutMs,
-            t.terminationDelayMs,
-            this,
-            TCP_SLACK,
-          );
-          this.#tunnel = tunnel;
-          tunnel.start(initial, null);
-        },
-        failed: (why, message) => {
-          this.#dial = null;
-          this.#f.opts.logger.debug('TCP server unreachable', {
-            server: server.address,
-            reason: why,
-            error: message,
-          });
-          this.#fail(DIAL_STATUS[why], `dial_${why}`);
-        },
-      },
+      this,
+      this.#f.opts.ticker,
     );
+  }
+
+  /** The dial succeeded: the tunnel joins the client to its server. */
+  connected(upstream: Duplex): void {
+    this.#dial = null;
+    const client = this.#client!;
+    if (this.#over || client.destroyed) {
+      upstream.destroy();
+      return;
+    }
+    this.#socket.off('close', onEarlyClose);
+    const t = this.#server!.transport;
+    const tunnel = new Tunnel(
+      client,
+      upstream,
+      this.#f.opts.ticker,
+      t.idleTimeoutMs,
+      t.terminationDelayMs,
+      this,
+      TCP_SLACK,
+    );
+    this.#tunnel = tunnel;
+    const initial = this.#initial;
+    this.#initial = null;
+    tunnel.start(initial, null);
+  }
+
+  failed(why: TcpDialFailure, message: string): void {
+    this.#dial = null;
+    this.#f.opts.logger.debug('TCP server unreachable', {
+      server: this.#server!.address,
+      reason: why,
+      error: message,
+    });
+    this.#fail(DIAL_STATUS[why], `dial_${why}`);
+  }
+
+  clientClosed(): void {
+    this.#fail(499, 'client_closed');
   }
 
   onTunnelEnd(tunnel: Tunnel, end: TunnelEnd): void {
@@ -234,7 +254,7 @@ class TcpSession implements TunnelListener {
   #finish(status: number, bytesIn: number, bytesOut: number): void {
     if (this.#over) return;
     this.#over = true;
-    this.#socket.off('close', this.#onEarlyClose);
+    this.#socket.off('close', onEarlyClose);
     const mws = this.#route.middlewares;
     for (let i = 0; i < this.#admitted; i++) mws[i]!.release?.(this.#clientIp);
     const seconds = (performance.now() - this.#startedAt) / 1000;
@@ -278,3 +298,11 @@ class TcpSession implements TunnelListener {
 }
 
 function ignore(): void {}
+
+const SESSION = Symbol('traffic.tcpSession');
+type Owned = Socket & { [SESSION]?: TcpSession };
+
+/** The client left before its tunnel was up (shared by every session: `this` is the socket). */
+function onEarlyClose(this: Owned): void {
+  this[SESSION]?.clientClosed();
+}
