@@ -4,10 +4,10 @@
  * carries the full table (a worker that starts gets them all); a response fetched later is sent
  * at once (`ocsp` message).
  */
-import type { OcspHook } from '../listeners/tls-front.ts';
 import { type Staple, stapleKey } from '../tls/ocsp/ocsp-stapler.ts';
 
-export class OcspMirror implements OcspHook {
+/** Shaped as the TLS front's OcspHook (listeners/tls-front.ts): main.ts hands it over as one. */
+export class OcspMirror {
   readonly #staples = new Map<string, Staple>();
   readonly #now: () => number;
 
