@@ -1,5 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
-import { defaultHttp2Settings, Http2Glue, type Http2Settings } from '../http2/index.ts';
+import { defaultHttp2Settings, Http2Glue, type Http2Settings, OwnHttp2Glue } from '../http2/index.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { type ConnectionOwner, Http1Connection } from './http1-connection.ts';
 
@@ -10,6 +10,9 @@ import { type ConnectionOwner, Http1Connection } from './http1-connection.ts';
  */
 export type ConnectionProtocol = 'h1' | 'h2' | 'detect';
 
+/** Which HTTP/2 server serves the entry point's clients (static `experimental.http2Engine`). */
+export type Http2Engine = 'node' | 'own';
+
 /**
  * One HTTP entry point: a plain TCP server whose connections speak our HTTP/1.1 codec, or
  * HTTP/2 through node:http2 into the same pipeline. The listening socket lives as long as the
@@ -19,7 +22,7 @@ export class HttpListener implements ConnectionOwner {
   readonly ctx: EntryPointContext;
   readonly #server: Server;
   readonly #conns = new Set<Http1Connection>();
-  readonly #h2: Http2Glue;
+  readonly #h2: Http2Glue | OwnHttp2Glue;
   #drained: (() => void) | null = null;
   /** A TLS entry point's front (handshake first, then `handle` with the decrypted socket). */
   #front: ((socket: Socket) => void) | null = null;
@@ -28,11 +31,12 @@ export class HttpListener implements ConnectionOwner {
     this.#front = front;
   }
 
-  constructor(ctx: EntryPointContext, http2: Partial<Http2Settings> = {}) {
+  constructor(ctx: EntryPointContext, http2: Partial<Http2Settings> = {}, engine: Http2Engine = 'node') {
     this.ctx = ctx;
-    this.#h2 = new Http2Glue(ctx, { ...defaultHttp2Settings(ctx.limits), ...http2 }, () =>
-      this.#connectionGone(),
-    );
+    const h2settings = { ...defaultHttp2Settings(ctx.limits), ...http2 };
+    const gone = (): void => this.#connectionGone();
+    this.#h2 =
+      engine === 'own' ? new OwnHttp2Glue(ctx, h2settings, gone) : new Http2Glue(ctx, h2settings, gone);
     // allowHalfOpen: a client may send its request then FIN, and still read the response.
     // Connection caps (overload/entry-point-gate.ts) apply at accept, before TLS or a byte read.
     const gate = ctx.overload;

@@ -12,6 +12,7 @@ import {
 } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
+import { providerOf, qualify } from '../core/qualified-name.ts';
 import { InFlightState } from '../middleware/in-flight-req.ts';
 import { flattenMiddlewares } from '../middleware/index.ts';
 import type {
@@ -74,14 +75,6 @@ const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 const DEFAULT_PING_TIMEOUT_MS = 15_000;
 
 /** `name@provider` → provider; names without one belong to `fallback`. */
-function qualify(name: string, provider: string): string {
-  return name.includes('@') ? name : `${name}@${provider}`;
-}
-
-function providerOf(qualified: string): string {
-  const at = qualified.lastIndexOf('@');
-  return at === -1 ? '' : qualified.slice(at + 1);
-}
 
 /**
  * Turns a merged, schema-valid dynamic configuration (names already qualified `name@provider`)
@@ -357,12 +350,13 @@ export function buildSnapshot(
   const acme = opts.acmeHttp01;
   if (acme !== undefined)
     for (const ep of acme.entryPoints) routes.push(acmeHttp01Route(ep, (p) => acme.lookup(p)));
-  const { router, errors } = HttpRouter.build(routes);
+  cache.rules.nextGeneration();
+  const { router, errors } = HttpRouter.build(routes, cache.rules);
   for (const e of errors) {
     err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
   }
   // Rules were reported once above; the HTTPS table has the same rules.
-  const secure = secureRoutes.length === 0 ? null : HttpRouter.build(secureRoutes).router;
+  const secure = secureRoutes.length === 0 ? null : HttpRouter.build(secureRoutes, cache.rules).router;
   // TCP objects with a problem are left out by build-tcp itself, the others built: their issues
   // are warnings, so that the per-object build (build-per-object.ts, which knows HTTP objects)
   // does not refuse the whole configuration for them. Validation reports most of them as errors

@@ -17,6 +17,7 @@ import {
   startGrpcBackend,
   unary,
 } from '../helpers/grpc-backend.ts';
+import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
 import { type ProxyProcess, ROOT, startProxy } from '../helpers/proxy-process.ts';
 import { type Issued, TestPki } from '../helpers/tls-certs.ts';
 
@@ -84,50 +85,52 @@ const grpcFrame = (text: string): Buffer => {
   return b;
 };
 
-describe('gRPC through the proxy', () => {
-  let pki: TestPki;
-  let proxyCert: Issued;
-  let h2cBackend: GrpcBackend;
-  let tlsBackend: GrpcBackend;
-  let healthBackend: GrpcBackend;
-  let resetServer: ReturnType<typeof createH2Server>;
-  let resetStreams = 0;
-  let proxy: ProxyProcess;
-  const clients: EchoClient[] = [];
-  const client = (ep: 'h2c' | 'secure', authority: string): EchoClient => {
-    const c = echoClient(proxy.ports[ep]!, authority, ep === 'secure' ? pki.ca.certPem : undefined);
-    clients.push(c);
-    return c;
-  };
+for (const engine of H2_ENGINES) {
+  describe(`gRPC through the proxy [${engine} engine]`, () => {
+    let pki: TestPki;
+    let proxyCert: Issued;
+    let h2cBackend: GrpcBackend;
+    let tlsBackend: GrpcBackend;
+    let healthBackend: GrpcBackend;
+    let resetServer: ReturnType<typeof createH2Server>;
+    let resetStreams = 0;
+    let proxy: ProxyProcess;
+    const clients: EchoClient[] = [];
+    const client = (ep: 'h2c' | 'secure', authority: string): EchoClient => {
+      const c = echoClient(proxy.ports[ep]!, authority, ep === 'secure' ? pki.ca.certPem : undefined);
+      clients.push(c);
+      return c;
+    };
 
-  before(async () => {
-    pki = new TestPki();
-    proxyCert = pki.issue('proxy', [
-      'h2c.test',
-      'tls.test',
-      'limited.test',
-      'down.test',
-      'none.test',
-      '127.0.0.1',
-    ]);
-    const backendCert = pki.issue('grpc-backend', ['127.0.0.1']);
-    h2cBackend = await startGrpcBackend('h2c');
-    tlsBackend = await startGrpcBackend('tls', backendCert);
-    healthBackend = await startGrpcBackend('health');
-    // Resets every stream once its request body has arrived, before any response byte.
-    resetServer = createH2Server();
-    resetServer.on('stream', (s) => {
-      s.on('error', () => {});
-      s.on('data', () => {});
-      s.on('end', () => {
-        resetStreams++;
-        s.close(2);
+    before(async () => {
+      pki = new TestPki();
+      proxyCert = pki.issue('proxy', [
+        'h2c.test',
+        'tls.test',
+        'limited.test',
+        'down.test',
+        'none.test',
+        '127.0.0.1',
+      ]);
+      const backendCert = pki.issue('grpc-backend', ['127.0.0.1']);
+      h2cBackend = await startGrpcBackend('h2c');
+      tlsBackend = await startGrpcBackend('tls', backendCert);
+      healthBackend = await startGrpcBackend('health');
+      // Resets every stream once its request body has arrived, before any response byte.
+      resetServer = createH2Server();
+      resetServer.on('stream', (s) => {
+        s.on('error', () => {});
+        s.on('data', () => {});
+        s.on('end', () => {
+          resetStreams++;
+          s.close(2);
+        });
       });
-    });
-    await new Promise<void>((r) => resetServer.listen(0, '127.0.0.1', r));
-    const resetPort = (resetServer.address() as AddressInfo).port;
-    proxy = await startProxy({
-      config: `entryPoints:
+      await new Promise<void>((r) => resetServer.listen(0, '127.0.0.1', r));
+      const resetPort = (resetServer.address() as AddressInfo).port;
+      proxy = await startProxy({
+        env: engineEnv(engine),
+        config: `entryPoints:
   h2c:
     address: "127.0.0.1:0"
   secure:
@@ -173,170 +176,182 @@ http:
     backend-ca:
       rootCAs: ["${pki.ca.certFile}"]
 `,
-    });
-  });
-
-  after(async () => {
-    for (const c of clients) c.close();
-    await proxy?.stop();
-    await h2cBackend?.close();
-    await tlsBackend?.close();
-    await healthBackend?.close();
-    resetServer?.close();
-    pki?.remove();
-  });
-
-  for (const ep of ['h2c', 'secure'] as const) {
-    for (const backend of ['h2c', 'tls'] as const) {
-      it(`makes all four kinds of call through the ${ep} entry point to the ${backend} backend, metadata and trailers both ways`, async () => {
-        const c = client(ep, `${backend}.test`);
-        const md = new grpc.Metadata();
-        md.set('x-req', 'hello');
-        md.set('x-bin-bin', Buffer.from([0, 1, 2, 255]));
-        const u = await unary(c, 'unary', 'ping', { metadata: md });
-        assert.equal(u.error, null);
-        assert.equal(u.reply!.toString(), `${backend}:ping`);
-        assert.equal(u.headers!.get('x-seen')[0], 'hello', 'request metadata reached the server');
-        assert.deepEqual(u.headers!.get('x-bin-bin')[0], Buffer.from([0, 1, 2, 255]));
-        assert.equal(u.status!.metadata.get('x-trail')[0], `${backend}-done`, 'trailing metadata came back');
-
-        const ss = await collect(
-          (c.serverStream as (r: Buffer) => grpc.ClientReadableStream<Buffer>)(Buffer.from('5')),
-        );
-        assert.equal(ss.status.code, grpc.status.OK);
-        assert.deepEqual(
-          ss.messages,
-          [0, 1, 2, 3, 4].map((i) => `${backend} ${i}`),
-        );
-        assert.equal(ss.status.metadata.get('x-trail')[0], `${backend}-done`);
-
-        const cs = await clientStream(c, ['a', 'b', 'c']);
-        assert.equal(cs.error, null);
-        assert.equal(cs.reply, `${backend}:a+b+c`);
-
-        const bidi = (c.bidi as () => grpc.ClientDuplexStream<Buffer, Buffer>)();
-        const got: string[] = [];
-        const status = new Promise<grpc.StatusObject>((r) => bidi.on('status', r));
-        // Each answer arrives before the next message is sent: the call is truly interactive.
-        for (const m of ['one', 'two', 'three']) {
-          const answer = new Promise<void>((r) =>
-            bidi.once('data', (b: Buffer) => {
-              got.push(b.toString());
-              r();
-            }),
-          );
-          bidi.write(Buffer.from(m));
-          await answer;
-        }
-        bidi.end();
-        assert.equal((await status).code, grpc.status.OK);
-        assert.deepEqual(got, ['echo one', 'echo two', 'echo three']);
       });
-    }
-  }
+    });
 
-  it('relays the status of a call the server ends while the client is still sending', async () => {
+    after(async () => {
+      for (const c of clients) c.close();
+      await proxy?.stop();
+      await h2cBackend?.close();
+      await tlsBackend?.close();
+      await healthBackend?.close();
+      resetServer?.close();
+      pki?.remove();
+    });
+
     for (const ep of ['h2c', 'secure'] as const) {
-      const bidi = (client(ep, 'h2c.test').bidi as () => grpc.ClientDuplexStream<Buffer, Buffer>)();
-      bidi.on('error', () => {});
-      const status = new Promise<grpc.StatusObject>((r) => bidi.on('status', r));
-      bidi.write(Buffer.from('abort'));
-      const s = await status;
-      assert.equal(s.code, grpc.status.ABORTED, s.details);
-      assert.equal(s.details, 'aborted by the server');
+      for (const backend of ['h2c', 'tls'] as const) {
+        it(`makes all four kinds of call through the ${ep} entry point to the ${backend} backend, metadata and trailers both ways`, async () => {
+          const c = client(ep, `${backend}.test`);
+          const md = new grpc.Metadata();
+          md.set('x-req', 'hello');
+          md.set('x-bin-bin', Buffer.from([0, 1, 2, 255]));
+          const u = await unary(c, 'unary', 'ping', { metadata: md });
+          assert.equal(u.error, null);
+          assert.equal(u.reply!.toString(), `${backend}:ping`);
+          assert.equal(u.headers!.get('x-seen')[0], 'hello', 'request metadata reached the server');
+          assert.deepEqual(u.headers!.get('x-bin-bin')[0], Buffer.from([0, 1, 2, 255]));
+          assert.equal(
+            u.status!.metadata.get('x-trail')[0],
+            `${backend}-done`,
+            'trailing metadata came back',
+          );
+
+          const ss = await collect(
+            (c.serverStream as (r: Buffer) => grpc.ClientReadableStream<Buffer>)(Buffer.from('5')),
+          );
+          assert.equal(ss.status.code, grpc.status.OK);
+          assert.deepEqual(
+            ss.messages,
+            [0, 1, 2, 3, 4].map((i) => `${backend} ${i}`),
+          );
+          assert.equal(ss.status.metadata.get('x-trail')[0], `${backend}-done`);
+
+          const cs = await clientStream(c, ['a', 'b', 'c']);
+          assert.equal(cs.error, null);
+          assert.equal(cs.reply, `${backend}:a+b+c`);
+
+          const bidi = (c.bidi as () => grpc.ClientDuplexStream<Buffer, Buffer>)();
+          const got: string[] = [];
+          const status = new Promise<grpc.StatusObject>((r) => bidi.on('status', r));
+          // Each answer arrives before the next message is sent: the call is truly interactive.
+          for (const m of ['one', 'two', 'three']) {
+            const answer = new Promise<void>((r) =>
+              bidi.once('data', (b: Buffer) => {
+                got.push(b.toString());
+                r();
+              }),
+            );
+            bidi.write(Buffer.from(m));
+            await answer;
+          }
+          bidi.end();
+          assert.equal((await status).code, grpc.status.OK);
+          assert.deepEqual(got, ['echo one', 'echo two', 'echo three']);
+        });
+      }
     }
-  });
 
-  it('relays a server error with its code, message and binary status details', async () => {
-    const u = await unary(client('h2c', 'h2c.test'), 'fail', 'order 7');
-    assert.equal(u.error!.code, grpc.status.FAILED_PRECONDITION);
-    assert.equal(u.error!.details, 'precondition failed: ünïcode %');
-    assert.deepEqual(u.error!.metadata.get('grpc-status-details-bin')[0], Buffer.from('details of order 7'));
-  });
+    it('relays the status of a call the server ends while the client is still sending', async () => {
+      for (const ep of ['h2c', 'secure'] as const) {
+        const bidi = (client(ep, 'h2c.test').bidi as () => grpc.ClientDuplexStream<Buffer, Buffer>)();
+        bidi.on('error', () => {});
+        const status = new Promise<grpc.StatusObject>((r) => bidi.on('status', r));
+        bidi.write(Buffer.from('abort'));
+        const s = await status;
+        assert.equal(s.code, grpc.status.ABORTED, s.details);
+        assert.equal(s.details, 'aborted by the server');
+      }
+    });
 
-  it('ends a call past its deadline with DEADLINE_EXCEEDED, and the server sees it cancelled', async () => {
-    const cancelled = h2cBackend.cancelled();
-    const u = await unary(client('secure', 'h2c.test'), 'slow', '5000', { deadlineMs: 200 });
-    assert.equal(u.error!.code, grpc.status.DEADLINE_EXCEEDED);
-    assert.equal(await cancelled, 'slow');
-  });
+    it('relays a server error with its code, message and binary status details', async () => {
+      const u = await unary(client('h2c', 'h2c.test'), 'fail', 'order 7');
+      assert.equal(u.error!.code, grpc.status.FAILED_PRECONDITION);
+      assert.equal(u.error!.details, 'precondition failed: ünïcode %');
+      assert.deepEqual(
+        u.error!.metadata.get('grpc-status-details-bin')[0],
+        Buffer.from('details of order 7'),
+      );
+    });
 
-  it('passes a client cancellation on to the server', async () => {
-    const cancelled = h2cBackend.cancelled();
-    const call = (client('h2c', 'h2c.test').serverStream as (r: Buffer) => grpc.ClientReadableStream<Buffer>)(
-      Buffer.from('0'),
-    );
-    const done = collect(call);
-    await new Promise<void>((r) => call.once('data', () => r()));
-    call.cancel();
-    assert.equal((await done).status.code, grpc.status.CANCELLED);
-    assert.equal(await cancelled, 'serverStream');
-  });
+    it('ends a call past its deadline with DEADLINE_EXCEEDED, and the server sees it cancelled', async () => {
+      const cancelled = h2cBackend.cancelled();
+      const u = await unary(client('secure', 'h2c.test'), 'slow', '5000', { deadlineMs: 200 });
+      assert.equal(u.error!.code, grpc.status.DEADLINE_EXCEEDED);
+      assert.equal(await cancelled, 'slow');
+    });
 
-  it('makes grpc-timeout the deadline of the proxy: DEADLINE_EXCEEDED even for a client that does not enforce it', async () => {
-    const cancelled = h2cBackend.cancelled();
-    const r = await rawH2(
-      proxy.ports.h2c!,
-      {
-        ':path': '/test.Echo/Slow',
-        ':authority': 'h2c.test',
-        'content-type': 'application/grpc',
-        te: 'trailers',
-        'grpc-timeout': '300m',
-      },
-      grpcFrame('5000'),
-    );
-    assert.equal(r.headers[':status'], 200);
-    // grpc-js enforces the forwarded grpc-timeout too: on a loaded machine its own trailers-only
-    // answer (`application/grpc+proto`) can reach us first. Either way the call ends at the deadline.
-    assert.match(String(r.headers['content-type']), /^application\/grpc(\+proto)?$/);
-    assert.equal(r.headers['grpc-status'], '4', 'trailers-only: DEADLINE_EXCEEDED');
-    assert.equal(r.body.length, 0);
-    assert.equal(await cancelled, 'slow', 'the proxy abandoned the call upstream');
-  });
+    it('passes a client cancellation on to the server', async () => {
+      const cancelled = h2cBackend.cancelled();
+      const call = (
+        client('h2c', 'h2c.test').serverStream as (r: Buffer) => grpc.ClientReadableStream<Buffer>
+      )(Buffer.from('0'));
+      const done = collect(call);
+      await new Promise<void>((r) => call.once('data', () => r()));
+      call.cancel();
+      assert.equal((await done).status.code, grpc.status.CANCELLED);
+      assert.equal(await cancelled, 'serverStream');
+    });
 
-  it('answers its own errors as gRPC statuses: no route, server down, rate limited', async () => {
-    const none = await unary(client('h2c', 'none.test'), 'unary', 'x');
-    assert.equal(none.error!.code, grpc.status.NOT_FOUND);
-    assert.equal(none.error!.details, 'Not Found');
-    const down = await unary(client('secure', 'down.test'), 'unary', 'x');
-    assert.equal(down.error!.code, grpc.status.UNAVAILABLE);
-    assert.equal(down.error!.details, 'Bad Gateway');
-    const limited = client('h2c', 'limited.test');
-    assert.equal((await unary(limited, 'unary', 'first')).error, null);
-    const second = await unary(limited, 'unary', 'second');
-    assert.equal(second.error!.code, grpc.status.RESOURCE_EXHAUSTED);
-  });
+    it('makes grpc-timeout the deadline of the proxy: DEADLINE_EXCEEDED even for a client that does not enforce it', async () => {
+      const cancelled = h2cBackend.cancelled();
+      const r = await rawH2(
+        proxy.ports.h2c!,
+        {
+          ':path': '/test.Echo/Slow',
+          ':authority': 'h2c.test',
+          'content-type': 'application/grpc',
+          te: 'trailers',
+          'grpc-timeout': '300m',
+        },
+        grpcFrame('5000'),
+      );
+      assert.equal(r.headers[':status'], 200);
+      // grpc-js enforces the forwarded grpc-timeout too: on a loaded machine its own trailers-only
+      // answer (`application/grpc+proto`) can reach us first. Either way the call ends at the deadline.
+      assert.match(String(r.headers['content-type']), /^application\/grpc(\+proto)?$/);
+      assert.equal(r.headers['grpc-status'], '4', 'trailers-only: DEADLINE_EXCEEDED');
+      assert.equal(r.body.length, 0);
+      assert.equal(await cancelled, 'slow', 'the proxy abandoned the call upstream');
+    });
 
-  it('never replays a gRPC call whose bytes reached the server, even under a retry policy', async () => {
-    resetStreams = 0;
-    const r = await unary(client('h2c', 'retried.test'), 'unary', 'once');
-    assert.equal(r.error!.code, grpc.status.UNAVAILABLE);
-    assert.equal(resetStreams, 1, 'sent once');
-    // The same route retries a non-gRPC POST that failed the same way (the policy allows it).
-    resetStreams = 0;
-    await rawH2(proxy.ports.h2c!, { ':path': '/upload', ':authority': 'retried.test' }, Buffer.from('data'));
-    assert.equal(resetStreams, 3);
-  });
+    it('answers its own errors as gRPC statuses: no route, server down, rate limited', async () => {
+      const none = await unary(client('h2c', 'none.test'), 'unary', 'x');
+      assert.equal(none.error!.code, grpc.status.NOT_FOUND);
+      assert.equal(none.error!.details, 'Not Found');
+      const down = await unary(client('secure', 'down.test'), 'unary', 'x');
+      assert.equal(down.error!.code, grpc.status.UNAVAILABLE);
+      assert.equal(down.error!.details, 'Bad Gateway');
+      const limited = client('h2c', 'limited.test');
+      assert.equal((await unary(limited, 'unary', 'first')).error, null);
+      const second = await unary(limited, 'unary', 'second');
+      assert.equal(second.error!.code, grpc.status.RESOURCE_EXHAUSTED);
+    });
 
-  it('breaks a call whose backend is killed mid-stream: UNAVAILABLE, never a clean end', async () => {
-    const child: ChildProcess = spawn(
-      process.execPath,
-      [
-        '--input-type=module',
-        '-e',
-        `import { startGrpcBackend } from './test/helpers/grpc-backend.ts';
+    it('never replays a gRPC call whose bytes reached the server, even under a retry policy', async () => {
+      resetStreams = 0;
+      const r = await unary(client('h2c', 'retried.test'), 'unary', 'once');
+      assert.equal(r.error!.code, grpc.status.UNAVAILABLE);
+      assert.equal(resetStreams, 1, 'sent once');
+      // The same route retries a non-gRPC POST that failed the same way (the policy allows it).
+      resetStreams = 0;
+      await rawH2(
+        proxy.ports.h2c!,
+        { ':path': '/upload', ':authority': 'retried.test' },
+        Buffer.from('data'),
+      );
+      assert.equal(resetStreams, 3);
+    });
+
+    it('breaks a call whose backend is killed mid-stream: UNAVAILABLE, never a clean end', async () => {
+      const child: ChildProcess = spawn(
+        process.execPath,
+        [
+          '--input-type=module',
+          '-e',
+          `import { startGrpcBackend } from './test/helpers/grpc-backend.ts';
          const b = await startGrpcBackend('doomed');
          console.log(b.port);`,
-      ],
-      { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    const port = await new Promise<number>((r) =>
-      child.stdout!.once('data', (d: Buffer) => r(Number(String(d).trim()))),
-    );
-    // A proxy of its own: the killed backend must not disturb the other tests' routes.
-    const chaosProxy = await startProxy({
-      config: `entryPoints:
+        ],
+        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
+      );
+      const port = await new Promise<number>((r) =>
+        child.stdout!.once('data', (d: Buffer) => r(Number(String(d).trim()))),
+      );
+      // A proxy of its own: the killed backend must not disturb the other tests' routes.
+      const chaosProxy = await startProxy({
+        env: engineEnv(engine),
+        config: `entryPoints:
   h2c:
     address: "127.0.0.1:0"
 log: { level: DEBUG }
@@ -347,53 +362,54 @@ http:
     doomed:
       loadBalancer: { servers: [{ url: "h2c://127.0.0.1:${port}" }] }
 `,
+      });
+      const c = echoClient(chaosProxy.port, 'chaos.test');
+      try {
+        const call = (c.serverStream as (r: Buffer) => grpc.ClientReadableStream<Buffer>)(Buffer.from('0'));
+        const done = collect(call);
+        let n = 0;
+        await new Promise<void>((r) =>
+          call.on('data', () => {
+            if (++n === 2) r();
+          }),
+        );
+        child.kill('SIGKILL');
+        const { status, messages } = await done;
+        assert.ok(messages.length >= 2);
+        assert.equal(status.code, grpc.status.UNAVAILABLE, status.details);
+      } finally {
+        c.close();
+        child.kill('SIGKILL');
+        await chaosProxy.stop();
+      }
     });
-    const c = echoClient(chaosProxy.port, 'chaos.test');
-    try {
-      const call = (c.serverStream as (r: Buffer) => grpc.ClientReadableStream<Buffer>)(Buffer.from('0'));
-      const done = collect(call);
-      let n = 0;
-      await new Promise<void>((r) =>
-        call.on('data', () => {
-          if (++n === 2) r();
-        }),
+
+    it('takes a server out when its gRPC health check says NOT_SERVING, and back when SERVING', async () => {
+      const c = client('h2c', 'health.test');
+      assert.equal((await unary(c, 'unary', 'x')).error, null);
+      healthBackend.health = 'NOT_SERVING';
+      await proxy.waitForLog((l) => l.msg === 'server down' && String(l.reason).includes('NOT_SERVING'));
+      const down = await unary(c, 'unary', 'x');
+      assert.equal(down.error!.code, grpc.status.UNAVAILABLE, 'no server available');
+      healthBackend.health = 'SERVING';
+      await proxy.waitForLog(
+        (l) => l.msg === 'server up' && String(l.server).includes(String(healthBackend.port)),
       );
-      child.kill('SIGKILL');
-      const { status, messages } = await done;
-      assert.ok(messages.length >= 2);
-      assert.equal(status.code, grpc.status.UNAVAILABLE, status.details);
-    } finally {
-      c.close();
-      child.kill('SIGKILL');
-      await chaosProxy.stop();
-    }
-  });
+      assert.equal((await unary(c, 'unary', 'y')).error, null);
+      assert.ok((healthBackend.calls.health ?? 0) >= 2);
+    });
 
-  it('takes a server out when its gRPC health check says NOT_SERVING, and back when SERVING', async () => {
-    const c = client('h2c', 'health.test');
-    assert.equal((await unary(c, 'unary', 'x')).error, null);
-    healthBackend.health = 'NOT_SERVING';
-    await proxy.waitForLog((l) => l.msg === 'server down' && String(l.reason).includes('NOT_SERVING'));
-    const down = await unary(c, 'unary', 'x');
-    assert.equal(down.error!.code, grpc.status.UNAVAILABLE, 'no server available');
-    healthBackend.health = 'SERVING';
-    await proxy.waitForLog(
-      (l) => l.msg === 'server up' && String(l.server).includes(String(healthBackend.port)),
-    );
-    assert.equal((await unary(c, 'unary', 'y')).error, null);
-    assert.ok((healthBackend.calls.health ?? 0) >= 2);
+    it('checks an https server over TLS with the transport settings', async () => {
+      const before = tlsBackend.calls.health ?? 0;
+      tlsBackend.health = 'NOT_SERVING';
+      await proxy.waitForLog(
+        (l) => l.msg === 'server down' && String(l.server).includes(String(tlsBackend.port)),
+      );
+      tlsBackend.health = 'SERVING';
+      await proxy.waitForLog(
+        (l) => l.msg === 'server up' && String(l.server).includes(String(tlsBackend.port)),
+      );
+      assert.ok((tlsBackend.calls.health ?? 0) > before);
+    });
   });
-
-  it('checks an https server over TLS with the transport settings', async () => {
-    const before = tlsBackend.calls.health ?? 0;
-    tlsBackend.health = 'NOT_SERVING';
-    await proxy.waitForLog(
-      (l) => l.msg === 'server down' && String(l.server).includes(String(tlsBackend.port)),
-    );
-    tlsBackend.health = 'SERVING';
-    await proxy.waitForLog(
-      (l) => l.msg === 'server up' && String(l.server).includes(String(tlsBackend.port)),
-    );
-    assert.ok((tlsBackend.calls.health ?? 0) > before);
-  });
-});
+}

@@ -5,6 +5,7 @@ import { after, before, describe, it } from 'node:test';
 import WebSocket from 'ws';
 import { launchChromium, openPage } from '../helpers/browser.ts';
 import { curl } from '../helpers/curl.ts';
+import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { startWsBackend, type WsBackend } from '../helpers/ws-backend.ts';
 
@@ -220,14 +221,16 @@ function serverFrame(buf: Buffer): { opcode: number; payload: Buffer } | undefin
   return { opcode: buf[0]! & 0x0f, payload: buf.subarray(off, off + len) };
 }
 
-describe('WebSocket over HTTP/2 (RFC 8441 extended CONNECT)', () => {
-  let backend: WsBackend;
-  let proxy: ProxyProcess;
+for (const engine of H2_ENGINES) {
+  describe(`WebSocket over HTTP/2 (RFC 8441 extended CONNECT) [${engine} engine]`, () => {
+    let backend: WsBackend;
+    let proxy: ProxyProcess;
 
-  before(async () => {
-    backend = await startWsBackend();
-    proxy = await startProxy({
-      config: `entryPoints:
+    before(async () => {
+      backend = await startWsBackend();
+      proxy = await startProxy({
+        env: engineEnv(engine),
+        config: `entryPoints:
   web:
     address: "127.0.0.1:0"
 log: { level: INFO }
@@ -237,66 +240,67 @@ http:
   services:
     ws: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
-    });
-  });
-  after(async () => {
-    await proxy?.stop();
-    await backend?.close();
-  });
-
-  it('advertises the extended CONNECT and bridges it to the backend as an HTTP/1.1 handshake', async (t) => {
-    const { connect } = await import('node:http2');
-    const session = connect(`http://127.0.0.1:${proxy.port}`);
-    t.after(() => session.destroy());
-    const [settings] = (await once(session, 'remoteSettings')) as [{ enableConnectProtocol?: boolean }];
-    assert.equal(settings.enableConnectProtocol, true, 'SETTINGS_ENABLE_CONNECT_PROTOCOL');
-    const before = backend.handshakes.length;
-    const stream = session.request({
-      ':method': 'CONNECT',
-      ':protocol': 'websocket',
-      ':scheme': 'http',
-      ':path': '/ws/h2?room=1',
-      ':authority': 'chat.test',
-      'sec-websocket-version': '13',
-    });
-    const [headers] = (await once(stream, 'response')) as [Record<string, string | number>];
-    assert.equal(headers[':status'], 200);
-    assert.equal(headers['sec-websocket-accept'], undefined, 'the HTTP/1.1 handshake stays on its hop');
-    const h = backend.handshakes[before]!;
-    assert.equal(h.method, 'GET');
-    assert.equal(h.url, '/ws/h2?room=1');
-    assert.equal(h.headers.host, 'chat.test');
-    let got = Buffer.alloc(0);
-    const frame = new Promise<{ opcode: number; payload: Buffer }>((resolve) => {
-      stream.on('data', (d: Buffer) => {
-        got = Buffer.concat([got, d]);
-        const f = serverFrame(got);
-        if (f !== undefined) resolve(f);
       });
     });
-    stream.write(clientFrame(0x1, Buffer.from('over h2')));
-    const echoed = await frame;
-    assert.equal(echoed.opcode, 0x1);
-    assert.equal(echoed.payload.toString(), 'over h2');
-  });
-
-  it('refuses a CONNECT for another protocol, and a plain CONNECT, with 501', async (t) => {
-    const { connect } = await import('node:http2');
-    const session = connect(`http://127.0.0.1:${proxy.port}`);
-    t.after(() => session.destroy());
-    await once(session, 'remoteSettings');
-    const s = session.request({
-      ':method': 'CONNECT',
-      ':protocol': 'webtransport',
-      ':scheme': 'http',
-      ':path': '/ws',
-      ':authority': 'x',
+    after(async () => {
+      await proxy?.stop();
+      await backend?.close();
     });
-    const [h] = (await once(s, 'response')) as [Record<string, string | number>];
-    assert.equal(h[':status'], 501);
-    s.destroy();
+
+    it('advertises the extended CONNECT and bridges it to the backend as an HTTP/1.1 handshake', async (t) => {
+      const { connect } = await import('node:http2');
+      const session = connect(`http://127.0.0.1:${proxy.port}`);
+      t.after(() => session.destroy());
+      const [settings] = (await once(session, 'remoteSettings')) as [{ enableConnectProtocol?: boolean }];
+      assert.equal(settings.enableConnectProtocol, true, 'SETTINGS_ENABLE_CONNECT_PROTOCOL');
+      const before = backend.handshakes.length;
+      const stream = session.request({
+        ':method': 'CONNECT',
+        ':protocol': 'websocket',
+        ':scheme': 'http',
+        ':path': '/ws/h2?room=1',
+        ':authority': 'chat.test',
+        'sec-websocket-version': '13',
+      });
+      const [headers] = (await once(stream, 'response')) as [Record<string, string | number>];
+      assert.equal(headers[':status'], 200);
+      assert.equal(headers['sec-websocket-accept'], undefined, 'the HTTP/1.1 handshake stays on its hop');
+      const h = backend.handshakes[before]!;
+      assert.equal(h.method, 'GET');
+      assert.equal(h.url, '/ws/h2?room=1');
+      assert.equal(h.headers.host, 'chat.test');
+      let got = Buffer.alloc(0);
+      const frame = new Promise<{ opcode: number; payload: Buffer }>((resolve) => {
+        stream.on('data', (d: Buffer) => {
+          got = Buffer.concat([got, d]);
+          const f = serverFrame(got);
+          if (f !== undefined) resolve(f);
+        });
+      });
+      stream.write(clientFrame(0x1, Buffer.from('over h2')));
+      const echoed = await frame;
+      assert.equal(echoed.opcode, 0x1);
+      assert.equal(echoed.payload.toString(), 'over h2');
+    });
+
+    it('refuses a CONNECT for another protocol, and a plain CONNECT, with 501', async (t) => {
+      const { connect } = await import('node:http2');
+      const session = connect(`http://127.0.0.1:${proxy.port}`);
+      t.after(() => session.destroy());
+      await once(session, 'remoteSettings');
+      const s = session.request({
+        ':method': 'CONNECT',
+        ':protocol': 'webtransport',
+        ':scheme': 'http',
+        ':path': '/ws',
+        ':authority': 'x',
+      });
+      const [h] = (await once(s, 'response')) as [Record<string, string | number>];
+      assert.equal(h[':status'], 501);
+      s.destroy();
+    });
   });
-});
+}
 
 describe('WebSocket tunnels: scale, idle timeout, shutdown', () => {
   let backend: WsBackend;
@@ -428,12 +432,14 @@ http:
   });
 });
 
-describe('WebSocket from a browser', () => {
-  it('opens wss:// through the proxy from headless Chromium and gets its echo', async (t) => {
-    const backend = await startWsBackend();
-    t.after(() => backend.close());
-    const proxy = await startProxy({
-      config: `entryPoints:
+for (const engine of H2_ENGINES) {
+  describe(`WebSocket from a browser [${engine} engine]`, () => {
+    it('opens wss:// through the proxy from headless Chromium and gets its echo', async (t) => {
+      const backend = await startWsBackend();
+      t.after(() => backend.close());
+      const proxy = await startProxy({
+        env: engineEnv(engine),
+        config: `entryPoints:
   websecure:
     address: "127.0.0.1:0"
     http: { tls: {} }
@@ -445,32 +451,33 @@ http:
   services:
     app: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
+      });
+      t.after(() => proxy.stop());
+      const browser = await launchChromium();
+      t.after(() => browser.close());
+      const { page, errors, close } = await openPage(browser, `https://127.0.0.1:${proxy.port}/page`, {
+        ignoreHTTPSErrors: true,
+      });
+      t.after(close);
+      await page.waitForFunction("document.title !== 'waiting'", undefined, { timeout: 10_000 });
+      assert.equal(await page.title(), 'echo: from the browser');
+      assert.deepEqual(errors, []);
+      // The page closed its WebSocket: the tunnel's end writes its access-log line.
+      let wsLine: Record<string, unknown> | undefined;
+      for (let i = 0; i < 100 && wsLine === undefined; i++) {
+        wsLine = proxy
+          .stdout()
+          .split('\n')
+          .filter((l) => l.includes('/ws/browser'))
+          .map((l) => JSON.parse(l) as Record<string, unknown>)[0];
+        if (wsLine === undefined) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.equal(wsLine?.['status'], 101, proxy.stdout());
+      t.diagnostic(`the browser's WebSocket went over ${String(wsLine?.['protocol'])}`);
+      // The proxy serves on after the tunnel's clean end (ending an HTTP/2 tunnel stream the wrong
+      // way once left node's HTTP/2 session spinning at 100 % CPU).
+      const again = await curl(['-sk', '--http2', `https://127.0.0.1:${proxy.port}/page`]);
+      assert.equal(again.status, 200);
     });
-    t.after(() => proxy.stop());
-    const browser = await launchChromium();
-    t.after(() => browser.close());
-    const { page, errors, close } = await openPage(browser, `https://127.0.0.1:${proxy.port}/page`, {
-      ignoreHTTPSErrors: true,
-    });
-    t.after(close);
-    await page.waitForFunction("document.title !== 'waiting'", undefined, { timeout: 10_000 });
-    assert.equal(await page.title(), 'echo: from the browser');
-    assert.deepEqual(errors, []);
-    // The page closed its WebSocket: the tunnel's end writes its access-log line.
-    let wsLine: Record<string, unknown> | undefined;
-    for (let i = 0; i < 100 && wsLine === undefined; i++) {
-      wsLine = proxy
-        .stdout()
-        .split('\n')
-        .filter((l) => l.includes('/ws/browser'))
-        .map((l) => JSON.parse(l) as Record<string, unknown>)[0];
-      if (wsLine === undefined) await new Promise((r) => setTimeout(r, 50));
-    }
-    assert.equal(wsLine?.['status'], 101, proxy.stdout());
-    t.diagnostic(`the browser's WebSocket went over ${String(wsLine?.['protocol'])}`);
-    // The proxy serves on after the tunnel's clean end (ending an HTTP/2 tunnel stream the wrong
-    // way once left node's HTTP/2 session spinning at 100 % CPU).
-    const again = await curl(['-sk', '--http2', `https://127.0.0.1:${proxy.port}/page`]);
-    assert.equal(again.status, 200);
   });
-});
+}

@@ -15,6 +15,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { assertBackToIdle, type Footprint, footprint, idleChange } from '../helpers/chaos.ts';
+import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { seededRandom } from '../helpers/seeded-random.ts';
 import { h2Case } from './h2-frame-gen.ts';
@@ -74,19 +75,21 @@ function healthy(port: number): Promise<number> {
   });
 }
 
-describe(`fuzz: HTTP/2 frames against the h2c entry point (${CASES} cases from seed ${SEED})`, () => {
-  let backend: Backend;
-  let proxy: ProxyProcess;
-  let pid: number;
-  let idle: Footprint;
+for (const engine of H2_ENGINES) {
+  describe(`fuzz: HTTP/2 frames against the h2c entry point (${CASES} cases from seed ${SEED}) [${engine} engine]`, () => {
+    let backend: Backend;
+    let proxy: ProxyProcess;
+    let pid: number;
+    let idle: Footprint;
 
-  before(async () => {
-    backend = await startBackend((req, res) => {
-      req.resume();
-      req.on('end', () => res.end('ok'));
-    });
-    proxy = await startProxy({
-      config: `entryPoints:
+    before(async () => {
+      backend = await startBackend((req, res) => {
+        req.resume();
+        req.on('end', () => res.end('ok'));
+      });
+      proxy = await startProxy({
+        env: engineEnv(engine),
+        config: `entryPoints:
   web:
     address: "127.0.0.1:0"
 log: { level: INFO }
@@ -98,55 +101,56 @@ http:
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
-    });
-    pid = proxy.child.pid!;
-    assert.equal(await healthy(proxy.port), 200);
-    idle = footprint(pid);
-  });
-
-  after(async () => {
-    await proxy?.stop();
-    await backend?.close();
-  });
-
-  function assertHealthy(what: string): void {
-    assert.equal(proxy.child.exitCode, null, `${what}: the proxy exited`);
-    const bad = proxy.logs.filter((l) => l.level === 'raw' || l.msg === 'internal error');
-    assert.deepEqual(bad, [], `${what}: the proxy logged internal errors`);
-  }
-
-  for (const seed of REGRESSIONS) {
-    it(`regression: seed ${seed}`, async () => {
-      await runCase(proxy.port, h2Case(seededRandom(seed)));
-      assertHealthy(`seed ${seed}`);
+      });
+      pid = proxy.child.pid!;
       assert.equal(await healthy(proxy.port), 200);
+      idle = footprint(pid);
     });
-  }
 
-  it('survives every case, keeps serving, and goes back to idle', async (t) => {
-    const outcomes = { closed: 0, quiet: 0 };
-    let next = 0;
-    const worker = async (): Promise<void> => {
-      while (next < CASES) {
-        const i = next++;
-        const seed = SEED * 1_000_003 + i;
-        const o = await runCase(proxy.port, h2Case(seededRandom(seed)));
-        outcomes[o]++;
-        if (i % 50 === 49) {
-          assertHealthy(`after case ${i} (seed ${seed})`);
-          assert.equal(await healthy(proxy.port), 200, `served after case ${i} (seed ${seed})`);
+    after(async () => {
+      await proxy?.stop();
+      await backend?.close();
+    });
+
+    function assertHealthy(what: string): void {
+      assert.equal(proxy.child.exitCode, null, `${what}: the proxy exited`);
+      const bad = proxy.logs.filter((l) => l.level === 'raw' || l.msg === 'internal error');
+      assert.deepEqual(bad, [], `${what}: the proxy logged internal errors`);
+    }
+
+    for (const seed of REGRESSIONS) {
+      it(`regression: seed ${seed}`, async () => {
+        await runCase(proxy.port, h2Case(seededRandom(seed)));
+        assertHealthy(`seed ${seed}`);
+        assert.equal(await healthy(proxy.port), 200);
+      });
+    }
+
+    it('survives every case, keeps serving, and goes back to idle', async (t) => {
+      const outcomes = { closed: 0, quiet: 0 };
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        while (next < CASES) {
+          const i = next++;
+          const seed = SEED * 1_000_003 + i;
+          const o = await runCase(proxy.port, h2Case(seededRandom(seed)));
+          outcomes[o]++;
+          if (i % 50 === 49) {
+            assertHealthy(`after case ${i} (seed ${seed})`);
+            assert.equal(await healthy(proxy.port), 200, `served after case ${i} (seed ${seed})`);
+          }
         }
-      }
-    };
-    await Promise.all(Array.from({ length: CONCURRENCY }, worker));
-    assertHealthy('at the end');
-    assert.equal(await healthy(proxy.port), 200);
-    t.diagnostic(
-      `${CASES} cases: the proxy closed ${outcomes.closed} connections, went quiet on ${outcomes.quiet}`,
-    );
-    // RSS only for the default run: thousands of sessions raise V8's committed heap to a plateau
-    // (heap used comes back; docs/operations.md#soak), which is not what this test is about.
-    const back = await assertBackToIdle(pid, idle, 'after the fuzz cases', 15_000, CASES <= 1000);
-    t.diagnostic(idleChange(idle, back));
+      };
+      await Promise.all(Array.from({ length: CONCURRENCY }, worker));
+      assertHealthy('at the end');
+      assert.equal(await healthy(proxy.port), 200);
+      t.diagnostic(
+        `${CASES} cases: the proxy closed ${outcomes.closed} connections, went quiet on ${outcomes.quiet}`,
+      );
+      // RSS only for the default run: thousands of sessions raise V8's committed heap to a plateau
+      // (heap used comes back; docs/operations.md#soak), which is not what this test is about.
+      const back = await assertBackToIdle(pid, idle, 'after the fuzz cases', 15_000, CASES <= 1000);
+      t.diagnostic(idleChange(idle, back));
+    });
   });
-});
+}

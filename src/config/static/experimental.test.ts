@@ -22,6 +22,7 @@ describe('static experimental section', () => {
     assert.deepEqual(r.lines, []);
     assert.deepEqual(r.config?.experimental, {
       abortOnPluginFailure: true,
+      http2Engine: 'node',
       localPlugins: { stamp: { moduleName: 'github.com/me/stamp' }, ids: { path: 'plugins/ids.ts' } },
     });
     assert.ok(r.locate);
@@ -66,5 +67,21 @@ describe('static experimental section', () => {
       'conf/static.yaml:12:37: experimental.localPlugins.e.settings: `settings` is not supported yet',
       'conf/static.yaml:13:22: experimental.localPlugins.f.moduleName: must not contain a `..` segment',
     ]);
+  });
+
+  it('chooses the HTTP/2 engine: node by default, own from the file or the environment, nothing else', () => {
+    assert.equal(load('experimental: {}\n').config?.experimental?.http2Engine, 'node');
+    assert.equal(load('experimental:\n  http2Engine: own\n').config?.experimental?.http2Engine, 'own');
+    const env = loadStaticConfig({
+      file: 'conf/static.yaml',
+      readFile: () => 'entryPoints:\n  web:\n    address: ":80"\n',
+      argv: [],
+      env: { TRAFFIC_EXPERIMENTAL_HTTP2ENGINE: 'own' },
+    });
+    assert.equal(env.config?.experimental?.http2Engine, 'own');
+    const bad = load('experimental:\n  http2Engine: nghttp2\n');
+    assert.equal(bad.config, undefined);
+    assert.equal(bad.lines.length, 1);
+    assert.match(bad.lines[0]!, /^conf\/static\.yaml:5:16: experimental\.http2Engine: /);
   });
 });

@@ -538,6 +538,11 @@ const experimental = strictObject(
     localPlugins: z.record(z.string().min(1), nullAsEmpty(localPlugin)).default({}),
     /** Traefik v3.3: refuse to start when a plugin cannot be loaded (default: start without it). */
     abortOnPluginFailure: z.boolean().default(false),
+    /**
+     * Ours: which HTTP/2 server serves clients. `node` is node:http2 (nghttp2); `own` is our own
+     * framing, HPACK and flow control on the raw socket (src/http2/own-*.ts), opt-in until proven.
+     */
+    http2Engine: z.enum(['node', 'own']).default('node'),
   },
   ['plugins', 'fastProxy', 'otlpLogs', 'kubernetesGateway', 'kubernetesIngressNGINX', 'knative'],
 ).superRefine((v, ctx) => {

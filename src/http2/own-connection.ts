@@ -1,0 +1,301 @@
+import type { Socket } from 'node:net';
+import { unwrapIp } from '../core/ip.ts';
+import type { RequestTls } from '../core/request.ts';
+import type { Timed } from '../core/ticker.ts';
+import type { EntryPointContext } from '../proxy/entry-point-context.ts';
+import type { Exchange } from '../proxy/exchange.ts';
+import { FrameWriter } from './frame-writer.ts';
+import {
+  DEFAULT_MAX_FRAME,
+  DEFAULT_WINDOW,
+  E_ENHANCE_YOUR_CALM,
+  E_NO_ERROR,
+  E_PROTOCOL_ERROR,
+} from './frames.ts';
+import { HpackDecoder } from './hpack-decoder.ts';
+import { HpackEncoder } from './hpack-encoder.ts';
+import { OwnFrames } from './own-frames.ts';
+import { FloodLimits } from './own-limits.ts';
+import type { RequestOrigin } from './own-request.ts';
+import type { SendQueue } from './own-send-queue.ts';
+import { type ReadOwner, SocketReader } from './own-socket-reader.ts';
+import type { OwnStream } from './own-stream.ts';
+import type { StreamConn } from './own-stream-conn.ts';
+import type { Http2Settings } from './settings.ts';
+
+const CONN = Symbol('traffic.h2.conn');
+interface OwnedSocket extends Socket {
+  [CONN]: OwnConnection;
+}
+// Listeners shared by every connection (no closure per connection): `this` is the socket.
+function onSocketDrain(this: OwnedSocket): void {
+  this[CONN].onDrain();
+}
+function onSocketClose(this: OwnedSocket): void {
+  this[CONN].onSocketClose();
+}
+function ignoreError(): void {}
+function flushConn(c: OwnConnection): void {
+  c.flushNow();
+}
+function startQueued(c: OwnConnection): void {
+  c.startQueued();
+}
+
+/**
+ * One HTTP/2 connection of the `own` engine (static `experimental.http2Engine`): our framing
+ * (frame-reader/frame-writer), HPACK and flow control over the raw socket, every stream an
+ * `Exchange` through an OwnStream, as session.ts does over node:http2. This part owns the socket,
+ * the timers and the limits; own-frames.ts reads the frames.
+ */
+export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Timed {
+  readonly ctx: EntryPointContext;
+  readonly clientIp: string;
+  readonly trusted: boolean;
+  readonly tls: RequestTls | undefined;
+  readonly socket: Socket;
+  readonly settings: Http2Settings;
+  readonly writer: FrameWriter;
+  readonly encoder = new HpackEncoder();
+  readonly decoder: HpackDecoder;
+  readonly frames: OwnFrames;
+  readonly limits: FloodLimits;
+  readonly recvWindowSize: number;
+  readonly streams = new Map<number, OwnStream>();
+  deadline = 0;
+  connWindow = DEFAULT_WINDOW;
+  peerMaxFrame = DEFAULT_MAX_FRAME;
+  /** The client's SETTINGS_INITIAL_WINDOW_SIZE: a new stream's send window. */
+  peerInitialWindow = DEFAULT_WINDOW;
+  /** Highest stream id the client opened (every lower idle one is closed, §5.1.1). */
+  lastStream = 0;
+  goawaySent = false;
+  closed = false;
+  /** The first SETTINGS arrived (the preface is complete). */
+  settled = false;
+  readonly input: SocketReader;
+  readonly #onClosed: (c: OwnConnection) => void;
+  #flushScheduled = false;
+  #windowWaiters: number[] = [];
+  #drainWaiters: OwnStream[] = [];
+  #queue: OwnStream[] = [];
+  #queued: Exchange[] = [];
+  #startScheduled = false;
+  #requests = 0;
+
+  constructor(
+    socket: Socket,
+    ctx: EntryPointContext,
+    settings: Http2Settings,
+    onClosed: (c: OwnConnection) => void,
+  ) {
+    this.socket = socket;
+    this.ctx = ctx;
+    this.settings = settings;
+    this.#onClosed = onClosed;
+    this.clientIp = unwrapIp(socket.remoteAddress);
+    this.trusted = ctx.isTrusted(this.clientIp);
+    this.tls =
+      (socket as { encrypted?: boolean }).encrypted === true ? (socket as unknown as RequestTls) : undefined;
+    this.recvWindowSize = settings.initialWindowSize;
+    this.writer = new FrameWriter(socket);
+    this.decoder = new HpackDecoder(4096, settings.maxHeaderListSize, settings.maxHeaderListPairs);
+    this.input = new SocketReader(socket, this);
+    this.frames = new OwnFrames(this);
+    this.limits = new FloodLimits(ctx.ticker, settings, this);
+    // Our SETTINGS first (§3.4), then the connection window beyond the default.
+    this.writer.settings(this.frames.ourSettings());
+    if (settings.connectionWindowSize > DEFAULT_WINDOW) {
+      this.writer.windowUpdate(0, settings.connectionWindowSize - DEFAULT_WINDOW);
+    }
+    this.schedule();
+    const s = socket as OwnedSocket;
+    s[CONN] = this;
+    s.on('error', ignoreError);
+    s.on('close', onSocketClose);
+    s.on('drain', onSocketDrain);
+    const ht = ctx.readHeaderTimeoutMs;
+    this.deadline = ctx.ticker.now + (ht > 0 ? ht : ctx.idleTimeoutMs);
+    ctx.ticker.add(this);
+  }
+
+  /** Starts reading (the glue attached the socket). */
+  start(): void {
+    this.input.start(this.tls !== undefined);
+  }
+
+  /** ReadOwner: a read was processed. */
+  afterRead(r: number): void {
+    if (r > 0) {
+      this.connError(
+        r,
+        r === E_PROTOCOL_ERROR && !this.settled ? 'bad connection preface' : 'frame too large',
+      );
+    }
+    this.flushNow();
+    if (this.#queue.length > 0 && !this.#startScheduled) {
+      this.#startScheduled = true;
+      setImmediate(startQueued, this);
+    }
+  }
+
+  /** A payload this connection's streams may keep (see SocketReader.keep). */
+  keep(buf: Buffer, start: number, end: number): Buffer {
+    return this.input.keep(buf, start, end);
+  }
+
+  /** A new stream's exchange, started once the read that opened it is processed. */
+  enqueue(s: OwnStream, ex: Exchange): void {
+    this.#queue.push(s);
+    this.#queued.push(ex);
+    this.deadline = 0;
+    const max = this.ctx.keepAliveMaxRequests;
+    if (max > 0 && ++this.#requests >= max) this.close();
+  }
+
+  startQueued(): void {
+    const streams = this.#queue;
+    const exchanges = this.#queued;
+    this.#queue = [];
+    this.#queued = [];
+    this.#startScheduled = false;
+    for (let i = 0; i < streams.length; i++) {
+      if (this.closed) return;
+      const ex = exchanges[i]!;
+      try {
+        streams[i]!.start(ex);
+      } catch (e) {
+        ex.onInternalError(e);
+      }
+    }
+    this.flushNow();
+  }
+
+  // ---- StreamConn
+
+  get socketFull(): boolean {
+    return this.socket.writableNeedDrain;
+  }
+
+  schedule(): void {
+    if (this.input.inRead || this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    process.nextTick(flushConn, this);
+  }
+
+  flushNow(): void {
+    this.#flushScheduled = false;
+    if (this.writer.pending) this.writer.flush();
+  }
+
+  waitForWindow(q: SendQueue): void {
+    this.#windowWaiters.push(q.id);
+  }
+
+  /** The connection window opened: streams waiting on it send (those it does not reach wait again). */
+  pumpWaiting(): void {
+    const ids = this.#windowWaiters;
+    this.#windowWaiters = [];
+    for (let i = 0; i < ids.length; i++) this.streams.get(ids[i]!)?.pump();
+  }
+
+  waitForDrain(s: OwnStream): void {
+    this.#drainWaiters.push(s);
+  }
+
+  onDrain(): void {
+    const w = this.#drainWaiters;
+    this.#drainWaiters = [];
+    for (let i = 0; i < w.length; i++) w[i]!.onDrain();
+  }
+
+  windowUpdate(stream: number, n: number): void {
+    this.writer.windowUpdate(stream, n);
+    this.schedule();
+  }
+
+  rst(stream: number, code: number): void {
+    this.writer.rst(stream, code);
+    this.schedule();
+  }
+
+  peerReset(): void {
+    if (!this.closed) this.limits.peerReset();
+  }
+
+  streamClosed(s: OwnStream): void {
+    if (this.streams.get(s.id) === s) this.streams.delete(s.id);
+    if (this.streams.size > 0 || this.closed) return;
+    if (this.goawaySent) this.#end();
+    else this.deadline = this.ctx.ticker.now + this.ctx.idleTimeoutMs;
+  }
+
+  // ---- errors
+
+  flood(what: string): void {
+    if (this.closed) return;
+    this.ctx.logger.warn('http2 flood: session closed', {
+      flood: what,
+      clientIp: this.clientIp,
+      entryPoint: this.ctx.name,
+    });
+    this.#goaway(E_ENHANCE_YOUR_CALM);
+  }
+
+  /** A connection error (RFC 9113 §5.4.1): GOAWAY with its code, then the connection ends. */
+  connError(code: number, why: string): void {
+    if (this.closed) return;
+    this.ctx.logger.debug('http2 session error', { error: why, code, clientIp: this.clientIp });
+    this.#goaway(code);
+  }
+
+  #goaway(code: number): void {
+    this.writer.goaway(this.lastStream, code);
+    this.goawaySent = true;
+    this.flushNow();
+    this.#abortAll();
+    this.socket.destroySoon();
+  }
+
+  // ---- lifecycle
+
+  /** Idle keep-alive timeout, or the preface and SETTINGS did not arrive within readHeaderTimeout. */
+  onDeadline(): void {
+    if (!this.settled) {
+      this.socket.destroy();
+      return;
+    }
+    if (this.streams.size === 0) this.close();
+  }
+
+  /** Graceful: GOAWAY(NO_ERROR, last stream), open streams finish, then the connection ends. */
+  close(): void {
+    if (this.closed || this.goawaySent) return;
+    this.writer.goaway(this.lastStream, E_NO_ERROR);
+    this.goawaySent = true;
+    this.schedule();
+    if (this.streams.size === 0 && this.#queue.length === 0) this.#end();
+  }
+
+  #end(): void {
+    this.flushNow();
+    this.closed = true;
+    this.socket.destroySoon();
+  }
+
+  destroy(): void {
+    this.socket.destroy();
+  }
+
+  #abortAll(): void {
+    this.closed = true;
+    for (const s of [...this.streams.values()]) s.connectionClosed();
+    this.streams.clear();
+  }
+
+  onSocketClose(): void {
+    this.#abortAll();
+    this.ctx.ticker.delete(this);
+    this.#onClosed(this);
+  }
+}

@@ -1,0 +1,71 @@
+import type { Ticker } from '../core/ticker.ts';
+import type { Http2Settings } from './settings.ts';
+
+/** Frames of PING, SETTINGS or empty DATA a client may send per second before it is a flood. */
+const CONTROL_PER_SECOND = 1000;
+
+/** Who ends the connection when a limit is crossed. */
+export interface FloodTarget {
+  flood(what: string): void;
+}
+
+/**
+ * What one client may cost an own-engine connection before it is a flood and the connection
+ * ends with GOAWAY(ENHANCE_YOUR_CALM): streams reset before our response ended (rapid reset,
+ * CVE-2023-44487; `maxResetsPerSecond` as session.ts), PING/SETTINGS/empty DATA frames per second
+ * (CVE-2019-9512, -9515, -9518), streams refused at the concurrency limit, and stream errors.
+ * Counted per second on the ticker's clock: nothing is allocated per frame.
+ */
+export class FloodLimits {
+  readonly #ticker: Ticker;
+  readonly #settings: Http2Settings;
+  readonly #target: FloodTarget;
+  #resets = 0;
+  #resetWindow = 0;
+  #control = 0;
+  #controlWindow = 0;
+  #rejected = 0;
+  #invalid = 0;
+
+  constructor(ticker: Ticker, settings: Http2Settings, target: FloodTarget) {
+    this.#ticker = ticker;
+    this.#settings = settings;
+    this.#target = target;
+  }
+
+  /** The client reset a stream before our response ended. */
+  peerReset(): void {
+    const now = this.#ticker.now;
+    if (now - this.#resetWindow >= 1000) {
+      this.#resetWindow = now;
+      this.#resets = 0;
+    }
+    if (++this.#resets > this.#settings.maxResetsPerSecond) this.#target.flood('rapid reset');
+  }
+
+  /** A PING, SETTINGS or empty DATA frame: false once they are a flood (the connection ends). */
+  controlFrame(what: string): boolean {
+    const now = this.#ticker.now;
+    if (now - this.#controlWindow >= 1000) {
+      this.#controlWindow = now;
+      this.#control = 0;
+    }
+    if (++this.#control <= CONTROL_PER_SECOND) return true;
+    this.#target.flood(what);
+    return false;
+  }
+
+  /** A stream refused for the concurrency limit: false once too many (the connection ends). */
+  refused(): boolean {
+    if (++this.#rejected <= this.#settings.maxRejectedStreams) return true;
+    this.#target.flood('refused streams');
+    return false;
+  }
+
+  /** A frame that broke a stream rule (stream error): false once too many. */
+  invalid(): boolean {
+    if (++this.#invalid <= this.#settings.maxInvalidFrames) return true;
+    this.#target.flood('invalid frames');
+    return false;
+  }
+}

@@ -1,0 +1,315 @@
+/**
+ * The own HTTP/2 engine (static `experimental.http2Engine: own`) where it does what node:http2
+ * cannot or need not be asked: malformed requests (a field value with CR, LF or NUL, an
+ * uppercase name, a connection-specific field, a content-length the DATA does not add up to)
+ * reset their stream with PROTOCOL_ERROR while the connection's other streams are served; the
+ * concurrency limit refuses streams with REFUSED_STREAM; PING, SETTINGS and empty DATA floods end
+ * the connection with ENHANCE_YOUR_CALM; and real clients over TLS (ALPN h2): curl, nghttp, h2load.
+ * Frames are written byte by byte (test/helpers/h2-frames.ts), as no client library sends them.
+ */
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { curl } from '../helpers/curl.ts';
+import {
+  DATA,
+  END_HEADERS,
+  END_STREAM,
+  type Frame,
+  frame,
+  GOAWAY,
+  HEADERS,
+  literal,
+  PREFACE,
+  parseFrames,
+  RST_STREAM,
+  requestBlock,
+  SETTINGS,
+} from '../helpers/h2-frames.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { type Issued, TestPki } from '../helpers/tls-certs.ts';
+import { resolveCommand } from '../helpers/tools.ts';
+
+const PING = 0x6;
+const PROTOCOL_ERROR = 0x1;
+const REFUSED_STREAM = 0x7;
+const ENHANCE_YOUR_CALM = 0xb;
+
+/** A literal field without indexing, new name, any bytes in its value (RFC 7541 §6.2.2). */
+function rawField(name: string, value: string): Buffer {
+  return Buffer.concat([Buffer.from([0x00]), literal(name), literal(value)]);
+}
+
+function headers(
+  id: number,
+  extra: Buffer[] = [],
+  flags = END_STREAM | END_HEADERS,
+  path = `/s${id}`,
+): Buffer {
+  return frame(HEADERS, flags, id, Buffer.concat([requestBlock(path, '127.0.0.1'), ...extra]));
+}
+
+/** A raw connection: writes frames, and resolves once `done(frames)` holds or the proxy closed it. */
+class RawH2 {
+  readonly #sock: net.Socket;
+  #chunks: Buffer[] = [];
+  #wake: (() => void) | null = null;
+  closed = false;
+
+  constructor(port: number) {
+    this.#sock = net.connect(port, '127.0.0.1');
+    this.#sock.on('data', (d: Buffer) => {
+      this.#chunks.push(d);
+      this.#wake?.();
+    });
+    this.#sock.on('error', () => {});
+    this.#sock.on('close', () => {
+      this.closed = true;
+      this.#wake?.();
+    });
+    this.#sock.write(Buffer.concat([PREFACE, frame(SETTINGS, 0, 0)]));
+  }
+
+  write(b: Buffer): void {
+    this.#sock.write(b, () => {});
+  }
+
+  get frames(): Frame[] {
+    return parseFrames(Buffer.concat(this.#chunks));
+  }
+
+  async until(done: (f: Frame[]) => boolean, what: string): Promise<Frame[]> {
+    const timer = setTimeout(() => this.#sock.destroy(), 10_000);
+    try {
+      for (;;) {
+        const f = this.frames;
+        if (done(f)) return f;
+        if (this.closed)
+          assert.fail(
+            `${what}: connection closed; frames ${JSON.stringify(f.map((x) => [x.type, x.stream]))}`,
+          );
+        await new Promise<void>((r) => {
+          this.#wake = r;
+        });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  destroy(): void {
+    this.#sock.destroy();
+  }
+}
+
+const rstCode = (f: Frame[], id: number): number | undefined => {
+  const r = f.find((x) => x.type === RST_STREAM && x.stream === id);
+  return r === undefined ? undefined : r.payload.readUInt32BE(0);
+};
+const answered = (f: Frame[], id: number): boolean =>
+  f.some((x) => x.stream === id && (x.type === DATA || x.type === HEADERS) && (x.flags & END_STREAM) !== 0);
+
+function run(cmd: string, args: readonly string[]): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(resolveCommand(cmd), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+describe('HTTP/2 own engine: malformed requests, limits, floods, TLS clients', () => {
+  let backend: Backend;
+  let proxy: ProxyProcess;
+  let pki: TestPki;
+  let cert: Issued;
+
+  before(async () => {
+    backend = await startBackend((req, res) => {
+      if (req.url?.startsWith('/hold')) return; // answered never: keeps its stream open
+      if (req.url === '/big') {
+        res.end(Buffer.alloc(1_000_000, 'z'));
+        return;
+      }
+      req.resume();
+      req.on('end', () => res.end(`ok ${req.url}`));
+    });
+    pki = new TestPki();
+    cert = pki.issue('proxy', ['127.0.0.1', 'localhost']);
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    http2: { maxConcurrentStreams: 3 }
+  secure:
+    address: "127.0.0.1:0"
+    http: { tls: {} }
+experimental: { http2Engine: own }
+log: { level: DEBUG }
+tls:
+  certificates:
+    - { certFile: "${cert.certFile}", keyFile: "${cert.keyFile}" }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+    pki?.remove();
+  });
+
+  it('resets a stream whose field value holds CR, LF or NUL (PROTOCOL_ERROR); the other streams are served', async () => {
+    const c = new RawH2(proxy.ports['web']!);
+    c.write(
+      Buffer.concat([
+        headers(1, [rawField('x-evil', 'a\rb')]),
+        headers(3, [rawField('x-evil', 'a\nx-injected: 1')]),
+        headers(5, [rawField('x-evil', 'a\0b')]),
+        headers(7),
+      ]),
+    );
+    const f = await c.until(
+      (f) => answered(f, 7) && [1, 3, 5].every((id) => rstCode(f, id) !== undefined),
+      'resets',
+    );
+    for (const id of [1, 3, 5]) assert.equal(rstCode(f, id), PROTOCOL_ERROR, `stream ${id}`);
+    assert.equal(
+      f.some((x) => x.type === HEADERS && [1, 3, 5].includes(x.stream)),
+      false,
+      'no answer on a reset stream',
+    );
+    // Afterwards, the connection still opens and serves streams.
+    c.write(headers(9));
+    await c.until((f) => answered(f, 9), 'stream 9');
+    assert.equal(
+      c.frames.some((x) => x.type === GOAWAY),
+      false,
+      'the connection stays open',
+    );
+    c.destroy();
+    const urls = backend.seen.map((s) => s.url);
+    assert.ok(urls.includes('/s7') && urls.includes('/s9'));
+    for (const id of [1, 3, 5])
+      assert.equal(urls.includes(`/s${id}`), false, `stream ${id} never reached the backend`);
+  });
+
+  it('resets streams with an uppercase name, a connection-specific field, whitespace around a value, or a content-length the DATA does not match', async () => {
+    const c = new RawH2(proxy.ports['web']!);
+    const cl = rawField('content-length', '10');
+    c.write(
+      Buffer.concat([
+        headers(1, [rawField('X-Upper', 'v')]),
+        headers(3, [rawField('connection', 'keep-alive')]),
+        headers(5, [rawField('x-pad', ' v')]),
+        headers(7, [cl], END_HEADERS, '/cl'),
+        frame(DATA, END_STREAM, 7, Buffer.from('12345')),
+        headers(9, [rawField('te', 'gzip')]),
+        headers(11),
+      ]),
+    );
+    const f = await c.until(
+      (f) => answered(f, 11) && [1, 3, 5, 7, 9].every((id) => rstCode(f, id) !== undefined),
+      'resets',
+    );
+    for (const id of [1, 3, 5, 7, 9]) assert.equal(rstCode(f, id), PROTOCOL_ERROR, `stream ${id}`);
+    c.destroy();
+  });
+
+  it('refuses a stream over maxConcurrentStreams with REFUSED_STREAM, and serves again once streams end', async () => {
+    const c = new RawH2(proxy.ports['web']!);
+    // Three requests the backend never answers, then a fourth stream: over the limit of 3.
+    c.write(
+      Buffer.concat([
+        headers(1, [], END_STREAM | END_HEADERS, '/hold1'),
+        headers(3, [], END_STREAM | END_HEADERS, '/hold3'),
+        headers(5, [], END_STREAM | END_HEADERS, '/hold5'),
+        headers(7),
+      ]),
+    );
+    let f = await c.until((f) => rstCode(f, 7) !== undefined, 'refused');
+    assert.equal(rstCode(f, 7), REFUSED_STREAM);
+    // The client cancels one: a new stream fits.
+    c.write(Buffer.concat([frame(RST_STREAM, 0, 1, Buffer.from([0, 0, 0, 8])), headers(9)]));
+    f = await c.until((f) => answered(f, 9), 'stream 9');
+    assert.equal(
+      f.some((x) => x.type === GOAWAY),
+      false,
+    );
+    c.destroy();
+  });
+
+  for (const [what, unit] of [
+    ['PING', frame(PING, 0, 0, Buffer.alloc(8))],
+    ['SETTINGS', frame(SETTINGS, 0, 0)],
+  ] as const) {
+    it(`ends a connection that floods ${what} frames with GOAWAY(ENHANCE_YOUR_CALM)`, async () => {
+      const c = new RawH2(proxy.ports['web']!);
+      c.write(Buffer.concat(Array.from({ length: 5000 }, () => unit)));
+      await c.until(() => c.closed, 'closed');
+      const ga = c.frames.find((x) => x.type === GOAWAY);
+      if (ga !== undefined) assert.equal(ga.payload.readUInt32BE(4), ENHANCE_YOUR_CALM);
+      await proxy.waitForLog((l) => l.msg === 'http2 flood: session closed' && l['flood'] === what);
+    });
+  }
+
+  it('ends a connection that floods empty DATA frames with GOAWAY(ENHANCE_YOUR_CALM)', async () => {
+    const c = new RawH2(proxy.ports['web']!);
+    const empty = frame(DATA, 0, 1);
+    c.write(
+      Buffer.concat([headers(1, [], END_HEADERS, '/upload'), ...Array.from({ length: 5000 }, () => empty)]),
+    );
+    await c.until(() => c.closed, 'closed');
+    await proxy.waitForLog(
+      (l) => l.msg === 'http2 flood: session closed' && l['flood'] === 'empty DATA frames',
+    );
+  });
+
+  it('serves curl --http2, nghttp and h2load over TLS (ALPN h2)', async () => {
+    const port = proxy.ports['secure']!;
+    const big = Buffer.alloc(300_000, 'x');
+    const r = await curl(
+      ['--http2', '--cacert', pki.ca.certFile, '--data-binary', '@-', `https://127.0.0.1:${port}/tls-post`],
+      { stdin: big },
+    );
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.equal(r.transfers[0]!.info['http_version'], '2');
+    assert.equal(r.body.toString(), 'ok /tls-post');
+    const ng = await run('nghttp', ['-v', `https://127.0.0.1:${port}/nghttp`]);
+    assert.equal(ng.code, 0, ng.out);
+    assert.match(ng.out, /:status: 200/);
+    assert.match(ng.out, /ok \/nghttp/);
+    const load = await run('h2load', ['-n', '2000', '-c', '4', '-m', '10', `https://127.0.0.1:${port}/load`]);
+    assert.equal(load.code, 0, load.out);
+    assert.match(load.out, /requests: 2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed/);
+    assert.match(load.out, /status codes: 2000 2xx/);
+  });
+
+  it('keeps to a small window the client sets (nghttp -w 14 -W 14): a 1 MB response arrives whole', async () => {
+    const r = await run('nghttp', [
+      '-w',
+      '14',
+      '-W',
+      '14',
+      '-m',
+      '3',
+      `http://127.0.0.1:${proxy.ports['web']!}/big`,
+    ]);
+    assert.equal(r.code, 0, r.out.slice(0, 500));
+    assert.equal(r.out.length, 3_000_000);
+    assert.match(r.out, /^z+$/);
+  });
+});
