@@ -370,6 +370,7 @@ export function buildSnapshot(
     defaultEntryPoints: opts.defaultEntryPoints,
     err: l4Issue,
     warn: (path, message) => issues.push({ severity: 'warning', message, path }),
+    ...(opts.activeHealth !== undefined ? { activeHealth: opts.activeHealth } : {}),
   });
   const tlsWanted = secureRoutes.length > 0 || tcpBuild.terminates;
   const tls = opts.tls === undefined ? null : opts.tls.build(config, opts.tls, issues);

@@ -630,14 +630,6 @@ export const staticConfigSchema = strictObject(
       path: ['entryPoints', name, 'http', 'tls', 'certResolver'],
     });
   }
-  if (v.workers !== undefined && Object.keys(v.certificatesResolvers ?? {}).length > 0) {
-    // Each worker would run its own ACME client (N orders, N accounts): not supported yet.
-    ctx.addIssue({
-      code: 'custom',
-      message: 'workers cannot be combined with certificatesResolvers (ACME) yet: run one process',
-      path: ['workers'],
-    });
-  }
   for (const [name, r] of Object.entries(v.certificatesResolvers ?? {})) {
     const ep = r.acme.httpChallenge?.entryPoint;
     if (ep !== undefined && !Object.hasOwn(v.entryPoints, ep)) {
