@@ -1,4 +1,5 @@
 import type { Ticker } from '../core/ticker.ts';
+import { RuleMemo } from '../router/index.ts';
 import { AlpnPool } from '../upstream/alpn-pool.ts';
 import { H2Pool, type H2PoolOptions } from '../upstream/h2-pool.ts';
 import { type PoolOptions, UpstreamPool } from '../upstream/pool.ts';
@@ -24,6 +25,8 @@ export class ResourceCache {
   /** Server URLs per service as last built, to tell which servers a reload added. */
   readonly #serverUrls = new Map<string, ReadonlySet<string>>();
   readonly #ticker: Ticker;
+  /** Compiled router rules, reused by the next build (router/http/rule-memo.ts). */
+  readonly rules = new RuleMemo();
 
   constructor(ticker: Ticker) {
     this.#ticker = ticker;
