@@ -678,7 +678,7 @@ async function run(
     // two HTTP sides, one per scheme, behind one listening socket and its dispatcher.
     const secureCtx: EntryPointContext = { ...ctx, scheme: 'https' };
     const h2 = { maxConcurrentStreams: ep.http2.maxConcurrentStreams };
-    const engine = config.experimental?.http2Engine ?? 'node';
+    const engine = config.experimental?.http2Engine ?? 'own';
     const listener = new HttpListener(ctx, h2, engine);
     const secure = new HttpListener(secureCtx, h2, engine);
     gate.addEntryPoint(name, (s) => secure.handle(s, s.alpnProtocol === 'h2' ? 'h2' : 'h1'));

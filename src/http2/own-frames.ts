@@ -88,8 +88,10 @@ export class OwnFrames implements FrameHandler, FrameFailures {
       // §3.4: the preface ends with a SETTINGS frame.
       if (type !== F_SETTINGS || (flags & FLAG_ACK) !== 0)
         return this.fail(E_PROTOCOL_ERROR, 'no SETTINGS after the preface');
+      // The connection's first deadline (readHeaderTimeout, set when it was accepted) runs on
+      // until its first stream: a client that sends the preface and nothing else is closed by
+      // it, not held for idleTimeout (as the node engine's session does).
       c.settled = true;
-      c.deadline = c.ctx.ticker.now + c.ctx.idleTimeoutMs;
     }
     const len = end - start;
     switch (type) {

@@ -31,7 +31,7 @@ export class HttpListener implements ConnectionOwner {
     this.#front = front;
   }
 
-  constructor(ctx: EntryPointContext, http2: Partial<Http2Settings> = {}, engine: Http2Engine = 'node') {
+  constructor(ctx: EntryPointContext, http2: Partial<Http2Settings> = {}, engine: Http2Engine = 'own') {
     this.ctx = ctx;
     const h2settings = { ...defaultHttp2Settings(ctx.limits), ...http2 };
     const gone = (): void => this.#connectionGone();

@@ -22,7 +22,7 @@ describe('static experimental section', () => {
     assert.deepEqual(r.lines, []);
     assert.deepEqual(r.config?.experimental, {
       abortOnPluginFailure: true,
-      http2Engine: 'node',
+      http2Engine: 'own',
       localPlugins: { stamp: { moduleName: 'github.com/me/stamp' }, ids: { path: 'plugins/ids.ts' } },
     });
     assert.ok(r.locate);
@@ -69,16 +69,16 @@ describe('static experimental section', () => {
     ]);
   });
 
-  it('chooses the HTTP/2 engine: node by default, own from the file or the environment, nothing else', () => {
-    assert.equal(load('experimental: {}\n').config?.experimental?.http2Engine, 'node');
-    assert.equal(load('experimental:\n  http2Engine: own\n').config?.experimental?.http2Engine, 'own');
+  it('chooses the HTTP/2 engine: own by default, node from the file or the environment, nothing else', () => {
+    assert.equal(load('experimental: {}\n').config?.experimental?.http2Engine, 'own');
+    assert.equal(load('experimental:\n  http2Engine: node\n').config?.experimental?.http2Engine, 'node');
     const env = loadStaticConfig({
       file: 'conf/static.yaml',
       readFile: () => 'entryPoints:\n  web:\n    address: ":80"\n',
       argv: [],
-      env: { TRAFFIC_EXPERIMENTAL_HTTP2ENGINE: 'own' },
+      env: { TRAFFIC_EXPERIMENTAL_HTTP2ENGINE: 'node' },
     });
-    assert.equal(env.config?.experimental?.http2Engine, 'own');
+    assert.equal(env.config?.experimental?.http2Engine, 'node');
     const bad = load('experimental:\n  http2Engine: nghttp2\n');
     assert.equal(bad.config, undefined);
     assert.equal(bad.lines.length, 1);
