@@ -287,6 +287,8 @@ http:
       (l) => l.msg === 'server down' && String(l.server).includes(String(b.port)),
       20_000,
     );
+    // The first probes are spread over a tenth of the interval (6 s): A's may come after B's.
+    await probes.a.reach(1, "the control plane's probe of A", 20_000);
     // The verdict travels to each worker before a scrape's request on the same channel: once the
     // scrape has both workers' answers, both have it.
     const s = await scrape(proxy.ports['traefik']!);
