@@ -2,10 +2,8 @@ import type { Socket } from 'node:net';
 import { unwrapIp } from '../core/ip.ts';
 import type { RequestTls } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
-import { adoptReadSlot, COPY_MAX, copyOut, ReadSlot, type ReadTarget } from '../http1/read-slot.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import type { Exchange } from '../proxy/exchange.ts';
-import { FrameReader } from './frame-reader.ts';
 import { FrameWriter } from './frame-writer.ts';
 import {
   DEFAULT_MAX_FRAME,
@@ -20,6 +18,7 @@ import { OwnFrames } from './own-frames.ts';
 import { FloodLimits } from './own-limits.ts';
 import type { RequestOrigin } from './own-request.ts';
 import type { SendQueue } from './own-send-queue.ts';
+import { type ReadOwner, SocketReader } from './own-socket-reader.ts';
 import type { OwnStream } from './own-stream.ts';
 import type { StreamConn } from './own-stream-conn.ts';
 import type { Http2Settings } from './settings.ts';
@@ -29,9 +28,6 @@ interface OwnedSocket extends Socket {
   [CONN]: OwnConnection;
 }
 // Listeners shared by every connection (no closure per connection): `this` is the socket.
-function onSocketData(this: OwnedSocket, chunk: Buffer): void {
-  this[CONN].feed(chunk, 0, chunk.length, false);
-}
 function onSocketDrain(this: OwnedSocket): void {
   this[CONN].onDrain();
 }
@@ -52,7 +48,7 @@ function startQueued(c: OwnConnection): void {
  * `Exchange` through an OwnStream, as session.ts does over node:http2. This part owns the socket,
  * the timers and the limits; own-frames.ts reads the frames.
  */
-export class OwnConnection implements StreamConn, RequestOrigin, ReadTarget, Timed {
+export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Timed {
   readonly ctx: EntryPointContext;
   readonly clientIp: string;
   readonly trusted: boolean;
@@ -77,11 +73,8 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadTarget, Tim
   closed = false;
   /** The first SETTINGS arrived (the preface is complete). */
   settled = false;
-  readonly #reader: FrameReader;
+  readonly input: SocketReader;
   readonly #onClosed: (c: OwnConnection) => void;
-  #slot: ReadSlot | null = null;
-  #shared = false;
-  #inRead = false;
   #flushScheduled = false;
   #windowWaiters: number[] = [];
   #drainWaiters: OwnStream[] = [];
@@ -107,7 +100,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadTarget, Tim
     this.recvWindowSize = settings.initialWindowSize;
     this.writer = new FrameWriter(socket);
     this.decoder = new HpackDecoder(4096, settings.maxHeaderListSize, settings.maxHeaderListPairs);
-    this.#reader = new FrameReader(DEFAULT_MAX_FRAME, false);
+    this.input = new SocketReader(socket, this);
     this.frames = new OwnFrames(this);
     this.limits = new FloodLimits(ctx.ticker, settings, this);
     // Our SETTINGS first (§3.4), then the connection window beyond the default.
@@ -126,42 +119,19 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadTarget, Tim
     ctx.ticker.add(this);
   }
 
-  /** Starts reading: bytes already read (the h2c preface, put back) first, then the socket. */
+  /** Starts reading (the glue attached the socket). */
   start(): void {
-    const s = this.socket;
-    s.pause();
-    while (s.readableLength > 0 && !this.closed) {
-      const b = s.read() as Buffer | null;
-      if (b === null) break;
-      this.feed(b, 0, b.length, false);
-    }
-    if (this.closed) return;
-    const slot = new ReadSlot();
-    if (this.tls === undefined && adoptReadSlot(s, slot)) {
-      slot.target = this;
-      this.#slot = slot;
-    } else s.on('data', onSocketData);
-    s.resume();
+    this.input.start(this.tls !== undefined);
   }
 
-  /** ReadTarget (plain TCP): `buf[0..n)` is the slot's memory, reused by the next read. */
-  onRead(buf: Buffer, n: number): boolean {
-    this.feed(buf, 0, n, true);
-    return !this.closed;
-  }
-
-  feed(buf: Buffer, start: number, end: number, shared: boolean): void {
-    if (this.closed) return;
-    this.#inRead = true;
-    this.#shared = shared;
-    const r = this.#reader.feed(buf, start, end, this.frames);
-    this.#inRead = false;
-    this.#shared = false;
-    if (r > 0)
+  /** ReadOwner: a read was processed. */
+  afterRead(r: number): void {
+    if (r > 0) {
       this.connError(
         r,
         r === E_PROTOCOL_ERROR && !this.settled ? 'bad connection preface' : 'frame too large',
       );
+    }
     this.flushNow();
     if (this.#queue.length > 0 && !this.#startScheduled) {
       this.#startScheduled = true;
@@ -169,14 +139,9 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadTarget, Tim
     }
   }
 
-  /** A payload this connection's streams may keep: copied out of a shared read buffer, or lent. */
+  /** A payload this connection's streams may keep (see SocketReader.keep). */
   keep(buf: Buffer, start: number, end: number): Buffer {
-    if (!this.#shared) return buf.subarray(start, end);
-    if (end - start <= COPY_MAX) return copyOut(buf, start, end);
-    // The rest of this read's buffer becomes ours: the next read goes to a fresh one.
-    this.#slot?.lend();
-    this.#shared = false;
-    return buf.subarray(start, end);
+    return this.input.keep(buf, start, end);
   }
 
   /** A new stream's exchange, started once the read that opened it is processed. */
@@ -213,7 +178,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadTarget, Tim
   }
 
   schedule(): void {
-    if (this.#inRead || this.#flushScheduled) return;
+    if (this.input.inRead || this.#flushScheduled) return;
     this.#flushScheduled = true;
     process.nextTick(flushConn, this);
   }
