@@ -81,7 +81,8 @@ const ALLOWED: Record<string, readonly string[]> = {
 /**
  * Files of another module a module may import beyond the table: our own HTTP/2 client for
  * upstreams (upstream/own-h2-*) reuses the frame codec, HPACK and send queue of the own server
- * engine, files that import nothing outside src/http2 (checked below), so no cycle comes of it.
+ * engine, files that import nothing outside src/http2 but what the importer may import itself
+ * (checked below), so no cycle comes of it.
  */
 const SHARED_FILES: Record<string, readonly string[]> = {
   upstream: [
@@ -94,6 +95,7 @@ const SHARED_FILES: Record<string, readonly string[]> = {
     'http2/hpack-table.ts',
     'http2/own-fields.ts',
     'http2/own-send-queue.ts',
+    'http2/own-socket-reader.ts',
     'http2/preface.ts',
   ],
 };
@@ -130,14 +132,16 @@ describe('module dependencies', () => {
     assert.deepEqual(violations, []);
   });
 
-  it('shares only files that import nothing outside their own module', () => {
-    for (const [, shared] of Object.entries(SHARED_FILES)) {
+  it('shares only files that import nothing outside their module but what the importer may', () => {
+    for (const [importer, shared] of Object.entries(SHARED_FILES)) {
       for (const rel of shared) {
         const file = join(SRC, rel);
         const text = readFileSync(file, 'utf8');
         for (const m of text.matchAll(/(?:from|import)\s*\(?\s*'(\.{1,2}\/[^']+)'/g)) {
           const target = resolve(dirname(file), m[1]!);
-          assert.equal(moduleOf(target), moduleOf(file), `${rel} imports ${relative(SRC, target)}`);
+          const to = moduleOf(target);
+          const ok = to === moduleOf(file) || ALLOWED[importer]!.includes(to);
+          assert.ok(ok, `${rel} imports ${relative(SRC, target)}`);
         }
       }
     }

@@ -2,7 +2,6 @@ import { connect, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ProxyError } from '../core/errors.ts';
 import type { Ticker } from '../core/ticker.ts';
-import { ReadSlot } from '../http1/read-slot.ts';
 import type { PoolSession, ReplayStream, Waiter } from './h2-seam.ts';
 import { S_CONNECTING, S_READY, UpstreamSession } from './h2-session.ts';
 import { OwnH2Session } from './own-h2-session.ts';
@@ -189,10 +188,7 @@ export class H2Pool implements ServerPool {
   #open(): PoolSession {
     const o = this.options;
     let socket: Socket;
-    // Our own client reads a plain TCP socket into a buffer of its own (net's onread).
-    const slot = this.#own && o.tls === undefined ? new ReadSlot() : null;
-    if (slot !== null) socket = connect({ host: o.host, port: o.port, noDelay: true, onread: slot.onread });
-    else if (o.tls === undefined) socket = connect({ host: o.host, port: o.port, noDelay: true });
+    if (o.tls === undefined) socket = connect({ host: o.host, port: o.port, noDelay: true });
     else {
       const tls = process
         .getBuiltinModule('node:tls')
@@ -205,7 +201,7 @@ export class H2Pool implements ServerPool {
       socket = tls;
     }
     const s = this.#own
-      ? new OwnH2Session(this, socket, o.tls !== undefined, slot)
+      ? new OwnH2Session(this, socket, o.tls !== undefined)
       : new UpstreamSession(this, socket, o.tls !== undefined);
     this.#sessions.push(s);
     this.#counts.opened++;

@@ -2,13 +2,12 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ProxyError, upstreamError } from '../core/errors.ts';
 import type { Timed } from '../core/ticker.ts';
-import { COPY_MAX, copyOut, type ReadSlot, type ReadTarget } from '../http1/read-slot.ts';
-import { FrameReader } from '../http2/frame-reader.ts';
 import { FrameWriter } from '../http2/frame-writer.ts';
 import { DEFAULT_MAX_FRAME, DEFAULT_WINDOW, E_NO_ERROR } from '../http2/frames.ts';
 import { HpackDecoder } from '../http2/hpack-decoder.ts';
 import { HpackEncoder } from '../http2/hpack-encoder.ts';
 import type { SendQueue, SendWindow } from '../http2/own-send-queue.ts';
+import { type ReadOwner, SocketReader } from '../http2/own-socket-reader.ts';
 import type { H2Pool } from './h2-pool.ts';
 import type { PoolSession, ReplayStream, Waiter } from './h2-seam.ts';
 import { S_CLOSED, S_CONNECTING, S_DRAINING, S_READY } from './h2-session.ts';
@@ -34,9 +33,6 @@ function onTcp(this: OwnedSocket): void {
 function onUp(this: OwnedSocket): void {
   this[OWNER].onConnect();
 }
-function onData(this: OwnedSocket, chunk: Buffer): void {
-  this[OWNER].feed(chunk, false, chunk.length);
-}
 function onDrain(this: OwnedSocket): void {
   this[OWNER].onSocketDrain();
 }
@@ -55,10 +51,9 @@ function flushLater(s: OwnH2Session): void {
  * own`), in place of node:http2's session (h2-session.ts) behind the same pool: h2c with prior
  * knowledge, or TLS with ALPN h2. The frame reader/writer and HPACK of the own server engine
  * (src/http2) carry the bytes; own-h2-frames.ts reads the server's frames, own-h2-stream.ts is a
- * request. Plain TCP reads go into a ReadSlot (net's onread); DATA the user keeps is copied out
- * or lent, as the server engine does.
+ * request. The server engine's SocketReader reads (plain TCP into a ReadSlot, TLS by 'data').
  */
-export class OwnH2Session implements PoolSession, ReadTarget, SendWindow, Timed {
+export class OwnH2Session implements PoolSession, ReadOwner, SendWindow, Timed {
   readonly pool: H2Pool;
   readonly socket: Socket;
   readonly writer: FrameWriter;
@@ -66,6 +61,8 @@ export class OwnH2Session implements PoolSession, ReadTarget, SendWindow, Timed 
   readonly decoder: HpackDecoder;
   readonly streams = new Map<number, OwnH2Stream>();
   readonly keepalive: OwnH2Keepalive;
+  readonly frames: OwnH2Frames;
+  readonly input: SocketReader;
   deadline = 0;
   state = S_CONNECTING;
   active = 0;
@@ -84,26 +81,20 @@ export class OwnH2Session implements PoolSession, ReadTarget, SendWindow, Timed 
   /** GOAWAY's last stream id; streams above it were not processed. -1 = no GOAWAY. */
   goawayLast = -1;
   readonly #tls: boolean;
-  readonly #slot: ReadSlot | null;
-  readonly #reader = new FrameReader(DEFAULT_MAX_FRAME, true);
-  readonly #frames: OwnH2Frames;
-  #shared = false;
-  #inRead = false;
   #flushScheduled = false;
   #goawaySent = false;
   #windowWaiters: number[] = [];
   #drainWaiters: OwnH2Stream[] = [];
 
-  constructor(pool: H2Pool, socket: Socket, tls: boolean, slot: ReadSlot | null) {
+  constructor(pool: H2Pool, socket: Socket, tls: boolean) {
     this.pool = pool;
     this.socket = socket;
     this.#tls = tls;
-    this.#slot = slot;
     this.writer = new FrameWriter(socket);
     this.decoder = new HpackDecoder(4096, pool.options.maxResponseHeaderBytes, 1024);
-    this.#frames = new OwnH2Frames(this);
+    this.frames = new OwnH2Frames(this);
     this.keepalive = new OwnH2Keepalive(this);
-    if (slot !== null) slot.target = this;
+    this.input = new SocketReader(socket, this, true);
     const s = socket as OwnedSocket;
     s[OWNER] = this;
     if (tls) {
@@ -135,12 +126,12 @@ export class OwnH2Session implements PoolSession, ReadTarget, SendWindow, Timed 
       this.pool.notH2(this, s as TLSSocket, waiters);
       return;
     }
-    if (this.#slot === null) s.on('data', onData);
+    this.input.start(this.#tls);
     s.on('drain', onDrain);
     // §3.4: the preface, our SETTINGS, then the connection window beyond the default.
     const w = this.writer;
     w.preface();
-    w.settings(this.#frames.ourSettings());
+    w.settings(this.frames.ourSettings());
     w.windowUpdate(0, SESSION_WINDOW - DEFAULT_WINDOW);
     w.flush();
     this.state = S_READY;
@@ -207,31 +198,15 @@ export class OwnH2Session implements PoolSession, ReadTarget, SendWindow, Timed 
 
   // ---- reading
 
-  /** ReadTarget (plain TCP): `buf[0..n)` is the slot's memory, reused by the next read. */
-  onRead(buf: Buffer, n: number): boolean {
-    this.feed(buf, true, n);
-    return this.state !== S_CLOSED;
+  get closed(): boolean {
+    return this.state === S_CLOSED;
   }
 
-  feed(buf: Buffer, shared: boolean, n: number): void {
-    if (this.state === S_CLOSED) return;
+  /** ReadOwner: a read was processed (`code`: E_NO_ERROR or the connection error it made). */
+  afterRead(code: number): void {
     this.keepalive.read();
-    this.#inRead = true;
-    this.#shared = shared;
-    const r = this.#reader.feed(buf, 0, n, this.#frames);
-    this.#inRead = false;
-    this.#shared = false;
-    if (r > 0) this.connError(r, 'frame too large');
+    if (code > 0) this.connError(code, 'frame too large');
     this.flushNow();
-  }
-
-  /** A DATA payload a stream hands on: copied out of a shared read buffer, or the buffer lent. */
-  keep(buf: Buffer, start: number, end: number): Buffer {
-    if (!this.#shared) return buf.subarray(start, end);
-    if (end - start <= COPY_MAX) return copyOut(buf, start, end);
-    this.#slot?.lend();
-    this.#shared = false;
-    return buf.subarray(start, end);
   }
 
   // ---- writing
@@ -242,7 +217,7 @@ export class OwnH2Session implements PoolSession, ReadTarget, SendWindow, Timed 
 
   /** Frames were gathered outside a read: written at the end of this tick. */
   schedule(): void {
-    if (this.#inRead || this.#flushScheduled) return;
+    if (this.input.inRead || this.#flushScheduled) return;
     this.#flushScheduled = true;
     process.nextTick(flushLater, this);
   }

@@ -326,7 +326,7 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
       this.#protocolError('DATA not matching content-length');
       return;
     }
-    this.#body.data(n === 0 ? NO_BYTES : this.#host.keep(buf, start, end), len - n, endStream);
+    this.#body.data(n === 0 ? NO_BYTES : this.#host.input.keep(buf, start, end), len - n, endStream);
   }
 
   /** `n` bytes left us (delivered to the user, or padding): credit once half the window is used. */
