@@ -298,6 +298,9 @@ describe('own HTTP/2 client: what nghttp2 refuses for node, refused here too', (
     });
     assert.equal(over.ended, false);
     assert.equal(over.error!.phase, 'body');
+    const headOnly = await answer((p, id) => p.headers(id, [':status', '200', 'content-length', '2'], true));
+    assert.equal(headOnly.ended, false);
+    assert.equal(headOnly.error!.err.code, 'UPSTREAM_BAD_RESPONSE');
     const short = await answer((p, id) => {
       p.headers(id, [':status', '200', 'content-length', '5'], false);
       p.writer.data(id, Buffer.from('abc'), 0, 3, true);

@@ -301,9 +301,13 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     // nghttp2's rule: HEAD and 304 carry no DATA whatever their Content-Length says.
     const none = this.#method === 'HEAD' || status === 304 || status === 204;
     this.#length = none ? 0 : res.bodyKind === BODY_LENGTH ? res.contentLength : -1;
-    if (endStream && !none && res.bodyKind !== BODY_NONE && this.#length > 0) {
-      this.#protocolError('content-length without DATA');
-      return;
+    if (endStream && !none) {
+      // END_STREAM on the head is a body of 0 bytes: a Content-Length must say so (RFC 9113 §8.1.1).
+      const cl = res.headers.get('content-length');
+      if (cl !== undefined && Number(cl) !== 0) {
+        this.#protocolError('content-length without DATA');
+        return;
+      }
     }
     this.user?.onUpstreamHead(res, null, 0, 0);
     if (endStream && this.#state === S_BODY) this.#remoteEnd(null);
