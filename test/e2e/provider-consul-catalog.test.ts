@@ -10,8 +10,8 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type FakeConsul, startFakeConsul } from '../helpers/fake-consul.ts';
-import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { waitForLogFrom } from '../helpers/wait.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { untilApplied, waitForLogFrom } from '../helpers/wait.ts';
 
 describe('Consul Catalog provider (e2e, Consul API on loopback)', () => {
   let b1: Backend;
@@ -59,15 +59,8 @@ providers:
     const r = await fetch(`http://127.0.0.1:${port}${path}`);
     return { status: r.status, text: await r.text() };
   };
-  const until = async (from: number, check: () => Promise<boolean>): Promise<void> => {
-    let at = from;
-    for (let i = 0; i < 6; i++) {
-      if (await check()) return;
-      const l = await waitForLogFrom(proxy, at, (x: LogLine) => x.msg === 'configuration applied');
-      at = proxy.logs.indexOf(l) + 1;
-    }
-    assert.ok(await check(), 'the change was not applied');
-  };
+  const until = (from: number, check: () => Promise<boolean>): Promise<void> =>
+    untilApplied(proxy, from, check);
   const tags = ['traefik.enable=true', 'traefik.http.routers.shop.rule=PathPrefix(`/shop`)'];
   const texts = async (): Promise<string[]> => {
     const seen = new Set<string>();

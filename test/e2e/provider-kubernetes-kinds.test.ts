@@ -8,14 +8,14 @@
  * weights.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { type FakeKube, startFakeKube } from '../helpers/fake-kube.ts';
+import { type FakeKube, startFakeKube, writeKubeconfig } from '../helpers/fake-kube.ts';
 import {
   crdObject,
   endpointSliceFor,
@@ -29,9 +29,9 @@ import {
   traefikIngressClass,
 } from '../helpers/kube-objects.ts';
 import { freePort } from '../helpers/pebble.ts';
-import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { selfSignedCertificate } from '../helpers/tls-certs.ts';
-import { waitForLogFrom } from '../helpers/wait.ts';
+import { untilApplied, waitForLogFrom } from '../helpers/wait.ts';
 
 describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loopback)', () => {
   let a: Backend;
@@ -51,16 +51,7 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
       startFakeKube(),
     ]);
     dir = mkdtempSync(join(tmpdir(), 'kube-kinds-'));
-    writeFileSync(
-      join(dir, 'kubeconfig'),
-      `apiVersion: v1
-kind: Config
-clusters: [{ name: fake, cluster: { server: "${kube.url}" } }]
-users: [{ name: tester, user: { token: test-token } }]
-contexts: [{ name: fake, context: { cluster: fake, user: tester } }]
-current-context: fake
-`,
-    );
+    writeKubeconfig(dir, kube.url);
     for (const [name, backend] of [
       ['a', a],
       ['b', b],
@@ -118,16 +109,8 @@ providers:
         .on('error', reject)
         .end();
     });
-  /** Waits for applied configurations until `check` holds (at most 6). */
-  const until = async (from: number, check: () => Promise<boolean>): Promise<void> => {
-    let at = from;
-    for (let i = 0; i < 6; i++) {
-      if (await check()) return;
-      const l = await waitForLogFrom(proxy, at, (x: LogLine) => x.msg === 'configuration applied');
-      at = proxy.logs.indexOf(l) + 1;
-    }
-    assert.ok(await check(), 'the change was not applied');
-  };
+  const until = (from: number, check: () => Promise<boolean>): Promise<void> =>
+    untilApplied(proxy, from, check);
 
   it('splits by weight through a TraefikService', async () => {
     const from = proxy.logs.length;

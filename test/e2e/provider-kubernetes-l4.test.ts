@@ -8,7 +8,6 @@
  * IngressRouteTCP naming a missing Service is reported by its kind and name.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -16,8 +15,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
-import { promisify } from 'node:util';
-import { type FakeKube, type KubeObj, startFakeKube } from '../helpers/fake-kube.ts';
+import {
+  type FakeKube,
+  type KubeObj,
+  kubectl as kubectlWith,
+  startFakeKube,
+  writeKubeconfig,
+} from '../helpers/fake-kube.ts';
 import { crdObject, endpointSliceFor, serviceFor } from '../helpers/kube-objects.ts';
 import {
   type RedisServer,
@@ -28,11 +32,10 @@ import {
   type TcpBackend,
   tcpExchange,
 } from '../helpers/l4.ts';
-import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { TestPki } from '../helpers/tls-certs.ts';
-import { waitForLogFrom } from '../helpers/wait.ts';
+import { untilApplied, waitForLogFrom } from '../helpers/wait.ts';
 
-const run = promisify(execFile);
 const PING = '*1\r\n$4\r\nPING\r\n';
 
 /** A Service `name` with one port, `servicePort` (named `main`), whose one endpoint is 127.0.0.1:`port`. */
@@ -54,16 +57,7 @@ describe('Kubernetes CRD provider, TCP and UDP kinds (e2e, API server on loopbac
   let echo: TcpBackend;
   let udpEcho: UdpSocket;
 
-  const kubectl = async (...args: string[]): Promise<string> => {
-    try {
-      return (await run('kubectl', args, { env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig') } }))
-        .stdout;
-    } catch (e) {
-      const err = e as { code?: string; stderr?: string; message: string };
-      if (err.code === 'ENOENT') throw new Error('kubectl is missing (apt-get install kubernetes-client)');
-      throw new Error(`kubectl ${args.join(' ')}: ${err.stderr ?? err.message}`);
-    }
-  };
+  const kubectl = (...args: string[]): Promise<string> => kubectlWith(join(dir, 'kubeconfig'), ...args);
 
   before(async () => {
     pki = new TestPki('Backend CA');
@@ -81,16 +75,7 @@ describe('Kubernetes CRD provider, TCP and UDP kinds (e2e, API server on loopbac
     udpEcho.bind(0, '127.0.0.1');
     await once(udpEcho, 'listening');
     dir = mkdtempSync(join(tmpdir(), 'kube-l4-'));
-    writeFileSync(
-      join(dir, 'kubeconfig'),
-      `apiVersion: v1
-kind: Config
-clusters: [{ name: fake, cluster: { server: "${kube.url}" } }]
-users: [{ name: tester, user: { token: test-token } }]
-contexts: [{ name: fake, context: { cluster: fake, user: tester, namespace: db } }]
-current-context: fake
-`,
-    );
+    writeKubeconfig(dir, kube.url, 'db');
     for (const o of [
       ...backendService('db', 'redis', 6379, redis.port),
       ...backendService('db', 'pg', 5432, tlsBackend.port),
@@ -130,16 +115,8 @@ providers:
   });
 
   const port = (ep: string): number => proxy.ports[ep]!;
-  /** Waits for applied configurations until `check` holds (at most 6). */
-  const until = async (from: number, check: () => Promise<boolean>): Promise<void> => {
-    let at = from;
-    for (let i = 0; i < 6; i++) {
-      if (await check()) return;
-      const l = await waitForLogFrom(proxy, at, (x: LogLine) => x.msg === 'configuration applied');
-      at = proxy.logs.indexOf(l) + 1;
-    }
-    assert.ok(await check(), 'the change was not applied');
-  };
+  const until = (from: number, check: () => Promise<boolean>): Promise<void> =>
+    untilApplied(proxy, from, check);
   const pong = async (): Promise<boolean> =>
     (await tcpExchange(port('redis'), PING, { untilData: '+PONG', ms: 3_000 })).how === 'data';
   /** The router names of a section of the running configuration (the admin API's rawdata). */

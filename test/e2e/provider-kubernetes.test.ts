@@ -7,19 +7,20 @@
  * configuration keeps serving, the provider shows down, and it recovers by itself.
  */
 import assert from 'node:assert/strict';
-import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { promisify } from 'node:util';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { type FakeKube, startFakeKube } from '../helpers/fake-kube.ts';
+import {
+  type FakeKube,
+  kubectl as kubectlWith,
+  startFakeKube,
+  writeKubeconfig,
+} from '../helpers/fake-kube.ts';
 import { endpointSliceFor, ingressRouteFor, serviceFor } from '../helpers/kube-objects.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
-
-const run = promisify(execFile);
 
 describe('Kubernetes CRD provider (e2e, API server on loopback, kubectl)', () => {
   let backend: Backend;
@@ -29,16 +30,7 @@ describe('Kubernetes CRD provider (e2e, API server on loopback, kubectl)', () =>
   let web = 0;
   let admin = 0;
 
-  const kubectl = async (...args: string[]): Promise<string> => {
-    try {
-      return (await run('kubectl', args, { env: { ...process.env, KUBECONFIG: join(dir, 'kubeconfig') } }))
-        .stdout;
-    } catch (e) {
-      const err = e as { code?: string; stderr?: string; message: string };
-      if (err.code === 'ENOENT') throw new Error('kubectl is missing (apt-get install kubernetes-client)');
-      throw new Error(`kubectl ${args.join(' ')}: ${err.stderr ?? err.message}`);
-    }
-  };
+  const kubectl = (...args: string[]): Promise<string> => kubectlWith(join(dir, 'kubeconfig'), ...args);
 
   before(async () => {
     [backend, kube] = await Promise.all([
@@ -46,16 +38,7 @@ describe('Kubernetes CRD provider (e2e, API server on loopback, kubectl)', () =>
       startFakeKube(),
     ]);
     dir = mkdtempSync(join(tmpdir(), 'kube-e2e-'));
-    writeFileSync(
-      join(dir, 'kubeconfig'),
-      `apiVersion: v1
-kind: Config
-clusters: [{ name: fake, cluster: { server: "${kube.url}" } }]
-users: [{ name: tester, user: { token: test-token } }]
-contexts: [{ name: fake, context: { cluster: fake, user: tester, namespace: default } }]
-current-context: fake
-`,
-    );
+    writeKubeconfig(dir, kube.url, 'default');
     kube.apply(serviceFor('shop', 'web'));
     kube.apply(endpointSliceFor('shop', 'web', ['127.0.0.1'], backend.port));
     proxy = await startProxy({

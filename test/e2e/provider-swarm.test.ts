@@ -10,8 +10,8 @@ import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type Dockerd, startDockerd } from '../helpers/dockerd.ts';
 import { freePort } from '../helpers/pebble.ts';
-import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { waitForLogFrom } from '../helpers/wait.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { untilApplied, waitForLogFrom } from '../helpers/wait.ts';
 
 describe('Swarm provider (e2e, real dockerd in swarm mode)', () => {
   let d: Dockerd;
@@ -56,15 +56,8 @@ providers:
     const r = await fetch(`http://127.0.0.1:${port}${path}`);
     return { status: r.status, text: (await r.text()).trim() };
   };
-  const until = async (from: number, check: () => Promise<boolean>): Promise<void> => {
-    let at = from;
-    for (let i = 0; i < 6; i++) {
-      if (await check()) return;
-      const l = await waitForLogFrom(proxy, at, (x: LogLine) => x.msg === 'configuration applied', 30_000);
-      at = proxy.logs.indexOf(l) + 1;
-    }
-    assert.ok(await check(), 'the change was not applied');
-  };
+  const until = (from: number, check: () => Promise<boolean>): Promise<void> =>
+    untilApplied(proxy, from, check, 30_000);
 
   it('routes a service created with labels to its task, and forgets it once removed', async () => {
     const from = proxy.logs.length;

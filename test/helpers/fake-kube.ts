@@ -7,8 +7,12 @@
  * create (POST), replace (PUT) and delete, so that kubectl can be its client. It can answer 500 to
  * everything, drop every watch, or compact its history.
  */
+import { execFile } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 
 export interface KubeObj {
   apiVersion: string;
@@ -305,4 +309,37 @@ function status(code: number, message: string) {
 
 function json(res: ServerResponse, code: number, body: unknown): void {
   res.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+}
+
+const execFileP = promisify(execFile);
+
+/**
+ * Runs `kubectl` (Debian's kubernetes-client) with `kubeconfig`, as a client of the fake API
+ * server; its stdout. A missing kubectl fails at once naming the install command.
+ */
+export async function kubectl(kubeconfig: string, ...args: string[]): Promise<string> {
+  try {
+    return (await execFileP('kubectl', args, { env: { ...process.env, KUBECONFIG: kubeconfig } })).stdout;
+  } catch (e) {
+    const err = e as { code?: string; stderr?: string; message: string };
+    if (err.code === 'ENOENT') throw new Error('kubectl is missing (apt-get install kubernetes-client)');
+    throw new Error(`kubectl ${args.join(' ')}: ${err.stderr ?? err.message}`);
+  }
+}
+
+/** Writes `<dir>/kubeconfig` for kubectl against the fake at `url` (bearer token, `namespace` as default). */
+export function writeKubeconfig(dir: string, url: string, namespace?: string): string {
+  const path = join(dir, 'kubeconfig');
+  const ns = namespace === undefined ? '' : `, namespace: ${namespace}`;
+  writeFileSync(
+    path,
+    `apiVersion: v1
+kind: Config
+clusters: [{ name: fake, cluster: { server: "${url}" } }]
+users: [{ name: tester, user: { token: test-token } }]
+contexts: [{ name: fake, context: { cluster: fake, user: tester${ns} } }]
+current-context: fake
+`,
+  );
+  return path;
 }

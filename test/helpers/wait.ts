@@ -28,6 +28,26 @@ export function waitForLogFrom(
   return proxy.waitForLog((l) => pred(l) && proxy.logs.indexOf(l) >= from, timeoutMs);
 }
 
+/**
+ * Waits, from log index `from`, through the configurations the proxy applies until `check`
+ * holds (at most `tries` of them): a provider's change may take a throttled burst or two.
+ */
+export async function untilApplied(
+  proxy: ProxyProcess,
+  from: number,
+  check: () => Promise<boolean>,
+  timeoutMs = DEFAULT_WAIT_MS,
+  tries = 6,
+): Promise<void> {
+  let at = from;
+  for (let i = 0; i < tries; i++) {
+    if (await check()) return;
+    const l = await waitForLogFrom(proxy, at, (x: LogLine) => x.msg === 'configuration applied', timeoutMs);
+    at = proxy.logs.indexOf(l) + 1;
+  }
+  if (!(await check())) throw new Error('the change was not applied');
+}
+
 /** Waits for "configuration applied" with exactly this generation. */
 export function waitApplied(
   proxy: ProxyProcess,
