@@ -12,6 +12,7 @@ import {
 } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
+import { providerOf, qualify } from '../core/qualified-name.ts';
 import { InFlightState } from '../middleware/in-flight-req.ts';
 import { flattenMiddlewares } from '../middleware/index.ts';
 import type {
@@ -74,14 +75,6 @@ const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 const DEFAULT_PING_TIMEOUT_MS = 15_000;
 
 /** `name@provider` → provider; names without one belong to `fallback`. */
-function qualify(name: string, provider: string): string {
-  return name.includes('@') ? name : `${name}@${provider}`;
-}
-
-function providerOf(qualified: string): string {
-  const at = qualified.lastIndexOf('@');
-  return at === -1 ? '' : qualified.slice(at + 1);
-}
 
 /**
  * Turns a merged, schema-valid dynamic configuration (names already qualified `name@provider`)

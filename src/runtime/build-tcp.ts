@@ -8,6 +8,7 @@ import {
   tcpServersTransportSchema,
 } from '../config/dynamic/tcp.ts';
 import type { Logger } from '../core/logger.ts';
+import { providerOf, qualify } from '../core/qualified-name.ts';
 import { ActiveHealthMonitor } from '../health/active-monitor.ts';
 import { activeCheckOptions } from '../health/active-options.ts';
 import type { ProbeTarget } from '../health/probe.ts';
@@ -16,6 +17,7 @@ import { TcpInFlightConn, TcpIpAllowList } from '../middleware/tcp/index.ts';
 import { compileTcpRule } from '../router/tcp/index.ts';
 import { loadUpstreamTls } from '../upstream/transport-tls.ts';
 import type { TcpRouteSpot } from './build-dispatch.ts';
+import { serviceTree } from './service-tree.ts';
 import type {
   TcpMiddleware,
   TcpRoute,
@@ -43,15 +45,6 @@ export interface TcpBuild {
   readonly spots: readonly TcpRouteSpot[];
   /** Some router terminates TLS: TLS must be loaded. */
   readonly terminates: boolean;
-}
-
-function providerOf(qualified: string): string {
-  const at = qualified.lastIndexOf('@');
-  return at === -1 ? '' : qualified.slice(at + 1);
-}
-
-function qualify(name: string, provider: string): string {
-  return name.includes('@') ? name : `${name}@${provider}`;
 }
 
 /** Server health of one TCP load balancer (active probes), shared across reloads by its settings. */
@@ -169,8 +162,6 @@ function transportOf(
  */
 export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildContext): TcpBuild {
   if (tcp === undefined) return { spots: [], terminates: false };
-  const services = new Map<string, TcpServiceNode | null>();
-  const building = new Set<string>();
 
   const buildLoadBalancer = (
     qualified: string,
@@ -265,29 +256,11 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
     return new TcpLoadBalancer(qualified, servers, health);
   };
 
-  const buildService = (qualified: string): TcpServiceNode | null => {
-    const done = services.get(qualified);
-    if (done !== undefined) return done;
-    const svc = tcp.services[qualified];
-    if (svc === undefined || building.has(qualified)) return null;
-    building.add(qualified);
-    let node: TcpServiceNode | null = null;
-    if (svc.kind === 'loadBalancer') node = buildLoadBalancer(qualified, svc.loadBalancer);
-    else {
-      const provider = providerOf(qualified);
-      const kids = svc.weighted.services.map((c) => buildService(qualify(c.name, provider)));
-      if (kids.every((k) => k !== null)) {
-        node = new TcpWeighted(
-          qualified,
-          kids as TcpServiceNode[],
-          svc.weighted.services.map((c) => c.weight),
-        );
-      }
-    }
-    building.delete(qualified);
-    services.set(qualified, node);
-    return node;
-  };
+  const buildService = serviceTree<TcpSectionConfig['services'][string], TcpServiceNode>(
+    tcp.services,
+    (qualified, svc) => buildLoadBalancer(qualified, svc.loadBalancer),
+    (qualified, kids, weights) => new TcpWeighted(qualified, kids, weights),
+  );
 
   const middlewares = new Map<string, TcpMiddleware>();
   for (const [name, m] of Object.entries(tcp.middlewares)) {

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
+import { providerOf } from '../core/qualified-name.ts';
 import { compileRule } from '../router/index.ts';
 import {
   type CertInput,
@@ -42,11 +43,6 @@ export interface SnapshotTls {
   readonly store: CertStore;
   readonly options: ReadonlyMap<string, CompiledTlsOptions>;
   readonly router: TlsRouter;
-}
-
-function providerOf(qualified: string): string {
-  const at = qualified.lastIndexOf('@');
-  return at === -1 ? '' : qualified.slice(at + 1);
 }
 
 /**

@@ -1,15 +1,8 @@
 import { createPicker, type Picker } from '../balancer/index.ts';
 import { parseServerAddress, type UdpSectionConfig } from '../config/dynamic/tcp.ts';
+import { providerOf, qualify } from '../core/qualified-name.ts';
+import { serviceTree } from './service-tree.ts';
 import type { UdpRoute, UdpServerRuntime, UdpServiceNode, UdpSnapshot } from './types.ts';
-
-function providerOf(qualified: string): string {
-  const at = qualified.lastIndexOf('@');
-  return at === -1 ? '' : qualified.slice(at + 1);
-}
-
-function qualify(name: string, provider: string): string {
-  return name.includes('@') ? name : `${name}@${provider}`;
-}
 
 class UdpLoadBalancer implements UdpServiceNode {
   readonly name: string;
@@ -72,16 +65,9 @@ export function buildUdp(udp: UdpSectionConfig | undefined, ctx: UdpBuildContext
   const routers = new Map<string, UdpRoute>();
   const byEntryPoint = new Map<string, UdpRoute>();
   if (udp === undefined) return { entryPoint: () => null, routers };
-  const services = new Map<string, UdpServiceNode | null>();
-  const building = new Set<string>();
-  const buildService = (qualified: string): UdpServiceNode | null => {
-    const done = services.get(qualified);
-    if (done !== undefined) return done;
-    const svc = udp.services[qualified];
-    if (svc === undefined || building.has(qualified)) return null;
-    building.add(qualified);
-    let node: UdpServiceNode | null = null;
-    if (svc.kind === 'loadBalancer') {
+  const buildService = serviceTree<UdpSectionConfig['services'][string], UdpServiceNode>(
+    udp.services,
+    (qualified, svc) => {
       const servers: UdpServerRuntime[] = [];
       let ok = true;
       svc.loadBalancer.servers.forEach((s, i) => {
@@ -91,22 +77,10 @@ export function buildUdp(udp: UdpSectionConfig | undefined, ctx: UdpBuildContext
           ok = false;
         } else servers.push({ address: s.address, host: a.host, port: a.port, service: qualified });
       });
-      if (ok) node = new UdpLoadBalancer(qualified, servers);
-    } else {
-      const provider = providerOf(qualified);
-      const kids = svc.weighted.services.map((c) => buildService(qualify(c.name, provider)));
-      if (kids.every((k) => k !== null)) {
-        node = new UdpWeighted(
-          qualified,
-          kids as UdpServiceNode[],
-          svc.weighted.services.map((c) => c.weight),
-        );
-      }
-    }
-    building.delete(qualified);
-    services.set(qualified, node);
-    return node;
-  };
+      return ok ? new UdpLoadBalancer(qualified, servers) : null;
+    },
+    (qualified, kids, weights) => new UdpWeighted(qualified, kids, weights),
+  );
   const udpEps = new Set(ctx.udpEntryPoints);
   const names = Object.keys(udp.routers).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
   for (const name of names) {

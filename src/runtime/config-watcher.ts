@@ -3,6 +3,7 @@ import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import type { Locator } from '../config/yaml-source.ts';
 import type { Logger } from '../core/logger.ts';
+import { qualify } from '../core/qualified-name.ts';
 import type { Provider, ProviderUpdate } from '../providers/provider.ts';
 import { buildPerObject } from './build-per-object.ts';
 import type { BuildOptions } from './build-snapshot.ts';
@@ -335,10 +336,6 @@ function unqualified(i: ConfigIssue): ConfigIssue {
   const sep = at === undefined ? -1 : at.name.lastIndexOf('@');
   if (at === undefined || sep === -1) return i;
   return { ...i, path: ['http', at.section, at.name.slice(0, sep), ...i.path.slice(3)] };
-}
-
-function qualify(name: string, provider: string): string {
-  return name.includes('@') ? name : `${name}@${provider}`;
 }
 
 /** A provider's issue about `name`, about `name@provider` as the merged configuration names it. */
