@@ -2,15 +2,15 @@ import { ProxyError } from '../core/errors.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Timed } from '../core/ticker.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
-import { E_CANCEL, E_PROTOCOL_ERROR, E_REFUSED_STREAM, MAX_WINDOW } from '../http2/frames.ts';
+import { E_CANCEL, E_PROTOCOL_ERROR, E_REFUSED_STREAM } from '../http2/frames.ts';
 import { malformedResponse, malformedTrailers } from '../http2/own-fields.ts';
-import { SendQueue } from '../http2/own-send-queue.ts';
 import { h2RequestFields, h2Response, headerListOf, trailerFields } from './h2-fields.ts';
 import type { ReplayStream } from './h2-seam.ts';
 import { OwnH2Body } from './own-h2-body.ts';
 import { STREAM_WINDOW } from './own-h2-frames.ts';
 import { KeptBody } from './own-h2-kept.ts';
 import type { OwnH2Session } from './own-h2-session.ts';
+import { OwnH2Upload } from './own-h2-upload.ts';
 import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
 
 const S_NEW = 0;
@@ -46,13 +46,9 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
   #state = S_NEW;
   #out: OutgoingRequest | null = null;
   #authority = '';
-  #send: SendQueue | null = null;
-  /** Our END_STREAM is out (or queued behind the DATA). */
-  #localEnded = false;
+  readonly #up = new OwnH2Upload(this);
   #bodyEnded = false;
   #reqTrailers: HeaderList | null = null;
-  #trailersAfterData = false;
-  #wantDrain = false;
   #replays = 0;
   #timed = false;
   readonly #body: OwnH2Body;
@@ -92,8 +88,8 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     this.#id = id;
     this.#state = S_WAIT;
     const len = host.encoder.encode(h2RequestFields(out, this.#authority, host.pool.scheme));
-    this.#localEnded = out.bodyKind === BODY_NONE;
-    host.writer.headers(id, host.encoder.buffer, len, this.#localEnded, host.peerMaxFrame);
+    this.#up.ended = out.bodyKind === BODY_NONE;
+    host.writer.headers(id, host.encoder.buffer, len, this.#up.ended, host.peerMaxFrame);
     host.schedule();
     const t = host.pool.options.responseHeaderTimeoutMs;
     if (t > 0 && !this.#timed) {
@@ -103,11 +99,6 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     }
   }
 
-  #queue(): SendQueue {
-    this.#send ??= new SendQueue(this.#id, this.#host.peerInitialWindow);
-    return this.#send;
-  }
-
   sendBody(buf: Buffer, start: number, end: number): boolean {
     if (this.#state === S_DONE) return true;
     const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
@@ -115,17 +106,10 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     if (this.#state === S_REPLAY) {
       // Waiting for another session: the bytes were kept, or the wait fails.
       if (!this.#kept.keepable) this.#failReplay();
-      this.#wantDrain = true;
+      this.#up.wantDrain = true;
       return false;
     }
-    const host = this.#host;
-    const q = this.#queue();
-    q.send(host, data, 0, data.length, false);
-    host.schedule();
-    if (q.empty && !host.socketFull) return true;
-    this.#wantDrain = true;
-    if (q.empty) host.waitForDrain(this);
-    return false;
+    return this.#up.send(data);
   }
 
   endBody(trailers?: HeaderList | null): void {
@@ -134,63 +118,26 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     if (this.#state === S_WAIT || this.#state === S_BODY) this.#finishBody();
   }
 
-  /** Our END_STREAM: on the last DATA frame, or on the client's trailers (after the DATA). */
+  /** Our END_STREAM: on the last DATA frame, or on the client's trailers (never gRPC's). */
   #finishBody(): void {
-    if (this.#localEnded) return;
-    this.#localEnded = true;
-    const host = this.#host;
-    const q = this.#queue();
     const out = this.#out!;
     const grpc = out.headers.get('content-type')?.startsWith('application/grpc') === true;
-    if (out.bodyKind === BODY_CHUNKED && !grpc && this.#reqTrailers !== null) {
-      if (q.empty) this.#sendTrailers();
-      else this.#trailersAfterData = true;
-      return;
-    }
-    q.send(host, NO_BYTES, 0, 0, true);
-    host.schedule();
-  }
-
-  #sendTrailers(): void {
-    const host = this.#host;
-    const fields = trailerFields(this.#reqTrailers);
-    if (fields.length === 0) this.#queue().send(host, NO_BYTES, 0, 0, true);
-    else {
-      const len = host.encoder.encode(fields);
-      host.writer.headers(this.#id, host.encoder.buffer, len, true, host.peerMaxFrame);
-    }
-    host.schedule();
+    const trailers = out.bodyKind === BODY_CHUNKED && !grpc && this.#reqTrailers !== null;
+    this.#up.finish(trailers ? trailerFields(this.#reqTrailers) : null);
   }
 
   /** The windows opened: queued DATA goes out; the user may send again once it all left. */
   pump(): void {
-    const q = this.#send;
-    if (q === null || this.#state === S_DONE) return;
-    q.pump(this.#host);
-    this.#host.schedule();
-    if (!q.empty) return;
-    if (this.#trailersAfterData) {
-      this.#trailersAfterData = false;
-      this.#sendTrailers();
-    }
-    if (this.#wantDrain) {
-      if (this.#host.socketFull) this.#host.waitForDrain(this);
-      else {
-        this.#wantDrain = false;
-        this.user?.onUpstreamDrain();
-      }
-    }
+    if (this.#state !== S_DONE) this.#up.pump();
   }
 
   onSocketDrain(): void {
-    if (this.#wantDrain && this.#state !== S_DONE) this.pump();
+    if (this.#up.wantDrain && this.#state !== S_DONE) this.#up.pump();
   }
 
   /** SETTINGS_INITIAL_WINDOW_SIZE changed by `delta`; false when the window overflows. */
   addSendWindow(delta: number): boolean {
-    const q = this.#queue();
-    q.window += delta;
-    return q.window <= MAX_WINDOW;
+    return this.#up.addWindow(delta);
   }
 
   onWindowUpdate(inc: number): void {
@@ -221,7 +168,7 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
   markNotReusable(): void {}
 
   get pendingBytes(): number {
-    return this.#send?.bytes ?? 0;
+    return this.#up.pending;
   }
 
   destroy(): void {
@@ -263,7 +210,7 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
   /** Done with the session (after the user was detached or just before it hears the end). */
   #release(): void {
     this.#untime();
-    this.#send?.clear();
+    this.#up.clear();
     const id = this.#id;
     this.#id = 0;
     this.#host.streamClosed(id);
@@ -352,7 +299,7 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     const user = this.user;
     this.user = null;
     // The server finished before the request did (a gRPC server ending a call early): stop it.
-    if (!this.#localEnded || !(this.#send?.empty ?? true)) this.#rst(E_CANCEL);
+    if (!this.#up.ended || this.#up.pending > 0) this.#rst(E_CANCEL);
     this.#release();
     user?.onUpstreamEnd(trailers);
   }
@@ -415,9 +362,6 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
       this.#replays++;
       this.#state = S_REPLAY;
       this.#release();
-      this.#send = null;
-      this.#localEnded = false;
-      this.#trailersAfterData = false;
       host.pool.replay(this, host);
       return;
     }
@@ -434,12 +378,10 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     }
     this.#host = host;
     this.#open();
-    const kept = this.#kept.bufs;
-    const q = this.#queue();
-    for (let i = 0; i < kept.length; i++) q.send(host, kept[i]!, 0, kept[i]!.length, false);
+    this.#up.resend(this.#kept.bufs);
     if (this.#bodyEnded) this.#finishBody();
     host.schedule();
-    if (this.#wantDrain) this.pump();
+    if (this.#up.wantDrain) this.pump();
   }
 
   replayFailed(err: ProxyError): void {
