@@ -33,8 +33,9 @@ import {
 } from './config/static/admin-entry-points.ts';
 import { tlsEntryPoints } from './config/static/entry-point-tls.ts';
 import { createLogger, type Logger } from './core/logger.ts';
-import { settleHeap } from './core/settle-heap.ts';
+import { OldGenerationPacer, settleHeap } from './core/settle-heap.ts';
 import { Ticker } from './core/ticker.ts';
+import { capYoungGeneration } from './core/young-generation-cap.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
 import { pathPolicy } from './http1/request-path.ts';
 import { EntryPointDispatcher } from './listeners/dispatcher.ts';
@@ -71,14 +72,28 @@ import { internalServicesFor, newBridgeSecret } from './runtime/internal-service
 import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
-import { planeFor } from './workers/role.ts';
+import type { Staple } from './tls/ocsp/ocsp-stapler.ts';
+import type { AcmeMirror, AcmeState } from './workers/acme-mirror.ts';
+import type { OcspMirror } from './workers/ocsp-mirror.ts';
+import { type Plane, planeFor } from './workers/role.ts';
 
 /** Read before anything slow: a parent that dies while we start must still be noticed. */
 const PARENT_AT_START = process.ppid;
 
+/**
+ * Each provider update checks every rule of the provider again (a thousand routes: a thousand
+ * compilations per change); a rule's verdict depends on its text only, so it is kept. Bounded:
+ * forgotten all at once past 20,000 rules.
+ */
+const ruleVerdicts = new Map<string, ReturnType<RuleChecker>>();
 const checkRule: RuleChecker = (rule, language) => {
+  const key = `${language ?? 'http'}\n${rule}`;
+  if (ruleVerdicts.has(key)) return ruleVerdicts.get(key);
   const r = language === 'tcp' ? compileTcpRule(rule) : compileRule(rule);
-  return r.ok ? undefined : r.error;
+  const verdict = r.ok ? undefined : r.error;
+  if (ruleVerdicts.size >= 20_000) ruleVerdicts.clear();
+  ruleVerdicts.set(key, verdict);
+  return verdict;
 };
 
 const checkBreakerExpression: RuleChecker = (src) => {
@@ -124,6 +139,7 @@ function entryPointContext(
     readHeaderTimeoutMs: t.readHeaderTimeout,
     idleTimeoutMs: t.idleTimeout,
     readTimeoutMs: t.readTimeout,
+    writeTimeoutMs: t.writeTimeout,
     keepAliveMaxRequests: ep.transport.keepAliveMaxRequests,
     isTrusted: trustedMatcher(ep.forwardedHeaders.trustedIPs, ep.forwardedHeaders.insecure),
     snapshots: ref,
@@ -163,6 +179,25 @@ interface TlsSetup {
    * does not pay).
    */
   loadTls(): Promise<TlsBuildOptions>;
+  /** Control plane of workers: the ACME state each configuration carries to the workers. */
+  readonly acmeState: (() => AcmeState) | null;
+  /** A worker: its copy of the control plane's ACME certificates and challenges. */
+  readonly acmeMirror: AcmeMirror | null;
+  /** Control plane of workers: the OCSP responses each configuration carries to the workers. */
+  readonly ocspState: (() => Staple[]) | null;
+  /** A worker: the responses the control plane fetched, which it staples. */
+  readonly ocspMirror: OcspMirror | null;
+}
+
+/** What TLS asks of a resolver: CertificateManager here, the control plane's copy in a worker. */
+interface ResolverView {
+  ensure(domains: readonly string[]): void;
+  certificateFor(serverName: string): { readonly keyPem: string; readonly certPem: string } | undefined;
+  certificates(): readonly {
+    readonly keyPem: string;
+    readonly certPem: string;
+    readonly domains: readonly string[];
+  }[];
 }
 
 /**
@@ -171,7 +206,7 @@ interface TlsSetup {
  * answers), and the ACME managers, which ask for a rebuild when a certificate arrives. Null when
  * a resolver cannot be set up (a DNS provider's variables are missing): already logged.
  */
-async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup | null> {
+async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Promise<TlsSetup | null> {
   const tlsEps = tlsEntryPoints(config.entryPoints);
   const { redirections, bound } = entryPointRedirections(config);
   const resolvers = Object.entries(config.certificatesResolvers ?? {});
@@ -187,6 +222,10 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
       stop: () => {},
       ensure: () => {},
       bound,
+      acmeState: null,
+      acmeMirror: null,
+      ocspState: null,
+      ocspMirror: null,
       loadTls: () => {
         loading ??= (async () => {
           const tls = await import('./tls/index.ts');
@@ -207,21 +246,55 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
   const generated = new tls.GeneratedDefaultCertificate();
   // One for the process: node's trusted roots are indexed once, by the first build that needs them.
   const roots = new tls.TrustedRoots();
+  // With workers the control plane fetches every response once and the workers staple its copies.
+  const ocspMirror =
+    config.ocsp === undefined || plane.role !== 'worker'
+      ? null
+      : new (await import('./workers/ocsp-mirror.ts')).OcspMirror();
   const stapler =
-    config.ocsp === undefined
+    config.ocsp === undefined || ocspMirror !== null
       ? null
       : new (await import('./tls/ocsp/index.ts')).OcspStapler({
           logger: logger.child({ component: 'ocsp' }),
           responderOverrides: config.ocsp.responderOverrides,
           roots,
         });
-  const managers: import('./tls/acme/index.ts').CertificateManager[] = [];
+  const ocspControl = plane.role === 'control' ? plane.control : null;
+  if (stapler !== null && ocspControl !== null) stapler.onStapled((st) => ocspControl.staple(st));
+  const managers: ResolverView[] = [];
+  const stoppable: { stop(): void }[] = [];
   let http01: import('./tls/acme/index.ts').Http01Store | null = null;
   let alpn: AlpnChallenges | null = null;
   const http01Eps: string[] = [];
-  if (resolvers.length > 0) {
+  let acmeState: (() => AcmeState) | null = null;
+  let acmeMirror: AcmeMirror | null = null;
+  if (resolvers.length > 0 && plane.role === 'worker') {
+    // A data-plane worker runs no ACME client: it serves what the control plane obtained and
+    // answers the challenges it presents (src/workers/acme-mirror.ts).
+    const mirror = new (await import('./workers/acme-mirror.ts')).AcmeMirror();
+    acmeMirror = mirror;
+    http01 = mirror.http01;
+    alpn = mirror.tlsAlpn01;
+    for (const [name, r] of resolvers) {
+      if (r.acme.httpChallenge !== undefined) http01Eps.push(r.acme.httpChallenge.entryPoint);
+      managers.push({
+        ensure: () => {},
+        certificateFor: (serverName) => mirror.certificateFor(name, serverName),
+        certificates: () => mirror.certificatesOf(name),
+      });
+    }
+  } else if (resolvers.length > 0) {
     const acme = await import('./tls/acme/index.ts');
-    const stores = { http01: new acme.Http01Store(), tlsAlpn01: new acme.TlsAlpn01Store() };
+    // The control plane of workers: each challenge is in every worker before the CA looks.
+    const control = plane.role === 'control' ? plane.control : null;
+    const stores = {
+      http01: new acme.Http01Store(
+        control === null ? undefined : (key, value) => control.challenge({ kind: 'http-01', key, value }),
+      ),
+      tlsAlpn01: new acme.TlsAlpn01Store(
+        control === null ? undefined : (key, value) => control.challenge({ kind: 'tls-alpn-01', key, value }),
+      ),
+    };
     http01 = stores.http01;
     alpn = stores.tlsAlpn01;
     // Every provider first, every problem reported: nothing starts on a half-valid setup.
@@ -244,7 +317,7 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
       const challenge =
         a.httpChallenge !== undefined ? 'http-01' : a.tlsChallenge !== undefined ? 'tls-alpn-01' : 'dns-01';
       if (a.httpChallenge !== undefined) http01Eps.push(a.httpChallenge.entryPoint);
-      const m = new acme.CertificateManager(
+      const m: import('./tls/acme/index.ts').CertificateManager = new acme.CertificateManager(
         {
           caServer: a.caServer,
           email: a.email,
@@ -268,8 +341,15 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
         for (const fn of listeners) fn();
       });
       managers.push(m);
+      stoppable.push(m);
       m.start();
     }
+    const real = managers;
+    acmeState = () => ({
+      certificates: resolvers.map(([name], i) => [name, real[i]!.certificates()] as const),
+      http01: stores.http01.entries(),
+      tlsAlpn01: stores.tlsAlpn01.entries(),
+    });
   }
   const http01Store = http01;
   const byName = new Map(resolvers.map(([name], i) => [name, managers[i]!]));
@@ -307,11 +387,15 @@ async function setupTls(config: StaticConfig, logger: Logger): Promise<TlsSetup 
     buildOptions,
     onChange: (fn) => listeners.push(fn),
     alpn,
-    ocsp: stapler,
+    ocsp: ocspMirror ?? stapler,
     bound,
     loadTls: () => Promise.resolve(ready),
+    acmeState,
+    acmeMirror,
+    ocspState: stapler !== null && ocspControl !== null ? () => stapler.staples() : null,
+    ocspMirror,
     stop: () => {
-      for (const m of managers) m.stop();
+      for (const m of stoppable) m.stop();
       stapler?.close();
     },
     ensure: (snap) => {
@@ -415,16 +499,22 @@ async function setupPlugins(
 }
 
 async function run(
-  config: StaticConfig,
+  given: StaticConfig,
   inline: Parameters<typeof fileProviderOptions>[1],
   source: ConfigLookup,
 ): Promise<number> {
   const rootLogger = createLogger({
-    level: config.log.level,
-    format: config.log.format === 'json' ? 'json' : 'text',
+    level: given.log.level,
+    format: given.log.format === 'json' ? 'json' : 'text',
   });
   // `workers: N`: this process is the control plane or one data-plane worker (src/workers).
-  const plane = await planeFor(config, rootLogger);
+  const plane = await planeFor(given, rootLogger);
+  // A worker enforces its share of the static caps (connections, body memory): the configured
+  // figures are the whole proxy's.
+  const config =
+    plane.role === 'worker'
+      ? (await import('./workers/split-limits.ts')).splitStaticLimits(given, plane.data.workers)
+      : given;
   const logger = plane.role === 'worker' ? rootLogger.child({ worker: plane.data.slot }) : rootLogger;
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker, config.experimental?.http2Engine ?? 'node');
@@ -476,7 +566,7 @@ async function run(
           },
           logger,
         );
-  const tlsSetup = await setupTls(config, logger);
+  const tlsSetup = await setupTls(config, logger, plane);
   if (tlsSetup === null) return 1;
   // Local plugins are imported before any entry point opens; one that cannot be is logged, and
   // the middlewares naming it are disabled (Traefik's default), or nothing starts.
@@ -696,11 +786,14 @@ async function run(
           settledHeap = true;
           setImmediate(() => {
             settleHeap();
+            capYoungGeneration();
             signals?.forgive(); // our own pause, not load
           });
         }
       },
       metrics,
+      acme: tlsSetup.acmeMirror,
+      ocsp: tlsSetup.ocspMirror,
       reopenLogs: () => accessLog?.reopen(),
       shutdown: async (signal) => {
         const grace = Math.max(0, ...listened.map(([, e]) => e.transport.lifeCycle.graceTimeOut));
@@ -770,8 +863,15 @@ async function run(
   }
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
+  let controlServing = false;
   if (plane.role === 'control') {
     const control = plane.control;
+    if (tlsSetup.acmeState !== null) control.acmeSource(tlsSetup.acmeState);
+    if (tlsSetup.ocspState !== null) control.ocspSource(tlsSetup.ocspState);
+    void control.whenServing().then(() => {
+      controlServing = true;
+      tlsSetup.ensure(ref.current);
+    });
     watcher.onOutcome((o) => {
       if (o.applied && o.built !== undefined) control.publish(o.generation, o.built);
     });
@@ -792,11 +892,14 @@ async function run(
   // The pressure signals are read from the first outcome on: loading the code and the first
   // configuration is no overload. Building a configuration blocks the loop (a very large one
   // for seconds): that delay is our own, and no reason to shed the requests that waited for it.
-  const sampling = ov.maxEventLoopDelay > 0 || ov.maxHeapUsedRatio > 0;
+  // The control plane of workers serves no request: nothing to shed, no loop to sample (its
+  // timers would only wake it; each worker samples its own).
+  const sampling = plane.role !== 'control' && (ov.maxEventLoopDelay > 0 || ov.maxHeapUsedRatio > 0);
   const signals = sampling ? new ProcessSignals() : null;
   let settled = false;
   let settledHeap = 0;
   let settleTimer: NodeJS.Timeout | undefined;
+  const oldGenPacer = new OldGenerationPacer();
   watcher.onOutcome((o) => {
     if (signals !== null) {
       signals.start((s) => overload.observe(s));
@@ -817,13 +920,16 @@ async function run(
       );
     }
     if (snap.tls !== null) gate.ready();
-    tlsSetup.ensure(snap);
+    // With workers, ACME orders wait until every worker serves: the CA's validation connects to
+    // the entry points they bind (the first outcome's ensure runs then, below).
+    if (plane.role !== 'control' || controlServing) tlsSetup.ensure(snap);
     certFiles.follow(ref.current.config);
     if (!settled) {
       // Start-up garbage (code loading, the first build) out once, off the current tick.
       settled = true;
       setImmediate(() => {
         const r = settleHeap();
+        capYoungGeneration();
         // That collection is our own start-up work too, not load (see signals above).
         signals?.forgive();
         settledHeap = process.memoryUsage().heapTotal;
@@ -831,6 +937,9 @@ async function run(
       });
       return;
     }
+    // While they go on, replaced states are collected every 24 MB (core/settle-heap.ts) instead
+    // of every ~75 MB as V8 would: the peak RSS while a thousand routes change.
+    if (oldGenPacer.afterRebuild()) signals?.forgive(); // our own pause, not load
     // Rebuilds of a large configuration (a provider with a thousand routes changing often) leave
     // V8's heap grown far beyond what stays live, and it keeps those pages. Once the changes have
     // stopped for a second, and only when the heap grew by more than 32 MB since the last time,
@@ -871,7 +980,9 @@ async function run(
   if (metrics !== null) {
     const { runtimeCollector } = await import('./runtime/metrics-collector.ts');
     metrics.addCollector(runtimeCollector(ref, watcher));
-    metrics.addCollector(overloadCollector(overload, gates, sampling));
+    // With workers the overload figures are theirs (summed at scrape time): the control plane
+    // has no entry point, and its unsplit budget would be counted on top of theirs.
+    if (plane.role !== 'control') metrics.addCollector(overloadCollector(overload, gates, sampling));
     metrics.addCollector((await import('./runtime/provider-metrics.ts')).providerCollector(states));
   }
   if (bridge !== null) {

@@ -74,8 +74,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   ],
   cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin', 'tls', 'plugins'],
   admin: ['core', 'config', 'runtime', 'router', 'providers', 'observability', 'middleware', 'balancer'],
-  // Data-plane workers (docs/performance.md): they build snapshots and merge metrics expositions.
-  workers: ['core', 'config', 'runtime', 'observability', 'upstream'],
+  // Data-plane workers (docs/performance.md): they build snapshots and merge metrics expositions,
+  // and keep copies of the control plane's ACME certificates, challenges and OCSP responses.
+  workers: ['core', 'config', 'runtime', 'observability', 'upstream', 'tls'],
 };
 
 /**

@@ -63,6 +63,15 @@ describe('admin API reads', () => {
         services: { total: 1, warnings: 0, errors: 0 },
         middlewares: { total: 3, warnings: 0, errors: 0 },
       },
+      tcp: {
+        routers: { total: 0, warnings: 0, errors: 0 },
+        services: { total: 0, warnings: 0, errors: 0 },
+        middlewares: { total: 0, warnings: 0, errors: 0 },
+      },
+      udp: {
+        routers: { total: 0, warnings: 0, errors: 0 },
+        services: { total: 0, warnings: 0, errors: 0 },
+      },
       issues: [],
       providers: [],
     });

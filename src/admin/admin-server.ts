@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.ts';
+import { providerOf } from '../core/qualified-name.ts';
 import type { ApiProvider, ApiSection } from '../providers/api/index.ts';
 import type { ProviderStates } from '../providers/status.ts';
 import type { ConfigWatcher } from '../runtime/config-watcher.ts';
@@ -16,13 +17,13 @@ import { AuthThrottle, DEFAULT_THROTTLE, type ThrottleOptions } from './auth-thr
 import { disabledObject } from './disabled-views.ts';
 import { explain, explainRequestHead } from './explain.ts';
 import { isJsonType, readBody, sendError, sendJson, sendText } from './http-io.ts';
+import { type L4EntryPoints, type L4Kind, l4Names, l4Overview, l4View, l4Views } from './l4-views.ts';
 import { redactSecrets } from './redact.ts';
 import {
   middlewareView,
   middlewareViews,
   objectNames,
   overviewView,
-  providerOf,
   routerView,
   routerViews,
   serviceView,
@@ -68,6 +69,11 @@ export interface AdminServerDeps {
 const BODY_LIMIT = 1024 * 1024;
 const SECTIONS = ['routers', 'services', 'middlewares'] as const;
 type Section = (typeof SECTIONS)[number];
+/** Traefik's layer 4 views: no UDP middlewares (our configuration has none). */
+const L4_SECTIONS: Readonly<Record<L4Kind, readonly Section[]>> = {
+  tcp: SECTIONS,
+  udp: ['routers', 'services'],
+};
 const READ = 'GET, HEAD';
 const READ_WRITE = 'GET, HEAD, PUT, PATCH, DELETE';
 
@@ -83,6 +89,7 @@ export class AdminServer {
   readonly #access: AdminAccess;
   readonly #writes: ApiWrites | null;
   readonly #entryPointNames: readonly string[];
+  readonly #l4EntryPoints: L4EntryPoints;
 
   constructor(deps: AdminServerDeps) {
     this.#deps = deps;
@@ -102,6 +109,11 @@ export class AdminServer {
         ? null
         : new ApiWrites(deps.api, deps.watcher, deps.logger, deps.outcomeTimeoutMs ?? 10_000);
     this.#entryPointNames = deps.proxyEntryPoints ?? deps.entryPoints.map((e) => e.name);
+    const udp = new Set(deps.entryPoints.filter((e) => /\/udp$/i.test(e.address)).map((e) => e.name));
+    this.#l4EntryPoints = {
+      tcpDefaults: this.#entryPointNames.filter((n) => !udp.has(n)),
+      udp: [...udp],
+    };
   }
 
   /** A request from the bridge: served as its identity header says, refused without one. */
@@ -190,6 +202,7 @@ export class AdminServer {
         case 'overview':
           return sendJson(res, 200, {
             ...overviewView(snap, this.#deps.watcher.status, this.#deps.version, this.#entryPointNames),
+            ...l4Overview(snap, this.#l4EntryPoints),
             // Traefik's overview lists the enabled providers by name.
             providers: (this.#deps.providers?.list() ?? []).map((p) => p.name),
           });
@@ -212,12 +225,19 @@ export class AdminServer {
       }
       return sendError(res, 404, 'not found');
     }
-    const section = SECTIONS.find((s) => s === parts[1]);
-    if (route !== 'http' || section === undefined || parts.length > 3)
+    const kind = route === 'tcp' || route === 'udp' ? route : route === 'http' ? 'http' : undefined;
+    const section = (kind === undefined ? [] : kind === 'http' ? SECTIONS : L4_SECTIONS[kind]).find(
+      (s) => s === parts[1],
+    );
+    if (kind === undefined || section === undefined || parts.length > 3)
       return sendError(res, 404, 'not found');
     if (parts.length === 2) {
       if (!read) return this.#notAllowed(res, READ);
-      return sendJson(res, 200, this.#list(snap, section));
+      return sendJson(
+        res,
+        200,
+        kind === 'http' ? this.#list(snap, section) : l4Views(snap, kind, section, this.#l4EntryPoints),
+      );
     }
     let name: string;
     try {
@@ -226,9 +246,12 @@ export class AdminServer {
       return sendError(res, 400, 'malformed name in the path');
     }
     if (read) {
-      const r = this.#one(snap, section, name);
+      const r = kind === 'http' ? this.#one(snap, section, name) : this.#oneL4(snap, kind, section, name);
       return sendJson(res, r.status, r.body);
     }
+    // The API provider (src/providers/api) holds `http` objects only: layer 4 is read-only here.
+    if (kind !== 'http')
+      return this.#notAllowed(res, READ, `${kind} objects cannot be changed through the API`);
     return this.#change(req, res, method, section, name, url);
   }
 
@@ -251,17 +274,15 @@ export class AdminServer {
     return middlewareViews(snap);
   }
 
+  #oneL4(snap: RuntimeSnapshot, kind: L4Kind, section: Section, name: string): Reply {
+    const found = lookup(l4Names(snap, kind, section), section, name);
+    if (typeof found !== 'string') return found;
+    return { status: 200, body: l4View(snap, kind, section, found, this.#l4EntryPoints) };
+  }
+
   #one(snap: RuntimeSnapshot, section: Section, name: string): Reply {
-    const names = objectNames(snap, section);
-    let found = name;
-    if (!names.includes(name)) {
-      // `web` finds `web@file` when only one provider has a `web`.
-      const same = name.includes('@') ? [] : names.filter((n) => n.slice(0, n.lastIndexOf('@')) === name);
-      if (same.length > 1)
-        return fail(409, `several providers have \`${name}\`: name one (${same.join(', ')})`);
-      if (same.length === 0) return fail(404, `${section.slice(0, -1)} \`${name}\` not found`);
-      found = same[0]!;
-    }
+    const found = lookup(objectNames(snap, section), section, name);
+    if (typeof found !== 'string') return found;
     if (section === 'routers') return { status: 200, body: routerView(snap, found, this.#entryPointNames) };
     if (section === 'middlewares') return { status: 200, body: middlewareView(snap, found) };
     const view = serviceView(snap, found);
@@ -390,6 +411,15 @@ interface Reply {
 
 function fail(status: number, error: string): Reply {
   return { status, body: { error } };
+}
+
+/** The object `name` designates among `names`: `web` finds `web@file` when only one provider has a `web`. */
+function lookup(names: readonly string[], section: Section, name: string): string | Reply {
+  if (names.includes(name)) return name;
+  const same = name.includes('@') ? [] : names.filter((n) => n.slice(0, n.lastIndexOf('@')) === name);
+  if (same.length > 1) return fail(409, `several providers have \`${name}\`: name one (${same.join(', ')})`);
+  if (same.length === 0) return fail(404, `${section.slice(0, -1)} \`${name}\` not found`);
+  return same[0]!;
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { DisabledObject } from '../config/dynamic/disabled.ts';
+import { type DisabledObject, objectKey } from '../config/dynamic/disabled.ts';
 import type { HttpSection } from '../config/dynamic/schema.ts';
 import { SERVICE_KINDS } from '../config/dynamic/services.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
@@ -13,15 +13,15 @@ import type { MiddlewareView, RouterView, ServiceView } from './views.ts';
  * schema refused it: every field is read for what it is, and missing or odd ones are left empty.
  */
 
-function record(v: unknown): Record<string, unknown> {
+export function record(v: unknown): Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as Record<string, unknown>) : {};
 }
 
-function text(v: unknown): string {
+export function text(v: unknown): string {
   return typeof v === 'string' || typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
 }
 
-function strings(v: unknown): string[] {
+export function strings(v: unknown): string[] {
   if (typeof v === 'string') return v === '' ? [] : v.split(',').map((x) => x.trim());
   return Array.isArray(v) ? v.map(text).filter((x) => x !== '') : [];
 }
@@ -35,19 +35,23 @@ function qualify(name: string, provider: string): string {
   return name === '' || name.includes('@') || provider === '' ? name : `${name}@${provider}`;
 }
 
-/** The disabled object of `section` named `name`, if the snapshot left one out. */
+/** `http` (absent), `tcp` or `udp`: which part of the configuration an object is in. */
+export type Kind = 'tcp' | 'udp' | undefined;
+
+/** The disabled object of `section` (of `kind`) named `name`, if the snapshot left one out. */
 export function disabledObject(
   snapshot: RuntimeSnapshot,
   section: HttpSection,
   name: string,
+  kind?: Kind,
 ): DisabledObject | undefined {
-  return snapshot.disabled.get(`${section}/${name}`);
+  return snapshot.disabled.get(objectKey(section, name, kind));
 }
 
-/** Names of the disabled objects of one section. */
-export function disabledNames(snapshot: RuntimeSnapshot, section: HttpSection): string[] {
+/** Names of the disabled objects of one section of `kind` (absent: `http`). */
+export function disabledNames(snapshot: RuntimeSnapshot, section: HttpSection, kind?: Kind): string[] {
   const out: string[] = [];
-  for (const d of snapshot.disabled.values()) if (d.section === section) out.push(d.name);
+  for (const d of snapshot.disabled.values()) if (d.section === section && d.kind === kind) out.push(d.name);
   return out;
 }
 

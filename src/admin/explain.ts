@@ -1,8 +1,9 @@
 import { HeaderList } from '../core/headers.ts';
+import { providerOf, qualify } from '../core/qualified-name.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { Middleware, RequestControl } from '../middleware/middleware.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
-import { flattenChain, providerOf, qualify } from './views.ts';
+import { flattenChain } from './views.ts';
 
 export interface ExplainCandidate {
   readonly name: string;

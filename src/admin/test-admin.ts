@@ -5,11 +5,12 @@ import type { AddressInfo } from 'node:net';
 import type { TestContext } from 'node:test';
 import type { RuleChecker } from '../config/index.ts';
 import { type InternalServiceName, isInternalServiceName } from '../config/internal-services.ts';
-import { silentLogger } from '../core/logger.ts';
+import { type Logger, silentLogger } from '../core/logger.ts';
 import { Ticker } from '../core/ticker.ts';
 import { ApiProvider, type ApiProviderOptions } from '../providers/api/index.ts';
+import type { Provider } from '../providers/provider.ts';
 import { compileRule } from '../router/index.ts';
-import { buildSnapshot } from '../runtime/build-snapshot.ts';
+import { type BuildOptions, buildSnapshot } from '../runtime/build-snapshot.ts';
 import { type ApplyOutcome, ConfigWatcher } from '../runtime/config-watcher.ts';
 import type { InternalOrigin } from '../runtime/internal-services.ts';
 import { ResourceCache } from '../runtime/resource-cache.ts';
@@ -42,6 +43,13 @@ export interface TestAdminOptions {
   readonly hostPinned?: boolean;
   /** The internal service the router named; a request may pick another with `x-test-service`. */
   readonly service?: InternalServiceName;
+  /** Providers besides the API provider (for `tcp` and `udp` objects, which it does not hold). */
+  readonly providers?: readonly Provider[];
+  /** How the watcher builds snapshots (UDP entry points…). */
+  readonly build?: BuildOptions;
+  /** The watcher's logger (health checks log through it); default silent. */
+  readonly logger?: Logger;
+  readonly entryPoints?: readonly { readonly name: string; readonly address: string }[];
 }
 
 /** The ApiProvider as the only provider, wired as src/main.ts wires providers, and an admin server. */
@@ -50,7 +58,7 @@ export async function startAdmin(t: TestContext, opts: TestAdminOptions = {}): P
   const cache = new ResourceCache(ticker);
   const ref = new SnapshotRef(EMPTY_SNAPSHOT);
   let watcher: ConfigWatcher | undefined;
-  const entryPoints = [
+  const entryPoints = opts.entryPoints ?? [
     { name: 'web', address: ':8080' },
     { name: 'traefik', address: '127.0.0.1:8081' },
   ];
@@ -69,7 +77,13 @@ export async function startAdmin(t: TestContext, opts: TestAdminOptions = {}): P
         }),
     ...opts.provider,
   });
-  watcher = new ConfigWatcher([api], ref, cache, silentLogger);
+  watcher = new ConfigWatcher(
+    [api, ...(opts.providers ?? [])],
+    ref,
+    cache,
+    opts.logger ?? silentLogger,
+    opts.build ?? {},
+  );
   const first = new Promise<ApplyOutcome>((resolve) => watcher.onOutcome(resolve));
   const stop = new AbortController();
   const watching = watcher.run(stop.signal);

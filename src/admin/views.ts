@@ -1,6 +1,7 @@
 import type { HttpSection } from '../config/dynamic/schema.ts';
 import { type ServiceConfig, serviceReferences } from '../config/dynamic/services.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
+import { providerOf, qualify } from '../core/qualified-name.ts';
 import { defaultPriority } from '../router/index.ts';
 import type { ReloadStatus } from '../runtime/config-watcher.ts';
 import { LoadBalancerNode } from '../runtime/service-nodes.ts';
@@ -98,26 +99,22 @@ export interface OverviewView {
 
 /** Sections whose objects carry their own issues in their views. */
 const SHOWN_SECTIONS = new Set(['routers', 'services', 'middlewares']);
+/** `tcp` and `udp` objects have their views too (l4-views.ts); their servers transports do not. */
+const SHOWN_KINDS = new Set(['http', 'tcp', 'udp']);
 
 const NO_POOL: PoolView = { idle: 0, busy: 0, connecting: 0, opened: 0, closed: 0, reused: 0 };
 
-/** `name@provider` → provider. */
-export function providerOf(qualified: string): string {
-  const at = qualified.lastIndexOf('@');
-  return at === -1 ? '' : qualified.slice(at + 1);
+/** The snapshot's issues about one object of `kind` (`http`, `tcp`, `udp`). */
+export function issuesOf(
+  snapshot: RuntimeSnapshot,
+  section: HttpSection,
+  name: string,
+  kind: 'http' | 'tcp' | 'udp' = 'http',
+): ConfigIssue[] {
+  return snapshot.issues.filter((i) => i.path[0] === kind && i.path[1] === section && i.path[2] === name);
 }
 
-/** A reference as written in `provider`'s config, qualified the way the merge qualified names. */
-export function qualify(name: string, provider: string): string {
-  return name.includes('@') ? name : `${name}@${provider}`;
-}
-
-/** The snapshot's issues about one object, as `path: message` lines. */
-function issuesOf(snapshot: RuntimeSnapshot, section: HttpSection, name: string): ConfigIssue[] {
-  return snapshot.issues.filter((i) => i.path[0] === 'http' && i.path[1] === section && i.path[2] === name);
-}
-
-function hasError(issues: readonly ConfigIssue[]): boolean {
+export function hasError(issues: readonly ConfigIssue[]): boolean {
   return issues.some((i) => i.severity === 'error');
 }
 
@@ -243,8 +240,11 @@ export function middlewareViews(snapshot: RuntimeSnapshot): MiddlewareView[] {
   return out;
 }
 
-/** An object counts as an error when disabled, else as a warning when it has any issue. */
-function counts(views: readonly { status: ObjectStatus; issues: readonly string[] }[]): SectionCounts {
+/**
+ * An object counts as an error when disabled, else as a warning when it has any issue (Traefik's
+ * overview counts its `disabled` and `warning` statuses; our views say `enabled` with issues).
+ */
+export function counts(views: readonly { status: ObjectStatus; issues: readonly string[] }[]): SectionCounts {
   let warnings = 0;
   let errors = 0;
   for (const v of views) {
@@ -277,7 +277,7 @@ export function overviewView(
       middlewares: counts(middlewareViews(snapshot)),
     },
     issues: snapshot.issues
-      .filter((i) => !(i.path[0] === 'http' && SHOWN_SECTIONS.has(String(i.path[1]))))
+      .filter((i) => !(SHOWN_KINDS.has(String(i.path[0])) && SHOWN_SECTIONS.has(String(i.path[1]))))
       .map((i) => ({ severity: i.severity, text: formatIssue(i) })),
   };
 }

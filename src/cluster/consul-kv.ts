@@ -4,8 +4,11 @@
  * writes (or deletes) only when the key's ModifyIndex is still N, so the value read and compared
  * is the value replaced.
  */
+import type { AcmeStoreTls } from '../config/index.ts';
+import { engineRequest, readBody } from '../providers/engine-client.ts';
 import type { SharedStore } from '../tls/acme/shared-store.ts';
 import { StoreError, withTimeout } from './store-error.ts';
+import { StoreTls } from './store-tls.ts';
 
 interface Entry {
   readonly Key?: string;
@@ -17,6 +20,8 @@ export interface ConsulKvOptions {
   readonly endpoints: readonly string[];
   readonly prefix: string;
   readonly token?: string;
+  /** HTTPS to the agent (Consul's `verify_incoming` asks for a client certificate too). */
+  readonly tls?: AcmeStoreTls;
   readonly timeoutMs?: number;
 }
 
@@ -24,12 +29,14 @@ export class ConsulKv implements SharedStore {
   readonly description: string;
   readonly prefix: string;
   readonly #o: ConsulKvOptions;
+  readonly #tls: StoreTls;
   #endpoint = 0;
 
   constructor(o: ConsulKvOptions) {
     this.#o = o;
     this.prefix = o.prefix;
     this.description = `consul://${o.endpoints.join(',')}/${o.prefix}`;
+    this.#tls = new StoreTls(this.description, o.tls);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -82,24 +89,28 @@ export class ConsulKv implements SharedStore {
     query: string,
     body?: string,
   ): Promise<{ status: number; text: string }> {
-    const base = `http://${this.#o.endpoints[this.#endpoint % this.#o.endpoints.length]}`;
+    const base = `${this.#tls.enabled ? 'https' : 'http'}://${this.#o.endpoints[this.#endpoint % this.#o.endpoints.length]}`;
     const path = key.split('/').map(encodeURIComponent).join('/');
     const url = `${base}/v1/kv/${path}${query === '' ? '' : `?${query}`}`;
-    let res: Response;
+    const tls = this.#tls.options();
+    let res: { status: number; text: string };
     try {
-      res = await withTimeout(this.#o.timeoutMs, (signal) =>
-        fetch(url, {
+      res = await withTimeout(this.#o.timeoutMs, async (signal) => {
+        const r = await engineRequest({
+          url,
           method,
           headers: this.#o.token === undefined ? {} : { 'x-consul-token': this.#o.token },
           ...(body === undefined ? {} : { body }),
           signal,
-        }),
-      );
+          ...(tls === undefined ? {} : { tls }),
+        });
+        return { status: r.statusCode ?? 0, text: (await readBody(r)).toString('utf8') };
+      });
     } catch (e) {
       this.#endpoint++;
       throw new StoreError(`${this.description}: ${method} ${key}: ${(e as Error).message}`, { cause: e });
     }
-    const text = await res.text();
+    const { text } = res;
     if (res.status !== 200 && !(res.status === 404 && method === 'GET'))
       throw new StoreError(
         `${this.description}: ${method} ${key}: status ${res.status}: ${text.slice(0, 200)}`,

@@ -4,8 +4,12 @@
  * create revision with 0), so that two instances can never both take a lock. Endpoints are
  * tried in turn: the next one after a connection failure.
  */
+import type { AcmeStoreTls } from '../config/index.ts';
+import { engineRequest, readBody } from '../providers/engine-client.ts';
+import { etcdHint } from '../providers/etcd/index.ts';
 import type { SharedStore } from '../tls/acme/shared-store.ts';
 import { StoreError, withTimeout } from './store-error.ts';
+import { StoreTls } from './store-tls.ts';
 
 interface RangeResponse {
   readonly kvs?: readonly { readonly key?: string; readonly value?: string }[];
@@ -16,6 +20,8 @@ export interface EtcdKvOptions {
   readonly prefix: string;
   readonly username?: string;
   readonly password?: string;
+  /** HTTPS to the gateway, with a client certificate when etcd runs with --client-cert-auth. */
+  readonly tls?: AcmeStoreTls;
   readonly timeoutMs?: number;
 }
 
@@ -23,6 +29,7 @@ export class EtcdKv implements SharedStore {
   readonly description: string;
   readonly prefix: string;
   readonly #o: EtcdKvOptions;
+  readonly #tls: StoreTls;
   #endpoint = 0;
   #token: string | undefined;
 
@@ -30,6 +37,7 @@ export class EtcdKv implements SharedStore {
     this.#o = o;
     this.prefix = o.prefix;
     this.description = `etcd://${o.endpoints.join(',')}/${o.prefix}`;
+    this.#tls = new StoreTls(this.description, o.tls);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -77,41 +85,63 @@ export class EtcdKv implements SharedStore {
   close(): void {}
 
   async #call<T>(path: string, body: unknown, retried = false): Promise<T> {
-    const base = `http://${this.#o.endpoints[this.#endpoint % this.#o.endpoints.length]}`;
+    const base = `${this.#tls.enabled ? 'https' : 'http'}://${this.#o.endpoints[this.#endpoint % this.#o.endpoints.length]}`;
     const headers: Record<string, string> = { 'content-type': 'application/json' };
     if (this.#o.username !== undefined) headers['authorization'] = this.#token ?? (await this.#auth(base));
-    let res: Response;
-    try {
-      res = await withTimeout(this.#o.timeoutMs, (signal) =>
-        fetch(`${base}${path}`, { method: 'POST', headers, body: JSON.stringify(body), signal }),
-      );
-    } catch (e) {
-      this.#endpoint++;
-      throw new StoreError(`${this.description}: ${path}: ${describe(e)}`, { cause: e });
-    }
-    const text = await res.text();
-    if (res.status === 401 && !retried && this.#o.username !== undefined) {
+    const r = await this.#post(base, path, body, headers);
+    if (r.status === 401 && !retried && this.#o.username !== undefined) {
       this.#token = undefined; // an expired token: authenticate again once
       return this.#call(path, body, true);
     }
-    if (res.status !== 200)
-      throw new StoreError(`${this.description}: ${path}: status ${res.status}: ${text.slice(0, 200)}`);
-    return JSON.parse(text) as T;
+    if (r.status !== 200)
+      throw new StoreError(
+        etcdHint(`${this.description}: ${path}: status ${r.status}: ${r.text.slice(0, 200)}`),
+      );
+    return JSON.parse(r.text) as T;
+  }
+
+  /** One POST and its whole answer; a connection or TLS failure moves on to the next endpoint. */
+  async #post(
+    base: string,
+    path: string,
+    body: unknown,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; text: string }> {
+    const tls = this.#tls.options();
+    try {
+      return await withTimeout(this.#o.timeoutMs, async (signal) => {
+        const res = await engineRequest({
+          url: `${base}${path}`,
+          method: 'POST',
+          headers,
+          body: JSON.stringify(body),
+          signal,
+          ...(tls === undefined ? {} : { tls }),
+        });
+        return { status: res.statusCode ?? 0, text: (await readBody(res)).toString('utf8') };
+      });
+    } catch (e) {
+      this.#endpoint++;
+      throw new StoreError(`${this.description}: ${path}: ${(e as Error).message}`, { cause: e });
+    }
   }
 
   async #auth(base: string): Promise<string> {
-    const res = await withTimeout(this.#o.timeoutMs, (signal) =>
-      fetch(`${base}/v3/auth/authenticate`, {
-        method: 'POST',
-        body: JSON.stringify({ name: this.#o.username, password: this.#o.password ?? '' }),
-        signal,
-      }),
+    const r = await this.#post(
+      base,
+      '/v3/auth/authenticate',
+      { name: this.#o.username, password: this.#o.password ?? '' },
+      { 'content-type': 'application/json' },
     );
-    const r = (await res.json()) as { token?: string };
-    if (res.status !== 200 || r.token === undefined)
-      throw new StoreError(`${this.description}: authentication failed (status ${res.status})`);
-    this.#token = r.token;
-    return r.token;
+    const token = r.status === 200 ? (JSON.parse(r.text) as { token?: string }).token : undefined;
+    if (token === undefined)
+      throw new StoreError(
+        etcdHint(
+          `${this.description}: authentication as ${this.#o.username} failed (status ${r.status}: ${r.text.slice(0, 200)})`,
+        ),
+      );
+    this.#token = token;
+    return token;
   }
 }
 
@@ -128,9 +158,4 @@ function prefixEnd(prefix: string): Buffer {
     }
   }
   return Buffer.from([0]);
-}
-
-function describe(e: unknown): string {
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  return cause?.code ?? cause?.message ?? (e as Error).message;
 }

@@ -28,6 +28,7 @@ export function openSharedStore(l: AcmeStorageLocation): SharedStore | undefined
         prefix: l.prefix,
         ...(l.username === undefined ? {} : { username: l.username }),
         ...(l.password === undefined ? {} : { password: l.password }),
+        ...(l.tls === undefined ? {} : { tls: l.tls }),
       });
     case 'redis':
       return new RedisKv({
@@ -36,12 +37,14 @@ export function openSharedStore(l: AcmeStorageLocation): SharedStore | undefined
         db: l.db,
         ...(l.username === undefined ? {} : { username: l.username }),
         ...(l.password === undefined ? {} : { password: l.password }),
+        ...(l.tls === undefined ? {} : { tls: l.tls }),
       });
     case 'consul':
       return new ConsulKv({
         endpoints: l.endpoints,
         prefix: l.prefix,
         ...(l.token === undefined ? {} : { token: l.token }),
+        ...(l.tls === undefined ? {} : { tls: l.tls }),
       });
   }
 }

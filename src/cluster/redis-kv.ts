@@ -4,9 +4,11 @@
  * connection (the RESP client of the Redis provider), opened on first use and again after it
  * broke, the next endpoint first.
  */
+import type { AcmeStoreTls } from '../config/index.ts';
 import { RespConnection, type RespValue } from '../providers/redis/resp.ts';
 import type { SharedStore } from '../tls/acme/shared-store.ts';
 import { StoreError, withTimeout } from './store-error.ts';
+import { StoreTls } from './store-tls.ts';
 
 export interface RedisKvOptions {
   readonly endpoints: readonly string[];
@@ -14,6 +16,8 @@ export interface RedisKvOptions {
   readonly username?: string;
   readonly password?: string;
   readonly db: number;
+  /** TLS to redis-server's `tls-port` (a client certificate when it has `tls-auth-clients`). */
+  readonly tls?: AcmeStoreTls;
   readonly timeoutMs?: number;
 }
 
@@ -28,6 +32,7 @@ export class RedisKv implements SharedStore {
   readonly description: string;
   readonly prefix: string;
   readonly #o: RedisKvOptions;
+  readonly #tls: StoreTls;
   #conn: Promise<RespConnection> | undefined;
   #endpoint = 0;
   #closed = new AbortController();
@@ -36,6 +41,7 @@ export class RedisKv implements SharedStore {
     this.#o = o;
     this.prefix = o.prefix;
     this.description = `redis://${o.endpoints.join(',')}/${o.prefix}${o.db === 0 ? '' : `?db=${o.db}`}`;
+    this.#tls = new StoreTls(this.description, o.tls);
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -129,14 +135,13 @@ export class RedisKv implements SharedStore {
     const host = ep.slice(0, colon).replace(/^\[|\]$/g, '');
     const port = Number(ep.slice(colon + 1));
     const opening = (async () => {
+      const tls = this.#tls.options();
       // The signal given to open closes the connection when it aborts: the store's close, or
       // the connect timeout (cleared once connected).
       const ac = new AbortController();
       const timer = setTimeout(() => ac.abort(), this.#o.timeoutMs ?? 5_000);
       this.#closed.signal.addEventListener('abort', () => ac.abort(), { once: true });
-      const conn = await RespConnection.open(host, port, undefined, ac.signal).finally(() =>
-        clearTimeout(timer),
-      );
+      const conn = await RespConnection.open(host, port, tls, ac.signal).finally(() => clearTimeout(timer));
       conn.closed
         .then(() => {
           if (this.#conn === opening) this.#conn = undefined;

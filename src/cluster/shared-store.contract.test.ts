@@ -3,7 +3,9 @@
  * and Redis, a real directory, and the fake Consul API (no Consul package exists): what is put
  * is read back and listed by prefix; compare-and-swap creates only an absent key and replaces
  * only the value expected, so that of several instances racing for a lock exactly one wins; a
- * store that is down fails with an error instead of hanging.
+ * store that is down fails with an error instead of hanging. The engines run again with TLS
+ * (client certificates required, from a CA made for the test) and authentication: a wrong CA,
+ * a missing client certificate or a wrong password is a StoreError that names the cause.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -13,7 +15,9 @@ import { after, before, describe, it } from 'node:test';
 import { startEtcd } from '../../test/helpers/etcd.ts';
 import { startFakeConsul } from '../../test/helpers/fake-consul.ts';
 import { startRedis } from '../../test/helpers/redis.ts';
+import type { AcmeStoreTls } from '../config/index.ts';
 import type { SharedStore } from '../tls/acme/shared-store.ts';
+import { TestPki } from '../upstream/test-pki.ts';
 import { ConsulKv } from './consul-kv.ts';
 import { DirKv } from './dir-kv.ts';
 import { EtcdKv } from './etcd-kv.ts';
@@ -25,6 +29,8 @@ interface Harness {
   open(): SharedStore;
   /** Takes the store away (its port refuses), or undefined when it cannot go away. */
   down?(): Promise<void>;
+  /** Clients with a wrong credential, and what their error must say. */
+  refused?(): readonly { readonly what: string; readonly store: SharedStore; readonly error: RegExp }[];
   close(): Promise<void>;
 }
 
@@ -95,6 +101,21 @@ function contract(kind: string, start: () => Promise<Harness>, canGoDown = true)
       }
     });
 
+    it('refuses a wrong CA, a missing client certificate or a wrong password with a StoreError naming it', async (t) => {
+      if (h.refused === undefined) return t.skip('no TLS or authentication on this store');
+      for (const { what, store, error } of h.refused()) {
+        try {
+          await assert.rejects(store.get('t/le/account'), (e: Error) => {
+            assert.ok(e instanceof StoreError, `${what}: ${e}`);
+            assert.match(e.message, error, what);
+            return true;
+          });
+        } finally {
+          store.close();
+        }
+      }
+    });
+
     // A directory cannot go away (a vanished mount is an EIO: the same StoreError path).
     if (canGoDown)
       it('fails with a StoreError, not a hang, when the store is down', async () => {
@@ -134,6 +155,138 @@ contract('consul', async () => {
     open: () => new ConsulKv({ endpoints: [consul.endpoint], prefix: 't', timeoutMs: 2_000 }),
     down: () => consul.stop(),
     close: () => consul.close(),
+  };
+});
+
+/** A CA, a server certificate for 127.0.0.1, a client certificate (no CN: etcd's gateway wants none). */
+// TLS stores get 10 s per operation: etcd checks a password with bcrypt, six clients racing on a
+// loaded machine can take seconds (the refusals asserted below come at once, not by timeout).
+function testPki(): {
+  pki: TestPki;
+  other: TestPki;
+  tls: { ca: TestPki['ca']; server: TestPki['ca']; client: TestPki['ca'] };
+  good: AcmeStoreTls;
+  wrongCa: AcmeStoreTls;
+  noClientCert: AcmeStoreTls;
+  remove(): void;
+} {
+  const pki = new TestPki('Store CA');
+  const other = new TestPki('Other CA');
+  const server = pki.issue('store', ['127.0.0.1', 'localhost']);
+  const client = pki.issue('traffic', [], { noCommonName: true });
+  const good = { ca: pki.ca.certFile, cert: client.certFile, key: client.keyFile, insecureSkipVerify: false };
+  return {
+    pki,
+    other,
+    tls: { ca: pki.ca, server, client },
+    good,
+    wrongCa: { ...good, ca: other.ca.certFile },
+    noClientCert: { ca: pki.ca.certFile, insecureSkipVerify: false },
+    remove: () => {
+      pki.remove();
+      other.remove();
+    },
+  };
+}
+
+contract('etcd over TLS with a client certificate and a user', async () => {
+  const p = testPki();
+  const etcd = await startEtcd({ tls: p.tls, user: { name: 'traffic', password: 'pw' } });
+  const named = p.pki.issue('traffic', []);
+  const kv = (tls: AcmeStoreTls, password = 'pw'): EtcdKv =>
+    new EtcdKv({
+      endpoints: [etcd.endpoint],
+      prefix: 't',
+      username: 'traffic',
+      password,
+      tls,
+      timeoutMs: 10_000,
+    });
+  return {
+    open: () => kv(p.good),
+    down: () => etcd.stop(),
+    refused: () => [
+      {
+        what: 'a client certificate with a Common Name',
+        store: kv({ ...p.good, cert: named.certFile, key: named.keyFile }),
+        error: /only client certificates without a Common Name/,
+      },
+      {
+        what: 'wrong CA',
+        store: kv(p.wrongCa),
+        error: /unable to verify|self-signed certificate in certificate chain/,
+      },
+      {
+        what: 'no client certificate',
+        store: kv(p.noClientCert),
+        error: /certificate required|bad certificate/i,
+      },
+      {
+        what: 'wrong password',
+        store: kv(p.good, 'nope'),
+        error: /authentication as traffic failed.*invalid user ID or password/,
+      },
+    ],
+    close: async () => {
+      await etcd.close();
+      p.remove();
+    },
+  };
+});
+
+contract('redis over TLS with a client certificate and a password', async () => {
+  const p = testPki();
+  const redis = await startRedis([], { tls: p.tls, password: 'pw' });
+  const kv = (tls: AcmeStoreTls, password = 'pw'): RedisKv =>
+    new RedisKv({ endpoints: [redis.endpoint], prefix: 't', db: 0, password, tls, timeoutMs: 10_000 });
+  return {
+    open: () => kv(p.good),
+    down: () => redis.stop(),
+    refused: () => [
+      {
+        what: 'wrong CA',
+        store: kv(p.wrongCa),
+        error: /unable to verify|self-signed certificate in certificate chain/,
+      },
+      {
+        what: 'no client certificate',
+        store: kv(p.noClientCert),
+        error: /certificate required|bad certificate/i,
+      },
+      { what: 'wrong password', store: kv(p.good, 'nope'), error: /AUTH: WRONGPASS/ },
+    ],
+    close: async () => {
+      await redis.close();
+      p.remove();
+    },
+  };
+});
+
+contract('consul over HTTPS with a client certificate and an ACL token', async () => {
+  const p = testPki();
+  const consul = await startFakeConsul({ tls: p.tls, token: 's3cret' });
+  const kv = (tls: AcmeStoreTls, token = 's3cret'): ConsulKv =>
+    new ConsulKv({ endpoints: [consul.endpoint], prefix: 't', token, tls, timeoutMs: 10_000 });
+  return {
+    open: () => kv(p.good),
+    down: () => consul.stop(),
+    refused: () => [
+      {
+        what: 'wrong CA',
+        store: kv(p.wrongCa),
+        error: /unable to verify|self-signed certificate in certificate chain/,
+      },
+      {
+        what: 'no client certificate',
+        store: kv(p.noClientCert),
+        error: /certificate required|bad certificate/i,
+      },
+      { what: 'wrong token', store: kv(p.good, 'nope'), error: /status 403: ACL not found/ },
+    ],
+    close: async () => {
+      await consul.close();
+      p.remove();
+    },
   };
 });
 

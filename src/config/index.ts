@@ -45,6 +45,7 @@ export {
 } from './issues.ts';
 export {
   type AcmeStorageLocation,
+  type AcmeStoreTls,
   DEFAULT_STORE_PREFIX,
   describeAcmeStorage,
   parseAcmeStorage,

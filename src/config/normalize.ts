@@ -57,25 +57,57 @@ const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 /** The value is removed from its parent. */
 const DROP = Symbol('drop');
 
+/**
+ * A path as a chain from the leaf up, made into an array only for an issue: a provider's
+ * configuration is read again at each change, and copying the path at every key of a thousand
+ * routers was most of what reading it allocated.
+ */
+type Chain = { readonly up: Chain; readonly seg: string | number } | undefined;
+
+function pathOf(c: Chain): ConfigPath {
+  const out: (string | number)[] = [];
+  for (let at = c; at !== undefined; at = at.up) out.push(at.seg);
+  return out.reverse();
+}
+
+type ObjectNode = Extract<SchemaNode, { kind: 'object' }>;
+
+/** An object node's keys by lowercase spelling, made once per node (nodes are memoized). */
+interface Lookup {
+  readonly known: ReadonlyMap<string, string>;
+  readonly unsupported: ReadonlyMap<string, string>;
+  readonly aliases: ReadonlyMap<string, readonly [string, string]>;
+}
+
+const lookups = new WeakMap<ObjectNode, Lookup>();
+
+function lookupOf(node: ObjectNode): Lookup {
+  let l = lookups.get(node);
+  if (l === undefined) {
+    l = {
+      known: new Map(Object.keys(node.shape).map((k) => [k.toLowerCase(), k])),
+      unsupported: new Map(node.unsupported.map((k) => [k.toLowerCase(), k])),
+      aliases: new Map(Object.entries(node.aliases).map(([a, k]) => [a.toLowerCase(), [a, k] as const])),
+    };
+    lookups.set(node, l);
+  }
+  return l;
+}
+
 export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: NormalizeOptions): Normalized {
   const issues: ConfigIssue[] = [];
   /** `at`: the key as written (for the position); `path`: the canonical one (for the message). */
-  const warn = (
-    message: string,
-    at: ConfigPath,
-    path: ConfigPath,
-    severity: ConfigIssue['severity'] = 'warning',
-  ) => {
-    const { exact: _, ...where } = opts.locate(at, 'key');
-    issues.push(issue(severity, message, path, where));
+  const warn = (message: string, at: Chain, path: Chain, severity: ConfigIssue['severity'] = 'warning') => {
+    const { exact: _, ...where } = opts.locate(pathOf(at), 'key');
+    issues.push(issue(severity, message, pathOf(path), where));
   };
   const passThrough = new Set((opts.passThrough ?? []).map((k) => k.toLowerCase()));
 
   const walk = (
     value: unknown,
     node: SchemaNode,
-    orig: ConfigPath,
-    canon: ConfigPath,
+    orig: Chain,
+    canon: Chain,
     depth: number,
   ): [unknown, (PathMap | undefined)?] => {
     switch (node.kind) {
@@ -84,15 +116,17 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
       case 'record': {
         if (!isPlainObject(value)) return [value];
         const out: Record<string, unknown> = {};
-        const map: PathMap = { keys: new Map() };
-        for (const [k, v] of Object.entries(value)) {
+        let map: PathMap | undefined;
+        const element = describeSchema(node.value);
+        for (const k in value) {
+          const v = value[k];
           if (v === null) continue;
-          const [nv, child] = walk(v, describeSchema(node.value), [...orig, k], [...canon, k], depth + 1);
+          const [nv, child] = walk(v, element, { up: orig, seg: k }, { up: canon, seg: k }, depth + 1);
           if (nv === DROP) continue;
           out[k] = nv;
-          if (child !== undefined) map.keys.set(k, { original: k, child });
+          if (child !== undefined) map = mapped(map, k, { original: k, child });
         }
-        return [out, map.keys.size > 0 ? map : undefined];
+        return [out, map];
       }
       case 'array': {
         let list = value;
@@ -102,13 +136,13 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
         else if (isIndexMap(value)) list = fromIndexMap(value);
         if (!Array.isArray(list)) return [value];
         const element = describeSchema(node.element);
-        const map: PathMap = { keys: new Map() };
+        let map: PathMap | undefined;
         const out = list.map((item: unknown, i) => {
-          const [nv, child] = walk(item, element, [...orig, i], [...canon, i], depth + 1);
-          if (child !== undefined) map.keys.set(i, { original: i, child });
+          const [nv, child] = walk(item, element, { up: orig, seg: i }, { up: canon, seg: i }, depth + 1);
+          if (child !== undefined) map = mapped(map, i, { original: i, child });
           return nv === DROP ? null : nv;
         });
-        return [out, map.keys.size > 0 ? map : undefined];
+        return [out, map];
       }
       case 'boolean':
         if (typeof value === 'string' && GO_TRUE.has(value.trim())) return [true];
@@ -126,43 +160,40 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
 
   const walkObject = (
     value: unknown,
-    node: Extract<SchemaNode, { kind: 'object' }>,
-    orig: ConfigPath,
-    canon: ConfigPath,
+    node: ObjectNode,
+    orig: Chain,
+    canon: Chain,
     depth: number,
   ): [unknown, (PathMap | undefined)?] => {
     // paerser's allowEmpty sections: a bare `true` turns one on with its defaults, `false` off.
     if (value === true || (typeof value === 'string' && GO_TRUE.has(value.trim()))) return [{}];
     if (value === false || (typeof value === 'string' && GO_FALSE.has(value.trim()))) return [DROP];
     if (!isPlainObject(value)) return [value];
-    const known = Object.keys(node.shape);
-    const lowerKnown = new Map(known.map((k) => [k.toLowerCase(), k]));
-    const lowerUnsupported = new Map(node.unsupported.map((k) => [k.toLowerCase(), k]));
-    const lowerAliases = new Map(
-      Object.entries(node.aliases).map(([a, k]) => [a.toLowerCase(), [a, k] as const]),
-    );
+    const { known: lowerKnown, unsupported: lowerUnsupported, aliases: lowerAliases } = lookupOf(node);
     const out: Record<string, unknown> = {};
-    const writtenAs = new Map<string, string>();
-    const map: PathMap = { keys: new Map() };
-    for (const [key, v] of Object.entries(value)) {
+    let writtenAs: Map<string, string> | undefined;
+    let map: PathMap | undefined;
+    for (const key in value) {
+      const v = value[key];
       if (v === null) continue;
-      const lower = key.toLowerCase();
-      let canonical = Object.hasOwn(node.shape, key) ? key : lowerKnown.get(lower);
-      const alias = lowerAliases.get(lower);
+      const exact = Object.hasOwn(node.shape, key);
+      const lower = exact && lowerAliases.size === 0 ? key : key.toLowerCase();
+      let canonical = exact ? key : lowerKnown.get(lower);
+      const alias = lowerAliases.size === 0 ? undefined : lowerAliases.get(lower);
       if (alias !== undefined) {
         const [spelling, target] = alias;
         if (Object.hasOwn(node.shape, target)) {
           warn(
             `\`${spelling}\` is deprecated: it is read as \`${target}\``,
-            [...orig, key],
-            [...canon, target],
+            { up: orig, seg: key },
+            { up: canon, seg: target },
           );
           canonical = target;
         } else {
           warn(
             `\`${spelling}\` is deprecated (Traefik's replacement is \`${target}\`)`,
-            [...orig, key],
-            [...canon, spelling],
+            { up: orig, seg: key },
+            { up: canon, seg: spelling },
           );
         }
       }
@@ -176,8 +207,8 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
           if (depth === 0) {
             warn(
               `unknown top-level key \`${key}\` is ignored (as Traefik ignores it)`,
-              [...orig, key],
-              [key],
+              { up: orig, seg: key },
+              { up: undefined, seg: key },
             );
             continue;
           }
@@ -189,47 +220,64 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
       if (canonical !== key && alias === undefined && opts.quietCase !== true) {
         warn(
           `\`${key}\` is read as \`${canonical}\` (keys are case-insensitive)`,
-          [...orig, key],
-          [...canon, canonical],
+          { up: orig, seg: key },
+          { up: canon, seg: canonical },
         );
       }
       const deprecation = node.deprecated[canonical];
       if (deprecation !== undefined)
-        warn(`\`${canonical}\` is deprecated: ${deprecation}`, [...orig, key], [...canon, canonical]);
-      const earlier = writtenAs.get(canonical);
+        warn(
+          `\`${canonical}\` is deprecated: ${deprecation}`,
+          { up: orig, seg: key },
+          { up: canon, seg: canonical },
+        );
+      const earlier = writtenAs?.get(canonical);
       if (earlier !== undefined) {
         warn(
           `\`${key}\` repeats \`${earlier}\` (keys are case-insensitive): only the first is read`,
-          [...orig, key],
-          [...canon, key],
+          { up: orig, seg: key },
+          { up: canon, seg: key },
           'error',
         );
         continue;
       }
+      writtenAs ??= new Map();
       writtenAs.set(canonical, key);
       const child = node.shape[canonical];
       const [nv, childMap] =
         child === undefined
           ? [v, undefined]
-          : walk(v, describeSchema(child), [...orig, key], [...canon, canonical], depth + 1);
+          : walk(v, describeSchema(child), { up: orig, seg: key }, { up: canon, seg: canonical }, depth + 1);
       if (nv === DROP) continue;
       out[canonical] = nv;
       if (canonical !== key || childMap !== undefined) {
-        map.keys.set(
+        map = mapped(
+          map,
           canonical,
           childMap === undefined ? { original: key } : { original: key, child: childMap },
         );
       }
     }
-    return [out, map.keys.size > 0 ? map : undefined];
+    return [out, map];
   };
 
-  const [out, map] = walk(data, describeSchema(schema), [], [], 0);
+  const [out, map] = walk(data, describeSchema(schema), undefined, undefined, 0);
   const locate: Locator =
     map === undefined
       ? opts.locate
       : (path, target, offset) => opts.locate(original(path, map), target, offset);
   return { data: out === DROP ? {} : out, issues, locate };
+}
+
+/** `map` with one more renamed key, made on the first (most objects have none). */
+function mapped(
+  map: PathMap | undefined,
+  key: string | number,
+  entry: { readonly original: string | number; readonly child?: PathMap },
+): PathMap {
+  const m = map ?? { keys: new Map() };
+  m.keys.set(key, entry);
+  return m;
 }
 
 /** The path as written in the file, for a canonical path. */

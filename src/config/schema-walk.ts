@@ -28,10 +28,25 @@ export function registerShape(schema: z.core.$ZodType, node: SchemaNode): void {
   shapes.set(schema, node);
 }
 
+/**
+ * Schemas are immutable: each is described once. Reading a provider's configuration describes
+ * every node of it again, at each change (a thousand routers: tens of thousands of calls).
+ */
+const described = new WeakMap<z.core.$ZodType, SchemaNode>();
+
 /** Looks through wrappers (optional, default, preprocess, …) to the schema that shapes the value. */
 export function describeSchema(schema: z.core.$ZodType): SchemaNode {
   const registered = shapes.get(schema);
   if (registered !== undefined) return registered;
+  let node = described.get(schema);
+  if (node === undefined) {
+    node = describe(schema);
+    described.set(schema, node);
+  }
+  return node;
+}
+
+function describe(schema: z.core.$ZodType): SchemaNode {
   const def = schema._zod.def;
   switch (def.type) {
     case 'optional':

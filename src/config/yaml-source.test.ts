@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseYaml } from './yaml-source.ts';
+import { OFFLOAD_MIN_CHARS, parseYamlOffThread } from './yaml-offload.ts';
+import { parseYaml, parseYamlHere } from './yaml-source.ts';
 
 const text = [
   'http:', // 1
@@ -150,5 +151,42 @@ describe('locate', () => {
     const src = parseYaml('base: &b\n  x: 1\nitem:\n  <<: *b\n  y: 2\n', 'm.yaml');
     assert.deepEqual(src.data, { base: { x: 1 }, item: { x: 1, y: 2 } });
     assert.deepEqual(src.locate(['item', 'x']), { file: 'm.yaml', line: 2, col: 6, exact: true });
+  });
+});
+
+describe('parseYaml of a large text (parsed on a worker thread)', () => {
+  /** `n` routers, ~60 bytes each: past OFFLOAD_MIN_CHARS from ~4,400 on. */
+  function routers(n: number, tail = ''): string {
+    const lines = ['http:', '  routers:'];
+    for (let i = 0; i < n; i++) lines.push(`    r${i}: { rule: "Host(\`h${i}.example.com\`)", service: be }`);
+    return `${lines.join('\n')}\n${tail}`;
+  }
+
+  it('returns the same data as a parse on this thread, and locates paths in it', () => {
+    const big = routers(6000);
+    assert.ok(big.length >= OFFLOAD_MIN_CHARS);
+    const r = parseYaml(big, 'big.yaml');
+    assert.deepEqual(r.issues, []);
+    const here = parseYamlHere(big, 'big.yaml');
+    assert.deepEqual(r.data, here.data);
+    // The worker itself answered (parseYaml falls back to this thread when it cannot).
+    assert.deepEqual(parseYamlOffThread(big, 'big.yaml'), { data: here.data, issues: [] });
+    const routersOf = (r.data as { http: { routers: Record<string, { rule: string }> } }).http.routers;
+    assert.equal(routersOf.r5999?.rule, 'Host(`h5999.example.com`)');
+    assert.deepEqual(r.locate(['http', 'routers', 'r5999', 'service'], 'value'), {
+      file: 'big.yaml',
+      line: 6002,
+      col: 58,
+      exact: true,
+    });
+  });
+
+  it('reports errors with their positions, as a parse on this thread does', () => {
+    const big = routers(6000, '    r0: { rule: "Host(`dup`)", service: be }\n');
+    const r = parseYaml(big, 'big.yaml');
+    assert.equal(r.data, undefined);
+    assert.deepEqual(r.issues, parseYamlHere(big, 'big.yaml').issues);
+    assert.equal(r.issues[0]?.line, 6003);
+    assert.match(r.issues[0]?.message ?? '', /duplicate key "r0"/);
   });
 });

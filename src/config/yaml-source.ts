@@ -1,3 +1,4 @@
+import { isMainThread } from 'node:worker_threads';
 import {
   type Document,
   isAlias,
@@ -10,6 +11,7 @@ import {
   visit,
 } from 'yaml';
 import { type ConfigIssue, type ConfigPath, issue, type Place } from './issues.ts';
+import { OFFLOAD_MIN_CHARS, parseYamlOffThread } from './yaml-offload.ts';
 
 /** Where an issue should point once the path is known. */
 export type Target = 'key' | 'value';
@@ -51,6 +53,15 @@ export function parseYaml(text: string, file: string): YamlSource {
     const message = `the file is too large (${text.length} characters; at most ${MAX_DOCUMENT_CHARS})`;
     return { file, data: undefined, issues: [issue('error', message, [], { file })], locate: noLocation };
   }
+  if (text.length >= OFFLOAD_MIN_CHARS && isMainThread) {
+    const r = parseYamlOffThread(text, file);
+    if (r !== undefined) return { file, data: r.data, issues: r.issues, locate: lazyLocator(text, file) };
+  }
+  return parseYamlHere(text, file);
+}
+
+/** parseYaml on this thread (the worker's side of parseYamlOffThread). */
+export function parseYamlHere(text: string, file: string): YamlSource {
   const lineCounter = new LineCounter();
   // uniqueKeys: false — the library's own check compares every key with every earlier one
   // (O(n²): 5 s for 10,000 routers); findDuplicateKeys does the same job with a Set per map.
@@ -101,7 +112,32 @@ export function parseYaml(text: string, file: string): YamlSource {
     issues.push(issue('error', '`__proto__` is not allowed as a key or name', proto, where));
     return { file, data: undefined, issues, locate };
   }
-  return { file, data, issues, locate };
+  // The document (every node, its source range, the line table) is ~10 times the text: a
+  // 10,000-router file's would stay resident for as long as the configuration is in force, only
+  // to place an issue a later build may find. Only the text is kept (the provider keeps it too);
+  // the document is parsed again when asked, and the answer cached for the rest of that turn.
+  return { file, data, issues, locate: lazyLocator(text, file) };
+}
+
+/** A Locator over `text` that holds no document between uses (see parseYaml). */
+function lazyLocator(text: string, file: string): Locator {
+  let parsed: { doc: Document; at: (offset: number) => Place } | undefined;
+  return (path, target = 'value', offset) => {
+    if (parsed === undefined) {
+      const lineCounter = new LineCounter();
+      const doc = parseDocument(text, { lineCounter, prettyErrors: false, merge: true, uniqueKeys: false });
+      const at = (o: number): Place => {
+        const { line, col } = lineCounter.linePos(o);
+        return { file, line, col };
+      };
+      parsed = { doc, at };
+      // Issues are located in bursts (one per faulty object of a build): one parse per burst.
+      setTimeout(() => {
+        parsed = undefined;
+      }, 0).unref();
+    }
+    return locateIn(parsed.doc, text, parsed.at, file, path, target, offset);
+  };
 }
 
 /** The offset of the first `<<` merge key whose value cannot be merged (not a map, nor maps). */

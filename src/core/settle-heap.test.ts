@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { settleHeap } from './settle-heap.ts';
+import { getHeapSpaceStatistics } from 'node:v8';
+import { collectYoung, OldGenerationPacer, settleHeap } from './settle-heap.ts';
 
 describe('settleHeap', () => {
   it('shrinks a young generation grown by many surviving short-lived objects', () => {
@@ -17,5 +18,30 @@ describe('settleHeap', () => {
     assert.ok(r.after <= 2 * 1024 * 1024, `new space after: ${r.after} bytes`);
     // The process's own global object gets no gc function.
     assert.equal((globalThis as { gc?: unknown }).gc, undefined);
+  });
+});
+
+const oldUsed = (): number =>
+  getHeapSpaceStatistics().find((sp) => sp.space_name === 'old_space')?.space_used_size ?? 0;
+
+describe('heap pacing while configurations change', () => {
+  it('collects the young generation on demand', () => {
+    assert.equal(collectYoung(), true);
+  });
+
+  it('collects the old generation once replaced state passes the slack, and not before', () => {
+    const pacer = new OldGenerationPacer(8 * 1024 * 1024);
+    assert.equal(pacer.afterRebuild(), false, 'nothing replaced yet');
+    const before = oldUsed();
+    // A state that lives long enough to be promoted (two young collections), then is replaced.
+    let state: { i: number; s: string }[] | undefined = [];
+    for (let i = 0; i < 400_000; i++) state.push({ i, s: `x${i}` });
+    collectYoung();
+    collectYoung();
+    assert.ok(oldUsed() > before + 8 * 1024 * 1024, `in the old generation: ${state.length} objects`);
+    state = undefined;
+    assert.equal(pacer.afterRebuild(), true);
+    assert.ok(oldUsed() < before + 8 * 1024 * 1024, `gone after the collection (${state})`);
+    assert.equal(pacer.afterRebuild(), false, 'nothing replaced since');
   });
 });

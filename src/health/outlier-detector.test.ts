@@ -207,4 +207,25 @@ describe('outlier detector', () => {
     assert.equal(d.ejectedCount, 0);
     assert.equal(d.isEjected(5, 0), false);
   });
+
+  describe('ejections decided elsewhere (workers)', () => {
+    it('ejects for the given time, reports it as shared, and returns it when it ends', () => {
+      const { d, changes } = detector(4, { baseEjectionMs: 1000 });
+      d.ejectFor(2, 5000, 100);
+      assert.equal(d.isEjected(2, 5099), true);
+      assert.equal(d.ejectedFor(2, 1100), 4000);
+      assert.deepEqual(changes, [{ index: 2, ejected: true, now: 100, reason: 'shared' }]);
+      assert.equal(d.isEjected(2, 5100), false);
+      assert.equal(d.ejectedFor(2, 5100), 0);
+    });
+
+    it('keeps the later end when already ejected here, and respects the cap on ejected servers', () => {
+      const { d } = detector(2, { baseEjectionMs: 1000, maxEjectionPercent: 50 });
+      fail(d, 0, 0);
+      d.ejectFor(0, 3000, 0);
+      assert.equal(d.isEjected(0, 2999), true);
+      d.ejectFor(1, 3000, 0);
+      assert.equal(d.isEjected(1, 0), false, 'one of two servers at most');
+    });
+  });
 });

@@ -174,6 +174,36 @@ export class OutlierDetector {
     this.#onChange?.(index, true, now, reason);
   }
 
+  /**
+   * Ejects server `index` until `now + ms` on another process's decision (workers: the worker
+   * that saw the failures decided; src/workers/health-hub.ts). Its own streak is left alone: the
+   * deciding process's ejection time already counts it. A server already ejected here keeps the
+   * later of the two ends; the cap on ejected servers applies as to its own decisions.
+   */
+  ejectFor(index: number, ms: number, now: number): void {
+    if (index < 0 || index >= this.#n || ms <= 0) return;
+    if (this.ejected[index] === 1) {
+      this.#until[index] = Math.max(this.#until[index]!, now + ms);
+      return;
+    }
+    if (this.#ejectedCount >= this.#maxEjected) {
+      if (this.#maxEjected === 0) return;
+      this.#returnExpired(now);
+      if (this.#ejectedCount >= this.#maxEjected) return;
+    }
+    this.#until[index] = now + ms;
+    this.ejected[index] = 1;
+    this.#ejectedCount++;
+    this.#consecutive[index] = 0;
+    if (this.#ratio > 0) this.#bucketEpoch.fill(-1, index * BUCKETS, index * BUCKETS + BUCKETS);
+    this.#onChange?.(index, true, now, 'shared');
+  }
+
+  /** How long server `index` stays ejected from `now` (0 = not ejected). */
+  ejectedFor(index: number, now: number): number {
+    return this.ejected[index] === 1 ? Math.max(0, this.#until[index]! - now) : 0;
+  }
+
   #returnExpired(now: number): void {
     for (let i = 0; i < this.#n; i++) {
       if (this.ejected[i] === 1 && now >= this.#until[i]!) this.#return(i, now);

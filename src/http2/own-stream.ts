@@ -41,6 +41,8 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
   closed = false;
   #resetByUs = false;
   #timed = false;
+  /** writeTimeout's deadline on the ticker's clock, 0 = none. */
+  #writeBy = 0;
   #waitTrailers = false;
   #trailers: string[] | null = null;
   #grpc = false;
@@ -77,9 +79,16 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
     this.#ex = ex;
     const p = ex.parsed;
     const ctx = this.#conn.ctx;
-    if (ctx.readTimeoutMs > 0 && p.upgrade === null) {
+    const rt = ctx.readTimeoutMs;
+    const wt = ctx.writeTimeoutMs;
+    if ((rt > 0 || wt > 0) && p.upgrade === null) {
       this.#timed = true;
-      this.deadline = ctx.ticker.now + ctx.readTimeoutMs;
+      const now = ctx.ticker.now;
+      this.deadline = rt > 0 ? now + rt : 0;
+      if (wt > 0) {
+        this.#writeBy = now + wt;
+        if (this.deadline === 0 || this.#writeBy < this.deadline) this.deadline = this.#writeBy;
+      }
       ctx.ticker.add(this);
     }
     try {
@@ -160,11 +169,26 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
     else this.#ex?.onClientDrain();
   }
 
-  onDeadline(): void {
+  onDeadline(now: number): void {
+    const writeBy = this.#writeBy;
+    if (writeBy !== 0 && now >= writeBy) {
+      // writeTimeout: the response was not written in time. As Go's HTTP/2 server (Traefik):
+      // RST_STREAM(INTERNAL_ERROR), the connection and its other streams go on.
+      if (this.closed) return;
+      this.#conn.ctx.logger.debug('response write timeout', {
+        entryPoint: this.#conn.ctx.name,
+        protocol: 'HTTP/2.0',
+      });
+      this.resetStream(E_INTERNAL_ERROR);
+      return;
+    }
     const ex = this.#ex;
-    if (ex === null || ex.done) return;
-    if (!ex.bodyDone) ex.failBody('request read timeout', 408);
-    else if (!ex.responseStarted) ex.readTimeoutBeforeHead();
+    if (ex !== null && !ex.done) {
+      if (!ex.bodyDone) ex.failBody('request read timeout', 408);
+      else if (!ex.responseStarted) ex.readTimeoutBeforeHead();
+    }
+    // Until the stream closes (its end may still wait for the client's window).
+    if (writeBy !== 0) this.deadline = writeBy;
   }
 
   // ---- sending

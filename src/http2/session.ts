@@ -72,7 +72,11 @@ export class H2Session implements StreamOwner, Timed {
     );
     session.on('close', () => this.#onClose());
     if (settings.connectionWindowSize > 65_535) session.setLocalWindowSize(settings.connectionWindowSize);
-    this.deadline = ctx.ticker.now + ctx.idleTimeoutMs;
+    // Until its first request, a connection is on readHeaderTimeout, as an HTTP/1.1 one is: a
+    // client that sends the preface (or half a HEADERS block) and then nothing would otherwise
+    // hold the connection for idleTimeout, which is a slowloris at HTTP/2's price. (Go's HTTP/2
+    // server, hence Traefik, waits 10 s for the preface and then idles: ours is stricter.)
+    this.deadline = ctx.ticker.now + ctx.readHeaderTimeoutMs;
     ctx.ticker.add(this);
   }
 
@@ -219,7 +223,7 @@ export class H2Session implements StreamOwner, Timed {
     this.#session.destroy(new Error(`http2 flood: ${what}`), H2_ENHANCE_YOUR_CALM);
   }
 
-  /** Idle keep-alive timeout: no stream for `idleTimeout`. */
+  /** No first request within `readHeaderTimeout`, or no stream for `idleTimeout` since the last. */
   onDeadline(): void {
     if (this.#streams === 0) this.close();
   }

@@ -100,6 +100,8 @@ export class Http2StreamSink implements ClientSink, Timed {
   #ended = false;
   #resetByUs = false;
   #timed = false;
+  /** writeTimeout's deadline on the ticker's clock, 0 = none. */
+  #writeBy = 0;
   /** The stream became a tunnel's (extended CONNECT): its end is the tunnel's business. */
   #tunneled = false;
   /** The client's trailer fields (HTTP/2 requests may end with them; gRPC's rarely do). */
@@ -158,12 +160,20 @@ export class Http2StreamSink implements ClientSink, Timed {
       s.on('trailers', onTrailers);
     }
     // readTimeout bounds the request body and, from the request's start, the wait for the
-    // response head (a frozen backend): see onDeadline. A tunnel has neither.
-    const rt = this.#owner.ctx.readTimeoutMs;
-    if (rt > 0 && ex.parsed.upgrade === null) {
+    // response head (a frozen backend); writeTimeout the whole stream: see onDeadline. A tunnel
+    // has neither.
+    const ctx = this.#owner.ctx;
+    const rt = ctx.readTimeoutMs;
+    const wt = ctx.writeTimeoutMs;
+    if ((rt > 0 || wt > 0) && ex.parsed.upgrade === null) {
       this.#timed = true;
-      this.deadline = this.#owner.ctx.ticker.now + rt;
-      this.#owner.ctx.ticker.add(this);
+      const now = ctx.ticker.now;
+      this.deadline = rt > 0 ? now + rt : 0;
+      if (wt > 0) {
+        this.#writeBy = now + wt;
+        if (this.deadline === 0 || this.#writeBy < this.deadline) this.deadline = this.#writeBy;
+      }
+      ctx.ticker.add(this);
     }
     try {
       ex.start();
@@ -238,12 +248,38 @@ export class Http2StreamSink implements ClientSink, Timed {
     }
   }
 
-  onDeadline(): void {
+  onDeadline(now: number): void {
+    const writeBy = this.#writeBy;
+    if (writeBy !== 0 && now >= writeBy) {
+      this.#writeTimedOut();
+      return;
+    }
     const ex = this.#ex;
-    if (ex === null || ex.done) return;
-    // readTimeout: the whole request did not arrive in time, or no response head did.
-    if (!ex.bodyDone) ex.failBody('request read timeout', 408);
-    else if (!ex.responseStarted) ex.readTimeoutBeforeHead();
+    if (ex !== null && !ex.done) {
+      // readTimeout: the whole request did not arrive in time, or no response head did.
+      if (!ex.bodyDone) ex.failBody('request read timeout', 408);
+      else if (!ex.responseStarted) ex.readTimeoutBeforeHead();
+    }
+    // The exchange may be done while node still holds the end of the response for a client
+    // that does not read: writeTimeout runs until the stream closes.
+    if (writeBy !== 0) this.deadline = writeBy;
+  }
+
+  /**
+   * writeTimeout: the response was not written in time. As Go's HTTP/2 server (Traefik), the
+   * stream is reset with INTERNAL_ERROR, the connection and its other streams go on.
+   */
+  #writeTimedOut(): void {
+    const s = this.#stream;
+    if (s.destroyed || s.closed) return;
+    this.#owner.ctx.logger.debug('response write timeout', {
+      clientIp: this.clientIp,
+      entryPoint: this.#owner.ctx.name,
+      protocol: 'HTTP/2.0',
+    });
+    this.#resetByUs = true;
+    // destroy(err) is RST_STREAM(INTERNAL_ERROR); 'close' follows and aborts the exchange.
+    s.destroy(new Error('response write timeout'));
   }
 
   // ---- stream lifecycle

@@ -64,6 +64,8 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
   #ex: Exchange | null = null;
   #paused = false;
   #headTimerArmed = false;
+  /** writeTimeout's deadline for the request in flight on the ticker's clock, 0 = none. */
+  #writeBy = 0;
   #inProcess = false;
   #clientEnded = false;
   /** Until the first request head: whether the connection may turn out to be h2c. */
@@ -240,6 +242,7 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
           this.#headTimerArmed = false;
           const rt = this.#ctx.readTimeoutMs;
           this.deadline = rt > 0 ? this.#ctx.ticker.now + rt : 0;
+          if (this.#ctx.writeTimeoutMs > 0) this.#armWriteTimeout();
           const req: RequestHead = {
             method: r.method,
             path,
@@ -341,6 +344,7 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
   exchangeDone(ex: ClientExchange, keepAlive: boolean): void {
     if (this.#ex !== ex) return;
     this.#ex = null;
+    this.#writeBy = 0;
     if (this.#state === S_CLOSED || this.#state === S_TUNNEL) return;
     if (!keepAlive || this.#ctx.draining) {
       this.#close();
@@ -363,6 +367,8 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
     this.#state = S_TUNNEL;
     this.#buf = null;
     this.deadline = 0;
+    // A tunnel has no response to time: writeTimeout ends with the 101.
+    this.#writeBy = 0;
     this.#ctx.ticker.delete(this);
     // Only 'close' stays ours (the listener counts the connection until it closes); reading,
     // writing and errors are the tunnel's now.
@@ -458,7 +464,35 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
     if (this.idle) this.#close();
   }
 
-  onDeadline(): void {
+  /**
+   * writeTimeout (Go's WriteTimeout, which Traefik sets): from the request's head to the end of
+   * its response. Shares the connection's one deadline with readTimeout, whichever comes first.
+   */
+  #armWriteTimeout(): void {
+    const by = this.#ctx.ticker.now + this.#ctx.writeTimeoutMs;
+    this.#writeBy = by;
+    if (this.deadline === 0 || by < this.deadline) this.deadline = by;
+  }
+
+  onDeadline(now: number): void {
+    const writeBy = this.#writeBy;
+    if (writeBy !== 0 && now >= writeBy && this.#state !== S_CLOSED && this.#state !== S_TUNNEL) {
+      // The response was not written in time (a client that stops reading, or a slow upstream):
+      // as Go's server, the connection is closed; 'close' aborts the exchange and its upstream.
+      this.#ctx.logger.debug('response write timeout', {
+        clientIp: this.clientIp,
+        entryPoint: this.#ctx.name,
+      });
+      this.#state = S_CLOSED;
+      this.socket.destroy();
+      return;
+    }
+    this.#onReadDeadline();
+    // readTimeout came first and the request goes on: writeTimeout is still to come.
+    if (this.#writeBy !== 0 && this.deadline === 0 && this.#state !== S_CLOSED) this.deadline = this.#writeBy;
+  }
+
+  #onReadDeadline(): void {
     if (this.#state === S_CLOSED) {
       this.socket.destroy();
       return;
@@ -492,6 +526,7 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
       // abort we cannot tell apart. Keep waiting for the response, but not forever: a hung
       // upstream without responseHeaderTimeout would otherwise hold both sockets for good.
       this.deadline = this.#ctx.ticker.now + (this.#ctx.readTimeoutMs > 0 ? this.#ctx.readTimeoutMs : 60_000);
+      if (this.#writeBy !== 0 && this.#writeBy < this.deadline) this.deadline = this.#writeBy;
     }
     // Half-close after a complete request still gets its response (RFC 9112 §9.6).
     if (this.#state === S_HEAD && this.#ex === null) this.#process();

@@ -46,6 +46,10 @@ const EXAMPLES: Readonly<Record<MiddlewareType, unknown>> = {
   contentType: {},
   // The body-rewrite example plugin (examples/plugins), through the plugin guard.
   plugin: { rewrite: { rules: [{ from: 'ab', to: 'AB' }] } },
+  requestHeaderModifier: { set: { 'X-A': '1' }, add: { 'X-B': '2' }, remove: ['X-C'] },
+  responseHeaderModifier: { set: { 'X-A': '1' }, remove: ['Server'] },
+  requestRedirect: { scheme: 'https', statusCode: 301 },
+  urlRewrite: { path: '/new', pathPrefix: '/old' },
 };
 
 /** The local plugins the `plugin` row builds from, as main.ts hands them to a build. */

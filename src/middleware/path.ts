@@ -136,3 +136,23 @@ export function isCleanPath(raw: string): boolean {
   }
   return true;
 }
+
+/**
+ * Go `path.Join`: the non-empty elements joined by `/`, then cleaned (no `//`, no `.`, `..`
+ * resolved, never above the root); '' when every element is empty.
+ */
+export function joinPath(...elems: readonly string[]): string {
+  const p = elems.filter((e) => e !== '').join('/');
+  if (p === '') return '';
+  const rooted = p.charCodeAt(0) === 47;
+  const out: string[] = [];
+  for (const seg of p.split('/')) {
+    if (seg === '' || seg === '.') continue;
+    if (seg === '..') {
+      if (out.length > 0 && out[out.length - 1] !== '..') out.pop();
+      else if (!rooted) out.push('..');
+    } else out.push(seg);
+  }
+  const joined = (rooted ? '/' : '') + out.join('/');
+  return joined === '' ? (rooted ? '/' : '.') : joined;
+}

@@ -11,6 +11,7 @@ import { encodedCharactersFactory } from './encoded-characters.ts';
 import { errorsFactory } from './errors.ts';
 import { forwardAuthFactory } from './forward-auth/forward-auth.ts';
 import { grpcWebFactory } from './grpc-web.ts';
+import { requestHeaderModifierFactory, responseHeaderModifierFactory } from './header-modifier.ts';
 import { headersFactory } from './headers/index.ts';
 import { inFlightReqFactory } from './in-flight-req.ts';
 import { ipAllowListFactory } from './ip-allow-list.ts';
@@ -23,9 +24,11 @@ import { redirectRegexFactory } from './redirect-regex.ts';
 import { redirectSchemeFactory } from './redirect-scheme.ts';
 import { replacePathFactory } from './replace-path.ts';
 import { replacePathRegexFactory } from './replace-path-regex.ts';
+import { requestRedirectFactory } from './request-redirect.ts';
 import { retryFactory } from './retry.ts';
 import { stripPrefixFactory } from './strip-prefix.ts';
 import { stripPrefixRegexFactory } from './strip-prefix-regex.ts';
+import { urlRewriteFactory } from './url-rewrite.ts';
 
 /**
  * The one list of built-in HTTP middlewares, keyed by YAML key. Typed by the schema table, so a
@@ -60,4 +63,8 @@ export const middlewareFactories: {
   jwt: jwtFactory,
   contentType: contentTypeFactory,
   plugin: pluginFactory,
+  requestHeaderModifier: requestHeaderModifierFactory,
+  responseHeaderModifier: responseHeaderModifierFactory,
+  requestRedirect: requestRedirectFactory,
+  urlRewrite: urlRewriteFactory,
 };

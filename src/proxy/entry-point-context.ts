@@ -26,6 +26,8 @@ export interface EntryPointContext {
   readonly idleTimeoutMs: number;
   /** Whole request, head and body; 0 = none. */
   readonly readTimeoutMs: number;
+  /** From a request's head to the end of its response (Go's WriteTimeout); 0 = none. */
+  readonly writeTimeoutMs: number;
   /** Requests per connection; 0 = unlimited. */
   readonly keepAliveMaxRequests: number;
   /** Peers whose X-Forwarded-* we extend instead of overwrite (forwardedHeaders.trustedIPs). */

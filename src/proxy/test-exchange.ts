@@ -301,6 +301,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
     readHeaderTimeoutMs: 10_000,
     idleTimeoutMs: 60_000,
     readTimeoutMs: 60_000,
+    writeTimeoutMs: 0,
     keepAliveMaxRequests: 0,
     isTrusted: () => false,
     snapshots: ref,

@@ -6,6 +6,7 @@
 export { compileRe2 } from '../core/re2/index.ts';
 export type { RouteEntry, RouteExplanation } from './http/http-router.ts';
 export { HttpRouter } from './http/http-router.ts';
+export { RuleMemo } from './http/rule-memo.ts';
 export type { MatcherName, RuleArg, RuleAst, RuleError } from './rule/ast.ts';
 export type { CompiledRule, CompileResult } from './rule/compile.ts';
 export { compileRule, createCompileContext, defaultPriority } from './rule/compile.ts';

@@ -5,6 +5,7 @@ import {
   HTTP_ONLY,
   type HttpsHosts,
   type TcpRoute,
+  type TcpServiceNode,
   type TcpSnapshot,
 } from './types.ts';
 
@@ -41,6 +42,7 @@ export function buildTcpSnapshot(
   plain: readonly HttpRouteSpot[],
   secure: readonly HttpRouteSpot[],
   tcp: readonly TcpRouteSpot[],
+  services: ReadonlyMap<string, TcpServiceNode> = new Map(),
 ): TcpSnapshot {
   const cache = new Map<string, EntryPointRoutes>();
   const routers = new Map<string, TcpRoute>();
@@ -77,5 +79,6 @@ export function buildTcpSnapshot(
       return r;
     },
     routers,
+    services,
   };
 }

@@ -350,12 +350,13 @@ export function buildSnapshot(
   const acme = opts.acmeHttp01;
   if (acme !== undefined)
     for (const ep of acme.entryPoints) routes.push(acmeHttp01Route(ep, (p) => acme.lookup(p)));
-  const { router, errors } = HttpRouter.build(routes);
+  cache.rules.nextGeneration();
+  const { router, errors } = HttpRouter.build(routes, cache.rules);
   for (const e of errors) {
     err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
   }
   // Rules were reported once above; the HTTPS table has the same rules.
-  const secure = secureRoutes.length === 0 ? null : HttpRouter.build(secureRoutes).router;
+  const secure = secureRoutes.length === 0 ? null : HttpRouter.build(secureRoutes, cache.rules).router;
   // TCP objects with a problem are left out by build-tcp itself, the others built: their issues
   // are warnings, so that the per-object build (build-per-object.ts, which knows HTTP objects)
   // does not refuse the whole configuration for them. Validation reports most of them as errors
@@ -369,6 +370,7 @@ export function buildSnapshot(
     defaultEntryPoints: opts.defaultEntryPoints,
     err: l4Issue,
     warn: (path, message) => issues.push({ severity: 'warning', message, path }),
+    ...(opts.activeHealth !== undefined ? { activeHealth: opts.activeHealth } : {}),
   });
   const tlsWanted = secureRoutes.length > 0 || tcpBuild.terminates;
   const tls = opts.tls === undefined ? null : opts.tls.build(config, opts.tls, issues);
@@ -385,7 +387,7 @@ export function buildSnapshot(
     warn: (path, message) => issues.push({ severity: 'warning', message, path }),
   });
   const spot = (r: RouteEntry<RouteTarget>): HttpRouteSpot => ({ rule: r.rule, entryPoints: r.entryPoints });
-  const tcp = buildTcpSnapshot(routes.map(spot), secureRoutes.map(spot), tcpSpots);
+  const tcp = buildTcpSnapshot(routes.map(spot), secureRoutes.map(spot), tcpSpots, tcpBuild.services);
   const builtServices = new Map<string, ServiceNode>();
   for (const [n, node] of services) if (node !== null) builtServices.set(n, node);
   const builtMiddlewares = new Map<string, readonly Middleware[]>();

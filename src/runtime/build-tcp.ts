@@ -17,6 +17,7 @@ import { TcpInFlightConn, TcpIpAllowList } from '../middleware/tcp/index.ts';
 import { compileTcpRule } from '../router/tcp/index.ts';
 import { loadUpstreamTls } from '../upstream/transport-tls.ts';
 import type { TcpRouteSpot } from './build-dispatch.ts';
+import type { ActiveHealthHub, ActiveMonitorLike } from './server-health.ts';
 import { serviceTree } from './service-tree.ts';
 import type {
   TcpMiddleware,
@@ -39,19 +40,41 @@ export interface TcpBuildContext {
   readonly defaultEntryPoints: readonly string[] | undefined;
   readonly err: (path: (string | number)[], message: string) => void;
   readonly warn: (path: (string | number)[], message: string) => void;
+  /** Workers: health checks probe in the control plane only (src/workers/health-hub.ts). */
+  readonly activeHealth?: ActiveHealthHub;
 }
 
 export interface TcpBuild {
   readonly spots: readonly TcpRouteSpot[];
+  /** The services built (those the routers use), by qualified name. */
+  readonly services: ReadonlyMap<string, TcpServiceNode>;
   /** Some router terminates TLS: TLS must be loaded. */
   readonly terminates: boolean;
 }
 
-/** Server health of one TCP load balancer (active probes), shared across reloads by its settings. */
+/**
+ * Server health of one TCP load balancer (active probes), shared across reloads by its settings.
+ * With workers the control plane probes and forwards each verdict; a worker mirrors them (the
+ * hub's monitor) instead of probing, as HTTP services do (runtime/server-health.ts).
+ */
 class TcpServerHealth {
-  readonly #monitor: ActiveHealthMonitor;
+  readonly #monitor: ActiveMonitorLike;
+  /** The hub this process reports its own probes' verdicts to (control plane), else null. */
+  readonly #reports: { readonly hub: ActiveHealthHub; readonly key: string } | null;
+  #closed = false;
 
-  constructor(targets: readonly ProbeTarget[], hc: TcpHealthCheckConfig, logger: Logger) {
+  constructor(
+    targets: readonly ProbeTarget[],
+    hc: TcpHealthCheckConfig,
+    logger: Logger,
+    hub: { readonly hub: ActiveHealthHub; readonly key: string } | null,
+  ) {
+    const mirror = hub === null ? null : hub.hub.monitor(hub.key, targets.length, () => {});
+    this.#reports = mirror === null ? hub : null;
+    if (mirror !== null) {
+      this.#monitor = mirror;
+      return;
+    }
     const timeoutMs = hc.timeout;
     const opts = activeCheckOptions({
       mode: 'tcp',
@@ -61,21 +84,32 @@ class TcpServerHealth {
       ...(hc.port === undefined ? {} : { port: hc.port }),
     });
     const probeOpts = { send: hc.send, expect: hc.expect, timeoutMs, port: hc.port };
+    const reports = this.#reports;
     this.#monitor = new ActiveHealthMonitor(targets, opts, {
       logger,
       probe: (target, _o, signal) => tcpProbe(target, probeOpts, signal),
+      ...(reports === null
+        ? {}
+        : {
+            onChange: (index: number, healthy: boolean) => {
+              if (!this.#closed) reports.hub.changed(reports.key, index, healthy);
+            },
+          }),
     });
   }
 
   up(index: number): boolean {
-    return this.#monitor.thresholds.isHealthy(index);
+    return this.#monitor.thresholds.healthy[index] === 1;
   }
 
   start(): void {
+    this.#reports?.hub.track(this.#reports.key, this.#monitor.thresholds);
     this.#monitor.start();
   }
 
   close(): void {
+    this.#closed = true;
+    this.#reports?.hub.track(this.#reports.key, null);
     this.#monitor.stop();
   }
 }
@@ -112,6 +146,11 @@ class TcpLoadBalancer implements TcpServiceNode {
     const i = this.#picker.pick(this.#accept);
     return i < 0 ? undefined : this.servers[i];
   }
+
+  serverStates(): { address: string; up: boolean }[] {
+    const h = this.#health;
+    return this.servers.map((s, i) => ({ address: s.address, up: h === null || h.up(i) }));
+  }
 }
 
 class TcpWeighted implements TcpServiceNode {
@@ -139,6 +178,10 @@ class TcpWeighted implements TcpServiceNode {
     const i = this.#picker.pick(this.#accept);
     return i < 0 ? undefined : this.#children[i]!.pick();
   }
+
+  serverStates(): null {
+    return null;
+  }
 }
 
 function transportOf(
@@ -161,7 +204,8 @@ function transportOf(
  * with a problem are reported and left out; the rest is built.
  */
 export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildContext): TcpBuild {
-  if (tcp === undefined) return { spots: [], terminates: false };
+  if (tcp === undefined) return { spots: [], services: new Map(), terminates: false };
+  const services = new Map<string, TcpServiceNode | null>();
 
   const buildLoadBalancer = (
     qualified: string,
@@ -246,12 +290,15 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
       });
     }
     const hc = lb.healthCheck;
+    // The same key in the control plane and in every worker: the hub's name for this check.
+    const healthKey = `tcp-health|${qualified}|${JSON.stringify([lb.servers, hc, tls?.ok === true ? tls.tls.id : null])}`;
+    const hub = ctx.activeHealth === undefined ? null : { hub: ctx.activeHealth, key: healthKey };
     const health =
       hc === undefined || servers.length === 0
         ? null
         : ctx.shared(
-            `tcp-health|${qualified}|${JSON.stringify([lb.servers, hc, tls?.ok === true ? tls.tls.id : null])}`,
-            () => new TcpServerHealth(targets, hc, ctx.logger.child({ service: qualified })),
+            healthKey,
+            () => new TcpServerHealth(targets, hc, ctx.logger.child({ service: qualified }), hub),
           );
     return new TcpLoadBalancer(qualified, servers, health);
   };
@@ -260,6 +307,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
     tcp.services,
     (qualified, svc) => buildLoadBalancer(qualified, svc.loadBalancer),
     (qualified, kids, weights) => new TcpWeighted(qualified, kids, weights),
+    services,
   );
 
   const middlewares = new Map<string, TcpMiddleware>();
@@ -315,5 +363,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
       entry: { name, rule: r.rule, ...(r.priority !== 0 ? { priority: r.priority } : {}), value: route },
     });
   }
-  return { spots, terminates };
+  const built = new Map<string, TcpServiceNode>();
+  for (const [n, node] of services) if (node !== null) built.set(n, node);
+  return { spots, services: built, terminates };
 }

@@ -64,7 +64,9 @@ export interface UdpBuildContext {
 export function buildUdp(udp: UdpSectionConfig | undefined, ctx: UdpBuildContext): UdpSnapshot {
   const routers = new Map<string, UdpRoute>();
   const byEntryPoint = new Map<string, UdpRoute>();
-  if (udp === undefined) return { entryPoint: () => null, routers };
+  const built = new Map<string, UdpServiceNode>();
+  if (udp === undefined) return { entryPoint: () => null, routers, services: built };
+  const services = new Map<string, UdpServiceNode | null>();
   const buildService = serviceTree<UdpSectionConfig['services'][string], UdpServiceNode>(
     udp.services,
     (qualified, svc) => {
@@ -80,6 +82,7 @@ export function buildUdp(udp: UdpSectionConfig | undefined, ctx: UdpBuildContext
       return ok ? new UdpLoadBalancer(qualified, servers) : null;
     },
     (qualified, kids, weights) => new UdpWeighted(qualified, kids, weights),
+    services,
   );
   const udpEps = new Set(ctx.udpEntryPoints);
   const names = Object.keys(udp.routers).sort((a, b) => (a < b ? 1 : a > b ? -1 : 0));
@@ -111,5 +114,6 @@ export function buildUdp(udp: UdpSectionConfig | undefined, ctx: UdpBuildContext
       }
     });
   }
-  return { entryPoint: (ep) => byEntryPoint.get(ep) ?? null, routers };
+  for (const [n, node] of services) if (node !== null) built.set(n, node);
+  return { entryPoint: (ep) => byEntryPoint.get(ep) ?? null, routers, services: built };
 }

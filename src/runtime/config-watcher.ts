@@ -4,6 +4,7 @@ import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import type { Locator } from '../config/yaml-source.ts';
 import type { Logger } from '../core/logger.ts';
 import { qualify } from '../core/qualified-name.ts';
+import { collectYoung } from '../core/settle-heap.ts';
 import type { Provider, ProviderUpdate } from '../providers/provider.ts';
 import { buildPerObject } from './build-per-object.ts';
 import type { BuildOptions } from './build-snapshot.ts';
@@ -229,6 +230,7 @@ export class ConfigWatcher {
   }
 
   #apply(provider: string): ApplyOutcome {
+    collectYoung();
     try {
       return this.#build(provider);
     } catch (e) {
@@ -274,11 +276,11 @@ export class ConfigWatcher {
     for (const [p, state] of this.#lastGood) {
       for (const d of state.disabled) {
         const name = qualify(d.name, p);
-        disabled.set(objectKey(d.section, name), { ...d, name });
+        disabled.set(objectKey(d.section, name, d.kind), { ...d, name });
       }
       for (const i of state.issues) issues.push(qualifyIssue(i, p));
     }
-    for (const d of built.disabled) disabled.set(objectKey(d.section, d.name), d);
+    for (const d of built.disabled) disabled.set(objectKey(d.section, d.name, d.kind), d);
     issues.push(...buildErrors, ...result.issues.map((i) => this.#locate(i)));
     this.#generation = generation;
     this.#applied++;
@@ -340,7 +342,10 @@ function unqualified(i: ConfigIssue): ConfigIssue {
 
 /** A provider's issue about `name`, about `name@provider` as the merged configuration names it. */
 function qualifyIssue(i: ConfigIssue, provider: string): ConfigIssue {
-  const at = objectAt(i.path);
+  // `tcp` and `udp` objects too: the admin API finds an object's issues by its qualified name.
+  const kind = i.path[0];
+  if (kind !== 'http' && kind !== 'tcp' && kind !== 'udp') return i;
+  const at = objectAt(['http', ...i.path.slice(1)]);
   if (at === undefined || at.name.includes('@')) return i;
-  return { ...i, path: ['http', at.section, qualify(at.name, provider), ...i.path.slice(3)] };
+  return { ...i, path: [kind, at.section, qualify(at.name, provider), ...i.path.slice(3)] };
 }

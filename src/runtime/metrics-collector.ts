@@ -167,7 +167,11 @@ export function runtimeCollector(ref: SnapshotRef, watcher: ConfigWatcher): (w: 
     // Objects a configuration error left out, and errors of the configuration in force (a
     // file serving its last good version too): non-zero until the configuration is fixed.
     const disabled = new Map<string, number>(HTTP_SECTIONS.map((sec) => [sec, 0]));
-    for (const d of snap.disabled.values()) disabled.set(d.section, (disabled.get(d.section) ?? 0) + 1);
+    for (const d of snap.disabled.values()) {
+      // Layer 4 objects as `tcp.routers`, …: only when there are some (the HTTP series are always there).
+      const key = d.kind === undefined ? d.section : `${d.kind}.${d.section}`;
+      disabled.set(key, (disabled.get(key) ?? 0) + 1);
+    }
     for (const [section, n] of disabled) {
       w.gauge(
         'traffic_config_disabled_objects',

@@ -1,4 +1,5 @@
 import type { Ticker } from '../core/ticker.ts';
+import { RuleMemo } from '../router/index.ts';
 import { AlpnPool } from '../upstream/alpn-pool.ts';
 import { H2Pool, type H2PoolOptions } from '../upstream/h2-pool.ts';
 import { type PoolOptions, UpstreamPool } from '../upstream/pool.ts';
@@ -26,6 +27,8 @@ export class ResourceCache {
   readonly #ticker: Ticker;
   /** Who carries HTTP/2 upstream sessions (static `experimental.http2Engine`). */
   readonly #h2Engine: 'node' | 'own';
+  /** Compiled router rules, reused by the next build (router/http/rule-memo.ts). */
+  readonly rules = new RuleMemo();
 
   constructor(ticker: Ticker, h2Engine: 'node' | 'own' = 'node') {
     this.#ticker = ticker;

@@ -52,6 +52,14 @@ export interface ActiveHealthHub {
   track(key: string, thresholds: { readonly healthy: Uint8Array } | null): void;
   /** A verdict changed here. */
   changed(key: string, index: number, healthy: boolean): void;
+  /**
+   * Passive health shared between workers: this process ejected server `index` of `key` for
+   * `ms`; the hub tells the others. Absent where nothing is shared (the control plane serves no
+   * request).
+   */
+  ejected?(key: string, index: number, ms: number): void;
+  /** Ejections decided elsewhere for `key` are applied with `apply`; returns the unsubscribe. */
+  followEjections?(key: string, apply: (index: number, ms: number) => void): () => void;
 }
 
 /**
@@ -78,6 +86,11 @@ export class ServerHealth {
   readonly #passive: PassiveHealthCheckConfig | undefined;
   #activeDown = 0;
   #closed = false;
+  /** Passive verdicts shared with the other workers through the hub, or null. */
+  readonly #passiveHub: { readonly hub: ActiveHealthHub; readonly key: string } | null;
+  #unfollow: (() => void) | null = null;
+  /** Applying another worker's ejection: not reported back. */
+  #applyingShared = false;
 
   constructor(opts: ServerHealthOptions, ticker: Ticker, logger: Logger) {
     this.service = opts.service;
@@ -107,6 +120,7 @@ export class ServerHealth {
           );
     const hub = opts.activeHub ?? null;
     this.#hub = opts.active === undefined ? null : hub;
+    this.#passiveHub = this.#outlier === null || hub?.hub.ejected === undefined ? null : hub;
     const onChange = (index: number, healthy: boolean) => this.#onActive(index, healthy);
     const mirror = opts.active === undefined || hub === null ? null : hub.hub.monitor(hub.key, n, onChange);
     this.#monitor =
@@ -134,12 +148,27 @@ export class ServerHealth {
     this.#started = true;
     if (this.#monitor !== null) this.#hub?.hub.track(this.#hub.key, this.#monitor.thresholds);
     this.#monitor?.start();
+    const ph = this.#passiveHub;
+    const outlier = this.#outlier;
+    if (ph !== null && outlier !== null) {
+      this.#unfollow =
+        ph.hub.followEjections?.(ph.key, (index, ms) => {
+          this.#applyingShared = true;
+          try {
+            outlier.ejectFor(index, ms, this.#ticker.now);
+          } finally {
+            this.#applyingShared = false;
+          }
+        }) ?? null;
+    }
   }
 
   close(): void {
     this.#closed = true;
     if (this.#monitor !== null) this.#hub?.hub.track(this.#hub.key, null);
     this.#monitor?.stop();
+    this.#unfollow?.();
+    this.#unfollow = null;
   }
 
   get closed(): boolean {
@@ -210,6 +239,11 @@ export class ServerHealth {
 
   #onEjection(index: number, ejected: boolean, now: number, reason: string): void {
     const server = this.targets[index]!.url;
+    const ph = this.#passiveHub;
+    if (ejected && ph !== null && !this.#applyingShared && !this.#closed) {
+      // This worker decided: every other worker ejects the server for as long.
+      ph.hub.ejected?.(ph.key, index, this.#outlier?.ejectedFor(index, now) ?? 0);
+    }
     if (ejected) this.#logger.warn('server ejected', { service: this.service, server, reason });
     else {
       this.#logger.info('server returned after ejection', { service: this.service, server });

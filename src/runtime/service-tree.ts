@@ -12,14 +12,15 @@ type ServiceSpec =
  * Builds services that may refer to others (weighted ones) by qualified name: each once
  * (memoised), children first; a missing child, a child that cannot be built, or a cycle makes
  * the parent unbuildable (null). `leaf` builds a load balancer (null: reported by it),
- * `weighted` a weighted node over built children.
+ * `weighted` a weighted node over built children. `built` ends up holding every service asked
+ * for, by qualified name (null: could not be built).
  */
 export function serviceTree<S extends ServiceSpec, N>(
   specs: Readonly<Record<string, S>>,
   leaf: (qualified: string, spec: Extract<S, { kind: 'loadBalancer' }>) => N | null,
   weighted: (qualified: string, children: N[], weights: number[]) => N,
+  built: Map<string, N | null> = new Map(),
 ): (qualified: string) => N | null {
-  const built = new Map<string, N | null>();
   const building = new Set<string>();
   const build = (qualified: string): N | null => {
     const done = built.get(qualified);

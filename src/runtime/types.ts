@@ -209,6 +209,12 @@ export interface TcpServiceNode {
   available(): boolean;
   /** The server for a new connection; undefined when none is available. */
   pick(): TcpServerRuntime | undefined;
+  /**
+   * A load balancer's servers, each with whether its health check has it up now (always up
+   * without a health check); null for a weighted service. Read by the admin API, not per connection
+   * (optional: test doubles of the dispatcher need not have it).
+   */
+  serverStates?(): readonly { readonly address: string; readonly up: boolean }[] | null;
 }
 
 /** A TCP middleware: decides once per connection (ipAllowList, inFlightConn). */
@@ -254,6 +260,8 @@ export interface TcpSnapshot {
   entryPoint(name: string): EntryPointRoutes;
   /** Built TCP routers by qualified name. */
   readonly routers: ReadonlyMap<string, TcpRoute>;
+  /** Built TCP services (those a built router uses) by qualified name, for the admin API. */
+  readonly services: ReadonlyMap<string, TcpServiceNode>;
 }
 
 /** One server of a UDP load balancer. */
@@ -284,6 +292,8 @@ export interface UdpSnapshot {
   /** The router serving entry point `name`, or null. */
   entryPoint(name: string): UdpRoute | null;
   readonly routers: ReadonlyMap<string, UdpRoute>;
+  /** Built UDP services by qualified name, for the admin API. */
+  readonly services: ReadonlyMap<string, UdpServiceNode>;
 }
 
 /**
@@ -368,6 +378,7 @@ export const EMPTY_SNAPSHOT: RuntimeSnapshot = {
   tcp: {
     entryPoint: () => HTTP_ONLY,
     routers: new Map(),
+    services: new Map(),
   },
-  udp: { entryPoint: () => null, routers: new Map() },
+  udp: { entryPoint: () => null, routers: new Map(), services: new Map() },
 };

@@ -24,6 +24,11 @@ export interface IssueOptions {
   readonly ocspUrl?: string;
   /** For a delegated OCSP responder (extendedKeyUsage OCSPSigning only). */
   readonly ocspSigning?: boolean;
+  /**
+   * The name goes in the Organization and the subject has no Common Name (etcd's JSON gateway
+   * refuses client certificates with one when authentication is on).
+   */
+  readonly noCommonName?: boolean;
 }
 
 /** A new ECDSA P-256 key, unencrypted, for `openssl req`. */
@@ -40,7 +45,8 @@ policy = any
 unique_subject = no
 copy_extensions = none
 [any]
-commonName = supplied
+commonName = optional
+organizationName = optional
 `;
 
 function openssl(dir: string, args: readonly string[]): void {
@@ -127,7 +133,7 @@ export class TestPki {
       '-out',
       `${base}.csr`,
       '-subj',
-      `/CN=${commonName}`,
+      opts.noCommonName === true ? `/O=${commonName}` : `/CN=${commonName}`,
     ]);
     const ext = [
       'basicConstraints=CA:FALSE',

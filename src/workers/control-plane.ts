@@ -10,8 +10,10 @@ import cluster, { type Worker } from 'node:cluster';
 import { randomBytes } from 'node:crypto';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { Logger } from '../core/logger.ts';
+import type { Staple } from '../tls/ocsp/ocsp-stapler.ts';
+import type { AcmeState, ChallengeChange } from './acme-mirror.ts';
 import { HealthSource } from './health-hub.ts';
-import { mergeExpositions, type WorkerExposition, workerFamilies } from './merge-metrics.ts';
+import { countersOnly, mergeExpositions, type WorkerExposition, workerFamilies } from './merge-metrics.ts';
 import { type BridgeAddress, type FromWorker, type ToWorker, WORKER_SLOT_ENV } from './protocol.ts';
 
 interface Slot {
@@ -22,6 +24,8 @@ interface Slot {
   listening: boolean;
   /** The generation it serves (0 = none yet). */
   generation: number;
+  /** Its counters and histograms as it last answered a scrape (countersOnly), '' before. */
+  lastCounters: string;
 }
 
 interface Pending {
@@ -37,8 +41,29 @@ interface Pending {
 
 /** How long a scrape waits for the workers' answers; a worker that is late is counted as down. */
 const METRICS_WAIT_MS = 2000;
+/** How long an ACME challenge waits for the workers to have it before the CA is told to look. */
+const CHALLENGE_WAIT_MS = 5000;
 /** A worker that dies sooner than this after its start is restarted after a growing delay. */
 const CRASH_LOOP_MS = 5000;
+
+/**
+ * The young generation a worker starts with (MB per semi-space). V8 grows it with the allocation
+ * rate, and a worker sees 1/N of the proxy's: left alone, two workers on the HTTP/1.1 benchmark
+ * kept semi-spaces about half the single process's and scavenged twice as often per request
+ * (docs/performance.md, "Workers"). 4 MB is about what one process grows to under that load.
+ */
+const WORKER_MIN_SEMI_SPACE_MB = 4;
+
+/** The node options of a worker: ours, plus its young-generation floor unless the operator set one. */
+export function workerExecArgv(
+  own: readonly string[],
+  nodeOptions = process.env['NODE_OPTIONS'] ?? '',
+): string[] {
+  const set = [...own, ...nodeOptions.split(/\s+/)].some((a) =>
+    /^--(min|max)[-_]semi[-_]space[-_]size/.test(a),
+  );
+  return set ? [...own] : [...own, `--min-semi-space-size=${WORKER_MIN_SEMI_SPACE_MB}`];
+}
 
 export interface ControlPlaneOptions {
   readonly workers: number;
@@ -63,6 +88,19 @@ export class ControlPlane {
   #restarts = 0;
   #backoffMs = 100;
   #metricsId = 0;
+  #acme: (() => AcmeState) | null = null;
+  #ocsp: (() => Staple[]) | null = null;
+  /** Every slot has served a configuration once (latched: a replacement later does not reset it). */
+  #allServing = false;
+  readonly #onAllServing: (() => void)[] = [];
+  #challengeId = 0;
+  /** Challenge id → the slots that have not confirmed it yet, and what to call when none is left. */
+  readonly #challenges = new Map<number, { readonly waiting: Set<number>; readonly done: () => void }>();
+  /**
+   * The counters of the workers that exited, summed as they last answered a scrape: kept in
+   * every later exposition, so a dead worker's requests do not vanish from the proxy's totals.
+   */
+  #retired = '';
   #onPorts: ((ports: Readonly<Record<string, number>>) => void) | null = null;
   #onFirstFailed: ((e: Error) => void) | null = null;
   /** Drawn once per start, as a single process draws its own (tls/session-tickets). */
@@ -76,7 +114,7 @@ export class ControlPlane {
       this.#broadcast({ t: 'health', key, index, healthy }),
     );
     // Structured clone: the configuration crosses as it is (undefined members, Maps).
-    cluster.setupPrimary({ serialization: 'advanced' });
+    cluster.setupPrimary({ serialization: 'advanced', execArgv: workerExecArgv(process.execArgv) });
   }
 
   /**
@@ -111,9 +149,83 @@ export class ControlPlane {
     const slots = [...this.#slots.values()].filter((s) => s.listening);
     const answers = await Promise.all(slots.map((s) => this.#scrape(s)));
     const answered = answers.filter((a): a is WorkerExposition => a !== null);
-    const merged = mergeExpositions([own, ...answered.map((a) => a.text)]);
+    const texts = [own, this.#retired];
+    for (let i = 0; i < slots.length; i++) {
+      const s = slots[i]!;
+      const a = answers[i];
+      if (a !== null && a !== undefined) {
+        s.lastCounters = countersOnly(a.text);
+        texts.push(a.text);
+      } else {
+        // Late (busy, or dying): its counters as last seen, rather than a drop.
+        texts.push(s.lastCounters);
+      }
+    }
+    const merged = mergeExpositions(texts);
     const all = Array.from({ length: this.#count }, (_, i) => i + 1);
     return merged + workerFamilies(this.#prefix, all, answered, this.#restarts);
+  }
+
+  /**
+   * Resolves once every worker serves a configuration: what must wait for the entry points to
+   * answer (an ACME validation: the CA connects to them) waits for this.
+   */
+  whenServing(): Promise<void> {
+    if (this.#allServing) return Promise.resolve();
+    return new Promise((resolve) => this.#onAllServing.push(resolve));
+  }
+
+  #checkAllServing(): void {
+    if (this.#allServing) return;
+    for (let slot = 1; slot <= this.#count; slot++) {
+      if ((this.#slots.get(slot)?.generation ?? 0) === 0) return;
+    }
+    this.#allServing = true;
+    for (const fn of this.#onAllServing.splice(0)) fn();
+  }
+
+  /** Where each configuration's OCSP responses come from (the stapler fetches here). */
+  ocspSource(staples: () => Staple[]): void {
+    this.#ocsp = staples;
+  }
+
+  /** An OCSP response fetched here: every worker staples it from now on. */
+  staple(staple: Staple): void {
+    this.#broadcast({ t: 'ocsp', staple });
+  }
+
+  /** Where each configuration's ACME state comes from (the resolvers run here). */
+  acmeSource(state: () => AcmeState): void {
+    this.#acme = state;
+  }
+
+  /**
+   * An ACME challenge presented or withdrawn here: every worker gets it. Resolves once each has
+   * it in place (or has exited, or after CHALLENGE_WAIT_MS: the validation may still succeed on
+   * the workers that have it, and the CA retries), never rejects.
+   */
+  challenge(change: ChallengeChange): Promise<void> {
+    const id = ++this.#challengeId;
+    const slots = [...this.#slots.values()];
+    return new Promise((resolve) => {
+      const waiting = new Set<number>();
+      const timer = setTimeout(() => done(), CHALLENGE_WAIT_MS);
+      const done = (): void => {
+        clearTimeout(timer);
+        this.#challenges.delete(id);
+        resolve();
+      };
+      this.#challenges.set(id, { waiting, done });
+      for (const s of slots) if (this.#send(s, { t: 'challenge', id, change })) waiting.add(s.slot);
+      if (waiting.size === 0) done();
+    });
+  }
+
+  #challenged(slot: number, id: number): void {
+    const c = this.#challenges.get(id);
+    if (c === undefined) return;
+    c.waiting.delete(slot);
+    if (c.waiting.size === 0) c.done();
   }
 
   /** SIGUSR1: every worker reopens its access log. */
@@ -142,7 +254,14 @@ export class ControlPlane {
 
   #fork(slot: number): void {
     const worker = cluster.fork({ [WORKER_SLOT_ENV]: String(slot) });
-    const s: Slot = { slot, worker, startedAt: Date.now(), listening: false, generation: 0 };
+    const s: Slot = {
+      slot,
+      worker,
+      startedAt: Date.now(),
+      listening: false,
+      generation: 0,
+      lastCounters: '',
+    };
     this.#slots.set(slot, s);
     worker.on('message', (m: FromWorker | { t: 'hello' }) => this.#message(s, m));
     worker.on('exit', (code, signal) => this.#exited(s, code, signal));
@@ -175,6 +294,16 @@ export class ControlPlane {
           });
         }
         s.generation = m.generation;
+        this.#checkAllServing();
+        return;
+      case 'ejected':
+        // Relayed to the others: the one that decided has ejected the server already.
+        for (const o of this.#slots.values()) {
+          if (o !== s) this.#send(o, { t: 'eject', key: m.key, index: m.index, ms: m.ms });
+        }
+        return;
+      case 'challenged':
+        this.#challenged(s.slot, m.id);
         return;
       case 'metrics':
         this.#metricsWaiters.get(m.id)?.({ slot: s.slot, pid: s.worker.process.pid ?? 0, text: m.text });
@@ -218,6 +347,8 @@ export class ControlPlane {
       generation: p.generation,
       config: latest.config,
       health: this.health.table(),
+      acme: this.#acme?.() ?? null,
+      ocsp: this.#ocsp?.() ?? null,
     });
   }
 
@@ -256,10 +387,13 @@ export class ControlPlane {
 
   #exited(s: Slot, code: number | null, signal: string | null): void {
     if (this.#slots.get(s.slot) === s) this.#slots.delete(s.slot);
+    // What it counted since its last scrape is lost with it; what Prometheus saw is kept.
+    if (s.lastCounters !== '') this.#retired = mergeExpositions([this.#retired, s.lastCounters]);
     for (const p of [...this.#pending.values()]) {
       if (p.waiting.delete(s.slot)) this.#settle(p);
       p.prepared.delete(s.slot);
     }
+    for (const id of [...this.#challenges.keys()]) this.#challenged(s.slot, id);
     if (this.#stopping) return;
     if (this.#onFirstFailed !== null) {
       this.#onFirstFailed(

@@ -10,7 +10,9 @@ import { type BuildOptions, type BuildResult, buildSnapshot } from '../runtime/b
 import type { ResourceCache } from '../runtime/resource-cache.ts';
 import type { RuntimeSnapshot, SnapshotRef } from '../runtime/types.ts';
 import type { ServerPool } from '../upstream/server-pool.ts';
+import type { AcmeMirror } from './acme-mirror.ts';
 import { HealthMirror } from './health-hub.ts';
+import type { OcspMirror } from './ocsp-mirror.ts';
 import type { BridgeAddress, FromWorker, ToWorker } from './protocol.ts';
 import { splitLocalLimits } from './split-limits.ts';
 
@@ -32,6 +34,10 @@ export interface ServeOptions {
   /** After each swap: what the single process does after an applied configuration. */
   readonly onCommit: (snap: RuntimeSnapshot) => void;
   readonly metrics: { render(): string } | null;
+  /** The ACME certificates and challenges the control plane sends; null without resolvers. */
+  readonly acme: AcmeMirror | null;
+  /** The OCSP responses the control plane fetches; null without static `ocsp`. */
+  readonly ocsp: OcspMirror | null;
   readonly reopenLogs: () => void;
   /** Drains and closes everything; resolves when the worker may exit. */
   readonly shutdown: (signal: string) => Promise<void>;
@@ -42,7 +48,7 @@ export class DataPlane {
   readonly slot: number;
   /** How many workers share the limits (`inFlightReq`, `rateLimit`). */
   readonly workers: number;
-  readonly health = new HealthMirror();
+  readonly health = new HealthMirror((key, index, ms) => this.#send({ t: 'ejected', key, index, ms }));
   readonly #init: Promise<WorkerInit>;
   #serve: ServeOptions | null = null;
   /** Built, not yet swapped: generation → build. */
@@ -99,7 +105,20 @@ export class DataPlane {
       case 'prepare':
         if (o === null) return;
         this.health.load(m.health);
+        if (m.acme !== null) o.acme?.load(m.acme);
+        if (m.ocsp !== null) o.ocsp?.load(m.ocsp);
         return this.#prepare(o, m.generation, m.config);
+      case 'eject':
+        this.health.applyEjection(m.key, m.index, m.ms);
+        return;
+      case 'ocsp':
+        o?.ocsp?.update(m.staple);
+        return;
+      case 'challenge':
+        // Before serve() there is nothing to answer with: the first prepare brings the state.
+        o?.acme?.challenge(m.change);
+        this.#send({ t: 'challenged', id: m.id });
+        return;
       case 'commit':
         if (o !== null) this.#commit(o, m.generation);
         return;

@@ -6,6 +6,10 @@
  * computes the same way) and forwards it; `table()` is the full state a worker gets with each
  * configuration. Worker: `HealthMirror` keeps the latest verdicts it was sent and hands each
  * ServerHealth a monitor that reads them instead of probing.
+ *
+ * Passive health (outlier detection) is decided where the failures are seen, in each worker on
+ * its own share of the traffic; an ejection is then shared: the worker reports it, the control
+ * plane relays it, and every other worker ejects that server for as long (`applyEjection`).
  */
 import type { ActiveHealthHub, ActiveMonitorLike } from '../runtime/server-health.ts';
 import type { HealthTable } from './protocol.ts';
@@ -85,6 +89,30 @@ export class HealthMirror implements ActiveHealthHub {
   /** Latest verdicts: key → servers down (kept for services not built yet, too). */
   readonly #down = new Map<string, Set<number>>();
   readonly #monitors = new Map<string, MirrorMonitor>();
+  /** Passive health: key → what applies another worker's ejection here. */
+  readonly #ejections = new Map<string, (index: number, ms: number) => void>();
+  readonly #report: (key: string, index: number, ms: number) => void;
+
+  /** `report` sends this worker's own ejections to the control plane, which tells the others. */
+  constructor(report: (key: string, index: number, ms: number) => void = () => {}) {
+    this.#report = report;
+  }
+
+  ejected(key: string, index: number, ms: number): void {
+    if (ms > 0) this.#report(key, index, ms);
+  }
+
+  followEjections(key: string, apply: (index: number, ms: number) => void): () => void {
+    this.#ejections.set(key, apply);
+    return () => {
+      if (this.#ejections.get(key) === apply) this.#ejections.delete(key);
+    };
+  }
+
+  /** Another worker ejected server `index` of `key` for `ms`: so does this one. */
+  applyEjection(key: string, index: number, ms: number): void {
+    this.#ejections.get(key)?.(index, ms);
+  }
 
   monitor(
     key: string,

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { entryPointRequests, mergeExpositions, workerFamilies } from './merge-metrics.ts';
+import { countersOnly, entryPointRequests, mergeExpositions, workerFamilies } from './merge-metrics.ts';
 
 const worker = (
   requests: number,
@@ -79,5 +79,28 @@ describe('workerFamilies', () => {
   it('counts requests over every entry point label set', () => {
     const text = `${worker(4, 1, 1)}traefik_entrypoint_requests_total{entrypoint="other",code="404",method="GET",protocol="http"} 6\n`;
     assert.equal(entryPointRequests(text), 10);
+  });
+
+  it('keeps the counters and histograms of an exposition, not its gauges', () => {
+    const text = `# HELP c_total Requests.
+# TYPE c_total counter
+c_total{a="1"} 5
+# HELP open Open now.
+# TYPE open gauge
+open 3
+# HELP h Latency.
+# TYPE h histogram
+h_bucket{le="+Inf"} 2
+h_sum 0.5
+h_count 2
+`;
+    const kept = countersOnly(text);
+    assert.equal(
+      kept,
+      '# HELP c_total Requests.\n# TYPE c_total counter\nc_total{a="1"} 5\n# HELP h Latency.\n# TYPE h histogram\nh_bucket{le="+Inf"} 2\nh_sum 0.5\nh_count 2\n',
+    );
+    // A dead worker's kept counters add to a live one's.
+    assert.match(mergeExpositions([kept, text]), /^c_total\{a="1"\} 10$/m);
+    assert.match(mergeExpositions([kept, text]), /^open 3$/m);
   });
 });

@@ -16,7 +16,9 @@ interface Family {
 }
 
 /**
- * Gauges whose sum over processes means nothing: the oldest start time, the largest limit.
+ * Gauges whose sum over processes means nothing: the oldest start time, the largest limit, the
+ * most pressed worker. (`traffic_overload_max_request_body_bytes` is summed: each worker holds
+ * its share of the budget, split-limits.ts.)
  * Every other sample (counters, histogram buckets, sums and counts, open connections, resident
  * memory, CPU seconds) adds up to the figure of the whole proxy.
  */
@@ -24,6 +26,13 @@ const COMBINE: Readonly<Record<string, (a: number, b: number) => number>> = {
   process_start_time_seconds: Math.min,
   process_max_fds: Math.max,
   process_virtual_memory_max_bytes: Math.max,
+  // Each worker's own pressure and the limits it compares it with: the worst worker's figure.
+  traffic_overload_shedding: Math.max,
+  traffic_overload_event_loop_utilization: Math.max,
+  traffic_overload_event_loop_cpu_share: Math.max,
+  traffic_overload_event_loop_delay_seconds: Math.max,
+  traffic_overload_max_event_loop_delay_seconds: Math.max,
+  traffic_overload_max_heap_used_ratio: Math.max,
 };
 
 /**
@@ -68,6 +77,36 @@ export function mergeExpositions(texts: readonly string[]): string {
     if (f.help !== null) out += `# HELP ${name} ${f.help}\n`;
     if (f.type !== null) out += `# TYPE ${name} ${f.type}\n`;
     for (const [series, value] of f.samples) out += `${series} ${formatValue(value)}\n`;
+  }
+  return out;
+}
+
+/** Families whose samples only grow while a process lives (the rest are gauges). */
+const MONOTONIC = new Set(['counter', 'histogram']);
+
+/**
+ * The counters and histograms of one exposition, its gauges left out: what a worker that died
+ * (or did not answer a scrape) still contributes to the sums, so that no counter of the whole
+ * proxy goes backwards (Prometheus would read a drop as a reset).
+ */
+export function countersOnly(text: string): string {
+  let out = '';
+  let keep = false;
+  let help: string | null = null;
+  for (const line of text.split('\n')) {
+    if (line === '') continue;
+    if (line.startsWith('# TYPE ')) {
+      const parts = line.split(' ');
+      keep = MONOTONIC.has(parts[3] ?? '');
+      // HELP comes first in our expositions: written once the TYPE says the family is kept.
+      if (keep && help !== null) out += `${help}\n`;
+      help = null;
+    } else if (line.startsWith('# HELP ')) {
+      help = line;
+      keep = false;
+      continue;
+    }
+    if (keep) out += `${line}\n`;
   }
   return out;
 }

@@ -4,6 +4,8 @@
  * travels as it is, Maps, `undefined` and all).
  */
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
+import type { Staple } from '../tls/ocsp/ocsp-stapler.ts';
+import type { AcmeState, ChallengeChange } from './acme-mirror.ts';
 
 /** Active health of one service's servers: the ServerHealth key and the servers that are down. */
 export type HealthTable = readonly (readonly [key: string, down: readonly number[]])[];
@@ -32,7 +34,17 @@ export type ToWorker =
       readonly generation: number;
       readonly config: DynamicConfig;
       readonly health: HealthTable;
+      /** The certificates ACME obtained and the challenges pending; null without resolvers. */
+      readonly acme: AcmeState | null;
+      /** The OCSP responses the control plane holds; null without static `ocsp`. */
+      readonly ocsp: readonly Staple[] | null;
     }
+  /** Another worker's passive health check ejected server `index` of `key` for `ms`. */
+  | { readonly t: 'eject'; readonly key: string; readonly index: number; readonly ms: number }
+  /** An OCSP response the control plane fetched. */
+  | { readonly t: 'ocsp'; readonly staple: Staple }
+  /** An ACME challenge presented or withdrawn: answered with `challenged` once in place. */
+  | { readonly t: 'challenge'; readonly id: number; readonly change: ChallengeChange }
   /** Swap to the held generation: phase two, sent once every worker has prepared it. */
   | { readonly t: 'commit'; readonly generation: number }
   /** An active health check changed its verdict on one server. */
@@ -46,7 +58,10 @@ export type FromWorker =
   | { readonly t: 'listening'; readonly ports: Readonly<Record<string, number>> }
   | { readonly t: 'prepared'; readonly generation: number; readonly error: string | null }
   | { readonly t: 'committed'; readonly generation: number }
-  | { readonly t: 'metrics'; readonly id: number; readonly text: string };
+  | { readonly t: 'metrics'; readonly id: number; readonly text: string }
+  | { readonly t: 'challenged'; readonly id: number }
+  /** This worker's passive health check ejected server `index` of `key` for `ms`. */
+  | { readonly t: 'ejected'; readonly key: string; readonly index: number; readonly ms: number };
 
 /** The environment variable that makes a process a data-plane worker; its value is the slot. */
 export const WORKER_SLOT_ENV = 'TM_WORKER_SLOT';

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type DynamicConfig, dynamicConfigSchema } from '../config/dynamic/schema.ts';
-import { splitLocalLimits } from './split-limits.ts';
+import { staticConfigSchema } from '../config/static/schema.ts';
+import { splitLocalLimits, splitStaticLimits } from './split-limits.ts';
 
 function config(middlewares: Record<string, unknown>): DynamicConfig {
   return dynamicConfigSchema.parse({ http: { middlewares } });
@@ -44,5 +45,30 @@ describe('splitLocalLimits', () => {
   it('is the identity for one worker', () => {
     const input = config({ few: { inFlightReq: { amount: 5 } } });
     assert.equal(splitLocalLimits(input, 1), input);
+  });
+});
+
+describe('splitStaticLimits', () => {
+  const parsed = staticConfigSchema.parse({
+    entryPoints: {
+      web: { address: ':80', transport: { maxConnections: 5, maxConnectionsPerIP: 1 } },
+      open: { address: ':81' },
+    },
+    overload: { maxRequestBodyBytes: 1000 },
+  });
+
+  it('gives each worker its share of the connection caps and the body memory, 0 staying no limit', () => {
+    const c = splitStaticLimits(parsed, 2);
+    assert.equal(c.entryPoints['web']?.transport.maxConnections, 3);
+    assert.equal(c.entryPoints['web']?.transport.maxConnectionsPerIP, 1);
+    assert.equal(c.entryPoints['open']?.transport.maxConnections, 0);
+    assert.equal(c.entryPoints['open']?.transport.maxConnectionsPerIP, 0);
+    assert.equal(c.overload.maxRequestBodyBytes, 500);
+    assert.equal(c.overload.maxEventLoopDelay, parsed.overload.maxEventLoopDelay);
+    assert.equal(parsed.entryPoints['web']?.transport.maxConnections, 5, 'the input is not changed');
+  });
+
+  it('leaves one process alone', () => {
+    assert.equal(splitStaticLimits(parsed, 1), parsed);
   });
 });

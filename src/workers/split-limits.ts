@@ -1,4 +1,5 @@
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
+import type { StaticConfig } from '../config/static/schema.ts';
 
 /**
  * The local limits of a configuration divided among `workers` data-plane processes, each of
@@ -31,6 +32,43 @@ export function splitLocalLimits(config: DynamicConfig, workers: number): Dynami
   return changed === null ? config : { ...config, http: { ...config.http, middlewares: changed } };
 }
 
+/**
+ * The static caps a worker enforces alone, divided among `workers` as `splitLocalLimits` divides
+ * the dynamic ones, so that the configured figure is the proxy's: each entry point's
+ * `transport.maxConnections` and `maxConnectionsPerIP`, and `overload.maxRequestBodyBytes` (the
+ * request-body memory all requests in flight may hold). 0 (no limit) stays 0. The same rounding
+ * up (at most `workers - 1` connections more than configured) and the same caveat: a client
+ * whose connections the kernel hashes unevenly meets its per-IP share sooner on one worker.
+ * The overload manager's pressure signals (loop delay, heap ratio) are each process's own and are
+ * not split.
+ */
+export function splitStaticLimits(config: StaticConfig, workers: number): StaticConfig {
+  if (workers <= 1) return config;
+  const entryPoints: Record<string, StaticConfig['entryPoints'][string]> = {};
+  for (const [name, ep] of Object.entries(config.entryPoints)) {
+    const t = ep.transport;
+    entryPoints[name] = {
+      ...ep,
+      transport: {
+        ...t,
+        maxConnections: shareOrNone(t.maxConnections, workers),
+        maxConnectionsPerIP: shareOrNone(t.maxConnectionsPerIP, workers),
+      },
+    };
+  }
+  const ov = config.overload;
+  return {
+    ...config,
+    entryPoints,
+    overload: { ...ov, maxRequestBodyBytes: shareOrNone(ov.maxRequestBodyBytes, workers) },
+  };
+}
+
 function share(total: number, workers: number): number {
   return Math.max(1, Math.ceil(total / workers));
+}
+
+/** 0 is "no limit": it stays 0. */
+function shareOrNone(total: number, workers: number): number {
+  return total <= 0 ? 0 : share(total, workers);
 }

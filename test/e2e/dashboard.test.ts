@@ -10,14 +10,17 @@ import { after, before, describe, it } from 'node:test';
 import type { Browser } from 'playwright-core';
 import { launchChromium, openPage } from '../helpers/browser.ts';
 import { type KillableBackend, startKillableBackend } from '../helpers/killable-backend.ts';
+import { startEchoServer, type TcpBackend } from '../helpers/l4.ts';
 import { startProxy } from '../helpers/proxy-process.ts';
 
 /** Health reaching the page takes a probe interval plus a poll: 15 s is a deadline, not a wait. */
 const DOM_TIMEOUT_MS = 15_000;
 
-function config(a: KillableBackend, b: KillableBackend): string {
+function config(a: KillableBackend, b: KillableBackend, echo: TcpBackend): string {
   return `entryPoints:
   web:
+    address: "127.0.0.1:0"
+  db:
     address: "127.0.0.1:0"
   traefik:
     address: "127.0.0.1:0"
@@ -36,6 +39,11 @@ http:
           - url: "${a.url}"
           - url: "${b.url}"
         healthCheck: { path: /health, interval: 200ms, timeout: 1s }
+tcp:
+  routers:
+    db: { entryPoints: [db], rule: "HostSNI(\`*\`)", service: db }
+  services:
+    db: { loadBalancer: { servers: [{ address: "${echo.address}" }] } }
 `;
 }
 
@@ -51,10 +59,14 @@ describe('dashboard in the real proxy (headless chromium)', () => {
   });
   after(() => browser?.close());
 
-  it('lists the configuration, opens a service and follows a server going down and coming back', async (t) => {
-    const [a, b] = await Promise.all([startKillableBackend('a'), startKillableBackend('b')]);
-    t.after(() => Promise.all([a.close(), b.close()]));
-    const proxy = await startProxy({ config: config(a, b) });
+  it('lists the configuration (a TCP router too), opens a service and follows a server going down and coming back', async (t) => {
+    const [a, b, echo] = await Promise.all([
+      startKillableBackend('a'),
+      startKillableBackend('b'),
+      startEchoServer(),
+    ]);
+    t.after(() => Promise.all([a.close(), b.close(), echo.close()]));
+    const proxy = await startProxy({ config: config(a, b, echo) });
     t.after(() => proxy.stop());
     const admin = proxy.ports['traefik'];
     assert.ok(admin, `the traefik entry point is listening: ${JSON.stringify(proxy.ports)}`);
@@ -85,6 +97,12 @@ describe('dashboard in the real proxy (headless chromium)', () => {
     await router.waitFor();
     assert.match((await router.getAttribute('data-name')) ?? '', /^app(@|$)/);
     assert.equal(await router.getAttribute('data-state'), 'ok');
+    // The TCP router is listed beside the HTTP ones, in use on its entry point.
+    const tcpRouter = page.locator('[data-testid="tcp-router-row"]').filter({ hasText: 'HostSNI(`*`)' });
+    await tcpRouter.waitFor();
+    assert.match((await tcpRouter.getAttribute('data-name')) ?? '', /^db(@|$)/);
+    assert.equal(await tcpRouter.getAttribute('data-state'), 'ok');
+    assert.equal(await tcpRouter.getByTestId('using').textContent(), 'db');
     const serviceRow = rowOf('service', service.name);
     await serviceRow.getByTestId('servers-up').filter({ hasText: '2/2 up' }).waitFor();
 

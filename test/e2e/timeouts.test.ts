@@ -23,7 +23,7 @@ function config(be: Backend, silent: SilentUpstream, unaccepting: UnacceptingUps
   hdr:
     address: "127.0.0.1:0"
     transport:
-      respondingTimeouts: { readHeaderTimeout: 500ms, idleTimeout: 60s, readTimeout: 60s }
+      respondingTimeouts: { readHeaderTimeout: 500ms, idleTimeout: 10m, readTimeout: 60s }
   idle:
     address: "127.0.0.1:0"
     transport:
@@ -54,6 +54,16 @@ http:
     header-timeout: { forwardingTimeouts: { dialTimeout: 60s, responseHeaderTimeout: 500ms } }
     dial-timeout: { forwardingTimeouts: { dialTimeout: 500ms, responseHeaderTimeout: 0 } }
 `;
+}
+
+/** A SETTINGS frame with no parameters: length 0, type 4, no flags, stream 0. */
+const EMPTY_SETTINGS = Buffer.from([0, 0, 0, 4, 0, 0, 0, 0, 0]);
+
+/** The types of the whole HTTP/2 frames in `bytes`. */
+function frameTypes(bytes: Buffer): number[] {
+  const types: number[] = [];
+  for (let at = 0; at + 9 <= bytes.length; at += 9 + bytes.readUIntBE(at, 3)) types.push(bytes[at + 3]!);
+  return types;
 }
 
 function get(path: string): string {
@@ -107,6 +117,20 @@ describe('timeouts', () => {
     const closed = await c.waitClosed();
     assert.equal(closed.ended, true, 'closed with a FIN');
     assert.equal(c.received().length, 0, 'no 408 for a request that never began');
+  });
+
+  it('closes an HTTP/2 connection that sends only its preface within readHeaderTimeout (not idleTimeout)', async (t) => {
+    // 'hdr' has readHeaderTimeout 500ms and idleTimeout 10m (beyond the test's timeout): the
+    // connection is h2c by prior knowledge (the server answers with its SETTINGS), and a client
+    // that never opens a stream is closed by the first timer.
+    const c = await open(t, 'hdr');
+    c.socket.write(Buffer.concat([Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n'), EMPTY_SETTINGS]));
+    const closed = await c.waitClosed();
+    assert.equal(closed.ended, true, 'closed with a FIN');
+    const got = Buffer.from(c.received(), 'latin1');
+    assert.ok(got.length >= 9, 'the server sent its preface');
+    assert.equal(got[3], 0x04, "the server's first frame is SETTINGS: the connection was HTTP/2");
+    assert.ok(frameTypes(got).includes(0x07), 'a GOAWAY before the close');
   });
 
   it('answers 408 when the head of a second request on a keep-alive connection stalls', async (t) => {

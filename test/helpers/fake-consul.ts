@@ -11,7 +11,16 @@
  * `GET /v1/health/state/any`, all with `X-Consul-Index` and blocking queries.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
+import type { Issued } from '../../src/upstream/test-pki.ts';
+
+export interface FakeConsulOptions {
+  /** HTTPS with this certificate, and a client certificate of `ca` required (`verify_incoming`). */
+  readonly tls?: { readonly ca: Issued; readonly server: Issued };
+  /** ACLs on: a request without this `X-Consul-Token` gets 403 "ACL not found". */
+  readonly token?: string;
+}
 
 export interface FakeConsul {
   readonly endpoint: string;
@@ -46,7 +55,7 @@ interface Entry {
   modifyIndex: number;
 }
 
-export async function startFakeConsul(): Promise<FakeConsul> {
+export async function startFakeConsul(opts: FakeConsulOptions = {}): Promise<FakeConsul> {
   const kv = new Map<string, Entry>();
   const catalog = new Map<string, CatalogInstance & { status: string }>();
   let index = 1;
@@ -113,6 +122,10 @@ export async function startFakeConsul(): Promise<FakeConsul> {
     const url = new URL(req.url ?? '/', 'http://consul');
     if (fake.failWith !== null) {
       res.writeHead(fake.failWith).end('rpc error: No cluster leader');
+      return;
+    }
+    if (opts.token !== undefined && req.headers['x-consul-token'] !== opts.token) {
+      res.writeHead(403).end('ACL not found');
       return;
     }
     if (url.pathname.startsWith('/v1/catalog/') || url.pathname.startsWith('/v1/health/')) {
@@ -227,7 +240,19 @@ export async function startFakeConsul(): Promise<FakeConsul> {
       clearTimeout(timer);
     });
   };
-  const server = createServer(handle);
+  const server =
+    opts.tls === undefined
+      ? createServer(handle)
+      : createHttpsServer(
+          {
+            key: opts.tls.server.keyPem,
+            cert: opts.tls.server.certPem,
+            ca: opts.tls.ca.certPem,
+            requestCert: true,
+            rejectUnauthorized: true,
+          },
+          handle,
+        );
   server.on('connection', (s: Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));

@@ -6,6 +6,12 @@
  * answers an `ERROR` with a 410 Status when N was compacted away; `labelSelector` (equality);
  * create (POST), replace (PUT) and delete, so that kubectl can be its client. It can answer 500 to
  * everything, drop every watch, or compact its history.
+ *
+ * The Gateway API kinds have a status subresource with the API server's semantics: a write of
+ * the object keeps its stored `status` (and bumps `metadata.generation` when `spec` changed);
+ * `PUT …/status` replaces only `status` and `PATCH …/status` merges into it (JSON merge patch),
+ * each refused 409 when the body's `metadata.resourceVersion` is not the stored one, and each a
+ * new resourceVersion and a MODIFIED watch event; `GET …/status` answers the object.
  */
 import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
@@ -66,7 +72,16 @@ const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVer
     kind,
     apiVersion: 'gateway.networking.k8s.io/v1',
   })),
+  {
+    prefix: '/apis/gateway.networking.k8s.io/v1beta1',
+    plural: 'referencegrants',
+    kind: 'ReferenceGrant',
+    apiVersion: 'gateway.networking.k8s.io/v1beta1',
+  },
 ];
+
+/** Kinds whose `status` is a subresource (written only through `…/status`). */
+const WITH_STATUS = new Set(['GatewayClass', 'Gateway', 'HTTPRoute']);
 
 interface Event {
   readonly rv: number;
@@ -89,6 +104,11 @@ export interface FakeKube {
   failWith: number | null;
   /** Requests seen (`GET /apis/…?watch=true&resourceVersion=5`). */
   readonly seen: string[];
+  /**
+   * Resolves with the stored object once a request whose `METHOD path` matches `pattern` has been
+   * answered 2xx (one answered before the call counts when `from` is below its index in `seen`).
+   */
+  waitForWrite(pattern: RegExp, from?: number): Promise<KubeObj>;
   close(): Promise<void>;
 }
 
@@ -105,6 +125,18 @@ export async function startFakeKube(): Promise<FakeKube> {
   }>();
   const sockets = new Set<Socket>();
   const seen: string[] = [];
+  /** Answered 2xx writes: index in `seen`, `METHOD path`, the object answered. */
+  const written: { at: number; line: string; obj: KubeObj }[] = [];
+  const writeWaiters = new Set<{ pattern: RegExp; from: number; resolve: (o: KubeObj) => void }>();
+  const answered = (at: number, line: string, obj: KubeObj): void => {
+    written.push({ at, line, obj });
+    for (const w of writeWaiters) {
+      if (at >= w.from && w.pattern.test(line)) {
+        writeWaiters.delete(w);
+        w.resolve(obj);
+      }
+    }
+  };
 
   const byKind = (kind: string) => {
     const r = RESOURCES.find((x) => x.kind === kind);
@@ -129,12 +161,50 @@ export async function startFakeKube(): Promise<FakeKube> {
     const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
     const m = store.get(r.plural)!;
     const existed = m.has(key);
+    const old = m.get(key);
     rv++;
-    const stored = structuredClone({ ...obj, apiVersion: r.apiVersion });
+    const stored: KubeObj = structuredClone({ ...obj, apiVersion: r.apiVersion });
     stored.metadata.resourceVersion = String(rv);
+    if (WITH_STATUS.has(r.kind)) {
+      // The main resource does not write status; spec changes make a new generation.
+      if (old?.['status'] !== undefined) stored['status'] = structuredClone(old['status']);
+      else delete stored['status'];
+      const gen = Number(old?.metadata['generation'] ?? 0);
+      stored.metadata['generation'] =
+        old === undefined ? 1 : JSON.stringify(old['spec']) === JSON.stringify(obj['spec']) ? gen : gen + 1;
+    }
     m.set(key, stored);
     emit(r.plural, existed ? 'MODIFIED' : 'ADDED', stored);
     return stored;
+  };
+  /** A write of the status subresource: `replace` (PUT) or JSON merge patch (PATCH). */
+  const writeStatus = (
+    plural: string,
+    key: string,
+    body: KubeObj,
+    how: 'replace' | 'merge',
+  ): { code: number; obj: KubeObj | ReturnType<typeof status> } => {
+    const m = store.get(plural)!;
+    const old = m.get(key);
+    if (old === undefined) return { code: 404, obj: status(404, `${plural} "${key}" not found`) };
+    const want = body.metadata?.resourceVersion;
+    if (want !== undefined && want !== old.metadata.resourceVersion) {
+      return {
+        code: 409,
+        obj: status(
+          409,
+          `Operation cannot be fulfilled on ${plural} "${old.metadata.name}": the object has been modified; please apply your changes to the latest version and try again`,
+        ),
+      };
+    }
+    rv++;
+    const stored = structuredClone(old);
+    stored['status'] =
+      how === 'replace' ? structuredClone(body['status']) : mergePatch(old['status'], body['status']);
+    stored.metadata.resourceVersion = String(rv);
+    m.set(key, stored);
+    emit(plural, 'MODIFIED', stored);
+    return { code: 200, obj: stored };
   };
   const del = (plural: string, ns: string, name: string): KubeObj | undefined => {
     const m = store.get(plural)!;
@@ -158,6 +228,11 @@ export async function startFakeKube(): Promise<FakeKube> {
       compactedBelow = rv;
       history.length = 0;
     },
+    waitForWrite: (pattern, from = 0) => {
+      const done = written.find((w) => w.at >= from && pattern.test(w.line));
+      if (done !== undefined) return Promise.resolve(done.obj);
+      return new Promise((resolve) => writeWaiters.add({ pattern, from, resolve }));
+    },
     dropWatches: () => {
       for (const w of watchers) w.res.end();
       watchers.clear();
@@ -177,8 +252,27 @@ export async function startFakeKube(): Promise<FakeKube> {
       json(res, 404, status(404, `the server could not find the requested resource (${url.pathname})`));
       return;
     }
-    const { r, ns, name } = route;
+    const { r, ns, name, sub } = route;
     const m = store.get(r.plural)!;
+    if (sub !== undefined) {
+      const key = `${ns ?? ''}/${name}`;
+      if (sub !== 'status' || !WITH_STATUS.has(r.kind)) {
+        json(res, 404, status(404, `the server could not find the requested resource (${url.pathname})`));
+      } else if (req.method === 'GET') {
+        const obj = m.get(key);
+        if (obj === undefined) json(res, 404, status(404, `${r.plural} "${name}" not found`));
+        else json(res, 200, obj);
+      } else if (req.method === 'PUT' || req.method === 'PATCH') {
+        const how = req.method === 'PUT' ? 'replace' : 'merge';
+        const at = seen.length - 1;
+        readJson(req, res, (body) => {
+          const out = writeStatus(r.plural, key, body, how);
+          json(res, out.code, out.obj);
+          if (out.code === 200) answered(at, `${req.method} ${url.pathname}`, out.obj as KubeObj);
+        });
+      } else json(res, 405, status(405, 'method not allowed'));
+      return;
+    }
     if (req.method === 'GET' && name !== undefined) {
       const obj = m.get(`${ns ?? ''}/${name}`);
       if (obj === undefined) json(res, 404, status(404, `${r.plural} "${name}" not found`));
@@ -230,16 +324,8 @@ export async function startFakeKube(): Promise<FakeKube> {
       return;
     }
     if ((req.method === 'POST' || req.method === 'PUT') && ns !== undefined) {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        let obj: KubeObj;
-        try {
-          obj = JSON.parse(Buffer.concat(chunks).toString('utf8')) as KubeObj;
-        } catch {
-          json(res, 400, status(400, 'the body is not JSON'));
-          return;
-        }
+      const at = seen.length - 1;
+      readJson(req, res, (obj) => {
         obj.kind ??= r.kind;
         obj.metadata = { ...obj.metadata, namespace: ns };
         const exists = m.has(`${ns}/${obj.metadata.name}`);
@@ -247,7 +333,9 @@ export async function startFakeKube(): Promise<FakeKube> {
           json(res, 409, status(409, `${r.plural} "${obj.metadata.name}" already exists`));
           return;
         }
-        json(res, req.method === 'POST' ? 201 : 200, put(obj));
+        const stored = put(obj);
+        json(res, req.method === 'POST' ? 201 : 200, stored);
+        answered(at, `${req.method} ${url.pathname}`, stored);
       });
       return;
     }
@@ -272,12 +360,19 @@ export async function startFakeKube(): Promise<FakeKube> {
     for (const r of RESOURCES) {
       if (!p.startsWith(`${r.prefix}/`)) continue;
       const rest = p.slice(r.prefix.length + 1).split('/');
-      if (rest[0] === r.plural && rest.length <= 2) return { r, ns: undefined, name: rest[1] };
-      if (rest[0] === 'namespaces' && rest[2] === r.plural && rest.length <= 4) {
+      if (rest[0] === r.plural && rest.length <= 3)
+        return {
+          r,
+          ns: undefined,
+          name: rest[1] === undefined ? undefined : decodeURIComponent(rest[1]),
+          sub: rest[1] === undefined ? undefined : rest[2],
+        };
+      if (rest[0] === 'namespaces' && rest[2] === r.plural && rest.length <= 5) {
         return {
           r,
           ns: decodeURIComponent(rest[1]!),
           name: rest[3] === undefined ? undefined : decodeURIComponent(rest[3]),
+          sub: rest[3] === undefined ? undefined : rest[4],
         };
       }
     }
@@ -286,6 +381,40 @@ export async function startFakeKube(): Promise<FakeKube> {
 }
 
 type Selector = (o: KubeObj) => boolean;
+
+function readJson(req: IncomingMessage, res: ServerResponse, then: (obj: KubeObj) => void): void {
+  const chunks: Buffer[] = [];
+  req.on('data', (c: Buffer) => chunks.push(c));
+  req.on('end', () => {
+    let obj: KubeObj;
+    try {
+      obj = JSON.parse(Buffer.concat(chunks).toString('utf8')) as KubeObj;
+    } catch {
+      json(res, 400, status(400, 'the body is not JSON'));
+      return;
+    }
+    if (obj === null || typeof obj !== 'object') {
+      json(res, 400, status(400, 'the body is not a JSON object'));
+      return;
+    }
+    obj.metadata ??= {} as KubeObj['metadata'];
+    then(obj);
+  });
+}
+
+/** RFC 7386 JSON merge patch: objects merge key by key, null deletes, anything else replaces. */
+function mergePatch(target: unknown, patch: unknown): unknown {
+  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return structuredClone(patch);
+  const out: Record<string, unknown> =
+    target !== null && typeof target === 'object' && !Array.isArray(target)
+      ? structuredClone(target as Record<string, unknown>)
+      : {};
+  for (const [k, v] of Object.entries(patch as Record<string, unknown>)) {
+    if (v === null) delete out[k];
+    else out[k] = mergePatch(out[k], v);
+  }
+  return out;
+}
 
 function parseSelector(s: string): Selector {
   const terms = s
@@ -303,7 +432,15 @@ function parseSelector(s: string): Selector {
 
 function status(code: number, message: string) {
   const reason =
-    code === 410 ? 'Expired' : code === 404 ? 'NotFound' : code === 409 ? 'AlreadyExists' : 'InternalError';
+    code === 410
+      ? 'Expired'
+      : code === 404
+        ? 'NotFound'
+        : code === 409
+          ? message.includes('modified')
+            ? 'Conflict'
+            : 'AlreadyExists'
+          : 'InternalError';
   return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: 'Failure', message, reason, code };
 }
 

@@ -9,7 +9,15 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RespConnection } from '../../src/providers/redis/resp.ts';
+import type { Issued } from '../../src/upstream/test-pki.ts';
 import { freePort } from './pebble.ts';
+
+export interface RedisOptions {
+  /** TLS only (`--port 0 --tls-port`), clients must show a certificate of `ca`. */
+  readonly tls?: { readonly ca: Issued; readonly server: Issued; readonly client: Issued };
+  /** `--requirepass`; the helper's own connection authenticates with it. */
+  readonly password?: string;
+}
 
 export const REDIS_SERVER = '/usr/bin/redis-server';
 
@@ -29,7 +37,7 @@ export interface Redis {
 
 export type RedisServer = Redis;
 
-export async function startRedis(extraArgs: readonly string[] = []): Promise<Redis> {
+export async function startRedis(extraArgs: readonly string[] = [], opts: RedisOptions = {}): Promise<Redis> {
   if (!existsSync(REDIS_SERVER)) {
     throw new Error(
       `redis-server is not installed (apt-get install redis-server): ${REDIS_SERVER} is missing`,
@@ -38,6 +46,28 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
   const dir = mkdtempSync(join(tmpdir(), 'redis-'));
   const port = await freePort();
   const needsAuth = extraArgs.includes('--requirepass');
+  const listen =
+    opts.tls === undefined
+      ? ['--port', String(port)]
+      : [
+          '--port',
+          '0',
+          '--tls-port',
+          String(port),
+          '--tls-cert-file',
+          opts.tls.server.certFile,
+          '--tls-key-file',
+          opts.tls.server.keyFile,
+          '--tls-ca-cert-file',
+          opts.tls.ca.certFile,
+          '--tls-auth-clients',
+          'yes',
+        ];
+  const auth = opts.password === undefined ? [] : ['--requirepass', opts.password];
+  const clientTls =
+    opts.tls === undefined
+      ? undefined
+      : { ca: opts.tls.ca.certPem, cert: opts.tls.client.certPem, key: opts.tls.client.keyPem };
   let child: ChildProcess | undefined;
   let conn: RespConnection | undefined;
   const launch = async (): Promise<void> => {
@@ -45,8 +75,8 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
     const c = spawn(
       REDIS_SERVER,
       [
-        '--port',
-        String(port),
+        ...listen,
+        ...auth,
         '--bind',
         '127.0.0.1',
         '--save',
@@ -76,8 +106,10 @@ export async function startRedis(extraArgs: readonly string[] = []): Promise<Red
         reject(new Error(`redis-server exited (${code}): ${out}`));
       });
     });
-    if (!needsAuth)
-      conn = await RespConnection.open('127.0.0.1', port, undefined, new AbortController().signal);
+    if (!needsAuth) {
+      conn = await RespConnection.open('127.0.0.1', port, clientTls, new AbortController().signal);
+      if (opts.password !== undefined) await conn.command('AUTH', opts.password);
+    }
   };
   const kill = async (): Promise<void> => {
     conn?.close();

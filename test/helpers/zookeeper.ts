@@ -29,7 +29,16 @@ export interface ZooKeeper {
   close(): Promise<void>;
 }
 
-export async function startZooKeeper(): Promise<ZooKeeper> {
+export interface ZooKeeperOptions {
+  /**
+   * The helper's session authenticates with `digest user:password` and creates every node for
+   * that identity only (the `auth` ACL): a client without it, or with another password, gets
+   * NOAUTH.
+   */
+  readonly digest?: { readonly user: string; readonly password: string };
+}
+
+export async function startZooKeeper(opts: ZooKeeperOptions = {}): Promise<ZooKeeper> {
   if (!existsSync(ZK_SERVER))
     throw new Error(`zookeeper is not installed (apt-get install zookeeperd): ${ZK_SERVER} is missing`);
   const dir = mkdtempSync(join(tmpdir(), 'zk-'));
@@ -71,6 +80,8 @@ export async function startZooKeeper(): Promise<ZooKeeper> {
     for (let i = 0; ; i++) {
       try {
         conn = await ZkConnection.open('127.0.0.1', port, 10_000, new AbortController().signal);
+        if (opts.digest !== undefined)
+          await conn.addAuth('digest', `${opts.digest.user}:${opts.digest.password}`);
         return;
       } catch (e) {
         if (exited || i >= 300) {
@@ -92,6 +103,7 @@ export async function startZooKeeper(): Promise<ZooKeeper> {
     await exited;
   };
   await launch();
+  const creatorOnly = opts.digest !== undefined;
   const client = (): ZkConnection => {
     if (conn === undefined) throw new Error('zookeeper is stopped');
     return conn;
@@ -102,14 +114,14 @@ export async function startZooKeeper(): Promise<ZooKeeper> {
       const parts = key.split('/').filter((p) => p !== '');
       for (let i = 1; i < parts.length; i++) {
         try {
-          await client().create(`/${parts.slice(0, i).join('/')}`, Buffer.alloc(0));
+          await client().create(`/${parts.slice(0, i).join('/')}`, Buffer.alloc(0), creatorOnly);
         } catch (e) {
           if (!(e instanceof ZkError && e.code === ZK_NODEEXISTS)) throw e;
         }
       }
       const path = `/${parts.join('/')}`;
       try {
-        await client().create(path, Buffer.from(value));
+        await client().create(path, Buffer.from(value), creatorOnly);
       } catch (e) {
         if (!(e instanceof ZkError && e.code === ZK_NODEEXISTS)) throw e;
         await client().setData(path, Buffer.from(value));

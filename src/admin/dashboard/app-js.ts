@@ -38,12 +38,24 @@ export const APP_JS = String.raw`(() => {
     routers: null,
     services: null,
     middlewares: null,
+    tcpRouters: null,
+    tcpServices: null,
+    udpRouters: null,
+    udpServices: null,
     // { name, missing: boolean, data } for the service shown in the detail view
     detail: null,
   };
   const raw = new Map(); // API path -> last body text: unchanged bodies render nothing
   const dirty = new Set();
   const slots = {};
+  // Layer 4 lists: API path, state key, title (shown in the list view only).
+  const L4 = [
+    ['tcp/routers', 'tcpRouters', 'TCP routers'],
+    ['tcp/services', 'tcpServices', 'TCP services'],
+    ['udp/routers', 'udpRouters', 'UDP routers'],
+    ['udp/services', 'udpServices', 'UDP services'],
+  ];
+  const LISTS = ['routers', 'services', 'middlewares'].concat(L4.map((x) => x[1]));
   let mounted = '';
   let timer = 0;
   let seq = 0;
@@ -165,7 +177,7 @@ export const APP_JS = String.raw`(() => {
       input.value = state.filter;
       input.addEventListener('input', () => {
         state.filter = input.value.trim().toLowerCase();
-        for (const k of ['routers', 'services', 'middlewares']) dirty.add(k);
+        for (const k of LISTS) dirty.add(k);
         render();
       });
       viewEl.append(
@@ -174,6 +186,7 @@ export const APP_JS = String.raw`(() => {
         section('routers', 'HTTP routers', 'routers'),
         section('services', 'HTTP services', 'services'),
         section('middlewares', 'HTTP middlewares', 'middlewares'),
+        ...L4.map(([, key, title]) => section(key, title, l4Testid(key))),
       );
       heading = slots.overview.body.parentElement.querySelector('h2');
     } else {
@@ -188,7 +201,7 @@ export const APP_JS = String.raw`(() => {
       );
       heading.id = 'h-detail';
     }
-    for (const k of ['overview', 'routers', 'services', 'middlewares', 'detail']) dirty.add(k);
+    for (const k of ['overview', 'detail'].concat(LISTS)) dirty.add(k);
     // Tell assistive technology the view changed (not on the first load: the page just opened).
     if (!first && heading) {
       heading.setAttribute('tabindex', '-1');
@@ -223,6 +236,8 @@ export const APP_JS = String.raw`(() => {
     // A rejection newer than the last applied config: what is serving is not what was written.
     const pending = rej && num(reloads.lastRejectedAt) >= num(reloads.lastAppliedAt);
     const http = o.http || {};
+    const tcp = o.tcp || {};
+    const udp = o.udp || {};
     const cards = el('div', { class: 'cards' },
       el('div', { class: 'card', 'data-testid': 'reloads', 'data-state': pending ? 'error' : rej ? 'warning' : 'ok' },
         el('h3', { text: 'Configuration' }),
@@ -234,7 +249,11 @@ export const APP_JS = String.raw`(() => {
           el('dt', { text: 'last rejected' }), el('dd', { text: when(reloads.lastRejectedAt) }))),
       countCard('Routers', 'routers', http.routers),
       countCard('Services', 'services', http.services),
-      countCard('Middlewares', 'middlewares', http.middlewares));
+      countCard('Middlewares', 'middlewares', http.middlewares),
+      countCard('TCP routers', 'tcpRouters', tcp.routers),
+      countCard('TCP services', 'tcpServices', tcp.services),
+      countCard('UDP routers', 'udpRouters', udp.routers),
+      countCard('UDP services', 'udpServices', udp.services));
     const parts = [cards];
     const current = Array.isArray(o.issues) ? o.issues : [];
     if (current.length > 0) {
@@ -342,6 +361,42 @@ export const APP_JS = String.raw`(() => {
     ], rows, state.filter ? 'No middleware matches the filter.' : 'No middlewares.'));
   }
 
+  // 'tcpRouters' -> 'tcp-routers' (the section), rows 'tcp-router-row'.
+  function l4Testid(key) {
+    return key.slice(0, 3) + '-' + key.slice(3).toLowerCase();
+  }
+
+  /** A TCP or UDP list: routers (rule, entry points, those in use, service) or services (servers). */
+  function renderL4(key) {
+    const all = state[key];
+    const slot = slots[key];
+    if (!Array.isArray(all) || !slot) return;
+    const routers = key.endsWith('Routers');
+    const servers = (o) => (Array.isArray(o.servers) ? o.servers : []);
+    const shown = all.filter((o) => matches([o.name, o.provider, o.rule, o.service, o.type, o.status,
+      list(o.entryPoints), list(o.services), servers(o).map((x) => x.address)]));
+    slot.count.textContent = counted(shown.length, all.length);
+    const rows = shown.map((o) => {
+      const st = objectState(o);
+      const cells = routers
+        ? [el('td', null, el('code', { text: o.rule ?? '' })), el('td', { text: list(o.entryPoints).join(', ') }),
+            el('td', { 'data-testid': 'using', text: list(o.using).join(', ') }), el('td', { text: o.service ?? '' })]
+        : [el('td', { text: o.type ?? '' }), el('td', null, Array.isArray(o.services) ? list(o.services).join(', ')
+            : servers(o).map((x) => el('div', { 'data-testid': 'l4-server', 'data-status': x.status || '' },
+              el('code', { text: String(x.address) }), x.status ? ' ' : null,
+              x.status ? badge(String(x.status), x.status === 'up' ? 'ok' : 'error', 'server-status') : null)))];
+      return el('tr', { 'data-testid': l4Testid(key).slice(0, -1) + '-row', 'data-name': o.name, 'data-state': st },
+        nameCell(String(o.name), list(o.issues), null, null),
+        el('td', null, badge(String(o.status), st, 'status')), cells, el('td', { text: o.provider ?? '' }));
+    });
+    const heads = routers
+      ? [{ label: 'Rule' }, { label: 'Entry points' }, { label: 'In use on' }, { label: 'Service' }]
+      : [{ label: 'Type' }, { label: 'Servers' }];
+    const title = L4.find((x) => x[1] === key)[2];
+    slot.body.replaceChildren(table(title, [{ label: 'Name' }, { label: 'Status' }].concat(heads, [{ label: 'Provider' }]),
+      rows, state.filter ? 'Nothing matches the filter.' : 'No ' + title + '.'));
+  }
+
   function counted(shown, total) {
     return shown === total ? '(' + total + ')' : '(' + shown + ' of ' + total + ')';
   }
@@ -410,6 +465,7 @@ export const APP_JS = String.raw`(() => {
       if (dirty.has('routers')) renderRouters(slots.routers);
       if (dirty.has('services')) renderServices(slots.services);
       if (dirty.has('middlewares')) renderMiddlewares(slots.middlewares);
+      for (const [, key] of L4) if (dirty.has(key)) renderL4(key);
     } else if (dirty.has('detail') || dirty.has('routers')) {
       renderDetail(slots.detail, r.name);
     }
@@ -442,7 +498,10 @@ export const APP_JS = String.raw`(() => {
   async function refresh() {
     const r = route();
     const jobs = [['overview', 'overview'], ['providers', 'providers'], ['http/routers', 'routers']];
-    if (r.view === 'list') jobs.push(['http/services', 'services'], ['http/middlewares', 'middlewares']);
+    if (r.view === 'list') {
+      jobs.push(['http/services', 'services'], ['http/middlewares', 'middlewares']);
+      for (const [path, key] of L4) jobs.push([path, key]);
+    }
     else jobs.push(['http/services/' + encodeURIComponent(r.name), 'detail']);
     const results = await Promise.all(jobs.map(([path]) => get(path).then((res) => ({ res }), (err) => ({ err }))));
     const errors = [];

@@ -158,6 +158,47 @@ describe('dashboard page (fake admin API, headless chromium)', () => {
     assert.deepEqual(errors, []);
   });
 
+  it('lists TCP routers beside the HTTP ones, with the entry points they are in use on', async (t) => {
+    const state = fakeState();
+    state.tcpRouters = [
+      {
+        name: 'db@file',
+        provider: 'file',
+        rule: 'HostSNI(`*`)',
+        priority: -1,
+        entryPoints: ['db'],
+        using: ['db'],
+        middlewares: [],
+        service: 'db@file',
+        status: 'enabled',
+        issues: [],
+      },
+      {
+        name: 'gone@file',
+        provider: 'file',
+        rule: 'HostSNI(`*`)',
+        priority: -1,
+        entryPoints: ['db'],
+        using: [],
+        middlewares: [],
+        service: 'nowhere@file',
+        status: 'disabled',
+        issues: ['tcp.routers.gone@file.service: service `nowhere` does not exist'],
+      },
+    ];
+    const { page, errors } = await open(t, state);
+    const db = row(page, 'tcp-router', 'db@file');
+    await db.waitFor();
+    assert.equal(await db.getAttribute('data-state'), 'ok');
+    assert.equal(await db.getByTestId('using').textContent(), 'db');
+    assert.match((await db.textContent()) ?? '', /HostSNI\(`\*`\).*db@file/s);
+    assert.equal(await row(page, 'tcp-router', 'gone@file').getAttribute('data-state'), 'error');
+    assert.equal(await page.getByTestId('tcp-routers-count').textContent(), '(2)');
+    // The HTTP routers are still listed in their own section.
+    assert.equal(await page.locator('[data-testid="router-row"]').count(), 3);
+    assert.deepEqual(errors, []);
+  });
+
   it('highlights disabled objects as errors and objects with issues as warnings, with the issues shown', async (t) => {
     const { page } = await open(t);
     const broken = row(page, 'router', 'broken@file');

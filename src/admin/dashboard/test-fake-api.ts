@@ -56,6 +56,8 @@ export interface FakeState {
   routers: FakeRouter[];
   services: FakeService[];
   middlewares: FakeMiddleware[];
+  /** `/api/tcp/routers` (absent = none; the other layer 4 lists are empty). */
+  tcpRouters?: Record<string, unknown>[];
   /** `/api/providers`: the supervised providers' states (absent = none). */
   providers?: {
     name: string;
@@ -123,6 +125,12 @@ function api(state: FakeState, path: string): { status: number; body: unknown } 
       return { status: 200, body: state.providers ?? [] };
     case 'http/middlewares':
       return { status: 200, body: state.middlewares };
+    case 'tcp/routers':
+      return { status: 200, body: state.tcpRouters ?? [] };
+    case 'tcp/services':
+    case 'udp/routers':
+    case 'udp/services':
+      return { status: 200, body: [] };
     default:
       break;
   }

@@ -8,6 +8,8 @@ import { serviceReferences } from './services.ts';
  * their dependants too), kept for the admin API.
  */
 export interface DisabledObject {
+  /** Absent = an `http` object; `tcp` and `udp` objects use the same section names. */
+  readonly kind?: 'tcp' | 'udp';
   readonly section: HttpSection;
   readonly name: string;
   /**
@@ -18,9 +20,9 @@ export interface DisabledObject {
   readonly value: unknown;
 }
 
-/** `section/name`: the key of an object in the sets below. */
-export function objectKey(section: HttpSection, name: string): string {
-  return `${section}/${name}`;
+/** `section/name` (`tcp:section/name` for layer 4): the key of an object in the sets below. */
+export function objectKey(section: HttpSection, name: string, kind?: 'tcp' | 'udp'): string {
+  return kind === undefined ? `${section}/${name}` : `${kind}:${section}/${name}`;
 }
 
 /** The named object an issue path lies in (`http.<section>.<name>…`), if any. */

@@ -77,6 +77,7 @@ export function loadDynamic(
   });
   issues.push(...validated.issues);
   const disabled: DisabledObject[] = merged.disabled.map((r) => ({
+    ...(r.kind === undefined ? {} : { kind: r.kind }),
     section: r.section,
     name: r.name,
     parsed: r.parsed ?? false,
@@ -86,6 +87,17 @@ export function loadDynamic(
     const kept = validated.config.http[section];
     for (const [name, value] of Object.entries(merged.config.http[section])) {
       if (!Object.hasOwn(kept, name)) disabled.push({ section, name, parsed: true, value });
+    }
+  }
+  // Layer 4 objects validation left out (a reference to nothing, a bad rule), for the admin API.
+  for (const kind of ['tcp', 'udp'] as const) {
+    const before = merged.config[kind] as Record<string, Record<string, unknown>> | undefined;
+    const after = validated.config[kind] as Record<string, Record<string, unknown>> | undefined;
+    for (const section of HTTP_SECTIONS) {
+      for (const [name, value] of Object.entries(before?.[section] ?? {})) {
+        if (!Object.hasOwn(after?.[section] ?? {}, name))
+          disabled.push({ kind, section, name, parsed: true, value });
+      }
     }
   }
   // What cannot be left out object by object (a TLS options set or store two files define

@@ -11,6 +11,7 @@ import {
 } from './access-middlewares.ts';
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
 import { ContentTypeSchema } from './content-type.ts';
+import { HeaderModifierSchema, RequestRedirectSchema, UrlRewriteSchema } from './gateway-middlewares.ts';
 import { PluginSchema } from './plugin-middleware.ts';
 import {
   CircuitBreakerSchema,
@@ -222,6 +223,11 @@ export const middlewareSchemas = {
   jwt: JwtSchema,
   contentType: ContentTypeSchema,
   plugin: PluginSchema,
+  // From the Kubernetes Gateway provider's HTTPRoute filters (gateway-middlewares.ts).
+  requestHeaderModifier: HeaderModifierSchema,
+  responseHeaderModifier: HeaderModifierSchema,
+  requestRedirect: RequestRedirectSchema,
+  urlRewrite: UrlRewriteSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;

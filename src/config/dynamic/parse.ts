@@ -106,9 +106,21 @@ function validateShape(
     if (ref === undefined) return { issues, disabled: [] };
     disabled.set(`${ref.kind ?? 'http'}:${ref.section}/${ref.name}`, ref);
   }
-  const pruned = structuredClone(data);
+  // Copies of the sections that lose an object only (a deep copy of a thousand routers for one
+  // broken one was most of the cost of a provider update with an incomplete router).
+  const pruned: Record<string, unknown> = { ...data };
+  const copied = new Set<string>();
   for (const [key, ref] of disabled) {
-    const part = pruned[ref.kind ?? 'http'] as Record<string, Record<string, unknown>>;
+    const kind = ref.kind ?? 'http';
+    if (!copied.has(kind)) {
+      pruned[kind] = { ...(pruned[kind] as Record<string, unknown>) };
+      copied.add(kind);
+    }
+    const part = pruned[kind] as Record<string, Record<string, unknown>>;
+    if (!copied.has(`${kind}/${ref.section}`)) {
+      part[ref.section] = { ...part[ref.section] };
+      copied.add(`${kind}/${ref.section}`);
+    }
     disabled.set(key, { ...ref, value: part[ref.section]![ref.name] });
     delete part[ref.section]![ref.name];
   }

@@ -43,6 +43,28 @@ describe('certificatesResolvers.<name>.acme.storage', () => {
     );
   });
 
+  it('reads TLS options: any of ca, cert+key, insecureSkipVerify or tls=true turns TLS on', () => {
+    const tlsOf = (v: string): unknown => {
+      const l = parseAcmeStorage(v);
+      return 'tls' in l ? l.tls : undefined;
+    };
+    assert.deepEqual(tlsOf('etcd://u:p@127.0.0.1/a?ca=%2Fpki%2Fca.pem&cert=/pki/c.pem&key=/pki/k.pem'), {
+      ca: '/pki/ca.pem',
+      cert: '/pki/c.pem',
+      key: '/pki/k.pem',
+      insecureSkipVerify: false,
+    });
+    assert.deepEqual(tlsOf('redis://127.0.0.1/a?tls=true&db=1'), { insecureSkipVerify: false });
+    assert.deepEqual(tlsOf('consul://127.0.0.1/a?insecureSkipVerify=1&token=t'), {
+      insecureSkipVerify: true,
+    });
+    assert.equal(tlsOf('consul://127.0.0.1/a?tls=false'), undefined);
+    assert.equal(
+      describeAcmeStorage(parseAcmeStorage('redis://:pw@127.0.0.1:6380/acme?tls=true')),
+      'redis://127.0.0.1:6380/acme (TLS)',
+    );
+  });
+
   it('names what is wrong', () => {
     const msg = (v: string): string => {
       try {
@@ -58,7 +80,14 @@ describe('certificatesResolvers.<name>.acme.storage', () => {
     );
     assert.match(msg('etcd:///traffic'), /needs at least one host/);
     assert.match(msg('redis://127.0.0.1:99999/x'), /not a host with an optional port/);
-    assert.match(msg('redis://127.0.0.1/x?tls=1'), /unknown option `tls` for redis:\/\/ \(known: db\)/);
+    assert.match(
+      msg('redis://127.0.0.1/x?ssl=1'),
+      /unknown option `ssl` for redis:\/\/ \(known: db, tls, ca/,
+    );
+    assert.match(msg('etcd://127.0.0.1/x?tls=yes'), /`tls` must be true or false/);
+    assert.match(msg('etcd://127.0.0.1/x?cert=/c.pem'), /`cert` and `key` go together/);
+    assert.match(msg('etcd://127.0.0.1/x?tls=false&ca=/ca.pem'), /`tls=false` with TLS options/);
+    assert.match(msg('etcd://127.0.0.1/x?ca='), /`ca` needs a file path/);
     assert.match(msg('etcd://127.0.0.1/a//b'), /empty, `\.` or `\.\.` segment/);
     assert.match(msg('consul://u:p@127.0.0.1'), /token/);
     assert.match(msg('dir:'), /needs a directory path/);

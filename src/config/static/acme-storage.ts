@@ -11,6 +11,11 @@
  *
  * `user:password@` before the hosts authenticates with etcd and Redis. The path is the key
  * prefix (default `traffic/acme`); each resolver writes under `<prefix>/<resolver>/`.
+ *
+ * TLS to the engine, with the keys of the KV providers' `tls` section (Traefik's ClientTLS) as
+ * query options: `?tls=true` (the system's CAs), `ca=FILE` (the CA the engine's certificate is
+ * checked with), `cert=FILE&key=FILE` (a client certificate, for etcd's --client-cert-auth or
+ * Redis' tls-auth-clients), `insecureSkipVerify=true`. Any of them turns TLS on.
  */
 
 export type AcmeStorageLocation =
@@ -26,7 +31,18 @@ export type AcmeStorageLocation =
       readonly db: number;
       /** Consul only: the ACL token. */
       readonly token?: string;
+      /** Present: TLS to the engine (files, as the providers' `tls` takes them). */
+      readonly tls?: AcmeStoreTls;
     };
+
+export interface AcmeStoreTls {
+  readonly ca?: string;
+  readonly cert?: string;
+  readonly key?: string;
+  readonly insecureSkipVerify: boolean;
+}
+
+const TLS_OPTIONS = ['tls', 'ca', 'cert', 'key', 'insecureSkipVerify'];
 
 const DEFAULT_PORT = { etcd: 2379, redis: 6379, consul: 8500 } as const;
 export const DEFAULT_STORE_PREFIX = 'traffic/acme';
@@ -64,12 +80,11 @@ export function parseAcmeStorage(value: string): AcmeStorageLocation {
   if (prefix.split('/').some((s) => s === '' || s === '.' || s === '..'))
     throw new Error(`the key prefix \`${prefix}\` has an empty, \`.\` or \`..\` segment`);
   const query = new URLSearchParams(m[5] ?? '');
-  const allowed = scheme === 'redis' ? ['db'] : scheme === 'consul' ? ['token'] : [];
+  const allowed = [...(scheme === 'redis' ? ['db'] : scheme === 'consul' ? ['token'] : []), ...TLS_OPTIONS];
   for (const k of query.keys())
     if (!allowed.includes(k))
-      throw new Error(
-        `unknown option \`${k}\` for ${scheme}:// (${allowed.length > 0 ? `known: ${allowed.join(', ')}` : 'it takes none'})`,
-      );
+      throw new Error(`unknown option \`${k}\` for ${scheme}:// (known: ${allowed.join(', ')})`);
+  const tls = parseTls(query);
   const db = Number(query.get('db') ?? '0');
   if (!Number.isInteger(db) || db < 0) throw new Error('`db` must be a database number (0, 1, …)');
   const token = query.get('token') ?? undefined;
@@ -89,6 +104,37 @@ export function parseAcmeStorage(value: string): AcmeStorageLocation {
     ...(username === undefined || username === '' ? {} : { username }),
     ...(password === undefined ? {} : { password }),
     ...(token === undefined ? {} : { token }),
+    ...(tls === undefined ? {} : { tls }),
+  };
+}
+
+function parseBool(query: URLSearchParams, k: string): boolean | undefined {
+  const v = query.get(k);
+  if (v === null) return undefined;
+  if (v === 'true' || v === '1') return true;
+  if (v === 'false' || v === '0') return false;
+  throw new Error(`\`${k}\` must be true or false (not \`${v}\`)`);
+}
+
+function parseTls(query: URLSearchParams): AcmeStoreTls | undefined {
+  const on = parseBool(query, 'tls');
+  const insecureSkipVerify = parseBool(query, 'insecureSkipVerify');
+  const file = (k: string): string | undefined => {
+    const v = query.get(k);
+    if (v === '') throw new Error(`\`${k}\` needs a file path`);
+    return v ?? undefined;
+  };
+  const [ca, cert, key] = [file('ca'), file('cert'), file('key')];
+  const any = ca !== undefined || cert !== undefined || key !== undefined || insecureSkipVerify !== undefined;
+  if (on === false && any)
+    throw new Error('`tls=false` with TLS options (ca, cert, key, insecureSkipVerify)');
+  if (on !== true && !any) return undefined;
+  if ((cert === undefined) !== (key === undefined)) throw new Error('`cert` and `key` go together');
+  return {
+    ...(ca === undefined ? {} : { ca }),
+    ...(cert === undefined ? {} : { cert }),
+    ...(key === undefined ? {} : { key }),
+    insecureSkipVerify: insecureSkipVerify ?? false,
   };
 }
 
@@ -100,6 +146,6 @@ export function describeAcmeStorage(l: AcmeStorageLocation): string {
     case 'dir':
       return `dir:${l.path}`;
     default:
-      return `${l.kind}://${l.endpoints.join(',')}/${l.prefix}`;
+      return `${l.kind}://${l.endpoints.join(',')}/${l.prefix}${l.tls === undefined ? '' : ' (TLS)'}`;
   }
 }

@@ -30,6 +30,7 @@ describe('loadStaticConfig: defaults', () => {
               readHeaderTimeout: 10_000,
               readTimeout: 60_000,
               idleTimeout: 180_000,
+              writeTimeout: 0,
               serverFirstTimeout: 2_000,
             },
             keepAliveMaxRequests: 0,

@@ -58,13 +58,19 @@ export const consulProviderSchema = strictObject(
   ['namespaces', 'namespace'],
 );
 
-/** `providers.zooKeeper` (kvtools/zookeeper). */
+/**
+ * `providers.zooKeeper` (pkg/provider/kv/zk): username and password are ZooKeeper's digest
+ * authentication (kvtools/zookeeper adds `digest user:password` to the session); Traefik's
+ * ZooKeeper provider has no TLS.
+ */
 export const zooKeeperProviderSchema = strictObject(
   {
     rootKey: kvBase.rootKey,
     endpoints: endpoints('127.0.0.1:2181'),
+    username: kvBase.username,
+    password: kvBase.password,
   },
-  ['username', 'password', 'tls'],
+  ['tls'],
 );
 
 const DEFAULT_RULE = 'Host(`{{ normalize .Name }}`)';

@@ -63,23 +63,25 @@ const logFormat = z.enum(['json', 'common']);
 /** The listener has no "no limit" for these: 0 would close every connection at once. */
 const positiveDuration = duration.refine((ms) => ms > 0, 'must be greater than 0');
 
-const respondingTimeouts = strictObject(
-  {
-    /** Ours (Go's ReadHeaderTimeout): time allowed to receive a request's header block. */
-    readHeaderTimeout: positiveDuration.default(10_000),
-    /** Whole request, body included; 0 = none. */
-    readTimeout: duration.default(60_000),
-    /** Keep-alive connection idle between requests. */
-    idleTimeout: positiveDuration.default(180_000),
-    /**
-     * Ours: how long the dispatcher waits for a silent client before a cleartext
-     * ``HostSNI(`*`)`` TCP router serves it as a server-first protocol (a banner sent first),
-     * when the entry point also has TLS routers. Traefik closes such a client instead.
-     */
-    serverFirstTimeout: positiveDuration.default(2_000),
-  },
-  ['writeTimeout'],
-);
+const respondingTimeouts = strictObject({
+  /** Ours (Go's ReadHeaderTimeout): time allowed to receive a request's header block. */
+  readHeaderTimeout: positiveDuration.default(10_000),
+  /** Whole request, body included; 0 = none. */
+  readTimeout: duration.default(60_000),
+  /** Keep-alive connection idle between requests. */
+  idleTimeout: positiveDuration.default(180_000),
+  /**
+   * Traefik's (Go's WriteTimeout): from a request's head to the last byte of its response;
+   * exceeded, the HTTP/1.1 connection is closed and an HTTP/2 stream reset. 0 = none.
+   */
+  writeTimeout: duration.default(0),
+  /**
+   * Ours: how long the dispatcher waits for a silent client before a cleartext
+   * ``HostSNI(`*`)`` TCP router serves it as a server-first protocol (a banner sent first),
+   * when the entry point also has TLS routers. Traefik closes such a client instead.
+   */
+  serverFirstTimeout: positiveDuration.default(2_000),
+});
 
 const lifeCycle = strictObject({ graceTimeOut: duration.default(10_000) }, ['requestAcceptGraceTimeout']);
 
@@ -626,14 +628,6 @@ export const staticConfigSchema = strictObject(
       code: 'custom',
       message: `certificate resolver \`${resolver}\` does not exist (certificatesResolvers)`,
       path: ['entryPoints', name, 'http', 'tls', 'certResolver'],
-    });
-  }
-  if (v.workers !== undefined && Object.keys(v.certificatesResolvers ?? {}).length > 0) {
-    // Each worker would run its own ACME client (N orders, N accounts): not supported yet.
-    ctx.addIssue({
-      code: 'custom',
-      message: 'workers cannot be combined with certificatesResolvers (ACME) yet: run one process',
-      path: ['workers'],
     });
   }
   for (const [name, r] of Object.entries(v.certificatesResolvers ?? {})) {

@@ -1,1 +1,1 @@
-export { EtcdStore } from './etcd-store.ts';
+export { EtcdStore, etcdHint } from './etcd-store.ts';

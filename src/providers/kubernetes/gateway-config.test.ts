@@ -8,8 +8,8 @@ import {
   serviceFor,
 } from '../../../test/helpers/kube-objects.ts';
 import { formatIssue } from '../../config/issues.ts';
-import { updateFromData } from '../dynamic-data.ts';
-import { type GatewayObjects, gatewayConfig } from './gateway-config.ts';
+import { type GatewayObjects, gatewayConfig, gatewayUpdate } from './gateway-config.ts';
+import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 
 const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
@@ -23,6 +23,7 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>) {
       services: ko(objs.services),
       endpointSlices: ko(objs.endpointSlices),
       secrets: ko(objs.secrets),
+      referenceGrants: ko(objs.referenceGrants),
     },
     {
       allowEmptyServices: false,
@@ -30,8 +31,8 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>) {
       entryPointPorts: { web: 8000, websecure: 8443 },
     },
   );
-  const u = updateFromData(b.data, 'kubernetesgateway', b.sourceOf, {}, b.issues);
-  return { config: u.config!, issues: u.issues.map(formatIssue) };
+  const u = gatewayUpdate(b, 'kubernetesgateway', { knownProviders: ['kubernetescrd'] });
+  return { config: u.config!, issues: u.issues.map(formatIssue), statuses: b.statuses };
 }
 
 const apps = [
@@ -147,5 +148,285 @@ describe('Gateway API → configuration', () => {
       Object.values(all.config.http.routers).map((r) => [r.rule, r.priority]),
       [['PathPrefix(`/`)', 10000]],
     );
+  });
+});
+
+/** `type=status/reason` of each condition of a status (or of its first parent / a listener). */
+const conds = (c: unknown): string[] =>
+  ((c ?? []) as { type: string; status: string; reason: string }[]).map(
+    (x) => `${x.type}=${x.status}/${x.reason}`,
+  );
+const statusOf = (statuses: readonly StatusUpdate[], kind: string, name: string) =>
+  statuses.find((s) => s.kind === kind && s.object.metadata.name === name)?.status as Record<string, unknown>;
+
+describe('Gateway API filters, ReferenceGrants and statuses', () => {
+  const gw = gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }]);
+
+  it('builds each filter into a middleware of the router, in order, with the match`s prefix', () => {
+    const { config, issues } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            {
+              matches: [{ path: { type: 'PathPrefix', value: '/api/' } }],
+              filters: [
+                {
+                  type: 'RequestHeaderModifier',
+                  requestHeaderModifier: {
+                    set: [{ name: 'X-A', value: '1' }],
+                    add: [{ name: 'X-B', value: '2' }],
+                    remove: ['X-C'],
+                  },
+                },
+                { type: 'ResponseHeaderModifier', responseHeaderModifier: { remove: ['Server'] } },
+                {
+                  type: 'URLRewrite',
+                  urlRewrite: {
+                    hostname: 'in.svc',
+                    path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/v2' },
+                  },
+                },
+                {
+                  type: 'ExtensionRef',
+                  extensionRef: { group: 'traefik.io', kind: 'Middleware', name: 'auth' },
+                },
+              ],
+              backendRefs: [{ name: 'a', port: 80 }],
+            },
+            {
+              matches: [{ path: { type: 'Exact', value: '/old' } }],
+              filters: [
+                {
+                  type: 'RequestRedirect',
+                  requestRedirect: {
+                    scheme: 'https',
+                    statusCode: 301,
+                    path: { type: 'ReplaceFullPath', replaceFullPath: '/new' },
+                  },
+                },
+              ],
+            },
+          ],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    assert.deepEqual(issues, []);
+    const r0 = config.http.routers['httproute-default-r-gw-default-gw-ep-web-0-0'];
+    assert.deepEqual(r0?.middlewares, [
+      'httproute-default-r-gw-default-gw-ep-web-0-0-requestheadermodifier-0',
+      'httproute-default-r-gw-default-gw-ep-web-0-0-responseheadermodifier-1',
+      'httproute-default-r-gw-default-gw-ep-web-0-0-urlrewrite-2',
+      'default-auth@kubernetescrd',
+    ]);
+    const mw = config.http.middlewares;
+    const rewrite = mw['httproute-default-r-gw-default-gw-ep-web-0-0-urlrewrite-2'];
+    assert.ok(rewrite?.type === 'urlRewrite');
+    assert.deepEqual(rewrite.config, { hostname: 'in.svc', path: '/v2', pathPrefix: '/api/' });
+    const headers = mw['httproute-default-r-gw-default-gw-ep-web-0-0-requestheadermodifier-0'];
+    assert.ok(headers?.type === 'requestHeaderModifier');
+    assert.deepEqual(headers.config, { set: { 'X-A': '1' }, add: { 'X-B': '2' }, remove: ['X-C'] });
+    // The redirect-only rule: a router whose service has no server (the middleware answers).
+    const r1 = config.http.routers['httproute-default-r-gw-default-gw-ep-web-1-0'];
+    const redirect = mw[r1?.middlewares?.[0] ?? ''];
+    assert.ok(redirect?.type === 'requestRedirect');
+    assert.deepEqual(redirect.config, { scheme: 'https', port: '', path: '/new', statusCode: 301 });
+  });
+
+  it('refuses an unsupported filter (the router is left out), and warns of backendRef filters', () => {
+    const { config, issues } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            { filters: [{ type: 'RequestMirror' }], backendRefs: [{ name: 'a', port: 80 }] },
+            {
+              matches: [{ path: { value: '/b' } }],
+              backendRefs: [{ name: 'a', port: 80, filters: [{ type: 'RequestHeaderModifier' }] }],
+            },
+          ],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    assert.deepEqual(Object.keys(config.http.routers), ['httproute-default-r-gw-default-gw-ep-web-1-0']);
+    assert.ok(
+      issues.some((i) => i.includes('httproute default/r') && i.includes('unsupported filter RequestMirror')),
+      issues.join('\n'),
+    );
+    assert.ok(
+      issues.some((i) => i.includes('backendRef filters are not supported')),
+      issues.join('\n'),
+    );
+  });
+
+  const crossNs = httpRouteFor('default', 'x', {
+    parentRefs: [{ name: 'gw' }],
+    rules: [{ backendRefs: [{ name: 'a', namespace: 'other', port: 80 }] }],
+  });
+  const other = [serviceFor('other', 'a'), endpointSliceFor('other', 'a', ['10.0.0.9'], 8080)];
+  const grant = (fromNs: string, toName?: string) => ({
+    apiVersion: 'gateway.networking.k8s.io/v1beta1',
+    kind: 'ReferenceGrant',
+    metadata: { name: 'g', namespace: 'other' },
+    spec: {
+      from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: fromNs }],
+      to: [{ group: '', kind: 'Service', ...(toName !== undefined ? { name: toName } : {}) }],
+    },
+  });
+
+  it('allows a backendRef to another namespace only with a ReferenceGrant there, with its statuses', () => {
+    const base = {
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [crossNs],
+      services: [other[0]],
+      endpointSlices: [other[1]],
+    };
+    for (const grants of [[], [grant('team')], [grant('default', 'b')]]) {
+      const refused = build({ ...base, referenceGrants: grants });
+      assert.deepEqual(refused.config.http.routers, {});
+      assert.ok(
+        refused.issues.some((i) =>
+          i.includes('backend /Service/other/a: another namespace without a ReferenceGrant'),
+        ),
+      );
+      const route = statusOf(refused.statuses, 'HTTPRoute', 'x');
+      const parents = route['parents'] as { conditions: unknown; controllerName: string }[];
+      assert.deepEqual(conds(parents[0]?.conditions), [
+        'Accepted=True/Accepted',
+        'ResolvedRefs=False/RefNotPermitted',
+      ]);
+    }
+    for (const g of [grant('default'), grant('default', 'a')]) {
+      const allowed = build({ ...base, referenceGrants: [g] });
+      assert.deepEqual(allowed.issues, []);
+      const w = allowed.config.http.services['httproute-default-x-gw-default-gw-ep-web-0-0-wrr'];
+      assert.ok(w?.kind === 'weighted');
+      assert.deepEqual(
+        w.weighted.services.map((s) => s.name),
+        ['other-a-80'],
+      );
+      const parents = statusOf(allowed.statuses, 'HTTPRoute', 'x')['parents'] as { conditions: unknown }[];
+      assert.deepEqual(conds(parents[0]?.conditions), [
+        'Accepted=True/Accepted',
+        'ResolvedRefs=True/ResolvedRefs',
+      ]);
+    }
+  });
+
+  it('refuses a listener`s certificate in another namespace without a ReferenceGrant', () => {
+    const https = gatewayFor('default', 'gw', [
+      {
+        name: 'https',
+        port: 8443,
+        protocol: 'HTTPS',
+        tls: { certificateRefs: [{ name: 'cert', namespace: 'certs' }] },
+      },
+    ]);
+    const secret = {
+      apiVersion: 'v1',
+      kind: 'Secret',
+      metadata: { name: 'cert', namespace: 'certs' },
+      data: {
+        'tls.crt': Buffer.from('CRT').toString('base64'),
+        'tls.key': Buffer.from('KEY').toString('base64'),
+      },
+    };
+    const refused = build({ gatewayClasses: [gatewayClassFor()], gateways: [https], secrets: [secret] });
+    assert.deepEqual(refused.config.tls.certificates, []);
+    const gs = statusOf(refused.statuses, 'Gateway', 'gw');
+    const l = (gs['listeners'] as { conditions: unknown }[])[0];
+    assert.deepEqual(conds(l?.conditions), [
+      'Accepted=True/Accepted',
+      'ResolvedRefs=False/RefNotPermitted',
+      'Programmed=False/Invalid',
+    ]);
+    assert.deepEqual(conds(gs['conditions']), [
+      'Accepted=False/ListenersNotValid',
+      'Programmed=False/Invalid',
+    ]);
+    const certGrant = {
+      metadata: { name: 'g', namespace: 'certs' },
+      spec: {
+        from: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', namespace: 'default' }],
+        to: [{ group: '', kind: 'Secret' }],
+      },
+    };
+    const allowed = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [https],
+      secrets: [secret],
+      referenceGrants: [certGrant],
+    });
+    assert.deepEqual(allowed.config.tls?.certificates?.length, 1);
+  });
+
+  it('reports GatewayClass, Gateway (attached routes per listener) and route parents` statuses, ours only', () => {
+    const { statuses } = build({
+      gatewayClasses: [gatewayClassFor(), gatewayClassFor('other', 'example.com/other')],
+      gateways: [
+        gatewayFor('default', 'gw', [
+          { name: 'http', port: 8000, protocol: 'HTTP', hostname: 'a.example' },
+          { name: 'tcp', port: 9000, protocol: 'TCP' },
+        ]),
+        gatewayFor('default', 'foreign', [{ name: 'http', port: 8000, protocol: 'HTTP' }], 'other'),
+      ],
+      httpRoutes: [
+        httpRouteFor('default', 'ok', {
+          parentRefs: [{ name: 'gw' }, { name: 'foreign' }],
+          rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+        }),
+        httpRouteFor('default', 'wronghost', {
+          parentRefs: [{ name: 'gw', sectionName: 'http' }],
+          hostnames: ['b.example'],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    assert.deepEqual(
+      statuses.map((s) => `${s.kind} ${s.object.metadata.name}`),
+      ['GatewayClass traefik', 'HTTPRoute ok', 'HTTPRoute wronghost', 'Gateway gw'],
+    );
+    assert.deepEqual(conds(statusOf(statuses, 'GatewayClass', 'traefik')['conditions']), [
+      'Accepted=True/Accepted',
+    ]);
+    const listeners = statusOf(statuses, 'Gateway', 'gw')['listeners'] as {
+      name: string;
+      attachedRoutes: number;
+      conditions: unknown;
+    }[];
+    assert.deepEqual(
+      listeners.map((l) => [l.name, l.attachedRoutes, conds(l.conditions)]),
+      [
+        [
+          'http',
+          1,
+          ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
+        ],
+        ['tcp', 0, ['Accepted=False/UnsupportedProtocol', 'Programmed=False/Invalid']],
+      ],
+    );
+    const ok = statusOf(statuses, 'HTTPRoute', 'ok')['parents'] as {
+      parentRef: { name: string };
+      controllerName: string;
+    }[];
+    assert.deepEqual(
+      ok.map((p) => [p.parentRef.name, p.controllerName]),
+      [['gw', 'traefik.io/gateway-controller']],
+    );
+    const wrong = statusOf(statuses, 'HTTPRoute', 'wronghost')['parents'] as { conditions: unknown }[];
+    assert.deepEqual(conds(wrong[0]?.conditions), [
+      'Accepted=False/NoMatchingListenerHostname',
+      'ResolvedRefs=True/ResolvedRefs',
+    ]);
   });
 });

@@ -1,7 +1,14 @@
 import type { ConfigIssue } from '../../config/issues.ts';
-import type { SourceOf } from '../dynamic-data.ts';
+import { type ProviderValidation, type SourceOf, updateFromData } from '../dynamic-data.ts';
+import type { ProviderUpdate } from '../provider.ts';
+import { type BackendRef, type Backends, backends } from './gateway-backends.ts';
+import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
+import { type Attach, gatewayListeners } from './gateway-listeners.ts';
+import { hostnames, type Match, matchRule } from './gateway-match.ts';
+import { condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import { KubeBuild, normalize, type Obj } from './kube-build.ts';
+import { ReferenceGrants } from './reference-grants.ts';
 
 export interface GatewayObjects {
   readonly gatewayClasses: readonly KubeObject[];
@@ -10,6 +17,7 @@ export interface GatewayObjects {
   readonly services: readonly KubeObject[];
   readonly endpointSlices: readonly KubeObject[];
   readonly secrets: readonly KubeObject[];
+  readonly referenceGrants?: readonly KubeObject[];
 }
 
 export interface GatewayOptions {
@@ -19,250 +27,273 @@ export interface GatewayOptions {
   readonly entryPointPorts: Readonly<Record<string, number>>;
 }
 
-const CONTROLLER = 'traefik.io/gateway-controller';
-
-interface Listener {
-  readonly name: string;
-  readonly port: number;
-  readonly protocol: string;
-  readonly hostname?: string;
-  readonly tls?: {
-    readonly mode?: string;
-    readonly certificateRefs?: readonly { name?: string; namespace?: string }[];
-  };
-  readonly allowedRoutes?: { readonly namespaces?: { readonly from?: string } };
-}
-
-interface Match {
-  readonly path?: { readonly type?: string; readonly value?: string };
-  readonly headers?: readonly { readonly type?: string; readonly name: string; readonly value: string }[];
-  readonly queryParams?: readonly { readonly type?: string; readonly name: string; readonly value: string }[];
-  readonly method?: string;
-}
+export const CONTROLLER = 'traefik.io/gateway-controller';
+const GROUP = 'gateway.networking.k8s.io';
 
 interface Rule {
   readonly matches?: readonly Match[];
-  readonly backendRefs?: readonly {
-    readonly name?: string;
-    readonly namespace?: string;
-    readonly port?: number;
-    readonly weight?: number;
-    readonly kind?: string;
-    readonly group?: string;
-  }[];
-  readonly filters?: readonly { readonly type?: string }[];
+  readonly backendRefs?: readonly BackendRef[];
+  readonly filters?: readonly HttpRouteFilter[];
 }
 
-/** A listener a route may attach to: its Gateway, entry point and hostname. */
-interface Attach {
-  readonly gw: KubeObject;
-  readonly listener: Listener;
-  readonly entryPoint: string;
+interface ParentRef {
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly sectionName?: string;
+  readonly port?: number;
+  readonly kind?: string;
+  readonly group?: string;
 }
 
 /**
  * Gateway API (`gateway.networking.k8s.io/v1`) Gateways and HTTPRoutes as Traefik's gateway
- * provider builds them (pkg/provider/kubernetes/gateway), the basic part:
+ * provider builds them (pkg/provider/kubernetes/gateway):
  *
  * - a GatewayClass is ours when its `controllerName` is `traefik.io/gateway-controller`; each
  *   listener (HTTP or HTTPS) of its Gateways goes to the entry point whose address has the
- *   listener's port; an HTTPS listener's `certificateRefs` (TLS Secrets) join `tls.certificates`;
+ *   listener's port; an HTTPS listener's `certificateRefs` (TLS Secrets, in another namespace only
+ *   with a ReferenceGrant) join `tls.certificates`;
  * - an HTTPRoute attaches through `parentRefs` (a Gateway, optionally one listener by
- *   `sectionName`) when the listener allows its namespace (`Same` by default, or `All`);
- * - each match of each rule is a router with Traefik's rule and priority: hostnames
- *   (``Host``/``HostRegexp`` for `*.`), path `Exact` → ``Path`` (100000), `PathPrefix` →
- *   ``(Path(`/p`) || PathPrefix(`/p/`))`` (10000 + 100 × length), `RegularExpression` →
- *   ``PathRegexp``; +1000 for a method, +100 per header, +10 per query parameter;
- * - its backendRefs are a weighted service `<router>-wrr` over the load balancers
- *   `<ns>-<service>-<port>` (weight 0: no traffic).
+ *   `sectionName` or `port`) when the listener allows its namespace (`Same` by default, or `All`)
+ *   and their hostnames intersect;
+ * - each match of each rule is a router (gateway-match.ts), its filters middlewares
+ *   (gateway-filters.ts), its backendRefs a weighted service `<router>-wrr` over the load
+ *   balancers `<ns>-<service>-<port>` (weight 0: no traffic; another namespace only with a
+ *   ReferenceGrant there, reference-grants.ts);
+ * - the statuses Traefik writes: GatewayClass Accepted; Gateway Accepted and Programmed, each
+ *   listener's attachedRoutes and Accepted/ResolvedRefs/Programmed; each HTTPRoute parent's
+ *   Accepted and ResolvedRefs (RefNotPermitted, BackendNotFound, InvalidKind).
  */
 export function gatewayConfig(
   objs: GatewayObjects,
   opts: GatewayOptions,
-): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[] } {
-  const b = new KubeBuild(objs, { ...opts, allowCrossNamespace: false });
-  const classes = new Set(
-    objs.gatewayClasses
-      .filter((c) => (c.spec as { controllerName?: string } | undefined)?.controllerName === CONTROLLER)
-      .map((c) => c.metadata.name),
-  );
+): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[]; statuses: StatusUpdate[] } {
+  // Cross-namespace references are decided by ReferenceGrants, below.
+  const b = new KubeBuild(objs, { ...opts, allowCrossNamespace: true });
+  const grants = new ReferenceGrants(objs.referenceGrants ?? []);
+  const statuses: StatusUpdate[] = [];
+  const classes = new Set<string>();
+  for (const c of objs.gatewayClasses) {
+    if ((c.spec as { controllerName?: string } | undefined)?.controllerName !== CONTROLLER) continue;
+    classes.add(c.metadata.name);
+    const accepted = condition(c, 'Accepted', true, 'Accepted', 'Handled by Traefik controller');
+    statuses.push({
+      kind: 'GatewayClass',
+      object: c,
+      path: objectPath(c, 'gatewayclasses', true),
+      status: { conditions: [accepted] },
+    });
+  }
+  const ours = objs.gateways.filter((gw) => {
+    const cls = (gw.spec as { gatewayClassName?: string } | undefined)?.gatewayClassName;
+    return cls !== undefined && classes.has(cls);
+  });
   const listeners: Attach[] = [];
-  for (const gw of objs.gateways) {
-    const spec = (gw.spec ?? {}) as { gatewayClassName?: string; listeners?: readonly Listener[] };
-    if (spec.gatewayClassName === undefined || !classes.has(spec.gatewayClassName)) continue;
-    const ns = gw.metadata.namespace ?? 'default';
-    const where = `gateway ${ns}/${gw.metadata.name}`;
-    for (const l of spec.listeners ?? []) {
-      if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS') {
-        b.warn(where, `listener ${l.name}: protocol ${l.protocol} is not supported yet: ignored`);
+  for (const gw of ours) listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts));
+
+  for (const route of objs.httpRoutes) routeConfig(b, grants, route, listeners, statuses);
+
+  for (const gw of ours) {
+    const mine = listeners.filter((l) => l.gw === gw);
+    const valid = mine.filter((l) => l.attached).length;
+    const bad = mine.filter((l) => !l.attached).map((l) => l.listener.name);
+    statuses.push({
+      kind: 'Gateway',
+      object: gw,
+      path: objectPath(gw, 'gateways'),
+      status: {
+        conditions: [
+          valid > 0 || mine.length === 0
+            ? condition(gw, 'Accepted', true, 'Accepted', 'Gateway successfully scheduled')
+            : condition(gw, 'Accepted', false, 'ListenersNotValid', 'No valid listener'),
+          bad.length === 0
+            ? condition(gw, 'Programmed', true, 'Programmed', 'Gateway successfully programmed')
+            : condition(gw, 'Programmed', false, 'Invalid', `Invalid listeners: ${bad.join(', ')}`),
+        ],
+        listeners: mine.map((l) => l.status),
+      },
+    });
+  }
+  return { ...b.result(), statuses };
+}
+
+/**
+ * The provider's update from a build: validated, less the "no servers" warning of the services
+ * of redirect-only rules (their router's redirect answers every request: Traefik gives them an
+ * empty weighted service, which ours cannot be).
+ */
+export function gatewayUpdate(
+  built: ReturnType<typeof gatewayConfig>,
+  provider: string,
+  validation: ProviderValidation,
+  extraIssues: readonly ConfigIssue[] = [],
+): ProviderUpdate {
+  const u = updateFromData(built.data, provider, built.sourceOf, validation, [
+    ...built.issues,
+    ...extraIssues,
+  ]);
+  const quiet = (i: ConfigIssue): boolean =>
+    i.severity === 'warning' &&
+    i.path[0] === 'http' &&
+    i.path[1] === 'services' &&
+    String(i.path[2]).endsWith(REDIRECT_SERVICE) &&
+    i.path[4] === 'servers';
+  return { ...u, issues: u.issues.filter((i) => !quiet(i)) };
+}
+
+const REDIRECT_SERVICE = '-redirect';
+
+function routeConfig(
+  b: KubeBuild,
+  grants: ReferenceGrants,
+  route: KubeObject,
+  listeners: readonly Attach[],
+  statuses: StatusUpdate[],
+): void {
+  const ns = route.metadata.namespace ?? 'default';
+  const where = `httproute ${ns}/${route.metadata.name}`;
+  const spec = (route.spec ?? {}) as {
+    parentRefs?: readonly ParentRef[];
+    hostnames?: readonly string[];
+    rules?: readonly Rule[];
+  };
+  const rules = spec.rules ?? [];
+  let ruleBackends: Backends[] | undefined;
+  const parents: Obj[] = [];
+  for (const parent of spec.parentRefs ?? []) {
+    if ((parent.kind ?? 'Gateway') !== 'Gateway' || (parent.group ?? GROUP) !== GROUP) continue;
+    const gwNs = parent.namespace ?? ns;
+    const ofGateway = listeners.filter(
+      (a) => a.gw.metadata.name === parent.name && (a.gw.metadata.namespace ?? 'default') === gwNs,
+    );
+    // A parent that is not one of our Gateways is another controller's to report on.
+    if (ofGateway.length === 0) continue;
+    let accepted = condition(
+      route,
+      'Accepted',
+      false,
+      'NoMatchingParent',
+      'No listener matches the parentRef',
+    );
+    let resolved = condition(route, 'ResolvedRefs', true, 'ResolvedRefs', 'No error found');
+    const matching = ofGateway.filter(
+      (a) =>
+        (parent.sectionName === undefined || a.listener.name === parent.sectionName) &&
+        (parent.port === undefined || a.listener.port === parent.port),
+    );
+    for (const a of matching) {
+      // Only HTTP and HTTPS listeners take HTTPRoutes (their supportedKinds).
+      if (a.listener.protocol !== 'HTTP' && a.listener.protocol !== 'HTTPS') {
+        accepted = condition(
+          route,
+          'Accepted',
+          false,
+          'NotAllowedByListeners',
+          'Not allowed by the listener',
+        );
         continue;
       }
-      const ep = Object.entries(opts.entryPointPorts).find(([, port]) => port === l.port)?.[0];
-      if (ep === undefined) {
-        b.error(where, `listener ${l.name}: no entry point listens on port ${l.port}`);
+      if ((a.listener.allowedRoutes?.namespaces?.from ?? 'Same') !== 'All' && gwNs !== ns) {
+        accepted = condition(
+          route,
+          'Accepted',
+          false,
+          'NotAllowedByListeners',
+          'Not allowed by the listener',
+        );
         continue;
       }
-      if (l.protocol === 'HTTPS') {
-        if (l.tls?.mode !== undefined && l.tls.mode !== 'Terminate') {
-          b.warn(where, `listener ${l.name}: TLS mode ${l.tls.mode} is not supported yet: ignored`);
-          continue;
-        }
-        for (const ref of l.tls?.certificateRefs ?? []) {
-          if (ref.name === undefined) continue;
-          if ((ref.namespace ?? ns) !== ns) {
-            b.error(
-              where,
-              `listener ${l.name}: certificate ${ref.namespace}/${ref.name} in another namespace needs a ReferenceGrant (not supported yet)`,
-            );
-            continue;
-          }
-          b.addCertificate(ns, ref.name, where);
-        }
+      const hosts = hostnames(spec.hostnames ?? [], a.listener.hostname);
+      if (hosts === undefined) {
+        accepted = condition(route, 'Accepted', false, 'NoMatchingListenerHostname', 'No matching hostname');
+        continue;
       }
-      listeners.push({ gw, listener: l, entryPoint: ep });
+      a.status.attachedRoutes++;
+      if (!a.attached || a.entryPoint === undefined) continue;
+      accepted = condition(route, 'Accepted', true, 'Accepted', 'Route accepted');
+      ruleBackends ??= rules.map((r, ri) => backends(b, grants, r, ns, `${where} rule ${ri}`));
+      const failure = ruleBackends.find((x) => x.failure !== undefined)?.failure;
+      if (failure !== undefined)
+        resolved = condition(route, 'ResolvedRefs', false, failure.reason, failure.message);
+      rules.forEach((rule, ri) => {
+        routers(
+          b,
+          route,
+          rule,
+          ri,
+          ruleBackends![ri]!,
+          hosts,
+          { ...a, entryPoint: a.entryPoint! },
+          gwNs,
+          where,
+        );
+      });
     }
+    parents.push({
+      parentRef: parent, // as the route wrote it (Traefik's)
+      controllerName: CONTROLLER,
+      conditions: [accepted, resolved],
+    });
   }
-
-  for (const route of objs.httpRoutes) {
-    const ns = route.metadata.namespace ?? 'default';
-    const where = `httproute ${ns}/${route.metadata.name}`;
-    const spec = (route.spec ?? {}) as {
-      parentRefs?: readonly { name?: string; namespace?: string; sectionName?: string; kind?: string }[];
-      hostnames?: readonly string[];
-      rules?: readonly Rule[];
-    };
-    for (const parent of spec.parentRefs ?? []) {
-      if (parent.kind !== undefined && parent.kind !== 'Gateway') continue;
-      const gwNs = parent.namespace ?? ns;
-      const attached = listeners.filter(
-        (a) =>
-          a.gw.metadata.name === parent.name &&
-          (a.gw.metadata.namespace ?? 'default') === gwNs &&
-          (parent.sectionName === undefined || a.listener.name === parent.sectionName) &&
-          ((a.listener.allowedRoutes?.namespaces?.from ?? 'Same') === 'All' || gwNs === ns),
-      );
-      for (const a of attached) {
-        const hosts = hostnames(spec.hostnames ?? [], a.listener.hostname);
-        if (hosts === undefined) continue;
-        (spec.rules ?? []).forEach((rule, ri) => {
-          for (const f of rule.filters ?? [])
-            b.warn(where, `rule ${ri}: filter ${f.type} is not supported yet: ignored`);
-          const service = backends(b, rule, ns, where);
-          const matches = rule.matches === undefined || rule.matches.length === 0 ? [{}] : rule.matches;
-          matches.forEach((m, mi) => {
-            const name = normalize(
-              `httproute-${ns}-${route.metadata.name}-gw-${gwNs}-${a.gw.metadata.name}-ep-${a.entryPoint}-${ri}-${mi}`,
-            );
-            const built = matchRule(m, hosts);
-            if ('error' in built) {
-              b.error(where, `rule ${ri} match ${mi}: ${built.error}`);
-              return;
-            }
-            if (service === undefined) return;
-            b.services[`${name}-wrr`] = { weighted: { services: service } };
-            b.source('http/services', `${name}-wrr`, where);
-            b.routers[name] = {
-              rule: built.rule,
-              priority: built.priority,
-              entryPoints: [a.entryPoint],
-              service: `${name}-wrr`,
-              ...(a.listener.protocol === 'HTTPS' ? { tls: {} } : {}),
-            };
-            b.source('http/routers', name, where);
-          });
-        });
-      }
-    }
-  }
-  return b.result();
+  if (parents.length === 0) return;
+  // Traefik keeps the parents other controllers wrote.
+  const current = (route as { status?: { parents?: readonly Obj[] } }).status?.parents ?? [];
+  statuses.push({
+    kind: 'HTTPRoute',
+    object: route,
+    path: objectPath(route, 'httproutes'),
+    status: { parents: [...current.filter((p) => p['controllerName'] !== CONTROLLER), ...parents] },
+  });
 }
 
-/** The route's hostnames within the listener's; undefined when none is left (no attachment). */
-function hostnames(route: readonly string[], listener: string | undefined): string[] | undefined {
-  if (listener === undefined) return [...route];
-  if (route.length === 0) return [listener];
-  const kept = route.filter((h) => hostCompatible(h, listener) || hostCompatible(listener, h));
-  return kept.length === 0
-    ? undefined
-    : kept.map((h) => (h.startsWith('*.') && !listener.startsWith('*.') ? listener : h));
-}
-
-function hostCompatible(h: string, pattern: string): boolean {
-  if (!pattern.startsWith('*.')) return h === pattern;
-  return h.endsWith(pattern.slice(1)) && h.length > pattern.length - 1;
-}
-
-function hostRule(h: string): string {
-  if (!h.startsWith('*.')) return `Host(\`${h}\`)`;
-  return `HostRegexp(\`^[a-zA-Z0-9-]+(\\.[a-zA-Z0-9-]+)*${h.slice(1).replace(/[.]/g, '\\.')}$\`)`;
-}
-
-function matchRule(
-  m: Match,
+function routers(
+  b: KubeBuild,
+  route: KubeObject,
+  rule: Rule,
+  ri: number,
+  service: Backends,
   hosts: readonly string[],
-): { rule: string; priority: number } | { error: string } {
-  const parts: string[] = [];
-  let priority = 0;
-  if (hosts.length > 0) {
-    const h = hosts.map(hostRule);
-    parts.push(h.length === 1 ? h[0]! : `(${h.join(' || ')})`);
-  }
-  const type = m.path?.type ?? 'PathPrefix';
-  const value = m.path?.value ?? '/';
-  if (type === 'Exact') {
-    parts.push(`Path(\`${value}\`)`);
-    priority += 100000;
-  } else if (type === 'PathPrefix') {
-    const bare = value.replace(/\/+$/, '');
-    parts.push(bare === '' ? 'PathPrefix(`/`)' : `(Path(\`${bare}\`) || PathPrefix(\`${bare}/\`))`);
-    priority += 10000 + bare.length * 100;
-  } else if (type === 'RegularExpression') {
-    parts.push(`PathRegexp(\`${value}\`)`);
-    priority += 10000 + value.length * 100;
-  } else return { error: `path type ${type} is not supported` };
-  if (m.method !== undefined) {
-    parts.push(`Method(\`${m.method}\`)`);
-    priority += 1000;
-  }
-  for (const h of m.headers ?? []) {
-    parts.push(
-      h.type === 'RegularExpression'
-        ? `HeaderRegexp(\`${h.name}\`, \`${h.value}\`)`
-        : `Header(\`${h.name}\`, \`${h.value}\`)`,
+  a: Attach & { entryPoint: string },
+  gwNs: string,
+  where: string,
+): void {
+  const ns = route.metadata.namespace ?? 'default';
+  const matches = rule.matches === undefined || rule.matches.length === 0 ? [{}] : rule.matches;
+  matches.forEach((m: Match, mi) => {
+    const name = normalize(
+      `httproute-${ns}-${route.metadata.name}-gw-${gwNs}-${a.gw.metadata.name}-ep-${a.entryPoint}-${ri}-${mi}`,
     );
-    priority += 100;
-  }
-  for (const q of m.queryParams ?? []) {
-    parts.push(
-      q.type === 'RegularExpression'
-        ? `QueryRegexp(\`${q.name}\`, \`${q.value}\`)`
-        : `Query(\`${q.name}\`, \`${q.value}\`)`,
-    );
-    priority += 10;
-  }
-  return { rule: parts.join(' && '), priority };
-}
-
-/** The weighted children of a rule's backendRefs, or undefined (reported) when none is usable. */
-function backends(b: KubeBuild, rule: Rule, ns: string, where: string): Obj[] | undefined {
-  const out: Obj[] = [];
-  for (const ref of rule.backendRefs ?? []) {
-    if ((ref.kind ?? 'Service') !== 'Service' || (ref.group ?? '') !== '') {
-      b.error(where, `backend ${ref.group ?? ''}/${ref.kind}: only core Services are supported`);
-      continue;
+    const built = matchRule(m, hosts);
+    if ('error' in built) {
+      b.error(where, `rule ${ri} match ${mi}: ${built.error}`);
+      return;
     }
-    if ((ref.namespace ?? ns) !== ns) {
-      b.error(
-        where,
-        `backend ${ref.namespace}/${ref.name}: another namespace needs a ReferenceGrant (not supported yet)`,
-      );
-      continue;
+    const chain = filterMiddlewares(b, rule.filters ?? [], name, ns, m.path?.value, where);
+    if ('error' in chain) {
+      b.error(where, `rule ${ri}: ${chain.error}`);
+      return;
     }
-    const weight = ref.weight ?? 1;
-    if (weight === 0) continue;
-    const lb = b.loadBalancer({ name: ref.name, port: ref.port }, ns, where);
-    if (lb !== undefined) out.push({ name: lb, weight });
-  }
-  if (out.length === 0) return b.error(where, 'no usable backendRefs');
-  return out;
+    let children = service.children;
+    if (children.length === 0) {
+      if (!chain.redirects) {
+        b.error(where, `rule ${ri}: no usable backendRefs`);
+        return;
+      }
+      // A redirect answers by itself: its router needs a service all the same, with no server.
+      b.services[`${name}${REDIRECT_SERVICE}`] = { loadBalancer: { servers: [] } };
+      b.source('http/services', `${name}${REDIRECT_SERVICE}`, where);
+      children = [{ name: `${name}${REDIRECT_SERVICE}`, weight: 1 }];
+    }
+    b.services[`${name}-wrr`] = { weighted: { services: children } };
+    b.source('http/services', `${name}-wrr`, where);
+    b.routers[name] = {
+      rule: built.rule,
+      priority: built.priority,
+      entryPoints: [a.entryPoint],
+      service: `${name}-wrr`,
+      ...(chain.names.length > 0 ? { middlewares: chain.names } : {}),
+      ...(a.listener.protocol === 'HTTPS' ? { tls: {} } : {}),
+    };
+    b.source('http/routers', name, where);
+  });
 }

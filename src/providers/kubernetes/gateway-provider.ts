@@ -1,14 +1,17 @@
 import type { KubernetesGatewayProviderConfig } from '../../config/static/providers.ts';
-import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
+import type { ProviderValidation } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
-import { gatewayConfig } from './gateway-config.ts';
+import { gatewayConfig, gatewayUpdate } from './gateway-config.ts';
+import { StatusWriter } from './gateway-status.ts';
 import { KubeClient } from './kube-client.ts';
 import { watchKube } from './kube-watch.ts';
 
 /**
- * Traefik's Gateway API provider (pkg/provider/kubernetes/gateway), the basic part:
- * GatewayClasses, Gateways and HTTPRoutes (`gateway.networking.k8s.io/v1`) with Services,
- * Secrets and EndpointSlices, followed by informers. Objects are `name@kubernetesgateway`.
+ * Traefik's Gateway API provider (pkg/provider/kubernetes/gateway): GatewayClasses, Gateways and
+ * HTTPRoutes (`gateway.networking.k8s.io/v1`), ReferenceGrants (`v1beta1`), Services, Secrets and
+ * EndpointSlices, followed by informers. Objects are `name@kubernetesgateway`. After each build
+ * the statuses of our GatewayClasses, Gateways and HTTPRoutes are written back (StatusWriter:
+ * only those that changed); a failed write is reported with the next build.
  */
 export class KubernetesGatewayProvider implements Provider {
   readonly name = 'kubernetesgateway';
@@ -45,6 +48,7 @@ export class KubernetesGatewayProvider implements Provider {
       },
       gateways: { prefix: gw, plural: 'gateways' },
       httpRoutes: { prefix: gw, plural: 'httproutes' },
+      referenceGrants: { prefix: '/apis/gateway.networking.k8s.io/v1beta1', plural: 'referencegrants' },
       services: { prefix: '/api/v1', plural: 'services' },
       secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
       endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
@@ -56,6 +60,7 @@ export class KubernetesGatewayProvider implements Provider {
       if (signal.aborted) return;
       throw e;
     }
+    const writer = new StatusWriter(client, signal);
     yield* watchKube(
       client,
       resources,
@@ -63,7 +68,8 @@ export class KubernetesGatewayProvider implements Provider {
       cfg.throttleDuration,
       (items) => {
         const built = gatewayConfig(items, { ...cfg, entryPointPorts: this.#ports });
-        return updateFromData(built.data, this.name, built.sourceOf, this.#validation, built.issues);
+        writer.submit(built.statuses);
+        return gatewayUpdate(built, this.name, this.#validation, writer.takeFailures());
       },
       signal,
     );

@@ -81,6 +81,19 @@ export class KubeClient {
     return JSON.parse(body.toString('utf8')) as T;
   }
 
+  /** PUT a whole object (a status subresource: `…/status`); the stored object comes back. */
+  async putJson<T>(path: string, body: unknown, signal: AbortSignal): Promise<T> {
+    const { body: out } = await engineFetch({
+      url: `${this.#base}${path}`,
+      method: 'PUT',
+      headers: { ...this.#headers(), 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+      signal,
+      ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
+    });
+    return JSON.parse(out.toString('utf8')) as T;
+  }
+
   async stream(path: string, signal: AbortSignal): Promise<IncomingMessage> {
     const res = await engineRequest({
       url: `${this.#base}${path}`,

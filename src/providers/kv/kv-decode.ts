@@ -29,12 +29,9 @@ export function decodeKv(pairs: readonly KvPair[], rootKey: string, store: strin
   const sorted = [...pairs].sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   for (const { key, value } of sorted) {
     if (key !== root && !key.startsWith(`${root}/`)) continue; // `traefikfoo/…`: another root
-    const parts = key
-      .slice(root.length)
-      .split('/')
-      .filter((p) => p !== '');
+    let parts = key.slice(root.length + 1).split('/');
+    if (parts.includes('')) parts = parts.filter((p) => p !== '');
     if (parts.length === 0) continue; // the root itself
-    const where = `${store} key ${key}`;
     let node = data;
     let ok = true;
     for (let i = 0; i < parts.length - 1; i++) {
@@ -64,8 +61,12 @@ export function decodeKv(pairs: readonly KvPair[], rootKey: string, store: strin
     const last = parts[parts.length - 1]!;
     if (typeof node[last] === 'object' && node[last] !== null) continue;
     node[last] = value;
-    sources.set(parts.join('/').toLowerCase(), where);
+    // The key itself: its `etcd key …` text is made only when an issue asks for it.
+    sources.set(parts.join('/').toLowerCase(), key);
   }
-  const sourceOf: SourceOf = (path: ConfigPath) => sources.get(path.map(String).join('/').toLowerCase());
+  const sourceOf: SourceOf = (path: ConfigPath) => {
+    const key = sources.get(path.map(String).join('/').toLowerCase());
+    return key === undefined ? undefined : `${store} key ${key}`;
+  };
   return { data, sourceOf, issues };
 }

@@ -1,3 +1,4 @@
+import { collectYoung } from '../../core/settle-heap.ts';
 import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
 import { decodeKv, type KvPair } from './kv-decode.ts';
@@ -42,6 +43,7 @@ export class KvProvider implements Provider {
     try {
       for await (const pairs of this.#store.snapshots(this.#rootKey, signal)) {
         if (signal.aborted) return;
+        collectYoung();
         const decoded = decodeKv(pairs, this.#rootKey, this.#store.kind);
         yield updateFromData(decoded.data, this.name, decoded.sourceOf, this.#validation, decoded.issues, {
           quietCase: true,

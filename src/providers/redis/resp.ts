@@ -1,4 +1,4 @@
-import { connect as netConnect, type Socket } from 'node:net';
+import { isIP, connect as netConnect, type Socket } from 'node:net';
 import { type ConnectionOptions, connect as tlsConnect } from 'node:tls';
 import { EngineError } from '../engine-client.ts';
 
@@ -53,7 +53,10 @@ export class RespConnection {
   ): Promise<RespConnection> {
     return new Promise((resolve, reject) => {
       const socket =
-        tls === undefined ? netConnect({ host, port }) : tlsConnect({ host, port, servername: host, ...tls });
+        tls === undefined
+          ? netConnect({ host, port })
+          : // No SNI for an IP address (RFC 6066); the certificate is still checked against it.
+            tlsConnect({ host, port, ...(isIP(host) === 0 ? { servername: host } : {}), ...tls });
       const fail = (e: Error): void => {
         socket.destroy();
         reject(new EngineError(`redis ${host}:${port}: ${e.message}`));

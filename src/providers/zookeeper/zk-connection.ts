@@ -11,20 +11,26 @@ const OP = {
   setData: 5,
   getChildren: 8,
   ping: 11,
+  auth: 100,
   closeSession: -11,
 } as const;
 /** Error codes the client handles (KeeperException.Code). */
 export const ZK_NONODE = -101;
 export const ZK_NODEEXISTS = -110;
+export const ZK_NOAUTH = -102;
+export const ZK_AUTHFAILED = -115;
 
 const WATCH_XID = -1;
 const PING_XID = -2;
+const AUTH_XID = -4;
 
 /** An error answer of the server (`err` of the reply header). */
 export class ZkError extends EngineError {
   readonly code: number;
   constructor(op: string, path: string, code: number) {
-    super(`zookeeper ${op} ${path}: error ${code}`);
+    super(
+      `zookeeper ${op} ${path}: ${code === ZK_NOAUTH ? 'not authorized (NOAUTH: wrong or missing username/password)' : `error ${code}`}`,
+    );
     this.code = code;
   }
 }
@@ -158,8 +164,25 @@ export class ZkConnection {
     }
     const p = this.#queue.shift();
     if (p === undefined) return;
-    if (err !== 0) p.reject(new ZkError(p.op, p.path, err));
+    if (xid === AUTH_XID && err !== 0) {
+      // The server closes the session after a refused authentication.
+      this.#failure ??= new EngineError(`zookeeper: ${p.path} authentication failed (error ${err})`);
+      p.reject(this.#failure);
+    } else if (err !== 0) p.reject(new ZkError(p.op, p.path, err));
     else p.resolve(r);
+  }
+
+  /**
+   * Adds credentials to the session (ClientCnxn's AuthPacket: `addauth digest user:password`);
+   * resolves once the server accepted them, rejects (and the session ends) when it refused.
+   */
+  async addAuth(scheme: string, auth: string): Promise<void> {
+    if (this.#failure !== undefined) throw this.#failure;
+    const w = new JuteWriter().int(AUTH_XID).int(OP.auth).int(0).string(scheme).buffer(Buffer.from(auth));
+    await new Promise<JuteReader>((resolve, reject) => {
+      this.#queue.push({ op: 'auth', path: scheme, resolve, reject });
+      this.#socket.write(w.packet());
+    });
   }
 
   #call(op: keyof typeof OP, path: string, body: (w: JuteWriter) => void): Promise<JuteReader> {
@@ -196,10 +219,14 @@ export class ZkConnection {
     }
   }
 
-  /** A persistent node open to everyone (world:anyone, all permissions). */
-  async create(path: string, data: Buffer): Promise<void> {
+  /**
+   * A persistent node open to everyone (world:anyone, all permissions), or with `creatorOnly`
+   * to the session's authenticated identities only (the `auth` scheme).
+   */
+  async create(path: string, data: Buffer, creatorOnly = false): Promise<void> {
+    const [scheme, id] = creatorOnly ? ['auth', ''] : ['world', 'anyone'];
     await this.#call('create', path, (w) => {
-      w.string(path).buffer(data).int(1).int(31).string('world').string('anyone').int(0);
+      w.string(path).buffer(data).int(1).int(31).string(scheme).string(id).int(0);
     });
   }
 

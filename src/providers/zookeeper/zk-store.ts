@@ -28,6 +28,14 @@ export class ZooKeeperStore implements KvStore {
     const host = m?.[1] ?? m?.[2] ?? e;
     const port = Number(m?.[3] ?? 2181);
     const conn = await ZkConnection.open(host, port, SESSION_MS, signal);
+    if (this.#cfg.username !== undefined || this.#cfg.password !== undefined) {
+      try {
+        await conn.addAuth('digest', `${this.#cfg.username ?? ''}:${this.#cfg.password ?? ''}`);
+      } catch (e) {
+        conn.close();
+        throw e;
+      }
+    }
     let wake: (() => void) | undefined;
     let changed = false;
     conn.onWatch = () => {

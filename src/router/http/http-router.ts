@@ -18,6 +18,7 @@ import { compileRule, createCompileContext, defaultPriority } from '../rule/comp
 import type { RoutingPathCache } from '../rule/routing-path.ts';
 import { type Candidate, type HintedRoute, hintedRoute } from './candidate.ts';
 import { buildEntryIndex, type EntryIndex } from './entry-index.ts';
+import type { RuleMemo } from './rule-memo.ts';
 
 export interface RouteEntry<T> {
   readonly name: string;
@@ -63,8 +64,14 @@ export class HttpRouter<T> {
     this.#all = all;
   }
 
-  /** Routes whose rule fails to compile are returned in `errors` (by name), not thrown. */
-  static build<T>(routes: readonly RouteEntry<T>[]): {
+  /**
+   * Routes whose rule fails to compile are returned in `errors` (by name), not thrown. `memo`
+   * reuses the rules compiled by earlier builds (a configuration that changes often).
+   */
+  static build<T>(
+    routes: readonly RouteEntry<T>[],
+    memo?: RuleMemo,
+  ): {
     router: HttpRouter<T>;
     errors: { name: string; error: RuleError }[];
   } {
@@ -73,7 +80,7 @@ export class HttpRouter<T> {
     const compiled = [];
     for (let index = 0; index < routes.length; index++) {
       const entry = routes[index]!;
-      const rule = compileRule(entry.rule, ctx);
+      const rule = memo === undefined ? compileRule(entry.rule, ctx) : memo.compile(entry.rule, ctx);
       if (!rule.ok) {
         errors.push({ name: entry.name, error: rule.error });
         continue;

@@ -8,13 +8,32 @@ export const HTTP01_PATH_PREFIX = '/.well-known/acme-challenge/';
 
 export class Http01Store {
   readonly #tokens = new Map<string, string>();
+  /** Copies each change elsewhere (the workers of `workers: N`); resolves once it is there. */
+  readonly #replicate: ((token: string, keyAuthorization: string | null) => Promise<void>) | null;
+  #published: Promise<void> = Promise.resolve();
+
+  constructor(replicate?: (token: string, keyAuthorization: string | null) => Promise<void>) {
+    this.#replicate = replicate ?? null;
+  }
 
   set(token: string, keyAuthorization: string): void {
     this.#tokens.set(token, keyAuthorization);
+    if (this.#replicate !== null) this.#published = this.#replicate(token, keyAuthorization);
   }
 
   delete(token: string): void {
     this.#tokens.delete(token);
+    if (this.#replicate !== null) this.#published = this.#replicate(token, null);
+  }
+
+  /** Resolves once the last change is answered wherever requests are answered (never rejects). */
+  published(): Promise<void> {
+    return this.#published;
+  }
+
+  /** Every token and its key authorization (a worker that starts gets them all). */
+  entries(): [string, string][] {
+    return [...this.#tokens];
   }
 
   /** The key authorization to answer with (as `text/plain`, status 200), or undefined. */

@@ -41,7 +41,11 @@ export interface ChallengeSolver {
 export function http01Solver(store: Http01Store): ChallengeSolver {
   return {
     type: 'http-01',
-    present: async (_a, c, keyAuth) => store.set(c.token, keyAuth),
+    // With workers the answer must be in every worker before the CA is told to look.
+    present: async (_a, c, keyAuth) => {
+      store.set(c.token, keyAuth);
+      await store.published();
+    },
     cleanup: async (_a, c) => store.delete(c.token),
   };
 }
@@ -49,8 +53,10 @@ export function http01Solver(store: Http01Store): ChallengeSolver {
 export function tlsAlpn01Solver(store: TlsAlpn01Store): ChallengeSolver {
   return {
     type: 'tls-alpn-01',
-    present: async (a, _c, keyAuth) =>
-      store.set(a.identifier.value, tlsAlpnChallengeCertificate(a.identifier.value, keyAuth)),
+    present: async (a, _c, keyAuth) => {
+      store.set(a.identifier.value, tlsAlpnChallengeCertificate(a.identifier.value, keyAuth));
+      await store.published();
+    },
     cleanup: async (a) => store.delete(a.identifier.value),
   };
 }

@@ -10,13 +10,32 @@ export const ACME_TLS_ALPN_PROTOCOL = 'acme-tls/1';
 
 export class TlsAlpn01Store {
   readonly #certs = new Map<string, KeyAndCert>();
+  /** Copies each change elsewhere (the workers of `workers: N`); resolves once it is there. */
+  readonly #replicate: ((serverName: string, cert: KeyAndCert | null) => Promise<void>) | null;
+  #published: Promise<void> = Promise.resolve();
+
+  constructor(replicate?: (serverName: string, cert: KeyAndCert | null) => Promise<void>) {
+    this.#replicate = replicate ?? null;
+  }
 
   set(serverName: string, cert: KeyAndCert): void {
     this.#certs.set(serverName.toLowerCase(), cert);
+    if (this.#replicate !== null) this.#published = this.#replicate(serverName.toLowerCase(), cert);
   }
 
   delete(serverName: string): void {
     this.#certs.delete(serverName.toLowerCase());
+    if (this.#replicate !== null) this.#published = this.#replicate(serverName.toLowerCase(), null);
+  }
+
+  /** Resolves once the last change is presented wherever handshakes are made (never rejects). */
+  published(): Promise<void> {
+    return this.#published;
+  }
+
+  /** Every pending challenge certificate by server name (a worker that starts gets them all). */
+  entries(): [string, KeyAndCert][] {
+    return [...this.#certs];
   }
 
   lookup(serverName: string): KeyAndCert | undefined {

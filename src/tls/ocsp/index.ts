@@ -4,4 +4,10 @@
  */
 
 export type { CertStatus, OcspResponse } from './ocsp-response.ts';
-export { OcspStapler, type OcspStaplerOptions, type StapleSource } from './ocsp-stapler.ts';
+export {
+  OcspStapler,
+  type OcspStaplerOptions,
+  type Staple,
+  type StapleSource,
+  stapleKey,
+} from './ocsp-stapler.ts';

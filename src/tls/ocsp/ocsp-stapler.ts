@@ -61,6 +61,24 @@ interface Entry {
 
 type StapleCallback = (err: Error | null, resp: Buffer | null) => void;
 
+/** One certificate's response as it is stapled elsewhere (src/workers/ocsp-mirror.ts). */
+export interface Staple {
+  /** SHA-256 (base64) of the leaf's DER: what a handshake's certificate is looked up by. */
+  readonly key: string;
+  readonly der: Uint8Array;
+  /** Epoch ms after which it must not be stapled; undefined = no nextUpdate. */
+  readonly nextUpdate: number | undefined;
+}
+
+function stapleOf(key: string, s: { readonly der: Buffer; readonly response: OcspResponse }): Staple {
+  return { key, der: s.der, nextUpdate: s.response.nextUpdate };
+}
+
+/** The key of a leaf certificate (DER) in the stapler and its mirrors. */
+export function stapleKey(leafDer: Uint8Array): string {
+  return createHash('sha256').update(leafDer).digest('base64');
+}
+
 /** The leaf's OCSP responder URLs (Authority Information Access), as node prints them. */
 function ocspUrls(leaf: X509Certificate): string[] {
   const out: string[] = [];
@@ -73,9 +91,7 @@ function ocspUrls(leaf: X509Certificate): string[] {
   return out;
 }
 
-function keyOf(leafDer: Buffer): string {
-  return createHash('sha256').update(leafDer).digest('base64');
-}
+const keyOf = stapleKey;
 
 export class OcspStapler {
   readonly #logger: Logger;
@@ -87,6 +103,7 @@ export class OcspStapler {
   readonly #entries = new Map<string, Entry>();
   readonly #timer: NodeJS.Timeout | undefined;
   readonly #abort = new AbortController();
+  readonly #listeners: ((staple: Staple) => void)[] = [];
 
   constructor(opts: OcspStaplerOptions) {
     this.#logger = opts.logger;
@@ -202,6 +219,18 @@ export class OcspStapler {
     await Promise.all([...this.#entries.values()].filter((e) => e.dueAt <= now).map((e) => this.#refresh(e)));
   }
 
+  /** Called with each response fetched (the control plane of workers hands it to them). */
+  onStapled(fn: (staple: Staple) => void): void {
+    this.#listeners.push(fn);
+  }
+
+  /** The responses held now, one per certificate that has one. */
+  staples(): Staple[] {
+    const out: Staple[] = [];
+    for (const [key, e] of this.#entries) if (e.staple !== undefined) out.push(stapleOf(key, e.staple));
+    return out;
+  }
+
   close(): void {
     clearInterval(this.#timer);
     this.#abort.abort();
@@ -245,6 +274,10 @@ export class OcspStapler {
     const wasRevoked = entry.staple?.response.status === 'revoked';
     entry.staple = { der, response };
     entry.failures = 0;
+    if (this.#listeners.length > 0) {
+      const key = [...this.#entries].find(([, e]) => e === entry)?.[0];
+      if (key !== undefined) for (const fn of this.#listeners) fn(stapleOf(key, entry.staple));
+    }
     // Traefik's rule: again once half of the validity has passed; hourly without nextUpdate.
     const next = response.nextUpdate;
     entry.dueAt =

@@ -1,0 +1,131 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { middlewareSchemas } from '../config/dynamic/middlewares.ts';
+import type { DirectResponse } from '../core/request.ts';
+import { joinPath } from './path.ts';
+import { build, makeRequest, makeResponse } from './test-request.ts';
+
+/* The middlewares of the Gateway API's HTTPRoute filters (header-modifier, request-redirect, url-rewrite). */
+
+const location = (r: unknown): [number, string | undefined] => {
+  const d = r as DirectResponse;
+  return [d.status, d.headers?.find(([n]) => n === 'Location')?.[1]];
+};
+
+describe('requestHeaderModifier / responseHeaderModifier', () => {
+  it('sets, then adds, then removes request fields', () => {
+    const req = makeRequest('http://a.test/', {
+      headers: [
+        ['X-Set', 'old'],
+        ['X-Add', 'first'],
+        ['X-Gone', 'x'],
+      ],
+    });
+    build('requestHeaderModifier', {
+      set: { 'X-Set': 'new' },
+      add: { 'X-Add': 'second' },
+      remove: ['x-gone'],
+    }).onRequest!(req);
+    assert.deepEqual(req.headers.getAll('x-set'), ['new']);
+    assert.deepEqual(req.headers.getAll('x-add'), ['first', 'second']);
+    assert.equal(req.headers.has('x-gone'), false);
+  });
+
+  it('edits the response head', () => {
+    const res = makeResponse(200, [
+      ['Server', 'app'],
+      ['X-V', '1'],
+    ]);
+    build('responseHeaderModifier', { set: { 'X-V': '2' }, add: { 'X-New': 'y' }, remove: ['Server'] })
+      .onResponse!(makeRequest('http://a.test/'), res);
+    assert.equal(res.headers.get('x-v'), '2');
+    assert.equal(res.headers.get('x-new'), 'y');
+    assert.equal(res.headers.has('server'), false);
+  });
+});
+
+describe('requestRedirect', () => {
+  const redirect = (conf: unknown, url: string, method = 'GET') =>
+    location(build('requestRedirect', conf).onRequest!(makeRequest(url, { method })));
+
+  it('answers 302 by default with the request`s URL, and the configured status for any method', () => {
+    assert.deepEqual(redirect({ hostname: 'b.test' }, 'http://a.test:8000/p?q=1'), [
+      302,
+      'http://b.test:8000/p?q=1',
+    ]);
+    assert.deepEqual(redirect({ statusCode: 301, hostname: 'b.test' }, 'http://a.test/p', 'POST'), [
+      301,
+      'http://b.test/p',
+    ]);
+  });
+
+  it('puts in scheme and port, leaving the scheme`s default port out', () => {
+    assert.deepEqual(redirect({ scheme: 'https', port: '' }, 'http://a.test:8000/x'), [
+      302,
+      'https://a.test/x',
+    ]);
+    assert.deepEqual(redirect({ scheme: 'https', port: 8443 }, 'http://a.test:8000/x'), [
+      302,
+      'https://a.test:8443/x',
+    ]);
+    assert.deepEqual(redirect({ scheme: 'https', port: 443 }, 'http://a.test/x'), [302, 'https://a.test/x']);
+  });
+
+  it('replaces the full path, or only the matched prefix (keeping a trailing slash)', () => {
+    assert.deepEqual(redirect({ path: '/new' }, 'http://a.test/old/x?y=1'), [302, 'http://a.test/new?y=1']);
+    const prefix = { path: '/v2', pathPrefix: '/v1/' };
+    assert.deepEqual(redirect(prefix, 'http://a.test/v1/a/b'), [302, 'http://a.test/v2/a/b']);
+    assert.deepEqual(redirect(prefix, 'http://a.test/v1'), [302, 'http://a.test/v2']);
+    assert.deepEqual(redirect(prefix, 'http://a.test/v1/a/'), [302, 'http://a.test/v2/a/']);
+    assert.deepEqual(redirect({ path: '/', pathPrefix: '/v1' }, 'http://a.test/v1/z'), [
+      302,
+      'http://a.test/z',
+    ]);
+  });
+
+  it('refuses a status other than 301 and 302', () => {
+    assert.equal(middlewareSchemas.requestRedirect.safeParse({ statusCode: 307 }).success, false);
+  });
+});
+
+describe('urlRewrite', () => {
+  const rewrite = (conf: unknown, url: string) => {
+    const req = makeRequest(url);
+    const r = build('urlRewrite', conf).onRequest!(req);
+    return { r, path: req.path, query: req.query, host: req.headers.get('host') };
+  };
+
+  it('replaces the whole path and keeps the query, without X-Replaced-Path', () => {
+    const out = rewrite({ path: '/new' }, 'http://a.test/old/x?q=1');
+    assert.deepEqual([out.path, out.query], ['/new', 'q=1']);
+  });
+
+  it('replaces the matched prefix only, as Go`s JoinPath joins and cleans', () => {
+    assert.equal(
+      rewrite({ path: '/backend', pathPrefix: '/api' }, 'http://a.test/api/users').path,
+      '/backend/users',
+    );
+    assert.equal(rewrite({ path: '/backend', pathPrefix: '/api/' }, 'http://a.test/api').path, '/backend');
+    assert.equal(rewrite({ path: '/', pathPrefix: '/api' }, 'http://a.test/api/users/').path, '/users/');
+    assert.equal(rewrite({ path: '', pathPrefix: '/api' }, 'http://a.test/api').path, '/');
+  });
+
+  it('answers 400 when the result would still hold a dot segment', () => {
+    const out = rewrite({ path: '/b', pathPrefix: '/api' }, 'http://a.test/api/%2e%2e/etc');
+    assert.equal((out.r as DirectResponse | undefined)?.status, 400);
+  });
+
+  it('sets the Host sent upstream', () => {
+    assert.equal(rewrite({ hostname: 'internal.svc' }, 'http://a.test/x').host, 'internal.svc');
+  });
+
+  it('needs a hostname or a path', () => {
+    assert.equal(middlewareSchemas.urlRewrite.safeParse({}).success, false);
+  });
+
+  it('joinPath is Go`s path.Join', () => {
+    assert.equal(joinPath('/a/', '/b//c/../d'), '/a/b/d');
+    assert.equal(joinPath('/', '../x'), '/x');
+    assert.equal(joinPath('', ''), '');
+  });
+});

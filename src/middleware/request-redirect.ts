@@ -1,0 +1,65 @@
+import type { RequestRedirectConfig } from '../config/dynamic/gateway-middlewares.ts';
+import type { DirectResponse, RequestHead } from '../core/request.ts';
+import type { Middleware, MiddlewareFactory } from './middleware.ts';
+import { canonicalRawPath, joinPath } from './path.ts';
+import { urlHost } from './redirect-response.ts';
+
+const TEXT: Readonly<Record<number, string>> = { 301: 'Moved Permanently', 302: 'Found' };
+
+/**
+ * Gateway API RequestRedirect, as Traefik's pkg/middlewares/gatewayapi/redirect: the Location is
+ * the request's URL with the configured scheme, hostname, port and path put in, answered with
+ * `statusCode` (301 or 302, whatever the method). Ours, from the Gateway API spec where Traefik's
+ * Go URL has no scheme: an unset scheme is the request's; a port that is the scheme's default
+ * (80 for http, 443 for https) is left out of the Location.
+ */
+class RequestRedirect implements Middleware {
+  readonly #c: RequestRedirectConfig;
+  readonly #path: string | undefined;
+  readonly #prefix: string | undefined;
+
+  constructor(c: RequestRedirectConfig, path: string | undefined) {
+    this.#c = c;
+    this.#path = path;
+    // The Gateway API ignores a trailing slash of the matched prefix (`/foo/` strips like `/foo`).
+    this.#prefix = c.pathPrefix?.replace(/\/+$/, '');
+  }
+
+  onRequest(req: RequestHead): DirectResponse {
+    const c = this.#c;
+    const scheme = c.scheme ?? req.scheme;
+    const port = c.port ?? req.hostPort;
+    const defaultPort = (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443');
+    const host = urlHost(c.hostname ?? req.host) + (port === '' || defaultPort ? '' : `:${port}`);
+    let path = req.path;
+    if (this.#path !== undefined) {
+      if (this.#prefix === undefined) path = this.#path;
+      else {
+        const tail = req.path.startsWith(this.#prefix) ? req.path.slice(this.#prefix.length) : req.path;
+        path = joinPath(this.#path, tail);
+        // path.Join drops a trailing slash: Traefik puts the request's back.
+        if (req.path.endsWith('/') && !path.endsWith('/')) path += '/';
+        if (path === '') path = '/';
+      }
+    }
+    const query = req.query === '' ? '' : `?${req.query}`;
+    return {
+      status: c.statusCode,
+      headers: [
+        ['Location', `${scheme}://${host}${path}${query}`],
+        ['Content-Type', 'text/plain; charset=utf-8'],
+      ],
+      body: TEXT[c.statusCode] ?? '',
+    };
+  }
+}
+
+export const requestRedirectFactory: MiddlewareFactory<RequestRedirectConfig> = {
+  type: 'requestRedirect',
+  create(c: RequestRedirectConfig): Middleware | { error: string } {
+    const path = c.path === undefined || c.path === '' ? c.path : canonicalRawPath(c.path);
+    if (c.path !== undefined && path === undefined)
+      return { error: `requestRedirect: invalid percent-encoding in path ${JSON.stringify(c.path)}` };
+    return new RequestRedirect(c, path);
+  },
+};

@@ -1,0 +1,77 @@
+/*
+ * HTTPRoute matches → router rules and priorities, as Traefik's buildMatchRule
+ * (pkg/provider/kubernetes/gateway/httproute.go), and the hostnames a route keeps on a listener.
+ */
+
+export interface Match {
+  readonly path?: { readonly type?: string; readonly value?: string };
+  readonly headers?: readonly { readonly type?: string; readonly name: string; readonly value: string }[];
+  readonly queryParams?: readonly { readonly type?: string; readonly name: string; readonly value: string }[];
+  readonly method?: string;
+}
+
+/** The route's hostnames within the listener's; undefined when none is left (no attachment). */
+export function hostnames(route: readonly string[], listener: string | undefined): string[] | undefined {
+  if (listener === undefined) return [...route];
+  if (route.length === 0) return [listener];
+  const kept = route.filter((h) => hostCompatible(h, listener) || hostCompatible(listener, h));
+  return kept.length === 0
+    ? undefined
+    : kept.map((h) => (h.startsWith('*.') && !listener.startsWith('*.') ? listener : h));
+}
+
+function hostCompatible(h: string, pattern: string): boolean {
+  if (!pattern.startsWith('*.')) return h === pattern;
+  return h.endsWith(pattern.slice(1)) && h.length > pattern.length - 1;
+}
+
+function hostRule(h: string): string {
+  if (!h.startsWith('*.')) return `Host(\`${h}\`)`;
+  return `HostRegexp(\`^[a-zA-Z0-9-]+(\\.[a-zA-Z0-9-]+)*${h.slice(1).replace(/[.]/g, '\\.')}$\`)`;
+}
+
+export function matchRule(
+  m: Match,
+  hosts: readonly string[],
+): { rule: string; priority: number } | { error: string } {
+  const parts: string[] = [];
+  let priority = 0;
+  if (hosts.length > 0) {
+    const h = hosts.map(hostRule);
+    parts.push(h.length === 1 ? h[0]! : `(${h.join(' || ')})`);
+  }
+  const type = m.path?.type ?? 'PathPrefix';
+  const value = m.path?.value ?? '/';
+  if (type === 'Exact') {
+    parts.push(`Path(\`${value}\`)`);
+    priority += 100000;
+  } else if (type === 'PathPrefix') {
+    const bare = value.replace(/\/+$/, '');
+    parts.push(bare === '' ? 'PathPrefix(`/`)' : `(Path(\`${bare}\`) || PathPrefix(\`${bare}/\`))`);
+    priority += 10000 + bare.length * 100;
+  } else if (type === 'RegularExpression') {
+    parts.push(`PathRegexp(\`${value}\`)`);
+    priority += 10000 + value.length * 100;
+  } else return { error: `path type ${type} is not supported` };
+  if (m.method !== undefined) {
+    parts.push(`Method(\`${m.method}\`)`);
+    priority += 1000;
+  }
+  for (const h of m.headers ?? []) {
+    parts.push(
+      h.type === 'RegularExpression'
+        ? `HeaderRegexp(\`${h.name}\`, \`${h.value}\`)`
+        : `Header(\`${h.name}\`, \`${h.value}\`)`,
+    );
+    priority += 100;
+  }
+  for (const q of m.queryParams ?? []) {
+    parts.push(
+      q.type === 'RegularExpression'
+        ? `QueryRegexp(\`${q.name}\`, \`${q.value}\`)`
+        : `Query(\`${q.name}\`, \`${q.value}\`)`,
+    );
+    priority += 10;
+  }
+  return { rule: parts.join(' && '), priority };
+}

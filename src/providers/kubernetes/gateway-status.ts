@@ -1,0 +1,163 @@
+import { type ConfigIssue, issue } from '../../config/issues.ts';
+import type { KubeObject } from './informer.ts';
+import type { KubeClient } from './kube-client.ts';
+
+export type Obj = Record<string, unknown>;
+
+/** A Gateway API condition (metav1.Condition) without its lastTransitionTime (the writer sets it). */
+export interface Condition {
+  readonly type: string;
+  readonly status: 'True' | 'False';
+  readonly reason: string;
+  readonly message: string;
+  readonly observedGeneration?: number;
+}
+
+export function condition(o: KubeObject, type: string, ok: boolean, reason: string, message = ''): Condition {
+  const gen = (o.metadata as { generation?: number }).generation;
+  return {
+    type,
+    status: ok ? 'True' : 'False',
+    reason,
+    message,
+    ...(gen !== undefined ? { observedGeneration: gen } : {}),
+  };
+}
+
+/** The status an object should have, and where its status subresource is. */
+export interface StatusUpdate {
+  readonly kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute';
+  readonly object: KubeObject;
+  /** `/apis/gateway.networking.k8s.io/v1[/namespaces/<ns>]/<plural>/<name>` */
+  readonly path: string;
+  readonly status: Obj;
+}
+
+export function objectPath(o: KubeObject, plural: string, clusterScoped = false): string {
+  const ns = clusterScoped ? '' : `/namespaces/${encodeURIComponent(o.metadata.namespace ?? 'default')}`;
+  return `/apis/gateway.networking.k8s.io/v1${ns}/${plural}/${encodeURIComponent(o.metadata.name)}`;
+}
+
+/** A value with every `lastTransitionTime` left out, as JSON with sorted keys (for comparison). */
+function canonical(v: unknown): string {
+  return JSON.stringify(v, (k, x: unknown) => {
+    if (k === 'lastTransitionTime') return undefined;
+    if (x !== null && typeof x === 'object' && !Array.isArray(x))
+      return Object.fromEntries(Object.entries(x as Obj).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+    return x;
+  });
+}
+
+export function statusEqual(current: unknown, next: Obj): boolean {
+  return canonical(current ?? {}) === canonical(next);
+}
+
+/**
+ * `next` with each condition's lastTransitionTime: the current one's when the same type had the
+ * same status already (the condition did not transition), else `now`, as the API requires.
+ */
+export function withTransitionTimes(current: unknown, next: unknown, now: string): unknown {
+  if (Array.isArray(next)) {
+    const old = Array.isArray(current) ? (current as Obj[]) : [];
+    return next.map((n: unknown, i) => {
+      const c = n as Obj;
+      if (typeof c?.['type'] === 'string' && typeof c['status'] === 'string') {
+        const prev = old.find((o) => o['type'] === c['type']);
+        const keep =
+          prev !== undefined &&
+          prev['status'] === c['status'] &&
+          typeof prev['lastTransitionTime'] === 'string';
+        return { ...c, lastTransitionTime: keep ? prev['lastTransitionTime'] : now };
+      }
+      // Listeners and parents: pair them with the current ones by name / parentRef.
+      const match = old.find((o) => sameEntry(o, c)) ?? old[i];
+      return withTransitionTimes(match, n, now);
+    });
+  }
+  if (next !== null && typeof next === 'object') {
+    const cur = (current !== null && typeof current === 'object' ? current : {}) as Obj;
+    return Object.fromEntries(
+      Object.entries(next as Obj).map(([k, v]) => [k, withTransitionTimes(cur[k], v, now)]),
+    );
+  }
+  return next;
+}
+
+function sameEntry(a: Obj, b: Obj): boolean {
+  if (typeof b['name'] === 'string') return a['name'] === b['name'];
+  if (b['parentRef'] !== undefined) return canonical(a['parentRef']) === canonical(b['parentRef']);
+  return false;
+}
+
+/**
+ * Writes statuses back as Traefik's client does (UpdateStatus: PUT of the object, as the
+ * informer last saw it, on its `/status` subresource), only when they changed (conditions
+ * compared without their lastTransitionTime). Writes run one at a time, off the build; a build
+ * meanwhile replaces what is still waiting (only the latest statuses matter). A write that fails
+ * (409: the object changed since; its watch event brings a rebuild and a new try) is reported
+ * with the next build's issues.
+ */
+export class StatusWriter {
+  readonly #client: KubeClient;
+  readonly #signal: AbortSignal;
+  readonly #clock: () => Date;
+  #next: readonly StatusUpdate[] | undefined;
+  #running: Promise<void> | undefined;
+  #failures: ConfigIssue[] = [];
+  /** Writes made (for tests and the admin's curiosity). */
+  writes = 0;
+
+  constructor(client: KubeClient, signal: AbortSignal, clock: () => Date = () => new Date()) {
+    this.#client = client;
+    this.#signal = signal;
+    this.#clock = clock;
+  }
+
+  submit(updates: readonly StatusUpdate[]): void {
+    this.#next = updates;
+    this.#running ??= this.#drain().finally(() => {
+      this.#running = undefined;
+    });
+  }
+
+  /** Failures since the last call, as warnings. */
+  takeFailures(): ConfigIssue[] {
+    const f = this.#failures;
+    this.#failures = [];
+    return f;
+  }
+
+  /** Resolves when nothing is being written. */
+  async idle(): Promise<void> {
+    while (this.#running !== undefined) await this.#running;
+  }
+
+  async #drain(): Promise<void> {
+    while (this.#next !== undefined && !this.#signal.aborted) {
+      const batch = this.#next;
+      this.#next = undefined;
+      for (const u of batch) {
+        if (this.#signal.aborted) return;
+        const current = (u.object as { status?: unknown }).status;
+        if (statusEqual(current, u.status)) continue;
+        const now = this.#clock()
+          .toISOString()
+          .replace(/\.\d+Z$/, 'Z');
+        const status = withTransitionTimes(current, u.status, now);
+        try {
+          // A listed item may come without apiVersion and kind; the API server needs them.
+          const body = { ...u.object, apiVersion: 'gateway.networking.k8s.io/v1', kind: u.kind, status };
+          await this.#client.putJson(`${u.path}/status`, body, this.#signal);
+          this.writes++;
+        } catch (e) {
+          if (this.#signal.aborted) return;
+          this.#failures.push(
+            issue('warning', `status not written: ${e instanceof Error ? e.message : String(e)}`, [], {
+              file: `${u.kind.toLowerCase()} ${u.object.metadata.namespace === undefined ? '' : `${u.object.metadata.namespace}/`}${u.object.metadata.name}`,
+            }),
+          );
+        }
+      }
+    }
+  }
+}

@@ -1,0 +1,333 @@
+/**
+ * The Gateway API provider in the real proxy against the API server on loopback
+ * (test/helpers/fake-kube.ts), with kubectl as a second client: HTTPRoute filters seen by a real
+ * backend and a real client (request and response header modifiers, an ExtensionRef to a Traefik
+ * Middleware, a RequestRedirect's Location and status, a URLRewrite's prefix and Host); a
+ * backendRef to another namespace refused until a ReferenceGrant there allows it; and the
+ * statuses the provider writes back through the status subresource (GatewayClass, Gateway with
+ * its listeners' attached routes, HTTPRoute parents), read back with kubectl, written only when
+ * they change.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type FakeKube, kubectl, startFakeKube, writeKubeconfig } from '../helpers/fake-kube.ts';
+import {
+  crdObject,
+  endpointSliceFor,
+  gatewayClassFor,
+  gatewayFor,
+  httpRouteFor,
+  serviceFor,
+} from '../helpers/kube-objects.ts';
+import { freePort } from '../helpers/pebble.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { untilApplied, waitForLogFrom, within } from '../helpers/wait.ts';
+
+const GW = '/apis/gateway.networking.k8s.io/v1';
+
+interface Cond {
+  type: string;
+  status: string;
+  reason: string;
+}
+const conds = (c: readonly Cond[] | undefined): string[] =>
+  (c ?? []).map((x) => `${x.type}=${x.status}/${x.reason}`);
+
+describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e2e)', () => {
+  let app: Backend;
+  let other: Backend;
+  let kube: FakeKube;
+  let proxy: ProxyProcess;
+  let dir: string;
+  let kubeconfig = '';
+  let web = 0;
+
+  const getRaw = async <T>(path: string): Promise<T> =>
+    JSON.parse(await kubectl(kubeconfig, 'get', '--raw', path)) as T;
+
+  before(async () => {
+    [app, other, kube] = await Promise.all([
+      startBackend((req, res) => {
+        res.setHeader('X-Internal', 'secret');
+        res.setHeader('Content-Type', 'application/json');
+        res.end(JSON.stringify({ url: req.url, headers: req.headers }));
+      }),
+      startBackend((req, res) => res.end(`other ${req.url}`)),
+      startFakeKube(),
+    ]);
+    dir = mkdtempSync(join(tmpdir(), 'kube-gw-'));
+    kubeconfig = writeKubeconfig(dir, kube.url);
+    const webPort = await freePort();
+    kube.apply(serviceFor('shop', 'app'));
+    kube.apply(endpointSliceFor('shop', 'app', ['127.0.0.1'], app.port));
+    kube.apply(serviceFor('other', 'b'));
+    kube.apply(endpointSliceFor('other', 'b', ['127.0.0.1'], other.port));
+    kube.apply(
+      crdObject('Middleware', 'shop', 'mark', { headers: { customRequestHeaders: { 'X-Mw': 'crd' } } }),
+    );
+    kube.apply(gatewayClassFor());
+    kube.apply(gatewayFor('shop', 'gw', [{ name: 'http', port: webPort, protocol: 'HTTP' }]));
+    kube.apply(
+      httpRouteFor('shop', 'filters', {
+        parentRefs: [{ name: 'gw' }],
+        hostnames: ['gw.example'],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/hdr' } }],
+            filters: [
+              {
+                type: 'RequestHeaderModifier',
+                requestHeaderModifier: {
+                  set: [{ name: 'X-Env', value: 'prod' }],
+                  add: [{ name: 'X-Add', value: 'gw' }],
+                  remove: ['X-Drop'],
+                },
+              },
+              {
+                type: 'ResponseHeaderModifier',
+                responseHeaderModifier: {
+                  set: [{ name: 'X-Served-By', value: 'gw' }],
+                  remove: ['X-Internal'],
+                },
+              },
+              {
+                type: 'ExtensionRef',
+                extensionRef: { group: 'traefik.io', kind: 'Middleware', name: 'mark' },
+              },
+            ],
+            backendRefs: [{ name: 'app', port: 80 }],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/old' } }],
+            filters: [
+              {
+                type: 'RequestRedirect',
+                requestRedirect: {
+                  scheme: 'https',
+                  hostname: 'secure.example',
+                  statusCode: 301,
+                  path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/new' },
+                },
+              },
+            ],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/api' } }],
+            filters: [
+              {
+                type: 'URLRewrite',
+                urlRewrite: {
+                  hostname: 'internal.svc',
+                  path: { type: 'ReplacePrefixMatch', replacePrefixMatch: '/backend/v2' },
+                },
+              },
+            ],
+            backendRefs: [{ name: 'app', port: 80 }],
+          },
+        ],
+      }),
+    );
+    kube.apply(
+      httpRouteFor('shop', 'cross', {
+        parentRefs: [{ name: 'gw' }],
+        hostnames: ['gw.example'],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/cross' } }],
+            backendRefs: [{ name: 'b', namespace: 'other', port: 80 }],
+          },
+        ],
+      }),
+    );
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:${webPort}"
+log: { level: INFO }
+providers:
+  providersThrottleDuration: 50ms
+  kubernetesCRD:
+    endpoint: "${kube.url}"
+    token: test-token
+  kubernetesGateway:
+    endpoint: "${kube.url}"
+    token: test-token
+`,
+    });
+    web = proxy.ports['web'] ?? 0;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([app?.close(), other?.close(), kube?.close()]);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  // node:http, not fetch: fetch does not let a test set Host, and follows redirects.
+  const get = (
+    path: string,
+    headers: Record<string, string> = {},
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> =>
+    new Promise((resolve, reject) => {
+      request(
+        { port: web, host: '127.0.0.1', path, headers: { host: 'gw.example', ...headers }, agent: false },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            text += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+  const until = (from: number, check: () => Promise<boolean>): Promise<void> =>
+    untilApplied(proxy, from, check);
+  const statusPut = (ns: string, plural: string, name: string) =>
+    new RegExp(`^PUT ${GW}/namespaces/${ns}/${plural}/${name}/status$`);
+
+  it('modifies request headers seen by the backend and response headers seen by the client', async () => {
+    await until(0, async () => (await get('/hdr')).status === 200);
+    const r = await get('/hdr/x', { 'X-Env': 'dev', 'X-Add': 'client', 'X-Drop': 'yes' });
+    assert.equal(r.status, 200);
+    const seen = JSON.parse(r.text) as { url: string; headers: Record<string, string> };
+    assert.equal(seen.url, '/hdr/x');
+    assert.equal(seen.headers['x-env'], 'prod', 'set replaces');
+    assert.equal(seen.headers['x-add'], 'client, gw', 'add appends');
+    assert.equal(seen.headers['x-drop'], undefined, 'remove drops');
+    assert.equal(seen.headers['x-mw'], 'crd', 'the ExtensionRef Middleware of the CRD provider');
+    assert.equal(r.headers['x-served-by'], 'gw');
+    assert.equal(r.headers['x-internal'], undefined);
+  });
+
+  it('answers a RequestRedirect with its status and Location, without reaching a backend', async () => {
+    const before = app.seen.length;
+    const r = await get('/old/a/b?x=1');
+    assert.equal(r.status, 301);
+    assert.equal(r.headers['location'], 'https://secure.example/new/a/b?x=1');
+    assert.equal(app.seen.length, before);
+  });
+
+  it('rewrites the matched prefix and the Host that the backend sees', async () => {
+    const r = await get('/api/users?q=1');
+    assert.equal(r.status, 200);
+    const seen = JSON.parse(r.text) as { url: string; headers: Record<string, string> };
+    assert.equal(seen.url, '/backend/v2/users?q=1');
+    assert.equal(seen.headers['host'], 'internal.svc');
+  });
+
+  it('refuses a backendRef to another namespace until a ReferenceGrant there allows it', async () => {
+    assert.equal((await get('/cross')).status, 404);
+    const refused = await waitForLogFrom(
+      proxy,
+      0,
+      (l) => typeof l.issue === 'string' && l.issue.includes('another namespace without a ReferenceGrant'),
+    );
+    assert.match(
+      String(refused.issue),
+      /^httproute shop\/cross rule 0: backend \/Service\/other\/b: another namespace/,
+    );
+    const first = await within(
+      kube.waitForWrite(statusPut('shop', 'httproutes', 'cross')),
+      'the first status',
+    );
+    const parent = (first['status'] as { parents: { conditions: Cond[] }[] }).parents[0];
+    assert.deepEqual(conds(parent?.conditions), [
+      'Accepted=True/Accepted',
+      'ResolvedRefs=False/RefNotPermitted',
+    ]);
+
+    const from = proxy.logs.length;
+    const seenFrom = kube.seen.length;
+    writeFileSync(
+      join(dir, 'grant.json'),
+      JSON.stringify({
+        apiVersion: 'gateway.networking.k8s.io/v1beta1',
+        kind: 'ReferenceGrant',
+        metadata: { name: 'shop-routes', namespace: 'other' },
+        spec: {
+          from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'shop' }],
+          to: [{ group: '', kind: 'Service', name: 'b' }],
+        },
+      }),
+    );
+    await kubectl(
+      kubeconfig,
+      'create',
+      '--raw',
+      '/apis/gateway.networking.k8s.io/v1beta1/namespaces/other/referencegrants',
+      '-f',
+      join(dir, 'grant.json'),
+    );
+    await until(from, async () => (await get('/cross')).status === 200);
+    assert.equal((await get('/cross/x')).text, 'other /cross/x');
+    await within(kube.waitForWrite(statusPut('shop', 'httproutes', 'cross'), seenFrom), 'the new status');
+    const route = await getRaw<{
+      status: { parents: { parentRef: { name: string }; conditions: Cond[] }[] };
+    }>(`${GW}/namespaces/shop/httproutes/cross`);
+    assert.deepEqual(
+      route.status.parents.map((p) => [p.parentRef.name, conds(p.conditions)]),
+      [['gw', ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']]],
+    );
+  });
+
+  it('writes GatewayClass, Gateway and HTTPRoute statuses, read back with kubectl, only when they change', async () => {
+    await within(kube.waitForWrite(/^PUT .*\/gateways\/gw\/status$/), 'the Gateway status');
+    const cls = await getRaw<{ status: { conditions: Cond[] } }>(`${GW}/gatewayclasses/traefik`);
+    assert.deepEqual(conds(cls.status.conditions), ['Accepted=True/Accepted']);
+    const gw = await getRaw<{
+      status: {
+        conditions: Cond[];
+        listeners: { name: string; attachedRoutes: number; conditions: Cond[] }[];
+      };
+    }>(`${GW}/namespaces/shop/gateways/gw`);
+    assert.deepEqual(conds(gw.status.conditions), ['Accepted=True/Accepted', 'Programmed=True/Programmed']);
+    assert.deepEqual(
+      gw.status.listeners.map((l) => [l.name, l.attachedRoutes, conds(l.conditions)]),
+      [
+        [
+          'http',
+          2,
+          ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
+        ],
+      ],
+    );
+    const filters = await getRaw<{ status: { parents: { controllerName: string; conditions: Cond[] }[] } }>(
+      `${GW}/namespaces/shop/httproutes/filters`,
+    );
+    assert.deepEqual(
+      filters.status.parents.map((p) => [p.controllerName, conds(p.conditions)]),
+      [['traefik.io/gateway-controller', ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']]],
+    );
+
+    // A third route: the Gateway's attachedRoutes change (written), the other statuses do not.
+    const puts = (re: RegExp) => kube.seen.filter((s) => re.test(s)).length;
+    const filtersPuts = puts(statusPut('shop', 'httproutes', 'filters'));
+    const classPuts = puts(/^PUT .*\/gatewayclasses\/traefik\/status$/);
+    assert.equal(filtersPuts, 1);
+    assert.equal(classPuts, 1);
+    const seenFrom = kube.seen.length;
+    kube.apply(
+      httpRouteFor('shop', 'late', {
+        parentRefs: [{ name: 'gw', sectionName: 'http' }],
+        hostnames: ['late.example'],
+        rules: [{ backendRefs: [{ name: 'app', port: 80 }] }],
+      }),
+    );
+    const updated = await within(
+      kube.waitForWrite(/^PUT .*\/gateways\/gw\/status$/, seenFrom),
+      'the Gateway status after a new route',
+    );
+    const listeners = (updated['status'] as { listeners: { attachedRoutes: number }[] }).listeners;
+    assert.equal(listeners[0]?.attachedRoutes, 3);
+    assert.equal(puts(statusPut('shop', 'httproutes', 'filters')), filtersPuts, 'unchanged: not written');
+    assert.equal(puts(/^PUT .*\/gatewayclasses\/traefik\/status$/), classPuts, 'unchanged: not written');
+  });
+});

@@ -1,0 +1,182 @@
+/**
+ * The KV providers over TLS and with credentials, in the real proxy, against real engines made
+ * strict for the test: etcd with HTTPS, client certificates required (--client-cert-auth) and
+ * authentication on; redis-server on its TLS port only, client certificates required and a
+ * password; the Consul KV API over HTTPS with a client certificate required and ACLs (a token);
+ * ZooKeeper with nodes readable only by a digest identity. Certificates come from a CA made in
+ * the test. One proxy has the right CA, certificates and credentials and serves the routes of all
+ * four; another has a wrong CA (etcd), no client certificate (Consul), a wrong password (Redis,
+ * ZooKeeper): each of its providers is down in /api/providers and the metrics with an error that
+ * names the cause.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { TestPki } from '../../src/upstream/test-pki.ts';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type Etcd, startEtcd } from '../helpers/etcd.ts';
+import { type FakeConsul, startFakeConsul } from '../helpers/fake-consul.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { type Redis, startRedis } from '../helpers/redis.ts';
+import { waitForLogFrom } from '../helpers/wait.ts';
+import { startZooKeeper, type ZooKeeper } from '../helpers/zookeeper.ts';
+
+interface ProviderJson {
+  readonly name: string;
+  readonly phase: string;
+  readonly lastError: string | null;
+}
+
+describe('KV providers over TLS with credentials (e2e)', () => {
+  let pki: TestPki;
+  let other: TestPki;
+  let backend: Backend;
+  let etcd: Etcd;
+  let redis: Redis;
+  let consul: FakeConsul;
+  let zk: ZooKeeper;
+  let good: ProxyProcess;
+  let bad: ProxyProcess;
+
+  const config = (p: {
+    etcdCa: string;
+    consulClientCert: boolean;
+    redisPassword: string;
+    zkPassword: string;
+  }): string => {
+    const client = `cert: "${clientCert.certFile}"\n      key: "${clientCert.keyFile}"`;
+    return `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: { insecure: true }
+metrics: { prometheus: {} }
+providers:
+  providersThrottleDuration: 50ms
+  etcd:
+    endpoints: ["${etcd.endpoint}"]
+    username: traffic
+    password: etcd-pw
+    tls:
+      ca: "${p.etcdCa}"
+      ${client}
+  redis:
+    endpoints: ["${redis.endpoint}"]
+    password: "${p.redisPassword}"
+    tls:
+      ca: "${pki.ca.certFile}"
+      ${client}
+  consul:
+    endpoints: ["${consul.endpoint}"]
+    token: consul-token
+    tls:
+      ca: "${pki.ca.certFile}"
+      ${p.consulClientCert ? client : ''}
+  zooKeeper:
+    endpoints: ["${zk.endpoint}"]
+    username: traffic
+    password: "${p.zkPassword}"
+`;
+  };
+  let clientCert: ReturnType<TestPki['issue']>;
+
+  before(async () => {
+    pki = new TestPki('KV CA');
+    other = new TestPki('Other CA');
+    const server = pki.issue('kv', ['127.0.0.1', 'localhost']);
+    // No Common Name: etcd's JSON gateway refuses a client certificate with one when auth is on.
+    clientCert = pki.issue('traffic', [], { noCommonName: true });
+    const tls = { ca: pki.ca, server, client: clientCert };
+    [backend, etcd, redis, consul, zk] = await Promise.all([
+      startBackend((req, res) => res.end(`backend ${req.url}`)),
+      startEtcd({ tls, user: { name: 'traffic', password: 'etcd-pw' } }),
+      startRedis([], { tls, password: 'redis-pw' }),
+      startFakeConsul({ tls, token: 'consul-token' }),
+      startZooKeeper({ digest: { user: 'traffic', password: 'zk-pw' } }),
+    ]);
+    await etcd.put('traefik/http/services/app/loadbalancer/servers/0/url', backend.url);
+    await etcd.put('traefik/http/routers/from-etcd/rule', 'PathPrefix(`/etcd`)');
+    await etcd.put('traefik/http/routers/from-etcd/service', 'app');
+    await redis.command('SET', 'traefik/http/routers/from-redis/rule', 'PathPrefix(`/redis`)');
+    await redis.command('SET', 'traefik/http/routers/from-redis/service', 'app@etcd');
+    consul.put('traefik/http/routers/from-consul/rule', 'PathPrefix(`/consul`)');
+    consul.put('traefik/http/routers/from-consul/service', 'app@etcd');
+    await zk.put('traefik/http/routers/from-zk/rule', 'PathPrefix(`/zk`)');
+    await zk.put('traefik/http/routers/from-zk/service', 'app@etcd');
+    [good, bad] = await Promise.all([
+      startProxy({
+        config: config({
+          etcdCa: pki.ca.certFile,
+          consulClientCert: true,
+          redisPassword: 'redis-pw',
+          zkPassword: 'zk-pw',
+        }),
+      }),
+      startProxy({
+        config: config({
+          etcdCa: other.ca.certFile,
+          consulClientCert: false,
+          redisPassword: 'wrong',
+          zkPassword: 'wrong',
+        }).concat(
+          // A route of its own (a file provider): the proxy applies a configuration, so its API
+          // answers, while none of the KV providers gets in.
+          'http:\n  routers:\n    up: { rule: "PathPrefix(`/up`)", service: noop@internal }\n',
+        ),
+      }),
+    ]);
+  });
+
+  after(async () => {
+    await Promise.all([good?.stop(), bad?.stop()]);
+    await Promise.all([backend?.close(), etcd?.close(), redis?.close(), consul?.close(), zk?.close()]);
+    pki?.remove();
+    other?.remove();
+  });
+
+  const get = async (port: number, path: string): Promise<{ status: number; text: string }> => {
+    const r = await fetch(`http://127.0.0.1:${port}${path}`);
+    return { status: r.status, text: await r.text() };
+  };
+  const providers = async (p: ProxyProcess): Promise<ProviderJson[]> =>
+    (await fetch(`http://127.0.0.1:${p.ports['traefik']}/api/providers`)).json() as Promise<ProviderJson[]>;
+
+  it('serves the routes of etcd, Redis, Consul and ZooKeeper read over TLS with credentials', async () => {
+    const names = ['etcd', 'redis', 'consul', 'zookeeper'];
+    // Each provider delivers on its own: wait until all four are ready.
+    let from = 0;
+    while ((await providers(good)).filter((p) => names.includes(p.name) && p.phase === 'ready').length < 4) {
+      const l = await waitForLogFrom(good, from, (x) => x.msg === 'configuration applied');
+      from = good.logs.indexOf(l) + 1;
+    }
+    for (const path of ['/etcd', '/redis', '/consul', '/zk'])
+      assert.deepEqual(await get(good.ports['web'] ?? 0, path), { status: 200, text: `backend ${path}` });
+  });
+
+  it('shows a wrong CA, a missing client certificate and wrong passwords as providers down, with the cause', async () => {
+    const expected: Record<string, RegExp> = {
+      etcd: /self-signed certificate in certificate chain|unable to verify/,
+      consul: /certificate required|bad certificate/i,
+      redis: /WRONGPASS/,
+      zookeeper: /NOAUTH/,
+    };
+    for (const name of Object.keys(expected)) {
+      await waitForLogFrom(
+        bad,
+        0,
+        (l) => l.msg === 'provider failed: its last configuration keeps serving' && l.provider === name,
+      );
+    }
+    const list = await providers(bad);
+    for (const [name, cause] of Object.entries(expected)) {
+      const p = list.find((x) => x.name === name);
+      assert.equal(p?.phase, 'down', name);
+      assert.match(p?.lastError ?? '', cause, name);
+    }
+    const metrics = await (await fetch(`http://127.0.0.1:${bad.ports['traefik']}/metrics`)).text();
+    for (const name of Object.keys(expected))
+      assert.match(metrics, new RegExp(`^traffic_provider_up\\{provider="${name}"\\} 0$`, 'm'));
+    assert.equal((await get(bad.ports['web'] ?? 0, '/etcd')).status, 404);
+  });
+});
