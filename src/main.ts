@@ -517,7 +517,7 @@ async function run(
       : given;
   const logger = plane.role === 'worker' ? rootLogger.child({ worker: plane.data.slot }) : rootLogger;
   const ticker = new Ticker();
-  const cache = new ResourceCache(ticker);
+  const cache = new ResourceCache(ticker, config.experimental?.http2Engine ?? 'own');
   const ref = new SnapshotRef(EMPTY_SNAPSHOT);
   // Without a listening socket the event loop empties and the process would end with 0 at once,
   // which a supervisor reads as "finished fine".

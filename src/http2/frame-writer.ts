@@ -13,6 +13,7 @@ import {
   FLAG_END_STREAM,
   FRAME_HEAD,
 } from './frames.ts';
+import { H2_PREFACE } from './preface.ts';
 
 const SLAB = 64 * 1024;
 /** DATA payloads up to this size are copied next to their frame head; larger ones are written as they are. */
@@ -84,10 +85,26 @@ export class FrameWriter {
 
   /** PING ACK echoing `buf[start..start+8)`. */
   pingAck(buf: Buffer, start: number): void {
+    this.#ping(buf, start, FLAG_ACK);
+  }
+
+  /** A PING of our own (a client's keep-alive) carrying `buf[start..start+8)`. */
+  ping(buf: Buffer, start: number): void {
+    this.#ping(buf, start, 0);
+  }
+
+  #ping(buf: Buffer, start: number, flags: number): void {
     this.#ensure(FRAME_HEAD + 8);
-    this.#head(8, F_PING, FLAG_ACK, 0);
+    this.#head(8, F_PING, flags, 0);
     buf.copy(this.#slab, this.#pos, start, start + 8);
     this.#pos += 8;
+  }
+
+  /** The client connection preface (RFC 9113 §3.4), first on a connection we open. */
+  preface(): void {
+    this.#ensure(H2_PREFACE.length);
+    H2_PREFACE.copy(this.#slab, this.#pos);
+    this.#pos += H2_PREFACE.length;
   }
 
   goaway(lastStream: number, code: number): void {

@@ -80,6 +80,43 @@ export function malformedTrailers(raw: readonly string[]): string | null {
   return null;
 }
 
+/**
+ * Checks a response's header list (an HTTP/2 client's side, as nghttp2 holds node's client to):
+ * `:status` once, three digits, and no other pseudo-header field, all before the regular ones;
+ * regular fields as in a request; Content-Length digits only, and once. Returns why it is
+ * malformed, or null.
+ */
+export function malformedResponse(raw: readonly string[]): string | null {
+  let regular = false;
+  let status = false;
+  let length = false;
+  for (let i = 0; i + 1 < raw.length; i += 2) {
+    const name = raw[i]!;
+    const value = raw[i + 1]!;
+    if (badValue(value)) return `invalid value of field ${name}`;
+    if (name.charCodeAt(0) === 0x3a) {
+      if (regular) return 'pseudo-header field after a regular field';
+      if (name !== ':status') return `pseudo-header field ${name} in a response`;
+      if (status) return 'duplicate :status';
+      if (!THREE_DIGITS.test(value)) return 'invalid :status';
+      status = true;
+      continue;
+    }
+    regular = true;
+    if (badName(name, 0)) return 'invalid field name';
+    if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
+    if (name === 'content-length') {
+      if (length) return 'duplicate content-length';
+      if (!DIGITS.test(value)) return 'invalid content-length';
+      length = true;
+    }
+  }
+  return status ? null : 'missing :status';
+}
+
+const THREE_DIGITS = /^[1-9][0-9][0-9]$/;
+const DIGITS = /^[0-9]{1,15}$/;
+
 const M_METHOD = 1;
 const PSEUDO: ReadonlyMap<string, number> = new Map([
   [':method', M_METHOD],

@@ -35,10 +35,11 @@ export class SocketReader implements ReadTarget {
   /** A read is being processed: frames written meanwhile are flushed at its end. */
   inRead = false;
 
-  constructor(socket: Socket, owner: ReadOwner) {
+  /** `client`: our side opened the connection (upstream/own-h2-session), no preface to read. */
+  constructor(socket: Socket, owner: ReadOwner, client = false) {
     this.#socket = socket;
     this.#owner = owner;
-    this.#frames = new FrameReader(DEFAULT_MAX_FRAME, false);
+    this.#frames = new FrameReader(DEFAULT_MAX_FRAME, client);
     (socket as ReaderSocket)[READER] = this;
   }
 

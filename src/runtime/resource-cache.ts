@@ -25,11 +25,14 @@ export class ResourceCache {
   /** Server URLs per service as last built, to tell which servers a reload added. */
   readonly #serverUrls = new Map<string, ReadonlySet<string>>();
   readonly #ticker: Ticker;
+  /** Who carries HTTP/2 upstream sessions (static `experimental.http2Engine`). */
+  readonly #h2Engine: 'node' | 'own';
   /** Compiled router rules, reused by the next build (router/http/rule-memo.ts). */
   readonly rules = new RuleMemo();
 
-  constructor(ticker: Ticker) {
+  constructor(ticker: Ticker, h2Engine: 'node' | 'own' = 'node') {
     this.#ticker = ticker;
+    this.#h2Engine = h2Engine;
   }
 
   get ticker(): Ticker {
@@ -43,12 +46,18 @@ export class ResourceCache {
 
   /** HTTP/2 sessions to an `h2c://` server. */
   h2Pool(options: H2PoolOptions): H2Pool {
-    return this.#get(`h2|${h2PoolKey(options)}`, () => new H2Pool(options, this.#ticker));
+    return this.#get(
+      `h2|${h2PoolKey(options)}`,
+      () => new H2Pool(options, this.#ticker, null, this.#h2Engine),
+    );
   }
 
   /** An `https://` server that may pick h2 or http/1.1 by ALPN. */
   alpnPool(h1: PoolOptions, h2: H2PoolOptions): AlpnPool {
-    return this.#get(`alpn|${poolKey(h1)}|${h2PoolKey(h2)}`, () => new AlpnPool(h1, h2, this.#ticker));
+    return this.#get(
+      `alpn|${poolKey(h1)}|${h2PoolKey(h2)}`,
+      () => new AlpnPool(h1, h2, this.#ticker, this.#h2Engine),
+    );
   }
 
   #get<P extends ServerPool>(key: string, create: () => P): P {

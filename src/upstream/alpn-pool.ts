@@ -2,7 +2,7 @@ import type { TLSSocket } from 'node:tls';
 import { ProxyError } from '../core/errors.ts';
 import type { Ticker } from '../core/ticker.ts';
 import { type AlpnFallback, H2Pool, type H2PoolOptions } from './h2-pool.ts';
-import type { Waiter } from './h2-session.ts';
+import type { Waiter } from './h2-seam.ts';
 import type { PoolOptions, PoolStats } from './pool.ts';
 import { UpstreamPool } from './pool.ts';
 import type { ServerPool, StreamStats } from './server-pool.ts';
@@ -25,9 +25,9 @@ export class AlpnPool implements ServerPool, AlpnFallback {
   readonly h2: H2Pool;
   #mode = UNKNOWN;
 
-  constructor(h1: PoolOptions, h2: H2PoolOptions, ticker: Ticker) {
+  constructor(h1: PoolOptions, h2: H2PoolOptions, ticker: Ticker, h2Engine: 'node' | 'own' = 'node') {
     this.h1 = new UpstreamPool(h1, ticker);
-    this.h2 = new H2Pool(h2, ticker, this);
+    this.h2 = new H2Pool(h2, ticker, this, h2Engine);
   }
 
   /** 'h2', 'http/1.1', or '' until a server's handshake told. */

@@ -119,6 +119,18 @@ const NOT_IN_TRAILERS: ReadonlySet<string> = new Set([
   'set-cookie',
 ]);
 
+/** Trailer fields as a raw list (`name, value, …`) for our own HTTP/2 client; empty when none. */
+export function trailerFields(t: HeaderList | null): string[] {
+  const out: string[] = [];
+  if (t === null) return out;
+  const { lnames, values } = t;
+  for (let i = 0; i < lnames.length; i++) {
+    const ln = lnames[i]!;
+    if (ln.charCodeAt(0) !== 0x3a && !NOT_IN_TRAILERS.has(ln)) out.push(ln, values[i]!);
+  }
+  return out;
+}
+
 /** Trailer fields as the object `sendTrailers` takes (repeated names as arrays). */
 export function trailersObject(t: HeaderList | null): Record<string, string | string[]> {
   const out: Record<string, string | string[]> = Object.create(null);

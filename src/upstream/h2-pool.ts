@@ -2,8 +2,9 @@ import { connect, type Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ProxyError } from '../core/errors.ts';
 import type { Ticker } from '../core/ticker.ts';
-import { S_CONNECTING, S_READY, UpstreamSession, type Waiter } from './h2-session.ts';
-import type { H2UpstreamStream } from './h2-stream.ts';
+import type { PoolSession, ReplayStream, Waiter } from './h2-seam.ts';
+import { S_CONNECTING, S_READY, UpstreamSession } from './h2-session.ts';
+import { OwnH2Session } from './own-h2-session.ts';
 import { type PoolStats, UpstreamPool } from './pool.ts';
 import type { ServerPool, StreamStats } from './server-pool.ts';
 import type { UpstreamUser } from './stream.ts';
@@ -56,16 +57,24 @@ export class H2Pool implements ServerPool {
   readonly origin: string;
   readonly streams: StreamStats = { active: 0, opened: 0, refused: 0, goaways: 0, pingTimeouts: 0 };
   readonly #counts = { opened: 0, closed: 0, reused: 0 };
-  readonly #sessions: UpstreamSession[] = [];
+  readonly #sessions: PoolSession[] = [];
   #waiters: Waiter[] = [];
   #closed = false;
   #tlsSession: Buffer | undefined = undefined;
   readonly #alpn: AlpnFallback | null;
   /** HTTP/1.1 connections to the same server, for upgrade requests; made on the first one. */
   #h1: UpstreamPool | null = null;
+  /** Sessions are our own HTTP/2 client (static `experimental.http2Engine: own`), not node:http2. */
+  readonly #own: boolean;
 
-  constructor(options: H2PoolOptions, ticker: Ticker, alpn: AlpnFallback | null = null) {
+  constructor(
+    options: H2PoolOptions,
+    ticker: Ticker,
+    alpn: AlpnFallback | null = null,
+    engine: 'node' | 'own' = 'node',
+  ) {
     this.options = options;
+    this.#own = engine === 'own';
     this.ticker = ticker;
     this.scheme = options.tls === undefined ? 'http' : 'https';
     const host = options.host.includes(':') ? `[${options.host}]` : options.host;
@@ -140,7 +149,7 @@ export class H2Pool implements ServerPool {
   }
 
   /** A refused stream wants another session (not `from`). */
-  replay(st: H2UpstreamStream, from: UpstreamSession): void {
+  replay(st: ReplayStream, from: PoolSession): void {
     if (this.#closed) {
       st.replayFailed(new ProxyError('SERVICE_DISABLED', 'upstream pool closed'));
       return;
@@ -162,7 +171,7 @@ export class H2Pool implements ServerPool {
     else this.#waiters.push(w);
   }
 
-  cancelReplay(st: H2UpstreamStream): void {
+  cancelReplay(st: ReplayStream): void {
     const drop = (list: Waiter[]): void => {
       const i = list.findIndex((w) => w.replay === st);
       if (i !== -1) list.splice(i, 1);
@@ -176,7 +185,7 @@ export class H2Pool implements ServerPool {
     return max === 0 || this.#sessions.length < max;
   }
 
-  #open(): UpstreamSession {
+  #open(): PoolSession {
     const o = this.options;
     let socket: Socket;
     if (o.tls === undefined) socket = connect({ host: o.host, port: o.port, noDelay: true });
@@ -191,7 +200,9 @@ export class H2Pool implements ServerPool {
       });
       socket = tls;
     }
-    const s = new UpstreamSession(this, socket, o.tls !== undefined);
+    const s = this.#own
+      ? new OwnH2Session(this, socket, o.tls !== undefined)
+      : new UpstreamSession(this, socket, o.tls !== undefined);
     this.#sessions.push(s);
     this.#counts.opened++;
     return s;
@@ -200,7 +211,7 @@ export class H2Pool implements ServerPool {
   // ---- what sessions report
 
   /** A session is up (or the server's SETTINGS raised its limit): serve who waits. */
-  onReady(s: UpstreamSession): void {
+  onReady(s: PoolSession): void {
     if (s.waiters.length > 0) {
       const own = s.waiters;
       s.waiters = [];
@@ -213,7 +224,7 @@ export class H2Pool implements ServerPool {
     this.#dispatch();
   }
 
-  #serve(s: UpstreamSession, w: Waiter): void {
+  #serve(s: PoolSession, w: Waiter): void {
     if (w.replay !== null) s.resumeStream(w.replay);
     else {
       if (s.uses > 0) this.#counts.reused++;
@@ -224,7 +235,7 @@ export class H2Pool implements ServerPool {
   /** Queued requests go to sessions with room, or to new sessions while allowed. */
   #dispatch(): void {
     while (this.#waiters.length > 0 && !this.#closed) {
-      let target: UpstreamSession | undefined;
+      let target: PoolSession | undefined;
       for (const s of this.#sessions) {
         if (s.hasRoom) {
           target = s;
@@ -246,7 +257,7 @@ export class H2Pool implements ServerPool {
     }
   }
 
-  onStreamFreed(s: UpstreamSession): void {
+  onStreamFreed(s: PoolSession): void {
     if (this.#waiters.length > 0) {
       if (s.hasRoom) this.#serve(s, this.#waiters.shift()!);
       return;
@@ -263,7 +274,7 @@ export class H2Pool implements ServerPool {
   }
 
   /** GOAWAY received (or we close it): the session takes no new streams. */
-  onDraining(_s: UpstreamSession): void {
+  onDraining(_s: PoolSession): void {
     this.#dispatch();
   }
 
@@ -271,7 +282,7 @@ export class H2Pool implements ServerPool {
    * A session is gone. `err` set: it never came up, and its `waiters` fail with it (phase
    * 'connect', nothing was sent); the pool's queue is tried again on a new session.
    */
-  onClosed(s: UpstreamSession, waiters: readonly Waiter[], err: ProxyError | null): void {
+  onClosed(s: PoolSession, waiters: readonly Waiter[], err: ProxyError | null): void {
     const i = this.#sessions.indexOf(s);
     if (i === -1) return;
     this.#sessions.splice(i, 1);
@@ -287,7 +298,7 @@ export class H2Pool implements ServerPool {
   }
 
   /** The TLS server chose HTTP/1.1: the socket and its waiters leave this pool. */
-  notH2(s: UpstreamSession, socket: TLSSocket, waiters: readonly Waiter[]): void {
+  notH2(s: PoolSession, socket: TLSSocket, waiters: readonly Waiter[]): void {
     const i = this.#sessions.indexOf(s);
     if (i !== -1) this.#sessions.splice(i, 1);
     const all = waiters.concat(this.#waiters);

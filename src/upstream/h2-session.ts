@@ -4,16 +4,12 @@ import type { TLSSocket } from 'node:tls';
 import { ProxyError, upstreamError } from '../core/errors.ts';
 import type { Timed } from '../core/ticker.ts';
 import type { H2Pool } from './h2-pool.ts';
+import type { PoolSession, ReplayStream, Waiter } from './h2-seam.ts';
 import { H2UpstreamStream } from './h2-stream.ts';
 import type { UpstreamUser } from './stream.ts';
 import { tlsConnectError } from './tls-errors.ts';
 
-/** What a session waits to serve once it is up: a new request, or a refused stream sent again. */
-export interface Waiter {
-  user: UpstreamUser;
-  method: string;
-  replay: H2UpstreamStream | null;
-}
+export type { Waiter } from './h2-seam.ts';
 
 /**
  * Streams assumed allowed until the server's SETTINGS arrive (RFC 9113 §6.5.2 leaves it
@@ -43,7 +39,7 @@ const SESSION_WINDOW = 1024 * 1024;
  * byte a PING goes out, and no answer within `pingTimeout` takes the session down, failing its
  * streams as broken rather than leaving them hanging. Nothing of this runs per request.
  */
-export class UpstreamSession implements Timed {
+export class UpstreamSession implements PoolSession, Timed {
   readonly pool: H2Pool;
   deadline = 0;
   state = S_CONNECTING;
@@ -153,11 +149,11 @@ export class UpstreamSession implements Timed {
   }
 
   /** Takes a refused stream of another session. */
-  resumeStream(st: H2UpstreamStream): void {
+  resumeStream(st: ReplayStream): void {
     this.active++;
     this.uses++;
     this.pool.streams.active++;
-    st.rebind(this);
+    (st as H2UpstreamStream).rebind(this);
   }
 
   /** A stream of this session closed (or was given up before it was sent). */

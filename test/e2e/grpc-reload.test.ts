@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import * as grpc from '@grpc/grpc-js';
 import { type EchoClient, echoClient, type GrpcBackend, startGrpcBackend } from '../helpers/grpc-backend.ts';
+import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { currentGeneration, waitApplied } from '../helpers/wait.ts';
 
@@ -49,15 +50,17 @@ class Stream {
   }
 }
 
-describe('gRPC streams across reloads', () => {
-  let backend: GrpcBackend;
-  let proxy: ProxyProcess;
-  let client: EchoClient;
+for (const engine of H2_ENGINES) {
+  describe(`gRPC streams across reloads [${engine} engine]`, () => {
+    let backend: GrpcBackend;
+    let proxy: ProxyProcess;
+    let client: EchoClient;
 
-  before(async () => {
-    backend = await startGrpcBackend('live');
-    proxy = await startProxy({
-      config: `entryPoints:
+    before(async () => {
+      backend = await startGrpcBackend('live');
+      proxy = await startProxy({
+        env: engineEnv(engine),
+        config: `entryPoints:
   web:
     address: "127.0.0.1:0"
     transport: { lifeCycle: { graceTimeOut: 1s } }
@@ -65,42 +68,43 @@ log: { level: INFO }
 providers:
   file: { filename: dyn.yaml }
 `,
-      files: { 'dyn.yaml': dynamic(backend.port, 0, true) },
+        files: { 'dyn.yaml': dynamic(backend.port, 0, true) },
+      });
+      client = echoClient(proxy.port, 'grpc.test');
     });
-    client = echoClient(proxy.port, 'grpc.test');
-  });
 
-  after(async () => {
-    client?.close();
-    await proxy?.stop();
-    await backend?.close();
-  });
+    after(async () => {
+      client?.close();
+      await proxy?.stop();
+      await backend?.close();
+    });
 
-  it('keeps 10 bidirectional calls exchanging through 20 reloads, then ends them as UNAVAILABLE once their route is removed', async () => {
-    const streams = Array.from({ length: 10 }, () => new Stream(client));
-    const first = await Promise.all(streams.map((s, i) => s.echo(`hello ${i}`)));
-    assert.deepEqual(
-      first,
-      streams.map((_, i) => `echo hello ${i}`),
-    );
-    let generation = currentGeneration(proxy);
-    for (let reload = 1; reload <= 20; reload++) {
-      proxy.writeFile('dyn.yaml', dynamic(backend.port, reload, true));
+    it('keeps 10 bidirectional calls exchanging through 20 reloads, then ends them as UNAVAILABLE once their route is removed', async () => {
+      const streams = Array.from({ length: 10 }, () => new Stream(client));
+      const first = await Promise.all(streams.map((s, i) => s.echo(`hello ${i}`)));
+      assert.deepEqual(
+        first,
+        streams.map((_, i) => `echo hello ${i}`),
+      );
+      let generation = currentGeneration(proxy);
+      for (let reload = 1; reload <= 20; reload++) {
+        proxy.writeFile('dyn.yaml', dynamic(backend.port, reload, true));
+        await waitApplied(proxy, ++generation);
+        const echoes = await Promise.all(streams.map((s, i) => s.echo(`r${reload}-${i}`)));
+        for (const [i, e] of echoes.entries()) assert.equal(e, `echo r${reload}-${i}`);
+      }
+      assert.ok(
+        streams.every((s) => s.status === null),
+        'no call ended during the reloads',
+      );
+      assert.equal(backend.calls.bidi, 10, 'the same 10 calls throughout');
+
+      // The route goes: the calls live on for the grace period (1 s), then fail.
+      proxy.writeFile('dyn.yaml', dynamic(backend.port, 99, false));
       await waitApplied(proxy, ++generation);
-      const echoes = await Promise.all(streams.map((s, i) => s.echo(`r${reload}-${i}`)));
-      for (const [i, e] of echoes.entries()) assert.equal(e, `echo r${reload}-${i}`);
-    }
-    assert.ok(
-      streams.every((s) => s.status === null),
-      'no call ended during the reloads',
-    );
-    assert.equal(backend.calls.bidi, 10, 'the same 10 calls throughout');
-
-    // The route goes: the calls live on for the grace period (1 s), then fail.
-    proxy.writeFile('dyn.yaml', dynamic(backend.port, 99, false));
-    await waitApplied(proxy, ++generation);
-    assert.equal(await streams[0]!.echo('still here'), 'echo still here', 'alive during the grace period');
-    const ends = await Promise.all(streams.map((s) => s.ended));
-    for (const s of ends) assert.equal(s.code, grpc.status.UNAVAILABLE, s.details);
+      assert.equal(await streams[0]!.echo('still here'), 'echo still here', 'alive during the grace period');
+      const ends = await Promise.all(streams.map((s) => s.ended));
+      for (const s of ends) assert.equal(s.code, grpc.status.UNAVAILABLE, s.details);
+    });
   });
-});
+}

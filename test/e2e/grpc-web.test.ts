@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type GrpcBackend, startGrpcBackend } from '../helpers/grpc-backend.ts';
+import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 
 interface Reply {
@@ -86,16 +87,18 @@ function decodeText(text: string): Buffer {
   return Buffer.concat(parts);
 }
 
-describe('grpcWeb middleware', () => {
-  let backend: GrpcBackend;
-  let proxy: ProxyProcess;
-  let port: number;
-  const ORIGIN = 'https://app.test';
+for (const engine of H2_ENGINES) {
+  describe(`grpcWeb middleware [${engine} engine]`, () => {
+    let backend: GrpcBackend;
+    let proxy: ProxyProcess;
+    let port: number;
+    const ORIGIN = 'https://app.test';
 
-  before(async () => {
-    backend = await startGrpcBackend('web');
-    proxy = await startProxy({
-      config: `entryPoints:
+    before(async () => {
+      backend = await startGrpcBackend('web');
+      proxy = await startProxy({
+        env: engineEnv(engine),
+        config: `entryPoints:
   web:
     address: "127.0.0.1:0"
 log: { level: DEBUG }
@@ -111,81 +114,82 @@ http:
     down:
       loadBalancer: { servers: [{ url: "h2c://127.0.0.1:1" }] }
 `,
+      });
+      port = proxy.port;
     });
-    port = proxy.port;
-  });
 
-  after(async () => {
-    await proxy?.stop();
-    await backend?.close();
-  });
+    after(async () => {
+      await proxy?.stop();
+      await backend?.close();
+    });
 
-  it('makes a binary gRPC-Web call over HTTP/1.1 a gRPC call, trailers in the last frame', async () => {
-    const r = await send(
-      port,
-      'POST',
-      'web.test',
-      { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', origin: ORIGIN, 'x-req': 'meta' },
-      frame('hi'),
-    );
-    assert.equal(r.status, 200);
-    assert.equal(r.headers['content-type'], 'application/grpc-web+proto');
-    assert.equal(r.headers['access-control-allow-origin'], ORIGIN);
-    assert.equal(r.headers['access-control-allow-credentials'], 'true');
-    assert.match(String(r.headers['access-control-expose-headers']), /Grpc-Status, Grpc-Message$/);
-    assert.equal(r.headers['x-seen'], 'meta', 'request fields went on as gRPC metadata');
-    const f = frames(r.body);
-    assert.deepEqual(f.messages, ['web:hi']);
-    assert.equal(f.trailers['grpc-status'], '0');
-    assert.equal(f.trailers['x-trail'], 'web-done');
-  });
+    it('makes a binary gRPC-Web call over HTTP/1.1 a gRPC call, trailers in the last frame', async () => {
+      const r = await send(
+        port,
+        'POST',
+        'web.test',
+        { 'content-type': 'application/grpc-web+proto', 'x-grpc-web': '1', origin: ORIGIN, 'x-req': 'meta' },
+        frame('hi'),
+      );
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['content-type'], 'application/grpc-web+proto');
+      assert.equal(r.headers['access-control-allow-origin'], ORIGIN);
+      assert.equal(r.headers['access-control-allow-credentials'], 'true');
+      assert.match(String(r.headers['access-control-expose-headers']), /Grpc-Status, Grpc-Message$/);
+      assert.equal(r.headers['x-seen'], 'meta', 'request fields went on as gRPC metadata');
+      const f = frames(r.body);
+      assert.deepEqual(f.messages, ['web:hi']);
+      assert.equal(f.trailers['grpc-status'], '0');
+      assert.equal(f.trailers['x-trail'], 'web-done');
+    });
 
-  it('decodes and encodes the base64 -text variant, a server stream included', async () => {
-    const r = await send(
-      port,
-      'POST',
-      'web.test',
-      { 'content-type': 'application/grpc-web-text', 'x-method': 'ServerStream', origin: ORIGIN },
-      Buffer.from(frame('3').toString('base64')),
-    );
-    assert.equal(r.status, 200);
-    assert.equal(r.headers['content-type'], 'application/grpc-web-text+proto');
-    const f = frames(decodeText(r.body.toString()));
-    assert.deepEqual(f.messages, ['web 0', 'web 1', 'web 2']);
-    assert.equal(f.trailers['grpc-status'], '0');
-  });
+    it('decodes and encodes the base64 -text variant, a server stream included', async () => {
+      const r = await send(
+        port,
+        'POST',
+        'web.test',
+        { 'content-type': 'application/grpc-web-text', 'x-method': 'ServerStream', origin: ORIGIN },
+        Buffer.from(frame('3').toString('base64')),
+      );
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['content-type'], 'application/grpc-web-text+proto');
+      const f = frames(decodeText(r.body.toString()));
+      assert.deepEqual(f.messages, ['web 0', 'web 1', 'web 2']);
+      assert.equal(f.trailers['grpc-status'], '0');
+    });
 
-  it('answers the CORS preflight of an allowed origin, and gives another origin nothing', async () => {
-    const ask = {
-      origin: ORIGIN,
-      'access-control-request-method': 'POST',
-      'access-control-request-headers': 'content-type,x-grpc-web,x-user-agent',
-    };
-    const ok = await send(port, 'OPTIONS', 'web.test', ask);
-    assert.equal(ok.status, 204);
-    assert.equal(ok.headers['access-control-allow-origin'], ORIGIN);
-    assert.equal(ok.headers['access-control-allow-methods'], 'POST');
-    assert.equal(ok.headers['access-control-allow-headers'], 'content-type,x-grpc-web,x-user-agent');
-    assert.equal(ok.headers['access-control-max-age'], '600');
-    const other = await send(port, 'OPTIONS', 'web.test', { ...ask, origin: 'https://evil.test' });
-    assert.equal(other.status, 204);
-    assert.equal(other.headers['access-control-allow-origin'], undefined);
-    assert.equal(backend.calls.unary ?? 0, 1, 'preflights never reach the backend');
-  });
+    it('answers the CORS preflight of an allowed origin, and gives another origin nothing', async () => {
+      const ask = {
+        origin: ORIGIN,
+        'access-control-request-method': 'POST',
+        'access-control-request-headers': 'content-type,x-grpc-web,x-user-agent',
+      };
+      const ok = await send(port, 'OPTIONS', 'web.test', ask);
+      assert.equal(ok.status, 204);
+      assert.equal(ok.headers['access-control-allow-origin'], ORIGIN);
+      assert.equal(ok.headers['access-control-allow-methods'], 'POST');
+      assert.equal(ok.headers['access-control-allow-headers'], 'content-type,x-grpc-web,x-user-agent');
+      assert.equal(ok.headers['access-control-max-age'], '600');
+      const other = await send(port, 'OPTIONS', 'web.test', { ...ask, origin: 'https://evil.test' });
+      assert.equal(other.status, 204);
+      assert.equal(other.headers['access-control-allow-origin'], undefined);
+      assert.equal(backend.calls.unary ?? 0, 1, 'preflights never reach the backend');
+    });
 
-  it('answers its own errors to a gRPC-Web call in gRPC-Web form', async () => {
-    const r = await send(
-      port,
-      'POST',
-      'down.test',
-      { 'content-type': 'application/grpc-web+proto', origin: ORIGIN },
-      frame('x'),
-    );
-    assert.equal(r.status, 200);
-    assert.equal(r.headers['content-type'], 'application/grpc-web+proto');
-    assert.equal(r.headers['grpc-status'], '14');
-    assert.equal(r.headers['grpc-message'], 'Bad Gateway');
-    assert.equal(r.headers['access-control-allow-origin'], ORIGIN);
-    assert.equal(r.body.length, 0);
+    it('answers its own errors to a gRPC-Web call in gRPC-Web form', async () => {
+      const r = await send(
+        port,
+        'POST',
+        'down.test',
+        { 'content-type': 'application/grpc-web+proto', origin: ORIGIN },
+        frame('x'),
+      );
+      assert.equal(r.status, 200);
+      assert.equal(r.headers['content-type'], 'application/grpc-web+proto');
+      assert.equal(r.headers['grpc-status'], '14');
+      assert.equal(r.headers['grpc-message'], 'Bad Gateway');
+      assert.equal(r.headers['access-control-allow-origin'], ORIGIN);
+      assert.equal(r.body.length, 0);
+    });
   });
-});
+}

@@ -541,10 +541,11 @@ const experimental = strictObject(
     /** Traefik v3.3: refuse to start when a plugin cannot be loaded (default: start without it). */
     abortOnPluginFailure: z.boolean().default(false),
     /**
-     * Ours: which HTTP/2 server serves clients. `own` (the default) is our own framing, HPACK and
-     * flow control on the raw socket (src/http2/own-*.ts): the only one that resets a stream
-     * whose field value holds CR, LF or NUL (node:http2 drops such fields silently), and ~40 %
-     * less CPU per request. `node` is node:http2 (nghttp2), kept as a fallback.
+     * Ours: the HTTP/2 engine of both sides (the server for clients, the client to HTTP/2
+     * servers). `own` (the default) is our own framing, HPACK and flow control on the raw socket
+     * (src/http2/own-*.ts, src/upstream/own-h2-*.ts): the only one that resets a stream whose
+     * field value holds CR, LF or NUL (node:http2 drops such fields silently), at a fraction of
+     * node:http2's CPU per request. `node` is node:http2 (nghttp2), kept as a fallback.
      */
     http2Engine: z.enum(['node', 'own']).default('own'),
   },
