@@ -28,7 +28,7 @@ setInterval(() => {}, 1 << 30);
 `;
 
 /** Resolves with the first JSON log line of `path` that `match` accepts, as the file grows. */
-function logLine(path: string, match: (l: Record<string, unknown>) => boolean, ms = 20_000) {
+function logLine(path: string, match: (l: Record<string, unknown>) => boolean, ms = 40_000) {
   let watcher: FSWatcher | undefined;
   const found = new Promise<Record<string, unknown>>((resolve) => {
     const check = (): void => {
@@ -51,7 +51,18 @@ function logLine(path: string, match: (l: Record<string, unknown>) => boolean, m
     watcher = watch(dirname(path), check);
     check();
   });
-  return within(found, `a log line in ${path}`, ms).finally(() => watcher?.close());
+  // On a timeout, the error carries the log's last lines: what the proxy did instead.
+  return within(found, `a log line in ${path}`, ms)
+    .catch((e: Error) => {
+      let tail = '';
+      try {
+        tail = readFileSync(path, 'utf8').split('\n').slice(-12).join('\n');
+      } catch {
+        tail = '(no log file)';
+      }
+      throw new Error(`${e.message}; the log ends with:\n${tail}`);
+    })
+    .finally(() => watcher?.close());
 }
 
 function alive(pid: number): boolean {
