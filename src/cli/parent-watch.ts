@@ -68,7 +68,13 @@ export function watchParent(host: ParentWatchHost, gone: (why: string) => void):
     fire(`parent process ${first} exited (now ${now})`);
     return true;
   };
-  if (check()) return () => {};
+  // A parent already gone is reported on the next tick, never from within this call: the caller's
+  // `gone` may use what this call returns (main's shutdown stops the watch; called synchronously,
+  // it met that binding before its initialisation and the process crashed instead of stopping).
+  if (host.ppid() !== first) {
+    queueMicrotask(() => check());
+    return () => {};
+  }
   const timer = host.setInterval(() => {
     if (check()) host.clearInterval(timer);
   }, PARENT_POLL_MS);

@@ -139,6 +139,9 @@ tcp:
       20_000,
     );
     assert.equal(down.worker, undefined, 'the control plane probed it');
+    // The first probes are spread over a tenth of the interval (6 s): the live server's may come
+    // after the dead one's verdict.
+    await connections.reach(1, "the control plane's probe of the live server", 20_000);
     // The verdict reaches each worker before a scrape's request on the same channel.
     const s = await scrape(proxy.ports['traefik']!);
     assert.equal(s.pids.size, 2);
