@@ -46,7 +46,9 @@ const COMMON = [
 const BY_LENGTH: (string[] | undefined)[] = [];
 for (const name of COMMON) {
   const lower = name.toLowerCase();
-  (BY_LENGTH[name.length] ??= []).push(name, lower);
+  const pairs = BY_LENGTH[name.length] ?? [];
+  pairs.push(name, lower);
+  BY_LENGTH[name.length] = pairs;
 }
 
 /**
