@@ -22,6 +22,7 @@ export const E_NO_ERROR = 0x0;
 export const E_PROTOCOL_ERROR = 0x1;
 export const E_INTERNAL_ERROR = 0x2;
 export const E_FLOW_CONTROL_ERROR = 0x3;
+export const E_SETTINGS_TIMEOUT = 0x4;
 export const E_STREAM_CLOSED = 0x5;
 export const E_FRAME_SIZE_ERROR = 0x6;
 export const E_REFUSED_STREAM = 0x7;

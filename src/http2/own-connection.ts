@@ -11,6 +11,7 @@ import {
   E_ENHANCE_YOUR_CALM,
   E_NO_ERROR,
   E_PROTOCOL_ERROR,
+  E_SETTINGS_TIMEOUT,
 } from './frames.ts';
 import { HpackDecoder } from './hpack-decoder.ts';
 import { HpackEncoder } from './hpack-encoder.ts';
@@ -73,6 +74,8 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   closed = false;
   /** The first SETTINGS arrived (the preface is complete). */
   settled = false;
+  /** When our SETTINGS must have been acknowledged (§6.5.3), on the ticker's clock; 0 = done. */
+  ackBy = 0;
   readonly input: SocketReader;
   readonly #onClosed: (c: OwnConnection) => void;
   #flushScheduled = false;
@@ -115,7 +118,12 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
     s.on('close', onSocketClose);
     s.on('drain', onSocketDrain);
     const ht = ctx.readHeaderTimeoutMs;
-    this.deadline = ctx.ticker.now + (ht > 0 ? ht : ctx.idleTimeoutMs);
+    const first = ht > 0 ? ht : ctx.idleTimeoutMs;
+    this.deadline = ctx.ticker.now + first;
+    // §6.5.3: the client acknowledges our SETTINGS within the time it has for its preface
+    // (readHeaderTimeout), or the connection ends with SETTINGS_TIMEOUT. No key of its own:
+    // Traefik (Go's server) has none, nor a check at all.
+    if (first > 0) this.ackBy = this.deadline;
     ctx.ticker.add(this);
   }
 
@@ -148,7 +156,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   enqueue(s: OwnStream, ex: Exchange): void {
     this.#queue.push(s);
     this.#queued.push(ex);
-    this.deadline = 0;
+    this.deadline = this.ackBy;
     const max = this.ctx.keepAliveMaxRequests;
     if (max > 0 && ++this.#requests >= max) this.close();
   }
@@ -225,9 +233,23 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
 
   streamClosed(s: OwnStream): void {
     if (this.streams.get(s.id) === s) this.streams.delete(s.id);
+    if (!this.closed) this.frames.streamClosed(s.id, s.remoteEnded, s.resetByUs);
     if (this.streams.size > 0 || this.closed) return;
     if (this.goawaySent) this.#end();
-    else this.deadline = this.ctx.ticker.now + this.ctx.idleTimeoutMs;
+    else {
+      const idle = this.ctx.ticker.now + this.ctx.idleTimeoutMs;
+      this.deadline = this.ackBy !== 0 && this.ackBy < idle ? this.ackBy : idle;
+    }
+  }
+
+  /** The client acknowledged our SETTINGS: the deadline is the connection's own again. */
+  settingsAcked(): void {
+    if (this.ackBy === 0) return;
+    this.ackBy = 0;
+    // Before the first stream, the first deadline (readHeaderTimeout) runs on.
+    if (this.lastStream === 0) return;
+    if (this.streams.size > 0 || this.#queue.length > 0) this.deadline = 0;
+    else if (!this.goawaySent) this.deadline = this.ctx.ticker.now + this.ctx.idleTimeoutMs;
   }
 
   // ---- errors
@@ -259,10 +281,17 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
 
   // ---- lifecycle
 
-  /** Idle keep-alive timeout, or the preface and SETTINGS did not arrive within readHeaderTimeout. */
-  onDeadline(): void {
+  /**
+   * Idle keep-alive timeout, the preface and SETTINGS did not arrive within readHeaderTimeout,
+   * or our SETTINGS were not acknowledged within it.
+   */
+  onDeadline(now: number): void {
     if (!this.settled) {
       this.socket.destroy();
+      return;
+    }
+    if (this.ackBy !== 0 && now >= this.ackBy) {
+      this.connError(E_SETTINGS_TIMEOUT, 'SETTINGS not acknowledged in time');
       return;
     }
     if (this.streams.size === 0) this.close();

@@ -31,7 +31,11 @@ export function settingsFrame(
 ): boolean {
   if (id !== 0) return f.fail(E_PROTOCOL_ERROR, 'SETTINGS on a stream');
   const len = end - start;
-  if ((flags & FLAG_ACK) !== 0) return len === 0 || f.fail(E_FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
+  if ((flags & FLAG_ACK) !== 0) {
+    if (len !== 0) return f.fail(E_FRAME_SIZE_ERROR, 'SETTINGS ACK with a payload');
+    c.settingsAcked();
+    return true;
+  }
   if (len % 6 !== 0) return f.fail(E_FRAME_SIZE_ERROR, 'SETTINGS size');
   if (!c.limits.controlFrame('SETTINGS')) return false;
   let grew = false;

@@ -38,6 +38,14 @@ import { OwnStream } from './own-stream.ts';
 
 /** CONTINUATION frames one header block may take before the client is flooding (CVE-2024-27316). */
 const MAX_CONTINUATIONS = 64;
+/**
+ * Closed streams remembered with how they closed, for the rules of frames on closed streams
+ * (§5.1): the last 16, as nghttp2 keeps recently closed streams; older ones count as unknown.
+ * 16 uint32 stay inside V8's on-heap typed-array limit (64 bytes).
+ */
+const CLOSED_KEPT = 16;
+/** Flag of a remembered closed stream: the client's END_STREAM had arrived (else it reset it). */
+const CLOSED_ENDED = 0x8000_0000;
 
 /**
  * Reads the frames of an own-engine connection (RFC 9113 §6): checks each against the frame
@@ -58,6 +66,12 @@ export class OwnFrames implements FrameHandler, FrameFailures {
   #hbFrames = 0;
   readonly #maxBlock: number;
   readonly #fields: string[] = [];
+  /** Recently closed streams (id | CLOSED_ENDED), a ring allocated at the first close. */
+  #closed: Uint32Array | null = null;
+  #closedAt = 0;
+  /** The last ids a client skipped when it opened a stream (§5.1.1: closed, never opened). */
+  #skipLo = 0;
+  #skipHi = 0;
 
   constructor(c: OwnConnection) {
     this.#c = c;
@@ -136,6 +150,42 @@ export class OwnFrames implements FrameHandler, FrameFailures {
   fail(code: number, why: string): boolean {
     this.#c.connError(code, why);
     return false;
+  }
+
+  /**
+   * A stream left the connection: remembered when the client's side of it had ended (its
+   * END_STREAM, or its RST_STREAM). One we reset first is not: what the client sent before it
+   * saw our RST_STREAM must be discarded (§5.1), which is what an unknown stream gets.
+   */
+  streamClosed(id: number, clientEnded: boolean, resetByUs: boolean): void {
+    if (!clientEnded && resetByUs) return;
+    if (this.#closed === null) this.#closed = new Uint32Array(CLOSED_KEPT);
+    this.#closed[this.#closedAt] = clientEnded ? (id | CLOSED_ENDED) >>> 0 : id;
+    this.#closedAt = (this.#closedAt + 1) % CLOSED_KEPT;
+  }
+
+  /**
+   * HEADERS on a stream id at or below the highest the client opened, no longer open. nghttp2's
+   * rule (nghttp2_session_on_request_headers_received): a stream known to be closed after the
+   * client's END_STREAM is a connection error STREAM_CLOSED; else the frame is ignored. Two
+   * cases nghttp2 cannot tell and we can: an id the client skipped never existed (§5.1.1,
+   * "unexpected stream identifier": connection error PROTOCOL_ERROR, as Go's server); a stream
+   * the client reset gets a stream error STREAM_CLOSED (RFC 7540 §5.1, "closed"). A stream we
+   * reset, or one forgotten, is ignored (§5.1: frames in flight before our RST_STREAM).
+   */
+  #onClosedStream(id: number): boolean {
+    if (id >= this.#skipLo && id <= this.#skipHi)
+      return this.fail(E_PROTOCOL_ERROR, 'HEADERS on a stream id the client skipped');
+    const ring = this.#closed;
+    if (ring === null) return true;
+    for (let i = 0; i < CLOSED_KEPT; i++) {
+      const e = ring[i]!;
+      if ((e & 0x7fff_ffff) !== id) continue;
+      if (e >= CLOSED_ENDED) return this.fail(E_STREAM_CLOSED, 'HEADERS on a closed stream');
+      this.streamError(id, E_STREAM_CLOSED);
+      return !this.#c.closed;
+    }
+    return true;
   }
 
   /** A stream error (§5.4.2): RST_STREAM, counted against the invalid-frame budget. */
@@ -245,14 +295,20 @@ export class OwnFrames implements FrameHandler, FrameFailures {
     const endStream = (flags & FLAG_END_STREAM) !== 0;
     const open = c.streams.get(id);
     if (open !== undefined) {
-      // Trailers (§8.1): they end the stream, and carry no pseudo-header field.
-      if (open.remoteEnded) this.streamError(id, E_STREAM_CLOSED);
-      else if (!endStream || r === HPACK_TOO_LARGE || malformedTrailers(fields) !== null)
-        open.protocolError();
+      // Trailers (§8.1): they end the stream, and carry no pseudo-header field. After the
+      // client's END_STREAM (half-closed remote), nghttp2 goes past §5.1's stream error to a
+      // connection error STREAM_CLOSED (nghttp2_session_on_headers_received): so do we.
+      if (open.remoteEnded) return this.fail(E_STREAM_CLOSED, 'HEADERS after END_STREAM');
+      if (!endStream || r === HPACK_TOO_LARGE || malformedTrailers(fields) !== null) open.protocolError();
       else open.body.onEnd(headerListOf(fields));
       return !c.closed;
     }
-    if (id <= c.lastStream) return true; // a closed stream's: ignored (the block was decoded)
+    // A closed stream's (the block was decoded: the HPACK table stays in step).
+    if (id <= c.lastStream) return this.#onClosedStream(id);
+    if (id > c.lastStream + 2) {
+      this.#skipLo = c.lastStream + 1;
+      this.#skipHi = id - 1;
+    }
     c.lastStream = id;
     if (c.goawaySent) return true; // §6.8: streams above the GOAWAY's last id are not processed
     if (c.streams.size >= c.settings.maxConcurrentStreams) {
@@ -261,7 +317,7 @@ export class OwnFrames implements FrameHandler, FrameFailures {
     }
     const s = new OwnStream(id, c, c.peerInitialWindow, endStream);
     c.streams.set(id, s);
-    c.deadline = 0;
+    c.deadline = c.ackBy;
     if (r === HPACK_TOO_LARGE) {
       s.reject(431);
       return !c.closed;

@@ -127,6 +127,11 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
     this.body.credit(n);
   }
 
+  /** We reset the stream (RST_STREAM went out). */
+  get resetByUs(): boolean {
+    return this.#resetByUs;
+  }
+
   /** The client reset the stream (RST_STREAM). */
   onReset(): void {
     if (this.closed) return;
