@@ -117,6 +117,12 @@ export function runtimeCollector(ref: SnapshotRef, watcher: ConfigWatcher): (w: 
           { server },
           h2.pingTimeouts,
         );
+        w.counter(
+          'traffic_upstream_pool_floods_total',
+          'HTTP/2 sessions closed because the server flooded PING, SETTINGS or empty DATA frames.',
+          { server },
+          h2.floods,
+        );
       }
     }
     for (const [name, list] of snap.middlewares) {

@@ -55,7 +55,14 @@ export class H2Pool implements ServerPool {
   readonly scheme: 'http' | 'https';
   /** The origin node:http2 is told (the socket is ours; only the scheme matters to it). */
   readonly origin: string;
-  readonly streams: StreamStats = { active: 0, opened: 0, refused: 0, goaways: 0, pingTimeouts: 0 };
+  readonly streams: StreamStats = {
+    active: 0,
+    opened: 0,
+    refused: 0,
+    goaways: 0,
+    pingTimeouts: 0,
+    floods: 0,
+  };
   readonly #counts = { opened: 0, closed: 0, reused: 0 };
   readonly #sessions: PoolSession[] = [];
   #waiters: Waiter[] = [];

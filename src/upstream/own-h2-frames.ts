@@ -29,6 +29,7 @@ import {
   S_MAX_HEADER_LIST_SIZE,
 } from '../http2/frames.ts';
 import { HPACK_ERROR, HPACK_TOO_LARGE } from '../http2/hpack-decoder.ts';
+import { CONTROL_PER_SECOND } from '../http2/own-limits.ts';
 import type { OwnH2Session } from './own-h2-session.ts';
 
 /** Our receive windows (as the node engine's session): a paused response buffers at most this. */
@@ -60,6 +61,9 @@ export class OwnH2Frames implements FrameHandler {
   #block: Buffer = NO_BYTES;
   #blockLen = 0;
   readonly #fields: string[] = [];
+  /** Frames we must answer (PING, SETTINGS) or that carry nothing (empty DATA) this second. */
+  #control = 0;
+  #controlWindow = 0;
 
   constructor(s: OwnH2Session) {
     this.#s = s;
@@ -133,7 +137,8 @@ export class OwnH2Frames implements FrameHandler {
         if (id !== 0) return this.#fail(E_PROTOCOL_ERROR, 'PING on a stream');
         if (len !== 8) return this.#fail(E_FRAME_SIZE_ERROR, 'PING size');
         if ((flags & FLAG_ACK) !== 0) s.keepalive.pingAnswered();
-        else s.writer.pingAck(buf, start);
+        else if (this.#controlFrame('PING')) s.writer.pingAck(buf, start);
+        else return false;
         return true;
       case F_GOAWAY:
         if (id !== 0) return this.#fail(E_PROTOCOL_ERROR, 'GOAWAY on a stream');
@@ -145,6 +150,22 @@ export class OwnH2Frames implements FrameHandler {
       default:
         return true; // §5.5: unknown frame types are ignored
     }
+  }
+
+  /**
+   * A PING, SETTINGS or empty DATA frame from the server: false once more than the server side
+   * allows a client per second (CVE-2019-9512, -9515, -9518 the other way round), and the
+   * session ends. Counted on the ticker's clock: nothing allocated per frame.
+   */
+  #controlFrame(what: string): boolean {
+    const now = this.#s.pool.ticker.now;
+    if (now - this.#controlWindow >= 1000) {
+      this.#controlWindow = now;
+      this.#control = 0;
+    }
+    if (++this.#control <= CONTROL_PER_SECOND) return true;
+    this.#s.flood(what);
+    return false;
   }
 
   #alive(): boolean {
@@ -207,12 +228,14 @@ export class OwnH2Frames implements FrameHandler {
       to -= buf[start]!;
       from++;
     }
+    const endStream = (flags & FLAG_END_STREAM) !== 0;
+    if (from === to && !endStream && !this.#controlFrame('empty DATA')) return false;
     const st = s.streams.get(id);
     if (st === undefined) {
       if (id >= s.nextId) return this.#fail(E_PROTOCOL_ERROR, 'DATA on an idle stream');
       return true; // a stream we reset or finished: ignored
     }
-    st.onData(buf, from, to, len, (flags & FLAG_END_STREAM) !== 0);
+    st.onData(buf, from, to, len, endStream);
     return this.#alive();
   }
 
@@ -221,6 +244,7 @@ export class OwnH2Frames implements FrameHandler {
     if (id !== 0) return this.#fail(E_PROTOCOL_ERROR, 'SETTINGS on a stream');
     if ((flags & FLAG_ACK) !== 0) return end === start || this.#fail(E_FRAME_SIZE_ERROR, 'SETTINGS ACK size');
     if ((end - start) % 6 !== 0) return this.#fail(E_FRAME_SIZE_ERROR, 'SETTINGS size');
+    if (!this.#controlFrame('SETTINGS')) return false;
     let grew = false;
     for (let p = start; p < end; p += 6) {
       const v = buf.readUInt32BE(p + 2);
@@ -249,6 +273,10 @@ export class OwnH2Frames implements FrameHandler {
           if (v < DEFAULT_MAX_FRAME || v > 0xff_ffff)
             return this.#fail(E_PROTOCOL_ERROR, 'SETTINGS_MAX_FRAME_SIZE');
           s.peerMaxFrame = v;
+          break;
+        case S_MAX_HEADER_LIST_SIZE:
+          // Advisory (§6.5.2), but a server that says so resets a larger head: not sent.
+          s.peerMaxHeaderList = v;
           break;
       }
     }

@@ -3,7 +3,7 @@ import type { TLSSocket } from 'node:tls';
 import { ProxyError, upstreamError } from '../core/errors.ts';
 import type { Timed } from '../core/ticker.ts';
 import { FrameWriter } from '../http2/frame-writer.ts';
-import { DEFAULT_MAX_FRAME, DEFAULT_WINDOW, E_NO_ERROR } from '../http2/frames.ts';
+import { DEFAULT_MAX_FRAME, DEFAULT_WINDOW, E_ENHANCE_YOUR_CALM, E_NO_ERROR } from '../http2/frames.ts';
 import { HpackDecoder } from '../http2/hpack-decoder.ts';
 import { HpackEncoder } from '../http2/hpack-encoder.ts';
 import type { SendQueue, SendWindow } from '../http2/own-send-queue.ts';
@@ -76,6 +76,8 @@ export class OwnH2Session implements PoolSession, ReadOwner, SendWindow, Timed {
   connWindow = DEFAULT_WINDOW;
   peerMaxFrame = DEFAULT_MAX_FRAME;
   peerInitialWindow = DEFAULT_WINDOW;
+  /** The server's SETTINGS_MAX_HEADER_LIST_SIZE: a larger request head is not sent (unset: none). */
+  peerMaxHeaderList = Number.MAX_SAFE_INTEGER;
   /** The next stream id we open (client streams are odd). */
   nextId = 1;
   /** GOAWAY's last stream id; streams above it were not processed. -1 = no GOAWAY. */
@@ -291,6 +293,17 @@ export class OwnH2Session implements PoolSession, ReadOwner, SendWindow, Timed {
     this.writer.goaway(0, code);
     this.flushNow();
     this.destroy(new ProxyError('UPSTREAM_BAD_RESPONSE', `HTTP/2 protocol error of the upstream: ${why}`));
+  }
+
+  /**
+   * The server floods us with frames we must answer or process (PING, SETTINGS, empty DATA):
+   * GOAWAY(ENHANCE_YOUR_CALM), counted, and the session ends with its streams, as the server
+   * side ends a flooding client's connection (own-limits.ts).
+   */
+  flood(what: string): void {
+    if (this.state === S_CLOSED || this.#goawaySent) return;
+    this.pool.streams.floods++;
+    this.connError(E_ENHANCE_YOUR_CALM, `${what} flood`);
   }
 
   /** Before the session exists: the waiters fail with `err` (phase 'connect'). */

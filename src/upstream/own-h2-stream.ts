@@ -5,6 +5,7 @@ import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
 import { E_CANCEL, E_PROTOCOL_ERROR, E_REFUSED_STREAM } from '../http2/frames.ts';
 import { malformedResponse, malformedTrailers } from '../http2/own-fields.ts';
 import { h2RequestFields, h2Response, headerListOf, trailerFields } from './h2-fields.ts';
+import { checkRequestFields } from './h2-request-check.ts';
 import type { ReplayStream } from './h2-seam.ts';
 import { OwnH2Body } from './own-h2-body.ts';
 import { STREAM_WINDOW } from './own-h2-frames.ts';
@@ -81,13 +82,25 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     this.#open();
   }
 
-  #open(): void {
+  /** The head goes out on a new stream id; false when it may not be sent (the user heard why). */
+  #open(): boolean {
     const host = this.#host;
     const out = this.#out!;
+    const fields = h2RequestFields(out, this.#authority, host.pool.scheme);
+    const bad = checkRequestFields(fields, host.peerMaxHeaderList);
+    if (bad !== null) {
+      // Nothing reached the server: phase 'connect' (another server may take it, 431 apart).
+      const user = this.user;
+      this.#state = S_DONE;
+      this.user = null;
+      this.#release();
+      user?.onUpstreamError(bad, 'connect', false);
+      return false;
+    }
     const id = host.register(this);
     this.#id = id;
     this.#state = S_WAIT;
-    const len = host.encoder.encode(h2RequestFields(out, this.#authority, host.pool.scheme));
+    const len = host.encoder.encode(fields);
     this.#up.ended = out.bodyKind === BODY_NONE;
     host.writer.headers(id, host.encoder.buffer, len, this.#up.ended, host.peerMaxFrame);
     host.schedule();
@@ -97,6 +110,7 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
       this.deadline = host.pool.ticker.now + t;
       host.pool.ticker.add(this);
     }
+    return true;
   }
 
   sendBody(buf: Buffer, start: number, end: number): boolean {
@@ -377,7 +391,7 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
       return;
     }
     this.#host = host;
-    this.#open();
+    if (!this.#open()) return;
     this.#up.resend(this.#kept.bufs);
     if (this.#bodyEnded) this.#finishBody();
     host.schedule();

@@ -16,6 +16,8 @@ export interface StreamStats {
   goaways: number;
   /** Sessions closed because a PING was not answered within `pingTimeout`. */
   pingTimeouts: number;
+  /** Sessions closed because the server flooded PING, SETTINGS or empty DATA frames. */
+  floods: number;
 }
 
 /**

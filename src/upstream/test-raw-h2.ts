@@ -29,6 +29,8 @@ export interface RawH2Server {
 export async function startRawH2Server(
   onRequest: (peer: RawPeer, id: number, fields: string[], endStream: boolean) => void,
   settings: readonly number[] = [],
+  /** Every other frame the client sends (its GOAWAY, PING ACKs, …). */
+  onOther?: (type: number, flags: number, id: number, payload: Buffer) => void,
 ): Promise<RawH2Server> {
   const sockets: Socket[] = [];
   const server: Server = createServer((socket) => {
@@ -59,7 +61,7 @@ export async function startRawH2Server(
           decoder.decode(buf, start, end, fields);
           onRequest(peer, id, fields, (flags & 1) !== 0);
           writer.flush();
-        }
+        } else onOther?.(type, flags, id, Buffer.from(buf.subarray(start, end)));
         return true;
       },
     };

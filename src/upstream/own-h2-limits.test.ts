@@ -1,0 +1,148 @@
+/**
+ * What our own HTTP/2 client refuses to do for a backend or a middleware, against a real server
+ * on loopback that sends whatever frames a test scripts (test-raw-h2.ts): answer a flood of
+ * PING/SETTINGS/empty DATA frames (the session ends with ENHANCE_YOUR_CALM, counted), send a head
+ * larger than the server's SETTINGS_MAX_HEADER_LIST_SIZE (431, never sent), or send a field that
+ * is malformed in HTTP/2 (500, never sent; surrounding whitespace is trimmed instead).
+ */
+import assert from 'node:assert/strict';
+import { after, describe, it } from 'node:test';
+import { Ticker } from '../core/ticker.ts';
+import { E_ENHANCE_YOUR_CALM, F_GOAWAY, S_MAX_HEADER_LIST_SIZE } from '../http2/frames.ts';
+import { H2Pool, type H2PoolOptions } from './h2-pool.ts';
+import { RecordingUser, type SentRequest } from './test-h2.ts';
+import { type RawPeer, startRawH2Server } from './test-raw-h2.ts';
+
+const ticker = new Ticker(20);
+after(() => ticker.stop());
+
+function ownPool(port: number): H2Pool {
+  const o: H2PoolOptions = {
+    host: '127.0.0.1',
+    port,
+    maxIdle: 10,
+    maxConns: 1,
+    idleTimeoutMs: 0,
+    connectTimeoutMs: 5_000,
+    responseHeaderTimeoutMs: 0,
+    maxResponseHeaderBytes: 64 * 1024,
+    readIdleTimeoutMs: 0,
+    pingTimeoutMs: 15_000,
+  };
+  return new H2Pool(o, ticker, null, 'own');
+}
+
+async function send(pool: H2Pool, req: SentRequest = {}): Promise<RecordingUser> {
+  const u = new RecordingUser(req);
+  pool.acquire(u, req.method ?? 'GET');
+  await u.done;
+  return u;
+}
+
+function ok(p: RawPeer, id: number): void {
+  p.headers(id, [':status', '200'], false);
+  p.writer.data(id, Buffer.from('ok'), 0, 2, true);
+}
+
+describe('own HTTP/2 client: a backend that floods control frames', () => {
+  const PING = Buffer.from('12345678');
+  for (const [what, flood] of [
+    ['PING', (p: RawPeer) => p.writer.ping(PING, 0)],
+    ['SETTINGS', (p: RawPeer) => p.writer.settings([])],
+    ['empty DATA', (p: RawPeer, id: number) => p.writer.data(id, Buffer.alloc(0), 0, 0, false)],
+  ] as const) {
+    it(`ends the session with GOAWAY(ENHANCE_YOUR_CALM) after 5000 ${what} frames at once, and counts it`, async (t) => {
+      let goaway = -1;
+      let sawGoaway!: () => void;
+      const gotGoaway = new Promise<void>((r) => {
+        sawGoaway = r;
+      });
+      const srv = await startRawH2Server(
+        (p, id) => {
+          if (what === 'empty DATA') p.headers(id, [':status', '200'], false);
+          for (let i = 0; i < 5000; i++) flood(p, id);
+          if (what === 'empty DATA') p.writer.data(id, Buffer.from('ok'), 0, 2, true);
+          else ok(p, id);
+        },
+        [],
+        (type, _flags, _id, payload) => {
+          if (type !== F_GOAWAY) return;
+          goaway = payload.readUInt32BE(4);
+          sawGoaway();
+        },
+      );
+      const pool = ownPool(srv.port);
+      t.after(async () => {
+        pool.close();
+        await srv.close();
+      });
+      const u = await send(pool);
+      assert.equal(u.ended, false, 'the flooded stream did not end cleanly');
+      assert.equal(u.error?.err.code, 'UPSTREAM_BAD_RESPONSE');
+      assert.match(u.error.err.message, new RegExp(`${what} flood`));
+      await gotGoaway;
+      assert.equal(goaway, E_ENHANCE_YOUR_CALM);
+      assert.equal(pool.streams.floods, 1);
+    });
+  }
+});
+
+describe('own HTTP/2 client: request heads it will not send', () => {
+  it("refuses a head over the server's SETTINGS_MAX_HEADER_LIST_SIZE with 431, unsent; the session serves on", async (t) => {
+    const seen: string[] = [];
+    const srv = await startRawH2Server(
+      (p, id, fields) => {
+        seen.push(fields[fields.indexOf(':path') + 1]!);
+        ok(p, id);
+      },
+      [S_MAX_HEADER_LIST_SIZE, 400],
+    );
+    const pool = ownPool(srv.port);
+    t.after(async () => {
+      pool.close();
+      await srv.close();
+    });
+    // The first request learns the server's SETTINGS.
+    assert.equal((await send(pool, { target: '/first' })).body, 'ok');
+    const big = await send(pool, { target: '/big', headers: [['x-big', 'v'.repeat(400)]] });
+    assert.equal(big.error?.err.code, 'HEADERS_TOO_LARGE');
+    assert.equal(big.error.err.status, 431);
+    assert.match(big.error.err.message, /SETTINGS_MAX_HEADER_LIST_SIZE of 400/);
+    assert.equal((await send(pool, { target: '/after' })).body, 'ok');
+    assert.deepEqual(seen, ['/first', '/after']);
+  });
+
+  it('refuses a field with CR, LF, NUL, a non-latin1 character or an invalid name with 500, unsent; trims surrounding whitespace', async (t) => {
+    const seen: string[][] = [];
+    const srv = await startRawH2Server((p, id, fields) => {
+      seen.push(fields);
+      ok(p, id);
+    });
+    const pool = ownPool(srv.port);
+    t.after(async () => {
+      pool.close();
+      await srv.close();
+    });
+    for (const [name, value] of [
+      ['x-a', 'a\r\nx-injected: 1'],
+      ['x-a', 'a\nb'],
+      ['x-a', 'a\0b'],
+      // U+010A: its latin1 byte on the wire would be LF.
+      ['x-a', 'a\u010ab'],
+      ['x a', 'value'],
+      ['x-\u00e9', 'value'],
+    ] as const) {
+      const u = await send(pool, { target: '/bad', headers: [[name, value]] });
+      assert.equal(u.error?.err.code, 'INTERNAL', `${JSON.stringify([name, value])} refused`);
+      assert.equal(u.error.err.status, 500);
+      assert.equal(u.error.phase, 'connect');
+      assert.equal(u.error.err.message.includes(value), false, 'the value stays out of the message');
+    }
+    const trimmed = await send(pool, { target: '/pad', headers: [['x-pad', ' \tv w \t']] });
+    assert.equal(trimmed.body, 'ok');
+    assert.equal(seen.length, 1, 'only the valid request reached the server');
+    const f = seen[0]!;
+    assert.equal(f[f.indexOf(':path') + 1], '/pad');
+    assert.equal(f[f.indexOf('x-pad') + 1], 'v w');
+  });
+});
