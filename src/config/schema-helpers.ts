@@ -51,3 +51,15 @@ export const nameList = z.array(z.string().min(1, 'must not be empty'));
 export function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
+
+const NON_ASCII = /[\u0080-\uffff]/;
+
+/**
+ * A value as the bytes that go on the wire. Fields are written one byte per character (latin1),
+ * so a character past U+00FF would lose its high bits: U+010D U+010A became CR LF, a field
+ * injected into the upstream request past the CR/LF/NUL check. Go (Traefik) writes a string's
+ * UTF-8 bytes: so do we, and UTF-8 puts no byte below 0x80 but for ASCII.
+ */
+export function wireBytes(v: string): string {
+  return NON_ASCII.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v;
+}

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { strictObject } from '../schema-helpers.ts';
+import { strictObject, wireBytes } from '../schema-helpers.ts';
 
 /*
  * The middlewares Traefik's Kubernetes Gateway provider builds from HTTPRoute filters
@@ -13,7 +13,8 @@ const HeaderName = z.string().regex(TOKEN, 'must be a valid header field name (R
 const HeaderValue = z
   .union([z.string(), z.number(), z.boolean()])
   .transform(String)
-  .refine((v) => !/[\r\n\0]/.test(v), 'header value must not contain CR, LF or NUL');
+  .refine((v) => !/[\r\n\0]/.test(v), 'header value must not contain CR, LF or NUL')
+  .transform(wireBytes);
 const HeaderMap = z.record(HeaderName, HeaderValue);
 const Hostname = z
   .string()

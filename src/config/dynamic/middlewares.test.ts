@@ -122,3 +122,18 @@ describe('middleware schemas', () => {
     assert.equal(middlewareSchemas.redirectScheme.safeParse({ scheme: 'https', port: 70000 }).success, false);
   });
 });
+
+describe('header values as wire bytes', () => {
+  it('keeps a character past U+00FF from becoming CR or LF on the wire: its UTF-8 bytes, as Go writes them', () => {
+    const r = middlewareSchemas.headers.parse({
+      customRequestHeaders: { 'X-A': 'a\u010d\u010aX-Injected: 1', 'X-B': 'caf\u00e9', 'X-C': 'plain' },
+      contentSecurityPolicy: "default-src 'self' \u010d\u010a",
+    });
+    const a = r.customRequestHeaders!['X-A']!;
+    assert.equal(/[\r\n]/.test(a), false);
+    assert.equal(Buffer.from(a, 'latin1').toString('utf8'), 'a\u010d\u010aX-Injected: 1');
+    assert.equal(r.customRequestHeaders!['X-B'], Buffer.from('café', 'utf8').toString('latin1'));
+    assert.equal(r.customRequestHeaders!['X-C'], 'plain');
+    assert.equal(/[\r\n]/.test(r.contentSecurityPolicy!), false);
+  });
+});

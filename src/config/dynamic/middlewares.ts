@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { compileRe2 } from '../../core/re2/index.ts';
-import { strictObject } from '../schema-helpers.ts';
+import { strictObject, wireBytes } from '../schema-helpers.ts';
 import {
   BasicAuthSchema,
   DigestAuthSchema,
@@ -38,11 +38,15 @@ const HeaderName = z.string().regex(TOKEN, 'must be a valid header field name (R
 const HeaderValue = z
   .union([z.string(), z.number(), z.boolean()])
   .transform(String)
-  .refine((v) => !FORBIDDEN_VALUE_CHAR.test(v), 'header value must not contain CR, LF or NUL');
+  .refine((v) => !FORBIDDEN_VALUE_CHAR.test(v), 'header value must not contain CR, LF or NUL')
+  .transform(wireBytes);
 
 const HeaderMap = z.record(HeaderName, HeaderValue);
 
-const PlainValue = z.string().refine((v) => !FORBIDDEN_VALUE_CHAR.test(v), 'must not contain CR, LF or NUL');
+const PlainValue = z
+  .string()
+  .refine((v) => !FORBIDDEN_VALUE_CHAR.test(v), 'must not contain CR, LF or NUL')
+  .transform(wireBytes);
 
 /** A Go (RE2) regular expression that must translate and compile. */
 const GoRegexp = z.string().superRefine((src, ctx) => {
