@@ -1,5 +1,4 @@
 import { ProxyError } from '../core/errors.ts';
-import { TCHAR } from '../http1/chars.ts';
 
 /**
  * The last check of a request header list (`name, value, …`, h2RequestFields' form) before our
@@ -16,19 +15,18 @@ import { TCHAR } from '../http1/chars.ts';
  * - A list larger than the server's limit: HEADERS_TOO_LARGE (431), never sent (Go's transport
  *   refuses it too: errRequestHeaderListSize).
  *
- * One pass over the bytes the encoder copies next; nothing is allocated unless a value is trimmed.
+ * Two regular-expression scans a field (name, value), on the own h2 upstream path only: about as
+ * much as the server side's malformed-request check costs per request; nothing is allocated
+ * unless a value is trimmed.
  */
 export function checkRequestFields(raw: string[], maxListSize: number): ProxyError | null {
   let size = 0;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
     let value = raw[i + 1]!;
-    if (name.charCodeAt(0) !== 0x3a && badName(name)) return invalid(name);
+    if (name.charCodeAt(0) !== 0x3a && (name.length === 0 || BAD_NAME.test(name))) return invalid(name);
+    if (BAD_VALUE.test(value)) return invalid(name);
     const n = value.length;
-    for (let j = 0; j < n; j++) {
-      const c = value.charCodeAt(j);
-      if (c === 0x00 || c === 0x0a || c === 0x0d || c > 0xff) return invalid(name);
-    }
     if (n > 0 && (edge(value.charCodeAt(0)) || edge(value.charCodeAt(n - 1)))) {
       value = value.replace(EDGES, '');
       raw[i + 1] = value;
@@ -46,18 +44,13 @@ export function checkRequestFields(raw: string[], maxListSize: number): ProxyErr
 }
 
 const EDGES = /^[ \t]+|[ \t]+$/g;
+/** Not a lowercase token character (RFC 9110 §5.6.2, RFC 9113 §8.2.1). */
+const BAD_NAME = /[^a-z0-9!#$%&'*+.^_`|~-]/;
+/** NUL, LF, CR, or past latin1. Regular expressions: about twice as fast as a charCodeAt loop. */
+const BAD_VALUE = /[\0\n\r\u0100-\uffff]/;
 
 function edge(c: number): boolean {
   return c === 0x20 || c === 0x09;
-}
-
-function badName(name: string): boolean {
-  if (name.length === 0) return true;
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c > 0x7f || TCHAR[c] !== 1 || (c >= 0x41 && c <= 0x5a)) return true;
-  }
-  return false;
 }
 
 function invalid(name: string): ProxyError {
