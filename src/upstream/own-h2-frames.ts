@@ -29,7 +29,6 @@ import {
   S_MAX_HEADER_LIST_SIZE,
 } from '../http2/frames.ts';
 import { HPACK_ERROR, HPACK_TOO_LARGE } from '../http2/hpack-decoder.ts';
-import { CONTROL_PER_SECOND } from '../http2/own-limits.ts';
 import type { OwnH2Session } from './own-h2-session.ts';
 
 /** Our receive windows (as the node engine's session): a paused response buffers at most this. */
@@ -37,6 +36,8 @@ export const STREAM_WINDOW = 256 * 1024;
 export const SESSION_WINDOW = 1024 * 1024;
 /** Streams counted when the server sets no limit (as the node engine's session). */
 const UNLIMITED_CAP = 1000;
+/** PING, SETTINGS or empty DATA frames a server may send a second: what the server side allows a client (http2/own-limits.ts). */
+const CONTROL_PER_SECOND = 1000;
 /** A header block larger than this (HEADERS + CONTINUATION) ends the connection. */
 const MAX_BLOCK = 1024 * 1024;
 

@@ -89,7 +89,7 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     const fields = h2RequestFields(out, this.#authority, host.pool.scheme);
     const bad = checkRequestFields(fields, host.peerMaxHeaderList);
     if (bad !== null) {
-      // Nothing reached the server: phase 'connect' (another server may take it, 431 apart).
+      // Nothing reached the server: phase 'connect' (another server of the service may take it).
       const user = this.user;
       this.#state = S_DONE;
       this.user = null;

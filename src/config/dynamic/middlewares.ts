@@ -43,10 +43,9 @@ const HeaderValue = z
 
 const HeaderMap = z.record(HeaderName, HeaderValue);
 
-const PlainValue = z
-  .string()
-  .refine((v) => !FORBIDDEN_VALUE_CHAR.test(v), 'must not contain CR, LF or NUL')
-  .transform(wireBytes);
+const PlainText = z.string().refine((v) => !FORBIDDEN_VALUE_CHAR.test(v), 'must not contain CR, LF or NUL');
+/** A header value: its wire bytes (see wireBytes). */
+const PlainValue = PlainText.transform(wireBytes);
 
 /** A Go (RE2) regular expression that must translate and compile. */
 const GoRegexp = z.string().superRefine((src, ctx) => {
@@ -146,7 +145,8 @@ export const RedirectSchemeSchema = z.strictObject({
 
 export const RedirectRegexSchema = z.strictObject({
   regex: GoRegexp,
-  replacement: PlainValue,
+  // A URL template: the redirect percent-encodes what is not ASCII itself.
+  replacement: PlainText,
   permanent: z.boolean().default(false),
 });
 
