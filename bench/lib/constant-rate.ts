@@ -105,8 +105,11 @@ export class ConstantRateDriver {
     this.#writeQueued(conn);
   }
 
-  /** A response with `status` ended at `now` on `conn`. */
-  response(conn: number, status: number, now: number): void {
+  /**
+   * A response with `status` ended at `now` on `conn`; `closing` when the server closes the
+   * connection after it (the next request waits for `opened`).
+   */
+  response(conn: number, status: number, now: number, closing = false): void {
     const due = this.#inFlight[conn]!;
     if (Number.isNaN(due)) {
       bump(this.errors, 'unsolicited');
@@ -119,7 +122,8 @@ export class ConstantRateDriver {
     this.lastResponseMs = now;
     bump(this.statuses, String(status));
     if (status < 200 || status >= 400) bump(this.errors, `status ${status}`);
-    this.#writeQueued(conn);
+    if (closing) this.#open[conn] = false;
+    else this.#writeQueued(conn);
   }
 
   /** `conn` closed or failed (`why`): its request in flight, if any, is lost. Queued ones wait for `opened`. */

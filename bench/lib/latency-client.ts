@@ -24,8 +24,14 @@ const SETTLE_MS = 500;
 const START_DELAY_MS = 20;
 const RECONNECT_DELAY_MS = 10;
 
-const [host = '127.0.0.1', portText = '8080', rateText = '1000', connText = '50', secondsText = '10', ...headers] =
-  process.argv.slice(2);
+const [
+  host = '127.0.0.1',
+  portText = '8080',
+  rateText = '1000',
+  connText = '50',
+  secondsText = '10',
+  ...headers
+] = process.argv.slice(2);
 const port = Number(portText);
 const rate = Number(rateText);
 const connections = Number(connText);
@@ -56,7 +62,11 @@ function open(conn: number, onFirstOpen: () => void): void {
   const scanner = new ResponseScanner();
   let up = false;
   let why = 'closed';
-  const onResponse = (status: number): void => driver?.response(conn, status, performance.now());
+  const onResponse = (status: number, close: boolean): void => {
+    driver?.response(conn, status, performance.now(), close);
+    // The server said it closes: no more requests on this one; a new connection takes over.
+    if (close) socket.end();
+  };
   socket.on('connect', () => {
     up = true;
     sockets[conn] = socket;
@@ -116,7 +126,11 @@ function pump(): void {
 
 /** One phase at the rate: resolves with its driver once every request is answered, lost or given up. */
 async function phase(ms: number): Promise<ConstantRateDriver> {
-  const d = new ConstantRateDriver({ rate, connections, durationMs: ms }, performance.now() + START_DELAY_MS, sink);
+  const d = new ConstantRateDriver(
+    { rate, connections, durationMs: ms },
+    performance.now() + START_DELAY_MS,
+    sink,
+  );
   driver = d;
   for (let i = 0; i < connections; i++) if (sockets[i] !== undefined) d.opened(i);
   pump();
@@ -130,7 +144,8 @@ try {
   await openAll();
   const settle = await phase(SETTLE_MS);
   // Answers the settling phase gave up on would be taken for the measured phase's.
-  if (settle.errors['unfinished'] !== undefined) throw new Error('the settling phase was not answered in time');
+  if (settle.errors['unfinished'] !== undefined)
+    throw new Error('the settling phase was not answered in time');
   const d = await phase(durationMs);
   finished = true;
   const elapsedMs = Math.max(durationMs, d.lastResponseMs - d.dueMs(0));

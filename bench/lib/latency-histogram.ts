@@ -53,9 +53,9 @@ export class LatencyHistogram {
   #maxNs = 0;
   #clamped = 0;
 
-  /** Records one value in nanoseconds; negatives count as 0, fractions are dropped. */
+  /** Records one value in nanoseconds, rounded to a whole one; negatives count as 0. */
   record(ns: number): void {
-    let v = ns > 0 ? Math.floor(ns) : 0;
+    let v = ns > 0 ? Math.round(ns) : 0;
     if (v > HISTOGRAM_MAX_NS) {
       this.#clamped++;
       v = HISTOGRAM_MAX_NS;
@@ -85,7 +85,8 @@ export class LatencyHistogram {
    */
   percentileNs(p: number): number {
     if (this.#count === 0) return 0;
-    const rank = Math.max(1, Math.ceil((p / 100) * this.#count));
+    // Less a hair: 0.999 × 1000 is 999.0000000000001 in floating point, and its ceiling 1000.
+    const rank = Math.max(1, Math.ceil((p / 100) * this.#count - 1e-9));
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.#counts[i]!;

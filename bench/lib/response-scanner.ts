@@ -9,24 +9,28 @@ const HEAD_END = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
 const CONTENT_LENGTH = /\r\ncontent-length:[ \t]*(\d+)[ \t]*(?=\r\n|$)/i;
 const CHUNKED = /\r\ntransfer-encoding:[^\r\n]*chunked/i;
+const CLOSE = /\r\nconnection:[^\r\n]*\bclose\b/i;
 
 export class ResponseScanner {
   #rest: Buffer | undefined;
+  /** Set by #responseEnd: the status and `Connection: close` of the response it framed. */
+  #status = 0;
+  #close = false;
 
   /**
-   * Feeds the next bytes read; calls `onResponse(status)` for every response they complete (1xx
-   * interim responses are skipped). Throws on bytes that are not a response it can frame.
+   * Feeds the next bytes read; calls `onResponse(status, close)` for every response they complete
+   * (1xx interim responses are skipped); `close` when it says `Connection: close`. Throws on bytes
+   * that are not a response it can frame.
    */
-  feed(chunk: Buffer, onResponse: (status: number) => void): void {
+  feed(chunk: Buffer, onResponse: (status: number, close: boolean) => void): void {
     const buf = this.#rest === undefined ? chunk : Buffer.concat([this.#rest, chunk]);
     this.#rest = undefined;
     let pos = 0;
     while (pos < buf.length) {
-      const end = ResponseScanner.#responseEnd(buf, pos);
+      const end = this.#responseEnd(buf, pos);
       if (end < 0) break;
-      const status = ResponseScanner.#status(buf, pos);
       pos = end;
-      if (status >= 200) onResponse(status);
+      if (this.#status >= 200) onResponse(this.#status, this.#close);
     }
     if (pos < buf.length) this.#rest = buf.subarray(pos);
   }
@@ -36,23 +40,21 @@ export class ResponseScanner {
     return this.#rest?.length ?? 0;
   }
 
-  static #status(buf: Buffer, start: number): number {
-    // "HTTP/1.1 200 " — the three digits at a fixed offset.
-    const d = (i: number) => buf[start + 9 + i]! - 48;
-    return d(0) * 100 + d(1) * 10 + d(2);
-  }
-
   /** Where the response starting at `start` ends, or -1 when the bytes do not complete it yet. */
-  static #responseEnd(buf: Buffer, start: number): number {
+  #responseEnd(buf: Buffer, start: number): number {
     if (buf.length - start >= 5 && buf.toString('latin1', start, start + 5) !== 'HTTP/') {
       throw new Error(`not an HTTP response: ${JSON.stringify(buf.toString('latin1', start, start + 40))}`);
     }
     const headEnd = buf.indexOf(HEAD_END, start);
     if (headEnd < 0) return -1;
     const bodyStart = headEnd + 4;
-    const status = ResponseScanner.#status(buf, start);
-    if (status < 200 || status === 204 || status === 304) return bodyStart;
+    // "HTTP/1.1 200 …": the three digits at a fixed offset.
+    const digit = (i: number) => buf[start + 9 + i]! - 48;
+    const status = digit(0) * 100 + digit(1) * 10 + digit(2);
     const head = buf.toString('latin1', start, headEnd);
+    this.#status = status;
+    this.#close = CLOSE.test(head);
+    if (status < 200 || status === 204 || status === 304) return bodyStart;
     if (CHUNKED.test(head)) return ResponseScanner.#chunkedEnd(buf, bodyStart);
     const length = CONTENT_LENGTH.exec(head);
     if (length === null) throw new Error(`response ${status} has neither Content-Length nor chunked body`);
