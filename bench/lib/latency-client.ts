@@ -79,6 +79,9 @@ function open(conn: number, onFirstOpen: () => void): void {
     } catch (err) {
       socket.destroy(err instanceof Error ? err : new Error(String(err)));
     }
+    // Hand out what fell due meanwhile: one turn of the loop may read dozens of connections,
+    // and requests due during it would otherwise wait for the turn to end (client lateness).
+    driver?.tick(performance.now());
   });
   socket.on('error', (err: NodeJS.ErrnoException) => {
     why = err.code ?? 'unparsable';
