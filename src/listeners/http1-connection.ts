@@ -170,7 +170,6 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
    */
   #adoptSlot(): void {
     this.#slotTried = true;
-    if (this.#tls !== undefined) return;
     const slot = new ReadSlot();
     if (!adoptReadSlot(this.socket, slot)) return;
     slot.target = this;
