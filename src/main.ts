@@ -33,6 +33,7 @@ import {
 } from './config/static/admin-entry-points.ts';
 import { tlsEntryPoints } from './config/static/entry-point-tls.ts';
 import { createLogger, type Logger } from './core/logger.ts';
+import { limitOldGenerationGrowth } from './core/old-generation-growth.ts';
 import { OldGenerationPacer, settleHeap } from './core/settle-heap.ts';
 import { Ticker } from './core/ticker.ts';
 import { capYoungGeneration } from './core/young-generation-cap.ts';
@@ -787,6 +788,7 @@ async function run(
           setImmediate(() => {
             settleHeap();
             capYoungGeneration();
+            limitOldGenerationGrowth();
             signals?.forgive(); // our own pause, not load
           });
         }
@@ -930,6 +932,7 @@ async function run(
       setImmediate(() => {
         const r = settleHeap();
         capYoungGeneration();
+        limitOldGenerationGrowth();
         // That collection is our own start-up work too, not load (see signals above).
         signals?.forgive();
         settledHeap = process.memoryUsage().heapTotal;
