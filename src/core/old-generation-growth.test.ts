@@ -14,7 +14,7 @@ function peakOldSpaceMb(limit: boolean): number {
   const script = `
     import { getHeapSpaceStatistics } from 'node:v8';
     import { limitOldGenerationGrowth } from ${MODULE};
-    if (${limit} && !limitOldGenerationGrowth()) throw new Error('not applied');
+    if (${limit} && !limitOldGenerationGrowth(50)) throw new Error('not applied');
     const old = () => getHeapSpaceStatistics().find((s) => s.space_name === 'old_space').space_size;
     // Reachable to the end (a global): the live heap the limit is a factor of.
     globalThis.live = [];
@@ -38,7 +38,7 @@ function peakOldSpaceMb(limit: boolean): number {
 }
 
 describe('limitOldGenerationGrowth', () => {
-  it('starts mark-compacts before promoted garbage piles up to V8s own limit', () => {
+  it('starts mark-compacts before promoted garbage piles up to V8s own limit (50 %)', () => {
     const free = peakOldSpaceMb(false);
     const limited = peakOldSpaceMb(true);
     assert.ok(limited < free * 0.6, `old space peaks at ${limited} MB limited, ${free} MB by V8 alone`);
