@@ -8,7 +8,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
 import { hostname } from 'node:os';
 import { type ConfigLookup, describeSearch, findConfigFile } from './cli/config-lookup.ts';
-import { helpText, packageVersion, parseCommand, runValidate } from './cli/index.ts';
+import { helpText, packageVersion, parseCommand } from './cli/index.ts';
 import { processHost, watchParent } from './cli/parent-watch.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import {
@@ -32,6 +32,7 @@ import {
   listenedEntryPoints,
 } from './config/static/admin-entry-points.ts';
 import { tlsEntryPoints } from './config/static/entry-point-tls.ts';
+import { loadModule } from './core/lazy-module.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { limitOldGenerationGrowth } from './core/old-generation-growth.ts';
 import { OldGenerationPacer, settleHeap } from './core/settle-heap.ts';
@@ -61,7 +62,6 @@ import type { EntryPointContext } from './proxy/entry-point-context.ts';
 import { LongLivedRegistry } from './proxy/long-lived.ts';
 import { EntryPointMetrics } from './proxy/route-metrics.ts';
 import { TcpForwarder } from './proxy/tcp/tcp-forwarder.ts';
-import { compileBreakerExpression } from './resilience/circuit-breaker/index.ts';
 import { compileRule } from './router/index.ts';
 import { compileTcpRule } from './router/tcp/index.ts';
 import type { BuildOptions } from './runtime/build-snapshot.ts';
@@ -97,7 +97,14 @@ const checkRule: RuleChecker = (rule, language) => {
   return verdict;
 };
 
+type BreakerExpressionModule = typeof import('./resilience/circuit-breaker/expression.ts');
+
+/** Its compiler is loaded by the first circuitBreaker middleware checked (see core/lazy-module.ts). */
 const checkBreakerExpression: RuleChecker = (src) => {
+  const { compileBreakerExpression } = loadModule<BreakerExpressionModule>(
+    import.meta.url,
+    './resilience/circuit-breaker/expression.ts',
+  );
   const r = compileBreakerExpression(src);
   return r.ok ? undefined : { message: r.error, offset: r.offset };
 };
@@ -1090,7 +1097,7 @@ async function main(): Promise<number> {
       process.stderr.write(`traffic: ${cmd.message}\n\n${helpText()}`);
       return 2;
     case 'validate':
-      return await runValidate(
+      return (await import('./cli/validate.ts')).runValidate(
         lookup(cmd.configFile).file,
         cmd.overrides,
         process.env,

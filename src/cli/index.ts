@@ -1,3 +1,2 @@
 export { helpText } from './help.ts';
 export { type Command, packageVersion, parseCommand } from './parse-command.ts';
-export { runValidate } from './validate.ts';

@@ -1,8 +1,14 @@
 import { extname } from 'node:path';
+import { loadModule } from '../core/lazy-module.ts';
 import { type ConfigIssue, issue, type Place } from './issues.ts';
-import { renderTemplate, TemplateError } from './template/index.ts';
-import { parseToml } from './toml-source.ts';
 import { type Locator, parseYaml, type YamlSource } from './yaml-source.ts';
+
+type TomlModule = typeof import('./toml-source.ts');
+type TemplateModule = typeof import('./template/index.ts');
+
+/** The TOML parser and the Go template engine are loaded by the first file that needs them. */
+const toml = (): TomlModule => loadModule<TomlModule>(import.meta.url, './toml-source.ts');
+const template = (): TemplateModule => loadModule<TemplateModule>(import.meta.url, './template/index.ts');
 
 /*
  * One configuration file, read as Traefik reads it: `.toml` as TOML, anything else as YAML, and
@@ -22,9 +28,10 @@ export function isToml(file: string): boolean {
 }
 
 export function parseConfigText(text: string, file: string, opts: SourceOptions = {}): YamlSource {
-  const parse = (t: string) => (isToml(file) ? parseToml(t, file) : parseYaml(t, file));
+  const parse = (t: string) => (isToml(file) ? toml().parseToml(t, file) : parseYaml(t, file));
   if (opts.template !== true || !text.includes('{{')) return parse(text);
   const srcLines = lineStarts(text);
+  const { renderTemplate, TemplateError } = template();
   let rendered: ReturnType<typeof renderTemplate>;
   try {
     rendered = renderTemplate(text, opts.env ?? process.env);

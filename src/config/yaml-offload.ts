@@ -1,15 +1,11 @@
-import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from 'node:worker_threads';
+import {
+  isMainThread,
+  MessageChannel,
+  type MessagePort,
+  receiveMessageOnPort,
+  Worker,
+} from 'node:worker_threads';
 import type { ConfigIssue } from './issues.ts';
-
-/**
- * Texts from this size on are parsed on a worker thread. A YAML document costs ~100 times its
- * text while it is built (the CST, every node with its range, the line table, then the plain
- * data): 10,000 routers (1 MB) took the process to ~420 MB, and V8 keeps much of what it grew
- * for that. On a worker the whole parse lives in an isolate of its own that is thrown away when
- * the worker exits; only the plain data comes back (a structured clone). Below this size the
- * worker's start-up (~30 ms, its own module loading) costs more than it saves.
- */
-export const OFFLOAD_MIN_CHARS = 256 * 1024;
 
 /** What the worker sends back: what parseYaml found, without the locator (a function). */
 export interface OffloadedParse {
@@ -39,6 +35,8 @@ const GIVE_UP_MS = 5 * 60_000;
  * worker could not do it; the caller then parses here.
  */
 export function parseYamlOffThread(text: string, file: string): OffloadedParse | undefined {
+  // A worker (a plugin's, or this module's own) parses where it is.
+  if (!isMainThread) return undefined;
   const done = new Int32Array(new SharedArrayBuffer(4));
   const { port1, port2 } = new MessageChannel();
   let worker: Worker;

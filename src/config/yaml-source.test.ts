@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { OFFLOAD_MIN_CHARS, parseYamlOffThread } from './yaml-offload.ts';
-import { parseYaml, parseYamlHere } from './yaml-source.ts';
+import { parseYamlOffThread } from './yaml-offload.ts';
+import { OFFLOAD_MIN_CHARS, parseYaml, parseYamlHere } from './yaml-source.ts';
 
 const text = [
   'http:', // 1

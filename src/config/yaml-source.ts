@@ -1,4 +1,3 @@
-import { isMainThread } from 'node:worker_threads';
 import {
   type Document,
   isAlias,
@@ -10,8 +9,8 @@ import {
   parseDocument,
   visit,
 } from 'yaml';
+import { loadModule } from '../core/lazy-module.ts';
 import { type ConfigIssue, type ConfigPath, issue, type Place } from './issues.ts';
-import { OFFLOAD_MIN_CHARS, parseYamlOffThread } from './yaml-offload.ts';
 
 /** Where an issue should point once the path is known. */
 export type Target = 'key' | 'value';
@@ -48,13 +47,26 @@ export const noLocation: Locator = () => ({ exact: false });
 export const MAX_DOCUMENT_CHARS = 16 * 1024 * 1024;
 export const MAX_ALIAS_COUNT = 1000;
 
+/**
+ * Texts from this size on are parsed on a worker thread. A YAML document costs ~100 times its
+ * text while it is built (the CST, every node with its range, the line table, then the plain
+ * data): 10,000 routers (1 MB) took the process to ~420 MB, and V8 keeps much of what it grew
+ * for that. On a worker the whole parse lives in an isolate of its own that is thrown away when
+ * the worker exits; only the plain data comes back (a structured clone). Below this size the
+ * worker's start-up (~30 ms, its own module loading) costs more than it saves. The worker's
+ * module (config/yaml-offload.ts, with node:worker_threads) is loaded by the first such text.
+ */
+export const OFFLOAD_MIN_CHARS = 256 * 1024;
+
+type OffloadModule = typeof import('./yaml-offload.ts');
+
 export function parseYaml(text: string, file: string): YamlSource {
   if (text.length > MAX_DOCUMENT_CHARS) {
     const message = `the file is too large (${text.length} characters; at most ${MAX_DOCUMENT_CHARS})`;
     return { file, data: undefined, issues: [issue('error', message, [], { file })], locate: noLocation };
   }
-  if (text.length >= OFFLOAD_MIN_CHARS && isMainThread) {
-    const r = parseYamlOffThread(text, file);
+  if (text.length >= OFFLOAD_MIN_CHARS) {
+    const r = loadModule<OffloadModule>(import.meta.url, './yaml-offload.ts').parseYamlOffThread(text, file);
     if (r !== undefined) return { file, data: r.data, issues: r.issues, locate: lazyLocator(text, file) };
   }
   return parseYamlHere(text, file);

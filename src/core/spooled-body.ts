@@ -55,10 +55,19 @@ export class SpooledBody {
   #onDrain: (() => void) | null = null;
 
   readonly #budget: MemoryBudget | null;
+  readonly #memoryOnly: boolean;
+  /** A memory-only body the budget could not take: its bytes are dropped from then on. */
+  overBudget = false;
 
-  constructor(memBytes: number, budget: MemoryBudget | null = null) {
+  /**
+   * `memoryOnly`: the body is never written to a file (a middleware wants it whole in memory,
+   * forwardAuth's forwardBody); when `budget` cannot take a piece, `overBudget` is set instead
+   * and the caller refuses the request.
+   */
+  constructor(memBytes: number, budget: MemoryBudget | null = null, memoryOnly = false) {
     this.#memBytes = memBytes;
     this.#budget = budget;
+    this.#memoryOnly = memoryOnly;
   }
 
   /** Whether part of the body went to a file. */
@@ -80,8 +89,17 @@ export class SpooledBody {
    */
   add(buf: Buffer, start: number, end: number, onDrain: () => void): boolean {
     const n = end - start;
-    if (n <= 0 || this.#disposed) return true;
+    if (n <= 0 || this.#disposed || this.overBudget) return true;
     this.length += n;
+    if (this.#memoryOnly) {
+      if (this.#budget !== null && !this.#budget.takeBody(n)) {
+        this.overBudget = true;
+        return true;
+      }
+      this.#mem.push(Buffer.from(buf.subarray(start, end)));
+      this.#inMemory += n;
+      return true;
+    }
     const room = this.#memBytes - this.#inMemory;
     if (room > 0 && this.#fileBytes === 0 && this.#pending === 0) {
       const take = Math.min(room, n);

@@ -198,7 +198,7 @@ export function adoptReadSlot(socket: Socket, slot: ReadSlot): boolean {
   if (
     handle === null ||
     handle === undefined ||
-    handle.constructor.name !== 'TCP' ||
+    (handle.constructor.name !== 'TCP' && handle.constructor.name !== 'TLSWrap') ||
     typeof handle.useUserBuffer !== 'function' ||
     socket.readableLength !== 0 ||
     socket.destroyed

@@ -1,6 +1,7 @@
 import { HeaderList } from '../core/headers.ts';
 import { HOST_CHAR, KNOWN_METHODS, TARGET_CHAR, TCHAR } from './chars.ts';
 import { BAD_NAME, fieldNameEnd, fieldValue, SPACE_BEFORE_COLON } from './field-line.ts';
+import { lowerFieldName } from './field-names.ts';
 import { ParseError } from './parse-error.ts';
 
 export const BODY_NONE = 0;
@@ -180,7 +181,7 @@ function parseHead(head: string, headLength: number, limits: RequestLimits): Par
     const value = fieldValue(head, colon + 1, eol);
     if (value === null) return new ParseError(400, 'invalid character in field value');
     const name = head.slice(pos, colon);
-    const lname = toLowerAscii(name);
+    const lname = lowerFieldName(name);
     names.push(name);
     lnames.push(lname);
     values.push(value);
@@ -254,7 +255,10 @@ function parseHead(head: string, headLength: number, limits: RequestLimits): Par
   let hasClose = false;
   let hasKeepAlive = false;
   let connectionTokens: string[] | null = null;
-  if (connection !== undefined) {
+  // The usual single option needs no splitting.
+  if (connection === 'keep-alive' || connection === 'Keep-Alive') hasKeepAlive = true;
+  else if (connection === 'close' || connection === 'Close') hasClose = true;
+  else if (connection !== undefined) {
     for (const raw of connection.split(',')) {
       const tok = raw.trim().toLowerCase();
       if (tok === '') continue;

@@ -1,8 +1,9 @@
 import { HeaderList } from '../core/headers.ts';
 import { FIELD_VALUE } from './chars.ts';
 import { fieldNameEnd, fieldValue } from './field-line.ts';
+import { lowerFieldName } from './field-names.ts';
 import { ParseError } from './parse-error.ts';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, toLowerAscii } from './request-head.ts';
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from './request-head.ts';
 
 /** Body delimited by the upstream closing the connection (RFC 9112 §6.3 rule 8). */
 export const BODY_CLOSE = 3;
@@ -93,7 +94,7 @@ export function parseResponseHead(
     const value = fieldValue(head, colon + 1, eol);
     if (value === null) return new ParseError(502, 'invalid upstream header value');
     const name = head.slice(pos, colon);
-    const lname = toLowerAscii(name);
+    const lname = lowerFieldName(name);
     names.push(name);
     lnames.push(lname);
     values.push(value);
@@ -111,7 +112,10 @@ export function parseResponseHead(
   let hasClose = false;
   let hasKeepAlive = false;
   let connectionTokens: string[] | null = null;
-  if (connection !== undefined) {
+  // The usual single option needs no splitting.
+  if (connection === 'keep-alive' || connection === 'Keep-Alive') hasKeepAlive = true;
+  else if (connection === 'close' || connection === 'Close') hasClose = true;
+  else if (connection !== undefined) {
     for (const raw of connection.split(',')) {
       const tok = raw.trim().toLowerCase();
       if (tok === 'close') hasClose = true;

@@ -165,12 +165,11 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
   }
 
   /**
-   * From the first request on, a plain TCP connection reads into a buffer of its own (ReadSlot):
-   * not before, since an h2c connection is handed to node:http2 as a stream.
+   * From the first request on, a TCP or TLS connection reads into a buffer of its own (ReadSlot):
+   * not before, since an h2c connection is handed to the HTTP/2 engine as a stream.
    */
   #adoptSlot(): void {
     this.#slotTried = true;
-    if (this.#tls !== undefined) return;
     const slot = new ReadSlot();
     if (!adoptReadSlot(this.socket, slot)) return;
     slot.target = this;

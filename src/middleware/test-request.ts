@@ -7,15 +7,9 @@ import { HeaderList } from '../core/headers.ts';
 import { silentLogger } from '../core/logger.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 import { Ticker } from '../core/ticker.ts';
-import {
-  type BuildContext,
-  type Middleware,
-  type MiddlewareFactory,
-  type RequestControl,
-  SUSPEND,
-} from './middleware.ts';
+import { type BuildContext, type Middleware, type RequestControl, SUSPEND } from './middleware.ts';
 import { NO_CONTROL } from './pipeline.ts';
-import { middlewareFactories } from './registry.ts';
+import { middlewareFactory } from './registry.ts';
 
 export interface TestRequestOptions {
   readonly method?: string;
@@ -101,7 +95,7 @@ export function build<K extends MiddlewareType>(
   ctx: BuildContext = testContext(),
 ): TestMiddleware {
   const config = middlewareSchemas[type].parse(input) as MiddlewareConfigOf<K>;
-  const factory = middlewareFactories[type] as MiddlewareFactory<MiddlewareConfigOf<K>>;
+  const factory = middlewareFactory(type);
   const m = factory.create(config, ctx);
   if ('error' in m) throw new Error(m.error);
   return forTest(m);

@@ -1,7 +1,7 @@
 import { ProxyError } from '../core/errors.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
-import { SpooledBody } from '../core/spooled-body.ts';
+import { type MemoryBudget, SpooledBody } from '../core/spooled-body.ts';
 import { statusText } from '../core/status-text.ts';
 import { BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
 import { enterLimit, unavailable } from '../middleware/in-flight-req.ts';
@@ -29,7 +29,7 @@ import { endSpan, logAccess, type ReportedExchange } from './exchange-report.ts'
 import type { LongLived } from './long-lived.ts';
 import { ResponseCapture } from './mirror-request.ts';
 import { MirrorState } from './mirror-state.ts';
-import { admitRequest } from './overload-admission.ts';
+import { admitRequest, forcedBudget, neverShed } from './overload-admission.ts';
 import { type BodyListener, RequestBody } from './request-body.ts';
 import { SpoolSink } from './request-spool.ts';
 import type { RetryState } from './retry-state.ts';
@@ -223,6 +223,15 @@ export abstract class ExchangeCore
     this.client.resumeBody();
   }
 
+  /** A whole-body read (readBody) went over the request-body budget: shed, counted, closed after. */
+  shedBody(): void {
+    if (this.done) return;
+    const gate = this.ctx.overload;
+    gate.shed.request_body_memory++;
+    this.closeAfter = true;
+    this.respondDirect({ status: 503, headers: gate.retryAfterHeaders, body: statusText(503) });
+  }
+
   /** A body refused for its size: answered `status`, and the connection closed after it. */
   #refuseBody(status: number): void {
     this.closeAfter = true;
@@ -296,10 +305,16 @@ export abstract class ExchangeCore
       queueMicrotask(() => this.#refuseBody(overStatus));
       return;
     }
-    // All in memory, as Traefik's io.ReadAll: `limit` bounds it when set.
+    // All in memory, as Traefik's io.ReadAll: `limit` bounds it when set. Those bytes count in
+    // the overload manager's request-body budget like a buffered body's memory part: past it
+    // the request is shed (503), not written to a file, since the middleware wants it in memory.
+    // The proxy's own routes are never shed: their bodies are counted whatever the budget says.
     this.#bodyReader = done;
+    const budget = this.body.budget;
+    const counted: MemoryBudget | null =
+      budget === null || !neverShed(this.route!) ? budget : forcedBudget(budget);
     this.#startSpool(
-      new SpooledBody(Number.MAX_SAFE_INTEGER),
+      new SpooledBody(Number.MAX_SAFE_INTEGER, counted, true),
       limit,
       overStatus,
       "the middleware's maxBodySize",

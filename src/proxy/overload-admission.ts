@@ -1,6 +1,8 @@
 import type { DirectResponse } from '../core/request.ts';
+import type { MemoryBudget } from '../core/spooled-body.ts';
 import { BODY_LENGTH, type ParsedRequest } from '../http1/request-head.ts';
 import type { EntryPointGate } from '../overload/entry-point-gate.ts';
+import type { BodyBudget } from '../overload/overload-manager.ts';
 import type { RouteTarget } from '../runtime/types.ts';
 import type { RequestBody } from './request-body.ts';
 
@@ -62,4 +64,16 @@ export function admitRequest(
     body.hold(budget, n);
   }
   return undefined;
+}
+
+/** `b` seen as a budget that takes every body whatever its limit (the proxy's own routes). */
+export function forcedBudget(b: BodyBudget): MemoryBudget {
+  return {
+    takeBody(n: number): boolean {
+      b.forceBody(n);
+      return true;
+    },
+    giveBody: (n: number) => b.giveBody(n),
+    bodySpilled: () => b.bodySpilled(),
+  };
 }

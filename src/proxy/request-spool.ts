@@ -4,6 +4,8 @@ import type { UpstreamStream } from '../upstream/stream.ts';
 /** What the spool tells the exchange. */
 export interface SpoolListener {
   failBody(reason: string, status?: number): void;
+  /** A memory-only body went over the overload manager's request-body budget. */
+  shedBody(): void;
   onUpstreamDrain(): void;
 }
 
@@ -40,7 +42,12 @@ export class SpoolSink implements UpstreamStream {
       this.#listener.failBody(`request body larger than ${this.#what} (${this.#max})`, this.#overStatus);
       return true;
     }
-    return this.#spool.add(buf, start, end, this.#drain);
+    const ok = this.#spool.add(buf, start, end, this.#drain);
+    if (this.#spool.overBudget) {
+      this.#over = true;
+      this.#listener.shedBody();
+    }
+    return ok;
   }
 
   sendHead(): void {}

@@ -17,13 +17,14 @@ import { InFlightState } from '../middleware/in-flight-req.ts';
 import { flattenMiddlewares } from '../middleware/index.ts';
 import type {
   BufferingSpec,
+  BuildContext,
   Middleware,
   MiddlewareError,
   PluginMiddlewares,
   RetryPolicy,
   ServerGuard,
 } from '../middleware/middleware.ts';
-import { middlewareFactories } from '../middleware/registry.ts';
+import { middlewareFactory } from '../middleware/registry.ts';
 import { MirrorComparator } from '../observability/mirror-compare.ts';
 import { HttpRouter, type RouteEntry } from '../router/index.ts';
 import type { H2PoolOptions } from '../upstream/h2-pool.ts';
@@ -422,12 +423,9 @@ export function buildSnapshot(
   };
 }
 
-function createMiddleware(
-  cfg: MiddlewareConfig,
-  ctx: Parameters<(typeof middlewareFactories)['chain']['create']>[1],
-): readonly Middleware[] | MiddlewareError {
+function createMiddleware(cfg: MiddlewareConfig, ctx: BuildContext): readonly Middleware[] | MiddlewareError {
   // The registry is typed per key; the tagged union narrows it here.
-  const factory = middlewareFactories[cfg.type] as {
+  const factory = middlewareFactory(cfg.type) as {
     create(c: unknown, x: typeof ctx): Middleware | MiddlewareError;
   };
   const m = factory.create(cfg.config, ctx);

@@ -7,17 +7,19 @@ import {
   type TcpServersTransportConfig,
   tcpServersTransportSchema,
 } from '../config/dynamic/tcp.ts';
+import { loadModule } from '../core/lazy-module.ts';
 import type { Logger } from '../core/logger.ts';
 import { providerOf, qualify } from '../core/qualified-name.ts';
-import { ActiveHealthMonitor } from '../health/active-monitor.ts';
 import { activeCheckOptions } from '../health/active-options.ts';
 import type { ProbeTarget } from '../health/probe.ts';
-import { tcpProbe } from '../health/tcp-probe.ts';
 import { TcpInFlightConn, TcpIpAllowList } from '../middleware/tcp/index.ts';
 import { compileTcpRule } from '../router/tcp/index.ts';
 import { loadUpstreamTls } from '../upstream/transport-tls.ts';
 import type { TcpRouteSpot } from './build-dispatch.ts';
-import type { ActiveHealthHub, ActiveMonitorLike } from './server-health.ts';
+import { type ActiveHealthHub, type ActiveMonitorLike, activeMonitorModule } from './server-health.ts';
+
+type TcpProbeModule = typeof import('../health/tcp-probe.ts');
+
 import { serviceTree } from './service-tree.ts';
 import type {
   TcpMiddleware,
@@ -85,7 +87,9 @@ class TcpServerHealth {
     });
     const probeOpts = { send: hc.send, expect: hc.expect, timeoutMs, port: hc.port };
     const reports = this.#reports;
-    this.#monitor = new ActiveHealthMonitor(targets, opts, {
+    // The probers are loaded by the first TCP health check built (see core/lazy-module.ts).
+    const { tcpProbe } = loadModule<TcpProbeModule>(import.meta.url, '../health/tcp-probe.ts');
+    this.#monitor = new (activeMonitorModule().ActiveHealthMonitor)(targets, opts, {
       logger,
       probe: (target, _o, signal) => tcpProbe(target, probeOpts, signal),
       ...(reports === null

@@ -1,9 +1,19 @@
+import { loadModule } from '../core/lazy-module.ts';
 import type { Ticker } from '../core/ticker.ts';
 import { RuleMemo } from '../router/index.ts';
-import { AlpnPool } from '../upstream/alpn-pool.ts';
-import { H2Pool, type H2PoolOptions } from '../upstream/h2-pool.ts';
+import type { AlpnPool } from '../upstream/alpn-pool.ts';
+import type { H2Pool, H2PoolOptions } from '../upstream/h2-pool.ts';
 import { type PoolOptions, UpstreamPool } from '../upstream/pool.ts';
 import type { ServerPool } from '../upstream/server-pool.ts';
+
+/**
+ * The HTTP/2 client (our engine and node:http2's) is loaded by the first h2c:// or https://
+ * server a configuration names, when its pool is created (see core/lazy-module.ts).
+ */
+const h2Module = (): typeof import('../upstream/h2-pool.ts') =>
+  loadModule(import.meta.url, '../upstream/h2-pool.ts');
+const alpnModule = (): typeof import('../upstream/alpn-pool.ts') =>
+  loadModule(import.meta.url, '../upstream/alpn-pool.ts');
 
 interface Managed {
   /** Called after each swap that uses the object (idempotent): probes start only once live. */
@@ -48,7 +58,7 @@ export class ResourceCache {
   h2Pool(options: H2PoolOptions): H2Pool {
     return this.#get(
       `h2|${h2PoolKey(options)}`,
-      () => new H2Pool(options, this.#ticker, null, this.#h2Engine),
+      () => new (h2Module().H2Pool)(options, this.#ticker, null, this.#h2Engine),
     );
   }
 
@@ -56,7 +66,7 @@ export class ResourceCache {
   alpnPool(h1: PoolOptions, h2: H2PoolOptions): AlpnPool {
     return this.#get(
       `alpn|${poolKey(h1)}|${h2PoolKey(h2)}`,
-      () => new AlpnPool(h1, h2, this.#ticker, this.#h2Engine),
+      () => new (alpnModule().AlpnPool)(h1, h2, this.#ticker, this.#h2Engine),
     );
   }
 

@@ -1,11 +1,17 @@
 import type { HealthCheckConfig, PassiveHealthCheckConfig } from '../config/dynamic/schema.ts';
+import { loadModule } from '../core/lazy-module.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Ticker } from '../core/ticker.ts';
-import { ActiveHealthMonitor } from '../health/active-monitor.ts';
 import type { ActiveCheckOptions } from '../health/active-options.ts';
 import { OutlierDetector } from '../health/outlier-detector.ts';
 import type { ProbeTls } from '../health/probe.ts';
 import { SlowStart } from '../health/slow-start.ts';
+
+type ActiveMonitorModule = typeof import('../health/active-monitor.ts');
+
+/** The prober (HTTP, HTTP/2 and gRPC probes) is loaded by the first active health check built. */
+export const activeMonitorModule = (): ActiveMonitorModule =>
+  loadModule<ActiveMonitorModule>(import.meta.url, '../health/active-monitor.ts');
 
 export interface HealthTarget {
   readonly url: string;
@@ -127,7 +133,7 @@ export class ServerHealth {
       opts.active === undefined
         ? null
         : (mirror ??
-          new ActiveHealthMonitor(opts.targets, activeOptions(opts.active), {
+          new (activeMonitorModule().ActiveHealthMonitor)(opts.targets, activeOptions(opts.active), {
             logger: logger.child({ service: opts.service }),
             onChange:
               hub === null

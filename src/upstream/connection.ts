@@ -84,7 +84,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   /**
    * `socket` is a `net.Socket`, or a `tls.TLSSocket` when `tls` is true: both stream the
    * same bytes to the codec, so nothing below the ready signal differs. `slot`: the socket was
-   * created with `slot.onread` (plain TCP), so its bytes come through `onRead`, not 'data'.
+   * created with `slot.onread` (plain TCP or TLS), so its bytes come through `onRead`, not 'data'.
    */
   constructor(socket: Socket, pool: ConnectionOwner, tls = false, slot: ReadSlot | null = null) {
     this.socket = socket;

@@ -141,12 +141,24 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
     } else {
       // Loaded on first need (an https server): plain-HTTP proxies never load node:tls.
       const tlsOptions = tlsConnectOptions(o.tls, o.host, o.port, this.#tlsSession);
-      const socket = process
-        .getBuiltinModule('node:tls')
-        .connect(raw === undefined ? tlsOptions : { ...tlsOptions, socket: raw });
-      // tls.connect ignores the noDelay option; the TLS socket passes this on to its TCP handle.
-      socket.setNoDelay(true);
-      conn = new UpstreamConnection(socket, this, true);
+      const tls = process.getBuiltinModule('node:tls');
+      if (raw === undefined) {
+        // Decrypted bytes go to a ReadSlot as well (TLSWrap reads through the same listener as
+        // a TCP handle). Not over a socket of our own (PROXY protocol): tls.connect takes
+        // `onread` only when it creates the socket.
+        const slot = new ReadSlot();
+        // Node's tls.connect passes `onread` on to its socket; @types/node does not list it.
+        const withSlot = { ...tlsOptions, onread: slot.onread };
+        const socket = tls.connect(withSlot);
+        socket.setNoDelay(true);
+        registerReadSlot(socket, slot);
+        conn = new UpstreamConnection(socket, this, true, slot);
+      } else {
+        const socket = tls.connect({ ...tlsOptions, socket: raw });
+        // tls.connect ignores the noDelay option; the TLS socket passes this on to its TCP handle.
+        socket.setNoDelay(true);
+        conn = new UpstreamConnection(socket, this, true);
+      }
     }
     this.#all.add(conn);
     this.#connecting.set(conn, { user, method });

@@ -156,7 +156,8 @@ class TcpDial implements PendingDial, Timed {
 
   #end(): void {
     this.#done = true;
-    if (this.deadline !== 0 || this.#t.timeoutMs > 0) this.#ticker.delete(this);
+    // On the ticker exactly when a dial timeout was set (constructor).
+    if (this.#t.timeoutMs > 0) this.#ticker.delete(this);
     this.#socket[DIAL] = undefined;
     if (this.#tls !== null) this.#tls[DIAL] = undefined;
   }

@@ -245,6 +245,80 @@ http:
   });
 });
 
+describe('overload: forwardAuth bodies in the request-body budget', () => {
+  // A proxy of its own: the uploads of the describe above hold part of that one's budget.
+  let be: Backend;
+  let proxy: ProxyProcess;
+  const authBodies: number[] = [];
+
+  before(async () => {
+    be = await startBackend((req: IncomingMessage, res) => {
+      let n = 0;
+      req.on('data', (c: Buffer) => {
+        n += c.length;
+      });
+      req.on('end', () => {
+        if (req.url === '/auth') authBodies.push(n);
+        res.end(String(n));
+      });
+    });
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: {}
+metrics: { prometheus: {} }
+overload:
+  maxRequestBodyBytes: ${512 * 1024}
+  retryAfter: 2s
+http:
+  routers:
+    authbody: { rule: "PathPrefix(\`/\`)", service: be, middlewares: [auth], entryPoints: [web] }
+  middlewares:
+    auth: { forwardAuth: { address: "${be.url}/auth", forwardBody: true } }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await be?.close();
+  });
+
+  it('reads a body that fits whole for the auth server, then forwards it', async () => {
+    const size = 100 * 1024;
+    const res = await fetch(`http://127.0.0.1:${proxy.ports.web}/small`, {
+      method: 'POST',
+      body: Buffer.alloc(size, 'a'),
+    });
+    assert.equal(res.status, 200);
+    assert.equal(await res.text(), String(size), 'the backend got every byte');
+    assert.deepEqual(authBodies, [size], 'and so did the auth server');
+  });
+
+  it('sheds (503, Retry-After) a body the budget cannot hold in memory, and gives every byte back', async (t) => {
+    const size = 1024 * 1024;
+    const c = await open(t, proxy.ports.web!);
+    c.write(`POST /large HTTP/1.1\r\nHost: app.test\r\nContent-Length: ${size}\r\n\r\n`);
+    c.socket.write(Buffer.alloc(size, 'b'));
+    const r = await c.readResponse();
+    assert.equal(r.status, 503);
+    assert.equal(r.headers.get('retry-after'), '2');
+    assert.equal(authBodies.length, 1, 'the auth server was not asked');
+    const m = await metrics(proxy);
+    assert.equal(
+      sample(m, 'traffic_overload_shed_requests_total', { entrypoint: 'web', reason: 'request_body_memory' }),
+      1,
+    );
+    assert.equal(sample(m, 'traffic_overload_request_body_bytes', {}), 0, 'everything given back');
+  });
+});
+
 describe('overload: shedding on the heap signal, the proxy’s own routes never shed', () => {
   let be: Backend;
   let proxy: ProxyProcess;

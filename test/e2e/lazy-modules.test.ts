@@ -1,0 +1,195 @@
+/**
+ * What the built proxy (dist/, as users run it) loads: modules a configuration does not use are
+ * not loaded (idle memory grows with the number of modules, docs/performance.md "Memory at
+ * rest"), and a configuration that uses them loads them when it is built and works as before,
+ * errors included. The proxy runs with a resolve hook that logs every module URL it loads.
+ */
+import assert from 'node:assert/strict';
+import { createHmac } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { buildIfStale } from '../helpers/build.ts';
+import { curl } from '../helpers/curl.ts';
+import { ROOT, startProxy } from '../helpers/proxy-process.ts';
+import { runCli } from '../helpers/run-cli.ts';
+
+const DIST_MAIN = join(ROOT, 'dist', 'main.js');
+const HOOK = join(ROOT, 'test', 'helpers', 'module-log-hook.ts');
+
+/** Loaded only by the configurations that need them (paths as they appear in module URLs). */
+const LAZY = {
+  jose: '/node_modules/jose/',
+  tomlParser: '/node_modules/toml-eslint-parser/',
+  jwt: '/dist/middleware/jwt/jwt.js',
+  compress: '/dist/middleware/compress.js',
+  breakerExpression: '/dist/resilience/circuit-breaker/expression.js',
+  activeMonitor: '/dist/health/active-monitor.js',
+  httpProbe: '/dist/health/probe-http.js',
+  h2Client: '/dist/upstream/h2-pool.js',
+  yamlWorker: '/dist/config/yaml-offload.js',
+  templates: '/dist/config/template/index.js',
+  validateCommand: '/dist/cli/validate.js',
+} as const;
+
+/** HS256 token, signed here with node:crypto. */
+function hs256(secret: string, claims: Record<string, unknown>): string {
+  const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
+  const input = `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64(claims)}`;
+  return `${input}.${createHmac('sha256', secret).update(input).digest('base64url')}`;
+}
+
+describe('modules loaded on first use (built proxy)', () => {
+  let backend: Backend;
+  let dir: string;
+
+  before(async () => {
+    await buildIfStale();
+    dir = mkdtempSync(join(tmpdir(), 'tm-lazy-'));
+    backend = await startBackend((req, res) => res.end(req.url === '/health' ? 'ok' : 'hello'));
+  });
+
+  after(async () => {
+    await backend?.close();
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Runs the built proxy with `config` (file name `name`), sends `check`, returns the modules it loaded. */
+  async function modulesOf(
+    name: string,
+    config: string,
+    check: (base: string) => Promise<void>,
+  ): Promise<string[]> {
+    const log = join(dir, `${name}.modules`);
+    const proxy = await startProxy({
+      config,
+      configName: name,
+      entryPoints: 1,
+      main: DIST_MAIN,
+      nodeArgs: ['--import', HOOK],
+      env: { TM_MODULE_LOG: log },
+    });
+    try {
+      await check(`http://127.0.0.1:${proxy.port}`);
+    } finally {
+      await proxy.stop();
+    }
+    return readFileSync(log, 'utf8').split('\n');
+  }
+
+  const loaded = (modules: readonly string[], part: string) => modules.some((m) => m.includes(part));
+
+  it('a one-router YAML configuration serves without loading what it does not use', async () => {
+    const modules = await modulesOf(
+      'one-router.yaml',
+      `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+      async (base) => {
+        const r = await curl([`${base}/x`]);
+        assert.equal(r.status, 200);
+        assert.equal(r.body.toString(), 'hello');
+      },
+    );
+    // The log works: it saw the entry module and the middleware registry.
+    assert.ok(loaded(modules, '/dist/main.js'));
+    assert.ok(loaded(modules, '/dist/middleware/registry.js'));
+    for (const [what, part] of Object.entries(LAZY)) {
+      assert.ok(!loaded(modules, part), `${what} (${part}) is not loaded`);
+    }
+  });
+
+  it('a TOML configuration with jwt, circuitBreaker and a health check loads them when it is built, and they work', async () => {
+    const secret = 'a-secret-of-thirty-two-bytes-000';
+    const modules = await modulesOf(
+      'uses-more.toml',
+      `[entryPoints.web]
+address = "127.0.0.1:0"
+
+[http.middlewares.auth.jwt]
+signingSecret = "${secret}"
+
+[http.middlewares.cb.circuitBreaker]
+expression = "NetworkErrorRatio() > 0.5"
+
+[http.routers.api]
+rule = "PathPrefix(\`/\`)"
+middlewares = ["auth", "cb"]
+service = "be"
+
+[http.services.be.loadBalancer]
+servers = [{ url = "${backend.url}" }]
+
+[http.services.be.loadBalancer.healthCheck]
+path = "/health"
+interval = "1s"
+`,
+      async (base) => {
+        assert.equal((await curl([`${base}/x`])).status, 401);
+        const token = hs256(secret, { sub: 'alice', exp: Math.floor(Date.now() / 1000) + 300 });
+        const r = await curl(['-H', `Authorization: Bearer ${token}`, `${base}/x`]);
+        assert.equal(r.status, 200);
+        assert.equal(r.body.toString(), 'hello');
+      },
+    );
+    for (const part of [
+      LAZY.tomlParser,
+      LAZY.jwt,
+      LAZY.jose,
+      LAZY.breakerExpression,
+      LAZY.activeMonitor,
+      LAZY.httpProbe,
+    ]) {
+      assert.ok(loaded(modules, part), `${part} is loaded`);
+    }
+    assert.ok(!loaded(modules, LAZY.compress));
+    assert.ok(!loaded(modules, LAZY.h2Client));
+  });
+
+  it('`traffic validate` still reports a TOML error and an unknown middleware key with file:line:col', async () => {
+    const toml = join(dir, 'broken.toml');
+    writeFileSync(
+      toml,
+      '[entryPoints.web]\naddress = "127.0.0.1:0"\n\n[http.routers.api]\nrule = "PathPrefix(`/`)"\nservice = "be"\nmiddlewares = ["auth"\n',
+    );
+    const t = await runCli(['validate', '--config', toml], { script: DIST_MAIN });
+    assert.equal(t.code, 1);
+    assert.match(
+      t.stdout,
+      new RegExp(`^${toml.replaceAll('.', '\\.')}:8:1: TOML syntax error: Unterminated array$`, 'm'),
+    );
+
+    const yaml = join(dir, 'broken-jwt.yaml');
+    writeFileSync(
+      yaml,
+      `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+http:
+  middlewares:
+    auth:
+      jwt:
+        signingSecret: s
+        algorithm: HS256
+  routers:
+    api: { rule: "PathPrefix(\`/\`)", middlewares: [auth], service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    );
+    const y = await runCli(['validate', '--config', yaml], { script: DIST_MAIN });
+    assert.equal(y.code, 1);
+    assert.match(
+      y.stdout,
+      new RegExp(`^${yaml.replaceAll('.', '\\.')}:9:9: http\\.middlewares\\.auth\\.jwt\\.algorithm: `, 'm'),
+    );
+  });
+});
