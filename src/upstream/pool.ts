@@ -145,7 +145,8 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
       if (raw === undefined) {
         // Decrypted bytes go to a ReadSlot as well (TLSWrap reads through the same listener as
         // a TCP handle). Not over a socket of our own (PROXY protocol): tls.connect takes
-        // `onread` only when it creates the socket.
+        // `onread` only when it creates the socket. Not a shared slot: that relies on each read
+        // being handled before any other socket's, known of plain TCP reads from the event loop.
         const slot = new ReadSlot();
         // Node's tls.connect passes `onread` on to its socket; @types/node does not list it.
         const withSlot = { ...tlsOptions, onread: slot.onread };
