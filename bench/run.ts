@@ -8,6 +8,12 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { clockTicksPerSecond, commandExists, machine, pinSelf, toolVersions } from './lib/environment.ts';
 import { GRPC_BACKEND_PORT, grpcBackendCommand, probeGrpc } from './lib/grpc-mode.ts';
+import {
+  formatLatencyRun,
+  formatLatencySummary,
+  P99_MARGIN_MS,
+  summarizeLatency,
+} from './lib/latency-report.ts';
 import { CLIENT_CPU, type MeasureContext, measureRun, PROXY_CPU } from './lib/measure.ts';
 import { type BenchMode, isL4, MODE_INFO } from './lib/modes.ts';
 import { portFree, waitForHttp, waitForTcp } from './lib/net-wait.ts';
@@ -36,7 +42,7 @@ import {
 } from './lib/proxies.ts';
 import { formatProfile, formatRun, formatSummary } from './lib/report.ts';
 import type { RunRecord } from './lib/run-record.ts';
-import { summarize } from './lib/summary.ts';
+import { median, summarize } from './lib/summary.ts';
 import { type BenchCertificate, generateBenchCertificate } from './lib/tls-cert.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
@@ -72,15 +78,18 @@ const CLIENT_TOOLS: Readonly<Record<BenchMode, readonly string[]>> = {
   'tcp-conn': [],
   udp: [],
   overload: [],
+  // wrk measures nginx's maximum rate first, unless --rate gives it (checkMachine).
+  latency: [],
 };
 
-function checkMachine(plans: readonly ModePlan[]): void {
+function checkMachine(plans: readonly ModePlan[], options: BenchOptions): void {
   if (availableParallelism() < 2)
     throw new Fatal('the bench pins the client to CPU 0 and the proxy to CPU 1: it needs 2 CPUs');
   const needed = new Set([
     'taskset',
     'nginx',
     ...plans.flatMap((p) => [...CLIENT_TOOLS[p.mode], ...p.proxies.flatMap((s) => s.requires)]),
+    ...(plans.some((p) => p.mode === 'latency') && options.rate === undefined ? ['wrk'] : []),
   ]);
   const missing = [...needed].filter((c) => !commandExists(c));
   if (missing.length > 0) {
@@ -251,7 +260,7 @@ async function main(argv: readonly string[]): Promise<number> {
     console.log(USAGE);
     return 0;
   }
-  checkMachine(plans);
+  checkMachine(plans, options);
 
   const supervisor = new ProcessSupervisor();
   const tmpDir = mkdtempSync(join(tmpdir(), 'tm-bench-'));
@@ -373,6 +382,7 @@ async function runMode(
   runs: RunRecord[],
 ): Promise<boolean> {
   if (ctx.mode === 'overload') return runOverloadMode(ctx, proxies, header);
+  if (ctx.mode === 'latency') return runLatencyMode(ctx, proxies, header);
   const { rounds, durationS, warmupS, connections, streams } = ctx.options;
   const { mode, backend } = ctx;
   const load =
@@ -452,6 +462,93 @@ async function runOverloadMode(
   );
   console.log(`\nsaved ${file}`);
   return runs.every((r) => r.ok);
+}
+
+/**
+ * `--mode latency` (issue 15 §3): nginx's maximum rate (wrk, as `--mode http`, median of the
+ * rounds; or `--rate`), then every proxy in interleaved rounds under a constant load at half of
+ * it (bench/lib/latency-client.ts), and the table comparing each p99 with nginx's.
+ */
+async function runLatencyMode(
+  ctx: MeasureContext,
+  proxies: readonly ProxySpec[],
+  header: Results,
+): Promise<boolean> {
+  const { rounds, durationS, warmupS, connections, variants, builds, nginxVariants } = ctx.options;
+  const maxRuns: RunRecord[] = [];
+  let nginxMax = ctx.options.rate;
+  if (nginxMax === undefined) {
+    const nginx = allProxies(variants, 'http', builds, nginxVariants).find((p) => p.name === 'nginx')!;
+    console.log(
+      `
+--mode latency: nginx's maximum rate first (wrk -t1 -c${connections}, as --mode http), ` +
+        `${rounds} rounds × ${durationS}s (+${warmupS}s warm-up)
+`,
+    );
+    const httpCtx: MeasureContext = { ...ctx, mode: 'http' };
+    for (let round = 1; round <= rounds; round++) {
+      if (ctx.backend.exitInfo !== undefined) throw new Fatal('the backend nginx exited; stopping');
+      const record = await measureRun(httpCtx, nginx, round);
+      maxRuns.push(record);
+      console.log(formatRun(record));
+      if (!record.ok && record.logTail !== '') console.log(indent(record.logTail));
+      await sleep(PAUSE_BETWEEN_RUNS_MS);
+    }
+    nginxMax = median(maxRuns.flatMap((r) => (r.ok ? [r.load.perSecond] : []))) ?? undefined;
+    if (nginxMax === undefined) throw new Fatal("--mode latency: no run measured nginx's maximum rate");
+  }
+  const rate = Math.floor(nginxMax / 2);
+  const latencyCtx: MeasureContext = { ...ctx, rate };
+  console.log(
+    `
+--mode latency: ${MODE_INFO.latency.describe}
+` +
+      `nginx's maximum ${Math.round(nginxMax)} req/s (${ctx.options.rate === undefined ? 'median of the wrk runs' : '--rate'}) ` +
+      `→ ${rate} req/s over ${connections} connections
+` +
+      `${header.proxies.join(', ')}: ${rounds} rounds × ${durationS}s (+${warmupS}s warm-up); ` +
+      `proxy+backend on CPU ${PROXY_CPU}, client on CPU ${CLIENT_CPU}
+`,
+  );
+  const runs: RunRecord[] = [];
+  for (let round = 1; round <= rounds; round++) {
+    for (const spec of rotate(proxies, round - 1)) {
+      if (ctx.backend.exitInfo !== undefined) throw new Fatal('the backend nginx exited; stopping');
+      const record = await measureRun(latencyCtx, spec, round);
+      runs.push(record);
+      console.log(formatLatencyRun(record, rate));
+      if (!record.ok && record.logTail !== '') console.log(indent(record.logTail));
+      if (record.ok && record.profile) console.log(indent(formatProfile(record.profile, REPO_ROOT)));
+      await sleep(PAUSE_BETWEEN_RUNS_MS);
+    }
+  }
+  const summary = summarizeLatency(header.proxies, runs);
+  console.log(
+    `
+--mode latency: medians over ${rounds} rounds at ${rate} req/s (target: p99 ≤ nginx's p99 + ${P99_MARGIN_MS} ms; ` +
+      'late p99: how late the client itself sent, ms)',
+  );
+  console.log(formatLatencySummary(summary, rate));
+  mkdirSync(RESULTS_DIR, { recursive: true });
+  const file = join(RESULTS_DIR, `${header.startedAt.replaceAll(':', '-')}-latency.json`);
+  const body = {
+    ...header,
+    finishedAt: new Date().toISOString(),
+    nginxMaxRate: nginxMax,
+    nginxMaxFrom: ctx.options.rate === undefined ? 'wrk' : '--rate',
+    rate,
+    summary,
+    nginxMaxRuns: maxRuns,
+    runs,
+  };
+  writeFileSync(
+    file,
+    `${JSON.stringify(body, null, 2)}
+`,
+  );
+  console.log(`
+saved ${file}`);
+  return [...maxRuns, ...runs].every((r) => r.ok);
 }
 
 main(process.argv.slice(2)).then(

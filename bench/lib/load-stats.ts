@@ -36,6 +36,21 @@ export function loadStats(output: ClientOutput): LoadStats {
         errors: { ...r.errors },
       };
     }
+    case 'latency-client': {
+      const r = output.result;
+      return {
+        completed: r.completed,
+        durationS: r.durationS,
+        perSecond: r.achievedRate,
+        latencyMs: {
+          p50: r.latency.p50Ms,
+          p99: r.latency.p99Ms,
+          mean: r.latency.meanMs,
+          max: r.latency.maxMs,
+        },
+        errors: { ...r.errors },
+      };
+    }
     case 'handshake-client': {
       const r = output.result;
       return {

@@ -5,6 +5,7 @@ import { PROFILE_TOP, parseCpuProfile, topSelfTime } from './cpu-profile.ts';
 import { grpcH2loadArgs, missingReplies, waitForGrpc } from './grpc-mode.ts';
 import { parseH2loadOutput, runH2load } from './h2load.ts';
 import { parseHandshakeReport, runHandshakeClient } from './handshakes.ts';
+import { parseLatencyReport } from './latency-report.ts';
 import { errorTotal, loadStats } from './load-stats.ts';
 import { type BenchMode, MODE_INFO } from './modes.ts';
 import { waitPortFree, waitReady } from './net-wait.ts';
@@ -34,6 +35,8 @@ export interface MeasureContext {
   readonly mode: BenchMode;
   /** The certificate every proxy serves in a TLS mode; undefined in cleartext mode. */
   readonly certificate: BenchCertificate | undefined;
+  /** `--mode latency`: the constant rate of the load, requests/s (half of nginx's maximum). */
+  readonly rate?: number;
 }
 
 function tail(path: string, lines: number): string {
@@ -119,6 +122,25 @@ async function load(ctx: MeasureContext, durationS: number, measured = false): P
         durationS,
       });
       return { tool: 'ws-client', result: parseScriptReport(out) };
+    }
+    case 'latency-client': {
+      if (ctx.rate === undefined) throw new Error('--mode latency: no rate to run at');
+      const out = await runScriptClient(ctx.supervisor, {
+        cpu: CLIENT_CPU,
+        nodePath: ctx.paths.nodePath,
+        repoRoot: ctx.paths.repoRoot,
+        script: 'bench/lib/latency-client.ts',
+        args: [
+          PROXY_HOST,
+          String(proxyPort(ctx.mode)),
+          String(ctx.rate),
+          String(connections),
+          String(durationS),
+          ...ctx.options.headers,
+        ],
+        durationS,
+      });
+      return { tool: 'latency-client', result: parseLatencyReport(out) };
     }
     case 'overload-clients':
       // Its own runner (bench/lib/overload.ts): two clients and phases, not one load run.

@@ -11,12 +11,20 @@ export const MODES = [
   'tcp-conn',
   'udp',
   'overload',
+  'latency',
 ] as const;
 export type BenchMode = (typeof MODES)[number];
 
 export interface ModeInfo {
   /** The load generator: wrk (HTTP/1.1 keep-alive), h2load (HTTP/2), our handshake, WebSocket, layer-4 or overload clients. */
-  readonly client: 'wrk' | 'h2load' | 'handshake-client' | 'ws-client' | 'l4-client' | 'overload-clients';
+  readonly client:
+    | 'wrk'
+    | 'h2load'
+    | 'handshake-client'
+    | 'ws-client'
+    | 'l4-client'
+    | 'overload-clients'
+    | 'latency-client';
   readonly tls: boolean;
   /** What one unit of work is: CPU µs per request, or per handshake (connection + one request). */
   readonly unit: 'req' | 'hs' | 'msg' | 'MiB' | 'conn' | 'dgram';
@@ -117,6 +125,15 @@ export const MODE_INFO: Readonly<Record<BenchMode, ModeInfo>> = {
     latency: 'percentiles',
     describe:
       'a fixed-rate probe unloaded, then under 2,000 slowloris connections and 200 slow POSTs (bench/lib/overload.ts)',
+  },
+  latency: {
+    client: 'latency-client',
+    tls: false,
+    unit: 'req',
+    alpn: undefined,
+    latency: 'percentiles',
+    describe:
+      "HTTP/1.1 keep-alive at a constant rate, half of nginx's maximum, timed from when each request was due (bench/lib/latency-client.ts)",
   },
 };
 

@@ -17,6 +17,7 @@ describe('parseOptions', () => {
       builds: [],
       nginxVariants: [],
       headers: [],
+      rate: undefined,
       help: false,
     });
   });
@@ -81,7 +82,7 @@ describe('parseOptions', () => {
   it('rejects an unknown or empty --mode', () => {
     assert.throws(
       () => parseOptions(['--mode=quic']),
-      /unknown --mode "quic" \(known: http, https, h2, handshake, ws, compress, grpc, tcp-bulk, tcp-conn, udp, overload, tls, l4\)/,
+      /unknown --mode "quic" \(known: http, https, h2, handshake, ws, compress, grpc, tcp-bulk, tcp-conn, udp, overload, latency, tls, l4\)/,
     );
     assert.throws(() => parseOptions(['--mode=,']), /--mode needs at least one/);
     assert.throws(() => parseOptions(['--streams=0']), /--streams must be a positive integer/);
@@ -91,6 +92,14 @@ describe('parseOptions', () => {
     assert.throws(() => parseOptions(['--only=,']), /at least one proxy/);
     assert.throws(() => parseOptions(['--variant=no-equals-sign']), /name=path/);
     assert.throws(() => parseOptions(['--variant=Bad Name=x.yaml']), /name=path/);
+  });
+
+  it("reads --rate as nginx's maximum for --mode latency, and refuses it anywhere else", () => {
+    assert.equal(parseOptions(['--mode', 'latency', '--rate', '25000']).rate, 25_000);
+    assert.equal(parseOptions(['--mode', 'latency']).rate, undefined);
+    assert.throws(() => parseOptions(['--rate', '25000']), /--rate is for --mode latency only/);
+    assert.throws(() => parseOptions(['--mode=latency', '--rate=1']), /at least 2/);
+    assert.throws(() => parseOptions(['--mode=latency', '--rate=1.5']), /--rate must be a positive integer/);
   });
 
   it('rejects unknown flags and stray arguments', () => {

@@ -31,6 +31,8 @@ export interface BenchOptions {
   readonly nginxVariants: readonly Variant[];
   /** Header fields every request of the load (and the readiness probe) carries, `Name: value`. */
   readonly headers: readonly string[];
+  /** `--mode latency`: nginx's maximum rate (req/s) instead of measuring it; the load runs at half. */
+  readonly rate: number | undefined;
   readonly help: boolean;
 }
 
@@ -49,6 +51,8 @@ export const USAGE = `usage: npm run bench -- [options]
                     l4: short for tcp-bulk,tcp-conn,udp (vs HAProxy and nginx stream)
                     overload: p99 of a fixed-rate probe, unloaded and under 2,000
                     slowloris + 200 slow POSTs; RSS before, during, after
+                    latency: p50/p99/p99.9 at a constant rate, half of nginx's
+                    maximum (measured first with wrk), vs nginx's p99
   --rounds N        interleaved rounds (default 3)
   --duration S      seconds of load per run (default 10)
   --warmup S        seconds of unmeasured load before each run (default 2)
@@ -63,6 +67,8 @@ export const USAGE = `usage: npm run bench -- [options]
                     also run nginx as <n> with config <file> (repeatable)
   --header 'N: v'   send this header field with every request (repeatable), e.g.
                     an Authorization for the auth middlewares' runs
+  --rate N          latency mode: take nginx's maximum rate as N req/s instead of
+                    measuring it (the load then runs at N/2)
   --profile         run our proxy with --cpu-prof and print the top self-time functions
   --help`;
 
@@ -118,6 +124,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       build: { type: 'string', multiple: true },
       'nginx-variant': { type: 'string', multiple: true },
       header: { type: 'string', multiple: true },
+      rate: { type: 'string' },
       profile: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -139,8 +146,13 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   const nginxVariants = (values['nginx-variant'] ?? []).map((v) =>
     parseVariant(v, '--nginx-variant', 'nginx.conf'),
   );
+  const modes = parseModes(values.mode);
+  const rate = values.rate === undefined ? undefined : positiveInt('--rate', values.rate, 0);
+  if (rate !== undefined && !modes.includes('latency')) throw new Error('--rate is for --mode latency only');
+  if (rate !== undefined && rate < 2)
+    throw new Error('--rate must be at least 2 (the load runs at half of it)');
   return {
-    modes: parseModes(values.mode),
+    modes,
     rounds: positiveInt('--rounds', values.rounds, 3),
     durationS: positiveInt('--duration', values.duration, 10),
     warmupS: nonNegativeInt('--warmup', values.warmup, 2),
@@ -152,6 +164,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     builds,
     nginxVariants,
     headers: (values.header ?? []).map(parseHeader),
+    rate,
     help: values.help,
   };
 }

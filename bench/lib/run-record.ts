@@ -1,6 +1,7 @@
 import type { SelfTimeRow } from './cpu-profile.ts';
 import type { H2loadResult } from './h2load.ts';
 import type { HandshakeClientReport } from './handshakes.ts';
+import type { LatencyReport } from './latency-report.ts';
 import type { BenchMode } from './modes.ts';
 import type { ScriptClientReport } from './script-client.ts';
 import type { TlsFacts } from './tls-probe.ts';
@@ -21,7 +22,8 @@ export type ClientOutput =
   | { readonly tool: 'h2load'; readonly result: H2loadResult }
   | { readonly tool: 'handshake-client'; readonly result: HandshakeClientReport }
   | { readonly tool: 'ws-client'; readonly result: ScriptClientReport }
-  | { readonly tool: 'l4-client'; readonly result: ScriptClientReport };
+  | { readonly tool: 'l4-client'; readonly result: ScriptClientReport }
+  | { readonly tool: 'latency-client'; readonly result: LatencyReport };
 
 /** The same few numbers whatever the client; null where the client does not give them. */
 export interface LoadStats {
