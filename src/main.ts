@@ -34,6 +34,7 @@ import {
 import { tlsEntryPoints } from './config/static/entry-point-tls.ts';
 import { loadModule } from './core/lazy-module.ts';
 import { createLogger, type Logger } from './core/logger.ts';
+import { limitOldGenerationGrowth } from './core/old-generation-growth.ts';
 import { OldGenerationPacer, settleHeap } from './core/settle-heap.ts';
 import { Ticker } from './core/ticker.ts';
 import { capYoungGeneration } from './core/young-generation-cap.ts';
@@ -794,6 +795,7 @@ async function run(
           setImmediate(() => {
             settleHeap();
             capYoungGeneration();
+            limitOldGenerationGrowth();
             signals?.forgive(); // our own pause, not load
           });
         }
@@ -937,6 +939,7 @@ async function run(
       setImmediate(() => {
         const r = settleHeap();
         capYoungGeneration();
+        limitOldGenerationGrowth();
         // That collection is our own start-up work too, not load (see signals above).
         signals?.forgive();
         settledHeap = process.memoryUsage().heapTotal;

@@ -50,6 +50,16 @@ export class HeaderList {
     this.values.push(value);
   }
 
+  /**
+   * `append` for a name whose lowercase form the caller has as a constant: no string made per
+   * call (fields added to every request live as long as it does; see applyForwardedHeaders).
+   */
+  appendLowered(name: string, lname: string, value: string): void {
+    this.names.push(name);
+    this.lnames.push(lname);
+    this.values.push(value);
+  }
+
   /** Replace every occurrence with one field (appended at the position of the first, or at the end). */
   set(name: string, value: string): void {
     const lname = name.toLowerCase();

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
-import { adoptReadSlot, ReadSlot, type ReadTarget } from './read-slot.ts';
+import { adoptReadSlot, isSharedReadBuffer, ReadSlot, type ReadTarget } from './read-slot.ts';
 
 /** Collects what a slot delivers: the bytes (copied), and which buffer each read landed in. */
 class Collector implements ReadTarget {
@@ -140,5 +140,37 @@ describe('ReadSlot spares', () => {
     const c = slot.onread.buffer();
     assert.notEqual(c, a);
     assert.notEqual(c, a2);
+  });
+});
+
+describe('shared ReadSlot', () => {
+  it('reads into the one shared buffer, which it never lends', () => {
+    const a = new ReadSlot(false, true);
+    const b = new ReadSlot(false, true);
+    const buf = a.onread.buffer();
+    assert.equal(b.onread.buffer(), buf, 'every shared slot reads into the same buffer');
+    assert.equal(isSharedReadBuffer(buf), true);
+    a.onread.callback(10, buf);
+    assert.throws(() => a.lend(), /cannot be lent/);
+    assert.equal(a.onread.buffer(), buf, 'a small read keeps the slot on the shared buffer');
+    assert.equal(isSharedReadBuffer(new ReadSlot().onread.buffer()), false, 'a plain slot has its own');
+  });
+
+  it('moves to buffers of its own after a read that fills the shared one, or when unshared', () => {
+    const a = new ReadSlot(false, true);
+    const shared = a.onread.buffer();
+    a.onread.callback(shared.length, shared);
+    const own = a.onread.buffer();
+    assert.notEqual(own, shared);
+    assert.equal(isSharedReadBuffer(own), false);
+    assert.equal(a.lend(), own, 'a buffer of its own can be lent');
+    assert.notEqual(a.onread.buffer(), own);
+
+    const b = new ReadSlot(false, true);
+    assert.equal(b.onread.buffer(), shared);
+    b.unshare();
+    const bOwn = b.onread.buffer();
+    assert.notEqual(bOwn, shared);
+    assert.equal(b.onread.buffer(), bOwn, 'and reuses it from then on');
   });
 });

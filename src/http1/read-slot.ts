@@ -19,17 +19,30 @@ export interface ReadTarget {
  * to the other side, which may stay queued; pipelined bytes) must never be the reused memory:
  * small ones are copied out (`COPY_MAX`), large ones take the buffer along (`lend`) and the next
  * read gets a fresh one.
+ *
+ * A `shared` slot reads into one buffer common to every shared slot (`SHARED_READ_SIZE`) until
+ * a read fills it or `unshare` is called; then into buffers of its own as above. For sockets
+ * that mostly sit idle or read small answers (upstream connections: one per request in flight,
+ * hundreds under HTTP/2 load), the reused buffer then costs nothing per socket. Sharing is safe
+ * because a read is handled to the end (the callback) before any other socket reads, and what
+ * is kept is copied; but the shared buffer can never be lent: a large read in it is copied
+ * (`isSharedReadBuffer`), since every other shared socket reads into it next.
  */
 export class ReadSlot {
   target: ReadTarget | null = null;
   #buf: Buffer | null = null;
   #lent = false;
   #bulk: boolean;
+  #shared: boolean;
   #spare: Buffer[] | null = null;
 
-  /** `bulk`: reads are large from the start (a tunnel that switched to a slot mid-transfer). */
-  constructor(bulk = false) {
+  /**
+   * `bulk`: reads are large from the start (a tunnel that switched to a slot mid-transfer).
+   * `shared`: reads go to the buffer common to shared slots until the first read that fills it.
+   */
+  constructor(bulk = false, shared = false) {
     this.#bulk = bulk;
+    this.#shared = shared;
   }
   /** net's `onread` option: the buffer to read into next, and what to do with a read. */
   readonly onread = {
@@ -42,6 +55,15 @@ export class ReadSlot {
   };
 
   #next(): Buffer {
+    if (this.#shared) {
+      if (!this.#bulk) {
+        sharedBuffer ??= Buffer.allocUnsafeSlow(SHARED_READ_SIZE);
+        this.#buf = sharedBuffer;
+        return sharedBuffer;
+      }
+      // A read filled the shared buffer: large reads from now on, into buffers of the slot's own.
+      this.unshare();
+    }
     let b = this.#buf;
     const size = this.#bulk ? READ_SIZE_BULK : READ_SIZE;
     if (b === null || this.#lent || b.length < size) {
@@ -71,8 +93,22 @@ export class ReadSlot {
    * the buffer lent, which its borrower may give back (`recycle`) once nothing refers to it.
    */
   lend(): Buffer {
+    const b = this.#buf!;
+    if (b === sharedBuffer) throw new Error('the shared read buffer cannot be lent');
     this.#lent = true;
-    return this.#buf!;
+    return b;
+  }
+
+  /**
+   * Reads go to buffers of this slot's own from the next buffer asked for (a tunnel lends what
+   * it reads). The socket may already be handed the shared buffer for its next read: that read
+   * still lands there (`isSharedReadBuffer`).
+   */
+  unshare(): void {
+    if (!this.#shared) return;
+    this.#shared = false;
+    // The shared buffer is not the slot's to reuse: the next buffer is one of its own.
+    this.#lent = true;
   }
 
   /**
@@ -88,6 +124,16 @@ export class ReadSlot {
 
 /** Spare buffers a slot keeps from recycled writes: enough for the writes a tunnel lets queue. */
 const MAX_SPARE = 2;
+
+/** The buffer shared slots read into: as large as a slot's first buffer, so reads are the same. */
+const SHARED_READ_SIZE = READ_SIZE;
+/** Allocated on first use, never replaced (a handle may be bound to it at any time). */
+let sharedBuffer: Buffer | null = null;
+
+/** `buf` is the buffer shared slots read into: what is kept of it must be copied, never lent. */
+export function isSharedReadBuffer(buf: Buffer): boolean {
+  return buf === sharedBuffer;
+}
 
 const SLOT = Symbol('traffic.readSlot');
 type Slotted = { [SLOT]?: ReadSlot };

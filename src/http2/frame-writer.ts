@@ -15,7 +15,12 @@ import {
 } from './frames.ts';
 import { H2_PREFACE } from './preface.ts';
 
-const SLAB = 64 * 1024;
+/**
+ * Frame heads and small frames go into slabs of this size: 16 KiB, ~200 small responses' frames
+ * per slab. Each connection holds one (and any replaced one still queued), so 64 KiB made 3 MB
+ * for the 50 connections of the HTTP/2 benchmark (docs/performance.md, "Memory under HTTP/2").
+ */
+const SLAB = 16 * 1024;
 /** DATA payloads up to this size are copied next to their frame head; larger ones are written as they are. */
 const COPY_DATA = 2048;
 

@@ -69,7 +69,6 @@ export class Exchange
   extends ExchangeTries
   implements ClientExchange, UpstreamUser, OutgoingRequest, TunnelListener, PipelineSink
 {
-  #h1Fields = '';
   #clientBlocked = false;
   /** The response body phase: its filters, when the route's middlewares asked for the body. */
   #pipeline: ResponsePipeline | null = null;
@@ -109,15 +108,17 @@ export class Exchange
     return this.parsed.upgrade;
   }
 
+  /**
+   * Built for each try, not kept: a kept string lives as long as the request, and under HTTP/2
+   * (hundreds of requests in flight) whatever lives that long is promoted to the old generation
+   * (docs/performance.md, "Garbage collection"); a retry builds it again.
+   */
   h1Fields(): string {
-    if (this.#h1Fields === '') {
-      const p = this.parsed;
-      // A buffered body goes with its length, however the client framed it.
-      const framing: ParsedRequest =
-        this.spool === null ? p : { ...p, bodyKind: BODY_LENGTH, contentLength: this.spool.length };
-      this.#h1Fields = upstreamHeadTail(this.req.headers, framing);
-    }
-    return this.#h1Fields;
+    const p = this.parsed;
+    // A buffered body goes with its length, however the client framed it.
+    const framing: ParsedRequest =
+      this.spool === null ? p : { ...p, bodyKind: BODY_LENGTH, contentLength: this.spool.length };
+    return upstreamHeadTail(this.req.headers, framing);
   }
 
   // ---- UpstreamUser

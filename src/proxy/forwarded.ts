@@ -59,11 +59,11 @@ export function applyForwardedHeaders(
   const port = hostPort !== '' ? hostPort : listenPort;
   if (!trusted) {
     headers.deleteWhere(isManagedForwardingField);
-    headers.append('X-Forwarded-For', clientIp);
-    headers.append('X-Forwarded-Proto', scheme);
-    if (authority !== '') headers.append('X-Forwarded-Host', authority);
-    headers.append('X-Forwarded-Port', port);
-    headers.append('X-Real-Ip', clientIp);
+    headers.appendLowered('X-Forwarded-For', 'x-forwarded-for', clientIp);
+    headers.appendLowered('X-Forwarded-Proto', 'x-forwarded-proto', scheme);
+    if (authority !== '') headers.appendLowered('X-Forwarded-Host', 'x-forwarded-host', authority);
+    headers.appendLowered('X-Forwarded-Port', 'x-forwarded-port', port);
+    headers.appendLowered('X-Real-Ip', 'x-real-ip', clientIp);
     return;
   }
   const xff = headers.getAll('x-forwarded-for');

@@ -1,7 +1,14 @@
 import type { Socket } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Ticker, Timed } from '../core/ticker.ts';
-import { adoptReadSlot, ReadSlot, type ReadTarget, readSlotOf } from '../http1/read-slot.ts';
+import {
+  adoptReadSlot,
+  copyOut,
+  isSharedReadBuffer,
+  ReadSlot,
+  type ReadTarget,
+  readSlotOf,
+} from '../http1/read-slot.ts';
 
 /** How a tunnel ended, for the access log and metrics. */
 export type TunnelEnd =
@@ -51,6 +58,12 @@ class TunnelSide implements ReadTarget {
 
   onRead(buf: Buffer, n: number): boolean {
     const to = this.to;
+    if (isSharedReadBuffer(buf)) {
+      // The read landed in the buffer upstream connections share (they were handed it before
+      // the tunnel took the slot over, see #read): what may stay queued is a copy.
+      this.tunnel.data(this, copyOut(buf, 0, n));
+      return true;
+    }
     this.tunnel.data(this, n === buf.length ? buf : buf.subarray(0, n));
     // Nothing left queued: the kernel (or TLS) took the bytes and the buffer can be read into
     // again. Else the queued write holds this memory: the next read goes to a fresh buffer.
@@ -197,6 +210,8 @@ export class Tunnel implements Timed {
     if (s.readableLength === 0) {
       const slot = readSlotOf(s);
       if (slot !== null) {
+        // A tunnel lends the buffers it reads into: never the one upstream connections share.
+        slot.unshare();
         side.slot = slot;
         slot.target = side;
         return;

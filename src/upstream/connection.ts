@@ -4,7 +4,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { Ticker, Timed } from '../core/ticker.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { ParseError } from '../http1/parse-error.ts';
-import { COPY_MAX, copyOut, type ReadSlot, type ReadTarget } from '../http1/read-slot.ts';
+import { COPY_MAX, copyOut, isSharedReadBuffer, type ReadSlot, type ReadTarget } from '../http1/read-slot.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
 import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
@@ -396,8 +396,15 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     if (user === null) return;
     if (shared) {
       // The user may keep what it gets: small reads are copied out of the reused buffer, large
-      // ones take it along and the next read goes to a fresh one.
+      // ones take it along and the next read goes to a fresh one. The buffer common to every
+      // idle connection (ReadSlot `shared`) cannot go along: a large read there is copied, and
+      // the connection reads into buffers of its own from now on (a large body is coming).
       if (end - start <= COPY_MAX) {
+        buf = copyOut(buf, start, end);
+        start = 0;
+        end = buf.length;
+      } else if (isSharedReadBuffer(buf)) {
+        this.#slot!.unshare();
         buf = copyOut(buf, start, end);
         start = 0;
         end = buf.length;

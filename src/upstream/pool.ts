@@ -131,8 +131,9 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
     if (raw !== undefined) raw.write(encodeProxyHeader(o.proxyProtocol!, user.proxyProtocolClient?.()));
     if (o.tls === undefined) {
       if (raw === undefined) {
-        // Plain TCP: reads go to a buffer of the connection's own (ReadSlot), not a stream.
-        const slot = new ReadSlot();
+        // Plain TCP: reads go to a reused buffer (ReadSlot), not a stream: the one shared by
+        // upstream connections (a response head at a time), one of its own once a read fills it.
+        const slot = new ReadSlot(false, true);
         const socket = connect({ host: o.host, port: o.port, noDelay: true, onread: slot.onread });
         registerReadSlot(socket, slot);
         conn = new UpstreamConnection(socket, this, false, slot);
@@ -144,7 +145,8 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
       if (raw === undefined) {
         // Decrypted bytes go to a ReadSlot as well (TLSWrap reads through the same listener as
         // a TCP handle). Not over a socket of our own (PROXY protocol): tls.connect takes
-        // `onread` only when it creates the socket.
+        // `onread` only when it creates the socket. Not a shared slot: that relies on each read
+        // being handled before any other socket's, known of plain TCP reads from the event loop.
         const slot = new ReadSlot();
         // Node's tls.connect passes `onread` on to its socket; @types/node does not list it.
         const withSlot = { ...tlsOptions, onread: slot.onread };
