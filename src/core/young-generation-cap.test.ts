@@ -37,8 +37,10 @@ describe('capYoungGeneration', () => {
   it('keeps the new space at the cap where V8 alone grows it further', () => {
     const free = grownNewSpaceMb(null);
     const capped = grownNewSpaceMb(4);
-    assert.ok(free > 8, `V8 grows the new space past 8 MB by itself (${free} MB)`);
-    assert.ok(capped <= 8, `capped at 4 MB, one growth step of slack at most (${capped} MB)`);
+    // V8 alone reaches 64 MB here; capped runs end at 7–8.5 MB (a semi-space is not always a
+    // power of two, and a growth step may land before the observer runs): two steps of slack.
+    assert.ok(free > 32, `V8 grows the new space past 32 MB by itself (${free} MB)`);
+    assert.ok(capped <= 16, `capped at 4 MB, two growth steps of slack at most (${capped} MB)`);
   });
 
   it('leaves the heap alone when the operator set a young-generation flag', () => {
