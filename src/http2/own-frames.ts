@@ -176,12 +176,21 @@ export class OwnFrames implements FrameHandler, FrameFailures {
   #onClosedStream(id: number): boolean {
     if (id >= this.#skipLo && id <= this.#skipHi)
       return this.fail(E_PROTOCOL_ERROR, 'HEADERS on a stream id the client skipped');
+    return this.#onRemembered(id, 'HEADERS on a closed stream');
+  }
+
+  /**
+   * A frame on a closed stream this connection still remembers: after the client's END_STREAM a
+   * connection error STREAM_CLOSED (§5.1 "closed"; nghttp2 alike), after the client's
+   * RST_STREAM a stream error STREAM_CLOSED; a stream we reset or one forgotten: ignored.
+   */
+  #onRemembered(id: number, what: string): boolean {
     const ring = this.#closed;
     if (ring === null) return true;
     for (let i = 0; i < CLOSED_KEPT; i++) {
       const e = ring[i]!;
       if ((e & 0x7fff_ffff) !== id) continue;
-      if (e >= CLOSED_ENDED) return this.fail(E_STREAM_CLOSED, 'HEADERS on a closed stream');
+      if (e >= CLOSED_ENDED) return this.fail(E_STREAM_CLOSED, what);
       this.streamError(id, E_STREAM_CLOSED);
       return !this.#c.closed;
     }
@@ -226,7 +235,10 @@ export class OwnFrames implements FrameHandler, FrameFailures {
     const s = c.streams.get(id);
     if (s === undefined) {
       if (id > c.lastStream) return this.fail(E_PROTOCOL_ERROR, 'DATA on an idle stream');
-      return true; // a stream we closed or reset: ignored (§5.4.2)
+      // Closed after the client's END_STREAM: connection error, as nghttp2
+      // (session_on_data_received_fail_fast, "DATA: stream closed"); a stream we reset: ignored
+      // (frames in flight, §5.4.2), its bytes counted in the connection window above.
+      return this.#onRemembered(id, 'DATA on a closed stream');
     }
     if (s.remoteEnded) {
       this.streamError(id, E_STREAM_CLOSED);

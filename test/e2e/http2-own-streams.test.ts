@@ -197,6 +197,27 @@ http:
     c.destroy();
   });
 
+  it('DATA on a stream closed after END_STREAM both ways: GOAWAY(STREAM_CLOSED)', async () => {
+    const c = new Raw(proxy.ports['web']!);
+    c.write(headers(1));
+    await c.until((f) => answered(f, 1), 'stream 1 answered');
+    c.write(frame(DATA, END_STREAM, 1, Buffer.from('late')));
+    await c.until(() => c.closed, 'closed');
+    assert.equal(goawayCode(c.frames), STREAM_CLOSED);
+  });
+
+  it('DATA on a stream the proxy reset: ignored, the connection serves on', async () => {
+    const c = new Raw(proxy.ports['web']!);
+    c.write(headers(1, END_HEADERS, '/bad', [field('X-Upper', 'v')]));
+    await c.until((f) => rstCode(f, 1) !== undefined, 'stream 1 reset');
+    // Body bytes the client had in flight before it saw the reset.
+    c.write(frame(DATA, END_STREAM, 1, Buffer.from('in flight')));
+    c.write(headers(3));
+    await c.until((f) => answered(f, 3), 'stream 3 answered');
+    assert.equal(goawayCode(c.frames), undefined);
+    c.destroy();
+  });
+
   it('HEADERS on a stream id the client skipped (§5.1.1): GOAWAY(PROTOCOL_ERROR)', async () => {
     const c = new Raw(proxy.ports['web']!);
     c.write(Buffer.concat([headers(1), headers(7)]));
