@@ -62,9 +62,14 @@ export function lowerFieldName(name: string): string {
       if (name === pairs[i] || name === pairs[i + 1]) return pairs[i + 1]!;
     }
   }
-  for (let i = 0; i < name.length; i++) {
-    const c = name.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) return name.toLowerCase();
+  return toLowerAscii(name);
+}
+
+/** Lowercase without the Unicode machinery: field names and hosts are ASCII. */
+export function toLowerAscii(s: string): string {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0x41 && c <= 0x5a) return s.toLowerCase();
   }
-  return name;
+  return s;
 }

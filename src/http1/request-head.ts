@@ -1,7 +1,7 @@
 import { HeaderList } from '../core/headers.ts';
 import { HOST_CHAR, KNOWN_METHODS, TARGET_CHAR, TCHAR } from './chars.ts';
 import { BAD_NAME, fieldNameEnd, fieldValue, SPACE_BEFORE_COLON } from './field-line.ts';
-import { lowerFieldName } from './field-names.ts';
+import { lowerFieldName, toLowerAscii } from './field-names.ts';
 import { ParseError } from './parse-error.ts';
 
 export const BODY_NONE = 0;
@@ -384,13 +384,4 @@ export function splitAuthority(authority: string): { host: string; port: string 
 function isToken(s: string): boolean {
   for (let i = 0; i < s.length; i++) if (TCHAR[s.charCodeAt(i)] !== 1) return false;
   return s.length > 0;
-}
-
-/** Lowercase without the Unicode machinery: header names are ASCII tokens. */
-export function toLowerAscii(s: string): string {
-  for (let i = 0; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c >= 0x41 && c <= 0x5a) return s.toLowerCase();
-  }
-  return s;
 }
