@@ -19,6 +19,8 @@ import { H2_PREFACE } from './preface.ts';
  * Frame heads and small frames go into slabs of this size: 16 KiB, ~200 small responses' frames
  * per slab. Each connection holds one (and any replaced one still queued), so 64 KiB made 3 MB
  * for the 50 connections of the HTTP/2 benchmark (docs/performance.md, "Memory under HTTP/2").
+ * Not from Buffer's pool: a connection's current slab would pin a whole 64 KiB pool chunk (the
+ * rest of it garbage) for as long as the connection is quiet.
  */
 const SLAB = 16 * 1024;
 /** DATA payloads up to this size are copied next to their frame head; larger ones are written as they are. */
@@ -32,7 +34,7 @@ const COPY_DATA = 2048;
  */
 export class FrameWriter {
   readonly #socket: Socket;
-  #slab = Buffer.allocUnsafe(SLAB);
+  #slab = Buffer.allocUnsafeSlow(SLAB);
   #start = 0;
   #pos = 0;
   #chunks: Buffer[] = [];
@@ -49,7 +51,7 @@ export class FrameWriter {
   #ensure(n: number): void {
     if (this.#pos + n <= this.#slab.length) return;
     this.#cut();
-    this.#slab = Buffer.allocUnsafe(Math.max(SLAB, n));
+    this.#slab = Buffer.allocUnsafeSlow(Math.max(SLAB, n));
     this.#start = 0;
     this.#pos = 0;
   }

@@ -12,6 +12,13 @@ export type HpackResult = typeof HPACK_OK | typeof HPACK_TOO_LARGE | typeof HPAC
 const MAX_INT = 2 ** 28;
 
 /**
+ * Where Huffman strings are decoded before they become strings: at once, so one buffer serves
+ * every connection (one each pinned a 64 KiB pool chunk per connection; docs/performance.md,
+ * "Memory under HTTP/2").
+ */
+let scratch = Buffer.allocUnsafeSlow(4096);
+
+/**
  * The HPACK decoder of one connection (RFC 7541): static and dynamic table, Huffman strings,
  * dynamic table size updates. A header list over `maxListSize` (RFC 9113 accounting: name +
  * value + 32 per field) or `maxPairs` fields is still decoded whole, since the dynamic table
@@ -24,7 +31,6 @@ export class HpackDecoder {
   readonly #maxListSize: number;
   readonly #maxPairs: number;
   #pos = 0;
-  #scratch = Buffer.allocUnsafe(4096);
   #str = '';
   /** Why the last decode failed. */
   error = '';
@@ -128,11 +134,10 @@ export class HpackDecoder {
       return true;
     }
     const bound = huffmanBound(len);
-    if (this.#scratch.length < bound)
-      this.#scratch = Buffer.allocUnsafe(Math.max(bound, this.#scratch.length * 2));
-    const n = huffmanDecode(buf, s, s + len, this.#scratch);
+    if (scratch.length < bound) scratch = Buffer.allocUnsafeSlow(Math.max(bound, scratch.length * 2));
+    const n = huffmanDecode(buf, s, s + len, scratch);
     if (n < 0) return false;
-    this.#str = n === 0 ? '' : this.#scratch.latin1Slice(0, n);
+    this.#str = n === 0 ? '' : scratch.latin1Slice(0, n);
     return true;
   }
 }
