@@ -23,6 +23,34 @@ const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
 ]);
 
 /**
+ * Fields appended to every request once it is parsed (applyForwardedHeaders: X-Forwarded-For,
+ * -Proto, -Host, -Port, X-Real-Ip): room for them is kept in the header list's arrays.
+ */
+const FORWARDED_ROOM = 5;
+
+/**
+ * The fields of the request being parsed, copied out at their size once it is known (`sized`).
+ * Arrays grown by push had 17 slots each (V8 grows an empty array to 17 on the first push), three
+ * per request, and they live as long as the request: under HTTP/2's 500 streams in flight most
+ * of a request's state is promoted to the old generation (docs/performance.md, "Memory under
+ * HTTP/2"). Safe to share: a parse runs to its end before the next one starts.
+ */
+const scratchNames: string[] = [];
+const scratchValues: string[] = [];
+
+/**
+ * `src[0..n)` in an array with room for FORWARDED_ROOM more and no more: `slice` allocates
+ * exactly what it copies, and `pop` never shrinks the backing store (V8 trims only below half).
+ * Stays PACKED, like every other header list's arrays.
+ */
+function sized(src: string[], n: number): string[] {
+  while (src.length < n + FORWARDED_ROOM) src.push('');
+  const a = src.slice(0, n + FORWARDED_ROOM);
+  for (let i = 0; i < FORWARDED_ROOM; i++) a.pop();
+  return a;
+}
+
+/**
  * Builds the request the pipeline sees from an HTTP/2 header list (`raw`: name, value, name,
  * value… in arrival order, as node:http2 hands them over). Refuses what RFC 9113 §8.3 calls
  * malformed, and holds the request to the same rules as the HTTP/1.1 codec (method, target and
@@ -46,8 +74,13 @@ export function parseH2Request(
   let cookie: string | undefined;
   let regular = false;
   let count = 0;
-  const headers = new HeaderList();
-  const { names, lnames, values } = headers;
+  // Slot 0 is Host's, its value set below from the authority (written now: a store past the end
+  // would make the scratch array, and the copies, HOLEY).
+  const names = scratchNames;
+  const values = scratchValues;
+  names[0] = 'host';
+  values[0] = '';
+  let n = 1;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
@@ -119,9 +152,8 @@ export function parseH2Request(
         cookie = cookie === undefined ? value : `${cookie}; ${value}`;
         continue;
     }
-    names.push(name);
-    lnames.push(name);
-    values.push(value);
+    names[n] = name;
+    values[n++] = value;
   }
   if (method === undefined) return new ParseError(400, 'missing :method');
   // WebSocket over HTTP/2 (RFC 8441): an extended CONNECT for `websocket` is routed as the GET
@@ -187,14 +219,13 @@ export function parseH2Request(
 
   // Host first, as an HTTP/1.1 client puts it: middlewares read it like any field, and the
   // upstream head takes Host from the authority anyway.
-  names.unshift('host');
-  lnames.unshift('host');
-  values.unshift(authority);
+  values[0] = authority;
   if (cookie !== undefined) {
-    names.push('cookie');
-    lnames.push('cookie');
-    values.push(cookie);
+    names[n] = 'cookie';
+    values[n++] = cookie;
   }
+  // Field names are lowercase on HTTP/2: names and lnames hold the same strings.
+  const headers = new HeaderList(sized(names, n), sized(names, n), sized(values, n));
   return {
     method,
     path,
