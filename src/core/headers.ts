@@ -127,3 +127,20 @@ export class HeaderList {
     return new HeaderList(this.names.slice(), this.lnames.slice(), this.values.slice());
   }
 }
+
+/**
+ * `src[0..n)` in a new array with room for `room` more fields and no more: for header lists
+ * parsed into scratch arrays (parseH2Request, parseResponseHead) whose size is known only at
+ * the end. An empty array grown by push has 17 slots from the first push, three per list, and
+ * a list lives as long as its exchange: under HTTP/2's 500 streams in flight most of it is
+ * promoted to the old generation (docs/performance.md, "Memory under HTTP/2"). `slice`
+ * allocates exactly what it copies and `pop` never shrinks the backing store (V8 trims only
+ * below half); the copy stays PACKED like every other list's arrays. `src` is padded with ''
+ * as needed.
+ */
+export function copyFields(src: string[], n: number, room: number): string[] {
+  while (src.length < n + room) src.push('');
+  const a = src.slice(0, n + room);
+  for (let i = 0; i < room; i++) a.pop();
+  return a;
+}

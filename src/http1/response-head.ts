@@ -1,4 +1,4 @@
-import { HeaderList } from '../core/headers.ts';
+import { copyFields, HeaderList } from '../core/headers.ts';
 import { FIELD_VALUE } from './chars.ts';
 import { fieldNameEnd, fieldValue } from './field-line.ts';
 import { lowerFieldName } from './field-names.ts';
@@ -27,6 +27,14 @@ export interface ParsedResponse {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+/**
+ * The fields of the head being parsed, copied out at their size (copyFields). Safe to share: a
+ * parse runs to its end before the next one starts.
+ */
+const scratchNames: string[] = [];
+const scratchLnames: string[] = [];
+const scratchValues: string[] = [];
 
 /**
  * Parses an upstream response head from `buf[start..end)`. null = incomplete. A ParseError here
@@ -80,8 +88,10 @@ export function parseResponseHead(
     return new ParseError(502, 'invalid status line');
   }
 
-  const headers = new HeaderList();
-  const { names, lnames, values } = headers;
+  const names = scratchNames;
+  const lnames = scratchLnames;
+  const values = scratchValues;
+  let n = 0;
   let cl: string | undefined;
   let clConflict = false;
   let te: string | undefined;
@@ -95,9 +105,9 @@ export function parseResponseHead(
     if (value === null) return new ParseError(502, 'invalid upstream header value');
     const name = head.slice(pos, colon);
     const lname = lowerFieldName(name);
-    names.push(name);
-    lnames.push(lname);
-    values.push(value);
+    names[n] = name;
+    lnames[n] = lname;
+    values[n++] = value;
     if (lname === 'content-length') {
       if (cl !== undefined && cl !== value) clConflict = true;
       cl = value;
@@ -162,6 +172,8 @@ export function parseResponseHead(
     bodyKind = BODY_CLOSE;
     reusable = false;
   }
+  // Nothing is appended to a response's fields on the plain path: no room.
+  const headers = new HeaderList(copyFields(names, n, 0), copyFields(lnames, n, 0), copyFields(values, n, 0));
   return {
     status,
     reason,

@@ -1,4 +1,4 @@
-import { HeaderList } from '../core/headers.ts';
+import { copyFields, HeaderList } from '../core/headers.ts';
 import { FIELD_VALUE, KNOWN_METHODS, TARGET_CHAR, TCHAR } from '../http1/chars.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import {
@@ -29,26 +29,11 @@ const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
 const FORWARDED_ROOM = 5;
 
 /**
- * The fields of the request being parsed, copied out at their size once it is known (`sized`).
- * Arrays grown by push had 17 slots each (V8 grows an empty array to 17 on the first push), three
- * per request, and they live as long as the request: under HTTP/2's 500 streams in flight most
- * of a request's state is promoted to the old generation (docs/performance.md, "Memory under
- * HTTP/2"). Safe to share: a parse runs to its end before the next one starts.
+ * The fields of the request being parsed, copied out at their size once it is known
+ * (copyFields). Safe to share: a parse runs to its end before the next one starts.
  */
 const scratchNames: string[] = [];
 const scratchValues: string[] = [];
-
-/**
- * `src[0..n)` in an array with room for FORWARDED_ROOM more and no more: `slice` allocates
- * exactly what it copies, and `pop` never shrinks the backing store (V8 trims only below half).
- * Stays PACKED, like every other header list's arrays.
- */
-function sized(src: string[], n: number): string[] {
-  while (src.length < n + FORWARDED_ROOM) src.push('');
-  const a = src.slice(0, n + FORWARDED_ROOM);
-  for (let i = 0; i < FORWARDED_ROOM; i++) a.pop();
-  return a;
-}
 
 /**
  * Builds the request the pipeline sees from an HTTP/2 header list (`raw`: name, value, name,
@@ -225,7 +210,11 @@ export function parseH2Request(
     values[n++] = cookie;
   }
   // Field names are lowercase on HTTP/2: names and lnames hold the same strings.
-  const headers = new HeaderList(sized(names, n), sized(names, n), sized(values, n));
+  const headers = new HeaderList(
+    copyFields(names, n, FORWARDED_ROOM),
+    copyFields(names, n, FORWARDED_ROOM),
+    copyFields(values, n, FORWARDED_ROOM),
+  );
   return {
     method,
     path,
