@@ -52,6 +52,11 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   deadline = 0;
   /** Requests served on this connection so far. */
   uses = 0;
+  /**
+   * Counted as busy by its pool (pool.ts): a flag, not a Set of busy connections, whose hash
+   * table V8 reallocated every few hundred requests (promoted garbage under HTTP/2 load).
+   */
+  busy = false;
   #state = S_CONNECTING;
   #buf: Buffer | null = null;
   #method = 'GET';

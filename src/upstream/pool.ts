@@ -63,7 +63,8 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
   };
   readonly #idle: UpstreamConnection[] = [];
   readonly #all = new Set<UpstreamConnection>();
-  readonly #busy = new Set<UpstreamConnection>();
+  /** Connections with `busy` set. */
+  #busyCount = 0;
   readonly #connecting = new Map<UpstreamConnection, Waiter>();
   readonly #waiters: Waiter[] = [];
   #closed = false;
@@ -188,8 +189,8 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
   }
 
   #useConn(conn: UpstreamConnection, user: UpstreamUser, method: string): void {
-    this.#busy.add(conn);
-    this.stats.busy = this.#busy.size;
+    conn.busy = true;
+    this.stats.busy = ++this.#busyCount;
     conn.begin(user, method);
     user.onUpstreamReady(conn);
   }
@@ -213,8 +214,10 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
 
   /** A response ended cleanly on a reusable connection. */
   release(conn: UpstreamConnection): void {
-    this.#busy.delete(conn);
-    this.stats.busy = this.#busy.size;
+    if (conn.busy) {
+      conn.busy = false;
+      this.stats.busy = --this.#busyCount;
+    }
     const w = this.#waiters.shift();
     if (w !== undefined) {
       this.stats.waiting = this.#waiters.length;
@@ -249,8 +252,10 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
     this.ticker.delete(conn);
     this.stats.closed++;
     if (this.#connecting.delete(conn)) this.stats.connecting--;
-    else if (this.#busy.delete(conn)) this.stats.busy = this.#busy.size;
-    else {
+    else if (conn.busy) {
+      conn.busy = false;
+      this.stats.busy = --this.#busyCount;
+    } else {
       const i = this.#idle.indexOf(conn);
       if (i !== -1) this.#idle.splice(i, 1);
     }
