@@ -346,7 +346,33 @@ function parseTarget(head: string, s: number, e: number, method: string): Target
  * routing: lowercase, one trailing dot removed (CVE-2022-23632 class: `a.example.` must route and
  * be policed as `a.example`). Returns null for anything that is not a valid authority.
  */
-export function splitAuthority(authority: string): { host: string; port: string } | null {
+export function splitAuthority(authority: string): AuthorityParts | null {
+  // A client sends the same authority on nearly every request: its parts are made once.
+  if (authority === lastAuthority) return lastParts;
+  const parts = splitAuthorityOnce(authority);
+  if (parts !== null) {
+    lastAuthority = authority;
+    lastParts = parts;
+  }
+  return parts;
+}
+
+/** What `splitAuthority` returns: shared between requests, so read-only. */
+export interface AuthorityParts {
+  readonly host: string;
+  readonly port: string;
+}
+
+/**
+ * The last authority split and its parts: per request they were an object and a host string that
+ * live as long as the request (promoted under HTTP/2's 500 streams in flight; docs/performance.md,
+ * "Memory under HTTP/2"). Keeps one request's authority (and the head it may be a slice of)
+ * alive until another one comes: bounded by the header size limit.
+ */
+let lastAuthority = '';
+let lastParts: AuthorityParts = { host: '', port: '' };
+
+function splitAuthorityOnce(authority: string): AuthorityParts | null {
   if (authority === '') return { host: '', port: '' };
   let host: string;
   let port = '';
