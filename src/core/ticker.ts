@@ -7,6 +7,11 @@
 export interface Timed {
   /** Milliseconds on the ticker's clock; 0 means no deadline. */
   deadline: number;
+  /**
+   * The ticker's bookkeeping: the item's index in its list, -1 while no ticker holds it (start
+   * at -1). An item is held by one ticker at a time.
+   */
+  tickerSlot: number;
   onDeadline(now: number): void;
 }
 
@@ -16,7 +21,14 @@ export const MAX_EXPIRIES_PER_TURN = 64;
 export class Ticker {
   /** Coarse monotonic milliseconds, refreshed every tick. */
   now: number;
-  readonly #items = new Set<Timed>();
+  /**
+   * The items, each knowing its index (`tickerSlot`): removal swaps the last item into the hole.
+   * Not a Set: items come and go per connection and per request with timeouts, and a Set that
+   * lives long (in the old generation) rebuilds its hash table every few dozen deletions, each
+   * new table allocated in the old generation: garbage that only a mark-compact frees, the pause
+   * behind the latency tail (docs/performance.md, "Old-space garbage from hash-table churn").
+   */
+  readonly #items: Timed[] = [];
   readonly #clock: () => number;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
@@ -30,7 +42,9 @@ export class Ticker {
   }
 
   add(item: Timed): void {
-    this.#items.add(item);
+    if (item.tickerSlot !== -1) return;
+    item.tickerSlot = this.#items.length;
+    this.#items.push(item);
     if (this.#timer === undefined) {
       this.now = this.#clock();
       this.#timer = setInterval(() => this.tick(), this.#intervalMs);
@@ -39,11 +53,19 @@ export class Ticker {
   }
 
   delete(item: Timed): void {
-    this.#items.delete(item);
+    const i = item.tickerSlot;
+    const items = this.#items;
+    if (i === -1 || items[i] !== item) return;
+    item.tickerSlot = -1;
+    const last = items.pop()!;
+    if (last !== item) {
+      items[i] = last;
+      last.tickerSlot = i;
+    }
   }
 
   get size(): number {
-    return this.#items.size;
+    return this.#items.length;
   }
 
   /**
@@ -57,7 +79,16 @@ export class Ticker {
     const now = this.#clock();
     this.now = now;
     let budget = MAX_EXPIRIES_PER_TURN;
-    for (const item of this.#items) {
+    const items = this.#items;
+    // From the end: a deadline's handler may remove items (its own, others'), and a removal
+    // moves the last item, already seen, into the hole; items added meanwhile wait for the next
+    // sweep.
+    for (let i = items.length - 1; i >= 0; i--) {
+      if (i >= items.length) {
+        i = items.length;
+        continue;
+      }
+      const item = items[i]!;
       const d = item.deadline;
       if (d !== 0 && d <= now) {
         if (budget === 0) {

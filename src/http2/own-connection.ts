@@ -64,6 +64,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   readonly recvWindowSize: number;
   readonly streams = new Map<number, OwnStream>();
   deadline = 0;
+  tickerSlot = -1;
   connWindow = DEFAULT_WINDOW;
   peerMaxFrame = DEFAULT_MAX_FRAME;
   /** The client's SETTINGS_INITIAL_WINDOW_SIZE: a new stream's send window. */

@@ -166,6 +166,7 @@ class PendingConnection implements Timed {
   /** A PROXY protocol header may still come first. */
   #proxy: { trusted(ip: string): boolean } | null;
   deadline = 0;
+  tickerSlot = -1;
   #buf: Buffer | null = null;
   #over = false;
   readonly #onData = (chunk: Buffer): void => this.#data(chunk);

@@ -64,6 +64,7 @@ export class OwnH2Session implements PoolSession, ReadOwner, SendWindow, Timed {
   readonly frames: OwnH2Frames;
   readonly input: SocketReader;
   deadline = 0;
+  tickerSlot = -1;
   state = S_CONNECTING;
   active = 0;
   maxStreams = INITIAL_MAX_STREAMS;
