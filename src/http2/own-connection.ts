@@ -65,6 +65,8 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   readonly streams = new Map<number, OwnStream>();
   deadline = 0;
   tickerSlot = -1;
+  /** Its index in its glue's SlotList. */
+  listSlot = -1;
   connWindow = DEFAULT_WINDOW;
   peerMaxFrame = DEFAULT_MAX_FRAME;
   /** The client's SETTINGS_INITIAL_WINDOW_SIZE: a new stream's send window. */
