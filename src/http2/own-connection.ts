@@ -23,6 +23,7 @@ import { type ReadOwner, SocketReader } from './own-socket-reader.ts';
 import type { OwnStream } from './own-stream.ts';
 import type { StreamConn } from './own-stream-conn.ts';
 import type { Http2Settings } from './settings.ts';
+import { StreamMap } from './stream-map.ts';
 
 const CONN = Symbol('traffic.h2.conn');
 interface OwnedSocket extends Socket {
@@ -62,7 +63,8 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   readonly frames: OwnFrames;
   readonly limits: FloodLimits;
   readonly recvWindowSize: number;
-  readonly streams = new Map<number, OwnStream>();
+  /** Not a Map: no hash-table churn per stream (stream-map.ts says why). */
+  readonly streams = new StreamMap<OwnStream>();
   deadline = 0;
   tickerSlot = -1;
   /** Its index in its glue's SlotList. */
