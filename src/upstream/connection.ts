@@ -50,13 +50,11 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   readonly pool: ConnectionOwner;
   user: UpstreamUser | null = null;
   deadline = 0;
+  tickerSlot = -1;
+  /** Serving a request for its pool (the pool counts these). */
+  busy = false;
   /** Requests served on this connection so far. */
   uses = 0;
-  /**
-   * Counted as busy by its pool (pool.ts): a flag, not a Set of busy connections, whose hash
-   * table V8 reallocated every few hundred requests (promoted garbage under HTTP/2 load).
-   */
-  busy = false;
   #state = S_CONNECTING;
   #buf: Buffer | null = null;
   #method = 'GET';

@@ -63,8 +63,14 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
   };
   readonly #idle: UpstreamConnection[] = [];
   readonly #all = new Set<UpstreamConnection>();
-  /** Connections with `busy` set. */
-  #busyCount = 0;
+  /**
+   * Connections serving a request are counted, not kept in a Set: a long-lived Set that gains
+   * and loses an entry per request rebuilds its hash table every few dozen requests, and V8
+   * allocates the new table in the old generation, where the Set lives: ~100 bytes of old-space
+   * garbage per request, which made the mark-compacts behind the latency tail (docs/performance.md,
+   * "Old-space garbage from hash-table churn"). Each connection carries its own `busy` flag.
+   */
+  #busy = 0;
   readonly #connecting = new Map<UpstreamConnection, Waiter>();
   readonly #waiters: Waiter[] = [];
   #closed = false;
@@ -190,7 +196,7 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
 
   #useConn(conn: UpstreamConnection, user: UpstreamUser, method: string): void {
     conn.busy = true;
-    this.stats.busy = ++this.#busyCount;
+    this.stats.busy = ++this.#busy;
     conn.begin(user, method);
     user.onUpstreamReady(conn);
   }
@@ -216,7 +222,7 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
   release(conn: UpstreamConnection): void {
     if (conn.busy) {
       conn.busy = false;
-      this.stats.busy = --this.#busyCount;
+      this.stats.busy = --this.#busy;
     }
     const w = this.#waiters.shift();
     if (w !== undefined) {
@@ -254,7 +260,7 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
     if (this.#connecting.delete(conn)) this.stats.connecting--;
     else if (conn.busy) {
       conn.busy = false;
-      this.stats.busy = --this.#busyCount;
+      this.stats.busy = --this.#busy;
     } else {
       const i = this.#idle.indexOf(conn);
       if (i !== -1) this.#idle.splice(i, 1);
