@@ -2,16 +2,12 @@ import { PerformanceObserver } from 'node:perf_hooks';
 import { getHeapSpaceStatistics, setFlagsFromString } from 'node:v8';
 
 /**
- * The young generation (V8's new space) a proxy lets grow: 8 MB, the size
- * `--max-semi-space-size=4` gives. Under HTTP/2 load V8 grows it to 128 MB and keeps it
+ * The young generation (V8's new space) a proxy lets grow: 16 MB, the size
+ * `--max-semi-space-size=8` gives. Under HTTP/2 load V8 grows it to 128 MB and keeps it
  * committed (half of the RSS under `h2load -c50 -m10`), for no measurable CPU gain (the
- * scavenges stay short: docs/performance.md, "Garbage collection"). 8 rather than 16 MB since
- * a request promotes less (header lists sized to their fields, no Set churn in the pool): the
- * old generation receives per request about what it did with 16 MB before, so mark-compacts
- * are no more frequent, and RSS under that load is ~7 MB lower (docs/performance.md, "Memory
- * under HTTP/2").
+ * scavenges stay short: docs/performance.md, "Garbage collection").
  */
-export const YOUNG_GENERATION_CAP_BYTES = 8 * 1024 * 1024;
+export const YOUNG_GENERATION_CAP_BYTES = 16 * 1024 * 1024;
 
 /**
  * Keeps the young generation at or under `capBytes` from now on, from inside the process.
