@@ -30,7 +30,9 @@ const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 /**
  * The fields of the head being parsed, copied out at their size (copyFields). Safe to share: a
- * parse runs to its end before the next one starts.
+ * parse runs to its end before the next one starts. Slots past the last head's fields keep
+ * earlier, longer heads' strings (and the head strings they are slices of) until overwritten:
+ * bounded by the longest head seen, and cheaper than clearing them per head.
  */
 const scratchNames: string[] = [];
 const scratchLnames: string[] = [];

@@ -30,7 +30,9 @@ const FORWARDED_ROOM = 5;
 
 /**
  * The fields of the request being parsed, copied out at their size once it is known
- * (copyFields). Safe to share: a parse runs to its end before the next one starts.
+ * (copyFields). Safe to share: a parse runs to its end before the next one starts. Slots past
+ * the last request's fields keep an earlier, longer request's strings until overwritten: bounded
+ * by the header list limits, and cheaper than clearing them per request.
  */
 const scratchNames: string[] = [];
 const scratchValues: string[] = [];
