@@ -29,8 +29,9 @@ const COPY_DATA = 2048;
 /**
  * The frames a connection sends, gathered until `flush` (the end of a read, or of the tick in
  * which an exchange wrote) and then written at once (one writev). Frame heads and small frames
- * go into a slab of our own, cut into pieces as they are flushed: a slab is replaced, never
- * rewritten, since a piece may still sit in the socket's queue.
+ * go into a slab of our own, cut into pieces as they are flushed: a slab is rewritten only once
+ * the socket's queue is empty after a flush (no piece of it can still be waiting there), and
+ * replaced when it fills up while pieces may still be queued.
  */
 export class FrameWriter {
   readonly #socket: Socket;
