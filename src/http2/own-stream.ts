@@ -162,13 +162,13 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
     if (this.closed) return;
     if (this.out.pump(this.#conn)) this.#sentEnd();
     else if (this.out.empty && this.#ended && !this.#localDone) this.#finishResponse();
-    this.#conn.schedule();
-    if (this.out.empty && this.#wantDrain && !this.#conn.socketFull) this.onDrain();
+    this.#conn.writes.schedule();
+    if (this.out.empty && this.#wantDrain && !this.#conn.writes.socketFull) this.onDrain();
   }
 
   onDrain(): void {
     if (!this.#wantDrain || this.closed) return;
-    if (!this.out.empty || this.#conn.socketFull) return;
+    if (!this.out.empty || this.#conn.writes.socketFull) return;
     this.#wantDrain = false;
     if (this.tunnel !== null) this.tunnel.onDrain();
     else this.#ex?.onClientDrain();
@@ -202,7 +202,7 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
     const c = this.#conn;
     const n = c.encoder.encode(fields);
     c.writer.headers(this.id, c.encoder.buffer, n, endStream, c.peerMaxFrame);
-    c.schedule();
+    c.writes.schedule();
     if (endStream) {
       this.#ended = true;
       this.#sentEnd();
@@ -212,13 +212,14 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
   /** DATA; returns false when the writer should wait for `onClientDrain`. */
   sendData(buf: Buffer, start: number, end: number, endStream: boolean): boolean {
     const c = this.#conn;
+    const w = c.writes;
     if (endStream) this.#ended = true;
     const sentEnd = this.out.send(c, buf, start, end, endStream);
-    c.schedule();
+    w.schedule();
     if (sentEnd) this.#sentEnd();
-    if (!this.out.empty || c.socketFull) {
+    if (!this.out.empty || w.socketFull) {
       this.#wantDrain = true;
-      if (c.socketFull) c.waitForDrain(this);
+      if (w.socketFull) w.waitForDrain(this);
       return false;
     }
     return true;

@@ -295,7 +295,7 @@ export class OwnH2Frames implements FrameHandler {
       if (inc === 0) return this.#fail(E_PROTOCOL_ERROR, 'WINDOW_UPDATE of 0');
       s.connWindow += inc;
       if (s.connWindow > MAX_WINDOW) return this.#fail(E_FLOW_CONTROL_ERROR, 'connection window overflow');
-      s.pumpWaiting();
+      s.writes.pumpWaiting();
       return this.#alive();
     }
     const st = s.streams.get(id);
