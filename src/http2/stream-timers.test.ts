@@ -22,40 +22,30 @@ function stream(): Timed & { expired: number[] } {
 }
 
 describe('HTTP/2 stream timers', () => {
+  // [readTimeoutMs, writeTimeoutMs, returned write deadline, stream deadline], the clock at 1000.
+  const cases: [string, number, number, number, number][] = [
+    ['readTimeout alone: the read deadline, no write one', 500, 0, 0, 1500],
+    ['writeTimeout alone: the write deadline', 0, 700, 1700, 1700],
+    ['both, read first: the read deadline, the write one returned', 500, 700, 1700, 1500],
+    ['both, write first: the write deadline', 900, 300, 1300, 1300],
+  ];
+  for (const [name, rt, wt, writeBy, deadline] of cases) {
+    it(name, () => {
+      const { c, ticker } = ctx(rt, wt);
+      const t = stream();
+      assert.equal(armStreamTimers(c, t), writeBy);
+      assert.equal(t.deadline, deadline);
+      assert.equal(ticker.size, 1, 'on the ticker');
+      ticker.tick();
+      assert.deepEqual(t.expired, [], 'not before its time');
+    });
+  }
+
   it('arms nothing when neither timeout is set', () => {
     const { c, ticker } = ctx(0, 0);
     const t = stream();
     assert.equal(armStreamTimers(c, t), UNTIMED);
     assert.equal(t.deadline, 0);
     assert.equal(ticker.size, 0);
-  });
-
-  it('readTimeout alone: the deadline is the read one, no write deadline', () => {
-    const { c, ticker } = ctx(500, 0);
-    const t = stream();
-    assert.equal(armStreamTimers(c, t), 0);
-    assert.equal(t.deadline, 1500);
-    assert.equal(ticker.size, 1);
-  });
-
-  it('writeTimeout alone: the deadline is the write one', () => {
-    const { c, ticker } = ctx(0, 700);
-    const t = stream();
-    assert.equal(armStreamTimers(c, t), 1700);
-    assert.equal(t.deadline, 1700);
-    assert.equal(ticker.size, 1);
-  });
-
-  it('both: the earlier is the deadline, the write one is returned either way', () => {
-    const a = ctx(500, 700);
-    const ta = stream();
-    assert.equal(armStreamTimers(a.c, ta), 1700);
-    assert.equal(ta.deadline, 1500);
-    const b = ctx(900, 300);
-    const tb = stream();
-    assert.equal(armStreamTimers(b.c, tb), 1300);
-    assert.equal(tb.deadline, 1300);
-    b.ticker.tick();
-    assert.deepEqual(tb.expired, [], 'not before its time');
   });
 });
