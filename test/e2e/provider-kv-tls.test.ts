@@ -12,13 +12,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestPki } from '../../src/upstream/test-pki.ts';
-import {
-  getText,
-  type KvEngines,
-  kvProxyConfig,
-  type ProviderJson,
-  startKvEngines,
-} from '../helpers/kv-engines.ts';
+import { get, type KvEngines, type ProviderJson, startKvEngines } from '../helpers/kv-engines.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
 
@@ -36,7 +30,7 @@ describe('KV providers over TLS with credentials (e2e)', () => {
     zkPassword: string;
   }): string => {
     const client = `      cert: "${clientCert.certFile}"\n      key: "${clientCert.keyFile}"\n`;
-    return kvProxyConfig(kv, {
+    return kv.proxyConfig({
       etcd: `    username: traffic\n    password: etcd-pw\n    tls:\n      ca: "${p.etcdCa}"\n${client}`,
       redis: `    password: "${p.redisPassword}"\n    tls:\n      ca: "${pki.ca.certFile}"\n${client}`,
       consul: `    token: consul-token\n    tls:\n      ca: "${pki.ca.certFile}"\n${p.consulClientCert ? client : ''}`,
@@ -95,7 +89,6 @@ describe('KV providers over TLS with credentials (e2e)', () => {
     other?.remove();
   });
 
-  const get = getText;
   const providers = async (p: ProxyProcess): Promise<ProviderJson[]> =>
     (await fetch(`http://127.0.0.1:${p.ports['traefik']}/api/providers`)).json() as Promise<ProviderJson[]>;
 

@@ -9,13 +9,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { Etcd } from '../helpers/etcd.ts';
 import type { FakeConsul } from '../helpers/fake-consul.ts';
-import {
-  getText,
-  type KvEngines,
-  kvProxyConfig,
-  type ProviderJson,
-  startKvEngines,
-} from '../helpers/kv-engines.ts';
+import { get, type KvEngines, type ProviderJson, startKvEngines } from '../helpers/kv-engines.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import type { Redis } from '../helpers/redis.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
@@ -34,7 +28,7 @@ describe('KV providers: etcd, Redis, Consul, ZooKeeper (e2e)', () => {
   before(async () => {
     kv = await startKvEngines();
     ({ etcd, redis, consul, zk } = kv);
-    proxy = await startProxy({ config: kvProxyConfig(kv) });
+    proxy = await startProxy({ config: kv.proxyConfig() });
     web = proxy.ports['web'] ?? 0;
     admin = proxy.ports['traefik'] ?? 0;
   });
@@ -44,7 +38,6 @@ describe('KV providers: etcd, Redis, Consul, ZooKeeper (e2e)', () => {
     await kv?.close();
   });
 
-  const get = getText;
   const providers = async (): Promise<ProviderJson[]> =>
     (await fetch(`http://127.0.0.1:${admin}/api/providers`)).json() as Promise<ProviderJson[]>;
   const applied = (l: LogLine): boolean => l.msg === 'configuration applied';

@@ -7,15 +7,7 @@ import { freePort } from '../helpers/pebble.ts';
 import type { ProxyProcess } from '../helpers/proxy-process.ts';
 import { type Issued, run, TestPki } from '../helpers/tls-certs.ts';
 import { Counter, waitForLogFrom } from '../helpers/wait.ts';
-import {
-  get,
-  getMany,
-  killWorkers,
-  scrape,
-  serving,
-  startWorkers,
-  WORKERS_STARTUP_MS,
-} from '../helpers/workers.ts';
+import { get, getMany, killWorkers, STARTUP_MS, scrape, serving, startWorkers } from '../helpers/workers.ts';
 
 /*
  * `workers: 2`: what the control plane keeps for the whole proxy beyond any one worker's life.
@@ -63,7 +55,7 @@ http:
     assert.ok(seen.perWorker.get('1')! > 0, 'worker 1 served some of them');
     const from = proxy.logs.length;
     process.kill(victim, 'SIGKILL');
-    await waitForLogFrom(proxy, from, serving(1, victim), WORKERS_STARTUP_MS);
+    await waitForLogFrom(proxy, from, serving(1, victim), STARTUP_MS);
     const after = await scrape(proxy.ports['traefik']!);
     assert.notEqual(after.pids.get('1'), victim);
     assert.equal(after.webTotal, 60, 'the dead worker’s requests are still counted');

@@ -8,15 +8,7 @@ import type { ProxyProcess } from '../helpers/proxy-process.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { TestPki } from '../helpers/tls-certs.ts';
 import { Counter, gate, waitForFileLines, waitForLogFrom } from '../helpers/wait.ts';
-import {
-  get,
-  getMany,
-  killWorkers,
-  scrape,
-  serving,
-  startWorkers,
-  WORKERS_STARTUP_MS,
-} from '../helpers/workers.ts';
+import { get, getMany, killWorkers, STARTUP_MS, scrape, serving, startWorkers } from '../helpers/workers.ts';
 
 /*
  * `--workers 2`: the real proxy as a control plane and two data-plane worker processes sharing
@@ -143,7 +135,7 @@ accessLog: { filePath: access.log }
       during.map((r) => r.status),
       during.map(() => 200),
     );
-    await waitForLogFrom(proxy, from, serving(1, victim), WORKERS_STARTUP_MS);
+    await waitForLogFrom(proxy, from, serving(1, victim), STARTUP_MS);
     const s = await scrape(proxy.ports['traefik']!);
     assert.notEqual(s.pids.get('1'), victim);
     assert.match(s.text, /^traffic_worker_restarts_total 1$/m);
@@ -326,7 +318,7 @@ describe('workers: start-up failures', () => {
     try {
       const r = await runCli(
         ['run', '--workers=2', `--entryPoints.web.address=127.0.0.1:${port}`, '--log.format=json'],
-        { timeoutMs: WORKERS_STARTUP_MS },
+        { timeoutMs: STARTUP_MS },
       );
       assert.equal(r.code, 1, r.stderr);
       assert.match(r.stderr, /"msg":"cannot listen".*"worker":1|"worker":1.*"msg":"cannot listen"/);

@@ -6,6 +6,7 @@
 import { type Backend, startBackend } from './backends.ts';
 import { type Etcd, type EtcdOptions, startEtcd } from './etcd.ts';
 import { type FakeConsul, type FakeConsulOptions, startFakeConsul } from './fake-consul.ts';
+import { providersHead } from './provider-config.ts';
 import { type Redis, type RedisOptions, startRedis } from './redis.ts';
 import { startZooKeeper, type ZooKeeper, type ZooKeeperOptions } from './zookeeper.ts';
 
@@ -24,7 +25,20 @@ export interface KvEngines {
   readonly redis: Redis;
   readonly consul: FakeConsul;
   readonly zk: ZooKeeper;
+  /**
+   * A proxy configuration with the entry points `web` and `traefik` (API and Prometheus metrics)
+   * and the four KV providers on these engines; `extra` holds each provider's further keys, as
+   * YAML lines indented under it (4 spaces).
+   */
+  proxyConfig(extra?: ProviderExtras): string;
   close(): Promise<void>;
+}
+
+export interface ProviderExtras {
+  readonly etcd?: string;
+  readonly redis?: string;
+  readonly consul?: string;
+  readonly zooKeeper?: string;
 }
 
 /**
@@ -50,44 +64,23 @@ export async function startKvEngines(
     redis,
     consul,
     zk,
+    proxyConfig: (extra = {}) => `${providersHead('50ms')}  etcd:
+    endpoints: ["${etcd.endpoint}"]
+${extra.etcd ?? ''}  redis:
+    endpoints: ["${redis.endpoint}"]
+${extra.redis ?? ''}  consul:
+    endpoints: ["${consul.endpoint}"]
+${extra.consul ?? ''}  zooKeeper:
+    endpoints: ["${zk.endpoint}"]
+${extra.zooKeeper ?? ''}`,
     close: async () => {
       await Promise.all([backend.close(), etcd.close(), redis.close(), consul.close(), zk.close()]);
     },
   };
 }
 
-/**
- * A proxy configuration with the entry points `web` and `traefik` (API and Prometheus metrics)
- * and the four KV providers on `e`; `extra` holds each provider's further keys, as YAML lines
- * indented under it (4 spaces).
- */
-export function kvProxyConfig(
-  e: KvEngines,
-  extra: { etcd?: string; redis?: string; consul?: string; zooKeeper?: string } = {},
-): string {
-  return `entryPoints:
-  web:
-    address: "127.0.0.1:0"
-  traefik:
-    address: "127.0.0.1:0"
-log: { level: INFO }
-api: { insecure: true }
-metrics: { prometheus: {} }
-providers:
-  providersThrottleDuration: 50ms
-  etcd:
-    endpoints: ["${e.etcd.endpoint}"]
-${extra.etcd ?? ''}  redis:
-    endpoints: ["${e.redis.endpoint}"]
-${extra.redis ?? ''}  consul:
-    endpoints: ["${e.consul.endpoint}"]
-${extra.consul ?? ''}  zooKeeper:
-    endpoints: ["${e.zk.endpoint}"]
-${extra.zooKeeper ?? ''}`;
-}
-
 /** GET `path` on the proxy's port: status and body text. */
-export async function getText(port: number, path: string): Promise<{ status: number; text: string }> {
+export async function get(port: number, path: string): Promise<{ status: number; text: string }> {
   const r = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: r.status, text: await r.text() };
 }

@@ -71,10 +71,14 @@ export function resolveCommand(cmd: string): string {
   return !cmd.includes('/') && TOOLS.some((e) => e.tool === cmd) ? toolPath(cmd) : cmd;
 }
 
-/** Runs a test tool (found as `resolveCommand` finds it) to its end: exit code, stdout and stderr together. */
-export function runTool(cmd: string, args: readonly string[]): Promise<{ code: number | null; out: string }> {
+/** Runs `file` (a path, not looked up) to its end: exit code, stdout and stderr together. */
+export function runProcess(
+  file: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; out: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(resolveCommand(cmd), args, { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(file, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     child.stdout.setEncoding('utf8').on('data', (d: string) => {
       out += d;
@@ -85,4 +89,9 @@ export function runTool(cmd: string, args: readonly string[]): Promise<{ code: n
     child.on('error', reject);
     child.on('close', (code) => resolve({ code, out }));
   });
+}
+
+/** Runs a test tool (found as `resolveCommand` finds it) to its end: exit code, stdout and stderr together. */
+export function runTool(cmd: string, args: readonly string[]): Promise<{ code: number | null; out: string }> {
+  return runProcess(resolveCommand(cmd), args);
 }

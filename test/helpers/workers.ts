@@ -70,13 +70,13 @@ export const serving = (slot: number, notPid?: number) => (l: LogLine) =>
   l.msg === 'worker serving' && l.worker === slot && l.pid !== notPid;
 
 /** How long a `workers` proxy may take to start: the control plane, then each worker. */
-export const WORKERS_STARTUP_MS = 60_000;
+export const STARTUP_MS = 60_000;
 
 /** Starts a `workers: 2` proxy (options as startProxy takes them) and waits until both workers serve. */
 export async function startWorkers(opts: StartOptions): Promise<ProxyProcess> {
-  const proxy = await startProxy({ timeoutMs: WORKERS_STARTUP_MS, ...opts });
-  await proxy.waitForLog(serving(1), WORKERS_STARTUP_MS);
-  await proxy.waitForLog(serving(2), WORKERS_STARTUP_MS);
+  const proxy = await startProxy({ timeoutMs: STARTUP_MS, ...opts });
+  await proxy.waitForLog(serving(1), STARTUP_MS);
+  await proxy.waitForLog(serving(2), STARTUP_MS);
   return proxy;
 }
 
