@@ -6,6 +6,7 @@ import { FrameWriter } from './frame-writer.ts';
 import { FRAME_HEAD } from './frames.ts';
 import { SendQueue } from './own-send-queue.ts';
 import { type ScheduledStream, WriteScheduler } from './own-write-scheduler.ts';
+import { StreamMap } from './stream-map.ts';
 
 /** A loopback connection: `ours` writes, `peer` is the other end, paused until a test reads. */
 async function socketPair(server: Server): Promise<{ ours: Socket; peer: Socket }> {
@@ -67,14 +68,14 @@ describe('own engine write scheduler', () => {
     peer: Socket;
     writer: FrameWriter;
     input: { inRead: boolean };
-    streams: Map<number, ScheduledStream>;
+    streams: StreamMap<ScheduledStream>;
     w: WriteScheduler;
   }> {
     const { ours, peer } = await socketPair(server);
     open.push(ours, peer);
     const writer = new FrameWriter(ours);
     const input = { inRead: false };
-    const streams = new Map<number, ScheduledStream>();
+    const streams = new StreamMap<ScheduledStream>();
     return { ours, peer, writer, input, streams, w: new WriteScheduler(ours, writer, input, streams) };
   }
 

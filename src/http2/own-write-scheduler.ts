@@ -10,6 +10,11 @@ export interface ScheduledStream {
   onDrain(): void;
 }
 
+/** The connection's open streams by id (its StreamMap). */
+export interface StreamLookup {
+  get(id: number): ScheduledStream | undefined;
+}
+
 /** What the scheduler needs of the connection's reader: whether a read is being processed. */
 export interface ReadState {
   readonly inRead: boolean;
@@ -31,18 +36,13 @@ export class WriteScheduler {
   readonly #socket: Socket;
   readonly #writer: FrameWriter;
   readonly #input: ReadState;
-  readonly #streams: ReadonlyMap<number, ScheduledStream>;
+  readonly #streams: StreamLookup;
   #flushScheduled = false;
   #windowWaiters: number[] = [];
   #drainWaiters: ScheduledStream[] = [];
 
   /** `streams`: the connection's open streams by id (the map itself, read when the window opens). */
-  constructor(
-    socket: Socket,
-    writer: FrameWriter,
-    input: ReadState,
-    streams: ReadonlyMap<number, ScheduledStream>,
-  ) {
+  constructor(socket: Socket, writer: FrameWriter, input: ReadState, streams: StreamLookup) {
     this.#socket = socket;
     this.#writer = writer;
     this.#input = input;

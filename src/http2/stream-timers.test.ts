@@ -14,6 +14,7 @@ function stream(): Timed & { expired: number[] } {
   const expired: number[] = [];
   return {
     deadline: 0,
+    tickerSlot: -1,
     expired,
     onDeadline(now) {
       expired.push(now);
