@@ -81,9 +81,9 @@ const ALLOWED: Record<string, readonly string[]> = {
 
 /**
  * Files of another module a module may import beyond the table: our own HTTP/2 client for
- * upstreams (upstream/own-h2-*) reuses the frame codec, HPACK and send queue of the own server
- * engine, files that import nothing outside src/http2 but what the importer may import itself
- * (checked below), so no cycle comes of it.
+ * upstreams (upstream/own-h2-*) reuses the frame codec, HPACK, send queue, write scheduler and
+ * control-frame budget of the own server engine, files that import nothing outside src/http2 but
+ * what the importer may import itself (checked below), so no cycle comes of it.
  */
 const SHARED_FILES: Record<string, readonly string[]> = {
   upstream: [
@@ -95,9 +95,12 @@ const SHARED_FILES: Record<string, readonly string[]> = {
     'http2/hpack-huffman.ts',
     'http2/hpack-table.ts',
     'http2/own-fields.ts',
+    'http2/own-limits.ts',
     'http2/own-send-queue.ts',
     'http2/own-socket-reader.ts',
+    'http2/own-write-scheduler.ts',
     'http2/preface.ts',
+    'http2/stream-map.ts',
   ],
 };
 

@@ -5,27 +5,15 @@
  * running with a PATH that hides the programs (a folder of links to node and a few basics).
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ROOT } from './helpers/proxy-process.ts';
-import { findOnPath, MissingToolError, TOOLS, toolPath } from './helpers/tools.ts';
+import { findOnPath, MissingToolError, runProcess, TOOLS, toolPath } from './helpers/tools.ts';
 
 function run(args: readonly string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
+  return runProcess(process.execPath, args, { cwd: ROOT, env });
 }
 
 describe('the programs the tests run', () => {

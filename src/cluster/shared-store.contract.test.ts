@@ -30,7 +30,7 @@ interface Harness {
   /** Takes the store away (its port refuses), or undefined when it cannot go away. */
   down?(): Promise<void>;
   /** Clients with a wrong credential, and what their error must say. */
-  refused?(): readonly { readonly what: string; readonly store: SharedStore; readonly error: RegExp }[];
+  refused?(): readonly Refusal[];
   close(): Promise<void>;
 }
 
@@ -189,6 +189,46 @@ function testPki(): {
   };
 }
 
+type Refusal = { readonly what: string; readonly store: SharedStore; readonly error: RegExp };
+type TestStorePki = ReturnType<typeof testPki>;
+
+/**
+ * The harness of a store over TLS with a credential: clients from `kv` (TLS options, and the
+ * credential, the right one when left out), `server` taken down and closed, the PKI removed. Every
+ * such store refuses a wrong CA, a missing client certificate and a wrong credential (`wrong`:
+ * what the test calls it, what the error must say); `first` are its refusals of its own.
+ */
+function tlsHarness(
+  p: TestStorePki,
+  server: { stop(): Promise<void>; close(): Promise<void> },
+  kv: (tls: AcmeStoreTls, credential?: string) => SharedStore,
+  wrong: { what: string; error: RegExp },
+  first: () => Refusal[] = () => [],
+): Harness {
+  return {
+    open: () => kv(p.good),
+    down: () => server.stop(),
+    refused: () => [
+      ...first(),
+      {
+        what: 'wrong CA',
+        store: kv(p.wrongCa),
+        error: /unable to verify|self-signed certificate in certificate chain/,
+      },
+      {
+        what: 'no client certificate',
+        store: kv(p.noClientCert),
+        error: /certificate required|bad certificate/i,
+      },
+      { what: wrong.what, store: kv(p.good, 'nope'), error: wrong.error },
+    ],
+    close: async () => {
+      await server.close();
+      p.remove();
+    },
+  };
+}
+
 contract('etcd over TLS with a client certificate and a user', async () => {
   const p = testPki();
   const etcd = await startEtcd({ tls: p.tls, user: { name: 'traffic', password: 'pw' } });
@@ -202,36 +242,19 @@ contract('etcd over TLS with a client certificate and a user', async () => {
       tls,
       timeoutMs: 10_000,
     });
-  return {
-    open: () => kv(p.good),
-    down: () => etcd.stop(),
-    refused: () => [
+  return tlsHarness(
+    p,
+    etcd,
+    kv,
+    { what: 'wrong password', error: /authentication as traffic failed.*invalid user ID or password/ },
+    () => [
       {
         what: 'a client certificate with a Common Name',
         store: kv({ ...p.good, cert: named.certFile, key: named.keyFile }),
         error: /only client certificates without a Common Name/,
       },
-      {
-        what: 'wrong CA',
-        store: kv(p.wrongCa),
-        error: /unable to verify|self-signed certificate in certificate chain/,
-      },
-      {
-        what: 'no client certificate',
-        store: kv(p.noClientCert),
-        error: /certificate required|bad certificate/i,
-      },
-      {
-        what: 'wrong password',
-        store: kv(p.good, 'nope'),
-        error: /authentication as traffic failed.*invalid user ID or password/,
-      },
     ],
-    close: async () => {
-      await etcd.close();
-      p.remove();
-    },
-  };
+  );
 });
 
 contract('redis over TLS with a client certificate and a password', async () => {
@@ -239,27 +262,7 @@ contract('redis over TLS with a client certificate and a password', async () => 
   const redis = await startRedis([], { tls: p.tls, password: 'pw' });
   const kv = (tls: AcmeStoreTls, password = 'pw'): RedisKv =>
     new RedisKv({ endpoints: [redis.endpoint], prefix: 't', db: 0, password, tls, timeoutMs: 10_000 });
-  return {
-    open: () => kv(p.good),
-    down: () => redis.stop(),
-    refused: () => [
-      {
-        what: 'wrong CA',
-        store: kv(p.wrongCa),
-        error: /unable to verify|self-signed certificate in certificate chain/,
-      },
-      {
-        what: 'no client certificate',
-        store: kv(p.noClientCert),
-        error: /certificate required|bad certificate/i,
-      },
-      { what: 'wrong password', store: kv(p.good, 'nope'), error: /AUTH: WRONGPASS/ },
-    ],
-    close: async () => {
-      await redis.close();
-      p.remove();
-    },
-  };
+  return tlsHarness(p, redis, kv, { what: 'wrong password', error: /AUTH: WRONGPASS/ });
 });
 
 contract('consul over HTTPS with a client certificate and an ACL token', async () => {
@@ -267,27 +270,7 @@ contract('consul over HTTPS with a client certificate and an ACL token', async (
   const consul = await startFakeConsul({ tls: p.tls, token: 's3cret' });
   const kv = (tls: AcmeStoreTls, token = 's3cret'): ConsulKv =>
     new ConsulKv({ endpoints: [consul.endpoint], prefix: 't', token, tls, timeoutMs: 10_000 });
-  return {
-    open: () => kv(p.good),
-    down: () => consul.stop(),
-    refused: () => [
-      {
-        what: 'wrong CA',
-        store: kv(p.wrongCa),
-        error: /unable to verify|self-signed certificate in certificate chain/,
-      },
-      {
-        what: 'no client certificate',
-        store: kv(p.noClientCert),
-        error: /certificate required|bad certificate/i,
-      },
-      { what: 'wrong token', store: kv(p.good, 'nope'), error: /status 403: ACL not found/ },
-    ],
-    close: async () => {
-      await consul.close();
-      p.remove();
-    },
-  };
+  return tlsHarness(p, consul, kv, { what: 'wrong token', error: /status 403: ACL not found/ });
 });
 
 contract(

@@ -22,6 +22,7 @@ import type { SendQueue } from './own-send-queue.ts';
 import { type ReadOwner, SocketReader } from './own-socket-reader.ts';
 import type { OwnStream } from './own-stream.ts';
 import type { StreamConn } from './own-stream-conn.ts';
+import { WriteScheduler } from './own-write-scheduler.ts';
 import type { Http2Settings } from './settings.ts';
 import { StreamMap } from './stream-map.ts';
 
@@ -31,15 +32,12 @@ interface OwnedSocket extends Socket {
 }
 // Listeners shared by every connection (no closure per connection): `this` is the socket.
 function onSocketDrain(this: OwnedSocket): void {
-  this[CONN].onDrain();
+  this[CONN].writes.onDrain();
 }
 function onSocketClose(this: OwnedSocket): void {
   this[CONN].onSocketClose();
 }
 function ignoreError(): void {}
-function flushConn(c: OwnConnection): void {
-  c.flushNow();
-}
 function startQueued(c: OwnConnection): void {
   c.startQueued();
 }
@@ -82,10 +80,8 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   /** When our SETTINGS must have been acknowledged (§6.5.3), on the ticker's clock; 0 = done. */
   ackBy = 0;
   readonly input: SocketReader;
+  readonly writes: WriteScheduler;
   readonly #onClosed: (c: OwnConnection) => void;
-  #flushScheduled = false;
-  #windowWaiters: number[] = [];
-  #drainWaiters: OwnStream[] = [];
   #queue: OwnStream[] = [];
   #queued: Exchange[] = [];
   #startScheduled = false;
@@ -109,6 +105,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
     this.writer = new FrameWriter(socket);
     this.decoder = new HpackDecoder(4096, settings.maxHeaderListSize, settings.maxHeaderListPairs);
     this.input = new SocketReader(socket, this);
+    this.writes = new WriteScheduler(socket, this.writer, this.input, this.streams);
     this.frames = new OwnFrames(this);
     this.limits = new FloodLimits(ctx.ticker, settings, this);
     // Our SETTINGS first (§3.4), then the connection window beyond the default.
@@ -116,7 +113,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
     if (settings.connectionWindowSize > DEFAULT_WINDOW) {
       this.writer.windowUpdate(0, settings.connectionWindowSize - DEFAULT_WINDOW);
     }
-    this.schedule();
+    this.writes.schedule();
     const s = socket as OwnedSocket;
     s[CONN] = this;
     s.on('error', ignoreError);
@@ -145,7 +142,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
         r === E_PROTOCOL_ERROR && !this.settled ? 'bad connection preface' : 'frame too large',
       );
     }
-    this.flushNow();
+    this.writes.flushNow();
     if (this.#queue.length > 0 && !this.#startScheduled) {
       this.#startScheduled = true;
       setImmediate(startQueued, this);
@@ -181,55 +178,23 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
         ex.onInternalError(e);
       }
     }
-    this.flushNow();
+    this.writes.flushNow();
   }
 
   // ---- StreamConn
 
-  get socketFull(): boolean {
-    return this.socket.writableNeedDrain;
-  }
-
-  schedule(): void {
-    if (this.input.inRead || this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    process.nextTick(flushConn, this);
-  }
-
-  flushNow(): void {
-    this.#flushScheduled = false;
-    if (this.writer.pending) this.writer.flush();
-  }
-
   waitForWindow(q: SendQueue): void {
-    this.#windowWaiters.push(q.id);
-  }
-
-  /** The connection window opened: streams waiting on it send (those it does not reach wait again). */
-  pumpWaiting(): void {
-    const ids = this.#windowWaiters;
-    this.#windowWaiters = [];
-    for (let i = 0; i < ids.length; i++) this.streams.get(ids[i]!)?.pump();
-  }
-
-  waitForDrain(s: OwnStream): void {
-    this.#drainWaiters.push(s);
-  }
-
-  onDrain(): void {
-    const w = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (let i = 0; i < w.length; i++) w[i]!.onDrain();
+    this.writes.waitForWindow(q);
   }
 
   windowUpdate(stream: number, n: number): void {
     this.writer.windowUpdate(stream, n);
-    this.schedule();
+    this.writes.schedule();
   }
 
   rst(stream: number, code: number): void {
     this.writer.rst(stream, code);
-    this.schedule();
+    this.writes.schedule();
   }
 
   peerReset(): void {
@@ -279,7 +244,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   #goaway(code: number): void {
     this.writer.goaway(this.lastStream, code);
     this.goawaySent = true;
-    this.flushNow();
+    this.writes.flushNow();
     this.#abortAll();
     this.socket.destroySoon();
   }
@@ -307,12 +272,12 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
     if (this.closed || this.goawaySent) return;
     this.writer.goaway(this.lastStream, E_NO_ERROR);
     this.goawaySent = true;
-    this.schedule();
+    this.writes.schedule();
     if (this.streams.size === 0 && this.#queue.length === 0) this.#end();
   }
 
   #end(): void {
-    this.flushNow();
+    this.writes.flushNow();
     this.closed = true;
     this.socket.destroySoon();
   }

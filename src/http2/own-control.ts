@@ -89,7 +89,7 @@ export function windowUpdateFrame(
     if (inc === 0) return f.fail(E_PROTOCOL_ERROR, 'WINDOW_UPDATE of 0');
     c.connWindow += inc;
     if (c.connWindow > MAX_WINDOW) return f.fail(E_FLOW_CONTROL_ERROR, 'connection window overflow');
-    c.pumpWaiting();
+    c.writes.pumpWaiting();
     return !c.closed;
   }
   const s = c.streams.get(id);

@@ -1,8 +1,11 @@
 import type { Ticker } from '../core/ticker.ts';
 import type { Http2Settings } from './settings.ts';
 
-/** Frames of PING, SETTINGS or empty DATA a client may send per second before it is a flood. */
-const CONTROL_PER_SECOND = 1000;
+/**
+ * Frames of PING, SETTINGS or empty DATA a client may send per second before it is a flood; the
+ * upstream side (own-h2-frames.ts) allows a server as many.
+ */
+export const CONTROL_PER_SECOND = 1000;
 
 /** Who ends the connection when a limit is crossed. */
 export interface FloodTarget {

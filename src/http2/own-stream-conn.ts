@@ -3,6 +3,7 @@ import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import type { HpackEncoder } from './hpack-encoder.ts';
 import type { SendWindow } from './own-send-queue.ts';
 import type { OwnStream } from './own-stream.ts';
+import type { WriteScheduler } from './own-write-scheduler.ts';
 
 /** The connection side a stream works with. */
 export interface StreamConn extends SendWindow {
@@ -12,16 +13,12 @@ export interface StreamConn extends SendWindow {
   readonly encoder: HpackEncoder;
   /** Our SETTINGS_INITIAL_WINDOW_SIZE: the credit a stream starts with. */
   readonly recvWindowSize: number;
-  /** The socket's buffer is full: writers wait for its drain. */
-  readonly socketFull: boolean;
-  /** Frames were queued: write them at the end of this tick. */
-  schedule(): void;
+  /** When gathered frames are written; the streams waiting for window or the socket's drain. */
+  readonly writes: WriteScheduler;
   /** The client reset a stream before our response ended (rapid-reset accounting). */
   peerReset(): void;
   streamClosed(s: OwnStream): void;
   /** Our stream-level flow control credit back to the client. */
   windowUpdate(stream: number, n: number): void;
-  /** The stream wrote while the socket was full: `onDrain` follows its drain. */
-  waitForDrain(s: OwnStream): void;
   rst(stream: number, code: number): void;
 }

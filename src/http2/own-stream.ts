@@ -3,8 +3,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { ResponseHead } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
-import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
-import { BODY_CLOSE } from '../http1/response-head.ts';
+import { BODY_NONE } from '../http1/request-head.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from '../proxy/client-sink.ts';
 import { trailersObject } from '../upstream/h2-fields.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
@@ -14,7 +13,8 @@ import { type BodyOwner, RequestBody } from './own-request-body.ts';
 import { SendQueue } from './own-send-queue.ts';
 import type { StreamConn } from './own-stream-conn.ts';
 import { OwnTunnel } from './own-tunnel.ts';
-import { interimFields, upstreamResponseFields } from './response-fields.ts';
+import { interimFields, isGrpcResponse, responseHeadFields } from './response-fields.ts';
+import { armStreamTimers, UNTIMED } from './stream-timers.ts';
 
 /** What ends a gRPC response whose upstream broke mid-stream (as stream-sink.ts). */
 const GRPC_BROKEN: string[] = ['grpc-status', '14', 'grpc-message', 'upstream connection broken'];
@@ -78,19 +78,12 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
   start(ex: ClientExchange): void {
     if (this.closed) return;
     this.#ex = ex;
-    const p = ex.parsed;
-    const ctx = this.#conn.ctx;
-    const rt = ctx.readTimeoutMs;
-    const wt = ctx.writeTimeoutMs;
-    if ((rt > 0 || wt > 0) && p.upgrade === null) {
-      this.#timed = true;
-      const now = ctx.ticker.now;
-      this.deadline = rt > 0 ? now + rt : 0;
-      if (wt > 0) {
-        this.#writeBy = now + wt;
-        if (this.deadline === 0 || this.#writeBy < this.deadline) this.deadline = this.#writeBy;
+    if (ex.parsed.upgrade === null) {
+      const writeBy = armStreamTimers(this.#conn.ctx, this);
+      if (writeBy !== UNTIMED) {
+        this.#timed = true;
+        this.#writeBy = writeBy;
       }
-      ctx.ticker.add(this);
     }
     try {
       ex.start();
@@ -163,13 +156,13 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
     if (this.closed) return;
     if (this.out.pump(this.#conn)) this.#sentEnd();
     else if (this.out.empty && this.#ended && !this.#localDone) this.#finishResponse();
-    this.#conn.schedule();
-    if (this.out.empty && this.#wantDrain && !this.#conn.socketFull) this.onDrain();
+    this.#conn.writes.schedule();
+    if (this.out.empty && this.#wantDrain && !this.#conn.writes.socketFull) this.onDrain();
   }
 
   onDrain(): void {
     if (!this.#wantDrain || this.closed) return;
-    if (!this.out.empty || this.#conn.socketFull) return;
+    if (!this.out.empty || this.#conn.writes.socketFull) return;
     this.#wantDrain = false;
     if (this.tunnel !== null) this.tunnel.onDrain();
     else this.#ex?.onClientDrain();
@@ -203,7 +196,7 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
     const c = this.#conn;
     const n = c.encoder.encode(fields);
     c.writer.headers(this.id, c.encoder.buffer, n, endStream, c.peerMaxFrame);
-    c.schedule();
+    c.writes.schedule();
     if (endStream) {
       this.#ended = true;
       this.#sentEnd();
@@ -213,13 +206,14 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
   /** DATA; returns false when the writer should wait for `onClientDrain`. */
   sendData(buf: Buffer, start: number, end: number, endStream: boolean): boolean {
     const c = this.#conn;
+    const w = c.writes;
     if (endStream) this.#ended = true;
     const sentEnd = this.out.send(c, buf, start, end, endStream);
-    c.schedule();
+    w.schedule();
     if (sentEnd) this.#sentEnd();
-    if (!this.out.empty || c.socketFull) {
+    if (!this.out.empty || w.socketFull) {
       this.#wantDrain = true;
-      if (c.socketFull) c.waitForDrain(this);
+      if (w.socketFull) w.waitForDrain(this);
       return false;
     }
     return true;
@@ -287,13 +281,7 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
   ): boolean {
     if (this.closed || this.#headSent) return false;
     this.#headSent = true;
-    const kind = res.bodyKind;
-    const fields = upstreamResponseFields(
-      status,
-      res,
-      extra,
-      kind === BODY_CHUNKED || kind === BODY_CLOSE || res.status === 204,
-    );
+    const fields = responseHeadFields(status, res, extra);
     // As node:http2's respond: no body on the wire after HEAD, 204, 205 and 304.
     if (ex.req.method === 'HEAD' || status === 204 || status === 205 || status === 304) {
       this.#noBody = true;
@@ -305,13 +293,13 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
       this.sendData(body, bodyStart, bodyEnd, true);
       return false;
     }
-    if (kind === BODY_NONE) {
+    if (res.bodyKind === BODY_NONE) {
       this.sendHeaders(fields, true);
       return false;
     }
     if (res.trailers === true) {
       this.#waitTrailers = true;
-      this.#grpc = res.headers.get('content-type')?.startsWith('application/grpc') === true;
+      this.#grpc = isGrpcResponse(res);
     }
     this.sendHeaders(fields, false);
     return false;

@@ -1,4 +1,6 @@
 import type { ResponseHead } from '../core/request.ts';
+import { BODY_CHUNKED } from '../http1/request-head.ts';
+import { BODY_CLOSE } from '../http1/response-head.ts';
 import { relaysResponseField } from '../proxy/heads.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
 
@@ -25,6 +27,26 @@ export function upstreamResponseFields(
   }
   if (extra !== '') appendFieldLines(out, extra);
   return out;
+}
+
+/**
+ * The head of an upstream's final response on a client's HTTP/2 stream (both engines): the
+ * upstream's Content-Length is kept when it framed the body by it; a chunked or close-delimited
+ * body has none on HTTP/2, nor has a 204 (RFC 9110 §8.6).
+ */
+export function responseHeadFields(status: number, res: UpstreamResponse, extra: string): string[] {
+  const kind = res.bodyKind;
+  return upstreamResponseFields(
+    status,
+    res,
+    extra,
+    kind === BODY_CHUNKED || kind === BODY_CLOSE || res.status === 204,
+  );
+}
+
+/** A gRPC response: a broken one ends with grpc-status trailers rather than a reset. */
+export function isGrpcResponse(res: UpstreamResponse): boolean {
+  return res.headers.get('content-type')?.startsWith('application/grpc') === true;
 }
 
 /** `lines` is `Name: value\r\n` repeated, as the exchange builds them. */

@@ -6,14 +6,20 @@ import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
-import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
-import { BODY_CLOSE } from '../http1/response-head.ts';
+import { BODY_NONE } from '../http1/request-head.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from '../proxy/client-sink.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { grpcKind, toGrpcAnswer, trailersOnlyFields } from '../proxy/grpc-status.ts';
 import { headerListOf, trailersObject } from '../upstream/h2-fields.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
-import { directResponseFields, interimFields, upstreamResponseFields } from './response-fields.ts';
+import {
+  directResponseFields,
+  interimFields,
+  isGrpcResponse,
+  responseHeadFields,
+  upstreamResponseFields,
+} from './response-fields.ts';
+import { armStreamTimers, UNTIMED } from './stream-timers.ts';
 
 /** RFC 9113 §7 error codes we send. */
 export const H2_NO_ERROR = 0;
@@ -163,18 +169,12 @@ export class Http2StreamSink implements ClientSink, Timed {
     // readTimeout bounds the request body and, from the request's start, the wait for the
     // response head (a frozen backend); writeTimeout the whole stream: see onDeadline. A tunnel
     // has neither.
-    const ctx = this.#owner.ctx;
-    const rt = ctx.readTimeoutMs;
-    const wt = ctx.writeTimeoutMs;
-    if ((rt > 0 || wt > 0) && ex.parsed.upgrade === null) {
-      this.#timed = true;
-      const now = ctx.ticker.now;
-      this.deadline = rt > 0 ? now + rt : 0;
-      if (wt > 0) {
-        this.#writeBy = now + wt;
-        if (this.deadline === 0 || this.#writeBy < this.deadline) this.deadline = this.#writeBy;
+    if (ex.parsed.upgrade === null) {
+      const writeBy = armStreamTimers(this.#owner.ctx, this);
+      if (writeBy !== UNTIMED) {
+        this.#timed = true;
+        this.#writeBy = writeBy;
       }
-      ctx.ticker.add(this);
     }
     try {
       ex.start();
@@ -325,14 +325,7 @@ export class Http2StreamSink implements ClientSink, Timed {
   ): boolean {
     const s = this.#stream;
     if (s.destroyed || s.closed) return false; // the client is gone; 'close' aborts the exchange
-    const kind = res.bodyKind;
-    // The upstream's length is kept when it framed the body by it; a 204 has none (RFC 9110 §8.6).
-    const fields = upstreamResponseFields(
-      status,
-      res,
-      extra,
-      kind === BODY_CHUNKED || kind === BODY_CLOSE || res.status === 204,
-    );
+    const fields = responseHeadFields(status, res, extra);
     if (body !== null) {
       s.respond(fields);
       this.#ended = true;
@@ -340,7 +333,7 @@ export class Http2StreamSink implements ClientSink, Timed {
       s.end(bodyStart === 0 && bodyEnd === body.length ? body : body.subarray(bodyStart, bodyEnd));
       return false;
     }
-    if (kind === BODY_NONE) {
+    if (res.bodyKind === BODY_NONE) {
       this.#ended = true;
       s.respond(fields, END_STREAM);
       return false;
@@ -348,7 +341,7 @@ export class Http2StreamSink implements ClientSink, Timed {
     if (res.trailers === true) {
       // An HTTP/2 upstream may end the body with trailers (gRPC's status): wait for them.
       this.#waitTrailers = true;
-      this.#grpc = res.headers.get('content-type')?.startsWith('application/grpc') === true;
+      this.#grpc = isGrpcResponse(res);
       s.on('wantTrailers', onWantTrailers);
       s.respond(fields, WAIT_FOR_TRAILERS);
     } else s.respond(fields);

@@ -1,34 +1,8 @@
 import type { FrameHandler } from '../http2/frame-reader.ts';
-import {
-  DEFAULT_MAX_FRAME,
-  E_COMPRESSION_ERROR,
-  E_FLOW_CONTROL_ERROR,
-  E_FRAME_SIZE_ERROR,
-  E_PROTOCOL_ERROR,
-  F_CONTINUATION,
-  F_DATA,
-  F_GOAWAY,
-  F_HEADERS,
-  F_PING,
-  F_PRIORITY,
-  F_PUSH_PROMISE,
-  F_RST_STREAM,
-  F_SETTINGS,
-  F_WINDOW_UPDATE,
-  FLAG_ACK,
-  FLAG_END_HEADERS,
-  FLAG_END_STREAM,
-  FLAG_PADDED,
-  FLAG_PRIORITY,
-  MAX_WINDOW,
-  S_ENABLE_PUSH,
-  S_HEADER_TABLE_SIZE,
-  S_INITIAL_WINDOW_SIZE,
-  S_MAX_CONCURRENT_STREAMS,
-  S_MAX_FRAME_SIZE,
-  S_MAX_HEADER_LIST_SIZE,
-} from '../http2/frames.ts';
+import * as h2 from '../http2/frames.ts';
 import { HPACK_ERROR, HPACK_TOO_LARGE } from '../http2/hpack-decoder.ts';
+// PING, SETTINGS or empty DATA frames a server may send a second: what the server side allows a client.
+import { CONTROL_PER_SECOND } from '../http2/own-limits.ts';
 import type { OwnH2Session } from './own-h2-session.ts';
 
 /** Our receive windows (as the node engine's session): a paused response buffers at most this. */
@@ -36,8 +10,6 @@ export const STREAM_WINDOW = 256 * 1024;
 export const SESSION_WINDOW = 1024 * 1024;
 /** Streams counted when the server sets no limit (as the node engine's session). */
 const UNLIMITED_CAP = 1000;
-/** PING, SETTINGS or empty DATA frames a server may send a second: what the server side allows a client (http2/own-limits.ts). */
-const CONTROL_PER_SECOND = 1000;
 /** A header block larger than this (HEADERS + CONTINUATION) ends the connection. */
 const MAX_BLOCK = 1024 * 1024;
 
@@ -72,81 +44,81 @@ export class OwnH2Frames implements FrameHandler {
 
   ourSettings(): number[] {
     return [
-      S_ENABLE_PUSH,
+      h2.S_ENABLE_PUSH,
       0,
-      S_INITIAL_WINDOW_SIZE,
+      h2.S_INITIAL_WINDOW_SIZE,
       STREAM_WINDOW,
-      S_MAX_HEADER_LIST_SIZE,
+      h2.S_MAX_HEADER_LIST_SIZE,
       this.#s.pool.options.maxResponseHeaderBytes,
     ];
   }
 
   onFrame(type: number, flags: number, id: number, buf: Buffer, start: number, end: number): boolean {
     const s = this.#s;
-    if (this.#blockStream !== 0 && type !== F_CONTINUATION)
-      return this.#fail(E_PROTOCOL_ERROR, 'no CONTINUATION');
+    if (this.#blockStream !== 0 && type !== h2.F_CONTINUATION)
+      return this.#fail(h2.E_PROTOCOL_ERROR, 'no CONTINUATION');
     if (!this.#settled) {
       // §3.4: the server's preface is a SETTINGS frame.
-      if (type !== F_SETTINGS || (flags & FLAG_ACK) !== 0)
-        return this.#fail(E_PROTOCOL_ERROR, 'no SETTINGS first');
+      if (type !== h2.F_SETTINGS || (flags & h2.FLAG_ACK) !== 0)
+        return this.#fail(h2.E_PROTOCOL_ERROR, 'no SETTINGS first');
       this.#settled = true;
     }
     const len = end - start;
     switch (type) {
-      case F_DATA:
+      case h2.F_DATA:
         return this.#data(flags, id, buf, start, end);
-      case F_HEADERS: {
-        if (id === 0) return this.#fail(E_PROTOCOL_ERROR, 'HEADERS on stream 0');
+      case h2.F_HEADERS: {
+        if (id === 0) return this.#fail(h2.E_PROTOCOL_ERROR, 'HEADERS on stream 0');
         let from = start;
         let to = end;
-        if ((flags & FLAG_PADDED) !== 0) {
-          if (len < 1 || buf[start]! >= len) return this.#fail(E_PROTOCOL_ERROR, 'HEADERS padding');
+        if ((flags & h2.FLAG_PADDED) !== 0) {
+          if (len < 1 || buf[start]! >= len) return this.#fail(h2.E_PROTOCOL_ERROR, 'HEADERS padding');
           to -= buf[start]!;
           from++;
         }
-        if ((flags & FLAG_PRIORITY) !== 0) from += 5;
-        if (from > to) return this.#fail(E_FRAME_SIZE_ERROR, 'HEADERS size');
-        const endStream = (flags & FLAG_END_STREAM) !== 0;
-        if ((flags & FLAG_END_HEADERS) !== 0) return this.#headerBlock(id, endStream, buf, from, to);
+        if ((flags & h2.FLAG_PRIORITY) !== 0) from += 5;
+        if (from > to) return this.#fail(h2.E_FRAME_SIZE_ERROR, 'HEADERS size');
+        const endStream = (flags & h2.FLAG_END_STREAM) !== 0;
+        if ((flags & h2.FLAG_END_HEADERS) !== 0) return this.#headerBlock(id, endStream, buf, from, to);
         this.#blockStream = id;
         this.#blockEnd = endStream;
         this.#blockLen = 0;
         return this.#collect(buf, from, to);
       }
-      case F_CONTINUATION: {
+      case h2.F_CONTINUATION: {
         if (id === 0 || id !== this.#blockStream)
-          return this.#fail(E_PROTOCOL_ERROR, 'unexpected CONTINUATION');
+          return this.#fail(h2.E_PROTOCOL_ERROR, 'unexpected CONTINUATION');
         if (!this.#collect(buf, start, end)) return false;
-        if ((flags & FLAG_END_HEADERS) === 0) return true;
+        if ((flags & h2.FLAG_END_HEADERS) === 0) return true;
         this.#blockStream = 0;
         return this.#headerBlock(id, this.#blockEnd, this.#block, 0, this.#blockLen);
       }
-      case F_PRIORITY:
-        return id !== 0 || this.#fail(E_PROTOCOL_ERROR, 'PRIORITY on stream 0');
-      case F_RST_STREAM:
-        if (id === 0) return this.#fail(E_PROTOCOL_ERROR, 'RST_STREAM on stream 0');
-        if (len !== 4) return this.#fail(E_FRAME_SIZE_ERROR, 'RST_STREAM size');
-        if (id >= s.nextId) return this.#fail(E_PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
+      case h2.F_PRIORITY:
+        return id !== 0 || this.#fail(h2.E_PROTOCOL_ERROR, 'PRIORITY on stream 0');
+      case h2.F_RST_STREAM:
+        if (id === 0) return this.#fail(h2.E_PROTOCOL_ERROR, 'RST_STREAM on stream 0');
+        if (len !== 4) return this.#fail(h2.E_FRAME_SIZE_ERROR, 'RST_STREAM size');
+        if (id >= s.nextId) return this.#fail(h2.E_PROTOCOL_ERROR, 'RST_STREAM on an idle stream');
         s.streams.get(id)?.onReset(buf.readUInt32BE(start));
         return this.#alive();
-      case F_SETTINGS:
+      case h2.F_SETTINGS:
         return this.#settings(flags, id, buf, start, end);
-      case F_PUSH_PROMISE:
+      case h2.F_PUSH_PROMISE:
         // We said SETTINGS_ENABLE_PUSH 0 (§8.4).
-        return this.#fail(E_PROTOCOL_ERROR, 'PUSH_PROMISE with push disabled');
-      case F_PING:
-        if (id !== 0) return this.#fail(E_PROTOCOL_ERROR, 'PING on a stream');
-        if (len !== 8) return this.#fail(E_FRAME_SIZE_ERROR, 'PING size');
-        if ((flags & FLAG_ACK) !== 0) s.keepalive.pingAnswered();
+        return this.#fail(h2.E_PROTOCOL_ERROR, 'PUSH_PROMISE with push disabled');
+      case h2.F_PING:
+        if (id !== 0) return this.#fail(h2.E_PROTOCOL_ERROR, 'PING on a stream');
+        if (len !== 8) return this.#fail(h2.E_FRAME_SIZE_ERROR, 'PING size');
+        if ((flags & h2.FLAG_ACK) !== 0) s.keepalive.pingAnswered();
         else if (this.#controlFrame('PING')) s.writer.pingAck(buf, start);
         else return false;
         return true;
-      case F_GOAWAY:
-        if (id !== 0) return this.#fail(E_PROTOCOL_ERROR, 'GOAWAY on a stream');
-        if (len < 8) return this.#fail(E_FRAME_SIZE_ERROR, 'GOAWAY size');
+      case h2.F_GOAWAY:
+        if (id !== 0) return this.#fail(h2.E_PROTOCOL_ERROR, 'GOAWAY on a stream');
+        if (len < 8) return this.#fail(h2.E_FRAME_SIZE_ERROR, 'GOAWAY size');
         s.onGoaway(buf.readUInt32BE(start) & 0x7fff_ffff);
         return this.#alive();
-      case F_WINDOW_UPDATE:
+      case h2.F_WINDOW_UPDATE:
         return this.#windowUpdate(id, buf, start, end);
       default:
         return true; // §5.5: unknown frame types are ignored
@@ -180,7 +152,7 @@ export class OwnH2Frames implements FrameHandler {
 
   #collect(buf: Buffer, start: number, end: number): boolean {
     const n = end - start;
-    if (this.#blockLen + n > MAX_BLOCK) return this.#fail(E_PROTOCOL_ERROR, 'header block too large');
+    if (this.#blockLen + n > MAX_BLOCK) return this.#fail(h2.E_PROTOCOL_ERROR, 'header block too large');
     if (this.#blockLen + n > this.#block.length) {
       const bigger = Buffer.allocUnsafe(Math.max(16 * 1024, 2 * (this.#blockLen + n)));
       this.#block.copy(bigger, 0, 0, this.#blockLen);
@@ -197,12 +169,12 @@ export class OwnH2Frames implements FrameHandler {
     const fields = this.#fields;
     fields.length = 0;
     const r = s.decoder.decode(buf, start, end, fields);
-    if (r === HPACK_ERROR) return this.#fail(E_COMPRESSION_ERROR, `HPACK: ${s.decoder.error}`);
+    if (r === HPACK_ERROR) return this.#fail(h2.E_COMPRESSION_ERROR, `HPACK: ${s.decoder.error}`);
     const st = s.streams.get(id);
     if (st === undefined) {
       // A server opens no stream (push is off); a closed one of ours is ignored (§5.1).
       if ((id & 1) === 0 || id >= s.nextId)
-        return this.#fail(E_PROTOCOL_ERROR, 'HEADERS on a stream we did not open');
+        return this.#fail(h2.E_PROTOCOL_ERROR, 'HEADERS on a stream we did not open');
       return true;
     }
     st.onHeaders(fields, endStream, r === HPACK_TOO_LARGE);
@@ -211,10 +183,10 @@ export class OwnH2Frames implements FrameHandler {
 
   #data(flags: number, id: number, buf: Buffer, start: number, end: number): boolean {
     const s = this.#s;
-    if (id === 0) return this.#fail(E_PROTOCOL_ERROR, 'DATA on stream 0');
+    if (id === 0) return this.#fail(h2.E_PROTOCOL_ERROR, 'DATA on stream 0');
     const len = end - start;
     // §6.9.1: the whole payload counts, padding included; credit goes back at half the window.
-    if (len > this.#recvWindow) return this.#fail(E_FLOW_CONTROL_ERROR, 'connection window exceeded');
+    if (len > this.#recvWindow) return this.#fail(h2.E_FLOW_CONTROL_ERROR, 'connection window exceeded');
     this.#recvWindow -= len;
     this.#consumed += len;
     if (this.#consumed >= SESSION_WINDOW >> 1) {
@@ -224,16 +196,16 @@ export class OwnH2Frames implements FrameHandler {
     }
     let from = start;
     let to = end;
-    if ((flags & FLAG_PADDED) !== 0) {
-      if (len < 1 || buf[start]! >= len) return this.#fail(E_PROTOCOL_ERROR, 'DATA padding');
+    if ((flags & h2.FLAG_PADDED) !== 0) {
+      if (len < 1 || buf[start]! >= len) return this.#fail(h2.E_PROTOCOL_ERROR, 'DATA padding');
       to -= buf[start]!;
       from++;
     }
-    const endStream = (flags & FLAG_END_STREAM) !== 0;
+    const endStream = (flags & h2.FLAG_END_STREAM) !== 0;
     if (from === to && !endStream && !this.#controlFrame('empty DATA')) return false;
     const st = s.streams.get(id);
     if (st === undefined) {
-      if (id >= s.nextId) return this.#fail(E_PROTOCOL_ERROR, 'DATA on an idle stream');
+      if (id >= s.nextId) return this.#fail(h2.E_PROTOCOL_ERROR, 'DATA on an idle stream');
       return true; // a stream we reset or finished: ignored
     }
     st.onData(buf, from, to, len, endStream);
@@ -242,40 +214,42 @@ export class OwnH2Frames implements FrameHandler {
 
   #settings(flags: number, id: number, buf: Buffer, start: number, end: number): boolean {
     const s = this.#s;
-    if (id !== 0) return this.#fail(E_PROTOCOL_ERROR, 'SETTINGS on a stream');
-    if ((flags & FLAG_ACK) !== 0) return end === start || this.#fail(E_FRAME_SIZE_ERROR, 'SETTINGS ACK size');
-    if ((end - start) % 6 !== 0) return this.#fail(E_FRAME_SIZE_ERROR, 'SETTINGS size');
+    if (id !== 0) return this.#fail(h2.E_PROTOCOL_ERROR, 'SETTINGS on a stream');
+    if ((flags & h2.FLAG_ACK) !== 0)
+      return end === start || this.#fail(h2.E_FRAME_SIZE_ERROR, 'SETTINGS ACK size');
+    if ((end - start) % 6 !== 0) return this.#fail(h2.E_FRAME_SIZE_ERROR, 'SETTINGS size');
     if (!this.#controlFrame('SETTINGS')) return false;
     let grew = false;
     for (let p = start; p < end; p += 6) {
       const v = buf.readUInt32BE(p + 2);
       switch (buf.readUInt16BE(p)) {
-        case S_HEADER_TABLE_SIZE:
+        case h2.S_HEADER_TABLE_SIZE:
           s.encoder.tableSizeChanged();
           break;
-        case S_ENABLE_PUSH:
-          if (v !== 0) return this.#fail(E_PROTOCOL_ERROR, 'SETTINGS_ENABLE_PUSH from a server');
+        case h2.S_ENABLE_PUSH:
+          if (v !== 0) return this.#fail(h2.E_PROTOCOL_ERROR, 'SETTINGS_ENABLE_PUSH from a server');
           break;
-        case S_MAX_CONCURRENT_STREAMS:
+        case h2.S_MAX_CONCURRENT_STREAMS:
           this.#peerMaxStreams = v;
           break;
-        case S_INITIAL_WINDOW_SIZE: {
-          if (v > MAX_WINDOW) return this.#fail(E_FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE');
+        case h2.S_INITIAL_WINDOW_SIZE: {
+          if (v > h2.MAX_WINDOW) return this.#fail(h2.E_FLOW_CONTROL_ERROR, 'SETTINGS_INITIAL_WINDOW_SIZE');
           // §6.9.2: applies to every open stream's send window, which may go negative.
           const delta = v - s.peerInitialWindow;
           s.peerInitialWindow = v;
           for (const st of s.streams.values()) {
-            if (!st.addSendWindow(delta)) return this.#fail(E_FLOW_CONTROL_ERROR, 'stream window overflow');
+            if (!st.addSendWindow(delta))
+              return this.#fail(h2.E_FLOW_CONTROL_ERROR, 'stream window overflow');
           }
           grew ||= delta > 0;
           break;
         }
-        case S_MAX_FRAME_SIZE:
-          if (v < DEFAULT_MAX_FRAME || v > 0xff_ffff)
-            return this.#fail(E_PROTOCOL_ERROR, 'SETTINGS_MAX_FRAME_SIZE');
+        case h2.S_MAX_FRAME_SIZE:
+          if (v < h2.DEFAULT_MAX_FRAME || v > 0xff_ffff)
+            return this.#fail(h2.E_PROTOCOL_ERROR, 'SETTINGS_MAX_FRAME_SIZE');
           s.peerMaxFrame = v;
           break;
-        case S_MAX_HEADER_LIST_SIZE:
+        case h2.S_MAX_HEADER_LIST_SIZE:
           // Advisory (§6.5.2), but a server that says so resets a larger head: not sent.
           s.peerMaxHeaderList = v;
           break;
@@ -289,18 +263,19 @@ export class OwnH2Frames implements FrameHandler {
 
   #windowUpdate(id: number, buf: Buffer, start: number, end: number): boolean {
     const s = this.#s;
-    if (end - start !== 4) return this.#fail(E_FRAME_SIZE_ERROR, 'WINDOW_UPDATE size');
+    if (end - start !== 4) return this.#fail(h2.E_FRAME_SIZE_ERROR, 'WINDOW_UPDATE size');
     const inc = buf.readUInt32BE(start) & 0x7fff_ffff;
     if (id === 0) {
-      if (inc === 0) return this.#fail(E_PROTOCOL_ERROR, 'WINDOW_UPDATE of 0');
+      if (inc === 0) return this.#fail(h2.E_PROTOCOL_ERROR, 'WINDOW_UPDATE of 0');
       s.connWindow += inc;
-      if (s.connWindow > MAX_WINDOW) return this.#fail(E_FLOW_CONTROL_ERROR, 'connection window overflow');
-      s.pumpWaiting();
+      if (s.connWindow > h2.MAX_WINDOW)
+        return this.#fail(h2.E_FLOW_CONTROL_ERROR, 'connection window overflow');
+      s.writes.pumpWaiting();
       return this.#alive();
     }
     const st = s.streams.get(id);
     if (st === undefined) {
-      return id < s.nextId || this.#fail(E_PROTOCOL_ERROR, 'WINDOW_UPDATE on an idle stream');
+      return id < s.nextId || this.#fail(h2.E_PROTOCOL_ERROR, 'WINDOW_UPDATE on an idle stream');
     }
     st.onWindowUpdate(inc);
     return this.#alive();

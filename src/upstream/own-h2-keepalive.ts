@@ -93,7 +93,7 @@ export class OwnH2Keepalive {
     if (this.#pingSentAt === 0 && o.readIdleTimeoutMs > 0 && now >= this.#lastReadAt + o.readIdleTimeoutMs) {
       this.#pingSentAt = now;
       s.writer.ping(PING_DATA, 0);
-      s.flushNow();
+      s.writes.flushNow();
     }
     this.#arm(now);
   }

@@ -8,6 +8,7 @@ import { HpackDecoder } from '../http2/hpack-decoder.ts';
 import { HpackEncoder } from '../http2/hpack-encoder.ts';
 import type { SendQueue, SendWindow } from '../http2/own-send-queue.ts';
 import { type ReadOwner, SocketReader } from '../http2/own-socket-reader.ts';
+import { WriteScheduler } from '../http2/own-write-scheduler.ts';
 import { StreamMap } from '../http2/stream-map.ts';
 import type { H2Pool } from './h2-pool.ts';
 import type { PoolSession, ReplayStream, Waiter } from './h2-seam.ts';
@@ -35,16 +36,13 @@ function onUp(this: OwnedSocket): void {
   this[OWNER].onConnect();
 }
 function onDrain(this: OwnedSocket): void {
-  this[OWNER].onSocketDrain();
+  this[OWNER].writes.onDrain();
 }
 function onError(this: OwnedSocket, err: Error): void {
   this[OWNER].onSocketError(err);
 }
 function onClose(this: OwnedSocket): void {
   this[OWNER].onSocketClose();
-}
-function flushLater(s: OwnH2Session): void {
-  s.flushNow();
 }
 
 /**
@@ -65,6 +63,7 @@ export class OwnH2Session implements PoolSession, ReadOwner, SendWindow, Timed {
   readonly keepalive: OwnH2Keepalive;
   readonly frames: OwnH2Frames;
   readonly input: SocketReader;
+  readonly writes: WriteScheduler;
   deadline = 0;
   tickerSlot = -1;
   state = S_CONNECTING;
@@ -86,10 +85,7 @@ export class OwnH2Session implements PoolSession, ReadOwner, SendWindow, Timed {
   /** GOAWAY's last stream id; streams above it were not processed. -1 = no GOAWAY. */
   goawayLast = -1;
   readonly #tls: boolean;
-  #flushScheduled = false;
   #goawaySent = false;
-  #windowWaiters: number[] = [];
-  #drainWaiters: OwnH2Stream[] = [];
 
   constructor(pool: H2Pool, socket: Socket, tls: boolean) {
     this.pool = pool;
@@ -100,6 +96,7 @@ export class OwnH2Session implements PoolSession, ReadOwner, SendWindow, Timed {
     this.frames = new OwnH2Frames(this);
     this.keepalive = new OwnH2Keepalive(this);
     this.input = new SocketReader(socket, this, true);
+    this.writes = new WriteScheduler(socket, this.writer, this.input, this.streams);
     const s = socket as OwnedSocket;
     s[OWNER] = this;
     if (tls) {
@@ -211,46 +208,13 @@ export class OwnH2Session implements PoolSession, ReadOwner, SendWindow, Timed {
   afterRead(code: number): void {
     this.keepalive.read();
     if (code > 0) this.connError(code, 'frame too large');
-    this.flushNow();
+    this.writes.flushNow();
   }
 
   // ---- writing
 
-  get socketFull(): boolean {
-    return this.socket.writableNeedDrain;
-  }
-
-  /** Frames were gathered outside a read: written at the end of this tick. */
-  schedule(): void {
-    if (this.input.inRead || this.#flushScheduled) return;
-    this.#flushScheduled = true;
-    process.nextTick(flushLater, this);
-  }
-
-  flushNow(): void {
-    this.#flushScheduled = false;
-    if (this.writer.pending) this.writer.flush();
-  }
-
   waitForWindow(q: SendQueue): void {
-    this.#windowWaiters.push(q.id);
-  }
-
-  /** The connection window opened: streams waiting on it send. */
-  pumpWaiting(): void {
-    const ids = this.#windowWaiters;
-    this.#windowWaiters = [];
-    for (let i = 0; i < ids.length; i++) this.streams.get(ids[i]!)?.pump();
-  }
-
-  waitForDrain(st: OwnH2Stream): void {
-    this.#drainWaiters.push(st);
-  }
-
-  onSocketDrain(): void {
-    const w = this.#drainWaiters;
-    this.#drainWaiters = [];
-    for (let i = 0; i < w.length; i++) w[i]!.onSocketDrain();
+    this.writes.waitForWindow(q);
   }
 
   // ---- the end
@@ -269,13 +233,13 @@ export class OwnH2Session implements PoolSession, ReadOwner, SendWindow, Timed {
     if (!this.#goawaySent) {
       this.#goawaySent = true;
       this.writer.goaway(0, E_NO_ERROR);
-      this.schedule();
+      this.writes.schedule();
     }
     if (this.active === 0) this.#end();
   }
 
   #end(): void {
-    this.flushNow();
+    this.writes.flushNow();
     this.socket.destroySoon();
   }
 
@@ -294,7 +258,7 @@ export class OwnH2Session implements PoolSession, ReadOwner, SendWindow, Timed {
     if (this.state === S_CLOSED || this.#goawaySent) return;
     this.#goawaySent = true;
     this.writer.goaway(0, code);
-    this.flushNow();
+    this.writes.flushNow();
     this.destroy(new ProxyError('UPSTREAM_BAD_RESPONSE', `HTTP/2 protocol error of the upstream: ${why}`));
   }
 

@@ -104,7 +104,7 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     const len = host.encoder.encode(fields);
     this.#up.ended = out.bodyKind === BODY_NONE;
     host.writer.headers(id, host.encoder.buffer, len, this.#up.ended, host.peerMaxFrame);
-    host.schedule();
+    host.writes.schedule();
     const t = host.pool.options.responseHeaderTimeoutMs;
     if (t > 0 && !this.#timed) {
       this.#timed = true;
@@ -146,7 +146,7 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     if (this.#state !== S_DONE) this.#up.pump();
   }
 
-  onSocketDrain(): void {
+  onDrain(): void {
     if (this.#up.wantDrain && this.#state !== S_DONE) this.#up.pump();
   }
 
@@ -219,7 +219,7 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
 
   #rst(code: number): void {
     this.#host.writer.rst(this.#id, code);
-    this.#host.schedule();
+    this.#host.writes.schedule();
   }
 
   /** Done with the session (after the user was detached or just before it hears the end). */
@@ -303,7 +303,7 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
       this.#body.unacked = 0;
       this.#recvWindow += u;
       this.#host.writer.windowUpdate(this.#id, u);
-      this.#host.schedule();
+      this.#host.writes.schedule();
     }
   }
 
@@ -395,7 +395,7 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
     if (!this.#open()) return;
     this.#up.resend(this.#kept.bufs);
     if (this.#bodyEnded) this.#finishBody();
-    host.schedule();
+    host.writes.schedule();
     if (this.#up.wantDrain) this.pump();
   }
 

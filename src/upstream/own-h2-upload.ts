@@ -37,10 +37,10 @@ export class OwnH2Upload {
     const host = this.#st.host;
     const q = this.#queue();
     q.send(host, data, 0, data.length, false);
-    host.schedule();
-    if (q.empty && !host.socketFull) return true;
+    host.writes.schedule();
+    if (q.empty && !host.writes.socketFull) return true;
     this.wantDrain = true;
-    if (q.empty) host.waitForDrain(this.#st);
+    if (q.empty) host.writes.waitForDrain(this.#st);
     return false;
   }
 
@@ -66,7 +66,7 @@ export class OwnH2Upload {
       const len = host.encoder.encode(trailers);
       host.writer.headers(this.#st.id, host.encoder.buffer, len, true, host.peerMaxFrame);
     }
-    host.schedule();
+    host.writes.schedule();
   }
 
   /** The windows opened (or the socket drained): queued DATA goes out, then what waited on it. */
@@ -76,7 +76,7 @@ export class OwnH2Upload {
     const host = st.host;
     if (q !== null) {
       q.pump(host);
-      host.schedule();
+      host.writes.schedule();
       if (!q.empty) return;
     }
     const t = this.#trailers;
@@ -85,7 +85,7 @@ export class OwnH2Upload {
       this.#end(t);
     }
     if (!this.wantDrain) return;
-    if (host.socketFull) host.waitForDrain(st);
+    if (host.writes.socketFull) host.writes.waitForDrain(st);
     else {
       this.wantDrain = false;
       st.user?.onUpstreamDrain();

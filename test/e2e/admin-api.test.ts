@@ -22,6 +22,7 @@ import {
 } from '../helpers/admin-client.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type KillableBackend, startKillableBackend } from '../helpers/killable-backend.ts';
+import { WEB_AND_TRAEFIK } from '../helpers/provider-config.ts';
 import { type ProxyProcess, ROOT, startProxy } from '../helpers/proxy-process.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { waitApplied } from '../helpers/wait.ts';
@@ -70,12 +71,7 @@ function fileDynamic(app: string, watched: string): string {
 }
 
 function staticConfig(api: string): string {
-  return `entryPoints:
-  web:
-    address: "127.0.0.1:0"
-  traefik:
-    address: "127.0.0.1:0"
-log: { level: INFO }
+  return `${WEB_AND_TRAEFIK}log: { level: INFO }
 ping: {}
 api: ${api}
 `;

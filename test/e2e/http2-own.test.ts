@@ -8,8 +8,6 @@
  * Frames are written byte by byte (test/helpers/h2-frames.ts), as no client library sends them.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
@@ -17,114 +15,21 @@ import {
   DATA,
   END_HEADERS,
   END_STREAM,
-  type Frame,
+  ENHANCE_YOUR_CALM,
+  field,
   frame,
   GOAWAY,
   HEADERS,
-  literal,
-  PREFACE,
-  parseFrames,
+  PING,
+  PROTOCOL_ERROR,
+  REFUSED_STREAM,
   RST_STREAM,
-  requestBlock,
   SETTINGS,
 } from '../helpers/h2-frames.ts';
+import { answered, RawH2, requestHeaders, rstCode } from '../helpers/h2-raw-client.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { type Issued, TestPki } from '../helpers/tls-certs.ts';
-import { resolveCommand } from '../helpers/tools.ts';
-
-const PING = 0x6;
-const PROTOCOL_ERROR = 0x1;
-const REFUSED_STREAM = 0x7;
-const ENHANCE_YOUR_CALM = 0xb;
-
-/** A literal field without indexing, new name, any bytes in its value (RFC 7541 §6.2.2). */
-function rawField(name: string, value: string): Buffer {
-  return Buffer.concat([Buffer.from([0x00]), literal(name), literal(value)]);
-}
-
-function headers(
-  id: number,
-  extra: Buffer[] = [],
-  flags = END_STREAM | END_HEADERS,
-  path = `/s${id}`,
-): Buffer {
-  return frame(HEADERS, flags, id, Buffer.concat([requestBlock(path, '127.0.0.1'), ...extra]));
-}
-
-/** A raw connection: writes frames, and resolves once `done(frames)` holds or the proxy closed it. */
-class RawH2 {
-  readonly #sock: net.Socket;
-  #chunks: Buffer[] = [];
-  #wake: (() => void) | null = null;
-  closed = false;
-
-  constructor(port: number) {
-    this.#sock = net.connect(port, '127.0.0.1');
-    this.#sock.on('data', (d: Buffer) => {
-      this.#chunks.push(d);
-      this.#wake?.();
-    });
-    this.#sock.on('error', () => {});
-    this.#sock.on('close', () => {
-      this.closed = true;
-      this.#wake?.();
-    });
-    this.#sock.write(Buffer.concat([PREFACE, frame(SETTINGS, 0, 0)]));
-  }
-
-  write(b: Buffer): void {
-    this.#sock.write(b, () => {});
-  }
-
-  get frames(): Frame[] {
-    return parseFrames(Buffer.concat(this.#chunks));
-  }
-
-  async until(done: (f: Frame[]) => boolean, what: string): Promise<Frame[]> {
-    const timer = setTimeout(() => this.#sock.destroy(), 10_000);
-    try {
-      for (;;) {
-        const f = this.frames;
-        if (done(f)) return f;
-        if (this.closed)
-          assert.fail(
-            `${what}: connection closed; frames ${JSON.stringify(f.map((x) => [x.type, x.stream]))}`,
-          );
-        await new Promise<void>((r) => {
-          this.#wake = r;
-        });
-      }
-    } finally {
-      clearTimeout(timer);
-    }
-  }
-
-  destroy(): void {
-    this.#sock.destroy();
-  }
-}
-
-const rstCode = (f: Frame[], id: number): number | undefined => {
-  const r = f.find((x) => x.type === RST_STREAM && x.stream === id);
-  return r === undefined ? undefined : r.payload.readUInt32BE(0);
-};
-const answered = (f: Frame[], id: number): boolean =>
-  f.some((x) => x.stream === id && (x.type === DATA || x.type === HEADERS) && (x.flags & END_STREAM) !== 0);
-
-function run(cmd: string, args: readonly string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(resolveCommand(cmd), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
-  });
-}
+import { runTool } from '../helpers/tools.ts';
 
 describe('HTTP/2 own engine: malformed requests, limits, floods, TLS clients', () => {
   let backend: Backend;
@@ -176,10 +81,10 @@ http:
     const c = new RawH2(proxy.ports['web']!);
     c.write(
       Buffer.concat([
-        headers(1, [rawField('x-evil', 'a\rb')]),
-        headers(3, [rawField('x-evil', 'a\nx-injected: 1')]),
-        headers(5, [rawField('x-evil', 'a\0b')]),
-        headers(7),
+        requestHeaders(1, [field('x-evil', 'a\rb')]),
+        requestHeaders(3, [field('x-evil', 'a\nx-injected: 1')]),
+        requestHeaders(5, [field('x-evil', 'a\0b')]),
+        requestHeaders(7),
       ]),
     );
     const f = await c.until(
@@ -193,7 +98,7 @@ http:
       'no answer on a reset stream',
     );
     // Afterwards, the connection still opens and serves streams.
-    c.write(headers(9));
+    c.write(requestHeaders(9));
     await c.until((f) => answered(f, 9), 'stream 9');
     assert.equal(
       c.frames.some((x) => x.type === GOAWAY),
@@ -209,16 +114,16 @@ http:
 
   it('resets streams with an uppercase name, a connection-specific field, whitespace around a value, or a content-length the DATA does not match', async () => {
     const c = new RawH2(proxy.ports['web']!);
-    const cl = rawField('content-length', '10');
+    const cl = field('content-length', '10');
     c.write(
       Buffer.concat([
-        headers(1, [rawField('X-Upper', 'v')]),
-        headers(3, [rawField('connection', 'keep-alive')]),
-        headers(5, [rawField('x-pad', ' v')]),
-        headers(7, [cl], END_HEADERS, '/cl'),
+        requestHeaders(1, [field('X-Upper', 'v')]),
+        requestHeaders(3, [field('connection', 'keep-alive')]),
+        requestHeaders(5, [field('x-pad', ' v')]),
+        requestHeaders(7, [cl], END_HEADERS, '/cl'),
         frame(DATA, END_STREAM, 7, Buffer.from('12345')),
-        headers(9, [rawField('te', 'gzip')]),
-        headers(11),
+        requestHeaders(9, [field('te', 'gzip')]),
+        requestHeaders(11),
       ]),
     );
     const f = await c.until(
@@ -234,16 +139,16 @@ http:
     // Three requests the backend never answers, then a fourth stream: over the limit of 3.
     c.write(
       Buffer.concat([
-        headers(1, [], END_STREAM | END_HEADERS, '/hold1'),
-        headers(3, [], END_STREAM | END_HEADERS, '/hold3'),
-        headers(5, [], END_STREAM | END_HEADERS, '/hold5'),
-        headers(7),
+        requestHeaders(1, [], END_STREAM | END_HEADERS, '/hold1'),
+        requestHeaders(3, [], END_STREAM | END_HEADERS, '/hold3'),
+        requestHeaders(5, [], END_STREAM | END_HEADERS, '/hold5'),
+        requestHeaders(7),
       ]),
     );
     let f = await c.until((f) => rstCode(f, 7) !== undefined, 'refused');
     assert.equal(rstCode(f, 7), REFUSED_STREAM);
     // The client cancels one: a new stream fits.
-    c.write(Buffer.concat([frame(RST_STREAM, 0, 1, Buffer.from([0, 0, 0, 8])), headers(9)]));
+    c.write(Buffer.concat([frame(RST_STREAM, 0, 1, Buffer.from([0, 0, 0, 8])), requestHeaders(9)]));
     f = await c.until((f) => answered(f, 9), 'stream 9');
     assert.equal(
       f.some((x) => x.type === GOAWAY),
@@ -270,7 +175,10 @@ http:
     const c = new RawH2(proxy.ports['web']!);
     const empty = frame(DATA, 0, 1);
     c.write(
-      Buffer.concat([headers(1, [], END_HEADERS, '/upload'), ...Array.from({ length: 5000 }, () => empty)]),
+      Buffer.concat([
+        requestHeaders(1, [], END_HEADERS, '/upload'),
+        ...Array.from({ length: 5000 }, () => empty),
+      ]),
     );
     await c.until(() => c.closed, 'closed');
     await proxy.waitForLog(
@@ -288,18 +196,26 @@ http:
     assert.equal(r.exitCode, 0, r.stderr);
     assert.equal(r.transfers[0]!.info['http_version'], '2');
     assert.equal(r.body.toString(), 'ok /tls-post');
-    const ng = await run('nghttp', ['-v', `https://127.0.0.1:${port}/nghttp`]);
+    const ng = await runTool('nghttp', ['-v', `https://127.0.0.1:${port}/nghttp`]);
     assert.equal(ng.code, 0, ng.out);
     assert.match(ng.out, /:status: 200/);
     assert.match(ng.out, /ok \/nghttp/);
-    const load = await run('h2load', ['-n', '2000', '-c', '4', '-m', '10', `https://127.0.0.1:${port}/load`]);
+    const load = await runTool('h2load', [
+      '-n',
+      '2000',
+      '-c',
+      '4',
+      '-m',
+      '10',
+      `https://127.0.0.1:${port}/load`,
+    ]);
     assert.equal(load.code, 0, load.out);
     assert.match(load.out, /requests: 2000 total, 2000 started, 2000 done, 2000 succeeded, 0 failed/);
     assert.match(load.out, /status codes: 2000 2xx/);
   });
 
   it('keeps to a small window the client sets (nghttp -w 14 -W 14): a 1 MB response arrives whole', async () => {
-    const r = await run('nghttp', [
+    const r = await runTool('nghttp', [
       '-w',
       '14',
       '-W',

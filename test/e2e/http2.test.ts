@@ -5,7 +5,6 @@
  * (RST_STREAM codes, multiplexing); node:http backends behind.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import {
@@ -21,7 +20,7 @@ import { curl } from '../helpers/curl.ts';
 import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { rawRequest } from '../helpers/raw-client.ts';
-import { resolveCommand } from '../helpers/tools.ts';
+import { runTool } from '../helpers/tools.ts';
 
 const sha256 = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
@@ -78,21 +77,6 @@ function h2request(
       resolve({ status, headers: got, body: Buffer.concat(chunks), ended, rstCode: req.rstCode, error }),
     );
     if (body !== undefined) req.end(body);
-  });
-}
-
-function run(cmd: string, args: readonly string[]): Promise<{ code: number | null; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(resolveCommand(cmd), args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => {
-      out += d;
-    });
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, out }));
   });
 }
 
@@ -305,7 +289,7 @@ http:
     });
 
     it('answers nghttp with :status and the backend fields', async () => {
-      const r = await run('nghttp', ['-v', `${base}/echo/nghttp`]);
+      const r = await runTool('nghttp', ['-v', `${base}/echo/nghttp`]);
       assert.equal(r.code, 0, r.out);
       assert.match(r.out, /recv \(stream_id=\d+\) :status: 200/);
       assert.match(r.out, /recv \(stream_id=\d+\) x-backend: yes/);
@@ -314,7 +298,7 @@ http:
     });
 
     it('serves h2load -n 2000 -c 10 -m 10 without an error', async () => {
-      const r = await run('h2load', ['-n', '2000', '-c', '10', '-m', '10', `${base}/echo/load`]);
+      const r = await runTool('h2load', ['-n', '2000', '-c', '10', '-m', '10', `${base}/echo/load`]);
       assert.equal(r.code, 0, r.out);
       assert.match(
         r.out,

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type FakeConsul, startFakeConsul } from '../helpers/fake-consul.ts';
+import { providersHead } from '../helpers/provider-config.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { untilApplied, waitForLogFrom } from '../helpers/wait.ts';
 
@@ -29,17 +30,7 @@ describe('Consul Catalog provider (e2e, Consul API on loopback)', () => {
     ]);
     proxy = await startProxy({
       entryPoints: 2,
-      config: `entryPoints:
-  web:
-    address: "127.0.0.1:0"
-  traefik:
-    address: "127.0.0.1:0"
-log: { level: INFO }
-api: { insecure: true }
-metrics: { prometheus: {} }
-providers:
-  providersThrottleDuration: 50ms
-  consulCatalog:
+      config: `${providersHead('50ms')}  consulCatalog:
     watch: true
     exposedByDefault: false
     endpoint:

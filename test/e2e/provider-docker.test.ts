@@ -11,6 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type Dockerd, startDockerd } from '../helpers/dockerd.ts';
 import { freePort } from '../helpers/pebble.ts';
+import { providersHead } from '../helpers/provider-config.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
 
@@ -27,17 +28,7 @@ describe('Docker provider (e2e, real dockerd)', () => {
       startBackend((req, res) => res.end(`outside ${req.url}`)),
     ]);
     proxy = await startProxy({
-      config: `entryPoints:
-  web:
-    address: "127.0.0.1:0"
-  traefik:
-    address: "127.0.0.1:0"
-log: { level: INFO }
-api: { insecure: true }
-metrics: { prometheus: {} }
-providers:
-  providersThrottleDuration: 100ms
-  docker:
+      config: `${providersHead('100ms')}  docker:
     endpoint: "${d.endpoint}"
     exposedByDefault: false
 `,

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
+import { providersHead } from '../helpers/provider-config.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
 
@@ -42,17 +43,7 @@ describe('HTTP provider (e2e)', () => {
     url = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}/traefik.yaml`;
     body = routes(['one']);
     proxy = await startProxy({
-      config: `entryPoints:
-  web:
-    address: "127.0.0.1:0"
-  traefik:
-    address: "127.0.0.1:0"
-log: { level: INFO }
-api: { insecure: true }
-metrics: { prometheus: {} }
-providers:
-  providersThrottleDuration: 100ms
-  http:
+      config: `${providersHead('100ms')}  http:
     endpoint: "${url}"
     pollInterval: 100ms
   file:

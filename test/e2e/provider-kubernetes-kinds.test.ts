@@ -29,6 +29,7 @@ import {
   traefikIngressClass,
 } from '../helpers/kube-objects.ts';
 import { freePort } from '../helpers/pebble.ts';
+import { providersHead } from '../helpers/provider-config.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { selfSignedCertificate } from '../helpers/tls-certs.ts';
 import { untilApplied, waitForLogFrom } from '../helpers/wait.ts';
@@ -62,7 +63,9 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
     const webPort = await freePort();
     proxy = await startProxy({
       env: { KUBECONFIG: join(dir, 'kubeconfig') },
-      config: `entryPoints:
+      config: `${providersHead(
+        '50ms',
+        `entryPoints:
   web:
     address: "127.0.0.1:${webPort}"
   websecure:
@@ -70,12 +73,8 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
     http: { tls: {} }
   traefik:
     address: "127.0.0.1:0"
-log: { level: INFO }
-api: { insecure: true }
-metrics: { prometheus: {} }
-providers:
-  providersThrottleDuration: 50ms
-  kubernetesCRD:
+`,
+      )}  kubernetesCRD:
     endpoint: "${kube.url}"
     token: test-token
   kubernetesIngress: {}

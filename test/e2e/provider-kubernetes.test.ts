@@ -19,6 +19,7 @@ import {
   writeKubeconfig,
 } from '../helpers/fake-kube.ts';
 import { endpointSliceFor, ingressRouteFor, serviceFor } from '../helpers/kube-objects.ts';
+import { providersHead } from '../helpers/provider-config.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
 
@@ -42,17 +43,7 @@ describe('Kubernetes CRD provider (e2e, API server on loopback, kubectl)', () =>
     kube.apply(serviceFor('shop', 'web'));
     kube.apply(endpointSliceFor('shop', 'web', ['127.0.0.1'], backend.port));
     proxy = await startProxy({
-      config: `entryPoints:
-  web:
-    address: "127.0.0.1:0"
-  traefik:
-    address: "127.0.0.1:0"
-log: { level: INFO }
-api: { insecure: true }
-metrics: { prometheus: {} }
-providers:
-  providersThrottleDuration: 50ms
-  kubernetesCRD:
+      config: `${providersHead('50ms')}  kubernetesCRD:
     endpoint: "${kube.url}"
     token: test-token
 `,

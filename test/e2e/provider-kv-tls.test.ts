@@ -12,28 +12,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { TestPki } from '../../src/upstream/test-pki.ts';
-import { type Backend, startBackend } from '../helpers/backends.ts';
-import { type Etcd, startEtcd } from '../helpers/etcd.ts';
-import { type FakeConsul, startFakeConsul } from '../helpers/fake-consul.ts';
+import { get, type KvEngines, type ProviderJson, startKvEngines } from '../helpers/kv-engines.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { type Redis, startRedis } from '../helpers/redis.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
-import { startZooKeeper, type ZooKeeper } from '../helpers/zookeeper.ts';
-
-interface ProviderJson {
-  readonly name: string;
-  readonly phase: string;
-  readonly lastError: string | null;
-}
 
 describe('KV providers over TLS with credentials (e2e)', () => {
   let pki: TestPki;
   let other: TestPki;
-  let backend: Backend;
-  let etcd: Etcd;
-  let redis: Redis;
-  let consul: FakeConsul;
-  let zk: ZooKeeper;
+  let kv: KvEngines;
   let good: ProxyProcess;
   let bad: ProxyProcess;
 
@@ -43,41 +29,13 @@ describe('KV providers over TLS with credentials (e2e)', () => {
     redisPassword: string;
     zkPassword: string;
   }): string => {
-    const client = `cert: "${clientCert.certFile}"\n      key: "${clientCert.keyFile}"`;
-    return `entryPoints:
-  web:
-    address: "127.0.0.1:0"
-  traefik:
-    address: "127.0.0.1:0"
-log: { level: INFO }
-api: { insecure: true }
-metrics: { prometheus: {} }
-providers:
-  providersThrottleDuration: 50ms
-  etcd:
-    endpoints: ["${etcd.endpoint}"]
-    username: traffic
-    password: etcd-pw
-    tls:
-      ca: "${p.etcdCa}"
-      ${client}
-  redis:
-    endpoints: ["${redis.endpoint}"]
-    password: "${p.redisPassword}"
-    tls:
-      ca: "${pki.ca.certFile}"
-      ${client}
-  consul:
-    endpoints: ["${consul.endpoint}"]
-    token: consul-token
-    tls:
-      ca: "${pki.ca.certFile}"
-      ${p.consulClientCert ? client : ''}
-  zooKeeper:
-    endpoints: ["${zk.endpoint}"]
-    username: traffic
-    password: "${p.zkPassword}"
-`;
+    const client = `      cert: "${clientCert.certFile}"\n      key: "${clientCert.keyFile}"\n`;
+    return kv.proxyConfig({
+      etcd: `    username: traffic\n    password: etcd-pw\n    tls:\n      ca: "${p.etcdCa}"\n${client}`,
+      redis: `    password: "${p.redisPassword}"\n    tls:\n      ca: "${pki.ca.certFile}"\n${client}`,
+      consul: `    token: consul-token\n    tls:\n      ca: "${pki.ca.certFile}"\n${p.consulClientCert ? client : ''}`,
+      zooKeeper: `    username: traffic\n    password: "${p.zkPassword}"\n`,
+    });
   };
   let clientCert: ReturnType<TestPki['issue']>;
 
@@ -88,22 +46,18 @@ providers:
     // No Common Name: etcd's JSON gateway refuses a client certificate with one when auth is on.
     clientCert = pki.issue('traffic', [], { noCommonName: true });
     const tls = { ca: pki.ca, server, client: clientCert };
-    [backend, etcd, redis, consul, zk] = await Promise.all([
-      startBackend((req, res) => res.end(`backend ${req.url}`)),
-      startEtcd({ tls, user: { name: 'traffic', password: 'etcd-pw' } }),
-      startRedis([], { tls, password: 'redis-pw' }),
-      startFakeConsul({ tls, token: 'consul-token' }),
-      startZooKeeper({ digest: { user: 'traffic', password: 'zk-pw' } }),
-    ]);
-    await etcd.put('traefik/http/services/app/loadbalancer/servers/0/url', backend.url);
-    await etcd.put('traefik/http/routers/from-etcd/rule', 'PathPrefix(`/etcd`)');
-    await etcd.put('traefik/http/routers/from-etcd/service', 'app');
-    await redis.command('SET', 'traefik/http/routers/from-redis/rule', 'PathPrefix(`/redis`)');
-    await redis.command('SET', 'traefik/http/routers/from-redis/service', 'app@etcd');
-    consul.put('traefik/http/routers/from-consul/rule', 'PathPrefix(`/consul`)');
-    consul.put('traefik/http/routers/from-consul/service', 'app@etcd');
-    await zk.put('traefik/http/routers/from-zk/rule', 'PathPrefix(`/zk`)');
-    await zk.put('traefik/http/routers/from-zk/service', 'app@etcd');
+    kv = await startKvEngines({
+      etcd: { tls, user: { name: 'traffic', password: 'etcd-pw' } },
+      redis: { tls, password: 'redis-pw' },
+      consul: { tls, token: 'consul-token' },
+      zk: { digest: { user: 'traffic', password: 'zk-pw' } },
+    });
+    await kv.redis.command('SET', 'traefik/http/routers/from-redis/rule', 'PathPrefix(`/redis`)');
+    await kv.redis.command('SET', 'traefik/http/routers/from-redis/service', 'app@etcd');
+    kv.consul.put('traefik/http/routers/from-consul/rule', 'PathPrefix(`/consul`)');
+    kv.consul.put('traefik/http/routers/from-consul/service', 'app@etcd');
+    await kv.zk.put('traefik/http/routers/from-zk/rule', 'PathPrefix(`/zk`)');
+    await kv.zk.put('traefik/http/routers/from-zk/service', 'app@etcd');
     [good, bad] = await Promise.all([
       startProxy({
         config: config({
@@ -130,15 +84,11 @@ providers:
 
   after(async () => {
     await Promise.all([good?.stop(), bad?.stop()]);
-    await Promise.all([backend?.close(), etcd?.close(), redis?.close(), consul?.close(), zk?.close()]);
+    await kv?.close();
     pki?.remove();
     other?.remove();
   });
 
-  const get = async (port: number, path: string): Promise<{ status: number; text: string }> => {
-    const r = await fetch(`http://127.0.0.1:${port}${path}`);
-    return { status: r.status, text: await r.text() };
-  };
   const providers = async (p: ProxyProcess): Promise<ProviderJson[]> =>
     (await fetch(`http://127.0.0.1:${p.ports['traefik']}/api/providers`)).json() as Promise<ProviderJson[]>;
 

@@ -7,23 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { type Backend, startBackend } from '../helpers/backends.ts';
-import { type Etcd, startEtcd } from '../helpers/etcd.ts';
-import { type FakeConsul, startFakeConsul } from '../helpers/fake-consul.ts';
+import type { Etcd } from '../helpers/etcd.ts';
+import type { FakeConsul } from '../helpers/fake-consul.ts';
+import { get, type KvEngines, type ProviderJson, startKvEngines } from '../helpers/kv-engines.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { type Redis, startRedis } from '../helpers/redis.ts';
+import type { Redis } from '../helpers/redis.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
-import { startZooKeeper, type ZooKeeper } from '../helpers/zookeeper.ts';
-
-interface ProviderJson {
-  readonly name: string;
-  readonly phase: string;
-  readonly failures: number;
-  readonly lastError: string | null;
-}
+import type { ZooKeeper } from '../helpers/zookeeper.ts';
 
 describe('KV providers: etcd, Redis, Consul, ZooKeeper (e2e)', () => {
-  let backend: Backend;
+  let kv: KvEngines;
   let etcd: Etcd;
   let redis: Redis;
   let consul: FakeConsul;
@@ -33,50 +26,18 @@ describe('KV providers: etcd, Redis, Consul, ZooKeeper (e2e)', () => {
   let admin = 0;
 
   before(async () => {
-    [backend, etcd, redis, consul, zk] = await Promise.all([
-      startBackend((req, res) => res.end(`backend ${req.url}`)),
-      startEtcd(),
-      startRedis(),
-      startFakeConsul(),
-      startZooKeeper(),
-    ]);
-    await etcd.put('traefik/http/services/app/loadbalancer/servers/0/url', backend.url);
-    await etcd.put('traefik/http/routers/from-etcd/rule', 'PathPrefix(`/etcd`)');
-    await etcd.put('traefik/http/routers/from-etcd/service', 'app');
-    proxy = await startProxy({
-      config: `entryPoints:
-  web:
-    address: "127.0.0.1:0"
-  traefik:
-    address: "127.0.0.1:0"
-log: { level: INFO }
-api: { insecure: true }
-metrics: { prometheus: {} }
-providers:
-  providersThrottleDuration: 50ms
-  etcd:
-    endpoints: ["${etcd.endpoint}"]
-  redis:
-    endpoints: ["${redis.endpoint}"]
-  consul:
-    endpoints: ["${consul.endpoint}"]
-  zooKeeper:
-    endpoints: ["${zk.endpoint}"]
-`,
-    });
+    kv = await startKvEngines();
+    ({ etcd, redis, consul, zk } = kv);
+    proxy = await startProxy({ config: kv.proxyConfig() });
     web = proxy.ports['web'] ?? 0;
     admin = proxy.ports['traefik'] ?? 0;
   });
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([backend?.close(), etcd?.close(), redis?.close(), consul?.close(), zk?.close()]);
+    await kv?.close();
   });
 
-  const get = async (port: number, path: string): Promise<{ status: number; text: string }> => {
-    const r = await fetch(`http://127.0.0.1:${port}${path}`);
-    return { status: r.status, text: await r.text() };
-  };
   const providers = async (): Promise<ProviderJson[]> =>
     (await fetch(`http://127.0.0.1:${admin}/api/providers`)).json() as Promise<ProviderJson[]>;
   const applied = (l: LogLine): boolean => l.msg === 'configuration applied';

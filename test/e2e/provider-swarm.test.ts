@@ -10,6 +10,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type Dockerd, startDockerd } from '../helpers/dockerd.ts';
 import { freePort } from '../helpers/pebble.ts';
+import { providersHead } from '../helpers/provider-config.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { untilApplied, waitForLogFrom } from '../helpers/wait.ts';
 
@@ -28,17 +29,7 @@ describe('Swarm provider (e2e, real dockerd in swarm mode)', () => {
     // Swarm mode first: the provider fails (not a manager) until it is on.
     await d.swarmService('first', await freePort(), { 'traefik.enable': 'false' });
     proxy = await startProxy({
-      config: `entryPoints:
-  web:
-    address: "127.0.0.1:0"
-  traefik:
-    address: "127.0.0.1:0"
-log: { level: INFO }
-api: { insecure: true }
-metrics: { prometheus: {} }
-providers:
-  providersThrottleDuration: 100ms
-  swarm:
+      config: `${providersHead('100ms')}  swarm:
     endpoint: "${d.endpoint}"
     refreshSeconds: 200ms
 `,

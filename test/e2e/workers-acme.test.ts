@@ -13,10 +13,9 @@ import { after, before, describe, it } from 'node:test';
 import { acmeContext, fetchTls, hasDomain, untilTrusted } from '../helpers/acme-fetch.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { freePort, PEBBLE_SKIP, type Pebble, startPebble } from '../helpers/pebble.ts';
-import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { scrape, serving } from '../helpers/workers.ts';
+import type { ProxyProcess } from '../helpers/proxy-process.ts';
+import { killWorkers, scrape, startWorkers } from '../helpers/workers.ts';
 
-const STARTUP_MS = 60_000;
 const HTTP_NAME = 'workers-http.test';
 const ALPN_NAME = 'workers-alpn.test';
 
@@ -47,7 +46,7 @@ describe('workers: ACME runs in the control plane, challenges and certificates r
       caCertificates: ["${caFile}"]
       ${challenge}
 `;
-    proxy = await startProxy({
+    proxy = await startWorkers({
       config: `workers: 2
 log: { level: INFO, format: json }
 entryPoints:
@@ -71,14 +70,11 @@ ${resolver('tlsChallenge: {}')}http:
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
-      timeoutMs: STARTUP_MS,
     });
-    await proxy.waitForLog(serving(1), STARTUP_MS);
-    await proxy.waitForLog(serving(2), STARTUP_MS);
   });
 
   after(async () => {
-    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await killWorkers(proxy);
     await ca?.close();
     await backend?.close();
     if (dir !== undefined) rmSync(dir, { recursive: true, force: true });

@@ -4,16 +4,14 @@ import { request } from 'node:http';
 import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import type { ProxyProcess } from '../helpers/proxy-process.ts';
 import { Counter, gate, within } from '../helpers/wait.ts';
+import { killWorkers, startWorkers } from '../helpers/workers.ts';
 
 /*
  * `workers: 2` and the static overload caps: each worker enforces its share, so the figure the
  * configuration names holds for the whole proxy (src/workers/split-limits.ts), not N times it.
  */
-
-const STARTUP_MS = 60_000;
-const serving = (slot: number) => (l: LogLine) => l.msg === 'worker serving' && l.worker === slot;
 
 function metricsText(port: number): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -84,7 +82,7 @@ describe('workers: static caps are the whole proxy’s, split among the workers'
       }
       res.end('ok');
     });
-    proxy = await startProxy({
+    proxy = await startWorkers({
       config: `workers: 2
 log: { level: INFO, format: json }
 entryPoints:
@@ -106,15 +104,12 @@ http:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
       entryPoints: 3,
-      timeoutMs: STARTUP_MS,
     });
-    await proxy.waitForLog(serving(1), STARTUP_MS);
-    await proxy.waitForLog(serving(2), STARTUP_MS);
   });
 
   after(async () => {
     release.open();
-    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await killWorkers(proxy);
     await backend?.close();
   });
 

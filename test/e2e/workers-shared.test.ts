@@ -4,16 +4,14 @@ import { after, before, describe, it } from 'node:test';
 import { OcspResponder } from '../../src/tls/ocsp/test-responder.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { freePort } from '../helpers/pebble.ts';
-import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import type { ProxyProcess } from '../helpers/proxy-process.ts';
 import { type Issued, run, TestPki } from '../helpers/tls-certs.ts';
 import { Counter, waitForLogFrom } from '../helpers/wait.ts';
-import { get, getMany, scrape, serving } from '../helpers/workers.ts';
+import { get, getMany, killWorkers, STARTUP_MS, scrape, serving, startWorkers } from '../helpers/workers.ts';
 
 /*
  * `workers: 2`: what the control plane keeps for the whole proxy beyond any one worker's life.
  */
-
-const STARTUP_MS = 60_000;
 
 describe('workers: a dead worker’s counters stay in /metrics', () => {
   let backend: Backend;
@@ -21,7 +19,7 @@ describe('workers: a dead worker’s counters stay in /metrics', () => {
 
   before(async () => {
     backend = await startBackend((_req, res) => res.end('ok'));
-    proxy = await startProxy({
+    proxy = await startWorkers({
       config: `workers: 2
 log: { level: INFO, format: json }
 entryPoints:
@@ -37,14 +35,11 @@ http:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
       entryPoints: 2,
-      timeoutMs: STARTUP_MS,
     });
-    await proxy.waitForLog(serving(1), STARTUP_MS);
-    await proxy.waitForLog(serving(2), STARTUP_MS);
   });
 
   after(async () => {
-    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await killWorkers(proxy);
     await backend?.close();
   });
 
@@ -102,7 +97,7 @@ describe('workers: TCP health checks run in the control plane only', () => {
     const alive = (echo.address() as AddressInfo).port;
     // Nothing listens there: its probe fails at once.
     deadPort = await freePort();
-    proxy = await startProxy({
+    proxy = await startWorkers({
       config: `workers: 2
 log: { level: INFO, format: json }
 entryPoints:
@@ -122,14 +117,11 @@ tcp:
         servers: [{ address: "127.0.0.1:${alive}" }, { address: "127.0.0.1:${deadPort}" }]
 `,
       entryPoints: 2,
-      timeoutMs: STARTUP_MS,
     });
-    await proxy.waitForLog(serving(1), STARTUP_MS);
-    await proxy.waitForLog(serving(2), STARTUP_MS);
   });
 
   after(async () => {
-    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await killWorkers(proxy);
     await new Promise((resolve) => echo?.close(resolve));
   });
 
@@ -188,7 +180,7 @@ describe('workers: OCSP responses are fetched once, in the control plane, and st
     const port = await freePort();
     good = pki.issue('good.test', ['good.test'], { ocspUrl: `http://127.0.0.1:${port}/` });
     responder = await OcspResponder.start(pki, { port, validMinutes: 60 });
-    proxy = await startProxy({
+    proxy = await startWorkers({
       config: `workers: 2
 log: { level: DEBUG, format: json }
 entryPoints:
@@ -211,14 +203,11 @@ tls:
 `,
       files: { 'good.pem': good.certPem + pki.ca.certPem, 'good.key': good.keyPem },
       entryPoints: 2,
-      timeoutMs: STARTUP_MS,
     });
-    await proxy.waitForLog(serving(1), STARTUP_MS);
-    await proxy.waitForLog(serving(2), STARTUP_MS);
   });
 
   after(async () => {
-    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await killWorkers(proxy);
     await responder?.stop();
     pki?.remove();
   });
@@ -256,7 +245,7 @@ describe('workers: a passive health ejection decided by one worker applies in al
       res.statusCode = 500;
       res.end('bad');
     });
-    proxy = await startProxy({
+    proxy = await startWorkers({
       config: `workers: 2
 log: { level: INFO, format: json }
 entryPoints:
@@ -276,14 +265,11 @@ http:
         servers: [{ url: "${good.url}" }, { url: "${bad.url}" }]
 `,
       entryPoints: 2,
-      timeoutMs: STARTUP_MS,
     });
-    await proxy.waitForLog(serving(1), STARTUP_MS);
-    await proxy.waitForLog(serving(2), STARTUP_MS);
   });
 
   after(async () => {
-    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await killWorkers(proxy);
     await good?.close();
     await bad?.close();
   });

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { request } from 'node:http';
 import { type AddressInfo, createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect as tlsConnect } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import type { ProxyProcess } from '../helpers/proxy-process.ts';
 import { runCli } from '../helpers/run-cli.ts';
 import { TestPki } from '../helpers/tls-certs.ts';
 import { Counter, gate, waitForFileLines, waitForLogFrom } from '../helpers/wait.ts';
+import { get, getMany, killWorkers, STARTUP_MS, scrape, serving, startWorkers } from '../helpers/workers.ts';
 
 /*
  * `--workers 2`: the real proxy as a control plane and two data-plane worker processes sharing
@@ -16,67 +16,6 @@ import { Counter, gate, waitForFileLines, waitForLogFrom } from '../helpers/wait
  * spreads them over both workers; /metrics (answered through the control plane) tells which
  * worker served how many.
  */
-
-const STARTUP_MS = 60_000;
-
-interface Reply {
-  readonly status: number;
-  readonly headers: Record<string, string | string[] | undefined>;
-  readonly body: string;
-}
-
-/** One request on a connection of its own (agent: false), so each may land on either worker. */
-function get(port: number, path = '/'): Promise<Reply> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
-}
-
-async function getMany(port: number, n: number, path = '/'): Promise<Reply[]> {
-  const out: Reply[] = [];
-  // Ten at a time: concurrent connections, as real clients open them.
-  for (let i = 0; i < n; i += 10) {
-    out.push(...(await Promise.all(Array.from({ length: Math.min(10, n - i) }, () => get(port, path)))));
-  }
-  return out;
-}
-
-interface Scrape {
-  readonly text: string;
-  /** Per worker slot: requests it counted. */
-  readonly perWorker: Map<string, number>;
-  /** Per worker slot: its pid, for those that answered. */
-  readonly pids: Map<string, number>;
-  /** traefik_entrypoint_requests_total on `web`, summed over codes and methods. */
-  readonly webTotal: number;
-}
-
-async function scrape(port: number): Promise<Scrape> {
-  const r = await get(port, '/metrics');
-  assert.equal(r.status, 200, r.body);
-  const perWorker = new Map<string, number>();
-  const pids = new Map<string, number>();
-  let webTotal = 0;
-  for (const line of r.body.split('\n')) {
-    let m = /^traffic_worker_requests_total\{worker="(\d+)"\} (\S+)$/.exec(line);
-    if (m !== null) perWorker.set(m[1]!, Number(m[2]));
-    m = /^traffic_worker_up\{worker="(\d+)",pid="(\d+)"\} 1$/.exec(line);
-    if (m !== null) pids.set(m[1]!, Number(m[2]));
-    m = /^traefik_entrypoint_requests_total\{entrypoint="web",[^}]*\} (\S+)$/.exec(line);
-    if (m !== null) webTotal += Number(m[1]);
-  }
-  return { text: r.body, perWorker, pids, webTotal };
-}
 
 function dynamic(backend: Backend, generation: string): string {
   return `http:
@@ -97,9 +36,6 @@ function dynamic(backend: Backend, generation: string): string {
 `;
 }
 
-const serving = (slot: number, notPid?: number) => (l: LogLine) =>
-  l.msg === 'worker serving' && l.worker === slot && l.pid !== notPid;
-
 describe('workers: two data-plane processes behind one control plane', () => {
   let backend: Backend;
   let proxy: ProxyProcess;
@@ -115,7 +51,8 @@ describe('workers: two data-plane processes behind one control plane', () => {
       }
       res.end('ok');
     });
-    proxy = await startProxy({
+    // The control plane applies first; each worker then builds and swaps to that configuration.
+    proxy = await startWorkers({
       config: `workers: 2
 log: { level: INFO, format: json }
 entryPoints:
@@ -132,16 +69,12 @@ providers:
 accessLog: { filePath: access.log }
 `,
       files: { 'dynamic.yaml': dynamic(backend, 'one') },
-      timeoutMs: STARTUP_MS,
     });
-    // The control plane applies first; each worker then builds and swaps to that configuration.
-    await proxy.waitForLog(serving(1), STARTUP_MS);
-    await proxy.waitForLog(serving(2), STARTUP_MS);
   });
 
   after(async () => {
     slowGate.open();
-    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await killWorkers(proxy);
     await backend?.close();
   });
 
@@ -249,7 +182,7 @@ describe('workers: active health checks run in the control plane only', () => {
       }
       res.end('B');
     });
-    proxy = await startProxy({
+    proxy = await startWorkers({
       config: `workers: 2
 log: { level: INFO, format: json }
 entryPoints:
@@ -270,14 +203,11 @@ http:
         servers: [{ url: "${a.url}" }, { url: "${b.url}" }]
 `,
       entryPoints: 2,
-      timeoutMs: STARTUP_MS,
     });
-    await proxy.waitForLog(serving(1), STARTUP_MS);
-    await proxy.waitForLog(serving(2), STARTUP_MS);
   });
 
   after(async () => {
-    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await killWorkers(proxy);
     await a?.close();
     await b?.close();
   });
@@ -332,7 +262,7 @@ describe('workers: TLS sessions resume on any worker', () => {
     backend = await startBackend((_req, res) => res.end('ok'));
     pki = new TestPki('Workers CA');
     const cert = pki.issue('a.test', ['a.test']);
-    proxy = await startProxy({
+    proxy = await startWorkers({
       config: `workers: 2
 log: { level: INFO, format: json }
 entryPoints:
@@ -353,14 +283,11 @@ tls:
   certificates:
     - { certFile: "${cert.certFile}", keyFile: "${cert.keyFile}" }
 `,
-      timeoutMs: STARTUP_MS,
     });
-    await proxy.waitForLog(serving(1), STARTUP_MS);
-    await proxy.waitForLog(serving(2), STARTUP_MS);
   });
 
   after(async () => {
-    if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+    await killWorkers(proxy);
     await backend?.close();
   });
 

@@ -13,7 +13,14 @@ export const GOAWAY = 0x7;
 export const CONTINUATION = 0x9;
 export const END_STREAM = 0x1;
 export const END_HEADERS = 0x4;
+export const PING = 0x6;
+/** Error codes (RFC 9113 §7). */
+export const PROTOCOL_ERROR = 0x1;
+export const SETTINGS_TIMEOUT = 0x4;
+export const STREAM_CLOSED = 0x5;
+export const REFUSED_STREAM = 0x7;
 export const CANCEL = 0x8;
+export const ENHANCE_YOUR_CALM = 0xb;
 
 export function frame(
   type: number,

@@ -4,6 +4,7 @@
  * (scripts/test-tools.json). A test that needs a missing program fails at once with the command
  * that installs it, instead of skipping (a skipped suite would let a regression pass) or hanging.
  */
+import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from './proxy-process.ts';
@@ -68,4 +69,29 @@ export function requireTools(...tools: string[]): void {
 /** `cmd` resolved when it is a program of the list (a missing one throws), else unchanged. */
 export function resolveCommand(cmd: string): string {
   return !cmd.includes('/') && TOOLS.some((e) => e.tool === cmd) ? toolPath(cmd) : cmd;
+}
+
+/** Runs `file` (a path, not looked up) to its end: exit code, stdout and stderr together. */
+export function runProcess(
+  file: string,
+  args: readonly string[],
+  opts: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Promise<{ code: number | null; out: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(file, args, { ...opts, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      out += d;
+    });
+    child.on('error', reject);
+    child.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+/** Runs a test tool (found as `resolveCommand` finds it) to its end: exit code, stdout and stderr together. */
+export function runTool(cmd: string, args: readonly string[]): Promise<{ code: number | null; out: string }> {
+  return runProcess(resolveCommand(cmd), args);
 }

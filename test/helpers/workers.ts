@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
-import type { LogLine } from './proxy-process.ts';
+import { type LogLine, type ProxyProcess, type StartOptions, startProxy } from './proxy-process.ts';
 
 export interface Reply {
   readonly status: number;
@@ -68,3 +68,19 @@ export async function scrape(port: number): Promise<Scrape> {
 /** The log line of a worker in `slot` serving (not the one with pid `notPid`). */
 export const serving = (slot: number, notPid?: number) => (l: LogLine) =>
   l.msg === 'worker serving' && l.worker === slot && l.pid !== notPid;
+
+/** How long a `workers` proxy may take to start: the control plane, then each worker. */
+export const STARTUP_MS = 60_000;
+
+/** Starts a `workers: 2` proxy (options as startProxy takes them) and waits until both workers serve. */
+export async function startWorkers(opts: StartOptions): Promise<ProxyProcess> {
+  const proxy = await startProxy({ timeoutMs: STARTUP_MS, ...opts });
+  await proxy.waitForLog(serving(1), STARTUP_MS);
+  await proxy.waitForLog(serving(2), STARTUP_MS);
+  return proxy;
+}
+
+/** Kills the proxy and its workers (SIGKILL) unless it already exited. */
+export async function killWorkers(proxy: ProxyProcess | undefined): Promise<void> {
+  if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
+}
