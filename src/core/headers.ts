@@ -10,6 +10,15 @@ export class HeaderList {
   /** Lowercased names, same indexes as `names`. */
   readonly lnames: string[];
   readonly values: string[];
+  /**
+   * A field was added or changed since the list was last checked (`append`, `set`): a middleware,
+   * a plugin or the configuration made it, so it may hold what a parser never lets through (CR,
+   * LF, NUL, a character past U+00FF that latin1 would cut to another byte, an invalid name).
+   * Parsers fill the arrays directly and leave it false, and so does `appendLowered` (fields we
+   * make of valid parts): the writers check a list only when it is set (field-values.ts), so a
+   * request no middleware touched costs nothing more.
+   */
+  touched = false;
 
   constructor(names: string[] = [], lnames: string[] = [], values: string[] = []) {
     this.names = names;
@@ -45,6 +54,7 @@ export class HeaderList {
   }
 
   append(name: string, value: string): void {
+    this.touched = true;
     this.names.push(name);
     this.lnames.push(name.toLowerCase());
     this.values.push(value);
@@ -53,6 +63,7 @@ export class HeaderList {
   /**
    * `append` for a name whose lowercase form the caller has as a constant: no string made per
    * call (fields added to every request live as long as it does; see applyForwardedHeaders).
+   * For values valid by construction (an address, a parsed authority): the list stays untouched.
    */
   appendLowered(name: string, lname: string, value: string): void {
     this.names.push(name);
@@ -62,6 +73,7 @@ export class HeaderList {
 
   /** Replace every occurrence with one field (appended at the position of the first, or at the end). */
   set(name: string, value: string): void {
+    this.touched = true;
     const lname = name.toLowerCase();
     const i = this.lnames.indexOf(lname);
     if (i === -1) {
@@ -124,6 +136,8 @@ export class HeaderList {
   }
 
   clone(): HeaderList {
-    return new HeaderList(this.names.slice(), this.lnames.slice(), this.values.slice());
+    const h = new HeaderList(this.names.slice(), this.lnames.slice(), this.values.slice());
+    h.touched = this.touched;
+    return h;
   }
 }

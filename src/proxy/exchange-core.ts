@@ -1,4 +1,5 @@
 import { ProxyError } from '../core/errors.ts';
+import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 import { type MemoryBudget, SpooledBody } from '../core/spooled-body.ts';
@@ -356,6 +357,15 @@ export abstract class ExchangeCore
 
   #dispatch(): void {
     const route = this.route!;
+    // Fields a middleware made (or a trusted peer's X-Forwarded-For extended) are checked once,
+    // before the Host override is read and before mirrors copy them (core/field-values.ts).
+    if (this.req.headers.touched) {
+      const bad = settleFields(this.req.headers, REQUEST);
+      if (bad !== null) {
+        this.respondError(invalidRequestField(bad), true);
+        return;
+      }
+    }
     if (route.middlewares.length > 0) {
       const h = this.req.headers.get('host');
       if (h !== undefined && h !== this.parsed.authority) this.hostOverride = h;
