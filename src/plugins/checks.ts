@@ -8,7 +8,9 @@ import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.
  * response (RFC 9112 §2.2, §3.2). Each check returns what is wrong, or undefined.
  *
  * Only what the plugin's call changed is checked, against a `Before` taken just before it: the
- * rest came from the parser or from checked configuration. Scanning every field with these
+ * rest came from the parser or from checked configuration. A character past U+00FF is no error:
+ * the changed list is marked touched, and core/field-values.ts writes such a value as its UTF-8
+ * bytes, as Go writes a string. Scanning every field with these
  * expressions cost ~2 µs per request; copying two short arrays and comparing them costs a tenth.
  */
 
@@ -55,6 +57,8 @@ function checkChangedFields(h: HeaderList, before: Before): string | undefined {
     const name = names[i]!;
     const value = values[i]!;
     if (name === n0[i] && value === v0[i]) continue;
+    // Written past append/set (into the arrays): the writers must still settle the list.
+    h.touched = true;
     if (typeof name !== 'string' || !TOKEN.test(name)) return `invalid header name ${JSON.stringify(name)}`;
     if (typeof value !== 'string' || BAD_VALUE.test(value)) {
       return `header ${name} has a CR, LF or NUL in its value`;
