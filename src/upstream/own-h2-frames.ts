@@ -243,7 +243,11 @@ export class OwnH2Frames implements FrameHandler {
   #settings(flags: number, id: number, buf: Buffer, start: number, end: number): boolean {
     const s = this.#s;
     if (id !== 0) return this.#fail(E_PROTOCOL_ERROR, 'SETTINGS on a stream');
-    if ((flags & FLAG_ACK) !== 0) return end === start || this.#fail(E_FRAME_SIZE_ERROR, 'SETTINGS ACK size');
+    if ((flags & FLAG_ACK) !== 0) {
+      if (end !== start) return this.#fail(E_FRAME_SIZE_ERROR, 'SETTINGS ACK size');
+      s.keepalive.settingsAcked();
+      return true;
+    }
     if ((end - start) % 6 !== 0) return this.#fail(E_FRAME_SIZE_ERROR, 'SETTINGS size');
     if (!this.#controlFrame('SETTINGS')) return false;
     let grew = false;
