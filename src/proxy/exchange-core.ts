@@ -357,8 +357,10 @@ export abstract class ExchangeCore
 
   #dispatch(): void {
     const route = this.route!;
-    // Fields a middleware made (or a trusted peer's X-Forwarded-For extended) are checked once,
-    // before the Host override is read and before mirrors copy them (core/field-values.ts).
+    const tracer = this.ctx.tracer;
+    if (tracer !== null) this.#startSpan(tracer);
+    // Fields a middleware made (or the span, or a trusted peer's X-Forwarded-For) are checked
+    // once, before the Host override is read and before mirrors copy them (core/field-values.ts).
     if (this.req.headers.touched) {
       const bad = settleFields(this.req.headers, REQUEST);
       if (bad !== null) {
@@ -370,8 +372,6 @@ export abstract class ExchangeCore
       const h = this.req.headers.get('host');
       if (h !== undefined && h !== this.parsed.authority) this.hostOverride = h;
     }
-    const tracer = this.ctx.tracer;
-    if (tracer !== null) this.#startSpan(tracer);
     const lb = route.service.resolve(this.req, this);
     if (lb === undefined) {
       this.respondError(new ProxyError('NO_SERVER', `no server available for ${route.service.name}`), true);
@@ -402,9 +402,13 @@ export abstract class ExchangeCore
       `${this.req.method} ${this.route!.router}`,
       Date.now() - (performance.now() - this.startedAt),
     );
+    // Our traceparent is hex we made, and tracestate the one that came in (the parser's, or a
+    // middleware's, which marked the list already): the list stays as touched as it was.
+    const touched = h.touched;
     h.set('traceparent', span.traceparent);
     if (span.tracestate !== undefined) h.set('tracestate', span.tracestate);
     else h.delete('tracestate');
+    h.touched = touched;
     this.#span = span;
   }
 
