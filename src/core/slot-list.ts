@@ -11,7 +11,7 @@ export interface Slotted {
  * deletions, and V8 allocates the new table in the old generation too, where only a
  * mark-compact frees it (docs/performance.md, "Old-space garbage from hash-table churn"). Here
  * adding and removing allocate nothing once the array has grown. An item is in one list at a
- * time; the order is not kept.
+ * time (adding it to a second one leaves the first with a stale entry); the order is not kept.
  */
 export class SlotList<T extends Slotted> {
   readonly #items: T[] = [];
@@ -21,7 +21,8 @@ export class SlotList<T extends Slotted> {
   }
 
   add(item: T): void {
-    if (item.listSlot !== -1) return;
+    const at = item.listSlot;
+    if (at !== -1 && this.#items[at] === item) return;
     item.listSlot = this.#items.length;
     this.#items.push(item);
   }

@@ -52,7 +52,9 @@ export class Ticker {
   }
 
   add(item: Timed): void {
-    if (item.tickerSlot !== -1) return;
+    const at = item.tickerSlot;
+    // Held already: nothing to do. A slot that points elsewhere is another ticker's (stale).
+    if (at !== -1 && this.#items[at] === item) return;
     item.tickerSlot = this.#items.length;
     this.#items.push(item);
     if (this.#timer === undefined) {
