@@ -3,18 +3,31 @@ import { describe, it } from 'node:test';
 import { H1_RESPONSE, H2_RESPONSE, invalidRequestField, REQUEST, settleFields } from './field-values.ts';
 import { HeaderList } from './headers.ts';
 
-describe('HeaderList.touched', () => {
-  it('is set by append and set, not by appendLowered or a parser filling the arrays; clone keeps it', () => {
-    const h = new HeaderList(['A'], ['a'], ['1']);
-    assert.equal(h.touched, false);
+describe('HeaderList.unsettled', () => {
+  it('is set by append and set of a field that needs settling, never by a clean one, a parser or appendLowered; clone keeps it', () => {
+    const h = new HeaderList(['A'], ['a'], ['a\r\nb']);
+    assert.equal(h.unsettled, false, 'a parser filling the arrays vouches for them');
     h.appendLowered('X-Forwarded-Proto', 'x-forwarded-proto', 'http');
-    assert.equal(h.touched, false);
-    h.append('B', '2');
-    assert.equal(h.touched, true);
-    assert.equal(h.clone().touched, true);
-    const g = new HeaderList();
-    g.set('C', '3');
-    assert.equal(g.touched, true);
+    h.append('B', 'clean value, caf\u00e9');
+    h.set('C', '3');
+    assert.equal(h.unsettled, false);
+    for (const [n, v] of [
+      ['D', 'a\u010ab'],
+      ['D', 'a\nb'],
+      ['D', 'a\0'],
+      ['D', ' padded'],
+      ['D', 'padded\t'],
+      ['D E', 'v'],
+      ['', 'v'],
+    ] as const) {
+      const g = new HeaderList();
+      g.append(n, v);
+      assert.equal(g.unsettled, true, JSON.stringify([n, v]));
+      const k = new HeaderList();
+      k.set(n, v);
+      assert.equal(k.unsettled, true, JSON.stringify([n, v]));
+      assert.equal(k.clone().unsettled, true);
+    }
   });
 });
 
@@ -27,10 +40,10 @@ describe('settleFields', () => {
     ]);
     assert.equal(settleFields(h, REQUEST), null);
     assert.deepEqual(h.values, ['a\xc4\x8d\xc4\x8ab', 'café', 'plain']);
-    assert.equal(h.touched, false);
+    assert.equal(h.unsettled, false);
   });
 
-  it('refuses NUL, CR, LF or a bad name in a request, naming the field; the list stays touched', () => {
+  it('refuses NUL, CR, LF or a bad name in a request, naming the field; the list stays unsettled', () => {
     for (const [n, v] of [
       ['X-A', 'a\r\nX-B: 1'],
       ['X-A', 'a\0'],
@@ -43,7 +56,7 @@ describe('settleFields', () => {
         [n, v],
       ]);
       assert.equal(settleFields(h, REQUEST), n, JSON.stringify([n, v]));
-      assert.equal(h.touched, true);
+      assert.equal(h.unsettled, true);
     }
   });
 

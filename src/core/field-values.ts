@@ -2,8 +2,8 @@ import { ProxyError } from './errors.ts';
 import type { HeaderList } from './headers.ts';
 
 /**
- * The last check of fields made at run time (a middleware, a plugin, the configuration: a
- * HeaderList marked `touched`) before they are written. Heads go on the wire one byte per
+ * The last check of fields made at run time (a middleware, a plugin, the configuration) that
+ * need it (a HeaderList marked `unsettled`) before they are written. Heads go on the wire one byte per
  * character (latin1), so what a parser hands us is safe by construction, but a string made at run
  * time may hold CR, LF or NUL, or a character past U+00FF whose low byte latin1 would keep:
  * U+010D U+010A would become CR LF and inject a field. Go (Traefik) writes a string's UTF-8
@@ -20,7 +20,7 @@ import type { HeaderList } from './headers.ts';
  *
  * Fixed values replace the old ones in place and the list is marked checked again, so that the
  * next writer of the same list (a retry, a mirror's copy) skips it. Two regular-expression tests
- * a field, only on a touched list.
+ * a field, only on an unsettled list (rare: a clean value a middleware sets leaves it settled).
  */
 export const REQUEST = 0;
 export const H1_RESPONSE = 1;
@@ -29,15 +29,15 @@ export type FieldMode = typeof REQUEST | typeof H1_RESPONSE | typeof H2_RESPONSE
 
 /** Not a token character (RFC 9110 §5.6.2). */
 const BAD_NAME = /[^A-Za-z0-9!#$%&'*+.^_`|~-]/;
-/** Past latin1, or a byte that may not appear (NUL, LF, CR), or whitespace at an edge. */
-const SUSPECT = /[\0\n\r\u0100-\uffff]|^[ \t]|[ \t]$/;
+/** Past latin1, or a byte that may not appear (NUL, LF, CR). Edges are looked at by hand. */
+const SUSPECT = /[\0\n\r\u0100-\uffff]/;
 const WIDE = /[\u0100-\uffff]/;
 const CTL = /[\0\n\r]/;
 const CTL_ALL = /[\0\n\r]/g;
 const EDGES = /^[ \t]+|[ \t]+$/g;
 
 /**
- * Checks and fixes a touched list (see above). Returns the name of the first refused field
+ * Checks and fixes an unsettled list (see above). Returns the name of the first refused field
  * (`REQUEST` only; the list is then left as it is), or null.
  */
 export function settleFields(h: HeaderList, mode: FieldMode): string | null {
@@ -51,7 +51,8 @@ export function settleFields(h: HeaderList, mode: FieldMode): string | null {
       drop = i;
       continue;
     }
-    if (!SUSPECT.test(v)) continue;
+    const n = v.length;
+    if (!SUSPECT.test(v) && (n === 0 || (!edge(v.charCodeAt(0)) && !edge(v.charCodeAt(n - 1))))) continue;
     if (WIDE.test(v)) v = Buffer.from(v, 'utf8').toString('latin1');
     if (CTL.test(v)) {
       if (mode === REQUEST) return name;
@@ -64,8 +65,12 @@ export function settleFields(h: HeaderList, mode: FieldMode): string | null {
     values[i] = v.replace(EDGES, '');
   }
   if (drop >= 0) dropInvalid(h);
-  h.touched = false;
+  h.unsettled = false;
   return null;
+}
+
+function edge(c: number): boolean {
+  return c === 0x20 || c === 0x09;
 }
 
 /** Removes the fields settleFields would drop (rare: a second pass keeps the first one simple). */

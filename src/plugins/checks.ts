@@ -1,4 +1,4 @@
-import type { HeaderList } from '../core/headers.ts';
+import { type HeaderList, needsSettling } from '../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 
 /*
@@ -9,8 +9,8 @@ import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.
  *
  * Only what the plugin's call changed is checked, against a `Before` taken just before it: the
  * rest came from the parser or from checked configuration. A character past U+00FF is no error:
- * the changed list is marked touched, and core/field-values.ts writes such a value as its UTF-8
- * bytes, as Go writes a string. Scanning every field with these
+ * the list is marked unsettled (a plugin may write into the arrays, past `set`), and
+ * core/field-values.ts writes such a value as its UTF-8 bytes, as Go writes a string. Scanning every field with these
  * expressions cost ~2 µs per request; copying two short arrays and comparing them costs a tenth.
  */
 
@@ -57,12 +57,11 @@ function checkChangedFields(h: HeaderList, before: Before): string | undefined {
     const name = names[i]!;
     const value = values[i]!;
     if (name === n0[i] && value === v0[i]) continue;
-    // Written past append/set (into the arrays): the writers must still settle the list.
-    h.touched = true;
     if (typeof name !== 'string' || !TOKEN.test(name)) return `invalid header name ${JSON.stringify(name)}`;
     if (typeof value !== 'string' || BAD_VALUE.test(value)) {
       return `header ${name} has a CR, LF or NUL in its value`;
     }
+    if (needsSettling(name, value)) h.unsettled = true;
   }
   return undefined;
 }

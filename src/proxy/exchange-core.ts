@@ -359,9 +359,9 @@ export abstract class ExchangeCore
     const route = this.route!;
     const tracer = this.ctx.tracer;
     if (tracer !== null) this.#startSpan(tracer);
-    // Fields a middleware made (or the span, or a trusted peer's X-Forwarded-For) are checked
-    // once, before the Host override is read and before mirrors copy them (core/field-values.ts).
-    if (this.req.headers.touched) {
+    // A field a middleware made that needs it is settled once, before the Host override is read
+    // and before mirrors copy the list (core/field-values.ts).
+    if (this.req.headers.unsettled) {
       const bad = settleFields(this.req.headers, REQUEST);
       if (bad !== null) {
         this.respondError(invalidRequestField(bad), true);
@@ -402,13 +402,9 @@ export abstract class ExchangeCore
       `${this.req.method} ${this.route!.router}`,
       Date.now() - (performance.now() - this.startedAt),
     );
-    // Our traceparent is hex we made, and tracestate the one that came in (the parser's, or a
-    // middleware's, which marked the list already): the list stays as touched as it was.
-    const touched = h.touched;
     h.set('traceparent', span.traceparent);
     if (span.tracestate !== undefined) h.set('tracestate', span.tracestate);
     else h.delete('tracestate');
-    h.touched = touched;
     this.#span = span;
   }
 

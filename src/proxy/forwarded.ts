@@ -66,14 +66,10 @@ export function applyForwardedHeaders(
     headers.appendLowered('X-Real-Ip', 'x-real-ip', clientIp);
     return;
   }
-  // What we add is made of parsed values and our own (an address, a scheme, digits): the list
-  // stays as touched as it was (core/field-values.ts checks only what a middleware made).
-  const touched = headers.touched;
   const xff = headers.getAll('x-forwarded-for');
   headers.set('X-Forwarded-For', xff.length === 0 ? clientIp : `${xff.join(', ')}, ${clientIp}`);
   if (!headers.has('x-forwarded-proto')) headers.append('X-Forwarded-Proto', scheme);
   if (!headers.has('x-forwarded-host') && authority !== '') headers.append('X-Forwarded-Host', authority);
   if (!headers.has('x-forwarded-port')) headers.append('X-Forwarded-Port', port);
   if (!headers.has('x-real-ip')) headers.append('X-Real-Ip', clientIp);
-  headers.touched = touched;
 }

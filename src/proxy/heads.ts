@@ -1,6 +1,6 @@
 /**
  * Serialising heads: the upstream request's fields, the client response's fields, and the heads
- * of responses we produce ourselves. Functions of their inputs (no state, no I/O); a touched
+ * of responses we produce ourselves. Functions of their inputs (no state, no I/O); an unsettled
  * response list is settled in place first (core/field-values.ts).
  */
 import { H1_RESPONSE, settleFields } from '../core/field-values.ts';
@@ -77,7 +77,7 @@ export function relaysResponseField(
 export function responseFields(res: UpstreamResponse, dropLength: boolean): string {
   // Fields a response middleware made: CR, LF and NUL become SP, as Go's server writes them
   // (core/field-values.ts); nothing to do for what the upstream parser made.
-  if (res.headers.touched) settleFields(res.headers, H1_RESPONSE);
+  if (res.headers.unsettled) settleFields(res.headers, H1_RESPONSE);
   const { names, lnames, values } = res.headers;
   const tokens = res.connectionTokens;
   let s = '';
@@ -95,7 +95,7 @@ export function directResponseHead(
   http10: boolean,
 ): string {
   let s = `HTTP/1.1 ${rh.status} ${rh.reason}\r\n`;
-  if (rh.headers.touched) settleFields(rh.headers, H1_RESPONSE);
+  if (rh.headers.unsettled) settleFields(rh.headers, H1_RESPONSE);
   const { names, lnames, values } = rh.headers;
   let hasType = false;
   for (let i = 0; i < names.length; i++) {

@@ -139,7 +139,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   sendHead(out: OutgoingRequest, authority: string): void {
     // Fields made at run time on a path the exchange did not check (forwardAuth's request, an
     // error page's): settled before latin1 can cut a character to CR or LF (core/field-values.ts).
-    if (out.headers.touched) {
+    if (out.headers.unsettled) {
       const bad = settleFields(out.headers, REQUEST);
       if (bad !== null) {
         const user = this.user;

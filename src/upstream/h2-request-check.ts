@@ -7,9 +7,9 @@ import { ProxyError } from '../core/errors.ts';
  * fields (§8.2.2) never get here: h2RequestFields drops them.
  *
  * Regular fields came out of a parser (HPACK decoder, HTTP/1.1 parser: valid by construction) or
- * were settled by core/field-values.ts when a middleware touched the list (a value past latin1
- * as its UTF-8 bytes, edges trimmed, NUL/CR/LF or a bad name refused): the caller settles a
- * touched list first, so only `:authority` and `:path` (which may come from a middleware) are
+ * were settled by core/field-values.ts when a middleware made one that needed it (a value past
+ * latin1 as its UTF-8 bytes, edges trimmed, NUL/CR/LF or a bad name refused): the caller settles
+ * an unsettled list first, so only `:authority` and `:path` (which may come from a middleware) are
  * scanned here, and every field counts towards the size.
  *
  * - An `:authority` or `:path` with NUL, CR or LF or a character latin1 cannot carry: the request

@@ -144,9 +144,9 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     // request has none (its protocol defines no request trailers): it ends on its last DATA frame
     // instead of an empty one after a 'wantTrailers' round.
     const trailers = out.bodyKind === BODY_CHUNKED && !isGrpc(out.headers);
-    // A list a middleware touched is settled first (core/field-values.ts): node writes values as
+    // An unsettled list is settled first (core/field-values.ts): node writes values as
     // latin1 too, a character past U+00FF would lose its high byte.
-    const bad = out.headers.touched ? settleFields(out.headers, REQUEST) : null;
+    const bad = out.headers.unsettled ? settleFields(out.headers, REQUEST) : null;
     if (bad !== null) {
       host.streamClosed();
       this.#state = S_DONE;
@@ -334,7 +334,8 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     if (req.destroyed) return;
     try {
       const t = req === this.#req ? this.#reqTrailers : null;
-      if (t?.touched === true && settleFields(t, REQUEST) !== null) throw new Error('invalid trailer field');
+      if (t?.unsettled === true && settleFields(t, REQUEST) !== null)
+        throw new Error('invalid trailer field');
       // No trailers: node then ends the stream with an empty DATA frame (END_STREAM).
       req.sendTrailers(trailersObject(t));
     } catch {

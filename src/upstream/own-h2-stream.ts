@@ -88,12 +88,12 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
   #open(): boolean {
     const host = this.#host;
     const out = this.#out!;
-    // A list a middleware touched is settled first (the exchange did it already for its own
-    // request; forwardAuth's or an error page's come here touched): see core/field-values.ts.
-    const touched = out.headers.touched ? settleFields(out.headers, REQUEST) : null;
+    // An unsettled list is settled first (the exchange did it already for its own request;
+    // forwardAuth's or an error page's may come here unsettled): see core/field-values.ts.
+    const refused = out.headers.unsettled ? settleFields(out.headers, REQUEST) : null;
     const fields = h2RequestFields(out, this.#authority, host.pool.scheme);
     const bad =
-      touched !== null ? invalidRequestField(touched) : checkRequestFields(fields, host.peerMaxHeaderList);
+      refused !== null ? invalidRequestField(refused) : checkRequestFields(fields, host.peerMaxHeaderList);
     if (bad !== null) {
       // Nothing reached the server: phase 'connect' (another server of the service may take it).
       const user = this.user;
@@ -148,11 +148,11 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
       return;
     }
     // Trailers pass the head's checks too (their own list, rarely there: every field is scanned).
-    const touched = t.touched ? settleFields(t, REQUEST) : null;
+    const refused = t.unsettled ? settleFields(t, REQUEST) : null;
     const raw = trailerFields(t);
     const bad =
-      touched !== null
-        ? invalidRequestField(touched)
+      refused !== null
+        ? invalidRequestField(refused)
         : checkRequestFields(raw, this.#host.peerMaxHeaderList, true);
     if (bad === null) {
       this.#up.finish(raw);
