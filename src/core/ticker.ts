@@ -7,20 +7,42 @@
 export interface Timed {
   /** Milliseconds on the ticker's clock; 0 means no deadline. */
   deadline: number;
+  /**
+   * The ticker's bookkeeping: the item's index in its list, -1 while no ticker holds it (start
+   * at -1). An item is held by one ticker at a time.
+   */
+  tickerSlot: number;
   onDeadline(now: number): void;
 }
 
-/** Deadlines handled in one turn of the event loop: ~1–2 ms of closing connections. */
-export const MAX_EXPIRIES_PER_TURN = 64;
+/**
+ * Deadlines handled in one batch: ~0.5 ms of closing connections (Node spends ~35–60 µs of CPU
+ * per socket closed, and as much again accepting the client's reconnection).
+ */
+export const MAX_EXPIRIES_PER_BATCH = 8;
+/**
+ * The pause between two batches when more deadlines have run out: the rest of the event loop
+ * (other clients) runs in between. 8 per 5 ms is at most 1,600 expiries a second, ~15 % of a
+ * core with the reconnections they bring, so 2,000 slowloris connections cut together are
+ * closed over ~1.3 s instead of stalling every other client in one burst.
+ */
+export const EXPIRY_BATCH_GAP_MS = 5;
 
 export class Ticker {
   /** Coarse monotonic milliseconds, refreshed every tick. */
   now: number;
-  readonly #items = new Set<Timed>();
+  /**
+   * The items, each knowing its index (`tickerSlot`): removal swaps the last item into the hole.
+   * Not a Set: items come and go per connection and per request with timeouts, and a Set that
+   * lives long (in the old generation) rebuilds its hash table every few dozen deletions, each
+   * new table allocated in the old generation: garbage that only a mark-compact frees, the pause
+   * behind the latency tail (docs/performance.md, "Old-space garbage from hash-table churn").
+   */
+  readonly #items: Timed[] = [];
   readonly #clock: () => number;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
-  /** A sweep stopped at its budget and goes on at the next turn. */
+  /** A sweep stopped at its budget and goes on after EXPIRY_BATCH_GAP_MS. */
   #continuing = false;
 
   constructor(intervalMs = 100, clock: () => number = () => performance.now()) {
@@ -30,7 +52,11 @@ export class Ticker {
   }
 
   add(item: Timed): void {
-    this.#items.add(item);
+    const at = item.tickerSlot;
+    // Held already: nothing to do. A slot that points elsewhere is another ticker's (stale).
+    if (at !== -1 && this.#items[at] === item) return;
+    item.tickerSlot = this.#items.length;
+    this.#items.push(item);
     if (this.#timer === undefined) {
       this.now = this.#clock();
       this.#timer = setInterval(() => this.tick(), this.#intervalMs);
@@ -39,25 +65,44 @@ export class Ticker {
   }
 
   delete(item: Timed): void {
-    this.#items.delete(item);
+    const i = item.tickerSlot;
+    const items = this.#items;
+    if (i === -1 || items[i] !== item) return;
+    item.tickerSlot = -1;
+    const last = items.pop()!;
+    if (last !== item) {
+      items[i] = last;
+      last.tickerSlot = i;
+    }
   }
 
   get size(): number {
-    return this.#items.size;
+    return this.#items.length;
   }
 
   /**
-   * Runs one sweep now (the interval calls this; tests may too). At most `MAX_EXPIRIES_PER_TURN`
-   * deadlines are handled per turn of the event loop: thousands of connections opened together
-   * (a slowloris attack) expire together, and closing them all at once would stall every other
-   * client for tens of milliseconds. The rest are handled on the next turns (setImmediate), with
-   * the I/O that arrived in between served first.
+   * Runs one sweep now (the interval calls this; tests may too). At most
+   * `MAX_EXPIRIES_PER_BATCH` deadlines are handled at once: thousands of connections opened
+   * together (a slowloris attack) expire together, and closing them all at once stalled every
+   * other client for ~80 ms. The rest are handled in further batches `EXPIRY_BATCH_GAP_MS`
+   * apart, spread in time: handing them to the next turns of the loop (setImmediate, tried
+   * first) spread nothing, since a turn with little else to do is short, and the attacker's
+   * reconnections still came in one burst.
    */
   tick(): void {
     const now = this.#clock();
     this.now = now;
-    let budget = MAX_EXPIRIES_PER_TURN;
-    for (const item of this.#items) {
+    let budget = MAX_EXPIRIES_PER_BATCH;
+    const items = this.#items;
+    // From the end: a deadline's handler may remove items (its own, others'), and a removal
+    // moves the last item, already seen, into the hole; items added meanwhile wait for the next
+    // sweep.
+    for (let i = items.length - 1; i >= 0; i--) {
+      if (i >= items.length) {
+        i = items.length;
+        continue;
+      }
+      const item = items[i]!;
       const d = item.deadline;
       if (d !== 0 && d <= now) {
         if (budget === 0) {
@@ -74,10 +119,10 @@ export class Ticker {
   #continueSoon(): void {
     if (this.#continuing) return;
     this.#continuing = true;
-    setImmediate(() => {
+    setTimeout(() => {
       this.#continuing = false;
       this.tick();
-    });
+    }, EXPIRY_BATCH_GAP_MS).unref();
   }
 
   stop(): void {

@@ -23,6 +23,7 @@ import { type ReadOwner, SocketReader } from './own-socket-reader.ts';
 import type { OwnStream } from './own-stream.ts';
 import type { StreamConn } from './own-stream-conn.ts';
 import type { Http2Settings } from './settings.ts';
+import { StreamMap } from './stream-map.ts';
 
 const CONN = Symbol('traffic.h2.conn');
 interface OwnedSocket extends Socket {
@@ -62,8 +63,12 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   readonly frames: OwnFrames;
   readonly limits: FloodLimits;
   readonly recvWindowSize: number;
-  readonly streams = new Map<number, OwnStream>();
+  /** Not a Map: no hash-table churn per stream (stream-map.ts says why). */
+  readonly streams = new StreamMap<OwnStream>();
   deadline = 0;
+  tickerSlot = -1;
+  /** Its index in its glue's SlotList. */
+  listSlot = -1;
   connWindow = DEFAULT_WINDOW;
   peerMaxFrame = DEFAULT_MAX_FRAME;
   /** The client's SETTINGS_INITIAL_WINDOW_SIZE: a new stream's send window. */

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { SlotList } from '../core/slot-list.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { OwnConnection } from './own-connection.ts';
 import type { Http2Settings } from './settings.ts';
@@ -13,7 +14,8 @@ export class OwnHttp2Glue {
   readonly #ctx: EntryPointContext;
   readonly #settings: Http2Settings;
   readonly #onSessionClosed: () => void;
-  readonly #conns = new Set<OwnConnection>();
+  /** Not a Set: connections come and go all the time (core/slot-list.ts says why). */
+  readonly #conns = new SlotList<OwnConnection>();
   readonly #closed = (c: OwnConnection): void => {
     if (this.#conns.delete(c)) this.#onSessionClosed();
   };
@@ -41,10 +43,10 @@ export class OwnHttp2Glue {
   }
 
   closeAll(): void {
-    for (const c of this.#conns) c.close();
+    for (const c of this.#conns.snapshot()) c.close();
   }
 
   destroyAll(): void {
-    for (const c of [...this.#conns]) c.destroy();
+    for (const c of this.#conns.snapshot()) c.destroy();
   }
 }

@@ -31,6 +31,7 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
   readonly clientIp: string;
   readonly http2 = true;
   deadline = 0;
+  tickerSlot = -1;
   readonly #conn: StreamConn;
   readonly out: SendQueue;
   #ex: ClientExchange | null = null;

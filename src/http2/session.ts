@@ -31,6 +31,7 @@ export class H2Session implements StreamOwner, Timed {
   /** session.socket on TLS (node's proxy to the TLSSocket, the same object for the whole session). */
   readonly #tls: RequestTls | undefined;
   deadline = 0;
+  tickerSlot = -1;
   readonly #session: ServerHttp2Session;
   readonly #settings: Http2Settings;
   readonly #onClosed: (s: H2Session) => void;

@@ -88,6 +88,7 @@ export class Http2StreamSink implements ClientSink, Timed {
   readonly clientIp: string;
   readonly http2 = true;
   deadline = 0;
+  tickerSlot = -1;
   readonly #stream: OwnedStream;
   readonly #owner: StreamOwner;
   #ex: ClientExchange | null = null;

@@ -2,6 +2,7 @@ import { isIPv6, type Socket } from 'node:net';
 import { unwrapIp } from '../core/ip.ts';
 import type { Logger } from '../core/logger.ts';
 import { parseProxyHeader } from '../core/proxy-protocol.ts';
+import { SlotList } from '../core/slot-list.ts';
 import type { Ticker, Timed } from '../core/ticker.ts';
 import { type ConnectionMeta, canonicalServerName, type TcpMatch } from '../router/tcp/index.ts';
 import type { EntryPointRoutes, HttpsHosts, SnapshotRef, TcpRoute } from '../runtime/types.ts';
@@ -94,7 +95,8 @@ function httpsNames(hosts: HttpsHosts, serverName: string): boolean {
  */
 export class EntryPointDispatcher {
   readonly opts: DispatcherOptions;
-  readonly #pending = new Set<PendingConnection>();
+  /** Not a Set: connections come and go all the time (core/slot-list.ts says why). */
+  readonly #pending = new SlotList<PendingConnection>();
 
   constructor(opts: DispatcherOptions) {
     this.opts = opts;
@@ -152,7 +154,7 @@ export class EntryPointDispatcher {
 
   /** Shutdown: connections not handed on yet are dropped. */
   close(): void {
-    for (const p of this.#pending) p.socket.destroy();
+    for (const p of this.#pending.snapshot()) p.socket.destroy();
     this.#pending.clear();
   }
 }
@@ -166,6 +168,8 @@ class PendingConnection implements Timed {
   /** A PROXY protocol header may still come first. */
   #proxy: { trusted(ip: string): boolean } | null;
   deadline = 0;
+  tickerSlot = -1;
+  listSlot = -1;
   #buf: Buffer | null = null;
   #over = false;
   readonly #onData = (chunk: Buffer): void => this.#data(chunk);

@@ -1,4 +1,5 @@
 import { createServer, type Server, type Socket } from 'node:net';
+import { SlotList } from '../core/slot-list.ts';
 import { defaultHttp2Settings, Http2Glue, type Http2Settings, OwnHttp2Glue } from '../http2/index.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { type ConnectionOwner, Http1Connection } from './http1-connection.ts';
@@ -21,7 +22,8 @@ export type Http2Engine = 'node' | 'own';
 export class HttpListener implements ConnectionOwner {
   readonly ctx: EntryPointContext;
   readonly #server: Server;
-  readonly #conns = new Set<Http1Connection>();
+  /** Not a Set: connections come and go all the time (core/slot-list.ts says why). */
+  readonly #conns = new SlotList<Http1Connection>();
   readonly #h2: Http2Glue | OwnHttp2Glue;
   #drained: (() => void) | null = null;
   /** A TLS entry point's front (handshake first, then `handle` with the decrypted socket). */
@@ -117,7 +119,7 @@ export class HttpListener implements ConnectionOwner {
   async shutdown(graceMs: number): Promise<void> {
     this.ctx.draining = true;
     const closed = new Promise<void>((resolve) => this.#server.close(() => resolve()));
-    for (const c of this.#conns) c.closeIfIdle();
+    for (const c of this.#conns.snapshot()) c.closeIfIdle();
     this.#h2.closeAll();
     if (this.connections > 0) {
       await new Promise<void>((resolve) => {
@@ -128,7 +130,7 @@ export class HttpListener implements ConnectionOwner {
         };
       });
     }
-    for (const c of this.#conns) c.socket.destroy();
+    for (const c of this.#conns.snapshot()) c.socket.destroy();
     this.#h2.destroyAll();
     await closed;
   }

@@ -51,6 +51,9 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
   readonly #sink: Http1Sink;
   requestCount = 0;
   deadline = 0;
+  tickerSlot = -1;
+  /** Its index in its listener's SlotList. */
+  listSlot = -1;
   #buf: Buffer | null = null;
   #off = 0;
   /** End of the bytes in `#buf` (a slot's buffer is longer than what was read into it). */

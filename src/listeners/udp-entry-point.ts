@@ -142,6 +142,7 @@ class UdpSession implements Timed {
   #last = 0;
   #over = false;
   deadline = 0;
+  tickerSlot = -1;
 
   constructor(
     ep: UdpEntryPoint,

@@ -25,6 +25,7 @@ export class InFlightState implements Timed {
   readonly retryAfter: string;
   readonly #ticker: Ticker;
   deadline = 0;
+  tickerSlot = -1;
 
   constructor(config: Pick<InFlightReqConfig, 'amount' | 'queue'>, ticker: Ticker) {
     this.queueTimeoutMs = config.queue?.timeout ?? 0;

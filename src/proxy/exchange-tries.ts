@@ -31,6 +31,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   protected tryStart = 0;
   // deadlines (Timed): total until the response head, and per try
   deadline = 0;
+  tickerSlot = -1;
   #totalDeadline = 0;
   #tryDeadline = 0;
   #perTryMs = 0;

@@ -29,6 +29,7 @@ export class LongLivedRegistry implements Timed {
   /** Items condemned by a reload → when they are closed. */
   readonly #doomed = new Map<LongLived, number>();
   deadline = 0;
+  tickerSlot = -1;
 
   constructor(ticker: Ticker) {
     this.#ticker = ticker;

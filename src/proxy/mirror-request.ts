@@ -139,6 +139,7 @@ export class MirrorCopy implements OutgoingRequest {
  */
 export class MirrorRequest implements UpstreamUser, Timed {
   deadline = 0;
+  tickerSlot = -1;
   readonly #pool: StreamSource;
   readonly #ticker: Ticker;
   readonly #copy: MirrorCopy;

@@ -130,6 +130,7 @@ export class Tunnel implements Timed {
   bytesDown = 0;
   readonly startedAt: number;
   deadline = 0;
+  tickerSlot = -1;
   #lastActivity: number;
   /** One side sent its FIN: the other has until `deadline` to finish. */
   #terminating = false;

@@ -50,6 +50,9 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   readonly pool: ConnectionOwner;
   user: UpstreamUser | null = null;
   deadline = 0;
+  tickerSlot = -1;
+  /** Serving a request for its pool (the pool counts these). */
+  busy = false;
   /** Requests served on this connection so far. */
   uses = 0;
   #state = S_CONNECTING;

@@ -42,6 +42,7 @@ const SESSION_WINDOW = 1024 * 1024;
 export class UpstreamSession implements PoolSession, Timed {
   readonly pool: H2Pool;
   deadline = 0;
+  tickerSlot = -1;
   state = S_CONNECTING;
   client: ClientHttp2Session | null = null;
   /** Streams taken (handed out, not yet closed). */

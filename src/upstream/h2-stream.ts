@@ -101,6 +101,7 @@ function failLater(st: H2UpstreamStream, e: unknown): void {
 export class H2UpstreamStream implements UpstreamStream, Timed {
   user: UpstreamUser | null;
   deadline = 0;
+  tickerSlot = -1;
   #host: UpstreamSession;
   readonly #method: string;
   #req: OwnedStream | null = null;

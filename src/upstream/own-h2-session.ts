@@ -8,6 +8,7 @@ import { HpackDecoder } from '../http2/hpack-decoder.ts';
 import { HpackEncoder } from '../http2/hpack-encoder.ts';
 import type { SendQueue, SendWindow } from '../http2/own-send-queue.ts';
 import { type ReadOwner, SocketReader } from '../http2/own-socket-reader.ts';
+import { StreamMap } from '../http2/stream-map.ts';
 import type { H2Pool } from './h2-pool.ts';
 import type { PoolSession, ReplayStream, Waiter } from './h2-seam.ts';
 import { S_CLOSED, S_CONNECTING, S_DRAINING, S_READY } from './h2-session.ts';
@@ -59,11 +60,13 @@ export class OwnH2Session implements PoolSession, ReadOwner, SendWindow, Timed {
   readonly writer: FrameWriter;
   readonly encoder = new HpackEncoder();
   readonly decoder: HpackDecoder;
-  readonly streams = new Map<number, OwnH2Stream>();
+  /** Not a Map: no hash-table churn per stream (http2/stream-map.ts says why). */
+  readonly streams = new StreamMap<OwnH2Stream>();
   readonly keepalive: OwnH2Keepalive;
   readonly frames: OwnH2Frames;
   readonly input: SocketReader;
   deadline = 0;
+  tickerSlot = -1;
   state = S_CONNECTING;
   active = 0;
   maxStreams = INITIAL_MAX_STREAMS;
@@ -194,7 +197,7 @@ export class OwnH2Session implements PoolSession, ReadOwner, SendWindow, Timed {
       this.pool.streams.goaways++;
       this.pool.onDraining(this);
     }
-    for (const [id, st] of [...this.streams]) if (id > last) st.refused();
+    for (const [id, st] of this.streams.entries()) if (id > last) st.refused();
     if (this.active === 0 && this.state === S_DRAINING) this.#end();
   }
 

@@ -41,6 +41,7 @@ const CODE_NAMES =
 export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
   user: UpstreamUser | null;
   deadline = 0;
+  tickerSlot = -1;
   #host: OwnH2Session;
   readonly #method: string;
   #id = 0;

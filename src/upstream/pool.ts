@@ -63,7 +63,14 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
   };
   readonly #idle: UpstreamConnection[] = [];
   readonly #all = new Set<UpstreamConnection>();
-  readonly #busy = new Set<UpstreamConnection>();
+  /**
+   * Connections serving a request are counted, not kept in a Set: a long-lived Set that gains
+   * and loses an entry per request rebuilds its hash table every few dozen requests, and V8
+   * allocates the new table in the old generation, where the Set lives: ~100 bytes of old-space
+   * garbage per request, which made the mark-compacts behind the latency tail (docs/performance.md,
+   * "Old-space garbage from hash-table churn"). Each connection carries its own `busy` flag.
+   */
+  #busy = 0;
   readonly #connecting = new Map<UpstreamConnection, Waiter>();
   readonly #waiters: Waiter[] = [];
   #closed = false;
@@ -188,8 +195,8 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
   }
 
   #useConn(conn: UpstreamConnection, user: UpstreamUser, method: string): void {
-    this.#busy.add(conn);
-    this.stats.busy = this.#busy.size;
+    conn.busy = true;
+    this.stats.busy = ++this.#busy;
     conn.begin(user, method);
     user.onUpstreamReady(conn);
   }
@@ -213,8 +220,10 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
 
   /** A response ended cleanly on a reusable connection. */
   release(conn: UpstreamConnection): void {
-    this.#busy.delete(conn);
-    this.stats.busy = this.#busy.size;
+    if (conn.busy) {
+      conn.busy = false;
+      this.stats.busy = --this.#busy;
+    }
     const w = this.#waiters.shift();
     if (w !== undefined) {
       this.stats.waiting = this.#waiters.length;
@@ -249,8 +258,10 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
     this.ticker.delete(conn);
     this.stats.closed++;
     if (this.#connecting.delete(conn)) this.stats.connecting--;
-    else if (this.#busy.delete(conn)) this.stats.busy = this.#busy.size;
-    else {
+    else if (conn.busy) {
+      conn.busy = false;
+      this.stats.busy = --this.#busy;
+    } else {
       const i = this.#idle.indexOf(conn);
       if (i !== -1) this.#idle.splice(i, 1);
     }

@@ -81,6 +81,7 @@ class TcpDial implements PendingDial, Timed {
   #tls: Dialling | null = null;
   #done = false;
   deadline = 0;
+  tickerSlot = -1;
 
   constructor(t: TcpDialTarget, cb: TcpDialCallbacks, ticker: Ticker) {
     this.#t = t;

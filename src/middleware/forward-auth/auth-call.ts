@@ -25,6 +25,7 @@ const MAX_BODY = 4 * 1024 * 1024;
  */
 export class AuthCall implements UpstreamUser, Timed, Lease {
   deadline = 0;
+  tickerSlot = -1;
   readonly req: RequestHead;
   readonly ctl: RequestControl;
   readonly #pool: StreamSource;

@@ -42,6 +42,7 @@ const BACKOFF_MS = 500;
  */
 export class RedisClient implements Timed {
   deadline = 0;
+  tickerSlot = -1;
   readonly #o: RedisClientOptions;
   readonly #ticker: Ticker;
   readonly #logger: Logger;
