@@ -23,4 +23,9 @@ const compilers = await import(
   built ? '../dist/core/start-compilers.js' : '../src/core/start-compilers.ts'
 ).catch(() => null);
 compilers?.pauseOptimizingCompilers();
+// zod's 63 locales other than English are never read here: they stay unloaded (core/zod-locales.ts).
+const locales = await import(built ? '../dist/core/zod-locales.js' : '../src/core/zod-locales.ts').catch(
+  () => null,
+);
+locales?.englishOnlyZodLocales();
 await import(built ? '../dist/main.js' : '../src/main.ts');
