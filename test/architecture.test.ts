@@ -98,6 +98,7 @@ const SHARED_FILES: Record<string, readonly string[]> = {
     'http2/own-send-queue.ts',
     'http2/own-socket-reader.ts',
     'http2/preface.ts',
+    'http2/stream-map.ts',
   ],
 };
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { AdmissionQueue, type QueueWaiter } from './admission-queue.ts';
+import { AdmissionQueue, IDLE_KEYS_KEPT, type QueueWaiter } from './admission-queue.ts';
 
 class Waiter implements QueueWaiter {
   readonly name: string;
@@ -189,6 +189,36 @@ describe('admission queue', () => {
     assert.equal(queue.enter('a', waiter('4'), 0), 'rejected', 'a is still at its limit');
     queue.leave('a');
     assert.equal(queue.enter('c', waiter('5'), 0), 'admitted');
+  });
+
+  it('counts idle keys out at once but drops their entries together, past IDLE_KEYS_KEPT', () => {
+    const { queue, waiter } = setup({ limit: 1, queueSize: 0, queueTimeoutMs: 100 });
+    const n = IDLE_KEYS_KEPT + 10;
+    for (let round = 0; round < 3; round++) {
+      for (let k = 0; k < n; k++) {
+        assert.equal(queue.enter(`k${k}`, waiter(`${k}`), 0), 'admitted');
+        assert.equal(queue.size, 1);
+        assert.equal(queue.inFlight(`k${k}`), 1);
+        queue.leave(`k${k}`);
+        assert.equal(queue.size, 0);
+        assert.equal(queue.inFlight(`k${k}`), 0);
+      }
+    }
+    // A key that went idle and comes back is at zero, admitted up to its limit again.
+    assert.equal(queue.enter('k1', waiter('x'), 0), 'admitted');
+    assert.equal(queue.enter('k1', waiter('y'), 0), 'rejected');
+  });
+
+  it('makes room for a new key beyond maxKeys by dropping idle ones', () => {
+    const { queue, waiter } = setup({ limit: 1, queueSize: 0, queueTimeoutMs: 100, maxKeys: 2 });
+    queue.enter('a', waiter('1'), 0);
+    queue.enter('b', waiter('2'), 0);
+    queue.leave('a');
+    queue.leave('b');
+    assert.equal(queue.enter('c', waiter('3'), 0), 'admitted');
+    assert.equal(queue.enter('d', waiter('4'), 0), 'admitted');
+    assert.equal(queue.enter('e', waiter('5'), 0), 'rejected', 'c and d are busy');
+    assert.equal(queue.size, 2);
   });
 
   it('ignores a leave for a key with nothing in flight', () => {

@@ -3,10 +3,19 @@
  * bounded FIFO queue in front of it and a queue timeout. Traefik rejects at once when the limit
  * is reached; `queueSize: 0` reproduces that, a positive size absorbs short bursts instead.
  *
- * Memory is bounded: a key has an entry only while it has requests in flight or waiting, and at
- * most `maxKeys` keys are tracked at once (a new key beyond that is rejected, because evicting a
+ * Memory is bounded: a key counts only while it has requests in flight or waiting, and at most
+ * `maxKeys` keys are tracked at once (a new key beyond that is rejected, because evicting a
  * busy key would forget its in-flight count and let it exceed the limit).
+ *
+ * A key that goes idle keeps its entry until `IDLE_KEYS_KEPT` idle keys pile up (or room is
+ * needed for a new key), then every idle one is dropped in one pass. Deleting it at once made
+ * a client with one request at a time add and delete a map entry per request, and a long-lived
+ * Map rebuilds its hash table every few dozen deletions, in the old generation: garbage for the
+ * mark-compacts behind the latency tail (docs/performance.md, "Old-space garbage from
+ * hash-table churn").
  */
+export const IDLE_KEYS_KEPT = 1024;
+
 export interface QueueWaiter {
   onAdmitted(): void;
   onQueueTimeout(): void;
@@ -29,6 +38,8 @@ export type AdmissionResult = 'admitted' | 'queued' | 'rejected';
 
 class KeyState {
   readonly key: string;
+  /** No request in flight nor waiting: counted in the queue's idle keys. */
+  idle = false;
   inFlight = 0;
   queued = 0;
   head: QueueNode | null = null;
@@ -61,6 +72,8 @@ export class AdmissionQueue {
   readonly #queueTimeoutMs: number;
   readonly #maxKeys: number;
   readonly #keys = new Map<string, KeyState>();
+  /** Entries of #keys that are idle (kept to avoid churn, dropped together). */
+  #idleKeys = 0;
   readonly #nodes = new Map<QueueWaiter, QueueNode>();
   // Every waiter gets the same timeout, so enqueue order is deadline order and the global list
   // stays sorted by appending: expiry and nextDeadline are O(1) per waiter, no heap needed.
@@ -77,7 +90,7 @@ export class AdmissionQueue {
 
   /** Keys with requests in flight or waiting. */
   get size(): number {
-    return this.#keys.size;
+    return this.#keys.size - this.#idleKeys;
   }
 
   inFlight(key: string): number {
@@ -100,9 +113,15 @@ export class AdmissionQueue {
   enter(key: string, waiter: QueueWaiter, now: number): AdmissionResult {
     let state = this.#keys.get(key);
     if (state === undefined) {
-      if (this.#keys.size >= this.#maxKeys) return 'rejected';
+      if (this.#keys.size >= this.#maxKeys) {
+        this.#dropIdleKeys();
+        if (this.#keys.size >= this.#maxKeys) return 'rejected';
+      }
       state = new KeyState(key);
       this.#keys.set(key, state);
+    } else if (state.idle) {
+      state.idle = false;
+      this.#idleKeys--;
     }
     // Waiters present means the key is at its limit (leave hands slots to waiters first); a new
     // arrival never overtakes them.
@@ -137,7 +156,7 @@ export class AdmissionQueue {
     const node = state.head;
     if (node === null) {
       state.inFlight--;
-      if (state.inFlight === 0) this.#keys.delete(key);
+      if (state.inFlight === 0) this.#markIdle(state);
       return;
     }
     // The slot moves to the waiter without going free, so no newcomer can take it in between.
@@ -189,7 +208,19 @@ export class AdmissionQueue {
 
   #dropIfIdle(state: KeyState): void {
     if (state.inFlight === 0 && state.head === null && this.#keys.get(state.key) === state) {
-      this.#keys.delete(state.key);
+      this.#markIdle(state);
     }
+  }
+
+  #markIdle(state: KeyState): void {
+    if (state.idle) return;
+    state.idle = true;
+    if (++this.#idleKeys > IDLE_KEYS_KEPT) this.#dropIdleKeys();
+  }
+
+  #dropIdleKeys(): void {
+    if (this.#idleKeys === 0) return;
+    for (const [key, state] of this.#keys) if (state.idle) this.#keys.delete(key);
+    this.#idleKeys = 0;
   }
 }

@@ -105,6 +105,24 @@ describe('token bucket limiter', () => {
     });
   });
 
+  describe('recency after a sweep', () => {
+    it('evicts the least recently used of the keys a sweep left', () => {
+      const limiter = new TokenBucketLimiter({ average: 1, periodMs: 1000, burst: 1, maxKeys: 3 });
+      limiter.take('a', 0);
+      limiter.take('b', 0);
+      limiter.take('c', 900); // still refilling at 1,000 ms: kept by the sweep
+      assert.equal(limiter.sweep(1000), 2, 'a and b refilled');
+      limiter.take('d', 1000);
+      limiter.take('e', 1000);
+      limiter.take('c', 1001); // c is now the most recent
+      limiter.take('f', 1002); // full: d goes
+      assert.equal(limiter.size, 3);
+      assert.ok(limiter.take('c', 1003) > 0, 'c kept its spent bucket');
+      assert.ok(limiter.take('e', 1003) > 0, 'e kept its spent bucket');
+      assert.equal(limiter.take('d', 1003), 0, 'd came back fresh');
+    });
+  });
+
   describe('sweep', () => {
     it('drops only the keys whose bucket has refilled completely', () => {
       const limiter = new TokenBucketLimiter({ average: 1, periodMs: 1000, burst: 2 });

@@ -21,9 +21,14 @@ export interface TokenBucketOptions {
 const EPSILON = 1e-9;
 
 class Bucket {
+  key: string;
   tokens: number;
   last: number;
-  constructor(tokens: number, last: number) {
+  /** Recency list: toward the least recently used, toward the most recently used. */
+  older: Bucket | null = null;
+  newer: Bucket | null = null;
+  constructor(key: string, tokens: number, last: number) {
+    this.key = key;
     this.tokens = tokens;
     this.last = last;
   }
@@ -34,10 +39,16 @@ export class TokenBucketLimiter {
   readonly #burst: number;
   readonly #maxKeys: number;
   readonly #unlimited: boolean;
-  /** Insertion order is recency order: a key is re-inserted when used, so the first key is the LRU. */
+  /**
+   * Buckets by key; recency is a list through the buckets themselves (`#oldest` is the one to
+   * evict). Not the Map's insertion order (delete and set again per request): a long-lived Map
+   * rebuilds its hash table every few dozen deletions, in the old generation, and with clients
+   * taking turns that was old-space garbage per request (docs/performance.md, "Old-space
+   * garbage from hash-table churn"). The map changes only when a key comes or goes.
+   */
   readonly #buckets = new Map<string, Bucket>();
-  /** The most recently used key is already last in the map; skipping its re-insertion saves two hash operations for a client sending a run of requests. */
-  #lastKey: string | undefined;
+  #oldest: Bucket | null = null;
+  #newest: Bucket | null = null;
 
   constructor(opts: TokenBucketOptions) {
     if (!(opts.average >= 0)) throw new RangeError(`rate limit average must be >= 0, got ${opts.average}`);
@@ -64,9 +75,9 @@ export class TokenBucketLimiter {
     if (bucket === undefined) {
       bucket = this.#insert(key, now);
     } else {
-      if (key !== this.#lastKey) {
-        this.#buckets.delete(key);
-        this.#buckets.set(key, bucket);
+      if (bucket !== this.#newest) {
+        this.#unlink(bucket);
+        this.#append(bucket);
       }
       const elapsed = now - bucket.last;
       // A clock that steps back (it should not: callers pass monotonic time) must not drain tokens.
@@ -76,7 +87,6 @@ export class TokenBucketLimiter {
         bucket.last = now;
       }
     }
-    this.#lastKey = key;
     if (bucket.tokens >= 1 - EPSILON) {
       bucket.tokens = bucket.tokens > 1 ? bucket.tokens - 1 : 0;
       return 0;
@@ -96,32 +106,48 @@ export class TokenBucketLimiter {
     for (const [key, bucket] of this.#buckets) {
       if (bucket.tokens + (now - bucket.last) * this.#ratePerMs >= this.#burst - EPSILON) {
         this.#buckets.delete(key);
+        this.#unlink(bucket);
         dropped++;
       }
     }
-    if (this.#lastKey !== undefined && !this.#buckets.has(this.#lastKey)) this.#lastKey = undefined;
     return dropped;
   }
 
   #insert(key: string, now: number): Bucket {
-    let bucket: Bucket | undefined;
+    let bucket: Bucket | null = null;
     // Bounded memory under key spraying (one bucket per spoofed header value or source address):
     // the least recently used key goes. Its bucket object is reused, so a spray allocates nothing
     // beyond the map entry.
-    if (this.#buckets.size >= this.#maxKeys) {
-      const oldest = this.#buckets.keys().next();
-      if (oldest.done !== true) {
-        bucket = this.#buckets.get(oldest.value);
-        this.#buckets.delete(oldest.value);
-      }
+    if (this.#buckets.size >= this.#maxKeys && this.#oldest !== null) {
+      bucket = this.#oldest;
+      this.#buckets.delete(bucket.key);
+      this.#unlink(bucket);
     }
-    if (bucket === undefined) {
-      bucket = new Bucket(this.#burst, now);
+    if (bucket === null) {
+      bucket = new Bucket(key, this.#burst, now);
     } else {
+      bucket.key = key;
       bucket.tokens = this.#burst;
       bucket.last = now;
     }
     this.#buckets.set(key, bucket);
+    this.#append(bucket);
     return bucket;
+  }
+
+  #unlink(b: Bucket): void {
+    if (b.older === null) this.#oldest = b.newer;
+    else b.older.newer = b.newer;
+    if (b.newer === null) this.#newest = b.older;
+    else b.newer.older = b.older;
+    b.older = null;
+    b.newer = null;
+  }
+
+  #append(b: Bucket): void {
+    b.older = this.#newest;
+    if (this.#newest === null) this.#oldest = b;
+    else this.#newest.newer = b;
+    this.#newest = b;
   }
 }
