@@ -14,4 +14,18 @@ if (major !== 24) {
 // node_modules, which is why the package ships dist/).
 import { existsSync } from 'node:fs';
 
-await import(existsSync(new URL('../dist/main.js', import.meta.url)) ? '../dist/main.js' : '../src/main.ts');
+const built = existsSync(new URL('../dist/main.js', import.meta.url));
+// Maglev and TurboFan stay off while the ~400 modules load; main() turns them on again before it
+// reads any configuration. Optimizing the loader's functions would leave ~7 MB of the compilers'
+// code resident in an idle proxy (src/core/start-compilers.ts, docs/performance.md).
+// A dist/ built before this module existed has none: it then starts as before.
+const compilers = await import(
+  built ? '../dist/core/start-compilers.js' : '../src/core/start-compilers.ts'
+).catch(() => null);
+compilers?.pauseOptimizingCompilers();
+// zod's 63 locales other than English are never read here: they stay unloaded (core/zod-locales.ts).
+const locales = await import(built ? '../dist/core/zod-locales.js' : '../src/core/zod-locales.ts').catch(
+  () => null,
+);
+locales?.englishOnlyZodLocales();
+await import(built ? '../dist/main.js' : '../src/main.ts');

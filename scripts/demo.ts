@@ -28,7 +28,7 @@ for (const [name, port] of [
 
 const proxy = spawn(
   process.execPath,
-  [join(root, 'dist/main.js'), 'run', '--config', join(root, 'config/example.yaml')],
+  [join(root, 'bin/traffic.js'), 'run', '--config', join(root, 'config/example.yaml')],
   {
     stdio: ['inherit', 'inherit', 'inherit', 'ipc'],
   },

@@ -36,6 +36,7 @@ import { loadModule } from './core/lazy-module.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { limitOldGenerationGrowth } from './core/old-generation-growth.ts';
 import { OldGenerationPacer, settleHeap } from './core/settle-heap.ts';
+import { resumeOptimizingCompilers } from './core/start-compilers.ts';
 import { Ticker } from './core/ticker.ts';
 import { capYoungGeneration } from './core/young-generation-cap.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
@@ -1077,6 +1078,8 @@ async function run(
 }
 
 async function main(): Promise<number> {
+  // Every module is loaded: configurations and requests get both compilers (core/start-compilers.ts).
+  resumeOptimizingCompilers();
   const cmd = parseCommand(process.argv.slice(2), process.env);
   // Without --config, the file is looked for where Traefik looks (cli/config-lookup.ts).
   const lookup = (named: string | undefined): ConfigLookup => {

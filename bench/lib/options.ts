@@ -7,7 +7,7 @@ export interface Variant {
   readonly config: string;
 }
 
-/** Our proxy as built in another checkout (`--build name=dir`): `dir/dist/main.js`, same configs. */
+/** Our proxy as built in another checkout (`--build name=dir`): `dir/bin/traffic.js` (its dist/), same configs. */
 export interface Build {
   readonly name: string;
   readonly dir: string;
@@ -60,7 +60,7 @@ export const USAGE = `usage: npm run bench -- [options]
   --streams N       concurrent streams per connection in h2 and grpc modes (h2load -m, default 10)
   --only a,b        proxies to run, e.g. nginx,ours (default: all)
   --variant n=file  also run our proxy as <n> with config <file> (repeatable)
-  --build n=dir     also run our proxy as built in checkout <dir> (its dist/main.js, after
+  --build n=dir     also run our proxy as built in checkout <dir> (its bin/traffic.js, after
                     npm run build there) as <n>, with this mode's config: before/after runs;
                     with --variant v too, also as <n>-v with v's config
   --nginx-variant n=file

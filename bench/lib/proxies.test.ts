@@ -43,7 +43,7 @@ describe('allProxies', () => {
     const names = withBuild.map((p) => p.name);
     assert.deepEqual(names.slice(-2), ['before', 'before-mw']);
     const cmd = withBuild.find((p) => p.name === 'before-mw')!.command(ctx);
-    assert.ok(cmd.args.includes('/old/dist/main.js'), cmd.args.join(' '));
+    assert.ok(cmd.args.includes('/old/bin/traffic.js'), cmd.args.join(' '));
     assert.ok(cmd.args.includes('/cfg/mw.yaml'), cmd.args.join(' '));
   });
 
@@ -68,7 +68,7 @@ describe('allProxies', () => {
     const cmd = all[3]!.command(ctx);
     assert.equal(cmd.file, paths.nodePath);
     assert.equal(cmd.cwd, '/repo');
-    assert.deepEqual(cmd.args, ['dist/main.js', '--config', 'bench/configs/bench.yaml']);
+    assert.deepEqual(cmd.args, ['bin/traffic.js', '--config', 'bench/configs/bench.yaml']);
     assert.deepEqual(all[4]!.command(ctx).args.slice(-1), ['/tmp/tm-bench-x/ours-10k.yaml']);
     assert.deepEqual(all[5]!.command(ctx).args.slice(-1), ['/cfg/mw.yaml']);
   });
@@ -79,7 +79,7 @@ describe('allProxies', () => {
     assert.ok(args.includes('--cpu-prof-dir=/repo/bench/results/profiles'));
     assert.ok(args.includes('--cpu-prof-name=ours-r1.cpuprofile'));
     assert.ok(args.some((a) => a.startsWith('--import=file:///repo/bench/lib/profile-exit.ts')));
-    assert.deepEqual(args.slice(-3), ['dist/main.js', '--config', 'bench/configs/bench.yaml']);
+    assert.deepEqual(args.slice(-3), ['bin/traffic.js', '--config', 'bench/configs/bench.yaml']);
   });
 });
 

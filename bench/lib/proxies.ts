@@ -87,12 +87,15 @@ export function backendCommand(ctx: RunContext): ProxyCommand {
   return nginxCommand('backend-nginx.conf', ctx);
 }
 
+/** Our proxy's entry, relative to a checkout: the `traffic` command (it runs that checkout's dist/). */
+export const OURS_ENTRY = 'bin/traffic.js';
+
 function oursSpec(
   name: string,
   config: (paths: BenchPaths) => string,
   readyTimeoutMs: number,
   readinessUrl = READY_URL,
-  main = 'dist/main.js',
+  main = OURS_ENTRY,
 ): ProxySpec {
   return {
     name,
@@ -112,7 +115,8 @@ function oursSpec(
             ];
       return {
         file: paths.nodePath,
-        // The built JavaScript (npm run build), as `npm start` runs it: no type stripping at run time.
+        // The `traffic` command, which runs the built JavaScript (npm run build): no type stripping
+        // at run time, and the optimizing compilers held off while the modules load, as users get it.
         args: [...profile, main, '--config', config(paths)],
         cwd: paths.repoRoot,
       };
@@ -352,7 +356,7 @@ export function allProxies(
           const cmd = spec.command(ctx);
           return {
             ...cmd,
-            args: cmd.args.map((a) => (a === 'dist/main.js' ? join(resolve(b.dir), 'dist/main.js') : a)),
+            args: cmd.args.map((a) => (a === OURS_ENTRY ? join(resolve(b.dir), OURS_ENTRY) : a)),
           };
         },
       })),

@@ -10,6 +10,15 @@ export class HeaderList {
   /** Lowercased names, same indexes as `names`. */
   readonly lnames: string[];
   readonly values: string[];
+  /**
+   * A field was added or changed (`append`, `set`) whose name is not a token or whose value holds
+   * what a parser never lets through: CR, LF, NUL, a character past U+00FF that latin1 would cut
+   * to another byte, or SP/HTAB at an edge. Parsers fill the arrays directly and never set it,
+   * nor does `appendLowered` (fields we make of valid parts); a middleware's clean value costs two
+   * regular-expression tests here and nothing later. The writers settle a list only when it is
+   * set (core/field-values.ts), which clears it.
+   */
+  unsettled = false;
 
   constructor(names: string[] = [], lnames: string[] = [], values: string[] = []) {
     this.names = names;
@@ -45,6 +54,7 @@ export class HeaderList {
   }
 
   append(name: string, value: string): void {
+    if (needsSettling(name, value)) this.unsettled = true;
     this.names.push(name);
     this.lnames.push(name.toLowerCase());
     this.values.push(value);
@@ -53,6 +63,7 @@ export class HeaderList {
   /**
    * `append` for a name whose lowercase form the caller has as a constant: no string made per
    * call (fields added to every request live as long as it does; see applyForwardedHeaders).
+   * For values valid by construction (an address, a parsed authority): nothing is checked.
    */
   appendLowered(name: string, lname: string, value: string): void {
     this.names.push(name);
@@ -62,6 +73,7 @@ export class HeaderList {
 
   /** Replace every occurrence with one field (appended at the position of the first, or at the end). */
   set(name: string, value: string): void {
+    if (needsSettling(name, value)) this.unsettled = true;
     const lname = name.toLowerCase();
     const i = this.lnames.indexOf(lname);
     if (i === -1) {
@@ -124,7 +136,9 @@ export class HeaderList {
   }
 
   clone(): HeaderList {
-    return new HeaderList(this.names.slice(), this.lnames.slice(), this.values.slice());
+    const h = new HeaderList(this.names.slice(), this.lnames.slice(), this.values.slice());
+    h.unsettled = this.unsettled;
+    return h;
   }
 }
 
@@ -143,4 +157,24 @@ export function copyFields(src: string[], n: number, room: number): string[] {
   const a = src.slice(0, n + room);
   for (let i = 0; i < room; i++) a.pop();
   return a;
+}
+
+/** A field name: a token (RFC 9110 §5.6.2). */
+const TOKEN = /^[A-Za-z0-9!#$%&'*+.^_`|~-]+$/;
+/** NUL, LF, CR, or past latin1. */
+const BAD_CHAR = /[\0\n\r\u0100-\uffff]/;
+
+/**
+ * Whether a field a middleware or a plugin made must be settled before it is written (see
+ * `HeaderList.unsettled`): a name that is not a token, a value with NUL, CR, LF or a character past
+ * U+00FF, or SP/HTAB at either end of the value.
+ */
+export function needsSettling(name: string, value: string): boolean {
+  if (typeof name !== 'string' || typeof value !== 'string') return true;
+  if (!TOKEN.test(name) || BAD_CHAR.test(value)) return true;
+  const n = value.length;
+  if (n === 0) return false;
+  const a = value.charCodeAt(0);
+  const z = value.charCodeAt(n - 1);
+  return a === 0x20 || a === 0x09 || z === 0x20 || z === 0x09;
 }

@@ -1,3 +1,4 @@
+import { H2_RESPONSE, settleFields } from '../core/field-values.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { BODY_CHUNKED } from '../http1/request-head.ts';
 import { BODY_CLOSE } from '../http1/response-head.ts';
@@ -17,6 +18,8 @@ export function upstreamResponseFields(
   dropLength: boolean,
 ): string[] {
   const out: string[] = [':status', String(status)];
+  // Fields a response middleware made: an invalid one is dropped, as Go's HTTP/2 server does.
+  if (res.headers.unsettled) settleFields(res.headers, H2_RESPONSE);
   const { lnames, values } = res.headers;
   const tokens = res.connectionTokens;
   // The fields the HTTP/1.1 side relays: its hop-by-hop list (RFC 9110 §7.6.1) covers every
@@ -66,6 +69,7 @@ function appendFieldLines(out: string[], lines: string): void {
 /** Header list of a response the proxy produces itself, framed by its body length. */
 export function directResponseFields(rh: ResponseHead, bodyBytes: number): string[] {
   const out: string[] = [':status', String(rh.status)];
+  if (rh.headers.unsettled) settleFields(rh.headers, H2_RESPONSE);
   const { lnames, values } = rh.headers;
   let hasType = false;
   for (let i = 0; i < lnames.length; i++) {

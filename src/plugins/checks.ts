@@ -1,4 +1,4 @@
-import type { HeaderList } from '../core/headers.ts';
+import { type HeaderList, needsSettling } from '../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 
 /*
@@ -8,7 +8,9 @@ import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.
  * response (RFC 9112 §2.2, §3.2). Each check returns what is wrong, or undefined.
  *
  * Only what the plugin's call changed is checked, against a `Before` taken just before it: the
- * rest came from the parser or from checked configuration. Scanning every field with these
+ * rest came from the parser or from checked configuration. A character past U+00FF is no error:
+ * the list is marked unsettled (a plugin may write into the arrays, past `set`), and
+ * core/field-values.ts writes such a value as its UTF-8 bytes, as Go writes a string. Scanning every field with these
  * expressions cost ~2 µs per request; copying two short arrays and comparing them costs a tenth.
  */
 
@@ -59,6 +61,7 @@ function checkChangedFields(h: HeaderList, before: Before): string | undefined {
     if (typeof value !== 'string' || BAD_VALUE.test(value)) {
       return `header ${name} has a CR, LF or NUL in its value`;
     }
+    if (needsSettling(name, value)) h.unsettled = true;
   }
   return undefined;
 }

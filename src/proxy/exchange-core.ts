@@ -1,4 +1,5 @@
 import { ProxyError } from '../core/errors.ts';
+import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 import { type MemoryBudget, SpooledBody } from '../core/spooled-body.ts';
@@ -356,12 +357,21 @@ export abstract class ExchangeCore
 
   #dispatch(): void {
     const route = this.route!;
+    const tracer = this.ctx.tracer;
+    if (tracer !== null) this.#startSpan(tracer);
+    // A field a middleware made that needs it is settled once, before the Host override is read
+    // and before mirrors copy the list (core/field-values.ts).
+    if (this.req.headers.unsettled) {
+      const bad = settleFields(this.req.headers, REQUEST);
+      if (bad !== null) {
+        this.respondError(invalidRequestField(bad), true);
+        return;
+      }
+    }
     if (route.middlewares.length > 0) {
       const h = this.req.headers.get('host');
       if (h !== undefined && h !== this.parsed.authority) this.hostOverride = h;
     }
-    const tracer = this.ctx.tracer;
-    if (tracer !== null) this.#startSpan(tracer);
     const lb = route.service.resolve(this.req, this);
     if (lb === undefined) {
       this.respondError(new ProxyError('NO_SERVER', `no server available for ${route.service.name}`), true);

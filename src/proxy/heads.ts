@@ -1,7 +1,9 @@
 /**
  * Serialising heads: the upstream request's fields, the client response's fields, and the heads
- * of responses we produce ourselves. Pure functions of their inputs (no state, no I/O).
+ * of responses we produce ourselves. Functions of their inputs (no state, no I/O); an unsettled
+ * response list is settled in place first (core/field-values.ts).
  */
+import { H1_RESPONSE, settleFields } from '../core/field-values.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { HOP_BY_HOP } from '../http1/chars.ts';
@@ -73,6 +75,9 @@ export function relaysResponseField(
 
 /** The upstream response's fields minus hop-by-hop ones (and Content-Length when re-framed). */
 export function responseFields(res: UpstreamResponse, dropLength: boolean): string {
+  // Fields a response middleware made: CR, LF and NUL become SP, as Go's server writes them
+  // (core/field-values.ts); nothing to do for what the upstream parser made.
+  if (res.headers.unsettled) settleFields(res.headers, H1_RESPONSE);
   const { names, lnames, values } = res.headers;
   const tokens = res.connectionTokens;
   let s = '';
@@ -90,6 +95,7 @@ export function directResponseHead(
   http10: boolean,
 ): string {
   let s = `HTTP/1.1 ${rh.status} ${rh.reason}\r\n`;
+  if (rh.headers.unsettled) settleFields(rh.headers, H1_RESPONSE);
   const { names, lnames, values } = rh.headers;
   let hasType = false;
   for (let i = 0; i < names.length; i++) {

@@ -93,7 +93,7 @@ export class TransformedStream implements UpstreamStream, UpstreamUser, Outgoing
   sendHead(out: OutgoingRequest, authority: string): void {
     this.#out = out;
     const h = out.headers;
-    this.#headers = new HeaderList(h.names.slice(), h.lnames.slice(), h.values.slice());
+    this.#headers = h.clone();
     this.#h1 = '';
     this.#t.requestHead(this.#headers);
     this.#inner?.sendHead(this, authority);

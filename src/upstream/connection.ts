@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import { ProxyError, upstreamError } from '../core/errors.ts';
+import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Ticker, Timed } from '../core/ticker.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
@@ -136,6 +137,17 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   // ---- UpstreamStream: the request, serialised as HTTP/1.1
 
   sendHead(out: OutgoingRequest, authority: string): void {
+    // Fields made at run time on a path the exchange did not check (forwardAuth's request, an
+    // error page's): settled before latin1 can cut a character to CR or LF (core/field-values.ts).
+    if (out.headers.unsettled) {
+      const bad = settleFields(out.headers, REQUEST);
+      if (bad !== null) {
+        const user = this.user;
+        this.destroy();
+        user?.onUpstreamError(invalidRequestField(bad), 'connect', false);
+        return;
+      }
+    }
     this.#chunkedRequest = out.bodyKind === BODY_CHUNKED;
     this.#upgrade = out.upgrade;
     this.socket.write(

@@ -240,7 +240,14 @@ for (const engine of ENGINES) {
       const arrived = new Promise<void>((r) => {
         seen = r;
       });
-      const srv = await startH2Server(() => seen()); // never answers
+      const srv = await startH2Server((s, h) => {
+        if (h[':path'] !== '/first') {
+          seen(); // never answers
+          return;
+        }
+        s.respond({ ':status': 200 });
+        s.end('ok');
+      });
       const relay = await startRelay(srv.port);
       const pool = new H2Pool(
         options(relay.port, { readIdleTimeoutMs: 1000, pingTimeoutMs: 500 }),
@@ -254,6 +261,11 @@ for (const engine of ENGINES) {
         await relay.close();
         await srv.close();
       });
+      // A first answer: the server's SETTINGS ACK came before it (otherwise the session would end
+      // for that, pingTimeout after it began, before the PING below is due).
+      const first = send(pool, new RecordingUser({ target: '/first' }));
+      await first.done;
+      assert.equal(first.body, 'ok');
       const u = send(pool, new RecordingUser());
       await arrived;
       relay.freeze(); // the server and the connection stay, no byte passes any more

@@ -1,5 +1,6 @@
 import type { ClientHttp2Stream, IncomingHttpHeaders } from 'node:http2';
 import { ProxyError } from '../core/errors.ts';
+import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Timed } from '../core/ticker.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
@@ -143,6 +144,15 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
     // request has none (its protocol defines no request trailers): it ends on its last DATA frame
     // instead of an empty one after a 'wantTrailers' round.
     const trailers = out.bodyKind === BODY_CHUNKED && !isGrpc(out.headers);
+    // An unsettled list is settled first (core/field-values.ts): node writes values as
+    // latin1 too, a character past U+00FF would lose its high byte.
+    const bad = out.headers.unsettled ? settleFields(out.headers, REQUEST) : null;
+    if (bad !== null) {
+      host.streamClosed();
+      this.#state = S_DONE;
+      process.nextTick(failLater, this, invalidRequestField(bad));
+      return;
+    }
     let req: OwnedStream;
     try {
       req = host.client!.request(h2RequestFields(out, this.#authority, host.pool.scheme), {
@@ -323,8 +333,11 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
   onWantTrailers(req: OwnedStream): void {
     if (req.destroyed) return;
     try {
+      const t = req === this.#req ? this.#reqTrailers : null;
+      if (t?.unsettled === true && settleFields(t, REQUEST) !== null)
+        throw new Error('invalid trailer field');
       // No trailers: node then ends the stream with an empty DATA frame (END_STREAM).
-      req.sendTrailers(trailersObject(req === this.#req ? this.#reqTrailers : null));
+      req.sendTrailers(trailersObject(t));
     } catch {
       // A field node will not send: the request cannot end cleanly ('close' reports it).
       req.close(CANCEL);
@@ -414,6 +427,10 @@ export class H2UpstreamStream implements UpstreamStream, Timed {
   failRequest(e: unknown): void {
     const user = this.user;
     this.user = null;
+    if (e instanceof ProxyError) {
+      user?.onUpstreamError(e, 'connect', false);
+      return;
+    }
     user?.onUpstreamError(
       new ProxyError('UPSTREAM_BAD_RESPONSE', `cannot send the request over HTTP/2: ${(e as Error).message}`),
       'connect',

@@ -215,8 +215,11 @@ export class OwnH2Frames implements FrameHandler {
   #settings(flags: number, id: number, buf: Buffer, start: number, end: number): boolean {
     const s = this.#s;
     if (id !== 0) return this.#fail(h2.E_PROTOCOL_ERROR, 'SETTINGS on a stream');
-    if ((flags & h2.FLAG_ACK) !== 0)
-      return end === start || this.#fail(h2.E_FRAME_SIZE_ERROR, 'SETTINGS ACK size');
+    if ((flags & h2.FLAG_ACK) !== 0) {
+      if (end !== start) return this.#fail(h2.E_FRAME_SIZE_ERROR, 'SETTINGS ACK size');
+      s.keepalive.settingsAcked();
+      return true;
+    }
     if ((end - start) % 6 !== 0) return this.#fail(h2.E_FRAME_SIZE_ERROR, 'SETTINGS size');
     if (!this.#controlFrame('SETTINGS')) return false;
     let grew = false;

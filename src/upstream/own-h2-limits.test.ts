@@ -8,7 +8,13 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import { Ticker } from '../core/ticker.ts';
-import { E_ENHANCE_YOUR_CALM, F_GOAWAY, S_MAX_HEADER_LIST_SIZE } from '../http2/frames.ts';
+import {
+  E_CANCEL,
+  E_ENHANCE_YOUR_CALM,
+  F_GOAWAY,
+  F_RST_STREAM,
+  S_MAX_HEADER_LIST_SIZE,
+} from '../http2/frames.ts';
 import { H2Pool, type H2PoolOptions } from './h2-pool.ts';
 import { RecordingUser, type SentRequest } from './test-h2.ts';
 import { type RawPeer, startRawH2Server } from './test-raw-h2.ts';
@@ -112,7 +118,7 @@ describe('own HTTP/2 client: request heads it will not send', () => {
     assert.deepEqual(seen, ['/first', '/after']);
   });
 
-  it('refuses a field with CR, LF, NUL, a non-latin1 character or an invalid name with 500, unsent; trims surrounding whitespace', async (t) => {
+  it('refuses a field with CR, LF, NUL or an invalid name with 500, unsent; trims surrounding whitespace; sends a non-latin1 value as UTF-8', async (t) => {
     const seen: string[][] = [];
     const srv = await startRawH2Server((p, id, fields) => {
       seen.push(fields);
@@ -127,8 +133,6 @@ describe('own HTTP/2 client: request heads it will not send', () => {
       ['x-a', 'a\r\nx-injected: 1'],
       ['x-a', 'a\nb'],
       ['x-a', 'a\0b'],
-      // U+010A: its latin1 byte on the wire would be LF.
-      ['x-a', 'a\u010ab'],
       ['x a', 'value'],
       ['x-\u00e9', 'value'],
     ] as const) {
@@ -140,9 +144,85 @@ describe('own HTTP/2 client: request heads it will not send', () => {
     }
     const trimmed = await send(pool, { target: '/pad', headers: [['x-pad', ' \tv w \t']] });
     assert.equal(trimmed.body, 'ok');
-    assert.equal(seen.length, 1, 'only the valid request reached the server');
+    // U+010A: its latin1 byte would be LF; its UTF-8 bytes are C4 8A, as Go sends a string.
+    const wide = await send(pool, { target: '/wide', headers: [['x-a', 'a\u010ab']] });
+    assert.equal(wide.body, 'ok');
+    assert.equal(seen.length, 2, 'only the valid requests reached the server');
     const f = seen[0]!;
     assert.equal(f[f.indexOf(':path') + 1], '/pad');
     assert.equal(f[f.indexOf('x-pad') + 1], 'v w');
+    const g = seen[1]!;
+    assert.equal(g[g.indexOf('x-a') + 1], 'a\xc4\x8ab');
+  });
+});
+
+describe('own HTTP/2 client: request trailers get the checks of the head', () => {
+  /** A server that answers once the request's trailers (its second HEADERS) arrive. */
+  async function trailerServer(settings: number[] = []) {
+    const trailers: string[][] = [];
+    const resets: number[] = [];
+    let sawReset!: () => void;
+    const reset = new Promise<void>((r) => {
+      sawReset = r;
+    });
+    const srv = await startRawH2Server(
+      (p, id, fields, endStream) => {
+        if (fields.includes(':path')) return;
+        trailers.push(fields);
+        if (endStream) ok(p, id);
+      },
+      settings,
+      (type, _flags, _id, payload) => {
+        if (type !== F_RST_STREAM) return;
+        resets.push(payload.readUInt32BE(0));
+        sawReset();
+      },
+    );
+    return { srv, trailers, resets, reset };
+  }
+
+  it('refuses a trailer with CR or LF: RST_STREAM(CANCEL), 500, the trailers never sent', async (t) => {
+    const { srv, trailers, resets, reset } = await trailerServer();
+    const pool = ownPool(srv.port);
+    t.after(async () => {
+      pool.close();
+      await srv.close();
+    });
+    const u = await send(pool, { body: [Buffer.from('x')], trailers: [['x-t', 'a\r\nx-injected: 1']] });
+    assert.equal(u.error?.err.code, 'INTERNAL');
+    assert.equal(u.error.err.status, 500);
+    assert.equal(u.error.err.message.includes('injected'), false, 'the value stays out of the message');
+    await reset;
+    assert.deepEqual(resets, [E_CANCEL]);
+    assert.deepEqual(trailers, []);
+  });
+
+  it("refuses trailers over the server's SETTINGS_MAX_HEADER_LIST_SIZE with 431, never sent", async (t) => {
+    const { srv, trailers, reset } = await trailerServer([S_MAX_HEADER_LIST_SIZE, 400]);
+    const pool = ownPool(srv.port);
+    t.after(async () => {
+      pool.close();
+      await srv.close();
+    });
+    // The first request learns the server's SETTINGS.
+    const first = await send(pool, { body: [Buffer.from('x')], trailers: [['x-t', 'small']] });
+    assert.equal(first.body, 'ok');
+    const big = await send(pool, { body: [Buffer.from('x')], trailers: [['x-big', 'v'.repeat(400)]] });
+    assert.equal(big.error?.err.code, 'HEADERS_TOO_LARGE');
+    assert.match(big.error.err.message, /trailer list/);
+    await reset;
+    assert.deepEqual(trailers, [['x-t', 'small']]);
+  });
+
+  it('sends a trailer value past U+00FF as its UTF-8 bytes', async (t) => {
+    const { srv, trailers } = await trailerServer();
+    const pool = ownPool(srv.port);
+    t.after(async () => {
+      pool.close();
+      await srv.close();
+    });
+    const u = await send(pool, { body: [Buffer.from('x')], trailers: [['x-t', 'caf\u00e9 \u010d\u010a']] });
+    assert.equal(u.body, 'ok');
+    assert.deepEqual(trailers, [['x-t', 'caf\xc3\xa9 \xc4\x8d\xc4\x8a']]);
   });
 });

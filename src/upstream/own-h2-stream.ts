@@ -1,4 +1,5 @@
 import { ProxyError } from '../core/errors.ts';
+import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Timed } from '../core/ticker.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
@@ -87,8 +88,12 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
   #open(): boolean {
     const host = this.#host;
     const out = this.#out!;
+    // An unsettled list is settled first (the exchange did it already for its own request;
+    // forwardAuth's or an error page's may come here unsettled): see core/field-values.ts.
+    const refused = out.headers.unsettled ? settleFields(out.headers, REQUEST) : null;
     const fields = h2RequestFields(out, this.#authority, host.pool.scheme);
-    const bad = checkRequestFields(fields, host.peerMaxHeaderList);
+    const bad =
+      refused !== null ? invalidRequestField(refused) : checkRequestFields(fields, host.peerMaxHeaderList);
     if (bad !== null) {
       // Nothing reached the server: phase 'connect' (another server of the service may take it).
       const user = this.user;
@@ -137,8 +142,27 @@ export class OwnH2Stream implements UpstreamStream, ReplayStream, Timed {
   #finishBody(): void {
     const out = this.#out!;
     const grpc = out.headers.get('content-type')?.startsWith('application/grpc') === true;
-    const trailers = out.bodyKind === BODY_CHUNKED && !grpc && this.#reqTrailers !== null;
-    this.#up.finish(trailers ? trailerFields(this.#reqTrailers) : null);
+    const t = this.#reqTrailers;
+    if (out.bodyKind !== BODY_CHUNKED || grpc || t === null) {
+      this.#up.finish(null);
+      return;
+    }
+    // Trailers pass the head's checks too (their own list, rarely there: every field is scanned).
+    const refused = t.unsettled ? settleFields(t, REQUEST) : null;
+    const raw = trailerFields(t);
+    const bad =
+      refused !== null
+        ? invalidRequestField(refused)
+        : checkRequestFields(raw, this.#host.peerMaxHeaderList, true);
+    if (bad === null) {
+      this.#up.finish(raw);
+      return;
+    }
+    // The head (and perhaps the body) left already: the server must not take the request as
+    // complete. RST_STREAM(CANCEL), and the client hears 500 (or a broken response).
+    if (this.#state === S_DONE || this.#state === S_REPLAY) return;
+    this.#rst(E_CANCEL);
+    this.#fail(bad, false);
   }
 
   /** The windows opened: queued DATA goes out; the user may send again once it all left. */

@@ -17,6 +17,7 @@ import { ROOT, startProxy } from '../helpers/proxy-process.ts';
 import { runCli } from '../helpers/run-cli.ts';
 
 const DIST_MAIN = join(ROOT, 'dist', 'main.js');
+const BIN = join(ROOT, 'bin', 'traffic.js');
 const HOOK = join(ROOT, 'test', 'helpers', 'module-log-hook.ts');
 
 /** Loaded only by the configurations that need them (paths as they appear in module URLs). */
@@ -61,13 +62,14 @@ describe('modules loaded on first use (built proxy)', () => {
     name: string,
     config: string,
     check: (base: string) => Promise<void>,
+    main = DIST_MAIN,
   ): Promise<string[]> {
     const log = join(dir, `${name}.modules`);
     const proxy = await startProxy({
       config,
       configName: name,
       entryPoints: 1,
-      main: DIST_MAIN,
+      main,
       nodeArgs: ['--import', HOOK],
       env: { TM_MODULE_LOG: log },
     });
@@ -191,5 +193,38 @@ http:
       y.stdout,
       new RegExp(`^${yaml.replaceAll('.', '\\.')}:9:9: http\\.middlewares\\.auth\\.jwt\\.algorithm: `, 'm'),
     );
+  });
+  it("the traffic command loads zod's English locale only, and reports errors as node dist/main.js does", async () => {
+    const config = `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`;
+    const serve = async (base: string) => assert.equal((await curl([`${base}/x`])).status, 200);
+    const direct = await modulesOf('direct.yaml', config, serve);
+    const viaBin = await modulesOf('via-bin.yaml', config, serve, BIN);
+    const locale = (modules: readonly string[], name: string) =>
+      loaded(modules, `/zod/v4/locales/${name}.js`);
+    // Without the hook every locale is loaded: what the check below would otherwise see.
+    assert.ok(locale(direct, 'en') && locale(direct, 'fr') && locale(direct, 'ja'));
+    assert.ok(locale(viaBin, 'en'), 'English is loaded');
+    const others = viaBin.filter((m) => m.includes('/zod/v4/locales/') && !m.endsWith('/en.js'));
+    assert.deepEqual(others, [], 'no other locale');
+    // Schema errors read the same either way.
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(
+      bad,
+      'entryPoints:\n  web:\n    address: 5\nhttp:\n  routers:\n    r: { rule: 7, service: s, priority: "x" }\n',
+    );
+    const a = await runCli(['validate', '--config', bad], { script: DIST_MAIN });
+    const b = await runCli(['validate', '--config', bad], { script: BIN });
+    assert.equal(a.code, 1);
+    assert.equal(b.code, a.code);
+    assert.equal(b.stderr + b.stdout, a.stderr + a.stdout);
+    assert.match(a.stderr + a.stdout, /priority: wrong type/);
   });
 });

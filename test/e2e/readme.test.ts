@@ -48,7 +48,7 @@ function newestSource(dir: string): number {
   return newest;
 }
 
-/** `npm start` builds dist/ first (the demo runs dist/main.js): do the same when it is missing or stale. */
+/** `npm start` builds dist/ first (the demo runs bin/traffic.js, which runs dist/): do the same when it is missing or stale. */
 async function buildIfStale(): Promise<void> {
   const main = join(ROOT, 'dist', 'main.js');
   if (existsSync(main) && statSync(main).mtimeMs >= newestSource(join(ROOT, 'src'))) return;
