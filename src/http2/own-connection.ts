@@ -131,7 +131,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
 
   /** Starts reading (the glue attached the socket). */
   start(): void {
-    this.input.start(this.tls !== undefined);
+    this.input.start();
   }
 
   /** ReadOwner: a read was processed. */

@@ -21,9 +21,13 @@ function onSocketData(this: ReaderSocket, chunk: Buffer): void {
 }
 
 /**
- * How an own-engine connection reads: plain TCP into a ReadSlot (net's onread: one buffer reused
- * by every read, no Readable stream per chunk), TLS through 'data' events. Frames are handed over
- * in place; a payload a stream keeps is copied out of the reused buffer, or the buffer is lent.
+ * How an own-engine connection reads: into a ReadSlot (net's onread: one buffer reused by every
+ * read, no Readable stream per chunk), plain TCP and TLS alike (a TLSWrap hands decrypted bytes
+ * to the same read listener as a TCP handle); through 'data' events only where the socket
+ * cannot be adopted. Frames are handed over in place; a payload a stream keeps is copied out of
+ * the reused buffer, or the buffer is lent. Through 'data', every TLS read was a new
+ * ArrayBuffer, whose backing stores piled up between the (now rare) mark-compacts under
+ * HTTP/2 load.
  */
 export class SocketReader implements ReadTarget {
   readonly #socket: Socket;
@@ -44,7 +48,7 @@ export class SocketReader implements ReadTarget {
   }
 
   /** Bytes already read (the h2c preface, put back) first, then the socket. */
-  start(tls: boolean): void {
+  start(): void {
     const s = this.#socket;
     s.pause();
     while (s.readableLength > 0 && !this.#owner.closed) {
@@ -54,14 +58,14 @@ export class SocketReader implements ReadTarget {
     }
     if (this.#owner.closed) return;
     const slot = new ReadSlot();
-    if (!tls && adoptReadSlot(s, slot)) {
+    if (adoptReadSlot(s, slot)) {
       slot.target = this;
       this.#slot = slot;
     } else s.on('data', onSocketData);
     s.resume();
   }
 
-  /** ReadTarget (plain TCP): `buf[0..n)` is the slot's memory. */
+  /** ReadTarget: `buf[0..n)` is the slot's memory. */
   onRead(buf: Buffer, n: number): boolean {
     this.feed(buf, 0, n, true);
     return !this.#owner.closed;

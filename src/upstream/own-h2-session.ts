@@ -128,7 +128,7 @@ export class OwnH2Session implements PoolSession, ReadOwner, SendWindow, Timed {
       this.pool.notH2(this, s as TLSSocket, waiters);
       return;
     }
-    this.input.start(this.#tls);
+    this.input.start();
     s.on('drain', onDrain);
     // §3.4: the preface, our SETTINGS, then the connection window beyond the default.
     const w = this.writer;
