@@ -53,6 +53,25 @@ describe('digestAuth', () => {
   const alice = `alice:traefik:${md5('alice:traefik:secret')}`;
   const bob = `bob:traefik:${sha('bob:traefik:hunter2')}`;
 
+  it('lets a UTF-8 user name in (the header carries its bytes) and names it with those bytes', () => {
+    const now = { t: 0 };
+    const jose = `josé:traefik:${md5('josé:traefik:pw')}`;
+    const { m } = setup([jose], now);
+    const c = challengeOf(m.onRequest(req()));
+    // What the parser hands over: one char per byte of what the client sent.
+    const wire = Buffer.from(
+      authorization({ user: 'josé', password: 'pw', realm: 'traefik', uri: '/a?b=1', ...c }),
+      'utf8',
+    ).toString('latin1');
+    const r = req(wire);
+    assert.equal(m.onRequest(r), undefined);
+    assert.equal(r.headers.get('x-user'), Buffer.from('josé', 'utf8').toString('latin1'), 'C3 A9 once');
+    // Bytes that are not UTF-8 match no user.
+    const c2 = challengeOf(m.onRequest(req()));
+    const bad = authorization({ user: 'jos\u00e9', password: 'pw', realm: 'traefik', uri: '/a?b=1', ...c2 });
+    assert.equal(m.onRequest(req(bad))?.status, 401);
+  });
+
   it('challenges with the algorithms its users have, SHA-256 first', () => {
     const now = { t: 0 };
     assert.deepEqual(

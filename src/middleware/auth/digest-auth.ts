@@ -179,7 +179,12 @@ export class DigestAuthMiddleware implements Middleware {
     // The digest covers the request target the client sent; it must be this request's.
     const target = req.query === '' ? req.path : `${req.path}?${req.query}`;
     if (uri !== target) return this.challenge(false);
-    const ha1 = this.#state.users.users.get(`${user}:${realm}`);
+    // Header values are bytes (a latin1 string); the users file is UTF-8 text. Go compares the
+    // bytes, so a UTF-8 user name matches: look it up by its UTF-8 reading, only if the bytes
+    // are that text's exact encoding.
+    const name = Buffer.from(user, 'latin1').toString('utf8');
+    if (Buffer.from(name, 'utf8').toString('latin1') !== user) return this.challenge(false);
+    const ha1 = this.#state.users.users.get(`${name}:${realm}`);
     const algorithm = alg as Algorithm;
     if (ha1 === undefined || algorithmOf(ha1) !== algorithm) return this.challenge(false);
     const ha2 = h(algorithm, `${req.method}:${uri}`);
@@ -188,8 +193,7 @@ export class DigestAuthMiddleware implements Middleware {
     if (given.length !== expected.length || !timingSafeEqual(given, expected)) return this.challenge(false);
     const n = this.#state.checkNonce(nonce, Number.parseInt(ncText, 16), this.#expiryMs);
     if (n !== 'ok') return this.challenge(n === 'stale');
-    if (this.#headerField !== undefined)
-      req.headers.set(this.#headerField, Buffer.from(user).toString('latin1'));
+    if (this.#headerField !== undefined) req.headers.set(this.#headerField, user); // the bytes the client sent, not encoded again
     if (this.#removeHeader) req.headers.delete('authorization');
     return undefined;
   };
