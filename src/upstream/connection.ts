@@ -54,6 +54,12 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   tickerSlot = -1;
   /** Serving a request for its pool (the pool counts these). */
   busy = false;
+  /** Counted among its pool's open connections (until closed or detached). */
+  pooled = false;
+  /** Its index in the pool's list of connections still connecting. */
+  listSlot = -1;
+  /** Connecting: the request waiting for it (the pool's). */
+  waiter: { user: UpstreamUser; method: string } | null = null;
   /** Requests served on this connection so far. */
   uses = 0;
   #state = S_CONNECTING;

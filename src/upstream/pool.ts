@@ -2,6 +2,7 @@ import { connect } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { ProxyError } from '../core/errors.ts';
 import { encodeProxyHeader } from '../core/proxy-protocol.ts';
+import { SlotList } from '../core/slot-list.ts';
 import type { Ticker } from '../core/ticker.ts';
 import { ReadSlot, registerReadSlot } from '../http1/read-slot.ts';
 import { type ConnectionOwner, UpstreamConnection } from './connection.ts';
@@ -62,16 +63,18 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
     waiting: 0,
   };
   readonly #idle: UpstreamConnection[] = [];
-  readonly #all = new Set<UpstreamConnection>();
   /**
-   * Connections serving a request are counted, not kept in a Set: a long-lived Set that gains
-   * and loses an entry per request rebuilds its hash table every few dozen requests, and V8
-   * allocates the new table in the old generation, where the Set lives: ~100 bytes of old-space
-   * garbage per request, which made the mark-compacts behind the latency tail (docs/performance.md,
-   * "Old-space garbage from hash-table churn"). Each connection carries its own `busy` flag.
+   * Open connections and busy ones are counted (each connection carries `pooled` and `busy`),
+   * and the connecting ones are a SlotList, not Sets: a long-lived Set that gains and loses an
+   * entry per request (or per connection, with backends that close) rebuilds its hash table
+   * every few dozen deletions, and V8 allocates the new table in the old generation, where the
+   * Set lives: ~100 bytes of old-space garbage per request, which made the mark-compacts behind
+   * the latency tail (docs/performance.md, "Old-space garbage from hash-table churn").
    */
+  #openCount = 0;
   #busy = 0;
-  readonly #connecting = new Map<UpstreamConnection, Waiter>();
+  /** Connections still connecting; each holds its waiter (`conn.waiter`). */
+  readonly #connecting = new SlotList<UpstreamConnection>();
   readonly #waiters: Waiter[] = [];
   #closed = false;
   /** The latest TLS session the server gave us, offered on the next connection to resume. */
@@ -99,7 +102,7 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
         return;
       }
     }
-    if (this.options.maxConns > 0 && this.#all.size >= this.options.maxConns) {
+    if (this.options.maxConns > 0 && this.#openCount >= this.options.maxConns) {
       // Make room by dropping an idle socket if a fresh one was asked for; otherwise queue.
       const spare = this.#idle.shift();
       if (spare !== undefined) spare.destroy();
@@ -119,8 +122,9 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
       this.#waiters.splice(i, 1);
       this.stats.waiting = this.#waiters.length;
     }
-    for (const [conn, w] of this.#connecting) {
-      if (w.user === user) {
+    for (const conn of this.#connecting.snapshot()) {
+      const w = conn.waiter;
+      if (w !== null && w.user === user) {
         // Let the connection finish; it goes to the idle list for the next request.
         w.user = IDLE_SINK;
         conn.user = null;
@@ -168,8 +172,10 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
         conn = new UpstreamConnection(socket, this, true);
       }
     }
-    this.#all.add(conn);
-    this.#connecting.set(conn, { user, method });
+    conn.pooled = true;
+    this.#openCount++;
+    conn.waiter = { user, method };
+    this.#connecting.add(conn);
     conn.user = user;
     this.stats.opened++;
     this.stats.connecting++;
@@ -183,7 +189,8 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
    */
   adopt(socket: TLSSocket, user: UpstreamUser, method: string): void {
     const conn = new UpstreamConnection(socket, this, true);
-    this.#all.add(conn);
+    conn.pooled = true;
+    this.#openCount++;
     this.stats.opened++;
     this.ticker.add(conn);
     if (this.#closed) {
@@ -203,10 +210,11 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
 
   /** UpstreamConnection calls this when its TCP handshake completes. */
   onConnected(conn: UpstreamConnection): void {
-    const w = this.#connecting.get(conn);
+    const w = conn.waiter;
+    conn.waiter = null;
     this.#connecting.delete(conn);
     this.stats.connecting--;
-    if (w === undefined || w.user === IDLE_SINK) {
+    if (w === null || w.user === IDLE_SINK) {
       this.#toIdle(conn);
       return;
     }
@@ -254,11 +262,15 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
 
   /** UpstreamConnection calls this exactly once when it is destroyed. */
   onClosed(conn: UpstreamConnection): void {
-    if (!this.#all.delete(conn)) return;
+    if (!conn.pooled) return;
+    conn.pooled = false;
+    this.#openCount--;
     this.ticker.delete(conn);
     this.stats.closed++;
-    if (this.#connecting.delete(conn)) this.stats.connecting--;
-    else if (conn.busy) {
+    if (this.#connecting.delete(conn)) {
+      conn.waiter = null;
+      this.stats.connecting--;
+    } else if (conn.busy) {
       conn.busy = false;
       this.stats.busy = --this.#busy;
     } else {
