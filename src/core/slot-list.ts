@@ -4,39 +4,51 @@ export interface Slotted {
 }
 
 /**
- * A set of long-lived objects that come and go often (connections of a listener): an array
- * in which each item knows its index, and a removal moves the last item into the hole.
+ * A set of long-lived objects that come and go often: an array in which each item knows its
+ * index, and a removal moves the last item into the hole. Subclasses say which field of the
+ * item holds its index, so one object can be in two of them (a connection is in its listener's
+ * SlotList and in the ticker's list).
  *
  * Not a Set: a Set that lives in the old generation rebuilds its hash table every few dozen
  * deletions, and V8 allocates the new table in the old generation too, where only a
  * mark-compact frees it (docs/performance.md, "Old-space garbage from hash-table churn"). Here
- * adding and removing allocate nothing once the array has grown. An item is in one list at a
- * time (adding it to a second one leaves the first with a stale entry); the order is not kept.
+ * adding and removing allocate nothing once the array has grown. An item is in one list of a
+ * kind at a time (adding it to a second one leaves the first with a stale entry); the order is
+ * not kept.
  */
-export class SlotList<T extends Slotted> {
+export abstract class SlotArray<T> {
   readonly #items: T[] = [];
+
+  protected abstract slotOf(item: T): number;
+  protected abstract setSlot(item: T, at: number): void;
 
   get size(): number {
     return this.#items.length;
   }
 
+  /** The items in place, for a walk that copes with removals itself (the ticker's sweep). */
+  get items(): readonly T[] {
+    return this.#items;
+  }
+
   add(item: T): void {
-    const at = item.listSlot;
+    const at = this.slotOf(item);
+    // Held already: nothing to do. A slot that points elsewhere is another list's (stale).
     if (at !== -1 && this.#items[at] === item) return;
-    item.listSlot = this.#items.length;
+    this.setSlot(item, this.#items.length);
     this.#items.push(item);
   }
 
   /** Removes `item`; false when this list did not hold it. */
   delete(item: T): boolean {
-    const i = item.listSlot;
+    const i = this.slotOf(item);
     const items = this.#items;
     if (i === -1 || items[i] !== item) return false;
-    item.listSlot = -1;
+    this.setSlot(item, -1);
     const last = items.pop()!;
     if (last !== item) {
       items[i] = last;
-      last.listSlot = i;
+      this.setSlot(last, i);
     }
     return true;
   }
@@ -48,7 +60,18 @@ export class SlotList<T extends Slotted> {
 
   /** Forgets every item. */
   clear(): void {
-    for (const item of this.#items) item.listSlot = -1;
+    for (const item of this.#items) this.setSlot(item, -1);
     this.#items.length = 0;
+  }
+}
+
+/** A SlotArray of items that keep their index in `listSlot` (connections of a listener). */
+export class SlotList<T extends Slotted> extends SlotArray<T> {
+  protected slotOf(item: T): number {
+    return item.listSlot;
+  }
+
+  protected setSlot(item: T, at: number): void {
+    item.listSlot = at;
   }
 }

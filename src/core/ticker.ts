@@ -1,3 +1,5 @@
+import { SlotArray } from './slot-list.ts';
+
 /**
  * Coarse deadlines for many connections without a timer each. Every connection owns a `deadline`
  * (0 = none); one interval sweeps them. Setting a deadline is a field write, which is why
@@ -28,6 +30,17 @@ export const MAX_EXPIRIES_PER_BATCH = 8;
  */
 export const EXPIRY_BATCH_GAP_MS = 5;
 
+/** The ticker's items: a SlotArray keyed by `tickerSlot`. */
+class TimedList extends SlotArray<Timed> {
+  protected slotOf(item: Timed): number {
+    return item.tickerSlot;
+  }
+
+  protected setSlot(item: Timed, at: number): void {
+    item.tickerSlot = at;
+  }
+}
+
 export class Ticker {
   /** Coarse monotonic milliseconds, refreshed every tick. */
   now: number;
@@ -38,7 +51,7 @@ export class Ticker {
    * new table allocated in the old generation: garbage that only a mark-compact frees, the pause
    * behind the latency tail (docs/performance.md, "Old-space garbage from hash-table churn").
    */
-  readonly #items: Timed[] = [];
+  readonly #items = new TimedList();
   readonly #clock: () => number;
   readonly #intervalMs: number;
   #timer: NodeJS.Timeout | undefined;
@@ -52,11 +65,7 @@ export class Ticker {
   }
 
   add(item: Timed): void {
-    const at = item.tickerSlot;
-    // Held already: nothing to do. A slot that points elsewhere is another ticker's (stale).
-    if (at !== -1 && this.#items[at] === item) return;
-    item.tickerSlot = this.#items.length;
-    this.#items.push(item);
+    this.#items.add(item);
     if (this.#timer === undefined) {
       this.now = this.#clock();
       this.#timer = setInterval(() => this.tick(), this.#intervalMs);
@@ -65,19 +74,11 @@ export class Ticker {
   }
 
   delete(item: Timed): void {
-    const i = item.tickerSlot;
-    const items = this.#items;
-    if (i === -1 || items[i] !== item) return;
-    item.tickerSlot = -1;
-    const last = items.pop()!;
-    if (last !== item) {
-      items[i] = last;
-      last.tickerSlot = i;
-    }
+    this.#items.delete(item);
   }
 
   get size(): number {
-    return this.#items.length;
+    return this.#items.size;
   }
 
   /**
@@ -93,7 +94,7 @@ export class Ticker {
     const now = this.#clock();
     this.now = now;
     let budget = MAX_EXPIRIES_PER_BATCH;
-    const items = this.#items;
+    const items = this.#items.items;
     // From the end: a deadline's handler may remove items (its own, others'), and a removal
     // moves the last item, already seen, into the hole; items added meanwhile wait for the next
     // sweep.

@@ -208,6 +208,14 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
     user.onUpstreamReady(conn);
   }
 
+  /** A connection stops serving a request; false when it was not serving one. */
+  #unbusy(conn: UpstreamConnection): boolean {
+    if (!conn.busy) return false;
+    conn.busy = false;
+    this.stats.busy = --this.#busy;
+    return true;
+  }
+
   /** UpstreamConnection calls this when its TCP handshake completes. */
   onConnected(conn: UpstreamConnection): void {
     const w = conn.waiter;
@@ -228,10 +236,7 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
 
   /** A response ended cleanly on a reusable connection. */
   release(conn: UpstreamConnection): void {
-    if (conn.busy) {
-      conn.busy = false;
-      this.stats.busy = --this.#busy;
-    }
+    this.#unbusy(conn);
     const w = this.#waiters.shift();
     if (w !== undefined) {
       this.stats.waiting = this.#waiters.length;
@@ -270,10 +275,7 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
     if (this.#connecting.delete(conn)) {
       conn.waiter = null;
       this.stats.connecting--;
-    } else if (conn.busy) {
-      conn.busy = false;
-      this.stats.busy = --this.#busy;
-    } else {
+    } else if (!this.#unbusy(conn)) {
       const i = this.#idle.indexOf(conn);
       if (i !== -1) this.#idle.splice(i, 1);
     }
