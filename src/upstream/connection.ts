@@ -66,6 +66,8 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   #state = S_CONNECTING;
   /** A request head queued for the end of this turn (head-flush.ts), not written yet. */
   #pendingHead: string | null = null;
+  /** cork() calls not yet matched by uncork(): a head written meanwhile goes with what follows. */
+  #corks = 0;
   #buf: Buffer | null = null;
   #method = 'GET';
   #bodyKind = BODY_NONE;
@@ -161,7 +163,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     this.#upgrade = out.upgrade;
     const head = `${out.method} ${out.target} HTTP/1.1\r\nHost: ${authority}\r\n${out.h1Fields()}`;
     // A head with a body, or one a caller corks with what follows, goes out with it as before.
-    if (out.bodyKind !== BODY_NONE || this.socket.writableCorked > 0) {
+    if (out.bodyKind !== BODY_NONE || this.#corks > 0) {
       this.socket.write(head, 'latin1');
       return;
     }
@@ -197,10 +199,12 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
 
   cork(): void {
     this.flushHead();
+    this.#corks++;
     this.socket.cork();
   }
 
   uncork(): void {
+    if (this.#corks > 0) this.#corks--;
     this.socket.uncork();
   }
 
