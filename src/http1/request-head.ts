@@ -161,7 +161,16 @@ function parseHead(
   if (sp1 <= 0 || sp1 > lineEnd) return new ParseError(400, 'malformed request line');
   const sp2 = head.indexOf(' ', sp1 + 1);
   if (sp2 === -1 || sp2 > lineEnd) return new ParseError(400, 'malformed request line (HTTP/0.9?)');
-  const method = head.slice(0, sp1);
+  // The usual methods as constants: a slice would be a new string whose hash every Set lookup
+  // of it (KNOWN_METHODS, IDEMPOTENT_METHODS) computes first.
+  const method =
+    sp1 === 3 && head.startsWith('GET')
+      ? 'GET'
+      : sp1 === 4 && head.startsWith('POST')
+        ? 'POST'
+        : sp1 === 4 && head.startsWith('HEAD')
+          ? 'HEAD'
+          : head.slice(0, sp1);
   for (let i = 0; i < sp1; i++) {
     if (TCHAR[head.charCodeAt(i)] !== 1) return new ParseError(400, 'invalid method');
   }
