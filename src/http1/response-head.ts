@@ -121,7 +121,10 @@ export function parseResponseHead(
     }
     const colon = i++;
     let c = 0;
-    while (i < headEnd && ((c = head.charCodeAt(i)) === 0x20 || c === 0x09)) i++;
+    for (; i < headEnd; i++) {
+      c = head.charCodeAt(i);
+      if (c !== 0x20 && c !== 0x09) break;
+    }
     const valueStart = i;
     let valueEnd = i;
     for (; i < headEnd; i++) {
