@@ -158,6 +158,16 @@ describe('ActiveHealthMonitor', () => {
     );
   });
 
+  it('logs each probe at debug as it is sent (what the workers e2e counts probes against)', async () => {
+    const { fake, logger, monitor, round } = setup();
+    monitor.start();
+    await round(OK);
+    await round(BAD);
+    const probes = logger.lines.filter(([level, msg]) => level === 'debug' && msg === 'health probe');
+    assert.equal(probes.length, fake.calls.length);
+    assert.deepEqual(probes[0], ['debug', 'health probe', { server: '10.0.0.1:80' }]);
+  });
+
   it('probes again after the interval while the server is healthy', async () => {
     const { timers, changes, monitor, round } = setup();
     monitor.start();
@@ -235,13 +245,14 @@ describe('ActiveHealthMonitor', () => {
     monitor.start();
     timers.fire(); // server 0 probing, server 1 waiting
     const inFlight = fake.last();
+    const before = logger.lines.length; // the probe's own debug line
     monitor.stop();
     assert.equal(inFlight.signal.aborted, true);
     assert.equal(timers.pending.size, 0);
     inFlight.resolve({ ok: false, reason: 'aborted' });
     await flush();
     assert.deepEqual(changes, []);
-    assert.deepEqual(logger.lines, []);
+    assert.deepEqual(logger.lines.slice(before), []);
     assert.equal(timers.pending.size, 0);
     assert.equal(monitor.thresholds.allHealthy, true);
   });

@@ -95,6 +95,11 @@ export class ActiveHealthMonitor {
     this.#pending[index] = undefined;
     const controller = new AbortController();
     this.#inFlight[index] = controller;
+    // Each probe, before it is sent: what a test counts a server's probes against (which process
+    // probes, and how many rounds ran), whatever the timing.
+    if (this.#logger.enabled('debug')) {
+      this.#logger.debug('health probe', { server: this.#targets[index]!.authority });
+    }
     let result: Promise<ProbeResult>;
     try {
       result = this.#probe(this.#targets[index]!, this.#opts, controller.signal);

@@ -77,7 +77,8 @@ udp:
     await proxy.waitForLog((l) => l.msg === 'server down' && l.server === dead);
     // Every connection now goes to the live server.
     for (let i = 0; i < 2; i++) {
-      const r = await tcpExchange(proxy.ports['tcp']!, `hello ${i}`, { end: true });
+      // FIN after the echo: after a FIN first, it has only terminationDelay (100 ms) to come.
+      const r = await tcpExchange(proxy.ports['tcp']!, `hello ${i}`, { endAfter: `hello ${i}` });
       assert.equal(r.data.toString(), `hello ${i}`);
     }
     const client = createSocket('udp4');

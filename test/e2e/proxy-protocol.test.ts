@@ -24,14 +24,19 @@ import {
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { type Issued, TestPki } from '../helpers/tls-certs.ts';
 
-/** What a client bound to 127.0.0.2 gets back over a TCP connection to `port`. */
+/**
+ * What a client bound to 127.0.0.2 gets back over a TCP connection to `port`. `send` (a request
+ * with `Connection: close`) is written without a FIN: the server's close ends the exchange. After
+ * a client's FIN the proxy would give the reply only terminationDelay (100 ms, Traefik's rule),
+ * which a loaded machine may exceed.
+ */
 function fromOtherAddress(port: number, send: string | null): Promise<string> {
   return new Promise((resolve) => {
     const s = connect({ port, host: '127.0.0.1', localAddress: '127.0.0.2' });
     let data = '';
     s.setEncoding('latin1');
     s.on('connect', () => {
-      if (send !== null) s.end(send);
+      if (send !== null) s.write(send);
     });
     s.on('data', (d: string) => {
       data += d;

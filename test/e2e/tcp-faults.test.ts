@@ -86,10 +86,13 @@ tcp:
   services:
     reset: { loadBalancer: { servers: [{ address: "${resetting.address}" }] } }
     stuck: { loadBalancer: { servers: [{ address: "${stuck.address}" }], serversTransport: idle1s } }
+    # patient: the half-close test's echo comes after the client's FIN, which on a loaded
+    # machine may take longer than the default terminationDelay (100ms).
     echo:
       loadBalancer:
         servers: [{ address: "${echoA.address}" }, { address: "127.0.0.1:1" }]
         healthCheck: { interval: 100ms, timeout: 500ms }
+        serversTransport: patient
     lingering: { loadBalancer: { servers: [{ address: "${silentAfterFin.address}" }], serversTransport: quick } }
     a: { loadBalancer: { servers: [{ address: "${echoA.address}" }] } }
     b: { loadBalancer: { servers: [{ address: "${echoB.address}" }] } }
@@ -212,7 +215,8 @@ tcp:
   });
 
   it('closes both sides terminationDelay after one FIN when the other keeps its half open', async () => {
-    const r = await tcpExchange(port('lingering'), 'bye', { end: true });
+    // FIN once the echo is back: the 200 ms count from the FIN, not the echo's race against it.
+    const r = await tcpExchange(port('lingering'), 'bye', { endAfter: 'bye' });
     assert.equal(r.how, 'end', 'the proxy closed the connection the backend kept open');
     assert.equal(r.data.toString(), 'bye');
   });

@@ -140,12 +140,14 @@ export interface Collected {
 
 /**
  * Connects, writes `send` (then FIN when `end`), and collects everything until the connection
- * closes (bounded by `ms`, then `how` is `timeout`).
+ * closes (bounded by `ms`, then `how` is `timeout`). `endAfter`: FIN once the data received
+ * includes it, not at once: after a client's FIN the proxy gives the server only
+ * terminationDelay to answer (Traefik's rule), which a loaded machine may exceed.
  */
 export function tcpExchange(
   port: number,
   send: string | Buffer | null,
-  opts: { end?: boolean; ms?: number; untilData?: string } = {},
+  opts: { end?: boolean; endAfter?: string; ms?: number; untilData?: string } = {},
 ): Promise<Collected> {
   return new Promise((resolve) => {
     const s = connect({ port, host: '127.0.0.1', allowHalfOpen: true });
@@ -158,6 +160,8 @@ export function tcpExchange(
     });
     s.on('data', (d: Buffer) => {
       chunks.push(d);
+      if (opts.endAfter !== undefined && Buffer.concat(chunks).toString('latin1').includes(opts.endAfter))
+        s.end();
       if (opts.untilData !== undefined && Buffer.concat(chunks).toString('latin1').includes(opts.untilData)) {
         how = 'data';
         s.destroy();

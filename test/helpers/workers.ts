@@ -84,3 +84,40 @@ export async function startWorkers(opts: StartOptions): Promise<ProxyProcess> {
 export async function killWorkers(proxy: ProxyProcess | undefined): Promise<void> {
   if (proxy !== undefined && proxy.child.exitCode === null) await proxy.stop('SIGKILL');
 }
+
+/** The control plane's and the workers' probes of `server` so far ('health probe', debug level). */
+export function probesLogged(proxy: ProxyProcess, server: string): { control: number; workers: number } {
+  let control = 0;
+  let workers = 0;
+  for (const l of proxy.logs) {
+    if (l.msg !== 'health probe' || l.server !== server) continue;
+    if (l.worker === undefined) control++;
+    else workers++;
+  }
+  return { control, workers };
+}
+
+/**
+ * Waits until what `server` received (`received()`, its own count of probes) equals the probes
+ * the control plane logged of it, at least one; no worker may have logged one. Counted against
+ * the rounds that ran, not "one within the interval": it holds however long the test takes, and
+ * a worker probing, logged or not, makes the server's count exceed the control plane's.
+ */
+export async function probedByControlPlaneOnly(
+  proxy: ProxyProcess,
+  server: string,
+  received: () => number,
+  timeoutMs = 10_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const logged = probesLogged(proxy, server);
+    assert.equal(logged.workers, 0, `a worker probed ${server}`);
+    // A probe is logged before it is sent, and both reach the test on their own paths.
+    if (logged.control > 0 && received() === logged.control) return;
+    if (Date.now() > deadline) {
+      assert.fail(`${server} received ${received()} probes, the control plane sent ${logged.control}`);
+    }
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
