@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
+import { DEFAULT_TLS_NAME } from './sections.ts';
 
 /*
  * The dynamic `tls` section and the router-level `tls` block, with Traefik v3's keys
@@ -10,8 +11,8 @@ import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
  * needs to know about node:tls and the admin API shows what the user wrote.
  */
 
-/** Traefik's name of the options set and store used when none is named. */
-export const DEFAULT_TLS_NAME = 'default';
+/** Traefik's name of the options set and store used when none is named (sections.ts). */
+export { DEFAULT_TLS_NAME };
 
 /** Go's version names → Node's. */
 export const TLS_VERSIONS = {
