@@ -2,12 +2,12 @@ import { isIP } from 'node:net';
 import { createPicker } from '../balancer/index.ts';
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
 import { applyEntryPointModel, type EntryPointModel } from '../config/dynamic/entry-point-model.ts';
-import {
-  type DynamicConfig,
-  type LoadBalancerConfig,
-  type MiddlewareConfig,
-  type ServersTransportConfig,
-  type TimeoutsConfig,
+import type {
+  DynamicConfig,
+  LoadBalancerConfig,
+  MiddlewareConfig,
+  ServersTransportConfig,
+  TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
@@ -67,7 +67,6 @@ export interface BuildResult {
   readonly sharedKeys: ReadonlySet<string>;
   readonly counts: { routers: number; services: number; middlewares: number };
 }
-
 
 const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 /** Traefik's default `forwardingTimeouts.pingTimeout`. */

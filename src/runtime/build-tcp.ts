@@ -31,7 +31,6 @@ import type {
   TcpTransport,
 } from './types.ts';
 
-
 export interface TcpBuildContext {
   readonly logger: Logger;
   /** Shared state that survives reloads (health probes, in-flight counts), by key. */

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { compileGoRegexp } from './go-regexp.ts';
 import { strictObject, wireBytes } from '../schema-helpers.ts';
 import {
   BasicAuthSchema,
@@ -12,6 +11,7 @@ import {
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
 import { ContentTypeSchema } from './content-type.ts';
 import { HeaderModifierSchema, RequestRedirectSchema, UrlRewriteSchema } from './gateway-middlewares.ts';
+import { compileGoRegexp } from './go-regexp.ts';
 import { PluginSchema } from './plugin-middleware.ts';
 import {
   CircuitBreakerSchema,
@@ -255,6 +255,7 @@ export type {
   IpAllowListConfig,
   JwtConfig,
 } from './access-middlewares.ts';
+export { compileGoRegexp, type GoRegexp } from './go-regexp.ts';
 export type {
   CircuitBreakerConfig,
   InFlightReqConfig,
@@ -262,5 +263,3 @@ export type {
   RetryConfig,
   SourceCriterionConfig,
 } from './traffic-middlewares.ts';
-
-export { compileGoRegexp, type GoRegexp } from './go-regexp.ts';

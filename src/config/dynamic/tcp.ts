@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { duration, parseDuration } from '../duration.ts';
 import { nameList, nullAsEmpty, strictObject, type UnknownKeyParams } from '../schema-helpers.ts';
 import { registerShape } from '../schema-walk.ts';
-import { parseServerAddress } from './server-address.ts';
 import { checkIpOrCidr } from '../static/address.ts';
+import { parseServerAddress } from './server-address.ts';
 import { optionalName, tlsDomain } from './tls.ts';
 
 /*
