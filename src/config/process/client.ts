@@ -45,7 +45,8 @@ function ask(q: ConfigQuestion): Promise<ConfigAnswer> {
 
 /** loadStaticConfig() in the configuration process; installs the schemas' defaults it sends. */
 export async function loadStaticInChild(options: Omit<LoadStaticOptions, 'readFile'>): Promise<PlainStatic> {
-  const a = await ask({ kind: 'static', options });
+  // process.env is an exotic object: its own copy crosses.
+  const a = await ask({ kind: 'static', options: { ...options, env: { ...options.env } } });
   if (a.kind === 'failed') throw new Error(`cannot load the configuration (internal error: ${a.message})`);
   if (a.kind !== 'static') throw new Error(`the configuration process answered ${a.kind} to static`);
   installSchemaDefaults(a.defaults);
