@@ -8,6 +8,7 @@ import { ParseError } from '../http1/parse-error.ts';
 import { COPY_MAX, copyOut, isSharedReadBuffer, type ReadSlot, type ReadTarget } from '../http1/read-slot.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
+import { type HeadWriter, queueHead } from './head-flush.ts';
 import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
 import { isTlsProtocolError, tlsConnectError, tlsRejected } from './tls-errors.ts';
 
@@ -46,7 +47,7 @@ const S_CLOSED = 4;
  * after a response that was cleanly delimited; every anomaly (parse error, extra bytes,
  * premature close, timeout) destroys it.
  */
-export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, ReadTarget {
+export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, ReadTarget, HeadWriter {
   readonly socket: Socket;
   readonly pool: ConnectionOwner;
   user: UpstreamUser | null = null;
@@ -63,6 +64,10 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   /** Requests served on this connection so far. */
   uses = 0;
   #state = S_CONNECTING;
+  /** A request head queued for the end of this turn (head-flush.ts), not written yet. */
+  #pendingHead: string | null = null;
+  /** cork() calls not yet matched by uncork(): a head written meanwhile goes with what follows. */
+  #corks = 0;
   #buf: Buffer | null = null;
   #method = 'GET';
   #bodyKind = BODY_NONE;
@@ -156,13 +161,25 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     }
     this.#chunkedRequest = out.bodyKind === BODY_CHUNKED;
     this.#upgrade = out.upgrade;
-    this.socket.write(
-      `${out.method} ${out.target} HTTP/1.1\r\nHost: ${authority}\r\n${out.h1Fields()}`,
-      'latin1',
-    );
+    const head = `${out.method} ${out.target} HTTP/1.1\r\nHost: ${authority}\r\n${out.h1Fields()}`;
+    // A head with a body, or one a caller corks with what follows, goes out with it as before.
+    if (out.bodyKind !== BODY_NONE || this.#corks > 0) {
+      this.socket.write(head, 'latin1');
+      return;
+    }
+    this.#pendingHead = head;
+    queueHead(this);
+  }
+
+  flushHead(): void {
+    const head = this.#pendingHead;
+    if (head === null) return;
+    this.#pendingHead = null;
+    this.socket.write(head, 'latin1');
   }
 
   sendBody(buf: Buffer, start: number, end: number): boolean {
+    this.flushHead();
     const s = this.socket;
     const data = start === 0 && end === buf.length ? buf : buf.subarray(start, end);
     if (!this.#chunkedRequest) return s.write(data);
@@ -176,14 +193,18 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
 
   /** Trailers are not sent to HTTP/1.1 servers: nothing we forward needs them there. */
   endBody(_trailers?: HeaderList | null): void {
+    this.flushHead();
     if (this.#chunkedRequest) this.socket.write('0\r\n\r\n', 'latin1');
   }
 
   cork(): void {
+    this.flushHead();
+    this.#corks++;
     this.socket.cork();
   }
 
   uncork(): void {
+    if (this.#corks > 0) this.#corks--;
     this.socket.uncork();
   }
 
@@ -196,7 +217,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   }
 
   get pendingBytes(): number {
-    return this.socket.writableLength;
+    return this.socket.writableLength + (this.#pendingHead?.length ?? 0);
   }
 
   /** Marks idle (after release); the pool sets the idle deadline. */
@@ -209,6 +230,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   /** Detach the user and destroy: used on client abort and for anything abnormal. */
   destroy(): void {
     this.user = null;
+    this.#pendingHead = null;
     if (this.#state !== S_CLOSED) {
       this.#state = S_CLOSED;
       this.socket.destroy();
