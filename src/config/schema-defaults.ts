@@ -1,6 +1,7 @@
 import { loadModule } from '../core/lazy-module.ts';
 import type { ServersTransportConfig } from './dynamic/schema.ts';
 import type { TcpServersTransportConfig } from './dynamic/tcp.ts';
+import type { TlsOptionsConfig } from './dynamic/tls.ts';
 import type { EntryPointConfig } from './static/schema.ts';
 
 /**
@@ -16,6 +17,8 @@ export interface SchemaDefaults {
   readonly serversTransport: ServersTransportConfig;
   /** `tcp.serversTransports.<name>` when empty. */
   readonly tcpServersTransport: TcpServersTransportConfig;
+  /** `tls.options.<name>` when empty: the `default` set when none is configured. */
+  readonly tlsOptions: TlsOptionsConfig;
   /** `entryPoints.<name>` with an empty address. */
   readonly entryPoint: EntryPointConfig;
 }

@@ -16,6 +16,16 @@ export type HttpSection = (typeof HTTP_SECTIONS)[number];
 export const TCP_SECTIONS = ['routers', 'services', 'middlewares', 'serversTransports'] as const;
 export const UDP_SECTIONS = ['routers', 'services'] as const;
 
+/** The kinds of HTTP service: each service has exactly one of these keys. */
+export const SERVICE_KINDS = [
+  'loadBalancer',
+  'weighted',
+  'mirroring',
+  'failover',
+  'highestRandomWeight',
+] as const;
+export type ServiceKind = (typeof SERVICE_KINDS)[number];
+
 /** The TLS options set and store every router gets when it names none. */
 export const DEFAULT_TLS_NAME = 'default';
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration, signedDuration } from '../duration.ts';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
+import { SERVICE_KINDS } from './sections.ts';
 import { statusRanges } from './status-ranges.ts';
 
 /*
@@ -242,14 +243,7 @@ const failover = strictObject({
   statusCodes: statusRanges.optional(),
 });
 
-export const SERVICE_KINDS = [
-  'loadBalancer',
-  'weighted',
-  'mirroring',
-  'failover',
-  'highestRandomWeight',
-] as const;
-export type ServiceKind = (typeof SERVICE_KINDS)[number];
+export { SERVICE_KINDS, type ServiceKind } from './sections.ts';
 
 export const service = strictObject({
   loadBalancer: nullAsEmpty(loadBalancer).optional(),
