@@ -11,11 +11,10 @@ import { type ConfigLookup, describeSearch, findConfigFile } from './cli/config-
 import { helpText, packageVersion, parseCommand } from './cli/index.ts';
 import { processHost, watchParent } from './cli/parent-watch.ts';
 // Never `./config/index.ts` nor a schema: configurations are parsed and validated in the
-// configuration process (config/process/), and this one loads neither `zod` nor `yaml`.
+// configuration process (config-process/), and this one loads neither `zod` nor `yaml`.
 import { objectAt } from './config/dynamic/disabled.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
 import { type ConfigIssue, formatIssue, hasErrors } from './config/issues.ts';
-import { loadStaticInChild, validateFilesInChild } from './config/process/client.ts';
 import { parseAcmeStorage } from './config/static/acme-storage.ts';
 import { parseAddress } from './config/static/address.ts';
 import {
@@ -28,6 +27,7 @@ import {
 } from './config/static/admin-entry-points.ts';
 import type { EntryPointConfig, StaticConfig } from './config/static/schema.ts';
 import { tlsEntryPoints } from './config/static/tls-entry-points.ts';
+import { loadStaticInChild, validateFilesInChild } from './config-process/client.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { limitOldGenerationGrowth } from './core/old-generation-growth.ts';
 import { OldGenerationPacer, settleHeap } from './core/settle-heap.ts';

@@ -8,7 +8,7 @@ import type { EntryPointConfig } from './static/schema.ts';
  * What the schemas give an empty object, for what the proxy makes up itself (a service naming no
  * serversTransport, an admin entry point that is not declared). The schemas stay the one source of
  * these defaults; the serving process gets them from the configuration process
- * (config/process/), which computes them with `zod` and sends them beside the static
+ * (config-process/), which computes them with `zod` and sends them beside the static
  * configuration, so that it never loads `zod` (docs/performance.md, "Memory at rest"). In a
  * process that validates for itself (`traffic validate`, tests) they are computed on first use.
  */

@@ -6,7 +6,7 @@ import { compileTcpRule } from '../router/tcp/index.ts';
 /*
  * How configurations check their rules and circuit breaker expressions: with the compilers that
  * will run them. Used by the serving process (the providers that validate in it, the admin API)
- * and by the configuration process (config/process/child.ts) alike.
+ * and by the configuration process (config-process/child.ts) alike.
  */
 
 /**

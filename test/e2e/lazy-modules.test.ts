@@ -36,7 +36,7 @@ const LAZY = {
 } as const;
 
 /**
- * Loaded by the configuration process only (config/process/): a proxy fed by the file provider
+ * Loaded by the configuration process only (config-process/): a proxy fed by the file provider
  * parses and validates nothing itself (docs/performance.md, "Memory at rest").
  */
 const CONFIG_ONLY = {
@@ -219,7 +219,7 @@ http:
       ['via-bin.yaml', BIN],
     ] as const) {
       const modules = await modulesOf(name, config, serve, main);
-      assert.ok(loaded(modules, '/dist/config/process/client.js'), 'the configuration process was asked');
+      assert.ok(loaded(modules, '/dist/config-process/client.js'), 'the configuration process was asked');
       for (const [what, part] of Object.entries(CONFIG_ONLY)) {
         assert.ok(!loaded(modules, part), `${main}: ${what} (${part}) is not loaded`);
       }

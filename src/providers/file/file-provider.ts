@@ -14,7 +14,7 @@ import {
 
 /**
  * Parses and validates what was read. The proxy does it in the configuration process
- * (config/process/client.ts `validateFilesInChild`), so that it never loads `zod` and `yaml`;
+ * (config-process/client.ts `validateFilesInChild`), so that it never loads `zod` and `yaml`;
  * without one, it is done here (validate-sources.ts, loaded on first use).
  */
 export type FileValidator = (

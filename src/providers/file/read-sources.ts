@@ -37,7 +37,7 @@ export interface ReadResult {
 
 /*
  * Reading the provider's files, without parsing them: the serving process reads, the
- * configuration process parses and validates (validate-sources.ts, config/process/).
+ * configuration process parses and validates (validate-sources.ts, config-process/).
  */
 
 /**

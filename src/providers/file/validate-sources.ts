@@ -11,7 +11,7 @@ import {
 
 /*
  * Parsing and validating what read-sources.ts read: loads `zod` and `yaml`. The serving process
- * runs this in the configuration process (config/process/); `traffic validate` and tests here.
+ * runs this in the configuration process (config-process/); `traffic validate` and tests here.
  */
 
 /** Reads, parses, merges and validates: the provider's update for the files as they are now. */

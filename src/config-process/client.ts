@@ -1,10 +1,10 @@
 import { fork } from 'node:child_process';
-import { loadModule } from '../../core/lazy-module.ts';
-import type { FileValidation, LoadedUpdate, ReadResult } from '../../providers/file/read-sources.ts';
-import type { DynamicText } from '../dynamic/load.ts';
-import type { Locator } from '../locator.ts';
-import { installSchemaDefaults } from '../schema-defaults.ts';
-import type { LoadStaticOptions } from '../static/load.ts';
+import type { DynamicText } from '../config/dynamic/load.ts';
+import type { Locator } from '../config/locator.ts';
+import { installSchemaDefaults } from '../config/schema-defaults.ts';
+import type { LoadStaticOptions } from '../config/static/load.ts';
+import { loadModule } from '../core/lazy-module.ts';
+import type { FileValidation, LoadedUpdate, ReadResult } from '../providers/file/read-sources.ts';
 import type { ConfigAnswer, ConfigQuestion, PlainStatic } from './protocol.ts';
 
 /**
@@ -80,7 +80,7 @@ export async function validateFilesInChild(
   return a.update.config === undefined ? a.update : { ...a.update, locate: lazyLocator(read.texts) };
 }
 
-type LoadModule = typeof import('../dynamic/load.ts');
+type LoadModule = typeof import('../config/dynamic/load.ts');
 
 /**
  * Where a path of the merged files is, for the issues found later (a build error names a
@@ -90,7 +90,7 @@ type LoadModule = typeof import('../dynamic/load.ts');
 function lazyLocator(texts: readonly DynamicText[]): Locator {
   let locate: Locator | undefined;
   return (path, target, offset) => {
-    locate ??= loadModule<LoadModule>(import.meta.url, '../dynamic/load.ts').loadDynamic(texts).locate;
+    locate ??= loadModule<LoadModule>(import.meta.url, '../config/dynamic/load.ts').loadDynamic(texts).locate;
     return locate === undefined ? { exact: false } : locate(path, target, offset);
   };
 }

@@ -1,6 +1,6 @@
-import type { FileValidation, LoadedUpdate, ReadResult } from '../../providers/file/read-sources.ts';
-import type { SchemaDefaults } from '../schema-defaults.ts';
-import type { LoadedStatic, LoadStaticOptions } from '../static/load.ts';
+import type { SchemaDefaults } from '../config/schema-defaults.ts';
+import type { LoadedStatic, LoadStaticOptions } from '../config/static/load.ts';
+import type { FileValidation, LoadedUpdate, ReadResult } from '../providers/file/read-sources.ts';
 
 /*
  * What the serving process asks the configuration process (child.ts) and what it answers: one

@@ -3,14 +3,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import { FileProvider } from '../../providers/file/file-provider.ts';
-import { type FileValidation, type LoadedUpdate, readSources } from '../../providers/file/read-sources.ts';
-import { updateFrom } from '../../providers/file/validate-sources.ts';
-import type { ProviderUpdate } from '../../providers/provider.ts';
-import { checkBreakerExpression, checkRule } from '../../runtime/rule-checks.ts';
-import { schemaDefaults } from '../schema-defaults.ts';
-import { computeSchemaDefaults } from '../schema-defaults-compute.ts';
-import { loadStaticConfig } from '../static/load.ts';
+import { schemaDefaults } from '../config/schema-defaults.ts';
+import { computeSchemaDefaults } from '../config/schema-defaults-compute.ts';
+import { loadStaticConfig } from '../config/static/load.ts';
+import { FileProvider } from '../providers/file/file-provider.ts';
+import { type FileValidation, type LoadedUpdate, readSources } from '../providers/file/read-sources.ts';
+import { updateFrom } from '../providers/file/validate-sources.ts';
+import type { ProviderUpdate } from '../providers/provider.ts';
+import { checkBreakerExpression, checkRule } from '../runtime/rule-checks.ts';
 import { loadStaticInChild, validateFilesInChild } from './client.ts';
 
 async function tempDir(t: TestContext): Promise<string> {

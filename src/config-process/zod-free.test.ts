@@ -12,7 +12,7 @@ import { dirname, join, relative, resolve } from 'node:path';
 import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const SRC = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 
 /** Every folder of the serving process, whole; plus these files. */
 const SERVING_DIRS = [
@@ -37,7 +37,7 @@ const SERVING_DIRS = [
 ];
 const SERVING_FILES = [
   'main.ts',
-  'config/process/client.ts',
+  'config-process/client.ts',
   'providers/file/file-provider.ts',
   'providers/file/options.ts',
   'providers/file/read-sources.ts',

@@ -1,6 +1,6 @@
 /**
  * The configuration process: parses and validates one configuration for the serving process and
- * exits (config/process/client.ts forks it). `zod` and `yaml` (~160 modules, 6–12 MB that an
+ * exits (config-process/client.ts forks it). `zod` and `yaml` (~160 modules, 6–12 MB that an
  * exited process gives back) are loaded here only, never by a proxy fed by the file provider
  * (docs/performance.md, "Memory at rest"; docs/architecture.md).
  */
@@ -8,13 +8,13 @@ import type { ConfigAnswer, ConfigQuestion } from './protocol.ts';
 
 // zod's 63 locales other than English are never read (core/zod-locales.ts): fewer modules, a
 // faster answer. Registered before anything imports zod.
-(await import('../../core/zod-locales.ts')).englishOnlyZodLocales();
+(await import('../core/zod-locales.ts')).englishOnlyZodLocales();
 
 async function answer(q: ConfigQuestion): Promise<ConfigAnswer> {
   if (q.kind === 'static') {
     const [{ loadStaticConfig }, { computeSchemaDefaults }] = await Promise.all([
-      import('../static/load.ts'),
-      import('../schema-defaults-compute.ts'),
+      import('../config/static/load.ts'),
+      import('../config/schema-defaults-compute.ts'),
     ]);
     const { config, issues, inlineDynamic } = loadStaticConfig(q.options);
     const loaded = {
@@ -25,8 +25,8 @@ async function answer(q: ConfigQuestion): Promise<ConfigAnswer> {
     return { kind: 'static', loaded, defaults: computeSchemaDefaults() };
   }
   const [{ updateFrom }, checks] = await Promise.all([
-    import('../../providers/file/validate-sources.ts'),
-    import('../../runtime/rule-checks.ts'),
+    import('../providers/file/validate-sources.ts'),
+    import('../runtime/rule-checks.ts'),
   ]);
   const { checkRules, checkBreakerExpressions, ...validation } = q.validation;
   const { locate: _, ...update } = updateFrom(q.read, {
