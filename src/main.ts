@@ -27,7 +27,7 @@ import {
 } from './config/static/admin-entry-points.ts';
 import type { EntryPointConfig, StaticConfig } from './config/static/schema.ts';
 import { tlsEntryPoints } from './config/static/tls-entry-points.ts';
-import { loadStaticInChild, validateFilesInChild } from './config-process/client.ts';
+import { dropSpareConfigProcess, loadStaticInChild, validateFilesInChild } from './config-process/client.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { limitOldGenerationGrowth } from './core/old-generation-growth.ts';
 import { OldGenerationPacer, settleHeap } from './core/settle-heap.ts';
@@ -487,6 +487,8 @@ async function run(
   });
   // `workers: N`: this process is the control plane or one data-plane worker (src/workers).
   const plane = await planeFor(given, rootLogger);
+  // A data-plane worker runs no provider: its spare configuration process has nothing to answer.
+  if (plane.role === 'worker') dropSpareConfigProcess();
   // A worker enforces its share of the static caps (connections, body memory): the configured
   // figures are the whole proxy's.
   const config =
@@ -825,6 +827,7 @@ async function run(
     knownProviders: others('file'),
   });
   if (fileOpts !== undefined) supervise(new FileProvider({ ...fileOpts, validate: validateFilesInChild }));
+  else dropSpareConfigProcess();
   for (const p of await createDynamicProviders(config.providers, {
     logger,
     entryPointPorts: entryPointPorts(listened),
@@ -1091,11 +1094,15 @@ async function main(): Promise<number> {
       );
     case 'run': {
       const source = lookup(cmd.configFile);
-      const loaded = await loadStaticInChild({
-        ...(source.file !== undefined ? { file: source.file } : {}),
-        argv: cmd.overrides,
-        env: process.env,
-      });
+      // The child stays for the file provider's first question (config-process/client.ts).
+      const loaded = await loadStaticInChild(
+        {
+          ...(source.file !== undefined ? { file: source.file } : {}),
+          argv: cmd.overrides,
+          env: process.env,
+        },
+        true,
+      );
       for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
       if (loaded.config === undefined || hasErrors(loaded.issues)) return 1;
       return run(loaded.config, loaded.inlineDynamic, source);

@@ -48,7 +48,10 @@ async function reply(q: ConfigQuestion): Promise<void> {
   } catch (e) {
     a = failed(e);
   }
-  const done = (): never => process.exit(0);
+  // Another question may follow (the spare at start, client.ts); else this process is done.
+  const done = (): void => {
+    if (q.more !== true) process.exit(0);
+  };
   try {
     process.send?.(a, done);
   } catch (e) {
@@ -57,6 +60,6 @@ async function reply(q: ConfigQuestion): Promise<void> {
   }
 }
 
-process.once('message', (q: ConfigQuestion) => void reply(q));
-// The serving process is gone: nobody waits for the answer.
+process.on('message', (q: ConfigQuestion) => void reply(q));
+// The serving process is gone, or let this spare go: nobody waits for an answer.
 process.once('disconnect', () => process.exit(0));

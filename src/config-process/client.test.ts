@@ -11,7 +11,7 @@ import { type FileValidation, type LoadedUpdate, readSources } from '../provider
 import { updateFrom } from '../providers/file/validate-sources.ts';
 import type { ProviderUpdate } from '../providers/provider.ts';
 import { checkBreakerExpression, checkRule } from '../runtime/rule-checks.ts';
-import { loadStaticInChild, validateFilesInChild } from './client.ts';
+import { dropSpareConfigProcess, loadStaticInChild, validateFilesInChild } from './client.ts';
 
 async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'traffic-config-process-'));
@@ -44,6 +44,25 @@ describe('the configuration process', () => {
     assert.deepEqual(there.inlineDynamic, here.inlineDynamic);
     // The schemas' defaults came along (installed for this process).
     assert.deepEqual(schemaDefaults(), computeSchemaDefaults());
+  });
+
+  it('keeps the child of the static configuration for the next question when asked to', async (t) => {
+    const file = join(await tempDir(t), 'traffic.yaml');
+    await writeFile(file, STATIC);
+    t.after(dropSpareConfigProcess);
+    const loaded = await loadStaticInChild({ file, argv: [], env: {} }, true);
+    assert.ok(loaded.inlineDynamic !== undefined);
+    // The spare answers the file provider's first question as a new child would.
+    const read = readSources({ staticFile: file });
+    const there = await validateFilesInChild(read, { checkRule });
+    const { locate: _, ...here } = updateFrom(read, { checkRule });
+    const { locate: __, ...rest } = there;
+    assert.deepEqual(rest, here);
+    assert.deepEqual(Object.keys(there.config?.http.routers ?? {}), ['all']);
+    // Unused, it is let go; a question after that gets a child of its own.
+    await loadStaticInChild({ file, argv: [], env: {} }, true);
+    dropSpareConfigProcess();
+    assert.deepEqual((await validateFilesInChild(read, { checkRule })).issues, []);
   });
 
   it('reports the errors of a static file with file:line:col, as this process would', async (t) => {

@@ -1,4 +1,4 @@
-import { fork } from 'node:child_process';
+import { type ChildProcess, fork } from 'node:child_process';
 import type { DynamicText } from '../config/dynamic/load.ts';
 import type { Locator } from '../config/locator.ts';
 import { installSchemaDefaults } from '../config/schema-defaults.ts';
@@ -13,40 +13,96 @@ import type { ConfigAnswer, ConfigQuestion, PlainStatic } from './protocol.ts';
  * none of their memory (docs/performance.md, "Memory at rest"). One child per question: it
  * starts, answers and exits (~0.2 s of CPU); the file provider asks one question at a time, and
  * changes during a question are read again once, after it (providers/file/file-provider.ts).
+ * At start, the child that loaded the static configuration stays for one more question, the
+ * file provider's first (a spare: the start does not wait for a second child's start-up).
  */
 
 const CHILD = new URL(import.meta.url.endsWith('.ts') ? './child.ts' : './child.js', import.meta.url);
 
-function ask(q: ConfigQuestion): Promise<ConfigAnswer> {
+/** How long a spare child waits for its second question before it is let go. */
+const SPARE_MS = 10_000;
+
+let spare: { readonly child: ChildProcess; readonly timer: NodeJS.Timeout } | undefined;
+
+function forkChild(): ChildProcess {
+  // No execArgv of ours (a preloaded `--import`, inspector or heap flags are the proxy's);
+  // the environment is inherited: TRAFFIC_* overrides are read from the question, not from it.
+  return fork(CHILD, [], {
+    serialization: 'advanced',
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+/** Asks a child (the spare, else a new one); `keep`: it stays as the spare once it answered. */
+function ask(q: ConfigQuestion, keep = false): Promise<ConfigAnswer> {
+  const s = spare;
+  spare = undefined;
+  if (s !== undefined) {
+    clearTimeout(s.timer);
+    s.child.ref();
+    s.child.channel?.ref();
+  }
+  const child = s?.child ?? forkChild();
   return new Promise((resolve, reject) => {
-    // No execArgv of ours (a preloaded `--import`, inspector or heap flags are the proxy's);
-    // the environment is inherited: TRAFFIC_* overrides are read from the question, not from it.
-    const child = fork(CHILD, [], {
-      serialization: 'advanced',
-      execArgv: [],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-    });
     let answer: ConfigAnswer | undefined;
-    child.once('message', (m) => {
-      answer = m as ConfigAnswer;
-    });
-    child.once('error', reject);
-    // Settled once the child is gone: no configuration process outlives its question.
-    child.once('exit', (code, signal) => {
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      child.off('message', onMessage);
+      child.off('error', reject);
       if (answer !== undefined) resolve(answer);
       else
         reject(
           new Error(`the configuration process ended without an answer (${signal ?? `exit code ${code}`})`),
         );
-    });
-    child.send(q);
+    };
+    const onMessage = (m: unknown): void => {
+      answer = m as ConfigAnswer;
+      if (!keep) return; // settled once the child is gone: none outlives its last question
+      child.off('exit', onExit);
+      child.off('error', reject);
+      keepAsSpare(child);
+      resolve(answer);
+    };
+    child.once('message', onMessage);
+    child.once('error', reject);
+    child.once('exit', onExit);
+    child.send({ ...q, more: keep });
   });
 }
 
-/** loadStaticConfig() in the configuration process; installs the schemas' defaults it sends. */
-export async function loadStaticInChild(options: Omit<LoadStaticOptions, 'readFile'>): Promise<PlainStatic> {
+function keepAsSpare(child: ChildProcess): void {
+  // Neither the child nor its channel keeps this process alive, and it is let go after a while.
+  child.unref();
+  child.channel?.unref();
+  const timer = setTimeout(dropSpareConfigProcess, SPARE_MS);
+  timer.unref();
+  spare = { child, timer };
+  child.once('exit', () => {
+    if (spare?.child !== child) return;
+    clearTimeout(spare.timer);
+    spare = undefined;
+  });
+}
+
+/** Lets the spare child go (it exits when its channel closes): nothing will ask it. */
+export function dropSpareConfigProcess(): void {
+  const s = spare;
+  spare = undefined;
+  if (s === undefined) return;
+  clearTimeout(s.timer);
+  s.child.disconnect();
+}
+
+/**
+ * loadStaticConfig() in the configuration process; installs the schemas' defaults it sends.
+ * `keep`: the child stays as the spare for the next question (dropSpareConfigProcess).
+ */
+export async function loadStaticInChild(
+  options: Omit<LoadStaticOptions, 'readFile'>,
+  keep = false,
+): Promise<PlainStatic> {
   // process.env is an exotic object: its own copy crosses.
-  const a = await ask({ kind: 'static', options: { ...options, env: { ...options.env } } });
+  const a = await ask({ kind: 'static', options: { ...options, env: { ...options.env } } }, keep);
   if (a.kind === 'failed') throw new Error(`cannot load the configuration (internal error: ${a.message})`);
   if (a.kind !== 'static') throw new Error(`the configuration process answered ${a.kind} to static`);
   installSchemaDefaults(a.defaults);

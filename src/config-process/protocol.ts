@@ -15,9 +15,13 @@ export type PlainFileValidation = Omit<FileValidation, 'checkRule' | 'checkBreak
   readonly checkBreakerExpressions: boolean;
 };
 
-export type ConfigQuestion =
+export type ConfigQuestion = (
   | { readonly kind: 'static'; readonly options: Omit<LoadStaticOptions, 'readFile'> }
-  | { readonly kind: 'file'; readonly read: ReadResult; readonly validation: PlainFileValidation };
+  | { readonly kind: 'file'; readonly read: ReadResult; readonly validation: PlainFileValidation }
+) & {
+  /** The child waits for another question once it answered (else it exits). */
+  readonly more?: boolean;
+};
 
 /** The static configuration as main() uses it (no locator, no raw data). */
 export type PlainStatic = Pick<LoadedStatic, 'config' | 'issues' | 'inlineDynamic'>;
