@@ -115,3 +115,41 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'content-length',
   'host',
 ]);
+
+/**
+ * `HOP_BY_HOP.has(ln)` without a hash lookup (twice per field per request): by length, then
+ * one or two comparisons, which for the common names (internalized, field-names.ts) compare
+ * pointers. chars.test.ts holds it to the set.
+ */
+export function isHopByHop(ln: string): boolean {
+  switch (ln.length) {
+    case 4:
+      return ln === 'host';
+    case 14:
+      return ln === 'content-length';
+    case 19:
+      return ln === 'proxy-authorization';
+    default:
+      return isResponseHop(ln);
+  }
+}
+
+/** Hop-by-hop response fields (RFC 9110 §7.6.1): HOP_BY_HOP less Host, Content-Length and Proxy-Authorization. */
+export function isResponseHop(ln: string): boolean {
+  switch (ln.length) {
+    case 2:
+      return ln === 'te';
+    case 7:
+      return ln === 'trailer' || ln === 'upgrade';
+    case 10:
+      return ln === 'connection' || ln === 'keep-alive';
+    case 16:
+      return ln === 'proxy-connection';
+    case 17:
+      return ln === 'transfer-encoding';
+    case 18:
+      return ln === 'proxy-authenticate';
+    default:
+      return false;
+  }
+}

@@ -164,6 +164,28 @@ describe('parseRequestHead: request line', () => {
 });
 
 describe('parseRequestHead: header fields', () => {
+  it('finds the end of a head on either side of the first KiB, and none in bytes past the read', () => {
+    // The first 1,024 bytes are searched as a string, a longer head in the buffer.
+    for (const pad of [900, 1000, 1010, 1013, 1014, 1015, 1016, 1017, 1020, 1030, 3000]) {
+      const head = post(`X-Pad: ${'p'.repeat(pad)}\r\nContent-Length: 2\r\n`);
+      const buf = Buffer.from(`${head}hiGET / HTTP/1.1\r\nX-Next: 1\r\n\r\n`, 'latin1');
+      const r = parseRequestHead(buf, 0, buf.length, DEFAULT_REQUEST_LIMITS);
+      assert.ok(r !== null && !(r instanceof ParseError), `pad ${pad}`);
+      assert.equal(r.headLength, head.length, `pad ${pad}`);
+      assert.equal(r.headers.get('x-pad'), 'p'.repeat(pad));
+      assert.equal(r.contentLength, 2);
+      assert.equal(r.headers.get('x-next'), undefined, 'no field taken from the next request');
+      for (const end of [
+        head.length - 1,
+        head.length - 2,
+        head.length - 3,
+        Math.min(1024, head.length - 1),
+      ]) {
+        assert.equal(parseRequestHead(buf, 0, end, DEFAULT_REQUEST_LIMITS), null, `pad ${pad}, end ${end}`);
+      }
+    }
+  });
+
   it('keeps field names as received, in order, with values stripped of surrounding whitespace', () => {
     const r = ok(get(`${H}X-A:  1 \t\r\nx-a:2\r\nX-Empty:\r\n`));
     assert.deepEqual(r.headers.names, ['Host', 'X-A', 'x-a', 'X-Empty']);

@@ -115,6 +115,30 @@ describe('parseResponseHead: header fields', () => {
       assert.equal(parseResponseHead(buf, 0, end, 'GET', MAX), null, `prefix ${end}`);
   });
 
+  it('finds the end of a head on either side of the first KiB, and none in bytes past the read', () => {
+    // The first 1,024 bytes are searched as a string, a longer head in the buffer.
+    for (const pad of [900, 1000, 1010, 1013, 1014, 1015, 1016, 1017, 1020, 1030, 3000]) {
+      const head = res(`X-Pad: ${'p'.repeat(pad)}\r\nContent-Length: 2\r\n`);
+      const body = `hi${'z'.repeat(2000)}`;
+      const buf = Buffer.from(`${head}${body}`, 'latin1');
+      const r = parseResponseHead(buf, 0, buf.length, 'GET', MAX);
+      assert.ok(r !== null && !(r instanceof ParseError), `pad ${pad}`);
+      assert.equal(r.headLength, head.length, `pad ${pad}`);
+      assert.equal(r.headers.get('x-pad'), 'p'.repeat(pad));
+      assert.equal(r.headers.get('content-length'), '2');
+      assert.equal(r.headers.names.length, 2, 'no field taken from the body');
+      // Every proper prefix of the head is incomplete, also where the buffer holds the rest.
+      for (const end of [
+        head.length - 1,
+        head.length - 2,
+        head.length - 3,
+        Math.min(1024, head.length - 1),
+      ]) {
+        assert.equal(parseResponseHead(buf, 0, end, 'GET', MAX), null, `pad ${pad}, end ${end}`);
+      }
+    }
+  });
+
   it('parses at an offset and ignores the body after the head', () => {
     const head = res('Content-Length: 2\r\n');
     const buf = Buffer.from(`junk${head}hi`, 'latin1');

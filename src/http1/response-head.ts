@@ -1,6 +1,5 @@
 import { copyFields, HeaderList } from '../core/headers.ts';
-import { FIELD_VALUE } from './chars.ts';
-import { fieldNameEnd, fieldValue } from './field-line.ts';
+import { FIELD_VALUE, TCHAR } from './chars.ts';
 import { lowerFieldName } from './field-names.ts';
 import { ParseError } from './parse-error.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from './request-head.ts';
@@ -27,6 +26,8 @@ export interface ParsedResponse {
 }
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
+/** How much of a read is taken as a string to look for the head's end in (see below). */
+const HEAD_PROBE_BYTES = 1024;
 
 /**
  * The fields of the head being parsed, copied out at their size (copyFields). Safe to share: a
@@ -50,7 +51,17 @@ export function parseResponseHead(
   requestMethod: string,
   maxHeaderBytes: number,
 ): ParsedResponse | ParseError | null {
-  const at = buf.indexOf(CRLFCRLF, start);
+  // The usual head (and often its small body) is read into a string once and searched there:
+  // one call into C++ instead of a Buffer search and then a slice. A longer head is found in the
+  // buffer first and sliced to its end.
+  const probeEnd = Math.min(end, start + HEAD_PROBE_BYTES);
+  let head = buf.latin1Slice(start, probeEnd);
+  let at = head.indexOf('\r\n\r\n');
+  if (at !== -1) at += start;
+  else if (probeEnd < end) {
+    at = buf.indexOf(CRLFCRLF, start);
+    if (at !== -1 && at + 4 <= end) head = buf.latin1Slice(start, at + 2);
+  }
   if (at === -1 || at + 4 > end) {
     if (end - start > maxHeaderBytes) return new ParseError(502, 'upstream response head too large');
     const lf = buf.indexOf(10, start);
@@ -64,7 +75,6 @@ export function parseResponseHead(
   }
   const headLength = at + 4 - start;
   if (headLength > maxHeaderBytes) return new ParseError(502, 'upstream response head too large');
-  const head = buf.latin1Slice(start, at + 2);
   const lineEnd = head.indexOf('\r\n');
   // status-line = HTTP-version SP status-code SP [ reason-phrase ] (RFC 9112 §4)
   let versionMinor: 0 | 1;
@@ -99,12 +109,35 @@ export function parseResponseHead(
   let te: string | undefined;
   let connection: string | undefined;
   let pos = lineEnd + 2;
-  while (pos < head.length) {
-    const eol = head.indexOf('\r\n', pos);
-    const colon = fieldNameEnd(head, pos, eol);
-    if (colon < 0) return new ParseError(502, 'invalid upstream header field');
-    const value = fieldValue(head, colon + 1, eol);
-    if (value === null) return new ParseError(502, 'invalid upstream header value');
+  // `head` may go on past the head (body bytes of the same read): fields end here.
+  const headEnd = at + 2 - start;
+  while (pos < headEnd) {
+    // One pass per field line: the name's token bytes, the colon, the value's bytes up to CR LF
+    // (what fieldNameEnd and fieldValue check, without a search for the line's end first).
+    let i = pos;
+    while (i < headEnd && TCHAR[head.charCodeAt(i)] === 1) i++;
+    if (i === pos || i === headEnd || head.charCodeAt(i) !== 0x3a) {
+      return new ParseError(502, 'invalid upstream header field');
+    }
+    const colon = i++;
+    let c = 0;
+    for (; i < headEnd; i++) {
+      c = head.charCodeAt(i);
+      if (c !== 0x20 && c !== 0x09) break;
+    }
+    const valueStart = i;
+    let valueEnd = i;
+    for (; i < headEnd; i++) {
+      c = head.charCodeAt(i);
+      if (FIELD_VALUE[c] !== 1) break;
+      if (c !== 0x20 && c !== 0x09) valueEnd = i + 1;
+    }
+    // The head ends with CR LF, so a line that reached headEnd without one held a bare CR or LF.
+    if (i + 1 >= headEnd || c !== 0x0d || head.charCodeAt(i + 1) !== 0x0a) {
+      return new ParseError(502, 'invalid upstream header value');
+    }
+    const eol = i;
+    const value = head.slice(valueStart, valueEnd);
     const name = head.slice(pos, colon);
     const lname = lowerFieldName(name);
     names[n] = name;

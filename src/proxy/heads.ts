@@ -6,21 +6,9 @@
 import { H1_RESPONSE, settleFields } from '../core/field-values.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
-import { HOP_BY_HOP } from '../http1/chars.ts';
+import { isHopByHop, isResponseHop } from '../http1/chars.ts';
 import { BODY_CHUNKED, BODY_LENGTH, type ParsedRequest } from '../http1/request-head.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
-
-/** Response fields that never cross the proxy (RFC 9110 §7.6.1); framing is regenerated. */
-const RESPONSE_HOP = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'proxy-authenticate',
-  'te',
-  'trailer',
-  'transfer-encoding',
-  'upgrade',
-]);
 
 /**
  * Header fields and framing of the upstream request, rebuilt from the parsed form; the request
@@ -31,7 +19,7 @@ export function upstreamHeadTail(headers: HeaderList, p: ParsedRequest): string 
   const { names, lnames, values } = headers;
   let s = '';
   for (let i = 0; i < names.length; i++) {
-    if (HOP_BY_HOP.has(lnames[i]!)) continue;
+    if (isHopByHop(lnames[i]!)) continue;
     s += `${names[i]}: ${values[i]}\r\n`;
   }
   if (p.bodyKind === BODY_LENGTH) s += `Content-Length: ${p.contentLength}\r\n`;
@@ -51,7 +39,7 @@ export function mirrorHeadTail(headers: HeaderList, method: string, bodyLength: 
   const { names, lnames, values } = headers;
   let s = '';
   for (let i = 0; i < names.length; i++) {
-    if (HOP_BY_HOP.has(lnames[i]!)) continue;
+    if (isHopByHop(lnames[i]!)) continue;
     s += `${names[i]}: ${values[i]}\r\n`;
   }
   if (bodyLength > 0 || method === 'POST' || method === 'PUT' || method === 'PATCH') {
@@ -70,7 +58,7 @@ export function relaysResponseField(
   dropLength: boolean,
   tokens: readonly string[] | null | undefined,
 ): boolean {
-  return !RESPONSE_HOP.has(ln) && !(dropLength && ln === 'content-length') && !tokens?.includes(ln);
+  return !isResponseHop(ln) && !(dropLength && ln === 'content-length') && !tokens?.includes(ln);
 }
 
 /** The upstream response's fields minus hop-by-hop ones (and Content-Length when re-framed). */

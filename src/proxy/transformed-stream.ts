@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import type { ProxyError } from '../core/errors.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
-import { HOP_BY_HOP } from '../http1/chars.ts';
+import { isHopByHop } from '../http1/chars.ts';
 import { BODY_CHUNKED, BODY_NONE, type BodyKind } from '../http1/request-head.ts';
 import type { ResponseBodyKind } from '../http1/response-head.ts';
 import type { BodyTransform } from '../middleware/middleware.ts';
@@ -80,7 +80,7 @@ export class TransformedStream implements UpstreamStream, UpstreamUser, Outgoing
       const { names, lnames, values } = this.#headers;
       let s = '';
       for (let i = 0; i < names.length; i++) {
-        if (!HOP_BY_HOP.has(lnames[i]!)) s += `${names[i]}: ${values[i]}\r\n`;
+        if (!isHopByHop(lnames[i]!)) s += `${names[i]}: ${values[i]}\r\n`;
       }
       if (this.bodyKind === BODY_CHUNKED) s += 'Transfer-Encoding: chunked\r\n';
       this.#h1 = `${s}\r\n`;

@@ -4,7 +4,7 @@
  */
 import { HeaderList } from '../core/headers.ts';
 import { statusText } from '../core/status-text.ts';
-import { HOP_BY_HOP } from '../http1/chars.ts';
+import { HOP_BY_HOP, isHopByHop } from '../http1/chars.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
 import type { ResponseBodyKind } from '../http1/response-head.ts';
 import type { OutgoingRequest, UpstreamResponse } from './stream.ts';
@@ -27,7 +27,7 @@ export function h2RequestFields(out: OutgoingRequest, authority: string, scheme:
       if (hasToken(v, 'trailers')) trailers = true;
       continue;
     }
-    if (HOP_BY_HOP.has(ln)) continue;
+    if (isHopByHop(ln)) continue;
     if (ln === 'content-type' && v.startsWith('application/grpc')) trailers = true;
     raw.push(ln, v);
   }
