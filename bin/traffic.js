@@ -24,6 +24,8 @@ const compilers = await import(
 ).catch(() => null);
 compilers?.pauseOptimizingCompilers();
 // zod's 63 locales other than English are never read here: they stay unloaded (core/zod-locales.ts).
+// The proxy itself loads no zod (config-process/); `traffic validate` and the providers that
+// validate in this process (Docker, Kubernetes, …) do.
 const locales = await import(built ? '../dist/core/zod-locales.js' : '../src/core/zod-locales.ts').catch(
   () => null,
 );

@@ -10,19 +10,13 @@ import { hostname } from 'node:os';
 import { type ConfigLookup, describeSearch, findConfigFile } from './cli/config-lookup.ts';
 import { helpText, packageVersion, parseCommand } from './cli/index.ts';
 import { processHost, watchParent } from './cli/parent-watch.ts';
+// Never `./config/index.ts` nor a schema: configurations are parsed and validated in the
+// configuration process (config-process/), and this one loads neither `zod` nor `yaml`.
+import { objectAt } from './config/dynamic/disabled.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
-import {
-  type EntryPointConfig,
-  formatIssue,
-  hasErrors,
-  loadStaticConfig,
-  objectAt,
-  parseAcmeStorage,
-  parseAddress,
-  type RuleChecker,
-  type StaticConfig,
-} from './config/index.ts';
-import type { ConfigIssue } from './config/issues.ts';
+import { type ConfigIssue, formatIssue, hasErrors } from './config/issues.ts';
+import { parseAcmeStorage } from './config/static/acme-storage.ts';
+import { parseAddress } from './config/static/address.ts';
 import {
   defaultEntryPoints,
   enabledInternalServices,
@@ -31,8 +25,9 @@ import {
   isDedicatedAdminEntryPoint,
   listenedEntryPoints,
 } from './config/static/admin-entry-points.ts';
-import { tlsEntryPoints } from './config/static/entry-point-tls.ts';
-import { loadModule } from './core/lazy-module.ts';
+import type { EntryPointConfig, StaticConfig } from './config/static/schema.ts';
+import { tlsEntryPoints } from './config/static/tls-entry-points.ts';
+import { dropSpareConfigProcess, loadStaticInChild, validateFilesInChild } from './config-process/client.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { limitOldGenerationGrowth } from './core/old-generation-growth.ts';
 import { OldGenerationPacer, settleHeap } from './core/settle-heap.ts';
@@ -54,7 +49,8 @@ import { EntryPointGate, OverloadManager, overloadCollector, ProcessSignals } fr
 import type { PluginHost } from './plugins/host.ts';
 import { refreshingPlugins } from './plugins/provider.ts';
 import type { ApiProvider } from './providers/api/index.ts';
-import { FileProvider, fileProviderOptions } from './providers/file/index.ts';
+import { FileProvider } from './providers/file/file-provider.ts';
+import { fileProviderOptions } from './providers/file/options.ts';
 import type { Provider } from './providers/provider.ts';
 import { createDynamicProviders, dynamicProviderNames } from './providers/registry.ts';
 import type { ProviderStates } from './providers/status.ts';
@@ -73,6 +69,7 @@ import { ConfigWatcher } from './runtime/config-watcher.ts';
 import { internalServicesFor, newBridgeSecret } from './runtime/internal-services.ts';
 import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
+import { checkBreakerExpression, checkRule } from './runtime/rule-checks.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
 import type { Staple } from './tls/ocsp/ocsp-stapler.ts';
 import type { AcmeMirror, AcmeState } from './workers/acme-mirror.ts';
@@ -81,34 +78,6 @@ import { type Plane, planeFor } from './workers/role.ts';
 
 /** Read before anything slow: a parent that dies while we start must still be noticed. */
 const PARENT_AT_START = process.ppid;
-
-/**
- * Each provider update checks every rule of the provider again (a thousand routes: a thousand
- * compilations per change); a rule's verdict depends on its text only, so it is kept. Bounded:
- * forgotten all at once past 20,000 rules.
- */
-const ruleVerdicts = new Map<string, ReturnType<RuleChecker>>();
-const checkRule: RuleChecker = (rule, language) => {
-  const key = `${language ?? 'http'}\n${rule}`;
-  if (ruleVerdicts.has(key)) return ruleVerdicts.get(key);
-  const r = language === 'tcp' ? compileTcpRule(rule) : compileRule(rule);
-  const verdict = r.ok ? undefined : r.error;
-  if (ruleVerdicts.size >= 20_000) ruleVerdicts.clear();
-  ruleVerdicts.set(key, verdict);
-  return verdict;
-};
-
-type BreakerExpressionModule = typeof import('./resilience/circuit-breaker/expression.ts');
-
-/** Its compiler is loaded by the first circuitBreaker middleware checked (see core/lazy-module.ts). */
-const checkBreakerExpression: RuleChecker = (src) => {
-  const { compileBreakerExpression } = loadModule<BreakerExpressionModule>(
-    import.meta.url,
-    './resilience/circuit-breaker/expression.ts',
-  );
-  const r = compileBreakerExpression(src);
-  return r.ok ? undefined : { message: r.error, offset: r.offset };
-};
 
 function trustedMatcher(cidrs: readonly string[], insecure: boolean): (ip: string) => boolean {
   if (insecure) return () => true;
@@ -518,6 +487,8 @@ async function run(
   });
   // `workers: N`: this process is the control plane or one data-plane worker (src/workers).
   const plane = await planeFor(given, rootLogger);
+  // A data-plane worker runs no provider: its spare configuration process has nothing to answer.
+  if (plane.role === 'worker') dropSpareConfigProcess();
   // A worker enforces its share of the static caps (connections, body memory): the configured
   // figures are the whole proxy's.
   const config =
@@ -855,7 +826,8 @@ async function run(
     checkBreakerExpression,
     knownProviders: others('file'),
   });
-  if (fileOpts !== undefined) supervise(new FileProvider(fileOpts));
+  if (fileOpts !== undefined) supervise(new FileProvider({ ...fileOpts, validate: validateFilesInChild }));
+  else dropSpareConfigProcess();
   for (const p of await createDynamicProviders(config.providers, {
     logger,
     entryPointPorts: entryPointPorts(listened),
@@ -1122,11 +1094,15 @@ async function main(): Promise<number> {
       );
     case 'run': {
       const source = lookup(cmd.configFile);
-      const loaded = loadStaticConfig({
-        ...(source.file !== undefined ? { file: source.file } : {}),
-        argv: cmd.overrides,
-        env: process.env,
-      });
+      // The child stays for the file provider's first question (config-process/client.ts).
+      const loaded = await loadStaticInChild(
+        {
+          ...(source.file !== undefined ? { file: source.file } : {}),
+          argv: cmd.overrides,
+          env: process.env,
+        },
+        true,
+      );
       for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
       if (loaded.config === undefined || hasErrors(loaded.issues)) return 1;
       return run(loaded.config, loaded.inlineDynamic, source);

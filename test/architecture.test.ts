@@ -77,6 +77,9 @@ const ALLOWED: Record<string, readonly string[]> = {
   // Data-plane workers (docs/performance.md): they build snapshots and merge metrics expositions,
   // and keep copies of the control plane's ACME certificates, challenges and OCSP responses.
   workers: ['core', 'config', 'runtime', 'observability', 'upstream', 'tls'],
+  // The configuration process (docs/architecture.md): the file provider's reading and checks, the
+  // rule compilers (runtime/rule-checks), run in a child that the serving process forks.
+  'config-process': ['core', 'config', 'providers', 'runtime'],
 };
 
 /**

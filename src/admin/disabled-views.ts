@@ -1,6 +1,6 @@
 import { type DisabledObject, objectKey } from '../config/dynamic/disabled.ts';
 import type { HttpSection } from '../config/dynamic/schema.ts';
-import { SERVICE_KINDS } from '../config/dynamic/services.ts';
+import { SERVICE_KINDS } from '../config/dynamic/sections.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import { defaultPriority } from '../router/index.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';

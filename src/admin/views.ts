@@ -1,5 +1,6 @@
 import type { HttpSection } from '../config/dynamic/schema.ts';
-import { type ServiceConfig, serviceReferences } from '../config/dynamic/services.ts';
+import { serviceReferences } from '../config/dynamic/service-references.ts';
+import type { ServiceConfig } from '../config/dynamic/services.ts';
 import { type ConfigIssue, formatIssue } from '../config/issues.ts';
 import { providerOf, qualify } from '../core/qualified-name.ts';
 import { defaultPriority } from '../router/index.ts';

@@ -11,22 +11,9 @@ import {
 } from 'yaml';
 import { loadModule } from '../core/lazy-module.ts';
 import { type ConfigIssue, type ConfigPath, issue, type Place } from './issues.ts';
+import { type Located, type Locator, noLocation, type Target } from './locator.ts';
 
-/** Where an issue should point once the path is known. */
-export type Target = 'key' | 'value';
-
-export interface Located extends Place {
-  /** False when `offset` was asked for but could not be mapped to the exact character. */
-  readonly exact: boolean;
-}
-
-/**
- * Maps a config path back to a position in the source. `key` points at the key of the last
- * segment (for unknown keys), `value` at its value; a path that does not exist in the file (a
- * missing key) points at the deepest ancestor that does. `offset` is a character offset inside a
- * string scalar (a rule error), mapped to the exact line:col when the scalar is on one line.
- */
-export type Locator = (path: ConfigPath, target?: Target, offset?: number) => Located;
+export { type Located, type Locator, noLocation, type Target } from './locator.ts';
 
 export interface YamlSource {
   readonly file: string;
@@ -35,8 +22,6 @@ export interface YamlSource {
   readonly issues: ConfigIssue[];
   readonly locate: Locator;
 }
-
-export const noLocation: Locator = () => ({ exact: false });
 
 /**
  * Limits against resource exhaustion by a configuration file (a file provider reads whatever

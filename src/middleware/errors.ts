@@ -1,5 +1,5 @@
 import type { ErrorsConfig } from '../config/dynamic/body-middlewares.ts';
-import { inRanges } from '../config/dynamic/status-ranges.ts';
+import { inRanges } from '../config/dynamic/status-range.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { ErrorPageSpec, MiddlewareFactory } from './middleware.ts';
 

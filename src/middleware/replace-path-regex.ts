@@ -1,4 +1,5 @@
-import { compileGoRegexp, type ReplacePathRegexConfig } from '../config/dynamic/middlewares.ts';
+import { compileGoRegexp } from '../config/dynamic/go-regexp.ts';
+import type { ReplacePathRegexConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import { replaceAllGo, rewriter, type TemplatePart } from './go-replace.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';

@@ -1,4 +1,5 @@
-import { compileGoRegexp, type StripPrefixRegexConfig } from '../config/dynamic/middlewares.ts';
+import { compileGoRegexp } from '../config/dynamic/go-regexp.ts';
+import type { StripPrefixRegexConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
 import { ensureLeadingSlash, fromByteString, rawIndexAfter, toByteString, unescapePath } from './path.ts';

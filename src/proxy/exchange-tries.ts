@@ -1,5 +1,5 @@
 import type { Duplex } from 'node:stream';
-import { inRanges } from '../config/dynamic/status-ranges.ts';
+import { inRanges } from '../config/dynamic/status-range.ts';
 import { ProxyError } from '../core/errors.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { SocketAddresses } from '../core/proxy-protocol.ts';

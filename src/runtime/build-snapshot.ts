@@ -2,15 +2,15 @@ import { isIP } from 'node:net';
 import { createPicker } from '../balancer/index.ts';
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
 import { applyEntryPointModel, type EntryPointModel } from '../config/dynamic/entry-point-model.ts';
-import {
-  type DynamicConfig,
-  type LoadBalancerConfig,
-  type MiddlewareConfig,
-  type ServersTransportConfig,
-  serversTransportSchema,
-  type TimeoutsConfig,
+import type {
+  DynamicConfig,
+  LoadBalancerConfig,
+  MiddlewareConfig,
+  ServersTransportConfig,
+  TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
+import { schemaDefaults } from '../config/schema-defaults.ts';
 import type { Logger } from '../core/logger.ts';
 import { providerOf, qualify } from '../core/qualified-name.ts';
 import { InFlightState } from '../middleware/in-flight-req.ts';
@@ -68,9 +68,6 @@ export interface BuildResult {
   readonly counts: { routers: number; services: number; middlewares: number };
 }
 
-/** A service without a serversTransport gets the schema's defaults, as an empty one would. */
-const DEFAULT_TRANSPORT: ServersTransportConfig = serversTransportSchema.parse({});
-
 const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
 /** Traefik's default `forwardingTimeouts.pingTimeout`. */
 const DEFAULT_PING_TIMEOUT_MS = 15_000;
@@ -121,7 +118,8 @@ export function buildSnapshot(
   const pools = new Set<ServerPool>();
   if (opts.entryPointModel !== undefined) config = applyEntryPointModel(config, opts.entryPointModel);
   const http = config.http;
-  const defaultTransport = opts.defaultTransport ?? DEFAULT_TRANSPORT;
+  // A service without a serversTransport gets the schema's defaults, as an empty one would.
+  const defaultTransport = opts.defaultTransport ?? schemaDefaults().serversTransport;
   const err = (path: (string | number)[], message: string) =>
     issues.push({ severity: 'error', message, path });
 

@@ -1,12 +1,12 @@
 import { isIP } from 'node:net';
 import { createPicker, type Picker } from '../balancer/index.ts';
-import {
-  parseServerAddress,
-  type TcpHealthCheckConfig,
-  type TcpSectionConfig,
-  type TcpServersTransportConfig,
-  tcpServersTransportSchema,
+import { parseServerAddress } from '../config/dynamic/server-address.ts';
+import type {
+  TcpHealthCheckConfig,
+  TcpSectionConfig,
+  TcpServersTransportConfig,
 } from '../config/dynamic/tcp.ts';
+import { schemaDefaults } from '../config/schema-defaults.ts';
 import { loadModule } from '../core/lazy-module.ts';
 import type { Logger } from '../core/logger.ts';
 import { providerOf, qualify } from '../core/qualified-name.ts';
@@ -30,9 +30,6 @@ import type {
   TcpServiceNode,
   TcpTransport,
 } from './types.ts';
-
-/** Traefik's TCP serversTransport defaults, for services that name none. */
-const DEFAULT_TRANSPORT: TcpServersTransportConfig = tcpServersTransportSchema.parse({});
 
 export interface TcpBuildContext {
   readonly logger: Logger;
@@ -215,7 +212,8 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
     qualified: string,
     lb: Extract<TcpSectionConfig['services'][string], { kind: 'loadBalancer' }>['loadBalancer'],
   ): TcpServiceNode | null => {
-    let t = DEFAULT_TRANSPORT;
+    // Traefik's TCP serversTransport defaults, for services that name none.
+    let t: TcpServersTransportConfig = schemaDefaults().tcpServersTransport;
     let tname = '';
     // A service that names no serversTransport keeps the deprecated service-level values. Its
     // terminationDelay is the documented default, 100ms (Traefik v3.7's code leaves it at 0

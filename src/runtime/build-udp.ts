@@ -1,5 +1,6 @@
 import { createPicker, type Picker } from '../balancer/index.ts';
-import { parseServerAddress, type UdpSectionConfig } from '../config/dynamic/tcp.ts';
+import { parseServerAddress } from '../config/dynamic/server-address.ts';
+import type { UdpSectionConfig } from '../config/dynamic/tcp.ts';
 import { providerOf, qualify } from '../core/qualified-name.ts';
 import { serviceTree } from './service-tree.ts';
 import type { UdpRoute, UdpServerRuntime, UdpServiceNode, UdpSnapshot } from './types.ts';

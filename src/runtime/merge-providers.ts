@@ -1,7 +1,7 @@
 import { deepEqual } from '../config/dynamic/merge.ts';
 import { addProviderLayer4 } from '../config/dynamic/merge-l4.ts';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
-import { emptyDynamicConfig } from '../config/dynamic/schema.ts';
+import { emptyDynamicConfig } from '../config/dynamic/sections.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 
 /**

@@ -1,5 +1,5 @@
 import { X509Certificate } from 'node:crypto';
-import { HTTP_SECTIONS } from '../config/dynamic/schema.ts';
+import { HTTP_SECTIONS } from '../config/dynamic/sections.ts';
 import { RouteBreakerMiddleware, ServerBreakers } from '../middleware/circuit-breaker.ts';
 import { InFlightReqMiddleware } from '../middleware/in-flight-req.ts';
 import { RateLimitMiddleware } from '../middleware/rate-limit.ts';

@@ -1,7 +1,8 @@
 import { createPrivateKey, randomBytes } from 'node:crypto';
 import { isIPv6 } from 'node:net';
 import type { SecureContext } from 'node:tls';
-import { DEFAULT_TLS_NAME, type TlsSectionConfig } from '../config/dynamic/tls.ts';
+import { DEFAULT_TLS_NAME } from '../config/dynamic/sections.ts';
+import type { TlsSectionConfig } from '../config/dynamic/tls.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../config/issues.ts';
 import { type CompiledTlsOptions, type ReadFile, resolvePem, secureContextFor } from './tls-options.ts';
 import {

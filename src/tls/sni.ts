@@ -1,4 +1,4 @@
-import { DEFAULT_TLS_NAME } from '../config/dynamic/tls.ts';
+import { DEFAULT_TLS_NAME } from '../config/dynamic/sections.ts';
 import { type ConfigIssue, issue } from '../config/issues.ts';
 
 /*

@@ -6,18 +6,17 @@ import {
   type TLSSocket,
   type TlsOptions,
 } from 'node:tls';
+import { DEFAULT_TLS_NAME } from '../config/dynamic/sections.ts';
+import type { TlsOptionsConfig, TlsSectionConfig } from '../config/dynamic/tls.ts';
 import {
   CIPHER_SUITES,
   type ClientAuthType,
   CURVES,
-  DEFAULT_TLS_NAME,
-  defaultTlsOptions,
   isInlinePem,
   TLS_VERSIONS,
-  type TlsOptionsConfig,
-  type TlsSectionConfig,
-} from '../config/dynamic/tls.ts';
+} from '../config/dynamic/tls-names.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../config/issues.ts';
+import { schemaDefaults } from '../config/schema-defaults.ts';
 import type { CertStore, StoredCertificate } from './cert-store.ts';
 
 /*
@@ -223,7 +222,8 @@ export function compileTlsOptionsSets(
   const options = new Map<string, CompiledTlsOptions>();
   const issues: ConfigIssue[] = [];
   const entries = Object.entries(tls.options);
-  if (!Object.hasOwn(tls.options, DEFAULT_TLS_NAME)) entries.push([DEFAULT_TLS_NAME, defaultTlsOptions()]);
+  if (!Object.hasOwn(tls.options, DEFAULT_TLS_NAME))
+    entries.push([DEFAULT_TLS_NAME, structuredClone(schemaDefaults().tlsOptions)]);
   for (const [name, config] of entries) {
     const path = [...root, 'options', name];
     const caPems: string[] = [];

@@ -35,6 +35,18 @@ const LAZY = {
   validateCommand: '/dist/cli/validate.js',
 } as const;
 
+/**
+ * Loaded by the configuration process only (config-process/): a proxy fed by the file provider
+ * parses and validates nothing itself (docs/performance.md, "Memory at rest").
+ */
+const CONFIG_ONLY = {
+  zod: '/node_modules/zod/',
+  yaml: '/node_modules/yaml/',
+  tomlParser: LAZY.tomlParser,
+  dynamicSchema: '/dist/config/dynamic/schema.js',
+  staticSchema: '/dist/config/static/schema.js',
+} as const;
+
 /** HS256 token, signed here with node:crypto. */
 function hs256(secret: string, claims: Record<string, unknown>): string {
   const b64 = (v: unknown) => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -104,7 +116,7 @@ http:
     // The log works: it saw the entry module and the middleware registry.
     assert.ok(loaded(modules, '/dist/main.js'));
     assert.ok(loaded(modules, '/dist/middleware/registry.js'));
-    for (const [what, part] of Object.entries(LAZY)) {
+    for (const [what, part] of Object.entries({ ...LAZY, ...CONFIG_ONLY })) {
       assert.ok(!loaded(modules, part), `${what} (${part}) is not loaded`);
     }
   });
@@ -142,18 +154,15 @@ interval = "1s"
         assert.equal(r.body.toString(), 'hello');
       },
     );
-    for (const part of [
-      LAZY.tomlParser,
-      LAZY.jwt,
-      LAZY.jose,
-      LAZY.breakerExpression,
-      LAZY.activeMonitor,
-      LAZY.httpProbe,
-    ]) {
+    for (const part of [LAZY.jwt, LAZY.jose, LAZY.breakerExpression, LAZY.activeMonitor, LAZY.httpProbe]) {
       assert.ok(loaded(modules, part), `${part} is loaded`);
     }
     assert.ok(!loaded(modules, LAZY.compress));
     assert.ok(!loaded(modules, LAZY.h2Client));
+    // The TOML file was parsed, and its middlewares' keys checked, by the configuration process.
+    for (const [what, part] of Object.entries(CONFIG_ONLY)) {
+      assert.ok(!loaded(modules, part), `${what} (${part}) is not loaded`);
+    }
   });
 
   it('`traffic validate` still reports a TOML error and an unknown middleware key with file:line:col', async () => {
@@ -194,7 +203,7 @@ http:
       new RegExp(`^${yaml.replaceAll('.', '\\.')}:9:9: http\\.middlewares\\.auth\\.jwt\\.algorithm: `, 'm'),
     );
   });
-  it("the traffic command loads zod's English locale only, and reports errors as node dist/main.js does", async () => {
+  it('the traffic command serves without zod nor yaml, as node dist/main.js does', async () => {
     const config = `entryPoints:
   web:
     address: "127.0.0.1:0"
@@ -205,8 +214,30 @@ http:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `;
     const serve = async (base: string) => assert.equal((await curl([`${base}/x`])).status, 200);
-    const direct = await modulesOf('direct.yaml', config, serve);
-    const viaBin = await modulesOf('via-bin.yaml', config, serve, BIN);
+    for (const [name, main] of [
+      ['direct.yaml', DIST_MAIN],
+      ['via-bin.yaml', BIN],
+    ] as const) {
+      const modules = await modulesOf(name, config, serve, main);
+      assert.ok(loaded(modules, '/dist/config-process/client.js'), 'the configuration process was asked');
+      for (const [what, part] of Object.entries(CONFIG_ONLY)) {
+        assert.ok(!loaded(modules, part), `${main}: ${what} (${part}) is not loaded`);
+      }
+    }
+  });
+
+  it("`traffic validate` loads zod's English locale only, and reports errors as node dist/main.js does", async () => {
+    const bad = join(dir, 'bad.yaml');
+    writeFileSync(
+      bad,
+      'entryPoints:\n  web:\n    address: 5\nhttp:\n  routers:\n    r: { rule: 7, service: s, priority: "x" }\n',
+    );
+    // `traffic validate` checks in its own process: the module log sees zod there.
+    const logged = (name: string) => ({ NODE_OPTIONS: `--import ${HOOK}`, TM_MODULE_LOG: join(dir, name) });
+    const a = await runCli(['validate', '--config', bad], { script: DIST_MAIN, env: logged('a.modules') });
+    const b = await runCli(['validate', '--config', bad], { script: BIN, env: logged('b.modules') });
+    const direct = readFileSync(join(dir, 'a.modules'), 'utf8').split('\n');
+    const viaBin = readFileSync(join(dir, 'b.modules'), 'utf8').split('\n');
     const locale = (modules: readonly string[], name: string) =>
       loaded(modules, `/zod/v4/locales/${name}.js`);
     // Without the hook every locale is loaded: what the check below would otherwise see.
@@ -214,14 +245,6 @@ http:
     assert.ok(locale(viaBin, 'en'), 'English is loaded');
     const others = viaBin.filter((m) => m.includes('/zod/v4/locales/') && !m.endsWith('/en.js'));
     assert.deepEqual(others, [], 'no other locale');
-    // Schema errors read the same either way.
-    const bad = join(dir, 'bad.yaml');
-    writeFileSync(
-      bad,
-      'entryPoints:\n  web:\n    address: 5\nhttp:\n  routers:\n    r: { rule: 7, service: s, priority: "x" }\n',
-    );
-    const a = await runCli(['validate', '--config', bad], { script: DIST_MAIN });
-    const b = await runCli(['validate', '--config', bad], { script: BIN });
     assert.equal(a.code, 1);
     assert.equal(b.code, a.code);
     assert.equal(b.stderr + b.stdout, a.stderr + a.stdout);

@@ -1,6 +1,7 @@
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
-import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
-import { serviceReferences } from './services.ts';
+import type { DynamicConfig } from './schema.ts';
+import { HTTP_SECTIONS, type HttpSection } from './sections.ts';
+import { serviceReferences } from './service-references.ts';
 
 /**
  * An object of the dynamic configuration left out because of errors, its own or those of an

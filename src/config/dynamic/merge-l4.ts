@@ -1,10 +1,10 @@
 import { type ConfigIssue, issue } from '../issues.ts';
-import { noLocation } from '../yaml-source.ts';
+import { noLocation } from '../locator.ts';
 import type { DynamicSource } from './merge.ts';
 import { deepEqual } from './merge.ts';
 import type { ObjectRef } from './parse.ts';
 import type { DynamicConfig, HttpSection } from './schema.ts';
-import { TCP_SECTIONS, UDP_SECTIONS } from './tcp.ts';
+import { TCP_SECTIONS, UDP_SECTIONS } from './sections.ts';
 
 const SINGULAR: Record<string, string> = {
   routers: 'router',

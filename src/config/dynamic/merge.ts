@@ -1,8 +1,9 @@
 import { type ConfigIssue, issue } from '../issues.ts';
-import { type Locator, noLocation } from '../yaml-source.ts';
+import { type Locator, noLocation } from '../locator.ts';
 import { mergeLayer4 } from './merge-l4.ts';
 import type { ObjectRef } from './parse.ts';
-import { type DynamicConfig, emptyDynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
+import type { DynamicConfig } from './schema.ts';
+import { emptyDynamicConfig, HTTP_SECTIONS, type HttpSection } from './sections.ts';
 
 /** One file's parsed configuration, as merged into its provider's configuration. */
 export interface DynamicSource {

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { compileRe2 } from '../../core/re2/index.ts';
 import { strictObject, wireBytes } from '../schema-helpers.ts';
 import {
   BasicAuthSchema,
@@ -12,6 +11,7 @@ import {
 import { BufferingSchema, CompressSchema, ErrorsSchema } from './body-middlewares.ts';
 import { ContentTypeSchema } from './content-type.ts';
 import { HeaderModifierSchema, RequestRedirectSchema, UrlRewriteSchema } from './gateway-middlewares.ts';
+import { compileGoRegexp } from './go-regexp.ts';
 import { PluginSchema } from './plugin-middleware.ts';
 import {
   CircuitBreakerSchema,
@@ -255,6 +255,7 @@ export type {
   IpAllowListConfig,
   JwtConfig,
 } from './access-middlewares.ts';
+export { compileGoRegexp, type GoRegexp } from './go-regexp.ts';
 export type {
   CircuitBreakerConfig,
   InFlightReqConfig,
@@ -262,24 +263,3 @@ export type {
   RetryConfig,
   SourceCriterionConfig,
 } from './traffic-middlewares.ts';
-
-// ---------------------------------------------------------------------------------------------
-// Go RE2 → JS RegExp. Traefik configs are written for Go's regexp; the same text must mean the
-// same thing here or fail loudly, never match something else.
-
-export interface GoRegexp {
-  readonly regexp: RegExp;
-  /** Capture group names by group number (index 0 unused); undefined for unnamed groups. */
-  readonly groupNames: readonly (string | undefined)[];
-}
-
-/**
- * Compiles a Go regexp with the project's one translator (`core/re2`, shared with router rules),
- * keeping its capture groups for replacement templates. `extraFlags` (e.g. 'g', 'y') are added.
- */
-export function compileGoRegexp(src: string, extraFlags = ''): GoRegexp | { error: string } {
-  const r = compileRe2(src, { captures: true, flags: extraFlags });
-  if (r.ok) return { regexp: r.regexp, groupNames: r.groupNames };
-  const at = r.index > 0 ? ` (at offset ${r.index})` : '';
-  return { error: `invalid regular expression ${JSON.stringify(src)}: ${r.message}${at}` };
-}

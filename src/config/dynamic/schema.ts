@@ -213,12 +213,7 @@ export const dynamicConfigSchema = strictObject({
   tls: nullAsEmpty(tlsSectionSchema).prefault({}),
 });
 
-/** Top-level keys of a dynamic configuration (accepted in the static file too). */
-export const DYNAMIC_SECTIONS = ['http', 'tcp', 'udp', 'tls'] as const;
-
-/** The sections of `http` that hold named objects. */
-export const HTTP_SECTIONS = ['routers', 'services', 'middlewares', 'serversTransports'] as const;
-export type HttpSection = (typeof HTTP_SECTIONS)[number];
+export { DYNAMIC_SECTIONS, emptyDynamicConfig, HTTP_SECTIONS, type HttpSection } from './sections.ts';
 
 export type DynamicConfig = z.output<typeof dynamicConfigSchema>;
 export type DynamicConfigInput = z.input<typeof dynamicConfigSchema>;
@@ -241,10 +236,3 @@ export type {
 } from './services.ts';
 export type ServersTransportConfig = DynamicConfig['http']['serversTransports'][string];
 export type TransportCertificateConfig = z.output<typeof transportCertificate>;
-
-export function emptyDynamicConfig(): DynamicConfig {
-  return {
-    http: { routers: {}, services: {}, middlewares: {}, serversTransports: {} },
-    tls: { certificates: [], options: {}, stores: {} },
-  };
-}

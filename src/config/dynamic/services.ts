@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { duration, signedDuration } from '../duration.ts';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
+import { SERVICE_KINDS } from './sections.ts';
 import { statusRanges } from './status-ranges.ts';
 
 /*
@@ -242,14 +243,7 @@ const failover = strictObject({
   statusCodes: statusRanges.optional(),
 });
 
-export const SERVICE_KINDS = [
-  'loadBalancer',
-  'weighted',
-  'mirroring',
-  'failover',
-  'highestRandomWeight',
-] as const;
-export type ServiceKind = (typeof SERVICE_KINDS)[number];
+export { SERVICE_KINDS, type ServiceKind } from './sections.ts';
 
 export const service = strictObject({
   loadBalancer: nullAsEmpty(loadBalancer).optional(),
@@ -293,30 +287,4 @@ export type FailoverConfig = z.output<typeof failover>;
 export type HighestRandomWeightConfig = z.output<typeof highestRandomWeight>;
 export type HashOnConfig = z.output<typeof hashOn>;
 
-/** The services a service refers to by name, with the path of each reference (for validation). */
-export function serviceReferences(svc: ServiceConfig): { name: string; path: (string | number)[] }[] {
-  switch (svc.kind) {
-    case 'loadBalancer':
-      return [];
-    case 'weighted':
-      return svc.weighted.services.map((s, i) => ({
-        name: s.name,
-        path: ['weighted', 'services', i, 'name'],
-      }));
-    case 'highestRandomWeight':
-      return svc.highestRandomWeight.services.map((s, i) => ({
-        name: s.name,
-        path: ['highestRandomWeight', 'services', i, 'name'],
-      }));
-    case 'mirroring':
-      return [
-        { name: svc.mirroring.service, path: ['mirroring', 'service'] },
-        ...svc.mirroring.mirrors.map((m, i) => ({ name: m.name, path: ['mirroring', 'mirrors', i, 'name'] })),
-      ];
-    case 'failover':
-      return [
-        { name: svc.failover.service, path: ['failover', 'service'] },
-        { name: svc.failover.fallback, path: ['failover', 'fallback'] },
-      ];
-  }
-}
+export { serviceReferences } from './service-references.ts';

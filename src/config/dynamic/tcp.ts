@@ -1,9 +1,9 @@
-import { isIP } from 'node:net';
 import { z } from 'zod';
 import { duration, parseDuration } from '../duration.ts';
 import { nameList, nullAsEmpty, strictObject, type UnknownKeyParams } from '../schema-helpers.ts';
 import { registerShape } from '../schema-walk.ts';
 import { checkIpOrCidr } from '../static/address.ts';
+import { parseServerAddress } from './server-address.ts';
 import { optionalName, tlsDomain } from './tls.ts';
 
 /*
@@ -11,23 +11,7 @@ import { optionalName, tlsDomain } from './tls.ts';
  * udp_config.go, tcp_middlewares.go). Keys Traefik has and we lack are reported by name.
  */
 
-const HOST =
-  /^(?=.{1,253}$)[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?(?:\.[A-Za-z0-9_](?:[A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?)*\.?$/;
-
-/** `host:port` or `[v6]:port`, as Go's net.Dial takes it; the host part may be a name. */
-export function parseServerAddress(text: string): { host: string; port: number } | { error: string } {
-  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
-  if (m === null) return { error: `invalid address "${text}": expected host:port` };
-  const port = Number(m[3]);
-  if (port < 1 || port > 65_535) return { error: `port ${m[3]} is out of range (1-65535)` };
-  if (m[1] !== undefined) {
-    if (isIP(m[1]) !== 6) return { error: `"${m[1]}" is not an IPv6 address` };
-    return { host: m[1], port };
-  }
-  const host = m[2]!;
-  if (isIP(host) === 0 && !HOST.test(host)) return { error: `"${host}" is not an IP address or host name` };
-  return { host, port };
-}
+export { parseServerAddress } from './server-address.ts';
 
 const serverAddress = z.string().superRefine((v, ctx) => {
   const r = parseServerAddress(v);
@@ -284,8 +268,7 @@ export const udpSectionSchema = strictObject({
   services: z.record(z.string(), nullAsEmpty(oneOf(udpLoadBalancer, udpWeighted))).default({}),
 });
 
-export const TCP_SECTIONS = ['routers', 'services', 'middlewares', 'serversTransports'] as const;
-export const UDP_SECTIONS = ['routers', 'services'] as const;
+export { TCP_SECTIONS, UDP_SECTIONS } from './sections.ts';
 
 export type TcpSectionConfig = z.output<typeof tcpSectionSchema>;
 export type UdpSectionConfig = z.output<typeof udpSectionSchema>;

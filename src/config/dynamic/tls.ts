@@ -2,6 +2,16 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
+import { DEFAULT_TLS_NAME } from './sections.ts';
+import {
+  CIPHER_SUITES,
+  CLIENT_AUTH_TYPES,
+  type ClientAuthType,
+  CURVES,
+  isInlinePem,
+  TLS_VERSIONS,
+  type TlsVersionName,
+} from './tls-names.ts';
 
 /*
  * The dynamic `tls` section and the router-level `tls` block, with Traefik v3's keys
@@ -10,49 +20,19 @@ import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
  * needs to know about node:tls and the admin API shows what the user wrote.
  */
 
-/** Traefik's name of the options set and store used when none is named. */
-export const DEFAULT_TLS_NAME = 'default';
+export {
+  CIPHER_SUITES,
+  CLIENT_AUTH_TYPES,
+  type ClientAuthType,
+  CURVES,
+  isInlinePem,
+  TLS_VERSIONS,
+  type TlsVersionName,
+} from './tls-names.ts';
+/** Traefik's name of the options set and store used when none is named (sections.ts). */
+export { DEFAULT_TLS_NAME };
 
-/** Go's version names → Node's. */
-export const TLS_VERSIONS = {
-  VersionTLS10: 'TLSv1',
-  VersionTLS11: 'TLSv1.1',
-  VersionTLS12: 'TLSv1.2',
-  VersionTLS13: 'TLSv1.3',
-} as const;
-export type TlsVersionName = keyof typeof TLS_VERSIONS;
 const VERSION_NAMES = Object.keys(TLS_VERSIONS) as TlsVersionName[];
-
-/**
- * Go's cipher suite names (Traefik's pkg/tls/cipher.go) → OpenSSL's. `tls13` suites are never
- * configurable in Go; we honour them when listed (see src/tls/tls-options.ts).
- * `TLS_FALLBACK_SCSV` is a client signal (RFC 7507) that a server has nothing to do with.
- */
-export const CIPHER_SUITES: Readonly<Record<string, { readonly openssl: string; readonly tls13?: true }>> = {
-  TLS_RSA_WITH_AES_128_CBC_SHA: { openssl: 'AES128-SHA' },
-  TLS_RSA_WITH_AES_256_CBC_SHA: { openssl: 'AES256-SHA' },
-  TLS_RSA_WITH_AES_128_CBC_SHA256: { openssl: 'AES128-SHA256' },
-  TLS_RSA_WITH_AES_128_GCM_SHA256: { openssl: 'AES128-GCM-SHA256' },
-  TLS_RSA_WITH_AES_256_GCM_SHA384: { openssl: 'AES256-GCM-SHA384' },
-  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA: { openssl: 'ECDHE-ECDSA-AES128-SHA' },
-  TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA: { openssl: 'ECDHE-ECDSA-AES256-SHA' },
-  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA: { openssl: 'ECDHE-RSA-AES128-SHA' },
-  TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA: { openssl: 'ECDHE-RSA-AES256-SHA' },
-  TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256: { openssl: 'ECDHE-ECDSA-AES128-SHA256' },
-  TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256: { openssl: 'ECDHE-RSA-AES128-SHA256' },
-  TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256: { openssl: 'ECDHE-RSA-AES128-GCM-SHA256' },
-  TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256: { openssl: 'ECDHE-ECDSA-AES128-GCM-SHA256' },
-  TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384: { openssl: 'ECDHE-RSA-AES256-GCM-SHA384' },
-  TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384: { openssl: 'ECDHE-ECDSA-AES256-GCM-SHA384' },
-  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305: { openssl: 'ECDHE-RSA-CHACHA20-POLY1305' },
-  TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256: { openssl: 'ECDHE-RSA-CHACHA20-POLY1305' },
-  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305: { openssl: 'ECDHE-ECDSA-CHACHA20-POLY1305' },
-  TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256: { openssl: 'ECDHE-ECDSA-CHACHA20-POLY1305' },
-  TLS_AES_128_GCM_SHA256: { openssl: 'TLS_AES_128_GCM_SHA256', tls13: true },
-  TLS_AES_256_GCM_SHA384: { openssl: 'TLS_AES_256_GCM_SHA384', tls13: true },
-  TLS_CHACHA20_POLY1305_SHA256: { openssl: 'TLS_CHACHA20_POLY1305_SHA256', tls13: true },
-  TLS_FALLBACK_SCSV: { openssl: '' },
-};
 
 /** Suites Go knows that this OpenSSL build refuses, and why. */
 const REFUSED_SUITES: Readonly<Record<string, string>> = {
@@ -62,28 +42,6 @@ const REFUSED_SUITES: Readonly<Record<string, string>> = {
   TLS_RSA_WITH_3DES_EDE_CBC_SHA: '3DES is broken (SWEET32) and not available',
   TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA: '3DES is broken (SWEET32) and not available',
 };
-
-/** Traefik's curve names (pkg/tls/cipher.go) → OpenSSL group names. */
-export const CURVES: Readonly<Record<string, string>> = {
-  CurveP256: 'P-256',
-  secp256r1: 'P-256',
-  CurveP384: 'P-384',
-  secp384r1: 'P-384',
-  CurveP521: 'P-521',
-  secp521r1: 'P-521',
-  X25519: 'X25519',
-  x25519: 'X25519',
-  X25519MLKEM768: 'X25519MLKEM768',
-};
-
-export const CLIENT_AUTH_TYPES = [
-  'NoClientCert',
-  'RequestClientCert',
-  'RequireAnyClientCert',
-  'VerifyClientCertIfGiven',
-  'RequireAndVerifyClientCert',
-] as const;
-export type ClientAuthType = (typeof CLIENT_AUTH_TYPES)[number];
 
 function oneOf<T extends string>(
   known: readonly T[],
@@ -120,11 +78,6 @@ export const optionalName = z.preprocess((v) => (v === '' ? undefined : v), z.st
 
 /** A path to a PEM file, or the PEM itself (Traefik's FileOrContent). */
 const fileOrContent = z.string().refine((v) => v.trim() !== '', 'must not be empty');
-
-/** True when a certFile/keyFile/caFiles value holds the PEM itself rather than a path. */
-export function isInlinePem(value: string): boolean {
-  return value.includes('-----BEGIN ');
-}
 
 const DNS_NAME = /^(\*\.)?[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?(\.[a-z0-9_]([a-z0-9_-]*[a-z0-9_])?)*\.?$/i;
 

@@ -1,6 +1,7 @@
 import { type EntryPointModel, entryPointModelOf } from '../dynamic/entry-point-model.ts';
 import type { InternalServiceName } from '../internal-services.ts';
-import { defaultEntryPoint, type EntryPointConfig, type StaticConfig } from './schema.ts';
+import { defaultEntryPoint } from '../schema-defaults.ts';
+import type { EntryPointConfig, StaticConfig } from './schema.ts';
 
 /**
  * Traefik's name for the entry point of its own API, ping and metrics. Routers without

@@ -16,22 +16,7 @@ export const entryPointTls = strictObject({
   domains: z.array(tlsDomain).default([]),
 });
 
-/**
- * The TLS entry points and the TLS options each names (absent = `default`): what the proxy builds
- * its TLS state for, and what `traffic validate` checks it against.
- */
-export function tlsEntryPoints(
-  entryPoints: Readonly<
-    Record<string, { readonly http: { readonly tls?: EntryPointTlsConfig | undefined } }>
-  >,
-): Map<string, { options?: string }> {
-  const out = new Map<string, { options?: string }>();
-  for (const [name, ep] of Object.entries(entryPoints)) {
-    const t = ep.http.tls;
-    if (t !== undefined) out.set(name, t.options === undefined ? {} : { options: t.options });
-  }
-  return out;
-}
+export { tlsEntryPoints } from './tls-entry-points.ts';
 
 /** Go's math.MaxInt - 1 cannot be a JS number: the largest safe integer but one keeps the intent. */
 export const REDIRECTION_PRIORITY = Number.MAX_SAFE_INTEGER - 1;

@@ -645,10 +645,8 @@ export const staticConfigSchema = strictObject(
   }
 });
 
-/** An entry point with every default, for the admin entry points that are not declared. */
-export function defaultEntryPoint(address: string): EntryPointConfig {
-  return entryPoint.parse({ address });
-}
+/** One entry point (config/schema-defaults.ts computes its defaults). */
+export const entryPointSchema = entryPoint;
 
 export type StaticConfig = z.output<typeof staticConfigSchema>;
 export type StaticConfigInput = z.input<typeof staticConfigSchema>;

@@ -1,5 +1,5 @@
 import type { ForwardAuthConfig } from '../../config/dynamic/access-middlewares.ts';
-import { compileGoRegexp } from '../../config/dynamic/middlewares.ts';
+import { compileGoRegexp } from '../../config/dynamic/go-regexp.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../../core/request.ts';
 import type { Ticker } from '../../core/ticker.ts';

@@ -1,4 +1,5 @@
-import { compileGoRegexp, type HeadersConfig } from '../../config/dynamic/middlewares.ts';
+import { compileGoRegexp } from '../../config/dynamic/go-regexp.ts';
+import type { HeadersConfig } from '../../config/dynamic/middlewares.ts';
 import type { HeaderList } from '../../core/headers.ts';
 import type { DirectResponse, RequestHead } from '../../core/request.ts';
 

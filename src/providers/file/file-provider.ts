@@ -1,14 +1,32 @@
 import { createHash } from 'node:crypto';
 import { type FSWatcher, watch as fsWatch, statSync } from 'node:fs';
+import { loadModule } from '../../core/lazy-module.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
 import { Coalescer } from './coalescer.ts';
 import {
   type FileSources,
   type FileValidation,
+  type LoadedUpdate,
+  type ReadResult,
   readSources,
-  updateFrom,
   watchTargets,
 } from './read-sources.ts';
+
+/**
+ * Parses and validates what was read. The proxy does it in the configuration process
+ * (config-process/client.ts `validateFilesInChild`), so that it never loads `zod` and `yaml`;
+ * without one, it is done here (validate-sources.ts, loaded on first use).
+ */
+export type FileValidator = (
+  read: ReadResult,
+  validation: FileValidation,
+) => LoadedUpdate | Promise<LoadedUpdate>;
+
+const validateHere: FileValidator = (read, validation) =>
+  loadModule<typeof import('./validate-sources.ts')>(import.meta.url, './validate-sources.ts').updateFrom(
+    read,
+    validation,
+  );
 
 export interface FileProviderOptions extends FileSources, FileValidation {
   readonly watch: boolean;
@@ -21,6 +39,8 @@ export interface FileProviderOptions extends FileSources, FileValidation {
   readonly retryMs?: number;
   /** Called after every re-read, with whether it produced an update (debug logs, tests). */
   readonly onScan?: (changed: boolean) => void;
+  /** Where the files are parsed and validated (FileValidator); absent = in this process. */
+  readonly validate?: FileValidator;
 }
 
 /** Wakes the watch loop; notifications while it is busy coalesce into one. */
@@ -68,10 +88,14 @@ export class FileProvider implements Provider {
     const opts = this.#opts;
     let lastInput: string | undefined;
     let lastOutput: string | undefined;
-    /** The update for the files as they are now, or undefined when nothing changed. */
-    const load = (): ProviderUpdate | undefined => {
+    const validate = opts.validate ?? validateHere;
+    /**
+     * The update for the files as they are now, or undefined when nothing changed. Never two at
+     * once: the watch loop awaits each, and the events of a change during one wake it once more.
+     */
+    const load = async (): Promise<ProviderUpdate | undefined> => {
       try {
-        return reload();
+        return await reload();
       } catch (e) {
         // A bug in reading or checking must not end the watch loop: hot reload would stop for
         // good. Report it like any rejected update; the next change is read again.
@@ -83,7 +107,7 @@ export class FileProvider implements Provider {
     };
     /** Per file, its last text that could be read: served while the file cannot be. */
     const lastGood = new Map<string, string>();
-    const reload = (): ProviderUpdate | undefined => {
+    const reload = async (): Promise<ProviderUpdate | undefined> => {
       const read = readSources(opts);
       const input = digest([read.texts, read.issues]);
       if (input === lastInput) return undefined;
@@ -92,7 +116,7 @@ export class FileProvider implements Provider {
         const good = lastGood.get(t.file);
         return good === undefined || good === t.text ? t : { ...t, lastGood: good };
       });
-      const { readable, ...update } = updateFrom({ texts, issues: read.issues }, opts);
+      const { readable, ...update } = await validate({ texts, issues: read.issues }, opts);
       if (update.config !== undefined) {
         const present = new Set(read.texts.map((t) => t.file));
         for (const file of lastGood.keys()) if (!present.has(file)) lastGood.delete(file);
@@ -105,7 +129,7 @@ export class FileProvider implements Provider {
       return update;
     };
 
-    const first = load();
+    const first = await load();
     if (first) yield first;
     if (!opts.watch || signal.aborted) return;
 
@@ -176,7 +200,7 @@ export class FileProvider implements Provider {
           }
         }
         ensureWatchers();
-        const update = load();
+        const update = await load();
         opts.onScan?.(update !== undefined);
         if (update) yield update;
       }

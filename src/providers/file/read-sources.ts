@@ -1,12 +1,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
-import {
-  type ConfigIssue,
-  type DynamicText,
-  loadDynamic,
-  type RuleChecker,
-  sortIssues,
-} from '../../config/index.ts';
+import type { DynamicText } from '../../config/dynamic/load.ts';
+import type { RuleChecker } from '../../config/dynamic/validate.ts';
+import type { ConfigIssue } from '../../config/issues.ts';
 import type { ProviderUpdate } from '../provider.ts';
 
 /** Which files make up the file provider's configuration. */
@@ -38,6 +34,11 @@ export interface ReadResult {
   /** Files or folders that could not be read: the configuration is then rejected whole. */
   readonly issues: ConfigIssue[];
 }
+
+/*
+ * Reading the provider's files, without parsing them: the serving process reads, the
+ * configuration process parses and validates (validate-sources.ts, config-process/).
+ */
 
 /**
  * Reads every file of the provider. Synchronous on purpose: these are small files read on start
@@ -82,39 +83,6 @@ export function readSources(src: FileSources): ReadResult {
 /** An update, and which files could be read as they are now (their text is a last good one). */
 export interface LoadedUpdate extends ProviderUpdate {
   readonly readable: readonly string[];
-}
-
-/** Reads, parses, merges and validates: the provider's update for the files as they are now. */
-export function loadSources(src: FileSources, validation: FileValidation): ProviderUpdate {
-  const read = readSources(src);
-  return updateFrom(read, validation);
-}
-
-export function updateFrom(read: ReadResult, validation: FileValidation): LoadedUpdate {
-  const opts = {
-    provider: 'file',
-    ...(validation.checkRule ? { checkRule: validation.checkRule } : {}),
-    ...(validation.checkBreakerExpression
-      ? { checkBreakerExpression: validation.checkBreakerExpression }
-      : {}),
-    ...(validation.entryPoints ? { entryPoints: validation.entryPoints } : {}),
-    ...(validation.internalServices ? { internalServices: validation.internalServices } : {}),
-    ...(validation.certResolvers ? { certResolvers: validation.certResolvers } : {}),
-    ...(validation.knownProviders ? { knownProviders: validation.knownProviders } : {}),
-  };
-  const loaded = loadDynamic(read.texts, opts);
-  const files = { readable: loaded.readable };
-  // A file or folder that cannot be read at all: the provider's last good configuration stays.
-  if (read.issues.length > 0 || loaded.config === undefined) {
-    return { config: undefined, issues: sortIssues([...read.issues, ...loaded.issues]), ...files };
-  }
-  return {
-    config: loaded.config,
-    issues: loaded.issues,
-    disabled: loaded.disabled,
-    ...(loaded.locate === undefined ? {} : { locate: loaded.locate }),
-    ...files,
-  };
 }
 
 /** The folders to watch, and which names in each matter (undefined = every YAML file). */

@@ -1,0 +1,191 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it, type TestContext } from 'node:test';
+import { schemaDefaults } from '../config/schema-defaults.ts';
+import { computeSchemaDefaults } from '../config/schema-defaults-compute.ts';
+import { loadStaticConfig } from '../config/static/load.ts';
+import { FileProvider } from '../providers/file/file-provider.ts';
+import { type FileValidation, type LoadedUpdate, readSources } from '../providers/file/read-sources.ts';
+import { updateFrom } from '../providers/file/validate-sources.ts';
+import type { ProviderUpdate } from '../providers/provider.ts';
+import { checkBreakerExpression, checkRule } from '../runtime/rule-checks.ts';
+import { dropSpareConfigProcess, loadStaticInChild, validateFilesInChild } from './client.ts';
+
+async function tempDir(t: TestContext): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), 'traffic-config-process-'));
+  t.after(() => rm(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const STATIC = `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: WARN }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }
+`;
+
+describe('the configuration process', () => {
+  it('loads a static configuration as this process would, TRAFFIC_* overrides included', async (t) => {
+    const file = join(await tempDir(t), 'traffic.yaml');
+    await writeFile(file, STATIC);
+    const options = { file, argv: ['--accesslog=true'], env: { TRAFFIC_LOG_LEVEL: 'DEBUG' } };
+    const there = await loadStaticInChild(options);
+    const here = loadStaticConfig(options);
+    assert.equal(there.config?.log.level, 'debug', 'the environment override applied');
+    assert.notEqual(there.config?.accessLog, undefined, 'the flag override applied');
+    assert.deepEqual(there.config, here.config);
+    assert.deepEqual(there.issues, here.issues);
+    assert.deepEqual(there.inlineDynamic, here.inlineDynamic);
+    // The schemas' defaults came along (installed for this process).
+    assert.deepEqual(schemaDefaults(), computeSchemaDefaults());
+  });
+
+  it('keeps the child of the static configuration for the next question when asked to', async (t) => {
+    const file = join(await tempDir(t), 'traffic.yaml');
+    await writeFile(file, STATIC);
+    t.after(dropSpareConfigProcess);
+    const loaded = await loadStaticInChild({ file, argv: [], env: {} }, true);
+    assert.ok(loaded.inlineDynamic !== undefined);
+    // The spare answers the file provider's first question as a new child would.
+    const read = readSources({ staticFile: file });
+    const there = await validateFilesInChild(read, { checkRule });
+    const { locate: _, ...here } = updateFrom(read, { checkRule });
+    const { locate: __, ...rest } = there;
+    assert.deepEqual(rest, here);
+    assert.deepEqual(Object.keys(there.config?.http.routers ?? {}), ['all']);
+    // Unused, it is let go; a question after that gets a child of its own.
+    await loadStaticInChild({ file, argv: [], env: {} }, true);
+    dropSpareConfigProcess();
+    assert.deepEqual((await validateFilesInChild(read, { checkRule })).issues, []);
+  });
+
+  it('reports the errors of a static file with file:line:col, as this process would', async (t) => {
+    const file = join(await tempDir(t), 'bad.yaml');
+    await writeFile(file, 'entryPoints:\n  web:\n    address: 5\nlog: { level: LOUD }\n');
+    const there = await loadStaticInChild({ file, argv: [], env: {} });
+    const here = loadStaticConfig({ file, argv: [], env: {} });
+    assert.equal(there.config, undefined);
+    assert.ok(there.issues.length >= 2);
+    assert.ok(there.issues.every((i) => i.file === file && typeof i.line === 'number'));
+    assert.deepEqual(there.issues, here.issues);
+  });
+
+  it("validates the file provider's files as this process would, and locates later issues here", async (t) => {
+    const dir = await tempDir(t);
+    const a = join(dir, 'a.yaml');
+    const b = join(dir, 'b.yaml');
+    await writeFile(
+      a,
+      `http:
+  routers:
+    ok: { rule: "PathPrefix(\`/\`)", service: svc, entryPoints: [web] }
+    badRule: { rule: "Nope(\`/\`)", service: svc }
+    badEp: { rule: "Path(\`/x\`)", service: svc, entryPoints: [nowhere] }
+  middlewares:
+    cb: { circuitBreaker: { expression: "Nothing() > 1" } }
+  services:
+    svc: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }
+`,
+    );
+    await writeFile(b, 'http:\n  routers:\n    broken: { rule: "Path(`/b`)"\n');
+    const read = readSources({ directory: dir });
+    // b.yaml cannot be parsed: its last good text serves.
+    const texts = read.texts.map((x) =>
+      x.file === b
+        ? { ...x, lastGood: 'http:\n  routers:\n    old: { rule: "Path(`/b`)", service: svc }\n' }
+        : x,
+    );
+    const validation: FileValidation = {
+      checkRule,
+      checkBreakerExpression,
+      entryPoints: ['web'],
+      internalServices: new Set(['api']),
+      certResolvers: [],
+      knownProviders: ['docker'],
+    };
+    const there = await validateFilesInChild({ texts, issues: read.issues }, validation);
+    const here: LoadedUpdate = updateFrom({ texts, issues: read.issues }, validation);
+    const { locate: hereLocate, ...hereRest } = here;
+    const { locate: thereLocate, ...thereRest } = there;
+    assert.deepEqual(thereRest, hereRest);
+    assert.deepEqual(Object.keys(there.config?.http.routers ?? {}).sort(), ['ok', 'old']);
+    const messages = there.issues.map((i) => `${i.file === undefined ? '' : 'located '}${i.message}`);
+    assert.ok(
+      messages.some((m) => m.startsWith('located invalid rule')),
+      messages.join('\n'),
+    );
+    assert.ok(
+      messages.some((m) => m.includes('nowhere')),
+      messages.join('\n'),
+    );
+    // A later issue (a build error) is located in this process, where the in-process locator points.
+    assert.ok(hereLocate !== undefined && thereLocate !== undefined);
+    const path = ['http', 'services', 'svc', 'loadBalancer'];
+    assert.deepEqual(thereLocate(path, 'value'), hereLocate(path, 'value'));
+    assert.equal(thereLocate(path, 'value').file, a);
+  });
+
+  it('validates one update at a time: changes during one are read once more, after it', async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'dyn.yaml');
+    const dyn = (router: string) =>
+      `http:\n  routers:\n    ${router}: { rule: "PathPrefix(\`/\`)", service: svc }\n  services:\n    svc: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }\n`;
+    await writeFile(file, dyn('first'));
+    let running = 0;
+    let most = 0;
+    const seen: string[][] = [];
+    let entered: (() => void) | undefined;
+    let gate: Promise<void> | undefined;
+    const ac = new AbortController();
+    t.after(() => ac.abort());
+    const provider = new FileProvider({
+      filename: file,
+      watch: true,
+      debounceMs: 10,
+      validate: async (read, validation) => {
+        running++;
+        most = Math.max(most, running);
+        try {
+          entered?.();
+          await gate;
+          const u = await validateFilesInChild(read, validation);
+          seen.push(Object.keys(u.config?.http.routers ?? {}));
+          return u;
+        } finally {
+          running--;
+        }
+      },
+    });
+    const it = provider.watch(ac.signal)[Symbol.asyncIterator]();
+    const next = async (): Promise<ProviderUpdate> => (await it.next()).value as ProviderUpdate;
+    assert.deepEqual(Object.keys((await next()).config?.http.routers ?? {}), ['first']);
+    // The next validation waits until three more versions have been written.
+    let open: () => void = () => {};
+    gate = new Promise((resolve) => {
+      open = resolve;
+    });
+    const inside = new Promise<void>((resolve) => {
+      entered = resolve;
+    });
+    const pending = next();
+    await writeFile(file, dyn('second'));
+    await inside;
+    entered = undefined;
+    await writeFile(file, dyn('third'));
+    await writeFile(file, dyn('fourth'));
+    open();
+    let u = await pending;
+    while (Object.keys(u.config?.http.routers ?? {})[0] !== 'fourth') u = await next();
+    assert.equal(most, 1, 'never two validations at once');
+    // `first`; then `second` (or the file half written), held at the gate; then `fourth`, once:
+    // the writes during the held run make one run after it, not one per event.
+    assert.equal(seen.length, 3, `validations: ${JSON.stringify(seen)}`);
+    assert.deepEqual(seen[2], ['fourth']);
+  });
+});

@@ -1,0 +1,152 @@
+import { type ChildProcess, fork } from 'node:child_process';
+import type { DynamicText } from '../config/dynamic/load.ts';
+import type { Locator } from '../config/locator.ts';
+import { installSchemaDefaults } from '../config/schema-defaults.ts';
+import type { LoadStaticOptions } from '../config/static/load.ts';
+import { loadModule } from '../core/lazy-module.ts';
+import type { FileValidation, LoadedUpdate, ReadResult } from '../providers/file/read-sources.ts';
+import type { ConfigAnswer, ConfigQuestion, PlainStatic } from './protocol.ts';
+
+/**
+ * The serving process's side of the configuration process (child.ts): configurations are parsed
+ * and validated in a short-lived child, so that the proxy never loads `zod` and `yaml` and keeps
+ * none of their memory (docs/performance.md, "Memory at rest"). One child per question: it
+ * starts, answers and exits (~0.2 s of CPU); the file provider asks one question at a time, and
+ * changes during a question are read again once, after it (providers/file/file-provider.ts).
+ * At start, the child that loaded the static configuration stays for one more question, the
+ * file provider's first (a spare: the start does not wait for a second child's start-up).
+ */
+
+const CHILD = new URL(import.meta.url.endsWith('.ts') ? './child.ts' : './child.js', import.meta.url);
+
+/** How long a spare child waits for its second question before it is let go. */
+const SPARE_MS = 10_000;
+
+let spare: { readonly child: ChildProcess; readonly timer: NodeJS.Timeout } | undefined;
+
+function forkChild(): ChildProcess {
+  // No execArgv of ours (a preloaded `--import`, inspector or heap flags are the proxy's);
+  // the environment is inherited: TRAFFIC_* overrides are read from the question, not from it.
+  return fork(CHILD, [], {
+    serialization: 'advanced',
+    execArgv: [],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+}
+
+/** Asks a child (the spare, else a new one); `keep`: it stays as the spare once it answered. */
+function ask(q: ConfigQuestion, keep = false): Promise<ConfigAnswer> {
+  const s = spare;
+  spare = undefined;
+  if (s !== undefined) {
+    clearTimeout(s.timer);
+    s.child.ref();
+    s.child.channel?.ref();
+  }
+  const child = s?.child ?? forkChild();
+  return new Promise((resolve, reject) => {
+    let answer: ConfigAnswer | undefined;
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      child.off('message', onMessage);
+      child.off('error', reject);
+      if (answer !== undefined) resolve(answer);
+      else
+        reject(
+          new Error(`the configuration process ended without an answer (${signal ?? `exit code ${code}`})`),
+        );
+    };
+    const onMessage = (m: unknown): void => {
+      answer = m as ConfigAnswer;
+      if (!keep) return; // settled once the child is gone: none outlives its last question
+      child.off('exit', onExit);
+      child.off('error', reject);
+      keepAsSpare(child);
+      resolve(answer);
+    };
+    child.once('message', onMessage);
+    child.once('error', reject);
+    child.once('exit', onExit);
+    child.send({ ...q, more: keep });
+  });
+}
+
+function keepAsSpare(child: ChildProcess): void {
+  // Neither the child nor its channel keeps this process alive, and it is let go after a while.
+  child.unref();
+  child.channel?.unref();
+  const timer = setTimeout(dropSpareConfigProcess, SPARE_MS);
+  timer.unref();
+  spare = { child, timer };
+  child.once('exit', () => {
+    if (spare?.child !== child) return;
+    clearTimeout(spare.timer);
+    spare = undefined;
+  });
+}
+
+/** Lets the spare child go (it exits when its channel closes): nothing will ask it. */
+export function dropSpareConfigProcess(): void {
+  const s = spare;
+  spare = undefined;
+  if (s === undefined) return;
+  clearTimeout(s.timer);
+  s.child.disconnect();
+}
+
+/**
+ * loadStaticConfig() in the configuration process; installs the schemas' defaults it sends.
+ * `keep`: the child stays as the spare for the next question (dropSpareConfigProcess).
+ */
+export async function loadStaticInChild(
+  options: Omit<LoadStaticOptions, 'readFile'>,
+  keep = false,
+): Promise<PlainStatic> {
+  // process.env is an exotic object: its own copy crosses.
+  const a = await ask({ kind: 'static', options: { ...options, env: { ...options.env } } }, keep);
+  if (a.kind === 'failed') throw new Error(`cannot load the configuration (internal error: ${a.message})`);
+  if (a.kind !== 'static') throw new Error(`the configuration process answered ${a.kind} to static`);
+  installSchemaDefaults(a.defaults);
+  return a.loaded;
+}
+
+/**
+ * The file provider's update for what was read (validate-sources.ts `updateFrom`), computed in the
+ * configuration process. Throws on an internal error (the provider reports it like a rejection).
+ */
+export async function validateFilesInChild(
+  read: ReadResult,
+  validation: FileValidation,
+): Promise<LoadedUpdate> {
+  // Field by field: the provider passes its whole options object (with callbacks) as `validation`.
+  const v = validation;
+  const a = await ask({
+    kind: 'file',
+    read,
+    validation: {
+      ...(v.entryPoints === undefined ? {} : { entryPoints: v.entryPoints }),
+      ...(v.internalServices === undefined ? {} : { internalServices: v.internalServices }),
+      ...(v.certResolvers === undefined ? {} : { certResolvers: v.certResolvers }),
+      ...(v.knownProviders === undefined ? {} : { knownProviders: v.knownProviders }),
+      checkRules: v.checkRule !== undefined,
+      checkBreakerExpressions: v.checkBreakerExpression !== undefined,
+    },
+  });
+  if (a.kind === 'failed') throw new Error(a.message);
+  if (a.kind !== 'file') throw new Error(`the configuration process answered ${a.kind} to file`);
+  return a.update.config === undefined ? a.update : { ...a.update, locate: lazyLocator(read.texts) };
+}
+
+type LoadModule = typeof import('../config/dynamic/load.ts');
+
+/**
+ * Where a path of the merged files is, for the issues found later (a build error names a
+ * service that does not exist): parsed again here on the first use only, which loads `yaml` and
+ * `zod` into this process; a configuration that builds without errors never asks.
+ */
+function lazyLocator(texts: readonly DynamicText[]): Locator {
+  let locate: Locator | undefined;
+  return (path, target, offset) => {
+    locate ??= loadModule<LoadModule>(import.meta.url, '../config/dynamic/load.ts').loadDynamic(texts).locate;
+    return locate === undefined ? { exact: false } : locate(path, target, offset);
+  };
+}

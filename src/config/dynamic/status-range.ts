@@ -1,0 +1,38 @@
+/*
+ * Status ranges without their schema (status-ranges.ts): the proxy and the errors middleware match
+ * statuses in a process that never loads `zod` (docs/performance.md, "Memory at rest").
+ */
+
+/** An inclusive range of HTTP status codes. */
+export interface StatusRange {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * One status spec: `503`, `"503"`, `"5xx"` or `"500-504"`. Traefik's own keys take single codes
+ * or Go-style `"500-599"` strings (errors middleware, retry status); the class form is Caddy's.
+ */
+export function parseStatusRange(input: unknown): StatusRange | { error: string } {
+  const text = typeof input === 'number' ? String(input) : typeof input === 'string' ? input.trim() : null;
+  if (text === null) return { error: `invalid status ${JSON.stringify(input)}` };
+  let m = /^([1-5])xx$/i.exec(text);
+  if (m !== null) {
+    const c = Number(m[1]) * 100;
+    return { from: c, to: c + 99 };
+  }
+  m = /^(\d{3})(?:\s*-\s*(\d{3}))?$/.exec(text);
+  if (m === null) return { error: `invalid status "${text}"` };
+  const from = Number(m[1]);
+  const to = m[2] === undefined ? from : Number(m[2]);
+  if (from < 100 || to > 599 || from > to) return { error: `invalid status range "${text}"` };
+  return { from, to };
+}
+
+export function inRanges(ranges: readonly StatusRange[], status: number): boolean {
+  for (let i = 0; i < ranges.length; i++) {
+    const r = ranges[i]!;
+    if (status >= r.from && status <= r.to) return true;
+  }
+  return false;
+}
