@@ -2,6 +2,7 @@ import { HeaderList } from '../core/headers.ts';
 import { HOST_CHAR, KNOWN_METHODS, TARGET_CHAR, TCHAR } from './chars.ts';
 import { BAD_NAME, fieldNameEnd, fieldValue, SPACE_BEFORE_COLON } from './field-line.ts';
 import { lowerFieldName, toLowerAscii } from './field-names.ts';
+import { headAt, probeHead } from './head-probe.ts';
 import { ParseError } from './parse-error.ts';
 
 export const BODY_NONE = 0;
@@ -53,10 +54,6 @@ export interface ParsedRequest {
   readonly headLength: number;
 }
 
-const CRLFCRLF = Buffer.from('\r\n\r\n');
-/** How much of a read is taken as a string to look for the head's end in. */
-const HEAD_PROBE_BYTES = 1024;
-
 /**
  * Parses one request head from `buf[start..end)`. Returns null when the head is not complete yet,
  * a ParseError for anything we will not forward (RFC 9112 §2–§6, RFC 9110 §5), or the request.
@@ -80,17 +77,9 @@ export function parseRequestHead(
     start += 2;
     leading += 2;
   }
-  // As for responses (response-head.ts): the usual head is taken as a string once and its end
-  // found there, one call into C++ instead of a Buffer search and then a slice.
-  const probeEnd = Math.min(end, start + HEAD_PROBE_BYTES);
-  let head = buf.latin1Slice(start, probeEnd);
-  let at = head.indexOf('\r\n\r\n');
-  if (at !== -1) at += start;
-  else if (probeEnd < end) {
-    at = buf.indexOf(CRLFCRLF, start);
-    if (at !== -1 && at + 4 <= end) head = buf.latin1Slice(start, at + 2);
-  }
-  if (at === -1 || at + 4 > end) {
+  const head = probeHead(buf, start, end);
+  const at = headAt;
+  if (at === -1) {
     const pending = end - start;
     if (pending > limits.maxHeaderBytes) {
       const lineEnd = buf.indexOf(10, start);

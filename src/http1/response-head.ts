@@ -1,6 +1,7 @@
 import { copyFields, HeaderList } from '../core/headers.ts';
 import { FIELD_VALUE, TCHAR } from './chars.ts';
 import { lowerFieldName } from './field-names.ts';
+import { headAt, probeHead } from './head-probe.ts';
 import { ParseError } from './parse-error.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from './request-head.ts';
 
@@ -25,10 +26,6 @@ export interface ParsedResponse {
   readonly headLength: number;
 }
 
-const CRLFCRLF = Buffer.from('\r\n\r\n');
-/** How much of a read is taken as a string to look for the head's end in (see below). */
-const HEAD_PROBE_BYTES = 1024;
-
 /**
  * The fields of the head being parsed, copied out at their size (copyFields). Safe to share: a
  * parse runs to its end before the next one starts. Slots past the last head's fields keep
@@ -51,18 +48,9 @@ export function parseResponseHead(
   requestMethod: string,
   maxHeaderBytes: number,
 ): ParsedResponse | ParseError | null {
-  // The usual head (and often its small body) is read into a string once and searched there:
-  // one call into C++ instead of a Buffer search and then a slice. A longer head is found in the
-  // buffer first and sliced to its end.
-  const probeEnd = Math.min(end, start + HEAD_PROBE_BYTES);
-  let head = buf.latin1Slice(start, probeEnd);
-  let at = head.indexOf('\r\n\r\n');
-  if (at !== -1) at += start;
-  else if (probeEnd < end) {
-    at = buf.indexOf(CRLFCRLF, start);
-    if (at !== -1 && at + 4 <= end) head = buf.latin1Slice(start, at + 2);
-  }
-  if (at === -1 || at + 4 > end) {
+  const head = probeHead(buf, start, end);
+  const at = headAt;
+  if (at === -1) {
     if (end - start > maxHeaderBytes) return new ParseError(502, 'upstream response head too large');
     const lf = buf.indexOf(10, start);
     if (lf !== -1 && lf < end && (lf === start || buf[lf - 1] !== 13)) return new ParseError(502, 'bare LF');
