@@ -53,14 +53,16 @@ describe('Docker provider (e2e, real dockerd)', () => {
     path: string,
     status: number,
   ): Promise<{ status: number; text: string }> => {
-    let at = from;
-    for (let i = 0; i < 6; i++) {
-      const l = await waitForLogFrom(proxy, at, applied, 30_000);
-      at = proxy.logs.indexOf(l) + 1;
+    await waitForLogFrom(proxy, from, applied, 30_000);
+    // The route can be applied before the container's server listens (a 502 then, and no later
+    // configuration to wait for), or a further update may still come: ask until the answer is
+    // the expected one, for up to 30 s.
+    const deadline = Date.now() + 30_000;
+    for (;;) {
       const r = await get(web, path);
-      if (r.status === status) return r;
+      if (r.status === status || Date.now() > deadline) return r;
+      await new Promise((res) => setTimeout(res, 100));
     }
-    return get(web, path);
   };
   const labels = (name: string, port: number): Record<string, string> => ({
     'traefik.enable': 'true',
