@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { writeDirect } from '../core/direct-write.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
@@ -115,11 +116,11 @@ export class Http1Sink implements ClientSink {
       const out = Buffer.allocUnsafe(s.length + n);
       out.latin1Write(s, 0, s.length);
       body.copy(out, s.length, bodyStart, bodyEnd);
-      socket.write(out);
+      if (!writeDirect(socket, out)) socket.write(out);
       return close;
     }
     if (kind === BODY_NONE) {
-      socket.write(s, 'latin1');
+      if (!writeDirect(socket, s)) socket.write(s, 'latin1');
       return close;
     }
     // Body bytes follow in this same turn more often than not: send them with the head.

@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { unsentBytes, writeDirect } from '../core/direct-write.ts';
 import { ProxyError, upstreamError } from '../core/errors.ts';
 import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import type { HeaderList } from '../core/headers.ts';
@@ -175,7 +176,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     const head = this.#pendingHead;
     if (head === null) return;
     this.#pendingHead = null;
-    this.socket.write(head, 'latin1');
+    if (!writeDirect(this.socket, head)) this.socket.write(head, 'latin1');
   }
 
   sendBody(buf: Buffer, start: number, end: number): boolean {
@@ -217,7 +218,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
   }
 
   get pendingBytes(): number {
-    return this.socket.writableLength + (this.#pendingHead?.length ?? 0);
+    return unsentBytes(this.socket) + (this.#pendingHead?.length ?? 0);
   }
 
   /** Marks idle (after release); the pool sets the idle deadline. */

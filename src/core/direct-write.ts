@@ -1,0 +1,161 @@
+import type { Socket } from 'node:net';
+import { getSystemErrorName } from 'node:util';
+
+/**
+ * One whole payload written to a plain TCP socket's handle, without Node's `Writable` layer.
+ *
+ * Why: `socket.write()` runs `Writable.write` → `writeOrBuffer` → `Socket._writeGeneric` →
+ * `writeGeneric`, which makes a new `WriteWrap` (a C++-backed object) per call, and on return
+ * schedules the write's callback and the stream's state updates. For the two writes of a
+ * request that dominate the proxy (the upstream request head, the client's response with its
+ * whole body) none of that is needed when the socket has nothing queued: the kernel takes the
+ * bytes at once. `perf` showed the JavaScript around those two writes at ~7 % of the proxy's CPU
+ * (`writeOrBuffer` and the `WriteWrap` it builds) under `npm run bench` (docs/performance.md,
+ * "Writes without the Writable layer").
+ *
+ * The rule: the handle is written directly only when nothing is waiting to be written — `Writable`
+ * holds nothing (no buffered or in-flight write, not corked, not ended) and libuv's queue is
+ * empty — so no byte can overtake an earlier one, and a peer that does not read meets
+ * `Writable`'s backpressure on the next write, as before. A write the
+ * kernel does not take whole at once is queued by libuv (as Node's own writes are, in order with
+ * any that follow), keeps its buffer alive on its request object, and reports a failure by
+ * destroying the socket, as `socket.write` without a callback does. Every other case returns
+ * false and the caller uses `socket.write`.
+ *
+ * It uses Node's `stream_wrap` binding (`process.binding`, deprecated only as "pending", DEP0111):
+ * the `WriteWrap` class and the flag that says whether the last write went asynchronous. On a
+ * Node without them, or when `--pending-deprecation` would print a warning, nothing changes:
+ * every call returns false.
+ */
+
+interface WriteReq {
+  handle: unknown;
+  oncomplete: (this: WriteReq, status: number) => void;
+  async: boolean;
+  bytes: number;
+  buffer: unknown;
+  socket: Socket | null;
+}
+
+interface TcpHandle {
+  /** Bytes libuv holds for writes not yet taken by the kernel (ours and Node's). */
+  readonly writeQueueSize: number;
+  writeLatin1String(req: WriteReq, s: string): number;
+  writeBuffer(req: WriteReq, b: Uint8Array): number;
+}
+
+interface StreamWrapBinding {
+  WriteWrap: new () => WriteReq;
+  streamBaseState: Int32Array;
+  kLastWriteWasAsync: number;
+}
+
+interface Internals {
+  readonly WriteWrap: new () => WriteReq;
+  readonly state: Int32Array;
+  readonly kAsync: number;
+  readonly TCP: unknown;
+}
+
+function pendingDeprecation(): boolean {
+  const flag = '--pending-deprecation';
+  return process.execArgv.includes(flag) || (process.env.NODE_OPTIONS ?? '').includes(flag);
+}
+
+function loadInternals(): Internals | null {
+  if (pendingDeprecation()) return null;
+  try {
+    const binding = (process as unknown as { binding(name: string): unknown }).binding;
+    const sw = binding('stream_wrap') as Partial<StreamWrapBinding>;
+    const tcp = binding('tcp_wrap') as { TCP?: unknown };
+    if (
+      typeof sw.WriteWrap !== 'function' ||
+      !(sw.streamBaseState instanceof Int32Array) ||
+      typeof sw.kLastWriteWasAsync !== 'number' ||
+      typeof tcp.TCP !== 'function'
+    ) {
+      return null;
+    }
+    return {
+      WriteWrap: sw.WriteWrap,
+      state: sw.streamBaseState,
+      kAsync: sw.kLastWriteWasAsync,
+      TCP: tcp.TCP,
+    };
+  } catch {
+    return null;
+  }
+}
+
+const internals = loadInternals();
+
+/** True when direct writes are in use (for tests and the docs' claim). */
+export const directWrites = internals !== null;
+
+/** A request object reused by every write that completes at once (the usual case). */
+let spare: WriteReq | null = null;
+
+function onComplete(this: WriteReq, status: number): void {
+  const socket = this.socket;
+  this.socket = null;
+  this.buffer = null;
+  if (status < 0 && socket !== null && !socket.destroyed) {
+    const code = getSystemErrorName(status);
+    const err = Object.assign(new Error(`write ${code}`), { errno: status, code, syscall: 'write' });
+    socket.destroy(err);
+  }
+}
+
+function newReq(): WriteReq {
+  const req = new internals!.WriteWrap();
+  req.handle = null;
+  req.oncomplete = onComplete;
+  req.async = false;
+  req.bytes = 0;
+  req.buffer = null;
+  req.socket = null;
+  return req;
+}
+
+/**
+ * Writes `data` (a latin1 string or bytes) to `socket` now, if its handle can take it directly;
+ * false when it cannot (the caller writes it with `socket.write`).
+ */
+export function writeDirect(socket: Socket, data: string | Uint8Array): boolean {
+  if (internals === null) return false;
+  const handle = (socket as unknown as { _handle?: TcpHandle | null })._handle;
+  if (
+    handle === null ||
+    handle === undefined ||
+    handle.constructor !== internals.TCP ||
+    handle.writeQueueSize !== 0 ||
+    socket.writableLength !== 0 ||
+    socket.writableCorked !== 0 ||
+    socket.writableEnded ||
+    socket.destroyed
+  ) {
+    return false;
+  }
+  const req = spare ?? newReq();
+  const err = typeof data === 'string' ? handle.writeLatin1String(req, data) : handle.writeBuffer(req, data);
+  if (internals.state[internals.kAsync] !== 0) {
+    // libuv queued the rest: this request is the write's until it completes.
+    spare = null;
+    req.handle = handle;
+    req.socket = socket;
+    if (typeof data !== 'string') req.buffer = data;
+  } else {
+    spare = req;
+  }
+  if (err !== 0) {
+    const code = getSystemErrorName(err);
+    socket.destroy(Object.assign(new Error(`write ${code}`), { errno: err, code, syscall: 'write' }));
+  }
+  return true;
+}
+
+/** Bytes written to `socket` that the kernel has not taken yet: `Writable`'s and libuv's queues. */
+export function unsentBytes(socket: Socket): number {
+  const handle = (socket as unknown as { _handle: { writeQueueSize?: number } | null })._handle;
+  return socket.writableLength + (handle?.writeQueueSize ?? 0);
+}
