@@ -6,6 +6,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { HeaderList } from '../core/headers.ts';
 import { Ticker } from '../core/ticker.ts';
 import { type PoolOptions, UpstreamPool } from '../upstream/pool.ts';
+import { poolOptions } from '../upstream/test-pool.ts';
 import {
   MIRROR_ABORTED,
   MIRROR_TIMEOUT,
@@ -31,25 +32,11 @@ async function origin(t: TestContext, handler: Handler): Promise<{ server: Serve
   return { server, port: (server.address() as { port: number }).port };
 }
 
-function poolOptions(port: number, over: Partial<PoolOptions>): PoolOptions {
-  return {
-    host: '127.0.0.1',
-    port,
-    maxIdle: 4,
-    maxConns: 0,
-    idleTimeoutMs: 60_000,
-    connectTimeoutMs: 5_000,
-    responseHeaderTimeoutMs: 0,
-    maxResponseHeaderBytes: 65_536,
-    ...over,
-  };
-}
-
 /** A pool whose ticker runs on a clock the test moves by hand. */
 function makePool(t: TestContext, port: number, over: Partial<PoolOptions> = {}) {
   const clock = { now: 0 };
   const ticker = new Ticker(60_000, () => clock.now);
-  const pool = new UpstreamPool(poolOptions(port, over), ticker);
+  const pool = new UpstreamPool(poolOptions(port, { maxIdle: 4, ...over }), ticker);
   t.after(() => {
     pool.close();
     ticker.stop();

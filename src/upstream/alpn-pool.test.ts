@@ -6,8 +6,7 @@ import { after, before, describe, it } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { Ticker } from '../core/ticker.ts';
 import { AlpnPool } from './alpn-pool.ts';
-import type { H2PoolOptions } from './h2-pool.ts';
-import { RecordingUser } from './test-h2.ts';
+import { h2PoolOptions, RecordingUser } from './test-h2.ts';
 
 const ENGINES = ['node', 'own'] as const;
 
@@ -32,22 +31,6 @@ after(() => {
   pki.remove();
 });
 
-function options(port: number): H2PoolOptions {
-  return {
-    host: '127.0.0.1',
-    port,
-    maxIdle: 10,
-    maxConns: 0,
-    idleTimeoutMs: 0,
-    connectTimeoutMs: 5_000,
-    responseHeaderTimeoutMs: 0,
-    maxResponseHeaderBytes: 64 * 1024,
-    readIdleTimeoutMs: 0,
-    pingTimeoutMs: 15_000,
-    tls,
-  };
-}
-
 for (const engine of ENGINES) {
   describe(`AlpnPool (https servers, HTTP/2 allowed) (${engine} engine)`, () => {
     it('speaks HTTP/2 to a server that picks h2, on one TLS connection', async (t) => {
@@ -60,7 +43,7 @@ for (const engine of ENGINES) {
       });
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       const port = (server.address() as AddressInfo).port;
-      const pool = new AlpnPool(options(port), options(port), ticker, engine);
+      const pool = new AlpnPool(h2PoolOptions(port, { tls }), h2PoolOptions(port, { tls }), ticker, engine);
       t.after(() => {
         pool.close();
         server.close();
@@ -86,7 +69,7 @@ for (const engine of ENGINES) {
       server.on('secureConnection', (s: TLSSocket) => handshakes.push(String(s.alpnProtocol)));
       await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
       const port = (server.address() as AddressInfo).port;
-      const pool = new AlpnPool(options(port), options(port), ticker, engine);
+      const pool = new AlpnPool(h2PoolOptions(port, { tls }), h2PoolOptions(port, { tls }), ticker, engine);
       t.after(() => {
         pool.close();
         server.closeAllConnections();

@@ -6,24 +6,8 @@ const ENGINES = ['node', 'own'] as const;
 
 import { Ticker } from '../core/ticker.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
-import { H2Pool, type H2PoolOptions } from './h2-pool.ts';
-import { RecordingUser, startH2Server, startRelay } from './test-h2.ts';
-
-function options(port: number, extra: Partial<H2PoolOptions> = {}): H2PoolOptions {
-  return {
-    host: '127.0.0.1',
-    port,
-    maxIdle: 10,
-    maxConns: 0,
-    idleTimeoutMs: 0,
-    connectTimeoutMs: 5_000,
-    responseHeaderTimeoutMs: 0,
-    maxResponseHeaderBytes: 64 * 1024,
-    readIdleTimeoutMs: 0,
-    pingTimeoutMs: 15_000,
-    ...extra,
-  };
-}
+import { H2Pool } from './h2-pool.ts';
+import { h2PoolOptions, RecordingUser, startH2Server, startRelay } from './test-h2.ts';
 
 function send(pool: H2Pool, user: RecordingUser): RecordingUser {
   pool.acquire(user, 'GET');
@@ -54,7 +38,7 @@ for (const engine of ENGINES) {
         s.on('wantTrailers', () => s.sendTrailers({ 'grpc-status': '0', 'x-sum': String(body.length) }));
         s.end('hello');
       });
-      const pool = new H2Pool(options(srv.port), ticker, null, engine);
+      const pool = new H2Pool(h2PoolOptions(srv.port), ticker, null, engine);
       t.after(async () => {
         pool.close();
         await srv.close();
@@ -87,7 +71,7 @@ for (const engine of ENGINES) {
           s.end('abc');
         } else s.respond({ ':status': 200, 'grpc-status': '5' }, { endStream: true });
       });
-      const pool = new H2Pool(options(srv.port), ticker, null, engine);
+      const pool = new H2Pool(h2PoolOptions(srv.port), ticker, null, engine);
       t.after(async () => {
         pool.close();
         await srv.close();
@@ -121,7 +105,7 @@ for (const engine of ENGINES) {
         },
         { maxConcurrentStreams: 2 },
       );
-      const pool = new H2Pool(options(srv.port), ticker, null, engine);
+      const pool = new H2Pool(h2PoolOptions(srv.port), ticker, null, engine);
       t.after(async () => {
         pool.close();
         await srv.close();
@@ -167,7 +151,7 @@ for (const engine of ENGINES) {
         s.respond({ ':status': 200 });
         s.end(`again:${body.toString()}`);
       });
-      const pool = new H2Pool(options(srv.port), ticker, null, engine);
+      const pool = new H2Pool(h2PoolOptions(srv.port), ticker, null, engine);
       t.after(async () => {
         pool.close();
         await srv.close();
@@ -195,7 +179,7 @@ for (const engine of ENGINES) {
       const srv = await startH2Server(() => {});
       const port = srv.port;
       await srv.close();
-      const pool = new H2Pool(options(port), ticker, null, engine);
+      const pool = new H2Pool(h2PoolOptions(port), ticker, null, engine);
       const u = send(pool, new RecordingUser());
       await u.done;
       pool.close();
@@ -208,7 +192,7 @@ for (const engine of ENGINES) {
         s.respond({ ':status': 200 });
         s.write('partial', () => s.session!.socket.destroy());
       });
-      const pool = new H2Pool(options(srv.port), ticker, null, engine);
+      const pool = new H2Pool(h2PoolOptions(srv.port), ticker, null, engine);
       t.after(async () => {
         pool.close();
         await srv.close();
@@ -222,7 +206,7 @@ for (const engine of ENGINES) {
 
     it('reports a stream the server resets before answering, with its error code', async (t) => {
       const srv = await startH2Server((s) => s.close(2));
-      const pool = new H2Pool(options(srv.port), ticker, null, engine);
+      const pool = new H2Pool(h2PoolOptions(srv.port), ticker, null, engine);
       t.after(async () => {
         pool.close();
         await srv.close();
@@ -250,7 +234,7 @@ for (const engine of ENGINES) {
       });
       const relay = await startRelay(srv.port);
       const pool = new H2Pool(
-        options(relay.port, { readIdleTimeoutMs: 1000, pingTimeoutMs: 500 }),
+        h2PoolOptions(relay.port, { readIdleTimeoutMs: 1000, pingTimeoutMs: 500 }),
         clock,
         null,
         engine,
@@ -293,7 +277,7 @@ for (const engine of ENGINES) {
         s.end('ok');
       });
       const pool = new H2Pool(
-        options(srv.port, { readIdleTimeoutMs: 1000, pingTimeoutMs: 5000 }),
+        h2PoolOptions(srv.port, { readIdleTimeoutMs: 1000, pingTimeoutMs: 5000 }),
         clock,
         null,
         engine,
@@ -329,7 +313,7 @@ for (const engine of ENGINES) {
         s.respond({ ':status': 200 });
         s.end();
       });
-      const pool = new H2Pool(options(srv.port, { idleTimeoutMs: 1000 }), clock, null, engine);
+      const pool = new H2Pool(h2PoolOptions(srv.port, { idleTimeoutMs: 1000 }), clock, null, engine);
       t.after(async () => {
         pool.close();
         clock.stop();
@@ -345,7 +329,7 @@ for (const engine of ENGINES) {
 
     it('answers a response header timeout with a 504 error', async (t) => {
       const srv = await startH2Server(() => {});
-      const pool = new H2Pool(options(srv.port, { responseHeaderTimeoutMs: 50 }), ticker, null, engine);
+      const pool = new H2Pool(h2PoolOptions(srv.port, { responseHeaderTimeoutMs: 50 }), ticker, null, engine);
       t.after(async () => {
         pool.close();
         await srv.close();
@@ -357,7 +341,7 @@ for (const engine of ENGINES) {
     });
 
     it('refuses requests once closed', async () => {
-      const pool = new H2Pool(options(1), ticker, null, engine);
+      const pool = new H2Pool(h2PoolOptions(1), ticker, null, engine);
       pool.close();
       const u = send(pool, new RecordingUser());
       await u.done;

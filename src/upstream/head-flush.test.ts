@@ -1,22 +1,20 @@
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import type { ProxyError } from '../core/errors.ts';
 import { HeaderList } from '../core/headers.ts';
 import { Ticker } from '../core/ticker.ts';
 import { BODY_LENGTH, BODY_NONE, type BodyKind } from '../http1/request-head.ts';
-import type { ParsedResponse } from '../http1/response-head.ts';
 import type { UpstreamConnection } from './connection.ts';
 import { UpstreamPool } from './pool.ts';
-import type { OutgoingRequest, UpstreamUser } from './stream.ts';
+import type { OutgoingRequest } from './stream.ts';
+import { poolOptions, startOrigin, TestUser } from './test-pool.ts';
 
 /** An origin that keeps every byte each connection sent and answers each head with "ok". */
 async function recordingOrigin() {
   const received = new Map<Socket, string>();
   const closeWaiters: (() => void)[] = [];
-  const server = createServer((s) => {
+  const origin = await startOrigin((s) => {
     received.set(s, '');
-    s.on('error', () => {});
     s.on('close', () => {
       for (const w of closeWaiters.splice(0)) w();
     });
@@ -29,19 +27,13 @@ async function recordingOrigin() {
       }
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
   return {
-    port,
+    port: origin.port,
     /** Everything received, per connection, in the order connections came. */
     texts: () => [...received.values()],
     /** Resolves when one of the origin's sockets closes next. */
     nextClose: () => new Promise<void>((r) => closeWaiters.push(r)),
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of received.keys()) s.destroy();
-        server.close(() => r());
-      }),
+    close: origin.close,
   };
 }
 
@@ -58,59 +50,25 @@ function request(target: string, bodyKind: BodyKind = BODY_NONE): OutgoingReques
   };
 }
 
-/** A user that hands each ready connection to `onReady` and resolves when the response ended. */
-class User implements UpstreamUser {
-  readonly done: Promise<string>;
-  #body = '';
-  #resolve!: (v: string) => void;
-  #reject!: (e: Error) => void;
+/** A user that hands each ready connection to `onReady` and resolves with the body when the response ended. */
+class User extends TestUser<string> {
   readonly onReady: (conn: UpstreamConnection) => void;
   constructor(onReady: (conn: UpstreamConnection) => void) {
+    super();
     this.onReady = onReady;
-    this.done = new Promise((res, rej) => {
-      this.#resolve = res;
-      this.#reject = rej;
-    });
   }
   onUpstreamReady(conn: UpstreamConnection): void {
     this.onReady(conn);
   }
-  onUpstreamInterim(): void {}
-  onUpstreamHead(_res: ParsedResponse, body: Buffer | null, s: number, e: number): void {
-    if (body !== null) this.#body += body.toString('latin1', s, e);
+  protected result(): string {
+    return this.body;
   }
-  onUpstreamData(buf: Buffer, s: number, e: number): void {
-    this.#body += buf.toString('latin1', s, e);
-  }
-  onUpstreamEnd(): void {
-    this.#resolve(this.#body);
-  }
-  onUpstreamError(err: ProxyError): void {
-    this.#reject(err);
-  }
-  onInternalError(e: unknown): void {
-    this.#reject(e as Error);
-  }
-  onUpstreamDrain(): void {}
-  onUpstreamUpgrade(): void {}
 }
 
 async function setup(t: { after(fn: () => Promise<void>): void }) {
   const o = await recordingOrigin();
   const ticker = new Ticker();
-  const pool = new UpstreamPool(
-    {
-      host: '127.0.0.1',
-      port: o.port,
-      maxIdle: 10,
-      maxConns: 0,
-      idleTimeoutMs: 60_000,
-      connectTimeoutMs: 5_000,
-      responseHeaderTimeoutMs: 0,
-      maxResponseHeaderBytes: 65_536,
-    },
-    ticker,
-  );
+  const pool = new UpstreamPool(poolOptions(o.port), ticker);
   t.after(async () => {
     pool.close();
     ticker.stop();

@@ -8,6 +8,7 @@ import type { ParsedResponse } from '../http1/response-head.ts';
 import type { UpstreamConnection } from './connection.ts';
 import { UpstreamPool } from './pool.ts';
 import type { UpstreamUser } from './stream.ts';
+import { poolOptions } from './test-pool.ts';
 
 /**
  * Interim (1xx) responses from an upstream, and the empty line some servers send after
@@ -31,19 +32,7 @@ async function exchange(
   await once(server, 'listening');
   const port = (server.address() as { port: number }).port;
   const ticker = new Ticker();
-  const pool = new UpstreamPool(
-    {
-      host: '127.0.0.1',
-      port,
-      maxIdle: 1,
-      maxConns: 0,
-      idleTimeoutMs: 60_000,
-      connectTimeoutMs: 5_000,
-      responseHeaderTimeoutMs: 0,
-      maxResponseHeaderBytes: 1024,
-    },
-    ticker,
-  );
+  const pool = new UpstreamPool(poolOptions(port, { maxIdle: 1, maxResponseHeaderBytes: 1024 }), ticker);
   const statuses: number[] = [];
   let body = '';
   try {

@@ -15,27 +15,15 @@ import {
   F_RST_STREAM,
   S_MAX_HEADER_LIST_SIZE,
 } from '../http2/frames.ts';
-import { H2Pool, type H2PoolOptions } from './h2-pool.ts';
-import { RecordingUser, type SentRequest } from './test-h2.ts';
+import { H2Pool } from './h2-pool.ts';
+import { h2PoolOptions, RecordingUser, type SentRequest } from './test-h2.ts';
 import { type RawPeer, startRawH2Server } from './test-raw-h2.ts';
 
 const ticker = new Ticker(20);
 after(() => ticker.stop());
 
 function ownPool(port: number): H2Pool {
-  const o: H2PoolOptions = {
-    host: '127.0.0.1',
-    port,
-    maxIdle: 10,
-    maxConns: 1,
-    idleTimeoutMs: 0,
-    connectTimeoutMs: 5_000,
-    responseHeaderTimeoutMs: 0,
-    maxResponseHeaderBytes: 64 * 1024,
-    readIdleTimeoutMs: 0,
-    pingTimeoutMs: 15_000,
-  };
-  return new H2Pool(o, ticker, null, 'own');
+  return new H2Pool(h2PoolOptions(port, { maxConns: 1 }), ticker, null, 'own');
 }
 
 async function send(pool: H2Pool, req: SentRequest = {}): Promise<RecordingUser> {

@@ -10,27 +10,14 @@ import { BODY_CHUNKED } from '../http1/request-head.ts';
 import { E_NO_ERROR, S_MAX_CONCURRENT_STREAMS } from '../http2/frames.ts';
 import { H2Pool, type H2PoolOptions } from './h2-pool.ts';
 import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } from './stream.ts';
-import { RecordingUser, startH2Server } from './test-h2.ts';
+import { h2PoolOptions, RecordingUser, startH2Server } from './test-h2.ts';
 import { startRawH2Server } from './test-raw-h2.ts';
 
 const ticker = new Ticker(20);
 after(() => ticker.stop());
 
 function ownPool(port: number, extra: Partial<H2PoolOptions> = {}): H2Pool {
-  const o: H2PoolOptions = {
-    host: '127.0.0.1',
-    port,
-    maxIdle: 10,
-    maxConns: 0,
-    idleTimeoutMs: 0,
-    connectTimeoutMs: 5_000,
-    responseHeaderTimeoutMs: 0,
-    maxResponseHeaderBytes: 64 * 1024,
-    readIdleTimeoutMs: 0,
-    pingTimeoutMs: 15_000,
-    ...extra,
-  };
-  return new H2Pool(o, ticker, null, 'own');
+  return new H2Pool(h2PoolOptions(port, extra), ticker, null, 'own');
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

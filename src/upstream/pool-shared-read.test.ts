@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
-import { createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
-import type { ProxyError } from '../core/errors.ts';
 import { Ticker } from '../core/ticker.ts';
 import type { ParsedResponse } from '../http1/response-head.ts';
 import type { UpstreamConnection } from './connection.ts';
-import { type PoolOptions, UpstreamPool } from './pool.ts';
-import type { UpstreamUser } from './stream.ts';
+import { UpstreamPool } from './pool.ts';
+import { poolOptions, startOrigin, type TestOrigin, TestUser } from './test-pool.ts';
 
 /*
  * Plain upstream connections read into one buffer shared by all of them (ReadSlot `shared`).
@@ -18,12 +16,8 @@ import type { UpstreamUser } from './stream.ts';
  */
 
 /** `GET /<size>/<tag>` is answered with `size` bytes: the tag, repeated. */
-async function origin(): Promise<{ port: number; close(): Promise<void> }> {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => {});
+function origin(): Promise<TestOrigin> {
+  return startOrigin((s) => {
     let pending = '';
     s.on('data', (chunk: Buffer) => {
       pending += chunk.toString('latin1');
@@ -34,76 +28,37 @@ async function origin(): Promise<{ port: number; close(): Promise<void> }> {
       }
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
-    port: (server.address() as { port: number }).port,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
 }
 
 function body(size: number, tag: string): string {
   return tag.repeat(Math.ceil(size / tag.length)).slice(0, size);
 }
 
-/** Keeps the pieces it is handed as they are (views, no copy). */
-class Keeper implements UpstreamUser {
+/** Keeps the pieces it is handed as they are (views, no copy), not as text. */
+class Keeper extends TestUser<void> {
   readonly pieces: Buffer[] = [];
-  readonly done: Promise<void>;
-  #resolve!: () => void;
-  #reject!: (e: Error) => void;
   readonly #path: string;
   constructor(path: string) {
+    super();
     this.#path = path;
-    this.done = new Promise((res, rej) => {
-      this.#resolve = res;
-      this.#reject = rej;
-    });
   }
   onUpstreamReady(conn: UpstreamConnection): void {
     conn.socket.write(`GET ${this.#path} HTTP/1.1\r\nHost: a\r\n\r\n`);
   }
-  onUpstreamInterim(): void {}
-  onUpstreamHead(_res: ParsedResponse, b: Buffer | null, s: number, e: number): void {
+  override onUpstreamHead(_res: ParsedResponse, b: Buffer | null, s: number, e: number): void {
     if (b !== null && e > s) this.pieces.push(b.subarray(s, e));
   }
-  onUpstreamData(buf: Buffer, s: number, e: number): void {
+  override onUpstreamData(buf: Buffer, s: number, e: number): void {
     this.pieces.push(buf.subarray(s, e));
   }
-  onUpstreamEnd(): void {
-    this.#resolve();
-  }
-  onUpstreamError(err: ProxyError): void {
-    this.#reject(err);
-  }
-  onInternalError(e: unknown): void {
-    this.#reject(e as Error);
-  }
-  onUpstreamDrain(): void {}
-  onUpstreamUpgrade(): void {}
-}
-
-function options(port: number): PoolOptions {
-  return {
-    host: '127.0.0.1',
-    port,
-    maxIdle: 100,
-    maxConns: 0,
-    idleTimeoutMs: 60_000,
-    connectTimeoutMs: 5_000,
-    responseHeaderTimeoutMs: 0,
-    maxResponseHeaderBytes: 65_536,
-  };
+  protected result(): void {}
 }
 
 describe('upstream connections sharing one read buffer', () => {
   it('hand every user bytes of its own, whatever the other connections read later', async (t) => {
     const o = await origin();
     const ticker = new Ticker();
-    const pool = new UpstreamPool(options(o.port), ticker);
+    const pool = new UpstreamPool(poolOptions(o.port, { maxIdle: 100 }), ticker);
     t.after(async () => {
       pool.close();
       ticker.stop();

@@ -1,31 +1,25 @@
 import assert from 'node:assert/strict';
 import { createServer as createHttpsServer, type ServerOptions } from 'node:https';
-import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import type { Socket } from 'node:net';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import type { ProxyError } from '../core/errors.ts';
 import { Ticker } from '../core/ticker.ts';
-import type { ParsedResponse } from '../http1/response-head.ts';
 import type { UpstreamConnection } from './connection.ts';
 import { type PoolOptions, UpstreamPool } from './pool.ts';
-import type { UpstreamUser } from './stream.ts';
 import { type Issued, TestPki } from './test-pki.ts';
+import { poolOptions, startOrigin, TestUser } from './test-pool.ts';
 import { loadUpstreamTls, type TransportTlsConfig, type UpstreamTls } from './transport-tls.ts';
 
 type Phase = 'connect' | 'head' | 'body';
 
-/** One request through the pool; settles with the body, or with the error and its phase. */
-class Request implements UpstreamUser {
+/** One request through the pool; settles with the body, or `failed` with the error and its phase. */
+class Request extends TestUser<{ conn: UpstreamConnection; body: string }> {
   conn: UpstreamConnection | null = null;
-  body = '';
-  readonly done: Promise<{ conn: UpstreamConnection; body: string }>;
   readonly failed: Promise<{ err: ProxyError; phase: Phase }>;
-  #resolve!: (v: { conn: UpstreamConnection; body: string }) => void;
   #fail!: (v: { err: ProxyError; phase: Phase }) => void;
   constructor() {
-    this.done = new Promise((res) => {
-      this.#resolve = res;
-    });
+    super();
     this.failed = new Promise((res) => {
       this.#fail = res;
     });
@@ -34,24 +28,15 @@ class Request implements UpstreamUser {
     this.conn = conn;
     conn.socket.write('GET / HTTP/1.1\r\nHost: backend.test\r\n\r\n');
   }
-  onUpstreamInterim(): void {}
-  onUpstreamHead(_res: ParsedResponse, body: Buffer | null, s: number, e: number): void {
-    if (body !== null) this.body += body.toString('latin1', s, e);
+  protected result() {
+    return { conn: this.conn!, body: this.body };
   }
-  onUpstreamData(buf: Buffer, s: number, e: number): void {
-    this.body += buf.toString('latin1', s, e);
-  }
-  onUpstreamEnd(): void {
-    this.#resolve({ conn: this.conn!, body: this.body });
-  }
-  onUpstreamError(err: ProxyError, phase: Phase): void {
+  override onUpstreamError(err: ProxyError, phase: Phase): void {
     this.#fail({ err, phase });
   }
-  onInternalError(e: unknown): void {
+  override onInternalError(e: unknown): void {
     this.#fail({ err: e as ProxyError, phase: 'body' });
   }
-  onUpstreamDrain(): void {}
-  onUpstreamUpgrade(): void {}
 }
 
 /** What the server saw of each TLS connection. */
@@ -106,21 +91,7 @@ function makePool(
   over: Partial<PoolOptions> = {},
   ticker = new Ticker(),
 ): UpstreamPool {
-  const pool = new UpstreamPool(
-    {
-      host: '127.0.0.1',
-      port,
-      maxIdle: 10,
-      maxConns: 0,
-      idleTimeoutMs: 60_000,
-      connectTimeoutMs: 5_000,
-      responseHeaderTimeoutMs: 0,
-      maxResponseHeaderBytes: 65_536,
-      tls: tlsOf(cfg),
-      ...over,
-    },
-    ticker,
-  );
+  const pool = new UpstreamPool(poolOptions(port, { tls: tlsOf(cfg), ...over }), ticker);
   t.after(() => {
     pool.close();
     ticker.stop();
@@ -313,13 +284,11 @@ describe('UpstreamPool over TLS', () => {
   });
 
   it('says so when the server does not speak TLS', async (t) => {
-    const server: Server = createNetServer((s) => {
-      s.on('error', () => {});
+    const origin = await startOrigin((s) => {
       s.once('data', () => s.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n'));
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    t.after(() => new Promise<void>((r) => server.close(() => r())));
-    const pool = makePool(t, (server.address() as { port: number }).port, {});
+    t.after(() => origin.close());
+    const pool = makePool(t, origin.port, {});
     const f = await failure(pool);
     assert.equal(f.code, 'UPSTREAM_TLS_HANDSHAKE');
     assert.match(f.message, /is the server speaking TLS\?/);
@@ -327,33 +296,17 @@ describe('UpstreamPool over TLS', () => {
 
   it('counts the handshake in the connect timeout', async (t) => {
     // A server that accepts TCP and never answers the ClientHello.
-    const sockets: Socket[] = [];
     let helloSeen!: () => void;
     const hello = new Promise<void>((r) => {
       helloSeen = r;
     });
-    const server: Server = createNetServer((s) => {
-      sockets.push(s);
-      s.on('error', () => {});
+    const origin = await startOrigin((s) => {
       s.once('data', () => helloSeen());
     });
-    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    t.after(
-      () =>
-        new Promise<void>((r) => {
-          for (const s of sockets) s.destroy();
-          server.close(() => r());
-        }),
-    );
+    t.after(() => origin.close());
     let now = 0;
     const ticker = new Ticker(100, () => now);
-    const pool = makePool(
-      t,
-      (server.address() as { port: number }).port,
-      {},
-      { connectTimeoutMs: 1_000 },
-      ticker,
-    );
+    const pool = makePool(t, origin.port, {}, { connectTimeoutMs: 1_000 }, ticker);
     const r = new Request();
     pool.acquire(r, 'GET');
     await hello; // TCP is up and the ClientHello went out

@@ -1,99 +1,35 @@
 import assert from 'node:assert/strict';
-import { createServer, type Server, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import type { ProxyError } from '../core/errors.ts';
 import { Ticker } from '../core/ticker.ts';
-import type { ParsedResponse } from '../http1/response-head.ts';
 import type { UpstreamConnection } from './connection.ts';
-import { type PoolOptions, UpstreamPool } from './pool.ts';
-import type { UpstreamUser } from './stream.ts';
+import { UpstreamPool } from './pool.ts';
+import { poolOptions, startOrigin, type TestOrigin, TestUser } from './test-pool.ts';
 
-/** A keep-alive origin on 127.0.0.1 that answers every request with "ok" and counts connections. */
-async function origin(): Promise<{
-  server: Server;
-  port: number;
-  sockets: Set<Socket>;
-  close(): Promise<void>;
-}> {
-  const sockets = new Set<Socket>();
-  const server = createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => {});
-    s.on('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok'));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as { port: number }).port;
-  return {
-    server,
-    port,
-    sockets,
-    close: () =>
-      new Promise<void>((r) => {
-        for (const s of sockets) s.destroy();
-        server.close(() => r());
-      }),
-  };
+/** A keep-alive origin on 127.0.0.1 that answers every request with "ok". */
+function origin(): Promise<TestOrigin> {
+  return startOrigin((s) => s.on('data', () => s.write('HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok')));
 }
 
 /** One request through the pool: resolves with the connection used and the body received. */
-class Request implements UpstreamUser {
+class Request extends TestUser<{ conn: UpstreamConnection; body: string }> {
   conn: UpstreamConnection | null = null;
-  body = '';
-  readonly done: Promise<{ conn: UpstreamConnection; body: string }>;
-  #resolve!: (v: { conn: UpstreamConnection; body: string }) => void;
-  #reject!: (e: Error) => void;
   ready = false;
-  constructor() {
-    this.done = new Promise((res, rej) => {
-      this.#resolve = res;
-      this.#reject = rej;
-    });
-  }
   onUpstreamReady(conn: UpstreamConnection): void {
     this.ready = true;
     this.conn = conn;
     conn.socket.write('GET / HTTP/1.1\r\nHost: a\r\n\r\n');
   }
-  onUpstreamInterim(): void {}
-  onUpstreamHead(_res: ParsedResponse, body: Buffer | null, s: number, e: number): void {
-    if (body !== null) this.body += body.toString('latin1', s, e);
+  protected result() {
+    return { conn: this.conn!, body: this.body };
   }
-  onUpstreamData(buf: Buffer, s: number, e: number): void {
-    this.body += buf.toString('latin1', s, e);
-  }
-  onUpstreamEnd(): void {
-    this.#resolve({ conn: this.conn!, body: this.body });
-  }
-  onUpstreamError(err: ProxyError, _phase: 'connect' | 'head' | 'body'): void {
-    this.#reject(err);
-  }
-  onInternalError(e: unknown): void {
-    this.#reject(e as Error);
-  }
-  onUpstreamDrain(): void {}
-  onUpstreamUpgrade(): void {}
-}
-
-function options(port: number, over: Partial<PoolOptions> = {}): PoolOptions {
-  return {
-    host: '127.0.0.1',
-    port,
-    maxIdle: 10,
-    maxConns: 0,
-    idleTimeoutMs: 60_000,
-    connectTimeoutMs: 5_000,
-    responseHeaderTimeoutMs: 0,
-    maxResponseHeaderBytes: 65_536,
-    ...over,
-  };
 }
 
 describe('UpstreamPool', () => {
   it('reuses one keep-alive connection for sequential requests', async (t) => {
     const o = await origin();
     const ticker = new Ticker();
-    const pool = new UpstreamPool(options(o.port), ticker);
+    const pool = new UpstreamPool(poolOptions(o.port), ticker);
     t.after(async () => {
       pool.close();
       ticker.stop();
@@ -116,7 +52,7 @@ describe('UpstreamPool', () => {
   it('makes requests wait for a free connection when maxConns is reached, then serves them in order', async (t) => {
     const o = await origin();
     const ticker = new Ticker();
-    const pool = new UpstreamPool(options(o.port, { maxConns: 1 }), ticker);
+    const pool = new UpstreamPool(poolOptions(o.port, { maxConns: 1 }), ticker);
     t.after(async () => {
       pool.close();
       ticker.stop();
@@ -138,7 +74,7 @@ describe('UpstreamPool', () => {
   it('keeps at most maxIdle idle connections', async (t) => {
     const o = await origin();
     const ticker = new Ticker();
-    const pool = new UpstreamPool(options(o.port, { maxIdle: 1 }), ticker);
+    const pool = new UpstreamPool(poolOptions(o.port, { maxIdle: 1 }), ticker);
     t.after(async () => {
       pool.close();
       ticker.stop();
@@ -156,7 +92,7 @@ describe('UpstreamPool', () => {
     const o = await origin();
     let now = 0;
     const ticker = new Ticker(100, () => now);
-    const pool = new UpstreamPool(options(o.port, { idleTimeoutMs: 1_000 }), ticker);
+    const pool = new UpstreamPool(poolOptions(o.port, { idleTimeoutMs: 1_000 }), ticker);
     t.after(async () => {
       pool.close();
       ticker.stop();
@@ -180,7 +116,7 @@ describe('UpstreamPool', () => {
     const port = o.port;
     await o.close(); // nothing listens there any more
     const ticker = new Ticker();
-    const pool = new UpstreamPool(options(port), ticker);
+    const pool = new UpstreamPool(poolOptions(port), ticker);
     t.after(() => {
       pool.close();
       ticker.stop();
@@ -201,7 +137,7 @@ describe('UpstreamPool', () => {
   it('after close(), destroys idle connections and refuses new requests', async (t) => {
     const o = await origin();
     const ticker = new Ticker();
-    const pool = new UpstreamPool(options(o.port), ticker);
+    const pool = new UpstreamPool(poolOptions(o.port), ticker);
     t.after(async () => {
       ticker.stop();
       await o.close();

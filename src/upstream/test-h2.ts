@@ -1,6 +1,6 @@
 /**
- * Test-only helpers for the HTTP/2 pool: a recording `UpstreamUser` that sends one request, a
- * node:http2 server on loopback, and a TCP relay that can go silent (a dead peer that keeps its
+ * Test-only helpers for the HTTP/2 pool: its options, a recording `UpstreamUser` that sends one
+ * request, a node:http2 server on loopback, and a TCP relay that can go silent (a dead peer that keeps its
  * connection open), for unit tests against real sockets.
  */
 import {
@@ -21,7 +21,25 @@ import type { Duplex } from 'node:stream';
 import type { ProxyError } from '../core/errors.ts';
 import { HeaderList } from '../core/headers.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type BodyKind } from '../http1/request-head.ts';
+import type { H2PoolOptions } from './h2-pool.ts';
 import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } from './stream.ts';
+
+/** Options of a pool to 127.0.0.1:`port` (h2c unless `over` has `tls`): no idle close, no PINGs. */
+export function h2PoolOptions(port: number, over: Partial<H2PoolOptions> = {}): H2PoolOptions {
+  return {
+    host: '127.0.0.1',
+    port,
+    maxIdle: 10,
+    maxConns: 0,
+    idleTimeoutMs: 0,
+    connectTimeoutMs: 5_000,
+    responseHeaderTimeoutMs: 0,
+    maxResponseHeaderBytes: 64 * 1024,
+    readIdleTimeoutMs: 0,
+    pingTimeoutMs: 15_000,
+    ...over,
+  };
+}
 
 export interface SentRequest {
   readonly method?: string;

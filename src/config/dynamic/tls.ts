@@ -8,7 +8,6 @@ import {
   CLIENT_AUTH_TYPES,
   type ClientAuthType,
   CURVES,
-  isInlinePem,
   TLS_VERSIONS,
   type TlsVersionName,
 } from './tls-names.ts';
@@ -16,19 +15,12 @@ import {
 /*
  * The dynamic `tls` section and the router-level `tls` block, with Traefik v3's keys
  * (pkg/tls/tls.go, pkg/config/dynamic/http_config.go). Names stay Traefik's (Go's) in the parsed
- * config; src/tls maps them to OpenSSL's with the tables exported here, so that `config` never
+ * config; src/tls maps them to OpenSSL's with the tables of tls-names.ts, so that `config` never
  * needs to know about node:tls and the admin API shows what the user wrote.
  */
 
-export {
-  CIPHER_SUITES,
-  CLIENT_AUTH_TYPES,
-  type ClientAuthType,
-  CURVES,
-  isInlinePem,
-  TLS_VERSIONS,
-  type TlsVersionName,
-} from './tls-names.ts';
+/** The name tables, all of tls-names.ts, are part of this module's surface. */
+export * from './tls-names.ts';
 /** Traefik's name of the options set and store used when none is named (sections.ts). */
 export { DEFAULT_TLS_NAME };
 
