@@ -99,11 +99,15 @@ function onComplete(this: WriteReq, status: number): void {
   const socket = this.socket;
   this.socket = null;
   this.buffer = null;
-  if (status < 0 && socket !== null && !socket.destroyed) {
+  if (socket === null || socket.destroyed) return;
+  if (status < 0) {
     const code = getSystemErrorName(status);
-    const err = Object.assign(new Error(`write ${code}`), { errno: status, code, syscall: 'write' });
-    socket.destroy(err);
+    socket.destroy(Object.assign(new Error(`write ${code}`), { errno: status, code, syscall: 'write' }));
+    return;
   }
+  // The kernel took the rest. Writable never saw this write, so it will not say the socket can
+  // take more: say it here, unless Writable itself waits to ('drain' once its own bytes are out).
+  if (!socket.writableNeedDrain) socket.emit('drain');
 }
 
 function newReq(): WriteReq {

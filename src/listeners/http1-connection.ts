@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { unsentBytes } from '../core/direct-write.ts';
 import { HeaderList } from '../core/headers.ts';
 import { unwrapIp } from '../core/ip.ts';
 import type { RequestHead, RequestTls } from '../core/request.ts';
@@ -22,6 +23,12 @@ const S_WAIT = 2;
 const S_CLOSED = 3;
 /** The connection switched protocols: its bytes belong to a tunnel, no longer to us. */
 const S_TUNNEL = 4;
+/**
+ * Between requests, while the client has not taken what was written to it: a client that
+ * pipelines requests and reads no response is not read further (its responses would pile up
+ * in memory without bound), as nginx does; the next request is parsed on 'drain'.
+ */
+const S_DRAIN = 5;
 
 /** The listener side of a connection. */
 export interface ConnectionOwner {
@@ -100,7 +107,7 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
       end: () => this.#onEnd(),
       error: () => {}, // 'close' follows; the exchange learns about it there
       close: () => this.#onClose(),
-      drain: () => this.#ex?.onClientDrain(),
+      drain: () => this.#onDrain(),
     };
     this.#listeners = l;
     socket.on('data', l.data);
@@ -352,8 +359,22 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
       this.#close();
       return;
     }
-    this.#state = S_HEAD;
     this.deadline = this.#ctx.ticker.now + this.#ctx.idleTimeoutMs;
+    if (unsentBytes(this.socket) > this.socket.writableHighWaterMark) {
+      this.#state = S_DRAIN;
+      this.#pause();
+      return;
+    }
+    this.#state = S_HEAD;
+    this.#process();
+  }
+
+  #onDrain(): void {
+    if (this.#state !== S_DRAIN) {
+      this.#ex?.onClientDrain();
+      return;
+    }
+    this.#state = S_HEAD;
     this.#process();
   }
 
@@ -502,6 +523,12 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
     if (this.#state === S_HEAD) {
       if (this.#headTimerArmed) this.#reject(new ParseError(408, 'request header timeout'));
       else this.#close(); // idle keep-alive connection
+      return;
+    }
+    if (this.#state === S_DRAIN) {
+      // The client took none of its responses for idleTimeout: it is gone or hostile.
+      this.#state = S_CLOSED;
+      this.socket.destroy();
       return;
     }
     const ex = this.#ex;

@@ -3,7 +3,10 @@
  * half-close, through the real proxy process.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Backend, simpleConfig, startBackend } from '../helpers/backends.ts';
 import { connectsOf, curl } from '../helpers/curl.ts';
 import { FakeUpstream, type UpstreamConnection } from '../helpers/fake-upstream.ts';
@@ -102,6 +105,58 @@ describe('keep-alive', () => {
     );
     assert.ok(r.responses.every((x) => x.status === 200 && header(x, 'connection') === undefined));
     assert.equal(r.closedBy, 'client');
+  });
+
+  it('stops reading a client that pipelines and reads no response, and answers all once it reads', async () => {
+    // 16 KiB answers: a few hundred fill the loopback buffers, so 4,000 pipelined requests
+    // (64 MiB of answers) would pile up in the proxy if it kept reading the client.
+    const N = 4000;
+    const SIZE = 16 * 1024;
+    const body = Buffer.alloc(SIZE, 'a');
+    let served = 0;
+    const big = await startBackend((_req, res) => {
+      served++;
+      res.end(body);
+    });
+    const p = await startProxy({ config: simpleConfig([big.url]).replace('DEBUG', 'INFO') });
+    const c = connect(p.port, '127.0.0.1');
+    try {
+      await once(c, 'connect');
+      c.pause(); // reads stop once Node's stream buffer is full: the kernel's then fill up
+      c.write(get('/big').repeat(N));
+      // Wait until the proxy stops asking the backend (the count holds still for 1 s).
+      const deadline = Date.now() + 30_000;
+      let last = -1;
+      while (served !== last && Date.now() < deadline) {
+        last = served;
+        await sleep(1000);
+      }
+      assert.ok(served < N / 2, `the proxy went on reading: ${served} of ${N} requests reached the backend`);
+      // Once the client reads, every answer comes, in order, whole.
+      const head = 'HTTP/1.1 200 OK';
+      let text = '';
+      let answers = 0;
+      const all = new Promise<void>((resolve) => {
+        c.on('data', (d: Buffer) => {
+          text += d.toString('latin1');
+          let i = text.indexOf(head);
+          while (i !== -1) {
+            answers++;
+            i = text.indexOf(head, i + head.length);
+          }
+          text = text.slice(Math.max(0, text.length - head.length));
+          if (answers === N) resolve();
+        });
+      });
+      c.resume();
+      await Promise.race([all, sleep(30_000)]);
+      assert.equal(answers, N);
+      assert.equal(served, N);
+    } finally {
+      c.destroy();
+      await p.stop();
+      await big.close();
+    }
   });
 
   it('answers requests sent one at a time on the same raw connection', async () => {
