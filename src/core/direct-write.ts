@@ -95,7 +95,15 @@ export const directWrites = internals !== null;
 /** A request object reused by every write that completes at once (the usual case). */
 let spare: WriteReq | null = null;
 
+/**
+ * Direct writes libuv still holds, on any socket. While there are none, a socket's libuv queue
+ * holds only Writable's writes, which `writableLength` counts until they complete: the handle's
+ * `writeQueueSize` (a call into C++) is asked only when this is not 0.
+ */
+let queuedDirect = 0;
+
 function onComplete(this: WriteReq, status: number): void {
+  queuedDirect--;
   const socket = this.socket;
   this.socket = null;
   this.buffer = null;
@@ -132,11 +140,11 @@ export function writeDirect(socket: Socket, data: string | Uint8Array): boolean 
     handle === null ||
     handle === undefined ||
     handle.constructor !== internals.TCP ||
-    handle.writeQueueSize !== 0 ||
     socket.writableLength !== 0 ||
     socket.writableCorked !== 0 ||
     socket.writableEnded ||
-    socket.destroyed
+    socket.destroyed ||
+    (queuedDirect !== 0 && handle.writeQueueSize !== 0)
   ) {
     return false;
   }
@@ -145,6 +153,7 @@ export function writeDirect(socket: Socket, data: string | Uint8Array): boolean 
   if (internals.state[internals.kAsync] !== 0) {
     // libuv queued the rest: this request is the write's until it completes.
     spare = null;
+    queuedDirect++;
     req.handle = handle;
     req.socket = socket;
     if (typeof data !== 'string') req.buffer = data;
