@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { closeSync, constants, openSync } from 'node:fs';
+import { chmodSync, closeSync, constants, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -258,5 +258,40 @@ describe('the configuration process', () => {
     const good = `http:\n  routers:\n    r: { rule: "PathPrefix(\`/\`)", service: s }\n  services:\n    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }\n`;
     const u = await validateFilesInChild({ texts: [{ file: '/good.yaml', text: good }], issues: [] }, {});
     assert.deepEqual(Object.keys(u.config?.http.routers ?? {}), ['r']);
+  });
+  it("keeps V8's code cache in a folder of its own user, never in one others can write", async (t) => {
+    const uid = process.geteuid?.();
+    if (uid === undefined) return t.skip('no user ids here');
+    const saved = { ...process.env };
+    t.after(() => {
+      for (const k of ['TMPDIR', 'NODE_COMPILE_CACHE', 'NODE_DISABLE_COMPILE_CACHE']) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    });
+    delete process.env['NODE_COMPILE_CACHE'];
+    delete process.env['NODE_DISABLE_COMPILE_CACHE'];
+    const file = join(await tempDir(t), 'traffic.yaml');
+    await writeFile(file, STATIC);
+    const ask = async (tmp: string): Promise<void> => {
+      process.env['TMPDIR'] = tmp; // the child's os.tmpdir()
+      assert.equal((await loadStaticInChild({ file, argv: [], env: {} })).config?.log.level, 'warn');
+    };
+
+    const own = await tempDir(t);
+    await ask(own);
+    const dir = join(own, `traffic-compile-cache-${uid}`);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.notDeepEqual(readdirSync(dir), [], 'the child left its code cache there');
+
+    // Made by someone else, or writable by others: not read, not written.
+    const shared = await tempDir(t);
+    mkdirSync(join(shared, `traffic-compile-cache-${uid}`));
+    chmodSync(join(shared, `traffic-compile-cache-${uid}`), 0o777);
+    await ask(shared);
+    assert.deepEqual(readdirSync(join(shared, `traffic-compile-cache-${uid}`)), []);
+
+    // No folder can be made there: the cache is off, the answer is the same.
+    await ask(join(file, 'not-a-folder'));
   });
 });
