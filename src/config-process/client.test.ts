@@ -245,7 +245,7 @@ describe('the configuration process', () => {
   }, async (t) => {
     // A real input that does not end: the files are Go templates, and this loop runs 10^12 times.
     const loop = '{{range 10000}}{{range 10000}}{{range 10000}}{{end}}{{end}}{{end}}http: {}\n';
-    // A child the code under test left looping.
+    // Ends a child that the code under test left looping.
     t.after(() => killDescendants(process.pid));
     t.after(dropSpareConfigProcess);
     answerWithin(t, 1000);
@@ -259,6 +259,7 @@ describe('the configuration process', () => {
     const u = await validateFilesInChild({ texts: [{ file: '/good.yaml', text: good }], issues: [] }, {});
     assert.deepEqual(Object.keys(u.config?.http.routers ?? {}), ['r']);
   });
+
   it("keeps V8's code cache in a folder of its own user, never in one others can write", async (t) => {
     const uid = process.geteuid?.();
     if (uid === undefined) return t.skip('no user ids here');
@@ -273,19 +274,19 @@ describe('the configuration process', () => {
     delete process.env['NODE_DISABLE_COMPILE_CACHE'];
     const file = join(await tempDir(t), 'traffic.yaml');
     await writeFile(file, STATIC);
+    const own = await tempDir(t);
+    const shared = await tempDir(t);
     const ask = async (tmp: string): Promise<void> => {
       process.env['TMPDIR'] = tmp; // the child's os.tmpdir()
       assert.equal((await loadStaticInChild({ file, argv: [], env: {} })).config?.log.level, 'warn');
     };
 
-    const own = await tempDir(t);
     await ask(own);
     const dir = join(own, `traffic-compile-cache-${uid}`);
     assert.equal(statSync(dir).mode & 0o777, 0o700);
     assert.notDeepEqual(readdirSync(dir), [], 'the child left its code cache there');
 
-    // Made by someone else, or writable by others: not read, not written.
-    const shared = await tempDir(t);
+    // Writable by others (as one that another user made may be): neither read nor written.
     mkdirSync(join(shared, `traffic-compile-cache-${uid}`));
     chmodSync(join(shared, `traffic-compile-cache-${uid}`), 0o777);
     await ask(shared);
