@@ -1102,7 +1102,12 @@ async function main(): Promise<number> {
           env: process.env,
         },
         true,
-      );
+      ).catch((e: unknown) => {
+        // No answer (the child hung and was killed, or crashed): the reason, not a stack.
+        process.stderr.write(`traffic: ${e instanceof Error ? e.message : String(e)}\n`);
+        return undefined;
+      });
+      if (loaded === undefined) return 1;
       for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
       if (loaded.config === undefined || hasErrors(loaded.issues)) return 1;
       return run(loaded.config, loaded.inlineDynamic, source);

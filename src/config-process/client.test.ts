@@ -1,8 +1,12 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, closeSync, constants, mkdirSync, openSync, readdirSync, statSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { killDescendants } from '../../test/helpers/descendants.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
 import { computeSchemaDefaults } from '../config/schema-defaults-compute.ts';
 import { loadStaticConfig } from '../config/static/load.ts';
@@ -17,6 +21,21 @@ async function tempDir(t: TestContext): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'traffic-config-process-'));
   t.after(() => rm(dir, { recursive: true, force: true }));
   return dir;
+}
+
+/** The configuration process's time limit for this test (client.ts reads it at each question). */
+function answerWithin(t: TestContext, ms: number): void {
+  const saved = process.env['TM_CONFIG_PROCESS_TIMEOUT_MS'];
+  process.env['TM_CONFIG_PROCESS_TIMEOUT_MS'] = String(ms);
+  t.after(() => {
+    if (saved === undefined) delete process.env['TM_CONFIG_PROCESS_TIMEOUT_MS'];
+    else process.env['TM_CONFIG_PROCESS_TIMEOUT_MS'] = saved;
+  });
+}
+
+/** Opens `fifo` for writing without blocking: throws ENXIO when nobody has it open for reading. */
+function openWriter(fifo: string): number {
+  return openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
 }
 
 const STATIC = `entryPoints:
@@ -187,5 +206,93 @@ describe('the configuration process', () => {
     // the writes during the held run make one run after it, not one per event.
     assert.equal(seen.length, 3, `validations: ${JSON.stringify(seen)}`);
     assert.deepEqual(seen[2], ['fourth']);
+  });
+
+  // Bounded: without a time limit, the question would wait for good (the test fails instead).
+  it('kills a child that does not answer in time, and the question fails with why', {
+    timeout: 30_000,
+  }, async (t) => {
+    // A static file that is a FIFO nobody writes: the child's read blocks.
+    const fifo = join(await tempDir(t), 'traffic.yaml');
+    execFileSync('mkfifo', [fifo]);
+    t.after(() => {
+      // A child still blocked (the code under test did not kill it) reads an empty file and ends.
+      try {
+        closeSync(openWriter(fifo));
+      } catch {}
+    });
+    answerWithin(t, 500);
+    await assert.rejects(loadStaticInChild({ file: fifo, argv: [], env: {} }), {
+      message:
+        'cannot load the configuration (the configuration process did not answer within 0.5 s; killed)',
+    });
+    // Killed: nobody holds the FIFO for reading any more (the kernel closes it as the child ends).
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      try {
+        closeSync(openWriter(fifo));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENXIO') break;
+        throw e;
+      }
+      assert.ok(Date.now() < deadline, 'the child still reads the FIFO');
+      await sleep(20);
+    }
+  });
+
+  it("fails the file provider's question when the child loops, and the next question gets a new child", {
+    timeout: 30_000,
+  }, async (t) => {
+    // A real input that does not end: the files are Go templates, and this loop runs 10^12 times.
+    const loop = '{{range 10000}}{{range 10000}}{{range 10000}}{{end}}{{end}}{{end}}http: {}\n';
+    // Ends a child that the code under test left looping.
+    t.after(() => killDescendants(process.pid));
+    t.after(dropSpareConfigProcess);
+    answerWithin(t, 1000);
+    await assert.rejects(
+      validateFilesInChild({ texts: [{ file: '/loop.yaml', text: loop }], issues: [] }, {}),
+      { message: 'the configuration process did not answer within 1 s; killed' },
+    );
+    // The next question, without the limit's rush: a new child answers it.
+    answerWithin(t, 60_000);
+    const good = `http:\n  routers:\n    r: { rule: "PathPrefix(\`/\`)", service: s }\n  services:\n    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }\n`;
+    const u = await validateFilesInChild({ texts: [{ file: '/good.yaml', text: good }], issues: [] }, {});
+    assert.deepEqual(Object.keys(u.config?.http.routers ?? {}), ['r']);
+  });
+
+  it("keeps V8's code cache in a folder of its own user, never in one others can write", async (t) => {
+    const uid = process.geteuid?.();
+    if (uid === undefined) return t.skip('no user ids here');
+    const saved = { ...process.env };
+    t.after(() => {
+      for (const k of ['TMPDIR', 'NODE_COMPILE_CACHE', 'NODE_DISABLE_COMPILE_CACHE']) {
+        if (saved[k] === undefined) delete process.env[k];
+        else process.env[k] = saved[k];
+      }
+    });
+    delete process.env['NODE_COMPILE_CACHE'];
+    delete process.env['NODE_DISABLE_COMPILE_CACHE'];
+    const file = join(await tempDir(t), 'traffic.yaml');
+    await writeFile(file, STATIC);
+    const own = await tempDir(t);
+    const shared = await tempDir(t);
+    const ask = async (tmp: string): Promise<void> => {
+      process.env['TMPDIR'] = tmp; // the child's os.tmpdir()
+      assert.equal((await loadStaticInChild({ file, argv: [], env: {} })).config?.log.level, 'warn');
+    };
+
+    await ask(own);
+    const dir = join(own, `traffic-compile-cache-${uid}`);
+    assert.equal(statSync(dir).mode & 0o777, 0o700);
+    assert.notDeepEqual(readdirSync(dir), [], 'the child left its code cache there');
+
+    // Writable by others (as one that another user made may be): neither read nor written.
+    mkdirSync(join(shared, `traffic-compile-cache-${uid}`));
+    chmodSync(join(shared, `traffic-compile-cache-${uid}`), 0o777);
+    await ask(shared);
+    assert.deepEqual(readdirSync(join(shared, `traffic-compile-cache-${uid}`)), []);
+
+    // No folder can be made there: the cache is off, the answer is the same.
+    await ask(join(file, 'not-a-folder'));
   });
 });

@@ -34,6 +34,20 @@ function forkChild(): ChildProcess {
   });
 }
 
+/**
+ * How long a question may take, the child's start-up included (a large configuration takes a few
+ * seconds): a child that hangs (a template that loops, a static file that is a FIFO nobody writes)
+ * is killed, and the question fails, rather than stall the start or the file provider's watch
+ * loop for good. `TM_CONFIG_PROCESS_TIMEOUT_MS` (read at each question) changes it: for tests,
+ * not a configuration key.
+ */
+const ANSWER_MS = 60_000;
+
+function answerMs(): number {
+  const ms = Number(process.env['TM_CONFIG_PROCESS_TIMEOUT_MS']);
+  return Number.isFinite(ms) && ms > 0 ? ms : ANSWER_MS;
+}
+
 /** Asks a child (the spare, else a new one); `keep`: it stays as the spare once it answered. */
 function ask(q: ConfigQuestion, keep = false): Promise<ConfigAnswer> {
   const s = spare;
@@ -44,11 +58,21 @@ function ask(q: ConfigQuestion, keep = false): Promise<ConfigAnswer> {
     s.child.channel?.ref();
   }
   const child = s?.child ?? forkChild();
+  const limit = answerMs();
   return new Promise((resolve, reject) => {
     let answer: ConfigAnswer | undefined;
-    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+    const settle = (): void => {
+      clearTimeout(timer);
       child.off('message', onMessage);
-      child.off('error', reject);
+      child.off('error', onError);
+      child.off('exit', onExit);
+    };
+    const onError = (e: Error): void => {
+      settle();
+      reject(e);
+    };
+    const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+      settle();
       if (answer !== undefined) resolve(answer);
       else
         reject(
@@ -58,13 +82,19 @@ function ask(q: ConfigQuestion, keep = false): Promise<ConfigAnswer> {
     const onMessage = (m: unknown): void => {
       answer = m as ConfigAnswer;
       if (!keep) return; // settled once the child is gone: none outlives its last question
-      child.off('exit', onExit);
-      child.off('error', reject);
+      settle();
       keepAsSpare(child);
       resolve(answer);
     };
+    const timer = setTimeout(() => {
+      settle();
+      child.kill('SIGKILL');
+      // Answered, but did not exit: the answer stands.
+      if (answer !== undefined) resolve(answer);
+      else reject(new Error(`the configuration process did not answer within ${limit / 1000} s; killed`));
+    }, limit);
     child.once('message', onMessage);
-    child.once('error', reject);
+    child.once('error', onError);
     child.once('exit', onExit);
     child.send({ ...q, more: keep });
   });
@@ -96,13 +126,18 @@ export function dropSpareConfigProcess(): void {
 /**
  * loadStaticConfig() in the configuration process; installs the schemas' defaults it sends.
  * `keep`: the child stays as the spare for the next question (dropSpareConfigProcess).
+ * Throws `cannot load the configuration (…)` when there is no answer (main() prints it).
  */
 export async function loadStaticInChild(
   options: Omit<LoadStaticOptions, 'readFile'>,
   keep = false,
 ): Promise<PlainStatic> {
   // process.env is an exotic object: its own copy crosses.
-  const a = await ask({ kind: 'static', options: { ...options, env: { ...options.env } } }, keep);
+  const a = await ask({ kind: 'static', options: { ...options, env: { ...options.env } } }, keep).catch(
+    (e: unknown) => {
+      throw new Error(`cannot load the configuration (${e instanceof Error ? e.message : String(e)})`);
+    },
+  );
   if (a.kind === 'failed') throw new Error(`cannot load the configuration (internal error: ${a.message})`);
   if (a.kind !== 'static') throw new Error(`the configuration process answered ${a.kind} to static`);
   installSchemaDefaults(a.defaults);

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { closeSync, constants, mkdtempSync, openSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -7,9 +8,18 @@ import { describe, it, type TestContext } from 'node:test';
 import type { MiddlewareView, OverviewView, RouterView, ServiceView } from '../../src/admin/views.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { launchChromium, openPage } from '../helpers/browser.ts';
+import { killDescendants } from '../helpers/descendants.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { runCli } from '../helpers/run-cli.ts';
 import { escapeRegExp, positionOf } from '../helpers/text-position.ts';
-import { Counter, currentGeneration, errorIssues, waitApplied, waitForLogFrom } from '../helpers/wait.ts';
+import {
+  Counter,
+  currentGeneration,
+  errorIssues,
+  rejectedIssues,
+  waitApplied,
+  waitForLogFrom,
+} from '../helpers/wait.ts';
 
 /*
  * Configuration errors the way a Traefik user expects them, through the real proxy process: a
@@ -92,6 +102,67 @@ describe('a YAML alias bomb under run', () => {
         (l) => l.level === 'raw' && /traffic\.yaml: YAML aliases expand too much/.test(String(l.msg)),
       ),
       JSON.stringify(p.logs),
+    );
+  });
+});
+
+/** A Go template that runs its loop 10^12 times before it writes the route (the files are templates). */
+function looping(routeText: string): string {
+  return `{{range 10000}}{{range 10000}}{{range 10000}}{{end}}{{end}}{{end}}${routeText}`;
+}
+
+describe('a configuration process that does not answer', () => {
+  it('under run: it is killed, the error is logged, the last configuration serves, and the next change applies', async (t) => {
+    const a = await backend(t, 'a');
+    const b = await backend(t, 'b');
+    const proxy = await startProxy({
+      config: staticWith('    filename: dyn.yaml'),
+      files: { 'dyn.yaml': route('app', '/', a.url) },
+      // Short, but each question gets it whole, the child's start on a busy machine included.
+      env: { TM_CONFIG_PROCESS_TIMEOUT_MS: '5000' },
+    });
+    t.after(async () => {
+      // A child the code under test left looping would outlive the proxy.
+      if (proxy.child.pid !== undefined) killDescendants(proxy.child.pid);
+      await proxy.stop();
+    });
+    assert.equal((await get(proxy, '/')).body, 'a');
+    const generation = currentGeneration(proxy);
+
+    const from = proxy.logs.length;
+    proxy.writeFile('dyn.yaml', looping(route('app', '/', b.url)));
+    await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration rejected', 30_000);
+    assert.deepEqual(rejectedIssues(proxy, from).slice(0, 1), [
+      'cannot load the configuration (internal error: the configuration process did not answer within 5 s; killed)',
+    ]);
+    assert.equal(currentGeneration(proxy), generation);
+    assert.equal((await get(proxy, '/')).body, 'a', 'the last configuration serves');
+
+    proxy.writeFile('dyn.yaml', route('app', '/', b.url));
+    await waitApplied(proxy, generation + 1, 30_000);
+    assert.equal((await get(proxy, '/')).body, 'b');
+  });
+
+  it('at start: run stops with that error', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tm-fifo-'));
+    // A static file that is a FIFO nobody writes: the child's read blocks.
+    const fifo = join(dir, 'traffic.yaml');
+    execFileSync('mkfifo', [fifo]);
+    t.after(() => {
+      // A child still blocked (the code under test did not kill it) reads an empty file and ends.
+      try {
+        closeSync(openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK));
+      } catch {}
+      rmSync(dir, { recursive: true, force: true });
+    });
+    const r = await runCli(['run', '--config', fifo], {
+      env: { TM_CONFIG_PROCESS_TIMEOUT_MS: '1000' },
+      timeoutMs: 30_000,
+    });
+    assert.equal(r.code, 1, r.stderr);
+    assert.equal(
+      r.stderr,
+      'traffic: cannot load the configuration (the configuration process did not answer within 1 s; killed)\n',
     );
   });
 });
