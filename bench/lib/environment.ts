@@ -45,7 +45,7 @@ export function clockTicksPerSecond(): number {
  * Restricts every thread of this process to `cpu`, so that the runner's own sampling competes
  * with wrk, not with the proxy. Children inherit it; proxies are re-pinned with taskset.
  */
-export function pinSelf(cpu: number): void {
+export function pinSelf(cpu: string): void {
   spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(process.pid)], {
     stdio: 'ignore',
     timeout: 5000,

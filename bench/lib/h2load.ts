@@ -94,7 +94,7 @@ export function parseH2loadOutput(out: string): H2loadResult {
 }
 
 export interface H2loadRun {
-  readonly cpu: number;
+  readonly cpu: string;
   readonly connections: number;
   /** Concurrent streams per connection (h2load -m). */
   readonly streams: number;

@@ -69,7 +69,7 @@ export function parseHandshakeReport(out: string): HandshakeClientReport {
 }
 
 export interface HandshakeRun {
-  readonly cpu: number;
+  readonly cpu: string;
   readonly nodePath: string;
   readonly repoRoot: string;
   readonly host: string;

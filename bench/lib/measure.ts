@@ -19,10 +19,22 @@ import { type BenchCertificate, TLS_SERVERNAME } from './tls-cert.ts';
 import { probeTls, type TlsFacts, tlsMismatch } from './tls-probe.ts';
 import { parseWrkOutput, runWrk } from './wrk.ts';
 
-export const PROXY_CPU = 1;
+/** The CPUs (a taskset list) of the proxy and its backend; of the client: one each, or all with --spread. */
+export let PROXY_CPU = '1';
 /** What `--mode tcp-bulk` carries through one connection: 1 GiB. */
 const BULK_BYTES = 1 << 30;
-export const CLIENT_CPU = 0;
+export let CLIENT_CPU = '0';
+
+/**
+ * `--spread`: every process may run on every CPU (no pinning). For workers, which a pinned run
+ * time-slices on one core: with N workers the kernel can give each its own core, as a
+ * production machine with a core per worker does (docs/benchmarking.md#workers).
+ */
+export function spreadAcrossCpus(cpuCount: number): void {
+  const all = cpuCount > 1 ? `0-${cpuCount - 1}` : '0';
+  PROXY_CPU = all;
+  CLIENT_CPU = all;
+}
 const RSS_SAMPLE_MS = 200;
 
 export interface MeasureContext {

@@ -18,8 +18,13 @@ describe('parseOptions', () => {
       nginxVariants: [],
       headers: [],
       rate: undefined,
+      spread: false,
       help: false,
     });
+  });
+
+  it('reads --spread (no pinning)', () => {
+    assert.equal(parseOptions(['--spread']).spread, true);
   });
 
   it('reads --build as another checkout of ours to run beside', () => {

@@ -33,6 +33,8 @@ export interface BenchOptions {
   readonly headers: readonly string[];
   /** `--mode latency`: nginx's maximum rate (req/s) instead of measuring it; the load runs at half. */
   readonly rate: number | undefined;
+  /** No pinning: proxy, backend and client may each run on every CPU (workers, one per core). */
+  readonly spread: boolean;
   readonly help: boolean;
 }
 
@@ -69,6 +71,9 @@ export const USAGE = `usage: npm run bench -- [options]
                     an Authorization for the auth middlewares' runs
   --rate N          latency mode: take nginx's maximum rate as N req/s instead of
                     measuring it (the load then runs at N/2)
+  --spread          pin nothing: proxy, backend and client may run on every CPU (for
+                    workers: with N workers each can have a core; the default pins the
+                    proxy and backend to CPU 1 and the client to CPU 0)
   --profile         run our proxy with --cpu-prof and print the top self-time functions
   --help`;
 
@@ -126,6 +131,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       header: { type: 'string', multiple: true },
       rate: { type: 'string' },
       profile: { type: 'boolean', default: false },
+      spread: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -165,6 +171,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     nginxVariants,
     headers: (values.header ?? []).map(parseHeader),
     rate,
+    spread: values.spread,
     help: values.help,
   };
 }

@@ -37,7 +37,7 @@ export function parseScriptReport(out: string): ScriptClientReport {
 }
 
 export interface ScriptRun {
-  readonly cpu: number;
+  readonly cpu: string;
   readonly nodePath: string;
   readonly repoRoot: string;
   /** Relative to the repository: `bench/lib/ws-client.ts`. */

@@ -76,7 +76,7 @@ export function totalErrors(r: WrkResult): number {
 }
 
 export interface WrkRun {
-  readonly cpu: number;
+  readonly cpu: string;
   readonly connections: number;
   readonly durationS: number;
   readonly url: string;
