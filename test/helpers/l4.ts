@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
 import { createServer as createTlsServer } from 'node:tls';
+import { freePort } from './free-port.ts';
 import type { Issued } from './tls-certs.ts';
 
 /** Fails at once, naming the Debian package, when a tool the test needs is missing. */
@@ -262,15 +263,7 @@ export function metricSample(text: string, name: string, labels: Record<string, 
   return undefined;
 }
 
-/** A port that was free a moment ago (for peers whose configuration needs a fixed port). */
-export async function freePort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  await new Promise<void>((r) => s.close(() => r()));
-  return port;
-}
+export { freePort };
 
 /** Resolves once something accepts TCP connections on 127.0.0.1:`port` (bounded). */
 export async function waitForPort(port: number, ms = 10_000): Promise<void> {

@@ -14,9 +14,9 @@
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { request as httpsRequest } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { freePort } from './free-port.ts';
 import { requireTools, toolPath } from './tools.ts';
 import { within } from './wait.ts';
 
@@ -89,18 +89,7 @@ export interface Pebble {
   close(): Promise<void>;
 }
 
-/** A TCP port that was free a moment ago on 127.0.0.1 (for programs that cannot listen on port 0). */
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const s = createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const addr = s.address();
-      const port = typeof addr === 'object' && addr !== null ? addr.port : 0;
-      s.close(() => resolve(port));
-    });
-  });
-}
+export { freePort };
 
 export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
   requireTools(PEBBLE, CHALLTESTSRV, 'openssl');

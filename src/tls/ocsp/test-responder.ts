@@ -6,7 +6,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { createServer } from 'node:net';
+import { freePort } from '../../../test/helpers/free-port.ts';
 import { toolPath } from '../../../test/helpers/tools.ts';
 
 /** What the responder needs of a CA (upstream/test-pki's TestPki has it). */
@@ -16,16 +16,7 @@ export interface ResponderCa {
   readonly ca: { readonly certFile: string; readonly keyFile: string };
 }
 
-/** A port nobody listens on right now (the responder binds it a moment later). */
-export async function freePort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const address = server.address();
-  server.close();
-  if (address === null || typeof address === 'string') throw new Error('no port');
-  return address.port;
-}
+export { freePort };
 
 export interface ResponderOptions {
   /** Default: a free port. */
