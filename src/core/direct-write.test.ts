@@ -110,6 +110,20 @@ describe('writeDirect', () => {
     assert.equal(unsentBytes(c), 0);
   });
 
+  it("counts Writable's queued bytes once (libuv's queue holds the same bytes)", async () => {
+    const p = await paused();
+    servers.push(p.server);
+    const c = await client(p.port);
+    const peer = await p.accepted;
+    c.write(Buffer.alloc(16 * 1024 * 1024, 'a'.charCodeAt(0)));
+    const inLibuv = (c as unknown as { _handle: { writeQueueSize: number } })._handle.writeQueueSize;
+    assert.ok(inLibuv > 0, 'the peer does not read: the write is in flight');
+    assert.equal(unsentBytes(c), c.writableLength);
+    c.end();
+    await within(p.readAll(peer), 'the bytes');
+    assert.equal(unsentBytes(c), 0);
+  });
+
   it('destroys the socket with the error when the peer is gone (write without a callback)', async () => {
     const p = await paused();
     servers.push(p.server);

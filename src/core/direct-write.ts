@@ -38,8 +38,6 @@ interface WriteReq {
 }
 
 interface TcpHandle {
-  /** Bytes libuv holds for writes not yet taken by the kernel (ours and Node's). */
-  readonly writeQueueSize: number;
   writeLatin1String(req: WriteReq, s: string): number;
   writeBuffer(req: WriteReq, b: Uint8Array): number;
 }
@@ -96,18 +94,21 @@ export const directWrites = internals !== null;
 let spare: WriteReq | null = null;
 
 /**
- * Direct writes libuv still holds, on any socket. While there are none, a socket's libuv queue
- * holds only Writable's writes, which `writableLength` counts until they complete: the handle's
- * `writeQueueSize` (a call into C++) is asked only when this is not 0.
+ * Direct writes libuv still holds: how many on any socket, and the bytes of each socket's (one
+ * at most: a direct write waits until nothing is queued). A socket's libuv queue otherwise holds
+ * only Writable's writes, which `writableLength` counts until they complete.
  */
 let queuedDirect = 0;
+const queuedBytes = new WeakMap<Socket, number>();
 
 function onComplete(this: WriteReq, status: number): void {
   queuedDirect--;
   const socket = this.socket;
   this.socket = null;
   this.buffer = null;
-  if (socket === null || socket.destroyed) return;
+  if (socket === null) return;
+  queuedBytes.delete(socket);
+  if (socket.destroyed) return;
   if (status < 0) {
     const code = getSystemErrorName(status);
     socket.destroy(Object.assign(new Error(`write ${code}`), { errno: status, code, syscall: 'write' }));
@@ -144,7 +145,7 @@ export function writeDirect(socket: Socket, data: string | Uint8Array): boolean 
     socket.writableCorked !== 0 ||
     socket.writableEnded ||
     socket.destroyed ||
-    (queuedDirect !== 0 && handle.writeQueueSize !== 0)
+    (queuedDirect !== 0 && queuedBytes.has(socket))
   ) {
     return false;
   }
@@ -154,6 +155,7 @@ export function writeDirect(socket: Socket, data: string | Uint8Array): boolean 
     // libuv queued the rest: this request is the write's until it completes.
     spare = null;
     queuedDirect++;
+    queuedBytes.set(socket, data.length);
     req.handle = handle;
     req.socket = socket;
     if (typeof data !== 'string') req.buffer = data;
@@ -167,8 +169,13 @@ export function writeDirect(socket: Socket, data: string | Uint8Array): boolean 
   return true;
 }
 
-/** Bytes written to `socket` that the kernel has not taken yet: `Writable`'s and libuv's queues. */
+/**
+ * Bytes written to `socket` that the kernel has not taken yet (at most: a queued direct write
+ * counts whole): Writable's, in flight or buffered, and a direct write's. Not the handle's
+ * `writeQueueSize`, which holds Writable's in-flight bytes too: counted twice, a socket could
+ * look fuller than Writable's high-water mark while Writable, below it, will never emit 'drain'.
+ */
 export function unsentBytes(socket: Socket): number {
-  const handle = (socket as unknown as { _handle: { writeQueueSize?: number } | null })._handle;
-  return socket.writableLength + (handle?.writeQueueSize ?? 0);
+  const n = socket.writableLength;
+  return queuedDirect === 0 ? n : n + (queuedBytes.get(socket) ?? 0);
 }
