@@ -43,6 +43,15 @@ function forkChild(): ChildProcess {
  */
 const ANSWER_MS = 60_000;
 
+/**
+ * The configuration process did not answer in time (`code` CONFIG_PROCESS_TIMEOUT). Not an
+ * internal error: the same input would hang again, so the file provider asks again only once
+ * the files change.
+ */
+export class ConfigProcessTimeout extends Error {
+  readonly code = 'CONFIG_PROCESS_TIMEOUT';
+}
+
 function answerMs(): number {
   const ms = Number(process.env['TM_CONFIG_PROCESS_TIMEOUT_MS']);
   return Number.isFinite(ms) && ms > 0 ? ms : ANSWER_MS;
@@ -91,7 +100,12 @@ function ask(q: ConfigQuestion, keep = false): Promise<ConfigAnswer> {
       child.kill('SIGKILL');
       // Answered, but did not exit: the answer stands.
       if (answer !== undefined) resolve(answer);
-      else reject(new Error(`the configuration process did not answer within ${limit / 1000} s; killed`));
+      else
+        reject(
+          new ConfigProcessTimeout(
+            `the configuration process did not answer within ${limit / 1000} s; killed`,
+          ),
+        );
     }, limit);
     child.once('message', onMessage);
     child.once('error', onError);

@@ -3,8 +3,10 @@ import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import { ConfigProcessTimeout } from '../../config-process/client.ts';
 import type { ProviderUpdate } from '../provider.ts';
-import { FileProvider, type FileProviderOptions } from './file-provider.ts';
+import { FileProvider, type FileProviderOptions, type FileValidator } from './file-provider.ts';
+import { updateFrom } from './validate-sources.ts';
 
 /** Real fs events take a few ms; a deadline turns a missed event into a failure, not a hang. */
 const DEADLINE_MS = 5000;
@@ -210,6 +212,41 @@ describe('FileProvider', () => {
     await writeFile(join(dir, 'dyn.yaml.tmp'), dyn('other'));
     await rename(join(dir, 'dyn.yaml.tmp'), file);
     assert.deepEqual(routers(await pending), ['other']);
+  });
+
+  it('after a configuration process timed out, asks again only once the files change', async (t) => {
+    const dir = await tempDir(t);
+    const file = join(dir, 'dyn.yaml');
+    await writeFile(file, dyn('slow'));
+    let asked = 0;
+    const validate: FileValidator = (read, validation) => {
+      asked++;
+      if (read.texts.some((x) => x.text.includes('slow'))) {
+        // What config-process/client.ts throws when its child did not answer in time.
+        throw new ConfigProcessTimeout('the configuration process did not answer within 60 s; killed');
+      }
+      return updateFrom(read, validation);
+    };
+    const { next, scan } = start(t, { filename: file, watch: true, validate });
+    const first = await next();
+    assert.equal(first.config, undefined);
+    assert.deepEqual(
+      first.issues.map((i) => i.message),
+      ['cannot load the configuration (the configuration process did not answer within 60 s; killed)'],
+    );
+    assert.equal(asked, 1);
+    const pending = next(); // the watch loop runs while an update is asked for
+    // The re-read after watching starts, then the same bytes again: no new question.
+    assert.equal(await scan(), false);
+    const rescan = scan();
+    await writeFile(join(dir, 'dyn.yaml.tmp'), dyn('slow'));
+    await rename(join(dir, 'dyn.yaml.tmp'), file);
+    assert.equal(await rescan, false);
+    assert.equal(asked, 1, 'the same input was asked again');
+    await writeFile(join(dir, 'dyn.yaml.tmp'), dyn('fast'));
+    await rename(join(dir, 'dyn.yaml.tmp'), file);
+    assert.deepEqual(routers(await pending), ['fast']);
+    assert.equal(asked, 2);
   });
 
   it('survives the file being missing for a while', async (t) => {

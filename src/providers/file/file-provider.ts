@@ -98,10 +98,14 @@ export class FileProvider implements Provider {
         return await reload();
       } catch (e) {
         // A bug in reading or checking must not end the watch loop: hot reload would stop for
-        // good. Report it like any rejected update; the next change is read again.
-        lastInput = undefined;
+        // good. Report it like any rejected update; the next change is read again. A
+        // configuration process that timed out (config-process/client.ts) is asked again only
+        // when the files change: the same input would hang another child for as long.
+        const timedOut = (e as { code?: unknown } | null)?.code === 'CONFIG_PROCESS_TIMEOUT';
+        if (!timedOut) lastInput = undefined;
         lastOutput = undefined;
-        const message = `cannot load the configuration (internal error: ${e instanceof Error ? e.message : String(e)})`;
+        const why = e instanceof Error ? e.message : String(e);
+        const message = `cannot load the configuration (${timedOut ? why : `internal error: ${why}`})`;
         return { config: undefined, issues: [{ severity: 'error', message, path: [] }] };
       }
     };
