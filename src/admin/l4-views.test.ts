@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { type AddressInfo, createServer, type Server } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
+import { freePort as closedPort } from '../../test/helpers/free-port.ts';
 import { loadDynamic } from '../config/dynamic/load.ts';
 import { createLogger } from '../core/logger.ts';
 import type { Provider, ProviderUpdate } from '../providers/provider.ts';
@@ -36,17 +37,6 @@ async function listening(t: TestContext): Promise<Server> {
   await once(s, 'listening');
   t.after(() => s.close());
   return s;
-}
-
-/** A port nothing listens on (bound once, then closed). */
-async function closedPort(): Promise<number> {
-  const s = createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as AddressInfo).port;
-  s.close();
-  await once(s, 'close');
-  return port;
 }
 
 interface Setup {

@@ -8,6 +8,7 @@ import {
 } from 'node:http';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
+import { freePort as closedPort } from '../../test/helpers/free-port.ts';
 import { startUnacceptingUpstream } from '../../test/helpers/stuck-upstream.ts';
 import { Counter } from '../../test/helpers/wait.ts';
 import { type ActiveCheckOptions, activeCheckOptions } from './active-options.ts';
@@ -92,16 +93,6 @@ async function silentOrigin(t: TestContext): Promise<Origin & { readonly receive
     });
   });
   return { ...(await listen(t, server)), received: () => received };
-}
-
-/** A port with nothing listening on it. */
-async function closedPort(): Promise<number> {
-  const server = createNetServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const port = (server.address() as { port: number }).port;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 function status(code: number, headers: Record<string, string> = {}) {

@@ -10,7 +10,6 @@
  * listening socket never refuses, a new worker appears.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Backend, startBackend } from '../helpers/backends.ts';
@@ -25,6 +24,7 @@ import {
   paths,
 } from '../helpers/chaos.ts';
 import { FakeUpstream, type UpstreamConnection } from '../helpers/fake-upstream.ts';
+import { freePort as closedPort } from '../helpers/free-port.ts';
 import { type KillableBackend, startKillableBackend } from '../helpers/killable-backend.ts';
 import { startLoad } from '../helpers/load.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
@@ -61,14 +61,6 @@ function slow(headDelayMs: number) {
       }
     }
   };
-}
-
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 describe('chaos: upstream faults under load', { concurrency: false }, () => {

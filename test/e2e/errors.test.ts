@@ -8,17 +8,9 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { curl } from '../helpers/curl.ts';
 import { FakeUpstream, httpResponse, type UpstreamConnection } from '../helpers/fake-upstream.ts';
+import { freePort as closedPort } from '../helpers/free-port.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { header, rawRequest } from '../helpers/raw-client.ts';
-
-/** A port nothing listens on: bound once by us, then released. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
-}
 
 /** The `request failed` log line for `path`. */
 function failedLine(proxy: ProxyProcess, path: string): Promise<LogLine> {

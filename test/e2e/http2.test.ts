@@ -17,6 +17,7 @@ import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
+import { freePort as closedPort } from '../helpers/free-port.ts';
 import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { rawRequest } from '../helpers/raw-client.ts';
@@ -157,14 +158,6 @@ async function startDyingBackend(): Promise<{ port: number; close: () => Promise
     port: (server.address() as net.AddressInfo).port,
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
-}
-
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  await new Promise<void>((resolve) => s.listen(0, '127.0.0.1', resolve));
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 for (const engine of H2_ENGINES) {

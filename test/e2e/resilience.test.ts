@@ -12,6 +12,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type CurlResult, curl } from '../helpers/curl.ts';
+import { freePort as closedPort } from '../helpers/free-port.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { header, parseResponses, rawRequest } from '../helpers/raw-client.ts';
 import { Counter, DEFAULT_WAIT_MS, waitForLogFrom, within } from '../helpers/wait.ts';
@@ -130,16 +131,6 @@ async function startServer(name: string, mode: Mode): Promise<TestServer> {
       }),
   };
   return self;
-}
-
-/** A port nothing listens on: bound once by us, then released. */
-async function closedPort(): Promise<number> {
-  const s = net.createServer();
-  s.listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const port = (s.address() as net.AddressInfo).port;
-  await new Promise<void>((resolve) => s.close(() => resolve()));
-  return port;
 }
 
 // ---------------------------------------------------------------------------------------------

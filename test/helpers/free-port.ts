@@ -12,7 +12,8 @@ import { createServer } from 'node:net';
  * it and the kernel splits the connections between them: a test's curl then met another test's
  * listener ("Received HTTP/0.9", failed once in a full run). Ports below
  * `ip_local_port_range` are never given out by port 0, so only another caller of this function
- * could take the same one, one chance in thousands, and not silently.
+ * could take the same one, one chance in thousands, and not silently. Tests that want a port
+ * nobody listens on (connection refused) use it as `closedPort` for the same reason.
  */
 export async function freePort(): Promise<number> {
   const low = ephemeralLow();
