@@ -24,6 +24,9 @@ export interface Http1SinkOwner {
   detachForTunnel(): Buffer | null;
 }
 
+/** Bodies up to this size are written as part of the head's string (writeHead). */
+const SMALL_BODY = 1024;
+
 function uncork(socket: Socket): void {
   socket.uncork();
 }
@@ -111,8 +114,11 @@ export class Http1Sink implements ClientSink {
     s += '\r\n';
     const socket = this.socket;
     if (body !== null) {
-      // Head and whole body in one buffer, one write(2): no cork, no writev, no tick.
+      // Head and whole body in one write(2): no cork, no writev, no tick. A small body goes in
+      // the head's string (latin1 maps every byte to itself and back): cheaper than a buffer
+      // for the two, ~0.5 µs for 12 bytes, ~0.2 µs for 1 KiB (docs/performance.md).
       const n = bodyEnd - bodyStart;
+      if (n <= SMALL_BODY && writeDirect(socket, s + body.latin1Slice(bodyStart, bodyEnd))) return close;
       const out = Buffer.allocUnsafe(s.length + n);
       out.latin1Write(s, 0, s.length);
       body.copy(out, s.length, bodyStart, bodyEnd);

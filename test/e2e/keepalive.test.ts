@@ -159,6 +159,26 @@ describe('keep-alive', () => {
     }
   });
 
+  it('relays small and larger bodies byte for byte, every byte value', async () => {
+    const bytes = Buffer.alloc(256);
+    for (let i = 0; i < 256; i++) bytes[i] = i;
+    const bodies = [bytes, Buffer.concat([bytes, bytes, bytes, bytes]), Buffer.concat(Array(20).fill(bytes))];
+    const b = await startBackend((req, res) => {
+      res.end(bodies[Number(req.url?.slice(1))]);
+    });
+    const p = await startProxy({ config: simpleConfig([b.url]).replace('DEBUG', 'INFO') });
+    try {
+      for (let i = 0; i < bodies.length; i++) {
+        const r = await rawRequest(p.port, get(`/${i}`), { responses: 1, timeoutMs: 5000 });
+        assert.equal(r.responses[0]!.status, 200);
+        assert.deepEqual(r.responses[0]!.body, bodies[i], `body ${i} (${bodies[i]!.length} bytes)`);
+      }
+    } finally {
+      await p.stop();
+      await b.close();
+    }
+  });
+
   it('answers requests sent one at a time on the same raw connection', async () => {
     const c = await RawSession.open(proxy.port);
     try {
