@@ -110,13 +110,18 @@ function onComplete(this: WriteReq, status: number): void {
   queuedBytes.delete(socket);
   if (socket.destroyed) return;
   if (status < 0) {
-    const code = getSystemErrorName(status);
-    socket.destroy(Object.assign(new Error(`write ${code}`), { errno: status, code, syscall: 'write' }));
+    socket.destroy(writeError(status));
     return;
   }
   // The kernel took the rest. Writable never saw this write, so it will not say the socket can
   // take more: say it here, unless Writable itself waits to ('drain' once its own bytes are out).
   if (!socket.writableNeedDrain) socket.emit('drain');
+}
+
+/** The error a failed write destroys its socket with, as Node's own (`write EPIPE`). */
+function writeError(errno: number): Error {
+  const code = getSystemErrorName(errno);
+  return Object.assign(new Error(`write ${code}`), { errno, code, syscall: 'write' });
 }
 
 function newReq(): WriteReq {
@@ -162,11 +167,15 @@ export function writeDirect(socket: Socket, data: string | Uint8Array): boolean 
   } else {
     spare = req;
   }
-  if (err !== 0) {
-    const code = getSystemErrorName(err);
-    socket.destroy(Object.assign(new Error(`write ${code}`), { errno: err, code, syscall: 'write' }));
-  }
+  if (err !== 0) socket.destroy(writeError(err));
   return true;
+}
+
+/** `data` written now if the handle can take it directly (writeDirect), else by `socket.write`. */
+export function writeOut(socket: Socket, data: string | Uint8Array): void {
+  if (writeDirect(socket, data)) return;
+  if (typeof data === 'string') socket.write(data, 'latin1');
+  else socket.write(data);
 }
 
 /**

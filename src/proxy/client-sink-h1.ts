@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { writeDirect } from '../core/direct-write.ts';
+import { writeDirect, writeOut } from '../core/direct-write.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
@@ -118,15 +118,16 @@ export class Http1Sink implements ClientSink {
       // the head's string (latin1 maps every byte to itself and back): cheaper than a buffer
       // for the two, ~0.5 µs for 12 bytes, ~0.2 µs for 1 KiB (docs/performance.md).
       const n = bodyEnd - bodyStart;
+      // Not direct-writable (TLS, a busy socket): the buffer below, as before.
       if (n <= SMALL_BODY && writeDirect(socket, s + body.latin1Slice(bodyStart, bodyEnd))) return close;
       const out = Buffer.allocUnsafe(s.length + n);
       out.latin1Write(s, 0, s.length);
       body.copy(out, s.length, bodyStart, bodyEnd);
-      if (!writeDirect(socket, out)) socket.write(out);
+      writeOut(socket, out);
       return close;
     }
     if (kind === BODY_NONE) {
-      if (!writeDirect(socket, s)) socket.write(s, 'latin1');
+      writeOut(socket, s);
       return close;
     }
     // Body bytes follow in this same turn more often than not: send them with the head.

@@ -1,5 +1,5 @@
 import type { Socket } from 'node:net';
-import { unsentBytes, writeDirect } from '../core/direct-write.ts';
+import { unsentBytes, writeOut } from '../core/direct-write.ts';
 import { ProxyError, upstreamError } from '../core/errors.ts';
 import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import type { HeaderList } from '../core/headers.ts';
@@ -176,7 +176,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     const head = this.#pendingHead;
     if (head === null) return;
     this.#pendingHead = null;
-    if (!writeDirect(this.socket, head)) this.socket.write(head, 'latin1');
+    writeOut(this.socket, head);
   }
 
   sendBody(buf: Buffer, start: number, end: number): boolean {
