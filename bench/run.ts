@@ -499,13 +499,20 @@ async function runLatencyMode(
     if (nginxMax === undefined) throw new Fatal("--mode latency: no run measured nginx's maximum rate");
   }
   const rate = Math.floor(nginxMax / 2);
-  const latencyCtx: MeasureContext = { ...ctx, rate };
+  const { rateScale } = ctx.options;
+  for (const name of rateScale.keys()) {
+    if (!proxies.some((p) => p.name === name))
+      throw new Fatal(`--rate-scale ${name}: no such proxy in this run`);
+  }
+  /** A proxy's constant rate: the common one, times its --rate-scale factor. */
+  const rateOf = (name: string) => Math.floor(rate * (rateScale.get(name) ?? 1));
+  const scaled = [...rateScale].map(([name, f]) => `${name} at ${f}× (${rateOf(name)} req/s)`);
   console.log(
     `
 --mode latency: ${MODE_INFO.latency.describe}
 ` +
       `nginx's maximum ${Math.round(nginxMax)} req/s (${ctx.options.rate === undefined ? 'median of the wrk runs' : '--rate'}) ` +
-      `→ ${rate} req/s over ${connections} connections
+      `→ ${rate} req/s over ${connections} connections${scaled.length > 0 ? `; ${scaled.join(', ')}` : ''}
 ` +
       `${header.proxies.join(', ')}: ${rounds} rounds × ${durationS}s (+${warmupS}s warm-up); ` +
       `proxy+backend on CPU ${PROXY_CPU}, client on CPU ${CLIENT_CPU}
@@ -515,9 +522,9 @@ async function runLatencyMode(
   for (let round = 1; round <= rounds; round++) {
     for (const spec of rotate(proxies, round - 1)) {
       if (ctx.backend.exitInfo !== undefined) throw new Fatal('the backend nginx exited; stopping');
-      const record = await measureRun(latencyCtx, spec, round);
+      const record = await measureRun({ ...ctx, rate: rateOf(spec.name) }, spec, round);
       runs.push(record);
-      console.log(formatLatencyRun(record, rate));
+      console.log(formatLatencyRun(record, rateOf(spec.name)));
       if (!record.ok && record.logTail !== '') console.log(indent(record.logTail));
       if (record.ok && record.profile) console.log(indent(formatProfile(record.profile, REPO_ROOT)));
       await sleep(PAUSE_BETWEEN_RUNS_MS);
@@ -529,7 +536,7 @@ async function runLatencyMode(
 --mode latency: medians over ${rounds} rounds at ${rate} req/s (target: p99 ≤ nginx's p99 + ${P99_MARGIN_MS} ms; ` +
       'late p99: how late the client itself sent, ms)',
   );
-  console.log(formatLatencySummary(summary, rate));
+  console.log(formatLatencySummary(summary, rateOf));
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${header.startedAt.replaceAll(':', '-')}-latency.json`);
   const body = {
@@ -538,6 +545,7 @@ async function runLatencyMode(
     nginxMaxRate: nginxMax,
     nginxMaxFrom: ctx.options.rate === undefined ? 'wrk' : '--rate',
     rate,
+    rates: Object.fromEntries(proxies.map((p) => [p.name, rateOf(p.name)])),
     summary,
     nginxMaxRuns: maxRuns,
     runs,

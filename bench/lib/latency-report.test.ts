@@ -138,6 +138,20 @@ describe('latency report lines and table', () => {
     assert.match(nginx!, /\+0\.00\s+yes$/);
     assert.match(slow!, /\+2\.00\s+NO {2}\(client-limited in 1 of 1\)$/);
   });
+
+  it("prints each proxy's own target with --rate-scale, and says it differs from nginx's", () => {
+    const table = formatLatencySummary(
+      summarizeLatency(
+        ['nginx', 'w1', 'w2'],
+        [ok('nginx', 1, report(1)), ok('w1', 1, report(1)), ok('w2', 1, report(1))],
+      ),
+      (name) => (name === 'w2' ? 200 : 100),
+    );
+    const [, nginx, w1, w2] = table.split('\n');
+    assert.match(nginx!, /^nginx\s+100\s/);
+    assert.doesNotMatch(w1!, /nginx at/);
+    assert.match(w2!, /^w2\s+200\s.*\(at 200 req\/s, nginx at 100\)$/);
+  });
 });
 
 describe('parseLatencyReport', () => {

@@ -160,7 +160,15 @@ export function formatLatencyRun(r: RunRecord, target: number): string {
   );
 }
 
-export function formatLatencySummary(rows: readonly LatencyRow[], target: number): string {
+/**
+ * The table of medians. `target` is the common rate, or each proxy's own (`--rate-scale`): a row
+ * whose target differs from nginx's says so, since its p99 is then not comparable with nginx's.
+ */
+export function formatLatencySummary(
+  rows: readonly LatencyRow[],
+  target: number | ((name: string) => number),
+): string {
+  const targetOf = typeof target === 'number' ? () => target : target;
   const cols: Array<[string, number]> = [
     ['proxy', 10],
     ['target', 6],
@@ -179,7 +187,10 @@ export function formatLatencySummary(rows: readonly LatencyRow[], target: number
     cells.map((c, i) => (i === 0 ? c.padEnd(cols[i]![1]) : c.padStart(cols[i]![1]))).join('  ');
   const out = [line(cols.map(([t]) => t))];
   for (const s of rows) {
+    const own = targetOf(s.name);
+    const common = targetOf('nginx');
     const notes = [
+      ...(own !== common ? [`at ${own} req/s, nginx at ${common}`] : []),
       ...(s.failedRuns > 0 ? [`${s.failedRuns}/${s.runs} runs failed`] : []),
       ...(s.clientLimitedRuns > 0
         ? [`client-limited in ${s.clientLimitedRuns} of ${s.runs - s.failedRuns}`]
@@ -188,7 +199,7 @@ export function formatLatencySummary(rows: readonly LatencyRow[], target: number
     out.push(
       line([
         s.name,
-        String(target),
+        String(own),
         num(s.achievedRate, 0),
         num(s.p50Ms, 2),
         num(s.p99Ms, 2),

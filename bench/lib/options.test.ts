@@ -18,6 +18,7 @@ describe('parseOptions', () => {
       nginxVariants: [],
       headers: [],
       rate: undefined,
+      rateScale: new Map(),
       spread: false,
       help: false,
     });
@@ -105,6 +106,28 @@ describe('parseOptions', () => {
     assert.throws(() => parseOptions(['--rate', '25000']), /--rate is for --mode latency only/);
     assert.throws(() => parseOptions(['--mode=latency', '--rate=1']), /at least 2/);
     assert.throws(() => parseOptions(['--mode=latency', '--rate=1.5']), /--rate must be a positive integer/);
+  });
+
+  it('reads --rate-scale per proxy for --mode latency, and refuses malformed or stray ones', () => {
+    const o = parseOptions(['--mode=latency', '--rate-scale', 'w2=2', '--rate-scale', 'w4=4.5']);
+    assert.deepEqual(
+      [...o.rateScale],
+      [
+        ['w2', 2],
+        ['w4', 4.5],
+      ],
+    );
+    assert.throws(() => parseOptions(['--rate-scale', 'w2=2']), /--rate-scale is for --mode latency only/);
+    for (const bad of ['w2=0', 'w2=-1', 'w2=x', 'w2=', '=2', 'W2=2']) {
+      assert.throws(
+        () => parseOptions(['--mode=latency', '--rate-scale', bad]),
+        /--rate-scale must look like/,
+      );
+    }
+    assert.throws(
+      () => parseOptions(['--mode=latency', '--rate-scale', 'w2=2', '--rate-scale', 'w2=3']),
+      /w2 given twice/,
+    );
   });
 
   it('rejects unknown flags and stray arguments', () => {

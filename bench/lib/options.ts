@@ -33,6 +33,11 @@ export interface BenchOptions {
   readonly headers: readonly string[];
   /** `--mode latency`: nginx's maximum rate (req/s) instead of measuring it; the load runs at half. */
   readonly rate: number | undefined;
+  /**
+   * `--mode latency`: proxies that run at a multiple of the common rate (`--rate-scale n=F`), e.g.
+   * two workers at twice one worker's rate: the same load per worker (docs/benchmarking.md#workers).
+   */
+  readonly rateScale: ReadonlyMap<string, number>;
   /** No pinning: proxy, backend and client may each run on every CPU (workers, one per core). */
   readonly spread: boolean;
   readonly help: boolean;
@@ -71,6 +76,8 @@ export const USAGE = `usage: npm run bench -- [options]
                     an Authorization for the auth middlewares' runs
   --rate N          latency mode: take nginx's maximum rate as N req/s instead of
                     measuring it (the load then runs at N/2)
+  --rate-scale n=F  latency mode: run proxy <n> at F times the common rate (repeatable),
+                    e.g. two workers at twice one worker's rate: the same load per worker
   --spread          pin nothing: proxy, backend and client may run on every CPU (for
                     workers: with N workers each can have a core; the default pins the
                     proxy and backend to CPU 1 and the client to CPU 0)
@@ -130,6 +137,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       'nginx-variant': { type: 'string', multiple: true },
       header: { type: 'string', multiple: true },
       rate: { type: 'string' },
+      'rate-scale': { type: 'string', multiple: true },
       profile: { type: 'boolean', default: false },
       spread: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -157,6 +165,19 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
   if (rate !== undefined && !modes.includes('latency')) throw new Error('--rate is for --mode latency only');
   if (rate !== undefined && rate < 2)
     throw new Error('--rate must be at least 2 (the load runs at half of it)');
+  const rateScale = new Map<string, number>();
+  for (const raw of values['rate-scale'] ?? []) {
+    const { name, config: factor } = parseVariant(raw, '--rate-scale', 'factor');
+    const f = Number(factor);
+    if (!Number.isFinite(f) || f <= 0 || factor.trim() === '') {
+      throw new Error(`--rate-scale must look like name=factor with a factor above 0, got "${raw}"`);
+    }
+    if (rateScale.has(name)) throw new Error(`--rate-scale: ${name} given twice`);
+    rateScale.set(name, f);
+  }
+  if (rateScale.size > 0 && !modes.includes('latency')) {
+    throw new Error('--rate-scale is for --mode latency only');
+  }
   return {
     modes,
     rounds: positiveInt('--rounds', values.rounds, 3),
@@ -171,6 +192,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     nginxVariants,
     headers: (values.header ?? []).map(parseHeader),
     rate,
+    rateScale,
     spread: values.spread,
     help: values.help,
   };
