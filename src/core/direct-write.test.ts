@@ -82,6 +82,7 @@ describe('writeDirect', () => {
     const c = await client(p.port);
     const peer = await p.accepted;
     c.cork();
+    assert.equal(writeDirect(c, 'W'), false, 'corked with nothing in it');
     c.write('a');
     assert.equal(writeDirect(c, 'X'), false, 'corked');
     c.uncork();

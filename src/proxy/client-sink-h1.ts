@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { writeDirect, writeOut } from '../core/direct-write.ts';
+import { directHandle, writeOut, writeToHandle } from '../core/direct-write.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
@@ -118,8 +118,14 @@ export class Http1Sink implements ClientSink {
       // the head's string (latin1 maps every byte to itself and back): cheaper than a buffer
       // for the two, ~0.5 µs for 12 bytes, ~0.2 µs for 1 KiB (docs/performance.md).
       const n = bodyEnd - bodyStart;
-      // Not direct-writable (TLS, a busy socket): the buffer below, as before.
-      if (n <= SMALL_BODY && writeDirect(socket, s + body.latin1Slice(bodyStart, bodyEnd))) return close;
+      if (n <= SMALL_BODY) {
+        // Not direct-writable (TLS, a busy socket): the buffer below, with no string made first.
+        const handle = directHandle(socket);
+        if (handle !== null) {
+          writeToHandle(socket, handle, s + body.latin1Slice(bodyStart, bodyEnd));
+          return close;
+        }
+      }
       const out = Buffer.allocUnsafe(s.length + n);
       out.latin1Write(s, 0, s.length);
       body.copy(out, s.length, bodyStart, bodyEnd);
