@@ -8,9 +8,7 @@
  * window of the measured load to leave start-up and warm-up out. See docs/performance.md.
  */
 import { readFileSync } from 'node:fs';
-
-const LINE =
-  /\]\s+(\d+) ms: (Scavenge|Mark-Compact|Minor Mark-Sweep)[^,]*, pooled: [\d.]+ MB, ([\d.]+) \/ [\d.]+ ms(?: \(\+ ([\d.]+) ms in \d+ steps)?/;
+import { parseV8GcLine } from './lib/gc-trace.ts';
 
 const [file, fromArg, toArg] = process.argv.slice(2);
 if (file === undefined) {
@@ -25,15 +23,15 @@ let steps = 0;
 let first = Number.POSITIVE_INFINITY;
 let last = 0;
 for (const line of readFileSync(file, 'utf8').split('\n')) {
-  const m = LINE.exec(line);
-  if (m === null) continue;
-  const t = Number(m[1]);
+  const e = parseV8GcLine(line);
+  if (e === null) continue;
+  const t = e.atS * 1000;
   if (t < from || t > to) continue;
   first = Math.min(first, t);
   last = Math.max(last, t);
-  pauses.push(Number(m[3]));
-  kinds[m[2]!] = (kinds[m[2]!] ?? 0) + 1;
-  if (m[4] !== undefined) steps += Number(m[4]);
+  pauses.push(e.pausesMs[0]!);
+  kinds[e.kind] = (kinds[e.kind] ?? 0) + 1;
+  steps += e.blockingMs - e.pausesMs[0]!;
 }
 pauses.sort((a, b) => a - b);
 const q = (p: number): number | null =>

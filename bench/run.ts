@@ -7,6 +7,7 @@ import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
 import { clockTicksPerSecond, commandExists, machine, pinSelf, toolVersions } from './lib/environment.ts';
+import { formatGcTable, summarizeGc } from './lib/gc-trace.ts';
 import { GRPC_BACKEND_PORT, grpcBackendCommand, probeGrpc } from './lib/grpc-mode.ts';
 import {
   formatLatencyRun,
@@ -375,6 +376,15 @@ async function main(argv: readonly string[]): Promise<number> {
   return allOk ? 0 : 1;
 }
 
+/** `--gc`: the GC table under a mode's summary (bench/lib/gc-trace.ts says what counts). */
+function printGcTable(names: readonly string[], runs: readonly RunRecord[], rounds: number): void {
+  console.log(
+    `\n--gc: garbage collection in the measured window, medians over ${rounds} rounds (pauses: V8's, Go's ` +
+      "stop-the-world phases; in GC: the serving thread's time in GC, per process)",
+  );
+  console.log(formatGcTable(summarizeGc(names, runs)));
+}
+
 /** Every round of one mode, its table and its results file; false when a run failed. */
 async function runMode(
   ctx: MeasureContext,
@@ -423,6 +433,7 @@ async function runMode(
     `\n--mode ${mode}: medians over ${rounds} rounds (vs nginx / vs caddy: CPU per ${per}, higher is better)`,
   );
   console.log(formatSummary(summarize(header.proxies, runs), mode));
+  if (ctx.options.gc) printGcTable(header.proxies, runs, rounds);
   console.log(`\nsaved ${saveResults(header, runs, false)}`);
   return runs.every((r) => r.ok);
 }
@@ -537,6 +548,7 @@ async function runLatencyMode(
       'late p99: how late the client itself sent, ms)',
   );
   console.log(formatLatencySummary(summary, rateOf));
+  if (ctx.options.gc) printGcTable(header.proxies, runs, rounds);
   mkdirSync(RESULTS_DIR, { recursive: true });
   const file = join(RESULTS_DIR, `${header.startedAt.replaceAll(':', '-')}-latency.json`);
   const body = {

@@ -1,6 +1,7 @@
 // `--mode latency`: what the constant-rate client reports, each proxy's medians over rounds, the
 // comparison with nginx of issue 15 §3 (p99 at half of nginx's maximum rate ≤ nginx's p99 + 1 ms),
 // and the run lines and table.
+import { formatGcRun } from './gc-trace.ts';
 import type { LatencySummary } from './latency-histogram.ts';
 import type { RunOk, RunRecord } from './run-record.ts';
 import { median } from './summary.ts';
@@ -156,6 +157,7 @@ export function formatLatencyRun(r: RunRecord, target: number): string {
     `p99=${l.p99Ms.toFixed(2)}ms  p99.9=${l.p999Ms.toFixed(2)}ms  max=${l.maxMs.toFixed(2)}ms  ` +
     `late p99=${rep.lateness.p99Ms.toFixed(3)}ms max=${rep.lateness.maxMs.toFixed(2)}ms  ` +
     `cpu=${r.cpuUsPerRequest.toFixed(1)}µs/req (${(r.cpuBusy * 100).toFixed(0)}% of a core)` +
+    formatGcRun(r.gc) +
     (flags.length > 0 ? `  ${flags.join('  ')}` : '')
   );
 }

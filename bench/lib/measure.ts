@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { mkdtemp } from 'node:fs/promises';
 import { join } from 'node:path';
 import { PROFILE_TOP, parseCpuProfile, topSelfTime } from './cpu-profile.ts';
+import { type GcWindow, gcStats, parseGcLog, processStartS, uptimeS } from './gc-trace.ts';
 import { grpcH2loadArgs, missingReplies, waitForGrpc } from './grpc-mode.ts';
 import { parseH2loadOutput, runH2load } from './h2load.ts';
 import { parseHandshakeReport, runHandshakeClient } from './handshakes.ts';
@@ -12,7 +13,14 @@ import { waitPortFree, waitReady } from './net-wait.ts';
 import type { BenchOptions } from './options.ts';
 import { sampleTree } from './proc-tree.ts';
 import type { ManagedProcess, ProcessSupervisor } from './process-group.ts';
-import { type BenchPaths, PROXY_HOST, type ProxySpec, proxyPort, proxyUrl } from './proxies.ts';
+import {
+  type BenchPaths,
+  PROXY_HOST,
+  type ProxyCommand,
+  type ProxySpec,
+  proxyPort,
+  proxyUrl,
+} from './proxies.ts';
 import type { ClientOutput, ProfileSummary, RunOk, RunRecord } from './run-record.ts';
 import { parseScriptReport, runScriptClient } from './script-client.ts';
 import { type BenchCertificate, TLS_SERVERNAME } from './tls-cert.ts';
@@ -177,12 +185,23 @@ async function checkTls(ctx: MeasureContext): Promise<TlsFacts | undefined> {
   return facts;
 }
 
+/**
+ * `--gc`: our proxy (and its workers, which inherit Node's flags) with `--trace-gc`, Caddy with
+ * `GODEBUG=gctrace=1`; the others have no GC (bench/lib/gc-trace.ts).
+ */
+function withGcTrace(spec: ProxySpec, cmd: ProxyCommand): ProxyCommand {
+  if (spec.ours) return { ...cmd, args: ['--trace-gc', ...cmd.args] };
+  if (cmd.file === 'caddy') return { ...cmd, env: { ...cmd.env, GODEBUG: 'gctrace=1' } };
+  return cmd;
+}
+
 async function loadAndMeasure(
   ctx: MeasureContext,
   spec: ProxySpec,
   proxy: ManagedProcess,
   round: number,
   startedAt: string,
+  gcWindow: { value?: GcWindow },
 ): Promise<RunOk> {
   if (spec.readiness === 'grpc') await waitForGrpc(spec.readinessUrl, spec.readyTimeoutMs, proxy);
   else await waitReady(spec.readinessUrl, spec.readyTimeoutMs, proxy, ctx.options.headers);
@@ -196,13 +215,24 @@ async function loadAndMeasure(
   }, RSS_SAMPLE_MS);
   const before = sampleTree(proxy.pid);
   const backendBefore = sampleTree(ctx.backend.pid);
+  const fromS = uptimeS();
   let output: ClientOutput;
   try {
     output = await load(ctx, ctx.options.durationS, true);
   } finally {
     clearInterval(sampler);
   }
+  const toS = uptimeS();
   const after = sampleTree(proxy.pid);
+  if (ctx.options.gc) {
+    // While the processes live: their start times place each GC line in or out of the window.
+    const startS: Record<string, number> = {};
+    for (const pid of after.pids) {
+      const s = processStartS(pid, ctx.clkTck);
+      if (s !== undefined) startS[String(pid)] = s;
+    }
+    gcWindow.value = { fromS, toS, startS, mainPid: proxy.pid };
+  }
   const backendAfter = sampleTree(ctx.backend.pid);
   loadRssKb = Math.max(loadRssKb, after.rssKb);
 
@@ -250,15 +280,17 @@ export async function measureRun(ctx: MeasureContext, spec: ProxySpec, round: nu
     ctx.options.profile && spec.ours ? `${spec.name}-r${round}-${Date.now()}.cpuprofile` : undefined;
   let proxy: ManagedProcess | undefined;
   let result: RunRecord;
+  const gcWindow: { value?: GcWindow } = {};
   try {
     await waitPortFree(PROXY_HOST, proxyPort(ctx.mode), 10_000);
-    const cmd = spec.command({ paths: ctx.paths, runDir, profileName });
+    const plain = spec.command({ paths: ctx.paths, runDir, profileName });
+    const cmd = ctx.options.gc ? withGcTrace(spec, plain) : plain;
     proxy = ctx.supervisor.spawn(spec.name, 'taskset', ['-c', String(PROXY_CPU), cmd.file, ...cmd.args], {
       ...(cmd.cwd === undefined ? {} : { cwd: cmd.cwd }),
       ...(cmd.env === undefined ? {} : { env: cmd.env }),
       output: { kind: 'file', path: join(runDir, 'proxy.log') },
     });
-    result = await loadAndMeasure(ctx, spec, proxy, round, startedAt);
+    result = await loadAndMeasure(ctx, spec, proxy, round, startedAt, gcWindow);
   } catch (err) {
     const error = err instanceof Error ? err.message : String(err);
     result = { ok: false, name: spec.name, mode: ctx.mode, round, startedAt, error, logTail: '' };
@@ -266,6 +298,13 @@ export async function measureRun(ctx: MeasureContext, spec: ProxySpec, round: nu
   // A profiled Node writes its (large) profile while exiting: give it time before SIGKILL.
   if (proxy) await ctx.supervisor.stop(proxy, profileName === undefined ? 5000 : 15_000);
   if (!result.ok) return { ...result, logTail: logTail(runDir) };
+  if (gcWindow.value !== undefined) {
+    // Read once the proxy has exited: V8 prints through stdio, which buffers when it is a file.
+    const events = parseGcLog(readFileSync(join(runDir, 'proxy.log'), 'utf8'));
+    const stats = gcStats(events, gcWindow.value);
+    // A runtime with a collector that logged none in the window is a proxy without GC to show.
+    if (events.length > 0) result = { ...result, gc: stats };
+  }
   if (profileName === undefined) return result;
   return { ...result, profile: readProfile(ctx, profileName) };
 }

@@ -13,6 +13,7 @@ describe('parseOptions', () => {
       streams: 10,
       only: undefined,
       profile: false,
+      gc: false,
       variants: [],
       builds: [],
       nginxVariants: [],
@@ -26,6 +27,10 @@ describe('parseOptions', () => {
 
   it('reads --spread (no pinning)', () => {
     assert.equal(parseOptions(['--spread']).spread, true);
+  });
+
+  it('reads --gc (trace garbage collection)', () => {
+    assert.equal(parseOptions(['--gc']).gc, true);
   });
 
   it('reads --build as another checkout of ours to run beside', () => {

@@ -25,6 +25,8 @@ export interface BenchOptions {
   /** Proxy names to run, in the order given; undefined means every known proxy. */
   readonly only: readonly string[] | undefined;
   readonly profile: boolean;
+  /** Trace garbage collection (ours: --trace-gc; Caddy: gctrace) and print the GC table. */
+  readonly gc: boolean;
   readonly variants: readonly Variant[];
   readonly builds: readonly Build[];
   /** Extra nginx runs with another config file (`--nginx-variant name=path.conf`). */
@@ -81,6 +83,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --spread          pin nothing: proxy, backend and client may run on every CPU (for
                     workers: with N workers each can have a core; the default pins the
                     proxy and backend to CPU 1 and the client to CPU 0)
+  --gc              trace garbage collection (ours: node --trace-gc, Caddy: GODEBUG=gctrace=1)
+                    and print the GC table: pauses p50/p99/max and the share of time in GC
   --profile         run our proxy with --cpu-prof and print the top self-time functions
   --help`;
 
@@ -139,6 +143,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
       rate: { type: 'string' },
       'rate-scale': { type: 'string', multiple: true },
       profile: { type: 'boolean', default: false },
+      gc: { type: 'boolean', default: false },
       spread: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -187,6 +192,7 @@ export function parseOptions(argv: readonly string[]): BenchOptions {
     streams: positiveInt('--streams', values.streams, 10),
     only,
     profile: values.profile,
+    gc: values.gc,
     variants,
     builds,
     nginxVariants,

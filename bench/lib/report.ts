@@ -1,4 +1,5 @@
 import { formatSelfTime, PROFILE_TOP } from './cpu-profile.ts';
+import { formatGcRun } from './gc-trace.ts';
 import { type BenchMode, MODE_INFO } from './modes.ts';
 import type { ProfileSummary, RunRecord } from './run-record.ts';
 import type { ProxySummary } from './summary.ts';
@@ -26,7 +27,8 @@ export function formatRun(r: RunRecord): string {
   const rate = rateLabel(info.unit, 'rps');
   return (
     `${head} ${rate}=${l.perSecond.toFixed(0).padStart(7)}  ${latency}  cpu=${r.cpuUsPerRequest.toFixed(1)}µs/${info.unit}` +
-    ` (${(r.cpuBusy * 100).toFixed(0)}% of a core)  rss idle=${mb(r.idleRssKb)}MB load=${mb(r.loadRssKb)}MB${errors}`
+    ` (${(r.cpuBusy * 100).toFixed(0)}% of a core)  rss idle=${mb(r.idleRssKb)}MB load=${mb(r.loadRssKb)}MB${errors}` +
+    formatGcRun(r.gc)
   );
 }
 

@@ -1,4 +1,5 @@
 import type { SelfTimeRow } from './cpu-profile.ts';
+import type { GcStats } from './gc-trace.ts';
 import type { H2loadResult } from './h2load.ts';
 import type { HandshakeClientReport } from './handshakes.ts';
 import type { LatencyReport } from './latency-report.ts';
@@ -67,6 +68,8 @@ export interface RunOk {
   /** TLS modes: what a probe handshake negotiated after readiness. */
   readonly tls?: TlsFacts;
   readonly profile?: ProfileSummary;
+  /** `--gc`: collections inside the measured window (absent for a proxy without GC). */
+  readonly gc?: GcStats;
 }
 
 export interface RunFailed {
