@@ -16,6 +16,7 @@
  * process's start from /proc/<pid>/stat, so a line is kept when it falls inside the window.
  */
 import { readFileSync } from 'node:fs';
+import { median } from './summary.ts';
 
 /** One collection as a trace line reports it. */
 export interface GcEvent {
@@ -170,13 +171,6 @@ export interface GcRow {
   readonly share: number | null;
   /** Serving-thread GC time per completed request, µs (comparable with CPU per request). */
   readonly usPerRequest: number | null;
-}
-
-function median(values: readonly number[]): number | null {
-  if (values.length === 0) return null;
-  const s = [...values].sort((a, b) => a - b);
-  const mid = s.length >> 1;
-  return s.length % 2 === 1 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
 /** One row per proxy, from its successful runs. */
