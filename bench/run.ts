@@ -6,7 +6,14 @@ import { availableParallelism, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
-import { clockTicksPerSecond, commandExists, machine, pinSelf, toolVersions } from './lib/environment.ts';
+import {
+  clockTicksPerSecond,
+  commandExists,
+  machine,
+  pinSelf,
+  pinTree,
+  toolVersions,
+} from './lib/environment.ts';
 import { formatGcTable, summarizeGc } from './lib/gc-trace.ts';
 import { GRPC_BACKEND_PORT, grpcBackendCommand, probeGrpc } from './lib/grpc-mode.ts';
 import {
@@ -15,8 +22,8 @@ import {
   P99_MARGIN_MS,
   summarizeLatency,
 } from './lib/latency-report.ts';
-import { CLIENT_CPU, type MeasureContext, measureRun, PROXY_CPU, spreadAcrossCpus } from './lib/measure.ts';
-import { type BenchMode, isL4, MODE_INFO } from './lib/modes.ts';
+import { CLIENT_CPU, type MeasureContext, measureRun, PROXY_CPU, useCpuLayout } from './lib/measure.ts';
+import { type BenchMode, type CpuLayout, cpuLayout, isL4, MODE_INFO } from './lib/modes.ts';
 import { portFree, waitForHttp, waitForTcp } from './lib/net-wait.ts';
 import { type BenchOptions, parseOptions, USAGE } from './lib/options.ts';
 import { measureOverloadRun } from './lib/overload.ts';
@@ -45,6 +52,7 @@ import { formatProfile, formatRun, formatSummary } from './lib/report.ts';
 import type { RunRecord } from './lib/run-record.ts';
 import { median, summarize } from './lib/summary.ts';
 import { type BenchCertificate, generateBenchCertificate } from './lib/tls-cert.ts';
+import { formatWorkersTable, pairWorkers } from './lib/workers-report.ts';
 
 const REPO_ROOT = resolve(fileURLToPath(new URL('..', import.meta.url)));
 const RESULTS_DIR = join(REPO_ROOT, 'bench/results');
@@ -81,6 +89,7 @@ const CLIENT_TOOLS: Readonly<Record<BenchMode, readonly string[]>> = {
   overload: [],
   // wrk measures nginx's maximum rate first, unless --rate gives it (checkMachine).
   latency: [],
+  workers: ['wrk'],
 };
 
 function checkMachine(plans: readonly ModePlan[], options: BenchOptions): void {
@@ -222,16 +231,36 @@ interface ModePlan {
   readonly proxies: readonly ProxySpec[];
 }
 
+/**
+ * Pins the next runs, the runner and the running backends to a mode's CPUs; nothing to do when
+ * they already are (every mode but `workers`, unless --spread).
+ */
+function applyCpuLayout(layout: CpuLayout, backends: readonly (ManagedProcess | undefined)[]): void {
+  if (layout.proxy === PROXY_CPU && layout.client === CLIENT_CPU) return;
+  useCpuLayout(layout);
+  pinSelf(layout.client);
+  for (const backend of backends) {
+    if (backend === undefined) continue;
+    const stuck = pinTree(backend.pid, layout.proxy);
+    if (stuck.length > 0)
+      throw new Fatal(
+        `taskset could not move the ${backend.name} (pids ${stuck.join(', ')}) to CPU ${layout.proxy}`,
+      );
+  }
+}
+
 function saveResults(header: Results, runs: readonly RunRecord[], interrupted: boolean): string {
   mkdirSync(RESULTS_DIR, { recursive: true });
   // The cleartext run keeps its historical name; the other modes add theirs.
   const suffix = header.mode === 'http' ? '' : `-${header.mode}`;
   const file = join(RESULTS_DIR, `${header.startedAt.replaceAll(':', '-')}${suffix}.json`);
+  const summary = summarize(header.proxies, runs);
   const body = {
     ...header,
     finishedAt: new Date().toISOString(),
     interrupted,
-    summary: summarize(header.proxies, runs),
+    summary,
+    ...(header.mode === 'workers' ? { workers: pairWorkers(summary) } : {}),
     runs,
   };
   writeFileSync(file, `${JSON.stringify(body, null, 2)}\n`);
@@ -262,7 +291,9 @@ async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   checkMachine(plans, options);
-  if (options.spread) spreadAcrossCpus(availableParallelism());
+  // The first mode's CPUs; each mode then moves the runner and the backends to its own.
+  const layoutOf = (mode: BenchMode) => cpuLayout(mode, options.spread, availableParallelism());
+  useCpuLayout(layoutOf(plans[0]!.mode));
 
   const supervisor = new ProcessSupervisor();
   const tmpDir = mkdtempSync(join(tmpdir(), 'tm-bench-'));
@@ -333,6 +364,7 @@ async function main(argv: readonly string[]): Promise<number> {
 
   let allOk = true;
   for (const { mode, proxies } of plans) {
+    applyCpuLayout(layoutOf(mode), [backend, wsBackend, grpcBackend, l4Backend]);
     const header: Results = {
       startedAt: new Date().toISOString(),
       mode,
@@ -432,7 +464,15 @@ async function runMode(
   console.log(
     `\n--mode ${mode}: medians over ${rounds} rounds (vs nginx / vs caddy: CPU per ${per}, higher is better)`,
   );
-  console.log(formatSummary(summarize(header.proxies, runs), mode));
+  const summary = summarize(header.proxies, runs);
+  console.log(formatSummary(summary, mode));
+  if (mode === 'workers') {
+    console.log(
+      `\n--mode workers: one worker (1) vs two (2), medians over ${rounds} rounds ` +
+        '(cpu 2 vs 1: CPU per request of two workers against one, + costs more; req/s 2 vs 1: throughput ratio)',
+    );
+    console.log(formatWorkersTable(pairWorkers(summary)));
+  }
   if (ctx.options.gc) printGcTable(header.proxies, runs, rounds);
   console.log(`\nsaved ${saveResults(header, runs, false)}`);
   return runs.every((r) => r.ok);

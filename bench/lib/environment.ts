@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { availableParallelism, cpus, loadavg, release } from 'node:os';
+import { sampleTree } from './proc-tree.ts';
 
 /** The first non-empty output line of a command, or undefined when it cannot run at all. */
 function firstLine(file: string, args: readonly string[]): string | undefined {
@@ -46,10 +47,21 @@ export function clockTicksPerSecond(): number {
  * with wrk, not with the proxy. Children inherit it; proxies are re-pinned with taskset.
  */
 export function pinSelf(cpu: string): void {
-  spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(process.pid)], {
+  pinProcess(process.pid, cpu);
+}
+
+/** Restricts every thread of process `pid` to the CPUs `cpu` (a taskset list); false when taskset failed. */
+export function pinProcess(pid: number, cpu: string): boolean {
+  const r = spawnSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], {
     stdio: 'ignore',
     timeout: 5000,
   });
+  return r.error === undefined && r.status === 0;
+}
+
+/** Moves a process and its descendants (every thread) to the CPUs `cpu`; returns the pids it could not move. */
+export function pinTree(rootPid: number, cpu: string): number[] {
+  return sampleTree(rootPid).pids.filter((pid) => !pinProcess(pid, cpu));
 }
 
 export function machine(): Record<string, unknown> {

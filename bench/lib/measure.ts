@@ -8,7 +8,7 @@ import { parseH2loadOutput, runH2load } from './h2load.ts';
 import { parseHandshakeReport, runHandshakeClient } from './handshakes.ts';
 import { parseLatencyReport } from './latency-report.ts';
 import { errorTotal, loadStats } from './load-stats.ts';
-import { type BenchMode, MODE_INFO } from './modes.ts';
+import { type BenchMode, type CpuLayout, MODE_INFO, PINNED } from './modes.ts';
 import { waitPortFree, waitReady } from './net-wait.ts';
 import type { BenchOptions } from './options.ts';
 import { sampleTree } from './proc-tree.ts';
@@ -27,21 +27,21 @@ import { type BenchCertificate, TLS_SERVERNAME } from './tls-cert.ts';
 import { probeTls, type TlsFacts, tlsMismatch } from './tls-probe.ts';
 import { parseWrkOutput, runWrk } from './wrk.ts';
 
-/** The CPUs (a taskset list) of the proxy and its backend; of the client: one each, or all with --spread. */
-export let PROXY_CPU = '1';
+/** The CPUs (a taskset list) of the proxy and its backend; of the client: see cpuLayout. */
+export let PROXY_CPU = PINNED.proxy;
 /** What `--mode tcp-bulk` carries through one connection: 1 GiB. */
 const BULK_BYTES = 1 << 30;
-export let CLIENT_CPU = '0';
+export let CLIENT_CPU = PINNED.client;
 
 /**
- * `--spread`: every process may run on every CPU (no pinning). For workers, which a pinned run
- * time-slices on one core: with N workers the kernel can give each its own core, as a
- * production machine with a core per worker does (docs/benchmarking.md#workers).
+ * Sets the CPUs the next runs pin to (the runner re-pins itself and running backends). Unpinned
+ * (`--spread`, `--mode workers`) is for workers, which a pinned run time-slices on one core: with
+ * N workers the kernel can give each its own core, as a production machine with a core per
+ * worker does (docs/benchmarking.md#workers).
  */
-export function spreadAcrossCpus(cpuCount: number): void {
-  const all = cpuCount > 1 ? `0-${cpuCount - 1}` : '0';
-  PROXY_CPU = all;
-  CLIENT_CPU = all;
+export function useCpuLayout(layout: CpuLayout): void {
+  PROXY_CPU = layout.proxy;
+  CLIENT_CPU = layout.client;
 }
 const RSS_SAMPLE_MS = 200;
 

@@ -12,6 +12,7 @@ export const MODES = [
   'udp',
   'overload',
   'latency',
+  'workers',
 ] as const;
 export type BenchMode = (typeof MODES)[number];
 
@@ -33,6 +34,8 @@ export interface ModeInfo {
   /** Latency columns the client can give: wrk has a distribution, the others a mean and a max. */
   readonly latency: 'percentiles' | 'mean-max';
   readonly describe: string;
+  /** Nothing pinned in this mode, whatever --spread says: each worker of a proxy may have a core. */
+  readonly spread?: true;
 }
 
 export const MODE_INFO: Readonly<Record<BenchMode, ModeInfo>> = {
@@ -135,7 +138,36 @@ export const MODE_INFO: Readonly<Record<BenchMode, ModeInfo>> = {
     describe:
       "HTTP/1.1 keep-alive at a constant rate, half of nginx's maximum, timed from when each request was due (bench/lib/latency-client.ts)",
   },
+  workers: {
+    client: 'wrk',
+    tls: false,
+    unit: 'req',
+    alpn: undefined,
+    latency: 'percentiles',
+    describe:
+      'HTTP/1.1 keep-alive, cleartext (wrk), every proxy with one and with two workers, nothing pinned',
+    spread: true,
+  },
 };
+
+/** Which CPUs (taskset lists) the proxy and its backend, and the client and the runner, may use. */
+export interface CpuLayout {
+  readonly proxy: string;
+  readonly client: string;
+}
+
+/** The default: the client and the runner on CPU 0, the proxy and its backend on CPU 1. */
+export const PINNED: CpuLayout = { proxy: '1', client: '0' };
+
+/**
+ * A mode's layout: pinned, or every CPU for everything with `--spread` or in a mode that spreads
+ * (`--mode workers`: with N workers the kernel can give each its own core).
+ */
+export function cpuLayout(mode: BenchMode, spread: boolean, cpuCount: number): CpuLayout {
+  if (!spread && MODE_INFO[mode].spread !== true) return PINNED;
+  const all = cpuCount > 1 ? `0-${cpuCount - 1}` : '0';
+  return { proxy: all, client: all };
+}
 
 /** TCP and UDP modes: their own backend, peers and readiness (no HTTP anywhere). */
 export function isL4(mode: BenchMode): boolean {

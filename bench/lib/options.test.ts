@@ -86,6 +86,13 @@ describe('parseOptions', () => {
     assert.throws(() => parseOptions(['--warmup=-1']), /--warmup must be a non-negative integer/);
   });
 
+  it('reads --mode workers alone or after another mode, without turning --spread on', () => {
+    assert.deepEqual(parseOptions(['--mode', 'workers']).modes, ['workers']);
+    const o = parseOptions(['--mode=http,workers']);
+    assert.deepEqual(o.modes, ['http', 'workers']);
+    assert.equal(o.spread, false);
+  });
+
   it('expands --mode tls to the three TLS modes without repeating one named twice', () => {
     assert.deepEqual(parseOptions(['--mode=https,tls']).modes, ['https', 'h2', 'handshake']);
   });
@@ -93,7 +100,7 @@ describe('parseOptions', () => {
   it('rejects an unknown or empty --mode', () => {
     assert.throws(
       () => parseOptions(['--mode=quic']),
-      /unknown --mode "quic" \(known: http, https, h2, handshake, ws, compress, grpc, tcp-bulk, tcp-conn, udp, overload, latency, tls, l4\)/,
+      /unknown --mode "quic" \(known: http, https, h2, handshake, ws, compress, grpc, tcp-bulk, tcp-conn, udp, overload, latency, workers, tls, l4\)/,
     );
     assert.throws(() => parseOptions(['--mode=,']), /--mode needs at least one/);
     assert.throws(() => parseOptions(['--streams=0']), /--streams must be a positive integer/);

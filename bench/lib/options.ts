@@ -62,6 +62,9 @@ export const USAGE = `usage: npm run bench -- [options]
                     slowloris + 200 slow POSTs; RSS before, during, after
                     latency: p50/p99/p99.9 at a constant rate, half of nginx's
                     maximum (measured first with wrk), vs nginx's p99
+                    workers: as http, every proxy with one and two workers
+                    (nginx-2, haproxy-2, caddy-2, ours-2), nothing pinned;
+                    a second table compares each proxy's 2 with its 1
   --rounds N        interleaved rounds (default 3)
   --duration S      seconds of load per run (default 10)
   --warmup S        seconds of unmeasured load before each run (default 2)
@@ -71,7 +74,8 @@ export const USAGE = `usage: npm run bench -- [options]
   --variant n=file  also run our proxy as <n> with config <file> (repeatable)
   --build n=dir     also run our proxy as built in checkout <dir> (its bin/traffic.js, after
                     npm run build there) as <n>, with this mode's config: before/after runs;
-                    with --variant v too, also as <n>-v with v's config
+                    with --variant v too, also as <n>-v with v's config; in workers mode
+                    also as <n>-2 with two workers
   --nginx-variant n=file
                     also run nginx as <n> with config <file> (repeatable)
   --header 'N: v'   send this header field with every request (repeatable), e.g.
@@ -82,7 +86,8 @@ export const USAGE = `usage: npm run bench -- [options]
                     e.g. two workers at twice one worker's rate: the same load per worker
   --spread          pin nothing: proxy, backend and client may run on every CPU (for
                     workers: with N workers each can have a core; the default pins the
-                    proxy and backend to CPU 1 and the client to CPU 0)
+                    proxy and backend to CPU 1 and the client to CPU 0; --mode workers
+                    never pins)
   --gc              trace garbage collection (ours: node --trace-gc, Caddy: GODEBUG=gctrace=1)
                     and print the GC table: pauses p50/p99/max and the share of time in GC
   --profile         run our proxy with --cpu-prof and print the top self-time functions

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -171,5 +171,88 @@ describe('allProxies in the gRPC mode', () => {
     assert.match(args('haproxy'), /haproxy-grpc\.cfg/);
     assert.match(args('caddy'), /Caddyfile-grpc/);
     assert.match(args('ours'), /--config bench\/configs\/bench-grpc\.yaml$/);
+  });
+});
+
+describe('allProxies in the workers mode', () => {
+  const repoRoot = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+  const tmpDir = mkdtempSync(join(tmpdir(), 'tm-bench-workers-'));
+  after(() => rmSync(tmpDir, { recursive: true, force: true }));
+  const real: BenchPaths = { ...paths, repoRoot, peersDir: join(repoRoot, 'bench/peers'), tmpDir };
+  const all = allProxies([{ name: 'v', config: '/cfg/v.yaml' }], 'workers', [
+    { name: 'before', dir: '/old' },
+  ]);
+  const wctx: RunContext = { paths: real, runDir: join(tmpDir, 'run'), profileName: undefined };
+  const cmd = (name: string) => selectProxies(all, [name])[0]!.command(wctx);
+
+  it('lists every proxy with one and with two workers, then the variants and the builds', () => {
+    assert.deepEqual(
+      all.map((p) => p.name),
+      [
+        'nginx',
+        'nginx-2',
+        'haproxy',
+        'haproxy-2',
+        'caddy',
+        'caddy-2',
+        'ours',
+        'ours-2',
+        'v',
+        'before',
+        'before-2',
+        'before-v',
+      ],
+    );
+    assert.ok(all.every((p) => p.readinessUrl === 'http://127.0.0.1:8080/'));
+    assert.equal(proxyUrl('workers'), 'http://127.0.0.1:8080/');
+    assert.equal(proxyPort('workers'), 8080);
+  });
+
+  it('renders nginx-2 and haproxy-2 from the one-worker configs with only the worker count changed', async () => {
+    for (const p of all) await p.prepare?.(real);
+    const peer = (f: string) => readFileSync(join(real.peersDir, f), 'utf8');
+    const copy = (f: string) => readFileSync(join(tmpDir, f), 'utf8');
+    assert.equal(
+      copy('nginx-2.conf'),
+      peer('proxy-nginx.conf').replace('\nworker_processes 1;\n', '\nworker_processes 2;\n'),
+    );
+    assert.match(copy('nginx-2.conf'), /^worker_processes 2;$/m);
+    assert.equal(copy('haproxy-2.cfg'), peer('haproxy.cfg').replace('\n  nbthread 1\n', '\n  nbthread 2\n'));
+    assert.match(copy('haproxy-2.cfg'), /^ {2}nbthread 2$/m);
+    assert.ok(cmd('nginx').args.includes(join(real.peersDir, 'proxy-nginx.conf')));
+    assert.ok(cmd('nginx-2').args.includes(join(tmpDir, 'nginx-2.conf')));
+    assert.deepEqual(cmd('haproxy').args, ['-db', '-f', join(real.peersDir, 'haproxy.cfg')]);
+    assert.deepEqual(cmd('haproxy-2').args, ['-db', '-f', join(tmpDir, 'haproxy-2.cfg')]);
+  });
+
+  it('refuses to render a copy when the worker line is not in the config', async () => {
+    const peersDir = join(tmpDir, 'peers');
+    mkdirSync(peersDir);
+    writeFileSync(join(peersDir, 'proxy-nginx.conf'), 'worker_processes auto;\n');
+    const nginx2 = all.find((p) => p.name === 'nginx-2')!;
+    await assert.rejects(nginx2.prepare!({ ...real, peersDir }), /proxy-nginx\.conf: no line/);
+  });
+
+  it('gives caddy one or two scheduler threads and ours one or two workers', () => {
+    assert.equal(cmd('caddy').env?.['GOMAXPROCS'], '1');
+    assert.equal(cmd('caddy-2').env?.['GOMAXPROCS'], '2');
+    assert.deepEqual(cmd('ours').args, ['bin/traffic.js', '--config', 'bench/configs/bench-workers-1.yaml']);
+    assert.deepEqual(cmd('ours-2').args.slice(-1), ['bench/configs/bench-workers-2.yaml']);
+    assert.deepEqual(cmd('before').args, [
+      '/old/bin/traffic.js',
+      '--config',
+      'bench/configs/bench-workers-1.yaml',
+    ]);
+    assert.deepEqual(cmd('before-2').args.slice(-2), ['--config', 'bench/configs/bench-workers-2.yaml']);
+    assert.deepEqual(cmd('before-v').args, ['/old/bin/traffic.js', '--config', '/cfg/v.yaml']);
+    for (const n of [1, 2]) {
+      const yaml = readFileSync(join(repoRoot, `bench/configs/bench-workers-${n}.yaml`), 'utf8');
+      assert.match(yaml, new RegExp(`^workers: ${n}$`, 'm'));
+    }
+  });
+
+  it('adds no <build>-2 in the other modes', () => {
+    const names = allProxies([], 'http', [{ name: 'before', dir: '/old' }]).map((p) => p.name);
+    assert.ok(!names.includes('before-2'), names.join(', '));
   });
 });

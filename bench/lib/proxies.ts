@@ -344,14 +344,18 @@ export function allProxies(
   const ours = all.find((p) => p.name === 'ours');
   if (ours === undefined) return all;
   // Another checkout's build runs with the very config and readiness of `ours` in this mode, and
-  // of each variant too (as `<build>-<variant>`): before/after runs of a configuration.
+  // of each variant too (as `<build>-<variant>`): before/after runs of a configuration. In
+  // `--mode workers` also with `ours-2`'s (as `<build>-2`, the pair of `<build>`).
+  const ours2 = all.find((p) => p.name === 'ours-2');
   const variantSpecs = all.filter((p) => variants.some((v) => v.name === p.name));
+  const twinName = (b: Build, spec: ProxySpec) =>
+    spec === ours ? b.name : spec === ours2 ? `${b.name}-2` : `${b.name}-${spec.name}`;
   return [
     ...all,
     ...builds.flatMap((b) =>
-      [ours, ...variantSpecs].map((spec) => ({
+      [ours, ...(ours2 === undefined ? [] : [ours2]), ...variantSpecs].map((spec) => ({
         ...spec,
-        name: spec === ours ? b.name : `${b.name}-${spec.name}`,
+        name: twinName(b, spec),
         command: (ctx: RunContext) => {
           const cmd = spec.command(ctx);
           return {
@@ -374,6 +378,7 @@ function proxiesOf(
   if (mode === 'ws') return wsProxies(variants);
   if (mode === 'compress') return compressProxies(variants);
   if (mode === 'tcp-bulk' || mode === 'tcp-conn' || mode === 'udp') return l4Proxies(mode, variants);
+  if (mode === 'workers') return workersProxies(variants, nginxVariants);
   const peers: ProxySpec[] = [
     {
       name: 'nginx',
@@ -421,8 +426,12 @@ function proxiesOf(
     },
   ];
   const extra = variants.map((v) => oursSpec(v.name, () => resolve(v.config), 30_000));
-  // nginx with another config (cleartext HTTP only): the peer of an `ours` variant.
-  const nginxExtra: ProxySpec[] = nginxVariants.map((v) => ({
+  return [...peers, ...ours, ...extra, ...nginxVariantSpecs(nginxVariants)];
+}
+
+/** nginx with another config (cleartext HTTP only): the peer of an `ours` variant. */
+function nginxVariantSpecs(nginxVariants: readonly Variant[]): ProxySpec[] {
+  return nginxVariants.map((v) => ({
     name: v.name,
     ours: false,
     readinessUrl: READY_URL,
@@ -430,7 +439,70 @@ function proxiesOf(
     requires: ['nginx'],
     command: (ctx) => nginxCommand(resolve(v.config), ctx),
   }));
-  return [...peers, ...ours, ...extra, ...nginxExtra];
+}
+
+/**
+ * A copy of a peer's config in the temp dir with one line changed (`worker_processes 1;` →
+ * `2;`): the two configs cannot drift apart. A line that is not there is an error.
+ */
+function changedCopy(template: string, line: RegExp, replacement: string, out: string) {
+  return async (paths: BenchPaths): Promise<void> => {
+    const text = await readFile(join(paths.peersDir, template), 'utf8');
+    if (!line.test(text)) throw new Error(`bench/peers/${template}: no line ${line} to change`);
+    await writeFile(rendered(paths, out), text.replace(line, replacement));
+  };
+}
+
+/**
+ * `--mode workers`: every proxy as in `--mode http` with one worker (thread, scheduler thread)
+ * and as `<name>-2` with two; the runner pins nothing in this mode. Variants run once each
+ * (`v` and `v-2` pair up like the others).
+ */
+function workersProxies(variants: readonly Variant[], nginxVariants: readonly Variant[]): ProxySpec[] {
+  const peer = (name: string, requires: string) => ({
+    name,
+    ours: false,
+    readinessUrl: READY_URL,
+    readyTimeoutMs: 10_000,
+    requires: [requires],
+  });
+  const caddy = (name: string, goMaxProcs: string): ProxySpec => ({
+    ...peer(name, 'caddy'),
+    command: ({ paths, runDir }) => ({
+      file: 'caddy',
+      args: ['run', '--adapter', 'caddyfile', '--config', join(paths.peersDir, 'Caddyfile')],
+      env: { GOMAXPROCS: goMaxProcs, XDG_CONFIG_HOME: runDir, XDG_DATA_HOME: runDir },
+    }),
+  });
+  return [
+    { ...peer('nginx', 'nginx'), command: (ctx) => nginxCommand('proxy-nginx.conf', ctx) },
+    {
+      ...peer('nginx-2', 'nginx'),
+      prepare: changedCopy(
+        'proxy-nginx.conf',
+        /^worker_processes 1;$/m,
+        'worker_processes 2;',
+        'nginx-2.conf',
+      ),
+      command: (ctx) => nginxCommand(rendered(ctx.paths, 'nginx-2.conf'), ctx),
+    },
+    {
+      ...peer('haproxy', 'haproxy'),
+      command: ({ paths }) => ({ file: 'haproxy', args: ['-db', '-f', join(paths.peersDir, 'haproxy.cfg')] }),
+    },
+    {
+      ...peer('haproxy-2', 'haproxy'),
+      prepare: changedCopy('haproxy.cfg', /^ {2}nbthread 1$/m, '  nbthread 2', 'haproxy-2.cfg'),
+      command: ({ paths }) => ({ file: 'haproxy', args: ['-db', '-f', rendered(paths, 'haproxy-2.cfg')] }),
+    },
+    caddy('caddy', '1'),
+    caddy('caddy-2', '2'),
+    // Workers start after the control plane: the variants' longer readiness bound.
+    oursSpec('ours', () => 'bench/configs/bench-workers-1.yaml', 30_000),
+    oursSpec('ours-2', () => 'bench/configs/bench-workers-2.yaml', 30_000),
+    ...variants.map((v) => oursSpec(v.name, () => resolve(v.config), 30_000)),
+    ...nginxVariantSpecs(nginxVariants),
+  ];
 }
 
 /** The proxies `--only` names (in its order), or all of them; unknown names are an error. */
