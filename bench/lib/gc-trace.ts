@@ -15,8 +15,10 @@
  * seconds since the runtime began); the measured window is known in the machine's uptime, and each
  * process's start from /proc/<pid>/stat, so a line is kept when it falls inside the window.
  */
+
 import { readFileSync } from 'node:fs';
 import { median } from './summary.ts';
+import { num, tableRow } from './table.ts';
 
 /** One collection as a trace line reports it. */
 export interface GcEvent {
@@ -216,9 +218,7 @@ export function formatGcTable(rows: readonly GcRow[]): string {
     ['in GC', 6],
     ['gc µs/req', 9],
   ];
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(cols[i]![1]) : c.padStart(cols[i]![1]))).join('  ');
-  const num = (v: number | null, d: number) => (v === null ? 'n/a' : v.toFixed(d));
+  const line = (cells: readonly string[]) => tableRow(cols, cells);
   const out = [line(cols.map(([t]) => t))];
   for (const r of rows) {
     if (r.traced === 0) {

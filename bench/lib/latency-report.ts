@@ -1,10 +1,12 @@
 // `--mode latency`: what the constant-rate client reports, each proxy's medians over rounds, the
 // comparison with nginx of issue 15 §3 (p99 at half of nginx's maximum rate ≤ nginx's p99 + 1 ms),
 // and the run lines and table.
+
 import { formatGcRun } from './gc-trace.ts';
 import type { LatencySummary } from './latency-histogram.ts';
 import type { RunOk, RunRecord } from './run-record.ts';
 import { median } from './summary.ts';
+import { num, tableRow } from './table.ts';
 
 /** What bench/lib/latency-client.ts prints (one JSON line). */
 export interface LatencyReport {
@@ -135,7 +137,6 @@ export function summarizeLatency(names: readonly string[], runs: readonly RunRec
   });
 }
 
-const num = (v: number | null, d: number) => (v === null ? 'n/a' : v.toFixed(d));
 const signed = (v: number | null, d: number) => (v === null ? 'n/a' : `${v >= 0 ? '+' : ''}${v.toFixed(d)}`);
 
 /** One line per run, printed when it ends. */
@@ -185,8 +186,7 @@ export function formatLatencySummary(
     ['p99 − nginx', 11],
     [`≤ +${P99_MARGIN_MS} ms`, 7],
   ];
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(cols[i]![1]) : c.padStart(cols[i]![1]))).join('  ');
+  const line = (cells: readonly string[]) => tableRow(cols, cells);
   const out = [line(cols.map(([t]) => t))];
   for (const s of rows) {
     const own = targetOf(s.name);

@@ -1,4 +1,5 @@
 import { median } from './summary.ts';
+import { num, tableRow } from './table.ts';
 
 /** What bench/lib/overload-probe.ts prints. */
 export interface ProbeReport {
@@ -98,7 +99,6 @@ export function summarizeOverload(
   });
 }
 
-const num = (v: number | null, d: number) => (v === null ? 'n/a' : v.toFixed(d));
 const mb = (kb: number | null) => (kb === null ? 'n/a' : (kb / 1024).toFixed(1));
 
 export function formatOverloadRun(r: OverloadRecord): string {
@@ -129,8 +129,7 @@ export function formatOverloadSummary(rows: readonly OverloadSummary[]): string 
     ['cut', 5],
     ['errors', 6],
   ];
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(cols[i]![1]) : c.padStart(cols[i]![1]))).join('  ');
+  const line = (cells: readonly string[]) => tableRow(cols, cells);
   const out = [line(cols.map(([t]) => t))];
   for (const s of rows) {
     const failed = s.failedRuns > 0 ? `  (${s.failedRuns}/${s.runs} runs failed)` : '';

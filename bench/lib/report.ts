@@ -3,11 +3,8 @@ import { formatGcRun } from './gc-trace.ts';
 import { type BenchMode, MODE_INFO } from './modes.ts';
 import type { ProfileSummary, RunRecord } from './run-record.ts';
 import type { ProxySummary } from './summary.ts';
+import { num, tableRow } from './table.ts';
 import { formatTlsFacts } from './tls-probe.ts';
-
-function num(v: number | null, digits: number): string {
-  return v === null ? 'n/a' : v.toFixed(digits);
-}
 
 function mb(kb: number | null): string {
   return kb === null ? 'n/a' : (kb / 1024).toFixed(1);
@@ -72,8 +69,7 @@ function rateLabel(unit: string, requests: string): string {
 export function formatSummary(rows: readonly ProxySummary[], mode: BenchMode = 'http'): string {
   const cols = columns(mode);
   const percentiles = MODE_INFO[mode].latency === 'percentiles';
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(cols[i]![1]) : c.padStart(cols[i]![1]))).join('  ');
+  const line = (cells: readonly string[]) => tableRow(cols, cells);
   const out = [line(cols.map(([title]) => title))];
   for (const s of rows) {
     const failed = s.failedRuns > 0 ? `  (${s.failedRuns}/${s.runs} runs failed)` : '';

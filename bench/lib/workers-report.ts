@@ -1,4 +1,5 @@
 import type { ProxySummary } from './summary.ts';
+import { tableRow } from './table.ts';
 
 /** `--mode workers`: one proxy family's medians with one worker (`x`) and with two (`x-2`). */
 export interface WorkersPair {
@@ -73,8 +74,7 @@ const COLUMNS: ReadonlyArray<readonly [string, number]> = [
 
 /** The pairs as a table: requests/s and CPU per request with one and two workers, and their change. */
 export function formatWorkersTable(pairs: readonly WorkersPair[]): string {
-  const line = (cells: readonly string[]) =>
-    cells.map((c, i) => (i === 0 ? c.padEnd(COLUMNS[i]![1]) : c.padStart(COLUMNS[i]![1]))).join('  ');
+  const line = (cells: readonly string[]) => tableRow(COLUMNS, cells);
   return [
     line(COLUMNS.map(([title]) => title)),
     ...pairs.map((p) =>
