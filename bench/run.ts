@@ -292,7 +292,10 @@ async function main(argv: readonly string[]): Promise<number> {
   }
   checkMachine(plans, options);
   // The first mode's CPUs; each mode then moves the runner and the backends to its own.
-  const layoutOf = (mode: BenchMode) => cpuLayout(mode, options.spread, availableParallelism());
+  // Counted once, before the runner pins itself: availableParallelism() is this process's
+  // affinity, 1 once a pinned mode has run, which would put an unpinned mode on one CPU.
+  const cpuCount = availableParallelism();
+  const layoutOf = (mode: BenchMode) => cpuLayout(mode, options.spread, cpuCount);
   useCpuLayout(layoutOf(plans[0]!.mode));
 
   const supervisor = new ProcessSupervisor();
