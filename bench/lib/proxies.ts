@@ -226,18 +226,16 @@ function grpcProxies(variants: readonly Variant[]): ProxySpec[] {
   return [...peers, ...ours, ...extra].map((p) => ({ ...p, readiness: 'grpc' as const }));
 }
 
+/** A peer of the cleartext HTTP modes, ready when a GET on port 8080 answers; `command` to add. */
+function peer(name: string, requires: string) {
+  return { name, ours: false, readinessUrl: READY_URL, readyTimeoutMs: 10_000, requires: [requires] };
+}
+
 /** Where `--mode ws` proxies to: a WebSocket echo server (bench/lib/ws-echo-server.ts). */
 export const WS_BACKEND_PORT = 9002;
 
 /** `--mode ws`: the same peers and ours, each with its WebSocket configuration. */
 function wsProxies(variants: readonly Variant[]): ProxySpec[] {
-  const peer = (name: string, requires: string) => ({
-    name,
-    ours: false,
-    readinessUrl: READY_URL,
-    readyTimeoutMs: 10_000,
-    requires: [requires],
-  });
   return [
     { ...peer('nginx', 'nginx'), command: (ctx: RunContext) => nginxCommand('proxy-nginx-ws.conf', ctx) },
     {
@@ -262,13 +260,6 @@ function wsProxies(variants: readonly Variant[]): ProxySpec[] {
 
 /** `--mode compress`: each proxy gzips the backend's 100 KB JSON at level 1 (nginx's gzip_comp_level 1). */
 function compressProxies(variants: readonly Variant[]): ProxySpec[] {
-  const peer = (name: string, requires: string) => ({
-    name,
-    ours: false,
-    readinessUrl: READY_URL,
-    readyTimeoutMs: 10_000,
-    requires: [requires],
-  });
   return [
     { ...peer('nginx', 'nginx'), command: (ctx: RunContext) => nginxCommand('proxy-nginx-gzip.conf', ctx) },
     {
@@ -459,13 +450,6 @@ function changedCopy(template: string, line: RegExp, replacement: string, out: s
  * (`v` and `v-2` pair up like the others).
  */
 function workersProxies(variants: readonly Variant[], nginxVariants: readonly Variant[]): ProxySpec[] {
-  const peer = (name: string, requires: string) => ({
-    name,
-    ours: false,
-    readinessUrl: READY_URL,
-    readyTimeoutMs: 10_000,
-    requires: [requires],
-  });
   const caddy = (name: string, goMaxProcs: string): ProxySpec => ({
     ...peer(name, 'caddy'),
     command: ({ paths, runDir }) => ({
