@@ -184,7 +184,7 @@ export function summarizeGc(
     const ok = runs.filter((r) => r.ok && r.name === name);
     const traced = ok.filter((r) => r.gc !== undefined);
     const m = (pick: (g: GcStats) => number | null) =>
-      median(traced.flatMap((r) => (pick(r.gc!) === null ? [] : [pick(r.gc!)!])));
+      median(traced.map((r) => pick(r.gc!)).filter((v) => v !== null));
     return {
       name,
       traced: traced.length,

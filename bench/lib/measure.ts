@@ -302,7 +302,7 @@ export async function measureRun(ctx: MeasureContext, spec: ProxySpec, round: nu
     // Read once the proxy has exited: V8 prints through stdio, which buffers when it is a file.
     const events = parseGcLog(readFileSync(join(runDir, 'proxy.log'), 'utf8'));
     const stats = gcStats(events, gcWindow.value);
-    // A runtime with a collector that logged none in the window is a proxy without GC to show.
+    // No GC line at all in the log: a proxy without a collector (nginx, HAProxy), no GC numbers.
     if (events.length > 0) result = { ...result, gc: stats };
   }
   if (profileName === undefined) return result;

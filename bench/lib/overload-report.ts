@@ -1,5 +1,5 @@
 import { median } from './summary.ts';
-import { num, tableRow } from './table.ts';
+import { mb, num, tableRow } from './table.ts';
 
 /** What bench/lib/overload-probe.ts prints. */
 export interface ProbeReport {
@@ -98,8 +98,6 @@ export function summarizeOverload(
     };
   });
 }
-
-const mb = (kb: number | null) => (kb === null ? 'n/a' : (kb / 1024).toFixed(1));
 
 export function formatOverloadRun(r: OverloadRecord): string {
   const head = `round ${r.round} ${r.name.padEnd(10)}`;

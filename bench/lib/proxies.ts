@@ -231,6 +231,36 @@ function peer(name: string, requires: string) {
   return { name, ours: false, readinessUrl: READY_URL, readyTimeoutMs: 10_000, requires: [requires] };
 }
 
+/** Caddy with the cleartext HTTP Caddyfile and `goMaxProcs` Go scheduler threads. */
+function caddyPeer(name: string, goMaxProcs: string): ProxySpec {
+  return {
+    ...peer(name, 'caddy'),
+    command: ({ paths, runDir }) => ({
+      file: 'caddy',
+      args: ['run', '--adapter', 'caddyfile', '--config', join(paths.peersDir, 'Caddyfile')],
+      // Caddy's state stays in the run dir.
+      env: { GOMAXPROCS: goMaxProcs, XDG_CONFIG_HOME: runDir, XDG_DATA_HOME: runDir },
+    }),
+  };
+}
+
+/** HAProxy with the config `cfg` names. */
+function haproxyPeer(name: string, cfg: (paths: BenchPaths) => string): ProxySpec {
+  return {
+    ...peer(name, 'haproxy'),
+    command: ({ paths }) => ({ file: 'haproxy', args: ['-db', '-f', cfg(paths)] }),
+  };
+}
+
+/** The peers of `--mode http`, each with one worker (Caddy: one Go scheduler thread). */
+function httpPeers(): ProxySpec[] {
+  return [
+    { ...peer('nginx', 'nginx'), command: (ctx) => nginxCommand('proxy-nginx.conf', ctx) },
+    haproxyPeer('haproxy', (paths) => join(paths.peersDir, 'haproxy.cfg')),
+    caddyPeer('caddy', '1'),
+  ];
+}
+
 /** Where `--mode ws` proxies to: a WebSocket echo server (bench/lib/ws-echo-server.ts). */
 export const WS_BACKEND_PORT = 9002;
 
@@ -370,37 +400,7 @@ function proxiesOf(
   if (mode === 'compress') return compressProxies(variants);
   if (mode === 'tcp-bulk' || mode === 'tcp-conn' || mode === 'udp') return l4Proxies(mode, variants);
   if (mode === 'workers') return workersProxies(variants, nginxVariants);
-  const peers: ProxySpec[] = [
-    {
-      name: 'nginx',
-      ours: false,
-      readinessUrl: READY_URL,
-      readyTimeoutMs: 10_000,
-      requires: ['nginx'],
-      command: (ctx) => nginxCommand('proxy-nginx.conf', ctx),
-    },
-    {
-      name: 'haproxy',
-      ours: false,
-      readinessUrl: READY_URL,
-      readyTimeoutMs: 10_000,
-      requires: ['haproxy'],
-      command: ({ paths }) => ({ file: 'haproxy', args: ['-db', '-f', join(paths.peersDir, 'haproxy.cfg')] }),
-    },
-    {
-      name: 'caddy',
-      ours: false,
-      readinessUrl: READY_URL,
-      readyTimeoutMs: 10_000,
-      requires: ['caddy'],
-      command: ({ paths, runDir }) => ({
-        file: 'caddy',
-        args: ['run', '--adapter', 'caddyfile', '--config', join(paths.peersDir, 'Caddyfile')],
-        // One Go scheduler thread, like the one-worker peers; caddy's state stays in the run dir.
-        env: { GOMAXPROCS: '1', XDG_CONFIG_HOME: runDir, XDG_DATA_HOME: runDir },
-      }),
-    },
-  ];
+  const peers = httpPeers();
   const ours: ProxySpec[] = [
     oursSpec('ours', () => 'bench/configs/bench.yaml', 10_000),
     {
@@ -450,16 +450,9 @@ function changedCopy(template: string, line: RegExp, replacement: string, out: s
  * (`v` and `v-2` pair up like the others).
  */
 function workersProxies(variants: readonly Variant[], nginxVariants: readonly Variant[]): ProxySpec[] {
-  const caddy = (name: string, goMaxProcs: string): ProxySpec => ({
-    ...peer(name, 'caddy'),
-    command: ({ paths, runDir }) => ({
-      file: 'caddy',
-      args: ['run', '--adapter', 'caddyfile', '--config', join(paths.peersDir, 'Caddyfile')],
-      env: { GOMAXPROCS: goMaxProcs, XDG_CONFIG_HOME: runDir, XDG_DATA_HOME: runDir },
-    }),
-  });
+  const [nginx, haproxy, caddy] = httpPeers();
   return [
-    { ...peer('nginx', 'nginx'), command: (ctx) => nginxCommand('proxy-nginx.conf', ctx) },
+    nginx!,
     {
       ...peer('nginx-2', 'nginx'),
       prepare: changedCopy(
@@ -470,17 +463,13 @@ function workersProxies(variants: readonly Variant[], nginxVariants: readonly Va
       ),
       command: (ctx) => nginxCommand(rendered(ctx.paths, 'nginx-2.conf'), ctx),
     },
+    haproxy!,
     {
-      ...peer('haproxy', 'haproxy'),
-      command: ({ paths }) => ({ file: 'haproxy', args: ['-db', '-f', join(paths.peersDir, 'haproxy.cfg')] }),
-    },
-    {
-      ...peer('haproxy-2', 'haproxy'),
+      ...haproxyPeer('haproxy-2', (paths) => rendered(paths, 'haproxy-2.cfg')),
       prepare: changedCopy('haproxy.cfg', /^ {2}nbthread 1$/m, '  nbthread 2', 'haproxy-2.cfg'),
-      command: ({ paths }) => ({ file: 'haproxy', args: ['-db', '-f', rendered(paths, 'haproxy-2.cfg')] }),
     },
-    caddy('caddy', '1'),
-    caddy('caddy-2', '2'),
+    caddy!,
+    caddyPeer('caddy-2', '2'),
     // Workers start after the control plane: the variants' longer readiness bound.
     oursSpec('ours', () => 'bench/configs/bench-workers-1.yaml', 30_000),
     oursSpec('ours-2', () => 'bench/configs/bench-workers-2.yaml', 30_000),

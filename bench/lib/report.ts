@@ -3,12 +3,8 @@ import { formatGcRun } from './gc-trace.ts';
 import { type BenchMode, MODE_INFO } from './modes.ts';
 import type { ProfileSummary, RunRecord } from './run-record.ts';
 import type { ProxySummary } from './summary.ts';
-import { num, tableRow } from './table.ts';
+import { mb, num, tableRow } from './table.ts';
 import { formatTlsFacts } from './tls-probe.ts';
-
-function mb(kb: number | null): string {
-  return kb === null ? 'n/a' : (kb / 1024).toFixed(1);
-}
 
 /** One line per run, printed as soon as the run ends. */
 export function formatRun(r: RunRecord): string {

@@ -10,3 +10,8 @@ export function tableRow(cols: Columns, cells: readonly string[]): string {
 export function num(v: number | null, digits: number): string {
   return v === null ? 'n/a' : v.toFixed(digits);
 }
+
+/** KiB as MB with one decimal, or `n/a`. */
+export function mb(kb: number | null): string {
+  return kb === null ? 'n/a' : (kb / 1024).toFixed(1);
+}

@@ -1,5 +1,5 @@
 import type { ProxySummary } from './summary.ts';
-import { tableRow } from './table.ts';
+import { num, tableRow } from './table.ts';
 
 /** `--mode workers`: one proxy family's medians with one worker (`x`) and with two (`x-2`). */
 export interface WorkersPair {
@@ -51,10 +51,6 @@ export function pairWorkers(rows: readonly ProxySummary[]): WorkersPair[] {
   });
 }
 
-function fixed(v: number | null, digits: number): string {
-  return v === null ? 'n/a' : v.toFixed(digits);
-}
-
 /** +14 %, -3 %, +0 %: a change as a signed whole percentage. */
 function signedPercent(change: number | null): string {
   if (change === null) return 'n/a';
@@ -80,10 +76,10 @@ export function formatWorkersTable(pairs: readonly WorkersPair[]): string {
     ...pairs.map((p) =>
       line([
         p.family,
-        fixed(p.rps1, 0),
-        fixed(p.rps2, 0),
-        fixed(p.cpuUsPerRequest1, 1),
-        fixed(p.cpuUsPerRequest2, 1),
+        num(p.rps1, 0),
+        num(p.rps2, 0),
+        num(p.cpuUsPerRequest1, 1),
+        num(p.cpuUsPerRequest2, 1),
         signedPercent(p.cpuChange),
         p.rpsRatio === null ? 'n/a' : `${p.rpsRatio.toFixed(2)}×`,
       ]),
