@@ -61,7 +61,12 @@ export interface PebbleOptions {
   readonly nonceReject?: number;
   /** Lifetime of issued certificates in seconds (pebble's `certificateValidityPeriod`). */
   readonly certificateValidityPeriod?: number;
-  /** PEBBLE_AUTHZREUSE: percentage of valid authorizations reused in new orders (pebble's default 50). */
+  /**
+   * PEBBLE_AUTHZREUSE: percentage of valid authorizations reused in new orders (pebble's default
+   * 50). 0 is not never: pebble 2.4 makes a new authorization when `rand.Intn(100) > percent`,
+   * so it still reuses one order in 100. Only a restarted pebble (no valid authorizations) or
+   * another account is sure to validate again.
+   */
   readonly authzReuse?: number;
 }
 

@@ -413,7 +413,6 @@ describe('CertificateManager when pebble misbehaves', { skip: noPebble }, () => 
       httpPort: servers.httpPort,
       tlsPort: servers.tlsPort,
       certificateValidityPeriod: 3600,
-      authzReuse: 0, // the renewal must validate again, so that the CA can die during it
     });
     pebbles.push(ca);
     const h = harness(servers, ca, { challenge: 'http-01', retryInitialMs: 60_000 });
@@ -421,8 +420,14 @@ describe('CertificateManager when pebble misbehaves', { skip: noPebble }, () => 
     const current = h.manager.certificateFor('down.example.com');
     assert.ok(current);
     const renewAt = h.manager.status()[0]?.renewAt?.getTime() ?? 0;
+    // The renewal must be validated, so that the CA can die during it. Pebble reuses the
+    // account's valid authorization now and then even with PEBBLE_AUTHZREUSE=0 (see
+    // test/helpers/pebble.ts), and then no validator comes; a restarted pebble holds none.
+    await ca.stop();
+    await ca.start();
 
-    // Renewal starts; the CA dies while its validator is fetching our token.
+    // Renewal starts (registering the account again); the CA dies while its validator is
+    // fetching our token.
     let killed: Promise<void> | undefined;
     servers.onValidation = () => {
       servers.onValidation = undefined;
@@ -430,10 +435,17 @@ describe('CertificateManager when pebble misbehaves', { skip: noPebble }, () => 
     };
     h.clock.wall = renewAt + 1;
     let mark = h.scheduler.sets;
+    const renewalLines = h.lines.length;
     h.scheduler.fire();
     let delay = await h.scheduler.armedAfter(mark);
     await killed;
-    assert.ok(killed, 'the validator reached us before the CA went down');
+    assert.ok(
+      killed,
+      `the validator reached us before the CA went down; the renewal logged:\n${h.lines
+        .slice(renewalLines)
+        .map((l) => JSON.stringify(l))
+        .join('\n')}\n${ca.output().split('\n').slice(-40).join('\n')}`,
+    );
     assert.equal(failures(h).length, 1);
     assert.equal(failures(h)[0]?.servingCurrent, true);
     assert.equal(delay, 60_000, 'first retry after the initial backoff');
@@ -466,7 +478,11 @@ describe('CertificateManager when pebble misbehaves', { skip: noPebble }, () => 
     assertChainVerifies(renewed.certPem, await ca.rootCertificate(), ['down.example.com']);
     assert.equal(h.changes.length, 2);
     assert.equal(h.manager.status()[0]?.failures, 0);
-    assert.ok(h.lines.some((l) => l.msg === 'acme account unknown to the CA; registering again'));
+    assert.equal(
+      h.lines.filter((l) => l.msg === 'acme account unknown to the CA; registering again').length,
+      2,
+      'registered again with the restarted pebble, then with the one that came back',
+    );
     // The frozen clock is now minutes past the new certificate's renewal point too: renewing it
     // again at once would loop, so the manager waits the initial backoff instead.
     assert.ok(h.lines.some((l) => l.msg.startsWith('acme certificate was due for renewal as soon as')));
