@@ -219,8 +219,8 @@ ${extra}  middlewares:
  * RSS's trend noise of the size of that swing, read at fixed-pace samples or at full collections
  * alike. "RSS less free V8 heap" takes it out: at each full collection, RSS minus what V8 holds
  * beyond the live set, i.e. what the process holds outside V8's heap plus the live set (less,
- * for a few seconds after the young generation grows, the pages V8 took and has not touched
- * yet). A leak, on the heap or off it, still grows it.
+ * for up to ~10 s after the young generation grows, the pages V8 took and has not touched
+ * yet). A leak off the heap grows it as it grows RSS; one on the heap is the live heap's to show.
  */
 export function seriesOf(
   samples: readonly Sample[],
