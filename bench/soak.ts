@@ -37,7 +37,8 @@ if (values.help) {
   [--from-json FILE]
 Warm-up defaults to a sixth of the run (at least 1 minute). --sources runs src/main.ts instead of
 the build. --pause-ms is each client loop's pause between requests (the load's pace). The proxy
-inherits NODE_OPTIONS. --trace-gc adds the heap left after each full collection (the live set).
+inherits NODE_OPTIONS. --trace-gc adds the heap left after each full collection (the live set),
+and RSS read at each less the free pages V8 holds for its heap (RSS's leak signal).
 --max-old-space-mb gives the proxy a small old generation, so that V8 collects fully every few
 seconds (a short run then measures the live set); --max-semi-space-mb caps its young generation
 (deploy/ uses 16), which V8 otherwise grows for minutes under HTTP/2 load. --from-json re-reports

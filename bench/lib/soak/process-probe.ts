@@ -15,10 +15,16 @@ export interface ProcFigures {
   readonly sockets: number;
 }
 
-export function readProc(pid: number): ProcFigures {
+/** VmRSS of `pid`, bytes: one read of /proc/PID/status (cheap enough to call at every full GC). */
+export function readRss(pid: number): number {
   const status = readFileSync(`/proc/${pid}/status`, 'latin1');
   const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
   if (m === null) throw new Error(`no VmRSS for pid ${pid}`);
+  return Number(m[1]) * 1024;
+}
+
+export function readProc(pid: number): ProcFigures {
+  const rss = readRss(pid);
   const entries = readdirSync(`/proc/${pid}/fd`);
   let sockets = 0;
   for (const fd of entries) {
@@ -28,7 +34,7 @@ export function readProc(pid: number): ProcFigures {
       // closed between the listing and the readlink
     }
   }
-  return { rss: Number(m[1]) * 1024, fds: entries.length, sockets };
+  return { rss, fds: entries.length, sockets };
 }
 
 function readlinkFd(pid: number, fd: string): string {

@@ -16,12 +16,18 @@ function row(s: SeriesSummary): string {
   return `| ${s.name} | ${amount(s.mean, s.unit)} | ${amount(s.min, s.unit)} – ${amount(s.max, s.unit)} | ${per} | ${amount(s.trendOverWindow, s.unit)} | ${s.r2.toFixed(2)} |`;
 }
 
+/** How many points the series read at full collections have (with traceGc). */
+function afterGc(r: SoakResult): string {
+  const live = r.series.find((s) => s.name === 'heap after full GC');
+  return live === undefined ? '' : `, ${live.samples} full collections`;
+}
+
 export function formatReport(r: SoakResult): string {
   const o = r.options;
   const lines: string[] = [];
   lines.push(
     `Soak: ${(o.durationS / 60).toFixed(1)} min of mixed traffic, samples every ${o.sampleEveryS} s, ` +
-      `slopes from ${o.warmupS} s on (${r.series[0]?.samples ?? 0} samples); reload every ${o.reloadEveryS} s ` +
+      `slopes from ${o.warmupS} s on (${r.series[0]?.samples ?? 0} samples${afterGc(r)}); reload every ${o.reloadEveryS} s ` +
       `(${r.reloads} written, ${r.reloadsApplied} applied), a server flapping every ${o.flapEveryS} s (${r.flaps} stops and starts).`,
   );
   lines.push('');

@@ -12,8 +12,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocketServer } from 'ws';
 import { type KillableBackend, startKillableBackend } from '../../../test/helpers/killable-backend.ts';
 import { type ProxyProcess, startProxy } from '../../../test/helpers/proxy-process.ts';
-import { fullGcs, lastFullGc } from './gc-trace.ts';
-import { type MetricFigures, readProc, scrape } from './process-probe.ts';
+import { type FullGc, lastFullGc, watchFullGcs } from './gc-trace.ts';
+import { type MetricFigures, readProc, readRss, scrape } from './process-probe.ts';
 import { type SeriesSummary, summarize } from './slope.ts';
 import { MixedTraffic, type TrafficOptions, type TrafficStats } from './traffic.ts';
 
@@ -37,7 +37,8 @@ export interface SoakOptions {
   /**
    * Run the proxy with `--trace-gc` and sample the heap left after the last full (mark-compact)
    * collection: the live set, without the garbage that makes "heap used" a sawtooth. The best
-   * leak signal a short run has.
+   * leak signal a short run has. RSS is read at each full collection too, for the RSS less the
+   * free pages V8 keeps for its heap (see seriesOf).
    */
   readonly traceGc?: boolean;
   /**
@@ -68,12 +69,16 @@ export interface Sample {
 export interface GcSample {
   readonly t: number;
   readonly bytes: number;
+  /** What V8 holds for its heap after it (bytes); absent in runs saved before it was recorded. */
+  readonly committed?: number;
+  /** The process's RSS as the collection's trace line arrived (bytes); absent likewise. */
+  readonly rss?: number;
 }
 
 export interface SoakResult {
   readonly options: SoakOptions;
   readonly samples: readonly Sample[];
-  /** Every full collection during the traffic (with traceGc): the live-heap series. */
+  /** Every full collection during the traffic (with traceGc): the series read at full GCs. */
   readonly fullGcs: readonly GcSample[];
   readonly series: readonly SeriesSummary[];
   readonly traffic: TrafficStats;
@@ -202,9 +207,20 @@ ${extra}  middlewares:
 }
 
 /**
- * The summaries of every sampled series, from `fromS` on. The live heap (with traceGc) is fitted
- * over every full collection rather than over the samples: V8 collects fully every few seconds
- * with a small old generation, which gives a short run many more points than its samples.
+ * The summaries of every sampled series, from `fromS` on. The series read at full collections
+ * (with traceGc) are fitted over every one of them rather than over the samples: V8 collects
+ * fully every few seconds with a small old generation, which gives a short run many more points
+ * than its samples.
+ *
+ * RSS itself swings with the young generation, not with leaks: the proxy's memory-reducing
+ * collection after reloads (src/core/settle-heap.ts) shrinks it, V8 grows it back to its
+ * semi-space limit over the next tens of seconds, and what V8 holds for its heap (the 2-minute
+ * soak: ~17 MB, then up to ~49 MB) drops and climbs again with it. On a short run that makes
+ * RSS's trend noise of the size of that swing, read at fixed-pace samples or at full collections
+ * alike. "RSS less free V8 heap" takes it out: at each full collection, RSS minus what V8 holds
+ * beyond the live set, i.e. what the process holds outside V8's heap plus the live set (less,
+ * for up to ~10 s after the young generation grows, the pages V8 took and has not touched
+ * yet). A leak off the heap grows it as it grows RSS; one on the heap is the live heap's to show.
  */
 export function seriesOf(
   samples: readonly Sample[],
@@ -214,20 +230,23 @@ export function seriesOf(
   const t = samples.map((s) => s.t);
   const of = (name: string, unit: string, f: (s: Sample) => number): SeriesSummary =>
     summarize(name, unit, t, samples.map(f), fromS);
+  const atGcs = (name: string, f: (g: GcSample) => number): SeriesSummary =>
+    summarize(
+      name,
+      'bytes',
+      gcs.map((g) => g.t),
+      gcs.map(f),
+      fromS,
+    );
+  const withRss = gcs.length > 0 && gcs.every((g) => g.rss !== undefined && g.committed !== undefined);
   return [
     of('RSS', 'bytes', (s) => s.rss),
-    of('V8 heap used', 'bytes', (s) => s.metrics.heapUsed),
-    ...(gcs.length > 0
-      ? [
-          summarize(
-            'heap after full GC',
-            'bytes',
-            gcs.map((g) => g.t),
-            gcs.map((g) => g.bytes),
-            fromS,
-          ),
-        ]
+    ...(withRss
+      ? [atGcs('RSS less free V8 heap', (g) => (g.rss ?? 0) - ((g.committed ?? 0) - g.bytes))]
       : []),
+    of('V8 heap used', 'bytes', (s) => s.metrics.heapUsed),
+    ...(gcs.length > 0 ? [atGcs('heap after full GC', (g) => g.bytes)] : []),
+    ...(withRss ? [atGcs('heap committed after full GC', (g) => g.committed ?? 0)] : []),
     of('file descriptors', 'fds', (s) => s.fds),
     of('client connections', 'connections', (s) => s.metrics.openConnections),
     of('upstream connections', 'connections', (s) => s.metrics.upstreamConnections),
@@ -277,6 +296,18 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     });
     const p = proxy;
     const pid = p.child.pid!;
+    // RSS read as each full collection is reported, beside what V8 then holds for its heap.
+    // (The proxy's start-up collections, before this, are no part of the run.)
+    const fullGcLog: (FullGc & { rss: number })[] = [];
+    if (o.traceGc === true) {
+      watchFullGcs(p.child.stdout!, (g) => {
+        try {
+          fullGcLog.push({ ...g, rss: readRss(pid) });
+        } catch {
+          // the proxy has exited (its last lines read after the end)
+        }
+      });
+    }
     const base = `http://127.0.0.1:${p.ports['web']}`;
     const metricsUrl = `http://127.0.0.1:${p.ports['traefik']}/metrics`;
     // The idle baseline: configuration applied, health checks running, metrics served once, no
@@ -338,8 +369,8 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     );
 
     const trafficOrigin = started - spawnedAt;
-    const gcs: GcSample[] = fullGcs(p.stdout())
-      .map((g) => ({ t: (g.ms - trafficOrigin) / 1000, bytes: g.bytes }))
+    const gcs: GcSample[] = fullGcLog
+      .map((g) => ({ t: (g.ms - trafficOrigin) / 1000, bytes: g.bytes, committed: g.committed, rss: g.rss }))
       .filter((g) => g.t >= 0 && g.t <= o.durationS);
     const series = seriesOf(samples, o.warmupS, gcs);
     const failuresLogged: Record<string, number> = {};
