@@ -30,7 +30,7 @@ import { tlsEntryPoints } from './config/static/tls-entry-points.ts';
 import { dropSpareConfigProcess, loadStaticInChild, validateFilesInChild } from './config-process/client.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { limitOldGenerationGrowth } from './core/old-generation-growth.ts';
-import { OldGenerationPacer, settleHeap } from './core/settle-heap.ts';
+import { OldGenerationPacer, ReloadSettler, settleHeap } from './core/settle-heap.ts';
 import { resumeOptimizingCompilers } from './core/start-compilers.ts';
 import { Ticker } from './core/ticker.ts';
 import { capYoungGeneration } from './core/young-generation-cap.ts';
@@ -879,7 +879,7 @@ async function run(
   const sampling = plane.role !== 'control' && (ov.maxEventLoopDelay > 0 || ov.maxHeapUsedRatio > 0);
   const signals = sampling ? new ProcessSignals() : null;
   let settled = false;
-  let settledHeap = 0;
+  const reloadSettler = new ReloadSettler();
   let settleTimer: NodeJS.Timeout | undefined;
   const oldGenPacer = new OldGenerationPacer();
   watcher.onOutcome((o) => {
@@ -915,7 +915,7 @@ async function run(
         limitOldGenerationGrowth();
         // That collection is our own start-up work too, not load (see signals above).
         signals?.forgive();
-        settledHeap = process.memoryUsage().heapTotal;
+        reloadSettler.reset();
         logger.debug('start-up heap settled', r === null ? { ok: false } : { newSpaceBytes: r });
       });
       return;
@@ -925,16 +925,18 @@ async function run(
     if (oldGenPacer.afterRebuild()) signals?.forgive(); // our own pause, not load
     // Rebuilds of a large configuration (a provider with a thousand routes changing often) leave
     // V8's heap grown far beyond what stays live, and it keeps those pages. Once the changes have
-    // stopped for a second, and only when the heap grew by more than 32 MB since the last time,
-    // one memory-reducing collection gives them back (one pause, off the request path's hot
-    // loop: a reload is rare next to requests).
+    // stopped for a second, and only when the heap outside the young generation grew by more
+    // than 32 MB since the last time (ReloadSettler), one memory-reducing collection gives them
+    // back (one pause, off the request path's hot loop: a reload is rare next to requests).
     clearTimeout(settleTimer);
     settleTimer = setTimeout(() => {
-      if (process.memoryUsage().heapTotal < settledHeap + 32 * 1024 * 1024) return;
-      const r = settleHeap();
-      settledHeap = process.memoryUsage().heapTotal;
+      const r = reloadSettler.afterChanges();
+      if (r === null) return;
       signals?.forgive(); // our own pause, not load
-      logger.debug('heap settled after reloads', r === null ? { ok: false } : { heapTotal: settledHeap });
+      logger.debug('heap settled after reloads', {
+        heapTotal: process.memoryUsage().heapTotal,
+        newSpaceBytes: r,
+      });
     }, 1_000).unref();
   });
   let api: ApiProvider | null = null;

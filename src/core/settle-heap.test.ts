@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { collectYoung, OldGenerationPacer, settleHeap } from './settle-heap.ts';
+import {
+  collectYoung,
+  committedOutsideYoung,
+  OldGenerationPacer,
+  ReloadSettler,
+  settleHeap,
+} from './settle-heap.ts';
 
 describe('settleHeap', () => {
   it('shrinks a young generation grown by many surviving short-lived objects', () => {
@@ -43,5 +49,35 @@ describe('heap pacing while configurations change', () => {
     assert.equal(pacer.afterRebuild(), true);
     assert.ok(oldUsed() < before + 8 * 1024 * 1024, `gone after the collection (${state})`);
     assert.equal(pacer.afterRebuild(), false, 'nothing replaced since');
+  });
+});
+
+describe('settling after reloads', () => {
+  it('is not set off by the young generation growing back, as traffic grows it', () => {
+    settleHeap();
+    const settler = new ReloadSettler(16 * 1024 * 1024);
+    const total = process.memoryUsage().heapTotal;
+    // Objects that live through one scavenge and die before the next: the young generation
+    // grows (as it does under traffic after a settling), little reaches the old one.
+    const ring: object[] = new Array(60_000);
+    for (let i = 0; i < 3_000_000; i++) ring[i % 60_000] = { i, s: `x${i & 1023}` };
+    const grew = process.memoryUsage().heapTotal - total;
+    assert.ok(grew > 16 * 1024 * 1024, `heapTotal grew ${grew} bytes (what the old measure counted)`);
+    assert.equal(settler.afterChanges(), null);
+    assert.ok(ring.length > 0);
+  });
+
+  it('settles once the old generation grew past the bound, then measures from there', () => {
+    const settler = new ReloadSettler(16 * 1024 * 1024);
+    const before = committedOutsideYoung();
+    // A replaced state promoted to the old generation (two young collections), then dropped.
+    let state: { i: number; s: string }[] | undefined = [];
+    for (let i = 0; i < 600_000; i++) state.push({ i, s: `y${i}` });
+    collectYoung();
+    collectYoung();
+    assert.ok(committedOutsideYoung() > before + 16 * 1024 * 1024, `${state.length} objects promoted`);
+    state = undefined;
+    assert.notEqual(settler.afterChanges(), null, 'settled');
+    assert.equal(settler.afterChanges(), null, `nothing grew since (${state})`);
   });
 });

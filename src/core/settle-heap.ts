@@ -86,6 +86,46 @@ export class OldGenerationPacer {
   }
 }
 
+/**
+ * When to give pages back after configurations stop changing: once the heap outside the young
+ * generation (old, code, large-object spaces) committed more than `growthBytes` beyond where the
+ * last settling left it. The young generation is left out on purpose: `settleHeap` shrinks it,
+ * and traffic alone grows it back to its cap within a minute (two 16 MB semi-spaces as deployed),
+ * so a measure that counted it (`heapTotal`, as before) passed 32 MB again after every settling
+ * under load, and a proxy reloaded every 10 s ran a memory-reducing collection (pauses of ~50 and
+ * ~25 ms) every 20–60 s for nothing (found by the soak test, docs/operations.md "Soak").
+ */
+export class ReloadSettler {
+  readonly #growth: number;
+  #base = committedOutsideYoung();
+
+  constructor(growthBytes = 32 * 1024 * 1024) {
+    this.#growth = growthBytes;
+  }
+
+  /** The settling at start-up happened (or another): the reference is the heap as it is now. */
+  reset(): void {
+    this.#base = committedOutsideYoung();
+  }
+
+  /** Settles when the heap grew past the reference; the young generation's bytes before and after, or null. */
+  afterChanges(): { readonly before: number; readonly after: number } | null {
+    if (committedOutsideYoung() < this.#base + this.#growth) return null;
+    const r = settleHeap();
+    this.#base = committedOutsideYoung();
+    return r;
+  }
+}
+
+/** Bytes V8 committed for its heap, but for the young generation's spaces. */
+export function committedOutsideYoung(): number {
+  let sum = 0;
+  for (const s of getHeapSpaceStatistics()) {
+    if (s.space_name !== 'new_space' && s.space_name !== 'new_large_object_space') sum += s.space_size;
+  }
+  return sum;
+}
+
 /** The old generation's bytes in use (the young generation's garbage is not what is paced). */
 function usedHeap(): number {
   return getHeapSpaceStatistics().find((s) => s.space_name === 'old_space')?.space_used_size ?? 0;
