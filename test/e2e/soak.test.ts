@@ -12,8 +12,9 @@
  *   A leak of 100 bytes per request at this load (~1,000 requests/s here) would add ~8 MB;
  * - RSS grows by no more than RSS_GROWTH_MAX over the same window, read at each full collection
  *   less the free pages V8 keeps for its heap ("RSS less free V8 heap", bench/lib/soak/run-soak.ts
- *   seriesOf): RSS itself swings by ~25 MiB as the proxy shrinks V8's young generation after
- *   reloads and V8 grows it back, which made its trend over 80 s anything from -6 to +26 MiB.
+ *   seriesOf): RSS itself swung by ~25 MiB as the proxy shrank V8's young generation after
+ *   reloads and V8 grew it back, which made its trend over 80 s anything from -6 to +26 MiB
+ *   (until the settling after reloads stopped counting the young generation: ReloadSettler).
  *   What the process holds outside V8's heap, plus the live set, does not swing with that, and
  *   grows with a leak off the heap (buffers, native memory) as RSS does; a leak of 512 bytes per
  *   request in buffers added ~60 MiB;
