@@ -926,11 +926,14 @@ async function run(
     // Rebuilds of a large configuration (a provider with a thousand routes changing often) leave
     // V8's heap grown far beyond what stays live, and it keeps those pages. Once the changes have
     // stopped for a second, and only when the heap outside the young generation grew by more
-    // than 32 MB since the last time (ReloadSettler), one memory-reducing collection gives them
-    // back (one pause, off the request path's hot loop: a reload is rare next to requests).
+    // than 32 MB since the last time, or the whole heap did and nothing is being served
+    // (ReloadSettler), one memory-reducing collection gives them back (one pause, off the
+    // request path's hot loop: a reload is rare next to requests).
     clearTimeout(settleTimer);
+    const loopBefore = performance.eventLoopUtilization();
     settleTimer = setTimeout(() => {
-      const r = reloadSettler.afterChanges();
+      // How busy the loop was in the quiet second: serving traffic needs its young generation.
+      const r = reloadSettler.afterChanges(performance.eventLoopUtilization(loopBefore).utilization);
       if (r === null) return;
       signals?.forgive(); // our own pause, not load
       logger.debug('heap settled after reloads', {

@@ -87,17 +87,24 @@ export class OldGenerationPacer {
 }
 
 /**
- * When to give pages back after configurations stop changing: once the heap outside the young
- * generation (old, code, large-object spaces) committed more than `growthBytes` beyond where the
- * last settling left it. The young generation is left out on purpose: `settleHeap` shrinks it,
- * and traffic alone grows it back to its cap within a minute (two 16 MB semi-spaces as deployed),
- * so a measure that counted it (`heapTotal`, as before) passed 32 MB again after every settling
- * under load, and a proxy reloaded every 10 s ran a memory-reducing collection (pauses of ~50 and
- * ~25 ms) every 20–60 s for nothing (found by the soak test, docs/operations.md "Soak").
+ * When to give pages back after configurations stop changing, measured from where the last
+ * settling left the heap:
+ * - the heap outside the young generation (old, code, large-object spaces) committed more than
+ *   `growthBytes` more: replaced states, which only a full collection returns. Always.
+ * - or the whole heap did, young generation included (rebuilds grow it, as start-up does), and
+ *   the event loop was nearly idle while the changes settled (`loopBusy`, its utilization over
+ *   that second, below `IDLE_LOOP`): nothing is serving that would need it.
+ * Why not the whole heap alone, as before: `settleHeap` shrinks the young generation, and traffic
+ * grows it back to its cap within a minute (two 16 MB semi-spaces as deployed), so under load
+ * the heap passed 32 MB again after every settling, and a proxy reloaded every 10 s ran a
+ * memory-reducing collection (pauses of ~50 and ~25 ms) every 20–60 s for nothing (found by the
+ * soak test, docs/operations.md "Soak"). An idle proxy after a burst of changes still gets the
+ * young generation back (the providers benchmark: RSS 3 s after 100 changes to 1,000 routes).
  */
 export class ReloadSettler {
   readonly #growth: number;
-  #base = committedOutsideYoung();
+  #baseOutside = committedOutsideYoung();
+  #baseTotal = committedTotal();
 
   constructor(growthBytes = 32 * 1024 * 1024) {
     this.#growth = growthBytes;
@@ -105,16 +112,34 @@ export class ReloadSettler {
 
   /** The settling at start-up happened (or another): the reference is the heap as it is now. */
   reset(): void {
-    this.#base = committedOutsideYoung();
+    this.#baseOutside = committedOutsideYoung();
+    this.#baseTotal = committedTotal();
   }
 
-  /** Settles when the heap grew past the reference; the young generation's bytes before and after, or null. */
-  afterChanges(): { readonly before: number; readonly after: number } | null {
-    if (committedOutsideYoung() < this.#base + this.#growth) return null;
+  /**
+   * Settles when the heap grew past the reference as above; the young generation's bytes before
+   * and after, or null (not needed, or the collection could not run).
+   */
+  afterChanges(loopBusy: number): { readonly before: number; readonly after: number } | null {
+    const grewOutside = committedOutsideYoung() >= this.#baseOutside + this.#growth;
+    const grewYoung = committedTotal() >= this.#baseTotal + this.#growth && loopBusy < IDLE_LOOP;
+    if (!grewOutside && !grewYoung) return null;
     const r = settleHeap();
-    this.#base = committedOutsideYoung();
+    this.reset();
     return r;
   }
+}
+
+/**
+ * Event-loop utilization below which the proxy counts as idle for `ReloadSettler`: a request
+ * costs tens of µs, so 5 % is a few hundred requests a second at most.
+ */
+export const IDLE_LOOP = 0.05;
+
+function committedTotal(): number {
+  let sum = 0;
+  for (const s of getHeapSpaceStatistics()) sum += s.space_size;
+  return sum;
 }
 
 /** Bytes V8 committed for its heap, but for the young generation's spaces. */

@@ -14,7 +14,8 @@
  *   less the free pages V8 keeps for its heap ("RSS less free V8 heap", bench/lib/soak/run-soak.ts
  *   seriesOf): RSS itself swung by ~25 MiB as the proxy shrank V8's young generation after
  *   reloads and V8 grew it back, which made its trend over 80 s anything from -6 to +26 MiB
- *   (until the settling after reloads stopped counting the young generation: ReloadSettler).
+ *   (until the settling after reloads stopped counting the young generation under traffic:
+ *   ReloadSettler).
  *   What the process holds outside V8's heap, plus the live set, does not swing with that, and
  *   grows with a leak off the heap (buffers, native memory) as RSS does; a leak of 512 bytes per
  *   request in buffers added ~60 MiB;
