@@ -25,10 +25,10 @@ const ctx: RunContext = { paths, runDir: '/tmp/tm-bench-x/nginx-r1-a', profileNa
 describe('allProxies', () => {
   const all = allProxies([{ name: 'ours-mw', config: '/cfg/mw.yaml' }]);
 
-  it('lists the peers, our two configurations, then the variants', () => {
+  it("lists the peers, Node's floor, our two configurations, then the variants", () => {
     assert.deepEqual(
       all.map((p) => p.name),
-      ['nginx', 'haproxy', 'caddy', 'ours', 'ours-10k', 'ours-mw'],
+      ['nginx', 'haproxy', 'caddy', 'node-net', 'ours', 'ours-10k', 'ours-mw'],
     );
     assert.deepEqual(
       all.filter((p) => p.ours).map((p) => p.name),
@@ -65,16 +65,16 @@ describe('allProxies', () => {
   });
 
   it('starts our proxy with the runner’s node from the repository root', () => {
-    const cmd = all[3]!.command(ctx);
+    const cmd = all[4]!.command(ctx);
     assert.equal(cmd.file, paths.nodePath);
     assert.equal(cmd.cwd, '/repo');
     assert.deepEqual(cmd.args, ['bin/traffic.js', '--config', 'bench/configs/bench.yaml']);
-    assert.deepEqual(all[4]!.command(ctx).args.slice(-1), ['/tmp/tm-bench-x/ours-10k.yaml']);
-    assert.deepEqual(all[5]!.command(ctx).args.slice(-1), ['/cfg/mw.yaml']);
+    assert.deepEqual(all[5]!.command(ctx).args.slice(-1), ['/tmp/tm-bench-x/ours-10k.yaml']);
+    assert.deepEqual(all[6]!.command(ctx).args.slice(-1), ['/cfg/mw.yaml']);
   });
 
   it('adds --cpu-prof flags and the exit preload only to profiled runs', () => {
-    const args = all[3]!.command({ ...ctx, profileName: 'ours-r1.cpuprofile' }).args;
+    const args = all[4]!.command({ ...ctx, profileName: 'ours-r1.cpuprofile' }).args;
     assert.ok(args.includes('--cpu-prof'));
     assert.ok(args.includes('--cpu-prof-dir=/repo/bench/results/profiles'));
     assert.ok(args.includes('--cpu-prof-name=ours-r1.cpuprofile'));

@@ -417,7 +417,24 @@ function proxiesOf(
     },
   ];
   const extra = variants.map((v) => oursSpec(v.name, () => resolve(v.config), 30_000));
-  return [...peers, ...ours, ...extra, ...nginxVariantSpecs(nginxVariants)];
+  const floor = mode === 'http' ? [nodeNetSpec()] : [];
+  return [...peers, ...floor, ...ours, ...extra, ...nginxVariantSpecs(nginxVariants)];
+}
+
+/**
+ * `node-net` (`--mode http` only): a bare relay on Node's net module (bench/lib/node-relay.ts),
+ * run by the runner's Node. Not a proxy: the floor of Node's own I/O, beside ours.
+ */
+function nodeNetSpec(): ProxySpec {
+  return {
+    ...peer('node-net', 'nginx'),
+    requires: [],
+    command: ({ paths }) => ({
+      file: paths.nodePath,
+      args: [join(paths.repoRoot, 'bench/lib/node-relay.ts'), String(PROXY_PORT), new URL(BACKEND_URL).port],
+      cwd: paths.repoRoot,
+    }),
+  };
 }
 
 /** nginx with another config (cleartext HTTP only): the peer of an `ours` variant. */
