@@ -742,7 +742,7 @@ async function run(
     let settledHeap = false;
     // Each worker samples its own loop and heap (the overload signals), from its first swap on.
     const sampling = config.overload.maxEventLoopDelay > 0 || config.overload.maxHeapUsedRatio > 0;
-    const signals = sampling ? new ProcessSignals() : null;
+    const signals = sampling ? new ProcessSignals(config.overload.maxEventLoopDelay) : null;
     if (metrics !== null) metrics.addCollector(overloadCollector(overload, gates, sampling));
     const stopParentWatch = watchParent(processHost(PARENT_AT_START), () => void data.stop('parent exited'));
     data.serve({
@@ -877,7 +877,7 @@ async function run(
   // The control plane of workers serves no request: nothing to shed, no loop to sample (its
   // timers would only wake it; each worker samples its own).
   const sampling = plane.role !== 'control' && (ov.maxEventLoopDelay > 0 || ov.maxHeapUsedRatio > 0);
-  const signals = sampling ? new ProcessSignals() : null;
+  const signals = sampling ? new ProcessSignals(ov.maxEventLoopDelay) : null;
   let settled = false;
   const reloadSettler = new ReloadSettler();
   let settleTimer: NodeJS.Timeout | undefined;
