@@ -103,8 +103,7 @@ export class OldGenerationPacer {
  */
 export class ReloadSettler {
   readonly #growth: number;
-  #baseOutside = committedOutsideYoung();
-  #baseTotal = committedTotal();
+  #base = committed();
 
   constructor(growthBytes = 32 * 1024 * 1024) {
     this.#growth = growthBytes;
@@ -112,8 +111,7 @@ export class ReloadSettler {
 
   /** The settling at start-up happened (or another): the reference is the heap as it is now. */
   reset(): void {
-    this.#baseOutside = committedOutsideYoung();
-    this.#baseTotal = committedTotal();
+    this.#base = committed();
   }
 
   /**
@@ -121,8 +119,9 @@ export class ReloadSettler {
    * and after, or null (not needed, or the collection could not run).
    */
   afterChanges(loopBusy: number): { readonly before: number; readonly after: number } | null {
-    const grewOutside = committedOutsideYoung() >= this.#baseOutside + this.#growth;
-    const grewYoung = committedTotal() >= this.#baseTotal + this.#growth && loopBusy < IDLE_LOOP;
+    const now = committed();
+    const grewOutside = now.outsideYoung >= this.#base.outsideYoung + this.#growth;
+    const grewYoung = now.total >= this.#base.total + this.#growth && loopBusy < IDLE_LOOP;
     if (!grewOutside && !grewYoung) return null;
     const r = settleHeap();
     this.reset();
@@ -134,21 +133,22 @@ export class ReloadSettler {
  * Event-loop utilization below which the proxy counts as idle for `ReloadSettler`: a request
  * costs tens of µs, so 5 % is a few hundred requests a second at most.
  */
-export const IDLE_LOOP = 0.05;
+const IDLE_LOOP = 0.05;
 
-function committedTotal(): number {
-  let sum = 0;
-  for (const s of getHeapSpaceStatistics()) sum += s.space_size;
-  return sum;
+/** Bytes V8 committed for its heap: all of it, and all but the young generation's spaces. */
+function committed(): { readonly total: number; readonly outsideYoung: number } {
+  let total = 0;
+  let young = 0;
+  for (const s of getHeapSpaceStatistics()) {
+    total += s.space_size;
+    if (s.space_name === 'new_space' || s.space_name === 'new_large_object_space') young += s.space_size;
+  }
+  return { total, outsideYoung: total - young };
 }
 
 /** Bytes V8 committed for its heap, but for the young generation's spaces. */
 export function committedOutsideYoung(): number {
-  let sum = 0;
-  for (const s of getHeapSpaceStatistics()) {
-    if (s.space_name !== 'new_space' && s.space_name !== 'new_large_object_space') sum += s.space_size;
-  }
-  return sum;
+  return committed().outsideYoung;
 }
 
 /** The old generation's bytes in use (the young generation's garbage is not what is paced). */

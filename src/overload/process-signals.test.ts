@@ -12,7 +12,7 @@ describe('ProcessSignals', () => {
   it("reports a loop turn that kept the sampler from running, and the process's heap", async (t) => {
     // The loop must be running: node reports no utilization before its first turn.
     await new Promise((r) => setImmediate(r));
-    const s = new ProcessSignals();
+    const s = new ProcessSignals(500);
     t.after(() => s.stop());
     s.start(() => {});
     s.read();
@@ -26,7 +26,7 @@ describe('ProcessSignals', () => {
   });
 
   it('forgets a delay it is told is our own', (t) => {
-    const s = new ProcessSignals();
+    const s = new ProcessSignals(500);
     t.after(() => s.stop());
     s.start(() => {});
     s.read();

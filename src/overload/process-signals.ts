@@ -26,10 +26,10 @@ export function loopDelayResolution(limitMs: number): number | null {
  *
  * - event-loop delay: the longest delay node's loop-delay monitor saw in the window (its timer
  *   fires every `loopDelayResolution` ms and records how late it is; the monitor runs in C++,
- *   no JS per tick), or
- *   how late this sampler itself ran, whichever is longer. The second covers what the first
- *   misses: the monitor forgets the turn in progress when it is reset, and a process that was
- *   not scheduled at all (stopped, starved of CPU) is late by the whole pause;
+ *   no JS per tick), or how late this sampler itself ran, whichever is longer. The second
+ *   covers what the first misses: the monitor forgets the turn in progress when it is reset,
+ *   and a process that was not scheduled at all (stopped, starved of CPU) is late by the whole
+ *   pause;
  * - event-loop utilization: the share of the window the loop ran callbacks (node's ELU, from
  *   libuv's idle-time metric), and the CPU time the loop's thread actually got in it (its user
  *   and system time, `process.threadCpuUsage`): a delay counts only when the loop was busy and
@@ -48,7 +48,7 @@ export class ProcessSignals {
   #cpu: CpuUsage | null = null;
 
   /** `maxEventLoopDelayMs`: the limit the delay is compared with (0: not measured, the heap only). */
-  constructor(maxEventLoopDelayMs = 500) {
+  constructor(maxEventLoopDelayMs: number) {
     this.#resolution = loopDelayResolution(maxEventLoopDelayMs);
   }
 
