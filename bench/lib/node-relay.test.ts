@@ -2,19 +2,29 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer as createHttpServer } from 'node:http';
-import { type AddressInfo, connect, createServer } from 'node:net';
+import { type AddressInfo, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { freePort } from '../../test/helpers/free-port.ts';
 
 const RELAY = join(import.meta.dirname, 'node-relay.ts');
 
-async function freePort(): Promise<number> {
-  const s = createServer().listen(0, '127.0.0.1');
-  await once(s, 'listening');
-  const { port } = s.address() as AddressInfo;
-  s.close();
-  return port;
+/**
+ * The first connection that the relay (just spawned) accepts, retried while it starts. Not a
+ * probe and then a connection: the relay opens a backend connection for every client one.
+ */
+async function connectWhenUp(port: number): Promise<Socket> {
+  for (let i = 0; ; i++) {
+    const s = connect({ host: '127.0.0.1', port });
+    const up = await once(s, 'connect').then(
+      () => true,
+      () => false,
+    );
+    if (up) return s;
+    if (i === 100) throw new Error(`the relay never listened on ${port}`);
+    await sleep(50);
+  }
 }
 
 describe('node-relay (the node-net row of --mode http)', () => {
@@ -30,19 +40,7 @@ describe('node-relay (the node-net row of --mode http)', () => {
     const relay = spawn(process.execPath, [RELAY, String(port), String(backendPort)], { stdio: 'ignore' });
     t.after(() => relay.kill('SIGKILL'));
 
-    let client = connect({ host: '127.0.0.1', port });
-    for (
-      let i = 0;
-      i < 100 &&
-      !(await once(client, 'connect').then(
-        () => true,
-        () => false,
-      ));
-      i++
-    ) {
-      await sleep(50);
-      client = connect({ host: '127.0.0.1', port });
-    }
+    const client = await connectWhenUp(port);
     let got = '';
     client.on('data', (d) => {
       got += d.toString('latin1');

@@ -227,8 +227,8 @@ function grpcProxies(variants: readonly Variant[]): ProxySpec[] {
 }
 
 /** A peer of the cleartext HTTP modes, ready when a GET on port 8080 answers; `command` to add. */
-function peer(name: string, requires: string) {
-  return { name, ours: false, readinessUrl: READY_URL, readyTimeoutMs: 10_000, requires: [requires] };
+function peer(name: string, ...requires: string[]) {
+  return { name, ours: false, readinessUrl: READY_URL, readyTimeoutMs: 10_000, requires };
 }
 
 /** Caddy with the cleartext HTTP Caddyfile and `goMaxProcs` Go scheduler threads. */
@@ -427,8 +427,7 @@ function proxiesOf(
  */
 function nodeNetSpec(): ProxySpec {
   return {
-    ...peer('node-net', 'nginx'),
-    requires: [],
+    ...peer('node-net'),
     command: ({ paths }) => ({
       file: paths.nodePath,
       args: [join(paths.repoRoot, 'bench/lib/node-relay.ts'), String(PROXY_PORT), new URL(BACKEND_URL).port],

@@ -217,10 +217,11 @@ ${extra}  middlewares:
  * after reloads every 20–60 s under traffic), V8 grows it back to its semi-space limit over the
  * next tens of seconds, and what V8 holds for its heap (the 2-minute soak: ~17 MB, then up to
  * ~49 MB) drops and climbs again with it. On a short run that makes RSS's trend noise of the
- * size of that swing, read at fixed-pace samples or at full collections alike. "RSS less free V8 heap" takes it out: at each full collection, RSS minus what V8 holds
- * beyond the live set, i.e. what the process holds outside V8's heap plus the live set (less,
- * for up to ~10 s after the young generation grows, the pages V8 took and has not touched
- * yet). A leak off the heap grows it as it grows RSS; one on the heap is the live heap's to show.
+ * size of that swing, read at fixed-pace samples or at full collections alike. "RSS less free
+ * V8 heap" takes it out: at each full collection, RSS minus what V8 holds beyond the live set,
+ * i.e. what the process holds outside V8's heap plus the live set (less, for up to ~10 s after
+ * the young generation grows, the pages V8 took and has not touched yet). A leak off the heap
+ * grows it as it grows RSS; one on the heap is the live heap's to show.
  */
 export function seriesOf(
   samples: readonly Sample[],
