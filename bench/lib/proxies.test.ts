@@ -36,6 +36,12 @@ describe('allProxies', () => {
     );
   });
 
+  it("runs Node's floor beside ours at full load and at a fixed rate, not in the other modes", () => {
+    const names = (mode: Parameters<typeof allProxies>[1]) => allProxies([], mode).map((p) => p.name);
+    assert.ok(names('latency').includes('node-net'));
+    for (const mode of ['https', 'h2', 'ws'] as const) assert.ok(!names(mode).includes('node-net'), mode);
+  });
+
   it('runs another checkout as <build>, and with each variant as <build>-<variant>', () => {
     const withBuild = allProxies([{ name: 'mw', config: '/cfg/mw.yaml' }], 'http', [
       { name: 'before', dir: '/old' },

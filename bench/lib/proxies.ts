@@ -417,7 +417,7 @@ function proxiesOf(
     },
   ];
   const extra = variants.map((v) => oursSpec(v.name, () => resolve(v.config), 30_000));
-  const floor = mode === 'http' ? [nodeNetSpec()] : [];
+  const floor = mode === 'http' || mode === 'latency' ? [nodeNetSpec()] : [];
   return [...peers, ...floor, ...ours, ...extra, ...nginxVariantSpecs(nginxVariants)];
 }
 
