@@ -216,8 +216,14 @@ describe('parseResponseHead: framing (RFC 9112 §6.3)', () => {
   });
 
   it('rejects an invalid Content-Length with 502', () => {
-    for (const v of ['+3', '3, 3', '0x3', '-1', '', 'abc', '1234567890123456'])
+    for (const v of ['+3', '3, 3', '0x3', '-1', '', 'abc', '1234567890123456', '1/', '1:'])
       bad(res(`Content-Length: ${v}\r\n`));
+    for (const v of ['+3', '1234567890123456', '1:']) bad(res(`Content-Length: ${v}\r\n`), 'HEAD');
+  });
+
+  it('accepts a Content-Length of up to 15 digits, leading zeros included', () => {
+    assert.equal(ok(res('Content-Length: 123456789012345\r\n')).contentLength, 123456789012345);
+    assert.equal(ok(res('Content-Length: 007\r\n')).contentLength, 7);
   });
 
   it('reads a response without framing until close, never reusing the connection', () => {
