@@ -936,10 +936,13 @@ async function run(
       const r = reloadSettler.afterChanges(performance.eventLoopUtilization(loopBefore).utilization);
       if (r === null) return;
       signals?.forgive(); // our own pause, not load
-      logger.debug('heap settled after reloads', {
-        heapTotal: process.memoryUsage().heapTotal,
-        newSpaceBytes: r,
-      });
+      // memoryUsage() reads /proc for RSS: only when the line is written.
+      if (logger.enabled('debug')) {
+        logger.debug('heap settled after reloads', {
+          heapTotal: process.memoryUsage().heapTotal,
+          newSpaceBytes: r,
+        });
+      }
     }, 1_000).unref();
   });
   let api: ApiProvider | null = null;
