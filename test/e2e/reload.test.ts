@@ -387,9 +387,13 @@ describe('hot reload with providers.file.directory', () => {
     t.after(() => proxy.stop());
     assert.deepEqual(await bodies(proxy, 2), ['a', 'a']);
 
-    // What a deploy that replaces the whole folder does.
+    // What a deploy that replaces the whole folder does: the folder goes, then comes back. It
+    // goes in one step (moved away): `rm -r` empties it first, and a read that falls between
+    // the file's removal and the folder's sees a valid empty folder, which is applied as such
+    // (Traefik does the same). A read during the removal itself is dropped and made again
+    // (src/providers/file/file-provider.test.ts, "changing under it").
     const from = proxy.logs.length;
-    rmSync(dir, { recursive: true });
+    renameSync(dir, join(root, 'conf.d.old'));
     await waitForLogFrom(proxy, from, (l) => l.msg === 'configuration rejected');
     assert.ok(rejectedIssues(proxy, from).some((i) => i.includes('cannot read the directory')));
     assert.deepEqual(await bodies(proxy, 2), ['a', 'a'], 'the last good config keeps serving');

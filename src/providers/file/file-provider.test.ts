@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
-import { mkdir, mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
+import fs from 'node:fs';
+import { mkdir, mkdtemp, rename, rm, symlink, writeFile } from 'node:fs/promises';
+import { syncBuiltinESMExports } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
@@ -121,6 +123,57 @@ describe('FileProvider', () => {
     assert.deepEqual(routers(await until(next, (u) => routers(u).includes('c'))), ['a', 'b', 'c']);
     await rm(join(conf, 'b.yaml'));
     assert.deepEqual(routers(await until(next, (u) => !routers(u).includes('b'))), ['a', 'c']);
+  });
+
+  it('does not apply a read of a folder changing under it, and reads it again once it is over', async (t) => {
+    const dir = await tempDir(t);
+    const conf = join(dir, 'conf.d');
+    await mkdir(conf);
+    await writeFile(join(conf, 'a.yaml'), dyn('a'));
+    // A name listed but gone when read: what a read meets while `rm -r` or a deploy empties the
+    // folder. The listing is made to include one until `torn` goes false (node:fs's exports,
+    // which read-sources.ts imports, follow the patched object through syncBuiltinESMExports).
+    let torn = false;
+    const realReaddir = fs.readdirSync;
+    const patched = (...args: unknown[]): unknown => {
+      const names = (realReaddir as (...a: unknown[]) => string[])(...args);
+      return torn && args[0] === conf ? [...names, 'zz-gone.yaml'] : names;
+    };
+    (fs as unknown as { readdirSync: unknown }).readdirSync = patched;
+    syncBuiltinESMExports();
+    t.after(() => {
+      fs.readdirSync = realReaddir;
+      syncBuiltinESMExports();
+    });
+    const { next, scan } = start(t, { directory: conf, watch: true });
+    assert.deepEqual(routers(await next()), ['a']);
+    torn = true;
+    const pending = next(); // the provider goes on: it watches, and reads on events
+    const scanned = scan();
+    await writeFile(
+      join(conf, 'b.yaml'),
+      'http:\n  routers:\n    b: { rule: "Path(`/b`)", service: svc@file }\n',
+    );
+    assert.equal(await scanned, false, 'a torn read yields nothing');
+    // The write's events are long over by the end of this; the torn reads go on being retried.
+    await new Promise((r) => setTimeout(r, 150));
+    assert.equal(await scan(), false, 'and is read again, without another file event');
+    torn = false;
+    // Only the provider's own rescan after a torn read can see b now.
+    assert.deepEqual(routers(await pending), ['a', 'b']);
+  });
+
+  it('skips a symlink to nothing in the folder, as it skips folders, and applies the rest', async (t) => {
+    const dir = await tempDir(t);
+    const conf = join(dir, 'conf.d');
+    await mkdir(conf);
+    await writeFile(join(conf, 'a.yaml'), dyn('a'));
+    await symlink(join(dir, 'nowhere.yaml'), join(conf, 'dangling.yaml'));
+    await mkdir(join(conf, 'sub.yaml'));
+    const { next } = start(t, { directory: conf, watch: true });
+    assert.deepEqual(routers(await next()), ['a']);
+    await writeFile(join(conf, 'c.yaml'), 'http:\n  routers:\n    c: { rule: "Path(`/c`)", service: svc }\n');
+    assert.deepEqual(routers(await until(next, (u) => routers(u).includes('c'))), ['a', 'c']);
   });
 
   it('yields an empty configuration with positioned errors for a file it never could read, then recovers', async (t) => {

@@ -111,8 +111,17 @@ export class FileProvider implements Provider {
     };
     /** Per file, its last text that could be read: served while the file cannot be. */
     const lastGood = new Map<string, string>();
+    /** The last read was torn (ScannedSources.torn): read again soon, whatever the events say. */
+    let tornRead = false;
     const reload = async (): Promise<ProviderUpdate | undefined> => {
       const read = readSources(opts);
+      // A folder changing under the read is not one view of it: applied, it would serve a state
+      // nobody wrote, and keep serving it if the folder itself goes next (a deploy replacing the
+      // folder: a file removed, then the folder). Watching, read again once the change is over.
+      if (read.torn && opts.watch) {
+        tornRead = true;
+        return undefined;
+      }
       const input = digest([read.texts, read.issues]);
       if (input === lastInput) return undefined;
       lastInput = input;
@@ -206,6 +215,10 @@ export class FileProvider implements Provider {
         ensureWatchers();
         const update = await load();
         opts.onScan?.(update !== undefined);
+        if (tornRead) {
+          tornRead = false;
+          schedule();
+        }
         if (update) yield update;
       }
     } finally {

@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { lstatSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { DynamicText } from '../../config/dynamic/load.ts';
 import type { RuleChecker } from '../../config/dynamic/validate.ts';
@@ -35,6 +35,16 @@ export interface ReadResult {
   readonly issues: ConfigIssue[];
 }
 
+/** What one read of the files found. */
+export interface ScannedSources extends ReadResult {
+  /**
+   * A file the folder listed was gone by the time it was read: the folder changed during the
+   * read (a deploy replacing it, `rm -r`), so this is not one consistent view of it. The watcher
+   * reads again on the change's own event.
+   */
+  readonly torn: boolean;
+}
+
 /*
  * Reading the provider's files, without parsing them: the serving process reads, the
  * configuration process parses and validates (validate-sources.ts, config-process/).
@@ -44,14 +54,18 @@ export interface ReadResult {
  * Reads every file of the provider. Synchronous on purpose: these are small files read on start
  * and on change, never on the request path, and one read of all of them is one consistent view.
  */
-export function readSources(src: FileSources): ReadResult {
+export function readSources(src: FileSources): ScannedSources {
   const texts: DynamicText[] = [];
   const issues: ConfigIssue[] = [];
-  const read = (file: string, embedded: boolean): void => {
+  let torn = false;
+  const read = (file: string, embedded: boolean, listed = false): void => {
     try {
       texts.push({ file, text: readFileSync(file, 'utf8'), embedded });
     } catch (err) {
-      issues.push({ severity: 'error', message: `cannot read the file (${reason(err)})`, path: [], file });
+      // Listed a moment ago and gone now: removed during this read, not a file that is missing.
+      if (listed && (err as { code?: unknown } | null)?.code === 'ENOENT') torn = true;
+      else
+        issues.push({ severity: 'error', message: `cannot read the file (${reason(err)})`, path: [], file });
     }
   };
   if (src.staticFile !== undefined) read(src.staticFile, true);
@@ -74,10 +88,13 @@ export function readSources(src: FileSources): ReadResult {
     for (const n of names) {
       const file = join(src.directory, n);
       // The static file may live in the folder it names; it is read once, as the static file.
-      if (resolve(file) !== own && isFile(file)) read(file, false);
+      if (resolve(file) === own) continue;
+      const kind = fileKind(file);
+      if (kind === 'file') read(file, false, true);
+      else if (kind === 'gone') torn = true;
     }
   }
-  return { texts, issues };
+  return { texts, issues, torn };
 }
 
 /** An update, and which files could be read as they are now (their text is a last good one). */
@@ -101,11 +118,20 @@ export function watchTargets(src: FileSources): Map<string, Set<string> | undefi
   return targets;
 }
 
-function isFile(path: string): boolean {
+/**
+ * A listed name is a file, something else (a folder, a symlink to nothing: skipped, as always),
+ * or gone since the listing (the name itself, not only what a symlink points to).
+ */
+function fileKind(path: string): 'file' | 'other' | 'gone' {
   try {
-    return statSync(path).isFile();
+    return statSync(path).isFile() ? 'file' : 'other';
   } catch {
-    return false; // removed between listing and reading: the next event reloads
+    try {
+      lstatSync(path);
+      return 'other';
+    } catch (err) {
+      return (err as { code?: unknown } | null)?.code === 'ENOENT' ? 'gone' : 'other';
+    }
   }
 }
 
