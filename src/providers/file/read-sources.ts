@@ -39,8 +39,8 @@ export interface ReadResult {
 export interface ScannedSources extends ReadResult {
   /**
    * A file the folder listed was gone by the time it was read: the folder changed during the
-   * read (a deploy replacing it, `rm -r`), so this is not one consistent view of it. The watcher
-   * reads again on the change's own event.
+   * read (a deploy replacing it, `rm -r`), so this is not one consistent view of it. The watch
+   * loop does not apply it and reads again a debounce later (file-provider.ts).
    */
   readonly torn: boolean;
 }
@@ -63,7 +63,7 @@ export function readSources(src: FileSources): ScannedSources {
       texts.push({ file, text: readFileSync(file, 'utf8'), embedded });
     } catch (err) {
       // Listed a moment ago and gone now: removed during this read, not a file that is missing.
-      if (listed && (err as { code?: unknown } | null)?.code === 'ENOENT') torn = true;
+      if (listed && codeOf(err) === 'ENOENT') torn = true;
       else
         issues.push({ severity: 'error', message: `cannot read the file (${reason(err)})`, path: [], file });
     }
@@ -130,13 +130,17 @@ function fileKind(path: string): 'file' | 'other' | 'gone' {
       lstatSync(path);
       return 'other';
     } catch (err) {
-      return (err as { code?: unknown } | null)?.code === 'ENOENT' ? 'gone' : 'other';
+      return codeOf(err) === 'ENOENT' ? 'gone' : 'other';
     }
   }
 }
 
+function codeOf(err: unknown): unknown {
+  return (err as { code?: unknown } | null)?.code;
+}
+
 function reason(err: unknown): string {
-  const code = (err as { code?: unknown } | null)?.code;
+  const code = codeOf(err);
   if (typeof code === 'string') return code === 'ENOENT' ? 'ENOENT: it does not exist' : code;
   return err instanceof Error ? err.message : String(err);
 }
