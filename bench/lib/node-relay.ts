@@ -1,7 +1,7 @@
-// The `node-net` row of `--mode http`: the floor of Node's own I/O for this benchmark, not a
-// proxy. `node bench/lib/node-relay.ts <listen port> <backend port>` (127.0.0.1 both) gives each
-// client connection its own backend connection and copies bytes both ways with net's 'data'
-// events and `write`: no HTTP parsing, routing, pooling or header rewriting. Whatever a Node
+// The `node-net` row of `--mode http` and `--mode latency`: the floor of Node's own I/O for this
+// benchmark, not a proxy. `node bench/lib/node-relay.ts <listen port> <backend port>` (127.0.0.1
+// both) gives each client connection its own backend connection and copies bytes both ways with
+// net's 'data' events and `write`: no HTTP parsing, routing, pooling or header rewriting. Whatever a Node
 // proxy costs per request beyond this row is its own code; what this row costs beyond nginx is
 // Node's (docs/performance.md, "Node's floor"). It works only because the benchmark's clients
 // keep one connection per request stream and the backend is a single keep-alive HTTP/1.1 server.

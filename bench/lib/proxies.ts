@@ -422,8 +422,9 @@ function proxiesOf(
 }
 
 /**
- * `node-net` (`--mode http` only): a bare relay on Node's net module (bench/lib/node-relay.ts),
- * run by the runner's Node. Not a proxy: the floor of Node's own I/O, beside ours.
+ * `node-net` (`--mode http` and `--mode latency` only): a bare relay on Node's net module
+ * (bench/lib/node-relay.ts), run by the runner's Node. Not a proxy: the floor of Node's own I/O,
+ * beside ours.
  */
 function nodeNetSpec(): ProxySpec {
   return {
