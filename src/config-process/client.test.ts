@@ -23,14 +23,27 @@ async function tempDir(t: TestContext): Promise<string> {
   return dir;
 }
 
-/** The configuration process's time limit for this test (client.ts reads it at each question). */
+/** The time limit the suite was started with (unset, as a rule). */
+const LIMIT_AT_START = process.env['TM_CONFIG_PROCESS_TIMEOUT_MS'];
+/** Tests that changed the time limit, and the value it had before their first change. */
+const limitBefore = new WeakMap<TestContext, string | undefined>();
+
+/**
+ * The configuration process's time limit for this test (client.ts reads it at each question),
+ * put back as it was before the test's first change once the test ends. Not one restore per
+ * call: `after` hooks run in the order they were added, so a second call's restore (to the
+ * first call's value) would run last and leave that value to the tests that follow.
+ */
 function answerWithin(t: TestContext, ms: number): void {
-  const saved = process.env['TM_CONFIG_PROCESS_TIMEOUT_MS'];
+  if (!limitBefore.has(t)) {
+    limitBefore.set(t, process.env['TM_CONFIG_PROCESS_TIMEOUT_MS']);
+    t.after(() => {
+      const saved = limitBefore.get(t);
+      if (saved === undefined) delete process.env['TM_CONFIG_PROCESS_TIMEOUT_MS'];
+      else process.env['TM_CONFIG_PROCESS_TIMEOUT_MS'] = saved;
+    });
+  }
   process.env['TM_CONFIG_PROCESS_TIMEOUT_MS'] = String(ms);
-  t.after(() => {
-    if (saved === undefined) delete process.env['TM_CONFIG_PROCESS_TIMEOUT_MS'];
-    else process.env['TM_CONFIG_PROCESS_TIMEOUT_MS'] = saved;
-  });
 }
 
 /** Opens `fifo` for writing without blocking: throws ENXIO when nobody has it open for reading. */
@@ -261,6 +274,8 @@ describe('the configuration process', () => {
   });
 
   it("keeps V8's code cache in a folder of its own user, never in one others can write", async (t) => {
+    // The test before this one changes the time limit twice: none of it may be left here.
+    assert.equal(process.env['TM_CONFIG_PROCESS_TIMEOUT_MS'], LIMIT_AT_START);
     const uid = process.geteuid?.();
     if (uid === undefined) return t.skip('no user ids here');
     const saved = { ...process.env };
