@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
-import { adoptReadSlot, isSharedReadBuffer, ReadSlot, type ReadTarget } from './read-slot.ts';
+import { adoptReadSlot, copyOut, isSharedReadBuffer, ReadSlot, type ReadTarget } from './read-slot.ts';
 
 /** Collects what a slot delivers: the bytes (copied), and which buffer each read landed in. */
 class Collector implements ReadTarget {
@@ -172,5 +172,19 @@ describe('shared ReadSlot', () => {
     const bOwn = b.onread.buffer();
     assert.notEqual(bOwn, shared);
     assert.equal(b.onread.buffer(), bOwn, 'and reuses it from then on');
+  });
+});
+
+describe('copyOut', () => {
+  it('copies the range into memory of its own, bounded as subarray bounds it', () => {
+    const buf = Buffer.from('0123456789');
+    const c = copyOut(buf, 2, 6);
+    assert.equal(c.toString(), '2345');
+    buf.write('xxxxxxxxxx');
+    assert.equal(c.toString(), '2345', 'later writes to the source do not reach the copy');
+    const src = Buffer.from('abcdef');
+    assert.equal(copyOut(src, 4, 99).toString(), 'ef', 'an end past the buffer stops at its end');
+    assert.equal(copyOut(src, 3, 3).length, 0);
+    assert.equal(copyOut(src, 5, 2).length, 0, 'an empty range when end is before start');
   });
 });

