@@ -63,3 +63,33 @@ describe('HeaderList', () => {
     assert.deepEqual(h.values, ['2', '5']);
   });
 });
+
+describe('HeaderList.raw', () => {
+  it('is cleared by every method that changes the list, and only by those', () => {
+    const changes: Array<[string, (h: HeaderList) => void]> = [
+      ['append', (h) => h.append('X-C', '3')],
+      ['appendLowered', (h) => h.appendLowered('X-C', 'x-c', '3')],
+      ['set', (h) => h.set('X-A', '9')],
+      ['delete', (h) => h.delete('x-a')],
+      ['deleteWhere', (h) => h.deleteWhere((n) => n === 'x-b')],
+    ];
+    for (const [what, change] of changes) {
+      const h = HeaderList.from([
+        ['X-A', '1'],
+        ['X-B', '2'],
+      ]);
+      h.raw = 'X-A: 1\r\nX-B: 2\r\n';
+      h.get('x-a');
+      h.getAll('x-b');
+      h.has('x-a');
+      h.delete('x-none');
+      h.deleteWhere(() => false);
+      assert.equal(h.raw, 'X-A: 1\r\nX-B: 2\r\n', `${what}: reads and no-op removals keep it`);
+      change(h);
+      assert.equal(h.raw, null, what);
+    }
+    const h = HeaderList.from([['X-A', '1']]);
+    h.raw = 'X-A: 1\r\n';
+    assert.equal(h.clone().raw, null, 'a clone is a list of its own');
+  });
+});

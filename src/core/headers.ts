@@ -19,6 +19,15 @@ export class HeaderList {
    * set (core/field-values.ts), which clears it.
    */
   unsettled = false;
+  /**
+   * The fields' text as an HTTP/1.1 client gets it, hop-by-hop fields left out: each
+   * `Name: value\r\n` exactly as `responseFields` would write it, or null. Set only by the
+   * upstream response parser, from its own head (slices, no copy), when every line was already
+   * in that form; cleared by every method here that changes the list, and by the exchange when
+   * a middleware saw the response (a plugin may write the arrays directly). Relaying it saves
+   * rebuilding the head field by field (proxy/heads.ts).
+   */
+  raw: string | null = null;
 
   constructor(names: string[] = [], lnames: string[] = [], values: string[] = []) {
     this.names = names;
@@ -54,6 +63,7 @@ export class HeaderList {
   }
 
   append(name: string, value: string): void {
+    this.raw = null;
     if (needsSettling(name, value)) this.unsettled = true;
     this.names.push(name);
     this.lnames.push(name.toLowerCase());
@@ -66,6 +76,7 @@ export class HeaderList {
    * For values valid by construction (an address, a parsed authority): nothing is checked.
    */
   appendLowered(name: string, lname: string, value: string): void {
+    this.raw = null;
     this.names.push(name);
     this.lnames.push(lname);
     this.values.push(value);
@@ -73,6 +84,7 @@ export class HeaderList {
 
   /** Replace every occurrence with one field (appended at the position of the first, or at the end). */
   set(name: string, value: string): void {
+    this.raw = null;
     if (needsSettling(name, value)) this.unsettled = true;
     const lname = name.toLowerCase();
     const i = this.lnames.indexOf(lname);
@@ -108,6 +120,7 @@ export class HeaderList {
       w++;
     }
     const removed = lnames.length - w;
+    if (removed > 0) this.raw = null;
     names.length = w;
     lnames.length = w;
     values.length = w;
@@ -115,6 +128,7 @@ export class HeaderList {
   }
 
   #removeAt(i: number): void {
+    this.raw = null;
     this.names.splice(i, 1);
     this.lnames.splice(i, 1);
     this.values.splice(i, 1);

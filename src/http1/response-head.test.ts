@@ -253,3 +253,32 @@ describe('parseResponseHead: framing (RFC 9112 §6.3)', () => {
     assert.equal(ok(res('Content-Length: 0\r\n')).connectionTokens, null);
   });
 });
+
+describe('parseResponseHead: the field block as relayed (HeaderList.raw)', () => {
+  it('is the fields less the hop-by-hop lines when every line is `Name: value`', () => {
+    const r = ok(
+      'HTTP/1.1 200 OK\r\nServer: nginx\r\nDate: Sat, 05 Dec 2026 18:59:31 GMT\r\nContent-Length: 12\r\nConnection: keep-alive\r\n\r\nhello world\n',
+    );
+    assert.equal(
+      r.headers.raw,
+      'Server: nginx\r\nDate: Sat, 05 Dec 2026 18:59:31 GMT\r\nContent-Length: 12\r\n',
+    );
+    const two = ok(
+      res('Keep-Alive: timeout=5\r\nX-A: 1\r\nConnection: keep-alive\r\nX-B: 2\r\nContent-Length: 0\r\n'),
+    );
+    assert.equal(two.headers.raw, 'X-A: 1\r\nX-B: 2\r\nContent-Length: 0\r\n');
+    assert.equal(ok('HTTP/1.1 204 No Content\r\n\r\n').headers.raw, '');
+    // An empty value is written `Name: ` as well.
+    assert.equal(ok(res('X-A: \r\nContent-Length: 0\r\n')).headers.raw, 'X-A: \r\nContent-Length: 0\r\n');
+  });
+
+  it('is null when a line is not in the form the client gets, or a Connection option names a field', () => {
+    for (const line of ['X-A:  1', 'X-A:\t1', 'X-A: 1 ', 'X-A: 1\t', 'X-A:1', 'X-A:', 'X-A:  ']) {
+      const r = ok(res(`${line}\r\nContent-Length: 0\r\n`));
+      assert.equal(r.headers.raw, null, JSON.stringify(line));
+    }
+    const three = ok(res('TE: trailers\r\nTrailer: X\r\nConnection: keep-alive\r\nContent-Length: 0\r\n'));
+    assert.equal(three.headers.raw, null, 'more than two hop-by-hop lines');
+    assert.equal(ok(res('Content-Length: 0\r\nConnection: X-A\r\nX-A: 1\r\n')).headers.raw, null);
+  });
+});

@@ -1,5 +1,5 @@
 import { copyFields, HeaderList } from '../core/headers.ts';
-import { FIELD_VALUE, TCHAR } from './chars.ts';
+import { FIELD_VALUE, isResponseHop, TCHAR } from './chars.ts';
 import { lowerFieldName } from './field-names.ts';
 import { headAt, probeHead } from './head-probe.ts';
 import { ParseError } from './parse-error.ts';
@@ -97,6 +97,13 @@ export function parseResponseHead(
   let te: string | undefined;
   let connection: string | undefined;
   let pos = lineEnd + 2;
+  // The field block as the client gets it (HeaderList.raw): while every line is regular, and
+  // the hop-by-hop ones (at most two, nginx's `Connection: keep-alive`) are cut out of it.
+  let regular = true;
+  let cut0 = -1;
+  let cut0End = -1;
+  let cut1 = -1;
+  let cut1End = -1;
   // `head` may go on past the head (body bytes of the same read): fields end here. The field
   // lines are scanned in `buf` (head[i] is buf[start + i]: latin1 maps each byte to itself), whose
   // bytes are read without a string's representation check per character; slices come from
@@ -131,6 +138,20 @@ export function parseResponseHead(
     const value = head.slice(valueStart, valueEnd);
     const name = head.slice(pos, colon);
     const lname = lowerFieldName(name);
+    // Regular: `Name: value` with one SP and nothing after the value, the form the client's head
+    // is rebuilt in (proxy/heads.ts), so that the line relays byte for byte.
+    if (regular) {
+      if (valueStart !== colon + 2 || buf[start + colon + 1] !== 0x20 || valueEnd !== eol) regular = false;
+      else if (isResponseHop(lname)) {
+        if (cut0 === -1) {
+          cut0 = pos;
+          cut0End = eol + 2;
+        } else if (cut1 === -1) {
+          cut1 = pos;
+          cut1End = eol + 2;
+        } else regular = false;
+      }
+    }
     names[n] = name;
     lnames[n] = lname;
     values[n++] = value;
@@ -200,6 +221,16 @@ export function parseResponseHead(
   }
   // Nothing is appended to a response's fields on the plain path: no room.
   const headers = new HeaderList(copyFields(names, n, 0), copyFields(lnames, n, 0), copyFields(values, n, 0));
+  // Fields named by Connection are dropped on the way out too: not relayed raw (rare).
+  if (regular && connectionTokens === null) {
+    const from = lineEnd + 2;
+    headers.raw =
+      cut0 === -1
+        ? head.slice(from, headEnd)
+        : cut1 === -1
+          ? head.slice(from, cut0) + head.slice(cut0End, headEnd)
+          : head.slice(from, cut0) + head.slice(cut0End, cut1) + head.slice(cut1End, headEnd);
+  }
   return {
     status,
     reason,

@@ -3,6 +3,7 @@ import { duplexPair } from 'node:stream';
 import { describe, it } from 'node:test';
 import { ProxyError } from '../core/errors.ts';
 import type { ResponseHead } from '../core/request.ts';
+import { type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
 import type {
   BodyFilter,
   BodyOutput,
@@ -12,6 +13,7 @@ import type {
 } from '../middleware/middleware.ts';
 import { RetryBudget } from '../resilience/retry-budget.ts';
 import type { ErrorPage } from '../runtime/types.ts';
+import { responseFields } from './heads.ts';
 import {
   harness,
   response,
@@ -76,6 +78,24 @@ describe('Exchange', () => {
     h.exchange(GET);
     h.sources[0]!.streams[0]!.respond(204);
     assert.deepEqual(order, ['req a', 'req b', 'res b', 'res a']);
+  });
+
+  it("drops the parser's text of the response fields once a middleware saw them, however it wrote", () => {
+    // A plugin may write the arrays directly, past HeaderList's methods (which clear it too).
+    const mw: Middleware = {
+      onResponse: (_req, res) => {
+        res.headers.values[0] = 'changed';
+      },
+    };
+    const h = harness({ middlewares: [mw] });
+    h.exchange(GET);
+    const head = Buffer.from('HTTP/1.1 200 OK\r\nX-A: 1\r\nContent-Length: 0\r\n\r\n', 'latin1');
+    const res = parseResponseHead(head, 0, head.length, 'GET', 65536) as ParsedResponse;
+    assert.equal(res.headers.raw, 'X-A: 1\r\nContent-Length: 0\r\n');
+    h.sources[0]!.streams[0]!.user.onUpstreamHead(res, null, 0, 0);
+    assert.deepEqual(h.sink.events, ['head 200']);
+    assert.equal(res.headers.raw, null);
+    assert.equal(responseFields(res, false), 'X-A: changed\r\nContent-Length: 0\r\n');
   });
 
   it('moves to the next server when a connection is refused, since nothing was sent', async () => {

@@ -185,6 +185,9 @@ export class Exchange
     let status = page === null ? res.status : page.status;
     let reason = page === null ? res.reason : statusText(status);
     if (this.mwRan > 0) {
+      // A middleware may change the fields other than through HeaderList's methods (a plugin
+      // writes the arrays): the parser's text of them is no longer theirs.
+      res.headers.raw = null;
       const rh: ResponseHead = { status, reason, headers: res.headers };
       for (let i = this.mwRan - 1; i >= 0; i--) mws[i]!.onResponse?.(this.req, rh);
       status = rh.status;
@@ -389,6 +392,7 @@ export class Exchange
     let status = res.status;
     let reason = res.reason;
     if (this.mwRan > 0) {
+      res.headers.raw = null; // as in onUpstreamHead
       const mws = this.route!.middlewares;
       const rh: ResponseHead = { status, reason, headers: res.headers };
       for (let i = this.mwRan - 1; i >= 0; i--) mws[i]!.onResponse?.(this.req, rh);

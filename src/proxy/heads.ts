@@ -63,6 +63,10 @@ export function relaysResponseField(
 
 /** The upstream response's fields minus hop-by-hop ones (and Content-Length when re-framed). */
 export function responseFields(res: UpstreamResponse, dropLength: boolean): string {
+  // The parser's own text of the fields when nothing changed them since (HeaderList.raw): the
+  // same bytes as the loop below makes, in one or two slices of the upstream head.
+  const raw = res.headers.raw;
+  if (raw !== null && !dropLength) return raw;
   // Fields a response middleware made: CR, LF and NUL become SP, as Go's server writes them
   // (core/field-values.ts); nothing to do for what the upstream parser made.
   if (res.headers.unsettled) settleFields(res.headers, H1_RESPONSE);

@@ -158,6 +158,8 @@ export class TransformedStream implements UpstreamStream, UpstreamUser, Outgoing
   onUpstreamHead(res: UpstreamResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void {
     const inner = this.#inner;
     const rh: ResponseHead = { status: res.status, reason: res.reason, headers: res.headers };
+    // The transform rewrites the fields (HeaderList.raw): never the upstream's text of them.
+    res.headers.raw = null;
     this.#t.responseHead(rh);
     const kind = res.bodyKind === BODY_NONE ? BODY_NONE : BODY_CHUNKED;
     this.#ex.onUpstreamHead(new TransformedResponse(rh, kind, res.connectionTokens), null, 0, 0);
