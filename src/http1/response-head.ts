@@ -24,6 +24,12 @@ export interface ParsedResponse {
   readonly reusable: boolean;
   readonly connectionTokens: readonly string[] | null;
   readonly headLength: number;
+  /**
+   * The head as latin1 text from its first byte, and perhaps more of the same read after it (the
+   * first KiB of it: head-probe.ts): a small body that follows is `text.slice(headLength, …)`
+   * when the text reaches that far. Its slices are the field values already.
+   */
+  readonly text: string;
 }
 
 /**
@@ -241,6 +247,7 @@ export function parseResponseHead(
     reusable,
     connectionTokens,
     headLength,
+    text: head,
   };
 }
 

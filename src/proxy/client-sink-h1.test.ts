@@ -84,6 +84,45 @@ describe('Http1Sink: response heads', () => {
     assert.equal(socket.text(), 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello');
   });
 
+  it('writes head and a body given as text in one buffer, as head does with bytes', () => {
+    const res = response('HTTP/1.1 200 OK\r\nContent-Length: 6\r\nX-A: b\r\nConnection: keep-alive\r\n\r\n');
+    const body = Buffer.from('h\xe9llo\n', 'latin1');
+    for (const [raw, draining] of [
+      [GET11, false],
+      [GET10, false],
+      [GET11, true],
+    ] as const) {
+      const text = setup({ draining });
+      const close = text.sink.headText(
+        exchangeFor(raw),
+        200,
+        'OK',
+        res,
+        'Set-Cookie: s=1\r\n',
+        false,
+        'h\xe9llo\n',
+      );
+      assert.deepEqual(text.socket.calls, ['write:buffer']);
+      const bytes = setup({ draining });
+      const closeBytes = bytes.sink.head(
+        exchangeFor(raw),
+        200,
+        'OK',
+        res,
+        'Set-Cookie: s=1\r\n',
+        false,
+        body,
+        0,
+        body.length,
+      );
+      assert.equal(close, closeBytes);
+      assert.equal(text.socket.text(), bytes.socket.text());
+    }
+    const { socket, sink } = setup();
+    sink.headText(exchangeFor(GET11), 200, 'OK', res, '', false, 'h\xe9llo\n');
+    assert.equal(socket.text(), 'HTTP/1.1 200 OK\r\nContent-Length: 6\r\nX-A: b\r\n\r\nh\xe9llo\n');
+  });
+
   it('corks a head whose body follows and uncorks at the end of the turn', async () => {
     const { socket, sink } = setup();
     const res = response('HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n');

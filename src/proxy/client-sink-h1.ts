@@ -82,17 +82,18 @@ export class Http1Sink implements ClientSink {
     }
   }
 
-  head(
+  /** Set by #head: whether the connection closes after the response it built. */
+  #close = false;
+
+  /** The response's head, CRLFCRLF included; sets `#chunked` and `#close`. */
+  #head(
     ex: ClientExchange,
     status: number,
     reason: string,
     res: UpstreamResponse,
     extra: string,
     wantClose: boolean,
-    body: Buffer | null,
-    bodyStart: number,
-    bodyEnd: number,
-  ): boolean {
+  ): string {
     const http10 = ex.parsed.versionMinor === 0;
     let close = this.#mustClose(ex, wantClose);
     const kind = res.bodyKind;
@@ -111,7 +112,23 @@ export class Http1Sink implements ClientSink {
     }
     if (close) s += 'Connection: close\r\n';
     else if (http10) s += 'Connection: keep-alive\r\n';
-    s += '\r\n';
+    this.#close = close;
+    return `${s}\r\n`;
+  }
+
+  head(
+    ex: ClientExchange,
+    status: number,
+    reason: string,
+    res: UpstreamResponse,
+    extra: string,
+    wantClose: boolean,
+    body: Buffer | null,
+    bodyStart: number,
+    bodyEnd: number,
+  ): boolean {
+    const s = this.#head(ex, status, reason, res, extra, wantClose);
+    const close = this.#close;
     const socket = this.socket;
     if (body !== null) {
       // Head and whole body in one write(2): no cork, no writev, no tick. A small body goes in
@@ -132,7 +149,7 @@ export class Http1Sink implements ClientSink {
       writeOut(socket, out);
       return close;
     }
-    if (kind === BODY_NONE) {
+    if (res.bodyKind === BODY_NONE) {
       writeOut(socket, s);
       return close;
     }
@@ -141,6 +158,30 @@ export class Http1Sink implements ClientSink {
     socket.write(s, 'latin1');
     process.nextTick(uncork, socket);
     return close;
+  }
+
+  /** `head` with a whole small body as latin1 text: one write(2) of the two, as above. */
+  headText(
+    ex: ClientExchange,
+    status: number,
+    reason: string,
+    res: UpstreamResponse,
+    extra: string,
+    wantClose: boolean,
+    body: string,
+  ): boolean {
+    const s = this.#head(ex, status, reason, res, extra, wantClose);
+    const socket = this.socket;
+    const handle = directHandle(socket);
+    if (handle !== null) writeToHandle(socket, handle, s + body);
+    else {
+      // As `head` writes a small body to a socket it cannot write directly (TLS): one buffer.
+      const out = Buffer.allocUnsafe(s.length + body.length);
+      out.latin1Write(s, 0, s.length);
+      out.latin1Write(body, s.length, body.length);
+      writeOut(socket, out);
+    }
+    return this.#close;
   }
 
   data(buf: Buffer, start: number, end: number): boolean {

@@ -88,6 +88,19 @@ export interface ClientSink {
     bodyStart: number,
     bodyEnd: number,
   ): boolean;
+  /**
+   * Optional: `head` with the whole body given as latin1 text (a small body the upstream
+   * connection cut from the head's string; UpstreamUser.onUpstreamHeadText).
+   */
+  headText?(
+    ex: ClientExchange,
+    status: number,
+    reason: string,
+    res: UpstreamResponse,
+    extra: string,
+    close: boolean,
+    body: string,
+  ): boolean;
   /** Response body bytes. false: the client is slow; `ex.onClientDrain()` follows when it drained. */
   data(buf: Buffer, start: number, end: number): boolean;
   /** The response body ended cleanly, with the upstream's trailer fields (or null). */

@@ -98,6 +98,23 @@ describe('Exchange', () => {
     assert.equal(responseFields(res, false), 'X-A: changed\r\nContent-Length: 0\r\n');
   });
 
+  it('takes a small whole body as text for an HTTP/1.1 client, and leaves it as bytes otherwise', () => {
+    const h = harness();
+    h.exchange(GET);
+    const up = h.sources[0]!.streams[0]!;
+    assert.equal(up.user.onUpstreamHeadText!(response(200), 'hello'), true);
+    up.end();
+    assert.deepEqual(h.sink.events, ['head 200', 'text hello', 'end', 'done keepAlive=true']);
+
+    // An HTTP/2 stream, and a body filter, want the bytes: nothing done, the connection sends them.
+    const filter: Middleware = { onResponseBody: () => null };
+    for (const t of [harness({ http2: true }), harness({ middlewares: [filter] })]) {
+      t.exchange(GET);
+      assert.equal(t.sources[0]!.streams[0]!.user.onUpstreamHeadText!(response(200), 'hello'), false);
+      assert.deepEqual(t.sink.events, []);
+    }
+  });
+
   it('moves to the next server when a connection is refused, since nothing was sent', async () => {
     const h = harness({ servers: 2 });
     h.sources[0]!.plan.push('refuse');

@@ -160,6 +160,28 @@ export class Exchange
   }
 
   onUpstreamHead(res: UpstreamResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void {
+    this.#head(res, body, bodyStart, bodyEnd, null);
+  }
+
+  /**
+   * The small whole body as text (UpstreamUser.onUpstreamHeadText), taken when it goes straight
+   * to a client whose sink writes text (HTTP/1.1): a mirror's capture and a body filter want
+   * bytes, and so does an HTTP/2 stream.
+   */
+  onUpstreamHeadText(res: UpstreamResponse, body: string): boolean {
+    if (this.client.headText === undefined || this.capture !== null || this.route!.bodyPhase) return false;
+    this.#head(res, null, 0, 0, body);
+    return true;
+  }
+
+  /** The response head, with its whole body as bytes (`body`) or as text (`text`), or neither. */
+  #head(
+    res: UpstreamResponse,
+    body: Buffer | null,
+    bodyStart: number,
+    bodyEnd: number,
+    text: string | null,
+  ): void {
     const route = this.route!;
     const svc = this.service!;
     if (this.timed || route.guards.length > 0 || svc.health?.recordsOutcomes || this.leases !== null) {
@@ -203,19 +225,24 @@ export class Exchange
     this.status = status;
     this.responseStarted = true;
     if (body !== null) this.bytesOut += bodyEnd - bodyStart;
-    this.closeAfter = this.client.head(
-      this,
-      status,
-      reason,
-      res,
-      this.setCookies,
-      this.closeAfter,
-      body,
-      bodyStart,
-      bodyEnd,
-    );
+    else if (text !== null) this.bytesOut += text.length;
+    this.closeAfter =
+      text === null
+        ? this.client.head(
+            this,
+            status,
+            reason,
+            res,
+            this.setCookies,
+            this.closeAfter,
+            body,
+            bodyStart,
+            bodyEnd,
+          )
+        : // onUpstreamHeadText checked that the sink has it.
+          this.client.headText!(this, status, reason, res, this.setCookies, this.closeAfter, text);
     // A body still to come (SSE, a download, a gRPC stream) may outlive the route (reloads).
-    if (body === null && res.bodyKind !== BODY_NONE && !this.done) this.#liveLong();
+    if (body === null && text === null && res.bodyKind !== BODY_NONE && !this.done) this.#liveLong();
   }
 
   onUpstreamData(buf: Buffer, start: number, end: number): void {

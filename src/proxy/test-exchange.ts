@@ -42,8 +42,17 @@ export class RecordingSink implements ClientSink {
   resumed = 0;
   tunnel: ClientTunnelSide | null = null;
 
+  /** As the real sinks: the HTTP/1.1 one takes a small body as text, the HTTP/2 ones do not. */
+  readonly headText?: NonNullable<ClientSink['headText']>;
+
   constructor(http2 = false) {
     this.http2 = http2;
+    if (!http2) {
+      this.headText = (_ex, status, _reason, _res, extra, close, body) => {
+        this.events.push(`head ${status}${extra === '' ? '' : ` +${extra.trim()}`}`, `text ${body}`);
+        return close;
+      };
+    }
   }
 
   interim(_ex: ClientExchange, res: ParsedResponse): void {
@@ -172,6 +181,7 @@ export function response(status: number, headers: [string, string][] = [], bodyK
     reusable: true,
     connectionTokens: null,
     headLength: 0,
+    text: '',
   };
 }
 

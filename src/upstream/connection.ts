@@ -379,9 +379,11 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
       const cl = res.contentLength;
       if (this.#bodyKind === BODY_LENGTH && cl <= WHOLE_BODY_MAX && end - start >= cl) {
         // The common small response: head and whole body in one read, handed over together
-        // (copied out of a shared read buffer: the user may keep it).
-        if (shared) user.onUpstreamHead(res, copyOut(buf, start, start + cl), 0, cl);
-        else user.onUpstreamHead(res, buf, start, start + cl);
+        // (copied out of a shared read buffer: the user may keep it), or as text the head's
+        // string already holds, to a user that takes it (no copy, no Buffer).
+        if (!shared) user.onUpstreamHead(res, buf, start, start + cl);
+        else if (!this.#headText(user, res, cl))
+          user.onUpstreamHead(res, copyOut(buf, start, start + cl), 0, cl);
         if (this.user !== user) return;
         if (end > start + cl) this.#reusable = false; // bytes beyond the body: not HTTP
         this.#finish();
@@ -397,6 +399,14 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
       if (start < end) this.#body(buf, start, end, shared);
       return;
     }
+  }
+
+  /** The head with its `cl`-byte body as text, if the head's string reaches it and `user` takes it. */
+  #headText(user: UpstreamUser, res: ParsedResponse, cl: number): boolean {
+    if (user.onUpstreamHeadText === undefined) return false;
+    const from = res.headLength;
+    const text = res.text;
+    return text.length >= from + cl && user.onUpstreamHeadText(res, text.slice(from, from + cl));
   }
 
   /**

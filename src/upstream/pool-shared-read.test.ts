@@ -81,4 +81,62 @@ describe('upstream connections sharing one read buffer', () => {
     }
     assert.equal(pool.stats.opened, 24, 'the 24 requests of a round were in flight together');
   });
+
+  it('hand a small whole body as text to a user that takes it, and bytes otherwise', async (t) => {
+    // `GET /<size>/<tag>/<pad>`: the head carries a field of <pad> bytes before the body.
+    const o = await startOrigin((s) => {
+      let pending = '';
+      s.on('data', (chunk: Buffer) => {
+        pending += chunk.toString('latin1');
+        for (let end = pending.indexOf('\r\n\r\n'); end !== -1; end = pending.indexOf('\r\n\r\n')) {
+          const [, size, tag, pad] = /^GET \/(\d+)\/([^/ ]+)\/(\d+) /.exec(pending)!;
+          pending = pending.slice(end + 4);
+          const n = Number(size);
+          s.write(
+            `HTTP/1.1 200 OK\r\nX-Pad: ${'p'.repeat(Number(pad))}\r\nContent-Length: ${n}\r\n\r\n${body(n, tag!)}`,
+          );
+        }
+      });
+    });
+    const ticker = new Ticker();
+    const pool = new UpstreamPool(poolOptions(o.port), ticker);
+    t.after(async () => {
+      pool.close();
+      ticker.stop();
+      await o.close();
+    });
+    class Text extends Keeper {
+      readonly texts: string[] = [];
+      readonly takes: boolean;
+      constructor(path: string, takes: boolean) {
+        super(path);
+        this.takes = takes;
+      }
+      onUpstreamHeadText(_res: ParsedResponse, text: string): boolean {
+        if (this.takes) this.texts.push(text);
+        return this.takes;
+      }
+    }
+    const cases = [
+      { path: '/12/hello/0', takes: true, asText: true },
+      { path: '/900/<t>/0', takes: true, asText: true },
+      { path: '/12/hello/0', takes: false, asText: false },
+      // The head's string is the first KiB of the read: a body past it comes as bytes.
+      { path: '/40/<late>/1000', takes: true, asText: false },
+    ];
+    for (const c of cases) {
+      const user = new Text(c.path, c.takes);
+      pool.acquire(user, 'GET');
+      await user.done;
+      const [, size, tag] = /^\/(\d+)\/([^/]+)\//.exec(c.path)!;
+      const expected = body(Number(size), tag!);
+      if (c.asText) {
+        assert.deepEqual(user.texts, [expected], c.path);
+        assert.equal(user.pieces.length, 0, `${c.path}: no bytes as well`);
+      } else {
+        assert.deepEqual(user.texts, [], c.path);
+        assert.equal(Buffer.concat(user.pieces).toString('latin1'), expected, c.path);
+      }
+    }
+  });
 });

@@ -94,6 +94,13 @@ export interface UpstreamUser {
    * user can send head and body in one write; otherwise `body` is null.
    */
   onUpstreamHead(res: UpstreamResponse, body: Buffer | null, bodyStart: number, bodyEnd: number): void;
+  /**
+   * Optional, for the common small response read with its head into the shared read buffer:
+   * `onUpstreamHead` with the whole body as latin1 text, cut from the head's own string, instead
+   * of a copy of the bytes. Returns false, having done nothing, when the user wants the bytes
+   * after all; the connection then calls `onUpstreamHead` with them.
+   */
+  onUpstreamHeadText?(res: UpstreamResponse, body: string): boolean;
   onUpstreamData(buf: Buffer, start: number, end: number): void;
   /**
    * The response body ended cleanly (the stream is already released or closed), with the
