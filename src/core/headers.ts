@@ -23,8 +23,9 @@ export class HeaderList {
    * The fields' text as an HTTP/1.1 client gets it, hop-by-hop fields left out: each
    * `Name: value\r\n` exactly as `responseFields` would write it, or null. Set only by the
    * upstream response parser, from its own head (slices, no copy), when every line was already
-   * in that form; cleared by every method here that changes the list, and by the exchange when
-   * a middleware saw the response (a plugin may write the arrays directly). Relaying it saves
+   * in that form; cleared by every method here that changes the list, by the exchange when a
+   * middleware saw the response (a plugin may write the arrays directly) and by a body
+   * transform (proxy/transformed-stream.ts). Relaying it saves
    * rebuilding the head field by field (proxy/heads.ts).
    */
   raw: string | null = null;

@@ -113,7 +113,8 @@ export function parseResponseHead(
   // `head` may go on past the head (body bytes of the same read): fields end here. The field
   // lines are scanned in `buf` (head[i] is buf[start + i]: latin1 maps each byte to itself), whose
   // bytes are read without a string's representation check per character; slices come from
-  // `head`. In a loop over a typical nginx head, ~10 % faster than `head.charCodeAt`.
+  // `head`. In a loop over a typical nginx head, ~5–7 % faster than `head.charCodeAt` (the rest
+  // of 5b097fb's ~11 % is Content-Length read in one pass, decimal15).
   const headEnd = at + 2 - start;
   while (pos < headEnd) {
     // One pass per field line: the name's token bytes, the colon, the value's bytes up to CR LF
