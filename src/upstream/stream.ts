@@ -101,6 +101,12 @@ export interface UpstreamUser {
    * after all; the connection then calls `onUpstreamHead` with them.
    */
   onUpstreamHeadText?(res: UpstreamResponse, body: string): boolean;
+  /**
+   * Response body bytes, `buf[start..end)`. They are the user's: every stream hands over bytes
+   * no later read overwrites (the HTTP/1.1 connection copies small reads out of its reused
+   * buffer and lends large ones; HTTP/2 chunks are fresh), so the user may keep them uncopied.
+   * The same holds for `onUpstreamHead`'s body.
+   */
   onUpstreamData(buf: Buffer, start: number, end: number): void;
   /**
    * The response body ended cleanly (the stream is already released or closed), with the

@@ -155,7 +155,8 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
       this.#fail('auth response body too large');
       return;
     }
-    this.#chunks.push(Buffer.from(buf.subarray(start, end)));
+    // The stream's bytes are ours to keep (UpstreamUser.onUpstreamData): no copy.
+    this.#chunks.push(buf.subarray(start, end));
   }
 
   onUpstreamEnd(_trailers: HeaderList | null): void {
