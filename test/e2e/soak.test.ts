@@ -71,6 +71,19 @@ describe('soak: 2 minutes of mixed traffic, reloads and a flapping server', () =
       live.trendOverWindow <= LIVE_HEAP_GROWTH_MAX,
       `live heap grew ${(live.trendOverWindow / MIB).toFixed(2)} MiB after warm-up (at most ${LIVE_HEAP_GROWTH_MAX / MIB})`,
     );
+    // The same less V8's code spaces (the proxy's nodejs_heap_space_size_used_bytes): what is
+    // left is objects, which the JIT's slow compiling of cold paths does not touch.
+    const code = series('V8 code and bytecode');
+    assert.ok(
+      code.min > 0 && code.max < live.max,
+      `code ${code.min}–${code.max}, live set up to ${live.max}`,
+    );
+    const objects = series('heap after full GC less code');
+    assert.ok(objects.samples >= 5 && objects.min > 0, `${objects.samples} samples after warm-up`);
+    assert.ok(
+      objects.trendOverWindow <= LIVE_HEAP_GROWTH_MAX,
+      `live heap less code grew ${(objects.trendOverWindow / MIB).toFixed(2)} MiB after warm-up (at most ${LIVE_HEAP_GROWTH_MAX / MIB})`,
+    );
     const rss = series('RSS less free V8 heap');
     assert.ok(rss.samples >= 5, `${rss.samples} full collections after warm-up`);
     assert.ok(

@@ -20,6 +20,14 @@ traffic_tunnels_open{router="ws@file",service="main@file"} 4
 # TYPE nodejs_heap_size_used_bytes gauge
 nodejs_heap_size_used_bytes 20971520
 nodejs_heap_size_total_bytes 41943040
+# TYPE nodejs_heap_space_size_used_bytes gauge
+nodejs_heap_space_size_used_bytes{space="old"} 15000000
+nodejs_heap_space_size_used_bytes{space="code"} 1000000
+nodejs_heap_space_size_used_bytes{space="trusted"} 2000000
+nodejs_heap_space_size_used_bytes{space="code_large_object"} 300000
+nodejs_heap_space_size_used_bytes{space="large_object"} 400000
+# TYPE nodejs_heap_space_size_total_bytes gauge
+nodejs_heap_space_size_total_bytes{space="code"} 9000000
 `;
 
 describe('parseMetrics', () => {
@@ -30,6 +38,8 @@ describe('parseMetrics', () => {
       openConnections: 13,
       upstreamConnections: 5,
       tunnels: 4,
+      // code + trusted + code_large_object; not old, large_object or the spaces' totals.
+      codeHeap: 3_300_000,
     });
   });
 

@@ -57,6 +57,24 @@ export interface MetricFigures {
   readonly upstreamConnections: number;
   /** Sum of the `*_tunnels_open` series (WebSockets). */
   readonly tunnels: number;
+  /**
+   * V8's code spaces in use (`nodejs_heap_space_size_used_bytes` of `code`, `trusted` and their
+   * large-object spaces: machine code, bytecode and their metadata), 0 from a proxy without the
+   * family. The JIT's share of the heap, which grows for hours as cold functions are compiled.
+   */
+  readonly codeHeap: number;
+}
+
+/** The V8 spaces that hold code and what belongs to it (Node 24's V8, with its sandbox). */
+const CODE_SPACES = new Set(['code', 'code_large_object', 'trusted', 'trusted_large_object']);
+
+function codeHeap(lines: readonly string[]): number {
+  let total = 0;
+  for (const line of lines) {
+    const m = /^nodejs_heap_space_size_used_bytes\{space="(\w+)"\} (\S+)$/.exec(line);
+    if (m !== null && CODE_SPACES.has(m[1]!)) total += Number(m[2]);
+  }
+  return total;
 }
 
 /** Sums every sample of the families whose names end with `suffix` (prefix-agnostic). */
@@ -95,6 +113,7 @@ export function parseMetrics(text: string): MetricFigures {
     openConnections: openConnections(lines),
     upstreamConnections: sum(lines, '_upstream_pool_connections'),
     tunnels: sum(lines, '_tunnels_open'),
+    codeHeap: codeHeap(lines),
   };
 }
 

@@ -247,12 +247,39 @@ export function seriesOf(
       : []),
     of('V8 heap used', 'bytes', (s) => s.metrics.heapUsed),
     ...(gcs.length > 0 ? [atGcs('heap after full GC', (g) => g.bytes)] : []),
+    // The live set's two parts: code, which V8 keeps compiling for hours as cold paths (a
+    // reload's, a health check's, a flap's) cross its tiering thresholds, bounded by the program;
+    // and the objects, where a leak would show (docs/operations.md, "What the live set is").
+    ...(samples.some((s) => s.metrics.codeHeap > 0)
+      ? [
+          of('V8 code and bytecode', 'bytes', (s) => s.metrics.codeHeap),
+          ...(gcs.length > 0
+            ? [summarize('heap after full GC less code', 'bytes', ...codeLess(samples), fromS)]
+            : []),
+        ]
+      : []),
     ...(withRss ? [atGcs('heap committed after full GC', (g) => g.committed ?? 0)] : []),
     of('file descriptors', 'fds', (s) => s.fds),
     of('client connections', 'connections', (s) => s.metrics.openConnections),
     of('upstream connections', 'connections', (s) => s.metrics.upstreamConnections),
     of('WebSocket tunnels', 'tunnels', (s) => s.metrics.tunnels),
   ];
+}
+
+/**
+ * The live set less the code spaces, at the samples taken after a first full collection: the
+ * latest full collection's heap less the code in use at the sample (code changes over minutes,
+ * so the few seconds between the two readings do not matter).
+ */
+function codeLess(samples: readonly Sample[]): [number[], number[]] {
+  const t: number[] = [];
+  const v: number[] = [];
+  for (const s of samples) {
+    if (s.liveHeap <= 0) continue;
+    t.push(s.t);
+    v.push(s.liveHeap - s.metrics.codeHeap);
+  }
+  return [t, v];
 }
 
 /** Polls /proc until the descriptor count is at most `target` (the end of a soak is not an event). */

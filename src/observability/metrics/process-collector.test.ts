@@ -26,6 +26,27 @@ describe('process collector', () => {
     }
   });
 
+  it("writes the V8 heap by space, under prom-client's names and labels", () => {
+    const families = collect(Date.now());
+    for (const name of [
+      'nodejs_heap_space_size_total_bytes',
+      'nodejs_heap_space_size_used_bytes',
+      'nodejs_heap_space_size_available_bytes',
+    ]) {
+      assert.equal(families.get(name)?.type, 'gauge', name);
+    }
+    const used = families.get('nodejs_heap_space_size_used_bytes')!.samples;
+    const bySpace = new Map(used.map((s) => [s.labels['space'], s.value]));
+    // Node 24's V8: the old and code spaces always hold something; no label keeps `_space`.
+    assert.ok(bySpace.get('old')! > 0, JSON.stringify([...bySpace]));
+    assert.ok(bySpace.get('code')! > 0, JSON.stringify([...bySpace]));
+    assert.ok(![...bySpace.keys()].some((k) => k?.endsWith('_space')));
+    // The spaces add up to what V8 reports as the heap used, read a moment apart.
+    const sum = [...bySpace.values()].reduce((a, b) => a + b, 0);
+    const heapUsed = sampleValue(families, 'nodejs_heap_size_used_bytes')!;
+    assert.ok(Math.abs(sum - heapUsed) < heapUsed * 0.1, `${sum} vs ${heapUsed}`);
+  });
+
   it('derives the start time from the injected wall clock and the process uptime', () => {
     const before = process.uptime();
     const start = sampleValue(collect(1_700_000_000_000), 'process_start_time_seconds')!;

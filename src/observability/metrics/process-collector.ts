@@ -1,7 +1,9 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { getHeapSpaceStatistics } from 'node:v8';
 import type { Collector, MetricWriter, WallClock } from './types.ts';
 
 const NO_LABELS: Readonly<Record<string, string>> = {};
+const SPACE_SUFFIX = /_space$/;
 
 /**
  * The conventional unprefixed `process_*` families (the names the Go and Node clients use, so that
@@ -39,6 +41,30 @@ export function processCollector(clock: WallClock): Collector {
       NO_LABELS,
       memory.external,
     );
+    // By V8 space, under prom-client's names and labels (`space` without `_space`), so that Node
+    // dashboards work. The code spaces (`code`, `trusted`: machine code, bytecode and their
+    // metadata) tell the JIT's growth from the objects' in a long run (docs/operations.md, soak).
+    for (const space of getHeapSpaceStatistics()) {
+      const labels = { space: space.space_name.replace(SPACE_SUFFIX, '') };
+      w.gauge(
+        'nodejs_heap_space_size_total_bytes',
+        'V8 heap space size in bytes, by space.',
+        labels,
+        space.space_size,
+      );
+      w.gauge(
+        'nodejs_heap_space_size_used_bytes',
+        'V8 heap space used in bytes, by space.',
+        labels,
+        space.space_used_size,
+      );
+      w.gauge(
+        'nodejs_heap_space_size_available_bytes',
+        'V8 heap space available in bytes, by space.',
+        labels,
+        space.space_available_size,
+      );
+    }
     const fds = openFds();
     if (fds !== undefined) w.gauge('process_open_fds', 'Number of open file descriptors.', NO_LABELS, fds);
     const maxFds = maxOpenFiles();
