@@ -249,7 +249,7 @@ export function seriesOf(
     ...(gcs.length > 0 ? [atGcs('heap after full GC', (g) => g.bytes)] : []),
     // The live set's two parts: code, which V8 keeps compiling for hours as cold paths (a
     // reload's, a health check's, a flap's) cross its tiering thresholds, bounded by the program;
-    // and the objects, where a leak would show (docs/operations.md, "What the live set is").
+    // and the objects, where a leak would show (docs/operations.md, "What the live set's growth is").
     ...(samples.some((s) => s.metrics.codeHeap > 0)
       ? [
           of('V8 code and bytecode', 'bytes', (s) => s.metrics.codeHeap),
