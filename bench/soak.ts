@@ -26,6 +26,8 @@ const { values } = parseArgs({
     'max-old-space-mb': { type: 'string' },
     'max-semi-space-mb': { type: 'string' },
     'from-json': { type: 'string' },
+    'heap-snapshots': { type: 'string' },
+    'snapshot-dir': { type: 'string', default: '.' },
     help: { type: 'boolean', default: false },
   },
 });
@@ -34,7 +36,7 @@ if (values.help) {
   process.stdout.write(`npm run soak -- [--minutes 30] [--warmup-minutes M] [--sample-seconds 10]
   [--reload-seconds 10] [--flap-seconds 30] [--idle-conn-timeout 90s] [--pause-ms 10]
   [--json FILE] [--sources] [--trace-gc] [--max-old-space-mb N] [--max-semi-space-mb N]
-  [--from-json FILE]
+  [--from-json FILE] [--heap-snapshots MIN,MIN,… [--snapshot-dir DIR]]
 Warm-up defaults to a sixth of the run (at least 1 minute). --sources runs src/main.ts instead of
 the build. --pause-ms is each client loop's pause between requests (the load's pace). The proxy
 inherits NODE_OPTIONS. --trace-gc adds the heap left after each full collection (the live set),
@@ -42,7 +44,9 @@ and RSS read at each less the free pages V8 holds for its heap (RSS's leak signa
 --max-old-space-mb gives the proxy a small old generation, so that V8 collects fully every few
 seconds (a short run then measures the live set); --max-semi-space-mb caps its young generation
 (deploy/ uses 16), which V8 otherwise grows for minutes under HTTP/2 load. --from-json re-reports
-a saved run (--json) with another --warmup-minutes, without running.
+a saved run (--json) with another --warmup-minutes, without running. --heap-snapshots takes heap
+snapshots of the proxy at those minutes into the traffic (into --snapshot-dir), to compare with
+\`node bench/heap-diff.ts A B\`; each pauses the proxy for about a second and raises its RSS.
 `);
   process.exit(0);
 }
@@ -61,6 +65,11 @@ if (values['from-json'] !== undefined) {
 }
 
 const minutes = Number(values.minutes);
+const snapshotMinutes = values['heap-snapshots']?.split(',').map(Number) ?? [];
+if (snapshotMinutes.some((m) => !(m >= 0 && m < minutes))) {
+  process.stderr.write(`--heap-snapshots: minutes into the run (0 to ${minutes}), comma-separated\n`);
+  process.exit(2);
+}
 const warmup =
   values['warmup-minutes'] !== undefined ? Number(values['warmup-minutes']) : Math.max(1, minutes / 6);
 const main = values.sources ? join(ROOT, 'src/main.ts') : join(ROOT, 'dist/main.js');
@@ -81,6 +90,12 @@ const result = await runSoak({
     ? { maxSemiSpaceMb: Number(values['max-semi-space-mb']) }
     : {}),
   traffic: { pauseMs: Number(values['pause-ms']) },
+  ...(values['heap-snapshots'] !== undefined
+    ? {
+        heapSnapshotsAtS: snapshotMinutes.map((m) => m * 60),
+        snapshotDir: resolve(values['snapshot-dir']),
+      }
+    : {}),
   main,
   log: (l) => process.stderr.write(`${l}\n`),
 });

@@ -52,6 +52,14 @@ export interface SoakOptions {
    * leak. 16 is what deploy/ runs with.
    */
   readonly maxSemiSpaceMb?: number;
+  /**
+   * Heap snapshots of the proxy at these seconds into the traffic, written to `snapshotDir` under
+   * Node's names (`Heap.<date>.<time>.<pid>.0.<n>.heapsnapshot`; `--heapsnapshot-signal`), for
+   * `node bench/heap-diff.ts`. Each pauses the proxy for about a second and leaves its native
+   * memory with the allocator: RSS read after the first says little.
+   */
+  readonly heapSnapshotsAtS?: readonly number[];
+  readonly snapshotDir?: string;
 }
 
 export interface Sample {
@@ -311,6 +319,7 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     // --trace-gc stamps lines with the isolate's clock; the spawn is its origin, to within the
     // few milliseconds node takes to start its isolate (nothing next to a slope over minutes).
     const spawnedAt = performance.now();
+    const snapshotsAt = [...(o.heapSnapshotsAtS ?? [])].sort((a, b) => a - b);
     proxy = await startProxy({
       config: staticConfig(o.idleConnTimeout ?? '90s'),
       files: { [join('dynamic', 'soak.yaml')]: dynamicConfig(generation, echo.url, stable.url, flappy.url) },
@@ -320,6 +329,9 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
         ...(o.traceGc === true ? ['--trace-gc'] : []),
         ...(o.maxOldSpaceMb !== undefined ? [`--max-old-space-size=${o.maxOldSpaceMb}`] : []),
         ...(o.maxSemiSpaceMb !== undefined ? [`--max-semi-space-size=${o.maxSemiSpaceMb}`] : []),
+        ...(snapshotsAt.length > 0
+          ? ['--heapsnapshot-signal=SIGUSR2', `--diagnostic-dir=${o.snapshotDir ?? '.'}`]
+          : []),
       ],
     });
     const p = proxy;
@@ -377,13 +389,19 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
           dynamicConfig(generation, echo.url, stable.url, flappy.url),
         );
       }
+      if (snapshotsAt.length > 0 && now >= snapshotsAt[0]!) {
+        snapshotsAt.shift();
+        process.kill(pid, 'SIGUSR2');
+        log(`t=${now.toFixed(0)}s heap snapshot requested (${o.snapshotDir ?? '.'})`);
+      }
       if (now >= nextFlap) {
         nextFlap += o.flapEveryS / 2;
         if (flappy.listening) await flappy.stop();
         else await flappy.restart();
         flaps++;
       }
-      await sleep(Math.max(0.01, Math.min(nextSample, nextReload, nextFlap, o.durationS) - elapsed()) * 1000);
+      const next = Math.min(nextSample, nextReload, nextFlap, snapshotsAt[0] ?? Infinity, o.durationS);
+      await sleep(Math.max(0.01, next - elapsed()) * 1000);
     }
     const stats = await traffic.stop();
     if (!flappy.listening) await flappy.restart();
