@@ -3,7 +3,7 @@
 // in the later one (bench/lib/heap-diff.ts). `--paths 'object|Exchange'` prints a holder chain
 // for a few of that kind's new nodes. The soak takes such snapshots with --heap-snapshots.
 import { parseArgs } from 'node:util';
-import { diffByKind, formatRows, newByKind, readSnapshot, retainerPath } from './lib/heap-diff.ts';
+import { diffByKind, formatRows, isNewIn, newByKind, readSnapshot, retainerPath } from './lib/heap-diff.ts';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -28,10 +28,9 @@ process.stdout.write(
   `New in the later snapshot (by node id), by kind:\n\n${formatRows(newByKind(earlier, later), top)}\n`,
 );
 if (values.paths !== undefined) {
-  const seen = new Set<number>(earlier.ids);
+  const isNew = isNewIn(earlier, later);
   const nodes: number[] = [];
-  for (let i = 0; i < later.count; i++)
-    if (later.kinds[i] === values.paths && !seen.has(later.ids[i]!)) nodes.push(i);
+  for (let i = 0; i < later.count; i++) if (later.kinds[i] === values.paths && isNew(i)) nodes.push(i);
   process.stdout.write(`\n${nodes.length} new ${values.paths}; holders of a few:\n`);
   for (let k = 0; k < Math.min(5, nodes.length); k++) {
     const node = nodes[Math.floor(((k + 0.5) * nodes.length) / Math.min(5, nodes.length))]!;

@@ -90,7 +90,7 @@ const result = await runSoak({
     ? { maxSemiSpaceMb: Number(values['max-semi-space-mb']) }
     : {}),
   traffic: { pauseMs: Number(values['pause-ms']) },
-  ...(values['heap-snapshots'] !== undefined
+  ...(snapshotMinutes.length > 0
     ? {
         heapSnapshotsAtS: snapshotMinutes.map((m) => m * 60),
         snapshotDir: resolve(values['snapshot-dir']),

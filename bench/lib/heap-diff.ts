@@ -87,7 +87,6 @@ export function parseSnapshot(text: string): Snapshot {
     kinds[i] = kindOf(nodeTypes[nodes[o + iType]!]!, strings[nodes[o + iName]!]!);
     selfSizes[i] = nodes[o + iSize]!;
     ids[i] = nodes[o + iId]!;
-    firstEdge[i] = e;
     const end = e + nodes[o + iEdges]! * E;
     for (; e < end; e += E) if (edges[e + eType] !== weak) start[edges[e + eTo]! / N + 1]!++;
     firstEdge[i + 1] = e;
@@ -161,15 +160,22 @@ export function diffByKind(earlier: Snapshot, later: Snapshot): KindRow[] {
 const UNSTABLE_IDS = /^(native|synthetic)\|/;
 
 /**
+ * Whether node `i` of `later` is new since `earlier`: an id the earlier snapshot has not, on a
+ * node whose id is kept across snapshots (not native or synthetic).
+ */
+export function isNewIn(earlier: Snapshot, later: Snapshot): (i: number) => boolean {
+  const seen = new Set<number>(earlier.ids);
+  return (i) => !seen.has(later.ids[i]!) && !UNSTABLE_IDS.test(later.kinds[i]!);
+}
+
+/**
  * The later snapshot's nodes that the earlier one has not (by id), by kind, largest first.
  * Native and synthetic nodes (Node's C++ objects, backing stores, roots) are left out: their
  * ids are not kept from one snapshot to the next (diffByKind counts them).
  */
 export function newByKind(earlier: Snapshot, later: Snapshot): KindRow[] {
-  const seen = new Set<number>(earlier.ids);
   const rows: KindRow[] = [];
-  const fresh = (i: number): boolean => !seen.has(later.ids[i]!) && !UNSTABLE_IDS.test(later.kinds[i]!);
-  for (const [kind, [count, size]] of totals(later, fresh)) {
+  for (const [kind, [count, size]] of totals(later, isNewIn(earlier, later))) {
     rows.push({ kind, countDelta: count, sizeDelta: size, count, size });
   }
   return rows.sort((x, y) => y.sizeDelta - x.sizeDelta);
