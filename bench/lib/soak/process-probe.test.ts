@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseMetrics } from './process-probe.ts';
+import { parseMetrics, readMemory } from './process-probe.ts';
 
 // The families as the proxy writes them (names and labels from a real scrape, values made up).
 const SCRAPE = `# HELP traefik_open_connections How many connections are open, by entry point and protocol.
@@ -20,6 +20,8 @@ traffic_tunnels_open{router="ws@file",service="main@file"} 4
 # TYPE nodejs_heap_size_used_bytes gauge
 nodejs_heap_size_used_bytes 20971520
 nodejs_heap_size_total_bytes 41943040
+# TYPE nodejs_external_memory_bytes gauge
+nodejs_external_memory_bytes 3145728
 # TYPE nodejs_heap_space_size_used_bytes gauge
 nodejs_heap_space_size_used_bytes{space="old"} 15000000
 nodejs_heap_space_size_used_bytes{space="code"} 1000000
@@ -40,11 +42,23 @@ describe('parseMetrics', () => {
       tunnels: 4,
       // code + trusted + code_large_object; not old, large_object or the spaces' totals.
       codeHeap: 3_300_000,
+      external: 3 * 2 ** 20,
     });
   });
 
   it('reads the older `<prefix>_open_connections` family when Traefik names are off', () => {
     const ours = 'traffic_open_connections{entrypoint="web"} 7\ntraffic_open_connections{entrypoint="x"} 1\n';
     assert.equal(parseMetrics(ours).openConnections, 8);
+  });
+});
+
+describe('readMemory', () => {
+  it("splits this process's RSS into anonymous and file-backed pages, as /proc counts them", () => {
+    const m = readMemory(process.pid);
+    // Node's binary is mapped and partly resident; V8's heap is anonymous.
+    assert.ok(m.file > 1024 * 1024, `file-backed ${m.file}`);
+    assert.ok(m.anon > 1024 * 1024, `anonymous ${m.anon}`);
+    // The three fields are read one after another from one status text: they add up.
+    assert.equal(m.rss, m.anon + m.file);
   });
 });

@@ -15,16 +15,32 @@ export interface ProcFigures {
   readonly sockets: number;
 }
 
-/** VmRSS of `pid`, bytes: one read of /proc/PID/status (cheap enough to call at every full GC). */
-export function readRss(pid: number): number {
+/** Resident memory of a process, bytes, split as the kernel counts it. */
+export interface ResidentMemory {
+  /** VmRSS: all of it. */
+  readonly rss: number;
+  /** RssAnon: the heap V8 and malloc hold, thread stacks; where a leak of memory shows. */
+  readonly anon: number;
+  /**
+   * RssFile (with RssShmem): pages of mapped files, above all the `node` binary's own code and
+   * data, which grow as code paths run for the first time and the kernel pages them in.
+   */
+  readonly file: number;
+}
+
+/** `pid`'s resident memory: one read of /proc/PID/status (cheap enough to call at every full GC). */
+export function readMemory(pid: number): ResidentMemory {
   const status = readFileSync(`/proc/${pid}/status`, 'latin1');
-  const m = /^VmRSS:\s+(\d+)\s+kB$/m.exec(status);
-  if (m === null) throw new Error(`no VmRSS for pid ${pid}`);
-  return Number(m[1]) * 1024;
+  const kb = (field: string): number => {
+    const m = new RegExp(`^${field}:\\s+(\\d+)\\s+kB$`, 'm').exec(status);
+    if (m === null) throw new Error(`no ${field} for pid ${pid}`);
+    return Number(m[1]) * 1024;
+  };
+  return { rss: kb('VmRSS'), anon: kb('RssAnon'), file: kb('RssFile') + kb('RssShmem') };
 }
 
 export function readProc(pid: number): ProcFigures {
-  const rss = readRss(pid);
+  const { rss } = readMemory(pid);
   const entries = readdirSync(`/proc/${pid}/fd`);
   let sockets = 0;
   for (const fd of entries) {
@@ -63,6 +79,11 @@ export interface MetricFigures {
    * family. The JIT's share of the heap, which grows for hours as cold functions are compiled.
    */
   readonly codeHeap: number;
+  /**
+   * `nodejs_external_memory_bytes`: memory outside V8's heap that V8 is told about (ArrayBuffers
+   * and Buffers, above all the sockets' read buffers), 0 from a proxy without the family.
+   */
+  readonly external: number;
 }
 
 /** The V8 spaces that hold code and what belongs to it (Node 24's V8, with its sandbox). */
@@ -114,6 +135,7 @@ export function parseMetrics(text: string): MetricFigures {
     upstreamConnections: sum(lines, '_upstream_pool_connections'),
     tunnels: sum(lines, '_tunnels_open'),
     codeHeap: codeHeap(lines),
+    external: sum(lines, 'nodejs_external_memory_bytes'),
   };
 }
 

@@ -13,7 +13,7 @@ import { WebSocketServer } from 'ws';
 import { type KillableBackend, startKillableBackend } from '../../../test/helpers/killable-backend.ts';
 import { type ProxyProcess, startProxy } from '../../../test/helpers/proxy-process.ts';
 import { type FullGc, lastFullGc, watchFullGcs } from './gc-trace.ts';
-import { type MetricFigures, readProc, readRss, scrape } from './process-probe.ts';
+import { type MetricFigures, readMemory, readProc, scrape } from './process-probe.ts';
 import { type SeriesSummary, summarize } from './slope.ts';
 import { MixedTraffic, type TrafficOptions, type TrafficStats } from './traffic.ts';
 
@@ -81,6 +81,9 @@ export interface GcSample {
   readonly committed?: number;
   /** The process's RSS as the collection's trace line arrived (bytes); absent likewise. */
   readonly rss?: number;
+  /** Its anonymous and file-backed parts (`RssAnon`, `RssFile` + `RssShmem`); absent likewise. */
+  readonly anon?: number;
+  readonly file?: number;
 }
 
 export interface SoakResult {
@@ -248,6 +251,7 @@ export function seriesOf(
       fromS,
     );
   const withRss = gcs.length > 0 && gcs.every((g) => g.rss !== undefined && g.committed !== undefined);
+  const withSplit = withRss && gcs.every((g) => g.anon !== undefined && g.file !== undefined);
   return [
     of('RSS', 'bytes', (s) => s.rss),
     ...(withRss
@@ -267,6 +271,18 @@ export function seriesOf(
         ]
       : []),
     ...(withRss ? [atGcs('heap committed after full GC', (g) => g.committed ?? 0)] : []),
+    // Off V8's heap, the two ways RSS can grow: anonymous pages (malloc's arenas, buffers, the
+    // JIT's zones; a native leak shows here) and the pages of mapped files (node's own binary,
+    // paged in as code paths run for the first time; bounded by its size).
+    ...(withSplit
+      ? [
+          atGcs('anonymous RSS less free V8 heap', (g) => (g.anon ?? 0) - ((g.committed ?? 0) - g.bytes)),
+          atGcs('file-backed RSS', (g) => g.file ?? 0),
+        ]
+      : []),
+    ...(samples.some((s) => s.metrics.external > 0)
+      ? [of('V8 external memory', 'bytes', (s) => s.metrics.external)]
+      : []),
     of('file descriptors', 'fds', (s) => s.fds),
     of('client connections', 'connections', (s) => s.metrics.openConnections),
     of('upstream connections', 'connections', (s) => s.metrics.upstreamConnections),
@@ -338,11 +354,11 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
     const pid = p.child.pid!;
     // RSS read as each full collection is reported, beside what V8 then holds for its heap.
     // (The proxy's start-up collections, before this, are no part of the run.)
-    const fullGcLog: (FullGc & { rss: number })[] = [];
+    const fullGcLog: (FullGc & { rss: number; anon: number; file: number })[] = [];
     if (o.traceGc === true) {
       watchFullGcs(p.child.stdout!, (g) => {
         try {
-          fullGcLog.push({ ...g, rss: readRss(pid) });
+          fullGcLog.push({ ...g, ...readMemory(pid) });
         } catch {
           // the proxy has exited (its last lines read after the end)
         }
@@ -416,7 +432,14 @@ export async function runSoak(o: SoakOptions): Promise<SoakResult> {
 
     const trafficOrigin = started - spawnedAt;
     const gcs: GcSample[] = fullGcLog
-      .map((g) => ({ t: (g.ms - trafficOrigin) / 1000, bytes: g.bytes, committed: g.committed, rss: g.rss }))
+      .map((g) => ({
+        t: (g.ms - trafficOrigin) / 1000,
+        bytes: g.bytes,
+        committed: g.committed,
+        rss: g.rss,
+        anon: g.anon,
+        file: g.file,
+      }))
       .filter((g) => g.t >= 0 && g.t <= o.durationS);
     const series = seriesOf(samples, o.warmupS, gcs);
     const failuresLogged: Record<string, number> = {};
