@@ -163,7 +163,8 @@ export function buildSnapshot(
             ? new StickyCookie(
                 svc.weighted.sticky.cookie,
                 qualified,
-                kids.map((k) => k!.name),
+                // The children's names as configured, as Traefik hashes them (wrr.go's Add).
+                svc.weighted.services.map((s) => s.name),
               )
             : null;
           node = new WeightedNode(

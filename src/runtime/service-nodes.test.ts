@@ -14,7 +14,7 @@ import {
   PercentMirror,
   WeightedNode,
 } from './service-nodes.ts';
-import { StickyCookie, stickyValue } from './sticky.ts';
+import { fnv64Hex, StickyCookie, stickyValue } from './sticky.ts';
 import { NO_TIMEOUTS, type ResolveSink, type ServiceNode } from './types.ts';
 
 const fakePool = {} as UpstreamPool;
@@ -140,10 +140,20 @@ describe('LoadBalancerNode', () => {
 
   it('keeps a client on the server its cookie names and sets no new cookie', () => {
     const node = lb('s@file', 3, { sticky: true });
-    const cookie = `srv=${stickyValue('s@file', 'http://10.0.0.3:80')}`;
+    const cookie = `srv=${stickyValue('http://10.0.0.3:80')}`;
     const sink = new Sink();
     for (let i = 0; i < 20; i++) assert.equal(node.pick(req([['Cookie', cookie]]), 0, null, sink), 2);
     assert.deepEqual(sink.cookies, []);
+  });
+
+  it('keeps a client whose cookie holds an older Traefik value on its server, and rewrites the cookie', () => {
+    const node = lb('s@file', 3, { sticky: true });
+    for (const old of ['http://10.0.0.2:80', fnv64Hex('http://10.0.0.2:80')]) {
+      const sink = new Sink();
+      assert.equal(node.pick(req([['Cookie', `srv=${old}`]]), 0, null, sink), 1);
+      assert.equal(sink.cookies.length, 1);
+      assert.match(sink.cookies[0]!, new RegExp(`^Set-Cookie: srv=${stickyValue('http://10.0.0.2:80')};`));
+    }
   });
 
   it('sets a cookie for a new client and for one whose server is ejected', () => {
@@ -154,12 +164,12 @@ describe('LoadBalancerNode', () => {
     const first = node.pick(req(), 0, null, sink);
     assert.equal(sink.cookies.length, 1);
     health.record(first, 0, 1);
-    const cookie = `srv=${stickyValue('s@file', `http://10.0.0.${first + 1}:80`)}`;
+    const cookie = `srv=${stickyValue(`http://10.0.0.${first + 1}:80`)}`;
     const again = new Sink();
     const next = node.pick(req([['Cookie', cookie]]), 0, null, again);
     assert.notEqual(next, first);
     assert.equal(again.cookies.length, 1);
-    assert.match(again.cookies[0]!, new RegExp(stickyValue('s@file', `http://10.0.0.${next + 1}:80`)));
+    assert.match(again.cookies[0]!, new RegExp(stickyValue(`http://10.0.0.${next + 1}:80`)));
   });
 
   it('never picks a server already tried or refused by a guard', () => {
@@ -209,6 +219,25 @@ describe('parent services', () => {
     b.up = false;
     assert.equal(w.resolve(req(), new Sink()), undefined);
     assert.equal(w.available(), false);
+  });
+
+  it("pins a weighted service's client by the child's configured name, current or older form", () => {
+    const a = child('a@file');
+    const b = child('b@file');
+    const sticky = new StickyCookie(
+      { name: 'pick', secure: false, httpOnly: false, sameSite: '', maxAge: 0, path: '/' },
+      'w@file',
+      ['a', 'b'],
+    );
+    const w = new WeightedNode('w@file', [a, b], [1, 1], sticky);
+    for (let i = 0; i < 4; i++) {
+      const sink = new Sink();
+      assert.equal(w.resolve(req([['Cookie', `pick=${stickyValue('b')}`]]), sink)!.name, 'b@file');
+      assert.deepEqual(sink.cookies, []);
+    }
+    const sink = new Sink();
+    assert.equal(w.resolve(req([['Cookie', `pick=${fnv64Hex('a')}`]]), sink)!.name, 'a@file');
+    assert.deepEqual(sink.cookies, [`Set-Cookie: pick=${stickyValue('a')}; Path=/\r\n`]);
   });
 
   it('fails over when the main service has no usable server, and back', () => {

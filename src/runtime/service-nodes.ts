@@ -81,8 +81,12 @@ export class LoadBalancerNode implements ServiceNode, ServiceRuntime {
     const degraded = health?.degraded;
     const sticky = this.#sticky;
     if (sticky !== null && tried === 0) {
-      const c = sticky.lookup(req.headers.get('cookie'));
-      if (c >= 0 && (!degraded || health.isUp(c)) && (guard === null || guard(this.servers[c]!))) return c;
+      const found = sticky.lookup(req.headers.get('cookie'));
+      const c = found >> 1;
+      if (found >= 0 && (!degraded || health.isUp(c)) && (guard === null || guard(this.servers[c]!))) {
+        if ((found & 1) === 1) sink.addSetCookie(sticky.setCookieLine(c));
+        return c;
+      }
     }
     let idx = this.#pickWith(req, this.#accept(tried, guard, degraded ? health.accept : null));
     if (idx < 0 && degraded && health.rampingSlowly) {
@@ -175,8 +179,12 @@ export class WeightedNode implements ServiceNode {
   resolve(req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined {
     const sticky = this.#sticky;
     if (sticky !== null) {
-      const c = sticky.lookup(req.headers.get('cookie'));
-      if (c >= 0 && this.#children[c]!.available()) return this.#children[c]!.resolve(req, sink);
+      const found = sticky.lookup(req.headers.get('cookie'));
+      const c = found >> 1;
+      if (found >= 0 && this.#children[c]!.available()) {
+        if ((found & 1) === 1) sink.addSetCookie(sticky.setCookieLine(c));
+        return this.#children[c]!.resolve(req, sink);
+      }
     }
     const i = this.#picker.pick(this.#accept);
     if (i < 0) return undefined;

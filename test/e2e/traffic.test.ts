@@ -12,6 +12,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { fnv64Hex } from '../../src/runtime/sticky.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { type SilentUpstream, startSilentUpstream } from '../helpers/stuck-upstream.ts';
 import { Counter, currentGeneration, waitApplied, waitForLogFrom, within } from '../helpers/wait.ts';
@@ -377,6 +378,27 @@ describe('sticky cookie on a load balancer', () => {
     assert.deepEqual([...bodies], [[first.body, 200]]);
   });
 
+  it("values the cookie as Traefik does, and keeps a client of Traefik's older values on its server", async () => {
+    // Traefik v3 (loadbalancer/sticky.go): the first 16 hex digits of SHA-256 of the server URL.
+    const first = await send(agent, proxy.port, '/app/traefik-value');
+    const ck = parseSetCookie(first, 'tm_srv');
+    assert.ok(ck !== undefined);
+    const server = backends().find((be) => be.name === first.body);
+    assert.ok(server !== undefined, `served by a known backend: ${first.body}`);
+    assert.equal(ck.value, createHash('sha256').update(server.url).digest('hex').slice(0, 16), ck.line);
+    // A value an older Traefik wrote (the URL's FNV-64) pins to the same server, and the response
+    // replaces the cookie with the current value; another backend's old value pins to that one.
+    for (const be of backends()) {
+      const r = await send(agent, proxy.port, '/app/old-value', {
+        headers: { cookie: `tm_srv=${fnv64Hex(be.url)}` },
+      });
+      assert.equal(r.body, be.name);
+      const fresh = parseSetCookie(r, 'tm_srv');
+      assert.ok(fresh !== undefined, `the cookie rewritten: ${JSON.stringify(setCookies(r))}`);
+      assert.equal(fresh.value, createHash('sha256').update(be.url).digest('hex').slice(0, 16));
+    }
+  });
+
   it('falls back to a live server and issues a new cookie when its server was taken down by the health check', async () => {
     const first = await send(agent, proxy.port, '/app/before-kill');
     const ck = parseSetCookie(first, 'tm_srv');
@@ -422,6 +444,7 @@ describe('weighted services', () => {
     canary: { rule: "PathPrefix(\`/canary\`)", service: canary }
     nested: { rule: "PathPrefix(\`/nested\`)", service: outer }
     sticky: { rule: "PathPrefix(\`/sticky\`)", service: sticky-split }
+    unnamed: { rule: "PathPrefix(\`/unnamed\`)", service: sticky-unnamed }
   services:
     v1: { loadBalancer: { servers: [{ url: "${v1.url}" }] } }
     v2: { loadBalancer: { servers: [{ url: "${v2.url}" }] } }
@@ -436,6 +459,10 @@ describe('weighted services', () => {
       weighted:
         services: [{ name: v1, weight: 1 }, { name: v2, weight: 1 }]
         sticky: { cookie: { name: canary_pick } }
+    sticky-unnamed:
+      weighted:
+        services: [{ name: v1, weight: 1 }]
+        sticky: { cookie: {} }
 `);
   });
   after(async () => {
@@ -479,6 +506,20 @@ describe('weighted services', () => {
     }
     // Two new clients of a 1:1 split get different children: the cookie pins, it does not pick.
     assert.deepEqual([...children].sort(), ['v1', 'v2']);
+  });
+
+  it('names an unnamed cookie and values a child as Traefik does (cookie.GenerateName, sha256Hash)', async () => {
+    const r = await send(agent, proxy.port, '/unnamed/x');
+    assert.equal(r.body, 'v1');
+    // `_` + SHA-1 of "_TRAEFIK_BACKEND_" + the qualified service name, six characters in all.
+    const name = `_${createHash('sha1').update('_TRAEFIK_BACKEND_sticky-unnamed@file').digest('hex')}`.slice(
+      0,
+      6,
+    );
+    const ck = parseSetCookie(r, name);
+    assert.ok(ck !== undefined, `Set-Cookie ${name}: ${JSON.stringify(setCookies(r))}`);
+    // The child's name as configured (`v1`), not its qualified name.
+    assert.equal(ck.value, createHash('sha256').update('v1').digest('hex').slice(0, 16), ck.line);
   });
 });
 

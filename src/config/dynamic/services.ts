@@ -131,8 +131,11 @@ const sameSite = z
   .pipe(z.enum(['', 'none', 'lax', 'strict'], { error: 'sameSite must be none, lax or strict' }));
 
 const cookie = strictObject({
-  /** Absent = a name derived from the service name, as Traefik does. */
-  name: z.string().regex(TOKEN, 'must be a valid cookie name').optional(),
+  /**
+   * Absent or empty = a name derived from the service name; a character a cookie name cannot
+   * hold becomes `_` (runtime/sticky.ts), as Traefik's cookie.GetName does, rather than an error.
+   */
+  name: z.string().optional(),
   secure: z.boolean().default(false),
   httpOnly: z.boolean().default(false),
   sameSite: sameSite.default(''),
