@@ -11,6 +11,7 @@ import {
   type ParsedRequest,
 } from '../http1/request-head.ts';
 import type { BodyFilter } from '../middleware/middleware.ts';
+import { joinTargetPath } from '../runtime/types.ts';
 import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
 import { type PipelineSink, ResponsePipeline } from './body-pipeline.ts';
 import type { ClientExchange } from './client-sink.ts';
@@ -89,7 +90,10 @@ export class Exchange
 
   get target(): string {
     const req = this.req;
-    return req.query === '' ? req.path : `${req.path}?${req.query}`;
+    const target = req.query === '' ? req.path : `${req.path}?${req.query}`;
+    // This try's server keeps its URL's path (`preservePath`): it goes first.
+    const prefix = this.server?.pathPrefix ?? '';
+    return prefix === '' ? target : joinTargetPath(prefix, target);
   }
 
   get headers(): HeaderList {

@@ -2,7 +2,7 @@ import type { Logger } from '../core/logger.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { Ticker } from '../core/ticker.ts';
 import type { Comparison, MirrorResult } from '../observability/mirror-compare.ts';
-import type { FailoverNode, MirroringNode, ResolveSink } from '../runtime/types.ts';
+import { type FailoverNode, joinTargetPath, type MirroringNode, type ResolveSink } from '../runtime/types.ts';
 import { MirrorCopy, MirrorRequest } from './mirror-request.ts';
 
 /** A mirror's resolution must not set cookies or chain more mirrors on the client's request. */
@@ -72,7 +72,10 @@ export class MirrorState {
       const r = new MirrorRequest(
         server.pool,
         ticker,
-        copy,
+        // A mirror's server that keeps its URL's path (preservePath) gets a copy of its own.
+        server.pathPrefix === ''
+          ? copy
+          : new MirrorCopy(req.method, joinTargetPath(server.pathPrefix, target), req.headers, body),
         host,
         { headers: this.node.compareHeaders, digest: this.node.compareBody, timeoutMs: MIRROR_TIMEOUT_MS },
         (result) => this.#report(i, result),

@@ -258,6 +258,7 @@ export function scriptedService(name: string, sources: readonly ScriptedSource[]
     pool: s as unknown as UpstreamPool,
     index: i,
     tunnelIdleMs: 0,
+    pathPrefix: '',
   }));
   return {
     name,

@@ -9,6 +9,7 @@ import type {
   ServersTransportConfig,
   TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
+import { serverUrlPath } from '../config/dynamic/services.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
 import type { Logger } from '../core/logger.ts';
@@ -589,6 +590,9 @@ function buildLoadBalancer(
       pool,
       index: servers.length,
       tunnelIdleMs: transport.forwardingTimeouts.tunnelIdleTimeout,
+      // Traefik forwards the request's path alone unless preservePath is set (its proxy
+      // director): then the URL's path goes first. A query or fragment in the URL is never sent.
+      pathPrefix: s.preservePath ? serverUrlPath(s.url) : '',
     });
     const probeTls =
       https && tls !== undefined

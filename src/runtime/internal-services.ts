@@ -262,7 +262,7 @@ export class InternalServices {
     const inFlight = new Int32Array(1);
     return new LoadBalancerNode({
       name: `${name}@internal`,
-      servers: [{ url: `http://${authority}`, authority, pool, index: 0, tunnelIdleMs: 0 }],
+      servers: [{ url: `http://${authority}`, authority, pool, index: 0, tunnelIdleMs: 0, pathPrefix: '' }],
       picker: createPicker('wrr', [{ weight: 1 }], { inFlight }),
       inFlight,
       // The admin server checks the Host the client sent (DNS rebinding), not the bridge's.

@@ -45,6 +45,7 @@ function lb(
     pool: fakePool,
     index: i,
     tunnelIdleMs: 0,
+    pathPrefix: '',
   }));
   const weights = opts.weights ?? servers.map(() => 1);
   const inFlight = new Int32Array(n);

@@ -22,6 +22,25 @@ export interface ServerRuntime {
   readonly index: number;
   /** Idle limit of a WebSocket through this server (`forwardingTimeouts.tunnelIdleTimeout`); 0 = none. */
   readonly tunnelIdleMs: number;
+  /**
+   * `preservePath: true`: the server URL's path, which goes before the request's (`joinTargetPath`);
+   * '' = none (no `preservePath`, or a URL without a path), the request's path as it is.
+   */
+  readonly pathPrefix: string;
+}
+
+/**
+ * The request target sent to a server whose URL's path is kept (`preservePath`): Traefik's
+ * `JoinURLPath` (pkg/proxy/httputil/proxy.go, Go's `singleJoiningSlash` on the escaped paths):
+ * exactly one slash where the two meet, the request's query after. `prefix` is non-empty and
+ * escaped as the URL had it; `target` is origin-form (`/path?query`).
+ */
+export function joinTargetPath(prefix: string, target: string): string {
+  const endsWithSlash = prefix.charCodeAt(prefix.length - 1) === 0x2f;
+  const startsWithSlash = target.charCodeAt(0) === 0x2f;
+  if (endsWithSlash && startsWithSlash) return prefix + target.slice(1);
+  if (!endsWithSlash && !startsWithSlash) return `${prefix}/${target}`;
+  return prefix + target;
 }
 
 /** Timeouts in milliseconds, 0 = none (router values win over the service's). */

@@ -40,16 +40,23 @@ function checkServerUrl(text: string): string | undefined {
     return `unsupported URL scheme "${scheme}"`;
   if (url.hostname === '') return `URL "${text}" has no host`;
   if (url.username !== '' || url.password !== '') return 'credentials in a server URL are not supported';
-  // A URL of a scheme WHATWG does not know (h2c) has an empty path where http has '/'.
-  if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
-    return 'a path, query or fragment in a server URL is not supported yet';
-  }
+  // A path, query or fragment loads, as in Traefik: the path is used with `preservePath` only
+  // (validate.ts warns otherwise), the query and fragment never (Traefik's proxy director).
   return undefined;
 }
 
-const server = strictObject({ url: serverUrl, weight: z.number().int().nonnegative().default(1) }, [
-  'preservePath',
-]);
+/** A server URL's path that matters (not `/`; a URL of a scheme WHATWG does not know, h2c, has ''). */
+export function serverUrlPath(text: string): string {
+  const path = new URL(text).pathname;
+  return path === '/' ? '' : path;
+}
+
+const server = strictObject({
+  url: serverUrl,
+  weight: z.number().int().nonnegative().default(1),
+  /** Traefik v3.3's: the URL's path goes before the request's (runtime/types.ts joinTargetPath). */
+  preservePath: z.boolean().default(false),
+});
 
 const STRATEGIES = ['wrr', 'p2c', 'roundRobin', 'leastConn', 'random', 'hrw'] as const;
 const UNSUPPORTED_STRATEGIES = ['leasttime'];

@@ -215,6 +215,31 @@ describe('validateDynamic', () => {
     ]);
     assert.deepEqual(Object.keys(r.config?.http.services ?? {}), ['a', 'b']);
   });
+
+  it("loads a server URL's path, query and fragment as Traefik does, and warns about what is not forwarded", () => {
+    const r = check(`http:
+  services:
+    a:
+      loadBalancer:
+        servers:
+          - url: "http://h:1/base"
+          - url: "http://h:2/base"
+            preservePath: true
+          - url: "http://h:3/?x=1#f"
+            preservePath: true
+          - url: "http://h:4/"
+`);
+    assert.deepEqual(r.lines, [
+      "dyn.yaml:6:18: warning: http.services.a.loadBalancer.servers[0].url: the URL's path is not forwarded: requests keep their own path unless `preservePath: true` (as in Traefik)",
+      "dyn.yaml:9:18: warning: http.services.a.loadBalancer.servers[2].url: the URL's query and fragment are never forwarded (as in Traefik)",
+    ]);
+    const servers = r.config?.http.services['a'];
+    assert.ok(servers?.kind === 'loadBalancer');
+    assert.deepEqual(
+      servers.loadBalancer.servers.map((s) => s.preservePath),
+      [false, true, true, false],
+    );
+  });
 });
 
 describe('loadDynamic', () => {

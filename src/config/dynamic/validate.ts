@@ -4,6 +4,7 @@ import { type Locator, noLocation, type Target } from '../yaml-source.ts';
 import type { ObjectRef } from './parse.ts';
 import { checkReferenceGraph } from './reference-graph.ts';
 import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
+import { serverUrlPath } from './services.ts';
 import { validateLayer4 } from './validate-l4.ts';
 import { checkServiceGraph } from './validate-services.ts';
 
@@ -180,6 +181,19 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
       ]);
       if (!ok) disabled.add(`services/${name}`);
     }
+    lb.servers.forEach((s, i) => {
+      const at = [...base, 'servers', i, 'url'];
+      const { search, hash } = new URL(s.url);
+      if (!s.preservePath && serverUrlPath(s.url) !== '') {
+        report(
+          'warning',
+          "the URL's path is not forwarded: requests keep their own path unless `preservePath: true` (as in Traefik)",
+          at,
+        );
+      }
+      if (search !== '' || hash !== '')
+        report('warning', "the URL's query and fragment are never forwarded (as in Traefik)", at);
+    });
     if (lb.servers.length === 0)
       report('warning', 'the service has no servers: its requests get 503', [...base, 'servers']);
     else if (lb.servers.every((s) => s.weight === 0)) {
