@@ -16,7 +16,14 @@ for (const strategy of STRATEGIES) {
 
 describe('createPicker', () => {
   it('lists every strategy exactly once', () => {
-    assert.deepEqual([...STRATEGIES].sort(), ['leastConn', 'p2c', 'random', 'roundRobin', 'wrr']);
+    assert.deepEqual([...STRATEGIES].sort(), [
+      'leastConn',
+      'leasttime',
+      'p2c',
+      'random',
+      'roundRobin',
+      'wrr',
+    ]);
   });
 
   it('builds a working picker for every strategy with the default random source', () => {

@@ -2,7 +2,8 @@
  * Load-balancing strategies. A picker is built once per snapshot for one service's servers;
  * `pick` is on the hot path, so it allocates nothing.
  */
-export type Strategy = 'wrr' | 'p2c' | 'roundRobin' | 'leastConn' | 'random';
+import type { ResponseTimes } from './least-time.ts';
+export type Strategy = 'wrr' | 'p2c' | 'roundRobin' | 'leastConn' | 'random' | 'leasttime';
 
 export interface BalancerServer {
   /** Non-negative weight; 0 means "never picked" (kept for health-check only). */
@@ -13,6 +14,8 @@ export interface BalancerServer {
 export interface BalancerState {
   /** Requests currently in flight per server. */
   readonly inFlight: ArrayLike<number>;
+  /** Response-head times per server, for `leasttime` (which makes its own when absent). */
+  readonly responseTimes?: ResponseTimes;
 }
 
 export interface Picker {

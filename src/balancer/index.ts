@@ -1,5 +1,6 @@
 import type { BalancerServer, BalancerState, Picker, Strategy } from './balancer.ts';
 import { LeastConnPicker } from './least-conn.ts';
+import { LeastTimePicker, ResponseTimes } from './least-time.ts';
 import { PowerOfTwoPicker } from './power-of-two.ts';
 import { RoundRobinPicker } from './round-robin.ts';
 import { SmoothWeightedRoundRobinPicker } from './smooth-weighted-round-robin.ts';
@@ -7,6 +8,7 @@ import { WeightedRandomPicker } from './weighted-random.ts';
 import { toWeights } from './weights.ts';
 
 export type { BalancerServer, BalancerState, Picker, Strategy } from './balancer.ts';
+export { ResponseTimes } from './least-time.ts';
 
 // A Record keyed by Strategy makes the compiler reject a strategy missing from STRATEGIES.
 const STRATEGY_SET: Readonly<Record<Strategy, true>> = {
@@ -15,6 +17,7 @@ const STRATEGY_SET: Readonly<Record<Strategy, true>> = {
   roundRobin: true,
   leastConn: true,
   random: true,
+  leasttime: true,
 };
 
 export const STRATEGIES: readonly Strategy[] = Object.freeze(Object.keys(STRATEGY_SET) as Strategy[]);
@@ -42,6 +45,8 @@ export function createPicker(
       return new LeastConnPicker(weights, state);
     case 'random':
       return new WeightedRandomPicker(weights, random);
+    case 'leasttime':
+      return new LeastTimePicker(weights, state, state.responseTimes ?? new ResponseTimes(servers.length));
     default: {
       const unknown: never = strategy;
       throw new TypeError(`unknown load-balancing strategy: ${String(unknown)}`);

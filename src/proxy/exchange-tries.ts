@@ -225,6 +225,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (svc === undefined || server === undefined) return;
     const h = svc.health;
     if (h?.recordsOutcomes) h.record(server.index, status, headMs);
+    // leasttime learns from tries that got a response head (Traefik: GotFirstResponseByte).
+    if (status !== 0) svc.responseTimes?.add(server.index, headMs);
     const guards = this.route!.guards;
     for (let i = 0; i < guards.length; i++) guards[i]!.record(server, status, headMs);
   }

@@ -188,7 +188,13 @@ export class Exchange
   ): void {
     const route = this.route!;
     const svc = this.service!;
-    if (this.timed || route.guards.length > 0 || svc.health?.recordsOutcomes || this.leases !== null) {
+    if (
+      this.timed ||
+      route.guards.length > 0 ||
+      svc.health?.recordsOutcomes ||
+      svc.responseTimes !== null ||
+      this.leases !== null
+    ) {
       this.headMs = performance.now() - (this.tries > 1 ? this.tryStart : this.startedAt);
       this.deadline = 0;
       this.recordTry(res.status, this.headMs);

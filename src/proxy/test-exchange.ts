@@ -264,6 +264,7 @@ export function scriptedService(name: string, sources: readonly ScriptedSource[]
     name,
     servers,
     inFlight: new Int32Array(servers.length),
+    responseTimes: null,
     passHostHeader: true,
     timeouts: { totalMs: 0, perTryMs: 0 },
     health: null,

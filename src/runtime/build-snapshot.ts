@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { createPicker } from '../balancer/index.ts';
+import { createPicker, ResponseTimes } from '../balancer/index.ts';
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
 import { applyEntryPointModel, type EntryPointModel } from '../config/dynamic/entry-point-model.ts';
 import type {
@@ -639,7 +639,13 @@ function buildLoadBalancer(
   }
   const inFlight = new Int32Array(servers.length);
   const weights = lb.servers.map((s) => ({ weight: s.weight }));
-  const picker = createPicker(lb.strategy === 'hrw' ? 'wrr' : lb.strategy, weights, { inFlight });
+  // leasttime learns each server's response times from the exchanges (recordTry).
+  const responseTimes = lb.strategy === 'leasttime' ? new ResponseTimes(servers.length) : null;
+  const picker = createPicker(
+    lb.strategy === 'hrw' ? 'wrr' : lb.strategy,
+    weights,
+    responseTimes === null ? { inFlight } : { inFlight, responseTimes },
+  );
   const hrw =
     lb.strategy === 'hrw'
       ? {
@@ -661,6 +667,7 @@ function buildLoadBalancer(
     servers,
     picker,
     inFlight,
+    responseTimes,
     passHostHeader: lb.passHostHeader,
     timeouts: timeoutsOf(lb.timeouts),
     health,

@@ -265,6 +265,7 @@ export class InternalServices {
       servers: [{ url: `http://${authority}`, authority, pool, index: 0, tunnelIdleMs: 0, pathPrefix: '' }],
       picker: createPicker('wrr', [{ weight: 1 }], { inFlight }),
       inFlight,
+      responseTimes: null,
       // The admin server checks the Host the client sent (DNS rebinding), not the bridge's.
       passHostHeader: true,
       timeouts: NO_TIMEOUTS,

@@ -58,6 +58,7 @@ function lb(
       { inFlight },
     ),
     inFlight,
+    responseTimes: null,
     passHostHeader: true,
     timeouts: NO_TIMEOUTS,
     health: opts.health ?? null,

@@ -1,4 +1,4 @@
-import type { Picker } from '../balancer/index.ts';
+import type { Picker, ResponseTimes } from '../balancer/index.ts';
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
 import { SmoothWeightedRoundRobinPicker } from '../balancer/smooth-weighted-round-robin.ts';
 import { toWeights } from '../balancer/weights.ts';
@@ -25,6 +25,7 @@ export interface LoadBalancerParts {
   readonly servers: readonly ServerRuntime[];
   readonly picker: Picker;
   readonly inFlight: Int32Array;
+  readonly responseTimes: ResponseTimes | null;
   readonly passHostHeader: boolean;
   readonly timeouts: Timeouts;
   readonly health: ServerHealth | null;
@@ -42,6 +43,7 @@ export class LoadBalancerNode implements ServiceNode, ServiceRuntime {
   readonly name: string;
   readonly servers: readonly ServerRuntime[];
   readonly inFlight: Int32Array;
+  readonly responseTimes: ResponseTimes | null;
   readonly passHostHeader: boolean;
   readonly timeouts: Timeouts;
   readonly health: ServerHealth | null;
@@ -54,6 +56,7 @@ export class LoadBalancerNode implements ServiceNode, ServiceRuntime {
     this.name = p.name;
     this.servers = p.servers;
     this.inFlight = p.inFlight;
+    this.responseTimes = p.responseTimes;
     this.passHostHeader = p.passHostHeader;
     this.timeouts = p.timeouts;
     this.health = p.health;

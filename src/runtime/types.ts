@@ -1,3 +1,4 @@
+import type { ResponseTimes } from '../balancer/least-time.ts';
 import type { DisabledObject } from '../config/dynamic/disabled.ts';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { StatusRange } from '../config/dynamic/status-ranges.ts';
@@ -98,8 +99,10 @@ export interface ServiceRuntime {
   /** Qualified name, `svc@file`. */
   readonly name: string;
   readonly servers: readonly ServerRuntime[];
-  /** Requests in flight per server (same indexes); read by leastConn/p2c pickers. */
+  /** Requests in flight per server (same indexes); read by leastConn/p2c/leasttime pickers. */
   readonly inFlight: Int32Array;
+  /** `leasttime`: each server's response-head times, which the exchange records; else null. */
+  readonly responseTimes: ResponseTimes | null;
   readonly passHostHeader: boolean;
   readonly timeouts: Timeouts;
   /** Null when the service has no health checks and no slow start. */

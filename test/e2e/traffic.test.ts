@@ -599,6 +599,50 @@ ${servers.map((s) => `          - url: "${s.url}"`).join('\n')}
 });
 
 // ---------------------------------------------------------------------------------------------
+// 3b. Least time
+
+describe('leasttime strategy', () => {
+  const agent = new Agent({ keepAlive: true });
+  let fast: TestBackend;
+  let slow: TestBackend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    [fast, slow] = await Promise.all([
+      TestBackend.start('fast'),
+      // 40 ms before the head: the time leasttime learns.
+      TestBackend.start('slow', (_req, res, _body, self) => {
+        setTimeout(() => res.end(self.name), 40);
+      }),
+    ]);
+    proxy = await startWith(`${staticPart()}http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: timed }
+  services:
+    timed:
+      loadBalancer:
+        strategy: leasttime
+        servers: [{ url: "${slow.url}" }, { url: "${fast.url}" }]
+`);
+  });
+  after(async () => {
+    agent.destroy();
+    await proxy?.stop();
+    await Promise.all([fast?.close(), slow?.close()]);
+  });
+
+  it('sends requests to the server that answers faster once it has measured both', async () => {
+    // One at a time: nothing in flight, so the score is the average time alone. The first two
+    // requests go one to each (no samples yet: a tie, shared by weight); every later one goes
+    // to the fast server.
+    const bodies: string[] = [];
+    for (let i = 0; i < 20; i++) bodies.push((await send(agent, proxy.port, `/t/${i}`)).body);
+    assert.deepEqual(bodies.slice(0, 2).sort(), ['fast', 'slow']);
+    assert.deepEqual(new Set(bodies.slice(2)), new Set(['fast']), bodies.join(','));
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
 // 4. Mirroring
 
 describe('mirroring', () => {

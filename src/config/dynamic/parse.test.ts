@@ -141,13 +141,13 @@ describe('parseDynamic', () => {
       loadBalancer:
         servers: [{ url: "h2c://10.0.0.1:80" }]
         responseForwarding: { flushInterval: 1s }
-        strategy: leasttime
+        strategy: fastest
     w:
       weighted: { services: [] }
 `);
     assert.deepEqual(r.lines, [
       'dyn.yaml:3:41: http.routers.r.observability: `observability` is not supported yet',
-      'dyn.yaml:9:19: http.services.s.loadBalancer.strategy: strategy `leasttime` is not supported yet (expected one of wrr, p2c, roundRobin, leastConn, random, hrw)',
+      'dyn.yaml:9:19: http.services.s.loadBalancer.strategy: unknown strategy "fastest" (expected one of wrr, p2c, roundRobin, leastConn, random, hrw, leasttime)',
       'dyn.yaml:11:29: http.services.w.weighted.services: a weighted service needs at least one service',
     ]);
   });

@@ -58,16 +58,16 @@ const server = strictObject({
   preservePath: z.boolean().default(false),
 });
 
-const STRATEGIES = ['wrr', 'p2c', 'roundRobin', 'leastConn', 'random', 'hrw'] as const;
-const UNSUPPORTED_STRATEGIES = ['leasttime'];
+const STRATEGIES = ['wrr', 'p2c', 'roundRobin', 'leastConn', 'random', 'hrw', 'leasttime'] as const;
 
 const strategy = z.string().transform((value, ctx): (typeof STRATEGIES)[number] => {
   const found = STRATEGIES.find((s) => s === value);
   if (found !== undefined) return found;
-  const message = UNSUPPORTED_STRATEGIES.includes(value)
-    ? `strategy \`${value}\` is not supported yet`
-    : `unknown strategy "${value}"`;
-  ctx.addIssue({ code: 'custom', message, params: { expected: `one of ${STRATEGIES.join(', ')}` } });
+  ctx.addIssue({
+    code: 'custom',
+    message: `unknown strategy "${value}"`,
+    params: { expected: `one of ${STRATEGIES.join(', ')}` },
+  });
   return z.NEVER;
 });
 
