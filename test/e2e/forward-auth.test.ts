@@ -84,10 +84,15 @@ http:
     auth-down:
       forwardAuth:
         address: "http://127.0.0.1:1/verify"
+    auth-small:
+      forwardAuth:
+        address: "${auth.url}/verify"
+        maxResponseBodySize: 10
   routers:
     app: { rule: "PathPrefix(\`/app\`)", middlewares: [auth], service: be }
     trusting: { rule: "PathPrefix(\`/trusting\`)", middlewares: [auth-trusting], service: be }
     down: { rule: "PathPrefix(\`/down\`)", middlewares: [auth-down], service: be }
+    small: { rule: "PathPrefix(\`/small\`)", middlewares: [auth-small], service: be }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
@@ -176,6 +181,17 @@ http:
     assert.deepEqual(new Set(r.transfers.map((t) => t.status)), new Set([200]));
     // Sequential requests need one connection (a fresh one at most if an idle one had closed).
     assert.ok(authConnections - before <= 1, `${authConnections - before} new connections`);
+  });
+
+  it('answers 500 when the auth answer is longer than maxResponseBodySize, and passes a shorter one', async () => {
+    // The refusal's body is 18 bytes, over the limit of 10: not relayed.
+    const refused = await curl([`${base}/small/x`]);
+    assert.equal(refused.status, 500);
+    assert.notEqual(refused.body.toString(), '{"error":"denied"}');
+    // The grant's body is `ok`: within it.
+    const granted = await curl(['-H', 'Authorization: Bearer good', `${base}/small/y`]);
+    assert.equal(granted.status, 200);
+    assert.ok(backend.seen.some((s) => s.url === '/small/y'));
   });
 
   it('answers 500 when the auth server cannot be reached', async () => {

@@ -30,6 +30,8 @@ interface Entry {
   readonly outcome: 'loads' | 'not-supported' | 'mistake';
   readonly unsupported?: readonly string[];
   readonly mistakes?: readonly { readonly match: string; readonly why: string }[];
+  /** Providers the repository runs beside the file one (its static configuration). */
+  readonly providers?: readonly string[];
 }
 
 const CORPUS = join(ROOT, 'test', 'corpus', 'traefik');
@@ -59,9 +61,13 @@ function issuesOf(entry: Entry): ConfigIssue[] {
     return { file: p, text: readFileSync(p, 'utf8') };
   });
   // As beside its repository's static file, which enables the API where dynamic files name it.
-  return loadDynamic(texts, { checkRule, provider: 'file', internalServices: ALL_INTERNAL }).issues.filter(
-    (i) => i.file === file,
-  );
+  const knownProviders = [...new Set(members.flatMap((f) => f.providers ?? []))];
+  return loadDynamic(texts, {
+    checkRule,
+    provider: 'file',
+    internalServices: ALL_INTERNAL,
+    knownProviders,
+  }).issues.filter((i) => i.file === file);
 }
 
 describe('corpus of real Traefik files', () => {

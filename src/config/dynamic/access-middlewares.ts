@@ -82,10 +82,16 @@ export const ForwardAuthSchema = strictObject(
     maxBodySize: z.number().int().min(-1).default(-1),
     preserveLocationHeader: z.boolean().default(false),
     preserveRequestMethod: z.boolean().default(false),
+    /**
+     * Traefik v3.6.12's: an auth server answer with a longer body fails the request (500). -1 =
+     * Traefik's "no limit", which we keep at 4 MiB (auth-call.ts): an auth answer is headers and
+     * a redirect or a login page, and it is held in memory whole.
+     */
+    maxResponseBodySize: z.number().int().min(-1).default(-1),
     /** Ours: the whole auth request (connect, answer, body); Traefik's client has 30 s. */
     timeout: duration.default(30_000),
   },
-  ['maxResponseBodySize', 'authSigninURL'],
+  ['authSigninURL'],
 );
 
 const stringList = z.union([

@@ -50,26 +50,30 @@ export interface ValidatedDynamic {
 }
 
 /**
- * Traefik's provider names (pkg/provider/*; `internal` serves api@internal, dashboard@internal,
- * ping@internal …): a reference to one of them names a feature we lack, not a typo.
+ * Traefik's provider names (pkg/provider/*) that we have too, with the static key that enables
+ * each (providers/registry.ts): a reference to one that is not enabled says which key to set.
  */
-const TRAEFIK_PROVIDERS = new Set([
-  'internal',
-  'docker',
-  'swarm',
-  'kubernetescrd',
-  'kubernetes',
-  'kubernetesgateway',
+const OUR_PROVIDERS: ReadonlyMap<string, string> = new Map([
+  ['file', 'file'],
+  ['docker', 'docker'],
+  ['swarm', 'swarm'],
+  ['kubernetescrd', 'kubernetesCRD'],
+  ['kubernetes', 'kubernetesIngress'],
+  ['kubernetesgateway', 'kubernetesGateway'],
+  ['consulcatalog', 'consulCatalog'],
+  ['consul', 'consul'],
+  ['etcd', 'etcd'],
+  ['zookeeper', 'zooKeeper'],
+  ['redis', 'redis'],
+  ['http', 'http'],
+]);
+
+/** Traefik's provider names we lack: a reference to one names a missing feature, not a typo. */
+const OTHER_TRAEFIK_PROVIDERS = new Set([
   'kubernetesingressnginx',
   'knative',
-  'consulcatalog',
   'nomad',
   'ecs',
-  'consul',
-  'etcd',
-  'zookeeper',
-  'redis',
-  'http',
   'rest',
   'plugin',
 ]);
@@ -139,9 +143,13 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
       return false;
     }
     if (ref.kind === 'unknownProvider') {
-      const why = TRAEFIK_PROVIDERS.has(ref.provider)
-        ? `the \`${ref.provider}\` provider is not supported yet`
-        : `provider \`${ref.provider}\` is not available`;
+      const key = OUR_PROVIDERS.get(ref.provider);
+      const why =
+        key !== undefined
+          ? `the \`${ref.provider}\` provider is not enabled (\`providers.${key}\` in the static configuration)`
+          : OTHER_TRAEFIK_PROVIDERS.has(ref.provider)
+            ? `the \`${ref.provider}\` provider is not supported yet`
+            : `provider \`${ref.provider}\` is not available`;
       report('error', `${what} \`${name}\`: ${why}`, path);
       return false;
     }

@@ -15,8 +15,11 @@ export interface AuthVerdict {
   failed(call: AuthCall, reason: string): void;
 }
 
-/** The auth server's answer is read whole; past this it is refused (Traefik has no limit). */
-const MAX_BODY = 4 * 1024 * 1024;
+/**
+ * The auth server's answer is read whole; past this it is refused when `maxResponseBodySize` is
+ * not set (Traefik's -1 means no limit; ours is this).
+ */
+export const DEFAULT_MAX_AUTH_BODY = 4 * 1024 * 1024;
 
 /**
  * One request to the auth server for one suspended client request: a user of the auth server's
@@ -33,6 +36,8 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
   readonly #out: AuthRequest;
   readonly #authority: string;
   readonly #verdict: AuthVerdict;
+  /** Body bytes of the answer at most (`maxResponseBodySize`). */
+  readonly #maxBody: number;
   #stream: UpstreamStream | null = null;
   #res: UpstreamResponse | null = null;
   #chunks: Buffer[] = [];
@@ -51,6 +56,7 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
     out: AuthRequest,
     authority: string,
     verdict: AuthVerdict,
+    maxBody: number = DEFAULT_MAX_AUTH_BODY,
   ) {
     this.req = req;
     this.ctl = ctl;
@@ -59,6 +65,7 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
     this.#out = out;
     this.#authority = authority;
     this.#verdict = verdict;
+    this.#maxBody = maxBody;
   }
 
   start(timeoutMs: number): void {
@@ -151,7 +158,7 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
   onUpstreamData(buf: Buffer, start: number, end: number): void {
     if (end <= start || this.#finished) return;
     this.#bytes += end - start;
-    if (this.#bytes > MAX_BODY) {
+    if (this.#bytes > this.#maxBody) {
       this.#fail('auth response body too large');
       return;
     }

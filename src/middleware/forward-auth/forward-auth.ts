@@ -13,7 +13,7 @@ import {
   type RequestPhaseValue,
   SUSPEND,
 } from '../middleware.ts';
-import { AuthCall, type AuthVerdict } from './auth-call.ts';
+import { AuthCall, type AuthVerdict, DEFAULT_MAX_AUTH_BODY } from './auth-call.ts';
 import { AuthRequest, type AuthRequestOptions } from './auth-request.ts';
 
 const FAILED: DirectResponse = { status: 500, body: '' };
@@ -84,6 +84,8 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
   readonly #cookies: ReadonlySet<string>;
   readonly #preserveLocation: boolean;
   readonly #timeoutMs: number;
+  /** The auth answer's body bytes at most (maxResponseBodySize; -1 is ours, 4 MiB). */
+  readonly #maxAnswerBody: number;
   /** forwardBody: the body's limit (-1 = none), else null (the auth server gets no body). */
   readonly #bodyLimit: number | null;
   /** Auth cookies to add to a request's response (only requests that got some). */
@@ -115,6 +117,7 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     this.#cookies = new Set(config.addAuthCookiesToResponse);
     this.#preserveLocation = config.preserveLocationHeader;
     this.#timeoutMs = config.timeout;
+    this.#maxAnswerBody = config.maxResponseBodySize < 0 ? DEFAULT_MAX_AUTH_BODY : config.maxResponseBodySize;
     this.#bodyLimit = config.forwardBody ? config.maxBodySize : null;
   }
 
@@ -130,7 +133,16 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
 
   #ask(req: RequestHead, ctl: RequestControl, body: Buffer | null, suspended: boolean): RequestPhaseValue {
     const out = new AuthRequest(req, this.#target, this.#options, body);
-    const call = new AuthCall(req, ctl, this.#state.pool, this.#ticker, out, this.#authority, this);
+    const call = new AuthCall(
+      req,
+      ctl,
+      this.#state.pool,
+      this.#ticker,
+      out,
+      this.#authority,
+      this,
+      this.#maxAnswerBody,
+    );
     call.start(this.#timeoutMs);
     const r = call.phase();
     if (suspended && r !== SUSPEND) ctl.resume(r);
