@@ -112,7 +112,7 @@ function entryPointContext(
     scheme: ep.http.tls === undefined ? 'http' : 'https',
     port: String(port),
     limits: { ...DEFAULT_REQUEST_LIMITS, maxHeaderBytes: ep.http.maxHeaderBytes },
-    pathPolicy: pathPolicy(ep.http.sanitizePath, ep.http.encodedCharacters),
+    pathPolicy: pathPolicy(ep.http.sanitizePath, ep.http.encodedCharacters, ep.http.encodeQuerySemicolons),
     allowTrace: ep.http.allowTrace,
     readHeaderTimeoutMs: t.readHeaderTimeout,
     idleTimeoutMs: t.idleTimeout,

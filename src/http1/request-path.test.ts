@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ParseError } from './parse-error.ts';
-import { canonicalPath, type EncodedCharacters, pathPolicy } from './request-path.ts';
+import {
+  canonicalPath,
+  canonicalQuery,
+  DEFAULT_ENCODED_CHARACTERS,
+  DEFAULT_PATH_POLICY,
+  type EncodedCharacters,
+  pathPolicy,
+} from './request-path.ts';
 
 const TRAEFIK_DEFAULTS: EncodedCharacters = {
   allowEncodedSlash: true,
@@ -119,5 +126,25 @@ describe('canonicalPath', () => {
     assert.equal(canonicalPath('/p/public/../admin', off), '/p/public/../admin');
     assert.equal(canonicalPath('/p/%2e%2e/a%64min', off), '/p/../admin');
     assert.equal(canonicalPath('/p/..%2fadmin', off), '/p/..%2Fadmin');
+  });
+});
+
+describe('canonicalQuery', () => {
+  const encoding = pathPolicy(true, DEFAULT_ENCODED_CHARACTERS, true);
+
+  it('returns the very same string for a query without a semicolon', () => {
+    const q = 'a=1&b=2';
+    assert.equal(canonicalQuery(q, DEFAULT_PATH_POLICY), q);
+    assert.equal(canonicalQuery('', DEFAULT_PATH_POLICY), '');
+  });
+
+  it("makes every ';' a separator, as Traefik's default (Go's AllowQuerySemicolons)", () => {
+    assert.equal(canonicalQuery('a=1;b=2;;c', DEFAULT_PATH_POLICY), 'a=1&b=2&&c');
+  });
+
+  it("keeps ';' in its value as %3B with encodeQuerySemicolons", () => {
+    assert.equal(canonicalQuery('a=1;b=2', encoding), 'a=1%3Bb=2');
+    // An escaped one was never a separator: it stays as it is.
+    assert.equal(canonicalQuery('a=1%3Bb', DEFAULT_PATH_POLICY), 'a=1%3Bb');
   });
 });

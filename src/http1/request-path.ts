@@ -24,6 +24,8 @@ export interface PathPolicy {
   readonly sanitize: boolean;
   /** Byte values whose escape (`%XX`) is refused in the path: 1 = refused. */
   readonly deniedEscapes: Uint8Array;
+  /** `entryPoints.<n>.http.encodeQuerySemicolons`: `;` in the query becomes `%3B`, not `&`. */
+  readonly encodeQuerySemicolons: boolean;
 }
 
 /** `entryPoints.<n>.http.encodedCharacters`, Traefik v3.6.7's keys. */
@@ -51,7 +53,11 @@ export const DEFAULT_ENCODED_CHARACTERS: EncodedCharacters = {
   allowEncodedHash: false,
 };
 
-export function pathPolicy(sanitize: boolean, enc: EncodedCharacters): PathPolicy {
+export function pathPolicy(
+  sanitize: boolean,
+  enc: EncodedCharacters,
+  encodeQuerySemicolons = false,
+): PathPolicy {
   const denied = new Uint8Array(256);
   if (!enc.allowEncodedSlash) denied[0x2f] = 1;
   if (!enc.allowEncodedBackSlash) denied[0x5c] = 1;
@@ -60,7 +66,20 @@ export function pathPolicy(sanitize: boolean, enc: EncodedCharacters): PathPolic
   if (!enc.allowEncodedPercent) denied[0x25] = 1;
   if (!enc.allowEncodedQuestionMark) denied[0x3f] = 1;
   if (!enc.allowEncodedHash) denied[0x23] = 1;
-  return { sanitize, deniedEscapes: denied };
+  return { sanitize, deniedEscapes: denied, encodeQuerySemicolons };
+}
+
+/**
+ * The query as routing and the backend see it, Traefik's entry-point rule
+ * (pkg/server/server_entrypoint_tcp.go): an unescaped `;` is a separator like `&` (Go's
+ * `http.AllowQuerySemicolons`, and its proxy director does the same to what it forwards), or,
+ * with `encodeQuerySemicolons`, a character of the value it is in, forwarded as `%3B`. Go's
+ * query parser would otherwise drop every pair holding one. Returns `query` itself when it has
+ * none.
+ */
+export function canonicalQuery(query: string, policy: PathPolicy): string {
+  if (query.indexOf(';') === -1) return query;
+  return query.replaceAll(';', policy.encodeQuerySemicolons ? '%3B' : '&');
 }
 
 const UNRESERVED = new Uint8Array(256);

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { RequestHead, RequestTls } from '../core/request.ts';
 import { ParseError } from '../http1/parse-error.ts';
-import { canonicalPath } from '../http1/request-path.ts';
+import { canonicalPath, canonicalQuery } from '../http1/request-path.ts';
 import type { ClientSink } from '../proxy/client-sink.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { Exchange } from '../proxy/exchange.ts';
@@ -40,7 +40,7 @@ export function streamExchange(
   const req: RequestHead = {
     method: parsed.method,
     path,
-    query: parsed.query,
+    query: canonicalQuery(parsed.query, ctx.pathPolicy),
     host: parsed.host,
     hostPort: parsed.hostPort,
     headers: parsed.headers,

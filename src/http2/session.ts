@@ -4,7 +4,7 @@ import { unwrapIp } from '../core/ip.ts';
 import type { RequestHead, RequestTls } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
-import { canonicalPath } from '../http1/request-path.ts';
+import { canonicalPath, canonicalQuery } from '../http1/request-path.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { Exchange } from '../proxy/exchange.ts';
 import { applyForwardedHeaders, forwardedProto } from '../proxy/forwarded.ts';
@@ -138,7 +138,7 @@ export class H2Session implements StreamOwner, Timed {
     const req: RequestHead = {
       method: parsed.method,
       path,
-      query: parsed.query,
+      query: canonicalQuery(parsed.query, ctx.pathPolicy),
       host: parsed.host,
       hostPort: parsed.hostPort,
       headers: parsed.headers,

@@ -8,7 +8,7 @@ import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { adoptReadSlot, COPY_MAX, copyOut, ReadSlot, type ReadTarget } from '../http1/read-slot.ts';
 import { parseRequestHead } from '../http1/request-head.ts';
-import { canonicalPath } from '../http1/request-path.ts';
+import { canonicalPath, canonicalQuery } from '../http1/request-path.ts';
 import { matchPreface, PREFACE_FULL, PREFACE_PARTIAL } from '../http2/preface.ts';
 import type { ClientExchange } from '../proxy/client-sink.ts';
 import { Http1Sink, type Http1SinkOwner } from '../proxy/client-sink-h1.ts';
@@ -255,7 +255,7 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
           const req: RequestHead = {
             method: r.method,
             path,
-            query: r.query,
+            query: canonicalQuery(r.query, this.#ctx.pathPolicy),
             host: r.host,
             hostPort: r.hostPort,
             headers: r.headers,

@@ -45,6 +45,7 @@ describe('loadStaticConfig: defaults', () => {
             // The codec's own defaults (http1/request-path.ts) must be these.
             encodedCharacters: DEFAULT_ENCODED_CHARACTERS,
             allowTrace: false,
+            encodeQuerySemicolons: false,
           },
           http2: { maxConcurrentStreams: 250 },
           asDefault: false,
