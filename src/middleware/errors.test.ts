@@ -27,6 +27,12 @@ describe('errors middleware', () => {
     assert.equal(rewrittenStatus(s, 418), 404);
     assert.equal(rewrittenStatus(s, 503), 500);
     assert.equal(rewrittenStatus(s, 501), 501);
+    assert.equal(s.forward, null, 'no errorRequestHeaders: every field goes to the page');
+    assert.deepEqual(spec({ service: 'p', errorRequestHeaders: ['X-Trace', ' Accept '] }).forward, [
+      'x-trace',
+      'accept',
+    ]);
+    assert.deepEqual(spec({ service: 'p', errorRequestHeaders: [] }).forward, []);
   });
 
   it('refuses what Traefik refuses, and an unknown service', () => {

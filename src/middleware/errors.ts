@@ -1,5 +1,6 @@
 import type { ErrorsConfig } from '../config/dynamic/body-middlewares.ts';
 import { inRanges } from '../config/dynamic/status-range.ts';
+import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { ErrorPageSpec, MiddlewareFactory } from './middleware.ts';
 
@@ -13,6 +14,9 @@ import type { ErrorPageSpec, MiddlewareFactory } from './middleware.ts';
  * - in `query`, `{status}` is the status the client gets (after `statusRewrites`),
  *   `{originalStatus}` the one the upstream (or the proxy) answered, `{url}` the request's URL
  *   escaped as Go's url.QueryEscape does;
+ * - `errorRequestHeaders` (Traefik v3.6.15, v3.7) narrows the fields copied to the page request
+ *   to those named (case-insensitive; `[]`: none). Host is not among Go's header fields there:
+ *   the page request keeps the client's Host whatever the list says (see `pageRequestFields`);
  * - the first `statusRewrites` entry whose range holds the status applies (Traefik reads a map:
  *   the order of overlapping ranges is not defined there; ours is the file's order).
  */
@@ -26,10 +30,23 @@ export const errorsFactory: MiddlewareFactory<ErrorsConfig> = {
       rewrites: config.rewrites,
       service,
       query: config.query === '' ? '/' : `/${config.query.replace(/^\/+/, '')}`,
+      forward: config.forward,
     };
     return { errorPage: spec };
   },
 };
+
+/**
+ * The request fields the page request carries: all of them, or Host and those `spec.forward`
+ * names (Traefik copies only the listed ones; Go keeps Host outside the header map, so it stays).
+ */
+export function pageRequestFields(spec: ErrorPageSpec, headers: HeaderList): HeaderList {
+  const keep = spec.forward;
+  if (keep === null) return headers;
+  const out = headers.clone();
+  out.deleteWhere((ln) => ln !== 'host' && !keep.includes(ln));
+  return out;
+}
 
 /** The status the client gets for a caught `status`. */
 export function rewrittenStatus(spec: ErrorPageSpec, status: number): number {

@@ -95,3 +95,91 @@ http:
     assert.equal(Number(r.transfers[1]!.info.num_connects), 0, 'the second request reused the connection');
   });
 });
+
+/*
+ * errorRequestHeaders (Traefik v3.6.15 and v3.7, the fix of CVE-2026-41181): the page request
+ * carries only the named fields of the client's request (any case), none for `[]`, all when the
+ * key is absent; the client's Host stays, as Go keeps it outside the fields Traefik copies.
+ */
+describe('errors middleware: errorRequestHeaders', () => {
+  let app: Backend;
+  let pages: Backend;
+  let proxy: ProxyProcess;
+  let base: string;
+
+  before(async () => {
+    app = await startBackend((_req, res) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('down');
+    });
+    pages = await startBackend((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.headers));
+    });
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/all\`)", service: app, middlewares: [all] }
+    some: { rule: "PathPrefix(\`/some\`)", service: app, middlewares: [some] }
+    none: { rule: "PathPrefix(\`/none\`)", service: app, middlewares: [none] }
+  middlewares:
+    all: { errors: { status: ["503"], service: pages } }
+    some: { errors: { status: ["503"], service: pages, errorRequestHeaders: ["accept-language", "X-Trace"] } }
+    none: { errors: { status: ["503"], service: pages, errorRequestHeaders: [] } }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
+    pages: { loadBalancer: { servers: [{ url: "${pages.url}" }] } }
+`,
+    });
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([app?.close(), pages?.close()]);
+  });
+
+  async function pageSaw(path: string): Promise<Record<string, string>> {
+    const r = await curl([
+      '-H',
+      'Authorization: Bearer secret',
+      '-H',
+      'Cookie: session=1',
+      '-H',
+      'Accept-Language: fr',
+      '-H',
+      'x-trace: t1',
+      `${base}${path}`,
+    ]);
+    assert.equal(r.status, 503);
+    return JSON.parse(r.body.toString()) as Record<string, string>;
+  }
+
+  it('forwards every field when the key is absent', async () => {
+    const seen = await pageSaw('/all');
+    assert.equal(seen.authorization, 'Bearer secret');
+    assert.equal(seen.cookie, 'session=1');
+    assert.equal(seen['x-trace'], 't1');
+  });
+
+  it('forwards only the listed fields (names in any case), and the Host', async () => {
+    const seen = await pageSaw('/some');
+    assert.equal(seen.authorization, undefined);
+    assert.equal(seen.cookie, undefined);
+    assert.equal(seen['user-agent'], undefined);
+    assert.equal(seen['accept-language'], 'fr');
+    assert.equal(seen['x-trace'], 't1');
+    assert.equal(seen.host, `127.0.0.1:${proxy.port}`);
+  });
+
+  it('forwards no field of the request for an empty list', async () => {
+    const seen = await pageSaw('/none');
+    assert.equal(seen.authorization, undefined);
+    assert.equal(seen['accept-language'], undefined);
+    assert.equal(seen['x-forwarded-for'], undefined);
+    assert.equal(seen.host, `127.0.0.1:${proxy.port}`);
+  });
+});
