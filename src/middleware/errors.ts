@@ -3,6 +3,7 @@ import { inRanges } from '../config/dynamic/status-range.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { ErrorPageSpec, MiddlewareFactory } from './middleware.ts';
+import { pathOf } from './path.ts';
 
 /**
  * `errors` (Traefik v3): declares an error page; the exchange serves it (see ErrorPageSpec and
@@ -68,9 +69,13 @@ export function errorPageTarget(
   return q;
 }
 
-/** The request's URL as Go's req.URL.String() gives it on a server: the origin-form target. */
+/**
+ * The request's URL as Go's req.URL.String() gives it on a server: the origin-form target, its
+ * path '' when a path middleware removed all of it (Traefik's empty URL.Path).
+ */
 function requestUrl(req: RequestHead): string {
-  return req.query === '' ? req.path : `${req.path}?${req.query}`;
+  const path = pathOf(req);
+  return req.query === '' ? path : `${path}?${req.query}`;
 }
 
 /** Go's url.QueryEscape: unreserved bytes kept, space as `+`, everything else %XX (upper case). */

@@ -4,6 +4,8 @@
  * (latin1). "Byte strings" below are strings whose char codes are bytes 0-255.
  */
 
+import type { RequestHead } from '../core/request.ts';
+
 const HEX = '0123456789ABCDEF';
 
 function table(chars: string): Uint8Array {
@@ -100,6 +102,34 @@ export function canonicalRawPath(raw: string): string | undefined {
 
 export function ensureLeadingSlash(p: string): string {
   return p.charCodeAt(0) === 47 ? p : `/${p}`;
+}
+
+/**
+ * Requests whose whole path a path middleware removed. Traefik leaves Go's URL.Path empty then
+ * (stripprefix, stripprefixregex: `ensureLeadingSlash("")` is ""; replacepathregex when the
+ * replacement is empty): the request still goes upstream as `/` (URL.RequestURI()), but the
+ * middlewares after it see "": addPrefix `/v2` makes `/v2`, not `/v2/`. Our RequestHead.path is
+ * never empty (every writer of a request target relies on it), so the path stays `/` and this
+ * set remembers the difference for the path middlewares; `pathOf` reads it. Heads are never
+ * reused across requests, and an entry whose path someone else changed since is ignored.
+ */
+const EMPTIED = new WeakSet<RequestHead>();
+
+/** Sets `path` (raw); '' empties it as Traefik does (sent as `/`, seen as '' by `pathOf`). */
+export function setPath(req: RequestHead, path: string): void {
+  if (path === '') {
+    req.path = '/';
+    EMPTIED.add(req);
+    return;
+  }
+  if (path === '/') EMPTIED.delete(req);
+  req.path = path;
+}
+
+/** The raw path as Traefik's next middleware sees it: '' once a middleware removed all of it. */
+export function pathOf(req: RequestHead): string {
+  const p = req.path;
+  return p === '/' && EMPTIED.has(req) ? '' : p;
 }
 
 function isDotSegment(raw: string, start: number, end: number): boolean {

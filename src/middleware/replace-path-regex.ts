@@ -3,7 +3,7 @@ import type { ReplacePathRegexConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import { replaceAllGo, rewriter, type TemplatePart } from './go-replace.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
-import { canonicalRawPath, ensureLeadingSlash, isCleanPath } from './path.ts';
+import { canonicalRawPath, ensureLeadingSlash, isCleanPath, pathOf, setPath } from './path.ts';
 import { REPLACED_PATH } from './replace-path.ts';
 
 const BAD_REQUEST: DirectResponse = {
@@ -34,14 +34,15 @@ class ReplacePathRegex implements Middleware {
   }
 
   onRequest(req: RequestHead): DirectResponse | undefined {
-    const original = req.path;
+    const original = pathOf(req);
     const replaced = replaceAllGo(this.#re, original, this.#parts);
     if (replaced === undefined) return undefined;
     req.headers.append(REPLACED_PATH, original);
     const path = canonicalRawPath(replaced);
     if (path === undefined) return BAD_ESCAPE;
-    if (!isCleanPath(path)) return BAD_REQUEST;
-    req.path = ensureLeadingSlash(path);
+    // Traefik checks only a non-empty result; an empty one stays empty (sent as `/`).
+    if (path !== '' && !isCleanPath(path)) return BAD_REQUEST;
+    setPath(req, path === '' ? '' : ensureLeadingSlash(path));
     return undefined;
   }
 }
