@@ -57,6 +57,20 @@ export function unescapePath(raw: string): string | undefined {
   return out + raw.slice(last);
 }
 
+/**
+ * The text of Go's url.EscapeError for the first bad `%` escape of `raw` (`%zz`, or what is left
+ * of a cut-off one: `%a`), as `http.Error(rw, err.Error(), 500)` writes it; undefined when every
+ * escape is valid.
+ */
+export function escapeErrorText(raw: string): string | undefined {
+  for (let i = raw.indexOf('%'); i !== -1; i = raw.indexOf('%', i + 3)) {
+    if (hexVal(raw.charCodeAt(i + 1)) < 0 || hexVal(raw.charCodeAt(i + 2)) < 0) {
+      return `invalid URL escape ${JSON.stringify(raw.slice(i, i + 3))}`;
+    }
+  }
+  return undefined;
+}
+
 /** Index in `raw` just after the first `bytes` decoded bytes (a %XX escape is one byte). */
 export function rawIndexAfter(raw: string, bytes: number): number {
   let i = 0;

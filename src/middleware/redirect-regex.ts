@@ -7,10 +7,11 @@ import { goLocationPath, redirectResponse, urlHost } from './redirect-response.t
 
 const NEEDS_ESCAPE = /[ \x80-\u{10ffff}]/gu;
 
+/** Traefik's answer when url.Parse refuses the new URL: oxy's utils.DefaultHandler, a bare 500. */
 const BAD_LOCATION: DirectResponse = {
   status: 500,
   headers: [['Content-Type', 'text/plain; charset=utf-8']],
-  body: 'Internal Server Error\n',
+  body: 'Internal Server Error',
 };
 
 function hasControlChar(s: string): boolean {

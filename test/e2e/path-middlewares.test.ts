@@ -33,7 +33,7 @@ describe('path middlewares as the backend sees them', () => {
 log: { level: INFO }
 http:
   routers:
-${router('strip', '/strip', 'strip')}${router('stripAdd', '/sa', 'strip-sa, add')}${router('forced', '/fs', 'strip-fs, add')}${router('regexAdd', '/re', 'strip-re, add')}${router('stripReplace', '/sr', 'strip-sr, replace')}${router('stripRegexRepl', '/srr', 'strip-srr, replace-regex')}
+${router('strip', '/strip', 'strip')}${router('stripAdd', '/sa', 'strip-sa, add')}${router('forced', '/fs', 'strip-fs, add')}${router('regexAdd', '/re', 'strip-re, add')}${router('stripReplace', '/sr', 'strip-sr, replace')}${router('stripRegexRepl', '/srr', 'strip-srr, replace-regex')}${router('badEscape', '/bad', 'bad-escape')}
   middlewares:
     strip: { stripPrefix: { prefixes: ["/strip"] } }
     strip-sa: { stripPrefix: { prefixes: ["/sa/", "/sa"] } }
@@ -44,6 +44,7 @@ ${router('strip', '/strip', 'strip')}${router('stripAdd', '/sa', 'strip-sa, add'
     add: { addPrefix: { prefix: "/v2" } }
     replace: { replacePath: { path: "/replaced" } }
     replace-regex: { replacePathRegex: { regex: "^/$", replacement: "/root" } }
+    bad-escape: { replacePathRegex: { regex: "^/bad/(.*)", replacement: "/x%zz/$1" } }
   services:
     echo: { loadBalancer: { servers: [{ url: "${echo.url}" }] } }
 `,
@@ -97,5 +98,12 @@ ${router('strip', '/strip', 'strip')}${router('stripAdd', '/sa', 'strip-sa, add'
     const rr = await seen('/srr');
     assert.equal(rr.url, '/');
     assert.equal(rr.headers['x-replaced-path'], undefined);
+  });
+
+  it('answers a rewritten path with a bad escape as Traefik does: 500 and the Go error text', async () => {
+    const r = await curl([`${base}/bad/y`]);
+    assert.equal(r.status, 500);
+    assert.equal(r.body.toString(), 'invalid URL escape "%zz"\n');
+    assert.deepEqual(r.headers['x-content-type-options'], ['nosniff']);
   });
 });
