@@ -3,7 +3,7 @@ import { inRanges } from '../config/dynamic/status-range.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { ErrorPageSpec, MiddlewareFactory } from './middleware.ts';
-import { pathOf } from './path.ts';
+import { canonicalRawPath, pathOf, toByteString } from './path.ts';
 
 /**
  * `errors` (Traefik v3): declares an error page; the exchange serves it (see ErrorPageSpec and
@@ -63,10 +63,29 @@ export function errorPageTarget(
   original: number,
 ): string {
   let q = spec.query;
-  if (!q.includes('{')) return q;
-  q = q.replaceAll('{status}', String(status)).replaceAll('{originalStatus}', String(original));
-  if (q.includes('{url}')) q = q.replaceAll('{url}', goQueryEscape(requestUrl(req)));
-  return q;
+  if (q.includes('{')) {
+    q = q.replaceAll('{status}', String(status)).replaceAll('{originalStatus}', String(original));
+    if (q.includes('{url}')) q = q.replaceAll('{url}', goQueryEscape(requestUrl(req)));
+  }
+  return goRequestTarget(q);
+}
+
+/**
+ * The page's target as Traefik sends it: customerrors' newRequest parses `http://host` + query
+ * with Go's url.Parse and asks for URL.RequestURI(), so the path is EscapedPath() (a space, a
+ * quote, non-ASCII… percent-encoded; a valid encoding kept) and the query stays as written.
+ * A path with a bad `%` escape, which Go refuses (Traefik then answers the status text), goes
+ * as written.
+ */
+function goRequestTarget(q: string): string {
+  const end = q.search(/[?#]/);
+  const path = end === -1 ? q : q.slice(0, end);
+  let rest = end === -1 ? '' : q.slice(end);
+  if (rest.charCodeAt(0) === 35 /* # */)
+    rest = ''; // the fragment is not part of RequestURI()
+  else if (rest.includes('#')) rest = rest.slice(0, rest.indexOf('#'));
+  const escaped = canonicalRawPath(toByteString(path)) ?? path;
+  return (escaped === '' ? '/' : escaped) + rest;
 }
 
 /**

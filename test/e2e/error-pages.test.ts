@@ -17,7 +17,7 @@ describe('errors middleware', () => {
 
   before(async () => {
     app = await startBackend((req, res) => {
-      const m = /^\/status\/(\d{3})/.exec(req.url ?? '');
+      const m = /\/status\/(\d{3})/.exec(req.url ?? '');
       const status = m === null ? 200 : Number(m[1]);
       res.writeHead(status, { 'content-type': 'text/plain', 'x-app': 'yes' });
       res.end(`app answered ${status}`);
@@ -35,6 +35,7 @@ http:
   routers:
     app: { rule: "PathPrefix(\`/\`)", service: app, middlewares: [pages] }
     down: { rule: "PathPrefix(\`/down\`)", service: nowhere, middlewares: [pages] }
+    spaced: { rule: "PathPrefix(\`/spaced\`)", service: app, middlewares: [spaced] }
   middlewares:
     pages:
       errors:
@@ -42,6 +43,11 @@ http:
         statusRewrites: { "418": 404, "502-504": 500 }
         service: pages
         query: "/{status}.html?orig={originalStatus}&url={url}"
+    spaced:
+      errors:
+        status: ["500-599"]
+        service: pages
+        query: "/my \\"pages\\"/{status}-é.html?k=v"
   services:
     app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
     pages: { loadBalancer: { servers: [{ url: "${pages.url}" }] } }
@@ -84,6 +90,13 @@ http:
     const r = await curl([`${base}/down/x`]);
     assert.equal(r.status, 500);
     assert.match(r.body.toString(), /^<p>page \/500\.html\?orig=502&/);
+  });
+
+  // customerrors' newRequest: url.Parse of the page URL, then RequestURI(): Go's EscapedPath.
+  it('asks for the page at the query escaped as Go writes a URL path', async () => {
+    const r = await curl([`${base}/spaced/status/503`]);
+    assert.equal(r.status, 503);
+    assert.match(r.body.toString(), /^<p>page \/my%20%22pages%22\/503-%C3%A9\.html\?k=v host=/);
   });
 
   it('keeps the connection for the next request', async () => {
