@@ -105,6 +105,18 @@ function validEncoded(raw: string): boolean {
 }
 
 /**
+ * Go's `URL.EscapedPath()` once a middleware set Path to `decoded` and RawPath to `raw` (byte
+ * strings, each cut from the request's own): `raw` when it is a valid encoding that decodes to
+ * `decoded`, else `decoded` escaped again. So a stripped remainder that began with `%2F` (a slash
+ * is added to the raw form only) goes upstream decoded, `%2F`s included, and characters a path
+ * may not carry raw (`"`, `|`, `^`…) are percent-encoded.
+ */
+export function goEscapedPath(decoded: string, raw: string): string {
+  if (validEncoded(raw) && (raw === decoded || unescapePath(raw) === decoded)) return raw;
+  return escapePathBytes(decoded);
+}
+
+/**
  * What Go sends for a URL whose RawPath was set to `raw` (`URL.EscapedPath()`): `raw` itself when it
  * is a valid encoding, else the decoded path escaped again. Undefined when `raw` has a bad escape.
  */

@@ -5,6 +5,7 @@ import type { Middleware, MiddlewareFactory } from './middleware.ts';
 import {
   ensureLeadingSlash,
   fromByteString,
+  goEscapedPath,
   pathOf,
   rawIndexAfter,
   setPath,
@@ -45,7 +46,12 @@ class StripPrefixRegex implements Middleware {
       const cut = bytes === raw ? prefixBytes.length : rawIndexAfter(raw, prefixBytes.length);
       req.headers.append(FORWARDED_PREFIX, prefixBytes);
       const rest = raw.slice(cut);
-      setPath(req, rest === '' ? '' : ensureLeadingSlash(rest));
+      // Go's EscapedPath() of the cut Path and RawPath, as in stripPrefix.
+      const decodedRest = bytes === raw ? rest : bytes.slice(prefixBytes.length);
+      setPath(
+        req,
+        rest === '' ? '' : goEscapedPath(ensureLeadingSlash(decodedRest), ensureLeadingSlash(rest)),
+      );
       return undefined;
     }
     return undefined;

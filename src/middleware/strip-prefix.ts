@@ -1,7 +1,15 @@
 import type { StripPrefixConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { BuildContext, Middleware, MiddlewareFactory } from './middleware.ts';
-import { ensureLeadingSlash, pathOf, rawIndexAfter, setPath, toByteString, unescapePath } from './path.ts';
+import {
+  ensureLeadingSlash,
+  goEscapedPath,
+  pathOf,
+  rawIndexAfter,
+  setPath,
+  toByteString,
+  unescapePath,
+} from './path.ts';
 
 export const FORWARDED_PREFIX = 'X-Forwarded-Prefix';
 
@@ -35,9 +43,14 @@ class StripPrefix implements Middleware {
     for (let i = 0; i < prefixes.length; i++) {
       const prefix = prefixes[i]!;
       if (!decoded.startsWith(prefix)) continue;
-      const cut = decoded === raw ? prefix.length : rawIndexAfter(raw, prefix.length);
-      const rest = raw.slice(cut);
-      setPath(req, rest === '' && !this.#forceSlash ? '' : ensureLeadingSlash(rest));
+      // Traefik cuts both Go's Path and RawPath (stripprefix getPathStripped, getRawPathStripped:
+      // encodedPrefixLen is our rawIndexAfter); what goes upstream is their EscapedPath().
+      const rest = decoded === raw ? raw.slice(prefix.length) : raw.slice(rawIndexAfter(raw, prefix.length));
+      if (rest === '' && !this.#forceSlash) setPath(req, '');
+      else {
+        const decodedRest = decoded === raw ? rest : decoded.slice(prefix.length);
+        setPath(req, goEscapedPath(ensureLeadingSlash(decodedRest), ensureLeadingSlash(rest)));
+      }
       req.headers.append(FORWARDED_PREFIX, this.#headerValues[i]!);
       return undefined;
     }

@@ -33,7 +33,7 @@ describe('path middlewares as the backend sees them', () => {
 log: { level: INFO }
 http:
   routers:
-${router('strip', '/strip', 'strip')}${router('stripAdd', '/sa', 'strip-sa, add')}${router('forced', '/fs', 'strip-fs, add')}${router('regexAdd', '/re', 'strip-re, add')}${router('stripReplace', '/sr', 'strip-sr, replace')}${router('stripRegexRepl', '/srr', 'strip-srr, replace-regex')}${router('badEscape', '/bad', 'bad-escape')}
+${router('strip', '/strip', 'strip')}${router('stripAdd', '/sa', 'strip-sa, add')}${router('forced', '/fs', 'strip-fs, add')}${router('regexAdd', '/re', 'strip-re, add')}${router('stripReplace', '/sr', 'strip-sr, replace')}${router('stripRegexRepl', '/srr', 'strip-srr, replace-regex')}${router('badEscape', '/bad', 'bad-escape')}${router('addSpaced', '/sp/', 'add-spaced')}
   middlewares:
     strip: { stripPrefix: { prefixes: ["/strip"] } }
     strip-sa: { stripPrefix: { prefixes: ["/sa/", "/sa"] } }
@@ -42,6 +42,7 @@ ${router('strip', '/strip', 'strip')}${router('stripAdd', '/sa', 'strip-sa, add'
     strip-sr: { stripPrefix: { prefixes: ["/sr"] } }
     strip-srr: { stripPrefix: { prefixes: ["/srr"] } }
     add: { addPrefix: { prefix: "/v2" } }
+    add-spaced: { addPrefix: { prefix: "/a b" } }
     replace: { replacePath: { path: "/replaced" } }
     replace-regex: { replacePathRegex: { regex: "^/$", replacement: "/root" } }
     bad-escape: { replacePathRegex: { regex: "^/bad/(.*)", replacement: "/x%zz/$1" } }
@@ -66,6 +67,24 @@ ${router('strip', '/strip', 'strip')}${router('stripAdd', '/sa', 'strip-sa, add'
     assert.equal((await seen('/strip')).url, '/');
     assert.equal((await seen('/strip?q=1')).url, '/?q=1');
     assert.equal((await seen('/strip')).headers['x-forwarded-prefix'], '/strip');
+  });
+
+  // Traefik cuts Go's Path and RawPath alike and sends URL.EscapedPath(): the raw remainder when
+  // it still encodes the decoded one, else the decoded one escaped again.
+  it('sends the stripped remainder as Go writes it back', async () => {
+    assert.equal((await seen('/strip/a%2Fb?q=1')).url, '/a%2Fb?q=1', 'a valid encoding is kept');
+    // The remainder `%2Fx/y%2Fz` gets a slash on its raw form only: Go's Path and RawPath no
+    // longer agree, and the decoded path is sent.
+    assert.equal((await seen('/strip%2Fx/y%2Fz')).url, '/x/y/z');
+    assert.equal((await seen('/strip/a"b|c')).url, '/a%22b%7Cc');
+    assert.equal((await seen('/re/abc%2Fd')).url, '/v2/d');
+  });
+
+  it('sends addPrefix results as Go writes them back', async () => {
+    assert.equal((await seen('/sa/x%2Fy')).url, '/v2/x%2Fy', 'a valid encoding is kept');
+    // The prefix goes into Path and RawPath as it is: `/a b/...` is no valid encoding, so Go
+    // escapes the decoded path, whose %2F is a slash by then.
+    assert.equal((await seen('/sp/x%2Fy')).url, '/a%20b/sp/x/y');
   });
 
   // Traefik's stripPrefix leaves URL.Path "" (ensureLeadingSlash("") is ""): addPrefix then
