@@ -1,13 +1,17 @@
 import type { AddPrefixConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
-import { ensureLeadingSlash, escapePath } from './path.ts';
+import { ensureLeadingSlash, goEscapedPath, pathOf, setPath, toByteString, unescapePath } from './path.ts';
 
 /**
- * Traefik's addPrefix: the prefix is prepended to the path (a missing leading '/' is added).
- * The prefix is a decoded path, as in Traefik, so it is percent-encoded once here.
+ * Traefik's addPrefix: the prefix is prepended to Go's Path and, when set, RawPath alike (a
+ * missing leading '/' is added), and what goes upstream is their EscapedPath(): the raw path
+ * behind the prefix as sent while it still encodes the decoded one (a prefix needing escapes,
+ * such as `/a b`, or holding `%`, makes Go escape the whole decoded path again). After a
+ * stripPrefix that removed the whole path, the result is the prefix alone (`/v2`, not `/v2/`).
  */
 class AddPrefix implements Middleware {
+  /** The prefix as UTF-8 bytes. */
   readonly #prefix: string;
 
   constructor(prefix: string) {
@@ -15,7 +19,10 @@ class AddPrefix implements Middleware {
   }
 
   onRequest(req: RequestHead): DirectResponse | undefined {
-    req.path = ensureLeadingSlash(this.#prefix + req.path);
+    const raw = pathOf(req);
+    const decoded = unescapePath(raw) ?? raw;
+    const p = this.#prefix;
+    setPath(req, goEscapedPath(ensureLeadingSlash(p + decoded), ensureLeadingSlash(p + raw)));
     return undefined;
   }
 }
@@ -23,6 +30,6 @@ class AddPrefix implements Middleware {
 export const addPrefixFactory: MiddlewareFactory<AddPrefixConfig> = {
   type: 'addPrefix',
   create(config: AddPrefixConfig): Middleware | { error: string } {
-    return new AddPrefix(escapePath(config.prefix));
+    return new AddPrefix(toByteString(config.prefix));
   },
 };

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ErrorsSchema } from '../config/dynamic/body-middlewares.ts';
 import { errorPageTarget, errorsFactory, goQueryEscape, rewrittenStatus } from './errors.ts';
 import type { ErrorPageSpec, Middleware } from './middleware.ts';
-import { makeRequest, testContext } from './test-request.ts';
+import { build, makeRequest, testContext } from './test-request.ts';
 
 function spec(input: Record<string, unknown>): ErrorPageSpec {
   const m = errorsFactory.create(ErrorsSchema.parse(input), testContext({}, 'e@file')) as Middleware;
@@ -27,6 +27,12 @@ describe('errors middleware', () => {
     assert.equal(rewrittenStatus(s, 418), 404);
     assert.equal(rewrittenStatus(s, 503), 500);
     assert.equal(rewrittenStatus(s, 501), 501);
+    assert.equal(s.forward, null, 'no errorRequestHeaders: every field goes to the page');
+    assert.deepEqual(spec({ service: 'p', errorRequestHeaders: ['X-Trace', ' Accept '] }).forward, [
+      'x-trace',
+      'accept',
+    ]);
+    assert.deepEqual(spec({ service: 'p', errorRequestHeaders: [] }).forward, []);
   });
 
   it('refuses what Traefik refuses, and an unknown service', () => {
@@ -44,5 +50,16 @@ describe('errors middleware', () => {
     assert.equal(errorPageTarget(s, req, 500, 503), '/e?s=500&o=503&u=%2Fa+b%2F%C3%A9%3Fx%3D1%26y%3D~z');
     assert.equal(goQueryEscape('AZaz09-._~ /?'), 'AZaz09-._~+%2F%3F');
     assert.equal(errorPageTarget(spec({ service: 'p' }), req, 404, 404), '/');
+  });
+
+  it('gives {url} an empty path once a stripPrefix took all of it (Go URL.String() of "")', () => {
+    const s = spec({ service: 'p', query: '/e?u={url}' });
+    const req = makeRequest('http://app.test/api?x=1');
+    build('stripPrefix', { prefixes: ['/api'] }).onRequest!(req);
+    assert.equal(req.path, '/', 'sent upstream as /');
+    assert.equal(errorPageTarget(s, req, 500, 500), '/e?u=%3Fx%3D1');
+    const bare = makeRequest('http://app.test/api');
+    build('stripPrefix', { prefixes: ['/api'] }).onRequest!(bare);
+    assert.equal(errorPageTarget(s, bare, 500, 500), '/e?u=');
   });
 });

@@ -1,7 +1,9 @@
 import type { ErrorsConfig } from '../config/dynamic/body-middlewares.ts';
 import { inRanges } from '../config/dynamic/status-range.ts';
+import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { ErrorPageSpec, MiddlewareFactory } from './middleware.ts';
+import { canonicalRawPath, pathOf, toByteString } from './path.ts';
 
 /**
  * `errors` (Traefik v3): declares an error page; the exchange serves it (see ErrorPageSpec and
@@ -13,6 +15,9 @@ import type { ErrorPageSpec, MiddlewareFactory } from './middleware.ts';
  * - in `query`, `{status}` is the status the client gets (after `statusRewrites`),
  *   `{originalStatus}` the one the upstream (or the proxy) answered, `{url}` the request's URL
  *   escaped as Go's url.QueryEscape does;
+ * - `errorRequestHeaders` (Traefik v3.6.15, v3.7) narrows the fields copied to the page request
+ *   to those named (case-insensitive; `[]`: none). Host is not among Go's header fields there:
+ *   the page request keeps the client's Host whatever the list says (see `pageRequestFields`);
  * - the first `statusRewrites` entry whose range holds the status applies (Traefik reads a map:
  *   the order of overlapping ranges is not defined there; ours is the file's order).
  */
@@ -26,10 +31,23 @@ export const errorsFactory: MiddlewareFactory<ErrorsConfig> = {
       rewrites: config.rewrites,
       service,
       query: config.query === '' ? '/' : `/${config.query.replace(/^\/+/, '')}`,
+      forward: config.forward,
     };
     return { errorPage: spec };
   },
 };
+
+/**
+ * The request fields the page request carries: all of them, or Host and those `spec.forward`
+ * names (Traefik copies only the listed ones; Go keeps Host outside the header map, so it stays).
+ */
+export function pageRequestFields(spec: ErrorPageSpec, headers: HeaderList): HeaderList {
+  const keep = spec.forward;
+  if (keep === null) return headers;
+  const out = headers.clone();
+  out.deleteWhere((ln) => ln !== 'host' && !keep.includes(ln));
+  return out;
+}
 
 /** The status the client gets for a caught `status`. */
 export function rewrittenStatus(spec: ErrorPageSpec, status: number): number {
@@ -45,15 +63,38 @@ export function errorPageTarget(
   original: number,
 ): string {
   let q = spec.query;
-  if (!q.includes('{')) return q;
-  q = q.replaceAll('{status}', String(status)).replaceAll('{originalStatus}', String(original));
-  if (q.includes('{url}')) q = q.replaceAll('{url}', goQueryEscape(requestUrl(req)));
-  return q;
+  if (q.includes('{')) {
+    q = q.replaceAll('{status}', String(status)).replaceAll('{originalStatus}', String(original));
+    if (q.includes('{url}')) q = q.replaceAll('{url}', goQueryEscape(requestUrl(req)));
+  }
+  return goRequestTarget(q);
 }
 
-/** The request's URL as Go's req.URL.String() gives it on a server: the origin-form target. */
+/**
+ * The page's target as Traefik sends it: customerrors' newRequest parses `http://host` + query
+ * with Go's url.Parse and asks for URL.RequestURI(), so the path is EscapedPath() (a space, a
+ * quote, non-ASCII… percent-encoded; a valid encoding kept) and the query stays as written.
+ * A path with a bad `%` escape, which Go refuses (Traefik then answers the status text), goes
+ * as written.
+ */
+function goRequestTarget(q: string): string {
+  const end = q.search(/[?#]/);
+  const path = end === -1 ? q : q.slice(0, end);
+  let rest = end === -1 ? '' : q.slice(end);
+  if (rest.charCodeAt(0) === 35 /* # */)
+    rest = ''; // the fragment is not part of RequestURI()
+  else if (rest.includes('#')) rest = rest.slice(0, rest.indexOf('#'));
+  const escaped = canonicalRawPath(toByteString(path)) ?? path;
+  return (escaped === '' ? '/' : escaped) + rest;
+}
+
+/**
+ * The request's URL as Go's req.URL.String() gives it on a server: the origin-form target, its
+ * path '' when a path middleware removed all of it (Traefik's empty URL.Path).
+ */
 function requestUrl(req: RequestHead): string {
-  return req.query === '' ? req.path : `${req.path}?${req.query}`;
+  const path = pathOf(req);
+  return req.query === '' ? path : `${path}?${req.query}`;
 }
 
 /** Go's url.QueryEscape: unreserved bytes kept, space as `+`, everything else %XX (upper case). */

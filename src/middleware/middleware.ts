@@ -142,6 +142,8 @@ export interface ErrorPageSpec {
   readonly rewrites: readonly { readonly from: StatusRange; readonly to: number }[];
   readonly service: string;
   readonly query: string;
+  /** Lowercase names of the request fields the page request carries; null = all of them. */
+  readonly forward: readonly string[] | null;
 }
 
 /**

@@ -4,6 +4,8 @@
  * (latin1). "Byte strings" below are strings whose char codes are bytes 0-255.
  */
 
+import type { RequestHead } from '../core/request.ts';
+
 const HEX = '0123456789ABCDEF';
 
 function table(chars: string): Uint8Array {
@@ -55,6 +57,20 @@ export function unescapePath(raw: string): string | undefined {
   return out + raw.slice(last);
 }
 
+/**
+ * The text of Go's url.EscapeError for the first bad `%` escape of `raw` (`%zz`, or what is left
+ * of a cut-off one: `%a`), as `http.Error(rw, err.Error(), 500)` writes it; undefined when every
+ * escape is valid.
+ */
+export function escapeErrorText(raw: string): string | undefined {
+  for (let i = raw.indexOf('%'); i !== -1; i = raw.indexOf('%', i + 3)) {
+    if (hexVal(raw.charCodeAt(i + 1)) < 0 || hexVal(raw.charCodeAt(i + 2)) < 0) {
+      return `invalid URL escape ${JSON.stringify(raw.slice(i, i + 3))}`;
+    }
+  }
+  return undefined;
+}
+
 /** Index in `raw` just after the first `bytes` decoded bytes (a %XX escape is one byte). */
 export function rawIndexAfter(raw: string, bytes: number): number {
   let i = 0;
@@ -89,6 +105,18 @@ function validEncoded(raw: string): boolean {
 }
 
 /**
+ * Go's `URL.EscapedPath()` once a middleware set Path to `decoded` and RawPath to `raw` (byte
+ * strings, each cut from the request's own): `raw` when it is a valid encoding that decodes to
+ * `decoded`, else `decoded` escaped again. So a stripped remainder that began with `%2F` (a slash
+ * is added to the raw form only) goes upstream decoded, `%2F`s included, and characters a path
+ * may not carry raw (`"`, `|`, `^`…) are percent-encoded.
+ */
+export function goEscapedPath(decoded: string, raw: string): string {
+  if (validEncoded(raw) && (raw === decoded || unescapePath(raw) === decoded)) return raw;
+  return escapePathBytes(decoded);
+}
+
+/**
  * What Go sends for a URL whose RawPath was set to `raw` (`URL.EscapedPath()`): `raw` itself when it
  * is a valid encoding, else the decoded path escaped again. Undefined when `raw` has a bad escape.
  */
@@ -100,6 +128,34 @@ export function canonicalRawPath(raw: string): string | undefined {
 
 export function ensureLeadingSlash(p: string): string {
   return p.charCodeAt(0) === 47 ? p : `/${p}`;
+}
+
+/**
+ * Requests whose whole path a path middleware removed. Traefik leaves Go's URL.Path empty then
+ * (stripprefix, stripprefixregex: `ensureLeadingSlash("")` is ""; replacepathregex when the
+ * replacement is empty): the request still goes upstream as `/` (URL.RequestURI()), but the
+ * middlewares after it see "": addPrefix `/v2` makes `/v2`, not `/v2/`. Our RequestHead.path is
+ * never empty (every writer of a request target relies on it), so the path stays `/` and this
+ * set remembers the difference for the path middlewares; `pathOf` reads it. Heads are never
+ * reused across requests, and an entry whose path someone else changed since is ignored.
+ */
+const EMPTIED = new WeakSet<RequestHead>();
+
+/** Sets `path` (raw); '' empties it as Traefik does (sent as `/`, seen as '' by `pathOf`). */
+export function setPath(req: RequestHead, path: string): void {
+  if (path === '') {
+    req.path = '/';
+    EMPTIED.add(req);
+    return;
+  }
+  if (path === '/') EMPTIED.delete(req);
+  req.path = path;
+}
+
+/** The raw path as Traefik's next middleware sees it: '' once a middleware removed all of it. */
+export function pathOf(req: RequestHead): string {
+  const p = req.path;
+  return p === '/' && EMPTIED.has(req) ? '' : p;
 }
 
 function isDotSegment(raw: string, start: number, end: number): boolean {

@@ -3,14 +3,15 @@ import type { RedirectRegexConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import { replaceAllGo, rewriter, type TemplatePart } from './go-replace.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
-import { redirectResponse, urlHost } from './redirect-response.ts';
+import { goLocationPath, redirectResponse, urlHost } from './redirect-response.ts';
 
 const NEEDS_ESCAPE = /[ \x80-\u{10ffff}]/gu;
 
+/** Traefik's answer when url.Parse refuses the new URL: oxy's utils.DefaultHandler, a bare 500. */
 const BAD_LOCATION: DirectResponse = {
   status: 500,
   headers: [['Content-Type', 'text/plain; charset=utf-8']],
-  body: 'Internal Server Error\n',
+  body: 'Internal Server Error',
 };
 
 function hasControlChar(s: string): boolean {
@@ -53,7 +54,14 @@ class RedirectRegex implements Middleware {
     if (target === undefined || target === url) return undefined;
     // A control character would let the URL split the response head; Go's url.Parse refuses it.
     if (hasControlChar(target)) return BAD_LOCATION;
-    return redirectResponse(req.method, target.replace(NEEDS_ESCAPE, escapeChar), this.#permanent);
+    // Go's url.Parse + String(): the path as EscapedPath() gives it (see goLocationPath); the
+    // query and fragment as written, spaces and non-ASCII percent-encoded (ours: Go writes them
+    // raw, which a header cannot carry as text).
+    const q = target.search(/[?#]/);
+    const path = goLocationPath(q === -1 ? target : target.slice(0, q));
+    if (path === undefined) return BAD_LOCATION;
+    const rest = q === -1 ? '' : target.slice(q).replace(NEEDS_ESCAPE, escapeChar);
+    return redirectResponse(req.method, path + rest, this.#permanent);
   }
 }
 

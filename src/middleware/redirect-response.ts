@@ -1,4 +1,5 @@
 import type { DirectResponse } from '../core/request.ts';
+import { canonicalRawPath, toByteString } from './path.ts';
 
 const TEXT = [
   [301, 'Moved Permanently'],
@@ -32,4 +33,22 @@ export function redirectResponse(method: string, location: string, permanent: bo
 /** Host as it goes into a URL: IPv6 literals need their brackets back. */
 export function urlHost(host: string): string {
   return host.includes(':') && host.charCodeAt(0) !== 91 /* [ */ ? `[${host}]` : host;
+}
+
+const SCHEME_AUTHORITY = /^(?:([A-Za-z][A-Za-z0-9+.-]*):)?(\/\/[^/]*)?/;
+
+/**
+ * A redirect target as Traefik writes it in Location: it parses the URL (Go `url.Parse`) and
+ * writes it back (`URL.String()`, pkg/middlewares/redirect, moveHandler), so the scheme is
+ * lowercased and the path is Go's `EscapedPath()`: kept as written when it is a valid encoding,
+ * else decoded and escaped again (`"`, `|`, `^`, `{`, a space, non-ASCII… become `%XX`). The query
+ * and fragment are left to the caller. Undefined when the path has a bad `%` escape, which
+ * url.Parse refuses (Traefik then answers 500).
+ */
+export function goLocationPath(target: string): string | undefined {
+  const m = SCHEME_AUTHORITY.exec(target)!;
+  const scheme = m[1] === undefined ? '' : `${m[1].toLowerCase()}:`;
+  const authority = m[2] ?? '';
+  const path = canonicalRawPath(toByteString(target.slice(m[0].length)));
+  return path === undefined ? undefined : scheme + authority + path;
 }

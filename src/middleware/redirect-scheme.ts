@@ -1,6 +1,7 @@
 import type { RedirectSchemeConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
+import { canonicalRawPath } from './path.ts';
 import { redirectResponse, urlHost } from './redirect-response.ts';
 
 /** The port as it appears in a URL: '' for the scheme's default port. */
@@ -38,7 +39,9 @@ class RedirectScheme implements Middleware {
     }
     if (scheme === this.#scheme && portSuffix(scheme, req.hostPort) === this.#port) return undefined;
     const query = req.query === '' ? '' : `?${req.query}`;
-    const location = `${this.#scheme}://${urlHost(req.host)}${this.#port}${req.path}${query}`;
+    // Traefik writes the URL back from Go's url.URL: the path as EscapedPath() gives it.
+    const path = canonicalRawPath(req.path) ?? req.path;
+    const location = `${this.#scheme}://${urlHost(req.host)}${this.#port}${path}${query}`;
     return redirectResponse(req.method, location, this.#permanent);
   }
 }

@@ -3,19 +3,28 @@ import type { ReplacePathRegexConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import { replaceAllGo, rewriter, type TemplatePart } from './go-replace.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
-import { canonicalRawPath, ensureLeadingSlash, isCleanPath } from './path.ts';
+import {
+  canonicalRawPath,
+  ensureLeadingSlash,
+  escapeErrorText,
+  isCleanPath,
+  pathOf,
+  setPath,
+} from './path.ts';
 import { REPLACED_PATH } from './replace-path.ts';
 
-const BAD_REQUEST: DirectResponse = {
-  status: 400,
-  headers: [['Content-Type', 'text/plain; charset=utf-8']],
-  body: 'Bad Request\n',
-};
-const BAD_ESCAPE: DirectResponse = {
-  status: 500,
-  headers: [['Content-Type', 'text/plain; charset=utf-8']],
-  body: 'invalid URL escape in rewritten path\n',
-};
+/** The fields Go's http.Error sets, which Traefik answers these with. */
+const HTTP_ERROR_FIELDS: readonly (readonly [string, string])[] = [
+  ['Content-Type', 'text/plain; charset=utf-8'],
+  ['X-Content-Type-Options', 'nosniff'],
+];
+const BAD_REQUEST: DirectResponse = { status: 400, headers: HTTP_ERROR_FIELDS, body: 'Bad Request\n' };
+
+/** Traefik's answer to a result that url.PathUnescape refuses: the Go error's text. */
+function badEscape(path: string): DirectResponse {
+  const text = escapeErrorText(path) ?? 'invalid URL escape';
+  return { status: 500, headers: HTTP_ERROR_FIELDS, body: `${text}\n` };
+}
 
 /**
  * Traefik's replacePathRegex: every match of the regex in the encoded path is replaced (Go
@@ -34,14 +43,15 @@ class ReplacePathRegex implements Middleware {
   }
 
   onRequest(req: RequestHead): DirectResponse | undefined {
-    const original = req.path;
+    const original = pathOf(req);
     const replaced = replaceAllGo(this.#re, original, this.#parts);
     if (replaced === undefined) return undefined;
     req.headers.append(REPLACED_PATH, original);
     const path = canonicalRawPath(replaced);
-    if (path === undefined) return BAD_ESCAPE;
-    if (!isCleanPath(path)) return BAD_REQUEST;
-    req.path = ensureLeadingSlash(path);
+    if (path === undefined) return badEscape(replaced);
+    // Traefik checks only a non-empty result; an empty one stays empty (sent as `/`).
+    if (path !== '' && !isCleanPath(path)) return BAD_REQUEST;
+    setPath(req, path === '' ? '' : ensureLeadingSlash(path));
     return undefined;
   }
 }

@@ -1,7 +1,7 @@
 import type { ReplacePathConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
-import { canonicalRawPath } from './path.ts';
+import { canonicalRawPath, pathOf, setPath } from './path.ts';
 
 export const REPLACED_PATH = 'X-Replaced-Path';
 
@@ -18,8 +18,8 @@ class ReplacePath implements Middleware {
   }
 
   onRequest(req: RequestHead): DirectResponse | undefined {
-    req.headers.append(REPLACED_PATH, req.path);
-    req.path = this.#path;
+    req.headers.append(REPLACED_PATH, pathOf(req));
+    setPath(req, this.#path);
     return undefined;
   }
 }

@@ -2,7 +2,16 @@ import { compileGoRegexp } from '../config/dynamic/go-regexp.ts';
 import type { StripPrefixRegexConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
-import { ensureLeadingSlash, fromByteString, rawIndexAfter, toByteString, unescapePath } from './path.ts';
+import {
+  ensureLeadingSlash,
+  fromByteString,
+  goEscapedPath,
+  pathOf,
+  rawIndexAfter,
+  setPath,
+  toByteString,
+  unescapePath,
+} from './path.ts';
 import { FORWARDED_PREFIX } from './strip-prefix.ts';
 
 const NON_ASCII = /[^\0-\x7f]/;
@@ -10,7 +19,8 @@ const NON_ASCII = /[^\0-\x7f]/;
 /**
  * Traefik's stripPrefixRegex: for each regex in order, the leftmost match in the decoded path is
  * stripped when it is non-empty and the path starts with it (the regex need not be anchored);
- * the matched text is appended as X-Forwarded-Prefix.
+ * the matched text is appended as X-Forwarded-Prefix. A match that is the whole path leaves it
+ * empty, as in Traefik (sent as `/`; see `setPath`).
  */
 class StripPrefixRegex implements Middleware {
   readonly #regexps: readonly RegExp[];
@@ -20,7 +30,7 @@ class StripPrefixRegex implements Middleware {
   }
 
   onRequest(req: RequestHead): DirectResponse | undefined {
-    const raw = req.path;
+    const raw = pathOf(req);
     const bytes = unescapePath(raw);
     if (bytes === undefined) return undefined;
     // Regexes see text (UTF-8 decoded), as Go's do; offsets go back through the byte string.
@@ -35,7 +45,13 @@ class StripPrefixRegex implements Middleware {
       if (!bytes.startsWith(prefixBytes)) continue; // invalid UTF-8 in the path: no safe offset
       const cut = bytes === raw ? prefixBytes.length : rawIndexAfter(raw, prefixBytes.length);
       req.headers.append(FORWARDED_PREFIX, prefixBytes);
-      req.path = ensureLeadingSlash(raw.slice(cut));
+      const rest = raw.slice(cut);
+      // Go's EscapedPath() of the cut Path and RawPath, as in stripPrefix.
+      const decodedRest = bytes === raw ? rest : bytes.slice(prefixBytes.length);
+      setPath(
+        req,
+        rest === '' ? '' : goEscapedPath(ensureLeadingSlash(decodedRest), ensureLeadingSlash(rest)),
+      );
       return undefined;
     }
     return undefined;

@@ -1,14 +1,25 @@
 import type { StripPrefixConfig } from '../config/dynamic/middlewares.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { BuildContext, Middleware, MiddlewareFactory } from './middleware.ts';
-import { ensureLeadingSlash, rawIndexAfter, toByteString, unescapePath } from './path.ts';
+import {
+  ensureLeadingSlash,
+  goEscapedPath,
+  pathOf,
+  rawIndexAfter,
+  setPath,
+  toByteString,
+  unescapePath,
+} from './path.ts';
 
 export const FORWARDED_PREFIX = 'X-Forwarded-Prefix';
 
 /**
  * Traefik's stripPrefix: the first prefix of the list (in list order, not the longest) that the
  * decoded path starts with is removed from the path, and appended as an X-Forwarded-Prefix field.
- * Matching is plain string prefix: `/api` also strips `/apiv2` to `/v2`, as in Traefik.
+ * Matching is plain string prefix: `/api` also strips `/apiv2` to `/v2`, as in Traefik. A path
+ * that was the prefix itself (`/api`, or `/api/` for the prefix `/api/`) is left empty, as
+ * Traefik's getPathStripped leaves it (sent as `/`; see `setPath`), unless the deprecated
+ * `forceSlash: true` asks for `/`, as it does in Traefik.
  */
 class StripPrefix implements Middleware {
   /** Prefixes as UTF-8 byte strings, compared with the decoded path bytes. */
@@ -16,21 +27,30 @@ class StripPrefix implements Middleware {
   /** X-Forwarded-Prefix values (Traefik trims spaces for the header only). */
   readonly #headerValues: readonly string[];
 
-  constructor(prefixes: readonly string[]) {
+  readonly #forceSlash: boolean;
+
+  constructor(prefixes: readonly string[], forceSlash: boolean) {
     this.#prefixes = prefixes.map(toByteString);
     this.#headerValues = prefixes.map((p) => toByteString(p.trim()));
+    this.#forceSlash = forceSlash;
   }
 
   onRequest(req: RequestHead): DirectResponse | undefined {
-    const raw = req.path;
+    const raw = pathOf(req);
     const decoded = unescapePath(raw);
     if (decoded === undefined) return undefined;
     const prefixes = this.#prefixes;
     for (let i = 0; i < prefixes.length; i++) {
       const prefix = prefixes[i]!;
       if (!decoded.startsWith(prefix)) continue;
-      const cut = decoded === raw ? prefix.length : rawIndexAfter(raw, prefix.length);
-      req.path = ensureLeadingSlash(raw.slice(cut));
+      // Traefik cuts both Go's Path and RawPath (stripprefix getPathStripped, getRawPathStripped:
+      // encodedPrefixLen is our rawIndexAfter); what goes upstream is their EscapedPath().
+      const rest = decoded === raw ? raw.slice(prefix.length) : raw.slice(rawIndexAfter(raw, prefix.length));
+      if (rest === '' && !this.#forceSlash) setPath(req, '');
+      else {
+        const decodedRest = decoded === raw ? rest : decoded.slice(prefix.length);
+        setPath(req, goEscapedPath(ensureLeadingSlash(decodedRest), ensureLeadingSlash(rest)));
+      }
       req.headers.append(FORWARDED_PREFIX, this.#headerValues[i]!);
       return undefined;
     }
@@ -41,14 +61,10 @@ class StripPrefix implements Middleware {
 export const stripPrefixFactory: MiddlewareFactory<StripPrefixConfig> = {
   type: 'stripPrefix',
   create(config: StripPrefixConfig, ctx: BuildContext): Middleware | { error: string } {
-    if (config.forceSlash === false) {
-      ctx.logger.warn(
-        'stripPrefix.forceSlash is deprecated and has no effect: stripped paths always start with /',
-        {
-          middleware: ctx.name,
-        },
-      );
+    // Traefik's stripprefix.New warns whenever the key is set, whatever its value.
+    if (config.forceSlash !== undefined) {
+      ctx.logger.warn('stripPrefix.forceSlash is deprecated, remove it', { middleware: ctx.name });
     }
-    return new StripPrefix(config.prefixes);
+    return new StripPrefix(config.prefixes, config.forceSlash === true);
   },
 };

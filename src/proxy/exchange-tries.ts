@@ -5,7 +5,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
-import { errorPageTarget, rewrittenStatus } from '../middleware/errors.ts';
+import { errorPageTarget, pageRequestFields, rewrittenStatus } from '../middleware/errors.ts';
 import type { ErrorPage, RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/types.ts';
 import type { UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
 import { DISCARD_BODY, ErrorPageRequest } from './error-page.ts';
@@ -399,7 +399,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.page = new ErrorPageRequest(
       req.method === 'HEAD',
       errorPageTarget(p.spec, req, status, original),
-      req.headers,
+      pageRequestFields(p.spec, req.headers),
       status,
     );
     this.dropTry();

@@ -421,6 +421,7 @@ describe('Exchange: error pages (errors middleware)', () => {
         rewrites: [],
         service: 'pages@test',
         query: '/{status}.html?from={originalStatus}&u={url}',
+        forward: null,
         ...spec,
       },
       service: serviceNode(scriptedService('pages@test', [page], 9)),

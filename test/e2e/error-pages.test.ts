@@ -17,7 +17,7 @@ describe('errors middleware', () => {
 
   before(async () => {
     app = await startBackend((req, res) => {
-      const m = /^\/status\/(\d{3})/.exec(req.url ?? '');
+      const m = /\/status\/(\d{3})/.exec(req.url ?? '');
       const status = m === null ? 200 : Number(m[1]);
       res.writeHead(status, { 'content-type': 'text/plain', 'x-app': 'yes' });
       res.end(`app answered ${status}`);
@@ -35,6 +35,7 @@ http:
   routers:
     app: { rule: "PathPrefix(\`/\`)", service: app, middlewares: [pages] }
     down: { rule: "PathPrefix(\`/down\`)", service: nowhere, middlewares: [pages] }
+    spaced: { rule: "PathPrefix(\`/spaced\`)", service: app, middlewares: [spaced] }
   middlewares:
     pages:
       errors:
@@ -42,6 +43,11 @@ http:
         statusRewrites: { "418": 404, "502-504": 500 }
         service: pages
         query: "/{status}.html?orig={originalStatus}&url={url}"
+    spaced:
+      errors:
+        status: ["500-599"]
+        service: pages
+        query: "/my \\"pages\\"/{status}-é.html?k=v"
   services:
     app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
     pages: { loadBalancer: { servers: [{ url: "${pages.url}" }] } }
@@ -86,6 +92,13 @@ http:
     assert.match(r.body.toString(), /^<p>page \/500\.html\?orig=502&/);
   });
 
+  // customerrors' newRequest: url.Parse of the page URL, then RequestURI(): Go's EscapedPath.
+  it('asks for the page at the query escaped as Go writes a URL path', async () => {
+    const r = await curl([`${base}/spaced/status/503`]);
+    assert.equal(r.status, 503);
+    assert.match(r.body.toString(), /^<p>page \/my%20%22pages%22\/503-%C3%A9\.html\?k=v host=/);
+  });
+
   it('keeps the connection for the next request', async () => {
     const r = await curl([`${base}/status/500`, `${base}/status/200`]);
     assert.deepEqual(
@@ -93,5 +106,93 @@ http:
       [500, 200],
     );
     assert.equal(Number(r.transfers[1]!.info.num_connects), 0, 'the second request reused the connection');
+  });
+});
+
+/*
+ * errorRequestHeaders (Traefik v3.6.15 and v3.7, the fix of CVE-2026-41181): the page request
+ * carries only the named fields of the client's request (any case), none for `[]`, all when the
+ * key is absent; the client's Host stays, as Go keeps it outside the fields Traefik copies.
+ */
+describe('errors middleware: errorRequestHeaders', () => {
+  let app: Backend;
+  let pages: Backend;
+  let proxy: ProxyProcess;
+  let base: string;
+
+  before(async () => {
+    app = await startBackend((_req, res) => {
+      res.writeHead(503, { 'content-type': 'text/plain' });
+      res.end('down');
+    });
+    pages = await startBackend((req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(req.headers));
+    });
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/all\`)", service: app, middlewares: [all] }
+    some: { rule: "PathPrefix(\`/some\`)", service: app, middlewares: [some] }
+    none: { rule: "PathPrefix(\`/none\`)", service: app, middlewares: [none] }
+  middlewares:
+    all: { errors: { status: ["503"], service: pages } }
+    some: { errors: { status: ["503"], service: pages, errorRequestHeaders: ["accept-language", "X-Trace"] } }
+    none: { errors: { status: ["503"], service: pages, errorRequestHeaders: [] } }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
+    pages: { loadBalancer: { servers: [{ url: "${pages.url}" }] } }
+`,
+    });
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([app?.close(), pages?.close()]);
+  });
+
+  async function pageSaw(path: string): Promise<Record<string, string>> {
+    const r = await curl([
+      '-H',
+      'Authorization: Bearer secret',
+      '-H',
+      'Cookie: session=1',
+      '-H',
+      'Accept-Language: fr',
+      '-H',
+      'x-trace: t1',
+      `${base}${path}`,
+    ]);
+    assert.equal(r.status, 503);
+    return JSON.parse(r.body.toString()) as Record<string, string>;
+  }
+
+  it('forwards every field when the key is absent', async () => {
+    const seen = await pageSaw('/all');
+    assert.equal(seen.authorization, 'Bearer secret');
+    assert.equal(seen.cookie, 'session=1');
+    assert.equal(seen['x-trace'], 't1');
+  });
+
+  it('forwards only the listed fields (names in any case), and the Host', async () => {
+    const seen = await pageSaw('/some');
+    assert.equal(seen.authorization, undefined);
+    assert.equal(seen.cookie, undefined);
+    assert.equal(seen['user-agent'], undefined);
+    assert.equal(seen['accept-language'], 'fr');
+    assert.equal(seen['x-trace'], 't1');
+    assert.equal(seen.host, `127.0.0.1:${proxy.port}`);
+  });
+
+  it('forwards no field of the request for an empty list', async () => {
+    const seen = await pageSaw('/none');
+    assert.equal(seen.authorization, undefined);
+    assert.equal(seen['accept-language'], undefined);
+    assert.equal(seen['x-forwarded-for'], undefined);
+    assert.equal(seen.host, `127.0.0.1:${proxy.port}`);
   });
 });

@@ -78,6 +78,11 @@ export const ErrorsSchema = strictObject({
   service: z.string().min(1, 'the service serving the error pages is required'),
   /** Path (and query) of the page; `{status}`, `{originalStatus}` and `{url}` are replaced. */
   query: z.string().default(''),
+  /**
+   * Traefik v3.6.15/v3.7 (CVE-2026-41181): the request's header fields the page request carries;
+   * unset = all of them, `[]` = none.
+   */
+  errorRequestHeaders: z.array(z.string().trim().min(1)).optional(),
 }).transform((c, ctx) => {
   const rewrites: { from: StatusRange; to: number }[] = [];
   for (const [k, to] of Object.entries(c.statusRewrites)) {
@@ -88,7 +93,8 @@ export const ErrorsSchema = strictObject({
     }
     rewrites.push({ from, to });
   }
-  return { status: c.status, rewrites, service: c.service, query: c.query };
+  const forward = c.errorRequestHeaders?.map((n) => n.toLowerCase()) ?? null;
+  return { status: c.status, rewrites, service: c.service, query: c.query, forward };
 });
 
 export type ErrorsConfig = z.output<typeof ErrorsSchema>;

@@ -109,8 +109,9 @@ export const HeadersSchema = strictObject(
 export const StripPrefixSchema = z.strictObject({
   prefixes: z.array(z.string()).default([]),
   /**
-   * Deprecated in Traefik v3 (kept only for compatibility). The stripped path always starts with '/'
-   * here, which is what `forceSlash: true` (Traefik's default) did; `false` has no effect.
+   * Deprecated in Traefik v3 (kept only for compatibility), and false when unset. It differs only
+   * for a path that was the prefix itself: `true` leaves `/` to the next middlewares, unset or
+   * `false` an empty path (both go upstream as `/`).
    */
   forceSlash: z.boolean().optional(),
 });
