@@ -17,12 +17,14 @@ function compress(config: Record<string, unknown> = {}) {
     ],
     method = 'GET',
     status = 200,
+    requestType?: string,
   ) => {
-    const req = makeRequest('http://app.test/', {
-      method,
-      headers: accept === null ? [] : [['Accept-Encoding', accept]],
-    });
+    const headers: [string, string][] = accept === null ? [] : [['Accept-Encoding', accept]];
+    if (requestType !== undefined) headers.push(['Content-Type', requestType]);
+    const req = makeRequest('http://app.test/', { method, headers });
     const res = makeResponse(status, resHeaders);
+    // As the exchange does: the head phase, then the body phase, on the same head.
+    mw.onResponse!(req, res);
     const filter = mw.onResponseBody!(req, res);
     return { filter, headers: res.headers };
   };
@@ -71,7 +73,8 @@ const NOOP_OUT: BodyOutput = { push: () => true, length() {}, end() {}, fail() {
 const TEXT = Buffer.from('hello compressed world, '.repeat(400));
 
 describe('compress: which coding (Traefik getCompressionEncoding)', () => {
-  const cases: [string | null, string | null, Record<string, unknown>?][] = [
+  // [Accept-Encoding, the body's coding, config, whether a coding was chosen at all (Vary)]
+  const cases: [string | null, string | null, Record<string, unknown>?, boolean?][] = [
     ['gzip', 'gzip'],
     ['br', 'br'],
     ['zstd', 'zstd'],
@@ -82,25 +85,32 @@ describe('compress: which coding (Traefik getCompressionEncoding)', () => {
     ['identity', null],
     ['deflate', null],
     ['', null],
-    ['*', 'gzip'],
-    ['*', 'br', { defaultEncoding: 'br' }],
     [null, null],
-    [null, 'gzip', { defaultEncoding: 'gzip' }],
     ['gzip, br', 'br', { encodings: ['br', 'gzip'] }],
     ['GZIP', 'gzip'],
     ['zstd;q=0.5, identity;q=0.9', null],
+    // `*` and defaultEncoding pick a coding; gzip's handler (gzhttp) still wants gzip named.
+    ['*', 'br', { defaultEncoding: 'br' }],
+    ['*', 'zstd', { encodings: ['zstd', 'gzip'] }],
+    [null, 'zstd', { defaultEncoding: 'zstd' }],
+    ['*', null, {}, true],
+    ['gzip;q=0, *', null, {}, true],
+    [null, null, { defaultEncoding: 'gzip' }, true],
+    ['br;q=0.5, *;q=0.1', 'br'],
   ];
-  for (const [accept, want, config] of cases) {
+  for (const [accept, want, config, chosen] of cases) {
     it(`Accept-Encoding ${accept === null ? '(none)' : JSON.stringify(accept)}${config ? ` ${JSON.stringify(config)}` : ''} → ${want ?? 'identity'}`, () => {
       const { filter, headers } = compress(config)(accept);
       if (want === null) {
         assert.equal(filter, null);
         assert.equal(headers.get('content-encoding'), undefined);
+        assert.equal(headers.get('vary'), chosen ? 'Accept-Encoding' : undefined);
         return;
       }
       assert.ok(filter);
       filter.start(NOOP_OUT);
       assert.equal(headers.get('content-encoding'), want);
+      assert.equal(headers.get('vary'), 'Accept-Encoding');
       filter.destroy();
     });
   }
@@ -113,7 +123,20 @@ describe('compress: what is left alone', () => {
     assert.equal(c('gzip', undefined, 'GET', 206).filter, null);
     assert.equal(c('gzip', [['Content-Range', 'bytes 0-9/100']]).filter, null);
   });
-  it('bodies already encoded', () => assert.equal(c('gzip', [['Content-Encoding', 'br']]).filter, null));
+  it('bodies already encoded, identity too (any Content-Encoding, as Traefik)', () => {
+    assert.equal(c('gzip', [['Content-Encoding', 'br']]).filter, null);
+    const id = c('gzip', [
+      ['Content-Encoding', 'identity'],
+      ['Content-Length', '5000'],
+    ]);
+    assert.equal(id.filter, null);
+    assert.deepEqual(id.headers.getAll('content-encoding'), ['identity']);
+  });
+  it('requests of an excluded type, before any coding is chosen: no Vary either', () => {
+    const r = c('gzip', undefined, 'GET', 200, 'application/grpc');
+    assert.equal(r.filter, null);
+    assert.equal(r.headers.get('vary'), undefined);
+  });
   it('gRPC, always, and the excluded types', () => {
     assert.equal(c('gzip', [['Content-Type', 'application/grpc']]).filter, null);
     const ex = compress({ excludedContentTypes: ['image/png'] });
@@ -129,6 +152,7 @@ describe('compress: what is left alone', () => {
     assert.equal(c('gzip', [['Content-Length', '1023']]).filter, null);
     assert.ok(c('gzip', [['Content-Length', '1024']]).filter);
     assert.equal(compress({ minResponseBodyBytes: 0 })('gzip', [['Content-Length', '1000']]).filter, null);
+    assert.equal(compress({ minResponseBodyBytes: -5 })('gzip', [['Content-Length', '1000']]).filter, null);
     assert.ok(compress({ minResponseBodyBytes: 10 })('gzip', [['Content-Length', '10']]).filter);
   });
   it('refuses configurations Traefik refuses', () => {
@@ -163,7 +187,8 @@ describe('compress: the body', () => {
       assert.equal(headers.get('content-encoding'), coding);
       assert.equal(headers.get('content-length'), undefined);
       assert.equal(headers.get('accept-ranges'), undefined);
-      assert.equal(headers.get('etag'), 'W/"abc"');
+      // Traefik leaves the ETag as the backend sent it (a client's If-Match keeps working).
+      assert.equal(headers.get('etag'), '"abc"');
       assert.equal(headers.get('vary'), 'Accept-Encoding');
     });
   }
@@ -185,20 +210,52 @@ describe('compress: the body', () => {
     b.filter!.destroy();
   });
 
-  it('unknown length: a body that ends under minResponseBodyBytes goes out as it came, head untouched', async () => {
+  it('unknown length: compressed from the first byte, however short (Traefik flushes such bodies)', async () => {
     const { filter, headers } = compress()('gzip', [['Content-Type', 'text/plain']]);
     const { out } = await run(filter!, [Buffer.from('short'), Buffer.from(' body')]);
-    assert.equal(Buffer.concat(out).toString(), 'short body');
-    assert.equal(headers.get('content-encoding'), undefined);
-    assert.equal(headers.get('vary'), undefined);
+    assert.equal(gunzipSync(Buffer.concat(out)).toString(), 'short body');
+    assert.equal(headers.get('content-encoding'), 'gzip');
+    assert.equal(headers.get('vary'), 'Accept-Encoding');
   });
 
-  it('unknown length: past minResponseBodyBytes, what was held is compressed with the rest', async () => {
+  it('unknown length: an empty body goes out as it came, head untouched but for Vary', async () => {
+    const { filter, headers } = compress()('br', [['Content-Type', 'text/plain']]);
+    const { out } = await run(filter!, [Buffer.alloc(0)]);
+    assert.equal(Buffer.concat(out).length, 0);
+    assert.equal(headers.get('content-encoding'), undefined);
+    assert.equal(headers.get('vary'), 'Accept-Encoding');
+  });
+
+  it('unknown length: a body in several chunks decodes whole', async () => {
     const { filter, headers } = compress()('br', [['Content-Type', 'text/plain']]);
     const chunks = [TEXT.subarray(0, 500), TEXT.subarray(500, 900), TEXT.subarray(900)];
     const { out } = await run(filter!, chunks);
     assert.equal(headers.get('content-encoding'), 'br');
     assert.deepEqual(brotliDecompressSync(Buffer.concat(out)), TEXT);
+  });
+
+  it('Vary: Accept-Encoding once a coding is chosen, whether or not the body is compressed', () => {
+    const c = compress({ excludedContentTypes: ['image/png'] });
+    for (const [what, headers, status] of [
+      ['short known length', [['Content-Length', '10']], 200],
+      ['excluded type', [['Content-Type', 'image/png']], 200],
+      ['already encoded', [['Content-Encoding', 'gzip']], 200],
+      ['not modified', [], 304],
+      ['partial', [['Content-Range', 'bytes 0-9/100']], 206],
+    ] as const) {
+      const r = c(
+        'gzip',
+        headers.map(([n, v]) => [n, v]),
+        'GET',
+        status,
+      );
+      // A 304 has no body: the exchange asks no filter for it, only its head gets Vary.
+      if (status !== 304) assert.equal(r.filter, null, what);
+      assert.deepEqual(r.headers.getAll('vary'), ['Accept-Encoding'], what);
+    }
+    // Not for HEAD, nor for a client that accepts no coding we have.
+    assert.equal(c('gzip', undefined, 'HEAD').headers.get('vary'), undefined);
+    assert.equal(c('deflate').headers.get('vary'), undefined);
   });
 
   it('an event stream is flushed at every write: each event can be decoded as it arrives', async () => {

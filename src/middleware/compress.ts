@@ -9,9 +9,16 @@ import type { BodyFilter, BodyOutput, Middleware, MiddlewareFactory } from './mi
  * Accept-Encoding (q-values; ties go to `encodings` order), never twice, never for
  * application/grpc, HEAD, partial content or already encoded bodies. Traefik's rules
  * (pkg/middlewares/compress): no Accept-Encoding → `defaultEncoding` or nothing; an empty one →
- * nothing; bodies under `minResponseBodyBytes` are sent as they are (with an unknown length, the
- * first bytes are held until that many arrived or the body ended). The compressed response gets
- * `Vary: Accept-Encoding`, a weak ETag, and no Content-Length or Accept-Ranges.
+ * nothing. Once a coding is chosen every response gets `Vary: Accept-Encoding`, compressed or
+ * not (Traefik adds it before calling the next handler). A body of known length under
+ * `minResponseBodyBytes` is sent as it is; one of unknown length is compressed from its first
+ * byte, whatever its size: Traefik's proxy flushes such a response after every write, and a
+ * flush before the size is known starts the compression. The compressed response has no
+ * Content-Length or Accept-Ranges; its ETag is left as it is, as Traefik does.
+ *
+ * Traefik's gzip handler (klauspost's gzhttp) reads Accept-Encoding again and compresses only
+ * when it names gzip with a q above 0: gzip reached through `*` or `defaultEncoding` leaves the
+ * body as it is (Traefik's own test says so), and so does it here.
  *
  * The coding runs in node's thread pool, off the event loop. A response of unknown length is
  * flushed after every chunk (Go's proxy flushes such responses at every write), so a compressed
@@ -34,35 +41,40 @@ class Compress implements Middleware {
     this.#rank = rank;
   }
 
+  onResponse(req: RequestHead, res: ResponseHead): void {
+    if (this.#handler(req) !== null) addVary(res.headers);
+  }
+
   onResponseBody(req: RequestHead, res: ResponseHead): BodyFilter | null {
-    if (req.method === 'HEAD') return null;
-    // Traefik looks at the request's media type here too (text/event-stream requests, #2576).
-    if (this.#excludes.includes(mediaType(req.headers.get('content-type')))) return null;
-    const coding = this.#choose(req.headers);
+    const coding = this.#handler(req);
     if (coding === null) return null;
+    if (coding === 'gzip' && !(gzipQ(req.headers.get('accept-encoding')) > 0)) return null;
     const h = res.headers;
     if (res.status === 206 || h.has('content-range')) return null;
     const ce = h.get('content-encoding');
-    if (ce !== undefined && ce.trim().toLowerCase() !== 'identity') return null;
+    // Any Content-Encoding, `identity` too, as Traefik's `Header().Get(...) != ""`.
+    if (ce !== undefined && ce !== '') return null;
     const type = mediaType(h.get('content-type'));
     if (this.#excludes.includes(type)) return null;
     if (this.#c.includedContentTypes.length > 0 && !this.#c.includedContentTypes.includes(type)) return null;
+    const level = this.#c.levels[coding];
     const cl = h.get('content-length');
-    const min = this.#c.minResponseBodyBytes;
-    if (cl !== undefined) {
-      const n = Number(cl);
-      if (n < min) return null;
-      if (n <= ONE_SHOT_MAX) return new OneShotFilter(coding, this.#c.levels[coding], h, n);
-      return new CompressFilter(coding, this.#c.levels[coding], h, 0, false);
-    }
-    // Unknown length: hold the first bytes until `min` arrived (an event stream is never held).
-    return new CompressFilter(
-      coding,
-      this.#c.levels[coding],
-      h,
-      type === 'text/event-stream' ? 0 : min,
-      true,
-    );
+    if (cl === undefined) return new CompressFilter(coding, level, h, true);
+    const n = Number(cl);
+    if (n < this.#c.minResponseBodyBytes) return null;
+    if (n <= ONE_SHOT_MAX) return new OneShotFilter(coding, level, h, n);
+    return new CompressFilter(coding, level, h, false);
+  }
+
+  /**
+   * The coding whose handler Traefik's ServeHTTP calls for this request, or null when it calls
+   * the next handler directly: HEAD, a request of an excluded media type (text/event-stream
+   * requests, #2576), or no acceptable coding.
+   */
+  #handler(req: RequestHead): CompressEncoding | null {
+    if (req.method === 'HEAD') return null;
+    if (this.#excludes.includes(mediaType(req.headers.get('content-type')))) return null;
+    return this.#choose(req.headers);
   }
 
   /** Traefik's getCompressionEncoding, with `defaultEncoding` for requests that name no coding. */
@@ -91,20 +103,42 @@ class Compress implements Middleware {
   }
 }
 
+/**
+ * gzhttp's parseEncodingGzip: the q of the first `gzip` (any case) in the first Accept-Encoding
+ * field; 0 when there is none. Each parameter resets q to 1, so the last one decides, and a q
+ * that does not parse is 0, as there.
+ */
+function gzipQ(v: string | undefined): number {
+  if (v === undefined) return 0;
+  for (const item of v.split(',')) {
+    const parts = item.split(';');
+    if (parts[0]!.trim().toLowerCase() !== 'gzip') continue;
+    let q = 1;
+    for (let i = 1; i < parts.length; i++) {
+      const p = parts[i]!.trim();
+      q = p.startsWith('q=') ? Math.min(Math.max(Number(p.slice(2)) || 0, 0), 1) : 1;
+    }
+    return q;
+  }
+  return 0;
+}
+
 /** `type/subtype` of a Content-Type value, lowercased; '' when absent. */
 function mediaType(v: string | undefined): string {
   return v === undefined ? '' : v.split(';')[0]!.trim().toLowerCase();
 }
 
-/** The head of a response the proxy encodes: what a cache and a client must know. */
+/** Vary: Accept-Encoding, unless a Vary field already lists it (or `*`). */
+function addVary(h: HeaderList): void {
+  const vary = h.getAll('vary');
+  if (!vary.some((v) => /(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(v))) h.append('Vary', 'Accept-Encoding');
+}
+
+/** The head of a response the proxy encodes (Vary was added by `onResponse`). */
 function markEncoded(h: HeaderList, coding: CompressEncoding): void {
   h.set('Content-Encoding', coding);
   h.delete('content-length');
   h.delete('accept-ranges');
-  const vary = h.getAll('vary');
-  if (!vary.some((v) => /(^|,)\s*(accept-encoding|\*)\s*(,|$)/i.test(v))) h.append('Vary', 'Accept-Encoding');
-  const etag = h.get('etag');
-  if (etag !== undefined && !etag.startsWith('W/')) h.set('ETag', `W/${etag}`);
 }
 
 /**
@@ -178,70 +212,47 @@ class OneShotFilter implements BodyFilter {
   }
 }
 
-/** One response's compressor (or, when its body turns out too short, its pass-through). */
+/**
+ * One response's compressor. The coder starts at the first byte: a body that turns out empty
+ * goes out as it is, head untouched, rather than as an empty compressed stream.
+ */
 class CompressFilter implements BodyFilter {
   readonly #coding: CompressEncoding;
   readonly #level: number;
   readonly #headers: HeaderList;
-  /** Bytes to hold before deciding (0 = decided: compress). */
-  readonly #holdUntil: number;
   readonly #flushEachWrite: boolean;
   #out!: BodyOutput;
-  #held: Buffer[] | null = null;
-  #heldBytes = 0;
   #z: Encoder | null = null;
   #flushing = false;
   /** The FINISH flush is queued: no other flush may follow it (the coder goes back to the pool). */
   #ending = false;
   #dead = false;
 
-  constructor(
-    coding: CompressEncoding,
-    level: number,
-    headers: HeaderList,
-    holdUntil: number,
-    flushEachWrite: boolean,
-  ) {
+  constructor(coding: CompressEncoding, level: number, headers: HeaderList, flushEachWrite: boolean) {
     this.#coding = coding;
     this.#level = level;
     this.#headers = headers;
-    this.#holdUntil = holdUntil;
     this.#flushEachWrite = flushEachWrite;
   }
 
   start(out: BodyOutput): void {
     this.#out = out;
-    if (this.#holdUntil === 0) this.#begin();
-    else this.#held = [];
   }
 
   write(chunk: Buffer): boolean {
-    // A chunk is only ours during the call (BodyFilter): what is kept (held, or queued in the
-    // coder) is a copy.
-    const copy = Buffer.from(chunk);
-    const held = this.#held;
-    if (held !== null) {
-      held.push(copy);
-      this.#heldBytes += copy.length;
-      if (this.#heldBytes < this.#holdUntil) return true;
-      this.#held = null;
-      this.#begin();
-      return this.#writeAll(held);
-    }
-    return this.#writeAll([copy]);
+    if (chunk.length === 0) return true;
+    if (this.#z === null) this.#begin();
+    // A chunk is only ours during the call (BodyFilter): what the coder queues is a copy.
+    return this.#writeAll(Buffer.from(chunk));
   }
 
   end(): void {
-    const held = this.#held;
-    if (held !== null) {
-      // Shorter than minResponseBodyBytes: sent as it came, head untouched.
-      this.#held = null;
-      for (const b of held) this.#out.push(b);
-      this.#out.end();
+    const z = this.#z;
+    if (z === null) {
+      // No byte came: nothing to compress, the head goes out as it was.
+      if (!this.#dead) this.#out.end();
       return;
     }
-    const z = this.#z;
-    if (z === null) return;
     this.#ending = true;
     z.flush(FINISH[this.#coding], () => {
       this.#z = null;
@@ -256,7 +267,6 @@ class CompressFilter implements BodyFilter {
 
   destroy(): void {
     this.#dead = true;
-    this.#held = null;
     // Mid-body, the coder's state belongs to this response: it is not pooled. Once its FINISH
     // is queued, the flush's callback gives it back.
     if (!this.#ending) {
@@ -281,10 +291,9 @@ class CompressFilter implements BodyFilter {
     z.on('drain', () => this.#out.drained());
   }
 
-  #writeAll(chunks: readonly Buffer[]): boolean {
+  #writeAll(chunk: Buffer): boolean {
     const z = this.#z!;
-    let ok = true;
-    for (const c of chunks) ok = z.write(c);
+    const ok = z.write(chunk);
     if (this.#flushEachWrite && !this.#flushing) {
       // One flush per turn of writes: what arrived goes out now, as a whole compressed block.
       this.#flushing = true;

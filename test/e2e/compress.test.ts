@@ -10,7 +10,7 @@ import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 /*
  * The compress middleware through the real proxy, with curl decoding (issue 12): gzip, br and
  * zstd come back byte for byte, over HTTP/1.1 and HTTP/2; an event stream stays live through it;
- * what must not be compressed is not.
+ * what must not be compressed is not; Vary, ETag and the size rule as Traefik v3 has them.
  */
 
 /** 300 KB of JSON-like text (compressible) and 300 KB of random bytes (not). */
@@ -26,7 +26,7 @@ describe('compress middleware', () => {
 
   before(async () => {
     backend = await startBackend((req, res) => {
-      const url = (req.url ?? '/').replace(/^\/plain/, '');
+      const url = (req.url ?? '/').replace(/^\/(plain|brfirst)/, '');
       if (url.startsWith('/json')) {
         res.writeHead(200, {
           'content-type': 'application/json',
@@ -50,8 +50,21 @@ describe('compress middleware', () => {
         };
         step();
       } else if (url.startsWith('/small')) {
+        res.writeHead(200, { 'content-type': 'text/plain', 'content-length': 4 });
+        res.end('tiny');
+      } else if (url.startsWith('/tiny-chunked')) {
         res.writeHead(200, { 'content-type': 'text/plain' });
         res.end('tiny');
+      } else if (url.startsWith('/identity')) {
+        res.writeHead(200, {
+          'content-type': 'application/json',
+          'content-encoding': 'identity',
+          'content-length': JSON_BODY.length,
+        });
+        res.end(JSON_BODY);
+      } else if (url.startsWith('/not-modified')) {
+        res.writeHead(304, { etag: '"v1"' });
+        res.end();
       } else if (url.startsWith('/grpc')) {
         res.writeHead(200, { 'content-type': 'application/grpc' });
         res.end(JSON_BODY);
@@ -77,10 +90,14 @@ http:
   routers:
     all: { rule: "PathPrefix(\`/\`)", service: be, middlewares: [zip] }
     plain: { rule: "PathPrefix(\`/plain\`)", service: be }
+    brfirst: { rule: "PathPrefix(\`/brfirst\`)", service: be, middlewares: [brzip] }
   middlewares:
     zip:
       compress:
         excludedContentTypes: [application/octet-stream]
+    brzip:
+      compress:
+        encodings: [br, gzip]
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
@@ -114,30 +131,58 @@ http:
     }
   }
 
-  it('adds Vary and weakens the ETag; leaves the plain route alone', async () => {
+  it('adds Vary and keeps the ETag as it was (Traefik); leaves the plain route alone', async () => {
     const r = await curl(['-H', 'Accept-Encoding: gzip', '-o', '/dev/null', `${base}/json`], {
       keepBody: false,
     });
     assert.deepEqual(r.headers.vary, ['Accept-Encoding']);
-    assert.deepEqual(r.headers.etag, ['W/"v1"']);
+    assert.deepEqual(r.headers.etag, ['"v1"']);
     const p = await curl(['-H', 'Accept-Encoding: gzip', `${base}/plain/json`]);
     assert.equal(p.headers['content-encoding'], undefined);
+    assert.equal(p.headers.vary, undefined);
     assert.deepEqual(p.headers['content-length'], [String(JSON_BODY.length)]);
   });
 
-  it('sends small bodies, gRPC, excluded types and clients that accept no coding as they are', async () => {
+  it('sends small bodies of known length, gRPC, excluded types, encoded bodies and clients that accept no coding as they are', async () => {
     const small = await curl(['-H', 'Accept-Encoding: gzip', `${base}/small`]);
     assert.equal(small.body.toString(), 'tiny');
     assert.equal(small.headers['content-encoding'], undefined);
+    // A coding was chosen, so the answer varies on Accept-Encoding even when left as it is.
+    assert.deepEqual(small.headers.vary, ['Accept-Encoding']);
     const grpc = await curl(['-H', 'Accept-Encoding: gzip', `${base}/grpc`]);
     assert.equal(grpc.headers['content-encoding'], undefined);
     assert.equal(grpc.sha256, sha(JSON_BODY));
     const rnd = await curl(['-H', 'Accept-Encoding: gzip', `${base}/random`]);
     assert.equal(rnd.headers['content-encoding'], undefined);
     assert.equal(rnd.sha256, rnd.headers['x-sha']?.[0]);
+    const id = await curl(['-H', 'Accept-Encoding: br', `${base}/identity`]);
+    assert.deepEqual(id.headers['content-encoding'], ['identity']);
+    assert.equal(id.sha256, sha(JSON_BODY));
     const none = await curl([`${base}/json`]);
     assert.equal(none.headers['content-encoding'], undefined);
+    assert.equal(none.headers.vary, undefined);
     assert.equal(none.sha256, sha(JSON_BODY));
+    const nm = await curl(['-H', 'Accept-Encoding: gzip', `${base}/not-modified`]);
+    assert.equal(nm.status, 304);
+    assert.deepEqual(nm.headers.vary, ['Accept-Encoding']);
+  });
+
+  it('compresses a body of unknown length from its first byte, however short (Traefik flushes it)', async () => {
+    for (const proto of ['--http1.1', '--http2-prior-knowledge']) {
+      const r = await curl([proto, '-H', 'Accept-Encoding: br', '--compressed', `${base}/tiny-chunked`]);
+      assert.deepEqual(r.headers['content-encoding'], ['br'], proto);
+      assert.equal(r.body.toString(), 'tiny', proto);
+    }
+  });
+
+  it('gzip only when the client names it: through `*` the body goes out as it is (gzhttp), br is used when it ranks first', async () => {
+    const star = await curl(['-H', 'Accept-Encoding: *', `${base}/json`]);
+    assert.equal(star.headers['content-encoding'], undefined);
+    assert.deepEqual(star.headers.vary, ['Accept-Encoding']);
+    assert.equal(star.sha256, sha(JSON_BODY));
+    const brFirst = await curl(['-H', 'Accept-Encoding: *', '--compressed', `${base}/brfirst/json`]);
+    assert.deepEqual(brFirst.headers['content-encoding'], ['br']);
+    assert.equal(brFirst.sha256, sha(JSON_BODY));
   });
 
   it('keeps an event stream live: each gzip-compressed event can be read as it is sent', async () => {

@@ -22,13 +22,15 @@ const MediaType = z
 export const CompressSchema = strictObject({
   excludedContentTypes: z.array(MediaType).default([]),
   includedContentTypes: z.array(MediaType).default([]),
-  /** Bodies shorter than this are sent as they are; 0 means the default, 1024, as in Traefik. */
+  /**
+   * Bodies of known length shorter than this are sent as they are; 0 or less means the default,
+   * 1024, as in Traefik (`if conf.MinResponseBodyBytes > 0`).
+   */
   minResponseBodyBytes: z
     .number()
     .int()
-    .nonnegative()
     .default(1024)
-    .transform((n) => (n === 0 ? 1024 : n)),
+    .transform((n) => (n <= 0 ? 1024 : n)),
   /** Server preference among equally weighted codings, most preferred first. */
   encodings: z
     .array(z.enum(ENCODINGS))

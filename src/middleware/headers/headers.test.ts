@@ -33,6 +33,19 @@ describe('headers: custom headers', () => {
     assert.equal(req.headers.has('x-remove'), false);
   });
 
+  it("X-Forwarded-For as Traefik's proxy leaves it: the client's address after a value set here", () => {
+    const at = (config: Record<string, string>) => {
+      const req = makeRequest('http://a.test/', { headers: [['X-Forwarded-For', '10.0.0.1']] });
+      build('headers', { customRequestHeaders: config }).onRequest!(req);
+      return req.headers.getAll('x-forwarded-for');
+    };
+    const client = makeRequest('http://a.test/').clientIp;
+    assert.deepEqual(at({ 'X-Forwarded-For': '198.51.100.1' }), [`198.51.100.1, ${client}`]);
+    // Exactly `X-Forwarded-For: ""` drops the field; another spelling only what came before.
+    assert.deepEqual(at({ 'X-Forwarded-For': '' }), []);
+    assert.deepEqual(at({ 'x-forwarded-for': '' }), [client]);
+  });
+
   it('takes YAML numbers and booleans as header values', () => {
     const m = build('headers', { customRequestHeaders: { 'X-Count': 3, 'X-On': true } });
     const req = makeRequest('http://a.test/');
@@ -152,6 +165,96 @@ describe('headers: CORS', () => {
   });
 });
 
+describe('headers: CORS as Traefik has it since June 2026 (PRs 13368, 13371)', () => {
+  const withHeaders = (req: ReturnType<typeof makeRequest>, extra: [string, string][]) => {
+    for (const [n, v] of extra) req.headers.append(n, v);
+    return req;
+  };
+
+  it('sends Access-Control-Max-Age only when configured, 0 included', () => {
+    const none = build('headers', { accessControlAllowOriginList: ['*'] }).onRequest!(
+      preflightOf('https://x.test'),
+    );
+    assert.equal(field(none, 'access-control-max-age'), undefined);
+    const zero = build('headers', { accessControlMaxAge: 0 }).onRequest!(preflightOf('https://x.test'));
+    assert.equal(zero?.status, 200, 'accessControlMaxAge: 0 alone is a CORS option');
+    assert.equal(field(zero, 'access-control-max-age'), '0');
+  });
+
+  it('sends Access-Control-Expose-Headers on the preflight too', () => {
+    const r = build('headers', { accessControlExposeHeaders: ['X-Total', 'X-Page'] }).onRequest!(
+      preflightOf('https://x.test'),
+    );
+    assert.equal(field(r, 'access-control-expose-headers'), 'X-Total,X-Page');
+  });
+
+  it('with credentials, answers a wildcard with what the request asked for', () => {
+    const m = build('headers', {
+      accessControlAllowCredentials: true,
+      accessControlAllowOriginList: ['*'],
+      accessControlAllowMethods: ['*'],
+      accessControlAllowHeaders: ['*'],
+      accessControlExposeHeaders: ['*'],
+    });
+    const asked = withHeaders(preflightOf('https://x.test'), [
+      ['Access-Control-Request-Headers', 'x-a, x-b'],
+    ]);
+    const r = m.onRequest!(asked);
+    assert.equal(field(r, 'access-control-allow-origin'), 'https://x.test');
+    assert.equal(field(r, 'access-control-allow-methods'), 'PUT');
+    assert.equal(field(r, 'access-control-allow-headers'), 'x-a, x-b');
+    assert.equal(field(r, 'access-control-expose-headers'), undefined);
+    assert.equal(field(r, 'access-control-allow-credentials'), 'true');
+    // No Access-Control-Request-Headers: no Access-Control-Allow-Headers.
+    assert.equal(
+      field(m.onRequest!(preflightOf('https://x.test')), 'access-control-allow-headers'),
+      undefined,
+    );
+    const res = makeResponse();
+    m.onResponse!(makeRequest('https://api.test/', { headers: [['Origin', 'https://y.test']] }), res);
+    assert.equal(res.headers.get('access-control-allow-origin'), 'https://y.test');
+    assert.equal(res.headers.has('access-control-expose-headers'), false);
+    // No Origin: nothing to reflect (Traefik sends the field empty).
+    const bare = makeResponse();
+    m.onResponse!(makeRequest('https://api.test/'), bare);
+    assert.equal(bare.headers.has('access-control-allow-origin'), false);
+  });
+
+  it('without credentials, a wildcard stays a wildcard', () => {
+    const m = build('headers', {
+      accessControlAllowOriginList: ['*'],
+      accessControlAllowMethods: ['*'],
+      accessControlAllowHeaders: ['*'],
+      accessControlExposeHeaders: ['*'],
+    });
+    const r = m.onRequest!(preflightOf('https://x.test'));
+    assert.equal(field(r, 'access-control-allow-origin'), '*');
+    assert.equal(field(r, 'access-control-allow-methods'), '*');
+    assert.equal(field(r, 'access-control-allow-headers'), '*');
+    assert.equal(field(r, 'access-control-expose-headers'), '*');
+  });
+});
+
+describe('headers: the answers of the secure part go through the custom-headers part', () => {
+  it('Bad Host and the SSL redirect get customResponseHeaders and CORS fields, not the security headers', () => {
+    const m = build('headers', {
+      allowedHosts: ['good.test'],
+      sslRedirect: true,
+      frameDeny: true,
+      customResponseHeaders: { 'X-Served-By': 'edge' },
+      accessControlAllowOriginList: ['*'],
+    });
+    const bad = m.onRequest!(makeRequest('http://evil.test/', { headers: [['Origin', 'https://o.test']] }));
+    assert.equal(bad?.status, 500);
+    assert.equal(field(bad, 'x-served-by'), 'edge');
+    assert.equal(field(bad, 'access-control-allow-origin'), '*');
+    assert.equal(field(bad, 'x-frame-options'), undefined);
+    const moved = m.onRequest!(makeRequest('http://good.test/'));
+    assert.equal(moved?.status, 301);
+    assert.equal(field(moved, 'x-served-by'), 'edge');
+  });
+});
+
 describe('headers: security', () => {
   const secure = {
     frameDeny: true,
@@ -237,6 +340,40 @@ describe('headers: security', () => {
   });
 });
 
+describe('headers: unrolled/secure details', () => {
+  it('replaces $NONCE with a fresh nonce per response, the same in both policies', () => {
+    const m = build('headers', {
+      contentSecurityPolicy: 'script-src $NONCE',
+      contentSecurityPolicyReportOnly: 'default-src $NONCE',
+    });
+    const seen = new Set<string>();
+    for (let i = 0; i < 3; i++) {
+      const res = makeResponse();
+      m.onResponse!(makeRequest('https://a.test/'), res);
+      const csp = res.headers.get('content-security-policy') ?? '';
+      const m1 = /^script-src '(nonce-[A-Za-z0-9+/]{22}==)'$/.exec(csp);
+      assert.ok(m1, csp);
+      assert.equal(res.headers.get('content-security-policy-report-only'), `default-src '${m1[1]}'`);
+      seen.add(m1[1]!);
+    }
+    assert.equal(seen.size, 3);
+  });
+
+  it("turns a backend's Location to http://sslHost into https over TLS", () => {
+    const m = build('headers', { sslHost: 'secure.test' });
+    for (const [req, from, to] of [
+      ['https://a.test/', 'http://secure.test/x?y', 'https://secure.test/x?y'],
+      ['https://a.test/', 'http://secure.test', 'https://secure.test'],
+      ['https://a.test/', 'http://secure.test.evil/x', 'http://secure.test.evil/x'],
+      ['http://a.test/', 'http://secure.test/x', 'http://secure.test/x'],
+    ] as const) {
+      const res = makeResponse(302, [['Location', from]]);
+      m.onResponse!(makeRequest(req), res);
+      assert.equal(res.headers.get('location'), to, `${req} ${from}`);
+    }
+  });
+});
+
 describe('headers: deprecated v2 options Traefik v3 still reads', () => {
   it('redirects plain HTTP to https with sslRedirect (301, 307 when temporary), to sslHost when set', () => {
     const m = build('headers', { sslRedirect: true });
@@ -250,15 +387,40 @@ describe('headers: deprecated v2 options Traefik v3 still reads', () => {
     assert.equal(field(rt, 'location'), 'https://secure.test/x');
   });
 
-  it('sends HTTPS requests for another host to sslHost with sslForceHost; never redirects in development', () => {
+  it('sends HTTPS requests for another host to sslHost with sslForceHost', () => {
     const m = build('headers', { sslRedirect: true, sslForceHost: true, sslHost: 'secure.test' });
     assert.equal(
       field(m.onRequest!(makeRequest('https://other.test/p')), 'location'),
       'https://secure.test/p',
     );
     assert.equal(m.onRequest!(makeRequest('https://secure.test/p')), undefined);
+  });
+
+  it('isDevelopment stops sslRedirect, not sslForceHost, which also works alone (unrolled/secure)', () => {
     const dev = build('headers', { sslRedirect: true, isDevelopment: true });
     assert.equal(dev.onRequest!(makeRequest('http://a.test/')), undefined);
+    const force = build('headers', { sslForceHost: true, sslHost: 'secure.test', isDevelopment: true });
+    const r = force.onRequest!(makeRequest('http://other.test/p?q'));
+    assert.equal(r?.status, 301);
+    assert.equal(field(r, 'location'), 'https://secure.test/p?q');
+    assert.equal(force.onRequest!(makeRequest('http://secure.test/p')), undefined);
+  });
+
+  it('redirects to the host hostsProxyHeaders names, as unrolled/secure resolves it', () => {
+    const m = build('headers', { sslRedirect: true, hostsProxyHeaders: ['X-Forwarded-Host'] });
+    const req = makeRequest('http://inner.test/p', { headers: [['X-Forwarded-Host', 'outer.test']] });
+    assert.equal(field(m.onRequest!(req), 'location'), 'https://outer.test/p');
+  });
+
+  it("answers as Go's http.Redirect: an HTML link for GET, no body for other methods", () => {
+    const m = build('headers', { sslRedirect: true });
+    const get = m.onRequest!(makeRequest('http://a.test/x?a=1&b=2'));
+    assert.equal(field(get, 'content-type'), 'text/html; charset=utf-8');
+    assert.equal(get?.body, '<a href="https://a.test/x?a=1&#38;b=2">Moved Permanently</a>.\n\n');
+    const post = m.onRequest!(makeRequest('http://a.test/x', { method: 'POST' }));
+    assert.equal(post?.status, 301);
+    assert.equal(post?.body, undefined);
+    assert.equal(field(post, 'content-type'), undefined);
   });
 
   it('sets Feature-Policy from featurePolicy', () => {

@@ -1,5 +1,5 @@
 import type { HeadersConfig } from '../../config/dynamic/middlewares.ts';
-import type { HeaderList } from '../../core/headers.ts';
+import { HeaderList } from '../../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../../core/request.ts';
 import type { Middleware, MiddlewareFactory } from '../middleware.ts';
 import { type CorsPolicy, createCorsPolicy } from './cors.ts';
@@ -17,11 +17,49 @@ const BAD_HOST: DirectResponse = {
   body: 'Bad Host\n',
 };
 
+/** Go's http.Redirect, which unrolled/secure answers with: an HTML link for GET, no body otherwise. */
+function goRedirect(method: string, status: number, location: string): DirectResponse {
+  const text = status === 301 ? 'Moved Permanently' : 'Temporary Redirect';
+  const headers: [string, string][] = [['Location', location]];
+  if (method !== 'GET' && method !== 'HEAD') return { status, headers };
+  headers.push(['Content-Type', 'text/html; charset=utf-8']);
+  if (method === 'HEAD') return { status, headers };
+  return { status, headers, body: `<a href="${htmlEscape(location)}">${text}</a>.\n\n` };
+}
+
+/** Go's html.EscapeString, as http.Redirect uses it. */
+function htmlEscape(s: string): string {
+  return s.replace(
+    /[&'<>"]/g,
+    (c) => `&#${c === '&' ? '38' : c === "'" ? '39' : c === '<' ? '60' : c === '>' ? '62' : '34'};`,
+  );
+}
+
 function applyEdits(headers: HeaderList, edits: readonly HeaderEdit[]): void {
   for (let i = 0; i < edits.length; i++) {
     const e = edits[i]!;
     if (e[2] === '') headers.delete(e[1]);
     else headers.set(e[0], e[2]);
+  }
+}
+
+/**
+ * customRequestHeaders. X-Forwarded-For is the one field Traefik's proxy still changes after the
+ * middlewares (it appends the client's address, which ours did when the request was parsed): a
+ * value set here reaches the backend with the address after it; an empty value under exactly
+ * the name `X-Forwarded-For` leaves the field out (Traefik sets it to nil, which its proxy
+ * honours), under another spelling it leaves the address alone.
+ */
+function applyRequestEdits(req: RequestHead, edits: readonly HeaderEdit[]): void {
+  const headers = req.headers;
+  for (let i = 0; i < edits.length; i++) {
+    const [name, lname, value] = edits[i]!;
+    if (lname === 'x-forwarded-for') {
+      if (value !== '') headers.set(name, `${value}, ${req.clientIp}`);
+      else if (name === 'X-Forwarded-For') headers.delete(lname);
+      else headers.set(name, req.clientIp);
+    } else if (value === '') headers.delete(lname);
+    else headers.set(name, value);
   }
 }
 
@@ -63,20 +101,11 @@ class Headers implements Middleware {
       const preflight = this.#cors.preflight(req);
       if (preflight !== undefined) return preflight;
     }
-    applyEdits(req.headers, this.#requestEdits);
-    if (this.#checkHost && !this.#secure!.hostAllowed(req)) return BAD_HOST;
+    applyRequestEdits(req, this.#requestEdits);
+    if (this.#checkHost && !this.#secure!.hostAllowed(req)) return this.#own(req, BAD_HOST);
     if (this.#redirects) {
       const to = this.#secure!.sslRedirectTo(req);
-      if (to !== undefined) {
-        return {
-          status: to.status,
-          headers: [
-            ['Location', to.location],
-            ['Content-Type', 'text/plain; charset=utf-8'],
-          ],
-          body: to.status === 301 ? 'Moved Permanently\n' : 'Temporary Redirect\n',
-        };
-      }
+      if (to !== undefined) return this.#own(req, goRedirect(req.method, to.status, to.location));
     }
     return undefined;
   }
@@ -85,6 +114,19 @@ class Headers implements Middleware {
     this.#secure?.apply(req, res.headers);
     applyEdits(res.headers, this.#responseEdits);
     this.#cors?.applyResponse(req, res.headers);
+  }
+
+  /**
+   * An answer of the secure part (Bad Host, a redirect): in Traefik it is written through the
+   * custom-headers handler's response modifier, so the custom response headers and the CORS
+   * fields apply to it; the security headers do not.
+   */
+  #own(req: RequestHead, res: DirectResponse): DirectResponse {
+    if (this.#responseEdits.length === 0 && this.#cors === undefined) return res;
+    const h = HeaderList.from(res.headers ?? []);
+    applyEdits(h, this.#responseEdits);
+    this.#cors?.applyResponse(req, h);
+    return { ...res, headers: [...h.entries()] };
   }
 }
 
@@ -113,7 +155,10 @@ const CUSTOM_KEYS = [
 export const headersFactory: MiddlewareFactory<HeadersConfig> = {
   type: 'headers',
   create(config: HeadersConfig): Middleware | { error: string } {
-    const hasCors = CORS_KEYS.some((k) => nonEmpty(config[k]));
+    // Traefik's AccessControlMaxAge is a pointer: set, even to 0, it counts (and is sent).
+    const hasCors = CORS_KEYS.some((k) =>
+      k === 'accessControlMaxAge' ? config[k] !== undefined : nonEmpty(config[k]),
+    );
     const hasCustom = CUSTOM_KEYS.some((k) => nonEmpty(config[k]));
     const hasSecure = Object.entries(config).some(
       ([k, v]) =>
