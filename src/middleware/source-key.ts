@@ -5,15 +5,24 @@ import type { RequestHead } from '../core/request.ts';
 /** The key a limit counts a request under (Traefik's sourceCriterion). */
 export type SourceKey = (req: RequestHead) => string;
 
+/** The criterion a middleware falls back to when none of the three is set. */
+export type DefaultCriterion = { readonly requestHost: true } | undefined;
+
 /**
  * Builds the key function once per middleware. X-Forwarded-For is read as the entry point left
  * it: overwritten with the peer address for an untrusted peer, so a client can never pick its
  * own key (or dodge a limit) by sending one. Where a strategy finds no address, the peer
  * address is the key: an empty key would put every such client in one shared bucket.
+ *
+ * With no criterion set (absent, or none of the three), the key is `byDefault`: the peer address
+ * unless given `{ requestHost: true }` (inFlightReq's default, Traefik's
+ * pkg/middlewares/inflightreq `New`; rateLimit's is the remote address, ratelimiter `New`).
  */
-export function sourceKey(c: SourceCriterionConfig | undefined): SourceKey {
-  if (c === undefined) return peer;
-  if (c.requestHost) return (req) => req.host;
+export function sourceKey(c: SourceCriterionConfig | undefined, byDefault?: DefaultCriterion): SourceKey {
+  const none =
+    c === undefined || (c.ipStrategy === undefined && c.requestHeaderName === undefined && !c.requestHost);
+  if (none) return byDefault?.requestHost === true ? host : peer;
+  if (c.requestHost) return host;
   const header = c.requestHeaderName;
   if (header !== undefined) {
     const lname = header.toLowerCase();
@@ -48,6 +57,10 @@ export function sourceKey(c: SourceCriterionConfig | undefined): SourceKey {
 
 function peer(req: RequestHead): string {
   return req.clientIp;
+}
+
+function host(req: RequestHead): string {
+  return req.host;
 }
 
 /**

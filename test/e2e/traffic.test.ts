@@ -791,10 +791,12 @@ describe('inFlightReq', () => {
   let small: HoldingBackend;
   let timeout: HoldingBackend;
   let perService: HoldingBackend;
+  let byHost: HoldingBackend;
   let proxy: ProxyProcess;
 
   before(async () => {
-    [noQueue, queued, small, timeout, perService] = await Promise.all([
+    [noQueue, queued, small, timeout, perService, byHost] = await Promise.all([
+      HoldingBackend.start(),
       HoldingBackend.start(),
       HoldingBackend.start(),
       HoldingBackend.start(),
@@ -809,8 +811,10 @@ describe('inFlightReq', () => {
     timeout: { rule: "PathPrefix(\`/timeout\`)", service: timeout, middlewares: [one-short-wait] }
     per-service-a: { rule: "PathPrefix(\`/svc-a\`)", service: per-service }
     per-service-b: { rule: "PathPrefix(\`/svc-b\`)", service: per-service }
+    by-host: { rule: "PathPrefix(\`/by-host\`)", service: by-host, middlewares: [one-by-host] }
   middlewares:
     one: { inFlightReq: { amount: 1 } }
+    one-by-host: { inFlightReq: { amount: 1 } }
     one-queued: { inFlightReq: { amount: 1, queue: { size: 5, timeout: 2s } } }
     one-small-queue: { inFlightReq: { amount: 1, queue: { size: 1, timeout: 5s } } }
     one-short-wait: { inFlightReq: { amount: 1, queue: { size: 5, timeout: 300ms } } }
@@ -819,6 +823,7 @@ describe('inFlightReq', () => {
     queued: { loadBalancer: { servers: [{ url: "${queued.url}" }] } }
     small: { loadBalancer: { servers: [{ url: "${small.url}" }] } }
     timeout: { loadBalancer: { servers: [{ url: "${timeout.url}" }] } }
+    by-host: { loadBalancer: { servers: [{ url: "${byHost.url}" }] } }
     per-service:
       loadBalancer:
         servers: [{ url: "${perService.url}" }]
@@ -829,7 +834,7 @@ describe('inFlightReq', () => {
   after(async () => {
     agent.destroy();
     await proxy?.stop();
-    await Promise.all([noQueue, queued, small, timeout, perService].map((b) => b?.close()));
+    await Promise.all([noQueue, queued, small, timeout, perService, byHost].map((b) => b?.close()));
   });
 
   const slow = (path: string, seq: number): Promise<Reply> =>
@@ -844,6 +849,23 @@ describe('inFlightReq', () => {
     const r1 = await first;
     assert.equal(r1.status, 200);
     assert.equal(noQueue.arrived.value, 1, 'the rejected request never reached the backend');
+  });
+
+  it('counts per request Host by default (Traefik), and refuses with "max connections reached"', async () => {
+    const onHost = (host: string, seq: number): Promise<Reply> =>
+      send(agent, proxy.port, '/by-host', { headers: { host, 'x-seq': String(seq) } });
+    const first = onHost('a.test', 1);
+    await byHost.arrived.reach(1, 'the first request to reach the backend');
+    // Same client, another Host: a source of its own.
+    const other = onHost('b.test', 2);
+    await byHost.arrived.reach(2, 'the request for another host to reach the backend');
+    const refused = await onHost('a.test', 3);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body, 'max connections reached: 1');
+    byHost.release(0);
+    byHost.release(1);
+    assert.deepEqual([(await first).status, (await other).status], [200, 200]);
+    assert.equal(byHost.arrived.value, 2, 'the refused request never reached the backend');
   });
 
   it('with a queue, holds 3 concurrent requests and lets them through one at a time, in order', async () => {
