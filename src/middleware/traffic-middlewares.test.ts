@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { DirectResponse } from '../core/request.ts';
 import { Ticker } from '../core/ticker.ts';
 import { type Lease, type RequestControl, SUSPEND } from './middleware.ts';
+import { goDuration } from './rate-limit-answer.ts';
 import { sourceKey } from './source-key.ts';
 import { build, makeRequest, testContext } from './test-request.ts';
 
@@ -80,11 +81,30 @@ describe('rateLimit', () => {
     assert.equal(m.onRequest!(from('1.1.1.1')), undefined);
     const r = m.onRequest!(from('1.1.1.1'));
     assert.equal(r?.status, 429);
-    assert.deepEqual(r?.headers, [['Retry-After', '1']]);
+    assert.deepEqual(r?.headers, [
+      ['Retry-After', '1'],
+      ['X-Retry-In', '500ms'],
+    ]);
     assert.equal(m.onRequest!(from('2.2.2.2')), undefined, 'another client has its own bucket');
     clock.t += 500;
     ticker.tick();
     assert.equal(m.onRequest!(from('1.1.1.1')), undefined);
+  });
+});
+
+describe('goDuration', () => {
+  it("writes nanoseconds as Go's time.Duration.String does", () => {
+    const cases: [number, string][] = [
+      [0, '0s'],
+      [999, '999ns'],
+      [1500, '1.5µs'],
+      [250e6, '250ms'],
+      [99_999_000, '99.999ms'],
+      [1.5e9, '1.5s'],
+      [61.5e9, '1m1.5s'],
+      [3600e9, '1h0m0s'],
+    ];
+    for (const [ns, text] of cases) assert.equal(goDuration(ns), text);
   });
 });
 

@@ -1,7 +1,9 @@
 /**
- * Per-key token buckets with Traefik `rateLimit` semantics: `average` requests per `period`
- * refill the bucket continuously, `burst` is its size, and a new key starts with a full bucket
- * (golang.org/x/time/rate, which Traefik uses, starts full too).
+ * Per-key token buckets with Traefik `rateLimit` semantics (pkg/middlewares/ratelimiter, over
+ * golang.org/x/time/rate): `average` requests per `period` refill the bucket continuously, `burst`
+ * is its size, and a new key starts with a full bucket. A request that would have to wait no more
+ * than `maxDelayMs` reserves its token now and is served after the wait (the bucket goes below
+ * zero, as a rate.Reservation does); a longer wait is refused without taking a token.
  */
 export interface TokenBucketOptions {
   /** Requests per period; 0 disables the limit, as in Traefik. */
@@ -12,6 +14,17 @@ export interface TokenBucketOptions {
   burst: number;
   /** Most keys remembered at once (default 65536). */
   maxKeys?: number;
+}
+
+/**
+ * Traefik's ratelimiter `New`, for `average` per `periodMs` (> 0): the longest delay a request is
+ * held for rather than refused, half the interval between two requests at that rate with the rate
+ * truncated to whole requests per second, 500 ms below one per second.
+ */
+export function traefikMaxDelay(average: number, periodMs: number): number {
+  const perSecond = (average * 1000) / periodMs;
+  if (!(perSecond > 0)) return 0;
+  return perSecond < 1 ? 500 : Math.trunc(1e9 / (Math.trunc(perSecond) * 2)) / 1e6;
 }
 
 /**
@@ -40,6 +53,12 @@ export class TokenBucketLimiter {
   readonly #maxKeys: number;
   readonly #unlimited: boolean;
   /**
+   * The longest wait a request is delayed by rather than refused. Traefik's ratelimiter `New`:
+   * half the interval between two requests at the average rate, the rate truncated to whole
+   * requests per second; 500 ms for rates below one per second.
+   */
+  readonly maxDelayMs: number;
+  /**
    * Buckets by key; recency is a list through the buckets themselves (`#oldest` is the one to
    * evict). Not the Map's insertion order (delete and set again per request): a long-lived Map
    * rebuilds its hash table every few dozen deletions, in the old generation, and with clients
@@ -58,6 +77,7 @@ export class TokenBucketLimiter {
     this.#ratePerMs = opts.average / periodMs;
     this.#burst = Math.max(opts.burst, 1);
     this.#maxKeys = Math.max(1, Math.floor(opts.maxKeys ?? 65536));
+    this.maxDelayMs = traefikMaxDelay(opts.average, periodMs);
   }
 
   /** Number of keys currently remembered. */
@@ -66,8 +86,9 @@ export class TokenBucketLimiter {
   }
 
   /**
-   * Takes one token for `key`. Returns 0 when the request may pass, else the whole milliseconds
-   * (at least 1) until a token will be available, for Retry-After.
+   * Takes one token for `key`. Returns 0 when the request may pass now; else the milliseconds
+   * (fractional) until its token. A wait up to `maxDelayMs` has its token reserved already: the
+   * request passes after that wait. A longer one took nothing: the request is refused.
    */
   take(key: string, now: number): number {
     if (this.#unlimited) return 0;
@@ -82,8 +103,7 @@ export class TokenBucketLimiter {
       const elapsed = now - bucket.last;
       // A clock that steps back (it should not: callers pass monotonic time) must not drain tokens.
       if (elapsed > 0) {
-        const tokens = bucket.tokens + elapsed * this.#ratePerMs;
-        bucket.tokens = Math.min(tokens, this.#burst);
+        bucket.tokens = Math.min(bucket.tokens + elapsed * this.#ratePerMs, this.#burst);
         bucket.last = now;
       }
     }
@@ -91,8 +111,9 @@ export class TokenBucketLimiter {
       bucket.tokens = bucket.tokens > 1 ? bucket.tokens - 1 : 0;
       return 0;
     }
-    const wait = Math.ceil((1 - bucket.tokens) / this.#ratePerMs - EPSILON);
-    return Math.max(wait, 1);
+    const wait = (1 - bucket.tokens) / this.#ratePerMs;
+    if (wait <= this.maxDelayMs) bucket.tokens -= 1;
+    return wait;
   }
 
   /**

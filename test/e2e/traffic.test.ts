@@ -963,7 +963,9 @@ describe('rateLimit', () => {
     spoof-depth:
       { rule: "PathPrefix(\`/untrusted-depth\`)", service: be, middlewares: [rl-untrusted-depth], entryPoints: [web] }
     depth: { rule: "PathPrefix(\`/depth\`)", service: be, middlewares: [rl-depth], entryPoints: [edge] }
+    paced: { rule: "PathPrefix(\`/paced\`)", service: be, middlewares: [rl-paced], entryPoints: [web] }
   middlewares:
+    rl-paced: { rateLimit: { average: 1, period: 1s, burst: 1 } }
     rl-plain: { rateLimit: { ${limit} } }
     rl-spoof: { rateLimit: { ${limit} } }
     rl-untrusted-depth: { rateLimit: { ${limit}, sourceCriterion: { ipStrategy: { depth: 1 } } } }
@@ -999,6 +1001,27 @@ describe('rateLimit', () => {
   it('keys on the real peer address, whatever X-Forwarded-For a client sends', async () => {
     assertLimited(await burst(proxy.port, '/spoof', (i) => `10.0.0.${i + 1}`));
     assertLimited(await burst(proxy.port, '/untrusted-depth', (i) => `10.1.0.${i + 1}`));
+  });
+
+  it('holds a request whose token comes within the max delay, and refuses a later one with X-Retry-In', async () => {
+    // 1/s, burst 1: Traefik's max delay is 1 / (2 × rate) = 500 ms.
+    const t0 = performance.now();
+    assert.equal((await send(agent, proxy.port, '/paced/1')).status, 200);
+    await sleep(600);
+    // Both ask for the token due ~400 ms from now: one waits for it, the other would wait 1.4 s.
+    const timed = (i: number) =>
+      send(agent, proxy.port, `/paced/${i}`).then((r) => ({ r, at: performance.now() - t0 }));
+    const replies = await Promise.all([timed(2), timed(3)]);
+    const ok = replies.filter((x) => x.r.status === 200);
+    const refused = replies.filter((x) => x.r.status === 429);
+    assert.equal(ok.length, 1, JSON.stringify(replies.map((x) => x.r.status)));
+    assert.equal(refused.length, 1);
+    // Its token was due 1 s after the first request's, which was sent at t0 (a lower bound only).
+    assert.ok(ok[0]!.at >= 950, `the admitted request was held until its token: ${ok[0]!.at} ms`);
+    const r = refused[0]!.r;
+    assert.ok(retryAfter(r) >= 1);
+    assert.match(String(r.headers['x-retry-in']), /^\d+(\.\d+)?(ms|s)$/, 'X-Retry-In, a Go duration');
+    assert.equal(r.body, 'Too Many Requests');
   });
 
   it('with ipStrategy depth 1 behind a trusted proxy, gives each X-Forwarded-For client its own bucket', async () => {
