@@ -47,6 +47,31 @@ describe('token bucket limiter', () => {
     assert.equal(delay(1, 60_000), 500);
   });
 
+  it("forgets a bucket idle for Traefik's ttl, so it starts full again", () => {
+    // 1/s: ttl 2 s. The refill alone would give 2 tokens after 2 s; Traefik's dropped bucket has 5.
+    const limiter = new TokenBucketLimiter({ average: 1, periodMs: 1000, burst: 5 });
+    assert.deepEqual(takeMany(limiter, 'a', 0, 5), [0, 0, 0, 0, 0]);
+    assert.deepEqual(
+      takeMany(limiter, 'a', 1999, 2).map((w) => w > 0),
+      [false, true],
+    );
+    assert.deepEqual(
+      takeMany(limiter, 'a', 3999, 6).map((w) => w > 0),
+      [false, false, false, false, false, true],
+    );
+    // Below 1/s the ttl is 1 + 1/rate s: 1 per 10 s → 11 s.
+    const slow = new TokenBucketLimiter({ average: 1, periodMs: 10_000, burst: 3 });
+    takeMany(slow, 'a', 0, 3);
+    assert.deepEqual(
+      takeMany(slow, 'a', 10_999, 2).map((w) => w > 0),
+      [false, true],
+    );
+    assert.deepEqual(
+      takeMany(slow, 'a', 21_999, 4).map((w) => w > 0),
+      [false, false, false, true],
+    );
+  });
+
   it('admits a client that paces itself exactly at the configured rate every time', () => {
     const limiter = new TokenBucketLimiter({ average: 3, periodMs: 1000, burst: 1 });
     for (let k = 0; k < 300; k++) assert.equal(limiter.take('a', (k * 1000) / 3), 0, `request ${k}`);

@@ -19,12 +19,17 @@ export interface TokenBucketOptions {
 /**
  * Traefik's ratelimiter `New`, for `average` per `periodMs` (> 0): the longest delay a request is
  * held for rather than refused, half the interval between two requests at that rate with the rate
- * truncated to whole requests per second, 500 ms below one per second.
+ * truncated to whole requests per second, 500 ms below one per second; and the ttl of a bucket
+ * after its last request, 2 s at one request per second or more, 1 + 1/rate s below. A bucket idle
+ * that long is dropped (Traefik's ttlmap, or the Redis key's expiry), and the source's next
+ * request finds a full one, even when the refill alone would give it less.
  */
-export function traefikMaxDelay(average: number, periodMs: number): number {
+export function traefikTimings(average: number, periodMs: number): { maxDelayMs: number; idleMs: number } {
   const perSecond = (average * 1000) / periodMs;
-  if (!(perSecond > 0)) return 0;
-  return perSecond < 1 ? 500 : Math.trunc(1e9 / (Math.trunc(perSecond) * 2)) / 1e6;
+  if (!(perSecond > 0)) return { maxDelayMs: 0, idleMs: 1000 };
+  const maxDelayMs = perSecond < 1 ? 500 : Math.trunc(1e9 / (Math.trunc(perSecond) * 2)) / 1e6;
+  const idleMs = 1000 * (1 + (perSecond >= 1 ? 1 : Math.trunc(1 / perSecond)));
+  return { maxDelayMs, idleMs };
 }
 
 /**
@@ -52,6 +57,8 @@ export class TokenBucketLimiter {
   readonly #burst: number;
   readonly #maxKeys: number;
   readonly #unlimited: boolean;
+  /** A bucket unused for this long is forgotten, so it starts full again (Traefik's ttl). */
+  readonly #idleMs: number;
   /**
    * The longest wait a request is delayed by rather than refused. Traefik's ratelimiter `New`:
    * half the interval between two requests at the average rate, the rate truncated to whole
@@ -77,7 +84,9 @@ export class TokenBucketLimiter {
     this.#ratePerMs = opts.average / periodMs;
     this.#burst = Math.max(opts.burst, 1);
     this.#maxKeys = Math.max(1, Math.floor(opts.maxKeys ?? 65536));
-    this.maxDelayMs = traefikMaxDelay(opts.average, periodMs);
+    const t = traefikTimings(opts.average, periodMs);
+    this.maxDelayMs = t.maxDelayMs;
+    this.#idleMs = t.idleMs;
   }
 
   /** Number of keys currently remembered. */
@@ -103,7 +112,8 @@ export class TokenBucketLimiter {
       const elapsed = now - bucket.last;
       // A clock that steps back (it should not: callers pass monotonic time) must not drain tokens.
       if (elapsed > 0) {
-        bucket.tokens = Math.min(bucket.tokens + elapsed * this.#ratePerMs, this.#burst);
+        if (elapsed >= this.#idleMs) bucket.tokens = this.#burst;
+        else bucket.tokens = Math.min(bucket.tokens + elapsed * this.#ratePerMs, this.#burst);
         bucket.last = now;
       }
     }
@@ -117,7 +127,8 @@ export class TokenBucketLimiter {
   }
 
   /**
-   * Forgets every key whose bucket has refilled completely: a fresh bucket is identical, so this
+   * Forgets every key whose bucket has refilled completely or sat idle past the ttl: a fresh
+   * bucket is what its next request would find anyway, so this
    * loses nothing, and it gives memory back after a key-spraying burst. O(keys); meant for a
    * periodic sweep, not the request path. Returns how many keys were dropped.
    */
@@ -125,7 +136,8 @@ export class TokenBucketLimiter {
     if (this.#unlimited) return 0;
     let dropped = 0;
     for (const [key, bucket] of this.#buckets) {
-      if (bucket.tokens + (now - bucket.last) * this.#ratePerMs >= this.#burst - EPSILON) {
+      const idle = now - bucket.last;
+      if (idle >= this.#idleMs || bucket.tokens + idle * this.#ratePerMs >= this.#burst - EPSILON) {
         this.#buckets.delete(key);
         this.#unlink(bucket);
         dropped++;

@@ -131,4 +131,26 @@ describe('RedisClient and the Redis rate limit against redis-server', () => {
     const at = performance.now() - t0;
     assert.ok(at >= 90, `let through once its token was due (100 ms after the first): ${at} ms`);
   });
+
+  it("forgets a bucket left idle for Traefik's ttl, so its source finds it full again", async () => {
+    // 1/s: the key expires 2 s after its last request; the refill alone would give 2 tokens by then.
+    const m = build(
+      'rateLimit',
+      { average: 1, period: '1s', burst: 3, redis: { endpoints: [redis.endpoint], password: 'pw' } },
+      testContext({}, 'idle@file'),
+    );
+    const run = () =>
+      new Promise<DirectResponse | undefined>((resolve) => {
+        const ctl: RequestControl = { resume: resolve, onEnd() {}, transformBody() {} };
+        const first = m.inner.onRequest!(makeRequest('http://x.test/'), ctl);
+        if (first !== SUSPEND) resolve(first);
+      });
+    for (let k = 0; k < 3; k++) assert.equal(await run(), undefined);
+    await new Promise((r) => setTimeout(r, 2100));
+    const again = [await run(), await run(), await run()];
+    assert.deepEqual(
+      again.map((r) => r?.status ?? 200),
+      [200, 200, 200],
+    );
+  });
 });

@@ -2,7 +2,7 @@ import type { RateLimitConfig } from '../../config/dynamic/middlewares.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DirectResponse, RequestHead } from '../../core/request.ts';
 import type { Ticker } from '../../core/ticker.ts';
-import { traefikMaxDelay } from '../../resilience/token-bucket.ts';
+import { traefikTimings } from '../../resilience/token-bucket.ts';
 import type { UpstreamTls } from '../../upstream/transport-tls.ts';
 import { type Middleware, type RequestControl, type RequestPhaseValue, SUSPEND } from '../middleware.ts';
 import { delayRequest, tooManyRequests } from '../rate-limit-answer.ts';
@@ -16,7 +16,8 @@ import { RedisError, type RedisReply } from './resp.ts';
  * bucket fairly), then take a token if there is one. Same semantics as the local limiter
  * (resilience/token-bucket.ts) and Traefik's script (pkg/middlewares/ratelimiter/lua.go): a new
  * key starts full, the bucket holds `burst` at most, a wait up to the max delay reserves the token
- * (the bucket goes below zero) and a longer one takes nothing. Replies {1, µs} when admitted (after that wait, 0 = now), {0, µs} when refused.
+ * (the bucket goes below zero), a longer one takes nothing, and the key expires `ttl` after its
+ * last request. Replies {1, µs} when admitted (after that wait, 0 = now), {0, µs} when refused.
  */
 export const TOKEN_BUCKET = new Script(`
 if redis.replicate_commands then redis.replicate_commands() end
@@ -161,9 +162,8 @@ export class RedisRateLimitMiddleware implements Middleware {
     const period = config.period === 0 ? 1000 : config.period;
     const ratePerMs = config.average / period;
     const burst = Math.max(1, config.burst);
-    // Kept while it could still hold less than a full bucket, then Redis forgets it.
-    const ttlMs = Math.ceil(burst / ratePerMs) + 1000;
-    this.#args = [ratePerMs, burst, ttlMs, traefikMaxDelay(config.average, period)];
+    const { maxDelayMs, idleMs } = traefikTimings(config.average, period);
+    this.#args = [ratePerMs, burst, idleMs, maxDelayMs];
     this.#failOpen = config.redis?.failOpen ?? false;
     this.#logger = logger;
   }
