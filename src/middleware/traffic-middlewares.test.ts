@@ -92,6 +92,17 @@ describe('rateLimit', () => {
   });
 });
 
+describe('rateLimit settings', () => {
+  it('takes a period of 0 as one second and a burst of 0 as 1, as Traefik does', () => {
+    const { ctx } = clocked();
+    const m = build('rateLimit', { average: 2, period: 0, burst: 0 }, ctx);
+    assert.equal(m.onRequest!(from('1.1.1.1')), undefined);
+    const r = m.onRequest!(from('1.1.1.1'));
+    assert.equal(r?.status, 429, 'one at once');
+    assert.deepEqual(r?.headers?.[1], ['X-Retry-In', '500ms'], 'the next one half a second later');
+  });
+});
+
 describe('goDuration', () => {
   it("writes nanoseconds as Go's time.Duration.String does", () => {
     const cases: [number, string][] = [

@@ -106,12 +106,12 @@ const redis = strictObject({
 export const RateLimitSchema = strictObject({
   /** Requests per period on average; 0 = no limit. */
   average: z.number().nonnegative().default(0),
+  /** 0 means one second, as in Traefik's ratelimiter `New` (a negative duration is an error). */
   period: duration.default(1000),
-  burst: z.number().int().min(1).default(1),
+  /** Below 1 (0 included) means 1, as in Traefik's ratelimiter `New`. */
+  burst: z.number().int().default(1),
   sourceCriterion: sourceCriterion.optional(),
   redis: redis.optional(),
-}).superRefine((v, ctx) => {
-  if (v.period <= 0) ctx.addIssue({ code: 'custom', message: 'period must be positive', path: ['period'] });
 });
 
 export const InFlightReqSchema = z.strictObject({
