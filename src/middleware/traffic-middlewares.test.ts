@@ -47,7 +47,11 @@ describe('sourceKey', () => {
       key(from('10.0.0.1', [['X-Forwarded-For', '1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.1']])),
       '2.2.2.2',
     );
-    assert.equal(key(from('10.0.0.1', [['X-Forwarded-For', '3.3.3.3, 10.0.0.1']])), '10.0.0.1');
+    assert.equal(
+      key(from('10.0.0.1', [['X-Forwarded-For', '3.3.3.3, 10.0.0.1']])),
+      '',
+      'too few: Traefik\'s ""',
+    );
   });
 
   it('skips excluded addresses from the right', () => {
@@ -56,6 +60,7 @@ describe('sourceKey', () => {
       requestHost: false,
     });
     assert.equal(key(from('10.0.0.1', [['X-Forwarded-For', '1.1.1.1, 10.1.1.1, 10.0.0.1']])), '1.1.1.1');
+    assert.equal(key(from('10.0.0.1', [['X-Forwarded-For', '10.1.1.1, 10.0.0.1']])), '', 'all excluded');
   });
 
   it('groups IPv6 clients by subnet', () => {
@@ -68,6 +73,11 @@ describe('sourceKey', () => {
     assert.equal(
       sourceKey({ requestHeaderName: 'X-User', requestHost: false })(from('1.1.1.1', [['X-User', 'bob']])),
       'bob',
+    );
+    assert.equal(
+      sourceKey({ requestHeaderName: 'X-User', requestHost: false })(from('1.1.1.1')),
+      '',
+      'absent',
     );
     assert.equal(sourceKey({ requestHost: true })(from('1.1.1.1')), 'a.test');
   });

@@ -181,13 +181,23 @@ interface SendOptions {
   readonly body?: Buffer | string;
   /** A request still unanswered after this long fails the test (a bound, never a measurement). */
   readonly timeoutMs?: number;
+  /** The client's own address (another loopback address is another client). */
+  readonly localAddress?: string;
 }
 
 /** One HTTP/1.1 request over a keep-alive agent; rejects on socket errors and on the bound. */
 function send(agent: Agent, port: number, path: string, opts: SendOptions = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, agent, method: opts.method ?? 'GET', headers: opts.headers },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        agent,
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+        ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -964,7 +974,9 @@ describe('rateLimit', () => {
       { rule: "PathPrefix(\`/untrusted-depth\`)", service: be, middlewares: [rl-untrusted-depth], entryPoints: [web] }
     depth: { rule: "PathPrefix(\`/depth\`)", service: be, middlewares: [rl-depth], entryPoints: [edge] }
     paced: { rule: "PathPrefix(\`/paced\`)", service: be, middlewares: [rl-paced], entryPoints: [web] }
+    by-key: { rule: "PathPrefix(\`/by-key\`)", service: be, middlewares: [rl-key], entryPoints: [web] }
   middlewares:
+    rl-key: { rateLimit: { average: 1, period: 10s, burst: 1, sourceCriterion: { requestHeaderName: X-Key } } }
     rl-paced: { rateLimit: { average: 1, period: 1s, burst: 1 } }
     rl-plain: { rateLimit: { ${limit} } }
     rl-spoof: { rateLimit: { ${limit} } }
@@ -1022,6 +1034,19 @@ describe('rateLimit', () => {
     assert.ok(retryAfter(r) >= 1);
     assert.match(String(r.headers['x-retry-in']), /^\d+(\.\d+)?(ms|s)$/, 'X-Retry-In, a Go duration');
     assert.equal(r.body, 'Too Many Requests');
+  });
+
+  it('keys on a request header, and puts every request without it in one bucket (Traefik)', async () => {
+    const get = (localAddress: string, key?: string) =>
+      send(agent, proxy.port, '/by-key', {
+        localAddress,
+        ...(key === undefined ? {} : { headers: { 'x-key': key } }),
+      }).then((r) => r.status);
+    assert.equal(await get('127.0.0.1'), 200);
+    assert.equal(await get('127.0.0.2'), 429, 'another client without the header shares the empty key');
+    assert.equal(await get('127.0.0.2', 'k1'), 200);
+    assert.equal(await get('127.0.0.1', 'k1'), 429, 'the key, not the address, is the source');
+    assert.equal(await get('127.0.0.1', 'k2'), 200);
   });
 
   it('with ipStrategy depth 1 behind a trusted proxy, gives each X-Forwarded-For client its own bucket', async () => {
