@@ -80,8 +80,12 @@ export interface RetryPolicy {
   readonly status: readonly StatusRange[];
   readonly onNetworkError: boolean;
   readonly nonIdempotent: boolean;
-  /** Per try, until the response head; 0 = none. */
-  readonly perTryMs: number;
+  /**
+   * No further try once this long has passed since the request's first try (0 = none): the
+   * failure then goes to the client. Traefik's retry `timeout` (retry.go, `timedOut`); it never
+   * cuts a try.
+   */
+  readonly windowMs: number;
   /** Request bodies up to this size are kept for replay. */
   readonly maxBodyBytes: number;
   readonly budget: RetryBudget;

@@ -30,7 +30,8 @@ import { Counter, DEFAULT_WAIT_MS, waitForLogFrom, within } from '../helpers/wai
  * - partial: a 200 head with Content-Length 1000 and 100 body bytes, then holds the connection
  *   until the test calls `breakAll()`, which resets it;
  * - partial-chunked: the same with a chunked body;
- * - partial-close: 100 of 1000 body bytes, then destroys the socket once they are written.
+ * - partial-close: 100 of 1000 body bytes, then destroys the socket once they are written;
+ * - slow-503: 503, 400 ms after the request arrived.
  */
 type Mode =
   | 'ok'
@@ -40,6 +41,7 @@ type Mode =
   | 'partial'
   | 'partial-chunked'
   | 'partial-close'
+  | 'slow-503'
   | number;
 
 const PART = 'x'.repeat(100);
@@ -82,6 +84,12 @@ async function startServer(name: string, mode: Mode): Promise<TestServer> {
         req.socket.resetAndDestroy();
         return;
       case 'hang':
+        return;
+      case 'slow-503':
+        setTimeout(() => {
+          res.writeHead(503, { 'x-server': name, 'content-type': 'text/plain' });
+          res.end(`${name} 503`);
+        }, 400);
         return;
       case 'partial':
       case 'partial-chunked':
@@ -170,6 +178,7 @@ http:
     retry503: { retry: { attempts: 2, initialInterval: 10ms, status: ["503"] } }
     retry503once: { retry: { attempts: 1, initialInterval: 10ms, status: ["503"] } }
     retrybody: { retry: { attempts: 2, initialInterval: 10ms, maxRequestBodyBytes: ${SMALL_LIMIT} } }
+    retrywindow: { retry: { attempts: 3, initialInterval: 10ms, timeout: 200ms, status: ["503"] } }
     retrynobudget:
       retry: { attempts: 3, initialInterval: 10ms, budget: { percent: 0, minConcurrent: 0 } }
     cb:
@@ -244,6 +253,8 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
       ['perTryB', 'ok'],
       ['totalA', 'hang'],
       ['cb', 500],
+      ['windowA', 'slow-503'],
+      ['windowB', 'ok'],
       ['cbsA', 'reset'],
       ['cbsB', 'ok'],
     ];
@@ -274,6 +285,7 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
           timeouts: '{ perTry: 300ms }',
         },
         { path: '/total', servers: [u('totalA')], timeouts: '{ total: 300ms }' },
+        { path: '/window', servers: [u('windowA'), u('windowB')], middlewares: ['retrywindow'] },
         { path: '/cbroute', servers: [u('cb')], middlewares: ['cb'] },
         { path: '/cbserver', servers: [u('cbsA'), u('cbsB')], middlewares: ['cbserver'] },
       ]),
@@ -489,6 +501,16 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
     assert.equal(first(r, 'x-server'), 'perTryB');
     assert.equal(s.perTryA!.hits.value, 1, 'the hanging server got the first try');
     assert.equal(s.perTryB!.hits.value, 1);
+  });
+
+  it('retry.timeout ends the retrying, never a try: a listed status after it goes to the client', async () => {
+    // Traefik's retry timeout: no retry once it has passed since the first try. A's 503 comes
+    // after 400 ms, past the 200 ms: it is the answer, and B never sees the request.
+    const r = await get('/window');
+    assert.equal(r.status, 503);
+    assert.equal(first(r, 'x-server'), 'windowA');
+    assert.equal(s.windowA!.hits.value, 1);
+    assert.equal(s.windowB!.hits.value, 0, 'no retry after the timeout');
   });
 
   it('answers 504 when the router total timeout runs out on a hanging server', async () => {

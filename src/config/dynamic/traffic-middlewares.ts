@@ -65,7 +65,7 @@ export const RetrySchema = z.strictObject({
   disableRetryOnNetworkError: z.boolean().default(false),
   /** Retry POST, PATCH … even after they reached a server (their side effect may repeat). */
   retryNonIdempotentMethod: z.boolean().default(false),
-  /** Per try, until the response head (0 = none). */
+  /** How long retrying may go on: no new try once this has passed since the first (0 = none). */
   timeout: duration.default(0),
   /** Request bodies up to this size are kept so that a retry can send them again. */
   maxRequestBodyBytes: z.number().int().nonnegative().default(65_536),
