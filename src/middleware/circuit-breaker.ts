@@ -18,6 +18,14 @@ import type {
   ServerGuard,
 } from './middleware.ts';
 
+/**
+ * What NetworkErrorRatio() counts: oxy's memmetrics RTMetrics.Record takes every 502 and 504 for a
+ * network error, whether the proxy wrote it (a refused connection, a timeout) or the server did.
+ */
+function isNetworkError(status: number): boolean {
+  return status === 502 || status === 504;
+}
+
 function breaker(
   config: CircuitBreakerConfig,
   predicate: BreakerPredicate,
@@ -72,7 +80,7 @@ export class RouteBreakerMiddleware implements Middleware, Lease {
   }
 
   release(o: RequestOutcome): void {
-    this.#breaker.record(this.#ticker.now, o.networkError, o.status, o.headMs);
+    this.#breaker.record(this.#ticker.now, isNetworkError(o.status), o.status, o.headMs);
   }
 }
 
@@ -113,7 +121,8 @@ export class ServerBreakers implements ServerGuard {
   }
 
   record(server: { readonly url: string }, status: number, headMs: number): void {
-    this.#get(server.url).record(this.#ticker.now, status === 0, status, headMs);
+    // A try that failed on the network is status 0 here, not yet the client's 502.
+    this.#get(server.url).record(this.#ticker.now, status === 0 || isNetworkError(status), status, headMs);
   }
 }
 

@@ -188,6 +188,11 @@ http:
         fallbackDuration: 1s
         recoveryDuration: 1s
         responseCode: 503
+    cbnet:
+      circuitBreaker:
+        expression: "NetworkErrorRatio() > 0.5"
+        checkPeriod: 100ms
+        fallbackDuration: 30s
     cbserver:
       circuitBreaker:
         expression: "NetworkErrorRatio() > 0.5"
@@ -255,6 +260,7 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
       ['cb', 500],
       ['windowA', 'slow-503'],
       ['windowB', 'ok'],
+      ['cbnet', 502],
       ['cbsA', 'reset'],
       ['cbsB', 'ok'],
     ];
@@ -287,6 +293,7 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
         { path: '/total', servers: [u('totalA')], timeouts: '{ total: 300ms }' },
         { path: '/window', servers: [u('windowA'), u('windowB')], middlewares: ['retrywindow'] },
         { path: '/cbroute', servers: [u('cb')], middlewares: ['cb'] },
+        { path: '/cbnet', servers: [u('cbnet')], middlewares: ['cbnet'] },
         { path: '/cbserver', servers: [u('cbsA'), u('cbsB')], middlewares: ['cbserver'] },
       ]),
     });
@@ -584,6 +591,18 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
       assert.equal(r.server, 'cb');
     }
     assert.equal(cb.hits.value, before + 3, 'requests reach the backend again');
+  });
+
+  it("counts a backend's own 502 as a network error in NetworkErrorRatio(), as oxy does", async () => {
+    // oxy's RTMetrics.Record counts every 502 and 504 as a network error, whoever wrote it.
+    const statuses: number[] = [];
+    for (let i = 0; i < 20 && !statuses.includes(503); i++) statuses.push((await quick('/cbnet')).status);
+    assert.equal(statuses[0], 502, "the first request got the backend's 502");
+    assert.ok(statuses.includes(503), `the breaker tripped; statuses ${statuses.join(',')}`);
+    const hits = s.cbnet!.hits.value;
+    const r = await quick('/cbnet');
+    assert.equal(r.status, 503);
+    assert.equal(s.cbnet!.hits.value, hits, 'no request reached the backend while tripped');
   });
 
   it('skips a server whose own breaker tripped while the healthy one keeps serving', async () => {
