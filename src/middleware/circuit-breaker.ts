@@ -80,7 +80,9 @@ export class RouteBreakerMiddleware implements Middleware, Lease {
   }
 
   release(o: RequestOutcome): void {
-    this.#breaker.record(this.#ticker.now, isNetworkError(o.status), o.status, o.headMs);
+    // oxy's cbreaker times the whole ServeHTTP of what follows it, body included: the latency of
+    // LatencyAtQuantileMS is the request's, to its last byte, not to its response head.
+    this.#breaker.record(this.#ticker.now, isNetworkError(o.status), o.status, o.totalMs);
   }
 }
 

@@ -18,6 +18,8 @@ export interface RequestOutcome {
   readonly networkError: boolean;
   /** From the request's start to its response head (or to its failure). */
   readonly headMs: number;
+  /** From the request's start to its end: the response's last byte, or the failure. */
+  readonly totalMs: number;
 }
 
 /** Released once when the request ends, whatever the way (answered, failed, client gone). */

@@ -26,7 +26,7 @@ class Ctl implements RequestControl {
   }
   transformBody(): void {}
   end(status = 200): void {
-    for (const l of this.leases) l.release({ status, networkError: false, headMs: 1 });
+    for (const l of this.leases) l.release({ status, networkError: false, headMs: 1, totalMs: 1 });
     this.leases = [];
   }
 }

@@ -31,7 +31,8 @@ import { Counter, DEFAULT_WAIT_MS, waitForLogFrom, within } from '../helpers/wai
  *   until the test calls `breakAll()`, which resets it;
  * - partial-chunked: the same with a chunked body;
  * - partial-close: 100 of 1000 body bytes, then destroys the socket once they are written;
- * - slow-503: 503, 400 ms after the request arrived.
+ * - slow-503: 503, 400 ms after the request arrived;
+ * - slow-body: a 200 head at once, its body 400 ms later.
  */
 type Mode =
   | 'ok'
@@ -42,6 +43,7 @@ type Mode =
   | 'partial-chunked'
   | 'partial-close'
   | 'slow-503'
+  | 'slow-body'
   | number;
 
 const PART = 'x'.repeat(100);
@@ -84,6 +86,11 @@ async function startServer(name: string, mode: Mode): Promise<TestServer> {
         req.socket.resetAndDestroy();
         return;
       case 'hang':
+        return;
+      case 'slow-body':
+        res.writeHead(200, { 'x-server': name, 'content-type': 'text/plain' });
+        res.flushHeaders();
+        setTimeout(() => res.end(name), 400);
         return;
       case 'slow-503':
         setTimeout(() => {
@@ -193,6 +200,11 @@ http:
         expression: "NetworkErrorRatio() > 0.5"
         checkPeriod: 100ms
         fallbackDuration: 30s
+    cblatency:
+      circuitBreaker:
+        expression: "LatencyAtQuantileMS(50.0) > 200"
+        checkPeriod: 100ms
+        fallbackDuration: 30s
     cbserver:
       circuitBreaker:
         expression: "NetworkErrorRatio() > 0.5"
@@ -261,6 +273,7 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
       ['windowA', 'slow-503'],
       ['windowB', 'ok'],
       ['cbnet', 502],
+      ['cblat', 'slow-body'],
       ['cbsA', 'reset'],
       ['cbsB', 'ok'],
     ];
@@ -294,6 +307,7 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
         { path: '/window', servers: [u('windowA'), u('windowB')], middlewares: ['retrywindow'] },
         { path: '/cbroute', servers: [u('cb')], middlewares: ['cb'] },
         { path: '/cbnet', servers: [u('cbnet')], middlewares: ['cbnet'] },
+        { path: '/cblat', servers: [u('cblat')], middlewares: ['cblatency'] },
         { path: '/cbserver', servers: [u('cbsA'), u('cbsB')], middlewares: ['cbserver'] },
       ]),
     });
@@ -603,6 +617,17 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
     const r = await quick('/cbnet');
     assert.equal(r.status, 503);
     assert.equal(s.cbnet!.hits.value, hits, 'no request reached the backend while tripped');
+  });
+
+  it('times LatencyAtQuantileMS() to the last byte of the response, as oxy does', async () => {
+    // The head comes at once, the body 400 ms later: oxy's latency is the whole exchange's.
+    const statuses: number[] = [];
+    for (let i = 0; i < 5 && !statuses.includes(503); i++) statuses.push((await quick('/cblat')).status);
+    assert.equal(statuses[0], 200);
+    assert.ok(statuses.includes(503), `the breaker tripped on slow bodies; statuses ${statuses.join(',')}`);
+    const hits = s.cblat!.hits.value;
+    assert.equal((await quick('/cblat')).status, 503);
+    assert.equal(s.cblat!.hits.value, hits, 'no request reached the backend while tripped');
   });
 
   it('skips a server whose own breaker tripped while the healthy one keeps serving', async () => {
