@@ -48,7 +48,8 @@ export function sourceKey(c: SourceCriterionConfig | undefined, byDefault?: Defa
       const list = forwardedFor(req);
       for (let i = list.length - 1; i >= 0; i--) {
         const ip = list[i]!;
-        if (!blocks.some((b) => ipBlockContains(b, ip, scratch))) return finish(ip);
+        // Not grouped by ipv6Subnet: Traefik's PoolStrategy (pkg/ip) returns the address as is.
+        if (!blocks.some((b) => ipBlockContains(b, ip, scratch))) return ip;
       }
       return '';
     };

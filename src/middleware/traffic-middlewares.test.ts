@@ -63,6 +63,15 @@ describe('sourceKey', () => {
     assert.equal(key(from('10.0.0.1', [['X-Forwarded-For', '10.1.1.1, 10.0.0.1']])), '', 'all excluded');
   });
 
+  it('does not group by ipv6Subnet the address excludedIPs picked, as Traefik', () => {
+    const key = sourceKey({
+      ipStrategy: { depth: 0, excludedIPs: ['10.0.0.0/8'], ipv6Subnet: 64 },
+      requestHost: false,
+    });
+    const xff = (a: string) => from('10.0.0.1', [['X-Forwarded-For', `${a}, 10.0.0.1`]]);
+    assert.notEqual(key(xff('2001:db8:1:2::5')), key(xff('2001:db8:1:2::6')));
+  });
+
   it('groups IPv6 clients by subnet', () => {
     const key = sourceKey({ ipStrategy: { depth: 0, excludedIPs: [], ipv6Subnet: 64 }, requestHost: false });
     assert.equal(key(from('2001:db8:1:2::5')), key(from('2001:db8:1:2:ffff::9')));
