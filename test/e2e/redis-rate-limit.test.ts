@@ -42,10 +42,15 @@ http:
 }
 
 function get(agent: Agent, port: number, path: string): Promise<number> {
+  return getWithBody(agent, port, path).then((r) => r.status);
+}
+
+function getWithBody(agent: Agent, port: number, path: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request({ host: '127.0.0.1', port, path, agent }, (res) => {
-      res.resume();
-      res.on('end', () => resolve(res.statusCode ?? 0));
+      const chunks: Buffer[] = [];
+      res.on('data', (c: Buffer) => chunks.push(c));
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }));
     });
     req.on('error', reject);
     req.end();
@@ -205,7 +210,10 @@ describe('rateLimit shared through Redis by three proxies', () => {
     await redis.stop();
     const agent = new Agent({ keepAlive: true });
     const port = proxies[0]!.port;
-    assert.equal(await get(agent, port, '/limited'), 500);
+    assert.deepEqual(await getWithBody(agent, port, '/limited'), {
+      status: 500,
+      body: 'Could not insert/update bucket\n',
+    });
     assert.equal(await get(agent, port, '/open'), 200);
     agent.destroy();
   });

@@ -128,8 +128,8 @@ class Check implements ReplyHandler {
   }
 }
 
-/** Traefik answers 500 "could not insert/update bucket" when Redis fails. */
-const BUCKET_FAILED: DirectResponse = { status: 500, body: 'could not insert/update bucket' };
+/** Traefik's ratelimiter ServeHTTP when the limiter fails: http.Error, 500, its text and a newline. */
+const BUCKET_FAILED: DirectResponse = { status: 500, body: 'Could not insert/update bucket\n' };
 
 /**
  * Traefik v3.4's rateLimit with `redis`: the bucket of each source lives in Redis, so every proxy
