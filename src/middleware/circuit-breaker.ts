@@ -8,6 +8,9 @@ import {
   type BreakerState,
   CircuitBreaker,
   compileBreakerExpression,
+  DEFAULT_CHECK_PERIOD_MS,
+  DEFAULT_FALLBACK_DURATION_MS,
+  DEFAULT_RECOVERY_DURATION_MS,
 } from '../resilience/circuit-breaker/index.ts';
 import type {
   Lease,
@@ -33,12 +36,15 @@ function breaker(
   logger: Logger,
   fields: Record<string, string>,
 ): CircuitBreaker {
+  // Traefik's circuitbreaker New passes each duration to oxy only when it is > 0: a 0 leaves
+  // oxy's default (100 ms, 10 s, 10 s), it never means "no wait".
+  const orDefault = (ms: number, byDefault: number): number => (ms > 0 ? ms : byDefault);
   return new CircuitBreaker(
     {
       predicate,
-      checkPeriodMs: config.checkPeriod,
-      fallbackDurationMs: config.fallbackDuration,
-      recoveryDurationMs: config.recoveryDuration,
+      checkPeriodMs: orDefault(config.checkPeriod, DEFAULT_CHECK_PERIOD_MS),
+      fallbackDurationMs: orDefault(config.fallbackDuration, DEFAULT_FALLBACK_DURATION_MS),
+      recoveryDurationMs: orDefault(config.recoveryDuration, DEFAULT_RECOVERY_DURATION_MS),
       onStateChange: (from: BreakerState, to: BreakerState) => {
         const level = to === 'tripped' ? 'warn' : 'info';
         logger[level]('circuit breaker state changed', { ...fields, from, to });

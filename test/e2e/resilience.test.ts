@@ -205,6 +205,11 @@ http:
         expression: "LatencyAtQuantileMS(50.0) > 200"
         checkPeriod: 100ms
         fallbackDuration: 30s
+    cbzero:
+      circuitBreaker:
+        expression: "ResponseCodeRatio(500, 600, 0, 600) > 0.5"
+        fallbackDuration: 0s
+        recoveryDuration: 0s
     cbserver:
       circuitBreaker:
         expression: "NetworkErrorRatio() > 0.5"
@@ -274,6 +279,7 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
       ['windowB', 'ok'],
       ['cbnet', 502],
       ['cblat', 'slow-body'],
+      ['cbzero', 500],
       ['cbsA', 'reset'],
       ['cbsB', 'ok'],
     ];
@@ -308,6 +314,7 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
         { path: '/cbroute', servers: [u('cb')], middlewares: ['cb'] },
         { path: '/cbnet', servers: [u('cbnet')], middlewares: ['cbnet'] },
         { path: '/cblat', servers: [u('cblat')], middlewares: ['cblatency'] },
+        { path: '/cbzero', servers: [u('cbzero')], middlewares: ['cbzero'] },
         { path: '/cbserver', servers: [u('cbsA'), u('cbsB')], middlewares: ['cbserver'] },
       ]),
     });
@@ -628,6 +635,17 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
     const hits = s.cblat!.hits.value;
     assert.equal((await quick('/cblat')).status, 503);
     assert.equal(s.cblat!.hits.value, hits, 'no request reached the backend while tripped');
+  });
+
+  it('reads fallbackDuration and recoveryDuration of 0 as their defaults (10 s), as Traefik', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 20 && !statuses.includes(503); i++) statuses.push((await quick('/cbzero')).status);
+    assert.ok(statuses.includes(503), `the breaker tripped; statuses ${statuses.join(',')}`);
+    const hits = s.cbzero!.hits.value;
+    // Past any check period and tick: a 0 s fallback would have let requests through by now.
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 3; i++) assert.equal((await quick('/cbzero')).status, 503);
+    assert.equal(s.cbzero!.hits.value, hits, 'still tripped: nothing reached the backend');
   });
 
   it('skips a server whose own breaker tripped while the healthy one keeps serving', async () => {
