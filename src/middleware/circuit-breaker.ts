@@ -8,6 +8,9 @@ import {
   type BreakerState,
   CircuitBreaker,
   compileBreakerExpression,
+  DEFAULT_CHECK_PERIOD_MS,
+  DEFAULT_FALLBACK_DURATION_MS,
+  DEFAULT_RECOVERY_DURATION_MS,
 } from '../resilience/circuit-breaker/index.ts';
 import type {
   Lease,
@@ -18,6 +21,14 @@ import type {
   ServerGuard,
 } from './middleware.ts';
 
+/**
+ * What NetworkErrorRatio() counts: oxy's memmetrics RTMetrics.Record takes every 502 and 504 for a
+ * network error, whether the proxy wrote it (a refused connection, a timeout) or the server did.
+ */
+function isNetworkError(status: number): boolean {
+  return status === 502 || status === 504;
+}
+
 function breaker(
   config: CircuitBreakerConfig,
   predicate: BreakerPredicate,
@@ -25,12 +36,15 @@ function breaker(
   logger: Logger,
   fields: Record<string, string>,
 ): CircuitBreaker {
+  // Traefik's circuitbreaker New passes each duration to oxy only when it is > 0: a 0 leaves
+  // oxy's default (100 ms, 10 s, 10 s), it never means "no wait".
+  const orDefault = (ms: number, byDefault: number): number => (ms > 0 ? ms : byDefault);
   return new CircuitBreaker(
     {
       predicate,
-      checkPeriodMs: config.checkPeriod,
-      fallbackDurationMs: config.fallbackDuration,
-      recoveryDurationMs: config.recoveryDuration,
+      checkPeriodMs: orDefault(config.checkPeriod, DEFAULT_CHECK_PERIOD_MS),
+      fallbackDurationMs: orDefault(config.fallbackDuration, DEFAULT_FALLBACK_DURATION_MS),
+      recoveryDurationMs: orDefault(config.recoveryDuration, DEFAULT_RECOVERY_DURATION_MS),
       onStateChange: (from: BreakerState, to: BreakerState) => {
         const level = to === 'tripped' ? 'warn' : 'info';
         logger[level]('circuit breaker state changed', { ...fields, from, to });
@@ -72,7 +86,9 @@ export class RouteBreakerMiddleware implements Middleware, Lease {
   }
 
   release(o: RequestOutcome): void {
-    this.#breaker.record(this.#ticker.now, o.networkError, o.status, o.headMs);
+    // oxy's cbreaker times the whole ServeHTTP of what follows it, body included: the latency of
+    // LatencyAtQuantileMS is the request's, to its last byte, not to its response head.
+    this.#breaker.record(this.#ticker.now, isNetworkError(o.status), o.status, o.totalMs);
   }
 }
 
@@ -113,7 +129,8 @@ export class ServerBreakers implements ServerGuard {
   }
 
   record(server: { readonly url: string }, status: number, headMs: number): void {
-    this.#get(server.url).record(this.#ticker.now, status === 0, status, headMs);
+    // A try that failed on the network is status 0 here, not yet the client's 502.
+    this.#get(server.url).record(this.#ticker.now, status === 0 || isNetworkError(status), status, headMs);
   }
 }
 

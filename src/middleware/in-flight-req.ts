@@ -12,7 +12,13 @@ import {
 } from './middleware.ts';
 import { type SourceKey, sourceKey } from './source-key.ts';
 
-const TOO_MANY: DirectResponse = { status: 429, body: 'Too Many Requests' };
+/**
+ * Traefik's refusal is oxy's connlimit ConnErrHandler: 429 with the MaxConnError text as the body
+ * (`max connections reached: <amount>`).
+ */
+function tooMany(amount: number): DirectResponse {
+  return { status: 429, body: `max connections reached: ${amount}` };
+}
 
 /**
  * The limit's state, shared across reloads while the configuration is unchanged (so that a
@@ -136,11 +142,13 @@ export class InFlightReqMiddleware implements Middleware {
   readonly #ticker: Ticker;
   readonly #queued: boolean;
   readonly #retryAfter: string;
+  readonly #tooMany: DirectResponse;
   /** Requests turned away (429, or 503 from a full queue or a timed-out wait), for metrics. */
   rejected = 0;
 
-  constructor(state: InFlightState, key: SourceKey, ticker: Ticker, queued: boolean) {
+  constructor(state: InFlightState, key: SourceKey, ticker: Ticker, queued: boolean, amount: number) {
     this.#state = state;
+    this.#tooMany = tooMany(amount);
     this.#key = key;
     this.#ticker = ticker;
     this.#queued = queued;
@@ -153,7 +161,7 @@ export class InFlightReqMiddleware implements Middleware {
       this.#key(req),
       ctl,
       this.#ticker.now,
-      this.#queued ? unavailable(this.#retryAfter) : TOO_MANY,
+      this.#queued ? unavailable(this.#retryAfter) : this.#tooMany,
     );
     if (r !== undefined && r !== SUSPEND) this.rejected++;
     return r;
@@ -169,9 +177,10 @@ export const inFlightReqFactory: MiddlewareFactory<InFlightReqConfig> = {
     );
     return new InFlightReqMiddleware(
       state,
-      sourceKey(config.sourceCriterion),
+      sourceKey(config.sourceCriterion, { requestHost: true }),
       ctx.ticker,
       (config.queue?.size ?? 0) > 0,
+      config.amount,
     );
   },
 };

@@ -18,6 +18,8 @@ export interface RequestOutcome {
   readonly networkError: boolean;
   /** From the request's start to its response head (or to its failure). */
   readonly headMs: number;
+  /** From the request's start to its end: the response's last byte, or the failure. */
+  readonly totalMs: number;
 }
 
 /** Released once when the request ends, whatever the way (answered, failed, client gone). */
@@ -80,8 +82,12 @@ export interface RetryPolicy {
   readonly status: readonly StatusRange[];
   readonly onNetworkError: boolean;
   readonly nonIdempotent: boolean;
-  /** Per try, until the response head; 0 = none. */
-  readonly perTryMs: number;
+  /**
+   * No further try once this long has passed since the request's first try (0 = none): the
+   * failure then goes to the client. Traefik's retry `timeout` (retry.go, `timedOut`); it never
+   * cuts a try.
+   */
+  readonly windowMs: number;
   /** Request bodies up to this size are kept for replay. */
   readonly maxBodyBytes: number;
   readonly budget: RetryBudget;

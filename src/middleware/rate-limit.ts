@@ -1,16 +1,25 @@
 import type { RateLimitConfig } from '../config/dynamic/middlewares.ts';
-import type { DirectResponse, RequestHead } from '../core/request.ts';
+import type { RequestHead } from '../core/request.ts';
 import type { Ticker } from '../core/ticker.ts';
 import { TokenBucketLimiter } from '../resilience/token-bucket.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
-import type { BuildContext, Middleware, MiddlewareFactory } from './middleware.ts';
+import {
+  type BuildContext,
+  type Middleware,
+  type MiddlewareFactory,
+  type RequestControl,
+  type RequestPhaseValue,
+  SUSPEND,
+} from './middleware.ts';
+import { delayRequest, tooManyRequests } from './rate-limit-answer.ts';
 import { RedisLimiterState, RedisRateLimitMiddleware } from './redis/redis-rate-limit.ts';
 import { type SourceKey, sourceKey } from './source-key.ts';
 
 /**
  * Traefik's rateLimit: a token bucket per source (`average` per `period`, up to `burst` at once).
- * Over the limit → 429 with Retry-After in whole seconds, so well-behaved clients back off
- * for as long as it takes and no longer.
+ * A request whose token comes within the limiter's `maxDelayMs` waits for it and passes
+ * (Traefik's ratelimiter ServeHTTP sleeps the reservation's delay); a longer wait is answered
+ * 429 with Retry-After and X-Retry-In (`tooManyRequests`).
  */
 export class RateLimitMiddleware implements Middleware {
   readonly #limiter: TokenBucketLimiter;
@@ -25,15 +34,16 @@ export class RateLimitMiddleware implements Middleware {
     this.#ticker = ticker;
   }
 
-  onRequest = (req: RequestHead): DirectResponse | undefined => {
-    const wait = this.#limiter.take(this.#key(req), this.#ticker.now);
+  onRequest = (req: RequestHead, ctl: RequestControl): RequestPhaseValue => {
+    // The precise clock, not the tick's: a delay of a few milliseconds is decided on it.
+    const wait = this.#limiter.take(this.#key(req), this.#ticker.preciseNow());
     if (wait === 0) return undefined;
+    if (wait <= this.#limiter.maxDelayMs) {
+      delayRequest(ctl, wait);
+      return SUSPEND;
+    }
     this.rejected++;
-    return {
-      status: 429,
-      headers: [['Retry-After', String(Math.max(1, Math.ceil(wait / 1000)))]],
-      body: 'Too Many Requests',
-    };
+    return tooManyRequests(wait);
   };
 }
 

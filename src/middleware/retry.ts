@@ -21,7 +21,7 @@ export const retryFactory: MiddlewareFactory<RetryConfig> = {
         status: config.status ?? [],
         onNetworkError: !config.disableRetryOnNetworkError,
         nonIdempotent: config.retryNonIdempotentMethod,
-        perTryMs: config.timeout,
+        windowMs: config.timeout,
         maxBodyBytes: config.maxRequestBodyBytes,
         budget,
       },

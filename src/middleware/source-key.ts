@@ -5,19 +5,30 @@ import type { RequestHead } from '../core/request.ts';
 /** The key a limit counts a request under (Traefik's sourceCriterion). */
 export type SourceKey = (req: RequestHead) => string;
 
+/** The criterion a middleware falls back to when none of the three is set. */
+export type DefaultCriterion = { readonly requestHost: true } | undefined;
+
 /**
  * Builds the key function once per middleware. X-Forwarded-For is read as the entry point left
  * it: overwritten with the peer address for an untrusted peer, so a client can never pick its
- * own key (or dodge a limit) by sending one. Where a strategy finds no address, the peer
- * address is the key: an empty key would put every such client in one shared bucket.
+ * own key (or dodge a limit) by sending one. Where the criterion finds nothing (the header is
+ * absent, X-Forwarded-For has fewer than `depth` addresses, or every one is excluded), the key is
+ * empty, and all such requests share one bucket or count: Traefik's extractors return "" then
+ * (oxy utils makeHeaderExtractor, pkg/ip DepthStrategy and CheckerStrategy GetIP).
+ *
+ * With no criterion set (absent, or none of the three), the key is `byDefault`: the peer address
+ * unless given `{ requestHost: true }` (inFlightReq's default, Traefik's
+ * pkg/middlewares/inflightreq `New`; rateLimit's is the remote address, ratelimiter `New`).
  */
-export function sourceKey(c: SourceCriterionConfig | undefined): SourceKey {
-  if (c === undefined) return peer;
-  if (c.requestHost) return (req) => req.host;
+export function sourceKey(c: SourceCriterionConfig | undefined, byDefault?: DefaultCriterion): SourceKey {
+  const none =
+    c === undefined || (c.ipStrategy === undefined && c.requestHeaderName === undefined && !c.requestHost);
+  if (none) return byDefault?.requestHost === true ? host : peer;
+  if (c.requestHost) return host;
   const header = c.requestHeaderName;
   if (header !== undefined) {
     const lname = header.toLowerCase();
-    return (req) => req.headers.get(lname) ?? req.clientIp;
+    return (req) => req.headers.get(lname) ?? '';
   }
   const s = c.ipStrategy;
   if (s === undefined) return peer;
@@ -27,8 +38,7 @@ export function sourceKey(c: SourceCriterionConfig | undefined): SourceKey {
     const depth = s.depth;
     return (req) => {
       const list = forwardedFor(req);
-      const ip = list.length >= depth ? list[list.length - depth]! : req.clientIp;
-      return finish(ip);
+      return list.length >= depth ? finish(list[list.length - depth]!) : '';
     };
   }
   if (s.excludedIPs.length > 0) {
@@ -38,9 +48,10 @@ export function sourceKey(c: SourceCriterionConfig | undefined): SourceKey {
       const list = forwardedFor(req);
       for (let i = list.length - 1; i >= 0; i--) {
         const ip = list[i]!;
-        if (!blocks.some((b) => ipBlockContains(b, ip, scratch))) return finish(ip);
+        // Not grouped by ipv6Subnet: Traefik's PoolStrategy (pkg/ip) returns the address as is.
+        if (!blocks.some((b) => ipBlockContains(b, ip, scratch))) return ip;
       }
-      return finish(req.clientIp);
+      return '';
     };
   }
   return subnet > 0 ? (req) => maskV6(req.clientIp, subnet) : peer;
@@ -48,6 +59,10 @@ export function sourceKey(c: SourceCriterionConfig | undefined): SourceKey {
 
 function peer(req: RequestHead): string {
   return req.clientIp;
+}
+
+function host(req: RequestHead): string {
+  return req.host;
 }
 
 /**

@@ -3,6 +3,7 @@ import { describe, it } from 'node:test';
 import type { DirectResponse } from '../core/request.ts';
 import { Ticker } from '../core/ticker.ts';
 import { type Lease, type RequestControl, SUSPEND } from './middleware.ts';
+import { goDuration } from './rate-limit-answer.ts';
 import { sourceKey } from './source-key.ts';
 import { build, makeRequest, testContext } from './test-request.ts';
 
@@ -25,7 +26,7 @@ class Ctl implements RequestControl {
   }
   transformBody(): void {}
   end(status = 200): void {
-    for (const l of this.leases) l.release({ status, networkError: false, headMs: 1 });
+    for (const l of this.leases) l.release({ status, networkError: false, headMs: 1, totalMs: 1 });
     this.leases = [];
   }
 }
@@ -46,7 +47,11 @@ describe('sourceKey', () => {
       key(from('10.0.0.1', [['X-Forwarded-For', '1.1.1.1, 2.2.2.2, 3.3.3.3, 10.0.0.1']])),
       '2.2.2.2',
     );
-    assert.equal(key(from('10.0.0.1', [['X-Forwarded-For', '3.3.3.3, 10.0.0.1']])), '10.0.0.1');
+    assert.equal(
+      key(from('10.0.0.1', [['X-Forwarded-For', '3.3.3.3, 10.0.0.1']])),
+      '',
+      'too few: Traefik\'s ""',
+    );
   });
 
   it('skips excluded addresses from the right', () => {
@@ -55,6 +60,16 @@ describe('sourceKey', () => {
       requestHost: false,
     });
     assert.equal(key(from('10.0.0.1', [['X-Forwarded-For', '1.1.1.1, 10.1.1.1, 10.0.0.1']])), '1.1.1.1');
+    assert.equal(key(from('10.0.0.1', [['X-Forwarded-For', '10.1.1.1, 10.0.0.1']])), '', 'all excluded');
+  });
+
+  it('does not group by ipv6Subnet the address excludedIPs picked, as Traefik', () => {
+    const key = sourceKey({
+      ipStrategy: { depth: 0, excludedIPs: ['10.0.0.0/8'], ipv6Subnet: 64 },
+      requestHost: false,
+    });
+    const xff = (a: string) => from('10.0.0.1', [['X-Forwarded-For', `${a}, 10.0.0.1`]]);
+    assert.notEqual(key(xff('2001:db8:1:2::5')), key(xff('2001:db8:1:2::6')));
   });
 
   it('groups IPv6 clients by subnet', () => {
@@ -68,6 +83,11 @@ describe('sourceKey', () => {
       sourceKey({ requestHeaderName: 'X-User', requestHost: false })(from('1.1.1.1', [['X-User', 'bob']])),
       'bob',
     );
+    assert.equal(
+      sourceKey({ requestHeaderName: 'X-User', requestHost: false })(from('1.1.1.1')),
+      '',
+      'absent',
+    );
     assert.equal(sourceKey({ requestHost: true })(from('1.1.1.1')), 'a.test');
   });
 });
@@ -80,11 +100,41 @@ describe('rateLimit', () => {
     assert.equal(m.onRequest!(from('1.1.1.1')), undefined);
     const r = m.onRequest!(from('1.1.1.1'));
     assert.equal(r?.status, 429);
-    assert.deepEqual(r?.headers, [['Retry-After', '1']]);
+    assert.deepEqual(r?.headers, [
+      ['Retry-After', '1'],
+      ['X-Retry-In', '500ms'],
+    ]);
     assert.equal(m.onRequest!(from('2.2.2.2')), undefined, 'another client has its own bucket');
     clock.t += 500;
     ticker.tick();
     assert.equal(m.onRequest!(from('1.1.1.1')), undefined);
+  });
+});
+
+describe('rateLimit settings', () => {
+  it('takes a period of 0 as one second and a burst of 0 as 1, as Traefik does', () => {
+    const { ctx } = clocked();
+    const m = build('rateLimit', { average: 2, period: 0, burst: 0 }, ctx);
+    assert.equal(m.onRequest!(from('1.1.1.1')), undefined);
+    const r = m.onRequest!(from('1.1.1.1'));
+    assert.equal(r?.status, 429, 'one at once');
+    assert.deepEqual(r?.headers?.[1], ['X-Retry-In', '500ms'], 'the next one half a second later');
+  });
+});
+
+describe('goDuration', () => {
+  it("writes nanoseconds as Go's time.Duration.String does", () => {
+    const cases: [number, string][] = [
+      [0, '0s'],
+      [999, '999ns'],
+      [1500, '1.5µs'],
+      [250e6, '250ms'],
+      [99_999_000, '99.999ms'],
+      [1.5e9, '1.5s'],
+      [61.5e9, '1m1.5s'],
+      [3600e9, '1h0m0s'],
+    ];
+    for (const [ns, text] of cases) assert.equal(goDuration(ns), text);
   });
 });
 

@@ -579,8 +579,14 @@ export abstract class ExchangeCore
   #settle(): void {
     const leases = this.leases;
     if (leases !== null) {
-      const headMs = this.headMs >= 0 ? this.headMs : performance.now() - this.startedAt;
-      const outcome: RequestOutcome = { status: this.status, networkError: this.networkError, headMs };
+      const totalMs = performance.now() - this.startedAt;
+      const headMs = this.headMs >= 0 ? this.headMs : totalMs;
+      const outcome: RequestOutcome = {
+        status: this.status,
+        networkError: this.networkError,
+        headMs,
+        totalMs,
+      };
       this.leases = null;
       for (let i = 0; i < leases.length; i++) {
         try {

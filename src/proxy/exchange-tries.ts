@@ -102,9 +102,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       const g = grpcTimeoutMs(this.req.headers.get('grpc-timeout'));
       if (g > 0 && (total === 0 || g < total)) total = g;
     }
-    let perTry = route.timeouts.perTryMs || lb.timeouts.perTryMs;
-    const retryMs = this.retry?.policy.perTryMs ?? 0;
-    if (retryMs > 0 && (perTry === 0 || retryMs < perTry)) perTry = retryMs;
+    const perTry = route.timeouts.perTryMs || lb.timeouts.perTryMs;
     if (total === 0 && perTry === 0) return;
     this.#perTryMs = perTry;
     if (total > 0) this.#totalDeadline = this.ctx.ticker.now + total;
@@ -246,7 +244,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       network,
       body !== null && body.bytesIn > 0,
       body === null || this.spool !== null || body.replayable(r.policy.maxBodyBytes),
-      this.#totalDeadline !== 0 && this.ctx.ticker.now >= this.#totalDeadline,
+      (this.#totalDeadline !== 0 && this.ctx.ticker.now >= this.#totalDeadline) ||
+        (r.policy.windowMs > 0 && performance.now() - this.startedAt >= r.policy.windowMs),
     );
     if (verdict === 'no-budget')
       this.ctx.logger.debug('retry budget exhausted', { router: this.route!.router });

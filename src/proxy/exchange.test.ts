@@ -32,7 +32,7 @@ function retryPolicy(over: Partial<RetryPolicy> = {}): RetryPolicy {
     status: [{ from: 503, to: 503 }],
     onNetworkError: true,
     nonIdempotent: false,
-    perTryMs: 0,
+    windowMs: 0,
     maxBodyBytes: 1024,
     budget: new RetryBudget({ percent: 100, minConcurrent: 100 }),
     ...over,

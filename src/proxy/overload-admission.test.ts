@@ -126,7 +126,7 @@ describe('overload admission (ExchangeCore.start)', () => {
       status: [{ from: 503, to: 503 }],
       onNetworkError: true,
       nonIdempotent: true,
-      perTryMs: 0,
+      windowMs: 0,
       maxBodyBytes: 1024,
       budget: new RetryBudget({ percent: 100, minConcurrent: 100 }),
     };

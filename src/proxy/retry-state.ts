@@ -12,6 +12,17 @@ function retryLater(r: Retrier): void {
 }
 
 /**
+ * The wait before try `tries + 1`, as Traefik's retry newBackOff sets up cenkalti/backoff: from
+ * `initialInterval`, multiplied by 2^(1/(attempts-1)) per retry (so that the interval would only
+ * reach twice the initial one at the last attempt), ±50 % jitter, at most 60 s (the library's
+ * MaxInterval); none without an initial interval.
+ */
+export function retryDelayMs(policy: RetryPolicy, tries: number, random: number): number {
+  if (policy.attempts < 2) return 0;
+  return backoffMs(tries, policy.initialIntervalMs, random, 60_000, 2 ** (1 / (policy.attempts - 1)));
+}
+
+/**
  * The retry policy of one request's route, applied around its tries: whether another try is
  * allowed, its backoff, and the retry budget it holds. Allocated only for routes with a `retry`
  * middleware; every other request pays nothing for retries.
@@ -69,7 +80,7 @@ export class RetryState {
    * is no wait: the caller tries again at once.
    */
   schedule(r: Retrier, tries: number): boolean {
-    const delay = backoffMs(tries, this.policy.initialIntervalMs, Math.random());
+    const delay = retryDelayMs(this.policy, tries, Math.random());
     if (delay <= 0) return false;
     this.#timer = setTimeout(retryLater, delay, r);
     return true;

@@ -2,6 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { TokenBucketLimiter } from './token-bucket.ts';
 
+/** The wait, rounded to the microsecond (float arithmetic leaves 39.99999999999999). */
+function take(limiter: TokenBucketLimiter, key: string, now: number): number {
+  return Math.round(limiter.take(key, now) * 1000) / 1000;
+}
+
 function takeMany(limiter: TokenBucketLimiter, key: string, now: number, count: number): number[] {
   const out: number[] = [];
   for (let k = 0; k < count; k++) out.push(limiter.take(key, now));
@@ -17,9 +22,54 @@ describe('token bucket limiter', () => {
   it('refills at average per period, so one token comes back every period/average', () => {
     const limiter = new TokenBucketLimiter({ average: 10, periodMs: 1000, burst: 1 });
     assert.equal(limiter.take('a', 0), 0);
-    assert.equal(limiter.take('a', 99), 1);
-    assert.equal(limiter.take('a', 100), 0);
-    assert.equal(limiter.take('a', 150), 50);
+    assert.equal(take(limiter, 'a', 20), 80, 'refused: 80 ms is over the 50 ms max delay');
+    assert.equal(take(limiter, 'a', 100), 0);
+    assert.equal(take(limiter, 'a', 150), 50, 'admitted after 50 ms, its token reserved');
+    assert.equal(take(limiter, 'a', 160), 140, 'the reserved token is gone');
+  });
+
+  it('reserves the token of a wait up to the max delay and refuses a longer one without taking it', () => {
+    // Traefik: maxDelay = 1 / (2 * rate); 10/s → 50 ms.
+    const limiter = new TokenBucketLimiter({ average: 10, periodMs: 1000, burst: 1 });
+    assert.equal(limiter.maxDelayMs, 50);
+    limiter.take('a', 0);
+    assert.equal(take(limiter, 'a', 40), 60, 'refused');
+    assert.equal(take(limiter, 'a', 60), 40, 'admitted after 40 ms: the refusal took nothing');
+    assert.equal(take(limiter, 'a', 100), 100, 'the next token is the one after the reserved one');
+  });
+
+  it("has Traefik's max delay: half the interval at the truncated rate, 500 ms below 1/s", () => {
+    const delay = (average: number, periodMs: number) =>
+      new TokenBucketLimiter({ average, periodMs, burst: 1 }).maxDelayMs;
+    assert.equal(delay(100, 1000), 5);
+    assert.equal(delay(3, 2000), 500, '1.5/s truncates to 1/s');
+    assert.equal(delay(1, 2000), 500);
+    assert.equal(delay(1, 60_000), 500);
+  });
+
+  it("forgets a bucket idle for Traefik's ttl, so it starts full again", () => {
+    // 1/s: ttl 2 s. The refill alone would give 2 tokens after 2 s; Traefik's dropped bucket has 5.
+    const limiter = new TokenBucketLimiter({ average: 1, periodMs: 1000, burst: 5 });
+    assert.deepEqual(takeMany(limiter, 'a', 0, 5), [0, 0, 0, 0, 0]);
+    assert.deepEqual(
+      takeMany(limiter, 'a', 1999, 2).map((w) => w > 0),
+      [false, true],
+    );
+    assert.deepEqual(
+      takeMany(limiter, 'a', 3999, 6).map((w) => w > 0),
+      [false, false, false, false, false, true],
+    );
+    // Below 1/s the ttl is 1 + 1/rate s: 1 per 10 s → 11 s.
+    const slow = new TokenBucketLimiter({ average: 1, periodMs: 10_000, burst: 3 });
+    takeMany(slow, 'a', 0, 3);
+    assert.deepEqual(
+      takeMany(slow, 'a', 10_999, 2).map((w) => w > 0),
+      [false, true],
+    );
+    assert.deepEqual(
+      takeMany(slow, 'a', 21_999, 4).map((w) => w > 0),
+      [false, false, false, true],
+    );
   });
 
   it('admits a client that paces itself exactly at the configured rate every time', () => {
@@ -33,11 +83,10 @@ describe('token bucket limiter', () => {
     assert.deepEqual(takeMany(limiter, 'a', 1_000_000, 3), [0, 0, 10]);
   });
 
-  it('reports the wait in whole milliseconds rounded up and never less than 1', () => {
+  it('reports the wait until the token in milliseconds', () => {
     const limiter = new TokenBucketLimiter({ average: 3, periodMs: 1000, burst: 1 });
     limiter.take('a', 0);
-    assert.equal(limiter.take('a', 0), 334);
-    assert.equal(limiter.take('a', 333.2), 1);
+    assert.ok(Math.abs(limiter.take('a', 0) - 1000 / 3) < 1e-9);
   });
 
   it('keeps separate buckets per key', () => {

@@ -1,7 +1,9 @@
 /**
- * Per-key token buckets with Traefik `rateLimit` semantics: `average` requests per `period`
- * refill the bucket continuously, `burst` is its size, and a new key starts with a full bucket
- * (golang.org/x/time/rate, which Traefik uses, starts full too).
+ * Per-key token buckets with Traefik `rateLimit` semantics (pkg/middlewares/ratelimiter, over
+ * golang.org/x/time/rate): `average` requests per `period` refill the bucket continuously, `burst`
+ * is its size, and a new key starts with a full bucket. A request that would have to wait no more
+ * than `maxDelayMs` reserves its token now and is served after the wait (the bucket goes below
+ * zero, as a rate.Reservation does); a longer wait is refused without taking a token.
  */
 export interface TokenBucketOptions {
   /** Requests per period; 0 disables the limit, as in Traefik. */
@@ -12,6 +14,22 @@ export interface TokenBucketOptions {
   burst: number;
   /** Most keys remembered at once (default 65536). */
   maxKeys?: number;
+}
+
+/**
+ * Traefik's ratelimiter `New`, for `average` per `periodMs` (> 0): the longest delay a request is
+ * held for rather than refused, half the interval between two requests at that rate with the rate
+ * truncated to whole requests per second, 500 ms below one per second; and the ttl of a bucket
+ * after its last request, 2 s at one request per second or more, 1 + 1/rate s below. A bucket idle
+ * that long is dropped (Traefik's ttlmap, or the Redis key's expiry), and the source's next
+ * request finds a full one, even when the refill alone would give it less.
+ */
+export function traefikTimings(average: number, periodMs: number): { maxDelayMs: number; idleMs: number } {
+  const perSecond = (average * 1000) / periodMs;
+  if (!(perSecond > 0)) return { maxDelayMs: 0, idleMs: 1000 };
+  const maxDelayMs = perSecond < 1 ? 500 : Math.trunc(1e9 / (Math.trunc(perSecond) * 2)) / 1e6;
+  const idleMs = 1000 * (1 + (perSecond >= 1 ? 1 : Math.trunc(1 / perSecond)));
+  return { maxDelayMs, idleMs };
 }
 
 /**
@@ -39,6 +57,14 @@ export class TokenBucketLimiter {
   readonly #burst: number;
   readonly #maxKeys: number;
   readonly #unlimited: boolean;
+  /** A bucket unused for this long is forgotten, so it starts full again (Traefik's ttl). */
+  readonly #idleMs: number;
+  /**
+   * The longest wait a request is delayed by rather than refused. Traefik's ratelimiter `New`:
+   * half the interval between two requests at the average rate, the rate truncated to whole
+   * requests per second; 500 ms for rates below one per second.
+   */
+  readonly maxDelayMs: number;
   /**
    * Buckets by key; recency is a list through the buckets themselves (`#oldest` is the one to
    * evict). Not the Map's insertion order (delete and set again per request): a long-lived Map
@@ -58,6 +84,9 @@ export class TokenBucketLimiter {
     this.#ratePerMs = opts.average / periodMs;
     this.#burst = Math.max(opts.burst, 1);
     this.#maxKeys = Math.max(1, Math.floor(opts.maxKeys ?? 65536));
+    const t = traefikTimings(opts.average, periodMs);
+    this.maxDelayMs = t.maxDelayMs;
+    this.#idleMs = t.idleMs;
   }
 
   /** Number of keys currently remembered. */
@@ -66,8 +95,9 @@ export class TokenBucketLimiter {
   }
 
   /**
-   * Takes one token for `key`. Returns 0 when the request may pass, else the whole milliseconds
-   * (at least 1) until a token will be available, for Retry-After.
+   * Takes one token for `key`. Returns 0 when the request may pass now; else the milliseconds
+   * (fractional) until its token. A wait up to `maxDelayMs` has its token reserved already: the
+   * request passes after that wait. A longer one took nothing: the request is refused.
    */
   take(key: string, now: number): number {
     if (this.#unlimited) return 0;
@@ -82,8 +112,8 @@ export class TokenBucketLimiter {
       const elapsed = now - bucket.last;
       // A clock that steps back (it should not: callers pass monotonic time) must not drain tokens.
       if (elapsed > 0) {
-        const tokens = bucket.tokens + elapsed * this.#ratePerMs;
-        bucket.tokens = Math.min(tokens, this.#burst);
+        if (elapsed >= this.#idleMs) bucket.tokens = this.#burst;
+        else bucket.tokens = Math.min(bucket.tokens + elapsed * this.#ratePerMs, this.#burst);
         bucket.last = now;
       }
     }
@@ -91,12 +121,14 @@ export class TokenBucketLimiter {
       bucket.tokens = bucket.tokens > 1 ? bucket.tokens - 1 : 0;
       return 0;
     }
-    const wait = Math.ceil((1 - bucket.tokens) / this.#ratePerMs - EPSILON);
-    return Math.max(wait, 1);
+    const wait = (1 - bucket.tokens) / this.#ratePerMs;
+    if (wait <= this.maxDelayMs) bucket.tokens -= 1;
+    return wait;
   }
 
   /**
-   * Forgets every key whose bucket has refilled completely: a fresh bucket is identical, so this
+   * Forgets every key whose bucket has refilled completely or sat idle past the ttl: a fresh
+   * bucket is what its next request would find anyway, so this
    * loses nothing, and it gives memory back after a key-spraying burst. O(keys); meant for a
    * periodic sweep, not the request path. Returns how many keys were dropped.
    */
@@ -104,7 +136,8 @@ export class TokenBucketLimiter {
     if (this.#unlimited) return 0;
     let dropped = 0;
     for (const [key, bucket] of this.#buckets) {
-      if (bucket.tokens + (now - bucket.last) * this.#ratePerMs >= this.#burst - EPSILON) {
+      const idle = now - bucket.last;
+      if (idle >= this.#idleMs || bucket.tokens + idle * this.#ratePerMs >= this.#burst - EPSILON) {
         this.#buckets.delete(key);
         this.#unlink(bucket);
         dropped++;

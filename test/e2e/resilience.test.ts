@@ -30,7 +30,9 @@ import { Counter, DEFAULT_WAIT_MS, waitForLogFrom, within } from '../helpers/wai
  * - partial: a 200 head with Content-Length 1000 and 100 body bytes, then holds the connection
  *   until the test calls `breakAll()`, which resets it;
  * - partial-chunked: the same with a chunked body;
- * - partial-close: 100 of 1000 body bytes, then destroys the socket once they are written.
+ * - partial-close: 100 of 1000 body bytes, then destroys the socket once they are written;
+ * - slow-503: 503, 400 ms after the request arrived;
+ * - slow-body: a 200 head at once, its body 400 ms later.
  */
 type Mode =
   | 'ok'
@@ -40,6 +42,8 @@ type Mode =
   | 'partial'
   | 'partial-chunked'
   | 'partial-close'
+  | 'slow-503'
+  | 'slow-body'
   | number;
 
 const PART = 'x'.repeat(100);
@@ -82,6 +86,17 @@ async function startServer(name: string, mode: Mode): Promise<TestServer> {
         req.socket.resetAndDestroy();
         return;
       case 'hang':
+        return;
+      case 'slow-body':
+        res.writeHead(200, { 'x-server': name, 'content-type': 'text/plain' });
+        res.flushHeaders();
+        setTimeout(() => res.end(name), 400);
+        return;
+      case 'slow-503':
+        setTimeout(() => {
+          res.writeHead(503, { 'x-server': name, 'content-type': 'text/plain' });
+          res.end(`${name} 503`);
+        }, 400);
         return;
       case 'partial':
       case 'partial-chunked':
@@ -170,6 +185,7 @@ http:
     retry503: { retry: { attempts: 2, initialInterval: 10ms, status: ["503"] } }
     retry503once: { retry: { attempts: 1, initialInterval: 10ms, status: ["503"] } }
     retrybody: { retry: { attempts: 2, initialInterval: 10ms, maxRequestBodyBytes: ${SMALL_LIMIT} } }
+    retrywindow: { retry: { attempts: 3, initialInterval: 10ms, timeout: 200ms, status: ["503"] } }
     retrynobudget:
       retry: { attempts: 3, initialInterval: 10ms, budget: { percent: 0, minConcurrent: 0 } }
     cb:
@@ -179,6 +195,21 @@ http:
         fallbackDuration: 1s
         recoveryDuration: 1s
         responseCode: 503
+    cbnet:
+      circuitBreaker:
+        expression: "NetworkErrorRatio() > 0.5"
+        checkPeriod: 100ms
+        fallbackDuration: 30s
+    cblatency:
+      circuitBreaker:
+        expression: "LatencyAtQuantileMS(50.0) > 200"
+        checkPeriod: 100ms
+        fallbackDuration: 30s
+    cbzero:
+      circuitBreaker:
+        expression: "ResponseCodeRatio(500, 600, 0, 600) > 0.5"
+        fallbackDuration: 0s
+        recoveryDuration: 0s
     cbserver:
       circuitBreaker:
         expression: "NetworkErrorRatio() > 0.5"
@@ -244,6 +275,11 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
       ['perTryB', 'ok'],
       ['totalA', 'hang'],
       ['cb', 500],
+      ['windowA', 'slow-503'],
+      ['windowB', 'ok'],
+      ['cbnet', 502],
+      ['cblat', 'slow-body'],
+      ['cbzero', 500],
       ['cbsA', 'reset'],
       ['cbsB', 'ok'],
     ];
@@ -274,7 +310,11 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
           timeouts: '{ perTry: 300ms }',
         },
         { path: '/total', servers: [u('totalA')], timeouts: '{ total: 300ms }' },
+        { path: '/window', servers: [u('windowA'), u('windowB')], middlewares: ['retrywindow'] },
         { path: '/cbroute', servers: [u('cb')], middlewares: ['cb'] },
+        { path: '/cbnet', servers: [u('cbnet')], middlewares: ['cbnet'] },
+        { path: '/cblat', servers: [u('cblat')], middlewares: ['cblatency'] },
+        { path: '/cbzero', servers: [u('cbzero')], middlewares: ['cbzero'] },
         { path: '/cbserver', servers: [u('cbsA'), u('cbsB')], middlewares: ['cbserver'] },
       ]),
     });
@@ -491,6 +531,16 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
     assert.equal(s.perTryB!.hits.value, 1);
   });
 
+  it('retry.timeout ends the retrying, never a try: a listed status after it goes to the client', async () => {
+    // Traefik's retry timeout: no retry once it has passed since the first try. A's 503 comes
+    // after 400 ms, past the 200 ms: it is the answer, and B never sees the request.
+    const r = await get('/window');
+    assert.equal(r.status, 503);
+    assert.equal(first(r, 'x-server'), 'windowA');
+    assert.equal(s.windowA!.hits.value, 1);
+    assert.equal(s.windowB!.hits.value, 0, 'no retry after the timeout');
+  });
+
   it('answers 504 when the router total timeout runs out on a hanging server', async () => {
     const from = proxy.logs.length;
     const r = await get('/total');
@@ -562,6 +612,40 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
       assert.equal(r.server, 'cb');
     }
     assert.equal(cb.hits.value, before + 3, 'requests reach the backend again');
+  });
+
+  it("counts a backend's own 502 as a network error in NetworkErrorRatio(), as oxy does", async () => {
+    // oxy's RTMetrics.Record counts every 502 and 504 as a network error, whoever wrote it.
+    const statuses: number[] = [];
+    for (let i = 0; i < 20 && !statuses.includes(503); i++) statuses.push((await quick('/cbnet')).status);
+    assert.equal(statuses[0], 502, "the first request got the backend's 502");
+    assert.ok(statuses.includes(503), `the breaker tripped; statuses ${statuses.join(',')}`);
+    const hits = s.cbnet!.hits.value;
+    const r = await quick('/cbnet');
+    assert.equal(r.status, 503);
+    assert.equal(s.cbnet!.hits.value, hits, 'no request reached the backend while tripped');
+  });
+
+  it('times LatencyAtQuantileMS() to the last byte of the response, as oxy does', async () => {
+    // The head comes at once, the body 400 ms later: oxy's latency is the whole exchange's.
+    const statuses: number[] = [];
+    for (let i = 0; i < 5 && !statuses.includes(503); i++) statuses.push((await quick('/cblat')).status);
+    assert.equal(statuses[0], 200);
+    assert.ok(statuses.includes(503), `the breaker tripped on slow bodies; statuses ${statuses.join(',')}`);
+    const hits = s.cblat!.hits.value;
+    assert.equal((await quick('/cblat')).status, 503);
+    assert.equal(s.cblat!.hits.value, hits, 'no request reached the backend while tripped');
+  });
+
+  it('reads fallbackDuration and recoveryDuration of 0 as their defaults (10 s), as Traefik', async () => {
+    const statuses: number[] = [];
+    for (let i = 0; i < 20 && !statuses.includes(503); i++) statuses.push((await quick('/cbzero')).status);
+    assert.ok(statuses.includes(503), `the breaker tripped; statuses ${statuses.join(',')}`);
+    const hits = s.cbzero!.hits.value;
+    // Past any check period and tick: a 0 s fallback would have let requests through by now.
+    await new Promise((r) => setTimeout(r, 300));
+    for (let i = 0; i < 3; i++) assert.equal((await quick('/cbzero')).status, 503);
+    assert.equal(s.cbzero!.hits.value, hits, 'still tripped: nothing reached the backend');
   });
 
   it('skips a server whose own breaker tripped while the healthy one keeps serving', async () => {

@@ -182,13 +182,23 @@ interface SendOptions {
   readonly body?: Buffer | string;
   /** A request still unanswered after this long fails the test (a bound, never a measurement). */
   readonly timeoutMs?: number;
+  /** The client's own address (another loopback address is another client). */
+  readonly localAddress?: string;
 }
 
 /** One HTTP/1.1 request over a keep-alive agent; rejects on socket errors and on the bound. */
 function send(agent: Agent, port: number, path: string, opts: SendOptions = {}): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: '127.0.0.1', port, path, agent, method: opts.method ?? 'GET', headers: opts.headers },
+      {
+        host: '127.0.0.1',
+        port,
+        path,
+        agent,
+        method: opts.method ?? 'GET',
+        headers: opts.headers,
+        ...(opts.localAddress === undefined ? {} : { localAddress: opts.localAddress }),
+      },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (c: Buffer) => chunks.push(c));
@@ -876,10 +886,12 @@ describe('inFlightReq', () => {
   let small: HoldingBackend;
   let timeout: HoldingBackend;
   let perService: HoldingBackend;
+  let byHost: HoldingBackend;
   let proxy: ProxyProcess;
 
   before(async () => {
-    [noQueue, queued, small, timeout, perService] = await Promise.all([
+    [noQueue, queued, small, timeout, perService, byHost] = await Promise.all([
+      HoldingBackend.start(),
       HoldingBackend.start(),
       HoldingBackend.start(),
       HoldingBackend.start(),
@@ -894,8 +906,10 @@ describe('inFlightReq', () => {
     timeout: { rule: "PathPrefix(\`/timeout\`)", service: timeout, middlewares: [one-short-wait] }
     per-service-a: { rule: "PathPrefix(\`/svc-a\`)", service: per-service }
     per-service-b: { rule: "PathPrefix(\`/svc-b\`)", service: per-service }
+    by-host: { rule: "PathPrefix(\`/by-host\`)", service: by-host, middlewares: [one-by-host] }
   middlewares:
     one: { inFlightReq: { amount: 1 } }
+    one-by-host: { inFlightReq: { amount: 1 } }
     one-queued: { inFlightReq: { amount: 1, queue: { size: 5, timeout: 2s } } }
     one-small-queue: { inFlightReq: { amount: 1, queue: { size: 1, timeout: 5s } } }
     one-short-wait: { inFlightReq: { amount: 1, queue: { size: 5, timeout: 300ms } } }
@@ -904,6 +918,7 @@ describe('inFlightReq', () => {
     queued: { loadBalancer: { servers: [{ url: "${queued.url}" }] } }
     small: { loadBalancer: { servers: [{ url: "${small.url}" }] } }
     timeout: { loadBalancer: { servers: [{ url: "${timeout.url}" }] } }
+    by-host: { loadBalancer: { servers: [{ url: "${byHost.url}" }] } }
     per-service:
       loadBalancer:
         servers: [{ url: "${perService.url}" }]
@@ -914,7 +929,7 @@ describe('inFlightReq', () => {
   after(async () => {
     agent.destroy();
     await proxy?.stop();
-    await Promise.all([noQueue, queued, small, timeout, perService].map((b) => b?.close()));
+    await Promise.all([noQueue, queued, small, timeout, perService, byHost].map((b) => b?.close()));
   });
 
   const slow = (path: string, seq: number): Promise<Reply> =>
@@ -929,6 +944,23 @@ describe('inFlightReq', () => {
     const r1 = await first;
     assert.equal(r1.status, 200);
     assert.equal(noQueue.arrived.value, 1, 'the rejected request never reached the backend');
+  });
+
+  it('counts per request Host by default (Traefik), and refuses with "max connections reached"', async () => {
+    const onHost = (host: string, seq: number): Promise<Reply> =>
+      send(agent, proxy.port, '/by-host', { headers: { host, 'x-seq': String(seq) } });
+    const first = onHost('a.test', 1);
+    await byHost.arrived.reach(1, 'the first request to reach the backend');
+    // Same client, another Host: a source of its own.
+    const other = onHost('b.test', 2);
+    await byHost.arrived.reach(2, 'the request for another host to reach the backend');
+    const refused = await onHost('a.test', 3);
+    assert.equal(refused.status, 429);
+    assert.equal(refused.body, 'max connections reached: 1');
+    byHost.release(0);
+    byHost.release(1);
+    assert.deepEqual([(await first).status, (await other).status], [200, 200]);
+    assert.equal(byHost.arrived.value, 2, 'the refused request never reached the backend');
   });
 
   it('with a queue, holds 3 concurrent requests and lets them through one at a time, in order', async () => {
@@ -1026,7 +1058,11 @@ describe('rateLimit', () => {
     spoof-depth:
       { rule: "PathPrefix(\`/untrusted-depth\`)", service: be, middlewares: [rl-untrusted-depth], entryPoints: [web] }
     depth: { rule: "PathPrefix(\`/depth\`)", service: be, middlewares: [rl-depth], entryPoints: [edge] }
+    paced: { rule: "PathPrefix(\`/paced\`)", service: be, middlewares: [rl-paced], entryPoints: [web] }
+    by-key: { rule: "PathPrefix(\`/by-key\`)", service: be, middlewares: [rl-key], entryPoints: [web] }
   middlewares:
+    rl-key: { rateLimit: { average: 1, period: 10s, burst: 1, sourceCriterion: { requestHeaderName: X-Key } } }
+    rl-paced: { rateLimit: { average: 1, period: 1s, burst: 1 } }
     rl-plain: { rateLimit: { ${limit} } }
     rl-spoof: { rateLimit: { ${limit} } }
     rl-untrusted-depth: { rateLimit: { ${limit}, sourceCriterion: { ipStrategy: { depth: 1 } } } }
@@ -1062,6 +1098,40 @@ describe('rateLimit', () => {
   it('keys on the real peer address, whatever X-Forwarded-For a client sends', async () => {
     assertLimited(await burst(proxy.port, '/spoof', (i) => `10.0.0.${i + 1}`));
     assertLimited(await burst(proxy.port, '/untrusted-depth', (i) => `10.1.0.${i + 1}`));
+  });
+
+  it('holds a request whose token comes within the max delay, and refuses a later one with X-Retry-In', async () => {
+    // 1/s, burst 1: Traefik's max delay is 1 / (2 × rate) = 500 ms.
+    const t0 = performance.now();
+    assert.equal((await send(agent, proxy.port, '/paced/1')).status, 200);
+    await sleep(600);
+    // Both ask for the token due ~400 ms from now: one waits for it, the other would wait 1.4 s.
+    const timed = (i: number) =>
+      send(agent, proxy.port, `/paced/${i}`).then((r) => ({ r, at: performance.now() - t0 }));
+    const replies = await Promise.all([timed(2), timed(3)]);
+    const ok = replies.filter((x) => x.r.status === 200);
+    const refused = replies.filter((x) => x.r.status === 429);
+    assert.equal(ok.length, 1, JSON.stringify(replies.map((x) => x.r.status)));
+    assert.equal(refused.length, 1);
+    // Its token was due 1 s after the first request's, which was sent at t0 (a lower bound only).
+    assert.ok(ok[0]!.at >= 950, `the admitted request was held until its token: ${ok[0]!.at} ms`);
+    const r = refused[0]!.r;
+    assert.ok(retryAfter(r) >= 1);
+    assert.match(String(r.headers['x-retry-in']), /^\d+(\.\d+)?(ms|s)$/, 'X-Retry-In, a Go duration');
+    assert.equal(r.body, 'Too Many Requests');
+  });
+
+  it('keys on a request header, and puts every request without it in one bucket (Traefik)', async () => {
+    const get = (localAddress: string, key?: string) =>
+      send(agent, proxy.port, '/by-key', {
+        localAddress,
+        ...(key === undefined ? {} : { headers: { 'x-key': key } }),
+      }).then((r) => r.status);
+    assert.equal(await get('127.0.0.1'), 200);
+    assert.equal(await get('127.0.0.2'), 429, 'another client without the header shares the empty key');
+    assert.equal(await get('127.0.0.2', 'k1'), 200);
+    assert.equal(await get('127.0.0.1', 'k1'), 429, 'the key, not the address, is the source');
+    assert.equal(await get('127.0.0.1', 'k2'), 200);
   });
 
   it('with ipStrategy depth 1 behind a trusted proxy, gives each X-Forwarded-For client its own bucket', async () => {

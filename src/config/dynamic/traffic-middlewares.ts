@@ -65,7 +65,7 @@ export const RetrySchema = z.strictObject({
   disableRetryOnNetworkError: z.boolean().default(false),
   /** Retry POST, PATCH … even after they reached a server (their side effect may repeat). */
   retryNonIdempotentMethod: z.boolean().default(false),
-  /** Per try, until the response head (0 = none). */
+  /** How long retrying may go on: no new try once this has passed since the first (0 = none). */
   timeout: duration.default(0),
   /** Request bodies up to this size are kept so that a retry can send them again. */
   maxRequestBodyBytes: z.number().int().nonnegative().default(65_536),
@@ -106,12 +106,12 @@ const redis = strictObject({
 export const RateLimitSchema = strictObject({
   /** Requests per period on average; 0 = no limit. */
   average: z.number().nonnegative().default(0),
+  /** 0 means one second, as in Traefik's ratelimiter `New` (a negative duration is an error). */
   period: duration.default(1000),
-  burst: z.number().int().min(1).default(1),
+  /** Below 1 (0 included) means 1, as in Traefik's ratelimiter `New`. */
+  burst: z.number().int().default(1),
   sourceCriterion: sourceCriterion.optional(),
   redis: redis.optional(),
-}).superRefine((v, ctx) => {
-  if (v.period <= 0) ctx.addIssue({ code: 'custom', message: 'period must be positive', path: ['period'] });
 });
 
 export const InFlightReqSchema = z.strictObject({

@@ -104,7 +104,53 @@ describe('RedisClient and the Redis rate limit against redis-server', () => {
     }
     assert.deepEqual(outcomes.slice(0, 3), [undefined, undefined, undefined]);
     assert.equal(outcomes[3]?.status, 429);
-    assert.deepEqual(outcomes[3]?.headers, [['Retry-After', '10']]);
+    assert.deepEqual(outcomes[3]?.headers?.[0], ['Retry-After', '10']);
+    assert.equal(outcomes[3]?.headers?.[1]?.[0], 'X-Retry-In');
+    assert.match(outcomes[3]?.headers?.[1]?.[1] ?? '', /^\d+(\.\d+)?s$/, 'about 10 s, as Go writes it');
     assert.equal(outcomes[4]?.status, 429);
+  });
+
+  it("holds a request whose token is due within the max delay, as Traefik's script and middleware do", async () => {
+    // 10/s, burst 1: the max delay is 1 / (2 × rate) = 50 ms.
+    const m = build(
+      'rateLimit',
+      { average: 10, period: '1s', burst: 1, redis: { endpoints: [redis.endpoint], password: 'pw' } },
+      testContext({}, 'paced@file'),
+    );
+    const run = () =>
+      new Promise<DirectResponse | undefined>((resolve) => {
+        const ctl: RequestControl = { resume: resolve, onEnd() {}, transformBody() {} };
+        const first = m.inner.onRequest!(makeRequest('http://x.test/'), ctl);
+        if (first !== SUSPEND) resolve(first);
+      });
+    const t0 = performance.now();
+    assert.equal(await run(), undefined);
+    assert.equal((await run())?.status, 429, 'a wait of ~100 ms is over the max delay');
+    await new Promise((r) => setTimeout(r, 70));
+    assert.equal(await run(), undefined, 'a wait of at most 30 ms is held, then let through');
+    const at = performance.now() - t0;
+    assert.ok(at >= 90, `let through once its token was due (100 ms after the first): ${at} ms`);
+  });
+
+  it("forgets a bucket left idle for Traefik's ttl, so its source finds it full again", async () => {
+    // 1/s: the key expires 2 s after its last request; the refill alone would give 2 tokens by then.
+    const m = build(
+      'rateLimit',
+      { average: 1, period: '1s', burst: 3, redis: { endpoints: [redis.endpoint], password: 'pw' } },
+      testContext({}, 'idle@file'),
+    );
+    const run = () =>
+      new Promise<DirectResponse | undefined>((resolve) => {
+        const ctl: RequestControl = { resume: resolve, onEnd() {}, transformBody() {} };
+        const first = m.inner.onRequest!(makeRequest('http://x.test/'), ctl);
+        if (first !== SUSPEND) resolve(first);
+      });
+    for (let k = 0; k < 3; k++) assert.equal(await run(), undefined);
+    await new Promise((r) => setTimeout(r, 2100));
+    const again = [await run(), await run(), await run()];
+    assert.deepEqual(
+      again.map((r) => r?.status ?? 200),
+      [200, 200, 200],
+    );
   });
 });

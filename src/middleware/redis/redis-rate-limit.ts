@@ -2,8 +2,10 @@ import type { RateLimitConfig } from '../../config/dynamic/middlewares.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { DirectResponse, RequestHead } from '../../core/request.ts';
 import type { Ticker } from '../../core/ticker.ts';
+import { traefikTimings } from '../../resilience/token-bucket.ts';
 import type { UpstreamTls } from '../../upstream/transport-tls.ts';
 import { type Middleware, type RequestControl, type RequestPhaseValue, SUSPEND } from '../middleware.ts';
+import { delayRequest, tooManyRequests } from '../rate-limit-answer.ts';
 import type { SourceKey } from '../source-key.ts';
 import { RedisClient, type ReplyHandler, Script, ScriptCall } from './redis-client.ts';
 import { RedisError, type RedisReply } from './resp.ts';
@@ -11,9 +13,11 @@ import { RedisError, type RedisReply } from './resp.ts';
 /**
  * The token bucket of one key, kept in a Redis hash and updated in one round trip: refill by the
  * time elapsed since the last update (Redis's own clock, so proxies whose clocks differ share one
- * bucket fairly), then take a token if there is one. Replies {1, 0} when admitted, {0, ms} with
- * the milliseconds until a token when not. Same semantics as the local limiter
- * (resilience/token-bucket.ts): a new key starts full, the bucket holds `burst` at most.
+ * bucket fairly), then take a token if there is one. Same semantics as the local limiter
+ * (resilience/token-bucket.ts) and Traefik's script (pkg/middlewares/ratelimiter/lua.go): a new
+ * key starts full, the bucket holds `burst` at most, a wait up to the max delay reserves the token
+ * (the bucket goes below zero), a longer one takes nothing, and the key expires `ttl` after its
+ * last request. Replies {1, µs} when admitted (after that wait, 0 = now), {0, µs} when refused.
  */
 export const TOKEN_BUCKET = new Script(`
 if redis.replicate_commands then redis.replicate_commands() end
@@ -21,6 +25,7 @@ local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + tonumber(t[2]) / 1000
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
+local max_delay = tonumber(ARGV[4])
 local s = redis.call('HMGET', KEYS[1], 'tokens', 'last')
 local tokens = tonumber(s[1])
 local last = tonumber(s[2])
@@ -34,14 +39,16 @@ if now > last then
 end
 local wait = 0
 if tokens >= 1 - 1e-9 then
-  tokens = tokens - 1
+  if tokens > 1 then tokens = tokens - 1 else tokens = 0 end
 else
-  wait = math.ceil((1 - tokens) / rate)
+  wait = (1 - tokens) / rate
+  if wait <= max_delay then tokens = tokens - 1 end
 end
 redis.call('HSET', KEYS[1], 'tokens', string.format('%.17g', tokens), 'last', string.format('%.17g', last))
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if wait == 0 then return {1, 0} end
-return {0, wait}
+local us = math.ceil(wait * 1000)
+if wait <= max_delay then return {1, us} end
+return {0, us}
 `);
 
 /** The shared part: one Redis connection per middleware configuration, kept across reloads. */
@@ -99,13 +106,18 @@ class Check implements ReplyHandler {
   }
 
   onReply(reply: RedisReply): void {
-    if (Array.isArray(reply) && reply[0] === 1) {
-      this.#settle(undefined);
+    if (Array.isArray(reply) && reply[0] === 1 && typeof reply[1] === 'number') {
+      if (reply[1] === 0) this.#settle(undefined);
+      else {
+        // Reserved: passes after the wait, as Traefik's ratelimiter ServeHTTP sleeps it.
+        this.suspended = true;
+        delayRequest(this.#ctl, reply[1] / 1000);
+      }
       return;
     }
     if (Array.isArray(reply) && reply[0] === 0 && typeof reply[1] === 'number') {
       this.#mw.rejected++;
-      this.#settle(tooMany(reply[1]));
+      this.#settle(tooManyRequests(reply[1] / 1000));
       return;
     }
     this.onFailure(reply instanceof RedisError ? reply.message : `unexpected reply ${JSON.stringify(reply)}`);
@@ -116,16 +128,8 @@ class Check implements ReplyHandler {
   }
 }
 
-function tooMany(waitMs: number): DirectResponse {
-  return {
-    status: 429,
-    headers: [['Retry-After', String(Math.max(1, Math.ceil(waitMs / 1000)))]],
-    body: 'Too Many Requests',
-  };
-}
-
-/** Traefik answers 500 "could not insert/update bucket" when Redis fails. */
-const BUCKET_FAILED: DirectResponse = { status: 500, body: 'could not insert/update bucket' };
+/** Traefik's ratelimiter ServeHTTP when the limiter fails: http.Error, 500, its text and a newline. */
+const BUCKET_FAILED: DirectResponse = { status: 500, body: 'Could not insert/update bucket\n' };
 
 /**
  * Traefik v3.4's rateLimit with `redis`: the bucket of each source lives in Redis, so every proxy
@@ -137,7 +141,7 @@ export class RedisRateLimitMiddleware implements Middleware {
   readonly #state: RedisLimiterState;
   readonly #key: SourceKey;
   readonly #prefix: string;
-  readonly #args: readonly [number, number, number];
+  readonly #args: readonly [number, number, number, number];
   readonly #failOpen: boolean;
   readonly #logger: Logger;
   rejected = 0;
@@ -155,11 +159,11 @@ export class RedisRateLimitMiddleware implements Middleware {
     // The middleware's name is part of the key: two limits sharing one Redis keep apart buckets,
     // and every proxy running the same configuration shares each of them.
     this.#prefix = `rate:${name}:`;
-    const ratePerMs = config.average / config.period;
+    const period = config.period === 0 ? 1000 : config.period;
+    const ratePerMs = config.average / period;
     const burst = Math.max(1, config.burst);
-    // Kept while it could still hold less than a full bucket, then Redis forgets it.
-    const ttlMs = Math.ceil(burst / ratePerMs) + 1000;
-    this.#args = [ratePerMs, burst, ttlMs];
+    const { maxDelayMs, idleMs } = traefikTimings(config.average, period);
+    this.#args = [ratePerMs, burst, idleMs, maxDelayMs];
     this.#failOpen = config.redis?.failOpen ?? false;
     this.#logger = logger;
   }
