@@ -97,20 +97,18 @@ describe('runValidate', () => {
   it('reports unknown and unsupported keys, a missing service and a bad duration together', async (t) => {
     const dir = await dirWith(t, {
       'traffic.yaml': `${staticYaml}http:\n  routers:\n    extra: { rule: "Path(\`/x\`)", service: ghost }\n`,
-      'dynamic.yaml': `${dynamicYaml}        strategy: leasttime\n  serversTransports:\n    t: { forwardingTimeouts: { dialTimeout: fast }, colour: red }\n`,
+      'dynamic.yaml': `${dynamicYaml}  serversTransports:\n    t: { forwardingTimeouts: { dialTimeout: fast }, colour: red, spiffe: {} }\n`,
     });
     const r = await validate(join(dir, 'traffic.yaml'));
     const d = join(dir, 'dynamic.yaml');
     const s = join(dir, 'traffic.yaml');
     assert.equal(r.code, 1);
     assert.deepEqual(r.lines, [
-      `${d}:5:16: http.routers.all.service: service \`demo\` is disabled because of its own errors`,
-      `${d}:9:16: http.routers.api.service: service \`demo\` is disabled because of its own errors`,
-      `${d}:16:19: http.services.demo.loadBalancer.strategy: strategy \`leasttime\` is not supported yet (expected one of wrr, p2c, roundRobin, leastConn, random, hrw)`,
-      `${d}:18:45: http.serversTransports.t.forwardingTimeouts.dialTimeout: invalid duration "fast" (expected a duration such as 10s, 1m30s, 250ms, or a whole number of seconds)`,
-      `${d}:18:53: http.serversTransports.t.colour: unknown key \`colour\``,
+      `${d}:17:45: http.serversTransports.t.forwardingTimeouts.dialTimeout: invalid duration "fast" (expected a duration such as 10s, 1m30s, 250ms, or a whole number of seconds)`,
+      `${d}:17:53: http.serversTransports.t.colour: unknown key \`colour\``,
+      `${d}:17:66: http.serversTransports.t.spiffe: \`spiffe\` is not supported yet`,
       `${s}:9:43: http.routers.extra.service: service \`ghost\` does not exist`,
-      'configuration has 6 errors',
+      'configuration has 4 errors',
     ]);
   });
 

@@ -9,7 +9,7 @@ import type {
   ServersTransportConfig,
   TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
-import { serverUrlPath } from '../config/dynamic/services.ts';
+import { serverUrlPath } from '../config/dynamic/server-url.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
 import type { Logger } from '../core/logger.ts';

@@ -45,12 +45,6 @@ function checkServerUrl(text: string): string | undefined {
   return undefined;
 }
 
-/** A server URL's path that matters (not `/`; a URL of a scheme WHATWG does not know, h2c, has ''). */
-export function serverUrlPath(text: string): string {
-  const path = new URL(text).pathname;
-  return path === '/' ? '' : path;
-}
-
 const server = strictObject({
   url: serverUrl,
   weight: z.number().int().nonnegative().default(1),

@@ -4,7 +4,7 @@ import { type Locator, noLocation, type Target } from '../yaml-source.ts';
 import type { ObjectRef } from './parse.ts';
 import { checkReferenceGraph } from './reference-graph.ts';
 import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
-import { serverUrlPath } from './services.ts';
+import { serverUrlPath } from './server-url.ts';
 import { validateLayer4 } from './validate-l4.ts';
 import { checkServiceGraph } from './validate-services.ts';
 

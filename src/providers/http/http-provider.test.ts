@@ -75,7 +75,10 @@ describe('HttpProvider', () => {
     const good = await reader.next();
     assert.ok(polls > before);
     assert.deepEqual(Object.keys(good.config?.http.routers ?? {}), []);
-    assert.match(good.issues[0]?.message ?? '', /provider `file` is not available|not supported yet/);
+    assert.match(
+      good.issues[0]?.message ?? '',
+      /provider `file` is not available|provider is not enabled|not supported yet/,
+    );
   });
 
   it('fails its watch on a status other than 200', async (t) => {
