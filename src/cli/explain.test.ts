@@ -257,7 +257,7 @@ providers:
         [
           'GET http://a.example/path?q=1 on entry point web',
           "matched router web-to-https@internal (the proxy's own)",
-          '  redirect: 308 to https://a.example/path?q=1 (by web-to-https@internal)',
+          '  redirect: 301 to https://a.example/path?q=1 (by web-to-https@internal)',
           'GET https://a.example/path?q=1 on entry point websecure',
           'matched router app@file (priority 17)',
           '  rule: Host(`a.example`)',

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { connectsOf, curl } from '../helpers/curl.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { rawRequest } from '../helpers/raw-client.ts';
 
 interface Echo {
   readonly name: string;
@@ -198,5 +199,71 @@ ${['host', 'api', 'apiv2', 'method', 'header', 'query', 'prio', 'mw'].map(svc).j
     // Within 10% of the 75% share.
     assert.ok(Math.abs(to3 / n - 0.75) <= 0.075, `weight-3 server got ${to3} of ${n}`);
     assert.equal(connectsOf(r), 1, 'curl reused one client connection for every request');
+  });
+});
+
+describe('entry point redirections through the proxy', () => {
+  let backend: Backend;
+  let proxy: ProxyProcess;
+  let web: number;
+  let temp: number;
+  let secure: number;
+
+  before(async () => {
+    backend = await echoBackend('fallback');
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    http:
+      redirections:
+        entryPoint: { to: websecure, scheme: https }
+  temp:
+    address: "127.0.0.1:0"
+    http:
+      redirections:
+        entryPoint: { to: websecure, scheme: https, permanent: false }
+  websecure:
+    address: "127.0.0.1:0"
+log: { level: DEBUG }
+http:
+  routers:
+    fallback: { rule: "PathPrefix(\`/\`)", service: fallback }
+  services:
+    fallback:
+      loadBalancer:
+        servers:
+          - url: "${backend.url}"
+`,
+    });
+    web = proxy.ports['web']!;
+    temp = proxy.ports['temp']!;
+    secure = proxy.ports['websecure']!;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('answers 301 to a GET and 308 to other methods (Traefik redirectScheme), 302 and 307 when not permanent', async () => {
+    const expect = async (port: number, method: string, status: number) => {
+      const args = method === 'GET' ? [] : ['-X', method, ...(method === 'HEAD' ? ['-I'] : ['-d', 'x'])];
+      const r = await curl([...args, '-H', 'Host: a.test:1234', `http://127.0.0.1:${port}/p%20q/r?x=1`]);
+      assert.equal(r.status, status, `${method} on ${port}`);
+      assert.deepEqual(r.headers['location'], [`https://a.test:${secure}/p%20q/r?x=1`]);
+    };
+    await expect(web, 'GET', 301);
+    await expect(web, 'POST', 308);
+    await expect(web, 'HEAD', 308);
+    await expect(temp, 'GET', 302);
+    await expect(temp, 'PUT', 307);
+    assert.equal(backend.seen.length, 0, 'a redirected request never reaches a backend');
+  });
+
+  it('leaves a request without Host to the other routers (Traefik: HostRegexp(`^.+$`))', async () => {
+    const r = await rawRequest(web, 'GET /nohost HTTP/1.0\r\n\r\n');
+    assert.equal(r.responses[0]?.status, 200, r.data.toString('latin1'));
+    assert.equal(backend.seen.at(-1)?.url, '/nohost');
   });
 });
