@@ -267,3 +267,47 @@ http:
     assert.equal(backend.seen.at(-1)?.url, '/nohost');
   });
 });
+
+describe('ruleSyntax on a router', () => {
+  let backend: Backend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    backend = await echoBackend('syntax');
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: DEBUG }
+http:
+  routers:
+    v3:     { rule: "Host(\`v3.test\`)", ruleSyntax: v3, service: s }
+    v2:     { rule: "Host(\`v2.test\`)", ruleSyntax: v2, service: s }
+    tcpish: { rule: "Host(\`other.test\`)", ruleSyntax: "", service: s }
+  services:
+    s:
+      loadBalancer:
+        servers:
+          - url: "${backend.url}"
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('reads v3 (and, as Traefik falls back, any other value) as v3, and refuses v2 with a message saying so', async () => {
+    const base = `http://127.0.0.1:${proxy.port}`;
+    assert.equal((await curl(['-H', 'Host: v3.test', `${base}/`])).status, 200);
+    assert.equal((await curl(['-H', 'Host: other.test', `${base}/`])).status, 200);
+    assert.equal((await curl(['-H', 'Host: v2.test', `${base}/`])).status, 404);
+    const logged = JSON.stringify(proxy.logs);
+    assert.match(
+      logged,
+      /http\.routers\.v2\.ruleSyntax: ruleSyntax v2 \(Traefik v2's rule syntax\) is not supported/,
+    );
+    assert.doesNotMatch(logged, /http\.routers\.v3\.ruleSyntax/);
+  });
+});

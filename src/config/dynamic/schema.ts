@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration } from '../duration.ts';
-import { nameList, nullAsEmpty, strictObject, type UnknownKeyParams } from '../schema-helpers.ts';
+import { nameList, nullAsEmpty, ruleSyntax, strictObject, type UnknownKeyParams } from '../schema-helpers.ts';
 import { registerShape } from '../schema-walk.ts';
 import { type MiddlewareConfigOf, type MiddlewareType, middlewareSchemas } from './middlewares.ts';
 import { service, timeouts } from './services.ts';
@@ -25,8 +25,9 @@ const router = strictObject(
     timeouts: nullAsEmpty(timeouts).optional(),
     /** Present = the router serves HTTPS requests only (absent: plain HTTP only, as in Traefik). */
     tls: nullAsEmpty(routerTls).optional(),
+    ruleSyntax,
   },
-  ['observability', 'ruleSyntax'],
+  ['observability'],
 );
 
 /** Traefik's HTTP middleware names (v3.7 OSS); those we lack are reported as not supported yet. */

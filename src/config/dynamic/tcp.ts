@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { duration, parseDuration } from '../duration.ts';
-import { nameList, nullAsEmpty, strictObject, type UnknownKeyParams } from '../schema-helpers.ts';
+import { nameList, nullAsEmpty, ruleSyntax, strictObject, type UnknownKeyParams } from '../schema-helpers.ts';
 import { registerShape } from '../schema-walk.ts';
 import { checkIpOrCidr } from '../static/address.ts';
 import { parseServerAddress } from './server-address.ts';
@@ -64,8 +64,9 @@ const tcpRouter = strictObject(
     service: z.string().min(1),
     /** Present = the router matches TLS connections only (terminated, or passed through). */
     tls: nullAsEmpty(tcpRouterTls).optional(),
+    ruleSyntax,
   },
-  ['ruleSyntax', 'observability'],
+  ['observability'],
 );
 
 // ---- TCP services
