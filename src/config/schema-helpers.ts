@@ -60,6 +60,21 @@ export const ruleSyntax = z
   )
   .optional();
 
+/**
+ * The highest priority a configured router may have: the ones above are the proxy's own routers'
+ * (ACME http-01, entry point redirections). Traefik's maxUserPriority is math.MaxInt - 1000, and
+ * a router above it is disabled with this error (pkg/server/router/router.go and
+ * router/tcp/manager.go); ours is the same distance below the largest exact integer.
+ */
+export const MAX_USER_PRIORITY = Number.MAX_SAFE_INTEGER - 1000;
+
+/** A router's `priority`: 0 (Traefik's default) is the rule's length; negative values are kept. */
+export const routerPriority = z
+  .number()
+  .int()
+  .max(MAX_USER_PRIORITY, `the router priority exceeds the max user-defined priority ${MAX_USER_PRIORITY}`)
+  .default(0);
+
 /** Names of a record (routers, services, …) chosen by the user. */
 export const nameList = z.array(z.string().min(1, 'must not be empty'));
 

@@ -311,3 +311,49 @@ http:
     assert.doesNotMatch(logged, /http\.routers\.v3\.ruleSyntax/);
   });
 });
+
+describe('router priorities above the user maximum', () => {
+  let backend: Backend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    backend = await echoBackend('greedy');
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    http:
+      redirections:
+        entryPoint: { to: ":8443", scheme: https }
+log: { level: DEBUG }
+http:
+  routers:
+    greedy: { rule: "PathPrefix(\`/\`)", priority: 9007199254740991, service: s }
+    high:   { rule: "Path(\`/high\`)", priority: 9007199254739991, service: s }
+  services:
+    s:
+      loadBalancer:
+        servers:
+          - url: "${backend.url}"
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('disable the router (Traefik maxUserPriority), so it cannot outrank the entry point redirection', async () => {
+    const base = `http://127.0.0.1:${proxy.port}`;
+    const r = await curl(['-H', 'Host: a.test', `${base}/x`]);
+    assert.equal(r.status, 301);
+    assert.deepEqual(r.headers['location'], ['https://a.test:8443/x']);
+    assert.equal(backend.seen.length, 0);
+    assert.match(
+      JSON.stringify(proxy.logs),
+      /http\.routers\.greedy\.priority: the router priority exceeds the max user-defined priority 9007199254739991/,
+    );
+    assert.doesNotMatch(JSON.stringify(proxy.logs), /http\.routers\.high\.priority/);
+  });
+});
