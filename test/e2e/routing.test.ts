@@ -32,7 +32,20 @@ describe('routing through the proxy', () => {
   let base: string;
 
   before(async () => {
-    for (const n of ['host', 'api', 'apiv2', 'method', 'header', 'query', 'prio', 'mw', 'w3', 'w1']) {
+    for (const n of [
+      'host',
+      'api',
+      'apiv2',
+      'method',
+      'header',
+      'query',
+      'prio',
+      'mw',
+      'w3',
+      'w1',
+      'v6',
+      'v6re',
+    ]) {
       be[n] = await echoBackend(n);
     }
     const svc = (n: string) =>
@@ -57,6 +70,9 @@ http:
     redirect: { rule: "Host(\`m.test\`) && PathPrefix(\`/secure\`)", service: mw, middlewares: [to-https] }
     headers:  { rule: "Host(\`m.test\`) && PathPrefix(\`/hdr\`)", service: mw, middlewares: [hdr] }
     weighted: { rule: "Host(\`w.test\`)", service: weighted }
+    # IPv6 literals as Traefik writes them: without brackets.
+    v6:       { rule: "Host(\`::1\`)", service: v6 }
+    v6re:     { rule: "HostRegexp(\`^::2$\`)", service: v6re }
   middlewares:
     strip:
       stripPrefix: { prefixes: ["/strip"] }
@@ -71,7 +87,7 @@ http:
           X-Resp-Added: "yes"
           X-Backend: ""
   services:
-${['host', 'api', 'apiv2', 'method', 'header', 'query', 'prio', 'mw'].map(svc).join('')}    weighted:
+${['host', 'api', 'apiv2', 'method', 'header', 'query', 'prio', 'mw', 'v6', 'v6re'].map(svc).join('')}    weighted:
       loadBalancer:
         servers:
           - url: "${be['w3']!.url}"
@@ -105,6 +121,12 @@ ${['host', 'api', 'apiv2', 'method', 'header', 'query', 'prio', 'mw'].map(svc).j
   it('routes by Host case-insensitively and ignores a trailing dot', async () => {
     assert.equal((await get('A.TEST', '/')).name, 'host');
     assert.equal((await get('a.test.', '/')).name, 'host');
+  });
+
+  it('matches an IPv6 literal Host without its brackets and port, in Host and HostRegexp (Traefik)', async () => {
+    assert.equal((await get('[::1]:8080', '/')).name, 'v6');
+    assert.equal((await get('[::1]', '/')).name, 'v6');
+    assert.equal((await get('[::2]:8080', '/')).name, 'v6re');
   });
 
   it('routes by PathPrefix, the longer rule winning', async () => {
