@@ -22,6 +22,19 @@ export interface Redirection {
   port: string;
   readonly permanent: boolean;
   readonly priority: number;
+  /** `to` as configured: an entry point name or `:port`; it names the router. */
+  readonly to: string;
+}
+
+/**
+ * Traefik's provider.Normalize: the runs of letters and digits, joined by '-' (`web-to-:443` is
+ * `web-to-443`).
+ */
+function normalizeName(name: string): string {
+  return name
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((s) => s !== '')
+    .join('-');
 }
 
 function internalRoute(
@@ -69,7 +82,8 @@ export function redirectionRoute(entryPoint: string, r: Redirection): RouteEntry
     },
   };
   return internalRoute(
-    `${entryPoint}-to-${r.scheme}@internal`,
+    // Traefik's name for it: Normalize(<entry point>-to-<to>), provider internal.
+    `${normalizeName(`${entryPoint}-to-${r.to}`)}@internal`,
     'HostRegexp(`^.+$`)',
     r.priority,
     entryPoint,

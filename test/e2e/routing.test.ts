@@ -247,6 +247,9 @@ describe('entry point redirections through the proxy', () => {
         entryPoint: { to: websecure, scheme: https, permanent: false }
   websecure:
     address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+api: {}
 log: { level: DEBUG }
 http:
   routers:
@@ -281,6 +284,15 @@ http:
     await expect(temp, 'GET', 302);
     await expect(temp, 'PUT', 307);
     assert.equal(backend.seen.length, 0, 'a redirected request never reaches a backend');
+  });
+
+  it('names the redirection router as Traefik does: <entry point>-to-<to>@internal', async () => {
+    const admin = `http://127.0.0.1:${proxy.ports['traefik']}/api/explain`;
+    for (const ep of ['web', 'temp']) {
+      const r = await fetch(`${admin}?entryPoint=${ep}&url=${encodeURIComponent('http://a.test/x')}`);
+      assert.equal(r.status, 200);
+      assert.equal(((await r.json()) as { matched: string }).matched, `${ep}-to-websecure@internal`);
+    }
   });
 
   it('leaves a request without Host to the other routers (Traefik: HostRegexp(`^.+$`))', async () => {
