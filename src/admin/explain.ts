@@ -14,7 +14,7 @@ export interface ExplainCandidate {
 
 /** A redirect the matched router answers with instead of going to its service. */
 export interface ExplainRedirect {
-  /** `web-to-https@internal` (the entry point's redirection) or a redirect middleware's name. */
+  /** `web-to-websecure@internal` (the entry point's redirection) or a redirect middleware's name. */
   readonly by: string;
   readonly status: number;
   readonly location: string;

@@ -256,8 +256,8 @@ providers:
         r.out,
         [
           'GET http://a.example/path?q=1 on entry point web',
-          "matched router web-to-https@internal (the proxy's own)",
-          '  redirect: 308 to https://a.example/path?q=1 (by web-to-https@internal)',
+          "matched router web-to-websecure@internal (the proxy's own)",
+          '  redirect: 301 to https://a.example/path?q=1 (by web-to-websecure@internal)',
           'GET https://a.example/path?q=1 on entry point websecure',
           'matched router app@file (priority 17)',
           '  rule: Host(`a.example`)',

@@ -45,6 +45,36 @@ export function nullAsEmpty<T extends z.ZodType>(schema: T) {
   return z.preprocess((v) => (v === null ? {} : v), schema);
 }
 
+/**
+ * A router's `ruleSyntax`. Traefik v3 parses a rule with the parser of that syntax and falls back
+ * to v3 for any value it has no parser for (pkg/muxer/http/parser.go, SyntaxParser.parse; the TCP
+ * muxer alike): `v3`, '' and anything else read the rule as we do. `v2` means Traefik v2's
+ * matchers (Host with several arguments, Headers, HostHeader, Query with `key=value`…), which we
+ * do not implement: the router is refused with a message that says so rather than read as v3.
+ */
+export const ruleSyntax = z
+  .string()
+  .refine(
+    (v) => v !== 'v2',
+    "ruleSyntax v2 (Traefik v2's rule syntax) is not supported: write the rule in the v3 syntax and remove ruleSyntax",
+  )
+  .optional();
+
+/**
+ * The highest priority a configured router may have: the ones above are the proxy's own routers'
+ * (ACME http-01, entry point redirections). Traefik's maxUserPriority is math.MaxInt - 1000, and
+ * a router above it is disabled with this error (pkg/server/router/router.go and
+ * router/tcp/manager.go); ours is the same distance below the largest exact integer.
+ */
+export const MAX_USER_PRIORITY = Number.MAX_SAFE_INTEGER - 1000;
+
+/** A router's `priority`: 0 (Traefik's default) is the rule's length; negative values are kept. */
+export const routerPriority = z
+  .number()
+  .int()
+  .max(MAX_USER_PRIORITY, `the router priority exceeds the max user-defined priority ${MAX_USER_PRIORITY}`)
+  .default(0);
+
 /** Names of a record (routers, services, …) chosen by the user. */
 export const nameList = z.array(z.string().min(1, 'must not be empty'));
 

@@ -1,6 +1,8 @@
 import type { RouterConfig } from '../config/dynamic/schema.ts';
 import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { Middleware } from '../middleware/middleware.ts';
+import { canonicalRawPath } from '../middleware/path.ts';
+import { redirectResponse, urlHost } from '../middleware/redirect-response.ts';
 import type { RouteEntry } from '../router/index.ts';
 import { NO_TIMEOUTS, type RouteTarget, type ServiceNode } from './types.ts';
 
@@ -20,6 +22,19 @@ export interface Redirection {
   port: string;
   readonly permanent: boolean;
   readonly priority: number;
+  /** `to` as configured: an entry point name or `:port`; it names the router. */
+  readonly to: string;
+}
+
+/**
+ * Traefik's provider.Normalize: the runs of letters and digits, joined by '-' (`web-to-:443` is
+ * `web-to-443`).
+ */
+function normalizeName(name: string): string {
+  return name
+    .split(/[^\p{L}\p{N}]+/u)
+    .filter((s) => s !== '')
+    .join('-');
 }
 
 function internalRoute(
@@ -50,23 +65,26 @@ function internalRoute(
 
 /**
  * Traefik's entry point redirection (`http.redirections.entryPoint`): a catch-all router of the
- * highest priority that answers 308 (or 307) to the same host and path on the target scheme and
- * port. The method is kept, unlike a 301/302.
+ * highest priority whose only middleware is a redirectScheme to the target scheme and port
+ * (pkg/provider/traefik/internal.go, redirection). Its rule is Traefik's `HostRegexp(\`^.+$\`)`:
+ * a request without a Host (HTTP/1.0) is left to the other routers. The status is the redirect
+ * middlewares' (pkg/middlewares/redirect/redirect.go, moveHandler): 301 (302 when not permanent)
+ * for GET, 308 (307) for every other method.
  */
 export function redirectionRoute(entryPoint: string, r: Redirection): RouteEntry<RouteTarget> {
-  const status = r.permanent ? 308 : 307;
   const mw: Middleware = {
     onRequest: (req: RequestHead): DirectResponse => {
-      const target = req.query === '' ? req.path : `${req.path}?${req.query}`;
-      // A request without Host (HTTP/1.0) cannot be redirected anywhere meaningful.
-      if (req.host === '') return { status: 400, body: 'Bad Request' };
-      const host = req.host.includes(':') ? `[${req.host}]` : req.host;
-      return { status, headers: [['Location', `${r.scheme}://${host}${r.port}${target}`]] };
+      const query = req.query === '' ? '' : `?${req.query}`;
+      // Written back as Go's url.URL does, like the redirectScheme middleware.
+      const path = canonicalRawPath(req.path) ?? req.path;
+      const location = `${r.scheme}://${urlHost(req.host)}${r.port}${path}${query}`;
+      return redirectResponse(req.method, location, r.permanent);
     },
   };
   return internalRoute(
-    `${entryPoint}-to-${r.scheme}@internal`,
-    'PathPrefix(`/`)',
+    // Traefik's name for it: Normalize(<entry point>-to-<to>), provider internal.
+    `${normalizeName(`${entryPoint}-to-${r.to}`)}@internal`,
+    'HostRegexp(`^.+$`)',
     r.priority,
     entryPoint,
     mw,

@@ -40,6 +40,7 @@ export function entryPointRedirections(config: StaticConfig): EntryPointRedirect
       port: portSuffix(redirectPort(config, r.to), r.scheme),
       permanent: r.permanent,
       priority: r.priority,
+      to: r.to,
     };
     redirections.set(name, red);
     if (!r.to.startsWith(':')) {

@@ -7,6 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { connectsOf, curl } from '../helpers/curl.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { rawRequest } from '../helpers/raw-client.ts';
 
 interface Echo {
   readonly name: string;
@@ -31,7 +32,20 @@ describe('routing through the proxy', () => {
   let base: string;
 
   before(async () => {
-    for (const n of ['host', 'api', 'apiv2', 'method', 'header', 'query', 'prio', 'mw', 'w3', 'w1']) {
+    for (const n of [
+      'host',
+      'api',
+      'apiv2',
+      'method',
+      'header',
+      'query',
+      'prio',
+      'mw',
+      'w3',
+      'w1',
+      'v6',
+      'v6re',
+    ]) {
       be[n] = await echoBackend(n);
     }
     const svc = (n: string) =>
@@ -56,6 +70,9 @@ http:
     redirect: { rule: "Host(\`m.test\`) && PathPrefix(\`/secure\`)", service: mw, middlewares: [to-https] }
     headers:  { rule: "Host(\`m.test\`) && PathPrefix(\`/hdr\`)", service: mw, middlewares: [hdr] }
     weighted: { rule: "Host(\`w.test\`)", service: weighted }
+    # IPv6 literals as Traefik writes them: without brackets.
+    v6:       { rule: "Host(\`::1\`)", service: v6 }
+    v6re:     { rule: "HostRegexp(\`^::2$\`)", service: v6re }
   middlewares:
     strip:
       stripPrefix: { prefixes: ["/strip"] }
@@ -70,7 +87,7 @@ http:
           X-Resp-Added: "yes"
           X-Backend: ""
   services:
-${['host', 'api', 'apiv2', 'method', 'header', 'query', 'prio', 'mw'].map(svc).join('')}    weighted:
+${['host', 'api', 'apiv2', 'method', 'header', 'query', 'prio', 'mw', 'v6', 'v6re'].map(svc).join('')}    weighted:
       loadBalancer:
         servers:
           - url: "${be['w3']!.url}"
@@ -104,6 +121,12 @@ ${['host', 'api', 'apiv2', 'method', 'header', 'query', 'prio', 'mw'].map(svc).j
   it('routes by Host case-insensitively and ignores a trailing dot', async () => {
     assert.equal((await get('A.TEST', '/')).name, 'host');
     assert.equal((await get('a.test.', '/')).name, 'host');
+  });
+
+  it('matches an IPv6 literal Host without its brackets and port, in Host and HostRegexp (Traefik)', async () => {
+    assert.equal((await get('[::1]:8080', '/')).name, 'v6');
+    assert.equal((await get('[::1]', '/')).name, 'v6');
+    assert.equal((await get('[::2]:8080', '/')).name, 'v6re');
   });
 
   it('routes by PathPrefix, the longer rule winning', async () => {
@@ -198,5 +221,173 @@ ${['host', 'api', 'apiv2', 'method', 'header', 'query', 'prio', 'mw'].map(svc).j
     // Within 10% of the 75% share.
     assert.ok(Math.abs(to3 / n - 0.75) <= 0.075, `weight-3 server got ${to3} of ${n}`);
     assert.equal(connectsOf(r), 1, 'curl reused one client connection for every request');
+  });
+});
+
+describe('entry point redirections through the proxy', () => {
+  let backend: Backend;
+  let proxy: ProxyProcess;
+  let web: number;
+  let temp: number;
+  let secure: number;
+
+  before(async () => {
+    backend = await echoBackend('fallback');
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    http:
+      redirections:
+        entryPoint: { to: websecure, scheme: https }
+  temp:
+    address: "127.0.0.1:0"
+    http:
+      redirections:
+        entryPoint: { to: websecure, scheme: https, permanent: false }
+  websecure:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+api: {}
+log: { level: DEBUG }
+http:
+  routers:
+    fallback: { rule: "PathPrefix(\`/\`)", service: fallback }
+  services:
+    fallback:
+      loadBalancer:
+        servers:
+          - url: "${backend.url}"
+`,
+    });
+    web = proxy.ports['web']!;
+    temp = proxy.ports['temp']!;
+    secure = proxy.ports['websecure']!;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('answers 301 to a GET and 308 to other methods (Traefik redirectScheme), 302 and 307 when not permanent', async () => {
+    const expect = async (port: number, method: string, status: number) => {
+      const args = method === 'GET' ? [] : ['-X', method, ...(method === 'HEAD' ? ['-I'] : ['-d', 'x'])];
+      const r = await curl([...args, '-H', 'Host: a.test:1234', `http://127.0.0.1:${port}/p%20q/r?x=1`]);
+      assert.equal(r.status, status, `${method} on ${port}`);
+      assert.deepEqual(r.headers['location'], [`https://a.test:${secure}/p%20q/r?x=1`]);
+    };
+    await expect(web, 'GET', 301);
+    await expect(web, 'POST', 308);
+    await expect(web, 'HEAD', 308);
+    await expect(temp, 'GET', 302);
+    await expect(temp, 'PUT', 307);
+    assert.equal(backend.seen.length, 0, 'a redirected request never reaches a backend');
+  });
+
+  it('names the redirection router as Traefik does: <entry point>-to-<to>@internal', async () => {
+    const admin = `http://127.0.0.1:${proxy.ports['traefik']}/api/explain`;
+    for (const ep of ['web', 'temp']) {
+      const r = await fetch(`${admin}?entryPoint=${ep}&url=${encodeURIComponent('http://a.test/x')}`);
+      assert.equal(r.status, 200);
+      assert.equal(((await r.json()) as { matched: string }).matched, `${ep}-to-websecure@internal`);
+    }
+  });
+
+  it('leaves a request without Host to the other routers (Traefik: HostRegexp(`^.+$`))', async () => {
+    const r = await rawRequest(web, 'GET /nohost HTTP/1.0\r\n\r\n');
+    assert.equal(r.responses[0]?.status, 200, r.data.toString('latin1'));
+    assert.equal(backend.seen.at(-1)?.url, '/nohost');
+  });
+});
+
+describe('ruleSyntax on a router', () => {
+  let backend: Backend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    backend = await echoBackend('syntax');
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: DEBUG }
+http:
+  routers:
+    v3:     { rule: "Host(\`v3.test\`)", ruleSyntax: v3, service: s }
+    v2:     { rule: "Host(\`v2.test\`)", ruleSyntax: v2, service: s }
+    tcpish: { rule: "Host(\`other.test\`)", ruleSyntax: "", service: s }
+  services:
+    s:
+      loadBalancer:
+        servers:
+          - url: "${backend.url}"
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('reads v3 (and, as Traefik falls back, any other value) as v3, and refuses v2 with a message saying so', async () => {
+    const base = `http://127.0.0.1:${proxy.port}`;
+    assert.equal((await curl(['-H', 'Host: v3.test', `${base}/`])).status, 200);
+    assert.equal((await curl(['-H', 'Host: other.test', `${base}/`])).status, 200);
+    assert.equal((await curl(['-H', 'Host: v2.test', `${base}/`])).status, 404);
+    const logged = JSON.stringify(proxy.logs);
+    assert.match(
+      logged,
+      /http\.routers\.v2\.ruleSyntax: ruleSyntax v2 \(Traefik v2's rule syntax\) is not supported/,
+    );
+    assert.doesNotMatch(logged, /http\.routers\.v3\.ruleSyntax/);
+  });
+});
+
+describe('router priorities above the user maximum', () => {
+  let backend: Backend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    backend = await echoBackend('greedy');
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    http:
+      redirections:
+        entryPoint: { to: ":8443", scheme: https }
+log: { level: DEBUG }
+http:
+  routers:
+    greedy: { rule: "PathPrefix(\`/\`)", priority: 9007199254740991, service: s }
+    high:   { rule: "Path(\`/high\`)", priority: 9007199254739991, service: s }
+  services:
+    s:
+      loadBalancer:
+        servers:
+          - url: "${backend.url}"
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('disable the router (Traefik maxUserPriority), so it cannot outrank the entry point redirection', async () => {
+    const base = `http://127.0.0.1:${proxy.port}`;
+    const r = await curl(['-H', 'Host: a.test', `${base}/x`]);
+    assert.equal(r.status, 301);
+    assert.deepEqual(r.headers['location'], ['https://a.test:8443/x']);
+    assert.equal(backend.seen.length, 0);
+    assert.match(
+      JSON.stringify(proxy.logs),
+      /http\.routers\.greedy\.priority: the router priority exceeds the max user-defined priority 9007199254739991/,
+    );
+    assert.doesNotMatch(JSON.stringify(proxy.logs), /http\.routers\.high\.priority/);
   });
 });

@@ -610,10 +610,10 @@ tls:
   });
 
   describe('entry point redirection', () => {
-    it('answers 308 to the same host and path on the TLS entry point, which a client can follow', async () => {
+    it('answers 301 to the same host and path on the TLS entry point, which a client can follow', async () => {
       const r = await curl([...resolveArgs('a.test', web), `http://a.test:${web}/some/path?q=1`]);
       assert.equal(r.exitCode, 0, r.stderr);
-      assert.equal(r.status, 308);
+      assert.equal(r.status, 301);
       assert.deepEqual(r.headers['location'], [`https://a.test:${tls}/some/path?q=1`]);
       assert.equal(
         backend.seen.some((s) => s.url.startsWith('/some/path')),

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { duration } from '../duration.ts';
-import { nameList, nullAsEmpty, strictObject, type UnknownKeyParams } from '../schema-helpers.ts';
+import {
+  nameList,
+  nullAsEmpty,
+  routerPriority,
+  ruleSyntax,
+  strictObject,
+  type UnknownKeyParams,
+} from '../schema-helpers.ts';
 import { registerShape } from '../schema-walk.ts';
 import { type MiddlewareConfigOf, type MiddlewareType, middlewareSchemas } from './middlewares.ts';
 import { service, timeouts } from './services.ts';
@@ -18,15 +25,16 @@ const router = strictObject(
     entryPoints: nameList.optional(),
     rule: z.string().refine((r) => r.trim() !== '', 'rule must not be empty'),
     /** 0 = Traefik's default: the length of the rule. */
-    priority: z.number().int().default(0),
+    priority: routerPriority,
     middlewares: nameList.default([]),
     service: z.string().min(1),
     /** Ours: per-router timeouts; they win over the service's. */
     timeouts: nullAsEmpty(timeouts).optional(),
     /** Present = the router serves HTTPS requests only (absent: plain HTTP only, as in Traefik). */
     tls: nullAsEmpty(routerTls).optional(),
+    ruleSyntax,
   },
-  ['observability', 'ruleSyntax'],
+  ['observability'],
 );
 
 /** Traefik's HTTP middleware names (v3.7 OSS); those we lack are reported as not supported yet. */

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { duration, parseDuration } from '../duration.ts';
-import { nameList, nullAsEmpty, strictObject, type UnknownKeyParams } from '../schema-helpers.ts';
+import {
+  nameList,
+  nullAsEmpty,
+  routerPriority,
+  ruleSyntax,
+  strictObject,
+  type UnknownKeyParams,
+} from '../schema-helpers.ts';
 import { registerShape } from '../schema-walk.ts';
 import { checkIpOrCidr } from '../static/address.ts';
 import { parseServerAddress } from './server-address.ts';
@@ -51,21 +58,20 @@ const tcpRouterTls = strictObject({
   domains: z.array(tlsDomain).default([]),
 });
 
-const MAX_PRIORITY = Number.MAX_SAFE_INTEGER - 1000;
-
 const tcpRouter = strictObject(
   {
     /** Absent = the default entry points. */
     entryPoints: nameList.optional(),
     rule: z.string().refine((r) => r.trim() !== '', 'rule must not be empty'),
     /** 0 = Traefik's default: the rule's length (-1 for a bare HostSNI(`*`)). */
-    priority: z.number().int().max(MAX_PRIORITY).default(0),
+    priority: routerPriority,
     middlewares: nameList.default([]),
     service: z.string().min(1),
     /** Present = the router matches TLS connections only (terminated, or passed through). */
     tls: nullAsEmpty(tcpRouterTls).optional(),
+    ruleSyntax,
   },
-  ['ruleSyntax', 'observability'],
+  ['observability'],
 );
 
 // ---- TCP services

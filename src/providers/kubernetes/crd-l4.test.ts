@@ -251,7 +251,7 @@ describe('IngressRouteTCP → tcp configuration', () => {
       ['ingressroutetcp db/empty', /service db\/empty: no endpoints/],
       ['ingressroutetcp db/crossst', /serversTransport ops-t@kubernetescrd: .*allowCrossNamespace/],
       ['ingressroutetcp db/native', /warning: service db\/redis: nativeLB is not supported yet/],
-      ['ingressroutetcp db/v2', /ruleSyntax` is not supported/],
+      ['ingressroutetcp db/v2', /ruleSyntax v2 .* is not supported/],
       ['ingressroutetcp db/notalist', /routes must be a list/],
       ['ingressroutetcp db/servicesnotalist', /services must be a list/],
     ];

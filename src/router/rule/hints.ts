@@ -69,9 +69,16 @@ function need(node: RuleAst, positive: boolean, leaf: (m: MatcherNode) => Need):
   }
 }
 
-/** The host a Host matcher compares with: lowercased, without a trailing dot. */
+/**
+ * The host a Host matcher compares with, in the form the codec gives a request's host: lowercased,
+ * without a trailing dot, an IPv6 literal in brackets. Traefik compares the rule's host with the
+ * request host stripped of its port and brackets (requestdecorator parseHost: `[::1]:80` is
+ * `::1`), so Host(`::1`) is how a Traefik user writes it; it is bracketed here to compare with our
+ * `[::1]`. Host(`[::1]`), which never matches in Traefik, matches the same requests.
+ */
 export function normalizeRuleHost(value: string): string {
   const h = value.toLowerCase();
+  if (h.includes(':') && h.charCodeAt(0) !== 0x5b /* [ */) return `[${h}]`;
   return h.endsWith('.') && h.length > 1 ? h.slice(0, -1) : h;
 }
 

@@ -88,7 +88,9 @@ export function compileHostPredicate(node: MatcherNode, ctx: CompileContext): Ho
   if (!isAscii(a0.value)) return hostFail('HostRegexp: non-ASCII characters are not allowed', a0.offset);
   const re = regexp(ctx, 'HostRegexp', a0);
   if (!(re instanceof RegExp)) return { ok: false, error: re };
-  return { ok: true, test: (h) => re.test(h) };
+  // Traefik's HostRegexp sees an IPv6 literal without its brackets (requestdecorator parseHost);
+  // our request host keeps them. Only such hosts are sliced.
+  return { ok: true, test: (h) => re.test(h.charCodeAt(0) === 0x5b /* [ */ ? h.slice(1, -1) : h) };
 }
 
 function headerValues(req: RequestHead, lname: string, value: string): boolean {
