@@ -25,6 +25,19 @@ describe('ipAllowList', () => {
     assert.deepEqual(m.onRequest?.(from('11.0.0.1')), { status: 404, body: 'Not Found' });
   });
 
+  it("answers Go's reason phrase as the body for any status Go names (Traefik writes http.StatusText)", () => {
+    for (const [status, body] of [
+      [451, 'Unavailable For Legal Reasons'],
+      [402, 'Payment Required'],
+      [413, 'Request Entity Too Large'],
+      [422, 'Unprocessable Entity'],
+      [511, 'Network Authentication Required'],
+    ] as const) {
+      const m = build('ipAllowList', { sourceRange: ['10.0.0.0/8'], rejectStatusCode: status });
+      assert.deepEqual(m.onRequest?.(from('11.0.0.1')), { status, body });
+    }
+  });
+
   it('checks the depth-th address from the right of X-Forwarded-For, and refuses when there is none', () => {
     const m = build('ipAllowList', { sourceRange: ['198.51.100.0/24'], ipStrategy: { depth: 2 } });
     // The peer (a trusted proxy) appended by the entry point is not counted.

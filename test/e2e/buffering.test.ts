@@ -117,6 +117,8 @@ http:
     const big = Buffer.alloc(4_100_000, 7);
     const announced = await curl(['--data-binary', '@-', `${base}/upload`], { stdin: big });
     assert.equal(announced.status, 413);
+    // oxy's SizeErrHandler writes Go's http.StatusText(413), not RFC 9110's "Content Too Large".
+    assert.equal(announced.body.toString(), 'Request Entity Too Large');
     const chunked = await curl(
       ['-H', 'Transfer-Encoding: chunked', '--data-binary', '@-', `${base}/upload`],
       {
@@ -124,6 +126,7 @@ http:
       },
     );
     assert.equal(chunked.status, 413);
+    assert.equal(chunked.body.toString(), 'Request Entity Too Large');
   });
 
   it('relays a buffered response with a Content-Length, and 500 past maxResponseBodyBytes', async () => {
