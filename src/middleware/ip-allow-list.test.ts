@@ -74,5 +74,17 @@ describe('ipAllowList', () => {
       middlewareSchemas.ipAllowList.safeParse({ sourceRange: ['10.0.0.0/8'], rejectStatusCode: 42 }).success,
       false,
     );
+    // Traefik's ipallowlist.New refuses codes without a Go reason phrase.
+    for (const code of [499, 299, 306, 599, -403])
+      assert.equal(
+        middlewareSchemas.ipAllowList.safeParse({ sourceRange: ['10.0.0.0/8'], rejectStatusCode: code })
+          .success,
+        false,
+        String(code),
+      );
+    assert.equal(
+      middlewareSchemas.ipAllowList.safeParse({ sourceRange: ['10.0.0.0/8'], rejectStatusCode: 451 }).success,
+      true,
+    );
   });
 });

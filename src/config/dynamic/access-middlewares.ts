@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isGoKnownStatus } from '../../core/status-text.ts';
 import { duration } from '../duration.ts';
 import { strictObject } from '../schema-helpers.ts';
 import { clientTls } from './client-tls.ts';
@@ -18,11 +19,14 @@ const NoControl = z.string().refine((v) => !/[\r\n\0"\\]/.test(v), 'must not con
 export const IpAllowListSchema = strictObject({
   sourceRange: z.array(ipOrCidr).min(1, 'sourceRange must not be empty'),
   ipStrategy: ipStrategy.optional(),
-  /** Traefik: 0 or absent = 403. */
+  /**
+   * Traefik: 0 or absent = 403; any other code must be one Go names (ipallowlist.New refuses a
+   * code whose http.StatusText is empty, e.g. 499), since its reason phrase is the body.
+   */
   rejectStatusCode: z
     .number()
     .int()
-    .refine((s) => s === 0 || (s >= 100 && s <= 599), 'must be an HTTP status code')
+    .refine((s) => s === 0 || isGoKnownStatus(s), 'must be an HTTP status code Go knows (e.g. 403, 404, 451)')
     .default(0),
 });
 
