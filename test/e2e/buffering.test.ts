@@ -25,6 +25,7 @@ describe('buffering middleware', () => {
   /** Files seen in the proxy's $TMPDIR while the backend held a request. */
   let seenDuring: string[] = [];
   let flaky = 0;
+  let always502 = 0;
 
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'tm-buffering-'));
@@ -35,6 +36,12 @@ describe('buffering middleware', () => {
         flaky++;
         res.writeHead(flaky % 2 === 1 ? 502 : 200);
         res.end(`try ${flaky}`);
+        return;
+      }
+      if (url.startsWith('/always502')) {
+        always502++;
+        res.writeHead(502);
+        res.end(`try ${always502}`);
         return;
       }
       if (url.startsWith('/big-response')) {
@@ -73,7 +80,11 @@ log: { level: INFO }
 http:
   routers:
     all: { rule: "PathPrefix(\`/\`)", service: be, middlewares: [buf] }
+    forever: { rule: "PathPrefix(\`/always502\`)", service: be, middlewares: [retry-forever] }
   middlewares:
+    retry-forever:
+      buffering:
+        retryExpression: "IsNetworkError()"
     buf:
       buffering:
         maxRequestBodyBytes: 4000000
@@ -141,6 +152,15 @@ http:
     assert.deepEqual(spoolFiles(tmp), []);
     const big = await curl([`${base}/big-response`]);
     assert.equal(big.status, 500);
+  });
+
+  it('stops a retryExpression that always holds after 11 tries, as oxy does', async () => {
+    always502 = 0;
+    const r = await curl([`${base}/always502`]);
+    assert.equal(r.status, 502);
+    // oxy tests attempt > 10 before counting the next try: tries 1 to 11 are made.
+    assert.equal(r.body.toString(), 'try 11');
+    assert.equal(always502, 11);
   });
 
   it('retries with retryExpression (a 502 is retried once)', async () => {
