@@ -126,6 +126,23 @@ describe('digestAuth', () => {
     assert.equal(m.onRequest(req(authorization({ ...base, password: 'secret' }, 'SHA-256')))?.status, 401);
   });
 
+  it("accepts a uri without the query, or a path prefix of the request's, as go-http-auth does", () => {
+    const now = { t: 0 };
+    const { m } = setup([alice], now);
+    const c = challengeOf(m.onRequest(req(undefined, 'http://app.test/a/b%20c?x=1')));
+    const base = { user: 'alice', password: 'secret', realm: 'traefik', ...c };
+    const at = (uri: string, nc: string) =>
+      m.onRequest(req(authorization({ ...base, uri, nc }), 'http://app.test/a/b%20c?x=1'));
+    assert.equal(at('/a/b%20c?x=1', '00000001'), undefined);
+    assert.equal(at('/a/b%20c', '00000002'), undefined, 'the query left out');
+    assert.equal(at('/a/b c', '00000003'), undefined, 'compared decoded, as Go does');
+    assert.equal(at('/a/', '00000004'), undefined, 'a path prefix');
+    assert.equal(at('http://app.test/a/b%20c', '00000005'), undefined, 'absolute form');
+    assert.equal(at('/a/b%20cd', '00000006')?.status, 401, 'longer than the path');
+    assert.equal(at('/b', '00000007')?.status, 401, 'another path');
+    assert.equal(at('/a/%zz', '00000008')?.status, 401, 'does not parse');
+  });
+
   it('answers stale=true to an expired nonce or a reused count, when the response was right', () => {
     const now = { t: 1000 };
     const { m } = setup([alice], now);

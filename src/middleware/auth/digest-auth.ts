@@ -43,6 +43,42 @@ export function parseDigestParams(value: string): Map<string, string> | undefine
   return out;
 }
 
+/** A URI's path as Go's url.Parse gives it (percent-decoded), or undefined when it does not parse. */
+function goUriPath(uri: string): string | undefined {
+  let rest = uri;
+  const hash = rest.indexOf('#');
+  if (hash !== -1) rest = rest.slice(0, hash);
+  const q = rest.indexOf('?');
+  if (q !== -1) rest = rest.slice(0, q);
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:/.exec(rest);
+  if (scheme !== null) {
+    rest = rest.slice(scheme[0].length);
+    if (!rest.startsWith('//')) return ''; // opaque (`urn:x`): no path
+    const slash = rest.indexOf('/', 2);
+    rest = slash === -1 ? '' : rest.slice(slash);
+  }
+  try {
+    return decodeURIComponent(rest);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the `uri` parameter stands for this request. go-http-auth's DigestAuth.CheckAuth (the
+ * digest check of Traefik's digest_auth.go) accepts the request target itself, or else any URI
+ * whose (decoded) path is a prefix of the request's path, its query ignored: a leniency it keeps
+ * for old clients, which lets in a client that leaves the query string out of `uri`. The response
+ * is still checked over the `uri` the client sent, and its nonce count still guards replays.
+ */
+function uriMatches(uri: string, req: RequestHead): boolean {
+  if (uri === (req.query === '' ? req.path : `${req.path}?${req.query}`)) return true;
+  const given = goUriPath(uri);
+  if (given === undefined) return false;
+  const path = goUriPath(req.path);
+  return path?.startsWith(given) === true;
+}
+
 const NONCE_BYTES = 8 + 8 + 16;
 
 /**
@@ -176,9 +212,8 @@ export class DigestAuthMiddleware implements Middleware {
     ) {
       return this.challenge(false);
     }
-    // The digest covers the request target the client sent; it must be this request's.
-    const target = req.query === '' ? req.path : `${req.path}?${req.query}`;
-    if (uri !== target) return this.challenge(false);
+    // The digest covers the `uri` the client sent; it must stand for this request.
+    if (uri === undefined || !uriMatches(uri, req)) return this.challenge(false);
     // Header values are bytes (a latin1 string); the users file is UTF-8 text. Go compares the
     // bytes, so a UTF-8 user name matches: look it up by its UTF-8 reading, only if the bytes
     // are that text's exact encoding.
