@@ -72,6 +72,15 @@ describe('digestAuth', () => {
     assert.equal(m.onRequest(req(bad))?.status, 401);
   });
 
+  it('uses the realm "traefik" when the configured one is empty, and lets its users in', () => {
+    const config = middlewareSchemas.digestAuth.parse({ users: [alice], realm: '' });
+    const m = new DigestAuthMiddleware(new DigestAuthState(config, silentLogger, 'd@file'), config);
+    const c = challengeOf(m.onRequest(req()));
+    assert.match(c.all[0]!, /^Digest realm="traefik", /);
+    const auth = authorization({ user: 'alice', password: 'secret', realm: 'traefik', uri: '/a?b=1', ...c });
+    assert.equal(m.onRequest(req(auth)), undefined);
+  });
+
   it('challenges with the algorithms its users have, SHA-256 first', () => {
     const now = { t: 0 };
     assert.deepEqual(
