@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { middlewareSchemas } from '../config/dynamic/middlewares.ts';
-import { maskIPv6 } from './ip-allow-list.ts';
+import { hostOf, maskIPv6 } from './ip-allow-list.ts';
 import { build, makeRequest } from './test-request.ts';
 
 /** A request from `peer` whose X-Forwarded-For, as the entry point leaves it, ends with the peer. */
@@ -45,6 +45,27 @@ describe('ipAllowList', () => {
     assert.equal(m.onRequest?.(from('10.0.0.1', ['203.0.113.9', '198.51.100.4']))?.status, 403);
     // Too short: Traefik's strategy gives "" and the request is refused, never checked by its peer.
     assert.equal(m.onRequest?.(from('198.51.100.1', ['198.51.100.4']))?.status, 403);
+  });
+
+  it('checks an X-Forwarded-For entry with a port by its address, as Traefik (SplitHostPort)', () => {
+    const m = build('ipAllowList', {
+      sourceRange: ['198.51.100.0/24', '2001:db8::/32'],
+      ipStrategy: { depth: 1 },
+    });
+    assert.equal(m.onRequest?.(from('10.0.0.1', ['198.51.100.4:5678'])), undefined);
+    assert.equal(m.onRequest?.(from('10.0.0.1', ['[2001:db8::7]:443'])), undefined);
+    assert.equal(m.onRequest?.(from('10.0.0.1', ['203.0.113.9:5678']))?.status, 403);
+    const ex = build('ipAllowList', {
+      sourceRange: ['198.51.100.0/24'],
+      ipStrategy: { excludedIPs: ['203.0.113.0/24'] },
+    });
+    assert.equal(ex.onRequest?.(from('10.0.0.1', ['198.51.100.4:80', '203.0.113.9'])), undefined);
+    assert.equal(hostOf('192.0.2.1:80'), '192.0.2.1');
+    assert.equal(hostOf('192.0.2.1:'), '192.0.2.1');
+    assert.equal(hostOf('[::1]:80'), '::1');
+    assert.equal(hostOf('2001:db8::1'), '2001:db8::1');
+    assert.equal(hostOf('[::1]'), '[::1]');
+    assert.equal(hostOf('192.0.2.1'), '192.0.2.1');
   });
 
   it('skips excludedIPs from the right and refuses when every hop is excluded', () => {
