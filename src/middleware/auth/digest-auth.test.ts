@@ -152,15 +152,18 @@ describe('digestAuth', () => {
     assert.equal(at('/a/%zz', '00000008')?.status, 401, 'does not parse');
   });
 
-  it('answers stale=true to an expired nonce or a reused count, when the response was right', () => {
+  it('answers stale=true to an expired nonce or an out-of-order count, a plain challenge to a replay', () => {
     const now = { t: 1000 };
     const { m } = setup([alice], now);
     const c = challengeOf(m.onRequest(req()));
     const ok = { user: 'alice', password: 'secret', realm: 'traefik', uri: '/a?b=1', ...c };
-    assert.equal(m.onRequest(req(authorization(ok))), undefined);
-    const replay = m.onRequest(req(authorization(ok)));
-    assert.match(challengeOf(replay).all[0]!, /, stale=true$/);
     assert.equal(m.onRequest(req(authorization({ ...ok, nc: '00000002' }))), undefined);
+    // The same count again: a replay (Traefik: RequireAuth, not stale).
+    const replay = m.onRequest(req(authorization({ ...ok, nc: '00000002' })));
+    assert.ok(!challengeOf(replay).all[0]!.includes('stale'));
+    // A lower count: requests that crossed (Traefik: RequireAuthStale).
+    const crossed = m.onRequest(req(authorization({ ...ok, nc: '00000001' })));
+    assert.match(challengeOf(crossed).all[0]!, /, stale=true$/);
     now.t += 300_001;
     assert.match(
       challengeOf(m.onRequest(req(authorization({ ...ok, nc: '00000003' })))).all[0]!,

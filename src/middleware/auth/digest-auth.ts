@@ -116,7 +116,7 @@ export class DigestAuthState {
     return b.toString('base64url');
   }
 
-  /** 'ok', 'stale' (ours but expired or its count reused) or 'bad' (not ours). Records the count. */
+  /** 'ok', 'stale' (ours but expired, or a count below the last) or 'bad' (not ours, or a count replayed). Records the count. */
   checkNonce(nonce: string, nc: number, expiryMs: number): 'ok' | 'stale' | 'bad' {
     const b = Buffer.from(nonce, 'base64url');
     if (b.length !== NONCE_BYTES || b.toString('base64url') !== nonce) return 'bad';
@@ -124,7 +124,11 @@ export class DigestAuthState {
     if (!timingSafeEqual(mac, b.subarray(16))) return 'bad';
     if (this.clock() - b.readDoubleBE(0) > expiryMs) return 'stale';
     const last = this.#counters.get(nonce) ?? 0;
-    if (nc <= last) return 'stale';
+    // Traefik's digest_auth.go (its go-http-auth fork, traefik PR 6569): a count below the last
+    // one seen is a request that came out of order, answered stale=true so the client retries
+    // without asking the user; the same count again is a replay, answered a plain challenge.
+    if (nc === last) return 'bad';
+    if (nc < last) return 'stale';
     if (last === 0 && this.#counters.size >= this.#maxCounters) {
       const oldest = this.#counters.keys().next();
       if (!oldest.done) this.#counters.delete(oldest.value);
