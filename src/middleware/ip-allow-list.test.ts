@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { middlewareSchemas } from '../config/dynamic/middlewares.ts';
-import { maskIPv6 } from './ip-allow-list.ts';
+import { hostOf, maskIPv6 } from './ip-allow-list.ts';
 import { build, makeRequest } from './test-request.ts';
 
 /** A request from `peer` whose X-Forwarded-For, as the entry point leaves it, ends with the peer. */
@@ -25,6 +25,19 @@ describe('ipAllowList', () => {
     assert.deepEqual(m.onRequest?.(from('11.0.0.1')), { status: 404, body: 'Not Found' });
   });
 
+  it("answers Go's reason phrase as the body for any status Go names (Traefik writes http.StatusText)", () => {
+    for (const [status, body] of [
+      [451, 'Unavailable For Legal Reasons'],
+      [402, 'Payment Required'],
+      [413, 'Request Entity Too Large'],
+      [422, 'Unprocessable Entity'],
+      [511, 'Network Authentication Required'],
+    ] as const) {
+      const m = build('ipAllowList', { sourceRange: ['10.0.0.0/8'], rejectStatusCode: status });
+      assert.deepEqual(m.onRequest?.(from('11.0.0.1')), { status, body });
+    }
+  });
+
   it('checks the depth-th address from the right of X-Forwarded-For, and refuses when there is none', () => {
     const m = build('ipAllowList', { sourceRange: ['198.51.100.0/24'], ipStrategy: { depth: 2 } });
     // The peer (a trusted proxy) appended by the entry point is not counted.
@@ -32,6 +45,27 @@ describe('ipAllowList', () => {
     assert.equal(m.onRequest?.(from('10.0.0.1', ['203.0.113.9', '198.51.100.4']))?.status, 403);
     // Too short: Traefik's strategy gives "" and the request is refused, never checked by its peer.
     assert.equal(m.onRequest?.(from('198.51.100.1', ['198.51.100.4']))?.status, 403);
+  });
+
+  it('checks an X-Forwarded-For entry with a port by its address, as Traefik (SplitHostPort)', () => {
+    const m = build('ipAllowList', {
+      sourceRange: ['198.51.100.0/24', '2001:db8::/32'],
+      ipStrategy: { depth: 1 },
+    });
+    assert.equal(m.onRequest?.(from('10.0.0.1', ['198.51.100.4:5678'])), undefined);
+    assert.equal(m.onRequest?.(from('10.0.0.1', ['[2001:db8::7]:443'])), undefined);
+    assert.equal(m.onRequest?.(from('10.0.0.1', ['203.0.113.9:5678']))?.status, 403);
+    const ex = build('ipAllowList', {
+      sourceRange: ['198.51.100.0/24'],
+      ipStrategy: { excludedIPs: ['203.0.113.0/24'] },
+    });
+    assert.equal(ex.onRequest?.(from('10.0.0.1', ['198.51.100.4:80', '203.0.113.9'])), undefined);
+    assert.equal(hostOf('192.0.2.1:80'), '192.0.2.1');
+    assert.equal(hostOf('192.0.2.1:'), '192.0.2.1');
+    assert.equal(hostOf('[::1]:80'), '::1');
+    assert.equal(hostOf('2001:db8::1'), '2001:db8::1');
+    assert.equal(hostOf('[::1]'), '[::1]');
+    assert.equal(hostOf('192.0.2.1'), '192.0.2.1');
   });
 
   it('skips excludedIPs from the right and refuses when every hop is excluded', () => {
@@ -60,6 +94,18 @@ describe('ipAllowList', () => {
     assert.equal(
       middlewareSchemas.ipAllowList.safeParse({ sourceRange: ['10.0.0.0/8'], rejectStatusCode: 42 }).success,
       false,
+    );
+    // Traefik's ipallowlist.New refuses codes without a Go reason phrase.
+    for (const code of [499, 299, 306, 599, -403])
+      assert.equal(
+        middlewareSchemas.ipAllowList.safeParse({ sourceRange: ['10.0.0.0/8'], rejectStatusCode: code })
+          .success,
+        false,
+        String(code),
+      );
+    assert.equal(
+      middlewareSchemas.ipAllowList.safeParse({ sourceRange: ['10.0.0.0/8'], rejectStatusCode: 451 }).success,
+      true,
     );
   });
 });

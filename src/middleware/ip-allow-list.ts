@@ -32,7 +32,7 @@ export class IpAllowListMiddleware implements Middleware {
   }
 
   onRequest = (req: RequestHead): DirectResponse | undefined => {
-    const ip = this.#address(req);
+    const ip = hostOf(this.#address(req));
     if (ip !== '') {
       const blocks = this.#blocks;
       for (let i = 0; i < blocks.length; i++)
@@ -41,6 +41,33 @@ export class IpAllowListMiddleware implements Middleware {
     this.rejected++;
     return this.#reject;
   };
+}
+
+/**
+ * The address without its port, as Traefik's Checker.IsAuthorized (pkg/ip/checker.go) takes it
+ * with net.SplitHostPort before the check: an X-Forwarded-For entry `192.0.2.7:5678` or
+ * `[2001:db8::7]:443` (some load balancers write them so) is checked as its address. What
+ * SplitHostPort refuses (a bare IPv6 address, no port) is kept whole.
+ */
+export function hostOf(addr: string): string {
+  const colon = addr.lastIndexOf(':');
+  if (colon === -1) return addr;
+  if (addr.charCodeAt(0) === 0x5b /* [ */) {
+    const close = addr.indexOf(']');
+    // `[host]:port`, nothing between `]` and `:`, and no other bracket.
+    if (
+      close === -1 ||
+      close + 1 !== colon ||
+      addr.indexOf('[', 1) !== -1 ||
+      addr.indexOf(']', close + 1) !== -1
+    )
+      return addr;
+    return addr.slice(1, close);
+  }
+  const host = addr.slice(0, colon);
+  // More than one colon and no brackets: an IPv6 address (SplitHostPort: "too many colons").
+  if (host.includes(':') || host.includes('[') || host.includes(']')) return addr;
+  return host;
 }
 
 /** Traefik's IPStrategy.Get() for the allow list: depth, then excludedIPs, then the peer. */

@@ -15,8 +15,12 @@ import { ResponseCapture } from './mirror-request.ts';
 import { type Retrier, RetryState } from './retry-state.ts';
 import { TransformedStream } from './transformed-stream.ts';
 
-/** A bound on `retryExpression`'s loop (one that always holds would never end). */
-const MAX_BUFFERING_TRIES = 10;
+/**
+ * A bound on `retryExpression`'s loop (one that always holds would never end). oxy's buffer
+ * (Buffer.ServeHTTP) stops retrying once `attempt > DefaultMaxRetryAttempts` (10), a test made
+ * after each try and before the increment: a predicate that always holds gets 11 tries.
+ */
+const MAX_BUFFERING_TRIES = 11;
 
 /**
  * The tries of an exchange (the second of its three layers, see exchange.ts): which server takes

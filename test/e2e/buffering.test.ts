@@ -25,6 +25,7 @@ describe('buffering middleware', () => {
   /** Files seen in the proxy's $TMPDIR while the backend held a request. */
   let seenDuring: string[] = [];
   let flaky = 0;
+  let always502 = 0;
 
   before(async () => {
     tmp = mkdtempSync(join(tmpdir(), 'tm-buffering-'));
@@ -35,6 +36,12 @@ describe('buffering middleware', () => {
         flaky++;
         res.writeHead(flaky % 2 === 1 ? 502 : 200);
         res.end(`try ${flaky}`);
+        return;
+      }
+      if (url.startsWith('/always502')) {
+        always502++;
+        res.writeHead(502);
+        res.end(`try ${always502}`);
         return;
       }
       if (url.startsWith('/big-response')) {
@@ -73,7 +80,11 @@ log: { level: INFO }
 http:
   routers:
     all: { rule: "PathPrefix(\`/\`)", service: be, middlewares: [buf] }
+    forever: { rule: "PathPrefix(\`/always502\`)", service: be, middlewares: [retry-forever] }
   middlewares:
+    retry-forever:
+      buffering:
+        retryExpression: "IsNetworkError()"
     buf:
       buffering:
         maxRequestBodyBytes: 4000000
@@ -117,6 +128,8 @@ http:
     const big = Buffer.alloc(4_100_000, 7);
     const announced = await curl(['--data-binary', '@-', `${base}/upload`], { stdin: big });
     assert.equal(announced.status, 413);
+    // oxy's SizeErrHandler writes Go's http.StatusText(413), not RFC 9110's "Content Too Large".
+    assert.equal(announced.body.toString(), 'Request Entity Too Large');
     const chunked = await curl(
       ['-H', 'Transfer-Encoding: chunked', '--data-binary', '@-', `${base}/upload`],
       {
@@ -124,6 +137,7 @@ http:
       },
     );
     assert.equal(chunked.status, 413);
+    assert.equal(chunked.body.toString(), 'Request Entity Too Large');
   });
 
   it('relays a buffered response with a Content-Length, and 500 past maxResponseBodyBytes', async () => {
@@ -138,6 +152,15 @@ http:
     assert.deepEqual(spoolFiles(tmp), []);
     const big = await curl([`${base}/big-response`]);
     assert.equal(big.status, 500);
+  });
+
+  it('stops a retryExpression that always holds after 11 tries, as oxy does', async () => {
+    always502 = 0;
+    const r = await curl([`${base}/always502`]);
+    assert.equal(r.status, 502);
+    // oxy tests attempt > 10 before counting the next try: tries 1 to 11 are made.
+    assert.equal(r.body.toString(), 'try 11');
+    assert.equal(always502, 11);
   });
 
   it('retries with retryExpression (a 502 is retried once)', async () => {

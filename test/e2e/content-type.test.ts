@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
@@ -28,6 +29,10 @@ describe('contentType through the proxy', () => {
         // Written in pieces: the first one is held until enough has come to name it.
         res.write('<html>');
         setTimeout(() => res.end(`${' '.repeat(600)}</html>`), 20);
+      } else if (path === '/gzipped') {
+        // Compressed bytes without a type: Go's server does not sniff them (Content-Encoding set).
+        res.setHeader('Content-Encoding', 'gzip');
+        res.end(gzipSync(Buffer.from('<html><body>hi</body></html>')));
       } else res.end();
     });
     proxy = await startProxy({
@@ -63,6 +68,16 @@ http:
     const stream = await curl([`${base}/sniff/stream`]);
     assert.deepEqual(stream.headers['content-type'], ['text/html; charset=utf-8']);
     assert.equal(stream.bodyBytes, 6 + 600 + 7);
+  });
+
+  it('names no type for an empty body or an encoded one, as Go sniffs only bare, non-empty bodies', async () => {
+    const empty = await curl([`${base}/sniff/empty`]);
+    assert.equal(empty.status, 200);
+    assert.equal(empty.headers['content-type'], undefined);
+    assert.equal(empty.bodyBytes, 0);
+    const gz = await curl([`${base}/sniff/gzipped`]);
+    assert.equal(gz.headers['content-type'], undefined);
+    assert.deepEqual(gz.headers['content-encoding'], ['gzip']);
   });
 
   it('keeps the backend type, and sends none without the middleware', async () => {

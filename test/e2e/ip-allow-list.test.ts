@@ -77,6 +77,9 @@ http:
     assert.equal((await curl([...spoof, `http://127.0.0.1:${web}/client`])).status, 403);
     const other = ['-H', 'X-Forwarded-For: 198.51.100.5'];
     assert.equal((await curl([...other, `http://127.0.0.1:${trusted}/client`])).status, 403);
+    // An entry with a port (as some load balancers write it) is checked by its address.
+    const withPort = ['-H', 'X-Forwarded-For: 203.0.113.5:61234'];
+    assert.equal((await curl([...withPort, `http://127.0.0.1:${trusted}/client`])).status, 200);
   });
 
   it('refuses encoded characters the middleware does not allow, with 400', async () => {

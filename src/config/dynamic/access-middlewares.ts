@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { isGoKnownStatus } from '../../core/status-text.ts';
 import { duration } from '../duration.ts';
 import { strictObject } from '../schema-helpers.ts';
 import { clientTls } from './client-tls.ts';
@@ -14,15 +15,23 @@ import { ipOrCidr, ipStrategy } from './traffic-middlewares.ts';
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 const HeaderName = z.string().regex(TOKEN, 'must be a valid header field name (RFC 9110 token)');
 const NoControl = z.string().refine((v) => !/[\r\n\0"\\]/.test(v), 'must not contain CR, LF, NUL, " or \\');
+/**
+ * basicAuth's and digestAuth's realm: Traefik's NewBasic and NewDigest (pkg/middlewares/auth) use
+ * defaultRealm "traefik" unless the configured realm is non-empty, so an empty one is "traefik".
+ */
+const AuthRealm = NoControl.default('traefik').transform((r) => (r === '' ? 'traefik' : r));
 
 export const IpAllowListSchema = strictObject({
   sourceRange: z.array(ipOrCidr).min(1, 'sourceRange must not be empty'),
   ipStrategy: ipStrategy.optional(),
-  /** Traefik: 0 or absent = 403. */
+  /**
+   * Traefik: 0 or absent = 403; any other code must be one Go names (ipallowlist.New refuses a
+   * code whose http.StatusText is empty, e.g. 499), since its reason phrase is the body.
+   */
   rejectStatusCode: z
     .number()
     .int()
-    .refine((s) => s === 0 || (s >= 100 && s <= 599), 'must be an HTTP status code')
+    .refine((s) => s === 0 || isGoKnownStatus(s), 'must be an HTTP status code Go knows (e.g. 403, 404, 451)')
     .default(0),
 });
 
@@ -50,7 +59,7 @@ export const BasicAuthSchema = strictObject({
   users: z.array(basicUser).default([]),
   /** Read when built and watched: a change reloads the users. Its lines come before `users`. */
   usersFile: z.string().min(1).optional(),
-  realm: NoControl.default('traefik'),
+  realm: AuthRealm,
   removeHeader: z.boolean().default(false),
   /** Set on the forwarded request to the authenticated user's name. */
   headerField: HeaderName.optional(),
@@ -59,7 +68,7 @@ export const BasicAuthSchema = strictObject({
 export const DigestAuthSchema = strictObject({
   users: z.array(digestUser).default([]),
   usersFile: z.string().min(1).optional(),
-  realm: NoControl.default('traefik'),
+  realm: AuthRealm,
   removeHeader: z.boolean().default(false),
   headerField: HeaderName.optional(),
   /** Ours: how long a nonce we issued is accepted; later the client is asked again (stale=true). */

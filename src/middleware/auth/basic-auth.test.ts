@@ -69,6 +69,16 @@ describe('basicAuth', () => {
     }
   });
 
+  it('uses the realm "traefik" when the configured one is empty, as Traefik does', () => {
+    const m = basicAuth({ users: [ALICE], realm: '' });
+    const r = m.onRequest(req(), { resume() {}, onEnd() {}, transformBody() {} });
+    assert.ok(r !== undefined && r !== SUSPEND);
+    assert.deepEqual(r.headers, [
+      ['Content-Type', 'text/plain'],
+      ['WWW-Authenticate', 'Basic realm="traefik"'],
+    ]);
+  });
+
   it('lets apr1 and SHA-1 users in at once, sets headerField and removes Authorization on request', () => {
     const m = basicAuth({ users: [ALICE, BOB], headerField: 'X-WebAuth-User', removeHeader: true });
     const r = req(basic('alice', 'p4ss word'));

@@ -72,6 +72,15 @@ describe('digestAuth', () => {
     assert.equal(m.onRequest(req(bad))?.status, 401);
   });
 
+  it('uses the realm "traefik" when the configured one is empty, and lets its users in', () => {
+    const config = middlewareSchemas.digestAuth.parse({ users: [alice], realm: '' });
+    const m = new DigestAuthMiddleware(new DigestAuthState(config, silentLogger, 'd@file'), config);
+    const c = challengeOf(m.onRequest(req()));
+    assert.match(c.all[0]!, /^Digest realm="traefik", /);
+    const auth = authorization({ user: 'alice', password: 'secret', realm: 'traefik', uri: '/a?b=1', ...c });
+    assert.equal(m.onRequest(req(auth)), undefined);
+  });
+
   it('challenges with the algorithms its users have, SHA-256 first', () => {
     const now = { t: 0 };
     assert.deepEqual(
@@ -126,15 +135,35 @@ describe('digestAuth', () => {
     assert.equal(m.onRequest(req(authorization({ ...base, password: 'secret' }, 'SHA-256')))?.status, 401);
   });
 
-  it('answers stale=true to an expired nonce or a reused count, when the response was right', () => {
+  it("accepts a uri without the query, or a path prefix of the request's, as go-http-auth does", () => {
+    const now = { t: 0 };
+    const { m } = setup([alice], now);
+    const c = challengeOf(m.onRequest(req(undefined, 'http://app.test/a/b%20c?x=1')));
+    const base = { user: 'alice', password: 'secret', realm: 'traefik', ...c };
+    const at = (uri: string, nc: string) =>
+      m.onRequest(req(authorization({ ...base, uri, nc }), 'http://app.test/a/b%20c?x=1'));
+    assert.equal(at('/a/b%20c?x=1', '00000001'), undefined);
+    assert.equal(at('/a/b%20c', '00000002'), undefined, 'the query left out');
+    assert.equal(at('/a/b c', '00000003'), undefined, 'compared decoded, as Go does');
+    assert.equal(at('/a/', '00000004'), undefined, 'a path prefix');
+    assert.equal(at('http://app.test/a/b%20c', '00000005'), undefined, 'absolute form');
+    assert.equal(at('/a/b%20cd', '00000006')?.status, 401, 'longer than the path');
+    assert.equal(at('/b', '00000007')?.status, 401, 'another path');
+    assert.equal(at('/a/%zz', '00000008')?.status, 401, 'does not parse');
+  });
+
+  it('answers stale=true to an expired nonce or an out-of-order count, a plain challenge to a replay', () => {
     const now = { t: 1000 };
     const { m } = setup([alice], now);
     const c = challengeOf(m.onRequest(req()));
     const ok = { user: 'alice', password: 'secret', realm: 'traefik', uri: '/a?b=1', ...c };
-    assert.equal(m.onRequest(req(authorization(ok))), undefined);
-    const replay = m.onRequest(req(authorization(ok)));
-    assert.match(challengeOf(replay).all[0]!, /, stale=true$/);
     assert.equal(m.onRequest(req(authorization({ ...ok, nc: '00000002' }))), undefined);
+    // The same count again: a replay (Traefik: RequireAuth, not stale).
+    const replay = m.onRequest(req(authorization({ ...ok, nc: '00000002' })));
+    assert.ok(!challengeOf(replay).all[0]!.includes('stale'));
+    // A lower count: requests that crossed (Traefik: RequireAuthStale).
+    const crossed = m.onRequest(req(authorization({ ...ok, nc: '00000001' })));
+    assert.match(challengeOf(crossed).all[0]!, /, stale=true$/);
     now.t += 300_001;
     assert.match(
       challengeOf(m.onRequest(req(authorization({ ...ok, nc: '00000003' })))).all[0]!,

@@ -43,6 +43,42 @@ export function parseDigestParams(value: string): Map<string, string> | undefine
   return out;
 }
 
+/** A URI's path as Go's url.Parse gives it (percent-decoded), or undefined when it does not parse. */
+function goUriPath(uri: string): string | undefined {
+  let rest = uri;
+  const hash = rest.indexOf('#');
+  if (hash !== -1) rest = rest.slice(0, hash);
+  const q = rest.indexOf('?');
+  if (q !== -1) rest = rest.slice(0, q);
+  const scheme = /^[A-Za-z][A-Za-z0-9+.-]*:/.exec(rest);
+  if (scheme !== null) {
+    rest = rest.slice(scheme[0].length);
+    if (!rest.startsWith('//')) return ''; // opaque (`urn:x`): no path
+    const slash = rest.indexOf('/', 2);
+    rest = slash === -1 ? '' : rest.slice(slash);
+  }
+  try {
+    return decodeURIComponent(rest);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Whether the `uri` parameter stands for this request. go-http-auth's DigestAuth.CheckAuth (the
+ * digest check of Traefik's digest_auth.go) accepts the request target itself, or else any URI
+ * whose (decoded) path is a prefix of the request's path, its query ignored: a leniency it keeps
+ * for old clients, which lets in a client that leaves the query string out of `uri`. The response
+ * is still checked over the `uri` the client sent, and its nonce count still guards replays.
+ */
+function uriMatches(uri: string, req: RequestHead): boolean {
+  if (uri === (req.query === '' ? req.path : `${req.path}?${req.query}`)) return true;
+  const given = goUriPath(uri);
+  if (given === undefined) return false;
+  const path = goUriPath(req.path);
+  return path?.startsWith(given) === true;
+}
+
 const NONCE_BYTES = 8 + 8 + 16;
 
 /**
@@ -80,7 +116,7 @@ export class DigestAuthState {
     return b.toString('base64url');
   }
 
-  /** 'ok', 'stale' (ours but expired or its count reused) or 'bad' (not ours). Records the count. */
+  /** 'ok', 'stale' (ours but expired, or a count below the last) or 'bad' (not ours, or a count replayed). Records the count. */
   checkNonce(nonce: string, nc: number, expiryMs: number): 'ok' | 'stale' | 'bad' {
     const b = Buffer.from(nonce, 'base64url');
     if (b.length !== NONCE_BYTES || b.toString('base64url') !== nonce) return 'bad';
@@ -88,7 +124,11 @@ export class DigestAuthState {
     if (!timingSafeEqual(mac, b.subarray(16))) return 'bad';
     if (this.clock() - b.readDoubleBE(0) > expiryMs) return 'stale';
     const last = this.#counters.get(nonce) ?? 0;
-    if (nc <= last) return 'stale';
+    // Traefik's digest_auth.go (its go-http-auth fork, traefik PR 6569): a count below the last
+    // one seen is a request that came out of order, answered stale=true so the client retries
+    // without asking the user; the same count again is a replay, answered a plain challenge.
+    if (nc === last) return 'bad';
+    if (nc < last) return 'stale';
     if (last === 0 && this.#counters.size >= this.#maxCounters) {
       const oldest = this.#counters.keys().next();
       if (!oldest.done) this.#counters.delete(oldest.value);
@@ -176,9 +216,8 @@ export class DigestAuthMiddleware implements Middleware {
     ) {
       return this.challenge(false);
     }
-    // The digest covers the request target the client sent; it must be this request's.
-    const target = req.query === '' ? req.path : `${req.path}?${req.query}`;
-    if (uri !== target) return this.challenge(false);
+    // The digest covers the `uri` the client sent; it must stand for this request.
+    if (uri === undefined || !uriMatches(uri, req)) return this.challenge(false);
     // Header values are bytes (a latin1 string); the users file is UTF-8 text. Go compares the
     // bytes, so a UTF-8 user name matches: look it up by its UTF-8 reading, only if the bytes
     // are that text's exact encoding.

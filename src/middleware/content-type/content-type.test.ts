@@ -48,7 +48,7 @@ describe('contentType', () => {
     assert.equal(drained, 1);
   });
 
-  it('sniffs a short body at its end, and an empty one as text', () => {
+  it('sniffs a short body at its end, and names no type for an empty one (Go sniffs len(p) > 0)', () => {
     const m = build('contentType', {});
     const png = makeResponse(200);
     const r = drive(m.inner.onResponseBody!(makeRequest('http://a.test/'), png)!, [
@@ -59,8 +59,10 @@ describe('contentType', () => {
     assert.equal(r.length, 8, 'a short body keeps a Content-Length');
     assert.ok(r.ended);
     const empty = makeResponse(200);
-    drive(m.inner.onResponseBody!(makeRequest('http://a.test/'), empty)!, []);
-    assert.equal(empty.headers.get('content-type'), 'text/plain; charset=utf-8');
+    const e = drive(m.inner.onResponseBody!(makeRequest('http://a.test/'), empty)!, []);
+    assert.equal(empty.headers.get('content-type'), undefined);
+    assert.equal(e.length, 0);
+    assert.ok(e.ended);
   });
 
   it('leaves alone responses with a Content-Type, without a body, to HEAD, and with autoDetect: false', () => {
@@ -73,6 +75,7 @@ describe('contentType', () => {
       m.inner.onResponseBody!(makeRequest('http://a.test/', { method: 'HEAD' }), makeResponse(200)),
       null,
     );
+    assert.equal(m.inner.onResponseBody!(req, makeResponse(200, [['Content-Encoding', 'gzip']])), null);
     assert.equal(build('contentType', { autoDetect: false }).inner.onResponseBody, undefined);
   });
 });

@@ -42,7 +42,8 @@ class Sniffer implements BodyFilter {
     const held = this.#held!;
     this.#held = null;
     const all = held.length === 1 ? held[0]! : Buffer.concat(held);
-    this.#res.headers.set('Content-Type', detectContentType(all));
+    // Go sniffs only a non-empty body (chunkWriter.writeHeader: len(p) > 0).
+    if (all.length > 0) this.#res.headers.set('Content-Type', detectContentType(all));
     // A body that ended before 512 bytes keeps a Content-Length (nothing went out yet).
     if (whole) this.#out!.length(all.length);
     return all.length === 0 || this.#push(all);
@@ -79,6 +80,10 @@ function bodyAllowed(status: number): boolean {
 class ContentType implements Middleware {
   onResponseBody = (req: RequestHead, res: ResponseHead): BodyFilter | null => {
     if (res.headers.has('content-type') || !bodyAllowed(res.status) || req.method === 'HEAD') return null;
+    // Go's server (chunkWriter.writeHeader), which does Traefik's sniffing, skips a response with
+    // a non-empty Content-Encoding: its bytes are compressed, their type is not what they show.
+    const ce = res.headers.get('content-encoding');
+    if (ce !== undefined && ce !== '') return null;
     return new Sniffer(res);
   };
 }
