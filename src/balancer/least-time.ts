@@ -1,4 +1,5 @@
 import type { BalancerState, Picker } from './balancer.ts';
+import { pickAmongTied } from './tie-break.ts';
 
 /** Response times kept per server (Traefik's `sampleSize`). */
 export const RESPONSE_TIME_SAMPLES = 100;
@@ -84,24 +85,6 @@ export class LeastTimePicker implements Picker {
         tied = 1;
       } else if (score === bestScore) tied++;
     }
-    if (tied <= 1) return best;
-    // Smooth weighted round robin among the tied (smooth-weighted-round-robin.ts).
-    const current = this.#current;
-    let chosen = -1;
-    let chosenCurrent = 0;
-    let total = 0;
-    for (let i = best; i < n; i++) {
-      if (scores[i] !== bestScore) continue;
-      const w = weights[i]!;
-      const c = current[i]! + w;
-      current[i] = c;
-      total += w;
-      if (chosen === -1 || c > chosenCurrent) {
-        chosen = i;
-        chosenCurrent = c;
-      }
-    }
-    current[chosen] = chosenCurrent - total;
-    return chosen;
+    return tied <= 1 ? best : pickAmongTied(weights, this.#current, scores, bestScore, best);
   }
 }
