@@ -1,5 +1,5 @@
 import type { BalancerState, Picker } from './balancer.ts';
-import { pickAmongTied } from './tie-break.ts';
+import { pickLowest } from './tie-break.ts';
 
 /**
  * Weighted least connections, as nginx's least_conn: the server with the lowest inFlight/weight
@@ -33,28 +33,10 @@ export class LeastConnPicker implements Picker {
     const weights = this.#weights;
     const inFlight = this.#state.inFlight;
     const scores = this.#scores;
-    const n = weights.length;
-
-    let best = -1;
-    let bestScore = 0;
-    let tied = 0;
-    for (let i = 0; i < n; i++) {
+    for (let i = 0; i < weights.length; i++) {
       const w = weights[i]!;
-      if (w === 0 || (accept !== undefined && !accept(i))) {
-        scores[i] = Number.NaN;
-        continue;
-      }
-      const score = (inFlight[i] ?? 0) / w;
-      scores[i] = score;
-      if (best === -1 || score < bestScore) {
-        best = i;
-        bestScore = score;
-        tied = 1;
-      } else if (score === bestScore) {
-        tied++;
-      }
+      scores[i] = w === 0 || (accept !== undefined && !accept(i)) ? Number.NaN : (inFlight[i] ?? 0) / w;
     }
-    // Smooth weighted round robin among the tied servers only.
-    return tied <= 1 ? best : pickAmongTied(weights, this.#current, scores, bestScore, best);
+    return pickLowest(weights, this.#current, scores);
   }
 }

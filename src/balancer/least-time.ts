@@ -1,5 +1,5 @@
 import type { BalancerState, Picker } from './balancer.ts';
-import { pickAmongTied } from './tie-break.ts';
+import { pickLowest } from './tie-break.ts';
 
 /** Response times kept per server (Traefik's `sampleSize`). */
 export const RESPONSE_TIME_SAMPLES = 100;
@@ -67,24 +67,14 @@ export class LeastTimePicker implements Picker {
   pick(accept?: (index: number) => boolean): number {
     const weights = this.#weights;
     const scores = this.#scores;
-    const n = weights.length;
-    let best = -1;
-    let bestScore = 0;
-    let tied = 0;
-    for (let i = 0; i < n; i++) {
+    const times = this.#times;
+    for (let i = 0; i < weights.length; i++) {
       const w = weights[i]!;
-      if (w === 0 || (accept !== undefined && !accept(i))) {
-        scores[i] = Number.NaN;
-        continue;
-      }
-      const score = (this.#times.average(i) * (1 + (this.#inFlight[i] ?? 0))) / w;
-      scores[i] = score;
-      if (best === -1 || score < bestScore) {
-        best = i;
-        bestScore = score;
-        tied = 1;
-      } else if (score === bestScore) tied++;
+      scores[i] =
+        w === 0 || (accept !== undefined && !accept(i))
+          ? Number.NaN
+          : (times.average(i) * (1 + (this.#inFlight[i] ?? 0))) / w;
     }
-    return tied <= 1 ? best : pickAmongTied(weights, this.#current, scores, bestScore, best);
+    return pickLowest(weights, this.#current, scores);
   }
 }

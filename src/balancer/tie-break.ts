@@ -1,10 +1,30 @@
 /**
- * Smooth weighted round robin among the servers tied for the best score, for the strategies
- * that pick by a score (leastConn, leasttime): `scores[i] === best` marks a tied server (NaN for
- * one that may not be picked never equals). `current` is the caller's running state, as in
- * smooth-weighted-round-robin.ts; `from` is the first tied index. Allocates nothing.
+ * For the strategies that pick by a score, lowest first (leastConn, leasttime): the index of the
+ * lowest of `scores` (NaN: a server that may not be picked), or -1 when every one is NaN; servers
+ * tied on it share the pick by smooth weighted round robin (`pickAmongTied`). Allocates nothing.
  */
-export function pickAmongTied(
+export function pickLowest(weights: Float64Array, current: Float64Array, scores: Float64Array): number {
+  let best = -1;
+  let bestScore = 0;
+  let tied = 0;
+  for (let i = 0; i < scores.length; i++) {
+    const s = scores[i]!;
+    if (Number.isNaN(s)) continue;
+    if (best === -1 || s < bestScore) {
+      best = i;
+      bestScore = s;
+      tied = 1;
+    } else if (s === bestScore) tied++;
+  }
+  return tied <= 1 ? best : pickAmongTied(weights, current, scores, bestScore, best);
+}
+
+/**
+ * Smooth weighted round robin among the servers whose score is `best` (NaN never equals).
+ * `current` is the caller's running state, as in smooth-weighted-round-robin.ts; `from` is the
+ * first tied index.
+ */
+function pickAmongTied(
   weights: Float64Array,
   current: Float64Array,
   scores: Float64Array,
