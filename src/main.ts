@@ -119,6 +119,7 @@ function entryPointContext(
     readTimeoutMs: t.readTimeout,
     writeTimeoutMs: t.writeTimeout,
     keepAliveMaxRequests: ep.transport.keepAliveMaxRequests,
+    keepAliveMaxTimeMs: ep.transport.keepAliveMaxTime,
     isTrusted: trustedMatcher(ep.forwardedHeaders.trustedIPs, ep.forwardedHeaders.insecure),
     snapshots: ref,
     ticker,

@@ -86,6 +86,8 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   #queued: Exchange[] = [];
   #startScheduled = false;
   #requests = 0;
+  /** When the connection was accepted (ticker ms), for keepAliveMaxTime. */
+  readonly #openedAt: number;
 
   constructor(
     socket: Socket,
@@ -97,6 +99,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
     this.ctx = ctx;
     this.settings = settings;
     this.#onClosed = onClosed;
+    this.#openedAt = ctx.ticker.now;
     this.clientIp = unwrapIp(socket.remoteAddress);
     this.trusted = ctx.isTrusted(this.clientIp);
     this.tls =
@@ -160,7 +163,12 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
     this.#queued.push(ex);
     this.deadline = this.ackBy;
     const max = this.ctx.keepAliveMaxRequests;
-    if (max > 0 && ++this.#requests >= max) this.close();
+    const maxAge = this.ctx.keepAliveMaxTimeMs;
+    if (
+      (max > 0 && ++this.#requests >= max) ||
+      (maxAge > 0 && this.ctx.ticker.now - this.#openedAt >= maxAge)
+    )
+      this.close();
   }
 
   startQueued(): void {

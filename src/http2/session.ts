@@ -37,6 +37,8 @@ export class H2Session implements StreamOwner, Timed {
   readonly #onClosed: (s: H2Session) => void;
   #streams = 0;
   #requests = 0;
+  /** When the session began (ticker ms), for keepAliveMaxTime. */
+  readonly #openedAt: number;
   #resets = 0;
   #resetWindow = 0;
   /** Streams whose HEADERS arrived in the read being processed; started after it. */
@@ -55,6 +57,7 @@ export class H2Session implements StreamOwner, Timed {
     this.ctx = ctx;
     this.#settings = settings;
     this.#onClosed = onClosed;
+    this.#openedAt = ctx.ticker.now;
     this.clientIp = unwrapIp(session.socket?.remoteAddress);
     this.trusted = ctx.isTrusted(this.clientIp);
     const socket = session.socket;
@@ -114,7 +117,12 @@ export class H2Session implements StreamOwner, Timed {
     // keepAliveMaxRequests: for HTTP/2, a GOAWAY once the session has carried that many (as
     // Traefik); the streams already open finish.
     const max = this.ctx.keepAliveMaxRequests;
-    if (max > 0 && ++this.#requests >= max) this.close();
+    const maxAge = this.ctx.keepAliveMaxTimeMs;
+    if (
+      (max > 0 && ++this.#requests >= max) ||
+      (maxAge > 0 && this.ctx.ticker.now - this.#openedAt >= maxAge)
+    )
+      this.close();
     // END_STREAM on the HEADERS frame: the request has no body.
     const endStream = stream.endAfterHeaders;
     const sink = new Http2StreamSink(stream, this, endStream);

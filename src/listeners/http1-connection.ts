@@ -57,6 +57,10 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
   /** Writes this connection's responses, one exchange after the other. */
   readonly #sink: Http1Sink;
   requestCount = 0;
+  /** keepAliveMaxTime: set when a request arrives on a connection older than the limit. */
+  tooOld = false;
+  /** When the connection was accepted (ticker ms), for keepAliveMaxTime. */
+  readonly #openedAt: number;
   deadline = 0;
   tickerSlot = -1;
   /** Its index in its listener's SlotList. */
@@ -94,6 +98,7 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
     this.#ctx = ctx;
     this.#owner = owner;
     this.#h2c = h2c;
+    this.#openedAt = ctx.ticker.now;
     // Duck-typed: importing node:tls here would load it in proxies that have no TLS.
     this.#tls =
       (socket as { encrypted?: boolean } | null | undefined)?.encrypted === true
@@ -248,6 +253,8 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
           this.#h2c = false;
           if (!this.#slotTried) this.#adoptSlot();
           this.requestCount++;
+          const maxAge = this.#ctx.keepAliveMaxTimeMs;
+          if (maxAge > 0 && this.#ctx.ticker.now - this.#openedAt >= maxAge) this.tooOld = true;
           this.#headTimerArmed = false;
           const rt = this.#ctx.readTimeoutMs;
           this.deadline = rt > 0 ? this.#ctx.ticker.now + rt : 0;

@@ -61,6 +61,7 @@ function setup(opts: { draining?: boolean; maxRequests?: number; requestCount?: 
   const ctx = { draining: opts.draining ?? false, keepAliveMaxRequests: opts.maxRequests ?? 0 };
   const owner = {
     requestCount: opts.requestCount ?? 1,
+    tooOld: false,
     exchangeDone: () => {},
     resumeBody: () => {},
     detachForTunnel: () => null,

@@ -15,6 +15,8 @@ import { directResponseHead, responseFields } from './heads.ts';
 export interface Http1SinkOwner {
   /** Requests served on this connection, this one included. */
   readonly requestCount: number;
+  /** Whether the connection had outlived `keepAliveMaxTime` when its current request arrived. */
+  readonly tooOld: boolean;
   exchangeDone(ex: ClientExchange, keepAlive: boolean): void;
   resumeBody(): void;
   /**
@@ -58,7 +60,7 @@ export class Http1Sink implements ClientSink {
   }
 
   #mustClose(ex: ClientExchange, close: boolean): boolean {
-    if (close || !ex.parsed.keepAlive || this.#ctx.draining) return true;
+    if (close || !ex.parsed.keepAlive || this.#ctx.draining || this.#owner.tooOld) return true;
     const max = this.#ctx.keepAliveMaxRequests;
     return max > 0 && this.#owner.requestCount >= max;
   }

@@ -30,6 +30,12 @@ export interface EntryPointContext {
   readonly writeTimeoutMs: number;
   /** Requests per connection; 0 = unlimited. */
   readonly keepAliveMaxRequests: number;
+  /**
+   * `transport.keepAliveMaxTime`, ms: a request that arrives on a connection older than this is
+   * its last (Traefik's keepAliveMiddleware: `Connection: close` on its response; GOAWAY on
+   * HTTP/2); 0 = no limit.
+   */
+  readonly keepAliveMaxTimeMs: number;
   /** Peers whose X-Forwarded-* we extend instead of overwrite (forwardedHeaders.trustedIPs). */
   readonly isTrusted: (ip: string) => boolean;
   readonly snapshots: SnapshotRef;

@@ -315,6 +315,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
     readTimeoutMs: 60_000,
     writeTimeoutMs: 0,
     keepAliveMaxRequests: 0,
+    keepAliveMaxTimeMs: 0,
     isTrusted: () => false,
     snapshots: ref,
     ticker,

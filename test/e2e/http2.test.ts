@@ -15,6 +15,7 @@ import {
 } from 'node:http2';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
 import { freePort as closedPort } from '../helpers/free-port.ts';
@@ -550,6 +551,43 @@ http:
         replies.map((r) => r.status),
         [200, 200, 200],
       );
+      await goaway;
+      client.destroy();
+    });
+
+    it('sends GOAWAY after the first request that finds the session older than keepAliveMaxTime', async (t) => {
+      const p = await startProxy({
+        env: engineEnv(engine),
+        config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    transport:
+      keepAliveMaxTime: 1s
+log: { level: INFO }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be:
+      loadBalancer:
+        servers: [{ url: "${backend.url}" }]
+`,
+      });
+      t.after(() => p.stop());
+      const client = connect(`http://127.0.0.1:${p.port}`);
+      client.on('error', () => {});
+      let goaways = 0;
+      const goaway = new Promise<void>((resolve) =>
+        client.on('goaway', () => {
+          goaways++;
+          resolve();
+        }),
+      );
+      assert.equal((await h2request(client, { ':path': '/young' })).status, 200);
+      await sleep(1500);
+      assert.equal(goaways, 0, 'no GOAWAY while the session is young and idle');
+      // The request that finds it old is still served; the session then goes away.
+      assert.equal((await h2request(client, { ':path': '/old' })).status, 200);
       await goaway;
       client.destroy();
     });

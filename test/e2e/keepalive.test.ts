@@ -1,5 +1,5 @@
 /**
- * Connection reuse on both legs, pipelining, keepAliveMaxRequests, HTTP/1.0 and client
+ * Connection reuse on both legs, pipelining, keepAliveMaxRequests and keepAliveMaxTime, HTTP/1.0 and client
  * half-close, through the real proxy process.
  */
 import assert from 'node:assert/strict';
@@ -307,6 +307,38 @@ async function answerAll(conn: UpstreamConnection): Promise<void> {
     conn.write(NOT_REUSABLE[target] ?? 'HTTP/1.1 200 OK\r\nContent-Length: 4\r\n\r\nnext');
   }
 }
+
+describe('keepAliveMaxTime', () => {
+  it('closes a connection after the first request that finds it older than the limit, saying so', async (t) => {
+    const backend = await countingBackend();
+    t.after(() => backend.close());
+    const p = await startProxy({
+      config: simpleConfig([backend.url])
+        .replace('DEBUG', 'INFO')
+        .replace(
+          'address: "127.0.0.1:0"',
+          'address: "127.0.0.1:0"\n    transport:\n      keepAliveMaxTime: 1s',
+        ),
+    });
+    t.after(() => p.stop());
+    const c = await RawSession.open(p.port);
+    try {
+      c.write(get('/young'));
+      const [first] = await c.responses(1);
+      assert.equal(header(first!, 'connection'), undefined);
+      // Traefik's keepAliveMiddleware: a request that arrives once the connection is older than
+      // keepAliveMaxTime gets `Connection: close`, and the connection ends after its response.
+      await sleep(1500);
+      c.write(get('/old'));
+      const all = await c.responses(2);
+      assert.equal(all[1]!.body.toString(), 'GET /old');
+      assert.equal(header(all[1]!, 'connection'), 'close');
+      assert.equal(await c.serverClosed, 'fin');
+    } finally {
+      c.destroy();
+    }
+  });
+});
 
 describe('upstream connection reuse', () => {
   let upstream: FakeUpstream;

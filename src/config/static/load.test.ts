@@ -34,6 +34,7 @@ describe('loadStaticConfig: defaults', () => {
               serverFirstTimeout: 2_000,
             },
             keepAliveMaxRequests: 0,
+            keepAliveMaxTime: 0,
             lifeCycle: { graceTimeOut: 10_000 },
             maxConnections: 0,
             maxConnectionsPerIP: 0,

@@ -85,18 +85,17 @@ const respondingTimeouts = strictObject({
 
 const lifeCycle = strictObject({ graceTimeOut: duration.default(10_000) }, ['requestAcceptGraceTimeout']);
 
-const transport = strictObject(
-  {
-    respondingTimeouts: nullAsEmpty(respondingTimeouts).prefault({}),
-    keepAliveMaxRequests: z.number().int().nonnegative().default(0),
-    lifeCycle: nullAsEmpty(lifeCycle).prefault({}),
-    /** Ours: open connections on this entry point; more are closed at accept. 0 = no limit. */
-    maxConnections: z.number().int().nonnegative().default(0),
-    /** Ours: open connections per client IPv4 address or IPv6 /64; more are closed at accept. 0 = no limit. */
-    maxConnectionsPerIP: z.number().int().nonnegative().default(0),
-  },
-  ['keepAliveMaxTime'],
-);
+const transport = strictObject({
+  respondingTimeouts: nullAsEmpty(respondingTimeouts).prefault({}),
+  keepAliveMaxRequests: z.number().int().nonnegative().default(0),
+  /** A connection older than this closes after the request that finds it so; 0 = no limit. */
+  keepAliveMaxTime: duration.default(0),
+  lifeCycle: nullAsEmpty(lifeCycle).prefault({}),
+  /** Ours: open connections on this entry point; more are closed at accept. 0 = no limit. */
+  maxConnections: z.number().int().nonnegative().default(0),
+  /** Ours: open connections per client IPv4 address or IPv6 /64; more are closed at accept. 0 = no limit. */
+  maxConnectionsPerIP: z.number().int().nonnegative().default(0),
+});
 
 const forwardedHeaders = strictObject(
   { trustedIPs: z.array(ipOrCidr).default([]), insecure: z.boolean().default(false) },
