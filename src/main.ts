@@ -977,38 +977,41 @@ async function run(
     if (plane.role !== 'control') metrics.addCollector(overloadCollector(overload, gates, sampling));
     metrics.addCollector((await import('./runtime/provider-metrics.ts')).providerCollector(states));
   }
+  /** The admin server, told when shutting down (/ping answers terminatingStatusCode then). */
+  let adminServer: { terminate(): void } | null = null;
   if (bridge !== null) {
     const { AdminServer } = await import('./admin/index.ts');
     const dashboardAsset =
       config.api?.dashboard === true ? (await import('./admin/dashboard/index.ts')).dashboardAsset : null;
-    bridge.attach(
-      new AdminServer({
-        snapshots: ref,
-        watcher,
-        api,
-        providers: states,
-        proxyEntryPoints: defaults,
-        // Default entry points first: explain defaults to the first one.
-        entryPoints: listened
-          .filter(([n]) => defaults.includes(n))
-          .concat(listened.filter(([n]) => !defaults.includes(n)))
-          .map(([n, e]) => ({ name: n, address: e.address })),
-        version: packageVersion(),
-        auth: config.api?.auth,
-        insecure: config.api?.insecure ?? false,
-        allowedHosts: config.api?.allowedHosts ?? [],
-        readOnly: config.api?.readOnly ?? false,
-        metrics:
-          prom === undefined || metrics === null
-            ? null
-            : plane.role === 'control'
-              ? { render: () => plane.control.renderMetrics(metrics.render()) }
-              : metrics,
-        dashboard: dashboardAsset,
-        logger,
-        bridgeSecret,
-      }),
-    );
+    const server = new AdminServer({
+      snapshots: ref,
+      watcher,
+      api,
+      providers: states,
+      proxyEntryPoints: defaults,
+      // Default entry points first: explain defaults to the first one.
+      entryPoints: listened
+        .filter(([n]) => defaults.includes(n))
+        .concat(listened.filter(([n]) => !defaults.includes(n)))
+        .map(([n, e]) => ({ name: n, address: e.address })),
+      version: packageVersion(),
+      auth: config.api?.auth,
+      insecure: config.api?.insecure ?? false,
+      allowedHosts: config.api?.allowedHosts ?? [],
+      readOnly: config.api?.readOnly ?? false,
+      metrics:
+        prom === undefined || metrics === null
+          ? null
+          : plane.role === 'control'
+            ? { render: () => plane.control.renderMetrics(metrics.render()) }
+            : metrics,
+      dashboard: dashboardAsset,
+      logger,
+      bridgeSecret,
+      ...(config.ping === undefined ? {} : { terminatingStatusCode: config.ping.terminatingStatusCode }),
+    });
+    adminServer = server;
+    bridge.attach(server);
   }
 
   const stop = new AbortController();
@@ -1021,6 +1024,21 @@ async function run(
     const shutdown = async (signal: string) => {
       if (stopping) return;
       stopping = true;
+      // lifeCycle.requestAcceptGraceTimeout (Traefik's): requests are still accepted and served
+      // for this long, /ping already answering terminatingStatusCode, so that a load balancer
+      // that probes it takes us out before the entry points stop accepting.
+      const acceptMs = Math.max(
+        0,
+        ...Object.values(config.entryPoints).map((e) => e.transport.lifeCycle.requestAcceptGraceTimeout),
+      );
+      adminServer?.terminate();
+      if (acceptMs > 0) {
+        logger.info('still accepting requests before shutting down', {
+          signal,
+          requestAcceptGraceMs: acceptMs,
+        });
+        await new Promise((r) => setTimeout(r, acceptMs));
+      }
       const grace = Math.max(
         0,
         ...Object.values(config.entryPoints).map((e) => e.transport.lifeCycle.graceTimeOut),

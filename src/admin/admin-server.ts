@@ -1,6 +1,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from '../core/logger.ts';
 import { providerOf } from '../core/qualified-name.ts';
+import { statusText } from '../core/status-text.ts';
 import type { ApiProvider, ApiSection } from '../providers/api/index.ts';
 import type { ProviderStates } from '../providers/status.ts';
 import type { ConfigWatcher } from '../runtime/config-watcher.ts';
@@ -55,6 +56,8 @@ export interface AdminServerDeps {
   /** A dashboard file by its path under `/dashboard/` ('' = the page itself). */
   readonly dashboard: ((path: string) => { type: string; body: string } | undefined) | null;
   readonly logger: Logger;
+  /** What /ping answers once `terminate()` was called (`ping.terminatingStatusCode`). Default 503. */
+  readonly terminatingStatusCode?: number;
   /** How long a write waits for the watcher's outcome. Default 10 s. */
   readonly outcomeTimeoutMs?: number;
   /**
@@ -90,6 +93,9 @@ export class AdminServer {
   readonly #writes: ApiWrites | null;
   readonly #entryPointNames: readonly string[];
   readonly #l4EntryPoints: L4EntryPoints;
+
+  /** The proxy is shutting down: /ping says so (Traefik's ping handler `terminating`). */
+  #terminating = false;
 
   constructor(deps: AdminServerDeps) {
     this.#deps = deps;
@@ -137,6 +143,11 @@ export class AdminServer {
   }
 
   /** Serves `req` for the client and internal service `origin` names. */
+  /** From now on /ping answers `terminatingStatusCode`: the proxy is shutting down. */
+  terminate(): void {
+    this.#terminating = true;
+  }
+
   serve(req: IncomingMessage, res: ServerResponse, origin: InternalOrigin): void {
     this.#serve(req, res, origin).then(undefined, (e: unknown) => {
       this.#deps.logger.error('admin request failed', { url: req.url, error: e });
@@ -155,6 +166,10 @@ export class AdminServer {
     if (origin.service === 'ping') {
       if (path !== '/ping') return sendError(res, 404, 'not found');
       if (!read) return this.#notAllowed(res, READ);
+      if (this.#terminating) {
+        const code = this.#deps.terminatingStatusCode ?? 503;
+        return sendText(res, code, 'text/plain; charset=utf-8', statusText(code));
+      }
       return sendText(res, 200, 'text/plain; charset=utf-8', 'OK');
     }
     const ask = { method, path, host: req.headers.host, authorization: req.headers.authorization };

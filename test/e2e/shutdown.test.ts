@@ -147,4 +147,58 @@ describe('graceful shutdown', () => {
     assert.equal(await within(proxy.exited, 'the proxy to exit'), 0);
     assert.equal(slow.arrived.value, 1);
   });
+
+  it('keeps serving for requestAcceptGraceTimeout after SIGTERM, /ping answering terminatingStatusCode, then exits 0', async (t) => {
+    const be = await startBackend((_req, res) => res.end('fast'));
+    t.after(() => be.close());
+    const proxy = await startProxy({
+      entryPoints: 2,
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    transport:
+      lifeCycle: { requestAcceptGraceTimeout: 3s, graceTimeOut: 1s }
+  traefik:
+    address: "127.0.0.1:0"
+ping: { terminatingStatusCode: 503 }
+log: { level: INFO }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be:
+      loadBalancer:
+        servers: [{ url: "${be.url}" }]
+`,
+    });
+    t.after(async () => {
+      await proxy.stop('SIGKILL');
+      rmSync(proxy.dir, { recursive: true, force: true });
+    });
+    const ping = `http://127.0.0.1:${proxy.ports['traefik']}/ping`;
+    const app = `http://127.0.0.1:${proxy.ports['web']}/app`;
+    assert.equal((await fetch(ping)).status, 200);
+
+    proxy.child.kill('SIGTERM');
+    await within(
+      new Promise<void>((resolve) => {
+        const seen = (): void => {
+          if (proxy.logs.some((l) => l.msg === 'still accepting requests before shutting down')) resolve();
+          else setTimeout(seen, 20);
+        };
+        seen();
+      }),
+      'the proxy to log that it still accepts requests',
+    );
+    // Within the grace: new connections and requests are served, and /ping says we are leaving.
+    const p = await fetch(ping, { headers: { connection: 'close' } });
+    assert.equal(p.status, 503);
+    assert.equal(await p.text(), 'Service Unavailable');
+    const r = await fetch(app, { headers: { connection: 'close' } });
+    assert.equal(r.status, 200);
+    assert.equal(await r.text(), 'fast');
+    assert.ok(!proxy.logs.some((l) => l.msg === 'shutting down'), 'the shutdown has not started yet');
+    assert.equal(await within(proxy.exited, 'the proxy to exit', 15_000), 0);
+    assert.ok(proxy.logs.some((l) => l.msg === 'shutting down' && l.signal === 'SIGTERM'));
+  });
 });

@@ -35,7 +35,7 @@ describe('loadStaticConfig: defaults', () => {
             },
             keepAliveMaxRequests: 0,
             keepAliveMaxTime: 0,
-            lifeCycle: { graceTimeOut: 10_000 },
+            lifeCycle: { graceTimeOut: 10_000, requestAcceptGraceTimeout: 0 },
             maxConnections: 0,
             maxConnectionsPerIP: 0,
           },

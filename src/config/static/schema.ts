@@ -83,7 +83,15 @@ const respondingTimeouts = strictObject({
   serverFirstTimeout: positiveDuration.default(2_000),
 });
 
-const lifeCycle = strictObject({ graceTimeOut: duration.default(10_000) }, ['requestAcceptGraceTimeout']);
+const lifeCycle = strictObject({
+  graceTimeOut: duration.default(10_000),
+  /**
+   * On SIGTERM, how long requests are still accepted and served as usual (and /ping answers
+   * `ping.terminatingStatusCode`) before the graceful shutdown starts: time for a load balancer
+   * to take the instance out. Traefik's; 0 = none.
+   */
+  requestAcceptGraceTimeout: duration.default(0),
+});
 
 const transport = strictObject({
   respondingTimeouts: nullAsEmpty(respondingTimeouts).prefault({}),
@@ -299,10 +307,14 @@ const api = strictObject(
   ['disableDashboardAd', 'basePath'],
 );
 
-const ping = strictObject({ entryPoint: z.string().min(1).default('traefik') }, [
-  'manualRouting',
-  'terminatingStatusCode',
-]);
+const ping = strictObject(
+  {
+    entryPoint: z.string().min(1).default('traefik'),
+    /** What /ping answers once the proxy is shutting down (Traefik's default 503). */
+    terminatingStatusCode: z.number().int().min(100).max(599).default(503),
+  },
+  ['manualRouting'],
+);
 
 const prometheus = strictObject(
   {
