@@ -2,7 +2,7 @@ import type { Socket } from 'node:net';
 import { unwrapIp } from '../core/ip.ts';
 import type { RequestTls } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
-import type { EntryPointContext } from '../proxy/entry-point-context.ts';
+import { type EntryPointContext, outlivedKeepAlive } from '../proxy/entry-point-context.ts';
 import type { Exchange } from '../proxy/exchange.ts';
 import { FrameWriter } from './frame-writer.ts';
 import {
@@ -163,12 +163,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
     this.#queued.push(ex);
     this.deadline = this.ackBy;
     const max = this.ctx.keepAliveMaxRequests;
-    const maxAge = this.ctx.keepAliveMaxTimeMs;
-    if (
-      (max > 0 && ++this.#requests >= max) ||
-      (maxAge > 0 && this.ctx.ticker.now - this.#openedAt >= maxAge)
-    )
-      this.close();
+    if ((max > 0 && ++this.#requests >= max) || outlivedKeepAlive(this.ctx, this.#openedAt)) this.close();
   }
 
   startQueued(): void {

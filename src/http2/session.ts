@@ -5,7 +5,7 @@ import type { RequestHead, RequestTls } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { canonicalPath, canonicalQuery } from '../http1/request-path.ts';
-import type { EntryPointContext } from '../proxy/entry-point-context.ts';
+import { type EntryPointContext, outlivedKeepAlive } from '../proxy/entry-point-context.ts';
 import { Exchange } from '../proxy/exchange.ts';
 import { applyForwardedHeaders, forwardedProto } from '../proxy/forwarded.ts';
 import { parseH2Request } from './request.ts';
@@ -117,12 +117,7 @@ export class H2Session implements StreamOwner, Timed {
     // keepAliveMaxRequests: for HTTP/2, a GOAWAY once the session has carried that many (as
     // Traefik); the streams already open finish.
     const max = this.ctx.keepAliveMaxRequests;
-    const maxAge = this.ctx.keepAliveMaxTimeMs;
-    if (
-      (max > 0 && ++this.#requests >= max) ||
-      (maxAge > 0 && this.ctx.ticker.now - this.#openedAt >= maxAge)
-    )
-      this.close();
+    if ((max > 0 && ++this.#requests >= max) || outlivedKeepAlive(this.ctx, this.#openedAt)) this.close();
     // END_STREAM on the HEADERS frame: the request has no body.
     const endStream = stream.endAfterHeaders;
     const sink = new Http2StreamSink(stream, this, endStream);

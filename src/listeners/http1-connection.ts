@@ -12,7 +12,7 @@ import { canonicalPath, canonicalQuery } from '../http1/request-path.ts';
 import { matchPreface, PREFACE_FULL, PREFACE_PARTIAL } from '../http2/preface.ts';
 import type { ClientExchange } from '../proxy/client-sink.ts';
 import { Http1Sink, type Http1SinkOwner } from '../proxy/client-sink-h1.ts';
-import type { EntryPointContext } from '../proxy/entry-point-context.ts';
+import { type EntryPointContext, outlivedKeepAlive } from '../proxy/entry-point-context.ts';
 import { Exchange } from '../proxy/exchange.ts';
 import { applyForwardedHeaders, forwardedProto } from '../proxy/forwarded.ts';
 import { directResponseHead } from '../proxy/heads.ts';
@@ -253,8 +253,7 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
           this.#h2c = false;
           if (!this.#slotTried) this.#adoptSlot();
           this.requestCount++;
-          const maxAge = this.#ctx.keepAliveMaxTimeMs;
-          if (maxAge > 0 && this.#ctx.ticker.now - this.#openedAt >= maxAge) this.tooOld = true;
+          if (outlivedKeepAlive(this.#ctx, this.#openedAt)) this.tooOld = true;
           this.#headTimerArmed = false;
           const rt = this.#ctx.readTimeoutMs;
           this.deadline = rt > 0 ? this.#ctx.ticker.now + rt : 0;

@@ -55,3 +55,12 @@ export interface EntryPointContext {
   /** Set on graceful shutdown: finish the current exchange, then close. */
   draining: boolean;
 }
+
+/**
+ * keepAliveMaxTime: whether a connection opened at `openedAt` (ticker ms) has outlived it, so the
+ * request that finds it so is its last (HTTP/1.1 and both HTTP/2 engines ask this).
+ */
+export function outlivedKeepAlive(ctx: EntryPointContext, openedAt: number): boolean {
+  const max = ctx.keepAliveMaxTimeMs;
+  return max > 0 && ctx.ticker.now - openedAt >= max;
+}
