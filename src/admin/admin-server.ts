@@ -142,12 +142,12 @@ export class AdminServer {
     this.serve(req, res, origin);
   }
 
-  /** Serves `req` for the client and internal service `origin` names. */
   /** From now on /ping answers `terminatingStatusCode`: the proxy is shutting down. */
   terminate(): void {
     this.#terminating = true;
   }
 
+  /** Serves `req` for the client and internal service `origin` names. */
   serve(req: IncomingMessage, res: ServerResponse, origin: InternalOrigin): void {
     this.#serve(req, res, origin).then(undefined, (e: unknown) => {
       this.#deps.logger.error('admin request failed', { url: req.url, error: e });
