@@ -102,9 +102,9 @@ describe('token bucket limiter', () => {
     assert.equal(limiter.size, 0);
   });
 
-  it('treats a burst below 1 as 1 and a period of 0 as one second, like Traefik', () => {
-    const limiter = new TokenBucketLimiter({ average: 2, periodMs: 0, burst: 0 });
-    assert.deepEqual(takeMany(limiter, 'a', 0, 2), [0, 500]);
+  it('refuses a period of 0 and a burst below 1: the rateLimit schema makes them 1 s and 1', () => {
+    assert.throws(() => new TokenBucketLimiter({ average: 2, periodMs: 0, burst: 1 }), RangeError);
+    assert.throws(() => new TokenBucketLimiter({ average: 2, periodMs: 1000, burst: 0 }), RangeError);
   });
 
   it('does not drain tokens when the clock steps back', () => {

@@ -78,11 +78,13 @@ export class TokenBucketLimiter {
 
   constructor(opts: TokenBucketOptions) {
     if (!(opts.average >= 0)) throw new RangeError(`rate limit average must be >= 0, got ${opts.average}`);
-    if (!(opts.periodMs >= 0)) throw new RangeError(`rate limit period must be >= 0, got ${opts.periodMs}`);
-    const periodMs = opts.periodMs === 0 ? 1000 : opts.periodMs;
+    // The rateLimit schema has already made Traefik's 0 period one second and a burst below 1 one.
+    if (!(opts.periodMs > 0)) throw new RangeError(`rate limit period must be > 0, got ${opts.periodMs}`);
+    if (!(opts.burst >= 1)) throw new RangeError(`rate limit burst must be >= 1, got ${opts.burst}`);
+    const periodMs = opts.periodMs;
     this.#unlimited = opts.average === 0;
     this.#ratePerMs = opts.average / periodMs;
-    this.#burst = Math.max(opts.burst, 1);
+    this.#burst = opts.burst;
     this.#maxKeys = Math.max(1, Math.floor(opts.maxKeys ?? 65536));
     const t = traefikTimings(opts.average, periodMs);
     this.maxDelayMs = t.maxDelayMs;

@@ -106,10 +106,17 @@ const redis = strictObject({
 export const RateLimitSchema = strictObject({
   /** Requests per period on average; 0 = no limit. */
   average: z.number().nonnegative().default(0),
-  /** 0 means one second, as in Traefik's ratelimiter `New` (a negative duration is an error). */
-  period: duration.default(1000),
-  /** Below 1 (0 included) means 1, as in Traefik's ratelimiter `New`. */
-  burst: z.number().int().default(1),
+  /**
+   * 0 means one second, as in Traefik's ratelimiter `New` (a negative duration is an error); made
+   * so here, once, for the local and the Redis limiter.
+   */
+  period: duration.default(1000).transform((ms) => (ms === 0 ? 1000 : ms)),
+  /** Below 1 (0 included) means 1, as in Traefik's ratelimiter `New`; made so here, once. */
+  burst: z
+    .number()
+    .int()
+    .default(1)
+    .transform((n) => Math.max(n, 1)),
   sourceCriterion: sourceCriterion.optional(),
   redis: redis.optional(),
 });

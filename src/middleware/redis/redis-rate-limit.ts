@@ -159,11 +159,10 @@ export class RedisRateLimitMiddleware implements Middleware {
     // The middleware's name is part of the key: two limits sharing one Redis keep apart buckets,
     // and every proxy running the same configuration shares each of them.
     this.#prefix = `rate:${name}:`;
-    const period = config.period === 0 ? 1000 : config.period;
-    const ratePerMs = config.average / period;
-    const burst = Math.max(1, config.burst);
-    const { maxDelayMs, idleMs } = traefikTimings(config.average, period);
-    this.#args = [ratePerMs, burst, idleMs, maxDelayMs];
+    // Period and burst come normalised by the rateLimit schema (0 s is 1 s, a burst below 1 is 1).
+    const ratePerMs = config.average / config.period;
+    const { maxDelayMs, idleMs } = traefikTimings(config.average, config.period);
+    this.#args = [ratePerMs, config.burst, idleMs, maxDelayMs];
     this.#failOpen = config.redis?.failOpen ?? false;
     this.#logger = logger;
   }
