@@ -34,6 +34,14 @@ export interface RequestHead {
   readonly tls?: RequestTls | undefined;
 }
 
+/**
+ * The origin-form target of a path and a query as `RequestHead` keeps them (query without its '?',
+ * '' for none): `path?query`, or the path alone. The one place that spells it out.
+ */
+export function withQuery(path: string, query: string): string {
+  return query === '' ? path : `${path}?${query}`;
+}
+
 /** A response that a middleware or the proxy produces itself, without an upstream. */
 export interface DirectResponse {
   readonly status: number;

@@ -1,7 +1,7 @@
 import type { ErrorsConfig } from '../config/dynamic/body-middlewares.ts';
 import { inRanges } from '../config/dynamic/status-range.ts';
 import type { HeaderList } from '../core/headers.ts';
-import type { RequestHead } from '../core/request.ts';
+import { type RequestHead, withQuery } from '../core/request.ts';
 import type { ErrorPageSpec, MiddlewareFactory } from './middleware.ts';
 import { canonicalRawPath, pathOf, toByteString } from './path.ts';
 
@@ -93,8 +93,7 @@ function goRequestTarget(q: string): string {
  * path '' when a path middleware removed all of it (Traefik's empty URL.Path).
  */
 function requestUrl(req: RequestHead): string {
-  const path = pathOf(req);
-  return req.query === '' ? path : `${path}?${req.query}`;
+  return withQuery(pathOf(req), req.query);
 }
 
 /** Go's url.QueryEscape: unreserved bytes kept, space as `+`, everything else %XX (upper case). */

@@ -1,6 +1,6 @@
 import { compileGoRegexp } from '../config/dynamic/go-regexp.ts';
 import type { RedirectRegexConfig } from '../config/dynamic/middlewares.ts';
-import type { DirectResponse, RequestHead } from '../core/request.ts';
+import { type DirectResponse, type RequestHead, withQuery } from '../core/request.ts';
 import { replaceAllGo, rewriter, type TemplatePart } from './go-replace.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
 import { goLocationPath, redirectResponse, urlHost } from './redirect-response.ts';
@@ -48,8 +48,7 @@ class RedirectRegex implements Middleware {
 
   onRequest(req: RequestHead): DirectResponse | undefined {
     const port = req.hostPort === '' ? '' : `:${req.hostPort}`;
-    const query = req.query === '' ? '' : `?${req.query}`;
-    const url = `${req.scheme}://${urlHost(req.host)}${port}${req.path}${query}`;
+    const url = `${req.scheme}://${urlHost(req.host)}${port}${withQuery(req.path, req.query)}`;
     const target = replaceAllGo(this.#re, url, this.#parts);
     if (target === undefined || target === url) return undefined;
     // A control character would let the URL split the response head; Go's url.Parse refuses it.

@@ -1,5 +1,5 @@
 import type { RedirectSchemeConfig } from '../config/dynamic/middlewares.ts';
-import type { DirectResponse, RequestHead } from '../core/request.ts';
+import { type DirectResponse, type RequestHead, withQuery } from '../core/request.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
 import { canonicalRawPath } from './path.ts';
 import { redirectResponse, urlHost } from './redirect-response.ts';
@@ -38,10 +38,9 @@ class RedirectScheme implements Middleware {
       else if (p === 'https' || p === 'wss') scheme = 'https';
     }
     if (scheme === this.#scheme && portSuffix(scheme, req.hostPort) === this.#port) return undefined;
-    const query = req.query === '' ? '' : `?${req.query}`;
     // Traefik writes the URL back from Go's url.URL: the path as EscapedPath() gives it.
     const path = canonicalRawPath(req.path) ?? req.path;
-    const location = `${this.#scheme}://${urlHost(req.host)}${this.#port}${path}${query}`;
+    const location = `${this.#scheme}://${urlHost(req.host)}${this.#port}${withQuery(path, req.query)}`;
     return redirectResponse(req.method, location, this.#permanent);
   }
 }

@@ -1,5 +1,5 @@
 import type { RequestRedirectConfig } from '../config/dynamic/gateway-middlewares.ts';
-import type { DirectResponse, RequestHead } from '../core/request.ts';
+import { type DirectResponse, type RequestHead, withQuery } from '../core/request.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
 import { canonicalRawPath, joinPath } from './path.ts';
 import { urlHost } from './redirect-response.ts';
@@ -42,11 +42,10 @@ class RequestRedirect implements Middleware {
         if (path === '') path = '/';
       }
     }
-    const query = req.query === '' ? '' : `?${req.query}`;
     return {
       status: c.statusCode,
       headers: [
-        ['Location', `${scheme}://${host}${path}${query}`],
+        ['Location', `${scheme}://${host}${withQuery(path, req.query)}`],
         ['Content-Type', 'text/plain; charset=utf-8'],
       ],
       body: TEXT[c.statusCode] ?? '',

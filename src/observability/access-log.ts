@@ -2,6 +2,7 @@ import { close, open, write } from 'node:fs';
 import type { AccessLogConfig } from '../config/static/schema.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Logger } from '../core/logger.ts';
+import { withQuery } from '../core/request.ts';
 
 /** One finished request, as the access log records it. */
 export interface AccessRecord {
@@ -477,7 +478,7 @@ function canonicalHeaderName(name: string): string {
 }
 
 function target(r: AccessRecord): string {
-  return r.query === '' ? r.path : `${r.path}?${r.query}`;
+  return withQuery(r.path, r.query);
 }
 
 function retries(r: AccessRecord): number | undefined {

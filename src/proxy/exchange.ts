@@ -1,6 +1,6 @@
 import type { Duplex } from 'node:stream';
 import type { HeaderList } from '../core/headers.ts';
-import type { ResponseHead } from '../core/request.ts';
+import { type ResponseHead, withQuery } from '../core/request.ts';
 import type { SpoolReplay, SpoolTarget } from '../core/spooled-body.ts';
 import { statusText } from '../core/status-text.ts';
 import {
@@ -90,7 +90,7 @@ export class Exchange
 
   get target(): string {
     const req = this.req;
-    const target = req.query === '' ? req.path : `${req.path}?${req.query}`;
+    const target = withQuery(req.path, req.query);
     // This try's server keeps its URL's path (`preservePath`): it goes first.
     const prefix = this.server?.pathPrefix ?? '';
     return prefix === '' ? target : joinTargetPath(prefix, target);

@@ -1,5 +1,5 @@
 import type { Logger } from '../core/logger.ts';
-import type { RequestHead } from '../core/request.ts';
+import { type RequestHead, withQuery } from '../core/request.ts';
 import type { Ticker } from '../core/ticker.ts';
 import type { Comparison, MirrorResult } from '../observability/mirror-compare.ts';
 import { type FailoverNode, joinTargetPath, type MirroringNode, type ResolveSink } from '../runtime/types.ts';
@@ -50,7 +50,7 @@ export class MirrorState {
   start(req: RequestHead, hostHeader: string, body: Buffer | null, ticker: Ticker, logger: Logger): void {
     if (this.#started) return;
     this.#started = true;
-    const target = req.query === '' ? req.path : `${req.path}?${req.query}`;
+    const target = withQuery(req.path, req.query);
     const copy = new MirrorCopy(req.method, target, req.headers, body);
     for (const i of this.#chosen) {
       const mirror = this.node.mirrors[i]!;

@@ -1,5 +1,5 @@
 import type { RouterConfig } from '../config/dynamic/schema.ts';
-import type { DirectResponse, RequestHead } from '../core/request.ts';
+import { type DirectResponse, type RequestHead, withQuery } from '../core/request.ts';
 import type { Middleware } from '../middleware/middleware.ts';
 import { canonicalRawPath } from '../middleware/path.ts';
 import { redirectResponse, urlHost } from '../middleware/redirect-response.ts';
@@ -74,10 +74,9 @@ function internalRoute(
 export function redirectionRoute(entryPoint: string, r: Redirection): RouteEntry<RouteTarget> {
   const mw: Middleware = {
     onRequest: (req: RequestHead): DirectResponse => {
-      const query = req.query === '' ? '' : `?${req.query}`;
       // Written back as Go's url.URL does, like the redirectScheme middleware.
       const path = canonicalRawPath(req.path) ?? req.path;
-      const location = `${r.scheme}://${urlHost(req.host)}${r.port}${path}${query}`;
+      const location = `${r.scheme}://${urlHost(req.host)}${r.port}${withQuery(path, req.query)}`;
       return redirectResponse(req.method, location, r.permanent);
     },
   };

@@ -1,7 +1,7 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import type { DigestAuthConfig } from '../../config/dynamic/access-middlewares.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { DirectResponse, RequestHead } from '../../core/request.ts';
+import { type DirectResponse, type RequestHead, withQuery } from '../../core/request.ts';
 import type { Middleware, MiddlewareFactory } from '../middleware.ts';
 import { UsersSource } from './users-source.ts';
 
@@ -72,7 +72,7 @@ function goUriPath(uri: string): string | undefined {
  * is still checked over the `uri` the client sent, and its nonce count still guards replays.
  */
 function uriMatches(uri: string, req: RequestHead): boolean {
-  if (uri === (req.query === '' ? req.path : `${req.path}?${req.query}`)) return true;
+  if (uri === withQuery(req.path, req.query)) return true;
   const given = goUriPath(uri);
   if (given === undefined) return false;
   const path = goUriPath(req.path);

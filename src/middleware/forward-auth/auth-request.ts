@@ -1,5 +1,5 @@
 import { HeaderList } from '../../core/headers.ts';
-import type { RequestHead } from '../../core/request.ts';
+import { type RequestHead, withQuery } from '../../core/request.ts';
 import { BODY_LENGTH, BODY_NONE, type BodyKind } from '../../http1/request-head.ts';
 import type { OutgoingRequest } from '../../upstream/stream.ts';
 
@@ -74,7 +74,7 @@ export class AuthRequest implements OutgoingRequest {
       (req.hostPort === '' ? req.host : `${req.host}:${req.hostPort}`);
     if (host === '') h.delete('x-forwarded-host');
     else h.set('X-Forwarded-Host', host);
-    const uri = trusted('x-forwarded-uri') || (req.query === '' ? req.path : `${req.path}?${req.query}`);
+    const uri = trusted('x-forwarded-uri') || withQuery(req.path, req.query);
     h.set('X-Forwarded-Uri', uri);
     this.headers = h;
   }

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HeadersConfig } from '../../config/dynamic/middlewares.ts';
 import type { HeaderList } from '../../core/headers.ts';
-import type { RequestHead } from '../../core/request.ts';
+import { type RequestHead, withQuery } from '../../core/request.ts';
 
 type Field = readonly [string, string];
 
@@ -77,7 +77,7 @@ export class SecurePolicy {
    */
   sslRedirectTo(req: RequestHead): { status: number; location: string } | undefined {
     const host = this.#host(req);
-    const rest = `${req.path}${req.query === '' ? '' : `?${req.query}`}`;
+    const rest = withQuery(req.path, req.query);
     if (this.#redirectPlain && !this.isSsl(req)) {
       const to = this.#sslHost === '' ? host : this.#sslHost;
       return { status: this.#redirectStatus, location: `https://${to}${rest}` };
