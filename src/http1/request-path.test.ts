@@ -127,6 +127,26 @@ describe('canonicalPath', () => {
     assert.equal(canonicalPath('/p/%2e%2e/a%64min', off), '/p/../admin');
     assert.equal(canonicalPath('/p/..%2fadmin', off), '/p/..%2Fadmin');
   });
+
+  it("percent-encodes the characters a path may not carry raw, as Go's URL.EscapedPath() does", () => {
+    // Every visible ASCII byte the request-target lets through, one at a time: those Go's
+    // validEncoded refuses come out encoded, every other one as it was.
+    for (let c = 0x21; c < 0x7f; c++) {
+      const ch = String.fromCharCode(c);
+      if (ch === '#' || ch === '?' || ch === '%' || ch === '/' || ch === '.') continue;
+      const want = '"<>\\^`{|}'.includes(ch) ? `%${c.toString(16).toUpperCase()}` : ch;
+      assert.equal(canonicalPath(`/a${ch}b`, sanitizing), `/a${want}b`, `byte ${ch}`);
+    }
+    assert.equal(canonicalPath('/s/{id}|x^"<y>`z`', sanitizing), '/s/%7Bid%7D%7Cx%5E%22%3Cy%3E%60z%60');
+  });
+
+  it('keeps every other escape as it was beside such a character, an encoded slash among them', () => {
+    // Go would rebuild the path from its decoded form (/a/b%7C); an encoded slash stays one here.
+    assert.equal(canonicalPath('/a%2fb|', sanitizing), '/a%2Fb%7C');
+    assert.equal(canonicalPath('/a%41/./b{', sanitizing), '/aA/b%7B');
+    assert.equal(canonicalPath('/a/../b\\c', sanitizing), '/b%5Cc');
+    assert.equal(canonicalPath('/a/../b|', pathPolicy(false, TRAEFIK_DEFAULTS)), '/a/../b%7C');
+  });
 });
 
 describe('canonicalQuery', () => {

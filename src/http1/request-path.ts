@@ -11,6 +11,13 @@
  * 4. `sanitizePath` (`http.sanitizePath`, default true): `.` and `..` segments and empty segments
  *    removed as Go's `path.Clean` does (`..` never climbs above the root), a trailing slash kept.
  *
+ * 5. the characters a path may not carry raw (RFC 3986 §3.3) and that the request-target still
+ *    lets through, `"` `<` `>` `\` `^` `` ` `` `{` `|` `}`, are percent-encoded: Traefik's proxy
+ *    writes the path with Go's `URL.EscapedPath()`, which does so (`/a"b` goes upstream as
+ *    `/a%22b`). Go builds that escaped path again from the decoded one when such a character is
+ *    present, `%2F` turned into `/` included; ours encodes those characters alone and keeps every
+ *    other escape as it was, so an encoded slash stays one.
+ *
  * Ours beyond Traefik: a segment that would be a dot segment once `%2F`, `%5C` or a raw `\` is read
  * as a separator (`..%2F`, `.%5C`, `..\`) is refused (400) instead of forwarded: Traefik forwards
  * `/p/..%2Fadmin` as it is, past a `PathPrefix(/p/admin)` router, to a backend that may decode
@@ -100,18 +107,23 @@ function hexValue(c: number): number {
 /**
  * The canonical form of an origin-form `path` (query excluded), or the ParseError that refuses
  * the request. Returns `path` itself (no allocation) when there is nothing to change, which is
- * the case of almost every request: the scan looks for `%`, `\` and a `/` followed by `/` or `.`.
+ * the case of almost every request: the scan looks for `%`, the characters of step 5 (`\` among
+ * them) and a `/` followed by `/` or `.`. The request-target's codec has let only visible ASCII
+ * through.
  */
 export function canonicalPath(path: string, policy: PathPolicy): string | ParseError {
   const n = path.length;
   let plain = true;
   for (let i = 0; i < n; i++) {
     const c = path.charCodeAt(i);
-    if (c === 0x25 /* % */ || c === 0x5c /* \ */) {
+    const k = PATH_SCAN[c];
+    if (k === 0) continue;
+    if (k === SLOW) {
       plain = false;
       break;
     }
-    if (c === 0x2f /* / */ && i + 1 < n) {
+    // A slash: the start of an empty or a dot segment?
+    if (i + 1 < n) {
       const d = path.charCodeAt(i + 1);
       if (d === 0x2f || d === 0x2e /* . */) {
         plain = false;
@@ -121,8 +133,36 @@ export function canonicalPath(path: string, policy: PathPolicy): string | ParseE
   }
   if (plain || path === '*') return path;
   const decoded = decodeEscapes(path, policy.deniedEscapes);
-  if (decoded instanceof ParseError || !policy.sanitize) return decoded;
-  return removeDotSegments(decoded);
+  if (decoded instanceof ParseError) return decoded;
+  const clean = policy.sanitize ? removeDotSegments(decoded) : decoded;
+  return clean instanceof ParseError ? clean : escapeRaw(clean);
+}
+
+const SLOW = 1;
+const SLASH = 2;
+/** Characters a path may not carry raw, which Go's `URL.EscapedPath()` percent-encodes. */
+const RAW_ESCAPED = '"<>\\^`{|}';
+/** Per byte: 0 nothing to do, SLOW the slow path (`%`, step 5), SLASH a `/` to look past. */
+const PATH_SCAN = new Uint8Array(256);
+PATH_SCAN[0x25] = SLOW;
+PATH_SCAN[0x2f] = SLASH;
+const ESCAPE_RAW = new Uint8Array(128);
+for (const ch of RAW_ESCAPED) {
+  PATH_SCAN[ch.charCodeAt(0)] = SLOW;
+  ESCAPE_RAW[ch.charCodeAt(0)] = 1;
+}
+
+/** Step 5: the characters of RAW_ESCAPED percent-encoded, every other byte as it is. */
+function escapeRaw(path: string): string {
+  let out = '';
+  let last = 0;
+  for (let i = 0; i < path.length; i++) {
+    const c = path.charCodeAt(i);
+    if (ESCAPE_RAW[c] !== 1) continue;
+    out += `${path.slice(last, i)}%${HEX[c >> 4]}${HEX[c & 15]}`;
+    last = i + 1;
+  }
+  return last === 0 ? path : out + path.slice(last);
 }
 
 /** Steps 1–3: escapes checked, denied ones refused, unreserved ones decoded, the rest upper-cased. */

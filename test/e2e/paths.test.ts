@@ -164,4 +164,17 @@ http:
       target: '/repo/group%2Fproject?x=%2e%2e',
     });
   });
+
+  it('forwards the characters a path may not carry raw percent-encoded, as Traefik (Go) does', async () => {
+    // Go's URL.EscapedPath(), which Traefik's proxy writes the path with: `"` `<` `>` `\` `^`
+    // backquote `{` `|` `}` go upstream encoded; the route is chosen on the same path.
+    const want = { outcome: 'admin', status: 200, target: '/p/admin/%7Bid%7D%7Cx%5E%22%3C%3E%60%5C?q={a}' };
+    assert.deepEqual(await viaHttp1(proxy.port, '/p/admin/{id}|x^"<>`\\?q={a}'), want);
+    const session = http2.connect(`http://127.0.0.1:${proxy.port}`);
+    try {
+      assert.deepEqual(await viaHttp2(session, '/p/admin/{id}|x^"<>`\\?q={a}'), want);
+    } finally {
+      session.close();
+    }
+  });
 });
