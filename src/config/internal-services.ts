@@ -22,10 +22,18 @@ export function isInternalServiceName(name: string): name is InternalServiceName
   return Object.hasOwn(INTERNAL_SERVICES, name);
 }
 
+/**
+ * `noop@internal`: Traefik defines it in every configuration, and its handler answers 418
+ * (pkg/provider/traefik/internal.go, pkg/server/service/internalhandler.go). A router that only
+ * redirects names it; the proxy serves it itself (runtime/internal-routes.ts), not admin/.
+ */
+export const NOOP_SERVICE = 'noop';
+
 /** Why `name@internal` cannot be a router's service (given the ones enabled), or undefined. */
 export function internalServiceProblem(name: string, enabled: ReadonlySet<string>): string | undefined {
+  if (name === NOOP_SERVICE) return undefined;
   if (!isInternalServiceName(name)) {
-    const known = Object.keys(INTERNAL_SERVICES)
+    const known = [NOOP_SERVICE, ...Object.keys(INTERNAL_SERVICES)]
       .map((n) => `\`${n}@internal\``)
       .join(', ');
     return `service \`${name}@internal\` does not exist (the internal services are ${known})`;

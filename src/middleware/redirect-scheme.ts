@@ -12,12 +12,34 @@ function portSuffix(scheme: string, port: string): string {
 }
 
 /**
- * Traefik's redirectScheme: redirects to `scheme://host[:port]/path?query` unless that is already
- * the URL the client used. The client's scheme is the connection's, overridden by
- * X-Forwarded-Proto (http/ws or https/wss) as in Traefik, so this relies on the entry point having
- * overwritten X-Forwarded-Proto from untrusted peers before middlewares run. Without `port`, the
- * target has no explicit port (the scheme's default).
+ * Traefik's redirectScheme (pkg/middlewares/redirect/redirect_scheme.go): the redirect to
+ * `scheme://host[:port]/path?query`, or undefined when that is already the URL the client used
+ * (Traefik then calls the next handler). The client's scheme is the connection's, overridden by
+ * X-Forwarded-Proto (http/ws or https/wss) as in Traefik's clientRequestURL, so this relies on the
+ * entry point having overwritten X-Forwarded-Proto from untrusted peers before middlewares run.
+ * `port` is the target's suffix (`:8443`, '' for the scheme's default port).
  */
+export function schemeRedirect(
+  req: RequestHead,
+  scheme: string,
+  port: string,
+  permanent: boolean,
+): DirectResponse | undefined {
+  let from: string = req.scheme;
+  const xfp = req.headers.get('x-forwarded-proto');
+  if (xfp !== undefined && xfp !== '') {
+    const p = xfp.toLowerCase();
+    if (p === 'http' || p === 'ws') from = 'http';
+    else if (p === 'https' || p === 'wss') from = 'https';
+  }
+  if (from === scheme && portSuffix(from, req.hostPort) === port) return undefined;
+  // Traefik writes the URL back from Go's url.URL: the path as EscapedPath() gives it.
+  const path = canonicalRawPath(req.path) ?? req.path;
+  const location = `${scheme}://${urlHost(req.host)}${port}${withQuery(path, req.query)}`;
+  return redirectResponse(req.method, location, permanent);
+}
+
+/** The middleware: without `port` in its configuration, the target has the scheme's default port. */
 class RedirectScheme implements Middleware {
   readonly #scheme: string;
   readonly #port: string;
@@ -30,18 +52,7 @@ class RedirectScheme implements Middleware {
   }
 
   onRequest(req: RequestHead): DirectResponse | undefined {
-    let scheme: string = req.scheme;
-    const xfp = req.headers.get('x-forwarded-proto');
-    if (xfp !== undefined && xfp !== '') {
-      const p = xfp.toLowerCase();
-      if (p === 'http' || p === 'ws') scheme = 'http';
-      else if (p === 'https' || p === 'wss') scheme = 'https';
-    }
-    if (scheme === this.#scheme && portSuffix(scheme, req.hostPort) === this.#port) return undefined;
-    // Traefik writes the URL back from Go's url.URL: the path as EscapedPath() gives it.
-    const path = canonicalRawPath(req.path) ?? req.path;
-    const location = `${this.#scheme}://${urlHost(req.host)}${this.#port}${withQuery(path, req.query)}`;
-    return redirectResponse(req.method, location, this.#permanent);
+    return schemeRedirect(req, this.#scheme, this.#port, this.#permanent);
   }
 }
 

@@ -36,7 +36,14 @@ import { buildTcpSnapshot, type HttpRouteSpot } from './build-dispatch.ts';
 import { buildTcpRoutes } from './build-tcp.ts';
 import type { TlsBuildOptions } from './build-tls.ts';
 import { buildUdp } from './build-udp.ts';
-import { acmeHttp01Route, httpsEntryPoints, type Redirection, redirectionRoute } from './internal-routes.ts';
+import {
+  acmeHttp01Route,
+  httpsEntryPoints,
+  NO_SERVICE,
+  NOOP_MIDDLEWARE,
+  type Redirection,
+  redirectionRoute,
+} from './internal-routes.ts';
 import type { InternalServices } from './internal-services.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { type ActiveHealthHub, type HealthTarget, ServerHealth } from './server-health.ts';
@@ -293,7 +300,12 @@ export function buildSnapshot(
     // An internal service is served through the router's own chain, then the identity the admin
     // server checks access by: that middleware goes last, after the user's.
     let last: Middleware | undefined;
-    if (service === undefined && providerOf(serviceName) === 'internal') {
+    if (serviceName === NO_SERVICE.name) {
+      // Traefik's noop@internal, defined in every configuration: 418 once the chain lets the
+      // request through (runtime/internal-routes.ts).
+      service = NO_SERVICE;
+      last = NOOP_MIDDLEWARE;
+    } else if (service === undefined && providerOf(serviceName) === 'internal') {
       const found = opts.internal?.serviceFor(
         serviceName.slice(0, -'@internal'.length),
         r.rule,

@@ -1,17 +1,28 @@
 import type { RouterConfig } from '../config/dynamic/schema.ts';
-import { type DirectResponse, type RequestHead, withQuery } from '../core/request.ts';
+import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { Middleware } from '../middleware/middleware.ts';
-import { canonicalRawPath } from '../middleware/path.ts';
-import { redirectResponse, urlHost } from '../middleware/redirect-response.ts';
+import { schemeRedirect } from '../middleware/redirect-scheme.ts';
 import type { RouteEntry } from '../router/index.ts';
 import { NO_TIMEOUTS, type RouteTarget, type ServiceNode } from './types.ts';
 
-/** The service of routes that always answer by themselves: it has no server. */
-const NO_SERVICE: ServiceNode = {
+/**
+ * `noop@internal`, the service of routes that always answer by themselves: it has no server.
+ * Traefik defines it in every configuration (pkg/provider/traefik/internal.go) and its handler
+ * answers 418 with no body (pkg/server/service/internalhandler.go); a router of any provider may
+ * name it, typically one whose middleware always answers (a redirect). Its answer is the last
+ * middleware of such a router's chain (`NOOP_MIDDLEWARE`).
+ */
+export const NO_SERVICE: ServiceNode = {
   name: 'noop@internal',
   available: () => false,
   resolve: () => undefined,
 };
+
+/** What noop@internal answers: Go's `WriteHeader(http.StatusTeapot)` and nothing else. */
+const NOOP_ANSWER: DirectResponse = { status: 418 };
+
+/** noop@internal's answer, last in the chain of a user's router that names it. */
+export const NOOP_MIDDLEWARE: Middleware = { onRequest: (): DirectResponse => NOOP_ANSWER };
 
 export interface Redirection {
   readonly scheme: string;
@@ -73,12 +84,10 @@ function internalRoute(
  */
 export function redirectionRoute(entryPoint: string, r: Redirection): RouteEntry<RouteTarget> {
   const mw: Middleware = {
-    onRequest: (req: RequestHead): DirectResponse => {
-      // Written back as Go's url.URL does, like the redirectScheme middleware.
-      const path = canonicalRawPath(req.path) ?? req.path;
-      const location = `${r.scheme}://${urlHost(req.host)}${r.port}${withQuery(path, req.query)}`;
-      return redirectResponse(req.method, location, r.permanent);
-    },
+    // A request already on the target scheme and port goes on to Traefik's router service,
+    // noop@internal, which answers 418 (a trusted proxy's X-Forwarded-Proto: https, say).
+    onRequest: (req: RequestHead): DirectResponse =>
+      schemeRedirect(req, r.scheme, r.port, r.permanent) ?? NOOP_ANSWER,
   };
   return internalRoute(
     // Traefik's name for it: Normalize(<entry point>-to-<to>), provider internal.

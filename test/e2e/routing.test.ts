@@ -237,9 +237,12 @@ describe('entry point redirections through the proxy', () => {
       config: `entryPoints:
   web:
     address: "127.0.0.1:0"
+    forwardedHeaders: { trustedIPs: ["127.0.0.1"] }
     http:
       redirections:
         entryPoint: { to: websecure, scheme: https }
+  plain:
+    address: "127.0.0.1:0"
   temp:
     address: "127.0.0.1:0"
     http:
@@ -254,6 +257,14 @@ log: { level: DEBUG }
 http:
   routers:
     fallback: { rule: "PathPrefix(\`/\`)", service: fallback }
+    only-redirect:
+      rule: "Host(\`redirect.test\`)"
+      entryPoints: [plain]
+      middlewares: [to-https]
+      service: noop@internal
+    teapot: { rule: "Host(\`teapot.test\`)", entryPoints: [plain], service: noop@internal }
+  middlewares:
+    to-https: { redirectScheme: { scheme: https, port: "8443" } }
   services:
     fallback:
       loadBalancer:
@@ -293,6 +304,43 @@ http:
       assert.equal(r.status, 200);
       assert.equal(((await r.json()) as { matched: string }).matched, `${ep}-to-websecure@internal`);
     }
+  });
+
+  it("sends a request already on the target scheme and port to Traefik's noop@internal: 418", async () => {
+    // From a trusted proxy that terminated TLS (X-Forwarded-Proto: https), for the target's port.
+    const r = await curl([
+      '-H',
+      `Host: a.test:${secure}`,
+      '-H',
+      'X-Forwarded-Proto: https',
+      `http://127.0.0.1:${web}/x`,
+    ]);
+    assert.equal(r.status, 418);
+    assert.equal(r.body.toString(), '');
+    assert.equal(r.headers['location'], undefined);
+    // Another port is still redirected.
+    const other = await curl([
+      '-H',
+      'Host: a.test:1',
+      '-H',
+      'X-Forwarded-Proto: https',
+      `http://127.0.0.1:${web}/x`,
+    ]);
+    assert.equal(other.status, 301);
+    assert.equal(backend.seen.length, 0);
+  });
+
+  it('lets any router name noop@internal, as Traefik defines it in every configuration', async () => {
+    const plain = proxy.ports['plain']!;
+    const r = await curl(['-H', 'Host: redirect.test', `http://127.0.0.1:${plain}/a?b=1`]);
+    assert.equal(r.status, 302);
+    assert.deepEqual(r.headers['location'], ['https://redirect.test:8443/a?b=1']);
+    const t = await curl(['-H', 'Host: teapot.test', `http://127.0.0.1:${plain}/`]);
+    assert.equal(t.status, 418);
+    assert.equal(t.body.toString(), '');
+    assert.deepEqual(t.headers['content-length'], ['0']);
+    assert.equal(backend.seen.length, 0);
+    assert.doesNotMatch(JSON.stringify(proxy.logs), /noop@internal/, 'no error names the service');
   });
 
   it('leaves a request without Host to the other routers (Traefik: HostRegexp(`^.+$`))', async () => {
