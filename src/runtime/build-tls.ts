@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { providerOf } from '../core/qualified-name.ts';
-import { compileRule } from '../router/index.ts';
+import { hostMatcherValues, parseRule } from '../router/index.ts';
 import {
   type CertInput,
   CertStore,
@@ -131,16 +131,10 @@ export function buildTls(
       });
       continue;
     }
-    const domains: string[] = [];
-    if (r.tls !== undefined && r.tls.domains.length > 0) {
-      for (const d of r.tls.domains) domains.push(d.main, ...d.sans);
-    } else {
-      const c = compileRule(r.rule);
-      if (c.ok && c.hints.hosts.kind === 'hosts') {
-        domains.push(...c.hints.hosts.exact, ...c.hints.hosts.wildcardParents.map((p) => `*.${p}`));
-      }
-    }
-    const need = { options: qualified, domains };
+    // Traefik maps options to the rule's Host names only (httpmuxer.ParseDomains: every Host,
+    // under `||` and `!` too); `tls.domains` only names the certificates a resolver obtains.
+    const parsed = parseRule(r.rule);
+    const need = { options: qualified, domains: parsed.ok ? hostMatcherValues(parsed.ast) : [] };
     if (eps.length === 0) everywhere.set(name, need);
     else {
       for (const ep of eps) {

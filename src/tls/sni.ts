@@ -14,7 +14,7 @@ import { type ConfigIssue, issue } from '../config/issues.ts';
 export interface RouterTlsNeed {
   /** Its options set (`default` when the router names none). */
   readonly options: string;
-  /** Host names from its rule (or tls.domains); `*.example.com` allowed; empty = no Host rule. */
+  /** The Host names of its rule (Traefik's ParseDomains); `*.example.com` allowed; empty = no Host. */
   readonly domains: readonly string[];
 }
 

@@ -32,6 +32,14 @@ http:
     # The same host on two entry points with different options: no conflict (one listener each).
     per-ep-one: { rule: "Host(\`per-ep.options.test\`)", entryPoints: [one], service: be, tls: { options: h1only } }
     per-ep-two: { rule: "Host(\`per-ep.options.test\`)", entryPoints: [two], service: be, tls: {} }
+    # tls.domains names certificates to obtain; the options follow the rule's Host names.
+    acme-names:
+      rule: "Host(\`dom.options.test\`)"
+      entryPoints: [one]
+      service: be
+      tls: { options: h1only, domains: [{ main: "*.dom.options.test" }] }
+    # Every Host of the rule, even one that is not needed for a match.
+    either: { rule: "Host(\`or.options.test\`) || PathPrefix(\`/or\`)", entryPoints: [one], service: be, tls: { options: h1only } }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 tls:
@@ -66,5 +74,12 @@ tls:
       false,
       'no conflict warning: the routers are on different entry points',
     );
+  });
+
+  it("maps the options to every Host name of the rule, and not to the router's tls.domains", async () => {
+    assert.equal(await alpnOf('one', 'dom.options.test'), 'http/1.1');
+    assert.equal(await alpnOf('one', 'sub.dom.options.test'), 'h2');
+    assert.equal(await alpnOf('one', 'or.options.test'), 'http/1.1');
+    assert.equal(await alpnOf('one', 'other.options.test'), 'h2');
   });
 });
