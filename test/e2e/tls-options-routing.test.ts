@@ -48,6 +48,9 @@ tls:
   options:
     h1only:
       alpnProtocols: [http/1.1]
+      preferServerCipherSuites: true
+  stores:
+    other: {}
 `,
       files: { 'c.pem': cert.certPem, 'c.key': cert.keyPem },
     });
@@ -81,5 +84,14 @@ tls:
     assert.equal(await alpnOf('one', 'sub.dom.options.test'), 'h2');
     assert.equal(await alpnOf('one', 'or.options.test'), 'http/1.1');
     assert.equal(await alpnOf('one', 'other.options.test'), 'h2');
+  });
+
+  it('warns, as Traefik does, of preferServerCipherSuites (whatever its value) and of a store other than default', () => {
+    const warnings = proxy.logs
+      .filter((l) => l.msg === 'configuration warning')
+      .map((l) => String(l['issue']))
+      .join('\n');
+    assert.match(warnings, /tls\.options\.h1only\.preferServerCipherSuites.*deprecated/, warnings);
+    assert.match(warnings, /tls\.stores\.other.*only the `default` store is used/, warnings);
   });
 });
