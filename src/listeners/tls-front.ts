@@ -141,7 +141,7 @@ export class TlsFront {
     }
     const tls = this.#ref.current.tls;
     if (tls === null) return undefined;
-    const o = tls.options.get(options ?? tls.router.optionsFor(sni));
+    const o = tls.options.get(options ?? tls.routerFor(this.#entryPoint).optionsFor(sni));
     if (o === undefined) return undefined;
     let fallback = tls.store.defaultCertificate;
     if (sni === undefined) {

@@ -139,7 +139,7 @@ export abstract class ExchangeCore
     if (this.ctx.scheme === 'https' && snap.tls !== null) {
       // A connection reused for another host whose router needs other TLS options (client
       // certificates, versions) must not get them by sharing this handshake.
-      if (snap.tls.router.misdirected(this.client.serverName, this.req.host)) {
+      if (snap.tls.routerFor(this.ctx.name).misdirected(this.client.serverName, this.req.host)) {
         this.respondError(new ProxyError('MISDIRECTED'), false);
         return;
       }

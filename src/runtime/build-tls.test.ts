@@ -13,6 +13,11 @@ const fileCert = selfSignedCertificate(['file.test']);
 function build(yaml: string, resolvers?: TlsBuildOptions['resolvers']) {
   const parsed = parseDynamic(yaml, 'dyn.yaml');
   assert.ok(parsed.config, JSON.stringify(parsed.issues));
+  // Named as after the merge of providers: `name@file`.
+  const at = <T>(o: Record<string, T>, keep = (_: string) => false): Record<string, T> =>
+    Object.fromEntries(Object.entries(o).map(([k, v]) => [keep(k) ? k : `${k}@file`, v]));
+  parsed.config.http.routers = at(parsed.config.http.routers);
+  parsed.config.tls.options = at(parsed.config.tls.options, (k) => k === 'default');
   const issues: ConfigIssue[] = [];
   const files: Record<string, string> = { 'f.pem': fileCert.certPem, 'f.key': fileCert.keyPem };
   const tls = buildTls(
@@ -93,5 +98,46 @@ describe('buildTls: tls.stores.default.defaultGeneratedCert', () => {
     assert.equal(configured.tls.store.defaultCertificate.certPem, fileCert.certPem);
     const none = build('tls: {}\n');
     assert.equal(none.tls.store.defaultCertificate.certPem, generated.get().certPem);
+  });
+});
+
+describe('buildTls: TLS options per SNI, per entry point', () => {
+  const routers = (extra: string) => `http:
+  routers:
+    one: { rule: "Host(\`a.test\`)", entryPoints: [one], service: s, tls: { options: strict } }
+    two: { rule: "Host(\`a.test\`)", entryPoints: [two], service: s, tls: {} }
+${extra}  services:
+    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:1" }] } }
+tls:
+  options:
+    strict: { minVersion: VersionTLS13 }
+`;
+
+  it('gives a host the options of the routers of each entry point (Traefik: one listener each)', () => {
+    const { tls, issues } = build(routers(''));
+    assert.deepEqual(issues, []);
+    assert.equal(tls.routerFor('one').optionsFor('a.test'), 'strict@file');
+    assert.equal(tls.routerFor('two').optionsFor('a.test'), 'default');
+    // An entry point no router names: only the routers of every entry point (none here).
+    assert.equal(tls.routerFor('three').optionsFor('a.test'), 'default');
+    // A request for a.test on `one` over another SNI would skip `strict` there only.
+    assert.equal(tls.routerFor('one').misdirected('b.test', 'a.test'), true);
+    assert.equal(tls.routerFor('two').misdirected('b.test', 'a.test'), false);
+  });
+
+  it('makes a router of every entry point conflict on each entry point, warned once per entry point', () => {
+    const { tls, issues } = build(
+      routers('    all: { rule: "Host(`a.test`)", service: s, tls: { options: strict } }\n'),
+    );
+    assert.equal(tls.routerFor('one').optionsFor('a.test'), 'strict@file');
+    assert.equal(tls.routerFor('two').optionsFor('a.test'), 'default');
+    assert.equal(tls.routerFor('three').optionsFor('a.test'), 'strict@file');
+    assert.deepEqual(
+      issues.map((i) => `${i.severity} ${i.path.join('.')}: ${i.message}`),
+      [
+        'warning http.routers.all@file.tls.options: routers on a.test (entry point two) ask for different TLS options: the default TLS options are used there',
+        'warning http.routers.two@file.tls.options: routers on a.test (entry point two) ask for different TLS options: the default TLS options are used there',
+      ],
+    );
   });
 });

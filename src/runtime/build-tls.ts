@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { DynamicConfig } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { providerOf } from '../core/qualified-name.ts';
-import { compileRule } from '../router/index.ts';
+import { hostMatcherValues, parseRule } from '../router/index.ts';
 import {
   type CertInput,
   CertStore,
@@ -42,7 +42,13 @@ export interface TlsBuildOptions {
 export interface SnapshotTls {
   readonly store: CertStore;
   readonly options: ReadonlyMap<string, CompiledTlsOptions>;
-  readonly router: TlsRouter;
+  /**
+   * The SNI → options decisions of one entry point: Traefik resolves them per entry point (one
+   * TLS listener each, pkg/server/router/tcp/manager.go buildEntryPointHandler), so the same
+   * host may have other options on another entry point, and routers only conflict with the
+   * routers of their own entry points.
+   */
+  routerFor(entryPoint: string): TlsRouter;
 }
 
 /**
@@ -102,7 +108,9 @@ export function buildTls(
   });
   issues.push(...built.issues);
 
-  const needs = new Map<string, RouterTlsNeed>();
+  // Routers naming no entry point are on every one; the others on theirs only.
+  const everywhere = new Map<string, RouterTlsNeed>();
+  const byEntryPoint = new Map<string, Map<string, RouterTlsNeed>>();
   for (const [name, r] of Object.entries(config.http.routers)) {
     const eps = httpsEntryPoints(r, opts.entryPoints);
     if (r.tls === undefined && eps.length === 0) continue;
@@ -123,18 +131,35 @@ export function buildTls(
       });
       continue;
     }
-    const domains: string[] = [];
-    if (r.tls !== undefined && r.tls.domains.length > 0) {
-      for (const d of r.tls.domains) domains.push(d.main, ...d.sans);
-    } else {
-      const c = compileRule(r.rule);
-      if (c.ok && c.hints.hosts.kind === 'hosts') {
-        domains.push(...c.hints.hosts.exact, ...c.hints.hosts.wildcardParents.map((p) => `*.${p}`));
+    // Traefik maps options to the rule's Host names only (httpmuxer.ParseDomains: every Host,
+    // under `||` and `!` too); `tls.domains` only names the certificates a resolver obtains.
+    const parsed = parseRule(r.rule);
+    const need = { options: qualified, domains: parsed.ok ? hostMatcherValues(parsed.ast) : [] };
+    if (eps.length === 0) everywhere.set(name, need);
+    else {
+      for (const ep of eps) {
+        let mine = byEntryPoint.get(ep);
+        if (mine === undefined) {
+          mine = new Map();
+          byEntryPoint.set(ep, mine);
+        }
+        mine.set(name, need);
       }
     }
-    needs.set(name, { options: qualified, domains });
   }
-  const tr = TlsRouter.build(needs);
-  issues.push(...tr.issues);
-  return { store: built.store, options: compiled.options, router: tr.router };
+  const routers = new Map<string, TlsRouter>();
+  for (const [ep, mine] of [...byEntryPoint].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
+    const tr = TlsRouter.build(new Map([...everywhere, ...mine]), ep);
+    routers.set(ep, tr.router);
+    issues.push(...tr.issues);
+  }
+  // Entry points no router names: the routers of every entry point. Their conflicts are also
+  // those of each named entry point (more routers cannot end one), so reported once from there.
+  const rest = TlsRouter.build(everywhere);
+  if (byEntryPoint.size === 0) issues.push(...rest.issues);
+  return {
+    store: built.store,
+    options: compiled.options,
+    routerFor: (entryPoint) => routers.get(entryPoint) ?? rest.router,
+  };
 }

@@ -268,6 +268,7 @@ const needs: Record<string, RouterTlsNeed> = {
   noAlpn: { options: 'noAlpn', domains: ['h1.example'] },
   suites: { options: 'suites', domains: ['suites.example'] },
   curves: { options: 'curves', domains: ['curves.example'] },
+  hybrid: { options: 'hybrid', domains: ['hybrid.example'] },
   legacy: { options: 'legacy', domains: ['legacy.example'] },
 };
 const optionSets = new Map<string, CompiledTlsOptions>(
@@ -289,6 +290,8 @@ const optionSets = new Map<string, CompiledTlsOptions>(
       cipherSuites: ['TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384'],
     }),
     compile('curves', { curvePreferences: ['CurveP384'] }),
+    // Go 1.26's names, as Traefik's CurveIDs spell them (lower and upper camel case).
+    compile('hybrid', { curvePreferences: ['secp256r1mlkem768', 'SecP384r1MLKEM1024', 'x25519mlkem768'] }),
     compile('legacy', { minVersion: 'VersionTLS11' }),
   ].map((o) => [o.name, o]),
 );
@@ -413,6 +416,18 @@ describe('TLS handshakes', { timeout: 30_000 }, () => {
       assert.equal(p256.facts, undefined);
       const p384 = await nodeClient(front.port, { servername: 'curves.example', ecdhCurve: 'P-384:P-256' });
       assert.equal(p384.facts?.options, 'curves');
+    });
+
+    it("keeps to Go's post-quantum hybrid groups when they are configured", async () => {
+      const classic = await nodeClient(front.port, {
+        servername: 'hybrid.example',
+        ecdhCurve: 'X25519:P-256',
+      });
+      assert.equal(classic.facts, undefined);
+      for (const group of ['SecP256r1MLKEM768', 'SecP384r1MLKEM1024', 'X25519MLKEM768']) {
+        const r = await nodeClient(front.port, { servername: 'hybrid.example', ecdhCurve: group });
+        assert.equal(r.facts?.options, 'hybrid', group);
+      }
     });
   });
 

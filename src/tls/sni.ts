@@ -14,7 +14,7 @@ import { type ConfigIssue, issue } from '../config/issues.ts';
 export interface RouterTlsNeed {
   /** Its options set (`default` when the router names none). */
   readonly options: string;
-  /** Host names from its rule (or tls.domains); `*.example.com` allowed; empty = no Host rule. */
+  /** The Host names of its rule (Traefik's ParseDomains); `*.example.com` allowed; empty = no Host. */
   readonly domains: readonly string[];
 }
 
@@ -39,8 +39,14 @@ export class TlsRouter {
     this.#wildcard = wildcard;
   }
 
-  /** Pure: the same routers give the same decisions and the same warnings (sorted by router). */
-  static build(routers: ReadonlyMap<string, RouterTlsNeed>): { router: TlsRouter; issues: ConfigIssue[] } {
+  /**
+   * Pure: the same routers give the same decisions and the same warnings (sorted by router).
+   * `entryPoint`, when the routers are those of one entry point, is named in the warnings.
+   */
+  static build(
+    routers: ReadonlyMap<string, RouterTlsNeed>,
+    entryPoint?: string,
+  ): { router: TlsRouter; issues: ConfigIssue[] } {
     // host → options set → routers asking for it
     const wanted = new Map<string, Map<string, string[]>>();
     for (const [routerName, need] of [...routers].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
@@ -76,7 +82,7 @@ export class TlsRouter {
       .map(([r, hosts]) =>
         issue(
           'warning',
-          `routers on ${hosts.join(', ')} ask for different TLS options: the default TLS options are used there`,
+          `routers on ${hosts.join(', ')}${entryPoint === undefined ? '' : ` (entry point ${entryPoint})`} ask for different TLS options: the default TLS options are used there`,
           ['http', 'routers', r, 'tls', 'options'],
         ),
       );

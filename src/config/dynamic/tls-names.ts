@@ -44,7 +44,10 @@ export const CIPHER_SUITES: Readonly<Record<string, { readonly openssl: string; 
   TLS_FALLBACK_SCSV: { openssl: '' },
 };
 
-/** Traefik's curve names (pkg/tls/cipher.go) → OpenSSL group names. */
+/**
+ * Traefik's curve names (pkg/tls/tls.go CurveIDs) → OpenSSL group names. The post-quantum
+ * hybrids need OpenSSL 3.5 (node 24): an older build refuses the options set that names them.
+ */
 export const CURVES: Readonly<Record<string, string>> = {
   CurveP256: 'P-256',
   secp256r1: 'P-256',
@@ -55,6 +58,11 @@ export const CURVES: Readonly<Record<string, string>> = {
   X25519: 'X25519',
   x25519: 'X25519',
   X25519MLKEM768: 'X25519MLKEM768',
+  x25519mlkem768: 'X25519MLKEM768',
+  SecP256r1MLKEM768: 'SecP256r1MLKEM768',
+  secp256r1mlkem768: 'SecP256r1MLKEM768',
+  SecP384r1MLKEM1024: 'SecP384r1MLKEM1024',
+  secp384r1mlkem1024: 'SecP384r1MLKEM1024',
 };
 
 export const CLIENT_AUTH_TYPES = [

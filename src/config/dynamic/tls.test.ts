@@ -184,7 +184,7 @@ describe('dynamic tls section', () => {
     assert.equal(isInlinePem('/etc/certs/a.pem'), false);
   });
 
-  it('warns about what Traefik ignores: other stores, certificates only in them, preferServerCipherSuites false', () => {
+  it('warns about what Traefik ignores: other stores, certificates only in them, preferServerCipherSuites set', () => {
     const tls = tlsSectionSchema.parse({
       certificates: [
         { certFile: '/a', keyFile: '/b', stores: ['other'] },
@@ -198,7 +198,8 @@ describe('dynamic tls section', () => {
       [
         'warning tls.stores.other: TLS store `other` is ignored: only the `default` store is used',
         'warning tls.certificates.0.stores: certificate is only in store(s) other, which are ignored: it will not be served',
-        'warning tls.options.o.preferServerCipherSuites: preferServerCipherSuites is deprecated and has no effect: the server order is always used',
+        'warning tls.options.o.preferServerCipherSuites: preferServerCipherSuites is deprecated and has no effect (the server order is always used): remove it',
+        'warning tls.options.p.preferServerCipherSuites: preferServerCipherSuites is deprecated and has no effect (the server order is always used): remove it',
       ],
     );
   });

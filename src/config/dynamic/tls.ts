@@ -1,6 +1,5 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
-import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { DEFAULT_TLS_NAME } from './sections.ts';
 import {
@@ -21,6 +20,8 @@ import {
 
 /** The name tables, all of tls-names.ts, are part of this module's surface. */
 export * from './tls-names.ts';
+/** Warnings of a `tls` section (zod-free: the file provider's validation reports them). */
+export { tlsSectionWarnings } from './tls-warnings.ts';
 /** Traefik's name of the options set and store used when none is named (sections.ts). */
 export { DEFAULT_TLS_NAME };
 
@@ -185,47 +186,4 @@ export type ClientAuthConfig = TlsOptionsConfig['clientAuth'];
 /** Traefik's built-in `default` options, for when no provider defines them. */
 export function defaultTlsOptions(): TlsOptionsConfig {
   return tlsOptionsSchema.parse({});
-}
-
-/**
- * What Traefik accepts but ignores, reported as warnings (`path` from the section's root, e.g.
- * `['tls', 'stores', 'other']`): stores other than `default`, `preferServerCipherSuites: false`.
- */
-export function tlsSectionWarnings(tls: TlsSectionConfig, root: ConfigPath = ['tls']): ConfigIssue[] {
-  const out: ConfigIssue[] = [];
-  for (const name of Object.keys(tls.stores)) {
-    if (name !== DEFAULT_TLS_NAME) {
-      out.push(
-        issue('warning', `TLS store \`${name}\` is ignored: only the \`default\` store is used`, [
-          ...root,
-          'stores',
-          name,
-        ]),
-      );
-    }
-  }
-  tls.certificates.forEach((c, i) => {
-    const others = (c.stores ?? []).filter((s) => s !== DEFAULT_TLS_NAME);
-    if (others.length > 0 && others.length === c.stores?.length) {
-      out.push(
-        issue(
-          'warning',
-          `certificate is only in store(s) ${others.join(', ')}, which are ignored: it will not be served`,
-          [...root, 'certificates', i, 'stores'],
-        ),
-      );
-    }
-  });
-  for (const [name, o] of Object.entries(tls.options)) {
-    if (o.preferServerCipherSuites === false) {
-      out.push(
-        issue(
-          'warning',
-          'preferServerCipherSuites is deprecated and has no effect: the server order is always used',
-          [...root, 'options', name, 'preferServerCipherSuites'],
-        ),
-      );
-    }
-  }
-  return out;
 }

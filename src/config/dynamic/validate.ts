@@ -5,6 +5,7 @@ import type { ObjectRef } from './parse.ts';
 import { checkReferenceGraph } from './reference-graph.ts';
 import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
 import { serverUrlPath } from './server-url.ts';
+import { tlsSectionWarnings } from './tls-warnings.ts';
 import { validateLayer4 } from './validate-l4.ts';
 import { checkServiceGraph } from './validate-services.ts';
 
@@ -276,6 +277,7 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
 
   // tcp and udp: their own references and rules (validate-l4.ts).
   const l4 = validateLayer4(prune(config, disabled), opts, report, resolveName);
+  for (const w of tlsSectionWarnings(config.tls)) report(w.severity, w.message, w.path);
   return { config: l4, issues };
 }
 

@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { request } from '../request-fixture.ts';
 import { type CompiledRule, compileRule, createCompileContext, defaultPriority } from './compile.ts';
+import { hostMatcherValues } from './hints.ts';
+import { parseRule } from './parser.ts';
 
 function compiled(rule: string): CompiledRule {
   const c = compileRule(rule);
@@ -138,5 +140,23 @@ describe('defaultPriority', () => {
   it('is the rule length in UTF-8 bytes, as Go len()', () => {
     assert.equal(defaultPriority('Host(`a`)'), 9);
     assert.equal(defaultPriority('Path(`/é`)'), 11);
+  });
+});
+
+describe('hostMatcherValues (Traefik ParseDomains)', () => {
+  const values = (rule: string): string[] => {
+    const p = parseRule(rule);
+    assert.ok(p.ok);
+    return hostMatcherValues(p.ast);
+  };
+
+  it('lists every Host value, under || and ! too, lower-cased, in rule order', () => {
+    assert.deepEqual(values('Host(`A.com`) || PathPrefix(`/x`)'), ['a.com']);
+    assert.deepEqual(values('(Host(`b.com`) && !Host(`c.com`)) || Host(`*.d.com`)'), [
+      'b.com',
+      'c.com',
+      '*.d.com',
+    ]);
+    assert.deepEqual(values('HostRegexp(`^e\\.com$`) && PathPrefix(`/`)'), []);
   });
 });

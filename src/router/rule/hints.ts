@@ -127,3 +127,21 @@ export function ruleHints(ast: RuleAst): RuleHints {
       : { kind: 'any' },
   };
 }
+
+/**
+ * Traefik's ParseDomains (pkg/muxer/http, `Tree.ParseMatchers([]string{"Host"})`): the value of
+ * every Host matcher of the rule, wherever it sits (under `||` and `!` too), lower-cased, in rule
+ * order. Unlike `hosts` above, not a condition for a match: what Traefik maps TLS options and
+ * HTTPS server names from.
+ */
+export function hostMatcherValues(ast: RuleAst): string[] {
+  const out: string[] = [];
+  const walk = (node: RuleAst): void => {
+    if (node.type === 'matcher') {
+      if (node.name === 'Host') for (const a of node.args) out.push(a.value.toLowerCase());
+    } else if (node.type === 'not') walk(node.operand);
+    else for (const c of node.children) walk(c);
+  };
+  walk(ast);
+  return out;
+}
