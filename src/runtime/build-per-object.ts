@@ -42,9 +42,12 @@ export type PerObjectBuild =
  * Builds a snapshot object by object, as Traefik applies a configuration: an object whose build
  * fails (a middleware that cannot be created, a rule that does not compile, a router naming TLS
  * options or a certificate resolver that does not exist) is left out, and so is everything that
- * needs it, each with an error naming the cause; the rest is built again without them. An error
- * about the TLS certificates, options sets or stores is not tied to one object (every router
- * serving HTTPS uses them): it refuses the build whole.
+ * needs it, each with an error naming the cause; the rest is built again without them. A
+ * certificate of `tls.certificates` (or the default store's `defaultCertificate`) that cannot be
+ * read or used is left out with its error, as Traefik's tlsmanager `UpdateConfigs` logs "Unable
+ * to append certificate" and goes on: its hosts get another certificate or the default one. Any
+ * other error about TLS options sets or stores is not tied to one object (every router serving
+ * HTTPS uses them): it refuses the build whole.
  */
 export function buildPerObject(
   merged: DynamicConfig,
@@ -70,7 +73,16 @@ export function buildPerObject(
         found.push(i);
       } else whole.push(i);
     }
-    if (whole.length > 0) return { ok: false, errors: whole };
+    if (whole.length > 0) {
+      const certs = whole.filter((i) => certificateAt(i.path) !== undefined);
+      if (certs.length < whole.length) return { ok: false, errors: whole };
+      const next = withoutCertificates(config, certs);
+      // Nothing left to take out (an issue about a certificate already gone): refuse as before.
+      if (next === config) return { ok: false, errors: whole };
+      errors.push(...certs);
+      config = next;
+      continue;
+    }
     if (roots.size === 0) return { ok: true, result, config, disabled, errors };
     // The build repeats a failed middleware's error on every router and chain using it: those
     // are dependants, and get an error naming the object they need instead.
@@ -87,4 +99,27 @@ export function buildPerObject(
     disabled.push(...pruned.disabled);
     config = pruned.config;
   }
+}
+
+/** `tls.certificates[i]` → i; the default store's defaultCertificate → 'default'; else undefined. */
+function certificateAt(path: ConfigIssue['path']): number | 'default' | undefined {
+  if (path[0] !== 'tls') return undefined;
+  if (path[1] === 'certificates' && typeof path[2] === 'number') return path[2];
+  if (path[1] === 'stores' && path[2] === 'default' && path[3] === 'defaultCertificate') return 'default';
+  return undefined;
+}
+
+/** `config` without the certificates the issues are about (indexes kept stable by a filter). */
+function withoutCertificates(config: DynamicConfig, issues: readonly ConfigIssue[]): DynamicConfig {
+  const bad = new Set(issues.map((i) => certificateAt(i.path)));
+  const tls = config.tls;
+  const certificates = tls.certificates.filter((_, i) => !bad.has(i));
+  let stores = tls.stores;
+  const store = stores['default'];
+  if (bad.has('default') && store?.defaultCertificate !== undefined) {
+    const { defaultCertificate: _, ...rest } = store;
+    stores = { ...stores, default: rest };
+  }
+  if (certificates.length === tls.certificates.length && stores === tls.stores) return config;
+  return { ...config, tls: { ...tls, certificates, stores } };
 }

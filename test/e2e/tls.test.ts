@@ -414,6 +414,46 @@ tls:
         assert.equal(stale.reused, false, 'a changed policy gets a full handshake');
       }
     });
+
+    it('leaves out a certificate it cannot read and serves the others, as Traefik (file reload)', async () => {
+      // Traefik's tlsmanager UpdateConfigs logs "Unable to append certificate" and goes on; a
+      // broken defaultCertificate leaves the generated one.
+      const seen = plain.logs.length;
+      plain.writeFile(
+        'dyn.yaml',
+        `${dynamicB(false, backend.url)}    - { certFile: gone.pem, keyFile: gone.key }
+  stores:
+    default:
+      defaultCertificate: { certFile: gone-default.pem, keyFile: a.key }
+`,
+      );
+      const outcome = await waitForLogFrom(
+        plain,
+        seen,
+        (l) => l.msg === 'configuration applied' || l.msg === 'configuration rejected',
+      );
+      assert.equal(outcome.msg, 'configuration applied', JSON.stringify(plain.logs.slice(seen)));
+      const errors = plain.logs
+        .slice(seen)
+        .filter((l) => l.msg === 'configuration error')
+        .map((l) => String(l['issue']));
+      assert.ok(
+        errors.some((e) => /tls\.certificates\[1\]\.certFile: .*gone\.pem/.test(e)),
+        JSON.stringify(errors),
+      );
+      assert.ok(
+        errors.some((e) => /tls\.stores\.default\.defaultCertificate\.certFile: .*gone-default\.pem/.test(e)),
+        JSON.stringify(errors),
+      );
+      const known = await curl([
+        '--cacert',
+        pki.ca.certFile,
+        ...resolveArgs('a.test', plain.port),
+        `https://a.test:${plain.port}/still`,
+      ]);
+      assert.equal(known.exitCode, 0, known.stderr);
+      assert.equal(known.status, 200);
+    });
   });
 
   describe('certificate chains', () => {
