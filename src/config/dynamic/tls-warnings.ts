@@ -3,10 +3,23 @@ import { DEFAULT_TLS_NAME } from './sections.ts';
 import type { TlsSectionConfig } from './tls.ts';
 
 /**
+ * Suites Go knows, Traefik accepts (pkg/tls/cipher.go) and this OpenSSL build cannot offer: they
+ * load, are left out of the handshake (src/tls/tls-options.ts skips them) and get a warning.
+ */
+export const UNAVAILABLE_SUITES: Readonly<Record<string, string>> = {
+  TLS_RSA_WITH_RC4_128_SHA: 'RC4 is prohibited (RFC 7465) and not available',
+  TLS_ECDHE_ECDSA_WITH_RC4_128_SHA: 'RC4 is prohibited (RFC 7465) and not available',
+  TLS_ECDHE_RSA_WITH_RC4_128_SHA: 'RC4 is prohibited (RFC 7465) and not available',
+  TLS_RSA_WITH_3DES_EDE_CBC_SHA: '3DES is broken (SWEET32) and not available',
+  TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA: '3DES is broken (SWEET32) and not available',
+};
+
+/**
  * What Traefik accepts but ignores, reported as warnings (`path` from the section's root, e.g.
  * `['tls', 'stores', 'other']`): stores other than `default`, certificates only in such stores,
  * and `preferServerCipherSuites` whatever its value (Traefik's tlsmanager.go UpdateConfigs warns
- * whenever it is set: deprecated and ineffective). Zod-free, for validate.ts.
+ * whenever it is set: deprecated and ineffective), and the cipher suites of UNAVAILABLE_SUITES.
+ * Zod-free, for validate.ts.
  */
 export function tlsSectionWarnings(tls: TlsSectionConfig, root: ConfigPath = ['tls']): ConfigIssue[] {
   const out: ConfigIssue[] = [];
@@ -34,6 +47,20 @@ export function tlsSectionWarnings(tls: TlsSectionConfig, root: ConfigPath = ['t
     }
   });
   for (const [name, o] of Object.entries(tls.options)) {
+    o.cipherSuites?.forEach((suite, i) => {
+      const why = UNAVAILABLE_SUITES[suite];
+      if (why !== undefined) {
+        out.push(
+          issue('warning', `cipher suite \`${suite}\` is left out: ${why}`, [
+            ...root,
+            'options',
+            name,
+            'cipherSuites',
+            i,
+          ]),
+        );
+      }
+    });
     if (o.preferServerCipherSuites !== undefined) {
       out.push(
         issue(

@@ -122,14 +122,17 @@ describe('dynamic tls section', () => {
     );
   });
 
-  it('refuses RC4 and 3DES suites by name, saying why', () => {
+  it('loads the RC4 and 3DES suites Traefik accepts, and warns that they are left out', () => {
+    const o = {
+      cipherSuites: ['TLS_RSA_WITH_RC4_128_SHA', 'TLS_AES_128_GCM_SHA256', 'TLS_RSA_WITH_3DES_EDE_CBC_SHA'],
+    };
+    assert.equal(tlsOptionsSchema.safeParse(o).success, true);
+    const section = tlsSectionSchema.parse({ options: { old: o } });
     assert.deepEqual(
-      errors(tlsOptionsSchema, {
-        cipherSuites: ['TLS_RSA_WITH_RC4_128_SHA', 'TLS_RSA_WITH_3DES_EDE_CBC_SHA'],
-      }),
+      tlsSectionWarnings(section).map((i) => `${i.path.join('.')}: ${i.message}`),
       [
-        `cipherSuites[0]: cipher suite \`TLS_RSA_WITH_RC4_128_SHA\` is not supported: RC4 is prohibited (RFC 7465) and not available (expected ${SUITES})`,
-        `cipherSuites[1]: cipher suite \`TLS_RSA_WITH_3DES_EDE_CBC_SHA\` is not supported: 3DES is broken (SWEET32) and not available (expected ${SUITES})`,
+        'tls.options.old.cipherSuites.0: cipher suite `TLS_RSA_WITH_RC4_128_SHA` is left out: RC4 is prohibited (RFC 7465) and not available',
+        'tls.options.old.cipherSuites.2: cipher suite `TLS_RSA_WITH_3DES_EDE_CBC_SHA` is left out: 3DES is broken (SWEET32) and not available',
       ],
     );
   });
