@@ -178,6 +178,20 @@ describe('docker labels → configuration', () => {
     has('container t label traefik.frontend.rule: warning: a Traefik v1 label');
   });
 
+  it('reads an empty value as Traefik does for its allowEmpty sections: tls and sticky.cookie turned on', () => {
+    const { config, issues } = build([
+      container('e', {
+        'traefik.http.routers.e.tls': '',
+        'traefik.http.services.e.loadbalancer.sticky.cookie': '',
+      }),
+    ]);
+    assert.deepEqual(issues, []);
+    assert.deepEqual(config.http.routers['e']?.tls, { domains: [] });
+    const svc = config.http.services['e'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.ok(svc.loadBalancer.sticky?.cookie !== undefined);
+  });
+
   it('renders the defaultRule template with .Name, .ContainerName and .Labels', () => {
     const { config } = build([container('web_1', { domain: 'example.org' })], {
       defaultRule:
