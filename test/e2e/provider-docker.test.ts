@@ -5,13 +5,14 @@
  * check is not routed until it is healthy; a label typo is reported with the container and the
  * label; dockerd stopped: the last good configuration keeps serving, the provider shows down in
  * /api/providers and the metrics, and it recovers by itself when dockerd is back. TCP labels
- * give a TCP router and service (Traefik's buildTCPServiceConfiguration).
+ * give a TCP router and service (Traefik's buildTCPServiceConfiguration); a container in another
+ * one's network namespace is reached at that one's address.
  */
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { type Dockerd, startDockerd } from '../helpers/dockerd.ts';
+import { type Dockerd, IMAGE, startDockerd } from '../helpers/dockerd.ts';
 import { freePort } from '../helpers/pebble.ts';
 import { providersHead, WEB_AND_TRAEFIK } from '../helpers/provider-config.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
@@ -164,6 +165,35 @@ describe('Docker provider (e2e, real dockerd)', () => {
     assert.match(answer, /^HTTP\/1\.[01] 200/);
     assert.match(answer, /\r\n\r\nraw\n$/);
     await d.docker('rm', '-f', 'raw');
+  });
+
+  it("routes a container in another container's network namespace to that container's address", async () => {
+    const from = proxy.logs.length;
+    const port = await freePort();
+    // `host` serves on the host network, unlabelled (not routed: exposedByDefault is false);
+    // `joined` shares its network and carries the labels: Traefik inspects `host` for the address.
+    await d.runHttpd('host', port, {});
+    await d.docker(
+      'run',
+      '-d',
+      '--name',
+      'joined',
+      '--network',
+      'container:host',
+      '--stop-timeout',
+      '1',
+      '--label',
+      'traefik.enable=true',
+      '--label',
+      'traefik.http.routers.joined.rule=PathPrefix(`/host/`)',
+      '--label',
+      `traefik.http.services.joined.loadbalancer.server.port=${port}`,
+      IMAGE,
+      'sleep',
+      '3600',
+    );
+    assert.deepEqual(await servedAfter(from, '/host/', 200), { status: 200, text: 'host' });
+    await d.docker('rm', '-f', 'joined', 'host');
   });
 
   it('keeps serving while dockerd is down, shows it down, and recovers by itself', async () => {

@@ -73,7 +73,8 @@ export class DockerClient {
             `/v${this.#version}/containers/${encodeURIComponent(c.Id ?? '')}/json`,
             signal,
           );
-          return toInfo(JSON.parse(r.body.toString('utf8')) as InspectJson);
+          const info = toInfo(JSON.parse(r.body.toString('utf8')) as InspectJson);
+          return info === undefined ? undefined : await this.#viaContainer(info, signal);
         } catch (e) {
           // Gone between the list and the inspect: the next event lists again.
           if (e instanceof EngineError && e.status === 404) return undefined;
@@ -82,6 +83,35 @@ export class DockerClient {
       }),
     );
     return out.filter((c): c is ContainerInfo => c !== undefined && c !== null);
+  }
+
+  /**
+   * A container in another one's network namespace (`container:<id>`) is reached at that
+   * container's address: as Traefik's getIPAddress, that container is inspected (its network
+   * mode, networks and `traefik.docker.network` label), once per listing. One that cannot be
+   * inspected leaves the mode as it is (an error when the configuration is built).
+   */
+  async #viaContainer(info: ContainerInfo, signal: AbortSignal): Promise<ContainerInfo> {
+    if (!info.networkMode.startsWith('container:')) return info;
+    const other = info.networkMode.slice('container:'.length);
+    let j: InspectJson;
+    try {
+      const r = await this.#get(`/v${this.#version}/containers/${encodeURIComponent(other)}/json`, signal);
+      j = JSON.parse(r.body.toString('utf8')) as InspectJson;
+    } catch (e) {
+      if (e instanceof EngineError && e.status === 404) return info;
+      throw e;
+    }
+    const labels = j.Config?.Labels ?? {};
+    const label = Object.keys(labels).find((k) => k.toLowerCase() === 'traefik.docker.network');
+    const mode = j.HostConfig?.NetworkMode ?? '';
+    return {
+      ...info,
+      // Not followed further: Docker refuses to join a container that joins another.
+      networkMode: mode.startsWith('container:') ? info.networkMode : mode,
+      networks: networksOf(j),
+      viaContainer: { network: label === undefined ? undefined : labels[label] },
+    };
   }
 
   /** GET of an Engine API path under the negotiated version (`/services`), as JSON. */
@@ -117,10 +147,16 @@ export class DockerClient {
   }
 }
 
-function toInfo(j: InspectJson): ContainerInfo | undefined {
-  if (j.State?.Running !== true) return undefined;
+/** Network name → the container's address there. */
+function networksOf(j: InspectJson): Record<string, string> {
   const networks: Record<string, string> = {};
   for (const [n, v] of Object.entries(j.NetworkSettings?.Networks ?? {})) networks[n] = v.IPAddress ?? '';
+  return networks;
+}
+
+function toInfo(j: InspectJson): ContainerInfo | undefined {
+  if (j.State?.Running !== true) return undefined;
+  const networks = networksOf(j);
   const portKeys = new Set([
     ...Object.keys(j.Config?.ExposedPorts ?? {}),
     ...Object.keys(j.NetworkSettings?.Ports ?? {}),

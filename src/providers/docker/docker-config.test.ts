@@ -153,6 +153,34 @@ describe('docker labels → configuration', () => {
     assert.equal(b.loadBalancer.servers[0]?.url, 'http://192.0.2.7:8081');
   });
 
+  it("reaches a container in another one's network at that container's address, with Traefik's choice of network", () => {
+    const shared = (labels: Record<string, string>, network: string | undefined) =>
+      container('side', labels, {
+        networkMode: 'bridge',
+        networks: { front: '10.0.0.1', back: '10.0.1.1' },
+        viaContainer: { network },
+      });
+    const url = (cs: ContainerInfo[], opts: Record<string, unknown> = {}) => {
+      const svc = build(cs, opts).config.http.services['side'];
+      assert.ok(svc?.kind === 'loadBalancer');
+      return svc.loadBalancer.servers[0]?.url;
+    };
+    const own = { 'traefik.docker.network': 'back' };
+    assert.equal(url([shared(own, undefined)]), 'http://10.0.1.1:80', 'its own label');
+    assert.equal(url([shared(own, 'front')]), 'http://10.0.0.1:80', "the other container's label first");
+    assert.equal(
+      url([shared(own, undefined)], { network: 'front' }),
+      'http://10.0.0.1:80',
+      'then the provider network',
+    );
+    const lost = build([container('lost', {}, { networkMode: 'container:gone', networks: {} })]);
+    assert.equal(lost.config.http.services['lost'], undefined);
+    assert.ok(
+      lost.issues.some((i) => i.includes('no address: the network of container:gone could not be read')),
+      lost.issues.join('\n'),
+    );
+  });
+
   it('reports typos: an unknown key by its label, an unknown prefix, a Traefik v1 label', () => {
     const { config, issues } = build([
       container('t', {

@@ -24,6 +24,12 @@ export interface ContainerInfo {
   readonly bindings: Readonly<
     Record<string, readonly { readonly hostIp: string; readonly hostPort: string }[]>
   >;
+  /**
+   * `networkMode` `container:<id>`: the network of that container (Traefik's getIPAddress
+   * inspects it), which `networkMode` and `networks` then describe; `network` is its
+   * `traefik.docker.network` label, when set.
+   */
+  readonly viaContainer?: { readonly network: string | undefined };
   /** What `constraints` test when not the labels (Consul Catalog: its tags, as keys). */
   readonly constraintInput?: Readonly<Record<string, string>>;
   /**
@@ -415,9 +421,15 @@ function serverEndpoint(
   }
   if (c.networkMode === 'host') return { host: '127.0.0.1', port };
   if (c.networkMode.startsWith('container:')) {
-    return { error: 'a container in the network namespace of another container is not supported yet' };
+    return { error: `no address: the network of ${c.networkMode} could not be read` };
   }
-  const wanted = labelNetwork ?? cfg.network;
+  // In another container's network: that container's label, else the provider's network, else
+  // this container's label (Traefik's getIPAddress falls back to it only when the other two are
+  // empty).
+  const wanted =
+    c.viaContainer !== undefined
+      ? (c.viaContainer.network ?? (cfg.network !== '' ? cfg.network : (labelNetwork ?? '')))
+      : (labelNetwork ?? cfg.network);
   const ip =
     (wanted !== '' ? c.networks[wanted] : undefined) ?? Object.values(c.networks).find((x) => x !== '');
   if (ip === undefined || ip === '') return { error: 'the container has no IP address on any network' };
