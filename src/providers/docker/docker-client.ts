@@ -4,7 +4,7 @@ import type { DockerProviderConfig } from '../../config/static/providers.ts';
 import { clientTlsOptions, EngineError, engineFetch, engineRequest } from '../engine-client.ts';
 import type { ContainerInfo } from './docker-config.ts';
 
-interface InspectJson {
+export interface InspectJson {
   readonly Id?: string;
   readonly Name?: string;
   readonly Config?: {
@@ -14,7 +14,10 @@ interface InspectJson {
   readonly State?: { readonly Running?: boolean; readonly Health?: { readonly Status?: string } | null };
   readonly HostConfig?: { readonly NetworkMode?: string };
   readonly NetworkSettings?: {
-    readonly Networks?: Record<string, { readonly IPAddress?: string }> | null;
+    readonly Networks?: Record<
+      string,
+      { readonly IPAddress?: string; readonly GlobalIPv6Address?: string }
+    > | null;
     readonly Ports?: Record<string, { readonly HostIp?: string; readonly HostPort?: string }[] | null> | null;
   };
 }
@@ -147,14 +150,24 @@ export class DockerClient {
   }
 }
 
-/** Network name → the container's address there. */
+/**
+ * Network name → the container's address there: its IPv4 address, else its global IPv6 one (an
+ * IPv6-only network), as Traefik's parseContainer (pkg/provider/docker/shared.go).
+ */
 function networksOf(j: InspectJson): Record<string, string> {
   const networks: Record<string, string> = {};
-  for (const [n, v] of Object.entries(j.NetworkSettings?.Networks ?? {})) networks[n] = v.IPAddress ?? '';
+  for (const [n, v] of Object.entries(j.NetworkSettings?.Networks ?? {})) {
+    networks[n] = v.IPAddress !== undefined && v.IPAddress !== '' ? v.IPAddress : (v.GlobalIPv6Address ?? '');
+  }
   return networks;
 }
 
-function toInfo(j: InspectJson): ContainerInfo | undefined {
+/**
+ * What the provider reads of a running container's inspection (undefined when it is not
+ * running). Its ports are the exposed and published ones, TCP and UDP alike: the lowest is the
+ * default server port, as Traefik's getPort takes the lowest of every protocol.
+ */
+export function toInfo(j: InspectJson): ContainerInfo | undefined {
   if (j.State?.Running !== true) return undefined;
   const networks = networksOf(j);
   const portKeys = new Set([
@@ -162,7 +175,7 @@ function toInfo(j: InspectJson): ContainerInfo | undefined {
     ...Object.keys(j.NetworkSettings?.Ports ?? {}),
   ]);
   const ports = [...portKeys]
-    .filter((k) => k.endsWith('/tcp'))
+    .filter((k) => k.endsWith('/tcp') || k.endsWith('/udp'))
     .map((k) => Number(k.slice(0, -4)))
     .filter((p) => Number.isInteger(p) && p > 0)
     .sort((a, b) => a - b);

@@ -16,9 +16,9 @@ export interface ContainerInfo {
   readonly health: string;
   /** `HostConfig.NetworkMode`: `host`, `bridge`, `container:<id>`, a network name. */
   readonly networkMode: string;
-  /** Network name → the container's IPv4 address there. */
+  /** Network name → the container's address there (IPv4, else global IPv6). */
   readonly networks: Readonly<Record<string, string>>;
-  /** Exposed TCP ports, ascending. */
+  /** Exposed ports (TCP and UDP), ascending. */
   readonly ports: readonly number[];
   /** `80/tcp` → host bindings. */
   readonly bindings: Readonly<
