@@ -165,8 +165,11 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
     canon: Chain,
     depth: number,
   ): [unknown, (PathMap | undefined)?] => {
-    // paerser's allowEmpty sections: a bare `true` turns one on with its defaults, `false` off.
-    if (value === true || (typeof value === 'string' && GO_TRUE.has(value.trim()))) return [{}];
+    // paerser's allowEmpty sections: a bare `true` turns one on with its defaults, `false` off;
+    // so does an empty value (nodes_metadata.go: only a value other than "" and "true" disables
+    // it), as a label `traefik.http.routers.r.tls=` or an empty KV key `…/tls` gives.
+    if (value === true || value === '' || (typeof value === 'string' && GO_TRUE.has(value.trim())))
+      return [{}];
     if (value === false || (typeof value === 'string' && GO_FALSE.has(value.trim()))) return [DROP];
     if (!isPlainObject(value)) return [value];
     const { known: lowerKnown, unsupported: lowerUnsupported, aliases: lowerAliases } = lookupOf(node);

@@ -4,14 +4,17 @@
  * container started with labels is routed, stopped it is gone; a container with a failing health
  * check is not routed until it is healthy; a label typo is reported with the container and the
  * label; dockerd stopped: the last good configuration keeps serving, the provider shows down in
- * /api/providers and the metrics, and it recovers by itself when dockerd is back.
+ * /api/providers and the metrics, and it recovers by itself when dockerd is back. TCP labels
+ * give a TCP router and service (Traefik's buildTCPServiceConfiguration); a container in another
+ * one's network namespace is reached at that one's address.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { type Dockerd, startDockerd } from '../helpers/dockerd.ts';
+import { type Dockerd, IMAGE, startDockerd } from '../helpers/dockerd.ts';
 import { freePort } from '../helpers/pebble.ts';
-import { providersHead } from '../helpers/provider-config.ts';
+import { providersHead, WEB_AND_TRAEFIK } from '../helpers/provider-config.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
 
@@ -28,7 +31,7 @@ describe('Docker provider (e2e, real dockerd)', () => {
       startBackend((req, res) => res.end(`outside ${req.url}`)),
     ]);
     proxy = await startProxy({
-      config: `${providersHead('100ms')}  docker:
+      config: `${providersHead('100ms', `${WEB_AND_TRAEFIK}  tcpin:\n    address: "127.0.0.1:0"\n`)}  docker:
     endpoint: "${d.endpoint}"
     exposedByDefault: false
 `,
@@ -127,6 +130,70 @@ describe('Docker provider (e2e, real dockerd)', () => {
         l.issue.startsWith('container typo label traefik.htp.routers.typo.rule: warning: unknown label'),
     );
     await d.docker('rm', '-f', 'typo');
+  });
+
+  it('routes a TCP router and service from labels', async () => {
+    const from = proxy.logs.length;
+    const port = await freePort();
+    await d.runHttpd('raw', port, {
+      'traefik.enable': 'true',
+      'traefik.tcp.routers.raw.rule': 'HostSNI(`*`)',
+      'traefik.tcp.routers.raw.entrypoints': 'tcpin',
+      'traefik.tcp.services.raw.loadbalancer.server.port': String(port),
+    });
+    await waitForLogFrom(proxy, from, applied, 30_000);
+    // HTTP/1.0 over the TCP route: the bytes go through as they are, busybox answers and closes.
+    const exchange = (): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const s = connect(proxy.ports['tcpin'] ?? 0, '127.0.0.1');
+        let got = '';
+        s.on('data', (b) => {
+          got += b.toString('latin1');
+        });
+        s.on('end', () => resolve(got));
+        s.on('error', reject);
+        s.write('GET /raw/ HTTP/1.0\r\n\r\n');
+      });
+    // The route can be applied before busybox listens: ask until it answers, for up to 30 s.
+    const deadline = Date.now() + 30_000;
+    let answer = '';
+    while (Date.now() < deadline) {
+      answer = await exchange().catch(() => '');
+      if (answer.startsWith('HTTP/1.')) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.match(answer, /^HTTP\/1\.[01] 200/);
+    assert.match(answer, /\r\n\r\nraw\n$/);
+    await d.docker('rm', '-f', 'raw');
+  });
+
+  it("routes a container in another container's network namespace to that container's address", async () => {
+    const from = proxy.logs.length;
+    const port = await freePort();
+    // `host` serves on the host network, unlabelled (not routed: exposedByDefault is false);
+    // `joined` shares its network and carries the labels: Traefik inspects `host` for the address.
+    await d.runHttpd('host', port, {});
+    await d.docker(
+      'run',
+      '-d',
+      '--name',
+      'joined',
+      '--network',
+      'container:host',
+      '--stop-timeout',
+      '1',
+      '--label',
+      'traefik.enable=true',
+      '--label',
+      'traefik.http.routers.joined.rule=PathPrefix(`/host/`)',
+      '--label',
+      `traefik.http.services.joined.loadbalancer.server.port=${port}`,
+      IMAGE,
+      'sleep',
+      '3600',
+    );
+    assert.deepEqual(await servedAfter(from, '/host/', 200), { status: 200, text: 'host' });
+    await d.docker('rm', '-f', 'joined', 'host');
   });
 
   it('keeps serving while dockerd is down, shows it down, and recovers by itself', async () => {

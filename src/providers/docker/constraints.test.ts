@@ -9,17 +9,27 @@ const check = (expr: string, labels: Record<string, string>): boolean => {
 };
 
 describe('docker constraints (Traefik expression language)', () => {
-  it('matches labels exactly or by a whole-value regexp, with ! && || and parentheses', () => {
+  it('matches labels exactly or by a regexp found in the value (as Traefik regexp.MatchString), with ! && || and parentheses', () => {
     const l = { team: 'payments', env: 'prod-eu' };
     assert.equal(check('', l), true);
     assert.equal(check('Label(`team`, `payments`)', l), true);
     assert.equal(check('Label("team", "billing")', l), false);
     assert.equal(check('LabelRegex(`env`, `prod-.*`)', l), true);
-    assert.equal(check('LabelRegex(`env`, `prod`)', l), false, 'the whole value must match');
+    assert.equal(check('LabelRegex(`env`, `prod`)', l), true, 'found anywhere in the value');
+    assert.equal(check('LabelRegex(`env`, `^prod$`)', l), false, 'anchored: the whole value');
     assert.equal(check('!Label(`team`, `billing`) && LabelRegex(`env`, `.+-eu`)', l), true);
     assert.equal(check('Label(`a`, `1`) || Label(`team`, `payments`) && Label(`env`, `x`)', l), false);
     assert.equal(check('(Label(`a`, `1`) || Label(`team`, `payments`)) && !Label(`env`, `x`)', l), true);
-    assert.equal(check('LabelRegex(`missing`, `.*`)', l), false);
+    assert.equal(check('LabelRegex(`missing`, `.*`)', l), true, 'a missing label is ""');
+    assert.equal(check('Label(`missing`, ``)', l), true);
+    assert.equal(check('LabelRegex(`missing`, `.`)', l), false);
+  });
+
+  it('finds a TagRegex anywhere in a tag, as Traefik (constraints_tags.go)', () => {
+    const c = compileConstraints('TagRegex(`web`) && !TagRegex(`^internal$`)', 'tags');
+    assert.ok(typeof c === 'function');
+    assert.equal(c({ 'traefik.enable=true': '', webapp: '' }), true);
+    assert.equal(c({ webapp: '', internal: '' }), false);
   });
 
   it('says where an expression is wrong', () => {

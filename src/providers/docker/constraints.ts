@@ -10,8 +10,9 @@ type Token =
 
 /**
  * Traefik's constraints expression for label providers (pkg/provider/constraints): matchers
- * ``Label(`key`, `value`)`` and ``LabelRegex(`key`, `regexp`)`` (a Go regexp that must match the
- * whole value), combined with `!`, `&&`, `||` and parentheses (`&&` binds tighter). Strings are
+ * ``Label(`key`, `value`)`` and ``LabelRegex(`key`, `regexp`)`` (a Go regexp found anywhere in the
+ * value, as Traefik's regexp.MatchString: anchor it with `^…$` to match the whole; a missing label
+ * is the empty value for both), combined with `!`, `&&`, `||` and parentheses (`&&` binds tighter). Strings are
  * quoted with backticks or double quotes. An empty expression lets every container through.
  * Returns an error with the offset of the problem.
  */
@@ -85,7 +86,7 @@ export function compileConstraints(
       expectOp(')');
       if (t.value === 'Tag') return (x) => Object.hasOwn(x, v);
       if (t.value === 'TagRegex') {
-        const re = compileRe2(`^(?:${v})$`);
+        const re = compileRe2(v);
         if (!re.ok) return fail(`invalid regular expression ${JSON.stringify(v)}: ${re.message}`, t);
         const regexp = re.regexp;
         return (x) => Object.keys(x).some((k) => regexp.test(k));
@@ -96,12 +97,13 @@ export function compileConstraints(
     expectOp(',');
     const value = str();
     expectOp(')');
-    if (t.value === 'Label') return (x) => x[key] === value;
+    // A missing label reads as "" (a Go map's zero value).
+    if (t.value === 'Label') return (x) => (x[key] ?? '') === value;
     if (t.value === 'LabelRegex') {
-      const re = compileRe2(`^(?:${value})$`);
+      const re = compileRe2(value);
       if (!re.ok) return fail(`invalid regular expression ${JSON.stringify(value)}: ${re.message}`, t);
       const regexp = re.regexp;
-      return (x) => x[key] !== undefined && regexp.test(x[key]);
+      return (x) => regexp.test(x[key] ?? '');
     }
     return fail(`unknown matcher \`${t.value}\` (Label or LabelRegex)`, t);
   };

@@ -4,7 +4,7 @@ import type { DockerProviderConfig } from '../../config/static/providers.ts';
 import { clientTlsOptions, EngineError, engineFetch, engineRequest } from '../engine-client.ts';
 import type { ContainerInfo } from './docker-config.ts';
 
-interface InspectJson {
+export interface InspectJson {
   readonly Id?: string;
   readonly Name?: string;
   readonly Config?: {
@@ -14,7 +14,10 @@ interface InspectJson {
   readonly State?: { readonly Running?: boolean; readonly Health?: { readonly Status?: string } | null };
   readonly HostConfig?: { readonly NetworkMode?: string };
   readonly NetworkSettings?: {
-    readonly Networks?: Record<string, { readonly IPAddress?: string }> | null;
+    readonly Networks?: Record<
+      string,
+      { readonly IPAddress?: string; readonly GlobalIPv6Address?: string }
+    > | null;
     readonly Ports?: Record<string, { readonly HostIp?: string; readonly HostPort?: string }[] | null> | null;
   };
 }
@@ -73,7 +76,8 @@ export class DockerClient {
             `/v${this.#version}/containers/${encodeURIComponent(c.Id ?? '')}/json`,
             signal,
           );
-          return toInfo(JSON.parse(r.body.toString('utf8')) as InspectJson);
+          const info = toInfo(JSON.parse(r.body.toString('utf8')) as InspectJson);
+          return info === undefined ? undefined : await this.#viaContainer(info, signal);
         } catch (e) {
           // Gone between the list and the inspect: the next event lists again.
           if (e instanceof EngineError && e.status === 404) return undefined;
@@ -82,6 +86,35 @@ export class DockerClient {
       }),
     );
     return out.filter((c): c is ContainerInfo => c !== undefined && c !== null);
+  }
+
+  /**
+   * A container in another one's network namespace (`container:<id>`) is reached at that
+   * container's address: as Traefik's getIPAddress, that container is inspected (its network
+   * mode, networks and `traefik.docker.network` label), once per listing. One that cannot be
+   * inspected leaves the mode as it is (an error when the configuration is built).
+   */
+  async #viaContainer(info: ContainerInfo, signal: AbortSignal): Promise<ContainerInfo> {
+    if (!info.networkMode.startsWith('container:')) return info;
+    const other = info.networkMode.slice('container:'.length);
+    let j: InspectJson;
+    try {
+      const r = await this.#get(`/v${this.#version}/containers/${encodeURIComponent(other)}/json`, signal);
+      j = JSON.parse(r.body.toString('utf8')) as InspectJson;
+    } catch (e) {
+      if (e instanceof EngineError && e.status === 404) return info;
+      throw e;
+    }
+    const labels = j.Config?.Labels ?? {};
+    const label = Object.keys(labels).find((k) => k.toLowerCase() === 'traefik.docker.network');
+    const mode = j.HostConfig?.NetworkMode ?? '';
+    return {
+      ...info,
+      // Not followed further: Docker refuses to join a container that joins another.
+      networkMode: mode.startsWith('container:') ? info.networkMode : mode,
+      networks: networksOf(j),
+      viaContainer: { network: label === undefined ? undefined : labels[label] },
+    };
   }
 
   /** GET of an Engine API path under the negotiated version (`/services`), as JSON. */
@@ -117,16 +150,32 @@ export class DockerClient {
   }
 }
 
-function toInfo(j: InspectJson): ContainerInfo | undefined {
-  if (j.State?.Running !== true) return undefined;
+/**
+ * Network name → the container's address there: its IPv4 address, else its global IPv6 one (an
+ * IPv6-only network), as Traefik's parseContainer (pkg/provider/docker/shared.go).
+ */
+function networksOf(j: InspectJson): Record<string, string> {
   const networks: Record<string, string> = {};
-  for (const [n, v] of Object.entries(j.NetworkSettings?.Networks ?? {})) networks[n] = v.IPAddress ?? '';
+  for (const [n, v] of Object.entries(j.NetworkSettings?.Networks ?? {})) {
+    networks[n] = v.IPAddress !== undefined && v.IPAddress !== '' ? v.IPAddress : (v.GlobalIPv6Address ?? '');
+  }
+  return networks;
+}
+
+/**
+ * What the provider reads of a running container's inspection (undefined when it is not
+ * running). Its ports are the exposed and published ones, TCP and UDP alike: the lowest is the
+ * default server port, as Traefik's getPort takes the lowest of every protocol.
+ */
+export function toInfo(j: InspectJson): ContainerInfo | undefined {
+  if (j.State?.Running !== true) return undefined;
+  const networks = networksOf(j);
   const portKeys = new Set([
     ...Object.keys(j.Config?.ExposedPorts ?? {}),
     ...Object.keys(j.NetworkSettings?.Ports ?? {}),
   ]);
   const ports = [...portKeys]
-    .filter((k) => k.endsWith('/tcp'))
+    .filter((k) => k.endsWith('/tcp') || k.endsWith('/udp'))
     .map((k) => Number(k.slice(0, -4)))
     .filter((p) => Number.isInteger(p) && p > 0)
     .sort((a, b) => a - b);

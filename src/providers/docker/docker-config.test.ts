@@ -28,7 +28,7 @@ function build(containers: ContainerInfo[], options: Record<string, unknown> = {
   const cfg = dockerProviderSchema.parse(options);
   const c = compileConstraints(cfg.constraints);
   if (typeof c !== 'function') throw new Error(c.error);
-  const d = containersConfig(containers, cfg, c);
+  const d = containersConfig(containers, cfg, c, 'container', true);
   const u = updateFromData(d.data, 'docker', d.sourceOf, {}, d.issues, { quietCase: true });
   return { config: u.config!, issues: u.issues.map(formatIssue) };
 }
@@ -153,12 +153,39 @@ describe('docker labels → configuration', () => {
     assert.equal(b.loadBalancer.servers[0]?.url, 'http://192.0.2.7:8081');
   });
 
-  it('reports typos: an unknown key by its label, an unknown prefix, TCP labels not supported yet', () => {
+  it("reaches a container in another one's network at that container's address, with Traefik's choice of network", () => {
+    const shared = (labels: Record<string, string>, network: string | undefined) =>
+      container('side', labels, {
+        networkMode: 'bridge',
+        networks: { front: '10.0.0.1', back: '10.0.1.1' },
+        viaContainer: { network },
+      });
+    const url = (cs: ContainerInfo[], opts: Record<string, unknown> = {}) => {
+      const svc = build(cs, opts).config.http.services['side'];
+      assert.ok(svc?.kind === 'loadBalancer');
+      return svc.loadBalancer.servers[0]?.url;
+    };
+    const own = { 'traefik.docker.network': 'back' };
+    assert.equal(url([shared(own, undefined)]), 'http://10.0.1.1:80', 'its own label');
+    assert.equal(url([shared(own, 'front')]), 'http://10.0.0.1:80', "the other container's label first");
+    assert.equal(
+      url([shared(own, undefined)], { network: 'front' }),
+      'http://10.0.0.1:80',
+      'then the provider network',
+    );
+    const lost = build([container('lost', {}, { networkMode: 'container:gone', networks: {} })]);
+    assert.equal(lost.config.http.services['lost'], undefined);
+    assert.ok(
+      lost.issues.some((i) => i.includes('no address: the network of container:gone could not be read')),
+      lost.issues.join('\n'),
+    );
+  });
+
+  it('reports typos: an unknown key by its label, an unknown prefix, a Traefik v1 label', () => {
     const { config, issues } = build([
       container('t', {
         'traefik.http.routers.t.rul': 'Host(`x`)',
         'traefik.htp.routers.t.rule': 'Host(`x`)',
-        'traefik.tcp.routers.t.rule': 'HostSNI(`*`)',
         'traefik.frontend.rule': 'Host:x',
       }),
     ]);
@@ -172,10 +199,97 @@ describe('docker labels → configuration', () => {
       'container t label traefik.http.routers.t.rul: http.routers.t.rul: unknown key `rul` (did you mean `rule`?)',
     );
     has('container t label traefik.htp.routers.t.rule: warning: unknown label');
-    has(
-      'container t label traefik.tcp.routers.t.rule: warning: TCP routers and services from labels are not supported yet',
-    );
     has('container t label traefik.frontend.rule: warning: a Traefik v1 label');
+  });
+
+  it('builds TCP routers and services from labels, and then no HTTP router for the container', () => {
+    const { config, issues } = build([
+      container('pg', {
+        'traefik.tcp.routers.db.rule': 'HostSNI(`*`)',
+        'traefik.tcp.routers.db.entrypoints': 'postgres',
+        'traefik.tcp.services.db.loadbalancer.server.port': '5432',
+        'traefik.tcp.services.db.loadbalancer.server.tls': 'true',
+      }),
+    ]);
+    assert.deepEqual(issues, []);
+    assert.deepEqual(config.http.routers, {});
+    assert.deepEqual(config.http.services, {});
+    const r = config.tcp!.routers['db'];
+    assert.equal(r?.rule, 'HostSNI(`*`)');
+    assert.equal(r?.service, 'db', 'the only TCP service');
+    assert.deepEqual(r?.entryPoints, ['postgres']);
+    const svc = config.tcp!.services['db'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.deepEqual(
+      svc.loadBalancer.servers.map((s) => [s.address, s.tls]),
+      [['172.17.0.2:5432', true]],
+    );
+  });
+
+  it("gives a TCP router without a service the container's own, on its lowest port; a TCP router without a rule is an error", () => {
+    const { config, issues } = build([
+      container('redis_1', { 'traefik.tcp.routers.cache.rule': 'HostSNI(`*`)' }, { ports: [6379, 16379] }),
+      container('norule', { 'traefik.tcp.routers.x.entrypoints': 'tcp' }),
+    ]);
+    assert.equal(config.tcp!.routers['cache']?.service, 'redis-1');
+    const svc = config.tcp!.services['redis-1'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.deepEqual(
+      svc.loadBalancer.servers.map((s) => s.address),
+      ['172.17.0.7:6379'],
+    );
+    assert.equal(config.tcp!.routers['x'], undefined);
+    assert.ok(
+      issues.some((i) => i.startsWith('container norule: tcp.routers.x: empty rule')),
+      issues.join('\n'),
+    );
+    assert.deepEqual(Object.keys(config.http.routers), [], 'TCP labels only: no HTTP router');
+  });
+
+  it('builds UDP routers and services, HTTP and TCP side by side, and merges TCP replicas by address', () => {
+    const tcp = {
+      'traefik.tcp.routers.mq.rule': 'HostSNI(`*`)',
+      'traefik.tcp.services.mq.loadbalancer.server.port': '5672',
+      'traefik.http.routers.admin.rule': 'Host(`mq`)',
+      'traefik.http.services.admin.loadbalancer.server.port': '15672',
+    };
+    const { config, issues } = build([
+      container('dns', {
+        'traefik.udp.routers.dns.entrypoints': 'dns',
+        'traefik.udp.services.dns.loadbalancer.server.port': '53',
+      }),
+      container('mq-1', tcp),
+      container('mq-22', tcp),
+    ]);
+    assert.deepEqual(issues, []);
+    assert.equal(config.udp!.routers['dns']?.service, 'dns');
+    const dns = config.udp!.services['dns'];
+    assert.ok(dns !== undefined && 'loadBalancer' in dns);
+    assert.deepEqual(
+      dns.loadBalancer.servers.map((s) => s.address),
+      ['172.17.0.3:53'],
+    );
+    assert.equal(config.http.routers['admin']?.service, 'admin');
+    const mq = config.tcp!.services['mq'];
+    assert.ok(mq?.kind === 'loadBalancer');
+    assert.deepEqual(
+      mq.loadBalancer.servers.map((s) => s.address),
+      ['172.17.0.4:5672', '172.17.0.5:5672'],
+    );
+  });
+
+  it('reads an empty value as Traefik does for its allowEmpty sections: tls and sticky.cookie turned on', () => {
+    const { config, issues } = build([
+      container('e', {
+        'traefik.http.routers.e.tls': '',
+        'traefik.http.services.e.loadbalancer.sticky.cookie': '',
+      }),
+    ]);
+    assert.deepEqual(issues, []);
+    assert.deepEqual(config.http.routers['e']?.tls, { domains: [] });
+    const svc = config.http.services['e'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.ok(svc.loadBalancer.sticky?.cookie !== undefined);
   });
 
   it('renders the defaultRule template with .Name, .ContainerName and .Labels', () => {

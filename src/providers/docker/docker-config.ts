@@ -16,14 +16,20 @@ export interface ContainerInfo {
   readonly health: string;
   /** `HostConfig.NetworkMode`: `host`, `bridge`, `container:<id>`, a network name. */
   readonly networkMode: string;
-  /** Network name → the container's IPv4 address there. */
+  /** Network name → the container's address there (IPv4, else global IPv6). */
   readonly networks: Readonly<Record<string, string>>;
-  /** Exposed TCP ports, ascending. */
+  /** Exposed ports (TCP and UDP), ascending. */
   readonly ports: readonly number[];
   /** `80/tcp` → host bindings. */
   readonly bindings: Readonly<
     Record<string, readonly { readonly hostIp: string; readonly hostPort: string }[]>
   >;
+  /**
+   * `networkMode` `container:<id>`: the network of that container (Traefik's getIPAddress
+   * inspects it), which `networkMode` and `networks` then describe; `network` is its
+   * `traefik.docker.network` label, when set.
+   */
+  readonly viaContainer?: { readonly network: string | undefined };
   /** What `constraints` test when not the labels (Consul Catalog: its tags, as keys). */
   readonly constraintInput?: Readonly<Record<string, string>>;
   /**
@@ -66,6 +72,13 @@ export function normalizeName(s: string): string {
  * - without a router label, and with at most one service, one router named after the service;
  *   a router without a rule gets `defaultRule` (a Go template over `.Name`, `.ContainerName`,
  *   `.Labels`), without a service the container's only service (with several: an error);
+ * - with `l4Labels`, `traefik.tcp.*` and `traefik.udp.*` the same way (buildTCPServiceConfiguration,
+ *   BuildTCPRouterConfiguration): a TCP or UDP router or service label gives the container one
+ *   service of that protocol when it names none, each of its load balancers one server
+ *   `ip:port`; a TCP router needs a rule (no default), a router without a service takes the only
+ *   one; and a container with TCP or UDP routers or services but no `traefik.http.*` label has no
+ *   HTTP router or service;
+ * - an error in any of these (no port, no address) leaves the whole container out;
  * - the same name in several containers: identical definitions are one; load balancers that differ
  *   only in their servers are one with all the servers (replicas); anything else is an error and
  *   the object is left out.
@@ -76,34 +89,29 @@ export function containersConfig(
   constraint: Constraint,
   /** What an item is called in issues: `container web`, `consul service web`. */
   noun = 'container',
+  /** Read TCP and UDP labels (the docker and swarm providers). */
+  l4Labels = false,
 ): DockerData {
   const issues: ConfigIssue[] = [];
   const sources = new Map<string, string>();
-  const merged: { http: Record<string, Obj>; tls: Obj } = {
+  const merged: Record<Protocol, Record<string, Obj>> = {
     http: { routers: {}, services: {}, middlewares: {}, serversTransports: {} },
-    tls: {},
+    tcp: {},
+    udp: {},
   };
-  /** section/name → the container that defined it first, and whether it conflicts. */
+  let tlsData: Obj = {};
+  /** protocol/section/name → the container that defined it first, and whether it conflicts. */
   const owner = new Map<string, { where: string; conflict: boolean }>();
   for (const c of [...containers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const where = `${noun} ${c.name}`;
-    const parsed = parseLabels(c.labels, where);
+    const parsed = parseLabels(c.labels, where, l4Labels);
     issues.push(...parsed.issues);
     if (!(parsed.enable ?? cfg.exposedByDefault)) continue;
     if (!constraint(c.constraintInput ?? c.labels)) continue;
     const healthy = c.health === '' || c.health === 'healthy';
     if (!healthy && !cfg.allowEmptyServices) continue;
-    // Only TCP/UDP labels: no HTTP objects for this container (Traefik's rule).
-    if (parsed.l4 && !parsed.http) continue;
-    const http = (take(parsed.data, 'http') ?? {}) as Obj;
-    const section = (name: string): Obj => {
-      const key = findKey(http, name) ?? name;
-      const s = (http[key] ?? {}) as Obj;
-      http[key] = s;
-      return s;
-    };
-    const routers = section('routers');
-    const services = section('services');
+    // Only TCP/UDP labels, not read here: no HTTP objects for this container (Traefik's rule).
+    if (parsed.l4 && !parsed.http && !l4Labels) continue;
     const composeService = c.labels['com.docker.compose.service'];
     const composeProject = c.labels['com.docker.compose.project'];
     const serviceName = normalizeName(
@@ -111,129 +119,228 @@ export function containersConfig(
         ? `${composeService}_${composeProject}`
         : c.name,
     );
-    if (Object.keys(services).length === 0) services[serviceName] = { loadbalancer: {} };
     const fail = (message: string, path: ConfigPath): void => {
       issues.push(issue('error', message, path, { file: where }));
     };
+    const built: Partial<Record<Protocol, Obj>> = {};
     let usable = true;
-    for (const [name, svc] of Object.entries(services)) {
-      const lbKey = findKey(svc as Obj, 'loadBalancer');
-      if (lbKey === undefined) continue;
-      const lb = (svc as Obj)[lbKey] as Obj;
-      const serverKey = findKey(lb, 'server');
-      const server = (serverKey === undefined ? {} : lb[serverKey]) as Obj;
-      if (serverKey !== undefined) delete lb[serverKey];
-      if (c.serversTransport !== undefined) {
-        lb[findKey(lb, 'serversTransport') ?? 'serversTransport'] = c.serversTransport.name;
+    let tcpOrUdp = false;
+    for (const proto of ['tcp', 'udp'] as const) {
+      const l4 = take(parsed.data, proto) as Obj | undefined;
+      if (l4 === undefined) continue;
+      built[proto] = l4;
+      const routers = sectionOf(l4, 'routers');
+      const services = sectionOf(l4, 'services');
+      // Only middlewares (TCP): kept as they are, and the container still gets its HTTP router.
+      if (Object.keys(routers).length === 0 && Object.keys(services).length === 0) continue;
+      tcpOrUdp = true;
+      if (Object.keys(services).length === 0) services[serviceName] = { loadBalancer: {} };
+      for (const [name, svc] of Object.entries(services)) {
+        const lbKey =
+          typeof svc === 'object' && svc !== null ? findKey(svc as Obj, 'loadBalancer') : undefined;
+        if (lbKey === undefined) {
+          fail('the load balancer is not defined', [proto, 'services', name]);
+          usable = false;
+          continue;
+        }
+        const lb = (svc as Obj)[lbKey] as Obj;
+        const serverKey = findKey(lb, 'server');
+        const server = { ...((serverKey === undefined ? {} : lb[serverKey]) as Obj) };
+        if (serverKey !== undefined) delete lb[serverKey];
+        if (!healthy) {
+          lb['servers'] = [];
+          continue;
+        }
+        const portKey = findKey(server, 'port');
+        const portText = portKey === undefined ? undefined : String(server[portKey]);
+        if (portKey !== undefined) delete server[portKey];
+        const at = serverEndpoint(
+          c,
+          portText,
+          cfg,
+          parsed.network,
+          proto,
+          `traefik.${proto}.services.<name>.loadbalancer.server.port`,
+        );
+        if ('error' in at) {
+          fail(at.error, [proto, 'services', name]);
+          usable = false;
+          continue;
+        }
+        lb['servers'] = [{ ...server, address: `${hostPart(at.host)}:${at.port}` }];
       }
-      if (!healthy) {
-        lb['servers'] = [];
-        continue;
-      }
-      const url = serverUrl(
-        c,
-        server,
-        cfg,
-        parsed.network,
-        c.serversTransport === undefined ? undefined : 'https',
-      );
-      if ('error' in url) {
-        fail(url.error, ['http', 'services', name]);
-        usable = false;
-        continue;
-      }
-      lb['servers'] = [{ url: url.url }];
-    }
-    if (!usable) continue;
-    if (Object.keys(routers).length === 0) {
-      if (Object.keys(services).length > 1) {
-        fail('no router label and several services: say which router uses which service', [
-          'http',
-          'routers',
-        ]);
-      } else routers[Object.keys(services)[0]!] = {};
-    }
-    for (const [name, r] of Object.entries(routers)) {
-      const router = r as Obj;
-      if (findKey(router, 'rule') === undefined) {
-        try {
-          router['rule'] = renderTemplateWith(cfg.defaultRule, {
-            Name: serviceName,
-            ContainerName: c.name,
-            Labels: c.labels,
-          });
-        } catch (e) {
-          fail(`defaultRule: ${(e as Error).message}`, ['http', 'routers', name]);
+      for (const [name, r] of Object.entries(routers)) {
+        const router = (typeof r === 'object' && r !== null ? r : {}) as Obj;
+        routers[name] = router;
+        if (proto === 'tcp' && findKey(router, 'rule') === undefined) {
+          fail('empty rule: a TCP router from labels needs one (there is no default)', [
+            proto,
+            'routers',
+            name,
+          ]);
           delete routers[name];
           continue;
         }
-      }
-      if (findKey(router, 'service') === undefined) {
-        const names = Object.keys(services);
-        if (names.length === 1) router['service'] = names[0]!;
-        else {
-          fail('the router names no service and the container has several', [
-            'http',
-            'routers',
-            name,
-            'service',
-          ]);
-          delete routers[name];
+        if (findKey(router, 'service') === undefined) {
+          const names = Object.keys(services);
+          if (names.length === 1) router['service'] = names[0]!;
+          else {
+            fail(
+              `the router names no service and the container has several ${proto.toUpperCase()} services`,
+              [proto, 'routers', name, 'service'],
+            );
+            delete routers[name];
+          }
         }
       }
     }
-    if (c.serversTransport !== undefined) {
-      const transports = section('serversTransports');
-      if (findKey(transports, c.serversTransport.name) === undefined) {
-        transports[c.serversTransport.name] = structuredClone(c.serversTransport.config);
+    if (!usable) continue;
+    if (!tcpOrUdp || parsed.http) {
+      const http = (take(parsed.data, 'http') ?? {}) as Obj;
+      built.http = http;
+      const routers = sectionOf(http, 'routers');
+      const services = sectionOf(http, 'services');
+      if (Object.keys(services).length === 0) services[serviceName] = { loadbalancer: {} };
+      for (const [name, svc] of Object.entries(services)) {
+        const lbKey = findKey(svc as Obj, 'loadBalancer');
+        if (lbKey === undefined) continue;
+        const lb = (svc as Obj)[lbKey] as Obj;
+        const serverKey = findKey(lb, 'server');
+        const server = (serverKey === undefined ? {} : lb[serverKey]) as Obj;
+        if (serverKey !== undefined) delete lb[serverKey];
+        if (c.serversTransport !== undefined) {
+          lb[findKey(lb, 'serversTransport') ?? 'serversTransport'] = c.serversTransport.name;
+        }
+        if (!healthy) {
+          lb['servers'] = [];
+          continue;
+        }
+        const url = serverUrl(
+          c,
+          server,
+          cfg,
+          parsed.network,
+          c.serversTransport === undefined ? undefined : 'https',
+        );
+        if ('error' in url) {
+          fail(url.error, ['http', 'services', name]);
+          usable = false;
+          continue;
+        }
+        lb['servers'] = [{ url: url.url }];
+      }
+      if (!usable) continue;
+      if (Object.keys(routers).length === 0) {
+        if (Object.keys(services).length > 1) {
+          fail('no router label and several services: say which router uses which service', [
+            'http',
+            'routers',
+          ]);
+        } else routers[Object.keys(services)[0]!] = {};
+      }
+      for (const [name, r] of Object.entries(routers)) {
+        const router = r as Obj;
+        if (findKey(router, 'rule') === undefined) {
+          try {
+            router['rule'] = renderTemplateWith(cfg.defaultRule, {
+              Name: serviceName,
+              ContainerName: c.name,
+              Labels: c.labels,
+            });
+          } catch (e) {
+            fail(`defaultRule: ${(e as Error).message}`, ['http', 'routers', name]);
+            delete routers[name];
+            continue;
+          }
+        }
+        if (findKey(router, 'service') === undefined) {
+          const names = Object.keys(services);
+          if (names.length === 1) router['service'] = names[0]!;
+          else {
+            fail('the router names no service and the container has several', [
+              'http',
+              'routers',
+              name,
+              'service',
+            ]);
+            delete routers[name];
+          }
+        }
+      }
+      if (c.serversTransport !== undefined) {
+        const transports = sectionOf(http, 'serversTransports');
+        if (findKey(transports, c.serversTransport.name) === undefined) {
+          transports[c.serversTransport.name] = structuredClone(c.serversTransport.config);
+        }
       }
     }
     // Into the provider's configuration, name by name.
-    for (const [sectionName, objects] of Object.entries(http)) {
-      merged.http[sectionName] ??= {};
-      const target = merged.http[sectionName] as Obj;
-      for (const [name, value] of Object.entries(objects as Obj)) {
-        const key = `${sectionName.toLowerCase()}/${name}`;
-        const first = owner.get(key);
-        if (first === undefined) {
-          owner.set(key, { where, conflict: false });
-          target[name] = value;
-          for (const [p, label] of parsed.sources) {
-            if (p.startsWith(`http/${key.toLowerCase()}/`) || p === `http/${key.toLowerCase()}`)
-              sources.set(p, label);
+    for (const proto of PROTOCOLS) {
+      const sections = built[proto];
+      if (sections === undefined) continue;
+      for (const [sectionName, objects] of Object.entries(sections)) {
+        if (typeof objects !== 'object' || objects === null) continue;
+        merged[proto][sectionName] ??= {};
+        const target = merged[proto][sectionName] as Obj;
+        for (const [name, value] of Object.entries(objects as Obj)) {
+          const key = `${proto}/${sectionName.toLowerCase()}/${name.toLowerCase()}`;
+          const first = owner.get(key);
+          if (first === undefined) {
+            owner.set(key, { where, conflict: false });
+            target[name] = value;
+            for (const [p, label] of parsed.sources) {
+              if (p.startsWith(`${key}/`) || p === key) sources.set(p, label);
+            }
+            sources.set(key, where);
+            continue;
           }
-          sources.set(`http/${key.toLowerCase()}`, where);
-          continue;
+          if (first.conflict || deepEqual(target[name], value)) continue;
+          const replicas = mergeReplicas(target[name], value, proto === 'http' ? 'url' : 'address');
+          if (replicas !== undefined) {
+            target[name] = replicas;
+            continue;
+          }
+          first.conflict = true;
+          delete target[name];
+          const what = `${proto === 'http' ? '' : `${proto.toUpperCase()} `}${sectionName.replace(/s$/, '')}`;
+          issues.push(
+            issue(
+              'error',
+              `${what} \`${name}\` is defined by ${first.where} and ${where} with different configurations`,
+              [proto, sectionName, name],
+              { file: where },
+            ),
+          );
         }
-        if (first.conflict || deepEqual(target[name], value)) continue;
-        const replicas = mergeReplicas(target[name], value);
-        if (replicas !== undefined) {
-          target[name] = replicas;
-          continue;
-        }
-        first.conflict = true;
-        delete target[name];
-        issues.push(
-          issue(
-            'error',
-            `${sectionName.replace(/s$/, '')} \`${name}\` is defined by ${first.where} and ${where} with different configurations`,
-            ['http', sectionName, name],
-            { file: where },
-          ),
-        );
       }
     }
     const tls = take(parsed.data, 'tls');
-    if (tls !== undefined && Object.keys(merged.tls).length === 0) merged.tls = tls as Obj;
+    if (tls !== undefined && Object.keys(tlsData).length === 0) tlsData = tls as Obj;
   }
   const sourceOf: SourceOf = (path) => sources.get(path.map(String).join('/').toLowerCase());
   const data: Obj = { http: merged.http };
-  if (Object.keys(merged.tls).length > 0) data['tls'] = merged.tls;
+  if (Object.keys(merged.tcp).length > 0) data['tcp'] = merged.tcp;
+  if (Object.keys(merged.udp).length > 0) data['udp'] = merged.udp;
+  if (Object.keys(tlsData).length > 0) data['tls'] = tlsData;
   return { data, sourceOf, issues };
 }
 
-/** Two definitions of one load balancer that differ only in their servers: one with both. */
-function mergeReplicas(a: unknown, b: unknown): unknown {
+type Protocol = 'http' | 'tcp' | 'udp';
+const PROTOCOLS: readonly Protocol[] = ['http', 'tcp', 'udp'];
+
+/** The section `name` of `obj` (any case), made when absent. */
+function sectionOf(obj: Obj, name: string): Obj {
+  const key = findKey(obj, name) ?? name;
+  const s = (typeof obj[key] === 'object' && obj[key] !== null ? obj[key] : {}) as Obj;
+  obj[key] = s;
+  return s;
+}
+
+/**
+ * Two definitions of one load balancer that differ only in their servers: one with both (the
+ * servers told apart by `id`: `url` for HTTP, `address` for TCP and UDP).
+ */
+function mergeReplicas(a: unknown, b: unknown, id: 'url' | 'address'): unknown {
   const lbOf = (x: unknown): Obj | undefined => {
     if (typeof x !== 'object' || x === null) return undefined;
     const k = findKey(x as Obj, 'loadBalancer');
@@ -247,15 +354,15 @@ function mergeReplicas(a: unknown, b: unknown): unknown {
   if (!deepEqual(ra, rb)) return undefined;
   const seen = new Set<string>();
   const servers = [...((sa as Obj[]) ?? []), ...((sb as Obj[]) ?? [])].filter((s) => {
-    const url = String(s['url']);
-    if (seen.has(url)) return false;
-    seen.add(url);
+    const v = String(s[id]);
+    if (seen.has(v)) return false;
+    seen.add(v);
     return true;
   });
   return { ...(a as Obj), [findKey(a as Obj, 'loadBalancer')!]: { ...la, servers } };
 }
 
-/** Traefik's server address: the chosen network's IP (or 127.0.0.1 in host mode) and port. */
+/** Traefik's server URL for an HTTP load balancer: `scheme://ip:port`, or the `url` label. */
 function serverUrl(
   c: ContainerInfo,
   server: Obj,
@@ -271,31 +378,62 @@ function serverUrl(
   const explicit = get('url');
   if (explicit !== undefined) return { url: explicit };
   const scheme = forcedScheme ?? get('scheme') ?? 'http';
-  const portText = get('port');
+  const at = serverEndpoint(
+    c,
+    get('port'),
+    cfg,
+    labelNetwork,
+    'tcp',
+    'traefik.http.services.<name>.loadbalancer.server.port',
+  );
+  if ('error' in at) return at;
+  return { url: `${scheme}://${hostPart(at.host)}:${at.port}` };
+}
+
+/**
+ * Traefik's getIPPort: the port from the label, else the lowest exposed one; the address of the
+ * chosen network (the `traefik.docker.network` label, else the provider's `network`, else any),
+ * 127.0.0.1 in host mode; with `useBindPortIP`, the host address and port the port is published
+ * on, when it is a specific address.
+ */
+function serverEndpoint(
+  c: ContainerInfo,
+  portText: string | undefined,
+  cfg: LabelProviderOptions,
+  labelNetwork: string | undefined,
+  proto: 'tcp' | 'udp',
+  portLabel: string,
+): { host: string; port: number } | { error: string } {
   const port = portText !== undefined ? Number(portText) : c.ports[0];
   if (port === undefined || !Number.isInteger(port) || port <= 0 || port > 65_535) {
     return {
       error:
         portText !== undefined
-          ? `invalid port ${JSON.stringify(portText)} (traefik.http.services.<name>.loadbalancer.server.port)`
-          : 'the container exposes no port: set traefik.http.services.<name>.loadbalancer.server.port',
+          ? `invalid port ${JSON.stringify(portText)} (${portLabel})`
+          : `the container exposes no port: set ${portLabel}`,
     };
   }
   if (cfg.useBindPortIP) {
-    const b = c.bindings[`${port}/tcp`]?.find(
-      (x) => x.hostIp !== '' && x.hostIp !== '0.0.0.0' && x.hostIp !== '::',
-    );
-    if (b !== undefined) return { url: `${scheme}://${hostPart(b.hostIp)}:${b.hostPort}` };
+    const b = (
+      c.bindings[`${port}/${proto}`] ?? c.bindings[`${port}/${proto === 'tcp' ? 'udp' : 'tcp'}`]
+    )?.find((x) => x.hostIp !== '' && x.hostIp !== '0.0.0.0' && x.hostIp !== '::');
+    if (b !== undefined) return { host: b.hostIp, port: Number(b.hostPort) };
   }
-  if (c.networkMode === 'host') return { url: `${scheme}://127.0.0.1:${port}` };
+  if (c.networkMode === 'host') return { host: '127.0.0.1', port };
   if (c.networkMode.startsWith('container:')) {
-    return { error: 'a container in the network namespace of another container is not supported yet' };
+    return { error: `no address: the network of ${c.networkMode} could not be read` };
   }
-  const wanted = labelNetwork ?? cfg.network;
+  // In another container's network: that container's label, else the provider's network, else
+  // this container's label (Traefik's getIPAddress falls back to it only when the other two are
+  // empty).
+  const wanted =
+    c.viaContainer !== undefined
+      ? (c.viaContainer.network ?? (cfg.network !== '' ? cfg.network : (labelNetwork ?? '')))
+      : (labelNetwork ?? cfg.network);
   const ip =
     (wanted !== '' ? c.networks[wanted] : undefined) ?? Object.values(c.networks).find((x) => x !== '');
   if (ip === undefined || ip === '') return { error: 'the container has no IP address on any network' };
-  return { url: `${scheme}://${hostPart(ip)}:${port}` };
+  return { host: ip, port };
 }
 
 function hostPart(ip: string): string {

@@ -6,7 +6,10 @@ export interface ParsedLabels {
   readonly enable: boolean | undefined;
   /** `traefik.docker.network`, when set. */
   readonly network: string | undefined;
-  /** `traefik.http.*` and `traefik.tls.stores.default.*` as nested data (paths lowercase as written). */
+  /**
+   * `traefik.http.*`, `traefik.tls.stores.default.*` and (when read) `traefik.tcp.*` and
+   * `traefik.udp.*` as nested data (paths as written).
+   */
   readonly data: Record<string, unknown>;
   /** Whether any `traefik.http.*` label is there. */
   readonly http: boolean;
@@ -35,7 +38,12 @@ const OPTIONS = new Set([
  * ignores every other `traefik.*` label; users ask for typos to be reported (traefik#8013,
  * #9840), so each one is a warning here that names it. `where` names the container in issues.
  */
-export function parseLabels(labels: Readonly<Record<string, string>>, where: string): ParsedLabels {
+export function parseLabels(
+  labels: Readonly<Record<string, string>>,
+  where: string,
+  /** Read `traefik.tcp.*` and `traefik.udp.*` (else each is a 'not supported yet' warning). */
+  l4Labels = false,
+): ParsedLabels {
   const data: Record<string, unknown> = {};
   const sources = new Map<string, string>();
   const issues: ConfigIssue[] = [];
@@ -58,13 +66,14 @@ export function parseLabels(labels: Readonly<Record<string, string>>, where: str
       continue;
     }
     const first = rest.split('.', 1)[0]!;
-    if (first === 'tcp' || first === 'udp') {
+    if ((first === 'tcp' || first === 'udp') && !l4Labels) {
       l4 = true;
       const msg = `${first.toUpperCase()} routers and services from labels are not supported yet (ignored)`;
       issues.push(issue('warning', msg, [], { file: file(label) }));
       continue;
     }
-    if (first !== 'http' && !rest.startsWith('tls.stores.default.')) {
+    if (first === 'tcp' || first === 'udp') l4 = true;
+    else if (first !== 'http' && !rest.startsWith('tls.stores.default.')) {
       const hint =
         rest.startsWith('frontend.') || rest.startsWith('backend.') || rest === 'port'
           ? 'a Traefik v1 label: Traefik v2+ ignores it'

@@ -69,6 +69,64 @@ describe('KV layout', () => {
     );
   });
 
+  it('merges path segments that differ only in case, as Traefik does (the first spelling names it)', async () => {
+    const u = await decode({
+      'traefik/HTTP/Routers/web/Rule': 'Path(`/`)',
+      'traefik/http/routers/web/service': 'app',
+      'traefik/http/services/app/loadBalancer/servers/0/url': 'http://10.0.0.1:80',
+      'traefik/http/services/app/loadbalancer/passhostheader': 'false',
+    });
+    assert.deepEqual(u.issues.map(formatIssue), []);
+    assert.equal(u.config?.http.routers['web']?.rule, 'Path(`/`)');
+    assert.equal(u.config?.http.routers['web']?.service, 'app');
+    const svc = u.config?.http.services['app'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.equal(svc.loadBalancer.passHostHeader, false);
+  });
+
+  it('reads list items as Traefik does: joined with commas (an item `a,b` is two), in the text order of the keys', async () => {
+    const keys: Record<string, string> = {
+      'traefik/http/routers/web/rule': 'Path(`/`)',
+      'traefik/http/routers/web/service': 'app',
+      'traefik/http/routers/web/entrypoints/0': 'web,websecure',
+      'traefik/http/services/app/loadbalancer/servers/7/url': 'http://10.0.0.1:80',
+    };
+    for (let i = 0; i < 12; i++)
+      keys[`traefik/http/middlewares/ips/ipallowlist/sourcerange/${i}`] = `10.0.${i}.0/24`;
+    const u = await decode(keys);
+    assert.deepEqual(u.issues.map(formatIssue), []);
+    assert.deepEqual(u.config?.http.routers['web']?.entryPoints, ['web', 'websecure']);
+    const mw = u.config?.http.middlewares['ips'];
+    assert.ok(mw?.type === 'ipAllowList');
+    // pkg/config/kv/kv_node.go sorts the keys as text: /10 and /11 come before /2.
+    assert.deepEqual(
+      mw.config.sourceRange.map((r) => r.split('.')[2]),
+      ['0', '1', '10', '11', '2', '3', '4', '5', '6', '7', '8', '9'],
+    );
+    const svc = u.config?.http.services['app'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.deepEqual(
+      svc.loadBalancer.servers.map((s) => s.url),
+      ['http://10.0.0.1:80'],
+      'an index only orders: /7 alone is a list of one',
+    );
+  });
+
+  it('names the key of a bad list item', async () => {
+    const u = await decode({
+      'traefik/http/routers/web/rule': 'Path(`/`)',
+      'traefik/http/routers/web/service': 'app',
+      'traefik/http/routers/web/entrypoints/0': 'web',
+      'traefik/http/routers/web/entrypoints/1': 'nope',
+      'traefik/http/services/app/loadbalancer/servers/0/url': 'http://10.0.0.1:80',
+    });
+    const lines = u.issues.map(formatIssue);
+    assert.ok(
+      lines.some((l) => l.startsWith('etcd key traefik/http/routers/web/entrypoints/1: ')),
+      lines.join('\n'),
+    );
+  });
+
   it('withdraws everything when the root has no key', async () => {
     const u = await decode({});
     assert.deepEqual(u.config?.http.routers, {});
