@@ -49,12 +49,12 @@ function tempFile(t: TestContext): string {
   return join(dir, 'access.log');
 }
 
-/** The `path` of every JSON line in `file` ([] when the file does not exist). */
+/** The RequestPath of every JSON line in `file` ([] when the file does not exist). */
 function paths(file: string): string[] {
   if (!existsSync(file)) return [];
   const lines = readFileSync(file, 'utf8').split('\n');
   assert.equal(lines.pop(), '');
-  return lines.map((l) => (JSON.parse(l) as { path: string }).path);
+  return lines.map((l) => (JSON.parse(l) as { RequestPath: string }).RequestPath);
 }
 
 /** Taken before any test mocks the timers: the deadline below must stay real. */
@@ -262,7 +262,9 @@ describe('createAccessLog', () => {
     log.log(rec('/ok', 200));
     log.log(rec('/missing', 404));
     await log.close();
-    assert.deepEqual(readFileSync(file, 'utf8'), '{"path":"/missing"}\n');
+    const line = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(line), ['RequestPath', 'level', 'msg', 'time']);
+    assert.equal(line.RequestPath, '/missing');
   });
 
   it('reports open failures through the logger with the file path', async (t) => {
