@@ -360,6 +360,14 @@ describe('access log common format', () => {
     ]);
   });
 
+  it("writes genericCLF: the same line without Traefik's request count, router, server and duration", async (t) => {
+    const lines = await written(t, { format: 'genericCLF' }, [rec(), rec({ userAgent: '' })]);
+    assert.deepEqual(lines, [
+      '192.0.2.7 - - [05/Mar/2024:07:08:09 +0000] "GET /app/cart?id=3 HTTP/1.1" 200 512 "http://ref.test/" "curl/8"',
+      '192.0.2.7 - - [05/Mar/2024:07:08:09 +0000] "GET /app/cart?id=3 HTTP/1.1" 200 512 "http://ref.test/" "-"',
+    ]);
+  });
+
   it('truncates the duration to whole milliseconds, as Traefik divides nanoseconds', async (t) => {
     const [line] = await written(t, { format: 'common' }, [rec({ durationMs: 12.9 })]);
     assert.match(line!, / 12ms$/);

@@ -61,7 +61,8 @@ export interface AccessLogFields {
 }
 
 export interface AccessLogOptions {
-  readonly format: 'json' | 'common';
+  /** genericCLF: the Common Log Format without Traefik's request count, router, server and duration. */
+  readonly format: 'json' | 'common' | 'genericCLF';
   /** '' = stdout. */
   readonly filePath: string;
   /** Flush when this many bytes are pending. */
@@ -91,7 +92,7 @@ const EAGAIN_RETRY_MS = 5;
  * line is lost or reordered.
  */
 export class AccessLog {
-  readonly #format: 'json' | 'common';
+  readonly #format: 'json' | 'common' | 'genericCLF';
   readonly #filePath: string;
   readonly #bufferBytes: number;
   readonly #bufferLines: number;
@@ -130,8 +131,10 @@ export class AccessLog {
     if (this.#closed) return;
     this.#count++;
     if (this.#filter !== null && !this.#filter.keeps(r)) return;
+    const f = this.#fields;
+    const format = this.#format;
     const line =
-      this.#format === 'json' ? this.#fields.json(r, this.#count) : this.#fields.common(r, this.#count);
+      format === 'json' ? f.json(r, this.#count) : f.common(r, this.#count, format === 'genericCLF');
     this.#pending.push(line);
     this.#pendingBytes += line.length;
     if (
@@ -464,8 +467,11 @@ class FieldPolicy {
     o[key] = mode === REDACT ? REDACTED : prev === undefined ? value : `${prev}, ${value}`;
   }
 
-  /** Traefik's CommonLogFormatter (logger_formatters.go): `-` for what is absent or dropped. */
-  common(r: AccessRecord, count: number): string {
+  /**
+   * Traefik's CommonLogFormatter (logger_formatters.go): `-` for what is absent or dropped; its
+   * GenericCLFLogFormatter (`generic`) stops after the user agent.
+   */
+  common(r: AccessRecord, count: number, generic: boolean): string {
     const m = this.#modes;
     // StartUTC, else StartLocal in local time, else "-"; the duration is 0ms once dropped.
     const time =
@@ -476,7 +482,9 @@ class FieldPolicy {
           : '-';
     const duration =
       m[F_DURATION] === KEEP ? Math.floor(r.durationMs) : m[F_DURATION] === DROP ? 0 : REDACTED;
-    return `${plain(m, F_CLIENT_HOST, r.clientIp)} - ${plain(m, F_USERNAME, '-')} [${time}] "${plain(m, F_METHOD, r.method)} ${plain(m, F_PATH, target(r))} ${plain(m, F_PROTOCOL, r.protocol)}" ${plain(m, F_STATUS, r.status)} ${plain(m, F_SIZE, r.bytesOut)} ${quoted(m, F_REFERER, r.referer)} ${quoted(m, F_AGENT, r.userAgent)} ${plain(m, F_COUNT, count)} ${quoted(m, F_ROUTER, r.router)} ${quoted(m, F_SERVER, r.server)} ${duration}ms\n`;
+    const clf = `${plain(m, F_CLIENT_HOST, r.clientIp)} - ${plain(m, F_USERNAME, '-')} [${time}] "${plain(m, F_METHOD, r.method)} ${plain(m, F_PATH, target(r))} ${plain(m, F_PROTOCOL, r.protocol)}" ${plain(m, F_STATUS, r.status)} ${plain(m, F_SIZE, r.bytesOut)} ${quoted(m, F_REFERER, r.referer)} ${quoted(m, F_AGENT, r.userAgent)}`;
+    if (generic) return `${clf}\n`;
+    return `${clf} ${plain(m, F_COUNT, count)} ${quoted(m, F_ROUTER, r.router)} ${quoted(m, F_SERVER, r.server)} ${duration}ms\n`;
   }
 }
 

@@ -290,6 +290,20 @@ http:
     assert.match(lines[0] ?? '', /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/app\/hello\?x=1 HTTP\/1\.1" 200 /);
   });
 
+  it("format genericCLF writes the Common Log Format without Traefik's four extra fields", async (t) => {
+    const be = await echoBackend(t);
+    const proxy = await start(t, config(be, 'accessLog: { format: genericCLF }'));
+    const sizes = await traffic(t, proxy);
+    const lines = await stdoutLines(proxy, 3);
+    assert.match(
+      lines[0] ?? '',
+      new RegExp(
+        `^127\\.0\\.0\\.1 - - \\[[^\\]]+\\] "GET /app/hello\\?x=1 HTTP/1\\.1" 200 ${sizes[0]} "http://ref\\.test/" "e2e-agent"$`,
+      ),
+    );
+    assert.match(lines[2] ?? '', new RegExp(`"GET /nowhere HTTP/1\\.1" 404 ${sizes[2]} "-" "-"$`));
+  });
+
   it('writes nothing without an accessLog section', async (t) => {
     const be = await echoBackend(t);
     const proxy = await start(t, config(be, ''));

@@ -254,7 +254,9 @@ const accessLogFields = strictObject({
 const accessLog = strictObject(
   {
     filePath: z.string().default(''),
-    format: logFormat.default('common'),
+    // Traefik's access log formats (pkg/middlewares/accesslog/logger.go NewHandler): genericCLF is
+    // the CLF without Traefik's four extra fields.
+    format: z.enum(['json', 'common', 'genericCLF']).default('common'),
     filters: nullAsEmpty(accessLogFilters).optional(),
     fields: nullAsEmpty(accessLogFields).optional(),
     /** Lines held in memory before a write (Traefik's bufferingSize, in lines). */
