@@ -45,7 +45,7 @@ export interface AccessLogFilters {
   /** "200", "300-302". */
   readonly statusCodes: readonly string[];
   readonly retryAttempts: boolean;
-  /** Milliseconds; 0 = not a filter. */
+  /** Milliseconds; 0 = not a filter. A record is kept when it took longer. */
   readonly minDuration: number;
 }
 
@@ -332,7 +332,8 @@ class RecordFilter {
   keeps(r: AccessRecord): boolean {
     if (this.#status !== null && this.#status[r.status] === 1) return true;
     if (this.#retries && (r.retryAttempts ?? 0) > 0) return true;
-    return this.#minDuration > 0 && r.durationMs >= this.#minDuration;
+    // Strictly longer, as Traefik's keepAccessLog compares (duration > minDuration).
+    return this.#minDuration > 0 && r.durationMs > this.#minDuration;
   }
 }
 

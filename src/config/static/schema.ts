@@ -235,7 +235,7 @@ const accessLogFilters = strictObject({
   statusCodes: z.array(z.union([statusFilter, z.number().int().transform(String)])).default([]),
   /** Keep requests that were retried (whatever their status). */
   retryAttempts: z.boolean().default(false),
-  /** Keep requests that took at least this long. */
+  /** Keep requests that took longer than this (strictly, as Traefik). */
   minDuration: duration.default(0),
 });
 
