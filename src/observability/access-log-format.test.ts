@@ -301,7 +301,7 @@ describe('access log fields (JSON)', () => {
     const f = fields({ headers: { defaultMode: 'keep', names: {} } });
     const [r] = await json(t, { fields: f }, [rec({ requestHeaders: headers })]);
     assert.equal(r!['request_X-Request-Id'], 'abc');
-    assert.equal(r!.request_Accept, 'text/html, application/json', 'repeated fields join in order');
+    assert.equal(r!.request_Accept, 'text/html,application/json', 'repeated fields join in order, by ","');
     assert.equal('request_Host' in r!, false, 'Go keeps Host out of the header map');
   });
 

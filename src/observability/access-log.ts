@@ -465,7 +465,8 @@ class FieldPolicy {
     // Traefik's keys: request_ + the canonical (Go) form of the name, whatever case the client used.
     const key = `request_${canonicalHeaderName(name)}`;
     const prev = o[key];
-    o[key] = mode === REDACT ? REDACTED : prev === undefined ? value : `${prev}, ${value}`;
+    // Repeated fields joined by a bare comma, as redactHeaders does (strings.Join(values, ",")).
+    o[key] = mode === REDACT ? REDACTED : prev === undefined ? value : `${prev},${value}`;
   }
 
   /**
