@@ -349,9 +349,13 @@ describe('access log fields (JSON)', () => {
 describe('access log common format', () => {
   const expected =
     '192.0.2.7 - - [05/Mar/2024:07:08:09 +0000] "GET /app/cart?id=3 HTTP/1.1" 200 512 "http://ref.test/" "curl/8" 1 "app@file" "http://10.0.0.1:8080" 12ms';
+  /** Keeps the two headers the CLF shows (Traefik drops every header by default). */
+  const showHeaders = fields({
+    headers: { defaultMode: 'drop', names: { Referer: 'keep', 'User-Agent': 'keep' } },
+  });
 
   it('writes Traefik-flavoured CLF, "-" for empty quoted fields', async (t) => {
-    const lines = await written(t, { format: 'common' }, [
+    const lines = await written(t, { format: 'common', fields: showHeaders }, [
       rec(),
       rec({ referer: '', userAgent: '', router: '', server: '', query: '' }),
     ]);
@@ -361,8 +365,31 @@ describe('access log common format', () => {
     ]);
   });
 
+  it('writes "-" for the referer and user agent unless header modes keep them, as Traefik (headers default to drop)', async (t) => {
+    const [plain] = await written(t, { format: 'common' }, [rec()]);
+    assert.match(plain!, / 200 512 "-" "-" 1 "app@file" /);
+    const [kept] = await written(
+      t,
+      { format: 'common', fields: fields({ headers: { defaultMode: 'keep', names: {} } }) },
+      [rec()],
+    );
+    assert.match(kept!, / 200 512 "http:\/\/ref\.test\/" "curl\/8" 1 /);
+    const [redacted] = await written(
+      t,
+      {
+        format: 'common',
+        fields: fields({ headers: { defaultMode: 'redact', names: { referer: 'drop' } } }),
+      },
+      [rec()],
+    );
+    assert.match(redacted!, / 200 512 "-" "REDACTED" 1 /);
+  });
+
   it("writes genericCLF: the same line without Traefik's request count, router, server and duration", async (t) => {
-    const lines = await written(t, { format: 'genericCLF' }, [rec(), rec({ userAgent: '' })]);
+    const lines = await written(t, { format: 'genericCLF', fields: showHeaders }, [
+      rec(),
+      rec({ userAgent: '' }),
+    ]);
     assert.deepEqual(lines, [
       '192.0.2.7 - - [05/Mar/2024:07:08:09 +0000] "GET /app/cart?id=3 HTTP/1.1" 200 512 "http://ref.test/" "curl/8"',
       '192.0.2.7 - - [05/Mar/2024:07:08:09 +0000] "GET /app/cart?id=3 HTTP/1.1" 200 512 "http://ref.test/" "-"',
@@ -374,8 +401,13 @@ describe('access log common format', () => {
     assert.match(line!, / 12ms$/);
   });
 
-  it('is unchanged by default field modes and by header modes for headers it does not show', async (t) => {
-    const f = fields({ headers: { defaultMode: 'drop', names: { Authorization: 'redact' } } });
+  it('is unchanged by header modes for headers it does not show', async (t) => {
+    const f = fields({
+      headers: {
+        defaultMode: 'drop',
+        names: { Authorization: 'redact', Referer: 'keep', 'User-Agent': 'keep' },
+      },
+    });
     const r = rec({ requestHeaders: HeaderList.from([['Authorization', 'Bearer x']]) });
     assert.deepEqual(await written(t, { format: 'common', fields: f }, [r]), [expected]);
   });

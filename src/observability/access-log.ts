@@ -418,9 +418,10 @@ class FieldPolicy {
     }
     this.#headerDefault = MODE[f?.headers.defaultMode ?? 'drop'];
     this.#headerModes = lowerKeys(f?.headers.names ?? {});
-    // Our CLF shows referer and user agent by default: only an explicit header mode hides them.
-    this.#modes[F_REFERER] = this.#headerModes.get('referer') ?? KEEP;
-    this.#modes[F_AGENT] = this.#headerModes.get('user-agent') ?? KEEP;
+    // The CLF's referer and user agent are Traefik's request_Referer and request_User-Agent
+    // fields: there only when the header modes keep (or redact) them; "-" by default (drop).
+    this.#modes[F_REFERER] = this.#headerModes.get('referer') ?? this.#headerDefault;
+    this.#modes[F_AGENT] = this.#headerModes.get('user-agent') ?? this.#headerDefault;
   }
 
   /** Traefik's JSON line: its logrus JSONFormatter over the kept fields, plus level, msg and time. */
