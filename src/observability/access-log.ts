@@ -1,4 +1,5 @@
-import { close, open, write } from 'node:fs';
+import { close, mkdir, open, write } from 'node:fs';
+import { dirname } from 'node:path';
 import type { AccessLogConfig } from '../config/static/schema.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Logger } from '../core/logger.ts';
@@ -124,7 +125,7 @@ export class AccessLog {
     this.#fields = new FieldPolicy(opts.fields);
     this.#onError = opts.onError ?? ((message, error) => process.emitWarning(`${message}: ${error.message}`));
     this.#fd = opts.filePath === '' ? 1 : null;
-    if (opts.filePath !== '') this.#openFile();
+    if (opts.filePath !== '') this.#createFolderAndOpen();
   }
 
   log(r: AccessRecord): void {
@@ -245,6 +246,12 @@ export class AccessLog {
     this.#out = null;
     this.#flush();
   };
+
+  /** The first open: the folder is made first (0755), as Traefik's openAccessLogFile does (os.MkdirAll). */
+  #createFolderAndOpen(): void {
+    this.#busy = true;
+    mkdir(dirname(this.#filePath), { recursive: true, mode: 0o755 }, () => this.#openFile());
+  }
 
   #openFile(): void {
     this.#reopenWanted = false;

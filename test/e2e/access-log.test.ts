@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { TLSSocket } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
@@ -324,11 +324,23 @@ http:
     assert.equal(proxy.stdout(), '');
   });
 
+  it("makes the access log file's missing folders, as Traefik does (os.MkdirAll)", async (t) => {
+    const be = await echoBackend(t);
+    const file = join(tempDir(t), 'logs', 'traffic', 'access.json');
+    const proxy = await start(t, config(be, `accessLog: { format: json, filePath: "${file}" }`));
+    await traffic(t, proxy);
+    const lines = await waitForFileLines(file, 3);
+    assert.equal((JSON.parse(lines[0]!) as { RequestPath: string }).RequestPath, '/app/hello?x=1');
+    assert.equal(statSync(dirname(file)).mode & 0o777, 0o755);
+  });
+
   it('refuses to start when the access log file cannot be opened', async (t) => {
     const be = await echoBackend(t);
     const dir = tempDir(t);
     const staticFile = join(dir, 'traffic.yaml');
-    const missing = join(dir, 'no-such-folder', 'access.log');
+    // A folder cannot be made under a regular file.
+    writeFileSync(join(dir, 'a-file'), '');
+    const missing = join(dir, 'a-file', 'access.log');
     writeFileSync(staticFile, config(be, `accessLog: { filePath: "${missing}" }`));
     const r = await runCli(['run', '--config', staticFile]);
     assert.equal(r.code, 1, r.stderr);
