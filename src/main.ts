@@ -22,7 +22,6 @@ import {
   defaultEntryPoints,
   enabledInternalServices,
   entryPointModelFor,
-  internalRouting,
   isDedicatedAdminEntryPoint,
   listenedEntryPoints,
 } from './config/static/admin-entry-points.ts';
@@ -716,7 +715,7 @@ async function run(
   // The admin server listens privately; the internal services forward to it (the bridge).
   // A worker's internal services forward to the control plane's bridge.
   const bridge =
-    internalRouting(config).length === 0 || init !== null
+    enabledInternalServices(config).size === 0 || init !== null
       ? null
       : await (await import('./admin/bridge.ts')).listenBridge();
   const bridgeSecret = init?.bridge?.secret ?? newBridgeSecret();

@@ -309,14 +309,13 @@ const api = strictObject(
   ['disableDashboardAd', 'basePath'],
 );
 
-const ping = strictObject(
-  {
-    entryPoint: z.string().min(1).default('traefik'),
-    /** What /ping answers once the proxy is shutting down (Traefik's default 503). */
-    terminatingStatusCode: z.number().int().min(100).max(599).default(503),
-  },
-  ['manualRouting'],
-);
+const ping = strictObject({
+  entryPoint: z.string().min(1).default('traefik'),
+  /** What /ping answers once the proxy is shutting down (Traefik's default 503). */
+  terminatingStatusCode: z.number().int().min(100).max(599).default(503),
+  /** No own router for /ping: a router of the configuration names `ping@internal` (Traefik's). */
+  manualRouting: z.boolean().default(false),
+});
 
 const prometheus = strictObject(
   {
@@ -326,8 +325,10 @@ const prometheus = strictObject(
     addRoutersLabels: z.boolean().default(false),
     addServicesLabels: z.boolean().default(true),
     entryPoint: z.string().min(1).default('traefik'),
+    /** No own router for /metrics: a router of the configuration names `prometheus@internal` (Traefik's). */
+    manualRouting: z.boolean().default(false),
   },
-  ['manualRouting', 'headerLabels'],
+  ['headerLabels'],
 );
 
 const metrics = strictObject({ prometheus: nullAsEmpty(prometheus).optional() }, [
