@@ -4,9 +4,10 @@
  * configuration watcher to the listeners through one SnapshotRef.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
 import { hostname } from 'node:os';
+import { dirname } from 'node:path';
 import { type ConfigLookup, describeSearch, findConfigFile } from './cli/config-lookup.ts';
 import { helpText, packageVersion, parseCommand } from './cli/index.ts';
 import { processHost, watchParent } from './cli/parent-watch.ts';
@@ -21,7 +22,6 @@ import {
   defaultEntryPoints,
   enabledInternalServices,
   entryPointModelFor,
-  internalRouting,
   isDedicatedAdminEntryPoint,
   listenedEntryPoints,
 } from './config/static/admin-entry-points.ts';
@@ -516,6 +516,8 @@ async function run(
     // AccessLog opens its file asynchronously and would then drop (and hold) every line: a path
     // that cannot be opened is a configuration error, reported before any entry point opens.
     try {
+      // Its folder is made first, as Traefik's openAccessLogFile does (os.MkdirAll, 0755).
+      mkdirSync(dirname(accessLogPath), { recursive: true, mode: 0o755 });
       closeSync(openSync(accessLogPath, 'a', 0o640));
     } catch (e) {
       logger.error('cannot open the access log', { filePath: accessLogPath, error: e });
@@ -713,7 +715,7 @@ async function run(
   // The admin server listens privately; the internal services forward to it (the bridge).
   // A worker's internal services forward to the control plane's bridge.
   const bridge =
-    internalRouting(config).length === 0 || init !== null
+    enabledInternalServices(config).size === 0 || init !== null
       ? null
       : await (await import('./admin/bridge.ts')).listenBridge();
   const bridgeSecret = init?.bridge?.secret ?? newBridgeSecret();

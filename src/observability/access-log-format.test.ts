@@ -76,7 +76,7 @@ function fields(over: Partial<AccessLogFields>): AccessLogFields {
   return { defaultMode: 'keep', names: {}, headers: { defaultMode: 'drop', names: {} }, ...over };
 }
 
-const statuses = (rs: Record<string, unknown>[]) => rs.map((r) => r.status);
+const statuses = (rs: Record<string, unknown>[]) => rs.map((r) => r.DownstreamStatus);
 
 describe('access log filters', () => {
   const mixed = [200, 301, 302, 303, 404, 500, 503].map((status) => rec({ status }));
@@ -103,13 +103,14 @@ describe('access log filters', () => {
     assert.deepEqual(statuses(await json(t, { filters: filters({ retryAttempts: true }) }, rs)), [202]);
   });
 
-  it('keeps only records that took at least minDuration', async (t) => {
+  it('keeps only records that took longer than minDuration, as Traefik compares', async (t) => {
     const rs = [
       rec({ status: 200, durationMs: 99.9 }),
       rec({ status: 201, durationMs: 100 }),
-      rec({ status: 202, durationMs: 2500 }),
+      rec({ status: 202, durationMs: 100.001 }),
+      rec({ status: 203, durationMs: 2500 }),
     ];
-    assert.deepEqual(statuses(await json(t, { filters: filters({ minDuration: 100 }) }, rs)), [201, 202]);
+    assert.deepEqual(statuses(await json(t, { filters: filters({ minDuration: 100 }) }, rs)), [202, 203]);
   });
 
   it('keeps a record that matches any one of several filters', async (t) => {
@@ -145,67 +146,149 @@ describe('access log filters', () => {
   });
 });
 
+/** Runs `fn` with the process in `tz` (Node reads TZ again when it is assigned). */
+async function inZone<T>(t: TestContext, tz: string, fn: () => Promise<T>): Promise<T> {
+  const before = process.env.TZ;
+  t.after(() => {
+    if (before === undefined) delete process.env.TZ;
+    else process.env.TZ = before;
+  });
+  process.env.TZ = tz;
+  return await fn();
+}
+
 describe('access log fields (JSON)', () => {
-  it('writes the same line with default field modes as without fields', async (t) => {
-    const r = rec({ requestHeaders: HeaderList.from([['Authorization', 'Bearer x']]) });
-    const plain = await written(t, { format: 'json' }, [r]);
-    const moded = await written(t, { format: 'json', fields: fields({}) }, [r]);
-    assert.deepEqual(moded, plain);
-    assert.deepEqual(JSON.parse(plain[0]!), {
-      time: '2024-03-05T07:08:09.120Z',
-      clientIp: '192.0.2.7',
-      method: 'GET',
-      host: 'shop.test',
-      path: '/app/cart?id=3',
-      protocol: 'HTTP/1.1',
-      status: 200,
-      bytesIn: 0,
-      bytesOut: 512,
-      durationMs: 12.346,
-      entryPoint: 'web',
-      router: 'app@file',
-      service: 'be@file',
-      server: 'http://10.0.0.1:8080',
+  it("writes Traefik's field names and values, in Go's key order, with or without default field modes", async (t) => {
+    const r = rec({
+      clientPort: 40512,
+      hostPort: '8443',
+      scheme: 'https',
+      tlsVersion: '1.3',
+      tlsCipher: 'TLS_AES_128_GCM_SHA256',
+      requestHeaders: HeaderList.from([['Authorization', 'Bearer x']]),
     });
+    // Etc/GMT+9 is UTC-9, as in Traefik's own formatter tests.
+    const [plain, moded] = await inZone(t, 'Etc/GMT+9', async () => [
+      await written(t, { format: 'json' }, [r]),
+      await written(t, { format: 'json', fields: fields({}) }, [r]),
+    ]);
+    assert.deepEqual(moded, plain);
+    const o = JSON.parse(plain[0]!) as Record<string, unknown>;
+    const { time, ...rest } = o;
+    assert.match(String(time), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}-09:00$/, 'logrus: RFC 3339, local time');
+    assert.deepEqual(rest, {
+      ClientAddr: '192.0.2.7:40512',
+      ClientHost: '192.0.2.7',
+      ClientPort: '40512',
+      ClientUsername: '-',
+      DownstreamContentSize: 512,
+      DownstreamStatus: 200,
+      Duration: 12345600,
+      RequestAddr: 'shop.test:8443',
+      RequestContentSize: 0,
+      RequestCount: 1,
+      RequestHost: 'shop.test',
+      RequestMethod: 'GET',
+      RequestPath: '/app/cart?id=3',
+      RequestPort: '8443',
+      RequestProtocol: 'HTTP/1.1',
+      RequestScheme: 'https',
+      RetryAttempts: 0,
+      RouterName: 'app@file',
+      ServiceAddr: '10.0.0.1:8080',
+      ServiceName: 'be@file',
+      ServiceURL: 'http://10.0.0.1:8080',
+      StartLocal: '2024-03-04T22:08:09.12-09:00',
+      StartUTC: '2024-03-05T07:08:09.12Z',
+      TLSCipher: 'TLS_AES_128_GCM_SHA256',
+      TLSVersion: '1.3',
+      entryPointName: 'web',
+      level: 'info',
+      msg: '',
+    });
+    const keys = Object.keys(o);
+    assert.deepEqual(keys, [...keys].sort(), 'keys in bytewise order, as encoding/json writes a map');
   });
 
-  it('writes retryAttempts only for retried requests, with or without field modes', async (t) => {
-    const rs = [rec(), rec({ retryAttempts: 0 }), rec({ retryAttempts: 2 })];
-    for (const opts of [{}, { fields: fields({}) }]) {
-      assert.deepEqual(
-        (await json(t, opts, rs)).map((r) => r.retryAttempts),
-        [undefined, undefined, 2],
-      );
+  it('leaves out what a request without a router, a Host or TLS does not have; "-" for an unknown port', async (t) => {
+    const [o] = await json(t, {}, [rec({ host: '', router: '', service: '', server: '', status: 404 })]);
+    for (const k of [
+      'RouterName',
+      'ServiceName',
+      'ServiceURL',
+      'ServiceAddr',
+      'RequestAddr',
+      'RequestHost',
+      'RequestPort',
+      'TLSVersion',
+      'TLSCipher',
+    ]) {
+      assert.equal(k in o!, false, k);
     }
+    assert.equal(o!.ClientAddr, '192.0.2.7');
+    assert.equal(o!.ClientPort, '-');
+    assert.equal(o!.RequestScheme, 'http');
+    assert.equal(o!.DownstreamStatus, 404);
   });
 
-  it('drops and redacts fields named by our key or by Traefik name, in any case', async (t) => {
-    const names = {
-      clientIp: 'redact',
-      ClientHost: 'keep',
-      RequestHost: 'drop',
-      routername: 'redact',
-    } as const;
+  it('writes an IPv6 client address in brackets, a Host without port with RequestPort "-"', async (t) => {
+    const [o] = await json(t, {}, [rec({ clientIp: '::1', clientPort: 5000, hostPort: '' })]);
+    assert.equal(o!.ClientAddr, '[::1]:5000');
+    assert.equal(o!.ClientHost, '::1');
+    assert.equal(o!.RequestAddr, 'shop.test');
+    assert.equal(o!.RequestPort, '-');
+  });
+
+  it('writes RetryAttempts and RequestCount on every line', async (t) => {
+    const rs = [rec(), rec({ retryAttempts: 0 }), rec({ retryAttempts: 2 })];
+    const out = await json(t, {}, rs);
+    assert.deepEqual(
+      out.map((r) => [r.RetryAttempts, r.RequestCount]),
+      [
+        [0, 1],
+        [0, 2],
+        [2, 3],
+      ],
+    );
+  });
+
+  it("escapes <, > and & as Go's JSON encoder does", async (t) => {
+    const lines = await written(t, { format: 'json' }, [rec({ query: 'a=<b>&c' })]);
+    assert.match(lines[0]!, /"RequestPath":"\/app\/cart\?a=\\u003cb\\u003e\\u0026c"/);
+    assert.equal((JSON.parse(lines[0]!) as Record<string, unknown>).RequestPath, '/app/cart?a=<b>&c');
+  });
+
+  it("drops and redacts fields by Traefik's names, in any case", async (t) => {
+    const names = { ClientHost: 'redact', requesthost: 'drop', RouterName: 'redact' } as const;
     const [r] = await json(t, { fields: fields({ names }) }, [rec()]);
-    assert.equal(r!.clientIp, 'REDACTED', 'our own key wins over the alias');
-    assert.equal('host' in r!, false);
-    assert.equal(r!.router, 'REDACTED');
-    assert.equal(r!.service, 'be@file', 'unnamed fields follow defaultMode keep');
+    assert.equal(r!.ClientHost, 'REDACTED');
+    assert.equal('RequestHost' in r!, false);
+    assert.equal(r!.RouterName, 'REDACTED');
+    assert.equal(r!.ServiceName, 'be@file', 'unnamed fields follow defaultMode keep');
   });
 
   it('keeps only the named fields when defaultMode is drop', async (t) => {
     const f = fields({
       defaultMode: 'drop',
-      names: { DownstreamStatus: 'keep', path: 'keep', Duration: 'redact' },
+      names: { DownstreamStatus: 'keep', RequestPath: 'keep', Duration: 'redact' },
     });
     const [r] = await json(t, { fields: f }, [rec({ retryAttempts: 1 })]);
-    assert.deepEqual(r, { path: '/app/cart?id=3', status: 200, durationMs: 'REDACTED' });
+    const { time, ...rest } = r!;
+    assert.equal(typeof time, 'string');
+    assert.deepEqual(rest, {
+      RequestPath: '/app/cart?id=3',
+      DownstreamStatus: 200,
+      Duration: 'REDACTED',
+      level: 'info',
+      msg: '',
+    });
   });
 
   it('redacts every field when defaultMode is redact', async (t) => {
     const [r] = await json(t, { fields: fields({ defaultMode: 'redact' }) }, [rec()]);
-    assert.ok(Object.keys(r!).length === 14);
-    for (const [k, v] of Object.entries(r!)) assert.equal(v, 'REDACTED', k);
+    const { time, level, msg, ...rest } = r!;
+    assert.equal(Object.keys(rest).length, 24);
+    for (const [k, v] of Object.entries(rest)) assert.equal(v, 'REDACTED', k);
   });
 
   it('writes request headers as request_<Canonical-Name> when their default mode is keep', async (t) => {
@@ -213,11 +296,13 @@ describe('access log fields (JSON)', () => {
       ['x-request-ID', 'abc'],
       ['Accept', 'text/html'],
       ['accept', 'application/json'],
+      ['Host', 'shop.test'],
     ]);
     const f = fields({ headers: { defaultMode: 'keep', names: {} } });
     const [r] = await json(t, { fields: f }, [rec({ requestHeaders: headers })]);
     assert.equal(r!['request_X-Request-Id'], 'abc');
-    assert.equal(r!.request_Accept, 'text/html, application/json', 'repeated fields join in order');
+    assert.equal(r!.request_Accept, 'text/html,application/json', 'repeated fields join in order, by ","');
+    assert.equal('request_Host' in r!, false, 'Go keeps Host out of the header map');
   });
 
   it('matches header names case-insensitively for keep, drop and redact', async (t) => {
@@ -244,12 +329,12 @@ describe('access log fields (JSON)', () => {
 
   it('applies a header default of redact with per-name exceptions', async (t) => {
     const headers = HeaderList.from([
-      ['Host', 'shop.test'],
+      ['Accept', '*/*'],
       ['User-Agent', 'curl/8'],
     ]);
     const f = fields({ headers: { defaultMode: 'redact', names: { 'USER-AGENT': 'keep' } } });
     const [r] = await json(t, { fields: f }, [rec({ requestHeaders: headers })]);
-    assert.equal(r!.request_Host, 'REDACTED');
+    assert.equal(r!.request_Accept, 'REDACTED');
     assert.equal(r!['request_User-Agent'], 'curl/8');
   });
 
@@ -264,9 +349,13 @@ describe('access log fields (JSON)', () => {
 describe('access log common format', () => {
   const expected =
     '192.0.2.7 - - [05/Mar/2024:07:08:09 +0000] "GET /app/cart?id=3 HTTP/1.1" 200 512 "http://ref.test/" "curl/8" 1 "app@file" "http://10.0.0.1:8080" 12ms';
+  /** Keeps the two headers the CLF shows (Traefik drops every header by default). */
+  const showHeaders = fields({
+    headers: { defaultMode: 'drop', names: { Referer: 'keep', 'User-Agent': 'keep' } },
+  });
 
   it('writes Traefik-flavoured CLF, "-" for empty quoted fields', async (t) => {
-    const lines = await written(t, { format: 'common' }, [
+    const lines = await written(t, { format: 'common', fields: showHeaders }, [
       rec(),
       rec({ referer: '', userAgent: '', router: '', server: '', query: '' }),
     ]);
@@ -276,19 +365,75 @@ describe('access log common format', () => {
     ]);
   });
 
-  it('is unchanged by default field modes and by header modes for headers it does not show', async (t) => {
-    const f = fields({ headers: { defaultMode: 'drop', names: { Authorization: 'redact' } } });
+  it('writes "-" for the referer and user agent unless header modes keep them, as Traefik (headers default to drop)', async (t) => {
+    const [plain] = await written(t, { format: 'common' }, [rec()]);
+    assert.match(plain!, / 200 512 "-" "-" 1 "app@file" /);
+    const [kept] = await written(
+      t,
+      { format: 'common', fields: fields({ headers: { defaultMode: 'keep', names: {} } }) },
+      [rec()],
+    );
+    assert.match(kept!, / 200 512 "http:\/\/ref\.test\/" "curl\/8" 1 /);
+    const [redacted] = await written(
+      t,
+      {
+        format: 'common',
+        fields: fields({ headers: { defaultMode: 'redact', names: { referer: 'drop' } } }),
+      },
+      [rec()],
+    );
+    assert.match(redacted!, / 200 512 "-" "REDACTED" 1 /);
+  });
+
+  it("writes genericCLF: the same line without Traefik's request count, router, server and duration", async (t) => {
+    const lines = await written(t, { format: 'genericCLF', fields: showHeaders }, [
+      rec(),
+      rec({ userAgent: '' }),
+    ]);
+    assert.deepEqual(lines, [
+      '192.0.2.7 - - [05/Mar/2024:07:08:09 +0000] "GET /app/cart?id=3 HTTP/1.1" 200 512 "http://ref.test/" "curl/8"',
+      '192.0.2.7 - - [05/Mar/2024:07:08:09 +0000] "GET /app/cart?id=3 HTTP/1.1" 200 512 "http://ref.test/" "-"',
+    ]);
+  });
+
+  it('truncates the duration to whole milliseconds, as Traefik divides nanoseconds', async (t) => {
+    const [line] = await written(t, { format: 'common' }, [rec({ durationMs: 12.9 })]);
+    assert.match(line!, / 12ms$/);
+  });
+
+  it('is unchanged by header modes for headers it does not show', async (t) => {
+    const f = fields({
+      headers: {
+        defaultMode: 'drop',
+        names: { Authorization: 'redact', Referer: 'keep', 'User-Agent': 'keep' },
+      },
+    });
     const r = rec({ requestHeaders: HeaderList.from([['Authorization', 'Bearer x']]) });
     assert.deepEqual(await written(t, { format: 'common', fields: f }, [r]), [expected]);
   });
 
-  it('writes "-" for dropped fields and REDACTED for redacted ones', async (t) => {
+  it('writes "-" for dropped fields (0ms for the duration) and REDACTED for redacted ones', async (t) => {
     const f = fields({
       names: { ClientHost: 'drop', RouterName: 'redact', duration: 'drop', RequestCount: 'redact' },
       headers: { defaultMode: 'drop', names: { 'user-agent': 'drop', Referer: 'redact' } },
     });
     assert.deepEqual(await written(t, { format: 'common', fields: f }, [rec()]), [
-      '- - - [05/Mar/2024:07:08:09 +0000] "GET /app/cart?id=3 HTTP/1.1" 200 512 "REDACTED" "-" REDACTED "REDACTED" "http://10.0.0.1:8080" -',
+      '- - - [05/Mar/2024:07:08:09 +0000] "GET /app/cart?id=3 HTTP/1.1" 200 512 "REDACTED" "-" REDACTED "REDACTED" "http://10.0.0.1:8080" 0ms',
     ]);
+  });
+
+  it('writes local time once StartUTC is dropped, "-" once StartLocal is too', async (t) => {
+    const lines = await inZone(t, 'Etc/GMT+9', () =>
+      Promise.all([
+        written(t, { format: 'common', fields: fields({ names: { StartUTC: 'drop' } }) }, [rec()]),
+        written(
+          t,
+          { format: 'common', fields: fields({ names: { StartUTC: 'drop', StartLocal: 'drop' } }) },
+          [rec()],
+        ),
+      ]),
+    );
+    assert.match(lines[0]![0]!, / \[04\/Mar\/2024:22:08:09 -0900\] /);
+    assert.match(lines[1]![0]!, / - - \[-\] "GET /);
   });
 });

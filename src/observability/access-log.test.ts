@@ -8,6 +8,7 @@ import {
   rmdirSync,
   rmSync,
   watch,
+  writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -49,12 +50,12 @@ function tempFile(t: TestContext): string {
   return join(dir, 'access.log');
 }
 
-/** The `path` of every JSON line in `file` ([] when the file does not exist). */
+/** The RequestPath of every JSON line in `file` ([] when the file does not exist). */
 function paths(file: string): string[] {
   if (!existsSync(file)) return [];
   const lines = readFileSync(file, 'utf8').split('\n');
   assert.equal(lines.pop(), '');
-  return lines.map((l) => (JSON.parse(l) as { path: string }).path);
+  return lines.map((l) => (JSON.parse(l) as { RequestPath: string }).RequestPath);
 }
 
 /** Taken before any test mocks the timers: the deadline below must stay real. */
@@ -228,7 +229,9 @@ describe('access log writer', () => {
   });
 
   it('reports a file that cannot be opened, drops its lines and still closes', async (t) => {
-    const file = join(dirname(tempFile(t)), 'missing-dir', 'access.log');
+    const blocker = tempFile(t);
+    writeFileSync(blocker, ''); // a regular file where a folder should be
+    const file = join(blocker, 'access.log');
     const errors: string[] = [];
     const log = new AccessLog({ format: 'json', filePath: file, onError: (m) => errors.push(m) });
     log.log(rec('/a'));
@@ -262,11 +265,24 @@ describe('createAccessLog', () => {
     log.log(rec('/ok', 200));
     log.log(rec('/missing', 404));
     await log.close();
-    assert.deepEqual(readFileSync(file, 'utf8'), '{"path":"/missing"}\n');
+    const line = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+    assert.deepEqual(Object.keys(line), ['RequestPath', 'level', 'msg', 'time']);
+    assert.equal(line.RequestPath, '/missing');
+  });
+
+  it('makes the missing folders of its file', async (t) => {
+    const file = join(dirname(tempFile(t)), 'a', 'b', 'access.log');
+    const log = createAccessLog(config({ filePath: file, format: 'json' }));
+    log.log(rec('/made'));
+    await log.close();
+    assert.deepEqual(paths(file), ['/made']);
   });
 
   it('reports open failures through the logger with the file path', async (t) => {
-    const file = join(dirname(tempFile(t)), 'missing-dir', 'access.log');
+    // No folder can be made under a regular file.
+    const blocker = tempFile(t);
+    writeFileSync(blocker, '');
+    const file = join(blocker, 'access.log');
     const seen: unknown[] = [];
     const logger = { error: (msg: string, fields: unknown) => seen.push([msg, fields]) } as unknown as Logger;
     const log = createAccessLog(config({ filePath: file }), logger);
@@ -275,6 +291,6 @@ describe('createAccessLog', () => {
     const [msg, fields] = seen[0] as [string, { filePath: string; error: Error }];
     assert.equal(msg, `access log: cannot open ${file}`);
     assert.equal(fields.filePath, file);
-    assert.equal((fields.error as NodeJS.ErrnoException).code, 'ENOENT');
+    assert.equal((fields.error as NodeJS.ErrnoException).code, 'ENOTDIR');
   });
 });

@@ -1,4 +1,5 @@
-import { close, open, write } from 'node:fs';
+import { close, mkdir, open, write } from 'node:fs';
+import { dirname } from 'node:path';
 import type { AccessLogConfig } from '../config/static/schema.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Logger } from '../core/logger.ts';
@@ -8,11 +9,21 @@ import { withQuery } from '../core/request.ts';
 export interface AccessRecord {
   readonly startTime: number; // epoch ms
   readonly clientIp: string;
+  /** The client connection's port (Traefik's ClientPort); unknown = "-". */
+  readonly clientPort?: number | undefined;
   readonly method: string;
+  /** Lowercased, without the port. */
   readonly host: string;
+  /** The port named in Host, '' or absent when none. */
+  readonly hostPort?: string;
   readonly path: string;
   readonly query: string;
   readonly protocol: string;
+  /** How the client reached us (Traefik's RequestScheme); absent = http. */
+  readonly scheme?: 'http' | 'https';
+  /** With TLS: the version as Traefik writes it ("1.3") and the cipher suite's IANA name. */
+  readonly tlsVersion?: string | undefined;
+  readonly tlsCipher?: string | undefined;
   readonly status: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
@@ -36,14 +47,14 @@ export interface AccessLogFilters {
   /** "200", "300-302". */
   readonly statusCodes: readonly string[];
   readonly retryAttempts: boolean;
-  /** Milliseconds; 0 = not a filter. */
+  /** Milliseconds; 0 = not a filter. A record is kept when it took longer. */
   readonly minDuration: number;
 }
 
 /** Traefik's `accessLog.fields`. Names match case-insensitively. */
 export interface AccessLogFields {
   readonly defaultMode: FieldMode;
-  /** Our JSON keys (`clientIp`) or Traefik's field names (`ClientHost`). */
+  /** Traefik's field names (`ClientHost`, `RequestPath`…), in any case. */
   readonly names: Readonly<Record<string, FieldMode>>;
   readonly headers: {
     readonly defaultMode: FieldMode;
@@ -52,7 +63,8 @@ export interface AccessLogFields {
 }
 
 export interface AccessLogOptions {
-  readonly format: 'json' | 'common';
+  /** genericCLF: the Common Log Format without Traefik's request count, router, server and duration. */
+  readonly format: 'json' | 'common' | 'genericCLF';
   /** '' = stdout. */
   readonly filePath: string;
   /** Flush when this many bytes are pending. */
@@ -82,12 +94,12 @@ const EAGAIN_RETRY_MS = 5;
  * line is lost or reordered.
  */
 export class AccessLog {
-  readonly #format: 'json' | 'common';
+  readonly #format: 'json' | 'common' | 'genericCLF';
   readonly #filePath: string;
   readonly #bufferBytes: number;
   readonly #bufferLines: number;
   readonly #filter: RecordFilter | null;
-  readonly #fields: FieldPolicy | null;
+  readonly #fields: FieldPolicy;
   readonly #onError: (message: string, error: Error) => void;
   #pending: string[] = [];
   #pendingBytes = 0;
@@ -111,10 +123,10 @@ export class AccessLog {
     this.#bufferBytes = opts.bufferBytes ?? 32 * 1024;
     this.#bufferLines = opts.bufferingSize ?? 0;
     this.#filter = opts.filters === undefined ? null : RecordFilter.from(opts.filters);
-    this.#fields = opts.fields === undefined ? null : new FieldPolicy(opts.fields);
+    this.#fields = new FieldPolicy(opts.fields);
     this.#onError = opts.onError ?? ((message, error) => process.emitWarning(`${message}: ${error.message}`));
     this.#fd = opts.filePath === '' ? 1 : null;
-    if (opts.filePath !== '') this.#openFile();
+    if (opts.filePath !== '') this.#createFolderAndOpen();
   }
 
   log(r: AccessRecord): void {
@@ -122,14 +134,9 @@ export class AccessLog {
     this.#count++;
     if (this.#filter !== null && !this.#filter.keeps(r)) return;
     const f = this.#fields;
+    const format = this.#format;
     const line =
-      this.#format === 'json'
-        ? f === null
-          ? toJson(r)
-          : f.json(r)
-        : f === null
-          ? toCommon(r, this.#count)
-          : f.common(r, this.#count);
+      format === 'json' ? f.json(r, this.#count) : f.common(r, this.#count, format === 'genericCLF');
     this.#pending.push(line);
     this.#pendingBytes += line.length;
     if (
@@ -241,6 +248,12 @@ export class AccessLog {
     this.#flush();
   };
 
+  /** The first open: the folder is made first (0755), as Traefik's openAccessLogFile does (os.MkdirAll). */
+  #createFolderAndOpen(): void {
+    this.#busy = true;
+    mkdir(dirname(this.#filePath), { recursive: true, mode: 0o755 }, () => this.#openFile());
+  }
+
   #openFile(): void {
     this.#reopenWanted = false;
     this.#busy = true;
@@ -327,103 +340,121 @@ class RecordFilter {
   keeps(r: AccessRecord): boolean {
     if (this.#status !== null && this.#status[r.status] === 1) return true;
     if (this.#retries && (r.retryAttempts ?? 0) > 0) return true;
-    return this.#minDuration > 0 && r.durationMs >= this.#minDuration;
+    // Strictly longer, as Traefik's keepAccessLog compares (duration > minDuration).
+    return this.#minDuration > 0 && r.durationMs > this.#minDuration;
   }
 }
 
-interface JsonField {
-  readonly key: string;
-  /** Traefik's names for the same field. */
-  readonly aliases: readonly string[];
-  readonly value: (r: AccessRecord) => string | number | undefined;
+type Value = string | number | undefined;
+
+interface Field {
+  /** Traefik's name (pkg/middlewares/accesslog/logdata.go): the JSON key, and what `fields.names` names. */
+  readonly name: string;
+  /** undefined: the field is absent from this record (Traefik leaves it out of the map). */
+  readonly value: (r: AccessRecord, count: number) => Value;
 }
 
-/** Our JSON keys, in output order, with Traefik's field names as aliases. */
-const JSON_FIELDS: readonly JsonField[] = [
-  { key: 'time', aliases: ['StartUTC', 'StartLocal'], value: (r) => new Date(r.startTime).toISOString() },
-  { key: 'clientIp', aliases: ['ClientHost', 'ClientAddr'], value: (r) => r.clientIp },
-  { key: 'method', aliases: ['RequestMethod'], value: (r) => r.method },
-  { key: 'host', aliases: ['RequestHost'], value: (r) => r.host },
-  { key: 'path', aliases: ['RequestPath'], value: target },
-  { key: 'protocol', aliases: ['RequestProtocol'], value: (r) => r.protocol },
-  { key: 'status', aliases: ['DownstreamStatus'], value: (r) => r.status },
-  { key: 'bytesIn', aliases: ['RequestContentSize'], value: (r) => r.bytesIn },
-  { key: 'bytesOut', aliases: ['DownstreamContentSize'], value: (r) => r.bytesOut },
-  { key: 'durationMs', aliases: ['Duration'], value: (r) => roundMs(r.durationMs) },
-  { key: 'entryPoint', aliases: ['entryPointName'], value: (r) => r.entryPoint },
-  { key: 'router', aliases: ['RouterName'], value: (r) => r.router },
-  { key: 'service', aliases: ['ServiceName'], value: (r) => r.service },
-  { key: 'server', aliases: ['ServiceURL', 'ServiceAddr'], value: (r) => r.server },
-  { key: 'retryAttempts', aliases: ['RetryAttempts'], value: retries },
+/**
+ * Traefik's core fields, in the order Go's encoding/json writes a map's keys (bytewise sorted:
+ * capitals first, `entryPointName` last). Absent from ours: the Origin* fields, Overhead and
+ * GzipRatio (the exchange does not time or size the server's answer apart from the client's),
+ * and TLSClientSubject.
+ */
+const FIELDS: readonly Field[] = [
+  { name: 'ClientAddr', value: clientAddr },
+  { name: 'ClientHost', value: (r) => r.clientIp },
+  // Strings, as Traefik's silentSplitHostPort returns them; "-" when there is no port.
+  { name: 'ClientPort', value: (r) => (r.clientPort === undefined ? '-' : String(r.clientPort)) },
+  { name: 'ClientUsername', value: () => '-' },
+  { name: 'DownstreamContentSize', value: (r) => r.bytesOut },
+  { name: 'DownstreamStatus', value: (r) => r.status },
+  // Nanoseconds, as Go marshals a time.Duration.
+  { name: 'Duration', value: (r) => Math.round(r.durationMs * 1e6) },
+  { name: 'RequestAddr', value: (r) => (r.host === '' ? undefined : requestAddr(r)) },
+  { name: 'RequestContentSize', value: (r) => r.bytesIn },
+  { name: 'RequestCount', value: (_r, count) => count },
+  { name: 'RequestHost', value: (r) => (r.host === '' ? undefined : r.host) },
+  { name: 'RequestMethod', value: (r) => r.method },
+  { name: 'RequestPath', value: target },
+  { name: 'RequestPort', value: (r) => (r.host === '' ? undefined : r.hostPort || '-') },
+  { name: 'RequestProtocol', value: (r) => r.protocol },
+  { name: 'RequestScheme', value: (r) => r.scheme ?? 'http' },
+  { name: 'RetryAttempts', value: (r) => r.retryAttempts ?? 0 },
+  // Set by the router, the service and the server when the request reached them (absent on a 404).
+  { name: 'RouterName', value: (r) => r.router || undefined },
+  { name: 'ServiceAddr', value: (r) => serviceAddr(r.server) },
+  { name: 'ServiceName', value: (r) => r.service || undefined },
+  { name: 'ServiceURL', value: (r) => r.server || undefined },
+  { name: 'StartLocal', value: (r) => goTime(r.startTime, true, true) },
+  { name: 'StartUTC', value: (r) => goTime(r.startTime, false, true) },
+  { name: 'TLSCipher', value: (r) => r.tlsCipher },
+  { name: 'TLSVersion', value: (r) => r.tlsVersion },
+  { name: 'entryPointName', value: (r) => r.entryPoint },
 ];
+const F = Object.fromEntries(FIELDS.map((f, i) => [f.name, i])) as Record<string, number>;
+const F_CLIENT_HOST = F.ClientHost!;
+const F_USERNAME = F.ClientUsername!;
+const F_START_UTC = F.StartUTC!;
+const F_START_LOCAL = F.StartLocal!;
+const F_METHOD = F.RequestMethod!;
+const F_PATH = F.RequestPath!;
+const F_PROTOCOL = F.RequestProtocol!;
+const F_STATUS = F.DownstreamStatus!;
+const F_SIZE = F.DownstreamContentSize!;
+const F_COUNT = F.RequestCount!;
+const F_ROUTER = F.RouterName!;
+const F_SERVER = F.ServiceURL!;
+const F_DURATION = F.Duration!;
+/** Header slots after the fields, for the CLF. */
+const F_REFERER = FIELDS.length;
+const F_AGENT = FIELDS.length + 1;
 
-/** CLF slots (indexes into FieldPolicy's modes); the count has no JSON key, only Traefik's name. */
-const CLF_FIELDS = [
-  ['clientIp', 'ClientHost', 'ClientAddr'],
-  ['time', 'StartUTC', 'StartLocal'],
-  ['method', 'RequestMethod'],
-  ['path', 'RequestPath'],
-  ['protocol', 'RequestProtocol'],
-  ['status', 'DownstreamStatus'],
-  ['bytesOut', 'DownstreamContentSize'],
-  ['requestCount', 'RequestCount'],
-  ['router', 'RouterName'],
-  ['server', 'ServiceURL', 'ServiceAddr'],
-  ['durationMs', 'Duration'],
-] as const;
-const C_CLIENT = 0;
-const C_TIME = 1;
-const C_METHOD = 2;
-const C_PATH = 3;
-const C_PROTOCOL = 4;
-const C_STATUS = 5;
-const C_BYTES = 6;
-const C_COUNT = 7;
-const C_ROUTER = 8;
-const C_SERVER = 9;
-const C_DURATION = 10;
-/** Header slots after the fields. */
-const C_REFERER = 11;
-const C_AGENT = 12;
-
-/** Field and header modes, resolved once; only built when `fields` is configured. */
+/** Field and header modes, resolved once. Without `fields`, Traefik's defaults: keep the fields, drop the headers. */
 class FieldPolicy {
-  readonly #json: { readonly key: string; readonly redact: boolean; readonly value: JsonField['value'] }[];
-  /** Mode per CLF_FIELDS slot, then referer and user agent. */
-  readonly #clf: Uint8Array;
+  /** Mode per FIELDS slot, then referer and user agent (CLF). */
+  readonly #modes: Uint8Array;
   readonly #headerDefault: number;
   /** Lowercased header name → mode. */
   readonly #headerModes: Map<string, number>;
 
-  constructor(f: AccessLogFields) {
-    const names = lowerKeys(f.names);
-    const modeOf = (keys: readonly string[]): number => {
-      for (const k of keys) {
-        const m = names.get(k.toLowerCase());
-        if (m !== undefined) return m;
-      }
-      return MODE[f.defaultMode];
-    };
-    this.#json = [];
-    for (const field of JSON_FIELDS) {
-      const mode = modeOf([field.key, ...field.aliases]);
-      if (mode !== DROP) this.#json.push({ key: field.key, redact: mode === REDACT, value: field.value });
+  constructor(f: AccessLogFields | undefined) {
+    const names = lowerKeys(f?.names ?? {});
+    const fieldDefault = MODE[f?.defaultMode ?? 'keep'];
+    this.#modes = new Uint8Array(F_AGENT + 1);
+    for (const [i, field] of FIELDS.entries()) {
+      this.#modes[i] = names.get(field.name.toLowerCase()) ?? fieldDefault;
     }
-    this.#headerDefault = MODE[f.headers.defaultMode];
-    this.#headerModes = lowerKeys(f.headers.names);
-    this.#clf = new Uint8Array(C_AGENT + 1);
-    for (const [i, keys] of CLF_FIELDS.entries()) this.#clf[i] = modeOf(keys);
-    // Our CLF shows referer and user agent by default: only an explicit header mode hides them.
-    this.#clf[C_REFERER] = this.#headerModes.get('referer') ?? KEEP;
-    this.#clf[C_AGENT] = this.#headerModes.get('user-agent') ?? KEEP;
+    this.#headerDefault = MODE[f?.headers.defaultMode ?? 'drop'];
+    this.#headerModes = lowerKeys(f?.headers.names ?? {});
+    // The CLF's referer and user agent are Traefik's request_Referer and request_User-Agent
+    // fields: there only when the header modes keep (or redact) them; "-" by default (drop).
+    this.#modes[F_REFERER] = this.#headerModes.get('referer') ?? this.#headerDefault;
+    this.#modes[F_AGENT] = this.#headerModes.get('user-agent') ?? this.#headerDefault;
   }
 
-  json(r: AccessRecord): string {
+  /** Traefik's JSON line: its logrus JSONFormatter over the kept fields, plus level, msg and time. */
+  json(r: AccessRecord, count: number): string {
+    const m = this.#modes;
     const o: Record<string, string | number> = {};
-    for (const f of this.#json) {
-      const v = f.value(r);
-      if (v !== undefined) o[f.key] = f.redact ? REDACTED : v;
+    for (let i = 0; i < FIELDS.length; i++) {
+      if (m[i] === DROP) continue;
+      const v = FIELDS[i]!.value(r, count);
+      if (v !== undefined) o[FIELDS[i]!.name] = m[i] === REDACT ? REDACTED : v;
     }
+    o.level = 'info';
+    o.msg = '';
+    const headers = this.#headers(r);
+    if (headers !== null) {
+      for (const k of Object.keys(headers).sort()) o[k] = headers[k]!;
+    }
+    o.time = goTime(Date.now(), true, false);
+    return `${escapeHtml(JSON.stringify(o))}\n`;
+  }
+
+  /** `request_<Canonical-Name>` for each kept or redacted request header; null when none. */
+  #headers(r: AccessRecord): Record<string, string> | null {
+    if (this.#headerDefault === DROP && this.#headerModes.size === 0) return null;
+    const o: Record<string, string> = {};
     const h = r.requestHeaders;
     if (h !== undefined) {
       for (let i = 0; i < h.lnames.length; i++) this.#header(o, h.lnames[i]!, h.names[i]!, h.values[i]!);
@@ -432,22 +463,39 @@ class FieldPolicy {
       if (r.userAgent !== '') this.#header(o, 'user-agent', 'User-Agent', r.userAgent);
       if (r.referer !== '') this.#header(o, 'referer', 'Referer', r.referer);
     }
-    return `${JSON.stringify(o)}\n`;
+    return o;
   }
 
-  #header(o: Record<string, string | number>, lname: string, name: string, value: string): void {
+  #header(o: Record<string, string>, lname: string, name: string, value: string): void {
+    // Go moves Host out of the header map (Request.Host): Traefik never logs it as a header.
+    if (lname === 'host') return;
     const mode = this.#headerModes.get(lname) ?? this.#headerDefault;
     if (mode === DROP) return;
     // Traefik's keys: request_ + the canonical (Go) form of the name, whatever case the client used.
     const key = `request_${canonicalHeaderName(name)}`;
     const prev = o[key];
-    o[key] = mode === REDACT ? REDACTED : prev === undefined ? value : `${prev}, ${value}`;
+    // Repeated fields joined by a bare comma, as redactHeaders does (strings.Join(values, ",")).
+    o[key] = mode === REDACT ? REDACTED : prev === undefined ? value : `${prev},${value}`;
   }
 
-  common(r: AccessRecord, count: number): string {
-    const m = this.#clf;
-    const duration = m[C_DURATION] === KEEP ? `${Math.round(r.durationMs)}ms` : plain(m, C_DURATION, '');
-    return `${plain(m, C_CLIENT, r.clientIp)} - - [${plain(m, C_TIME, clfTime(r.startTime))}] "${plain(m, C_METHOD, r.method)} ${plain(m, C_PATH, target(r))} ${plain(m, C_PROTOCOL, r.protocol)}" ${plain(m, C_STATUS, r.status)} ${plain(m, C_BYTES, r.bytesOut)} ${quoted(m, C_REFERER, r.referer)} ${quoted(m, C_AGENT, r.userAgent)} ${plain(m, C_COUNT, count)} ${quoted(m, C_ROUTER, r.router)} ${quoted(m, C_SERVER, r.server)} ${duration}\n`;
+  /**
+   * Traefik's CommonLogFormatter (logger_formatters.go): `-` for what is absent or dropped; its
+   * GenericCLFLogFormatter (`generic`) stops after the user agent.
+   */
+  common(r: AccessRecord, count: number, generic: boolean): string {
+    const m = this.#modes;
+    // StartUTC, else StartLocal in local time, else "-"; the duration is 0ms once dropped.
+    const time =
+      m[F_START_UTC] !== DROP
+        ? plain(m, F_START_UTC, clfTime(r.startTime, false))
+        : m[F_START_LOCAL] !== DROP
+          ? plain(m, F_START_LOCAL, clfTime(r.startTime, true))
+          : '-';
+    const duration =
+      m[F_DURATION] === KEEP ? Math.floor(r.durationMs) : m[F_DURATION] === DROP ? 0 : REDACTED;
+    const clf = `${plain(m, F_CLIENT_HOST, r.clientIp)} - ${plain(m, F_USERNAME, '-')} [${time}] "${plain(m, F_METHOD, r.method)} ${plain(m, F_PATH, target(r))} ${plain(m, F_PROTOCOL, r.protocol)}" ${plain(m, F_STATUS, r.status)} ${plain(m, F_SIZE, r.bytesOut)} ${quoted(m, F_REFERER, r.referer)} ${quoted(m, F_AGENT, r.userAgent)}`;
+    if (generic) return `${clf}\n`;
+    return `${clf} ${plain(m, F_COUNT, count)} ${quoted(m, F_ROUTER, r.router)} ${quoted(m, F_SERVER, r.server)} ${duration}ms\n`;
   }
 }
 
@@ -481,12 +529,33 @@ function target(r: AccessRecord): string {
   return withQuery(r.path, r.query);
 }
 
-function retries(r: AccessRecord): number | undefined {
-  return r.retryAttempts !== undefined && r.retryAttempts > 0 ? r.retryAttempts : undefined;
+/** Go's Request.RemoteAddr: `ip:port`, `[ip6]:port`. */
+function clientAddr(r: AccessRecord): string {
+  if (r.clientPort === undefined) return r.clientIp;
+  return r.clientIp.includes(':') ? `[${r.clientIp}]:${r.clientPort}` : `${r.clientIp}:${r.clientPort}`;
 }
 
-function roundMs(ms: number): number {
-  return Math.round(ms * 1000) / 1000;
+/** Request.Host: the host and the port the client named. */
+function requestAddr(r: AccessRecord): string {
+  return r.hostPort === undefined || r.hostPort === '' ? r.host : `${r.host}:${r.hostPort}`;
+}
+
+/** The server URL's host[:port] (Go's URL.Host); a TCP server's address as it is. */
+function serviceAddr(server: string): string | undefined {
+  if (server === '') return undefined;
+  const scheme = server.indexOf('://');
+  if (scheme === -1) return server;
+  let host = server.slice(scheme + 3);
+  const end = host.search(/[/?#]/);
+  if (end !== -1) host = host.slice(0, end);
+  const at = host.lastIndexOf('@');
+  return at === -1 ? host : host.slice(at + 1);
+}
+
+/** logrus's JSONFormatter escapes HTML (Go's json.Encoder default), and Go always escapes U+2028/9. */
+function escapeHtml(s: string): string {
+  if (!/[<>&\u2028\u2029]/.test(s)) return s;
+  return s.replace(/[<>&\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 function q(s: string): string {
@@ -499,33 +568,32 @@ function pad(n: number): string {
   return n < 10 ? `0${n}` : String(n);
 }
 
-function clfTime(ms: number): string {
-  const d = new Date(ms);
-  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} +0000`;
+/** Minutes east of UTC at `ms` in the process's time zone (0 for UTC). */
+function localOffset(ms: number, local: boolean): number {
+  return local ? -new Date(ms).getTimezoneOffset() : 0;
 }
 
-function toJson(r: AccessRecord): string {
-  return `${JSON.stringify({
-    time: new Date(r.startTime).toISOString(),
-    clientIp: r.clientIp,
-    method: r.method,
-    host: r.host,
-    path: target(r),
-    protocol: r.protocol,
-    status: r.status,
-    bytesIn: r.bytesIn,
-    bytesOut: r.bytesOut,
-    durationMs: roundMs(r.durationMs),
-    entryPoint: r.entryPoint,
-    router: r.router,
-    service: r.service,
-    server: r.server,
-    // Only when retried, so that the common case keeps its shape (JSON.stringify skips undefined).
-    retryAttempts: retries(r),
-  })}\n`;
+/**
+ * Go's time formats for a millisecond instant: RFC 3339 (logrus's `time`) or RFC 3339 with the
+ * fraction (time.Time's JSON: trailing zeros dropped), `Z` for UTC, else `+hh:mm`.
+ */
+function goTime(ms: number, local: boolean, fraction: boolean): string {
+  const whole = Math.floor(ms);
+  const off = localOffset(whole, local);
+  const d = new Date(whole + off * 60_000);
+  let s = `${d.getUTCFullYear()}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}T${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())}`;
+  const milli = d.getUTCMilliseconds();
+  if (fraction && milli !== 0) s += `.${String(milli).padStart(3, '0').replace(/0+$/, '')}`;
+  if (off === 0) return `${s}Z`;
+  const a = Math.abs(off);
+  return `${s}${off < 0 ? '-' : '+'}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
 }
 
-/** Common Log Format plus Traefik's extra fields (referer, user agent, request count, router, server, duration). */
-function toCommon(r: AccessRecord, count: number): string {
-  return `${r.clientIp} - - [${clfTime(r.startTime)}] "${r.method} ${target(r)} ${r.protocol}" ${r.status} ${r.bytesOut} ${q(r.referer)} ${q(r.userAgent)} ${count} ${q(r.router)} ${q(r.server)} ${Math.round(r.durationMs)}ms\n`;
+/** Go's "02/Jan/2006:15:04:05 -0700", in UTC or in the process's time zone. */
+function clfTime(ms: number, local: boolean): string {
+  const whole = Math.floor(ms);
+  const off = localOffset(whole, local);
+  const d = new Date(whole + off * 60_000);
+  const a = Math.abs(off);
+  return `${pad(d.getUTCDate())}/${MONTHS[d.getUTCMonth()]}/${d.getUTCFullYear()}:${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}:${pad(d.getUTCSeconds())} ${off < 0 ? '-' : '+'}${pad(Math.floor(a / 60))}${pad(a % 60)}`;
 }

@@ -571,6 +571,10 @@ export abstract class ExchangeCore
     return this.client.clientIp;
   }
 
+  get clientPort(): number | undefined {
+    return this.client.peer?.remotePort;
+  }
+
   get http2(): boolean {
     return this.client.http2;
   }

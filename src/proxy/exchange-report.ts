@@ -2,6 +2,7 @@
  * What an exchange leaves behind once it is over: its access-log line and its trace span. Read
  * from the finished exchange, once; metrics are counted by the exchange itself (one call).
  */
+import type { TLSSocket } from 'node:tls';
 import type { RequestHead } from '../core/request.ts';
 import type { ParsedRequest } from '../http1/request-head.ts';
 import type { AccessLog } from '../observability/access-log.ts';
@@ -22,7 +23,15 @@ export interface ReportedExchange {
   /** Tries after the first. */
   readonly retries: number;
   readonly clientIp: string;
+  /** The client connection's port, when known. */
+  readonly clientPort: number | undefined;
   readonly http2: boolean;
+}
+
+/** Traefik's TLSVersion (pkg/tls GetVersion): "1.2", "1.3"; Node says "TLSv1.3". */
+function tlsVersion(protocol: string | null | undefined): string | undefined {
+  if (protocol == null) return undefined;
+  return protocol.startsWith('TLSv') ? protocol.slice(4) : 'unknown';
 }
 
 function protocol(ex: ReportedExchange): string {
@@ -32,15 +41,22 @@ function protocol(ex: ReportedExchange): string {
 export function logAccess(log: AccessLog, ex: ReportedExchange, entryPoint: string): void {
   const req = ex.req;
   const durationMs = performance.now() - ex.startedAt;
+  // The connection's TLS (a TLSSocket): Traefik's TLSVersion and TLSCipher (Go's IANA names).
+  const tls = req.tls as Partial<TLSSocket> | undefined;
   log.log({
     startTime: Date.now() - durationMs,
     clientIp: ex.clientIp,
+    clientPort: ex.clientPort,
     method: req.method,
     host: req.host,
+    hostPort: req.hostPort,
     // The path as the client sent it, before any rewrite (as Traefik logs RequestPath).
     path: ex.parsed.path,
     query: ex.parsed.query,
     protocol: protocol(ex),
+    scheme: req.scheme,
+    tlsVersion: tls === undefined ? undefined : tlsVersion(tls.getProtocol?.()),
+    tlsCipher: tls === undefined ? undefined : tls.getCipher?.().standardName,
     status: ex.status,
     bytesIn: ex.bytesIn,
     bytesOut: ex.bytesOut,

@@ -287,7 +287,7 @@ export function internalServicesFor(
   secret: string,
 ): InternalServices | undefined {
   const routing = internalRouting(config);
-  if (routing.length === 0) return undefined;
+  if (enabledInternalServices(config).size === 0) return undefined;
   return new InternalServices({
     bridge,
     secret,

@@ -82,7 +82,7 @@ describe('access log filters, fields and rotation', () => {
     await send(t, proxy, 'GET /app/ok-again HTTP/1.1\r\nHost: shop.test', 200);
     await stop(proxy); // every line that was going to be written is in the file now
     assert.deepEqual(
-      records(file).map((r) => [r.path, r.status]),
+      records(file).map((r) => [r.RequestPath, r.DownstreamStatus]),
       [['/nowhere', 404]],
     );
   });
@@ -106,7 +106,7 @@ describe('access log filters, fields and rotation', () => {
     const lines = await waitForFileLines(file, 1);
     assert.equal(lines.length, 1);
     const r = JSON.parse(lines[0]!) as Record<string, unknown>;
-    assert.equal(r.path, '/app/private');
+    assert.equal(r.RequestPath, '/app/private');
     assert.equal(r.request_Authorization, 'REDACTED');
     assert.equal(r['request_X-Request-Id'], 'req-42');
     assert.equal('request_X-Other' in r, false, 'headers default to drop');
@@ -128,8 +128,8 @@ describe('access log filters, fields and rotation', () => {
     await send(t, proxy, 'GET /app/later HTTP/1.1\r\nHost: shop.test', 200);
     await waitForFileLines(file, 1);
     await stop(proxy);
-    const old = records(rotated).map((r) => r.path);
-    const fresh = records(file).map((r) => r.path);
+    const old = records(rotated).map((r) => r.RequestPath);
+    const fresh = records(file).map((r) => r.RequestPath);
     assert.equal(old[0], '/app/before');
     assert.equal(fresh.at(-1), '/app/later');
     assert.deepEqual([...old, ...fresh], ['/app/before', '/app/after', '/app/later']);

@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import * as http2 from 'node:http2';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
+import { freePort } from '../helpers/free-port.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { RawConn } from '../helpers/raw-conn.ts';
 import { runCli } from '../helpers/run-cli.ts';
+import { selfSignedCertificate } from '../helpers/tls-certs.ts';
 import { waitForFileLines, within } from '../helpers/wait.ts';
 
 /*
@@ -47,8 +51,8 @@ function tempDir(t: TestContext): string {
   return dir;
 }
 
-async function start(t: TestContext, text: string): Promise<ProxyProcess> {
-  const proxy = await startProxy({ config: text });
+async function start(t: TestContext, text: string, files?: Record<string, string>): Promise<ProxyProcess> {
+  const proxy = await startProxy(files === undefined ? { config: text } : { config: text, files });
   t.after(() => proxy.stop());
   return proxy;
 }
@@ -113,48 +117,136 @@ describe('access log', () => {
     const lines = await waitForFileLines(file, 3);
     assert.equal(lines.length, 3);
     const records = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
-    const common = { clientIp: '127.0.0.1', host: 'shop.test', protocol: 'HTTP/1.1', entryPoint: 'web' };
-    const routed = { router: 'app@file', service: 'be@file', server: be.url };
-    const unrouted = { router: '', service: '', server: '' };
+    // Traefik's JSON fields (pkg/middlewares/accesslog/logdata.go) and logrus's level, msg, time.
+    const common = {
+      ClientHost: '127.0.0.1',
+      ClientUsername: '-',
+      RequestAddr: 'shop.test',
+      RequestHost: 'shop.test',
+      RequestPort: '-',
+      RequestProtocol: 'HTTP/1.1',
+      RequestScheme: 'http',
+      RetryAttempts: 0,
+      entryPointName: 'web',
+      level: 'info',
+      msg: '',
+    };
+    const serviceAddr = new URL(be.url).host;
+    const routed = {
+      RouterName: 'app@file',
+      ServiceName: 'be@file',
+      ServiceURL: be.url,
+      ServiceAddr: serviceAddr,
+    };
     const expected = [
       {
         ...common,
         ...routed,
-        method: 'GET',
-        path: '/app/hello?x=1',
-        status: 200,
-        bytesIn: 0,
-        bytesOut: sizes[0],
+        RequestMethod: 'GET',
+        RequestPath: '/app/hello?x=1',
+        DownstreamStatus: 200,
+        RequestContentSize: 0,
+        DownstreamContentSize: sizes[0],
       },
       {
         ...common,
         ...routed,
-        method: 'POST',
-        path: '/app/upload',
-        status: 200,
-        bytesIn: 5,
-        bytesOut: sizes[1],
+        RequestMethod: 'POST',
+        RequestPath: '/app/upload',
+        DownstreamStatus: 200,
+        RequestContentSize: 5,
+        DownstreamContentSize: sizes[1],
       },
       {
+        // No router took it: no RouterName, ServiceName, ServiceURL nor ServiceAddr.
         ...common,
-        ...unrouted,
-        method: 'GET',
-        path: '/nowhere',
-        status: 404,
-        bytesIn: 0,
-        bytesOut: sizes[2],
+        RequestMethod: 'GET',
+        RequestPath: '/nowhere',
+        DownstreamStatus: 404,
+        RequestContentSize: 0,
+        DownstreamContentSize: sizes[2],
       },
     ];
+    let port: string | undefined;
+    let count = 0;
     for (const [i, r] of records.entries()) {
-      const { time, durationMs, ...rest } = r;
+      const { time, StartUTC, StartLocal, Duration, ClientAddr, ClientPort, RequestCount, ...rest } = r;
       assert.deepEqual(rest, expected[i], `record ${i}`);
-      assert.equal(typeof time, 'string');
-      assert.equal(new Date(String(time)).toISOString(), time, 'time is an ISO 8601 UTC timestamp');
-      assert.equal(typeof durationMs, 'number');
-      assert.ok(Number(durationMs) >= 0);
+      assert.match(String(time), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$/);
+      assert.match(String(StartUTC), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
+      assert.equal(new Date(String(StartLocal)).getTime(), new Date(String(StartUTC)).getTime());
+      assert.ok(Number.isInteger(Duration) && Number(Duration) >= 0, 'Duration in nanoseconds');
+      // One keep-alive connection: one client port on every line.
+      port ??= String(ClientPort);
+      assert.match(port, /^\d+$/);
+      assert.equal(ClientPort, port);
+      assert.equal(ClientAddr, `127.0.0.1:${port}`);
+      assert.ok(Number(RequestCount) > count, 'RequestCount grows');
+      count = Number(RequestCount);
     }
     await stopAndDrain(proxy);
     assert.equal(proxy.stdout(), '', 'nothing went to stdout');
+  });
+
+  it('format json over HTTP/2 with TLS: scheme, protocol, TLS version and cipher; a failed server is a 502', async (t) => {
+    const be = await echoBackend(t);
+    const refused = await freePort();
+    const cert = selfSignedCertificate(['shop.test']);
+    const file = join(tempDir(t), 'access.json');
+    const proxy = await start(
+      t,
+      `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+    http: { tls: {} }
+accessLog: { format: json, filePath: "${file}" }
+tls:
+  certificates:
+    - { certFile: shop.pem, keyFile: shop.key }
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/app\`)", service: be }
+    gone: { rule: "PathPrefix(\`/gone\`)", service: gone }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
+    gone: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${refused}" }] } }
+`,
+      { 'shop.pem': cert.certPem, 'shop.key': cert.keyPem },
+    );
+    const session = http2.connect(`https://127.0.0.1:${proxy.ports.websecure}`, {
+      ca: cert.certPem,
+      servername: 'shop.test',
+    });
+    t.after(() => session.close());
+    const get = (path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const s = session.request({ ':path': path, ':authority': 'shop.test' });
+        s.on('response', (h) => resolve(Number(h[':status'])));
+        s.on('error', reject);
+        s.resume();
+      });
+    assert.equal(await get('/app/h2'), 200);
+    assert.equal(await get('/gone/x'), 502);
+    const records = (await waitForFileLines(file, 2)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const negotiated = (session.socket as TLSSocket).getProtocol()!.replace('TLSv', '');
+    const cipher = (session.socket as TLSSocket).getCipher().standardName;
+    for (const r of records) {
+      assert.equal(r.RequestProtocol, 'HTTP/2.0');
+      assert.equal(r.RequestScheme, 'https');
+      assert.equal(r.TLSVersion, negotiated);
+      assert.equal(r.TLSCipher, cipher);
+      assert.match(String(r.TLSCipher), /^TLS_/, "Go's (IANA) cipher suite name");
+      assert.equal(r.RequestHost, 'shop.test');
+      assert.equal(r.entryPointName, 'websecure');
+    }
+    assert.deepEqual(
+      records.map((r) => [r.RequestPath, r.DownstreamStatus, r.RouterName, r.ServiceName, r.ServiceURL]),
+      [
+        ['/app/h2', 200, 'app@file', 'be@file', be.url],
+        ['/gone/x', 502, 'gone@file', 'gone@file', `http://127.0.0.1:${refused}`],
+      ],
+    );
+    assert.equal(records[1]!.ServiceAddr, `127.0.0.1:${refused}`);
   });
 
   it('flushes the lines still buffered when the proxy stops', async (t) => {
@@ -169,12 +261,19 @@ describe('access log', () => {
     await stopAndDrain(proxy);
     const lines = await waitForFileLines(file, 1);
     assert.equal(lines.length, 1);
-    assert.equal((JSON.parse(lines[0]!) as { path: string }).path, '/app/last');
+    assert.equal((JSON.parse(lines[0]!) as { RequestPath: string }).RequestPath, '/app/last');
   });
 
   it('format common writes Common Log Format lines (Traefik flavour) to stdout by default', async (t) => {
     const be = await echoBackend(t);
-    const proxy = await start(t, config(be, 'accessLog: { format: common }'));
+    // Traefik's CLF shows the referer and user agent only when the header modes keep them.
+    const proxy = await start(
+      t,
+      config(
+        be,
+        'accessLog: { format: common, fields: { headers: { names: { User-Agent: keep, Referer: keep } } } }',
+      ),
+    );
     const sizes = await traffic(t, proxy);
     const lines = await stdoutLines(proxy, 3);
     const date = String.raw`\[\d{2}/[A-Z][a-z]{2}/\d{4}:\d{2}:\d{2}:\d{2} [+-]\d{4}\]`;
@@ -196,6 +295,25 @@ describe('access log', () => {
     await traffic(t, proxy);
     const lines = await stdoutLines(proxy, 3);
     assert.match(lines[0] ?? '', /^127\.0\.0\.1 - - \[[^\]]+\] "GET \/app\/hello\?x=1 HTTP\/1\.1" 200 /);
+    // Headers are dropped by default: the referer and user agent the client sent show as "-".
+    assert.match(lines[0] ?? '', / 200 \d+ "-" "-" \d+ "app@file" /);
+  });
+
+  it("format genericCLF writes the Common Log Format without Traefik's four extra fields", async (t) => {
+    const be = await echoBackend(t);
+    const proxy = await start(
+      t,
+      config(be, 'accessLog: { format: genericCLF, fields: { headers: { defaultMode: keep } } }'),
+    );
+    const sizes = await traffic(t, proxy);
+    const lines = await stdoutLines(proxy, 3);
+    assert.match(
+      lines[0] ?? '',
+      new RegExp(
+        `^127\\.0\\.0\\.1 - - \\[[^\\]]+\\] "GET /app/hello\\?x=1 HTTP/1\\.1" 200 ${sizes[0]} "http://ref\\.test/" "e2e-agent"$`,
+      ),
+    );
+    assert.match(lines[2] ?? '', new RegExp(`"GET /nowhere HTTP/1\\.1" 404 ${sizes[2]} "-" "-"$`));
   });
 
   it('writes nothing without an accessLog section', async (t) => {
@@ -206,11 +324,23 @@ describe('access log', () => {
     assert.equal(proxy.stdout(), '');
   });
 
+  it("makes the access log file's missing folders, as Traefik does (os.MkdirAll)", async (t) => {
+    const be = await echoBackend(t);
+    const file = join(tempDir(t), 'logs', 'traffic', 'access.json');
+    const proxy = await start(t, config(be, `accessLog: { format: json, filePath: "${file}" }`));
+    await traffic(t, proxy);
+    const lines = await waitForFileLines(file, 3);
+    assert.equal((JSON.parse(lines[0]!) as { RequestPath: string }).RequestPath, '/app/hello?x=1');
+    assert.equal(statSync(dirname(file)).mode & 0o777, 0o755);
+  });
+
   it('refuses to start when the access log file cannot be opened', async (t) => {
     const be = await echoBackend(t);
     const dir = tempDir(t);
     const staticFile = join(dir, 'traffic.yaml');
-    const missing = join(dir, 'no-such-folder', 'access.log');
+    // A folder cannot be made under a regular file.
+    writeFileSync(join(dir, 'a-file'), '');
+    const missing = join(dir, 'a-file', 'access.log');
     writeFileSync(staticFile, config(be, `accessLog: { filePath: "${missing}" }`));
     const r = await runCli(['run', '--config', staticFile]);
     assert.equal(r.code, 1, r.stderr);

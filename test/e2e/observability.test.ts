@@ -124,3 +124,49 @@ http:
     assert.equal(span.resource['service.name'], 'edge');
   });
 });
+
+describe('manualRouting (metrics.prometheus, ping)', () => {
+  let backend: Backend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    backend = await startBackend((_req, res) => res.end('app'));
+    // Traefik's internal provider adds no router for them, and no `traefik` entry point is opened
+    // for them: the configuration's own routers name prometheus@internal and ping@internal.
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+metrics:
+  prometheus: { manualRouting: true }
+ping: { manualRouting: true }
+http:
+  routers:
+    scrape: { rule: "Path(\`/metrics\`)", service: prometheus@internal }
+    health: { rule: "Path(\`/ping\`)", service: ping@internal }
+    app: { rule: "PathPrefix(\`/\`)", service: app, priority: 1 }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('serves /metrics and /ping only through the routers that name them, with no traefik entry point', async () => {
+    assert.deepEqual(Object.keys(proxy.ports), ['web']);
+    const base = `http://127.0.0.1:${proxy.ports.web}`;
+    assert.equal(await (await fetch(`${base}/app`)).text(), 'app');
+    const ping = await fetch(`${base}/ping`);
+    assert.equal(ping.status, 200);
+    assert.equal(await ping.text(), 'OK');
+    const res = await fetch(`${base}/metrics`);
+    assert.equal(res.status, 200);
+    const text = await res.text();
+    assert.match(text, /^traefik_entrypoint_requests_total\{/m);
+  });
+});

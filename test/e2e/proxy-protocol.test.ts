@@ -195,10 +195,10 @@ listen f5
       proxy
         .stdout()
         .split('\n')
-        .filter((l) => l.includes('"router":"pp@file"'));
+        .filter((l) => l.includes('"RouterName":"pp@file"'));
     for (let i = 0; i < 100 && lines().length < 2; i++) await new Promise((r) => setTimeout(r, 50));
     assert.equal(lines().length, 2, proxy.stdout());
-    for (const l of lines()) assert.equal(JSON.parse(l).clientIp, '127.0.0.2', l);
+    for (const l of lines()) assert.equal(JSON.parse(l).ClientHost, '127.0.0.2', l);
   });
 
   it('takes it before TLS: an HTTPS router behind send-proxy-v2 sees the declared client', async () => {

@@ -243,17 +243,17 @@ tls:
         .split('\n')
         .filter((l) => l.includes('"TCP"'))
         .map((l) => JSON.parse(l) as Record<string, unknown>);
-    for (let i = 0; i < 100 && !tcpLines().some((l) => l.router === 'denied@file'); i++) {
+    for (let i = 0; i < 100 && !tcpLines().some((l) => l.RouterName === 'denied@file'); i++) {
       await new Promise((res) => setTimeout(res, 50));
     }
     const lines = tcpLines();
-    const db = lines.find((l) => l.router === 'db@file');
+    const db = lines.find((l) => l.RouterName === 'db@file');
     assert.ok(db, `no db line in: ${JSON.stringify(proxy.stdout().slice(0, 3000))}`);
-    assert.equal(db.protocol, 'tls-passthrough');
-    assert.equal(db.host, 'db.test');
-    assert.equal(db.server, dbTls.address);
-    assert.equal(db.status, 200);
-    const denied = lines.find((l) => l.router === 'denied@file');
-    assert.equal(denied?.status, 403);
+    assert.equal(db.RequestProtocol, 'tls-passthrough');
+    assert.equal(db.RequestHost, 'db.test');
+    assert.equal(db.ServiceURL, dbTls.address);
+    assert.equal(db.DownstreamStatus, 200);
+    const denied = lines.find((l) => l.RouterName === 'denied@file');
+    assert.equal(denied?.DownstreamStatus, 403);
   });
 });

@@ -186,11 +186,14 @@ http:
       if (line === undefined) await new Promise((r) => setTimeout(r, 20));
     }
     assert.ok(line, 'an access-log line for the WebSocket');
-    assert.equal(line['status'], 101);
+    assert.equal(line['DownstreamStatus'], 101);
     // The 10-byte message framed (client frames are masked: 2 + 4 + 10) plus the close frame,
     // and the echo the other way: the tunnel's bytes, counted each way.
-    assert.ok(Number(line['bytesIn']) >= 16, `bytesIn ${line['bytesIn']}`);
-    assert.ok(Number(line['bytesOut']) >= 12, `bytesOut ${line['bytesOut']}`);
+    assert.ok(Number(line['RequestContentSize']) >= 16, `RequestContentSize ${line['RequestContentSize']}`);
+    assert.ok(
+      Number(line['DownstreamContentSize']) >= 12,
+      `DownstreamContentSize ${line['DownstreamContentSize']}`,
+    );
   });
 });
 
@@ -472,8 +475,8 @@ http:
           .map((l) => JSON.parse(l) as Record<string, unknown>)[0];
         if (wsLine === undefined) await new Promise((r) => setTimeout(r, 50));
       }
-      assert.equal(wsLine?.['status'], 101, proxy.stdout());
-      t.diagnostic(`the browser's WebSocket went over ${String(wsLine?.['protocol'])}`);
+      assert.equal(wsLine?.['DownstreamStatus'], 101, proxy.stdout());
+      t.diagnostic(`the browser's WebSocket went over ${String(wsLine?.['RequestProtocol'])}`);
       // The proxy serves on after the tunnel's clean end (ending an HTTP/2 tunnel stream the wrong
       // way once left node's HTTP/2 session spinning at 100 % CPU).
       const again = await curl(['-sk', '--http2', `https://127.0.0.1:${proxy.port}/page`]);

@@ -33,15 +33,22 @@ export function internalRouting(config: StaticConfig): InternalRouting[] {
     out.push({ service: 'api', entryPoint: config.api.entryPoint });
     if (config.api.dashboard) out.push({ service: 'dashboard', entryPoint: config.api.entryPoint });
   }
-  if (config.ping !== undefined) out.push({ service: 'ping', entryPoint: config.ping.entryPoint });
+  // manualRouting: no own router, and no entry point opened for it (Traefik's internal provider
+  // and SetEffectiveConfiguration); the service stays for the configuration's routers.
+  const ping = config.ping;
+  if (ping !== undefined && !ping.manualRouting) out.push({ service: 'ping', entryPoint: ping.entryPoint });
   const prom = config.metrics?.prometheus;
-  if (prom !== undefined) out.push({ service: 'prometheus', entryPoint: prom.entryPoint });
+  if (prom !== undefined && !prom.manualRouting)
+    out.push({ service: 'prometheus', entryPoint: prom.entryPoint });
   return out;
 }
 
-/** The names routers may give as `service: <name>@internal`. */
+/** The names routers may give as `service: <name>@internal` (with manualRouting too). */
 export function enabledInternalServices(config: StaticConfig): Set<InternalServiceName> {
-  return new Set(internalRouting(config).map((r) => r.service));
+  const out = new Set(internalRouting(config).map((r) => r.service));
+  if (config.ping !== undefined) out.add('ping');
+  if (config.metrics?.prometheus !== undefined) out.add('prometheus');
+  return out;
 }
 
 /**

@@ -235,7 +235,7 @@ const accessLogFilters = strictObject({
   statusCodes: z.array(z.union([statusFilter, z.number().int().transform(String)])).default([]),
   /** Keep requests that were retried (whatever their status). */
   retryAttempts: z.boolean().default(false),
-  /** Keep requests that took at least this long. */
+  /** Keep requests that took longer than this (strictly, as Traefik). */
   minDuration: duration.default(0),
 });
 
@@ -254,7 +254,9 @@ const accessLogFields = strictObject({
 const accessLog = strictObject(
   {
     filePath: z.string().default(''),
-    format: logFormat.default('common'),
+    // Traefik's access log formats (pkg/middlewares/accesslog/logger.go NewHandler): genericCLF is
+    // the CLF without Traefik's four extra fields.
+    format: z.enum(['json', 'common', 'genericCLF']).default('common'),
     filters: nullAsEmpty(accessLogFilters).optional(),
     fields: nullAsEmpty(accessLogFields).optional(),
     /** Lines held in memory before a write (Traefik's bufferingSize, in lines). */
@@ -307,14 +309,13 @@ const api = strictObject(
   ['disableDashboardAd', 'basePath'],
 );
 
-const ping = strictObject(
-  {
-    entryPoint: z.string().min(1).default('traefik'),
-    /** What /ping answers once the proxy is shutting down (Traefik's default 503). */
-    terminatingStatusCode: z.number().int().min(100).max(599).default(503),
-  },
-  ['manualRouting'],
-);
+const ping = strictObject({
+  entryPoint: z.string().min(1).default('traefik'),
+  /** What /ping answers once the proxy is shutting down (Traefik's default 503). */
+  terminatingStatusCode: z.number().int().min(100).max(599).default(503),
+  /** No own router for /ping: a router of the configuration names `ping@internal` (Traefik's). */
+  manualRouting: z.boolean().default(false),
+});
 
 const prometheus = strictObject(
   {
@@ -324,8 +325,10 @@ const prometheus = strictObject(
     addRoutersLabels: z.boolean().default(false),
     addServicesLabels: z.boolean().default(true),
     entryPoint: z.string().min(1).default('traefik'),
+    /** No own router for /metrics: a router of the configuration names `prometheus@internal` (Traefik's). */
+    manualRouting: z.boolean().default(false),
   },
-  ['manualRouting', 'headerLabels'],
+  ['headerLabels'],
 );
 
 const metrics = strictObject({ prometheus: nullAsEmpty(prometheus).optional() }, [
