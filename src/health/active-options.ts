@@ -38,6 +38,10 @@ export interface ActiveCheckOptions {
   readonly fails: number;
 }
 
+/** Traefik's defaults (pkg/config/dynamic/http_config.go DefaultHealthCheckInterval/Timeout). */
+export const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 30_000;
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 5_000;
+
 /** Go's http.Client stops after 10 redirects; Traefik's checker uses its default policy. */
 export const MAX_REDIRECTS = 10;
 
@@ -46,7 +50,7 @@ export const DEFAULT_STATUS_RANGES: readonly ProbeStatusRange[] = [{ from: 200, 
 
 /** Complete options from the ones given, with Traefik's defaults for the rest. */
 export function activeCheckOptions(given: Partial<ActiveCheckOptions> = {}): ActiveCheckOptions {
-  const intervalMs = given.intervalMs ?? 30_000;
+  const intervalMs = given.intervalMs ?? DEFAULT_HEALTH_CHECK_INTERVAL_MS;
   return {
     mode: given.mode ?? 'http',
     scheme: 'http',
@@ -59,7 +63,7 @@ export function activeCheckOptions(given: Partial<ActiveCheckOptions> = {}): Act
     followRedirects: given.followRedirects ?? true,
     intervalMs,
     unhealthyIntervalMs: given.unhealthyIntervalMs ?? intervalMs,
-    timeoutMs: given.timeoutMs ?? 5_000,
+    timeoutMs: given.timeoutMs ?? DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
     passes: given.passes ?? 1,
     fails: given.fails ?? 1,
   };
