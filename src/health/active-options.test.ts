@@ -7,7 +7,7 @@ describe('activeCheckOptions', () => {
     assert.deepEqual(activeCheckOptions(), {
       mode: 'http',
       scheme: 'http',
-      path: '/',
+      path: '',
       method: 'GET',
       hostname: undefined,
       port: undefined,

@@ -13,7 +13,11 @@ export interface ActiveCheckOptions {
   /** `http` sends a request; `grpc` a gRPC health `Check`; `tcp` only checks that a connection opens. */
   readonly mode: 'http' | 'grpc' | 'tcp';
   readonly scheme: 'http';
-  /** Request target, with an optional query; a missing leading `/` is added. */
+  /**
+   * The probed path (with an optional query), resolved against the server URL's path as Go's
+   * URL.Parse does (Traefik's newRequest): `/health` replaces it, `health` is relative to its
+   * last segment, and '' probes the server URL's own path and query.
+   */
   readonly path: string;
   /** GET by default; HEAD is allowed. */
   readonly method: string;
@@ -54,7 +58,7 @@ export function activeCheckOptions(given: Partial<ActiveCheckOptions> = {}): Act
   return {
     mode: given.mode ?? 'http',
     scheme: 'http',
-    path: given.path ?? '/',
+    path: given.path ?? '',
     method: given.method ?? 'GET',
     hostname: given.hostname,
     port: given.port,

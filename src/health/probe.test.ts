@@ -180,6 +180,23 @@ describe('probe, HTTP mode', () => {
     assert.equal(o.seen[0]?.url, '/ping');
   });
 
+  it('resolves the path against the server URL’s path and query, as Traefik (Go’s URL.Parse)', async (t) => {
+    const o = await httpOrigin(t, status(200));
+    const at = (path: string) => ({ ...o.target, path });
+    // Absent: the server URL itself, query included.
+    await probe(at('/api/status?deep=1'), opts({ path: '' }), never);
+    // Relative: beside the URL's last segment; absolute: instead of the URL's path.
+    await probe(at('/api/v1/'), opts({ path: 'health' }), never);
+    await probe(at('/api/v1'), opts({ path: 'health?x=1' }), never);
+    await probe(at('/api/v1/'), opts({ path: '../ping' }), never);
+    await probe(at('/api/v1/'), opts({ path: '/health' }), never);
+    await probe(at('/api?q=1'), opts({ path: '?only=query' }), never);
+    assert.deepEqual(
+      o.seen.map((s) => s.url),
+      ['/api/status?deep=1', '/api/v1/health', '/api/health?x=1', '/api/ping', '/health', '/api?only=query'],
+    );
+  });
+
   it('sends the configured hostname as Host', async (t) => {
     const o = await httpOrigin(t, status(200));
     await probe(o.target, opts({ hostname: 'api.internal' }), never);

@@ -20,6 +20,8 @@ export interface ProbeTarget {
   readonly port: number;
   /** host:port as written in the server URL, for the Host header. */
   readonly authority: string;
+  /** The server URL's path and query ('/' when absent): what the check's `path` resolves against. */
+  readonly path?: string;
   /** For an `https://` server: how to speak TLS to it (the service's transport settings). */
   readonly tls?: ProbeTls;
   /** An `h2c://` server: probes speak HTTP/2 with prior knowledge (it may not speak HTTP/1.1). */
@@ -100,7 +102,7 @@ class ProbeRun {
       this.#tcp(port);
       return;
     }
-    const path = this.#opts.path.startsWith('/') ? this.#opts.path : `/${this.#opts.path}`;
+    const path = resolvePath(this.#opts.path, this.#target.path ?? '/');
     if (this.#opts.mode === 'grpc' || this.#target.h2c === true) {
       this.#h2(port, path);
       return;
@@ -272,6 +274,16 @@ class ProbeRun {
       redirects,
     });
   }
+}
+
+/**
+ * `ref` resolved against the server URL's path and query, as Traefik's newRequest does
+ * (pkg/healthcheck/healthcheck.go: `target.Parse(path)`): an absolute path replaces the server's,
+ * a relative one replaces its last segment, an empty one keeps the server's path and query.
+ */
+export function resolvePath(ref: string, base: string): string {
+  const url = new URL(ref, `http://probe.invalid${base.startsWith('/') ? base : `/${base}`}`);
+  return `${url.pathname}${url.search}`;
 }
 
 function errorCode(e: Error): string {

@@ -607,7 +607,16 @@ function buildLoadBalancer(
             },
           }
         : {};
-    targets.push({ url: clean, host, port, authority: url.host, ...probeTls, ...(h2c ? { h2c } : {}) });
+    targets.push({
+      url: clean,
+      host,
+      port,
+      authority: url.host,
+      // h2c: URLs are not special: their path is '' when the URL has none.
+      path: `${url.pathname === '' ? '/' : url.pathname}${url.search}`,
+      ...probeTls,
+      ...(h2c ? { h2c } : {}),
+    });
   }
   const urls = servers.map((s) => s.url);
   const previous = cache.swapServerUrls(name, new Set(urls));

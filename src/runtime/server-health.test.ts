@@ -57,4 +57,15 @@ describe('active health check options from the configuration', () => {
     assert.equal(healthCheck('{ path: /health, method: "" }').config?.method, 'GET');
     assert.equal(healthCheck('{ path: /health, method: "GE T" }').lines.length, 1);
   });
+
+  it('loads a check without a path (the server URL is probed) or with a relative one, as Traefik', () => {
+    const none = healthCheck('{}');
+    assert.deepEqual(none.lines, []);
+    assert.ok(none.config);
+    assert.equal(activeOptions(none.config).path, '');
+    assert.deepEqual(healthCheck('{ path: "health?x=1" }').lines, []);
+    assert.deepEqual(healthCheck('{ path: "http://other.example/health" }').lines, [
+      'dyn.yaml:6:30: http.services.s.loadBalancer.healthCheck.path: path must be a path (with an optional query), not a URL',
+    ]);
+  });
 });

@@ -22,6 +22,8 @@ export interface HealthTarget {
   readonly host: string;
   readonly port: number;
   readonly authority: string;
+  /** The server URL's path and query: what the check's `path` resolves against (as in Traefik). */
+  readonly path?: string;
   /** An `https://` server's TLS, so that its HTTP health check speaks TLS too (as Traefik's). */
   readonly tls?: ProbeTls;
   /** An `h2c://` server: probes speak HTTP/2. */
@@ -278,7 +280,7 @@ export function activeOptions(c: HealthCheckConfig): ActiveCheckOptions {
   return {
     mode: c.mode,
     scheme: 'http',
-    path: c.path ?? '/',
+    path: c.path ?? '',
     method: c.method,
     hostname: c.hostname,
     port: c.port,

@@ -248,6 +248,36 @@ describe('health checks and slow start', { concurrency: 3 }, () => {
     assert.ok(b!.requests.filter((r) => r.probe).every((r) => r.headers.host === 'health.example'));
   });
 
+  it('resolves the check’s path against the server URL, and probes the URL itself without one (as Traefik)', async (t) => {
+    const [a, b] = await backends(t, ['a', 'b'], '/svc/health');
+    const proxy = await proxyWith(
+      t,
+      `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  routers:
+    ra: { rule: "Path(\`/a\`)", service: sa }
+    rb: { rule: "Path(\`/b\`)", service: sb }
+  services:
+    sa:
+      loadBalancer:
+        servers: [{ url: "${a!.url}/svc/" }]
+        healthCheck: { path: health, ${CHECK} }
+    sb:
+      loadBalancer:
+        servers: [{ url: "${b!.url}/svc/health?deep=1" }]
+        healthCheck: { ${CHECK} }
+`,
+    );
+    await a!.probes.reach(1, 'a first probe of a');
+    await b!.probes.reach(1, 'a first probe of b');
+    assert.equal(a!.requests.find((r) => r.probe)?.url, '/svc/health');
+    assert.equal(b!.requests.find((r) => r.probe)?.url, '/svc/health?deep=1');
+    assert.equal((await get(proxy.port, '/a')).status, 200);
+  });
+
   it('answers 503 at once when every server is down, and serves again when one comes back', async (t) => {
     const [a, b] = await backends(t, ['a', 'b']);
     const proxy = await proxyWith(

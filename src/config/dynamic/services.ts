@@ -88,7 +88,18 @@ const healthCheck = strictObject({
   scheme: z
     .literal('http', { error: 'scheme must be http (https checks are not supported yet)' })
     .default('http'),
-  path: z.string().startsWith('/', "path must start with '/'").optional(),
+  /**
+   * Resolved against the server URL as Traefik's newRequest does (`target.Parse(path)`): `/health`
+   * replaces the URL's path, `health` is relative to it, absent probes the URL itself. A scheme or
+   * an authority (which would probe another host) is refused.
+   */
+  path: z
+    .string()
+    .refine(
+      (p) => !/^[a-z][a-z0-9+.-]*:|^[/\\]{2}/i.test(p),
+      'path must be a path (with an optional query), not a URL',
+    )
+    .optional(),
   /** Any method token, sent as written (Go's http.NewRequest); empty = GET. */
   method: z
     .string()
@@ -115,10 +126,6 @@ const healthCheck = strictObject({
   passes: z.number().int().min(1).default(1),
   /** Ours: consecutive failures before an up server is down. */
   fails: z.number().int().min(1).default(1),
-}).superRefine((v, ctx) => {
-  if (v.mode === 'http' && v.path === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'an HTTP health check needs a `path`', path: ['path'] });
-  }
 });
 
 const passiveHealthCheck = strictObject({
