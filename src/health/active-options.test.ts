@@ -6,7 +6,6 @@ describe('activeCheckOptions', () => {
   it('fills in Traefik’s defaults', () => {
     assert.deepEqual(activeCheckOptions(), {
       mode: 'http',
-      scheme: 'http',
       path: '',
       method: 'GET',
       hostname: undefined,

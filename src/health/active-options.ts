@@ -12,7 +12,6 @@ export interface ProbeStatusRange {
 export interface ActiveCheckOptions {
   /** `http` sends a request; `grpc` a gRPC health `Check`; `tcp` only checks that a connection opens. */
   readonly mode: 'http' | 'grpc' | 'tcp';
-  readonly scheme: 'http';
   /**
    * The probed path (with an optional query), resolved against the server URL's path as Go's
    * URL.Parse does (Traefik's newRequest): `/health` replaces it, `health` is relative to its
@@ -57,7 +56,6 @@ export function activeCheckOptions(given: Partial<ActiveCheckOptions> = {}): Act
   const intervalMs = given.intervalMs ?? DEFAULT_HEALTH_CHECK_INTERVAL_MS;
   return {
     mode: given.mode ?? 'http',
-    scheme: 'http',
     path: given.path ?? '',
     method: given.method ?? 'GET',
     hostname: given.hostname,

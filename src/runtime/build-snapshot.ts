@@ -515,12 +515,17 @@ function buildLoadBalancer(
   }
   const servers: ServerRuntime[] = [];
   const targets: HealthTarget[] = [];
-  // Loaded once per service, on its first https server: every pool of the service shares it.
+  // Loaded once per service, on its first https server (or https health check): every pool of
+  // the service shares it.
   let tls: UpstreamTls | undefined;
   for (const s of lb.servers) {
     const url = new URL(s.url);
     const https = url.protocol === 'https:';
     const h2c = url.protocol === 'h2c:';
+    // The health check's `scheme` replaces the server URL's (Traefik's newRequest), and the
+    // transport speaks it: https with the transport's TLS, h2c with prior knowledge.
+    const checkScheme = lb.healthCheck?.scheme ?? (https ? 'https' : h2c ? 'h2c' : 'http');
+    const checkTls = lb.healthCheck !== undefined && checkScheme === 'https';
     if (transport.proxyProtocol !== undefined && (h2c || (https && transport.disableHTTP2 !== true))) {
       // A PROXY header names one client per connection; an HTTP/2 session carries many clients'
       // requests, so it cannot tell the server whose each one is (HAProxy sends it on h1 only too).
@@ -533,7 +538,7 @@ function buildLoadBalancer(
     }
     const port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    if (https && tls === undefined) {
+    if ((https || checkTls) && tls === undefined) {
       const r = loadUpstreamTls(transport);
       if (!r.ok) {
         err(
@@ -595,7 +600,7 @@ function buildLoadBalancer(
       pathPrefix: s.preservePath ? serverUrlPath(s.url) : '',
     });
     const probeTls =
-      https && tls !== undefined
+      checkTls && tls !== undefined
         ? {
             tls: {
               secureContext: tls.secureContext,
@@ -610,12 +615,13 @@ function buildLoadBalancer(
     targets.push({
       url: clean,
       host,
-      port,
+      // A URL without a port is probed on the check's scheme's (Go's dial of the rewritten URL).
+      port: url.port !== '' ? port : checkScheme === 'https' ? 443 : 80,
       authority: url.host,
       // h2c: URLs are not special: their path is '' when the URL has none.
       path: `${url.pathname === '' ? '/' : url.pathname}${url.search}`,
       ...probeTls,
-      ...(h2c ? { h2c } : {}),
+      ...(checkScheme === 'h2c' ? { h2c: true } : {}),
     });
   }
   const urls = servers.map((s) => s.url);

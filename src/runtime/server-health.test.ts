@@ -68,4 +68,14 @@ describe('active health check options from the configuration', () => {
       'dyn.yaml:6:30: http.services.s.loadBalancer.healthCheck.path: path must be a path (with an optional query), not a URL',
     ]);
   });
+
+  it('takes the schemes Traefik’s transport speaks for `scheme`; absent = the server URL’s', () => {
+    for (const scheme of ['http', 'https', 'h2c']) {
+      const r = healthCheck(`{ path: /health, scheme: ${scheme} }`);
+      assert.deepEqual(r.lines, []);
+      assert.equal(r.config?.scheme, scheme);
+    }
+    assert.equal(healthCheck('{ path: /health }').config?.scheme, undefined);
+    assert.equal(healthCheck('{ path: /health, scheme: ftp }').lines.length, 1);
+  });
 });

@@ -279,7 +279,6 @@ export function activeOptions(c: HealthCheckConfig): ActiveCheckOptions {
         : DEFAULT_HEALTH_CHECK_INTERVAL_MS;
   return {
     mode: c.mode,
-    scheme: 'http',
     path: c.path ?? '',
     method: c.method,
     hostname: c.hostname,

@@ -85,9 +85,11 @@ const zeroAsUnset = (v: unknown): unknown => (v === 0 || v === '0' ? undefined :
 const healthCheck = strictObject({
   /** `grpc`: gRPC Health v1 `Check` (as Traefik); ours: `tcp` checks that a connection opens. */
   mode: z.enum(['http', 'grpc', 'tcp'], { error: 'mode must be http, grpc or tcp' }).default('http'),
-  scheme: z
-    .literal('http', { error: 'scheme must be http (https checks are not supported yet)' })
-    .default('http'),
+  /**
+   * Replaces the server URL's scheme for the check (Traefik's newRequest); absent = the server's.
+   * `https` speaks TLS with the service's serversTransport, `h2c` HTTP/2 with prior knowledge.
+   */
+  scheme: z.enum(['http', 'https', 'h2c'], { error: 'scheme must be http, https or h2c' }).optional(),
   /**
    * Resolved against the server URL as Traefik's newRequest does (`target.Parse(path)`): `/health`
    * replaces the URL's path, `health` is relative to it, absent probes the URL itself. A scheme or
