@@ -33,7 +33,7 @@ export interface ActiveCheckOptions {
   readonly intervalMs: number;
   /** Probe interval while a server is down. */
   readonly unhealthyIntervalMs: number;
-  /** Bound on the whole probe: connect, every redirect hop, head and body. */
+  /** Bound on the whole probe: connect, every redirect hop, until the final response head. */
   readonly timeoutMs: number;
   /** Consecutive successes that bring a down server back. */
   readonly passes: number;

@@ -1,7 +1,8 @@
 /**
  * One active health probe of one server. HTTP mode behaves as Traefik v3's checker (Go's
  * http.Client): Host from `hostname` or the server's authority, headers set by name, redirects
- * followed as Go follows them, the final status judged against the accepted ranges. TCP mode only
+ * followed as Go follows them, the final status judged against the accepted ranges as soon as its
+ * head arrives (the body is never read, as Traefik never reads it). TCP mode only
  * opens a connection. A probe never throws and never outlives `timeoutMs` or `signal`: whatever
  * socket it holds is destroyed when it settles.
  *
@@ -153,7 +154,7 @@ class ProbeRun {
         method: grpc ? 'POST' : o.method,
         path: grpc ? GRPC_HEALTH_PATH : path,
         headers: grpc ? GRPC_HEALTH_HEADERS : o.headers,
-        ...(grpc ? { body: GRPC_HEALTH_REQUEST } : {}),
+        ...(grpc ? { body: GRPC_HEALTH_REQUEST } : { untilHead: true }),
         tls: t.tls,
       },
       (r) => {
@@ -211,29 +212,24 @@ class ProbeRun {
         failed: (phase, code) => {
           if (mine()) this.#finish(false, `${phase} ${code}`);
         },
-        head: (status, location) => (mine() ? this.#onResponse(hop, status, location) : false),
-        bodyEnd: (ok, reason) => {
-          if (mine()) this.#finish(ok, ok ? `status ${this.#status}` : reason);
+        head: (status, location) => {
+          if (mine()) this.#onResponse(hop, status, location);
         },
       },
     );
   }
 
-  #status = 0;
-
-  /** Returns true when the body must be read to its end before the probe is settled. */
-  #onResponse(hop: Hop, status: number, location: string | undefined): boolean {
+  /**
+   * The verdict is the final response's status, given as soon as its head arrives: Traefik's
+   * checker never reads the body (pkg/healthcheck/healthcheck.go checkHealthHTTP), so a body that
+   * is slow, endless or broken off changes nothing.
+   */
+  #onResponse(hop: Hop, status: number, location: string | undefined): void {
     if (this.#opts.followRedirects && REDIRECTS.has(status) && location !== undefined && location !== '') {
       this.#redirect(hop, status, location);
-      return false;
+      return;
     }
-    if (!statusAccepted(this.#opts.status, status)) {
-      this.#finish(false, `status ${status}`);
-      return false;
-    }
-    // A server that cannot finish its answer within the timeout is not healthy either.
-    this.#status = status;
-    return true;
+    this.#finish(statusAccepted(this.#opts.status, status), `status ${status}`);
   }
 
   #redirect(from: Hop, status: number, location: string): void {
