@@ -70,6 +70,16 @@ export interface BuildResult {
 }
 
 const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
+
+/**
+ * A transport's maxIdleConnsPerHost as Go's http.Transport reads it (Traefik's
+ * pkg/server/service/transport.go createRoundTripper hands it over as is): 0 = the default,
+ * negative = no idle connection kept.
+ */
+function idleConnsPerHost(configured: number): number {
+  if (configured > 0) return configured;
+  return configured < 0 ? 0 : schemaDefaults().serversTransport.maxIdleConnsPerHost;
+}
 /** Traefik's default `forwardingTimeouts.pingTimeout`. */
 const DEFAULT_PING_TIMEOUT_MS = 15_000;
 
@@ -564,7 +574,7 @@ function buildLoadBalancer(
     const options: PoolOptions = {
       host,
       port,
-      maxIdle: transport.maxIdleConnsPerHost,
+      maxIdle: idleConnsPerHost(transport.maxIdleConnsPerHost),
       maxConns: transport.maxConnsPerHost,
       idleTimeoutMs: ft.idleConnTimeout,
       connectTimeoutMs: ft.dialTimeout,

@@ -151,8 +151,13 @@ const transportCertificate = strictObject({
 
 export const serversTransportSchema = strictObject(
   {
-    /** 0 = keep no idle connection (no upstream keep-alive). */
-    maxIdleConnsPerHost: z.number().int().nonnegative().default(200),
+    /**
+     * Idle connections kept per server. As Traefik hands it to Go's http.Transport: 0 = the
+     * default, negative = none kept (no upstream keep-alive); runtime/build-snapshot.ts
+     * idleConnsPerHost. The default is 200, Traefik's default transport's (its named transports
+     * fall to Go's 2, which reopens connections under any concurrency).
+     */
+    maxIdleConnsPerHost: z.number().int().default(200),
     /** Ours: 0 = unlimited. */
     maxConnsPerHost: z.number().int().nonnegative().default(0),
     forwardingTimeouts: nullAsEmpty(forwardingTimeouts).prefault({}),
