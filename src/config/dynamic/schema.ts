@@ -12,7 +12,7 @@ import { registerShape } from '../schema-walk.ts';
 import { type MiddlewareConfigOf, type MiddlewareType, middlewareSchemas } from './middlewares.ts';
 import { service, timeouts } from './services.ts';
 import { tcpSectionSchema, udpSectionSchema } from './tcp.ts';
-import { routerTls, tlsSectionSchema } from './tls.ts';
+import { cipherSuite, routerTls, tlsSectionSchema } from './tls.ts';
 
 /*
  * The dynamic configuration, in the shape of Traefik's file provider. Keys Traefik has and we do
@@ -184,9 +184,14 @@ export const serversTransportSchema = strictObject(
       .min(1)
       .refine((v) => URL.canParse(v), { error: 'must be an absolute URI such as spiffe://domain/path' })
       .optional(),
-    /** Ours (Traefik has them in tls.options only). Absent = Node's defaults: TLS 1.2 to 1.3. */
+    /** Traefik's (pkg/server/service/transport.go createTLSConfig). Absent = Node's defaults: TLS 1.2 to 1.3. */
     minVersion: tlsVersion.optional(),
     maxVersion: tlsVersion.optional(),
+    /**
+     * Go cipher suite names offered to servers (Traefik's createTLSConfig; the names of
+     * tls.options). Absent = Node's defaults. TLS 1.3 suites stay all offered unless some are listed.
+     */
+    cipherSuites: z.array(cipherSuite).optional(),
     /** `https://` servers: offer HTTP/1.1 only in ALPN (absent = false: h2 when the server picks it). */
     disableHTTP2: z.boolean().optional(),
     /**

@@ -56,7 +56,7 @@ function oneOf<T extends string>(
 }
 
 const tlsVersion = oneOf(VERSION_NAMES, 'TLS version');
-const cipherSuite = oneOf(
+export const cipherSuite = oneOf(
   Object.keys(CIPHER_SUITES),
   'cipher suite',
   REFUSED_SUITES,
