@@ -6,8 +6,7 @@ describe('activeCheckOptions', () => {
   it('fills in Traefik’s defaults', () => {
     assert.deepEqual(activeCheckOptions(), {
       mode: 'http',
-      scheme: 'http',
-      path: '/',
+      path: '',
       method: 'GET',
       hostname: undefined,
       port: undefined,

@@ -12,8 +12,11 @@ export interface ProbeStatusRange {
 export interface ActiveCheckOptions {
   /** `http` sends a request; `grpc` a gRPC health `Check`; `tcp` only checks that a connection opens. */
   readonly mode: 'http' | 'grpc' | 'tcp';
-  readonly scheme: 'http';
-  /** Request target, with an optional query; a missing leading `/` is added. */
+  /**
+   * The probed path (with an optional query), resolved against the server URL's path as Go's
+   * URL.Parse does (Traefik's newRequest): `/health` replaces it, `health` is relative to its
+   * last segment, and '' probes the server URL's own path and query.
+   */
   readonly path: string;
   /** GET by default; HEAD is allowed. */
   readonly method: string;
@@ -30,13 +33,17 @@ export interface ActiveCheckOptions {
   readonly intervalMs: number;
   /** Probe interval while a server is down. */
   readonly unhealthyIntervalMs: number;
-  /** Bound on the whole probe: connect, every redirect hop, head and body. */
+  /** Bound on the whole probe: connect, every redirect hop, until the final response head. */
   readonly timeoutMs: number;
   /** Consecutive successes that bring a down server back. */
   readonly passes: number;
   /** Consecutive failures that take an up server down. */
   readonly fails: number;
 }
+
+/** Traefik's defaults (pkg/config/dynamic/http_config.go DefaultHealthCheckInterval/Timeout). */
+export const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 30_000;
+export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 5_000;
 
 /** Go's http.Client stops after 10 redirects; Traefik's checker uses its default policy. */
 export const MAX_REDIRECTS = 10;
@@ -46,11 +53,10 @@ export const DEFAULT_STATUS_RANGES: readonly ProbeStatusRange[] = [{ from: 200, 
 
 /** Complete options from the ones given, with Traefik's defaults for the rest. */
 export function activeCheckOptions(given: Partial<ActiveCheckOptions> = {}): ActiveCheckOptions {
-  const intervalMs = given.intervalMs ?? 30_000;
+  const intervalMs = given.intervalMs ?? DEFAULT_HEALTH_CHECK_INTERVAL_MS;
   return {
     mode: given.mode ?? 'http',
-    scheme: 'http',
-    path: given.path ?? '/',
+    path: given.path ?? '',
     method: given.method ?? 'GET',
     hostname: given.hostname,
     port: given.port,
@@ -59,7 +65,7 @@ export function activeCheckOptions(given: Partial<ActiveCheckOptions> = {}): Act
     followRedirects: given.followRedirects ?? true,
     intervalMs,
     unhealthyIntervalMs: given.unhealthyIntervalMs ?? intervalMs,
-    timeoutMs: given.timeoutMs ?? 5_000,
+    timeoutMs: given.timeoutMs ?? DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
     passes: given.passes ?? 1,
     fails: given.fails ?? 1,
   };

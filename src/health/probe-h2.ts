@@ -16,6 +16,8 @@ export interface H2ProbeRequest {
   readonly headers: readonly (readonly [string, string])[];
   readonly body?: Buffer;
   readonly tls?: ProbeTls | undefined;
+  /** Settle at the response head (an HTTP check, judged on its status as Traefik's). */
+  readonly untilHead?: boolean;
 }
 
 export type H2ProbeOutcome =
@@ -97,6 +99,7 @@ export function sendH2Probe(req: H2ProbeRequest, done: (o: H2ProbeOutcome) => vo
   stream.on('response', (h) => {
     headers = h;
     status = Number(h[':status']);
+    if (req.untilHead === true) finish({ ok: true, status, headers, trailers, body: Buffer.alloc(0) });
   });
   stream.on('trailers', (h) => {
     trailers = h;

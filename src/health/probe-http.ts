@@ -1,14 +1,14 @@
 import { connect, type Socket } from 'node:net';
-import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { ParseError } from '../http1/parse-error.ts';
-import { BODY_CHUNKED, BODY_LENGTH } from '../http1/request-head.ts';
-import { BODY_CLOSE, parseResponseHead } from '../http1/response-head.ts';
+import { parseResponseHead } from '../http1/response-head.ts';
 import type { ProbeTls } from './probe.ts';
 
 /*
  * One HTTP/1.1 request of a health probe over a fresh socket, spoken with the proxy's own codec.
  * node:http would do, but loading it costs ~17 MB of resident memory in a process that otherwise
- * never needs it; the probe needs only a request line, a few fields and a response head.
+ * never needs it; the probe needs only a request line, a few fields and a response head. The body
+ * is never read: the connection is closed at the head, as Traefik's checker closes the body it
+ * never reads (pkg/healthcheck/healthcheck.go checkHealthHTTP).
  */
 
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -33,13 +33,8 @@ export interface HttpProbeEvents {
   invalid(message: string): void;
   /** The connection or request failed before a response head; `phase` says how far it got. */
   failed(phase: 'connect' | 'request', code: string): void;
-  /**
-   * The response head. Return true to read the body to its end (then `bodyEnd` is called), false
-   * to stop here (the socket is closed).
-   */
-  head(status: number, location: string | undefined): boolean;
-  /** The body ended (ok) or broke (reason). */
-  bodyEnd(ok: boolean, reason: string): void;
+  /** The final response's head; the socket is closed after this returns. */
+  head(status: number, location: string | undefined): void;
 }
 
 /** Sends the request; returns the socket so that the caller can destroy it on timeout or abort. */
@@ -94,18 +89,14 @@ export function sendHttpProbe(req: HttpProbeRequest, ev: HttpProbeEvents): Socke
 
 const S_CONNECTING = 0;
 const S_HEAD = 1;
-const S_BODY = 2;
-const S_DONE = 3;
+const S_DONE = 2;
 
-class ProbeConnection implements ChunkSink {
+class ProbeConnection {
   readonly #socket: Socket;
   readonly #method: string;
   readonly #ev: HttpProbeEvents;
   #state = S_CONNECTING;
   #buf: Buffer | null = null;
-  #kind = 0;
-  #remaining = 0;
-  #decoder: ChunkedDecoder | null = null;
 
   constructor(socket: Socket, method: string, ev: HttpProbeEvents) {
     this.#socket = socket;
@@ -125,69 +116,33 @@ class ProbeConnection implements ChunkSink {
     s.write(head, 'latin1');
   }
 
-  onChunkData(): void {}
-
   #done(): void {
     this.#state = S_DONE;
     this.#socket.destroy();
   }
 
   #onData(chunk: Buffer): void {
-    if (this.#state === S_HEAD || this.#state === S_CONNECTING) {
-      const buf = this.#buf === null ? chunk : Buffer.concat([this.#buf, chunk]);
-      this.#buf = null;
-      let start = 0;
-      for (;;) {
-        const res = parseResponseHead(buf, start, buf.length, this.#method, MAX_HEAD_BYTES);
-        if (res === null) {
-          this.#buf = buf.subarray(start);
-          return;
-        }
-        if (res instanceof ParseError) {
-          this.#done();
-          this.#ev.failed('request', `bad response (${res.reason})`);
-          return;
-        }
-        start += res.headLength;
-        if (res.status < 200) continue; // interim responses say nothing of health
-        this.#state = S_BODY;
-        if (!this.#ev.head(res.status, res.headers.get('location'))) {
-          this.#done();
-          return;
-        }
-        this.#kind = res.bodyKind;
-        this.#remaining = res.contentLength;
-        if (res.bodyKind === BODY_CHUNKED) this.#decoder = new ChunkedDecoder();
-        else if (res.bodyKind !== BODY_LENGTH && res.bodyKind !== BODY_CLOSE) {
-          this.#finishBody(true, '');
-          return;
-        }
-        this.#body(buf, start);
+    if (this.#state === S_DONE) return;
+    const buf = this.#buf === null ? chunk : Buffer.concat([this.#buf, chunk]);
+    this.#buf = null;
+    let start = 0;
+    for (;;) {
+      const res = parseResponseHead(buf, start, buf.length, this.#method, MAX_HEAD_BYTES);
+      if (res === null) {
+        this.#buf = buf.subarray(start);
         return;
       }
-    }
-    if (this.#state === S_BODY) this.#body(chunk, 0);
-  }
-
-  #body(buf: Buffer, start: number): void {
-    if (this.#state !== S_BODY) return;
-    if (this.#kind === BODY_LENGTH) {
-      this.#remaining -= buf.length - start;
-      if (this.#remaining <= 0) this.#finishBody(true, '');
+      if (res instanceof ParseError) {
+        this.#done();
+        this.#ev.failed('request', `bad response (${res.reason})`);
+        return;
+      }
+      start += res.headLength;
+      if (res.status < 200) continue; // interim responses say nothing of health
+      this.#done();
+      this.#ev.head(res.status, res.headers.get('location'));
       return;
     }
-    if (this.#kind === BODY_CHUNKED) {
-      const r = this.#decoder!.feed(buf, start, buf.length, this);
-      if (r === CHUNKED_INCOMPLETE) return;
-      if (r < 0) this.#finishBody(false, `body ${this.#decoder!.error ?? 'bad chunked coding'}`);
-      else this.#finishBody(true, '');
-    }
-    // BODY_CLOSE: the end of the connection is the end of the body.
-  }
-
-  #finishBody(ok: boolean, reason: string): void {
-    this.#done();
-    this.#ev.bodyEnd(ok, reason);
   }
 
   #onClose(code: string | null): void {
@@ -195,10 +150,7 @@ class ProbeConnection implements ChunkSink {
     if (state === S_DONE) return;
     this.#state = S_DONE;
     this.#socket.destroy();
-    if (state === S_CONNECTING) this.#ev.failed('connect', code ?? 'ECONNRESET');
-    else if (state === S_HEAD) this.#ev.failed('request', code ?? 'ECONNRESET');
-    else if (this.#kind === BODY_CLOSE && code === null) this.#ev.bodyEnd(true, '');
-    else this.#ev.bodyEnd(false, code === null ? 'body incomplete' : `body ${code}`);
+    this.#ev.failed(state === S_CONNECTING ? 'connect' : 'request', code ?? 'ECONNRESET');
   }
 }
 

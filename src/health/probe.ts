@@ -1,7 +1,8 @@
 /**
  * One active health probe of one server. HTTP mode behaves as Traefik v3's checker (Go's
  * http.Client): Host from `hostname` or the server's authority, headers set by name, redirects
- * followed as Go follows them, the final status judged against the accepted ranges. TCP mode only
+ * followed as Go follows them, the final status judged against the accepted ranges as soon as its
+ * head arrives (the body is never read, as Traefik never reads it). TCP mode only
  * opens a connection. A probe never throws and never outlives `timeoutMs` or `signal`: whatever
  * socket it holds is destroyed when it settles.
  *
@@ -20,6 +21,8 @@ export interface ProbeTarget {
   readonly port: number;
   /** host:port as written in the server URL, for the Host header. */
   readonly authority: string;
+  /** The server URL's path and query ('/' when absent): what the check's `path` resolves against. */
+  readonly path?: string;
   /** For an `https://` server: how to speak TLS to it (the service's transport settings). */
   readonly tls?: ProbeTls;
   /** An `h2c://` server: probes speak HTTP/2 with prior knowledge (it may not speak HTTP/1.1). */
@@ -100,7 +103,7 @@ class ProbeRun {
       this.#tcp(port);
       return;
     }
-    const path = this.#opts.path.startsWith('/') ? this.#opts.path : `/${this.#opts.path}`;
+    const path = resolvePath(this.#opts.path, this.#target.path ?? '/');
     if (this.#opts.mode === 'grpc' || this.#target.h2c === true) {
       this.#h2(port, path);
       return;
@@ -151,7 +154,7 @@ class ProbeRun {
         method: grpc ? 'POST' : o.method,
         path: grpc ? GRPC_HEALTH_PATH : path,
         headers: grpc ? GRPC_HEALTH_HEADERS : o.headers,
-        ...(grpc ? { body: GRPC_HEALTH_REQUEST } : {}),
+        ...(grpc ? { body: GRPC_HEALTH_REQUEST } : { untilHead: true }),
         tls: t.tls,
       },
       (r) => {
@@ -209,29 +212,24 @@ class ProbeRun {
         failed: (phase, code) => {
           if (mine()) this.#finish(false, `${phase} ${code}`);
         },
-        head: (status, location) => (mine() ? this.#onResponse(hop, status, location) : false),
-        bodyEnd: (ok, reason) => {
-          if (mine()) this.#finish(ok, ok ? `status ${this.#status}` : reason);
+        head: (status, location) => {
+          if (mine()) this.#onResponse(hop, status, location);
         },
       },
     );
   }
 
-  #status = 0;
-
-  /** Returns true when the body must be read to its end before the probe is settled. */
-  #onResponse(hop: Hop, status: number, location: string | undefined): boolean {
+  /**
+   * The verdict is the final response's status, given as soon as its head arrives: Traefik's
+   * checker never reads the body (pkg/healthcheck/healthcheck.go checkHealthHTTP), so a body that
+   * is slow, endless or broken off changes nothing.
+   */
+  #onResponse(hop: Hop, status: number, location: string | undefined): void {
     if (this.#opts.followRedirects && REDIRECTS.has(status) && location !== undefined && location !== '') {
       this.#redirect(hop, status, location);
-      return false;
+      return;
     }
-    if (!statusAccepted(this.#opts.status, status)) {
-      this.#finish(false, `status ${status}`);
-      return false;
-    }
-    // A server that cannot finish its answer within the timeout is not healthy either.
-    this.#status = status;
-    return true;
+    this.#finish(statusAccepted(this.#opts.status, status), `status ${status}`);
   }
 
   #redirect(from: Hop, status: number, location: string): void {
@@ -272,6 +270,16 @@ class ProbeRun {
       redirects,
     });
   }
+}
+
+/**
+ * `ref` resolved against the server URL's path and query, as Traefik's newRequest does
+ * (pkg/healthcheck/healthcheck.go: `target.Parse(path)`): an absolute path replaces the server's,
+ * a relative one replaces its last segment, an empty one keeps the server's path and query.
+ */
+export function resolvePath(ref: string, base: string): string {
+  const url = new URL(ref, `http://probe.invalid${base.startsWith('/') ? base : `/${base}`}`);
+  return `${url.pathname}${url.search}`;
 }
 
 function errorCode(e: Error): string {

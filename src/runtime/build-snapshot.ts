@@ -77,6 +77,16 @@ export interface BuildResult {
 }
 
 const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
+
+/**
+ * A transport's maxIdleConnsPerHost as Go's http.Transport reads it (Traefik's
+ * pkg/server/service/transport.go createRoundTripper hands it over as is): 0 = the default,
+ * negative = no idle connection kept.
+ */
+function idleConnsPerHost(configured: number): number {
+  if (configured > 0) return configured;
+  return configured < 0 ? 0 : schemaDefaults().serversTransport.maxIdleConnsPerHost;
+}
 /** Traefik's default `forwardingTimeouts.pingTimeout`. */
 const DEFAULT_PING_TIMEOUT_MS = 15_000;
 
@@ -527,12 +537,17 @@ function buildLoadBalancer(
   }
   const servers: ServerRuntime[] = [];
   const targets: HealthTarget[] = [];
-  // Loaded once per service, on its first https server: every pool of the service shares it.
+  // Loaded once per service, on its first https server (or https health check): every pool of
+  // the service shares it.
   let tls: UpstreamTls | undefined;
   for (const s of lb.servers) {
     const url = new URL(s.url);
     const https = url.protocol === 'https:';
     const h2c = url.protocol === 'h2c:';
+    // The health check's `scheme` replaces the server URL's (Traefik's newRequest), and the
+    // transport speaks it: https with the transport's TLS, h2c with prior knowledge.
+    const checkScheme = lb.healthCheck?.scheme ?? (https ? 'https' : h2c ? 'h2c' : 'http');
+    const checkTls = lb.healthCheck !== undefined && checkScheme === 'https';
     if (transport.proxyProtocol !== undefined && (h2c || (https && transport.disableHTTP2 !== true))) {
       // A PROXY header names one client per connection; an HTTP/2 session carries many clients'
       // requests, so it cannot tell the server whose each one is (HAProxy sends it on h1 only too).
@@ -545,7 +560,7 @@ function buildLoadBalancer(
     }
     const port = url.port === '' ? (https ? 443 : 80) : Number(url.port);
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
-    if (https && tls === undefined) {
+    if ((https || checkTls) && tls === undefined) {
       const r = loadUpstreamTls(transport);
       if (!r.ok) {
         err(
@@ -571,7 +586,7 @@ function buildLoadBalancer(
     const options: PoolOptions = {
       host,
       port,
-      maxIdle: transport.maxIdleConnsPerHost,
+      maxIdle: idleConnsPerHost(transport.maxIdleConnsPerHost),
       maxConns: transport.maxConnsPerHost,
       idleTimeoutMs: ft.idleConnTimeout,
       connectTimeoutMs: ft.dialTimeout,
@@ -607,7 +622,7 @@ function buildLoadBalancer(
       pathPrefix: s.preservePath ? serverUrlPath(s.url) : '',
     });
     const probeTls =
-      https && tls !== undefined
+      checkTls && tls !== undefined
         ? {
             tls: {
               secureContext: tls.secureContext,
@@ -619,7 +634,17 @@ function buildLoadBalancer(
             },
           }
         : {};
-    targets.push({ url: clean, host, port, authority: url.host, ...probeTls, ...(h2c ? { h2c } : {}) });
+    targets.push({
+      url: clean,
+      host,
+      // A URL without a port is probed on the check's scheme's (Go's dial of the rewritten URL).
+      port: url.port !== '' ? port : checkScheme === 'https' ? 443 : 80,
+      authority: url.host,
+      // h2c: URLs are not special: their path is '' when the URL has none.
+      path: `${url.pathname === '' ? '/' : url.pathname}${url.search}`,
+      ...probeTls,
+      ...(checkScheme === 'h2c' ? { h2c: true } : {}),
+    });
   }
   const urls = servers.map((s) => s.url);
   const previous = cache.swapServerUrls(name, new Set(urls));

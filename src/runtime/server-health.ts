@@ -2,7 +2,11 @@ import type { HealthCheckConfig, PassiveHealthCheckConfig } from '../config/dyna
 import { loadModule } from '../core/lazy-module.ts';
 import type { Logger } from '../core/logger.ts';
 import type { Ticker } from '../core/ticker.ts';
-import type { ActiveCheckOptions } from '../health/active-options.ts';
+import {
+  type ActiveCheckOptions,
+  DEFAULT_HEALTH_CHECK_INTERVAL_MS,
+  DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
+} from '../health/active-options.ts';
 import { OutlierDetector } from '../health/outlier-detector.ts';
 import type { ProbeTls } from '../health/probe.ts';
 import { SlowStart } from '../health/slow-start.ts';
@@ -18,6 +22,8 @@ export interface HealthTarget {
   readonly host: string;
   readonly port: number;
   readonly authority: string;
+  /** The server URL's path and query: what the check's `path` resolves against (as in Traefik). */
+  readonly path?: string;
   /** An `https://` server's TLS, so that its HTTP health check speaks TLS too (as Traefik's). */
   readonly tls?: ProbeTls;
   /** An `h2c://` server: probes speak HTTP/2. */
@@ -258,20 +264,31 @@ export class ServerHealth {
   }
 }
 
-function activeOptions(c: HealthCheckConfig): ActiveCheckOptions {
+/**
+ * The probe's options. A zero or negative interval or timeout loads and means Traefik's default
+ * (pkg/healthcheck/healthcheck.go NewServiceHealthChecker): 30s, 5s; a non-positive
+ * unhealthyInterval is 30s too, not `interval`.
+ */
+export function activeOptions(c: HealthCheckConfig): ActiveCheckOptions {
+  const interval = c.interval > 0 ? c.interval : DEFAULT_HEALTH_CHECK_INTERVAL_MS;
+  const unhealthy =
+    c.unhealthyInterval === undefined
+      ? interval
+      : c.unhealthyInterval > 0
+        ? c.unhealthyInterval
+        : DEFAULT_HEALTH_CHECK_INTERVAL_MS;
   return {
     mode: c.mode,
-    scheme: 'http',
-    path: c.path ?? '/',
+    path: c.path ?? '',
     method: c.method,
     hostname: c.hostname,
     port: c.port,
     headers: Object.entries(c.headers),
     status: c.status ?? [],
     followRedirects: c.followRedirects,
-    intervalMs: c.interval,
-    unhealthyIntervalMs: c.unhealthyInterval ?? c.interval,
-    timeoutMs: c.timeout,
+    intervalMs: interval,
+    unhealthyIntervalMs: unhealthy,
+    timeoutMs: c.timeout > 0 ? c.timeout : DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
     passes: c.passes,
     fails: c.fails,
   };

@@ -14,6 +14,7 @@ import {
   CURVES,
   isInlinePem,
   TLS_VERSIONS,
+  TLS13_SUITES,
 } from '../config/dynamic/tls-names.ts';
 import { type ConfigIssue, type ConfigPath, issue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
@@ -38,12 +39,7 @@ export const DEFAULT_TLS12_CIPHERS = [
   'ECDHE-RSA-CHACHA20-POLY1305',
 ] as const;
 
-/** Go cannot disable TLS 1.3 suites, and node disables TLS 1.3 when none is listed: keep them all. */
-export const TLS13_SUITES = [
-  'TLS_AES_128_GCM_SHA256',
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-] as const;
+export { TLS13_SUITES } from '../config/dynamic/tls-names.ts';
 
 /**
  * Go's default key exchange groups, which Traefik keeps (it sets no CurvePreferences): the hybrid

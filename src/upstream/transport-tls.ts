@@ -9,6 +9,7 @@ import type {
   SecureVersion,
 } from 'node:tls';
 import type { ServersTransportConfig, TlsVersionName } from '../config/dynamic/schema.ts';
+import { opensslCipherList } from '../config/dynamic/tls-names.ts';
 import { peerUriCheck } from './peer-cert-uri.ts';
 
 /**
@@ -28,6 +29,7 @@ export type TransportTlsConfig = Pick<
   | 'minVersion'
   | 'maxVersion'
   | 'peerCertURI'
+  | 'cipherSuites'
 >;
 
 /** Node's `checkServerIdentity`: an Error rejects the connection. */
@@ -60,6 +62,8 @@ export interface TlsMaterial {
   readonly key: readonly string[];
   readonly minVersion: SecureVersion | undefined;
   readonly maxVersion: SecureVersion | undefined;
+  /** node's `ciphers` for the transport's cipherSuites; undefined = Node's defaults. */
+  readonly ciphers?: string | undefined;
 }
 
 export type LoadTlsResult =
@@ -148,6 +152,10 @@ export function loadTlsMaterial(cfg: TransportTlsConfig, read: ReadText = readUt
     key,
     minVersion: cfg.minVersion === undefined ? undefined : VERSIONS[cfg.minVersion],
     maxVersion: cfg.maxVersion === undefined ? undefined : VERSIONS[cfg.maxVersion],
+    ciphers:
+      cfg.cipherSuites === undefined || cfg.cipherSuites.length === 0
+        ? undefined
+        : opensslCipherList(cfg.cipherSuites),
   };
 }
 
@@ -161,6 +169,7 @@ export function secureContextOptions(m: TlsMaterial): SecureContextOptions {
   }
   if (m.minVersion !== undefined) o.minVersion = m.minVersion;
   if (m.maxVersion !== undefined) o.maxVersion = m.maxVersion;
+  if (m.ciphers !== undefined) o.ciphers = m.ciphers;
   return o;
 }
 
@@ -194,6 +203,7 @@ export function loadUpstreamTls(cfg: TransportTlsConfig, read: ReadText = readUt
         cfg.peerCertURI ?? null,
         material.minVersion ?? null,
         material.maxVersion ?? null,
+        material.ciphers ?? null,
         material.ca ?? null,
         material.cert,
         material.key,

@@ -96,7 +96,7 @@ serversTransport:
   forwardingTimeouts: { idleConnTimeout: 1s }
 http:
   serversTransports:
-    fresh: { maxIdleConnsPerHost: 0 }
+    fresh: { maxIdleConnsPerHost: -1 }
     pooled: { forwardingTimeouts: { idleConnTimeout: 60s } }
   routers:
     ok: { rule: "PathPrefix(\`/ok/\`)", service: ok }

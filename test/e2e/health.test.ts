@@ -5,11 +5,15 @@
  * only ever decides which window a response is counted in (slow start), never a verdict.
  */
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
 import { Agent, request } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
 import { after, describe, it, type TestContext } from 'node:test';
 import { type KillableBackend, type SeenRequest, startKillableBackend } from '../helpers/killable-backend.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { currentGeneration, waitApplied, waitForLogFrom } from '../helpers/wait.ts';
+import { selfSignedCertificate } from '../helpers/tls-certs.ts';
+import { Counter, currentGeneration, waitApplied, waitForLogFrom } from '../helpers/wait.ts';
 
 /**
  * Short intervals for a fast file; a timeout long enough for a loaded machine (tests run three at
@@ -246,6 +250,84 @@ describe('health checks and slow start', { concurrency: 3 }, () => {
     b!.setMode(204, { scope: 'health' });
     await waitForLogFrom(proxy, mark, isUp(b!));
     assert.ok(b!.requests.filter((r) => r.probe).every((r) => r.headers.host === 'health.example'));
+  });
+
+  it('resolves the check’s path against the server URL, and probes the URL itself without one (as Traefik)', async (t) => {
+    const [a, b] = await backends(t, ['a', 'b'], '/svc/health');
+    const proxy = await proxyWith(
+      t,
+      `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  routers:
+    ra: { rule: "Path(\`/a\`)", service: sa }
+    rb: { rule: "Path(\`/b\`)", service: sb }
+  services:
+    sa:
+      loadBalancer:
+        servers: [{ url: "${a!.url}/svc/" }]
+        healthCheck: { path: health, ${CHECK} }
+    sb:
+      loadBalancer:
+        servers: [{ url: "${b!.url}/svc/health?deep=1" }]
+        healthCheck: { ${CHECK} }
+`,
+    );
+    await a!.probes.reach(1, 'a first probe of a');
+    await b!.probes.reach(1, 'a first probe of b');
+    assert.equal(a!.requests.find((r) => r.probe)?.url, '/svc/health');
+    assert.equal(b!.requests.find((r) => r.probe)?.url, '/svc/health?deep=1');
+    assert.equal((await get(proxy.port, '/a')).status, 200);
+  });
+
+  it('probes over TLS with the transport’s settings when the check’s scheme is https, whatever the server URL’s', async (t) => {
+    const [a] = await backends(t, ['a']);
+    // The check's port: an https server trusting nothing but the transport's rootCAs.
+    const cert = selfSignedCertificate(['127.0.0.1']);
+    let healthStatus = 200;
+    const seen: { encrypted: boolean; url: string }[] = [];
+    const probes = new Counter();
+    const tlsHealth = createHttpsServer({ key: cert.keyPem, cert: cert.certPem }, (req, res) => {
+      seen.push({
+        encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
+        url: req.url ?? '',
+      });
+      probes.inc();
+      res.writeHead(healthStatus);
+      res.end();
+    });
+    tlsHealth.listen(0, '127.0.0.1');
+    await once(tlsHealth, 'listening');
+    t.after(() => new Promise<void>((resolve) => tlsHealth.close(() => resolve())));
+    const tlsPort = (tlsHealth.address() as AddressInfo).port;
+    const proxy = await proxyWith(
+      t,
+      config(
+        [a!],
+        `serversTransport: checked
+healthCheck: { scheme: https, port: ${tlsPort}, path: /health, ${CHECK} }`,
+        `  serversTransports:
+    checked:
+      rootCAs:
+        - |
+${cert.certPem
+  .trim()
+  .split('\n')
+  .map((l) => `          ${l}`)
+  .join('\n')}
+`,
+      ),
+    );
+    await probes.reach(1, 'a first probe over TLS');
+    assert.deepEqual(seen[0], { encrypted: true, url: '/health' });
+    assert.deepEqual(await spread(proxy, 2), { a: 2 });
+    const mark = proxy.logs.length;
+    healthStatus = 500;
+    await waitForLogFrom(proxy, mark, isDown(a!));
+    assert.deepEqual(await spread(proxy, 2), { 'status 503': 2 });
+    assert.equal(a!.probes.value, 0, 'the server URL’s port was never probed');
   });
 
   it('answers 503 at once when every server is down, and serves again when one comes back', async (t) => {

@@ -387,3 +387,61 @@ describe('upstream connection reuse', () => {
     });
   }
 });
+
+describe('serversTransports.maxIdleConnsPerHost', () => {
+  let zero: Awaited<ReturnType<typeof countingBackend>>;
+  let negative: Awaited<ReturnType<typeof countingBackend>>;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    zero = await countingBackend();
+    negative = await countingBackend();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  serversTransports:
+    zero: { maxIdleConnsPerHost: 0 }
+    negative: { maxIdleConnsPerHost: -1 }
+  routers:
+    zero: { rule: "PathPrefix(\`/zero/\`)", service: zero }
+    negative: { rule: "PathPrefix(\`/negative/\`)", service: negative }
+  services:
+    zero: { loadBalancer: { serversTransport: zero, servers: [{ url: "${zero.url}" }] } }
+    negative: { loadBalancer: { serversTransport: negative, servers: [{ url: "${negative.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([zero?.close(), negative?.close()]);
+  });
+
+  /** New backend connections for 10 sequential requests through `prefix`. */
+  async function opened(
+    backend: Awaited<ReturnType<typeof countingBackend>>,
+    prefix: string,
+  ): Promise<number> {
+    const before = backend.connections();
+    const args: string[] = [];
+    for (let i = 0; i < 10; i++) args.push(`http://127.0.0.1:${proxy.port}/${prefix}/${i}`);
+    const r = await curl(args);
+    assert.equal(r.exitCode, 0, r.stderr);
+    assert.ok(r.transfers.every((t) => t.status === 200));
+    return backend.connections() - before;
+  }
+
+  // Traefik hands the value to Go's http.Transport: 0 means its default, a negative value keeps
+  // no idle connection (pkg/server/service/transport.go createRoundTripper).
+  it('0 keeps idle connections, as the default does', async () => {
+    const n = await opened(zero, 'zero');
+    assert.ok(n >= 1 && n <= 2, `backend saw ${n} new connections`);
+  });
+
+  it('a negative value keeps none: each request opens its own connection', async () => {
+    assert.equal(await opened(negative, 'negative'), 10);
+  });
+});

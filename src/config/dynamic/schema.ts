@@ -12,7 +12,7 @@ import { registerShape } from '../schema-walk.ts';
 import { type MiddlewareConfigOf, type MiddlewareType, middlewareSchemas } from './middlewares.ts';
 import { service, timeouts } from './services.ts';
 import { tcpSectionSchema, udpSectionSchema } from './tcp.ts';
-import { routerTls, tlsSectionSchema } from './tls.ts';
+import { cipherSuite, routerTls, tlsSectionSchema } from './tls.ts';
 
 /*
  * The dynamic configuration, in the shape of Traefik's file provider. Keys Traefik has and we do
@@ -151,8 +151,13 @@ const transportCertificate = strictObject({
 
 export const serversTransportSchema = strictObject(
   {
-    /** 0 = keep no idle connection (no upstream keep-alive). */
-    maxIdleConnsPerHost: z.number().int().nonnegative().default(200),
+    /**
+     * Idle connections kept per server. As Traefik hands it to Go's http.Transport: 0 = the
+     * default, negative = none kept (no upstream keep-alive); runtime/build-snapshot.ts
+     * idleConnsPerHost. The default is 200, Traefik's default transport's (its named transports
+     * fall to Go's 2, which reopens connections under any concurrency).
+     */
+    maxIdleConnsPerHost: z.number().int().default(200),
     /** Ours: 0 = unlimited. */
     maxConnsPerHost: z.number().int().nonnegative().default(0),
     forwardingTimeouts: nullAsEmpty(forwardingTimeouts).prefault({}),
@@ -179,9 +184,14 @@ export const serversTransportSchema = strictObject(
       .min(1)
       .refine((v) => URL.canParse(v), { error: 'must be an absolute URI such as spiffe://domain/path' })
       .optional(),
-    /** Ours (Traefik has them in tls.options only). Absent = Node's defaults: TLS 1.2 to 1.3. */
+    /** Traefik's (pkg/server/service/transport.go createTLSConfig). Absent = Node's defaults: TLS 1.2 to 1.3. */
     minVersion: tlsVersion.optional(),
     maxVersion: tlsVersion.optional(),
+    /**
+     * Go cipher suite names offered to servers (Traefik's createTLSConfig; the names of
+     * tls.options). Absent = Node's defaults. TLS 1.3 suites stay all offered unless some are listed.
+     */
+    cipherSuites: z.array(cipherSuite).optional(),
     /** `https://` servers: offer HTTP/1.1 only in ALPN (absent = false: h2 when the server picks it). */
     disableHTTP2: z.boolean().optional(),
     /**

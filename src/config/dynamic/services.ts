@@ -1,4 +1,8 @@
 import { z } from 'zod';
+import {
+  DEFAULT_HEALTH_CHECK_INTERVAL_MS,
+  DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
+} from '../../health/active-options.ts';
 import { duration, signedDuration } from '../duration.ts';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { SERVICE_KINDS } from './sections.ts';
@@ -75,38 +79,55 @@ const hashOn = strictObject({
   }
 });
 
+/** Traefik's ints where 0 means "not set" (its `port` and `status` of the health check). */
+const zeroAsUnset = (v: unknown): unknown => (v === 0 || v === '0' ? undefined : v);
+
 const healthCheck = strictObject({
   /** `grpc`: gRPC Health v1 `Check` (as Traefik); ours: `tcp` checks that a connection opens. */
   mode: z.enum(['http', 'grpc', 'tcp'], { error: 'mode must be http, grpc or tcp' }).default('http'),
-  scheme: z
-    .literal('http', { error: 'scheme must be http (https checks are not supported yet)' })
-    .default('http'),
-  path: z.string().startsWith('/', "path must start with '/'").optional(),
+  /**
+   * Replaces the server URL's scheme for the check (Traefik's newRequest); absent = the server's.
+   * `https` speaks TLS with the service's serversTransport, `h2c` HTTP/2 with prior knowledge.
+   */
+  scheme: z.enum(['http', 'https', 'h2c'], { error: 'scheme must be http, https or h2c' }).optional(),
+  /**
+   * Resolved against the server URL as Traefik's newRequest does (`target.Parse(path)`): `/health`
+   * replaces the URL's path, `health` is relative to it, absent probes the URL itself. A scheme or
+   * an authority (which would probe another host) is refused.
+   */
+  path: z
+    .string()
+    .refine(
+      (p) => !/^[a-z][a-z0-9+.-]*:|^[/\\]{2}/i.test(p),
+      'path must be a path (with an optional query), not a URL',
+    )
+    .optional(),
+  /** Any method token, sent as written (Go's http.NewRequest); empty = GET. */
   method: z
     .string()
-    .regex(/^[A-Z]+$/, 'must be an HTTP method such as GET or HEAD')
+    .transform((m) => (m === '' ? 'GET' : m))
+    .pipe(z.string().regex(TOKEN, 'must be an HTTP method such as GET or HEAD'))
     .default('GET'),
-  /** Traefik takes one code; ours also takes `2xx`, `200-299` or a list. Absent = 200–399. */
-  status: statusRanges.optional(),
-  port: z.number().int().min(1).max(65535).optional(),
+  /** Traefik takes one code; ours also takes `2xx`, `200-299` or a list. Absent (or 0) = 200–399. */
+  status: z.preprocess(zeroAsUnset, statusRanges.optional()),
+  /** 0 = the server's port, as in Traefik. */
+  port: z.preprocess(zeroAsUnset, z.number().int().min(1).max(65535).optional()),
   hostname: z.string().min(1).optional(),
   headers: z.record(headerName, headerValue).default({}),
   followRedirects: z.boolean().default(true),
-  interval: duration.default(30_000),
-  unhealthyInterval: duration.optional(),
-  timeout: duration.default(5_000),
+  /**
+   * Zero or negative durations load, as in Traefik, which then uses its default (30s, or 5s for
+   * the timeout) and logs an error (pkg/healthcheck/healthcheck.go NewServiceHealthChecker); a
+   * warning here, the default applied by runtime/server-health.ts.
+   */
+  interval: signedDuration.default(DEFAULT_HEALTH_CHECK_INTERVAL_MS),
+  /** Absent = `interval`; zero or negative = 30s (Traefik's default interval, not `interval`). */
+  unhealthyInterval: signedDuration.optional(),
+  timeout: signedDuration.default(DEFAULT_HEALTH_CHECK_TIMEOUT_MS),
   /** Ours: consecutive successes before a down server is back. */
   passes: z.number().int().min(1).default(1),
   /** Ours: consecutive failures before an up server is down. */
   fails: z.number().int().min(1).default(1),
-}).superRefine((v, ctx) => {
-  if (v.mode === 'http' && v.path === undefined) {
-    ctx.addIssue({ code: 'custom', message: 'an HTTP health check needs a `path`', path: ['path'] });
-  }
-  if (v.interval <= 0)
-    ctx.addIssue({ code: 'custom', message: 'interval must be positive', path: ['interval'] });
-  if (v.timeout <= 0)
-    ctx.addIssue({ code: 'custom', message: 'timeout must be positive', path: ['timeout'] });
 });
 
 const passiveHealthCheck = strictObject({

@@ -44,6 +44,29 @@ export const CIPHER_SUITES: Readonly<Record<string, { readonly openssl: string; 
   TLS_FALLBACK_SCSV: { openssl: '' },
 };
 
+/** Go cannot disable TLS 1.3 suites, and node disables TLS 1.3 when none is listed: keep them all. */
+export const TLS13_SUITES = [
+  'TLS_AES_128_GCM_SHA256',
+  'TLS_AES_256_GCM_SHA384',
+  'TLS_CHACHA20_POLY1305_SHA256',
+] as const;
+
+/**
+ * Go cipher suite names as node's `ciphers` string: the TLS 1.2 suites listed, and the TLS 1.3
+ * suites listed or, when none is, all of them (Go cannot narrow TLS 1.3).
+ */
+export function opensslCipherList(names: readonly string[]): string {
+  const tls13: string[] = [];
+  const tls12: string[] = [];
+  for (const name of names) {
+    const suite = CIPHER_SUITES[name];
+    if (suite === undefined || suite.openssl === '') continue;
+    const list = suite.tls13 === true ? tls13 : tls12;
+    if (!list.includes(suite.openssl)) list.push(suite.openssl);
+  }
+  return [...(tls13.length > 0 ? tls13 : TLS13_SUITES), ...tls12].join(':');
+}
+
 /**
  * Traefik's curve names (pkg/tls/tls.go CurveIDs) → OpenSSL group names. The post-quantum
  * hybrids need OpenSSL 3.5 (node 24): an older build refuses the options set that names them.

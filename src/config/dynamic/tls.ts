@@ -55,7 +55,7 @@ const tlsVersion = oneOf(VERSION_NAMES, 'TLS version');
  * A Go cipher suite name. The RC4 and 3DES ones Traefik accepts (pkg/tls/cipher.go) load too, as
  * names this OpenSSL build cannot offer: src/tls leaves them out, and tlsSectionWarnings says so.
  */
-const cipherSuite = oneOf(
+export const cipherSuite = oneOf(
   [...Object.keys(CIPHER_SUITES), ...Object.keys(UNAVAILABLE_SUITES)],
   'cipher suite',
   {},

@@ -208,6 +208,25 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     else if (lb.servers.every((s) => s.weight === 0)) {
       report('warning', 'every server has weight 0: the service gets no traffic', [...base, 'servers']);
     }
+    const hc = lb.healthCheck;
+    if (hc !== undefined) {
+      // Traefik loads these and uses its defaults instead, logging an error
+      // (pkg/healthcheck/healthcheck.go NewServiceHealthChecker).
+      const zeroOrLess: [string, number | undefined, string][] = [
+        ['interval', hc.interval, '30s'],
+        ['unhealthyInterval', hc.unhealthyInterval, '30s'],
+        ['timeout', hc.timeout, '5s'],
+      ];
+      for (const [key, value, fallback] of zeroOrLess) {
+        if (value !== undefined && value <= 0) {
+          report('warning', `${key} is not positive: the default ${fallback} is used (as in Traefik)`, [
+            ...base,
+            'healthCheck',
+            key,
+          ]);
+        }
+      }
+    }
     if (lb.strategy === 'hrw' && lb.sticky !== undefined) {
       report('warning', 'sticky cookies override hrw hashing for clients that send the cookie', [
         ...base,
