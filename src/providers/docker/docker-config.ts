@@ -181,16 +181,14 @@ export function containersConfig(
           delete routers[name];
           continue;
         }
-        if (findKey(router, 'service') === undefined) {
-          const names = Object.keys(services);
-          if (names.length === 1) router['service'] = names[0]!;
-          else {
-            fail(
-              `the router names no service and the container has several ${proto.toUpperCase()} services`,
-              [proto, 'routers', name, 'service'],
-            );
-            delete routers[name];
-          }
+        if (!attachOnlyService(router, services)) {
+          fail(`the router names no service and the container has several ${proto.toUpperCase()} services`, [
+            proto,
+            'routers',
+            name,
+            'service',
+          ]);
+          delete routers[name];
         }
       }
     }
@@ -253,18 +251,14 @@ export function containersConfig(
             continue;
           }
         }
-        if (findKey(router, 'service') === undefined) {
-          const names = Object.keys(services);
-          if (names.length === 1) router['service'] = names[0]!;
-          else {
-            fail('the router names no service and the container has several', [
-              'http',
-              'routers',
-              name,
-              'service',
-            ]);
-            delete routers[name];
-          }
+        if (!attachOnlyService(router, services)) {
+          fail('the router names no service and the container has several', [
+            'http',
+            'routers',
+            name,
+            'service',
+          ]);
+          delete routers[name];
         }
       }
       if (c.serversTransport !== undefined) {
@@ -447,4 +441,17 @@ function take(obj: Obj, name: string): unknown {
   const v = obj[k];
   delete obj[k];
   return v;
+}
+
+/**
+ * A router from labels that names no service gets the container's only one, as Traefik's
+ * provider.BuildRouterConfiguration does (for HTTP, TCP and UDP alike); false when it names none
+ * and the container has several.
+ */
+function attachOnlyService(router: Obj, services: Obj): boolean {
+  if (findKey(router, 'service') !== undefined) return true;
+  const names = Object.keys(services);
+  if (names.length !== 1) return false;
+  router['service'] = names[0]!;
+  return true;
 }
