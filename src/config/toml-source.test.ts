@@ -44,7 +44,7 @@ describe('TOML files', () => {
   [[http.services.api.loadBalancer.servers]]
     url = "http://127.0.0.1:1"
   [[http.services.api.loadBalancer.servers]]
-    url = "ftp://127.0.0.1:2"
+    url = "http://127.0.0.1:x2"
 
 [http.middlewares]
   strip = { stripPrefix = { prefixes = ["/a"] } }
@@ -53,7 +53,7 @@ describe('TOML files', () => {
       'dyn.toml',
     );
     assert.deepEqual(r.issues.map(formatIssue), [
-      'dyn.toml:11:11: http.services.api.loadBalancer.servers[1].url: unsupported URL scheme "ftp" (expected http://host:port)',
+      'dyn.toml:11:11: http.services.api.loadBalancer.servers[1].url: invalid URL "http://127.0.0.1:x2": invalid port ":x2" after host (expected http://host:port)',
       'dyn.toml:15:26: http.middlewares.add.addPrefix.prefix: prefix cannot be empty',
     ]);
     assert.deepEqual(r.config?.http.routers['api']?.tls, { domains: [] });

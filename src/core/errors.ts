@@ -41,6 +41,11 @@ export const ERROR_CODES = {
   /** RFC 9110 §15.5.20: the TLS policy chosen by SNI is not the one the Host's router needs. */
   MISDIRECTED: { status: 421, source: 'downstream', retryable: false },
   SERVICE_DISABLED: { status: 503, source: 'config', retryable: false },
+  /**
+   * A server URL Traefik loads but cannot send to (`localhost`, `ftp://h`, `http://`): 500, as
+   * Go's transport error reaches Traefik's error handler (config/dynamic/server-url.ts).
+   */
+  SERVER_URL_UNUSABLE: { status: 500, source: 'config', retryable: false },
   // upstream
   UPSTREAM_REFUSED: { status: 502, source: 'upstream', retryable: true },
   UPSTREAM_UNREACHABLE: { status: 502, source: 'upstream', retryable: true },

@@ -452,3 +452,20 @@ describe('probe, TCP mode', () => {
     });
   });
 });
+
+describe('probe of a server URL no request can be sent to', () => {
+  it("fails at once with Go's transport error, as Traefik's check of such a server does", async () => {
+    const target: ProbeTarget = {
+      host: '',
+      port: 0,
+      authority: '',
+      unusable: 'unsupported protocol scheme ""',
+    };
+    for (const mode of ['http', 'grpc', 'tcp'] as const) {
+      assert.deepEqual(await probe(target, opts({ mode }), never), {
+        ok: false,
+        reason: 'unsupported protocol scheme ""',
+      });
+    }
+  });
+});

@@ -27,6 +27,11 @@ export interface ProbeTarget {
   readonly tls?: ProbeTls;
   /** An `h2c://` server: probes speak HTTP/2 with prior knowledge (it may not speak HTTP/1.1). */
   readonly h2c?: boolean;
+  /**
+   * A server URL no request can be sent to (config/dynamic/server-url.ts): every probe fails
+   * with this reason at once, as Traefik's do in Go's transport.
+   */
+  readonly unusable?: string;
 }
 
 /** TLS for probes of `https://` servers: the same trust and name checks as the requests. */
@@ -50,6 +55,7 @@ export function probe(
   signal: AbortSignal,
 ): Promise<ProbeResult> {
   if (signal.aborted) return Promise.resolve({ ok: false, reason: 'aborted' });
+  if (target.unusable !== undefined) return Promise.resolve({ ok: false, reason: target.unusable });
   return new Promise((resolve) => new ProbeRun(target, opts, signal, resolve).start());
 }
 

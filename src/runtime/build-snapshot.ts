@@ -9,7 +9,7 @@ import type {
   ServersTransportConfig,
   TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
-import { serverUrlPath } from '../config/dynamic/server-url.ts';
+import { serverUrlPath, unusableServerUrl } from '../config/dynamic/server-url.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
 import type { Logger } from '../core/logger.ts';
@@ -32,6 +32,7 @@ import type { H2PoolOptions } from '../upstream/h2-pool.ts';
 import type { PoolOptions } from '../upstream/pool.ts';
 import type { ServerPool } from '../upstream/server-pool.ts';
 import { loadUpstreamTls, type UpstreamTls } from '../upstream/transport-tls.ts';
+import { UnusablePool } from '../upstream/unusable-pool.ts';
 import { buildTcpSnapshot, type HttpRouteSpot } from './build-dispatch.ts';
 import { buildTcpRoutes } from './build-tcp.ts';
 import type { TlsBuildOptions } from './build-tls.ts';
@@ -541,6 +542,22 @@ function buildLoadBalancer(
   // the service shares it.
   let tls: UpstreamTls | undefined;
   for (const s of lb.servers) {
+    const unusable = unusableServerUrl(s.url);
+    if (unusable !== undefined) {
+      // Loaded as Traefik loads it (validate.ts warned): a server that fails every request.
+      const pool = new UnusablePool(unusable);
+      pools.add(pool);
+      servers.push({
+        url: s.url,
+        authority: '',
+        pool,
+        index: servers.length,
+        tunnelIdleMs: 0,
+        pathPrefix: '',
+      });
+      targets.push({ url: s.url, host: '', port: 0, authority: '', unusable });
+      continue;
+    }
     const url = new URL(s.url);
     const https = url.protocol === 'https:';
     const h2c = url.protocol === 'h2c:';

@@ -28,6 +28,8 @@ export interface HealthTarget {
   readonly tls?: ProbeTls;
   /** An `h2c://` server: probes speak HTTP/2. */
   readonly h2c?: boolean;
+  /** A URL no request can be sent to: every probe fails with this reason (server-url.ts). */
+  readonly unusable?: string;
 }
 
 export interface ServerHealthOptions {

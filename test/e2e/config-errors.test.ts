@@ -179,7 +179,7 @@ function faulty(good: string): string {
     bad: { replacePath: { path: "/a%zz" } }
   services:
     good: { loadBalancer: { servers: [{ url: "${good}" }] } }
-    bad: { loadBalancer: { servers: [{ url: "ftp://nowhere" }] } }
+    bad: { loadBalancer: { servers: [{ url: "http://nowhere:x1" }] } }
 `;
 }
 
@@ -216,7 +216,7 @@ providers:
     const logged = errorIssues(proxy, 0);
     for (const expected of [
       `${positionOf(file, text, 'nowhere')}: http.routers.typo.service: service \`nowhere\` does not exist`,
-      `${positionOf(file, text, '"ftp://')}: http.services.bad.loadBalancer.servers[0].url: unsupported URL scheme`,
+      `${positionOf(file, text, '"http://nowhere:x1')}: http.services.bad.loadBalancer.servers[0].url: invalid URL`,
       `${positionOf(file, text, '{ replacePath')}: http.middlewares.bad: replacePath: invalid percent-encoding`,
       `${positionOf(file, text, 'bad] }')}: http.routers.uses-bad.middlewares[0]: middleware \`bad@file\` is disabled because of its own errors`,
       `${positionOf(file, text, 'bad }')}: http.routers.to-bad.service: service \`bad\` is disabled because of its own errors`,
@@ -301,7 +301,7 @@ providers:
     // Fixed: everything is enabled again, and the metrics say so.
     proxy.writeFile(
       'dyn.yaml',
-      faulty(a.url).replace('nowhere', 'good').replace('/a%zz', '/a').replace('ftp://nowhere', a.url),
+      faulty(a.url).replace('nowhere', 'good').replace('/a%zz', '/a').replace('http://nowhere:x1', a.url),
     );
     await waitApplied(proxy, 2);
     const after = await api<RouterView[]>('http/routers');

@@ -10,6 +10,7 @@ import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { type SilentUpstream, startSilentUpstream } from '../helpers/stuck-upstream.ts';
+import { waitForLogFrom } from '../helpers/wait.ts';
 
 const STATIC = `
 [global]
@@ -125,5 +126,53 @@ describe('Traefik files run unchanged', () => {
       '20',
     ]);
     assert.equal(r.status, 504);
+  });
+});
+
+describe('server URLs Traefik loads but cannot send to', () => {
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    // movd/upgrade-to-traefik2's pattern: a placeholder service behind a catch-all redirect.
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  routers:
+    to-https: { rule: "Host(\`placeholder.test\`)", middlewares: [https], service: placeholder }
+    broken: { rule: "Host(\`broken.test\`)", service: broken }
+  middlewares:
+    https: { redirectScheme: { scheme: https } }
+  services:
+    placeholder: { loadBalancer: { servers: [{ url: localhost }] } }
+    broken: { loadBalancer: { servers: [{ url: "ftp://files.test" }] } }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+  });
+
+  it('loads them with a warning, so a router using one still works', async () => {
+    const warned = proxy.logs
+      .filter((l) => l.msg === 'configuration warning')
+      .map((l) => String(l['issue']))
+      .filter((i) => /no request can be sent to this URL/.test(i));
+    assert.equal(warned.length, 2, JSON.stringify(warned));
+    assert.match(warned.join('\n'), /placeholder.*unsupported protocol scheme ""/s);
+    const r = await curl(['-H', 'Host: placeholder.test', `http://127.0.0.1:${proxy.port}/x?y=1`]);
+    assert.equal(r.status, 302);
+    assert.deepEqual(r.headers['location'], ['https://placeholder.test/x?y=1']);
+  });
+
+  it('answers a request that reaches such a server 500, as Traefik does, with a classified log line', async () => {
+    const from = proxy.logs.length;
+    const r = await curl(['-H', 'Host: broken.test', `http://127.0.0.1:${proxy.port}/file`]);
+    assert.equal(r.status, 500);
+    const l = await waitForLogFrom(proxy, from, (x) => x.msg === 'request failed' && x.path === '/file');
+    assert.equal(l.code, 'SERVER_URL_UNUSABLE');
+    assert.match(String(l['detail']), /unsupported protocol scheme "ftp"/);
   });
 });

@@ -6,6 +6,7 @@ import {
 import { duration, signedDuration } from '../duration.ts';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { SERVICE_KINDS } from './sections.ts';
+import { serverUrlParseError, unusableServerUrl } from './server-url.ts';
 import { statusRanges } from './status-ranges.ts';
 
 /*
@@ -30,22 +31,23 @@ const serverUrl = z.string().superRefine((text, ctx) => {
   }
 });
 
+/**
+ * Only what Go's url.Parse refuses is an error, as in Traefik (pkg/server/service/service.go); a
+ * URL it takes but cannot send to loads with a warning (validate.ts) and its server fails every
+ * request with 500, as Traefik's does (server-url.ts).
+ */
 function checkServerUrl(text: string): string | undefined {
-  let url: URL;
-  try {
-    url = new URL(text);
-  } catch {
-    return `invalid URL "${text}"`;
-  }
-  const scheme = url.protocol.slice(0, -1);
-  // https: TLS to the server, set up by the service's serversTransport (HTTP/2 when the server
-  // picks it by ALPN); h2c: cleartext HTTP/2 with prior knowledge.
-  if (scheme !== 'http' && scheme !== 'https' && scheme !== 'h2c')
-    return `unsupported URL scheme "${scheme}"`;
-  if (url.hostname === '') return `URL "${text}" has no host`;
+  const error = serverUrlParseError(text);
+  if (error !== undefined) return error;
+  if (unusableServerUrl(text) !== undefined) return undefined;
+  const url = new URL(text);
+  // Traefik's proxy never sends them (it takes the scheme and host alone); refused rather than
+  // dropped without a word, and kept out of logs and metrics labels.
   if (url.username !== '' || url.password !== '') return 'credentials in a server URL are not supported';
-  // A path, query or fragment loads, as in Traefik: the path is used with `preservePath` only
-  // (validate.ts warns otherwise), the query and fragment never (Traefik's proxy director).
+  // https: TLS to the server, set up by the service's serversTransport (HTTP/2 when the server
+  // picks it by ALPN); h2c: cleartext HTTP/2 with prior knowledge. A path, query or fragment
+  // loads, as in Traefik: the path is used with `preservePath` only (validate.ts warns
+  // otherwise), the query and fragment never (Traefik's proxy director).
   return undefined;
 }
 

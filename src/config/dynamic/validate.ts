@@ -4,7 +4,7 @@ import { type Locator, noLocation, type Target } from '../yaml-source.ts';
 import type { ObjectRef } from './parse.ts';
 import { checkReferenceGraph } from './reference-graph.ts';
 import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
-import { serverUrlPath } from './server-url.ts';
+import { serverUrlPath, unusableServerUrl } from './server-url.ts';
 import { tlsSectionWarnings } from './tls-warnings.ts';
 import { validateLayer4 } from './validate-l4.ts';
 import { checkServiceGraph } from './validate-services.ts';
@@ -192,6 +192,15 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     }
     lb.servers.forEach((s, i) => {
       const at = [...base, 'servers', i, 'url'];
+      const unusable = unusableServerUrl(s.url);
+      if (unusable !== undefined) {
+        report(
+          'warning',
+          `no request can be sent to this URL: the server answers every request 500 (${unusable}), as in Traefik`,
+          at,
+        );
+        return;
+      }
       const { search, hash } = new URL(s.url);
       if (!s.preservePath && serverUrlPath(s.url) !== '') {
         report(
