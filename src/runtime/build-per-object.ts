@@ -5,7 +5,7 @@ import {
   pruneDisabled,
   references,
 } from '../config/dynamic/disabled.ts';
-import type { DynamicConfig, HttpSection } from '../config/dynamic/schema.ts';
+import type { DynamicConfig, HttpSection, RouterConfig } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import type { Logger } from '../core/logger.ts';
 import { type BuildOptions, type BuildResult, buildSnapshot } from './build-snapshot.ts';
@@ -59,9 +59,15 @@ export function buildPerObject(
   let config = merged;
   const disabled: DisabledObject[] = [];
   const errors: ConfigIssue[] = [];
+  // Routers left out for TLS options that do not exist: their hosts' handshakes are refused.
+  const brokenOptions = new Map<string, RouterConfig>();
   // Each pass leaves out at least one object that is still there: this ends.
   for (;;) {
-    const result = buildSnapshot(config, generation, cache, logger, opts);
+    const passOpts =
+      brokenOptions.size === 0 || opts.tls === undefined
+        ? opts
+        : { ...opts, tls: { ...opts.tls, brokenOptions } };
+    const result = buildSnapshot(config, generation, cache, logger, passOpts);
     const roots = new Set<string>();
     const whole: ConfigIssue[] = [];
     const found: ConfigIssue[] = [];
@@ -93,6 +99,14 @@ export function buildPerObject(
       }),
     );
     const primary = causes.size > 0 ? causes : roots;
+    for (const i of found) {
+      const p = i.path;
+      if (p[1] === 'routers' && p[3] === 'tls' && p[4] === 'options' && primary.has(keyOf(i))) {
+        const name = String(p[2]);
+        const router = config.http.routers[name];
+        if (router !== undefined) brokenOptions.set(name, router);
+      }
+    }
     errors.push(...found.filter((i) => primary.has(keyOf(i))));
     const pruned = pruneDisabled(config, primary);
     errors.push(...pruned.issues);

@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { DynamicConfig } from '../config/dynamic/schema.ts';
+import type { DynamicConfig, RouterConfig } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { providerOf } from '../core/qualified-name.ts';
 import { hostMatcherValues, parseRule } from '../router/index.ts';
@@ -31,6 +31,13 @@ export interface TlsBuildOptions {
    * resolver holds now for a domain, undefined while it has none.
    */
   readonly resolvers?: ReadonlyMap<string, (domain: string) => CertInput | undefined>;
+  /**
+   * Routers left out because their TLS options do not exist (build-per-object.ts), by name:
+   * their hosts keep that name, which matches no options set, so their TLS handshakes are
+   * refused, as Traefik adds a "special closing route" for them (pkg/server/router/tcp
+   * manager.go buildEntryPointHandler), instead of getting the default options.
+   */
+  readonly brokenOptions?: ReadonlyMap<string, RouterConfig>;
   /**
    * `buildTls` itself, handed in by the composition root: build-snapshot imports this module as
    * types only, so a proxy without TLS never loads node:tls and the certificate code.
@@ -111,7 +118,8 @@ export function buildTls(
   // Routers naming no entry point are on every one; the others on theirs only.
   const everywhere = new Map<string, RouterTlsNeed>();
   const byEntryPoint = new Map<string, Map<string, RouterTlsNeed>>();
-  for (const [name, r] of Object.entries(config.http.routers)) {
+  const broken = opts.brokenOptions ?? new Map<string, RouterConfig>();
+  for (const [name, r] of [...Object.entries(config.http.routers), ...broken]) {
     const eps = httpsEntryPoints(r, opts.entryPoints);
     if (r.tls === undefined && eps.length === 0) continue;
     let options = r.tls?.options;
@@ -123,7 +131,7 @@ export function buildTls(
     }
     let qualified = options ?? 'default';
     if (qualified !== 'default' && !qualified.includes('@')) qualified = `${qualified}@${providerOf(name)}`;
-    if (!compiled.options.has(qualified)) {
+    if (!compiled.options.has(qualified) && !broken.has(name)) {
       issues.push({
         severity: 'error',
         message: `unknown TLS options \`${options}\``,

@@ -40,6 +40,9 @@ http:
       tls: { options: h1only, domains: [{ main: "*.dom.options.test" }] }
     # Every Host of the rule, even one that is not needed for a match.
     either: { rule: "Host(\`or.options.test\`) || PathPrefix(\`/or\`)", entryPoints: [one], service: be, tls: { options: h1only } }
+    # Options that do not exist (a typo): the router is left out and its host's handshakes refused.
+    typo: { rule: "Host(\`typo.options.test\`)", entryPoints: [one], service: be, tls: { options: mtlss } }
+    catch-all: { rule: "PathPrefix(\`/\`)", entryPoints: [one], service: be, tls: {} }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 tls:
@@ -84,6 +87,19 @@ tls:
     assert.equal(await alpnOf('one', 'sub.dom.options.test'), 'h2');
     assert.equal(await alpnOf('one', 'or.options.test'), 'http/1.1');
     assert.equal(await alpnOf('one', 'other.options.test'), 'h2');
+  });
+
+  it('refuses the handshakes of a host whose router names TLS options that do not exist, as Traefik', async () => {
+    // Traefik's "special closing route" (buildEntryPointHandler): not the default options, which
+    // would let the catch-all router serve that host without what the router asked for.
+    const h = await handshake({ port: proxy.ports['one']!, servername: 'typo.options.test' });
+    assert.equal(h.ok, false, JSON.stringify(h));
+    assert.equal(await alpnOf('one', 'other.options.test'), 'h2', 'other hosts are served');
+    const errors = proxy.logs.filter((l) => l.msg === 'configuration error').map((l) => String(l['issue']));
+    assert.ok(
+      errors.some((e) => /http\.routers\.typo\.tls\.options: unknown TLS options `mtlss`/.test(e)),
+      JSON.stringify(errors),
+    );
   });
 
   it('warns, as Traefik does, of preferServerCipherSuites (whatever its value) and of a store other than default', () => {
