@@ -171,6 +171,12 @@ export class InFlightReqMiddleware implements Middleware {
 export const inFlightReqFactory: MiddlewareFactory<InFlightReqConfig> = {
   type: 'inFlightReq',
   create(config, ctx) {
+    if (config.amount <= 0) {
+      // oxy's connlimit, Traefik's limiter, lets no request in with a limit of 0 or less (validate.ts
+      // warns): every one is answered 429 at once.
+      const answer = tooMany(config.amount);
+      return { onRequest: () => answer };
+    }
     const state = ctx.shared(
       `inFlightReq|${config.amount}|${config.queue?.size ?? 0}|${config.queue?.timeout ?? 0}`,
       () => new InFlightState(config, ctx.ticker),

@@ -150,6 +150,15 @@ describe('inFlightReq', () => {
     assert.equal(m.onRequest!(from('1.1.1.1'), new Ctl()), undefined);
   });
 
+  it('lets no request in with an amount of 0 or less, as oxy connlimit (Traefik) does', () => {
+    const { ctx } = clocked();
+    for (const amount of [0, -1]) {
+      const m = build('inFlightReq', { amount }, ctx).inner;
+      const r = m.onRequest!(from('1.1.1.1'), new Ctl()) as DirectResponse;
+      assert.equal(r.status, 429);
+    }
+  });
+
   it('queues over the limit and admits in order as slots free', () => {
     const { ctx } = clocked();
     const m = build('inFlightReq', { amount: 1, queue: { size: 2, timeout: '5s' } }, ctx).inner;

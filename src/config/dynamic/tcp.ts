@@ -157,8 +157,11 @@ const tcpService = oneOf(tcpLoadBalancer, tcpWeighted);
 const tcpMiddlewareSchemas = {
   /** Connections from other addresses are closed at once. */
   ipAllowList: strictObject({ sourceRange: z.array(ipOrCidr).min(1, 'list at least one IP or CIDR') }),
-  /** At most `amount` open connections per client IP; more are closed at once. */
-  inFlightConn: strictObject({ amount: z.number().int().positive() }),
+  /**
+   * At most `amount` open connections per client IP; more are closed at once. 0 or less (0 when
+   * unset) lets none in, as Traefik's inflightconn does; validate.ts warns.
+   */
+  inFlightConn: strictObject({ amount: z.number().int().default(0) }),
 } as const;
 
 export type TcpMiddlewareType = keyof typeof tcpMiddlewareSchemas;

@@ -122,7 +122,8 @@ export const RateLimitSchema = strictObject({
 });
 
 export const InFlightReqSchema = z.strictObject({
-  amount: z.number().int().min(1, 'amount must be at least 1'),
+  /** 0 or less (0 when unset) lets no request in, as in Traefik (oxy's connlimit); validate.ts warns. */
+  amount: z.number().int().default(0),
   sourceCriterion: sourceCriterion.optional(),
   /** Ours: requests over the limit wait in a bounded queue instead of being rejected at once. */
   queue: z

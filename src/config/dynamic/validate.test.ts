@@ -218,6 +218,29 @@ describe('validateDynamic', () => {
     assert.deepEqual(Object.keys(r.config?.http.services ?? {}), ['a', 'b']);
   });
 
+  it('loads an inFlightReq or inFlightConn amount of 0 or less, as Traefik, and warns that it lets nothing in', () => {
+    const r = check(`http:
+  middlewares:
+    none: { inFlightReq: { amount: 0 } }
+    unset: { inFlightReq: {} }
+tcp:
+  middlewares:
+    shut: { inFlightConn: { amount: -1 } }
+`);
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:3:36: warning: http.middlewares.none.inFlightReq.amount: amount 0 lets no request in: every one is answered 429, as in Traefik',
+      'dyn.yaml:4:14: warning: http.middlewares.unset.inFlightReq.amount: amount 0 lets no request in: every one is answered 429, as in Traefik',
+      'dyn.yaml:7:37: warning: tcp.middlewares.shut.inFlightConn.amount: amount -1 lets no connection in: every one is closed, as in Traefik',
+    ]);
+  });
+
+  it('warns of a server URL no request can be sent to, which loads as in Traefik', () => {
+    const r = check('http:\n  services:\n    a: { loadBalancer: { servers: [{ url: localhost }] } }\n');
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:3:43: warning: http.services.a.loadBalancer.servers[0].url: no request can be sent to this URL: the server answers every request 500 (unsupported protocol scheme ""), as in Traefik',
+    ]);
+  });
+
   it("loads a server URL's path, query and fragment as Traefik does, and warns about what is not forwarded", () => {
     const r = check(`http:
   services:

@@ -261,6 +261,25 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
 
   checkChains(http, disabled, broken, resolveName, usable, report);
 
+  for (const [name, mw] of Object.entries(http.middlewares)) {
+    if (mw.type === 'inFlightReq' && mw.config.amount <= 0) {
+      report(
+        'warning',
+        `amount ${mw.config.amount} lets no request in: every one is answered 429, as in Traefik`,
+        ['http', 'middlewares', name, 'inFlightReq', 'amount'],
+      );
+    }
+  }
+  for (const [name, mw] of Object.entries(config.tcp?.middlewares ?? {})) {
+    if (mw.type === 'inFlightConn' && mw.config.amount <= 0) {
+      report(
+        'warning',
+        `amount ${mw.config.amount} lets no connection in: every one is closed, as in Traefik`,
+        ['tcp', 'middlewares', name, 'inFlightConn', 'amount'],
+      );
+    }
+  }
+
   for (const [name, router] of Object.entries(http.routers)) {
     const key = `routers/${name}`;
     if (disabled.has(key)) continue;
