@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ConfigIssue } from '../../config/issues.ts';
 import type { SourceOf } from '../dynamic-data.ts';
 import { crdLayer4, type Layer4Objects } from './crd-l4.ts';
+import { crdMiddlewares } from './crd-middlewares.ts';
 import { crdServices, type RouteService, routeService } from './crd-services.ts';
 import { crdTls } from './crd-tls.ts';
 import type { KubeObject } from './informer.ts';
@@ -62,20 +63,7 @@ export function crdConfig(
 ): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[] } {
   const b = new KubeBuild(objs, opts);
 
-  for (const mw of objs.middlewares) {
-    const ns = mw.metadata.namespace ?? 'default';
-    const name = normalize(`${ns}-${mw.metadata.name}`);
-    const spec = { ...((mw.spec ?? {}) as Obj) };
-    const chain = spec['chain'] as { middlewares?: { name?: string; namespace?: string }[] } | undefined;
-    if (chain !== undefined) {
-      spec['chain'] = {
-        middlewares: (chain.middlewares ?? []).map((m) => b.ref(m.name ?? '', m.namespace ?? ns)),
-      };
-    }
-    b.middlewares[name] = spec;
-    b.source('http/middlewares', name, `middleware ${ns}/${mw.metadata.name}`);
-  }
-
+  crdMiddlewares(b, objs.middlewares);
   crdServices(b, objs.traefikServices ?? [], objs.serversTransports ?? []);
   crdTls(b, objs.tlsOptions ?? [], objs.tlsStores ?? []);
   crdLayer4(b, objs);

@@ -129,13 +129,13 @@ export function transportSecrets(
     if (r.secret !== undefined && r.configMap !== undefined) {
       b.error(where, 'a rootCAs entry has both secret and configMap');
       ok = false;
-    } else if (r.secret !== undefined) add(b.ca(ns, r.secret, where));
+    } else if (r.secret !== undefined) add(b.ca(ns, r.secret, where, true));
     else {
       b.error(where, 'rootCAs from a configMap are not supported yet (use a secret)');
       ok = false;
     }
   }
-  for (const s of caSecrets) add(b.ca(ns, s, where));
+  for (const s of caSecrets) add(b.ca(ns, s, where, true));
   const certificates: Obj[] = [];
   for (const s of certSecrets) {
     const c = b.certificate(ns, s, where);

@@ -234,11 +234,19 @@ export class KubeBuild {
     this.certificates.push(stores === undefined ? c : { ...c, stores: [...stores] });
   }
 
-  /** A CA from a secret (`tls.ca` or `ca.crt`, Traefik's getCABlocks), or undefined (reported). */
-  ca(ns: string, name: string, where: string): string | undefined {
-    if (this.secret(ns, name) === undefined) return this.error(where, `secret ${ns}/${name} not found`);
+  /**
+   * A CA from a secret (`tls.ca` or `ca.crt`, Traefik's getCABlocks), or undefined (reported).
+   * `onlyEntry`: a Secret with neither but a single data entry gives that entry (Traefik's
+   * loadCASecret, for ServersTransport and forwardAuth/Redis CAs; not for TLSOption client CAs).
+   */
+  ca(ns: string, name: string, where: string, onlyEntry = false): string | undefined {
+    const secret = this.secret(ns, name) as { data?: Record<string, string> } | undefined;
+    if (secret === undefined) return this.error(where, `secret ${ns}/${name} not found`);
     const v = this.secretValue(ns, name, 'tls.ca') ?? this.secretValue(ns, name, 'ca.crt');
-    return v ?? this.error(where, `secret ${ns}/${name} has no tls.ca or ca.crt`);
+    if (v !== undefined) return v;
+    const entries = Object.values(secret.data ?? {});
+    if (onlyEntry && entries.length === 1) return Buffer.from(entries[0]!, 'base64').toString('utf8');
+    return this.error(where, `secret ${ns}/${name} has no tls.ca or ca.crt`);
   }
 
   result(): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[] } {
