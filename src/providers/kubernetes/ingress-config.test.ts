@@ -134,4 +134,50 @@ describe('Ingress → configuration', () => {
       issues.join('\n'),
     );
   });
+
+  it('makes default-router of the defaultBackend of an Ingress without rules only, the first one only (Traefik`s loadConfigurationFromIngresses)', () => {
+    const other = [serviceFor('default', 'other'), endpointSliceFor('default', 'other', ['10.0.0.2'], 8080)];
+    const withRules = ingressFor('default', 'a-rules', 'a.example', [
+      { path: '/a', pathType: 'Prefix', service: 'web' },
+    ]);
+    (withRules.spec as Record<string, unknown>)['defaultBackend'] = {
+      service: { name: 'other', port: { number: 80 } },
+    };
+    const only = (name: string, service: string): Record<string, unknown> => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: {
+        name,
+        namespace: 'default',
+        annotations: {
+          'traefik.ingress.kubernetes.io/router.entrypoints': 'web',
+          'traefik.ingress.kubernetes.io/router.priority': '7',
+        },
+      },
+      spec: { defaultBackend: { service: { name: service, port: { number: 80 } } } },
+    });
+    const { config, issues } = build({
+      ingresses: [withRules, only('b-default', 'web'), only('c-default', 'other')],
+      services: [web[0], other[0]],
+      endpointSlices: [web[1], other[1]],
+    });
+    const d = config.http.routers['default-router'];
+    assert.equal(d?.rule, 'PathPrefix(`/`)');
+    assert.equal(d?.priority, -2147483648);
+    assert.deepEqual(d?.entryPoints, ['web']);
+    assert.equal(d?.service, 'default-backend');
+    const lb = config.http.services['default-backend'];
+    assert.ok(lb?.kind === 'loadBalancer');
+    assert.deepEqual(
+      lb.loadBalancer.servers.map((s) => s.url),
+      ['http://10.0.0.1:8080'],
+    );
+    assert.deepEqual(Object.keys(config.http.services).sort(), ['default-backend', 'default-web-80']);
+    assert.ok(
+      issues.some(
+        (i) => i.includes('ingress default/c-default') && i.includes('the default backend already exists'),
+      ),
+      issues.join('\n'),
+    );
+  });
 });

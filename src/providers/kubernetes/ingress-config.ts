@@ -76,7 +76,8 @@ interface IngressSpec {
  *   ``Host(`h`)`` (``HostRegexp`` for `*.`) `&&` ``Path`` for `Exact`, ``PathPrefix`` for
  *   `Prefix` (`strictPrefixMatching`: the whole segment) and for `ImplementationSpecific`
  *   (or the `router.pathmatcher` annotation); its service `<ns>-<service>-<port>`;
- * - `defaultBackend` is the router `default-router`, ``PathPrefix(`/`)`` at the lowest priority;
+ * - `defaultBackend` of an Ingress without rules is the router `default-router`,
+ *   ``PathPrefix(`/`)`` at the lowest priority, to the load balancer `default-backend` (one only);
  * - `spec.tls[].secretName` certificates join the default store; `router.tls=true` (or
  *   another router.tls annotation) makes the routers HTTPS;
  * - Traefik's annotations `traefik.ingress.kubernetes.io/router.*` on the Ingress and
@@ -104,7 +105,7 @@ export function ingressConfig(
     const ann = annotations(b, ing.metadata.annotations, ROUTER_KEYS, where, 'Ingress');
     for (const t of spec.tls ?? []) if (t.secretName !== undefined) b.addCertificate(ns, t.secretName, where);
 
-    const backend = (bk: Backend | undefined, at: string): string | undefined => {
+    const backend = (bk: Backend | undefined, at: string, nameOverride?: string): string | undefined => {
       const svc = bk?.service;
       if (svc?.name === undefined)
         return b.error(at, 'a backend without a service (resource backends are not supported)');
@@ -128,9 +129,10 @@ export function ingressConfig(
         },
         ns,
         at,
+        nameOverride,
       );
     };
-    const routerBase = (): Obj | undefined => {
+    const routerBase = (): Obj => {
       const r: Obj = {};
       const eps = list(ann['router.entrypoints']);
       if (eps !== undefined) r['entryPoints'] = eps;
@@ -151,20 +153,30 @@ export function ingressConfig(
       return r;
     };
 
-    if (spec.defaultBackend !== undefined) {
-      const svc = backend(spec.defaultBackend, where);
-      if (svc !== undefined) {
-        // Traefik: `default-router` → `default-backend`, at math.MinInt32.
-        b.services['default-backend'] = { weighted: { services: [{ name: svc, weight: 1 }] } };
-        b.routers['default-router'] = {
-          ...routerBase(),
-          rule: 'PathPrefix(`/`)',
-          priority: -2147483648,
-          service: 'default-backend',
-        };
-        b.source('http/routers', 'default-router', where);
-        b.source('http/services', 'default-backend', where);
+    // Traefik's loadConfigurationFromIngresses: an Ingress without rules and with a
+    // defaultBackend is the router `default-router` (PathPrefix(`/`) at math.MinInt32, the
+    // annotations' entry points, middlewares and TLS, not their priority) to the load balancer
+    // `default-backend`; one only (a second is an error); an Ingress with rules ignores it.
+    if (
+      (spec.rules ?? []).length === 0 &&
+      spec.defaultBackend !== undefined &&
+      spec.defaultBackend !== null
+    ) {
+      if (b.services['default-backend'] !== undefined) {
+        b.error(where, 'the default backend already exists');
+        continue;
       }
+      const svc = backend(spec.defaultBackend, where, 'default-backend');
+      if (svc === undefined) continue;
+      const { priority: _, ...base } = routerBase();
+      b.routers['default-router'] = {
+        ...base,
+        rule: 'PathPrefix(`/`)',
+        priority: -2147483648,
+        service: 'default-backend',
+      };
+      b.source('http/routers', 'default-router', where);
+      b.source('http/services', 'default-backend', where);
     }
     for (const rule of spec.rules ?? []) {
       const host = rule.host ?? '';
