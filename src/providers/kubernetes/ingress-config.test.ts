@@ -180,4 +180,30 @@ describe('Ingress → configuration', () => {
       issues.join('\n'),
     );
   });
+
+  it('names routers whose keys collide in one Ingress with the hash of their rule (Traefik`s makeRouterKeyWithHash)', () => {
+    const { config, issues } = build({
+      ingresses: [
+        ingressFor('default', 'testing', '', [
+          { path: '/foo/bar', pathType: 'Prefix', service: 'web' },
+          { path: '/foo-bar', pathType: 'Prefix', service: 'web' },
+          { path: '/solo', pathType: 'Prefix', service: 'web' },
+        ]),
+      ],
+      services: [web[0]],
+      endpointSlices: [web[1]],
+    });
+    assert.deepEqual(issues, []);
+    // Traefik's own test ("Ingress with conflicting routers on path") names them so.
+    assert.deepEqual(
+      Object.entries(config.http.routers)
+        .map(([n, r]) => [n, r.rule])
+        .sort(),
+      [
+        ['default-testing-foo-bar-d0b30949e54d6a7515ca', 'PathPrefix(`/foo/bar`)'],
+        ['default-testing-foo-bar-dcd54bae39a6d7557f48', 'PathPrefix(`/foo-bar`)'],
+        ['default-testing-solo', 'PathPrefix(`/solo`)'],
+      ],
+    );
+  });
 });

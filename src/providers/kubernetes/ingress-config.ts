@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ConfigIssue } from '../../config/issues.ts';
 import type { SourceOf } from '../dynamic-data.ts';
 import type { KubeObject } from './informer.ts';
@@ -178,6 +179,10 @@ export function ingressConfig(
       b.source('http/routers', 'default-router', where);
       b.source('http/services', 'default-backend', where);
     }
+    // Traefik groups this Ingress's routers by key; a key several paths share (`/foo/bar` and
+    // `/foo-bar` both normalize to `…-foo-bar`) names each `<key>-<first 10 bytes of
+    // sha256(rule), hex>` (makeRouterKeyWithHash) instead of keeping the last one.
+    const byKey = new Map<string, Obj[]>();
     for (const rule of spec.rules ?? []) {
       const host = rule.host ?? '';
       for (const p of rule.http?.paths ?? []) {
@@ -207,6 +212,17 @@ export function ingressConfig(
           rule: parts.length === 0 ? 'PathPrefix(`/`)' : parts.join(' && '),
           service: svc,
         };
+        const same = byKey.get(name);
+        if (same === undefined) byKey.set(name, [router]);
+        else same.push(router);
+      }
+    }
+    for (const [key, routers] of byKey) {
+      for (const router of routers) {
+        const name =
+          routers.length === 1
+            ? key
+            : `${key}-${createHash('sha256').update(String(router['rule'])).digest('hex').slice(0, 20)}`;
         b.routers[name] = router;
         b.source('http/routers', name, where);
       }
