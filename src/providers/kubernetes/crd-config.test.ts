@@ -34,9 +34,11 @@ describe('IngressRoute → configuration', () => {
     const hash = createHash('sha256').update('Host(`foo.com`)').digest('hex').slice(0, 20);
     const r = config.http.routers[`default-test-route-${hash}`];
     assert.equal(r?.rule, 'Host(`foo.com`)');
-    assert.equal(r?.service, 'default-whoami-80');
+    // Traefik's loadIngressRouteConfiguration: a route's only Service is named after the router.
+    assert.equal(r?.service, `default-test-route-${hash}`);
     assert.deepEqual(r?.entryPoints, ['web']);
-    const svc = config.http.services['default-whoami-80'];
+    assert.deepEqual(Object.keys(config.http.services), [`default-test-route-${hash}`]);
+    const svc = config.http.services[`default-test-route-${hash}`];
     assert.ok(svc?.kind === 'loadBalancer');
     assert.deepEqual(
       svc.loadBalancer.servers.map((s) => s.url),
@@ -48,7 +50,8 @@ describe('IngressRoute → configuration', () => {
     const route = ingressRouteFor('default', 'r', 'PathPrefix(`/`)', 'a');
     (route.spec as { routes: { services: unknown[] }[] }).routes[0]!.services = [
       { name: 'a', port: 80, weight: 3 },
-      { name: 'b', port: 443, weight: 1 },
+      // By name: Traefik's fullServiceName keeps the port as written.
+      { name: 'b', port: 'http', weight: 1 },
     ];
     const slice = endpointSliceFor('default', 'a', ['10.0.0.1'], 8080);
     (slice['endpoints'] as unknown[]).push({
@@ -67,10 +70,10 @@ describe('IngressRoute → configuration', () => {
       w.weighted.services.map((s) => [s.name, s.weight]),
       [
         ['default-a-80', 3],
-        ['default-b-443', 1],
+        ['default-b-http', 1],
       ],
     );
-    const b = config.http.services['default-b-443'];
+    const b = config.http.services['default-b-http'];
     assert.ok(b?.kind === 'loadBalancer');
     assert.equal(b.loadBalancer.servers[0]?.url, 'https://10.0.1.1:8443');
     const a = config.http.services['default-a-80'];
@@ -106,7 +109,7 @@ describe('IngressRoute → configuration', () => {
       services: [serviceFor('d', 'svc')],
     };
     assert.ok(build(empty).issues.some((i) => i.includes('service d/svc: no endpoints')));
-    const kept = build(empty, { allowEmptyServices: true }).config.http.services['d-svc-80'];
+    const kept = Object.values(build(empty, { allowEmptyServices: true }).config.http.services)[0];
     assert.ok(kept?.kind === 'loadBalancer');
     assert.deepEqual(kept.loadBalancer.servers, []);
   });

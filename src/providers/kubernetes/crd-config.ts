@@ -50,9 +50,9 @@ interface IngressRouteSpec {
  *   sha256(match) in hex>)` with the route's match, priority, middlewares (`<ns>-<name>`, or a
  *   name with `@` as it is), the IngressRoute's entry points and TLS (`secretName` → a
  *   certificate, `options` → `<ns>-<name>`, `certResolver`, `domains`);
- * - a route service of kind Service is a load balancer `<ns>-<service>-<port>` (kube-build.ts); of
- *   kind TraefikService, a reference `<ns>-<name>`; several are a weighted service named after
- *   the router;
+ * - a route's only service, of kind Service, is a load balancer named after the router
+ *   (kube-build.ts); several are a weighted service named after the router over load balancers
+ *   `<ns>-<service>-<port as written>`; of kind TraefikService, a reference `<ns>-<name>`;
  * - Middleware, TraefikService, ServersTransport, TLSOption and TLSStore objects are named
  *   `<ns>-<name>` (a TLSOption or TLSStore named `default` stays `default`);
  * - IngressRouteTCP, IngressRouteUDP, MiddlewareTCP and ServersTransportTCP: crd-l4.ts.
@@ -96,8 +96,11 @@ export function crdConfig(
         refs.push(b.ref(m.name ?? '', mns));
       }
       const children: { name: string; weight: number | undefined }[] = [];
-      for (const s of route.services ?? []) {
-        const built = routeService(b, s, ns, where);
+      const services = route.services ?? [];
+      for (const s of services) {
+        // Traefik's loadIngressRouteConfiguration: a route's only Kubernetes Service is the load
+        // balancer named after the router; several are a weighted service of that name.
+        const built = routeService(b, s, ns, where, services.length === 1 ? name : undefined);
         if (built === undefined) ok = false;
         else children.push({ name: built, weight: s.weight });
       }

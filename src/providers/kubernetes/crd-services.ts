@@ -146,25 +146,33 @@ export function transportSecrets(
 }
 
 /**
- * One service of a route or of a TraefikService: kind Service (default) → its load balancer;
- * kind TraefikService → `<ns>-<name>` (a name with `@` as it is). Undefined when unusable.
+ * One service of a route or of a TraefikService: kind Service (default) → its load balancer, named
+ * `name` when given (a route's only service is named after its router), else as Traefik's
+ * fullServiceName: `<ns>-<service>-<port as written>` (`default-web-http` for the port `http`);
+ * kind TraefikService → `<ns>-<name>` (`x@kubernetescrd` is this provider's `<ns>-x`; another
+ * provider's `x@p` as it is). Undefined when unusable.
  */
 export function routeService(
   b: KubeBuild,
   s: RouteService,
   ownNs: string,
   where: string,
+  name?: string,
 ): string | undefined {
   const kind = s.kind ?? 'Service';
   if (kind === 'TraefikService') {
     if (s.name === undefined || s.name === '')
       return b.error(where, 'a TraefikService reference without a name');
-    if (s.name.includes('@')) return s.name;
     const ns = s.namespace ?? ownNs;
+    if (s.name.endsWith('@kubernetescrd'))
+      return normalize(`${ns}-${s.name.slice(0, -'@kubernetescrd'.length)}`);
+    if (s.name.includes('@')) return s.name;
     if (b.crossNamespace(where, `traefikservice ${ns}/${s.name}`, ns, ownNs)) return undefined;
     return normalize(`${ns}-${s.name}`);
   }
   if (kind !== 'Service') return b.error(where, `service kind ${kind}: must be Service or TraefikService`);
   if (s.name?.includes('@') === true) return s.name;
-  return b.loadBalancer(s, ownNs, where);
+  const port = s.port === undefined || s.port === 0 || s.port === '' ? undefined : s.port;
+  const full = port === undefined ? undefined : normalize(`${s.namespace ?? ownNs}-${s.name ?? ''}-${port}`);
+  return b.loadBalancer(s, ownNs, where, name ?? full);
 }

@@ -61,7 +61,8 @@ describe('Ingress → configuration', () => {
       Object.entries(config.http.routers).map(([n, r]) => [n, r.rule, r.service]),
       [
         ['default-shop-shop-example-exact', 'Host(`shop.example`) && Path(`/exact`)', 'default-web-80'],
-        ['default-shop-shop-example-api', 'Host(`shop.example`) && PathPrefix(`/api`)', 'default-web-80'],
+        // By name, the service is named after the port name (Traefik's loadConfigurationFromIngresses).
+        ['default-shop-shop-example-api', 'Host(`shop.example`) && PathPrefix(`/api`)', 'default-web-http'],
         [
           'default-shop-shop-example-legacy',
           'Host(`shop.example`) && PathPrefix(`/legacy`)',

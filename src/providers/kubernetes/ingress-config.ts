@@ -119,6 +119,9 @@ export function ingressConfig(
         'Service',
       );
       const sticky = stickyOf(sann);
+      // Traefik's loadConfigurationFromIngresses: `<ns>-<service>-<port name, else number>`.
+      const portString =
+        svc.port?.name !== undefined && svc.port.name !== '' ? svc.port.name : svc.port?.number;
       return b.loadBalancer(
         {
           name: svc.name,
@@ -130,7 +133,7 @@ export function ingressConfig(
         },
         ns,
         at,
-        nameOverride,
+        nameOverride ?? normalize(`${ns}-${svc.name}-${portString ?? ''}`),
       );
     };
     const routerBase = (): Obj => {
