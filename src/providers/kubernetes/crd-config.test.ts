@@ -113,4 +113,45 @@ describe('IngressRoute → configuration', () => {
     assert.ok(kept?.kind === 'loadBalancer');
     assert.deepEqual(kept.loadBalancer.servers, []);
   });
+
+  it('takes only the IngressRoutes and IngressRouteTCPs of its class (Traefik`s shouldProcessIngress on kubernetes.io/ingress.class)', () => {
+    const annotated = (kind: string, name: string, cls: string | undefined, spec: unknown): KubeObject => {
+      const obj = { apiVersion: 'traefik.io/v1alpha1', kind, metadata: { name, namespace: 'default' }, spec };
+      if (cls !== undefined)
+        (obj.metadata as Record<string, unknown>)['annotations'] = { 'kubernetes.io/ingress.class': cls };
+      return o(obj);
+    };
+    const http = (name: string, cls: string | undefined) =>
+      annotated('IngressRoute', name, cls, {
+        routes: [{ match: `PathPrefix(\`/${name}\`)`, services: [{ name: 'web', port: 80 }] }],
+      });
+    const tcp = (name: string, cls: string | undefined) =>
+      annotated('IngressRouteTCP', name, cls, {
+        routes: [{ match: 'HostSNI(`*`)', services: [{ name: 'web', port: 80 }] }],
+      });
+    const objs = (ingressClass: string) =>
+      crdConfig(
+        {
+          ingressRoutes: [http('none', undefined), http('traefik', 'traefik'), http('other', 'other')],
+          ingressRouteTCPs: [tcp('none', undefined), tcp('other', 'other')],
+          middlewares: [],
+          services: [o(serviceFor('default', 'web'))],
+          endpointSlices: [o(endpointSliceFor('default', 'web', ['10.0.0.1'], 8080))],
+        },
+        { allowEmptyServices: false, allowCrossNamespace: false, ingressClass },
+      ).data as {
+        http: { routers: Record<string, { rule: string }> };
+        tcp?: { routers: Record<string, unknown> };
+      };
+    const rules = (d: ReturnType<typeof objs>) =>
+      Object.values(d.http.routers)
+        .map((r) => r.rule)
+        .sort();
+    const tcpNames = (d: ReturnType<typeof objs>) =>
+      Object.keys(d.tcp?.routers ?? {}).map((n) => n.replace(/-[0-9a-f]{20}$/, ''));
+    assert.deepEqual(rules(objs('')), ['PathPrefix(`/none`)', 'PathPrefix(`/traefik`)']);
+    assert.deepEqual(tcpNames(objs('')), ['default-none']);
+    assert.deepEqual(rules(objs('other')), ['PathPrefix(`/other`)']);
+    assert.deepEqual(tcpNames(objs('other')), ['default-other']);
+  });
 });

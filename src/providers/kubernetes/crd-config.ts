@@ -21,7 +21,20 @@ export interface CrdObjects extends Layer4Objects {
   readonly secrets?: readonly KubeObject[];
 }
 
-export type CrdOptions = ServiceOptions;
+export interface CrdOptions extends ServiceOptions {
+  /** The `ingressClass` option: which `kubernetes.io/ingress.class` annotation is ours. */
+  readonly ingressClass?: string;
+}
+
+/**
+ * Traefik's shouldProcessIngress (pkg/provider/kubernetes/crd/kubernetes.go), for IngressRoute,
+ * IngressRouteTCP and IngressRouteUDP: the `kubernetes.io/ingress.class` annotation equals the
+ * `ingressClass` option (both may be empty), or is `traefik` while the option is empty.
+ */
+function ofOurClass(o: KubeObject, ingressClass: string): boolean {
+  const a = o.metadata.annotations?.['kubernetes.io/ingress.class'] ?? '';
+  return a === ingressClass || (ingressClass === '' && a === 'traefik');
+}
 
 interface RouteSpec {
   readonly match?: string;
@@ -66,9 +79,11 @@ export function crdConfig(
   crdMiddlewares(b, objs.middlewares);
   crdServices(b, objs.traefikServices ?? [], objs.serversTransports ?? []);
   crdTls(b, objs.tlsOptions ?? [], objs.tlsStores ?? []);
-  crdLayer4(b, objs);
+  const handled = (o: KubeObject): boolean => ofOurClass(o, opts.ingressClass ?? '');
+  crdLayer4(b, objs, handled);
 
   for (const ir of objs.ingressRoutes) {
+    if (!handled(ir)) continue;
     const ns = ir.metadata.namespace ?? 'default';
     const where = `ingressroute ${ns}/${ir.metadata.name}`;
     const spec = (ir.spec ?? {}) as IngressRouteSpec;
