@@ -154,4 +154,53 @@ describe('IngressRoute → configuration', () => {
     assert.deepEqual(rules(objs('other')), ['PathPrefix(`/other`)']);
     assert.deepEqual(tcpNames(objs('other')), ['default-other']);
   });
+
+  it('uses the Service`s cluster IP with nativeLB or nativeLBByDefault (Traefik`s loadServers), the endpoints with nativeLB: false', () => {
+    const svc = serviceFor('default', 'web');
+    (svc['spec'] as Record<string, unknown>)['clusterIP'] = '10.96.0.5';
+    const headless = serviceFor('default', 'headless');
+    (headless['spec'] as Record<string, unknown>)['clusterIP'] = 'None';
+    const route = (name: string, service: Record<string, unknown>) => {
+      const r = ingressRouteFor('default', name, `PathPrefix(\`/${name}\`)`, 'web');
+      (r.spec as { routes: { services: unknown[] }[] }).routes[0]!.services = [
+        { name: 'web', port: 80, ...service },
+      ];
+      return r;
+    };
+    const objs = {
+      ingressRoutes: [
+        route('native', { nativeLB: true }),
+        route('plain', {}),
+        route('pods', { nativeLB: false }),
+        route('headless', { name: 'headless', nativeLB: true }),
+      ],
+      services: [svc, headless],
+      endpointSlices: [
+        endpointSliceFor('default', 'web', ['10.0.0.1'], 8080),
+        endpointSliceFor('default', 'headless', ['10.0.0.2'], 8080),
+      ],
+    };
+    const servers = (opts: Record<string, unknown>) => {
+      const { config, issues } = build(objs, opts);
+      const byRoute = Object.fromEntries(
+        Object.values(config.http.routers).map((r) => {
+          const s = config.http.services[r.service];
+          return [r.rule, s?.kind === 'loadBalancer' ? s.loadBalancer.servers.map((x) => x.url) : []];
+        }),
+      );
+      return { byRoute, issues };
+    };
+    const off = servers({});
+    assert.deepEqual(off.byRoute, {
+      'PathPrefix(`/native`)': ['http://10.96.0.5:80'],
+      'PathPrefix(`/plain`)': ['http://10.0.0.1:8080'],
+      'PathPrefix(`/pods`)': ['http://10.0.0.1:8080'],
+    });
+    assert.ok(
+      off.issues.some((i) => i.includes('ingressroute default/headless') && i.includes('headless service')),
+    );
+    const on = servers({ nativeLBByDefault: true });
+    assert.deepEqual(on.byRoute['PathPrefix(`/plain`)'], ['http://10.96.0.5:80']);
+    assert.deepEqual(on.byRoute['PathPrefix(`/pods`)'], ['http://10.0.0.1:8080']);
+  });
 });

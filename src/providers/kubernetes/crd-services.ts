@@ -14,6 +14,7 @@ export interface RouteService {
   readonly sticky?: unknown;
   readonly strategy?: string;
   readonly responseForwarding?: unknown;
+  readonly nativeLB?: boolean;
 }
 
 type Ref = RouteService & { readonly percent?: number };

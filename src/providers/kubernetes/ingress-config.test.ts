@@ -207,4 +207,31 @@ describe('Ingress → configuration', () => {
       ],
     );
   });
+
+  it('uses the Service`s cluster IP with the service.nativelb annotation or nativeLBByDefault (Traefik`s loadService)', () => {
+    const svc = serviceFor('default', 'web');
+    (svc['spec'] as Record<string, unknown>)['clusterIP'] = '10.96.0.5';
+    const objs = (annotation?: string) => {
+      if (annotation !== undefined)
+        (svc['metadata'] as Record<string, unknown>)['annotations'] = {
+          'traefik.ingress.kubernetes.io/service.nativelb': annotation,
+        };
+      return {
+        ingresses: [ingressFor('default', 'i', '', [{ path: '/', pathType: 'Prefix', service: 'web' }])],
+        services: [svc],
+        endpointSlices: [web[1]],
+      };
+    };
+    const urls = (o: ReturnType<typeof objs>, opts = {}) => {
+      const { config, issues } = build(o, opts);
+      assert.deepEqual(issues, []);
+      const s = config.http.services['default-web-80'];
+      assert.ok(s?.kind === 'loadBalancer');
+      return s.loadBalancer.servers.map((x) => x.url);
+    };
+    assert.deepEqual(urls(objs()), ['http://10.0.0.1:8080']);
+    assert.deepEqual(urls(objs(), { nativeLBByDefault: true }), ['http://10.96.0.5:80']);
+    assert.deepEqual(urls(objs('true')), ['http://10.96.0.5:80']);
+    assert.deepEqual(urls(objs('false'), { nativeLBByDefault: true }), ['http://10.0.0.1:8080']);
+  });
 });

@@ -42,6 +42,7 @@ const SERVICE_KEYS = new Set([
   'service.sticky.cookie.samesite',
   'service.sticky.cookie.maxage',
   'service.sticky.cookie.path',
+  'service.nativelb',
 ]);
 
 interface Backend {
@@ -130,6 +131,8 @@ export function ingressConfig(
           passHostHeader: bool(sann['service.passhostheader']),
           serversTransport: sann['service.serverstransport'],
           sticky,
+          // `service.nativelb` overrides the nativeLBByDefault option (Traefik's loadService).
+          nativeLB: bool(sann['service.nativelb']),
         },
         ns,
         at,
