@@ -234,4 +234,20 @@ describe('Ingress → configuration', () => {
     assert.deepEqual(urls(objs('true')), ['http://10.96.0.5:80']);
     assert.deepEqual(urls(objs('false'), { nativeLBByDefault: true }), ['http://10.0.0.1:8080']);
   });
+
+  it('writes a wildcard host as Traefik`s buildHostRule does', () => {
+    const { config, issues } = build({
+      ingresses: [
+        ingressFor('testing', 'w', '*.foobar.com', [{ path: '/bar', pathType: 'Prefix', service: 'web' }]),
+      ],
+      services: [serviceFor('testing', 'web')],
+      endpointSlices: [endpointSliceFor('testing', 'web', ['10.0.0.1'], 8080)],
+    });
+    assert.deepEqual(issues, []);
+    // Traefik's test "Ingress with wildcard host".
+    assert.equal(
+      config.http.routers['testing-w-foobar-com-bar']?.rule,
+      'HostRegexp(`^[a-zA-Z0-9-]+\\.foobar\\.com$`) && PathPrefix(`/bar`)',
+    );
+  });
 });

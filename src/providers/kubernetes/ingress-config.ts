@@ -246,8 +246,9 @@ function handled(ing: KubeObject, spec: IngressSpec, classes: ReadonlySet<string
 /** ``Host(`h`)``, or for `*.example.com` a HostRegexp matching one label (Traefik's buildHostRule). */
 function hostRule(host: string): string {
   if (!host.startsWith('*.')) return `Host(\`${host}\`)`;
-  const rest = host.slice(2).replace(/[.]/g, '\\.');
-  return `HostRegexp(\`^[a-z0-9-]+\\.${rest}$\`)`;
+  // Traefik's text exactly: regexp.QuoteMeta of the rest, the label `[a-zA-Z0-9-]+`.
+  const rest = host.slice(2).replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+  return `HostRegexp(\`^[a-zA-Z0-9-]+\\.${rest}$\`)`;
 }
 
 /** Traefik's annotations under `traefik.ingress.kubernetes.io/`; unknown ones are warned about. */
