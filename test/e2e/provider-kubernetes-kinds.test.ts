@@ -207,6 +207,38 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
     );
   });
 
+  it('routes an Ingress to its Service`s cluster IP with the service.nativelb annotation (no EndpointSlice)', async () => {
+    const from = proxy.logs.length;
+    kube.apply(traefikIngressClass());
+    // The cluster IP is the loopback and the Service port is backend b's: Traefik's nativeLB
+    // dials clusterIP:port, never the pods.
+    kube.apply({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: {
+        name: 'native',
+        namespace: 'shop',
+        annotations: { 'traefik.ingress.kubernetes.io/service.nativelb': 'true' },
+      },
+      spec: {
+        type: 'ClusterIP',
+        clusterIP: '127.0.0.1',
+        ports: [{ name: 'http', port: b.port, protocol: 'TCP' }],
+      },
+    });
+    kube.apply(
+      ingressFor(
+        'shop',
+        'native',
+        'native.example',
+        [{ path: '/', pathType: 'Prefix', service: 'native', port: b.port }],
+        { className: 'traefik' },
+      ),
+    );
+    await until(from, async () => (await get('/n', 'native.example')).status === 200);
+    assert.deepEqual(await get('/n', 'native.example'), { status: 200, text: 'b /n' });
+  });
+
   it('routes an HTTPRoute attached to a listener of a Traefik Gateway, by header and weights', async () => {
     const from = proxy.logs.length;
     kube.apply(gatewayClassFor());

@@ -2,7 +2,7 @@
  * The Kubernetes CRD provider in the real proxy against a Kubernetes API server on loopback
  * (test/helpers/fake-kube.ts) that kubectl also talks to, proving it speaks the protocol: an
  * IngressRoute created with kubectl is routed to the endpoints of its Service; a Middleware
- * applies; a watch dropped after compaction (410 Gone) makes the provider list again and it still
+ * applies, a basicAuth Middleware reads its users from a Secret; a watch dropped after compaction (410 Gone) makes the provider list again and it still
  * sees changes; the API server answering 500 and dropping the watches: the last good
  * configuration keeps serving, the provider shows down, and it recovers by itself.
  */
@@ -18,7 +18,13 @@ import {
   startFakeKube,
   writeKubeconfig,
 } from '../helpers/fake-kube.ts';
-import { endpointSliceFor, ingressRouteFor, serviceFor } from '../helpers/kube-objects.ts';
+import {
+  crdObject,
+  endpointSliceFor,
+  ingressRouteFor,
+  secretFor,
+  serviceFor,
+} from '../helpers/kube-objects.ts';
 import { providersHead } from '../helpers/provider-config.ts';
 import { type LogLine, type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { waitForLogFrom } from '../helpers/wait.ts';
@@ -124,6 +130,23 @@ describe('Kubernetes CRD provider (e2e, API server on loopback, kubectl)', () =>
       routers.some((r) => /^shop-storefront-[0-9a-f]{20}@kubernetescrd$/.test(r.name)),
       JSON.stringify(routers.map((r) => r.name)),
     );
+  });
+
+  it('reads a basicAuth Middleware`s users from its Secret (kubernetes.io/basic-auth), as Traefik', async () => {
+    const from = proxy.logs.length;
+    kube.apply({
+      ...secretFor('shop', 'admins', { username: 'ann', password: 'pw' }),
+      type: 'kubernetes.io/basic-auth',
+    });
+    kube.apply(crdObject('Middleware', 'shop', 'auth', { basicAuth: { secret: 'admins' } }));
+    kube.apply(
+      ingressRouteFor('shop', 'admin', 'PathPrefix(`/admin`)', 'web', { middlewares: [{ name: 'auth' }] }),
+    );
+    assert.equal((await servedAfter(from, '/admin', 401)).status, 401);
+    const r = await fetch(`http://127.0.0.1:${web}/admin/x`, {
+      headers: { authorization: `Basic ${Buffer.from('ann:pw').toString('base64')}` },
+    });
+    assert.deepEqual({ status: r.status, text: await r.text() }, { status: 200, text: 'pod /admin/x -' });
   });
 
   it('lists again after a 410 Gone and still follows changes', async () => {

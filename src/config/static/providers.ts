@@ -122,8 +122,10 @@ export const kubernetesCrdProviderSchema = strictObject(
     ...kubeBase,
     ingressClass: z.string().default(''),
     allowCrossNamespace: z.boolean().default(false),
+    /** A route service without `nativeLB` uses the Service's cluster IP, not its endpoints. */
+    nativeLBByDefault: z.boolean().default(false),
   },
-  ['nativeLBByDefault', 'disableClusterScopeResources'],
+  ['disableClusterScopeResources'],
 );
 
 /** `providers.kubernetesIngress` (pkg/provider/kubernetes/ingress). */
@@ -134,8 +136,10 @@ export const kubernetesIngressProviderSchema = strictObject(
     ingressClass: z.string().default(''),
     /** `Prefix` paths match whole segments only (`/p` and `/p/…`, not `/pp`). */
     strictPrefixMatching: z.boolean().default(false),
+    /** A Service without the `service.nativelb` annotation is its cluster IP, not its endpoints. */
+    nativeLBByDefault: z.boolean().default(false),
   },
-  ['ingressEndpoint', 'disableIngressClassLookup', 'disableClusterScopeResources', 'nativeLBByDefault'],
+  ['ingressEndpoint', 'disableIngressClassLookup', 'disableClusterScopeResources'],
 );
 
 /** `providers.kubernetesGateway` (pkg/provider/kubernetes/gateway). */

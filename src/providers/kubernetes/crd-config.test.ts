@@ -34,9 +34,11 @@ describe('IngressRoute → configuration', () => {
     const hash = createHash('sha256').update('Host(`foo.com`)').digest('hex').slice(0, 20);
     const r = config.http.routers[`default-test-route-${hash}`];
     assert.equal(r?.rule, 'Host(`foo.com`)');
-    assert.equal(r?.service, 'default-whoami-80');
+    // Traefik's loadIngressRouteConfiguration: a route's only Service is named after the router.
+    assert.equal(r?.service, `default-test-route-${hash}`);
     assert.deepEqual(r?.entryPoints, ['web']);
-    const svc = config.http.services['default-whoami-80'];
+    assert.deepEqual(Object.keys(config.http.services), [`default-test-route-${hash}`]);
+    const svc = config.http.services[`default-test-route-${hash}`];
     assert.ok(svc?.kind === 'loadBalancer');
     assert.deepEqual(
       svc.loadBalancer.servers.map((s) => s.url),
@@ -48,7 +50,8 @@ describe('IngressRoute → configuration', () => {
     const route = ingressRouteFor('default', 'r', 'PathPrefix(`/`)', 'a');
     (route.spec as { routes: { services: unknown[] }[] }).routes[0]!.services = [
       { name: 'a', port: 80, weight: 3 },
-      { name: 'b', port: 443, weight: 1 },
+      // By name: Traefik's fullServiceName keeps the port as written.
+      { name: 'b', port: 'http', weight: 1 },
     ];
     const slice = endpointSliceFor('default', 'a', ['10.0.0.1'], 8080);
     (slice['endpoints'] as unknown[]).push({
@@ -67,10 +70,10 @@ describe('IngressRoute → configuration', () => {
       w.weighted.services.map((s) => [s.name, s.weight]),
       [
         ['default-a-80', 3],
-        ['default-b-443', 1],
+        ['default-b-http', 1],
       ],
     );
-    const b = config.http.services['default-b-443'];
+    const b = config.http.services['default-b-http'];
     assert.ok(b?.kind === 'loadBalancer');
     assert.equal(b.loadBalancer.servers[0]?.url, 'https://10.0.1.1:8443');
     const a = config.http.services['default-a-80'];
@@ -106,8 +109,98 @@ describe('IngressRoute → configuration', () => {
       services: [serviceFor('d', 'svc')],
     };
     assert.ok(build(empty).issues.some((i) => i.includes('service d/svc: no endpoints')));
-    const kept = build(empty, { allowEmptyServices: true }).config.http.services['d-svc-80'];
+    const kept = Object.values(build(empty, { allowEmptyServices: true }).config.http.services)[0];
     assert.ok(kept?.kind === 'loadBalancer');
     assert.deepEqual(kept.loadBalancer.servers, []);
+  });
+
+  it('takes only the IngressRoutes and IngressRouteTCPs of its class (Traefik`s shouldProcessIngress on kubernetes.io/ingress.class)', () => {
+    const annotated = (kind: string, name: string, cls: string | undefined, spec: unknown): KubeObject => {
+      const obj = { apiVersion: 'traefik.io/v1alpha1', kind, metadata: { name, namespace: 'default' }, spec };
+      if (cls !== undefined)
+        (obj.metadata as Record<string, unknown>)['annotations'] = { 'kubernetes.io/ingress.class': cls };
+      return o(obj);
+    };
+    const http = (name: string, cls: string | undefined) =>
+      annotated('IngressRoute', name, cls, {
+        routes: [{ match: `PathPrefix(\`/${name}\`)`, services: [{ name: 'web', port: 80 }] }],
+      });
+    const tcp = (name: string, cls: string | undefined) =>
+      annotated('IngressRouteTCP', name, cls, {
+        routes: [{ match: 'HostSNI(`*`)', services: [{ name: 'web', port: 80 }] }],
+      });
+    const objs = (ingressClass: string) =>
+      crdConfig(
+        {
+          ingressRoutes: [http('none', undefined), http('traefik', 'traefik'), http('other', 'other')],
+          ingressRouteTCPs: [tcp('none', undefined), tcp('other', 'other')],
+          middlewares: [],
+          services: [o(serviceFor('default', 'web'))],
+          endpointSlices: [o(endpointSliceFor('default', 'web', ['10.0.0.1'], 8080))],
+        },
+        { allowEmptyServices: false, allowCrossNamespace: false, ingressClass },
+      ).data as {
+        http: { routers: Record<string, { rule: string }> };
+        tcp?: { routers: Record<string, unknown> };
+      };
+    const rules = (d: ReturnType<typeof objs>) =>
+      Object.values(d.http.routers)
+        .map((r) => r.rule)
+        .sort();
+    const tcpNames = (d: ReturnType<typeof objs>) =>
+      Object.keys(d.tcp?.routers ?? {}).map((n) => n.replace(/-[0-9a-f]{20}$/, ''));
+    assert.deepEqual(rules(objs('')), ['PathPrefix(`/none`)', 'PathPrefix(`/traefik`)']);
+    assert.deepEqual(tcpNames(objs('')), ['default-none']);
+    assert.deepEqual(rules(objs('other')), ['PathPrefix(`/other`)']);
+    assert.deepEqual(tcpNames(objs('other')), ['default-other']);
+  });
+
+  it('uses the Service`s cluster IP with nativeLB or nativeLBByDefault (Traefik`s loadServers), the endpoints with nativeLB: false', () => {
+    const svc = serviceFor('default', 'web');
+    (svc['spec'] as Record<string, unknown>)['clusterIP'] = '10.96.0.5';
+    const headless = serviceFor('default', 'headless');
+    (headless['spec'] as Record<string, unknown>)['clusterIP'] = 'None';
+    const route = (name: string, service: Record<string, unknown>) => {
+      const r = ingressRouteFor('default', name, `PathPrefix(\`/${name}\`)`, 'web');
+      (r.spec as { routes: { services: unknown[] }[] }).routes[0]!.services = [
+        { name: 'web', port: 80, ...service },
+      ];
+      return r;
+    };
+    const objs = {
+      ingressRoutes: [
+        route('native', { nativeLB: true }),
+        route('plain', {}),
+        route('pods', { nativeLB: false }),
+        route('headless', { name: 'headless', nativeLB: true }),
+      ],
+      services: [svc, headless],
+      endpointSlices: [
+        endpointSliceFor('default', 'web', ['10.0.0.1'], 8080),
+        endpointSliceFor('default', 'headless', ['10.0.0.2'], 8080),
+      ],
+    };
+    const servers = (opts: Record<string, unknown>) => {
+      const { config, issues } = build(objs, opts);
+      const byRoute = Object.fromEntries(
+        Object.values(config.http.routers).map((r) => {
+          const s = config.http.services[r.service];
+          return [r.rule, s?.kind === 'loadBalancer' ? s.loadBalancer.servers.map((x) => x.url) : []];
+        }),
+      );
+      return { byRoute, issues };
+    };
+    const off = servers({});
+    assert.deepEqual(off.byRoute, {
+      'PathPrefix(`/native`)': ['http://10.96.0.5:80'],
+      'PathPrefix(`/plain`)': ['http://10.0.0.1:8080'],
+      'PathPrefix(`/pods`)': ['http://10.0.0.1:8080'],
+    });
+    assert.ok(
+      off.issues.some((i) => i.includes('ingressroute default/headless') && i.includes('headless service')),
+    );
+    const on = servers({ nativeLBByDefault: true });
+    assert.deepEqual(on.byRoute['PathPrefix(`/plain`)'], ['http://10.96.0.5:80']);
+    assert.deepEqual(on.byRoute['PathPrefix(`/pods`)'], ['http://10.0.0.1:8080']);
   });
 });

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { ConfigIssue } from '../../config/issues.ts';
 import type { SourceOf } from '../dynamic-data.ts';
 import { crdLayer4, type Layer4Objects } from './crd-l4.ts';
+import { crdMiddlewares } from './crd-middlewares.ts';
 import { crdServices, type RouteService, routeService } from './crd-services.ts';
 import { crdTls } from './crd-tls.ts';
 import type { KubeObject } from './informer.ts';
@@ -20,7 +21,20 @@ export interface CrdObjects extends Layer4Objects {
   readonly secrets?: readonly KubeObject[];
 }
 
-export type CrdOptions = ServiceOptions;
+export interface CrdOptions extends ServiceOptions {
+  /** The `ingressClass` option: which `kubernetes.io/ingress.class` annotation is ours. */
+  readonly ingressClass?: string;
+}
+
+/**
+ * Traefik's shouldProcessIngress (pkg/provider/kubernetes/crd/kubernetes.go), for IngressRoute,
+ * IngressRouteTCP and IngressRouteUDP: the `kubernetes.io/ingress.class` annotation equals the
+ * `ingressClass` option (both may be empty), or is `traefik` while the option is empty.
+ */
+function ofOurClass(o: KubeObject, ingressClass: string): boolean {
+  const a = o.metadata.annotations?.['kubernetes.io/ingress.class'] ?? '';
+  return a === ingressClass || (ingressClass === '' && a === 'traefik');
+}
 
 interface RouteSpec {
   readonly match?: string;
@@ -49,9 +63,9 @@ interface IngressRouteSpec {
  *   sha256(match) in hex>)` with the route's match, priority, middlewares (`<ns>-<name>`, or a
  *   name with `@` as it is), the IngressRoute's entry points and TLS (`secretName` → a
  *   certificate, `options` → `<ns>-<name>`, `certResolver`, `domains`);
- * - a route service of kind Service is a load balancer `<ns>-<service>-<port>` (kube-build.ts); of
- *   kind TraefikService, a reference `<ns>-<name>`; several are a weighted service named after
- *   the router;
+ * - a route's only service, of kind Service, is a load balancer named after the router
+ *   (kube-build.ts); several are a weighted service named after the router over load balancers
+ *   `<ns>-<service>-<port as written>`; of kind TraefikService, a reference `<ns>-<name>`;
  * - Middleware, TraefikService, ServersTransport, TLSOption and TLSStore objects are named
  *   `<ns>-<name>` (a TLSOption or TLSStore named `default` stays `default`);
  * - IngressRouteTCP, IngressRouteUDP, MiddlewareTCP and ServersTransportTCP: crd-l4.ts.
@@ -62,25 +76,14 @@ export function crdConfig(
 ): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[] } {
   const b = new KubeBuild(objs, opts);
 
-  for (const mw of objs.middlewares) {
-    const ns = mw.metadata.namespace ?? 'default';
-    const name = normalize(`${ns}-${mw.metadata.name}`);
-    const spec = { ...((mw.spec ?? {}) as Obj) };
-    const chain = spec['chain'] as { middlewares?: { name?: string; namespace?: string }[] } | undefined;
-    if (chain !== undefined) {
-      spec['chain'] = {
-        middlewares: (chain.middlewares ?? []).map((m) => b.ref(m.name ?? '', m.namespace ?? ns)),
-      };
-    }
-    b.middlewares[name] = spec;
-    b.source('http/middlewares', name, `middleware ${ns}/${mw.metadata.name}`);
-  }
-
+  crdMiddlewares(b, objs.middlewares);
   crdServices(b, objs.traefikServices ?? [], objs.serversTransports ?? []);
   crdTls(b, objs.tlsOptions ?? [], objs.tlsStores ?? []);
-  crdLayer4(b, objs);
+  const handled = (o: KubeObject): boolean => ofOurClass(o, opts.ingressClass ?? '');
+  crdLayer4(b, objs, handled);
 
   for (const ir of objs.ingressRoutes) {
+    if (!handled(ir)) continue;
     const ns = ir.metadata.namespace ?? 'default';
     const where = `ingressroute ${ns}/${ir.metadata.name}`;
     const spec = (ir.spec ?? {}) as IngressRouteSpec;
@@ -108,8 +111,11 @@ export function crdConfig(
         refs.push(b.ref(m.name ?? '', mns));
       }
       const children: { name: string; weight: number | undefined }[] = [];
-      for (const s of route.services ?? []) {
-        const built = routeService(b, s, ns, where);
+      const services = route.services ?? [];
+      for (const s of services) {
+        // Traefik's loadIngressRouteConfiguration: a route's only Kubernetes Service is the load
+        // balancer named after the router; several are a weighted service of that name.
+        const built = routeService(b, s, ns, where, services.length === 1 ? name : undefined);
         if (built === undefined) ok = false;
         else children.push({ name: built, weight: s.weight });
       }

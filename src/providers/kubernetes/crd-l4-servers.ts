@@ -37,8 +37,8 @@ interface SliceJson {
  * takes a number it does not list); an ExternalName service is its one name; otherwise the
  * addresses of the EndpointSlices' endpoints whose `ready` is true (Traefik's layer-4 loaders
  * take ready endpoints only, where its HTTP loader takes serving ones), each address once, on
- * the slice port named as the service port. `nativeLB` and `nodePortLB` are not supported (as
- * on the HTTP side): reported, and the endpoints are used.
+ * the slice port named as the service port; with `nativeLB` (or nativeLBByDefault), the
+ * Service's `clusterIP:port`. `nodePortLB` is not supported: reported, and the endpoints are used.
  */
 export function serverAddresses(
   b: KubeBuild,
@@ -65,13 +65,16 @@ export function serverAddresses(
       return b.error(where, `service ${ns}/${s.name} has no port ${JSON.stringify(s.port)}`);
     port = { port: s.port };
   }
-  if (s.nativeLB === true)
-    b.warn(where, `service ${ns}/${s.name}: nativeLB is not supported yet, its endpoints are used`);
   if (s.nodePortLB === true)
     b.warn(where, `service ${ns}/${s.name}: nodePortLB is not supported yet, its endpoints are used`);
   const out: string[] = [];
   if (external) {
     out.push(hostPort(spec.externalName ?? '', port.port ?? 0));
+  } else if (s.nativeLB ?? b.nativeLBByDefault) {
+    // Traefik's loadTCPServers/loadUDPServers: nativeLB (or nativeLBByDefault) is the cluster IP.
+    const address = b.clusterAddress(svc, port.port ?? 0, where);
+    if (address === undefined) return undefined;
+    return [address];
   } else {
     const seen = new Set<string>();
     for (const slice of b.endpointSlices(ns, s.name) as unknown as SliceJson[]) {

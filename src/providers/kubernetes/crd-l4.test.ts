@@ -202,8 +202,11 @@ describe('IngressRouteTCP → tcp configuration', () => {
 
   it('reports each unusable route under its object and leaves it out', () => {
     const [svc, slice] = app('db', 'redis', ['10.0.0.1']);
+    (svc['spec'] as Record<string, unknown>)['clusterIP'] = '10.96.0.9';
+    const headless = serviceFor('db', 'headless', 6379);
+    (headless['spec'] as Record<string, unknown>)['clusterIP'] = 'None';
     const { tcp, issues } = build({
-      services: [svc, serviceFor('db', 'empty')],
+      services: [svc, serviceFor('db', 'empty'), headless],
       endpointSlices: [slice],
       ingressRouteTCPs: [
         tcpRoute('db', 'missing', {
@@ -235,6 +238,9 @@ describe('IngressRouteTCP → tcp configuration', () => {
             },
           ],
         }),
+        tcpRoute('db', 'headless', {
+          routes: [{ match: 'HostSNI(`*`)', services: [{ name: 'headless', port: 6379, nativeLB: true }] }],
+        }),
         tcpRoute('db', 'v2', {
           routes: [{ match: 'HostSNI(`*`)', syntax: 'v2', services: [{ name: 'redis', port: 6379 }] }],
         }),
@@ -250,7 +256,8 @@ describe('IngressRouteTCP → tcp configuration', () => {
       ['ingressroutetcp db/noservice', /no service/],
       ['ingressroutetcp db/empty', /service db\/empty: no endpoints/],
       ['ingressroutetcp db/crossst', /serversTransport ops-t@kubernetescrd: .*allowCrossNamespace/],
-      ['ingressroutetcp db/native', /warning: service db\/redis: nativeLB is not supported yet/],
+      // nativeLB is the Service's cluster IP (Traefik's getNativeServiceAddress): a headless has none.
+      ['ingressroutetcp db/headless', /nativeLB: no clusterIP on headless service db\/headless/],
       ['ingressroutetcp db/v2', /ruleSyntax v2 .* is not supported/],
       ['ingressroutetcp db/notalist', /routes must be a list/],
       ['ingressroutetcp db/servicesnotalist', /services must be a list/],
@@ -260,7 +267,14 @@ describe('IngressRouteTCP → tcp configuration', () => {
         issues.some((i) => i.startsWith(where) && re.test(i)),
         `${where} ${re}\n${issues.join('\n')}`,
       );
-    assert.deepEqual(Object.keys(tcp.routers), [`db-native-${hash('HostSNI(`*`)')}`], issues.join('\n'));
+    const native = `db-native-${hash('HostSNI(`*`)')}`;
+    assert.deepEqual(Object.keys(tcp.routers), [native], issues.join('\n'));
+    const lb = tcp.services[native];
+    assert.ok(lb !== undefined && 'loadBalancer' in lb, JSON.stringify(lb));
+    assert.deepEqual(
+      (lb as { loadBalancer: { servers: { address: string }[] } }).loadBalancer.servers.map((x) => x.address),
+      ['10.96.0.9:6379'],
+    );
   });
 });
 

@@ -65,7 +65,11 @@ const PROVIDER_SUFFIX = '@kubernetescrd';
  * the route concerned is left out (as IngressRoutes are here; Traefik keeps the router and fails
  * it at run time when its service could not be built).
  */
-export function crdLayer4(b: KubeBuild, objs: Layer4Objects): void {
+export function crdLayer4(
+  b: KubeBuild,
+  objs: Layer4Objects,
+  handled: (o: KubeObject) => boolean = () => true,
+): void {
   for (const mw of objs.middlewareTCPs ?? []) {
     const ns = mw.metadata.namespace ?? 'default';
     const name = normalize(`${ns}-${mw.metadata.name}`);
@@ -75,8 +79,8 @@ export function crdLayer4(b: KubeBuild, objs: Layer4Objects): void {
     b.source('tcp/middlewares', name, `middlewaretcp ${ns}/${mw.metadata.name}`);
   }
   for (const st of objs.serversTransportTCPs ?? []) serversTransportTcp(b, st);
-  for (const ir of objs.ingressRouteTCPs ?? []) ingressRouteTcp(b, ir);
-  for (const ir of objs.ingressRouteUDPs ?? []) ingressRouteUdp(b, ir);
+  for (const ir of objs.ingressRouteTCPs ?? []) if (handled(ir)) ingressRouteTcp(b, ir);
+  for (const ir of objs.ingressRouteUDPs ?? []) if (handled(ir)) ingressRouteUdp(b, ir);
 }
 
 /**

@@ -14,6 +14,7 @@ export interface RouteService {
   readonly sticky?: unknown;
   readonly strategy?: string;
   readonly responseForwarding?: unknown;
+  readonly nativeLB?: boolean;
 }
 
 type Ref = RouteService & { readonly percent?: number };
@@ -129,13 +130,13 @@ export function transportSecrets(
     if (r.secret !== undefined && r.configMap !== undefined) {
       b.error(where, 'a rootCAs entry has both secret and configMap');
       ok = false;
-    } else if (r.secret !== undefined) add(b.ca(ns, r.secret, where));
+    } else if (r.secret !== undefined) add(b.ca(ns, r.secret, where, true));
     else {
       b.error(where, 'rootCAs from a configMap are not supported yet (use a secret)');
       ok = false;
     }
   }
-  for (const s of caSecrets) add(b.ca(ns, s, where));
+  for (const s of caSecrets) add(b.ca(ns, s, where, true));
   const certificates: Obj[] = [];
   for (const s of certSecrets) {
     const c = b.certificate(ns, s, where);
@@ -146,25 +147,33 @@ export function transportSecrets(
 }
 
 /**
- * One service of a route or of a TraefikService: kind Service (default) → its load balancer;
- * kind TraefikService → `<ns>-<name>` (a name with `@` as it is). Undefined when unusable.
+ * One service of a route or of a TraefikService: kind Service (default) → its load balancer, named
+ * `name` when given (a route's only service is named after its router), else as Traefik's
+ * fullServiceName: `<ns>-<service>-<port as written>` (`default-web-http` for the port `http`);
+ * kind TraefikService → `<ns>-<name>` (`x@kubernetescrd` is this provider's `<ns>-x`; another
+ * provider's `x@p` as it is). Undefined when unusable.
  */
 export function routeService(
   b: KubeBuild,
   s: RouteService,
   ownNs: string,
   where: string,
+  name?: string,
 ): string | undefined {
   const kind = s.kind ?? 'Service';
   if (kind === 'TraefikService') {
     if (s.name === undefined || s.name === '')
       return b.error(where, 'a TraefikService reference without a name');
-    if (s.name.includes('@')) return s.name;
     const ns = s.namespace ?? ownNs;
+    if (s.name.endsWith('@kubernetescrd'))
+      return normalize(`${ns}-${s.name.slice(0, -'@kubernetescrd'.length)}`);
+    if (s.name.includes('@')) return s.name;
     if (b.crossNamespace(where, `traefikservice ${ns}/${s.name}`, ns, ownNs)) return undefined;
     return normalize(`${ns}-${s.name}`);
   }
   if (kind !== 'Service') return b.error(where, `service kind ${kind}: must be Service or TraefikService`);
   if (s.name?.includes('@') === true) return s.name;
-  return b.loadBalancer(s, ownNs, where);
+  const port = s.port === undefined || s.port === 0 || s.port === '' ? undefined : s.port;
+  const full = port === undefined ? undefined : normalize(`${s.namespace ?? ownNs}-${s.name ?? ''}-${port}`);
+  return b.loadBalancer(s, ownNs, where, name ?? full);
 }

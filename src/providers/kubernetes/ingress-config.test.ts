@@ -61,7 +61,8 @@ describe('Ingress → configuration', () => {
       Object.entries(config.http.routers).map(([n, r]) => [n, r.rule, r.service]),
       [
         ['default-shop-shop-example-exact', 'Host(`shop.example`) && Path(`/exact`)', 'default-web-80'],
-        ['default-shop-shop-example-api', 'Host(`shop.example`) && PathPrefix(`/api`)', 'default-web-80'],
+        // By name, the service is named after the port name (Traefik's loadConfigurationFromIngresses).
+        ['default-shop-shop-example-api', 'Host(`shop.example`) && PathPrefix(`/api`)', 'default-web-http'],
         [
           'default-shop-shop-example-legacy',
           'Host(`shop.example`) && PathPrefix(`/legacy`)',
@@ -132,6 +133,121 @@ describe('Ingress → configuration', () => {
           i.includes('traefik.ingress.kubernetes.io/router.entrypoint is not a known Ingress annotation'),
       ),
       issues.join('\n'),
+    );
+  });
+
+  it('makes default-router of the defaultBackend of an Ingress without rules only, the first one only (Traefik`s loadConfigurationFromIngresses)', () => {
+    const other = [serviceFor('default', 'other'), endpointSliceFor('default', 'other', ['10.0.0.2'], 8080)];
+    const withRules = ingressFor('default', 'a-rules', 'a.example', [
+      { path: '/a', pathType: 'Prefix', service: 'web' },
+    ]);
+    (withRules.spec as Record<string, unknown>)['defaultBackend'] = {
+      service: { name: 'other', port: { number: 80 } },
+    };
+    const only = (name: string, service: string): Record<string, unknown> => ({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'Ingress',
+      metadata: {
+        name,
+        namespace: 'default',
+        annotations: {
+          'traefik.ingress.kubernetes.io/router.entrypoints': 'web',
+          'traefik.ingress.kubernetes.io/router.priority': '7',
+        },
+      },
+      spec: { defaultBackend: { service: { name: service, port: { number: 80 } } } },
+    });
+    const { config, issues } = build({
+      ingresses: [withRules, only('b-default', 'web'), only('c-default', 'other')],
+      services: [web[0], other[0]],
+      endpointSlices: [web[1], other[1]],
+    });
+    const d = config.http.routers['default-router'];
+    assert.equal(d?.rule, 'PathPrefix(`/`)');
+    assert.equal(d?.priority, -2147483648);
+    assert.deepEqual(d?.entryPoints, ['web']);
+    assert.equal(d?.service, 'default-backend');
+    const lb = config.http.services['default-backend'];
+    assert.ok(lb?.kind === 'loadBalancer');
+    assert.deepEqual(
+      lb.loadBalancer.servers.map((s) => s.url),
+      ['http://10.0.0.1:8080'],
+    );
+    assert.deepEqual(Object.keys(config.http.services).sort(), ['default-backend', 'default-web-80']);
+    assert.ok(
+      issues.some(
+        (i) => i.includes('ingress default/c-default') && i.includes('the default backend already exists'),
+      ),
+      issues.join('\n'),
+    );
+  });
+
+  it('names routers whose keys collide in one Ingress with the hash of their rule (Traefik`s makeRouterKeyWithHash)', () => {
+    const { config, issues } = build({
+      ingresses: [
+        ingressFor('default', 'testing', '', [
+          { path: '/foo/bar', pathType: 'Prefix', service: 'web' },
+          { path: '/foo-bar', pathType: 'Prefix', service: 'web' },
+          { path: '/solo', pathType: 'Prefix', service: 'web' },
+        ]),
+      ],
+      services: [web[0]],
+      endpointSlices: [web[1]],
+    });
+    assert.deepEqual(issues, []);
+    // Traefik's own test ("Ingress with conflicting routers on path") names them so.
+    assert.deepEqual(
+      Object.entries(config.http.routers)
+        .map(([n, r]) => [n, r.rule])
+        .sort(),
+      [
+        ['default-testing-foo-bar-d0b30949e54d6a7515ca', 'PathPrefix(`/foo/bar`)'],
+        ['default-testing-foo-bar-dcd54bae39a6d7557f48', 'PathPrefix(`/foo-bar`)'],
+        ['default-testing-solo', 'PathPrefix(`/solo`)'],
+      ],
+    );
+  });
+
+  it('uses the Service`s cluster IP with the service.nativelb annotation or nativeLBByDefault (Traefik`s loadService)', () => {
+    const svc = serviceFor('default', 'web');
+    (svc['spec'] as Record<string, unknown>)['clusterIP'] = '10.96.0.5';
+    const objs = (annotation?: string) => {
+      if (annotation !== undefined)
+        (svc['metadata'] as Record<string, unknown>)['annotations'] = {
+          'traefik.ingress.kubernetes.io/service.nativelb': annotation,
+        };
+      return {
+        ingresses: [ingressFor('default', 'i', '', [{ path: '/', pathType: 'Prefix', service: 'web' }])],
+        services: [svc],
+        endpointSlices: [web[1]],
+      };
+    };
+    const urls = (o: ReturnType<typeof objs>, opts = {}) => {
+      const { config, issues } = build(o, opts);
+      assert.deepEqual(issues, []);
+      const s = config.http.services['default-web-80'];
+      assert.ok(s?.kind === 'loadBalancer');
+      return s.loadBalancer.servers.map((x) => x.url);
+    };
+    assert.deepEqual(urls(objs()), ['http://10.0.0.1:8080']);
+    assert.deepEqual(urls(objs(), { nativeLBByDefault: true }), ['http://10.96.0.5:80']);
+    assert.deepEqual(urls(objs('true')), ['http://10.96.0.5:80']);
+    assert.deepEqual(urls(objs('false'), { nativeLBByDefault: true }), ['http://10.0.0.1:8080']);
+  });
+
+  it('writes a wildcard host as Traefik`s buildHostRule does', () => {
+    const { config, issues } = build({
+      ingresses: [
+        ingressFor('testing', 'w', '*.foobar.com', [{ path: '/bar', pathType: 'Prefix', service: 'web' }]),
+      ],
+      services: [serviceFor('testing', 'web')],
+      endpointSlices: [endpointSliceFor('testing', 'web', ['10.0.0.1'], 8080)],
+    });
+    assert.deepEqual(issues, []);
+    // Traefik's test "Ingress with wildcard host".
+    assert.equal(
+      config.http.routers['testing-w-foobar-com-bar']?.rule,
+      'HostRegexp(`^[a-zA-Z0-9-]+\\.foobar\\.com$`) && PathPrefix(`/bar`)',
     );
   });
 });

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ConfigIssue } from '../../config/issues.ts';
 import type { SourceOf } from '../dynamic-data.ts';
 import type { KubeObject } from './informer.ts';
@@ -41,6 +42,7 @@ const SERVICE_KEYS = new Set([
   'service.sticky.cookie.samesite',
   'service.sticky.cookie.maxage',
   'service.sticky.cookie.path',
+  'service.nativelb',
 ]);
 
 interface Backend {
@@ -76,7 +78,8 @@ interface IngressSpec {
  *   ``Host(`h`)`` (``HostRegexp`` for `*.`) `&&` ``Path`` for `Exact`, ``PathPrefix`` for
  *   `Prefix` (`strictPrefixMatching`: the whole segment) and for `ImplementationSpecific`
  *   (or the `router.pathmatcher` annotation); its service `<ns>-<service>-<port>`;
- * - `defaultBackend` is the router `default-router`, ``PathPrefix(`/`)`` at the lowest priority;
+ * - `defaultBackend` of an Ingress without rules is the router `default-router`,
+ *   ``PathPrefix(`/`)`` at the lowest priority, to the load balancer `default-backend` (one only);
  * - `spec.tls[].secretName` certificates join the default store; `router.tls=true` (or
  *   another router.tls annotation) makes the routers HTTPS;
  * - Traefik's annotations `traefik.ingress.kubernetes.io/router.*` on the Ingress and
@@ -104,7 +107,7 @@ export function ingressConfig(
     const ann = annotations(b, ing.metadata.annotations, ROUTER_KEYS, where, 'Ingress');
     for (const t of spec.tls ?? []) if (t.secretName !== undefined) b.addCertificate(ns, t.secretName, where);
 
-    const backend = (bk: Backend | undefined, at: string): string | undefined => {
+    const backend = (bk: Backend | undefined, at: string, nameOverride?: string): string | undefined => {
       const svc = bk?.service;
       if (svc?.name === undefined)
         return b.error(at, 'a backend without a service (resource backends are not supported)');
@@ -117,6 +120,9 @@ export function ingressConfig(
         'Service',
       );
       const sticky = stickyOf(sann);
+      // Traefik's loadConfigurationFromIngresses: `<ns>-<service>-<port name, else number>`.
+      const portString =
+        svc.port?.name !== undefined && svc.port.name !== '' ? svc.port.name : svc.port?.number;
       return b.loadBalancer(
         {
           name: svc.name,
@@ -125,12 +131,15 @@ export function ingressConfig(
           passHostHeader: bool(sann['service.passhostheader']),
           serversTransport: sann['service.serverstransport'],
           sticky,
+          // `service.nativelb` overrides the nativeLBByDefault option (Traefik's loadService).
+          nativeLB: bool(sann['service.nativelb']),
         },
         ns,
         at,
+        nameOverride ?? normalize(`${ns}-${svc.name}-${portString ?? ''}`),
       );
     };
-    const routerBase = (): Obj | undefined => {
+    const routerBase = (): Obj => {
       const r: Obj = {};
       const eps = list(ann['router.entrypoints']);
       if (eps !== undefined) r['entryPoints'] = eps;
@@ -151,21 +160,35 @@ export function ingressConfig(
       return r;
     };
 
-    if (spec.defaultBackend !== undefined) {
-      const svc = backend(spec.defaultBackend, where);
-      if (svc !== undefined) {
-        // Traefik: `default-router` → `default-backend`, at math.MinInt32.
-        b.services['default-backend'] = { weighted: { services: [{ name: svc, weight: 1 }] } };
-        b.routers['default-router'] = {
-          ...routerBase(),
-          rule: 'PathPrefix(`/`)',
-          priority: -2147483648,
-          service: 'default-backend',
-        };
-        b.source('http/routers', 'default-router', where);
-        b.source('http/services', 'default-backend', where);
+    // Traefik's loadConfigurationFromIngresses: an Ingress without rules and with a
+    // defaultBackend is the router `default-router` (PathPrefix(`/`) at math.MinInt32, the
+    // annotations' entry points, middlewares and TLS, not their priority) to the load balancer
+    // `default-backend`; one only (a second is an error); an Ingress with rules ignores it.
+    if (
+      (spec.rules ?? []).length === 0 &&
+      spec.defaultBackend !== undefined &&
+      spec.defaultBackend !== null
+    ) {
+      if (b.services['default-backend'] !== undefined) {
+        b.error(where, 'the default backend already exists');
+        continue;
       }
+      const svc = backend(spec.defaultBackend, where, 'default-backend');
+      if (svc === undefined) continue;
+      const { priority: _, ...base } = routerBase();
+      b.routers['default-router'] = {
+        ...base,
+        rule: 'PathPrefix(`/`)',
+        priority: -2147483648,
+        service: 'default-backend',
+      };
+      b.source('http/routers', 'default-router', where);
+      b.source('http/services', 'default-backend', where);
     }
+    // Traefik groups this Ingress's routers by key; a key several paths share (`/foo/bar` and
+    // `/foo-bar` both normalize to `…-foo-bar`) names each `<key>-<first 10 bytes of
+    // sha256(rule), hex>` (makeRouterKeyWithHash) instead of keeping the last one.
+    const byKey = new Map<string, Obj[]>();
     for (const rule of spec.rules ?? []) {
       const host = rule.host ?? '';
       for (const p of rule.http?.paths ?? []) {
@@ -195,6 +218,17 @@ export function ingressConfig(
           rule: parts.length === 0 ? 'PathPrefix(`/`)' : parts.join(' && '),
           service: svc,
         };
+        const same = byKey.get(name);
+        if (same === undefined) byKey.set(name, [router]);
+        else same.push(router);
+      }
+    }
+    for (const [key, routers] of byKey) {
+      for (const router of routers) {
+        const name =
+          routers.length === 1
+            ? key
+            : `${key}-${createHash('sha256').update(String(router['rule'])).digest('hex').slice(0, 20)}`;
         b.routers[name] = router;
         b.source('http/routers', name, where);
       }
@@ -212,8 +246,9 @@ function handled(ing: KubeObject, spec: IngressSpec, classes: ReadonlySet<string
 /** ``Host(`h`)``, or for `*.example.com` a HostRegexp matching one label (Traefik's buildHostRule). */
 function hostRule(host: string): string {
   if (!host.startsWith('*.')) return `Host(\`${host}\`)`;
-  const rest = host.slice(2).replace(/[.]/g, '\\.');
-  return `HostRegexp(\`^[a-z0-9-]+\\.${rest}$\`)`;
+  // Traefik's text exactly: regexp.QuoteMeta of the rest, the label `[a-zA-Z0-9-]+`.
+  const rest = host.slice(2).replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+  return `HostRegexp(\`^[a-zA-Z0-9-]+\\.${rest}$\`)`;
 }
 
 /** Traefik's annotations under `traefik.ingress.kubernetes.io/`; unknown ones are warned about. */

@@ -20,11 +20,14 @@ export interface ServiceRef {
   readonly sticky?: unknown;
   readonly strategy?: string | undefined;
   readonly responseForwarding?: unknown;
+  /** The Service's cluster IP as the one server (Traefik's nativeLB); unset: nativeLBByDefault. */
+  readonly nativeLB?: boolean | undefined;
 }
 
 interface ServiceSpec {
   readonly type?: string;
   readonly externalName?: string;
+  readonly clusterIP?: string;
   readonly ports?: readonly { readonly name?: string; readonly port?: number }[];
 }
 
@@ -42,6 +45,8 @@ export interface ServiceOptions {
   readonly allowEmptyServices: boolean;
   readonly allowCrossNamespace: boolean;
   readonly allowExternalNameServices?: boolean;
+  /** Traefik's nativeLBByDefault: routes without `nativeLB` use the Service's cluster IP. */
+  readonly nativeLBByDefault?: boolean;
 }
 
 /**
@@ -151,15 +156,21 @@ export class KubeBuild {
       if (this.#opts.allowExternalNameServices !== true)
         return this.error(where, `service ${ns}/${s.name}: ExternalName (allowExternalNameServices is off)`);
       urls.add(`${scheme}://${sspec.externalName ?? ''}:${port.port}`);
-    }
-    for (const slice of this.#slices.get(`${ns}/${s.name}`) ?? []) {
-      const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? ''));
-      if (sp?.port === undefined) continue;
-      for (const e of slice.endpoints ?? []) {
-        const serving = e.conditions?.serving ?? e.conditions?.ready ?? true;
-        if (serving === false) continue;
-        for (const a of e.addresses ?? [])
-          urls.add(`${scheme}://${a.includes(':') ? `[${a}]` : a}:${sp.port}`);
+    } else if (s.nativeLB ?? this.#opts.nativeLBByDefault === true) {
+      // Traefik's loadServers: nativeLB (or nativeLBByDefault) is the Service's cluster IP.
+      const address = this.clusterAddress(svc, port.port, where);
+      if (address === undefined) return undefined;
+      urls.add(`${scheme}://${address}`);
+    } else {
+      for (const slice of this.#slices.get(`${ns}/${s.name}`) ?? []) {
+        const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? ''));
+        if (sp?.port === undefined) continue;
+        for (const e of slice.endpoints ?? []) {
+          const serving = e.conditions?.serving ?? e.conditions?.ready ?? true;
+          if (serving === false) continue;
+          for (const a of e.addresses ?? [])
+            urls.add(`${scheme}://${a.includes(':') ? `[${a}]` : a}:${sp.port}`);
+        }
       }
     }
     if (urls.size === 0 && !this.#opts.allowEmptyServices)
@@ -174,6 +185,22 @@ export class KubeBuild {
     this.services[name] = { loadBalancer: lb };
     this.source('http/services', name, `service ${ns}/${s.name}`);
     return name;
+  }
+
+  /**
+   * `clusterIP:port` of a Service, Traefik's getNativeServiceAddress (nativeLB: the Service
+   * balances over its pods itself); a headless (`None`) or IP-less Service is reported.
+   */
+  clusterAddress(svc: KubeObject, port: number, where: string): string | undefined {
+    const ip = ((svc.spec ?? {}) as ServiceSpec).clusterIP ?? '';
+    const id = `${svc.metadata.namespace ?? ''}/${svc.metadata.name}`;
+    if (ip === 'None') return this.error(where, `nativeLB: no clusterIP on headless service ${id}`);
+    if (ip === '') return this.error(where, `nativeLB: no clusterIP found for service ${id}`);
+    return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  }
+
+  get nativeLBByDefault(): boolean {
+    return this.#opts.nativeLBByDefault === true;
   }
 
   /** The Service `ns/name`, or undefined. */
@@ -234,11 +261,19 @@ export class KubeBuild {
     this.certificates.push(stores === undefined ? c : { ...c, stores: [...stores] });
   }
 
-  /** A CA from a secret (`tls.ca` or `ca.crt`, Traefik's getCABlocks), or undefined (reported). */
-  ca(ns: string, name: string, where: string): string | undefined {
-    if (this.secret(ns, name) === undefined) return this.error(where, `secret ${ns}/${name} not found`);
+  /**
+   * A CA from a secret (`tls.ca` or `ca.crt`, Traefik's getCABlocks), or undefined (reported).
+   * `onlyEntry`: a Secret with neither but a single data entry gives that entry (Traefik's
+   * loadCASecret, for ServersTransport and forwardAuth/Redis CAs; not for TLSOption client CAs).
+   */
+  ca(ns: string, name: string, where: string, onlyEntry = false): string | undefined {
+    const secret = this.secret(ns, name) as { data?: Record<string, string> } | undefined;
+    if (secret === undefined) return this.error(where, `secret ${ns}/${name} not found`);
     const v = this.secretValue(ns, name, 'tls.ca') ?? this.secretValue(ns, name, 'ca.crt');
-    return v ?? this.error(where, `secret ${ns}/${name} has no tls.ca or ca.crt`);
+    if (v !== undefined) return v;
+    const entries = Object.values(secret.data ?? {});
+    if (onlyEntry && entries.length === 1) return Buffer.from(entries[0]!, 'base64').toString('utf8');
+    return this.error(where, `secret ${ns}/${name} has no tls.ca or ca.crt`);
   }
 
   result(): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[] } {
