@@ -28,6 +28,7 @@ import {
 import type { EntryPointConfig, StaticConfig } from './config/static/schema.ts';
 import { tlsEntryPoints } from './config/static/tls-entry-points.ts';
 import { dropSpareConfigProcess, loadStaticInChild, validateFilesInChild } from './config-process/client.ts';
+import { LogFile } from './core/log-file.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { limitOldGenerationGrowth } from './core/old-generation-growth.ts';
 import { OldGenerationPacer, ReloadSettler, settleHeap } from './core/settle-heap.ts';
@@ -74,6 +75,7 @@ import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/typ
 import type { Staple } from './tls/ocsp/ocsp-stapler.ts';
 import type { AcmeMirror, AcmeState } from './workers/acme-mirror.ts';
 import type { OcspMirror } from './workers/ocsp-mirror.ts';
+import { WORKER_SLOT_ENV } from './workers/protocol.ts';
 import { type Plane, planeFor } from './workers/role.ts';
 
 /** Read before anything slow: a parent that dies while we start must still be noticed. */
@@ -482,9 +484,30 @@ async function run(
   inline: Parameters<typeof fileProviderOptions>[1],
   source: ConfigLookup,
 ): Promise<number> {
+  // log.filePath (relative to the working folder, as Traefik and the access log read it): the
+  // file, rotated by the control plane (or the only process); workers append to it.
+  let logFile: LogFile | undefined;
+  if (given.log.filePath !== undefined) {
+    try {
+      logFile = new LogFile({
+        path: given.log.filePath,
+        maxSizeMb: given.log.maxSize,
+        maxBackups: given.log.maxBackups,
+        maxAgeDays: given.log.maxAge,
+        owner: process.env[WORKER_SLOT_ENV] === undefined,
+        onError: (m) => process.emitWarning(m),
+      });
+    } catch (e) {
+      process.stderr.write(
+        `traffic: cannot open the log file ${given.log.filePath}: ${(e as Error).message}\n`,
+      );
+      return 1;
+    }
+  }
   const rootLogger = createLogger({
     level: given.log.level,
     format: given.log.format === 'json' ? 'json' : 'text',
+    ...(logFile === undefined ? {} : { write: logFile.write }),
   });
   // `workers: N`: this process is the control plane or one data-plane worker (src/workers).
   const plane = await planeFor(given, rootLogger);

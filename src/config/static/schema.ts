@@ -206,14 +206,25 @@ const providers = strictObject(
   ['kubernetesIngressNGINX', 'rest', 'nomad', 'ecs', 'plugin'],
 );
 
-const log = strictObject({ level: logLevel.default('info'), format: logFormat.default('json') }, [
-  'filePath',
-  'noColor',
-  'maxSize',
-  'maxAge',
-  'maxBackups',
-  'compress',
-]);
+const log = strictObject(
+  {
+    level: logLevel.default('info'),
+    format: logFormat.default('json'),
+    /** The application log in this file instead of stderr, rotated as Traefik's (core/log-file.ts). */
+    filePath: z.string().min(1).optional(),
+    /** Megabytes before the file is rotated; 0 = 100, lumberjack's default. */
+    maxSize: z.number().int().nonnegative().default(0),
+    /** Rotated files kept; 0 = all. */
+    maxBackups: z.number().int().nonnegative().default(0),
+    /** Days a rotated file is kept; 0 = no limit. */
+    maxAge: z.number().int().nonnegative().default(0),
+    /** Accepted: rotated files are always gzipped, as Traefik's writer sets Compress whatever this says. */
+    compress: z.boolean().optional(),
+    /** Accepted: our text and JSON lines have no colours. */
+    noColor: z.boolean().optional(),
+  },
+  ['otlp'],
+);
 
 const fieldMode = z.enum(['keep', 'drop', 'redact']);
 
