@@ -309,6 +309,8 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           ...(a.caCertificates.length > 0
             ? { caCertificates: a.caCertificates.map((f) => readFileSync(f, 'utf8')).join('\n') }
             : {}),
+          clientTimeoutMs: a.clientTimeout,
+          clientResponseHeaderTimeoutMs: a.clientResponseHeaderTimeout,
           ...(a.certificatesDuration !== undefined
             ? { renewBeforeDays: Math.max(1, Math.floor(a.certificatesDuration / 24 / 3)) }
             : {}),

@@ -484,12 +484,27 @@ const acme = strictObject(
     caCertificates: z.array(z.string().min(1)).default([]),
     /** Renew when fewer days than this remain (capped at a third of the lifetime). */
     certificatesDuration: z.number().int().positive().optional(),
+    /**
+     * Timeouts of the HTTP client talking to the CA (Traefik v3's, pkg/provider/acme/provider.go
+     * createHTTPClient): one request whole, and the wait for its response head. 0 = no limit.
+     */
+    clientTimeout: duration.default(120_000),
+    clientResponseHeaderTimeout: duration.default(30_000),
     httpChallenge: strictObject({ entryPoint: z.string().min(1) }).optional(),
     tlsChallenge: strictObject({}).optional(),
     dnsChallenge: dnsChallenge.optional(),
   },
-  ['eab', 'preferredChain', 'clientTimeout', 'clientResponseHeaderTimeout', 'profile', 'emailAddresses'],
+  ['eab', 'preferredChain', 'profile', 'emailAddresses'],
 ).superRefine((v, ctx) => {
+  // As Traefik's Provider.Init: "clientTimeout must be at least clientResponseHeaderTimeout" (0
+  // included: no overall limit with a response-head limit is refused there too).
+  if (v.clientTimeout < v.clientResponseHeaderTimeout) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'clientTimeout must be at least clientResponseHeaderTimeout',
+      path: ['clientTimeout'],
+    });
+  }
   const n = [v.httpChallenge, v.tlsChallenge, v.dnsChallenge].filter((c) => c !== undefined).length;
   if (n !== 1) {
     ctx.addIssue({

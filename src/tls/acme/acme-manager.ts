@@ -54,6 +54,10 @@ export interface CertificateManagerOptions {
   readonly dnsProvider?: Dns01Provider;
   /** PEM bundle to trust for the ACME server instead of the system roots. */
   readonly caCertificates?: string;
+  /** Traefik's `clientTimeout` (ms, 0 = none): one request to the CA whole. Default 2 min. */
+  readonly clientTimeoutMs?: number;
+  /** Traefik's `clientResponseHeaderTimeout` (ms, 0 = none): the CA's response head. Default 30 s. */
+  readonly clientResponseHeaderTimeoutMs?: number;
   /** Default 30; for certificates living less than 90 days, a third of the lifetime (see renewalTime). */
   readonly renewBeforeDays?: number;
   /** Key of issued certificates (Traefik's `keyType`); default `ec256`. */
@@ -135,7 +139,13 @@ export class CertificateManager {
     this.#storage = new AcmeStorage(opts.storageFile, this.#log);
     this.#transport =
       opts.transport ??
-      httpsTransport(opts.caCertificates === undefined ? {} : { caCertificates: opts.caCertificates });
+      httpsTransport({
+        ...(opts.caCertificates === undefined ? {} : { caCertificates: opts.caCertificates }),
+        ...(opts.clientTimeoutMs === undefined ? {} : { timeoutMs: opts.clientTimeoutMs }),
+        ...(opts.clientResponseHeaderTimeoutMs === undefined
+          ? {}
+          : { responseHeaderTimeoutMs: opts.clientResponseHeaderTimeoutMs }),
+      });
     const solver = solverFor(opts.challenge, stores, opts.dnsProvider);
     const shared = opts.shared;
     if (shared === undefined) {

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatIssue } from '../issues.ts';
+import { loadStaticConfig } from './load.ts';
+
+/** A static file with one http-01 resolver whose other keys are `extra` (YAML lines under `acme:`). */
+function load(extra: string) {
+  const text = `entryPoints:
+  web:
+    address: "127.0.0.1:8080"
+certificatesResolvers:
+  le:
+    acme:
+      email: admin@example.com
+      httpChallenge: { entryPoint: web }
+${extra}`;
+  const r = loadStaticConfig({ file: 'static.yaml', readFile: () => text, argv: [], env: {} });
+  return { acme: r.config?.certificatesResolvers?.['le']?.acme, lines: r.issues.map(formatIssue) };
+}
+
+describe('certificatesResolvers.<name>.acme: the HTTP client timeouts', () => {
+  it("defaults to Traefik's 2m and 30s", () => {
+    const r = load('');
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.acme?.clientTimeout, 120_000);
+    assert.equal(r.acme?.clientResponseHeaderTimeout, 30_000);
+  });
+
+  it('takes durations, 0 meaning no limit', () => {
+    const r = load('      clientTimeout: 5m\n      clientResponseHeaderTimeout: 45\n');
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.acme?.clientTimeout, 300_000);
+    assert.equal(r.acme?.clientResponseHeaderTimeout, 45_000);
+    const none = load('      clientTimeout: 0\n      clientResponseHeaderTimeout: 0\n');
+    assert.deepEqual(none.lines, []);
+    assert.equal(none.acme?.clientTimeout, 0);
+  });
+
+  it("refuses a clientTimeout below clientResponseHeaderTimeout, as Traefik's Provider.Init", () => {
+    assert.deepEqual(load('      clientTimeout: 10s\n').lines, [
+      'static.yaml:9:22: certificatesResolvers.le.acme.clientTimeout: clientTimeout must be at least clientResponseHeaderTimeout',
+    ]);
+    assert.equal(load('      clientTimeout: 0\n').lines.length, 1);
+  });
+});
