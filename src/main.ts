@@ -300,6 +300,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
         {
           caServer: a.caServer,
           email: a.email,
+          ...(a.eab === undefined ? {} : { eab: a.eab }),
           storageFile: a.storage,
           ...(sharedStore === undefined ? {} : { shared: { store: sharedStore, instanceId } }),
           resolverName: name,

@@ -68,6 +68,11 @@ export interface PebbleOptions {
    * another account is sure to validate again.
    */
   readonly authzReuse?: number;
+  /**
+   * Key identifier → MAC key (base64url): pebble then requires external account binding
+   * (`externalAccountBindingRequired`, RFC 8555 §7.3.4) with one of these.
+   */
+  readonly externalAccountMACKeys?: Readonly<Record<string, string>>;
 }
 
 export interface Pebble {
@@ -141,7 +146,10 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
       httpPort: opts.httpPort ?? spareHttp,
       tlsPort: opts.tlsPort ?? spareTls,
       ocspResponderURL: '',
-      externalAccountBindingRequired: false,
+      externalAccountBindingRequired: opts.externalAccountMACKeys !== undefined,
+      ...(opts.externalAccountMACKeys === undefined
+        ? {}
+        : { externalAccountMACKeys: opts.externalAccountMACKeys }),
       ...(opts.certificateValidityPeriod === undefined
         ? {}
         : { certificateValidityPeriod: opts.certificateValidityPeriod }),

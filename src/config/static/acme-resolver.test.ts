@@ -43,3 +43,24 @@ describe('certificatesResolvers.<name>.acme: the HTTP client timeouts', () => {
     assert.equal(load('      clientTimeout: 0\n').lines.length, 1);
   });
 });
+
+describe('certificatesResolvers.<name>.acme.eab', () => {
+  it('takes kid and hmacEncoded, base64url with or without padding as lego decodes it', () => {
+    const raw = load(
+      '      eab: { kid: kid-1, hmacEncoded: zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W }\n',
+    );
+    assert.deepEqual(raw.lines, []);
+    assert.deepEqual(raw.acme?.eab, {
+      kid: 'kid-1',
+      hmacEncoded: 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W',
+    });
+    assert.deepEqual(load('      eab: { kid: k, hmacEncoded: "c2VjcmV0LWtleQ==" }\n').lines, []);
+  });
+
+  it('refuses a key lego cannot decode, and a missing kid', () => {
+    assert.deepEqual(load('      eab: { kid: k, hmacEncoded: "not+base64/url" }\n').lines, [
+      'static.yaml:9:35: certificatesResolvers.le.acme.eab.hmacEncoded: not a base64url key (lego could not decode it either)',
+    ]);
+    assert.equal(load('      eab: { hmacEncoded: c2VjcmV0 }\n').lines.length, 1);
+  });
+});

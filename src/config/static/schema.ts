@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { decodeEabHmac } from '../../tls/acme/jws.ts';
 import { duration } from '../duration.ts';
 import { serversTransportSchema } from '../dynamic/schema.ts';
 import { nameList, nullAsEmpty, strictObject } from '../schema-helpers.ts';
@@ -462,6 +463,20 @@ const dnsChallenge = strictObject({
   }
 });
 
+/**
+ * Traefik's `eab` (External Account Binding, RFC 8555 §7.3.4): the key identifier and MAC key a
+ * CA such as ZeroSSL or Google gives with the customer account, sent when the ACME account is
+ * registered. `hmacEncoded` is read as lego reads it (base64url, padded or not); one lego cannot
+ * decode is refused here, where Traefik starts and fails every registration with it.
+ */
+const eab = strictObject({
+  kid: z.string().min(1),
+  hmacEncoded: z
+    .string()
+    .min(1)
+    .refine((v) => decodeEabHmac(v) !== undefined, 'not a base64url key (lego could not decode it either)'),
+});
+
 const acme = strictObject(
   {
     /** Traefik: optional; without one the ACME account has no contact address. */
@@ -482,6 +497,7 @@ const acme = strictObject(
     keyType: z.enum(['EC256', 'RSA2048', 'RSA4096']).default('EC256'),
     /** PEM files trusted for the ACME server's own certificate (a private CA such as Pebble). */
     caCertificates: z.array(z.string().min(1)).default([]),
+    eab: eab.optional(),
     /** Renew when fewer days than this remain (capped at a third of the lifetime). */
     certificatesDuration: z.number().int().positive().optional(),
     /**
@@ -494,7 +510,7 @@ const acme = strictObject(
     tlsChallenge: strictObject({}).optional(),
     dnsChallenge: dnsChallenge.optional(),
   },
-  ['eab', 'preferredChain', 'profile', 'emailAddresses'],
+  ['preferredChain', 'profile', 'emailAddresses'],
 ).superRefine((v, ctx) => {
   // As Traefik's Provider.Init: "clientTimeout must be at least clientResponseHeaderTimeout" (0
   // included: no overall limit with a response-head limit is refused there too).

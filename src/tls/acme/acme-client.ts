@@ -41,6 +41,12 @@ export interface AcmeClientOptions {
   readonly wallNow?: () => number;
 }
 
+/** Traefik's `eab`: the key identifier and the (decoded) MAC key the CA gave out of band. */
+export interface ExternalAccountKey {
+  readonly kid: string;
+  readonly macKey: Buffer;
+}
+
 export interface AccountInfo {
   readonly url: string;
   readonly body: Readonly<Record<string, unknown>>;
@@ -90,13 +96,24 @@ export class AcmeClient {
 
   /** newAccount (§7.3); an existing account for this key answers 200 with its URL, which is fine. */
   async newAccount(
-    opts: { email?: string; termsOfServiceAgreed: boolean },
+    opts: { email?: string; termsOfServiceAgreed: boolean; externalAccount?: ExternalAccountKey },
     signal?: AbortSignal,
   ): Promise<AccountInfo> {
     const dir = await this.directory(signal);
+    const eab = opts.externalAccount;
     const payload = {
       termsOfServiceAgreed: opts.termsOfServiceAgreed,
       ...(opts.email === undefined || opts.email === '' ? {} : { contact: [`mailto:${opts.email}`] }),
+      // §7.3.4: binds this account key to the CA's own customer account.
+      ...(eab === undefined
+        ? {}
+        : {
+            externalAccountBinding: this.accountKey.externalAccountBinding(
+              dir.newAccount,
+              eab.kid,
+              eab.macKey,
+            ),
+          }),
     };
     const res = await this.#post(dir.newAccount, payload, { jwk: true, signal });
     const url = res.headers.location;

@@ -19,6 +19,7 @@ import { ClusterSync } from './cluster-sync.ts';
 import type { Dns01Provider } from './dns01-provider.ts';
 import { coversName, normalizeDomains } from './domain-names.ts';
 import type { Http01Store } from './http01-store.ts';
+import { decodeEabHmac } from './jws.ts';
 import {
   type ChallengeSolver,
   type ChallengeType,
@@ -44,6 +45,8 @@ export interface CertificateManagerOptions {
   /** The ACME directory URL (Traefik's `caServer`). */
   readonly caServer: string;
   readonly email: string;
+  /** Traefik's `eab` (external account binding): used when the account is registered. */
+  readonly eab?: { readonly kid: string; readonly hmacEncoded: string };
   /** Traefik's acme.json (ignored with `shared`). */
   readonly storageFile: string;
   /** A store shared by several instances instead of the file: one order per name among them all. */
@@ -205,10 +208,18 @@ export class CertificateManager {
   }
 
   #startSession(stored: StoredAccount | undefined): void {
+    const e = this.#opts.eab;
+    let eab: { kid: string; macKey: Buffer } | undefined;
+    if (e !== undefined) {
+      const macKey = decodeEabHmac(e.hmacEncoded);
+      if (macKey === undefined) throw new Error('acme eab.hmacEncoded is not base64url');
+      eab = { kid: e.kid, macKey };
+    }
     this.#session = new AccountSession(
       {
         caServer: this.#opts.caServer,
         email: this.#opts.email,
+        ...(eab === undefined ? {} : { externalAccount: eab }),
         transport: this.#transport,
         wallNow: this.#wallNow,
         logger: this.#log,
