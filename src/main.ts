@@ -310,6 +310,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           ...(a.caCertificates.length > 0
             ? { caCertificates: a.caCertificates.map((f) => readFileSync(f, 'utf8')).join('\n') }
             : {}),
+          ...(a.preferredChain === undefined ? {} : { preferredChain: a.preferredChain }),
           clientTimeoutMs: a.clientTimeout,
           clientResponseHeaderTimeoutMs: a.clientResponseHeaderTimeout,
           ...(a.certificatesDuration !== undefined

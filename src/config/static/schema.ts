@@ -498,6 +498,12 @@ const acme = strictObject(
     /** PEM files trusted for the ACME server's own certificate (a private CA such as Pebble). */
     caCertificates: z.array(z.string().min(1)).default([]),
     eab: eab.optional(),
+    /**
+     * Traefik's `preferredChain`: of the chains the CA offers (the default and its
+     * `Link: rel="alternate"` ones), the one whose top issuer has this common name; else the
+     * default (lego's Certifier.checkResponse).
+     */
+    preferredChain: z.string().optional(),
     /** Renew when fewer days than this remain (capped at a third of the lifetime). */
     certificatesDuration: z.number().int().positive().optional(),
     /**
@@ -510,7 +516,7 @@ const acme = strictObject(
     tlsChallenge: strictObject({}).optional(),
     dnsChallenge: dnsChallenge.optional(),
   },
-  ['preferredChain', 'profile', 'emailAddresses'],
+  ['profile', 'emailAddresses'],
 ).superRefine((v, ctx) => {
   // As Traefik's Provider.Init: "clientTimeout must be at least clientResponseHeaderTimeout" (0
   // included: no overall limit with a response-head limit is refused there too).

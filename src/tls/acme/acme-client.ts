@@ -182,10 +182,21 @@ export class AcmeClient {
 
   /** The PEM chain, leaf first (§7.4.2). */
   async downloadCertificate(url: string, signal?: AbortSignal): Promise<string> {
+    return (await this.downloadCertificateChain(url, signal)).pem;
+  }
+
+  /**
+   * The PEM chain, leaf first, and the URLs of the same certificate with other chains: the
+   * server's `Link: <url>;rel="alternate"` headers (§7.4.2).
+   */
+  async downloadCertificateChain(
+    url: string,
+    signal?: AbortSignal,
+  ): Promise<{ pem: string; alternates: string[] }> {
     const res = await this.#post(url, undefined, { accept: 'application/pem-certificate-chain', signal });
     if (!res.body.includes('-----BEGIN CERTIFICATE-----'))
       throw new AcmeTransportError('certificate download did not return a PEM chain');
-    return res.body;
+    return { pem: res.body, alternates: linksOf(res.headers.link, 'alternate', url) };
   }
 
   async #nonce(signal: AbortSignal | undefined): Promise<string> {
@@ -276,4 +287,26 @@ function problemOf(res: AcmeHttpResponse, wallNow: number): Error {
   if (problem === undefined)
     return new AcmeTransportError(`ACME server answered ${res.status} without a problem document`);
   return new AcmeProblemError(problem, res.status, parseRetryAfter(res.headers['retry-after'], wallNow));
+}
+
+/**
+ * The targets of the `Link` header's links of relation `rel` (RFC 8288), resolved against the
+ * request URL. Repeated headers arrive joined with ", "; a comma inside `<…>` is part of a URL.
+ */
+export function linksOf(header: string | undefined, rel: string, base: string): string[] {
+  if (header === undefined) return [];
+  const out: string[] = [];
+  const link = /<([^>]*)>((?:\s*;\s*[^;,]+)*)/g;
+  for (let m = link.exec(header); m !== null; m = link.exec(header)) {
+    const params = m[2] ?? '';
+    const relParam = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(params);
+    const rels = (relParam?.[1] ?? relParam?.[2] ?? '').toLowerCase().split(/\s+/);
+    if (!rels.includes(rel)) continue;
+    try {
+      out.push(new URL(m[1]!, base).href);
+    } catch {
+      // not a URL: skipped, as lego skips what it cannot parse
+    }
+  }
+  return out;
 }

@@ -65,6 +65,8 @@ export interface CertificateManagerOptions {
   readonly renewBeforeDays?: number;
   /** Key of issued certificates (Traefik's `keyType`); default `ec256`. */
   readonly keyType?: KeyType;
+  /** Traefik's `preferredChain`: the issuer CN of the root the chain should lead to. */
+  readonly preferredChain?: string;
   readonly clock?: Clock;
   readonly scheduler?: Scheduler;
   /** First retry delay after a failure; doubles per failure up to 1 h. Default 60 s. */
@@ -601,6 +603,7 @@ export class CertificateManager {
         signal,
         logger: this.#log,
         ...(this.#opts.keyType === undefined ? {} : { keyType: this.#opts.keyType }),
+        ...(this.#opts.preferredChain === undefined ? {} : { preferredChain: this.#opts.preferredChain }),
       }),
     );
   }

@@ -507,6 +507,7 @@ describe("CertificateManager with Traefik v3's resolver options against pebble",
       httpPort: servers.httpPort,
       tlsPort: servers.tlsPort,
       externalAccountMACKeys: { [EAB_KID]: EAB_HMAC },
+      alternateRoots: 1,
     });
   });
 
@@ -537,5 +538,32 @@ describe("CertificateManager with Traefik v3's resolver options against pebble",
     await obtain(wrong, ['wrong-eab.example.com']);
     assert.equal(failures(wrong).length, 1);
     assert.equal(wrong.manager.certificateFor('wrong-eab.example.com'), undefined);
+  });
+
+  /** The common name of pebble's root `index` (the default chain's is 0, the alternate's 1). */
+  async function rootName(index: number): Promise<string> {
+    const subject = new X509Certificate(await ca.rootCertificate(index)).subject;
+    return /^CN=(.*)$/m.exec(subject)?.[1] ?? '';
+  }
+
+  it('serves the alternate chain whose root is named by preferredChain, and the default otherwise', async () => {
+    const alternate = await rootName(1);
+    const eab = { kid: EAB_KID, hmacEncoded: EAB_HMAC };
+    const preferred = harness(servers, ca, { challenge: 'http-01', eab, preferredChain: alternate });
+    await obtain(preferred, ['chain.example.com']);
+    assert.deepEqual(failures(preferred), [], ca.output());
+    const chosen = preferred.manager.certificateFor('chain.example.com');
+    assert.ok(chosen);
+    assertChainVerifies(chosen.certPem, await ca.rootCertificate(1), ['chain.example.com']);
+    assert.ok(preferred.lines.some((l) => l.msg === 'acme certificate chain chosen by preferredChain'));
+
+    for (const name of [await rootName(0), 'ISRG Root X1']) {
+      const h = harness(servers, ca, { challenge: 'http-01', eab, preferredChain: name });
+      await obtain(h, ['default-chain.example.com']);
+      assert.deepEqual(failures(h), [], ca.output());
+      const cert = h.manager.certificateFor('default-chain.example.com');
+      assert.ok(cert);
+      assertChainVerifies(cert.certPem, await ca.rootCertificate(0), ['default-chain.example.com']);
+    }
   });
 });
