@@ -311,6 +311,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
             ? { caCertificates: a.caCertificates.map((f) => readFileSync(f, 'utf8')).join('\n') }
             : {}),
           ...(a.preferredChain === undefined ? {} : { preferredChain: a.preferredChain }),
+          ...(a.profile === undefined ? {} : { profile: a.profile }),
           clientTimeoutMs: a.clientTimeout,
           clientResponseHeaderTimeoutMs: a.clientResponseHeaderTimeout,
           ...(a.certificatesDuration !== undefined

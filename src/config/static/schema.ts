@@ -504,6 +504,13 @@ const acme = strictObject(
      * default (lego's Certifier.checkResponse).
      */
     preferredChain: z.string().optional(),
+    /**
+     * Traefik's `profile`: the certificate profile asked for in each order (the ACME profiles
+     * draft: one of the names of the CA's directory `meta.profiles`, e.g. Let's Encrypt's
+     * `classic`, `tlsserver`, `shortlived`). Sent as given; a CA that does not offer it refuses
+     * the order.
+     */
+    profile: z.string().optional(),
     /** Renew when fewer days than this remain (capped at a third of the lifetime). */
     certificatesDuration: z.number().int().positive().optional(),
     /**
@@ -516,7 +523,7 @@ const acme = strictObject(
     tlsChallenge: strictObject({}).optional(),
     dnsChallenge: dnsChallenge.optional(),
   },
-  ['profile', 'emailAddresses'],
+  ['emailAddresses'],
 ).superRefine((v, ctx) => {
   // As Traefik's Provider.Init: "clientTimeout must be at least clientResponseHeaderTimeout" (0
   // included: no overall limit with a response-head limit is refused there too).

@@ -122,9 +122,18 @@ export class AcmeClient {
     return { url, body: json(res) as Record<string, unknown> };
   }
 
-  async newOrder(identifiers: readonly AcmeIdentifier[], signal?: AbortSignal): Promise<AcmeOrder> {
+  /**
+   * newOrder (§7.4); `profile` names one of the directory's `meta.profiles` (the ACME profiles
+   * draft), sent only when given, as lego's OrderService.NewWithOptions.
+   */
+  async newOrder(
+    identifiers: readonly AcmeIdentifier[],
+    signal?: AbortSignal,
+    profile?: string,
+  ): Promise<AcmeOrder> {
     const dir = await this.directory(signal);
-    const res = await this.#post(dir.newOrder, { identifiers }, { signal });
+    const payload = profile === undefined || profile === '' ? { identifiers } : { identifiers, profile };
+    const res = await this.#post(dir.newOrder, payload, { signal });
     const url = res.headers.location;
     if (url === undefined) throw new AcmeTransportError('newOrder answered without a Location header');
     return parseOrder(url, json(res));

@@ -67,6 +67,8 @@ export interface CertificateManagerOptions {
   readonly keyType?: KeyType;
   /** Traefik's `preferredChain`: the issuer CN of the root the chain should lead to. */
   readonly preferredChain?: string;
+  /** Traefik's `profile`: the CA's certificate profile (ACME profiles draft) asked for in each order. */
+  readonly profile?: string;
   readonly clock?: Clock;
   readonly scheduler?: Scheduler;
   /** First retry delay after a failure; doubles per failure up to 1 h. Default 60 s. */
@@ -604,6 +606,7 @@ export class CertificateManager {
         logger: this.#log,
         ...(this.#opts.keyType === undefined ? {} : { keyType: this.#opts.keyType }),
         ...(this.#opts.preferredChain === undefined ? {} : { preferredChain: this.#opts.preferredChain }),
+        ...(this.#opts.profile === undefined ? {} : { profile: this.#opts.profile }),
       }),
     );
   }

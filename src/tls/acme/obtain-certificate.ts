@@ -98,6 +98,8 @@ export interface ObtainOptions {
   readonly domains: readonly string[];
   readonly solver: ChallengeSolver;
   readonly keyType?: KeyType;
+  /** Traefik's `profile`: the certificate profile asked for in newOrder. */
+  readonly profile?: string;
   /** Traefik's `preferredChain`: the issuer CN of the root the served chain should lead to. */
   readonly preferredChain?: string;
   readonly signal?: AbortSignal;
@@ -106,7 +108,7 @@ export interface ObtainOptions {
 
 export async function obtainCertificate(client: AcmeClient, opts: ObtainOptions): Promise<KeyAndCert> {
   const { domains, solver, signal, logger } = opts;
-  let order = await client.newOrder(identifiersFor(domains), signal);
+  let order = await client.newOrder(identifiersFor(domains), signal, opts.profile);
   logger.debug('acme order created', { order: order.url, status: order.status });
   for (const authzUrl of order.authorizations) {
     const authz = await client.getAuthorization(authzUrl, signal);
