@@ -312,6 +312,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
             : {}),
           ...(a.preferredChain === undefined ? {} : { preferredChain: a.preferredChain }),
           ...(a.profile === undefined ? {} : { profile: a.profile }),
+          ...(a.emailAddresses.length === 0 ? {} : { emailAddresses: a.emailAddresses }),
           clientTimeoutMs: a.clientTimeout,
           clientResponseHeaderTimeoutMs: a.clientResponseHeaderTimeout,
           ...(a.certificatesDuration !== undefined

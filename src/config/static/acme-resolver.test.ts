@@ -64,3 +64,22 @@ describe('certificatesResolvers.<name>.acme.eab', () => {
     assert.equal(load('      eab: { hmacEncoded: c2VjcmV0 }\n').lines.length, 1);
   });
 });
+
+describe('certificatesResolvers.<name>.acme: preferredChain, profile, emailAddresses', () => {
+  it('takes them as Traefik does', () => {
+    const r = load(
+      '      preferredChain: "ISRG Root X1"\n      profile: shortlived\n      emailAddresses: [ops@example.com, pki@example.com]\n',
+    );
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.acme?.preferredChain, 'ISRG Root X1');
+    assert.equal(r.acme?.profile, 'shortlived');
+    assert.deepEqual(r.acme?.emailAddresses, ['ops@example.com', 'pki@example.com']);
+    assert.deepEqual(load('').acme?.emailAddresses, []);
+  });
+
+  it('refuses an email address an rfc822Name cannot hold', () => {
+    assert.deepEqual(load('      emailAddresses: [ "opé@example.com" ]\n').lines, [
+      'static.yaml:9:25: certificatesResolvers.le.acme.emailAddresses[0]: not ASCII: an rfc822Name is an IA5String (lego could not put it in the request either)',
+    ]);
+  });
+});

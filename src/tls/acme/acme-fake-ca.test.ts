@@ -6,6 +6,7 @@
  * the CSR held.
  */
 import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -82,5 +83,17 @@ describe("CertificateManager with Traefik v3's resolver options against a fake A
     const r = await obtain('unknown-profile.example.com', { profile: 'tlsclient' });
     assert.equal(r.cert, undefined);
     assert.equal(r.failure?.['acmeType'], 'urn:ietf:params:acme:error:invalidProfile');
+  });
+
+  it('puts emailAddresses in the CSR, so the CA can certify them with the names', async () => {
+    const r = await obtain('mail.example.com', { emailAddresses: ['ops@example.com', 'pki@example.com'] });
+    assert.ok(r.cert, JSON.stringify(r.failure));
+    assert.equal(
+      new X509Certificate(r.cert.certPem).subjectAltName,
+      'DNS:mail.example.com, email:ops@example.com, email:pki@example.com',
+    );
+    const plain = await obtain('nomail.example.com', {});
+    assert.ok(plain.cert, JSON.stringify(plain.failure));
+    assert.equal(new X509Certificate(plain.cert.certPem).subjectAltName, 'DNS:nomail.example.com');
   });
 });

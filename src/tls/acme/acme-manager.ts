@@ -69,6 +69,8 @@ export interface CertificateManagerOptions {
   readonly preferredChain?: string;
   /** Traefik's `profile`: the CA's certificate profile (ACME profiles draft) asked for in each order. */
   readonly profile?: string;
+  /** Traefik's `emailAddresses`: email addresses the CSR asks for as subjectAltName entries. */
+  readonly emailAddresses?: readonly string[];
   readonly clock?: Clock;
   readonly scheduler?: Scheduler;
   /** First retry delay after a failure; doubles per failure up to 1 h. Default 60 s. */
@@ -607,6 +609,7 @@ export class CertificateManager {
         ...(this.#opts.keyType === undefined ? {} : { keyType: this.#opts.keyType }),
         ...(this.#opts.preferredChain === undefined ? {} : { preferredChain: this.#opts.preferredChain }),
         ...(this.#opts.profile === undefined ? {} : { profile: this.#opts.profile }),
+        ...(this.#opts.emailAddresses === undefined ? {} : { emailAddresses: this.#opts.emailAddresses }),
       }),
     );
   }

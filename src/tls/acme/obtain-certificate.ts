@@ -98,6 +98,8 @@ export interface ObtainOptions {
   readonly domains: readonly string[];
   readonly solver: ChallengeSolver;
   readonly keyType?: KeyType;
+  /** Traefik's `emailAddresses`: rfc822Name entries of the CSR's subjectAltName. */
+  readonly emailAddresses?: readonly string[];
   /** Traefik's `profile`: the certificate profile asked for in newOrder. */
   readonly profile?: string;
   /** Traefik's `preferredChain`: the issuer CN of the root the served chain should lead to. */
@@ -122,7 +124,7 @@ export async function obtainCertificate(client: AcmeClient, opts: ObtainOptions)
 
   const keyPem = generateKey(opts.keyType ?? 'ec256');
   if (order.status === 'ready')
-    order = await client.finalize(order, certificateRequest(keyPem, domains), signal);
+    order = await client.finalize(order, certificateRequest(keyPem, domains, opts.emailAddresses), signal);
   order = await client.waitForOrder(order.url, (o) => o.status === 'valid', signal);
   if (order.status !== 'valid' || order.certificate === undefined)
     throw orderFailed(order.status, order.error);
