@@ -302,6 +302,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
         {
           caServer: a.caServer,
           email: a.email,
+          ...(a.eab === undefined ? {} : { eab: a.eab }),
           storageFile: a.storage,
           ...(sharedStore === undefined ? {} : { shared: { store: sharedStore, instanceId } }),
           resolverName: name,
@@ -311,6 +312,11 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           ...(a.caCertificates.length > 0
             ? { caCertificates: a.caCertificates.map((f) => readFileSync(f, 'utf8')).join('\n') }
             : {}),
+          ...(a.preferredChain === undefined ? {} : { preferredChain: a.preferredChain }),
+          ...(a.profile === undefined ? {} : { profile: a.profile }),
+          ...(a.emailAddresses.length === 0 ? {} : { emailAddresses: a.emailAddresses }),
+          clientTimeoutMs: a.clientTimeout,
+          clientResponseHeaderTimeoutMs: a.clientResponseHeaderTimeout,
           ...(a.certificatesDuration !== undefined
             ? { renewBeforeDays: Math.max(1, Math.floor(a.certificatesDuration / 24 / 3)) }
             : {}),

@@ -68,6 +68,16 @@ export interface PebbleOptions {
    * another account is sure to validate again.
    */
   readonly authzReuse?: number;
+  /**
+   * Key identifier → MAC key (base64url): pebble then requires external account binding
+   * (`externalAccountBindingRequired`, RFC 8555 §7.3.4) with one of these.
+   */
+  readonly externalAccountMACKeys?: Readonly<Record<string, string>>;
+  /**
+   * PEBBLE_ALTERNATE_ROOTS: this many more roots, each with its own intermediate; a certificate
+   * download then links the same leaf under each (`Link: rel="alternate"`, RFC 8555 §7.4.2).
+   */
+  readonly alternateRoots?: number;
 }
 
 export interface Pebble {
@@ -84,8 +94,11 @@ export interface Pebble {
   /** Pebble's and challtestsrv's output so far, for failure messages. */
   readonly output: () => string;
   readonly running: () => boolean;
-  /** The root that issued chains chain up to (changes with every pebble start). */
-  rootCertificate(): Promise<string>;
+  /**
+   * The root that issued chains chain up to (changes with every pebble start); `index` > 0: an
+   * alternate root (with `alternateRoots`).
+   */
+  rootCertificate(index?: number): Promise<string>;
   /** Kills pebble (challtestsrv stays): the CA is down, its ports refuse connections. */
   stop(): Promise<void>;
   /** Starts pebble again on the same ports. */
@@ -141,7 +154,10 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
       httpPort: opts.httpPort ?? spareHttp,
       tlsPort: opts.tlsPort ?? spareTls,
       ocspResponderURL: '',
-      externalAccountBindingRequired: false,
+      externalAccountBindingRequired: opts.externalAccountMACKeys !== undefined,
+      ...(opts.externalAccountMACKeys === undefined
+        ? {}
+        : { externalAccountMACKeys: opts.externalAccountMACKeys }),
       ...(opts.certificateValidityPeriod === undefined
         ? {}
         : { certificateValidityPeriod: opts.certificateValidityPeriod }),
@@ -176,6 +192,7 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
     PEBBLE_VA_NOSLEEP: '1',
     PEBBLE_WFE_NONCEREJECT: String(opts.nonceReject ?? 0),
     ...(opts.authzReuse === undefined ? {} : { PEBBLE_AUTHZREUSE: String(opts.authzReuse) }),
+    ...(opts.alternateRoots === undefined ? {} : { PEBBLE_ALTERNATE_ROOTS: String(opts.alternateRoots) }),
   };
   const killAll = (): void => {
     pebble?.kill('SIGKILL');
@@ -229,9 +246,9 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
     dnsAddress: `127.0.0.1:${dnsPort}`,
     output: () => output,
     running: () => pebble !== undefined,
-    rootCertificate: async () => {
-      const res = await get(`https://127.0.0.1:${mgmtPort}/roots/0`, serverCaPem);
-      if (res.status !== 200) throw new Error(`pebble /roots/0 answered ${res.status}`);
+    rootCertificate: async (index = 0) => {
+      const res = await get(`https://127.0.0.1:${mgmtPort}/roots/${index}`, serverCaPem);
+      if (res.status !== 200) throw new Error(`pebble /roots/${index} answered ${res.status}`);
       return res.body;
     },
     stop,

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import { z } from 'zod';
+import { decodeEabHmac } from '../../tls/acme/jws.ts';
 import { duration } from '../duration.ts';
 import { serversTransportSchema } from '../dynamic/schema.ts';
 import { nameList, nullAsEmpty, strictObject } from '../schema-helpers.ts';
@@ -473,34 +474,91 @@ const dnsChallenge = strictObject({
   }
 });
 
-const acme = strictObject(
-  {
-    /** Traefik: optional; without one the ACME account has no contact address. */
-    email: z.string().default(''),
-    caServer: z.string().url().default('https://acme-v02.api.letsencrypt.org/directory'),
-    /** A file (mode 0600), or a store shared by several instances (acme-storage.ts). */
-    storage: z
-      .string()
-      .min(1)
-      .default('acme.json')
-      .superRefine((v, ctx) => {
-        try {
-          parseAcmeStorage(v);
-        } catch (e) {
-          ctx.addIssue({ code: 'custom', message: (e as Error).message });
-        }
-      }),
-    keyType: z.enum(['EC256', 'RSA2048', 'RSA4096']).default('EC256'),
-    /** PEM files trusted for the ACME server's own certificate (a private CA such as Pebble). */
-    caCertificates: z.array(z.string().min(1)).default([]),
-    /** Renew when fewer days than this remain (capped at a third of the lifetime). */
-    certificatesDuration: z.number().int().positive().optional(),
-    httpChallenge: strictObject({ entryPoint: z.string().min(1) }).optional(),
-    tlsChallenge: strictObject({}).optional(),
-    dnsChallenge: dnsChallenge.optional(),
-  },
-  ['eab', 'preferredChain', 'clientTimeout', 'clientResponseHeaderTimeout', 'profile', 'emailAddresses'],
-).superRefine((v, ctx) => {
+/**
+ * Traefik's `eab` (External Account Binding, RFC 8555 §7.3.4): the key identifier and MAC key a
+ * CA such as ZeroSSL or Google gives with the customer account, sent when the ACME account is
+ * registered. `hmacEncoded` is read as lego reads it (base64url, padded or not); one lego cannot
+ * decode is refused here, where Traefik starts and fails every registration with it.
+ */
+const eab = strictObject({
+  kid: z.string().min(1),
+  hmacEncoded: z
+    .string()
+    .min(1)
+    .refine((v) => decodeEabHmac(v) !== undefined, 'not a base64url key (lego could not decode it either)'),
+});
+
+const acme = strictObject({
+  /** Traefik: optional; without one the ACME account has no contact address. */
+  email: z.string().default(''),
+  caServer: z.string().url().default('https://acme-v02.api.letsencrypt.org/directory'),
+  /** A file (mode 0600), or a store shared by several instances (acme-storage.ts). */
+  storage: z
+    .string()
+    .min(1)
+    .default('acme.json')
+    .superRefine((v, ctx) => {
+      try {
+        parseAcmeStorage(v);
+      } catch (e) {
+        ctx.addIssue({ code: 'custom', message: (e as Error).message });
+      }
+    }),
+  keyType: z.enum(['EC256', 'RSA2048', 'RSA4096']).default('EC256'),
+  /** PEM files trusted for the ACME server's own certificate (a private CA such as Pebble). */
+  caCertificates: z.array(z.string().min(1)).default([]),
+  eab: eab.optional(),
+  /**
+   * Traefik's `preferredChain`: of the chains the CA offers (the default and its
+   * `Link: rel="alternate"` ones), the one whose top issuer has this common name; else the
+   * default (lego's Certifier.checkResponse).
+   */
+  preferredChain: z.string().optional(),
+  /**
+   * Traefik's `profile`: the certificate profile asked for in each order (the ACME profiles
+   * draft: one of the names of the CA's directory `meta.profiles`, e.g. Let's Encrypt's
+   * `classic`, `tlsserver`, `shortlived`). Sent as given; a CA that does not offer it refuses
+   * the order.
+   */
+  profile: z.string().optional(),
+  /**
+   * Traefik's `emailAddresses` ("CSR email addresses to use"): lego's CSROptions.EmailAddresses,
+   * rfc822Name entries of the certificate request's subjectAltName (not account contacts:
+   * that is `email`). Most public CAs refuse such a request; private ACME CAs may sign them.
+   */
+  emailAddresses: z
+    .array(
+      z
+        .string()
+        .min(1)
+        .refine(
+          // biome-ignore lint/suspicious/noControlCharactersInRegex: IA5 is 7-bit ASCII, controls included
+          (v) => /^[\x00-\x7f]+$/.test(v),
+          'not ASCII: an rfc822Name is an IA5String (lego could not put it in the request either)',
+        ),
+    )
+    .default([]),
+  /** Renew when fewer days than this remain (capped at a third of the lifetime). */
+  certificatesDuration: z.number().int().positive().optional(),
+  /**
+   * Timeouts of the HTTP client talking to the CA (Traefik v3's, pkg/provider/acme/provider.go
+   * createHTTPClient): one request whole, and the wait for its response head. 0 = no limit.
+   */
+  clientTimeout: duration.default(120_000),
+  clientResponseHeaderTimeout: duration.default(30_000),
+  httpChallenge: strictObject({ entryPoint: z.string().min(1) }).optional(),
+  tlsChallenge: strictObject({}).optional(),
+  dnsChallenge: dnsChallenge.optional(),
+}).superRefine((v, ctx) => {
+  // As Traefik's Provider.Init: "clientTimeout must be at least clientResponseHeaderTimeout" (0
+  // included: no overall limit with a response-head limit is refused there too).
+  if (v.clientTimeout < v.clientResponseHeaderTimeout) {
+    ctx.addIssue({
+      code: 'custom',
+      message: 'clientTimeout must be at least clientResponseHeaderTimeout',
+      path: ['clientTimeout'],
+    });
+  }
   const n = [v.httpChallenge, v.tlsChallenge, v.dnsChallenge].filter((c) => c !== undefined).length;
   if (n !== 1) {
     ctx.addIssue({

@@ -5,7 +5,7 @@
  */
 import type { Logger } from '../../core/logger.ts';
 import { generateKey } from '../x509/index.ts';
-import { AcmeClient } from './acme-client.ts';
+import { AcmeClient, type ExternalAccountKey } from './acme-client.ts';
 import { AcmeProblemError } from './acme-errors.ts';
 import type { StoredAccount } from './acme-storage.ts';
 import type { AcmeTransport } from './acme-transport.ts';
@@ -14,6 +14,8 @@ import { AccountKey } from './jws.ts';
 export interface AccountSessionOptions {
   readonly caServer: string;
   readonly email: string;
+  /** Traefik's `eab`: sent with newAccount when the account is registered (never after). */
+  readonly externalAccount?: ExternalAccountKey;
   readonly transport: AcmeTransport;
   readonly wallNow: () => number;
   readonly pollIntervalMs?: number;
@@ -113,7 +115,16 @@ export class AccountSession {
   }
 
   async #register(client: AcmeClient, signal: AbortSignal): Promise<void> {
-    const info = await client.newAccount({ email: this.#opts.email, termsOfServiceAgreed: true }, signal);
+    // As Traefik's Provider.register: with `eab`, RegisterWithExternalAccountBinding.
+    const eab = this.#opts.externalAccount;
+    const info = await client.newAccount(
+      {
+        email: this.#opts.email,
+        termsOfServiceAgreed: true,
+        ...(eab === undefined ? {} : { externalAccount: eab }),
+      },
+      signal,
+    );
     const account = this.#account;
     if (account === undefined) return;
     this.#account = { ...account, registration: { uri: info.url, body: info.body } };

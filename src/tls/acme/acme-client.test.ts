@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { AcmeClient } from './acme-client.ts';
+import { AcmeClient, linksOf } from './acme-client.ts';
 import { AcmeProblemError, AcmeTransportError } from './acme-errors.ts';
 import {
   type AcmeHttpRequest,
@@ -255,5 +255,19 @@ describe('httpsTransport', () => {
     const t = httpsTransport();
     await assert.rejects(t.send({ method: 'GET', url: 'http://127.0.0.1:1/dir' }), /not https/);
     t.close();
+  });
+});
+
+describe('linksOf (Link headers, RFC 8288)', () => {
+  it('finds the alternate chains among repeated, relative and other links', () => {
+    const header =
+      '<https://ca.test/dir>;rel="index", <https://ca.test/cert/1/1>;rel="alternate", </cert/1/2> ; rel=alternate, <https://ca.test/x>;rel="up alternate"';
+    assert.deepEqual(linksOf(header, 'alternate', 'https://ca.test/cert/1'), [
+      'https://ca.test/cert/1/1',
+      'https://ca.test/cert/1/2',
+      'https://ca.test/x',
+    ]);
+    assert.deepEqual(linksOf(header, 'index', 'https://ca.test/cert/1'), ['https://ca.test/dir']);
+    assert.deepEqual(linksOf(undefined, 'alternate', 'https://ca.test/'), []);
   });
 });

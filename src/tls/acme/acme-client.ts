@@ -41,6 +41,12 @@ export interface AcmeClientOptions {
   readonly wallNow?: () => number;
 }
 
+/** Traefik's `eab`: the key identifier and the (decoded) MAC key the CA gave out of band. */
+export interface ExternalAccountKey {
+  readonly kid: string;
+  readonly macKey: Buffer;
+}
+
 export interface AccountInfo {
   readonly url: string;
   readonly body: Readonly<Record<string, unknown>>;
@@ -90,13 +96,24 @@ export class AcmeClient {
 
   /** newAccount (§7.3); an existing account for this key answers 200 with its URL, which is fine. */
   async newAccount(
-    opts: { email?: string; termsOfServiceAgreed: boolean },
+    opts: { email?: string; termsOfServiceAgreed: boolean; externalAccount?: ExternalAccountKey },
     signal?: AbortSignal,
   ): Promise<AccountInfo> {
     const dir = await this.directory(signal);
+    const eab = opts.externalAccount;
     const payload = {
       termsOfServiceAgreed: opts.termsOfServiceAgreed,
       ...(opts.email === undefined || opts.email === '' ? {} : { contact: [`mailto:${opts.email}`] }),
+      // §7.3.4: binds this account key to the CA's own customer account.
+      ...(eab === undefined
+        ? {}
+        : {
+            externalAccountBinding: this.accountKey.externalAccountBinding(
+              dir.newAccount,
+              eab.kid,
+              eab.macKey,
+            ),
+          }),
     };
     const res = await this.#post(dir.newAccount, payload, { jwk: true, signal });
     const url = res.headers.location;
@@ -105,9 +122,18 @@ export class AcmeClient {
     return { url, body: json(res) as Record<string, unknown> };
   }
 
-  async newOrder(identifiers: readonly AcmeIdentifier[], signal?: AbortSignal): Promise<AcmeOrder> {
+  /**
+   * newOrder (§7.4); `profile` names one of the directory's `meta.profiles` (the ACME profiles
+   * draft), sent only when given, as lego's OrderService.NewWithOptions.
+   */
+  async newOrder(
+    identifiers: readonly AcmeIdentifier[],
+    signal?: AbortSignal,
+    profile?: string,
+  ): Promise<AcmeOrder> {
     const dir = await this.directory(signal);
-    const res = await this.#post(dir.newOrder, { identifiers }, { signal });
+    const payload = profile === undefined || profile === '' ? { identifiers } : { identifiers, profile };
+    const res = await this.#post(dir.newOrder, payload, { signal });
     const url = res.headers.location;
     if (url === undefined) throw new AcmeTransportError('newOrder answered without a Location header');
     return parseOrder(url, json(res));
@@ -165,10 +191,21 @@ export class AcmeClient {
 
   /** The PEM chain, leaf first (§7.4.2). */
   async downloadCertificate(url: string, signal?: AbortSignal): Promise<string> {
+    return (await this.downloadCertificateChain(url, signal)).pem;
+  }
+
+  /**
+   * The PEM chain, leaf first, and the URLs of the same certificate with other chains: the
+   * server's `Link: <url>;rel="alternate"` headers (§7.4.2).
+   */
+  async downloadCertificateChain(
+    url: string,
+    signal?: AbortSignal,
+  ): Promise<{ pem: string; alternates: string[] }> {
     const res = await this.#post(url, undefined, { accept: 'application/pem-certificate-chain', signal });
     if (!res.body.includes('-----BEGIN CERTIFICATE-----'))
       throw new AcmeTransportError('certificate download did not return a PEM chain');
-    return res.body;
+    return { pem: res.body, alternates: linksOf(res.headers.link, 'alternate', url) };
   }
 
   async #nonce(signal: AbortSignal | undefined): Promise<string> {
@@ -259,4 +296,26 @@ function problemOf(res: AcmeHttpResponse, wallNow: number): Error {
   if (problem === undefined)
     return new AcmeTransportError(`ACME server answered ${res.status} without a problem document`);
   return new AcmeProblemError(problem, res.status, parseRetryAfter(res.headers['retry-after'], wallNow));
+}
+
+/**
+ * The targets of the `Link` header's links of relation `rel` (RFC 8288), resolved against the
+ * request URL. Repeated headers arrive joined with ", "; a comma inside `<…>` is part of a URL.
+ */
+export function linksOf(header: string | undefined, rel: string, base: string): string[] {
+  if (header === undefined) return [];
+  const out: string[] = [];
+  const link = /<([^>]*)>((?:\s*;\s*[^;,]+)*)/g;
+  for (let m = link.exec(header); m !== null; m = link.exec(header)) {
+    const params = m[2] ?? '';
+    const relParam = /;\s*rel\s*=\s*(?:"([^"]*)"|([^\s;,]+))/i.exec(params);
+    const rels = (relParam?.[1] ?? relParam?.[2] ?? '').toLowerCase().split(/\s+/);
+    if (!rels.includes(rel)) continue;
+    try {
+      out.push(new URL(m[1]!, base).href);
+    } catch {
+      // not a URL: skipped, as lego skips what it cannot parse
+    }
+  }
+  return out;
 }

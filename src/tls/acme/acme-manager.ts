@@ -19,6 +19,7 @@ import { ClusterSync } from './cluster-sync.ts';
 import type { Dns01Provider } from './dns01-provider.ts';
 import { coversName, normalizeDomains } from './domain-names.ts';
 import type { Http01Store } from './http01-store.ts';
+import { decodeEabHmac } from './jws.ts';
 import {
   type ChallengeSolver,
   type ChallengeType,
@@ -44,6 +45,8 @@ export interface CertificateManagerOptions {
   /** The ACME directory URL (Traefik's `caServer`). */
   readonly caServer: string;
   readonly email: string;
+  /** Traefik's `eab` (external account binding): used when the account is registered. */
+  readonly eab?: { readonly kid: string; readonly hmacEncoded: string };
   /** Traefik's acme.json (ignored with `shared`). */
   readonly storageFile: string;
   /** A store shared by several instances instead of the file: one order per name among them all. */
@@ -54,10 +57,20 @@ export interface CertificateManagerOptions {
   readonly dnsProvider?: Dns01Provider;
   /** PEM bundle to trust for the ACME server instead of the system roots. */
   readonly caCertificates?: string;
+  /** Traefik's `clientTimeout` (ms, 0 = none): one request to the CA whole. Default 2 min. */
+  readonly clientTimeoutMs?: number;
+  /** Traefik's `clientResponseHeaderTimeout` (ms, 0 = none): the CA's response head. Default 30 s. */
+  readonly clientResponseHeaderTimeoutMs?: number;
   /** Default 30; for certificates living less than 90 days, a third of the lifetime (see renewalTime). */
   readonly renewBeforeDays?: number;
   /** Key of issued certificates (Traefik's `keyType`); default `ec256`. */
   readonly keyType?: KeyType;
+  /** Traefik's `preferredChain`: the issuer CN of the root the chain should lead to. */
+  readonly preferredChain?: string;
+  /** Traefik's `profile`: the CA's certificate profile (ACME profiles draft) asked for in each order. */
+  readonly profile?: string;
+  /** Traefik's `emailAddresses`: email addresses the CSR asks for as subjectAltName entries. */
+  readonly emailAddresses?: readonly string[];
   readonly clock?: Clock;
   readonly scheduler?: Scheduler;
   /** First retry delay after a failure; doubles per failure up to 1 h. Default 60 s. */
@@ -135,7 +148,13 @@ export class CertificateManager {
     this.#storage = new AcmeStorage(opts.storageFile, this.#log);
     this.#transport =
       opts.transport ??
-      httpsTransport(opts.caCertificates === undefined ? {} : { caCertificates: opts.caCertificates });
+      httpsTransport({
+        ...(opts.caCertificates === undefined ? {} : { caCertificates: opts.caCertificates }),
+        ...(opts.clientTimeoutMs === undefined ? {} : { timeoutMs: opts.clientTimeoutMs }),
+        ...(opts.clientResponseHeaderTimeoutMs === undefined
+          ? {}
+          : { responseHeaderTimeoutMs: opts.clientResponseHeaderTimeoutMs }),
+      });
     const solver = solverFor(opts.challenge, stores, opts.dnsProvider);
     const shared = opts.shared;
     if (shared === undefined) {
@@ -195,10 +214,18 @@ export class CertificateManager {
   }
 
   #startSession(stored: StoredAccount | undefined): void {
+    const e = this.#opts.eab;
+    let eab: { kid: string; macKey: Buffer } | undefined;
+    if (e !== undefined) {
+      const macKey = decodeEabHmac(e.hmacEncoded);
+      if (macKey === undefined) throw new Error('acme eab.hmacEncoded is not base64url');
+      eab = { kid: e.kid, macKey };
+    }
     this.#session = new AccountSession(
       {
         caServer: this.#opts.caServer,
         email: this.#opts.email,
+        ...(eab === undefined ? {} : { externalAccount: eab }),
         transport: this.#transport,
         wallNow: this.#wallNow,
         logger: this.#log,
@@ -580,6 +607,9 @@ export class CertificateManager {
         signal,
         logger: this.#log,
         ...(this.#opts.keyType === undefined ? {} : { keyType: this.#opts.keyType }),
+        ...(this.#opts.preferredChain === undefined ? {} : { preferredChain: this.#opts.preferredChain }),
+        ...(this.#opts.profile === undefined ? {} : { profile: this.#opts.profile }),
+        ...(this.#opts.emailAddresses === undefined ? {} : { emailAddresses: this.#opts.emailAddresses }),
       }),
     );
   }

@@ -493,3 +493,77 @@ describe('CertificateManager when pebble misbehaves', { skip: noPebble }, () => 
     assert.equal(h.manager.status()[0]?.nextAttemptAt?.getTime(), h.clock.wall + 60_000);
   });
 });
+
+describe("CertificateManager with Traefik v3's resolver options against pebble", { skip: noPebble }, () => {
+  const servers = new ChallengeServers();
+  let ca: Pebble;
+  // A MAC key as CAs hand them out: 48 random bytes, base64url without padding.
+  const EAB_KID = 'kid-1';
+  const EAB_HMAC = Buffer.from('traffic-management external account binding key!').toString('base64url');
+
+  before(async () => {
+    await servers.listen();
+    ca = await startPebble({
+      httpPort: servers.httpPort,
+      tlsPort: servers.tlsPort,
+      externalAccountMACKeys: { [EAB_KID]: EAB_HMAC },
+      alternateRoots: 1,
+    });
+  });
+
+  after(async () => {
+    for (const m of managers) m.stop();
+    await ca?.close();
+    await servers.close();
+  });
+
+  it('registers with external account binding (eab) where the CA requires it, then obtains', async () => {
+    const h = harness(servers, ca, { challenge: 'http-01', eab: { kid: EAB_KID, hmacEncoded: EAB_HMAC } });
+    await obtain(h, ['eab.example.com']);
+    assert.deepEqual(failures(h), [], ca.output());
+    assert.ok(h.manager.certificateFor('eab.example.com'));
+    assert.ok(h.lines.some((l) => l.msg === 'acme account registered'));
+  });
+
+  it('is refused by such a CA without eab, or with a MAC key the CA does not know', async () => {
+    const none = harness(servers, ca, { challenge: 'http-01' });
+    await obtain(none, ['no-eab.example.com']);
+    assert.equal(failures(none)[0]?.['acmeType'], 'urn:ietf:params:acme:error:externalAccountRequired');
+    assert.equal(none.manager.certificateFor('no-eab.example.com'), undefined);
+
+    const wrong = harness(servers, ca, {
+      challenge: 'http-01',
+      eab: { kid: EAB_KID, hmacEncoded: Buffer.from('another key entirely, unknown').toString('base64url') },
+    });
+    await obtain(wrong, ['wrong-eab.example.com']);
+    assert.equal(failures(wrong).length, 1);
+    assert.equal(wrong.manager.certificateFor('wrong-eab.example.com'), undefined);
+  });
+
+  /** The common name of pebble's root `index` (the default chain's is 0, the alternate's 1). */
+  async function rootName(index: number): Promise<string> {
+    const subject = new X509Certificate(await ca.rootCertificate(index)).subject;
+    return /^CN=(.*)$/m.exec(subject)?.[1] ?? '';
+  }
+
+  it('serves the alternate chain whose root is named by preferredChain, and the default otherwise', async () => {
+    const alternate = await rootName(1);
+    const eab = { kid: EAB_KID, hmacEncoded: EAB_HMAC };
+    const preferred = harness(servers, ca, { challenge: 'http-01', eab, preferredChain: alternate });
+    await obtain(preferred, ['chain.example.com']);
+    assert.deepEqual(failures(preferred), [], ca.output());
+    const chosen = preferred.manager.certificateFor('chain.example.com');
+    assert.ok(chosen);
+    assertChainVerifies(chosen.certPem, await ca.rootCertificate(1), ['chain.example.com']);
+    assert.ok(preferred.lines.some((l) => l.msg === 'acme certificate chain chosen by preferredChain'));
+
+    for (const name of [await rootName(0), 'ISRG Root X1']) {
+      const h = harness(servers, ca, { challenge: 'http-01', eab, preferredChain: name });
+      await obtain(h, ['default-chain.example.com']);
+      assert.deepEqual(failures(h), [], ca.output());
+      const cert = h.manager.certificateFor('default-chain.example.com');
+      assert.ok(cert);
+      assertChainVerifies(cert.certPem, await ca.rootCertificate(0), ['default-chain.example.com']);
+    }
+  });
+});

@@ -29,16 +29,31 @@ export interface AcmeTransport {
 export interface HttpsTransportOptions {
   /** PEM bundle to trust instead of the system roots (a private or test CA such as pebble's). */
   readonly caCertificates?: string;
-  /** Per request, from connect to the end of the body. Default 30 s. */
+  /**
+   * Traefik's `clientTimeout`: one request whole, from the start of the connection to the end of
+   * the body (Go's http.Client.Timeout). 0 = no limit. Default 2 min, Traefik's.
+   */
   readonly timeoutMs?: number;
+  /**
+   * Traefik's `clientResponseHeaderTimeout`: from the request sent to the response's head (Go's
+   * Transport.ResponseHeaderTimeout). 0 = no limit. Default 30 s, Traefik's.
+   */
+  readonly responseHeaderTimeoutMs?: number;
   readonly userAgent?: string;
 }
+
+/** Go's dialer Timeout and TLSHandshakeTimeout in Traefik's ACME client: 30 s each. */
+const CONNECT_TIMEOUT_MS = 30_000;
 
 /** A CA has no business sending more than this; a certificate chain is a few KiB. */
 const MAX_BODY_BYTES = 1 << 20;
 
 export function httpsTransport(opts: HttpsTransportOptions = {}): AcmeTransport {
-  const timeoutMs = opts.timeoutMs ?? 30_000;
+  // As Traefik's pkg/provider/acme/provider.go createHTTPClient: the client's Timeout is
+  // clientTimeout, the transport's ResponseHeaderTimeout clientResponseHeaderTimeout, 30 s to dial
+  // and 30 s for the TLS handshake.
+  const timeoutMs = opts.timeoutMs ?? 120_000;
+  const headerTimeoutMs = opts.responseHeaderTimeoutMs ?? 30_000;
   const userAgent = opts.userAgent ?? 'traffic-management-acme/0.1';
   let agent: Agent | undefined;
   let https: typeof import('node:https') | undefined;
@@ -62,10 +77,19 @@ export function httpsTransport(opts: HttpsTransportOptions = {}): AcmeTransport 
         method: req.method,
         headers,
         agent: a,
-        timeout: timeoutMs,
         ...(req.signal === undefined ? {} : { signal: req.signal }),
       });
+      let deadline: NodeJS.Timeout | undefined;
+      let phase: NodeJS.Timeout | undefined;
+      let settled = false;
+      const clear = (): void => {
+        settled = true;
+        if (deadline !== undefined) clearTimeout(deadline);
+        if (phase !== undefined) clearTimeout(phase);
+      };
       const fail = (e: unknown): void => {
+        if (settled) return;
+        clear();
         r.destroy();
         reject(
           e instanceof AcmeTransportError
@@ -73,17 +97,56 @@ export function httpsTransport(opts: HttpsTransportOptions = {}): AcmeTransport 
             : new AcmeTransportError(`${req.method} ${req.url}: ${(e as Error).message}`, { cause: e }),
         );
       };
-      const deadline = setTimeout(
-        () => fail(new Error(`no complete response in ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      deadline.unref();
-      r.on('timeout', () => fail(new Error('socket idle timeout')));
-      r.on('error', (e) => {
-        clearTimeout(deadline);
-        fail(e);
+      /** One timer at a time: the connection, the handshake, then the response head. */
+      const arm = (ms: number, what: string): void => {
+        if (phase !== undefined) clearTimeout(phase);
+        phase = undefined;
+        if (settled || ms <= 0) return;
+        phase = setTimeout(() => fail(new Error(what)), ms);
+        phase.unref();
+      };
+      if (timeoutMs > 0) {
+        deadline = setTimeout(
+          () => fail(new Error(`no complete response within clientTimeout (${timeoutMs} ms)`)),
+          timeoutMs,
+        );
+        deadline.unref();
+      }
+      // The response-head timer starts once the request is written on a ready connection (Go's
+      // ResponseHeaderTimeout "after fully writing the request").
+      let ready = false;
+      let written = false;
+      const waitHead = (): void => {
+        if (ready && written)
+          arm(
+            headerTimeoutMs,
+            `no response headers within clientResponseHeaderTimeout (${headerTimeoutMs} ms)`,
+          );
+      };
+      r.on('socket', (socket) => {
+        const tls = socket as import('node:tls').TLSSocket;
+        if (!socket.connecting && tls.encrypted === true && socket.readyState === 'open') {
+          ready = true; // a kept-alive connection
+          waitHead();
+          return;
+        }
+        arm(CONNECT_TIMEOUT_MS, `no connection within ${CONNECT_TIMEOUT_MS} ms`);
+        socket.once('connect', () =>
+          arm(CONNECT_TIMEOUT_MS, `no TLS handshake within ${CONNECT_TIMEOUT_MS} ms`),
+        );
+        socket.once('secureConnect', () => {
+          arm(0, '');
+          ready = true;
+          waitHead();
+        });
       });
+      r.on('finish', () => {
+        written = true;
+        waitHead();
+      });
+      r.on('error', fail);
       r.on('response', (res) => {
+        arm(0, '');
         const chunks: Buffer[] = [];
         let size = 0;
         res.on('data', (c: Buffer) => {
@@ -91,12 +154,10 @@ export function httpsTransport(opts: HttpsTransportOptions = {}): AcmeTransport 
           if (size > MAX_BODY_BYTES) fail(new Error(`response larger than ${MAX_BODY_BYTES} bytes`));
           else chunks.push(c);
         });
-        res.on('error', (e) => {
-          clearTimeout(deadline);
-          fail(e);
-        });
+        res.on('error', fail);
         res.on('end', () => {
-          clearTimeout(deadline);
+          if (settled) return;
+          clear();
           const out: Record<string, string | undefined> = {};
           for (const [k, v] of Object.entries(res.headers)) out[k] = Array.isArray(v) ? v.join(', ') : v;
           resolve({

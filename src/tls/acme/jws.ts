@@ -3,7 +3,7 @@
  * our own EC P-256 account keys and RS256 for RSA keys (Traefik's acme.json holds RSA-4096 account
  * keys, so an imported file keeps working).
  */
-import { createHash, createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto';
+import { createHash, createHmac, createPrivateKey, createPublicKey, type KeyObject, sign } from 'node:crypto';
 
 export function base64url(data: Buffer | string): string {
   return (typeof data === 'string' ? Buffer.from(data, 'utf8') : data).toString('base64url');
@@ -78,6 +78,18 @@ export class AccountKey {
   }
 
   /**
+   * The `externalAccountBinding` of a newAccount request (RFC 8555 §7.3.4): a JWS over this
+   * key's public JWK, MACed with HS256 under the key the CA gave out of band, its protected header
+   * naming that key's `kid` and the newAccount URL (as lego's SignEABContent).
+   */
+  externalAccountBinding(newAccountUrl: string, kid: string, macKey: Buffer): FlattenedJws {
+    const protectedB64 = base64url(JSON.stringify({ alg: 'HS256', kid, url: newAccountUrl }));
+    const payloadB64 = base64url(JSON.stringify(this.jwk));
+    const mac = createHmac('sha256', macKey).update(`${protectedB64}.${payloadB64}`, 'ascii').digest();
+    return { protected: protectedB64, payload: payloadB64, signature: base64url(mac) };
+  }
+
+  /**
    * Signs `payload` (undefined means POST-as-GET: the empty string, RFC 8555 §6.3). `kid` is the
    * account URL; without it the public key goes in `jwk` (only newAccount and revokeCert may do so,
    * §6.2).
@@ -95,4 +107,18 @@ export class AccountKey {
         : sign('sha256', input, this.#key);
     return { protected: protectedB64, payload: payloadB64, signature: base64url(signature) };
   }
+}
+
+/**
+ * The MAC key of an external account binding as lego decodes `eab.hmacEncoded`
+ * (acme/api/account.go decodeEABHmac): base64url without padding, else base64url with it.
+ * Undefined when it is neither (lego: "could not decode hmac key") or decodes to nothing.
+ */
+export function decodeEabHmac(text: string): Buffer | undefined {
+  const raw = /^[A-Za-z0-9_-]*$/.test(text) && text.length % 4 !== 1;
+  const padded =
+    /^[A-Za-z0-9_-]*(?:[A-Za-z0-9_-]{2}==|[A-Za-z0-9_-]{3}=)?$/.test(text) && text.length % 4 === 0;
+  if (!raw && !padded) return undefined;
+  const key = Buffer.from(text.replace(/=+$/, ''), 'base64url');
+  return key.length === 0 ? undefined : key;
 }

@@ -10,6 +10,7 @@ import type { Logger } from '../../core/logger.ts';
 import {
   certificateInfo,
   certificateRequest,
+  chainRootName,
   generateKey,
   type KeyAndCert,
   type KeyType,
@@ -97,13 +98,19 @@ export interface ObtainOptions {
   readonly domains: readonly string[];
   readonly solver: ChallengeSolver;
   readonly keyType?: KeyType;
+  /** Traefik's `emailAddresses`: rfc822Name entries of the CSR's subjectAltName. */
+  readonly emailAddresses?: readonly string[];
+  /** Traefik's `profile`: the certificate profile asked for in newOrder. */
+  readonly profile?: string;
+  /** Traefik's `preferredChain`: the issuer CN of the root the served chain should lead to. */
+  readonly preferredChain?: string;
   readonly signal?: AbortSignal;
   readonly logger: Logger;
 }
 
 export async function obtainCertificate(client: AcmeClient, opts: ObtainOptions): Promise<KeyAndCert> {
   const { domains, solver, signal, logger } = opts;
-  let order = await client.newOrder(identifiersFor(domains), signal);
+  let order = await client.newOrder(identifiersFor(domains), signal, opts.profile);
   logger.debug('acme order created', { order: order.url, status: order.status });
   for (const authzUrl of order.authorizations) {
     const authz = await client.getAuthorization(authzUrl, signal);
@@ -117,11 +124,14 @@ export async function obtainCertificate(client: AcmeClient, opts: ObtainOptions)
 
   const keyPem = generateKey(opts.keyType ?? 'ec256');
   if (order.status === 'ready')
-    order = await client.finalize(order, certificateRequest(keyPem, domains), signal);
+    order = await client.finalize(order, certificateRequest(keyPem, domains, opts.emailAddresses), signal);
   order = await client.waitForOrder(order.url, (o) => o.status === 'valid', signal);
   if (order.status !== 'valid' || order.certificate === undefined)
     throw orderFailed(order.status, order.error);
-  const certPem = await client.downloadCertificate(order.certificate, signal);
+  const certPem =
+    opts.preferredChain === undefined || opts.preferredChain === ''
+      ? await client.downloadCertificate(order.certificate, signal)
+      : await preferredChain(client, order.certificate, opts.preferredChain, signal, logger);
 
   // The CA is trusted to sign, not to be right: never install a chain that does not fit.
   if (!keyMatchesCertificate(keyPem, certPem))
@@ -168,6 +178,38 @@ async function solveAuthorization(
       logger.warn('acme challenge cleanup failed', { name, type: solver.type, error: e });
     }
   }
+}
+
+/**
+ * As lego's Certifier.checkResponse with a PreferredChain: the chain whose top issuer's common
+ * name (hasPreferredChain) is `name`, among the default one and its `rel="alternate"` links
+ * (RFC 8555 §7.4.2); the default chain when none matches. The default is looked at first, so an
+ * alternate is fetched only when the default does not match.
+ */
+async function preferredChain(
+  client: AcmeClient,
+  url: string,
+  name: string,
+  signal: AbortSignal | undefined,
+  logger: Logger,
+): Promise<string> {
+  const first = await client.downloadCertificateChain(url, signal);
+  if (chainRootName(first.pem) === name) return first.pem;
+  for (const alternate of first.alternates) {
+    const pem = await client.downloadCertificate(alternate, signal);
+    if (chainRootName(pem) === name) {
+      logger.info('acme certificate chain chosen by preferredChain', {
+        preferredChain: name,
+        chain: alternate,
+      });
+      return pem;
+    }
+  }
+  logger.info('acme preferredChain matched no chain from the CA; using the default chain', {
+    preferredChain: name,
+    chains: 1 + first.alternates.length,
+  });
+  return first.pem;
 }
 
 function orderFailed(status: string, error: AcmeProblem | undefined): Error {

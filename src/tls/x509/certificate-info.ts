@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { children, content, decodeOid, type Element, readElement } from './der-reader.ts';
 import { decodeGeneralNames } from './general-names.ts';
 import { OID } from './oids.ts';
-import { firstCertificatePem } from './pem.ts';
+import { certificatePems, firstCertificatePem } from './pem.ts';
 
 export interface CertificateInfo {
   /**
@@ -91,4 +91,19 @@ export function certificateInfo(certPem: string): CertificateInfo {
     subject: x509.subject,
     fingerprint256: x509.fingerprint256,
   };
+}
+
+/**
+ * The issuer common name of the last certificate of a chain's issuers (the leaf left out): the
+ * root a chain leads to, as lego's hasPreferredChain reads it for `preferredChain`. Undefined for
+ * a chain without issuers or an issuer name without CN.
+ */
+export function chainRootName(chainPem: string): string | undefined {
+  const pems = certificatePems(chainPem);
+  const top = pems.length < 2 ? undefined : pems[pems.length - 1];
+  if (top === undefined) return undefined;
+  const der = new X509Certificate(top).raw;
+  // TBSCertificate after the version: serial, signature, issuer, ...
+  const issuer = tbsFields(der)[2];
+  return issuer === undefined ? undefined : commonName(der, issuer);
 }

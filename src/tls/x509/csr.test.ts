@@ -27,6 +27,21 @@ describe('certificateRequest', () => {
     });
   });
 
+  it('carries email addresses as rfc822Name entries between the DNS names and the IPs, as Go puts them', () => {
+    const csr = certificateRequest(
+      generateKey('ec256'),
+      ['example.test', '192.0.2.7', 'www.example.test'],
+      ['ops@example.test', 'pki@example.test'],
+    );
+    const { ok, text } = verifyRequest(csr);
+    assert.equal(ok, true, text);
+    assert.deepEqual(extensionBlock(text, 'X509v3 Subject Alternative Name'), {
+      header: 'X509v3 Subject Alternative Name:',
+      value:
+        'DNS:example.test, DNS:www.example.test, email:ops@example.test, email:pki@example.test, IP Address:192.0.2.7',
+    });
+  });
+
   it('is signed with an RSA key (sha256WithRSAEncryption) so that openssl req -verify accepts it', () => {
     const csr = certificateRequest(generateKey('rsa2048'), ['example.test', '2001:db8::1']);
     const { ok, text } = verifyRequest(csr);

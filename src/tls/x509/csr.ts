@@ -1,7 +1,7 @@
 /** PKCS#10 certificate signing requests (RFC 2986), as ACME finalize wants them (RFC 8555 7.4). */
 import { commonNameName } from './certificate.ts';
-import { implicit, integer, oid, sequence, setOf } from './der.ts';
-import { subjectAltName } from './extensions.ts';
+import { ia5Bytes, implicit, integer, oid, sequence, setOf } from './der.ts';
+import { extension, subjectAltName } from './extensions.ts';
 import { parseSubjectNames } from './general-names.ts';
 import { OID } from './oids.ts';
 import { toPem } from './pem.ts';
@@ -13,16 +13,31 @@ import { signerFor, signStructure } from './signing.ts';
  * one is also the subject CN when it fits 64 characters, otherwise the subject is empty and the
  * SAN is critical (RFC 5280 4.2.1.6). ACME servers read the SAN; the CN is for humans.
  */
-export function certificateRequest(keyPem: string, names: readonly string[]): string {
+export function certificateRequest(
+  keyPem: string,
+  names: readonly string[],
+  emailAddresses: readonly string[] = [],
+): string {
   const parsed = parseSubjectNames(names);
   const first = parsed[0];
   if (first === undefined) throw new RangeError('a certificate request needs at least one name');
   const withCn = first.value.length <= 64;
   const signer = signerFor(keyPem);
-  const extensionRequest = sequence(
-    oid(OID.extensionRequest),
-    setOf(sequence(subjectAltName(parsed, !withCn))),
-  );
+  // Email addresses are rfc822Name [1] entries, after the DNS names and before the IP addresses,
+  // where Go's x509.CreateCertificateRequest (lego's CSROptions.EmailAddresses) puts them.
+  const san =
+    emailAddresses.length === 0
+      ? subjectAltName(parsed, !withCn)
+      : extension(
+          OID.subjectAltName,
+          !withCn,
+          sequence(
+            ...parsed.flatMap((n) => (n.kind === 'dns' ? [implicit(2, ia5Bytes(n.value))] : [])),
+            ...emailAddresses.map((e) => implicit(1, ia5Bytes(e))),
+            ...parsed.flatMap((n) => (n.kind === 'ip' ? [implicit(7, n.bytes)] : [])),
+          ),
+        );
+  const extensionRequest = sequence(oid(OID.extensionRequest), setOf(sequence(san)));
   const info = sequence(
     integer(0), // version v1
     withCn ? commonNameName(first.value) : sequence(),

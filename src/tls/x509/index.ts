@@ -7,7 +7,7 @@
 export type { KeyAndCert, SelfSignedOptions } from './certificate.ts';
 export { selfSignedCertificate, tlsAlpnChallengeCertificate } from './certificate.ts';
 export type { CertificateInfo } from './certificate-info.ts';
-export { certificateInfo } from './certificate-info.ts';
+export { certificateInfo, chainRootName } from './certificate-info.ts';
 export { missingIssuer, TrustedRoots } from './chain.ts';
 export { certificateRequest } from './csr.ts';
 export type { KeyType } from './keys.ts';

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { formatIssue } from '../issues.ts';
+import { loadStaticConfig } from './load.ts';
+
+/** A static file with one http-01 resolver whose other keys are `extra` (YAML lines under `acme:`). */
+function load(extra: string) {
+  const text = `entryPoints:
+  web:
+    address: "127.0.0.1:8080"
+certificatesResolvers:
+  le:
+    acme:
+      email: admin@example.com
+      httpChallenge: { entryPoint: web }
+${extra}`;
+  const r = loadStaticConfig({ file: 'static.yaml', readFile: () => text, argv: [], env: {} });
+  return { acme: r.config?.certificatesResolvers?.['le']?.acme, lines: r.issues.map(formatIssue) };
+}
+
+describe('certificatesResolvers.<name>.acme: the HTTP client timeouts', () => {
+  it("defaults to Traefik's 2m and 30s", () => {
+    const r = load('');
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.acme?.clientTimeout, 120_000);
+    assert.equal(r.acme?.clientResponseHeaderTimeout, 30_000);
+  });
+
+  it('takes durations, 0 meaning no limit', () => {
+    const r = load('      clientTimeout: 5m\n      clientResponseHeaderTimeout: 45\n');
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.acme?.clientTimeout, 300_000);
+    assert.equal(r.acme?.clientResponseHeaderTimeout, 45_000);
+    const none = load('      clientTimeout: 0\n      clientResponseHeaderTimeout: 0\n');
+    assert.deepEqual(none.lines, []);
+    assert.equal(none.acme?.clientTimeout, 0);
+  });
+
+  it("refuses a clientTimeout below clientResponseHeaderTimeout, as Traefik's Provider.Init", () => {
+    assert.deepEqual(load('      clientTimeout: 10s\n').lines, [
+      'static.yaml:9:22: certificatesResolvers.le.acme.clientTimeout: clientTimeout must be at least clientResponseHeaderTimeout',
+    ]);
+    assert.equal(load('      clientTimeout: 0\n').lines.length, 1);
+  });
+});
+
+describe('certificatesResolvers.<name>.acme.eab', () => {
+  it('takes kid and hmacEncoded, base64url with or without padding as lego decodes it', () => {
+    const raw = load(
+      '      eab: { kid: kid-1, hmacEncoded: zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W }\n',
+    );
+    assert.deepEqual(raw.lines, []);
+    assert.deepEqual(raw.acme?.eab, {
+      kid: 'kid-1',
+      hmacEncoded: 'zWNDZM6eQGHWpSRTPal5eIUYFTu7EajVIoguysqZ9wG44nMEtx3MUAsUDkMTQ12W',
+    });
+    assert.deepEqual(load('      eab: { kid: k, hmacEncoded: "c2VjcmV0LWtleQ==" }\n').lines, []);
+  });
+
+  it('refuses a key lego cannot decode, and a missing kid', () => {
+    assert.deepEqual(load('      eab: { kid: k, hmacEncoded: "not+base64/url" }\n').lines, [
+      'static.yaml:9:35: certificatesResolvers.le.acme.eab.hmacEncoded: not a base64url key (lego could not decode it either)',
+    ]);
+    assert.equal(load('      eab: { hmacEncoded: c2VjcmV0 }\n').lines.length, 1);
+  });
+});
+
+describe('certificatesResolvers.<name>.acme: preferredChain, profile, emailAddresses', () => {
+  it('takes them as Traefik does', () => {
+    const r = load(
+      '      preferredChain: "ISRG Root X1"\n      profile: shortlived\n      emailAddresses: [ops@example.com, pki@example.com]\n',
+    );
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.acme?.preferredChain, 'ISRG Root X1');
+    assert.equal(r.acme?.profile, 'shortlived');
+    assert.deepEqual(r.acme?.emailAddresses, ['ops@example.com', 'pki@example.com']);
+    assert.deepEqual(load('').acme?.emailAddresses, []);
+  });
+
+  it('refuses an email address an rfc822Name cannot hold', () => {
+    assert.deepEqual(load('      emailAddresses: [ "opé@example.com" ]\n').lines, [
+      'static.yaml:9:25: certificatesResolvers.le.acme.emailAddresses[0]: not ASCII: an rfc822Name is an IA5String (lego could not put it in the request either)',
+    ]);
+  });
+});

@@ -1,0 +1,77 @@
+/**
+ * The ACME client's HTTPS transport against a CA on loopback that stalls: Traefik's
+ * `clientResponseHeaderTimeout` bounds the wait for the response head, `clientTimeout` the
+ * request whole (pkg/provider/acme/provider.go createHTTPClient).
+ */
+import assert from 'node:assert/strict';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { createServer, type Server } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { selfSignedCertificate } from '../x509/index.ts';
+import { httpsTransport } from './acme-transport.ts';
+
+describe('httpsTransport timeouts (clientTimeout, clientResponseHeaderTimeout)', () => {
+  const cert = selfSignedCertificate(['127.0.0.1']);
+  let server: Server;
+  let base: string;
+  /** What the CA does with each request, by path. */
+  const behaviour = new Map<string, (req: IncomingMessage, res: ServerResponse) => void>();
+
+  before(async () => {
+    server = createServer({ key: cert.keyPem, cert: cert.certPem }, (req, res) => {
+      behaviour.get(req.url ?? '')?.(req, res);
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  it('gives up on a CA that never sends the response head after clientResponseHeaderTimeout', async () => {
+    behaviour.set('/silent', () => {});
+    const t = httpsTransport({
+      caCertificates: cert.certPem,
+      timeoutMs: 60_000,
+      responseHeaderTimeoutMs: 100,
+    });
+    await assert.rejects(
+      t.send({ method: 'GET', url: `${base}/silent` }),
+      /GET https:\/\/127\.0\.0\.1:\d+\/silent: no response headers within clientResponseHeaderTimeout \(100 ms\)/,
+    );
+    t.close();
+  });
+
+  it('bounds the wait for the head on a kept-alive connection too', async () => {
+    behaviour.set('/dir', (_req, res) => res.end('{}'));
+    behaviour.set('/silent', () => {});
+    const t = httpsTransport({
+      caCertificates: cert.certPem,
+      timeoutMs: 60_000,
+      responseHeaderTimeoutMs: 100,
+    });
+    const first = await t.send({ method: 'GET', url: `${base}/dir` });
+    assert.equal(first.status, 200);
+    await assert.rejects(
+      t.send({ method: 'POST', url: `${base}/silent`, body: '{}' }),
+      /no response headers within clientResponseHeaderTimeout \(100 ms\)/,
+    );
+    t.close();
+  });
+
+  it('gives up on a body that never ends after clientTimeout, the head having come in time', async () => {
+    behaviour.set('/trickle', (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/pem-certificate-chain' });
+      res.write('-----BEGIN CERTIFICATE-----\n');
+    });
+    const t = httpsTransport({ caCertificates: cert.certPem, timeoutMs: 300, responseHeaderTimeoutMs: 100 });
+    await assert.rejects(
+      t.send({ method: 'GET', url: `${base}/trickle` }),
+      /no complete response within clientTimeout \(300 ms\)/,
+    );
+    t.close();
+  });
+});
