@@ -1,3 +1,7 @@
+import {
+  DEFAULT_HEALTH_CHECK_INTERVAL_MS,
+  DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
+} from '../config/dynamic/health-defaults.ts';
 /**
  * Options of one load balancer's active health check: Traefik v3 `healthCheck` plus `mode: tcp`
  * and pass/fail thresholds. Durations are milliseconds; the config layer converts the YAML.
@@ -41,9 +45,8 @@ export interface ActiveCheckOptions {
   readonly fails: number;
 }
 
-/** Traefik's defaults (pkg/config/dynamic/http_config.go DefaultHealthCheckInterval/Timeout). */
-export const DEFAULT_HEALTH_CHECK_INTERVAL_MS = 30_000;
-export const DEFAULT_HEALTH_CHECK_TIMEOUT_MS = 5_000;
+// Traefik's defaults (pkg/config/dynamic/http_config.go DefaultHealthCheckInterval/Timeout).
+export { DEFAULT_HEALTH_CHECK_INTERVAL_MS, DEFAULT_HEALTH_CHECK_TIMEOUT_MS };
 
 /** Go's http.Client stops after 10 redirects; Traefik's checker uses its default policy. */
 export const MAX_REDIRECTS = 10;

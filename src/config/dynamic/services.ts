@@ -1,10 +1,7 @@
 import { z } from 'zod';
-import {
-  DEFAULT_HEALTH_CHECK_INTERVAL_MS,
-  DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
-} from '../../health/active-options.ts';
 import { duration, signedDuration } from '../duration.ts';
 import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
+import { DEFAULT_HEALTH_CHECK_INTERVAL_MS, DEFAULT_HEALTH_CHECK_TIMEOUT_MS } from './health-defaults.ts';
 import { SERVICE_KINDS } from './sections.ts';
 import { serverUrlParseError, unusableServerUrl } from './server-url.ts';
 import { statusRanges } from './status-ranges.ts';

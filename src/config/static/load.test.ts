@@ -54,7 +54,7 @@ describe('loadStaticConfig: defaults', () => {
         },
       },
       providers: { providersThrottleDuration: 2000 },
-      log: { level: 'info', format: 'json' },
+      log: { level: 'info', format: 'json', maxSize: 0, maxBackups: 0, maxAge: 0 },
       overload: {
         maxEventLoopDelay: 500,
         maxHeapUsedRatio: 0.9,

@@ -7,6 +7,8 @@
  * certificate: the current one keeps being served while attempts back off exponentially (capped
  * at 1 h, or longer when the CA's Retry-After says so).
  */
+
+import { decodeEabHmac } from '../../config/static/eab.ts';
 import type { Clock } from '../../core/clock.ts';
 import type { Logger } from '../../core/logger.ts';
 import { certificateInfo, type KeyAndCert, type KeyType } from '../x509/index.ts';
@@ -19,7 +21,6 @@ import { ClusterSync } from './cluster-sync.ts';
 import type { Dns01Provider } from './dns01-provider.ts';
 import { coversName, normalizeDomains } from './domain-names.ts';
 import type { Http01Store } from './http01-store.ts';
-import { decodeEabHmac } from './jws.ts';
 import {
   type ChallengeSolver,
   type ChallengeType,

@@ -108,17 +108,3 @@ export class AccountKey {
     return { protected: protectedB64, payload: payloadB64, signature: base64url(signature) };
   }
 }
-
-/**
- * The MAC key of an external account binding as lego decodes `eab.hmacEncoded`
- * (acme/api/account.go decodeEABHmac): base64url without padding, else base64url with it.
- * Undefined when it is neither (lego: "could not decode hmac key") or decodes to nothing.
- */
-export function decodeEabHmac(text: string): Buffer | undefined {
-  const raw = /^[A-Za-z0-9_-]*$/.test(text) && text.length % 4 !== 1;
-  const padded =
-    /^[A-Za-z0-9_-]*(?:[A-Za-z0-9_-]{2}==|[A-Za-z0-9_-]{3}=)?$/.test(text) && text.length % 4 === 0;
-  if (!raw && !padded) return undefined;
-  const key = Buffer.from(text.replace(/=+$/, ''), 'base64url');
-  return key.length === 0 ? undefined : key;
-}
