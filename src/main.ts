@@ -613,7 +613,8 @@ async function run(
       const u = new UdpEntryPoint(
         { name, snapshots: ref, ticker, logger, timeoutMs: ep.udp.timeout, metrics: l4Metrics },
         addr.host !== undefined && isIPv6(addr.host),
-        init !== null,
+        // Traefik's entry point `reusePort` (newListenConfig): SO_REUSEPORT, for UDP too.
+        init !== null || ep.reusePort,
       );
       try {
         const bound = await u.listen(addr.host ?? '', port);
@@ -697,7 +698,9 @@ async function run(
     listener.setFront((socket) => dispatcher.accept(socket));
     dispatchers.push(dispatcher);
     try {
-      const bound = await listener.listen(addr.host ?? '', port, init !== null);
+      // Traefik's entry point `reusePort` (pkg/server/server_entrypoint_listenconfig_unix.go):
+      // SO_REUSEPORT, as a data-plane worker's socket has it anyway.
+      const bound = await listener.listen(addr.host ?? '', port, init !== null || ep.reusePort);
       boundPorts[name] = bound.port;
       (ctx as { port: string }).port = String(bound.port);
       (secureCtx as { port: string }).port = String(bound.port);

@@ -51,6 +51,7 @@ describe('loadStaticConfig: defaults', () => {
           http2: { maxConcurrentStreams: 250 },
           asDefault: false,
           udp: { timeout: 3_000 },
+          reusePort: false,
         },
       },
       providers: { providersThrottleDuration: 2000 },

@@ -162,8 +162,13 @@ const entryPoint = strictObject(
     ).optional(),
     /** A UDP entry point (`address: ":53/udp"`): its sessions' idle timeout. */
     udp: nullAsEmpty(strictObject({ timeout: positiveDuration.default(3_000) })).prefault({}),
+    /**
+     * Traefik's: the listening socket gets SO_REUSEPORT (pkg/server/server_entrypoint_listenconfig_unix.go),
+     * so that other processes (another proxy, during an upgrade) may listen on the same port too.
+     */
+    reusePort: z.boolean().default(false),
   },
-  ['http3', 'observability', 'allowACMEByPass', 'reusePort'],
+  ['http3', 'observability', 'allowACMEByPass'],
 );
 
 const fileProvider = strictObject(
