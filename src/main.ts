@@ -121,6 +121,10 @@ function entryPointContext(
     keepAliveMaxRequests: ep.transport.keepAliveMaxRequests,
     keepAliveMaxTimeMs: ep.transport.keepAliveMaxTime,
     isTrusted: trustedMatcher(ep.forwardedHeaders.trustedIPs, ep.forwardedHeaders.insecure),
+    connectionKept:
+      ep.forwardedHeaders.connection.length === 0
+        ? null
+        : new Set(ep.forwardedHeaders.connection.map((n) => n.toLowerCase())),
     snapshots: ref,
     ticker,
     logger,

@@ -39,7 +39,7 @@ describe('loadStaticConfig: defaults', () => {
             maxConnections: 0,
             maxConnectionsPerIP: 0,
           },
-          forwardedHeaders: { trustedIPs: [], insecure: false },
+          forwardedHeaders: { trustedIPs: [], insecure: false, connection: [] },
           http: {
             maxHeaderBytes: 16_384,
             sanitizePath: true,
@@ -224,7 +224,11 @@ describe('loadStaticConfig: flags and env', () => {
     const ep = r.config?.entryPoints['Web'];
     assert.equal(ep?.address, ':9090');
     assert.equal(ep?.transport.respondingTimeouts.readTimeout, 5000);
-    assert.deepEqual(ep?.forwardedHeaders, { trustedIPs: ['10.0.0.0/8', '::1'], insecure: true });
+    assert.deepEqual(ep?.forwardedHeaders, {
+      trustedIPs: ['10.0.0.0/8', '::1'],
+      insecure: true,
+      connection: [],
+    });
     assert.equal(ep?.transport.keepAliveMaxRequests, 100);
   });
 

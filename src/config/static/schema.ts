@@ -105,10 +105,16 @@ const transport = strictObject({
   maxConnectionsPerIP: z.number().int().nonnegative().default(0),
 });
 
-const forwardedHeaders = strictObject(
-  { trustedIPs: z.array(ipOrCidr).default([]), insecure: z.boolean().default(false) },
-  ['connection'],
-);
+const forwardedHeaders = strictObject({
+  trustedIPs: z.array(ipOrCidr).default([]),
+  insecure: z.boolean().default(false),
+  /**
+   * Traefik v3.4's: fields a client names in Connection that still reach the routers and the
+   * middlewares; they are removed before the request goes upstream (pkg/middlewares/
+   * forwardedheaders/forwarded_header.go removeConnectionHeaders).
+   */
+  connection: z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a header name')).default([]),
+});
 
 const encodedCharacters = strictObject({
   allowEncodedSlash: z.boolean().default(true),
