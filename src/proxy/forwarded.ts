@@ -80,6 +80,7 @@ export function applyForwardedHeaders(
  * forwarded_header.go removeConnectionHeaders): `Connection: X-Forwarded-For` cannot strip the
  * X-Forwarded-For we set. Those in `kept` (`forwardedHeaders.connection`) stay for routing and
  * the middlewares; the exchange drops them before the request goes upstream (`dropKeptFields`).
+ * The forwarding fields Traefik manages are never removed so: they are ours to set.
  */
 export function dropConnectionFields(
   headers: HeaderList,
@@ -88,6 +89,9 @@ export function dropConnectionFields(
 ): void {
   for (let i = 0; i < tokens.length; i++) {
     const t = tokens[i]!;
+    // Traefik's isManagedXHeader: Connection cannot remove the X- fields Traefik manages (a
+    // trusted proxy's X-Forwarded-For chain survives `Connection: X-Forwarded-For`).
+    if (t.charCodeAt(0) === 0x78 /* x */ && isManagedForwardingField(t)) continue;
     if (kept === null || !kept.has(t)) headers.delete(t);
   }
 }

@@ -28,6 +28,9 @@ describe('entryPoints.<name>.forwardedHeaders.connection', () => {
       connection: [X-Keep]
   plain:
     address: "127.0.0.1:0"
+  trusting:
+    address: "127.0.0.1:0"
+    forwardedHeaders: { insecure: true }
 log: { level: DEBUG }
 http:
   routers:
@@ -78,6 +81,23 @@ http:
     const r = await ask(proxy.ports['plain']!);
     assert.equal(r.body.toString(), 'other');
     assert.equal(other.seen.at(-1)!.headers['x-keep'], undefined);
+  });
+
+  it("cannot remove the forwarding fields Traefik manages: a trusted proxy's chain goes on", async () => {
+    const r = await curl([
+      '-s',
+      '-H',
+      'Connection: X-Forwarded-For, X-Real-Ip',
+      '-H',
+      'X-Forwarded-For: 10.1.1.1',
+      '-H',
+      'X-Real-Ip: 10.1.1.1',
+      `http://127.0.0.1:${proxy.ports['trusting']!}/`,
+    ]);
+    assert.equal(r.body.toString(), 'other');
+    const seen = other.seen.at(-1)!.headers;
+    assert.equal(seen['x-forwarded-for'], '10.1.1.1, 127.0.0.1');
+    assert.equal(seen['x-real-ip'], '10.1.1.1');
   });
 
   it('leaves a request without Connection alone', async () => {
