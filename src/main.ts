@@ -363,7 +363,14 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
     },
     ...(http01Store === null
       ? {}
-      : { acmeHttp01: { entryPoints: http01Eps, lookup: (p: string) => http01Store.lookupPath(p) } }),
+      : {
+          acmeHttp01: {
+            // One route per entry point, however many resolvers use it (Traefik's `uniq`).
+            entryPoints: [...new Set(http01Eps)],
+            bypass: new Set(http01Eps.filter((ep) => config.entryPoints[ep]?.allowACMEByPass === true)),
+            lookup: (p: string) => http01Store.lookupPath(p),
+          },
+        }),
   };
   const ready = buildOptions.tls!;
   return {
@@ -689,6 +696,7 @@ async function run(
       firstBytesTimeoutMs: t.readHeaderTimeout,
       serverFirstTimeoutMs: t.serverFirstTimeout,
       alwaysPeek: tlsSetup.alpn !== null,
+      acmeBypass: ep.allowACMEByPass,
       proxyProtocol:
         ep.proxyProtocol === undefined
           ? null

@@ -95,7 +95,12 @@ export interface BuildOptions {
   /** Entry point → where `http.redirections.entryPoint` sends its requests. */
   readonly redirections?: ReadonlyMap<string, Redirection>;
   /** ACME http-01: the entry points that answer challenges, and the answers. */
-  readonly acmeHttp01?: { readonly entryPoints: readonly string[]; lookup(path: string): string | undefined };
+  readonly acmeHttp01?: {
+    readonly entryPoints: readonly string[];
+    /** The entry points with `allowACMEByPass`: the configuration's routers come first there. */
+    readonly bypass?: ReadonlySet<string>;
+    lookup(path: string): string | undefined;
+  };
   /**
    * The entry points of a router without `entryPoints` (Traefik's default entry points: all but
    * `traefik`). Absent = every entry point.
@@ -362,7 +367,8 @@ export function buildSnapshot(
   for (const [ep, red] of opts.redirections ?? []) routes.push(redirectionRoute(ep, red));
   const acme = opts.acmeHttp01;
   if (acme !== undefined)
-    for (const ep of acme.entryPoints) routes.push(acmeHttp01Route(ep, (p) => acme.lookup(p)));
+    for (const ep of acme.entryPoints)
+      routes.push(acmeHttp01Route(ep, (p) => acme.lookup(p), acme.bypass?.has(ep) === true));
   cache.rules.nextGeneration();
   const { router, errors } = HttpRouter.build(routes, cache.rules);
   for (const e of errors) {

@@ -52,6 +52,7 @@ describe('loadStaticConfig: defaults', () => {
           asDefault: false,
           udp: { timeout: 3_000 },
           reusePort: false,
+          allowACMEByPass: false,
         },
       },
       providers: { providersThrottleDuration: 2000 },

@@ -173,8 +173,15 @@ const entryPoint = strictObject(
      * so that other processes (another proxy, during an upgrade) may listen on the same port too.
      */
     reusePort: z.boolean().default(false),
+    /**
+     * Traefik's: on this entry point the ACME challenges give way to the configuration's routers
+     * (pkg/provider/traefik/internal.go acme(): the http-01 router without its top priority;
+     * pkg/server/routerfactory.go EnableACMETLSPassthrough: `acme-tls/1` goes through the TCP
+     * routers first).
+     */
+    allowACMEByPass: z.boolean().default(false),
   },
-  ['http3', 'observability', 'allowACMEByPass'],
+  ['http3', 'observability'],
 );
 
 const fileProvider = strictObject(
