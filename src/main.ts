@@ -844,7 +844,8 @@ async function run(
     checkBreakerExpression,
     knownProviders: others('file'),
   });
-  if (fileOpts !== undefined) supervise(new FileProvider({ ...fileOpts, validate: validateFilesInChild }));
+  if (fileOpts !== undefined)
+    supervise(new FileProvider({ ...fileOpts, validate: validateFilesInChild, logger }));
   else dropSpareConfigProcess();
   for (const p of await createDynamicProviders(config.providers, {
     logger,

@@ -128,9 +128,14 @@ describe('loadStaticConfig: defaults', () => {
     assert.deepEqual(r.config?.providers.file, {
       filename: join(process.cwd(), 'dynamic.yaml'),
       watch: true,
+      debugLogGeneratedTemplate: false,
     });
     const abs = load(`${minimal}providers:\n  file: { directory: /etc/traffic/conf.d, watch: false }\n`);
-    assert.deepEqual(abs.config?.providers.file, { directory: '/etc/traffic/conf.d', watch: false });
+    assert.deepEqual(abs.config?.providers.file, {
+      directory: '/etc/traffic/conf.d',
+      watch: false,
+      debugLogGeneratedTemplate: false,
+    });
   });
 
   it('warns when no entry point is defined', () => {
@@ -243,7 +248,11 @@ describe('loadStaticConfig: flags and env', () => {
     assert.deepEqual(r.issues, []);
     assert.equal(r.config?.entryPoints['web']?.address, ':9090');
     assert.deepEqual(r.config?.accessLog, { filePath: '', format: 'common', bufferingSize: 0 });
-    assert.deepEqual(r.config?.providers.file, { filename: join(process.cwd(), 'dyn.yaml'), watch: true });
+    assert.deepEqual(r.config?.providers.file, {
+      filename: join(process.cwd(), 'dyn.yaml'),
+      watch: true,
+      debugLogGeneratedTemplate: false,
+    });
   });
 
   it('can remove a section with =false', () => {

@@ -184,14 +184,13 @@ const entryPoint = strictObject(
   ['http3', 'observability'],
 );
 
-const fileProvider = strictObject(
-  {
-    filename: z.string().min(1).optional(),
-    directory: z.string().min(1).optional(),
-    watch: z.boolean().default(true),
-  },
-  ['debugLogGeneratedTemplate'],
-).superRefine((value, ctx) => {
+const fileProvider = strictObject({
+  filename: z.string().min(1).optional(),
+  directory: z.string().min(1).optional(),
+  watch: z.boolean().default(true),
+  /** Traefik's: log each file's text and what its Go template rendered, at debug level. */
+  debugLogGeneratedTemplate: z.boolean().default(false),
+}).superRefine((value, ctx) => {
   if ((value.filename === undefined) === (value.directory === undefined)) {
     ctx.addIssue({
       code: 'custom',
