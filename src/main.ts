@@ -15,7 +15,9 @@ import { processHost, watchParent } from './cli/parent-watch.ts';
 // configuration process (config-process/), and this one loads neither `zod` nor `yaml`.
 import { objectAt } from './config/dynamic/disabled.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
+import type { TcpServersTransportConfig } from './config/dynamic/tcp.ts';
 import { type ConfigIssue, formatIssue, hasErrors } from './config/issues.ts';
+import { schemaDefaults } from './config/schema-defaults.ts';
 import { parseAcmeStorage } from './config/static/acme-storage.ts';
 import { parseAddress } from './config/static/address.ts';
 import {
@@ -91,6 +93,20 @@ function trustedMatcher(cidrs: readonly string[], insecure: boolean): (ip: strin
     else list.addSubnet(ip, Number(c.slice(slash + 1)), type);
   }
   return (ip) => ip !== '' && list.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
+}
+
+/**
+ * The static `tcpServersTransport` as a TCP servers transport (Traefik's default@internal): its
+ * keys over the dynamic defaults (no PROXY protocol, the idle timeout ours).
+ */
+function defaultTcpTransport(t: NonNullable<StaticConfig['tcpServersTransport']>): TcpServersTransportConfig {
+  const d = schemaDefaults().tcpServersTransport;
+  const { tls, ...timing } = t;
+  return {
+    ...d,
+    ...timing,
+    ...(tls === undefined ? {} : { tls: { ...tls, certificates: [] } }),
+  };
 }
 
 function entryPointContext(
@@ -742,6 +758,9 @@ async function run(
     udpEntryPoints: udpEntryPointNames(config),
     entryPointModel: entryPointModelFor(config),
     ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
+    ...(config.tcpServersTransport !== undefined
+      ? { defaultTcpTransport: defaultTcpTransport(config.tcpServersTransport) }
+      : {}),
     ...(internal !== undefined ? { internal } : {}),
     ...(plugins !== undefined ? { plugins: plugins.middlewares } : {}),
   };

@@ -10,6 +10,7 @@ import type {
   TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
 import { serverUrlPath } from '../config/dynamic/server-url.ts';
+import type { TcpServersTransportConfig } from '../config/dynamic/tcp.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
 import type { Logger } from '../core/logger.ts';
@@ -112,6 +113,8 @@ export interface BuildOptions {
   readonly entryPointModel?: EntryPointModel;
   /** The static `serversTransport`: for services that name no transport of their own. */
   readonly defaultTransport?: ServersTransportConfig;
+  /** The static `tcpServersTransport`: for TCP services that name no transport of their own. */
+  readonly defaultTcpTransport?: TcpServersTransportConfig;
   /** The UDP entry points (`address: ":53/udp"`): UDP routers without entryPoints serve them all. */
   readonly udpEntryPoints?: readonly string[];
   /** Makes `plugin` middlewares from the local plugins (static `experimental.localPlugins`). */
@@ -390,6 +393,7 @@ export function buildSnapshot(
     err: l4Issue,
     warn: (path, message) => issues.push({ severity: 'warning', message, path }),
     ...(opts.activeHealth !== undefined ? { activeHealth: opts.activeHealth } : {}),
+    ...(opts.defaultTcpTransport !== undefined ? { defaultTransport: opts.defaultTcpTransport } : {}),
   });
   const tlsWanted = secureRoutes.length > 0 || tcpBuild.terminates;
   const tls = opts.tls === undefined ? null : opts.tls.build(config, opts.tls, issues);

@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { serversTransportSchema } from '../dynamic/schema.ts';
+import { signedDuration } from '../dynamic/tcp.ts';
 import { nameList, nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { parseAcmeStorage } from './acme-storage.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
@@ -598,6 +599,30 @@ const experimental = strictObject(
 });
 
 /**
+ * Traefik's root `tcpServersTransport` (pkg/config/static/static_config.go TCPServersTransport):
+ * the `default@internal` TCP servers transport (pkg/provider/traefik/internal.go
+ * serverTransportTCP), for TCP services that name none. Its defaults are the dynamic ones.
+ */
+const tcpServersTransport = strictObject({
+  /** 0 = no limit. */
+  dialTimeout: duration.default(30_000),
+  /** TCP keep-alive probes on server connections; 0 = 15s, negative = off. */
+  dialKeepAlive: signedDuration.default(15_000),
+  /** After one side's FIN, how long the other may keep sending; negative = as long as it wants. */
+  terminationDelay: signedDuration.default(100),
+  tls: nullAsEmpty(
+    strictObject(
+      {
+        insecureSkipVerify: z.boolean().default(false),
+        /** CA certificates (paths or PEM) that replace node's bundled list. */
+        rootCAs: z.array(z.string().min(1)).default([]),
+      },
+      ['spiffe'],
+    ),
+  ).optional(),
+});
+
+/**
  * `workers: 4` or `workers: auto`. A flag or env value arrives as text: digits are read as a
  * number, so `--workers=4` and `TRAFFIC_WORKERS=4` mean what the file's `4` means.
  */
@@ -632,6 +657,8 @@ export const staticConfigSchema = strictObject(
     global: nullAsEmpty(global).optional(),
     /** Defaults for every HTTP service that names no serversTransport of its own. */
     serversTransport: nullAsEmpty(serversTransportSchema).optional(),
+    /** Defaults for every TCP service that names no serversTransport of its own. */
+    tcpServersTransport: nullAsEmpty(tcpServersTransport).optional(),
     /** Ours: load shedding and the request-body memory budget (config/static/overload.ts). */
     overload: nullAsEmpty(overloadSchema).prefault({}),
     /** Local plugins (Traefik's experimental section; remote `plugins` are not supported). */
@@ -642,7 +669,7 @@ export const staticConfigSchema = strictObject(
      */
     workers: workers.optional(),
   },
-  ['tcpServersTransport', 'hostResolver', 'core', 'spiffe', 'otlp'],
+  ['hostResolver', 'core', 'spiffe', 'otlp'],
 ).superRefine((v, ctx) => {
   const eps = Object.fromEntries(
     Object.entries(v.entryPoints).map(([n, e]) => [
