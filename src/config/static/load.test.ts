@@ -171,6 +171,18 @@ describe('loadStaticConfig: issues with positions', () => {
     );
   });
 
+  it("takes Traefik's core.defaultRuleSyntax v3, and refuses v2 (not implemented) and anything else", () => {
+    assert.deepEqual(load(`${minimal}core: { defaultRuleSyntax: v3 }\n`).issues, []);
+    assert.deepEqual(load(`${minimal}core: {}\n`).config?.core, { defaultRuleSyntax: 'v3' });
+    const v2 = load(`${minimal}core: { defaultRuleSyntax: v2 }\n`);
+    assert.equal(v2.config, undefined);
+    assert.match(v2.lines.join('\n'), /core\.defaultRuleSyntax: defaultRuleSyntax v2 .* is not supported/);
+    assert.match(
+      load(`${minimal}core: { defaultRuleSyntax: v4 }\n`).lines.join('\n'),
+      /core\.defaultRuleSyntax: unsupported default rule syntax "v4"/,
+    );
+  });
+
   it('points a missing required key at its parent', () => {
     const r = load('entryPoints:\n  web:\n    transport: {}\n');
     assert.deepEqual(r.lines, [

@@ -623,6 +623,28 @@ const tcpServersTransport = strictObject({
 });
 
 /**
+ * Traefik's `core` (pkg/config/static/static_config.go Core, ValidateConfiguration): the default
+ * rule syntax of routers that give no `ruleSyntax`. Only v3 is implemented (as routers'
+ * `ruleSyntax: v2` is refused); another value is an error, as in Traefik.
+ */
+const core = strictObject({
+  defaultRuleSyntax: z
+    .string()
+    .default('v3')
+    .superRefine((v, ctx) => {
+      if (v === 'v3') return;
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          v === 'v2'
+            ? "defaultRuleSyntax v2 (Traefik v2's rule syntax) is not supported: write the rules in the v3 syntax and remove it"
+            : `unsupported default rule syntax "${v}"`,
+        params: { expected: 'v3' },
+      });
+    }),
+});
+
+/**
  * `workers: 4` or `workers: auto`. A flag or env value arrives as text: digits are read as a
  * number, so `--workers=4` and `TRAFFIC_WORKERS=4` mean what the file's `4` means.
  */
@@ -659,6 +681,7 @@ export const staticConfigSchema = strictObject(
     serversTransport: nullAsEmpty(serversTransportSchema).optional(),
     /** Defaults for every TCP service that names no serversTransport of its own. */
     tcpServersTransport: nullAsEmpty(tcpServersTransport).optional(),
+    core: nullAsEmpty(core).optional(),
     /** Ours: load shedding and the request-body memory budget (config/static/overload.ts). */
     overload: nullAsEmpty(overloadSchema).prefault({}),
     /** Local plugins (Traefik's experimental section; remote `plugins` are not supported). */
@@ -669,7 +692,7 @@ export const staticConfigSchema = strictObject(
      */
     workers: workers.optional(),
   },
-  ['hostResolver', 'core', 'spiffe', 'otlp'],
+  ['hostResolver', 'spiffe', 'otlp'],
 ).superRefine((v, ctx) => {
   const eps = Object.fromEntries(
     Object.entries(v.entryPoints).map(([n, e]) => [
