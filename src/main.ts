@@ -68,7 +68,7 @@ import { buildSnapshot } from './runtime/build-snapshot.ts';
 import type { TlsBuildOptions } from './runtime/build-tls.ts';
 import { CertFileWatch } from './runtime/cert-file-watch.ts';
 import { ConfigWatcher } from './runtime/config-watcher.ts';
-import { internalServicesFor, newBridgeSecret } from './runtime/internal-services.ts';
+import { apiBasePath, internalServicesFor, newBridgeSecret } from './runtime/internal-services.ts';
 import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { checkBreakerExpression, checkRule } from './runtime/rule-checks.ts';
@@ -1036,6 +1036,7 @@ async function run(
       insecure: config.api?.insecure ?? false,
       allowedHosts: config.api?.allowedHosts ?? [],
       readOnly: config.api?.readOnly ?? false,
+      basePath: apiBasePath(config.api?.basePath ?? '/'),
       metrics:
         prom === undefined || metrics === null
           ? null

@@ -300,32 +300,39 @@ const apiAuth = strictObject({
   basicAuth: z.array(z.string().regex(/^[^:]+:.+$/, 'must be user:password')).default([]),
 });
 
-const api = strictObject(
-  {
-    /** Entry point that serves the API and dashboard (Traefik's `traefik` entry point). */
-    entryPoint: z.string().min(1).default('traefik'),
-    dashboard: z.boolean().default(true),
-    /**
-     * Traefik: serve the API without auth beyond loopback. Ours: read-only, and only to a Host
-     * that is an IP address, `localhost` or one of `allowedHosts` (Traefik has no such check).
-     */
-    insecure: z.boolean().default(false),
-    /** Traefik's debug endpoints (pprof): accepted, nothing is served for it. */
-    debug: z.boolean().default(false),
-    auth: nullAsEmpty(apiAuth).optional(),
-    /**
-     * Ours: host names the API answers on without credentials besides IP addresses and
-     * `localhost` (DNS rebinding: another site's name resolved to this machine carries its own
-     * name in Host). `*.example.com` names every subdomain of example.com.
-     */
-    allowedHosts: z.array(adminHostName).default([]),
-    /** Ours: write API changes to this file and load them on start ('' = kept in memory only). */
-    persistFile: z.string().default(''),
-    /** Ours: refuse every write through the API (405); reads and persisted changes still serve. */
-    readOnly: z.boolean().default(false),
-  },
-  ['disableDashboardAd', 'basePath'],
-);
+const api = strictObject({
+  /** Entry point that serves the API and dashboard (Traefik's `traefik` entry point). */
+  entryPoint: z.string().min(1).default('traefik'),
+  dashboard: z.boolean().default(true),
+  /**
+   * Traefik: serve the API without auth beyond loopback. Ours: read-only, and only to a Host
+   * that is an IP address, `localhost` or one of `allowedHosts` (Traefik has no such check).
+   */
+  insecure: z.boolean().default(false),
+  /** Traefik's debug endpoints (pprof): accepted, nothing is served for it. */
+  debug: z.boolean().default(false),
+  auth: nullAsEmpty(apiAuth).optional(),
+  /**
+   * Ours: host names the API answers on without credentials besides IP addresses and
+   * `localhost` (DNS rebinding: another site's name resolved to this machine carries its own
+   * name in Host). `*.example.com` names every subdomain of example.com.
+   */
+  allowedHosts: z.array(adminHostName).default([]),
+  /** Ours: write API changes to this file and load them on start ('' = kept in memory only). */
+  persistFile: z.string().default(''),
+  /** Ours: refuse every write through the API (405); reads and persisted changes still serve. */
+  readOnly: z.boolean().default(false),
+  /**
+   * Traefik's: the API under `<basePath>/api/` and the dashboard under `<basePath>/dashboard/`
+   * (pkg/api/handler.go createRouter, pkg/api/dashboard); an absolute path, as Traefik checks.
+   */
+  basePath: z
+    .string()
+    .regex(/^\/[\w.~!$&'()*+,;=:@%/-]*$/, 'must be an absolute URL path (`/` or `/traefik`)')
+    .default('/'),
+  /** Traefik's: hides its dashboard's ad. Ours has none: accepted, nothing to hide. */
+  disableDashboardAd: z.boolean().default(false),
+});
 
 const ping = strictObject({
   entryPoint: z.string().min(1).default('traefik'),
