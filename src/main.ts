@@ -15,7 +15,9 @@ import { processHost, watchParent } from './cli/parent-watch.ts';
 // configuration process (config-process/), and this one loads neither `zod` nor `yaml`.
 import { objectAt } from './config/dynamic/disabled.ts';
 import type { DynamicConfig } from './config/dynamic/schema.ts';
+import type { TcpServersTransportConfig } from './config/dynamic/tcp.ts';
 import { type ConfigIssue, formatIssue, hasErrors } from './config/issues.ts';
+import { schemaDefaults } from './config/schema-defaults.ts';
 import { parseAcmeStorage } from './config/static/acme-storage.ts';
 import { parseAddress } from './config/static/address.ts';
 import {
@@ -67,7 +69,7 @@ import { buildSnapshot } from './runtime/build-snapshot.ts';
 import type { TlsBuildOptions } from './runtime/build-tls.ts';
 import { CertFileWatch } from './runtime/cert-file-watch.ts';
 import { ConfigWatcher } from './runtime/config-watcher.ts';
-import { internalServicesFor, newBridgeSecret } from './runtime/internal-services.ts';
+import { apiBasePath, internalServicesFor, newBridgeSecret } from './runtime/internal-services.ts';
 import { entryPointRedirections } from './runtime/redirections.ts';
 import { ResourceCache } from './runtime/resource-cache.ts';
 import { checkBreakerExpression, checkRule } from './runtime/rule-checks.ts';
@@ -93,6 +95,20 @@ function trustedMatcher(cidrs: readonly string[], insecure: boolean): (ip: strin
     else list.addSubnet(ip, Number(c.slice(slash + 1)), type);
   }
   return (ip) => ip !== '' && list.check(ip, isIPv6(ip) ? 'ipv6' : 'ipv4');
+}
+
+/**
+ * The static `tcpServersTransport` as a TCP servers transport (Traefik's default@internal): its
+ * keys over the dynamic defaults (no PROXY protocol, the idle timeout ours).
+ */
+function defaultTcpTransport(t: NonNullable<StaticConfig['tcpServersTransport']>): TcpServersTransportConfig {
+  const d = schemaDefaults().tcpServersTransport;
+  const { tls, ...timing } = t;
+  return {
+    ...d,
+    ...timing,
+    ...(tls === undefined ? {} : { tls: { ...tls, certificates: [] } }),
+  };
 }
 
 function entryPointContext(
@@ -123,6 +139,10 @@ function entryPointContext(
     keepAliveMaxRequests: ep.transport.keepAliveMaxRequests,
     keepAliveMaxTimeMs: ep.transport.keepAliveMaxTime,
     isTrusted: trustedMatcher(ep.forwardedHeaders.trustedIPs, ep.forwardedHeaders.insecure),
+    connectionKept:
+      ep.forwardedHeaders.connection.length === 0
+        ? null
+        : new Set(ep.forwardedHeaders.connection.map((n) => n.toLowerCase())),
     snapshots: ref,
     ticker,
     logger,
@@ -367,7 +387,14 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
     },
     ...(http01Store === null
       ? {}
-      : { acmeHttp01: { entryPoints: http01Eps, lookup: (p: string) => http01Store.lookupPath(p) } }),
+      : {
+          acmeHttp01: {
+            // One route per entry point, however many resolvers use it (Traefik's `uniq`).
+            entryPoints: [...new Set(http01Eps)],
+            bypass: new Set(http01Eps.filter((ep) => config.entryPoints[ep]?.allowACMEByPass === true)),
+            lookup: (p: string) => http01Store.lookupPath(p),
+          },
+        }),
   };
   const ready = buildOptions.tls!;
   return {
@@ -642,7 +669,8 @@ async function run(
       const u = new UdpEntryPoint(
         { name, snapshots: ref, ticker, logger, timeoutMs: ep.udp.timeout, metrics: l4Metrics },
         addr.host !== undefined && isIPv6(addr.host),
-        init !== null,
+        // Traefik's entry point `reusePort` (newListenConfig): SO_REUSEPORT, for UDP too.
+        init !== null || ep.reusePort,
       );
       try {
         const bound = await u.listen(addr.host ?? '', port);
@@ -713,6 +741,7 @@ async function run(
       firstBytesTimeoutMs: t.readHeaderTimeout,
       serverFirstTimeoutMs: t.serverFirstTimeout,
       alwaysPeek: tlsSetup.alpn !== null,
+      acmeBypass: ep.allowACMEByPass,
       proxyProtocol:
         ep.proxyProtocol === undefined
           ? null
@@ -726,7 +755,9 @@ async function run(
     listener.setFront((socket) => dispatcher.accept(socket));
     dispatchers.push(dispatcher);
     try {
-      const bound = await listener.listen(addr.host ?? '', port, init !== null);
+      // Traefik's entry point `reusePort` (pkg/server/server_entrypoint_listenconfig_unix.go):
+      // SO_REUSEPORT, as a data-plane worker's socket has it anyway.
+      const bound = await listener.listen(addr.host ?? '', port, init !== null || ep.reusePort);
       boundPorts[name] = bound.port;
       (ctx as { port: string }).port = String(bound.port);
       (secureCtx as { port: string }).port = String(bound.port);
@@ -756,6 +787,9 @@ async function run(
     udpEntryPoints: udpEntryPointNames(config),
     entryPointModel: entryPointModelFor(config),
     ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
+    ...(config.tcpServersTransport !== undefined
+      ? { defaultTcpTransport: defaultTcpTransport(config.tcpServersTransport) }
+      : {}),
     ...(internal !== undefined ? { internal } : {}),
     ...(plugins !== undefined ? { plugins: plugins.middlewares } : {}),
   };
@@ -858,7 +892,8 @@ async function run(
     checkBreakerExpression,
     knownProviders: others('file'),
   });
-  if (fileOpts !== undefined) supervise(new FileProvider({ ...fileOpts, validate: validateFilesInChild }));
+  if (fileOpts !== undefined)
+    supervise(new FileProvider({ ...fileOpts, validate: validateFilesInChild, logger }));
   else dropSpareConfigProcess();
   for (const p of await createDynamicProviders(config.providers, {
     logger,
@@ -1030,6 +1065,7 @@ async function run(
       insecure: config.api?.insecure ?? false,
       allowedHosts: config.api?.allowedHosts ?? [],
       readOnly: config.api?.readOnly ?? false,
+      basePath: apiBasePath(config.api?.basePath ?? '/'),
       metrics:
         prom === undefined || metrics === null
           ? null

@@ -53,6 +53,11 @@ export interface AdminServerDeps {
   readonly readOnly: boolean;
   /** A promise when the answer is gathered from data-plane workers (src/workers). */
   readonly metrics: { render(): string | Promise<string> } | null;
+  /**
+   * `api.basePath` without its trailing `/` ('' for `/`): the API and dashboard paths are under
+   * it (Traefik's pkg/api createRouter and dashboard.Append); other paths are not theirs.
+   */
+  readonly basePath?: string;
   /** A dashboard file by its path under `/dashboard/` ('' = the page itself). */
   readonly dashboard: ((path: string) => { type: string; body: string } | undefined) | null;
   readonly logger: Logger;
@@ -159,7 +164,7 @@ export class AdminServer {
   async #serve(req: IncomingMessage, res: ServerResponse, origin: InternalOrigin): Promise<void> {
     const url = requestUrl(req.url);
     if (url === undefined) return sendError(res, 400, 'malformed request target');
-    const path = url.pathname;
+    let path = url.pathname;
     const method = req.method ?? 'GET';
     const read = method === 'GET' || method === 'HEAD';
     // Health checkers probe /ping without credentials; it tells nothing about the configuration.
@@ -194,11 +199,21 @@ export class AdminServer {
         typeof text === 'string' ? text : await text,
       );
     }
+    // `api.basePath`: the API's and the dashboard's paths are under it.
+    const base = this.#deps.basePath ?? '';
+    if (base !== '') {
+      if (path === base || path === `${base}/`) path = '/';
+      else if (path.startsWith(`${base}/`)) path = path.slice(base.length);
+      else return sendError(res, 404, 'not found');
+    }
     // Traefik's api@internal serves the dashboard too; dashboard@internal serves only that.
     const dashboard = origin.service === 'dashboard' || this.#deps.dashboard !== null;
     if (dashboard && (path === '/' || path === '/dashboard')) {
       if (this.#deps.dashboard === null) return sendError(res, 404, 'not found');
-      res.writeHead(302, { location: 'dashboard/', 'content-length': 0 });
+      res.writeHead(302, {
+        location: base === '' ? 'dashboard/' : `${base}/dashboard/`,
+        'content-length': 0,
+      });
       res.end();
       return;
     }

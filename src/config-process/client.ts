@@ -176,6 +176,7 @@ export async function validateFilesInChild(
       ...(v.internalServices === undefined ? {} : { internalServices: v.internalServices }),
       ...(v.certResolvers === undefined ? {} : { certResolvers: v.certResolvers }),
       ...(v.knownProviders === undefined ? {} : { knownProviders: v.knownProviders }),
+      ...(v.debugLogGeneratedTemplate === true ? { debugLogGeneratedTemplate: true } : {}),
       checkRules: v.checkRule !== undefined,
       checkBreakerExpressions: v.checkBreakerExpression !== undefined,
     },

@@ -21,6 +21,8 @@ export interface SourceOptions {
   readonly template?: boolean;
   /** What `env` sees in templates; default process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Given what the template rendered (the text itself when it has no action), on success. */
+  readonly onRendered?: (text: string) => void;
 }
 
 export function isToml(file: string): boolean {
@@ -29,7 +31,11 @@ export function isToml(file: string): boolean {
 
 export function parseConfigText(text: string, file: string, opts: SourceOptions = {}): YamlSource {
   const parse = (t: string) => (isToml(file) ? toml().parseToml(t, file) : parseYaml(t, file));
-  if (opts.template !== true || !text.includes('{{')) return parse(text);
+  if (opts.template !== true) return parse(text);
+  if (!text.includes('{{')) {
+    opts.onRendered?.(text);
+    return parse(text);
+  }
   const srcLines = lineStarts(text);
   const { renderTemplate, TemplateError } = template();
   let rendered: ReturnType<typeof renderTemplate>;
@@ -41,6 +47,7 @@ export function parseConfigText(text: string, file: string, opts: SourceOptions 
     const issues: ConfigIssue[] = [issue('error', `template: ${err.message}`, [], where)];
     return { file, data: undefined, issues, locate: () => ({ file, exact: false }) };
   }
+  opts.onRendered?.(rendered.text);
   const src = parse(rendered.text);
   const outLines = lineStarts(rendered.text);
   /** A position in the rendered text → the same place in the file. */

@@ -45,6 +45,13 @@ export interface DispatcherOptions {
   /** Always read a ClientHello first (ACME tls-alpn-01 challenges are answered on any entry point). */
   readonly alwaysPeek?: boolean;
   /**
+   * The entry point's `allowACMEByPass`: a ClientHello offering `acme-tls/1` is routed like any
+   * other (a TCP router may pass it through to a server that answers the challenge itself), the
+   * HTTPS side still answering it when no TCP router takes it (Traefik's Router
+   * EnableACMETLSPassthrough, pkg/server/router/tcp/router.go).
+   */
+  readonly acmeBypass?: boolean;
+  /**
    * `proxyProtocol` of the entry point: a PROXY protocol header (v1 or v2, optional) is read
    * before anything else; `trusted` says whose headers are believed. Absent = none is read.
    */
@@ -345,7 +352,7 @@ class PendingConnection implements Timed {
     const t = this.#d.opts.targets;
     const alpn = hello.alpn;
     this.#handOff();
-    if (alpn.includes(ACME_TLS_ALPN)) {
+    if (alpn.includes(ACME_TLS_ALPN) && this.#d.opts.acmeBypass !== true) {
       t.https(this.socket, buf, hello);
       return;
     }

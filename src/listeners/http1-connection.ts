@@ -14,7 +14,7 @@ import type { ClientExchange } from '../proxy/client-sink.ts';
 import { Http1Sink, type Http1SinkOwner } from '../proxy/client-sink-h1.ts';
 import { type EntryPointContext, outlivedKeepAlive } from '../proxy/entry-point-context.ts';
 import { Exchange } from '../proxy/exchange.ts';
-import { applyForwardedHeaders, forwardedProto } from '../proxy/forwarded.ts';
+import { applyForwardedHeaders, dropConnectionFields, forwardedProto } from '../proxy/forwarded.ts';
 import { directResponseHead } from '../proxy/heads.ts';
 
 const S_HEAD = 0;
@@ -270,12 +270,10 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
             entryPoint: this.#ctx.name,
             tls: this.#tls,
           };
-          // Fields the client named in Connection are hop-by-hop (RFC 9110 §7.6.1): drop them
-          // before routing and before we add our own fields, so that `Connection:
-          // X-Forwarded-For` cannot strip the X-Forwarded-For we set (as Traefik's entry point
-          // removes them before the middleware chain).
+          // Fields the client named in Connection are hop-by-hop (RFC 9110 §7.6.1): dropped
+          // before routing and before we add our own fields (but `forwardedHeaders.connection`).
           const tokens = r.connectionTokens;
-          if (tokens !== null) for (let i = 0; i < tokens.length; i++) r.headers.delete(tokens[i]!);
+          if (tokens !== null) dropConnectionFields(r.headers, tokens, this.#ctx.connectionKept);
           applyForwardedHeaders(
             r.headers,
             this.trusted,

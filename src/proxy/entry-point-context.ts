@@ -38,6 +38,11 @@ export interface EntryPointContext {
   readonly keepAliveMaxTimeMs: number;
   /** Peers whose X-Forwarded-* we extend instead of overwrite (forwardedHeaders.trustedIPs). */
   readonly isTrusted: (ip: string) => boolean;
+  /**
+   * `forwardedHeaders.connection` (lowercased): fields a client's Connection names that routing
+   * and the middlewares still see, removed only before the request goes upstream. Null = none.
+   */
+  readonly connectionKept: ReadonlySet<string> | null;
   readonly snapshots: SnapshotRef;
   readonly ticker: Ticker;
   readonly logger: Logger;

@@ -27,6 +27,7 @@ import type { ClientExchange, ClientSink } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
 import type { ErrorPageRequest } from './error-page.ts';
 import { endSpan, logAccess, type ReportedExchange } from './exchange-report.ts';
+import { dropKeptFields } from './forwarded.ts';
 import type { LongLived } from './long-lived.ts';
 import { ResponseCapture } from './mirror-request.ts';
 import { MirrorState } from './mirror-state.ts';
@@ -357,6 +358,10 @@ export abstract class ExchangeCore
 
   #dispatch(): void {
     const route = this.route!;
+    // `forwardedHeaders.connection`: fields that stayed for routing and the middlewares go now.
+    const kept = this.ctx.connectionKept;
+    if (kept !== null && this.parsed.connectionTokens !== null)
+      dropKeptFields(this.req.headers, this.parsed.connectionTokens, kept);
     const tracer = this.ctx.tracer;
     if (tracer !== null) this.#startSpan(tracer);
     // A field a middleware made that needs it is settled once, before the Host override is read

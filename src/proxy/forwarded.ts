@@ -73,3 +73,41 @@ export function applyForwardedHeaders(
   if (!headers.has('x-forwarded-port')) headers.append('X-Forwarded-Port', port);
   if (!headers.has('x-real-ip')) headers.append('X-Real-Ip', clientIp);
 }
+
+/**
+ * The fields a client named in Connection (lowercase `tokens`) go before routing, as Traefik's
+ * entry point removes them before the middleware chain (pkg/middlewares/forwardedheaders/
+ * forwarded_header.go removeConnectionHeaders): `Connection: X-Forwarded-For` cannot strip the
+ * X-Forwarded-For we set. Those in `kept` (`forwardedHeaders.connection`) stay for routing and
+ * the middlewares; the exchange drops them before the request goes upstream (`dropKeptFields`).
+ * The forwarding fields Traefik manages are never removed so: they are ours to set.
+ */
+export function dropConnectionFields(
+  headers: HeaderList,
+  tokens: readonly string[],
+  kept: ReadonlySet<string> | null,
+): void {
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    // Traefik's isManagedXHeader: Connection cannot remove the X- fields Traefik manages (a
+    // trusted proxy's X-Forwarded-For chain survives `Connection: X-Forwarded-For`).
+    if (t.charCodeAt(0) === 0x78 /* x */ && isManagedForwardingField(t)) continue;
+    if (kept === null || !kept.has(t)) headers.delete(t);
+  }
+}
+
+/**
+ * Before the request goes upstream: the `forwardedHeaders.connection` fields the client named in
+ * Connection are hop-by-hop after all (Go's reverse proxy removes what Traefik's rewritten
+ * Connection still lists), whoever set them since.
+ */
+export function dropKeptFields(
+  headers: HeaderList,
+  tokens: readonly string[],
+  kept: ReadonlySet<string>,
+): void {
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    if (kept.has(t)) headers.delete(t);
+  }
+}

@@ -317,6 +317,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
     keepAliveMaxRequests: 0,
     keepAliveMaxTimeMs: 0,
     isTrusted: () => false,
+    connectionKept: null,
     snapshots: ref,
     ticker,
     logger: silentLogger,

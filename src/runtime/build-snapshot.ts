@@ -10,6 +10,7 @@ import type {
   TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
 import { serverUrlPath, unusableServerUrl } from '../config/dynamic/server-url.ts';
+import type { TcpServersTransportConfig } from '../config/dynamic/tcp.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
 import type { Logger } from '../core/logger.ts';
@@ -106,7 +107,12 @@ export interface BuildOptions {
   /** Entry point → where `http.redirections.entryPoint` sends its requests. */
   readonly redirections?: ReadonlyMap<string, Redirection>;
   /** ACME http-01: the entry points that answer challenges, and the answers. */
-  readonly acmeHttp01?: { readonly entryPoints: readonly string[]; lookup(path: string): string | undefined };
+  readonly acmeHttp01?: {
+    readonly entryPoints: readonly string[];
+    /** The entry points with `allowACMEByPass`: the configuration's routers come first there. */
+    readonly bypass?: ReadonlySet<string>;
+    lookup(path: string): string | undefined;
+  };
   /**
    * The entry points of a router without `entryPoints` (Traefik's default entry points: all but
    * `traefik`). Absent = every entry point.
@@ -118,6 +124,8 @@ export interface BuildOptions {
   readonly entryPointModel?: EntryPointModel;
   /** The static `serversTransport`: for services that name no transport of their own. */
   readonly defaultTransport?: ServersTransportConfig;
+  /** The static `tcpServersTransport`: for TCP services that name no transport of their own. */
+  readonly defaultTcpTransport?: TcpServersTransportConfig;
   /** The UDP entry points (`address: ":53/udp"`): UDP routers without entryPoints serve them all. */
   readonly udpEntryPoints?: readonly string[];
   /** Makes `plugin` middlewares from the local plugins (static `experimental.localPlugins`). */
@@ -373,7 +381,8 @@ export function buildSnapshot(
   for (const [ep, red] of opts.redirections ?? []) routes.push(redirectionRoute(ep, red));
   const acme = opts.acmeHttp01;
   if (acme !== undefined)
-    for (const ep of acme.entryPoints) routes.push(acmeHttp01Route(ep, (p) => acme.lookup(p)));
+    for (const ep of acme.entryPoints)
+      routes.push(acmeHttp01Route(ep, (p) => acme.lookup(p), acme.bypass?.has(ep) === true));
   cache.rules.nextGeneration();
   const { router, errors } = HttpRouter.build(routes, cache.rules);
   for (const e of errors) {
@@ -395,6 +404,7 @@ export function buildSnapshot(
     err: l4Issue,
     warn: (path, message) => issues.push({ severity: 'warning', message, path }),
     ...(opts.activeHealth !== undefined ? { activeHealth: opts.activeHealth } : {}),
+    ...(opts.defaultTcpTransport !== undefined ? { defaultTransport: opts.defaultTcpTransport } : {}),
   });
   const tlsWanted = secureRoutes.length > 0 || tcpBuild.terminates;
   const tls = opts.tls === undefined ? null : opts.tls.build(config, opts.tls, issues);

@@ -41,6 +41,8 @@ export interface TcpBuildContext {
   readonly warn: (path: (string | number)[], message: string) => void;
   /** Workers: health checks probe in the control plane only (src/workers/health-hub.ts). */
   readonly activeHealth?: ActiveHealthHub;
+  /** The static `tcpServersTransport`: for services that name no transport of their own. */
+  readonly defaultTransport?: TcpServersTransportConfig;
 }
 
 export interface TcpBuild {
@@ -212,8 +214,9 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
     qualified: string,
     lb: Extract<TcpSectionConfig['services'][string], { kind: 'loadBalancer' }>['loadBalancer'],
   ): TcpServiceNode | null => {
-    // Traefik's TCP serversTransport defaults, for services that name none.
-    let t: TcpServersTransportConfig = schemaDefaults().tcpServersTransport;
+    // For services that name none: the static tcpServersTransport (Traefik's default@internal,
+    // pkg/provider/traefik/internal.go serverTransportTCP), else the dynamic defaults.
+    let t: TcpServersTransportConfig = ctx.defaultTransport ?? schemaDefaults().tcpServersTransport;
     let tname = '';
     // A service that names no serversTransport keeps the deprecated service-level values. Its
     // terminationDelay is the documented default, 100ms (Traefik v3.7's code leaves it at 0

@@ -51,14 +51,15 @@ function normalizeName(name: string): string {
 function internalRoute(
   name: string,
   rule: string,
-  priority: number,
+  /** Undefined: the rule's length, as a configured router without `priority`. */
+  priority: number | undefined,
   entryPoint: string,
   mw: Middleware,
 ): RouteEntry<RouteTarget> {
   return {
     name,
     rule,
-    priority,
+    ...(priority === undefined ? {} : { priority }),
     entryPoints: [entryPoint],
     value: {
       router: name,
@@ -99,10 +100,16 @@ export function redirectionRoute(entryPoint: string, r: Redirection): RouteEntry
   );
 }
 
-/** ACME http-01: answers `/.well-known/acme-challenge/<token>` from the resolvers' stores. */
+/**
+ * ACME http-01: answers `/.well-known/acme-challenge/<token>` from the resolvers' stores, above
+ * every router. With the entry point's `allowACMEByPass` (`bypass`), it has the priority of a
+ * router without one (its rule's length), so a router of the configuration for those paths takes
+ * them first: Traefik's `acme-http-bypass` router (pkg/provider/traefik/internal.go acme()).
+ */
 export function acmeHttp01Route(
   entryPoint: string,
   lookup: (path: string) => string | undefined,
+  bypass = false,
 ): RouteEntry<RouteTarget> {
   const mw: Middleware = {
     onRequest: (req: RequestHead): DirectResponse => {
@@ -114,7 +121,7 @@ export function acmeHttp01Route(
   return internalRoute(
     `acme-http01-${entryPoint}@internal`,
     'PathPrefix(`/.well-known/acme-challenge/`)',
-    Number.MAX_SAFE_INTEGER,
+    bypass ? undefined : Number.MAX_SAFE_INTEGER,
     entryPoint,
     mw,
   );

@@ -47,6 +47,11 @@ export interface InternalOrigin {
   readonly hostPinned: boolean;
 }
 
+/** `api.basePath` as the admin server and the own routes use it: no trailing `/`, '' for `/`. */
+export function apiBasePath(basePath: string): string {
+  return basePath.replace(/\/+$/, '');
+}
+
 /** A per-process secret for the identity header. */
 export function newBridgeSecret(): string {
   return randomBytes(32).toString('base64url');
@@ -106,6 +111,8 @@ export interface InternalRoute {
   readonly entryPoint: string;
   /** Only admin features there: `/` redirects to the dashboard too. */
   readonly dedicated: boolean;
+  /** `api.basePath` without its trailing `/` ('' for `/`): the API's and dashboard's paths are under it. */
+  readonly basePath?: string;
 }
 
 export interface InternalServicesOptions {
@@ -133,11 +140,11 @@ const PRIORITY: Record<InternalServiceName, number> = {
 
 /** Only the paths each service answers: the rest of the entry point is routed as usual. */
 function ownRule(r: InternalRoute): string {
+  const p = ownPath(r);
   switch (r.service) {
     case 'api':
-      return 'Path(`/api`) || PathPrefix(`/api/`)';
     case 'dashboard':
-      return 'Path(`/dashboard`) || PathPrefix(`/dashboard/`)';
+      return `Path(\`${p}\`) || PathPrefix(\`${p}/\`)`;
     case 'ping':
       return 'Path(`/ping`)';
     case 'prometheus':
@@ -152,6 +159,12 @@ const OWN_PATH: Record<InternalServiceName, string> = {
   ping: '/ping',
   prometheus: '/metrics',
 };
+
+/** OWN_PATH under `api.basePath` for the API and the dashboard. */
+function ownPath(r: InternalRoute): string {
+  const own = OWN_PATH[r.service];
+  return r.service === 'api' || r.service === 'dashboard' ? `${r.basePath ?? ''}${own}` : own;
+}
 
 const BRIDGE_POOL = {
   maxIdle: 16,
@@ -221,8 +234,11 @@ export class InternalServices {
       out.push(entry(`${r.service}@internal`, ownRule(r), PRIORITY[r.service]));
       // `/` to the dashboard on an entry point that is there for it, below every router of the
       // configuration: one placed there for `/` keeps it.
-      if (r.service === 'dashboard' && r.dedicated)
-        out.push(entry('dashboard-redirect@internal', 'Path(`/`)', Number.MIN_SAFE_INTEGER));
+      if (r.service === 'dashboard' && r.dedicated) {
+        const base = r.basePath ?? '';
+        const rule = base === '' ? 'Path(`/`)' : `Path(\`/\`) || Path(\`${base}\`) || Path(\`${base}/\`)`;
+        out.push(entry('dashboard-redirect@internal', rule, Number.MIN_SAFE_INTEGER));
+      }
     }
     return out;
   }
@@ -241,7 +257,7 @@ export class InternalServices {
       for (const own of this.#opts.routes) {
         // Undefined: a router without entryPoints is on every entry point.
         if (eps !== undefined && !eps.includes(own.entryPoint)) continue;
-        const path = OWN_PATH[own.service];
+        const path = ownPath(own);
         const hit = c.hints.paths.prefixes.find((p) => p === path || p.startsWith(`${path}/`));
         if (hit === undefined) continue;
         issues.push({
@@ -292,6 +308,10 @@ export function internalServicesFor(
     bridge,
     secret,
     enabled: enabledInternalServices(config),
-    routes: routing.map((r) => ({ ...r, dedicated: isDedicatedAdminEntryPoint(config, r.entryPoint) })),
+    routes: routing.map((r) => ({
+      ...r,
+      dedicated: isDedicatedAdminEntryPoint(config, r.entryPoint),
+      ...(config.api === undefined ? {} : { basePath: apiBasePath(config.api.basePath) }),
+    })),
   });
 }

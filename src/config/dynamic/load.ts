@@ -44,6 +44,8 @@ export interface LoadedDynamic {
 export function loadDynamic(
   texts: readonly DynamicText[],
   opts: Omit<ValidateOptions, 'locate' | 'disabled'> = {},
+  /** Given each file-provider file's rendered Go template (debugLogGeneratedTemplate). */
+  onRendered?: (file: string, text: string) => void,
 ): LoadedDynamic {
   const issues: ConfigIssue[] = [];
   const sources: DynamicSource[] = [];
@@ -51,7 +53,10 @@ export function loadDynamic(
   const stale: string[] = [];
   for (const t of texts) {
     const embedded = t.embedded ?? false;
-    let parsed = parseDynamic(t.text, t.file, { embedded });
+    let parsed = parseDynamic(t.text, t.file, {
+      embedded,
+      ...(onRendered === undefined ? {} : { onRendered: (text: string) => onRendered(t.file, text) }),
+    });
     issues.push(...parsed.issues);
     if (parsed.config !== undefined) readable.push(t.file);
     else if (t.lastGood !== undefined) {

@@ -41,6 +41,8 @@ export interface ParseDynamicOptions {
   readonly embedded?: boolean;
   /** What `env` returns in Go templates (file-provider files); default process.env. */
   readonly env?: NodeJS.ProcessEnv;
+  /** Given what the Go template rendered (file-provider files). */
+  readonly onRendered?: (text: string) => void;
 }
 
 export function parseDynamic(text: string, file: string, opts: ParseDynamicOptions = {}): ParsedDynamic {
@@ -48,6 +50,7 @@ export function parseDynamic(text: string, file: string, opts: ParseDynamicOptio
   const src = parseConfigText(text, file, {
     template: opts.embedded !== true,
     ...(opts.env !== undefined ? { env: opts.env } : {}),
+    ...(opts.onRendered !== undefined ? { onRendered: opts.onRendered } : {}),
   });
   if (src.data === undefined) return { issues: src.issues, locate: src.locate, disabled: [] };
   const top = src.data ?? {};

@@ -26,7 +26,7 @@ const serverAddress = z.string().superRefine((v, ctx) => {
 });
 
 /** A Traefik duration where a negative value means "never" (read here as -1). */
-const signedDuration = z.unknown().transform((value, ctx): number => {
+export const signedDuration = z.unknown().transform((value, ctx): number => {
   if (typeof value === 'number' && value < 0) return -1;
   if (typeof value === 'string' && value.trim().startsWith('-')) {
     const r = parseDuration(value.trim().slice(1));

@@ -39,7 +39,7 @@ describe('loadStaticConfig: defaults', () => {
             maxConnections: 0,
             maxConnectionsPerIP: 0,
           },
-          forwardedHeaders: { trustedIPs: [], insecure: false },
+          forwardedHeaders: { trustedIPs: [], insecure: false, connection: [] },
           http: {
             maxHeaderBytes: 16_384,
             sanitizePath: true,
@@ -51,6 +51,8 @@ describe('loadStaticConfig: defaults', () => {
           http2: { maxConcurrentStreams: 250 },
           asDefault: false,
           udp: { timeout: 3_000 },
+          reusePort: false,
+          allowACMEByPass: false,
         },
       },
       providers: { providersThrottleDuration: 2000 },
@@ -126,9 +128,14 @@ describe('loadStaticConfig: defaults', () => {
     assert.deepEqual(r.config?.providers.file, {
       filename: join(process.cwd(), 'dynamic.yaml'),
       watch: true,
+      debugLogGeneratedTemplate: false,
     });
     const abs = load(`${minimal}providers:\n  file: { directory: /etc/traffic/conf.d, watch: false }\n`);
-    assert.deepEqual(abs.config?.providers.file, { directory: '/etc/traffic/conf.d', watch: false });
+    assert.deepEqual(abs.config?.providers.file, {
+      directory: '/etc/traffic/conf.d',
+      watch: false,
+      debugLogGeneratedTemplate: false,
+    });
   });
 
   it('warns when no entry point is defined', () => {
@@ -161,6 +168,18 @@ describe('loadStaticConfig: issues with positions', () => {
         'conf/static.yaml:7:1: hostResolver: `hostResolver` is not supported yet',
         'conf/static.yaml:9:3: providers.nomad: `nomad` is not supported yet',
       ],
+    );
+  });
+
+  it("takes Traefik's core.defaultRuleSyntax v3, and refuses v2 (not implemented) and anything else", () => {
+    assert.deepEqual(load(`${minimal}core: { defaultRuleSyntax: v3 }\n`).issues, []);
+    assert.deepEqual(load(`${minimal}core: {}\n`).config?.core, { defaultRuleSyntax: 'v3' });
+    const v2 = load(`${minimal}core: { defaultRuleSyntax: v2 }\n`);
+    assert.equal(v2.config, undefined);
+    assert.match(v2.lines.join('\n'), /core\.defaultRuleSyntax: defaultRuleSyntax v2 .* is not supported/);
+    assert.match(
+      load(`${minimal}core: { defaultRuleSyntax: v4 }\n`).lines.join('\n'),
+      /core\.defaultRuleSyntax: unsupported default rule syntax "v4"/,
     );
   });
 
@@ -223,7 +242,11 @@ describe('loadStaticConfig: flags and env', () => {
     const ep = r.config?.entryPoints['Web'];
     assert.equal(ep?.address, ':9090');
     assert.equal(ep?.transport.respondingTimeouts.readTimeout, 5000);
-    assert.deepEqual(ep?.forwardedHeaders, { trustedIPs: ['10.0.0.0/8', '::1'], insecure: true });
+    assert.deepEqual(ep?.forwardedHeaders, {
+      trustedIPs: ['10.0.0.0/8', '::1'],
+      insecure: true,
+      connection: [],
+    });
     assert.equal(ep?.transport.keepAliveMaxRequests, 100);
   });
 
@@ -237,7 +260,11 @@ describe('loadStaticConfig: flags and env', () => {
     assert.deepEqual(r.issues, []);
     assert.equal(r.config?.entryPoints['web']?.address, ':9090');
     assert.deepEqual(r.config?.accessLog, { filePath: '', format: 'common', bufferingSize: 0 });
-    assert.deepEqual(r.config?.providers.file, { filename: join(process.cwd(), 'dyn.yaml'), watch: true });
+    assert.deepEqual(r.config?.providers.file, {
+      filename: join(process.cwd(), 'dyn.yaml'),
+      watch: true,
+      debugLogGeneratedTemplate: false,
+    });
   });
 
   it('can remove a section with =false', () => {

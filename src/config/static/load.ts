@@ -129,7 +129,7 @@ function resolvePaths(config: StaticConfig, _file: string | undefined): StaticCo
   const rel = (p: string | undefined): string | undefined => (p === undefined ? p : configPath(p));
   const filename = rel(fp.filename);
   const directory = rel(fp.directory);
-  const out: typeof fp = { watch: fp.watch };
+  const out: typeof fp = { watch: fp.watch, debugLogGeneratedTemplate: fp.debugLogGeneratedTemplate };
   if (filename !== undefined) out.filename = filename;
   if (directory !== undefined) out.directory = directory;
   return { ...config, providers: { ...config.providers, file: out } };

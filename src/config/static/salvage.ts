@@ -54,7 +54,10 @@ export function salvageStatic(
   if (!isPlainObject(providers) || providers['file'] === undefined) return out;
   const r = fileProviderSchema.safeParse(providers['file'] ?? {});
   if (!r.success) return out;
-  const fp: FileProviderConfig = { watch: r.data.watch };
+  const fp: FileProviderConfig = {
+    watch: r.data.watch,
+    debugLogGeneratedTemplate: r.data.debugLogGeneratedTemplate,
+  };
   if (r.data.filename !== undefined) fp.filename = configPath(r.data.filename);
   if (r.data.directory !== undefined) fp.directory = configPath(r.data.directory);
   return { file: fp, ...out };

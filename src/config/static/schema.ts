@@ -2,6 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { serversTransportSchema } from '../dynamic/schema.ts';
+import { signedDuration } from '../dynamic/tcp.ts';
 import { nameList, nullAsEmpty, strictObject } from '../schema-helpers.ts';
 import { parseAcmeStorage } from './acme-storage.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
@@ -106,10 +107,16 @@ const transport = strictObject({
   maxConnectionsPerIP: z.number().int().nonnegative().default(0),
 });
 
-const forwardedHeaders = strictObject(
-  { trustedIPs: z.array(ipOrCidr).default([]), insecure: z.boolean().default(false) },
-  ['connection'],
-);
+const forwardedHeaders = strictObject({
+  trustedIPs: z.array(ipOrCidr).default([]),
+  insecure: z.boolean().default(false),
+  /**
+   * Traefik v3.4's: fields a client names in Connection that still reach the routers and the
+   * middlewares; they are removed before the request goes upstream (pkg/middlewares/
+   * forwardedheaders/forwarded_header.go removeConnectionHeaders).
+   */
+  connection: z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a header name')).default([]),
+});
 
 const encodedCharacters = strictObject({
   allowEncodedSlash: z.boolean().default(true),
@@ -163,18 +170,29 @@ const entryPoint = strictObject(
     ).optional(),
     /** A UDP entry point (`address: ":53/udp"`): its sessions' idle timeout. */
     udp: nullAsEmpty(strictObject({ timeout: positiveDuration.default(3_000) })).prefault({}),
+    /**
+     * Traefik's: the listening socket gets SO_REUSEPORT (pkg/server/server_entrypoint_listenconfig_unix.go),
+     * so that other processes (another proxy, during an upgrade) may listen on the same port too.
+     */
+    reusePort: z.boolean().default(false),
+    /**
+     * Traefik's: on this entry point the ACME challenges give way to the configuration's routers
+     * (pkg/provider/traefik/internal.go acme(): the http-01 router without its top priority;
+     * pkg/server/routerfactory.go EnableACMETLSPassthrough: `acme-tls/1` goes through the TCP
+     * routers first).
+     */
+    allowACMEByPass: z.boolean().default(false),
   },
-  ['http3', 'observability', 'allowACMEByPass', 'reusePort'],
+  ['http3', 'observability'],
 );
 
-const fileProvider = strictObject(
-  {
-    filename: z.string().min(1).optional(),
-    directory: z.string().min(1).optional(),
-    watch: z.boolean().default(true),
-  },
-  ['debugLogGeneratedTemplate'],
-).superRefine((value, ctx) => {
+const fileProvider = strictObject({
+  filename: z.string().min(1).optional(),
+  directory: z.string().min(1).optional(),
+  watch: z.boolean().default(true),
+  /** Traefik's: log each file's text and what its Go template rendered, at debug level. */
+  debugLogGeneratedTemplate: z.boolean().default(false),
+}).superRefine((value, ctx) => {
   if ((value.filename === undefined) === (value.directory === undefined)) {
     ctx.addIssue({
       code: 'custom',
@@ -294,32 +312,39 @@ const apiAuth = strictObject({
   basicAuth: z.array(z.string().regex(/^[^:]+:.+$/, 'must be user:password')).default([]),
 });
 
-const api = strictObject(
-  {
-    /** Entry point that serves the API and dashboard (Traefik's `traefik` entry point). */
-    entryPoint: z.string().min(1).default('traefik'),
-    dashboard: z.boolean().default(true),
-    /**
-     * Traefik: serve the API without auth beyond loopback. Ours: read-only, and only to a Host
-     * that is an IP address, `localhost` or one of `allowedHosts` (Traefik has no such check).
-     */
-    insecure: z.boolean().default(false),
-    /** Traefik's debug endpoints (pprof): accepted, nothing is served for it. */
-    debug: z.boolean().default(false),
-    auth: nullAsEmpty(apiAuth).optional(),
-    /**
-     * Ours: host names the API answers on without credentials besides IP addresses and
-     * `localhost` (DNS rebinding: another site's name resolved to this machine carries its own
-     * name in Host). `*.example.com` names every subdomain of example.com.
-     */
-    allowedHosts: z.array(adminHostName).default([]),
-    /** Ours: write API changes to this file and load them on start ('' = kept in memory only). */
-    persistFile: z.string().default(''),
-    /** Ours: refuse every write through the API (405); reads and persisted changes still serve. */
-    readOnly: z.boolean().default(false),
-  },
-  ['disableDashboardAd', 'basePath'],
-);
+const api = strictObject({
+  /** Entry point that serves the API and dashboard (Traefik's `traefik` entry point). */
+  entryPoint: z.string().min(1).default('traefik'),
+  dashboard: z.boolean().default(true),
+  /**
+   * Traefik: serve the API without auth beyond loopback. Ours: read-only, and only to a Host
+   * that is an IP address, `localhost` or one of `allowedHosts` (Traefik has no such check).
+   */
+  insecure: z.boolean().default(false),
+  /** Traefik's debug endpoints (pprof): accepted, nothing is served for it. */
+  debug: z.boolean().default(false),
+  auth: nullAsEmpty(apiAuth).optional(),
+  /**
+   * Ours: host names the API answers on without credentials besides IP addresses and
+   * `localhost` (DNS rebinding: another site's name resolved to this machine carries its own
+   * name in Host). `*.example.com` names every subdomain of example.com.
+   */
+  allowedHosts: z.array(adminHostName).default([]),
+  /** Ours: write API changes to this file and load them on start ('' = kept in memory only). */
+  persistFile: z.string().default(''),
+  /** Ours: refuse every write through the API (405); reads and persisted changes still serve. */
+  readOnly: z.boolean().default(false),
+  /**
+   * Traefik's: the API under `<basePath>/api/` and the dashboard under `<basePath>/dashboard/`
+   * (pkg/api/handler.go createRouter, pkg/api/dashboard); an absolute path, as Traefik checks.
+   */
+  basePath: z
+    .string()
+    .regex(/^\/[\w.~!$&'()*+,;=:@%/-]*$/, 'must be an absolute URL path (`/` or `/traefik`)')
+    .default('/'),
+  /** Traefik's: hides its dashboard's ad. Ours has none: accepted, nothing to hide. */
+  disableDashboardAd: z.boolean().default(false),
+});
 
 const ping = strictObject({
   entryPoint: z.string().min(1).default('traefik'),
@@ -650,6 +675,52 @@ const experimental = strictObject(
 });
 
 /**
+ * Traefik's root `tcpServersTransport` (pkg/config/static/static_config.go TCPServersTransport):
+ * the `default@internal` TCP servers transport (pkg/provider/traefik/internal.go
+ * serverTransportTCP), for TCP services that name none. Its defaults are the dynamic ones.
+ */
+const tcpServersTransport = strictObject({
+  /** 0 = no limit. */
+  dialTimeout: duration.default(30_000),
+  /** TCP keep-alive probes on server connections; 0 = 15s, negative = off. */
+  dialKeepAlive: signedDuration.default(15_000),
+  /** After one side's FIN, how long the other may keep sending; negative = as long as it wants. */
+  terminationDelay: signedDuration.default(100),
+  tls: nullAsEmpty(
+    strictObject(
+      {
+        insecureSkipVerify: z.boolean().default(false),
+        /** CA certificates (paths or PEM) that replace node's bundled list. */
+        rootCAs: z.array(z.string().min(1)).default([]),
+      },
+      ['spiffe'],
+    ),
+  ).optional(),
+});
+
+/**
+ * Traefik's `core` (pkg/config/static/static_config.go Core, ValidateConfiguration): the default
+ * rule syntax of routers that give no `ruleSyntax`. Only v3 is implemented (as routers'
+ * `ruleSyntax: v2` is refused); another value is an error, as in Traefik.
+ */
+const core = strictObject({
+  defaultRuleSyntax: z
+    .string()
+    .default('v3')
+    .superRefine((v, ctx) => {
+      if (v === 'v3') return;
+      ctx.addIssue({
+        code: 'custom',
+        message:
+          v === 'v2'
+            ? "defaultRuleSyntax v2 (Traefik v2's rule syntax) is not supported: write the rules in the v3 syntax and remove it"
+            : `unsupported default rule syntax "${v}"`,
+        params: { expected: 'v3' },
+      });
+    }),
+});
+
+/**
  * `workers: 4` or `workers: auto`. A flag or env value arrives as text: digits are read as a
  * number, so `--workers=4` and `TRAFFIC_WORKERS=4` mean what the file's `4` means.
  */
@@ -684,6 +755,9 @@ export const staticConfigSchema = strictObject(
     global: nullAsEmpty(global).optional(),
     /** Defaults for every HTTP service that names no serversTransport of its own. */
     serversTransport: nullAsEmpty(serversTransportSchema).optional(),
+    /** Defaults for every TCP service that names no serversTransport of its own. */
+    tcpServersTransport: nullAsEmpty(tcpServersTransport).optional(),
+    core: nullAsEmpty(core).optional(),
     /** Ours: load shedding and the request-body memory budget (config/static/overload.ts). */
     overload: nullAsEmpty(overloadSchema).prefault({}),
     /** Local plugins (Traefik's experimental section; remote `plugins` are not supported). */
@@ -694,7 +768,7 @@ export const staticConfigSchema = strictObject(
      */
     workers: workers.optional(),
   },
-  ['tcpServersTransport', 'hostResolver', 'core', 'spiffe', 'otlp'],
+  ['hostResolver', 'spiffe', 'otlp'],
 ).superRefine((v, ctx) => {
   const eps = Object.fromEntries(
     Object.entries(v.entryPoints).map(([n, e]) => [

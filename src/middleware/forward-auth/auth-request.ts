@@ -56,6 +56,15 @@ export class AuthRequest implements OutgoingRequest {
       if (o.allowed.length > 0 && !o.allowed.includes(ln)) continue;
       h.append(src.names[i]!, src.values[i]!);
     }
+    // Traefik's forward.go RemoveConnectionHeaders on the auth request: what the client's
+    // Connection still names (fields `forwardedHeaders.connection` kept) is not sent on.
+    const conn = src.get('connection');
+    if (conn !== undefined) {
+      for (const t of conn.split(',')) {
+        const n = t.trim().toLowerCase();
+        if (n !== '') h.delete(n);
+      }
+    }
     const trusted = (ln: string): string | undefined => {
       if (!o.trust) return undefined;
       const all = src.getAll(ln);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { type FSWatcher, watch as fsWatch, statSync } from 'node:fs';
 import { loadModule } from '../../core/lazy-module.ts';
+import type { Logger } from '../../core/logger.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
 import { Coalescer } from './coalescer.ts';
 import {
@@ -41,6 +42,8 @@ export interface FileProviderOptions extends FileSources, FileValidation {
   readonly onScan?: (changed: boolean) => void;
   /** Where the files are parsed and validated (FileValidator); absent = in this process. */
   readonly validate?: FileValidator;
+  /** For `debugLogGeneratedTemplate`'s debug lines. */
+  readonly logger?: Logger;
 }
 
 /** Wakes the watch loop; notifications while it is busy coalesce into one. */
@@ -129,7 +132,10 @@ export class FileProvider implements Provider {
         const good = lastGood.get(t.file);
         return good === undefined || good === t.text ? t : { ...t, lastGood: good };
       });
-      const { readable, ...update } = await validate({ texts, issues: read.issues }, opts);
+      const { readable, rendered, ...update } = await validate({ texts, issues: read.issues }, opts);
+      // Traefik's file provider with debugLogGeneratedTemplate (CreateConfiguration): each file's
+      // text and what its template rendered, at debug level, every time the files are read.
+      if (rendered !== undefined && opts.logger !== undefined) logRendered(opts.logger, read.texts, rendered);
       if (update.config !== undefined) {
         const present = new Set(read.texts.map((t) => t.file));
         for (const file of lastGood.keys()) if (!present.has(file)) lastGood.delete(file);
@@ -225,6 +231,18 @@ export class FileProvider implements Provider {
       signal.removeEventListener('abort', stop);
       stop();
     }
+  }
+}
+
+function logRendered(
+  logger: Logger,
+  texts: readonly { readonly file: string; readonly text: string }[],
+  rendered: readonly { readonly file: string; readonly text: string }[],
+): void {
+  for (const r of rendered) {
+    const content = texts.find((t) => t.file === r.file)?.text;
+    logger.debug('Template content', { providerName: 'file', file: r.file, content: content ?? '' });
+    logger.debug('Rendering results', { providerName: 'file', file: r.file, content: r.text });
   }
 }
 

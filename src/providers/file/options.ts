@@ -57,5 +57,6 @@ export function fileProviderOptionsOf(
     ...(extra.debounceMs !== undefined ? { debounceMs: extra.debounceMs } : {}),
     ...(extra.certResolvers !== undefined ? { certResolvers: extra.certResolvers } : {}),
     ...(extra.knownProviders !== undefined ? { knownProviders: extra.knownProviders } : {}),
+    ...(fp?.debugLogGeneratedTemplate === true ? { debugLogGeneratedTemplate: true } : {}),
   };
 }

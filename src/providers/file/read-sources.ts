@@ -24,6 +24,8 @@ export interface FileValidation {
   readonly certResolvers?: readonly string[];
   /** The other providers of the process, whose objects may be named `x@<provider>`. */
   readonly knownProviders?: readonly string[];
+  /** `debugLogGeneratedTemplate`: the update carries what each file's template rendered. */
+  readonly debugLogGeneratedTemplate?: boolean;
 }
 
 /** Traefik reads `.yml`, `.yaml` and `.toml` files from the directory. */
@@ -100,6 +102,8 @@ export function readSources(src: FileSources): ScannedSources {
 /** An update, and which files could be read as they are now (their text is a last good one). */
 export interface LoadedUpdate extends ProviderUpdate {
   readonly readable: readonly string[];
+  /** With `debugLogGeneratedTemplate`: each file's text as its Go template rendered it. */
+  readonly rendered?: readonly { readonly file: string; readonly text: string }[];
 }
 
 /** The folders to watch, and which names in each matter (undefined = every YAML file). */

@@ -32,8 +32,13 @@ export function updateFrom(read: ReadResult, validation: FileValidation): Loaded
     ...(validation.certResolvers ? { certResolvers: validation.certResolvers } : {}),
     ...(validation.knownProviders ? { knownProviders: validation.knownProviders } : {}),
   };
-  const loaded = loadDynamic(read.texts, opts);
-  const files = { readable: loaded.readable };
+  const rendered: { file: string; text: string }[] = [];
+  const loaded = loadDynamic(
+    read.texts,
+    opts,
+    validation.debugLogGeneratedTemplate === true ? (file, text) => rendered.push({ file, text }) : undefined,
+  );
+  const files = { readable: loaded.readable, ...(rendered.length > 0 ? { rendered } : {}) };
   // A file or folder that cannot be read at all: the provider's last good configuration stays.
   if (read.issues.length > 0 || loaded.config === undefined) {
     return { config: undefined, issues: sortIssues([...read.issues, ...loaded.issues]), ...files };
