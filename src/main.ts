@@ -127,6 +127,8 @@ function entryPointContext(
     accessLog,
     metrics: metrics === null ? null : new EntryPointMetrics(metrics, name),
     tracer,
+    logUnrouted: ep.observability?.accessLogs !== false,
+    meterUnrouted: ep.observability?.metrics !== false,
     overload,
     longLived,
     graceMs: ep.transport.lifeCycle.graceTimeOut,

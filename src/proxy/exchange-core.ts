@@ -358,7 +358,7 @@ export abstract class ExchangeCore
   #dispatch(): void {
     const route = this.route!;
     const tracer = this.ctx.tracer;
-    if (tracer !== null) this.#startSpan(tracer);
+    if (tracer !== null && route.traced) this.#startSpan(tracer);
     // A field a middleware made that needs it is settled once, before the Host override is read
     // and before mirrors copy the list (core/field-values.ts).
     if (this.req.headers.unsettled) {
@@ -626,9 +626,12 @@ export abstract class ExchangeCore
     const body = this.body;
     if (body !== null && body.budget !== null) body.release();
     const ctx = this.ctx;
-    if (ctx.metrics !== null) {
+    // The route's observability flags (runtime/observe.ts); a request no router took has its
+    // entry point's, as Traefik's default handler (pkg/server/router/router.go BuildEPChain).
+    const route = this.route;
+    if (ctx.metrics !== null && (route === undefined ? ctx.meterUnrouted : route.metered)) {
       ctx.metrics
-        .series(this.route, this.service)
+        .series(route, this.service)
         .observe(
           this.status,
           (performance.now() - this.startedAt) / 1000,
@@ -639,7 +642,8 @@ export abstract class ExchangeCore
         );
     }
     if (this.#span !== null) endSpan(this.#span, this, ctx.name);
-    if (ctx.accessLog !== null) logAccess(ctx.accessLog, this, ctx.name);
+    if (ctx.accessLog !== null && (route === undefined ? ctx.logUnrouted : route.logged))
+      logAccess(ctx.accessLog, this, ctx.name);
     this.client.exchangeDone(this, !this.closeAfter);
   }
 }

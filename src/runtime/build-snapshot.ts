@@ -45,6 +45,7 @@ import {
   redirectionRoute,
 } from './internal-routes.ts';
 import type { InternalServices } from './internal-services.ts';
+import { type AddInternals, type Observe, observeOf } from './observe.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { type ActiveHealthHub, type HealthTarget, ServerHealth } from './server-health.ts';
 import {
@@ -105,6 +106,11 @@ export interface BuildOptions {
   readonly internal?: InternalServices;
   /** Default entry points and entry point middlewares (static `asDefault`, `http.middlewares`). */
   readonly entryPointModel?: EntryPointModel;
+  /**
+   * `addInternals` of the access log, metrics and tracing: whether the proxy's own routers (and
+   * routers to an `@internal` service) are observed. Absent = all are.
+   */
+  readonly addInternals?: AddInternals;
   /** The static `serversTransport`: for services that name no transport of their own. */
   readonly defaultTransport?: ServersTransportConfig;
   /** The UDP entry points (`address: ":53/udp"`): UDP routers without entryPoints serve them all. */
@@ -114,6 +120,8 @@ export interface BuildOptions {
   /** With data-plane workers: active health checks run in the control plane only (src/workers). */
   readonly activeHealth?: ActiveHealthHub;
 }
+
+const ALL_INTERNALS: AddInternals = { accessLog: true, metrics: true, tracing: true };
 
 export function buildSnapshot(
   config: DynamicConfig,
@@ -126,6 +134,7 @@ export function buildSnapshot(
   const pools = new Set<ServerPool>();
   if (opts.entryPointModel !== undefined) config = applyEntryPointModel(config, opts.entryPointModel);
   const http = config.http;
+  const internals = opts.addInternals ?? ALL_INTERNALS;
   // A service without a serversTransport gets the schema's defaults, as an empty one would.
   const defaultTransport = opts.defaultTransport ?? schemaDefaults().serversTransport;
   const err = (path: (string | number)[], message: string) =>
@@ -332,12 +341,14 @@ export function buildSnapshot(
     if (!ok) continue;
     if (last !== undefined) mws.push(last);
     const eps = r.entryPoints ?? opts.defaultEntryPoints;
+    // `r.observability` has its entry point's keys already (applyEntryPointModel).
+    const observe = observeOf(r.observability, providerOf(serviceName) === 'internal', internals);
     const entry = {
       name,
       rule: r.rule,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
       entryPoints: eps ?? [],
-      value: routeTarget(name, mws, service, r.timeouts, services),
+      value: routeTarget(name, mws, service, r.timeouts, services, observe),
     };
     // Traefik: a router with `tls` serves HTTPS only, on every entry point it names; `http.tls`
     // on an entry point gives the routers there without one a default `tls` (its applyModel),
@@ -355,14 +366,19 @@ export function buildSnapshot(
       }
     }
   }
+  // The proxy's own routers: internal, under their entry point's model like any router.
+  const internalObserve = (ep: string): Observe =>
+    observeOf(opts.entryPointModel?.observability.get(ep), true, internals);
   if (opts.internal !== undefined) {
-    routes.push(...opts.internal.routes(cache, pools));
+    routes.push(...opts.internal.routes(cache, pools, internalObserve));
     issues.push(...opts.internal.shadowedRouters(config, opts.defaultEntryPoints));
   }
-  for (const [ep, red] of opts.redirections ?? []) routes.push(redirectionRoute(ep, red));
+  for (const [ep, red] of opts.redirections ?? [])
+    routes.push(redirectionRoute(ep, red, internalObserve(ep)));
   const acme = opts.acmeHttp01;
   if (acme !== undefined)
-    for (const ep of acme.entryPoints) routes.push(acmeHttp01Route(ep, (p) => acme.lookup(p)));
+    for (const ep of acme.entryPoints)
+      routes.push(acmeHttp01Route(ep, (p) => acme.lookup(p), internalObserve(ep)));
   cache.rules.nextGeneration();
   const { router, errors } = HttpRouter.build(routes, cache.rules);
   for (const e of errors) {
@@ -462,6 +478,7 @@ function routeTarget(
   service: ServiceNode,
   timeouts: TimeoutsConfig | undefined,
   services: ReadonlyMap<string, ServiceNode | null>,
+  observe: Observe,
 ): RouteTarget {
   let retry: RetryPolicy | null = null;
   const guards: ServerGuard[] = [];
@@ -496,6 +513,9 @@ function routeTarget(
     bodyPhase,
     errorPages,
     buffering,
+    logged: observe.logged,
+    metered: observe.metered,
+    traced: observe.traced,
   };
 }
 

@@ -2,7 +2,7 @@ import { isIP } from 'node:net';
 import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { serversTransportSchema } from '../dynamic/schema.ts';
-import { nameList, nullAsEmpty, strictObject } from '../schema-helpers.ts';
+import { nameList, nullAsEmpty, observabilitySection, strictObject } from '../schema-helpers.ts';
 import { parseAcmeStorage } from './acme-storage.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
@@ -162,8 +162,10 @@ const entryPoint = strictObject(
     ).optional(),
     /** A UDP entry point (`address: ":53/udp"`): its sessions' idle timeout. */
     udp: nullAsEmpty(strictObject({ timeout: positiveDuration.default(3_000) })).prefault({}),
+    /** Defaults of its routers' `observability`, and what its unrouted requests get. */
+    observability: observabilitySection,
   },
-  ['http3', 'observability', 'allowACMEByPass', 'reusePort'],
+  ['http3', 'allowACMEByPass', 'reusePort'],
 );
 
 const fileProvider = strictObject(
