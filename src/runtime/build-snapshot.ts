@@ -108,7 +108,7 @@ export interface BuildOptions {
   readonly entryPointModel?: EntryPointModel;
   /**
    * `addInternals` of the access log, metrics and tracing: whether the proxy's own routers (and
-   * routers to an `@internal` service) are observed. Absent = all are.
+   * routers to an `@internal` service) are observed. Absent = none is (Traefik's default).
    */
   readonly addInternals?: AddInternals;
   /** The static `serversTransport`: for services that name no transport of their own. */
@@ -121,7 +121,8 @@ export interface BuildOptions {
   readonly activeHealth?: ActiveHealthHub;
 }
 
-const ALL_INTERNALS: AddInternals = { accessLog: true, metrics: true, tracing: true };
+/** Traefik's default: the proxy's own routers are neither logged, counted nor traced. */
+const NO_INTERNALS: AddInternals = { accessLog: false, metrics: false, tracing: false };
 
 export function buildSnapshot(
   config: DynamicConfig,
@@ -134,7 +135,7 @@ export function buildSnapshot(
   const pools = new Set<ServerPool>();
   if (opts.entryPointModel !== undefined) config = applyEntryPointModel(config, opts.entryPointModel);
   const http = config.http;
-  const internals = opts.addInternals ?? ALL_INTERNALS;
+  const internals = opts.addInternals ?? NO_INTERNALS;
   // A service without a serversTransport gets the schema's defaults, as an empty one would.
   const defaultTransport = opts.defaultTransport ?? schemaDefaults().serversTransport;
   const err = (path: (string | number)[], message: string) =>

@@ -285,3 +285,77 @@ http:
     }
   });
 });
+
+describe('addInternals', () => {
+  let app: Backend;
+  let receiver: OtlpReceiver;
+  let proxy: ProxyProcess;
+  let dir: string;
+
+  before(async () => {
+    app = await startBackend((_req, res) => res.end('app'));
+    receiver = await startOtlpReceiver();
+    dir = mkdtempSync(join(tmpdir(), 'tm-e2e-internals-'));
+    // /ping and /metrics on the entry point of the application: Traefik leaves its internal
+    // routers out of each signal unless that signal's addInternals is set (here: metrics only).
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+ping: { entryPoint: web }
+accessLog: { format: json, filePath: "${join(dir, 'access.json')}" }
+metrics:
+  addInternals: true
+  prometheus: { entryPoint: web, addRoutersLabels: true }
+tracing:
+  otlp: { http: { endpoint: "${receiver.url}" } }
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/app\`)", service: app }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([app?.close(), receiver?.close()]);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('observes the internal routers only for the signals whose addInternals is set', async () => {
+    const pingTrace = 'b'.repeat(32);
+    const appTrace = 'c'.repeat(32);
+    const get = async (path: string, trace: string): Promise<void> => {
+      const res = await fetch(`http://127.0.0.1:${proxy.ports.web}${path}`, {
+        headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` },
+      });
+      assert.equal(res.status, 200, path);
+      await res.arrayBuffer();
+    };
+    await get('/ping', pingTrace);
+    await get('/ping', pingTrace);
+    await get('/app', appTrace);
+
+    const lines = await waitForFileLines(join(dir, 'access.json'), 1);
+    assert.deepEqual(
+      lines.map((l) => (JSON.parse(l) as Record<string, unknown>)['RequestPath']),
+      ['/app'],
+      'the /ping requests before it are not logged',
+    );
+
+    const text = await (await fetch(`http://127.0.0.1:${proxy.ports.web}/metrics`)).text();
+    const ok = { code: '200', method: 'GET', protocol: 'http' };
+    assert.equal(sample(text, 'traefik_router_requests_total', { router: 'ping@internal', ...ok }), 2);
+    assert.equal(sample(text, 'traefik_router_requests_total', { router: 'app@file', ...ok }), 1);
+
+    await receiver.waitForSpan((s) => s.traceId === appTrace, 10_000);
+    assert.equal(
+      receiver.spans.some((s) => s.traceId === pingTrace),
+      false,
+      'no span for /ping',
+    );
+  });
+});

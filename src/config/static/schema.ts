@@ -253,19 +253,18 @@ const accessLogFields = strictObject({
 });
 
 // Traefik's access log defaults to Common Log Format (its application log to text too; ours is JSON).
-const accessLog = strictObject(
-  {
-    filePath: z.string().default(''),
-    // Traefik's access log formats (pkg/middlewares/accesslog/logger.go NewHandler): genericCLF is
-    // the CLF without Traefik's four extra fields.
-    format: z.enum(['json', 'common', 'genericCLF']).default('common'),
-    filters: nullAsEmpty(accessLogFilters).optional(),
-    fields: nullAsEmpty(accessLogFields).optional(),
-    /** Lines held in memory before a write (Traefik's bufferingSize, in lines). */
-    bufferingSize: z.number().int().nonnegative().default(0),
-  },
-  ['addInternals'],
-);
+const accessLog = strictObject({
+  filePath: z.string().default(''),
+  // Traefik's access log formats (pkg/middlewares/accesslog/logger.go NewHandler): genericCLF is
+  // the CLF without Traefik's four extra fields.
+  format: z.enum(['json', 'common', 'genericCLF']).default('common'),
+  filters: nullAsEmpty(accessLogFilters).optional(),
+  fields: nullAsEmpty(accessLogFields).optional(),
+  /** Lines held in memory before a write (Traefik's bufferingSize, in lines). */
+  bufferingSize: z.number().int().nonnegative().default(0),
+  /** Log the proxy's own routers too (`/ping`, `/metrics`, the API, redirections; Traefik's). */
+  addInternals: z.boolean().default(false),
+});
 
 /** A host name as written in Host (no port), or `*.` and a domain; compared lowercased. */
 const adminHostName = z
@@ -333,13 +332,14 @@ const prometheus = strictObject(
   ['headerLabels'],
 );
 
-const metrics = strictObject({ prometheus: nullAsEmpty(prometheus).optional() }, [
-  'addInternals',
-  'datadog',
-  'influxDB2',
-  'statsD',
-  'otlp',
-]);
+const metrics = strictObject(
+  {
+    prometheus: nullAsEmpty(prometheus).optional(),
+    /** Count the proxy's own routers' requests too (Traefik's). */
+    addInternals: z.boolean().default(false),
+  },
+  ['datadog', 'influxDB2', 'statsD', 'otlp'],
+);
 
 const otlpHttp = strictObject(
   {
@@ -358,8 +358,10 @@ const tracing = strictObject(
     capturedRequestHeaders: z.array(z.string()).default([]),
     capturedResponseHeaders: z.array(z.string()).default([]),
     otlp: strictObject({ http: nullAsEmpty(otlpHttp).optional() }, ['grpc']).optional(),
+    /** Trace the proxy's own routers' requests too (Traefik's). */
+    addInternals: z.boolean().default(false),
   },
-  ['addInternals', 'safeQueryParams', 'resourceAttributes'],
+  ['safeQueryParams', 'resourceAttributes'],
 );
 
 /**
