@@ -9,6 +9,10 @@ import { withQuery } from '../core/request.ts';
 export interface AccessRecord {
   readonly startTime: number; // epoch ms
   readonly clientIp: string;
+  /** Traefik's ClientHost (a trusted peer's X-Forwarded-For as it came); absent = `clientIp`. */
+  readonly clientHost?: string | undefined;
+  /** Traefik's ClientUsername, set by an auth middleware; absent = "-". */
+  readonly clientUsername?: string | undefined;
   /** The client connection's port (Traefik's ClientPort); unknown = "-". */
   readonly clientPort?: number | undefined;
   readonly method: string;
@@ -362,10 +366,10 @@ interface Field {
  */
 const FIELDS: readonly Field[] = [
   { name: 'ClientAddr', value: clientAddr },
-  { name: 'ClientHost', value: (r) => r.clientIp },
+  { name: 'ClientHost', value: (r) => r.clientHost ?? r.clientIp },
   // Strings, as Traefik's silentSplitHostPort returns them; "-" when there is no port.
   { name: 'ClientPort', value: (r) => (r.clientPort === undefined ? '-' : String(r.clientPort)) },
-  { name: 'ClientUsername', value: () => '-' },
+  { name: 'ClientUsername', value: (r) => r.clientUsername ?? '-' },
   { name: 'DownstreamContentSize', value: (r) => r.bytesOut },
   { name: 'DownstreamStatus', value: (r) => r.status },
   // Nanoseconds, as Go marshals a time.Duration.
@@ -493,7 +497,9 @@ class FieldPolicy {
           : '-';
     const duration =
       m[F_DURATION] === KEEP ? Math.floor(r.durationMs) : m[F_DURATION] === DROP ? 0 : REDACTED;
-    const clf = `${plain(m, F_CLIENT_HOST, r.clientIp)} - ${plain(m, F_USERNAME, '-')} [${time}] "${plain(m, F_METHOD, r.method)} ${plain(m, F_PATH, target(r))} ${plain(m, F_PROTOCOL, r.protocol)}" ${plain(m, F_STATUS, r.status)} ${plain(m, F_SIZE, r.bytesOut)} ${quoted(m, F_REFERER, r.referer)} ${quoted(m, F_AGENT, r.userAgent)}`;
+    // An empty user name is "-", as Traefik's toLogEntry writes an empty value.
+    const user = r.clientUsername === undefined || r.clientUsername === '' ? '-' : r.clientUsername;
+    const clf = `${plain(m, F_CLIENT_HOST, r.clientHost ?? r.clientIp)} - ${plain(m, F_USERNAME, user)} [${time}] "${plain(m, F_METHOD, r.method)} ${plain(m, F_PATH, target(r))} ${plain(m, F_PROTOCOL, r.protocol)}" ${plain(m, F_STATUS, r.status)} ${plain(m, F_SIZE, r.bytesOut)} ${quoted(m, F_REFERER, r.referer)} ${quoted(m, F_AGENT, r.userAgent)}`;
     if (generic) return `${clf}\n`;
     return `${clf} ${plain(m, F_COUNT, count)} ${quoted(m, F_ROUTER, r.router)} ${quoted(m, F_SERVER, r.server)} ${duration}ms\n`;
   }

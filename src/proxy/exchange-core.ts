@@ -96,6 +96,8 @@ export abstract class ExchangeCore
   status = 0;
   bytesOut = 0;
   done = false;
+  /** Set by an auth middleware (setClientUsername), for the access log; undefined for most. */
+  clientUsername: string | undefined = undefined;
 
   /** The service admitted the request: forward it. */
   protected abstract forward(): void;
@@ -337,6 +339,10 @@ export abstract class ExchangeCore
 
   transformBody(t: BodyTransform): void {
     this.transform = t;
+  }
+
+  setClientUsername(name: string): void {
+    this.clientUsername = name;
   }
 
   // ---- ResolveSink (for the service tree)

@@ -26,6 +26,22 @@ export interface ReportedExchange {
   /** The client connection's port, when known. */
   readonly clientPort: number | undefined;
   readonly http2: boolean;
+  /** What an auth middleware set (Traefik's ClientUsername), or undefined. */
+  readonly clientUsername: string | undefined;
+}
+
+/**
+ * Traefik's ClientHost: the X-Forwarded-For value the request arrived with, when it kept one (a
+ * trusted peer's; an untrusted peer's is dropped), else the peer's address (pkg/middlewares/
+ * accesslog/logger.go ServeHTTP). Ours has been extended with the peer by then
+ * (proxy/forwarded.ts): that suffix comes off. Read only when a line is written.
+ */
+function clientHost(ex: ReportedExchange): string {
+  const ip = ex.clientIp;
+  const xff = ex.req.headers.get('x-forwarded-for');
+  if (xff === undefined || xff === ip) return ip;
+  const tail = `, ${ip}`;
+  return xff.endsWith(tail) ? xff.slice(0, -tail.length) : xff;
 }
 
 /** Traefik's TLSVersion (pkg/tls GetVersion): "1.2", "1.3"; Node says "TLSv1.3". */
@@ -46,6 +62,8 @@ export function logAccess(log: AccessLog, ex: ReportedExchange, entryPoint: stri
   log.log({
     startTime: Date.now() - durationMs,
     clientIp: ex.clientIp,
+    clientHost: clientHost(ex),
+    clientUsername: ex.clientUsername,
     clientPort: ex.clientPort,
     method: req.method,
     host: req.host,
