@@ -32,6 +32,12 @@ export interface AccessRecord {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly durationMs: number;
+  /**
+   * How long the service had the request (Traefik's OriginDuration, from its service handler to
+   * the end of the response); undefined when no service took it (a middleware or the proxy
+   * answered): the Origin fields are then 0, as Traefik's InitServiceFields leaves them.
+   */
+  readonly originMs?: number | undefined;
   readonly entryPoint: string;
   readonly router: string;
   readonly service: string;
@@ -360,9 +366,7 @@ interface Field {
 
 /**
  * Traefik's core fields, in the order Go's encoding/json writes a map's keys (bytewise sorted:
- * capitals first, `entryPointName` last). Absent from ours: the Origin* fields, Overhead and
- * GzipRatio (the exchange does not time or size the server's answer apart from the client's),
- * and TLSClientSubject.
+ * capitals first, `entryPointName` last). Absent from ours: GzipRatio and TLSClientSubject.
  */
 const FIELDS: readonly Field[] = [
   { name: 'ClientAddr', value: clientAddr },
@@ -374,6 +378,12 @@ const FIELDS: readonly Field[] = [
   { name: 'DownstreamStatus', value: (r) => r.status },
   // Nanoseconds, as Go marshals a time.Duration.
   { name: 'Duration', value: (r) => Math.round(r.durationMs * 1e6) },
+  // Traefik v3's AddServiceFields: the status and size its entry point's capture saw, and the
+  // service's time; 0 each without a service (InitServiceFields). Overhead = Duration - that.
+  { name: 'OriginContentSize', value: (r) => (r.originMs === undefined ? 0 : r.bytesOut) },
+  { name: 'OriginDuration', value: (r) => Math.round((r.originMs ?? 0) * 1e6) },
+  { name: 'OriginStatus', value: (r) => (r.originMs === undefined ? 0 : r.status) },
+  { name: 'Overhead', value: (r) => Math.round(r.durationMs * 1e6) - Math.round((r.originMs ?? 0) * 1e6) },
   { name: 'RequestAddr', value: (r) => (r.host === '' ? undefined : requestAddr(r)) },
   { name: 'RequestContentSize', value: (r) => r.bytesIn },
   { name: 'RequestCount', value: (_r, count) => count },

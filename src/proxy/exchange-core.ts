@@ -96,6 +96,8 @@ export abstract class ExchangeCore
   status = 0;
   bytesOut = 0;
   done = false;
+  /** When the service took the request (Origin fields), set only when it is access-logged; else -1. */
+  serviceAt = -1;
   /** Set by an auth middleware (setClientUsername), for the access log; undefined for most. */
   clientUsername: string | undefined = undefined;
 
@@ -365,6 +367,8 @@ export abstract class ExchangeCore
     const route = this.route!;
     const tracer = this.ctx.tracer;
     if (tracer !== null && route.traced) this.#startSpan(tracer);
+    // Traefik's AddServiceFields times the service for OriginDuration: only read by the log.
+    if (this.ctx.accessLog !== null && route.logged) this.serviceAt = performance.now();
     // A field a middleware made that needs it is settled once, before the Host override is read
     // and before mirrors copy the list (core/field-values.ts).
     if (this.req.headers.unsettled) {

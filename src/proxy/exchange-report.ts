@@ -26,6 +26,8 @@ export interface ReportedExchange {
   /** The client connection's port, when known. */
   readonly clientPort: number | undefined;
   readonly http2: boolean;
+  /** `performance.now()` when the service took the request, when it did and is logged; else -1. */
+  readonly serviceAt: number;
   /** What an auth middleware set (Traefik's ClientUsername), or undefined. */
   readonly clientUsername: string | undefined;
 }
@@ -56,7 +58,8 @@ function protocol(ex: ReportedExchange): string {
 
 export function logAccess(log: AccessLog, ex: ReportedExchange, entryPoint: string): void {
   const req = ex.req;
-  const durationMs = performance.now() - ex.startedAt;
+  const now = performance.now();
+  const durationMs = now - ex.startedAt;
   // The connection's TLS (a TLSSocket): Traefik's TLSVersion and TLSCipher (Go's IANA names).
   const tls = req.tls as Partial<TLSSocket> | undefined;
   log.log({
@@ -79,6 +82,7 @@ export function logAccess(log: AccessLog, ex: ReportedExchange, entryPoint: stri
     bytesIn: ex.bytesIn,
     bytesOut: ex.bytesOut,
     durationMs,
+    originMs: ex.serviceAt < 0 ? undefined : now - ex.serviceAt,
     entryPoint,
     router: ex.routerName,
     service: ex.serviceName,

@@ -171,8 +171,27 @@ describe('access log', () => {
     let port: string | undefined;
     let count = 0;
     for (const [i, r] of records.entries()) {
-      const { time, StartUTC, StartLocal, Duration, ClientAddr, ClientPort, RequestCount, ...rest } = r;
+      const {
+        time,
+        StartUTC,
+        StartLocal,
+        Duration,
+        ClientAddr,
+        ClientPort,
+        RequestCount,
+        OriginDuration,
+        Overhead,
+        OriginStatus,
+        OriginContentSize,
+        ...rest
+      } = r;
       assert.deepEqual(rest, expected[i], `record ${i}`);
+      // Traefik v3's AddServiceFields: the service's status, size and time; zeros without one.
+      const served = i < 2;
+      assert.equal(OriginStatus, served ? expected[i]!.DownstreamStatus : 0, `record ${i}`);
+      assert.equal(OriginContentSize, served ? expected[i]!.DownstreamContentSize : 0, `record ${i}`);
+      assert.ok(served ? Number(OriginDuration) > 0 : OriginDuration === 0, `record ${i} OriginDuration`);
+      assert.equal(Number(Overhead), Number(Duration) - Number(OriginDuration), `record ${i} Overhead`);
       assert.match(String(time), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$/);
       assert.match(String(StartUTC), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
       assert.equal(new Date(String(StartLocal)).getTime(), new Date(String(StartUTC)).getTime());
