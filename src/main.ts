@@ -24,7 +24,6 @@ import {
   defaultEntryPoints,
   enabledInternalServices,
   entryPointModelFor,
-  isDedicatedAdminEntryPoint,
   listenedEntryPoints,
 } from './config/static/admin-entry-points.ts';
 import type { EntryPointConfig, StaticConfig } from './config/static/schema.ts';
@@ -149,6 +148,8 @@ function entryPointContext(
     accessLog,
     metrics: metrics === null ? null : new EntryPointMetrics(metrics, name),
     tracer,
+    logUnrouted: ep.observability?.accessLogs !== false,
+    meterUnrouted: ep.observability?.metrics !== false,
     overload,
     longLived,
     graceMs: ep.transport.lifeCycle.graceTimeOut,
@@ -688,9 +689,6 @@ async function run(
       udpEntryPoints.push(u);
       continue;
     }
-    // Traefik leaves its internal routers out of access logs, metrics and traces by default
-    // (`addInternals`): so do we on an entry point that is there for them.
-    const internalOnly = isDedicatedAdminEntryPoint(config, name);
     const ovGate = new EntryPointGate(
       name,
       overload,
@@ -708,9 +706,9 @@ async function run(
       ref,
       ticker,
       logger,
-      internalOnly ? null : accessLog,
-      internalOnly ? null : metrics,
-      internalOnly ? null : tracer,
+      accessLog,
+      metrics,
+      tracer,
       longLived,
       ovGate,
     );
@@ -726,8 +724,8 @@ async function run(
       entryPoint: name,
       ticker,
       logger,
-      accessLog: internalOnly ? null : accessLog,
-      metrics: internalOnly ? null : l4Metrics,
+      accessLog,
+      metrics: l4Metrics,
       terminate: (s, buffered, hello, options, onSecure) =>
         gate.handshake(name, s, buffered, hello, options, onSecure),
     });
@@ -786,6 +784,13 @@ async function run(
     defaultEntryPoints: defaults,
     udpEntryPoints: udpEntryPointNames(config),
     entryPointModel: entryPointModelFor(config),
+    // Traefik leaves its internal routers out of access logs, metrics and traces unless
+    // `addInternals` (pkg/server/middleware/observability.go): decided per route (runtime/observe.ts).
+    addInternals: {
+      accessLog: config.accessLog?.addInternals ?? false,
+      metrics: config.metrics?.addInternals ?? false,
+      tracing: config.tracing?.addInternals ?? false,
+    },
     ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
     ...(config.tcpServersTransport !== undefined
       ? { defaultTcpTransport: defaultTcpTransport(config.tcpServersTransport) }

@@ -61,6 +61,27 @@ export const ruleSyntax = z
   .optional();
 
 /**
+ * A router's `observability` and an entry point's (Traefik v3.1+: RouterObservabilityConfig in
+ * pkg/config/dynamic/http_config.go, ObservabilityConfig in pkg/config/static/entrypoints.go).
+ * An unset key is `true`; a router's set key wins over its entry point's (applyModel). Only
+ * `minimal` tracing verbosity: we make one span per request, no middleware spans.
+ */
+export const observabilitySection = nullAsEmpty(
+  strictObject({
+    accessLogs: z.boolean().optional(),
+    metrics: z.boolean().optional(),
+    tracing: z.boolean().optional(),
+    traceVerbosity: z
+      .enum(['minimal', 'detailed'])
+      .refine(
+        (v) => v === 'minimal',
+        '`detailed` is not supported yet (one span per request, none per middleware)',
+      )
+      .optional(),
+  }),
+).optional();
+
+/**
  * The highest priority a configured router may have: the ones above are the proxy's own routers'
  * (ACME http-01, entry point redirections). Traefik's maxUserPriority is math.MaxInt - 1000, and
  * a router above it is disabled with this error (pkg/server/router/router.go and

@@ -42,6 +42,12 @@ export interface RequestControl {
    * Absent where there is no body to read (explain's dry runs).
    */
   readBody?(limit: number, overStatus: number, done: (body: Buffer) => void): void;
+  /**
+   * The user the request claims or authenticated as, for the access log's ClientUsername (as
+   * Traefik's basicAuth, digestAuth and forwardAuth set accesslog.ClientUsername). Absent where
+   * nothing is logged (explain's dry runs).
+   */
+  setClientUsername?(name: string): void;
 }
 
 /**

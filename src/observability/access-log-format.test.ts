@@ -166,6 +166,7 @@ describe('access log fields (JSON)', () => {
       tlsVersion: '1.3',
       tlsCipher: 'TLS_AES_128_GCM_SHA256',
       requestHeaders: HeaderList.from([['Authorization', 'Bearer x']]),
+      originMs: 10,
     });
     // Etc/GMT+9 is UTC-9, as in Traefik's own formatter tests.
     const [plain, moded] = await inZone(t, 'Etc/GMT+9', async () => [
@@ -184,6 +185,11 @@ describe('access log fields (JSON)', () => {
       DownstreamContentSize: 512,
       DownstreamStatus: 200,
       Duration: 12345600,
+      // The service's share (Traefik's AddServiceFields) and the rest, in nanoseconds.
+      OriginContentSize: 512,
+      OriginDuration: 10000000,
+      OriginStatus: 200,
+      Overhead: 2345600,
       RequestAddr: 'shop.test:8443',
       RequestContentSize: 0,
       RequestCount: 1,
@@ -229,6 +235,11 @@ describe('access log fields (JSON)', () => {
     assert.equal(o!.ClientPort, '-');
     assert.equal(o!.RequestScheme, 'http');
     assert.equal(o!.DownstreamStatus, 404);
+    // No service took it: Traefik's InitServiceFields zeros, the whole duration is overhead.
+    assert.equal(o!.OriginStatus, 0);
+    assert.equal(o!.OriginContentSize, 0);
+    assert.equal(o!.OriginDuration, 0);
+    assert.equal(o!.Overhead, o!.Duration);
   });
 
   it('writes an IPv6 client address in brackets, a Host without port with RequestPort "-"', async (t) => {
@@ -287,7 +298,7 @@ describe('access log fields (JSON)', () => {
   it('redacts every field when defaultMode is redact', async (t) => {
     const [r] = await json(t, { fields: fields({ defaultMode: 'redact' }) }, [rec()]);
     const { time, level, msg, ...rest } = r!;
-    assert.equal(Object.keys(rest).length, 24);
+    assert.equal(Object.keys(rest).length, 28);
     for (const [k, v] of Object.entries(rest)) assert.equal(v, 'REDACTED', k);
   });
 

@@ -245,6 +245,7 @@ describe('createAccessLog', () => {
     filePath: '',
     format: 'common',
     bufferingSize: 0,
+    addInternals: false,
     ...over,
   });
 

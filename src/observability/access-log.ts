@@ -9,6 +9,10 @@ import { withQuery } from '../core/request.ts';
 export interface AccessRecord {
   readonly startTime: number; // epoch ms
   readonly clientIp: string;
+  /** Traefik's ClientHost (a trusted peer's X-Forwarded-For as it came); absent = `clientIp`. */
+  readonly clientHost?: string | undefined;
+  /** Traefik's ClientUsername, set by an auth middleware; absent = "-". */
+  readonly clientUsername?: string | undefined;
   /** The client connection's port (Traefik's ClientPort); unknown = "-". */
   readonly clientPort?: number | undefined;
   readonly method: string;
@@ -28,6 +32,12 @@ export interface AccessRecord {
   readonly bytesIn: number;
   readonly bytesOut: number;
   readonly durationMs: number;
+  /**
+   * How long the service had the request (Traefik's OriginDuration, from its service handler to
+   * the end of the response); undefined when no service took it (a middleware or the proxy
+   * answered): the Origin fields are then 0, as Traefik's InitServiceFields leaves them.
+   */
+  readonly originMs?: number | undefined;
   readonly entryPoint: string;
   readonly router: string;
   readonly service: string;
@@ -356,20 +366,24 @@ interface Field {
 
 /**
  * Traefik's core fields, in the order Go's encoding/json writes a map's keys (bytewise sorted:
- * capitals first, `entryPointName` last). Absent from ours: the Origin* fields, Overhead and
- * GzipRatio (the exchange does not time or size the server's answer apart from the client's),
- * and TLSClientSubject.
+ * capitals first, `entryPointName` last). Absent from ours: GzipRatio and TLSClientSubject.
  */
 const FIELDS: readonly Field[] = [
   { name: 'ClientAddr', value: clientAddr },
-  { name: 'ClientHost', value: (r) => r.clientIp },
+  { name: 'ClientHost', value: (r) => r.clientHost ?? r.clientIp },
   // Strings, as Traefik's silentSplitHostPort returns them; "-" when there is no port.
   { name: 'ClientPort', value: (r) => (r.clientPort === undefined ? '-' : String(r.clientPort)) },
-  { name: 'ClientUsername', value: () => '-' },
+  { name: 'ClientUsername', value: (r) => r.clientUsername ?? '-' },
   { name: 'DownstreamContentSize', value: (r) => r.bytesOut },
   { name: 'DownstreamStatus', value: (r) => r.status },
   // Nanoseconds, as Go marshals a time.Duration.
   { name: 'Duration', value: (r) => Math.round(r.durationMs * 1e6) },
+  // Traefik v3's AddServiceFields: the status and size its entry point's capture saw, and the
+  // service's time; 0 each without a service (InitServiceFields). Overhead = Duration - that.
+  { name: 'OriginContentSize', value: (r) => (r.originMs === undefined ? 0 : r.bytesOut) },
+  { name: 'OriginDuration', value: (r) => Math.round((r.originMs ?? 0) * 1e6) },
+  { name: 'OriginStatus', value: (r) => (r.originMs === undefined ? 0 : r.status) },
+  { name: 'Overhead', value: (r) => Math.round(r.durationMs * 1e6) - Math.round((r.originMs ?? 0) * 1e6) },
   { name: 'RequestAddr', value: (r) => (r.host === '' ? undefined : requestAddr(r)) },
   { name: 'RequestContentSize', value: (r) => r.bytesIn },
   { name: 'RequestCount', value: (_r, count) => count },
@@ -493,7 +507,9 @@ class FieldPolicy {
           : '-';
     const duration =
       m[F_DURATION] === KEEP ? Math.floor(r.durationMs) : m[F_DURATION] === DROP ? 0 : REDACTED;
-    const clf = `${plain(m, F_CLIENT_HOST, r.clientIp)} - ${plain(m, F_USERNAME, '-')} [${time}] "${plain(m, F_METHOD, r.method)} ${plain(m, F_PATH, target(r))} ${plain(m, F_PROTOCOL, r.protocol)}" ${plain(m, F_STATUS, r.status)} ${plain(m, F_SIZE, r.bytesOut)} ${quoted(m, F_REFERER, r.referer)} ${quoted(m, F_AGENT, r.userAgent)}`;
+    // An empty user name is "-", as Traefik's toLogEntry writes an empty value.
+    const user = r.clientUsername === undefined || r.clientUsername === '' ? '-' : r.clientUsername;
+    const clf = `${plain(m, F_CLIENT_HOST, r.clientHost ?? r.clientIp)} - ${plain(m, F_USERNAME, user)} [${time}] "${plain(m, F_METHOD, r.method)} ${plain(m, F_PATH, target(r))} ${plain(m, F_PROTOCOL, r.protocol)}" ${plain(m, F_STATUS, r.status)} ${plain(m, F_SIZE, r.bytesOut)} ${quoted(m, F_REFERER, r.referer)} ${quoted(m, F_AGENT, r.userAgent)}`;
     if (generic) return `${clf}\n`;
     return `${clf} ${plain(m, F_COUNT, count)} ${quoted(m, F_ROUTER, r.router)} ${quoted(m, F_SERVER, r.server)} ${duration}ms\n`;
   }

@@ -51,6 +51,12 @@ export interface EntryPointContext {
   readonly metrics: EntryPointMetrics | null;
   /** Null when tracing is off. */
   readonly tracer: Tracer | null;
+  /**
+   * The entry point's `observability`, for requests no router took (404s, refusals before
+   * routing); a routed request reads its route's flags (RouteTarget.logged, .metered).
+   */
+  readonly logUnrouted: boolean;
+  readonly meterUnrouted: boolean;
   /** Connection caps, load shedding and the request-body budget (overload/). */
   readonly overload: EntryPointGate;
   /** Long-lived requests of the process (tunnels, streaming responses), reviewed on reload. */

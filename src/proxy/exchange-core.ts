@@ -97,6 +97,10 @@ export abstract class ExchangeCore
   status = 0;
   bytesOut = 0;
   done = false;
+  /** When the service took the request (Origin fields), set only when it is access-logged; else -1. */
+  serviceAt = -1;
+  /** Set by an auth middleware (setClientUsername), for the access log; undefined for most. */
+  clientUsername: string | undefined = undefined;
 
   /** The service admitted the request: forward it. */
   protected abstract forward(): void;
@@ -340,6 +344,10 @@ export abstract class ExchangeCore
     this.transform = t;
   }
 
+  setClientUsername(name: string): void {
+    this.clientUsername = name;
+  }
+
   // ---- ResolveSink (for the service tree)
 
   addSetCookie(line: string): void {
@@ -363,7 +371,9 @@ export abstract class ExchangeCore
     if (kept !== null && this.parsed.connectionTokens !== null)
       dropKeptFields(this.req.headers, this.parsed.connectionTokens, kept);
     const tracer = this.ctx.tracer;
-    if (tracer !== null) this.#startSpan(tracer);
+    if (tracer !== null && route.traced) this.#startSpan(tracer);
+    // Traefik's AddServiceFields times the service for OriginDuration: only read by the log.
+    if (this.ctx.accessLog !== null && route.logged) this.serviceAt = performance.now();
     // A field a middleware made that needs it is settled once, before the Host override is read
     // and before mirrors copy the list (core/field-values.ts).
     if (this.req.headers.unsettled) {
@@ -631,9 +641,12 @@ export abstract class ExchangeCore
     const body = this.body;
     if (body !== null && body.budget !== null) body.release();
     const ctx = this.ctx;
-    if (ctx.metrics !== null) {
+    // The route's observability flags (runtime/observe.ts); a request no router took has its
+    // entry point's, as Traefik's default handler (pkg/server/router/router.go BuildEPChain).
+    const route = this.route;
+    if (ctx.metrics !== null && (route === undefined ? ctx.meterUnrouted : route.metered)) {
       ctx.metrics
-        .series(this.route, this.service)
+        .series(route, this.service)
         .observe(
           this.status,
           (performance.now() - this.startedAt) / 1000,
@@ -644,7 +657,8 @@ export abstract class ExchangeCore
         );
     }
     if (this.#span !== null) endSpan(this.#span, this, ctx.name);
-    if (ctx.accessLog !== null) logAccess(ctx.accessLog, this, ctx.name);
+    if (ctx.accessLog !== null && (route === undefined ? ctx.logUnrouted : route.logged))
+      logAccess(ctx.accessLog, this, ctx.name);
     this.client.exchangeDone(this, !this.closeAfter);
   }
 }

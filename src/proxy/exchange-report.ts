@@ -26,6 +26,24 @@ export interface ReportedExchange {
   /** The client connection's port, when known. */
   readonly clientPort: number | undefined;
   readonly http2: boolean;
+  /** `performance.now()` when the service took the request, when it did and is logged; else -1. */
+  readonly serviceAt: number;
+  /** What an auth middleware set (Traefik's ClientUsername), or undefined. */
+  readonly clientUsername: string | undefined;
+}
+
+/**
+ * Traefik's ClientHost: the X-Forwarded-For value the request arrived with, when it kept one (a
+ * trusted peer's; an untrusted peer's is dropped), else the peer's address (pkg/middlewares/
+ * accesslog/logger.go ServeHTTP). Ours has been extended with the peer by then
+ * (proxy/forwarded.ts): that suffix comes off. Read only when a line is written.
+ */
+function clientHost(ex: ReportedExchange): string {
+  const ip = ex.clientIp;
+  const xff = ex.req.headers.get('x-forwarded-for');
+  if (xff === undefined || xff === ip) return ip;
+  const tail = `, ${ip}`;
+  return xff.endsWith(tail) ? xff.slice(0, -tail.length) : xff;
 }
 
 /** Traefik's TLSVersion (pkg/tls GetVersion): "1.2", "1.3"; Node says "TLSv1.3". */
@@ -40,12 +58,15 @@ function protocol(ex: ReportedExchange): string {
 
 export function logAccess(log: AccessLog, ex: ReportedExchange, entryPoint: string): void {
   const req = ex.req;
-  const durationMs = performance.now() - ex.startedAt;
+  const now = performance.now();
+  const durationMs = now - ex.startedAt;
   // The connection's TLS (a TLSSocket): Traefik's TLSVersion and TLSCipher (Go's IANA names).
   const tls = req.tls as Partial<TLSSocket> | undefined;
   log.log({
     startTime: Date.now() - durationMs,
     clientIp: ex.clientIp,
+    clientHost: clientHost(ex),
+    clientUsername: ex.clientUsername,
     clientPort: ex.clientPort,
     method: req.method,
     host: req.host,
@@ -61,6 +82,7 @@ export function logAccess(log: AccessLog, ex: ReportedExchange, entryPoint: stri
     bytesIn: ex.bytesIn,
     bytesOut: ex.bytesOut,
     durationMs,
+    originMs: ex.serviceAt < 0 ? undefined : now - ex.serviceAt,
     entryPoint,
     router: ex.routerName,
     service: ex.serviceName,

@@ -257,7 +257,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   }
 
   #scheduleRetry(): void {
-    this.ctx.metrics?.series(this.route, this.service).retry();
+    if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
     if (this.retry!.schedule(this, this.tries)) this.deadline = this.#totalDeadline;
     else this.pickAndAcquire();
   }

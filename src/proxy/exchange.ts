@@ -446,7 +446,7 @@ export class Exchange
       return;
     }
     this.#liveLong();
-    this.ctx.metrics?.tunnels.opened(this.routerName, this.serviceName);
+    if (this.route!.metered) this.ctx.metrics?.tunnels.opened(this.routerName, this.serviceName);
     const tunnel = new Tunnel(
       side.stream,
       socket,
@@ -473,14 +473,15 @@ export class Exchange
   }
 
   onTunnelEnd(tunnel: Tunnel, end: TunnelEnd): void {
-    this.ctx.metrics?.tunnels.closed(
-      this.routerName,
-      this.serviceName,
-      end,
-      tunnel.bytesUp,
-      tunnel.bytesDown,
-      (performance.now() - tunnel.startedAt) / 1000,
-    );
+    if (this.route!.metered)
+      this.ctx.metrics?.tunnels.closed(
+        this.routerName,
+        this.serviceName,
+        end,
+        tunnel.bytesUp,
+        tunnel.bytesDown,
+        (performance.now() - tunnel.startedAt) / 1000,
+      );
     this.tunnelBytesIn = tunnel.bytesUp;
     this.bytesOut += tunnel.bytesDown;
     if (end === 'broken') this.networkError = true;

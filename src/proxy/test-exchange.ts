@@ -298,6 +298,9 @@ export function harness(opts: HarnessOptions = {}): Harness {
     bodyPhase: (opts.middlewares ?? []).some((m) => m.onResponseBody !== undefined),
     errorPages: opts.errorPages ?? null,
     buffering: opts.buffering ?? null,
+    logged: true,
+    metered: true,
+    traced: true,
   };
   const ref = new SnapshotRef({
     ...EMPTY_SNAPSHOT,
@@ -324,6 +327,8 @@ export function harness(opts: HarnessOptions = {}): Harness {
     accessLog: null,
     metrics: null,
     tracer: null,
+    logUnrouted: true,
+    meterUnrouted: true,
     overload:
       opts.overload ??
       new EntryPointGate('web', new OverloadManager(NO_OVERLOAD_LIMITS, silentLogger), {

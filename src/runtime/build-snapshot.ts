@@ -47,6 +47,7 @@ import {
   redirectionRoute,
 } from './internal-routes.ts';
 import type { InternalServices } from './internal-services.ts';
+import { type AddInternals, type Observe, observeOf } from './observe.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { type ActiveHealthHub, type HealthTarget, ServerHealth } from './server-health.ts';
 import {
@@ -122,6 +123,11 @@ export interface BuildOptions {
   readonly internal?: InternalServices;
   /** Default entry points and entry point middlewares (static `asDefault`, `http.middlewares`). */
   readonly entryPointModel?: EntryPointModel;
+  /**
+   * `addInternals` of the access log, metrics and tracing: whether the proxy's own routers (and
+   * routers to an `@internal` service) are observed. Absent = none is (Traefik's default).
+   */
+  readonly addInternals?: AddInternals;
   /** The static `serversTransport`: for services that name no transport of their own. */
   readonly defaultTransport?: ServersTransportConfig;
   /** The static `tcpServersTransport`: for TCP services that name no transport of their own. */
@@ -134,6 +140,9 @@ export interface BuildOptions {
   readonly activeHealth?: ActiveHealthHub;
 }
 
+/** Traefik's default: the proxy's own routers are neither logged, counted nor traced. */
+const NO_INTERNALS: AddInternals = { accessLog: false, metrics: false, tracing: false };
+
 export function buildSnapshot(
   config: DynamicConfig,
   generation: number,
@@ -145,6 +154,7 @@ export function buildSnapshot(
   const pools = new Set<ServerPool>();
   if (opts.entryPointModel !== undefined) config = applyEntryPointModel(config, opts.entryPointModel);
   const http = config.http;
+  const internals = opts.addInternals ?? NO_INTERNALS;
   // A service without a serversTransport gets the schema's defaults, as an empty one would.
   const defaultTransport = opts.defaultTransport ?? schemaDefaults().serversTransport;
   const err = (path: (string | number)[], message: string) =>
@@ -351,12 +361,14 @@ export function buildSnapshot(
     if (!ok) continue;
     if (last !== undefined) mws.push(last);
     const eps = r.entryPoints ?? opts.defaultEntryPoints;
+    // `r.observability` has its entry point's keys already (applyEntryPointModel).
+    const observe = observeOf(r.observability, providerOf(serviceName) === 'internal', internals);
     const entry = {
       name,
       rule: r.rule,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
       entryPoints: eps ?? [],
-      value: routeTarget(name, mws, service, r.timeouts, services),
+      value: routeTarget(name, mws, service, r.timeouts, services, observe),
     };
     // Traefik: a router with `tls` serves HTTPS only, on every entry point it names; `http.tls`
     // on an entry point gives the routers there without one a default `tls` (its applyModel),
@@ -374,15 +386,21 @@ export function buildSnapshot(
       }
     }
   }
+  // The proxy's own routers: internal, under their entry point's model like any router.
+  const internalObserve = (ep: string): Observe =>
+    observeOf(opts.entryPointModel?.observability.get(ep), true, internals);
   if (opts.internal !== undefined) {
-    routes.push(...opts.internal.routes(cache, pools));
+    routes.push(...opts.internal.routes(cache, pools, internalObserve));
     issues.push(...opts.internal.shadowedRouters(config, opts.defaultEntryPoints));
   }
-  for (const [ep, red] of opts.redirections ?? []) routes.push(redirectionRoute(ep, red));
+  for (const [ep, red] of opts.redirections ?? [])
+    routes.push(redirectionRoute(ep, red, internalObserve(ep)));
   const acme = opts.acmeHttp01;
   if (acme !== undefined)
     for (const ep of acme.entryPoints)
-      routes.push(acmeHttp01Route(ep, (p) => acme.lookup(p), acme.bypass?.has(ep) === true));
+      routes.push(
+        acmeHttp01Route(ep, (p) => acme.lookup(p), internalObserve(ep), acme.bypass?.has(ep) === true),
+      );
   cache.rules.nextGeneration();
   const { router, errors } = HttpRouter.build(routes, cache.rules);
   for (const e of errors) {
@@ -483,6 +501,7 @@ function routeTarget(
   service: ServiceNode,
   timeouts: TimeoutsConfig | undefined,
   services: ReadonlyMap<string, ServiceNode | null>,
+  observe: Observe,
 ): RouteTarget {
   let retry: RetryPolicy | null = null;
   const guards: ServerGuard[] = [];
@@ -517,6 +536,9 @@ function routeTarget(
     bodyPhase,
     errorPages,
     buffering,
+    logged: observe.logged,
+    metered: observe.metered,
+    traced: observe.traced,
   };
 }
 

@@ -3,6 +3,7 @@ import type { DirectResponse, RequestHead } from '../core/request.ts';
 import type { Middleware } from '../middleware/middleware.ts';
 import { schemeRedirect } from '../middleware/redirect-scheme.ts';
 import type { RouteEntry } from '../router/index.ts';
+import type { Observe } from './observe.ts';
 import { NO_TIMEOUTS, type RouteTarget, type ServiceNode } from './types.ts';
 
 /**
@@ -55,6 +56,7 @@ function internalRoute(
   priority: number | undefined,
   entryPoint: string,
   mw: Middleware,
+  observe: Observe,
 ): RouteEntry<RouteTarget> {
   return {
     name,
@@ -71,6 +73,9 @@ function internalRoute(
       bodyPhase: false,
       errorPages: null,
       buffering: null,
+      logged: observe.logged,
+      metered: observe.metered,
+      traced: observe.traced,
     },
   };
 }
@@ -83,7 +88,11 @@ function internalRoute(
  * middlewares' (pkg/middlewares/redirect/redirect.go, moveHandler): 301 (302 when not permanent)
  * for GET, 308 (307) for every other method.
  */
-export function redirectionRoute(entryPoint: string, r: Redirection): RouteEntry<RouteTarget> {
+export function redirectionRoute(
+  entryPoint: string,
+  r: Redirection,
+  observe: Observe,
+): RouteEntry<RouteTarget> {
   const mw: Middleware = {
     // A request already on the target scheme and port goes on to Traefik's router service,
     // noop@internal, which answers 418 (a trusted proxy's X-Forwarded-Proto: https, say).
@@ -97,6 +106,7 @@ export function redirectionRoute(entryPoint: string, r: Redirection): RouteEntry
     r.priority,
     entryPoint,
     mw,
+    observe,
   );
 }
 
@@ -109,6 +119,7 @@ export function redirectionRoute(entryPoint: string, r: Redirection): RouteEntry
 export function acmeHttp01Route(
   entryPoint: string,
   lookup: (path: string) => string | undefined,
+  observe: Observe,
   bypass = false,
 ): RouteEntry<RouteTarget> {
   const mw: Middleware = {
@@ -124,6 +135,7 @@ export function acmeHttp01Route(
     bypass ? undefined : Number.MAX_SAFE_INTEGER,
     entryPoint,
     mw,
+    observe,
   );
 }
 

@@ -26,6 +26,7 @@ import type { RequestHead } from '../core/request.ts';
 import type { Middleware } from '../middleware/middleware.ts';
 import { compileRule, type RouteEntry } from '../router/index.ts';
 import type { ServerPool } from '../upstream/server-pool.ts';
+import type { Observe } from './observe.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { LoadBalancerNode } from './service-nodes.ts';
 import { NO_TIMEOUTS, type RouteTarget, type ServiceNode } from './types.ts';
@@ -209,9 +210,14 @@ export class InternalServices {
   }
 
   /** The proxy's own routers: each service's paths on its entry point, above the user's routers. */
-  routes(cache: ResourceCache, pools: Set<ServerPool>): RouteEntry<RouteTarget>[] {
+  routes(
+    cache: ResourceCache,
+    pools: Set<ServerPool>,
+    observeOn: (entryPoint: string) => Observe,
+  ): RouteEntry<RouteTarget>[] {
     const out: RouteEntry<RouteTarget>[] = [];
     for (const r of this.#opts.routes) {
+      const observe = observeOn(r.entryPoint);
       const mw = new IdentityMiddleware(identityPrefix(this.#opts.secret, r.service, 'entryPoint', false));
       const service = this.#node(r.service, cache, pools);
       const entry = (name: string, rule: string, priority: number): RouteEntry<RouteTarget> => ({
@@ -229,6 +235,9 @@ export class InternalServices {
           bodyPhase: false,
           errorPages: null,
           buffering: null,
+          logged: observe.logged,
+          metered: observe.metered,
+          traced: observe.traced,
         },
       });
       out.push(entry(`${r.service}@internal`, ownRule(r), PRIORITY[r.service]));

@@ -145,6 +145,14 @@ export interface RouteTarget {
   readonly errorPages: readonly ErrorPage[] | null;
   /** The chain's `buffering` (the last one wins), or null: the request body is read whole first. */
   readonly buffering: BufferingSpec | null;
+  /**
+   * Whether its requests are access-logged, counted and traced when those are on (runtime/
+   * observe.ts): its router's `observability` and its entry point's, `addInternals` for the
+   * proxy's own routers.
+   */
+  readonly logged: boolean;
+  readonly metered: boolean;
+  readonly traced: boolean;
 }
 
 /** An `errors` middleware of a route, with its service resolved. */

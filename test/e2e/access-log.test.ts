@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
@@ -170,8 +171,27 @@ describe('access log', () => {
     let port: string | undefined;
     let count = 0;
     for (const [i, r] of records.entries()) {
-      const { time, StartUTC, StartLocal, Duration, ClientAddr, ClientPort, RequestCount, ...rest } = r;
+      const {
+        time,
+        StartUTC,
+        StartLocal,
+        Duration,
+        ClientAddr,
+        ClientPort,
+        RequestCount,
+        OriginDuration,
+        Overhead,
+        OriginStatus,
+        OriginContentSize,
+        ...rest
+      } = r;
       assert.deepEqual(rest, expected[i], `record ${i}`);
+      // Traefik v3's AddServiceFields: the service's status, size and time; zeros without one.
+      const served = i < 2;
+      assert.equal(OriginStatus, served ? expected[i]!.DownstreamStatus : 0, `record ${i}`);
+      assert.equal(OriginContentSize, served ? expected[i]!.DownstreamContentSize : 0, `record ${i}`);
+      assert.ok(served ? Number(OriginDuration) > 0 : OriginDuration === 0, `record ${i} OriginDuration`);
+      assert.equal(Number(Overhead), Number(Duration) - Number(OriginDuration), `record ${i} Overhead`);
       assert.match(String(time), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(Z|[+-]\d{2}:\d{2})$/);
       assert.match(String(StartUTC), /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?Z$/);
       assert.equal(new Date(String(StartLocal)).getTime(), new Date(String(StartUTC)).getTime());
@@ -353,5 +373,61 @@ http:
     assert.equal(line.level, 'error');
     assert.equal(line.filePath, missing);
     assert.ok(!logged.some((l) => l.msg === 'entry point listening'), 'no entry point was opened');
+  });
+
+  it("ClientUsername from basicAuth and forwardAuth, ClientHost from a trusted peer's X-Forwarded-For, as Traefik", async (t) => {
+    const be = await echoBackend(t);
+    const auth = await startBackend((_req, res) => {
+      res.setHeader('X-Auth-User', 'bob');
+      res.end();
+    });
+    t.after(() => auth.close());
+    const file = join(tempDir(t), 'access.json');
+    const sha = createHash('sha1').update('pw').digest('base64');
+    const proxy = await start(
+      t,
+      `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    forwardedHeaders: { trustedIPs: ["127.0.0.1/32"] }
+log: { level: INFO }
+accessLog: { format: json, filePath: "${file}" }
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/app\`)", service: be, middlewares: [basic] }
+    fa: { rule: "PathPrefix(\`/fa\`)", service: be, middlewares: [fa] }
+  middlewares:
+    basic: { basicAuth: { users: ["alice:{SHA}${sha}"] } }
+    fa: { forwardAuth: { address: "${auth.url}", headerField: X-Auth-User } }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
+`,
+    );
+    const basic = (cred: string): string => `Basic ${Buffer.from(cred).toString('base64')}`;
+    const get = async (path: string, headers: Record<string, string>, status: number): Promise<void> => {
+      const res = await fetch(`http://127.0.0.1:${proxy.port}${path}`, { headers });
+      assert.equal(res.status, status, path);
+      await res.arrayBuffer();
+    };
+    await get(
+      '/app/1',
+      { authorization: basic('alice:pw'), 'x-forwarded-for': '203.0.113.5, 10.0.0.1' },
+      200,
+    );
+    await get('/app/2', { authorization: basic('mallory:nope') }, 401);
+    await get('/app/3', {}, 401);
+    await get('/fa/4', {}, 200);
+    const lines = await waitForFileLines(file, 4);
+    const got = lines.map((l) => {
+      const r = JSON.parse(l) as Record<string, unknown>;
+      return [r['RequestPath'], r['ClientUsername'], r['ClientHost']];
+    });
+    // Traefik's basicAuth names the user it was given, authenticated or not ("" without one).
+    assert.deepEqual(got, [
+      ['/app/1', 'alice', '203.0.113.5, 10.0.0.1'],
+      ['/app/2', 'mallory', '127.0.0.1'],
+      ['/app/3', '', '127.0.0.1'],
+      ['/fa/4', 'bob', '127.0.0.1'],
+    ]);
   });
 });

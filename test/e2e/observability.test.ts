@@ -3,10 +3,14 @@
  * /metrics on the admin entry point and the spans an OTLP receiver (started here) decoded.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { waitForFileLines } from '../helpers/wait.ts';
 
 /** The value of one sample line `name{labels} value`, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -168,5 +172,190 @@ http:
     assert.equal(res.status, 200);
     const text = await res.text();
     assert.match(text, /^traefik_entrypoint_requests_total\{/m);
+  });
+});
+
+describe('router and entry point observability', () => {
+  let app: Backend;
+  let receiver: OtlpReceiver;
+  let proxy: ProxyProcess;
+  let dir: string;
+
+  before(async () => {
+    app = await startBackend((_req, res) => res.end('app'));
+    receiver = await startOtlpReceiver();
+    dir = mkdtempSync(join(tmpdir(), 'tm-e2e-obs-'));
+    // Traefik v3.1+: an entry point's `observability` is its routers' default (its model, which
+    // splits a router on several entry points: `quiet-loud` on quiet), a router's own keys win,
+    // and a request no router takes follows its entry point.
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  quiet:
+    address: "127.0.0.1:0"
+    observability: { accessLogs: false, metrics: false, tracing: false }
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+accessLog: { format: json, filePath: "${join(dir, 'access.json')}" }
+metrics:
+  prometheus: { addRoutersLabels: true }
+tracing:
+  otlp: { http: { endpoint: "${receiver.url}" } }
+http:
+  routers:
+    loud: { rule: "PathPrefix(\`/loud\`)", service: app }
+    silent:
+      rule: "PathPrefix(\`/silent\`)"
+      service: app
+      observability: { accessLogs: false, metrics: false, tracing: false }
+    partial: { rule: "PathPrefix(\`/partial\`)", service: app, observability: { accessLogs: false } }
+    optin:
+      rule: "PathPrefix(\`/optin\`)"
+      service: app
+      entryPoints: [quiet]
+      observability: { accessLogs: true, traceVerbosity: minimal }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([app?.close(), receiver?.close()]);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('logs, counts and traces each request as its router and entry point say', async () => {
+    const traceIds: Record<string, string> = {};
+    let n = 0;
+    const get = async (ep: string, path: string, status: number): Promise<void> => {
+      const id = (++n).toString(16).padStart(32, 'a');
+      traceIds[`${ep} ${path}`] = id;
+      const res = await fetch(`http://127.0.0.1:${proxy.ports[ep]}${path}`, {
+        headers: { traceparent: `00-${id}-00f067aa0ba902b7-01` },
+      });
+      assert.equal(res.status, status, `${ep} ${path}`);
+      await res.arrayBuffer();
+    };
+    await get('web', '/loud', 200);
+    await get('quiet', '/loud', 200);
+    await get('web', '/silent', 200);
+    await get('web', '/partial', 200);
+    await get('quiet', '/optin', 200);
+    await get('quiet', '/nowhere', 404);
+    await get('web', '/nowhere', 404);
+    await get('web', '/loud/end', 200);
+
+    // Access log: lines are written in the order requests end; the last one closes the list.
+    const lines = await waitForFileLines(join(dir, 'access.json'), 4);
+    const logged = lines.map((l) => JSON.parse(l) as Record<string, unknown>);
+    assert.deepEqual(
+      logged.map((r) => `${r['entryPointName']} ${r['RequestPath']} ${r['RouterName'] ?? '-'}`),
+      ['web /loud loud@file', 'quiet /optin optin@file', 'web /nowhere -', 'web /loud/end loud@file'],
+    );
+
+    // Metrics: none of the quiet entry point's requests is counted (optin leaves metrics to it),
+    // nor silent's; partial's are.
+    const text = await (await fetch(`http://127.0.0.1:${proxy.ports.traefik}/metrics`)).text();
+    const ok = { code: '200', method: 'GET', protocol: 'http' };
+    assert.equal(sample(text, 'traefik_router_requests_total', { router: 'loud@file', ...ok }), 2);
+    assert.equal(sample(text, 'traefik_router_requests_total', { router: 'partial@file', ...ok }), 1);
+    assert.equal(sample(text, 'traefik_router_requests_total', { router: 'silent@file' }), undefined);
+    assert.equal(sample(text, 'traefik_router_requests_total', { router: 'quiet-loud@file' }), undefined);
+    assert.equal(sample(text, 'traefik_router_requests_total', { router: 'optin@file' }), undefined);
+    assert.equal(sample(text, 'traefik_entrypoint_requests_total', { entrypoint: 'web', ...ok }), 3);
+    assert.equal(
+      sample(text, 'traefik_entrypoint_requests_total', { entrypoint: 'web', code: '404', method: 'GET' }),
+      1,
+    );
+    assert.equal(sample(text, 'traefik_entrypoint_requests_total', { entrypoint: 'quiet' }), undefined);
+
+    // Traces: spans leave in the order they end, so once the last request's is in, every
+    // earlier one that was made is too.
+    await receiver.waitForSpan((s) => s.traceId === traceIds['web /loud/end'], 10_000);
+    const traced = new Set(receiver.spans.map((s) => s.traceId));
+    const expectTraced = ['web /loud', 'web /partial', 'web /loud/end'];
+    for (const [k, id] of Object.entries(traceIds)) {
+      // quiet /optin: its router sets accessLogs only; tracing stays its entry point's, off.
+      if (k.endsWith('/nowhere')) continue;
+      assert.equal(traced.has(id), expectTraced.includes(k), k);
+    }
+  });
+});
+
+describe('addInternals', () => {
+  let app: Backend;
+  let receiver: OtlpReceiver;
+  let proxy: ProxyProcess;
+  let dir: string;
+
+  before(async () => {
+    app = await startBackend((_req, res) => res.end('app'));
+    receiver = await startOtlpReceiver();
+    dir = mkdtempSync(join(tmpdir(), 'tm-e2e-internals-'));
+    // /ping and /metrics on the entry point of the application: Traefik leaves its internal
+    // routers out of each signal unless that signal's addInternals is set (here: metrics only).
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+ping: { entryPoint: web }
+accessLog: { format: json, filePath: "${join(dir, 'access.json')}" }
+metrics:
+  addInternals: true
+  prometheus: { entryPoint: web, addRoutersLabels: true }
+tracing:
+  otlp: { http: { endpoint: "${receiver.url}" } }
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/app\`)", service: app }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([app?.close(), receiver?.close()]);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('observes the internal routers only for the signals whose addInternals is set', async () => {
+    const pingTrace = 'b'.repeat(32);
+    const appTrace = 'c'.repeat(32);
+    const get = async (path: string, trace: string): Promise<void> => {
+      const res = await fetch(`http://127.0.0.1:${proxy.ports.web}${path}`, {
+        headers: { traceparent: `00-${trace}-00f067aa0ba902b7-01` },
+      });
+      assert.equal(res.status, 200, path);
+      await res.arrayBuffer();
+    };
+    await get('/ping', pingTrace);
+    await get('/ping', pingTrace);
+    await get('/app', appTrace);
+
+    const lines = await waitForFileLines(join(dir, 'access.json'), 1);
+    assert.deepEqual(
+      lines.map((l) => (JSON.parse(l) as Record<string, unknown>)['RequestPath']),
+      ['/app'],
+      'the /ping requests before it are not logged',
+    );
+
+    const text = await (await fetch(`http://127.0.0.1:${proxy.ports.web}/metrics`)).text();
+    const ok = { code: '200', method: 'GET', protocol: 'http' };
+    assert.equal(sample(text, 'traefik_router_requests_total', { router: 'ping@internal', ...ok }), 2);
+    assert.equal(sample(text, 'traefik_router_requests_total', { router: 'app@file', ...ok }), 1);
+
+    await receiver.waitForSpan((s) => s.traceId === appTrace, 10_000);
+    assert.equal(
+      receiver.spans.some((s) => s.traceId === pingTrace),
+      false,
+      'no span for /ping',
+    );
   });
 });

@@ -53,4 +53,34 @@ describe('entry point models (asDefault, http.middlewares)', () => {
     const model = entryPointModelOf({ web: { asDefault: false, http: {} } });
     assert.equal(applyEntryPointModel(config, model), config);
   });
+
+  it("splits routers of an entry point with observability, each copy taking the entry point's unset keys", () => {
+    const cfg = dynamicConfigSchema.parse({
+      http: {
+        routers: {
+          r: {
+            rule: 'Path(`/r`)',
+            service: 's',
+            entryPoints: ['web', 'quiet'],
+            observability: { metrics: true, tracing: false },
+          },
+        },
+      },
+    });
+    const model = entryPointModelOf({
+      web: { asDefault: false, http: {} },
+      quiet: { asDefault: false, http: {}, observability: { accessLogs: false, metrics: false } },
+    });
+    const out = applyEntryPointModel(cfg, model);
+    assert.deepEqual(Object.keys(out.http.routers).sort(), ['quiet-r', 'r']);
+    // Traefik's applyModel: the router's keys win, the entry point fills the others.
+    assert.deepEqual(out.http.routers['quiet-r']?.observability, {
+      accessLogs: false,
+      metrics: true,
+      tracing: false,
+    });
+    assert.deepEqual(out.http.routers['quiet-r']?.middlewares, []);
+    assert.deepEqual(out.http.routers['r']?.observability, { metrics: true, tracing: false });
+    assert.deepEqual(out.http.routers['r']?.entryPoints, ['web']);
+  });
 });

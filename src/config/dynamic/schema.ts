@@ -3,6 +3,7 @@ import { duration } from '../duration.ts';
 import {
   nameList,
   nullAsEmpty,
+  observabilitySection,
   routerPriority,
   ruleSyntax,
   strictObject,
@@ -19,23 +20,22 @@ import { cipherSuite, routerTls, tlsSectionSchema } from './tls.ts';
  * not implement yet are listed per object so that they are reported by name.
  */
 
-const router = strictObject(
-  {
-    /** Absent = every entry point. */
-    entryPoints: nameList.optional(),
-    rule: z.string().refine((r) => r.trim() !== '', 'rule must not be empty'),
-    /** 0 = Traefik's default: the length of the rule. */
-    priority: routerPriority,
-    middlewares: nameList.default([]),
-    service: z.string().min(1),
-    /** Ours: per-router timeouts; they win over the service's. */
-    timeouts: nullAsEmpty(timeouts).optional(),
-    /** Present = the router serves HTTPS requests only (absent: plain HTTP only, as in Traefik). */
-    tls: nullAsEmpty(routerTls).optional(),
-    ruleSyntax,
-  },
-  ['observability'],
-);
+const router = strictObject({
+  /** Absent = every entry point. */
+  entryPoints: nameList.optional(),
+  rule: z.string().refine((r) => r.trim() !== '', 'rule must not be empty'),
+  /** 0 = Traefik's default: the length of the rule. */
+  priority: routerPriority,
+  middlewares: nameList.default([]),
+  service: z.string().min(1),
+  /** Ours: per-router timeouts; they win over the service's. */
+  timeouts: nullAsEmpty(timeouts).optional(),
+  /** Present = the router serves HTTPS requests only (absent: plain HTTP only, as in Traefik). */
+  tls: nullAsEmpty(routerTls).optional(),
+  ruleSyntax,
+  /** Access log, metrics and tracing for this router (unset keys: its entry point's, else on). */
+  observability: observabilitySection,
+});
 
 /** Traefik's HTTP middleware names (v3.7 OSS); those we lack are reported as not supported yet. */
 const TRAEFIK_MIDDLEWARES = [

@@ -87,9 +87,8 @@ export function entryPointModelFor(config: StaticConfig): EntryPointModel {
 
 /**
  * Whether `name` is there for the admin features only, unless a router names it: `traefik`, or
- * an admin entry point that is not declared. Its requests are not access-logged, counted in the
- * entry point metrics nor traced (Traefik leaves its internal routers out by default), and `/`
- * there redirects to the dashboard (below any router of the configuration).
+ * an admin entry point that is not declared. `/` there redirects to the dashboard (below any
+ * router of the configuration).
  */
 export function isDedicatedAdminEntryPoint(config: StaticConfig, name: string): boolean {
   if (!internalRouting(config).some((r) => r.entryPoint === name)) return false;

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { serversTransportSchema } from '../dynamic/schema.ts';
 import { signedDuration } from '../dynamic/tcp.ts';
-import { nameList, nullAsEmpty, strictObject } from '../schema-helpers.ts';
+import { nameList, nullAsEmpty, observabilitySection, strictObject } from '../schema-helpers.ts';
 import { parseAcmeStorage } from './acme-storage.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
 import { decodeEabHmac } from './eab.ts';
@@ -182,8 +182,10 @@ const entryPoint = strictObject(
      * routers first).
      */
     allowACMEByPass: z.boolean().default(false),
+    /** Defaults of its routers' `observability`, and what its unrouted requests get. */
+    observability: observabilitySection,
   },
-  ['http3', 'observability'],
+  ['http3'],
 );
 
 const fileProvider = strictObject({
@@ -281,19 +283,18 @@ const accessLogFields = strictObject({
 });
 
 // Traefik's access log defaults to Common Log Format (its application log to text too; ours is JSON).
-const accessLog = strictObject(
-  {
-    filePath: z.string().default(''),
-    // Traefik's access log formats (pkg/middlewares/accesslog/logger.go NewHandler): genericCLF is
-    // the CLF without Traefik's four extra fields.
-    format: z.enum(['json', 'common', 'genericCLF']).default('common'),
-    filters: nullAsEmpty(accessLogFilters).optional(),
-    fields: nullAsEmpty(accessLogFields).optional(),
-    /** Lines held in memory before a write (Traefik's bufferingSize, in lines). */
-    bufferingSize: z.number().int().nonnegative().default(0),
-  },
-  ['addInternals'],
-);
+const accessLog = strictObject({
+  filePath: z.string().default(''),
+  // Traefik's access log formats (pkg/middlewares/accesslog/logger.go NewHandler): genericCLF is
+  // the CLF without Traefik's four extra fields.
+  format: z.enum(['json', 'common', 'genericCLF']).default('common'),
+  filters: nullAsEmpty(accessLogFilters).optional(),
+  fields: nullAsEmpty(accessLogFields).optional(),
+  /** Lines held in memory before a write (Traefik's bufferingSize, in lines). */
+  bufferingSize: z.number().int().nonnegative().default(0),
+  /** Log the proxy's own routers too (`/ping`, `/metrics`, the API, redirections; Traefik's). */
+  addInternals: z.boolean().default(false),
+});
 
 /** A host name as written in Host (no port), or `*.` and a domain; compared lowercased. */
 const adminHostName = z
@@ -368,13 +369,14 @@ const prometheus = strictObject(
   ['headerLabels'],
 );
 
-const metrics = strictObject({ prometheus: nullAsEmpty(prometheus).optional() }, [
-  'addInternals',
-  'datadog',
-  'influxDB2',
-  'statsD',
-  'otlp',
-]);
+const metrics = strictObject(
+  {
+    prometheus: nullAsEmpty(prometheus).optional(),
+    /** Count the proxy's own routers' requests too (Traefik's). */
+    addInternals: z.boolean().default(false),
+  },
+  ['datadog', 'influxDB2', 'statsD', 'otlp'],
+);
 
 const otlpHttp = strictObject(
   {
@@ -393,8 +395,10 @@ const tracing = strictObject(
     capturedRequestHeaders: z.array(z.string()).default([]),
     capturedResponseHeaders: z.array(z.string()).default([]),
     otlp: strictObject({ http: nullAsEmpty(otlpHttp).optional() }, ['grpc']).optional(),
+    /** Trace the proxy's own routers' requests too (Traefik's). */
+    addInternals: z.boolean().default(false),
   },
-  ['addInternals', 'safeQueryParams', 'resourceAttributes'],
+  ['safeQueryParams', 'resourceAttributes'],
 );
 
 /**

@@ -155,17 +155,24 @@ export class BasicAuthMiddleware implements Middleware {
   }
 
   onRequest = (req: RequestHead, ctl: RequestControl): RequestPhaseValue => {
+    // The access log's ClientUsername is the name the request gives, authenticated or not, and
+    // empty without one (Traefik's basicAuth.ServeHTTP sets it from req.BasicAuth() first).
     const auth = req.headers.get('authorization');
-    if (auth === undefined) return this.challenge;
+    if (auth === undefined) {
+      ctl.setClientUsername?.('');
+      return this.challenge;
+    }
     const state = this.state;
     const users = state.users.users;
     const key = state.cache.key(auth);
     const hit = state.cache.get(key);
     if (hit !== undefined && users.get(hit.user) === hit.secret) {
+      ctl.setClientUsername?.(hit.user);
       this.pass(req, hit.user);
       return undefined;
     }
     const cred = parseBasicAuthorization(auth);
+    ctl.setClientUsername?.(cred === undefined ? '' : cred[0]);
     if (cred === undefined) return this.challenge;
     const [user, password] = cred;
     const secret = users.get(user);

@@ -2,7 +2,7 @@ import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypt
 import type { DigestAuthConfig } from '../../config/dynamic/access-middlewares.ts';
 import type { Logger } from '../../core/logger.ts';
 import { type DirectResponse, type RequestHead, withQuery } from '../../core/request.ts';
-import type { Middleware, MiddlewareFactory } from '../middleware.ts';
+import type { Middleware, MiddlewareFactory, RequestControl } from '../middleware.ts';
 import { UsersSource } from './users-source.ts';
 
 type Algorithm = 'MD5' | 'SHA-256';
@@ -188,12 +188,15 @@ export class DigestAuthMiddleware implements Middleware {
     return { status: 401, headers, body: '401 Unauthorized\n' };
   }
 
-  onRequest = (req: RequestHead): DirectResponse | undefined => {
+  onRequest = (req: RequestHead, ctl?: RequestControl): DirectResponse | undefined => {
     const auth = req.headers.get('authorization');
     if (auth === undefined) return this.challenge(false);
     const p = parseDigestParams(auth);
     if (p === undefined) return this.challenge(false);
     const user = p.get('username');
+    // The access log's ClientUsername: the name the request gives, authenticated or not (Traefik's
+    // digestAuth.ServeHTTP, which reads it from Authorization when headerField is unset).
+    if (user !== undefined && user !== '') ctl?.setClientUsername?.(user);
     const realm = p.get('realm');
     const nonce = p.get('nonce');
     const uri = p.get('uri');

@@ -80,6 +80,8 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
   readonly #authority: string;
   readonly #options: AuthRequestOptions;
   readonly #copy: readonly string[];
+  /** `headerField`, lowercased: the auth answer's field the access log shows as the user. */
+  readonly #userField: string | undefined;
   readonly #regex: RegExp | null;
   readonly #cookies: ReadonlySet<string>;
   readonly #preserveLocation: boolean;
@@ -113,6 +115,7 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
       trust: config.trustForwardHeader,
     };
     this.#copy = config.authResponseHeaders.map((n) => n.toLowerCase());
+    this.#userField = config.headerField?.toLowerCase();
     this.#regex = regex;
     this.#cookies = new Set(config.addAuthCookiesToResponse);
     this.#preserveLocation = config.preserveLocationHeader;
@@ -159,6 +162,12 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
   }
 
   answered(call: AuthCall, res: UpstreamResponse, body: Buffer): void {
+    // Traefik's forwardAuth: the first value of `headerField` in the auth server's answer, whatever
+    // its status, is the access log's ClientUsername.
+    if (this.#userField !== undefined) {
+      const user = res.headers.get(this.#userField);
+      if (user !== undefined) call.ctl.setClientUsername?.(user);
+    }
     if (res.status < 200 || res.status >= 300) {
       call.resolve(this.#refusal(res, body));
       return;
