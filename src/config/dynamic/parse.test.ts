@@ -132,7 +132,7 @@ describe('parseDynamic', () => {
     );
   });
 
-  it('says which Traefik service, router and load balancer keys are not supported yet', () => {
+  it('loads router observability and responseForwarding, and reports an unknown strategy and an empty weighted service', () => {
     const r = lines(`http:
   routers:
     r: { rule: "Host(\`a\`)", service: s, observability: {} }
@@ -146,7 +146,6 @@ describe('parseDynamic', () => {
       weighted: { services: [] }
 `);
     assert.deepEqual(r.lines, [
-      'dyn.yaml:3:41: http.routers.r.observability: `observability` is not supported yet',
       'dyn.yaml:9:19: http.services.s.loadBalancer.strategy: unknown strategy "fastest" (expected one of wrr, p2c, roundRobin, leastConn, random, hrw, leasttime)',
       'dyn.yaml:11:29: http.services.w.weighted.services: a weighted service needs at least one service',
     ]);

@@ -72,11 +72,13 @@ describe('loadStaticConfig: defaults', () => {
       filePath: '',
       format: 'common',
       bufferingSize: 0,
+      addInternals: false,
     });
     assert.deepEqual(load(`${minimal}accessLog: { format: json }\n`).config?.accessLog, {
       filePath: '',
       format: 'json',
       bufferingSize: 0,
+      addInternals: false,
     });
   });
 
@@ -259,7 +261,12 @@ describe('loadStaticConfig: flags and env', () => {
     ]);
     assert.deepEqual(r.issues, []);
     assert.equal(r.config?.entryPoints['web']?.address, ':9090');
-    assert.deepEqual(r.config?.accessLog, { filePath: '', format: 'common', bufferingSize: 0 });
+    assert.deepEqual(r.config?.accessLog, {
+      filePath: '',
+      format: 'common',
+      bufferingSize: 0,
+      addInternals: false,
+    });
     assert.deepEqual(r.config?.providers.file, {
       filename: join(process.cwd(), 'dyn.yaml'),
       watch: true,
