@@ -138,9 +138,14 @@ http:
     assert.deepEqual(rawValues(seen, 'x-forwarded-proto'), ['http']);
   });
 
-  it('drops a trusted peer X-Forwarded-For that it named hop-by-hop, and still adds the peer', async () => {
-    const seen = await via(trusted, 'Connection: X-Forwarded-For\r\nX-Forwarded-For: 1.2.3.4\r\n');
-    assert.deepEqual(rawValues(seen, 'x-forwarded-for'), ['127.0.0.1']);
+  it("keeps a trusted peer's X-Forwarded-For that it named hop-by-hop, and adds the peer, as Traefik", async () => {
+    // Traefik's removeConnectionHeaders (pkg/middlewares/forwardedheaders): Connection cannot
+    // remove the X- forwarding fields it manages (RFC 9110 §7.6.1 lets an intermediary replace
+    // the connection options). Traefik compares the names case-sensitively; ours in any case.
+    for (const name of ['X-Forwarded-For', 'x-forwarded-for']) {
+      const seen = await via(trusted, `Connection: ${name}\r\nX-Forwarded-For: 1.2.3.4\r\n`);
+      assert.deepEqual(rawValues(seen, 'x-forwarded-for'), ['1.2.3.4, 127.0.0.1'], name);
+    }
   });
 
   it('strips hop-by-hop response fields and every field the backend named in Connection', async () => {
