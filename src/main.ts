@@ -1081,7 +1081,8 @@ async function run(
             endpoint: otlpMetrics.http.endpoint,
             headers: otlpMetrics.http.headers,
             serviceName: otlpMetrics.serviceName,
-            resourceAttributes: otlpMetrics.resourceAttributes,
+            // Traefik's resource: service.name, service.version, then resourceAttributes.
+            resourceAttributes: { 'service.version': packageVersion(), ...otlpMetrics.resourceAttributes },
             pushIntervalMs: otlpMetrics.pushInterval,
             filter: { ...otlpMetrics, buckets: otlpMetrics.explicitBoundaries },
             render: wholeExposition,

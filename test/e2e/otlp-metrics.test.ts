@@ -72,6 +72,7 @@ http:
       assert.equal(requests!.isMonotonic, true);
       assert.equal(requests!.temporality, 2, 'cumulative');
       assert.equal(requests!.resource['service.name'], 'edge');
+      assert.match(String(requests!.resource['service.version']), /^\d+\.\d+\.\d+/);
       assert.deepEqual(requests!.attributes, {
         entrypoint: 'web',
         code: '200',
