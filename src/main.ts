@@ -583,14 +583,21 @@ async function run(
   }
   const accessLog = config.accessLog === undefined ? null : createAccessLog(config.accessLog, logger);
   const prom = config.metrics?.prometheus;
+  const otlpMetrics = config.metrics?.otlp;
+  // One registry for both exporters: it holds the union of their buckets and label switches, and
+  // each exporter keeps its own (otlp-metrics.ts filterExposition and encodeMetrics).
+  const exporters = [
+    prom && { ...prom },
+    otlpMetrics && { ...otlpMetrics, buckets: otlpMetrics.explicitBoundaries },
+  ].filter((e) => e !== undefined);
   const metrics =
-    prom === undefined
+    exporters.length === 0
       ? null
       : new (await import('./observability/metrics/index.ts')).TrafficMetrics({
-          buckets: prom.buckets,
-          addEntryPointsLabels: prom.addEntryPointsLabels,
-          addRoutersLabels: prom.addRoutersLabels,
-          addServicesLabels: prom.addServicesLabels,
+          buckets: exporters.flatMap((e) => e.buckets),
+          addEntryPointsLabels: exporters.some((e) => e.addEntryPointsLabels),
+          addRoutersLabels: exporters.some((e) => e.addRoutersLabels),
+          addServicesLabels: exporters.some((e) => e.addServicesLabels),
         });
   const tc = config.tracing;
   const tracer =
@@ -1048,6 +1055,40 @@ async function run(
     if (plane.role !== 'control') metrics.addCollector(overloadCollector(overload, gates, sampling));
     metrics.addCollector((await import('./runtime/provider-metrics.ts')).providerCollector(states));
   }
+  // The whole proxy's exposition: the workers' summed with the control plane's own.
+  const wholeExposition =
+    metrics === null
+      ? null
+      : plane.role === 'control'
+        ? () => plane.control.renderMetrics(metrics.render())
+        : () => metrics.render();
+  let promExposition: { render(): string | Promise<string> } | null = null;
+  if (prom !== undefined && wholeExposition !== null) {
+    if (otlpMetrics === undefined) {
+      promExposition = plane.role === 'control' ? { render: wholeExposition } : metrics;
+    } else {
+      const { filterExposition } = await import('./observability/metrics/otlp-metrics.ts');
+      promExposition = { render: async () => filterExposition(await wholeExposition(), prom) };
+    }
+  }
+  // metrics.otlp: pushed from the single process or the control plane (which sums the workers';
+  // a worker returned above, its registry is read through the control plane's scrapes).
+  const otlpPusher =
+    otlpMetrics === undefined || wholeExposition === null
+      ? null
+      : new (await import('./observability/metrics/otlp-pusher.ts')).OtlpMetricsPusher(
+          {
+            endpoint: otlpMetrics.http.endpoint,
+            headers: otlpMetrics.http.headers,
+            serviceName: otlpMetrics.serviceName,
+            // Traefik's resource: service.name, service.version, then resourceAttributes.
+            resourceAttributes: { 'service.version': packageVersion(), ...otlpMetrics.resourceAttributes },
+            pushIntervalMs: otlpMetrics.pushInterval,
+            filter: { ...otlpMetrics, buckets: otlpMetrics.explicitBoundaries },
+            render: wholeExposition,
+          },
+          logger,
+        );
   /** The admin server, told when shutting down (/ping answers terminatingStatusCode then). */
   let adminServer: { terminate(): void } | null = null;
   if (bridge !== null) {
@@ -1071,12 +1112,7 @@ async function run(
       allowedHosts: config.api?.allowedHosts ?? [],
       readOnly: config.api?.readOnly ?? false,
       basePath: apiBasePath(config.api?.basePath ?? '/'),
-      metrics:
-        prom === undefined || metrics === null
-          ? null
-          : plane.role === 'control'
-            ? { render: () => plane.control.renderMetrics(metrics.render()) }
-            : metrics,
+      metrics: promExposition,
       dashboard: dashboardAsset,
       logger,
       bridgeSecret,
@@ -1120,7 +1156,12 @@ async function run(
       stop.abort();
       for (const d of dispatchers) d.close();
       gate.close();
-      if (plane.role === 'control') await plane.control.stop(signal, grace);
+      if (plane.role === 'control') {
+        // The workers' figures while they still answer; after they exit, the push at the end
+        // carries each one's counters as last scraped.
+        await otlpPusher?.push();
+        await plane.control.stop(signal, grace);
+      }
       await Promise.all([
         ...listeners.map((l) => l.shutdown(grace)),
         ...forwarders.map((f) => f.shutdown(grace)),
@@ -1129,6 +1170,9 @@ async function run(
       await bridge?.close();
       await watching.catch(() => {});
       await tracer?.close();
+      // The last push: the figures of the requests the drain just finished (Traefik's
+      // StopOpenTelemetry shuts the meter provider down, which exports once more).
+      await otlpPusher?.close();
       tlsSetup.stop();
       signals?.stop();
       certFiles.close();

@@ -1,6 +1,7 @@
 /**
- * Test helper: an OTLP/HTTP trace receiver (JSON encoding) on 127.0.0.1:0. It decodes what arrives
- * into flat span records so that tests assert on ids, names and attributes, not on OTLP's nesting.
+ * Test helper: an OTLP/HTTP trace and metrics receiver (JSON encoding) on 127.0.0.1:0. It decodes
+ * spans into flat records so that tests assert on ids, names and attributes, not on OTLP's
+ * nesting; metrics exports are kept as they arrived (`/v1/metrics`), one decoded body each.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -32,9 +33,36 @@ export interface ReceivedExport {
   readonly spanCount: number;
 }
 
+/** One data point of a metrics export, flattened: its metric's name and type, and the resource. */
+export interface ReceivedMetricPoint {
+  readonly metric: string;
+  readonly type: 'sum' | 'gauge' | 'histogram';
+  readonly unit: string;
+  readonly isMonotonic: boolean;
+  readonly temporality: number;
+  readonly attributes: ReceivedAttributes;
+  readonly resource: ReceivedAttributes;
+  readonly asDouble?: number;
+  readonly count?: string;
+  readonly sum?: number;
+  readonly bucketCounts?: readonly string[];
+  readonly explicitBounds?: readonly number[];
+}
+
 export interface OtlpReceiver {
   /** The traces URL: http://127.0.0.1:PORT/v1/traces */
   readonly url: string;
+  /** The receiver's root, http://127.0.0.1:PORT (a metrics exporter adds /v1/metrics). */
+  readonly base: string;
+  /** Each metrics export (POST /v1/metrics), its points flattened, in arrival order. */
+  readonly metricExports: ReadonlyArray<readonly ReceivedMetricPoint[]>;
+  /** The request headers of each metrics export, index for index with `metricExports`. */
+  readonly metricHeaders: ReadonlyArray<Readonly<Record<string, string | string[] | undefined>>>;
+  /** Resolves with the first metrics export (received or to come) that satisfies `pred`. */
+  waitForMetrics(
+    pred: (points: readonly ReceivedMetricPoint[]) => boolean,
+    timeoutMs?: number,
+  ): Promise<readonly ReceivedMetricPoint[]>;
   readonly spans: readonly ReceivedSpan[];
   readonly exports: readonly ReceivedExport[];
   /** Answers the next `count` exports with `status` instead of 200. */
@@ -114,8 +142,66 @@ export function decodeExport(body: string): ReceivedSpan[] {
   return out;
 }
 
+interface JsonMetricPoint {
+  attributes?: unknown;
+  asDouble?: number;
+  asInt?: string;
+  count?: string;
+  sum?: number;
+  bucketCounts?: string[];
+  explicitBounds?: number[];
+}
+interface JsonMetric {
+  name?: string;
+  unit?: string;
+  sum?: { dataPoints?: JsonMetricPoint[]; aggregationTemporality?: number; isMonotonic?: boolean };
+  gauge?: { dataPoints?: JsonMetricPoint[] };
+  histogram?: { dataPoints?: JsonMetricPoint[]; aggregationTemporality?: number };
+}
+interface JsonMetricsRequest {
+  resourceMetrics?: Array<{
+    resource?: { attributes?: unknown };
+    scopeMetrics?: Array<{ metrics?: JsonMetric[] }>;
+  }>;
+}
+
+export function decodeMetricsExport(body: string): ReceivedMetricPoint[] {
+  const req = JSON.parse(body) as JsonMetricsRequest;
+  if (!Array.isArray(req.resourceMetrics)) throw new Error('resourceMetrics missing');
+  const out: ReceivedMetricPoint[] = [];
+  for (const rm of req.resourceMetrics) {
+    const resource = decodeAttributes(rm.resource?.attributes);
+    for (const sm of rm.scopeMetrics ?? []) {
+      for (const m of sm.metrics ?? []) {
+        const type = m.sum !== undefined ? 'sum' : m.histogram !== undefined ? 'histogram' : 'gauge';
+        const data = m.sum ?? m.histogram ?? m.gauge;
+        for (const p of data?.dataPoints ?? []) {
+          out.push({
+            metric: m.name ?? '',
+            type,
+            unit: m.unit ?? '',
+            isMonotonic: m.sum?.isMonotonic ?? false,
+            temporality: m.sum?.aggregationTemporality ?? m.histogram?.aggregationTemporality ?? 0,
+            attributes: decodeAttributes(p.attributes),
+            resource,
+            ...(p.asDouble === undefined ? {} : { asDouble: p.asDouble }),
+            ...(p.count === undefined ? {} : { count: p.count }),
+            ...(p.sum === undefined ? {} : { sum: p.sum }),
+            ...(p.bucketCounts === undefined ? {} : { bucketCounts: p.bucketCounts }),
+            ...(p.explicitBounds === undefined ? {} : { explicitBounds: p.explicitBounds }),
+          });
+        }
+      }
+    }
+  }
+  return out;
+}
+
 export async function startOtlpReceiver(): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
+  const metricExports: ReceivedMetricPoint[][] = [];
+  const metricHeaders: Array<Record<string, string | string[] | undefined>> = [];
+  const metricWaiters: Array<() => void> = [];
   const exports: ReceivedExport[] = [];
   const waiters: Array<{ n: number; resolve: (s: readonly ReceivedSpan[]) => void }> = [];
   let failures = 0;
@@ -130,9 +216,21 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const path = req.url ?? '';
-      if (req.method !== 'POST' || path !== '/v1/traces') return answer(res, 404, '{}');
+      if (req.method !== 'POST' || (path !== '/v1/traces' && path !== '/v1/metrics'))
+        return answer(res, 404, '{}');
       const contentType = req.headers['content-type'] ?? '';
       if (!contentType.startsWith('application/json')) return answer(res, 415, '{}');
+      if (path === '/v1/metrics') {
+        try {
+          const points = decodeMetricsExport(Buffer.concat(chunks).toString('utf8'));
+          metricHeaders.push({ ...req.headers });
+          metricExports.push(points);
+        } catch (err) {
+          return answer(res, 400, JSON.stringify({ error: String(err) }));
+        }
+        for (const wake of metricWaiters.splice(0)) wake();
+        return answer(res, 200, '{}');
+      }
       let decoded: ReceivedSpan[];
       try {
         decoded = decodeExport(Buffer.concat(chunks).toString('utf8'));
@@ -162,6 +260,29 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
 
   const receiver: OtlpReceiver = {
     url: `http://127.0.0.1:${port}/v1/traces`,
+    base: `http://127.0.0.1:${port}`,
+    metricExports,
+    metricHeaders,
+    async waitForMetrics(pred, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      let seen = 0;
+      for (;;) {
+        for (; seen < metricExports.length; seen++)
+          if (pred(metricExports[seen]!)) return metricExports[seen]!;
+        const left = deadline - Date.now();
+        if (left <= 0)
+          throw new Error(
+            `timed out after ${timeoutMs} ms: no such metrics export among ${metricExports.length}`,
+          );
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          metricWaiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+    },
     spans,
     exports,
     failNext(count, status = 503) {

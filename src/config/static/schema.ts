@@ -369,13 +369,45 @@ const prometheus = strictObject(
   ['headerLabels'],
 );
 
+/**
+ * OpenTelemetry metrics pushed over OTLP/HTTP with the JSON encoding (Traefik's
+ * pkg/observability/types/metrics.go OTLP and otel.go OTelHTTP SetDefaults). gRPC and the
+ * client `tls` block are not supported yet.
+ */
+const otlpMetrics = strictObject(
+  {
+    http: nullAsEmpty(
+      strictObject(
+        {
+          /** Traefik's default; a URL without a path posts to `/v1/metrics` (otlpmetrichttp's). */
+          endpoint: z.string().url().default('https://localhost:4318'),
+          headers: z.record(z.string(), z.string()).default({}),
+        },
+        ['tls'],
+      ),
+    ).prefault({}),
+    addEntryPointsLabels: z.boolean().default(true),
+    addRoutersLabels: z.boolean().default(false),
+    addServicesLabels: z.boolean().default(true),
+    /** Upper bounds of the request duration histograms, in seconds. */
+    explicitBoundaries: z
+      .array(z.number().positive())
+      .default([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]),
+    pushInterval: positiveDuration.default(10_000),
+    serviceName: z.string().min(1).default('traefik'),
+    resourceAttributes: z.record(z.string(), z.string()).default({}),
+  },
+  ['grpc'],
+);
+
 const metrics = strictObject(
   {
     prometheus: nullAsEmpty(prometheus).optional(),
+    otlp: nullAsEmpty(otlpMetrics).optional(),
     /** Count the proxy's own routers' requests too (Traefik's). */
     addInternals: z.boolean().default(false),
   },
-  ['datadog', 'influxDB2', 'statsD', 'otlp'],
+  ['datadog', 'influxDB2', 'statsD'],
 );
 
 const otlpHttp = strictObject(

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { describe, it } from 'node:test';
+import { silentLogger } from '../../core/logger.ts';
+import { OtlpMetricsPusher } from './otlp-pusher.ts';
+
+interface Received {
+  readonly path: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+async function collector(status: number): Promise<{ base: string; got: Received[]; close(): Promise<void> }> {
+  const got: Received[] = [];
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      got.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    base: `http://127.0.0.1:${port}`,
+    got,
+    close: () => {
+      server.closeAllConnections();
+      return new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+const FILTER = { addEntryPointsLabels: true, addRoutersLabels: false, addServicesLabels: true, buckets: [1] };
+
+describe('OtlpMetricsPusher', () => {
+  it('pushes once more at close, as JSON to /v1/metrics with the configured headers', async () => {
+    const c = await collector(200);
+    try {
+      const pusher = new OtlpMetricsPusher(
+        {
+          endpoint: c.base,
+          headers: { 'x-tenant': 'one' },
+          serviceName: 'edge',
+          resourceAttributes: {},
+          pushIntervalMs: 3_600_000,
+          filter: FILTER,
+          render: async () => '# TYPE traefik_config_reloads_total counter\ntraefik_config_reloads_total 4\n',
+        },
+        silentLogger,
+      );
+      await pusher.close();
+      assert.equal(c.got.length, 1);
+      const [r] = c.got;
+      assert.equal(r!.path, '/v1/metrics');
+      assert.equal(r!.headers['content-type'], 'application/json');
+      assert.equal(r!.headers['x-tenant'], 'one');
+      const body = JSON.parse(r!.body);
+      const [metric] = body.resourceMetrics[0].scopeMetrics[0].metrics;
+      assert.equal(metric.name, 'traefik_config_reloads_total');
+      assert.equal(metric.sum.dataPoints[0].asDouble, 4);
+      assert.equal(pusher.pushed, 1);
+    } finally {
+      await c.close();
+    }
+  });
+
+  it('counts a refused push as failed and warns, without throwing', async () => {
+    const c = await collector(503);
+    const warnings: string[] = [];
+    try {
+      const pusher = new OtlpMetricsPusher(
+        {
+          endpoint: `${c.base}/custom`,
+          headers: {},
+          serviceName: 'edge',
+          resourceAttributes: {},
+          pushIntervalMs: 3_600_000,
+          filter: FILTER,
+          render: () => '',
+        },
+        { ...silentLogger, warn: (msg: string) => warnings.push(msg) },
+      );
+      await pusher.push();
+      await pusher.close();
+      assert.deepEqual(
+        c.got.map((r) => r.path),
+        ['/custom', '/custom'],
+      );
+      assert.equal(pusher.failed, 2);
+      assert.deepEqual(warnings, ['metrics: OTLP export failed'], 'one warning a minute at most');
+    } finally {
+      await c.close();
+    }
+  });
+});
