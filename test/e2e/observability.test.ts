@@ -4,12 +4,16 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import * as http2 from 'node:http2';
+import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { selfSignedCertificate } from '../helpers/tls-certs.ts';
 import { waitForFileLines } from '../helpers/wait.ts';
 
 /** The value of one sample line `name{labels} value`, or undefined. */
@@ -357,5 +361,117 @@ http:
       false,
       'no span for /ping',
     );
+  });
+});
+
+describe('requests over TLS (traefik_*_requests_tls_total)', () => {
+  let app: Backend;
+  let proxy: ProxyProcess;
+  const cert = selfSignedCertificate(['shop.test']);
+
+  before(async () => {
+    app = await startBackend((_req, res) => res.end('app'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  websecure:
+    address: "127.0.0.1:0"
+    http: { tls: {} }
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+metrics:
+  prometheus: { addRoutersLabels: true }
+tls:
+  certificates:
+    - { certFile: shop.pem, keyFile: shop.key }
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/app\`)", service: app }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
+`,
+      files: { 'shop.pem': cert.certPem, 'shop.key': cert.keyPem },
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await app?.close();
+  });
+
+  it("counts each HTTPS request by its connection's TLS version and cipher, at every level", async () => {
+    // HTTP/1.1 over TLS 1.2 (a ChaCha20 suite: Go's name ends in _SHA256), three requests on one
+    // connection and a 404 no router takes.
+    const agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 1,
+      maxVersion: 'TLSv1.2',
+      ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305',
+    });
+    let tls12: { version: string; cipher: string } | undefined;
+    const h1 = (path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = https.get(
+          {
+            host: '127.0.0.1',
+            port: proxy.ports.websecure,
+            path,
+            servername: 'shop.test',
+            ca: cert.certPem,
+            agent,
+          },
+          (res) => {
+            const s = res.socket as TLSSocket;
+            tls12 = { version: s.getProtocol()!.replace('TLSv', ''), cipher: s.getCipher().standardName };
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+      });
+    for (let i = 0; i < 3; i++) assert.equal(await h1('/app/h1'), 200);
+    assert.equal(await h1('/nowhere'), 404);
+    agent.destroy();
+    assert.deepEqual(tls12, { version: '1.2', cipher: 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256' });
+
+    // HTTP/2 over TLS 1.3: two streams on one connection.
+    const session = http2.connect(`https://127.0.0.1:${proxy.ports.websecure}`, {
+      ca: cert.certPem,
+      servername: 'shop.test',
+      minVersion: 'TLSv1.3',
+    });
+    const h2 = (path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const st = session.request({ ':path': path, ':authority': 'shop.test' });
+        st.on('response', (h) => resolve(Number(h[':status'])));
+        st.on('error', reject);
+        st.resume();
+      });
+    assert.equal(await h2('/app/h2'), 200);
+    assert.equal(await h2('/app/h2'), 200);
+    const s13 = session.socket as TLSSocket;
+    const tls13 = { tls_version: '1.3', tls_cipher: s13.getCipher().standardName };
+    assert.equal(s13.getProtocol(), 'TLSv1.3');
+    session.close();
+
+    // Cleartext requests are not counted.
+    assert.equal((await fetch(`http://127.0.0.1:${proxy.ports.web}/app/plain`)).status, 200);
+
+    const text = await (await fetch(`http://127.0.0.1:${proxy.ports.traefik}/metrics`)).text();
+    const l12 = { tls_version: '1.2', tls_cipher: 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256' };
+    const ep = 'traefik_entrypoint_requests_tls_total';
+    assert.equal(sample(text, ep, { entrypoint: 'websecure', ...l12 }), 4);
+    assert.equal(sample(text, ep, { entrypoint: 'websecure', ...tls13 }), 2);
+    assert.equal(sample(text, ep, { entrypoint: 'web' }), undefined);
+    const rt = 'traefik_router_requests_tls_total';
+    assert.equal(sample(text, rt, { router: 'app@file', service: 'app@file', ...l12 }), 3);
+    assert.equal(sample(text, rt, { router: 'app@file', service: 'app@file', ...tls13 }), 2);
+    const sv = 'traefik_service_requests_tls_total';
+    assert.equal(sample(text, sv, { service: 'app@file', ...l12 }), 3);
+    assert.equal(sample(text, sv, { service: 'app@file', ...tls13 }), 2);
+    assert.match(text, /# TYPE traefik_service_requests_tls_total counter/);
+    assert.equal(text.match(/^traefik_service_requests_tls_total\{/gm)?.length, 2);
   });
 });

@@ -45,6 +45,8 @@ export class RequestCell {
   readonly #stride: number;
   /** Attempts after the first (services only). */
   retries = 0;
+  /** HTTPS requests by (TLS version, cipher) pair index (TlsPairs); 0 for a pair not seen here. */
+  readonly tls: number[] = [];
 
   constructor(labels: ReadonlyArray<readonly [string, string]>, bucketCount: number) {
     let pairs = '';
@@ -63,6 +65,13 @@ export class RequestCell {
     }
     return r;
   }
+}
+
+/** One HTTPS request of the pair `pair` (TlsPairs' index). */
+export function countTls(cell: RequestCell, pair: number): void {
+  const t = cell.tls;
+  while (t.length <= pair) t.push(0);
+  t[pair]!++;
 }
 
 /** The per-request write, shared by every label set a request counts in. */

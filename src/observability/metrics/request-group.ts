@@ -1,4 +1,4 @@
-import { formatValue } from './exposition.ts';
+import { escapeLabelValue, formatValue } from './exposition.ts';
 import type { FamilySet } from './family-set.ts';
 import {
   BYTES_IN_AFTER_BUCKETS,
@@ -10,6 +10,7 @@ import {
   SUM_AFTER_BUCKETS,
 } from './request-cells.ts';
 import { METHODS, PROTOCOLS } from './request-labels.ts';
+import type { TlsPairs } from './tls-labels.ts';
 
 export interface RequestGroupNames {
   /** e.g. 'traefik_entrypoint'; the families are `${base}_requests_total` and so on. */
@@ -51,13 +52,38 @@ export class RequestGroup {
     for (const [key, cell] of this.#cells) if (!keep(cell)) this.#cells.delete(key);
   }
 
+  /**
+   * `${base}_requests_tls_total{…, tls_version, tls_cipher}`: Traefik's counter of the requests
+   * that came over TLS (pkg/observability/metrics/prometheus.go; no header labels there).
+   */
+  #renderTls(set: FamilySet, pairs: TlsPairs): void {
+    if (![...this.#cells.values()].some((c) => c.tls.length > 0)) return;
+    const { base, noun } = this.#names;
+    const name = `${base}_requests_tls_total`;
+    const lines = set.lines(
+      name,
+      'counter',
+      `How many HTTP requests with TLS were processed on a ${noun}, by TLS version and cipher.`,
+    );
+    if (lines === null) return;
+    for (const cell of this.#cells.values()) {
+      const t = cell.tls;
+      for (let pair = 0; pair < t.length; pair++) {
+        if (t[pair] === 0) continue;
+        const labels = `${cell.pairs}tls_version="${escapeLabelValue(pairs.versions[pair]!)}",tls_cipher="${escapeLabelValue(pairs.ciphers[pair]!)}"`;
+        lines.push(`${name}{${labels}} ${formatValue(t[pair]!)}`);
+      }
+    }
+  }
+
   get size(): number {
     return this.#cells.size;
   }
 
-  render(set: FamilySet): void {
+  render(set: FamilySet, tlsPairs: TlsPairs): void {
     if (this.#cells.size === 0) return;
     const { base, noun } = this.#names;
+    this.#renderTls(set, tlsPairs);
     const retries = this.#names.retries
       ? set.lines(`${base}_retries_total`, 'counter', `How many request retries happened on a ${noun}.`)
       : null;

@@ -1,6 +1,7 @@
 import type { RequestHead } from '../../core/request.ts';
-import { type RequestCell, record, rowKey } from './request-cells.ts';
+import { countTls, type RequestCell, record, rowKey } from './request-cells.ts';
 import { methodIndex, protocolIndex } from './request-labels.ts';
+import type { TlsPairs } from './tls-labels.ts';
 import type { RequestSeries } from './types.ts';
 
 /**
@@ -15,6 +16,7 @@ export class BoundRequestSeries implements RequestSeries {
   readonly #entryPoint: RequestCell | null;
   readonly #router: RequestCell | null;
   readonly #service: RequestCell | null;
+  readonly #tlsPairs: TlsPairs;
   #lastKey = -1;
   #ep: Float64Array | null = null;
   #rt: Float64Array | null = null;
@@ -25,12 +27,14 @@ export class BoundRequestSeries implements RequestSeries {
     entryPoint: RequestCell | null,
     router: RequestCell | null,
     service: RequestCell | null,
+    tlsPairs: TlsPairs,
   ) {
     this.#bounds = bounds;
     this.#stride = bounds.length + 1;
     this.#entryPoint = entryPoint;
     this.#router = router;
     this.#service = service;
+    this.#tlsPairs = tlsPairs;
   }
 
   observe(
@@ -65,6 +69,15 @@ export class BoundRequestSeries implements RequestSeries {
     if (rt !== null) record(rt, b, stride, seconds, bytesIn, bytesOut);
     const sv = this.#sv;
     if (sv !== null) record(sv, b, stride, seconds, bytesIn, bytesOut);
+    // Traefik's `*_requests_tls_total`: every request that came over TLS, at each level.
+    const tls = req.tls;
+    if (tls !== undefined) this.#countTls(this.#tlsPairs.of(tls));
+  }
+
+  #countTls(pair: number): void {
+    if (this.#entryPoint !== null) countTls(this.#entryPoint, pair);
+    if (this.#router !== null) countTls(this.#router, pair);
+    if (this.#service !== null) countTls(this.#service, pair);
   }
 
   retry(): void {

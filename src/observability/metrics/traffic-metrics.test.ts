@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ParsedFamily, parseExposition, sampleValue } from './test-exposition-parser.ts';
 import { GET, requestHead } from './test-request-head.ts';
+import { goCipherName, goTlsVersion } from './tls-labels.ts';
 import { TrafficMetrics } from './traffic-metrics.ts';
 import type { MetricsOptions } from './types.ts';
 
@@ -330,6 +331,67 @@ describe('TrafficMetrics', () => {
       sampleValue(families, 'traefik_entrypoint_requests_total', { entrypoint: 'web', ...get('200') }),
       3,
     );
+  });
+
+  it("counts HTTPS requests by Traefik's TLS version and cipher names, asking each connection once", () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    const asked: string[] = [];
+    /** A stand-in TLS connection (a TLSSocket's two methods the labels read). */
+    const connection = (protocol: string, standardName: string) => ({
+      getPeerX509Certificate: () => undefined,
+      getProtocol: () => {
+        asked.push(protocol);
+        return protocol;
+      },
+      getCipher: () => ({ name: '', standardName, version: '' }),
+    });
+    const over = (tls: ReturnType<typeof connection>) => ({ ...GET, tls });
+    const a = connection('TLSv1.3', 'TLS_AES_128_GCM_SHA256');
+    const b = connection('TLSv1.3', 'TLS_AES_128_GCM_SHA256');
+    const c = connection('TLSv1.2', 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256');
+    const routed = metrics.requestSeries('websecure', 'r', 's');
+    const unrouted = metrics.requestSeries('websecure', '', '');
+    for (let i = 0; i < 3; i++) routed.observe(200, 0.01, 0, 0, over(a), null);
+    routed.observe(503, 0.01, 0, 0, over(b), null);
+    routed.observe(200, 0.01, 0, 0, over(c), null);
+    unrouted.observe(404, 0.01, 0, 0, over(c), null);
+    routed.observe(200, 0.01, 0, 0, GET, null);
+    assert.deepEqual(asked, ['TLSv1.3', 'TLSv1.3', 'TLSv1.2'], 'one look per connection');
+    const families = scrape(metrics);
+    const tls13 = { tls_version: '1.3', tls_cipher: 'TLS_AES_128_GCM_SHA256' };
+    const tls12 = { tls_version: '1.2', tls_cipher: 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256' };
+    const ep = 'traefik_entrypoint_requests_tls_total';
+    assert.equal(sampleValue(families, ep, { entrypoint: 'websecure', ...tls13 }), 4);
+    assert.equal(sampleValue(families, ep, { entrypoint: 'websecure', ...tls12 }), 2);
+    const rt = 'traefik_router_requests_tls_total';
+    assert.equal(sampleValue(families, rt, { router: 'r', service: 's', ...tls13 }), 4);
+    assert.equal(sampleValue(families, rt, { router: 'r', service: 's', ...tls12 }), 1);
+    const sv = 'traefik_service_requests_tls_total';
+    assert.equal(sampleValue(families, sv, { service: 's', ...tls12 }), 1);
+    assert.equal(families.get(sv)!.samples.length, 2, 'no series for cleartext requests');
+    assert.deepEqual(Object.keys(families.get(rt)!.samples[0]!.labels).sort(), [
+      'router',
+      'service',
+      'tls_cipher',
+      'tls_version',
+    ]);
+    assert.equal(families.get(sv)!.type, 'counter');
+  });
+
+  it("names TLS versions and ciphers as Traefik's GetVersion and GetCipherName do", () => {
+    assert.deepEqual(['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3', 'SSLv3', null].map(goTlsVersion), [
+      '1.0',
+      '1.1',
+      '1.2',
+      '1.3',
+      'unknown',
+      'unknown',
+    ]);
+    assert.equal(goCipherName('TLS_CHACHA20_POLY1305_SHA256'), 'TLS_CHACHA20_POLY1305_SHA256');
+    // Suites Go does not implement (DHE, CCM) are "unknown" to Traefik.
+    assert.equal(goCipherName('TLS_DHE_RSA_WITH_AES_128_GCM_SHA256'), 'unknown');
+    assert.equal(goCipherName('TLS_AES_128_CCM_SHA256'), 'unknown');
+    assert.equal(goCipherName(undefined), 'unknown');
   });
 
   it('renders byte-identical text for the same state', () => {

@@ -5,6 +5,7 @@ import { processCollector } from './process-collector.ts';
 import { normalizeBuckets } from './request-cells.ts';
 import { RequestGroup } from './request-group.ts';
 import { BoundRequestSeries } from './request-series.ts';
+import { TlsPairs } from './tls-labels.ts';
 import { TunnelMetrics } from './tunnel-metrics.ts';
 import type {
   Collector,
@@ -51,6 +52,8 @@ export class TrafficMetrics {
   readonly #routers: RequestGroup | null;
   readonly #services: RequestGroup | null;
   readonly #series = new Map<string, SeriesEntry>();
+  /** The (TLS version, cipher) pairs of HTTPS requests, and each TLS connection's. */
+  readonly #tlsPairs = new TlsPairs();
   readonly #connections = new Map<string, OpenConnections>();
   readonly #collectors: Collector[] = [];
   #collectorErrors = 0;
@@ -91,6 +94,7 @@ export class TrafficMetrics {
               ['service', service],
             ]) ?? null),
         router === '' ? null : (this.#services?.cell([['service', service]]) ?? null),
+        this.#tlsPairs,
       );
       entry = { series, router, service };
       this.#series.set(key, entry);
@@ -132,9 +136,9 @@ export class TrafficMetrics {
   /** The text exposition format 0.0.4; serve it with CONTENT_TYPE. */
   render(): string {
     const set = new FamilySet();
-    this.#entryPoints?.render(set);
-    this.#routers?.render(set);
-    this.#services?.render(set);
+    this.#entryPoints?.render(set, this.#tlsPairs);
+    this.#routers?.render(set, this.#tlsPairs);
+    this.#services?.render(set, this.#tlsPairs);
     if (this.#connections.size > 0) {
       // Traefik v3's name, and v2's (which dashboards made for v2 still query): the same value,
       // client connections (TCP) open on the entry point.
