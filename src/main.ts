@@ -591,6 +591,7 @@ async function run(
           addEntryPointsLabels: prom.addEntryPointsLabels,
           addRoutersLabels: prom.addRoutersLabels,
           addServicesLabels: prom.addServicesLabels,
+          headerLabels: prom.headerLabels,
         });
   const tc = config.tracing;
   const tracer =

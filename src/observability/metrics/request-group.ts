@@ -1,5 +1,6 @@
 import { escapeLabelValue, formatValue } from './exposition.ts';
 import type { FamilySet } from './family-set.ts';
+import type { HeaderLabels } from './header-labels.ts';
 import {
   BYTES_IN_AFTER_BUCKETS,
   BYTES_OUT_AFTER_BUCKETS,
@@ -30,10 +31,13 @@ export class RequestGroup {
   readonly #names: RequestGroupNames;
   readonly #bounds: Float64Array;
   readonly #cells = new Map<string, RequestCell>();
+  /** Traefik's headerLabels: labels of `${base}_requests_total` only; null when none. */
+  readonly #headerLabels: HeaderLabels | null;
 
-  constructor(names: RequestGroupNames, bounds: Float64Array) {
+  constructor(names: RequestGroupNames, bounds: Float64Array, headerLabels: HeaderLabels | null = null) {
     this.#names = names;
     this.#bounds = bounds;
+    this.#headerLabels = headerLabels;
   }
 
   /** The cell for these label values, made on first use. Not for the hot path: it builds a key. */
@@ -41,7 +45,7 @@ export class RequestGroup {
     const key = JSON.stringify(labels.map((l) => l[1]));
     let cell = this.#cells.get(key);
     if (cell === undefined) {
-      cell = new RequestCell(labels, this.#bounds.length);
+      cell = new RequestCell(labels, this.#bounds.length, this.#headerLabels !== null);
       this.#cells.set(key, cell);
     }
     return cell;
@@ -109,6 +113,7 @@ export class RequestGroup {
       `Response bytes sent on a ${noun}.`,
     );
     const stride = this.#bounds.length + 1;
+    const headerLabels = this.#headerLabels;
     const les = Array.from(this.#bounds, (b) => `le="${formatValue(b)}"`);
     les.push('le="+Inf"');
     for (const cell of this.#cells.values()) {
@@ -117,7 +122,16 @@ export class RequestGroup {
         let count = 0;
         for (let b = 0; b < stride; b++) count += v[b]!;
         const labels = `${cell.pairs}code="${keyCode(key)}",method="${METHODS[keyMethod(key)]}",protocol="${PROTOCOLS[keyProtocol(key)]}"`;
-        requests?.push(`${base}_requests_total{${labels}} ${formatValue(count)}`);
+        if (headerLabels === null) requests?.push(`${base}_requests_total{${labels}} ${formatValue(count)}`);
+        else {
+          for (const [values, n] of cell.byHeaders!.get(key) ?? []) {
+            let pairs = '';
+            const vs = headerLabels.values(values);
+            for (let i = 0; i < vs.length; i++)
+              pairs += `,${headerLabels.names[i]}="${escapeLabelValue(vs[i]!)}"`;
+            requests?.push(`${base}_requests_total{${labels}${pairs}} ${formatValue(n)}`);
+          }
+        }
         bytesIn?.push(
           `${base}_requests_bytes_total{${labels}} ${formatValue(v[stride + BYTES_IN_AFTER_BUCKETS]!)}`,
         );

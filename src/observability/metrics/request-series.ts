@@ -1,4 +1,5 @@
 import type { RequestHead } from '../../core/request.ts';
+import type { HeaderLabels } from './header-labels.ts';
 import { countTls, type RequestCell, record, rowKey } from './request-cells.ts';
 import { methodIndex, protocolIndex } from './request-labels.ts';
 import type { TlsPairs } from './tls-labels.ts';
@@ -17,10 +18,15 @@ export class BoundRequestSeries implements RequestSeries {
   readonly #router: RequestCell | null;
   readonly #service: RequestCell | null;
   readonly #tlsPairs: TlsPairs;
+  readonly #headerLabels: HeaderLabels | null;
   #lastKey = -1;
   #ep: Float64Array | null = null;
   #rt: Float64Array | null = null;
   #sv: Float64Array | null = null;
+  /** With header labels: the last row key's counts by header values, per cell. */
+  #epH: Map<string, number> | null = null;
+  #rtH: Map<string, number> | null = null;
+  #svH: Map<string, number> | null = null;
 
   constructor(
     bounds: Float64Array,
@@ -28,6 +34,7 @@ export class BoundRequestSeries implements RequestSeries {
     router: RequestCell | null,
     service: RequestCell | null,
     tlsPairs: TlsPairs,
+    headerLabels: HeaderLabels | null,
   ) {
     this.#bounds = bounds;
     this.#stride = bounds.length + 1;
@@ -35,6 +42,7 @@ export class BoundRequestSeries implements RequestSeries {
     this.#router = router;
     this.#service = service;
     this.#tlsPairs = tlsPairs;
+    this.#headerLabels = headerLabels;
   }
 
   observe(
@@ -56,6 +64,11 @@ export class BoundRequestSeries implements RequestSeries {
       this.#ep = this.#entryPoint === null ? null : this.#entryPoint.row(key);
       this.#rt = this.#router === null ? null : this.#router.row(key);
       this.#sv = this.#service === null ? null : this.#service.row(key);
+      if (this.#headerLabels !== null) {
+        this.#epH = this.#entryPoint === null ? null : this.#entryPoint.headerRow(key);
+        this.#rtH = this.#router === null ? null : this.#router.headerRow(key);
+        this.#svH = this.#service === null ? null : this.#service.headerRow(key);
+      }
     }
     const bounds = this.#bounds;
     const last = bounds.length;
@@ -69,9 +82,20 @@ export class BoundRequestSeries implements RequestSeries {
     if (rt !== null) record(rt, b, stride, seconds, bytesIn, bytesOut);
     const sv = this.#sv;
     if (sv !== null) record(sv, b, stride, seconds, bytesIn, bytesOut);
+    if (this.#headerLabels !== null) this.#countHeaders(this.#headerLabels.key(req));
     // Traefik's `*_requests_tls_total`: every request that came over TLS, at each level.
     const tls = req.tls;
     if (tls !== undefined) this.#countTls(this.#tlsPairs.of(tls));
+  }
+
+  /** Traefik's headerLabels: the requests_total count by the request's header values too. */
+  #countHeaders(values: string): void {
+    const ep = this.#epH;
+    if (ep !== null) ep.set(values, (ep.get(values) ?? 0) + 1);
+    const rt = this.#rtH;
+    if (rt !== null) rt.set(values, (rt.get(values) ?? 0) + 1);
+    const sv = this.#svH;
+    if (sv !== null) sv.set(values, (sv.get(values) ?? 0) + 1);
   }
 
   #countTls(pair: number): void {

@@ -394,6 +394,79 @@ describe('TrafficMetrics', () => {
     assert.equal(goCipherName(undefined), 'unknown');
   });
 
+  it("labels the requests_total families with the configured headers' values (Traefik's headerLabels)", () => {
+    const metrics = new TrafficMetrics({
+      ...ALL_ON,
+      headerLabels: { agent: 'User-Agent', tenant: 'X-Tenant', host: 'Host' },
+    });
+    const series = metrics.requestSeries('web', 'r', 's');
+    const from = (headers: Array<[string, string]>) =>
+      requestHead('GET', [['Host', 'shop.test'], ...headers]);
+    series.observe(
+      200,
+      0.01,
+      0,
+      0,
+      from([
+        ['User-Agent', 'curl'],
+        ['X-Tenant', 'a'],
+      ]),
+      null,
+    );
+    series.observe(
+      200,
+      0.01,
+      0,
+      0,
+      from([
+        ['User-Agent', 'curl'],
+        ['X-Tenant', 'a'],
+      ]),
+      null,
+    );
+    // The first value of a repeated header, as Go's Header.Get.
+    series.observe(
+      200,
+      0.01,
+      0,
+      0,
+      from([
+        ['User-Agent', 'curl'],
+        ['x-tenant', 'b'],
+        ['X-Tenant', 'c'],
+      ]),
+      null,
+    );
+    series.observe(404, 0.01, 0, 0, from([['X-Tenant', 'say "hi"']]), null);
+    series.observe(200, 0.01, 0, 0, from([]), null);
+    const families = scrape(metrics);
+    for (const [name, labels] of [
+      ['traefik_entrypoint_requests_total', { entrypoint: 'web' }],
+      ['traefik_router_requests_total', { router: 'r', service: 's' }],
+      ['traefik_service_requests_total', { service: 's' }],
+    ] as const) {
+      // Host is always "": Go's server keeps it out of the header map Traefik reads.
+      const count = (code: string, agent: string, tenant: string) =>
+        sampleValue(families, name, { ...labels, ...get(code), agent, tenant, host: '' });
+      assert.equal(count('200', 'curl', 'a'), 2, name);
+      assert.equal(count('200', 'curl', 'b'), 1, name);
+      assert.equal(count('404', '', 'say "hi"'), 1, name);
+      assert.equal(count('200', '', ''), 1, name);
+      assert.equal(families.get(name)!.samples.length, 4, name);
+    }
+    // Only requests_total has them (prometheus.go newCounterWithHeadersFrom).
+    assert.deepEqual(
+      Object.keys(families.get('traefik_service_request_duration_seconds')!.samples[0]!.labels).sort(),
+      ['code', 'le', 'method', 'protocol', 'service'],
+    );
+    assert.equal(
+      sampleValue(families, 'traefik_service_responses_bytes_total', { service: 's', ...get('200') }),
+      0,
+    );
+    assert.throws(() => new TrafficMetrics({ ...ALL_ON, headerLabels: { code: 'X-Code' } }), RangeError);
+    assert.throws(() => new TrafficMetrics({ ...ALL_ON, headerLabels: { 'a-b': 'X' } }), RangeError);
+  });
+
   it('renders byte-identical text for the same state', () => {
     const metrics = new TrafficMetrics(ALL_ON);
     metrics.requestSeries('web', 'r', 's').observe(503, 0.4, 1, 2, GET, null);

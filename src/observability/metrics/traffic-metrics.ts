@@ -1,6 +1,7 @@
 import { systemClock } from '../../core/clock.ts';
-import { escapeLabelValue, formatValue, isValidMetricName } from './exposition.ts';
+import { escapeLabelValue, formatValue, isValidLabelName, isValidMetricName } from './exposition.ts';
 import { FamilySet } from './family-set.ts';
+import { HeaderLabels } from './header-labels.ts';
 import { processCollector } from './process-collector.ts';
 import { normalizeBuckets } from './request-cells.ts';
 import { RequestGroup } from './request-group.ts';
@@ -34,6 +35,16 @@ class OpenConnections implements EntryPointSeries {
   }
 }
 
+/** The labels of Traefik's request families, which a header label may not take. */
+export const RESERVED_LABELS: ReadonlySet<string> = new Set([
+  'code',
+  'method',
+  'protocol',
+  'entrypoint',
+  'router',
+  'service',
+]);
+
 /** Traefik's metric name prefix (pkg/metrics: `traefik_`): what Grafana dashboards for Traefik query. */
 export const TRAEFIK_PREFIX = 'traefik';
 
@@ -54,6 +65,8 @@ export class TrafficMetrics {
   readonly #series = new Map<string, SeriesEntry>();
   /** The (TLS version, cipher) pairs of HTTPS requests, and each TLS connection's. */
   readonly #tlsPairs = new TlsPairs();
+  /** Traefik's headerLabels, or null when none is configured. */
+  readonly #headerLabels: HeaderLabels | null;
   readonly #connections = new Map<string, OpenConnections>();
   readonly #collectors: Collector[] = [];
   #collectorErrors = 0;
@@ -65,8 +78,20 @@ export class TrafficMetrics {
     if (!isValidMetricName(prefix)) throw new RangeError(`invalid metrics prefix ${JSON.stringify(prefix)}`);
     this.#prefix = prefix;
     this.#bounds = normalizeBuckets(opts.buckets);
+    const headerLabels = opts.headerLabels ?? {};
+    for (const name of Object.keys(headerLabels)) {
+      if (!isValidLabelName(name) || RESERVED_LABELS.has(name))
+        throw new RangeError(`invalid header label name ${JSON.stringify(name)}`);
+    }
+    this.#headerLabels = Object.keys(headerLabels).length === 0 ? null : new HeaderLabels(headerLabels);
     const group = (level: string, noun: string, enabled: boolean, retries: boolean) =>
-      enabled ? new RequestGroup({ base: `${TRAEFIK_PREFIX}_${level}`, noun, retries }, this.#bounds) : null;
+      enabled
+        ? new RequestGroup(
+            { base: `${TRAEFIK_PREFIX}_${level}`, noun, retries },
+            this.#bounds,
+            this.#headerLabels,
+          )
+        : null;
     this.#entryPoints = group('entrypoint', 'entry point', opts.addEntryPointsLabels, false);
     this.#routers = group('router', 'router', opts.addRoutersLabels, false);
     this.#services = group('service', 'service', opts.addServicesLabels, true);
@@ -95,6 +120,7 @@ export class TrafficMetrics {
             ]) ?? null),
         router === '' ? null : (this.#services?.cell([['service', service]]) ?? null),
         this.#tlsPairs,
+        this.#headerLabels,
       );
       entry = { series, router, service };
       this.#series.set(key, entry);
