@@ -44,7 +44,14 @@ export class EntryPointMetrics {
     const key = service ?? NO_SERVICE;
     let s = byService.get(key);
     if (s === undefined) {
-      s = this.#metrics.requestSeries(this.#entryPoint, target.router, service?.name ?? target.service.name);
+      // The router's labels name its own service; the service's, the one whose load balancer took
+      // the request, if any (Traefik's router and per-server service metrics handlers).
+      s = this.#metrics.requestSeries(
+        this.#entryPoint,
+        target.router,
+        target.service.name,
+        service === undefined ? null : service.name,
+      );
       byService.set(key, s);
     }
     return s;

@@ -538,3 +538,60 @@ http:
     assert.doesNotMatch(text, /^traefik_\w+_(request_duration_seconds\w*|re\w+_bytes_total)\{[^}]*tenant=/m);
   });
 });
+
+describe("the router's and the service's labels, as Traefik's handlers set them", () => {
+  let app: Backend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    app = await startBackend((_req, res) => res.end('app'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+metrics:
+  prometheus: { addRoutersLabels: true }
+http:
+  routers:
+    guarded: { rule: "PathPrefix(\`/guarded\`)", service: app, middlewares: [deny] }
+    split: { rule: "PathPrefix(\`/split\`)", service: split }
+  middlewares:
+    deny: { ipAllowList: { sourceRange: ["10.0.0.0/8"] } }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
+    split: { weighted: { services: [{ name: app, weight: 1 }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await app?.close();
+  });
+
+  it('counts a middleware answer on the router only, and a weighted tree under its leaf service', async () => {
+    const get = async (path: string): Promise<number> => {
+      const res = await fetch(`http://127.0.0.1:${proxy.ports.web}${path}`);
+      await res.arrayBuffer();
+      return res.status;
+    };
+    assert.equal(await get('/guarded'), 403);
+    assert.equal(await get('/split'), 200);
+    assert.equal(await get('/split'), 200);
+    const text = await (await fetch(`http://127.0.0.1:${proxy.ports.traefik}/metrics`)).text();
+    const rt = 'traefik_router_requests_total';
+    const sv = 'traefik_service_requests_total';
+    // The middleware answered before any server: Traefik's service metrics wrap each server.
+    assert.equal(sample(text, rt, { router: 'guarded@file', service: 'app@file', code: '403' }), 1);
+    assert.equal(sample(text, sv, { code: '403' }), undefined);
+    assert.equal(sample(text, 'traefik_entrypoint_requests_total', { entrypoint: 'web', code: '403' }), 1);
+    // The router names its own service; the service families the leaf whose server answered.
+    assert.equal(sample(text, rt, { router: 'split@file', service: 'split@file', code: '200' }), 2);
+    assert.equal(sample(text, rt, { router: 'split@file', service: 'app@file' }), undefined);
+    assert.equal(sample(text, sv, { service: 'app@file', code: '200' }), 2);
+    assert.equal(sample(text, sv, { service: 'split@file' }), undefined);
+  });
+});

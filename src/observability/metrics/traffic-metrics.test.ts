@@ -467,6 +467,25 @@ describe('TrafficMetrics', () => {
     assert.throws(() => new TrafficMetrics({ ...ALL_ON, headerLabels: { 'a-b': 'X' } }), RangeError);
   });
 
+  it('labels the router with its own service and counts on a service only the requests its servers took', () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    metrics.requestSeries('web', 'r', 'tree', 'leaf').observe(200, 0.01, 0, 0, GET, null);
+    metrics.requestSeries('web', 'r', 'tree', null).observe(401, 0.01, 0, 0, GET, null);
+    const families = scrape(metrics);
+    const rt = 'traefik_router_requests_total';
+    assert.equal(sampleValue(families, rt, { router: 'r', service: 'tree', ...get('200') }), 1);
+    assert.equal(sampleValue(families, rt, { router: 'r', service: 'tree', ...get('401') }), 1);
+    const sv = 'traefik_service_requests_total';
+    assert.deepEqual(
+      families.get(sv)!.samples.map((x) => [x.labels['service'], x.labels['code'], x.value]),
+      [['leaf', '200', 1]],
+    );
+    assert.equal(
+      sampleValue(families, 'traefik_entrypoint_requests_total', { entrypoint: 'web', ...get('401') }),
+      1,
+    );
+  });
+
   it('renders byte-identical text for the same state', () => {
     const metrics = new TrafficMetrics(ALL_ON);
     metrics.requestSeries('web', 'r', 's').observe(503, 0.4, 1, 2, GET, null);

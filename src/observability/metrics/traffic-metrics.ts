@@ -20,7 +20,8 @@ import type {
 interface SeriesEntry {
   readonly series: BoundRequestSeries;
   readonly router: string;
-  readonly service: string;
+  readonly routerService: string;
+  readonly service: string | null;
 }
 
 class OpenConnections implements EntryPointSeries {
@@ -103,10 +104,21 @@ export class TrafficMetrics {
   /**
    * Pre-bound series for one (entry point, router, service); the same object for the same names.
    * A request no router took (router '') counts on its entry point only, as in Traefik.
+   * `routerService` is the router's own service, the `service` label of the router families
+   * (Traefik's NewRouterMiddleware); `service` the service whose server took the request (a
+   * weighted or failover tree's leaf), or null when none did (a middleware answered, no
+   * server): Traefik's service metrics wrap each server's handler
+   * (pkg/server/service/service.go getLoadBalancerServiceHandler), so such a request counts on
+   * its entry point and router only.
    */
-  requestSeries(entryPoint: string, router: string, service: string): RequestSeries {
+  requestSeries(
+    entryPoint: string,
+    router: string,
+    routerService: string,
+    service: string | null = routerService,
+  ): RequestSeries {
     // JSON keeps names containing any separator apart; this runs once per route, not per request.
-    const key = JSON.stringify([entryPoint, router, service]);
+    const key = JSON.stringify([entryPoint, router, routerService, service]);
     let entry = this.#series.get(key);
     if (entry === undefined) {
       const series = new BoundRequestSeries(
@@ -116,13 +128,13 @@ export class TrafficMetrics {
           ? null
           : (this.#routers?.cell([
               ['router', router],
-              ['service', service],
+              ['service', routerService],
             ]) ?? null),
-        router === '' ? null : (this.#services?.cell([['service', service]]) ?? null),
+        router === '' || service === null ? null : (this.#services?.cell([['service', service]]) ?? null),
         this.#tlsPairs,
         this.#headerLabels,
       );
-      entry = { series, router, service };
+      entry = { series, router, routerService, service };
       this.#series.set(key, entry);
     }
     return entry.series;
@@ -150,8 +162,13 @@ export class TrafficMetrics {
    * Prometheus reads as a counter reset.
    */
   prune(alive: { readonly routers: ReadonlySet<string>; readonly services: ReadonlySet<string> }): void {
-    for (const [key, { router, service }] of this.#series) {
-      if (!alive.routers.has(router) || !alive.services.has(service)) this.#series.delete(key);
+    for (const [key, { router, routerService, service }] of this.#series) {
+      if (
+        !alive.routers.has(router) ||
+        !alive.services.has(routerService) ||
+        (service !== null && !alive.services.has(service))
+      )
+        this.#series.delete(key);
     }
     this.#routers?.prune(
       (cell) => alive.routers.has(cell.labelValues[0]!) && alive.services.has(cell.labelValues[1]!),
