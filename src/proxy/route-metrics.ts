@@ -1,5 +1,10 @@
-import type { RequestSeries, TrafficMetrics, TunnelMetrics } from '../observability/metrics/index.ts';
-import type { RouteTarget, ServiceRuntime } from '../runtime/types.ts';
+import type {
+  LiveNames,
+  RequestSeries,
+  TrafficMetrics,
+  TunnelMetrics,
+} from '../observability/metrics/index.ts';
+import type { RouteTarget, RuntimeSnapshot, ServiceRuntime } from '../runtime/types.ts';
 
 const NO_SERVICE = {};
 
@@ -56,4 +61,19 @@ export class EntryPointMetrics {
     }
     return s;
   }
+}
+
+/**
+ * The router and service names a snapshot's requests can be counted under: every route's
+ * router (the proxy's own included) and its service, and every built service (the leaves of
+ * weighted and failover trees). Read at scrape time only.
+ */
+export function liveNames(snapshot: RuntimeSnapshot): LiveNames {
+  const routers = new Set<string>();
+  const services = new Set<string>(snapshot.services.keys());
+  for (const target of snapshot.routers.values()) {
+    routers.add(target.router);
+    services.add(target.service.name);
+  }
+  return { routers, services };
 }

@@ -14,7 +14,7 @@ import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { selfSignedCertificate } from '../helpers/tls-certs.ts';
-import { waitForFileLines } from '../helpers/wait.ts';
+import { currentGeneration, waitApplied, waitForFileLines } from '../helpers/wait.ts';
 
 /** The value of one sample line `name{labels} value`, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -593,5 +593,67 @@ http:
     assert.equal(sample(text, rt, { router: 'split@file', service: 'app@file' }), undefined);
     assert.equal(sample(text, sv, { service: 'app@file', code: '200' }), 2);
     assert.equal(sample(text, sv, { service: 'split@file' }), undefined);
+  });
+});
+
+describe('series of removed routers and services', () => {
+  let app: Backend;
+  let proxy: ProxyProcess;
+  let next: string;
+  const dynamic = (routers: string, services: string) => `http:
+  routers:
+${routers}  services:
+${services}`;
+
+  before(async () => {
+    app = await startBackend((_req, res) => res.end('app'));
+    const keep = `    keep: { rule: "PathPrefix(\`/keep\`)", service: kept }\n`;
+    const kept = `    kept: { loadBalancer: { servers: [{ url: "${app.url}" }] } }\n`;
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+metrics:
+  prometheus: { addRoutersLabels: true }
+providers:
+  file: { filename: dyn.yaml }
+`,
+      files: {
+        'dyn.yaml': dynamic(
+          `${keep}    gone: { rule: "PathPrefix(\`/gone\`)", service: dead }\n`,
+          `${kept}    dead: { loadBalancer: { servers: [{ url: "${app.url}" }] } }\n`,
+        ),
+      },
+    });
+    next = dynamic(keep, kept);
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await app?.close();
+  });
+
+  it('exports them once more at the scrape after the reload, then drops them (Traefik)', async () => {
+    for (const path of ['/keep', '/gone']) {
+      const res = await fetch(`http://127.0.0.1:${proxy.ports.web}${path}`);
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    }
+    const scrape = async () => (await fetch(`http://127.0.0.1:${proxy.ports.traefik}/metrics`)).text();
+    const generation = currentGeneration(proxy);
+    proxy.writeFile('dyn.yaml', next);
+    await waitApplied(proxy, generation + 1);
+    const last = await scrape();
+    assert.equal(sample(last, 'traefik_service_requests_total', { service: 'dead@file' }), 1);
+    assert.equal(sample(last, 'traefik_router_requests_total', { router: 'gone@file' }), 1);
+    const then = await scrape();
+    assert.equal(sample(then, 'traefik_service_requests_total', { service: 'dead@file' }), undefined);
+    assert.equal(sample(then, 'traefik_router_requests_total', { router: 'gone@file' }), undefined);
+    assert.equal(sample(then, 'traefik_service_requests_total', { service: 'kept@file' }), 1);
+    assert.equal(sample(then, 'traefik_router_requests_total', { router: 'keep@file' }), 1);
+    assert.equal(sample(then, 'traefik_entrypoint_requests_total', { entrypoint: 'web', code: '200' }), 2);
   });
 });

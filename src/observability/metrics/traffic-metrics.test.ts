@@ -486,6 +486,30 @@ describe('TrafficMetrics', () => {
     );
   });
 
+  it('exports a removed router and service once more, at the next scrape, then forgets them (Traefik)', () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    let alive = { routers: new Set(['r', 'gone']), services: new Set(['s', 'dead']) };
+    metrics.pruneAfterScrape(() => alive);
+    metrics.requestSeries('web', 'r', 's').observe(200, 0.01, 0, 0, GET, null);
+    metrics.requestSeries('web', 'gone', 'dead').observe(200, 0.01, 0, 0, GET, null);
+    metrics.requestSeries('web', '', '').observe(404, 0.01, 0, 0, GET, null);
+    /** Some sample of `name` has these labels (among others). */
+    const has = (text: string, labels: Record<string, string>, name = 'traefik_service_requests_total') =>
+      [...parseExposition(text).values()].some((f) =>
+        f.samples.some((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v)),
+      );
+    assert.ok(has(metrics.render(), { service: 'dead' }));
+    alive = { routers: new Set(['r']), services: new Set(['s']) };
+    const last = metrics.render();
+    assert.ok(has(last, { service: 'dead' }), 'scraped once after the reload');
+    assert.ok(has(last, { router: 'gone' }, 'traefik_router_requests_total'));
+    const after = metrics.render();
+    assert.ok(!has(after, { service: 'dead' }));
+    assert.ok(!has(after, { router: 'gone' }, 'traefik_router_requests_total'));
+    assert.ok(has(after, { service: 's' }));
+    assert.ok(has(after, { entrypoint: 'web', code: '404' }, 'traefik_entrypoint_requests_total'));
+  });
+
   it('renders byte-identical text for the same state', () => {
     const metrics = new TrafficMetrics(ALL_ON);
     metrics.requestSeries('web', 'r', 's').observe(503, 0.4, 1, 2, GET, null);

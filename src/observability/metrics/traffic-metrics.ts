@@ -24,6 +24,12 @@ interface SeriesEntry {
   readonly service: string | null;
 }
 
+/** The routers and services a configuration has (metrics labels: qualified names). */
+export interface LiveNames {
+  readonly routers: ReadonlySet<string>;
+  readonly services: ReadonlySet<string>;
+}
+
 class OpenConnections implements EntryPointSeries {
   open = 0;
 
@@ -70,6 +76,8 @@ export class TrafficMetrics {
   readonly #headerLabels: HeaderLabels | null;
   readonly #connections = new Map<string, OpenConnections>();
   readonly #collectors: Collector[] = [];
+  /** What the configuration has now, read after each scrape (pruneAfterScrape). */
+  #alive: (() => LiveNames) | null = null;
   #collectorErrors = 0;
   /** WebSockets and other tunnels, per router and service. */
   readonly tunnels: TunnelMetrics;
@@ -161,8 +169,10 @@ export class TrafficMetrics {
    * earlier keep working but are no longer rendered; asking again starts them from zero, which
    * Prometheus reads as a counter reset.
    */
-  prune(alive: { readonly routers: ReadonlySet<string>; readonly services: ReadonlySet<string> }): void {
+  prune(alive: LiveNames): void {
     for (const [key, { router, routerService, service }] of this.#series) {
+      // A request no router took counts on its entry point alone, which is never pruned.
+      if (router === '') continue;
       if (
         !alive.routers.has(router) ||
         !alive.services.has(routerService) ||
@@ -174,6 +184,16 @@ export class TrafficMetrics {
       (cell) => alive.routers.has(cell.labelValues[0]!) && alive.services.has(cell.labelValues[1]!),
     );
     this.#services?.prune((cell) => alive.services.has(cell.labelValues[0]!));
+  }
+
+  /**
+   * After each scrape, forgets the series of routers and services `alive` no longer names, as
+   * Traefik's promState does (pkg/observability/metrics/prometheus.go Collect: series of a
+   * removed router or service are deleted once they have been scraped, so that their last
+   * values are exported once).
+   */
+  pruneAfterScrape(alive: () => LiveNames): void {
+    this.#alive = alive;
   }
 
   /** The text exposition format 0.0.4; serve it with CONTENT_TYPE. */
@@ -217,6 +237,8 @@ export class TrafficMetrics {
         'Collectors that threw and collector samples refused (bad name, label or type).',
       )
       ?.push(`${errors} ${formatValue(this.#collectorErrors)}`);
-    return set.render();
+    const text = set.render();
+    if (this.#alive !== null) this.prune(this.#alive());
+    return text;
   }
 }
