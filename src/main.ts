@@ -59,7 +59,7 @@ import type { ProviderStates } from './providers/status.ts';
 import { SupervisedProvider } from './providers/supervisor.ts';
 import type { EntryPointContext } from './proxy/entry-point-context.ts';
 import { LongLivedRegistry } from './proxy/long-lived.ts';
-import { EntryPointMetrics } from './proxy/route-metrics.ts';
+import { EntryPointMetrics, liveNames } from './proxy/route-metrics.ts';
 import { TcpForwarder } from './proxy/tcp/tcp-forwarder.ts';
 import { compileRule } from './router/index.ts';
 import { compileTcpRule } from './router/tcp/index.ts';
@@ -598,7 +598,11 @@ async function run(
           addEntryPointsLabels: exporters.some((e) => e.addEntryPointsLabels),
           addRoutersLabels: exporters.some((e) => e.addRoutersLabels),
           addServicesLabels: exporters.some((e) => e.addServicesLabels),
+          // Prometheus's only: Traefik's OTLP counters have no header labels.
+          headerLabels: prom?.headerLabels ?? {},
         });
+  // The series of routers and services a reload removed go after the next scrape (Traefik's).
+  metrics?.pruneAfterScrape(() => liveNames(ref.current));
   const tc = config.tracing;
   const tracer =
     tc === undefined

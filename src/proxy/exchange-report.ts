@@ -2,10 +2,10 @@
  * What an exchange leaves behind once it is over: its access-log line and its trace span. Read
  * from the finished exchange, once; metrics are counted by the exchange itself (one call).
  */
-import type { TLSSocket } from 'node:tls';
 import type { RequestHead } from '../core/request.ts';
 import type { ParsedRequest } from '../http1/request-head.ts';
 import type { AccessLog } from '../observability/access-log.ts';
+import { tlsLabels } from '../observability/metrics/tls-labels.ts';
 import type { RequestSpan } from '../observability/tracing/index.ts';
 
 /** The finished exchange as the reports read it. */
@@ -46,12 +46,6 @@ function clientHost(ex: ReportedExchange): string {
   return xff.endsWith(tail) ? xff.slice(0, -tail.length) : xff;
 }
 
-/** Traefik's TLSVersion (pkg/tls GetVersion): "1.2", "1.3"; Node says "TLSv1.3". */
-function tlsVersion(protocol: string | null | undefined): string | undefined {
-  if (protocol == null) return undefined;
-  return protocol.startsWith('TLSv') ? protocol.slice(4) : 'unknown';
-}
-
 function protocol(ex: ReportedExchange): string {
   return ex.http2 ? 'HTTP/2.0' : ex.parsed.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
 }
@@ -60,8 +54,9 @@ export function logAccess(log: AccessLog, ex: ReportedExchange, entryPoint: stri
   const req = ex.req;
   const now = performance.now();
   const durationMs = now - ex.startedAt;
-  // The connection's TLS (a TLSSocket): Traefik's TLSVersion and TLSCipher (Go's IANA names).
-  const tls = req.tls as Partial<TLSSocket> | undefined;
+  // The connection's TLS (a TLSSocket): Traefik's TLSVersion and TLSCipher (pkg/tls GetVersion,
+  // GetCipherName: "1.0"…"1.3", Go's IANA names, else "unknown"), as the metrics label them.
+  const tls = req.tls === undefined ? undefined : tlsLabels(req.tls);
   log.log({
     startTime: Date.now() - durationMs,
     clientIp: ex.clientIp,
@@ -76,8 +71,8 @@ export function logAccess(log: AccessLog, ex: ReportedExchange, entryPoint: stri
     query: ex.parsed.query,
     protocol: protocol(ex),
     scheme: req.scheme,
-    tlsVersion: tls === undefined ? undefined : tlsVersion(tls.getProtocol?.()),
-    tlsCipher: tls === undefined ? undefined : tls.getCipher?.().standardName,
+    tlsVersion: tls?.version,
+    tlsCipher: tls?.cipher,
     status: ex.status,
     bytesIn: ex.bytesIn,
     bytesOut: ex.bytesOut,

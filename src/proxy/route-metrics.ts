@@ -1,5 +1,10 @@
-import type { RequestSeries, TrafficMetrics, TunnelMetrics } from '../observability/metrics/index.ts';
-import type { RouteTarget, ServiceRuntime } from '../runtime/types.ts';
+import type {
+  LiveNames,
+  RequestSeries,
+  TrafficMetrics,
+  TunnelMetrics,
+} from '../observability/metrics/index.ts';
+import type { RouteTarget, RuntimeSnapshot, ServiceRuntime } from '../runtime/types.ts';
 
 const NO_SERVICE = {};
 
@@ -44,9 +49,31 @@ export class EntryPointMetrics {
     const key = service ?? NO_SERVICE;
     let s = byService.get(key);
     if (s === undefined) {
-      s = this.#metrics.requestSeries(this.#entryPoint, target.router, service?.name ?? target.service.name);
+      // The router's labels name its own service; the service's, the one whose load balancer took
+      // the request, if any (Traefik's router and per-server service metrics handlers).
+      s = this.#metrics.requestSeries(
+        this.#entryPoint,
+        target.router,
+        target.service.name,
+        service === undefined ? null : service.name,
+      );
       byService.set(key, s);
     }
     return s;
   }
+}
+
+/**
+ * The router and service names a snapshot's requests can be counted under: every route's
+ * router (the proxy's own included) and its service, and every built service (the leaves of
+ * weighted and failover trees). Read at scrape time only.
+ */
+export function liveNames(snapshot: RuntimeSnapshot): LiveNames {
+  const routers = new Set<string>();
+  const services = new Set<string>(snapshot.services.keys());
+  for (const target of snapshot.routers.values()) {
+    routers.add(target.router);
+    services.add(target.service.name);
+  }
+  return { routers, services };
 }

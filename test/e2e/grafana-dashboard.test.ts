@@ -201,12 +201,12 @@ http:
       before(async () => {
         const entrypoints = await variable(revision.variables.entrypoint);
         const services = await variable(revision.variables.service, revision.serviceRegex);
-        // The drop-down reads the open-connections gauge: Prometheus's own scrape connection to
-        // the admin entry point is counted there, as Traefik counts it on every entry point.
+        // The variable reads the open-connections gauge, which counts the connections of every
+        // entry point, `traefik` too where Prometheus scrapes (as Traefik's does).
         assert.deepEqual(
           entrypoints,
           ['traefik', 'web'],
-          'the $entrypoint drop-down lists the entry points that carry connections',
+          'the $entrypoint drop-down lists the entry points that have had connections',
         );
         assert.deepEqual(
           services,

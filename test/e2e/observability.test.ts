@@ -4,13 +4,17 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
+import * as http2 from 'node:http2';
+import * as https from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import type { TLSSocket } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { waitForFileLines } from '../helpers/wait.ts';
+import { selfSignedCertificate } from '../helpers/tls-certs.ts';
+import { currentGeneration, waitApplied, waitForFileLines } from '../helpers/wait.ts';
 
 /** The value of one sample line `name{labels} value`, or undefined. */
 function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
@@ -357,5 +361,299 @@ http:
       false,
       'no span for /ping',
     );
+  });
+});
+
+describe('requests over TLS (traefik_*_requests_tls_total)', () => {
+  let app: Backend;
+  let proxy: ProxyProcess;
+  const cert = selfSignedCertificate(['shop.test']);
+
+  before(async () => {
+    app = await startBackend((_req, res) => res.end('app'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  websecure:
+    address: "127.0.0.1:0"
+    http: { tls: {} }
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+metrics:
+  prometheus: { addRoutersLabels: true }
+tls:
+  certificates:
+    - { certFile: shop.pem, keyFile: shop.key }
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/app\`)", service: app }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
+`,
+      files: { 'shop.pem': cert.certPem, 'shop.key': cert.keyPem },
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await app?.close();
+  });
+
+  it("counts each HTTPS request by its connection's TLS version and cipher, at every level", async () => {
+    // HTTP/1.1 over TLS 1.2 (a ChaCha20 suite: Go's name ends in _SHA256), three requests on one
+    // connection and a 404 no router takes.
+    const agent = new https.Agent({
+      keepAlive: true,
+      maxSockets: 1,
+      maxVersion: 'TLSv1.2',
+      ciphers: 'ECDHE-ECDSA-CHACHA20-POLY1305',
+    });
+    let tls12: { version: string; cipher: string } | undefined;
+    const h1 = (path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const req = https.get(
+          {
+            host: '127.0.0.1',
+            port: proxy.ports.websecure,
+            path,
+            servername: 'shop.test',
+            ca: cert.certPem,
+            agent,
+          },
+          (res) => {
+            const s = res.socket as TLSSocket;
+            tls12 = { version: s.getProtocol()!.replace('TLSv', ''), cipher: s.getCipher().standardName };
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        );
+        req.on('error', reject);
+      });
+    for (let i = 0; i < 3; i++) assert.equal(await h1('/app/h1'), 200);
+    assert.equal(await h1('/nowhere'), 404);
+    agent.destroy();
+    assert.deepEqual(tls12, { version: '1.2', cipher: 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256' });
+
+    // HTTP/2 over TLS 1.3: two streams on one connection.
+    const session = http2.connect(`https://127.0.0.1:${proxy.ports.websecure}`, {
+      ca: cert.certPem,
+      servername: 'shop.test',
+      minVersion: 'TLSv1.3',
+    });
+    const h2 = (path: string): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const st = session.request({ ':path': path, ':authority': 'shop.test' });
+        st.on('response', (h) => resolve(Number(h[':status'])));
+        st.on('error', reject);
+        st.resume();
+      });
+    assert.equal(await h2('/app/h2'), 200);
+    assert.equal(await h2('/app/h2'), 200);
+    const s13 = session.socket as TLSSocket;
+    const tls13 = { tls_version: '1.3', tls_cipher: s13.getCipher().standardName };
+    assert.equal(s13.getProtocol(), 'TLSv1.3');
+    session.close();
+
+    // Cleartext requests are not counted.
+    assert.equal((await fetch(`http://127.0.0.1:${proxy.ports.web}/app/plain`)).status, 200);
+
+    const text = await (await fetch(`http://127.0.0.1:${proxy.ports.traefik}/metrics`)).text();
+    const l12 = { tls_version: '1.2', tls_cipher: 'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256' };
+    const ep = 'traefik_entrypoint_requests_tls_total';
+    assert.equal(sample(text, ep, { entrypoint: 'websecure', ...l12 }), 4);
+    assert.equal(sample(text, ep, { entrypoint: 'websecure', ...tls13 }), 2);
+    assert.equal(sample(text, ep, { entrypoint: 'web' }), undefined);
+    const rt = 'traefik_router_requests_tls_total';
+    assert.equal(sample(text, rt, { router: 'app@file', service: 'app@file', ...l12 }), 3);
+    assert.equal(sample(text, rt, { router: 'app@file', service: 'app@file', ...tls13 }), 2);
+    const sv = 'traefik_service_requests_tls_total';
+    assert.equal(sample(text, sv, { service: 'app@file', ...l12 }), 3);
+    assert.equal(sample(text, sv, { service: 'app@file', ...tls13 }), 2);
+    assert.match(text, /# TYPE traefik_service_requests_tls_total counter/);
+    assert.equal(text.match(/^traefik_service_requests_tls_total\{/gm)?.length, 2);
+  });
+});
+
+describe('metrics.prometheus.headerLabels', () => {
+  let app: Backend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    app = await startBackend((_req, res) => res.end('app'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+metrics:
+  prometheus:
+    addRoutersLabels: true
+    headerLabels: { useragent: User-Agent, tenant: X-Tenant, hostname: Host }
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/app\`)", service: app }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await app?.close();
+  });
+
+  it("labels each request's requests_total series with the configured headers' values", async () => {
+    const get = async (path: string, headers: Record<string, string>): Promise<number> => {
+      const res = await fetch(`http://127.0.0.1:${proxy.ports.web}${path}`, { headers });
+      await res.arrayBuffer();
+      return res.status;
+    };
+    for (let i = 0; i < 2; i++)
+      assert.equal(await get('/app', { 'user-agent': 'probe/1', 'x-tenant': 'acme' }), 200);
+    assert.equal(await get('/app', { 'user-agent': 'probe/1', 'x-tenant': 'globex' }), 200);
+    assert.equal(await get('/app', { 'user-agent': 'probe/2' }), 200);
+    assert.equal(await get('/nowhere', { 'user-agent': 'probe/1', 'x-tenant': 'acme' }), 404);
+    const text = await (await fetch(`http://127.0.0.1:${proxy.ports.traefik}/metrics`)).text();
+    const ok = { code: '200', method: 'GET', protocol: 'http' };
+    // Host is "" as in Traefik, whose Go server keeps it out of the header map (traefik#10169).
+    const acme = { useragent: 'probe/1', tenant: 'acme', hostname: '' };
+    const ep = 'traefik_entrypoint_requests_total';
+    assert.equal(sample(text, ep, { entrypoint: 'web', ...ok, ...acme }), 2);
+    assert.equal(sample(text, ep, { entrypoint: 'web', ...ok, tenant: 'globex' }), 1);
+    assert.equal(sample(text, ep, { entrypoint: 'web', ...ok, useragent: 'probe/2', tenant: '' }), 1);
+    assert.equal(sample(text, ep, { entrypoint: 'web', code: '404', ...acme }), 1);
+    assert.equal(sample(text, 'traefik_router_requests_total', { router: 'app@file', ...ok, ...acme }), 2);
+    assert.equal(sample(text, 'traefik_service_requests_total', { service: 'app@file', ...ok, ...acme }), 2);
+    assert.equal(text.match(/^traefik_service_requests_total\{/gm)?.length, 3);
+    // The other families keep their own labels only.
+    assert.equal(
+      sample(text, 'traefik_service_request_duration_seconds_count', { service: 'app@file', ...ok }),
+      4,
+    );
+    assert.doesNotMatch(text, /^traefik_\w+_(request_duration_seconds\w*|re\w+_bytes_total)\{[^}]*tenant=/m);
+  });
+});
+
+describe("the router's and the service's labels, as Traefik's handlers set them", () => {
+  let app: Backend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    app = await startBackend((_req, res) => res.end('app'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+metrics:
+  prometheus: { addRoutersLabels: true }
+http:
+  routers:
+    guarded: { rule: "PathPrefix(\`/guarded\`)", service: app, middlewares: [deny] }
+    split: { rule: "PathPrefix(\`/split\`)", service: split }
+  middlewares:
+    deny: { ipAllowList: { sourceRange: ["10.0.0.0/8"] } }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
+    split: { weighted: { services: [{ name: app, weight: 1 }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await app?.close();
+  });
+
+  it('counts a middleware answer on the router only, and a weighted tree under its leaf service', async () => {
+    const get = async (path: string): Promise<number> => {
+      const res = await fetch(`http://127.0.0.1:${proxy.ports.web}${path}`);
+      await res.arrayBuffer();
+      return res.status;
+    };
+    assert.equal(await get('/guarded'), 403);
+    assert.equal(await get('/split'), 200);
+    assert.equal(await get('/split'), 200);
+    const text = await (await fetch(`http://127.0.0.1:${proxy.ports.traefik}/metrics`)).text();
+    const rt = 'traefik_router_requests_total';
+    const sv = 'traefik_service_requests_total';
+    // The middleware answered before any server: Traefik's service metrics wrap each server.
+    assert.equal(sample(text, rt, { router: 'guarded@file', service: 'app@file', code: '403' }), 1);
+    assert.equal(sample(text, sv, { code: '403' }), undefined);
+    assert.equal(sample(text, 'traefik_entrypoint_requests_total', { entrypoint: 'web', code: '403' }), 1);
+    // The router names its own service; the service families the leaf whose server answered.
+    assert.equal(sample(text, rt, { router: 'split@file', service: 'split@file', code: '200' }), 2);
+    assert.equal(sample(text, rt, { router: 'split@file', service: 'app@file' }), undefined);
+    assert.equal(sample(text, sv, { service: 'app@file', code: '200' }), 2);
+    assert.equal(sample(text, sv, { service: 'split@file' }), undefined);
+  });
+});
+
+describe('series of removed routers and services', () => {
+  let app: Backend;
+  let proxy: ProxyProcess;
+  let next: string;
+  const dynamic = (routers: string, services: string) => `http:
+  routers:
+${routers}  services:
+${services}`;
+
+  before(async () => {
+    app = await startBackend((_req, res) => res.end('app'));
+    const keep = `    keep: { rule: "PathPrefix(\`/keep\`)", service: kept }\n`;
+    const kept = `    kept: { loadBalancer: { servers: [{ url: "${app.url}" }] } }\n`;
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+metrics:
+  prometheus: { addRoutersLabels: true }
+providers:
+  file: { filename: dyn.yaml }
+`,
+      files: {
+        'dyn.yaml': dynamic(
+          `${keep}    gone: { rule: "PathPrefix(\`/gone\`)", service: dead }\n`,
+          `${kept}    dead: { loadBalancer: { servers: [{ url: "${app.url}" }] } }\n`,
+        ),
+      },
+    });
+    next = dynamic(keep, kept);
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await app?.close();
+  });
+
+  it('exports them once more at the scrape after the reload, then drops them (Traefik)', async () => {
+    for (const path of ['/keep', '/gone']) {
+      const res = await fetch(`http://127.0.0.1:${proxy.ports.web}${path}`);
+      assert.equal(res.status, 200);
+      await res.arrayBuffer();
+    }
+    const scrape = async () => (await fetch(`http://127.0.0.1:${proxy.ports.traefik}/metrics`)).text();
+    const generation = currentGeneration(proxy);
+    proxy.writeFile('dyn.yaml', next);
+    await waitApplied(proxy, generation + 1);
+    const last = await scrape();
+    assert.equal(sample(last, 'traefik_service_requests_total', { service: 'dead@file' }), 1);
+    assert.equal(sample(last, 'traefik_router_requests_total', { router: 'gone@file' }), 1);
+    const then = await scrape();
+    assert.equal(sample(then, 'traefik_service_requests_total', { service: 'dead@file' }), undefined);
+    assert.equal(sample(then, 'traefik_router_requests_total', { router: 'gone@file' }), undefined);
+    assert.equal(sample(then, 'traefik_service_requests_total', { service: 'kept@file' }), 1);
+    assert.equal(sample(then, 'traefik_router_requests_total', { router: 'keep@file' }), 1);
+    assert.equal(sample(then, 'traefik_entrypoint_requests_total', { entrypoint: 'web', code: '200' }), 2);
   });
 });

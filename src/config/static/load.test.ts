@@ -173,6 +173,33 @@ describe('loadStaticConfig: issues with positions', () => {
     );
   });
 
+  it("takes Prometheus' headerLabels, refusing a label name Prometheus or the request families would clash with", () => {
+    const ok = load(`${minimal}metrics:\n  prometheus:\n    headerLabels: { useragent: User-Agent }\n`, [
+      '--metrics.prometheus.headerLabels.tenant=X-Tenant',
+    ]);
+    assert.deepEqual(ok.issues, []);
+    assert.deepEqual(ok.config?.metrics?.prometheus?.headerLabels, {
+      useragent: 'User-Agent',
+      tenant: 'X-Tenant',
+    });
+    assert.deepEqual(
+      load(`${minimal}metrics: { prometheus: {} }\n`).config?.metrics?.prometheus?.headerLabels,
+      {},
+    );
+    const bad = load(
+      `${minimal}metrics:\n  prometheus:\n    headerLabels: { code: X-Code, "user-agent": User-Agent, __x: X }\n`,
+    );
+    assert.equal(bad.config, undefined);
+    assert.deepEqual(
+      bad.lines.map((l) => l.replace(/^conf\/static\.yaml:\d+:\d+: /, '')),
+      [
+        'metrics.prometheus.headerLabels.code: label `code` is a label of the request families already (code, method, protocol, entrypoint, router, service)',
+        'metrics.prometheus.headerLabels.user-agent: label `user-agent` is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)',
+        'metrics.prometheus.headerLabels.__x: label `__x` starts with `__`, which Prometheus reserves',
+      ],
+    );
+  });
+
   it("takes Traefik's core.defaultRuleSyntax v3, and refuses v2 (not implemented) and anything else", () => {
     assert.deepEqual(load(`${minimal}core: { defaultRuleSyntax: v3 }\n`).issues, []);
     assert.deepEqual(load(`${minimal}core: {}\n`).config?.core, { defaultRuleSyntax: 'v3' });

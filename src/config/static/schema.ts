@@ -355,19 +355,39 @@ const ping = strictObject({
   manualRouting: z.boolean().default(false),
 });
 
-const prometheus = strictObject(
-  {
-    /** Histogram buckets in seconds (Traefik's defaults). */
-    buckets: z.array(z.number().positive()).default([0.1, 0.3, 1.2, 5]),
-    addEntryPointsLabels: z.boolean().default(true),
-    addRoutersLabels: z.boolean().default(false),
-    addServicesLabels: z.boolean().default(true),
-    entryPoint: z.string().min(1).default('traefik'),
-    /** No own router for /metrics: a router of the configuration names `prometheus@internal` (Traefik's). */
-    manualRouting: z.boolean().default(false),
-  },
-  ['headerLabels'],
-);
+/** The labels of Traefik's request families, which a header label may not take. */
+const PROMETHEUS_REQUEST_LABELS = ['code', 'method', 'protocol', 'entrypoint', 'router', 'service'];
+
+const prometheus = strictObject({
+  /** Histogram buckets in seconds (Traefik's defaults). */
+  buckets: z.array(z.number().positive()).default([0.1, 0.3, 1.2, 5]),
+  addEntryPointsLabels: z.boolean().default(true),
+  addRoutersLabels: z.boolean().default(false),
+  addServicesLabels: z.boolean().default(true),
+  entryPoint: z.string().min(1).default('traefik'),
+  /** No own router for /metrics: a router of the configuration names `prometheus@internal` (Traefik's). */
+  manualRouting: z.boolean().default(false),
+  /**
+   * Traefik's: label name → request header, whose value labels the `*_requests_total`
+   * families. A name Prometheus refuses, or one of the families' own labels, makes Traefik's
+   * registry fail (no metrics at all): refused here instead.
+   */
+  headerLabels: z
+    .record(z.string(), z.string())
+    .default({})
+    .superRefine((labels, ctx) => {
+      for (const name of Object.keys(labels)) {
+        const why = !/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(name)
+          ? 'is not a Prometheus label name ([a-zA-Z_][a-zA-Z0-9_]*)'
+          : name.startsWith('__')
+            ? 'starts with `__`, which Prometheus reserves'
+            : PROMETHEUS_REQUEST_LABELS.includes(name)
+              ? `is a label of the request families already (${PROMETHEUS_REQUEST_LABELS.join(', ')})`
+              : null;
+        if (why !== null) ctx.addIssue({ code: 'custom', path: [name], message: `label \`${name}\` ${why}` });
+      }
+    }),
+});
 
 /**
  * OpenTelemetry metrics pushed over OTLP/HTTP with the JSON encoding (Traefik's

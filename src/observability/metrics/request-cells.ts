@@ -45,13 +45,32 @@ export class RequestCell {
   readonly #stride: number;
   /** Attempts after the first (services only). */
   retries = 0;
+  /**
+   * With header labels: request counts by row key (code, method, protocol), then by the
+   * header values' key (HeaderLabels.key). null when none are configured.
+   */
+  readonly byHeaders: Map<number, Map<string, number>> | null;
+  /** HTTPS requests by (TLS version, cipher) pair index (TlsPairs); 0 for a pair not seen here. */
+  readonly tls: number[] = [];
 
-  constructor(labels: ReadonlyArray<readonly [string, string]>, bucketCount: number) {
+  constructor(labels: ReadonlyArray<readonly [string, string]>, bucketCount: number, byHeaders: boolean) {
+    this.byHeaders = byHeaders ? new Map() : null;
     let pairs = '';
     for (const [name, value] of labels) pairs += `${name}="${escapeLabelValue(value)}",`;
     this.pairs = pairs;
     this.labelValues = labels.map((l) => l[1]);
     this.#stride = bucketCount + 1;
+  }
+
+  /** The counts by header values of row `key` (header labels only), made on first use. */
+  headerRow(key: number): Map<string, number> {
+    const byHeaders = this.byHeaders!;
+    let r = byHeaders.get(key);
+    if (r === undefined) {
+      r = new Map();
+      byHeaders.set(key, r);
+    }
+    return r;
   }
 
   /** The row for `key`, made on first use (the one allocation, once per combination). */
@@ -63,6 +82,13 @@ export class RequestCell {
     }
     return r;
   }
+}
+
+/** One HTTPS request of the pair `pair` (TlsPairs' index). */
+export function countTls(cell: RequestCell, pair: number): void {
+  const t = cell.tls;
+  while (t.length <= pair) t.push(0);
+  t[pair]!++;
 }
 
 /** The per-request write, shared by every label set a request counts in. */

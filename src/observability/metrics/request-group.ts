@@ -1,5 +1,6 @@
-import { formatValue } from './exposition.ts';
+import { escapeLabelValue, formatValue } from './exposition.ts';
 import type { FamilySet } from './family-set.ts';
+import type { HeaderLabels } from './header-labels.ts';
 import {
   BYTES_IN_AFTER_BUCKETS,
   BYTES_OUT_AFTER_BUCKETS,
@@ -10,6 +11,7 @@ import {
   SUM_AFTER_BUCKETS,
 } from './request-cells.ts';
 import { METHODS, PROTOCOLS } from './request-labels.ts';
+import type { TlsPairs } from './tls-labels.ts';
 
 export interface RequestGroupNames {
   /** e.g. 'traefik_entrypoint'; the families are `${base}_requests_total` and so on. */
@@ -29,10 +31,13 @@ export class RequestGroup {
   readonly #names: RequestGroupNames;
   readonly #bounds: Float64Array;
   readonly #cells = new Map<string, RequestCell>();
+  /** Traefik's headerLabels: labels of `${base}_requests_total` only; null when none. */
+  readonly #headerLabels: HeaderLabels | null;
 
-  constructor(names: RequestGroupNames, bounds: Float64Array) {
+  constructor(names: RequestGroupNames, bounds: Float64Array, headerLabels: HeaderLabels | null = null) {
     this.#names = names;
     this.#bounds = bounds;
+    this.#headerLabels = headerLabels;
   }
 
   /** The cell for these label values, made on first use. Not for the hot path: it builds a key. */
@@ -40,7 +45,7 @@ export class RequestGroup {
     const key = JSON.stringify(labels.map((l) => l[1]));
     let cell = this.#cells.get(key);
     if (cell === undefined) {
-      cell = new RequestCell(labels, this.#bounds.length);
+      cell = new RequestCell(labels, this.#bounds.length, this.#headerLabels !== null);
       this.#cells.set(key, cell);
     }
     return cell;
@@ -51,13 +56,38 @@ export class RequestGroup {
     for (const [key, cell] of this.#cells) if (!keep(cell)) this.#cells.delete(key);
   }
 
+  /**
+   * `${base}_requests_tls_total{…, tls_version, tls_cipher}`: Traefik's counter of the requests
+   * that came over TLS (pkg/observability/metrics/prometheus.go; no header labels there).
+   */
+  #renderTls(set: FamilySet, pairs: TlsPairs): void {
+    if (![...this.#cells.values()].some((c) => c.tls.length > 0)) return;
+    const { base, noun } = this.#names;
+    const name = `${base}_requests_tls_total`;
+    const lines = set.lines(
+      name,
+      'counter',
+      `How many HTTP requests with TLS were processed on a ${noun}, by TLS version and cipher.`,
+    );
+    if (lines === null) return;
+    for (const cell of this.#cells.values()) {
+      const t = cell.tls;
+      for (let pair = 0; pair < t.length; pair++) {
+        if (t[pair] === 0) continue;
+        const labels = `${cell.pairs}tls_version="${escapeLabelValue(pairs.versions[pair]!)}",tls_cipher="${escapeLabelValue(pairs.ciphers[pair]!)}"`;
+        lines.push(`${name}{${labels}} ${formatValue(t[pair]!)}`);
+      }
+    }
+  }
+
   get size(): number {
     return this.#cells.size;
   }
 
-  render(set: FamilySet): void {
+  render(set: FamilySet, tlsPairs: TlsPairs): void {
     if (this.#cells.size === 0) return;
     const { base, noun } = this.#names;
+    this.#renderTls(set, tlsPairs);
     const retries = this.#names.retries
       ? set.lines(`${base}_retries_total`, 'counter', `How many request retries happened on a ${noun}.`)
       : null;
@@ -83,6 +113,7 @@ export class RequestGroup {
       `Response bytes sent on a ${noun}.`,
     );
     const stride = this.#bounds.length + 1;
+    const headerLabels = this.#headerLabels;
     const les = Array.from(this.#bounds, (b) => `le="${formatValue(b)}"`);
     les.push('le="+Inf"');
     for (const cell of this.#cells.values()) {
@@ -91,7 +122,16 @@ export class RequestGroup {
         let count = 0;
         for (let b = 0; b < stride; b++) count += v[b]!;
         const labels = `${cell.pairs}code="${keyCode(key)}",method="${METHODS[keyMethod(key)]}",protocol="${PROTOCOLS[keyProtocol(key)]}"`;
-        requests?.push(`${base}_requests_total{${labels}} ${formatValue(count)}`);
+        if (headerLabels === null) requests?.push(`${base}_requests_total{${labels}} ${formatValue(count)}`);
+        else {
+          for (const [values, n] of cell.byHeaders!.get(key) ?? []) {
+            let pairs = '';
+            const vs = headerLabels.values(values);
+            for (let i = 0; i < vs.length; i++)
+              pairs += `,${headerLabels.names[i]}="${escapeLabelValue(vs[i]!)}"`;
+            requests?.push(`${base}_requests_total{${labels}${pairs}} ${formatValue(n)}`);
+          }
+        }
         bytesIn?.push(
           `${base}_requests_bytes_total{${labels}} ${formatValue(v[stride + BYTES_IN_AFTER_BUCKETS]!)}`,
         );

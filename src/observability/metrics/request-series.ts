@@ -1,6 +1,8 @@
 import type { RequestHead } from '../../core/request.ts';
-import { type RequestCell, record, rowKey } from './request-cells.ts';
+import type { HeaderLabels } from './header-labels.ts';
+import { countTls, type RequestCell, record, rowKey } from './request-cells.ts';
 import { methodIndex, protocolIndex } from './request-labels.ts';
+import type { TlsPairs } from './tls-labels.ts';
 import type { RequestSeries } from './types.ts';
 
 /**
@@ -15,22 +17,32 @@ export class BoundRequestSeries implements RequestSeries {
   readonly #entryPoint: RequestCell | null;
   readonly #router: RequestCell | null;
   readonly #service: RequestCell | null;
+  readonly #tlsPairs: TlsPairs;
+  readonly #headerLabels: HeaderLabels | null;
   #lastKey = -1;
   #ep: Float64Array | null = null;
   #rt: Float64Array | null = null;
   #sv: Float64Array | null = null;
+  /** With header labels: the last row key's counts by header values, per cell. */
+  #epH: Map<string, number> | null = null;
+  #rtH: Map<string, number> | null = null;
+  #svH: Map<string, number> | null = null;
 
   constructor(
     bounds: Float64Array,
     entryPoint: RequestCell | null,
     router: RequestCell | null,
     service: RequestCell | null,
+    tlsPairs: TlsPairs,
+    headerLabels: HeaderLabels | null,
   ) {
     this.#bounds = bounds;
     this.#stride = bounds.length + 1;
     this.#entryPoint = entryPoint;
     this.#router = router;
     this.#service = service;
+    this.#tlsPairs = tlsPairs;
+    this.#headerLabels = headerLabels;
   }
 
   observe(
@@ -52,6 +64,11 @@ export class BoundRequestSeries implements RequestSeries {
       this.#ep = this.#entryPoint === null ? null : this.#entryPoint.row(key);
       this.#rt = this.#router === null ? null : this.#router.row(key);
       this.#sv = this.#service === null ? null : this.#service.row(key);
+      if (this.#headerLabels !== null) {
+        this.#epH = this.#entryPoint === null ? null : this.#entryPoint.headerRow(key);
+        this.#rtH = this.#router === null ? null : this.#router.headerRow(key);
+        this.#svH = this.#service === null ? null : this.#service.headerRow(key);
+      }
     }
     const bounds = this.#bounds;
     const last = bounds.length;
@@ -65,6 +82,26 @@ export class BoundRequestSeries implements RequestSeries {
     if (rt !== null) record(rt, b, stride, seconds, bytesIn, bytesOut);
     const sv = this.#sv;
     if (sv !== null) record(sv, b, stride, seconds, bytesIn, bytesOut);
+    if (this.#headerLabels !== null) this.#countHeaders(this.#headerLabels.key(req));
+    // Traefik's `*_requests_tls_total`: every request that came over TLS, at each level.
+    const tls = req.tls;
+    if (tls !== undefined) this.#countTls(this.#tlsPairs.of(tls));
+  }
+
+  /** Traefik's headerLabels: the requests_total count by the request's header values too. */
+  #countHeaders(values: string): void {
+    const ep = this.#epH;
+    if (ep !== null) ep.set(values, (ep.get(values) ?? 0) + 1);
+    const rt = this.#rtH;
+    if (rt !== null) rt.set(values, (rt.get(values) ?? 0) + 1);
+    const sv = this.#svH;
+    if (sv !== null) sv.set(values, (sv.get(values) ?? 0) + 1);
+  }
+
+  #countTls(pair: number): void {
+    if (this.#entryPoint !== null) countTls(this.#entryPoint, pair);
+    if (this.#router !== null) countTls(this.#router, pair);
+    if (this.#service !== null) countTls(this.#service, pair);
   }
 
   retry(): void {

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { type ParsedFamily, parseExposition, sampleValue } from './test-exposition-parser.ts';
 import { GET, requestHead } from './test-request-head.ts';
+import { goCipherName, goTlsVersion } from './tls-labels.ts';
 import { TrafficMetrics } from './traffic-metrics.ts';
 import type { MetricsOptions } from './types.ts';
 
@@ -330,6 +331,183 @@ describe('TrafficMetrics', () => {
       sampleValue(families, 'traefik_entrypoint_requests_total', { entrypoint: 'web', ...get('200') }),
       3,
     );
+  });
+
+  it("counts HTTPS requests by Traefik's TLS version and cipher names, asking each connection once", () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    const asked: string[] = [];
+    /** A stand-in TLS connection (a TLSSocket's two methods the labels read). */
+    const connection = (protocol: string, standardName: string) => ({
+      getPeerX509Certificate: () => undefined,
+      getProtocol: () => {
+        asked.push(protocol);
+        return protocol;
+      },
+      getCipher: () => ({ name: '', standardName, version: '' }),
+    });
+    const over = (tls: ReturnType<typeof connection>) => ({ ...GET, tls });
+    const a = connection('TLSv1.3', 'TLS_AES_128_GCM_SHA256');
+    const b = connection('TLSv1.3', 'TLS_AES_128_GCM_SHA256');
+    const c = connection('TLSv1.2', 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256');
+    const routed = metrics.requestSeries('websecure', 'r', 's');
+    const unrouted = metrics.requestSeries('websecure', '', '');
+    for (let i = 0; i < 3; i++) routed.observe(200, 0.01, 0, 0, over(a), null);
+    routed.observe(503, 0.01, 0, 0, over(b), null);
+    routed.observe(200, 0.01, 0, 0, over(c), null);
+    unrouted.observe(404, 0.01, 0, 0, over(c), null);
+    routed.observe(200, 0.01, 0, 0, GET, null);
+    assert.deepEqual(asked, ['TLSv1.3', 'TLSv1.3', 'TLSv1.2'], 'one look per connection');
+    const families = scrape(metrics);
+    const tls13 = { tls_version: '1.3', tls_cipher: 'TLS_AES_128_GCM_SHA256' };
+    const tls12 = { tls_version: '1.2', tls_cipher: 'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256' };
+    const ep = 'traefik_entrypoint_requests_tls_total';
+    assert.equal(sampleValue(families, ep, { entrypoint: 'websecure', ...tls13 }), 4);
+    assert.equal(sampleValue(families, ep, { entrypoint: 'websecure', ...tls12 }), 2);
+    const rt = 'traefik_router_requests_tls_total';
+    assert.equal(sampleValue(families, rt, { router: 'r', service: 's', ...tls13 }), 4);
+    assert.equal(sampleValue(families, rt, { router: 'r', service: 's', ...tls12 }), 1);
+    const sv = 'traefik_service_requests_tls_total';
+    assert.equal(sampleValue(families, sv, { service: 's', ...tls12 }), 1);
+    assert.equal(families.get(sv)!.samples.length, 2, 'no series for cleartext requests');
+    assert.deepEqual(Object.keys(families.get(rt)!.samples[0]!.labels).sort(), [
+      'router',
+      'service',
+      'tls_cipher',
+      'tls_version',
+    ]);
+    assert.equal(families.get(sv)!.type, 'counter');
+  });
+
+  it("names TLS versions and ciphers as Traefik's GetVersion and GetCipherName do", () => {
+    assert.deepEqual(['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3', 'SSLv3', null].map(goTlsVersion), [
+      '1.0',
+      '1.1',
+      '1.2',
+      '1.3',
+      'unknown',
+      'unknown',
+    ]);
+    assert.equal(goCipherName('TLS_CHACHA20_POLY1305_SHA256'), 'TLS_CHACHA20_POLY1305_SHA256');
+    // Suites Go does not implement (DHE, CCM) are "unknown" to Traefik.
+    assert.equal(goCipherName('TLS_DHE_RSA_WITH_AES_128_GCM_SHA256'), 'unknown');
+    assert.equal(goCipherName('TLS_AES_128_CCM_SHA256'), 'unknown');
+    assert.equal(goCipherName(undefined), 'unknown');
+  });
+
+  it("labels the requests_total families with the configured headers' values (Traefik's headerLabels)", () => {
+    const metrics = new TrafficMetrics({
+      ...ALL_ON,
+      headerLabels: { agent: 'User-Agent', tenant: 'X-Tenant', host: 'Host' },
+    });
+    const series = metrics.requestSeries('web', 'r', 's');
+    const from = (headers: Array<[string, string]>) =>
+      requestHead('GET', [['Host', 'shop.test'], ...headers]);
+    series.observe(
+      200,
+      0.01,
+      0,
+      0,
+      from([
+        ['User-Agent', 'curl'],
+        ['X-Tenant', 'a'],
+      ]),
+      null,
+    );
+    series.observe(
+      200,
+      0.01,
+      0,
+      0,
+      from([
+        ['User-Agent', 'curl'],
+        ['X-Tenant', 'a'],
+      ]),
+      null,
+    );
+    // The first value of a repeated header, as Go's Header.Get.
+    series.observe(
+      200,
+      0.01,
+      0,
+      0,
+      from([
+        ['User-Agent', 'curl'],
+        ['x-tenant', 'b'],
+        ['X-Tenant', 'c'],
+      ]),
+      null,
+    );
+    series.observe(404, 0.01, 0, 0, from([['X-Tenant', 'say "hi"']]), null);
+    series.observe(200, 0.01, 0, 0, from([]), null);
+    const families = scrape(metrics);
+    for (const [name, labels] of [
+      ['traefik_entrypoint_requests_total', { entrypoint: 'web' }],
+      ['traefik_router_requests_total', { router: 'r', service: 's' }],
+      ['traefik_service_requests_total', { service: 's' }],
+    ] as const) {
+      // Host is always "": Go's server keeps it out of the header map Traefik reads.
+      const count = (code: string, agent: string, tenant: string) =>
+        sampleValue(families, name, { ...labels, ...get(code), agent, tenant, host: '' });
+      assert.equal(count('200', 'curl', 'a'), 2, name);
+      assert.equal(count('200', 'curl', 'b'), 1, name);
+      assert.equal(count('404', '', 'say "hi"'), 1, name);
+      assert.equal(count('200', '', ''), 1, name);
+      assert.equal(families.get(name)!.samples.length, 4, name);
+    }
+    // Only requests_total has them (prometheus.go newCounterWithHeadersFrom).
+    assert.deepEqual(
+      Object.keys(families.get('traefik_service_request_duration_seconds')!.samples[0]!.labels).sort(),
+      ['code', 'le', 'method', 'protocol', 'service'],
+    );
+    assert.equal(
+      sampleValue(families, 'traefik_service_responses_bytes_total', { service: 's', ...get('200') }),
+      0,
+    );
+    assert.throws(() => new TrafficMetrics({ ...ALL_ON, headerLabels: { code: 'X-Code' } }), RangeError);
+    assert.throws(() => new TrafficMetrics({ ...ALL_ON, headerLabels: { 'a-b': 'X' } }), RangeError);
+  });
+
+  it('labels the router with its own service and counts on a service only the requests its servers took', () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    metrics.requestSeries('web', 'r', 'tree', 'leaf').observe(200, 0.01, 0, 0, GET, null);
+    metrics.requestSeries('web', 'r', 'tree', null).observe(401, 0.01, 0, 0, GET, null);
+    const families = scrape(metrics);
+    const rt = 'traefik_router_requests_total';
+    assert.equal(sampleValue(families, rt, { router: 'r', service: 'tree', ...get('200') }), 1);
+    assert.equal(sampleValue(families, rt, { router: 'r', service: 'tree', ...get('401') }), 1);
+    const sv = 'traefik_service_requests_total';
+    assert.deepEqual(
+      families.get(sv)!.samples.map((x) => [x.labels['service'], x.labels['code'], x.value]),
+      [['leaf', '200', 1]],
+    );
+    assert.equal(
+      sampleValue(families, 'traefik_entrypoint_requests_total', { entrypoint: 'web', ...get('401') }),
+      1,
+    );
+  });
+
+  it('exports a removed router and service once more, at the next scrape, then forgets them (Traefik)', () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    let alive = { routers: new Set(['r', 'gone']), services: new Set(['s', 'dead']) };
+    metrics.pruneAfterScrape(() => alive);
+    metrics.requestSeries('web', 'r', 's').observe(200, 0.01, 0, 0, GET, null);
+    metrics.requestSeries('web', 'gone', 'dead').observe(200, 0.01, 0, 0, GET, null);
+    metrics.requestSeries('web', '', '').observe(404, 0.01, 0, 0, GET, null);
+    /** Some sample of `name` has these labels (among others). */
+    const has = (text: string, labels: Record<string, string>, name = 'traefik_service_requests_total') =>
+      [...parseExposition(text).values()].some((f) =>
+        f.samples.some((x) => x.name === name && Object.entries(labels).every(([k, v]) => x.labels[k] === v)),
+      );
+    assert.ok(has(metrics.render(), { service: 'dead' }));
+    alive = { routers: new Set(['r']), services: new Set(['s']) };
+    const last = metrics.render();
+    assert.ok(has(last, { service: 'dead' }), 'scraped once after the reload');
+    assert.ok(has(last, { router: 'gone' }, 'traefik_router_requests_total'));
+    const after = metrics.render();
+    assert.ok(!has(after, { service: 'dead' }));
+    assert.ok(!has(after, { router: 'gone' }, 'traefik_router_requests_total'));
+    assert.ok(has(after, { service: 's' }));
+    assert.ok(has(after, { entrypoint: 'web', code: '404' }, 'traefik_entrypoint_requests_total'));
   });
 
   it('renders byte-identical text for the same state', () => {

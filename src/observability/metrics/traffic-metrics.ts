@@ -1,10 +1,12 @@
 import { systemClock } from '../../core/clock.ts';
-import { escapeLabelValue, formatValue, isValidMetricName } from './exposition.ts';
+import { escapeLabelValue, formatValue, isValidLabelName, isValidMetricName } from './exposition.ts';
 import { FamilySet } from './family-set.ts';
+import { HeaderLabels } from './header-labels.ts';
 import { processCollector } from './process-collector.ts';
 import { normalizeBuckets } from './request-cells.ts';
 import { RequestGroup } from './request-group.ts';
 import { BoundRequestSeries } from './request-series.ts';
+import { TlsPairs } from './tls-labels.ts';
 import { TunnelMetrics } from './tunnel-metrics.ts';
 import type {
   Collector,
@@ -18,7 +20,14 @@ import type {
 interface SeriesEntry {
   readonly series: BoundRequestSeries;
   readonly router: string;
-  readonly service: string;
+  readonly routerService: string;
+  readonly service: string | null;
+}
+
+/** The routers and services a configuration has (metrics labels: qualified names). */
+export interface LiveNames {
+  readonly routers: ReadonlySet<string>;
+  readonly services: ReadonlySet<string>;
 }
 
 class OpenConnections implements EntryPointSeries {
@@ -32,6 +41,16 @@ class OpenConnections implements EntryPointSeries {
     this.open--;
   }
 }
+
+/** The labels of Traefik's request families, which a header label may not take. */
+export const RESERVED_LABELS: ReadonlySet<string> = new Set([
+  'code',
+  'method',
+  'protocol',
+  'entrypoint',
+  'router',
+  'service',
+]);
 
 /** Traefik's metric name prefix (pkg/metrics: `traefik_`): what Grafana dashboards for Traefik query. */
 export const TRAEFIK_PREFIX = 'traefik';
@@ -51,8 +70,14 @@ export class TrafficMetrics {
   readonly #routers: RequestGroup | null;
   readonly #services: RequestGroup | null;
   readonly #series = new Map<string, SeriesEntry>();
+  /** The (TLS version, cipher) pairs of HTTPS requests, and each TLS connection's. */
+  readonly #tlsPairs = new TlsPairs();
+  /** Traefik's headerLabels, or null when none is configured. */
+  readonly #headerLabels: HeaderLabels | null;
   readonly #connections = new Map<string, OpenConnections>();
   readonly #collectors: Collector[] = [];
+  /** What the configuration has now, read after each scrape (pruneAfterScrape). */
+  #alive: (() => LiveNames) | null = null;
   #collectorErrors = 0;
   /** WebSockets and other tunnels, per router and service. */
   readonly tunnels: TunnelMetrics;
@@ -62,8 +87,20 @@ export class TrafficMetrics {
     if (!isValidMetricName(prefix)) throw new RangeError(`invalid metrics prefix ${JSON.stringify(prefix)}`);
     this.#prefix = prefix;
     this.#bounds = normalizeBuckets(opts.buckets);
+    const headerLabels = opts.headerLabels ?? {};
+    for (const name of Object.keys(headerLabels)) {
+      if (!isValidLabelName(name) || RESERVED_LABELS.has(name))
+        throw new RangeError(`invalid header label name ${JSON.stringify(name)}`);
+    }
+    this.#headerLabels = Object.keys(headerLabels).length === 0 ? null : new HeaderLabels(headerLabels);
     const group = (level: string, noun: string, enabled: boolean, retries: boolean) =>
-      enabled ? new RequestGroup({ base: `${TRAEFIK_PREFIX}_${level}`, noun, retries }, this.#bounds) : null;
+      enabled
+        ? new RequestGroup(
+            { base: `${TRAEFIK_PREFIX}_${level}`, noun, retries },
+            this.#bounds,
+            this.#headerLabels,
+          )
+        : null;
     this.#entryPoints = group('entrypoint', 'entry point', opts.addEntryPointsLabels, false);
     this.#routers = group('router', 'router', opts.addRoutersLabels, false);
     this.#services = group('service', 'service', opts.addServicesLabels, true);
@@ -75,10 +112,21 @@ export class TrafficMetrics {
   /**
    * Pre-bound series for one (entry point, router, service); the same object for the same names.
    * A request no router took (router '') counts on its entry point only, as in Traefik.
+   * `routerService` is the router's own service, the `service` label of the router families
+   * (Traefik's NewRouterMiddleware); `service` the service whose server took the request (a
+   * weighted or failover tree's leaf), or null when none did (a middleware answered, no
+   * server): Traefik's service metrics wrap each server's handler
+   * (pkg/server/service/service.go getLoadBalancerServiceHandler), so such a request counts on
+   * its entry point and router only.
    */
-  requestSeries(entryPoint: string, router: string, service: string): RequestSeries {
+  requestSeries(
+    entryPoint: string,
+    router: string,
+    routerService: string,
+    service: string | null = routerService,
+  ): RequestSeries {
     // JSON keeps names containing any separator apart; this runs once per route, not per request.
-    const key = JSON.stringify([entryPoint, router, service]);
+    const key = JSON.stringify([entryPoint, router, routerService, service]);
     let entry = this.#series.get(key);
     if (entry === undefined) {
       const series = new BoundRequestSeries(
@@ -88,11 +136,13 @@ export class TrafficMetrics {
           ? null
           : (this.#routers?.cell([
               ['router', router],
-              ['service', service],
+              ['service', routerService],
             ]) ?? null),
-        router === '' ? null : (this.#services?.cell([['service', service]]) ?? null),
+        router === '' || service === null ? null : (this.#services?.cell([['service', service]]) ?? null),
+        this.#tlsPairs,
+        this.#headerLabels,
       );
-      entry = { series, router, service };
+      entry = { series, router, routerService, service };
       this.#series.set(key, entry);
     }
     return entry.series;
@@ -119,9 +169,16 @@ export class TrafficMetrics {
    * earlier keep working but are no longer rendered; asking again starts them from zero, which
    * Prometheus reads as a counter reset.
    */
-  prune(alive: { readonly routers: ReadonlySet<string>; readonly services: ReadonlySet<string> }): void {
-    for (const [key, { router, service }] of this.#series) {
-      if (!alive.routers.has(router) || !alive.services.has(service)) this.#series.delete(key);
+  prune(alive: LiveNames): void {
+    for (const [key, { router, routerService, service }] of this.#series) {
+      // A request no router took counts on its entry point alone, which is never pruned.
+      if (router === '') continue;
+      if (
+        !alive.routers.has(router) ||
+        !alive.services.has(routerService) ||
+        (service !== null && !alive.services.has(service))
+      )
+        this.#series.delete(key);
     }
     this.#routers?.prune(
       (cell) => alive.routers.has(cell.labelValues[0]!) && alive.services.has(cell.labelValues[1]!),
@@ -129,12 +186,22 @@ export class TrafficMetrics {
     this.#services?.prune((cell) => alive.services.has(cell.labelValues[0]!));
   }
 
+  /**
+   * After each scrape, forgets the series of routers and services `alive` no longer names, as
+   * Traefik's promState does (pkg/observability/metrics/prometheus.go Collect: series of a
+   * removed router or service are deleted once they have been scraped, so that their last
+   * values are exported once).
+   */
+  pruneAfterScrape(alive: () => LiveNames): void {
+    this.#alive = alive;
+  }
+
   /** The text exposition format 0.0.4; serve it with CONTENT_TYPE. */
   render(): string {
     const set = new FamilySet();
-    this.#entryPoints?.render(set);
-    this.#routers?.render(set);
-    this.#services?.render(set);
+    this.#entryPoints?.render(set, this.#tlsPairs);
+    this.#routers?.render(set, this.#tlsPairs);
+    this.#services?.render(set, this.#tlsPairs);
     if (this.#connections.size > 0) {
       // Traefik v3's name, and v2's (which dashboards made for v2 still query): the same value,
       // client connections (TCP) open on the entry point.
@@ -170,6 +237,8 @@ export class TrafficMetrics {
         'Collectors that threw and collector samples refused (bad name, label or type).',
       )
       ?.push(`${errors} ${formatValue(this.#collectorErrors)}`);
-    return set.render();
+    const text = set.render();
+    if (this.#alive !== null) this.prune(this.#alive());
+    return text;
   }
 }

@@ -7,6 +7,11 @@ export interface MetricsOptions {
   readonly addRoutersLabels: boolean;
   readonly addServicesLabels: boolean;
   /**
+   * Traefik's headerLabels: label name → request header; the header's value on each request
+   * (first value, "" when absent) labels the `*_requests_total` families. Default none.
+   */
+  readonly headerLabels?: Readonly<Record<string, string>>;
+  /**
    * Prefix of our own families (`traffic_tunnels_open`); default 'traffic'. Traefik's families
    * (`traefik_entrypoint_requests_total` and the others Traefik exposes) keep Traefik's names, so
    * that dashboards made for Traefik work unchanged.
