@@ -328,7 +328,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           ...(sharedStore === undefined ? {} : { shared: { store: sharedStore, instanceId } }),
           resolverName: name,
           challenge,
-          keyType: a.keyType === 'EC256' ? 'ec256' : a.keyType === 'RSA2048' ? 'rsa2048' : 'rsa4096',
+          keyType: a.keyType.toLowerCase() as import('./tls/x509/index.ts').KeyType,
           ...(dnsProvider !== undefined ? { dnsProvider } : {}),
           ...(a.caCertificates.length > 0
             ? { caCertificates: a.caCertificates.map((f) => readFileSync(f, 'utf8')).join('\n') }

@@ -44,6 +44,17 @@ describe('certificatesResolvers.<name>.acme: the HTTP client timeouts', () => {
   });
 });
 
+describe('certificatesResolvers.<name>.acme.keyType', () => {
+  it("defaults to Traefik's RSA4096 and takes every key type of Traefik's GetKeyType", () => {
+    assert.equal(load('').acme?.keyType, 'RSA4096');
+    for (const t of ['EC256', 'EC384', 'RSA2048', 'RSA4096', 'RSA8192']) {
+      const r = load(`      keyType: ${t}\n`);
+      assert.deepEqual(r.lines, [], t);
+      assert.equal(r.acme?.keyType, t);
+    }
+  });
+});
+
 describe('certificatesResolvers.<name>.acme.eab', () => {
   it('takes kid and hmacEncoded, base64url with or without padding as lego decodes it', () => {
     const raw = load(

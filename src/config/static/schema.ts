@@ -533,7 +533,11 @@ const acme = strictObject({
         ctx.addIssue({ code: 'custom', message: (e as Error).message });
       }
     }),
-  keyType: z.enum(['EC256', 'RSA2048', 'RSA4096']).default('EC256'),
+  /**
+   * Key of the issued certificates. As Traefik's pkg/provider/acme/account.go GetKeyType (lego's
+   * certcrypto key types), default RSA4096 as Traefik's (documented) default.
+   */
+  keyType: z.enum(['EC256', 'EC384', 'RSA2048', 'RSA4096', 'RSA8192']).default('RSA4096'),
   /** PEM files trusted for the ACME server's own certificate (a private CA such as Pebble). */
   caCertificates: z.array(z.string().min(1)).default([]),
   eab: eab.optional(),

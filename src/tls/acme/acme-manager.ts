@@ -64,7 +64,7 @@ export interface CertificateManagerOptions {
   readonly clientResponseHeaderTimeoutMs?: number;
   /** Default 30; for certificates living less than 90 days, a third of the lifetime (see renewalTime). */
   readonly renewBeforeDays?: number;
-  /** Key of issued certificates (Traefik's `keyType`); default `ec256`. */
+  /** Key of issued certificates (Traefik's `keyType`); default `ec256` here, the static config's default is RSA4096. */
   readonly keyType?: KeyType;
   /** Traefik's `preferredChain`: the issuer CN of the root the chain should lead to. */
   readonly preferredChain?: string;

@@ -11,7 +11,7 @@ import {
   certificateInfo,
   certificateRequest,
   chainRootName,
-  generateKey,
+  generateKeyAsync,
   type KeyAndCert,
   type KeyType,
   keyMatchesCertificate,
@@ -122,7 +122,7 @@ export async function obtainCertificate(client: AcmeClient, opts: ObtainOptions)
   order = await client.waitForOrder(order.url, (o) => o.status !== 'pending', signal);
   if (order.status !== 'ready' && order.status !== 'valid') throw orderFailed(order.status, order.error);
 
-  const keyPem = generateKey(opts.keyType ?? 'ec256');
+  const keyPem = await generateKeyAsync(opts.keyType ?? 'ec256');
   if (order.status === 'ready')
     order = await client.finalize(order, certificateRequest(keyPem, domains, opts.emailAddresses), signal);
   order = await client.waitForOrder(order.url, (o) => o.status === 'valid', signal);
