@@ -204,3 +204,91 @@ describe('IngressRoute → configuration', () => {
     assert.deepEqual(on.byRoute['PathPrefix(`/pods`)'], ['http://10.0.0.1:8080']);
   });
 });
+
+describe("IngressRoute checks of Traefik's loadIngressRouteConfiguration and buildServersLB", () => {
+  const svc = serviceFor('default', 'web');
+  const slice = endpointSliceFor('default', 'web', ['10.0.0.1'], 8080);
+  /** An IngressRoute `name` whose one route has `route` and whose service has `service` added. */
+  const ir = (
+    name: string,
+    route: Record<string, unknown>,
+    service: Record<string, unknown> = {},
+    spec = {},
+  ) => {
+    const r = ingressRouteFor('default', name, `PathPrefix(\`/${name}\`)`, 'web');
+    const s = r.spec as { routes: Record<string, unknown>[] } & Record<string, unknown>;
+    s.routes[0] = { ...s.routes[0], ...route };
+    const services = s.routes[0]!['services'] as Record<string, unknown>[];
+    services[0] = { ...services[0], ...service };
+    Object.assign(s, spec);
+    return r;
+  };
+  const rules = (config: { http: { routers: Record<string, { rule: string }> } }) =>
+    Object.values(config.http.routers)
+      .map((r) => r.rule)
+      .sort();
+
+  it('skips a route whose kind is not Rule or whose match is empty, with an error', () => {
+    const { config, issues } = build({
+      ingressRoutes: [
+        ir('ok', { kind: 'Rule' }),
+        ir('nokind', { kind: undefined }),
+        ir('bad', { kind: 'Regexp' }),
+        ir('empty', { match: '' }),
+      ],
+      services: [svc],
+      endpointSlices: [slice],
+    });
+    assert.deepEqual(rules(config), ['PathPrefix(`/nokind`)', 'PathPrefix(`/ok`)']);
+    assert.ok(
+      issues.some((i) => i.includes('ingressroute default/bad') && i.includes('"Regexp"')),
+      issues.join('\n'),
+    );
+    assert.ok(issues.some((i) => i.includes('ingressroute default/empty') && i.includes('empty match')));
+  });
+
+  it('refuses a TLSOption of another namespace unless allowCrossNamespace', () => {
+    const objs = {
+      ingressRoutes: [
+        ir('own', {}, {}, { tls: { options: { name: 'opts' } } }),
+        ir('other', {}, {}, { tls: { options: { name: 'opts', namespace: 'infra' } } }),
+        ir('file', {}, {}, { tls: { options: { name: 'opts@file', namespace: 'infra' } } }),
+      ],
+      services: [svc],
+      endpointSlices: [slice],
+    };
+    const off = build(objs);
+    assert.deepEqual(rules(off.config), ['PathPrefix(`/file`)', 'PathPrefix(`/own`)']);
+    assert.ok(
+      off.issues.some((i) => i.includes('ingressroute default/other') && i.includes('tlsoption infra/opts')),
+    );
+    assert.ok(off.issues.some((i) => i.includes('ingressroute default/file') && i.includes('ignored')));
+    const byRule = (c: typeof off.config) =>
+      Object.fromEntries(Object.values(c.http.routers).map((r) => [r.rule, r.tls?.options]));
+    assert.deepEqual(byRule(off.config), {
+      'PathPrefix(`/own`)': 'default-opts',
+      'PathPrefix(`/file`)': 'opts@file',
+    });
+    const on = build(objs, { allowCrossNamespace: true });
+    assert.equal(byRule(on.config)['PathPrefix(`/other`)'], 'infra-opts');
+  });
+
+  it("carries a route's syntax and observability to its router", () => {
+    const { config, issues } = build({
+      ingressRoutes: [
+        ir('quiet', { syntax: 'v3', observability: { accessLogs: false, tracing: false } }),
+        ir('v2', { syntax: 'v2' }),
+      ],
+      services: [svc],
+      endpointSlices: [slice],
+    });
+    assert.deepEqual(rules(config), ['PathPrefix(`/quiet`)']);
+    const r = Object.values(config.http.routers)[0]!;
+    assert.equal(r.observability?.accessLogs, false);
+    assert.equal(r.observability?.tracing, false);
+    assert.ok(
+      issues.some((i) => i.includes('ruleSyntax v2')),
+      issues.join('\n'),
+    );
+  });
+});
