@@ -273,6 +273,73 @@ describe("IngressRoute checks of Traefik's loadIngressRouteConfiguration and bui
     assert.equal(byRule(on.config)['PathPrefix(`/other`)'], 'infra-opts');
   });
 
+  it('takes schemes http, https and h2c and strategies wrr and p2c (RoundRobin as wrr), refuses others', () => {
+    const { config, issues } = build({
+      ingressRoutes: [
+        ir('h2c', {}, { scheme: 'h2c' }),
+        ir('ftp', {}, { scheme: 'ftp' }),
+        ir('p2c', {}, { strategy: 'p2c' }),
+        ir('rr', {}, { strategy: 'RoundRobin' }),
+        ir('lc', {}, { strategy: 'leastConn' }),
+      ],
+      services: [svc],
+      endpointSlices: [slice],
+    });
+    assert.deepEqual(rules(config), ['PathPrefix(`/h2c`)', 'PathPrefix(`/p2c`)', 'PathPrefix(`/rr`)']);
+    assert.ok(
+      issues.some((i) => i.includes('ingressroute default/ftp') && i.includes('invalid scheme "ftp"')),
+    );
+    assert.ok(issues.some((i) => i.includes('ingressroute default/lc') && i.includes('strategy leastConn')));
+    assert.ok(
+      issues.some((i) => i.includes('ingressroute default/rr') && i.includes('RoundRobin is deprecated')),
+    );
+    const lb = (rule: string) => {
+      const r = Object.values(config.http.routers).find((x) => x.rule === rule)!;
+      const s = config.http.services[r.service];
+      assert.ok(s?.kind === 'loadBalancer');
+      return s.loadBalancer;
+    };
+    assert.equal(lb('PathPrefix(`/h2c`)').servers[0]?.url, 'h2c://10.0.0.1:8080');
+    assert.equal(lb('PathPrefix(`/p2c`)').strategy, 'p2c');
+    assert.equal(lb('PathPrefix(`/rr`)').strategy, 'wrr');
+  });
+
+  it('applies healthCheck to ExternalName services only, passiveHealthCheck to any', () => {
+    const ext = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'ext', namespace: 'default' },
+      spec: { type: 'ExternalName', externalName: 'backend.example', ports: [{ name: 'http', port: 80 }] },
+    };
+    const { config, issues } = build(
+      {
+        ingressRoutes: [
+          ir('ext', {}, { name: 'ext', healthCheck: { path: '/health', interval: '5s' } }),
+          ir('pods', {}, { healthCheck: { path: '/health' } }),
+          ir('passive', {}, { passiveHealthCheck: { maxFailedAttempts: 3, failureWindow: '30s' } }),
+        ],
+        services: [svc, ext],
+        endpointSlices: [slice],
+      },
+      { allowExternalNameServices: true },
+    );
+    assert.deepEqual(rules(config), ['PathPrefix(`/ext`)', 'PathPrefix(`/passive`)']);
+    assert.ok(
+      issues.some((i) => i.includes('ingressroute default/pods') && i.includes('only for ExternalName')),
+      issues.join('\n'),
+    );
+    const lb = (rule: string) => {
+      const r = Object.values(config.http.routers).find((x) => x.rule === rule)!;
+      const s = config.http.services[r.service];
+      assert.ok(s?.kind === 'loadBalancer');
+      return s.loadBalancer;
+    };
+    assert.equal(lb('PathPrefix(`/ext`)').healthCheck?.path, '/health');
+    assert.equal(lb('PathPrefix(`/ext`)').healthCheck?.interval, 5000);
+    assert.equal(lb('PathPrefix(`/passive`)').passiveHealthCheck?.maxFailedAttempts, 3);
+    assert.equal(lb('PathPrefix(`/passive`)').passiveHealthCheck?.failureWindow, 30_000);
+  });
+
   it("carries a route's syntax and observability to its router", () => {
     const { config, issues } = build({
       ingressRoutes: [

@@ -1,5 +1,5 @@
 import type { KubeObject } from './informer.ts';
-import { type KubeBuild, normalize, type Obj } from './kube-build.ts';
+import { type KubeBuild, normalize, type Obj, type ServiceRef } from './kube-build.ts';
 
 /** A service as a route or a TraefikService names it. */
 export interface RouteService {
@@ -15,7 +15,12 @@ export interface RouteService {
   readonly strategy?: string;
   readonly responseForwarding?: unknown;
   readonly nativeLB?: boolean;
+  readonly healthCheck?: unknown;
+  readonly passiveHealthCheck?: unknown;
 }
+
+/** The load-balancer strategies of Traefik's dynamic.BalancerStrategy. */
+const STRATEGIES = new Set(['wrr', 'p2c', 'hrw', 'leasttime']);
 
 type Ref = RouteService & { readonly percent?: number };
 
@@ -173,7 +178,21 @@ export function routeService(
   }
   if (kind !== 'Service') return b.error(where, `service kind ${kind}: must be Service or TraefikService`);
   if (s.name?.includes('@') === true) return s.name;
+  // As Traefik's buildServersLB: `RoundRobin` (the v2 name) is wrr, with a warning; a strategy it
+  // has no balancer for is an error.
+  let strategy = s.strategy === '' ? undefined : s.strategy;
+  if (strategy === 'RoundRobin') {
+    b.warn(where, `service ${s.name ?? ''}: strategy RoundRobin is deprecated, use wrr`);
+    strategy = undefined;
+  } else if (strategy !== undefined && !STRATEGIES.has(strategy))
+    return b.error(where, `service ${s.name ?? ''}: load-balancer strategy ${strategy} is not supported`);
+  // As Traefik's parseServiceProtocol: http, https, h2c, or unset (https for port 443 or a port
+  // named https…); anything else is an error.
+  const scheme = s.scheme === '' ? undefined : s.scheme;
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https' && scheme !== 'h2c')
+    return b.error(where, `service ${s.name ?? ''}: invalid scheme ${JSON.stringify(scheme)} specified`);
+  const checked: ServiceRef = { ...s, scheme, strategy };
   const port = s.port === undefined || s.port === 0 || s.port === '' ? undefined : s.port;
   const full = port === undefined ? undefined : normalize(`${s.namespace ?? ownNs}-${s.name ?? ''}-${port}`);
-  return b.loadBalancer(s, ownNs, where, name ?? full);
+  return b.loadBalancer(checked, ownNs, where, name ?? full);
 }
