@@ -55,6 +55,16 @@ describe('certificatesResolvers.<name>.acme.keyType', () => {
   });
 });
 
+describe('certificatesResolvers.<name>.acme: how the CA is trusted', () => {
+  it("takes Traefik's caSystemCertPool (default false) and caServerName", () => {
+    assert.equal(load('').acme?.caSystemCertPool, false);
+    const r = load('      caSystemCertPool: true\n      caServerName: acme.internal\n');
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.acme?.caSystemCertPool, true);
+    assert.equal(r.acme?.caServerName, 'acme.internal');
+  });
+});
+
 describe('certificatesResolvers.<name>.acme.eab', () => {
   it('takes kid and hmacEncoded, base64url with or without padding as lego decodes it', () => {
     const raw = load(

@@ -540,6 +540,13 @@ const acme = strictObject({
   keyType: z.enum(['EC256', 'EC384', 'RSA2048', 'RSA4096', 'RSA8192']).default('RSA4096'),
   /** PEM files trusted for the ACME server's own certificate (a private CA such as Pebble). */
   caCertificates: z.array(z.string().min(1)).default([]),
+  /**
+   * Traefik's `caSystemCertPool`: with caCertificates or caServerName, trust the system's roots
+   * too (else only caCertificates, as lego's CreateCertPool).
+   */
+  caSystemCertPool: z.boolean().default(false),
+  /** Traefik's `caServerName`: the CA's TLS server name (SNI and certificate check). */
+  caServerName: z.string().optional(),
   eab: eab.optional(),
   /**
    * Traefik's `preferredChain`: of the chains the CA offers (the default and its

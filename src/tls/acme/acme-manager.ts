@@ -58,6 +58,10 @@ export interface CertificateManagerOptions {
   readonly dnsProvider?: Dns01Provider;
   /** PEM bundle to trust for the ACME server instead of the system roots. */
   readonly caCertificates?: string;
+  /** Traefik's `caSystemCertPool`: the system's roots too (with caCertificates or caServerName). */
+  readonly caSystemCertPool?: boolean;
+  /** Traefik's `caServerName`: the TLS server name of the CA. */
+  readonly caServerName?: string;
   /** Traefik's `clientTimeout` (ms, 0 = none): one request to the CA whole. Default 2 min. */
   readonly clientTimeoutMs?: number;
   /** Traefik's `clientResponseHeaderTimeout` (ms, 0 = none): the CA's response head. Default 30 s. */
@@ -151,6 +155,8 @@ export class CertificateManager {
       opts.transport ??
       httpsTransport({
         ...(opts.caCertificates === undefined ? {} : { caCertificates: opts.caCertificates }),
+        ...(opts.caSystemCertPool === undefined ? {} : { caSystemCertPool: opts.caSystemCertPool }),
+        ...(opts.caServerName === undefined ? {} : { caServerName: opts.caServerName }),
         ...(opts.clientTimeoutMs === undefined ? {} : { timeoutMs: opts.clientTimeoutMs }),
         ...(opts.clientResponseHeaderTimeoutMs === undefined
           ? {}
