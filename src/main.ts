@@ -328,6 +328,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           ...(sharedStore === undefined ? {} : { shared: { store: sharedStore, instanceId } }),
           resolverName: name,
           challenge,
+          challengeDelayMs: a.httpChallenge?.delay ?? a.tlsChallenge?.delay ?? 0,
           keyType: a.keyType.toLowerCase() as import('./tls/x509/index.ts').KeyType,
           ...(dnsProvider !== undefined ? { dnsProvider } : {}),
           // Traefik's createClientTLSConfig, with lego's LEGO_CA_* environment fallbacks.

@@ -65,6 +65,35 @@ describe('certificatesResolvers.<name>.acme: how the CA is trusted', () => {
   });
 });
 
+describe('certificatesResolvers.<name>.acme httpChallenge.delay and tlsChallenge.delay', () => {
+  it("takes Traefik's delay (a duration, seconds as a number), default 0", () => {
+    assert.equal(load('').acme?.httpChallenge?.delay, 0);
+    const text = (challenge: string) => `entryPoints:
+  web:
+    address: "127.0.0.1:8080"
+certificatesResolvers:
+  le:
+    acme:
+${challenge}`;
+    const r = loadStaticConfig({
+      file: 'static.yaml',
+      readFile: () => text('      httpChallenge: { entryPoint: web, delay: 5s }\n'),
+      argv: [],
+      env: {},
+    });
+    assert.deepEqual(r.issues.map(formatIssue), []);
+    assert.equal(r.config?.certificatesResolvers?.['le']?.acme.httpChallenge?.delay, 5000);
+    const t = loadStaticConfig({
+      file: 'static.yaml',
+      readFile: () => text('      tlsChallenge: { delay: 2 }\n'),
+      argv: [],
+      env: {},
+    });
+    assert.deepEqual(t.issues.map(formatIssue), []);
+    assert.equal(t.config?.certificatesResolvers?.['le']?.acme.tlsChallenge?.delay, 2000);
+  });
+});
+
 describe('certificatesResolvers.<name>.acme.eab', () => {
   it('takes kid and hmacEncoded, base64url with or without padding as lego decodes it', () => {
     const raw = load(

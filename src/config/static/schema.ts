@@ -586,8 +586,12 @@ const acme = strictObject({
    */
   clientTimeout: duration.default(120_000),
   clientResponseHeaderTimeout: duration.default(30_000),
-  httpChallenge: strictObject({ entryPoint: z.string().min(1) }).optional(),
-  tlsChallenge: strictObject({}).optional(),
+  /**
+   * `delay` (Traefik's HTTPChallenge.Delay / TLSChallenge.Delay → lego's http01 / tlsalpn01
+   * SetDelay): how long to wait, once the answer is served, before telling the CA to look.
+   */
+  httpChallenge: strictObject({ entryPoint: z.string().min(1), delay: duration.default(0) }).optional(),
+  tlsChallenge: nullAsEmpty(strictObject({ delay: duration.default(0) })).optional(),
   dnsChallenge: dnsChallenge.optional(),
 }).superRefine((v, ctx) => {
   // As Traefik's Provider.Init: "clientTimeout must be at least clientResponseHeaderTimeout" (0

@@ -24,6 +24,7 @@ import type { Http01Store } from './http01-store.ts';
 import {
   type ChallengeSolver,
   type ChallengeType,
+  delayedSolver,
   obtainCertificate,
   solverFor,
 } from './obtain-certificate.ts';
@@ -60,6 +61,11 @@ export interface CertificateManagerOptions {
   readonly caCertificates?: string;
   /** Traefik's `caSystemCertPool`: the system's roots too (with caCertificates or caServerName). */
   readonly caSystemCertPool?: boolean;
+  /**
+   * Traefik's `httpChallenge.delay` / `tlsChallenge.delay` (ms): wait this long once the answer
+   * is served (by every instance, with `shared`) before telling the CA to look. Default 0.
+   */
+  readonly challengeDelayMs?: number;
   /** Traefik's `caServerName`: the TLS server name of the CA. */
   readonly caServerName?: string;
   /** Traefik's `clientTimeout` (ms, 0 = none): one request to the CA whole. Default 2 min. */
@@ -163,9 +169,10 @@ export class CertificateManager {
           : { responseHeaderTimeoutMs: opts.clientResponseHeaderTimeoutMs }),
       });
     const solver = solverFor(opts.challenge, stores, opts.dnsProvider);
+    const delayMs = opts.challengeDelayMs ?? 0;
     const shared = opts.shared;
     if (shared === undefined) {
-      this.#solver = solver;
+      this.#solver = delayedSolver(solver, delayMs);
       return;
     }
     this.#cluster = new ClusterState({
@@ -180,7 +187,7 @@ export class CertificateManager {
       ...(shared.challengeWaitMs === undefined ? {} : { challengeWaitMs: shared.challengeWaitMs }),
     });
     this.#sync = new ClusterSync(this.#cluster, stores, (r) => this.#onSharedRead(r));
-    this.#solver = this.#sync.wrap(solver);
+    this.#solver = delayedSolver(this.#sync.wrap(solver), delayMs);
   }
 
   /** Loads the storage file and starts the work queue (certificates stored there serve at once). */
