@@ -178,21 +178,28 @@ export function routeService(
   }
   if (kind !== 'Service') return b.error(where, `service kind ${kind}: must be Service or TraefikService`);
   if (s.name?.includes('@') === true) return s.name;
-  // As Traefik's buildServersLB: `RoundRobin` (the v2 name) is wrr, with a warning; a strategy it
-  // has no balancer for is an error.
+  const checked = checkedLoadBalancer(b, s, where);
+  if (checked === undefined) return undefined;
+  const port = s.port === undefined || s.port === 0 || s.port === '' ? undefined : s.port;
+  const full = port === undefined ? undefined : normalize(`${s.namespace ?? ownNs}-${s.name ?? ''}-${port}`);
+  return b.loadBalancer(checked, ownNs, where, name ?? full);
+}
+
+/**
+ * A route service's `strategy` and `scheme` checked as Traefik's buildServersLB and
+ * parseServiceProtocol check them (for a route's services and an errors middleware's service):
+ * `RoundRobin` (the v2 name) is wrr, with a warning; a strategy without a balancer, or a scheme
+ * other than http, https, h2c, is an error (reported; undefined). Empty values are unset.
+ */
+export function checkedLoadBalancer(b: KubeBuild, s: ServiceRef, where: string): ServiceRef | undefined {
   let strategy = s.strategy === '' ? undefined : s.strategy;
   if (strategy === 'RoundRobin') {
     b.warn(where, `service ${s.name ?? ''}: strategy RoundRobin is deprecated, use wrr`);
     strategy = undefined;
   } else if (strategy !== undefined && !STRATEGIES.has(strategy))
     return b.error(where, `service ${s.name ?? ''}: load-balancer strategy ${strategy} is not supported`);
-  // As Traefik's parseServiceProtocol: http, https, h2c, or unset (https for port 443 or a port
-  // named https…); anything else is an error.
   const scheme = s.scheme === '' ? undefined : s.scheme;
   if (scheme !== undefined && scheme !== 'http' && scheme !== 'https' && scheme !== 'h2c')
     return b.error(where, `service ${s.name ?? ''}: invalid scheme ${JSON.stringify(scheme)} specified`);
-  const checked: ServiceRef = { ...s, scheme, strategy };
-  const port = s.port === undefined || s.port === 0 || s.port === '' ? undefined : s.port;
-  const full = port === undefined ? undefined : normalize(`${s.namespace ?? ownNs}-${s.name ?? ''}-${port}`);
-  return b.loadBalancer(checked, ownNs, where, name ?? full);
+  return { ...s, scheme, strategy };
 }
