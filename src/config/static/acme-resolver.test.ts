@@ -53,6 +53,16 @@ describe('certificatesResolvers.<name>.acme.keyType', () => {
       assert.equal(r.acme?.keyType, t);
     }
   });
+
+  it("reads an unknown key type as RSA4096, as Traefik's GetKeyType, with a warning", () => {
+    const r = load('      keyType: ec-256\n');
+    assert.equal(r.acme?.keyType, 'RSA4096');
+    assert.equal(r.lines.length, 1);
+    assert.match(
+      r.lines[0]!,
+      /warning.*certificatesResolvers\.le\.acme\.keyType: unknown key type "ec-256": RSA4096 is used/,
+    );
+  });
 });
 
 describe('certificatesResolvers.<name>.acme: how the CA is trusted', () => {

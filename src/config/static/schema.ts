@@ -517,6 +517,13 @@ const eab = strictObject({
     .refine((v) => decodeEabHmac(v) !== undefined, 'not a base64url key (lego could not decode it either)'),
 });
 
+/**
+ * Traefik's ACME key types (pkg/provider/acme/account.go GetKeyType). Any other value falls back
+ * on RSA4096 there (logged); load.ts warns about it.
+ */
+export const ACME_KEY_TYPES = ['EC256', 'EC384', 'RSA2048', 'RSA4096', 'RSA8192'] as const;
+export type AcmeKeyType = (typeof ACME_KEY_TYPES)[number];
+
 const acme = strictObject({
   /** Traefik: optional; without one the ACME account has no contact address. */
   email: z.string().default(''),
@@ -537,7 +544,10 @@ const acme = strictObject({
    * Key of the issued certificates. As Traefik's pkg/provider/acme/account.go GetKeyType (lego's
    * certcrypto key types), default RSA4096 as Traefik's (documented) default.
    */
-  keyType: z.enum(['EC256', 'EC384', 'RSA2048', 'RSA4096', 'RSA8192']).default('RSA4096'),
+  keyType: z
+    .string()
+    .transform((v): AcmeKeyType => ACME_KEY_TYPES.find((k) => k === v) ?? 'RSA4096')
+    .default('RSA4096'),
   /** PEM files trusted for the ACME server's own certificate (a private CA such as Pebble). */
   caCertificates: z.array(z.string().min(1)).default([]),
   /**
