@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { endpointSliceFor, ingressRouteFor, serviceFor } from '../../../test/helpers/kube-objects.ts';
+import {
+  crdObject,
+  endpointSliceFor,
+  ingressRouteFor,
+  serviceFor,
+} from '../../../test/helpers/kube-objects.ts';
 import { formatIssue } from '../../config/issues.ts';
 import { updateFromData } from '../dynamic-data.ts';
 import { type CrdObjects, crdConfig } from './crd-config.ts';
@@ -357,5 +362,29 @@ describe("IngressRoute checks of Traefik's loadIngressRouteConfiguration and bui
       issues.some((i) => i.includes('ruleSyntax v2')),
       issues.join('\n'),
     );
+  });
+
+  it('refuses a middleware named <ns>-<name>@kubernetescrd unless allowCrossNamespace (Traefik`s makeMiddlewareKeys)', () => {
+    const objs = {
+      ingressRoutes: [
+        ir('crd', { middlewares: [{ name: 'infra-auth@kubernetescrd' }] }),
+        ir('file', { middlewares: [{ name: 'auth@file', namespace: 'infra' }] }),
+      ],
+      middlewares: [
+        { ...crdObject('Middleware', 'infra', 'auth', { headers: { customRequestHeaders: { a: 'b' } } }) },
+      ],
+      services: [svc],
+      endpointSlices: [slice],
+    };
+    const off = build(objs);
+    // (`/file` names a middleware of the file provider, absent here: that router is dropped either way.)
+    assert.deepEqual(rules(off.config), []);
+    assert.ok(
+      off.issues.some((i) => i.includes('ingressroute default/crd') && i.includes('allowCrossNamespace off')),
+    );
+    assert.ok(off.issues.some((i) => i.includes('ingressroute default/file') && i.includes('ignored')));
+    const on = build(objs, { allowCrossNamespace: true });
+    assert.deepEqual(rules(on.config), ['PathPrefix(`/crd`)']);
+    assert.deepEqual(Object.values(on.config.http.routers)[0]?.middlewares, ['infra-auth@kubernetescrd']);
   });
 });

@@ -134,10 +134,26 @@ export function crdConfig(
       const refs: string[] = [];
       let ok = true;
       for (const m of route.middlewares ?? []) {
-        const mns = m.namespace ?? ns;
-        if (!(m.name ?? '').includes('@') && b.crossNamespace(where, `middleware ${mns}/${m.name}`, mns, ns))
+        const mname = m.name ?? '';
+        // Traefik's makeMiddlewareKeys: `<ns>-<name>@kubernetescrd` could name any namespace, so
+        // it is refused unless allowCrossNamespace; another provider's `x@p` ignores `namespace`.
+        if (mname.endsWith('@kubernetescrd') && !b.allowCrossNamespace) {
+          b.error(
+            where,
+            `middleware ${mname}: with allowCrossNamespace off, name it without @kubernetescrd (and its namespace in namespace)`,
+          );
           ok = false;
-        refs.push(b.ref(m.name ?? '', mns));
+          continue;
+        }
+        if (mname.includes('@') && m.namespace !== undefined && m.namespace !== '')
+          b.warn(
+            where,
+            `middleware ${mname}: namespace ${JSON.stringify(m.namespace)} is ignored in cross-provider context`,
+          );
+        const mns = m.namespace ?? ns;
+        if (!mname.includes('@') && b.crossNamespace(where, `middleware ${mns}/${mname}`, mns, ns))
+          ok = false;
+        refs.push(b.ref(mname, mns));
       }
       const children: { name: string; weight: number | undefined }[] = [];
       const services = route.services ?? [];
