@@ -328,11 +328,11 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
           ...(sharedStore === undefined ? {} : { shared: { store: sharedStore, instanceId } }),
           resolverName: name,
           challenge,
-          keyType: a.keyType === 'EC256' ? 'ec256' : a.keyType === 'RSA2048' ? 'rsa2048' : 'rsa4096',
+          challengeDelayMs: a.httpChallenge?.delay ?? a.tlsChallenge?.delay ?? 0,
+          keyType: a.keyType.toLowerCase() as import('./tls/x509/index.ts').KeyType,
           ...(dnsProvider !== undefined ? { dnsProvider } : {}),
-          ...(a.caCertificates.length > 0
-            ? { caCertificates: a.caCertificates.map((f) => readFileSync(f, 'utf8')).join('\n') }
-            : {}),
+          // Traefik's createClientTLSConfig, with lego's LEGO_CA_* environment fallbacks.
+          ...acme.acmeCaTrust(a, process.env, (f) => readFileSync(f, 'utf8')),
           ...(a.preferredChain === undefined ? {} : { preferredChain: a.preferredChain }),
           ...(a.profile === undefined ? {} : { profile: a.profile }),
           ...(a.emailAddresses.length === 0 ? {} : { emailAddresses: a.emailAddresses }),

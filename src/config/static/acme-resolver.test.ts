@@ -44,6 +44,66 @@ describe('certificatesResolvers.<name>.acme: the HTTP client timeouts', () => {
   });
 });
 
+describe('certificatesResolvers.<name>.acme.keyType', () => {
+  it("defaults to Traefik's RSA4096 and takes every key type of Traefik's GetKeyType", () => {
+    assert.equal(load('').acme?.keyType, 'RSA4096');
+    for (const t of ['EC256', 'EC384', 'RSA2048', 'RSA4096', 'RSA8192']) {
+      const r = load(`      keyType: ${t}\n`);
+      assert.deepEqual(r.lines, [], t);
+      assert.equal(r.acme?.keyType, t);
+    }
+  });
+
+  it("reads an unknown key type as RSA4096, as Traefik's GetKeyType, with a warning", () => {
+    const r = load('      keyType: ec-256\n');
+    assert.equal(r.acme?.keyType, 'RSA4096');
+    assert.equal(r.lines.length, 1);
+    assert.match(
+      r.lines[0]!,
+      /warning.*certificatesResolvers\.le\.acme\.keyType: unknown key type "ec-256": RSA4096 is used/,
+    );
+  });
+});
+
+describe('certificatesResolvers.<name>.acme: how the CA is trusted', () => {
+  it("takes Traefik's caSystemCertPool (default false) and caServerName", () => {
+    assert.equal(load('').acme?.caSystemCertPool, false);
+    const r = load('      caSystemCertPool: true\n      caServerName: acme.internal\n');
+    assert.deepEqual(r.lines, []);
+    assert.equal(r.acme?.caSystemCertPool, true);
+    assert.equal(r.acme?.caServerName, 'acme.internal');
+  });
+});
+
+describe('certificatesResolvers.<name>.acme httpChallenge.delay and tlsChallenge.delay', () => {
+  it("takes Traefik's delay (a duration, seconds as a number), default 0", () => {
+    assert.equal(load('').acme?.httpChallenge?.delay, 0);
+    const text = (challenge: string) => `entryPoints:
+  web:
+    address: "127.0.0.1:8080"
+certificatesResolvers:
+  le:
+    acme:
+${challenge}`;
+    const r = loadStaticConfig({
+      file: 'static.yaml',
+      readFile: () => text('      httpChallenge: { entryPoint: web, delay: 5s }\n'),
+      argv: [],
+      env: {},
+    });
+    assert.deepEqual(r.issues.map(formatIssue), []);
+    assert.equal(r.config?.certificatesResolvers?.['le']?.acme.httpChallenge?.delay, 5000);
+    const t = loadStaticConfig({
+      file: 'static.yaml',
+      readFile: () => text('      tlsChallenge: { delay: 2 }\n'),
+      argv: [],
+      env: {},
+    });
+    assert.deepEqual(t.issues.map(formatIssue), []);
+    assert.equal(t.config?.certificatesResolvers?.['le']?.acme.tlsChallenge?.delay, 2000);
+  });
+});
+
 describe('certificatesResolvers.<name>.acme.eab', () => {
   it('takes kid and hmacEncoded, base64url with or without padding as lego decodes it', () => {
     const raw = load(

@@ -9,7 +9,7 @@ import { parseConfigText } from '../source.ts';
 import { type Locator, noLocation } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
 import { applyOverrides, envOverrides, flagOverrides, overrideOrigin } from './overrides.ts';
-import { type StaticConfig, staticConfigSchema } from './schema.ts';
+import { ACME_KEY_TYPES, type StaticConfig, staticConfigSchema } from './schema.ts';
 
 /** The dynamic sections found in the static file: it is then also a source of the file provider. */
 export interface InlineDynamic {
@@ -105,11 +105,38 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   if (!r.success || issues.some((i) => i.severity === 'error')) {
     return inlineDynamic ? { issues, inlineDynamic, data: merged } : { issues, data: merged };
   }
+  issues.push(...keyTypeWarnings(merged, locate));
   const config = resolvePaths(r.data, opts.file);
   if (Object.keys(config.entryPoints).length === 0) {
     issues.push(issue('warning', 'no entry point is defined: nothing will listen', ['entryPoints'], {}));
   }
   return inlineDynamic ? { config, issues, inlineDynamic, locate } : { config, issues, locate };
+}
+
+/**
+ * As Traefik's GetKeyType (pkg/provider/acme/account.go): an ACME keyType it does not know is
+ * RSA4096 (the schema's fallback), which Traefik logs; a warning here.
+ */
+function keyTypeWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  const resolvers = isPlainObject(merged) ? merged['certificatesResolvers'] : undefined;
+  if (!isPlainObject(resolvers)) return out;
+  for (const [name, r] of Object.entries(resolvers)) {
+    const acme = isPlainObject(r) ? r['acme'] : undefined;
+    const v = isPlainObject(acme) ? acme['keyType'] : undefined;
+    if (typeof v !== 'string' || ACME_KEY_TYPES.some((k) => k === v)) continue;
+    const path = ['certificatesResolvers', name, 'acme', 'keyType'];
+    const { exact: _, ...where } = locate(path);
+    out.push(
+      issue(
+        'warning',
+        `unknown key type ${JSON.stringify(v)}: RSA4096 is used (as Traefik); one of ${ACME_KEY_TYPES.join(', ')}`,
+        path,
+        where,
+      ),
+    );
+  }
+  return out;
 }
 
 /**

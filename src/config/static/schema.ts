@@ -569,6 +569,13 @@ const eab = strictObject({
     .refine((v) => decodeEabHmac(v) !== undefined, 'not a base64url key (lego could not decode it either)'),
 });
 
+/**
+ * Traefik's ACME key types (pkg/provider/acme/account.go GetKeyType). Any other value falls back
+ * on RSA4096 there (logged); load.ts warns about it.
+ */
+export const ACME_KEY_TYPES = ['EC256', 'EC384', 'RSA2048', 'RSA4096', 'RSA8192'] as const;
+export type AcmeKeyType = (typeof ACME_KEY_TYPES)[number];
+
 const acme = strictObject({
   /** Traefik: optional; without one the ACME account has no contact address. */
   email: z.string().default(''),
@@ -585,9 +592,23 @@ const acme = strictObject({
         ctx.addIssue({ code: 'custom', message: (e as Error).message });
       }
     }),
-  keyType: z.enum(['EC256', 'RSA2048', 'RSA4096']).default('EC256'),
+  /**
+   * Key of the issued certificates. As Traefik's pkg/provider/acme/account.go GetKeyType (lego's
+   * certcrypto key types), default RSA4096 as Traefik's (documented) default.
+   */
+  keyType: z
+    .string()
+    .transform((v): AcmeKeyType => ACME_KEY_TYPES.find((k) => k === v) ?? 'RSA4096')
+    .default('RSA4096'),
   /** PEM files trusted for the ACME server's own certificate (a private CA such as Pebble). */
   caCertificates: z.array(z.string().min(1)).default([]),
+  /**
+   * Traefik's `caSystemCertPool`: with caCertificates or caServerName, trust the system's roots
+   * too (else only caCertificates, as lego's CreateCertPool).
+   */
+  caSystemCertPool: z.boolean().default(false),
+  /** Traefik's `caServerName`: the CA's TLS server name (SNI and certificate check). */
+  caServerName: z.string().optional(),
   eab: eab.optional(),
   /**
    * Traefik's `preferredChain`: of the chains the CA offers (the default and its
@@ -627,8 +648,12 @@ const acme = strictObject({
    */
   clientTimeout: duration.default(120_000),
   clientResponseHeaderTimeout: duration.default(30_000),
-  httpChallenge: strictObject({ entryPoint: z.string().min(1) }).optional(),
-  tlsChallenge: strictObject({}).optional(),
+  /**
+   * `delay` (Traefik's HTTPChallenge.Delay / TLSChallenge.Delay → lego's http01 / tlsalpn01
+   * SetDelay): how long to wait, once the answer is served, before telling the CA to look.
+   */
+  httpChallenge: strictObject({ entryPoint: z.string().min(1), delay: duration.default(0) }).optional(),
+  tlsChallenge: nullAsEmpty(strictObject({ delay: duration.default(0) })).optional(),
   dnsChallenge: dnsChallenge.optional(),
 }).superRefine((v, ctx) => {
   // As Traefik's Provider.Init: "clientTimeout must be at least clientResponseHeaderTimeout" (0

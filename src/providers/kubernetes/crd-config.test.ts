@@ -1,7 +1,12 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { endpointSliceFor, ingressRouteFor, serviceFor } from '../../../test/helpers/kube-objects.ts';
+import {
+  crdObject,
+  endpointSliceFor,
+  ingressRouteFor,
+  serviceFor,
+} from '../../../test/helpers/kube-objects.ts';
 import { formatIssue } from '../../config/issues.ts';
 import { updateFromData } from '../dynamic-data.ts';
 import { type CrdObjects, crdConfig } from './crd-config.ts';
@@ -202,5 +207,184 @@ describe('IngressRoute → configuration', () => {
     const on = servers({ nativeLBByDefault: true });
     assert.deepEqual(on.byRoute['PathPrefix(`/plain`)'], ['http://10.96.0.5:80']);
     assert.deepEqual(on.byRoute['PathPrefix(`/pods`)'], ['http://10.0.0.1:8080']);
+  });
+});
+
+describe("IngressRoute checks of Traefik's loadIngressRouteConfiguration and buildServersLB", () => {
+  const svc = serviceFor('default', 'web');
+  const slice = endpointSliceFor('default', 'web', ['10.0.0.1'], 8080);
+  /** An IngressRoute `name` whose one route has `route` and whose service has `service` added. */
+  const ir = (
+    name: string,
+    route: Record<string, unknown>,
+    service: Record<string, unknown> = {},
+    spec = {},
+  ) => {
+    const r = ingressRouteFor('default', name, `PathPrefix(\`/${name}\`)`, 'web');
+    const s = r.spec as { routes: Record<string, unknown>[] } & Record<string, unknown>;
+    s.routes[0] = { ...s.routes[0], ...route };
+    const services = s.routes[0]!['services'] as Record<string, unknown>[];
+    services[0] = { ...services[0], ...service };
+    Object.assign(s, spec);
+    return r;
+  };
+  const rules = (config: { http: { routers: Record<string, { rule: string }> } }) =>
+    Object.values(config.http.routers)
+      .map((r) => r.rule)
+      .sort();
+
+  it('skips a route whose kind is not Rule or whose match is empty, with an error', () => {
+    const { config, issues } = build({
+      ingressRoutes: [
+        ir('ok', { kind: 'Rule' }),
+        ir('nokind', { kind: undefined }),
+        ir('bad', { kind: 'Regexp' }),
+        ir('empty', { match: '' }),
+      ],
+      services: [svc],
+      endpointSlices: [slice],
+    });
+    assert.deepEqual(rules(config), ['PathPrefix(`/nokind`)', 'PathPrefix(`/ok`)']);
+    assert.ok(
+      issues.some((i) => i.includes('ingressroute default/bad') && i.includes('"Regexp"')),
+      issues.join('\n'),
+    );
+    assert.ok(issues.some((i) => i.includes('ingressroute default/empty') && i.includes('empty match')));
+  });
+
+  it('refuses a TLSOption of another namespace unless allowCrossNamespace', () => {
+    const objs = {
+      ingressRoutes: [
+        ir('own', {}, {}, { tls: { options: { name: 'opts' } } }),
+        ir('other', {}, {}, { tls: { options: { name: 'opts', namespace: 'infra' } } }),
+        ir('file', {}, {}, { tls: { options: { name: 'opts@file', namespace: 'infra' } } }),
+      ],
+      services: [svc],
+      endpointSlices: [slice],
+    };
+    const off = build(objs);
+    assert.deepEqual(rules(off.config), ['PathPrefix(`/file`)', 'PathPrefix(`/own`)']);
+    assert.ok(
+      off.issues.some((i) => i.includes('ingressroute default/other') && i.includes('tlsoption infra/opts')),
+    );
+    assert.ok(off.issues.some((i) => i.includes('ingressroute default/file') && i.includes('ignored')));
+    const byRule = (c: typeof off.config) =>
+      Object.fromEntries(Object.values(c.http.routers).map((r) => [r.rule, r.tls?.options]));
+    assert.deepEqual(byRule(off.config), {
+      'PathPrefix(`/own`)': 'default-opts',
+      'PathPrefix(`/file`)': 'opts@file',
+    });
+    const on = build(objs, { allowCrossNamespace: true });
+    assert.equal(byRule(on.config)['PathPrefix(`/other`)'], 'infra-opts');
+  });
+
+  it('takes schemes http, https and h2c and strategies wrr and p2c (RoundRobin as wrr), refuses others', () => {
+    const { config, issues } = build({
+      ingressRoutes: [
+        ir('h2c', {}, { scheme: 'h2c' }),
+        ir('ftp', {}, { scheme: 'ftp' }),
+        ir('p2c', {}, { strategy: 'p2c' }),
+        ir('rr', {}, { strategy: 'RoundRobin' }),
+        ir('lc', {}, { strategy: 'leastConn' }),
+      ],
+      services: [svc],
+      endpointSlices: [slice],
+    });
+    assert.deepEqual(rules(config), ['PathPrefix(`/h2c`)', 'PathPrefix(`/p2c`)', 'PathPrefix(`/rr`)']);
+    assert.ok(
+      issues.some((i) => i.includes('ingressroute default/ftp') && i.includes('invalid scheme "ftp"')),
+    );
+    assert.ok(issues.some((i) => i.includes('ingressroute default/lc') && i.includes('strategy leastConn')));
+    assert.ok(
+      issues.some((i) => i.includes('ingressroute default/rr') && i.includes('RoundRobin is deprecated')),
+    );
+    const lb = (rule: string) => {
+      const r = Object.values(config.http.routers).find((x) => x.rule === rule)!;
+      const s = config.http.services[r.service];
+      assert.ok(s?.kind === 'loadBalancer');
+      return s.loadBalancer;
+    };
+    assert.equal(lb('PathPrefix(`/h2c`)').servers[0]?.url, 'h2c://10.0.0.1:8080');
+    assert.equal(lb('PathPrefix(`/p2c`)').strategy, 'p2c');
+    assert.equal(lb('PathPrefix(`/rr`)').strategy, 'wrr');
+  });
+
+  it('applies healthCheck to ExternalName services only, passiveHealthCheck to any', () => {
+    const ext = {
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name: 'ext', namespace: 'default' },
+      spec: { type: 'ExternalName', externalName: 'backend.example', ports: [{ name: 'http', port: 80 }] },
+    };
+    const { config, issues } = build(
+      {
+        ingressRoutes: [
+          ir('ext', {}, { name: 'ext', healthCheck: { path: '/health', interval: '5s' } }),
+          ir('pods', {}, { healthCheck: { path: '/health' } }),
+          ir('passive', {}, { passiveHealthCheck: { maxFailedAttempts: 3, failureWindow: '30s' } }),
+        ],
+        services: [svc, ext],
+        endpointSlices: [slice],
+      },
+      { allowExternalNameServices: true },
+    );
+    assert.deepEqual(rules(config), ['PathPrefix(`/ext`)', 'PathPrefix(`/passive`)']);
+    assert.ok(
+      issues.some((i) => i.includes('ingressroute default/pods') && i.includes('only for ExternalName')),
+      issues.join('\n'),
+    );
+    const lb = (rule: string) => {
+      const r = Object.values(config.http.routers).find((x) => x.rule === rule)!;
+      const s = config.http.services[r.service];
+      assert.ok(s?.kind === 'loadBalancer');
+      return s.loadBalancer;
+    };
+    assert.equal(lb('PathPrefix(`/ext`)').healthCheck?.path, '/health');
+    assert.equal(lb('PathPrefix(`/ext`)').healthCheck?.interval, 5000);
+    assert.equal(lb('PathPrefix(`/passive`)').passiveHealthCheck?.maxFailedAttempts, 3);
+    assert.equal(lb('PathPrefix(`/passive`)').passiveHealthCheck?.failureWindow, 30_000);
+  });
+
+  it("carries a route's syntax and observability to its router", () => {
+    const { config, issues } = build({
+      ingressRoutes: [
+        ir('quiet', { syntax: 'v3', observability: { accessLogs: false, tracing: false } }),
+        ir('v2', { syntax: 'v2' }),
+      ],
+      services: [svc],
+      endpointSlices: [slice],
+    });
+    assert.deepEqual(rules(config), ['PathPrefix(`/quiet`)']);
+    const r = Object.values(config.http.routers)[0]!;
+    assert.equal(r.observability?.accessLogs, false);
+    assert.equal(r.observability?.tracing, false);
+    assert.ok(
+      issues.some((i) => i.includes('ruleSyntax v2')),
+      issues.join('\n'),
+    );
+  });
+
+  it('refuses a middleware named <ns>-<name>@kubernetescrd unless allowCrossNamespace (Traefik`s makeMiddlewareKeys)', () => {
+    const objs = {
+      ingressRoutes: [
+        ir('crd', { middlewares: [{ name: 'infra-auth@kubernetescrd' }] }),
+        ir('file', { middlewares: [{ name: 'auth@file', namespace: 'infra' }] }),
+      ],
+      middlewares: [
+        { ...crdObject('Middleware', 'infra', 'auth', { headers: { customRequestHeaders: { a: 'b' } } }) },
+      ],
+      services: [svc],
+      endpointSlices: [slice],
+    };
+    const off = build(objs);
+    // (`/file` names a middleware of the file provider, absent here: that router is dropped either way.)
+    assert.deepEqual(rules(off.config), []);
+    assert.ok(
+      off.issues.some((i) => i.includes('ingressroute default/crd') && i.includes('allowCrossNamespace off')),
+    );
+    assert.ok(off.issues.some((i) => i.includes('ingressroute default/file') && i.includes('ignored')));
+    const on = build(objs, { allowCrossNamespace: true });
+    assert.deepEqual(rules(on.config), ['PathPrefix(`/crd`)']);
+    assert.deepEqual(Object.values(on.config.http.routers)[0]?.middlewares, ['infra-auth@kubernetescrd']);
   });
 });

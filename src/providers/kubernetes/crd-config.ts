@@ -37,7 +37,10 @@ function ofOurClass(o: KubeObject, ingressClass: string): boolean {
 }
 
 interface RouteSpec {
+  readonly kind?: string;
   readonly match?: string;
+  readonly syntax?: string;
+  readonly observability?: unknown;
   readonly priority?: number;
   readonly middlewares?: readonly { readonly name?: string; readonly namespace?: string }[];
   readonly services?: readonly RouteService[];
@@ -94,21 +97,63 @@ export function crdConfig(
       if (spec.tls.domains !== undefined) tls['domains'] = spec.tls.domains;
       if (spec.tls.secretName !== undefined && spec.tls.secretName !== '')
         b.addCertificate(ns, spec.tls.secretName, where);
-      const opt = spec.tls.options;
-      if (opt?.name !== undefined && opt.name !== '') tls['options'] = b.ref(opt.name, opt.namespace ?? ns);
+    }
+    // Traefik's loadIngressRouteConfiguration: a TLSOption of another namespace is refused unless
+    // allowCrossNamespace, and every route of the IngressRoute is skipped for it (checked per
+    // route there; reported once here). Another provider's (`x@file`) ignores `namespace`.
+    const opt = spec.tls?.options;
+    let tlsRefused = false;
+    if (tls !== undefined && opt?.name !== undefined && opt.name !== '') {
+      const optNs = opt.namespace !== undefined && opt.namespace !== '' ? opt.namespace : ns;
+      if (opt.name.includes('@')) {
+        if (opt.namespace !== undefined && opt.namespace !== '')
+          b.warn(
+            where,
+            `tls.options ${opt.name}: namespace ${JSON.stringify(opt.namespace)} is ignored in cross-provider context`,
+          );
+        tls['options'] = opt.name;
+      } else if (b.crossNamespace(where, `tlsoption ${optNs}/${opt.name}`, optNs, ns)) tlsRefused = true;
+      else tls['options'] = b.ref(opt.name, optNs);
     }
     for (const route of spec.routes ?? []) {
-      const match = route.match ?? '';
+      // As Traefik's loadIngressRouteConfiguration: a kind other than Rule, or no match, skips
+      // the route with an error.
+      if (route.kind !== undefined && route.kind !== '' && route.kind !== 'Rule') {
+        b.error(where, `unsupported match kind ${JSON.stringify(route.kind)}: only "Rule" is supported`);
+        continue;
+      }
+      if (route.match === undefined || route.match === '') {
+        b.error(where, 'a route with an empty match rule');
+        continue;
+      }
+      if (tlsRefused) continue;
+      const match = route.match;
       const hash = createHash('sha256').update(match).digest('hex').slice(0, 20);
       const name = normalize(`${ns}-${ir.metadata.name}-${hash}`);
       b.source('http/routers', name, where);
       const refs: string[] = [];
       let ok = true;
       for (const m of route.middlewares ?? []) {
-        const mns = m.namespace ?? ns;
-        if (!(m.name ?? '').includes('@') && b.crossNamespace(where, `middleware ${mns}/${m.name}`, mns, ns))
+        const mname = m.name ?? '';
+        // Traefik's makeMiddlewareKeys: `<ns>-<name>@kubernetescrd` could name any namespace, so
+        // it is refused unless allowCrossNamespace; another provider's `x@p` ignores `namespace`.
+        if (mname.endsWith('@kubernetescrd') && !b.allowCrossNamespace) {
+          b.error(
+            where,
+            `middleware ${mname}: with allowCrossNamespace off, name it without @kubernetescrd (and its namespace in namespace)`,
+          );
           ok = false;
-        refs.push(b.ref(m.name ?? '', mns));
+          continue;
+        }
+        if (mname.includes('@') && m.namespace !== undefined && m.namespace !== '')
+          b.warn(
+            where,
+            `middleware ${mname}: namespace ${JSON.stringify(m.namespace)} is ignored in cross-provider context`,
+          );
+        const mns = m.namespace ?? ns;
+        if (!mname.includes('@') && b.crossNamespace(where, `middleware ${mns}/${mname}`, mns, ns))
+          ok = false;
+        refs.push(b.ref(mname, mns));
       }
       const children: { name: string; weight: number | undefined }[] = [];
       const services = route.services ?? [];
@@ -134,6 +179,12 @@ export function crdConfig(
       }
       const router: Obj = { rule: match, service };
       if (route.priority !== undefined && route.priority !== 0) router['priority'] = route.priority;
+      // Traefik's route `syntax` (the router's ruleSyntax): `v3` is what we read anyway; another
+      // (`v2`) is passed on for the schema to report. `observability` is the router's.
+      if (route.syntax !== undefined && route.syntax !== '' && route.syntax !== 'v3')
+        router['ruleSyntax'] = route.syntax;
+      if (route.observability !== undefined && route.observability !== null)
+        router['observability'] = route.observability;
       if (spec.entryPoints !== undefined && spec.entryPoints.length > 0)
         router['entryPoints'] = spec.entryPoints;
       if (refs.length > 0) router['middlewares'] = refs;

@@ -148,4 +148,36 @@ describe('CRD Middleware → configuration (Traefik`s loadConfigurationFromCRD)'
       plugin: { demo: { token: 's3cret', list: ['a', 's3cret'] } },
     });
   });
+
+  it("checks errors.service as Traefik's buildServersLB does: scheme, strategy, healthCheck", () => {
+    const mw = (name: string, service: Record<string, unknown>) =>
+      crdObject('Middleware', 'default', name, {
+        errors: { status: ['500-599'], service: { name: 'pages', port: 80, ...service } },
+      });
+    const { config, issues } = build({
+      middlewares: [
+        mw('h2c', { scheme: 'h2c', strategy: 'p2c' }),
+        mw('ftp', { scheme: 'ftp' }),
+        mw('lc', { strategy: 'leastConn' }),
+        mw('hc', { healthCheck: { path: '/health' } }),
+      ],
+      services: [serviceFor('default', 'pages')],
+      endpointSlices: [endpointSliceFor('default', 'pages', ['10.0.0.7'], 8080)],
+    });
+    assert.deepEqual(Object.keys(config.http.middlewares), ['default-h2c']);
+    const svc = config.http.services['default-h2c-errorpage-service'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.equal(svc.loadBalancer.servers[0]?.url, 'h2c://10.0.0.7:8080');
+    assert.equal(svc.loadBalancer.strategy, 'p2c');
+    const refused: [string, string][] = [
+      ['ftp', 'invalid scheme "ftp"'],
+      ['lc', 'strategy leastConn is not supported'],
+      ['hc', 'healthCheck allowed only for ExternalName'],
+    ];
+    for (const [name, text] of refused)
+      assert.ok(
+        issues.some((i) => i.includes(`middleware default/${name}`) && i.includes(text)),
+        issues.join('\n'),
+      );
+  });
 });

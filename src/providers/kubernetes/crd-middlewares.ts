@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { checkedLoadBalancer } from './crd-services.ts';
 import type { KubeObject } from './informer.ts';
 import { type KubeBuild, normalize, type Obj, type ServiceRef } from './kube-build.ts';
 
@@ -85,7 +86,10 @@ function middlewareSpec(b: KubeBuild, ns: string, id: string, raw: Obj, where: s
     if (typeof svc !== 'object' || svc === null)
       return b.error(where, 'errors.service must name a Kubernetes Service (name, port)');
     const serviceName = `${id}-errorpage-service`;
-    const built = b.loadBalancer(svc as ServiceRef, ns, where, serviceName);
+    // Traefik's createErrorPageMiddleware: buildServersLB, with its checks.
+    const checked = checkedLoadBalancer(b, svc as ServiceRef, where);
+    if (checked === undefined) return undefined;
+    const built = b.loadBalancer(checked, ns, where, serviceName);
     if (built === undefined) return undefined;
     spec['errors'] = { ...errors, service: serviceName };
   }

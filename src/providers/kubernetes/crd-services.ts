@@ -1,5 +1,5 @@
 import type { KubeObject } from './informer.ts';
-import { type KubeBuild, normalize, type Obj } from './kube-build.ts';
+import { type KubeBuild, normalize, type Obj, type ServiceRef } from './kube-build.ts';
 
 /** A service as a route or a TraefikService names it. */
 export interface RouteService {
@@ -15,7 +15,12 @@ export interface RouteService {
   readonly strategy?: string;
   readonly responseForwarding?: unknown;
   readonly nativeLB?: boolean;
+  readonly healthCheck?: unknown;
+  readonly passiveHealthCheck?: unknown;
 }
+
+/** The load-balancer strategies of Traefik's dynamic.BalancerStrategy. */
+const STRATEGIES = new Set(['wrr', 'p2c', 'hrw', 'leasttime']);
 
 type Ref = RouteService & { readonly percent?: number };
 
@@ -173,7 +178,28 @@ export function routeService(
   }
   if (kind !== 'Service') return b.error(where, `service kind ${kind}: must be Service or TraefikService`);
   if (s.name?.includes('@') === true) return s.name;
+  const checked = checkedLoadBalancer(b, s, where);
+  if (checked === undefined) return undefined;
   const port = s.port === undefined || s.port === 0 || s.port === '' ? undefined : s.port;
   const full = port === undefined ? undefined : normalize(`${s.namespace ?? ownNs}-${s.name ?? ''}-${port}`);
-  return b.loadBalancer(s, ownNs, where, name ?? full);
+  return b.loadBalancer(checked, ownNs, where, name ?? full);
+}
+
+/**
+ * A route service's `strategy` and `scheme` checked as Traefik's buildServersLB and
+ * parseServiceProtocol check them (for a route's services and an errors middleware's service):
+ * `RoundRobin` (the v2 name) is wrr, with a warning; a strategy without a balancer, or a scheme
+ * other than http, https, h2c, is an error (reported; undefined). Empty values are unset.
+ */
+export function checkedLoadBalancer(b: KubeBuild, s: ServiceRef, where: string): ServiceRef | undefined {
+  let strategy = s.strategy === '' ? undefined : s.strategy;
+  if (strategy === 'RoundRobin') {
+    b.warn(where, `service ${s.name ?? ''}: strategy RoundRobin is deprecated, use wrr`);
+    strategy = undefined;
+  } else if (strategy !== undefined && !STRATEGIES.has(strategy))
+    return b.error(where, `service ${s.name ?? ''}: load-balancer strategy ${strategy} is not supported`);
+  const scheme = s.scheme === '' ? undefined : s.scheme;
+  if (scheme !== undefined && scheme !== 'http' && scheme !== 'https' && scheme !== 'h2c')
+    return b.error(where, `service ${s.name ?? ''}: invalid scheme ${JSON.stringify(scheme)} specified`);
+  return { ...s, scheme, strategy };
 }

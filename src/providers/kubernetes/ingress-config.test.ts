@@ -136,6 +136,45 @@ describe('Ingress → configuration', () => {
     );
   });
 
+  it("reads router.tls.domains.N.main/sans, router.rulesyntax and router.observability.* (Traefik's RouterIng)", () => {
+    const { config, issues } = build({
+      ingresses: [
+        ingressFor('default', 'a', 'a.example', [{ path: '/p', pathType: 'Prefix', service: 'web' }], {
+          annotations: {
+            'traefik.ingress.kubernetes.io/router.tls.domains.1.main': 'b.example',
+            'traefik.ingress.kubernetes.io/router.tls.domains.0.main': 'a.example',
+            'traefik.ingress.kubernetes.io/router.tls.domains.0.sans': 'x.a.example, y.a.example',
+            'traefik.ingress.kubernetes.io/router.rulesyntax': 'v3',
+            'traefik.ingress.kubernetes.io/router.observability.accesslogs': 'false',
+            'traefik.ingress.kubernetes.io/router.observability.tracing': 'false',
+            'traefik.ingress.kubernetes.io/router.observability.metrics': 'true',
+          },
+        }),
+        ingressFor('default', 'v2', 'v2.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          annotations: { 'traefik.ingress.kubernetes.io/router.rulesyntax': 'v2' },
+        }),
+      ],
+      services: [web[0]],
+      endpointSlices: [web[1]],
+    });
+    const r = config.http.routers['default-a-a-example-p'];
+    assert.ok(r !== undefined, issues.join('\n'));
+    // Any domains annotation makes the router HTTPS, as any router.tls.* one does.
+    assert.deepEqual(r.tls?.domains, [
+      { main: 'a.example', sans: ['x.a.example', 'y.a.example'] },
+      { main: 'b.example', sans: [] },
+    ]);
+    assert.equal(r.observability?.accessLogs, false);
+    assert.equal(r.observability?.tracing, false);
+    assert.equal(r.observability?.metrics, true);
+    assert.ok(!issues.some((i) => i.includes('not a known Ingress annotation')), issues.join('\n'));
+    assert.equal(config.http.routers['default-v2-v2-example'], undefined);
+    assert.ok(
+      issues.some((i) => i.includes('ruleSyntax v2')),
+      issues.join('\n'),
+    );
+  });
+
   it('makes default-router of the defaultBackend of an Ingress without rules only, the first one only (Traefik`s loadConfigurationFromIngresses)', () => {
     const other = [serviceFor('default', 'other'), endpointSliceFor('default', 'other', ['10.0.0.2'], 8080)];
     const withRules = ingressFor('default', 'a-rules', 'a.example', [

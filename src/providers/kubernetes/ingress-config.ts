@@ -28,8 +28,17 @@ const ROUTER_KEYS = new Set([
   'router.tls',
   'router.tls.certresolver',
   'router.tls.options',
-  'router.tls.domains',
+  'router.rulesyntax',
+  'router.observability.accesslogs',
+  'router.observability.metrics',
+  'router.observability.tracing',
+  'router.observability.traceverbosity',
 ]);
+/**
+ * `router.tls.domains.<n>.main` and `.sans`: Traefik's convertAnnotations turns `x.<n>.y` into
+ * the label `x[<n>].y`, decoded into RouterTLSConfig.Domains.
+ */
+const DOMAIN_KEY = /^router\.tls\.domains\.(\d+)\.(main|sans)$/;
 /** Its service annotations, read on the Kubernetes Service. */
 const SERVICE_KEYS = new Set([
   'service.serversscheme',
@@ -146,17 +155,35 @@ export function ingressConfig(
       const mws = list(ann['router.middlewares']);
       if (mws !== undefined) r['middlewares'] = mws;
       if (ann['router.priority'] !== undefined) r['priority'] = ann['router.priority'];
+      const domains = tlsDomains(ann);
       const tlsOn =
         bool(ann['router.tls']) === true ||
         ann['router.tls.certresolver'] !== undefined ||
-        ann['router.tls.options'] !== undefined;
+        ann['router.tls.options'] !== undefined ||
+        domains !== undefined;
       if (tlsOn) {
         const tls: Obj = {};
         if (ann['router.tls.certresolver'] !== undefined)
           tls['certResolver'] = ann['router.tls.certresolver'];
         if (ann['router.tls.options'] !== undefined) tls['options'] = ann['router.tls.options'];
+        if (domains !== undefined) tls['domains'] = domains;
         r['tls'] = tls;
       }
+      // Traefik's RouterIng RuleSyntax and Observability (annotations.go): the router's.
+      const syntax = ann['router.rulesyntax'];
+      if (syntax !== undefined && syntax !== '' && syntax !== 'v3') r['ruleSyntax'] = syntax;
+      const observability: Obj = {};
+      for (const [k, field] of [
+        ['accesslogs', 'accessLogs'],
+        ['metrics', 'metrics'],
+        ['tracing', 'tracing'],
+      ] as const) {
+        const v = ann[`router.observability.${k}`];
+        if (v !== undefined) observability[field] = goBool(v);
+      }
+      const verbosity = ann['router.observability.traceverbosity'];
+      if (verbosity !== undefined) observability['traceVerbosity'] = verbosity;
+      if (Object.keys(observability).length > 0) r['observability'] = observability;
       return r;
     };
 
@@ -263,7 +290,7 @@ function annotations(
   for (const [k, v] of Object.entries(all ?? {})) {
     if (!k.startsWith(PREFIX)) continue;
     const rest = k.slice(PREFIX.length).toLowerCase();
-    if (known.has(rest)) out[rest] = v;
+    if (known.has(rest) || (known === ROUTER_KEYS && DOMAIN_KEY.test(rest))) out[rest] = v;
     else b.warn(where, `annotation ${k} is not a known ${kind} annotation: ignored`);
   }
   return out;
@@ -279,6 +306,32 @@ function stickyOf(a: Record<string, string>): Obj | undefined {
         v;
   }
   return { cookie };
+}
+
+/**
+ * `router.tls.domains.<n>.main` / `.sans` (comma-separated) as the router's `domains`, in index
+ * order (Traefik's label decoding of `domains[<n>]`); undefined without any.
+ */
+function tlsDomains(a: Record<string, string>): Obj[] | undefined {
+  const byIndex = new Map<number, Obj>();
+  for (const [k, v] of Object.entries(a)) {
+    const m = DOMAIN_KEY.exec(k);
+    if (m === null) continue;
+    const i = Number(m[1]);
+    const d = byIndex.get(i) ?? {};
+    if (m[2] === 'main') d['main'] = v;
+    else d['sans'] = list(v) ?? [];
+    byIndex.set(i, d);
+  }
+  if (byIndex.size === 0) return undefined;
+  return [...byIndex.entries()].sort((x, y) => x[0] - y[0]).map(([, d]) => d);
+}
+
+/** Go's strconv.ParseBool, as Traefik's label decoding reads a bool; other text is passed on for the schema to report. */
+function goBool(v: string): boolean | string {
+  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
+  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+  return v;
 }
 
 function bool(v: string | undefined): boolean | undefined {

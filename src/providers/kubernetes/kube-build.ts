@@ -22,6 +22,10 @@ export interface ServiceRef {
   readonly responseForwarding?: unknown;
   /** The Service's cluster IP as the one server (Traefik's nativeLB); unset: nativeLBByDefault. */
   readonly nativeLB?: boolean | undefined;
+  /** The CRD's: a load balancer's active health check, for ExternalName services only. */
+  readonly healthCheck?: unknown;
+  /** The CRD's: a load balancer's passive health check. */
+  readonly passiveHealthCheck?: unknown;
 }
 
 interface ServiceSpec {
@@ -148,6 +152,11 @@ export class KubeBuild {
     );
     if (port?.port === undefined)
       return this.error(where, `service ${ns}/${s.name} has no port ${JSON.stringify(s.port)}`);
+    // Traefik's crd loadServers: "healthCheck allowed only for ExternalName services" (the
+    // others' servers are endpoints that Kubernetes' own probes already keep serving or not).
+    const hasHealthCheck = s.healthCheck !== undefined && s.healthCheck !== null;
+    if (hasHealthCheck && sspec.type !== 'ExternalName')
+      return this.error(where, `service ${ns}/${s.name}: healthCheck allowed only for ExternalName services`);
     const name = nameOverride ?? normalize(`${ns}-${s.name}-${port.port}`);
     const scheme =
       s.scheme ?? (port.port === 443 || (port.name ?? '').startsWith('https') ? 'https' : 'http');
@@ -182,6 +191,10 @@ export class KubeBuild {
     if (s.sticky !== undefined) lb['sticky'] = s.sticky;
     if (s.strategy !== undefined) lb['strategy'] = s.strategy;
     if (s.responseForwarding !== undefined) lb['responseForwarding'] = s.responseForwarding;
+    // As Traefik's buildServersLB: both checks are the load balancer's, as written.
+    if (hasHealthCheck) lb['healthCheck'] = s.healthCheck;
+    if (s.passiveHealthCheck !== undefined && s.passiveHealthCheck !== null)
+      lb['passiveHealthCheck'] = s.passiveHealthCheck;
     this.services[name] = { loadBalancer: lb };
     this.source('http/services', name, `service ${ns}/${s.name}`);
     return name;

@@ -6,7 +6,8 @@
  * the CSR held.
  */
 import assert from 'node:assert/strict';
-import { X509Certificate } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { createPrivateKey, createPublicKey, X509Certificate } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -96,4 +97,20 @@ describe("CertificateManager with Traefik v3's resolver options against a fake A
     assert.ok(plain.cert, JSON.stringify(plain.failure));
     assert.equal(new X509Certificate(plain.cert.certPem).subjectAltName, 'DNS:nomail.example.com');
   });
+
+  it("issues EC384 keys (Traefik's keyType EC384), the CSR signed with the P-384 key", async () => {
+    const r = await obtain('ec384.example.com', { keyType: 'ec384' });
+    assert.ok(r.cert, JSON.stringify(r.failure));
+    const key = createPrivateKey(r.cert.keyPem);
+    assert.equal(key.asymmetricKeyType, 'ec');
+    assert.equal(key.asymmetricKeyDetails?.namedCurve, 'secp384r1');
+    assert.ok(new X509Certificate(r.cert.certPem).checkPrivateKey(key));
+    const csr = ca.csrs.at(-1) ?? '';
+    assert.equal(createPublicKey(csrPublicKey(csr)).asymmetricKeyDetails?.namedCurve, 'secp384r1');
+  });
 });
+
+/** The SubjectPublicKeyInfo of a CSR, as openssl reads it. */
+function csrPublicKey(csrPem: string): string {
+  return execFileSync('openssl', ['req', '-noout', '-pubkey'], { input: csrPem, encoding: 'utf8' });
+}

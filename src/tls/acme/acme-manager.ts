@@ -24,6 +24,7 @@ import type { Http01Store } from './http01-store.ts';
 import {
   type ChallengeSolver,
   type ChallengeType,
+  delayedSolver,
   obtainCertificate,
   solverFor,
 } from './obtain-certificate.ts';
@@ -58,13 +59,22 @@ export interface CertificateManagerOptions {
   readonly dnsProvider?: Dns01Provider;
   /** PEM bundle to trust for the ACME server instead of the system roots. */
   readonly caCertificates?: string;
+  /** Traefik's `caSystemCertPool`: the system's roots too (with caCertificates or caServerName). */
+  readonly caSystemCertPool?: boolean;
+  /**
+   * Traefik's `httpChallenge.delay` / `tlsChallenge.delay` (ms): wait this long once the answer
+   * is served (by every instance, with `shared`) before telling the CA to look. Default 0.
+   */
+  readonly challengeDelayMs?: number;
+  /** Traefik's `caServerName`: the TLS server name of the CA. */
+  readonly caServerName?: string;
   /** Traefik's `clientTimeout` (ms, 0 = none): one request to the CA whole. Default 2 min. */
   readonly clientTimeoutMs?: number;
   /** Traefik's `clientResponseHeaderTimeout` (ms, 0 = none): the CA's response head. Default 30 s. */
   readonly clientResponseHeaderTimeoutMs?: number;
   /** Default 30; for certificates living less than 90 days, a third of the lifetime (see renewalTime). */
   readonly renewBeforeDays?: number;
-  /** Key of issued certificates (Traefik's `keyType`); default `ec256`. */
+  /** Key of issued certificates (Traefik's `keyType`); default `ec256` here, the static config's default is RSA4096. */
   readonly keyType?: KeyType;
   /** Traefik's `preferredChain`: the issuer CN of the root the chain should lead to. */
   readonly preferredChain?: string;
@@ -151,15 +161,18 @@ export class CertificateManager {
       opts.transport ??
       httpsTransport({
         ...(opts.caCertificates === undefined ? {} : { caCertificates: opts.caCertificates }),
+        ...(opts.caSystemCertPool === undefined ? {} : { caSystemCertPool: opts.caSystemCertPool }),
+        ...(opts.caServerName === undefined ? {} : { caServerName: opts.caServerName }),
         ...(opts.clientTimeoutMs === undefined ? {} : { timeoutMs: opts.clientTimeoutMs }),
         ...(opts.clientResponseHeaderTimeoutMs === undefined
           ? {}
           : { responseHeaderTimeoutMs: opts.clientResponseHeaderTimeoutMs }),
       });
     const solver = solverFor(opts.challenge, stores, opts.dnsProvider);
+    const delayMs = opts.challengeDelayMs ?? 0;
     const shared = opts.shared;
     if (shared === undefined) {
-      this.#solver = solver;
+      this.#solver = delayedSolver(solver, delayMs);
       return;
     }
     this.#cluster = new ClusterState({
@@ -174,7 +187,7 @@ export class CertificateManager {
       ...(shared.challengeWaitMs === undefined ? {} : { challengeWaitMs: shared.challengeWaitMs }),
     });
     this.#sync = new ClusterSync(this.#cluster, stores, (r) => this.#onSharedRead(r));
-    this.#solver = this.#sync.wrap(solver);
+    this.#solver = delayedSolver(this.#sync.wrap(solver), delayMs);
   }
 
   /** Loads the storage file and starts the work queue (certificates stored there serve at once). */

@@ -75,3 +75,50 @@ describe('httpsTransport timeouts (clientTimeout, clientResponseHeaderTimeout)',
     t.close();
   });
 });
+
+describe("httpsTransport trust of the CA (Traefik's caServerName, caSystemCertPool)", () => {
+  // The CA's certificate names ca.test only: reached at 127.0.0.1, only caServerName makes it fit.
+  const cert = selfSignedCertificate(['ca.test']);
+  let server: Server;
+  let base: string;
+
+  before(async () => {
+    server = createServer({ key: cert.keyPem, cert: cert.certPem }, (req, res) =>
+      res.end(JSON.stringify({ sni: (req.socket as import('node:tls').TLSSocket).servername })),
+    );
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+  });
+
+  const get = async (opts: Parameters<typeof httpsTransport>[0]) => {
+    const t = httpsTransport(opts);
+    try {
+      return await t.send({ method: 'GET', url: `${base}/dir` });
+    } finally {
+      t.close();
+    }
+  };
+
+  it('checks the certificate against caServerName, and sends it as SNI', async () => {
+    await assert.rejects(get({ caCertificates: cert.certPem }), /IP: 127\.0\.0\.1 is not in the cert's list/);
+    const r = await get({ caCertificates: cert.certPem, caServerName: 'ca.test' });
+    assert.equal(r.status, 200);
+    assert.deepEqual(JSON.parse(r.body), { sni: 'ca.test' });
+  });
+
+  it('keeps caCertificates trusted with caSystemCertPool, and trusts no private CA without them', async () => {
+    const r = await get({ caCertificates: cert.certPem, caSystemCertPool: true, caServerName: 'ca.test' });
+    assert.equal(r.status, 200);
+    // lego's CreateCertPool: a server name alone is an empty pool (the system's with caSystemCertPool).
+    await assert.rejects(get({ caServerName: 'ca.test' }), /self-signed|unable to get local issuer/i);
+    await assert.rejects(
+      get({ caServerName: 'ca.test', caSystemCertPool: true }),
+      /self-signed|unable to get local issuer/i,
+    );
+  });
+});

@@ -30,6 +30,16 @@ export interface HttpsTransportOptions {
   /** PEM bundle to trust instead of the system roots (a private or test CA such as pebble's). */
   readonly caCertificates?: string;
   /**
+   * Traefik's `caSystemCertPool`: with `caCertificates` or `caServerName`, trust the system's
+   * roots as well as `caCertificates` (lego's CreateCertPool starts from x509.SystemCertPool).
+   */
+  readonly caSystemCertPool?: boolean;
+  /**
+   * Traefik's `caServerName`: the name sent in SNI and checked against the CA's certificate
+   * instead of the URL's host (tls.Config.ServerName).
+   */
+  readonly caServerName?: string;
+  /**
    * Traefik's `clientTimeout`: one request whole, from the start of the connection to the end of
    * the body (Go's http.Client.Timeout). 0 = no limit. Default 2 min, Traefik's.
    */
@@ -40,6 +50,22 @@ export interface HttpsTransportOptions {
    */
   readonly responseHeaderTimeoutMs?: number;
   readonly userAgent?: string;
+}
+
+/**
+ * The agent's `ca` and `servername`, as Traefik's pkg/provider/acme/provider.go
+ * createClientTLSConfig: with `caCertificates` or `caServerName`, the roots are those
+ * certificates, plus the system's with `caSystemCertPool` (lego's CreateCertPool; none at all with
+ * neither, as there), and the server name `caServerName`; else Node's default roots.
+ */
+async function trustOptions(opts: HttpsTransportOptions): Promise<{ ca?: string[]; servername?: string }> {
+  const custom = opts.caCertificates !== undefined && opts.caCertificates.trim() !== '';
+  const name = opts.caServerName !== undefined && opts.caServerName !== '';
+  if (!custom && !name) return {};
+  const ca: string[] = [];
+  if (opts.caSystemCertPool === true) ca.push(...(await import('node:tls')).getCACertificates('system'));
+  if (custom) ca.push(opts.caCertificates!);
+  return { ca, ...(name ? { servername: opts.caServerName! } : {}) };
 }
 
 /** Go's dialer Timeout and TLSHandshakeTimeout in Traefik's ACME client: 30 s each. */
@@ -63,11 +89,7 @@ export function httpsTransport(opts: HttpsTransportOptions = {}): AcmeTransport 
     // RFC 8555 §6.1: ACME is HTTPS only; a JWS with our account key never goes out in the clear.
     if (url.protocol !== 'https:') throw new AcmeTransportError(`ACME URL is not https: ${req.url}`);
     https ??= await import('node:https');
-    agent ??= new https.Agent({
-      keepAlive: true,
-      maxSockets: 4,
-      ...(opts.caCertificates === undefined ? {} : { ca: opts.caCertificates }),
-    });
+    agent ??= new https.Agent({ keepAlive: true, maxSockets: 4, ...(await trustOptions(opts)) });
     const h = https;
     const a = agent;
     return new Promise<AcmeHttpResponse>((resolve, reject) => {

@@ -28,6 +28,7 @@ export {
   type StoredCertificate,
 } from './acme-storage.ts';
 export { type AcmeTransport, type HttpsTransportOptions, httpsTransport } from './acme-transport.ts';
+export { type AcmeCaTrust, acmeCaTrust } from './ca-trust.ts';
 export { Dns01ConfigError } from './dns01-env.ts';
 export { ExecDnsProvider, type ExecDnsProviderOptions } from './dns01-exec.ts';
 export { HttpReqDnsProvider, type HttpReqDnsProviderOptions } from './dns01-httpreq.ts';

@@ -6,12 +6,13 @@
  */
 import { createHash } from 'node:crypto';
 import { isIP } from 'node:net';
+import { setTimeout as delay } from 'node:timers/promises';
 import type { Logger } from '../../core/logger.ts';
 import {
   certificateInfo,
   certificateRequest,
   chainRootName,
-  generateKey,
+  generateKeyAsync,
   type KeyAndCert,
   type KeyType,
   keyMatchesCertificate,
@@ -37,6 +38,29 @@ export interface ChallengeSolver {
     signal?: AbortSignal,
   ): Promise<void>;
   cleanup(authz: AcmeAuthorization, challenge: AcmeChallenge, keyAuthorization: string): Promise<void>;
+}
+
+/**
+ * `solver` whose present() waits `delayMs` more once the answer is in place, before the CA is
+ * told to look: lego's http01 / tlsalpn01 SetDelay (Traefik's httpChallenge.delay,
+ * tlsChallenge.delay), for answers that take a while to reach every instance behind a balancer.
+ * `sleep` is for tests.
+ */
+export function delayedSolver(
+  solver: ChallengeSolver,
+  delayMs: number,
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void> = (ms, signal) =>
+    delay(ms, undefined, signal === undefined ? {} : { signal }),
+): ChallengeSolver {
+  if (delayMs <= 0) return solver;
+  return {
+    type: solver.type,
+    async present(authz, challenge, keyAuthorization, signal) {
+      await solver.present(authz, challenge, keyAuthorization, signal);
+      await sleep(delayMs, signal);
+    },
+    cleanup: (authz, challenge, keyAuthorization) => solver.cleanup(authz, challenge, keyAuthorization),
+  };
 }
 
 export function http01Solver(store: Http01Store): ChallengeSolver {
@@ -122,7 +146,7 @@ export async function obtainCertificate(client: AcmeClient, opts: ObtainOptions)
   order = await client.waitForOrder(order.url, (o) => o.status !== 'pending', signal);
   if (order.status !== 'ready' && order.status !== 'valid') throw orderFailed(order.status, order.error);
 
-  const keyPem = generateKey(opts.keyType ?? 'ec256');
+  const keyPem = await generateKeyAsync(opts.keyType ?? 'ec256');
   if (order.status === 'ready')
     order = await client.finalize(order, certificateRequest(keyPem, domains, opts.emailAddresses), signal);
   order = await client.waitForOrder(order.url, (o) => o.status === 'valid', signal);

@@ -11,4 +11,4 @@ export { certificateInfo, chainRootName } from './certificate-info.ts';
 export { missingIssuer, TrustedRoots } from './chain.ts';
 export { certificateRequest } from './csr.ts';
 export type { KeyType } from './keys.ts';
-export { generateKey, keyMatchesCertificate } from './keys.ts';
+export { generateKey, generateKeyAsync, keyMatchesCertificate } from './keys.ts';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { createPrivateKey } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { selfSignedCertificate } from './certificate.ts';
-import { generateKey, keyMatchesCertificate } from './keys.ts';
+import { generateKey, generateKeyAsync, keyMatchesCertificate } from './keys.ts';
 
 describe('generateKey', () => {
   it('makes a PKCS#8 EC P-256 key by default', () => {
@@ -23,6 +23,21 @@ describe('generateKey', () => {
       assert.equal(key.asymmetricKeyDetails?.modulusLength, bits);
       assert.equal(key.asymmetricKeyDetails?.publicExponent, 65537n);
     }
+  });
+
+  it("makes Traefik's EC384 (P-384) keys, in the thread pool too", async () => {
+    for (const pem of [generateKey('ec384'), await generateKeyAsync('ec384')]) {
+      const key = createPrivateKey(pem);
+      assert.equal(key.asymmetricKeyType, 'ec');
+      assert.equal(key.asymmetricKeyDetails?.namedCurve, 'secp384r1');
+    }
+  });
+
+  it("makes Traefik's RSA8192 keys off the event loop", async () => {
+    const key = createPrivateKey(await generateKeyAsync('rsa8192'));
+    assert.equal(key.asymmetricKeyType, 'rsa');
+    assert.equal(key.asymmetricKeyDetails?.modulusLength, 8192);
+    assert.equal(key.asymmetricKeyDetails?.publicExponent, 65537n);
   });
 
   it('makes a different key every time', () => {
