@@ -6,6 +6,8 @@
  * is mapped here to a small integer, the index of its (version, cipher) pair.
  */
 import type { TLSSocket } from 'node:tls';
+import { CIPHER_SUITES } from '../../config/dynamic/tls-names.ts';
+import { UNAVAILABLE_SUITES } from '../../config/dynamic/tls-warnings.ts';
 import type { RequestTls } from '../../core/request.ts';
 
 /** Traefik's GetVersion: "1.0" … "1.3", else "unknown"; node says `TLSv1`, `TLSv1.1` … */
@@ -24,42 +26,14 @@ export function goTlsVersion(protocol: string | null | undefined): string {
   }
 }
 
-/**
- * The names of Go's crypto/tls suites as Traefik's CipherSuitesReversed gives them (the IANA
- * names, which OpenSSL's `standardName` spells the same way); any other suite is "unknown".
- */
-const GO_CIPHER_NAMES: ReadonlySet<string> = new Set([
-  'TLS_RSA_WITH_RC4_128_SHA',
-  'TLS_RSA_WITH_3DES_EDE_CBC_SHA',
-  'TLS_RSA_WITH_AES_128_CBC_SHA',
-  'TLS_RSA_WITH_AES_256_CBC_SHA',
-  'TLS_RSA_WITH_AES_128_CBC_SHA256',
-  'TLS_RSA_WITH_AES_128_GCM_SHA256',
-  'TLS_RSA_WITH_AES_256_GCM_SHA384',
-  'TLS_ECDHE_ECDSA_WITH_RC4_128_SHA',
-  'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA',
-  'TLS_ECDHE_ECDSA_WITH_AES_256_CBC_SHA',
-  'TLS_ECDHE_RSA_WITH_RC4_128_SHA',
-  'TLS_ECDHE_RSA_WITH_3DES_EDE_CBC_SHA',
-  'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA',
-  'TLS_ECDHE_RSA_WITH_AES_256_CBC_SHA',
-  'TLS_ECDHE_ECDSA_WITH_AES_128_CBC_SHA256',
-  'TLS_ECDHE_RSA_WITH_AES_128_CBC_SHA256',
-  'TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256',
-  'TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256',
-  'TLS_ECDHE_RSA_WITH_AES_256_GCM_SHA384',
-  'TLS_ECDHE_ECDSA_WITH_AES_256_GCM_SHA384',
-  'TLS_ECDHE_RSA_WITH_CHACHA20_POLY1305_SHA256',
-  'TLS_ECDHE_ECDSA_WITH_CHACHA20_POLY1305_SHA256',
-  'TLS_AES_128_GCM_SHA256',
-  'TLS_AES_256_GCM_SHA384',
-  'TLS_CHACHA20_POLY1305_SHA256',
-  'TLS_FALLBACK_SCSV',
-]);
-
 /** Traefik's GetCipherName from OpenSSL's standard (IANA) name of the negotiated suite. */
 export function goCipherName(standardName: string | undefined): string {
-  return standardName !== undefined && GO_CIPHER_NAMES.has(standardName) ? standardName : 'unknown';
+  // Go's suite names, which the configuration reads too (tls-names.ts; the RC4 and 3DES ones in
+  // tls-warnings.ts): OpenSSL's `standardName` is the same IANA name; any other is "unknown".
+  return standardName !== undefined &&
+    (Object.hasOwn(CIPHER_SUITES, standardName) || Object.hasOwn(UNAVAILABLE_SUITES, standardName))
+    ? standardName
+    : 'unknown';
 }
 
 /** Both labels of a connection; a stand-in without TLSSocket's methods reads as "unknown". */
