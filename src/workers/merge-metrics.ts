@@ -1,4 +1,4 @@
-import { formatValue } from '../observability/metrics/exposition.ts';
+import { formatValue, parseValue } from '../observability/metrics/exposition.ts';
 
 /** One process's exposition, as a worker answered a scrape. */
 export interface WorkerExposition {
@@ -167,10 +167,4 @@ function family(families: Map<string, Family>, name: string): Family {
     families.set(name, f);
   }
   return f;
-}
-
-function parseValue(s: string): number {
-  if (s === '+Inf') return Number.POSITIVE_INFINITY;
-  if (s === '-Inf') return Number.NEGATIVE_INFINITY;
-  return s === '' ? Number.NaN : Number(s);
 }

@@ -39,6 +39,13 @@ export function formatValue(value: number): string {
   return String(value);
 }
 
+/** A sample's value as the format writes it (formatValue's inverse); '' reads as NaN. */
+export function parseValue(text: string): number {
+  if (text === '+Inf') return Number.POSITIVE_INFINITY;
+  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
+  return text === '' ? Number.NaN : Number(text);
+}
+
 /**
  * `name="value",` pairs without braces, so that callers can append more pairs (`code`, `le`)
  * without re-escaping. Returns '' for no labels.

@@ -7,7 +7,7 @@
  * through `render()` when a push is due, so the request path is the Prometheus one.
  */
 import { type JsonKeyValue, SCOPE_NAME, unixNanos } from '../tracing/otlp-json.ts';
-import { formatValue } from './exposition.ts';
+import { formatValue, parseValue } from './exposition.ts';
 
 /** opentelemetry-proto AggregationTemporality. */
 const TEMPORALITY_CUMULATIVE = 2;
@@ -88,12 +88,6 @@ function parseLabels(text: string): Array<[string, string]> {
     if (text[i] === ',') i++;
   }
   return out;
-}
-
-function parseValue(text: string): number {
-  if (text === '+Inf') return Number.POSITIVE_INFINITY;
-  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
-  return Number(text);
 }
 
 /** The families of a text exposition (format 0.0.4), in order. */
