@@ -30,6 +30,13 @@ export function redirectResponse(method: string, location: string, permanent: bo
   };
 }
 
+/** The port as it appears in a URL after the host: '' for none or the scheme's default port. */
+export function portSuffix(scheme: string, port: string): string {
+  if (port === '' || (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443'))
+    return '';
+  return `:${port}`;
+}
+
 /** Host as it goes into a URL: IPv6 literals need their brackets back. */
 export function urlHost(host: string): string {
   return host.includes(':') && host.charCodeAt(0) !== 91 /* [ */ ? `[${host}]` : host;

@@ -2,14 +2,7 @@ import type { RedirectSchemeConfig } from '../config/dynamic/middlewares.ts';
 import { type DirectResponse, type RequestHead, withQuery } from '../core/request.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
 import { canonicalRawPath } from './path.ts';
-import { redirectResponse, urlHost } from './redirect-response.ts';
-
-/** The port as it appears in a URL: '' for the scheme's default port. */
-function portSuffix(scheme: string, port: string): string {
-  if (port === '' || (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443'))
-    return '';
-  return `:${port}`;
-}
+import { portSuffix, redirectResponse, urlHost } from './redirect-response.ts';
 
 /**
  * Traefik's redirectScheme (pkg/middlewares/redirect/redirect_scheme.go): the redirect to

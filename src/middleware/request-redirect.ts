@@ -2,7 +2,7 @@ import type { RequestRedirectConfig } from '../config/dynamic/gateway-middleware
 import { type DirectResponse, type RequestHead, withQuery } from '../core/request.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
 import { canonicalRawPath, joinPath } from './path.ts';
-import { urlHost } from './redirect-response.ts';
+import { portSuffix, urlHost } from './redirect-response.ts';
 
 const TEXT: Readonly<Record<number, string>> = { 301: 'Moved Permanently', 302: 'Found' };
 
@@ -29,8 +29,7 @@ class RequestRedirect implements Middleware {
     const c = this.#c;
     const scheme = c.scheme ?? req.scheme;
     const port = c.port ?? req.hostPort;
-    const defaultPort = (scheme === 'http' && port === '80') || (scheme === 'https' && port === '443');
-    const host = urlHost(c.hostname ?? req.host) + (port === '' || defaultPort ? '' : `:${port}`);
+    const host = urlHost(c.hostname ?? req.host) + portSuffix(scheme, port);
     let path = req.path;
     if (this.#path !== undefined) {
       if (this.#prefix === undefined) path = this.#path;

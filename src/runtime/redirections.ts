@@ -1,11 +1,11 @@
 import { parseAddress } from '../config/static/address.ts';
 import type { StaticConfig } from '../config/static/schema.ts';
+import { portSuffix } from '../middleware/redirect-response.ts';
 import type { Redirection } from './internal-routes.ts';
 
-/** The port part of a redirect Location (`:8443`), '' for the scheme's default or an unknown port. */
-function portSuffix(port: number, scheme: string): string {
-  if (port === 0 || (scheme === 'https' && port === 443) || (scheme === 'http' && port === 80)) return '';
-  return `:${port}`;
+/** The port part of a redirect Location (`:8443`), '' for the scheme's default or an unknown (0) port. */
+function locationPort(port: number, scheme: string): string {
+  return portSuffix(scheme, port === 0 ? '' : String(port));
 }
 
 /** The configured port of redirection target `to`: an entry point name or a bare `:port`. */
@@ -37,7 +37,7 @@ export function entryPointRedirections(config: StaticConfig): EntryPointRedirect
     if (r === undefined) continue;
     const red: Redirection = {
       scheme: r.scheme,
-      port: portSuffix(redirectPort(config, r.to), r.scheme),
+      port: locationPort(redirectPort(config, r.to), r.scheme),
       permanent: r.permanent,
       priority: r.priority,
       to: r.to,
@@ -52,7 +52,7 @@ export function entryPointRedirections(config: StaticConfig): EntryPointRedirect
     redirections,
     targets,
     bound: (name, port) => {
-      for (const t of byTarget) if (t.to === name) t.r.port = portSuffix(port, t.r.scheme);
+      for (const t of byTarget) if (t.to === name) t.r.port = locationPort(port, t.r.scheme);
     },
   };
 }
