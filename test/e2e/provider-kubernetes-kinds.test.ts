@@ -5,7 +5,9 @@
  * Ingress provider, configured from a kubeconfig file, routing Exact and Prefix paths of an
  * Ingress of Traefik's class, ignoring another class, and reporting an annotation typo; the
  * Gateway API provider routing an HTTPRoute attached to a Gateway's listener by header and
- * weights.
+ * weights. The Ingress provider's `ingressEndpoint.publishedService` status written on the
+ * Ingresses (the status subresource), and `service.nodeportlb` reaching a NodePort Service
+ * through its Node's InternalIP.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -24,6 +26,8 @@ import {
   httpRouteFor,
   ingressFor,
   ingressRouteFor,
+  nodeFor,
+  nodePortServiceFor,
   secretFor,
   serviceFor,
   traefikIngressClass,
@@ -60,6 +64,13 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
       kube.apply(serviceFor('shop', name));
       kube.apply(endpointSliceFor('shop', name, ['127.0.0.1'], backend.port));
     }
+    // The Service `ingressEndpoint.publishedService` names: its load balancer's addresses.
+    kube.apply({
+      ...serviceFor('shop', 'traefik'),
+      status: {
+        loadBalancer: { ingress: [{ ip: '192.0.2.10', ipMode: 'VIP' }, { hostname: 'lb.example' }] },
+      },
+    });
     const webPort = await freePort();
     proxy = await startProxy({
       env: { KUBECONFIG: join(dir, 'kubeconfig') },
@@ -77,7 +88,9 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
       )}  kubernetesCRD:
     endpoint: "${kube.url}"
     token: test-token
-  kubernetesIngress: {}
+  kubernetesIngress:
+    ingressEndpoint:
+      publishedService: shop/traefik
   kubernetesGateway:
     endpoint: "${kube.url}"
     token: test-token
@@ -237,6 +250,64 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
     );
     await until(from, async () => (await get('/n', 'native.example')).status === 200);
     assert.deepEqual(await get('/n', 'native.example'), { status: 200, text: 'b /n' });
+  });
+
+  it('writes the published Service`s load-balancer addresses in an Ingress`s status, once', async () => {
+    const from = proxy.logs.length;
+    const seenFrom = kube.seen.length;
+    kube.apply(traefikIngressClass());
+    kube.apply(
+      ingressFor('shop', 'status', 'status.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        className: 'traefik',
+      }),
+    );
+    const written = await kube.waitForWrite(
+      /^PUT \/apis\/networking\.k8s\.io\/v1\/namespaces\/shop\/ingresses\/status\/status$/,
+      seenFrom,
+    );
+    // The Service's ipMode has no field in an Ingress status (Traefik converts the type).
+    assert.deepEqual(written['status'], {
+      loadBalancer: { ingress: [{ ip: '192.0.2.10' }, { hostname: 'lb.example' }] },
+    });
+    await until(from, async () => (await get('/s', 'status.example')).status === 200);
+    // The write's own watch event rebuilds: the status is the same now, so it is not written again.
+    // `zlater` sorts after `status`: were `status` written again, it would be before zlater's.
+    const rebuilt = proxy.logs.length;
+    kube.apply(
+      ingressFor('shop', 'zlater', 'zlater.example', [{ path: '/', pathType: 'Prefix', service: 'b' }], {
+        className: 'traefik',
+      }),
+    );
+    await kube.waitForWrite(/^PUT .*\/ingresses\/zlater\/status$/, seenFrom);
+    await until(rebuilt, async () => (await get('/l', 'zlater.example')).status === 200);
+    const puts = kube.seen.slice(seenFrom).filter((l) => /^PUT .*\/ingresses\/status\/status$/.test(l));
+    assert.equal(puts.length, 1, puts.join('\n'));
+  });
+
+  it('routes an Ingress to the Node`s InternalIP:nodePort of a NodePort Service with service.nodeportlb', async () => {
+    const from = proxy.logs.length;
+    kube.apply(traefikIngressClass());
+    // No EndpointSlice: only the node address on the Service port's nodePort (backend a's port)
+    // reaches a; an ExternalIP is never used.
+    kube.apply(
+      nodeFor('node-1', [
+        { type: 'ExternalIP', address: '192.0.2.77' },
+        { type: 'InternalIP', address: '127.0.0.1' },
+      ]),
+    );
+    const np = nodePortServiceFor('shop', 'np', 8080, a.port);
+    (np['metadata'] as Record<string, unknown>)['annotations'] = {
+      'traefik.ingress.kubernetes.io/service.nodeportlb': 'true',
+    };
+    kube.apply(np);
+    kube.apply(
+      ingressFor('shop', 'np', 'np.example', [{ path: '/', pathType: 'Prefix', service: 'np', port: 8080 }], {
+        className: 'traefik',
+      }),
+    );
+    await until(from, async () => (await get('/np', 'np.example')).status === 200);
+    for (let i = 0; i < 4; i++)
+      assert.deepEqual(await get('/np', 'np.example'), { status: 200, text: 'a /np' });
   });
 
   it('routes an HTTPRoute attached to a listener of a Traefik Gateway, by header and weights', async () => {

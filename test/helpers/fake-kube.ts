@@ -54,6 +54,7 @@ const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVer
   })),
   { prefix: '/api/v1', plural: 'services', kind: 'Service', apiVersion: 'v1' },
   { prefix: '/api/v1', plural: 'secrets', kind: 'Secret', apiVersion: 'v1' },
+  { prefix: '/api/v1', plural: 'nodes', kind: 'Node', apiVersion: 'v1' },
   {
     prefix: '/apis/discovery.k8s.io/v1',
     plural: 'endpointslices',
@@ -81,7 +82,7 @@ const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVer
 ];
 
 /** Kinds whose `status` is a subresource (written only through `…/status`). */
-const WITH_STATUS = new Set(['GatewayClass', 'Gateway', 'HTTPRoute']);
+const WITH_STATUS = new Set(['GatewayClass', 'Gateway', 'HTTPRoute', 'Ingress']);
 
 interface Event {
   readonly rv: number;

@@ -128,3 +128,22 @@ export function gatewayFor(ns: string, name: string, listeners: unknown[], class
 export function httpRouteFor(ns: string, name: string, spec: Record<string, unknown>): KubeObj {
   return { apiVersion: GW, kind: 'HTTPRoute', metadata: { name, namespace: ns }, spec };
 }
+
+/** A Node with the given `status.addresses` (`type` InternalIP, ExternalIP, Hostname…). */
+export function nodeFor(name: string, addresses: readonly { type: string; address: string }[]): KubeObj {
+  return { apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { addresses } };
+}
+
+/** A Service of type NodePort: port `port` (named `http`) on the nodes' `nodePort`. */
+export function nodePortServiceFor(ns: string, name: string, port: number, nodePort: number): KubeObj {
+  return {
+    apiVersion: 'v1',
+    kind: 'Service',
+    metadata: { name, namespace: ns },
+    spec: {
+      type: 'NodePort',
+      clusterIP: '10.96.0.9',
+      ports: [{ name: 'http', port, nodePort, protocol: 'TCP' }],
+    },
+  };
+}

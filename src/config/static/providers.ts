@@ -117,30 +117,42 @@ const kubeBase = {
 };
 
 /** `providers.kubernetesCRD` (pkg/provider/kubernetes/crd). */
-export const kubernetesCrdProviderSchema = strictObject(
-  {
-    ...kubeBase,
-    ingressClass: z.string().default(''),
-    allowCrossNamespace: z.boolean().default(false),
-    /** A route service without `nativeLB` uses the Service's cluster IP, not its endpoints. */
-    nativeLBByDefault: z.boolean().default(false),
-  },
-  ['disableClusterScopeResources'],
-);
+export const kubernetesCrdProviderSchema = strictObject({
+  ...kubeBase,
+  ingressClass: z.string().default(''),
+  allowCrossNamespace: z.boolean().default(false),
+  /** A route service without `nativeLB` uses the Service's cluster IP, not its endpoints. */
+  nativeLBByDefault: z.boolean().default(false),
+  /** No cluster-scoped objects are watched (Nodes): nodePortLB services are refused. */
+  disableClusterScopeResources: z.boolean().default(false),
+});
 
 /** `providers.kubernetesIngress` (pkg/provider/kubernetes/ingress). */
-export const kubernetesIngressProviderSchema = strictObject(
-  {
-    ...kubeBase,
-    /** Ingresses whose class (IngressClass name or the old annotation) is this; empty = Traefik's rules. */
-    ingressClass: z.string().default(''),
-    /** `Prefix` paths match whole segments only (`/p` and `/p/…`, not `/pp`). */
-    strictPrefixMatching: z.boolean().default(false),
-    /** A Service without the `service.nativelb` annotation is its cluster IP, not its endpoints. */
-    nativeLBByDefault: z.boolean().default(false),
-  },
-  ['ingressEndpoint', 'disableIngressClassLookup', 'disableClusterScopeResources'],
-);
+export const kubernetesIngressProviderSchema = strictObject({
+  ...kubeBase,
+  /** Ingresses whose class (IngressClass name or the old annotation) is this; empty = Traefik's rules. */
+  ingressClass: z.string().default(''),
+  /** `Prefix` paths match whole segments only (`/p` and `/p/…`, not `/pp`). */
+  strictPrefixMatching: z.boolean().default(false),
+  /** A Service without the `service.nativelb` annotation is its cluster IP, not its endpoints. */
+  nativeLBByDefault: z.boolean().default(false),
+  /**
+   * What the handled Ingresses' `status.loadBalancer.ingress` says (Traefik's EndpointIngress):
+   * `ip` and/or `hostname`, or `publishedService` (`namespace/name`), whose own load-balancer
+   * status is copied.
+   */
+  ingressEndpoint: nullAsEmpty(
+    strictObject({
+      ip: z.string().default(''),
+      hostname: z.string().default(''),
+      publishedService: z.string().default(''),
+    }),
+  ).optional(),
+  /** IngressClasses are not read: an Ingress naming a class (`ingressClassName`) is not handled. */
+  disableIngressClassLookup: z.boolean().default(false),
+  /** No cluster-scoped objects are watched (IngressClasses, Nodes). */
+  disableClusterScopeResources: z.boolean().default(false),
+});
 
 /** `providers.kubernetesGateway` (pkg/provider/kubernetes/gateway). */
 export const kubernetesGatewayProviderSchema = strictObject(

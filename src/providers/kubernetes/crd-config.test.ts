@@ -5,6 +5,8 @@ import {
   crdObject,
   endpointSliceFor,
   ingressRouteFor,
+  nodeFor,
+  nodePortServiceFor,
   serviceFor,
 } from '../../../test/helpers/kube-objects.ts';
 import { formatIssue } from '../../config/issues.ts';
@@ -21,6 +23,7 @@ function build(objs: Partial<Record<keyof CrdObjects, unknown[]>>, opts = {}) {
       middlewares: (objs.middlewares ?? []).map(o),
       services: (objs.services ?? []).map(o),
       endpointSlices: (objs.endpointSlices ?? []).map(o),
+      nodes: (objs.nodes ?? []).map(o),
     },
     { allowEmptyServices: false, allowCrossNamespace: false, ...opts },
   );
@@ -207,6 +210,76 @@ describe('IngressRoute → configuration', () => {
     const on = servers({ nativeLBByDefault: true });
     assert.deepEqual(on.byRoute['PathPrefix(`/plain`)'], ['http://10.96.0.5:80']);
     assert.deepEqual(on.byRoute['PathPrefix(`/pods`)'], ['http://10.0.0.1:8080']);
+  });
+
+  it('balances over the nodes` InternalIP:nodePort with nodePortLB on a NodePort Service (Traefik`s loadServers)', () => {
+    const route = (name: string, service: Record<string, unknown>) => {
+      const r = ingressRouteFor('default', name, `PathPrefix(\`/${name}\`)`, 'np');
+      (r.spec as { routes: { services: unknown[] }[] }).routes[0]!.services = [
+        { name: 'np', port: 80, ...service },
+      ];
+      return r;
+    };
+    const objs = {
+      ingressRoutes: [
+        route('nodes', { nodePortLB: true }),
+        route('pods', {}),
+        route('native', { nodePortLB: true, nativeLB: true }),
+        route('plain', { name: 'web', nodePortLB: true }),
+      ],
+      services: [nodePortServiceFor('default', 'np', 80, 30080), serviceFor('default', 'web')],
+      endpointSlices: [
+        endpointSliceFor('default', 'np', ['10.0.0.1'], 8080),
+        endpointSliceFor('default', 'web', ['10.0.0.2'], 8080),
+      ],
+      nodes: [
+        nodeFor('n2', [
+          { type: 'InternalIP', address: '192.168.0.12' },
+          { type: 'ExternalIP', address: '203.0.113.2' },
+        ]),
+        nodeFor('n1', [
+          { type: 'Hostname', address: 'n1' },
+          { type: 'InternalIP', address: '192.168.0.11' },
+          { type: 'InternalIP', address: 'fd00::11' },
+        ]),
+      ],
+    };
+    const servers = (o: typeof objs, opts: Record<string, unknown> = {}) => {
+      const { config, issues } = build(o, opts);
+      const byRoute = Object.fromEntries(
+        Object.values(config.http.routers).map((r) => {
+          const s = config.http.services[r.service];
+          return [r.rule, s?.kind === 'loadBalancer' ? s.loadBalancer.servers.map((x) => x.url) : []];
+        }),
+      );
+      return { byRoute, issues };
+    };
+    const got = servers(objs);
+    assert.deepEqual(got.issues, []);
+    assert.deepEqual(got.byRoute, {
+      // Every InternalIP of every node, on the port's nodePort; ExternalIP and Hostname are not used.
+      'PathPrefix(`/nodes`)': [
+        'http://192.168.0.11:30080',
+        'http://192.168.0.12:30080',
+        'http://[fd00::11]:30080',
+      ],
+      'PathPrefix(`/pods`)': ['http://10.0.0.1:8080'],
+      // nativeLB comes first; nodePortLB is for NodePort Services only.
+      'PathPrefix(`/native`)': ['http://10.96.0.9:80'],
+      'PathPrefix(`/plain`)': ['http://10.0.0.2:8080'],
+    });
+    const noNodes = servers({ ...objs, nodes: [] });
+    assert.equal(noNodes.byRoute['PathPrefix(`/nodes`)'], undefined);
+    assert.ok(
+      noNodes.issues.some((i) => /ingressroute default\/nodes: .*nodePortLB: no nodes found/.test(i)),
+    );
+    const disabled = servers(objs, { disableClusterScopeResources: true });
+    assert.equal(disabled.byRoute['PathPrefix(`/nodes`)'], undefined);
+    assert.ok(
+      disabled.issues.some((i) =>
+        /nodePortLB: nodes lookup is disabled \(disableClusterScopeResources\)/.test(i),
+      ),
+    );
   });
 });
 

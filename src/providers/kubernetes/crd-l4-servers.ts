@@ -18,7 +18,7 @@ export interface ServiceL4 {
 interface ServiceSpec {
   readonly type?: string;
   readonly externalName?: string;
-  readonly ports?: readonly { readonly name?: string; readonly port?: number }[];
+  readonly ports?: readonly { readonly name?: string; readonly port?: number; readonly nodePort?: number }[];
 }
 
 interface SliceJson {
@@ -38,7 +38,8 @@ interface SliceJson {
  * addresses of the EndpointSlices' endpoints whose `ready` is true (Traefik's layer-4 loaders
  * take ready endpoints only, where its HTTP loader takes serving ones), each address once, on
  * the slice port named as the service port; with `nativeLB` (or nativeLBByDefault), the
- * Service's `clusterIP:port`. `nodePortLB` is not supported: reported, and the endpoints are used.
+ * Service's `clusterIP:port`; with `nodePortLB` on a NodePort Service, its nodes' InternalIP
+ * addresses on the port's nodePort (KubeBuild.nodePortAddresses).
  */
 export function serverAddresses(
   b: KubeBuild,
@@ -65,8 +66,6 @@ export function serverAddresses(
       return b.error(where, `service ${ns}/${s.name} has no port ${JSON.stringify(s.port)}`);
     port = { port: s.port };
   }
-  if (s.nodePortLB === true)
-    b.warn(where, `service ${ns}/${s.name}: nodePortLB is not supported yet, its endpoints are used`);
   const out: string[] = [];
   if (external) {
     out.push(hostPort(spec.externalName ?? '', port.port ?? 0));
@@ -75,6 +74,8 @@ export function serverAddresses(
     const address = b.clusterAddress(svc, port.port ?? 0, where);
     if (address === undefined) return undefined;
     return [address];
+  } else if (s.nodePortLB === true && spec.type === 'NodePort') {
+    return b.nodePortAddresses(svc, port, where);
   } else {
     const seen = new Set<string>();
     for (const slice of b.endpointSlices(ns, s.name) as unknown as SliceJson[]) {

@@ -1,7 +1,14 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
-import { crdObject, endpointSliceFor, secretFor, serviceFor } from '../../../test/helpers/kube-objects.ts';
+import {
+  crdObject,
+  endpointSliceFor,
+  nodeFor,
+  nodePortServiceFor,
+  secretFor,
+  serviceFor,
+} from '../../../test/helpers/kube-objects.ts';
 import { selfSignedCertificate } from '../../../test/helpers/tls-certs.ts';
 import { formatIssue } from '../../config/issues.ts';
 import { updateFromData } from '../dynamic-data.ts';
@@ -22,6 +29,7 @@ function build(objs: Partial<Record<keyof CrdObjects, unknown[]>>, opts = {}) {
       ingressRouteUDPs: ko(objs.ingressRouteUDPs),
       middlewareTCPs: ko(objs.middlewareTCPs),
       serversTransportTCPs: ko(objs.serversTransportTCPs),
+      nodes: ko(objs.nodes),
     },
     { allowEmptyServices: false, allowCrossNamespace: false, ...opts },
   );
@@ -198,6 +206,41 @@ describe('IngressRouteTCP → tcp configuration', () => {
     assert.equal(Object.keys(allowed.tcp.routers).length, 3);
     const cm = Object.entries(allowed.tcp.routers).find(([n]) => n.startsWith('db-cross-mw-'))?.[1];
     assert.deepEqual(cm?.middlewares, ['ops-limit']);
+  });
+
+  it('uses the nodes` InternalIP:nodePort with nodePortLB on a NodePort Service, for TCP and UDP', () => {
+    const { tcp, udp, issues } = build({
+      services: [nodePortServiceFor('db', 'redis', 6379, 31379)],
+      nodes: [
+        nodeFor('n1', [
+          { type: 'InternalIP', address: '192.168.0.11' },
+          { type: 'ExternalIP', address: '203.0.113.1' },
+        ]),
+      ],
+      ingressRouteTCPs: [
+        tcpRoute('db', 'np', {
+          routes: [{ match: 'HostSNI(`*`)', services: [{ name: 'redis', port: 6379, nodePortLB: true }] }],
+        }),
+      ],
+      ingressRouteUDPs: [
+        crdObject('IngressRouteUDP', 'db', 'np', {
+          routes: [{ services: [{ name: 'redis', port: 6379, nodePortLB: true }] }],
+        }),
+      ],
+    });
+    assert.deepEqual(issues, []);
+    const t = Object.values(tcp.services)[0];
+    assert.ok(t?.kind === 'loadBalancer');
+    assert.deepEqual(
+      t.loadBalancer.servers.map((x) => x.address),
+      ['192.168.0.11:31379'],
+    );
+    const u = Object.values(udp.services)[0];
+    assert.ok(u?.kind === 'loadBalancer');
+    assert.deepEqual(
+      u.loadBalancer.servers.map((x) => x.address),
+      ['192.168.0.11:31379'],
+    );
   });
 
   it('reports each unusable route under its object and leaves it out', () => {

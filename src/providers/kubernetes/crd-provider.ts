@@ -7,6 +7,8 @@ import { KubeClient } from './kube-client.ts';
 import { watchKube } from './kube-watch.ts';
 
 const CRD = '/apis/traefik.io/v1alpha1';
+/** Nodes (cluster-scoped), for nodePortLB. */
+export const NODES: ResourceSpec = { prefix: '/api/v1', plural: 'nodes', clusterScoped: true };
 
 /**
  * Traefik's Kubernetes CRD provider (pkg/provider/kubernetes/crd): the ten `traefik.io/v1alpha1`
@@ -53,7 +55,9 @@ export class KubernetesCrdProvider implements Provider {
       // Traefik leaves Helm's release secrets out (they are large and never certificates).
       secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
       endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
-    } satisfies Record<string, ResourceSpec>;
+      // Traefik's CRD client watches Nodes (for nodePortLB) unless disableClusterScopeResources.
+      nodes: cfg.disableClusterScopeResources ? undefined : NODES,
+    } satisfies Record<string, ResourceSpec | undefined>;
     let client: KubeClient;
     try {
       client = new KubeClient(cfg, this.#env);

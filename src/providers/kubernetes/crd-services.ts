@@ -15,6 +15,7 @@ export interface RouteService {
   readonly strategy?: string;
   readonly responseForwarding?: unknown;
   readonly nativeLB?: boolean;
+  readonly nodePortLB?: boolean;
   readonly healthCheck?: unknown;
   readonly passiveHealthCheck?: unknown;
 }

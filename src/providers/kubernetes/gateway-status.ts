@@ -26,7 +26,9 @@ export function condition(o: KubeObject, type: string, ok: boolean, reason: stri
 
 /** The status an object should have, and where its status subresource is. */
 export interface StatusUpdate {
-  readonly kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute';
+  readonly kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'Ingress';
+  /** The object's API version; absent: `gateway.networking.k8s.io/v1`. */
+  readonly apiVersion?: string;
   readonly object: KubeObject;
   /** `/apis/gateway.networking.k8s.io/v1[/namespaces/<ns>]/<plural>/<name>` */
   readonly path: string;
@@ -146,7 +148,8 @@ export class StatusWriter {
         const status = withTransitionTimes(current, u.status, now);
         try {
           // A listed item may come without apiVersion and kind; the API server needs them.
-          const body = { ...u.object, apiVersion: 'gateway.networking.k8s.io/v1', kind: u.kind, status };
+          const apiVersion = u.apiVersion ?? 'gateway.networking.k8s.io/v1';
+          const body = { ...u.object, apiVersion, kind: u.kind, status };
           await this.#client.putJson(`${u.path}/status`, body, this.#signal);
           this.writes++;
         } catch (e) {

@@ -3,6 +3,8 @@ import { describe, it } from 'node:test';
 import {
   endpointSliceFor,
   ingressFor,
+  nodeFor,
+  nodePortServiceFor,
   serviceFor,
   traefikIngressClass,
 } from '../../../test/helpers/kube-objects.ts';
@@ -21,6 +23,7 @@ function build(objs: Partial<Record<keyof IngressObjects, unknown[]>>, opts = {}
       services: ko(objs.services),
       endpointSlices: ko(objs.endpointSlices),
       secrets: ko(objs.secrets),
+      nodes: ko(objs.nodes),
     },
     {
       allowEmptyServices: false,
@@ -31,7 +34,7 @@ function build(objs: Partial<Record<keyof IngressObjects, unknown[]>>, opts = {}
     },
   );
   const u = updateFromData(b.data, 'kubernetes', b.sourceOf, { knownProviders: ['kubernetescrd'] }, b.issues);
-  return { config: u.config!, issues: u.issues.map(formatIssue) };
+  return { config: u.config!, issues: u.issues.map(formatIssue), statuses: b.statuses };
 }
 
 const web = [serviceFor('default', 'web'), endpointSliceFor('default', 'web', ['10.0.0.1'], 8080)];
@@ -272,6 +275,125 @@ describe('Ingress → configuration', () => {
     assert.deepEqual(urls(objs(), { nativeLBByDefault: true }), ['http://10.96.0.5:80']);
     assert.deepEqual(urls(objs('true')), ['http://10.96.0.5:80']);
     assert.deepEqual(urls(objs('false'), { nativeLBByDefault: true }), ['http://10.0.0.1:8080']);
+  });
+
+  it('uses the nodes` InternalIP:nodePort of a NodePort Service with the service.nodeportlb annotation', () => {
+    const np = nodePortServiceFor('default', 'np', 80, 30080);
+    (np['metadata'] as Record<string, unknown>)['annotations'] = {
+      'traefik.ingress.kubernetes.io/service.nodeportlb': 'true',
+    };
+    const objs = {
+      ingresses: [ingressFor('default', 'i', '', [{ path: '/', pathType: 'Prefix', service: 'np' }])],
+      services: [np],
+      endpointSlices: [endpointSliceFor('default', 'np', ['10.0.0.1'], 8080)],
+      nodes: [nodeFor('n1', [{ type: 'InternalIP', address: '192.168.0.11' }])],
+    };
+    const { config, issues } = build(objs);
+    assert.deepEqual(issues, []);
+    const s = config.http.services['default-np-80'];
+    assert.ok(s?.kind === 'loadBalancer');
+    assert.deepEqual(
+      s.loadBalancer.servers.map((x) => x.url),
+      ['http://192.168.0.11:30080'],
+    );
+    // Traefik's loadService refuses the service without nodes (not an empty load balancer).
+    const none = build({ ...objs, nodes: [] });
+    assert.equal(none.config.http.services['default-np-80'], undefined);
+    assert.ok(
+      none.issues.some((i) => /service default\/np: nodePortLB: no nodes found/.test(i)),
+      String(none.issues),
+    );
+  });
+
+  it('handles no Ingress naming a class when IngressClasses are not looked up; the annotation still works', () => {
+    const objs = {
+      ingresses: [
+        ingressFor('default', 'named', 'a.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          className: 'traefik',
+        }),
+        ingressFor('default', 'annotated', 'b.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          annotations: { 'kubernetes.io/ingress.class': 'traefik' },
+        }),
+      ],
+      ingressClasses: [traefikIngressClass()],
+      services: [web[0]],
+      endpointSlices: [web[1]],
+    };
+    assert.deepEqual(Object.keys(build(objs).config.http.routers).sort(), [
+      'default-annotated-b-example',
+      'default-named-a-example',
+    ]);
+    // What the provider passes when disableIngressClassLookup (or disableClusterScopeResources) is on.
+    assert.deepEqual(Object.keys(build({ ...objs, ingressClasses: [] }).config.http.routers), [
+      'default-annotated-b-example',
+    ]);
+  });
+
+  it('gives each handled Ingress with rules the status of ingressEndpoint (Traefik`s updateIngressStatus)', () => {
+    const ing = (name: string, status?: unknown) => {
+      const i = ingressFor('default', name, `${name}.example`, [
+        { path: '/', pathType: 'Prefix', service: 'web' },
+      ]);
+      if (status !== undefined) i['status'] = status;
+      return i;
+    };
+    const noRules = ingressFor('default', 'norules', '', []);
+    (noRules['spec'] as Record<string, unknown>)['rules'] = [];
+    const objs = {
+      ingresses: [
+        ing('new'),
+        ing('same', { loadBalancer: { ingress: [{ hostname: 'lb.example', ip: '192.0.2.1' }] } }),
+        ing('other', { loadBalancer: { ingress: [{ ip: '192.0.2.2' }] } }),
+        noRules,
+      ],
+      services: [web[0]],
+      endpointSlices: [web[1]],
+    };
+    const fixed = build(objs, {
+      ingressEndpoint: { ip: '192.0.2.1', hostname: 'lb.example', publishedService: '' },
+    });
+    assert.deepEqual(
+      fixed.statuses.map((u) => [u.path, u.apiVersion, u.status]),
+      ['new', 'other'].map((n) => [
+        `/apis/networking.k8s.io/v1/namespaces/default/ingresses/${n}`,
+        'networking.k8s.io/v1',
+        { loadBalancer: { ingress: [{ ip: '192.0.2.1', hostname: 'lb.example' }] } },
+      ]),
+    );
+    // publishedService: the Service's own status, without what an Ingress status has no field for.
+    const lbService = serviceFor('kube-system', 'traefik');
+    lbService['status'] = {
+      loadBalancer: { ingress: [{ ip: '192.0.2.1', ipMode: 'VIP' }, { hostname: 'lb.example' }] },
+    };
+    const published = build(
+      { ...objs, services: [web[0], lbService] },
+      { ingressEndpoint: { ip: '', hostname: '', publishedService: 'kube-system/traefik' } },
+    );
+    assert.deepEqual(
+      published.statuses.map((u) => u.object.metadata.name),
+      ['new', 'other', 'same'],
+    );
+    assert.deepEqual(published.statuses[0]?.status, {
+      loadBalancer: { ingress: [{ ip: '192.0.2.1' }, { hostname: 'lb.example' }] },
+    });
+    // A Service without load-balancer status leaves the Ingresses alone; a missing one is reported.
+    const pending = build(
+      { ...objs, services: [web[0], serviceFor('kube-system', 'traefik')] },
+      { ingressEndpoint: { ip: '', hostname: '', publishedService: 'kube-system/traefik' } },
+    );
+    assert.deepEqual(pending.statuses, []);
+    assert.deepEqual(pending.issues, []);
+    const missing = build(objs, {
+      ingressEndpoint: { ip: '', hostname: '', publishedService: 'kube-system/nope' },
+    });
+    assert.deepEqual(missing.statuses, []);
+    assert.ok(
+      missing.issues.some((i) =>
+        /ingress default\/new: warning: status not written: missing service kube-system\/nope/.test(i),
+      ),
+    );
+    const empty = build(objs, { ingressEndpoint: { ip: '', hostname: '', publishedService: '' } });
+    assert.ok(empty.issues.some((i) => /needs publishedService, ip or hostname/.test(i)));
   });
 
   it('writes a wildcard host as Traefik`s buildHostRule does', () => {

@@ -1,20 +1,27 @@
 import { createHash } from 'node:crypto';
 import type { ConfigIssue } from '../../config/issues.ts';
 import type { SourceOf } from '../dynamic-data.ts';
+import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
+import { type IngressEndpoint, ingressStatus } from './ingress-status.ts';
 import { KubeBuild, normalize, type Obj, type ServiceOptions } from './kube-build.ts';
 
 export interface IngressObjects {
   readonly ingresses: readonly KubeObject[];
-  readonly ingressClasses: readonly KubeObject[];
+  /** Absent: not looked up (disableIngressClassLookup, disableClusterScopeResources). */
+  readonly ingressClasses?: readonly KubeObject[];
   readonly services: readonly KubeObject[];
   readonly endpointSlices: readonly KubeObject[];
   readonly secrets: readonly KubeObject[];
+  /** Cluster-scoped, for the `service.nodeportlb` annotation. */
+  readonly nodes?: readonly KubeObject[];
 }
 
 export interface IngressOptions extends ServiceOptions {
   readonly ingressClass: string;
   readonly strictPrefixMatching: boolean;
+  /** What to write in the handled Ingresses' status (ingress-status.ts); absent: nothing. */
+  readonly ingressEndpoint?: IngressEndpoint | undefined;
 }
 
 const CONTROLLER = 'traefik.io/ingress-controller';
@@ -52,6 +59,7 @@ const SERVICE_KEYS = new Set([
   'service.sticky.cookie.maxage',
   'service.sticky.cookie.path',
   'service.nativelb',
+  'service.nodeportlb',
 ]);
 
 interface Backend {
@@ -98,10 +106,13 @@ interface IngressSpec {
 export function ingressConfig(
   objs: IngressObjects,
   opts: IngressOptions,
-): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[] } {
+): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[]; statuses: StatusUpdate[] } {
   const b = new KubeBuild(objs, { ...opts, allowCrossNamespace: false });
+  const statuses: StatusUpdate[] = [];
+  // Without the lookup, no class is known: an Ingress naming one is not handled (Traefik's
+  // shouldProcessIngress over an empty list); the annotation still works.
   const classes = new Set(
-    objs.ingressClasses
+    (objs.ingressClasses ?? [])
       .filter((c) => (c.spec as { controller?: string } | undefined)?.controller === CONTROLLER)
       .filter((c) => opts.ingressClass === '' || c.metadata.name === opts.ingressClass)
       .map((c) => c.metadata.name),
@@ -142,6 +153,7 @@ export function ingressConfig(
           sticky,
           // `service.nativelb` overrides the nativeLBByDefault option (Traefik's loadService).
           nativeLB: bool(sann['service.nativelb']),
+          nodePortLB: bool(sann['service.nodeportlb']),
         },
         ns,
         at,
@@ -212,6 +224,12 @@ export function ingressConfig(
       b.source('http/routers', 'default-router', where);
       b.source('http/services', 'default-backend', where);
     }
+    // Traefik's loadConfigurationFromIngresses updates the status inside its loop over the rules:
+    // an Ingress with rules, handled, whose annotations parsed.
+    if ((spec.rules ?? []).length > 0 && opts.ingressEndpoint !== undefined) {
+      const update = ingressStatus(b, ing, opts.ingressEndpoint, where);
+      if (update !== undefined) statuses.push(update);
+    }
     // Traefik groups this Ingress's routers by key; a key several paths share (`/foo/bar` and
     // `/foo-bar` both normalize to `…-foo-bar`) names each `<key>-<first 10 bytes of
     // sha256(rule), hex>` (makeRouterKeyWithHash) instead of keeping the last one.
@@ -261,7 +279,7 @@ export function ingressConfig(
       }
     }
   }
-  return b.result();
+  return { ...b.result(), statuses };
 }
 
 function handled(ing: KubeObject, spec: IngressSpec, classes: ReadonlySet<string>, option: string): boolean {

@@ -1,6 +1,9 @@
 import type { KubernetesIngressProviderConfig } from '../../config/static/providers.ts';
 import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
+import { NODES } from './crd-provider.ts';
+import { StatusWriter } from './gateway-status.ts';
+import type { ResourceSpec } from './informer.ts';
 import { ingressConfig } from './ingress-config.ts';
 import { KubeClient } from './kube-client.ts';
 import { watchKube } from './kube-watch.ts';
@@ -39,11 +42,17 @@ export class KubernetesIngressProvider implements Provider {
         plural: 'ingresses',
         ...(cfg.labelSelector === '' ? {} : { labelSelector: cfg.labelSelector }),
       },
-      ingressClasses: { prefix: net, plural: 'ingressclasses', clusterScoped: true },
       services: { prefix: '/api/v1', plural: 'services' },
       secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
       endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
-    };
+      // Cluster-scoped, as Traefik's ingress client: IngressClasses unless either option turns
+      // their lookup off, Nodes (for service.nodeportlb) unless disableClusterScopeResources.
+      ingressClasses:
+        cfg.disableIngressClassLookup || cfg.disableClusterScopeResources
+          ? undefined
+          : { prefix: net, plural: 'ingressclasses', clusterScoped: true },
+      nodes: cfg.disableClusterScopeResources ? undefined : NODES,
+    } satisfies Record<string, ResourceSpec | undefined>;
     let client: KubeClient;
     try {
       client = new KubeClient(cfg, this.#env);
@@ -51,6 +60,8 @@ export class KubernetesIngressProvider implements Provider {
       if (signal.aborted) return;
       throw e;
     }
+    // Traefik's UpdateIngressStatus: a PUT on the Ingress's status subresource when it differs.
+    const writer = new StatusWriter(client, signal);
     yield* watchKube(
       client,
       resources,
@@ -58,7 +69,9 @@ export class KubernetesIngressProvider implements Provider {
       cfg.throttleDuration,
       (items) => {
         const built = ingressConfig(items, { ...cfg, allowCrossNamespace: false });
-        return updateFromData(built.data, this.name, built.sourceOf, this.#validation, built.issues);
+        writer.submit(built.statuses);
+        const issues = [...built.issues, ...writer.takeFailures()];
+        return updateFromData(built.data, this.name, built.sourceOf, this.#validation, issues);
       },
       signal,
     );

@@ -22,6 +22,8 @@ export interface ServiceRef {
   readonly responseForwarding?: unknown;
   /** The Service's cluster IP as the one server (Traefik's nativeLB); unset: nativeLBByDefault. */
   readonly nativeLB?: boolean | undefined;
+  /** A NodePort Service's nodes, `<InternalIP>:<nodePort>` each (Traefik's nodePortLB). */
+  readonly nodePortLB?: boolean | undefined;
   /** The CRD's: a load balancer's active health check, for ExternalName services only. */
   readonly healthCheck?: unknown;
   /** The CRD's: a load balancer's passive health check. */
@@ -32,7 +34,11 @@ interface ServiceSpec {
   readonly type?: string;
   readonly externalName?: string;
   readonly clusterIP?: string;
-  readonly ports?: readonly { readonly name?: string; readonly port?: number }[];
+  readonly ports?: readonly { readonly name?: string; readonly port?: number; readonly nodePort?: number }[];
+}
+
+interface NodeStatus {
+  readonly addresses?: readonly { readonly type?: string; readonly address?: string }[] | null;
 }
 
 interface SliceJson {
@@ -51,6 +57,8 @@ export interface ServiceOptions {
   readonly allowExternalNameServices?: boolean;
   /** Traefik's nativeLBByDefault: routes without `nativeLB` use the Service's cluster IP. */
   readonly nativeLBByDefault?: boolean;
+  /** Traefik's disableClusterScopeResources: no Nodes are watched, so nodePortLB cannot work. */
+  readonly disableClusterScopeResources?: boolean;
 }
 
 /**
@@ -80,6 +88,7 @@ export class KubeBuild {
   readonly #svcIndex: Map<string, KubeObject>;
   readonly #slices = new Map<string, SliceJson[]>();
   readonly #secrets: Map<string, KubeObject>;
+  readonly #nodes: readonly KubeObject[];
   readonly #certSeen = new Set<string>();
   readonly #opts: ServiceOptions;
 
@@ -88,10 +97,12 @@ export class KubeBuild {
       readonly services: readonly KubeObject[];
       readonly endpointSlices: readonly KubeObject[];
       readonly secrets?: readonly KubeObject[];
+      readonly nodes?: readonly KubeObject[];
     },
     opts: ServiceOptions,
   ) {
     this.#opts = opts;
+    this.#nodes = objs.nodes ?? [];
     this.#svcIndex = new Map(objs.services.map((s) => [key(s), s]));
     this.#secrets = new Map((objs.secrets ?? []).map((s) => [key(s), s]));
     for (const e of objs.endpointSlices) {
@@ -170,6 +181,10 @@ export class KubeBuild {
       const address = this.clusterAddress(svc, port.port, where);
       if (address === undefined) return undefined;
       urls.add(`${scheme}://${address}`);
+    } else if (s.nodePortLB === true && sspec.type === 'NodePort') {
+      const hosts = this.nodePortAddresses(svc, port, where);
+      if (hosts === undefined) return undefined;
+      for (const h of hosts) urls.add(`${scheme}://${h}`);
     } else {
       for (const slice of this.#slices.get(`${ns}/${s.name}`) ?? []) {
         const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? ''));
@@ -210,6 +225,39 @@ export class KubeBuild {
     if (ip === 'None') return this.error(where, `nativeLB: no clusterIP on headless service ${id}`);
     if (ip === '') return this.error(where, `nativeLB: no clusterIP found for service ${id}`);
     return ip.includes(':') ? `[${ip}]:${port}` : `${ip}:${port}`;
+  }
+
+  /**
+   * Traefik's nodePortLB (the crd and ingress providers' loadServers, after ExternalName and
+   * nativeLB, for a Service of type NodePort only): every Node's `InternalIP` addresses on the
+   * port's `nodePort`, so that a proxy outside the cluster reaches the Service through the nodes.
+   * Reported (undefined) as Traefik refuses it: Nodes not watched (disableClusterScopeResources),
+   * no Nodes, or no InternalIP among them; also a port without a nodePort.
+   */
+  nodePortAddresses(
+    svc: KubeObject,
+    port: { readonly port?: number; readonly nodePort?: number },
+    where: string,
+  ): string[] | undefined {
+    const id = `${svc.metadata.namespace ?? ''}/${svc.metadata.name}`;
+    if (this.#opts.disableClusterScopeResources === true)
+      return this.error(
+        where,
+        `service ${id}: nodePortLB: nodes lookup is disabled (disableClusterScopeResources)`,
+      );
+    if (this.#nodes.length === 0) return this.error(where, `service ${id}: nodePortLB: no nodes found`);
+    const nodePort = port.nodePort;
+    if (nodePort === undefined || nodePort === 0)
+      return this.error(where, `service ${id}: nodePortLB: port ${port.port ?? ''} has no nodePort`);
+    const out: string[] = [];
+    for (const n of this.#nodes) {
+      for (const a of (n as { status?: NodeStatus }).status?.addresses ?? [])
+        if (a.type === 'InternalIP' && a.address !== undefined && a.address !== '')
+          out.push(a.address.includes(':') ? `[${a.address}]:${nodePort}` : `${a.address}:${nodePort}`);
+    }
+    if (out.length === 0)
+      return this.error(where, `service ${id}: nodePortLB: no node has an InternalIP address`);
+    return out.sort();
   }
 
   get nativeLBByDefault(): boolean {

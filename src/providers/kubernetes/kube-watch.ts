@@ -8,10 +8,11 @@ import type { KubeClient } from './kube-client.ts';
  * informer per resource; once every one has listed, `build` makes the first update from their
  * stores, then again after each change (after `throttleMs` when set; changes meanwhile are one
  * rebuild). An informer failing throws out of the loop: the supervisor restarts the provider.
+ * A resource left out (a cluster-scoped kind an option turns off) is an empty list in `build`.
  */
 export async function* watchKube<K extends string>(
   client: KubeClient,
-  resources: Readonly<Record<K, ResourceSpec>>,
+  resources: { readonly [P in K]: ResourceSpec | undefined },
   namespaces: readonly string[],
   throttleMs: number,
   build: (items: Readonly<Record<K, KubeObject[]>>) => ProviderUpdate,
@@ -22,8 +23,9 @@ export async function* watchKube<K extends string>(
   outer.addEventListener('abort', abort, { once: true });
   const signal = ctl.signal;
   try {
-    const keys = Object.keys(resources) as K[];
-    const informers = keys.map((k) => new Informer(client, resources[k], namespaces));
+    const all = Object.keys(resources) as K[];
+    const keys = all.filter((k) => resources[k] !== undefined);
+    const informers = keys.map((k) => new Informer(client, resources[k]!, namespaces));
     let pendingLists = informers.length;
     let dirty = false;
     let failure: unknown;
@@ -53,6 +55,7 @@ export async function* watchKube<K extends string>(
     }
     const snapshot = (): Record<K, KubeObject[]> => {
       const out = {} as Record<K, KubeObject[]>;
+      for (const k of all) out[k] = [];
       keys.forEach((k, i) => {
         out[k] = informers[i]!.items();
       });
