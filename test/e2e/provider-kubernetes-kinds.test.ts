@@ -94,6 +94,8 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
   kubernetesGateway:
     endpoint: "${kube.url}"
     token: test-token
+    statusAddress:
+      service: { name: traefik, namespace: shop }
 `,
     });
     web = proxy.ports['web'] ?? 0;
@@ -312,6 +314,7 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
 
   it('routes an HTTPRoute attached to a listener of a Traefik Gateway, by header and weights', async () => {
     const from = proxy.logs.length;
+    const seenFrom = kube.seen.length;
     kube.apply(gatewayClassFor());
     kube.apply(gatewayFor('shop', 'gw', [{ name: 'http', port: web, protocol: 'HTTP' }]));
     kube.apply(
@@ -362,6 +365,12 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
     assert.equal(canary, 'b /app/y', 'the header match wins (higher priority)');
     assert.equal((await get('/app', 'other.example')).status, 404, 'hostnames apply');
     assert.equal((await get('/application', 'gw.example')).status, 404, 'PathPrefix is by segment');
+    // statusAddress.service: the published Service's load-balancer addresses, in the Gateway's status.
+    const gw = await kube.waitForWrite(/^PUT .*\/namespaces\/shop\/gateways\/gw\/status$/, seenFrom);
+    assert.deepEqual((gw['status'] as { addresses?: unknown }).addresses, [
+      { type: 'IPAddress', value: '192.0.2.10' },
+      { type: 'Hostname', value: 'lb.example' },
+    ]);
   });
 
   it('keeps every Kubernetes provider`s routes while the API server fails, shows them down, and each recovers', async () => {

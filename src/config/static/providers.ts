@@ -158,8 +158,34 @@ export const kubernetesIngressProviderSchema = strictObject({
 export const kubernetesGatewayProviderSchema = strictObject(
   {
     ...kubeBase,
+    /** A backend Service without the `traefik.io/service.nativelb` annotation is its cluster IP. */
+    nativeLBByDefault: z.boolean().default(false),
+    /**
+     * Every handled Gateway's `status.addresses`: `ip`, else `hostname`, else the load-balancer
+     * addresses of the Service `service` (name and namespace) (Traefik's StatusAddress).
+     */
+    statusAddress: nullAsEmpty(
+      strictObject({
+        ip: z.string().default(''),
+        hostname: z.string().default(''),
+        service: nullAsEmpty(
+          strictObject({ name: z.string().default(''), namespace: z.string().default('') }),
+        ).default({ name: '', namespace: '' }),
+      }),
+    ).optional(),
+    /**
+     * Traefik's Experimental Channel kinds (TCPRoute, TLSRoute…): accepted; only HTTPRoute is
+     * read, and a warning says so when this is on.
+     */
+    experimentalChannel: z.boolean().default(false),
+    /**
+     * The API client's rate limit (Traefik's defaults 50 and 100): accepted; the provider makes
+     * one list and one watch per kind, far below it.
+     */
+    qps: z.number().int().default(50),
+    burst: z.number().int().default(100),
   },
-  ['statusAddress', 'experimentalChannel', 'nativeLBByDefault'],
+  ['crossProviderNamespaces'],
 );
 
 /** `providers.consulCatalog` (pkg/provider/consulcatalog). */

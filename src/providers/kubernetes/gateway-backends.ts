@@ -73,7 +73,15 @@ export function backends(
       continue;
     }
     const before = b.issues.length;
-    const lb = b.loadBalancer({ name: ref.name, namespace: to, port: ref.port }, ns, where);
+    const native = nativeLBAnnotation(b, to, ref.name);
+    if (native === null) {
+      fail(
+        'BackendNotFound',
+        `${what}: annotation traefik.io/service.nativelb must be a boolean (Go's strconv.ParseBool)`,
+      );
+      continue;
+    }
+    const lb = b.loadBalancer({ name: ref.name, namespace: to, port: ref.port, nativeLB: native }, ns, where);
     if (lb === undefined) {
       failure = {
         reason: 'BackendNotFound',
@@ -87,4 +95,34 @@ export function backends(
     if (weight > 0) children.push({ name: lb, weight });
   }
   return { children, failure };
+}
+
+/** Go's strconv.ParseBool. */
+const GO_BOOLS: Readonly<Record<string, boolean>> = {
+  '1': true,
+  t: true,
+  T: true,
+  TRUE: true,
+  true: true,
+  True: true,
+  '0': false,
+  f: false,
+  F: false,
+  FALSE: false,
+  false: false,
+  False: false,
+};
+
+/**
+ * The Service's `traefik.io/service.nativelb` annotation (Traefik's gateway
+ * parseServiceAnnotations): true or false overrides nativeLBByDefault; absent is undefined; a
+ * value Go cannot read as a bool is null (Traefik refuses the backend).
+ */
+function nativeLBAnnotation(b: KubeBuild, ns: string, name: string | undefined): boolean | undefined | null {
+  if (name === undefined) return undefined;
+  const annotations = b.service(ns, name)?.metadata.annotations ?? {};
+  // Label decoding reads keys case-insensitively.
+  const key = Object.keys(annotations).find((k) => k.toLowerCase() === 'traefik.io/service.nativelb');
+  if (key === undefined) return undefined;
+  return GO_BOOLS[annotations[key]!] ?? null;
 }

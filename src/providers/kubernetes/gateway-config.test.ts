@@ -8,13 +8,13 @@ import {
   serviceFor,
 } from '../../../test/helpers/kube-objects.ts';
 import { formatIssue } from '../../config/issues.ts';
-import { type GatewayObjects, gatewayConfig, gatewayUpdate } from './gateway-config.ts';
+import { type GatewayObjects, type GatewayOptions, gatewayConfig, gatewayUpdate } from './gateway-config.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 
 const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
 
-function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>) {
+function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Partial<GatewayOptions> = {}) {
   const b = gatewayConfig(
     {
       gatewayClasses: ko(objs.gatewayClasses),
@@ -29,6 +29,7 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>) {
       allowEmptyServices: false,
       allowExternalNameServices: false,
       entryPointPorts: { web: 8000, websecure: 8443 },
+      ...opts,
     },
   );
   const u = gatewayUpdate(b, 'kubernetesgateway', { knownProviders: ['kubernetescrd'] });
@@ -428,5 +429,90 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       'Accepted=False/NoMatchingListenerHostname',
       'ResolvedRefs=True/ResolvedRefs',
     ]);
+  });
+  it('writes statusAddress into each Gateway`s status.addresses (Traefik`s gatewayAddresses)', () => {
+    const objs = {
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }])],
+    };
+    const addressesOf = (statusAddress: Record<string, unknown>, services: unknown[] = []) => {
+      const r = build(
+        { ...objs, services },
+        {
+          statusAddress: {
+            ip: '',
+            hostname: '',
+            service: { name: '', namespace: '' },
+            ...statusAddress,
+          } as never,
+        },
+      );
+      const gw = r.statuses.find((u) => u.kind === 'Gateway');
+      return { addresses: (gw?.status as { addresses?: unknown } | undefined)?.addresses, issues: r.issues };
+    };
+    // ip wins over hostname; hostname alone; else the Service's load-balancer entries.
+    assert.deepEqual(addressesOf({ ip: '192.0.2.1', hostname: 'lb.example' }).addresses, [
+      { type: 'IPAddress', value: '192.0.2.1' },
+    ]);
+    assert.deepEqual(addressesOf({ hostname: 'lb.example' }).addresses, [
+      { type: 'Hostname', value: 'lb.example' },
+    ]);
+    const lb = serviceFor('kube-system', 'traefik');
+    lb['status'] = {
+      loadBalancer: { ingress: [{ ip: '192.0.2.5', hostname: 'x.example' }, { hostname: 'lb.example' }] },
+    };
+    assert.deepEqual(
+      addressesOf({ service: { name: 'traefik', namespace: 'kube-system' } }, [lb]).addresses,
+      [
+        { type: 'IPAddress', value: '192.0.2.5' },
+        { type: 'Hostname', value: 'lb.example' },
+      ],
+    );
+    const missing = addressesOf({ service: { name: 'nope', namespace: 'kube-system' } });
+    assert.equal(missing.addresses, undefined);
+    assert.ok(
+      missing.issues.some((i) => /could not find a service with name nope in namespace kube-system/.test(i)),
+    );
+    assert.equal(build(objs).statuses.find((u) => u.kind === 'Gateway')?.status['addresses'], undefined);
+  });
+
+  it('uses the cluster IP with the traefik.io/service.nativelb annotation or nativeLBByDefault', () => {
+    const svc = serviceFor('default', 'a');
+    (svc['spec'] as Record<string, unknown>)['clusterIP'] = '10.96.0.7';
+    const objs = (annotation?: string) => {
+      const s = structuredClone(svc);
+      if (annotation !== undefined)
+        (s['metadata'] as Record<string, unknown>)['annotations'] = {
+          'traefik.io/service.nativelb': annotation,
+        };
+      return {
+        gatewayClasses: [gatewayClassFor()],
+        gateways: [gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }])],
+        httpRoutes: [
+          httpRouteFor('default', 'app', {
+            parentRefs: [{ name: 'gw' }],
+            rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+          }),
+        ],
+        services: [s],
+        endpointSlices: [apps[2]],
+      };
+    };
+    const urls = (o: ReturnType<typeof objs>, opts: Partial<GatewayOptions> = {}) => {
+      const { config, issues } = build(o, opts);
+      return {
+        urls: Object.values(config.http.services).flatMap((s) =>
+          s.kind === 'loadBalancer' ? s.loadBalancer.servers.map((x) => x.url) : [],
+        ),
+        issues,
+      };
+    };
+    assert.deepEqual(urls(objs()).urls, ['http://10.0.0.1:8080']);
+    assert.deepEqual(urls(objs('true')).urls, ['http://10.96.0.7:80']);
+    assert.deepEqual(urls(objs(), { nativeLBByDefault: true }).urls, ['http://10.96.0.7:80']);
+    assert.deepEqual(urls(objs('false'), { nativeLBByDefault: true }).urls, ['http://10.0.0.1:8080']);
+    const bad = urls(objs('yes'));
+    assert.deepEqual(bad.urls, []);
+    assert.ok(bad.issues.some((i) => /traefik\.io\/service\.nativelb must be a boolean/.test(i)));
   });
 });

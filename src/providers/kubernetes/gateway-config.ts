@@ -1,6 +1,7 @@
 import type { ConfigIssue } from '../../config/issues.ts';
 import { type ProviderValidation, type SourceOf, updateFromData } from '../dynamic-data.ts';
 import type { ProviderUpdate } from '../provider.ts';
+import { type StatusAddress, statusAddresses } from './gateway-addresses.ts';
 import { type BackendRef, type Backends, backends } from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { type Attach, gatewayListeners } from './gateway-listeners.ts';
@@ -23,6 +24,12 @@ export interface GatewayObjects {
 export interface GatewayOptions {
   readonly allowEmptyServices: boolean;
   readonly allowExternalNameServices: boolean;
+  /** A backend Service without `traefik.io/service.nativelb` is its cluster IP. */
+  readonly nativeLBByDefault?: boolean;
+  /** What every Gateway's `status.addresses` says (Traefik's StatusAddress). */
+  readonly statusAddress?: StatusAddress | undefined;
+  /** Traefik's Experimental Channel kinds: not read here (a warning says so). */
+  readonly experimentalChannel?: boolean;
   /** Entry point name → the port of its address (a listener goes to the entry point of its port). */
   readonly entryPointPorts: Readonly<Record<string, number>>;
 }
@@ -72,6 +79,11 @@ export function gatewayConfig(
   const b = new KubeBuild(objs, { ...opts, allowCrossNamespace: true });
   const grants = new ReferenceGrants(objs.referenceGrants ?? []);
   const statuses: StatusUpdate[] = [];
+  if (opts.experimentalChannel === true)
+    b.warn(
+      'providers.kubernetesGateway',
+      'experimentalChannel: TCPRoute, TLSRoute and the other Experimental Channel kinds are not supported yet; only HTTPRoute is read',
+    );
   const classes = new Set<string>();
   for (const c of objs.gatewayClasses) {
     if ((c.spec as { controllerName?: string } | undefined)?.controllerName !== CONTROLLER) continue;
@@ -90,6 +102,8 @@ export function gatewayConfig(
   });
   const listeners: Attach[] = [];
   for (const gw of ours) listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts));
+  const addresses =
+    opts.statusAddress === undefined || ours.length === 0 ? [] : statusAddresses(b, opts.statusAddress);
 
   for (const route of objs.httpRoutes) routeConfig(b, grants, route, listeners, statuses);
 
@@ -111,6 +125,7 @@ export function gatewayConfig(
             : condition(gw, 'Programmed', false, 'Invalid', `Invalid listeners: ${bad.join(', ')}`),
         ],
         listeners: mine.map((l) => l.status),
+        ...(addresses.length > 0 ? { addresses } : {}),
       },
     });
   }
