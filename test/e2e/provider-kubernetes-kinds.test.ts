@@ -9,6 +9,7 @@
  * Ingresses (the status subresource), and `service.nodeportlb` reaching a NodePort Service
  * through its Node's InternalIP.
  */
+
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
@@ -16,13 +17,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { connect } from 'node:tls';
+import { status as grpcStatus } from '@grpc/grpc-js';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type FakeKube, startFakeKube, writeKubeconfig } from '../helpers/fake-kube.ts';
+import { echoClient, startGrpcBackend, unary } from '../helpers/grpc-backend.ts';
 import {
   crdObject,
   endpointSliceFor,
   gatewayClassFor,
   gatewayFor,
+  grpcRouteFor,
   httpRouteFor,
   ingressFor,
   ingressRouteFor,
@@ -371,6 +375,50 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
       { type: 'IPAddress', value: '192.0.2.10' },
       { type: 'Hostname', value: 'lb.example' },
     ]);
+  });
+
+  it('routes a GRPCRoute by gRPC service and method to an h2c backend (@grpc/grpc-js through the proxy)', async () => {
+    const backend = await startGrpcBackend('g1');
+    const client = echoClient(web, 'grpc.example');
+    try {
+      const from = proxy.logs.length;
+      const seenFrom = kube.seen.length;
+      kube.apply(gatewayClassFor());
+      kube.apply(gatewayFor('shop', 'gw', [{ name: 'http', port: web, protocol: 'HTTP' }]));
+      kube.apply(serviceFor('shop', 'grpc', 9000));
+      kube.apply(endpointSliceFor('shop', 'grpc', ['127.0.0.1'], backend.port));
+      kube.apply(
+        grpcRouteFor('shop', 'echo', {
+          parentRefs: [{ name: 'gw' }],
+          hostnames: ['grpc.example'],
+          rules: [
+            {
+              matches: [{ method: { service: 'test.Echo', method: 'Unary' } }],
+              backendRefs: [{ name: 'grpc', port: 9000 }],
+            },
+          ],
+        }),
+      );
+      await until(from, async () => (await unary(client, 'unary', 'ping')).error === null);
+      const ok = await unary(client, 'unary', 'hello');
+      assert.equal(ok.error, null);
+      assert.equal(ok.reply?.toString(), 'g1:hello');
+      // Another method of the same service matches no router: the proxy's own gRPC answer for
+      // "no route" (src/proxy/grpc-status.ts), NOT_FOUND; the backend never sees it.
+      const other = await unary(client, 'fail', 'x');
+      assert.equal(other.error?.code, grpcStatus.NOT_FOUND);
+      assert.equal(backend.calls['fail'], undefined);
+      const st = await kube.waitForWrite(/^PUT .*\/namespaces\/shop\/grpcroutes\/echo\/status$/, seenFrom);
+      const parents = (st['status'] as { parents: { conditions: { type: string; status: string }[] }[] })
+        .parents;
+      assert.deepEqual(
+        parents[0]?.conditions.map((c) => `${c.type}=${c.status}`),
+        ['Accepted=True', 'ResolvedRefs=True'],
+      );
+    } finally {
+      client.close();
+      await backend.close();
+    }
   });
 
   it('keeps every Kubernetes provider`s routes while the API server fails, shows them down, and each recovers', async () => {

@@ -67,7 +67,7 @@ const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVer
     kind,
     apiVersion: 'networking.k8s.io/v1',
   })),
-  ...['GatewayClass', 'Gateway', 'HTTPRoute'].map((kind) => ({
+  ...['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute'].map((kind) => ({
     prefix: '/apis/gateway.networking.k8s.io/v1',
     plural: kind === 'GatewayClass' ? 'gatewayclasses' : `${kind.toLowerCase()}s`,
     kind,
@@ -82,7 +82,7 @@ const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVer
 ];
 
 /** Kinds whose `status` is a subresource (written only through `…/status`). */
-const WITH_STATUS = new Set(['GatewayClass', 'Gateway', 'HTTPRoute', 'Ingress']);
+const WITH_STATUS = new Set(['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'Ingress']);
 
 interface Event {
   readonly rv: number;

@@ -129,6 +129,10 @@ export function httpRouteFor(ns: string, name: string, spec: Record<string, unkn
   return { apiVersion: GW, kind: 'HTTPRoute', metadata: { name, namespace: ns }, spec };
 }
 
+export function grpcRouteFor(ns: string, name: string, spec: Record<string, unknown>): KubeObj {
+  return { apiVersion: GW, kind: 'GRPCRoute', metadata: { name, namespace: ns }, spec };
+}
+
 /** A Node with the given `status.addresses` (`type` InternalIP, ExternalIP, Hostname…). */
 export function nodeFor(name: string, addresses: readonly { type: string; address: string }[]): KubeObj {
   return { apiVersion: 'v1', kind: 'Node', metadata: { name }, status: { addresses } };

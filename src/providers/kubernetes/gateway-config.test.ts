@@ -4,6 +4,7 @@ import {
   endpointSliceFor,
   gatewayClassFor,
   gatewayFor,
+  grpcRouteFor,
   httpRouteFor,
   serviceFor,
 } from '../../../test/helpers/kube-objects.ts';
@@ -20,6 +21,7 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
       gatewayClasses: ko(objs.gatewayClasses),
       gateways: ko(objs.gateways),
       httpRoutes: ko(objs.httpRoutes),
+      grpcRoutes: ko(objs.grpcRoutes),
       services: ko(objs.services),
       endpointSlices: ko(objs.endpointSlices),
       secrets: ko(objs.secrets),
@@ -514,5 +516,87 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     const bad = urls(objs('yes'));
     assert.deepEqual(bad.urls, []);
     assert.ok(bad.issues.some((i) => /traefik\.io\/service\.nativelb must be a boolean/.test(i)));
+  });
+  it('routes a GRPCRoute by service and method with h2c backends, as Traefik`s loadGRPCRoutes', () => {
+    const grpcSvc = serviceFor('default', 'g', 9000);
+    const tlsSvc = serviceFor('default', 't', 9443);
+    (tlsSvc['spec'] as { ports: Record<string, unknown>[] }).ports[0]!['appProtocol'] = 'https';
+    const badSvc = serviceFor('default', 'w', 9001);
+    (badSvc['spec'] as { ports: Record<string, unknown>[] }).ports[0]!['appProtocol'] = 'kubernetes.io/ws';
+    const { config, issues, statuses } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }])],
+      grpcRoutes: [
+        grpcRouteFor('default', 'echo', {
+          parentRefs: [{ name: 'gw' }],
+          hostnames: ['grpc.example.com'],
+          rules: [
+            {
+              matches: [
+                {
+                  method: { service: 'test.Echo', method: 'Unary' },
+                  headers: [{ name: 'x-env', value: 'prod' }],
+                },
+                { method: { type: 'RegularExpression', service: 'test\\..*' } },
+              ],
+              backendRefs: [{ name: 'g', port: 9000 }],
+            },
+            { backendRefs: [{ name: 't', port: 9443 }] },
+          ],
+        }),
+        grpcRouteFor('default', 'refused', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            { backendRefs: [{ name: 'w', port: 9001 }] },
+            { backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'x' }] },
+          ],
+        }),
+      ],
+      services: [grpcSvc, tlsSvc, badSvc],
+      endpointSlices: [
+        endpointSliceFor('default', 'g', ['10.0.0.5'], 50051),
+        endpointSliceFor('default', 't', ['10.0.0.6'], 50052),
+        endpointSliceFor('default', 'w', ['10.0.0.7'], 50053),
+      ],
+    });
+    const routers = Object.entries(config.http.routers).map(([name, r]) => [name, r.rule, r.priority]);
+    const host = 'Host(`grpc.example.com`)';
+    const m0 = 'PathRegexp(`/test\\.Echo/Unary`) && Header(`x-env`, `prod`)';
+    const m1 = 'PathRegexp(`/test\\..*/[^/]+`)';
+    assert.deepEqual(routers, [
+      ['grpcroute-default-echo-gw-default-gw-ep-web-0-0', `${host} && ${m0}`, 16 + m0.length],
+      ['grpcroute-default-echo-gw-default-gw-ep-web-0-1', `${host} && ${m1}`, 16 + m1.length],
+      ['grpcroute-default-echo-gw-default-gw-ep-web-1-0', `${host} && PathPrefix(\`/\`)`, 16 + 15],
+    ]);
+    const lb = (n: string) => {
+      const s = config.http.services[n];
+      return s?.kind === 'loadBalancer' ? s.loadBalancer.servers.map((x) => x.url) : undefined;
+    };
+    // No appProtocol: h2c; appProtocol https: https.
+    assert.deepEqual(lb('default-g-9000-grpc'), ['h2c://10.0.0.5:50051']);
+    assert.deepEqual(lb('default-t-9443-grpc'), ['https://10.0.0.6:50052']);
+    assert.ok(
+      issues.some((i) =>
+        /grpcroute default\/refused rule 0: .*appProtocols kubernetes\.io\/h2c and https/.test(i),
+      ),
+      String(issues),
+    );
+    assert.ok(
+      issues.some((i) =>
+        /grpcroute default\/refused rule 1: .*only Kubernetes services are supported/.test(i),
+      ),
+    );
+    const st = statuses.find((u) => u.kind === 'GRPCRoute' && u.object.metadata.name === 'echo');
+    assert.equal(st?.path, '/apis/gateway.networking.k8s.io/v1/namespaces/default/grpcroutes/echo');
+    const gw = statuses.find((u) => u.kind === 'Gateway');
+    const listeners = gw?.status['listeners'] as
+      | { attachedRoutes: number; supportedKinds: { kind: string }[] }[]
+      | undefined;
+    const listener = listeners?.[0];
+    assert.equal(listener?.attachedRoutes, 2);
+    assert.deepEqual(
+      listener?.supportedKinds.map((k) => k.kind),
+      ['HTTPRoute', 'GRPCRoute'],
+    );
   });
 });

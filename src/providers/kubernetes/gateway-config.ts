@@ -4,6 +4,7 @@ import type { ProviderUpdate } from '../provider.ts';
 import { type StatusAddress, statusAddresses } from './gateway-addresses.ts';
 import { type BackendRef, type Backends, backends } from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
+import { type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
 import { type Attach, gatewayListeners } from './gateway-listeners.ts';
 import { hostnames, type Match, matchRule } from './gateway-match.ts';
 import { condition, objectPath, type StatusUpdate } from './gateway-status.ts';
@@ -15,6 +16,7 @@ export interface GatewayObjects {
   readonly gatewayClasses: readonly KubeObject[];
   readonly gateways: readonly KubeObject[];
   readonly httpRoutes: readonly KubeObject[];
+  readonly grpcRoutes?: readonly KubeObject[];
   readonly services: readonly KubeObject[];
   readonly endpointSlices: readonly KubeObject[];
   readonly secrets: readonly KubeObject[];
@@ -38,7 +40,7 @@ export const CONTROLLER = 'traefik.io/gateway-controller';
 const GROUP = 'gateway.networking.k8s.io';
 
 interface Rule {
-  readonly matches?: readonly Match[];
+  readonly matches?: readonly (Match & GrpcMatch)[];
   readonly backendRefs?: readonly BackendRef[];
   readonly filters?: readonly HttpRouteFilter[];
 }
@@ -105,7 +107,8 @@ export function gatewayConfig(
   const addresses =
     opts.statusAddress === undefined || ours.length === 0 ? [] : statusAddresses(b, opts.statusAddress);
 
-  for (const route of objs.httpRoutes) routeConfig(b, grants, route, listeners, statuses);
+  for (const route of objs.httpRoutes) routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute');
+  for (const route of objs.grpcRoutes ?? []) routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute');
 
   for (const gw of ours) {
     const mine = listeners.filter((l) => l.gw === gw);
@@ -158,15 +161,22 @@ export function gatewayUpdate(
 
 const REDIRECT_SERVICE = '-redirect';
 
+type RouteKind = 'HTTPRoute' | 'GRPCRoute';
+
+/**
+ * An HTTPRoute or a GRPCRoute (Traefik's loadHTTPRoutes / loadGRPCRoutes, alike but for the
+ * matches, the backends and the filters allowed): its parents, routers and status.
+ */
 function routeConfig(
   b: KubeBuild,
   grants: ReferenceGrants,
   route: KubeObject,
   listeners: readonly Attach[],
   statuses: StatusUpdate[],
+  kind: RouteKind,
 ): void {
   const ns = route.metadata.namespace ?? 'default';
-  const where = `httproute ${ns}/${route.metadata.name}`;
+  const where = `${kind.toLowerCase()} ${ns}/${route.metadata.name}`;
   const spec = (route.spec ?? {}) as {
     parentRefs?: readonly ParentRef[];
     hostnames?: readonly string[];
@@ -197,7 +207,7 @@ function routeConfig(
         (parent.port === undefined || a.listener.port === parent.port),
     );
     for (const a of matching) {
-      // Only HTTP and HTTPS listeners take HTTPRoutes (their supportedKinds).
+      // Only HTTP and HTTPS listeners take HTTPRoutes and GRPCRoutes (their supportedKinds).
       if (a.listener.protocol !== 'HTTP' && a.listener.protocol !== 'HTTPS') {
         accepted = condition(
           route,
@@ -226,7 +236,11 @@ function routeConfig(
       a.status.attachedRoutes++;
       if (!a.attached || a.entryPoint === undefined) continue;
       accepted = condition(route, 'Accepted', true, 'Accepted', 'Route accepted');
-      ruleBackends ??= rules.map((r, ri) => backends(b, grants, r, ns, `${where} rule ${ri}`));
+      ruleBackends ??= rules.map((r, ri) =>
+        kind === 'GRPCRoute'
+          ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`)
+          : backends(b, grants, r, ns, `${where} rule ${ri}`),
+      );
       const failure = ruleBackends.find((x) => x.failure !== undefined)?.failure;
       if (failure !== undefined)
         resolved = condition(route, 'ResolvedRefs', false, failure.reason, failure.message);
@@ -241,6 +255,7 @@ function routeConfig(
           { ...a, entryPoint: a.entryPoint! },
           gwNs,
           where,
+          kind,
         );
       });
     }
@@ -254,9 +269,9 @@ function routeConfig(
   // Traefik keeps the parents other controllers wrote.
   const current = (route as { status?: { parents?: readonly Obj[] } }).status?.parents ?? [];
   statuses.push({
-    kind: 'HTTPRoute',
+    kind,
     object: route,
-    path: objectPath(route, 'httproutes'),
+    path: objectPath(route, kind === 'GRPCRoute' ? 'grpcroutes' : 'httproutes'),
     status: { parents: [...current.filter((p) => p['controllerName'] !== CONTROLLER), ...parents] },
   });
 }
@@ -271,19 +286,30 @@ function routers(
   a: Attach & { entryPoint: string },
   gwNs: string,
   where: string,
+  kind: RouteKind,
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const matches = rule.matches === undefined || rule.matches.length === 0 ? [{}] : rule.matches;
-  matches.forEach((m: Match, mi) => {
+  // Traefik's loadGRPCMiddlewares: a GRPCRoute takes RequestHeaderModifier and ExtensionRef only.
+  const unsupported =
+    kind === 'GRPCRoute'
+      ? (rule.filters ?? []).find((f) => f.type !== 'RequestHeaderModifier' && f.type !== 'ExtensionRef')
+      : undefined;
+  matches.forEach((m: Match & GrpcMatch, mi) => {
     const name = normalize(
-      `httproute-${ns}-${route.metadata.name}-gw-${gwNs}-${a.gw.metadata.name}-ep-${a.entryPoint}-${ri}-${mi}`,
+      `${kind.toLowerCase()}-${ns}-${route.metadata.name}-gw-${gwNs}-${a.gw.metadata.name}-ep-${a.entryPoint}-${ri}-${mi}`,
     );
-    const built = matchRule(m, hosts);
+    const built = kind === 'GRPCRoute' ? grpcMatchRule(m, hosts) : matchRule(m, hosts);
     if ('error' in built) {
       b.error(where, `rule ${ri} match ${mi}: ${built.error}`);
       return;
     }
-    const chain = filterMiddlewares(b, rule.filters ?? [], name, ns, m.path?.value, where);
+    if (unsupported !== undefined) {
+      b.error(where, `rule ${ri}: unsupported filter ${unsupported.type ?? ''}`);
+      return;
+    }
+    const path = kind === 'GRPCRoute' ? undefined : m.path?.value;
+    const chain = filterMiddlewares(b, rule.filters ?? [], name, ns, path, where);
     if ('error' in chain) {
       b.error(where, `rule ${ri}: ${chain.error}`);
       return;

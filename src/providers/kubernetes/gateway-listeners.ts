@@ -82,7 +82,11 @@ export function gatewayListeners(
       attached: ok,
       status: {
         name: l.name,
-        supportedKinds: [{ group: GROUP, kind: 'HTTPRoute' }],
+        // Traefik's supportedRouteKinds for HTTP and HTTPS listeners.
+        supportedKinds: [
+          { group: GROUP, kind: 'HTTPRoute' },
+          { group: GROUP, kind: 'GRPCRoute' },
+        ],
         attachedRoutes: 0,
         conditions: conds,
       },

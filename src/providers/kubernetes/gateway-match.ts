@@ -25,7 +25,8 @@ function hostCompatible(h: string, pattern: string): boolean {
   return h.endsWith(pattern.slice(1)) && h.length > pattern.length - 1;
 }
 
-function hostRule(h: string): string {
+/** A route hostname as a rule: ``Host``, or ``HostRegexp`` for a wildcard. */
+export function hostRule(h: string): string {
   if (!h.startsWith('*.')) return `Host(\`${h}\`)`;
   return `HostRegexp(\`^[a-zA-Z0-9-]+(\\.[a-zA-Z0-9-]+)*${h.slice(1).replace(/[.]/g, '\\.')}$\`)`;
 }

@@ -48,6 +48,7 @@ export class KubernetesGatewayProvider implements Provider {
       },
       gateways: { prefix: gw, plural: 'gateways' },
       httpRoutes: { prefix: gw, plural: 'httproutes' },
+      grpcRoutes: { prefix: gw, plural: 'grpcroutes' },
       referenceGrants: { prefix: '/apis/gateway.networking.k8s.io/v1beta1', plural: 'referencegrants' },
       services: { prefix: '/api/v1', plural: 'services' },
       secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },

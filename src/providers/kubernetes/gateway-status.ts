@@ -26,7 +26,7 @@ export function condition(o: KubeObject, type: string, ok: boolean, reason: stri
 
 /** The status an object should have, and where its status subresource is. */
 export interface StatusUpdate {
-  readonly kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'Ingress';
+  readonly kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'Ingress';
   /** The object's API version; absent: `gateway.networking.k8s.io/v1`. */
   readonly apiVersion?: string;
   readonly object: KubeObject;
