@@ -81,7 +81,11 @@ export function backends(
       );
       continue;
     }
-    const lb = b.loadBalancer({ name: ref.name, namespace: to, port: ref.port, nativeLB: native }, ns, where);
+    const lb = b.loadBalancer(
+      { name: ref.name, namespace: to, port: ref.port, nativeLB: native, gatewayBackend: true },
+      ns,
+      where,
+    );
     if (lb === undefined) {
       failure = {
         reason: 'BackendNotFound',

@@ -599,4 +599,37 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       ['HTTPRoute', 'GRPCRoute'],
     );
   });
+  it('takes ready endpoints only and refuses an ExternalName Service, as Traefik`s getBackendAddresses', () => {
+    const slice = endpointSliceFor('default', 'a', ['10.0.0.1'], 8080);
+    // A terminating endpoint that still serves: the CRD and Ingress providers keep it, not this one.
+    (slice['endpoints'] as Record<string, unknown>[]).push(
+      { addresses: ['10.0.0.9'], conditions: { ready: false, serving: true, terminating: true } },
+      { addresses: ['10.0.0.8'], conditions: {} },
+    );
+    const ext = serviceFor('default', 'ext');
+    (ext['spec'] as Record<string, unknown>)['type'] = 'ExternalName';
+    (ext['spec'] as Record<string, unknown>)['externalName'] = 'example.org';
+    const { config, issues } = build(
+      {
+        gatewayClasses: [gatewayClassFor()],
+        gateways: [gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }])],
+        httpRoutes: [
+          httpRouteFor('default', 'app', {
+            parentRefs: [{ name: 'gw' }],
+            rules: [{ backendRefs: [{ name: 'a', port: 80 }] }, { backendRefs: [{ name: 'ext', port: 80 }] }],
+          }),
+        ],
+        services: [serviceFor('default', 'a'), ext],
+        endpointSlices: [slice],
+      },
+      { allowExternalNameServices: true },
+    );
+    const s = config.http.services['default-a-80'];
+    assert.ok(s?.kind === 'loadBalancer');
+    assert.deepEqual(
+      s.loadBalancer.servers.map((x) => x.url),
+      ['http://10.0.0.1:8080'],
+    );
+    assert.ok(issues.some((i) => /type ExternalName is not supported for a Gateway API backendRef/.test(i)));
+  });
 });

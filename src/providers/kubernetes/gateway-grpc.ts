@@ -122,7 +122,12 @@ export function grpcBackends(
       }
       const before = b.issues.length;
       const name = normalize(`${to}-${ref.name}-${ref.port}-grpc`);
-      const lb = b.loadBalancer({ name: ref.name, namespace: to, port: ref.port, scheme }, ns, where, name);
+      const lb = b.loadBalancer(
+        { name: ref.name, namespace: to, port: ref.port, scheme, gatewayBackend: true },
+        ns,
+        where,
+        name,
+      );
       if (lb === undefined) {
         const message = b.issues
           .slice(before)

@@ -24,6 +24,11 @@ export interface ServiceRef {
   readonly nativeLB?: boolean | undefined;
   /** A NodePort Service's nodes, `<InternalIP>:<nodePort>` each (Traefik's nodePortLB). */
   readonly nodePortLB?: boolean | undefined;
+  /**
+   * The Gateway provider's reading (its getBackendAddresses): endpoints whose `ready` is true
+   * only, where the CRD and Ingress providers keep serving ones; an ExternalName Service refused.
+   */
+  readonly gatewayBackend?: boolean | undefined;
   /** The CRD's: a load balancer's active health check, for ExternalName services only. */
   readonly healthCheck?: unknown;
   /** The CRD's: a load balancer's passive health check. */
@@ -172,6 +177,11 @@ export class KubeBuild {
     const scheme =
       s.scheme ?? (port.port === 443 || (port.name ?? '').startsWith('https') ? 'https' : 'http');
     const urls = new Set<string>();
+    if (sspec.type === 'ExternalName' && s.gatewayBackend === true)
+      return this.error(
+        where,
+        `service ${ns}/${s.name}: type ExternalName is not supported for a Gateway API backendRef`,
+      );
     if (sspec.type === 'ExternalName') {
       if (this.#opts.allowExternalNameServices !== true)
         return this.error(where, `service ${ns}/${s.name}: ExternalName (allowExternalNameServices is off)`);
@@ -190,8 +200,11 @@ export class KubeBuild {
         const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? ''));
         if (sp?.port === undefined) continue;
         for (const e of slice.endpoints ?? []) {
-          const serving = e.conditions?.serving ?? e.conditions?.ready ?? true;
-          if (serving === false) continue;
+          const serving =
+            s.gatewayBackend === true
+              ? e.conditions?.ready === true
+              : (e.conditions?.serving ?? e.conditions?.ready ?? true);
+          if (!serving) continue;
           for (const a of e.addresses ?? [])
             urls.add(`${scheme}://${a.includes(':') ? `[${a}]` : a}:${sp.port}`);
         }
