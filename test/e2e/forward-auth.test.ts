@@ -93,6 +93,10 @@ http:
       forwardAuth:
         address: "${auth.url}/verify"
         maxResponseBodySize: 10
+    auth-untrusting:
+      forwardAuth:
+        address: "${auth.url}/verify"
+        trustForwardHeader: false
     auth-signin:
       forwardAuth:
         address: "${auth.url}/verify"
@@ -107,6 +111,7 @@ http:
     down: { rule: "PathPrefix(\`/down\`)", middlewares: [auth-down], service: be }
     small: { rule: "PathPrefix(\`/small\`)", middlewares: [auth-small], service: be }
     signin: { rule: "PathPrefix(\`/signin/\`)", middlewares: [auth-signin], service: be }
+    untrusting: { rule: "PathPrefix(\`/untrusting\`)", middlewares: [auth-untrusting], service: be }
     signinrel: { rule: "PathPrefix(\`/signinrel/\`)", middlewares: [auth-signin-rel], service: be }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
@@ -187,6 +192,34 @@ http:
     assert.equal(seen.headers['x-forwarded-uri'], '/from-front-proxy');
     assert.equal(seen.headers['x-forwarded-proto'], 'https');
     assert.equal(seen.headers['x-forwarded-method'], 'POST');
+  });
+
+  it('drops the X- fields Traefik manages with trustForwardHeader: false, and passes them when not set', async () => {
+    const front = [
+      '-H',
+      'Authorization: Bearer good',
+      '-H',
+      'X-Forwarded-Prefix: /admin',
+      '-H',
+      'X-Forwarded-Proto: https',
+      '-H',
+      'X-Forwarded-For: 203.0.113.9',
+    ];
+    // From a trusted front proxy, not set: Traefik's oldWriteHeader copies what it does not set.
+    assert.equal((await curl([...front, `${trusted}/app/unset`])).status, 200);
+    let seen = auth.seen.at(-1)!;
+    assert.equal(seen.headers['x-forwarded-prefix'], '/admin');
+    assert.equal(seen.headers['x-forwarded-proto'], 'http');
+    assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
+    // false: writeHeader drops every one of them, then describes the request itself.
+    assert.equal((await curl([...front, `${trusted}/untrusting/x`])).status, 200);
+    seen = auth.seen.at(-1)!;
+    assert.equal(seen.headers['x-forwarded-prefix'], undefined);
+    assert.equal(seen.headers['x-real-ip'], undefined);
+    assert.equal(seen.headers['x-forwarded-proto'], 'http');
+    assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
+    assert.equal(seen.headers['x-forwarded-port'], String(proxy.ports['trusted']));
+    assert.equal(seen.headers['x-forwarded-uri'], '/untrusting/x');
   });
 
   it('reuses keep-alive connections to the auth server', async () => {

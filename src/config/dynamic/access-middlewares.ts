@@ -78,7 +78,8 @@ export const DigestAuthSchema = strictObject({
 export const ForwardAuthSchema = strictObject({
   address: z.url({ protocol: /^https?$/, error: 'address must be an http:// or https:// URL' }),
   tls: clientTls.optional(),
-  trustForwardHeader: z.boolean().default(false),
+  /** Not set, false and true are three ways (Traefik PR #12994, auth-request.ts). */
+  trustForwardHeader: z.boolean().optional(),
   authResponseHeaders: z.array(HeaderName).default([]),
   authResponseHeadersRegex: z.string().optional(),
   authRequestHeaders: z.array(HeaderName).default([]),
@@ -98,7 +99,7 @@ export const ForwardAuthSchema = strictObject({
    */
   maxResponseBodySize: z.number().int().min(-1).default(-1),
   /**
-   * Traefik v3.7's: where a 401 of the auth server sends the client instead (302, Go's
+   * Traefik's (PR #12293): where a 401 of the auth server sends the client instead (302, Go's
    * http.Redirect; a relative URL against the request's path).
    */
   authSigninURL: z.string().optional(),
