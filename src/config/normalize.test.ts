@@ -82,14 +82,14 @@ tls:
     const r = dyn(`http:
   routers:
     a: { Rule: "Path(\`/\`)", Service: s, Priority: "high" }
-  middlewares:
-    auth:
-      forwardauth: { address: "http://auth", authsigninurl: "http://login" }
+  serverstransports:
+    t:
+      spiffe: { ids: ["spiffe://a/b"] }
 `);
     const errors = r.lines.filter((l) => !l.includes('warning'));
     assert.deepEqual(errors, [
       'dyn.yaml:3:51: http.routers.a.priority: wrong type: got "high" (expected a number)',
-      'dyn.yaml:6:46: http.middlewares.auth.forwardAuth.authSigninURL: `authSigninURL` is not supported yet',
+      'dyn.yaml:6:7: http.serversTransports.t.spiffe: `spiffe` is not supported yet',
     ]);
   });
 

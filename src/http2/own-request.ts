@@ -56,7 +56,6 @@ export function streamExchange(
     forwardedProto(ctx.scheme, parsed.upgrade),
     parsed.authority,
     parsed.hostPort,
-    ctx.port,
   );
   return new Exchange(sink, ctx, parsed, req);
 }

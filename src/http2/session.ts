@@ -157,7 +157,6 @@ export class H2Session implements StreamOwner, Timed {
       forwardedProto(ctx.scheme, parsed.upgrade),
       parsed.authority,
       parsed.hostPort,
-      ctx.port,
     );
     this.#queue.push(sink);
     this.#queued.push(new Exchange(sink, ctx, parsed, req));

@@ -281,7 +281,6 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
             forwardedProto(this.#ctx.scheme, r.upgrade),
             r.authority,
             r.hostPort,
-            this.#ctx.port,
           );
           const ex = new Exchange(this.#sink, this.#ctx, r, req);
           this.#ex = ex;

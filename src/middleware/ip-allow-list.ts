@@ -79,7 +79,8 @@ export function clientAddress(s: IpAllowListConfig['ipStrategy']): ClientAddress
   if (s.depth > 0) {
     const depth = s.depth;
     return (req) => {
-      const list = forwardedFor(req);
+      // Empty entries count, as Traefik's pkg/ip DepthStrategy splits the field on commas.
+      const list = forwardedFor(req, true);
       return list.length < depth ? '' : finish(list[list.length - depth]!);
     };
   }

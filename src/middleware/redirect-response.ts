@@ -1,5 +1,5 @@
 import type { DirectResponse } from '../core/request.ts';
-import { canonicalRawPath, toByteString } from './path.ts';
+import { canonicalRawPath, joinPath, toByteString } from './path.ts';
 
 const TEXT = [
   [301, 'Moved Permanently'],
@@ -28,6 +28,62 @@ export function redirectResponse(method: string, location: string, permanent: bo
     ],
     body: BODY.get(status)!,
   };
+}
+
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&#34;',
+  "'": '&#39;',
+};
+
+/** The status texts Go's http.Redirect writes in its link (http.StatusText). */
+const REDIRECT_TEXT = new Map<number, string>([...TEXT, [303, 'See Other']]);
+
+/**
+ * Go's http.Redirect (net/http server.go): a URL without scheme and host is made absolute against
+ * the request's path (a relative one against its directory), cleaned as path.Clean does, its
+ * trailing slash and query kept; Location gets it with non-ASCII bytes percent-encoded
+ * (hexEscapeNonASCII); GET and HEAD get `Content-Type: text/html; charset=utf-8`, and GET an HTML
+ * link to it (htmlReplacer) as its body.
+ */
+export function goHttpRedirect(
+  method: string,
+  requestPath: string,
+  url: string,
+  status: number,
+): DirectResponse {
+  let target = url;
+  const m = SCHEME_AUTHORITY.exec(url)!;
+  if (m[1] === undefined && m[2] === undefined) {
+    if (url === '' || url.charCodeAt(0) !== 47) {
+      const old = requestPath === '' ? '/' : requestPath;
+      target = old.slice(0, old.lastIndexOf('/') + 1) + url;
+    }
+    const q = target.indexOf('?');
+    const query = q === -1 ? '' : target.slice(q);
+    const p = q === -1 ? target : target.slice(0, q);
+    let clean = joinPath(p);
+    if (p.endsWith('/') && !clean.endsWith('/')) clean += '/';
+    target = clean + query;
+  }
+  const headers: [string, string][] = [['Location', hexEscapeNonAscii(target)]];
+  if (method !== 'GET' && method !== 'HEAD') return { status, headers };
+  headers.push(['Content-Type', 'text/html; charset=utf-8']);
+  if (method === 'HEAD') return { status, headers };
+  const link = target.replace(/[&<>"']/g, (c) => HTML_ESCAPES[c]!);
+  return { status, headers, body: `<a href="${link}">${REDIRECT_TEXT.get(status) ?? ''}</a>.\n\n` };
+}
+
+/** Go's hexEscapeNonASCII: each byte of a non-ASCII character as `%XX`. */
+function hexEscapeNonAscii(s: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: ASCII is the range kept
+  if (/^[\x00-\x7f]*$/.test(s)) return s;
+  let out = '';
+  for (const b of Buffer.from(s, 'utf8'))
+    out += b < 0x80 ? String.fromCharCode(b) : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
+  return out;
 }
 
 /** The port as it appears in a URL after the host: '' for none or the scheme's default port. */

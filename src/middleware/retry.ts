@@ -22,7 +22,7 @@ export const retryFactory: MiddlewareFactory<RetryConfig> = {
         onNetworkError: !config.disableRetryOnNetworkError,
         nonIdempotent: config.retryNonIdempotentMethod,
         windowMs: config.timeout,
-        maxBodyBytes: config.maxRequestBodyBytes,
+        maxBodyBytes: config.maxRequestBodyBytes < 0 ? Number.MAX_SAFE_INTEGER : config.maxRequestBodyBytes,
         budget,
       },
     };

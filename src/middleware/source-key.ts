@@ -37,7 +37,7 @@ export function sourceKey(c: SourceCriterionConfig | undefined, byDefault?: Defa
   if (s.depth > 0) {
     const depth = s.depth;
     return (req) => {
-      const list = forwardedFor(req);
+      const list = forwardedFor(req, true);
       return list.length >= depth ? finish(list[list.length - depth]!) : '';
     };
   }
@@ -66,15 +66,22 @@ function host(req: RequestHead): string {
 }
 
 /**
- * X-Forwarded-For as the peer sent it. The entry point has already appended the peer's own
- * address (and dropped the whole field from an untrusted peer), so the last entry is ours and is
- * left out: Traefik's middlewares see the field before its forwarder appends the peer, and
- * `depth: 1` means the rightmost address the trusted proxy in front of us reported.
+ * X-Forwarded-For as the peer sent it, its lines joined (as Traefik's entry point joins them,
+ * forwardedheaders rewrite). The entry point has already appended the peer's own address (and
+ * dropped the whole field from an untrusted peer), so the last entry is ours and is left out:
+ * Traefik's middlewares see the field before its forwarder appends the peer, and `depth: 1`
+ * means the rightmost address the trusted proxy in front of us reported. `keepEmpty` keeps the
+ * empty entries (`a, , b`) as '': Traefik's DepthStrategy counts them (its PoolStrategy skips
+ * them), so a depth that lands on one finds no address.
  */
-export function forwardedFor(req: RequestHead): string[] {
+export function forwardedFor(req: RequestHead, keepEmpty = false): string[] {
   const all = req.headers.getAll('x-forwarded-for');
   const out: string[] = [];
-  for (const v of all) for (const part of v.split(',')) if (part.trim() !== '') out.push(part.trim());
+  for (const v of all)
+    for (const part of v.split(',')) {
+      const t = part.trim();
+      if (t !== '' || keepEmpty) out.push(t);
+    }
   out.pop();
   return out;
 }

@@ -54,6 +54,17 @@ describe('sourceKey', () => {
     );
   });
 
+  it('counts empty X-Forwarded-For entries at depth, and skips them with excludedIPs, as pkg/ip does', () => {
+    const depth = sourceKey({ ipStrategy: { depth: 2, excludedIPs: [], ipv6Subnet: 0 }, requestHost: false });
+    const req = from('10.0.0.1', [['X-Forwarded-For', '1.1.1.1, , 3.3.3.3, 10.0.0.1']]);
+    assert.equal(depth(req), '', 'DepthStrategy lands on the empty entry');
+    const pool = sourceKey({
+      ipStrategy: { depth: 0, excludedIPs: ['3.3.3.3/32'], ipv6Subnet: 0 },
+      requestHost: false,
+    });
+    assert.equal(pool(req), '1.1.1.1', 'PoolStrategy skips it');
+  });
+
   it('skips excluded addresses from the right', () => {
     const key = sourceKey({
       ipStrategy: { depth: 0, excludedIPs: ['10.0.0.0/8'], ipv6Subnet: 0 },

@@ -137,7 +137,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     }
     this.tryFailed(
       new ProxyError('UPSTREAM_RESPONSE_TIMEOUT', 'per-try timeout before the response head'),
-      'head',
+      'perTry',
     );
   }
 
@@ -234,18 +234,19 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   }
 
   /** Whether the retry policy allows another try (see RetryState.allows). */
-  #mayRetry(sent: boolean, network: boolean): boolean {
+  #mayRetry(kind: 'connect' | 'status' | 'perTry', status: number): boolean {
     const r = this.retry;
     if (r === null || this.page !== null) return false;
     const body = this.body;
     // A gRPC call whose messages reached a server is never sent again (a stream has side effects
     // per message, and its server may have answered some already).
-    if (sent && body !== null && body.bytesIn > 0 && grpcKind(this.req.headers) !== 0) return false;
+    if (kind !== 'connect' && body !== null && body.bytesIn > 0 && grpcKind(this.req.headers) !== 0)
+      return false;
     const verdict = r.allows(
       this.tries,
       this.req.method,
-      sent,
-      network,
+      kind,
+      status,
       body !== null && body.bytesIn > 0,
       body === null || this.spool !== null || body.replayable(r.policy.maxBodyBytes),
       (this.#totalDeadline !== 0 && this.ctx.ticker.now >= this.#totalDeadline) ||
@@ -262,15 +263,18 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     else this.pickAndAcquire();
   }
 
-  /** One try failed before any response byte reached the client. */
-  protected tryFailed(err: ProxyError, phase: 'connect' | 'head'): void {
+  /**
+   * One try failed before any response byte reached the client: before anything was sent
+   * ('connect'), after (its status is the one we answer: 'status'), or by our per-try timeout.
+   */
+  protected tryFailed(err: ProxyError, kind: 'connect' | 'status' | 'perTry'): void {
     this.networkError = true;
     const server = this.server;
     if (this.#bufferingRetry(err.status)) {
       this.logError(err, server, 'debug');
       return;
     }
-    if (this.#mayRetry(phase !== 'connect', true)) {
+    if (this.#mayRetry(kind, err.status)) {
       this.logError(err, server, 'debug');
       this.#scheduleRetry();
       return;
@@ -329,7 +333,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       src.acquire(this.via, this.page?.method ?? this.req.method, true);
       return;
     }
-    this.tryFailed(err, phase);
+    this.tryFailed(err, phase === 'connect' ? 'connect' : 'status');
   }
 
   /**
@@ -354,7 +358,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     }
     const p = this.route!.retry;
     if (p === null || p.status.length === 0 || !inRanges(p.status, status)) return false;
-    if (!this.#mayRetry(true, false)) return false;
+    if (!this.#mayRetry('status', status)) return false;
     this.dropTry();
     this.headMs = -1;
     this.#scheduleRetry();

@@ -44,7 +44,7 @@ describe('applyForwardedHeaders', () => {
 
   it('replaces an untrusted peer’s forwarding fields with ours, keeping the order of the rest', () => {
     const h = spoofed();
-    applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', '80');
+    applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '');
     assert.deepEqual(h.lnames, [
       'host',
       'x-keep',
@@ -60,9 +60,23 @@ describe('applyForwardedHeaders', () => {
   it('keeps a trusted peer’s fields and extends X-Forwarded-For', () => {
     const h = spoofed();
     h.append('X-Forwarded-For', '1.2.3.4');
-    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', '80');
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '');
     assert.equal(h.get('x-forwarded-prefix'), '/admin');
     assert.equal(h.get('x_forwarded_for'), '6.6.6.6');
     assert.equal(h.get('x-forwarded-for'), '1.2.3.4, 10.0.0.1');
+  });
+
+  it("sets X-Forwarded-Port as Traefik's forwardedPort: the Host's port, else 443 or 80 by the scheme", () => {
+    const port = (trusted: boolean, scheme: string, hostPort: string, proto?: string): string | undefined => {
+      const h = HeaderList.from(proto === undefined ? [] : [['X-Forwarded-Proto', proto]]);
+      applyForwardedHeaders(h, trusted, '10.0.0.1', scheme, 'a.test', hostPort);
+      return h.get('x-forwarded-port');
+    };
+    assert.equal(port(false, 'http', '8080'), '8080');
+    assert.equal(port(false, 'http', ''), '80', 'never the port we listen on');
+    assert.equal(port(false, 'https', ''), '443');
+    assert.equal(port(false, 'wss', ''), '443');
+    assert.equal(port(true, 'http', '', 'https'), '443', "a trusted proxy's X-Forwarded-Proto");
+    assert.equal(port(true, 'https', '', 'http'), '443', 'the connection is TLS');
   });
 });

@@ -42,10 +42,22 @@ export function forwardedProto(scheme: 'http' | 'https', upgrade: string | null)
 }
 
 /**
+ * X-Forwarded-Port as Traefik's forwardedheaders forwardedPort computes it: the Host's port, else
+ * 443 when X-Forwarded-Proto says https or wss or the connection is TLS (`own` is our scheme),
+ * else 80. Never the port we listen on: behind a port mapping that one means nothing to the
+ * client.
+ */
+function forwardedPort(hostPort: string, proto: string, own: string): string {
+  if (hostPort !== '') return hostPort;
+  return proto === 'https' || proto === 'wss' || own === 'https' || own === 'wss' ? '443' : '80';
+}
+
+/**
  * X-Forwarded-* and X-Real-IP, as Traefik sets them. From an untrusted peer, whatever the client
  * claimed is dropped (Forwarded too) and replaced: otherwise a client could forge its own address
  * for every IP-based decision behind us. From a trusted proxy, X-Forwarded-For is extended and
- * the other fields are kept when present.
+ * the other fields are kept when present. `scheme` is our X-Forwarded-Proto (ws/wss for a
+ * WebSocket handshake).
  */
 export function applyForwardedHeaders(
   headers: HeaderList,
@@ -54,23 +66,23 @@ export function applyForwardedHeaders(
   scheme: string,
   authority: string,
   hostPort: string,
-  listenPort: string,
 ): void {
-  const port = hostPort !== '' ? hostPort : listenPort;
   if (!trusted) {
     headers.deleteWhere(isManagedForwardingField);
     headers.appendLowered('X-Forwarded-For', 'x-forwarded-for', clientIp);
     headers.appendLowered('X-Forwarded-Proto', 'x-forwarded-proto', scheme);
     if (authority !== '') headers.appendLowered('X-Forwarded-Host', 'x-forwarded-host', authority);
-    headers.appendLowered('X-Forwarded-Port', 'x-forwarded-port', port);
+    headers.appendLowered('X-Forwarded-Port', 'x-forwarded-port', forwardedPort(hostPort, scheme, scheme));
     headers.appendLowered('X-Real-Ip', 'x-real-ip', clientIp);
     return;
   }
   const xff = headers.getAll('x-forwarded-for');
   headers.set('X-Forwarded-For', xff.length === 0 ? clientIp : `${xff.join(', ')}, ${clientIp}`);
-  if (!headers.has('x-forwarded-proto')) headers.append('X-Forwarded-Proto', scheme);
+  const proto = headers.get('x-forwarded-proto');
+  if (proto === undefined) headers.append('X-Forwarded-Proto', scheme);
   if (!headers.has('x-forwarded-host') && authority !== '') headers.append('X-Forwarded-Host', authority);
-  if (!headers.has('x-forwarded-port')) headers.append('X-Forwarded-Port', port);
+  if (!headers.has('x-forwarded-port'))
+    headers.append('X-Forwarded-Port', forwardedPort(hostPort, proto ?? scheme, scheme));
   if (!headers.has('x-real-ip')) headers.append('X-Real-Ip', clientIp);
 }
 

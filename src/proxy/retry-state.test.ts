@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { RetryPolicy } from '../middleware/middleware.ts';
 import { RetryBudget } from '../resilience/retry-budget.ts';
-import { retryDelayMs } from './retry-state.ts';
+import { RetryState, retryDelayMs } from './retry-state.ts';
 
 function policy(attempts: number, initialIntervalMs: number): RetryPolicy {
   return {
@@ -34,5 +34,38 @@ describe('retryDelayMs', () => {
   it('does not wait without an initial interval, or without a retry to make', () => {
     assert.equal(retryDelayMs(policy(3, 0), 1, 0.5), 0);
     assert.equal(retryDelayMs(policy(1, 100), 1, 0.5), 0);
+  });
+});
+
+describe('RetryState.allows', () => {
+  const budget = () => new RetryBudget({ percent: 100, minConcurrent: 100 });
+  const state = (over: Partial<RetryPolicy> = {}) =>
+    new RetryState({ ...policy(3, 0), status: [{ from: 502, to: 503 }], budget: budget(), ...over });
+
+  it("retries a failure before anything was sent for any method (Traefik's WroteHeaders not fired)", () => {
+    assert.equal(state().allows(1, 'POST', 'connect', 502, false, false, false), 'retry');
+    // Without network retries, that failure's 502 is an answer like any other: the status rule.
+    const off = state({ onNetworkError: false });
+    assert.equal(off.allows(1, 'GET', 'connect', 502, false, true, false), 'retry');
+    assert.equal(off.allows(1, 'POST', 'connect', 502, false, true, false), 'no');
+  });
+
+  it('retries a failure after the request was sent only by its status, for all methods but POST, PATCH, LOCK', () => {
+    assert.equal(state({ status: [] }).allows(1, 'GET', 'status', 502, false, true, false), 'no');
+    for (const m of ['GET', 'PUT', 'DELETE', 'PROPFIND', 'PURGE'])
+      assert.equal(state().allows(1, m, 'status', 502, false, true, false), 'retry', m);
+    for (const m of ['POST', 'PATCH', 'LOCK'])
+      assert.equal(state().allows(1, m, 'status', 502, false, true, false), 'no', m);
+    assert.equal(
+      state({ nonIdempotent: true }).allows(1, 'POST', 'status', 503, false, true, false),
+      'retry',
+    );
+    assert.equal(state().allows(1, 'GET', 'status', 504, false, true, false), 'no', 'not listed');
+    assert.equal(state().allows(1, 'PUT', 'status', 502, true, false, false), 'no', 'body not kept whole');
+  });
+
+  it('stops at attempts and after the retry timeout', () => {
+    assert.equal(state().allows(3, 'GET', 'connect', 502, false, true, false), 'no');
+    assert.equal(state().allows(1, 'GET', 'connect', 502, false, true, true), 'no');
   });
 });

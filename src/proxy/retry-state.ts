@@ -1,10 +1,19 @@
-import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
+import { inRanges } from '../config/dynamic/status-range.ts';
 import type { RetryPolicy } from '../middleware/middleware.ts';
 import { backoffMs } from '../resilience/backoff.ts';
 
 /** What a scheduled retry calls back when its backoff ran out. */
 export interface Retrier {
   retryNow(): void;
+}
+
+/**
+ * The methods whose answers a `status` retry may replay: all but POST, PATCH and LOCK, as
+ * Traefik's retry ServeHTTP reads `isIdempotent` (PUT, DELETE, PROPFIND, a method of the
+ * application's own… are all retried).
+ */
+export function retryableMethod(method: string): boolean {
+  return method !== 'POST' && method !== 'PATCH' && method !== 'LOCK';
 }
 
 function retryLater(r: Retrier): void {
@@ -46,27 +55,37 @@ export class RetryState {
 
   /**
    * Whether try number `tries + 1` is allowed: 'retry', 'no', or 'no-budget' (the policy would
-   * allow it, the retry budget does not). `sent` says the request may have reached the server:
-   * then only a replayable request (idempotent, or allowed by the policy, with a body kept whole)
-   * is tried again. `bodyReplayable` says the body (if any) can be sent again.
+   * allow it, the retry budget does not). As Traefik's retry middleware (pkg/middlewares/retry/
+   * retry.go, responseWriter.WriteHeader) decides:
+   * - `kind` 'connect': a network failure before any request byte reached a server (its
+   *   WroteHeaders hook had not fired): retried for any method unless `disableRetryOnNetworkError`;
+   * - `kind` 'status': an answer with `status` (a server's, or ours for a failure after the
+   *   request was sent, a reset: 502, a response timeout: 504): retried only when `status` lists
+   *   it, for any method but POST, PATCH and LOCK (all with `retryNonIdempotentMethod`), with the
+   *   body kept whole (`maxRequestBodyBytes`);
+   * - `kind` 'perTry' (ours, `timeouts.perTry`): retried as a network failure, for those methods
+   *   and a body kept whole.
+   * `bodyRead` says request body bytes were read (a body can only be sent again if kept whole);
+   * `bodyReplayable` that it was kept whole.
    */
   allows(
     tries: number,
     method: string,
-    sent: boolean,
-    network: boolean,
+    kind: 'connect' | 'status' | 'perTry',
+    status: number,
     bodyRead: boolean,
     bodyReplayable: boolean,
     pastDeadline: boolean,
   ): 'retry' | 'no' | 'no-budget' {
     const p = this.policy;
-    if (tries >= p.attempts) return 'no';
-    if (network && !p.onNetworkError) return 'no';
-    if (pastDeadline) return 'no';
-    if (sent) {
-      if (!p.nonIdempotent && !IDEMPOTENT_METHODS.has(method)) return 'no';
+    if (tries >= p.attempts || pastDeadline) return 'no';
+    if (kind === 'connect' && p.onNetworkError) {
+      if (bodyRead && !bodyReplayable) return 'no';
+    } else {
+      if (kind === 'perTry' ? !p.onNetworkError : !inRanges(p.status, status)) return 'no';
+      if (!p.nonIdempotent && !retryableMethod(method)) return 'no';
       if (!bodyReplayable) return 'no';
-    } else if (bodyRead && !bodyReplayable) return 'no';
+    }
     if (!this.#retrying) {
       // The budget caps retries among the requests in flight, so retries never multiply an outage.
       if (!p.budget.tryStartRetry()) return 'no-budget';

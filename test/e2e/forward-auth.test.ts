@@ -16,6 +16,11 @@ import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 function authHandler(req: IncomingMessage, res: ServerResponse): void {
   req.resume();
   const uri = String(req.headers['x-forwarded-uri'] ?? '');
+  if (uri.endsWith('/forbidden')) {
+    res.writeHead(403, { 'Content-Type': 'text/plain' });
+    res.end('forbidden');
+    return;
+  }
   if (uri.endsWith('/login-needed')) {
     res.writeHead(302, { Location: '/login?next=1' });
     res.end();
@@ -88,11 +93,26 @@ http:
       forwardAuth:
         address: "${auth.url}/verify"
         maxResponseBodySize: 10
+    auth-untrusting:
+      forwardAuth:
+        address: "${auth.url}/verify"
+        trustForwardHeader: false
+    auth-signin:
+      forwardAuth:
+        address: "${auth.url}/verify"
+        authSigninURL: "https://login.test/signin?rd=a&b=<c>"
+    auth-signin-rel:
+      forwardAuth:
+        address: "${auth.url}/verify"
+        authSigninURL: "../login?next=1"
   routers:
     app: { rule: "PathPrefix(\`/app\`)", middlewares: [auth], service: be }
     trusting: { rule: "PathPrefix(\`/trusting\`)", middlewares: [auth-trusting], service: be }
     down: { rule: "PathPrefix(\`/down\`)", middlewares: [auth-down], service: be }
     small: { rule: "PathPrefix(\`/small\`)", middlewares: [auth-small], service: be }
+    signin: { rule: "PathPrefix(\`/signin/\`)", middlewares: [auth-signin], service: be }
+    untrusting: { rule: "PathPrefix(\`/untrusting\`)", middlewares: [auth-untrusting], service: be }
+    signinrel: { rule: "PathPrefix(\`/signinrel/\`)", middlewares: [auth-signin-rel], service: be }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
@@ -174,6 +194,34 @@ http:
     assert.equal(seen.headers['x-forwarded-method'], 'POST');
   });
 
+  it('drops the X- fields Traefik manages with trustForwardHeader: false, and passes them when not set', async () => {
+    const front = [
+      '-H',
+      'Authorization: Bearer good',
+      '-H',
+      'X-Forwarded-Prefix: /admin',
+      '-H',
+      'X-Forwarded-Proto: https',
+      '-H',
+      'X-Forwarded-For: 203.0.113.9',
+    ];
+    // From a trusted front proxy, not set: Traefik's oldWriteHeader copies what it does not set.
+    assert.equal((await curl([...front, `${trusted}/app/unset`])).status, 200);
+    let seen = auth.seen.at(-1)!;
+    assert.equal(seen.headers['x-forwarded-prefix'], '/admin');
+    assert.equal(seen.headers['x-forwarded-proto'], 'http');
+    assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
+    // false: writeHeader drops every one of them, then describes the request itself.
+    assert.equal((await curl([...front, `${trusted}/untrusting/x`])).status, 200);
+    seen = auth.seen.at(-1)!;
+    assert.equal(seen.headers['x-forwarded-prefix'], undefined);
+    assert.equal(seen.headers['x-real-ip'], undefined);
+    assert.equal(seen.headers['x-forwarded-proto'], 'http');
+    assert.equal(seen.headers['x-forwarded-for'], '127.0.0.1');
+    assert.equal(seen.headers['x-forwarded-port'], String(proxy.ports['trusted']));
+    assert.equal(seen.headers['x-forwarded-uri'], '/untrusting/x');
+  });
+
   it('reuses keep-alive connections to the auth server', async () => {
     const before = authConnections;
     const urls = Array.from({ length: 20 }, (_, i) => `${base}/app/k${i}`);
@@ -183,15 +231,46 @@ http:
     assert.ok(authConnections - before <= 1, `${authConnections - before} new connections`);
   });
 
-  it('answers 500 when the auth answer is longer than maxResponseBodySize, and passes a shorter one', async () => {
-    // The refusal's body is 18 bytes, over the limit of 10: not relayed.
+  it('answers 401 when the auth answer is longer than maxResponseBodySize, and passes a shorter one', async () => {
+    // The refusal's body is 18 bytes, over the limit of 10: not relayed; Traefik's forward.go
+    // answers 401 (errResponseBodyTooLarge).
     const refused = await curl([`${base}/small/x`]);
-    assert.equal(refused.status, 500);
+    assert.equal(refused.status, 401);
+    assert.equal(refused.body.length, 0);
     assert.notEqual(refused.body.toString(), '{"error":"denied"}');
     // The grant's body is `ok`: within it.
     const granted = await curl(['-H', 'Authorization: Bearer good', `${base}/small/y`]);
     assert.equal(granted.status, 200);
     assert.ok(backend.seen.some((s) => s.url === '/small/y'));
+  });
+
+  it('redirects a 401 of the auth server to authSigninURL with 302, as Go http.Redirect writes it', async () => {
+    const r = await curl([`${base}/signin/x`]);
+    assert.equal(r.status, 302);
+    assert.deepEqual(r.headers.location, ['https://login.test/signin?rd=a&b=<c>']);
+    assert.deepEqual(r.headers['content-type'], ['text/html; charset=utf-8']);
+    assert.equal(
+      r.body.toString(),
+      '<a href="https://login.test/signin?rd=a&amp;b=&lt;c&gt;">Found</a>.\n\n',
+    );
+    assert.equal(r.headers['www-authenticate'], undefined, "the auth server's fields are not relayed");
+    assert.equal(backend.seen.filter((s) => s.url === '/signin/x').length, 0);
+    // Another method: no body, no Content-Type.
+    const post = await curl(['-X', 'POST', `${base}/signin/x`]);
+    assert.equal(post.status, 302);
+    assert.equal(post.headers['content-type'], undefined);
+    assert.equal(post.body.length, 0);
+  });
+
+  it('resolves a relative authSigninURL against the request path, and relays other refusals as they are', async () => {
+    const r = await curl([`${base}/signinrel/a/b/c`]);
+    assert.equal(r.status, 302);
+    assert.deepEqual(r.headers.location, ['/signinrel/a/login?next=1']);
+    const forbidden = await curl([`${base}/signin/forbidden`]);
+    assert.equal(forbidden.status, 403);
+    assert.equal(forbidden.body.toString(), 'forbidden');
+    const granted = await curl(['-H', 'Authorization: Bearer good', `${base}/signin/ok`]);
+    assert.equal(granted.status, 200);
   });
 
   it('answers 500 when the auth server cannot be reached', async () => {

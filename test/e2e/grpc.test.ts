@@ -151,7 +151,7 @@ http:
     tls-health: { rule: "Host(\`tls-health.test\`)", service: grpc-tls-health }
   middlewares:
     limit: { rateLimit: { average: 1, period: 1m, burst: 1 } }
-    retry: { retry: { attempts: 3, initialInterval: 1ms, retryNonIdempotentMethod: true } }
+    retry: { retry: { attempts: 3, initialInterval: 1ms, retryNonIdempotentMethod: true, status: ["502"] } }
   services:
     grpc-h2c:
       loadBalancer: { servers: [{ url: "h2c://127.0.0.1:${h2cBackend.port}" }] }

@@ -31,6 +31,7 @@ http:
     lan: { ipAllowList: { sourceRange: ["10.0.0.0/8"], rejectStatusCode: 404 } }
     old-name: { ipWhiteList: { sourceRange: ["10.0.0.0/8"] } }
     client: { ipAllowList: { sourceRange: ["203.0.113.0/24"], ipStrategy: { depth: 1 } } }
+    client2: { ipAllowList: { sourceRange: ["203.0.113.0/24"], ipStrategy: { depth: 2 } } }
     strict-path: { encodedCharacters: {} }
     slash-ok: { encodedCharacters: { allowEncodedSlash: true } }
   routers:
@@ -38,6 +39,7 @@ http:
     lan: { rule: "PathPrefix(\`/lan\`)", middlewares: [lan], service: be }
     old: { rule: "PathPrefix(\`/old\`)", middlewares: [old-name], service: be }
     client: { rule: "PathPrefix(\`/client\`)", middlewares: [client], service: be }
+    second: { rule: "PathPrefix(\`/second\`)", middlewares: [client2], service: be }
     strict: { rule: "PathPrefix(\`/strict\`)", middlewares: [strict-path], service: be }
     slash: { rule: "PathPrefix(\`/slash\`)", middlewares: [slash-ok], service: be }
     plain: { rule: "PathPrefix(\`/plain\`)", service: be }
@@ -80,6 +82,28 @@ http:
     // An entry with a port (as some load balancers write it) is checked by its address.
     const withPort = ['-H', 'X-Forwarded-For: 203.0.113.5:61234'];
     assert.equal((await curl([...withPort, `http://127.0.0.1:${trusted}/client`])).status, 200);
+  });
+
+  it('reads X-Forwarded-For lines as one list, as Traefik joins them, and sends one line on', async () => {
+    // Traefik's entry point (forwardedheaders rewrite) joins the lines with ", "; its
+    // DepthStrategy then counts from the right of the whole list.
+    const lines = ['-H', 'X-Forwarded-For: 203.0.113.5', '-H', 'X-Forwarded-For: 198.51.100.7'];
+    assert.equal((await curl([...lines, `http://127.0.0.1:${trusted}/second`])).status, 200);
+    assert.equal((await curl([...lines, `http://127.0.0.1:${trusted}/client`])).status, 403);
+    const seen = backend.seen.at(-1)!;
+    assert.equal(seen.url, '/second');
+    const xff = [];
+    for (let i = 0; i < seen.rawHeaders.length; i += 2)
+      if (seen.rawHeaders[i]!.toLowerCase() === 'x-forwarded-for') xff.push(seen.rawHeaders[i + 1]);
+    assert.deepEqual(xff, ['203.0.113.5, 198.51.100.7, 127.0.0.1']);
+  });
+
+  it('counts an empty X-Forwarded-For entry at its depth: no address there, refused', async () => {
+    // pkg/ip DepthStrategy: strings.Split on "," keeps the empty entry; at depth 2 it is "".
+    const empty = ['-H', 'X-Forwarded-For: 203.0.113.5, , 198.51.100.7'];
+    assert.equal((await curl([...empty, `http://127.0.0.1:${trusted}/second`])).status, 403);
+    const full = ['-H', 'X-Forwarded-For: 198.51.100.9, 203.0.113.5, 198.51.100.7'];
+    assert.equal((await curl([...full, `http://127.0.0.1:${trusted}/second`])).status, 200);
   });
 
   it('refuses encoded characters the middleware does not allow, with 400', async () => {

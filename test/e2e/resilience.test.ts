@@ -182,12 +182,19 @@ http:
   middlewares:
     retry2: { retry: { attempts: 2, initialInterval: 10ms } }
     retry3: { retry: { attempts: 3, initialInterval: 10ms } }
+    retry502: { retry: { attempts: 2, status: ["502"] } }
+    retry3s502: { retry: { attempts: 3, initialInterval: 10ms, status: ["502"] } }
+    retrypost502: { retry: { attempts: 2, status: ["502"], retryNonIdempotentMethod: true } }
+    retry503any: { retry: { attempts: 2, status: ["503"], disableRetryOnNetworkError: true } }
+    retrydefaultbody: { retry: { attempts: 2, status: ["502"] } }
+    retrynolimit: { retry: { attempts: 2, status: ["502"], maxRequestBodyBytes: -1 } }
     retry503: { retry: { attempts: 2, initialInterval: 10ms, status: ["503"] } }
     retry503once: { retry: { attempts: 1, initialInterval: 10ms, status: ["503"] } }
-    retrybody: { retry: { attempts: 2, initialInterval: 10ms, maxRequestBodyBytes: ${SMALL_LIMIT} } }
+    retrybody:
+      retry: { attempts: 2, initialInterval: 10ms, maxRequestBodyBytes: ${SMALL_LIMIT}, status: ["502"] }
     retrywindow: { retry: { attempts: 3, initialInterval: 10ms, timeout: 200ms, status: ["503"] } }
     retrynobudget:
-      retry: { attempts: 3, initialInterval: 10ms, budget: { percent: 0, minConcurrent: 0 } }
+      retry: { attempts: 3, initialInterval: 10ms, status: ["502"], budget: { percent: 0, minConcurrent: 0 } }
     cb:
       circuitBreaker:
         expression: "ResponseCodeRatio(500, 600, 0, 600) > 0.5"
@@ -244,6 +251,18 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
     const specs: [string, Mode][] = [
       ['getA', 'reset'],
       ['getB', 'ok'],
+      ['get502A', 'reset'],
+      ['get502B', 'ok'],
+      ['post502A', 'reset'],
+      ['post502B', 'ok'],
+      ['postAnyA', 'reset'],
+      ['postAnyB', 'ok'],
+      ['methodA', 503],
+      ['methodB', 'ok'],
+      ['putDefA', 'reset'],
+      ['putDefB', 'ok'],
+      ['putNoLimitA', 'reset'],
+      ['putNoLimitB', 'ok'],
       ['postA', 'reset'],
       ['postB', 'ok'],
       ['refusedB', 'ok'],
@@ -290,6 +309,12 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
       config: config([
         { path: '/get', servers: [u('getA'), u('getB')], middlewares: ['retry2'] },
         { path: '/post', servers: [u('postA'), u('postB')], middlewares: ['retry2'] },
+        { path: '/getfive', servers: [u('get502A'), u('get502B')], middlewares: ['retry502'] },
+        { path: '/postfive', servers: [u('post502A'), u('post502B')], middlewares: ['retry502'] },
+        { path: '/postany', servers: [u('postAnyA'), u('postAnyB')], middlewares: ['retrypost502'] },
+        { path: '/method', servers: [u('methodA'), u('methodB')], middlewares: ['retry503any'] },
+        { path: '/putdef', servers: [u('putDefA'), u('putDefB')], middlewares: ['retrydefaultbody'] },
+        { path: '/putnolimit', servers: [u('putNoLimitA'), u('putNoLimitB')], middlewares: ['retrynolimit'] },
         { path: '/refused', servers: [refusedUrl, u('refusedB')], middlewares: ['retry2'] },
         { path: '/st2', servers: [u('st2A'), u('st2B')], middlewares: ['retry503'] },
         { path: '/st1', servers: [u('st1A'), u('st1B')], middlewares: ['retry503once'] },
@@ -298,7 +323,7 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
         { path: '/putch', servers: [u('putChA'), u('putChB')], middlewares: ['retrybody'] },
         { path: '/putchlarge', servers: [u('putChLargeA'), u('putChLargeB')], middlewares: ['retrybody'] },
         { path: '/putearly', servers: [u('putEarlyA'), u('putEarlyB')], middlewares: ['retrybody'] },
-        { path: '/backoff', servers: [u('backoffA'), u('backoffB')], middlewares: ['retry3'] },
+        { path: '/backoff', servers: [u('backoffA'), u('backoffB')], middlewares: ['retry3s502'] },
         { path: '/budget', servers: [u('budgetA'), u('budgetB')], middlewares: ['retrynobudget'] },
         { path: '/midcl', servers: [u('midA'), u('midB')], middlewares: ['retry3'] },
         { path: '/midch', servers: [u('midChA'), u('midChB')], middlewares: ['retry3'] },
@@ -352,13 +377,58 @@ describe('resilience (retry, timeouts, circuit breakers) through the real proxy'
     );
   }
 
-  it('retries a GET whose connection was reset before any response on the other server', async () => {
+  it('does not retry a GET reset after it reached the backend when status does not list 502, as Traefik', async () => {
+    // Traefik's retry middleware retries a network failure only before any request byte went
+    // out (its WroteHeaders hook); after that, the proxy's 502 is an answer like any other.
     const r = await get('/get');
-    assert.equal(r.status, 200);
-    assert.equal(first(r, 'x-server'), 'getB');
-    assert.equal(r.body.toString(), 'getB');
+    assert.equal(r.status, 502);
     assert.equal(s.getA!.hits.value, 1, 'A saw the request once');
-    assert.equal(s.getB!.hits.value, 1, 'B saw the request once');
+    assert.equal(s.getB!.hits.value, 0, 'no retry');
+  });
+
+  it('retries a GET reset after it reached the backend when status lists 502, on the other server', async () => {
+    const r = await get('/getfive');
+    assert.equal(r.status, 200);
+    assert.equal(first(r, 'x-server'), 'get502B');
+    assert.equal(r.body.toString(), 'get502B');
+    assert.equal(s.get502A!.hits.value, 1, 'A saw the request once');
+    assert.equal(s.get502B!.hits.value, 1, 'B saw the request once');
+  });
+
+  it('does not retry a POST on a listed status, and does with retryNonIdempotentMethod', async () => {
+    const body = randomBytes(2000);
+    const r = await send('POST', '/postfive', body);
+    assert.equal(r.status, 502);
+    assert.equal(s.post502A!.hits.value, 1);
+    assert.equal(s.post502B!.hits.value, 0, 'a POST is not retried on a status by default');
+    const any = await send('POST', '/postany', body);
+    assert.equal(any.status, 200);
+    assert.equal(first(any, 'x-server'), 'postAnyB');
+    assert.equal(first(any, 'x-body-sha256'), sha256(body), 'the replayed body is the same');
+    assert.equal(s.postAnyA!.hits.value, 1);
+    assert.equal(s.postAnyB!.hits.value, 1);
+  });
+
+  it('retries a listed status for a method of its own (all but POST, PATCH and LOCK), as Traefik', async () => {
+    const r = await get('/method', ['-X', 'PURGE']);
+    assert.equal(r.status, 200);
+    assert.equal(first(r, 'x-server'), 'methodB');
+    assert.deepEqual(s.methodA!.methods, ['PURGE']);
+    assert.deepEqual(s.methodB!.methods, ['PURGE']);
+  });
+
+  it('keeps request bodies up to 2 MiB for a status retry by default, and any size with -1', async () => {
+    // Traefik's dynamic.RetryDefaultMaxRequestBodyBytes.
+    const body = randomBytes(512 * 1024);
+    const r = await send('PUT', '/putdef', body);
+    assert.equal(r.status, 200);
+    assert.equal(first(r, 'x-server'), 'putDefB');
+    assert.equal(first(r, 'x-body-sha256'), sha256(body));
+    const big = randomBytes(3 * 1024 * 1024);
+    const n = await send('PUT', '/putnolimit', big);
+    assert.equal(n.status, 200);
+    assert.equal(first(n, 'x-server'), 'putNoLimitB');
+    assert.equal(first(n, 'x-body-sha256'), sha256(big));
   });
 
   it('does not retry a POST that reached a backend: 502, and only one backend saw it', async () => {

@@ -75,33 +75,37 @@ export const DigestAuthSchema = strictObject({
   nonceExpiry: duration.default(300_000),
 });
 
-export const ForwardAuthSchema = strictObject(
-  {
-    address: z.url({ protocol: /^https?$/, error: 'address must be an http:// or https:// URL' }),
-    tls: clientTls.optional(),
-    trustForwardHeader: z.boolean().default(false),
-    authResponseHeaders: z.array(HeaderName).default([]),
-    authResponseHeadersRegex: z.string().optional(),
-    authRequestHeaders: z.array(HeaderName).default([]),
-    addAuthCookiesToResponse: z.array(z.string().min(1)).default([]),
-    /** The auth server's response field whose value the access log shows as the user. */
-    headerField: HeaderName.optional(),
-    forwardBody: z.boolean().default(false),
-    /** With forwardBody: bodies over this size get 401; -1 = no limit (Traefik's default). */
-    maxBodySize: z.number().int().min(-1).default(-1),
-    preserveLocationHeader: z.boolean().default(false),
-    preserveRequestMethod: z.boolean().default(false),
-    /**
-     * Traefik v3.6.12's: an auth server answer with a longer body fails the request (500). -1 =
-     * Traefik's "no limit", which we keep at 4 MiB (auth-call.ts): an auth answer is headers and
-     * a redirect or a login page, and it is held in memory whole.
-     */
-    maxResponseBodySize: z.number().int().min(-1).default(-1),
-    /** Ours: the whole auth request (connect, answer, body); Traefik's client has 30 s. */
-    timeout: duration.default(30_000),
-  },
-  ['authSigninURL'],
-);
+export const ForwardAuthSchema = strictObject({
+  address: z.url({ protocol: /^https?$/, error: 'address must be an http:// or https:// URL' }),
+  tls: clientTls.optional(),
+  /** Not set, false and true are three ways (Traefik PR #12994, auth-request.ts). */
+  trustForwardHeader: z.boolean().optional(),
+  authResponseHeaders: z.array(HeaderName).default([]),
+  authResponseHeadersRegex: z.string().optional(),
+  authRequestHeaders: z.array(HeaderName).default([]),
+  addAuthCookiesToResponse: z.array(z.string().min(1)).default([]),
+  /** The auth server's response field whose value the access log shows as the user. */
+  headerField: HeaderName.optional(),
+  forwardBody: z.boolean().default(false),
+  /** With forwardBody: bodies over this size get 401; -1 = no limit (Traefik's default). */
+  maxBodySize: z.number().int().min(-1).default(-1),
+  preserveLocationHeader: z.boolean().default(false),
+  preserveRequestMethod: z.boolean().default(false),
+  /**
+   * Traefik v3.6.12's: an auth server answer with a longer body is answered 401 (forward.go,
+   * errResponseBodyTooLarge; our own 4 MiB limit, 500). -1 =
+   * Traefik's "no limit", which we keep at 4 MiB (auth-call.ts): an auth answer is headers and
+   * a redirect or a login page, and it is held in memory whole.
+   */
+  maxResponseBodySize: z.number().int().min(-1).default(-1),
+  /**
+   * Traefik's (PR #12293): where a 401 of the auth server sends the client instead (302, Go's
+   * http.Redirect; a relative URL against the request's path).
+   */
+  authSigninURL: z.string().optional(),
+  /** Ours: the whole auth request (connect, answer, body); Traefik's client has 30 s. */
+  timeout: duration.default(30_000),
+});
 
 const stringList = z.union([
   z

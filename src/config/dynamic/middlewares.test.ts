@@ -118,6 +118,25 @@ describe('middleware schemas', () => {
     assert.deepEqual(middlewareSchemas.stripPrefix.parse({}), { prefixes: [] });
   });
 
+  it("fill retry's defaults as Traefik's retry New reads them, and refuse what it refuses", () => {
+    const r = middlewareSchemas.retry.parse({ attempts: 3 });
+    assert.equal(r.initialInterval, 0, 'no backoff unless asked (ZeroBackOff)');
+    assert.equal(r.maxRequestBodyBytes, 2 * 1024 * 1024, 'RetryDefaultMaxRequestBodyBytes');
+    assert.equal(
+      middlewareSchemas.retry.parse({ attempts: 2, maxRequestBodyBytes: -1 }).maxRequestBodyBytes,
+      -1,
+    );
+    assert.equal(middlewareSchemas.retry.safeParse({ attempts: 2, maxRequestBodyBytes: -2 }).success, false);
+    const off = middlewareSchemas.retry.safeParse({ attempts: 2, disableRetryOnNetworkError: true });
+    assert.equal(off.success, false);
+    assert.match(off.error!.issues[0]!.message, /requires at least HTTP status codes or retry on TCP/);
+    assert.equal(
+      middlewareSchemas.retry.safeParse({ attempts: 2, disableRetryOnNetworkError: true, status: ['503'] })
+        .success,
+      true,
+    );
+  });
+
   it('refuses an out-of-range port', () => {
     assert.equal(middlewareSchemas.redirectScheme.safeParse({ scheme: 'https', port: 70000 }).success, false);
   });

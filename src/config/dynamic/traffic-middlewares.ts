@@ -57,24 +57,38 @@ export const CircuitBreakerSchema = z.strictObject({
   perServer: z.boolean().default(false),
 });
 
-export const RetrySchema = z.strictObject({
-  attempts: z.number().int().min(1, 'attempts must be at least 1'),
-  initialInterval: duration.default(100),
-  /** Also retry responses with these statuses (Traefik v3.4+). Absent = network errors only. */
-  status: statusRanges.optional(),
-  disableRetryOnNetworkError: z.boolean().default(false),
-  /** Retry POST, PATCH … even after they reached a server (their side effect may repeat). */
-  retryNonIdempotentMethod: z.boolean().default(false),
-  /** How long retrying may go on: no new try once this has passed since the first (0 = none). */
-  timeout: duration.default(0),
-  /** Request bodies up to this size are kept so that a retry can send them again. */
-  maxRequestBodyBytes: z.number().int().nonnegative().default(65_536),
-  /** Ours: at most this share of the requests in flight may be retries (Envoy's retry budget). */
-  budget: strictObject({
-    percent: z.number().min(0).max(100).default(20),
-    minConcurrent: z.number().int().nonnegative().default(3),
-  }).prefault({}),
-});
+export const RetrySchema = z
+  .strictObject({
+    attempts: z.number().int().min(1, 'attempts must be at least 1'),
+    /** None by default: the next try goes at once (Traefik's ZeroBackOff). */
+    initialInterval: duration.default(0),
+    /** Also retry responses with these statuses (Traefik v3.7+). Absent = network errors only. */
+    status: statusRanges.optional(),
+    disableRetryOnNetworkError: z.boolean().default(false),
+    /** Retry POST, PATCH and LOCK too on a listed status (their side effect may repeat). */
+    retryNonIdempotentMethod: z.boolean().default(false),
+    /** How long retrying may go on: no new try once this has passed since the first (0 = none). */
+    timeout: duration.default(0),
+    /**
+     * Request bodies up to this size are kept so that a retry can send them again; -1 = no limit.
+     * Traefik's dynamic.RetryDefaultMaxRequestBodyBytes (2 MiB) by default.
+     */
+    maxRequestBodyBytes: z
+      .number()
+      .int()
+      .min(-1)
+      .default(2 * 1024 * 1024),
+    /** Ours: at most this share of the requests in flight may be retries (Envoy's retry budget). */
+    budget: strictObject({
+      percent: z.number().min(0).max(100).default(20),
+      minConcurrent: z.number().int().nonnegative().default(3),
+    }).prefault({}),
+  })
+  .refine((r) => !(r.disableRetryOnNetworkError && (r.status === undefined || r.status.length === 0)), {
+    // As Traefik's retry New refuses it.
+    message: 'retry middleware requires at least HTTP status codes or retry on TCP',
+    path: ['status'],
+  });
 
 /** `host:port`, as go-redis takes its addresses. */
 const redisEndpoint = z

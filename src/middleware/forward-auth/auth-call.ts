@@ -11,8 +11,11 @@ import type { AuthRequest } from './auth-request.ts';
 export interface AuthVerdict {
   /** A complete answer: `body` holds its bytes. */
   answered(call: AuthCall, res: UpstreamResponse, body: Buffer): void;
-  /** No usable answer (refused, reset, timeout, too large): Traefik answers 500. */
-  failed(call: AuthCall, reason: string): void;
+  /**
+   * No usable answer (refused, reset, timeout: Traefik answers 500), or `tooLarge`: its body went
+   * past the limit.
+   */
+  failed(call: AuthCall, reason: string, tooLarge?: boolean): void;
 }
 
 /**
@@ -107,10 +110,10 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
     return true;
   }
 
-  #fail(reason: string): void {
+  #fail(reason: string, tooLarge = false): void {
     const stream = this.#stream;
     if (stream !== null) stream.destroy();
-    if (this.#finish()) this.#verdict.failed(this, reason);
+    if (this.#finish()) this.#verdict.failed(this, reason, tooLarge);
   }
 
   onDeadline(): void {
@@ -159,7 +162,7 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
     if (end <= start || this.#finished) return;
     this.#bytes += end - start;
     if (this.#bytes > this.#maxBody) {
-      this.#fail('auth response body too large');
+      this.#fail('auth response body too large', true);
       return;
     }
     // The stream's bytes are ours to keep (UpstreamUser.onUpstreamData): no copy.

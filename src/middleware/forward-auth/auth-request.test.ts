@@ -25,8 +25,13 @@ const client = () =>
   });
 
 describe('forwardAuth request', () => {
-  it('copies the client fields and describes the request in X-Forwarded-* (untrusted)', () => {
-    const a = new AuthRequest(client(), '/verify?v=1', { method: 'GET', allowed: [], trust: false }, null);
+  it('copies the client fields and describes the request in X-Forwarded-* (trustForwardHeader not set)', () => {
+    const a = new AuthRequest(
+      client(),
+      '/verify?v=1',
+      { method: 'GET', allowed: [], trust: undefined },
+      null,
+    );
     assert.equal(a.method, 'GET');
     assert.equal(a.target, '/verify?v=1');
     assert.deepEqual(fields(a), {
@@ -54,7 +59,7 @@ describe('forwardAuth request', () => {
     const a = new AuthRequest(
       client(),
       '/',
-      { method: 'POST', allowed: ['cookie'], trust: false },
+      { method: 'POST', allowed: ['cookie'], trust: undefined },
       Buffer.from('hello'),
     );
     assert.deepEqual(Object.keys(fields(a)).sort(), [
@@ -66,6 +71,46 @@ describe('forwardAuth request', () => {
       'X-Forwarded-Uri',
     ]);
     assert.match(a.h1Fields(), /Content-Length: 5\r\n\r\n$/);
+  });
+
+  it('drops every X- field Traefik manages with trustForwardHeader: false, and sets X-Forwarded-Port', () => {
+    const req = makeRequest('http://app.test/p', {
+      clientIp: '192.0.2.10',
+      headers: [
+        ['Host', 'app.test'],
+        ['X-Forwarded-For', '203.0.113.1, 192.0.2.10'],
+        ['X-Forwarded-Prefix', '/admin'],
+        ['X-Forwarded-Port', '8443'],
+        ['X_Forwarded_Server', 'forged'],
+        ['X-Real-Ip', '203.0.113.1'],
+        ['Forwarded', 'for=203.0.113.1'],
+      ],
+    });
+    const a = new AuthRequest(req, '/', { method: 'GET', allowed: [], trust: false }, null);
+    assert.deepEqual(fields(a), {
+      Forwarded: 'for=203.0.113.1',
+      'X-Forwarded-For': '192.0.2.10',
+      'X-Forwarded-Method': 'GET',
+      'X-Forwarded-Proto': 'http',
+      'X-Forwarded-Port': '80',
+      'X-Forwarded-Host': 'app.test',
+      'X-Forwarded-Uri': '/p',
+    });
+    const port = new AuthRequest(client(), '/', { method: 'GET', allowed: [], trust: false }, null);
+    assert.equal(fields(port)['X-Forwarded-Port'], '8080', "the Host's port");
+  });
+
+  it('lets the X- fields through authRequestHeaders with trustForwardHeader: true', () => {
+    const a = new AuthRequest(client(), '/', { method: 'GET', allowed: ['cookie'], trust: true }, null);
+    assert.deepEqual(fields(a), {
+      Cookie: 'a=1',
+      'X-Forwarded-For': '203.0.113.1, 192.0.2.10',
+      'X-Forwarded-Proto': 'https',
+      'X-Forwarded-Uri': '/forged',
+      'X-Forwarded-Port': '443',
+      'X-Forwarded-Method': 'DELETE',
+      'X-Forwarded-Host': 'app.test:8080',
+    });
   });
 
   it('canonicalises header names as Go does', () => {

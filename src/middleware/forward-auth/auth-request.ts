@@ -20,18 +20,52 @@ const NOT_COPIED = new Set([
   'content-length',
 ]);
 
+/**
+ * The X- fields Traefik manages (forwardedheaders XHeadersSet), lowercased: dropped from the auth
+ * request with `trustForwardHeader: false`, always let through `authRequestHeaders` with `true`.
+ */
+const X_HEADERS: ReadonlySet<string> = new Set([
+  'x-forwarded-proto',
+  'x-forwarded-scheme',
+  'x-forwarded-for',
+  'x-forwarded-host',
+  'x-forwarded-port',
+  'x-forwarded-server',
+  'x-forwarded-uri',
+  'x-forwarded-method',
+  'x-forwarded-prefix',
+  'x-forwarded-tls-client-cert',
+  'x-forwarded-tls-client-cert-info',
+  'x-scheme',
+  'x-real-ip',
+]);
+
+/** One of X_HEADERS, or its spelling with underscores (Traefik's isManagedXHeader). */
+function isXHeader(ln: string): boolean {
+  if (ln.charCodeAt(0) !== 0x78 /* x */) return false;
+  return X_HEADERS.has(ln) || (ln.indexOf('_') !== -1 && X_HEADERS.has(ln.replaceAll('_', '-')));
+}
+
 export interface AuthRequestOptions {
   readonly method: string | null;
   /** Lowercased names; empty = every field. */
   readonly allowed: readonly string[];
-  readonly trust: boolean;
+  /** `trustForwardHeader`; undefined when not set (Traefik's oldWriteHeader). */
+  readonly trust: boolean | undefined;
 }
 
 /**
- * The request the auth server gets (Traefik's forward.go writeHeader): the client's fields (or
- * only `authRequestHeaders`), then X-Forwarded-For, -Method, -Proto, -Host and -Uri describing the
- * client's request. With `trustForwardHeader`, the X-Forwarded-* values the request carries win;
- * they are what the entry point left (a client's own ones survive only from trusted peers).
+ * The request the auth server gets (Traefik's forward.go, writeHeader and oldWriteHeader): the
+ * client's fields (or only `authRequestHeaders`), then X-Forwarded-* describing the client's
+ * request. Three ways, as Traefik since its PR #12994 (2026, `trustForwardHeader` a *bool):
+ * - not set: the fields are copied as they are; X-Forwarded-For, -Proto, -Method, -Host and -Uri
+ *   are set from the request;
+ * - `false`: the X- fields Traefik manages are dropped first; the same five are set, and
+ *   X-Forwarded-Port (the Host's port, else 443 for https, else 80);
+ * - `true`: the request's values are kept where present (X-Forwarded-For extended with the peer),
+ *   the six set where absent, and `authRequestHeaders` always lets the X- fields through.
+ * The request's X-Forwarded-* are what the entry point left (a client's own ones survive only
+ * from trusted peers), and its X-Forwarded-For already ends with the peer.
  */
 export class AuthRequest implements OutgoingRequest {
   readonly method: string;
@@ -50,10 +84,12 @@ export class AuthRequest implements OutgoingRequest {
     this.bodyKind = this.body === null ? BODY_NONE : BODY_LENGTH;
     const src = req.headers;
     const h = new HeaderList();
+    const trust = o.trust;
     for (let i = 0; i < src.lnames.length; i++) {
       const ln = src.lnames[i]!;
       if (NOT_COPIED.has(ln)) continue;
-      if (o.allowed.length > 0 && !o.allowed.includes(ln)) continue;
+      if (trust === false && isXHeader(ln)) continue;
+      if (o.allowed.length > 0 && !o.allowed.includes(ln) && !(trust === true && X_HEADERS.has(ln))) continue;
       h.append(src.names[i]!, src.values[i]!);
     }
     // Traefik's forward.go RemoveConnectionHeaders on the auth request: what the client's
@@ -65,26 +101,26 @@ export class AuthRequest implements OutgoingRequest {
         if (n !== '') h.delete(n);
       }
     }
-    const trusted = (ln: string): string | undefined => {
-      if (!o.trust) return undefined;
-      const all = src.getAll(ln);
-      return all.length === 0 ? undefined : all.join(', ');
-    };
-    // The entry point has appended the peer to X-Forwarded-For already (and kept earlier hops
-    // only from trusted peers): Traefik's "prior, clientIP".
-    h.set('X-Forwarded-For', trusted('x-forwarded-for') ?? req.clientIp);
-    h.set('X-Forwarded-Method', trusted('x-forwarded-method') || req.method);
-    h.set('X-Forwarded-Proto', trusted('x-forwarded-proto') || req.scheme);
-    const port = trusted('x-forwarded-port');
-    if (port !== undefined && port !== '') h.set('X-Forwarded-Port', port);
-    const host =
-      trusted('x-forwarded-host') ||
-      src.get('host') ||
-      (req.hostPort === '' ? req.host : `${req.host}:${req.hostPort}`);
-    if (host === '') h.delete('x-forwarded-host');
-    else h.set('X-Forwarded-Host', host);
-    const uri = trusted('x-forwarded-uri') || withQuery(req.path, req.query);
-    h.set('X-Forwarded-Uri', uri);
+    const host = src.get('host') || (req.hostPort === '' ? req.host : `${req.host}:${req.hostPort}`);
+    const uri = withQuery(req.path, req.query);
+    if (trust === true) {
+      // The entry point has appended the peer to X-Forwarded-For already: Traefik's
+      // "prior, clientIP".
+      const xff = src.getAll('x-forwarded-for');
+      h.set('X-Forwarded-For', xff.length === 0 ? req.clientIp : xff.join(', '));
+      if (!h.has('x-forwarded-method')) h.set('X-Forwarded-Method', req.method);
+      if (!h.has('x-forwarded-proto')) h.set('X-Forwarded-Proto', req.scheme);
+      if (!h.has('x-forwarded-port')) h.set('X-Forwarded-Port', forwardedPort(req, host));
+      if (!h.has('x-forwarded-host')) h.set('X-Forwarded-Host', host);
+      if (!h.has('x-forwarded-uri')) h.set('X-Forwarded-Uri', uri);
+    } else {
+      h.set('X-Forwarded-For', req.clientIp);
+      h.set('X-Forwarded-Method', req.method);
+      h.set('X-Forwarded-Proto', req.scheme);
+      if (trust === false) h.set('X-Forwarded-Port', forwardedPort(req, host));
+      h.set('X-Forwarded-Host', host);
+      h.set('X-Forwarded-Uri', uri);
+    }
     this.headers = h;
   }
 
@@ -97,4 +133,16 @@ export class AuthRequest implements OutgoingRequest {
       s += `Content-Length: ${this.contentLength}\r\n`;
     return `${s}\r\n`;
   }
+}
+
+/**
+ * Traefik's forwardedPort (forward.go): the Host's port, else 443 when the request's
+ * X-Forwarded-Proto is https or wss or it came over TLS, else 80.
+ */
+function forwardedPort(req: RequestHead, host: string): string {
+  const m = /:(\d*)$/.exec(host);
+  if (m !== null && m[1] !== '' && (host.charCodeAt(0) === 0x5b || host.indexOf(':') === m.index))
+    return m[1]!;
+  const proto = req.headers.get('x-forwarded-proto');
+  return proto === 'https' || proto === 'wss' || req.scheme === 'https' ? '443' : '80';
 }

@@ -13,10 +13,13 @@ import {
   type RequestPhaseValue,
   SUSPEND,
 } from '../middleware.ts';
+import { goHttpRedirect } from '../redirect-response.ts';
 import { AuthCall, type AuthVerdict, DEFAULT_MAX_AUTH_BODY } from './auth-call.ts';
 import { AuthRequest, type AuthRequestOptions } from './auth-request.ts';
 
 const FAILED: DirectResponse = { status: 500, body: '' };
+/** Traefik's forward.go: an auth answer past maxResponseBodySize (errResponseBodyTooLarge). */
+const TOO_LARGE: DirectResponse = { status: 401, body: '' };
 /** Traefik drops these from the auth server's refusal before relaying it (forward.go hopHeaders). */
 const NOT_RELAYED = new Set(['connection', 'keep-alive', 'te', 'trailer', 'transfer-encoding', 'upgrade']);
 
@@ -67,7 +70,8 @@ export class ForwardAuthState {
  * the fields matching `authResponseHeadersRegex` copied onto it (replacing its own), and the
  * auth cookies named in `addAuthCookiesToResponse` added to its response. Any other answer goes
  * to the client as it is: status, fields (hop-by-hop ones dropped), body; a relative Location is
- * made absolute against `address` unless `preserveLocationHeader`. No answer (refused, timeout) →
+ * made absolute against `address` unless `preserveLocationHeader`; a 401 becomes a 302 to
+ * `authSigninURL` when there is one. No answer (refused, timeout) →
  * 500, as Traefik's client error.
  */
 export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
@@ -85,9 +89,13 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
   readonly #regex: RegExp | null;
   readonly #cookies: ReadonlySet<string>;
   readonly #preserveLocation: boolean;
+  /** authSigninURL ('' = none): where a 401 of the auth server redirects the client. */
+  readonly #signin: string;
   readonly #timeoutMs: number;
   /** The auth answer's body bytes at most (maxResponseBodySize; -1 is ours, 4 MiB). */
   readonly #maxAnswerBody: number;
+  /** Whether maxResponseBodySize was set (its limit answers 401; our own 4 MiB one, 500). */
+  readonly #answerLimitSet: boolean;
   /** forwardBody: the body's limit (-1 = none), else null (the auth server gets no body). */
   readonly #bodyLimit: number | null;
   /** Auth cookies to add to a request's response (only requests that got some). */
@@ -119,8 +127,10 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     this.#regex = regex;
     this.#cookies = new Set(config.addAuthCookiesToResponse);
     this.#preserveLocation = config.preserveLocationHeader;
+    this.#signin = config.authSigninURL ?? '';
     this.#timeoutMs = config.timeout;
     this.#maxAnswerBody = config.maxResponseBodySize < 0 ? DEFAULT_MAX_AUTH_BODY : config.maxResponseBodySize;
+    this.#answerLimitSet = config.maxResponseBodySize >= 0;
     this.#bodyLimit = config.forwardBody ? config.maxBodySize : null;
   }
 
@@ -152,13 +162,13 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     return r;
   }
 
-  failed(call: AuthCall, reason: string): void {
+  failed(call: AuthCall, reason: string, tooLarge = false): void {
     this.#logger.debug('forwardAuth: no answer from the auth server', {
       middleware: this.#name,
       address: this.#address,
       reason,
     });
-    call.resolve(FAILED);
+    call.resolve(tooLarge && this.#answerLimitSet ? TOO_LARGE : FAILED);
   }
 
   answered(call: AuthCall, res: UpstreamResponse, body: Buffer): void {
@@ -167,6 +177,11 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     if (this.#userField !== undefined) {
       const user = res.headers.get(this.#userField);
       if (user !== undefined) call.ctl.setClientUsername?.(user);
+    }
+    if (res.status === 401 && this.#signin !== '') {
+      // As Traefik's forward.go ServeHTTP: http.Redirect(rw, req, authSigninURL, StatusFound).
+      call.resolve(goHttpRedirect(call.req.method, call.req.path, this.#signin, 302));
+      return;
     }
     if (res.status < 200 || res.status >= 300) {
       call.resolve(this.#refusal(res, body));

@@ -416,7 +416,7 @@ describe('headers: deprecated v2 options Traefik v3 still reads', () => {
     const m = build('headers', { sslRedirect: true });
     const get = m.onRequest!(makeRequest('http://a.test/x?a=1&b=2'));
     assert.equal(field(get, 'content-type'), 'text/html; charset=utf-8');
-    assert.equal(get?.body, '<a href="https://a.test/x?a=1&#38;b=2">Moved Permanently</a>.\n\n');
+    assert.equal(get?.body, '<a href="https://a.test/x?a=1&amp;b=2">Moved Permanently</a>.\n\n');
     const post = m.onRequest!(makeRequest('http://a.test/x', { method: 'POST' }));
     assert.equal(post?.status, 301);
     assert.equal(post?.body, undefined);

@@ -2,6 +2,7 @@ import type { HeadersConfig } from '../../config/dynamic/middlewares.ts';
 import { HeaderList } from '../../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../../core/request.ts';
 import type { Middleware, MiddlewareFactory } from '../middleware.ts';
+import { goHttpRedirect } from '../redirect-response.ts';
 import { type CorsPolicy, createCorsPolicy } from './cors.ts';
 import { SecurePolicy } from './secure.ts';
 
@@ -16,24 +17,6 @@ const BAD_HOST: DirectResponse = {
   ],
   body: 'Bad Host\n',
 };
-
-/** Go's http.Redirect, which unrolled/secure answers with: an HTML link for GET, no body otherwise. */
-function goRedirect(method: string, status: number, location: string): DirectResponse {
-  const text = status === 301 ? 'Moved Permanently' : 'Temporary Redirect';
-  const headers: [string, string][] = [['Location', location]];
-  if (method !== 'GET' && method !== 'HEAD') return { status, headers };
-  headers.push(['Content-Type', 'text/html; charset=utf-8']);
-  if (method === 'HEAD') return { status, headers };
-  return { status, headers, body: `<a href="${htmlEscape(location)}">${text}</a>.\n\n` };
-}
-
-/** Go's html.EscapeString, as http.Redirect uses it. */
-function htmlEscape(s: string): string {
-  return s.replace(
-    /[&'<>"]/g,
-    (c) => `&#${c === '&' ? '38' : c === "'" ? '39' : c === '<' ? '60' : c === '>' ? '62' : '34'};`,
-  );
-}
 
 function applyEdits(headers: HeaderList, edits: readonly HeaderEdit[]): void {
   for (let i = 0; i < edits.length; i++) {
@@ -105,7 +88,8 @@ class Headers implements Middleware {
     if (this.#checkHost && !this.#secure!.hostAllowed(req)) return this.#own(req, BAD_HOST);
     if (this.#redirects) {
       const to = this.#secure!.sslRedirectTo(req);
-      if (to !== undefined) return this.#own(req, goRedirect(req.method, to.status, to.location));
+      if (to !== undefined)
+        return this.#own(req, goHttpRedirect(req.method, req.path, to.location, to.status));
     }
     return undefined;
   }
