@@ -177,7 +177,8 @@ export const inFlightReqFactory: MiddlewareFactory<InFlightReqConfig> = {
       const answer = tooMany(config.amount);
       return { onRequest: () => answer };
     }
-    const state = ctx.shared(
+    // Counts per router, as Traefik's inflightreq.New runs once per router chain.
+    const state = ctx.routerState(
       `inFlightReq|${config.amount}|${config.queue?.size ?? 0}|${config.queue?.timeout ?? 0}`,
       () => new InFlightState(config, ctx.ticker),
     );
