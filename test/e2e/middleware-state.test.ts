@@ -8,9 +8,10 @@
  */
 import assert from 'node:assert/strict';
 import { Agent, request, type ServerResponse } from 'node:http';
+import { connect, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { metricSample } from '../helpers/l4.ts';
+import { metricSample, startEchoServer, type TcpBackend, tcpExchange } from '../helpers/l4.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { Counter, currentGeneration, waitApplied, within } from '../helpers/wait.ts';
 import { startWorkers } from '../helpers/workers.ts';
@@ -192,6 +193,77 @@ describe('stateful middlewares: a state per router (Traefik builds each router i
       [200, 200, 429],
       'the new router has its own',
     );
+  });
+});
+
+describe('TCP inFlightConn: a count per router', () => {
+  let echo: TcpBackend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    echo = await startEchoServer();
+    proxy = await startProxy({
+      config: `entryPoints:
+  one:
+    address: "127.0.0.1:0"
+  two:
+    address: "127.0.0.1:0"
+  twice:
+    address: "127.0.0.1:0"
+  multiA:
+    address: "127.0.0.1:0"
+  multiB:
+    address: "127.0.0.1:0"
+log: { level: DEBUG }
+tcp:
+  routers:
+    one: { entryPoints: [one], rule: "HostSNI(\`*\`)", service: echo, middlewares: [single] }
+    two: { entryPoints: [two], rule: "HostSNI(\`*\`)", service: echo, middlewares: [single] }
+    twice: { entryPoints: [twice], rule: "HostSNI(\`*\`)", service: echo, middlewares: [single, single] }
+    multi: { entryPoints: [multiA, multiB], rule: "HostSNI(\`*\`)", service: echo, middlewares: [single] }
+  middlewares:
+    single: { inFlightConn: { amount: 1 } }
+  services:
+    echo: { loadBalancer: { servers: [{ address: "${echo.address}" }] } }
+`,
+    });
+  });
+  after(async () => {
+    await proxy?.stop();
+    await echo?.close();
+  });
+
+  const open = async (ep: string): Promise<Socket> => {
+    const s = await new Promise<Socket>((resolve) => {
+      const c = connect(proxy.ports[ep]!, '127.0.0.1', () => resolve(c));
+    });
+    s.on('error', () => {});
+    s.write('hold');
+    await within(new Promise((r) => s.once('data', r)), `the echo through ${ep}`);
+    return s;
+  };
+
+  it("admits a connection on a second router while the first router's one is open", async () => {
+    const first = await open('one');
+    const refused = await tcpExchange(proxy.ports.one!, 'again');
+    assert.equal(refused.data.length, 0, "past router one's amount");
+    const other = await tcpExchange(proxy.ports.two!, 'two', { untilData: 'two' });
+    assert.equal(other.how, 'data', "router two's own count lets it in");
+    first.destroy();
+  });
+
+  it("counts a router's connections per entry point (Traefik builds its chain per entry point)", async () => {
+    const first = await open('multiA');
+    const refused = await tcpExchange(proxy.ports.multiA!, 'again');
+    assert.equal(refused.data.length, 0, 'past the amount on multiA');
+    const other = await tcpExchange(proxy.ports.multiB!, 'b', { untilData: 'b' });
+    assert.equal(other.how, 'data', "multiB's own count lets it in");
+    first.destroy();
+  });
+
+  it('admits a connection through inFlightConn listed twice with amount 1 (a count per use)', async () => {
+    const r = await tcpExchange(proxy.ports.twice!, 'twice', { untilData: 'twice' });
+    assert.equal(r.how, 'data');
   });
 });
 
