@@ -42,7 +42,9 @@ export class InFlightState implements Timed {
       queueTimeoutMs: this.queueTimeoutMs,
     });
     this.#ticker = ticker;
-    ticker.add(this);
+    // Only a queue arms deadlines: a limit without one (each router's use has its own state)
+    // costs the ticker's sweep nothing.
+    if ((config.queue?.size ?? 0) > 0) ticker.add(this);
   }
 
   armDeadline(): void {
