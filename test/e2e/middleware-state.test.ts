@@ -73,6 +73,9 @@ const httpConfig = `entryPoints:
     address: "127.0.0.1:0"
   traefik:
     address: "127.0.0.1:0"
+  edge:
+    address: "127.0.0.1:0"
+    http: { middlewares: [rl-edge@file] }
 log: { level: DEBUG }
 metrics: { prometheus: {} }
 providers:
@@ -89,10 +92,13 @@ const dynamic = (url: string, extraRouter = ''): string => `http:
     ifr-twice: { rule: "PathPrefix(\`/held/ifr-twice\`)", service: be, middlewares: [ifr, ifr] }
     cb-a: { rule: "PathPrefix(\`/fail/cb-a\`)", service: be, middlewares: [cb] }
     cb-b: { rule: "PathPrefix(\`/cb-b\`)", service: be, middlewares: [cb] }
+    edge-a: { rule: "PathPrefix(\`/edge-a\`)", service: be, entryPoints: [edge] }
+    edge-b: { rule: "PathPrefix(\`/edge-b\`)", service: be, entryPoints: [edge] }
 ${extraRouter}  middlewares:
     # Two requests at once, then one an hour: the third is refused.
     rl: { rateLimit: { average: 1, period: 1h, burst: 2 } }
     rl-chain: { chain: { middlewares: [rl] } }
+    rl-edge: { rateLimit: { average: 1, period: 1h, burst: 2 } }
     ifr: { inFlightReq: { amount: 1 } }
     cb:
       circuitBreaker:
@@ -130,6 +136,12 @@ describe('stateful middlewares: a state per router (Traefik builds each router i
   it('gives a rateLimit listed twice in a chain a bucket per use (each request takes from both)', async () => {
     // One bucket taking two tokens per request would let one request through, not two.
     assert.deepEqual(await statuses(agent, proxy.port, '/rl-twice', 3), [200, 200, 429]);
+  });
+
+  it("gives each router its own burst of an entry point's rateLimit (it joins each router's chain)", async () => {
+    const edge = proxy.ports.edge!;
+    assert.deepEqual(await statuses(agent, edge, '/edge-a', 3), [200, 200, 429]);
+    assert.deepEqual(await statuses(agent, edge, '/edge-b', 3), [200, 200, 429], "edge-b's own burst");
   });
 
   it('counts the requests in flight of one inFlightReq per router, and per use', async () => {
