@@ -13,6 +13,7 @@ import {
   DEFAULT_RECOVERY_DURATION_MS,
 } from '../resilience/circuit-breaker/index.ts';
 import type {
+  BuildContext,
   Lease,
   Middleware,
   MiddlewareFactory,
@@ -134,6 +135,11 @@ export class ServerBreakers implements ServerGuard {
   }
 }
 
+/** A breaker is a router's: its log lines name that router. */
+function routerField(ctx: BuildContext): Record<string, string> {
+  return ctx.router === undefined ? {} : { router: ctx.router };
+}
+
 export const circuitBreakerFactory: MiddlewareFactory<CircuitBreakerConfig> = {
   type: 'circuitBreaker',
   create(config, ctx) {
@@ -142,20 +148,26 @@ export const circuitBreakerFactory: MiddlewareFactory<CircuitBreakerConfig> = {
       return { error: `invalid expression: ${compiled.error} (at offset ${compiled.offset})` };
     }
     const key = `circuitBreaker|${JSON.stringify(config)}`;
+    // A breaker per router, as Traefik's circuitbreaker.New runs once per router chain (and
+    // perServer's breakers are the router's too).
     if (config.perServer) {
-      const guard = ctx.shared(
+      const guard = ctx.routerState(
         key,
         () =>
           new ServerBreakers(
             (url) =>
-              breaker(config, compiled.expr, ctx.ticker, ctx.logger, { middleware: ctx.name, server: url }),
+              breaker(config, compiled.expr, ctx.ticker, ctx.logger, {
+                middleware: ctx.name,
+                ...routerField(ctx),
+                server: url,
+              }),
             ctx.ticker,
           ),
       );
       return { guard };
     }
-    const b = ctx.shared(key, () =>
-      breaker(config, compiled.expr, ctx.ticker, ctx.logger, { middleware: ctx.name }),
+    const b = ctx.routerState(key, () =>
+      breaker(config, compiled.expr, ctx.ticker, ctx.logger, { middleware: ctx.name, ...routerField(ctx) }),
     );
     return new RouteBreakerMiddleware(b, ctx.ticker, config.responseCode);
   },

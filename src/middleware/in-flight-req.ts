@@ -42,7 +42,9 @@ export class InFlightState implements Timed {
       queueTimeoutMs: this.queueTimeoutMs,
     });
     this.#ticker = ticker;
-    ticker.add(this);
+    // Only a queue arms deadlines: a limit without one (each router's use has its own state)
+    // costs the ticker's sweep nothing.
+    if ((config.queue?.size ?? 0) > 0) ticker.add(this);
   }
 
   armDeadline(): void {
@@ -177,7 +179,8 @@ export const inFlightReqFactory: MiddlewareFactory<InFlightReqConfig> = {
       const answer = tooMany(config.amount);
       return { onRequest: () => answer };
     }
-    const state = ctx.shared(
+    // Counts per router, as Traefik's inflightreq.New runs once per router chain.
+    const state = ctx.routerState(
       `inFlightReq|${config.amount}|${config.queue?.size ?? 0}|${config.queue?.timeout ?? 0}`,
       () => new InFlightState(config, ctx.ticker),
     );

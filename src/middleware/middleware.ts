@@ -222,6 +222,16 @@ export interface BuildContext {
    */
   shared<T extends object>(key: string, create: () => T): T;
   /**
+   * State of this use of the middleware (rate-limit buckets, breakers, in-flight counts): Traefik
+   * builds each router's chain anew (pkg/server/middleware/middlewares.go BuildChain, called per
+   * router by pkg/server/router/router.go buildHTTPHandler), so a middleware two routers use, or
+   * one listed twice in a chain, has a state per use. Kept across reloads like `shared`, while
+   * the router, the use and the configuration are unchanged. Resolved at build time only.
+   */
+  routerState<T extends object>(key: string, create: () => T): T;
+  /** The router whose chain this instance is built for (for logs); undefined when built unrouted. */
+  readonly router?: string | undefined;
+  /**
    * Resolves other middlewares by name (for `chain`). Names without `@provider` are looked up in
    * the provider of the middleware being built. Returns an error string for unknown names or a
    * cycle.

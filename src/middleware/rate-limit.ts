@@ -52,7 +52,9 @@ export const rateLimitFactory: MiddlewareFactory<RateLimitConfig> = {
   create(config, ctx) {
     if (config.redis !== undefined && config.average > 0)
       return createRedisRateLimit(config, config.redis, ctx);
-    const limiter = ctx.shared(
+    // A bucket set per router (Traefik's ratelimiter.New runs once per router chain); with
+    // `redis` the buckets are the middleware's, as Traefik keys them by its name.
+    const limiter = ctx.routerState(
       `rateLimit|${config.average}|${config.period}|${config.burst}`,
       () => new TokenBucketLimiter({ average: config.average, periodMs: config.period, burst: config.burst }),
     );

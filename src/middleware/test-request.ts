@@ -59,18 +59,21 @@ export function testContext(
   name = 'test@file',
 ): BuildContext {
   const shared = new Map<string, object>();
+  const get = <T extends object>(key: string, create: () => T): T => {
+    let v = shared.get(key) as T | undefined;
+    if (v === undefined) {
+      v = create();
+      shared.set(key, v);
+    }
+    return v;
+  };
   return {
     name,
     logger: silentLogger,
     ticker: new Ticker(),
-    shared<T extends object>(key: string, create: () => T): T {
-      let v = shared.get(key) as T | undefined;
-      if (v === undefined) {
-        v = create();
-        shared.set(key, v);
-      }
-      return v;
-    },
+    shared: get,
+    // One router: a context is one use of the middleware.
+    routerState: (key, create) => get(`router|${key}`, create),
     resolve(names) {
       const out: Middleware[] = [];
       for (const n of names) {

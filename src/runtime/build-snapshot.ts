@@ -270,23 +270,58 @@ export function buildSnapshot(
   };
   for (const name of Object.keys(http.services)) buildServiceNode(name);
 
-  // --- middlewares (built on first use, so `chain` can resolve its members with cycle checks)
+  // --- middlewares (built on first use, so `chain` can resolve its members with cycle checks).
+  // Each is built once, unrouted, for its errors and for the middlewares that keep no state. One
+  // that keeps state (`routerState`: rateLimit, inFlightReq, circuitBreaker), and a chain with
+  // such a member, is built again for each use by a router: Traefik builds every router's chain
+  // anew (pkg/server/middleware/middlewares.go BuildChain, per router from
+  // pkg/server/router/router.go buildHTTPHandler; a chain's members again in chain.New), so each
+  // use has a state of its own. All at build time: a request never looks a state up.
   const built = new Map<string, readonly Middleware[] | { error: string }>();
+  /** Middlewares whose build (or a member's) took a `routerState`: built per use. */
+  const perUse = new Set<string>();
+  /** Per router, the instances of each middleware that keeps state (for metrics). */
+  const uses = new Map<string, Map<string, Middleware[]>>();
   const building = new Set<string>();
-  const buildMiddleware = (qualified: string): readonly Middleware[] | { error: string } => {
+  /** Set when the middleware being built, or one of its members, keeps a state per use. */
+  let keepsState = false;
+  const buildMiddleware = (
+    qualified: string,
+    use: MiddlewareUse | null = null,
+  ): readonly Middleware[] | { error: string } => {
     const done = built.get(qualified);
-    if (done !== undefined) return done;
+    if (done !== undefined && (use === null || 'error' in done || !perUse.has(qualified))) {
+      if (perUse.has(qualified)) keepsState = true;
+      return done;
+    }
     if (building.has(qualified)) return { error: `middleware cycle through ${qualified}` };
     const cfg: MiddlewareConfig | undefined = http.middlewares[qualified];
     if (cfg === undefined) return { error: `unknown middleware ${qualified}` };
     building.add(qualified);
     const provider = providerOf(qualified);
+    // The nth use of this middleware in the router's chain (a middleware listed twice, or also
+    // in a chain, is two uses): the state's key, so a reload that keeps them keeps the state.
+    let at = '';
+    if (use !== null) {
+      const n = use.seen.get(qualified) ?? 0;
+      use.seen.set(qualified, n + 1);
+      at = `${use.router}#${n}`;
+    }
+    const outer = keepsState;
+    keepsState = false;
+    let own = false;
     const result = createMiddleware(cfg, {
       name: qualified,
       logger,
       ticker: cache.ticker,
       plugins: opts.plugins,
+      router: use?.router,
       shared: (key, create) => shared(`mw|${qualified}|${key}`, create),
+      routerState: (key, create) => {
+        own = true;
+        keepsState = true;
+        return shared(`mw|${qualified}|@${at}|${key}`, create);
+      },
       service: (n) => {
         const q = qualify(n, provider);
         if (services.has(q)) {
@@ -297,7 +332,7 @@ export function buildSnapshot(
       resolve: (names) => {
         const out: Middleware[] = [];
         for (const n of names) {
-          const r = buildMiddleware(qualify(n, provider));
+          const r = buildMiddleware(qualify(n, provider), use);
           if ('error' in r) return r;
           out.push(...r);
         }
@@ -305,6 +340,23 @@ export function buildSnapshot(
       },
     });
     building.delete(qualified);
+    if (keepsState) perUse.add(qualified);
+    keepsState ||= outer;
+    if (use !== null) {
+      // Its errors were reported when it was first built.
+      if ('error' in result) return { error: result.error };
+      if (own) {
+        let byName = uses.get(qualified);
+        if (byName === undefined) {
+          byName = new Map();
+          uses.set(qualified, byName);
+        }
+        const list = byName.get(use.router);
+        if (list === undefined) byName.set(use.router, [...result]);
+        else list.push(...result);
+      }
+      return result;
+    }
     if (!('error' in result)) {
       built.set(qualified, result);
       return result;
@@ -351,8 +403,9 @@ export function buildSnapshot(
     }
     const mws: Middleware[] = [];
     let ok = true;
+    const use: MiddlewareUse = { router: name, seen: new Map() };
     r.middlewares.forEach((m, i) => {
-      const chain = buildMiddleware(qualify(m, provider));
+      const chain = buildMiddleware(qualify(m, provider), use);
       if ('error' in chain) {
         err(['http', 'routers', name, 'middlewares', i], chain.error);
         ok = false;
@@ -462,6 +515,7 @@ export function buildSnapshot(
     disabled: new Map(),
     services: builtServices,
     middlewares: builtMiddlewares,
+    middlewareUses: uses,
     routers: new Map([...routes, ...secureRoutes].map((r) => [r.name, r.value])),
     builtAt: Date.now(),
   };
@@ -472,6 +526,12 @@ export function buildSnapshot(
     sharedKeys,
     counts: { routers: routes.length, services: services.size, middlewares: built.size },
   };
+}
+
+/** The router whose chain is being built, and how many times it used each middleware so far. */
+interface MiddlewareUse {
+  readonly router: string;
+  readonly seen: Map<string, number>;
 }
 
 function createMiddleware(cfg: MiddlewareConfig, ctx: BuildContext): readonly Middleware[] | MiddlewareError {

@@ -315,16 +315,24 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
     services,
   );
 
-  const middlewares = new Map<string, TcpMiddleware>();
+  // ipAllowList keeps no state: one for every router. An inFlightConn counts per use: Traefik
+  // builds each TCP router's chain anew (pkg/server/router/tcp/manager.go buildTCPHandler, once
+  // per router and entry point; pkg/server/middleware/tcp BuildChain), so two routers using it,
+  // or one listing it twice, count apart. Kept across reloads by router, use and settings.
+  const allowLists = new Map<string, TcpMiddleware>();
   for (const [name, m] of Object.entries(tcp.middlewares)) {
-    const key = `tcp-mw|${name}|${JSON.stringify(m)}`;
-    middlewares.set(
-      name,
-      m.type === 'ipAllowList'
-        ? new TcpIpAllowList(m.config.sourceRange)
-        : ctx.shared(key, () => new TcpInFlightConn(m.config.amount)),
-    );
+    if (m.type === 'ipAllowList') allowLists.set(name, new TcpIpAllowList(m.config.sourceRange));
   }
+  const middlewareFor = (name: string, router: string, seen: Map<string, number>): TcpMiddleware => {
+    const m = tcp.middlewares[name]!;
+    if (m.type === 'ipAllowList') return allowLists.get(name)!;
+    const n = seen.get(name) ?? 0;
+    seen.set(name, n + 1);
+    return ctx.shared(
+      `tcp-mw|${name}|@${router}#${n}|${JSON.stringify(m)}`,
+      () => new TcpInFlightConn(m.config.amount),
+    );
+  };
 
   const spots: TcpRouteSpot[] = [];
   let terminates = false;
@@ -342,14 +350,14 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
         ctx.err([...base, 'service'], `unknown TCP service ${r.service}`);
       continue;
     }
-    const mws: TcpMiddleware[] = [];
     let ok = true;
-    r.middlewares.forEach((m, i) => {
-      const mw = middlewares.get(qualify(m, provider));
-      if (mw === undefined) {
+    const names = r.middlewares.map((m, i) => {
+      const q = qualify(m, provider);
+      if (tcp.middlewares[q] === undefined) {
         ctx.err([...base, 'middlewares', i], `unknown TCP middleware ${m}`);
         ok = false;
-      } else mws.push(mw);
+      }
+      return q;
     });
     if (!ok) continue;
     let tls: TcpRouteTls = { kind: 'none' };
@@ -362,11 +370,24 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
         terminates = true;
       }
     }
-    const route: TcpRoute = { router: name, tls, middlewares: mws, service };
-    spots.push({
-      entryPoints: r.entryPoints ?? ctx.defaultEntryPoints ?? [],
-      entry: { name, rule: r.rule, ...(r.priority !== 0 ? { priority: r.priority } : {}), value: route },
+    const entryPoints = r.entryPoints ?? ctx.defaultEntryPoints ?? [];
+    const route = (use: string): TcpRoute => {
+      const seen = new Map<string, number>();
+      const mws = names.map((q) => middlewareFor(q, use, seen));
+      return { router: name, tls, middlewares: mws, service };
+    };
+    const entry = (value: TcpRoute) => ({
+      name,
+      rule: r.rule,
+      ...(r.priority !== 0 ? { priority: r.priority } : {}),
+      value,
     });
+    // Traefik builds a TCP router's chain once per entry point (buildTCPHandler in its
+    // entry point loop): an inFlightConn counts per entry point too.
+    const counts = names.some((q) => tcp.middlewares[q]!.type === 'inFlightConn');
+    if (counts && entryPoints.length > 1) {
+      for (const ep of entryPoints) spots.push({ entryPoints: [ep], entry: entry(route(`${name}|${ep}`)) });
+    } else spots.push({ entryPoints, entry: entry(route(name)) });
   }
   const built = new Map<string, TcpServiceNode>();
   for (const [n, node] of services) if (node !== null) built.set(n, node);

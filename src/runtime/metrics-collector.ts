@@ -125,36 +125,59 @@ export function runtimeCollector(ref: SnapshotRef, watcher: ConfigWatcher): (w: 
         );
       }
     }
-    for (const [name, list] of snap.middlewares) {
-      for (const m of list) {
-        if (m instanceof RateLimitMiddleware) {
-          w.counter(
-            'traffic_ratelimit_rejected_total',
-            'Requests answered 429 by a rateLimit.',
-            { middleware: name },
-            m.rejected,
-          );
-        } else if (m instanceof InFlightReqMiddleware) {
-          w.counter(
-            'traffic_inflight_rejected_total',
-            'Requests turned away by an inFlightReq (429, or 503 from its queue).',
-            { middleware: name },
-            m.rejected,
-          );
-        } else if (m instanceof RouteBreakerMiddleware) {
+    // Each router has its own instance of a middleware that keeps state (Traefik's): the
+    // counters are the middleware's sum, the breaker state one series per router.
+    for (const [name, byRouter] of snap.middlewareUses) {
+      let limited = 0;
+      let turnedAway = 0;
+      let broken = 0;
+      let kind = '';
+      for (const [router, list] of byRouter) {
+        let state = -1;
+        for (const m of list) {
+          if (m instanceof RateLimitMiddleware) {
+            kind = 'rateLimit';
+            limited += m.rejected;
+          } else if (m instanceof InFlightReqMiddleware) {
+            kind = 'inFlightReq';
+            turnedAway += m.rejected;
+          } else if (m instanceof RouteBreakerMiddleware) {
+            kind = 'circuitBreaker';
+            broken += m.rejected;
+            // A router that uses the breaker twice: the worse of its states.
+            state = Math.max(state, BREAKER_STATE[m.state]);
+          }
+        }
+        if (state >= 0) {
           w.gauge(
             'traffic_circuit_breaker_state',
             'Circuit breaker state: 0 standby (closed), 1 tripped (open), 2 recovering.',
-            { middleware: name, server: '' },
-            BREAKER_STATE[m.state],
-          );
-          w.counter(
-            'traffic_circuit_breaker_rejected_total',
-            'Requests answered by an open circuit breaker.',
-            { middleware: name },
-            m.rejected,
+            { middleware: name, router, server: '' },
+            state,
           );
         }
+      }
+      if (kind === 'rateLimit') {
+        w.counter(
+          'traffic_ratelimit_rejected_total',
+          'Requests answered 429 by a rateLimit.',
+          { middleware: name },
+          limited,
+        );
+      } else if (kind === 'inFlightReq') {
+        w.counter(
+          'traffic_inflight_rejected_total',
+          'Requests turned away by an inFlightReq (429, or 503 from its queue).',
+          { middleware: name },
+          turnedAway,
+        );
+      } else if (kind === 'circuitBreaker') {
+        w.counter(
+          'traffic_circuit_breaker_rejected_total',
+          'Requests answered by an open circuit breaker.',
+          { middleware: name },
+          broken,
+        );
       }
     }
     for (const route of snap.routers.values()) {
@@ -164,7 +187,7 @@ export function runtimeCollector(ref: SnapshotRef, watcher: ConfigWatcher): (w: 
           w.gauge(
             'traffic_circuit_breaker_state',
             'Circuit breaker state: 0 standby (closed), 1 tripped (open), 2 recovering.',
-            { middleware: '', server },
+            { middleware: '', router: route.router, server },
             BREAKER_STATE[state],
           );
         }

@@ -348,6 +348,12 @@ export interface RuntimeSnapshot {
   readonly services: ReadonlyMap<string, ServiceNode>;
   /** Built middlewares by qualified name (a chain as its flattened members). */
   readonly middlewares: ReadonlyMap<string, readonly Middleware[]>;
+  /**
+   * The instances each router built of a middleware that keeps state (rateLimit, inFlightReq,
+   * circuitBreaker), by middleware then router: a router's chain has its own (Traefik's), and
+   * `middlewares` holds the unrouted one, which serves nothing (for metrics).
+   */
+  readonly middlewareUses: ReadonlyMap<string, ReadonlyMap<string, readonly Middleware[]>>;
   /** Built routes by router name. */
   readonly routers: ReadonlyMap<string, RouteTarget>;
   /** When it was swapped in (epoch ms). */
@@ -401,6 +407,7 @@ export const EMPTY_SNAPSHOT: RuntimeSnapshot = {
   disabled: new Map(),
   services: new Map(),
   middlewares: new Map(),
+  middlewareUses: new Map(),
   routers: new Map(),
   builtAt: 0,
   tls: null,
