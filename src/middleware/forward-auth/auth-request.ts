@@ -1,3 +1,4 @@
+import { MANAGED_X_HEADERS } from '../../core/forwarded-fields.ts';
 import { HeaderList } from '../../core/headers.ts';
 import { type RequestHead, withQuery } from '../../core/request.ts';
 import { BODY_LENGTH, BODY_NONE, type BodyKind } from '../../http1/request-head.ts';
@@ -21,24 +22,11 @@ const NOT_COPIED = new Set([
 ]);
 
 /**
- * The X- fields Traefik manages (forwardedheaders XHeadersSet), lowercased: dropped from the auth
- * request with `trustForwardHeader: false`, always let through `authRequestHeaders` with `true`.
+ * The X- fields Traefik manages (forwardedheaders XHeadersSet, the entry point's list): dropped
+ * from the auth request with `trustForwardHeader: false`, always let through
+ * `authRequestHeaders` with `true`.
  */
-const X_HEADERS: ReadonlySet<string> = new Set([
-  'x-forwarded-proto',
-  'x-forwarded-scheme',
-  'x-forwarded-for',
-  'x-forwarded-host',
-  'x-forwarded-port',
-  'x-forwarded-server',
-  'x-forwarded-uri',
-  'x-forwarded-method',
-  'x-forwarded-prefix',
-  'x-forwarded-tls-client-cert',
-  'x-forwarded-tls-client-cert-info',
-  'x-scheme',
-  'x-real-ip',
-]);
+const X_HEADERS = MANAGED_X_HEADERS;
 
 /** One of X_HEADERS, or its spelling with underscores (Traefik's isManagedXHeader). */
 function isXHeader(ln: string): boolean {
