@@ -95,6 +95,11 @@ export abstract class ExchangeCore
   /** A middleware waiting for the whole request body (`readBody`), or null. */
   #bodyReader: ((body: Buffer) => void) | null = null;
   status = 0;
+  /**
+   * With metrics on: the answer's grpc-status (its head's, else its trailers'), the `code` label
+   * of a gRPC request. A reference to the field's string, nothing is allocated.
+   */
+  protected grpcStatus: string | undefined = undefined;
   bytesOut = 0;
   done = false;
   /** When the service took the request (Origin fields), set only when it is access-logged; else -1. */
@@ -556,6 +561,8 @@ export abstract class ExchangeCore
     const len = Buffer.byteLength(body);
     this.responseStarted = true;
     this.closeAfter = this.client.direct(this, rh, body, len, this.closeAfter || !this.bodyDone);
+    // The sink turned an error to a gRPC call into a trailers-only answer (grpc-status in rh).
+    if (this.ctx.metrics !== null) this.grpcStatus = rh.headers.get('grpc-status');
     this.bytesOut += this.req.method === 'HEAD' ? 0 : len;
     this.finish();
   }
@@ -654,6 +661,7 @@ export abstract class ExchangeCore
           this.bytesOut,
           this.req,
           this.parsed.upgrade,
+          this.grpcStatus,
         );
     }
     if (this.#span !== null) endSpan(this.#span, this, ctx.name);

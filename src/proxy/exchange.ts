@@ -212,6 +212,8 @@ export class Exchange
       this.upstream?.markNotReusable();
       this.closeAfter = true;
     }
+    // The `code` label of a gRPC request (metrics): the grpc-status of the answer's head.
+    if (this.ctx.metrics !== null) this.grpcStatus = res.headers.get('grpc-status');
     const mws = route.middlewares;
     const page = this.page;
     let status = page === null ? res.status : page.status;
@@ -285,6 +287,9 @@ export class Exchange
 
   onUpstreamEnd(trailers: HeaderList | null): void {
     this.cleanEnd = true;
+    // Else its trailers' (Traefik reads the response's header map once the call is over).
+    if (trailers !== null && this.grpcStatus === undefined && this.ctx.metrics !== null)
+      this.grpcStatus = trailers.get('grpc-status');
     const up = this.upstream;
     this.setUpstream(null);
     // The connection went back to the pool paused: it must read again for its next user.

@@ -1,7 +1,7 @@
 import type { RequestHead } from '../../core/request.ts';
 import type { HeaderLabels } from './header-labels.ts';
 import { countTls, type RequestCell, record, rowKey } from './request-cells.ts';
-import { methodIndex, protocolIndex } from './request-labels.ts';
+import { grpcCode, methodIndex, PROTO_GRPC, PROTO_GRPC_WEB, protocolIndex } from './request-labels.ts';
 import type { TlsPairs } from './tls-labels.ts';
 import type { RequestSeries } from './types.ts';
 
@@ -52,13 +52,13 @@ export class BoundRequestSeries implements RequestSeries {
     bytesOut: number,
     req: RequestHead,
     upgrade: string | null,
+    grpcStatus?: string,
   ): void {
-    let code = status | 0;
-    if (code < 0 || code > 999) code = 0;
     if (!(seconds >= 0)) seconds = 0;
     if (!(bytesIn >= 0)) bytesIn = 0;
     if (!(bytesOut >= 0)) bytesOut = 0;
-    const key = rowKey(code, methodIndex(req.method), protocolIndex(req, upgrade));
+    const proto = protocolIndex(req, upgrade);
+    const key = rowKey(codeLabel(status, proto, grpcStatus), methodIndex(req.method), proto);
     if (key !== this.#lastKey) {
       this.#lastKey = key;
       this.#ep = this.#entryPoint === null ? null : this.#entryPoint.row(key);
@@ -108,4 +108,15 @@ export class BoundRequestSeries implements RequestSeries {
     const service = this.#service;
     if (service !== null) service.retries++;
   }
+}
+
+/**
+ * The `code` label: the status code, or for a gRPC or gRPC-Web request the gRPC status of its
+ * response (Traefik's metricsMiddleware.ServeHTTP: `grpcStatusCode` when the protocol is grpc or
+ * grpc-web).
+ */
+function codeLabel(status: number, proto: number, grpcStatus: string | undefined): number {
+  if (proto === PROTO_GRPC || proto === PROTO_GRPC_WEB) return grpcCode(grpcStatus);
+  const code = status | 0;
+  return code < 0 || code > 999 ? 0 : code;
 }

@@ -71,8 +71,9 @@ describe('TrafficMetrics', () => {
     assert.equal(count({ code: '200', method: 'EXTENSION_METHOD', protocol: 'http' }), 1);
     assert.equal(count({ code: '101', method: 'GET', protocol: 'websocket' }), 1);
     assert.equal(count({ code: '200', method: 'GET', protocol: 'sse' }), 1);
-    assert.equal(count({ code: '200', method: 'POST', protocol: 'grpc' }), 1);
-    assert.equal(count({ code: '200', method: 'POST', protocol: 'grpc-web' }), 1);
+    // A gRPC request's code is its gRPC status: Unknown (2) when the answer had no grpc-status.
+    assert.equal(count({ code: '2', method: 'POST', protocol: 'grpc' }), 1);
+    assert.equal(count({ code: '2', method: 'POST', protocol: 'grpc-web' }), 1);
     const rows = families.get('traefik_service_requests_total')!.samples;
     assert.equal(rows.length, 12, 'one series per (code, method, protocol) seen');
     assert.deepEqual(Object.keys(rows[0]!.labels).sort(), ['code', 'method', 'protocol', 'service']);
@@ -118,6 +119,29 @@ describe('TrafficMetrics', () => {
       sampleValue(families, 'traefik_entrypoint_requests_bytes_total', { entrypoint: 'admin', ...ok }),
       1,
     );
+  });
+
+  it("labels gRPC and gRPC-Web requests with the answer's grpc-status, read as gRPC's Code.UnmarshalJSON", () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    const series = metrics.requestSeries('web', 'r', 's');
+    const grpc = requestHead('POST', [['Content-Type', 'application/grpc']]);
+    const grpcWeb = requestHead('POST', [['Content-Type', 'application/grpc-web+proto']]);
+    for (const value of ['0', '9', '16', '"NOT_FOUND"', '17', 'OK', '"ok"', '', ' 1', '-1', undefined])
+      series.observe(200, 0.01, 0, 0, grpc, null, value);
+    series.observe(200, 0.01, 0, 0, grpcWeb, null, '14');
+    // Not a gRPC request: the HTTP status, whatever grpc-status the answer had.
+    series.observe(200, 0.01, 0, 0, GET, null, '5');
+    const families = scrape(metrics);
+    const count = (code: string, protocol = 'grpc', method = 'POST') =>
+      sampleValue(families, 'traefik_service_requests_total', { service: 's', code, method, protocol });
+    assert.equal(count('0'), 1);
+    assert.equal(count('9'), 1);
+    assert.equal(count('16'), 1);
+    assert.equal(count('5'), 1, 'a quoted code name');
+    assert.equal(count('2'), 7, 'out of range, unquoted or lower-case names, blanks, signs, none: Unknown');
+    assert.equal(count('14', 'grpc-web'), 1);
+    assert.equal(count('200', 'http', 'GET'), 1);
+    assert.equal(count('5', 'http', 'GET'), undefined);
   });
 
   it('counts retries per service and shows zero for a service that never retried', () => {

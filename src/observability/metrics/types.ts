@@ -26,7 +26,8 @@ export interface RequestSeries {
   /**
    * One finished request: status code, duration, body bytes each way, and the request (its
    * method and headers give Traefik's `method` and `protocol` labels; `upgrade` is the protocol
-   * it asked to switch to, or null).
+   * it asked to switch to, or null). `grpcStatus` is the response's grpc-status (its head's,
+   * else its trailers'), the `code` of a gRPC or gRPC-Web request (Unknown, 2, without one).
    */
   observe(
     status: number,
@@ -35,6 +36,7 @@ export interface RequestSeries {
     bytesOut: number,
     req: RequestHead,
     upgrade: string | null,
+    grpcStatus?: string,
   ): void;
   /** One more attempt sent to the service after the first. */
   retry(): void;

@@ -1,0 +1,134 @@
+/**
+ * Traefik's request metrics where a request is more than one HTTP exchange: gRPC calls (the `code`
+ * label is the call's gRPC status, pkg/middlewares/metrics/metrics.go grpcStatusCode) and retried
+ * requests (each try is a request of its service, as Traefik's service metrics wrap each server's
+ * handler below the retry middleware, pkg/server/service/service.go). The real proxy, a real gRPC
+ * server and client (@grpc/grpc-js), a real HTTP backend that drops connections, then /metrics.
+ */
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import type { Socket } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import * as grpc from '@grpc/grpc-js';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import {
+  type EchoClient,
+  echoClient,
+  type GrpcBackend,
+  startGrpcBackend,
+  unary,
+} from '../helpers/grpc-backend.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+
+/** The value of the sample `name{labels…}` whose labels include all of `labels`, or undefined. */
+function sample(text: string, name: string, labels: Record<string, string>): number | undefined {
+  for (const line of text.split('\n')) {
+    if (!line.startsWith(`${name}{`)) continue;
+    if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`)))
+      return Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return undefined;
+}
+
+/** A GET to the proxy for `host`, with node:http (fetch sends its own Host). */
+function getFrom(port: number, host: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request({ port, host: '127.0.0.1', path: '/', headers: { host }, agent: false }, (res) => {
+      let body = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        body += d;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('request metrics of gRPC calls and retried requests', () => {
+  let grpcBackend: GrpcBackend;
+  let flaky: Backend;
+  let flakyRequests = 0;
+  let proxy: ProxyProcess;
+  const clients: EchoClient[] = [];
+
+  before(async () => {
+    grpcBackend = await startGrpcBackend('g');
+    // Drops the connection of its first two requests without answering, then answers 200.
+    flaky = await startBackend((req, res) => {
+      if (++flakyRequests <= 2) {
+        (req.socket as Socket).destroy();
+        return;
+      }
+      res.end('third time lucky');
+    });
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+api: {}
+metrics:
+  prometheus: { addRoutersLabels: true }
+http:
+  routers:
+    grpc: { rule: "Host(\`grpc.test\`)", service: grpc }
+    down: { rule: "Host(\`down.test\`)", service: down }
+    flaky: { rule: "Host(\`flaky.test\`)", service: flaky, middlewares: [retry] }
+  middlewares:
+    retry: { retry: { attempts: 3 } }
+  services:
+    grpc: { loadBalancer: { servers: [{ url: "h2c://127.0.0.1:${grpcBackend.port}" }] } }
+    down: { loadBalancer: { servers: [{ url: "h2c://127.0.0.1:1" }] } }
+    flaky: { loadBalancer: { servers: [{ url: "${flaky.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    for (const c of clients) c.close();
+    await proxy?.stop();
+    await grpcBackend?.close();
+    await flaky?.close();
+  });
+
+  const scrape = async (): Promise<string> =>
+    (await fetch(`http://127.0.0.1:${proxy.ports.traefik}/metrics`)).text();
+
+  it("labels a gRPC call with its gRPC status: the server's trailers, or the proxy's own answer", async () => {
+    const g = echoClient(proxy.ports.web!, 'grpc.test');
+    const d = echoClient(proxy.ports.web!, 'down.test');
+    clients.push(g, d);
+    assert.equal((await unary(g, 'unary', 'a')).error, null);
+    assert.equal((await unary(g, 'unary', 'b')).error, null);
+    assert.equal((await unary(g, 'fail', 'c')).error?.code, grpc.status.FAILED_PRECONDITION);
+    assert.equal((await unary(d, 'unary', 'd')).error?.code, grpc.status.UNAVAILABLE);
+    const text = await scrape();
+    const call = { method: 'POST', protocol: 'grpc' };
+    for (const [family, labels] of [
+      ['traefik_entrypoint_requests_total', { entrypoint: 'web' }],
+      ['traefik_router_requests_total', { router: 'grpc@file', service: 'grpc@file' }],
+      ['traefik_service_requests_total', { service: 'grpc@file' }],
+    ] as const) {
+      assert.equal(sample(text, family, { ...labels, ...call, code: '0' }), 2, `${family} OK`);
+      assert.equal(
+        sample(text, family, { ...labels, ...call, code: '9' }),
+        1,
+        `${family} FAILED_PRECONDITION`,
+      );
+      assert.equal(sample(text, family, { ...labels, ...call, code: '200' }), undefined, family);
+    }
+    // The proxy's own answer to a call it could not forward: grpc-status UNAVAILABLE (14).
+    assert.equal(
+      sample(text, 'traefik_router_requests_total', { router: 'down@file', ...call, code: '14' }),
+      1,
+    );
+    assert.equal(
+      sample(text, 'traefik_router_requests_total', { router: 'down@file', code: '502' }),
+      undefined,
+    );
+  });
+});
