@@ -115,9 +115,10 @@ export abstract class ExchangeCore
   protected abstract endTries(): void;
   /**
    * An answer with `status` (the upstream's, a middleware's or ours) that an error page of the
-   * route catches: the page is fetched instead, and true returned.
+   * route catches: the page is fetched instead, and true returned. `fromServer`: the status is
+   * the answer of the current try's server (which its service then counts as a try).
    */
-  protected abstract catchError(status: number): boolean;
+  protected abstract catchError(status: number, fromServer?: boolean): boolean;
   // The client side's part of ClientExchange, implemented where the upstream stream is known.
   abstract readonly canTakeBody: boolean;
   abstract readonly bodyError: string | null;

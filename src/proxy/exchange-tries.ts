@@ -256,6 +256,24 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     return verdict === 'retry';
   }
 
+  /**
+   * The current try is not the answer (a retry, another server, the failover service or an error
+   * page follows): its service counts it, with `status`, as Traefik's service metrics wrap each
+   * server's handler below the retry, failover and errors handlers, so that every attempt is a
+   * request of the service (pkg/server/service/service.go getLoadBalancerServiceHandler).
+   */
+  protected countTry(status: number): void {
+    const m = this.ctx.metrics;
+    if (m === null || !this.route!.metered || this.service === undefined) return;
+    const began = this.tries > 1 ? this.tryStart : this.startedAt;
+    m.series(this.route, this.service).tryEnded(
+      status,
+      (performance.now() - began) / 1000,
+      this.req,
+      this.parsed.upgrade,
+    );
+  }
+
   #scheduleRetry(): void {
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
     if (this.retry!.schedule(this, this.tries)) this.deadline = this.#totalDeadline;
@@ -272,6 +290,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     }
     if (this.#mayRetry(phase !== 'connect', true)) {
       this.logError(err, server, 'debug');
+      this.countTry(err.status);
       this.#scheduleRetry();
       return;
     }
@@ -308,6 +327,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       const svc = this.service!;
       if (svc.servers.length > 1 && this.triedCount() < Math.min(svc.servers.length, 3)) {
         this.logError(err, server, 'debug');
+        this.countTry(err.status);
         this.pickAndAcquire();
         return;
       }
@@ -342,6 +362,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const fo = this.failover;
     if (fo !== null && inRanges(fo.statusCodes, status) && this.#replayableAfterSend()) {
       this.failover = null;
+      this.countTry(status);
       this.dropTry();
       this.setCookies = '';
       const lb = fo.fallback.resolve(this.req, this);
@@ -355,6 +376,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const p = this.route!.retry;
     if (p === null || p.status.length === 0 || !inRanges(p.status, status)) return false;
     if (!this.#mayRetry(true, false)) return false;
+    this.countTry(status);
     this.dropTry();
     this.headMs = -1;
     this.#scheduleRetry();
@@ -372,6 +394,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (retry == null || this.page !== null || this.tries >= MAX_BUFFERING_TRIES) return false;
     if (this.body !== null && this.spool === null) return false;
     if (!retry(this.tries, status, status === 502 || status === 504)) return false;
+    this.countTry(status);
     this.dropTry();
     this.headMs = -1;
     this.tried = 0;
@@ -379,12 +402,13 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     return true;
   }
 
-  protected catchError(status: number): boolean {
+  protected catchError(status: number, fromServer = false): boolean {
     const pages = this.route!.errorPages;
     if (pages === null || this.page !== null) return false;
     for (let i = 0; i < pages.length; i++) {
       const p = pages[i]!;
       if (p.at <= this.mwRan && inRanges(p.spec.status, status)) {
+        if (fromServer) this.countTry(status);
         this.#fetchPage(p, status);
         return true;
       }

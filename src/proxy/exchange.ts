@@ -202,7 +202,7 @@ export class Exchange
     } else if (route.retry !== null || this.failover !== null || route.buffering !== null) {
       if (this.retryOnStatus(res.status)) return;
     }
-    if (route.errorPages !== null && this.catchError(res.status)) return;
+    if (route.errorPages !== null && this.catchError(res.status, true)) return;
     this.networkError = false;
     this.capture?.head(res.status, res.headers);
     if (body !== null) this.capture?.data(body, bodyStart, bodyEnd);

@@ -131,4 +131,22 @@ http:
       undefined,
     );
   });
+
+  it('counts each try of a retried request on its service, the request once on its router', async () => {
+    assert.deepEqual(await getFrom(proxy.ports.web!, 'flaky.test'), {
+      status: 200,
+      body: 'third time lucky',
+    });
+    assert.equal(flakyRequests, 3);
+    const text = await scrape();
+    const get = { method: 'GET', protocol: 'http' };
+    const svc = { service: 'flaky@file', ...get };
+    assert.equal(sample(text, 'traefik_service_requests_total', { ...svc, code: '502' }), 2);
+    assert.equal(sample(text, 'traefik_service_requests_total', { ...svc, code: '200' }), 1);
+    assert.equal(sample(text, 'traefik_service_request_duration_seconds_count', { ...svc, code: '502' }), 2);
+    assert.equal(sample(text, 'traefik_service_retries_total', { service: 'flaky@file' }), 2);
+    const rt = { router: 'flaky@file', service: 'flaky@file', ...get };
+    assert.equal(sample(text, 'traefik_router_requests_total', { ...rt, code: '200' }), 1);
+    assert.equal(sample(text, 'traefik_router_requests_total', { ...rt, code: '502' }), undefined);
+  });
 });

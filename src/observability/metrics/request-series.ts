@@ -104,6 +104,28 @@ export class BoundRequestSeries implements RequestSeries {
     if (this.#service !== null) countTls(this.#service, pair);
   }
 
+  tryEnded(status: number, seconds: number, req: RequestHead, upgrade: string | null): void {
+    const service = this.#service;
+    if (service === null) return;
+    if (!(seconds >= 0)) seconds = 0;
+    const proto = protocolIndex(req, upgrade);
+    // Not the last key's rows (#lastKey): the request's own observe() follows with its answer.
+    const key = rowKey(codeLabel(status, proto, undefined), methodIndex(req.method), proto);
+    const bounds = this.#bounds;
+    const last = bounds.length;
+    let b = 0;
+    while (b < last && seconds > bounds[b]!) b++;
+    record(service.row(key), b, this.#stride, seconds, 0, 0);
+    const headerLabels = this.#headerLabels;
+    if (headerLabels !== null) {
+      const byValues = service.headerRow(key);
+      const values = headerLabels.key(req);
+      byValues.set(values, (byValues.get(values) ?? 0) + 1);
+    }
+    const tls = req.tls;
+    if (tls !== undefined) countTls(service, this.#tlsPairs.of(tls));
+  }
+
   retry(): void {
     const service = this.#service;
     if (service !== null) service.retries++;

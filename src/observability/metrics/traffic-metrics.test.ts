@@ -144,6 +144,32 @@ describe('TrafficMetrics', () => {
     assert.equal(count('5', 'http', 'GET'), undefined);
   });
 
+  it('counts a try that was not the answer on the service only, with its own status and no bytes', () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    const series = metrics.requestSeries('web', 'r', 's');
+    series.tryEnded(502, 0.05, GET, null);
+    series.tryEnded(504, 2, GET, null);
+    series.retry();
+    series.retry();
+    series.observe(200, 2.5, 7, 11, GET, null);
+    const families = scrape(metrics);
+    const svc = (name: string, code: string) => sampleValue(families, name, { service: 's', ...get(code) });
+    assert.equal(svc('traefik_service_requests_total', '502'), 1);
+    assert.equal(svc('traefik_service_requests_total', '504'), 1);
+    assert.equal(svc('traefik_service_requests_total', '200'), 1);
+    assert.equal(svc('traefik_service_requests_bytes_total', '502'), 0);
+    assert.equal(svc('traefik_service_requests_bytes_total', '200'), 7);
+    assert.equal(svc('traefik_service_request_duration_seconds_sum', '504'), 2);
+    assert.equal(sampleValue(families, 'traefik_service_retries_total', { service: 's' }), 2);
+    for (const [family, labels] of [
+      ['traefik_router_requests_total', { router: 'r', service: 's' }],
+      ['traefik_entrypoint_requests_total', { entrypoint: 'web' }],
+    ] as const) {
+      assert.equal(sampleValue(families, family, { ...labels, ...get('200') }), 1);
+      assert.equal(sampleValue(families, family, { ...labels, ...get('502') }), undefined);
+    }
+  });
+
   it('counts retries per service and shows zero for a service that never retried', () => {
     const metrics = new TrafficMetrics(ALL_ON);
     const a = metrics.requestSeries('web', 'r1', 'a');

@@ -38,6 +38,14 @@ export interface RequestSeries {
     upgrade: string | null,
     grpcStatus?: string,
   ): void;
+  /**
+   * A try the service's server took that is not the request's answer (a retry, another server,
+   * the failover service or an error page follows), ended with `status` after `seconds`: counted
+   * at the service level only, without bytes, as Traefik's service metrics wrap each server's
+   * handler below the retry, failover and errors handlers (pkg/server/service/service.go
+   * getLoadBalancerServiceHandler). The request's own observe() follows.
+   */
+  tryEnded(status: number, seconds: number, req: RequestHead, upgrade: string | null): void;
   /** One more attempt sent to the service after the first. */
   retry(): void;
 }
