@@ -7,6 +7,7 @@
  * interval, and the next push carries the cumulative figures anyway.
  */
 import type { Logger } from '../../core/logger.ts';
+import { OtlpHttpClient, WarnLimiter } from '../otlp-http.ts';
 import { encodeResource } from '../tracing/otlp-json.ts';
 import { encodeMetrics, type FamilyFilter } from './otlp-metrics.ts';
 
@@ -24,9 +25,6 @@ export interface OtlpPusherOptions {
   readonly timeoutMs?: number;
 }
 
-/** One warning per minute at most: a collector outage must not flood the log. */
-const WARN_INTERVAL_MS = 60_000;
-
 /**
  * The URL posted to: otlpmetrichttp takes the endpoint's host and, when it has one, its path
  * (WithURLPath); without a path it posts to /v1/metrics. Plain `http` is WithInsecure.
@@ -39,22 +37,23 @@ export function metricsUrl(endpoint: string): string {
 
 export class OtlpMetricsPusher {
   readonly #opts: OtlpPusherOptions;
-  readonly #logger: Logger;
-  readonly #url: string;
-  readonly #headers: Record<string, string>;
+  readonly #client: OtlpHttpClient;
+  readonly #warnings: WarnLimiter;
   readonly #resource: string;
   readonly #startEpochMs = performance.timeOrigin;
   #timer: NodeJS.Timeout | null;
   #inFlight: Promise<void> | null = null;
-  #lastWarn = Number.NEGATIVE_INFINITY;
   #pushed = 0;
   #failed = 0;
 
   constructor(opts: OtlpPusherOptions, logger: Logger) {
     this.#opts = opts;
-    this.#logger = logger;
-    this.#url = metricsUrl(opts.endpoint);
-    this.#headers = { ...opts.headers, 'content-type': 'application/json' };
+    this.#client = new OtlpHttpClient({
+      url: metricsUrl(opts.endpoint),
+      headers: opts.headers,
+      timeoutMs: opts.timeoutMs ?? 10_000,
+    });
+    this.#warnings = new WarnLimiter(logger);
     const attrs = opts.resourceAttributes;
     // Traefik applies the resource attributes after the service name: they may override it.
     this.#resource = encodeResource(attrs['service.name'] ?? opts.serviceName, attrs);
@@ -94,39 +93,27 @@ export class OtlpMetricsPusher {
   }
 
   async #send(): Promise<void> {
+    let body: string;
     try {
-      const exposition = await this.#opts.render();
-      const body = encodeMetrics(exposition, {
+      body = encodeMetrics(await this.#opts.render(), {
         resource: this.#resource,
         filter: this.#opts.filter,
         startEpochMs: this.#startEpochMs,
         nowEpochMs: Date.now(),
       });
-      const res = await fetch(this.#url, {
-        method: 'POST',
-        headers: this.#headers,
-        body,
-        signal: AbortSignal.timeout(this.#opts.timeoutMs ?? 10_000),
-      });
-      // Read the body so that the connection goes back to fetch's pool.
-      await res.arrayBuffer();
-      if (res.ok) {
-        this.#pushed++;
-        return;
-      }
-      this.#warn({ status: res.status });
     } catch (err) {
-      this.#warn({ error: err instanceof Error ? (err.cause ?? err) : err });
+      this.#warn({ error: err });
+      return;
     }
+    const failure = await this.#client.post(body);
+    if (failure === null) this.#pushed++;
+    else this.#warn(failure);
   }
 
   #warn(fields: Record<string, unknown>): void {
     this.#failed++;
-    const now = Date.now();
-    if (now - this.#lastWarn < WARN_INTERVAL_MS) return;
-    this.#lastWarn = now;
-    this.#logger.warn('metrics: OTLP export failed', {
-      endpoint: this.#url,
+    this.#warnings.warn('export', 'metrics: OTLP export failed', {
+      endpoint: this.#client.url,
       failedTotal: this.#failed,
       ...fields,
     });
