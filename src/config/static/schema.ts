@@ -10,6 +10,7 @@ import { decodeEabHmac } from './eab.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
 import { overloadSchema } from './overload.ts';
 import {
+  clientTls,
   consulCatalogProviderSchema,
   consulProviderSchema,
   dockerProviderSchema,
@@ -390,22 +391,26 @@ const prometheus = strictObject({
 });
 
 /**
+ * Traefik's OTelHTTP (pkg/observability/types/otel.go): the collector's URL (default
+ * https://localhost:4318; without a path, the signal's default path), headers, and `tls`
+ * (types.ClientTLS), for metrics and traces alike.
+ */
+const otelHttp = (defaultEndpoint: string) =>
+  strictObject({
+    endpoint: z.string().url().default(defaultEndpoint),
+    headers: z.record(z.string(), z.string()).default({}),
+    tls: nullAsEmpty(clientTls).optional(),
+  });
+
+/**
  * OpenTelemetry metrics pushed over OTLP/HTTP with the JSON encoding (Traefik's
- * pkg/observability/types/metrics.go OTLP and otel.go OTelHTTP SetDefaults). gRPC and the
- * client `tls` block are not supported yet.
+ * pkg/observability/types/metrics.go OTLP and otel.go OTelHTTP SetDefaults). gRPC is not
+ * supported yet.
  */
 const otlpMetrics = strictObject(
   {
-    http: nullAsEmpty(
-      strictObject(
-        {
-          /** Traefik's default; a URL without a path posts to `/v1/metrics` (otlpmetrichttp's). */
-          endpoint: z.string().url().default('https://localhost:4318'),
-          headers: z.record(z.string(), z.string()).default({}),
-        },
-        ['tls'],
-      ),
-    ).prefault({}),
+    /** A URL without a path posts to `/v1/metrics` (otlpmetrichttp's). */
+    http: nullAsEmpty(otelHttp('https://localhost:4318')).prefault({}),
     addEntryPointsLabels: z.boolean().default(true),
     addRoutersLabels: z.boolean().default(false),
     addServicesLabels: z.boolean().default(true),
@@ -430,14 +435,6 @@ const metrics = strictObject(
   ['datadog', 'influxDB2', 'statsD'],
 );
 
-const otlpHttp = strictObject(
-  {
-    endpoint: z.string().url().default('http://localhost:4318/v1/traces'),
-    headers: z.record(z.string(), z.string()).default({}),
-  },
-  ['tls'],
-);
-
 const tracing = strictObject(
   {
     serviceName: z.string().min(1).default('traefik'),
@@ -446,7 +443,12 @@ const tracing = strictObject(
     globalAttributes: z.record(z.string(), z.string()).default({}),
     capturedRequestHeaders: z.array(z.string()).default([]),
     capturedResponseHeaders: z.array(z.string()).default([]),
-    otlp: strictObject({ http: nullAsEmpty(otlpHttp).optional() }, ['grpc']).optional(),
+    otlp: strictObject(
+      {
+        http: nullAsEmpty(otelHttp('http://localhost:4318/v1/traces')).optional(),
+      },
+      ['grpc'],
+    ).optional(),
     /** Trace the proxy's own routers' requests too (Traefik's). */
     addInternals: z.boolean().default(false),
   },

@@ -6,6 +6,7 @@
  * and POSTs. One push at a time, no retries: a collector that is down costs one failed POST per
  * interval, and the next push carries the cumulative figures anyway.
  */
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../core/logger.ts';
 import { OtlpHttpClient, WarnLimiter } from '../otlp-http.ts';
 import { encodeResource } from '../tracing/otlp-json.ts';
@@ -23,6 +24,8 @@ export interface OtlpPusherOptions {
   readonly render: () => string | Promise<string>;
   /** otlpmetrichttp's default timeout. */
   readonly timeoutMs?: number;
+  /** `metrics.otlp.http.tls`, as node's options (core/client-tls.ts). */
+  readonly tls?: ConnectionOptions | undefined;
 }
 
 /**
@@ -52,6 +55,7 @@ export class OtlpMetricsPusher {
       url: metricsUrl(opts.endpoint),
       headers: opts.headers,
       timeoutMs: opts.timeoutMs ?? 10_000,
+      tls: opts.tls,
     });
     this.#warnings = new WarnLimiter(logger);
     const attrs = opts.resourceAttributes;
@@ -90,6 +94,7 @@ export class OtlpMetricsPusher {
       this.#timer = null;
     }
     await this.push();
+    this.#client.close();
   }
 
   async #send(): Promise<void> {

@@ -6,6 +6,7 @@
  * One export at a time and no retries: a collector that is down costs one failed POST per batch,
  * never a growing storm, and spans that do not fit the queue are dropped and counted.
  */
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../core/logger.ts';
 import { OtlpHttpClient, WarnLimiter } from '../otlp-http.ts';
 import { encodeTraces } from './otlp-json.ts';
@@ -23,6 +24,8 @@ export interface SpanExporterOptions {
   readonly timeoutMs: number;
   /** Wall clock for rate-limiting warnings; Date.now by default. */
   readonly now?: () => number;
+  /** `tracing.otlp.http.tls`, as node's options (core/client-tls.ts). */
+  readonly tls?: ConnectionOptions | undefined;
 }
 
 export class SpanExporter implements SpanSink {
@@ -46,6 +49,7 @@ export class SpanExporter implements SpanSink {
       url: opts.endpoint,
       headers: opts.headers,
       timeoutMs: opts.timeoutMs,
+      tls: opts.tls,
     });
     this.#warnings = new WarnLimiter(logger, opts.now);
     this.#timer = setInterval(SpanExporter.#onTick, opts.flushIntervalMs, this);
@@ -88,6 +92,7 @@ export class SpanExporter implements SpanSink {
       this.#timer = null;
     }
     await this.flush();
+    this.#client.close();
   }
 
   static #onTick(self: SpanExporter): void {

@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../core/logger.ts';
 import { IdSource } from './ids.ts';
 import { encodeResource } from './otlp-json.ts';
@@ -23,6 +24,8 @@ export interface TracerOptions {
   maxQueue?: number;
   /** Default 10000: an export that takes longer is aborted and its batch dropped. */
   exportTimeoutMs?: number;
+  /** `tracing.otlp.http.tls`, as node's options (core/client-tls.ts). */
+  tls?: ConnectionOptions | undefined;
 }
 
 function positiveInt(v: number | undefined, dflt: number): number {
@@ -51,6 +54,7 @@ export class Tracer {
         maxBatch,
         maxQueue: Math.max(positiveInt(opts.maxQueue, 4096), maxBatch),
         timeoutMs: positiveInt(opts.exportTimeoutMs, 10_000),
+        tls: opts.tls,
       },
       logger,
     );
