@@ -633,7 +633,8 @@ async function run(
             serviceName: tc.serviceName,
             sampleRate: tc.sampleRate,
             globalAttributes: tc.globalAttributes,
-            endpoint: tc.otlp?.http?.endpoint ?? 'http://localhost:4318/v1/traces',
+            // Traefik's default (types/otel.go OTelHTTP.SetDefaults), posted to /v1/traces.
+            endpoint: tc.otlp?.http?.endpoint ?? 'https://localhost:4318',
             headers: tc.otlp?.http?.headers ?? {},
             tls: tracesTls,
           },

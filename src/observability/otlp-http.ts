@@ -28,6 +28,18 @@ export interface OtlpPostOptions {
   readonly tls?: ConnectionOptions | undefined;
 }
 
+/**
+ * The URL an exporter posts to, as Traefik gives it to otlpmetrichttp and otlptracehttp: the
+ * endpoint's scheme and host (WithEndpoint(host)), and its path when url.Parse finds one
+ * (WithURLPath), else the signal's default path, `/v1/metrics` or `/v1/traces`. The query is
+ * not kept (Traefik passes the path only).
+ */
+export function otlpUrl(endpoint: string, defaultPath: string): string {
+  const u = new URL(endpoint);
+  const hasPath = !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(?:[?#].*)?$/i.test(endpoint);
+  return `${u.protocol}//${u.host}${hasPath ? u.pathname : defaultPath}`;
+}
+
 /** The fields of a failed export (`status` of a refusal, or the `error`), for the warning. */
 export type OtlpFailure = Record<string, unknown>;
 

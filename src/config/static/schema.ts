@@ -395,12 +395,11 @@ const prometheus = strictObject({
  * https://localhost:4318; without a path, the signal's default path), headers, and `tls`
  * (types.ClientTLS), for metrics and traces alike.
  */
-const otelHttp = (defaultEndpoint: string) =>
-  strictObject({
-    endpoint: z.string().url().default(defaultEndpoint),
-    headers: z.record(z.string(), z.string()).default({}),
-    tls: nullAsEmpty(clientTls).optional(),
-  });
+const otelHttp = strictObject({
+  endpoint: z.string().url().default('https://localhost:4318'),
+  headers: z.record(z.string(), z.string()).default({}),
+  tls: nullAsEmpty(clientTls).optional(),
+});
 
 /**
  * OpenTelemetry metrics pushed over OTLP/HTTP with the JSON encoding (Traefik's
@@ -410,7 +409,7 @@ const otelHttp = (defaultEndpoint: string) =>
 const otlpMetrics = strictObject(
   {
     /** A URL without a path posts to `/v1/metrics` (otlpmetrichttp's). */
-    http: nullAsEmpty(otelHttp('https://localhost:4318')).prefault({}),
+    http: nullAsEmpty(otelHttp).prefault({}),
     addEntryPointsLabels: z.boolean().default(true),
     addRoutersLabels: z.boolean().default(false),
     addServicesLabels: z.boolean().default(true),
@@ -445,7 +444,8 @@ const tracing = strictObject(
     capturedResponseHeaders: z.array(z.string()).default([]),
     otlp: strictObject(
       {
-        http: nullAsEmpty(otelHttp('http://localhost:4318/v1/traces')).optional(),
+        /** A URL without a path posts to `/v1/traces` (otlptracehttp's). */
+        http: nullAsEmpty(otelHttp).optional(),
       },
       ['grpc'],
     ).optional(),

@@ -8,7 +8,7 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../core/logger.ts';
-import { OtlpHttpClient, WarnLimiter } from '../otlp-http.ts';
+import { OtlpHttpClient, otlpUrl, WarnLimiter } from '../otlp-http.ts';
 import { encodeResource } from '../tracing/otlp-json.ts';
 import { encodeMetrics, type FamilyFilter } from './otlp-metrics.ts';
 
@@ -28,14 +28,9 @@ export interface OtlpPusherOptions {
   readonly tls?: ConnectionOptions | undefined;
 }
 
-/**
- * The URL posted to: otlpmetrichttp takes the endpoint's host and, when it has one, its path
- * (WithURLPath); without a path it posts to /v1/metrics. Plain `http` is WithInsecure.
- */
+/** The URL posted to (otlpUrl): the endpoint's path, else otlpmetrichttp's /v1/metrics. */
 export function metricsUrl(endpoint: string): string {
-  const u = new URL(endpoint);
-  const hasPath = !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(?:[?#].*)?$/i.test(endpoint);
-  return `${u.protocol}//${u.host}${hasPath ? u.pathname : '/v1/metrics'}`;
+  return otlpUrl(endpoint, '/v1/metrics');
 }
 
 export class OtlpMetricsPusher {

@@ -8,11 +8,12 @@
  */
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../core/logger.ts';
-import { OtlpHttpClient, WarnLimiter } from '../otlp-http.ts';
+import { OtlpHttpClient, otlpUrl, WarnLimiter } from '../otlp-http.ts';
 import { encodeTraces } from './otlp-json.ts';
 import type { FinishedSpan, SpanSink } from './span.ts';
 
 export interface SpanExporterOptions {
+  /** `tracing.otlp.http.endpoint`: without a path, the spans go to /v1/traces. */
   readonly endpoint: string;
   readonly headers: Readonly<Record<string, string>>;
   /** From `encodeResource`. */
@@ -46,7 +47,8 @@ export class SpanExporter implements SpanSink {
   constructor(opts: SpanExporterOptions, logger: Logger) {
     this.#opts = opts;
     this.#client = new OtlpHttpClient({
-      url: opts.endpoint,
+      // Traefik's setupHTTPExporter: the endpoint's path, else otlptracehttp's /v1/traces.
+      url: otlpUrl(opts.endpoint, '/v1/traces'),
       headers: opts.headers,
       timeoutMs: opts.timeoutMs,
       tls: opts.tls,

@@ -13,7 +13,7 @@ export interface TracerOptions {
   sampleRate: number;
   /** Resource attributes, next to service.name. */
   globalAttributes: Readonly<Record<string, string>>;
-  /** OTLP/HTTP traces URL, e.g. http://collector:4318/v1/traces. */
+  /** The OTLP/HTTP collector, e.g. http://collector:4318 (posted to /v1/traces) or a URL with its own path. */
   endpoint: string;
   headers: Readonly<Record<string, string>>;
   /** Default 1000. */

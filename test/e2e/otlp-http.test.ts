@@ -3,7 +3,8 @@
  * types/tracing.go setupHTTPExporter): the real proxy pushes metrics and spans gzip-compressed to
  * an HTTPS receiver on loopback that asks for a client certificate, with `metrics.otlp.http.tls`
  * and `tracing.otlp.http.tls` (types.ClientTLS: files or PEM text); a `tls` whose file is missing
- * leaves that exporter out, with an error, and the proxy serves on.
+ * leaves that exporter out, with an error, and the proxy serves on; an endpoint without a path
+ * gets the signal's path (/v1/traces, /v1/metrics).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -12,7 +13,7 @@ import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.t
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { TestPki } from '../helpers/tls-certs.ts';
 
-describe('OTLP exporters over TLS', () => {
+describe('OTLP/HTTP exporters', () => {
   let pki: TestPki;
   let backend: Backend;
   let receiver: OtlpReceiver;
@@ -105,6 +106,37 @@ http:
       assert.match(String(line.msg), /the exporter is off/);
     } finally {
       await proxy?.stop();
+    }
+  });
+
+  it("posts the spans of an endpoint without a path to /v1/traces (otlptracehttp's default path)", async () => {
+    const plain = await startOtlpReceiver();
+    let proxy: ProxyProcess | undefined;
+    try {
+      proxy = await startProxy({
+        config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+tracing:
+  otlp:
+    http:
+      endpoint: "${plain.base}"
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/\`)", service: app }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+      });
+      const res = await fetch(`http://127.0.0.1:${proxy.ports.web}/pathless`);
+      assert.equal(res.status, 200);
+      await res.text();
+      await plain.waitForSpan((s) => s.attributes['url.path'] === '/pathless', 30_000);
+      assert.deepEqual(new Set(plain.exports.map((e) => e.path)), new Set(['/v1/traces']));
+    } finally {
+      await proxy?.stop();
+      await plain.close();
     }
   });
 });
