@@ -632,7 +632,13 @@ async function run(
           {
             serviceName: tc.serviceName,
             sampleRate: tc.sampleRate,
-            globalAttributes: tc.globalAttributes,
+            // Traefik's resource (types/tracing.go Setup): service.name, service.version, then
+            // resourceAttributes, or the deprecated globalAttributes when it is absent
+            // (static.Configuration.SetEffectiveConfiguration).
+            globalAttributes: {
+              'service.version': packageVersion(),
+              ...(tc.resourceAttributes ?? tc.globalAttributes ?? {}),
+            },
             // Traefik's default (types/otel.go OTelHTTP.SetDefaults), posted to /v1/traces.
             endpoint: tc.otlp?.http?.endpoint ?? 'https://localhost:4318',
             headers: tc.otlp?.http?.headers ?? {},

@@ -139,4 +139,41 @@ http:
       await plain.close();
     }
   });
+
+  it("puts tracing.resourceAttributes on the spans' resource, over service.name, before the deprecated globalAttributes", async () => {
+    const plain = await startOtlpReceiver();
+    let proxy: ProxyProcess | undefined;
+    try {
+      proxy = await startProxy({
+        config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+tracing:
+  serviceName: edge
+  resourceAttributes: { deployment.environment: prod, service.name: edge-eu }
+  globalAttributes: { ignored: "yes" }
+  otlp:
+    http:
+      endpoint: "${plain.url}"
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/\`)", service: app }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+      });
+      const res = await fetch(`http://127.0.0.1:${proxy.ports.web}/attrs`);
+      assert.equal(res.status, 200);
+      await res.text();
+      const span = await plain.waitForSpan((s) => s.attributes['url.path'] === '/attrs', 30_000);
+      assert.equal(span.resource['service.name'], 'edge-eu');
+      assert.equal(span.resource['deployment.environment'], 'prod');
+      assert.match(String(span.resource['service.version']), /^\d+\.\d+\.\d+/);
+      assert.equal(span.resource['ignored'], undefined);
+    } finally {
+      await proxy?.stop();
+      await plain.close();
+    }
+  });
 });

@@ -439,7 +439,10 @@ const tracing = strictObject(
     serviceName: z.string().min(1).default('traefik'),
     /** 0–1: the share of new traces recorded; a sampled parent is always followed. */
     sampleRate: z.number().min(0).max(1).default(1),
-    globalAttributes: z.record(z.string(), z.string()).default({}),
+    /** The resource's attributes, after service.name and service.version (they may override both). */
+    resourceAttributes: z.record(z.string(), z.string()).optional(),
+    /** Traefik v3 deprecated it for resourceAttributes; used when that is absent (SetEffectiveConfiguration). */
+    globalAttributes: z.record(z.string(), z.string()).optional(),
     capturedRequestHeaders: z.array(z.string()).default([]),
     capturedResponseHeaders: z.array(z.string()).default([]),
     otlp: strictObject(
@@ -452,7 +455,7 @@ const tracing = strictObject(
     /** Trace the proxy's own routers' requests too (Traefik's). */
     addInternals: z.boolean().default(false),
   },
-  ['safeQueryParams', 'resourceAttributes'],
+  ['safeQueryParams'],
 );
 
 /**

@@ -11,7 +11,7 @@ export interface TracerOptions {
   serviceName: string;
   /** 0..1: the share of new traces recorded; a sampled parent is always followed. */
   sampleRate: number;
-  /** Resource attributes, next to service.name. */
+  /** Resource attributes, after service.name: a `service.name` here wins, as in Traefik. */
   globalAttributes: Readonly<Record<string, string>>;
   /** The OTLP/HTTP collector, e.g. http://collector:4318 (posted to /v1/traces) or a URL with its own path. */
   endpoint: string;
@@ -49,7 +49,10 @@ export class Tracer {
       {
         endpoint: opts.endpoint,
         headers: opts.headers,
-        resource: encodeResource(opts.serviceName, opts.globalAttributes),
+        resource: encodeResource(
+          opts.globalAttributes['service.name'] ?? opts.serviceName,
+          opts.globalAttributes,
+        ),
         flushIntervalMs: positiveInt(opts.flushIntervalMs, 1000),
         maxBatch,
         maxQueue: Math.max(positiveInt(opts.maxQueue, 4096), maxBatch),
