@@ -64,6 +64,8 @@ export abstract class ExchangeCore
   protected server: ServerRuntime | undefined;
   /** Tries started (picks), for the retry policy's attempts. */
   protected tries = 0;
+  /** When the current try started (performance.now()): set for retries, and with metrics on. */
+  protected tryStart = 0;
   protected mwRan = 0;
   /** Index of the middleware that suspended the request (a queue), or -1. */
   #suspendedAt = -1;
@@ -653,17 +655,19 @@ export abstract class ExchangeCore
     // entry point's, as Traefik's default handler (pkg/server/router/router.go BuildEPChain).
     const route = this.route;
     if (ctx.metrics !== null && (route === undefined ? ctx.meterUnrouted : route.metered)) {
-      ctx.metrics
-        .series(route, this.service)
-        .observe(
-          this.status,
-          (performance.now() - this.startedAt) / 1000,
-          this.bytesIn,
-          this.bytesOut,
-          this.req,
-          this.parsed.upgrade,
-          this.grpcStatus,
-        );
+      const now = performance.now();
+      ctx.metrics.series(route, this.service).observe(
+        this.status,
+        (now - this.startedAt) / 1000,
+        this.bytesIn,
+        this.bytesOut,
+        this.req,
+        this.parsed.upgrade,
+        this.grpcStatus,
+        // The service's duration is its last try's, as Traefik's service metrics wrap the
+        // server's handler (pkg/server/service/service.go), below middlewares and retries.
+        this.tryStart === 0 ? -1 : (now - this.tryStart) / 1000,
+      );
     }
     if (this.#span !== null) endSpan(this.#span, this, ctx.name);
     if (ctx.accessLog !== null && (route === undefined ? ctx.logUnrouted : route.logged))

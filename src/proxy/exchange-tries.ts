@@ -32,7 +32,6 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   /** Servers tried (bit i = server i of the current service). */
   protected tried = 0;
   protected retriedFresh = false;
-  protected tryStart = 0;
   // deadlines (Timed): total until the response head, and per try
   deadline = 0;
   tickerSlot = -1;
@@ -193,7 +192,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.tries++;
     this.server = svc.servers[idx]!;
     svc.inFlight[idx]!++;
-    if (this.tries > 1) this.tryStart = performance.now();
+    // The try's start: for the per-try timings of a retry, and with metrics on for every try
+    // (the service's request duration, below the middlewares and the retry, as Traefik's).
+    if (this.tries > 1 || this.ctx.metrics !== null) this.tryStart = performance.now();
     if (this.#perTryMs > 0) {
       this.#tryDeadline = this.ctx.ticker.now + this.#perTryMs;
       this.#armDeadline();
@@ -265,7 +266,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   protected countTry(status: number): void {
     const m = this.ctx.metrics;
     if (m === null || !this.route!.metered || this.service === undefined) return;
-    const began = this.tries > 1 ? this.tryStart : this.startedAt;
+    const began = this.tryStart === 0 ? this.startedAt : this.tryStart;
     m.series(this.route, this.service).tryEnded(
       status,
       (performance.now() - began) / 1000,

@@ -50,6 +50,8 @@ describe('request metrics of gRPC calls and retried requests', () => {
   let grpcBackend: GrpcBackend;
   let flaky: Backend;
   let flakyRequests = 0;
+  let auth: Backend;
+  let plain: Backend;
   let proxy: ProxyProcess;
   const clients: EchoClient[] = [];
 
@@ -63,6 +65,8 @@ describe('request metrics of gRPC calls and retried requests', () => {
       }
       res.end('third time lucky');
     });
+    auth = await startBackend((_req, res) => res.end('ok'));
+    plain = await startBackend((_req, res) => res.end('plain'));
     proxy = await startProxy({
       config: `entryPoints:
   web:
@@ -78,12 +82,15 @@ http:
     grpc: { rule: "Host(\`grpc.test\`)", service: grpc }
     down: { rule: "Host(\`down.test\`)", service: down }
     flaky: { rule: "Host(\`flaky.test\`)", service: flaky, middlewares: [retry] }
+    authed: { rule: "Host(\`authed.test\`)", service: plain, middlewares: [auth] }
   middlewares:
     retry: { retry: { attempts: 3 } }
+    auth: { forwardAuth: { address: "${auth.url}" } }
   services:
     grpc: { loadBalancer: { servers: [{ url: "h2c://127.0.0.1:${grpcBackend.port}" }] } }
     down: { loadBalancer: { servers: [{ url: "h2c://127.0.0.1:1" }] } }
     flaky: { loadBalancer: { servers: [{ url: "${flaky.url}" }] } }
+    plain: { loadBalancer: { servers: [{ url: "${plain.url}" }] } }
 `,
     });
   });
@@ -93,6 +100,8 @@ http:
     await proxy?.stop();
     await grpcBackend?.close();
     await flaky?.close();
+    await auth?.close();
+    await plain?.close();
   });
 
   const scrape = async (): Promise<string> =>
@@ -148,5 +157,20 @@ http:
     const rt = { router: 'flaky@file', service: 'flaky@file', ...get };
     assert.equal(sample(text, 'traefik_router_requests_total', { ...rt, code: '200' }), 1);
     assert.equal(sample(text, 'traefik_router_requests_total', { ...rt, code: '502' }), undefined);
+  });
+
+  it("times the service from its server's try, the router from the request (a forwardAuth round trip in between)", async () => {
+    for (let i = 0; i < 3; i++)
+      assert.deepEqual(await getFrom(proxy.ports.web!, 'authed.test'), { status: 200, body: 'plain' });
+    assert.equal(auth.seen.length, 3);
+    const text = await scrape();
+    const ok = { method: 'GET', protocol: 'http', code: '200' };
+    const family = 'request_duration_seconds';
+    const router = sample(text, `traefik_router_${family}_sum`, { router: 'authed@file', ...ok })!;
+    const service = sample(text, `traefik_service_${family}_sum`, { service: 'plain@file', ...ok })!;
+    assert.equal(sample(text, `traefik_service_${family}_count`, { service: 'plain@file', ...ok }), 3);
+    assert.ok(service > 0, `service ${service}`);
+    // Traefik's service metrics wrap the server's handler: the auth call is the router's only.
+    assert.ok(service < router, `service ${service} < router ${router}`);
   });
 });

@@ -53,6 +53,7 @@ export class BoundRequestSeries implements RequestSeries {
     req: RequestHead,
     upgrade: string | null,
     grpcStatus?: string,
+    serviceSeconds = -1,
   ): void {
     if (!(seconds >= 0)) seconds = 0;
     if (!(bytesIn >= 0)) bytesIn = 0;
@@ -81,7 +82,13 @@ export class BoundRequestSeries implements RequestSeries {
     const rt = this.#rt;
     if (rt !== null) record(rt, b, stride, seconds, bytesIn, bytesOut);
     const sv = this.#sv;
-    if (sv !== null) record(sv, b, stride, seconds, bytesIn, bytesOut);
+    if (sv !== null) {
+      if (serviceSeconds >= 0 && serviceSeconds !== seconds) {
+        let s = 0;
+        while (s < last && serviceSeconds > bounds[s]!) s++;
+        record(sv, s, stride, serviceSeconds, bytesIn, bytesOut);
+      } else record(sv, b, stride, seconds, bytesIn, bytesOut);
+    }
     if (this.#headerLabels !== null) this.#countHeaders(this.#headerLabels.key(req));
     // Traefik's `*_requests_tls_total`: every request that came over TLS, at each level.
     const tls = req.tls;

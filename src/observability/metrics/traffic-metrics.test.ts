@@ -170,6 +170,39 @@ describe('TrafficMetrics', () => {
     }
   });
 
+  it("gives the service level its own duration (its last try's) and the others the request's", () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    const series = metrics.requestSeries('web', 'r', 's');
+    series.observe(200, 2, 0, 0, GET, null, undefined, 0.2);
+    series.observe(200, 0.05, 0, 0, GET, null, undefined, -1);
+    const families = scrape(metrics);
+    const sum = (level: string, labels: Record<string, string>, suffix = 'sum') =>
+      sampleValue(families, `traefik_${level}_request_duration_seconds_${suffix}`, {
+        ...labels,
+        ...get('200'),
+      });
+    assert.equal(sum('entrypoint', { entrypoint: 'web' }), 2.05);
+    assert.equal(sum('router', { router: 'r', service: 's' }), 2.05);
+    assert.equal(sum('service', { service: 's' }), 0.25);
+    assert.equal(
+      sampleValue(families, 'traefik_service_request_duration_seconds_bucket', {
+        service: 's',
+        ...get('200'),
+        le: '0.3',
+      }),
+      2,
+    );
+    assert.equal(
+      sampleValue(families, 'traefik_router_request_duration_seconds_bucket', {
+        router: 'r',
+        service: 's',
+        ...get('200'),
+        le: '0.3',
+      }),
+      1,
+    );
+  });
+
   it('counts retries per service and shows zero for a service that never retried', () => {
     const metrics = new TrafficMetrics(ALL_ON);
     const a = metrics.requestSeries('web', 'r1', 'a');

@@ -28,6 +28,8 @@ export interface RequestSeries {
    * method and headers give Traefik's `method` and `protocol` labels; `upgrade` is the protocol
    * it asked to switch to, or null). `grpcStatus` is the response's grpc-status (its head's,
    * else its trailers'), the `code` of a gRPC or gRPC-Web request (Unknown, 2, without one).
+   * `serviceSeconds`, when ≥ 0, is the service level's duration (from its last try's start);
+   * the entry point and router take `seconds`, the whole request's.
    */
   observe(
     status: number,
@@ -37,6 +39,7 @@ export interface RequestSeries {
     req: RequestHead,
     upgrade: string | null,
     grpcStatus?: string,
+    serviceSeconds?: number,
   ): void;
   /**
    * A try the service's server took that is not the request's answer (a retry, another server,
