@@ -66,6 +66,12 @@ export abstract class ExchangeCore
   protected tries = 0;
   /** When the current try started (performance.now()): set for retries, and with metrics on. */
   protected tryStart = 0;
+  /**
+   * A server took the current try (metrics: the service counts the request only then, as
+   * Traefik's service metrics wrap each server's handler; a balancer with no server to give
+   * answers 503 itself).
+   */
+  protected serverTook = false;
   protected mwRan = 0;
   /** Index of the middleware that suspended the request (a queue), or -1. */
   #suspendedAt = -1;
@@ -656,7 +662,7 @@ export abstract class ExchangeCore
     const route = this.route;
     if (ctx.metrics !== null && (route === undefined ? ctx.meterUnrouted : route.metered)) {
       const now = performance.now();
-      ctx.metrics.series(route, this.service).observe(
+      ctx.metrics.series(route, this.serverTook ? this.service : undefined).observe(
         this.status,
         (now - this.startedAt) / 1000,
         this.bytesIn,

@@ -190,6 +190,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.serverIndex = idx;
     if (idx < 31) this.tried |= 1 << idx;
     this.tries++;
+    this.serverTook = true;
     this.server = svc.servers[idx]!;
     svc.inFlight[idx]!++;
     // The try's start: for the per-try timings of a retry, and with metrics on for every try
@@ -265,6 +266,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   protected countTry(status: number): void {
     const m = this.ctx.metrics;
+    // Counted now: the request's own observation counts on the service only if a later try
+    // reaches a server.
+    this.serverTook = false;
     if (m === null || !this.route!.metered || this.service === undefined) return;
     const began = this.tryStart === 0 ? this.startedAt : this.tryStart;
     m.series(this.route, this.service).tryEnded(

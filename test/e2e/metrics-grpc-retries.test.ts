@@ -52,6 +52,7 @@ describe('request metrics of gRPC calls and retried requests', () => {
   let flakyRequests = 0;
   let auth: Backend;
   let plain: Backend;
+  let unhealthy: Backend;
   let proxy: ProxyProcess;
   const clients: EchoClient[] = [];
 
@@ -67,6 +68,11 @@ describe('request metrics of gRPC calls and retried requests', () => {
     });
     auth = await startBackend((_req, res) => res.end('ok'));
     plain = await startBackend((_req, res) => res.end('plain'));
+    // Fails its health check: its service has no server to give.
+    unhealthy = await startBackend((_req, res) => {
+      res.statusCode = 500;
+      res.end('sick');
+    });
     proxy = await startProxy({
       config: `entryPoints:
   web:
@@ -83,6 +89,7 @@ http:
     down: { rule: "Host(\`down.test\`)", service: down }
     flaky: { rule: "Host(\`flaky.test\`)", service: flaky, middlewares: [retry] }
     authed: { rule: "Host(\`authed.test\`)", service: plain, middlewares: [auth] }
+    sick: { rule: "Host(\`sick.test\`)", service: sick }
   middlewares:
     retry: { retry: { attempts: 3 } }
     auth: { forwardAuth: { address: "${auth.url}" } }
@@ -91,6 +98,10 @@ http:
     down: { loadBalancer: { servers: [{ url: "h2c://127.0.0.1:1" }] } }
     flaky: { loadBalancer: { servers: [{ url: "${flaky.url}" }] } }
     plain: { loadBalancer: { servers: [{ url: "${plain.url}" }] } }
+    sick:
+      loadBalancer:
+        servers: [{ url: "${unhealthy.url}" }]
+        healthCheck: { path: /health, interval: 50ms, timeout: 1s }
 `,
     });
   });
@@ -102,6 +113,7 @@ http:
     await flaky?.close();
     await auth?.close();
     await plain?.close();
+    await unhealthy?.close();
   });
 
   const scrape = async (): Promise<string> =>
@@ -172,5 +184,22 @@ http:
     assert.ok(service > 0, `service ${service}`);
     // Traefik's service metrics wrap the server's handler: the auth call is the router's only.
     assert.ok(service < router, `service ${service} < router ${router}`);
+  });
+
+  it('does not count on a service a request none of its servers took (no server available: 503)', async () => {
+    // The health check marks the only server down; then the balancer has none to give.
+    for (;;) {
+      const up = sample(await scrape(), 'traefik_service_server_up', { service: 'sick@file' });
+      if (up === 0) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal((await getFrom(proxy.ports.web!, 'sick.test')).status, 503);
+    const text = await scrape();
+    const labels = { method: 'GET', protocol: 'http', code: '503' };
+    assert.equal(sample(text, 'traefik_router_requests_total', { router: 'sick@file', ...labels }), 1);
+    assert.equal(
+      sample(text, 'traefik_service_requests_total', { service: 'sick@file', ...labels }),
+      undefined,
+    );
   });
 });
