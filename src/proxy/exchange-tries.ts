@@ -61,6 +61,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   abstract onUpstreamEnd(trailers: HeaderList | null): void;
   abstract override onUpstreamDrain(): void;
   abstract onUpstreamUpgrade(res: UpstreamResponse, socket: Duplex, rest: Buffer | null): void;
+  abstract transformedTrailers(trailers: HeaderList): void;
 
   protected endTries(): void {
     this.releaseServer();

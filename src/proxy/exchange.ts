@@ -285,6 +285,12 @@ export class Exchange
     }
   }
 
+  /** TransformUser: the trailers a body transform put in the body (gRPC-Web), as onUpstreamEnd's. */
+  transformedTrailers(trailers: HeaderList): void {
+    if (this.grpcStatus === undefined && this.ctx.metrics !== null)
+      this.grpcStatus = trailers.get('grpc-status');
+  }
+
   onUpstreamEnd(trailers: HeaderList | null): void {
     this.cleanEnd = true;
     // Else its trailers' (Traefik reads the response's header map once the call is over).

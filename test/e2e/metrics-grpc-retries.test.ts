@@ -30,19 +30,54 @@ function sample(text: string, name: string, labels: Record<string, string>): num
   return undefined;
 }
 
+/** A gRPC-Web call over HTTP/1.1, as a browser sends it: one framed message. */
+function grpcWeb(
+  port: number,
+  host: string,
+  method: string,
+  message: string,
+): Promise<{ status: number; body: string }> {
+  const p = Buffer.from(message);
+  const body = Buffer.alloc(5 + p.length);
+  body.writeUInt32BE(p.length, 1);
+  p.copy(body, 5);
+  return send(
+    port,
+    host,
+    `/test.Echo/${method}`,
+    'POST',
+    { 'content-type': 'application/grpc-web+proto' },
+    body,
+  );
+}
+
 /** A GET to the proxy for `host`, with node:http (fetch sends its own Host). */
 function getFrom(port: number, host: string): Promise<{ status: number; body: string }> {
+  return send(port, host, '/', 'GET', {});
+}
+
+function send(
+  port: number,
+  host: string,
+  path: string,
+  method: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ port, host: '127.0.0.1', path: '/', headers: { host }, agent: false }, (res) => {
-      let body = '';
-      res.setEncoding('utf8');
-      res.on('data', (d: string) => {
-        body += d;
-      });
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-    });
+    const req = request(
+      { port, host: '127.0.0.1', path, method, headers: { host, ...headers }, agent: false },
+      (res) => {
+        let text = '';
+        res.setEncoding('latin1');
+        res.on('data', (d: string) => {
+          text += d;
+        });
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      },
+    );
     req.on('error', reject);
-    req.end();
+    req.end(body);
   });
 }
 
@@ -90,9 +125,11 @@ http:
     flaky: { rule: "Host(\`flaky.test\`)", service: flaky, middlewares: [retry] }
     authed: { rule: "Host(\`authed.test\`)", service: plain, middlewares: [auth] }
     sick: { rule: "Host(\`sick.test\`)", service: sick }
+    web: { rule: "Host(\`web.test\`)", service: grpc, middlewares: [gw] }
   middlewares:
     retry: { retry: { attempts: 3 } }
     auth: { forwardAuth: { address: "${auth.url}" } }
+    gw: { grpcWeb: { allowOrigins: ["*"] } }
   services:
     grpc: { loadBalancer: { servers: [{ url: "h2c://127.0.0.1:${grpcBackend.port}" }] } }
     down: { loadBalancer: { servers: [{ url: "h2c://127.0.0.1:1" }] } }
@@ -201,5 +238,18 @@ http:
       sample(text, 'traefik_service_requests_total', { service: 'sick@file', ...labels }),
       undefined,
     );
+  });
+
+  it("labels a gRPC-Web call through the grpcWeb middleware with its server's gRPC status", async () => {
+    const ok = await grpcWeb(proxy.ports.web!, 'web.test', 'Unary', 'hi');
+    assert.equal(ok.status, 200);
+    assert.match(ok.body, /grpc-status: ?0/);
+    // A trailers-only answer: its grpc-status is in the response's head.
+    assert.equal((await grpcWeb(proxy.ports.web!, 'web.test', 'Fail', 'no')).status, 200);
+    const text = await scrape();
+    const call = { router: 'web@file', method: 'POST', protocol: 'grpc-web' };
+    assert.equal(sample(text, 'traefik_router_requests_total', { ...call, code: '0' }), 1);
+    assert.equal(sample(text, 'traefik_router_requests_total', { ...call, code: '9' }), 1);
+    assert.equal(sample(text, 'traefik_router_requests_total', { ...call, code: '2' }), undefined);
   });
 });
