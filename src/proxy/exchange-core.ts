@@ -30,7 +30,7 @@ import { endSpan, logAccess, type ReportedExchange } from './exchange-report.ts'
 import { dropKeptFields } from './forwarded.ts';
 import type { LongLived } from './long-lived.ts';
 import { ResponseCapture } from './mirror-request.ts';
-import { MirrorState } from './mirror-state.ts';
+import { type MirrorCount, MirrorState } from './mirror-state.ts';
 import { admitRequest, forcedBudget, neverShed } from './overload-admission.ts';
 import { type BodyListener, RequestBody } from './request-body.ts';
 import { SpoolSink } from './request-spool.ts';
@@ -469,7 +469,17 @@ export abstract class ExchangeCore
 
   protected startMirrors(body: Buffer | null): void {
     const host = this.hostOverride ?? this.parsed.authority;
-    this.mirror!.start(this.req, host, body, this.ctx.ticker, this.ctx.logger);
+    const m = this.ctx.metrics;
+    const route = this.route;
+    const req = this.req;
+    const upgrade = this.parsed.upgrade;
+    // With metrics on, each copy a mirror's server took counts on its service (Traefik's).
+    const count: MirrorCount | null =
+      m === null || route === undefined || !route.metered
+        ? null
+        : (lb, status, seconds, bytesIn, bytesOut) =>
+            m.series(route, lb).tryEnded(status, seconds, req, upgrade, bytesIn, bytesOut);
+    this.mirror!.start(req, host, body, this.ctx.ticker, this.ctx.logger, count);
   }
 
   // ---- failures of the client or of our own code

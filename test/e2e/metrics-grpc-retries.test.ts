@@ -88,6 +88,7 @@ describe('request metrics of gRPC calls and retried requests', () => {
   let auth: Backend;
   let plain: Backend;
   let unhealthy: Backend;
+  let shadow: Backend;
   let proxy: ProxyProcess;
   const clients: EchoClient[] = [];
 
@@ -103,6 +104,10 @@ describe('request metrics of gRPC calls and retried requests', () => {
     });
     auth = await startBackend((_req, res) => res.end('ok'));
     plain = await startBackend((_req, res) => res.end('plain'));
+    shadow = await startBackend((_req, res) => {
+      res.statusCode = 201;
+      res.end('shadow');
+    });
     // Fails its health check: its service has no server to give.
     unhealthy = await startBackend((_req, res) => {
       res.statusCode = 500;
@@ -126,6 +131,7 @@ http:
     authed: { rule: "Host(\`authed.test\`)", service: plain, middlewares: [auth] }
     sick: { rule: "Host(\`sick.test\`)", service: sick }
     web: { rule: "Host(\`web.test\`)", service: grpc, middlewares: [gw] }
+    mirrored: { rule: "Host(\`mirrored.test\`)", service: mirrored }
   middlewares:
     retry: { retry: { attempts: 3 } }
     auth: { forwardAuth: { address: "${auth.url}" } }
@@ -135,6 +141,12 @@ http:
     down: { loadBalancer: { servers: [{ url: "h2c://127.0.0.1:1" }] } }
     flaky: { loadBalancer: { servers: [{ url: "${flaky.url}" }] } }
     plain: { loadBalancer: { servers: [{ url: "${plain.url}" }] } }
+    shadow: { loadBalancer: { servers: [{ url: "${shadow.url}" }] } }
+    nowhere: { loadBalancer: { servers: [{ url: "http://127.0.0.1:1" }] } }
+    mirrored:
+      mirroring:
+        service: plain
+        mirrors: [{ name: shadow, percent: 100 }, { name: nowhere, percent: 100 }]
     sick:
       loadBalancer:
         servers: [{ url: "${unhealthy.url}" }]
@@ -151,6 +163,7 @@ http:
     await auth?.close();
     await plain?.close();
     await unhealthy?.close();
+    await shadow?.close();
   });
 
   const scrape = async (): Promise<string> =>
@@ -251,5 +264,41 @@ http:
     assert.equal(sample(text, 'traefik_router_requests_total', { ...call, code: '0' }), 1);
     assert.equal(sample(text, 'traefik_router_requests_total', { ...call, code: '9' }), 1);
     assert.equal(sample(text, 'traefik_router_requests_total', { ...call, code: '2' }), undefined);
+  });
+
+  it("counts a mirror's copy on the mirror's service, with the mirror's status (Traefik's mirror handlers are services')", async () => {
+    for (let i = 0; i < 2; i++)
+      assert.deepEqual(await getFrom(proxy.ports.web!, 'mirrored.test'), { status: 200, body: 'plain' });
+    const get = { method: 'GET', protocol: 'http' };
+    // The copies finish after the answers: wait for their counts (each arrives once, or never).
+    let text = '';
+    for (;;) {
+      text = await scrape();
+      const shadowed = sample(text, 'traefik_service_requests_total', {
+        service: 'shadow@file',
+        ...get,
+        code: '201',
+      });
+      const failed = sample(text, 'traefik_service_requests_total', {
+        service: 'nowhere@file',
+        ...get,
+        code: '502',
+      });
+      if (shadowed === 2 && failed === 2) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.equal(
+      sample(text, 'traefik_service_responses_bytes_total', { service: 'shadow@file', ...get, code: '201' }),
+      12,
+    );
+    // The client's answers count on the router, once each, with the primary's status.
+    assert.equal(
+      sample(text, 'traefik_router_requests_total', { router: 'mirrored@file', ...get, code: '200' }),
+      2,
+    );
+    assert.equal(
+      sample(text, 'traefik_router_requests_total', { router: 'mirrored@file', ...get, code: '201' }),
+      undefined,
+    );
   });
 });

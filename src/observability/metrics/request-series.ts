@@ -111,10 +111,19 @@ export class BoundRequestSeries implements RequestSeries {
     if (this.#service !== null) countTls(this.#service, pair);
   }
 
-  tryEnded(status: number, seconds: number, req: RequestHead, upgrade: string | null): void {
+  tryEnded(
+    status: number,
+    seconds: number,
+    req: RequestHead,
+    upgrade: string | null,
+    bytesIn = 0,
+    bytesOut = 0,
+  ): void {
     const service = this.#service;
     if (service === null) return;
     if (!(seconds >= 0)) seconds = 0;
+    if (!(bytesIn >= 0)) bytesIn = 0;
+    if (!(bytesOut >= 0)) bytesOut = 0;
     const proto = protocolIndex(req, upgrade);
     // Not the last key's rows (#lastKey): the request's own observe() follows with its answer.
     const key = rowKey(codeLabel(status, proto, undefined), methodIndex(req.method), proto);
@@ -122,7 +131,7 @@ export class BoundRequestSeries implements RequestSeries {
     const last = bounds.length;
     let b = 0;
     while (b < last && seconds > bounds[b]!) b++;
-    record(service.row(key), b, this.#stride, seconds, 0, 0);
+    record(service.row(key), b, this.#stride, seconds, bytesIn, bytesOut);
     const headerLabels = this.#headerLabels;
     if (headerLabels !== null) {
       const byValues = service.headerRow(key);

@@ -43,12 +43,20 @@ export interface RequestSeries {
   ): void;
   /**
    * A try the service's server took that is not the request's answer (a retry, another server,
-   * the failover service or an error page follows), ended with `status` after `seconds`: counted
-   * at the service level only, without bytes, as Traefik's service metrics wrap each server's
+   * the failover service or an error page follows; or a mirror's copy), ended with `status` after
+   * `seconds`: counted at the service level only (a failed try without bytes), as Traefik's
+   * service metrics wrap each server's
    * handler below the retry, failover and errors handlers (pkg/server/service/service.go
    * getLoadBalancerServiceHandler). The request's own observe() follows.
    */
-  tryEnded(status: number, seconds: number, req: RequestHead, upgrade: string | null): void;
+  tryEnded(
+    status: number,
+    seconds: number,
+    req: RequestHead,
+    upgrade: string | null,
+    bytesIn?: number,
+    bytesOut?: number,
+  ): void;
   /** One more attempt sent to the service after the first. */
   retry(): void;
 }
