@@ -8,6 +8,7 @@ import { closeSync, mkdirSync, openSync, readFileSync } from 'node:fs';
 import { BlockList, isIPv6 } from 'node:net';
 import { hostname } from 'node:os';
 import { dirname } from 'node:path';
+import type { ConnectionOptions } from 'node:tls';
 import { type ConfigLookup, describeSearch, findConfigFile } from './cli/config-lookup.ts';
 import { helpText, packageVersion, parseCommand } from './cli/index.ts';
 import { processHost, watchParent } from './cli/parent-watch.ts';
@@ -29,6 +30,7 @@ import {
 import type { EntryPointConfig, StaticConfig } from './config/static/schema.ts';
 import { tlsEntryPoints } from './config/static/tls-entry-points.ts';
 import { dropSpareConfigProcess, loadStaticInChild, validateFilesInChild } from './config-process/client.ts';
+import { type ClientTlsFields, clientTlsOptions } from './core/client-tls.ts';
 import { LogFile } from './core/log-file.ts';
 import { createLogger, type Logger } from './core/logger.ts';
 import { limitOldGenerationGrowth } from './core/old-generation-growth.ts';
@@ -208,6 +210,24 @@ interface ResolverView {
  * answers), and the ACME managers, which ask for a rebuild when a certificate arrives. Null when
  * a resolver cannot be set up (a DNS provider's variables are missing): already logged.
  */
+/**
+ * An OTLP exporter's `tls` as node's options (files read now), undefined without one; null when
+ * a file cannot be read or parsed: logged, and that exporter is left out, as Traefik leaves out
+ * an exporter whose CreateTLSConfig fails (pkg/observability/metrics/otel.go, tracing.go).
+ */
+function otlpTls(
+  tls: ClientTlsFields | undefined,
+  key: string,
+  logger: Logger,
+): ConnectionOptions | undefined | null {
+  try {
+    return clientTlsOptions(tls);
+  } catch (e) {
+    logger.error(`${key}: ${e instanceof Error ? e.message : String(e)}; the exporter is off`);
+    return null;
+  }
+}
+
 async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Promise<TlsSetup | null> {
   const tlsEps = tlsEntryPoints(config.entryPoints);
   const { redirections, bound } = entryPointRedirections(config);
@@ -604,16 +624,25 @@ async function run(
   // The series of routers and services a reload removed go after the next scrape (Traefik's).
   metrics?.pruneAfterScrape(() => liveNames(ref.current));
   const tc = config.tracing;
+  const tracesTls = otlpTls(tc?.otlp?.http?.tls, 'tracing.otlp.http.tls', logger);
   const tracer =
-    tc === undefined
+    tc === undefined || tracesTls === null
       ? null
       : new (await import('./observability/tracing/index.ts')).Tracer(
           {
             serviceName: tc.serviceName,
             sampleRate: tc.sampleRate,
-            globalAttributes: tc.globalAttributes,
-            endpoint: tc.otlp?.http?.endpoint ?? 'http://localhost:4318/v1/traces',
+            // Traefik's resource (types/tracing.go Setup): service.name, service.version, then
+            // resourceAttributes, or the deprecated globalAttributes when it is absent
+            // (static.Configuration.SetEffectiveConfiguration).
+            globalAttributes: {
+              'service.version': packageVersion(),
+              ...(tc.resourceAttributes ?? tc.globalAttributes ?? {}),
+            },
+            // Traefik's default (types/otel.go OTelHTTP.SetDefaults), posted to /v1/traces.
+            endpoint: tc.otlp?.http?.endpoint ?? 'https://localhost:4318',
             headers: tc.otlp?.http?.headers ?? {},
+            tls: tracesTls,
           },
           logger,
         );
@@ -1077,8 +1106,9 @@ async function run(
   }
   // metrics.otlp: pushed from the single process or the control plane (which sums the workers';
   // a worker returned above, its registry is read through the control plane's scrapes).
+  const metricsTls = otlpTls(otlpMetrics?.http.tls, 'metrics.otlp.http.tls', logger);
   const otlpPusher =
-    otlpMetrics === undefined || wholeExposition === null
+    otlpMetrics === undefined || wholeExposition === null || metricsTls === null
       ? null
       : new (await import('./observability/metrics/otlp-pusher.ts')).OtlpMetricsPusher(
           {
@@ -1090,6 +1120,7 @@ async function run(
             pushIntervalMs: otlpMetrics.pushInterval,
             filter: { ...otlpMetrics, buckets: otlpMetrics.explicitBoundaries },
             render: wholeExposition,
+            tls: metricsTls,
           },
           logger,
         );

@@ -1,8 +1,8 @@
-import { readFileSync } from 'node:fs';
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
-import type { ClientTlsConfig } from '../config/static/providers.ts';
+
+export { clientTlsOptions } from '../core/client-tls.ts';
 
 /**
  * The HTTP client every provider talks to its engine with (the HTTP endpoint, etcd's JSON
@@ -109,18 +109,6 @@ export async function* lines(res: IncomingMessage): AsyncGenerator<string> {
     }
   }
   if (rest.trim() !== '') yield rest.trim();
-}
-
-/** `types.ClientTLS` → node's options; `ca`, `cert` and `key` are file paths or PEM text. */
-export function clientTlsOptions(cfg: ClientTlsConfig | undefined): ConnectionOptions | undefined {
-  if (cfg === undefined) return undefined;
-  const pem = (v: string): string => (v.includes('-----BEGIN ') ? v : readFileSync(v, 'utf8'));
-  return {
-    ...(cfg.ca !== undefined ? { ca: pem(cfg.ca) } : {}),
-    ...(cfg.cert !== undefined ? { cert: pem(cfg.cert) } : {}),
-    ...(cfg.key !== undefined ? { key: pem(cfg.key) } : {}),
-    rejectUnauthorized: !cfg.insecureSkipVerify,
-  };
 }
 
 export function describe(e: unknown): string {

@@ -30,7 +30,7 @@ import { endSpan, logAccess, type ReportedExchange } from './exchange-report.ts'
 import { dropKeptFields } from './forwarded.ts';
 import type { LongLived } from './long-lived.ts';
 import { ResponseCapture } from './mirror-request.ts';
-import { MirrorState } from './mirror-state.ts';
+import { type MirrorCount, MirrorState } from './mirror-state.ts';
 import { admitRequest, forcedBudget, neverShed } from './overload-admission.ts';
 import { type BodyListener, RequestBody } from './request-body.ts';
 import { SpoolSink } from './request-spool.ts';
@@ -64,6 +64,14 @@ export abstract class ExchangeCore
   protected server: ServerRuntime | undefined;
   /** Tries started (picks), for the retry policy's attempts. */
   protected tries = 0;
+  /** When the current try started (performance.now()): set for retries, and with metrics on. */
+  protected tryStart = 0;
+  /**
+   * A server took the current try (metrics: the service counts the request only then, as
+   * Traefik's service metrics wrap each server's handler; a balancer with no server to give
+   * answers 503 itself).
+   */
+  protected serverTook = false;
   protected mwRan = 0;
   /** Index of the middleware that suspended the request (a queue), or -1. */
   #suspendedAt = -1;
@@ -95,6 +103,11 @@ export abstract class ExchangeCore
   /** A middleware waiting for the whole request body (`readBody`), or null. */
   #bodyReader: ((body: Buffer) => void) | null = null;
   status = 0;
+  /**
+   * With metrics on: the answer's grpc-status (its head's, else its trailers'), the `code` label
+   * of a gRPC request. A reference to the field's string, nothing is allocated.
+   */
+  protected grpcStatus: string | undefined = undefined;
   bytesOut = 0;
   done = false;
   /** When the service took the request (Origin fields), set only when it is access-logged; else -1. */
@@ -110,9 +123,10 @@ export abstract class ExchangeCore
   protected abstract endTries(): void;
   /**
    * An answer with `status` (the upstream's, a middleware's or ours) that an error page of the
-   * route catches: the page is fetched instead, and true returned.
+   * route catches: the page is fetched instead, and true returned. `fromServer`: the status is
+   * the answer of the current try's server (which its service then counts as a try).
    */
-  protected abstract catchError(status: number): boolean;
+  protected abstract catchError(status: number, fromServer?: boolean): boolean;
   // The client side's part of ClientExchange, implemented where the upstream stream is known.
   abstract readonly canTakeBody: boolean;
   abstract readonly bodyError: string | null;
@@ -455,7 +469,17 @@ export abstract class ExchangeCore
 
   protected startMirrors(body: Buffer | null): void {
     const host = this.hostOverride ?? this.parsed.authority;
-    this.mirror!.start(this.req, host, body, this.ctx.ticker, this.ctx.logger);
+    const m = this.ctx.metrics;
+    const route = this.route;
+    const req = this.req;
+    const upgrade = this.parsed.upgrade;
+    // With metrics on, each copy a mirror's server took counts on its service (Traefik's).
+    const count: MirrorCount | null =
+      m === null || route === undefined || !route.metered
+        ? null
+        : (lb, status, seconds, bytesIn, bytesOut) =>
+            m.series(route, lb).tryEnded(status, seconds, req, upgrade, bytesIn, bytesOut);
+    this.mirror!.start(req, host, body, this.ctx.ticker, this.ctx.logger, count);
   }
 
   // ---- failures of the client or of our own code
@@ -556,6 +580,8 @@ export abstract class ExchangeCore
     const len = Buffer.byteLength(body);
     this.responseStarted = true;
     this.closeAfter = this.client.direct(this, rh, body, len, this.closeAfter || !this.bodyDone);
+    // The sink turned an error to a gRPC call into a trailers-only answer (grpc-status in rh).
+    if (this.ctx.metrics !== null) this.grpcStatus = rh.headers.get('grpc-status');
     this.bytesOut += this.req.method === 'HEAD' ? 0 : len;
     this.finish();
   }
@@ -645,16 +671,19 @@ export abstract class ExchangeCore
     // entry point's, as Traefik's default handler (pkg/server/router/router.go BuildEPChain).
     const route = this.route;
     if (ctx.metrics !== null && (route === undefined ? ctx.meterUnrouted : route.metered)) {
-      ctx.metrics
-        .series(route, this.service)
-        .observe(
-          this.status,
-          (performance.now() - this.startedAt) / 1000,
-          this.bytesIn,
-          this.bytesOut,
-          this.req,
-          this.parsed.upgrade,
-        );
+      const now = performance.now();
+      ctx.metrics.series(route, this.serverTook ? this.service : undefined).observe(
+        this.status,
+        (now - this.startedAt) / 1000,
+        this.bytesIn,
+        this.bytesOut,
+        this.req,
+        this.parsed.upgrade,
+        this.grpcStatus,
+        // The service's duration is its last try's, as Traefik's service metrics wrap the
+        // server's handler (pkg/server/service/service.go), below middlewares and retries.
+        this.tryStart === 0 ? -1 : (now - this.tryStart) / 1000,
+      );
     }
     if (this.#span !== null) endSpan(this.#span, this, ctx.name);
     if (ctx.accessLog !== null && (route === undefined ? ctx.logUnrouted : route.logged))

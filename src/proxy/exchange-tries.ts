@@ -32,7 +32,6 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   /** Servers tried (bit i = server i of the current service). */
   protected tried = 0;
   protected retriedFresh = false;
-  protected tryStart = 0;
   // deadlines (Timed): total until the response head, and per try
   deadline = 0;
   tickerSlot = -1;
@@ -62,6 +61,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   abstract onUpstreamEnd(trailers: HeaderList | null): void;
   abstract override onUpstreamDrain(): void;
   abstract onUpstreamUpgrade(res: UpstreamResponse, socket: Duplex, rest: Buffer | null): void;
+  abstract transformedTrailers(trailers: HeaderList): void;
 
   protected endTries(): void {
     this.releaseServer();
@@ -191,9 +191,12 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.serverIndex = idx;
     if (idx < 31) this.tried |= 1 << idx;
     this.tries++;
+    this.serverTook = true;
     this.server = svc.servers[idx]!;
     svc.inFlight[idx]!++;
-    if (this.tries > 1) this.tryStart = performance.now();
+    // The try's start: for the per-try timings of a retry, and with metrics on for every try
+    // (the service's request duration, below the middlewares and the retry, as Traefik's).
+    if (this.tries > 1 || this.ctx.metrics !== null) this.tryStart = performance.now();
     if (this.#perTryMs > 0) {
       this.#tryDeadline = this.ctx.ticker.now + this.#perTryMs;
       this.#armDeadline();
@@ -257,6 +260,27 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     return verdict === 'retry';
   }
 
+  /**
+   * The current try is not the answer (a retry, another server, the failover service or an error
+   * page follows): its service counts it, with `status`, as Traefik's service metrics wrap each
+   * server's handler below the retry, failover and errors handlers, so that every attempt is a
+   * request of the service (pkg/server/service/service.go getLoadBalancerServiceHandler).
+   */
+  protected countTry(status: number): void {
+    const m = this.ctx.metrics;
+    // Counted now: the request's own observation counts on the service only if a later try
+    // reaches a server.
+    this.serverTook = false;
+    if (m === null || !this.route!.metered || this.service === undefined) return;
+    const began = this.tryStart === 0 ? this.startedAt : this.tryStart;
+    m.series(this.route, this.service).tryEnded(
+      status,
+      (performance.now() - began) / 1000,
+      this.req,
+      this.parsed.upgrade,
+    );
+  }
+
   #scheduleRetry(): void {
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
     if (this.retry!.schedule(this, this.tries)) this.deadline = this.#totalDeadline;
@@ -276,6 +300,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     }
     if (this.#mayRetry(kind, err.status)) {
       this.logError(err, server, 'debug');
+      this.countTry(err.status);
       this.#scheduleRetry();
       return;
     }
@@ -312,6 +337,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       const svc = this.service!;
       if (svc.servers.length > 1 && this.triedCount() < Math.min(svc.servers.length, 3)) {
         this.logError(err, server, 'debug');
+        this.countTry(err.status);
         this.pickAndAcquire();
         return;
       }
@@ -346,6 +372,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const fo = this.failover;
     if (fo !== null && inRanges(fo.statusCodes, status) && this.#replayableAfterSend()) {
       this.failover = null;
+      this.countTry(status);
       this.dropTry();
       this.setCookies = '';
       const lb = fo.fallback.resolve(this.req, this);
@@ -359,6 +386,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const p = this.route!.retry;
     if (p === null || p.status.length === 0 || !inRanges(p.status, status)) return false;
     if (!this.#mayRetry('status', status)) return false;
+    this.countTry(status);
     this.dropTry();
     this.headMs = -1;
     this.#scheduleRetry();
@@ -376,6 +404,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (retry == null || this.page !== null || this.tries >= MAX_BUFFERING_TRIES) return false;
     if (this.body !== null && this.spool === null) return false;
     if (!retry(this.tries, status, status === 502 || status === 504)) return false;
+    this.countTry(status);
     this.dropTry();
     this.headMs = -1;
     this.tried = 0;
@@ -383,12 +412,13 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     return true;
   }
 
-  protected catchError(status: number): boolean {
+  protected catchError(status: number, fromServer = false): boolean {
     const pages = this.route!.errorPages;
     if (pages === null || this.page !== null) return false;
     for (let i = 0; i < pages.length; i++) {
       const p = pages[i]!;
       if (p.at <= this.mwRan && inRanges(p.spec.status, status)) {
+        if (fromServer) this.countTry(status);
         this.#fetchPage(p, status);
         return true;
       }

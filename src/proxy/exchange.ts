@@ -202,7 +202,7 @@ export class Exchange
     } else if (route.retry !== null || this.failover !== null || route.buffering !== null) {
       if (this.retryOnStatus(res.status)) return;
     }
-    if (route.errorPages !== null && this.catchError(res.status)) return;
+    if (route.errorPages !== null && this.catchError(res.status, true)) return;
     this.networkError = false;
     this.capture?.head(res.status, res.headers);
     if (body !== null) this.capture?.data(body, bodyStart, bodyEnd);
@@ -212,6 +212,8 @@ export class Exchange
       this.upstream?.markNotReusable();
       this.closeAfter = true;
     }
+    // The `code` label of a gRPC request (metrics): the grpc-status of the answer's head.
+    if (this.ctx.metrics !== null) this.grpcStatus = res.headers.get('grpc-status');
     const mws = route.middlewares;
     const page = this.page;
     let status = page === null ? res.status : page.status;
@@ -283,8 +285,17 @@ export class Exchange
     }
   }
 
+  /** TransformUser: the trailers a body transform put in the body (gRPC-Web), as onUpstreamEnd's. */
+  transformedTrailers(trailers: HeaderList): void {
+    if (this.grpcStatus === undefined && this.ctx.metrics !== null)
+      this.grpcStatus = trailers.get('grpc-status');
+  }
+
   onUpstreamEnd(trailers: HeaderList | null): void {
     this.cleanEnd = true;
+    // Else its trailers' (Traefik reads the response's header map once the call is over).
+    if (trailers !== null && this.grpcStatus === undefined && this.ctx.metrics !== null)
+      this.grpcStatus = trailers.get('grpc-status');
     const up = this.upstream;
     this.setUpstream(null);
     // The connection went back to the pool paused: it must read again for its next user.

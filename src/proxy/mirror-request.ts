@@ -151,6 +151,12 @@ export class MirrorRequest implements UpstreamUser, Timed {
   #retriedFresh = false;
   #started = false;
   #finished = false;
+  /**
+   * The status the proxy's error answer would have had, once the mirror failed (502 for the
+   * server, 504 for the timeout, 500 for a bug; 0 when aborted or not failed): its service's
+   * `code` in the metrics.
+   */
+  failStatus = 0;
 
   constructor(
     pool: StreamSource,
@@ -191,6 +197,7 @@ export class MirrorRequest implements UpstreamUser, Timed {
 
   onDeadline(): void {
     if (this.#finished) return;
+    this.failStatus = 504;
     this.#drop();
     this.#finish(this.#capture.failure(MIRROR_TIMEOUT));
   }
@@ -270,17 +277,20 @@ export class MirrorRequest implements UpstreamUser, Timed {
       this.#pool.acquire(this, this.#copy.method, true);
       return;
     }
+    this.failStatus = err.status;
     this.#finish(this.#capture.failure(`${err.code}: ${err.message}`));
   }
 
   onInternalError(e: unknown): void {
     // The connection destroyed itself before calling this.
+    this.failStatus = 500;
     this.#finish(this.#capture.failure(`INTERNAL: ${e instanceof Error ? e.message : String(e)}`));
   }
 
   onUpstreamUpgrade(_res: UpstreamResponse, socket: Duplex, _rest: Buffer | null): void {
     // Never asked for (a mirror copy has no upgrade); the connection is not HTTP any more.
     socket.destroy();
+    this.failStatus = 502;
     this.#finish(this.#capture.failure('unexpected protocol switch'));
   }
 

@@ -2,7 +2,13 @@ import type { Logger } from '../core/logger.ts';
 import { type RequestHead, withQuery } from '../core/request.ts';
 import type { Ticker } from '../core/ticker.ts';
 import type { Comparison, MirrorResult } from '../observability/mirror-compare.ts';
-import { type FailoverNode, joinTargetPath, type MirroringNode, type ResolveSink } from '../runtime/types.ts';
+import {
+  type FailoverNode,
+  joinTargetPath,
+  type MirroringNode,
+  type ResolveSink,
+  type ServiceRuntime,
+} from '../runtime/types.ts';
 import { MirrorCopy, MirrorRequest } from './mirror-request.ts';
 
 /** A mirror's resolution must not set cookies or chain more mirrors on the client's request. */
@@ -11,6 +17,18 @@ const DISCARD: ResolveSink = {
   mirrorThrough: (_: MirroringNode) => {},
   failoverThrough: (_: FailoverNode) => {},
 };
+
+/**
+ * Counts a mirror's request on the mirror's service (metrics): its `status` (the server's, or the
+ * proxy's error status), duration and body bytes each way.
+ */
+export type MirrorCount = (
+  lb: ServiceRuntime,
+  status: number,
+  seconds: number,
+  bytesIn: number,
+  bytesOut: number,
+) => void;
 
 /** Mirrors never hold a connection for ever, even against a server that never answers. */
 const MIRROR_TIMEOUT_MS = 60_000;
@@ -46,8 +64,18 @@ export class MirrorState {
     return this.#chosen.length === 0;
   }
 
-  /** Sends the copies (at most once). `body` is the recorded request body, or null. */
-  start(req: RequestHead, hostHeader: string, body: Buffer | null, ticker: Ticker, logger: Logger): void {
+  /**
+   * Sends the copies (at most once). `body` is the recorded request body, or null; `count`, with
+   * metrics on, counts each copy a server took on its service.
+   */
+  start(
+    req: RequestHead,
+    hostHeader: string,
+    body: Buffer | null,
+    ticker: Ticker,
+    logger: Logger,
+    count: MirrorCount | null = null,
+  ): void {
     if (this.#started) return;
     this.#started = true;
     const target = withQuery(req.path, req.query);
@@ -69,7 +97,8 @@ export class MirrorState {
       }
       const server = lb.servers[idx]!;
       const host = lb.passHostHeader ? hostHeader : server.authority;
-      const r = new MirrorRequest(
+      const began = count === null ? 0 : performance.now();
+      const r: MirrorRequest = new MirrorRequest(
         server.pool,
         ticker,
         // A mirror's server that keeps its URL's path (preservePath) gets a copy of its own.
@@ -78,7 +107,15 @@ export class MirrorState {
           : new MirrorCopy(req.method, joinTargetPath(server.pathPrefix, target), req.headers, body),
         host,
         { headers: this.node.compareHeaders, digest: this.node.compareBody, timeoutMs: MIRROR_TIMEOUT_MS },
-        (result) => this.#report(i, result),
+        (result) => {
+          this.#report(i, result);
+          // A mirror's server handler is one of its service's (Traefik's mirror service calls
+          // the mirror's built handler, pkg/server/service/service.go getMirrorServiceHandler),
+          // so its service counts it; an aborted mirror (shutdown) is not an answer.
+          const status = result.ok ? result.status : r.failStatus;
+          if (count !== null && status !== 0)
+            count(lb, status, (performance.now() - began) / 1000, body?.length ?? 0, result.bytes);
+        },
       );
       try {
         r.start();

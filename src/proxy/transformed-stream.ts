@@ -36,15 +36,21 @@ class TransformedResponse implements UpstreamResponse {
  * body phase for middlewares would chain several of these, in the route's order, the same way.
  * Requests without a transform never meet this class: the exchange hands itself to the pool.
  */
+/** The exchange behind a transformed stream: also told the trailers the transform put in the body. */
+export interface TransformUser extends UpstreamUser {
+  /** The upstream's trailers, now body bytes (gRPC-Web): their grpc-status is the metrics' code. */
+  transformedTrailers(trailers: HeaderList): void;
+}
+
 export class TransformedStream implements UpstreamStream, UpstreamUser, OutgoingRequest {
   readonly #t: BodyTransform;
-  readonly #ex: UpstreamUser;
+  readonly #ex: TransformUser;
   #inner: UpstreamStream | null = null;
   #out: OutgoingRequest | null = null;
   #headers = new HeaderList();
   #h1 = '';
 
-  constructor(t: BodyTransform, exchange: UpstreamUser) {
+  constructor(t: BodyTransform, exchange: TransformUser) {
     this.#t = t;
     this.#ex = exchange;
   }
@@ -175,6 +181,7 @@ export class TransformedStream implements UpstreamStream, UpstreamUser, Outgoing
 
   onUpstreamEnd(trailers: HeaderList | null): void {
     const inner = this.#inner;
+    if (trailers !== null) this.#ex.transformedTrailers(trailers);
     const last = this.#t.responseEnd(trailers);
     if (last !== null) this.#ex.onUpstreamData(last, 0, last.length);
     if (this.#inner !== inner) return; // the exchange gave up meanwhile

@@ -4,7 +4,9 @@
  * nesting; metrics exports are kept as they arrived (`/v1/metrics`), one decoded body each.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { gunzipSync } from 'node:zlib';
 
 export type ReceivedAttributes = Record<string, string | number | boolean>;
 
@@ -197,7 +199,20 @@ export function decodeMetricsExport(body: string): ReceivedMetricPoint[] {
   return out;
 }
 
-export async function startOtlpReceiver(): Promise<OtlpReceiver> {
+/** An HTTPS receiver: its certificate, and the CA its clients' certificates must chain to (mTLS). */
+export interface ReceiverTls {
+  readonly keyPem: string;
+  readonly certPem: string;
+  readonly clientCaPem?: string;
+}
+
+/** The body as sent: gunzipped when `content-encoding: gzip` (Traefik's exporters compress). */
+function bodyText(req: IncomingMessage, chunks: Buffer[]): string {
+  const raw = Buffer.concat(chunks);
+  return (req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw).toString('utf8');
+}
+
+export async function startOtlpReceiver(tls?: ReceiverTls): Promise<OtlpReceiver> {
   const spans: ReceivedSpan[] = [];
   const metricExports: ReceivedMetricPoint[][] = [];
   const metricHeaders: Array<Record<string, string | string[] | undefined>> = [];
@@ -222,7 +237,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       if (!contentType.startsWith('application/json')) return answer(res, 415, '{}');
       if (path === '/v1/metrics') {
         try {
-          const points = decodeMetricsExport(Buffer.concat(chunks).toString('utf8'));
+          const points = decodeMetricsExport(bodyText(req, chunks));
           metricHeaders.push({ ...req.headers });
           metricExports.push(points);
         } catch (err) {
@@ -233,7 +248,7 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
       }
       let decoded: ReceivedSpan[];
       try {
-        decoded = decodeExport(Buffer.concat(chunks).toString('utf8'));
+        decoded = decodeExport(bodyText(req, chunks));
       } catch (err) {
         return answer(res, 400, JSON.stringify({ error: String(err) }));
       }
@@ -254,13 +269,26 @@ export async function startOtlpReceiver(): Promise<OtlpReceiver> {
     });
   };
 
-  const server = createServer(onRequest);
+  const server =
+    tls === undefined
+      ? createServer(onRequest)
+      : createHttpsServer(
+          {
+            key: tls.keyPem,
+            cert: tls.certPem,
+            ...(tls.clientCaPem === undefined
+              ? {}
+              : { ca: tls.clientCaPem, requestCert: true, rejectUnauthorized: true }),
+          },
+          onRequest,
+        );
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
+  const scheme = tls === undefined ? 'http' : 'https';
 
   const receiver: OtlpReceiver = {
-    url: `http://127.0.0.1:${port}/v1/traces`,
-    base: `http://127.0.0.1:${port}`,
+    url: `${scheme}://127.0.0.1:${port}/v1/traces`,
+    base: `${scheme}://127.0.0.1:${port}`,
     metricExports,
     metricHeaders,
     async waitForMetrics(pred, timeoutMs = 10_000) {

@@ -10,6 +10,7 @@ import { decodeEabHmac } from './eab.ts';
 import { entryPointRedirections, entryPointTls, redirectionIssues } from './entry-point-tls.ts';
 import { overloadSchema } from './overload.ts';
 import {
+  clientTls,
   consulCatalogProviderSchema,
   consulProviderSchema,
   dockerProviderSchema,
@@ -390,22 +391,25 @@ const prometheus = strictObject({
 });
 
 /**
+ * Traefik's OTelHTTP (pkg/observability/types/otel.go): the collector's URL (default
+ * https://localhost:4318; without a path, the signal's default path), headers, and `tls`
+ * (types.ClientTLS), for metrics and traces alike.
+ */
+const otelHttp = strictObject({
+  endpoint: z.string().url().default('https://localhost:4318'),
+  headers: z.record(z.string(), z.string()).default({}),
+  tls: nullAsEmpty(clientTls).optional(),
+});
+
+/**
  * OpenTelemetry metrics pushed over OTLP/HTTP with the JSON encoding (Traefik's
- * pkg/observability/types/metrics.go OTLP and otel.go OTelHTTP SetDefaults). gRPC and the
- * client `tls` block are not supported yet.
+ * pkg/observability/types/metrics.go OTLP and otel.go OTelHTTP SetDefaults). gRPC is not
+ * supported yet.
  */
 const otlpMetrics = strictObject(
   {
-    http: nullAsEmpty(
-      strictObject(
-        {
-          /** Traefik's default; a URL without a path posts to `/v1/metrics` (otlpmetrichttp's). */
-          endpoint: z.string().url().default('https://localhost:4318'),
-          headers: z.record(z.string(), z.string()).default({}),
-        },
-        ['tls'],
-      ),
-    ).prefault({}),
+    /** A URL without a path posts to `/v1/metrics` (otlpmetrichttp's). */
+    http: nullAsEmpty(otelHttp).prefault({}),
     addEntryPointsLabels: z.boolean().default(true),
     addRoutersLabels: z.boolean().default(false),
     addServicesLabels: z.boolean().default(true),
@@ -430,27 +434,28 @@ const metrics = strictObject(
   ['datadog', 'influxDB2', 'statsD'],
 );
 
-const otlpHttp = strictObject(
-  {
-    endpoint: z.string().url().default('http://localhost:4318/v1/traces'),
-    headers: z.record(z.string(), z.string()).default({}),
-  },
-  ['tls'],
-);
-
 const tracing = strictObject(
   {
     serviceName: z.string().min(1).default('traefik'),
     /** 0–1: the share of new traces recorded; a sampled parent is always followed. */
     sampleRate: z.number().min(0).max(1).default(1),
-    globalAttributes: z.record(z.string(), z.string()).default({}),
+    /** The resource's attributes, after service.name and service.version (they may override both). */
+    resourceAttributes: z.record(z.string(), z.string()).optional(),
+    /** Traefik v3 deprecated it for resourceAttributes; used when that is absent (SetEffectiveConfiguration). */
+    globalAttributes: z.record(z.string(), z.string()).optional(),
     capturedRequestHeaders: z.array(z.string()).default([]),
     capturedResponseHeaders: z.array(z.string()).default([]),
-    otlp: strictObject({ http: nullAsEmpty(otlpHttp).optional() }, ['grpc']).optional(),
+    otlp: strictObject(
+      {
+        /** A URL without a path posts to `/v1/traces` (otlptracehttp's). */
+        http: nullAsEmpty(otelHttp).optional(),
+      },
+      ['grpc'],
+    ).optional(),
     /** Trace the proxy's own routers' requests too (Traefik's). */
     addInternals: z.boolean().default(false),
   },
-  ['safeQueryParams', 'resourceAttributes'],
+  ['safeQueryParams'],
 );
 
 /**

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { otlpUrl } from '../otlp-http.ts';
 import { encodeResource } from '../tracing/otlp-json.ts';
 import { encodeMetrics, type FamilyFilter, filterExposition, parseExposition } from './otlp-metrics.ts';
 import { metricsUrl } from './otlp-pusher.ts';
@@ -161,5 +162,8 @@ describe('OTLP metrics encoding', () => {
     assert.equal(metricsUrl('https://localhost:4318'), 'https://localhost:4318/v1/metrics');
     assert.equal(metricsUrl('http://127.0.0.1:9/'), 'http://127.0.0.1:9/');
     assert.equal(metricsUrl('http://127.0.0.1:9/otlp/v1/metrics'), 'http://127.0.0.1:9/otlp/v1/metrics');
+    assert.equal(otlpUrl('https://collector:4318', '/v1/traces'), 'https://collector:4318/v1/traces');
+    assert.equal(otlpUrl('http://[::1]:4318?x=1', '/v1/traces'), 'http://[::1]:4318/v1/traces');
+    assert.equal(otlpUrl('http://c:4318/otlp/traces?x=1', '/v1/traces'), 'http://c:4318/otlp/traces');
   });
 });

@@ -2,7 +2,11 @@ import assert from 'node:assert/strict';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import { gunzipSync } from 'node:zlib';
+import { startOtlpReceiver } from '../../../test/helpers/otlp-receiver.ts';
+import { clientTlsOptions } from '../../core/client-tls.ts';
 import { silentLogger } from '../../core/logger.ts';
+import { TestPki } from '../../upstream/test-pki.ts';
 import { OtlpMetricsPusher } from './otlp-pusher.ts';
 
 interface Received {
@@ -17,7 +21,9 @@ async function collector(status: number): Promise<{ base: string; got: Received[
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      got.push({ path: req.url ?? '', headers: req.headers, body: Buffer.concat(chunks).toString('utf8') });
+      const raw = Buffer.concat(chunks);
+      const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
+      got.push({ path: req.url ?? '', headers: req.headers, body: body.toString('utf8') });
       res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -56,6 +62,8 @@ describe('OtlpMetricsPusher', () => {
       const [r] = c.got;
       assert.equal(r!.path, '/v1/metrics');
       assert.equal(r!.headers['content-type'], 'application/json');
+      // Traefik's exporter compresses (otel.go newHTTPExporter: WithCompression(GzipCompression)).
+      assert.equal(r!.headers['content-encoding'], 'gzip');
       assert.equal(r!.headers['x-tenant'], 'one');
       const body = JSON.parse(r!.body);
       const [metric] = body.resourceMetrics[0].scopeMetrics[0].metrics;
@@ -93,6 +101,59 @@ describe('OtlpMetricsPusher', () => {
       assert.deepEqual(warnings, ['metrics: OTLP export failed'], 'one warning a minute at most');
     } finally {
       await c.close();
+    }
+  });
+
+  it('pushes over TLS with `tls`: the collector checked with its CA, a client certificate shown', async () => {
+    const pki = new TestPki();
+    const server = pki.issue('collector', ['127.0.0.1']);
+    const client = pki.issue('edge', ['edge']);
+    const receiver = await startOtlpReceiver({ ...server, clientCaPem: pki.ca.certPem });
+    const push = async (tls: Parameters<typeof clientTlsOptions>[0]) => {
+      const pusher = new OtlpMetricsPusher(
+        {
+          endpoint: receiver.base,
+          headers: {},
+          serviceName: 'edge',
+          resourceAttributes: {},
+          pushIntervalMs: 3_600_000,
+          filter: FILTER,
+          render: () => '# TYPE traefik_config_reloads_total counter\ntraefik_config_reloads_total 1\n',
+          tls: clientTlsOptions(tls),
+        },
+        silentLogger,
+      );
+      await pusher.close();
+      return pusher;
+    };
+    try {
+      // Files, as Traefik's types.ClientTLS takes them (PEM text works too).
+      const ok = await push({
+        ca: pki.ca.certFile,
+        cert: client.certFile,
+        key: client.keyFile,
+        insecureSkipVerify: false,
+      });
+      assert.equal(ok.pushed, 1);
+      assert.equal(receiver.metricExports.length, 1);
+      assert.equal(
+        (await push({ cert: client.certPem, key: client.keyPem, insecureSkipVerify: false })).failed,
+        1,
+        'the system CAs do not know the collector',
+      );
+      assert.equal(
+        (await push({ ca: pki.ca.certPem, insecureSkipVerify: false })).failed,
+        1,
+        'no client certificate',
+      );
+      assert.equal(
+        (await push({ cert: client.certPem, key: client.keyPem, insecureSkipVerify: true })).pushed,
+        1,
+      );
+      assert.equal(receiver.metricExports.length, 2);
+    } finally {
+      await receiver.close();
+      pki.remove();
     }
   });
 });

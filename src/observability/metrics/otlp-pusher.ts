@@ -6,7 +6,9 @@
  * and POSTs. One push at a time, no retries: a collector that is down costs one failed POST per
  * interval, and the next push carries the cumulative figures anyway.
  */
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../core/logger.ts';
+import { OtlpHttpClient, otlpUrl, WarnLimiter } from '../otlp-http.ts';
 import { encodeResource } from '../tracing/otlp-json.ts';
 import { encodeMetrics, type FamilyFilter } from './otlp-metrics.ts';
 
@@ -22,39 +24,35 @@ export interface OtlpPusherOptions {
   readonly render: () => string | Promise<string>;
   /** otlpmetrichttp's default timeout. */
   readonly timeoutMs?: number;
+  /** `metrics.otlp.http.tls`, as node's options (core/client-tls.ts). */
+  readonly tls?: ConnectionOptions | undefined;
 }
 
-/** One warning per minute at most: a collector outage must not flood the log. */
-const WARN_INTERVAL_MS = 60_000;
-
-/**
- * The URL posted to: otlpmetrichttp takes the endpoint's host and, when it has one, its path
- * (WithURLPath); without a path it posts to /v1/metrics. Plain `http` is WithInsecure.
- */
+/** The URL posted to (otlpUrl): the endpoint's path, else otlpmetrichttp's /v1/metrics. */
 export function metricsUrl(endpoint: string): string {
-  const u = new URL(endpoint);
-  const hasPath = !/^[a-z][a-z0-9+.-]*:\/\/[^/?#]*(?:[?#].*)?$/i.test(endpoint);
-  return `${u.protocol}//${u.host}${hasPath ? u.pathname : '/v1/metrics'}`;
+  return otlpUrl(endpoint, '/v1/metrics');
 }
 
 export class OtlpMetricsPusher {
   readonly #opts: OtlpPusherOptions;
-  readonly #logger: Logger;
-  readonly #url: string;
-  readonly #headers: Record<string, string>;
+  readonly #client: OtlpHttpClient;
+  readonly #warnings: WarnLimiter;
   readonly #resource: string;
   readonly #startEpochMs = performance.timeOrigin;
   #timer: NodeJS.Timeout | null;
   #inFlight: Promise<void> | null = null;
-  #lastWarn = Number.NEGATIVE_INFINITY;
   #pushed = 0;
   #failed = 0;
 
   constructor(opts: OtlpPusherOptions, logger: Logger) {
     this.#opts = opts;
-    this.#logger = logger;
-    this.#url = metricsUrl(opts.endpoint);
-    this.#headers = { ...opts.headers, 'content-type': 'application/json' };
+    this.#client = new OtlpHttpClient({
+      url: metricsUrl(opts.endpoint),
+      headers: opts.headers,
+      timeoutMs: opts.timeoutMs ?? 10_000,
+      tls: opts.tls,
+    });
+    this.#warnings = new WarnLimiter(logger);
     const attrs = opts.resourceAttributes;
     // Traefik applies the resource attributes after the service name: they may override it.
     this.#resource = encodeResource(attrs['service.name'] ?? opts.serviceName, attrs);
@@ -91,42 +89,31 @@ export class OtlpMetricsPusher {
       this.#timer = null;
     }
     await this.push();
+    this.#client.close();
   }
 
   async #send(): Promise<void> {
+    let body: string;
     try {
-      const exposition = await this.#opts.render();
-      const body = encodeMetrics(exposition, {
+      body = encodeMetrics(await this.#opts.render(), {
         resource: this.#resource,
         filter: this.#opts.filter,
         startEpochMs: this.#startEpochMs,
         nowEpochMs: Date.now(),
       });
-      const res = await fetch(this.#url, {
-        method: 'POST',
-        headers: this.#headers,
-        body,
-        signal: AbortSignal.timeout(this.#opts.timeoutMs ?? 10_000),
-      });
-      // Read the body so that the connection goes back to fetch's pool.
-      await res.arrayBuffer();
-      if (res.ok) {
-        this.#pushed++;
-        return;
-      }
-      this.#warn({ status: res.status });
     } catch (err) {
-      this.#warn({ error: err instanceof Error ? (err.cause ?? err) : err });
+      this.#warn({ error: err });
+      return;
     }
+    const failure = await this.#client.post(body);
+    if (failure === null) this.#pushed++;
+    else this.#warn(failure);
   }
 
   #warn(fields: Record<string, unknown>): void {
     this.#failed++;
-    const now = Date.now();
-    if (now - this.#lastWarn < WARN_INTERVAL_MS) return;
-    this.#lastWarn = now;
-    this.#logger.warn('metrics: OTLP export failed', {
-      endpoint: this.#url,
+    this.#warnings.warn('export', 'metrics: OTLP export failed', {
+      endpoint: this.#client.url,
       failedTotal: this.#failed,
       ...fields,
     });

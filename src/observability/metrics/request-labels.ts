@@ -26,8 +26,8 @@ export const PROTOCOLS: readonly string[] = ['http', 'websocket', 'sse', 'grpc-w
 export const PROTO_HTTP = 0;
 const PROTO_WEBSOCKET = 1;
 const PROTO_SSE = 2;
-const PROTO_GRPC_WEB = 3;
-const PROTO_GRPC = 4;
+export const PROTO_GRPC_WEB = 3;
+export const PROTO_GRPC = 4;
 
 const EVENT_STREAM = /text\/event-stream/i;
 
@@ -76,4 +76,44 @@ export function protocolIndex(req: RequestHead, upgrade: string | null): number 
 function listContains(value: string, item: string): boolean {
   for (const part of value.split(',')) if (part.trim().toLowerCase() === item) return true;
   return false;
+}
+
+/** gRPC's Code.UnmarshalJSON names (google.golang.org/grpc/codes), quotes included. */
+const GRPC_CODE_NAMES: ReadonlyMap<string, number> = new Map(
+  [
+    'OK',
+    'CANCELLED',
+    'UNKNOWN',
+    'INVALID_ARGUMENT',
+    'DEADLINE_EXCEEDED',
+    'NOT_FOUND',
+    'ALREADY_EXISTS',
+    'PERMISSION_DENIED',
+    'RESOURCE_EXHAUSTED',
+    'FAILED_PRECONDITION',
+    'ABORTED',
+    'OUT_OF_RANGE',
+    'UNIMPLEMENTED',
+    'INTERNAL',
+    'UNAVAILABLE',
+    'DATA_LOSS',
+    'UNAUTHENTICATED',
+  ].map((name, code) => [`"${name}"`, code]),
+);
+const GRPC_UNKNOWN = 2;
+const DIGITS = /^[0-9]+$/;
+
+/**
+ * The `code` label of a gRPC or gRPC-Web request: its response's grpc-status (`value`, undefined
+ * when there was none), read as Traefik's grpcStatusCode (pkg/middlewares/metrics/metrics.go)
+ * does with gRPC's Code.UnmarshalJSON: a decimal below 17, or a code's name in double quotes;
+ * anything else, or no grpc-status, is Unknown (2).
+ */
+export function grpcCode(value: string | undefined): number {
+  if (value === undefined) return GRPC_UNKNOWN;
+  if (DIGITS.test(value)) {
+    const n = Number(value);
+    return n < GRPC_CODE_NAMES.size ? n : GRPC_UNKNOWN;
+  }
+  return GRPC_CODE_NAMES.get(value) ?? GRPC_UNKNOWN;
 }

@@ -1,7 +1,7 @@
 import type { RequestHead } from '../../core/request.ts';
 import type { HeaderLabels } from './header-labels.ts';
 import { countTls, type RequestCell, record, rowKey } from './request-cells.ts';
-import { methodIndex, protocolIndex } from './request-labels.ts';
+import { grpcCode, methodIndex, PROTO_GRPC, PROTO_GRPC_WEB, protocolIndex } from './request-labels.ts';
 import type { TlsPairs } from './tls-labels.ts';
 import type { RequestSeries } from './types.ts';
 
@@ -52,13 +52,14 @@ export class BoundRequestSeries implements RequestSeries {
     bytesOut: number,
     req: RequestHead,
     upgrade: string | null,
+    grpcStatus?: string,
+    serviceSeconds = -1,
   ): void {
-    let code = status | 0;
-    if (code < 0 || code > 999) code = 0;
     if (!(seconds >= 0)) seconds = 0;
     if (!(bytesIn >= 0)) bytesIn = 0;
     if (!(bytesOut >= 0)) bytesOut = 0;
-    const key = rowKey(code, methodIndex(req.method), protocolIndex(req, upgrade));
+    const proto = protocolIndex(req, upgrade);
+    const key = rowKey(codeLabel(status, proto, grpcStatus), methodIndex(req.method), proto);
     if (key !== this.#lastKey) {
       this.#lastKey = key;
       this.#ep = this.#entryPoint === null ? null : this.#entryPoint.row(key);
@@ -81,7 +82,13 @@ export class BoundRequestSeries implements RequestSeries {
     const rt = this.#rt;
     if (rt !== null) record(rt, b, stride, seconds, bytesIn, bytesOut);
     const sv = this.#sv;
-    if (sv !== null) record(sv, b, stride, seconds, bytesIn, bytesOut);
+    if (sv !== null) {
+      if (serviceSeconds >= 0 && serviceSeconds !== seconds) {
+        let s = 0;
+        while (s < last && serviceSeconds > bounds[s]!) s++;
+        record(sv, s, stride, serviceSeconds, bytesIn, bytesOut);
+      } else record(sv, b, stride, seconds, bytesIn, bytesOut);
+    }
     if (this.#headerLabels !== null) this.#countHeaders(this.#headerLabels.key(req));
     // Traefik's `*_requests_tls_total`: every request that came over TLS, at each level.
     const tls = req.tls;
@@ -104,8 +111,50 @@ export class BoundRequestSeries implements RequestSeries {
     if (this.#service !== null) countTls(this.#service, pair);
   }
 
+  tryEnded(
+    status: number,
+    seconds: number,
+    req: RequestHead,
+    upgrade: string | null,
+    bytesIn = 0,
+    bytesOut = 0,
+  ): void {
+    const service = this.#service;
+    if (service === null) return;
+    if (!(seconds >= 0)) seconds = 0;
+    if (!(bytesIn >= 0)) bytesIn = 0;
+    if (!(bytesOut >= 0)) bytesOut = 0;
+    const proto = protocolIndex(req, upgrade);
+    // Not the last key's rows (#lastKey): the request's own observe() follows with its answer.
+    const key = rowKey(codeLabel(status, proto, undefined), methodIndex(req.method), proto);
+    const bounds = this.#bounds;
+    const last = bounds.length;
+    let b = 0;
+    while (b < last && seconds > bounds[b]!) b++;
+    record(service.row(key), b, this.#stride, seconds, bytesIn, bytesOut);
+    const headerLabels = this.#headerLabels;
+    if (headerLabels !== null) {
+      const byValues = service.headerRow(key);
+      const values = headerLabels.key(req);
+      byValues.set(values, (byValues.get(values) ?? 0) + 1);
+    }
+    const tls = req.tls;
+    if (tls !== undefined) countTls(service, this.#tlsPairs.of(tls));
+  }
+
   retry(): void {
     const service = this.#service;
     if (service !== null) service.retries++;
   }
+}
+
+/**
+ * The `code` label: the status code, or for a gRPC or gRPC-Web request the gRPC status of its
+ * response (Traefik's metricsMiddleware.ServeHTTP: `grpcStatusCode` when the protocol is grpc or
+ * grpc-web).
+ */
+function codeLabel(status: number, proto: number, grpcStatus: string | undefined): number {
+  if (proto === PROTO_GRPC || proto === PROTO_GRPC_WEB) return grpcCode(grpcStatus);
+  const code = status | 0;
+  return code < 0 || code > 999 ? 0 : code;
 }

@@ -71,8 +71,9 @@ describe('TrafficMetrics', () => {
     assert.equal(count({ code: '200', method: 'EXTENSION_METHOD', protocol: 'http' }), 1);
     assert.equal(count({ code: '101', method: 'GET', protocol: 'websocket' }), 1);
     assert.equal(count({ code: '200', method: 'GET', protocol: 'sse' }), 1);
-    assert.equal(count({ code: '200', method: 'POST', protocol: 'grpc' }), 1);
-    assert.equal(count({ code: '200', method: 'POST', protocol: 'grpc-web' }), 1);
+    // A gRPC request's code is its gRPC status: Unknown (2) when the answer had no grpc-status.
+    assert.equal(count({ code: '2', method: 'POST', protocol: 'grpc' }), 1);
+    assert.equal(count({ code: '2', method: 'POST', protocol: 'grpc-web' }), 1);
     const rows = families.get('traefik_service_requests_total')!.samples;
     assert.equal(rows.length, 12, 'one series per (code, method, protocol) seen');
     assert.deepEqual(Object.keys(rows[0]!.labels).sort(), ['code', 'method', 'protocol', 'service']);
@@ -116,6 +117,88 @@ describe('TrafficMetrics', () => {
     );
     assert.equal(
       sampleValue(families, 'traefik_entrypoint_requests_bytes_total', { entrypoint: 'admin', ...ok }),
+      1,
+    );
+  });
+
+  it("labels gRPC and gRPC-Web requests with the answer's grpc-status, read as gRPC's Code.UnmarshalJSON", () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    const series = metrics.requestSeries('web', 'r', 's');
+    const grpc = requestHead('POST', [['Content-Type', 'application/grpc']]);
+    const grpcWeb = requestHead('POST', [['Content-Type', 'application/grpc-web+proto']]);
+    for (const value of ['0', '9', '16', '"NOT_FOUND"', '17', 'OK', '"ok"', '', ' 1', '-1', undefined])
+      series.observe(200, 0.01, 0, 0, grpc, null, value);
+    series.observe(200, 0.01, 0, 0, grpcWeb, null, '14');
+    // Not a gRPC request: the HTTP status, whatever grpc-status the answer had.
+    series.observe(200, 0.01, 0, 0, GET, null, '5');
+    const families = scrape(metrics);
+    const count = (code: string, protocol = 'grpc', method = 'POST') =>
+      sampleValue(families, 'traefik_service_requests_total', { service: 's', code, method, protocol });
+    assert.equal(count('0'), 1);
+    assert.equal(count('9'), 1);
+    assert.equal(count('16'), 1);
+    assert.equal(count('5'), 1, 'a quoted code name');
+    assert.equal(count('2'), 7, 'out of range, unquoted or lower-case names, blanks, signs, none: Unknown');
+    assert.equal(count('14', 'grpc-web'), 1);
+    assert.equal(count('200', 'http', 'GET'), 1);
+    assert.equal(count('5', 'http', 'GET'), undefined);
+  });
+
+  it('counts a try that was not the answer on the service only, with its own status and no bytes', () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    const series = metrics.requestSeries('web', 'r', 's');
+    series.tryEnded(502, 0.05, GET, null);
+    series.tryEnded(504, 2, GET, null);
+    series.retry();
+    series.retry();
+    series.observe(200, 2.5, 7, 11, GET, null);
+    const families = scrape(metrics);
+    const svc = (name: string, code: string) => sampleValue(families, name, { service: 's', ...get(code) });
+    assert.equal(svc('traefik_service_requests_total', '502'), 1);
+    assert.equal(svc('traefik_service_requests_total', '504'), 1);
+    assert.equal(svc('traefik_service_requests_total', '200'), 1);
+    assert.equal(svc('traefik_service_requests_bytes_total', '502'), 0);
+    assert.equal(svc('traefik_service_requests_bytes_total', '200'), 7);
+    assert.equal(svc('traefik_service_request_duration_seconds_sum', '504'), 2);
+    assert.equal(sampleValue(families, 'traefik_service_retries_total', { service: 's' }), 2);
+    for (const [family, labels] of [
+      ['traefik_router_requests_total', { router: 'r', service: 's' }],
+      ['traefik_entrypoint_requests_total', { entrypoint: 'web' }],
+    ] as const) {
+      assert.equal(sampleValue(families, family, { ...labels, ...get('200') }), 1);
+      assert.equal(sampleValue(families, family, { ...labels, ...get('502') }), undefined);
+    }
+  });
+
+  it("gives the service level its own duration (its last try's) and the others the request's", () => {
+    const metrics = new TrafficMetrics(ALL_ON);
+    const series = metrics.requestSeries('web', 'r', 's');
+    series.observe(200, 2, 0, 0, GET, null, undefined, 0.2);
+    series.observe(200, 0.05, 0, 0, GET, null, undefined, -1);
+    const families = scrape(metrics);
+    const sum = (level: string, labels: Record<string, string>, suffix = 'sum') =>
+      sampleValue(families, `traefik_${level}_request_duration_seconds_${suffix}`, {
+        ...labels,
+        ...get('200'),
+      });
+    assert.equal(sum('entrypoint', { entrypoint: 'web' }), 2.05);
+    assert.equal(sum('router', { router: 'r', service: 's' }), 2.05);
+    assert.equal(sum('service', { service: 's' }), 0.25);
+    assert.equal(
+      sampleValue(families, 'traefik_service_request_duration_seconds_bucket', {
+        service: 's',
+        ...get('200'),
+        le: '0.3',
+      }),
+      2,
+    );
+    assert.equal(
+      sampleValue(families, 'traefik_router_request_duration_seconds_bucket', {
+        router: 'r',
+        service: 's',
+        ...get('200'),
+        le: '0.3',
+      }),
       1,
     );
   });

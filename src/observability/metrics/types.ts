@@ -26,7 +26,10 @@ export interface RequestSeries {
   /**
    * One finished request: status code, duration, body bytes each way, and the request (its
    * method and headers give Traefik's `method` and `protocol` labels; `upgrade` is the protocol
-   * it asked to switch to, or null).
+   * it asked to switch to, or null). `grpcStatus` is the response's grpc-status (its head's,
+   * else its trailers'), the `code` of a gRPC or gRPC-Web request (Unknown, 2, without one).
+   * `serviceSeconds`, when ≥ 0, is the service level's duration (from its last try's start);
+   * the entry point and router take `seconds`, the whole request's.
    */
   observe(
     status: number,
@@ -35,6 +38,24 @@ export interface RequestSeries {
     bytesOut: number,
     req: RequestHead,
     upgrade: string | null,
+    grpcStatus?: string,
+    serviceSeconds?: number,
+  ): void;
+  /**
+   * A try the service's server took that is not the request's answer (a retry, another server,
+   * the failover service or an error page follows; or a mirror's copy), ended with `status` after
+   * `seconds`: counted at the service level only (a failed try without bytes), as Traefik's
+   * service metrics wrap each server's
+   * handler below the retry, failover and errors handlers (pkg/server/service/service.go
+   * getLoadBalancerServiceHandler). The request's own observe() follows.
+   */
+  tryEnded(
+    status: number,
+    seconds: number,
+    req: RequestHead,
+    upgrade: string | null,
+    bytesIn?: number,
+    bytesOut?: number,
   ): void;
   /** One more attempt sent to the service after the first. */
   retry(): void;

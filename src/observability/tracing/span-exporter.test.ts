@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { createServer, type Socket } from 'node:net';
 import { describe, it } from 'node:test';
 import { startOtlpReceiver } from '../../../test/helpers/otlp-receiver.ts';
+import { clientTlsOptions } from '../../core/client-tls.ts';
 import type { LogFields, Logger } from '../../core/logger.ts';
+import { TestPki } from '../../upstream/test-pki.ts';
 import type { FinishedSpan } from './span.ts';
 import { SpanExporter, type SpanExporterOptions } from './span-exporter.ts';
 
@@ -162,6 +164,53 @@ describe('SpanExporter flush', () => {
     assert.deepEqual(
       receiver.exports.map((x) => x.spanCount),
       [4, 4, 2],
+    );
+  });
+});
+
+describe('SpanExporter transport', () => {
+  it('sends gzip-compressed JSON, as Traefik’s otlptracehttp client (WithCompression(GzipCompression))', async (t) => {
+    const receiver = await startOtlpReceiver();
+    t.after(() => receiver.close());
+    const e = exporter(t, capture().logger, { endpoint: receiver.url, headers: { 'x-tenant': 'a' } });
+    e.enqueue(span('zipped'));
+    await e.flush();
+    assert.deepEqual(
+      receiver.spans.map((s) => s.name),
+      ['zipped'],
+    );
+    const [sent] = receiver.exports;
+    assert.equal(sent!.headers['content-encoding'], 'gzip');
+    assert.equal(sent!.contentType, 'application/json');
+    assert.equal(sent!.headers['x-tenant'], 'a');
+  });
+
+  it('exports over mutual TLS with `tls` (ca, cert, key)', async (t) => {
+    const pki = new TestPki();
+    const client = pki.issue('edge', ['edge']);
+    const receiver = await startOtlpReceiver({
+      ...pki.issue('collector', ['127.0.0.1']),
+      clientCaPem: pki.ca.certPem,
+    });
+    t.after(async () => {
+      await receiver.close();
+      pki.remove();
+    });
+    const { logger, warnings } = capture();
+    const tls = clientTlsOptions({
+      ca: pki.ca.certFile,
+      cert: client.certFile,
+      key: client.keyFile,
+      insecureSkipVerify: false,
+    });
+    const e = exporter(t, logger, { endpoint: receiver.url, tls });
+    e.enqueue(span('secret'));
+    await e.flush();
+    assert.deepEqual(warnings, []);
+    assert.equal(e.exported, 1);
+    assert.deepEqual(
+      receiver.spans.map((s) => s.name),
+      ['secret'],
     );
   });
 });

@@ -6,11 +6,14 @@
  * One export at a time and no retries: a collector that is down costs one failed POST per batch,
  * never a growing storm, and spans that do not fit the queue are dropped and counted.
  */
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../core/logger.ts';
+import { OtlpHttpClient, otlpUrl, WarnLimiter } from '../otlp-http.ts';
 import { encodeTraces } from './otlp-json.ts';
 import type { FinishedSpan, SpanSink } from './span.ts';
 
 export interface SpanExporterOptions {
+  /** `tracing.otlp.http.endpoint`: without a path, the spans go to /v1/traces. */
   readonly endpoint: string;
   readonly headers: Readonly<Record<string, string>>;
   /** From `encodeResource`. */
@@ -22,15 +25,14 @@ export interface SpanExporterOptions {
   readonly timeoutMs: number;
   /** Wall clock for rate-limiting warnings; Date.now by default. */
   readonly now?: () => number;
+  /** `tracing.otlp.http.tls`, as node's options (core/client-tls.ts). */
+  readonly tls?: ConnectionOptions | undefined;
 }
-
-/** One warning per kind of trouble per minute: a collector outage must not flood the log. */
-const WARN_INTERVAL_MS = 60_000;
 
 export class SpanExporter implements SpanSink {
   readonly #opts: SpanExporterOptions;
-  readonly #logger: Logger;
-  readonly #headers: Record<string, string>;
+  readonly #client: OtlpHttpClient;
+  readonly #warnings: WarnLimiter;
   #queue: FinishedSpan[] = [];
   /** Spans taken off the queue so far; with `#flushTarget`, what flush() waits for. */
   #taken = 0;
@@ -41,12 +43,17 @@ export class SpanExporter implements SpanSink {
   #closed = false;
   #dropped = 0;
   #exported = 0;
-  #lastWarn = new Map<string, { at: number; suppressed: number }>();
 
   constructor(opts: SpanExporterOptions, logger: Logger) {
     this.#opts = opts;
-    this.#logger = logger;
-    this.#headers = { ...opts.headers, 'content-type': 'application/json' };
+    this.#client = new OtlpHttpClient({
+      // Traefik's setupHTTPExporter: the endpoint's path, else otlptracehttp's /v1/traces.
+      url: otlpUrl(opts.endpoint, '/v1/traces'),
+      headers: opts.headers,
+      timeoutMs: opts.timeoutMs,
+      tls: opts.tls,
+    });
+    this.#warnings = new WarnLimiter(logger, opts.now);
     this.#timer = setInterval(SpanExporter.#onTick, opts.flushIntervalMs, this);
     this.#timer.unref();
   }
@@ -87,6 +94,7 @@ export class SpanExporter implements SpanSink {
       this.#timer = null;
     }
     await this.flush();
+    this.#client.close();
   }
 
   static #onTick(self: SpanExporter): void {
@@ -118,43 +126,28 @@ export class SpanExporter implements SpanSink {
   }
 
   async #send(batch: FinishedSpan[]): Promise<void> {
+    let body: string;
     try {
-      const body = encodeTraces(this.#opts.resource, batch);
-      const res = await fetch(this.#opts.endpoint, {
-        method: 'POST',
-        headers: this.#headers,
-        body,
-        signal: AbortSignal.timeout(this.#opts.timeoutMs),
-      });
-      // Read the body so that the connection goes back to fetch's pool.
-      await res.arrayBuffer();
-      if (res.ok) {
-        this.#exported += batch.length;
-        return;
-      }
-      this.#failed(batch.length, { status: res.status });
+      body = encodeTraces(this.#opts.resource, batch);
     } catch (err) {
-      this.#failed(batch.length, { error: err instanceof Error ? (err.cause ?? err) : err });
+      this.#failed(batch.length, { error: err });
+      return;
     }
+    const failure = await this.#client.post(body);
+    if (failure === null) this.#exported += batch.length;
+    else this.#failed(batch.length, failure);
   }
 
   #failed(spans: number, fields: Record<string, unknown>): void {
     this.#dropped += spans;
     this.#warn('export', 'tracing: span export failed, batch dropped', {
-      endpoint: this.#opts.endpoint,
+      endpoint: this.#client.url,
       spans,
       ...fields,
     });
   }
 
   #warn(kind: string, msg: string, fields: Record<string, unknown>): void {
-    const now = (this.#opts.now ?? Date.now)();
-    const last = this.#lastWarn.get(kind);
-    if (last !== undefined && now - last.at < WARN_INTERVAL_MS) {
-      last.suppressed++;
-      return;
-    }
-    this.#logger.warn(msg, { ...fields, suppressed: last?.suppressed ?? 0, droppedTotal: this.#dropped });
-    this.#lastWarn.set(kind, { at: now, suppressed: 0 });
+    this.#warnings.warn(kind, msg, { ...fields, droppedTotal: this.#dropped });
   }
 }

@@ -1,3 +1,4 @@
+import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../core/logger.ts';
 import { IdSource } from './ids.ts';
 import { encodeResource } from './otlp-json.ts';
@@ -10,9 +11,9 @@ export interface TracerOptions {
   serviceName: string;
   /** 0..1: the share of new traces recorded; a sampled parent is always followed. */
   sampleRate: number;
-  /** Resource attributes, next to service.name. */
+  /** Resource attributes, after service.name: a `service.name` here wins, as in Traefik. */
   globalAttributes: Readonly<Record<string, string>>;
-  /** OTLP/HTTP traces URL, e.g. http://collector:4318/v1/traces. */
+  /** The OTLP/HTTP collector, e.g. http://collector:4318 (posted to /v1/traces) or a URL with its own path. */
   endpoint: string;
   headers: Readonly<Record<string, string>>;
   /** Default 1000. */
@@ -23,6 +24,8 @@ export interface TracerOptions {
   maxQueue?: number;
   /** Default 10000: an export that takes longer is aborted and its batch dropped. */
   exportTimeoutMs?: number;
+  /** `tracing.otlp.http.tls`, as node's options (core/client-tls.ts). */
+  tls?: ConnectionOptions | undefined;
 }
 
 function positiveInt(v: number | undefined, dflt: number): number {
@@ -46,11 +49,15 @@ export class Tracer {
       {
         endpoint: opts.endpoint,
         headers: opts.headers,
-        resource: encodeResource(opts.serviceName, opts.globalAttributes),
+        resource: encodeResource(
+          opts.globalAttributes['service.name'] ?? opts.serviceName,
+          opts.globalAttributes,
+        ),
         flushIntervalMs: positiveInt(opts.flushIntervalMs, 1000),
         maxBatch,
         maxQueue: Math.max(positiveInt(opts.maxQueue, 4096), maxBatch),
         timeoutMs: positiveInt(opts.exportTimeoutMs, 10_000),
+        tls: opts.tls,
       },
       logger,
     );
