@@ -25,6 +25,12 @@ export interface ProbeTarget {
   readonly path?: string;
   /** For an `https://` server: how to speak TLS to it (the service's transport settings). */
   readonly tls?: ProbeTls;
+  /**
+   * TLS for a redirect to an `https://` URL on `host`: Go's client follows it with the service's
+   * transport, whatever the server's scheme (Traefik's pkg/healthcheck/healthcheck.go client).
+   * A string says why there is none (the transport's TLS settings do not load).
+   */
+  readonly redirectTls?: (host: string) => ProbeTls | string;
   /** An `h2c://` server: probes speak HTTP/2 with prior knowledge (it may not speak HTTP/1.1). */
   readonly h2c?: boolean;
   /**
@@ -60,7 +66,7 @@ export function probe(
 }
 
 /** One HTTP request of a probe: the first one, or one per redirect followed. */
-interface Hop extends Omit<HttpProbeRequest, 'tls'> {
+interface Hop extends HttpProbeRequest {
   /** Redirects followed before this hop. */
   readonly redirects: number;
 }
@@ -126,6 +132,7 @@ class ProbeRun {
       path,
       method: this.#opts.method,
       headers: this.#opts.headers,
+      tls: this.#target.tls,
       redirects: 0,
     });
   }
@@ -208,8 +215,7 @@ class ProbeRun {
         path: hop.path,
         method: hop.method,
         headers,
-        // A redirect to another host leaves the server: its TLS settings are for it only.
-        tls: hop.host === this.#target.host ? this.#target.tls : undefined,
+        tls: hop.tls,
       },
       {
         invalid: (message) => {
@@ -251,7 +257,8 @@ class ProbeRun {
       this.#finish(false, `invalid redirect location ${JSON.stringify(location)}`);
       return;
     }
-    if (url.protocol !== 'http:') {
+    const secure = url.protocol === 'https:';
+    if (!secure && url.protocol !== 'http:') {
       this.#finish(false, `redirect to unsupported scheme ${url.protocol.slice(0, -1)}`);
       return;
     }
@@ -265,14 +272,28 @@ class ProbeRun {
       return;
     }
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    // Go's client follows http and https alike with Traefik's transport (its TLS settings, the SNI
+    // of the new host unless the transport names one), whichever scheme the server's URL has.
+    let tls: ProbeTls | undefined;
+    if (secure) {
+      const t = this.#target;
+      const got =
+        t.redirectTls?.(host) ?? (host === t.host && t.tls !== undefined ? t.tls : 'no TLS settings for it');
+      if (typeof got === 'string') {
+        this.#finish(false, `redirect to ${url.origin}: ${got}`);
+        return;
+      }
+      tls = got;
+    }
     const sameDomain = isDomainOrSubdomain(host.toLowerCase(), this.#target.host.toLowerCase());
     this.#send({
       host,
-      port: url.port === '' ? 80 : Number(url.port),
+      port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
       hostHeader: url.host,
       path,
       method,
       headers: sameDomain ? from.headers : from.headers.filter(([n]) => !SENSITIVE.has(n.toLowerCase())),
+      tls,
       redirects,
     });
   }
