@@ -84,6 +84,21 @@ describe('Docker provider (e2e, real dockerd)', () => {
     await d.docker('rm', '-f', 'blue');
   });
 
+  it('keeps the routes of a stopped container with traefik.docker.allownonrunning, without servers (503)', async () => {
+    const from = proxy.logs.length;
+    const port = await freePort();
+    await d.runHttpd('sleepy', port, { ...labels('sleepy', port), 'traefik.docker.allownonrunning': 'true' });
+    assert.deepEqual(await servedAfter(from, '/sleepy/', 200), { status: 200, text: 'sleepy' });
+    const stopped = proxy.logs.length;
+    await d.docker('stop', 'sleepy');
+    // Traefik v3.6: the router and its service stay, with no server: 503, not 404.
+    assert.equal((await servedAfter(stopped, '/sleepy/', 503)).status, 503);
+    const restarted = proxy.logs.length;
+    await d.docker('start', 'sleepy');
+    assert.deepEqual(await servedAfter(restarted, '/sleepy/', 200), { status: 200, text: 'sleepy' });
+    await d.docker('rm', '-f', 'sleepy');
+  });
+
   it('does not route a container whose health check fails, and routes it once healthy', async () => {
     const port = await freePort();
     await d.runHttpd('green', port, labels('green', port), 'test -f /tmp/ok');

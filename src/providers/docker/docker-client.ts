@@ -11,7 +11,11 @@ export interface InspectJson {
     readonly Labels?: Record<string, string> | null;
     readonly ExposedPorts?: Record<string, unknown> | null;
   };
-  readonly State?: { readonly Running?: boolean; readonly Health?: { readonly Status?: string } | null };
+  readonly State?: {
+    readonly Running?: boolean;
+    readonly Status?: string;
+    readonly Health?: { readonly Status?: string } | null;
+  };
   readonly HostConfig?: { readonly NetworkMode?: string };
   readonly NetworkSettings?: {
     readonly Networks?: Record<
@@ -65,9 +69,12 @@ export class DockerClient {
       maj < MAX_API[0] || (maj === MAX_API[0] && min <= MAX_API[1]) ? v : `${MAX_API[0]}.${MAX_API[1]}`;
   }
 
-  /** The running containers, inspected (what the configuration is built from). */
+  /**
+   * Every container, running or not, inspected (what the configuration is built from): as
+   * Traefik's listContainers (`All: true`), for `traefik.docker.allownonrunning`.
+   */
   async containers(signal: AbortSignal): Promise<ContainerInfo[]> {
-    const { body } = await this.#get(`/v${this.#version}/containers/json`, signal);
+    const { body } = await this.#get(`/v${this.#version}/containers/json?all=1`, signal);
     const list = JSON.parse(body.toString('utf8')) as { Id?: string }[];
     const out = await Promise.all(
       list.map(async (c) => {
@@ -163,12 +170,12 @@ function networksOf(j: InspectJson): Record<string, string> {
 }
 
 /**
- * What the provider reads of a running container's inspection (undefined when it is not
- * running). Its ports are the exposed and published ones, TCP and UDP alike: the lowest is the
- * default server port, as Traefik's getPort takes the lowest of every protocol.
+ * What the provider reads of a container's inspection (undefined when it has no state, as
+ * Traefik's inspectContainers). Its ports are the exposed and published ones, TCP and UDP alike:
+ * the lowest is the default server port, as Traefik's getPort takes the lowest of every protocol.
  */
 export function toInfo(j: InspectJson): ContainerInfo | undefined {
-  if (j.State?.Running !== true) return undefined;
+  if (j.State === undefined) return undefined;
   const networks = networksOf(j);
   const portKeys = new Set([
     ...Object.keys(j.Config?.ExposedPorts ?? {}),
@@ -187,7 +194,9 @@ export function toInfo(j: InspectJson): ContainerInfo | undefined {
     id: j.Id ?? '',
     name: (j.Name ?? '').replace(/^\//, ''),
     labels: j.Config?.Labels ?? {},
-    health: j.State?.Health?.Status ?? '',
+    health: j.State.Health?.Status ?? '',
+    // Traefik compares State.Status with "running" (a paused container is not running).
+    running: j.State.Status !== undefined ? j.State.Status === 'running' : j.State.Running === true,
     networkMode: j.HostConfig?.NetworkMode ?? '',
     networks,
     ports: [...new Set(ports)],
