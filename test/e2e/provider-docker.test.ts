@@ -213,6 +213,41 @@ describe('Docker provider (e2e, real dockerd)', () => {
     await d.docker('rm', '-f', 'joined', 'host');
   });
 
+  it('reads a constraint regexp that does not compile as no match, with a warning (as Traefik), not as a refusal', async () => {
+    const other = await startProxy({
+      config: `${providersHead('100ms')}  docker:
+    endpoint: "${d.endpoint}"
+    exposedByDefault: false
+    constraints: "!LabelRegex(\`team\`, \`(\`)"
+`,
+    });
+    try {
+      const warned = other.logs.find(
+        (l) => typeof l.issue === 'string' && l.issue.includes('invalid regular expression "("'),
+      );
+      assert.ok(warned, JSON.stringify(other.logs.filter((l) => l.issue !== undefined)));
+      assert.match(
+        String(warned.issue),
+        /^warning: providers\.docker\.constraints: invalid regular expression .*matches nothing, as in Traefik/,
+      );
+      const from = other.logs.length;
+      const port = await freePort();
+      await d.runHttpd('kept', port, { ...labels('kept', port), team: 'a' });
+      await waitForLogFrom(other, from, applied, 30_000);
+      // `!LabelRegex(…)` of a regexp that never matches lets the container through.
+      const deadline = Date.now() + 30_000;
+      let r = await get(other.ports['web'] ?? 0, '/kept/');
+      while (r.status !== 200 && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 100));
+        r = await get(other.ports['web'] ?? 0, '/kept/');
+      }
+      assert.deepEqual(r, { status: 200, text: 'kept' });
+    } finally {
+      await other.stop();
+      await d.docker('rm', '-f', 'kept');
+    }
+  });
+
   it('keeps serving while dockerd is down, shows it down, and recovers by itself', async () => {
     let from = proxy.logs.length;
     // Its server lives outside Docker, so it still answers while dockerd is down.
