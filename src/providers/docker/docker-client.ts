@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import type { IncomingMessage } from 'node:http';
 import type { ConnectionOptions } from 'node:tls';
 import type { DockerProviderConfig } from '../../config/static/providers.ts';
@@ -26,6 +27,31 @@ export interface InspectJson {
   };
 }
 
+/** A name's first address, as Go's `net.LookupHost(name)[0]`; undefined when it does not resolve. */
+export type LookupHost = (name: string) => Promise<string | undefined>;
+
+const systemLookupHost: LookupHost = async (name) => {
+  try {
+    return (await lookup(name, { all: true, order: 'verbatim' }))[0]?.address;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Where a container on the host network is reached, as Traefik's getIPAddress
+ * (pkg/provider/docker/config.go): `host.docker.internal` when it resolves (Traefik itself in a
+ * container of Docker Desktop, or with `--add-host host.docker.internal:host-gateway`), else
+ * `host.containers.internal` (Podman), else 127.0.0.1.
+ */
+export async function hostNetworkAddress(lookupHost: LookupHost): Promise<string> {
+  return (
+    (await lookupHost('host.docker.internal')) ??
+    (await lookupHost('host.containers.internal')) ??
+    '127.0.0.1'
+  );
+}
+
 /** The newest Engine API version we speak; an older daemon's own version is used instead. */
 const MAX_API = [1, 45] as const;
 
@@ -39,9 +65,15 @@ export class DockerClient {
   readonly #socketPath: string | undefined;
   readonly #tls: ConnectionOptions | undefined;
   readonly #timeoutMs: number;
+  readonly #lookupHost: LookupHost;
   #version = '';
 
-  constructor(cfg: Pick<DockerProviderConfig, 'endpoint' | 'tls' | 'httpClientTimeout'>) {
+  constructor(
+    cfg: Pick<DockerProviderConfig, 'endpoint' | 'tls' | 'httpClientTimeout'>,
+    /** How a name is resolved (tests give their own). */
+    lookupHost: LookupHost = systemLookupHost,
+  ) {
+    this.#lookupHost = lookupHost;
     const e = cfg.endpoint;
     this.#tls = clientTlsOptions(cfg.tls);
     this.#timeoutMs = cfg.httpClientTimeout;
@@ -92,7 +124,11 @@ export class DockerClient {
         }
       }),
     );
-    return out.filter((c): c is ContainerInfo => c !== undefined && c !== null);
+    const found = out.filter((c): c is ContainerInfo => c !== undefined && c !== null);
+    if (!found.some((c) => c.networkMode === 'host')) return found;
+    // Once per listing, only when a container is on the host network.
+    const hostAddress = await hostNetworkAddress(this.#lookupHost);
+    return found.map((c) => (c.networkMode === 'host' ? { ...c, hostAddress } : c));
   }
 
   /**

@@ -21,6 +21,8 @@ export interface ContainerInfo {
   readonly running?: boolean;
   /** `HostConfig.NetworkMode`: `host`, `bridge`, `container:<id>`, a network name. */
   readonly networkMode: string;
+  /** `networkMode` `host`: where the host is reached (docker-client hostNetworkAddress); 127.0.0.1 when absent. */
+  readonly hostAddress?: string;
   /** Network name → the container's address there (IPv4, else global IPv6). */
   readonly networks: Readonly<Record<string, string>>;
   /** Exposed ports (TCP and UDP), ascending. */
@@ -399,7 +401,8 @@ function serverUrl(
 /**
  * Traefik's getIPPort: the port from the label, else the lowest exposed one; the address of the
  * chosen network (the `traefik.docker.network` label, else the provider's `network`, else any),
- * 127.0.0.1 in host mode; with `useBindPortIP`, the host address and port the port is published
+ * in host mode the address of `host.docker.internal` (else `host.containers.internal`, else
+ * 127.0.0.1); with `useBindPortIP`, the host address and port the port is published
  * on, when it is a specific address.
  */
 function serverEndpoint(
@@ -425,7 +428,7 @@ function serverEndpoint(
     )?.find((x) => x.hostIp !== '' && x.hostIp !== '0.0.0.0' && x.hostIp !== '::');
     if (b !== undefined) return { host: b.hostIp, port: Number(b.hostPort) };
   }
-  if (c.networkMode === 'host') return { host: '127.0.0.1', port };
+  if (c.networkMode === 'host') return { host: c.hostAddress ?? '127.0.0.1', port };
   if (c.networkMode.startsWith('container:')) {
     return { error: `no address: the network of ${c.networkMode} could not be read` };
   }
