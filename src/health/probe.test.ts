@@ -177,6 +177,33 @@ describe('probe, HTTP mode', () => {
     await o.idle();
   });
 
+  it('sends Go’s User-Agent and Accept-Encoding as Traefik’s probes carry them, unless the check sets them', async (t) => {
+    const o = await httpOrigin(t, status(200));
+    await probe(o.target, opts(), never);
+    await probe(o.target, opts({ method: 'HEAD' }), never);
+    await probe(
+      o.target,
+      opts({
+        headers: [
+          ['user-agent', 'checker/2'],
+          ['Accept-Encoding', 'identity'],
+        ],
+      }),
+      never,
+    );
+    await probe(o.target, opts({ headers: [['Range', 'bytes=0-0']] }), never);
+    assert.deepEqual(
+      o.seen.map((r) => [r.headers['user-agent'], r.headers['accept-encoding']]),
+      [
+        ['Go-http-client/1.1', 'gzip'],
+        ['Go-http-client/1.1', undefined],
+        ['checker/2', 'identity'],
+        ['Go-http-client/1.1', undefined],
+      ],
+    );
+    assert.equal(o.seen[2]!.rawHeaders.filter((h) => h.toLowerCase() === 'user-agent').length, 1);
+  });
+
   it('adds the leading slash a path lacks', async (t) => {
     const o = await httpOrigin(t, status(200));
     await probe(o.target, opts({ path: 'ping' }), never);
@@ -249,7 +276,9 @@ describe('probe, HTTP mode', () => {
   it('an h2c server’s check is judged on its response head too', async (t) => {
     const http2 = await import('node:http2');
     const server = http2.createServer();
-    server.on('stream', (stream) => {
+    const seen: (string | string[] | undefined)[][] = [];
+    server.on('stream', (stream, headers) => {
+      seen.push([headers['user-agent'], headers['accept-encoding']]);
       stream.respond({ ':status': 202 });
       stream.write('never ends');
     });
@@ -259,6 +288,8 @@ describe('probe, HTTP mode', () => {
       ok: true,
       reason: 'status 202',
     });
+    // Go's HTTP/2 client's defaults, as on Traefik's probes of h2c servers.
+    assert.deepEqual(seen, [['Go-http-client/2.0', 'gzip']]);
   });
 
   it('times out a server that accepts and never answers, and closes the connection', async (t) => {

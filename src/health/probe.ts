@@ -166,7 +166,7 @@ class ProbeRun {
         authority,
         method: grpc ? 'POST' : o.method,
         path: grpc ? GRPC_HEALTH_PATH : path,
-        headers: grpc ? GRPC_HEALTH_HEADERS : o.headers,
+        headers: grpc ? GRPC_HEALTH_HEADERS : withGoDefaults(o.headers, o.method, 'Go-http-client/2.0'),
         ...(grpc ? { body: GRPC_HEALTH_REQUEST } : { untilHead: true }),
         tls: t.tls,
       },
@@ -204,6 +204,7 @@ class ProbeRun {
       if (at !== -1) headers.splice(at, 1);
       headers.push([name, value]);
     }
+    withGoDefaults(headers, hop.method, 'Go-http-client/1.1', headers);
     this.#socket?.destroy();
     const id = ++this.#hop;
     const mine = () => this.#hop === id && !this.#done;
@@ -297,6 +298,24 @@ class ProbeRun {
       redirects,
     });
   }
+}
+
+/**
+ * What Go's client adds to Traefik's probes when they lack it (net/http Request.write's default
+ * User-Agent; Transport.roundTrip's `Accept-Encoding: gzip`, Traefik's transports leaving
+ * compression on, for any method but HEAD and a request without Range): a backend that tells
+ * health checks apart by their User-Agent sees Traefik's. Appended to `into` (a copy by default).
+ */
+function withGoDefaults(
+  headers: readonly (readonly [string, string])[],
+  method: string,
+  userAgent: string,
+  into: (readonly [string, string])[] = [...headers],
+): (readonly [string, string])[] {
+  const has = (name: string): boolean => headers.some(([n]) => n.toLowerCase() === name);
+  if (!has('user-agent')) into.push(['User-Agent', userAgent]);
+  if (method !== 'HEAD' && !has('accept-encoding') && !has('range')) into.push(['Accept-Encoding', 'gzip']);
+  return into;
 }
 
 /**
