@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Dockerd, startDockerd } from '../../../test/helpers/dockerd.ts';
 import { freePort } from '../../../test/helpers/pebble.ts';
@@ -84,5 +86,43 @@ describe('docker client against a real dockerd', () => {
     const halted = (await client.containers(signal)).find((c) => c.name === 'halted');
     assert.equal(halted?.running, false);
     await d.docker('rm', '-f', 'halted');
+  });
+});
+
+describe('docker client authentication', () => {
+  it('sends HTTP Basic authentication on every call when username and password are set, as Traefik', async (t) => {
+    // An engine behind a proxy that asks for Basic credentials: the API answers only with them.
+    const want = `Basic ${Buffer.from('ops:s3cret').toString('base64')}`;
+    const seen: { path: string; auth: string | undefined }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({ path: (req.url ?? '').split('?')[0]!, auth: req.headers.authorization });
+      if (req.headers.authorization !== want) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="docker"' }).end();
+        return;
+      }
+      if (req.url === '/_ping') res.writeHead(200, { 'api-version': '1.45' }).end('OK');
+      else if (req.url?.startsWith('/v1.45/containers/json')) res.writeHead(200).end('[]');
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => server.close(() => r())));
+    const endpoint = `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const signal = new AbortController().signal;
+
+    const client = new DockerClient(
+      dockerProviderSchema.parse({ endpoint, username: 'ops', password: 's3cret' }),
+    );
+    await client.negotiate(signal);
+    assert.deepEqual(await client.containers(signal), []);
+    assert.deepEqual(seen, [
+      { path: '/_ping', auth: want },
+      { path: '/v1.45/containers/json', auth: want },
+    ]);
+
+    // Only one of the two: nothing is sent (Traefik needs both), and the engine refuses.
+    seen.length = 0;
+    const half = new DockerClient(dockerProviderSchema.parse({ endpoint, username: 'ops' }));
+    await assert.rejects(half.negotiate(signal), /401/);
+    assert.deepEqual(seen, [{ path: '/_ping', auth: undefined }]);
   });
 });

@@ -65,11 +65,12 @@ export class DockerClient {
   readonly #socketPath: string | undefined;
   readonly #tls: ConnectionOptions | undefined;
   readonly #timeoutMs: number;
+  readonly #headers: Readonly<Record<string, string>>;
   readonly #lookupHost: LookupHost;
   #version = '';
 
   constructor(
-    cfg: Pick<DockerProviderConfig, 'endpoint' | 'tls' | 'httpClientTimeout'>,
+    cfg: Pick<DockerProviderConfig, 'endpoint' | 'tls' | 'httpClientTimeout' | 'username' | 'password'>,
     /** How a name is resolved (tests give their own). */
     lookupHost: LookupHost = systemLookupHost,
   ) {
@@ -77,6 +78,12 @@ export class DockerClient {
     const e = cfg.endpoint;
     this.#tls = clientTlsOptions(cfg.tls);
     this.#timeoutMs = cfg.httpClientTimeout;
+    // As Traefik's createClient (pkg/provider/docker/shared.go): Basic authentication on every
+    // call when both username and password are set.
+    this.#headers =
+      cfg.username !== '' && cfg.password !== ''
+        ? { authorization: `Basic ${Buffer.from(`${cfg.username}:${cfg.password}`).toString('base64')}` }
+        : {};
     if (e.startsWith('unix://')) {
       this.#socketPath = e.slice('unix://'.length);
       this.#base = 'http://docker';
@@ -171,6 +178,7 @@ export class DockerClient {
     const filters = encodeURIComponent(JSON.stringify({ type: ['container'] }));
     const res = await engineRequest({
       url: `${this.#base}/v${this.#version}/events?filters=${filters}`,
+      headers: this.#headers,
       signal,
       ...(this.#socketPath !== undefined ? { socketPath: this.#socketPath } : {}),
       ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
@@ -186,6 +194,7 @@ export class DockerClient {
     const timeout = this.#timeoutMs > 0 ? [AbortSignal.timeout(this.#timeoutMs)] : [];
     return engineFetch({
       url: `${this.#base}${path}`,
+      headers: this.#headers,
       signal: AbortSignal.any([signal, ...timeout]),
       ...(this.#socketPath !== undefined ? { socketPath: this.#socketPath } : {}),
       ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
