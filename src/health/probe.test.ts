@@ -6,13 +6,16 @@ import {
   type IncomingMessage,
   type ServerResponse,
 } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createNetServer, type Server, type Socket } from 'node:net';
-import { describe, it, type TestContext } from 'node:test';
+import { after, before, describe, it, type TestContext } from 'node:test';
+import { createSecureContext } from 'node:tls';
 import { freePort as closedPort } from '../../test/helpers/free-port.ts';
 import { startUnacceptingUpstream } from '../../test/helpers/stuck-upstream.ts';
 import { Counter } from '../../test/helpers/wait.ts';
+import { type Issued, TestPki } from '../upstream/test-pki.ts';
 import { type ActiveCheckOptions, activeCheckOptions } from './active-options.ts';
-import { type ProbeTarget, probe } from './probe.ts';
+import { type ProbeTarget, type ProbeTls, probe } from './probe.ts';
 
 interface Seen {
   readonly method: string;
@@ -174,6 +177,33 @@ describe('probe, HTTP mode', () => {
     await o.idle();
   });
 
+  it('sends Go’s User-Agent and Accept-Encoding as Traefik’s probes carry them, unless the check sets them', async (t) => {
+    const o = await httpOrigin(t, status(200));
+    await probe(o.target, opts(), never);
+    await probe(o.target, opts({ method: 'HEAD' }), never);
+    await probe(
+      o.target,
+      opts({
+        headers: [
+          ['user-agent', 'checker/2'],
+          ['Accept-Encoding', 'identity'],
+        ],
+      }),
+      never,
+    );
+    await probe(o.target, opts({ headers: [['Range', 'bytes=0-0']] }), never);
+    assert.deepEqual(
+      o.seen.map((r) => [r.headers['user-agent'], r.headers['accept-encoding']]),
+      [
+        ['Go-http-client/1.1', 'gzip'],
+        ['Go-http-client/1.1', undefined],
+        ['checker/2', 'identity'],
+        ['Go-http-client/1.1', undefined],
+      ],
+    );
+    assert.equal(o.seen[2]!.rawHeaders.filter((h) => h.toLowerCase() === 'user-agent').length, 1);
+  });
+
   it('adds the leading slash a path lacks', async (t) => {
     const o = await httpOrigin(t, status(200));
     await probe(o.target, opts({ path: 'ping' }), never);
@@ -246,7 +276,9 @@ describe('probe, HTTP mode', () => {
   it('an h2c server’s check is judged on its response head too', async (t) => {
     const http2 = await import('node:http2');
     const server = http2.createServer();
-    server.on('stream', (stream) => {
+    const seen: (string | string[] | undefined)[][] = [];
+    server.on('stream', (stream, headers) => {
+      seen.push([headers['user-agent'], headers['accept-encoding']]);
       stream.respond({ ':status': 202 });
       stream.write('never ends');
     });
@@ -256,6 +288,8 @@ describe('probe, HTTP mode', () => {
       ok: true,
       reason: 'status 202',
     });
+    // Go's HTTP/2 client's defaults, as on Traefik's probes of h2c servers.
+    assert.deepEqual(seen, [['Go-http-client/2.0', 'gzip']]);
   });
 
   it('times out a server that accepts and never answers, and closes the connection', async (t) => {
@@ -405,12 +439,92 @@ describe('probe, redirects', () => {
   });
 
   it('fails a redirect to a scheme it cannot probe', async (t) => {
-    const o = await httpOrigin(t, status(302, { location: 'https://127.0.0.1/' }));
+    const o = await httpOrigin(t, status(302, { location: 'ftp://127.0.0.1/' }));
     assert.deepEqual(await probe(o.target, opts(), never), {
       ok: false,
-      reason: 'redirect to unsupported scheme https',
+      reason: 'redirect to unsupported scheme ftp',
     });
     assert.equal(o.seen.length, 1);
+  });
+});
+
+describe('probe, redirects between http and https', () => {
+  let pki: TestPki;
+  let leaf: Issued;
+  before(() => {
+    pki = new TestPki('Probe CA');
+    leaf = pki.issue('localhost', ['localhost', '127.0.0.1']);
+  });
+  after(() => pki.remove());
+
+  /** The transport's TLS as build-snapshot gives it: trusting the test CA, SNI the host. */
+  function transportTls(host: string): ProbeTls {
+    return {
+      secureContext: createSecureContext({ ca: pki.ca.certPem }),
+      servername: host === '127.0.0.1' ? undefined : host,
+      rejectUnauthorized: true,
+    };
+  }
+
+  async function httpsOrigin(t: TestContext, handler: (req: IncomingMessage, res: ServerResponse) => void) {
+    const seen: string[] = [];
+    const server = createHttpsServer({ key: leaf.keyPem, cert: leaf.certPem }, (req, res) => {
+      seen.push(req.url ?? '');
+      handler(req, res);
+    });
+    server.on('tlsClientError', () => {});
+    const origin = await listen(t, server);
+    return { ...origin, seen };
+  }
+
+  it('follows an http server to https with the transport’s TLS (Go’s client)', async (t) => {
+    const secure = await httpsOrigin(t, status(200));
+    const o = await httpOrigin(t, status(301, { location: `https://localhost:${secure.port}/ready` }));
+    const asked: string[] = [];
+    const target: ProbeTarget = {
+      ...o.target,
+      redirectTls: (host) => {
+        asked.push(host);
+        return transportTls(host);
+      },
+    };
+    assert.deepEqual(await probe(target, opts(), never), { ok: true, reason: 'status 200' });
+    assert.deepEqual(secure.seen, ['/ready']);
+    assert.deepEqual(asked, ['localhost']);
+    await secure.idle();
+    await o.idle();
+  });
+
+  it('follows an https server to its own absolute https URL', async (t) => {
+    let n = 0;
+    const secure = await httpsOrigin(t, (req, res) =>
+      n++ === 0
+        ? status(302, { location: `https://127.0.0.1:${secure.port}/next` })(req, res)
+        : status(200)(req, res),
+    );
+    const target: ProbeTarget = { ...secure.target, tls: transportTls('127.0.0.1') };
+    assert.deepEqual(await probe(target, opts(), never), { ok: true, reason: 'status 200' });
+    assert.deepEqual(secure.seen, ['/health', '/next']);
+  });
+
+  it('speaks cleartext to an http:// location on the https server’s own host', async (t) => {
+    const plain = await httpOrigin(t, status(204));
+    const secure = await httpsOrigin(t, status(308, { location: `http://127.0.0.1:${plain.port}/plain` }));
+    const target: ProbeTarget = { ...secure.target, tls: transportTls('127.0.0.1') };
+    assert.deepEqual(await probe(target, opts(), never), { ok: true, reason: 'status 204' });
+    assert.deepEqual(
+      plain.seen.map((s) => s.url),
+      ['/plain'],
+    );
+  });
+
+  it('fails when the transport’s TLS settings do not load, saying why', async (t) => {
+    const o = await httpOrigin(t, status(302, { location: 'https://localhost:1/' }));
+    const target: ProbeTarget = { ...o.target, redirectTls: () => 'serversTransport t@file: bad root CA' };
+    assert.deepEqual(await probe(target, opts(), never), {
+      ok: false,
+      reason: 'redirect to https://localhost:1: serversTransport t@file: bad root CA',
+    });
   });
 });
 

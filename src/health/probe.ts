@@ -25,6 +25,12 @@ export interface ProbeTarget {
   readonly path?: string;
   /** For an `https://` server: how to speak TLS to it (the service's transport settings). */
   readonly tls?: ProbeTls;
+  /**
+   * TLS for a redirect to an `https://` URL on `host`: Go's client follows it with the service's
+   * transport, whatever the server's scheme (Traefik's pkg/healthcheck/healthcheck.go client).
+   * A string says why there is none (the transport's TLS settings do not load).
+   */
+  readonly redirectTls?: (host: string) => ProbeTls | string;
   /** An `h2c://` server: probes speak HTTP/2 with prior knowledge (it may not speak HTTP/1.1). */
   readonly h2c?: boolean;
   /**
@@ -60,7 +66,7 @@ export function probe(
 }
 
 /** One HTTP request of a probe: the first one, or one per redirect followed. */
-interface Hop extends Omit<HttpProbeRequest, 'tls'> {
+interface Hop extends HttpProbeRequest {
   /** Redirects followed before this hop. */
   readonly redirects: number;
 }
@@ -126,6 +132,7 @@ class ProbeRun {
       path,
       method: this.#opts.method,
       headers: this.#opts.headers,
+      tls: this.#target.tls,
       redirects: 0,
     });
   }
@@ -159,7 +166,7 @@ class ProbeRun {
         authority,
         method: grpc ? 'POST' : o.method,
         path: grpc ? GRPC_HEALTH_PATH : path,
-        headers: grpc ? GRPC_HEALTH_HEADERS : o.headers,
+        headers: grpc ? GRPC_HEALTH_HEADERS : withGoDefaults(o.headers, o.method, 'Go-http-client/2.0'),
         ...(grpc ? { body: GRPC_HEALTH_REQUEST } : { untilHead: true }),
         tls: t.tls,
       },
@@ -197,6 +204,7 @@ class ProbeRun {
       if (at !== -1) headers.splice(at, 1);
       headers.push([name, value]);
     }
+    withGoDefaults(headers, hop.method, 'Go-http-client/1.1', headers);
     this.#socket?.destroy();
     const id = ++this.#hop;
     const mine = () => this.#hop === id && !this.#done;
@@ -208,8 +216,7 @@ class ProbeRun {
         path: hop.path,
         method: hop.method,
         headers,
-        // A redirect to another host leaves the server: its TLS settings are for it only.
-        tls: hop.host === this.#target.host ? this.#target.tls : undefined,
+        tls: hop.tls,
       },
       {
         invalid: (message) => {
@@ -251,7 +258,8 @@ class ProbeRun {
       this.#finish(false, `invalid redirect location ${JSON.stringify(location)}`);
       return;
     }
-    if (url.protocol !== 'http:') {
+    const secure = url.protocol === 'https:';
+    if (!secure && url.protocol !== 'http:') {
       this.#finish(false, `redirect to unsupported scheme ${url.protocol.slice(0, -1)}`);
       return;
     }
@@ -265,17 +273,49 @@ class ProbeRun {
       return;
     }
     const host = url.hostname.startsWith('[') ? url.hostname.slice(1, -1) : url.hostname;
+    // Go's client follows http and https alike with Traefik's transport (its TLS settings, the SNI
+    // of the new host unless the transport names one), whichever scheme the server's URL has.
+    let tls: ProbeTls | undefined;
+    if (secure) {
+      const t = this.#target;
+      const got =
+        t.redirectTls?.(host) ?? (host === t.host && t.tls !== undefined ? t.tls : 'no TLS settings for it');
+      if (typeof got === 'string') {
+        this.#finish(false, `redirect to ${url.origin}: ${got}`);
+        return;
+      }
+      tls = got;
+    }
     const sameDomain = isDomainOrSubdomain(host.toLowerCase(), this.#target.host.toLowerCase());
     this.#send({
       host,
-      port: url.port === '' ? 80 : Number(url.port),
+      port: url.port === '' ? (secure ? 443 : 80) : Number(url.port),
       hostHeader: url.host,
       path,
       method,
       headers: sameDomain ? from.headers : from.headers.filter(([n]) => !SENSITIVE.has(n.toLowerCase())),
+      tls,
       redirects,
     });
   }
+}
+
+/**
+ * What Go's client adds to Traefik's probes when they lack it (net/http Request.write's default
+ * User-Agent; Transport.roundTrip's `Accept-Encoding: gzip`, Traefik's transports leaving
+ * compression on, for any method but HEAD and a request without Range): a backend that tells
+ * health checks apart by their User-Agent sees Traefik's. Appended to `into` (a copy by default).
+ */
+function withGoDefaults(
+  headers: readonly (readonly [string, string])[],
+  method: string,
+  userAgent: string,
+  into: (readonly [string, string])[] = [...headers],
+): (readonly [string, string])[] {
+  const has = (name: string): boolean => headers.some(([n]) => n.toLowerCase() === name);
+  if (!has('user-agent')) into.push(['User-Agent', userAgent]);
+  if (method !== 'HEAD' && !has('accept-encoding') && !has('range')) into.push(['Accept-Encoding', 'gzip']);
+  return into;
 }
 
 /**

@@ -15,6 +15,7 @@ import type { ConfigIssue } from '../config/issues.ts';
 import { schemaDefaults } from '../config/schema-defaults.ts';
 import type { Logger } from '../core/logger.ts';
 import { providerOf, qualify } from '../core/qualified-name.ts';
+import type { ProbeTls } from '../health/probe.ts';
 import { InFlightState } from '../middleware/in-flight-req.ts';
 import { flattenMiddlewares } from '../middleware/index.ts';
 import type {
@@ -633,6 +634,21 @@ function buildLoadBalancer(
   // Loaded once per service, on its first https server (or https health check): every pool of
   // the service shares it.
   let tls: UpstreamTls | undefined;
+  // An http check that follows redirects may be sent to an https:// URL: Go's client goes on with
+  // the service's transport and its TLS (Traefik's pkg/healthcheck/healthcheck.go client), so do
+  // we, with the transport's TLS loaded on the first such redirect (never for most services).
+  const hc = lb.healthCheck;
+  let redirectTls: ((host: string) => ProbeTls | string) | undefined;
+  if (hc !== undefined && hc.mode === 'http' && hc.followRedirects) {
+    let loaded: UpstreamTls | string | undefined;
+    redirectTls = (host) => {
+      if (loaded === undefined) {
+        const r = tls === undefined ? loadUpstreamTls(transport) : { ok: true as const, tls };
+        loaded = r.ok ? r.tls : `serversTransport ${tname || 'default'}: ${r.message}`;
+      }
+      return typeof loaded === 'string' ? loaded : probeTlsOf(loaded, host);
+    };
+  }
   for (const s of lb.servers) {
     const unusable = unusableServerUrl(s.url);
     if (unusable !== undefined) {
@@ -730,19 +746,7 @@ function buildLoadBalancer(
       // director): then the URL's path goes first. A query or fragment in the URL is never sent.
       pathPrefix: s.preservePath ? serverUrlPath(s.url) : '',
     });
-    const probeTls =
-      checkTls && tls !== undefined
-        ? {
-            tls: {
-              secureContext: tls.secureContext,
-              servername: tls.serverName ?? (isIP(host) === 0 ? host : undefined),
-              rejectUnauthorized: !tls.insecureSkipVerify,
-              ...(tls.checkServerIdentity === undefined
-                ? {}
-                : { checkServerIdentity: tls.checkServerIdentity }),
-            },
-          }
-        : {};
+    const probeTls = checkTls && tls !== undefined ? { tls: probeTlsOf(tls, host) } : {};
     targets.push({
       url: clean,
       host,
@@ -752,6 +756,7 @@ function buildLoadBalancer(
       // h2c: URLs are not special: their path is '' when the URL has none.
       path: `${url.pathname === '' ? '/' : url.pathname}${url.search}`,
       ...probeTls,
+      ...(redirectTls !== undefined ? { redirectTls } : {}),
       ...(checkScheme === 'h2c' ? { h2c: true } : {}),
     });
   }
@@ -759,7 +764,9 @@ function buildLoadBalancer(
   const previous = cache.swapServerUrls(name, new Set(urls));
   let health: ServerHealth | null = null;
   if (lb.healthCheck !== undefined || lb.passiveHealthCheck !== undefined || lb.slowStart > 0) {
-    const key = `health|${name}|${JSON.stringify([urls, tls?.id, lb.healthCheck, lb.passiveHealthCheck, lb.slowStart])}`;
+    // The transport's TLS settings matter to an http service's checks too, for redirects to https.
+    const tlsKey = tls?.id ?? (redirectTls === undefined ? null : transportTlsKey(transport));
+    const key = `health|${name}|${JSON.stringify([urls, tlsKey, lb.healthCheck, lb.passiveHealthCheck, lb.slowStart])}`;
     // Servers a reload added start slow; at boot nobody does (they would only ramp together).
     const fresh = new Set<number>();
     if (previous !== undefined) {
@@ -827,4 +834,28 @@ function buildLoadBalancer(
     sticky: lb.sticky === undefined ? null : new StickyCookie(lb.sticky.cookie, name, urls),
     hrw,
   });
+}
+
+/** How an active check speaks TLS to `host` with a transport's settings (SNI: its serverName, else the host). */
+function probeTlsOf(tls: UpstreamTls, host: string): ProbeTls {
+  return {
+    secureContext: tls.secureContext,
+    servername: tls.serverName ?? (isIP(host) === 0 ? host : undefined),
+    rejectUnauthorized: !tls.insecureSkipVerify,
+    ...(tls.checkServerIdentity === undefined ? {} : { checkServerIdentity: tls.checkServerIdentity }),
+  };
+}
+
+/** What of a transport makes its TLS, for a cache key (the files are named, not read). */
+function transportTlsKey(t: ServersTransportConfig): string {
+  return JSON.stringify([
+    t.serverName,
+    t.rootCAs,
+    t.certificates,
+    t.insecureSkipVerify,
+    t.minVersion,
+    t.maxVersion,
+    t.peerCertURI,
+    t.cipherSuites,
+  ]);
 }

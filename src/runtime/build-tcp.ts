@@ -10,7 +10,11 @@ import { schemaDefaults } from '../config/schema-defaults.ts';
 import { loadModule } from '../core/lazy-module.ts';
 import type { Logger } from '../core/logger.ts';
 import { providerOf, qualify } from '../core/qualified-name.ts';
-import { activeCheckOptions } from '../health/active-options.ts';
+import {
+  activeCheckOptions,
+  DEFAULT_HEALTH_CHECK_INTERVAL_MS,
+  DEFAULT_HEALTH_CHECK_TIMEOUT_MS,
+} from '../health/active-options.ts';
 import type { ProbeTarget } from '../health/probe.ts';
 import { TcpInFlightConn, TcpIpAllowList } from '../middleware/tcp/index.ts';
 import { compileTcpRule } from '../router/tcp/index.ts';
@@ -76,11 +80,19 @@ class TcpServerHealth {
       this.#monitor = mirror;
       return;
     }
-    const timeoutMs = hc.timeout;
+    // Zero or negative: Traefik's defaults, as its NewServiceTCPHealthChecker (30s, 5s; a
+    // non-positive unhealthyInterval is 30s, not `interval`).
+    const intervalMs = hc.interval > 0 ? hc.interval : DEFAULT_HEALTH_CHECK_INTERVAL_MS;
+    const timeoutMs = hc.timeout > 0 ? hc.timeout : DEFAULT_HEALTH_CHECK_TIMEOUT_MS;
     const opts = activeCheckOptions({
       mode: 'tcp',
-      intervalMs: hc.interval,
-      unhealthyIntervalMs: hc.unhealthyInterval ?? hc.interval,
+      intervalMs,
+      unhealthyIntervalMs:
+        hc.unhealthyInterval === undefined
+          ? intervalMs
+          : hc.unhealthyInterval > 0
+            ? hc.unhealthyInterval
+            : DEFAULT_HEALTH_CHECK_INTERVAL_MS,
       timeoutMs,
       ...(hc.port === undefined ? {} : { port: hc.port }),
     });

@@ -26,6 +26,8 @@ export interface HealthTarget {
   readonly path?: string;
   /** An `https://` server's TLS, so that its HTTP health check speaks TLS too (as Traefik's). */
   readonly tls?: ProbeTls;
+  /** TLS for a probe redirected to an https:// URL on `host` (the service's transport). */
+  readonly redirectTls?: (host: string) => ProbeTls | string;
   /** An `h2c://` server: probes speak HTTP/2. */
   readonly h2c?: boolean;
   /** A URL no request can be sent to: every probe fails with this reason (server-url.ts). */

@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { Agent, request } from 'node:http';
+import { Agent, createServer as createHttpServer, request } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { after, describe, it, type TestContext } from 'node:test';
@@ -328,6 +328,73 @@ ${cert.certPem
     await waitForLogFrom(proxy, mark, isDown(a!));
     assert.deepEqual(await spread(proxy, 2), { 'status 503': 2 });
     assert.equal(a!.probes.value, 0, 'the server URL’s port was never probed');
+  });
+
+  it('follows a redirect of an http server’s check to https with the transport’s TLS (Go’s client)', async (t) => {
+    // The check's redirect leads to an https server trusting nothing but the transport's rootCAs.
+    const cert = selfSignedCertificate(['127.0.0.1']);
+    let healthStatus = 200;
+    const seen: { encrypted: boolean; url: string }[] = [];
+    const probes = new Counter();
+    const tlsHealth = createHttpsServer({ key: cert.keyPem, cert: cert.certPem }, (req, res) => {
+      seen.push({
+        encrypted: (req.socket as { encrypted?: boolean }).encrypted === true,
+        url: req.url ?? '',
+      });
+      probes.inc();
+      res.writeHead(healthStatus);
+      res.end();
+    });
+    tlsHealth.listen(0, '127.0.0.1');
+    await once(tlsHealth, 'listening');
+    t.after(() => new Promise<void>((resolve) => tlsHealth.close(() => resolve())));
+    const tlsPort = (tlsHealth.address() as AddressInfo).port;
+    // The server: plain http, its /health a redirect to the https one.
+    const plain = createHttpServer((req, res) => {
+      if (req.url === '/health') res.writeHead(302, { location: `https://127.0.0.1:${tlsPort}/ready` });
+      else res.writeHead(200);
+      res.end(req.url === '/health' ? '' : 'plain');
+    });
+    plain.listen(0, '127.0.0.1');
+    await once(plain, 'listening');
+    t.after(() => {
+      plain.closeAllConnections();
+      return new Promise<void>((resolve) => plain.close(() => resolve()));
+    });
+    const plainPort = (plain.address() as AddressInfo).port;
+    const proxy = await proxyWith(
+      t,
+      `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: be }
+  services:
+    be:
+      loadBalancer:
+        servers: [{ url: "http://127.0.0.1:${plainPort}" }]
+        serversTransport: checked
+        healthCheck: { path: /health, ${CHECK} }
+  serversTransports:
+    checked:
+      rootCAs:
+        - |
+${cert.certPem
+  .trim()
+  .split('\n')
+  .map((l) => `          ${l}`)
+  .join('\n')}
+`,
+    );
+    await probes.reach(1, 'a redirected probe over TLS');
+    assert.deepEqual(seen[0], { encrypted: true, url: '/ready' });
+    assert.deepEqual(await spread(proxy, 2), { plain: 2 });
+    const mark = proxy.logs.length;
+    healthStatus = 500;
+    await waitForLogFrom(proxy, mark, serverLog('server down', `127.0.0.1:${plainPort}`));
+    assert.deepEqual(await spread(proxy, 2), { 'status 503': 2 });
   });
 
   it('answers 503 at once when every server is down, and serves again when one comes back', async (t) => {

@@ -84,6 +84,21 @@ describe('Docker provider (e2e, real dockerd)', () => {
     await d.docker('rm', '-f', 'blue');
   });
 
+  it('keeps the routes of a stopped container with traefik.docker.allownonrunning, without servers (503)', async () => {
+    const from = proxy.logs.length;
+    const port = await freePort();
+    await d.runHttpd('sleepy', port, { ...labels('sleepy', port), 'traefik.docker.allownonrunning': 'true' });
+    assert.deepEqual(await servedAfter(from, '/sleepy/', 200), { status: 200, text: 'sleepy' });
+    const stopped = proxy.logs.length;
+    await d.docker('stop', 'sleepy');
+    // Traefik v3.6: the router and its service stay, with no server: 503, not 404.
+    assert.equal((await servedAfter(stopped, '/sleepy/', 503)).status, 503);
+    const restarted = proxy.logs.length;
+    await d.docker('start', 'sleepy');
+    assert.deepEqual(await servedAfter(restarted, '/sleepy/', 200), { status: 200, text: 'sleepy' });
+    await d.docker('rm', '-f', 'sleepy');
+  });
+
   it('does not route a container whose health check fails, and routes it once healthy', async () => {
     const port = await freePort();
     await d.runHttpd('green', port, labels('green', port), 'test -f /tmp/ok');
@@ -196,6 +211,41 @@ describe('Docker provider (e2e, real dockerd)', () => {
     );
     assert.deepEqual(await servedAfter(from, '/host/', 200), { status: 200, text: 'host' });
     await d.docker('rm', '-f', 'joined', 'host');
+  });
+
+  it('reads a constraint regexp that does not compile as no match, with a warning (as Traefik), not as a refusal', async () => {
+    const other = await startProxy({
+      config: `${providersHead('100ms')}  docker:
+    endpoint: "${d.endpoint}"
+    exposedByDefault: false
+    constraints: "!LabelRegex(\`team\`, \`(\`)"
+`,
+    });
+    try {
+      const warned = other.logs.find(
+        (l) => typeof l.issue === 'string' && l.issue.includes('invalid regular expression "("'),
+      );
+      assert.ok(warned, JSON.stringify(other.logs.filter((l) => l.issue !== undefined)));
+      assert.match(
+        String(warned.issue),
+        /^warning: providers\.docker\.constraints: invalid regular expression .*matches nothing, as in Traefik/,
+      );
+      const from = other.logs.length;
+      const port = await freePort();
+      await d.runHttpd('kept', port, { ...labels('kept', port), team: 'a' });
+      await waitForLogFrom(other, from, applied, 30_000);
+      // `!LabelRegex(…)` of a regexp that never matches lets the container through.
+      const deadline = Date.now() + 30_000;
+      let r = await get(other.ports['web'] ?? 0, '/kept/');
+      while (r.status !== 200 && Date.now() < deadline) {
+        await new Promise((res) => setTimeout(res, 100));
+        r = await get(other.ports['web'] ?? 0, '/kept/');
+      }
+      assert.deepEqual(r, { status: 200, text: 'kept' });
+    } finally {
+      await other.stop();
+      await d.docker('rm', '-f', 'kept');
+    }
   });
 
   it('keeps serving while dockerd is down, shows it down, and recovers by itself', async () => {

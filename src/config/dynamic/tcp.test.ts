@@ -94,6 +94,26 @@ udp:
     assert.deepEqual(Object.keys(r.config?.tcp?.routers ?? {}), []);
   });
 
+  it('loads a health check with zero or negative durations and port 0, as Traefik (its defaults, a warning each)', () => {
+    const r = check(`tcp:
+  routers:
+    db: { rule: "HostSNI(\`*\`)", service: db }
+  services:
+    db:
+      loadBalancer:
+        servers: [{ address: "10.0.0.1:5432" }]
+        healthCheck: { interval: 0s, unhealthyInterval: -5s, timeout: 0, port: 0 }
+`);
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:8:34: warning: tcp.services.db.loadBalancer.healthCheck.interval: interval is not positive: the default 30s is used (as in Traefik)',
+      'dyn.yaml:8:57: warning: tcp.services.db.loadBalancer.healthCheck.unhealthyInterval: unhealthyInterval is not positive: the default 30s is used (as in Traefik)',
+      'dyn.yaml:8:71: warning: tcp.services.db.loadBalancer.healthCheck.timeout: timeout is not positive: the default 5s is used (as in Traefik)',
+    ]);
+    const svc = r.config?.tcp?.services['db'];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.equal(svc.loadBalancer.healthCheck?.port, undefined, '0 = the server’s port');
+  });
+
   it('merges files of one provider and refuses one name defined twice differently', () => {
     const a = parseDynamic(
       'tcp:\n  services:\n    s: { loadBalancer: { servers: [{ address: "1.1.1.1:1" }] } }\n',

@@ -77,16 +77,24 @@ const tcpRouter = strictObject(
 // ---- TCP services
 
 const healthCheck = strictObject({
-  /** Probe this port instead of the server's. */
-  port: z.number().int().min(1).max(65_535).optional(),
+  /** Probe this port instead of the server's; 0 = the server's, as in Traefik. */
+  port: z.preprocess(
+    (v) => (v === 0 || v === '0' ? undefined : v),
+    z.number().int().min(1).max(65_535).optional(),
+  ),
   /** Written once connected. */
   send: z.string().optional(),
   /** The first bytes read must be exactly these. */
   expect: z.string().optional(),
-  interval: duration.refine((ms) => ms > 0, 'must be greater than 0').default(30_000),
-  /** Probe interval while a server is down; absent = `interval`. */
-  unhealthyInterval: duration.refine((ms) => ms > 0, 'must be greater than 0').optional(),
-  timeout: duration.refine((ms) => ms > 0, 'must be greater than 0').default(5_000),
+  /**
+   * Zero or negative durations load, as in Traefik, which uses its defaults instead (30s, 5s) and
+   * logs an error (pkg/healthcheck/healthcheck_tcp.go NewServiceTCPHealthChecker): a warning
+   * here, the defaults applied by runtime/build-tcp.ts.
+   */
+  interval: signedDuration.default(30_000),
+  /** Probe interval while a server is down; absent = `interval`, zero or negative = 30s. */
+  unhealthyInterval: signedDuration.optional(),
+  timeout: signedDuration.default(5_000),
 });
 
 const proxyProtocolOut = strictObject({

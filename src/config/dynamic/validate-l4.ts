@@ -83,6 +83,24 @@ export function validateLayer4(
       }
       if (lb.servers.length === 0)
         report('warning', 'the service has no servers: its connections are closed', [...base, 'servers']);
+      const hc = lb.healthCheck;
+      if (hc !== undefined) {
+        // Traefik loads these and uses its defaults instead, logging an error
+        // (pkg/healthcheck/healthcheck_tcp.go NewServiceTCPHealthChecker).
+        for (const [key, value, fallback] of [
+          ['interval', hc.interval, '30s'],
+          ['unhealthyInterval', hc.unhealthyInterval, '30s'],
+          ['timeout', hc.timeout, '5s'],
+        ] as const) {
+          if (value !== undefined && value <= 0) {
+            report('warning', `${key} is not positive: the default ${fallback} is used (as in Traefik)`, [
+              ...base,
+              'healthCheck',
+              key,
+            ]);
+          }
+        }
+      }
     }
     serviceGraph('tcp', tcp, off, isOff, local, problem, report);
     for (const [name, r] of Object.entries(tcp.routers)) {

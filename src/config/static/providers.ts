@@ -89,9 +89,12 @@ export const dockerProviderSchema = strictObject(
     /** 0 = no timeout (Traefik's default); never applied to the events stream. */
     httpClientTimeout: duration.default(0),
     tls: nullAsEmpty(clientTls).optional(),
+    /** HTTP Basic authentication to the endpoint, sent when both are set (Traefik's createClient). */
+    username: z.string().default(''),
+    password: z.string().default(''),
   },
   // swarmMode and swarmModeRefreshSeconds are Traefik v2's; v3 has providers.swarm instead.
-  ['username', 'password', 'password_file', 'swarmMode', 'swarmModeRefreshSeconds'],
+  ['password_file', 'swarmMode', 'swarmModeRefreshSeconds'],
 );
 
 /** What the three Kubernetes providers share (pkg/provider/kubernetes/k8s and each provider). */
@@ -242,8 +245,11 @@ export const swarmProviderSchema = strictObject(
     refreshSeconds: duration.default(15_000),
     httpClientTimeout: duration.default(0),
     tls: nullAsEmpty(clientTls).optional(),
+    /** HTTP Basic authentication to the endpoint, sent when both are set (Traefik's createClient). */
+    username: z.string().default(''),
+    password: z.string().default(''),
   },
-  ['username', 'password', 'password_file'],
+  ['password_file'],
 );
 
 export const PROVIDER_THROTTLE_DEFAULT_MS = 2_000;

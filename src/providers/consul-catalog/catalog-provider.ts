@@ -1,7 +1,7 @@
 import type { ConnectionOptions } from 'node:tls';
 import { issue } from '../../config/issues.ts';
 import type { ConsulCatalogProviderConfig } from '../../config/static/providers.ts';
-import { type Constraint, compileConstraints } from '../docker/constraints.ts';
+import { type Constraint, compileConstraints, constraintIssues } from '../docker/constraints.ts';
 import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
 import { clientTlsOptions, EngineError, engineFetch } from '../engine-client.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
@@ -54,6 +54,8 @@ export class ConsulCatalogProvider implements Provider {
   readonly #cfg: ConsulCatalogProviderConfig;
   readonly #validation: ProviderValidation;
   readonly #constraint: Constraint | { error: string };
+  /** A TagRegex that does not compile: a warning on every update (it matches nothing, as in Traefik). */
+  readonly #constraintWarnings: string[] = [];
   readonly #tls: ConnectionOptions | undefined;
   readonly #base: string;
   readonly #headers: Record<string, string>;
@@ -61,7 +63,7 @@ export class ConsulCatalogProvider implements Provider {
   constructor(cfg: ConsulCatalogProviderConfig, validation: ProviderValidation) {
     this.#cfg = cfg;
     this.#validation = validation;
-    this.#constraint = compileConstraints(cfg.constraints, 'tags');
+    this.#constraint = compileConstraints(cfg.constraints, 'tags', this.#constraintWarnings);
     this.#tls = clientTlsOptions(cfg.endpoint.tls);
     const a = cfg.endpoint.address;
     this.#base = /^https?:\/\//i.test(a) ? a.replace(/\/+$/, '') : `${cfg.endpoint.scheme}://${a}`;
@@ -112,7 +114,8 @@ export class ConsulCatalogProvider implements Provider {
       services.push({ name, entries: r.json as CatalogEntry[] });
     }
     const built = catalogConfig(services, this.#cfg, this.#constraint as Constraint, certs);
-    const update = updateFromData(built.data, this.name, built.sourceOf, this.#validation, built.issues, {
+    const issues = [...constraintIssues(this.#constraintWarnings, this.name), ...built.issues];
+    const update = updateFromData(built.data, this.name, built.sourceOf, this.#validation, issues, {
       quietCase: true,
     });
     return { update, index };

@@ -37,12 +37,32 @@ describe('docker constraints (Traefik expression language)', () => {
       ['Label(`a`)', /expected `,` at offset 9/],
       ['Tag(`a`, `b`)', /unknown matcher `Tag`/],
       ['Label(`a`, `b`) &&', /expected Label, LabelRegex/],
-      ['LabelRegex(`a`, `(`)', /invalid regular expression/],
       ['Label(`a, `b`)', /unterminated string/],
     ] as const) {
       const c = compileConstraints(expr);
       assert.ok(typeof c !== 'function', expr);
       assert.match(c.error, msg, expr);
     }
+  });
+
+  it('reads a regexp that does not compile as a matcher that is false, with a warning, as Traefik (labelRegexFn)', () => {
+    const l = { env: 'prod' };
+    for (const [expr, want] of [
+      ['LabelRegex(`env`, `(`)', false],
+      ['!LabelRegex(`env`, `(`)', true],
+      ['LabelRegex(`env`, `(`) || Label(`env`, `prod`)', true],
+    ] as const) {
+      const warnings: string[] = [];
+      const c = compileConstraints(expr, 'labels', warnings);
+      assert.ok(typeof c === 'function', expr);
+      assert.equal(c(l), want, expr);
+      assert.equal(warnings.length, 1, expr);
+      assert.match(warnings[0]!, /invalid regular expression "\(" at offset \d+: .*matches nothing/);
+    }
+    const tagWarnings: string[] = [];
+    const t = compileConstraints('!TagRegex(`[`)', 'tags', tagWarnings);
+    assert.ok(typeof t === 'function');
+    assert.equal(t({ web: '' }), true);
+    assert.equal(tagWarnings.length, 1);
   });
 });

@@ -1,3 +1,4 @@
+import { type ConfigIssue, issue } from '../../config/issues.ts';
 import { compileRe2 } from '../../core/re2/index.ts';
 
 /** A compiled constraint: does a container with these labels pass? */
@@ -14,11 +15,14 @@ type Token =
  * value, as Traefik's regexp.MatchString: anchor it with `^…$` to match the whole; a missing label
  * is the empty value for both), combined with `!`, `&&`, `||` and parentheses (`&&` binds tighter). Strings are
  * quoted with backticks or double quotes. An empty expression lets every container through.
- * Returns an error with the offset of the problem.
+ * Returns an error with the offset of the problem; a regexp that does not compile is a warning
+ * and a matcher that is always false (Traefik's).
  */
 export function compileConstraints(
   src: string,
   matchers: 'labels' | 'tags' = 'labels',
+  /** Receives what loads but is worth saying (a regular expression that does not compile). */
+  warnings: string[] = [],
 ): Constraint | { error: string } {
   if (src.trim() === '') return () => true;
   const names = matchers === 'tags' ? 'Tag, TagRegex' : 'Label, LabelRegex';
@@ -32,6 +36,18 @@ export function compileConstraints(
   const peek = (): Token | undefined => tokens[pos];
   const fail = (msg: string, t = peek()): never => {
     throw new Error(`${msg} at offset ${t?.at ?? src.length}`);
+  };
+  /**
+   * A regular expression that does not compile makes its matcher false, not the expression
+   * wrong: Traefik compiles it when matching and reads an error as no match
+   * (pkg/provider/constraints labelRegexFn, tagRegexFn), so `!LabelRegex(…)` lets everything
+   * through. Said once, as a warning.
+   */
+  const badRegexp = (re: string, message: string, t: Token): Constraint => {
+    warnings.push(
+      `invalid regular expression ${JSON.stringify(re)} at offset ${t.at}: ${message}; it matches nothing, as in Traefik`,
+    );
+    return () => false;
   };
   const expectOp = (v: string): void => {
     const t = peek();
@@ -87,7 +103,7 @@ export function compileConstraints(
       if (t.value === 'Tag') return (x) => Object.hasOwn(x, v);
       if (t.value === 'TagRegex') {
         const re = compileRe2(v);
-        if (!re.ok) return fail(`invalid regular expression ${JSON.stringify(v)}: ${re.message}`, t);
+        if (!re.ok) return badRegexp(v, re.message, t);
         const regexp = re.regexp;
         return (x) => Object.keys(x).some((k) => regexp.test(k));
       }
@@ -101,7 +117,7 @@ export function compileConstraints(
     if (t.value === 'Label') return (x) => (x[key] ?? '') === value;
     if (t.value === 'LabelRegex') {
       const re = compileRe2(value);
-      if (!re.ok) return fail(`invalid regular expression ${JSON.stringify(value)}: ${re.message}`, t);
+      if (!re.ok) return badRegexp(value, re.message, t);
       const regexp = re.regexp;
       return (x) => regexp.test(x[key] ?? '');
     }
@@ -143,4 +159,9 @@ function lex(src: string): Token[] {
     }
   }
   return out;
+}
+
+/** The constraints' warnings as issues of `providers.<name>.constraints`. */
+export function constraintIssues(warnings: readonly string[], provider: string): ConfigIssue[] {
+  return warnings.map((w) => issue('warning', w, ['providers', provider, 'constraints']));
 }

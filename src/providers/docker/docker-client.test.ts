@@ -1,6 +1,12 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
-import { toInfo } from './docker-client.ts';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { type Dockerd, startDockerd } from '../../../test/helpers/dockerd.ts';
+import { freePort } from '../../../test/helpers/pebble.ts';
+import { dockerProviderSchema } from '../../config/static/providers.ts';
+import { DockerClient, toInfo } from './docker-client.ts';
+import { containersConfig } from './docker-config.ts';
 
 describe('docker inspection → container', () => {
   it("takes a network's global IPv6 address when it has no IPv4 one, as Traefik's parseContainer", () => {
@@ -25,5 +31,98 @@ describe('docker inspection → container', () => {
       NetworkSettings: { Ports: { '8080/tcp': null, '53/udp': null, '53/tcp': null } },
     });
     assert.deepEqual(c?.ports, [53, 8080]);
+  });
+});
+
+describe('docker client against a real dockerd', () => {
+  let d: Dockerd;
+  before(async () => {
+    d = await startDockerd();
+  });
+  after(() => d?.close());
+
+  it("reaches a host-network container at host.docker.internal, else host.containers.internal, else 127.0.0.1 (Traefik's getIPAddress)", async () => {
+    const port = await freePort();
+    await d.runHttpd('hosted', port, {
+      'traefik.http.services.hosted.loadbalancer.server.port': String(port),
+    });
+    const cfg = dockerProviderSchema.parse({ endpoint: d.endpoint });
+    const asked: string[] = [];
+    const urlWith = async (names: Record<string, string>): Promise<string | undefined> => {
+      const client = new DockerClient(cfg, async (name) => {
+        asked.push(name);
+        return names[name];
+      });
+      const signal = new AbortController().signal;
+      await client.negotiate(signal);
+      const cs = await client.containers(signal);
+      const built = containersConfig(cs, cfg, () => true, 'container', true);
+      const svc = (
+        built.data['http'] as { services: Record<string, { loadbalancer: { servers: { url: string }[] } }> }
+      ).services['hosted'];
+      return svc?.loadbalancer.servers[0]?.url;
+    };
+    assert.equal(
+      await urlWith({ 'host.docker.internal': '192.0.2.10', 'host.containers.internal': '192.0.2.20' }),
+      `http://192.0.2.10:${port}`,
+    );
+    assert.deepEqual(asked.splice(0), ['host.docker.internal']);
+    assert.equal(await urlWith({ 'host.containers.internal': 'fd00::20' }), `http://[fd00::20]:${port}`);
+    assert.deepEqual(asked.splice(0), ['host.docker.internal', 'host.containers.internal']);
+    assert.equal(await urlWith({}), `http://127.0.0.1:${port}`);
+    await d.docker('rm', '-f', 'hosted');
+  });
+
+  it('lists stopped containers too, marked not running (for traefik.docker.allownonrunning)', async () => {
+    const port = await freePort();
+    await d.runHttpd('halted', port, {});
+    await d.docker('stop', 'halted');
+    const client = new DockerClient(
+      dockerProviderSchema.parse({ endpoint: d.endpoint }),
+      async () => undefined,
+    );
+    const signal = new AbortController().signal;
+    await client.negotiate(signal);
+    const halted = (await client.containers(signal)).find((c) => c.name === 'halted');
+    assert.equal(halted?.running, false);
+    await d.docker('rm', '-f', 'halted');
+  });
+});
+
+describe('docker client authentication', () => {
+  it('sends HTTP Basic authentication on every call when username and password are set, as Traefik', async (t) => {
+    // An engine behind a proxy that asks for Basic credentials: the API answers only with them.
+    const want = `Basic ${Buffer.from('ops:s3cret').toString('base64')}`;
+    const seen: { path: string; auth: string | undefined }[] = [];
+    const server = createServer((req, res) => {
+      seen.push({ path: (req.url ?? '').split('?')[0]!, auth: req.headers.authorization });
+      if (req.headers.authorization !== want) {
+        res.writeHead(401, { 'www-authenticate': 'Basic realm="docker"' }).end();
+        return;
+      }
+      if (req.url === '/_ping') res.writeHead(200, { 'api-version': '1.45' }).end('OK');
+      else if (req.url?.startsWith('/v1.45/containers/json')) res.writeHead(200).end('[]');
+      else res.writeHead(404).end();
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => server.close(() => r())));
+    const endpoint = `tcp://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    const signal = new AbortController().signal;
+
+    const client = new DockerClient(
+      dockerProviderSchema.parse({ endpoint, username: 'ops', password: 's3cret' }),
+    );
+    await client.negotiate(signal);
+    assert.deepEqual(await client.containers(signal), []);
+    assert.deepEqual(seen, [
+      { path: '/_ping', auth: want },
+      { path: '/v1.45/containers/json', auth: want },
+    ]);
+
+    // Only one of the two: nothing is sent (Traefik needs both), and the engine refuses.
+    seen.length = 0;
+    const half = new DockerClient(dockerProviderSchema.parse({ endpoint, username: 'ops' }));
+    await assert.rejects(half.negotiate(signal), /401/);
+    assert.deepEqual(seen, [{ path: '/_ping', auth: undefined }]);
   });
 });

@@ -1,3 +1,4 @@
+import { lookup } from 'node:dns/promises';
 import type { IncomingMessage } from 'node:http';
 import type { ConnectionOptions } from 'node:tls';
 import type { DockerProviderConfig } from '../../config/static/providers.ts';
@@ -11,7 +12,11 @@ export interface InspectJson {
     readonly Labels?: Record<string, string> | null;
     readonly ExposedPorts?: Record<string, unknown> | null;
   };
-  readonly State?: { readonly Running?: boolean; readonly Health?: { readonly Status?: string } | null };
+  readonly State?: {
+    readonly Running?: boolean;
+    readonly Status?: string;
+    readonly Health?: { readonly Status?: string } | null;
+  };
   readonly HostConfig?: { readonly NetworkMode?: string };
   readonly NetworkSettings?: {
     readonly Networks?: Record<
@@ -20,6 +25,31 @@ export interface InspectJson {
     > | null;
     readonly Ports?: Record<string, { readonly HostIp?: string; readonly HostPort?: string }[] | null> | null;
   };
+}
+
+/** A name's first address, as Go's `net.LookupHost(name)[0]`; undefined when it does not resolve. */
+export type LookupHost = (name: string) => Promise<string | undefined>;
+
+const systemLookupHost: LookupHost = async (name) => {
+  try {
+    return (await lookup(name, { all: true, order: 'verbatim' }))[0]?.address;
+  } catch {
+    return undefined;
+  }
+};
+
+/**
+ * Where a container on the host network is reached, as Traefik's getIPAddress
+ * (pkg/provider/docker/config.go): `host.docker.internal` when it resolves (Traefik itself in a
+ * container of Docker Desktop, or with `--add-host host.docker.internal:host-gateway`), else
+ * `host.containers.internal` (Podman), else 127.0.0.1.
+ */
+export async function hostNetworkAddress(lookupHost: LookupHost): Promise<string> {
+  return (
+    (await lookupHost('host.docker.internal')) ??
+    (await lookupHost('host.containers.internal')) ??
+    '127.0.0.1'
+  );
 }
 
 /** The newest Engine API version we speak; an older daemon's own version is used instead. */
@@ -35,12 +65,25 @@ export class DockerClient {
   readonly #socketPath: string | undefined;
   readonly #tls: ConnectionOptions | undefined;
   readonly #timeoutMs: number;
+  readonly #headers: Readonly<Record<string, string>>;
+  readonly #lookupHost: LookupHost;
   #version = '';
 
-  constructor(cfg: Pick<DockerProviderConfig, 'endpoint' | 'tls' | 'httpClientTimeout'>) {
+  constructor(
+    cfg: Pick<DockerProviderConfig, 'endpoint' | 'tls' | 'httpClientTimeout' | 'username' | 'password'>,
+    /** How a name is resolved (tests give their own). */
+    lookupHost: LookupHost = systemLookupHost,
+  ) {
+    this.#lookupHost = lookupHost;
     const e = cfg.endpoint;
     this.#tls = clientTlsOptions(cfg.tls);
     this.#timeoutMs = cfg.httpClientTimeout;
+    // As Traefik's createClient (pkg/provider/docker/shared.go): Basic authentication on every
+    // call when both username and password are set.
+    this.#headers =
+      cfg.username !== '' && cfg.password !== ''
+        ? { authorization: `Basic ${Buffer.from(`${cfg.username}:${cfg.password}`).toString('base64')}` }
+        : {};
     if (e.startsWith('unix://')) {
       this.#socketPath = e.slice('unix://'.length);
       this.#base = 'http://docker';
@@ -65,9 +108,12 @@ export class DockerClient {
       maj < MAX_API[0] || (maj === MAX_API[0] && min <= MAX_API[1]) ? v : `${MAX_API[0]}.${MAX_API[1]}`;
   }
 
-  /** The running containers, inspected (what the configuration is built from). */
+  /**
+   * Every container, running or not, inspected (what the configuration is built from): as
+   * Traefik's listContainers (`All: true`), for `traefik.docker.allownonrunning`.
+   */
   async containers(signal: AbortSignal): Promise<ContainerInfo[]> {
-    const { body } = await this.#get(`/v${this.#version}/containers/json`, signal);
+    const { body } = await this.#get(`/v${this.#version}/containers/json?all=1`, signal);
     const list = JSON.parse(body.toString('utf8')) as { Id?: string }[];
     const out = await Promise.all(
       list.map(async (c) => {
@@ -85,7 +131,11 @@ export class DockerClient {
         }
       }),
     );
-    return out.filter((c): c is ContainerInfo => c !== undefined && c !== null);
+    const found = out.filter((c): c is ContainerInfo => c !== undefined && c !== null);
+    if (!found.some((c) => c.networkMode === 'host')) return found;
+    // Once per listing, only when a container is on the host network.
+    const hostAddress = await hostNetworkAddress(this.#lookupHost);
+    return found.map((c) => (c.networkMode === 'host' ? { ...c, hostAddress } : c));
   }
 
   /**
@@ -128,6 +178,7 @@ export class DockerClient {
     const filters = encodeURIComponent(JSON.stringify({ type: ['container'] }));
     const res = await engineRequest({
       url: `${this.#base}/v${this.#version}/events?filters=${filters}`,
+      headers: this.#headers,
       signal,
       ...(this.#socketPath !== undefined ? { socketPath: this.#socketPath } : {}),
       ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
@@ -143,6 +194,7 @@ export class DockerClient {
     const timeout = this.#timeoutMs > 0 ? [AbortSignal.timeout(this.#timeoutMs)] : [];
     return engineFetch({
       url: `${this.#base}${path}`,
+      headers: this.#headers,
       signal: AbortSignal.any([signal, ...timeout]),
       ...(this.#socketPath !== undefined ? { socketPath: this.#socketPath } : {}),
       ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
@@ -163,12 +215,12 @@ function networksOf(j: InspectJson): Record<string, string> {
 }
 
 /**
- * What the provider reads of a running container's inspection (undefined when it is not
- * running). Its ports are the exposed and published ones, TCP and UDP alike: the lowest is the
- * default server port, as Traefik's getPort takes the lowest of every protocol.
+ * What the provider reads of a container's inspection (undefined when it has no state, as
+ * Traefik's inspectContainers). Its ports are the exposed and published ones, TCP and UDP alike:
+ * the lowest is the default server port, as Traefik's getPort takes the lowest of every protocol.
  */
 export function toInfo(j: InspectJson): ContainerInfo | undefined {
-  if (j.State?.Running !== true) return undefined;
+  if (j.State === undefined) return undefined;
   const networks = networksOf(j);
   const portKeys = new Set([
     ...Object.keys(j.Config?.ExposedPorts ?? {}),
@@ -187,7 +239,9 @@ export function toInfo(j: InspectJson): ContainerInfo | undefined {
     id: j.Id ?? '',
     name: (j.Name ?? '').replace(/^\//, ''),
     labels: j.Config?.Labels ?? {},
-    health: j.State?.Health?.Status ?? '',
+    health: j.State.Health?.Status ?? '',
+    // Traefik compares State.Status with "running" (a paused container is not running).
+    running: j.State.Status !== undefined ? j.State.Status === 'running' : j.State.Running === true,
     networkMode: j.HostConfig?.NetworkMode ?? '',
     networks,
     ports: [...new Set(ports)],

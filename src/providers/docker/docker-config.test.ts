@@ -134,6 +134,37 @@ describe('docker labels → configuration', () => {
     assert.deepEqual(empty.loadBalancer.servers, []);
   });
 
+  it('leaves out a container that is not running, unless traefik.docker.allownonrunning keeps it without servers', () => {
+    const cs = [
+      container('off', {}, { running: false }),
+      container(
+        'kept',
+        { 'traefik.docker.allownonrunning': 'true' },
+        { running: false, health: 'unhealthy' },
+      ),
+      container('on', { 'traefik.docker.allownonrunning': 'true' }, { running: true }),
+    ];
+    const { config, issues } = build(cs);
+    assert.deepEqual(issues, [
+      'container kept: warning: http.services.kept.loadBalancer.servers: the service has no servers: its requests get 503',
+    ]);
+    assert.deepEqual(Object.keys(config.http.routers).sort(), ['kept', 'on']);
+    const kept = config.http.services['kept'];
+    assert.ok(kept?.kind === 'loadBalancer');
+    assert.deepEqual(kept.loadBalancer.servers, []);
+    const on = config.http.services['on'];
+    assert.ok(on?.kind === 'loadBalancer');
+    assert.equal(on.loadBalancer.servers.length, 1, 'running: its server, as without the label');
+    const tcp = build([
+      container(
+        't',
+        { 'traefik.docker.allownonrunning': 'TRUE', 'traefik.tcp.routers.t.rule': 'HostSNI(`*`)' },
+        { running: false },
+      ),
+    ]).config.tcp?.services['t'];
+    assert.deepEqual(tcp, { kind: 'loadBalancer', loadBalancer: { servers: [] } });
+  });
+
   it('uses 127.0.0.1 on the host network, the chosen network, and the bound host address with useBindPortIP', () => {
     const host = build([container('h', {}, { networkMode: 'host', networks: { host: '' } })]);
     const h = host.config.http.services['h'];

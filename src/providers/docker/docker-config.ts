@@ -14,8 +14,15 @@ export interface ContainerInfo {
   readonly labels: Readonly<Record<string, string>>;
   /** `State.Health.Status`: '' when the container has no health check. */
   readonly health: string;
+  /**
+   * `State.Running` (Docker only; absent = running): a container that is not running is left
+   * out unless its `traefik.docker.allownonrunning` label is true.
+   */
+  readonly running?: boolean;
   /** `HostConfig.NetworkMode`: `host`, `bridge`, `container:<id>`, a network name. */
   readonly networkMode: string;
+  /** `networkMode` `host`: where the host is reached (docker-client hostNetworkAddress); 127.0.0.1 when absent. */
+  readonly hostAddress?: string;
   /** Network name → the container's address there (IPv4, else global IPv6). */
   readonly networks: Readonly<Record<string, string>>;
   /** Exposed ports (TCP and UDP), ascending. */
@@ -64,8 +71,10 @@ export function normalizeName(s: string): string {
  * (pkg/provider/docker/config.go):
  *
  * - a container is kept when enabled (`exposedByDefault` or `traefik.enable`), its labels pass
- *   `constraints`, and it has no health check or is `healthy` (with `allowEmptyServices`, an
- *   unhealthy or starting container keeps its services, without servers: 503 instead of 404);
+ *   `constraints`, it is running, and it has no health check or is `healthy` (with
+ *   `allowEmptyServices`, an unhealthy or starting container keeps its services, without
+ *   servers: 503 instead of 404; with the label `traefik.docker.allownonrunning=true`, a
+ *   container that is not running does);
  * - without a service label it gets one service named after it (`normalize(name)`, or
  *   `<compose service>_<compose project>` normalised); each load balancer gets one server
  *   `scheme://ip:port` (port from `loadbalancer.server.port`, else the lowest exposed port);
@@ -108,8 +117,13 @@ export function containersConfig(
     issues.push(...parsed.issues);
     if (!(parsed.enable ?? cfg.exposedByDefault)) continue;
     if (!constraint(c.constraintInput ?? c.labels)) continue;
-    const healthy = c.health === '' || c.health === 'healthy';
-    if (!healthy && !cfg.allowEmptyServices) continue;
+    // Traefik v3.6 (pkg/provider/docker, traefik.docker.allownonrunning): a container that is
+    // not running is left out, unless the label keeps its routers and services, without servers
+    // (503 instead of 404, its middlewares still run).
+    const stopped = c.running === false;
+    if (stopped && !parsed.allowNonRunning) continue;
+    const healthy = !stopped && (c.health === '' || c.health === 'healthy');
+    if (!stopped && !healthy && !cfg.allowEmptyServices) continue;
     // Only TCP/UDP labels, not read here: no HTTP objects for this container (Traefik's rule).
     if (parsed.l4 && !parsed.http && !l4Labels) continue;
     const composeService = c.labels['com.docker.compose.service'];
@@ -387,7 +401,8 @@ function serverUrl(
 /**
  * Traefik's getIPPort: the port from the label, else the lowest exposed one; the address of the
  * chosen network (the `traefik.docker.network` label, else the provider's `network`, else any),
- * 127.0.0.1 in host mode; with `useBindPortIP`, the host address and port the port is published
+ * in host mode the address of `host.docker.internal` (else `host.containers.internal`, else
+ * 127.0.0.1); with `useBindPortIP`, the host address and port the port is published
  * on, when it is a specific address.
  */
 function serverEndpoint(
@@ -413,7 +428,7 @@ function serverEndpoint(
     )?.find((x) => x.hostIp !== '' && x.hostIp !== '0.0.0.0' && x.hostIp !== '::');
     if (b !== undefined) return { host: b.hostIp, port: Number(b.hostPort) };
   }
-  if (c.networkMode === 'host') return { host: '127.0.0.1', port };
+  if (c.networkMode === 'host') return { host: c.hostAddress ?? '127.0.0.1', port };
   if (c.networkMode.startsWith('container:')) {
     return { error: `no address: the network of ${c.networkMode} could not be read` };
   }

@@ -2,7 +2,7 @@ import { issue } from '../../config/issues.ts';
 import type { DockerProviderConfig, SwarmProviderConfig } from '../../config/static/providers.ts';
 import type { ProviderValidation } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
-import { type Constraint, compileConstraints } from './constraints.ts';
+import { type Constraint, compileConstraints, constraintIssues } from './constraints.ts';
 import { DockerClient } from './docker-client.ts';
 
 /**
@@ -18,11 +18,15 @@ export abstract class EngineProvider<C extends DockerProviderConfig | SwarmProvi
   protected readonly cfg: C;
   protected readonly validation: ProviderValidation;
   readonly #constraint: Constraint | { error: string };
+  /** What the constraints say but do not refuse (a regexp that does not compile), on every update. */
+  readonly #constraintWarnings: readonly string[];
 
   constructor(cfg: C, validation: ProviderValidation) {
     this.cfg = cfg;
     this.validation = validation;
-    this.#constraint = compileConstraints(cfg.constraints);
+    const warnings: string[] = [];
+    this.#constraint = compileConstraints(cfg.constraints, 'labels', warnings);
+    this.#constraintWarnings = warnings;
   }
 
   watch(signal: AbortSignal): AsyncIterable<ProviderUpdate> {
@@ -50,7 +54,10 @@ export abstract class EngineProvider<C extends DockerProviderConfig | SwarmProvi
     try {
       const client = new DockerClient(this.cfg);
       await client.negotiate(signal);
-      yield* this.read(client, constraint, signal);
+      const warnings = constraintIssues(this.#constraintWarnings, this.name);
+      for await (const u of this.read(client, constraint, signal)) {
+        yield warnings.length === 0 ? u : { ...u, issues: [...warnings, ...u.issues] };
+      }
     } catch (e) {
       if (signal.aborted) return;
       throw e;

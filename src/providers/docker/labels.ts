@@ -6,6 +6,8 @@ export interface ParsedLabels {
   readonly enable: boolean | undefined;
   /** `traefik.docker.network`, when set. */
   readonly network: string | undefined;
+  /** `traefik.docker.allownonrunning`: a container that is not running keeps its routes. */
+  readonly allowNonRunning: boolean;
   /**
    * `traefik.http.*`, `traefik.tls.stores.default.*` and (when read) `traefik.tcp.*` and
    * `traefik.udp.*` as nested data (paths as written).
@@ -49,6 +51,7 @@ export function parseLabels(
   const issues: ConfigIssue[] = [];
   let enable: boolean | undefined;
   let network: string | undefined;
+  let allowNonRunning = false;
   let http = false;
   let l4 = false;
   const file = (label: string): string => `${where} label ${label}`;
@@ -60,6 +63,7 @@ export function parseLabels(
     if (OPTIONS.has(rest)) {
       if (rest === 'enable') enable = /^(1|t|true)$/i.test(value.trim());
       else if (rest === 'docker.network' || rest === 'swarm.network') network = value;
+      else if (rest === 'docker.allownonrunning') allowNonRunning = /^(1|t|true)$/i.test(value.trim());
       // Read by the swarm provider itself.
       else if (rest === 'swarm.lbswarm' || rest === 'docker.lbswarm') continue;
       else issues.push(issue('warning', 'not supported yet (ignored)', [], { file: file(label) }));
@@ -105,7 +109,7 @@ export function parseLabels(
     }
     sources.set(path.join('/').toLowerCase(), file(label));
   }
-  return { enable, network, data, http, l4, sources, issues };
+  return { enable, network, allowNonRunning, data, http, l4, sources, issues };
 }
 
 function put(root: Record<string, unknown>, path: readonly string[], value: string): boolean {

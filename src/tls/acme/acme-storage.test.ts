@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { generateKeyPairSync } from 'node:crypto';
+import { createPrivateKey, generateKeyPairSync } from 'node:crypto';
 import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -38,7 +38,8 @@ describe('AcmeStorage', () => {
     assert.deepEqual(readdirSync(join(dir, 'sub')), ['acme.json']);
     const back = new AcmeStorage(file, silentLogger).load('le');
     assert.deepEqual(back, {
-      account,
+      // Traefik's KeyType, read back as written.
+      account: { ...account, keyType: 'EC256' },
       certificates: [
         {
           domains: ['a.example.com', 'b.example.com'],
@@ -100,6 +101,17 @@ describe('AcmeStorage', () => {
     assert.match(data.account?.keyPem ?? '', /BEGIN PRIVATE KEY/);
     assert.deepEqual(data.certificates[0]?.domains, ['x.example.com', 'y.example.com']);
     assert.equal(data.certificates[0]?.certPem, kc.certPem);
+    // Written back, the account is still one Traefik reads: its RSA key in PKCS#1 DER as it was
+    // (Go's ParsePKCS1PrivateKey takes nothing else), its KeyType kept.
+    new AcmeStorage(file, silentLogger).save('le', data);
+    const raw = JSON.parse(readFileSync(file, 'utf8')) as {
+      le: { Account: { PrivateKey: string; KeyType: string; Email: string } };
+    };
+    assert.equal(raw.le.Account.PrivateKey, traefik.le.Account.PrivateKey);
+    assert.equal(raw.le.Account.KeyType, '4096');
+    assert.equal(raw.le.Account.Email, 'ops@example.com');
+    const der = Buffer.from(raw.le.Account.PrivateKey, 'base64');
+    assert.equal(createPrivateKey({ key: der, format: 'der', type: 'pkcs1' }).asymmetricKeyType, 'rsa');
   });
 
   it('starts empty when the file does not exist', (t) => {

@@ -31,6 +31,11 @@ export interface StoredAccount {
   /** PKCS#8 PEM. */
   readonly keyPem: string;
   readonly registration?: { readonly uri: string; readonly body: Readonly<Record<string, unknown>> };
+  /**
+   * Traefik's `Account.KeyType` as read from the file (the resolver's certificate key type when
+   * Traefik made the account), written back as it was.
+   */
+  readonly keyType?: string;
 }
 
 export interface StoredCertificate {
@@ -148,6 +153,17 @@ const b64 = (s: string): string => Buffer.from(s, 'utf8').toString('base64');
 const unb64 = (s: unknown): string =>
   typeof s === 'string' ? Buffer.from(s, 'base64').toString('utf8') : '';
 
+/**
+ * The account key as Traefik stores it: an RSA key in PKCS#1 DER (pkg/provider/acme/account.go
+ * x509.MarshalPKCS1PrivateKey, read back with ParsePKCS1PrivateKey alone, which refuses PKCS#8), so
+ * a file Traefik wrote stays one Traefik reads. An EC key (ours from earlier versions) has no
+ * form Traefik reads: PKCS#8.
+ */
+function accountKeyDer(keyPem: string): Buffer {
+  const key = createPrivateKey(keyPem);
+  return key.export({ format: 'der', type: key.asymmetricKeyType === 'rsa' ? 'pkcs1' : 'pkcs8' });
+}
+
 function encodeResolver(data: ResolverData): Obj {
   const a = data.account;
   return {
@@ -158,10 +174,9 @@ function encodeResolver(data: ResolverData): Obj {
             Email: a.email,
             Registration:
               a.registration === undefined ? null : { body: a.registration.body, uri: a.registration.uri },
-            PrivateKey: createPrivateKey(a.keyPem)
-              .export({ format: 'der', type: 'pkcs8' })
-              .toString('base64'),
-            KeyType: createPrivateKey(a.keyPem).asymmetricKeyType === 'ec' ? 'EC256' : 'RSA4096',
+            PrivateKey: accountKeyDer(a.keyPem).toString('base64'),
+            KeyType:
+              a.keyType ?? (createPrivateKey(a.keyPem).asymmetricKeyType === 'ec' ? 'EC256' : 'RSA4096'),
           },
     Certificates: data.certificates.map((c) => ({
       domain: { main: c.domains[0] ?? '', ...(c.domains.length > 1 ? { sans: c.domains.slice(1) } : {}) },
@@ -194,7 +209,7 @@ function decodeAccount(a: unknown): StoredAccount | undefined {
   if (!isObj(a) || typeof a.PrivateKey !== 'string') return undefined;
   const der = Buffer.from(a.PrivateKey, 'base64');
   let keyPem: string | undefined;
-  // PKCS#8 is what we write; Traefik writes RSA keys as PKCS#1, and SEC1 is the other EC form.
+  // Traefik writes RSA keys as PKCS#1 (so do we), EC keys are PKCS#8 here, SEC1 is the other EC form.
   for (const type of ['pkcs8', 'pkcs1', 'sec1'] as const) {
     try {
       keyPem = createPrivateKey({ key: der, format: 'der', type })
@@ -212,5 +227,8 @@ function decodeAccount(a: unknown): StoredAccount | undefined {
       ? { uri: reg.uri, body: isObj(reg.body) ? reg.body : {} }
       : undefined;
   const email = typeof a.Email === 'string' ? a.Email : '';
-  return registration === undefined ? { email, keyPem } : { email, keyPem, registration };
+  const keyType = typeof a.KeyType === 'string' && a.KeyType !== '' ? { keyType: a.KeyType } : {};
+  return registration === undefined
+    ? { email, keyPem, ...keyType }
+    : { email, keyPem, registration, ...keyType };
 }
