@@ -67,11 +67,13 @@ export const HeadersSchema = strictObject(
     customRequestHeaders: HeaderMap.optional(),
     customResponseHeaders: HeaderMap.optional(),
     accessControlAllowCredentials: z.boolean().optional(),
-    accessControlAllowHeaders: z.array(HeaderName).optional(),
-    accessControlAllowMethods: z.array(z.string().regex(TOKEN, 'must be an HTTP method token')).optional(),
+    // Traefik joins these lists with ',' as they are (header.go): an item may itself be a list
+    // ("GET, POST"), so only what would break the field (CR, LF, NUL) is refused.
+    accessControlAllowHeaders: z.array(PlainValue).optional(),
+    accessControlAllowMethods: z.array(PlainValue).optional(),
     accessControlAllowOriginList: z.array(PlainValue).optional(),
     accessControlAllowOriginListRegex: z.array(GoRegexp).optional(),
-    accessControlExposeHeaders: z.array(HeaderName).optional(),
+    accessControlExposeHeaders: z.array(PlainValue).optional(),
     accessControlMaxAge: z.number().int().optional(),
     addVaryHeader: z.boolean().optional(),
     allowedHosts: z.array(PlainValue).optional(),
