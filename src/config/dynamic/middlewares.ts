@@ -127,7 +127,14 @@ export const AddPrefixSchema = z.strictObject({
 });
 
 export const ReplacePathSchema = z.strictObject({
-  path: z.string().startsWith('/', "path must start with '/'"),
+  /**
+   * Empty (or unset) loads in Traefik too: the path becomes empty, sent as `/`. A path that does
+   * not start with '/' is refused: Traefik would send it as the request target (`GET foo`).
+   */
+  path: z
+    .string()
+    .refine((p) => p === '' || p.startsWith('/'), "path must start with '/'")
+    .default(''),
 });
 
 export const ReplacePathRegexSchema = z.strictObject({
@@ -154,7 +161,8 @@ export const RedirectRegexSchema = z.strictObject({
 });
 
 export const ChainSchema = z.strictObject({
-  middlewares: z.array(z.string().min(1)),
+  /** Traefik builds a chain without members too (`chain: {}`): it passes the request on. */
+  middlewares: z.array(z.string().min(1)).default([]),
 });
 
 const Flag = z.boolean().default(false);
