@@ -139,7 +139,8 @@ export const ReplacePathSchema = z.strictObject({
 
 export const ReplacePathRegexSchema = z.strictObject({
   regex: GoRegexp,
-  replacement: z.string(),
+  /** Unset loads in Traefik: the matches are removed (`^/api` alone strips the prefix). */
+  replacement: z.string().default(''),
 });
 
 const Port = z
