@@ -81,7 +81,11 @@ http:
   routers:
     all: { rule: "PathPrefix(\`/\`)", service: be, middlewares: [buf] }
     forever: { rule: "PathPrefix(\`/always502\`)", service: be, middlewares: [retry-forever] }
+    getOnly: { rule: "PathPrefix(\`/flaky-get\`)", service: be, middlewares: [retry-get] }
   middlewares:
+    retry-get:
+      buffering:
+        retryExpression: 'IsNetworkError() && Attempts() < 2 && RequestMethod() == "GET"'
     retry-forever:
       buffering:
         retryExpression: "IsNetworkError()"
@@ -161,6 +165,17 @@ http:
     // oxy tests attempt > 10 before counting the next try: tries 1 to 11 are made.
     assert.equal(r.body.toString(), 'try 11');
     assert.equal(always502, 11);
+  });
+
+  it("reads oxy's RequestMethod() with a string: a GET is retried, a POST is not", async () => {
+    flaky = 0;
+    const get = await curl([`${base}/flaky-get`]);
+    assert.equal(get.status, 200);
+    assert.equal(get.body.toString(), 'try 2');
+    flaky = 0;
+    const post = await curl(['--data-binary', 'payload', `${base}/flaky-get`]);
+    assert.equal(post.status, 502);
+    assert.equal(post.body.toString(), 'try 1');
   });
 
   it('retries with retryExpression (a 502 is retried once)', async () => {
