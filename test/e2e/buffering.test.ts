@@ -44,7 +44,7 @@ describe('buffering middleware', () => {
         res.end(`try ${always502}`);
         return;
       }
-      if (url.startsWith('/big-response')) {
+      if (url.endsWith('/big-response')) {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.write(Buffer.alloc(300_000, 1));
         res.end(Buffer.alloc(300_000, 2));
@@ -82,7 +82,21 @@ http:
     all: { rule: "PathPrefix(\`/\`)", service: be, middlewares: [buf] }
     forever: { rule: "PathPrefix(\`/always502\`)", service: be, middlewares: [retry-forever] }
     getOnly: { rule: "PathPrefix(\`/flaky-get\`)", service: be, middlewares: [retry-get] }
+    outer: { rule: "PathPrefix(\`/outer\`)", service: be, middlewares: [cors, small, buf] }
+    paged: { rule: "PathPrefix(\`/paged\`)", service: be, middlewares: [pages, buf] }
   middlewares:
+    cors:
+      headers:
+        accessControlAllowOriginList: ["https://app.test"]
+        customResponseHeaders: { X-Outer: "yes" }
+    small:
+      buffering:
+        maxResponseBodyBytes: 100
+    pages:
+      errors:
+        status: ["500"]
+        service: be
+        query: "/page-{status}"
     retry-get:
       buffering:
         retryExpression: 'IsNetworkError() && Attempts() < 2 && RequestMethod() == "GET"'
@@ -156,6 +170,26 @@ http:
     assert.deepEqual(spoolFiles(tmp), []);
     const big = await curl([`${base}/big-response`]);
     assert.equal(big.status, 500);
+  });
+
+  // oxy answers on the writer it was given: the middlewares before buffering see its 500 (their
+  // headers, an errors page), and the client connection stays open.
+  it('gives the 500 past maxResponseBodyBytes to the middlewares before it, and keeps the connection', async () => {
+    const r = await curl([
+      '-H',
+      'Origin: https://app.test',
+      `${base}/outer/big-response`,
+      `${base}/outer/small`,
+    ]);
+    const [big, next] = r.transfers;
+    assert.equal(big!.status, 500);
+    assert.deepEqual(big!.headers['x-outer'], ['yes']);
+    assert.deepEqual(big!.headers['access-control-allow-origin'], ['https://app.test']);
+    assert.equal(next!.status, 200);
+    assert.equal(Number(next!.info.num_connects), 0, 'the second request reused the connection');
+    const paged = await curl([`${base}/paged/big-response`]);
+    assert.equal(paged.status, 500);
+    assert.match(paged.body.toString(), /^0 /, 'the page of the errors middleware before it');
   });
 
   it('stops a retryExpression that always holds after 11 tries, as oxy does', async () => {
