@@ -84,6 +84,7 @@ http:
     getOnly: { rule: "PathPrefix(\`/flaky-get\`)", service: be, middlewares: [retry-get] }
     outer: { rule: "PathPrefix(\`/outer\`)", service: be, middlewares: [cors, small, buf] }
     paged: { rule: "PathPrefix(\`/paged\`)", service: be, middlewares: [pages, buf] }
+    req413: { rule: "PathPrefix(\`/req413\`)", service: be, middlewares: [cors, tiny, inner] }
   middlewares:
     cors:
       headers:
@@ -92,6 +93,12 @@ http:
     small:
       buffering:
         maxResponseBodyBytes: 100
+    tiny:
+      buffering:
+        maxRequestBodyBytes: 10
+    inner:
+      headers:
+        customResponseHeaders: { X-Inner: "yes" }
     pages:
       errors:
         status: ["500"]
@@ -190,6 +197,18 @@ http:
     const paged = await curl([`${base}/paged/big-response`]);
     assert.equal(paged.status, 500);
     assert.match(paged.body.toString(), /^0 /, 'the page of the errors middleware before it');
+  });
+
+  it('gives its 413 to the middlewares before it only, announced or chunked', async () => {
+    for (const framing of [[], ['-H', 'Transfer-Encoding: chunked']]) {
+      const r = await curl([...framing, '--data-binary', 'x'.repeat(20), `${base}/req413`]);
+      assert.equal(r.status, 413);
+      assert.deepEqual(r.headers['x-outer'], ['yes']);
+      assert.equal(r.headers['x-inner'], undefined, 'a middleware after buffering does not see it');
+    }
+    const ok = await curl(['--data-binary', 'x', `${base}/req413`]);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.headers['x-inner'], ['yes']);
   });
 
   it('stops a retryExpression that always holds after 11 tries, as oxy does', async () => {
