@@ -237,7 +237,7 @@ export class Http1Sink implements ClientSink {
     // Connection and Upgrade are hop-by-hop and dropped with the others: the switch puts its own.
     const protocol = res.headers.get('upgrade') ?? ex.parsed.upgrade ?? '';
     socket.write(
-      `HTTP/1.1 ${status} ${reason}\r\n${responseFields(res, true)}${extra}Connection: Upgrade\r\nUpgrade: ${protocol}\r\n\r\n`,
+      `HTTP/1.1 ${status} ${reason}\r\n${responseFields(res, true)}${missingDateLine(res.headers)}${extra}Connection: Upgrade\r\nUpgrade: ${protocol}\r\n\r\n`,
       'latin1',
     );
     return { stream: socket, rest: this.#owner.detachForTunnel() };
