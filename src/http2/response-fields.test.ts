@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
-import { describe, it } from 'node:test';
+import { beforeEach, describe, it, type TestContext } from 'node:test';
 import { HeaderList } from '../core/headers.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
 import { directResponseFields, interimFields, upstreamResponseFields } from './response-fields.ts';
+
+/** The date the proxy adds to a response without one (RFC 9110 §6.6.1, as Go's server). */
+const DATE = 'Sun, 06 Dec 2026 07:00:00 GMT';
+beforeEach((t) =>
+  (t as TestContext).mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 11, 6, 7, 0, 0) }),
+);
 
 function response(raw: string): ParsedResponse {
   const buf = Buffer.from(raw, 'latin1');
@@ -27,6 +33,8 @@ describe('upstreamResponseFields', () => {
       'b=2',
       'content-type',
       'text/plain',
+      'date',
+      DATE,
       'set-cookie',
       'lb=x; Path=/',
     ]);
@@ -34,8 +42,25 @@ describe('upstreamResponseFields', () => {
 
   it('keeps the upstream content-length unless told to drop it', () => {
     const res = response('HTTP/1.1 200 OK\r\nContent-Length: 3\r\n\r\n');
-    assert.deepEqual(upstreamResponseFields(200, res, '', false), [':status', '200', 'content-length', '3']);
-    assert.deepEqual(upstreamResponseFields(200, res, '', true), [':status', '200']);
+    assert.deepEqual(upstreamResponseFields(200, res, '', false), [
+      ':status',
+      '200',
+      'content-length',
+      '3',
+      'date',
+      DATE,
+    ]);
+    assert.deepEqual(upstreamResponseFields(200, res, '', true), [':status', '200', 'date', DATE]);
+  });
+
+  it("keeps the upstream's date and adds none", () => {
+    const res = response('HTTP/1.1 200 OK\r\nDate: Mon, 01 Jan 2024 00:00:00 GMT\r\n\r\n');
+    assert.deepEqual(upstreamResponseFields(200, res, '', true), [
+      ':status',
+      '200',
+      'date',
+      'Mon, 01 Jan 2024 00:00:00 GMT',
+    ]);
   });
 });
 
@@ -53,6 +78,8 @@ describe('directResponseFields', () => {
       '/x',
       'content-type',
       'text/plain; charset=utf-8',
+      'date',
+      DATE,
       'content-length',
       '5',
     ]);

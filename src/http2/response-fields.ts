@@ -1,4 +1,5 @@
 import { H2_RESPONSE, settleFields } from '../core/field-values.ts';
+import { httpDate } from '../core/http-date.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { BODY_CHUNKED } from '../http1/request-head.ts';
 import { BODY_CLOSE } from '../http1/response-head.ts';
@@ -22,12 +23,18 @@ export function upstreamResponseFields(
   if (res.headers.unsettled) settleFields(res.headers, H2_RESPONSE);
   const { lnames, values } = res.headers;
   const tokens = res.connectionTokens;
+  let hasDate = false;
   // The fields the HTTP/1.1 side relays: its hop-by-hop list (RFC 9110 §7.6.1) covers every
   // connection-specific field RFC 9113 §8.2.2 forbids (node:http2 would refuse to send them).
   for (let i = 0; i < lnames.length; i++) {
     const ln = lnames[i]!;
-    if (relaysResponseField(ln, dropLength, tokens)) out.push(ln, values[i]!);
+    if (relaysResponseField(ln, dropLength, tokens)) {
+      out.push(ln, values[i]!);
+      if (ln === 'date') hasDate = true;
+    }
   }
+  // A response that came without Date gets one, as Go's HTTP/2 server adds it (RFC 9110 §6.6.1).
+  if (!hasDate) out.push('date', httpDate());
   if (extra !== '') appendFieldLines(out, extra);
   return out;
 }
@@ -72,14 +79,17 @@ export function directResponseFields(rh: ResponseHead, bodyBytes: number): strin
   if (rh.headers.unsettled) settleFields(rh.headers, H2_RESPONSE);
   const { lnames, values } = rh.headers;
   let hasType = false;
+  let hasDate = false;
   for (let i = 0; i < lnames.length; i++) {
     const ln = lnames[i]!;
     // Framed here (content-length below), and no connection-specific field.
     if (!relaysResponseField(ln, true, undefined)) continue;
     if (ln === 'content-type') hasType = true;
+    else if (ln === 'date') hasDate = true;
     out.push(ln, values[i]!);
   }
   if (!hasType && bodyBytes > 0) out.push('content-type', 'text/plain; charset=utf-8');
+  if (!hasDate) out.push('date', httpDate());
   out.push('content-length', String(bodyBytes));
   return out;
 }

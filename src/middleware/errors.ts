@@ -39,13 +39,16 @@ export const errorsFactory: MiddlewareFactory<ErrorsConfig> = {
 
 /**
  * The request fields the page request carries: all of them, or Host and those `spec.forward`
- * names (Traefik copies only the listed ones; Go keeps Host outside the header map, so it stays).
+ * names (Traefik copies only the listed ones; Go keeps Host outside the header map, so it stays);
+ * never Expect.
  */
 export function pageRequestFields(spec: ErrorPageSpec, headers: HeaderList): HeaderList {
   const keep = spec.forward;
-  if (keep === null) return headers;
+  // Traefik copies Expect too; the page GET has no content, and RFC 9110 §10.1.1 says such a
+  // request carries no 100-continue expectation (edge rules win: a server would answer it).
+  if (keep === null && !headers.has('expect')) return headers;
   const out = headers.clone();
-  out.deleteWhere((ln) => ln !== 'host' && !keep.includes(ln));
+  out.deleteWhere((ln) => ln === 'expect' || (keep !== null && ln !== 'host' && !keep.includes(ln)));
   return out;
 }
 

@@ -169,7 +169,9 @@ export interface ErrorPageSpec {
 export interface BufferingSpec {
   readonly maxRequestBodyBytes: number;
   readonly memRequestBodyBytes: number;
-  readonly retry: ((attempts: number, status: number, networkError: boolean) => boolean) | null;
+  readonly retry:
+    | ((attempts: number, status: number, networkError: boolean, method: string) => boolean)
+    | null;
 }
 
 /** A per-server guard a middleware puts on the route (a per-server circuit breaker). */

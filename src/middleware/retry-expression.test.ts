@@ -11,16 +11,27 @@ function pred(src: string) {
 describe('retryExpression', () => {
   it("reads Traefik's documented example", () => {
     const p = pred('IsNetworkError() && Attempts() < 2');
-    assert.equal(p(1, 502, true), true);
-    assert.equal(p(2, 502, true), false);
-    assert.equal(p(1, 500, false), false);
+    assert.equal(p(1, 502, true, 'GET'), true);
+    assert.equal(p(2, 502, true, 'GET'), false);
+    assert.equal(p(1, 500, false, 'GET'), false);
   });
 
   it('compares ResponseCode() and groups with parentheses', () => {
     const p = pred('(ResponseCode() >= 500 && ResponseCode() != 501) || Attempts() <= 0');
-    assert.equal(p(1, 503, false), true);
-    assert.equal(p(1, 501, false), false);
-    assert.equal(p(1, 404, false), false);
+    assert.equal(p(1, 503, false, 'GET'), true);
+    assert.equal(p(1, 501, false, 'GET'), false);
+    assert.equal(p(1, 404, false, 'GET'), false);
+  });
+
+  it('compares RequestMethod() with a Go string literal, as oxy does (case included)', () => {
+    const p = pred('IsNetworkError() && RequestMethod() == "GET"');
+    assert.equal(p(1, 502, true, 'GET'), true);
+    assert.equal(p(1, 502, true, 'POST'), false);
+    assert.equal(p(1, 502, true, 'get'), false);
+    const q = pred('RequestMethod() != `POST` && Attempts() < 3');
+    assert.equal(q(1, 500, false, 'PUT'), true);
+    assert.equal(q(1, 500, false, 'POST'), false);
+    assert.equal(pred('RequestMethod() == "\\x47ET"')(1, 0, false, 'GET'), true);
   });
 
   it('refuses what it cannot read, saying why', () => {
@@ -32,6 +43,10 @@ describe('retryExpression', () => {
       ['Attempts() < 2 extra', /unexpected/],
       ['IsNetworkError', /expected 'IsNetworkError\(\)'/],
       ['Attempts() = 2', /'=='/],
+      ['RequestMethod() < "GET"', /'==' or '!='/],
+      ['RequestMethod() == GET', /expected a string/],
+      ['RequestMethod() == "GET', /unterminated string/],
+      ['Attempts() < "2"', /expected a number/],
     ] as const) {
       const r = compileRetryExpression(src);
       assert.equal(r.ok, false, src);

@@ -1,7 +1,8 @@
 /**
- * The `buffering` middleware's `retryExpression` (oxy's buffer retry predicate, as Traefik
- * documents it): `Attempts()` and `ResponseCode()` compared with a number, `IsNetworkError()`
- * alone, joined by `&&`, `||` and parentheses, e.g. `IsNetworkError() && Attempts() < 2`.
+ * The `buffering` middleware's `retryExpression` (oxy's buffer retry predicate, buffer/threshold.go):
+ * `Attempts()` and `ResponseCode()` compared with a number, `RequestMethod()` with a string
+ * (`==` or `!=` only, as oxy's stringEQ), `IsNetworkError()` alone, joined by `&&`, `||` and
+ * parentheses, e.g. `IsNetworkError() && Attempts() < 2 && RequestMethod() == "GET"`.
  * Same lexer as the circuit breaker's expressions (the same Go-expression subset).
  */
 import {
@@ -12,8 +13,16 @@ import {
   tokenize,
 } from '../resilience/circuit-breaker/expression-lexer.ts';
 
-/** attempts made so far (the first counts), the try's status, whether it was a network error. */
-export type RetryPredicate = (attempts: number, status: number, networkError: boolean) => boolean;
+/**
+ * attempts made so far (the first counts), the try's status, whether it was a network error, the
+ * request's method.
+ */
+export type RetryPredicate = (
+  attempts: number,
+  status: number,
+  networkError: boolean,
+  method: string,
+) => boolean;
 
 export type RetryCompile =
   | { readonly ok: true; readonly predicate: RetryPredicate }
@@ -71,7 +80,7 @@ class Parser {
       this.#take();
       parts.push(this.#and());
     }
-    return parts.length === 1 ? parts[0]! : (a, s, n) => parts.some((p) => p(a, s, n));
+    return parts.length === 1 ? parts[0]! : (a, s, n, m) => parts.some((p) => p(a, s, n, m));
   }
 
   #and(): RetryPredicate {
@@ -80,7 +89,7 @@ class Parser {
       this.#take();
       parts.push(this.#primary());
     }
-    return parts.length === 1 ? parts[0]! : (a, s, n) => parts.every((p) => p(a, s, n));
+    return parts.length === 1 ? parts[0]! : (a, s, n, m) => parts.every((p) => p(a, s, n, m));
   }
 
   #primary(): RetryPredicate {
@@ -96,9 +105,10 @@ class Parser {
       throw new ParseError(`expected a condition at offset ${t.offset}, found ${describeToken(t)}`);
     this.#call(t);
     if (t.text === 'IsNetworkError') return (_a, _s, n) => n;
+    if (t.text === 'RequestMethod') return this.#method();
     if (t.text !== 'Attempts' && t.text !== 'ResponseCode') {
       throw new ParseError(
-        `unknown function ${t.text}() at offset ${t.offset}: Attempts, ResponseCode or IsNetworkError`,
+        `unknown function ${t.text}() at offset ${t.offset}: Attempts, ResponseCode, RequestMethod or IsNetworkError`,
       );
     }
     const op = this.#take();
@@ -110,6 +120,21 @@ class Parser {
     const value = v.value;
     const o = op.op;
     return t.text === 'Attempts' ? (a) => compare(o, a, value) : (_a, s) => compare(o, s, value);
+  }
+
+  /** `RequestMethod() == "GET"` or `!=`: oxy compares the method as written, case included. */
+  #method(): RetryPredicate {
+    const op = this.#take();
+    if (op.kind !== 'op' || (op.op !== '==' && op.op !== '!=')) {
+      throw new ParseError(
+        `RequestMethod() must be compared with '==' or '!=' and a string, e.g. 'RequestMethod() == "GET"'`,
+      );
+    }
+    const v = this.#take();
+    if (v.kind !== 'string')
+      throw new ParseError(`expected a string after '${op.op}', found ${describeToken(v)}`);
+    const method = v.value;
+    return op.op === '==' ? (_a, _s, _n, m) => m === method : (_a, _s, _n, m) => m !== method;
   }
 
   #call(name: Token & { kind: 'ident' }): void {

@@ -8,8 +8,11 @@ export interface PipelineSink {
   pipelineLength(n: number): void;
   /** The filtered body is complete. */
   pipelineEnd(): void;
-  /** A filter failed: the response is broken (or answered `status` if nothing was sent). */
-  pipelineFailed(reason: string, status: number | undefined): void;
+  /**
+   * A filter failed: the response is broken (or answered `status` if nothing was sent);
+   * `filter` is the failed filter's index in the pipeline.
+   */
+  pipelineFailed(reason: string, status: number | undefined, filter: number): void;
   /** Every filter takes input again: the source may resume. */
   pipelineDrained(): void;
 }
@@ -37,7 +40,7 @@ class Stage implements BodyOutput {
   }
 
   fail(reason: string, status?: number): void {
-    this.#pipeline.failed(reason, status);
+    this.#pipeline.failed(this.#index, reason, status);
   }
 
   drained(): void {
@@ -127,10 +130,10 @@ export class ResponsePipeline {
     this.#sink.pipelineEnd();
   }
 
-  failed(reason: string, status: number | undefined): void {
+  failed(index: number, reason: string, status: number | undefined): void {
     if (this.#over) return;
     this.destroy();
-    this.#sink.pipelineFailed(reason, status);
+    this.#sink.pipelineFailed(reason, status, index);
   }
 
   drained(index: number): void {

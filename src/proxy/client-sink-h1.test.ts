@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import type { Socket } from 'node:net';
-import { describe, it } from 'node:test';
+import { beforeEach, describe, it, type TestContext } from 'node:test';
 import { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { ParseError } from '../http1/parse-error.ts';
@@ -70,6 +70,12 @@ function setup(opts: { draining?: boolean; maxRequests?: number; requestCount?: 
   return { socket, sink };
 }
 
+/** The Date line the sink adds to a response without one (RFC 9110 §6.6.1, as Go's server). */
+const DATE = 'Date: Sun, 06 Dec 2026 07:00:00 GMT\r\n';
+beforeEach((t) =>
+  (t as TestContext).mock.timers.enable({ apis: ['Date'], now: Date.UTC(2026, 11, 6, 7, 0, 0) }),
+);
+
 const GET11 = 'GET / HTTP/1.1\r\nHost: a.test\r\n\r\n';
 const GET10 = 'GET / HTTP/1.0\r\nHost: a.test\r\n\r\n';
 const tick = (): Promise<void> => new Promise((resolve) => process.nextTick(resolve));
@@ -82,7 +88,7 @@ describe('Http1Sink: response heads', () => {
     const close = sink.head(exchangeFor(GET11), 200, 'OK', res, '', false, body, 2, 7);
     assert.equal(close, false);
     assert.deepEqual(socket.calls, ['write:buffer']);
-    assert.equal(socket.text(), 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n\r\nhello');
+    assert.equal(socket.text(), `HTTP/1.1 200 OK\r\nContent-Length: 5\r\nX-A: b\r\n${DATE}\r\nhello`);
   });
 
   it('writes head and a body given as text in one buffer, as head does with bytes', () => {
@@ -121,7 +127,7 @@ describe('Http1Sink: response heads', () => {
     }
     const { socket, sink } = setup();
     sink.headText(exchangeFor(GET11), 200, 'OK', res, '', false, 'h\xe9llo\n');
-    assert.equal(socket.text(), 'HTTP/1.1 200 OK\r\nContent-Length: 6\r\nX-A: b\r\n\r\nh\xe9llo\n');
+    assert.equal(socket.text(), `HTTP/1.1 200 OK\r\nContent-Length: 6\r\nX-A: b\r\n${DATE}\r\nh\xe9llo\n`);
   });
 
   it('corks a head whose body follows and uncorks at the end of the turn', async () => {
@@ -132,7 +138,7 @@ describe('Http1Sink: response heads', () => {
     sink.data(Buffer.from('hello'), 0, 5);
     await tick();
     assert.deepEqual(socket.calls, ['cork', 'write:string', 'write:buffer', 'uncork']);
-    assert.equal(socket.text(), 'HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello');
+    assert.equal(socket.text(), `HTTP/1.1 200 OK\r\nContent-Length: 5\r\n${DATE}\r\nhello`);
   });
 
   it('writes a bodiless head in one plain write', () => {
@@ -141,7 +147,7 @@ describe('Http1Sink: response heads', () => {
       exchangeFor(GET11),
       304,
       'Not Modified',
-      response('HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n\r\n'),
+      response(`HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n${DATE}\r\n`),
       '',
       false,
       null,
@@ -149,7 +155,7 @@ describe('Http1Sink: response heads', () => {
       0,
     );
     assert.deepEqual(socket.calls, ['write:string']);
-    assert.equal(socket.text(), 'HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n\r\n');
+    assert.equal(socket.text(), `HTTP/1.1 304 Not Modified\r\nETag: "x"\r\n${DATE}\r\n`);
   });
 
   it('re-chunks a body without length for an HTTP/1.1 client and ends it with the last chunk', async () => {
@@ -163,7 +169,7 @@ describe('Http1Sink: response heads', () => {
     sink.end(null);
     assert.equal(
       socket.text(),
-      'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n',
+      `HTTP/1.1 200 OK\r\n${DATE}Transfer-Encoding: chunked\r\n\r\nb\r\nhello world\r\n0\r\n\r\n`,
     );
   });
 
@@ -174,7 +180,7 @@ describe('Http1Sink: response heads', () => {
     assert.equal(close, true);
     sink.data(Buffer.from('raw'), 0, 3);
     sink.end(null);
-    assert.equal(socket.text(), 'HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nraw');
+    assert.equal(socket.text(), `HTTP/1.1 200 OK\r\n${DATE}Connection: close\r\n\r\nraw`);
   });
 
   it('answers an HTTP/1.0 keep-alive client with Connection: keep-alive', () => {
@@ -192,7 +198,10 @@ describe('Http1Sink: response heads', () => {
       0,
     );
     assert.equal(close, false);
-    assert.equal(socket.text(), 'HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: keep-alive\r\n\r\n');
+    assert.equal(
+      socket.text(),
+      `HTTP/1.1 200 OK\r\nContent-Length: 0\r\n${DATE}Connection: keep-alive\r\n\r\n`,
+    );
   });
 
   it('drops hop-by-hop fields and the ones Connection names, then adds the extra lines', () => {
@@ -203,7 +212,19 @@ describe('Http1Sink: response heads', () => {
     sink.head(exchangeFor(GET11), 201, 'Made', res, 'Set-Cookie: a=1\r\n', false, null, 0, 0);
     assert.equal(
       socket.text(),
-      'HTTP/1.1 201 Made\r\nX-Keep: 2\r\nContent-Length: 0\r\nSet-Cookie: a=1\r\n\r\n',
+      `HTTP/1.1 201 Made\r\nX-Keep: 2\r\nContent-Length: 0\r\n${DATE}Set-Cookie: a=1\r\n\r\n`,
+    );
+  });
+
+  it("keeps the upstream's Date and adds none; a response without one gets the proxy's", () => {
+    const { socket, sink } = setup();
+    const res = response(
+      'HTTP/1.1 200 OK\r\ndate: Mon, 01 Jan 2024 00:00:00 GMT\r\nContent-Length: 0\r\n\r\n',
+    );
+    sink.head(exchangeFor(GET11), 200, 'OK', res, '', false, null, 0, 0);
+    assert.equal(
+      socket.text(),
+      'HTTP/1.1 200 OK\r\ndate: Mon, 01 Jan 2024 00:00:00 GMT\r\nContent-Length: 0\r\n\r\n',
     );
   });
 
@@ -220,7 +241,7 @@ describe('Http1Sink: response heads', () => {
       0,
       0,
     );
-    assert.equal(socket.text(), 'HTTP/1.1 204 No Content\r\n\r\n');
+    assert.equal(socket.text(), `HTTP/1.1 204 No Content\r\n${DATE}\r\n`);
   });
 
   for (const [name, opts, wantClose] of [
@@ -277,7 +298,7 @@ describe('Http1Sink: interim, direct and broken responses', () => {
     assert.deepEqual(socket.calls, ['write:string']);
     assert.equal(
       socket.text(),
-      'HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 9\r\n\r\nNot Found',
+      `HTTP/1.1 404 Not Found\r\nContent-Type: text/plain; charset=utf-8\r\n${DATE}Content-Length: 9\r\n\r\nNot Found`,
     );
   });
 
@@ -288,7 +309,7 @@ describe('Http1Sink: interim, direct and broken responses', () => {
     assert.equal(sink.direct(ex, rh, 'Service Unavailable', 19, true), true);
     assert.equal(
       socket.text(),
-      'HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Length: 19\r\nConnection: close\r\n\r\n',
+      `HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/plain; charset=utf-8\r\n${DATE}Content-Length: 19\r\nConnection: close\r\n\r\n`,
     );
   });
 

@@ -9,7 +9,7 @@ import type { UpstreamResponse } from '../upstream/stream.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
 import { grpcKind, toGrpcAnswer } from './grpc-status.ts';
-import { directResponseHead, responseFields } from './heads.ts';
+import { directResponseHead, missingDateLine, responseFields } from './heads.ts';
 
 /** The connection an `Http1Sink` writes for: it owns the socket's reading side. */
 export interface Http1SinkOwner {
@@ -102,7 +102,7 @@ export class Http1Sink implements ClientSink {
     const rechunk = kind === BODY_CHUNKED || kind === BODY_CLOSE;
     // A 204 never has content, and RFC 9110 §8.6 forbids Content-Length on it: a client that
     // believed the upstream's value would take bytes of the next response as this body.
-    let s = `HTTP/1.1 ${status} ${reason}\r\n${responseFields(res, rechunk || res.status === 204)}${extra}`;
+    let s = `HTTP/1.1 ${status} ${reason}\r\n${responseFields(res, rechunk || res.status === 204)}${missingDateLine(res.headers)}${extra}`;
     this.#chunked = false;
     if (rechunk) {
       if (!http10) {
@@ -237,7 +237,7 @@ export class Http1Sink implements ClientSink {
     // Connection and Upgrade are hop-by-hop and dropped with the others: the switch puts its own.
     const protocol = res.headers.get('upgrade') ?? ex.parsed.upgrade ?? '';
     socket.write(
-      `HTTP/1.1 ${status} ${reason}\r\n${responseFields(res, true)}${extra}Connection: Upgrade\r\nUpgrade: ${protocol}\r\n\r\n`,
+      `HTTP/1.1 ${status} ${reason}\r\n${responseFields(res, true)}${missingDateLine(res.headers)}${extra}Connection: Upgrade\r\nUpgrade: ${protocol}\r\n\r\n`,
       'latin1',
     );
     return { stream: socket, rest: this.#owner.detachForTunnel() };

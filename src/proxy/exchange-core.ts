@@ -200,11 +200,18 @@ export abstract class ExchangeCore
     this.mwRan = mws.length;
     const buffering = this.route!.buffering;
     if (buffering !== null && this.body !== null) {
+      // Until the body is read whole, an answer (413, a failed read) is the buffering
+      // middleware's: as oxy writes it on the writer it was given, only the middlewares before
+      // it see it (their headers, an errors page), not those after it.
+      this.mwRan = this.route!.bufferingAt ?? mws.length;
       if (this.spool === null) this.#spoolBody(buffering);
       else if (buffering.maxRequestBodyBytes > 0 && this.spool.length > buffering.maxRequestBodyBytes) {
         // Already read whole by a middleware before it (forwardAuth's forwardBody).
         this.#refuseBody(413);
-      } else this.#dispatch();
+      } else {
+        this.mwRan = mws.length;
+        this.#dispatch();
+      }
       return;
     }
     this.#dispatch();
@@ -271,6 +278,7 @@ export abstract class ExchangeCore
 
   #bodySpooled(): void {
     if (this.done || this.#spoolFailed(this.spool!)) return;
+    this.mwRan = this.route!.middlewares.length;
     try {
       this.#dispatch();
     } catch (e) {

@@ -403,7 +403,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const retry = this.route!.buffering?.retry;
     if (retry == null || this.page !== null || this.tries >= MAX_BUFFERING_TRIES) return false;
     if (this.body !== null && this.spool === null) return false;
-    if (!retry(this.tries, status, status === 502 || status === 504)) return false;
+    if (!retry(this.tries, status, status === 502 || status === 504, this.req.method)) return false;
     this.countTry(status);
     this.dropTry();
     this.headMs = -1;

@@ -76,6 +76,8 @@ export class Exchange
   #pipelineBlocked = false;
   /** The filtered response's head, until its first bytes go out. */
   #filteredHead: UpstreamResponse | null = null;
+  /** The route's index of the middleware behind each filter of the pipeline, in its order. */
+  #filterAt: number[] | null = null;
   #trailers: HeaderList | null = null;
   /** The buffered request body being sent on this try (buffering middleware). */
   #replay: SpoolReplay | null = null;
@@ -327,13 +329,19 @@ export class Exchange
   ): boolean {
     const mws = this.route!.middlewares;
     let filters: BodyFilter[] | null = null;
+    let at: number[] | null = null;
     for (let i = this.mwRan - 1; i >= 0; i--) {
       const f = mws[i]!.onResponseBody?.(this.req, rh);
       if (f === undefined || f === null) continue;
-      if (filters === null) filters = [];
+      if (filters === null) {
+        filters = [];
+        at = [];
+      }
       filters.push(f);
+      at!.push(i);
     }
     if (filters === null) return false;
+    this.#filterAt = at;
     this.status = rh.status;
     this.responseStarted = true;
     // The filters' output has no known length: re-framed (chunked to HTTP/1.1 clients).
@@ -394,20 +402,25 @@ export class Exchange
     this.finish();
   }
 
-  pipelineFailed(reason: string, status: number | undefined): void {
+  pipelineFailed(reason: string, status: number | undefined, filter: number): void {
     this.#pipeline = null;
     this.ctx.logger.error('response body filter failed', { reason, router: this.routerName });
     this.upstream?.destroy();
     this.setUpstream(null);
     this.networkError = true;
-    this.closeAfter = true;
     if (status !== undefined && this.#filteredHead !== null) {
-      // Nothing of the response went out: the client gets a clean error instead.
+      // Nothing of the response went out: the client gets a clean error instead, answered by
+      // the failed filter's middleware as Traefik's (oxy's buffer) writes it on the writer it
+      // was given: the middlewares before it see it (their headers, an errors page), those
+      // after it do not. The client connection stays open unless its request body is unread.
       this.#filteredHead = null;
       this.responseStarted = false;
-      this.respondDirect({ status, body: statusText(status) }, false);
+      const at = this.#filterAt?.[filter];
+      if (at !== undefined) this.mwRan = at;
+      this.respondDirect({ status, body: statusText(status) });
       return;
     }
+    this.closeAfter = true;
     // Nothing sent yet: the head goes out and the body breaks, never a clean end.
     this.#sendFilteredHead();
     this.client.broken();

@@ -5,6 +5,7 @@
  */
 import { H1_RESPONSE, settleFields } from '../core/field-values.ts';
 import type { HeaderList } from '../core/headers.ts';
+import { httpDate } from '../core/http-date.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { isHopByHop, isResponseHop } from '../http1/chars.ts';
 import { BODY_CHUNKED, BODY_LENGTH, type ParsedRequest } from '../http1/request-head.ts';
@@ -80,6 +81,14 @@ export function responseFields(res: UpstreamResponse, dropLength: boolean): stri
 }
 
 /** Head of a response we produce ourselves (errors, redirects, CORS preflight), CRLFCRLF included. */
+/**
+ * The Date line a relayed response gets when its upstream sent none (RFC 9110 §6.6.1; Go's
+ * server adds it to every Traefik response), else ''.
+ */
+export function missingDateLine(headers: HeaderList): string {
+  return headers.has('date') ? '' : `Date: ${httpDate()}\r\n`;
+}
+
 export function directResponseHead(
   rh: ResponseHead,
   bodyBytes: number,
@@ -90,13 +99,16 @@ export function directResponseHead(
   if (rh.headers.unsettled) settleFields(rh.headers, H1_RESPONSE);
   const { names, lnames, values } = rh.headers;
   let hasType = false;
+  let hasDate = false;
   for (let i = 0; i < names.length; i++) {
     const ln = lnames[i]!;
     if (ln === 'content-length' || ln === 'connection' || ln === 'transfer-encoding') continue;
     if (ln === 'content-type') hasType = true;
+    else if (ln === 'date') hasDate = true;
     s += `${names[i]}: ${values[i]}\r\n`;
   }
   if (!hasType && bodyBytes > 0) s += 'Content-Type: text/plain; charset=utf-8\r\n';
+  if (!hasDate) s += `Date: ${httpDate()}\r\n`;
   s += `Content-Length: ${bodyBytes}\r\n`;
   if (close) s += 'Connection: close\r\n';
   else if (http10) s += 'Connection: keep-alive\r\n';

@@ -569,10 +569,14 @@ function routeTarget(
   const middlewares: Middleware[] = [];
   let errorPages: ErrorPage[] | null = null;
   let buffering: BufferingSpec | null = null;
+  let bufferingAt: number | undefined;
   let bodyPhase = false;
   for (const m of all) {
     if (m.retry !== undefined) retry = m.retry;
-    if (m.buffering !== undefined) buffering = m.buffering;
+    if (m.buffering !== undefined) {
+      buffering = m.buffering;
+      bufferingAt = middlewares.length;
+    }
     if (m.guard !== undefined) guards.push(m.guard);
     if (m.errorPage !== undefined) {
       const node = services.get(m.errorPage.service);
@@ -597,6 +601,7 @@ function routeTarget(
     bodyPhase,
     errorPages,
     buffering,
+    bufferingAt,
     logged: observe.logged,
     metered: observe.metered,
     traced: observe.traced,

@@ -145,6 +145,8 @@ export interface RouteTarget {
   readonly errorPages: readonly ErrorPage[] | null;
   /** The chain's `buffering` (the last one wins), or null: the request body is read whole first. */
   readonly buffering: BufferingSpec | null;
+  /** That `buffering` middleware's index in `middlewares` (absent: none, or not known). */
+  readonly bufferingAt?: number | undefined;
   /**
    * Whether its requests are access-logged, counted and traced when those are on (runtime/
    * observe.ts): its router's `observability` and its entry point's, `addInternals` for the

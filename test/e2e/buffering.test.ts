@@ -44,7 +44,7 @@ describe('buffering middleware', () => {
         res.end(`try ${always502}`);
         return;
       }
-      if (url.startsWith('/big-response')) {
+      if (url.endsWith('/big-response')) {
         res.writeHead(200, { 'content-type': 'application/octet-stream' });
         res.write(Buffer.alloc(300_000, 1));
         res.end(Buffer.alloc(300_000, 2));
@@ -81,7 +81,32 @@ http:
   routers:
     all: { rule: "PathPrefix(\`/\`)", service: be, middlewares: [buf] }
     forever: { rule: "PathPrefix(\`/always502\`)", service: be, middlewares: [retry-forever] }
+    getOnly: { rule: "PathPrefix(\`/flaky-get\`)", service: be, middlewares: [retry-get] }
+    outer: { rule: "PathPrefix(\`/outer\`)", service: be, middlewares: [cors, small, buf] }
+    paged: { rule: "PathPrefix(\`/paged\`)", service: be, middlewares: [pages, buf] }
+    req413: { rule: "PathPrefix(\`/req413\`)", service: be, middlewares: [cors, tiny, inner] }
   middlewares:
+    cors:
+      headers:
+        accessControlAllowOriginList: ["https://app.test"]
+        customResponseHeaders: { X-Outer: "yes" }
+    small:
+      buffering:
+        maxResponseBodyBytes: 100
+    tiny:
+      buffering:
+        maxRequestBodyBytes: 10
+    inner:
+      headers:
+        customResponseHeaders: { X-Inner: "yes" }
+    pages:
+      errors:
+        status: ["500"]
+        service: be
+        query: "/page-{status}"
+    retry-get:
+      buffering:
+        retryExpression: 'IsNetworkError() && Attempts() < 2 && RequestMethod() == "GET"'
     retry-forever:
       buffering:
         retryExpression: "IsNetworkError()"
@@ -154,6 +179,38 @@ http:
     assert.equal(big.status, 500);
   });
 
+  // oxy answers on the writer it was given: the middlewares before buffering see its 500 (their
+  // headers, an errors page), and the client connection stays open.
+  it('gives the 500 past maxResponseBodyBytes to the middlewares before it, and keeps the connection', async () => {
+    const r = await curl([
+      '-H',
+      'Origin: https://app.test',
+      `${base}/outer/big-response`,
+      `${base}/outer/small`,
+    ]);
+    const [big, next] = r.transfers;
+    assert.equal(big!.status, 500);
+    assert.deepEqual(big!.headers['x-outer'], ['yes']);
+    assert.deepEqual(big!.headers['access-control-allow-origin'], ['https://app.test']);
+    assert.equal(next!.status, 200);
+    assert.equal(Number(next!.info.num_connects), 0, 'the second request reused the connection');
+    const paged = await curl([`${base}/paged/big-response`]);
+    assert.equal(paged.status, 500);
+    assert.match(paged.body.toString(), /^0 /, 'the page of the errors middleware before it');
+  });
+
+  it('gives its 413 to the middlewares before it only, announced or chunked', async () => {
+    for (const framing of [[], ['-H', 'Transfer-Encoding: chunked']]) {
+      const r = await curl([...framing, '--data-binary', 'x'.repeat(20), `${base}/req413`]);
+      assert.equal(r.status, 413);
+      assert.deepEqual(r.headers['x-outer'], ['yes']);
+      assert.equal(r.headers['x-inner'], undefined, 'a middleware after buffering does not see it');
+    }
+    const ok = await curl(['--data-binary', 'x', `${base}/req413`]);
+    assert.equal(ok.status, 200);
+    assert.deepEqual(ok.headers['x-inner'], ['yes']);
+  });
+
   it('stops a retryExpression that always holds after 11 tries, as oxy does', async () => {
     always502 = 0;
     const r = await curl([`${base}/always502`]);
@@ -161,6 +218,17 @@ http:
     // oxy tests attempt > 10 before counting the next try: tries 1 to 11 are made.
     assert.equal(r.body.toString(), 'try 11');
     assert.equal(always502, 11);
+  });
+
+  it("reads oxy's RequestMethod() with a string: a GET is retried, a POST is not", async () => {
+    flaky = 0;
+    const get = await curl([`${base}/flaky-get`]);
+    assert.equal(get.status, 200);
+    assert.equal(get.body.toString(), 'try 2');
+    flaky = 0;
+    const post = await curl(['--data-binary', 'payload', `${base}/flaky-get`]);
+    assert.equal(post.status, 502);
+    assert.equal(post.body.toString(), 'try 1');
   });
 
   it('retries with retryExpression (a 502 is retried once)', async () => {

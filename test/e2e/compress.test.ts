@@ -98,6 +98,8 @@ http:
     brzip:
       compress:
         encodings: [br, gzip]
+        # Go's mime.ParseMediaType takes a type alone and any token: these load, as in Traefik.
+        excludedContentTypes: [text, "*/*", "application/vnd.a~b"]
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,

@@ -99,6 +99,18 @@ http:
     assert.match(r.body.toString(), /^<p>page \/my%20%22pages%22\/503-%C3%A9\.html\?k=v host=/);
   });
 
+  // RFC 9110 §10.1.1 (edge rules over Traefik, which copies the field): the page request has no
+  // content, so it carries no 100-continue expectation (a Node server would answer it with a
+  // second 100 Continue, relayed to the client).
+  it('asks for the page without the expectation of a request that had a body', async () => {
+    const r = await curl(['-H', 'Expect: 100-continue', '--data-binary', 'hello', `${base}/status/500`]);
+    assert.equal(r.status, 500);
+    const page = pages.seen.at(-1)!;
+    assert.equal(page.method, 'GET');
+    assert.equal(page.headers.expect, undefined);
+    assert.equal(page.headers['content-length'], undefined);
+  });
+
   it('keeps the connection for the next request', async () => {
     const r = await curl([`${base}/status/500`, `${base}/status/200`]);
     assert.deepEqual(

@@ -48,6 +48,7 @@ http:
     cors: { rule: "PathPrefix(\`/cors\`)", service: be, middlewares: [cors] }
     credentials: { rule: "PathPrefix(\`/credentials\`)", service: be, middlewares: [credentials] }
     secure: { rule: "PathPrefix(\`/secure\`)", service: be, middlewares: [secure] }
+    lists: { rule: "PathPrefix(\`/lists\`)", service: be, middlewares: [lists] }
   middlewares:
     custom:
       headers:
@@ -66,6 +67,12 @@ http:
         accessControlAllowHeaders: ["*"]
         accessControlExposeHeaders: ["*"]
         accessControlMaxAge: 600
+    lists:
+      headers:
+        accessControlAllowOriginList: ["https://app.test"]
+        accessControlAllowMethods: ["GET, POST", OPTIONS]
+        accessControlAllowHeaders: ["Content-Type, Authorization"]
+        accessControlExposeHeaders: ["X-Total, X-Page"]
     secure:
       headers:
         stsSeconds: 300
@@ -135,6 +142,24 @@ http:
       assert.equal(seen, before, 'no preflight reached the backend');
     });
   }
+
+  it('CORS list items that are lists themselves load and are joined as written, as Traefik joins them', async () => {
+    const base = `http://127.0.0.1:${port('web')}`;
+    const pre = await curl([
+      '-X',
+      'OPTIONS',
+      '-H',
+      'Access-Control-Request-Method: POST',
+      '-H',
+      'Origin: https://app.test',
+      `${base}/lists`,
+    ]);
+    assert.equal(pre.status, 200);
+    assert.deepEqual(pre.headers['access-control-allow-methods'], ['GET, POST,OPTIONS']);
+    assert.deepEqual(pre.headers['access-control-allow-headers'], ['Content-Type, Authorization']);
+    const res = await curl(['-H', 'Origin: https://app.test', `${base}/lists`]);
+    assert.deepEqual(res.headers['access-control-expose-headers'], ['X-Total, X-Page']);
+  });
 
   it('CORS on responses: the allowed origin, nothing for another; with credentials the origin, never *', async () => {
     const base = `http://127.0.0.1:${port('web')}`;

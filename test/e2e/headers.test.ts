@@ -175,6 +175,29 @@ http:
     assert.equal(r.closedBy, 'client', 'the client connection stays open');
   });
 
+  // Go's HTTP/1.1 and HTTP/2 servers give every Traefik response a Date it lacks (RFC 9110
+  // §6.6.1: an origin server sends one, a proxy adds one to a response that came without).
+  for (const proto of ['--http1.1', '--http2-prior-knowledge']) {
+    it(`adds Date where the backend sent none and to its own answers, keeps the backend's (${proto.slice(2)})`, async () => {
+      const dated = (r: Awaited<ReturnType<typeof curl>>): number => {
+        const values = r.headers['date'] ?? [];
+        assert.equal(values.length, 1, JSON.stringify(r.headers));
+        assert.match(values[0]!, /^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} \d\d:\d\d:\d\d GMT$/);
+        return Date.parse(values[0]!);
+      };
+      const base = `http://127.0.0.1:${web}`;
+      const plain = await curl([proto, '-H', 'Host: raw.test', `${base}/plain`]);
+      assert.equal(plain.status, 200);
+      assert.ok(Math.abs(dated(plain) - Date.now()) < 60_000);
+      const own = await curl([proto, '-H', 'Host: unknown.test', `${base}/`]);
+      assert.equal(own.status, 404);
+      assert.ok(Math.abs(dated(own) - Date.now()) < 60_000);
+      const echo = await curl([proto, '-H', 'Host: echo.test', `${base}/`]);
+      assert.equal(echo.status, 200);
+      dated(echo);
+    });
+  }
+
   it('drops a Content-Length the backend put on a 204', async () => {
     const r = await rawRequest(
       web,

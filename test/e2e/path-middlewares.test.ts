@@ -33,7 +33,7 @@ describe('path middlewares as the backend sees them', () => {
 log: { level: INFO }
 http:
   routers:
-${router('strip', '/strip', 'strip')}${router('stripAdd', '/sa', 'strip-sa, add')}${router('forced', '/fs', 'strip-fs, add')}${router('regexAdd', '/re', 'strip-re, add')}${router('stripReplace', '/sr', 'strip-sr, replace')}${router('stripRegexRepl', '/srr', 'strip-srr, replace-regex')}${router('badEscape', '/bad', 'bad-escape')}${router('addSpaced', '/sp/', 'add-spaced')}
+${router('strip', '/strip', 'strip')}${router('stripAdd', '/sa', 'strip-sa, add')}${router('forced', '/fs', 'strip-fs, add')}${router('regexAdd', '/re', 'strip-re, add')}${router('stripReplace', '/sr', 'strip-sr, replace')}${router('stripRegexRepl', '/srr', 'strip-srr, replace-regex')}${router('badEscape', '/bad', 'bad-escape')}${router('addSpaced', '/sp/', 'add-spaced')}${router('emptyReplace', '/er', 'replace-empty, empty-chain')}${router('regexNoRepl', '/rn', 'regex-no-replacement')}
   middlewares:
     strip: { stripPrefix: { prefixes: ["/strip"] } }
     strip-sa: { stripPrefix: { prefixes: ["/sa/", "/sa"] } }
@@ -44,6 +44,9 @@ ${router('strip', '/strip', 'strip')}${router('stripAdd', '/sa', 'strip-sa, add'
     add: { addPrefix: { prefix: "/v2" } }
     add-spaced: { addPrefix: { prefix: "/a b" } }
     replace: { replacePath: { path: "/replaced" } }
+    replace-empty: { replacePath: {} }
+    empty-chain: { chain: {} }
+    regex-no-replacement: { replacePathRegex: { regex: "^/rn" } }
     replace-regex: { replacePathRegex: { regex: "^/$", replacement: "/root" } }
     bad-escape: { replacePathRegex: { regex: "^/bad/(.*)", replacement: "/x%zz/$1" } }
   services:
@@ -117,6 +120,18 @@ ${router('strip', '/strip', 'strip')}${router('stripAdd', '/sa', 'strip-sa, add'
     const rr = await seen('/srr');
     assert.equal(rr.url, '/');
     assert.equal(rr.headers['x-replaced-path'], undefined);
+  });
+
+  it('loads replacePath without a path and a chain without members, as Traefik: the path sent is `/`', async () => {
+    const r = await seen('/er/x?q=1');
+    assert.equal(r.url, '/?q=1');
+    assert.equal(r.headers['x-replaced-path'], '/er/x');
+  });
+
+  it('loads replacePathRegex without a replacement, as Traefik: what matched is removed', async () => {
+    const r = await seen('/rn/x');
+    assert.equal(r.url, '/x');
+    assert.equal(r.headers['x-replaced-path'], '/rn/x');
   });
 
   it('answers a rewritten path with a bad escape as Traefik does: 500 and the Go error text', async () => {

@@ -17,15 +17,21 @@ import { untilApplied, waitForLogFrom } from '../helpers/wait.ts';
 describe('Consul Catalog provider (e2e, Consul API on loopback)', () => {
   let b1: Backend;
   let b2: Backend;
+  let b3: Backend;
   let consul: FakeConsul;
   let proxy: ProxyProcess;
   let web = 0;
   let admin = 0;
 
   before(async () => {
-    [b1, b2, consul] = await Promise.all([
+    [b1, b2, b3, consul] = await Promise.all([
       startBackend((req, res) => res.end(`one ${req.url}`)),
       startBackend((req, res) => res.end(`two ${req.url}`)),
+      startBackend((req, res) => {
+        const failed = /^\/oops\/fail\/(\d{3})$/.exec(req.url ?? '');
+        res.statusCode = failed === null ? 200 : Number(failed[1]);
+        res.end(failed === null ? `page ${req.url}` : 'failed');
+      }),
       startFakeConsul(),
     ]);
     proxy = await startProxy({
@@ -43,7 +49,7 @@ describe('Consul Catalog provider (e2e, Consul API on loopback)', () => {
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([b1?.close(), b2?.close(), consul?.close()]);
+    await Promise.all([b1?.close(), b2?.close(), b3?.close(), consul?.close()]);
   });
 
   const get = async (port: number, path: string): Promise<{ status: number; text: string }> => {
@@ -94,6 +100,30 @@ describe('Consul Catalog provider (e2e, Consul API on loopback)', () => {
       String(line.issue),
       /^consul service typo label traefik\.http\.routers\.typo\.rulee: .*unknown key/,
     );
+  });
+
+  // Traefik's label decoder (paerser) splits a list value on commas, as its documentation writes
+  // `errors.status=500,501,503,505-599`.
+  it('reads a comma-separated status list in an errors middleware label', async () => {
+    const from = proxy.logs.length;
+    consul.register({
+      id: 'oops-1',
+      name: 'oops',
+      address: '127.0.0.1',
+      port: b3.port,
+      tags: [
+        'traefik.enable=true',
+        'traefik.http.routers.oops.rule=PathPrefix(`/oops`)',
+        'traefik.http.routers.oops.middlewares=pages',
+        'traefik.http.middlewares.pages.errors.status=418, 500-599',
+        'traefik.http.middlewares.pages.errors.service=oops',
+        'traefik.http.middlewares.pages.errors.query=/page/{status}',
+      ],
+    });
+    await until(from, async () => (await get(web, '/oops/ok')).status === 200);
+    assert.deepEqual(await get(web, '/oops/fail/503'), { status: 503, text: 'page /page/503' });
+    assert.deepEqual(await get(web, '/oops/fail/418'), { status: 418, text: 'page /page/418' });
+    assert.deepEqual(await get(web, '/oops/fail/404'), { status: 404, text: 'failed' });
   });
 
   it('keeps serving while Consul is gone, shows it down, and recovers by itself', async () => {

@@ -113,6 +113,15 @@ http:
     assert.equal(h.headers['x-forwarded-proto'], 'ws', 'as Traefik sets it for a WebSocket');
   });
 
+  // Go's server writes a 101 through the non-informational path, Date included (net/http
+  // response.WriteHeader): Traefik's handshake answers carry one; the ws backend sends none.
+  it('gives the 101 a Date when the backend sent none', async (t) => {
+    const c = new WebSocket(`${ws}/ws/chat`);
+    t.after(() => c.terminate());
+    const [res] = (await once(c, 'upgrade')) as [{ headers: Record<string, string | undefined> }];
+    assert.match(String(res.headers.date), /^[A-Z][a-z]{2}, \d\d [A-Z][a-z]{2} \d{4} [\d:]{8} GMT$/);
+  });
+
   it('answers ping with pong and relays close codes', async () => {
     const c = await open(`${ws}/ws/ping`);
     const pong = once(c, 'pong');

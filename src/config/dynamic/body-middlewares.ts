@@ -9,12 +9,16 @@ import { parseStatusRange, type StatusRange, statusRanges } from './status-range
 const ENCODINGS = ['gzip', 'br', 'zstd'] as const;
 export type CompressEncoding = (typeof ENCODINGS)[number];
 
-/** A media type as `mime.ParseMediaType` reads it: `type/subtype`, parameters ignored. */
+/**
+ * A media type as Go's `mime.ParseMediaType` reads it (Traefik keeps only that part): tokens,
+ * lowercased, the subtype optional (`text` loads there, though no response type equals it);
+ * parameters ignored.
+ */
 const MediaType = z
   .string()
   .transform((v) => v.split(';')[0]!.trim().toLowerCase())
   .refine(
-    (v) => /^[a-z0-9!#$&^_.+-]+\/[a-z0-9!#$&^_.+*-]+$/.test(v),
+    (v) => /^[a-z0-9!#$%&'*+.^_`|~-]+(?:\/[a-z0-9!#$%&'*+.^_`|~-]+)?$/.test(v),
     'must be a media type such as text/html',
   );
 

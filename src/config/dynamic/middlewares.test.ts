@@ -102,6 +102,17 @@ describe('middleware schemas', () => {
     assert.equal(middlewareSchemas.chain.safeParse({ middlewares: [], extra: 1 }).success, false);
   });
 
+  it('read a comma-separated status string as a list (a label value), a real list item as one', () => {
+    const errors = (status: unknown) => middlewareSchemas.errors.safeParse({ status, service: 's' });
+    const r = errors('418, 500-599');
+    assert.ok(r.success);
+    assert.deepEqual(r.data.status, [
+      { from: 418, to: 418 },
+      { from: 500, to: 599 },
+    ]);
+    assert.equal(errors(['500,502']).success, false);
+  });
+
   it('validate regex fields when the config is validated', () => {
     assert.equal(middlewareSchemas.redirectRegex.safeParse({ regex: '(', replacement: 'x' }).success, false);
     assert.equal(

@@ -67,11 +67,13 @@ export const HeadersSchema = strictObject(
     customRequestHeaders: HeaderMap.optional(),
     customResponseHeaders: HeaderMap.optional(),
     accessControlAllowCredentials: z.boolean().optional(),
-    accessControlAllowHeaders: z.array(HeaderName).optional(),
-    accessControlAllowMethods: z.array(z.string().regex(TOKEN, 'must be an HTTP method token')).optional(),
+    // Traefik joins these lists with ',' as they are (header.go): an item may itself be a list
+    // ("GET, POST"), so only what would break the field (CR, LF, NUL) is refused.
+    accessControlAllowHeaders: z.array(PlainValue).optional(),
+    accessControlAllowMethods: z.array(PlainValue).optional(),
     accessControlAllowOriginList: z.array(PlainValue).optional(),
     accessControlAllowOriginListRegex: z.array(GoRegexp).optional(),
-    accessControlExposeHeaders: z.array(HeaderName).optional(),
+    accessControlExposeHeaders: z.array(PlainValue).optional(),
     accessControlMaxAge: z.number().int().optional(),
     addVaryHeader: z.boolean().optional(),
     allowedHosts: z.array(PlainValue).optional(),
@@ -125,12 +127,20 @@ export const AddPrefixSchema = z.strictObject({
 });
 
 export const ReplacePathSchema = z.strictObject({
-  path: z.string().startsWith('/', "path must start with '/'"),
+  /**
+   * Empty (or unset) loads in Traefik too: the path becomes empty, sent as `/`. A path that does
+   * not start with '/' is refused: Traefik would send it as the request target (`GET foo`).
+   */
+  path: z
+    .string()
+    .refine((p) => p === '' || p.startsWith('/'), "path must start with '/'")
+    .default(''),
 });
 
 export const ReplacePathRegexSchema = z.strictObject({
   regex: GoRegexp,
-  replacement: z.string(),
+  /** Unset loads in Traefik: the matches are removed (`^/api` alone strips the prefix). */
+  replacement: z.string().default(''),
 });
 
 const Port = z
@@ -152,7 +162,8 @@ export const RedirectRegexSchema = z.strictObject({
 });
 
 export const ChainSchema = z.strictObject({
-  middlewares: z.array(z.string().min(1)),
+  /** Traefik builds a chain without members too (`chain: {}`): it passes the request on. */
+  middlewares: z.array(z.string().min(1)).default([]),
 });
 
 const Flag = z.boolean().default(false);
