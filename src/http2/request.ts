@@ -24,9 +24,10 @@ const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
 
 /**
  * Fields appended to every request once it is parsed (applyForwardedHeaders: X-Forwarded-For,
- * -Proto, -Host, -Port, X-Real-Ip): room for them is kept in the header list's arrays.
+ * -Proto, -Host, -Port, X-Real-Ip, X-Forwarded-Server): room for them is kept in the header
+ * list's arrays.
  */
-const FORWARDED_ROOM = 5;
+const FORWARDED_ROOM = 6;
 
 /**
  * The fields of the request being parsed, copied out at their size once it is known

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { HeaderList } from '../core/headers.ts';
 import { applyForwardedHeaders, isManagedForwardingField } from './forwarded.ts';
@@ -53,8 +54,10 @@ describe('applyForwardedHeaders', () => {
       'x-forwarded-host',
       'x-forwarded-port',
       'x-real-ip',
+      'x-forwarded-server',
     ]);
     assert.equal(h.get('x-forwarded-for'), '10.0.0.1');
+    assert.equal(h.get('x-forwarded-server'), hostname());
   });
 
   it('keeps a trusted peer’s fields and extends X-Forwarded-For', () => {
@@ -64,6 +67,10 @@ describe('applyForwardedHeaders', () => {
     assert.equal(h.get('x-forwarded-prefix'), '/admin');
     assert.equal(h.get('x_forwarded_for'), '6.6.6.6');
     assert.equal(h.get('x-forwarded-for'), '1.2.3.4, 10.0.0.1');
+    // Traefik's rewrite: always this proxy's host name, whatever the trusted peer sent.
+    h.append('X-Forwarded-Server', 'upstream-proxy');
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '');
+    assert.deepEqual(h.getAll('x-forwarded-server'), [hostname()]);
   });
 
   it("sets X-Forwarded-Port as Traefik's forwardedPort: the Host's port, else 443 or 80 by the scheme", () => {

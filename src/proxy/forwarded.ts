@@ -1,3 +1,4 @@
+import { hostname } from 'node:os';
 import { MANAGED_X_HEADERS as MANAGED } from '../core/forwarded-fields.ts';
 import type { HeaderList } from '../core/headers.ts';
 
@@ -31,11 +32,17 @@ function forwardedPort(hostPort: string, proto: string, own: string): string {
 }
 
 /**
+ * X-Forwarded-Server: the host name, read once (Traefik's forwardedheaders NewXForwarded takes
+ * os.Hostname() when built and its rewrite sets the field on every request).
+ */
+const HOSTNAME = hostname();
+
+/**
  * X-Forwarded-* and X-Real-IP, as Traefik sets them. From an untrusted peer, whatever the client
  * claimed is dropped (Forwarded too) and replaced: otherwise a client could forge its own address
  * for every IP-based decision behind us. From a trusted proxy, X-Forwarded-For is extended and
- * the other fields are kept when present. `scheme` is our X-Forwarded-Proto (ws/wss for a
- * WebSocket handshake).
+ * the other fields are kept when present. X-Forwarded-Server is always ours. `scheme` is our
+ * X-Forwarded-Proto (ws/wss for a WebSocket handshake).
  */
 export function applyForwardedHeaders(
   headers: HeaderList,
@@ -52,6 +59,7 @@ export function applyForwardedHeaders(
     if (authority !== '') headers.appendLowered('X-Forwarded-Host', 'x-forwarded-host', authority);
     headers.appendLowered('X-Forwarded-Port', 'x-forwarded-port', forwardedPort(hostPort, scheme, scheme));
     headers.appendLowered('X-Real-Ip', 'x-real-ip', clientIp);
+    headers.appendLowered('X-Forwarded-Server', 'x-forwarded-server', HOSTNAME);
     return;
   }
   const xff = headers.getAll('x-forwarded-for');
@@ -62,6 +70,8 @@ export function applyForwardedHeaders(
   if (!headers.has('x-forwarded-port'))
     headers.append('X-Forwarded-Port', forwardedPort(hostPort, proto ?? scheme, scheme));
   if (!headers.has('x-real-ip')) headers.append('X-Real-Ip', clientIp);
+  // Traefik's rewrite sets it whatever a trusted peer sent: this proxy is the server that forwarded.
+  headers.set('X-Forwarded-Server', HOSTNAME);
 }
 
 /**
