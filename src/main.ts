@@ -126,7 +126,9 @@ function entryPointContext(
   const t = ep.transport.respondingTimeouts;
   return {
     name,
-    scheme: ep.http.tls === undefined ? 'http' : 'https',
+    // The cleartext side, even on an entry point with `http.tls`: its routers serve HTTPS there
+    // (secureCtx below), and cleartext requests meet Traefik's HTTP handler, with no router.
+    scheme: 'http',
     port: String(port),
     limits: { ...DEFAULT_REQUEST_LIMITS, maxHeaderBytes: ep.http.maxHeaderBytes },
     pathPolicy: pathPolicy(ep.http.sanitizePath, ep.http.encodedCharacters, ep.http.encodeQuerySemicolons),

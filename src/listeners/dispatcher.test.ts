@@ -158,11 +158,12 @@ describe('entry point dispatcher', () => {
     assert.ok(o.buffered > 100);
   });
 
-  it('answers plain HTTP with 400 and closes other bytes where only TLS is served', async () => {
+  it("hands cleartext to HTTP where only TLS is served (as Traefik's httpForwarder), closes a broken hello", async () => {
     h.routes([], [{ rule: 'Host(`a.test`)', entryPoints: [] }], []);
-    const reply = await closedBy(send(h.port, 'GET / HTTP/1.1\r\nHost: a.test\r\n\r\n'));
-    assert.match(reply, /^HTTP\/1\.0 400 Bad Request\r\n[\s\S]*HTTP request to an HTTPS server/);
-    assert.equal(await closedBy(send(h.port, Buffer.from([0x00, 0x01, 0x02]))), '');
+    const got = h.next();
+    const c = send(h.port, 'GET / HTTP/1.1\r\nHost: a.test\r\n\r\n');
+    assert.deepEqual(await got, { kind: 'http', bytes: 'GET / HTTP/1.1\r\nHost: a.test\r\n\r\n' });
+    c.destroy();
     const notAHello = Buffer.from([0x16, 0x03, 0x01, 0x00, 0x06, 0x02, 0x00, 0x00, 0x02, 0x03, 0x03]);
     assert.equal(await closedBy(send(h.port, notAHello)), '');
   });

@@ -60,8 +60,6 @@ export interface DispatcherOptions {
 
 const ACME_TLS_ALPN = 'acme-tls/1';
 const NO_ALPN: readonly string[] = [];
-const HTTP_TO_HTTPS =
-  'HTTP/1.0 400 Bad Request\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
 
 /**
  * The client a PROXY protocol header declared becomes the socket's peer for everyone after us:
@@ -316,6 +314,11 @@ class PendingConnection implements Timed {
     }
   }
 
+  /**
+   * Cleartext bytes: a matching cleartext TCP router, else the HTTP side, even on an entry point
+   * that serves only TLS (Traefik's httpForwarder is always set, pkg/server/server_entrypoint_tcp.go
+   * SwitchRouter: its HTTP handler then answers 404, or 400 to what is not HTTP).
+   */
   #cleartext(buf: Buffer): void {
     const r = this.#routes;
     const t = this.#d.opts.targets;
@@ -326,19 +329,6 @@ class PendingConnection implements Timed {
         t.tcp(this.socket, m, buf, null);
         return;
       }
-    }
-    if (!r.http && (r.https !== null || r.tcpTls !== null)) {
-      // Only TLS is served here. Plain HTTP gets a readable answer, as Go's and nginx's servers
-      // give; other bytes a close.
-      this.#handOff();
-      const c = buf[0]!;
-      if (c >= 65 && c <= 90) {
-        // Read on (and drop) to see the client's FIN: a paused socket would never close.
-        this.socket.allowHalfOpen = false;
-        this.socket.resume();
-        this.socket.end(HTTP_TO_HTTPS);
-      } else this.socket.destroy();
-      return;
     }
     this.#handOff();
     this.socket.unshift(buf);
