@@ -760,7 +760,7 @@ async function run(
       targets: {
         http: (s) => listener.handle(s, 'detect'),
         https: (s, buffered, hello) => gate.handshake(name, s, buffered, hello),
-        tcp: (s, m, buffered, hello) => forwarder.serve(s, m.value, buffered, hello),
+        tcp: (s, m, buffered, hello, postgres) => forwarder.serve(s, m.value, buffered, hello, postgres),
       },
     });
     listener.setFront((socket) => dispatcher.accept(socket));
