@@ -191,9 +191,10 @@ describe('admin API reads', () => {
 
   it('serves entry points, the merged configuration and the version', async (t) => {
     const a = await withRoutes(t);
+    // By name, as Traefik's getEntryPoints sorts them.
     assert.deepEqual((await a.json('/api/entrypoints')).body, [
-      { name: 'web', address: ':8080' },
       { name: 'traefik', address: '127.0.0.1:8081' },
+      { name: 'web', address: ':8080' },
     ]);
     const raw = (await a.json('/api/rawdata')).body as { http: { routers: Record<string, unknown> } };
     assert.deepEqual(Object.keys(raw.http.routers).sort(), ['api@api', 'site@api']);

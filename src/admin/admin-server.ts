@@ -19,6 +19,7 @@ import { disabledObject } from './disabled-views.ts';
 import { explain, explainRequestHead } from './explain.ts';
 import { isJsonType, readBody, sendError, sendJson, sendText } from './http-io.ts';
 import { type L4EntryPoints, type L4Kind, l4Names, l4Overview, l4View, l4Views } from './l4-views.ts';
+import { type ListKind, listPage } from './list-query.ts';
 import { redactSecrets } from './redact.ts';
 import {
   middlewareView,
@@ -239,10 +240,11 @@ export class AdminServer {
         case 'providers':
           return sendJson(res, 200, this.#deps.providers?.list() ?? []);
         case 'entrypoints':
-          return sendJson(
+          return sendList(
             res,
-            200,
             this.#deps.entryPoints.map((e) => ({ name: e.name, address: e.address })),
+            'entrypoints',
+            url.searchParams,
           );
         case 'rawdata':
           return sendJson(res, 200, redactSecrets(snap.config));
@@ -263,11 +265,17 @@ export class AdminServer {
       return sendError(res, 404, 'not found');
     if (parts.length === 2) {
       if (!read) return this.#notAllowed(res, READ);
-      return sendJson(
-        res,
-        200,
-        kind === 'http' ? this.#list(snap, section) : l4Views(snap, kind, section, this.#l4EntryPoints),
-      );
+      const items: object[] =
+        kind === 'http' ? this.#list(snap, section) : l4Views(snap, kind, section, this.#l4EntryPoints);
+      const listKind: ListKind =
+        section !== 'routers'
+          ? section
+          : kind === 'http'
+            ? 'routers'
+            : kind === 'tcp'
+              ? 'tcpRouters'
+              : 'udpRouters';
+      return sendList(res, items, listKind, url.searchParams);
     }
     let name: string;
     try {
@@ -298,7 +306,7 @@ export class AdminServer {
     else this.#notAllowed(res, READ);
   }
 
-  #list(snap: RuntimeSnapshot, section: Section): unknown[] {
+  #list(snap: RuntimeSnapshot, section: Section): object[] {
     if (section === 'routers') return routerViews(snap, this.#entryPointNames);
     if (section === 'services') return serviceViews(snap);
     return middlewareViews(snap);
@@ -440,7 +448,14 @@ interface Reply {
 }
 
 function fail(status: number, error: string): Reply {
-  return { status, body: { error } };
+  return { status, body: { error, message: error } };
+}
+
+/** A list with Traefik's query parameters (admin/list-query.ts): one page, X-Next-Page, or 400. */
+function sendList(res: ServerResponse, items: readonly object[], kind: ListKind, q: URLSearchParams): void {
+  const page = listPage(items, kind, q);
+  if (page.ok) sendJson(res, 200, page.items, { 'x-next-page': String(page.nextPage) });
+  else sendError(res, 400, page.message);
 }
 
 /** The object `name` designates among `names`: `web` finds `web@file` when only one provider has a `web`. */
@@ -448,7 +463,8 @@ function lookup(names: readonly string[], section: Section, name: string): strin
   if (names.includes(name)) return name;
   const same = name.includes('@') ? [] : names.filter((n) => n.slice(0, n.lastIndexOf('@')) === name);
   if (same.length > 1) return fail(409, `several providers have \`${name}\`: name one (${same.join(', ')})`);
-  if (same.length === 0) return fail(404, `${section.slice(0, -1)} \`${name}\` not found`);
+  // Traefik's wording (pkg/api/handler_http.go getRouter…): "router not found: <name>".
+  if (same.length === 0) return fail(404, `${section.slice(0, -1)} not found: ${name}`);
   return same[0]!;
 }
 
