@@ -1113,6 +1113,17 @@ async function run(
         .concat(listened.filter(([n]) => !defaults.includes(n)))
         .map(([n, e]) => ({ name: n, address: e.address })),
       version: packageVersion(),
+      features: {
+        // Traefik's getFeatures: the first backend set, by its field name (v3 traces over OTLP only).
+        tracing: config.tracing === undefined ? '' : 'OTLP',
+        metrics:
+          config.metrics?.prometheus !== undefined
+            ? 'Prometheus'
+            : config.metrics?.otlp !== undefined
+              ? 'OTLP'
+              : '',
+        accessLog: config.accessLog !== undefined,
+      },
       auth: config.api?.auth,
       insecure: config.api?.insecure ?? false,
       allowedHosts: config.api?.allowedHosts ?? [],

@@ -73,6 +73,7 @@ describe('admin API reads', () => {
         services: { total: 0, warnings: 0, errors: 0 },
       },
       issues: [],
+      features: { tracing: '', metrics: '', accessLog: false },
       providers: [],
     });
     assert.equal(r.headers.get('content-type'), 'application/json; charset=utf-8');

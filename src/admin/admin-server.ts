@@ -46,6 +46,12 @@ export interface AdminServerDeps {
    */
   readonly proxyEntryPoints?: readonly string[];
   readonly version: string;
+  /**
+   * Traefik's overview `features` (pkg/api/handler_overview.go getFeatures): the tracing and
+   * metrics backends by their static field names (`OTLP`, `Prometheus`; '' for none) and whether
+   * the access log is on. Absent: none.
+   */
+  readonly features?: { readonly tracing: string; readonly metrics: string; readonly accessLog: boolean };
   readonly auth: { readonly bearerTokens: string[]; readonly basicAuth: string[] } | undefined;
   /** Read-only access without credentials beyond loopback through `api.entryPoint` (Traefik's `api.insecure`). */
   readonly insecure: boolean;
@@ -76,6 +82,7 @@ export interface AdminServerDeps {
 }
 
 const BODY_LIMIT = 1024 * 1024;
+const NO_FEATURES = { tracing: '', metrics: '', accessLog: false } as const;
 const SECTIONS = ['routers', 'services', 'middlewares'] as const;
 type Section = (typeof SECTIONS)[number];
 /** Traefik's layer 4 views: no UDP middlewares (our configuration has none). */
@@ -234,6 +241,7 @@ export class AdminServer {
           return sendJson(res, 200, {
             ...overviewView(snap, this.#deps.watcher.status, this.#deps.version, this.#entryPointNames),
             ...l4Overview(snap, this.#l4EntryPoints),
+            features: this.#deps.features ?? NO_FEATURES,
             // Traefik's overview lists the enabled providers by name.
             providers: (this.#deps.providers?.list() ?? []).map((p) => p.name),
           });

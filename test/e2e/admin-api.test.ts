@@ -150,6 +150,11 @@ describe('admin API (e2e)', () => {
     assert.equal(overview.body.http.services.total, 2);
     assert.equal(overview.body.http.services.errors, 0);
     assert.deepEqual(overview.body.http.middlewares, { total: 3, warnings: 0, errors: 0 });
+    assert.deepEqual((overview.body as { features?: unknown }).features, {
+      tracing: '',
+      metrics: '',
+      accessLog: false,
+    });
 
     const eps = await admin.get<{ name: string; address: string }[]>('/api/entrypoints');
     assert.equal(eps.status, 200);
@@ -294,7 +299,9 @@ describe('admin API (e2e)', () => {
       services.body.map((x) => x.name),
       ['app@file'],
     );
-    const mws = await admin.get<MiddlewareJson[]>('/api/http/middlewares?search=%40file&sortBy=type&direction=asc');
+    const mws = await admin.get<MiddlewareJson[]>(
+      '/api/http/middlewares?search=%40file&sortBy=type&direction=asc',
+    );
     assert.deepEqual(
       mws.body.filter((m) => m.provider === 'file').map((m) => m.name),
       ['v2@file', 'tag@file', 'strip@file'],

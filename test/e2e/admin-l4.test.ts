@@ -152,6 +152,8 @@ udp:
       routers: { total: 1, warnings: 0, errors: 0 },
       services: { total: 1, warnings: 0, errors: 0 },
     });
+    // Traefik's overview features: metrics by backend name, no tracing, no access log here.
+    assert.deepEqual(o.body['features'], { tracing: '', metrics: 'Prometheus', accessLog: false });
   });
 
   it('counts the disabled TCP router in the metrics, apart from the HTTP sections', async () => {
