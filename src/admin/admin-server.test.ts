@@ -199,7 +199,14 @@ describe('admin API reads', () => {
     ]);
     const raw = (await a.json('/api/rawdata')).body as { http: { routers: Record<string, unknown> } };
     assert.deepEqual(Object.keys(raw.http.routers).sort(), ['api@api', 'site@api']);
-    assert.deepEqual((await a.json('/api/version')).body, { version: '1.2.3', node: process.versions.node });
+    const { startDate, ...version } = (await a.json('/api/version')).body as { startDate: string };
+    assert.deepEqual(version, {
+      version: '1.2.3',
+      node: process.versions.node,
+      Version: '1.2.3',
+      Codename: '',
+    });
+    assert.equal(startDate, new Date(performance.timeOrigin).toISOString());
   });
 
   it('answers 404 to unknown paths and 405 to writes on read-only resources', async (t) => {

@@ -82,6 +82,8 @@ export interface AdminServerDeps {
 }
 
 const BODY_LIMIT = 1024 * 1024;
+/** When the process started (Traefik's version.StartDate). */
+const START_DATE = new Date(performance.timeOrigin).toISOString();
 const NO_FEATURES = { tracing: '', metrics: '', accessLog: false } as const;
 const SECTIONS = ['routers', 'services', 'middlewares'] as const;
 type Section = (typeof SECTIONS)[number];
@@ -257,7 +259,14 @@ export class AdminServer {
         case 'rawdata':
           return sendJson(res, 200, redactSecrets(snap.config));
         case 'version':
-          return sendJson(res, 200, { version: this.#deps.version, node: process.versions.node });
+          // With Traefik's own keys (pkg/version/version.go Handler): Version, Codename, startDate.
+          return sendJson(res, 200, {
+            version: this.#deps.version,
+            node: process.versions.node,
+            Version: this.#deps.version,
+            Codename: '',
+            startDate: START_DATE,
+          });
         case 'explain': {
           const r = this.#explain(snap, url.searchParams);
           return sendJson(res, r.status, r.body);

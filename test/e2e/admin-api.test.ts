@@ -166,7 +166,11 @@ describe('admin API (e2e)', () => {
 
     const version = await admin.get('/api/version');
     assert.equal(version.status, 200);
-    assert.deepEqual(version.body, { version: VERSION, node: process.versions.node });
+    const { startDate, ...rest } = version.body as { startDate: string };
+    assert.deepEqual(rest, { version: VERSION, node: process.versions.node, Version: VERSION, Codename: '' });
+    // Traefik's startDate: when the proxy started, before it answered.
+    assert.match(startDate, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(Date.parse(startDate) <= Date.now(), startDate);
 
     assert.equal((await admin.get('/api/nowhere')).status, 404);
     const notAllowed = await admin.send('POST', '/api/overview');
