@@ -274,6 +274,19 @@ export class AdminServer {
       }
       return sendError(res, 404, 'not found');
     }
+    if (route === 'entrypoints' && parts.length === 2) {
+      // Traefik's getEntryPoint (pkg/api/handler_entrypoint.go).
+      if (!read) return this.#notAllowed(res, READ);
+      let id: string;
+      try {
+        id = decodeURIComponent(parts[1]!);
+      } catch {
+        return sendError(res, 400, 'malformed name in the path');
+      }
+      const ep = this.#deps.entryPoints.find((e) => e.name === id);
+      if (ep === undefined) return sendError(res, 404, `entry point not found: ${id}`);
+      return sendJson(res, 200, { name: ep.name, address: ep.address });
+    }
     const kind = route === 'tcp' || route === 'udp' ? route : route === 'http' ? 'http' : undefined;
     const section = (kind === undefined ? [] : kind === 'http' ? SECTIONS : L4_SECTIONS[kind]).find(
       (s) => s === parts[1],

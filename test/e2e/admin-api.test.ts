@@ -310,6 +310,12 @@ describe('admin API (e2e)', () => {
       mws.body.filter((m) => m.provider === 'file').map((m) => m.name),
       ['v2@file', 'tag@file', 'strip@file'],
     );
+    const webEp = await admin.get<{ name: string; address: string }>('/api/entrypoints/web');
+    assert.equal(webEp.status, 200);
+    assert.equal(webEp.body.name, 'web');
+    const noEp = await admin.get<{ message: string }>('/api/entrypoints/nope');
+    assert.equal(noEp.status, 404);
+    assert.equal(noEp.body.message, 'entry point not found: nope');
     const eps = await admin.get<{ name: string }[]>('/api/entrypoints?per_page=1');
     assert.equal(eps.body.length, 1);
     assert.equal(eps.headers.get('x-next-page'), '2');
