@@ -257,7 +257,7 @@ export class AdminServer {
             url.searchParams,
           );
         case 'rawdata':
-          return sendJson(res, 200, redactSecrets(snap.config));
+          return sendJson(res, 200, { ...(redactSecrets(snap.config) as object), ...this.#rawByName(snap) });
         case 'version':
           // With Traefik's own keys (pkg/version/version.go Handler): Version, Codename, startDate.
           return sendJson(res, 200, {
@@ -334,6 +334,32 @@ export class AdminServer {
       });
     } else if (read || this.#deps.dashboard === null) sendError(res, 404, 'not found');
     else this.#notAllowed(res, READ);
+  }
+
+  /**
+   * Traefik's rawdata keys (pkg/api/handler.go RunTimeRepresentation: routers, middlewares,
+   * services, tcpRouters, tcpMiddlewares, tcpServices, udpRouters, udpServices), each object by
+   * its name as the lists show it; empty ones left out, as Traefik's omitempty does.
+   */
+  #rawByName(snap: RuntimeSnapshot): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    const add = (key: string, items: readonly object[]): void => {
+      if (items.length === 0) return;
+      const m: Record<string, unknown> = {};
+      for (const item of items) {
+        const { name, ...rest } = item as { name: string };
+        m[name] = rest;
+      }
+      out[key] = m;
+    };
+    for (const section of SECTIONS) add(section, this.#list(snap, section));
+    for (const kind of ['tcp', 'udp'] as const)
+      for (const section of L4_SECTIONS[kind])
+        add(
+          `${kind}${section[0]!.toUpperCase()}${section.slice(1)}`,
+          l4Views(snap, kind, section, this.#l4EntryPoints),
+        );
+    return out;
   }
 
   #list(snap: RuntimeSnapshot, section: Section): object[] {

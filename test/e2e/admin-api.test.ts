@@ -319,6 +319,15 @@ describe('admin API (e2e)', () => {
     const eps = await admin.get<{ name: string }[]>('/api/entrypoints?per_page=1');
     assert.equal(eps.body.length, 1);
     assert.equal(eps.headers.get('x-next-page'), '2');
+    const raw = await admin.get<{
+      routers: Record<string, { rule: string; service: string }>;
+      services: Record<string, { type: string }>;
+      middlewares: Record<string, { type: string }>;
+    }>('/api/rawdata');
+    assert.equal(raw.body.routers['shop@file']?.rule, 'PathPrefix(`/shop`)');
+    assert.equal(raw.body.routers['shop@file']?.service, 'app@file');
+    assert.equal(raw.body.services['app@file']?.type, 'loadBalancer');
+    assert.equal(raw.body.middlewares['tag@file']?.type, 'headers');
     const missing = await admin.get<{ message: string }>('/api/http/routers/nope');
     assert.equal(missing.status, 404);
     assert.equal(missing.body.message, 'router not found: nope');
