@@ -190,6 +190,14 @@ describe('admin API reads', () => {
     assert.deepEqual(list[0]?.config, { prefix: '/v1' });
   });
 
+  it("shows a router's tls as Traefik does, options defaulted to `default`", async (t) => {
+    const a = await withRoutes(t);
+    await put(a, '/api/http/routers/secure', { rule: 'Host(`s.example`)', service: 'svc', tls: {} });
+    const r = (await a.json('/api/http/routers/secure')).body as { tls?: unknown };
+    assert.deepEqual(r.tls, { options: 'default' });
+    assert.equal(((await a.json('/api/http/routers/site')).body as { tls?: unknown }).tls, undefined);
+  });
+
   it('serves entry points, the merged configuration and the version', async (t) => {
     const a = await withRoutes(t);
     // By name, as Traefik's getEntryPoints sorts them.

@@ -30,6 +30,12 @@ export interface RouterView {
   readonly entryPoints: readonly string[];
   readonly middlewares: readonly string[];
   readonly service: string;
+  /** The router's own `tls`, `options` defaulted to `default` (Traefik's newRouterRepresentation). */
+  readonly tls?: {
+    readonly options: string;
+    readonly certResolver?: string;
+    readonly domains?: readonly unknown[];
+  };
   readonly status: ObjectStatus;
   readonly issues: readonly string[];
 }
@@ -139,6 +145,15 @@ export function routerView(
     entryPoints: r.entryPoints ?? allEntryPoints,
     middlewares: r.middlewares.map((m) => qualify(m, provider)),
     service: qualify(r.service, provider),
+    ...(r.tls === undefined
+      ? {}
+      : {
+          tls: {
+            options: r.tls.options ?? 'default',
+            ...(r.tls.certResolver === undefined ? {} : { certResolver: r.tls.certResolver }),
+            ...(r.tls.domains.length === 0 ? {} : { domains: r.tls.domains }),
+          },
+        }),
     status: snapshot.routers.has(name) && !hasError(issues) ? 'enabled' : 'disabled',
     issues: issues.map(formatIssue),
   };
