@@ -157,6 +157,7 @@ describe('admin API reads', () => {
             pool: { idle: 0, busy: 0, connecting: 0, opened: 0, closed: 0, reused: 0 },
           },
         ],
+        serverStatus: { 'http://127.0.0.1:9': 'UP' },
       },
     ]);
     const one = (await a.json('/api/http/services/svc@api')).body as { config: { kind: string } };

@@ -64,6 +64,8 @@ export interface ServiceView {
   readonly status: ObjectStatus;
   readonly issues: readonly string[];
   readonly servers?: readonly ServerView[];
+  /** Traefik's map of a load balancer's servers: URL → UP or DOWN (runtime ServiceInfo GetAllStatus). */
+  readonly serverStatus?: Readonly<Record<string, 'UP' | 'DOWN'>>;
   readonly services?: readonly string[];
 }
 
@@ -218,7 +220,10 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
       },
     };
   });
-  return { ...base, issues, servers };
+  // Traefik marks every server UP when it builds the service, then as its health check finds it.
+  const serverStatus: Record<string, 'UP' | 'DOWN'> = {};
+  for (const s of servers) serverStatus[s.url] = s.status === 'up' ? 'UP' : 'DOWN';
+  return { ...base, issues, servers, serverStatus };
 }
 
 export function serviceViews(snapshot: RuntimeSnapshot): ServiceView[] {

@@ -699,6 +699,8 @@ describe('admin API (e2e)', () => {
     const down = await admin.until<ServiceJson>(path, (r) => status(r) === 'down', 'watched down');
     assert.match(down.body.issues.join('\n'), /is down/);
     assert.equal(down.body.servers?.[0]?.url, k.url);
+    // Traefik's serverStatus map says the same.
+    assert.deepEqual((down.body as { serverStatus?: unknown }).serverStatus, { [k.url]: 'DOWN' });
     const overview = await admin.get<{ http: { services: { warnings: number; errors: number } } }>(
       '/api/overview',
     );
@@ -710,6 +712,7 @@ describe('admin API (e2e)', () => {
     await k.restart();
     const up = await admin.until<ServiceJson>(path, (r) => status(r) === 'up', 'watched up again');
     assert.deepEqual(up.body.issues, []);
+    assert.deepEqual((up.body as { serverStatus?: unknown }).serverStatus, { [k.url]: 'UP' });
     assert.equal((await get(web, '/watched')).body, 'K');
   });
 
