@@ -158,10 +158,16 @@ describe('admin API reads', () => {
           },
         ],
         serverStatus: { 'http://127.0.0.1:9': 'UP' },
+        usedBy: ['api@api', 'site@api'],
       },
     ]);
     const one = (await a.json('/api/http/services/svc@api')).body as { config: { kind: string } };
     assert.equal(one.config.kind, 'loadBalancer');
+    // Traefik's usedBy: the routers naming it directly (a chain's members are not counted).
+    const both = (await a.json('/api/http/middlewares/both')).body as { usedBy: string[] };
+    assert.deepEqual(both.usedBy, ['api@api']);
+    const strip = (await a.json('/api/http/middlewares/strip')).body as { usedBy: string[] };
+    assert.deepEqual(strip.usedBy, []);
   });
 
   it('names the children of a service that is not a load balancer', async (t) => {
