@@ -128,7 +128,9 @@ function entryPointContext(
   const t = ep.transport.respondingTimeouts;
   return {
     name,
-    scheme: ep.http.tls === undefined ? 'http' : 'https',
+    // The cleartext side, even on an entry point with `http.tls`: its routers serve HTTPS there
+    // (secureCtx below), and cleartext requests meet Traefik's HTTP handler, with no router.
+    scheme: 'http',
     port: String(port),
     limits: { ...DEFAULT_REQUEST_LIMITS, maxHeaderBytes: ep.http.maxHeaderBytes },
     pathPolicy: pathPolicy(ep.http.sanitizePath, ep.http.encodedCharacters, ep.http.encodeQuerySemicolons),
@@ -787,7 +789,7 @@ async function run(
       targets: {
         http: (s) => listener.handle(s, 'detect'),
         https: (s, buffered, hello) => gate.handshake(name, s, buffered, hello),
-        tcp: (s, m, buffered, hello) => forwarder.serve(s, m.value, buffered, hello),
+        tcp: (s, m, buffered, hello, postgres) => forwarder.serve(s, m.value, buffered, hello, postgres),
       },
     });
     listener.setFront((socket) => dispatcher.accept(socket));
@@ -1142,6 +1144,17 @@ async function run(
         .concat(listened.filter(([n]) => !defaults.includes(n)))
         .map(([n, e]) => ({ name: n, address: e.address })),
       version: packageVersion(),
+      features: {
+        // Traefik's getFeatures: the first backend set, by its field name (v3 traces over OTLP only).
+        tracing: config.tracing === undefined ? '' : 'OTLP',
+        metrics:
+          config.metrics?.prometheus !== undefined
+            ? 'Prometheus'
+            : config.metrics?.otlp !== undefined
+              ? 'OTLP'
+              : '',
+        accessLog: config.accessLog !== undefined,
+      },
       auth: config.api?.auth,
       insecure: config.api?.insecure ?? false,
       allowedHosts: config.api?.allowedHosts ?? [],

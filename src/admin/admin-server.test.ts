@@ -73,6 +73,7 @@ describe('admin API reads', () => {
         services: { total: 0, warnings: 0, errors: 0 },
       },
       issues: [],
+      features: { tracing: '', metrics: '', accessLog: false },
       providers: [],
     });
     assert.equal(r.headers.get('content-type'), 'application/json; charset=utf-8');
@@ -156,10 +157,17 @@ describe('admin API reads', () => {
             pool: { idle: 0, busy: 0, connecting: 0, opened: 0, closed: 0, reused: 0 },
           },
         ],
+        serverStatus: { 'http://127.0.0.1:9': 'UP' },
+        usedBy: ['api@api', 'site@api'],
       },
     ]);
     const one = (await a.json('/api/http/services/svc@api')).body as { config: { kind: string } };
     assert.equal(one.config.kind, 'loadBalancer');
+    // Traefik's usedBy: the routers naming it directly (a chain's members are not counted).
+    const both = (await a.json('/api/http/middlewares/both')).body as { usedBy: string[] };
+    assert.deepEqual(both.usedBy, ['api@api']);
+    const strip = (await a.json('/api/http/middlewares/strip')).body as { usedBy: string[] };
+    assert.deepEqual(strip.usedBy, []);
   });
 
   it('names the children of a service that is not a load balancer', async (t) => {
@@ -189,15 +197,31 @@ describe('admin API reads', () => {
     assert.deepEqual(list[0]?.config, { prefix: '/v1' });
   });
 
+  it("shows a router's tls as Traefik does, options defaulted to `default`", async (t) => {
+    const a = await withRoutes(t);
+    await put(a, '/api/http/routers/secure', { rule: 'Host(`s.example`)', service: 'svc', tls: {} });
+    const r = (await a.json('/api/http/routers/secure')).body as { tls?: unknown };
+    assert.deepEqual(r.tls, { options: 'default' });
+    assert.equal(((await a.json('/api/http/routers/site')).body as { tls?: unknown }).tls, undefined);
+  });
+
   it('serves entry points, the merged configuration and the version', async (t) => {
     const a = await withRoutes(t);
+    // By name, as Traefik's getEntryPoints sorts them.
     assert.deepEqual((await a.json('/api/entrypoints')).body, [
-      { name: 'web', address: ':8080' },
       { name: 'traefik', address: '127.0.0.1:8081' },
+      { name: 'web', address: ':8080' },
     ]);
     const raw = (await a.json('/api/rawdata')).body as { http: { routers: Record<string, unknown> } };
     assert.deepEqual(Object.keys(raw.http.routers).sort(), ['api@api', 'site@api']);
-    assert.deepEqual((await a.json('/api/version')).body, { version: '1.2.3', node: process.versions.node });
+    const { startDate, ...version } = (await a.json('/api/version')).body as { startDate: string };
+    assert.deepEqual(version, {
+      version: '1.2.3',
+      node: process.versions.node,
+      Version: '1.2.3',
+      Codename: '',
+    });
+    assert.equal(startDate, new Date(performance.timeOrigin).toISOString());
   });
 
   it('answers 404 to unknown paths and 405 to writes on read-only resources', async (t) => {

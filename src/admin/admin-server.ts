@@ -19,6 +19,7 @@ import { disabledObject } from './disabled-views.ts';
 import { explain, explainRequestHead } from './explain.ts';
 import { isJsonType, readBody, sendError, sendJson, sendText } from './http-io.ts';
 import { type L4EntryPoints, type L4Kind, l4Names, l4Overview, l4View, l4Views } from './l4-views.ts';
+import { type ListKind, listPage } from './list-query.ts';
 import { redactSecrets } from './redact.ts';
 import {
   middlewareView,
@@ -45,6 +46,12 @@ export interface AdminServerDeps {
    */
   readonly proxyEntryPoints?: readonly string[];
   readonly version: string;
+  /**
+   * Traefik's overview `features` (pkg/api/handler_overview.go getFeatures): the tracing and
+   * metrics backends by their static field names (`OTLP`, `Prometheus`; '' for none) and whether
+   * the access log is on. Absent: none.
+   */
+  readonly features?: { readonly tracing: string; readonly metrics: string; readonly accessLog: boolean };
   readonly auth: { readonly bearerTokens: string[]; readonly basicAuth: string[] } | undefined;
   /** Read-only access without credentials beyond loopback through `api.entryPoint` (Traefik's `api.insecure`). */
   readonly insecure: boolean;
@@ -75,6 +82,9 @@ export interface AdminServerDeps {
 }
 
 const BODY_LIMIT = 1024 * 1024;
+/** When the process started (Traefik's version.StartDate). */
+const START_DATE = new Date(performance.timeOrigin).toISOString();
+const NO_FEATURES = { tracing: '', metrics: '', accessLog: false } as const;
 const SECTIONS = ['routers', 'services', 'middlewares'] as const;
 type Section = (typeof SECTIONS)[number];
 /** Traefik's layer 4 views: no UDP middlewares (our configuration has none). */
@@ -233,27 +243,49 @@ export class AdminServer {
           return sendJson(res, 200, {
             ...overviewView(snap, this.#deps.watcher.status, this.#deps.version, this.#entryPointNames),
             ...l4Overview(snap, this.#l4EntryPoints),
+            features: this.#deps.features ?? NO_FEATURES,
             // Traefik's overview lists the enabled providers by name.
             providers: (this.#deps.providers?.list() ?? []).map((p) => p.name),
           });
         case 'providers':
           return sendJson(res, 200, this.#deps.providers?.list() ?? []);
         case 'entrypoints':
-          return sendJson(
+          return sendList(
             res,
-            200,
             this.#deps.entryPoints.map((e) => ({ name: e.name, address: e.address })),
+            'entrypoints',
+            url.searchParams,
           );
         case 'rawdata':
-          return sendJson(res, 200, redactSecrets(snap.config));
+          return sendJson(res, 200, { ...(redactSecrets(snap.config) as object), ...this.#rawByName(snap) });
         case 'version':
-          return sendJson(res, 200, { version: this.#deps.version, node: process.versions.node });
+          // With Traefik's own keys (pkg/version/version.go Handler): Version, Codename, startDate.
+          return sendJson(res, 200, {
+            version: this.#deps.version,
+            node: process.versions.node,
+            Version: this.#deps.version,
+            Codename: '',
+            startDate: START_DATE,
+          });
         case 'explain': {
           const r = this.#explain(snap, url.searchParams);
           return sendJson(res, r.status, r.body);
         }
       }
       return sendError(res, 404, 'not found');
+    }
+    if (route === 'entrypoints' && parts.length === 2) {
+      // Traefik's getEntryPoint (pkg/api/handler_entrypoint.go).
+      if (!read) return this.#notAllowed(res, READ);
+      let id: string;
+      try {
+        id = decodeURIComponent(parts[1]!);
+      } catch {
+        return sendError(res, 400, 'malformed name in the path');
+      }
+      const ep = this.#deps.entryPoints.find((e) => e.name === id);
+      if (ep === undefined) return sendError(res, 404, `entry point not found: ${id}`);
+      return sendJson(res, 200, { name: ep.name, address: ep.address });
     }
     const kind = route === 'tcp' || route === 'udp' ? route : route === 'http' ? 'http' : undefined;
     const section = (kind === undefined ? [] : kind === 'http' ? SECTIONS : L4_SECTIONS[kind]).find(
@@ -263,11 +295,17 @@ export class AdminServer {
       return sendError(res, 404, 'not found');
     if (parts.length === 2) {
       if (!read) return this.#notAllowed(res, READ);
-      return sendJson(
-        res,
-        200,
-        kind === 'http' ? this.#list(snap, section) : l4Views(snap, kind, section, this.#l4EntryPoints),
-      );
+      const items: object[] =
+        kind === 'http' ? this.#list(snap, section) : l4Views(snap, kind, section, this.#l4EntryPoints);
+      const listKind: ListKind =
+        section !== 'routers'
+          ? section
+          : kind === 'http'
+            ? 'routers'
+            : kind === 'tcp'
+              ? 'tcpRouters'
+              : 'udpRouters';
+      return sendList(res, items, listKind, url.searchParams);
     }
     let name: string;
     try {
@@ -298,7 +336,33 @@ export class AdminServer {
     else this.#notAllowed(res, READ);
   }
 
-  #list(snap: RuntimeSnapshot, section: Section): unknown[] {
+  /**
+   * Traefik's rawdata keys (pkg/api/handler.go RunTimeRepresentation: routers, middlewares,
+   * services, tcpRouters, tcpMiddlewares, tcpServices, udpRouters, udpServices), each object by
+   * its name as the lists show it; empty ones left out, as Traefik's omitempty does.
+   */
+  #rawByName(snap: RuntimeSnapshot): Record<string, Record<string, unknown>> {
+    const out: Record<string, Record<string, unknown>> = {};
+    const add = (key: string, items: readonly object[]): void => {
+      if (items.length === 0) return;
+      const m: Record<string, unknown> = {};
+      for (const item of items) {
+        const { name, ...rest } = item as { name: string };
+        m[name] = rest;
+      }
+      out[key] = m;
+    };
+    for (const section of SECTIONS) add(section, this.#list(snap, section));
+    for (const kind of ['tcp', 'udp'] as const)
+      for (const section of L4_SECTIONS[kind])
+        add(
+          `${kind}${section[0]!.toUpperCase()}${section.slice(1)}`,
+          l4Views(snap, kind, section, this.#l4EntryPoints),
+        );
+    return out;
+  }
+
+  #list(snap: RuntimeSnapshot, section: Section): object[] {
     if (section === 'routers') return routerViews(snap, this.#entryPointNames);
     if (section === 'services') return serviceViews(snap);
     return middlewareViews(snap);
@@ -440,7 +504,14 @@ interface Reply {
 }
 
 function fail(status: number, error: string): Reply {
-  return { status, body: { error } };
+  return { status, body: { error, message: error } };
+}
+
+/** A list with Traefik's query parameters (admin/list-query.ts): one page, X-Next-Page, or 400. */
+function sendList(res: ServerResponse, items: readonly object[], kind: ListKind, q: URLSearchParams): void {
+  const page = listPage(items, kind, q);
+  if (page.ok) sendJson(res, 200, page.items, { 'x-next-page': String(page.nextPage) });
+  else sendError(res, 400, page.message);
 }
 
 /** The object `name` designates among `names`: `web` finds `web@file` when only one provider has a `web`. */
@@ -448,7 +519,8 @@ function lookup(names: readonly string[], section: Section, name: string): strin
   if (names.includes(name)) return name;
   const same = name.includes('@') ? [] : names.filter((n) => n.slice(0, n.lastIndexOf('@')) === name);
   if (same.length > 1) return fail(409, `several providers have \`${name}\`: name one (${same.join(', ')})`);
-  if (same.length === 0) return fail(404, `${section.slice(0, -1)} \`${name}\` not found`);
+  // Traefik's wording (pkg/api/handler_http.go getRouter…): "router not found: <name>".
+  if (same.length === 0) return fail(404, `${section.slice(0, -1)} not found: ${name}`);
   return same[0]!;
 }
 

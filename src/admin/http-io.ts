@@ -29,7 +29,8 @@ export function sendError(
   extra: Record<string, unknown> = {},
   headers: OutgoingHttpHeaders = {},
 ): void {
-  sendJson(res, status, { error, ...extra }, headers);
+  // `message` too: Traefik's API errors are `{"message": …}` (pkg/api/handler.go writeError).
+  sendJson(res, status, { error, message: error, ...extra }, headers);
 }
 
 export function sendText(

@@ -30,6 +30,12 @@ export interface RouterView {
   readonly entryPoints: readonly string[];
   readonly middlewares: readonly string[];
   readonly service: string;
+  /** The router's own `tls`, `options` defaulted to `default` (Traefik's newRouterRepresentation). */
+  readonly tls?: {
+    readonly options: string;
+    readonly certResolver?: string;
+    readonly domains?: readonly unknown[];
+  };
   readonly status: ObjectStatus;
   readonly issues: readonly string[];
 }
@@ -58,7 +64,11 @@ export interface ServiceView {
   readonly status: ObjectStatus;
   readonly issues: readonly string[];
   readonly servers?: readonly ServerView[];
+  /** Traefik's map of a load balancer's servers: URL → UP or DOWN (runtime ServiceInfo GetAllStatus). */
+  readonly serverStatus?: Readonly<Record<string, 'UP' | 'DOWN'>>;
   readonly services?: readonly string[];
+  /** The routers that name it (Traefik's usedBy). */
+  readonly usedBy?: readonly string[];
 }
 
 export interface MiddlewareView {
@@ -68,6 +78,8 @@ export interface MiddlewareView {
   readonly status: ObjectStatus;
   readonly issues: readonly string[];
   readonly config: unknown;
+  /** The routers that name it (Traefik's usedBy). */
+  readonly usedBy?: readonly string[];
 }
 
 export interface SectionCounts {
@@ -139,6 +151,15 @@ export function routerView(
     entryPoints: r.entryPoints ?? allEntryPoints,
     middlewares: r.middlewares.map((m) => qualify(m, provider)),
     service: qualify(r.service, provider),
+    ...(r.tls === undefined
+      ? {}
+      : {
+          tls: {
+            options: r.tls.options ?? 'default',
+            ...(r.tls.certResolver === undefined ? {} : { certResolver: r.tls.certResolver }),
+            ...(r.tls.domains.length === 0 ? {} : { domains: r.tls.domains }),
+          },
+        }),
     status: snapshot.routers.has(name) && !hasError(issues) ? 'enabled' : 'disabled',
     issues: issues.map(formatIssue),
   };
@@ -148,6 +169,37 @@ export function routerView(
 /** Every object of a section, those left out because of errors included, sorted by name. */
 export function objectNames(snapshot: RuntimeSnapshot, section: HttpSection): string[] {
   return [...Object.keys(snapshot.config.http[section]), ...disabledNames(snapshot, section)].sort();
+}
+
+interface UsedBy {
+  readonly services: ReadonlyMap<string, string[]>;
+  readonly middlewares: ReadonlyMap<string, string[]>;
+}
+const usedByCache = new WeakMap<RuntimeSnapshot, UsedBy>();
+
+/**
+ * Which routers name each service and middleware, by name (Traefik's runtime PopulateUsedBy:
+ * a router's own service and middlewares), computed once per snapshot.
+ */
+function usedBy(snapshot: RuntimeSnapshot): UsedBy {
+  let u = usedByCache.get(snapshot);
+  if (u !== undefined) return u;
+  const services = new Map<string, string[]>();
+  const middlewares = new Map<string, string[]>();
+  const add = (m: Map<string, string[]>, key: string, router: string): void => {
+    const l = m.get(key);
+    if (l === undefined) m.set(key, [router]);
+    else if (!l.includes(router)) l.push(router);
+  };
+  for (const name of Object.keys(snapshot.config.http.routers).sort()) {
+    const r = snapshot.config.http.routers[name]!;
+    const provider = providerOf(name);
+    add(services, qualify(r.service, provider), name);
+    for (const m of r.middlewares) add(middlewares, qualify(m, provider), name);
+  }
+  u = { services, middlewares };
+  usedByCache.set(snapshot, u);
+  return u;
 }
 
 export function routerViews(snapshot: RuntimeSnapshot, allEntryPoints: readonly string[]): RouterView[] {
@@ -175,15 +227,16 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
     type: cfg.kind,
     status: node !== undefined && !errors ? ('enabled' as const) : ('disabled' as const),
   };
+  const used = { usedBy: usedBy(snapshot).services.get(name) ?? [] };
   if (cfg.kind !== 'loadBalancer') {
     const services = serviceReferences(cfg).map((r) => qualify(r.name, provider));
-    return { ...base, issues, services };
+    return { ...base, issues, services, ...used };
   }
   if (!(node instanceof LoadBalancerNode)) {
     const servers = cfg.loadBalancer.servers.map(
       (s): ServerView => ({ url: s.url, status: 'down', inFlight: 0, pool: NO_POOL }),
     );
-    return { ...base, issues, servers };
+    return { ...base, issues, servers, ...used };
   }
   const servers = node.servers.map((s, i): ServerView => {
     const st = s.pool.stats;
@@ -203,7 +256,10 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
       },
     };
   });
-  return { ...base, issues, servers };
+  // Traefik marks every server UP when it builds the service, then as its health check finds it.
+  const serverStatus: Record<string, 'UP' | 'DOWN'> = {};
+  for (const s of servers) serverStatus[s.url] = s.status === 'up' ? 'UP' : 'DOWN';
+  return { ...base, issues, servers, serverStatus, ...used };
 }
 
 export function serviceViews(snapshot: RuntimeSnapshot): ServiceView[] {
@@ -229,6 +285,7 @@ export function middlewareView(snapshot: RuntimeSnapshot, name: string): Middlew
     status: snapshot.middlewares.has(name) && !hasError(issues) ? 'enabled' : 'disabled',
     issues: issues.map(formatIssue),
     config: cfg.config,
+    usedBy: usedBy(snapshot).middlewares.get(name) ?? [],
   };
 }
 

@@ -13,7 +13,7 @@ import { type DispatchTargets, EntryPointDispatcher, type Hello } from './dispat
 type Outcome =
   | { kind: 'http'; bytes: string }
   | { kind: 'https'; sni: string | undefined; alpn: readonly string[]; buffered: number }
-  | { kind: 'tcp'; router: string; buffered: string | null; sni: string | undefined };
+  | { kind: 'tcp'; router: string; buffered: string | null; sni: string | undefined; postgres?: true };
 
 const logger = createLogger({ level: 'error', format: 'json' });
 
@@ -52,13 +52,14 @@ class Harness {
       },
       https: (s, buffered, hello: Hello) =>
         report({ kind: 'https', sni: hello.serverName, alpn: hello.alpn, buffered: buffered.length }, s),
-      tcp: (s, m: TcpMatch<TcpRoute>, buffered, hello) =>
+      tcp: (s, m: TcpMatch<TcpRoute>, buffered, hello, postgres) =>
         report(
           {
             kind: 'tcp',
             router: m.value.router,
             buffered: buffered === null ? null : buffered.toString('latin1'),
             sni: hello?.serverName,
+            ...(postgres === true ? { postgres } : {}),
           },
           s,
         ),
@@ -158,13 +159,61 @@ describe('entry point dispatcher', () => {
     assert.ok(o.buffered > 100);
   });
 
-  it('answers plain HTTP with 400 and closes other bytes where only TLS is served', async () => {
+  it("hands cleartext to HTTP where only TLS is served (as Traefik's httpForwarder), closes a broken hello", async () => {
     h.routes([], [{ rule: 'Host(`a.test`)', entryPoints: [] }], []);
-    const reply = await closedBy(send(h.port, 'GET / HTTP/1.1\r\nHost: a.test\r\n\r\n'));
-    assert.match(reply, /^HTTP\/1\.0 400 Bad Request\r\n[\s\S]*HTTP request to an HTTPS server/);
-    assert.equal(await closedBy(send(h.port, Buffer.from([0x00, 0x01, 0x02]))), '');
+    const got = h.next();
+    const c = send(h.port, 'GET / HTTP/1.1\r\nHost: a.test\r\n\r\n');
+    assert.deepEqual(await got, { kind: 'http', bytes: 'GET / HTTP/1.1\r\nHost: a.test\r\n\r\n' });
+    c.destroy();
     const notAHello = Buffer.from([0x16, 0x03, 0x01, 0x00, 0x06, 0x02, 0x00, 0x00, 0x02, 0x03, 0x03]);
     assert.equal(await closedBy(send(h.port, notAHello)), '');
+  });
+
+  it('answers a Postgres SSLRequest (even split) with S, then routes its ClientHello among TLS TCP routers', async () => {
+    h.routes(
+      [{ rule: 'PathPrefix(`/`)', entryPoints: [] }],
+      [{ rule: 'Host(`db.test`)', entryPoints: [] }],
+      [
+        tcpSpot('clear', 'HostSNI(`*`)', { kind: 'none' }),
+        tcpSpot('any', 'HostSNI(`*`)', { kind: 'passthrough' }),
+      ],
+    );
+    const got = h.next();
+    const c = connect(h.port, '127.0.0.1');
+    c.on('error', () => {});
+    await once(c, 'connect');
+    c.write(Buffer.from([0, 0, 0, 8]));
+    await new Promise((r) => setTimeout(r, 20));
+    c.write(Buffer.from([4, 210, 22, 47]));
+    const [reply] = (await once(c, 'data')) as [Buffer];
+    assert.equal(reply.toString('latin1'), 'S');
+    // The HTTPS router naming db.test does not take it: only TLS TCP routers do (the catch-all too).
+    const t = tlsConnect({ socket: c, servername: 'db.test', rejectUnauthorized: false });
+    t.on('error', () => {});
+    const o = await got;
+    assert.equal(o.kind, 'tcp');
+    assert.ok(o.kind === 'tcp');
+    assert.equal(o.router, 'any');
+    assert.equal(o.sni, 'db.test');
+    assert.equal(o.postgres, true);
+    assert.equal(o.buffered!.charCodeAt(0), 0x16, 'the SSLRequest is not forwarded');
+  });
+
+  it('closes a Postgres client that does not go on with TLS, or that no TLS TCP router takes', async () => {
+    h.routes([], [], [tcpSpot('db', 'HostSNI(`db.test`)', { kind: 'passthrough' })]);
+    const before = h.outcomes.length;
+    const c = send(h.port, Buffer.from([0, 0, 0, 8, 4, 210, 22, 47, 0x47, 0x45, 0x54]));
+    assert.equal(await closedBy(c), 'S');
+    const c2 = connect(h.port, '127.0.0.1');
+    c2.on('error', () => {});
+    await once(c2, 'connect');
+    c2.write(Buffer.from([0, 0, 0, 8, 4, 210, 22, 47]));
+    await once(c2, 'data');
+    const closed = closedBy(c2);
+    const t = tlsConnect({ socket: c2, servername: 'other.test', rejectUnauthorized: false });
+    t.on('error', () => {});
+    await closed;
+    assert.equal(h.outcomes.length, before);
   });
 
   it('follows Traefik: HTTPS host, then TCP TLS by SNI, then HTTPS catch-all, then the TCP catch-all', async () => {

@@ -4,6 +4,7 @@ import type { Logger } from '../core/logger.ts';
 import { parseProxyHeader } from '../core/proxy-protocol.ts';
 import { SlotList } from '../core/slot-list.ts';
 import type { Ticker, Timed } from '../core/ticker.ts';
+import { POSTGRES_SSL_REQUEST, POSTGRES_SSL_YES } from '../proxy/tcp/postgres.ts';
 import { type ConnectionMeta, canonicalServerName, type TcpMatch } from '../router/tcp/index.ts';
 import type { EntryPointRoutes, HttpsHosts, SnapshotRef, TcpRoute } from '../runtime/types.ts';
 import { type ClientHello, MAX_CLIENT_HELLO_BYTES, parseClientHello } from '../tls/sni.ts';
@@ -23,9 +24,16 @@ export interface DispatchTargets {
   /**
    * A TCP router's connection. `buffered`: bytes already read (null for none); `hello`: the
    * ClientHello for TLS routers (passthrough forwards `buffered` as is; termination hands it to
-   * the TLS layer).
+   * the TLS layer). `postgres`: the client asked for TLS with Postgres's SSLRequest, already
+   * answered `S` (a passthrough server must be asked the same first).
    */
-  tcp(socket: Socket, route: TcpMatch<TcpRoute>, buffered: Buffer | null, hello: Hello | null): void;
+  tcp(
+    socket: Socket,
+    route: TcpMatch<TcpRoute>,
+    buffered: Buffer | null,
+    hello: Hello | null,
+    postgres?: boolean,
+  ): void;
 }
 
 export interface DispatcherOptions {
@@ -60,8 +68,6 @@ export interface DispatcherOptions {
 
 const ACME_TLS_ALPN = 'acme-tls/1';
 const NO_ALPN: readonly string[] = [];
-const HTTP_TO_HTTPS =
-  'HTTP/1.0 400 Bad Request\r\nConnection: close\r\n\r\nClient sent an HTTP request to an HTTPS server.\n';
 
 /**
  * The client a PROXY protocol header declared becomes the socket's peer for everyone after us:
@@ -179,6 +185,8 @@ class PendingConnection implements Timed {
   listSlot = -1;
   #buf: Buffer | null = null;
   #over = false;
+  /** The client's SSLRequest was answered `S`: a ClientHello must follow. */
+  #postgres = false;
   readonly #onData = (chunk: Buffer): void => this.#data(chunk);
   readonly #onEnd = (): void => this.#fail();
   readonly #onClose = (): void => this.#fail();
@@ -253,9 +261,34 @@ class PendingConnection implements Timed {
       buf = rest;
     }
     const first = buf[0]!;
+    const r = this.#routes;
+    if (first === 0 && !this.#postgres && (r.tcp === null || r.tcpTls !== null || r.https !== null)) {
+      // Postgres asks for TLS in cleartext first (Traefik's isPostgres and servePostgres,
+      // pkg/server/router/tcp/postgres.go): its SSLRequest is answered `S`, and the ClientHello
+      // that follows is routed among the TLS TCP routers. Not where Traefik's fast path serves
+      // cleartext TCP routers without reading (we read there only for ACME tls-alpn-01).
+      const n = Math.min(buf.length, POSTGRES_SSL_REQUEST.length);
+      if (buf.compare(POSTGRES_SSL_REQUEST, 0, n, 0, n) === 0) {
+        if (n < POSTGRES_SSL_REQUEST.length) return;
+        this.#postgres = true;
+        this.socket.write(POSTGRES_SSL_YES);
+        const rest = buf.subarray(POSTGRES_SSL_REQUEST.length);
+        this.#buf = rest.length === 0 ? null : rest;
+        if (rest.length === 0) {
+          this.deadline = this.#d.opts.ticker.now + this.#d.opts.firstBytesTimeoutMs;
+          return;
+        }
+        buf = rest;
+      }
+    }
     // 0x16: a TLS handshake record; 0x80: an SSLv2-style hello, which the TLS layer then refuses.
-    if (first !== 0x16 && first !== 0x80) {
+    if (first !== 0x16 && first !== 0x80 && !this.#postgres) {
       this.#cleartext(buf);
+      return;
+    }
+    if (this.#postgres && buf[0] !== 0x16 && buf[0] !== 0x80) {
+      // Traefik closes a Postgres client that does not go on with TLS.
+      this.#fail();
       return;
     }
     const hello = parseClientHello(buf);
@@ -271,7 +304,8 @@ class PendingConnection implements Timed {
       this.#fail();
       return;
     }
-    this.#tls(buf, hello);
+    if (this.#postgres) this.#postgresTls(buf, hello);
+    else this.#tls(buf, hello);
   }
 
   /**
@@ -316,6 +350,11 @@ class PendingConnection implements Timed {
     }
   }
 
+  /**
+   * Cleartext bytes: a matching cleartext TCP router, else the HTTP side, even on an entry point
+   * that serves only TLS (Traefik's httpForwarder is always set, pkg/server/server_entrypoint_tcp.go
+   * SwitchRouter: its HTTP handler then answers 404, or 400 to what is not HTTP).
+   */
   #cleartext(buf: Buffer): void {
     const r = this.#routes;
     const t = this.#d.opts.targets;
@@ -326,19 +365,6 @@ class PendingConnection implements Timed {
         t.tcp(this.socket, m, buf, null);
         return;
       }
-    }
-    if (!r.http && (r.https !== null || r.tcpTls !== null)) {
-      // Only TLS is served here. Plain HTTP gets a readable answer, as Go's and nginx's servers
-      // give; other bytes a close.
-      this.#handOff();
-      const c = buf[0]!;
-      if (c >= 65 && c <= 90) {
-        // Read on (and drop) to see the client's FIN: a paused socket would never close.
-        this.socket.allowHalfOpen = false;
-        this.socket.resume();
-        this.socket.end(HTTP_TO_HTTPS);
-      } else this.socket.destroy();
-      return;
     }
     this.#handOff();
     this.socket.unshift(buf);
@@ -377,6 +403,20 @@ class PendingConnection implements Timed {
     }
     // No router for it: the HTTPS side answers (a 404 over TLS), as Traefik's httpsForwarder does.
     t.https(this.socket, buf, hello);
+  }
+
+  /**
+   * A Postgres client's ClientHello: only the TLS TCP routers can take it, the catch-all as any
+   * other (Traefik's servePostgres); none matching closes the connection.
+   */
+  #postgresTls(buf: Buffer, hello: Hello): void {
+    const m = this.#routes.tcpTls?.match(this.#meta(canonicalServerName(hello.serverName), hello.alpn));
+    if (m === undefined) {
+      this.#fail();
+      return;
+    }
+    this.#handOff();
+    this.#d.opts.targets.tcp(this.socket, m, buf, hello, true);
   }
 
   /** The connection leaves the dispatcher: our listeners go, the socket stays paused for the next owner. */

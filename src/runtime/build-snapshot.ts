@@ -444,7 +444,18 @@ export function buildSnapshot(
   const internalObserve = (ep: string): Observe =>
     observeOf(opts.entryPointModel?.observability.get(ep), true, internals);
   if (opts.internal !== undefined) {
-    routes.push(...opts.internal.routes(cache, pools, internalObserve));
+    for (const e of opts.internal.routes(cache, pools, internalObserve)) {
+      // Traefik's applyModel (pkg/server/aggregator.go) gives the internal routers too the
+      // `http.tls` of their entry point: /ping or the API there is served over HTTPS only.
+      const secureEps = e.entryPoints.filter((ep) => tlsEps.has(ep));
+      if (secureEps.length === 0) {
+        routes.push(e);
+        continue;
+      }
+      secureRoutes.push({ ...e, entryPoints: secureEps });
+      const plainEps = e.entryPoints.filter((ep) => !tlsEps.has(ep));
+      if (plainEps.length > 0) routes.push({ ...e, entryPoints: plainEps });
+    }
     issues.push(...opts.internal.shadowedRouters(config, opts.defaultEntryPoints));
   }
   for (const [ep, red] of opts.redirections ?? [])

@@ -150,18 +150,27 @@ describe('admin API (e2e)', () => {
     assert.equal(overview.body.http.services.total, 2);
     assert.equal(overview.body.http.services.errors, 0);
     assert.deepEqual(overview.body.http.middlewares, { total: 3, warnings: 0, errors: 0 });
+    assert.deepEqual((overview.body as { features?: unknown }).features, {
+      tracing: '',
+      metrics: '',
+      accessLog: false,
+    });
 
     const eps = await admin.get<{ name: string; address: string }[]>('/api/entrypoints');
     assert.equal(eps.status, 200);
     assert.deepEqual(
       eps.body.map((e) => e.name),
-      ['web', 'traefik'],
+      ['traefik', 'web'],
     );
     for (const e of eps.body) assert.equal(typeof e.address, 'string');
 
     const version = await admin.get('/api/version');
     assert.equal(version.status, 200);
-    assert.deepEqual(version.body, { version: VERSION, node: process.versions.node });
+    const { startDate, ...rest } = version.body as { startDate: string };
+    assert.deepEqual(rest, { version: VERSION, node: process.versions.node, Version: VERSION, Codename: '' });
+    // Traefik's startDate: when the proxy started, before it answered.
+    assert.match(startDate, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+    assert.ok(Date.parse(startDate) <= Date.now(), startDate);
 
     assert.equal((await admin.get('/api/nowhere')).status, 404);
     const notAllowed = await admin.send('POST', '/api/overview');
@@ -251,6 +260,77 @@ describe('admin API (e2e)', () => {
     // No entryPoints in the file: the router serves every proxy entry point, and only those (an
     // admin entry point proxies nothing).
     assert.deepEqual(shopEntryPoints, ['web'], 'shop@file is served on web only');
+  });
+
+  it("pages, filters and sorts lists with Traefik's parameters (X-Next-Page, 400s, {message})", async () => {
+    const names = (r: AdminReply<RouterJson[]>): string[] => r.body.map((x) => x.name);
+    const p1 = await admin.get<RouterJson[]>('/api/http/routers?search=shop&per_page=2');
+    assert.equal(p1.status, 200);
+    assert.deepEqual(names(p1), ['shop-beta@file', 'shop-v2@file']);
+    assert.equal(p1.headers.get('x-next-page'), '2');
+    const p2 = await admin.get<RouterJson[]>('/api/http/routers?search=shop&per_page=2&page=2');
+    assert.deepEqual(names(p2), ['shop@file']);
+    assert.equal(p2.headers.get('x-next-page'), '1', 'the last page names page 1');
+    const past = await admin.get<ErrorJson & { message: string }>(
+      '/api/http/routers?search=shop&per_page=2&page=3',
+    );
+    assert.equal(past.status, 400);
+    assert.equal(past.body.message, 'invalid request: page: 3, per_page: 2');
+    const zero = await admin.get<{ message: string }>('/api/http/routers?per_page=0');
+    assert.equal(zero.status, 400);
+    assert.equal(zero.body.message, 'invalid request: per_page: 0');
+    // The search reads rules too; serviceName with or without its provider; middlewareName exact.
+    assert.deepEqual(names(await admin.get<RouterJson[]>('/api/http/routers?search=%2Fwatched')), [
+      'watched@file',
+    ]);
+    assert.deepEqual(names(await admin.get<RouterJson[]>('/api/http/routers?serviceName=app')), [
+      'shop-v2@file',
+      'shop@file',
+    ]);
+    assert.deepEqual(names(await admin.get<RouterJson[]>('/api/http/routers?serviceName=watched@file')), [
+      'shop-beta@file',
+      'watched@file',
+    ]);
+    assert.deepEqual(names(await admin.get<RouterJson[]>('/api/http/routers?middlewareName=tag@file')), [
+      'shop@file',
+    ]);
+    assert.deepEqual(
+      names(await admin.get<RouterJson[]>('/api/http/routers?search=shop&sortBy=priority&direction=desc')),
+      ['shop-beta@file', 'shop-v2@file', 'shop@file'],
+    );
+    const services = await admin.get<ServiceJson[]>('/api/http/services?status=enabled&search=APP');
+    assert.deepEqual(
+      services.body.map((x) => x.name),
+      ['app@file'],
+    );
+    const mws = await admin.get<MiddlewareJson[]>(
+      '/api/http/middlewares?search=%40file&sortBy=type&direction=asc',
+    );
+    assert.deepEqual(
+      mws.body.filter((m) => m.provider === 'file').map((m) => m.name),
+      ['v2@file', 'tag@file', 'strip@file'],
+    );
+    const webEp = await admin.get<{ name: string; address: string }>('/api/entrypoints/web');
+    assert.equal(webEp.status, 200);
+    assert.equal(webEp.body.name, 'web');
+    const noEp = await admin.get<{ message: string }>('/api/entrypoints/nope');
+    assert.equal(noEp.status, 404);
+    assert.equal(noEp.body.message, 'entry point not found: nope');
+    const eps = await admin.get<{ name: string }[]>('/api/entrypoints?per_page=1');
+    assert.equal(eps.body.length, 1);
+    assert.equal(eps.headers.get('x-next-page'), '2');
+    const raw = await admin.get<{
+      routers: Record<string, { rule: string; service: string }>;
+      services: Record<string, { type: string }>;
+      middlewares: Record<string, { type: string }>;
+    }>('/api/rawdata');
+    assert.equal(raw.body.routers['shop@file']?.rule, 'PathPrefix(`/shop`)');
+    assert.equal(raw.body.routers['shop@file']?.service, 'app@file');
+    assert.equal(raw.body.services['app@file']?.type, 'loadBalancer');
+    assert.equal(raw.body.middlewares['tag@file']?.type, 'headers');
+    const missing = await admin.get<{ message: string }>('/api/http/routers/nope');
+    assert.equal(missing.status, 404);
+    assert.equal(missing.body.message, 'router not found: nope');
   });
 
   it('creates a service and a router through the API, then routes a request through them to a backend', async () => {
@@ -619,6 +699,8 @@ describe('admin API (e2e)', () => {
     const down = await admin.until<ServiceJson>(path, (r) => status(r) === 'down', 'watched down');
     assert.match(down.body.issues.join('\n'), /is down/);
     assert.equal(down.body.servers?.[0]?.url, k.url);
+    // Traefik's serverStatus map says the same.
+    assert.deepEqual((down.body as { serverStatus?: unknown }).serverStatus, { [k.url]: 'DOWN' });
     const overview = await admin.get<{ http: { services: { warnings: number; errors: number } } }>(
       '/api/overview',
     );
@@ -630,6 +712,7 @@ describe('admin API (e2e)', () => {
     await k.restart();
     const up = await admin.until<ServiceJson>(path, (r) => status(r) === 'up', 'watched up again');
     assert.deepEqual(up.body.issues, []);
+    assert.deepEqual((up.body as { serverStatus?: unknown }).serverStatus, { [k.url]: 'UP' });
     assert.equal((await get(web, '/watched')).body, 'K');
   });
 

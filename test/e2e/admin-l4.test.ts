@@ -152,6 +152,17 @@ udp:
       routers: { total: 1, warnings: 0, errors: 0 },
       services: { total: 1, warnings: 0, errors: 0 },
     });
+    // Traefik's overview features: metrics by backend name, no tracing, no access log here.
+    assert.deepEqual(o.body['features'], { tracing: '', metrics: 'Prometheus', accessLog: false });
+    // Traefik's rawdata keys: every object by name, beside our configuration sections.
+    const raw = await api<Record<string, Record<string, { status?: string }>>>('rawdata');
+    for (const key of ['tcpRouters', 'tcpServices', 'tcpMiddlewares', 'udpRouters', 'udpServices']) {
+      const section = raw.body[key];
+      assert.ok(section !== undefined && Object.keys(section).length > 0, key);
+      for (const v of Object.values(section))
+        assert.ok(v.status === 'enabled' || v.status === 'disabled', key);
+    }
+    assert.ok(raw.body['tcp'] !== undefined, 'our configuration sections stay');
   });
 
   it('counts the disabled TCP router in the metrics, apart from the HTTP sections', async () => {

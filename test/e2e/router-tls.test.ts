@@ -70,6 +70,7 @@ tls:
     address: "127.0.0.1:0"
     http: { tls: {} }
 log: { level: DEBUG }
+ping: { entryPoint: websecure }
 http:
   routers:
     both: { rule: "Host(\`a.test\`)", service: be, entryPoints: [web, websecure] }
@@ -161,9 +162,23 @@ tls:
     const clear = await curl(http(withEpTls, 'web', 'a.test'));
     assert.equal(clear.status, 200);
     assert.deepEqual(clear.headers['x-seen-proto'], ['http']);
-    // Only TLS is served on websecure: plain HTTP there gets a readable refusal.
+    // Only TLS is served on websecure: plain HTTP there meets no cleartext router, Traefik's 404.
     const refused = await curl(http(withEpTls, 'websecure', 'a.test'));
-    assert.equal(refused.status, 400);
-    assert.match(refused.body.toString(), /HTTP request to an HTTPS server/);
+    assert.equal(refused.status, 404);
+  });
+
+  it("serves an internal router on an entry point with http.tls over HTTPS only, as Traefik's model does", async () => {
+    const port = withEpTls.ports['websecure']!;
+    const secure = await curl([
+      '--cacert',
+      pki.ca.certFile,
+      '--resolve',
+      `a.test:${port}:127.0.0.1`,
+      `https://a.test:${port}/ping`,
+    ]);
+    assert.equal(secure.status, 200, secure.stderr);
+    assert.equal(secure.body.toString(), 'OK');
+    const clear = await curl([`http://127.0.0.1:${port}/ping`]);
+    assert.equal(clear.status, 404);
   });
 });

@@ -679,14 +679,20 @@ tls:
   });
 
   describe('malformed openings on the TLS port', () => {
-    it('answers plain HTTP with 400', async () => {
-      const r = await rawExchange(tls, Buffer.from('GET / HTTP/1.1\r\nHost: a.test\r\n\r\n'));
-      assert.match(r.reply.toString('latin1'), /^HTTP\/1\.[01] 400 /, r.reply.toString('latin1'));
+    it('hands cleartext to the HTTP side, as Traefik: no router there (404), not HTTP (400)', async () => {
+      const r = await rawExchange(
+        tls,
+        Buffer.from('GET / HTTP/1.1\r\nHost: a.test\r\nConnection: close\r\n\r\n'),
+      );
+      assert.match(r.reply.toString('latin1'), /^HTTP\/1\.1 404 /, r.reply.toString('latin1'));
+      const binary = Buffer.from([0x00, 0xff, 0x13, 0x37, 0x42, 0x00, 0x01, 0x02, 0x0d, 0x0a, 0x0d, 0x0a]);
+      const b = await rawExchange(tls, binary);
+      assert.match(b.reply.toString('latin1'), /^HTTP\/1\.1 400 /, b.reply.toString('latin1'));
+      assert.notEqual(b.closed, 'timeout');
     });
 
-    it('closes a connection whose first bytes are not TLS, or whose ClientHello is broken', async () => {
+    it('closes a connection whose ClientHello is broken', async () => {
       const openings = {
-        binary: Buffer.from([0x00, 0xff, 0x13, 0x37, 0x42, 0x00, 0x01, 0x02, 0x03, 0x04]),
         truncatedHello: Buffer.from([
           0x16, 0x03, 0x01, 0x00, 0x08, 0x01, 0x00, 0x00, 0x04, 0x03, 0x03, 0xaa, 0xbb,
         ]),

@@ -474,8 +474,11 @@ export const APP_JS = String.raw`(() => {
 
   // ---------- polling ----------
 
+  // Lists are paged as Traefik's (100 a page by default): the dashboard shows them whole.
+  const PAGED = /^(http|tcp|udp)\/(routers|services|middlewares)$/;
+
   async function get(path) {
-    const res = await fetch(API + path, {
+    const res = await fetch(API + path + (PAGED.test(path) ? '?per_page=1000000' : ''), {
       cache: 'no-store',
       credentials: 'same-origin',
       headers: { accept: 'application/json' },

@@ -15,6 +15,7 @@ import {
   type TcpDialFailure,
 } from '../../upstream/tcp-dial.ts';
 import { Tunnel, type TunnelEnd, type TunnelListener } from '../tunnel.ts';
+import { POSTGRES_SSL_REQUEST } from './postgres.ts';
 
 /** A ClientHello as the dispatcher read it. */
 export interface TcpHello {
@@ -79,8 +80,15 @@ export class TcpForwarder {
     return this.#sessions.size;
   }
 
-  serve(socket: Socket, route: TcpRoute, buffered: Buffer | null, hello: TcpHello | null): void {
-    const s = new TcpSession(this, socket, route, hello);
+  /** `postgres`: a Postgres client's SSLRequest was answered (listeners/dispatcher.ts). */
+  serve(
+    socket: Socket,
+    route: TcpRoute,
+    buffered: Buffer | null,
+    hello: TcpHello | null,
+    postgres = false,
+  ): void {
+    const s = new TcpSession(this, socket, route, hello, postgres && route.tls.kind === 'passthrough');
     this.#sessions.add(s);
     s.start(buffered, hello);
   }
@@ -126,9 +134,13 @@ class TcpSession implements TunnelListener, TcpDialCallbacks {
   #over = false;
   #client: Duplex | null = null;
   #initial: Buffer | null = null;
+  /** Passthrough of a Postgres client: the server is asked for TLS (SSLRequest) first. */
+  readonly #postgres: boolean;
+  #pgUpstream: Duplex | null = null;
 
-  constructor(f: TcpForwarder, socket: Socket, route: TcpRoute, hello: TcpHello | null) {
+  constructor(f: TcpForwarder, socket: Socket, route: TcpRoute, hello: TcpHello | null, postgres: boolean) {
     this.#f = f;
+    this.#postgres = postgres;
     this.#socket = socket;
     this.#route = route;
     this.#clientIp = unwrapIp(socket.remoteAddress);
@@ -205,6 +217,53 @@ class TcpSession implements TunnelListener, TcpDialCallbacks {
       upstream.destroy();
       return;
     }
+    if (this.#postgres) {
+      this.#askPostgres(upstream);
+      return;
+    }
+    this.#join(upstream, null);
+  }
+
+  /**
+   * Traefik's postgresConn (pkg/server/router/tcp/postgres.go): the server gets the SSLRequest
+   * the client sent us, and must answer exactly `S` (which the client already had from us) before
+   * the ClientHello goes on; any other answer closes both.
+   */
+  #askPostgres(upstream: Duplex): void {
+    this.#pgUpstream = upstream;
+    (upstream as Owned)[SESSION] = this;
+    upstream.on('error', ignore);
+    upstream.on('data', onPostgresReply);
+    upstream.on('close', onPostgresGone);
+    upstream.write(POSTGRES_SSL_REQUEST);
+  }
+
+  /** @internal The server's first bytes after the SSLRequest. */
+  postgresReply(upstream: Duplex, chunk: Buffer | null): void {
+    if (this.#pgUpstream !== upstream) return;
+    this.#pgUpstream = null;
+    upstream.off('data', onPostgresReply);
+    upstream.off('close', onPostgresGone);
+    upstream.pause();
+    if (chunk === null || chunk.length !== 1 || chunk[0] !== 0x53 || this.#over) {
+      upstream.destroy();
+      if (!this.#over) {
+        this.#f.opts.logger.debug('invalid response from Postgres server', {
+          server: this.#server!.address,
+        });
+        this.#fail(502, 'postgres_refused');
+      }
+      return;
+    }
+    this.#join(upstream, null);
+  }
+
+  #join(upstream: Duplex, upstreamRest: Buffer | null): void {
+    const client = this.#client!;
+    if (this.#over || client.destroyed) {
+      upstream.destroy();
+      return;
+    }
     this.#socket.off('close', onEarlyClose);
     const t = this.#server!.transport;
     const tunnel = new Tunnel(
@@ -219,7 +278,7 @@ class TcpSession implements TunnelListener, TcpDialCallbacks {
     this.#tunnel = tunnel;
     const initial = this.#initial;
     this.#initial = null;
-    tunnel.start(initial, null);
+    tunnel.start(initial, upstreamRest);
   }
 
   failed(why: TcpDialFailure, message: string): void {
@@ -245,6 +304,7 @@ class TcpSession implements TunnelListener, TcpDialCallbacks {
   #fail(status: number, reason: string): void {
     if (this.#over) return;
     this.#dial?.abort();
+    this.#pgUpstream?.destroy();
     this.#series?.failed(reason);
     // A reset tells the client the connection did not go through (Traefik closes it).
     if (!this.#socket.destroyed) this.#socket.resetAndDestroy();
@@ -300,7 +360,14 @@ class TcpSession implements TunnelListener, TcpDialCallbacks {
 function ignore(): void {}
 
 const SESSION = Symbol('traffic.tcpSession');
-type Owned = Socket & { [SESSION]?: TcpSession };
+type Owned = Duplex & { [SESSION]?: TcpSession };
+
+function onPostgresReply(this: Owned, chunk: Buffer): void {
+  this[SESSION]?.postgresReply(this, chunk);
+}
+function onPostgresGone(this: Owned): void {
+  this[SESSION]?.postgresReply(this, null);
+}
 
 /** The client left before its tunnel was up (shared by every session: `this` is the socket). */
 function onEarlyClose(this: Owned): void {

@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { listPage } from './list-query.ts';
+
+const q = (s: string): URLSearchParams => new URLSearchParams(s);
+const names = (r: ReturnType<typeof listPage<Record<string, unknown>>>): string[] => {
+  assert.ok(r.ok);
+  return r.items.map((i) => String(i['name']));
+};
+
+describe("Traefik's list parameters (pkg/api/criterion.go, sort.go)", () => {
+  const routers = [
+    {
+      name: 'b@file',
+      rule: 'HostSNI(`db.test`)',
+      service: 'db@file',
+      middlewares: ['one@file'],
+      status: 'enabled',
+      issues: [],
+    },
+    {
+      name: 'a@docker',
+      rule: 'HostSNI(`*`)',
+      service: 'db@docker',
+      middlewares: [],
+      status: 'disabled',
+      issues: ['x'],
+    },
+    {
+      name: 'c@file',
+      rule: 'HostSNI(`c.test`)',
+      service: 'echo@file',
+      middlewares: [],
+      status: 'enabled',
+      issues: ['w'],
+    },
+  ];
+
+  it('filters by status with Traefik’s three (an enabled object with issues is a warning)', () => {
+    assert.deepEqual(names(listPage(routers, 'tcpRouters', q('status=warning'))), ['c@file']);
+    assert.deepEqual(names(listPage(routers, 'tcpRouters', q('status=ENABLED'))), ['b@file']);
+    assert.deepEqual(names(listPage(routers, 'tcpRouters', q('status=disabled'))), ['a@docker']);
+  });
+
+  it('searches rule and name for TCP routers, the name only for UDP routers; middlewareName not for UDP', () => {
+    assert.deepEqual(names(listPage(routers, 'tcpRouters', q('search=DB.TEST'))), ['b@file']);
+    assert.deepEqual(names(listPage(routers, 'udpRouters', q('search=db.test'))), []);
+    assert.deepEqual(names(listPage(routers, 'udpRouters', q('middlewareName=nope'))), [
+      'a@docker',
+      'b@file',
+      'c@file',
+    ]);
+    assert.deepEqual(names(listPage(routers, 'tcpRouters', q('middlewareName=one@file'))), ['b@file']);
+  });
+
+  it('matches serviceName with its provider exactly, without one by name', () => {
+    assert.deepEqual(names(listPage(routers, 'tcpRouters', q('serviceName=db'))), ['a@docker', 'b@file']);
+    assert.deepEqual(names(listPage(routers, 'tcpRouters', q('serviceName=db@docker'))), ['a@docker']);
+  });
+
+  it('sorts by a key then by name, descending for any direction but asc', () => {
+    assert.deepEqual(names(listPage(routers, 'tcpRouters', q('sortBy=service&direction=x'))), [
+      'c@file',
+      'b@file',
+      'a@docker',
+    ]);
+    assert.deepEqual(names(listPage(routers, 'tcpRouters', q('sortBy=unknown'))), [
+      'a@docker',
+      'b@file',
+      'c@file',
+    ]);
+  });
+
+  it('pages: X-Next-Page 1 after the last page; a page past the end, or a bad number, is refused', () => {
+    const r = listPage(routers, 'tcpRouters', q('per_page=2&page=2'));
+    assert.ok(r.ok);
+    assert.equal(r.nextPage, 1);
+    assert.deepEqual(names(r), ['c@file']);
+    assert.deepEqual(listPage(routers, 'tcpRouters', q('per_page=abc')), {
+      ok: false,
+      message: 'invalid request: per_page: 0',
+    });
+    assert.deepEqual(listPage(routers, 'tcpRouters', q('page=-1')), {
+      ok: false,
+      message: 'invalid request: page: -1',
+    });
+    // An empty list has a first page.
+    assert.deepEqual(listPage([], 'entrypoints', q('page=1')), { ok: true, items: [], nextPage: 1 });
+  });
+});

@@ -1,0 +1,139 @@
+/**
+ * Traefik's list parameters on the API's lists (pkg/api/criterion.go, sort.go and the handlers'
+ * keepRouter / keepService / keepMiddleware): `search`, `status`, `serviceName`,
+ * `middlewareName` filter; `sortBy` and `direction` order; `page` and `per_page` (default 100)
+ * cut a page, and `X-Next-Page` names the next one (1 after the last). Items are the API's views
+ * (admin/views.ts, l4-views.ts), read by field name.
+ */
+
+/** What a list holds: decides which filters and sort keys apply, as in Traefik. */
+export type ListKind = 'routers' | 'tcpRouters' | 'udpRouters' | 'services' | 'middlewares' | 'entrypoints';
+
+export type ListPage<T> =
+  | { readonly ok: true; readonly items: T[]; readonly nextPage: number }
+  | { readonly ok: false; readonly message: string };
+
+const DEFAULT_PER_PAGE = 100;
+const DEFAULT_PAGE = 1;
+
+type Item = Readonly<Record<string, unknown>>;
+
+const str = (v: unknown): string => (typeof v === 'string' ? v : '');
+const list = (v: unknown): readonly string[] => (Array.isArray(v) ? (v as string[]) : []);
+
+/**
+ * Traefik's status of an object: `disabled`, `warning` (enabled, with issues: the API lists
+ * them under `issues` where Traefik has `error`) or `enabled`.
+ */
+export function traefikStatus(item: Item): string {
+  if (item['status'] === 'disabled') return 'disabled';
+  return list(item['issues']).length > 0 ? 'warning' : 'enabled';
+}
+
+/**
+ * A router's service against `serviceName` (Traefik's filterService): a name with a provider
+ * must be the same; one without matches the service's name whatever its provider. Our views
+ * name services with their provider always.
+ */
+function sameService(routerService: string, wanted: string): boolean {
+  if (wanted.includes('@')) return routerService === wanted;
+  const at = routerService.lastIndexOf('@');
+  return (at < 0 ? routerService : routerService.slice(0, at)) === wanted;
+}
+
+/**
+ * Go's strconv.Atoi, then Traefik's `> 0` (getIntParam): the value, or the error Traefik words
+ * with the value Atoi gave (0 for what is not a number).
+ */
+function positiveInt(q: URLSearchParams, key: string, fallback: number): number | string {
+  const raw = q.get(key);
+  if (raw === null || raw === '') return fallback;
+  const n = /^[+-]?\d+$/.test(raw) ? Number(raw) : 0;
+  return Number.isSafeInteger(n) && n > 0 ? n : `invalid request: ${key}: ${Number.isSafeInteger(n) ? n : 0}`;
+}
+
+function keep(kind: ListKind, item: Item, q: URLSearchParams): boolean {
+  const status = q.get('status') ?? '';
+  if (status !== '' && traefikStatus(item).toLowerCase() !== status.toLowerCase()) return false;
+  const search = (q.get('search') ?? '').toLowerCase();
+  if (search !== '') {
+    const fields =
+      kind === 'routers' || kind === 'tcpRouters' ? [item['rule'], item['name']] : [item['name']];
+    if (!fields.some((f) => str(f).toLowerCase().includes(search))) return false;
+  }
+  if (kind === 'routers' || kind === 'tcpRouters' || kind === 'udpRouters') {
+    const service = q.get('serviceName') ?? '';
+    if (service !== '' && !sameService(str(item['service']), service)) return false;
+  }
+  if (kind === 'routers' || kind === 'tcpRouters') {
+    const mw = q.get('middlewareName') ?? '';
+    if (mw !== '' && !list(item['middlewares']).includes(mw)) return false;
+  }
+  return true;
+}
+
+type Key = (i: Item) => string | number;
+
+/** Traefik's sort keys per kind of list; anything else sorts by name. */
+function sortKey(kind: ListKind, sortBy: string | null): Key | undefined {
+  const router = kind === 'routers' || kind === 'tcpRouters' || kind === 'udpRouters';
+  switch (sortBy) {
+    case 'provider':
+      return kind === 'entrypoints' ? undefined : (i) => str(i['provider']);
+    case 'status':
+      return kind === 'entrypoints' ? undefined : (i) => traefikStatus(i);
+    case 'priority':
+      return router ? (i) => (kind === 'udpRouters' ? 0 : Number(i['priority'] ?? 0)) : undefined;
+    case 'rule':
+      return router ? (i) => (kind === 'udpRouters' ? '' : str(i['rule'])) : undefined;
+    case 'service':
+      return router ? (i) => str(i['service']) : undefined;
+    case 'entryPoints':
+      return router ? (i) => list(i['entryPoints']).length : undefined;
+    case 'type':
+      return kind === 'services' || kind === 'middlewares' ? (i) => str(i['type']) : undefined;
+    case 'servers':
+      return kind === 'services' ? (i) => list(i['servers']).length : undefined;
+    default:
+      return undefined;
+  }
+}
+
+const byName = (a: Item, b: Item): number => {
+  const x = str(a['name']);
+  const y = str(b['name']);
+  return x < y ? -1 : x > y ? 1 : 0;
+};
+
+/** Filters, orders and cuts one page of `items` as Traefik's API does for the same query. */
+export function listPage<T extends object>(
+  items: readonly T[],
+  kind: ListKind,
+  q: URLSearchParams,
+): ListPage<T> {
+  const kept = (kind === 'entrypoints' ? [...items] : items.filter((i) => keep(kind, i as Item, q))) as T[];
+  // Ascending only for `asc` (the default); any other direction is descending, as in Traefik.
+  const dir = (q.get('direction') ?? 'asc') === 'asc' ? 1 : -1;
+  const key = sortKey(kind, q.get('sortBy'));
+  kept.sort((a, b) => {
+    if (key !== undefined) {
+      const x = key(a as Item);
+      const y = key(b as Item);
+      if (x !== y) return (x < y ? -1 : 1) * dir;
+    }
+    return byName(a as Item, b as Item) * dir;
+  });
+  const perPage = positiveInt(q, 'per_page', DEFAULT_PER_PAGE);
+  if (typeof perPage === 'string') return { ok: false, message: perPage };
+  const page = positiveInt(q, 'page', DEFAULT_PAGE);
+  if (typeof page === 'string') return { ok: false, message: page };
+  const start = (page - 1) * perPage;
+  if (start !== 0 && start >= kept.length) {
+    return { ok: false, message: `invalid request: page: ${page}, per_page: ${perPage}` };
+  }
+  return {
+    ok: true,
+    items: kept.slice(start, start + perPage),
+    nextPage: page * perPage < kept.length ? page + 1 : 1,
+  };
+}
