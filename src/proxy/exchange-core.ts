@@ -51,6 +51,16 @@ const TRACE_REFUSED_HEADERS: ReadonlyArray<readonly [string, string]> = [
  * upstream is the subclass's: `forward` once the service admitted the request, `dropTry` to
  * abandon the current try, `endTries` when the request is over.
  */
+/**
+ * What a request no router takes gets: Traefik's, Go's http.NotFound (404, `404 page not
+ * found` and a newline, plain text, `X-Content-Type-Options: nosniff`).
+ */
+const NO_ROUTE_ANSWER: DirectResponse = {
+  status: 404,
+  headers: [['X-Content-Type-Options', 'nosniff']],
+  body: '404 page not found\n',
+};
+
 export abstract class ExchangeCore
   implements ClientExchange, RequestControl, ResolveSink, BodyListener, ReportedExchange, LongLived
 {
@@ -165,7 +175,7 @@ export abstract class ExchangeCore
     }
     const route = snap.routes.match(this.ctx.name, this.req);
     if (route === undefined) {
-      this.respondError(new ProxyError('NO_ROUTE'), false);
+      this.respondDirect(NO_ROUTE_ANSWER, false);
       return;
     }
     this.route = route;

@@ -308,7 +308,7 @@ http:
     it('answers its own errors as gRPC statuses: no route, server down, rate limited', async () => {
       const none = await unary(client('h2c', 'none.test'), 'unary', 'x');
       assert.equal(none.error!.code, grpc.status.NOT_FOUND);
-      assert.equal(none.error!.details, 'Not Found');
+      assert.equal(none.error!.details, '404 page not found');
       const down = await unary(client('secure', 'down.test'), 'unary', 'x');
       assert.equal(down.error!.code, grpc.status.UNAVAILABLE);
       assert.equal(down.error!.details, 'Bad Gateway');

@@ -376,7 +376,9 @@ http:
       const notFound = await h2request(session, { ':path': '/x', ':authority': 'other.test' });
       assert.equal(notFound.status, 404);
       assert.equal(notFound.ended, true);
-      assert.equal(notFound.body.toString(), 'Not Found');
+      // Traefik's (Go's http.NotFound): the text with a newline, nosniff.
+      assert.equal(notFound.body.toString(), '404 page not found\n');
+      assert.equal(notFound.headers['x-content-type-options'], 'nosniff');
       const bad = await h2request(session, { ':path': '/refused/x', ':authority': '127.0.0.1' });
       assert.equal(bad.status, 502);
       assert.equal(bad.body.toString(), 'Bad Gateway');

@@ -171,8 +171,13 @@ ${['host', 'api', 'apiv2', 'method', 'header', 'query', 'prio', 'mw', 'v6', 'v6r
       [404, 404],
     );
     assert.equal(connectsOf(r), 1);
-    // A request that matches a Host but no rule of it is a 404 too.
-    assert.equal((await curl(['-H', 'Host: c.test', `${base}/`])).status, 404);
+    // A request that matches a Host but no rule of it is a 404 too; the answer is Traefik's
+    // (Go's http.NotFound): its text with a newline, plain text, nosniff.
+    const one = await curl(['-H', 'Host: c.test', `${base}/`]);
+    assert.equal(one.status, 404);
+    assert.equal(one.body.toString(), '404 page not found\n');
+    assert.deepEqual(one.headers['x-content-type-options'], ['nosniff']);
+    assert.match(String(one.headers['content-type']), /^text\/plain; charset=utf-8$/);
     for (const b of Object.values(be)) {
       assert.ok(!b.seen.some((s) => s.headers['host'] === 'nowhere.test'));
     }
