@@ -6,7 +6,12 @@
 import assert from 'node:assert/strict';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import {
+  type AddressInfo,
+  connect,
+  createServer as createNetServer,
+  type Server as NetServer,
+} from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { selfSignedCertificate } from '../x509/index.ts';
 import { httpsTransport } from './acme-transport.ts';
@@ -120,5 +125,66 @@ describe("httpsTransport trust of the CA (Traefik's caServerName, caSystemCertPo
       get({ caServerName: 'ca.test', caSystemCertPool: true }),
       /self-signed|unable to get local issuer/i,
     );
+  });
+});
+
+describe("httpsTransport through HTTPS_PROXY (Go's ProxyFromEnvironment, lego's default transport)", () => {
+  const cert = selfSignedCertificate(['ca.test']);
+  let server: Server;
+  let port = 0;
+  let proxy: NetServer;
+  const connects: string[] = [];
+
+  before(async () => {
+    server = createServer({ key: cert.keyPem, cert: cert.certPem }, (_req, res) => res.end('{"ok":true}'));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    port = (server.address() as AddressInfo).port;
+    // A CONNECT proxy on loopback: every tunnel goes to the CA above, whatever host it names.
+    proxy = createNetServer((s) => {
+      s.once('data', (d: Buffer) => {
+        connects.push(d.toString('latin1').split('\r\n')[0]!);
+        const up = connect(port, '127.0.0.1', () => {
+          s.write('HTTP/1.1 200 Connection established\r\n\r\n');
+          s.pipe(up).pipe(s);
+        });
+        up.on('error', () => s.destroy());
+        s.on('error', () => up.destroy());
+      });
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+  });
+
+  after(async () => {
+    server.closeAllConnections();
+    await new Promise((r) => server.close(r));
+    await new Promise((r) => proxy.close(r));
+  });
+
+  const env = (): NodeJS.ProcessEnv => ({
+    HTTPS_PROXY: `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`,
+  });
+
+  it('tunnels to the CA through the proxy with CONNECT', async () => {
+    const t = httpsTransport({ caCertificates: cert.certPem, env: env() });
+    try {
+      const r = await t.send({ method: 'GET', url: 'https://ca.test/dir' });
+      assert.equal(r.status, 200);
+      assert.equal(r.body, '{"ok":true}');
+      assert.deepEqual(connects, ['CONNECT ca.test:443 HTTP/1.1']);
+    } finally {
+      t.close();
+    }
+  });
+
+  it('goes to a loopback CA directly, as Go never proxies localhost', async () => {
+    connects.length = 0;
+    const t = httpsTransport({ caCertificates: cert.certPem, caServerName: 'ca.test', env: env() });
+    try {
+      const r = await t.send({ method: 'GET', url: `https://127.0.0.1:${port}/dir` });
+      assert.equal(r.status, 200);
+      assert.deepEqual(connects, []);
+    } finally {
+      t.close();
+    }
   });
 });

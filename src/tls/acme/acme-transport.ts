@@ -50,6 +50,27 @@ export interface HttpsTransportOptions {
    */
   readonly responseHeaderTimeoutMs?: number;
   readonly userAgent?: string;
+  /** Where HTTPS_PROXY and NO_PROXY are read (default: the process's). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+/**
+ * Go's http.ProxyFromEnvironment, which Traefik's ACME client (lego over Go's default
+ * transport) uses: for an https URL, `HTTPS_PROXY` (else `https_proxy`), minus the hosts of
+ * `NO_PROXY` (else `no_proxy`). Undefined: no proxy. Node's agent reads the same two variables
+ * (`proxyEnv`) and tunnels through the proxy with CONNECT, as Go does.
+ */
+function proxyEnvOf(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv | undefined {
+  const proxy = env['HTTPS_PROXY'] || env['https_proxy'];
+  if (proxy === undefined || proxy === '') return undefined;
+  const noProxy = env['NO_PROXY'] || env['no_proxy'];
+  return { HTTPS_PROXY: proxy, ...(noProxy ? { NO_PROXY: noProxy } : {}) };
+}
+
+/** Go's httpproxy: requests to localhost and loopback addresses never go through the proxy. */
+function isLoopbackHost(host: string): boolean {
+  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
+  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\./.test(h);
 }
 
 /**
@@ -82,16 +103,26 @@ export function httpsTransport(opts: HttpsTransportOptions = {}): AcmeTransport 
   const headerTimeoutMs = opts.responseHeaderTimeoutMs ?? 30_000;
   const userAgent = opts.userAgent ?? 'traffic-management-acme/0.1';
   let agent: Agent | undefined;
+  let proxied: Agent | undefined;
   let https: typeof import('node:https') | undefined;
+  const proxyEnv = proxyEnvOf(opts.env ?? process.env);
 
   const send = async (req: AcmeHttpRequest): Promise<AcmeHttpResponse> => {
     const url = new URL(req.url);
     // RFC 8555 §6.1: ACME is HTTPS only; a JWS with our account key never goes out in the clear.
     if (url.protocol !== 'https:') throw new AcmeTransportError(`ACME URL is not https: ${req.url}`);
     https ??= await import('node:https');
-    agent ??= new https.Agent({ keepAlive: true, maxSockets: 4, ...(await trustOptions(opts)) });
+    const direct = proxyEnv === undefined || isLoopbackHost(url.hostname);
+    if (direct) agent ??= new https.Agent({ keepAlive: true, maxSockets: 4, ...(await trustOptions(opts)) });
+    else
+      proxied ??= new https.Agent({
+        keepAlive: true,
+        maxSockets: 4,
+        proxyEnv,
+        ...(await trustOptions(opts)),
+      });
     const h = https;
-    const a = agent;
+    const a = (direct ? agent : proxied)!;
     return new Promise<AcmeHttpResponse>((resolve, reject) => {
       const headers: Record<string, string> = { 'user-agent': userAgent, ...req.headers };
       if (req.body !== undefined) headers['content-length'] = String(Buffer.byteLength(req.body));
@@ -198,6 +229,8 @@ export function httpsTransport(opts: HttpsTransportOptions = {}): AcmeTransport 
     close: () => {
       agent?.destroy();
       agent = undefined;
+      proxied?.destroy();
+      proxied = undefined;
     },
   };
 }
