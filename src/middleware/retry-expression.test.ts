@@ -45,7 +45,8 @@ describe('retryExpression', () => {
       ['Attempts() = 2', /'=='/],
       ['RequestMethod() < "GET"', /'==' or '!='/],
       ['RequestMethod() == GET', /expected a string/],
-      ['RequestMethod() == "GET', /unterminated string/],
+      ['RequestMethod() == "GET', /unterminated double-quoted string/],
+      ['RequestMethod() == "G\\q"', /unknown escape sequence/],
       ['Attempts() < "2"', /expected a number/],
     ] as const) {
       const r = compileRetryExpression(src);

@@ -3,6 +3,7 @@
  * mailgun/predicate) parses the expression as a Go expression, so numbers follow Go's decimal
  * literal syntax (`10`, `0.5`, `.5`, `1e3`) and identifiers are case-sensitive.
  */
+import { readGoQuoted } from '../../core/go-string.ts';
 
 export type ComparisonOp = '<' | '<=' | '>' | '>=' | '==' | '!=';
 
@@ -80,11 +81,18 @@ export function tokenize(src: string): Token[] {
       }
       tokens.push({ kind: 'op', op: c === '=' ? '==' : '!=', offset: i });
       i += 2;
-    } else if (c === '"' || c === '`') {
-      const end = stringEnd(src, i);
-      const text = src.slice(i, end);
-      tokens.push({ kind: 'string', value: unquote(text, i), text, offset: i });
-      i = end;
+    } else if (c === '"') {
+      // Go's interpreted string (strconv.Unquote), as vulcand/predicate reads it.
+      const q = readGoQuoted(src, i);
+      if (!q.ok) throw new LexError(q.error.message, q.error.offset);
+      tokens.push({ kind: 'string', value: q.value, text: src.slice(i, q.end), offset: i });
+      i = q.end;
+    } else if (c === '`') {
+      const end = src.indexOf('`', i + 1);
+      if (end === -1) throw new LexError('unterminated string literal', i);
+      const text = src.slice(i, end + 1);
+      tokens.push({ kind: 'string', value: text.slice(1, -1), text, offset: i });
+      i = end + 1;
     } else if ((c >= '0' && c <= '9') || c === '.') {
       NUMBER.lastIndex = i;
       const m = NUMBER.exec(src);
@@ -106,59 +114,4 @@ export function tokenize(src: string): Token[] {
   }
   tokens.push({ kind: 'end', offset: src.length });
   return tokens;
-}
-
-/** The offset just past the string literal that starts at `start` (a quote or a backquote). */
-function stringEnd(src: string, start: number): number {
-  const q = src[start]!;
-  for (let i = start + 1; i < src.length; i++) {
-    const c = src[i]!;
-    if (c === q) return i + 1;
-    if (q === '"' && c === '\\') i++;
-    else if (q === '"' && c === '\n') break;
-  }
-  throw new LexError('unterminated string literal', start);
-}
-
-const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
-  a: '\x07',
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  v: '\v',
-  '\\': '\\',
-  '"': '"',
-};
-
-/**
- * Go's strconv.Unquote, as vulcand/predicate reads a string literal: a raw string as it is, an
- * interpreted one with Go's escapes (`\n`, `\"`, `\x41`, `\u00e9`…).
- */
-function unquote(text: string, offset: number): string {
-  if (text[0] === '`') return text.slice(1, -1);
-  const body = text.slice(1, -1);
-  let out = '';
-  for (let i = 0; i < body.length; i++) {
-    const c = body[i]!;
-    if (c !== '\\') {
-      out += c;
-      continue;
-    }
-    const e = body[++i] ?? '';
-    const simple = SIMPLE_ESCAPES[e];
-    if (simple !== undefined) {
-      out += simple;
-      continue;
-    }
-    const hex = e === 'x' ? 2 : e === 'u' ? 4 : e === 'U' ? 8 : 0;
-    const digits = body.slice(i + 1, i + 1 + hex);
-    if (hex === 0 || !/^[0-9A-Fa-f]+$/.test(digits) || digits.length !== hex) {
-      throw new LexError(`invalid escape '\\${e}' in a string literal`, offset + 1 + i);
-    }
-    out += String.fromCodePoint(Number.parseInt(digits, 16));
-    i += hex;
-  }
-  return out;
 }

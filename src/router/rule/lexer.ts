@@ -3,6 +3,7 @@
  * (vulcand/predicate over go/parser), so string literals follow Go: backtick raw strings and
  * double-quoted interpreted strings; a single-quoted literal is a Go rune and is rejected.
  */
+import { readGoQuoted } from '../../core/go-string.ts';
 import type { RuleError } from './ast.ts';
 
 export type TokenKind = 'and' | 'or' | 'not' | 'lparen' | 'rparen' | 'comma' | 'ident' | 'string' | 'eof';
@@ -18,21 +19,12 @@ export interface Token {
 
 export type LexResult = { ok: true; tokens: Token[] } | { ok: false; error: RuleError };
 
-const utf8 = new TextDecoder('utf-8', { fatal: true });
-
 function isIdentStart(c: number): boolean {
   return (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95;
 }
 
 function isIdentPart(c: number): boolean {
   return isIdentStart(c) || (c >= 48 && c <= 57);
-}
-
-function hexValue(c: number): number {
-  if (c >= 48 && c <= 57) return c - 48;
-  if (c >= 65 && c <= 70) return c - 55;
-  if (c >= 97 && c <= 102) return c - 87;
-  return -1;
 }
 
 function err(message: string, offset: number): { ok: false; error: RuleError } {
@@ -88,7 +80,7 @@ export function tokenize(rule: string): LexResult {
         continue;
       }
       case 34: {
-        const r = readQuoted(rule, start);
+        const r = readGoQuoted(rule, start);
         if (!r.ok) return r;
         tokens.push({ kind: 'string', offset: start, text: r.value, raw: false });
         i = r.end;
@@ -108,95 +100,3 @@ export function tokenize(rule: string): LexResult {
   tokens.push({ kind: 'eof', offset: n, text: '', raw: false });
   return { ok: true, tokens };
 }
-
-type QuotedResult = { ok: true; value: string; end: number } | { ok: false; error: RuleError };
-
-/** A Go interpreted string literal starting at the opening quote. */
-function readQuoted(rule: string, start: number): QuotedResult {
-  let out = '';
-  // \x and octal escapes produce bytes; they are collected and decoded as UTF-8 together.
-  let bytes: number[] = [];
-  const flush = (at: number): RuleError | undefined => {
-    if (bytes.length === 0) return undefined;
-    try {
-      out += utf8.decode(Uint8Array.from(bytes));
-    } catch {
-      return { message: 'string escapes do not form valid UTF-8', offset: at };
-    }
-    bytes = [];
-    return undefined;
-  };
-  let i = start + 1;
-  while (i < rule.length) {
-    const c = rule.charCodeAt(i);
-    if (c === 34) {
-      const e = flush(i);
-      if (e) return { ok: false, error: e };
-      return { ok: true, value: out, end: i + 1 };
-    }
-    if (c === 10) return err('newline in double-quoted string', i);
-    if (c !== 92) {
-      const e = flush(i);
-      if (e) return { ok: false, error: e };
-      out += rule[i];
-      i++;
-      continue;
-    }
-    const escAt = i;
-    const e = rule[i + 1];
-    i += 2;
-    const simple = SIMPLE_ESCAPES[e ?? ''];
-    if (simple !== undefined) {
-      const fe = flush(escAt);
-      if (fe) return { ok: false, error: fe };
-      out += simple;
-      continue;
-    }
-    if (e === 'x' || (e !== undefined && e >= '0' && e <= '7')) {
-      const digits = e === 'x' ? 2 : 3;
-      const base = e === 'x' ? 16 : 8;
-      const from = e === 'x' ? i : i - 1;
-      let v = 0;
-      for (let k = 0; k < digits; k++) {
-        const d = hexValue(rule.charCodeAt(from + k));
-        if (d === -1 || d >= base) return err('invalid escape sequence in double-quoted string', escAt);
-        v = v * base + d;
-      }
-      if (v > 255) return err('octal escape value > 255', escAt);
-      bytes.push(v);
-      i = from + digits;
-      continue;
-    }
-    if (e === 'u' || e === 'U') {
-      const digits = e === 'u' ? 4 : 8;
-      let v = 0;
-      for (let k = 0; k < digits; k++) {
-        const d = hexValue(rule.charCodeAt(i + k));
-        if (d === -1) return err('invalid escape sequence in double-quoted string', escAt);
-        v = v * 16 + d;
-      }
-      if (v > 0x10ffff || (v >= 0xd800 && v <= 0xdfff)) {
-        return err('escape sequence is an invalid Unicode code point', escAt);
-      }
-      const fe = flush(escAt);
-      if (fe) return { ok: false, error: fe };
-      out += String.fromCodePoint(v);
-      i += digits;
-      continue;
-    }
-    return err('unknown escape sequence in double-quoted string', escAt);
-  }
-  return err('unterminated double-quoted string', start);
-}
-
-const SIMPLE_ESCAPES: Readonly<Record<string, string>> = {
-  a: '\x07',
-  b: '\b',
-  f: '\f',
-  n: '\n',
-  r: '\r',
-  t: '\t',
-  v: '\v',
-  '\\': '\\',
-  '"': '"',
-};
