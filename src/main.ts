@@ -645,6 +645,8 @@ async function run(
             endpoint: tc.otlp?.http?.endpoint ?? 'https://localhost:4318',
             headers: tc.otlp?.http?.headers ?? {},
             tls: tracesTls,
+            capturedRequestHeaders: tc.capturedRequestHeaders,
+            capturedResponseHeaders: tc.capturedResponseHeaders,
           },
           logger,
         );

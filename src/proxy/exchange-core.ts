@@ -439,10 +439,21 @@ export abstract class ExchangeCore
       `${this.req.method} ${this.route!.router}`,
       Date.now() - (performance.now() - this.startedAt),
     );
+    // The fields as they came, before ours replace traceparent (Traefik's CaptureServerRequest).
+    if (span.sampled) tracer.captureRequest(span, h);
     h.set('traceparent', span.traceparent);
     if (span.tracestate !== undefined) h.set('tracestate', span.tracestate);
     else h.delete('tracestate');
     this.#span = span;
+  }
+
+  /**
+   * The response head as it goes to the client: a sampled span records the captured fields
+   * (Traefik's CaptureResponse on the entry point's span). One null check when not tracing.
+   */
+  protected spanResponse(headers: HeaderList): void {
+    const span = this.#span;
+    if (span?.sampled) this.ctx.tracer!.captureResponse(span, headers);
   }
 
   // ---- the request body (BodyListener)
@@ -587,6 +598,7 @@ export abstract class ExchangeCore
     this.status = rh.status;
     const len = Buffer.byteLength(body);
     this.responseStarted = true;
+    this.spanResponse(rh.headers);
     this.closeAfter = this.client.direct(this, rh, body, len, this.closeAfter || !this.bodyDone);
     // The sink turned an error to a gRPC call into a trailers-only answer (grpc-status in rh).
     if (this.ctx.metrics !== null) this.grpcStatus = rh.headers.get('grpc-status');

@@ -1,4 +1,5 @@
 import type { ConnectionOptions } from 'node:tls';
+import type { HeaderList } from '../../core/headers.ts';
 import type { Logger } from '../../core/logger.ts';
 import { IdSource } from './ids.ts';
 import { encodeResource } from './otlp-json.ts';
@@ -26,6 +27,35 @@ export interface TracerOptions {
   exportTimeoutMs?: number;
   /** `tracing.otlp.http.tls`, as node's options (core/client-tls.ts). */
   tls?: ConnectionOptions | undefined;
+  /** `tracing.capturedRequestHeaders`: recorded as `http.request.header.<lowercase name>`. */
+  capturedRequestHeaders?: readonly string[];
+  /** `tracing.capturedResponseHeaders`: recorded as `http.response.header.<lowercase name>`. */
+  capturedResponseHeaders?: readonly string[];
+}
+
+/** Header names to capture: lowercase field name and its attribute key, computed once. */
+interface Captured {
+  readonly lname: string;
+  readonly key: string;
+}
+
+function captured(names: readonly string[] | undefined, prefix: string, skip?: string): readonly Captured[] {
+  const out: Captured[] = [];
+  for (const name of names ?? []) {
+    const lname = name.toLowerCase();
+    if (lname === skip || out.some((c) => c.lname === lname)) continue;
+    out.push({ lname, key: prefix + lname });
+  }
+  return out;
+}
+
+/** Traefik's attribute for each captured field: all its values, as a string slice. */
+function captureHeaders(span: RequestSpan, list: readonly Captured[], headers: HeaderList): void {
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i]!;
+    const values = headers.getAll(c.lname);
+    if (values.length > 0) span.setAttribute(c.key, values);
+  }
 }
 
 function positiveInt(v: number | undefined, dflt: number): number {
@@ -39,11 +69,18 @@ export class Tracer {
   readonly #rate: number;
   readonly #random: (() => number) | undefined;
   readonly #parent: TraceparentFields = { traceId: '', parentId: '', sampled: false };
+  readonly #requestHeaders: readonly Captured[];
+  readonly #responseHeaders: readonly Captured[];
 
   /** `random` replaces the trace-id based ratio decision (tests). */
   constructor(opts: TracerOptions, logger: Logger, random?: () => number) {
     this.#rate = Number.isFinite(opts.sampleRate) ? Math.min(1, Math.max(0, opts.sampleRate)) : 0;
     this.#random = random;
+    // As Traefik's NewTracer and CaptureServerRequest (pkg/observability/tracing/tracing.go):
+    // names match whatever their case, and User-Agent is left out of the request's, being
+    // user_agent.original already.
+    this.#requestHeaders = captured(opts.capturedRequestHeaders, 'http.request.header.', 'user-agent');
+    this.#responseHeaders = captured(opts.capturedResponseHeaders, 'http.response.header.');
     const maxBatch = positiveInt(opts.maxBatch, 512);
     this.#exporter = new SpanExporter(
       {
@@ -100,6 +137,17 @@ export class Tracer {
       name,
       startEpochMs,
     );
+  }
+
+  /** The request's captured fields on a sampled span (Traefik's CaptureServerRequest). */
+  captureRequest(span: RequestSpan, headers: HeaderList): void {
+    if (span.sampled && this.#requestHeaders.length > 0) captureHeaders(span, this.#requestHeaders, headers);
+  }
+
+  /** The response's captured fields, as it goes to the client (Traefik's CaptureResponse). */
+  captureResponse(span: RequestSpan, headers: HeaderList): void {
+    if (span.sampled && this.#responseHeaders.length > 0)
+      captureHeaders(span, this.#responseHeaders, headers);
   }
 
   /** Exports every span ended so far. Never rejects. */

@@ -1,0 +1,64 @@
+/**
+ * The server span's attributes as Traefik's tracer sets them (pkg/observability/tracing/
+ * tracing.go CaptureServerRequest, CaptureResponse), through the real proxy to a real OTLP/HTTP
+ * receiver: `tracing.capturedRequestHeaders` / `capturedResponseHeaders` become
+ * `http.request.header.<name>` / `http.response.header.<name>` string arrays.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { rawRequest } from '../helpers/raw-client.ts';
+
+describe('tracing: span attributes', () => {
+  let backend: Backend;
+  let receiver: OtlpReceiver;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    backend = await startBackend((_req, res) => {
+      res.setHeader('X-Answer', ['one', 'two']);
+      res.setHeader('Content-Type', 'text/plain');
+      res.end('hello');
+    });
+    receiver = await startOtlpReceiver();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+tracing:
+  capturedRequestHeaders: ["X-Req", "user-agent", "X-Absent"]
+  capturedResponseHeaders: ["x-answer", "Content-Type"]
+  otlp: { http: { endpoint: "${receiver.url}" } }
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/\`)", service: app }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([backend?.close(), receiver?.close()]);
+  });
+
+  it('records the captured request and response fields, every value, as string arrays', async () => {
+    const r = await rawRequest(
+      proxy.ports['web']!,
+      'GET /captured HTTP/1.1\r\nHost: app\r\nUser-Agent: probe/1\r\nX-Req: a\r\nx-req: b, c\r\nConnection: close\r\n\r\n',
+      { responses: 1, timeoutMs: 10_000 },
+    );
+    assert.equal(r.responses[0]?.status, 200);
+    const span = await receiver.waitForSpan((s) => s.attributes['url.path'] === '/captured', 10_000);
+    assert.deepEqual(span.attributes['http.request.header.x-req'], ['a', 'b, c']);
+    assert.deepEqual(span.attributes['http.response.header.x-answer'], ['one', 'two']);
+    assert.deepEqual(span.attributes['http.response.header.content-type'], ['text/plain']);
+    // User-Agent is user_agent.original, not a captured field; an absent field is no attribute.
+    assert.equal(span.attributes['http.request.header.user-agent'], undefined);
+    assert.equal(span.attributes['http.request.header.x-absent'], undefined);
+  });
+});
