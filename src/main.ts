@@ -647,6 +647,7 @@ async function run(
             tls: tracesTls,
             capturedRequestHeaders: tc.capturedRequestHeaders,
             capturedResponseHeaders: tc.capturedResponseHeaders,
+            safeQueryParams: tc.safeQueryParams,
           },
           logger,
         );

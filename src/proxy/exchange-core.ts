@@ -26,7 +26,7 @@ import type {
 import type { ClientExchange, ClientSink } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
 import type { ErrorPageRequest } from './error-page.ts';
-import { endSpan, logAccess, type ReportedExchange } from './exchange-report.ts';
+import { captureServerRequest, endSpan, logAccess, type ReportedExchange } from './exchange-report.ts';
 import { dropKeptFields } from './forwarded.ts';
 import type { LongLived } from './long-lived.ts';
 import { ResponseCapture } from './mirror-request.ts';
@@ -439,8 +439,8 @@ export abstract class ExchangeCore
       `${this.req.method} ${this.route!.router}`,
       Date.now() - (performance.now() - this.startedAt),
     );
-    // The fields as they came, before ours replace traceparent (Traefik's CaptureServerRequest).
-    if (span.sampled) tracer.captureRequest(span, h);
+    // The request as it came, before ours replace traceparent (Traefik's CaptureServerRequest).
+    if (span.sampled) captureServerRequest(span, tracer, this);
     h.set('traceparent', span.traceparent);
     if (span.tracestate !== undefined) h.set('tracestate', span.tracestate);
     else h.delete('tracestate');

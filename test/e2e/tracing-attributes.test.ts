@@ -2,7 +2,9 @@
  * The server span's attributes as Traefik's tracer sets them (pkg/observability/tracing/
  * tracing.go CaptureServerRequest, CaptureResponse), through the real proxy to a real OTLP/HTTP
  * receiver: `tracing.capturedRequestHeaders` / `capturedResponseHeaders` become
- * `http.request.header.<name>` / `http.response.header.<name>` string arrays.
+ * `http.request.header.<name>` / `http.response.header.<name>` string arrays; the request's
+ * url.scheme, user_agent.original, network.peer.*, client.*, http.request.body.size, and url.query
+ * with the values of parameters not in `tracing.safeQueryParams` redacted.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -31,6 +33,7 @@ log: { level: INFO }
 tracing:
   capturedRequestHeaders: ["X-Req", "user-agent", "X-Absent"]
   capturedResponseHeaders: ["x-answer", "Content-Type"]
+  safeQueryParams: ["page"]
   otlp: { http: { endpoint: "${receiver.url}" } }
 http:
   routers:
@@ -60,5 +63,40 @@ http:
     // User-Agent is user_agent.original, not a captured field; an absent field is no attribute.
     assert.equal(span.attributes['http.request.header.user-agent'], undefined);
     assert.equal(span.attributes['http.request.header.x-absent'], undefined);
+  });
+
+  it('sets the request attributes of Traefik CaptureServerRequest, the query redacted', async () => {
+    const body = 'x'.repeat(11);
+    const r = await rawRequest(
+      proxy.ports['web']!,
+      `POST /q?token=s3cret&page=2&page=3&a=1 HTTP/1.1\r\nHost: app:8080\r\nUser-Agent: probe/2\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      { responses: 1, timeoutMs: 10_000 },
+    );
+    assert.equal(r.responses[0]?.status, 200);
+    const span = await receiver.waitForSpan((s) => s.attributes['url.path'] === '/q', 10_000);
+    const a = span.attributes;
+    assert.equal(a['url.query'], 'a=REDACTED&page=2&page=3&token=REDACTED');
+    assert.equal(a['url.scheme'], 'http');
+    assert.equal(a['user_agent.original'], 'probe/2');
+    assert.equal(a['http.request.body.size'], 11);
+    assert.equal(a['server.address'], 'app:8080');
+    assert.equal(a['network.peer.address'], '127.0.0.1');
+    assert.equal(a['client.address'], '127.0.0.1');
+    assert.equal(typeof a['network.peer.port'], 'number');
+    assert.ok((a['network.peer.port'] as number) > 0);
+    assert.equal(a['client.port'], a['network.peer.port']);
+  });
+
+  it('a request without a query, a body or a User-Agent: empty url.query and user_agent.original, size 0', async () => {
+    const r = await rawRequest(
+      proxy.ports['web']!,
+      'GET /plain HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n',
+      { responses: 1, timeoutMs: 10_000 },
+    );
+    assert.equal(r.responses[0]?.status, 200);
+    const span = await receiver.waitForSpan((s) => s.attributes['url.path'] === '/plain', 10_000);
+    assert.equal(span.attributes['url.query'], '');
+    assert.equal(span.attributes['user_agent.original'], '');
+    assert.equal(span.attributes['http.request.body.size'], 0);
   });
 });

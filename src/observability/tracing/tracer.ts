@@ -3,6 +3,7 @@ import type { HeaderList } from '../../core/headers.ts';
 import type { Logger } from '../../core/logger.ts';
 import { IdSource } from './ids.ts';
 import { encodeResource } from './otlp-json.ts';
+import { safeQuery, safeQueryNames } from './safe-query.ts';
 import { sampleRoot } from './sampler.ts';
 import { type RequestSpan, Span } from './span.ts';
 import { SpanExporter } from './span-exporter.ts';
@@ -31,6 +32,8 @@ export interface TracerOptions {
   capturedRequestHeaders?: readonly string[];
   /** `tracing.capturedResponseHeaders`: recorded as `http.response.header.<lowercase name>`. */
   capturedResponseHeaders?: readonly string[];
+  /** `tracing.safeQueryParams`: the query parameters whose values `url.query` keeps. */
+  safeQueryParams?: readonly string[];
 }
 
 /** Header names to capture: lowercase field name and its attribute key, computed once. */
@@ -71,6 +74,7 @@ export class Tracer {
   readonly #parent: TraceparentFields = { traceId: '', parentId: '', sampled: false };
   readonly #requestHeaders: readonly Captured[];
   readonly #responseHeaders: readonly Captured[];
+  readonly #safeParams: ReadonlySet<string>;
 
   /** `random` replaces the trace-id based ratio decision (tests). */
   constructor(opts: TracerOptions, logger: Logger, random?: () => number) {
@@ -81,6 +85,7 @@ export class Tracer {
     // user_agent.original already.
     this.#requestHeaders = captured(opts.capturedRequestHeaders, 'http.request.header.', 'user-agent');
     this.#responseHeaders = captured(opts.capturedResponseHeaders, 'http.response.header.');
+    this.#safeParams = safeQueryNames(opts.safeQueryParams);
     const maxBatch = positiveInt(opts.maxBatch, 512);
     this.#exporter = new SpanExporter(
       {
@@ -142,6 +147,11 @@ export class Tracer {
   /** The request's captured fields on a sampled span (Traefik's CaptureServerRequest). */
   captureRequest(span: RequestSpan, headers: HeaderList): void {
     if (span.sampled && this.#requestHeaders.length > 0) captureHeaders(span, this.#requestHeaders, headers);
+  }
+
+  /** `url.query`: the values of parameters not in `safeQueryParams` redacted (Traefik's safeURL). */
+  safeQuery(rawQuery: string): string {
+    return safeQuery(rawQuery, this.#safeParams);
   }
 
   /** The response's captured fields, as it goes to the client (Traefik's CaptureResponse). */
