@@ -5,6 +5,7 @@
 import type { RequestHead } from '../core/request.ts';
 import type { ParsedRequest } from '../http1/request-head.ts';
 import { BODY_CHUNKED } from '../http1/request-head.ts';
+import { fromByteString, unescapePath } from '../middleware/path.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import { tlsLabels } from '../observability/metrics/tls-labels.ts';
 import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
@@ -102,7 +103,9 @@ export function captureServerRequest(span: RequestSpan, tracer: Tracer, ex: Repo
   span.setAttribute('network.protocol.version', ex.http2 ? '2' : parsed.versionMinor === 1 ? '1.1' : '1.0');
   // Go's Request.ContentLength: -1 when unknown (chunked, or an HTTP/2 body without one), 0 for none.
   span.setAttribute('http.request.body.size', parsed.bodyKind === BODY_CHUNKED ? -1 : parsed.contentLength);
-  span.setAttribute('url.path', parsed.path);
+  // Go's r.URL.Path: percent-decoded (a malformed escape, which Go refuses, stays as received).
+  const path = parsed.path.indexOf('%') === -1 ? parsed.path : unescapePath(parsed.path);
+  span.setAttribute('url.path', path === undefined ? parsed.path : fromByteString(path));
   span.setAttribute('url.query', tracer.safeQuery(parsed.query));
   // Traefik reads X-Forwarded-Proto, set by then (ws/wss for a WebSocket handshake); '' if removed.
   span.setAttribute('url.scheme', h.get('x-forwarded-proto') ?? '');

@@ -99,4 +99,15 @@ http:
     assert.equal(span.attributes['user_agent.original'], '');
     assert.equal(span.attributes['http.request.body.size'], 0);
   });
+
+  it('url.path is the decoded path, as Go r.URL.Path is', async () => {
+    const r = await rawRequest(
+      proxy.ports['web']!,
+      'GET /d%C3%A9j%C3%A0/a%2Fb+c HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n',
+      { responses: 1, timeoutMs: 10_000 },
+    );
+    assert.equal(r.responses[0]?.status, 200);
+    const span = await receiver.waitForSpan((s) => String(s.attributes['url.path']).startsWith('/d'), 10_000);
+    assert.equal(span.attributes['url.path'], '/déjà/a/b+c');
+  });
 });
