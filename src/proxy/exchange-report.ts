@@ -129,6 +129,8 @@ export function captureServerRequest(span: RequestSpan, tracer: Tracer, ex: Repo
 
 export function endSpan(span: RequestSpan, ex: ReportedExchange, entryPoint: string): void {
   if (span.sampled) {
+    // Traefik's entry point span carries `entry_point` (pkg/middlewares/observability/entrypoint.go).
+    span.setAttribute('entry_point', entryPoint);
     span.setAttribute('traffic.entry_point', entryPoint);
     span.setAttribute('traffic.router', ex.routerName);
     span.setAttribute('traffic.service', ex.serviceName);

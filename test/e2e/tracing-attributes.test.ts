@@ -77,6 +77,7 @@ http:
     const a = span.attributes;
     assert.equal(a['url.query'], 'a=REDACTED&page=2&page=3&token=REDACTED');
     assert.equal(a['url.scheme'], 'http');
+    assert.equal(a['entry_point'], 'web');
     assert.equal(a['user_agent.original'], 'probe/2');
     assert.equal(a['http.request.body.size'], 11);
     assert.equal(a['server.address'], 'app:8080');
