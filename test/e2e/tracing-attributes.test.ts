@@ -7,6 +7,7 @@
  * with the values of parameters not in `tracing.safeQueryParams` redacted.
  */
 import assert from 'node:assert/strict';
+import { connect } from 'node:http2';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
@@ -110,5 +111,38 @@ http:
     assert.equal(r.responses[0]?.status, 200);
     const span = await receiver.waitForSpan((s) => String(s.attributes['url.path']).startsWith('/d'), 10_000);
     assert.equal(span.attributes['url.path'], '/déjà/a/b+c');
+  });
+
+  it('over HTTP/2: a body without content-length is size -1, captured fields and authority too', async () => {
+    const session = connect(`http://127.0.0.1:${proxy.ports['web']}`);
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = session.request({
+          ':method': 'POST',
+          ':path': '/h2?page=1',
+          ':authority': 'app:81',
+          'x-req': 'h2',
+        });
+        let code = 0;
+        req.on('response', (h) => {
+          code = Number(h[':status']);
+        });
+        req.on('error', reject);
+        req.on('end', () => resolve(code));
+        req.resume();
+        req.end('streamed');
+      });
+      assert.equal(status, 200);
+    } finally {
+      session.close();
+    }
+    const span = await receiver.waitForSpan((s) => s.attributes['url.path'] === '/h2', 10_000);
+    const a = span.attributes;
+    assert.equal(a['network.protocol.version'], '2');
+    assert.equal(a['http.request.body.size'], -1);
+    assert.equal(a['server.address'], 'app:81');
+    assert.equal(a['url.query'], 'page=1');
+    assert.deepEqual(a['http.request.header.x-req'], ['h2']);
+    assert.deepEqual(a['http.response.header.x-answer'], ['one', 'two']);
   });
 });
