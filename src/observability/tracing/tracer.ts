@@ -36,17 +36,28 @@ export interface TracerOptions {
   safeQueryParams?: readonly string[];
 }
 
+/**
+ * Request fields never captured: User-Agent (Traefik skips it: user_agent.original), and those
+ * Go's server takes out of r.Header before any handler sees them (net/http readRequest deletes
+ * Host, readTransfer Transfer-Encoding), so Traefik's r.Header[name] finds nothing.
+ */
+const REQUEST_SKIPPED: readonly string[] = ['user-agent', 'host', 'transfer-encoding'];
+
 /** Header names to capture: lowercase field name and its attribute key, computed once. */
 interface Captured {
   readonly lname: string;
   readonly key: string;
 }
 
-function captured(names: readonly string[] | undefined, prefix: string, skip?: string): readonly Captured[] {
+function captured(
+  names: readonly string[] | undefined,
+  prefix: string,
+  skip: readonly string[],
+): readonly Captured[] {
   const out: Captured[] = [];
   for (const name of names ?? []) {
     const lname = name.toLowerCase();
-    if (lname === skip || out.some((c) => c.lname === lname)) continue;
+    if (skip.includes(lname) || out.some((c) => c.lname === lname)) continue;
     out.push({ lname, key: prefix + lname });
   }
   return out;
@@ -81,10 +92,9 @@ export class Tracer {
     this.#rate = Number.isFinite(opts.sampleRate) ? Math.min(1, Math.max(0, opts.sampleRate)) : 0;
     this.#random = random;
     // As Traefik's NewTracer and CaptureServerRequest (pkg/observability/tracing/tracing.go):
-    // names match whatever their case, and User-Agent is left out of the request's, being
-    // user_agent.original already.
-    this.#requestHeaders = captured(opts.capturedRequestHeaders, 'http.request.header.', 'user-agent');
-    this.#responseHeaders = captured(opts.capturedResponseHeaders, 'http.response.header.');
+    // names match whatever their case; some request fields are never there (REQUEST_SKIPPED).
+    this.#requestHeaders = captured(opts.capturedRequestHeaders, 'http.request.header.', REQUEST_SKIPPED);
+    this.#responseHeaders = captured(opts.capturedResponseHeaders, 'http.response.header.', []);
     this.#safeParams = safeQueryNames(opts.safeQueryParams);
     const maxBatch = positiveInt(opts.maxBatch, 512);
     this.#exporter = new SpanExporter(
