@@ -645,6 +645,9 @@ async function run(
             endpoint: tc.otlp?.http?.endpoint ?? 'https://localhost:4318',
             headers: tc.otlp?.http?.headers ?? {},
             tls: tracesTls,
+            capturedRequestHeaders: tc.capturedRequestHeaders,
+            capturedResponseHeaders: tc.capturedResponseHeaders,
+            safeQueryParams: tc.safeQueryParams,
           },
           logger,
         );

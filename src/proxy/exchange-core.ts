@@ -26,7 +26,7 @@ import type {
 import type { ClientExchange, ClientSink } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
 import type { ErrorPageRequest } from './error-page.ts';
-import { endSpan, logAccess, type ReportedExchange } from './exchange-report.ts';
+import { captureServerRequest, endSpan, logAccess, type ReportedExchange } from './exchange-report.ts';
 import { dropKeptFields } from './forwarded.ts';
 import type { LongLived } from './long-lived.ts';
 import { ResponseCapture } from './mirror-request.ts';
@@ -449,10 +449,21 @@ export abstract class ExchangeCore
       `${this.req.method} ${this.route!.router}`,
       Date.now() - (performance.now() - this.startedAt),
     );
+    // The request as it came, before ours replace traceparent (Traefik's CaptureServerRequest).
+    if (span.sampled) captureServerRequest(span, tracer, this);
     h.set('traceparent', span.traceparent);
     if (span.tracestate !== undefined) h.set('tracestate', span.tracestate);
     else h.delete('tracestate');
     this.#span = span;
+  }
+
+  /**
+   * The response head as it goes to the client: a sampled span records the captured fields
+   * (Traefik's CaptureResponse on the entry point's span). One null check when not tracing.
+   */
+  protected spanResponse(headers: HeaderList): void {
+    const span = this.#span;
+    if (span?.sampled) this.ctx.tracer!.captureResponse(span, headers);
   }
 
   // ---- the request body (BodyListener)
@@ -597,6 +608,7 @@ export abstract class ExchangeCore
     this.status = rh.status;
     const len = Buffer.byteLength(body);
     this.responseStarted = true;
+    this.spanResponse(rh.headers);
     this.closeAfter = this.client.direct(this, rh, body, len, this.closeAfter || !this.bodyDone);
     // The sink turned an error to a gRPC call into a trailers-only answer (grpc-status in rh).
     if (this.ctx.metrics !== null) this.grpcStatus = rh.headers.get('grpc-status');

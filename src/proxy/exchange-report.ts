@@ -4,9 +4,11 @@
  */
 import type { RequestHead } from '../core/request.ts';
 import type { ParsedRequest } from '../http1/request-head.ts';
+import { BODY_CHUNKED } from '../http1/request-head.ts';
+import { fromByteString, unescapePath } from '../middleware/path.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import { tlsLabels } from '../observability/metrics/tls-labels.ts';
-import type { RequestSpan } from '../observability/tracing/index.ts';
+import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
 
 /** The finished exchange as the reports read it. */
 export interface ReportedExchange {
@@ -89,17 +91,46 @@ export function logAccess(log: AccessLog, ex: ReportedExchange, entryPoint: stri
   });
 }
 
+/**
+ * A sampled span's request attributes, read when it starts, as Traefik's CaptureServerRequest
+ * (pkg/observability/tracing/tracing.go) sets them on the entry point's span.
+ */
+export function captureServerRequest(span: RequestSpan, tracer: Tracer, ex: ReportedExchange): void {
+  const req = ex.req;
+  const parsed = ex.parsed;
+  const h = req.headers;
+  span.setAttribute('http.request.method', req.method);
+  span.setAttribute('network.protocol.version', ex.http2 ? '2' : parsed.versionMinor === 1 ? '1.1' : '1.0');
+  // Go's Request.ContentLength: -1 when unknown (chunked, or an HTTP/2 body without one), 0 for none.
+  span.setAttribute('http.request.body.size', parsed.bodyKind === BODY_CHUNKED ? -1 : parsed.contentLength);
+  // Go's r.URL.Path: percent-decoded (a malformed escape, which Go refuses, stays as received).
+  const path = parsed.path.indexOf('%') === -1 ? parsed.path : unescapePath(parsed.path);
+  span.setAttribute('url.path', path === undefined ? parsed.path : fromByteString(path));
+  span.setAttribute('url.query', tracer.safeQuery(parsed.query));
+  // Traefik reads X-Forwarded-Proto, set by then (ws/wss for a WebSocket handshake); '' if removed.
+  span.setAttribute('url.scheme', h.get('x-forwarded-proto') ?? '');
+  span.setAttribute('user_agent.original', h.get('user-agent') ?? '');
+  // r.Host: the authority as sent, port included.
+  span.setAttribute('server.address', parsed.authority);
+  // client.address: the first X-Forwarded-For entry (kept only from a trusted peer; ours starts
+  // with the peer otherwise), network.peer.*: the connection's peer.
+  const xff = h.get('x-forwarded-for');
+  const comma = xff === undefined ? -1 : xff.indexOf(',');
+  const first = xff === undefined ? '' : (comma === -1 ? xff : xff.slice(0, comma)).trim();
+  span.setAttribute('network.peer.address', ex.clientIp);
+  span.setAttribute('client.address', first === '' ? ex.clientIp : first);
+  const port = ex.clientPort;
+  if (port !== undefined) {
+    span.setAttribute('client.port', port);
+    span.setAttribute('network.peer.port', port);
+  }
+  tracer.captureRequest(span, h);
+}
+
 export function endSpan(span: RequestSpan, ex: ReportedExchange, entryPoint: string): void {
   if (span.sampled) {
-    const req = ex.req;
-    span.setAttribute('http.request.method', req.method);
-    span.setAttribute('url.path', ex.parsed.path);
-    span.setAttribute('server.address', req.host);
-    span.setAttribute('client.address', ex.clientIp);
-    span.setAttribute(
-      'network.protocol.version',
-      ex.http2 ? '2' : ex.parsed.versionMinor === 1 ? '1.1' : '1.0',
-    );
+    // Traefik's entry point span carries `entry_point` (pkg/middlewares/observability/entrypoint.go).
+    span.setAttribute('entry_point', entryPoint);
     span.setAttribute('traffic.entry_point', entryPoint);
     span.setAttribute('traffic.router', ex.routerName);
     span.setAttribute('traffic.service', ex.serviceName);

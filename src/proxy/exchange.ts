@@ -238,6 +238,7 @@ export class Exchange
     }
     this.status = status;
     this.responseStarted = true;
+    this.spanResponse(res.headers);
     if (body !== null) this.bytesOut += bodyEnd - bodyStart;
     else if (text !== null) this.bytesOut += text.length;
     this.closeAfter =
@@ -344,6 +345,7 @@ export class Exchange
     this.#filterAt = at;
     this.status = rh.status;
     this.responseStarted = true;
+    this.spanResponse(rh.headers);
     // The filters' output has no known length: re-framed (chunked to HTTP/1.1 clients).
     this.#filteredHead = {
       status: rh.status,
@@ -462,6 +464,7 @@ export class Exchange
     }
     this.status = status;
     this.responseStarted = true;
+    this.spanResponse(res.headers);
     this.closeAfter = true;
     const side = this.client.upgrade(this, status, reason, res, this.setCookies);
     if (side === null) {

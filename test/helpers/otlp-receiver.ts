@@ -8,7 +8,8 @@ import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { gunzipSync } from 'node:zlib';
 
-export type ReceivedAttributes = Record<string, string | number | boolean>;
+/** A string-slice attribute (arrayValue of strings) decodes to a string[]. */
+export type ReceivedAttributes = Record<string, string | number | boolean | string[]>;
 
 export interface ReceivedSpan {
   readonly traceId: string;
@@ -78,7 +79,13 @@ export interface OtlpReceiver {
 
 interface JsonKeyValue {
   key?: string;
-  value?: { stringValue?: string; intValue?: string | number; doubleValue?: number; boolValue?: boolean };
+  value?: {
+    stringValue?: string;
+    intValue?: string | number;
+    doubleValue?: number;
+    boolValue?: boolean;
+    arrayValue?: { values?: Array<{ stringValue?: string }> };
+  };
 }
 
 function decodeAttributes(list: unknown): ReceivedAttributes {
@@ -91,6 +98,8 @@ function decodeAttributes(list: unknown): ReceivedAttributes {
     else if (v.intValue !== undefined) out[kv.key] = Number(v.intValue);
     else if (v.doubleValue !== undefined) out[kv.key] = v.doubleValue;
     else if (v.boolValue !== undefined) out[kv.key] = v.boolValue;
+    else if (v.arrayValue !== undefined)
+      out[kv.key] = (v.arrayValue.values ?? []).map((x) => String(x.stringValue ?? ''));
   }
   return out;
 }

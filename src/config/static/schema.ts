@@ -434,29 +434,28 @@ const metrics = strictObject(
   ['datadog', 'influxDB2', 'statsD'],
 );
 
-const tracing = strictObject(
-  {
-    serviceName: z.string().min(1).default('traefik'),
-    /** 0–1: the share of new traces recorded; a sampled parent is always followed. */
-    sampleRate: z.number().min(0).max(1).default(1),
-    /** The resource's attributes, after service.name and service.version (they may override both). */
-    resourceAttributes: z.record(z.string(), z.string()).optional(),
-    /** Traefik v3 deprecated it for resourceAttributes; used when that is absent (SetEffectiveConfiguration). */
-    globalAttributes: z.record(z.string(), z.string()).optional(),
-    capturedRequestHeaders: z.array(z.string()).default([]),
-    capturedResponseHeaders: z.array(z.string()).default([]),
-    otlp: strictObject(
-      {
-        /** A URL without a path posts to `/v1/traces` (otlptracehttp's). */
-        http: nullAsEmpty(otelHttp).optional(),
-      },
-      ['grpc'],
-    ).optional(),
-    /** Trace the proxy's own routers' requests too (Traefik's). */
-    addInternals: z.boolean().default(false),
-  },
-  ['safeQueryParams'],
-);
+const tracing = strictObject({
+  serviceName: z.string().min(1).default('traefik'),
+  /** 0–1: the share of new traces recorded; a sampled parent is always followed. */
+  sampleRate: z.number().min(0).max(1).default(1),
+  /** The resource's attributes, after service.name and service.version (they may override both). */
+  resourceAttributes: z.record(z.string(), z.string()).optional(),
+  /** Traefik v3 deprecated it for resourceAttributes; used when that is absent (SetEffectiveConfiguration). */
+  globalAttributes: z.record(z.string(), z.string()).optional(),
+  capturedRequestHeaders: z.array(z.string()).default([]),
+  capturedResponseHeaders: z.array(z.string()).default([]),
+  /** Query parameters whose values `url.query` keeps; the others are REDACTED (Traefik's). */
+  safeQueryParams: z.array(z.string()).default([]),
+  otlp: strictObject(
+    {
+      /** A URL without a path posts to `/v1/traces` (otlptracehttp's). */
+      http: nullAsEmpty(otelHttp).optional(),
+    },
+    ['grpc'],
+  ).optional(),
+  /** Trace the proxy's own routers' requests too (Traefik's). */
+  addInternals: z.boolean().default(false),
+});
 
 /**
  * DNS providers we implement, by lego's names. `exec` and `httpreq` are lego's generic ones (any

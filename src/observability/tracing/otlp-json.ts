@@ -23,11 +23,13 @@ export type JsonAnyValue =
   | { stringValue: string }
   | { boolValue: boolean }
   | { intValue: string }
-  | { doubleValue: number };
+  | { doubleValue: number }
+  | { arrayValue: { values: JsonAnyValue[] } };
 
 export function anyValue(v: AttributeValue): JsonAnyValue {
   if (typeof v === 'string') return { stringValue: v };
   if (typeof v === 'boolean') return { boolValue: v };
+  if (typeof v !== 'number') return { arrayValue: { values: v.map((x) => ({ stringValue: x })) } };
   if (Number.isSafeInteger(v)) return { intValue: String(v) };
   // JSON has no NaN or Infinity; a string says what the number was instead of sending null.
   if (!Number.isFinite(v)) return { stringValue: String(v) };

@@ -1,6 +1,7 @@
 import { formatTraceparent } from './trace-context.ts';
 
-export type AttributeValue = string | number | boolean;
+/** A string array is OTel's string-slice attribute (captured header values). */
+export type AttributeValue = string | number | boolean | readonly string[];
 
 /** What the caller gets per request (see Tracer.startSpan). */
 export interface RequestSpan {

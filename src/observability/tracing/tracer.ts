@@ -1,7 +1,9 @@
 import type { ConnectionOptions } from 'node:tls';
+import type { HeaderList } from '../../core/headers.ts';
 import type { Logger } from '../../core/logger.ts';
 import { IdSource } from './ids.ts';
 import { encodeResource } from './otlp-json.ts';
+import { safeQuery, safeQueryNames } from './safe-query.ts';
 import { sampleRoot } from './sampler.ts';
 import { type RequestSpan, Span } from './span.ts';
 import { SpanExporter } from './span-exporter.ts';
@@ -26,6 +28,48 @@ export interface TracerOptions {
   exportTimeoutMs?: number;
   /** `tracing.otlp.http.tls`, as node's options (core/client-tls.ts). */
   tls?: ConnectionOptions | undefined;
+  /** `tracing.capturedRequestHeaders`: recorded as `http.request.header.<lowercase name>`. */
+  capturedRequestHeaders?: readonly string[];
+  /** `tracing.capturedResponseHeaders`: recorded as `http.response.header.<lowercase name>`. */
+  capturedResponseHeaders?: readonly string[];
+  /** `tracing.safeQueryParams`: the query parameters whose values `url.query` keeps. */
+  safeQueryParams?: readonly string[];
+}
+
+/**
+ * Request fields never captured: User-Agent (Traefik skips it: user_agent.original), and those
+ * Go's server takes out of r.Header before any handler sees them (net/http readRequest deletes
+ * Host, readTransfer Transfer-Encoding), so Traefik's r.Header[name] finds nothing.
+ */
+const REQUEST_SKIPPED: readonly string[] = ['user-agent', 'host', 'transfer-encoding'];
+
+/** Header names to capture: lowercase field name and its attribute key, computed once. */
+interface Captured {
+  readonly lname: string;
+  readonly key: string;
+}
+
+function captured(
+  names: readonly string[] | undefined,
+  prefix: string,
+  skip: readonly string[],
+): readonly Captured[] {
+  const out: Captured[] = [];
+  for (const name of names ?? []) {
+    const lname = name.toLowerCase();
+    if (skip.includes(lname) || out.some((c) => c.lname === lname)) continue;
+    out.push({ lname, key: prefix + lname });
+  }
+  return out;
+}
+
+/** Traefik's attribute for each captured field: all its values, as a string slice. */
+function captureHeaders(span: RequestSpan, list: readonly Captured[], headers: HeaderList): void {
+  for (let i = 0; i < list.length; i++) {
+    const c = list[i]!;
+    const values = headers.getAll(c.lname);
+    if (values.length > 0) span.setAttribute(c.key, values);
+  }
 }
 
 function positiveInt(v: number | undefined, dflt: number): number {
@@ -39,11 +83,19 @@ export class Tracer {
   readonly #rate: number;
   readonly #random: (() => number) | undefined;
   readonly #parent: TraceparentFields = { traceId: '', parentId: '', sampled: false };
+  readonly #requestHeaders: readonly Captured[];
+  readonly #responseHeaders: readonly Captured[];
+  readonly #safeParams: ReadonlySet<string>;
 
   /** `random` replaces the trace-id based ratio decision (tests). */
   constructor(opts: TracerOptions, logger: Logger, random?: () => number) {
     this.#rate = Number.isFinite(opts.sampleRate) ? Math.min(1, Math.max(0, opts.sampleRate)) : 0;
     this.#random = random;
+    // As Traefik's NewTracer and CaptureServerRequest (pkg/observability/tracing/tracing.go):
+    // names match whatever their case; some request fields are never there (REQUEST_SKIPPED).
+    this.#requestHeaders = captured(opts.capturedRequestHeaders, 'http.request.header.', REQUEST_SKIPPED);
+    this.#responseHeaders = captured(opts.capturedResponseHeaders, 'http.response.header.', []);
+    this.#safeParams = safeQueryNames(opts.safeQueryParams);
     const maxBatch = positiveInt(opts.maxBatch, 512);
     this.#exporter = new SpanExporter(
       {
@@ -100,6 +152,22 @@ export class Tracer {
       name,
       startEpochMs,
     );
+  }
+
+  /** The request's captured fields on a sampled span (Traefik's CaptureServerRequest). */
+  captureRequest(span: RequestSpan, headers: HeaderList): void {
+    if (span.sampled && this.#requestHeaders.length > 0) captureHeaders(span, this.#requestHeaders, headers);
+  }
+
+  /** `url.query`: the values of parameters not in `safeQueryParams` redacted (Traefik's safeURL). */
+  safeQuery(rawQuery: string): string {
+    return safeQuery(rawQuery, this.#safeParams);
+  }
+
+  /** The response's captured fields, as it goes to the client (Traefik's CaptureResponse). */
+  captureResponse(span: RequestSpan, headers: HeaderList): void {
+    if (span.sampled && this.#responseHeaders.length > 0)
+      captureHeaders(span, this.#responseHeaders, headers);
   }
 
   /** Exports every span ended so far. Never rejects. */

@@ -1,0 +1,150 @@
+/**
+ * The server span's attributes as Traefik's tracer sets them (pkg/observability/tracing/
+ * tracing.go CaptureServerRequest, CaptureResponse), through the real proxy to a real OTLP/HTTP
+ * receiver: `tracing.capturedRequestHeaders` / `capturedResponseHeaders` become
+ * `http.request.header.<name>` / `http.response.header.<name>` string arrays; the request's
+ * url.scheme, user_agent.original, network.peer.*, client.*, http.request.body.size, and url.query
+ * with the values of parameters not in `tracing.safeQueryParams` redacted.
+ */
+import assert from 'node:assert/strict';
+import { connect } from 'node:http2';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { rawRequest } from '../helpers/raw-client.ts';
+
+describe('tracing: span attributes', () => {
+  let backend: Backend;
+  let receiver: OtlpReceiver;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    backend = await startBackend((_req, res) => {
+      res.setHeader('X-Answer', ['one', 'two']);
+      res.setHeader('Content-Type', 'text/plain');
+      res.end('hello');
+    });
+    receiver = await startOtlpReceiver();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+tracing:
+  capturedRequestHeaders: ["X-Req", "user-agent", "X-Absent", "Host"]
+  capturedResponseHeaders: ["x-answer", "Content-Type"]
+  safeQueryParams: ["page"]
+  otlp: { http: { endpoint: "${receiver.url}" } }
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/\`)", service: app }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([backend?.close(), receiver?.close()]);
+  });
+
+  it('records the captured request and response fields, every value, as string arrays', async () => {
+    const r = await rawRequest(
+      proxy.ports['web']!,
+      'GET /captured HTTP/1.1\r\nHost: app\r\nUser-Agent: probe/1\r\nX-Req: a\r\nx-req: b, c\r\nConnection: close\r\n\r\n',
+      { responses: 1, timeoutMs: 10_000 },
+    );
+    assert.equal(r.responses[0]?.status, 200);
+    const span = await receiver.waitForSpan((s) => s.attributes['url.path'] === '/captured', 10_000);
+    assert.deepEqual(span.attributes['http.request.header.x-req'], ['a', 'b, c']);
+    assert.deepEqual(span.attributes['http.response.header.x-answer'], ['one', 'two']);
+    assert.deepEqual(span.attributes['http.response.header.content-type'], ['text/plain']);
+    // User-Agent is user_agent.original, not a captured field; an absent field is no attribute.
+    assert.equal(span.attributes['http.request.header.user-agent'], undefined);
+    assert.equal(span.attributes['http.request.header.x-absent'], undefined);
+    // Go's server moves Host out of r.Header: Traefik never finds it there.
+    assert.equal(span.attributes['http.request.header.host'], undefined);
+  });
+
+  it('sets the request attributes of Traefik CaptureServerRequest, the query redacted', async () => {
+    const body = 'x'.repeat(11);
+    const r = await rawRequest(
+      proxy.ports['web']!,
+      `POST /q?token=s3cret&page=2&page=3&a=1 HTTP/1.1\r\nHost: app:8080\r\nUser-Agent: probe/2\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`,
+      { responses: 1, timeoutMs: 10_000 },
+    );
+    assert.equal(r.responses[0]?.status, 200);
+    const span = await receiver.waitForSpan((s) => s.attributes['url.path'] === '/q', 10_000);
+    const a = span.attributes;
+    assert.equal(a['url.query'], 'a=REDACTED&page=2&page=3&token=REDACTED');
+    assert.equal(a['url.scheme'], 'http');
+    assert.equal(a['entry_point'], 'web');
+    assert.equal(a['user_agent.original'], 'probe/2');
+    assert.equal(a['http.request.body.size'], 11);
+    assert.equal(a['server.address'], 'app:8080');
+    assert.equal(a['network.peer.address'], '127.0.0.1');
+    assert.equal(a['client.address'], '127.0.0.1');
+    assert.equal(typeof a['network.peer.port'], 'number');
+    assert.ok((a['network.peer.port'] as number) > 0);
+    assert.equal(a['client.port'], a['network.peer.port']);
+  });
+
+  it('a request without a query, a body or a User-Agent: empty url.query and user_agent.original, size 0', async () => {
+    const r = await rawRequest(
+      proxy.ports['web']!,
+      'GET /plain HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n',
+      { responses: 1, timeoutMs: 10_000 },
+    );
+    assert.equal(r.responses[0]?.status, 200);
+    const span = await receiver.waitForSpan((s) => s.attributes['url.path'] === '/plain', 10_000);
+    assert.equal(span.attributes['url.query'], '');
+    assert.equal(span.attributes['user_agent.original'], '');
+    assert.equal(span.attributes['http.request.body.size'], 0);
+  });
+
+  it('url.path is the decoded path, as Go r.URL.Path is', async () => {
+    const r = await rawRequest(
+      proxy.ports['web']!,
+      'GET /d%C3%A9j%C3%A0/a%2Fb+c HTTP/1.1\r\nHost: app\r\nConnection: close\r\n\r\n',
+      { responses: 1, timeoutMs: 10_000 },
+    );
+    assert.equal(r.responses[0]?.status, 200);
+    const span = await receiver.waitForSpan((s) => String(s.attributes['url.path']).startsWith('/d'), 10_000);
+    assert.equal(span.attributes['url.path'], '/déjà/a/b+c');
+  });
+
+  it('over HTTP/2: a body without content-length is size -1, captured fields and authority too', async () => {
+    const session = connect(`http://127.0.0.1:${proxy.ports['web']}`);
+    try {
+      const status = await new Promise<number>((resolve, reject) => {
+        const req = session.request({
+          ':method': 'POST',
+          ':path': '/h2?page=1',
+          ':authority': 'app:81',
+          'x-req': 'h2',
+        });
+        let code = 0;
+        req.on('response', (h) => {
+          code = Number(h[':status']);
+        });
+        req.on('error', reject);
+        req.on('end', () => resolve(code));
+        req.resume();
+        req.end('streamed');
+      });
+      assert.equal(status, 200);
+    } finally {
+      session.close();
+    }
+    const span = await receiver.waitForSpan((s) => s.attributes['url.path'] === '/h2', 10_000);
+    const a = span.attributes;
+    assert.equal(a['network.protocol.version'], '2');
+    assert.equal(a['http.request.body.size'], -1);
+    assert.equal(a['server.address'], 'app:81');
+    assert.equal(a['url.query'], 'page=1');
+    assert.deepEqual(a['http.request.header.x-req'], ['h2']);
+    assert.deepEqual(a['http.response.header.x-answer'], ['one', 'two']);
+  });
+});
