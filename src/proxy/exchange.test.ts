@@ -55,7 +55,7 @@ describe('Exchange', () => {
   it('answers 404 when no router matches, and 405 with Allow for TRACE, without an upstream', () => {
     const h = harness({ noRoute: true });
     h.exchange(GET);
-    assert.deepEqual(h.sink.events, ['direct 404 Not Found', 'done keepAlive=true']);
+    assert.deepEqual(h.sink.events, ['direct 404 404 page not found', 'done keepAlive=true']);
     const t = harness();
     t.exchange('TRACE / HTTP/1.1\r\nHost: app.test\r\n\r\n');
     assert.match(t.sink.events[0]!, /^direct 405 allow=GET, HEAD/);
