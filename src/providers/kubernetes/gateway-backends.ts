@@ -19,6 +19,53 @@ export interface Backends {
 }
 
 /**
+ * A rule's weighted children and its ResolvedRefs failure while its backendRefs are read (the
+ * HTTPRoute and GRPCRoute readers alike).
+ */
+export class BackendsBuilder {
+  readonly #b: KubeBuild;
+  readonly #where: string;
+  readonly #children: Obj[] = [];
+  #failure: Backends['failure'];
+
+  constructor(b: KubeBuild, where: string) {
+    this.#b = b;
+    this.#where = where;
+  }
+
+  /** A refused backendRef: reported, and the rule's failure. */
+  fail(reason: string, message: string): void {
+    this.#b.error(this.#where, message);
+    this.#failure = { reason, message };
+  }
+
+  /** A child by name (weight 0 takes no traffic and is left out). */
+  child(name: string, weight: number): void {
+    if (weight > 0) this.#children.push({ name, weight });
+  }
+
+  /**
+   * What `b.loadBalancer` gave: the child, or undefined, a BackendNotFound failure whose message
+   * is what it reported since `before` (the index of `b.issues` before the call).
+   */
+  loadBalancer(lb: string | undefined, weight: number, before: number): void {
+    if (lb !== undefined) {
+      this.child(lb, weight);
+      return;
+    }
+    const message = this.#b.issues
+      .slice(before)
+      .map((i) => i.message)
+      .join('; ');
+    this.#failure = { reason: 'BackendNotFound', message };
+  }
+
+  result(): Backends {
+    return { children: this.#children, failure: this.#failure };
+  }
+}
+
+/**
  * The weighted children of a rule's backendRefs, as Traefik's loadHTTPService: a reference to
  * another namespace needs a ReferenceGrant there (RefNotPermitted); a core Service needs its
  * port (BackendNotFound when it or its port is missing); a TraefikService is the CRD provider's
@@ -32,12 +79,8 @@ export function backends(
   ns: string,
   where: string,
 ): Backends {
-  const children: Obj[] = [];
-  let failure: Backends['failure'];
-  const fail = (reason: string, message: string): void => {
-    b.error(where, message);
-    failure = { reason, message };
-  };
+  const out = new BackendsBuilder(b, where);
+  const fail = (reason: string, message: string): void => out.fail(reason, message);
   for (const ref of rule.backendRefs ?? []) {
     const kind = ref.kind ?? 'Service';
     const group = ref.group ?? '';
@@ -61,7 +104,7 @@ export function backends(
     const weight = ref.weight ?? 1;
     if (group === 'traefik.io' && kind === 'TraefikService' && ref.name !== undefined) {
       const name = ref.name.includes('@') ? ref.name : `${normalize(`${to}-${ref.name}`)}@kubernetescrd`;
-      if (weight > 0) children.push({ name, weight });
+      out.child(name, weight);
       continue;
     }
     if (kind !== 'Service' || group !== '') {
@@ -86,19 +129,9 @@ export function backends(
       ns,
       where,
     );
-    if (lb === undefined) {
-      failure = {
-        reason: 'BackendNotFound',
-        message: b.issues
-          .slice(before)
-          .map((i) => i.message)
-          .join('; '),
-      };
-      continue;
-    }
-    if (weight > 0) children.push({ name: lb, weight });
+    out.loadBalancer(lb, weight, before);
   }
-  return { children, failure };
+  return out.result();
 }
 
 /** Go's strconv.ParseBool. */

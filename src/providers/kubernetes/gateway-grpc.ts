@@ -2,9 +2,9 @@
  * GRPCRoute matches and backends, as Traefik's pkg/provider/kubernetes/gateway/grpcroute.go
  * builds them (buildGRPCMatchRule, buildGRPCMethodRule, loadGRPCBackendRef, getGRPCServiceProtocol).
  */
-import type { BackendRef, Backends } from './gateway-backends.ts';
+import { type BackendRef, type Backends, BackendsBuilder } from './gateway-backends.ts';
 import { hostRule } from './gateway-match.ts';
-import type { KubeBuild, Obj } from './kube-build.ts';
+import type { KubeBuild } from './kube-build.ts';
 import { normalize } from './kube-build.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
 
@@ -75,12 +75,8 @@ export function grpcBackends(
   ns: string,
   where: string,
 ): Backends {
-  const children: Obj[] = [];
-  let failure: Backends['failure'];
-  const fail = (reason: string, message: string): void => {
-    b.error(where, message);
-    failure = { reason, message };
-  };
+  const out = new BackendsBuilder(b, where);
+  const fail = (reason: string, message: string): void => out.fail(reason, message);
   for (const ref of rule.backendRefs ?? []) {
     const kind = ref.kind ?? 'Service';
     const group = ref.group ?? '';
@@ -128,21 +124,12 @@ export function grpcBackends(
         where,
         name,
       );
-      if (lb === undefined) {
-        const message = b.issues
-          .slice(before)
-          .map((i) => i.message)
-          .join('; ');
-        failure = { reason: 'BackendNotFound', message };
-        continue;
-      }
-      const weight = ref.weight ?? 1;
-      if (weight > 0) children.push({ name: lb, weight });
+      out.loadBalancer(lb, ref.weight ?? 1, before);
       continue;
     }
     fail('BackendNotFound', `${what}: service or its port ${ref.port} not found`);
   }
-  return { children, failure };
+  return out.result();
 }
 
 function grpcScheme(p: ServicePort): string | undefined {
