@@ -1,8 +1,8 @@
 import { isIP } from 'node:net';
 import type { Logger } from '../core/logger.ts';
+import { isLoopback, isLoopbackHost } from '../core/loopback.ts';
 import type { InternalOrigin } from '../runtime/internal-services.ts';
 import type { AdminAuth } from './auth.ts';
-import { isLoopback, isLoopbackHost } from './auth.ts';
 import type { AuthThrottle } from './auth-throttle.ts';
 
 export interface AccessOptions {

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { isLoopback, isLoopbackHost } from '../core/loopback.ts';
 import type { RequestHead } from '../core/request.ts';
-import { isLoopback, isLoopbackHost } from './auth.ts';
 import { explainRequestHead } from './explain.ts';
 
 function head(url: string, headers: string[] = [], method?: string): RequestHead {

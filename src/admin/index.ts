@@ -1,5 +1,6 @@
+export { isLoopback } from '../core/loopback.ts';
 export { AdminServer, type AdminServerDeps } from './admin-server.ts';
-export { AdminAuth, type AdminAuthConfig, isLoopback } from './auth.ts';
+export { AdminAuth, type AdminAuthConfig } from './auth.ts';
 export {
   type ExplainCandidate,
   type ExplainInput,

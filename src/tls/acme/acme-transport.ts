@@ -4,6 +4,7 @@
  * `node:https` is imported on first use: a proxy without ACME never loads it.
  */
 import type { Agent } from 'node:https';
+import { isLoopbackHost } from '../../core/loopback.ts';
 import { AcmeTransportError } from './acme-errors.ts';
 
 export interface AcmeHttpRequest {
@@ -67,12 +68,6 @@ function proxyEnvOf(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv | undefined {
   return { HTTPS_PROXY: proxy, ...(noProxy ? { NO_PROXY: noProxy } : {}) };
 }
 
-/** Go's httpproxy: requests to localhost and loopback addresses never go through the proxy. */
-function isLoopbackHost(host: string): boolean {
-  const h = host.replace(/^\[|\]$/g, '').toLowerCase();
-  return h === 'localhost' || h.endsWith('.localhost') || h === '::1' || /^127\./.test(h);
-}
-
 /**
  * The agent's `ca` and `servername`, as Traefik's pkg/provider/acme/provider.go
  * createClientTLSConfig: with `caCertificates` or `caServerName`, the roots are those
@@ -112,6 +107,7 @@ export function httpsTransport(opts: HttpsTransportOptions = {}): AcmeTransport 
     // RFC 8555 §6.1: ACME is HTTPS only; a JWS with our account key never goes out in the clear.
     if (url.protocol !== 'https:') throw new AcmeTransportError(`ACME URL is not https: ${req.url}`);
     https ??= await import('node:https');
+    // Go's httpproxy: requests to localhost and loopback addresses never go through the proxy.
     const direct = proxyEnv === undefined || isLoopbackHost(url.hostname);
     if (direct) agent ??= new https.Agent({ keepAlive: true, maxSockets: 4, ...(await trustOptions(opts)) });
     else
