@@ -1,4 +1,5 @@
 import type { z } from 'zod';
+import { parseGoBool } from '../core/go-bool.ts';
 import { type ConfigIssue, type ConfigPath, issue } from './issues.ts';
 import { isPlainObject } from './schema-helpers.ts';
 import { describeSchema, type SchemaNode } from './schema-walk.ts';
@@ -49,9 +50,6 @@ interface PathMap {
   readonly keys: Map<string | number, { readonly original: string | number; readonly child?: PathMap }>;
 }
 
-/** Go's strconv.ParseBool, which paerser uses for every boolean field. */
-const GO_TRUE = new Set(['1', 't', 'T', 'TRUE', 'true', 'True']);
-const GO_FALSE = new Set(['0', 'f', 'F', 'FALSE', 'false', 'False']);
 const NUMBER = /^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$/;
 
 /** The value is removed from its parent. */
@@ -144,11 +142,13 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
         });
         return [out, map];
       }
-      case 'boolean':
-        if (typeof value === 'string' && GO_TRUE.has(value.trim())) return [true];
-        if (typeof value === 'string' && GO_FALSE.has(value.trim())) return [false];
+      case 'boolean': {
+        // Go's strconv.ParseBool, which paerser uses for every boolean field.
+        const b = typeof value === 'string' ? parseGoBool(value.trim()) : undefined;
+        if (b !== undefined) return [b];
         if (value === 1 || value === 0) return [value === 1];
         return [value];
+      }
       case 'number':
         return [typeof value === 'string' && NUMBER.test(value.trim()) ? Number(value) : value];
       case 'string':
@@ -168,9 +168,9 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
     // paerser's allowEmpty sections: a bare `true` turns one on with its defaults, `false` off;
     // so does an empty value (nodes_metadata.go: only a value other than "" and "true" disables
     // it), as a label `traefik.http.routers.r.tls=` or an empty KV key `…/tls` gives.
-    if (value === true || value === '' || (typeof value === 'string' && GO_TRUE.has(value.trim())))
+    if (value === true || value === '' || (typeof value === 'string' && parseGoBool(value.trim()) === true))
       return [{}];
-    if (value === false || (typeof value === 'string' && GO_FALSE.has(value.trim()))) return [DROP];
+    if (value === false || (typeof value === 'string' && parseGoBool(value.trim()) === false)) return [DROP];
     if (!isPlainObject(value)) return [value];
     const { known: lowerKnown, unsupported: lowerUnsupported, aliases: lowerAliases } = lookupOf(node);
     const out: Record<string, unknown> = {};

@@ -1,3 +1,4 @@
+import { parseGoBool } from '../../core/go-bool.ts';
 import type { KubeBuild, Obj } from './kube-build.ts';
 import { normalize } from './kube-build.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
@@ -134,22 +135,6 @@ export function backends(
   return out.result();
 }
 
-/** Go's strconv.ParseBool. */
-const GO_BOOLS: Readonly<Record<string, boolean>> = {
-  '1': true,
-  t: true,
-  T: true,
-  TRUE: true,
-  true: true,
-  True: true,
-  '0': false,
-  f: false,
-  F: false,
-  FALSE: false,
-  false: false,
-  False: false,
-};
-
 /**
  * The Service's `traefik.io/service.nativelb` annotation (Traefik's gateway
  * parseServiceAnnotations): true or false overrides nativeLBByDefault; absent is undefined; a
@@ -161,5 +146,5 @@ function nativeLBAnnotation(b: KubeBuild, ns: string, name: string | undefined):
   // Label decoding reads keys case-insensitively.
   const key = Object.keys(annotations).find((k) => k.toLowerCase() === 'traefik.io/service.nativelb');
   if (key === undefined) return undefined;
-  return GO_BOOLS[annotations[key]!] ?? null;
+  return parseGoBool(annotations[key]!) ?? null;
 }

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { ConfigIssue } from '../../config/issues.ts';
+import { parseGoBool } from '../../core/go-bool.ts';
 import type { SourceOf } from '../dynamic-data.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
@@ -347,9 +348,7 @@ function tlsDomains(a: Record<string, string>): Obj[] | undefined {
 
 /** Go's strconv.ParseBool, as Traefik's label decoding reads a bool; other text is passed on for the schema to report. */
 function goBool(v: string): boolean | string {
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
-  return v;
+  return parseGoBool(v) ?? v;
 }
 
 function bool(v: string | undefined): boolean | undefined {

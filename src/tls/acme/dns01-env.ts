@@ -4,7 +4,9 @@
  * Kubernetes secrets are mounted). Problems are collected, not thrown one at a time, so that a
  * start-up error names every variable that needs fixing.
  */
+
 import { readFileSync } from 'node:fs';
+import { parseGoBool } from '../../core/go-bool.ts';
 
 /** A DNS provider's environment does not make sense: the proxy must not start with it. */
 export class Dns01ConfigError extends Error {
@@ -80,8 +82,8 @@ export class LegoEnv {
   bool(name: string, defaultValue: boolean): boolean {
     const v = this.get(name);
     if (v === '') return defaultValue;
-    if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(v)) return true;
-    if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(v)) return false;
+    const b = parseGoBool(v);
+    if (b !== undefined) return b;
     this.problems.push(`${name}=${JSON.stringify(v)} must be true or false`);
     return defaultValue;
   }
