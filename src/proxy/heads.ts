@@ -80,7 +80,6 @@ export function responseFields(res: UpstreamResponse, dropLength: boolean): stri
   return s;
 }
 
-/** Head of a response we produce ourselves (errors, redirects, CORS preflight), CRLFCRLF included. */
 /**
  * The Date line a relayed response gets when its upstream sent none (RFC 9110 §6.6.1; Go's
  * server adds it to every Traefik response), else ''.
@@ -89,6 +88,7 @@ export function missingDateLine(headers: HeaderList): string {
   return headers.has('date') ? '' : `Date: ${httpDate()}\r\n`;
 }
 
+/** Head of a response we produce ourselves (errors, redirects, CORS preflight), CRLFCRLF included. */
 export function directResponseHead(
   rh: ResponseHead,
   bodyBytes: number,
