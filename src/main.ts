@@ -207,12 +207,6 @@ interface ResolverView {
 }
 
 /**
- * TLS and ACME from the static configuration: the build options every snapshot gets (TLS entry
- * points, the generated default certificate, redirections, ACME certificates and http-01
- * answers), and the ACME managers, which ask for a rebuild when a certificate arrives. Null when
- * a resolver cannot be set up (a DNS provider's variables are missing): already logged.
- */
-/**
  * An OTLP exporter's `tls` as node's options (files read now), undefined without one; null when
  * a file cannot be read or parsed: logged, and that exporter is left out, as Traefik leaves out
  * an exporter whose CreateTLSConfig fails (pkg/observability/metrics/otel.go, tracing.go).
@@ -230,6 +224,12 @@ function otlpTls(
   }
 }
 
+/**
+ * TLS and ACME from the static configuration: the build options every snapshot gets (TLS entry
+ * points, the generated default certificate, redirections, ACME certificates and http-01
+ * answers), and the ACME managers, which ask for a rebuild when a certificate arrives. Null when
+ * a resolver cannot be set up (a DNS provider's variables are missing): already logged.
+ */
 async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Promise<TlsSetup | null> {
   const tlsEps = tlsEntryPoints(config.entryPoints);
   const { redirections, bound } = entryPointRedirections(config);

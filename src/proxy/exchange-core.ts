@@ -45,13 +45,6 @@ const TRACE_REFUSED_HEADERS: ReadonlyArray<readonly [string, string]> = [
 ];
 
 /**
- * The request side of an exchange (the first of its three layers, see exchange.ts): routing,
- * the middleware chain, the service tree and its admission, the answers the proxy makes itself,
- * and the end of the request (leases settled, metrics, trace span, access log). What happens
- * upstream is the subclass's: `forward` once the service admitted the request, `dropTry` to
- * abandon the current try, `endTries` when the request is over.
- */
-/**
  * What a request no router takes gets: Traefik's, Go's http.NotFound (404, `404 page not
  * found` and a newline, plain text, `X-Content-Type-Options: nosniff`).
  */
@@ -61,6 +54,13 @@ const NO_ROUTE_ANSWER: DirectResponse = {
   body: '404 page not found\n',
 };
 
+/**
+ * The request side of an exchange (the first of its three layers, see exchange.ts): routing,
+ * the middleware chain, the service tree and its admission, the answers the proxy makes itself,
+ * and the end of the request (leases settled, metrics, trace span, access log). What happens
+ * upstream is the subclass's: `forward` once the service admitted the request, `dropTry` to
+ * abandon the current try, `endTries` when the request is over.
+ */
 export abstract class ExchangeCore
   implements ClientExchange, RequestControl, ResolveSink, BodyListener, ReportedExchange, LongLived
 {

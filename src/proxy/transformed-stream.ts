@@ -26,6 +26,12 @@ class TransformedResponse implements UpstreamResponse {
   }
 }
 
+/** The exchange behind a transformed stream: also told the trailers the transform put in the body. */
+export interface TransformUser extends UpstreamUser {
+  /** The upstream's trailers, now body bytes (gRPC-Web): their grpc-status is the metrics' code. */
+  transformedTrailers(trailers: HeaderList): void;
+}
+
 /**
  * A middleware's body transform (`BodyTransform`) placed on the upstream seam of one request: to
  * the exchange it is the upstream stream, to the server's pool and stream it is the user. Bytes
@@ -36,12 +42,6 @@ class TransformedResponse implements UpstreamResponse {
  * body phase for middlewares would chain several of these, in the route's order, the same way.
  * Requests without a transform never meet this class: the exchange hands itself to the pool.
  */
-/** The exchange behind a transformed stream: also told the trailers the transform put in the body. */
-export interface TransformUser extends UpstreamUser {
-  /** The upstream's trailers, now body bytes (gRPC-Web): their grpc-status is the metrics' code. */
-  transformedTrailers(trailers: HeaderList): void;
-}
-
 export class TransformedStream implements UpstreamStream, UpstreamUser, OutgoingRequest {
   readonly #t: BodyTransform;
   readonly #ex: TransformUser;
