@@ -20,23 +20,6 @@ import { upstreamHeadTail } from './heads.ts';
 import { Tunnel, type TunnelEnd, type TunnelListener } from './tunnel.ts';
 
 /**
- * One request/response through the proxy: route, middlewares, pick a server, forward through an
- * upstream stream, relay the response. One object per request, methods instead of closures, and
- * the snapshot it routed with is kept to the end (a request never mixes generations).
- *
- * The exchange sees no framing on either side: the client side is a `ClientSink` (HTTP/1.1
- * connection or HTTP/2 stream), the upstream side an `UpstreamStream` (HTTP/1.1 connection or
- * HTTP/2 stream). It is one object built in three layers, each a file of its own:
- *
- * - `ExchangeCore` (exchange-core.ts): routing, middlewares, the service, our own answers, the end;
- * - `ExchangeTries` (exchange-tries.ts): servers, timeouts, retries, failover;
- * - `Exchange` (here): the stream with the chosen server, the request going out and the
- *   response coming back, with backpressure both ways.
- *
- * Beside them, the request body (`RequestBody`, only when there is one), the retry policy
- * (`RetryState`, only on routes with one) and the reports (`exchange-report.ts`).
- */
-/**
  * A WebSocket whose one side closed its TCP half has finished its closing handshake already
  * (RFC 6455 §7.1.1: the server closes TCP after it): the other side gets this long to close its
  * own half, then both are closed. Go's reverse proxy (Traefik) closes both at the first EOF.
@@ -66,6 +49,23 @@ class ReplayInto implements SpoolTarget {
   }
 }
 
+/**
+ * One request/response through the proxy: route, middlewares, pick a server, forward through an
+ * upstream stream, relay the response. One object per request, methods instead of closures, and
+ * the snapshot it routed with is kept to the end (a request never mixes generations).
+ *
+ * The exchange sees no framing on either side: the client side is a `ClientSink` (HTTP/1.1
+ * connection or HTTP/2 stream), the upstream side an `UpstreamStream` (HTTP/1.1 connection or
+ * HTTP/2 stream). It is one object built in three layers, each a file of its own:
+ *
+ * - `ExchangeCore` (exchange-core.ts): routing, middlewares, the service, our own answers, the end;
+ * - `ExchangeTries` (exchange-tries.ts): servers, timeouts, retries, failover;
+ * - `Exchange` (here): the stream with the chosen server, the request going out and the
+ *   response coming back, with backpressure both ways.
+ *
+ * Beside them, the request body (`RequestBody`, only when there is one), the retry policy
+ * (`RetryState`, only on routes with one) and the reports (`exchange-report.ts`).
+ */
 export class Exchange
   extends ExchangeTries
   implements ClientExchange, UpstreamUser, OutgoingRequest, TunnelListener, PipelineSink

@@ -94,14 +94,6 @@ function idleConnsPerHost(configured: number): number {
 /** Traefik's default `forwardingTimeouts.pingTimeout`. */
 const DEFAULT_PING_TIMEOUT_MS = 15_000;
 
-/** `name@provider` → provider; names without one belong to `fallback`. */
-
-/**
- * Turns a merged, schema-valid dynamic configuration (names already qualified `name@provider`)
- * into an immutable runtime snapshot: rules compiled, pickers built, middleware chains
- * instantiated, pools taken from the cache. Semantic problems come back as issues; the caller
- * decides whether to swap (a file provider's config with errors is rejected whole).
- */
 /** What the static configuration adds to every build. */
 export interface BuildOptions {
   /** TLS entry points and certificates; absent = no TLS anywhere. */
@@ -144,6 +136,12 @@ export interface BuildOptions {
 /** Traefik's default: the proxy's own routers are neither logged, counted nor traced. */
 const NO_INTERNALS: AddInternals = { accessLog: false, metrics: false, tracing: false };
 
+/**
+ * Turns a merged, schema-valid dynamic configuration (names already qualified `name@provider`)
+ * into an immutable runtime snapshot: rules compiled, pickers built, middleware chains
+ * instantiated, pools taken from the cache. Semantic problems come back as issues; the caller
+ * decides whether to swap (a file provider's config with errors is rejected whole).
+ */
 export function buildSnapshot(
   config: DynamicConfig,
   generation: number,
