@@ -441,13 +441,11 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
         const d = store.defaultCertificate;
         stapler.track(d.generated ? store.certificates : [...store.certificates, d]);
       }
-      // Traefik: a router's certResolver (or its entry point's) obtains certificates for its
-      // tls.domains, else for the host names of its rule.
+      // Traefik: a router's certResolver obtains certificates for its tls.domains, else for the
+      // host names of its rule. The routers here had the entry point model applied: those on an
+      // entry point with `http.tls` and no `tls` of their own carry the entry point's.
       for (const r of Object.values(snap.config.http.routers)) {
-        let resolver = r.tls?.certResolver;
-        for (const ep of r.entryPoints ?? Object.keys(config.entryPoints)) {
-          resolver ??= config.entryPoints[ep]?.http.tls?.certResolver;
-        }
+        const resolver = r.tls?.certResolver;
         const m = resolver === undefined ? undefined : byName.get(resolver);
         if (m === undefined) continue;
         const domains =
@@ -935,6 +933,7 @@ async function run(
     ...(fileEnabled ? ['file'] : []),
     ...dynamicNames,
     ...(config.api !== undefined ? ['api'] : []),
+    ...(config.providers.rest !== undefined ? ['rest'] : []),
   ];
   const others = (self: string): string[] => knownProviders.filter((n) => n !== self);
   const fileOpts = fileProviderOptions(config, inline, {
@@ -945,21 +944,31 @@ async function run(
   if (fileOpts !== undefined)
     supervise(new FileProvider({ ...fileOpts, validate: validateFilesInChild, logger }));
   else dropSpareConfigProcess();
+  const validation = {
+    checkRule,
+    checkBreakerExpression,
+    // Admin entry points too: a router may share them with the API (as the file provider's).
+    entryPoints: listened.map(([n]) => n),
+    internalServices: enabledInternalServices(config),
+    certResolvers: Object.keys(config.certificatesResolvers ?? {}),
+    knownProviders,
+  };
   for (const p of await createDynamicProviders(config.providers, {
     logger,
     entryPointPorts: entryPointPorts(listened),
-    validation: {
-      checkRule,
-      checkBreakerExpression,
-      // Admin entry points too: a router may share them with the API (as the file provider's).
-      entryPoints: listened.map(([n]) => n),
-      internalServices: enabledInternalServices(config),
-      certResolvers: Object.keys(config.certificatesResolvers ?? {}),
-      knownProviders,
-    },
+    validation,
   })) {
     supervise(p);
   }
+  // Traefik's REST provider: fed by `rest@internal` (the admin server), so made here.
+  const rest =
+    config.providers.rest === undefined
+      ? undefined
+      : new (await import('./providers/rest/index.ts')).RestProvider({
+          ...validation,
+          knownProviders: others('rest'),
+        });
+  if (rest !== undefined) supervise(rest);
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
   let controlServing = false;
@@ -1140,6 +1149,7 @@ async function run(
       watcher,
       api,
       providers: states,
+      ...(rest === undefined ? {} : { rest }),
       proxyEntryPoints: defaults,
       // Default entry points first: explain defaults to the first one.
       entryPoints: listened

@@ -156,7 +156,7 @@ describe('validateDynamic', () => {
     const r = check(text, { internalServices: new Set(['api', 'ping']) });
     assert.deepEqual(r.lines, [
       'dyn.yaml:10:39: http.routers.b.service: service `prometheus@internal` is not enabled: it needs the `metrics.prometheus` section in the static configuration',
-      'dyn.yaml:11:39: http.routers.c.service: service `nope@internal` does not exist (the internal services are `noop@internal`, `api@internal`, `dashboard@internal`, `ping@internal`, `prometheus@internal`)',
+      'dyn.yaml:11:39: http.routers.c.service: service `nope@internal` does not exist (the internal services are `noop@internal`, `api@internal`, `dashboard@internal`, `ping@internal`, `prometheus@internal`, `rest@internal`)',
     ]);
     assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['a']);
     // Without an `api` section, nothing enables api@internal: said at the reference.

@@ -67,17 +67,11 @@ const OUR_PROVIDERS: ReadonlyMap<string, string> = new Map([
   ['zookeeper', 'zooKeeper'],
   ['redis', 'redis'],
   ['http', 'http'],
+  ['rest', 'rest'],
 ]);
 
 /** Traefik's provider names we lack: a reference to one names a missing feature, not a typo. */
-const OTHER_TRAEFIK_PROVIDERS = new Set([
-  'kubernetesingressnginx',
-  'knative',
-  'nomad',
-  'ecs',
-  'rest',
-  'plugin',
-]);
+const OTHER_TRAEFIK_PROVIDERS = new Set(['kubernetesingressnginx', 'knative', 'nomad', 'ecs', 'plugin']);
 
 export type Ref =
   | { kind: 'local'; name: string }
@@ -318,7 +312,24 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     router.middlewares.forEach((m, i) => {
       if (!usable('middlewares', 'middleware', m, [...base, 'middlewares', i])) ok = false;
     });
-    if (!usable('services', 'service', router.service, [...base, 'service'], true)) ok = false;
+    if (
+      router.service !== undefined &&
+      !usable('services', 'service', router.service, [...base, 'service'], true)
+    )
+      ok = false;
+    // Multi-layer routing (Traefik's ParseRouterTree, pkg/server/router/router.go): a child has
+    // only a rule, middlewares and a service (or children). The tree as a whole (parents in other
+    // providers, cycles, routers no root reaches) is checked once merged (runtime/router-tree.ts).
+    if (router.parentRefs !== undefined) {
+      router.parentRefs.forEach((p, i) => {
+        if (!usable('routers', 'parent router', p, [...base, 'parentRefs', i])) ok = false;
+      });
+      for (const k of ['tls', 'observability', 'entryPoints'] as const) {
+        if (router[k] === undefined) continue;
+        report('error', `a child router (with parentRefs) cannot have ${k}`, [...base, k], 'key');
+        ok = false;
+      }
+    }
     if (!ok) disabled.add(key);
   }
 

@@ -24,6 +24,11 @@ export const clientTls = strictObject({
 const positive = duration.refine((ms) => ms > 0, 'must be greater than 0');
 
 /** `providers.http` (pkg/provider/http/http.go). */
+/** Traefik's REST provider (pkg/provider/rest): `insecure` puts its own router on the `traefik` entry point. */
+export const restProviderSchema = strictObject({
+  insecure: z.boolean().default(false),
+});
+
 export const httpProviderSchema = strictObject({
   endpoint: z
     .string()

@@ -21,6 +21,7 @@ import {
   kubernetesIngressProviderSchema,
   PROVIDER_THROTTLE_DEFAULT_MS,
   redisProviderSchema,
+  restProviderSchema,
   swarmProviderSchema,
   zooKeeperProviderSchema,
 } from './providers.ts';
@@ -224,8 +225,9 @@ const providers = strictObject(
     consulCatalog: nullAsEmpty(consulCatalogProviderSchema).optional(),
     swarm: nullAsEmpty(swarmProviderSchema).optional(),
     zooKeeper: nullAsEmpty(zooKeeperProviderSchema).optional(),
+    rest: nullAsEmpty(restProviderSchema).optional(),
   },
-  ['kubernetesIngressNGINX', 'rest', 'nomad', 'ecs', 'plugin'],
+  ['kubernetesIngressNGINX', 'nomad', 'ecs', 'plugin'],
 );
 
 const log = strictObject(

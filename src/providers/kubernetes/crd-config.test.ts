@@ -192,7 +192,7 @@ describe('IngressRoute → configuration', () => {
       const { config, issues } = build(objs, opts);
       const byRoute = Object.fromEntries(
         Object.values(config.http.routers).map((r) => {
-          const s = config.http.services[r.service];
+          const s = config.http.services[r.service!];
           return [r.rule, s?.kind === 'loadBalancer' ? s.loadBalancer.servers.map((x) => x.url) : []];
         }),
       );
@@ -248,7 +248,7 @@ describe('IngressRoute → configuration', () => {
       const { config, issues } = build(o, opts);
       const byRoute = Object.fromEntries(
         Object.values(config.http.routers).map((r) => {
-          const s = config.http.services[r.service];
+          const s = config.http.services[r.service!];
           return [r.rule, s?.kind === 'loadBalancer' ? s.loadBalancer.servers.map((x) => x.url) : []];
         }),
       );
@@ -373,7 +373,7 @@ describe("IngressRoute checks of Traefik's loadIngressRouteConfiguration and bui
     );
     const lb = (rule: string) => {
       const r = Object.values(config.http.routers).find((x) => x.rule === rule)!;
-      const s = config.http.services[r.service];
+      const s = config.http.services[r.service!];
       assert.ok(s?.kind === 'loadBalancer');
       return s.loadBalancer;
     };
@@ -408,7 +408,7 @@ describe("IngressRoute checks of Traefik's loadIngressRouteConfiguration and bui
     );
     const lb = (rule: string) => {
       const r = Object.values(config.http.routers).find((x) => x.rule === rule)!;
-      const s = config.http.services[r.service];
+      const s = config.http.services[r.service!];
       assert.ok(s?.kind === 'loadBalancer');
       return s.loadBalancer;
     };
