@@ -248,7 +248,7 @@ export function containersConfig(
             'http',
             'routers',
           ]);
-        } else routers[Object.keys(services)[0]!] = {};
+        } else routers[serviceName] = {};
       }
       for (const [name, r] of Object.entries(routers)) {
         const router = r as Obj;
@@ -384,7 +384,13 @@ function serverUrl(
     return key === undefined ? undefined : String(server[key]);
   };
   const explicit = get('url');
-  if (explicit !== undefined) return { url: explicit };
+  if (explicit !== undefined) {
+    // Traefik's addServer (docker, swarm, consulcatalog, nomad config.go): the url is the whole server.
+    if (get('scheme') !== undefined || get('port') !== undefined) {
+      return { error: 'defining scheme or port is not allowed when URL is defined' };
+    }
+    return { url: explicit };
+  }
   const scheme = forcedScheme ?? get('scheme') ?? 'http';
   const at = serverEndpoint(
     c,
