@@ -19,6 +19,7 @@ import {
   kubernetesCrdProviderSchema,
   kubernetesGatewayProviderSchema,
   kubernetesIngressProviderSchema,
+  nomadProviderSchema,
   PROVIDER_THROTTLE_DEFAULT_MS,
   redisProviderSchema,
   swarmProviderSchema,
@@ -223,9 +224,10 @@ const providers = strictObject(
     kubernetesGateway: nullAsEmpty(kubernetesGatewayProviderSchema).optional(),
     consulCatalog: nullAsEmpty(consulCatalogProviderSchema).optional(),
     swarm: nullAsEmpty(swarmProviderSchema).optional(),
+    nomad: nullAsEmpty(nomadProviderSchema).optional(),
     zooKeeper: nullAsEmpty(zooKeeperProviderSchema).optional(),
   },
-  ['kubernetesIngressNGINX', 'rest', 'nomad', 'ecs', 'plugin'],
+  ['kubernetesIngressNGINX', 'rest', 'ecs', 'plugin'],
 );
 
 const log = strictObject(
