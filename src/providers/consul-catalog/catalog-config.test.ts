@@ -64,6 +64,28 @@ describe('Consul Catalog → configuration', () => {
     assert.deepEqual(Object.keys(optIn.config.http.services), ['a']);
   });
 
+  // Traefik's consulcatalog config.go: getName (a canary: normalize(<name>-<FNV-1 64 of its sorted
+  // tags>)) and the defaultRule model's Name, the Consul service as registered.
+  it('keeps a canary (traefik.consulcatalog.canary) apart, and renders .Name as registered', () => {
+    const { config, issues } = build(
+      [
+        entry('web-1', 'my_web', 8081, []),
+        entry('web-2', 'my_web', 8082, ['traefik.consulcatalog.canary=true']),
+        entry('web-3', 'my_web', 8083, ['traefik.consulcatalog.canary=maybe']),
+      ],
+      { defaultRule: 'PathPrefix(`/{{ .Name }}`)' },
+    );
+    assert.deepEqual(issues, ['consul service my_web: traefik.consulcatalog.canary: not a boolean: "maybe"']);
+    assert.deepEqual(Object.keys(config.http.services).sort(), ['my-web', 'my-web-2239221661092776965']);
+    assert.equal(config.http.routers['my-web']?.rule, 'PathPrefix(`/my_web`)');
+    const canary = config.http.services['my-web-2239221661092776965'];
+    assert.ok(canary?.kind === 'loadBalancer');
+    assert.deepEqual(
+      canary.loadBalancer.servers.map((s) => s.url),
+      ['http://10.0.0.2:8082'],
+    );
+  });
+
   it('reports a tag typo with the service and the tag', () => {
     const { issues } = build([entry('w', 'w', 9000, ['traefik.http.routers.w.rul=Path(`/`)'])]);
     assert.ok(

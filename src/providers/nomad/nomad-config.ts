@@ -1,4 +1,5 @@
 import type { NomadProviderConfig } from '../../config/static/providers.ts';
+import { canaryName } from '../docker/canary-name.ts';
 import type { Constraint } from '../docker/constraints.ts';
 import {
   type ContainerInfo,
@@ -68,25 +69,9 @@ function tagSet(tags: readonly string[]): Record<string, string> {
   return Object.fromEntries(tags.map((t) => [t, '']));
 }
 
-/** FNV-1 64 (Go's hash/fnv New64) of the text's UTF-8 bytes, in decimal. */
-function fnv1_64(text: string): string {
-  let h = 0xcbf29ce484222325n;
-  for (const b of Buffer.from(text, 'utf8')) {
-    h = (h * 0x100000001b3n) & 0xffffffffffffffffn;
-    h ^= BigInt(b);
-  }
-  return h.toString();
-}
-
-/**
- * Traefik's getName: the service's name normalised; a canary (`traefik.nomad.canary=true`) gets
- * its own, `<name>-<FNV-1 64 of its sorted tags>`, so that canaries and the stable version are
- * two services (and two routers, the canary's with its own rule in its tags).
- */
+/** Traefik's getName: the service's name normalised; a canary's carries a hash of its tags. */
 export function serviceNameOf(item: NomadItem, canary: boolean): string {
-  if (!canary) return normalizeName(item.name);
-  const sorted = [...item.tags].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  return normalizeName(`${item.name}-${fnv1_64(sorted.join(''))}`);
+  return canary ? canaryName(item.name, item.tags) : normalizeName(item.name);
 }
 
 /**
