@@ -86,6 +86,35 @@ describe('Consul Catalog → configuration', () => {
     );
   });
 
+  it('builds TCP and UDP routers and services from tags, as Docker labels', () => {
+    const { config, issues } = build([
+      entry('db-1', 'db', 5432, [
+        'traefik.tcp.routers.db.rule=HostSNI(`*`)',
+        'traefik.tcp.routers.db.entrypoints=pg',
+      ]),
+      entry('db-2', 'db', 5433, [
+        'traefik.tcp.routers.db.rule=HostSNI(`*`)',
+        'traefik.tcp.routers.db.entrypoints=pg',
+      ]),
+      entry('dns-1', 'dns', 53, ['traefik.udp.routers.dns.entrypoints=dns']),
+    ]);
+    assert.deepEqual(issues, []);
+    assert.equal(config.tcp?.routers['db']?.service, 'db');
+    const db = config.tcp?.services['db'];
+    assert.ok(db?.kind === 'loadBalancer');
+    assert.deepEqual(
+      db.loadBalancer.servers.map((s) => s.address),
+      ['10.0.0.2:5432', '10.0.0.3:5433'],
+    );
+    const dns = config.udp?.services['dns'];
+    assert.ok(dns !== undefined && 'loadBalancer' in dns);
+    assert.deepEqual(
+      dns.loadBalancer.servers.map((s) => s.address),
+      ['10.0.0.3:53'],
+    );
+    assert.deepEqual(Object.keys(config.http.routers), [], 'TCP and UDP tags only: no HTTP router');
+  });
+
   it('reports a tag typo with the service and the tag', () => {
     const { issues } = build([entry('w', 'w', 9000, ['traefik.http.routers.w.rul=Path(`/`)'])]);
     assert.ok(
@@ -211,6 +240,24 @@ describe('Consul Connect → configuration', () => {
     assert.equal(own?.maxIdleConnsPerHost, 7);
     assert.equal(own?.peerCertURI, undefined, 'the tag defines the whole transport');
     assert.equal(config.http.services['bad'], undefined);
+  });
+
+  it('leaves a Connect service with TCP tags out, with an error (its TLS transport is not supported yet)', () => {
+    const { config, issues } = build(
+      [
+        sidecar('db', 21000, [
+          'traefik.consulcatalog.connect=true',
+          'traefik.tcp.routers.db.rule=HostSNI(`*`)',
+        ]),
+      ],
+      { connectAware: true },
+      certs,
+    );
+    assert.deepEqual(issues, [
+      'consul service db: TCP and UDP tags of a Connect service are not supported yet: left out',
+    ]);
+    assert.deepEqual(config.tcp?.services ?? {}, {});
+    assert.deepEqual(config.http.services, {});
   });
 
   it('leaves Connect services out, with an error, while the certificates are not there', () => {
