@@ -135,7 +135,7 @@ export class NomadProvider implements Provider {
       ? {}
       : { filter: `Tags contains ${JSON.stringify(`${this.#cfg.prefix}.enable=true`)}` };
     const json = await this.#get(this.#url(`/v1/service/${encodeURIComponent(name)}`, filter), signal);
-    return (Array.isArray(json) ? json : []).map((r: Record<string, unknown>) => ({
+    return list<Record<string, unknown>>(json).map((r) => ({
       id: str(r['ID']),
       name: str(r['ServiceName']),
       namespace: str(r['Namespace']),
@@ -151,12 +151,10 @@ export class NomadProvider implements Provider {
   async #services(constraint: Constraint, signal: AbortSignal): Promise<NomadItem[]> {
     const stubs = await this.#get(this.#url('/v1/services'), signal);
     const items: NomadItem[] = [];
-    for (const stub of Array.isArray(stubs) ? stubs : []) {
-      const services = (stub as { Services?: unknown }).Services;
-      for (const s of Array.isArray(services) ? services : []) {
-        const name = str((s as Record<string, unknown>)['ServiceName']);
-        if (!keepsService(strings((s as Record<string, unknown>)['Tags']), this.#cfg, constraint)) continue;
-        items.push(...(await this.#instances(name, signal)));
+    for (const stub of list<{ Services?: unknown }>(stubs)) {
+      for (const s of list<Record<string, unknown>>(stub.Services)) {
+        if (!keepsService(strings(s['Tags']), this.#cfg, constraint)) continue;
+        items.push(...(await this.#instances(str(s['ServiceName']), signal)));
       }
     }
     return items;
@@ -170,15 +168,14 @@ export class NomadProvider implements Provider {
   async #jobServices(constraint: Constraint, signal: AbortSignal): Promise<NomadItem[]> {
     const stubs = await this.#get(this.#url('/v1/jobs'), signal);
     const items: NomadItem[] = [];
-    for (const stub of Array.isArray(stubs) ? (stubs as Record<string, unknown>[]) : []) {
+    for (const stub of list<Record<string, unknown>>(stubs)) {
       if (stub['Stop'] === true) continue;
       const job = (await this.#get(
         this.#url(`/v1/job/${encodeURIComponent(str(stub['ID']))}`, {}, false),
         signal,
       )) as Record<string, unknown>;
-      const groups = Array.isArray(job['TaskGroups']) ? (job['TaskGroups'] as Record<string, unknown>[]) : [];
-      for (const group of groups) {
-        const tasks = Array.isArray(group['Tasks']) ? (group['Tasks'] as Record<string, unknown>[]) : [];
+      for (const group of list<Record<string, unknown>>(job['TaskGroups'])) {
+        const tasks = list<Record<string, unknown>>(group['Tasks']);
         const services: JobService[] = [
           ...list<JobService>(group['Services']),
           ...tasks.flatMap((t) => list<JobService>(t['Services'])),
