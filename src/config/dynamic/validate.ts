@@ -62,6 +62,7 @@ const OUR_PROVIDERS: ReadonlyMap<string, string> = new Map([
   ['kubernetes', 'kubernetesIngress'],
   ['kubernetesgateway', 'kubernetesGateway'],
   ['consulcatalog', 'consulCatalog'],
+  ['nomad', 'nomad'],
   ['consul', 'consul'],
   ['etcd', 'etcd'],
   ['zookeeper', 'zooKeeper'],
@@ -71,7 +72,7 @@ const OUR_PROVIDERS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Traefik's provider names we lack: a reference to one names a missing feature, not a typo. */
-const OTHER_TRAEFIK_PROVIDERS = new Set(['kubernetesingressnginx', 'knative', 'nomad', 'ecs', 'plugin']);
+const OTHER_TRAEFIK_PROVIDERS = new Set(['kubernetesingressnginx', 'knative', 'ecs', 'plugin']);
 
 export type Ref =
   | { kind: 'local'; name: string }
@@ -138,7 +139,9 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
       return false;
     }
     if (ref.kind === 'unknownProvider') {
-      const key = OUR_PROVIDERS.get(ref.provider);
+      // Nomad's providers of `namespaces` are `nomad-<namespace>` (Traefik's BuildProviders).
+      const key =
+        OUR_PROVIDERS.get(ref.provider) ?? (ref.provider.startsWith('nomad-') ? 'nomad' : undefined);
       const why =
         key !== undefined
           ? `the \`${ref.provider}\` provider is not enabled (\`providers.${key}\` in the static configuration)`

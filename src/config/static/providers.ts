@@ -236,6 +236,44 @@ export const consulCatalogProviderSchema = strictObject(
   ['cache', 'requireConsistent', 'stale', 'namespaces'],
 );
 
+/**
+ * `providers.nomad` (pkg/provider/nomad/nomad.go, Configuration and ProviderBuilder). The
+ * endpoint's unset keys come from Nomad's environment, as Traefik's SetDefaults reads it through
+ * api.DefaultConfig (NOMAD_ADDR, NOMAD_REGION, NOMAD_TOKEN, NOMAD_CACERT…): resolved by the
+ * provider, so they stay optional here.
+ */
+export const nomadProviderSchema = strictObject({
+  defaultRule: z.string().min(1).default(DEFAULT_RULE),
+  /** Matched against the service's tags (``Tag``, ``TagRegex``). */
+  constraints: z.string().default(''),
+  /** The tag prefix: `traefik.http.routers.x.rule=…`. */
+  prefix: z.string().min(1).default('traefik'),
+  /** Reads may be answered by any server (`?stale`), not only the leader. */
+  stale: z.boolean().default(false),
+  exposedByDefault: z.boolean().default(true),
+  refreshInterval: positive.default(15_000),
+  /** Services of task groups scaled to zero stay, without servers (503); reads the jobs. */
+  allowEmptyServices: z.boolean().default(false),
+  /** Nomad's event stream (topic Service) instead of polling every refreshInterval. */
+  watch: z.boolean().default(false),
+  /** With watch: after an update, the next waits this long (Traefik's error without watch). */
+  throttleDuration: duration.default(0),
+  /** One provider per namespace, named `nomad-<namespace>`; none = the token's default. */
+  namespaces: z.array(z.string().min(1)).default([]),
+  endpoint: nullAsEmpty(
+    strictObject({
+      /** With its scheme: `http://127.0.0.1:4646` (NOMAD_ADDR, else that). */
+      address: z.string().min(1).optional(),
+      region: z.string().optional(),
+      /** Sent as `X-Nomad-Token`. */
+      token: z.string().optional(),
+      tls: nullAsEmpty(clientTls).optional(),
+      /** The `wait` of each query (Nomad's blocking-query limit); 0 = the agent's. */
+      endpointWaitTime: duration.default(0),
+    }),
+  ).prefault({}),
+});
+
 /** `providers.swarm` (pkg/provider/docker, swarm mode). */
 export const swarmProviderSchema = strictObject(
   {
@@ -269,5 +307,6 @@ export type KubernetesCrdProviderConfig = z.output<typeof kubernetesCrdProviderS
 export type KubernetesIngressProviderConfig = z.output<typeof kubernetesIngressProviderSchema>;
 export type KubernetesGatewayProviderConfig = z.output<typeof kubernetesGatewayProviderSchema>;
 export type ConsulCatalogProviderConfig = z.output<typeof consulCatalogProviderSchema>;
+export type NomadProviderConfig = z.output<typeof nomadProviderSchema>;
 export type SwarmProviderConfig = z.output<typeof swarmProviderSchema>;
 export type ZooKeeperProviderConfig = z.output<typeof zooKeeperProviderSchema>;

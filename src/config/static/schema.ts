@@ -19,6 +19,7 @@ import {
   kubernetesCrdProviderSchema,
   kubernetesGatewayProviderSchema,
   kubernetesIngressProviderSchema,
+  nomadProviderSchema,
   PROVIDER_THROTTLE_DEFAULT_MS,
   redisProviderSchema,
   restProviderSchema,
@@ -224,10 +225,11 @@ const providers = strictObject(
     kubernetesGateway: nullAsEmpty(kubernetesGatewayProviderSchema).optional(),
     consulCatalog: nullAsEmpty(consulCatalogProviderSchema).optional(),
     swarm: nullAsEmpty(swarmProviderSchema).optional(),
+    nomad: nullAsEmpty(nomadProviderSchema).optional(),
     zooKeeper: nullAsEmpty(zooKeeperProviderSchema).optional(),
     rest: nullAsEmpty(restProviderSchema).optional(),
   },
-  ['kubernetesIngressNGINX', 'nomad', 'ecs', 'plugin'],
+  ['kubernetesIngressNGINX', 'ecs', 'plugin'],
 );
 
 const log = strictObject(
