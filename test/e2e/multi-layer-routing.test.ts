@@ -7,9 +7,9 @@
  * out as Traefik does.
  */
 import assert from 'node:assert/strict';
-import { type IncomingHttpHeaders, request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
+import { httpRequest } from '../helpers/http-request.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { errorIssues, within } from '../helpers/wait.ts';
 
@@ -88,22 +88,8 @@ http:
   });
 
   /** node:http, so that any header may be sent. */
-  const get = (
-    path: string,
-    headers: Record<string, string> = {},
-  ): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> =>
-    new Promise((resolve, reject) => {
-      const req = request({ host: '127.0.0.1', port: proxy.port, path, headers }, (res) => {
-        let text = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => {
-          text += c;
-        });
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-      });
-      req.on('error', reject);
-      req.end();
-    });
+  const get = (path: string, headers: Record<string, string> = {}) =>
+    httpRequest(proxy.port, { path, headers });
 
   it("routes by what the parent's middlewares set: forwardAuth's header, stripPrefix's path", async () => {
     assert.deepEqual(

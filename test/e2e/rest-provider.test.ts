@@ -7,9 +7,9 @@
  * another method, 404 elsewhere.
  */
 import assert from 'node:assert/strict';
-import { type IncomingHttpHeaders, request } from 'node:http';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
+import { httpRequest } from '../helpers/http-request.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { untilApplied } from '../helpers/wait.ts';
 
@@ -50,33 +50,12 @@ http:
   });
 
   /** node:http, as fetch drops a Host header. */
-  const send = (
-    ep: string,
-    method: string,
-    path: string,
-    host?: string,
-    body?: string,
-  ): Promise<{ status: number; headers: IncomingHttpHeaders; text: string }> =>
-    new Promise((resolve, reject) => {
-      const req = request(
-        {
-          host: '127.0.0.1',
-          port: proxy.ports[ep]!,
-          method,
-          path,
-          ...(host === undefined ? {} : { headers: { host } }),
-        },
-        (res) => {
-          let text = '';
-          res.setEncoding('utf8');
-          res.on('data', (c: string) => {
-            text += c;
-          });
-          res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
+  const send = (ep: string, method: string, path: string, host?: string, body?: string) =>
+    httpRequest(proxy.ports[ep]!, {
+      method,
+      path,
+      ...(host === undefined ? {} : { headers: { host } }),
+      ...(body === undefined ? {} : { body }),
     });
   const put = (ep: string, path: string, body: string, host?: string) => send(ep, 'PUT', path, host, body);
   const get = async (host: string) => {
