@@ -48,6 +48,8 @@ import type { UdpEntryPoint } from './listeners/udp-entry-point.ts';
 import type { PluginMiddlewares } from './middleware/middleware.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
+import type { OtlpMetricsPusher } from './observability/metrics/otlp-pusher.ts';
+import type { OtlpExportTarget } from './observability/otlp-transport.ts';
 import type { Tracer } from './observability/tracing/index.ts';
 import { EntryPointGate, OverloadManager, overloadCollector, ProcessSignals } from './overload/index.ts';
 import type { PluginHost } from './plugins/host.ts';
@@ -222,6 +224,73 @@ function otlpTls(
     logger.error(`${key}: ${e instanceof Error ? e.message : String(e)}; the exporter is off`);
     return null;
   }
+}
+
+/** An OTLP exporter's `http` and `grpc` sections as the configuration gives them. */
+interface OtlpSections {
+  readonly http?:
+    | {
+        readonly endpoint: string;
+        readonly headers: Record<string, string>;
+        readonly tls?: ClientTlsFields | undefined;
+      }
+    | undefined;
+  readonly grpc?:
+    | {
+        readonly endpoint: string;
+        readonly insecure: boolean;
+        readonly headers: Record<string, string>;
+        readonly tls?: ClientTlsFields | undefined;
+      }
+    | undefined;
+}
+
+/**
+ * Where an OTLP exporter sends (`key` is `tracing.otlp` or `metrics.otlp`): its `grpc` section
+ * when there is one, which Traefik prefers (types/tracing.go Setup, metrics/otel.go
+ * newOpenTelemetryMeterProvider), else `http` (Traefik's default https://localhost:4318), and the
+ * resource attributes of OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME, which Traefik's
+ * resource.WithFromEnv applies last. Null when the exporter cannot be set up, as Traefik leaves
+ * it out: a `tls` file that cannot be read, or an environment resource Go reports as partial.
+ */
+async function otlpTarget(
+  otlp: OtlpSections | undefined,
+  key: string,
+  logger: Logger,
+): Promise<{ target: OtlpExportTarget; envResource: Record<string, string> } | null> {
+  const { resourceFromEnv } = await import('./observability/otlp-transport.ts');
+  let envResource: Record<string, string>;
+  try {
+    envResource = resourceFromEnv(process.env);
+  } catch (e) {
+    logger.error(
+      `${key}: building resource: ${e instanceof Error ? e.message : String(e)}; the exporter is off`,
+    );
+    return null;
+  }
+  const grpc = otlp?.grpc;
+  if (grpc !== undefined) {
+    const tls = otlpTls(grpc.tls, `${key}.grpc.tls`, logger);
+    if (tls === null) return null;
+    const target = {
+      endpoint: grpc.endpoint,
+      headers: grpc.headers,
+      tls,
+      grpc: { insecure: grpc.insecure },
+      env: process.env,
+    };
+    return { target, envResource };
+  }
+  const http = otlp?.http;
+  const tls = otlpTls(http?.tls, `${key}.http.tls`, logger);
+  if (tls === null) return null;
+  const target = {
+    endpoint: http?.endpoint ?? 'https://localhost:4318',
+    headers: http?.headers ?? {},
+    tls,
+    env: process.env,
+  };
+  return { target, envResource };
 }
 
 /**
@@ -626,31 +695,34 @@ async function run(
   // The series of routers and services a reload removed go after the next scrape (Traefik's).
   metrics?.pruneAfterScrape(() => liveNames(ref.current));
   const tc = config.tracing;
-  const tracesTls = otlpTls(tc?.otlp?.http?.tls, 'tracing.otlp.http.tls', logger);
-  const tracer =
-    tc === undefined || tracesTls === null
-      ? null
-      : new (await import('./observability/tracing/index.ts')).Tracer(
-          {
-            serviceName: tc.serviceName,
-            sampleRate: tc.sampleRate,
-            // Traefik's resource (types/tracing.go Setup): service.name, service.version, then
-            // resourceAttributes, or the deprecated globalAttributes when it is absent
-            // (static.Configuration.SetEffectiveConfiguration).
-            globalAttributes: {
-              'service.version': packageVersion(),
-              ...(tc.resourceAttributes ?? tc.globalAttributes ?? {}),
-            },
-            // Traefik's default (types/otel.go OTelHTTP.SetDefaults), posted to /v1/traces.
-            endpoint: tc.otlp?.http?.endpoint ?? 'https://localhost:4318',
-            headers: tc.otlp?.http?.headers ?? {},
-            tls: tracesTls,
-            capturedRequestHeaders: tc.capturedRequestHeaders,
-            capturedResponseHeaders: tc.capturedResponseHeaders,
-            safeQueryParams: tc.safeQueryParams,
+  const tracesTarget = tc === undefined ? null : await otlpTarget(tc.otlp, 'tracing.otlp', logger);
+  let tracer: Tracer | null = null;
+  if (tc !== undefined && tracesTarget !== null) {
+    try {
+      tracer = new (await import('./observability/tracing/index.ts')).Tracer(
+        {
+          ...tracesTarget.target,
+          serviceName: tc.serviceName,
+          sampleRate: tc.sampleRate,
+          // Traefik's resource (types/tracing.go Setup): service.name, service.version, then
+          // resourceAttributes, or the deprecated globalAttributes when it is absent
+          // (static.Configuration.SetEffectiveConfiguration), then the environment's.
+          globalAttributes: {
+            'service.version': packageVersion(),
+            ...(tc.resourceAttributes ?? tc.globalAttributes ?? {}),
+            ...tracesTarget.envResource,
           },
-          logger,
-        );
+          capturedRequestHeaders: tc.capturedRequestHeaders,
+          capturedResponseHeaders: tc.capturedResponseHeaders,
+          safeQueryParams: tc.safeQueryParams,
+        },
+        logger,
+      );
+    } catch (e) {
+      // Traefik's setupGRPCExporter: an endpoint net.SplitHostPort refuses; no tracer then.
+      logger.error(`tracing.otlp: ${e instanceof Error ? e.message : String(e)}; tracing is off`);
+    }
+  }
   const tlsSetup = await setupTls(config, logger, plane);
   if (tlsSetup === null) return 1;
   // Local plugins are imported before any entry point opens; one that cannot be is logged, and
@@ -1111,24 +1183,34 @@ async function run(
   }
   // metrics.otlp: pushed from the single process or the control plane (which sums the workers';
   // a worker returned above, its registry is read through the control plane's scrapes).
-  const metricsTls = otlpTls(otlpMetrics?.http.tls, 'metrics.otlp.http.tls', logger);
-  const otlpPusher =
-    otlpMetrics === undefined || wholeExposition === null || metricsTls === null
+  const metricsTarget =
+    otlpMetrics === undefined || wholeExposition === null
       ? null
-      : new (await import('./observability/metrics/otlp-pusher.ts')).OtlpMetricsPusher(
-          {
-            endpoint: otlpMetrics.http.endpoint,
-            headers: otlpMetrics.http.headers,
-            serviceName: otlpMetrics.serviceName,
-            // Traefik's resource: service.name, service.version, then resourceAttributes.
-            resourceAttributes: { 'service.version': packageVersion(), ...otlpMetrics.resourceAttributes },
-            pushIntervalMs: otlpMetrics.pushInterval,
-            filter: { ...otlpMetrics, buckets: otlpMetrics.explicitBoundaries },
-            render: wholeExposition,
-            tls: metricsTls,
+      : await otlpTarget(otlpMetrics, 'metrics.otlp', logger);
+  let otlpPusher: OtlpMetricsPusher | null = null;
+  if (otlpMetrics !== undefined && wholeExposition !== null && metricsTarget !== null) {
+    try {
+      otlpPusher = new (await import('./observability/metrics/otlp-pusher.ts')).OtlpMetricsPusher(
+        {
+          ...metricsTarget.target,
+          serviceName: otlpMetrics.serviceName,
+          // Traefik's resource: service.name, service.version, resourceAttributes, the environment's.
+          resourceAttributes: {
+            'service.version': packageVersion(),
+            ...otlpMetrics.resourceAttributes,
+            ...metricsTarget.envResource,
           },
-          logger,
-        );
+          pushIntervalMs: otlpMetrics.pushInterval,
+          filter: { ...otlpMetrics, buckets: otlpMetrics.explicitBoundaries },
+          render: wholeExposition,
+        },
+        logger,
+      );
+    } catch (e) {
+      // Traefik's newGRPCExporter: an endpoint net.SplitHostPort refuses; no meter provider then.
+      logger.error(`metrics.otlp: ${e instanceof Error ? e.message : String(e)}; the exporter is off`);
+    }
+  }
   /** The admin server, told when shutting down (/ping answers terminatingStatusCode then). */
   let adminServer: { terminate(): void } | null = null;
   if (bridge !== null) {

@@ -402,27 +402,38 @@ const otelHttp = strictObject({
 });
 
 /**
- * OpenTelemetry metrics pushed over OTLP/HTTP with the JSON encoding (Traefik's
- * pkg/observability/types/metrics.go OTLP and otel.go OTelHTTP SetDefaults). gRPC is not
- * supported yet.
+ * Traefik's OTelGRPC (pkg/observability/types/otel.go): the collector's `host:port` (default
+ * localhost:4317; checked with net.SplitHostPort when the exporter is set up, where Traefik
+ * checks it: a bad one leaves that exporter off, logged), `insecure` (cleartext HTTP/2), `tls`
+ * (types.ClientTLS) and headers (the calls' metadata).
  */
-const otlpMetrics = strictObject(
-  {
-    /** A URL without a path posts to `/v1/metrics` (otlpmetrichttp's). */
-    http: nullAsEmpty(otelHttp).prefault({}),
-    addEntryPointsLabels: z.boolean().default(true),
-    addRoutersLabels: z.boolean().default(false),
-    addServicesLabels: z.boolean().default(true),
-    /** Upper bounds of the request duration histograms, in seconds. */
-    explicitBoundaries: z
-      .array(z.number().positive())
-      .default([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]),
-    pushInterval: positiveDuration.default(10_000),
-    serviceName: z.string().min(1).default('traefik'),
-    resourceAttributes: z.record(z.string(), z.string()).default({}),
-  },
-  ['grpc'],
-);
+const otelGrpc = strictObject({
+  endpoint: z.string().default('localhost:4317'),
+  insecure: z.boolean().default(false),
+  headers: z.record(z.string(), z.string()).default({}),
+  tls: nullAsEmpty(clientTls).optional(),
+});
+
+/**
+ * OpenTelemetry metrics pushed over OTLP/HTTP (protobuf bodies) or OTLP/gRPC (Traefik's
+ * pkg/observability/types/metrics.go OTLP and otel.go OTelHTTP SetDefaults). With `grpc`, the
+ * `http` section (present by default) is not used (metrics/otel.go newOpenTelemetryMeterProvider).
+ */
+const otlpMetrics = strictObject({
+  /** A URL without a path posts to `/v1/metrics` (otlpmetrichttp's). */
+  http: nullAsEmpty(otelHttp).prefault({}),
+  grpc: nullAsEmpty(otelGrpc).optional(),
+  addEntryPointsLabels: z.boolean().default(true),
+  addRoutersLabels: z.boolean().default(false),
+  addServicesLabels: z.boolean().default(true),
+  /** Upper bounds of the request duration histograms, in seconds. */
+  explicitBoundaries: z
+    .array(z.number().positive())
+    .default([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]),
+  pushInterval: positiveDuration.default(10_000),
+  serviceName: z.string().min(1).default('traefik'),
+  resourceAttributes: z.record(z.string(), z.string()).default({}),
+});
 
 const metrics = strictObject(
   {
@@ -446,13 +457,12 @@ const tracing = strictObject({
   capturedResponseHeaders: z.array(z.string()).default([]),
   /** Query parameters whose values `url.query` keeps; the others are REDACTED (Traefik's). */
   safeQueryParams: z.array(z.string()).default([]),
-  otlp: strictObject(
-    {
-      /** A URL without a path posts to `/v1/traces` (otlptracehttp's). */
-      http: nullAsEmpty(otelHttp).optional(),
-    },
-    ['grpc'],
-  ).optional(),
+  otlp: strictObject({
+    /** A URL without a path posts to `/v1/traces` (otlptracehttp's). */
+    http: nullAsEmpty(otelHttp).optional(),
+    /** Wins over `http` when both are set (types/tracing.go Setup). */
+    grpc: nullAsEmpty(otelGrpc).optional(),
+  }).optional(),
   /** Trace the proxy's own routers' requests too (Traefik's). */
   addInternals: z.boolean().default(false),
 });
