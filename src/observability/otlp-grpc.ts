@@ -4,9 +4,10 @@
  * metrics/otel.go newGRPCExporter): the endpoint is `host:port` (net.SplitHostPort), the message
  * gzip-compressed (WithCompressor(gzip.Name): `grpc-encoding: gzip` and the compressed flag of the
  * message's frame), the configured headers as metadata, h2c with `insecure`, else TLS (the
- * configured `tls`, or the system's CAs; a configured `tls` wins over `insecure`, as in
- * otlpconfig.NewGRPCConfig). One HTTP/2 connection per exporter, made again when it goes away.
- * Off the request path; loaded only when a `grpc` exporter is configured.
+ * configured `tls`, or the system's CAs; TLS settings win over `insecure`, as in
+ * otlpconfig.NewGRPCConfig, which matters for the OTEL_EXPORTER_OTLP_CERTIFICATE ones: the
+ * configuration itself may not have both). One HTTP/2 connection per exporter, made again when
+ * it goes away. Off the request path; loaded only when a `grpc` exporter is configured.
  */
 import {
   type ClientHttp2Session,

@@ -405,13 +405,22 @@ const otelHttp = strictObject({
  * Traefik's OTelGRPC (pkg/observability/types/otel.go): the collector's `host:port` (default
  * localhost:4317; checked with net.SplitHostPort when the exporter is set up, where Traefik
  * checks it: a bad one leaves that exporter off, logged), `insecure` (cleartext HTTP/2), `tls`
- * (types.ClientTLS) and headers (the calls' metadata).
+ * (types.ClientTLS) and headers (the calls' metadata). `tls` with `insecure` is refused, as
+ * Traefik's static Configuration.ValidateConfiguration refuses it (for metrics and tracing:
+ * "TLS and Insecure options are mutually exclusive").
  */
 const otelGrpc = strictObject({
   endpoint: z.string().default('localhost:4317'),
   insecure: z.boolean().default(false),
   headers: z.record(z.string(), z.string()).default({}),
   tls: nullAsEmpty(clientTls).optional(),
+}).superRefine((v, ctx) => {
+  if (v.tls !== undefined && v.insecure)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['insecure'],
+      message: 'OTLP gRPC: `tls` and `insecure` are mutually exclusive (Traefik refuses both)',
+    });
 });
 
 /**
