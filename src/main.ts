@@ -49,6 +49,7 @@ import type { PluginMiddlewares } from './middleware/middleware.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { OtlpMetricsPusher } from './observability/metrics/otlp-pusher.ts';
+import type { OtlpLogExporter } from './observability/otlp-logs.ts';
 import type { OtlpExportTarget } from './observability/otlp-transport.ts';
 import type { Tracer } from './observability/tracing/index.ts';
 import { EntryPointGate, OverloadManager, overloadCollector, ProcessSignals } from './overload/index.ts';
@@ -629,10 +630,16 @@ async function run(
       return 1;
     }
   }
+  // log.otlp: the records go to the exporter too, once it is set up below (kept until then).
+  const logTee =
+    given.log.otlp === undefined
+      ? undefined
+      : new (await import('./observability/otlp-logs.ts')).DeferredLogTee();
   const rootLogger = createLogger({
     level: given.log.level,
     format: given.log.format === 'json' ? 'json' : 'text',
     ...(logFile === undefined ? {} : { write: logFile.write }),
+    tee: logTee,
   });
   // `workers: N`: this process is the control plane or one data-plane worker (src/workers).
   const plane = await planeFor(given, rootLogger);
@@ -722,6 +729,32 @@ async function run(
       // Traefik's setupGRPCExporter: an endpoint net.SplitHostPort refuses; no tracer then.
       logger.error(`tracing.otlp: ${e instanceof Error ? e.message : String(e)}; tracing is off`);
     }
+  }
+  // log.otlp (Traefik's SetupOTelLogger): a bad section leaves the log on its usual output only.
+  let logExporter: OtlpLogExporter | null = null;
+  if (logTee !== undefined) {
+    const lo = config.log.otlp;
+    const logsTarget = await otlpTarget(lo, 'log.otlp', logger);
+    if (lo !== undefined && logsTarget !== null) {
+      try {
+        logExporter = new (await import('./observability/otlp-logs.ts')).OtlpLogExporter(
+          {
+            ...logsTarget.target,
+            serviceName: lo.serviceName,
+            resourceAttributes: {
+              'service.version': packageVersion(),
+              ...lo.resourceAttributes,
+              ...logsTarget.envResource,
+            },
+          },
+          logger,
+        );
+        logExporter.reportTo(logger);
+      } catch (e) {
+        logger.error(`log.otlp: ${e instanceof Error ? e.message : String(e)}; the exporter is off`);
+      }
+    }
+    logTee.attach(logExporter);
   }
   const tlsSetup = await setupTls(config, logger, plane);
   if (tlsSetup === null) return 1;
@@ -1313,6 +1346,8 @@ async function run(
       ticker.stop();
       await accessLog?.close();
       logger.info('stopped');
+      // The log's last records, `stopped` included (Traefik shuts its logger provider down last).
+      await logExporter?.close();
       resolve(0);
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));

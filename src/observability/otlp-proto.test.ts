@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { decodeMetricsProto, decodeTracesProto } from '../../test/helpers/otlp-receiver.ts';
+import { decodeLogsProto, decodeMetricsProto, decodeTracesProto } from '../../test/helpers/otlp-receiver.ts';
 import { encodeMetrics } from './metrics/otlp-metrics.ts';
+import { encodeLogs } from './otlp-logs.ts';
 import { encodeExportRequest } from './otlp-proto.ts';
 import { encodeResource, encodeTraces } from './tracing/otlp-json.ts';
 import type { FinishedSpan } from './tracing/span.ts';
@@ -114,5 +115,23 @@ describe('encodeExportRequest', () => {
     assert.equal(h.sum, 2.5);
     assert.deepEqual(h.explicitBounds, [0.1, 1]);
     assert.deepEqual(h.bucketCounts, ['1', '2', '1']);
+  });
+
+  it('writes an ExportLogsServiceRequest: time, severity, body and typed attributes', () => {
+    const request = encodeLogs(encodeResource('edge', { team: 'a' }), [
+      {
+        level: 'warn',
+        msg: 'something happened',
+        epochMs: 1_700_000_000_250,
+        fields: { component: 'x', count: 3, ok: true, nested: { a: 1 }, level: 'dropped', time: 'dropped' },
+      },
+    ]);
+    const [r] = decodeLogsProto(encodeExportRequest('logs', request));
+    assert.equal(r!.timeUnixNano, '1700000000250000000');
+    assert.equal(r!.severityNumber, 13);
+    assert.equal(r!.body, 'something happened');
+    assert.equal(r!.scope, 'traefik');
+    assert.deepEqual(r!.resource, { 'service.name': 'edge', team: 'a' });
+    assert.deepEqual(r!.attributes, { component: 'x', count: 3, ok: true, nested: '{"a":1}' });
   });
 });

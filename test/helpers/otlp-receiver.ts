@@ -59,6 +59,16 @@ export interface ReceivedMetricPoint {
   readonly explicitBounds?: readonly number[];
 }
 
+/** One log record, flattened with its resource and scope. */
+export interface ReceivedLog {
+  readonly timeUnixNano: string;
+  readonly severityNumber: number;
+  readonly body: string;
+  readonly attributes: ReceivedAttributes;
+  readonly resource: ReceivedAttributes;
+  readonly scope: string;
+}
+
 export interface OtlpReceiver {
   /** The traces URL: http://127.0.0.1:PORT/v1/traces (gRPC: the TraceService's). */
   readonly url: string;
@@ -76,6 +86,10 @@ export interface OtlpReceiver {
     timeoutMs?: number,
   ): Promise<readonly ReceivedMetricPoint[]>;
   readonly spans: readonly ReceivedSpan[];
+  /** The log records received (POST /v1/logs or LogsService/Export), flattened, in arrival order. */
+  readonly logs: readonly ReceivedLog[];
+  /** Resolves with the first log record (received or to come) that satisfies `pred`. */
+  waitForLog(pred: (l: ReceivedLog) => boolean, timeoutMs?: number): Promise<ReceivedLog>;
   readonly exports: readonly ReceivedExport[];
   /** Answers the next `count` exports with `status` instead of 200. */
   failNext(count: number, status?: number): void;
@@ -274,6 +288,45 @@ export function decodeTracesProto(body: Buffer): ReceivedSpan[] {
 }
 
 /** An ExportMetricsServiceRequest in protobuf, flattened. */
+interface JsonLogsRequest {
+  resourceLogs?: Array<{
+    resource?: { attributes?: unknown };
+    scopeLogs?: Array<{
+      scope?: { name?: string };
+      logRecords?: Array<{
+        timeUnixNano?: string;
+        severityNumber?: number;
+        body?: { stringValue?: string };
+        attributes?: unknown;
+      }>;
+    }>;
+  }>;
+}
+
+function flattenLogs(req: JsonLogsRequest): ReceivedLog[] {
+  if (!Array.isArray(req.resourceLogs)) throw new Error('resourceLogs missing');
+  const out: ReceivedLog[] = [];
+  for (const rl of req.resourceLogs) {
+    const resource = decodeAttributes(rl.resource?.attributes);
+    for (const sl of rl.scopeLogs ?? [])
+      for (const r of sl.logRecords ?? [])
+        out.push({
+          timeUnixNano: r.timeUnixNano ?? '0',
+          severityNumber: r.severityNumber ?? 0,
+          body: r.body?.stringValue ?? '',
+          attributes: decodeAttributes(r.attributes),
+          resource,
+          scope: sl.scope?.name ?? '',
+        });
+  }
+  return out;
+}
+
+/** An ExportLogsServiceRequest in protobuf, flattened. */
+export function decodeLogsProto(body: Buffer): ReceivedLog[] {
+  return flattenLogs(exportMethod('logs').requestDeserialize(body) as JsonLogsRequest);
+}
+
 export function decodeMetricsProto(body: Buffer): ReceivedMetricPoint[] {
   return flattenMetrics(exportMethod('metrics').requestDeserialize(body) as JsonMetricsRequest);
 }
@@ -299,6 +352,7 @@ interface Store {
   /** Records an export of spans; false when it is to be failed (failNext). */
   spans(path: string, contentType: string, headers: Headers, decoded: ReceivedSpan[]): boolean;
   metrics(headers: Headers, points: ReceivedMetricPoint[]): void;
+  logs(records: ReceivedLog[]): void;
   readonly failStatus: () => number;
 }
 
@@ -308,6 +362,8 @@ function newStore(): Store {
   const metricHeaders: Array<Record<string, string | string[] | undefined>> = [];
   const metricWaiters: Array<() => void> = [];
   const exports: ReceivedExport[] = [];
+  const logs: ReceivedLog[] = [];
+  const logWaiters: Array<() => void> = [];
   const waiters: Array<{ n: number; resolve: (s: readonly ReceivedSpan[]) => void }> = [];
   let failures = 0;
   let failStatus = 503;
@@ -336,6 +392,24 @@ function newStore(): Store {
       }
     },
     spans,
+    logs,
+    async waitForLog(pred, timeoutMs = 10_000) {
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const found = logs.find(pred);
+        if (found !== undefined) return found;
+        const left = deadline - Date.now();
+        if (left <= 0)
+          throw new Error(`timed out after ${timeoutMs} ms: no such log record among ${logs.length}`);
+        await new Promise<void>((resolve) => {
+          const timer = setTimeout(resolve, left);
+          logWaiters.push(() => {
+            clearTimeout(timer);
+            resolve();
+          });
+        });
+      }
+    },
     exports,
     failNext(count, status = 503) {
       failures = count;
@@ -391,6 +465,10 @@ function newStore(): Store {
       }
       return true;
     },
+    logs(records) {
+      logs.push(...records);
+      for (const wake of logWaiters.splice(0)) wake();
+    },
     metrics(headers, points) {
       metricHeaders.push({ ...headers });
       metricExports.push(points);
@@ -411,11 +489,22 @@ export async function startOtlpReceiver(tls?: ReceiverTls): Promise<OtlpReceiver
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const path = req.url ?? '';
-      if (req.method !== 'POST' || (path !== '/v1/traces' && path !== '/v1/metrics'))
+      if (req.method !== 'POST' || (path !== '/v1/traces' && path !== '/v1/metrics' && path !== '/v1/logs'))
         return answer(res, 404, '{}');
       const contentType = req.headers['content-type'] ?? '';
       const proto = contentType.startsWith('application/x-protobuf');
       if (!proto && !contentType.startsWith('application/json')) return answer(res, 415, '{}');
+      if (path === '/v1/logs') {
+        try {
+          const body = bodyBytes(req, chunks);
+          store.logs(
+            proto ? decodeLogsProto(body) : flattenLogs(JSON.parse(body.toString('utf8')) as JsonLogsRequest),
+          );
+        } catch (err) {
+          return answer(res, 400, JSON.stringify({ error: String(err) }));
+        }
+        return answer(res, 200, '{}');
+      }
       if (path === '/v1/metrics') {
         try {
           const body = bodyBytes(req, chunks);
@@ -504,6 +593,19 @@ export async function startOtlpGrpcReceiver(tls?: ReceiverTls): Promise<OtlpRece
       cb(null, {});
     },
   });
+  server.addService(
+    { Export: exportMethod('logs') },
+    {
+      Export: (call: grpc.ServerUnaryCall<object, object>, cb: grpc.sendUnaryData<object>) => {
+        try {
+          store.logs(flattenLogs(call.request as JsonLogsRequest));
+        } catch (err) {
+          return cb({ code: grpc.status.INVALID_ARGUMENT, details: String(err) });
+        }
+        cb(null, {});
+      },
+    },
+  );
   server.addService(metricsService, {
     Export: (call: grpc.ServerUnaryCall<object, object>, cb: grpc.sendUnaryData<object>) => {
       try {

@@ -50,4 +50,19 @@ describe('static OTLP gRPC sections', () => {
       /tracing\.otlp\.grpc\.insecure: OTLP gRPC: `tls` and `insecure` are mutually exclusive/,
     );
   });
+
+  it('reads log.otlp behind experimental.otlpLogs, and refuses it without (Traefik’s ValidateConfiguration)', () => {
+    const r = load(
+      'experimental:\n  otlpLogs: true\nlog:\n  otlp:\n    grpc: { endpoint: c:4317, insecure: true }\n',
+    );
+    assert.deepEqual(r.lines, []);
+    assert.deepEqual(r.config?.log.otlp, {
+      serviceName: 'traefik',
+      resourceAttributes: {},
+      grpc: { endpoint: 'c:4317', insecure: true, headers: {} },
+    });
+    const off = load('log:\n  otlp: {}\n');
+    assert.equal(off.lines.length, 1);
+    assert.match(off.lines[0]!, /log\.otlp: the experimental OTLPLogs feature must be enabled/);
+  });
 });
