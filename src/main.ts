@@ -249,17 +249,21 @@ interface OtlpSections {
 /**
  * Where an OTLP exporter sends (`key` is `tracing.otlp` or `metrics.otlp`): its `grpc` section
  * when there is one, which Traefik prefers (types/tracing.go Setup, metrics/otel.go
- * newOpenTelemetryMeterProvider), else `http` (Traefik's default https://localhost:4318), and the
- * resource attributes of OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME, which Traefik's
- * resource.WithFromEnv applies last. Null when the exporter cannot be set up, as Traefik leaves
+ * newOpenTelemetryMeterProvider), else `http` (Traefik's default https://localhost:4318), the
+ * resource attributes Traefik's detectors find (applied first) and those of
+ * OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (resource.WithFromEnv, applied last). Null when the exporter cannot be set up, as Traefik leaves
  * it out: a `tls` file that cannot be read, or an environment resource Go reports as partial.
  */
 async function otlpTarget(
   otlp: OtlpSections | undefined,
   key: string,
   logger: Logger,
-): Promise<{ target: OtlpExportTarget; envResource: Record<string, string> } | null> {
-  const { resourceFromEnv } = await import('./observability/otlp-transport.ts');
+): Promise<{
+  target: OtlpExportTarget;
+  detected: Record<string, string | number>;
+  envResource: Record<string, string>;
+} | null> {
+  const { detectedResource, resourceFromEnv } = await import('./observability/otlp-transport.ts');
   let envResource: Record<string, string>;
   try {
     envResource = resourceFromEnv(process.env);
@@ -280,7 +284,7 @@ async function otlpTarget(
       grpc: { insecure: grpc.insecure },
       env: process.env,
     };
-    return { target, envResource };
+    return { target, detected: detectedResource(process.env), envResource };
   }
   const http = otlp?.http;
   const tls = otlpTls(http?.tls, `${key}.http.tls`, logger);
@@ -291,7 +295,7 @@ async function otlpTarget(
     tls,
     env: process.env,
   };
-  return { target, envResource };
+  return { target, detected: detectedResource(process.env), envResource };
 }
 
 /**
@@ -715,6 +719,7 @@ async function run(
           // resourceAttributes, or the deprecated globalAttributes when it is absent
           // (static.Configuration.SetEffectiveConfiguration), then the environment's.
           globalAttributes: {
+            ...tracesTarget.detected,
             'service.version': packageVersion(),
             ...(tc.resourceAttributes ?? tc.globalAttributes ?? {}),
             ...tracesTarget.envResource,
@@ -742,6 +747,7 @@ async function run(
             ...logsTarget.target,
             serviceName: lo.serviceName,
             resourceAttributes: {
+              ...logsTarget.detected,
               'service.version': packageVersion(),
               ...lo.resourceAttributes,
               ...logsTarget.envResource,
@@ -1229,6 +1235,7 @@ async function run(
           serviceName: otlpMetrics.serviceName,
           // Traefik's resource: service.name, service.version, resourceAttributes, the environment's.
           resourceAttributes: {
+            ...metricsTarget.detected,
             'service.version': packageVersion(),
             ...otlpMetrics.resourceAttributes,
             ...metricsTarget.envResource,

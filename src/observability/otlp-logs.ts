@@ -39,7 +39,7 @@ interface QueuedRecord {
 export interface LogExporterOptions extends OtlpExportTarget {
   /** `serviceName`; a `service.name` of the attributes wins (they come after it). */
   readonly serviceName: string;
-  readonly resourceAttributes: Readonly<Record<string, string>>;
+  readonly resourceAttributes: Readonly<Record<string, string | number>>;
   /** Defaults: 1000 ms, 512, 2048, 30 s (sdk/log's batch processor and exporter). */
   readonly intervalMs?: number;
   readonly maxBatch?: number;
@@ -104,7 +104,7 @@ export class OtlpLogExporter implements LogTee {
   /** Throws when a gRPC endpoint is not `host:port` (createSender). */
   constructor(opts: LogExporterOptions, logger: Logger) {
     const attrs = opts.resourceAttributes;
-    this.#resource = encodeResource(attrs['service.name'] ?? opts.serviceName, attrs);
+    this.#resource = encodeResource(String(attrs['service.name'] ?? opts.serviceName), attrs);
     this.#client = createSender('logs', opts, opts.timeoutMs ?? 30_000, logger);
     this.#maxBatch = opts.maxBatch ?? 512;
     this.#maxQueue = Math.max(opts.maxQueue ?? 2048, this.#maxBatch);

@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../core/logger.ts';
-import { createSender, exporterEnv, resourceFromEnv } from './otlp-transport.ts';
+import { createSender, detectedResource, exporterEnv, resourceFromEnv } from './otlp-transport.ts';
 
 const noWarn = (msg: string): never => assert.fail(msg);
 
@@ -120,5 +121,17 @@ describe('resourceFromEnv (Go resource/env.go)', () => {
   it('throws on a pair without `=`, an empty one included (a partial resource)', () => {
     assert.throws(() => resourceFromEnv({ OTEL_RESOURCE_ATTRIBUTES: 'a=1,' }), /missing value/);
     assert.throws(() => resourceFromEnv({ OTEL_RESOURCE_ATTRIBUTES: 'a' }), /missing value: \[a\]/);
+  });
+});
+
+describe('detectedResource (Traefik’s WithHost, WithOS, WithProcess)', () => {
+  it('names the host, the OS as Go’s GOOS, and the process', () => {
+    const r = detectedResource({});
+    assert.equal(r['host.name'], hostname());
+    assert.equal(r['os.type'], 'linux');
+    assert.equal(r['process.pid'], process.pid);
+    assert.equal(r['process.executable.path'], process.execPath);
+    assert.equal(r['process.runtime.version'], process.versions.node);
+    assert.equal(typeof r['process.owner'], 'string');
   });
 });

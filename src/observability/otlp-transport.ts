@@ -18,6 +18,8 @@
  * OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME are the resource's (resourceFromEnv).
  */
 import { readFileSync } from 'node:fs';
+import { hostname, userInfo } from 'node:os';
+import { basename } from 'node:path';
 import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../core/logger.ts';
 import { OtlpGrpcClient } from './otlp-grpc.ts';
@@ -221,4 +223,33 @@ export function resourceFromEnv(env: OtlpEnv): Record<string, string> {
   if (invalid.length > 0)
     throw new Error(`OTEL_RESOURCE_ATTRIBUTES: partial resource: missing value: [${invalid.join(' ')}]`);
   return out;
+}
+
+/**
+ * What Traefik's resource detectors find that a process here can say the same way, first in the
+ * resource (resource.New: WithHost, WithOS, WithProcess before the service's attributes, which
+ * may override them): host.name (os.Hostname), os.type (runtime.GOOS), process.pid,
+ * process.executable.name and .path, process.owner (the user, `traefik` when there is none, as
+ * EnsureUserEnvVar makes it) and the runtime's name, version and description (Node.js's, where
+ * Traefik's are Go's). Not the container and Kubernetes ones, nor telemetry.sdk.*.
+ */
+export function detectedResource(env: OtlpEnv): Record<string, string | number> {
+  let owner: string;
+  try {
+    owner = userInfo().username;
+  } catch {
+    owner = env.USER !== undefined && env.USER !== '' ? env.USER : 'traefik';
+  }
+  const goos: Partial<Record<NodeJS.Platform, string>> = { win32: 'windows', sunos: 'solaris' };
+  return {
+    'host.name': hostname(),
+    'os.type': goos[process.platform] ?? process.platform,
+    'process.pid': process.pid,
+    'process.executable.name': basename(process.execPath),
+    'process.executable.path': process.execPath,
+    'process.owner': owner,
+    'process.runtime.name': 'nodejs',
+    'process.runtime.version': process.versions.node,
+    'process.runtime.description': 'Node.js',
+  };
 }

@@ -8,6 +8,7 @@
  * serves on.
  */
 import assert from 'node:assert/strict';
+import { hostname } from 'node:os';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type OtlpReceiver, startOtlpGrpcReceiver } from '../helpers/otlp-receiver.ts';
@@ -84,6 +85,10 @@ ${ROUTES(backend.url)}`,
       assert.equal(span.resource['deployment.environment'], 'staging');
       assert.equal(span.resource.team, 'b');
       assert.equal(span.resource.region, 'eu west');
+      // Traefik's resource detectors (WithHost, WithOS, WithProcess), first in the resource.
+      assert.equal(span.resource['host.name'], hostname());
+      assert.equal(span.resource['os.type'], 'linux');
+      assert.equal(span.resource['process.pid'], proxy.child.pid);
       const call = plain.exports.find((e) => e.spanCount > 0)!;
       assert.equal(call.path, '/opentelemetry.proto.collector.trace.v1.TraceService/Export');
       assert.equal(call.headers.authorization, 'Bearer t0k3n');
@@ -99,6 +104,7 @@ ${ROUTES(backend.url)}`,
       assert.equal(requests.attributes.code, '200');
       assert.equal(requests.resource['service.name'], 'edge-metrics');
       assert.equal(requests.resource.team, 'b');
+      assert.equal(requests.resource['host.name'], hostname());
       const duration = points.find((p) => p.metric === 'traefik_entrypoint_request_duration_seconds')!;
       assert.equal(duration.type, 'histogram');
       assert.equal(duration.count, '1');

@@ -16,7 +16,7 @@ import { encodeMetrics, type FamilyFilter } from './otlp-metrics.ts';
 
 export interface OtlpPusherOptions extends OtlpExportTarget {
   readonly serviceName: string;
-  readonly resourceAttributes: Readonly<Record<string, string>>;
+  readonly resourceAttributes: Readonly<Record<string, string | number>>;
   readonly pushIntervalMs: number;
   readonly filter: FamilyFilter;
   /** The exposition to convert (the workers' summed one on a control plane). */
@@ -48,7 +48,7 @@ export class OtlpMetricsPusher {
     this.#warnings = new WarnLimiter(logger);
     const attrs = opts.resourceAttributes;
     // Traefik applies the resource attributes after the service name: they may override it.
-    this.#resource = encodeResource(attrs['service.name'] ?? opts.serviceName, attrs);
+    this.#resource = encodeResource(String(attrs['service.name'] ?? opts.serviceName), attrs);
     this.#timer = setInterval(OtlpMetricsPusher.#onTick, opts.pushIntervalMs, this);
     this.#timer.unref();
   }

@@ -62,11 +62,12 @@ export interface OtlpResource {
 /** The resource part, built once per exporter. */
 export function encodeResource(
   serviceName: string,
-  attributes: Readonly<Record<string, string>>,
+  attributes: Readonly<Record<string, string | number>>,
 ): OtlpResource {
   const attrs: JsonKeyValue[] = [{ key: 'service.name', value: { stringValue: serviceName } }];
   for (const [key, value] of Object.entries(attributes)) {
-    if (key !== 'service.name') attrs.push({ key, value: { stringValue: value } });
+    // Numbers are the detectors' (process.pid: an int attribute, as Go's semconv.ProcessPID).
+    if (key !== 'service.name') attrs.push({ key, value: anyValue(value) });
   }
   return { attributes: attrs };
 }

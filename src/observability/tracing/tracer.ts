@@ -14,7 +14,7 @@ export interface TracerOptions extends OtlpExportTarget {
   /** 0..1: the share of new traces recorded; a sampled parent is always followed. */
   sampleRate: number;
   /** Resource attributes, after service.name: a `service.name` here wins, as in Traefik. */
-  globalAttributes: Readonly<Record<string, string>>;
+  globalAttributes: Readonly<Record<string, string | number>>;
   /** Default 1000. */
   flushIntervalMs?: number;
   /** Default 512. */
@@ -103,7 +103,7 @@ export class Tracer {
         grpc: opts.grpc,
         env: opts.env,
         resource: encodeResource(
-          opts.globalAttributes['service.name'] ?? opts.serviceName,
+          String(opts.globalAttributes['service.name'] ?? opts.serviceName),
           opts.globalAttributes,
         ),
         flushIntervalMs: positiveInt(opts.flushIntervalMs, 1000),
