@@ -50,7 +50,7 @@ import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
 import type { OtlpMetricsPusher } from './observability/metrics/otlp-pusher.ts';
 import type { OtlpLogExporter } from './observability/otlp-logs.ts';
-import type { OtlpExportTarget } from './observability/otlp-transport.ts';
+import type { BatchEnv, OtlpExportTarget } from './observability/otlp-transport.ts';
 import type { Tracer } from './observability/tracing/index.ts';
 import { EntryPointGate, OverloadManager, overloadCollector, ProcessSignals } from './overload/index.ts';
 import type { PluginHost } from './plugins/host.ts';
@@ -262,8 +262,10 @@ async function otlpTarget(
   target: OtlpExportTarget;
   detected: Record<string, string | number>;
   envResource: Record<string, string>;
+  /** OTEL_BSP_* (spans) or OTEL_BLRP_* (log records). */
+  batch: (prefix: 'BSP' | 'BLRP') => BatchEnv;
 } | null> {
-  const { detectedResource, resourceFromEnv } = await import('./observability/otlp-transport.ts');
+  const { batchEnv, detectedResource, resourceFromEnv } = await import('./observability/otlp-transport.ts');
   let envResource: Record<string, string>;
   try {
     envResource = resourceFromEnv(process.env);
@@ -273,6 +275,8 @@ async function otlpTarget(
     );
     return null;
   }
+  const batch = (prefix: 'BSP' | 'BLRP'): BatchEnv =>
+    batchEnv(prefix, process.env, (msg) => logger.warn(`${key}: ${msg}`));
   const grpc = otlp?.grpc;
   if (grpc !== undefined) {
     const tls = otlpTls(grpc.tls, `${key}.grpc.tls`, logger);
@@ -284,7 +288,7 @@ async function otlpTarget(
       grpc: { insecure: grpc.insecure },
       env: process.env,
     };
-    return { target, detected: detectedResource(process.env), envResource };
+    return { target, detected: detectedResource(process.env), envResource, batch };
   }
   const http = otlp?.http;
   const tls = otlpTls(http?.tls, `${key}.http.tls`, logger);
@@ -295,7 +299,25 @@ async function otlpTarget(
     tls,
     env: process.env,
   };
-  return { target, detected: detectedResource(process.env), envResource };
+  return { target, detected: detectedResource(process.env), envResource, batch };
+}
+
+/** OTEL_BSP_* as the tracer's batching options. */
+function batchOptions(b: BatchEnv): { flushIntervalMs?: number; maxQueue?: number; maxBatch?: number } {
+  return {
+    ...(b.scheduleDelayMs === undefined ? {} : { flushIntervalMs: b.scheduleDelayMs }),
+    ...(b.maxQueue === undefined ? {} : { maxQueue: b.maxQueue }),
+    ...(b.maxBatch === undefined ? {} : { maxBatch: b.maxBatch }),
+  };
+}
+
+/** OTEL_BLRP_* as the log exporter's batching options. */
+function logBatchOptions(b: BatchEnv): { intervalMs?: number; maxQueue?: number; maxBatch?: number } {
+  return {
+    ...(b.scheduleDelayMs === undefined ? {} : { intervalMs: b.scheduleDelayMs }),
+    ...(b.maxQueue === undefined ? {} : { maxQueue: b.maxQueue }),
+    ...(b.maxBatch === undefined ? {} : { maxBatch: b.maxBatch }),
+  };
 }
 
 /**
@@ -724,6 +746,7 @@ async function run(
             ...(tc.resourceAttributes ?? tc.globalAttributes ?? {}),
             ...tracesTarget.envResource,
           },
+          ...batchOptions(tracesTarget.batch('BSP')),
           capturedRequestHeaders: tc.capturedRequestHeaders,
           capturedResponseHeaders: tc.capturedResponseHeaders,
           safeQueryParams: tc.safeQueryParams,
@@ -745,6 +768,7 @@ async function run(
         logExporter = new (await import('./observability/otlp-logs.ts')).OtlpLogExporter(
           {
             ...logsTarget.target,
+            ...logBatchOptions(logsTarget.batch('BLRP')),
             serviceName: lo.serviceName,
             resourceAttributes: {
               ...logsTarget.detected,

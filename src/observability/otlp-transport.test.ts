@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../core/logger.ts';
-import { createSender, detectedResource, exporterEnv, resourceFromEnv } from './otlp-transport.ts';
+import { batchEnv, createSender, detectedResource, exporterEnv, resourceFromEnv } from './otlp-transport.ts';
 
 const noWarn = (msg: string): never => assert.fail(msg);
 
@@ -133,5 +133,35 @@ describe('detectedResource (Traefik’s WithHost, WithOS, WithProcess)', () => {
     assert.equal(r['process.executable.path'], process.execPath);
     assert.equal(r['process.runtime.version'], process.versions.node);
     assert.equal(typeof r['process.owner'], 'string');
+  });
+});
+
+describe('batchEnv (OTEL_BSP_*, OTEL_BLRP_*: the Go SDK’s batch processors)', () => {
+  it('reads the delay, the queue and the batch, cutting a batch larger than the queue', () => {
+    assert.deepEqual(batchEnv('BSP', {}, noWarn), {});
+    assert.deepEqual(
+      batchEnv(
+        'BSP',
+        {
+          OTEL_BSP_SCHEDULE_DELAY: '250',
+          OTEL_BSP_MAX_QUEUE_SIZE: '100',
+          OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '1000',
+        },
+        noWarn,
+      ),
+      { scheduleDelayMs: 250, maxQueue: 100, maxBatch: 100 },
+    );
+    assert.deepEqual(
+      batchEnv('BLRP', { OTEL_BLRP_MAX_EXPORT_BATCH_SIZE: '7', OTEL_BSP_MAX_QUEUE_SIZE: '1' }, noWarn),
+      {
+        maxBatch: 7,
+      },
+    );
+    const warnings: string[] = [];
+    assert.deepEqual(
+      batchEnv('BSP', { OTEL_BSP_SCHEDULE_DELAY: '5s' }, (m) => warnings.push(m)),
+      {},
+    );
+    assert.equal(warnings.length, 1);
   });
 });

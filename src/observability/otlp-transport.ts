@@ -253,3 +253,37 @@ export function detectedResource(env: OtlpEnv): Record<string, string | number> 
     'process.runtime.description': 'Node.js',
   };
 }
+
+/** A batch processor's settings from the environment (absent when not set, or not a whole number > 0). */
+export interface BatchEnv {
+  scheduleDelayMs?: number;
+  maxQueue?: number;
+  maxBatch?: number;
+}
+
+/**
+ * The batch processors' variables, which Traefik leaves to the Go SDK (it passes no option to
+ * sdktrace.NewBatchSpanProcessor nor to sdk/log NewBatchProcessor): OTEL_BSP_* for spans,
+ * OTEL_BLRP_* for log records — SCHEDULE_DELAY (ms), MAX_QUEUE_SIZE, MAX_EXPORT_BATCH_SIZE. A
+ * batch larger than the queue is cut down to it (Go: min(512, queue)).
+ */
+export function batchEnv(prefix: 'BSP' | 'BLRP', env: OtlpEnv, warn: (msg: string) => void): BatchEnv {
+  const int = (name: string): number | undefined => {
+    const v = env[`OTEL_${prefix}_${name}`]?.trim();
+    if (v === undefined || v === '') return undefined;
+    if (!/^\d+$/.test(v) || Number(v) <= 0) {
+      warn(`OTEL_${prefix}_${name}: "${v}" is not a whole number above 0; ignored`);
+      return undefined;
+    }
+    return Number(v);
+  };
+  const out: BatchEnv = {};
+  const delay = int('SCHEDULE_DELAY');
+  const queue = int('MAX_QUEUE_SIZE');
+  let batch = int('MAX_EXPORT_BATCH_SIZE');
+  if (queue !== undefined && (batch ?? 512) > queue) batch = Math.min(512, queue);
+  if (delay !== undefined) out.scheduleDelayMs = delay;
+  if (queue !== undefined) out.maxQueue = queue;
+  if (batch !== undefined) out.maxBatch = batch;
+  return out;
+}

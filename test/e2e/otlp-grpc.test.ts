@@ -152,6 +152,36 @@ ${ROUTES(backend.url)}`,
     }
   });
 
+  it('batches spans as OTEL_BSP_* say (the Go SDK’s batch span processor reads them)', async () => {
+    const receiver = await startOtlpGrpcReceiver();
+    let proxy: ProxyProcess | undefined;
+    try {
+      proxy = await startProxy({
+        config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+tracing:
+  otlp:
+    grpc: { endpoint: "${receiver.hostPort}", insecure: true }
+${ROUTES(backend.url)}`,
+        // One span per export, as soon as it ends; no timer in between.
+        env: { OTEL_BSP_MAX_EXPORT_BATCH_SIZE: '1', OTEL_BSP_SCHEDULE_DELAY: '3600000' },
+      });
+      const port = proxy.ports.web;
+      await Promise.all(
+        [1, 2, 3].map(async (i) => (await fetch(`http://127.0.0.1:${port}/batch-${i}`)).text()),
+      );
+      await receiver.waitForSpans(3, 30_000);
+      assert.deepEqual(
+        receiver.exports.map((e) => e.spanCount),
+        [1, 1, 1],
+      );
+    } finally {
+      await proxy?.stop();
+      await receiver.close();
+    }
+  });
+
   it('leaves out an exporter whose endpoint is not host:port, and serves on', async () => {
     let proxy: ProxyProcess | undefined;
     try {
