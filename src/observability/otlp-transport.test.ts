@@ -76,6 +76,9 @@ describe('createSender', () => {
     };
     assert.equal(url('http://c:4318'), 'http://c:4318/v1/traces');
     assert.equal(url('http://c:4318/mine'), 'http://c:4318/mine');
+    // Go's cleanPath: a trailing slash, `//` and `.` segments go.
+    assert.equal(url('http://c:4318/otlp//v1/./traces/'), 'http://c:4318/otlp/v1/traces');
+    assert.equal(url('http://c:4318/'), 'http://c:4318/');
     assert.equal(
       url('http://c:4318', { OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: 'http://x:1/theirs' }),
       'http://c:4318/theirs',

@@ -175,12 +175,10 @@ export function createSender(
       timeoutMs,
     });
   }
-  let url = otlpUrl(target.endpoint, fromEnv.urlPath ?? DEFAULT_PATH[signal]);
-  if (fromEnv.urlPath !== undefined) {
-    const u = new URL(url);
-    u.pathname = cleanPath(u.pathname, DEFAULT_PATH[signal]);
-    url = `${u.protocol}//${u.host}${u.pathname}`;
-  }
+  // otlpconfig.NewHTTPConfig cleans the path it ends with (path.Clean), Traefik's or the
+  // environment's.
+  const u = new URL(otlpUrl(target.endpoint, fromEnv.urlPath ?? DEFAULT_PATH[signal]));
+  let url = `${u.protocol}//${u.host}${cleanPath(u.pathname, DEFAULT_PATH[signal])}`;
   // Go's HTTP client chooses its scheme by Insecure alone: the variables can make it cleartext.
   if (fromEnv.insecure === true && url.startsWith('https:')) url = `http:${url.slice(6)}`;
   return new OtlpHttpClient({ url, headers: target.headers, timeoutMs, tls });
