@@ -40,7 +40,7 @@ export interface LogExporterOptions extends OtlpExportTarget {
   /** `serviceName`; a `service.name` of the attributes wins (they come after it). */
   readonly serviceName: string;
   readonly resourceAttributes: Readonly<Record<string, string | number>>;
-  /** Defaults: 1000 ms, 512, 2048, 30 s (sdk/log's batch processor and exporter). */
+  /** Defaults: 1000 ms, 512, 2048 (sdk/log's batch processor), 10 s (otlplog*'s timeout). */
   readonly intervalMs?: number;
   readonly maxBatch?: number;
   readonly maxQueue?: number;
@@ -105,7 +105,7 @@ export class OtlpLogExporter implements LogTee {
   constructor(opts: LogExporterOptions, logger: Logger) {
     const attrs = opts.resourceAttributes;
     this.#resource = encodeResource(String(attrs['service.name'] ?? opts.serviceName), attrs);
-    this.#client = createSender('logs', opts, opts.timeoutMs ?? 30_000, logger);
+    this.#client = createSender('logs', opts, opts.timeoutMs ?? 10_000, logger);
     this.#maxBatch = opts.maxBatch ?? 512;
     this.#maxQueue = Math.max(opts.maxQueue ?? 2048, this.#maxBatch);
     this.#timer = setInterval(OtlpLogExporter.#onTick, opts.intervalMs ?? 1000, this);
