@@ -177,8 +177,8 @@ export const kubernetesGatewayProviderSchema = strictObject(
       }),
     ).optional(),
     /**
-     * Traefik's Experimental Channel kinds (TCPRoute, TLSRoute…): accepted; only HTTPRoute is
-     * read, and a warning says so when this is on.
+     * Traefik's Experimental Channel kinds: TCPRoutes and TLSRoutes (`v1alpha2`, their CRDs must
+     * be installed) are read, and TCP and TLS listeners taken (refused, `Conflicted`, without it).
      */
     experimentalChannel: z.boolean().default(false),
     /**

@@ -415,7 +415,8 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
           1,
           ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
         ],
-        ['tcp', 0, ['Accepted=False/UnsupportedProtocol', 'Programmed=False/Invalid']],
+        // Without experimentalChannel, Traefik's supportedRouteKinds: Conflicted.
+        ['tcp', 0, ['Conflicted=True/ProtocolConflict', 'Programmed=False/Invalid']],
       ],
     );
     const ok = statusOf(statuses, 'HTTPRoute', 'ok')['parents'] as {

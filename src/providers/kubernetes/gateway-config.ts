@@ -5,7 +5,8 @@ import { type StatusAddress, statusAddresses } from './gateway-addresses.ts';
 import { type BackendRef, type Backends, backends } from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
-import { type Attach, gatewayListeners } from './gateway-listeners.ts';
+import { l4RouteConfig } from './gateway-l4.ts';
+import { type Attach, allowsNamespace, gatewayListeners } from './gateway-listeners.ts';
 import { hostnames, type Match, matchRule } from './gateway-match.ts';
 import { condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
@@ -17,6 +18,9 @@ export interface GatewayObjects {
   readonly gateways: readonly KubeObject[];
   readonly httpRoutes: readonly KubeObject[];
   readonly grpcRoutes?: readonly KubeObject[];
+  /** `v1alpha2` TCPRoutes and TLSRoutes (read with experimentalChannel only). */
+  readonly tcpRoutes?: readonly KubeObject[];
+  readonly tlsRoutes?: readonly KubeObject[];
   readonly services: readonly KubeObject[];
   readonly endpointSlices: readonly KubeObject[];
   readonly secrets: readonly KubeObject[];
@@ -30,7 +34,7 @@ export interface GatewayOptions {
   readonly nativeLBByDefault?: boolean;
   /** What every Gateway's `status.addresses` says (Traefik's StatusAddress). */
   readonly statusAddress?: StatusAddress | undefined;
-  /** Traefik's Experimental Channel kinds: not read here (a warning says so). */
+  /** Traefik's Experimental Channel kinds (TCPRoute, TLSRoute) are read, TCP and TLS listeners taken. */
   readonly experimentalChannel?: boolean;
   /** Entry point name → the port of its address (a listener goes to the entry point of its port). */
   readonly entryPointPorts: Readonly<Record<string, number>>;
@@ -81,11 +85,6 @@ export function gatewayConfig(
   const b = new KubeBuild(objs, { ...opts, allowCrossNamespace: true });
   const grants = new ReferenceGrants(objs.referenceGrants ?? []);
   const statuses: StatusUpdate[] = [];
-  if (opts.experimentalChannel === true)
-    b.warn(
-      'providers.kubernetesGateway',
-      'experimentalChannel: TCPRoute, TLSRoute and the other Experimental Channel kinds are not supported yet; only HTTPRoute is read',
-    );
   const classes = new Set<string>();
   for (const c of objs.gatewayClasses) {
     if ((c.spec as { controllerName?: string } | undefined)?.controllerName !== CONTROLLER) continue;
@@ -103,12 +102,21 @@ export function gatewayConfig(
     return cls !== undefined && classes.has(cls);
   });
   const listeners: Attach[] = [];
-  for (const gw of ours) listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts));
+  const experimental = opts.experimentalChannel === true;
+  for (const gw of ours)
+    listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, experimental));
   const addresses =
     opts.statusAddress === undefined || ours.length === 0 ? [] : statusAddresses(b, opts.statusAddress);
 
   for (const route of objs.httpRoutes) routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute');
   for (const route of objs.grpcRoutes ?? []) routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute');
+  // Traefik reads the Experimental Channel kinds only with experimentalChannel.
+  if (experimental) {
+    for (const route of objs.tlsRoutes ?? [])
+      l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute');
+    for (const route of objs.tcpRoutes ?? [])
+      l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute');
+  }
 
   for (const gw of ours) {
     const mine = listeners.filter((l) => l.gw === gw);
@@ -138,7 +146,7 @@ export function gatewayConfig(
 /**
  * The provider's update from a build: validated, less the "no servers" warning of the services
  * of redirect-only rules (their router's redirect answers every request: Traefik gives them an
- * empty weighted service, which ours cannot be).
+ * empty weighted service, which ours cannot be) and of the TCP routes' refused backendRefs.
  */
 export function gatewayUpdate(
   built: ReturnType<typeof gatewayConfig>,
@@ -150,12 +158,13 @@ export function gatewayUpdate(
     ...built.issues,
     ...extraIssues,
   ]);
+  // A TCP route's refused backendRef is Traefik's empty `-err-lb` (its ResolvedRefs says why).
   const quiet = (i: ConfigIssue): boolean =>
     i.severity === 'warning' &&
-    i.path[0] === 'http' &&
     i.path[1] === 'services' &&
-    String(i.path[2]).endsWith(REDIRECT_SERVICE) &&
-    i.path[4] === 'servers';
+    i.path[4] === 'servers' &&
+    ((i.path[0] === 'http' && String(i.path[2]).endsWith(REDIRECT_SERVICE)) ||
+      (i.path[0] === 'tcp' && String(i.path[2]).endsWith('-err-lb')));
   return { ...u, issues: u.issues.filter((i) => !quiet(i)) };
 }
 
@@ -207,8 +216,8 @@ function routeConfig(
         (parent.port === undefined || a.listener.port === parent.port),
     );
     for (const a of matching) {
-      // Only HTTP and HTTPS listeners take HTTPRoutes and GRPCRoutes (their supportedKinds).
-      if (a.listener.protocol !== 'HTTP' && a.listener.protocol !== 'HTTPS') {
+      // Only listeners whose kinds include the route's (HTTP and HTTPS ones) take it.
+      if (!a.kinds.includes(kind)) {
         accepted = condition(
           route,
           'Accepted',
@@ -218,7 +227,7 @@ function routeConfig(
         );
         continue;
       }
-      if ((a.listener.allowedRoutes?.namespaces?.from ?? 'Same') !== 'All' && gwNs !== ns) {
+      if (!allowsNamespace(a, ns)) {
         accepted = condition(
           route,
           'Accepted',
