@@ -177,8 +177,9 @@ export const kubernetesGatewayProviderSchema = strictObject(
       }),
     ).optional(),
     /**
-     * Traefik's Experimental Channel kinds: TCPRoutes and TLSRoutes (`v1alpha2`, their CRDs must
-     * be installed) are read, and TCP and TLS listeners taken (refused, `Conflicted`, without it).
+     * Traefik's Experimental Channel kinds: TCPRoutes and TLSRoutes (`v1alpha2`) and
+     * BackendTLSPolicies (`v1alpha3`, with ConfigMaps) are read (their CRDs must be installed),
+     * and TCP and TLS listeners taken (refused, `Conflicted`, without it).
      */
     experimentalChannel: z.boolean().default(false),
     /**

@@ -2,6 +2,7 @@ import type { ConfigIssue } from '../../config/issues.ts';
 import { type ProviderValidation, type SourceOf, updateFromData } from '../dynamic-data.ts';
 import type { ProviderUpdate } from '../provider.ts';
 import { type StatusAddress, statusAddresses } from './gateway-addresses.ts';
+import { BackendTLSPolicies } from './gateway-backend-tls.ts';
 import { type BackendRef, type Backends, backends } from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
@@ -21,6 +22,9 @@ export interface GatewayObjects {
   /** `v1alpha2` TCPRoutes and TLSRoutes (read with experimentalChannel only). */
   readonly tcpRoutes?: readonly KubeObject[];
   readonly tlsRoutes?: readonly KubeObject[];
+  /** `v1alpha3` BackendTLSPolicies and the ConfigMaps of their CAs (with experimentalChannel). */
+  readonly backendTLSPolicies?: readonly KubeObject[];
+  readonly configMaps?: readonly KubeObject[];
   readonly services: readonly KubeObject[];
   readonly endpointSlices: readonly KubeObject[];
   readonly secrets: readonly KubeObject[];
@@ -108,8 +112,16 @@ export function gatewayConfig(
   const addresses =
     opts.statusAddress === undefined || ours.length === 0 ? [] : statusAddresses(b, opts.statusAddress);
 
-  for (const route of objs.httpRoutes) routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute');
-  for (const route of objs.grpcRoutes ?? []) routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute');
+  // Traefik reads BackendTLSPolicies (and ConfigMaps) with experimentalChannel only.
+  const policies = new BackendTLSPolicies(
+    b,
+    experimental ? (objs.backendTLSPolicies ?? []) : [],
+    experimental ? (objs.configMaps ?? []) : [],
+  );
+  for (const route of objs.httpRoutes)
+    routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies);
+  for (const route of objs.grpcRoutes ?? [])
+    routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies);
   // Traefik reads the Experimental Channel kinds only with experimentalChannel.
   if (experimental) {
     for (const route of objs.tlsRoutes ?? [])
@@ -118,6 +130,7 @@ export function gatewayConfig(
       l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute');
   }
 
+  statuses.push(...policies.statuses());
   for (const gw of ours) {
     const mine = listeners.filter((l) => l.gw === gw);
     const valid = mine.filter((l) => l.attached).length;
@@ -183,6 +196,7 @@ function routeConfig(
   listeners: readonly Attach[],
   statuses: StatusUpdate[],
   kind: RouteKind,
+  policies: BackendTLSPolicies,
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const where = `${kind.toLowerCase()} ${ns}/${route.metadata.name}`;
@@ -247,9 +261,10 @@ function routeConfig(
       accepted = condition(route, 'Accepted', true, 'Accepted', 'Route accepted');
       ruleBackends ??= rules.map((r, ri) =>
         kind === 'GRPCRoute'
-          ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`)
-          : backends(b, grants, r, ns, `${where} rule ${ri}`),
+          ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`, policies)
+          : backends(b, grants, r, ns, `${where} rule ${ri}`, policies),
       );
+      for (const rb of ruleBackends) policies.record(rb.uses, a.gw.metadata.name, a.listener.name);
       const failure = ruleBackends.find((x) => x.failure !== undefined)?.failure;
       if (failure !== undefined)
         resolved = condition(route, 'ResolvedRefs', false, failure.reason, failure.message);

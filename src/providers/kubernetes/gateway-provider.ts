@@ -9,8 +9,8 @@ import { watchKube } from './kube-watch.ts';
 /**
  * Traefik's Gateway API provider (pkg/provider/kubernetes/gateway): GatewayClasses, Gateways,
  * HTTPRoutes and GRPCRoutes (`gateway.networking.k8s.io/v1`), ReferenceGrants (`v1beta1`), with
- * experimentalChannel TCPRoutes and TLSRoutes (`v1alpha2`), Services, Secrets and
- * EndpointSlices, followed by informers. Objects are `name@kubernetesgateway`. After each build
+ * experimentalChannel TCPRoutes and TLSRoutes (`v1alpha2`), BackendTLSPolicies (`v1alpha3`) and
+ * ConfigMaps, Services, Secrets and EndpointSlices, followed by informers. Objects are `name@kubernetesgateway`. After each build
  * the statuses of our GatewayClasses, Gateways and HTTPRoutes are written back (StatusWriter:
  * only those that changed); a failed write is reported with the next build.
  */
@@ -59,6 +59,10 @@ export class KubernetesGatewayProvider implements Provider {
       // (their CRDs must then be installed).
       tcpRoutes: cfg.experimentalChannel ? { prefix: GW_ALPHA, plural: 'tcproutes' } : undefined,
       tlsRoutes: cfg.experimentalChannel ? { prefix: GW_ALPHA, plural: 'tlsroutes' } : undefined,
+      backendTLSPolicies: cfg.experimentalChannel
+        ? { prefix: '/apis/gateway.networking.k8s.io/v1alpha3', plural: 'backendtlspolicies' }
+        : undefined,
+      configMaps: cfg.experimentalChannel ? { prefix: '/api/v1', plural: 'configmaps' } : undefined,
     };
     let client: KubeClient;
     try {
