@@ -126,6 +126,8 @@ providers:
     endpoint: "${kube.url}"
     token: test-token
     experimentalChannel: true
+    # Traefik's key, loaded: every route here is in apps.
+    crossProviderNamespaces: [apps]
 `,
     });
   });

@@ -158,39 +158,41 @@ export const kubernetesIngressProviderSchema = strictObject({
 });
 
 /** `providers.kubernetesGateway` (pkg/provider/kubernetes/gateway). */
-export const kubernetesGatewayProviderSchema = strictObject(
-  {
-    ...kubeBase,
-    /** A backend Service without the `traefik.io/service.nativelb` annotation is its cluster IP. */
-    nativeLBByDefault: z.boolean().default(false),
-    /**
-     * Every handled Gateway's `status.addresses`: `ip`, else `hostname`, else the load-balancer
-     * addresses of the Service `service` (name and namespace) (Traefik's StatusAddress).
-     */
-    statusAddress: nullAsEmpty(
-      strictObject({
-        ip: z.string().default(''),
-        hostname: z.string().default(''),
-        service: nullAsEmpty(
-          strictObject({ name: z.string().default(''), namespace: z.string().default('') }),
-        ).default({ name: '', namespace: '' }),
-      }),
-    ).optional(),
-    /**
-     * Traefik's Experimental Channel kinds: TCPRoutes and TLSRoutes (`v1alpha2`) and
-     * BackendTLSPolicies (`v1alpha3`, with ConfigMaps) are read (their CRDs must be installed),
-     * and TCP and TLS listeners taken (refused, `Conflicted`, without it).
-     */
-    experimentalChannel: z.boolean().default(false),
-    /**
-     * The API client's rate limit (Traefik's defaults 50 and 100): accepted; the provider makes
-     * one list and one watch per kind, far below it.
-     */
-    qps: z.number().int().default(50),
-    burst: z.number().int().default(100),
-  },
-  ['crossProviderNamespaces'],
-);
+export const kubernetesGatewayProviderSchema = strictObject({
+  ...kubeBase,
+  /** A backend Service without the `traefik.io/service.nativelb` annotation is its cluster IP. */
+  nativeLBByDefault: z.boolean().default(false),
+  /**
+   * Every handled Gateway's `status.addresses`: `ip`, else `hostname`, else the load-balancer
+   * addresses of the Service `service` (name and namespace) (Traefik's StatusAddress).
+   */
+  statusAddress: nullAsEmpty(
+    strictObject({
+      ip: z.string().default(''),
+      hostname: z.string().default(''),
+      service: nullAsEmpty(
+        strictObject({ name: z.string().default(''), namespace: z.string().default('') }),
+      ).default({ name: '', namespace: '' }),
+    }),
+  ).optional(),
+  /**
+   * Traefik's Experimental Channel kinds: TCPRoutes and TLSRoutes (`v1alpha2`) and
+   * BackendTLSPolicies (`v1alpha3`, with ConfigMaps) are read (their CRDs must be installed),
+   * and TCP and TLS listeners taken (refused, `Conflicted`, without it).
+   */
+  experimentalChannel: z.boolean().default(false),
+  /**
+   * The API client's rate limit (Traefik's defaults 50 and 100): accepted; the provider makes
+   * one list and one watch per kind, far below it.
+   */
+  qps: z.number().int().default(50),
+  burst: z.number().int().default(100),
+  /**
+   * Traefik's crossProviderNamespaces: absent, every route may name another provider's
+   * TraefikService (`name@provider`, `api@internal`); set, only routes of these namespaces.
+   */
+  crossProviderNamespaces: z.array(z.string()).optional(),
+});
 
 /** `providers.consulCatalog` (pkg/provider/consulcatalog). */
 export const consulCatalogProviderSchema = strictObject(

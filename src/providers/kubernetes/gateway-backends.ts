@@ -89,6 +89,7 @@ export function backends(
   ns: string,
   where: string,
   policies?: BackendTLSPolicies,
+  cross?: readonly string[],
 ): Backends {
   const out = new BackendsBuilder(b, where);
   const fail = (reason: string, message: string): void => out.fail(reason, message);
@@ -114,6 +115,13 @@ export function backends(
     }
     const weight = ref.weight ?? 1;
     if (group === 'traefik.io' && kind === 'TraefikService' && ref.name !== undefined) {
+      if (ref.name.includes('@') && !crossProviderAllowed(cross, ns)) {
+        fail(
+          'RefNotPermitted',
+          `${what}: TraefikService reference is not allowed: HTTPRoute namespace "${ns}" is not in crossProviderNamespaces`,
+        );
+        continue;
+      }
       const name = ref.name.includes('@') ? ref.name : `${normalize(`${to}-${ref.name}`)}@kubernetescrd`;
       out.child(name, weight);
       continue;
@@ -200,4 +208,12 @@ export function tlsScheme(
 ): { scheme?: string; serversTransport?: string } {
   // KubeBuild.loadBalancer prefixes the namespace: `<ns>-<service>-<port>`, the policy's transport.
   return transport === undefined ? {} : { scheme: 'https', serversTransport: `${name}-${port}` };
+}
+
+/**
+ * Traefik's isCrossProviderNamespaceAllowed: without crossProviderNamespaces every namespace may
+ * refer to another provider's objects; with it, only those it lists.
+ */
+export function crossProviderAllowed(cross: readonly string[] | undefined, ns: string): boolean {
+  return cross === undefined || cross.includes(ns);
 }

@@ -40,6 +40,11 @@ export interface GatewayOptions {
   readonly statusAddress?: StatusAddress | undefined;
   /** Traefik's Experimental Channel kinds (TCPRoute, TLSRoute) are read, TCP and TLS listeners taken. */
   readonly experimentalChannel?: boolean;
+  /**
+   * Traefik's crossProviderNamespaces: undefined lets every route name another provider's
+   * TraefikService (`name@provider`); a list lets only the routes of its namespaces.
+   */
+  readonly crossProviderNamespaces?: readonly string[] | undefined;
   /** Entry point name → the port of its address (a listener goes to the entry point of its port). */
   readonly entryPointPorts: Readonly<Record<string, number>>;
 }
@@ -118,16 +123,17 @@ export function gatewayConfig(
     experimental ? (objs.backendTLSPolicies ?? []) : [],
     experimental ? (objs.configMaps ?? []) : [],
   );
+  const cross = opts.crossProviderNamespaces;
   for (const route of objs.httpRoutes)
-    routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies);
+    routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies, cross);
   for (const route of objs.grpcRoutes ?? [])
-    routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies);
+    routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies, cross);
   // Traefik reads the Experimental Channel kinds only with experimentalChannel.
   if (experimental) {
     for (const route of objs.tlsRoutes ?? [])
-      l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute');
+      l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross);
     for (const route of objs.tcpRoutes ?? [])
-      l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute');
+      l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute', cross);
   }
 
   statuses.push(...policies.statuses());
@@ -197,6 +203,7 @@ function routeConfig(
   statuses: StatusUpdate[],
   kind: RouteKind,
   policies: BackendTLSPolicies,
+  cross: readonly string[] | undefined,
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const where = `${kind.toLowerCase()} ${ns}/${route.metadata.name}`;
@@ -262,7 +269,7 @@ function routeConfig(
       ruleBackends ??= rules.map((r, ri) =>
         kind === 'GRPCRoute'
           ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`, policies)
-          : backends(b, grants, r, ns, `${where} rule ${ri}`, policies),
+          : backends(b, grants, r, ns, `${where} rule ${ri}`, policies, cross),
       );
       for (const rb of ruleBackends) policies.record(rb.uses, a.gw.metadata.name, a.listener.name);
       const failure = ruleBackends.find((x) => x.failure !== undefined)?.failure;

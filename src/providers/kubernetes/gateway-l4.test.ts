@@ -427,6 +427,77 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     ]);
   });
 
+  it('honours crossProviderNamespaces: another provider`s TraefikService only from the namespaces listed', () => {
+    const objs = {
+      gateways: [tcpGateway],
+      tcpRoutes: [
+        tcpRouteFor('default', 'int', {
+          parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+          rules: [{ backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'x@internal' }] }],
+        }),
+        tcpRouteFor('default', 'file', {
+          parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+          rules: [
+            {
+              backendRefs: [
+                { group: 'traefik.io', kind: 'TraefikService', name: 'db@file', weight: 2 },
+                { group: 'traefik.io', kind: 'TraefikService', name: 'db2@file' },
+              ],
+            },
+          ],
+        }),
+      ],
+      httpRoutes: [
+        httpRouteFor('default', 'web', {
+          parentRefs: [{ name: 'gw', sectionName: 'http' }],
+          rules: [{ backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'svc@file' }] }],
+        }),
+      ],
+    };
+    const open = build(objs);
+    const intName = `tcproute-default-int-gw-default-gw-ep-tcp-0-${HASH}`;
+    assert.equal(
+      open.data['tcp'] &&
+        (open.data['tcp'] as { routers: Record<string, { service: string }> }).routers[intName]?.service,
+      'x@internal',
+    );
+    const web = (
+      open.data['http'] as { services: Record<string, { weighted?: { services: { name: string }[] } }> }
+    ).services;
+    assert.deepEqual(
+      Object.values(web).flatMap((s) => s.weighted?.services.map((c) => c.name) ?? []),
+      ['svc@file'],
+    );
+
+    const closed = build(objs, { crossProviderNamespaces: ['trusted'] });
+    const tcp = closed.data['tcp'] as { routers: Record<string, unknown>; services: Record<string, unknown> };
+    assert.equal(tcp.routers[intName], undefined);
+    const fileWrr = tcp.services[`tcproute-default-file-gw-default-gw-ep-tcp-0-${HASH}-wrr`] as {
+      weighted: { services: { name: string; weight: number }[] };
+    };
+    assert.deepEqual(
+      fileWrr.weighted.services.map((c) => [c.name, c.weight]),
+      [
+        [`tcproute-default-file-gw-default-gw-ep-tcp-0-${HASH}-err-lb`, 2],
+        [`tcproute-default-file-gw-default-gw-ep-tcp-0-${HASH}-err-lb`, 1],
+      ],
+    );
+    const reason = (kind: string, name: string) =>
+      (
+        statusOf(closed.statuses, kind, name).status['parents'] as {
+          conditions: { reason: string; message: string }[];
+        }[]
+      )[0]!.conditions[1]!;
+    assert.equal(reason('TCPRoute', 'int').reason, 'RefNotPermitted');
+    assert.match(reason('TCPRoute', 'int').message, /namespace "default" is not in crossProviderNamespaces/);
+    assert.equal(reason('TCPRoute', 'file').reason, 'RefNotPermitted');
+    assert.equal(reason('HTTPRoute', 'web').reason, 'RefNotPermitted');
+    assert.deepEqual(Object.keys((closed.data['http'] as { routers: object }).routers), []);
+
+    const trusted = build(objs, { crossProviderNamespaces: ['default'] });
+    assert.ok((trusted.data['tcp'] as { routers: Record<string, unknown> }).routers[intName]);
+  });
+
   it('builds Traefik`s hostSNIRule', () => {
     assert.deepEqual(hostSNIRule([]), { rule: 'HostSNI(`*`)', priority: 0 });
     assert.deepEqual(hostSNIRule(['a.b', 'a.b', '*.c.d']), {

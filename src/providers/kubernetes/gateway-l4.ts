@@ -5,6 +5,7 @@
  * getBackendAddresses of kubernetes.go for the servers.
  */
 import { parseGoBool } from '../../core/go-bool.ts';
+import { crossProviderAllowed } from './gateway-backends.ts';
 import { type Attach, allowsNamespace } from './gateway-listeners.ts';
 import { hostnames } from './gateway-match.ts';
 import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
@@ -69,6 +70,7 @@ export function l4RouteConfig(
   listeners: readonly Attach[],
   statuses: StatusUpdate[],
   kind: L4Kind,
+  cross?: readonly string[],
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const where = `${kind.toLowerCase()} ${ns}/${route.metadata.name}`;
@@ -106,7 +108,7 @@ export function l4RouteConfig(
         // Only a listener in an attached state makes the route attached.
         if (a.attached) accept('Accepted');
       }
-      const built = new L4Build(b, grants, route, kind, a, hosts ?? [], where);
+      const built = new L4Build(b, grants, route, kind, a, hosts ?? [], where, cross);
       resolved = built.resolved;
       if (ok && a.attached && a.entryPoint !== undefined) built.commit();
     }
@@ -143,6 +145,7 @@ class L4Build {
   readonly #kind: L4Kind;
   readonly #where: string;
   readonly #messages: string[] = [];
+  readonly #cross: readonly string[] | undefined;
 
   constructor(
     b: KubeBuild,
@@ -152,8 +155,10 @@ class L4Build {
     a: Attach,
     hosts: readonly string[],
     where: string,
+    cross: readonly string[] | undefined,
   ) {
     this.#b = b;
+    this.#cross = cross;
     this.#grants = grants;
     this.#route = route;
     this.#kind = kind;
@@ -182,6 +187,13 @@ class L4Build {
       }
       const first = refs[0]!;
       if (refs.length === 1 && isInternalService(first)) {
+        if (!crossProviderAllowed(cross, ns)) {
+          // Traefik: the rule has no router, the parent's ResolvedRefs says why.
+          const message = `Cannot load ${kind} BackendRef ${first.name ?? ''}: internal service reference is not allowed: ${kind} namespace "${ns}" is not in crossProviderNamespaces`;
+          this.resolved = condition(route, 'ResolvedRefs', false, 'RefNotPermitted', message);
+          this.#messages.push(message);
+          return;
+        }
         router['service'] = first.name;
         this.routers[name] = router;
         return;
@@ -250,8 +262,16 @@ class L4Build {
     });
     if (!granted) return this.#fail('RefNotPermitted', `${what}: missing ReferenceGrant`);
     if (group !== 'core' || kind !== 'Service') {
-      // Traefik's loadTCPBackendRef: a cross-provider TraefikService (e.g. `name@file`) only.
-      if (kind === 'TraefikService' && refName.includes('@')) return { name: refName };
+      // Traefik's loadTCPBackendRef: a cross-provider TraefikService (e.g. `name@file`) only,
+      // from a namespace crossProviderNamespaces allows.
+      if (kind === 'TraefikService' && refName.includes('@')) {
+        if (!crossProviderAllowed(this.#cross, routeNs))
+          return this.#fail(
+            'RefNotPermitted',
+            `${what}: TraefikService reference is not allowed: ${this.#kind} namespace "${routeNs}" is not in crossProviderNamespaces`,
+          );
+        return { name: refName };
+      }
       return this.#fail('InvalidKind', `${what}: unsupported BackendRef ${group}/${kind}/${refName}`);
     }
     if (ref.port === undefined || ref.port === 0)
