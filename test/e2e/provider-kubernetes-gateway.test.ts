@@ -281,7 +281,7 @@ providers:
   it('writes GatewayClass, Gateway and HTTPRoute statuses, read back with kubectl, only when they change', async () => {
     await within(kube.waitForWrite(/^PUT .*\/gateways\/gw\/status$/), 'the Gateway status');
     const cls = await getRaw<{ status: { conditions: Cond[] } }>(`${GW}/gatewayclasses/traefik`);
-    assert.deepEqual(conds(cls.status.conditions), ['Accepted=True/Accepted']);
+    assert.deepEqual(conds(cls.status.conditions), ['Accepted=True/Handled']);
     const gw = await getRaw<{
       status: {
         conditions: Cond[];

@@ -399,8 +399,9 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       statuses.map((s) => `${s.kind} ${s.object.metadata.name}`),
       ['GatewayClass traefik', 'HTTPRoute ok', 'HTTPRoute wronghost', 'Gateway gw'],
     );
+    // Traefik's reason for its GatewayClasses is Handled.
     assert.deepEqual(conds(statusOf(statuses, 'GatewayClass', 'traefik')['conditions']), [
-      'Accepted=True/Accepted',
+      'Accepted=True/Handled',
     ]);
     const listeners = statusOf(statuses, 'Gateway', 'gw')['listeners'] as {
       name: string;

@@ -82,7 +82,7 @@ interface ParentRef {
  *   (gateway-filters.ts), its backendRefs a weighted service `<router>-wrr` over the load
  *   balancers `<ns>-<service>-<port>` (weight 0: no traffic; another namespace only with a
  *   ReferenceGrant there, reference-grants.ts);
- * - the statuses Traefik writes: GatewayClass Accepted; Gateway Accepted and Programmed, each
+ * - the statuses Traefik writes: GatewayClass Accepted (reason Handled); Gateway Accepted and Programmed, each
  *   listener's attachedRoutes and Accepted/ResolvedRefs/Programmed; each HTTPRoute parent's
  *   Accepted and ResolvedRefs (RefNotPermitted, BackendNotFound, InvalidKind).
  */
@@ -98,7 +98,8 @@ export function gatewayConfig(
   for (const c of objs.gatewayClasses) {
     if ((c.spec as { controllerName?: string } | undefined)?.controllerName !== CONTROLLER) continue;
     classes.add(c.metadata.name);
-    const accepted = condition(c, 'Accepted', true, 'Accepted', 'Handled by Traefik controller');
+    // Traefik's loadConfigurationFromGateways: reason Handled (not the API's Accepted).
+    const accepted = condition(c, 'Accepted', true, 'Handled', 'Handled by Traefik controller');
     statuses.push({
       kind: 'GatewayClass',
       object: c,
