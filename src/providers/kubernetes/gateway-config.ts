@@ -237,31 +237,20 @@ function routeConfig(
         (parent.sectionName === undefined || a.listener.name === parent.sectionName) &&
         (parent.port === undefined || a.listener.port === parent.port),
     );
+    // Traefik's updateRouteConditionAccepted: once a listener accepted the route, another that
+    // does not (a TCP listener of the same Gateway…) leaves it accepted.
+    const refuse = (reason: string, message: string): void => {
+      if (accepted.status !== 'True') accepted = condition(route, 'Accepted', false, reason, message);
+    };
     for (const a of matching) {
       // Only listeners whose kinds include the route's (HTTP and HTTPS ones) take it.
-      if (!a.kinds.includes(kind)) {
-        accepted = condition(
-          route,
-          'Accepted',
-          false,
-          'NotAllowedByListeners',
-          'Not allowed by the listener',
-        );
-        continue;
-      }
-      if (!allowsNamespace(a, ns)) {
-        accepted = condition(
-          route,
-          'Accepted',
-          false,
-          'NotAllowedByListeners',
-          'Not allowed by the listener',
-        );
+      if (!a.kinds.includes(kind) || !allowsNamespace(a, ns)) {
+        refuse('NotAllowedByListeners', 'Not allowed by the listener');
         continue;
       }
       const hosts = hostnames(spec.hostnames ?? [], a.listener.hostname);
       if (hosts === undefined) {
-        accepted = condition(route, 'Accepted', false, 'NoMatchingListenerHostname', 'No matching hostname');
+        refuse('NoMatchingListenerHostname', 'No matching hostname');
         continue;
       }
       a.status.attachedRoutes++;

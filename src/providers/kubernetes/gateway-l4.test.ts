@@ -349,6 +349,34 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     );
   });
 
+  it('keeps an HTTPRoute accepted by the HTTP listener when a TCP listener after it does not take it', () => {
+    const [a, aSlice] = svc('default', 'app', 80, ['10.0.0.1'], 8080);
+    const { config, statuses } = build({
+      gateways: [
+        gatewayFor('default', 'gw', [
+          { name: 'http', port: 8000, protocol: 'HTTP' },
+          { name: 'tcp', port: 9000, protocol: 'TCP' },
+        ]),
+      ],
+      httpRoutes: [
+        httpRouteFor('default', 'web', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ backendRefs: [{ name: 'app', port: 80 }] }],
+        }),
+      ],
+      services: [a],
+      endpointSlices: [aSlice],
+    });
+    assert.equal(Object.keys(config.http.routers).length, 1);
+    assert.deepEqual(
+      conds(
+        (statusOf(statuses, 'HTTPRoute', 'web').status['parents'] as { conditions: unknown }[])[0]!
+          .conditions,
+      ),
+      ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs'],
+    );
+  });
+
   it('without experimentalChannel, reads no TCPRoute and refuses TCP and TLS listeners (Conflicted)', () => {
     const [a, aSlice] = svc('default', 'app', 7, ['10.0.0.1'], 7007);
     const { config, statuses } = build(
