@@ -416,7 +416,7 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
           { name: 'a', port: 9000, protocol: 'TCP', tls: { mode: 'Passthrough' } },
           { name: 'b', port: 9443, protocol: 'TLS' },
           { name: 'c', port: 9443, protocol: 'HTTPS', tls: { mode: 'Passthrough' } },
-          { name: 'd', port: 9443, protocol: 'TLS', tls: { mode: 'Terminate' } },
+          { name: 'd', port: 9443, protocol: 'TLS', hostname: 'd.example', tls: { mode: 'Terminate' } },
           {
             name: 'e',
             port: 9000,
@@ -427,9 +427,12 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
             name: 'f',
             port: 9443,
             protocol: 'TLS',
+            hostname: 'f.example',
             tls: { mode: 'Passthrough' },
             allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] },
           },
+          // Same protocol, hostname and port as f: HostnameConflict.
+          { name: 'g', port: 9443, protocol: 'TLS', hostname: 'f.example', tls: { mode: 'Passthrough' } },
         ]),
       ],
     });
@@ -447,8 +450,14 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
         ['d', 'Accepted=True/Accepted', ['TCPRoute', 'TLSRoute']],
         ['e', 'ResolvedRefs=False/InvalidRouteKinds', []],
         ['f', 'Accepted=True/Accepted', ['TLSRoute']],
+        ['g', 'Accepted=False/HostnameConflict', ['TCPRoute', 'TLSRoute']],
       ],
     );
+    assert.deepEqual(conds(listeners[6]!.conditions), [
+      'Accepted=False/HostnameConflict',
+      'Programmed=False/HostnameConflict',
+      'Conflicted=True/HostnameConflict',
+    ]);
     assert.deepEqual(conds(listeners[3]!.conditions).slice(1), [
       'ResolvedRefs=False/InvalidCertificateRef',
       'Programmed=False/Invalid',

@@ -97,9 +97,12 @@ export function gatewayListeners(
   const ns = gw.metadata.namespace ?? 'default';
   const where = `gateway ${ns}/${gw.metadata.name}`;
   const out: Attach[] = [];
+  // Traefik's allocatedListeners: protocol, hostname and port of the listeners claimed so far.
+  const allocated = new Set<string>();
   for (const l of spec.listeners ?? []) {
     const conds: Condition[] = [];
     let ok = true;
+    let conflicted = false;
     const fail = (type: string, reason: string, message: string): void => {
       ok = false;
       conds.push(condition(gw, type, false, reason, message));
@@ -117,8 +120,21 @@ export function gatewayListeners(
     } else {
       kinds = allowedKinds(l, supported, fail);
       const mode = l.tls?.mode ?? 'Terminate';
+      // Claimed before the TLS checks, as Traefik does.
+      const key = `${l.protocol}|${l.hostname ?? ''}|${l.port}`;
+      const duplicate = ok && allocated.has(key);
+      if (ok) allocated.add(key);
       if (!ok) {
         // InvalidRouteKinds (ResolvedRefs) already says why.
+      } else if (duplicate) {
+        // Traefik's loadGatewayListeners: a second listener of the same protocol, hostname and
+        // port is refused (HostnameConflict).
+        const message = 'A listener with the same protocol, port and hostname already exists';
+        b.error(where, `listener ${l.name}: ${message}`);
+        fail('Accepted', 'HostnameConflict', message);
+        conds.push(condition(gw, 'Programmed', false, 'HostnameConflict', message));
+        conds.push(condition(gw, 'Conflicted', true, 'HostnameConflict', message));
+        conflicted = true;
       } else if ((l.protocol === 'HTTP' || l.protocol === 'TCP') && l.tls !== undefined && l.tls !== null) {
         fail(
           'Accepted',
@@ -156,11 +172,12 @@ export function gatewayListeners(
         if (ok) conds.push(condition(gw, 'ResolvedRefs', true, 'ResolvedRefs', 'No error found'));
       }
     }
-    conds.push(
-      ok
-        ? condition(gw, 'Programmed', true, 'Programmed', 'No error found')
-        : condition(gw, 'Programmed', false, 'Invalid', 'Listener is not valid'),
-    );
+    if (!conflicted)
+      conds.push(
+        ok
+          ? condition(gw, 'Programmed', true, 'Programmed', 'No error found')
+          : condition(gw, 'Programmed', false, 'Invalid', 'Listener is not valid'),
+      );
     out.push({
       gw,
       listener: l,
