@@ -202,7 +202,13 @@ export class KubeBuild {
       if (hosts === undefined) return undefined;
       for (const h of hosts) urls.set(`${scheme}://${h}`, false);
     } else {
-      for (const slice of this.#slices.get(`${ns}/${s.name}`) ?? []) {
+      const slices = this.#slices.get(`${ns}/${s.name}`) ?? [];
+      // Traefik's gateway getBackendAddresses: a Service without EndpointSlices is an error, one
+      // whose endpoints are none ready a load balancer without servers (503), whatever
+      // allowEmptyServices (an option its Gateway provider does not have).
+      if (s.gatewayBackend === true && slices.length === 0)
+        return this.error(where, `service ${ns}/${s.name}: endpointslices not found`);
+      for (const slice of slices) {
         const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? ''));
         if (sp?.port === undefined) continue;
         for (const e of slice.endpoints ?? []) {
@@ -222,7 +228,7 @@ export class KubeBuild {
         }
       }
     }
-    if (urls.size === 0 && !this.#opts.allowEmptyServices)
+    if (urls.size === 0 && !this.#opts.allowEmptyServices && s.gatewayBackend !== true)
       return this.error(where, `service ${ns}/${s.name}: no endpoints`);
     // A fenced server is weight 0: never picked by the strategy, still reached by its sticky
     // cookie (Traefik's balancers skip fenced servers but the sticky lookup).
