@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { ConfigIssue } from '../../config/issues.ts';
 import { type ProviderValidation, type SourceOf, updateFromData } from '../dynamic-data.ts';
 import type { ProviderUpdate } from '../provider.ts';
@@ -78,7 +79,8 @@ interface ParentRef {
  * - an HTTPRoute attaches through `parentRefs` (a Gateway, optionally one listener by
  *   `sectionName` or `port`) when the listener allows its namespace (`Same` by default, or `All`)
  *   and their hostnames intersect;
- * - each match of each rule is a router (gateway-match.ts), its filters middlewares
+ * - each match of each rule is a router `<kind>-<ns>-<name>-gw-<gwns>-<gw>-ep-<ep>-<rule>-<sha256
+ *   of its rule, 20 hex digits>` (Traefik's makeRouterName; gateway-match.ts), its filters middlewares
  *   (gateway-filters.ts), its backendRefs a weighted service `<router>-wrr` over the load
  *   balancers `<ns>-<service>-<port>` (weight 0: no traffic; another namespace only with a
  *   ReferenceGrant there, reference-grants.ts);
@@ -316,15 +318,18 @@ function routers(
     kind === 'GRPCRoute'
       ? (rule.filters ?? []).find((f) => f.type !== 'RequestHeaderModifier' && f.type !== 'ExtensionRef')
       : undefined;
+  const key = normalize(
+    `${kind.toLowerCase()}-${ns}-${route.metadata.name}-gw-${gwNs}-${a.gw.metadata.name}-ep-${a.entryPoint}-${ri}`,
+  );
   matches.forEach((m: Match & GrpcMatch, mi) => {
-    const name = normalize(
-      `${kind.toLowerCase()}-${ns}-${route.metadata.name}-gw-${gwNs}-${a.gw.metadata.name}-ep-${a.entryPoint}-${ri}-${mi}`,
-    );
     const built = kind === 'GRPCRoute' ? grpcMatchRule(m, hosts) : matchRule(m, hosts);
     if ('error' in built) {
       b.error(where, `rule ${ri} match ${mi}: ${built.error}`);
       return;
     }
+    // Traefik's makeRouterName(rule, routeKey): the rule's key and the first ten bytes of
+    // sha256(rule) in hex (two matches of one rule that build the same rule are one router).
+    const name = `${key}-${createHash('sha256').update(built.rule).digest('hex').slice(0, 20)}`;
     if (unsupported !== undefined) {
       b.error(where, `rule ${ri}: unsupported filter ${unsupported.type ?? ''}`);
       return;
