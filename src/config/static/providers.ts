@@ -192,6 +192,23 @@ export const kubernetesGatewayProviderSchema = strictObject({
    * TraefikService (`name@provider`, `api@internal`); set, only routes of these namespaces.
    */
   crossProviderNamespaces: z.array(z.string()).optional(),
+  /**
+   * Traefik's gateways: only these Gateways (`namespace/name`, or `{namespace, name}`) are
+   * handled; the others get no configuration and no status. Empty: every Gateway.
+   */
+  gateways: z
+    .array(
+      z.union([
+        z.string().regex(/^[^/]+\/[^/]+$/, 'must be namespace/name'),
+        strictObject({ namespace: z.string().min(1), name: z.string().min(1) }),
+      ]),
+    )
+    .transform((list) => list.map((g) => (typeof g === 'string' ? g : `${g.namespace}/${g.name}`)))
+    .default([]),
+  /** Traefik's gatewayClasses: only the Gateways of these (our) GatewayClasses. Empty: all ours. */
+  gatewayClasses: z.array(z.string().min(1)).default([]),
+  /** Traefik's disableGatewayClassStatus: our GatewayClasses' status is left to another writer. */
+  disableGatewayClassStatus: z.boolean().default(false),
 });
 
 /** `providers.consulCatalog` (pkg/provider/consulcatalog). */

@@ -46,6 +46,12 @@ export interface GatewayOptions {
    * TraefikService (`name@provider`); a list lets only the routes of its namespaces.
    */
   readonly crossProviderNamespaces?: readonly string[] | undefined;
+  /** Only these Gateways (`namespace/name`); empty or absent: all of our GatewayClasses'. */
+  readonly gateways?: readonly string[];
+  /** Only the Gateways of these GatewayClasses (ours still); empty or absent: all ours. */
+  readonly gatewayClasses?: readonly string[];
+  /** Our GatewayClasses' status is not written (another controller owns it). */
+  readonly disableGatewayClassStatus?: boolean;
   /** Entry point name → the port of its address (a listener goes to the entry point of its port). */
   readonly entryPointPorts: Readonly<Record<string, number>>;
 }
@@ -97,9 +103,13 @@ export function gatewayConfig(
   const grants = new ReferenceGrants(objs.referenceGrants ?? []);
   const statuses: StatusUpdate[] = [];
   const classes = new Set<string>();
+  const onlyClasses = opts.gatewayClasses ?? [];
   for (const c of objs.gatewayClasses) {
     if ((c.spec as { controllerName?: string } | undefined)?.controllerName !== CONTROLLER) continue;
+    // Traefik's gatewayClasses option: the other classes are not handled.
+    if (onlyClasses.length > 0 && !onlyClasses.includes(c.metadata.name)) continue;
     classes.add(c.metadata.name);
+    if (opts.disableGatewayClassStatus === true) continue;
     // Traefik's loadConfigurationFromGateways: reason Handled (not the API's Accepted).
     const accepted = condition(c, 'Accepted', true, 'Handled', 'Handled by Traefik controller');
     statuses.push({
@@ -109,9 +119,12 @@ export function gatewayConfig(
       status: { conditions: [accepted] },
     });
   }
+  // Traefik's gateways option (managesGateway): only the Gateways it names.
+  const only = opts.gateways ?? [];
   const ours = objs.gateways.filter((gw) => {
     const cls = (gw.spec as { gatewayClassName?: string } | undefined)?.gatewayClassName;
-    return cls !== undefined && classes.has(cls);
+    if (cls === undefined || !classes.has(cls)) return false;
+    return only.length === 0 || only.includes(`${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}`);
   });
   const listeners: Attach[] = [];
   const experimental = opts.experimentalChannel === true;

@@ -535,6 +535,49 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     assert.ok((trusted.data['tcp'] as { routers: Record<string, unknown> }).routers[intName]);
   });
 
+  it('scopes the provider as Traefik`s gateways, gatewayClasses and disableGatewayClassStatus options', () => {
+    const [a, aSlice] = svc('default', 'app', 80, ['10.0.0.1'], 8080);
+    const objs = {
+      gatewayClasses: [gatewayClassFor(), gatewayClassFor('second')],
+      gateways: [
+        gatewayFor('default', 'one', [{ name: 'http', port: 8000, protocol: 'HTTP' }]),
+        gatewayFor('default', 'two', [{ name: 'http', port: 8000, protocol: 'HTTP' }], 'second'),
+      ],
+      httpRoutes: ['one', 'two'].map((g) =>
+        httpRouteFor('default', `to-${g}`, {
+          parentRefs: [{ name: g }],
+          hostnames: [`${g}.example`],
+          rules: [{ backendRefs: [{ name: 'app', port: 80 }] }],
+        }),
+      ),
+      services: [a],
+      endpointSlices: [aSlice],
+    };
+    const handled = (r: ReturnType<typeof build>) =>
+      r.statuses.map((u) => `${u.kind} ${u.object.metadata.name}`).sort();
+    assert.deepEqual(handled(build(objs)), [
+      'Gateway one',
+      'Gateway two',
+      'GatewayClass second',
+      'GatewayClass traefik',
+      'HTTPRoute to-one',
+      'HTTPRoute to-two',
+    ]);
+    const byName = build(objs, { gateways: ['default/two'] });
+    assert.deepEqual(handled(byName), [
+      'Gateway two',
+      'GatewayClass second',
+      'GatewayClass traefik',
+      'HTTPRoute to-two',
+    ]);
+    assert.deepEqual(
+      Object.values(byName.config.http.routers).map((r) => r.rule),
+      ['Host(`two.example`) && PathPrefix(`/`)'],
+    );
+    const byClass = build(objs, { gatewayClasses: ['traefik'], disableGatewayClassStatus: true });
+    assert.deepEqual(handled(byClass), ['Gateway one', 'HTTPRoute to-one']);
+  });
+
   it('builds Traefik`s hostSNIRule', () => {
     assert.deepEqual(hostSNIRule([]), { rule: 'HostSNI(`*`)', priority: 0 });
     assert.deepEqual(hostSNIRule(['a.b', 'a.b', '*.c.d']), {
