@@ -390,5 +390,10 @@ describe('loadStaticConfig: providers.kubernetesGateway scoping (Traefik`s keys)
       bad.lines.some((l) => l.includes('must be namespace/name')),
       bad.lines.join('\n'),
     );
+    const iso = load(`${minimal}providers:\n  kubernetesGateway:\n    gatewayIsolation: true\n`);
+    assert.ok(
+      iso.lines.some((l) => /gatewayIsolation.*not supported/.test(l)),
+      iso.lines.join('\n'),
+    );
   });
 });

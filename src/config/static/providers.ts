@@ -158,58 +158,62 @@ export const kubernetesIngressProviderSchema = strictObject({
 });
 
 /** `providers.kubernetesGateway` (pkg/provider/kubernetes/gateway). */
-export const kubernetesGatewayProviderSchema = strictObject({
-  ...kubeBase,
-  /** A backend Service without the `traefik.io/service.nativelb` annotation is its cluster IP. */
-  nativeLBByDefault: z.boolean().default(false),
-  /**
-   * Every handled Gateway's `status.addresses`: `ip`, else `hostname`, else the load-balancer
-   * addresses of the Service `service` (name and namespace) (Traefik's StatusAddress).
-   */
-  statusAddress: nullAsEmpty(
-    strictObject({
-      ip: z.string().default(''),
-      hostname: z.string().default(''),
-      service: nullAsEmpty(
-        strictObject({ name: z.string().default(''), namespace: z.string().default('') }),
-      ).default({ name: '', namespace: '' }),
-    }),
-  ).optional(),
-  /**
-   * Traefik's Experimental Channel kinds: TCPRoutes and TLSRoutes (`v1alpha2`) and
-   * BackendTLSPolicies (`v1alpha3`, with ConfigMaps) are read (their CRDs must be installed),
-   * and TCP and TLS listeners taken (refused, `Conflicted`, without it).
-   */
-  experimentalChannel: z.boolean().default(false),
-  /**
-   * The API client's rate limit (Traefik's defaults 50 and 100): accepted; the provider makes
-   * one list and one watch per kind, far below it.
-   */
-  qps: z.number().int().default(50),
-  burst: z.number().int().default(100),
-  /**
-   * Traefik's crossProviderNamespaces: absent, every route may name another provider's
-   * TraefikService (`name@provider`, `api@internal`); set, only routes of these namespaces.
-   */
-  crossProviderNamespaces: z.array(z.string()).optional(),
-  /**
-   * Traefik's gateways: only these Gateways (`namespace/name`, or `{namespace, name}`) are
-   * handled; the others get no configuration and no status. Empty: every Gateway.
-   */
-  gateways: z
-    .array(
-      z.union([
-        z.string().regex(/^[^/]+\/[^/]+$/, 'must be namespace/name'),
-        strictObject({ namespace: z.string().min(1), name: z.string().min(1) }),
-      ]),
-    )
-    .transform((list) => list.map((g) => (typeof g === 'string' ? g : `${g.namespace}/${g.name}`)))
-    .default([]),
-  /** Traefik's gatewayClasses: only the Gateways of these (our) GatewayClasses. Empty: all ours. */
-  gatewayClasses: z.array(z.string().min(1)).default([]),
-  /** Traefik's disableGatewayClassStatus: our GatewayClasses' status is left to another writer. */
-  disableGatewayClassStatus: z.boolean().default(false),
-});
+export const kubernetesGatewayProviderSchema = strictObject(
+  {
+    ...kubeBase,
+    /** A backend Service without the `traefik.io/service.nativelb` annotation is its cluster IP. */
+    nativeLBByDefault: z.boolean().default(false),
+    /**
+     * Every handled Gateway's `status.addresses`: `ip`, else `hostname`, else the load-balancer
+     * addresses of the Service `service` (name and namespace) (Traefik's StatusAddress).
+     */
+    statusAddress: nullAsEmpty(
+      strictObject({
+        ip: z.string().default(''),
+        hostname: z.string().default(''),
+        service: nullAsEmpty(
+          strictObject({ name: z.string().default(''), namespace: z.string().default('') }),
+        ).default({ name: '', namespace: '' }),
+      }),
+    ).optional(),
+    /**
+     * Traefik's Experimental Channel kinds: TCPRoutes and TLSRoutes (`v1alpha2`) and
+     * BackendTLSPolicies (`v1alpha3`, with ConfigMaps) are read (their CRDs must be installed),
+     * and TCP and TLS listeners taken (refused, `Conflicted`, without it).
+     */
+    experimentalChannel: z.boolean().default(false),
+    /**
+     * The API client's rate limit (Traefik's defaults 50 and 100): accepted; the provider makes
+     * one list and one watch per kind, far below it.
+     */
+    qps: z.number().int().default(50),
+    burst: z.number().int().default(100),
+    /**
+     * Traefik's crossProviderNamespaces: absent, every route may name another provider's
+     * TraefikService (`name@provider`, `api@internal`); set, only routes of these namespaces.
+     */
+    crossProviderNamespaces: z.array(z.string()).optional(),
+    /**
+     * Traefik's gateways: only these Gateways (`namespace/name`, or `{namespace, name}`) are
+     * handled; the others get no configuration and no status. Empty: every Gateway.
+     */
+    gateways: z
+      .array(
+        z.union([
+          z.string().regex(/^[^/]+\/[^/]+$/, 'must be namespace/name'),
+          strictObject({ namespace: z.string().min(1), name: z.string().min(1) }),
+        ]),
+      )
+      .transform((list) => list.map((g) => (typeof g === 'string' ? g : `${g.namespace}/${g.name}`)))
+      .default([]),
+    /** Traefik's gatewayClasses: only the Gateways of these (our) GatewayClasses. Empty: all ours. */
+    gatewayClasses: z.array(z.string().min(1)).default([]),
+    /** Traefik's disableGatewayClassStatus: our GatewayClasses' status is left to another writer. */
+    disableGatewayClassStatus: z.boolean().default(false),
+  },
+  // Traefik's per-Gateway address isolation (DstIP routers from a provisioned Service): not done.
+  ['gatewayIsolation'],
+);
 
 /** `providers.consulCatalog` (pkg/provider/consulcatalog). */
 export const consulCatalogProviderSchema = strictObject(
