@@ -373,3 +373,27 @@ describe('loadStaticConfig: dynamic sections in the static file', () => {
     ]);
   });
 });
+
+describe('loadStaticConfig: providers.kubernetesGateway scoping (Traefik`s keys)', () => {
+  it('reads gateways as namespace/name or {namespace, name}, gatewayClasses, disableGatewayClassStatus', () => {
+    const r = load(
+      `${minimal}providers:\n  kubernetesGateway:\n    gateways: [default/one, { namespace: ns, name: two }]\n    gatewayClasses: [traefik]\n    disableGatewayClassStatus: true\n    crossProviderNamespaces: []\n`,
+    );
+    assert.deepEqual(r.lines, []);
+    const gw = r.config?.providers?.kubernetesGateway;
+    assert.deepEqual(gw?.gateways, ['default/one', 'ns/two']);
+    assert.deepEqual(gw?.gatewayClasses, ['traefik']);
+    assert.equal(gw?.disableGatewayClassStatus, true);
+    assert.deepEqual(gw?.crossProviderNamespaces, []);
+    const bad = load(`${minimal}providers:\n  kubernetesGateway:\n    gateways: [just-a-name]\n`);
+    assert.ok(
+      bad.lines.some((l) => l.includes('must be namespace/name')),
+      bad.lines.join('\n'),
+    );
+    const iso = load(`${minimal}providers:\n  kubernetesGateway:\n    gatewayIsolation: true\n`);
+    assert.ok(
+      iso.lines.some((l) => /gatewayIsolation.*not supported/.test(l)),
+      iso.lines.join('\n'),
+    );
+  });
+});

@@ -182,8 +182,9 @@ export const kubernetesGatewayProviderSchema = strictObject(
       }),
     ).optional(),
     /**
-     * Traefik's Experimental Channel kinds (TCPRoute, TLSRoute…): accepted; only HTTPRoute is
-     * read, and a warning says so when this is on.
+     * Traefik's Experimental Channel kinds: TCPRoutes and TLSRoutes (`v1alpha2`) and
+     * BackendTLSPolicies (`v1alpha3`, with ConfigMaps) are read (their CRDs must be installed),
+     * and TCP and TLS listeners taken (refused, `Conflicted`, without it).
      */
     experimentalChannel: z.boolean().default(false),
     /**
@@ -192,8 +193,31 @@ export const kubernetesGatewayProviderSchema = strictObject(
      */
     qps: z.number().int().default(50),
     burst: z.number().int().default(100),
+    /**
+     * Traefik's crossProviderNamespaces: absent, every route may name another provider's
+     * TraefikService (`name@provider`, `api@internal`); set, only routes of these namespaces.
+     */
+    crossProviderNamespaces: z.array(z.string()).optional(),
+    /**
+     * Traefik's gateways: only these Gateways (`namespace/name`, or `{namespace, name}`) are
+     * handled; the others get no configuration and no status. Empty: every Gateway.
+     */
+    gateways: z
+      .array(
+        z.union([
+          z.string().regex(/^[^/]+\/[^/]+$/, 'must be namespace/name'),
+          strictObject({ namespace: z.string().min(1), name: z.string().min(1) }),
+        ]),
+      )
+      .transform((list) => list.map((g) => (typeof g === 'string' ? g : `${g.namespace}/${g.name}`)))
+      .default([]),
+    /** Traefik's gatewayClasses: only the Gateways of these (our) GatewayClasses. Empty: all ours. */
+    gatewayClasses: z.array(z.string().min(1)).default([]),
+    /** Traefik's disableGatewayClassStatus: our GatewayClasses' status is left to another writer. */
+    disableGatewayClassStatus: z.boolean().default(false),
   },
-  ['crossProviderNamespaces'],
+  // Traefik's per-Gateway address isolation (DstIP routers from a provisioned Service): not done.
+  ['gatewayIsolation'],
 );
 
 /** `providers.consulCatalog` (pkg/provider/consulcatalog). */

@@ -54,6 +54,29 @@ describe('IngressRoute → configuration', () => {
     );
   });
 
+  it('fences a terminating endpoint that still serves (weight 0: sticky sessions only), as Traefik`s loadServers', () => {
+    const slice = endpointSliceFor('default', 'whoami', ['10.10.0.1'], 8080);
+    (slice['endpoints'] as unknown[]).push(
+      { addresses: ['10.10.0.2'], conditions: { ready: false, serving: true, terminating: true } },
+      { addresses: ['10.10.0.3'], conditions: { ready: false, serving: false, terminating: true } },
+    );
+    const { config, issues } = build({
+      ingressRoutes: [ingressRouteFor('default', 'r', 'Host(`foo.com`)', 'whoami')],
+      services: [serviceFor('default', 'whoami')],
+      endpointSlices: [slice],
+    });
+    assert.deepEqual(issues, []);
+    const svc = Object.values(config.http.services)[0];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.deepEqual(
+      svc.loadBalancer.servers.map((s) => [s.url, s.weight]),
+      [
+        ['http://10.10.0.1:8080', 1],
+        ['http://10.10.0.2:8080', 0],
+      ],
+    );
+  });
+
   it('weights several services under the router name, skips endpoints that do not serve, uses https for port 443', () => {
     const route = ingressRouteFor('default', 'r', 'PathPrefix(`/`)', 'a');
     (route.spec as { routes: { services: unknown[] }[] }).routes[0]!.services = [
