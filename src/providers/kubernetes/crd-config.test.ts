@@ -54,6 +54,43 @@ describe('IngressRoute → configuration', () => {
     );
   });
 
+  it("makes every router of a parentRefs' IngressRoute a parent of this one's (Traefik's multi-layer routing)", () => {
+    const parent = crdObject('IngressRoute', 'default', 'api', {
+      entryPoints: ['websecure'],
+      routes: [{ kind: 'Rule', match: 'PathPrefix(`/api`)' }],
+    });
+    const child = crdObject('IngressRoute', 'default', 'admin', {
+      parentRefs: [{ name: 'api' }],
+      routes: [
+        { kind: 'Rule', match: 'Header(`X-Role`, `admin`)', services: [{ name: 'whoami', port: 80 }] },
+      ],
+    });
+    const other = crdObject('IngressRoute', 'other', 'user', {
+      parentRefs: [{ name: 'api', namespace: 'default' }],
+      routes: [{ kind: 'Rule', match: 'Header(`X-Role`, `user`)', services: [{ name: 'whoami', port: 80 }] }],
+    });
+    const { config, issues } = build({
+      ingressRoutes: [parent, child, other],
+      services: [serviceFor('default', 'whoami')],
+      endpointSlices: [endpointSliceFor('default', 'whoami', ['10.10.0.1'], 80)],
+    });
+    const hash = (m: string) => createHash('sha256').update(m).digest('hex').slice(0, 20);
+    const p = `default-api-${hash('PathPrefix(`/api`)')}`;
+    assert.equal(config.http.routers[p]?.service, undefined);
+    assert.deepEqual(config.http.routers[`default-admin-${hash('Header(`X-Role`, `admin`)')}`]?.parentRefs, [
+      p,
+    ]);
+    // Another namespace's parent needs allowCrossNamespace: the child is skipped with an error.
+    assert.equal(
+      Object.keys(config.http.routers).some((n) => n.startsWith('other-user-')),
+      false,
+    );
+    assert.ok(
+      issues.some((i) => i.includes('ingressroute other/user') && i.includes('default/api')),
+      issues.join('\n'),
+    );
+  });
+
   it('fences a terminating endpoint that still serves (weight 0: sticky sessions only), as Traefik`s loadServers', () => {
     const slice = endpointSliceFor('default', 'whoami', ['10.10.0.1'], 8080);
     (slice['endpoints'] as unknown[]).push(

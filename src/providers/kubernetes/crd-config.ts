@@ -50,6 +50,8 @@ interface RouteSpec {
 
 interface IngressRouteSpec {
   readonly entryPoints?: readonly string[];
+  /** Multi-layer routing: the IngressRoutes whose routers are this one's routers' parents. */
+  readonly parentRefs?: readonly { readonly name?: string; readonly namespace?: string }[];
   readonly routes?: readonly RouteSpec[];
   readonly tls?: {
     readonly certResolver?: string;
@@ -68,6 +70,10 @@ interface IngressRouteSpec {
  *   sha256(match) in hex>)` with the route's match, priority, middlewares (`<ns>-<name>`, or a
  *   name with `@` as it is), the IngressRoute's entry points and TLS (`secretName` → a
  *   certificate, `options` → `<ns>-<name>`, `certResolver`, `domains`);
+ * - `parentRefs` (multi-layer routing): every router of each referenced IngressRoute is a parent
+ *   of every router of this one; a route without services is a router without a service (a
+ *   parent); another namespace's parent needs allowCrossNamespace, else the IngressRoute is
+ *   skipped with an error;
  * - a route's only service, of kind Service, is a load balancer named after the router
  *   (kube-build.ts); several are a weighted service named after the router over load balancers
  *   `<ns>-<service>-<port as written>`; of kind TraefikService, a reference `<ns>-<name>`;
@@ -87,11 +93,42 @@ export function crdConfig(
   const handled = (o: KubeObject): boolean => ofOurClass(o, opts.ingressClass ?? '');
   crdLayer4(b, objs, handled);
 
+  // The router names of each IngressRoute's routes, for the parentRefs of others.
+  const routersOf = new Map<string, string[]>();
+  for (const ir of objs.ingressRoutes) {
+    if (!handled(ir)) continue;
+    const ns = ir.metadata.namespace ?? 'default';
+    const names: string[] = [];
+    for (const route of (ir.spec as IngressRouteSpec | undefined)?.routes ?? []) {
+      if (route.match !== undefined && route.match !== '')
+        names.push(routerName(ns, ir.metadata.name, route.match));
+    }
+    routersOf.set(`${ns}/${ir.metadata.name}`, names);
+  }
   for (const ir of objs.ingressRoutes) {
     if (!handled(ir)) continue;
     const ns = ir.metadata.namespace ?? 'default';
     const where = `ingressroute ${ns}/${ir.metadata.name}`;
     const spec = (ir.spec ?? {}) as IngressRouteSpec;
+    let parents: string[] | undefined;
+    if (spec.parentRefs !== undefined && spec.parentRefs.length > 0) {
+      parents = [];
+      for (const ref of spec.parentRefs) {
+        const pns = ref.namespace !== undefined && ref.namespace !== '' ? ref.namespace : ns;
+        if (b.crossNamespace(where, `parent ingressroute ${pns}/${ref.name ?? ''}`, pns, ns)) {
+          parents = undefined;
+          break;
+        }
+        const names = routersOf.get(`${pns}/${ref.name ?? ''}`);
+        if (names === undefined) {
+          b.error(where, `parent ingressroute ${pns}/${ref.name ?? ''} does not exist`);
+          parents = undefined;
+          break;
+        }
+        parents.push(...names);
+      }
+      if (parents === undefined) continue;
+    }
     let tls: Obj | undefined;
     if (spec.tls !== undefined) {
       tls = {};
@@ -130,8 +167,7 @@ export function crdConfig(
       }
       if (tlsRefused) continue;
       const match = route.match;
-      const hash = createHash('sha256').update(match).digest('hex').slice(0, 20);
-      const name = normalize(`${ns}-${ir.metadata.name}-${hash}`);
+      const name = routerName(ns, ir.metadata.name, match);
       b.source('http/routers', name, where);
       const refs: string[] = [];
       let ok = true;
@@ -167,11 +203,9 @@ export function crdConfig(
         else children.push({ name: built, weight: s.weight });
       }
       if (!ok) continue;
-      if (children.length === 0) {
-        b.error(where, `route ${JSON.stringify(match)}: no service`);
-        continue;
-      }
-      let service = children[0]!.name;
+      // Without services, a parent of the routers naming it (Traefik's multi-layer routing; the
+      // tree's checks report one that nobody names).
+      let service: string | undefined = children[0]?.name;
       if (children.length > 1) {
         b.services[name] = {
           weighted: { services: children.map((c) => ({ name: c.name, weight: c.weight ?? 1 })) },
@@ -179,7 +213,9 @@ export function crdConfig(
         b.source('http/services', name, where);
         service = name;
       }
-      const router: Obj = { rule: match, service };
+      const router: Obj = { rule: match };
+      if (service !== undefined) router['service'] = service;
+      if (parents !== undefined) router['parentRefs'] = parents;
       if (route.priority !== undefined && route.priority !== 0) router['priority'] = route.priority;
       // Traefik's route `syntax` (the router's ruleSyntax): `v3` is what we read anyway; another
       // (`v2`) is passed on for the schema to report. `observability` is the router's.
@@ -195,4 +231,10 @@ export function crdConfig(
     }
   }
   return b.result();
+}
+
+/** Traefik's makeRouterName: `normalize(<ns>-<name>-<first 10 bytes of sha256(match) in hex>)`. */
+function routerName(ns: string, name: string, match: string): string {
+  const hash = createHash('sha256').update(match).digest('hex').slice(0, 20);
+  return normalize(`${ns}-${name}-${hash}`);
 }
