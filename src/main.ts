@@ -154,6 +154,7 @@ function entryPointContext(
     tracer,
     logUnrouted: ep.observability?.accessLogs !== false,
     meterUnrouted: ep.observability?.metrics !== false,
+    traceUnrouted: ep.observability?.tracing !== false,
     overload,
     longLived,
     graceMs: ep.transport.lifeCycle.graceTimeOut,

@@ -2,6 +2,7 @@
  * What an exchange leaves behind once it is over: its access-log line and its trace span. Read
  * from the finished exchange, once; metrics are counted by the exchange itself (one call).
  */
+import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { ParsedRequest } from '../http1/request-head.ts';
 import { BODY_CHUNKED } from '../http1/request-head.ts';
@@ -9,6 +10,7 @@ import { fromByteString, unescapePath } from '../middleware/path.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import { tlsLabels } from '../observability/metrics/tls-labels.ts';
 import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
+import { joinTargetPath, type ServerRuntime } from '../runtime/types.ts';
 
 /** The finished exchange as the reports read it. */
 export interface ReportedExchange {
@@ -125,6 +127,72 @@ export function captureServerRequest(span: RequestSpan, tracer: Tracer, ex: Repo
     span.setAttribute('network.peer.port', port);
   }
   tracer.captureRequest(span, h);
+}
+
+/**
+ * A sampled CLIENT span's request attributes, as Traefik's CaptureClientRequest sets them on its
+ * ReverseProxy span (pkg/observability/tracing/tracing.go): `url.full` (the server's URL with the
+ * request's path and its query redacted as `url.query` is), `url.scheme` (the server's), and
+ * `server.*` / `network.peer.*` from the server's host, with 80/443 for a URL without a port
+ * (and then, as in Traefik, an empty `network.peer.address`: Go's SplitHostPort fails on it).
+ * `headers` are the ones sent, captured as `tracing.capturedRequestHeaders` says.
+ */
+export function captureClientRequest(
+  span: RequestSpan,
+  tracer: Tracer,
+  ex: ReportedExchange,
+  server: ServerRuntime,
+  headers: HeaderList,
+): void {
+  const req = ex.req;
+  span.setAttribute('http.request.method', req.method);
+  span.setAttribute(
+    'network.protocol.version',
+    ex.http2 ? '2' : ex.parsed.versionMinor === 1 ? '1.1' : '1.0',
+  );
+  const url = server.url;
+  const sep = url.indexOf('://');
+  let scheme = sep < 0 ? 'http' : url.slice(0, sep).toLowerCase();
+  // An h2c:// server is called over http (Traefik's proxy builder).
+  if (scheme === 'h2c') scheme = 'http';
+  const rest = sep < 0 ? url : url.slice(sep + 3);
+  let end = rest.length;
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest.charCodeAt(i);
+    if (c === 0x2f || c === 0x3f || c === 0x23) {
+      end = i;
+      break;
+    }
+  }
+  let host = rest.slice(0, end);
+  const at = host.lastIndexOf('@');
+  // safeURL: a user and password in the URL become REDACTED:REDACTED.
+  const userinfo = at < 0 ? '' : 'REDACTED:REDACTED@';
+  if (at >= 0) host = host.slice(at + 1);
+  const path = server.pathPrefix === '' ? req.path : joinTargetPath(server.pathPrefix, req.path);
+  const query = tracer.safeQuery(req.query);
+  span.setAttribute('url.full', `${scheme}://${userinfo}${host}${path}${query === '' ? '' : `?${query}`}`);
+  span.setAttribute('url.scheme', scheme);
+  span.setAttribute('user_agent.original', headers.get('user-agent') ?? '');
+  const close = host.lastIndexOf(']');
+  const colon = host.lastIndexOf(':');
+  if (colon > close) {
+    const name = host.charCodeAt(0) === 0x5b ? host.slice(1, close) : host.slice(0, colon);
+    const port = Number.parseInt(host.slice(colon + 1), 10) || 0;
+    span.setAttribute('network.peer.address', name);
+    span.setAttribute('network.peer.port', port);
+    span.setAttribute('server.address', name);
+    span.setAttribute('server.port', port);
+  } else {
+    span.setAttribute('network.peer.address', '');
+    span.setAttribute('server.address', host);
+    const port = scheme === 'http' ? 80 : scheme === 'https' ? 443 : 0;
+    if (port !== 0) {
+      span.setAttribute('network.peer.port', port);
+      span.setAttribute('server.port', port);
+    }
+  }
+  tracer.captureRequest(span, headers);
 }
 
 export function endSpan(span: RequestSpan, ex: ReportedExchange, entryPoint: string): void {

@@ -329,6 +329,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
     tracer: null,
     logUnrouted: true,
     meterUnrouted: true,
+    traceUnrouted: true,
     overload:
       opts.overload ??
       new EntryPointGate('web', new OverloadManager(NO_OVERLOAD_LIMITS, silentLogger), {

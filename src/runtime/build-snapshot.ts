@@ -48,7 +48,14 @@ import {
   redirectionRoute,
 } from './internal-routes.ts';
 import type { InternalServices } from './internal-services.ts';
-import { type AddInternals, type Observe, observeOf } from './observe.ts';
+import {
+  type AddInternals,
+  type MiddlewareSpanName,
+  middlewareSpanName,
+  nameMiddlewareSpan,
+  type Observe,
+  observeOf,
+} from './observe.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { type ActiveHealthHub, type HealthTarget, ServerHealth } from './server-health.ts';
 import {
@@ -339,6 +346,10 @@ export function buildSnapshot(
       },
     });
     building.delete(qualified);
+    // The span a route with detailed tracing gives it (Traefik's WrapMiddleware).
+    if (!('error' in result) && cfg.type !== 'chain') {
+      for (const m of result) nameMiddlewareSpan(m, cfg.type, qualified);
+    }
     if (keepsState) perUse.add(qualified);
     keepsState ||= outer;
     if (use !== null) {
@@ -420,7 +431,7 @@ export function buildSnapshot(
       rule: r.rule,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
       entryPoints: eps ?? [],
-      value: routeTarget(name, mws, service, r.timeouts, services, observe),
+      value: routeTarget(name, mws, service, r.timeouts, services, observe, r.rule),
     };
     // Traefik: a router with `tls` serves HTTPS only, on every entry point it names; `http.tls`
     // on an entry point gives the routers there without one a default `tls` (its applyModel),
@@ -572,8 +583,12 @@ function routeTarget(
   timeouts: TimeoutsConfig | undefined,
   services: ReadonlyMap<string, ServiceNode | null>,
   observe: Observe,
+  rule: string,
 ): RouteTarget {
   let retry: RetryPolicy | null = null;
+  // Detailed tracing only: each kept middleware's span name, and the retry's.
+  const spans: (MiddlewareSpanName | undefined)[] | null = observe.detailed ? [] : null;
+  let retrySpan: { name: string; at: number } | null = null;
   const guards: ServerGuard[] = [];
   const middlewares: Middleware[] = [];
   let errorPages: ErrorPage[] | null = null;
@@ -581,7 +596,10 @@ function routeTarget(
   let bufferingAt: number | undefined;
   let bodyPhase = false;
   for (const m of all) {
-    if (m.retry !== undefined) retry = m.retry;
+    if (m.retry !== undefined) {
+      retry = m.retry;
+      if (spans !== null) retrySpan = { name: middlewareSpanName(m)?.name ?? '', at: middlewares.length };
+    }
     if (m.buffering !== undefined) {
       buffering = m.buffering;
       bufferingAt = middlewares.length;
@@ -597,8 +615,10 @@ function routeTarget(
       }
     }
     if (m.onResponseBody !== undefined) bodyPhase = true;
-    if (m.onRequest !== undefined || m.onResponse !== undefined || m.onResponseBody !== undefined)
+    if (m.onRequest !== undefined || m.onResponse !== undefined || m.onResponseBody !== undefined) {
       middlewares.push(m);
+      spans?.push(m.retry === undefined ? middlewareSpanName(m) : undefined);
+    }
   }
   return {
     router,
@@ -614,6 +634,7 @@ function routeTarget(
     logged: observe.logged,
     metered: observe.metered,
     traced: observe.traced,
+    ...(spans === null ? {} : { detailed: { rule, middlewares: spans, retry: retrySpan } }),
   };
 }
 

@@ -155,6 +155,24 @@ export interface RouteTarget {
   readonly logged: boolean;
   readonly metered: boolean;
   readonly traced: boolean;
+  /**
+   * With `traceVerbosity: detailed` (and `traced`): what the router's, middlewares' and
+   * service's spans are called (Traefik's detailed spans); absent otherwise.
+   */
+  readonly detailed?: DetailedSpans | undefined;
+}
+
+/** The names of a route's detailed spans, worked out when the snapshot is built. */
+export interface DetailedSpans {
+  /** The router's rule: its span's `http.route`. */
+  readonly rule: string;
+  /** Index for index with `middlewares`: each one's span, or undefined for none. */
+  readonly middlewares: ReadonlyArray<{ readonly type: string; readonly name: string } | undefined>;
+  /**
+   * The chain's `retry` (the one that applies), its span per attempt: its name, and how many of
+   * `middlewares` come before it (its span's parent is the span of the one before).
+   */
+  readonly retry: { readonly name: string; readonly at: number } | null;
 }
 
 /** An `errors` middleware of a route, with its service resolved. */

@@ -1,0 +1,199 @@
+import type { HeaderList } from '../core/headers.ts';
+import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
+import { SPAN_INTERNAL } from '../observability/tracing/span.ts';
+import type { RouteTarget, ServerRuntime } from '../runtime/types.ts';
+import {
+  captureClientRequest,
+  captureServerRequest,
+  endSpan,
+  type ReportedExchange,
+} from './exchange-report.ts';
+
+/**
+ * The spans of one traced request, as Traefik v3 makes them (one object, made only for a request
+ * its router or entry point traces):
+ *
+ * - `EntryPoint`, SERVER (pkg/middlewares/observability/entrypoint.go): around the router's
+ *   whole chain, or the 404 handler; it joins the client's trace (W3C context) and records the
+ *   request as it came, before any middleware (CaptureServerRequest);
+ * - `ReverseProxy`, CLIENT, one per call to a server (pkg/proxy/httputil/observability.go): the
+ *   server gets its context in `traceparent`; it ends when the response head arrives;
+ * - with `traceVerbosity: detailed`, INTERNAL spans, each under the one before: `Router`
+ *   (router.go), one per middleware named by its type (middleware.go WrapMiddleware), one `Retry`
+ *   per attempt of a retry middleware (pkg/middlewares/retry/retry.go), `Service` (service.go).
+ *
+ * An unsampled request has its entry span (for its ids) and, per call, a traceparent only: there
+ * is nothing to record, and the only id anyone sees is the one the server gets.
+ */
+export class RequestTrace {
+  readonly entry: RequestSpan;
+  readonly #tracer: Tracer;
+  /** The span the next span goes under: the innermost one open. */
+  #parent: RequestSpan;
+  /** Detailed (and sampled): the router's, middlewares' and service's spans, to end last. */
+  #detailed: RequestSpan[] | null = null;
+  /** The retry's span of the current attempt, and the span it goes under. */
+  #retrySpan: RequestSpan | null = null;
+  #retryParent: RequestSpan | null = null;
+  /** How many of `#detailed` were open when the current attempt's span started. */
+  #retryMark = 0;
+  /** The current call's CLIENT span, until its response head. */
+  #call: RequestSpan | null = null;
+  /**
+   * The router's service is one of the proxy's own (`api@internal`…): Traefik serves those in
+   * its process, with no call and no context sent; ours go to the admin server, untraced alike.
+   */
+  readonly #ownService: boolean;
+
+  constructor(
+    tracer: Tracer,
+    ex: ReportedExchange,
+    entryPoint: string,
+    route: RouteTarget | undefined,
+    startEpochMs: number,
+  ) {
+    this.#tracer = tracer;
+    this.#ownService = route?.service.name.endsWith('@internal') === true;
+    const h = ex.req.headers;
+    const span = tracer.startSpan(h.get('traceparent'), h.get('tracestate'), 'EntryPoint', startEpochMs);
+    this.entry = span;
+    this.#parent = span;
+    if (!span.sampled) return;
+    span.setAttribute('entry_point', entryPoint);
+    captureServerRequest(span, tracer, ex);
+    const detailed = route?.detailed;
+    if (detailed === undefined) return;
+    // Traefik's routerTracing, at detailed only.
+    this.#detailed = [];
+    const r = this.#internal('Router');
+    r.setAttribute('traefik.service.name', route!.service.name);
+    r.setAttribute('traefik.router.name', route!.router);
+    r.setAttribute('http.route', detailed.rule);
+  }
+
+  /** Whether the detailed spans are made (sampled, `traceVerbosity: detailed`). */
+  get detailed(): boolean {
+    return this.#detailed !== null;
+  }
+
+  /** Whether a call's CLIENT span is open. */
+  get calling(): boolean {
+    return this.#call !== null;
+  }
+
+  /** An INTERNAL span under the innermost one, which it becomes. */
+  #internal(name: string): RequestSpan {
+    const span = this.#tracer.childSpan(this.#parent, name, SPAN_INTERNAL, Date.now());
+    this.#detailed!.push(span);
+    this.#parent = span;
+    return span;
+  }
+
+  /**
+   * Detailed: the route's middleware `i` is about to run (`i` = the count of middlewares: the
+   * chain is through). Its span, named by its type with `traefik.middleware.name`; before it,
+   * the retry's first attempt's span when the retry stands there in the chain.
+   */
+  middleware(route: RouteTarget, i: number): void {
+    const d = route.detailed!;
+    if (d.retry !== null && d.retry.at === i && this.#retryParent === null) {
+      this.#retryParent = this.#parent;
+      this.#attempt(route, 1);
+    }
+    const names = d.middlewares[i];
+    if (names !== undefined) this.#internal(names.type).setAttribute('traefik.middleware.name', names.name);
+  }
+
+  /** Detailed: the request reaches the router's service. */
+  service(route: RouteTarget): void {
+    this.#internal('Service').setAttribute('traefik.service.name', route.service.name);
+  }
+
+  /**
+   * One span per attempt of the retry middleware, each under the span before the retry, the
+   * previous attempt (and what ran under it) ended as the next starts, `http.request.resend_count`
+   * from the second attempt on.
+   */
+  #attempt(route: RouteTarget, attempt: number): void {
+    const prev = this.#retrySpan;
+    if (prev !== null) {
+      const now = Date.now();
+      const d = this.#detailed!;
+      for (let i = d.length - 1; i >= this.#retryMark; i--) d[i]!.end(now, -1);
+      d.length = this.#retryMark;
+      prev.end(now, -1);
+    }
+    this.#retryMark = this.#detailed!.length;
+    const span = this.#tracer.childSpan(this.#retryParent!, 'Retry', SPAN_INTERNAL, Date.now());
+    span.setAttribute('traefik.middleware.name', route.detailed!.retry!.name);
+    if (attempt > 1) span.setAttribute('http.request.resend_count', attempt - 1);
+    this.#retrySpan = span;
+    this.#parent = span;
+  }
+
+  /**
+   * A call to `server` is about to be made (try number `tries`; `page`: an error page's): its
+   * CLIENT span, whose context goes to the server in `headers` (`traceparent`, and `tracestate`
+   * as received). A new attempt of the retry middleware (detailed) first gets its spans.
+   */
+  call(
+    route: RouteTarget | undefined,
+    tries: number,
+    page: boolean,
+    ex: ReportedExchange,
+    server: ServerRuntime,
+    headers: HeaderList,
+  ): void {
+    if (this.#ownService && !page) return;
+    const tracer = this.#tracer;
+    const entry = this.entry;
+    if (this.#call !== null) this.endCall(502, null);
+    let traceparent: string;
+    if (!entry.sampled) traceparent = tracer.unsampledTraceparent(entry);
+    else {
+      if (tries > 1 && !page && this.#retryParent !== null && route !== undefined) {
+        this.#attempt(route, tries);
+        this.service(route);
+      }
+      const call = tracer.clientSpan(this.#parent, Date.now());
+      captureClientRequest(call, tracer, ex, server, headers);
+      this.#call = call;
+      traceparent = call.traceparent;
+    }
+    headers.set('traceparent', traceparent);
+    if (entry.tracestate !== undefined) headers.set('tracestate', entry.tracestate);
+    else headers.delete('tracestate');
+  }
+
+  /**
+   * The call returned: the server's status and response fields, or (`headers` null) the status
+   * Traefik's ComputeStatusCode gives a failed call (502, 504 for a timeout, 499 when the client
+   * went away).
+   */
+  endCall(status: number, headers: HeaderList | null): void {
+    const span = this.#call;
+    if (span === null) return;
+    this.#call = null;
+    if (headers !== null) this.#tracer.captureResponse(span, headers);
+    span.end(Date.now(), status);
+  }
+
+  /** The response head as it goes to the client (Traefik's CaptureResponse on the entry span). */
+  response(headers: HeaderList): void {
+    if (this.entry.sampled) this.#tracer.captureResponse(this.entry, headers);
+  }
+
+  /** The request is over: spans end innermost first, the entry point's last (Traefik's defers). */
+  end(ex: ReportedExchange, entryPoint: string): void {
+    if (this.#call !== null) this.endCall(ex.status, null);
+    const now = Date.now();
+    const d = this.#detailed;
+    if (d !== null) {
+      // The last attempt's spans, its retry span, then those from before the retry.
+      for (let i = d.length - 1; i >= this.#retryMark; i--) d[i]!.end(now, -1);
+      this.#retrySpan?.end(now, -1);
+      for (let i = this.#retryMark - 1; i >= 0; i--) d[i]!.end(now, -1);
+    }
+    endSpan(this.entry, ex, entryPoint);
+  }
+}
