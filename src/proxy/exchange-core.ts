@@ -9,6 +9,7 @@ import { enterLimit, unavailable } from '../middleware/in-flight-req.ts';
 import {
   type BodyTransform,
   type BufferingSpec,
+  type CallTrace,
   type Lease,
   type RequestControl,
   type RequestOutcome,
@@ -378,6 +379,11 @@ export abstract class ExchangeCore
     } catch (e) {
       this.onInternalError(e);
     }
+  }
+
+  /** RequestControl.traceCall: a middleware's call's span, when this request is traced. */
+  traceCall(name: string, method: string, url: string, headers: HeaderList): CallTrace | null {
+    return this.trace === null ? null : this.trace.sideCall(name, method, url, headers);
   }
 
   transformBody(t: BodyTransform): void {

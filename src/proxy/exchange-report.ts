@@ -130,48 +130,37 @@ export function captureServerRequest(span: RequestSpan, tracer: Tracer, ex: Repo
 }
 
 /**
- * A sampled CLIENT span's request attributes, as Traefik's CaptureClientRequest sets them on its
- * ReverseProxy span (pkg/observability/tracing/tracing.go): `url.full` (the server's URL with the
- * request's path and its query redacted as `url.query` is), `url.scheme` (the server's), and
- * `server.*` / `network.peer.*` from the server's host, with 80/443 for a URL without a port
- * (and then, as in Traefik, an empty `network.peer.address`: Go's SplitHostPort fails on it).
- * `headers` are the ones sent, captured as `tracing.capturedRequestHeaders` says.
+ * A sampled CLIENT span's request attributes, as Traefik's CaptureClientRequest sets them
+ * (pkg/observability/tracing/tracing.go): `url.full` (the URL called, its user and password and
+ * its query redacted as `url.query` is), `url.scheme`, and `server.*` / `network.peer.*` from its
+ * host, with 80/443 for a URL without a port (and then, as in Traefik, an empty
+ * `network.peer.address`: Go's SplitHostPort fails on it). `headers` are the ones sent, captured
+ * as `tracing.capturedRequestHeaders` says. `origin` is `scheme://authority` (anything after
+ * the authority is ignored), `path` and `query` (raw, without `?`) the target's.
  */
-export function captureClientRequest(
+export function captureCall(
   span: RequestSpan,
   tracer: Tracer,
-  ex: ReportedExchange,
-  server: ServerRuntime,
+  method: string,
+  version: string,
+  origin: string,
+  path: string,
+  query: string,
   headers: HeaderList,
 ): void {
-  const req = ex.req;
-  span.setAttribute('http.request.method', req.method);
-  span.setAttribute(
-    'network.protocol.version',
-    ex.http2 ? '2' : ex.parsed.versionMinor === 1 ? '1.1' : '1.0',
-  );
-  const url = server.url;
-  const sep = url.indexOf('://');
-  let scheme = sep < 0 ? 'http' : url.slice(0, sep).toLowerCase();
+  span.setAttribute('http.request.method', method);
+  span.setAttribute('network.protocol.version', version);
+  const sep = origin.indexOf('://');
+  let scheme = sep < 0 ? 'http' : origin.slice(0, sep).toLowerCase();
   // An h2c:// server is called over http (Traefik's proxy builder).
   if (scheme === 'h2c') scheme = 'http';
-  const rest = sep < 0 ? url : url.slice(sep + 3);
-  let end = rest.length;
-  for (let i = 0; i < rest.length; i++) {
-    const c = rest.charCodeAt(i);
-    if (c === 0x2f || c === 0x3f || c === 0x23) {
-      end = i;
-      break;
-    }
-  }
-  let host = rest.slice(0, end);
+  const rest = sep < 0 ? origin : origin.slice(sep + 3);
+  let host = rest.slice(0, authorityEnd(rest));
   const at = host.lastIndexOf('@');
-  // safeURL: a user and password in the URL become REDACTED:REDACTED.
   const userinfo = at < 0 ? '' : 'REDACTED:REDACTED@';
   if (at >= 0) host = host.slice(at + 1);
-  const path = server.pathPrefix === '' ? req.path : joinTargetPath(server.pathPrefix, req.path);
-  const query = tracer.safeQuery(req.query);
-  span.setAttribute('url.full', `${scheme}://${userinfo}${host}${path}${query === '' ? '' : `?${query}`}`);
+  const safe = tracer.safeQuery(query);
+  span.setAttribute('url.full', `${scheme}://${userinfo}${host}${path}${safe === '' ? '' : `?${safe}`}`);
   span.setAttribute('url.scheme', scheme);
   span.setAttribute('user_agent.original', headers.get('user-agent') ?? '');
   const close = host.lastIndexOf(']');
@@ -193,6 +182,40 @@ export function captureClientRequest(
     }
   }
   tracer.captureRequest(span, headers);
+}
+
+/** Where the authority of `rest` (a URL after `scheme://`) ends: its path, query or fragment. */
+function authorityEnd(rest: string): number {
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest.charCodeAt(i);
+    if (c === 0x2f || c === 0x3f || c === 0x23) return i;
+  }
+  return rest.length;
+}
+
+/** The path and raw query of an absolute URL (`/` for none), as Go's url.Parse splits them. */
+export function urlTarget(url: string): { path: string; query: string } {
+  const sep = url.indexOf('://');
+  const rest = sep < 0 ? url : url.slice(sep + 3);
+  let target = rest.slice(authorityEnd(rest));
+  const hash = target.indexOf('#');
+  if (hash >= 0) target = target.slice(0, hash);
+  const q = target.indexOf('?');
+  return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+}
+
+/** The call of one try to `server`: its URL with the request's path (the server's path first). */
+export function captureClientRequest(
+  span: RequestSpan,
+  tracer: Tracer,
+  ex: ReportedExchange,
+  server: ServerRuntime,
+  headers: HeaderList,
+): void {
+  const req = ex.req;
+  const path = server.pathPrefix === '' ? req.path : joinTargetPath(server.pathPrefix, req.path);
+  const version = ex.http2 ? '2' : ex.parsed.versionMinor === 1 ? '1.1' : '1.0';
+  captureCall(span, tracer, req.method, version, server.url, path, req.query, headers);
 }
 
 export function endSpan(span: RequestSpan, ex: ReportedExchange, entryPoint: string): void {

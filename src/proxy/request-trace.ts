@@ -1,12 +1,14 @@
 import type { HeaderList } from '../core/headers.ts';
 import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
-import { SPAN_INTERNAL } from '../observability/tracing/span.ts';
+import { SPAN_CLIENT, SPAN_INTERNAL } from '../observability/tracing/span.ts';
 import type { RouteTarget, ServerRuntime } from '../runtime/types.ts';
 import {
+  captureCall,
   captureClientRequest,
   captureServerRequest,
   endSpan,
   type ReportedExchange,
+  urlTarget,
 } from './exchange-report.ts';
 
 /**
@@ -163,6 +165,31 @@ export class RequestTrace {
     headers.set('traceparent', traceparent);
     if (entry.tracestate !== undefined) headers.set('tracestate', entry.tracestate);
     else headers.delete('tracestate');
+  }
+
+  /**
+   * A middleware's own call for the request (forwardAuth's `AuthRequest`, pkg/middlewares/auth/
+   * forward.go): a CLIENT span under the innermost span, with CaptureClientRequest's attributes
+   * for `url`, its context set in `headers`; Traefik ends it once the answer is read, before it
+   * would record the answer's status, so it has none. Unsampled: the context only, and null.
+   */
+  sideCall(name: string, method: string, url: string, headers: HeaderList): RequestSpan | null {
+    const tracer = this.#tracer;
+    const entry = this.entry;
+    let span: RequestSpan | null = null;
+    let traceparent: string;
+    if (!entry.sampled) traceparent = tracer.unsampledTraceparent(entry);
+    else {
+      span = tracer.childSpan(this.#parent, name, SPAN_CLIENT, Date.now());
+      const t = urlTarget(url);
+      // http.NewRequest's Proto: HTTP/1.1.
+      captureCall(span, tracer, method, '1.1', url, t.path, t.query, headers);
+      traceparent = span.traceparent;
+    }
+    headers.set('traceparent', traceparent);
+    if (entry.tracestate !== undefined) headers.set('tracestate', entry.tracestate);
+    else headers.delete('tracestate');
+    return span;
   }
 
   /**

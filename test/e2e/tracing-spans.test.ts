@@ -49,10 +49,12 @@ function parseSeen(value: string | string[] | undefined): [string, string, strin
 
 describe('tracing: the spans of a request (minimal verbosity)', () => {
   let app: Backend;
+  let auth: Backend;
   let receiver: OtlpReceiver;
   let proxy: ProxyProcess;
 
   before(async () => {
+    auth = await startBackend((_req, res) => res.end('ok'));
     app = await startBackend((req, res) => {
       const code = Number(/status=(\d+)/.exec(req.url ?? '')?.[1] ?? 200);
       res.statusCode = code;
@@ -76,7 +78,9 @@ http:
     app: { rule: "PathPrefix(\`/app\`)", service: app }
     strip: { rule: "PathPrefix(\`/strip\`)", service: app, middlewares: [strip] }
     locked: { rule: "PathPrefix(\`/locked\`)", service: app, middlewares: [auth] }
+    guarded: { rule: "PathPrefix(\`/guarded\`)", service: app, middlewares: [ask] }
   middlewares:
+    ask: { forwardAuth: { address: "${auth.url}/verify?key=k1" } }
     strip: { stripPrefix: { prefixes: ["/strip"] } }
     auth: { basicAuth: { users: ["user:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"] } }
   services:
@@ -87,7 +91,7 @@ http:
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([app?.close(), receiver?.close()]);
+    await Promise.all([app?.close(), auth?.close(), receiver?.close()]);
   });
 
   const spansOf = async (id: string, n: number): Promise<ReceivedSpan[]> => {
@@ -96,6 +100,32 @@ http:
     assert.equal(spans.length, n, spans.map((s) => s.name).join(','));
     return spans;
   };
+
+  it("forwardAuth's call: an AuthRequest CLIENT span, whose id the auth server gets, without a status", async () => {
+    const t = newTrace();
+    const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/guarded`, {
+      headers: { traceparent: t.header },
+    });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    const spans = await spansOf(t.id, 3);
+    const ep = spans.find((s) => s.name === 'EntryPoint')!;
+    const ask = spans.find((s) => s.name === 'AuthRequest')!;
+    const call = spans.find((s) => s.name === 'ReverseProxy')!;
+    assert.equal(ask.kind, CLIENT);
+    assert.equal(ask.parentSpanId, ep.spanId);
+    assert.equal(call.parentSpanId, ep.spanId);
+    assert.equal(ask.attributes['url.full'], `${auth.url}/verify?key=REDACTED`);
+    assert.equal(ask.attributes['server.port'], auth.port);
+    assert.equal(ask.attributes['http.request.method'], 'GET');
+    // Traefik ends it before it would record the answer: no status code, no status.
+    assert.equal(ask.attributes['http.response.status_code'], undefined);
+    assert.equal(ask.status.code, UNSET);
+    const [traceId, parent] = parseSeen(auth.seen.at(-1)?.headers.traceparent);
+    assert.equal(traceId, t.id);
+    assert.equal(parent, ask.spanId);
+    assert.equal(parseSeen(app.seen.at(-1)?.headers.traceparent)[1], call.spanId);
+  });
 
   it('an EntryPoint SERVER span and a ReverseProxy CLIENT span under it, whose id the server gets', async () => {
     const t = newTrace();

@@ -25,6 +25,8 @@ export interface RequestSpan {
    * span gets no status (`status` < 0). Unsampled spans do nothing.
    */
   end(endEpochMs: number, status: number): void;
+  /** Ends the span now, with no HTTP status (a call whose answer is not recorded). */
+  close(): void;
 }
 
 /** An ended, sampled span as the exporter encodes it. */
@@ -115,6 +117,10 @@ export class Span implements RequestSpan, FinishedSpan {
       }
     }
     if (attrs.length < MAX_ATTRIBUTES * 2) attrs.push(key, value);
+  }
+
+  close(): void {
+    this.end(Date.now(), -1);
   }
 
   end(endEpochMs: number, status: number): void {
