@@ -416,7 +416,6 @@ export abstract class ExchangeCore
     const kept = this.ctx.connectionKept;
     if (kept !== null && this.parsed.connectionTokens !== null)
       dropKeptFields(this.req.headers, this.parsed.connectionTokens, kept);
-    if (this.trace?.detailed) this.trace.service(route);
     // Traefik's AddServiceFields times the service for OriginDuration: only read by the log.
     if (this.ctx.accessLog !== null && route.logged) this.serviceAt = performance.now();
     // A field a middleware made that needs it is settled once, before the Host override is read
@@ -465,6 +464,7 @@ export abstract class ExchangeCore
       this.ctx.name,
       route,
       Date.now() - (performance.now() - this.startedAt),
+      this.ctx.metrics === null ? null : this.ctx.metrics.levels,
     );
   }
 

@@ -212,6 +212,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.tries,
       this.page !== null,
       this,
+      svc.name,
       this.server,
       this.page === null ? this.req.headers : this.page.headers,
     );
@@ -375,6 +376,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
         this.tries,
         this.page !== null,
         this,
+        this.service!.name,
         server!,
         this.page === null ? this.req.headers : this.page.headers,
       );

@@ -1,4 +1,5 @@
 import type { HeaderList } from '../core/headers.ts';
+import type { MetricLevels } from '../observability/metrics/index.ts';
 import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
 import { SPAN_CLIENT, SPAN_INTERNAL } from '../observability/tracing/span.ts';
 import type { RouteTarget, ServerRuntime } from '../runtime/types.ts';
@@ -41,6 +42,10 @@ export class RequestTrace {
   #retryMark = 0;
   /** The current call's CLIENT span, until its response head. */
   #call: RequestSpan | null = null;
+  /** Detailed: the current try's `Service` (and service `Metrics`) spans, until the next try. */
+  #trySpans: RequestSpan[] | null = null;
+  /** Detailed, with metrics: the levels that have a `Metrics` span (Traefik's metrics middlewares). */
+  readonly #metrics: MetricLevels | null;
   /**
    * The router's service is one of the proxy's own (`api@internal`…): Traefik serves those in
    * its process, with no call and no context sent; ours go to the admin server, untraced alike.
@@ -53,8 +58,10 @@ export class RequestTrace {
     entryPoint: string,
     route: RouteTarget | undefined,
     startEpochMs: number,
+    metrics: MetricLevels | null,
   ) {
     this.#tracer = tracer;
+    this.#metrics = metrics;
     this.#ownService = route?.service.name.endsWith('@internal') === true;
     const h = ex.req.headers;
     const span = tracer.startSpan(h.get('traceparent'), h.get('tracestate'), 'EntryPoint', startEpochMs);
@@ -65,12 +72,24 @@ export class RequestTrace {
     captureServerRequest(span, tracer, ex);
     const detailed = route?.detailed;
     if (detailed === undefined) return;
-    // Traefik's routerTracing, at detailed only.
     this.#detailed = [];
+    // The entry point's chain (BuildEPChain): its metrics middleware, after the entry span.
+    if (metrics?.entryPoints) this.#metricsSpan('metrics-entrypoint');
+    // Traefik's routerTracing, at detailed only, then the router's metrics middleware.
     const r = this.#internal('Router');
     r.setAttribute('traefik.service.name', route!.service.name);
     r.setAttribute('traefik.router.name', route!.router);
     r.setAttribute('http.route', detailed.rule);
+    if (metrics?.routers) this.#metricsSpan('metrics-router');
+  }
+
+  /**
+   * A metrics middleware's span: Traefik wraps its metrics middlewares with WrapMiddleware like
+   * any (pkg/middlewares/metrics: typeName `Metrics`, names metrics-entrypoint, -router,
+   * -service) wherever its registry counts that level, whether this router is metered or not.
+   */
+  #metricsSpan(name: string): void {
+    this.#internal('Metrics').setAttribute('traefik.middleware.name', name);
   }
 
   /** Whether the detailed spans are made (sampled, `traceVerbosity: detailed`). */
@@ -106,11 +125,6 @@ export class RequestTrace {
     if (names !== undefined) this.#internal(names.type).setAttribute('traefik.middleware.name', names.name);
   }
 
-  /** Detailed: the request reaches the router's service. */
-  service(route: RouteTarget): void {
-    this.#internal('Service').setAttribute('traefik.service.name', route.service.name);
-  }
-
   /**
    * One span per attempt of the retry middleware, each under the span before the retry, the
    * previous attempt (and what ran under it) ended as the next starts, `http.request.resend_count`
@@ -143,6 +157,7 @@ export class RequestTrace {
     tries: number,
     page: boolean,
     ex: ReportedExchange,
+    service: string,
     server: ServerRuntime,
     headers: HeaderList,
   ): void {
@@ -153,11 +168,29 @@ export class RequestTrace {
     let traceparent: string;
     if (!entry.sampled) traceparent = tracer.unsampledTraceparent(entry);
     else {
-      if (tries > 1 && !page && this.#retryParent !== null && route !== undefined) {
-        this.#attempt(route, tries);
-        this.service(route);
+      let parent = this.#parent;
+      if (this.#detailed !== null) {
+        const now = Date.now();
+        this.#endTry(now);
+        if (tries > 1 && !page && this.#retryParent !== null && route !== undefined) {
+          this.#attempt(route, tries);
+          parent = this.#parent;
+        }
+        // Traefik wraps each server's handler of a load balancer (pkg/server/service/service.go
+        // getLoadBalancerServiceHandler): the service's span, then its metrics middleware's, per
+        // call, under what called the load balancer.
+        const svc = tracer.childSpan(parent, 'Service', SPAN_INTERNAL, now);
+        svc.setAttribute('traefik.service.name', service);
+        const spans = [svc];
+        parent = svc;
+        if (this.#metrics?.services) {
+          parent = tracer.childSpan(svc, 'Metrics', SPAN_INTERNAL, now);
+          parent.setAttribute('traefik.middleware.name', 'metrics-service');
+          spans.push(parent);
+        }
+        this.#trySpans = spans;
       }
-      const call = tracer.clientSpan(this.#parent, Date.now());
+      const call = tracer.clientSpan(parent, Date.now());
       captureClientRequest(call, tracer, ex, server, headers);
       this.#call = call;
       traceparent = call.traceparent;
@@ -192,6 +225,14 @@ export class RequestTrace {
     return span;
   }
 
+  /** The previous try's Service (and service Metrics) spans end: that call is over. */
+  #endTry(now: number): void {
+    const t = this.#trySpans;
+    if (t === null) return;
+    this.#trySpans = null;
+    for (let i = t.length - 1; i >= 0; i--) t[i]!.end(now, -1);
+  }
+
   /**
    * The call returned: the server's status and response fields, or (`headers` null) the status
    * Traefik's ComputeStatusCode gives a failed call (502, 504 for a timeout, 499 when the client
@@ -216,6 +257,7 @@ export class RequestTrace {
     const now = Date.now();
     const d = this.#detailed;
     if (d !== null) {
+      this.#endTry(now);
       // The last attempt's spans, its retry span, then those from before the retry.
       for (let i = d.length - 1; i >= this.#retryMark; i--) d[i]!.end(now, -1);
       this.#retrySpan?.end(now, -1);

@@ -427,3 +427,69 @@ http:
     assert.equal(ep.status.code, ERROR);
   });
 });
+
+describe('tracing: traceVerbosity detailed, with metrics and a weighted service', () => {
+  let app: Backend;
+  let receiver: OtlpReceiver;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    app = await startBackend((_req, res) => res.end('app'));
+    receiver = await startOtlpReceiver();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+metrics:
+  prometheus: { addRoutersLabels: true }
+tracing:
+  otlp: { http: { endpoint: "${receiver.url}" } }
+http:
+  routers:
+    split:
+      rule: "PathPrefix(\`/\`)"
+      service: wrr
+      observability: { traceVerbosity: detailed }
+  services:
+    wrr: { weighted: { services: [{ name: leaf, weight: 1 }] } }
+    leaf: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([app?.close(), receiver?.close()]);
+  });
+
+  it("Traefik's Metrics middleware spans where its registry counts, and the Service span of the load balancer that took the call", async () => {
+    const t = newTrace();
+    const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/x`, {
+      headers: { traceparent: t.header },
+    });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    await receiver.waitForSpan((s) => s.traceId === t.id && s.name === 'EntryPoint', 10_000);
+    const spans = receiver.spans.filter((s) => s.traceId === t.id);
+    // Walk down from the entry span: each has one child.
+    const chain: string[] = [];
+    let at = spans.find((s) => s.name === 'EntryPoint');
+    while (at !== undefined) {
+      const name = at.attributes['traefik.middleware.name'] ?? at.attributes['traefik.service.name'];
+      chain.push(name === undefined ? at.name : `${at.name}(${String(name)})`);
+      const parent: string = at.spanId;
+      at = spans.find((s) => s.parentSpanId === parent);
+    }
+    assert.deepEqual(chain, [
+      'EntryPoint',
+      'Metrics(metrics-entrypoint)',
+      'Router(wrr@file)',
+      'Metrics(metrics-router)',
+      'Service(leaf@file)',
+      'Metrics(metrics-service)',
+      'ReverseProxy',
+    ]);
+    assert.equal(spans.length, 7);
+  });
+});
