@@ -208,7 +208,6 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // An error page is a plain GET of its own: no body transform of the request's applies.
     if (this.page !== null) this.via = this;
     this.trace?.call(
-      this.route,
       this.tries,
       this.page !== null,
       this,
@@ -372,7 +371,6 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       const pool = server!.pool;
       const src = this.parsed.upgrade === null || pool.upgrades === undefined ? pool : pool.upgrades;
       this.trace?.call(
-        this.route,
         this.tries,
         this.page !== null,
         this,

@@ -38,6 +38,7 @@ export class RequestTrace {
   /** The retry's span of the current attempt, and the span it goes under. */
   #retrySpan: RequestSpan | null = null;
   #retryParent: RequestSpan | null = null;
+  #retryName = '';
   /** How many of `#detailed` were open when the current attempt's span started. */
   #retryMark = 0;
   /** The current call's CLIENT span, until its response head. */
@@ -112,17 +113,21 @@ export class RequestTrace {
 
   /**
    * Detailed: the route's middleware `i` is about to run (`i` = the count of middlewares: the
-   * chain is through). Its span, named by its type with `traefik.middleware.name`; before it,
-   * the retry's first attempt's span when the retry stands there in the chain.
+   * chain is through). The spans of the middlewares up to it (route.detailed): each named by
+   * its type, with `traefik.middleware.name`; the retry's first attempt's where it stands.
    */
   middleware(route: RouteTarget, i: number): void {
-    const d = route.detailed!;
-    if (d.retry !== null && d.retry.at === i && this.#retryParent === null) {
-      this.#retryParent = this.#parent;
-      this.#attempt(route, 1);
+    const group = route.detailed!.middlewares[i];
+    if (group === undefined) return;
+    for (let k = 0; k < group.length; k++) {
+      const m = group[k]!;
+      if (!m.retry) this.#internal(m.type).setAttribute('traefik.middleware.name', m.name);
+      else if (this.#retryParent === null) {
+        this.#retryParent = this.#parent;
+        this.#retryName = m.name;
+        this.#attempt(1);
+      }
     }
-    const names = d.middlewares[i];
-    if (names !== undefined) this.#internal(names.type).setAttribute('traefik.middleware.name', names.name);
   }
 
   /**
@@ -130,7 +135,7 @@ export class RequestTrace {
    * previous attempt (and what ran under it) ended as the next starts, `http.request.resend_count`
    * from the second attempt on.
    */
-  #attempt(route: RouteTarget, attempt: number): void {
+  #attempt(attempt: number): void {
     const prev = this.#retrySpan;
     if (prev !== null) {
       const now = Date.now();
@@ -141,7 +146,7 @@ export class RequestTrace {
     }
     this.#retryMark = this.#detailed!.length;
     const span = this.#tracer.childSpan(this.#retryParent!, 'Retry', SPAN_INTERNAL, Date.now());
-    span.setAttribute('traefik.middleware.name', route.detailed!.retry!.name);
+    span.setAttribute('traefik.middleware.name', this.#retryName);
     if (attempt > 1) span.setAttribute('http.request.resend_count', attempt - 1);
     this.#retrySpan = span;
     this.#parent = span;
@@ -153,7 +158,6 @@ export class RequestTrace {
    * as received). A new attempt of the retry middleware (detailed) first gets its spans.
    */
   call(
-    route: RouteTarget | undefined,
     tries: number,
     page: boolean,
     ex: ReportedExchange,
@@ -172,8 +176,8 @@ export class RequestTrace {
       if (this.#detailed !== null) {
         const now = Date.now();
         this.#endTry(now);
-        if (tries > 1 && !page && this.#retryParent !== null && route !== undefined) {
-          this.#attempt(route, tries);
+        if (tries > 1 && !page && this.#retryParent !== null) {
+          this.#attempt(tries);
           parent = this.#parent;
         }
         // Traefik wraps each server's handler of a load balancer (pkg/server/service/service.go

@@ -50,7 +50,6 @@ import {
 import type { InternalServices } from './internal-services.ts';
 import {
   type AddInternals,
-  type MiddlewareSpanName,
   middlewareSpanName,
   nameMiddlewareSpan,
   type Observe,
@@ -68,6 +67,7 @@ import {
 } from './service-nodes.ts';
 import { StickyCookie } from './sticky.ts';
 import {
+  type DetailedSpan,
   type ErrorPage,
   NO_TIMEOUTS,
   type RouteTarget,
@@ -586,9 +586,10 @@ function routeTarget(
   rule: string,
 ): RouteTarget {
   let retry: RetryPolicy | null = null;
-  // Detailed tracing only: each kept middleware's span name, and the retry's.
-  const spans: (MiddlewareSpanName | undefined)[] | null = observe.detailed ? [] : null;
-  let retrySpan: { name: string; at: number } | null = null;
+  // Detailed tracing only: the spans opened before each kept middleware runs (its own, and those
+  // of the middlewares without a phase before it, which the exchange does not run), and after.
+  const spans: DetailedSpan[][] | null = observe.detailed ? [[]] : null;
+  let retrySpan: DetailedSpan | null = null;
   const guards: ServerGuard[] = [];
   const middlewares: Middleware[] = [];
   let errorPages: ErrorPage[] | null = null;
@@ -596,9 +597,21 @@ function routeTarget(
   let bufferingAt: number | undefined;
   let bodyPhase = false;
   for (const m of all) {
-    if (m.retry !== undefined) {
-      retry = m.retry;
-      if (spans !== null) retrySpan = { name: middlewareSpanName(m)?.name ?? '', at: middlewares.length };
+    if (m.retry !== undefined) retry = m.retry;
+    if (spans !== null) {
+      const names = middlewareSpanName(m);
+      const group = spans[spans.length - 1]!;
+      if (m.retry !== undefined) {
+        // The retry that applies (the last one) makes a span per attempt.
+        if (retrySpan !== null) {
+          for (const g of spans) {
+            const k = g.indexOf(retrySpan);
+            if (k >= 0) g.splice(k, 1);
+          }
+        }
+        retrySpan = { type: 'Retry', name: names?.name ?? '', retry: true };
+        group.push(retrySpan);
+      } else if (names !== undefined) group.push({ type: names.type, name: names.name, retry: false });
     }
     if (m.buffering !== undefined) {
       buffering = m.buffering;
@@ -617,7 +630,7 @@ function routeTarget(
     if (m.onResponseBody !== undefined) bodyPhase = true;
     if (m.onRequest !== undefined || m.onResponse !== undefined || m.onResponseBody !== undefined) {
       middlewares.push(m);
-      spans?.push(m.retry === undefined ? middlewareSpanName(m) : undefined);
+      spans?.push([]);
     }
   }
   return {
@@ -634,7 +647,7 @@ function routeTarget(
     logged: observe.logged,
     metered: observe.metered,
     traced: observe.traced,
-    ...(spans === null ? {} : { detailed: { rule, middlewares: spans, retry: retrySpan } }),
+    ...(spans === null ? {} : { detailed: { rule, middlewares: spans } }),
   };
 }
 

@@ -73,7 +73,7 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
   contentType: 'ContentType',
   digestAuth: 'digestAuth',
   encodedCharacters: 'EncodedCharacters',
-  errors: 'customError',
+  errors: 'CustomError',
   forwardAuth: 'ForwardAuth',
   grpcWeb: 'GRPCWeb',
   headers: 'Headers',

@@ -166,13 +166,22 @@ export interface RouteTarget {
 export interface DetailedSpans {
   /** The router's rule: its span's `http.route`. */
   readonly rule: string;
-  /** Index for index with `middlewares`: each one's span, or undefined for none. */
-  readonly middlewares: ReadonlyArray<{ readonly type: string; readonly name: string } | undefined>;
   /**
-   * The chain's `retry` (the one that applies), its span per attempt: its name, and how many of
-   * `middlewares` come before it (its span's parent is the span of the one before).
+   * The spans opened before each of `middlewares` runs (index for index), and after the last
+   * (one more entry): the middleware's own, and those of the middlewares before it that have no
+   * phase of their own (an `errors`, a `retry`), in the chain's order.
    */
-  readonly retry: { readonly name: string; readonly at: number } | null;
+  readonly middlewares: ReadonlyArray<ReadonlyArray<DetailedSpan>>;
+}
+
+/**
+ * A middleware's span at detailed verbosity: its type's name (the span's) and its qualified name
+ * (`traefik.middleware.name`); `retry`: the retry middleware, which makes one span per attempt.
+ */
+export interface DetailedSpan {
+  readonly type: string;
+  readonly name: string;
+  readonly retry: boolean;
 }
 
 /** An `errors` middleware of a route, with its service resolved. */

@@ -275,11 +275,16 @@ http:
 
 describe('tracing: traceVerbosity detailed', () => {
   let app: Backend;
+  let boom: Backend;
   let receiver: OtlpReceiver;
   let proxy: ProxyProcess;
 
   before(async () => {
     app = await startBackend((_req, res) => res.end('app'));
+    boom = await startBackend((_req, res) => {
+      res.statusCode = 500;
+      res.end('boom');
+    });
     receiver = await startOtlpReceiver();
     const dead = await deadPort();
     proxy = await startProxy({
@@ -307,12 +312,20 @@ http:
       entryPoints: [web]
       observability: { traceVerbosity: detailed }
     plain: { rule: "PathPrefix(\`/plain\`)", service: app, middlewares: [hdr], entryPoints: [web] }
+    caught:
+      rule: "PathPrefix(\`/caught\`)"
+      service: boom
+      middlewares: [catch]
+      entryPoints: [web]
+      observability: { traceVerbosity: detailed }
     model: { rule: "PathPrefix(\`/model\`)", service: app, entryPoints: [deep] }
   middlewares:
     hdr: { headers: { customRequestHeaders: { X-Seen: "1" } } }
     strip: { stripPrefix: { prefixes: ["/det"] } }
     again: { retry: { attempts: 2 } }
+    catch: { errors: { status: ["500"], service: app, query: "/page" } }
   services:
+    boom: { loadBalancer: { servers: [{ url: "${boom.url}" }] } }
     app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
     down: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${dead}" }] } }
 `,
@@ -321,7 +334,7 @@ http:
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([app?.close(), receiver?.close()]);
+    await Promise.all([app?.close(), boom?.close(), receiver?.close()]);
   });
 
   const spansOf = async (id: string, n: number): Promise<ReceivedSpan[]> => {
@@ -369,6 +382,34 @@ http:
     assert.equal(service.attributes['traefik.service.name'], 'app@file');
     const [, parent] = parseSeen(app.seen.at(-1)?.headers.traceparent);
     assert.equal(parent, call.spanId);
+  });
+
+  it("an errors page: the CustomError span, then each call's Service and ReverseProxy under it", async () => {
+    const t = newTrace();
+    const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/caught`, {
+      headers: { traceparent: t.header },
+    });
+    assert.equal(res.status, 500);
+    assert.equal(await res.text(), 'app');
+    const spans = await spansOf(t.id, 7);
+    const router = one(spans, 'Router');
+    const caught = one(spans, 'CustomError');
+    assert.equal(caught.parentSpanId, router.spanId);
+    assert.equal(caught.attributes['traefik.middleware.name'], 'catch@file');
+    const services = spans.filter((s) => s.name === 'Service');
+    assert.deepEqual(services.map((s) => s.attributes['traefik.service.name']).sort(), [
+      'app@file',
+      'boom@file',
+    ]);
+    for (const svc of services) {
+      assert.equal(svc.parentSpanId, caught.spanId);
+      const calls = spans.filter((s) => s.name === 'ReverseProxy' && s.parentSpanId === svc.spanId);
+      assert.equal(calls.length, 1);
+      assert.equal(
+        calls[0]!.attributes['http.response.status_code'],
+        svc.attributes['traefik.service.name'] === 'boom@file' ? 500 : 200,
+      );
+    }
   });
 
   it('a router at minimal verbosity beside it keeps two spans', async () => {
