@@ -465,6 +465,7 @@ export abstract class ExchangeCore
       route,
       Date.now() - (performance.now() - this.startedAt),
       this.ctx.metrics === null ? null : this.ctx.metrics.levels,
+      route === undefined && this.ctx.detailUnrouted,
     );
   }
 

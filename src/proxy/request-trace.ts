@@ -60,6 +60,7 @@ export class RequestTrace {
     route: RouteTarget | undefined,
     startEpochMs: number,
     metrics: MetricLevels | null,
+    unroutedDetailed: boolean,
   ) {
     this.#tracer = tracer;
     this.#metrics = metrics;
@@ -72,7 +73,15 @@ export class RequestTrace {
     span.setAttribute('entry_point', entryPoint);
     captureServerRequest(span, tracer, ex);
     const detailed = route?.detailed;
-    if (detailed === undefined) return;
+    if (detailed === undefined) {
+      // The 404 handler's chain (BuildEPChain with the entry point's observability): at detailed,
+      // its metrics middleware's span.
+      if (unroutedDetailed && metrics?.entryPoints) {
+        this.#detailed = [];
+        this.#metricsSpan('metrics-entrypoint');
+      }
+      return;
+    }
     this.#detailed = [];
     // The entry point's chain (BuildEPChain): its metrics middleware, after the entry span.
     if (metrics?.entryPoints) this.#metricsSpan('metrics-entrypoint');

@@ -330,6 +330,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
     logUnrouted: true,
     meterUnrouted: true,
     traceUnrouted: true,
+    detailUnrouted: false,
     overload:
       opts.overload ??
       new EntryPointGate('web', new OverloadManager(NO_OVERLOAD_LIMITS, silentLogger), {

@@ -481,6 +481,9 @@ describe('tracing: traceVerbosity detailed, with metrics and a weighted service'
       config: `entryPoints:
   web:
     address: "127.0.0.1:0"
+  deep:
+    address: "127.0.0.1:0"
+    observability: { traceVerbosity: detailed }
 log: { level: INFO }
 metrics:
   prometheus: { addRoutersLabels: true }
@@ -491,6 +494,7 @@ http:
     split:
       rule: "PathPrefix(\`/\`)"
       service: wrr
+      entryPoints: [web]
       observability: { traceVerbosity: detailed }
   services:
     wrr: { weighted: { services: [{ name: leaf, weight: 1 }] } }
@@ -532,5 +536,21 @@ http:
       'ReverseProxy',
     ]);
     assert.equal(spans.length, 7);
+  });
+
+  it("a 404 on an entry point at detailed verbosity: its chain's Metrics span under EntryPoint", async () => {
+    const t = newTrace();
+    const res = await fetch(`http://127.0.0.1:${proxy.ports['deep']}/none`, {
+      headers: { traceparent: t.header },
+    });
+    assert.equal(res.status, 404);
+    await res.arrayBuffer();
+    await receiver.waitForSpan((s) => s.traceId === t.id && s.name === 'EntryPoint', 10_000);
+    const spans = receiver.spans.filter((s) => s.traceId === t.id);
+    assert.equal(spans.length, 2);
+    const ep = spans.find((s) => s.name === 'EntryPoint')!;
+    const m = spans.find((s) => s.name === 'Metrics')!;
+    assert.equal(m.parentSpanId, ep.spanId);
+    assert.equal(m.attributes['traefik.middleware.name'], 'metrics-entrypoint');
   });
 });
