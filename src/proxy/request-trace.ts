@@ -39,6 +39,10 @@ export class RequestTrace {
   #retrySpan: RequestSpan | null = null;
   #retryParent: RequestSpan | null = null;
   #retryName = '';
+  /** Where the retry stands in the route's detailed spans (group, index), for later attempts. */
+  #retryGroup = -1;
+  #retryIndex = -1;
+  #groups: RouteTarget['detailed'] = undefined;
   /** How many of `#detailed` were open when the current attempt's span started. */
   #retryMark = 0;
   /** The current call's CLIENT span, until its response head. */
@@ -134,6 +138,9 @@ export class RequestTrace {
       else if (this.#retryParent === null) {
         this.#retryParent = this.#parent;
         this.#retryName = m.name;
+        this.#retryGroup = i;
+        this.#retryIndex = k;
+        this.#groups = route.detailed;
         this.#attempt(1);
       }
     }
@@ -142,7 +149,8 @@ export class RequestTrace {
   /**
    * One span per attempt of the retry middleware, each under the span before the retry, the
    * previous attempt (and what ran under it) ended as the next starts, `http.request.resend_count`
-   * from the second attempt on.
+   * from the second attempt on. Traefik runs the middlewares after the retry again for each
+   * attempt: ours ran once, but each attempt gets their spans, as Traefik's trace shows them.
    */
   #attempt(attempt: number): void {
     const prev = this.#retrySpan;
@@ -159,6 +167,15 @@ export class RequestTrace {
     if (attempt > 1) span.setAttribute('http.request.resend_count', attempt - 1);
     this.#retrySpan = span;
     this.#parent = span;
+    if (attempt === 1) return;
+    const groups = this.#groups!.middlewares;
+    for (let g = this.#retryGroup; g < groups.length; g++) {
+      const group = groups[g]!;
+      for (let k = g === this.#retryGroup ? this.#retryIndex + 1 : 0; k < group.length; k++) {
+        const m = group[k]!;
+        if (!m.retry) this.#internal(m.type).setAttribute('traefik.middleware.name', m.name);
+      }
+    }
   }
 
   /**

@@ -308,7 +308,7 @@ http:
     flaky:
       rule: "PathPrefix(\`/flaky\`)"
       service: down
-      middlewares: [again]
+      middlewares: [again, hdr]
       entryPoints: [web]
       observability: { traceVerbosity: detailed }
     plain: { rule: "PathPrefix(\`/plain\`)", service: app, middlewares: [hdr], entryPoints: [web] }
@@ -435,14 +435,14 @@ http:
     assert.equal(one(spans, 'Router').attributes['traefik.router.name'], 'model@file');
   });
 
-  it('a retry: a Retry span per attempt, each with its Service and failed ReverseProxy', async () => {
+  it('a retry: a Retry span per attempt, each with the middlewares after it, its Service and failed ReverseProxy', async () => {
     const t = newTrace();
     const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/flaky`, {
       headers: { traceparent: t.header },
     });
     assert.equal(res.status, 502);
     await res.arrayBuffer();
-    const spans = await spansOf(t.id, 8);
+    const spans = await spansOf(t.id, 10);
     const ep = one(spans, 'EntryPoint');
     const router = one(spans, 'Router');
     const retries = spans.filter((s) => s.name === 'Retry');
@@ -457,7 +457,10 @@ http:
     for (const r of retries) {
       assert.equal(r.parentSpanId, router.spanId);
       assert.equal(r.attributes['traefik.middleware.name'], 'again@file');
-      const service = spans.filter((s) => s.name === 'Service' && s.parentSpanId === r.spanId);
+      // The middleware after the retry runs again for each attempt in Traefik: its span too.
+      const hdr = spans.filter((s) => s.name === 'Headers' && s.parentSpanId === r.spanId);
+      assert.equal(hdr.length, 1);
+      const service = spans.filter((s) => s.name === 'Service' && s.parentSpanId === hdr[0]!.spanId);
       assert.equal(service.length, 1);
       const calls = spans.filter((s) => s.name === 'ReverseProxy' && s.parentSpanId === service[0]!.spanId);
       assert.equal(calls.length, 1);
