@@ -519,7 +519,16 @@ export abstract class ExchangeCore
         ? null
         : (lb, status, seconds, bytesIn, bytesOut) =>
             m.series(route, lb).tryEnded(status, seconds, req, upgrade, bytesIn, bytesOut);
-    this.mirror!.start(req, host, body, this.ctx.ticker, this.ctx.logger, count);
+    const trace = this.trace;
+    this.mirror!.start(
+      req,
+      host,
+      body,
+      this.ctx.ticker,
+      this.ctx.logger,
+      count,
+      trace === null ? null : { trace, ex: this },
+    );
   }
 
   // ---- failures of the client or of our own code

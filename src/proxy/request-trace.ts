@@ -231,6 +231,49 @@ export class RequestTrace {
   }
 
   /**
+   * A `mirroring` service's copy to the mirror service `service`'s `server`: Traefik's mirror
+   * handler calls that service's handler (pkg/server/service/loadbalancer/mirror), so the copy
+   * has the spans of any call (detailed: Service, service Metrics) and its own ReverseProxy
+   * span, under the span the request was in when the copies left; its context is set in
+   * `headers` (the copy's own). Returns the spans to end (innermost first), or null.
+   */
+  mirror(
+    ex: ReportedExchange,
+    service: string,
+    server: ServerRuntime,
+    headers: HeaderList,
+  ): RequestSpan[] | null {
+    const tracer = this.#tracer;
+    const entry = this.entry;
+    let traceparent: string;
+    let spans: RequestSpan[] | null = null;
+    if (!entry.sampled) traceparent = tracer.unsampledTraceparent(entry);
+    else {
+      const now = Date.now();
+      let parent = this.#parent;
+      spans = [];
+      if (this.#detailed !== null) {
+        parent = tracer.childSpan(parent, 'Service', SPAN_INTERNAL, now);
+        parent.setAttribute('traefik.service.name', service);
+        spans.push(parent);
+        if (this.#metrics?.services) {
+          parent = tracer.childSpan(parent, 'Metrics', SPAN_INTERNAL, now);
+          parent.setAttribute('traefik.middleware.name', 'metrics-service');
+          spans.push(parent);
+        }
+      }
+      const call = tracer.clientSpan(parent, now);
+      captureClientRequest(call, tracer, ex, server, headers);
+      spans.push(call);
+      traceparent = call.traceparent;
+    }
+    headers.set('traceparent', traceparent);
+    if (entry.tracestate !== undefined) headers.set('tracestate', entry.tracestate);
+    else headers.delete('tracestate');
+    return spans === null ? null : spans.reverse();
+  }
+
+  /**
    * A middleware's own call for the request (forwardAuth's `AuthRequest`, pkg/middlewares/auth/
    * forward.go): a CLIENT span under the innermost span, with CaptureClientRequest's attributes
    * for `url`, its context set in `headers`; Traefik ends it once the answer is read, before it

@@ -50,11 +50,13 @@ function parseSeen(value: string | string[] | undefined): [string, string, strin
 describe('tracing: the spans of a request (minimal verbosity)', () => {
   let app: Backend;
   let auth: Backend;
+  let shadow: Backend;
   let receiver: OtlpReceiver;
   let proxy: ProxyProcess;
 
   before(async () => {
     auth = await startBackend((_req, res) => res.end('ok'));
+    shadow = await startBackend((_req, res) => res.end('shadow'));
     app = await startBackend((req, res) => {
       const code = Number(/status=(\d+)/.exec(req.url ?? '')?.[1] ?? 200);
       res.statusCode = code;
@@ -79,19 +81,45 @@ http:
     strip: { rule: "PathPrefix(\`/strip\`)", service: app, middlewares: [strip] }
     locked: { rule: "PathPrefix(\`/locked\`)", service: app, middlewares: [auth] }
     guarded: { rule: "PathPrefix(\`/guarded\`)", service: app, middlewares: [ask] }
+    copied: { rule: "PathPrefix(\`/copied\`)", service: mirrored }
   middlewares:
     ask: { forwardAuth: { address: "${auth.url}/verify?key=k1" } }
     strip: { stripPrefix: { prefixes: ["/strip"] } }
     auth: { basicAuth: { users: ["user:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"] } }
   services:
     app: { loadBalancer: { servers: [{ url: "${app.url}" }] } }
+    shadow: { loadBalancer: { servers: [{ url: "${shadow.url}" }] } }
+    mirrored: { mirroring: { service: app, mirrors: [{ name: shadow, percent: 100 }] } }
 `,
     });
   });
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([app?.close(), auth?.close(), receiver?.close()]);
+    await Promise.all([app?.close(), auth?.close(), shadow?.close(), receiver?.close()]);
+  });
+
+  it("a mirror's copy is a call of its own: its ReverseProxy span, whose id its server gets", async () => {
+    const t = newTrace();
+    const res = await fetch(`http://127.0.0.1:${proxy.ports['web']}/copied`, {
+      headers: { traceparent: t.header },
+    });
+    assert.equal(res.status, 200);
+    await res.arrayBuffer();
+    const copy = await receiver.waitForSpan(
+      (s) => s.traceId === t.id && s.name === 'ReverseProxy' && s.attributes['server.port'] === shadow.port,
+      10_000,
+    );
+    await receiver.waitForSpan((s) => s.traceId === t.id && s.name === 'EntryPoint', 10_000);
+    const spans = receiver.spans.filter((s) => s.traceId === t.id);
+    const ep = spans.find((s) => s.name === 'EntryPoint')!;
+    const primary = spans.find((s) => s.name === 'ReverseProxy' && s.attributes['server.port'] === app.port)!;
+    assert.equal(copy.parentSpanId, ep.spanId);
+    assert.equal(primary.parentSpanId, ep.spanId);
+    assert.equal(copy.attributes['http.response.status_code'], 200);
+    const seen = shadow.seen.at(-1)?.headers.traceparent;
+    assert.equal(parseSeen(seen)[1], copy.spanId);
+    assert.equal(parseSeen(app.seen.at(-1)?.headers.traceparent)[1], primary.spanId);
   });
 
   const spansOf = async (id: string, n: number): Promise<ReceivedSpan[]> => {
