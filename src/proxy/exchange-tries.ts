@@ -462,6 +462,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       status,
     );
     this.dropTry();
+    this.trace?.pageCaught(p.span);
     this.mwRan = p.at;
     const body = this.body;
     if (body !== null && !body.done) {

@@ -2,7 +2,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { MetricLevels } from '../observability/metrics/index.ts';
 import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
 import { SPAN_CLIENT, SPAN_INTERNAL } from '../observability/tracing/span.ts';
-import type { RouteTarget, ServerRuntime } from '../runtime/types.ts';
+import type { DetailedSpan, RouteTarget, ServerRuntime } from '../runtime/types.ts';
 import {
   captureCall,
   captureClientRequest,
@@ -43,6 +43,10 @@ export class RequestTrace {
   #retryGroup = -1;
   #retryIndex = -1;
   #groups: RouteTarget['detailed'] = undefined;
+  /** Detailed: each middleware entry's current span (an error page's calls go under its own). */
+  #spanOf: Map<DetailedSpan, RequestSpan> | null = null;
+  /** The error page being fetched: the span of the `errors` middleware that caught the answer. */
+  #pageParent: RequestSpan | null = null;
   /** How many of `#detailed` were open when the current attempt's span started. */
   #retryMark = 0;
   /** The current call's CLIENT span, until its response head. */
@@ -134,7 +138,7 @@ export class RequestTrace {
     if (group === undefined) return;
     for (let k = 0; k < group.length; k++) {
       const m = group[k]!;
-      if (!m.retry) this.#internal(m.type).setAttribute('traefik.middleware.name', m.name);
+      if (!m.retry) this.#middlewareOf(m);
       else if (this.#retryParent === null) {
         this.#retryParent = this.#parent;
         this.#retryName = m.name;
@@ -144,6 +148,21 @@ export class RequestTrace {
         this.#attempt(1);
       }
     }
+  }
+
+  /** A middleware's span, named by its type, with `traefik.middleware.name`. */
+  #middlewareOf(m: DetailedSpan): void {
+    const span = this.#internal(m.type);
+    span.setAttribute('traefik.middleware.name', m.name);
+    (this.#spanOf ??= new Map()).set(m, span);
+  }
+
+  /**
+   * An `errors` middleware caught the answer (its span entry, detailed): the page's calls go
+   * under its span, as Traefik's customErrors calls the page service with its own context.
+   */
+  pageCaught(entry: DetailedSpan | undefined): void {
+    if (entry !== undefined && this.#spanOf !== null) this.#pageParent = this.#spanOf.get(entry) ?? null;
   }
 
   /**
@@ -173,7 +192,7 @@ export class RequestTrace {
       const group = groups[g]!;
       for (let k = g === this.#retryGroup ? this.#retryIndex + 1 : 0; k < group.length; k++) {
         const m = group[k]!;
-        if (!m.retry) this.#internal(m.type).setAttribute('traefik.middleware.name', m.name);
+        if (!m.retry) this.#middlewareOf(m);
       }
     }
   }
@@ -198,7 +217,7 @@ export class RequestTrace {
     let traceparent: string;
     if (!entry.sampled) traceparent = tracer.unsampledTraceparent(entry);
     else {
-      let parent = this.#parent;
+      let parent = page && this.#pageParent !== null ? this.#pageParent : this.#parent;
       if (this.#detailed !== null) {
         const now = Date.now();
         this.#endTry(now);

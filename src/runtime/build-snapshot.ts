@@ -598,6 +598,8 @@ function routeTarget(
   let bodyPhase = false;
   for (const m of all) {
     if (m.retry !== undefined) retry = m.retry;
+    // This middleware's span entry (detailed): an error page's calls go under its span.
+    let entry: DetailedSpan | undefined;
     if (spans !== null) {
       const names = middlewareSpanName(m);
       const group = spans[spans.length - 1]!;
@@ -611,7 +613,10 @@ function routeTarget(
         }
         retrySpan = { type: 'Retry', name: names?.name ?? '', retry: true };
         group.push(retrySpan);
-      } else if (names !== undefined) group.push({ type: names.type, name: names.name, retry: false });
+      } else if (names !== undefined) {
+        entry = { type: names.type, name: names.name, retry: false };
+        group.push(entry);
+      }
     }
     if (m.buffering !== undefined) {
       buffering = m.buffering;
@@ -624,7 +629,12 @@ function routeTarget(
       if (node !== undefined && node !== null) {
         if (errorPages === null) errorPages = [];
         // Innermost first: the exchange takes the first one that catches a status.
-        errorPages.unshift({ at: middlewares.length, spec: m.errorPage, service: node });
+        errorPages.unshift({
+          at: middlewares.length,
+          spec: m.errorPage,
+          service: node,
+          ...(entry === undefined ? {} : { span: entry }),
+        });
       }
     }
     if (m.onResponseBody !== undefined) bodyPhase = true;

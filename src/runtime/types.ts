@@ -193,6 +193,8 @@ export interface ErrorPage {
   readonly at: number;
   readonly spec: ErrorPageSpec;
   readonly service: ServiceNode;
+  /** Detailed tracing: its middleware's span entry (route.detailed), the parent of its calls. */
+  readonly span?: DetailedSpan | undefined;
 }
 
 export interface RouteTable {
