@@ -154,7 +154,8 @@ export class RequestTrace {
   #middlewareOf(m: DetailedSpan): void {
     const span = this.#internal(m.type);
     span.setAttribute('traefik.middleware.name', m.name);
-    (this.#spanOf ??= new Map()).set(m, span);
+    if (this.#spanOf === null) this.#spanOf = new Map();
+    this.#spanOf.set(m, span);
   }
 
   /**
