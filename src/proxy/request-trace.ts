@@ -19,11 +19,14 @@ import {
  * - `EntryPoint`, SERVER (pkg/middlewares/observability/entrypoint.go): around the router's
  *   whole chain, or the 404 handler; it joins the client's trace (W3C context) and records the
  *   request as it came, before any middleware (CaptureServerRequest);
- * - `ReverseProxy`, CLIENT, one per call to a server (pkg/proxy/httputil/observability.go): the
- *   server gets its context in `traceparent`; it ends when the response head arrives;
+ * - `ReverseProxy`, CLIENT, one per call to a server (pkg/proxy/httputil/observability.go), a
+ *   mirror's copies included: the server gets its context in `traceparent`; it ends when the
+ *   response head arrives; `AuthRequest`, CLIENT, for forwardAuth's call (auth/forward.go);
  * - with `traceVerbosity: detailed`, INTERNAL spans, each under the one before: `Router`
  *   (router.go), one per middleware named by its type (middleware.go WrapMiddleware), one `Retry`
- *   per attempt of a retry middleware (pkg/middlewares/retry/retry.go), `Service` (service.go).
+ *   per attempt of a retry middleware (pkg/middlewares/retry/retry.go), `Metrics` where the
+ *   metrics registry counts (pkg/middlewares/metrics), and per call `Service` (service.go, as
+ *   pkg/server/service/service.go wraps each server's handler of a load balancer).
  *
  * An unsampled request has its entry span (for its ids) and, per call, a traceparent only: there
  * is nothing to record, and the only id anyone sees is the one the server gets.
@@ -113,11 +116,6 @@ export class RequestTrace {
   /** Whether the detailed spans are made (sampled, `traceVerbosity: detailed`). */
   get detailed(): boolean {
     return this.#detailed !== null;
-  }
-
-  /** Whether a call's CLIENT span is open. */
-  get calling(): boolean {
-    return this.#call !== null;
   }
 
   /** An INTERNAL span under the innermost one, which it becomes. */
