@@ -157,6 +157,8 @@ function entryPointContext(
     tracer,
     logUnrouted: ep.observability?.accessLogs !== false,
     meterUnrouted: ep.observability?.metrics !== false,
+    traceUnrouted: ep.observability?.tracing !== false,
+    detailUnrouted: ep.observability?.traceVerbosity === 'detailed',
     overload,
     longLived,
     graceMs: ep.transport.lifeCycle.graceTimeOut,

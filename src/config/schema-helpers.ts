@@ -63,21 +63,17 @@ export const ruleSyntax = z
 /**
  * A router's `observability` and an entry point's (Traefik v3.1+: RouterObservabilityConfig in
  * pkg/config/dynamic/http_config.go, ObservabilityConfig in pkg/config/static/entrypoints.go).
- * An unset key is `true`; a router's set key wins over its entry point's (applyModel). Only
- * `minimal` tracing verbosity: we make one span per request, no middleware spans.
+ * An unset key is `true`; a router's set key wins over its entry point's (applyModel).
+ * `traceVerbosity` is Traefik's TracingVerbosity (pkg/observability/types/tracing.go): `minimal`
+ * (the default) traces the entry point and the call to the server, `detailed` adds the router,
+ * middleware and service spans.
  */
 export const observabilitySection = nullAsEmpty(
   strictObject({
     accessLogs: z.boolean().optional(),
     metrics: z.boolean().optional(),
     tracing: z.boolean().optional(),
-    traceVerbosity: z
-      .enum(['minimal', 'detailed'])
-      .refine(
-        (v) => v === 'minimal',
-        '`detailed` is not supported yet (one span per request, none per middleware)',
-      )
-      .optional(),
+    traceVerbosity: z.enum(['minimal', 'detailed']).optional(),
   }),
 ).optional();
 

@@ -48,6 +48,18 @@ export interface RequestControl {
    * nothing is logged (explain's dry runs).
    */
   setClientUsername?(name: string): void;
+  /**
+   * A call the middleware makes for this request (forwardAuth's to its auth server), when the
+   * request is traced: its CLIENT span `name` is started under the request's innermost span and
+   * its context set in `headers` (`traceparent`, `tracestate`), as Traefik's forwardAuth does;
+   * null when there is nothing to end (not traced, or not sampled). `url` is the one called.
+   */
+  traceCall?(name: string, method: string, url: string, headers: HeaderList): CallTrace | null;
+}
+
+/** A middleware's call's span (RequestControl.traceCall): `close` ends it. */
+export interface CallTrace {
+  close(): void;
 }
 
 /**

@@ -16,9 +16,12 @@ const SPAN: FinishedSpan = {
   parentSpanId: '00f067aa0ba902b7',
   tracestate: 'k=v',
   name: 'GET /x',
+  kind: 2,
+  remoteParent: true,
   startEpochMs: 1_700_000_000_123.5,
   endEpochMs: 1_700_000_000_124,
-  status: 503,
+  error: true,
+  message: '',
   attributes: [
     'http.request.method',
     'GET',

@@ -57,6 +57,10 @@ export interface EntryPointContext {
    */
   readonly logUnrouted: boolean;
   readonly meterUnrouted: boolean;
+  /** Its requests get an entry point span (with `tracer`), as its default handler's chain does. */
+  readonly traceUnrouted: boolean;
+  /** Its `traceVerbosity` is `detailed`: that chain's detailed spans too (its `Metrics` span). */
+  readonly detailUnrouted: boolean;
   /** Connection caps, load shedding and the request-body budget (overload/). */
   readonly overload: EntryPointGate;
   /** Long-lived requests of the process (tunnels, streaming responses), reviewed on reload. */

@@ -9,12 +9,12 @@ import { enterLimit, unavailable } from '../middleware/in-flight-req.ts';
 import {
   type BodyTransform,
   type BufferingSpec,
+  type CallTrace,
   type Lease,
   type RequestControl,
   type RequestOutcome,
   SUSPEND,
 } from '../middleware/middleware.ts';
-import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
 import type {
   FailoverNode,
   MirroringNode,
@@ -26,7 +26,7 @@ import type {
 import type { ClientExchange, ClientSink } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
 import type { ErrorPageRequest } from './error-page.ts';
-import { captureServerRequest, endSpan, logAccess, type ReportedExchange } from './exchange-report.ts';
+import { logAccess, type ReportedExchange } from './exchange-report.ts';
 import { dropKeptFields } from './forwarded.ts';
 import type { LongLived } from './long-lived.ts';
 import { ResponseCapture } from './mirror-request.ts';
@@ -34,6 +34,7 @@ import { type MirrorCount, MirrorState } from './mirror-state.ts';
 import { admitRequest, forcedBudget, neverShed } from './overload-admission.ts';
 import { type BodyListener, RequestBody } from './request-body.ts';
 import { SpoolSink } from './request-spool.ts';
+import { RequestTrace } from './request-trace.ts';
 import type { RetryState } from './retry-state.ts';
 
 /** `#suspendedAt` while the request waits in its service's queue (`maxInFlight`). */
@@ -101,7 +102,8 @@ export abstract class ExchangeCore
   protected tunnelBytesIn = 0;
   protected headMs = -1;
   protected cleanEnd = false;
-  #span: RequestSpan | null = null;
+  /** The request's spans (request-trace.ts), or null when it is not traced: one field when off. */
+  protected trace: RequestTrace | null = null;
   protected hostOverride: string | undefined;
   responseStarted = false;
   protected closeAfter = false;
@@ -159,6 +161,7 @@ export abstract class ExchangeCore
   /** Routes and runs the request phase; upstream work continues asynchronously. */
   start(): void {
     if (this.req.method === 'TRACE' && !this.ctx.allowTrace) {
+      if (this.ctx.tracer !== null) this.#traceEntry(undefined);
       // A backend that reflects TRACE would echo the client's cookies and credentials back to
       // a script (cross-site tracing): refused at the edge unless the entry point allows it.
       this.respondDirect({ status: 405, headers: TRACE_REFUSED_HEADERS, body: statusText(405) }, false);
@@ -169,11 +172,15 @@ export abstract class ExchangeCore
       // A connection reused for another host whose router needs other TLS options (client
       // certificates, versions) must not get them by sharing this handshake.
       if (snap.tls.routerFor(this.ctx.name).misdirected(this.client.serverName, this.req.host)) {
+        if (this.ctx.tracer !== null) this.#traceEntry(undefined);
         this.respondError(new ProxyError('MISDIRECTED'), false);
         return;
       }
     }
     const route = snap.routes.match(this.ctx.name, this.req);
+    // Traefik's entry point span wraps the router's whole chain (or the 404 handler): every
+    // request of a traced router or entry point has one, whoever answers it.
+    if (this.ctx.tracer !== null) this.#traceEntry(route);
     if (route === undefined) {
       this.respondDirect(NO_ROUTE_ANSWER, false);
       return;
@@ -196,6 +203,7 @@ export abstract class ExchangeCore
     const mws = this.route!.middlewares;
     for (let i = from; i < mws.length; i++) {
       const mw = mws[i]!;
+      if (this.trace?.detailed) this.trace.middleware(this.route!, i);
       if (mw.onRequest === undefined) continue;
       const r = mw.onRequest(this.req, this);
       if (r === undefined) continue;
@@ -221,6 +229,7 @@ export abstract class ExchangeCore
       }
       return;
     }
+    if (this.trace?.detailed) this.trace.middleware(this.route!, mws.length);
     const buffering = this.route!.buffering;
     if (buffering !== null && this.body !== null) {
       // Until the body is read whole, an answer (413, a failed read) is the buffering
@@ -385,6 +394,11 @@ export abstract class ExchangeCore
     }
   }
 
+  /** RequestControl.traceCall: a middleware's call's span, when this request is traced. */
+  traceCall(name: string, method: string, url: string, headers: HeaderList): CallTrace | null {
+    return this.trace === null ? null : this.trace.sideCall(name, method, url, headers);
+  }
+
   transformBody(t: BodyTransform): void {
     this.transform = t;
   }
@@ -415,8 +429,6 @@ export abstract class ExchangeCore
     const kept = this.ctx.connectionKept;
     if (kept !== null && this.parsed.connectionTokens !== null)
       dropKeptFields(this.req.headers, this.parsed.connectionTokens, kept);
-    const tracer = this.ctx.tracer;
-    if (tracer !== null && route.traced) this.#startSpan(tracer);
     // Traefik's AddServiceFields times the service for OriginDuration: only read by the log.
     if (this.ctx.accessLog !== null && route.logged) this.serviceAt = performance.now();
     // A field a middleware made that needs it is settled once, before the Host override is read
@@ -453,21 +465,21 @@ export abstract class ExchangeCore
     this.forward();
   }
 
-  /** W3C trace context: our span joins the client's trace, and the backend joins ours. */
-  #startSpan(tracer: Tracer): void {
-    const h = this.req.headers;
-    const span = tracer.startSpan(
-      h.get('traceparent'),
-      h.get('tracestate'),
-      `${this.req.method} ${this.route!.router}`,
+  /**
+   * The request's spans (request-trace.ts), when its router traces it, or its entry point for a
+   * request no router took (Traefik's default handler has the entry point's chain).
+   */
+  #traceEntry(route: RouteTarget | undefined): void {
+    if (!(route === undefined ? this.ctx.traceUnrouted : route.traced)) return;
+    this.trace = new RequestTrace(
+      this.ctx.tracer!,
+      this,
+      this.ctx.name,
+      route,
       Date.now() - (performance.now() - this.startedAt),
+      this.ctx.metrics === null ? null : this.ctx.metrics.levels,
+      route === undefined && this.ctx.detailUnrouted,
     );
-    // The request as it came, before ours replace traceparent (Traefik's CaptureServerRequest).
-    if (span.sampled) captureServerRequest(span, tracer, this);
-    h.set('traceparent', span.traceparent);
-    if (span.tracestate !== undefined) h.set('tracestate', span.tracestate);
-    else h.delete('tracestate');
-    this.#span = span;
   }
 
   /**
@@ -475,8 +487,7 @@ export abstract class ExchangeCore
    * (Traefik's CaptureResponse on the entry point's span). One null check when not tracing.
    */
   protected spanResponse(headers: HeaderList): void {
-    const span = this.#span;
-    if (span?.sampled) this.ctx.tracer!.captureResponse(span, headers);
+    this.trace?.response(headers);
   }
 
   // ---- the request body (BodyListener)
@@ -521,7 +532,16 @@ export abstract class ExchangeCore
         ? null
         : (lb, status, seconds, bytesIn, bytesOut) =>
             m.series(route, lb).tryEnded(status, seconds, req, upgrade, bytesIn, bytesOut);
-    this.mirror!.start(req, host, body, this.ctx.ticker, this.ctx.logger, count);
+    const trace = this.trace;
+    this.mirror!.start(
+      req,
+      host,
+      body,
+      this.ctx.ticker,
+      this.ctx.logger,
+      count,
+      trace === null ? null : { trace, ex: this },
+    );
   }
 
   // ---- failures of the client or of our own code
@@ -566,6 +586,8 @@ export abstract class ExchangeCore
   /** The client went away: cancel everything upstream. */
   abort(): void {
     if (this.done) return;
+    // The client went away during the call: Traefik's ComputeStatusCode says 499 (canceled).
+    this.trace?.endCall(499, null);
     this.dropTry();
     this.retry?.cancel();
     if (this.status === 0) this.status = 499;
@@ -728,7 +750,7 @@ export abstract class ExchangeCore
         this.tryStart === 0 ? -1 : (now - this.tryStart) / 1000,
       );
     }
-    if (this.#span !== null) endSpan(this.#span, this, ctx.name);
+    if (this.trace !== null) this.trace.end(this, ctx.name);
     if (ctx.accessLog !== null && (route === undefined ? ctx.logUnrouted : route.logged))
       logAccess(ctx.accessLog, this, ctx.name);
     this.client.exchangeDone(this, !this.closeAfter);

@@ -2,6 +2,7 @@
  * What an exchange leaves behind once it is over: its access-log line and its trace span. Read
  * from the finished exchange, once; metrics are counted by the exchange itself (one call).
  */
+import type { HeaderList } from '../core/headers.ts';
 import type { RequestHead } from '../core/request.ts';
 import type { ParsedRequest } from '../http1/request-head.ts';
 import { BODY_CHUNKED } from '../http1/request-head.ts';
@@ -9,6 +10,7 @@ import { fromByteString, unescapePath } from '../middleware/path.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import { tlsLabels } from '../observability/metrics/tls-labels.ts';
 import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
+import { joinTargetPath, type ServerRuntime } from '../runtime/types.ts';
 
 /** The finished exchange as the reports read it. */
 export interface ReportedExchange {
@@ -125,6 +127,95 @@ export function captureServerRequest(span: RequestSpan, tracer: Tracer, ex: Repo
     span.setAttribute('network.peer.port', port);
   }
   tracer.captureRequest(span, h);
+}
+
+/**
+ * A sampled CLIENT span's request attributes, as Traefik's CaptureClientRequest sets them
+ * (pkg/observability/tracing/tracing.go): `url.full` (the URL called, its user and password and
+ * its query redacted as `url.query` is), `url.scheme`, and `server.*` / `network.peer.*` from its
+ * host, with 80/443 for a URL without a port (and then, as in Traefik, an empty
+ * `network.peer.address`: Go's SplitHostPort fails on it). `headers` are the ones sent, captured
+ * as `tracing.capturedRequestHeaders` says. `origin` is `scheme://authority` (anything after
+ * the authority is ignored), `path` and `query` (raw, without `?`) the target's.
+ */
+export function captureCall(
+  span: RequestSpan,
+  tracer: Tracer,
+  method: string,
+  version: string,
+  origin: string,
+  path: string,
+  query: string,
+  headers: HeaderList,
+): void {
+  span.setAttribute('http.request.method', method);
+  span.setAttribute('network.protocol.version', version);
+  const sep = origin.indexOf('://');
+  let scheme = sep < 0 ? 'http' : origin.slice(0, sep).toLowerCase();
+  // An h2c:// server is called over http (Traefik's proxy builder).
+  if (scheme === 'h2c') scheme = 'http';
+  const rest = sep < 0 ? origin : origin.slice(sep + 3);
+  let host = rest.slice(0, authorityEnd(rest));
+  const at = host.lastIndexOf('@');
+  const userinfo = at < 0 ? '' : 'REDACTED:REDACTED@';
+  if (at >= 0) host = host.slice(at + 1);
+  const safe = tracer.safeQuery(query);
+  span.setAttribute('url.full', `${scheme}://${userinfo}${host}${path}${safe === '' ? '' : `?${safe}`}`);
+  span.setAttribute('url.scheme', scheme);
+  span.setAttribute('user_agent.original', headers.get('user-agent') ?? '');
+  const close = host.lastIndexOf(']');
+  const colon = host.lastIndexOf(':');
+  if (colon > close) {
+    const name = host.charCodeAt(0) === 0x5b ? host.slice(1, close) : host.slice(0, colon);
+    const port = Number.parseInt(host.slice(colon + 1), 10) || 0;
+    span.setAttribute('network.peer.address', name);
+    span.setAttribute('network.peer.port', port);
+    span.setAttribute('server.address', name);
+    span.setAttribute('server.port', port);
+  } else {
+    span.setAttribute('network.peer.address', '');
+    span.setAttribute('server.address', host);
+    const port = scheme === 'http' ? 80 : scheme === 'https' ? 443 : 0;
+    if (port !== 0) {
+      span.setAttribute('network.peer.port', port);
+      span.setAttribute('server.port', port);
+    }
+  }
+  tracer.captureRequest(span, headers);
+}
+
+/** Where the authority of `rest` (a URL after `scheme://`) ends: its path, query or fragment. */
+function authorityEnd(rest: string): number {
+  for (let i = 0; i < rest.length; i++) {
+    const c = rest.charCodeAt(i);
+    if (c === 0x2f || c === 0x3f || c === 0x23) return i;
+  }
+  return rest.length;
+}
+
+/** The path and raw query of an absolute URL (`/` for none), as Go's url.Parse splits them. */
+export function urlTarget(url: string): { path: string; query: string } {
+  const sep = url.indexOf('://');
+  const rest = sep < 0 ? url : url.slice(sep + 3);
+  let target = rest.slice(authorityEnd(rest));
+  const hash = target.indexOf('#');
+  if (hash >= 0) target = target.slice(0, hash);
+  const q = target.indexOf('?');
+  return q < 0 ? { path: target, query: '' } : { path: target.slice(0, q), query: target.slice(q + 1) };
+}
+
+/** The call of one try to `server`: its URL with the request's path (the server's path first). */
+export function captureClientRequest(
+  span: RequestSpan,
+  tracer: Tracer,
+  ex: ReportedExchange,
+  server: ServerRuntime,
+  headers: HeaderList,
+): void {
+  const req = ex.req;
+  const path = server.pathPrefix === '' ? req.path : joinTargetPath(server.pathPrefix, req.path);
+  const version = ex.http2 ? '2' : ex.parsed.versionMinor === 1 ? '1.1' : '1.0';
+  captureCall(span, tracer, req.method, version, server.url, path, req.query, headers);
 }
 
 export function endSpan(span: RequestSpan, ex: ReportedExchange, entryPoint: string): void {

@@ -125,6 +125,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (this.done || this.responseStarted || this.headMs >= 0) return;
     const totalOver = this.#totalDeadline !== 0 && now >= this.#totalDeadline;
     if (this.server !== undefined && this.serverIndex >= 0) this.recordTry(0, this.#perTryMs);
+    // The call's context ran out: Traefik's ComputeStatusCode says 504 for a timeout.
+    this.trace?.endCall(504, null);
     this.dropTry();
     if (totalOver) {
       this.retry?.cancel();
@@ -151,6 +153,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (this.done || this.responseStarted || this.headMs >= 0) return;
     if (this.server !== undefined && this.serverIndex >= 0)
       this.recordTry(0, performance.now() - this.startedAt);
+    this.trace?.endCall(504, null);
     this.dropTry();
     this.retry?.cancel();
     this.respondError(
@@ -204,6 +207,14 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const pool = this.server.pool;
     // An error page is a plain GET of its own: no body transform of the request's applies.
     if (this.page !== null) this.via = this;
+    this.trace?.call(
+      this.tries,
+      this.page !== null,
+      this,
+      svc.name,
+      this.server,
+      this.page === null ? this.req.headers : this.page.headers,
+    );
     // An upgrade (WebSocket) goes over HTTP/1.1, also to HTTP/2 servers (as Traefik sends it).
     const src =
       this.parsed.upgrade === null || this.page !== null || pool.upgrades === undefined
@@ -316,6 +327,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
 
   onUpstreamError(err: ProxyError, phase: 'connect' | 'head' | 'body', reused: boolean): void {
     if (this.done) return;
+    // The call failed: its span ends with the status the client would get for it (Traefik's
+    // ComputeStatusCode: 502, 504 for a timeout).
+    this.trace?.endCall(err.status, null);
     this.setUpstream(null);
     const server = this.server;
     const headMs = performance.now() - (this.tries > 1 ? this.tryStart : this.startedAt);
@@ -356,6 +370,14 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.service!.inFlight[this.serverIndex]!++;
       const pool = server!.pool;
       const src = this.parsed.upgrade === null || pool.upgrades === undefined ? pool : pool.upgrades;
+      this.trace?.call(
+        this.tries,
+        this.page !== null,
+        this,
+        this.service!.name,
+        server!,
+        this.page === null ? this.req.headers : this.page.headers,
+      );
       src.acquire(this.via, this.page?.method ?? this.req.method, true);
       return;
     }
@@ -440,6 +462,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       status,
     );
     this.dropTry();
+    this.trace?.pageCaught(p.span);
     this.mwRan = p.at;
     const body = this.body;
     if (body !== null && !body.done) {

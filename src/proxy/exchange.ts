@@ -190,6 +190,8 @@ export class Exchange
   ): void {
     const route = this.route!;
     const svc = this.service!;
+    // The call returned its response head: its CLIENT span ends there (Traefik's RoundTrip).
+    this.trace?.endCall(res.status, res.headers);
     if (
       this.timed ||
       route.guards.length > 0 ||
@@ -448,6 +450,7 @@ export class Exchange
       return;
     }
     const server = this.server!;
+    this.trace?.endCall(res.status, res.headers);
     this.setUpstream(null);
     this.headMs = performance.now() - (this.tries > 1 ? this.tryStart : this.startedAt);
     this.deadline = 0;

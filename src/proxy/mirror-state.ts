@@ -2,6 +2,7 @@ import type { Logger } from '../core/logger.ts';
 import { type RequestHead, withQuery } from '../core/request.ts';
 import type { Ticker } from '../core/ticker.ts';
 import type { Comparison, MirrorResult } from '../observability/mirror-compare.ts';
+import type { RequestSpan } from '../observability/tracing/index.ts';
 import {
   type FailoverNode,
   joinTargetPath,
@@ -9,7 +10,9 @@ import {
   type ResolveSink,
   type ServiceRuntime,
 } from '../runtime/types.ts';
+import type { ReportedExchange } from './exchange-report.ts';
 import { MirrorCopy, MirrorRequest } from './mirror-request.ts';
+import type { RequestTrace } from './request-trace.ts';
 
 /** A mirror's resolution must not set cookies or chain more mirrors on the client's request. */
 const DISCARD: ResolveSink = {
@@ -32,6 +35,22 @@ export type MirrorCount = (
 
 /** Mirrors never hold a connection for ever, even against a server that never answers. */
 const MIRROR_TIMEOUT_MS = 60_000;
+
+/** A traced request's mirrors: its RequestTrace and the exchange it reads the request from. */
+export interface MirrorTracing {
+  readonly trace: RequestTrace;
+  readonly ex: ReportedExchange;
+}
+
+/** A copy's spans, innermost (its ReverseProxy span) first. */
+type CopySpans = RequestSpan[];
+
+/** The copy's answer (or its failure's status, 0 when aborted) ends its spans. */
+function endCopySpans(spans: CopySpans, status: number): void {
+  const now = Date.now();
+  spans[0]!.end(now, status === 0 ? 499 : status);
+  for (let i = 1; i < spans.length; i++) spans[i]!.end(now, -1);
+}
 
 /**
  * The mirrors of one request: which ones take it (percent), the copies sent once the request
@@ -75,6 +94,7 @@ export class MirrorState {
     ticker: Ticker,
     logger: Logger,
     count: MirrorCount | null = null,
+    trace: MirrorTracing | null = null,
   ): void {
     if (this.#started) return;
     this.#started = true;
@@ -98,13 +118,25 @@ export class MirrorState {
       const server = lb.servers[idx]!;
       const host = lb.passHostHeader ? hostHeader : server.authority;
       const began = count === null ? 0 : performance.now();
+      // A traced request: each copy has its own fields, to carry its own call's context.
+      let spans: CopySpans | null = null;
+      let fields = req.headers;
+      if (trace !== null) {
+        fields = req.headers.clone();
+        spans = trace.trace.mirror(trace.ex, lb.name, server, fields);
+      }
       const r: MirrorRequest = new MirrorRequest(
         server.pool,
         ticker,
         // A mirror's server that keeps its URL's path (preservePath) gets a copy of its own.
-        server.pathPrefix === ''
+        server.pathPrefix === '' && trace === null
           ? copy
-          : new MirrorCopy(req.method, joinTargetPath(server.pathPrefix, target), req.headers, body),
+          : new MirrorCopy(
+              req.method,
+              server.pathPrefix === '' ? target : joinTargetPath(server.pathPrefix, target),
+              fields,
+              body,
+            ),
         host,
         { headers: this.node.compareHeaders, digest: this.node.compareBody, timeoutMs: MIRROR_TIMEOUT_MS },
         (result) => {
@@ -113,6 +145,7 @@ export class MirrorState {
           // the mirror's built handler, pkg/server/service/service.go getMirrorServiceHandler),
           // so its service counts it; an aborted mirror (shutdown) is not an answer.
           const status = result.ok ? result.status : r.failStatus;
+          if (spans !== null) endCopySpans(spans, status);
           if (count !== null && status !== 0)
             count(lb, status, (performance.now() - began) / 1000, body?.length ?? 0, result.bytes);
         },

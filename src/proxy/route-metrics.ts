@@ -1,5 +1,6 @@
 import type {
   LiveNames,
+  MetricLevels,
   RequestSeries,
   TrafficMetrics,
   TunnelMetrics,
@@ -30,6 +31,11 @@ export class EntryPointMetrics {
 
   connectionClosed(): void {
     this.#metrics.entryPoint(this.#entryPoint).connectionClosed();
+  }
+
+  /** The levels the registry counts (the `Metrics` spans of detailed tracing stand there). */
+  get levels(): MetricLevels {
+    return this.#metrics.levels;
   }
 
   get tunnels(): TunnelMetrics {

@@ -330,6 +330,8 @@ export function harness(opts: HarnessOptions = {}): Harness {
     tracer: null,
     logUnrouted: true,
     meterUnrouted: true,
+    traceUnrouted: true,
+    detailUnrouted: false,
     overload:
       opts.overload ??
       new EntryPointGate('web', new OverloadManager(NO_OVERLOAD_LIMITS, silentLogger), {

@@ -49,7 +49,13 @@ import {
   redirectionRoute,
 } from './internal-routes.ts';
 import type { InternalServices } from './internal-services.ts';
-import { type AddInternals, type Observe, observeOf } from './observe.ts';
+import {
+  type AddInternals,
+  middlewareSpanName,
+  nameMiddlewareSpan,
+  type Observe,
+  observeOf,
+} from './observe.ts';
 import type { ResourceCache } from './resource-cache.ts';
 import { routerTree } from './router-tree.ts';
 import { type ActiveHealthHub, type HealthTarget, ServerHealth } from './server-health.ts';
@@ -64,6 +70,7 @@ import {
 import { StickyCookie } from './sticky.ts';
 import {
   type ChildRoutes,
+  type DetailedSpan,
   type ErrorPage,
   NO_TIMEOUTS,
   PARENT_SERVICE,
@@ -343,6 +350,10 @@ export function buildSnapshot(
       },
     });
     building.delete(qualified);
+    // The span a route with detailed tracing gives it (Traefik's WrapMiddleware).
+    if (!('error' in result) && cfg.type !== 'chain') {
+      for (const m of result) nameMiddlewareSpan(m, cfg.type, qualified);
+    }
     if (keepsState) perUse.add(qualified);
     keepsState ||= outer;
     if (use !== null) {
@@ -445,7 +456,8 @@ export function buildSnapshot(
   ): RouteTarget => {
     const all = above.length === 0 ? own.mws : [...above, ...own.mws];
     const observe = observeOf(rootObservability, own.internal, internals);
-    if (own.service !== undefined) return routeTarget(name, all, own.service, r.timeouts, services, observe);
+    if (own.service !== undefined)
+      return routeTarget(name, all, own.service, r.timeouts, services, observe, r.rule);
     const entries: RouteEntry<RouteTarget>[] = [];
     for (const child of tree.children.get(name) ?? []) {
       const c = http.routers[child]!;
@@ -463,7 +475,7 @@ export function buildSnapshot(
     for (const e of children.errors) {
       err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
     }
-    return routeTarget(name, all, PARENT_SERVICE, r.timeouts, services, observe, children.router);
+    return routeTarget(name, all, PARENT_SERVICE, r.timeouts, services, observe, r.rule, children.router);
   };
   for (const [name, r] of Object.entries(http.routers)) {
     if (tree.nested.has(name) || tree.left.has(name)) continue;
@@ -628,9 +640,14 @@ function routeTarget(
   timeouts: TimeoutsConfig | undefined,
   services: ReadonlyMap<string, ServiceNode | null>,
   observe: Observe,
+  rule: string,
   children: ChildRoutes | null = null,
 ): RouteTarget {
   let retry: RetryPolicy | null = null;
+  // Detailed tracing only: the spans opened before each kept middleware runs (its own, and those
+  // of the middlewares without a phase before it, which the exchange does not run), and after.
+  const spans: DetailedSpan[][] | null = observe.detailed ? [[]] : null;
+  let retrySpan: DetailedSpan | null = null;
   const guards: ServerGuard[] = [];
   const middlewares: Middleware[] = [];
   let errorPages: ErrorPage[] | null = null;
@@ -639,6 +656,26 @@ function routeTarget(
   let bodyPhase = false;
   for (const m of all) {
     if (m.retry !== undefined) retry = m.retry;
+    // This middleware's span entry (detailed): an error page's calls go under its span.
+    let entry: DetailedSpan | undefined;
+    if (spans !== null) {
+      const names = middlewareSpanName(m);
+      const group = spans[spans.length - 1]!;
+      if (m.retry !== undefined) {
+        // The retry that applies (the last one) makes a span per attempt.
+        if (retrySpan !== null) {
+          for (const g of spans) {
+            const k = g.indexOf(retrySpan);
+            if (k >= 0) g.splice(k, 1);
+          }
+        }
+        retrySpan = { type: 'Retry', name: names?.name ?? '', retry: true };
+        group.push(retrySpan);
+      } else if (names !== undefined) {
+        entry = { type: names.type, name: names.name, retry: false };
+        group.push(entry);
+      }
+    }
     if (m.buffering !== undefined) {
       buffering = m.buffering;
       bufferingAt = middlewares.length;
@@ -650,12 +687,19 @@ function routeTarget(
       if (node !== undefined && node !== null) {
         if (errorPages === null) errorPages = [];
         // Innermost first: the exchange takes the first one that catches a status.
-        errorPages.unshift({ at: middlewares.length, spec: m.errorPage, service: node });
+        errorPages.unshift({
+          at: middlewares.length,
+          spec: m.errorPage,
+          service: node,
+          ...(entry === undefined ? {} : { span: entry }),
+        });
       }
     }
     if (m.onResponseBody !== undefined) bodyPhase = true;
-    if (m.onRequest !== undefined || m.onResponse !== undefined || m.onResponseBody !== undefined)
+    if (m.onRequest !== undefined || m.onResponse !== undefined || m.onResponseBody !== undefined) {
       middlewares.push(m);
+      spans?.push([]);
+    }
   }
   return {
     router,
@@ -672,6 +716,7 @@ function routeTarget(
     logged: observe.logged,
     metered: observe.metered,
     traced: observe.traced,
+    ...(spans === null ? {} : { detailed: { rule, middlewares: spans } }),
   };
 }
 

@@ -161,6 +161,33 @@ export interface RouteTarget {
   readonly logged: boolean;
   readonly metered: boolean;
   readonly traced: boolean;
+  /**
+   * With `traceVerbosity: detailed` (and `traced`): what the router's, middlewares' and
+   * service's spans are called (Traefik's detailed spans); absent otherwise.
+   */
+  readonly detailed?: DetailedSpans | undefined;
+}
+
+/** The names of a route's detailed spans, worked out when the snapshot is built. */
+export interface DetailedSpans {
+  /** The router's rule: its span's `http.route`. */
+  readonly rule: string;
+  /**
+   * The spans opened before each of `middlewares` runs (index for index), and after the last
+   * (one more entry): the middleware's own, and those of the middlewares before it that have no
+   * phase of their own (an `errors`, a `retry`), in the chain's order.
+   */
+  readonly middlewares: ReadonlyArray<ReadonlyArray<DetailedSpan>>;
+}
+
+/**
+ * A middleware's span at detailed verbosity: its type's name (the span's) and its qualified name
+ * (`traefik.middleware.name`); `retry`: the retry middleware, which makes one span per attempt.
+ */
+export interface DetailedSpan {
+  readonly type: string;
+  readonly name: string;
+  readonly retry: boolean;
 }
 
 /** A parent router's children: the child a request (as the parent's middlewares left it) matches. */
@@ -184,6 +211,8 @@ export interface ErrorPage {
   readonly at: number;
   readonly spec: ErrorPageSpec;
   readonly service: ServiceNode;
+  /** Detailed tracing: its middleware's span entry (route.detailed), the parent of its calls. */
+  readonly span?: DetailedSpan | undefined;
 }
 
 export interface RouteTable {

@@ -4,7 +4,13 @@ import type { HeaderList } from '../../core/headers.ts';
 import type { DirectResponse, RequestHead } from '../../core/request.ts';
 import type { Ticker, Timed } from '../../core/ticker.ts';
 import type { StreamSource, UpstreamResponse, UpstreamStream, UpstreamUser } from '../../upstream/stream.ts';
-import { type Lease, type RequestControl, type RequestPhaseValue, SUSPEND } from '../middleware.ts';
+import {
+  type CallTrace,
+  type Lease,
+  type RequestControl,
+  type RequestPhaseValue,
+  SUSPEND,
+} from '../middleware.ts';
 import type { AuthRequest } from './auth-request.ts';
 
 /** What the middleware does with the auth server's answer. */
@@ -41,6 +47,8 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
   readonly #verdict: AuthVerdict;
   /** Body bytes of the answer at most (`maxResponseBodySize`). */
   readonly #maxBody: number;
+  /** The call's span (a traced request), ended when the call is over. */
+  readonly #trace: CallTrace | null;
   #stream: UpstreamStream | null = null;
   #res: UpstreamResponse | null = null;
   #chunks: Buffer[] = [];
@@ -60,7 +68,9 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
     authority: string,
     verdict: AuthVerdict,
     maxBody: number = DEFAULT_MAX_AUTH_BODY,
+    trace: CallTrace | null = null,
   ) {
+    this.#trace = trace;
     this.req = req;
     this.ctl = ctl;
     this.#pool = pool;
@@ -104,6 +114,7 @@ export class AuthCall implements UpstreamUser, Timed, Lease {
   #finish(): boolean {
     if (this.#finished) return false;
     this.#finished = true;
+    this.#trace?.close();
     this.#stream = null;
     this.deadline = 0;
     this.#ticker.delete(this);

@@ -146,6 +146,9 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
 
   #ask(req: RequestHead, ctl: RequestControl, body: Buffer | null, suspended: boolean): RequestPhaseValue {
     const out = new AuthRequest(req, this.#target, this.#options, body);
+    // Traefik's forward.go: an `AuthRequest` CLIENT span when the request is traced, its context
+    // sent to the auth server.
+    const trace = ctl.traceCall?.('AuthRequest', out.method, this.#address, out.headers) ?? null;
     const call = new AuthCall(
       req,
       ctl,
@@ -155,6 +158,7 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
       this.#authority,
       this,
       this.#maxAnswerBody,
+      trace,
     );
     call.start(this.#timeoutMs);
     const r = call.phase();

@@ -1,6 +1,6 @@
 export { CONTENT_TYPE as METRICS_CONTENT_TYPE } from './exposition.ts';
 export { processCollector } from './process-collector.ts';
-export { type LiveNames, TrafficMetrics } from './traffic-metrics.ts';
+export { type LiveNames, type MetricLevels, TrafficMetrics } from './traffic-metrics.ts';
 export type { TunnelMetrics } from './tunnel-metrics.ts';
 export type {
   Collector,

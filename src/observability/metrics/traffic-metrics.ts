@@ -63,6 +63,13 @@ export const TRAEFIK_PREFIX = 'traefik';
  * (`requestSeries`, `entryPoint`), which only add to typed arrays; everything with strings,
  * maps and sorting happens in `render`, at scrape time.
  */
+/** The request levels a registry counts (TrafficMetrics.levels). */
+export interface MetricLevels {
+  readonly entryPoints: boolean;
+  readonly routers: boolean;
+  readonly services: boolean;
+}
+
 export class TrafficMetrics {
   readonly #prefix: string;
   readonly #bounds: Float64Array;
@@ -104,10 +111,22 @@ export class TrafficMetrics {
     this.#entryPoints = group('entrypoint', 'entry point', opts.addEntryPointsLabels, false);
     this.#routers = group('router', 'router', opts.addRoutersLabels, false);
     this.#services = group('service', 'service', opts.addServicesLabels, true);
+    this.levels = {
+      entryPoints: this.#entryPoints !== null,
+      routers: this.#routers !== null,
+      services: this.#services !== null,
+    };
     this.tunnels = new TunnelMetrics(prefix);
     this.addCollector((w) => this.tunnels.collect(w));
     if (opts.processMetrics !== false) this.addCollector(processCollector(clock));
   }
+
+  /**
+   * Which levels count requests (`addEntryPointsLabels`, `addRoutersLabels`,
+   * `addServicesLabels` of any exporter): Traefik's registry IsEpEnabled, IsRouterEnabled,
+   * IsSvcEnabled, which also decide where its `Metrics` middleware (and its span) stands.
+   */
+  readonly levels: MetricLevels;
 
   /**
    * Pre-bound series for one (entry point, router, service); the same object for the same names.

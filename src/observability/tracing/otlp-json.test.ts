@@ -44,7 +44,10 @@ describe('encodeTraces', () => {
     name: 'GET',
     startEpochMs: 1000,
     endEpochMs: 1002,
-    status: 200,
+    kind: 2,
+    remoteParent: false,
+    error: false,
+    message: '',
     attributes: ['http.request.method', 'GET', 'traffic.retries', 0],
     ...over,
   });
@@ -75,7 +78,9 @@ describe('encodeTraces', () => {
 
   it('writes the parent id, the tracestate and the remote-parent flag when the trace came from outside', () => {
     const body = json(
-      encodeTraces(encodeResource('svc', {}), [span({ parentSpanId: 'c'.repeat(16), tracestate: 'k=v' })]),
+      encodeTraces(encodeResource('svc', {}), [
+        span({ parentSpanId: 'c'.repeat(16), tracestate: 'k=v', remoteParent: true }),
+      ]),
     );
     const s = body.resourceSpans[0].scopeSpans[0].spans[0];
     assert.equal(s.parentSpanId, 'c'.repeat(16));
@@ -83,11 +88,23 @@ describe('encodeTraces', () => {
     assert.equal(s.flags, 0x301);
   });
 
-  it('marks 5xx and broken connections as errors and leaves 4xx unset', () => {
-    const statuses = [span({ status: 503 }), span({ status: 0 }), span({ status: 404 })].map(
-      (s) => json(encodeTraces({ attributes: [] }, [s])).resourceSpans[0].scopeSpans[0].spans[0].status,
+  it('writes the status the span ended with, and its kind', () => {
+    const out = [
+      span({ error: true }),
+      span({ error: true, message: 'connection broken' }),
+      span({ kind: 3 }),
+    ].map((s) => json(encodeTraces({ attributes: [] }, [s])).resourceSpans[0].scopeSpans[0].spans[0]);
+    assert.deepEqual(
+      out.map((s) => s.status),
+      [{ code: 2 }, { code: 2, message: 'connection broken' }, { code: 0 }],
     );
-    assert.deepEqual(statuses, [{ code: 2 }, { code: 2, message: 'connection broken' }, { code: 0 }]);
+    assert.equal(out[2].kind, 3);
+  });
+
+  it('a parent of ours (not from the client) has no remote-parent flag', () => {
+    const s = json(encodeTraces({ attributes: [] }, [span({ parentSpanId: 'c'.repeat(16) })]))
+      .resourceSpans[0].scopeSpans[0].spans[0];
+    assert.equal(s.flags, 0x101);
   });
 
   it('does not let a global attribute replace service.name', () => {

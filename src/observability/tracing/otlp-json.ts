@@ -7,7 +7,6 @@ import type { AttributeValue, FinishedSpan } from './span.ts';
 
 export const SCOPE_NAME = 'traffic-management';
 
-const SPAN_KIND_SERVER = 2;
 const STATUS_CODE_UNSET = 0;
 const STATUS_CODE_ERROR = 2;
 // SpanFlags: the low byte is the W3C trace flags; 0x100 says whether the parent is remote is known,
@@ -77,21 +76,20 @@ function encodeSpan(s: FinishedSpan): object {
   const a = s.attributes;
   for (let i = 0; i + 1 < a.length; i += 2)
     attributes.push({ key: String(a[i]), value: anyValue(a[i + 1]!) });
-  const error = s.status === 0 || s.status >= 500;
   return {
     traceId: s.traceId,
     spanId: s.spanId,
     ...(s.parentSpanId === undefined ? {} : { parentSpanId: s.parentSpanId }),
     ...(s.tracestate === undefined ? {} : { traceState: s.tracestate }),
-    flags: FLAGS_SAMPLED | FLAGS_HAS_IS_REMOTE | (s.parentSpanId === undefined ? 0 : FLAGS_IS_REMOTE),
+    flags: FLAGS_SAMPLED | FLAGS_HAS_IS_REMOTE | (s.remoteParent ? FLAGS_IS_REMOTE : 0),
     name: s.name,
-    kind: SPAN_KIND_SERVER,
+    kind: s.kind,
     startTimeUnixNano: unixNanos(s.startEpochMs),
     endTimeUnixNano: unixNanos(s.endEpochMs),
     attributes,
-    // Semconv: a 4xx is the client's error, not the server span's; only 5xx and broken connections are.
-    status: error
-      ? { code: STATUS_CODE_ERROR, ...(s.status === 0 ? { message: 'connection broken' } : {}) }
+    // Set at the span's end by its kind's rule (span.ts, Traefik's serverStatus/clientStatus).
+    status: s.error
+      ? { code: STATUS_CODE_ERROR, ...(s.message === '' ? {} : { message: s.message }) }
       : { code: STATUS_CODE_UNSET },
   };
 }

@@ -35,7 +35,10 @@ function span(name: string): FinishedSpan {
     name,
     startEpochMs: 1,
     endEpochMs: 2,
-    status: 200,
+    kind: 2,
+    remoteParent: false,
+    error: false,
+    message: '',
     attributes: [],
   };
 }

@@ -3,16 +3,30 @@ import { formatTraceparent } from './trace-context.ts';
 /** A string array is OTel's string-slice attribute (captured header values). */
 export type AttributeValue = string | number | boolean | readonly string[];
 
-/** What the caller gets per request (see Tracer.startSpan). */
+/** OTLP's SpanKind values. */
+export const SPAN_INTERNAL = 1;
+export const SPAN_SERVER = 2;
+export const SPAN_CLIENT = 3;
+export type SpanKind = typeof SPAN_INTERNAL | typeof SPAN_SERVER | typeof SPAN_CLIENT;
+
+/** What the caller gets per span (see Tracer.startSpan, Tracer.childSpan). */
 export interface RequestSpan {
   readonly sampled: boolean;
   /** The traceparent to send upstream: same trace id, this span's id as parent, sampled flag. */
   readonly traceparent: string;
   readonly tracestate: string | undefined;
   readonly traceId: string;
+  readonly spanId: string;
   setAttribute(key: string, value: AttributeValue): void;
-  /** Ends the span: http status (0 = connection broken), with error status for 5xx/0. Unsampled spans do nothing. */
+  /**
+   * Ends the span with an HTTP status (0 = connection broken), which sets its status as Traefik's
+   * CaptureResponse does for its kind (pkg/observability/tracing/tracing.go): a SERVER span is an
+   * error for 5xx, a CLIENT span for 4xx and 5xx, both for a code outside 100-599; an INTERNAL
+   * span gets no status (`status` < 0). Unsampled spans do nothing.
+   */
   end(endEpochMs: number, status: number): void;
+  /** Ends the span now, with no HTTP status (a call whose answer is not recorded). */
+  close(): void;
 }
 
 /** An ended, sampled span as the exporter encodes it. */
@@ -22,9 +36,14 @@ export interface FinishedSpan {
   readonly parentSpanId: string | undefined;
   readonly tracestate: string | undefined;
   readonly name: string;
+  readonly kind: SpanKind;
+  /** The parent came from the client's traceparent (not a span of ours). */
+  readonly remoteParent: boolean;
   readonly startEpochMs: number;
   readonly endEpochMs: number;
-  readonly status: number;
+  /** OTLP status: error, with its message ('' for none). */
+  readonly error: boolean;
+  readonly message: string;
   /** Flat key, value, key, value… */
   readonly attributes: readonly AttributeValue[];
 }
@@ -49,9 +68,12 @@ export class Span implements RequestSpan, FinishedSpan {
   readonly spanId: string;
   readonly parentSpanId: string | undefined;
   readonly name: string;
+  readonly kind: SpanKind;
+  readonly remoteParent: boolean;
   readonly startEpochMs: number;
   endEpochMs = 0;
-  status = 0;
+  error = false;
+  message = '';
   #attributes: AttributeValue[] | null;
   #sink: SpanSink | null;
 
@@ -64,8 +86,12 @@ export class Span implements RequestSpan, FinishedSpan {
     sampled: boolean,
     name: string,
     startEpochMs: number,
+    kind: SpanKind = SPAN_SERVER,
+    remoteParent = parentSpanId !== undefined,
   ) {
     this.sampled = sampled;
+    this.kind = kind;
+    this.remoteParent = remoteParent;
     this.traceId = traceId;
     this.spanId = spanId;
     this.parentSpanId = parentSpanId;
@@ -93,18 +119,31 @@ export class Span implements RequestSpan, FinishedSpan {
     if (attrs.length < MAX_ATTRIBUTES * 2) attrs.push(key, value);
   }
 
+  close(): void {
+    this.end(Date.now(), -1);
+  }
+
   end(endEpochMs: number, status: number): void {
     const sink = this.#sink;
     if (sink === null) return;
     this.#sink = null;
     this.endEpochMs = endEpochMs;
-    this.status = status;
-    const attrs = this.#attributes!;
-    if (status > 0 && !hasKey(attrs, 'http.response.status_code'))
-      attrs.push('http.response.status_code', status);
-    // OTel HTTP semconv: error.type is the status code for 5xx; a broken connection has no code.
-    if ((status === 0 || status >= 500) && !hasKey(attrs, 'error.type')) {
-      attrs.push('error.type', status === 0 ? '_OTHER' : String(status));
+    const kind = this.kind;
+    if (kind !== SPAN_INTERNAL && status >= 0) {
+      const attrs = this.#attributes!;
+      if (status > 0 && !hasKey(attrs, 'http.response.status_code'))
+        attrs.push('http.response.status_code', status);
+      if (status === 0) {
+        this.error = true;
+        this.message = 'connection broken';
+      } else if (status < 100 || status >= 600) {
+        this.error = true;
+        this.message = `Invalid HTTP status code ${status}`;
+      } else this.error = status >= (kind === SPAN_CLIENT ? 400 : 500);
+      // OTel HTTP semconv: error.type is the status code for 5xx; a broken connection has no code.
+      if (kind === SPAN_SERVER && (status === 0 || status >= 500) && !hasKey(attrs, 'error.type')) {
+        attrs.push('error.type', status === 0 ? '_OTHER' : String(status));
+      }
     }
     sink.enqueue(this);
   }

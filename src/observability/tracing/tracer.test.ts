@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, mock } from 'node:test';
 import { type OtlpReceiver, startOtlpReceiver } from '../../../test/helpers/otlp-receiver.ts';
 import { silentLogger } from '../../core/logger.ts';
+import { SPAN_INTERNAL } from './span.ts';
 import { Tracer, type TracerOptions } from './tracer.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
@@ -104,6 +105,45 @@ describe('Tracer export to an OTLP/HTTP receiver', () => {
     receiver = await startOtlpReceiver();
   });
   after(() => receiver.close());
+
+  it('child spans: their kind, parent and status as Traefik sets them per kind', async (t) => {
+    const from = receiver.spans.length;
+    const tr = tracer(t, { endpoint: receiver.url });
+    const entry = tr.startSpan(`00-${TRACE}-${PARENT}-01`, undefined, 'EntryPoint', 1_700_000_000_000);
+    const router = tr.childSpan(entry, 'Router', SPAN_INTERNAL, 1_700_000_000_001);
+    const notFound = tr.clientSpan(router, 1_700_000_000_002);
+    notFound.end(1_700_000_000_003, 404);
+    const invalid = tr.clientSpan(router, 1_700_000_000_004);
+    invalid.end(1_700_000_000_005, 99);
+    router.end(1_700_000_000_006, -1);
+    entry.end(1_700_000_000_007, 404);
+    await tr.flush();
+    const spans = receiver.spans.slice(from);
+    const byName = (n: string) => spans.filter((s) => s.name === n);
+    const [nf, inv] = byName('ReverseProxy');
+    assert.equal(nf!.kind, 3);
+    assert.equal(nf!.parentSpanId, router.spanId);
+    assert.equal(nf!.traceId, TRACE);
+    // A CLIENT span is an error from 400 on (Traefik's clientStatus), with no error.type.
+    assert.deepEqual(nf!.status, { code: 2, message: '' });
+    assert.equal(nf!.attributes['error.type'], undefined);
+    assert.deepEqual(inv!.status, { code: 2, message: 'Invalid HTTP status code 99' });
+    const [r] = byName('Router');
+    assert.equal(r!.kind, 1);
+    assert.equal(r!.parentSpanId, entry.spanId);
+    assert.deepEqual(r!.status, { code: 0, message: '' });
+    assert.equal(r!.attributes['http.response.status_code'], undefined);
+    // A SERVER span: a 404 is not its error (serverStatus).
+    assert.deepEqual(byName('EntryPoint')[0]!.status, { code: 0, message: '' });
+  });
+
+  it('an unsampled trace: the traceparent of a call gets a new span id, not sampled', (t) => {
+    const tr = tracer(t, { endpoint: 'http://127.0.0.1:9/v1/traces' });
+    const entry = tr.startSpan(`00-${TRACE}-${PARENT}-00`, undefined, 'EntryPoint', 1);
+    const tp = tr.unsampledTraceparent(entry);
+    assert.match(tp, new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`));
+    assert.notEqual(tp.slice(36, 52), PARENT);
+  });
 
   it('exports sampled spans with their attributes, the incoming parent id and the trace id', async (t) => {
     const from = receiver.spans.length;

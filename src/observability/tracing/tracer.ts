@@ -5,9 +5,14 @@ import { IdSource } from './ids.ts';
 import { encodeResource } from './otlp-json.ts';
 import { safeQuery, safeQueryNames } from './safe-query.ts';
 import { sampleRoot } from './sampler.ts';
-import { type RequestSpan, Span } from './span.ts';
+import { type RequestSpan, SPAN_CLIENT, Span, type SpanKind } from './span.ts';
 import { SpanExporter } from './span-exporter.ts';
-import { parseTraceparent, type TraceparentFields, validTracestate } from './trace-context.ts';
+import {
+  formatTraceparent,
+  parseTraceparent,
+  type TraceparentFields,
+  validTracestate,
+} from './trace-context.ts';
 
 export interface TracerOptions extends OtlpExportTarget {
   serviceName: string;
@@ -152,6 +157,39 @@ export class Tracer {
       name,
       startEpochMs,
     );
+  }
+
+  /**
+   * A span of ours under `parent` (sampled only: an unsampled trace has no span to record, and
+   * its only id anyone sees is the one sent to the server, see `unsampledTraceparent`).
+   */
+  childSpan(parent: RequestSpan, name: string, kind: SpanKind, startEpochMs: number): RequestSpan {
+    return new Span(
+      this.#exporter,
+      parent.traceId,
+      this.#ids.spanId(),
+      parent.spanId,
+      parent.tracestate,
+      parent.sampled,
+      name,
+      startEpochMs,
+      kind,
+      false,
+    );
+  }
+
+  /** A CLIENT span for one call to a server (Traefik's ReverseProxy span). */
+  clientSpan(parent: RequestSpan, startEpochMs: number): RequestSpan {
+    return this.childSpan(parent, 'ReverseProxy', SPAN_CLIENT, startEpochMs);
+  }
+
+  /**
+   * The traceparent a server gets under an unsampled `parent`: a new span id (the one its client
+   * span would have, as OTel's SDK gives a non-recording span one), not sampled. Nothing else is
+   * made for an unsampled call.
+   */
+  unsampledTraceparent(parent: RequestSpan): string {
+    return formatTraceparent(parent.traceId, this.#ids.spanId(), false);
   }
 
   /** The request's captured fields on a sampled span (Traefik's CaptureServerRequest). */

@@ -1,0 +1,359 @@
+import type { HeaderList } from '../core/headers.ts';
+import type { MetricLevels } from '../observability/metrics/index.ts';
+import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
+import { SPAN_CLIENT, SPAN_INTERNAL } from '../observability/tracing/span.ts';
+import type { DetailedSpan, RouteTarget, ServerRuntime } from '../runtime/types.ts';
+import {
+  captureCall,
+  captureClientRequest,
+  captureServerRequest,
+  endSpan,
+  type ReportedExchange,
+  urlTarget,
+} from './exchange-report.ts';
+
+/**
+ * The spans of one traced request, as Traefik v3 makes them (one object, made only for a request
+ * its router or entry point traces):
+ *
+ * - `EntryPoint`, SERVER (pkg/middlewares/observability/entrypoint.go): around the router's
+ *   whole chain, or the 404 handler; it joins the client's trace (W3C context) and records the
+ *   request as it came, before any middleware (CaptureServerRequest);
+ * - `ReverseProxy`, CLIENT, one per call to a server (pkg/proxy/httputil/observability.go), a
+ *   mirror's copies included: the server gets its context in `traceparent`; it ends when the
+ *   response head arrives; `AuthRequest`, CLIENT, for forwardAuth's call (auth/forward.go);
+ * - with `traceVerbosity: detailed`, INTERNAL spans, each under the one before: `Router`
+ *   (router.go), one per middleware named by its type (middleware.go WrapMiddleware), one `Retry`
+ *   per attempt of a retry middleware (pkg/middlewares/retry/retry.go), `Metrics` where the
+ *   metrics registry counts (pkg/middlewares/metrics), and per call `Service` (service.go, as
+ *   pkg/server/service/service.go wraps each server's handler of a load balancer).
+ *
+ * An unsampled request has its entry span (for its ids) and, per call, a traceparent only: there
+ * is nothing to record, and the only id anyone sees is the one the server gets.
+ */
+export class RequestTrace {
+  readonly entry: RequestSpan;
+  readonly #tracer: Tracer;
+  /** The span the next span goes under: the innermost one open. */
+  #parent: RequestSpan;
+  /** Detailed (and sampled): the router's, middlewares' and service's spans, to end last. */
+  #detailed: RequestSpan[] | null = null;
+  /** The retry's span of the current attempt, and the span it goes under. */
+  #retrySpan: RequestSpan | null = null;
+  #retryParent: RequestSpan | null = null;
+  #retryName = '';
+  /** Where the retry stands in the route's detailed spans (group, index), for later attempts. */
+  #retryGroup = -1;
+  #retryIndex = -1;
+  #groups: RouteTarget['detailed'] = undefined;
+  /** Detailed: each middleware entry's current span (an error page's calls go under its own). */
+  #spanOf: Map<DetailedSpan, RequestSpan> | null = null;
+  /** The error page being fetched: the span of the `errors` middleware that caught the answer. */
+  #pageParent: RequestSpan | null = null;
+  /** How many of `#detailed` were open when the current attempt's span started. */
+  #retryMark = 0;
+  /** The current call's CLIENT span, until its response head. */
+  #call: RequestSpan | null = null;
+  /** Detailed: the current try's `Service` (and service `Metrics`) spans, until the next try. */
+  #trySpans: RequestSpan[] | null = null;
+  /** Detailed, with metrics: the levels that have a `Metrics` span (Traefik's metrics middlewares). */
+  readonly #metrics: MetricLevels | null;
+  /**
+   * The router's service is one of the proxy's own (`api@internal`…): Traefik serves those in
+   * its process, with no call and no context sent; ours go to the admin server, untraced alike.
+   */
+  readonly #ownService: boolean;
+
+  constructor(
+    tracer: Tracer,
+    ex: ReportedExchange,
+    entryPoint: string,
+    route: RouteTarget | undefined,
+    startEpochMs: number,
+    metrics: MetricLevels | null,
+    unroutedDetailed: boolean,
+  ) {
+    this.#tracer = tracer;
+    this.#metrics = metrics;
+    this.#ownService = route?.service.name.endsWith('@internal') === true;
+    const h = ex.req.headers;
+    const span = tracer.startSpan(h.get('traceparent'), h.get('tracestate'), 'EntryPoint', startEpochMs);
+    this.entry = span;
+    this.#parent = span;
+    if (!span.sampled) return;
+    span.setAttribute('entry_point', entryPoint);
+    captureServerRequest(span, tracer, ex);
+    const detailed = route?.detailed;
+    if (detailed === undefined) {
+      // The 404 handler's chain (BuildEPChain with the entry point's observability): at detailed,
+      // its metrics middleware's span.
+      if (unroutedDetailed && metrics?.entryPoints) {
+        this.#detailed = [];
+        this.#metricsSpan('metrics-entrypoint');
+      }
+      return;
+    }
+    this.#detailed = [];
+    // The entry point's chain (BuildEPChain): its metrics middleware, after the entry span.
+    if (metrics?.entryPoints) this.#metricsSpan('metrics-entrypoint');
+    // Traefik's routerTracing, at detailed only, then the router's metrics middleware.
+    const r = this.#internal('Router');
+    r.setAttribute('traefik.service.name', route!.service.name);
+    r.setAttribute('traefik.router.name', route!.router);
+    r.setAttribute('http.route', detailed.rule);
+    if (metrics?.routers) this.#metricsSpan('metrics-router');
+  }
+
+  /**
+   * A metrics middleware's span: Traefik wraps its metrics middlewares with WrapMiddleware like
+   * any (pkg/middlewares/metrics: typeName `Metrics`, names metrics-entrypoint, -router,
+   * -service) wherever its registry counts that level, whether this router is metered or not.
+   */
+  #metricsSpan(name: string): void {
+    this.#internal('Metrics').setAttribute('traefik.middleware.name', name);
+  }
+
+  /** Whether the detailed spans are made (sampled, `traceVerbosity: detailed`). */
+  get detailed(): boolean {
+    return this.#detailed !== null;
+  }
+
+  /** An INTERNAL span under the innermost one, which it becomes. */
+  #internal(name: string): RequestSpan {
+    const span = this.#tracer.childSpan(this.#parent, name, SPAN_INTERNAL, Date.now());
+    this.#detailed!.push(span);
+    this.#parent = span;
+    return span;
+  }
+
+  /**
+   * Detailed: the route's middleware `i` is about to run (`i` = the count of middlewares: the
+   * chain is through). The spans of the middlewares up to it (route.detailed): each named by
+   * its type, with `traefik.middleware.name`; the retry's first attempt's where it stands.
+   */
+  middleware(route: RouteTarget, i: number): void {
+    const group = route.detailed!.middlewares[i];
+    if (group === undefined) return;
+    for (let k = 0; k < group.length; k++) {
+      const m = group[k]!;
+      if (!m.retry) this.#middlewareOf(m);
+      else if (this.#retryParent === null) {
+        this.#retryParent = this.#parent;
+        this.#retryName = m.name;
+        this.#retryGroup = i;
+        this.#retryIndex = k;
+        this.#groups = route.detailed;
+        this.#attempt(1);
+      }
+    }
+  }
+
+  /** A middleware's span, named by its type, with `traefik.middleware.name`. */
+  #middlewareOf(m: DetailedSpan): void {
+    const span = this.#internal(m.type);
+    span.setAttribute('traefik.middleware.name', m.name);
+    if (this.#spanOf === null) this.#spanOf = new Map();
+    this.#spanOf.set(m, span);
+  }
+
+  /**
+   * An `errors` middleware caught the answer (its span entry, detailed): the page's calls go
+   * under its span, as Traefik's customErrors calls the page service with its own context.
+   */
+  pageCaught(entry: DetailedSpan | undefined): void {
+    if (entry !== undefined && this.#spanOf !== null) this.#pageParent = this.#spanOf.get(entry) ?? null;
+  }
+
+  /**
+   * One span per attempt of the retry middleware, each under the span before the retry, the
+   * previous attempt (and what ran under it) ended as the next starts, `http.request.resend_count`
+   * from the second attempt on. Traefik runs the middlewares after the retry again for each
+   * attempt: ours ran once, but each attempt gets their spans, as Traefik's trace shows them.
+   */
+  #attempt(attempt: number): void {
+    const prev = this.#retrySpan;
+    if (prev !== null) {
+      const now = Date.now();
+      const d = this.#detailed!;
+      for (let i = d.length - 1; i >= this.#retryMark; i--) d[i]!.end(now, -1);
+      d.length = this.#retryMark;
+      prev.end(now, -1);
+    }
+    this.#retryMark = this.#detailed!.length;
+    const span = this.#tracer.childSpan(this.#retryParent!, 'Retry', SPAN_INTERNAL, Date.now());
+    span.setAttribute('traefik.middleware.name', this.#retryName);
+    if (attempt > 1) span.setAttribute('http.request.resend_count', attempt - 1);
+    this.#retrySpan = span;
+    this.#parent = span;
+    if (attempt === 1) return;
+    const groups = this.#groups!.middlewares;
+    for (let g = this.#retryGroup; g < groups.length; g++) {
+      const group = groups[g]!;
+      for (let k = g === this.#retryGroup ? this.#retryIndex + 1 : 0; k < group.length; k++) {
+        const m = group[k]!;
+        if (!m.retry) this.#middlewareOf(m);
+      }
+    }
+  }
+
+  /**
+   * A call to `server` is about to be made (try number `tries`; `page`: an error page's): its
+   * CLIENT span, whose context goes to the server in `headers` (`traceparent`, and `tracestate`
+   * as received). A new attempt of the retry middleware (detailed) first gets its spans.
+   */
+  call(
+    tries: number,
+    page: boolean,
+    ex: ReportedExchange,
+    service: string,
+    server: ServerRuntime,
+    headers: HeaderList,
+  ): void {
+    if (this.#ownService && !page) return;
+    const tracer = this.#tracer;
+    const entry = this.entry;
+    if (this.#call !== null) this.endCall(502, null);
+    let traceparent: string;
+    if (!entry.sampled) traceparent = tracer.unsampledTraceparent(entry);
+    else {
+      let parent = page && this.#pageParent !== null ? this.#pageParent : this.#parent;
+      if (this.#detailed !== null) {
+        const now = Date.now();
+        this.#endTry(now);
+        if (tries > 1 && !page && this.#retryParent !== null) {
+          this.#attempt(tries);
+          parent = this.#parent;
+        }
+        // Traefik wraps each server's handler of a load balancer (pkg/server/service/service.go
+        // getLoadBalancerServiceHandler): the service's span, then its metrics middleware's, per
+        // call, under what called the load balancer.
+        const svc = tracer.childSpan(parent, 'Service', SPAN_INTERNAL, now);
+        svc.setAttribute('traefik.service.name', service);
+        const spans = [svc];
+        parent = svc;
+        if (this.#metrics?.services) {
+          parent = tracer.childSpan(svc, 'Metrics', SPAN_INTERNAL, now);
+          parent.setAttribute('traefik.middleware.name', 'metrics-service');
+          spans.push(parent);
+        }
+        this.#trySpans = spans;
+      }
+      const call = tracer.clientSpan(parent, Date.now());
+      captureClientRequest(call, tracer, ex, server, headers);
+      this.#call = call;
+      traceparent = call.traceparent;
+    }
+    headers.set('traceparent', traceparent);
+    if (entry.tracestate !== undefined) headers.set('tracestate', entry.tracestate);
+    else headers.delete('tracestate');
+  }
+
+  /**
+   * A `mirroring` service's copy to the mirror service `service`'s `server`: Traefik's mirror
+   * handler calls that service's handler (pkg/server/service/loadbalancer/mirror), so the copy
+   * has the spans of any call (detailed: Service, service Metrics) and its own ReverseProxy
+   * span, under the span the request was in when the copies left; its context is set in
+   * `headers` (the copy's own). Returns the spans to end (innermost first), or null.
+   */
+  mirror(
+    ex: ReportedExchange,
+    service: string,
+    server: ServerRuntime,
+    headers: HeaderList,
+  ): RequestSpan[] | null {
+    const tracer = this.#tracer;
+    const entry = this.entry;
+    let traceparent: string;
+    let spans: RequestSpan[] | null = null;
+    if (!entry.sampled) traceparent = tracer.unsampledTraceparent(entry);
+    else {
+      const now = Date.now();
+      let parent = this.#parent;
+      spans = [];
+      if (this.#detailed !== null) {
+        parent = tracer.childSpan(parent, 'Service', SPAN_INTERNAL, now);
+        parent.setAttribute('traefik.service.name', service);
+        spans.push(parent);
+        if (this.#metrics?.services) {
+          parent = tracer.childSpan(parent, 'Metrics', SPAN_INTERNAL, now);
+          parent.setAttribute('traefik.middleware.name', 'metrics-service');
+          spans.push(parent);
+        }
+      }
+      const call = tracer.clientSpan(parent, now);
+      captureClientRequest(call, tracer, ex, server, headers);
+      spans.push(call);
+      traceparent = call.traceparent;
+    }
+    headers.set('traceparent', traceparent);
+    if (entry.tracestate !== undefined) headers.set('tracestate', entry.tracestate);
+    else headers.delete('tracestate');
+    return spans === null ? null : spans.reverse();
+  }
+
+  /**
+   * A middleware's own call for the request (forwardAuth's `AuthRequest`, pkg/middlewares/auth/
+   * forward.go): a CLIENT span under the innermost span, with CaptureClientRequest's attributes
+   * for `url`, its context set in `headers`; Traefik ends it once the answer is read, before it
+   * would record the answer's status, so it has none. Unsampled: the context only, and null.
+   */
+  sideCall(name: string, method: string, url: string, headers: HeaderList): RequestSpan | null {
+    const tracer = this.#tracer;
+    const entry = this.entry;
+    let span: RequestSpan | null = null;
+    let traceparent: string;
+    if (!entry.sampled) traceparent = tracer.unsampledTraceparent(entry);
+    else {
+      span = tracer.childSpan(this.#parent, name, SPAN_CLIENT, Date.now());
+      const t = urlTarget(url);
+      // http.NewRequest's Proto: HTTP/1.1.
+      captureCall(span, tracer, method, '1.1', url, t.path, t.query, headers);
+      traceparent = span.traceparent;
+    }
+    headers.set('traceparent', traceparent);
+    if (entry.tracestate !== undefined) headers.set('tracestate', entry.tracestate);
+    else headers.delete('tracestate');
+    return span;
+  }
+
+  /** The previous try's Service (and service Metrics) spans end: that call is over. */
+  #endTry(now: number): void {
+    const t = this.#trySpans;
+    if (t === null) return;
+    this.#trySpans = null;
+    for (let i = t.length - 1; i >= 0; i--) t[i]!.end(now, -1);
+  }
+
+  /**
+   * The call returned: the server's status and response fields, or (`headers` null) the status
+   * Traefik's ComputeStatusCode gives a failed call (502, 504 for a timeout, 499 when the client
+   * went away).
+   */
+  endCall(status: number, headers: HeaderList | null): void {
+    const span = this.#call;
+    if (span === null) return;
+    this.#call = null;
+    if (headers !== null) this.#tracer.captureResponse(span, headers);
+    span.end(Date.now(), status);
+  }
+
+  /** The response head as it goes to the client (Traefik's CaptureResponse on the entry span). */
+  response(headers: HeaderList): void {
+    if (this.entry.sampled) this.#tracer.captureResponse(this.entry, headers);
+  }
+
+  /** The request is over: spans end innermost first, the entry point's last (Traefik's defers). */
+  end(ex: ReportedExchange, entryPoint: string): void {
+    if (this.#call !== null) this.endCall(ex.status, null);
+    const now = Date.now();
+    const d = this.#detailed;
+    if (d !== null) {
+      this.#endTry(now);
+      // The last attempt's spans, its retry span, then those from before the retry.
+      for (let i = d.length - 1; i >= this.#retryMark; i--) d[i]!.end(now, -1);
+      this.#retrySpan?.end(now, -1);
+      for (let i = this.#retryMark - 1; i >= 0; i--) d[i]!.end(now, -1);
+    }
+    endSpan(this.entry, ex, entryPoint);
+  }
+}
