@@ -55,6 +55,7 @@ const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVer
   { prefix: '/api/v1', plural: 'services', kind: 'Service', apiVersion: 'v1' },
   { prefix: '/api/v1', plural: 'secrets', kind: 'Secret', apiVersion: 'v1' },
   { prefix: '/api/v1', plural: 'nodes', kind: 'Node', apiVersion: 'v1' },
+  { prefix: '/api/v1', plural: 'configmaps', kind: 'ConfigMap', apiVersion: 'v1' },
   {
     prefix: '/apis/discovery.k8s.io/v1',
     plural: 'endpointslices',

@@ -61,6 +61,7 @@ const OUR_PROVIDERS: ReadonlyMap<string, string> = new Map([
   ['kubernetescrd', 'kubernetesCRD'],
   ['kubernetes', 'kubernetesIngress'],
   ['kubernetesgateway', 'kubernetesGateway'],
+  ['kubernetesingressnginx', 'kubernetesIngressNGINX'],
   ['consulcatalog', 'consulCatalog'],
   ['consul', 'consul'],
   ['etcd', 'etcd'],
@@ -70,14 +71,7 @@ const OUR_PROVIDERS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Traefik's provider names we lack: a reference to one names a missing feature, not a typo. */
-const OTHER_TRAEFIK_PROVIDERS = new Set([
-  'kubernetesingressnginx',
-  'knative',
-  'nomad',
-  'ecs',
-  'rest',
-  'plugin',
-]);
+const OTHER_TRAEFIK_PROVIDERS = new Set(['knative', 'nomad', 'ecs', 'rest', 'plugin']);
 
 export type Ref =
   | { kind: 'local'; name: string }

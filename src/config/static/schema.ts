@@ -18,6 +18,7 @@ import {
   httpProviderSchema,
   kubernetesCrdProviderSchema,
   kubernetesGatewayProviderSchema,
+  kubernetesIngressNginxProviderSchema,
   kubernetesIngressProviderSchema,
   PROVIDER_THROTTLE_DEFAULT_MS,
   redisProviderSchema,
@@ -221,11 +222,12 @@ const providers = strictObject(
     kubernetesCRD: nullAsEmpty(kubernetesCrdProviderSchema).optional(),
     kubernetesIngress: nullAsEmpty(kubernetesIngressProviderSchema).optional(),
     kubernetesGateway: nullAsEmpty(kubernetesGatewayProviderSchema).optional(),
+    kubernetesIngressNGINX: nullAsEmpty(kubernetesIngressNginxProviderSchema).optional(),
     consulCatalog: nullAsEmpty(consulCatalogProviderSchema).optional(),
     swarm: nullAsEmpty(swarmProviderSchema).optional(),
     zooKeeper: nullAsEmpty(zooKeeperProviderSchema).optional(),
   },
-  ['kubernetesIngressNGINX', 'rest', 'nomad', 'ecs', 'plugin'],
+  ['rest', 'nomad', 'ecs', 'plugin'],
 );
 
 const log = strictObject(
@@ -740,8 +742,13 @@ const experimental = strictObject(
      * node:http2's CPU per request. `node` is node:http2 (nghttp2), kept as a fallback.
      */
     http2Engine: z.enum(['node', 'own']).default('own'),
+    /**
+     * Traefik v3.5 required it for providers.kubernetesIngressNGINX; deprecated since v3.6.2, when
+     * the provider left the experimental features: accepted, and nothing depends on it.
+     */
+    kubernetesIngressNGINX: z.boolean().optional(),
   },
-  ['plugins', 'fastProxy', 'otlpLogs', 'kubernetesGateway', 'kubernetesIngressNGINX', 'knative'],
+  ['plugins', 'fastProxy', 'otlpLogs', 'kubernetesGateway', 'knative'],
 ).superRefine((v, ctx) => {
   // Traefik (SetupLocalPlugins): one declaration per module.
   const seen = new Map<string, string>();

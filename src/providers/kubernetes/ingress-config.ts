@@ -291,10 +291,16 @@ function handled(ing: KubeObject, spec: IngressSpec, classes: ReadonlySet<string
 
 /** ``Host(`h`)``, or for `*.example.com` a HostRegexp matching one label (Traefik's buildHostRule). */
 function hostRule(host: string): string {
-  if (!host.startsWith('*.')) return `Host(\`${host}\`)`;
-  // Traefik's text exactly: regexp.QuoteMeta of the rest, the label `[a-zA-Z0-9-]+`.
+  return host.startsWith('*.') ? `HostRegexp(\`${hostRegexp(host)}\`)` : `Host(\`${host}\`)`;
+}
+
+/**
+ * The pattern of a `*.example.com` host: one label, then the rest as it is (Traefik's
+ * buildHostRule text exactly: regexp.QuoteMeta of the rest, the label `[a-zA-Z0-9-]+`).
+ */
+export function hostRegexp(host: string): string {
   const rest = host.slice(2).replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
-  return `HostRegexp(\`^[a-zA-Z0-9-]+\\.${rest}$\`)`;
+  return `^[a-zA-Z0-9-]+\\.${rest}$`;
 }
 
 /** Traefik's annotations under `traefik.ingress.kubernetes.io/`; unknown ones are warned about. */

@@ -1,0 +1,372 @@
+import type { KubeObject } from './informer.ts';
+import { type NginxConfig, nginxSize } from './ingress-nginx-annotations.ts';
+import type { IngressBackend, NginxOptions } from './ingress-nginx-config.ts';
+import type { KubeBuild, Obj } from './kube-build.ts';
+
+/** What the middlewares of one Ingress's routers are made from. */
+export interface NginxMiddlewareContext {
+  readonly b: KubeBuild;
+  readonly ns: string;
+  readonly ingress: string;
+  readonly cfg: NginxConfig;
+  /** Every host of the handled Ingresses (from-to-www-redirect, server-alias). */
+  readonly hosts: ReadonlySet<string>;
+  readonly opts: NginxOptions;
+  readonly configMaps: ReadonlyMap<string, KubeObject>;
+  readonly where: string;
+}
+
+/** Traefik's header name check (validateConfiguration, applyCustomHeaders). */
+const HEADER_NAME = /^[a-zA-Z\d\-_]+$/;
+const HEADER_VALUE = /^[a-zA-Z\d_ :;.,\\/"'?!(){}[\]@<>=\-+*#$&`|~^%]+$/;
+/** ingress-nginx's x-forwarded-prefix check (Traefik's regexPathWithCapture). */
+const PREFIX_VALUE = /^\/?[-._~a-zA-Z0-9/$:]*$/;
+const BURST_MULTIPLIER = 5;
+const CORS_ALLOW_HEADERS = [
+  'DNT',
+  'Keep-Alive',
+  'User-Agent',
+  'X-Requested-With',
+  'If-Modified-Since',
+  'Cache-Control',
+  'Content-Type',
+  // Traefik's default list has these two as one entry.
+  'Range,Authorization',
+];
+
+/**
+ * Annotations Traefik reads that have no equivalent here: each is reported once per Ingress and
+ * otherwise ignored (docs/providers.md lists them).
+ */
+const UNSUPPORTED: readonly (keyof NginxConfig)[] = [
+  'auth-signin',
+  'auth-method',
+  'auth-tls-pass-certificate-to-upstream',
+  'upstream-hash-by',
+  'proxy-read-timeout',
+  'proxy-send-timeout',
+  'session-cookie-expires',
+];
+
+export function warnUnsupported(b: KubeBuild, cfg: NginxConfig, where: string): void {
+  for (const k of UNSUPPORTED)
+    if (cfg[k] !== undefined)
+      b.warn(where, `annotation nginx.ingress.kubernetes.io/${k} is not supported: ignored`);
+}
+
+/**
+ * Traefik's applyMiddlewares (pkg/provider/kubernetes/ingress-nginx/kubernetes.go), in its order:
+ * custom-http-errors, app-root, from-to-www-redirect, permanent/temporal-redirect, basic/digest
+ * auth, buffering, source ranges, CORS, rewrite-target, upstream-vhost, limit-rpm, limit-rps,
+ * custom-headers, auth-url, retry. Each middleware is `<routerKey>-<what>`, appended to
+ * `rt.middlewares`. False (reported) when one cannot be built: *differs from Traefik*, which
+ * logs it and serves the router with the middlewares made before it (an auth secret missing
+ * would leave the path open); the router is left out instead.
+ */
+export function nginxMiddlewares(
+  ctx: NginxMiddlewareContext,
+  routerKey: string,
+  rulePath: string,
+  ruleHost: string,
+  backend: IngressBackend,
+  rt: Obj,
+): boolean {
+  const { b, cfg } = ctx;
+  const mws: string[] = [];
+  const add = (what: string, mw: Obj): void => {
+    const name = `${routerKey}-${what}`;
+    b.middlewares[name] = mw;
+    b.source('http/middlewares', name, ctx.where);
+    mws.push(name);
+  };
+  const fail = (message: string): false => {
+    b.error(ctx.where, `router ${routerKey}: ${message}`);
+    return false;
+  };
+
+  // custom-http-errors: the default backend answers these statuses.
+  const codes = cfg['custom-http-errors'] ?? ctx.opts.customHTTPErrors;
+  if (codes.length > 0 && backend.service?.name !== undefined) {
+    let service: string | undefined = 'default-backend';
+    const fallback = cfg['default-backend'] ?? '';
+    if (fallback !== '') {
+      service = `default-backend-${routerKey}`;
+      if (b.loadBalancer({ name: fallback, scheme: 'http' }, ctx.ns, ctx.where, service) === undefined)
+        return fail(`custom-http-errors: default backend ${fallback} cannot be built`);
+    } else if (b.services['default-backend'] === undefined) service = undefined;
+    // Without a default backend the errors pass through, as with ingress-nginx.
+    if (service !== undefined) add('custom-http-errors', { errors: { status: [...codes], service } });
+  }
+
+  const appRoot = cfg['app-root'];
+  if (appRoot?.startsWith('/') === true)
+    add('app-root', { redirectRegex: { regex: '^(https?://[^/]+)/$', replacement: `$1${appRoot}` } });
+
+  if (cfg['from-to-www-redirect'] === true) fromToWww(ctx, routerKey, ruleHost, rt);
+
+  // permanent-redirect and temporal-redirect (which wins): the code says permanent or not.
+  if (cfg['permanent-redirect'] !== undefined || cfg['temporal-redirect'] !== undefined) {
+    let url = '';
+    let code = 0;
+    if (cfg['permanent-redirect'] !== undefined) {
+      url = cfg['permanent-redirect'];
+      code = cfg['permanent-redirect-code'] ?? 301;
+      if (code < 300 || code > 308) code = 301;
+    }
+    if (cfg['temporal-redirect'] !== undefined) {
+      url = cfg['temporal-redirect'];
+      code = cfg['temporal-redirect-code'] ?? 302;
+      if (code < 300 || code > 308) code = 302;
+    }
+    add('redirect', {
+      redirectRegex: { regex: '.*', replacement: url, permanent: code === 301 || code === 308 },
+    });
+  }
+
+  if (cfg['auth-type'] !== undefined) {
+    const auth = authMiddleware(ctx);
+    if (typeof auth === 'string') return fail(auth);
+    add(...auth);
+  }
+
+  const buffering = bufferingMiddleware(ctx);
+  if (typeof buffering === 'string') return fail(buffering);
+  if (buffering !== undefined) add('buffering', { buffering });
+
+  const ranges = cfg['allowlist-source-range'] ?? cfg['whitelist-source-range'] ?? '';
+  if (ranges !== '')
+    add('allowed-source-range', { ipAllowList: { sourceRange: ranges.split(',').map((s) => s.trim()) } });
+
+  if (cfg['enable-cors'] === true)
+    add('cors', {
+      headers: {
+        accessControlAllowCredentials: cfg['cors-allow-credentials'] ?? true,
+        accessControlExposeHeaders: [...(cfg['cors-expose-headers'] ?? [])],
+        accessControlAllowHeaders: [...(cfg['cors-allow-headers'] ?? CORS_ALLOW_HEADERS)],
+        accessControlAllowMethods: [
+          ...(cfg['cors-allow-methods'] ?? ['GET', 'PUT', 'POST', 'DELETE', 'PATCH', 'OPTIONS']),
+        ],
+        accessControlAllowOriginList: [...(cfg['cors-allow-origin'] ?? ['*'])],
+        accessControlMaxAge: cfg['cors-max-age'] ?? 1728000,
+      },
+    });
+
+  // rewrite-target: the rule's path as a case-insensitive regex (ingress-nginx's location).
+  const rewrite = cfg['rewrite-target'] ?? '';
+  if (rewrite !== '' && rewrite !== rulePath && rulePath !== '') {
+    add('rewrite-target', { replacePathRegex: { regex: `(?i)${rulePath}`, replacement: rewrite } });
+    const prefix = cfg['x-forwarded-prefix'];
+    if (prefix !== undefined) {
+      if (PREFIX_VALUE.test(prefix))
+        add('x-forwarded-prefix', { headers: { customRequestHeaders: { 'X-Forwarded-Prefix': prefix } } });
+      else b.warn(ctx.where, `invalid x-forwarded-prefix value "${prefix}": ignored`);
+    }
+  }
+
+  if (cfg['upstream-vhost'] !== undefined)
+    add('vhost', { headers: { customRequestHeaders: { Host: cfg['upstream-vhost'] } } });
+
+  const rpm = cfg['limit-rpm'] ?? 0;
+  if (rpm > 0) add('limit-rpm', { rateLimit: { average: rpm, period: '1m', burst: rpm * BURST_MULTIPLIER } });
+  const rps = cfg['limit-rps'] ?? 0;
+  if (rps > 0) add('limit-rps', { rateLimit: { average: rps, period: '1s', burst: rps * BURST_MULTIPLIER } });
+
+  const headers = cfg['custom-headers'] ?? '';
+  if (headers !== '') {
+    const h = customHeaders(ctx, headers);
+    if (typeof h === 'string') return fail(h);
+    add('custom-headers', { headers: { customResponseHeaders: h } });
+  }
+
+  const authURL = cfg['auth-url'] ?? '';
+  if (authURL !== '') {
+    const responseHeaders = (cfg['auth-response-headers'] ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter((s) => s !== '');
+    add('forward-auth', {
+      forwardAuth: {
+        address: authURL,
+        ...(responseHeaders.length > 0 ? { authResponseHeaders: responseHeaders } : {}),
+      },
+    });
+  }
+
+  const retry = retryMiddleware(ctx, rt);
+  if (retry !== undefined) add('retry', { retry });
+
+  if (
+    cfg['enable-modsecurity'] === true ||
+    cfg['enable-owasp-core-rules'] === true ||
+    (cfg['modsecurity-snippet'] ?? '') !== '' ||
+    (cfg['modsecurity-transaction-id'] ?? '') !== ''
+  )
+    return fail('mod-security annotations are not supported');
+
+  if (mws.length > 0) rt['middlewares'] = [...((rt['middlewares'] as string[] | undefined) ?? []), ...mws];
+  return true;
+}
+
+/**
+ * Traefik's applySSLRedirectConfiguration, on the HTTP router only: with `ssl-redirect` (default:
+ * the Ingress has a TLS section) or `force-ssl-redirect`, the router only redirects to https
+ * (its middlewares replaced, the service noop@internal).
+ */
+export function sslRedirect(b: KubeBuild, key: string, cfg: NginxConfig, hasTLS: boolean, rt: Obj): void {
+  if (!(cfg['force-ssl-redirect'] ?? false) && !(cfg['ssl-redirect'] ?? hasTLS)) return;
+  const name = `${key}-redirect-scheme`;
+  b.middlewares[name] = { redirectScheme: { scheme: 'https', permanent: true } };
+  rt['middlewares'] = [name];
+  rt['service'] = 'noop@internal';
+}
+
+/** Traefik's applyFromToWwwRedirect: a router for the other name (www. or not) that redirects here. */
+function fromToWww(ctx: NginxMiddlewareContext, routerKey: string, host: string, rt: Obj): void {
+  const www = host.startsWith('www.');
+  const bare = host.slice(4);
+  if ((www && ctx.hosts.has(bare)) || (!www && ctx.hosts.has(`www.${host}`)) || host.startsWith('*.')) return;
+  const other = www ? bare : `www.${host}`;
+  const mw = `${routerKey}-from-to-www-redirect`;
+  ctx.b.middlewares[mw] = {
+    redirectRegex: {
+      regex: '(https?)://[^/:]+(:[0-9]+)?/(.*)',
+      replacement: `$1://${host}$2/$3`,
+      permanent: true,
+    },
+  };
+  const key =
+    rt['tls'] !== undefined ? `${routerKey}-tls-from-to-www-redirect` : `${routerKey}-from-to-www-redirect`;
+  const r: Obj = {
+    rule: `Host(${JSON.stringify(other)})`,
+    ruleSyntax: 'default',
+    middlewares: [mw],
+    service: rt['service'],
+  };
+  if (rt['entryPoints'] !== undefined) r['entryPoints'] = rt['entryPoints'];
+  if (rt['priority'] !== undefined) r['priority'] = rt['priority'];
+  if (rt['tls'] !== undefined) r['tls'] = rt['tls'];
+  ctx.b.routers[key] = r;
+  ctx.b.source('http/routers', key, ctx.where);
+}
+
+/** Traefik's applyBasicAuthConfiguration: basicAuth or digestAuth with the users of `auth-secret`. */
+function authMiddleware(ctx: NginxMiddlewareContext): [string, Obj] | string {
+  const { b, cfg, ns } = ctx;
+  const type = cfg['auth-type'];
+  if (type !== 'basic' && type !== 'digest')
+    return `invalid auth-type "${type}", must be 'basic' or 'digest'`;
+  const ref = cfg['auth-secret'] ?? '';
+  if (ref === '') return 'invalid auth-secret "", must not be empty';
+  const parts = ref.split('/');
+  if (parts.length > 2) return `invalid auth secret "${ref}"`;
+  const [sns, sname] = parts.length === 2 ? (parts as [string, string]) : [ns, parts[0]!];
+  if (!ctx.opts.allowCrossNamespaceResources && sns !== ns)
+    return `cross-namespace auth secret is not allowed: secret ${sns}/${sname} is not from ingress namespace "${ns}"`;
+  const secret = b.secret(sns, sname) as { data?: Record<string, string> } | undefined;
+  if (secret === undefined) return `getting secret ${ref}: not found`;
+  const secretType = cfg['auth-secret-type'] ?? 'auth-file';
+  let users: string[];
+  if (secretType === 'auth-map') {
+    const entries = Object.entries(secret.data ?? {});
+    if (entries.length === 0) return `secret ${sns}/${sname} does not contain any user credentials`;
+    users = entries.map(([u, p]) => `${u}:${Buffer.from(p, 'base64').toString('utf8')}`);
+  } else if (secretType === 'auth-file') {
+    const file = b.secretValue(sns, sname, 'auth');
+    if (file === undefined) return `secret ${sns}/${sname} does not contain auth-file content key \`auth\``;
+    users = file
+      .split('\n')
+      .map((l) => l.trim())
+      .filter((l) => l !== '' && !l.startsWith('#'));
+  } else return `invalid auth-secret-type "${secretType}", must be 'auth-file' or 'auth-map'`;
+  const realm = cfg['auth-realm'] ?? '';
+  const conf: Obj = { users, removeHeader: false, ...(realm !== '' ? { realm } : {}) };
+  return type === 'basic' ? ['basic-auth', { basicAuth: conf }] : ['digest-auth', { digestAuth: conf }];
+}
+
+/**
+ * Traefik's applyBufferingConfiguration: nothing while both request and response buffering are off
+ * (the default). Our buffering middleware buffers both ways: only that case is built; one way
+ * alone is reported and left out.
+ */
+function bufferingMiddleware(ctx: NginxMiddlewareContext): Obj | string | undefined {
+  const { cfg, opts } = ctx;
+  const reqOff =
+    cfg['proxy-request-buffering'] !== undefined
+      ? cfg['proxy-request-buffering'] !== 'on'
+      : !opts.proxyRequestBuffering;
+  const resOff =
+    cfg['proxy-buffering'] !== undefined ? cfg['proxy-buffering'] !== 'on' : !opts.proxyBuffering;
+  if (reqOff && resOff) return undefined;
+  if (reqOff || resOff) {
+    ctx.b.warn(
+      ctx.where,
+      `${reqOff ? 'response' : 'request'} buffering alone is not supported (our buffering middleware buffers both ways): not buffered`,
+    );
+    return undefined;
+  }
+  const size = (
+    k: 'client-body-buffer-size' | 'proxy-body-size' | 'proxy-buffer-size' | 'proxy-max-temp-file-size',
+  ) => {
+    const v = cfg[k];
+    if (v === undefined || v === '') return undefined;
+    return nginxSize(v) ?? `${k} annotation has invalid value: unable to parse number ${v}`;
+  };
+  const mem = size('client-body-buffer-size') ?? opts.clientBodyBufferSize;
+  const max = size('proxy-body-size') ?? opts.proxyBodySize;
+  const bufferSize = size('proxy-buffer-size') ?? opts.proxyBufferSize;
+  const temp = size('proxy-max-temp-file-size') ?? 1024 ** 3;
+  for (const v of [mem, max, bufferSize, temp]) if (typeof v === 'string') return v;
+  const memResponse = (bufferSize as number) * (cfg['proxy-buffers-number'] ?? opts.proxyBuffersNumber);
+  return {
+    memRequestBodyBytes: mem,
+    maxRequestBodyBytes: max,
+    memResponseBodyBytes: memResponse,
+    maxResponseBodyBytes: memResponse + (temp as number),
+  };
+}
+
+/** Traefik's applyCustomHeaders: the ConfigMap `namespace/name`'s entries as response headers. */
+function customHeaders(ctx: NginxMiddlewareContext, ref: string): Record<string, string> | string {
+  const parts = ref.split('/');
+  if (parts.length !== 2) return `invalid custom headers config map "${ref}"`;
+  // Cross-namespace on purpose, as ingress-nginx (and Traefik) allow it here.
+  const cm = ctx.configMaps.get(ref) as { data?: Record<string, string> } | undefined;
+  if (cm === undefined) return `getting configMap ${ref}: not found`;
+  const allowed = ctx.opts.globalAllowedResponseHeaders.filter((h) => HEADER_NAME.test(h));
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(cm.data ?? {})) {
+    if (!allowed.includes(k)) return `header "${k}" is not allowed in the GlobalAllowedResponseHeaders list`;
+    if (!HEADER_VALUE.test(v)) return `invalid value for custom header "${k}": "${v}"`;
+    out[k] = v;
+  }
+  return out;
+}
+
+/** Traefik's applyRetry: proxy-next-upstream(-tries, -timeout) as a retry middleware. */
+function retryMiddleware(ctx: NginxMiddlewareContext, rt: Obj): Obj | undefined {
+  const { cfg, opts } = ctx;
+  let attempts = cfg['proxy-next-upstream-tries'] ?? opts.proxyNextUpstreamTries;
+  if (attempts < 0) return undefined;
+  const conditions = (cfg['proxy-next-upstream'] ?? opts.proxyNextUpstream)
+    .split(/\s+/)
+    .filter((s) => s !== '');
+  if (conditions.length === 0 || conditions.includes('off')) return undefined;
+  if (attempts === 0) {
+    // ingress-nginx's 0 is unlimited: every server once.
+    const lb = (
+      ctx.b.services[String(rt['service'])] as { loadBalancer?: { servers?: unknown[] } } | undefined
+    )?.loadBalancer;
+    if (lb === undefined) return undefined;
+    attempts = lb.servers?.length ?? 0;
+    if (attempts === 0) return undefined;
+  }
+  const retry: Obj = { attempts };
+  if (!conditions.includes('error') && !conditions.includes('timeout'))
+    retry['disableRetryOnNetworkError'] = true;
+  const status = conditions.filter((c) => c.startsWith('http_')).map((c) => c.slice(5));
+  if (status.length > 0) retry['status'] = status;
+  if (conditions.includes('non_idempotent')) retry['retryNonIdempotentMethod'] = true;
+  const timeout = cfg['proxy-next-upstream-timeout'] ?? opts.proxyNextUpstreamTimeout;
+  if (timeout > 0) retry['timeout'] = `${timeout}s`;
+  return retry;
+}
