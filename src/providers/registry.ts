@@ -138,7 +138,7 @@ const KINDS: readonly {
       return o === undefined
         ? undefined
         : import('./kubernetes/index.ts').then(
-            (m) => new m.KubernetesIngressNginxProvider(o, s.validation, s.nonTlsEntryPoints ?? []),
+            (m) => m.kubernetesIngressNginxProvider(o, s.validation, s.nonTlsEntryPoints ?? []),
           );
     },
   },

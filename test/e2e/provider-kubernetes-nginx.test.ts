@@ -8,15 +8,12 @@
  * upstream-vhost, custom-headers from a ConfigMap; publishStatusAddress in the Ingress status.
  */
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
-import { type FakeKube, startFakeKube, writeKubeconfig } from '../helpers/fake-kube.ts';
-import { endpointSliceFor, ingressFor, secretFor, serviceFor } from '../helpers/kube-objects.ts';
+import { type FakeKube, startFakeKube } from '../helpers/fake-kube.ts';
+import { ingressFor, loopbackServices, secretFor } from '../helpers/kube-objects.ts';
 import { providersHead } from '../helpers/provider-config.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { selfSignedCertificate } from '../helpers/tls-certs.ts';
@@ -35,7 +32,6 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
   let b: Backend;
   let kube: FakeKube;
   let proxy: ProxyProcess;
-  let dir: string;
   let web = 0;
   let websecure = 0;
   const cert = selfSignedCertificate(['secure.example']);
@@ -46,15 +42,7 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
       startBackend((req, res) => res.end(`b ${req.url} ${req.headers.host}`)),
       startFakeKube(),
     ]);
-    dir = mkdtempSync(join(tmpdir(), 'kube-nginx-'));
-    writeKubeconfig(dir, kube.url);
-    for (const [name, backend] of [
-      ['a', a],
-      ['b', b],
-    ] as const) {
-      kube.apply(serviceFor('shop', name));
-      kube.apply(endpointSliceFor('shop', name, ['127.0.0.1'], backend.port));
-    }
+    for (const o of loopbackServices('shop', { a: a.port, b: b.port })) kube.apply(o);
     kube.apply({
       apiVersion: 'networking.k8s.io/v1',
       kind: 'IngressClass',
@@ -88,7 +76,6 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
   after(async () => {
     await proxy?.stop();
     await Promise.all([a?.close(), b?.close(), kube?.close()]);
-    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
   // node:http, not fetch: fetch does not let a test set Host.
