@@ -369,4 +369,94 @@ describe('Ingress NGINX → configuration', () => {
       errors: { status: ['404', '503'], service: 'default-backend' },
     });
   });
+  it('adds the www. router of from-to-www-redirect, unless another Ingress has that host', () => {
+    const { config } = build({
+      ingresses: [
+        ing('w', 'shop.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          'from-to-www-redirect': 'true',
+        }),
+        ing('x', 'taken.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          'from-to-www-redirect': 'true',
+        }),
+        ing('y', 'www.taken.example', [{ path: '/', pathType: 'Prefix', service: 'web' }]),
+      ],
+    });
+    const r = config.http.routers as Record<string, Record<string, unknown>>;
+    assert.deepEqual(r['default-w-rule-0-path-0-from-to-www-redirect'], {
+      rule: 'Host("www.shop.example")',
+      ruleSyntax: 'default',
+      middlewares: ['default-w-rule-0-path-0-from-to-www-redirect'],
+      service: 'default-w-web-80',
+      entryPoints: ['web'],
+    });
+    assert.equal(r['default-w-rule-0-path-0-tls-from-to-www-redirect']?.['rule'], 'Host("www.shop.example")');
+    assert.equal(r['default-x-rule-0-path-0-from-to-www-redirect'], undefined);
+    assert.deepEqual(config.http.middlewares['default-w-rule-0-path-0-from-to-www-redirect'], {
+      redirectRegex: {
+        regex: '(https?)://[^/:]+(:[0-9]+)?/(.*)',
+        replacement: '$1://shop.example$2/$3',
+        permanent: true,
+      },
+    });
+  });
+
+  it('makes a TCP passthrough router with ssl-passthrough, and TLS options with auth-tls-secret', () => {
+    const { config, issues } = build({
+      secrets: [secretFor('default', 'client-ca', { 'ca.crt': 'CA PEM' })],
+      ingresses: [
+        ing('pass', 'pass.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          'ssl-passthrough': 'true',
+        }),
+        ing('mtls', 'mtls.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          'auth-tls-secret': 'default/client-ca',
+          'auth-tls-verify-client': 'optional',
+        }),
+      ],
+    });
+    assert.deepEqual(issues, []);
+    const data = config as unknown as {
+      tcp: { routers: Record<string, unknown>; services: Record<string, unknown> };
+      tls: { options: Record<string, unknown> };
+    };
+    assert.deepEqual(data.tcp.routers['default-pass-pass-example'], {
+      rule: 'HostSNI("pass.example")',
+      ruleSyntax: 'default',
+      service: 'default-web-80',
+      tls: { passthrough: true },
+    });
+    assert.deepEqual(data.tcp.services['default-web-80'], {
+      loadBalancer: { servers: [{ address: '10.0.0.1:8080' }] },
+    });
+    assert.equal(config.http.routers['default-pass-rule-0-path-0'], undefined);
+    assert.deepEqual(data.tls.options['default-mtls-default-client-ca'], {
+      clientAuth: { caFiles: ['CA PEM'], clientAuthType: 'VerifyClientCertIfGiven' },
+    });
+    assert.deepEqual(
+      (config.http.routers['default-mtls-rule-0-path-0-tls'] as unknown as { tls: unknown }).tls,
+      { options: 'default-mtls-default-client-ca' },
+    );
+  });
+
+  it('serves from the default-backend annotation`s Service when the backend has no endpoints', () => {
+    const { config, issues } = build({
+      services: [...web, serviceFor('default', 'empty'), serviceFor('default', 'sorry')],
+      endpointSlices: [web[1], endpointSliceFor('default', 'sorry', ['10.0.0.7'], 8081)],
+      ingresses: [
+        ing('d', 'd.example', [{ path: '/', pathType: 'Prefix', service: 'empty' }], {
+          'default-backend': 'sorry',
+          // The path itself is no rewrite (Traefik's applyRewriteTargetConfiguration); another is.
+          'rewrite-target': '/app',
+          'x-forwarded-prefix': '/d',
+        }),
+      ],
+    });
+    assert.deepEqual(issues, []);
+    const lb = config.http.services['default-d-empty-80']?.['loadBalancer'] as { servers: unknown };
+    assert.deepEqual(lb.servers, [{ url: 'http://10.0.0.7:8081' }]);
+    assert.deepEqual(config.http.routers['default-d-rule-0-path-0']?.middlewares, [
+      'default-d-rule-0-path-0-rewrite-target',
+      'default-d-rule-0-path-0-x-forwarded-prefix',
+      'default-d-rule-0-path-0-retry',
+    ]);
+  });
 });

@@ -222,8 +222,17 @@ export function nginxIngressConfig(
     const transport = serversTransport(b, ns, name, cfg, opts, where);
     if (transport === undefined) continue;
     const tlsConf = tlsOption === undefined ? {} : { options: tlsOption };
-    const ctx: NginxMiddlewareContext = { b, ns, ingress: name, cfg, hosts, opts, configMaps, where };
-
+    const ctx: NginxMiddlewareContext = {
+      b,
+      ns,
+      ingress: name,
+      cfg,
+      hosts,
+      opts,
+      configMaps,
+      where,
+      service: (backend, svcName) => buildService(b, ns, backend, cfg, svcName, undefined, where),
+    };
     const service = (backend: IngressBackend, svcName: string): string | undefined =>
       buildService(b, ns, backend, cfg, svcName, transport, where);
 

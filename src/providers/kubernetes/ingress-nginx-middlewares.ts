@@ -14,6 +14,8 @@ export interface NginxMiddlewareContext {
   readonly opts: NginxOptions;
   readonly configMaps: ReadonlyMap<string, KubeObject>;
   readonly where: string;
+  /** Builds the load balancer `name` of a backend of this Ingress (Traefik's buildService, no transport). */
+  readonly service: (backend: IngressBackend, name: string) => string | undefined;
 }
 
 /** Traefik's header name check (validateConfiguration, applyCustomHeaders). */
@@ -91,7 +93,7 @@ export function nginxMiddlewares(
     const fallback = cfg['default-backend'] ?? '';
     if (fallback !== '') {
       service = `default-backend-${routerKey}`;
-      if (b.loadBalancer({ name: fallback, scheme: 'http' }, ctx.ns, ctx.where, service) === undefined)
+      if (ctx.service({ service: { name: fallback } }, service) === undefined)
         return fail(`custom-http-errors: default backend ${fallback} cannot be built`);
     } else if (b.services['default-backend'] === undefined) service = undefined;
     // Without a default backend the errors pass through, as with ingress-nginx.
