@@ -30,6 +30,8 @@ interface Answer {
 describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () => {
   let a: Backend;
   let b: Backend;
+  let c: Backend;
+  let auth: Backend;
   let kube: FakeKube;
   let proxy: ProxyProcess;
   let web = 0;
@@ -37,12 +39,23 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
   const cert = selfSignedCertificate(['secure.example']);
 
   before(async () => {
-    [a, b, kube] = await Promise.all([
+    [a, b, c, auth, kube] = await Promise.all([
       startBackend((req, res) => res.end(`a ${req.url} ${req.headers.host}`)),
       startBackend((req, res) => res.end(`b ${req.url} ${req.headers.host}`)),
+      startBackend((req, res) => res.end(`c ${req.url} user=${req.headers['x-user'] ?? '-'}`)),
+      // The auth server: a token lets in (naming the user), anything else is 401.
+      startBackend((req, res) => {
+        if (req.headers.authorization === 'Bearer good') {
+          res.setHeader('X-User', 'ann');
+          res.end();
+        } else {
+          res.statusCode = 401;
+          res.end();
+        }
+      }),
       startFakeKube(),
     ]);
-    for (const o of loopbackServices('shop', { a: a.port, b: b.port })) kube.apply(o);
+    for (const o of loopbackServices('shop', { a: a.port, b: b.port, c: c.port })) kube.apply(o);
     kube.apply({
       apiVersion: 'networking.k8s.io/v1',
       kind: 'IngressClass',
@@ -75,7 +88,7 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([a?.close(), b?.close(), kube?.close()]);
+    await Promise.all([a?.close(), b?.close(), c?.close(), auth?.close(), kube?.close()]);
   });
 
   // node:http, not fetch: fetch does not let a test set Host.
@@ -353,6 +366,21 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
     assert.equal(pre.headers['access-control-allow-origin'], 'https://app.example');
     assert.equal(pre.headers['access-control-allow-credentials'], 'true');
     assert.match(String(pre.headers['access-control-allow-methods']), /PUT/);
+  });
+
+  it('asks auth-url first: its 401 sends to auth-signin, its 2xx lets in with auth-response-headers', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('guarded', 'guarded.example', [{ path: '/', pathType: 'Prefix', service: 'c' }], {
+        'auth-url': `http://127.0.0.1:${auth.port}/check`,
+        'auth-signin': 'https://login.example/start',
+        'auth-response-headers': 'X-User',
+      }),
+    );
+    await until(from, async () => (await get('/page', 'guarded.example')).status === 302);
+    assert.equal((await get('/page', 'guarded.example')).headers.location, 'https://login.example/start');
+    const ok = await get('/page', 'guarded.example', { authorization: 'Bearer good' });
+    assert.deepEqual([ok.status, ok.text], [200, 'c /page user=ann']);
   });
 
   it('writes publishStatusAddress in the status of the Ingresses it handles', async () => {

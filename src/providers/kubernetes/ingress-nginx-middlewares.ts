@@ -41,7 +41,6 @@ const CORS_ALLOW_HEADERS = [
  * otherwise ignored (docs/providers.md lists them).
  */
 const UNSUPPORTED: readonly (keyof NginxConfig)[] = [
-  'auth-signin',
   'auth-method',
   'auth-tls-pass-certificate-to-upstream',
   'upstream-hash-by',
@@ -60,7 +59,7 @@ export function warnUnsupported(b: KubeBuild, cfg: NginxConfig, where: string): 
  * Traefik's applyMiddlewares (pkg/provider/kubernetes/ingress-nginx/kubernetes.go), in its order:
  * custom-http-errors, app-root, from-to-www-redirect, permanent/temporal-redirect, basic/digest
  * auth, buffering, source ranges, CORS, rewrite-target, upstream-vhost, limit-rpm, limit-rps,
- * custom-headers, auth-url, retry. Each middleware is `<routerKey>-<what>`, appended to
+ * custom-headers, auth-url (with auth-signin), retry. Each middleware is `<routerKey>-<what>`, appended to
  * `rt.middlewares`. False (reported) when one cannot be built: *differs from Traefik*, which
  * logs it and serves the router with the middlewares made before it (an auth secret missing
  * would leave the path open); the router is left out instead.
@@ -186,10 +185,13 @@ export function nginxMiddlewares(
       .split(',')
       .map((s) => s.trim())
       .filter((s) => s !== '');
+    // auth-signin: where the auth server's 401 sends the client (Traefik's AuthSigninURL, a 302).
+    const signin = cfg['auth-signin'] ?? '';
     add('forward-auth', {
       forwardAuth: {
         address: authURL,
         ...(responseHeaders.length > 0 ? { authResponseHeaders: responseHeaders } : {}),
+        ...(signin !== '' ? { authSigninURL: signin } : {}),
       },
     });
   }
