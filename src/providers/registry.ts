@@ -137,8 +137,8 @@ const KINDS: readonly {
       const o = c.kubernetesIngressNGINX;
       return o === undefined
         ? undefined
-        : import('./kubernetes/index.ts').then(
-            (m) => m.kubernetesIngressNginxProvider(o, s.validation, s.nonTlsEntryPoints ?? []),
+        : import('./kubernetes/index.ts').then((m) =>
+            m.kubernetesIngressNginxProvider(o, s.validation, s.nonTlsEntryPoints ?? []),
           );
     },
   },

@@ -8,8 +8,11 @@
  * upstream-vhost, custom-headers from a ConfigMap; publishStatusAddress in the Ingress status.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type FakeKube, startFakeKube } from '../helpers/fake-kube.ts';
@@ -33,6 +36,7 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
   let c: Backend;
   let auth: Backend;
   let kube: FakeKube;
+  let dir: string;
   let proxy: ProxyProcess;
   let web = 0;
   let websecure = 0;
@@ -55,6 +59,10 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
       }),
       startFakeKube(),
     ]);
+    // The token is a file's path (Traefik's FileOrContent), and the API server insists on it.
+    dir = mkdtempSync(join(tmpdir(), 'kube-nginx-'));
+    writeFileSync(join(dir, 'token'), 'file-token\n');
+    kube.requireToken = 'file-token';
     for (const o of loopbackServices('shop', { a: a.port, b: b.port, c: c.port })) kube.apply(o);
     kube.apply({
       apiVersion: 'networking.k8s.io/v1',
@@ -76,7 +84,7 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
 `,
       )}  kubernetesIngressNGINX:
     endpoint: "${kube.url}"
-    token: test-token
+    token: "${join(dir, 'token')}"
     httpsEntryPoint: websecure
     publishStatusAddress: [192.0.2.7, lb.example]
     globalAllowedResponseHeaders: [X-Frame-Options]
@@ -89,6 +97,7 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
   after(async () => {
     await proxy?.stop();
     await Promise.all([a?.close(), b?.close(), c?.close(), auth?.close(), kube?.close()]);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
   });
 
   // node:http, not fetch: fetch does not let a test set Host.

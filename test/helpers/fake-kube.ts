@@ -104,6 +104,8 @@ export interface FakeKube {
   dropWatches(): void;
   /** Every request gets this status while set. */
   failWith: number | null;
+  /** When set, a request without `Authorization: Bearer <this>` is answered 401. */
+  requireToken: string | null;
   /** Requests seen (`GET /apis/…?watch=true&resourceVersion=5`). */
   readonly seen: string[];
   /**
@@ -223,6 +225,7 @@ export async function startFakeKube(): Promise<FakeKube> {
   const fake: FakeKube = {
     url: '',
     failWith: null,
+    requireToken: null,
     seen,
     apply: (obj) => void put(obj),
     remove: (kind, ns, name) => void del(byKind(kind).plural, ns, name),
@@ -246,6 +249,10 @@ export async function startFakeKube(): Promise<FakeKube> {
     seen.push(`${req.method} ${req.url}`);
     if (fake.failWith !== null) {
       json(res, fake.failWith, status(fake.failWith, 'the fake API server is failing'));
+      return;
+    }
+    if (fake.requireToken !== null && req.headers.authorization !== `Bearer ${fake.requireToken}`) {
+      json(res, 401, status(401, 'Unauthorized'));
       return;
     }
     const url = new URL(req.url ?? '/', 'http://kube');

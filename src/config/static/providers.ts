@@ -165,6 +165,7 @@ export const kubernetesIngressProviderSchema = strictObject({
 export const kubernetesIngressNginxProviderSchema = strictObject(
   {
     endpoint: kubeBase.endpoint,
+    /** The bearer token, or the path of a file holding it (Traefik's FileOrContent). */
     token: kubeBase.token,
     certAuthFilePath: kubeBase.certAuthFilePath,
     throttleDuration: kubeBase.throttleDuration,

@@ -1,3 +1,4 @@
+import { existsSync, readFileSync } from 'node:fs';
 import type { KubernetesIngressNginxProviderConfig } from '../../config/static/providers.ts';
 import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
 import type { Provider } from '../provider.ts';
@@ -37,7 +38,7 @@ export function kubernetesIngressNginxProvider(
     name,
     watch: (signal) =>
       runKubeProvider(
-        cfg,
+        { ...cfg, token: fileOrContent(cfg.token) },
         env,
         RESOURCES,
         cfg.watchNamespace === '' ? [] : [cfg.watchNamespace],
@@ -54,4 +55,13 @@ export function kubernetesIngressNginxProvider(
         signal,
       ),
   };
+}
+
+/**
+ * The provider's `token` is Traefik's types.FileOrContent: the path of an existing file is read
+ * (once, when the provider starts), anything else is the token itself.
+ */
+function fileOrContent(token: string | undefined): string | undefined {
+  if (token === undefined || token === '' || !existsSync(token)) return token;
+  return readFileSync(token, 'utf8').trim();
 }
