@@ -6,7 +6,7 @@ import { kubernetesIngressNginxProviderSchema } from '../../config/static/provid
 import { updateFromData } from '../dynamic-data.ts';
 import type { KubeObject } from './informer.ts';
 import { backendScheme, nginxSize, parseNginxAnnotations } from './ingress-nginx-annotations.ts';
-import { type NginxObjects, nginxIngressConfig } from './ingress-nginx-config.ts';
+import { type NginxObjects, nginxHashKey, nginxIngressConfig } from './ingress-nginx-config.ts';
 
 const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
 const A = 'nginx.ingress.kubernetes.io/';
@@ -458,5 +458,37 @@ describe('Ingress NGINX → configuration', () => {
       'default-d-rule-0-path-0-x-forwarded-prefix',
       'default-d-rule-0-path-0-retry',
     ]);
+  });
+  it('hashes on the key upstream-hash-by names (hrw), and reports keys it cannot read', () => {
+    assert.deepEqual(
+      ['$remote_addr', '$http_x_user', '$cookie_session', '$arg_id', '$request_uri', '$host$uri'].map(
+        nginxHashKey,
+      ),
+      [
+        { type: 'clientIP' },
+        { type: 'header', name: 'x-user' },
+        { type: 'cookie', name: 'session' },
+        { type: 'query', name: 'id' },
+        undefined,
+        undefined,
+      ],
+    );
+    const { config, issues } = build({
+      ingresses: [
+        ing('h', 'h.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          'upstream-hash-by': '$http_x_user',
+        }),
+        ing('u', 'u.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          'upstream-hash-by': '$request_uri',
+        }),
+      ],
+    });
+    const lb = config.http.services['default-h-web-80']?.['loadBalancer'] as Record<string, unknown>;
+    assert.deepEqual([lb['strategy'], lb['hashOn']], ['hrw', { type: 'header', name: 'x-user' }]);
+    assert.equal(
+      (config.http.services['default-u-web-80']?.['loadBalancer'] as Record<string, unknown>)['strategy'],
+      undefined,
+    );
+    assert.match(issues.join('\n'), /upstream-hash-by "\$request_uri": only/);
   });
 });

@@ -486,6 +486,21 @@ function buildService(
   const lb = (b.services[name] as { loadBalancer: Obj }).loadBalancer;
   // The transport is `<ns>-<ingress>`, not a reference to resolve in the namespace.
   if (transport !== undefined) lb['serversTransport'] = transport;
+  const hashBy = cfg['upstream-hash-by'] ?? '';
+  if (hashBy !== '') {
+    // Traefik's buildService: the hrw strategy on the nginx key (NginxUpstreamHashBy).
+    const hashOn = nginxHashKey(hashBy);
+    if (hashOn === undefined) {
+      if (!quiet)
+        b.warn(
+          where,
+          `upstream-hash-by "${hashBy}": only $remote_addr, $http_*, $cookie_* and $arg_* are supported: ignored`,
+        );
+    } else {
+      lb['strategy'] = 'hrw';
+      lb['hashOn'] = hashOn;
+    }
+  }
   const fallback = cfg['default-backend'] ?? '';
   if ((lb['servers'] as unknown[]).length === 0 && fallback !== '' && fallback !== svc.name) {
     // Traefik's getBackendAddresses: the `default-backend` Service's endpoints stand in.
@@ -496,6 +511,19 @@ function buildService(
     }
   }
   return built;
+}
+
+/**
+ * An nginx variable `upstream-hash-by` names, as the key our `hrw` hashes: the client address, a
+ * request header (`$http_x_user`: `X-User`), a cookie or a query parameter; undefined otherwise.
+ */
+export function nginxHashKey(v: string): Obj | undefined {
+  const t = v.trim();
+  if (t === '$remote_addr' || t === '$binary_remote_addr') return { type: 'clientIP' };
+  const m = /^\$(http|cookie|arg)_([A-Za-z0-9_-]+)$/.exec(t);
+  if (m === null) return undefined;
+  if (m[1] === 'http') return { type: 'header', name: m[2]!.replace(/_/g, '-') };
+  return { type: m[1] === 'cookie' ? 'cookie' : 'query', name: m[2]! };
 }
 
 /** Traefik's buildSticky: `affinity: cookie` as a sticky cookie, ingress-nginx's defaults. */

@@ -43,7 +43,6 @@ const CORS_ALLOW_HEADERS = [
 const UNSUPPORTED: readonly (keyof NginxConfig)[] = [
   'auth-method',
   'auth-tls-pass-certificate-to-upstream',
-  'upstream-hash-by',
   'proxy-read-timeout',
   'proxy-send-timeout',
   'session-cookie-expires',
