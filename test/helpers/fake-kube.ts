@@ -80,6 +80,8 @@ const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVer
     kind: 'ReferenceGrant',
     apiVersion: 'gateway.networking.k8s.io/v1beta1',
   },
+  // Last: `/api/v1/namespaces/<ns>/<plural>` is another resource's path.
+  { prefix: '/api/v1', plural: 'namespaces', kind: 'Namespace', apiVersion: 'v1' },
 ];
 
 /** Kinds whose `status` is a subresource (written only through `…/status`). */

@@ -3,7 +3,7 @@ import type { KubernetesIngressNginxProviderConfig } from '../../config/static/p
 import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
 import type { Provider } from '../provider.ts';
 import { StatusWriter } from './gateway-status.ts';
-import type { ResourceSpec } from './informer.ts';
+import type { KubeObject, ResourceSpec } from './informer.ts';
 import { nginxIngressConfig } from './ingress-nginx-config.ts';
 import { runKubeProvider } from './kube-watch.ts';
 
@@ -34,18 +34,29 @@ export function kubernetesIngressNginxProvider(
 ): Provider {
   const name = 'kubernetesingressnginx';
   const opts = { ...cfg, nonTlsEntryPoints };
+  const selector = cfg.watchNamespaceSelector;
+  // watchNamespaceSelector: the Namespaces it selects, followed too; every namespace is listed
+  // and the objects of the others are left out (Traefik starts informers per selected namespace).
+  const resources = {
+    ...RESOURCES,
+    namespaces:
+      selector === ''
+        ? undefined
+        : { prefix: CORE, plural: 'namespaces', clusterScoped: true, labelSelector: selector },
+  };
   return {
     name,
     watch: (signal) =>
       runKubeProvider(
         { ...cfg, token: fileOrContent(cfg.token) },
         env,
-        RESOURCES,
+        resources,
         cfg.watchNamespace === '' ? [] : [cfg.watchNamespace],
         cfg.throttleDuration,
         (client) => {
           const writer = new StatusWriter(client, signal);
-          return (items) => {
+          return (all) => {
+            const items = selector === '' ? all : inNamespaces(all, all.namespaces);
             const built = nginxIngressConfig(items, opts);
             writer.submit(built.statuses);
             const issues = [...built.issues, ...writer.takeFailures()];
@@ -64,4 +75,19 @@ export function kubernetesIngressNginxProvider(
 function fileOrContent(token: string | undefined): string | undefined {
   if (token === undefined || token === '' || !existsSync(token)) return token;
   return readFileSync(token, 'utf8').trim();
+}
+
+/** The namespaced objects of `items` in one of `namespaces` (cluster-scoped kinds as they are). */
+function inNamespaces<T extends Record<string, KubeObject[]>>(
+  items: T,
+  namespaces: readonly KubeObject[],
+): T {
+  const names = new Set(namespaces.map((n) => n.metadata.name));
+  const out: Record<string, KubeObject[]> = {};
+  for (const [k, list] of Object.entries(items))
+    out[k] =
+      k === 'ingressClasses' || k === 'namespaces'
+        ? list
+        : list.filter((o) => names.has(o.metadata.namespace ?? ''));
+  return out as T;
 }
