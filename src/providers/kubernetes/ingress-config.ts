@@ -5,7 +5,7 @@ import type { SourceOf } from '../dynamic-data.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import { type IngressEndpoint, ingressStatus } from './ingress-status.ts';
-import { KubeBuild, normalize, type Obj, type ServiceOptions } from './kube-build.ts';
+import { KubeBuild, normalize, type Obj, quoteMeta, type ServiceOptions } from './kube-build.ts';
 
 export interface IngressObjects {
   readonly ingresses: readonly KubeObject[];
@@ -299,8 +299,7 @@ function hostRule(host: string): string {
  * buildHostRule text exactly: regexp.QuoteMeta of the rest, the label `[a-zA-Z0-9-]+`).
  */
 export function hostRegexp(host: string): string {
-  const rest = host.slice(2).replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
-  return `^[a-zA-Z0-9-]+\\.${rest}$`;
+  return `^[a-zA-Z0-9-]+\\.${quoteMeta(host.slice(2))}$`;
 }
 
 /** Traefik's annotations under `traefik.ingress.kubernetes.io/`; unknown ones are warned about. */

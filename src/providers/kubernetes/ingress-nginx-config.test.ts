@@ -289,7 +289,7 @@ describe('Ingress NGINX → configuration', () => {
     );
   });
 
-  it('leaves a router out when its auth secret is in another namespace (Traefik would serve it unprotected)', () => {
+  it('answers 503 on a router whose auth secret is in another namespace (unavailable-service)', () => {
     const { config, issues } = build({
       secrets: [{ ...secretFor('other', 'users', { auth: 'a:b' }) }],
       ingresses: [
@@ -299,7 +299,13 @@ describe('Ingress NGINX → configuration', () => {
         }),
       ],
     });
-    assert.equal(config.http.routers['default-private-rule-0-path-0'], undefined);
+    assert.deepEqual(config.http.routers['default-private-rule-0-path-0'], {
+      entryPoints: ['web'],
+      rule: 'Host("p.example") && PathPrefix("/")',
+      ruleSyntax: 'default',
+      service: 'unavailable-service',
+    });
+    assert.deepEqual(config.http.services['unavailable-service'], { loadBalancer: { servers: [] } });
     assert.match(issues.join('\n'), /cross-namespace auth secret is not allowed/);
   });
 
@@ -389,7 +395,9 @@ describe('Ingress NGINX → configuration', () => {
       service: 'default-w-web-80',
       entryPoints: ['web'],
     });
-    assert.equal(r['default-w-rule-0-path-0-tls-from-to-www-redirect']?.['rule'], 'Host("www.shop.example")');
+    assert.deepEqual(r['default-w-rule-0-path-0-tls-from-to-www-redirect']?.['middlewares'], [
+      'default-w-rule-0-path-0-tls-from-to-www-redirect',
+    ]);
     assert.equal(r['default-x-rule-0-path-0-from-to-www-redirect'], undefined);
     assert.deepEqual(config.http.middlewares['default-w-rule-0-path-0-from-to-www-redirect'], {
       redirectRegex: {

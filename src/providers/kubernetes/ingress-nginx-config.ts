@@ -11,7 +11,7 @@ import {
   warnUnsupported,
 } from './ingress-nginx-middlewares.ts';
 import { nginxIngressStatus } from './ingress-status.ts';
-import { KubeBuild, normalize, type Obj } from './kube-build.ts';
+import { KubeBuild, normalize, type Obj, quoteMeta } from './kube-build.ts';
 
 export interface NginxObjects {
   readonly ingresses: readonly KubeObject[];
@@ -90,6 +90,8 @@ interface Canary {
 }
 
 const MIN_PRIORITY = -2147483648;
+/** Traefik's unavailableServiceName: an empty load balancer, a 503. */
+const UNAVAILABLE = 'unavailable-service';
 /** ingress-nginx's path check (internal/ingress/inspector/rules.go), Traefik's strictPathTypeRegexp. */
 const STRICT_PATH = /^\/[A-Za-z0-9._\-/]*$/;
 
@@ -235,6 +237,20 @@ export function nginxIngressConfig(
     };
     const service = (backend: IngressBackend, svcName: string): string | undefined =>
       buildService(b, ns, backend, cfg, svcName, transport, where);
+    /**
+     * A router and its middlewares (`<key>-<what>`; the HTTP one redirects to https when it
+     * should). When a middleware cannot be built, the router answers 503 through
+     * `unavailable-service`, without middlewares (Traefik's translate, a location with an error).
+     */
+    const addRouter = (key: string, r: Obj, path: string, host: string, backend: IngressBackend): void => {
+      if (!nginxMiddlewares(ctx, key, path, host, backend, r)) {
+        delete r['middlewares'];
+        r['service'] = UNAVAILABLE;
+        b.services[UNAVAILABLE] ??= { loadBalancer: { servers: [] } };
+      } else if (r['tls'] === undefined) sslRedirect(b, key, cfg, hasTLS, r);
+      b.routers[key] = r;
+      b.source('http/routers', key, where);
+    };
 
     const defaultBackend =
       spec.defaultBackend?.service !== undefined && spec.defaultBackend !== null
@@ -248,18 +264,8 @@ export function nginxIngressConfig(
           priority: MIN_PRIORITY,
           service: 'default-backend',
         };
-        const rt = withEps(base, httpEps);
-        const rtTLS = withEps({ ...base, tls: tlsConf }, tlsEps);
-        if (
-          nginxMiddlewares(ctx, 'default-backend', '', '', defaultBackend, rt) &&
-          nginxMiddlewares(ctx, 'default-backend', '', '', defaultBackend, rtTLS)
-        ) {
-          sslRedirect(b, 'default-backend', cfg, hasTLS, rt);
-          b.routers['default-backend'] = rt;
-          b.routers['default-backend-tls'] = rtTLS;
-          b.source('http/routers', 'default-backend', where);
-          b.source('http/routers', 'default-backend-tls', where);
-        }
+        addRouter('default-backend', withEps(base, httpEps), '', '', defaultBackend);
+        addRouter('default-backend-tls', withEps({ ...base, tls: tlsConf }, tlsEps), '', '', defaultBackend);
       }
     }
 
@@ -273,18 +279,8 @@ export function nginxIngressConfig(
         const key = normalize(`${ns}-${name}-default-backend`);
         if (service(defaultBackend, key) !== undefined) {
           const base = { rule: hostRule(host), ruleSyntax: 'default', service: key };
-          const rt = withEps(base, httpEps);
-          const rtTLS = withEps({ ...base, tls: tlsConf }, tlsEps);
-          if (
-            nginxMiddlewares(ctx, key, '', host, defaultBackend, rt) &&
-            nginxMiddlewares(ctx, key, '', host, defaultBackend, rtTLS)
-          ) {
-            sslRedirect(b, key, cfg, hasTLS, rt);
-            b.routers[key] = rt;
-            b.routers[`${key}-tls`] = rtTLS;
-            b.source('http/routers', key, where);
-            b.source('http/routers', `${key}-tls`, where);
-          }
+          addRouter(key, withEps(base, httpEps), '', host, defaultBackend);
+          addRouter(`${key}-tls`, withEps({ ...base, tls: tlsConf }, tlsEps), '', host, defaultBackend);
         }
       }
       (rule.http?.paths ?? []).forEach((pa, pi) => {
@@ -315,12 +311,9 @@ export function nginxIngressConfig(
         }
         const routerKey = normalize(`${ns}-${name}-rule-${ri}-path-${pi}`);
         const ruleText = buildRule(host, pa, cfg, hosts, regexHosts);
-        const add = (key: string, r: Obj, tls: boolean): void => {
-          if (!nginxMiddlewares(ctx, key.replace(/-tls$/, ''), pa.path ?? '', host, pa.backend!, r)) return;
-          if (!tls) sslRedirect(b, key, cfg, hasTLS, r);
-          b.routers[key] = r;
-          b.source('http/routers', key, where);
-        };
+        // Each router's middlewares are its own, `-tls` ones included (Traefik's translate).
+        const add = (key: string, r: Obj, _tls: boolean): void =>
+          addRouter(key, r, pa.path ?? '', host, pa.backend!);
         add(routerKey, withEps({ rule: ruleText, ruleSyntax: 'default', service: target }, httpEps), false);
         add(
           `${routerKey}-tls`,
@@ -734,7 +727,7 @@ function canaryRule(c: Canary, rule: string): string {
     else rules.push(`Header(${goQuote(c.header)}, "always")`);
   }
   if (c.cookie !== '') {
-    let cookie = `HeaderRegexp("Cookie", ${goQuote(`(^|;\\s*)${c.cookie}=always(;|$)`)})`;
+    let cookie = `HeaderRegexp("Cookie", ${goQuote(`(^|;\\s*)${quoteMeta(c.cookie)}=always(;|$)`)})`;
     if (c.header !== '' && c.headerValue === '' && c.headerPattern === '')
       cookie = `(${cookie} && !Header(${goQuote(c.header)}, "never"))`;
     rules.push(cookie);
@@ -747,7 +740,8 @@ function nonCanaryRule(c: Canary, rule: string): string {
   const rules: string[] = [];
   if (c.header !== '' && c.headerValue === '' && c.headerPattern === '')
     rules.push(`Header(${goQuote(c.header)}, "never")`);
-  if (c.cookie !== '') rules.push(`HeaderRegexp("Cookie", ${goQuote(`(^|;\\s*)${c.cookie}=never(;|$)`)})`);
+  if (c.cookie !== '')
+    rules.push(`HeaderRegexp("Cookie", ${goQuote(`(^|;\\s*)${quoteMeta(c.cookie)}=never(;|$)`)})`);
   return `(${rule}) && (${rules.join(' || ')})`;
 }
 

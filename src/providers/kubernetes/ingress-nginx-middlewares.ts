@@ -59,9 +59,8 @@ export function warnUnsupported(b: KubeBuild, cfg: NginxConfig, where: string): 
  * custom-http-errors, app-root, from-to-www-redirect, permanent/temporal-redirect, basic/digest
  * auth, buffering, source ranges, CORS, rewrite-target, upstream-vhost, limit-rpm, limit-rps,
  * custom-headers, auth-url (with auth-signin), retry. Each middleware is `<routerKey>-<what>`, appended to
- * `rt.middlewares`. False (reported) when one cannot be built: *differs from Traefik*, which
- * logs it and serves the router with the middlewares made before it (an auth secret missing
- * would leave the path open); the router is left out instead.
+ * `rt.middlewares`. False (reported) when one cannot be built: the caller makes the router answer
+ * 503 (Traefik's translate sends a location with an error to `unavailable-service`).
  */
 export function nginxMiddlewares(
   ctx: NginxMiddlewareContext,
@@ -237,8 +236,8 @@ function fromToWww(ctx: NginxMiddlewareContext, routerKey: string, host: string,
       permanent: true,
     },
   };
-  const key =
-    rt['tls'] !== undefined ? `${routerKey}-tls-from-to-www-redirect` : `${routerKey}-from-to-www-redirect`;
+  // The router is named as its middleware (`<router>-tls-from-to-www-redirect` for the TLS one).
+  const key = mw;
   const r: Obj = {
     rule: `Host(${JSON.stringify(other)})`,
     ruleSyntax: 'default',
