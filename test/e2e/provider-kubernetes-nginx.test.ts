@@ -323,7 +323,7 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
     assert.deepEqual(seen, { a: 30, b: 10 });
   });
 
-  it('redirects with permanent-redirect and app-root, refuses with allowlist-source-range', async () => {
+  it('redirects with permanent-redirect, app-root and from-to-www-redirect, refuses with allowlist-source-range', async () => {
     const from = proxy.logs.length;
     kube.apply(
       nginx('moved', 'moved.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
@@ -333,6 +333,11 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
     kube.apply(
       nginx('root', 'root.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
         'app-root': '/app1',
+      }),
+    );
+    kube.apply(
+      nginx('www', 'www.site.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'from-to-www-redirect': 'true',
       }),
     );
     kube.apply(
@@ -346,6 +351,9 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
     const root = await get('/', 'root.example');
     assert.deepEqual([root.status, root.headers.location], [302, 'http://root.example/app1']);
     assert.equal((await get('/other', 'root.example')).status, 200);
+    const www = await get('/a/b/', 'site.example');
+    assert.deepEqual([www.status, www.headers.location], [301, 'http://www.site.example/a/b']);
+    assert.equal((await get('/a', 'www.site.example')).text, 'a /a www.site.example');
   });
 
   it('answers CORS preflights (enable-cors), sets the upstream Host (upstream-vhost) and ConfigMap headers', async () => {

@@ -298,7 +298,7 @@ function hostRule(host: string): string {
  * The pattern of a `*.example.com` host: one label, then the rest as it is (Traefik's
  * buildHostRule text exactly: regexp.QuoteMeta of the rest, the label `[a-zA-Z0-9-]+`).
  */
-export function hostRegexp(host: string): string {
+function hostRegexp(host: string): string {
   return `^[a-zA-Z0-9-]+\\.${quoteMeta(host.slice(2))}$`;
 }
 

@@ -83,6 +83,7 @@ const KINDS = {
   'canary-by-cookie': 'string',
   'limit-rps': 'int',
   'limit-rpm': 'int',
+  'limit-connections': 'int',
   'custom-http-errors': 'list',
   'default-backend': 'string',
   'server-alias': 'list',

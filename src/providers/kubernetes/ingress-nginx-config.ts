@@ -2,12 +2,12 @@ import type { ConfigIssue } from '../../config/issues.ts';
 import type { SourceOf } from '../dynamic-data.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
-import { hostRegexp } from './ingress-config.ts';
 import { backendScheme, type NginxConfig, parseNginxAnnotations } from './ingress-nginx-annotations.ts';
 import {
   type NginxMiddlewareContext,
   nginxMiddlewares,
   sslRedirect,
+  UNAVAILABLE,
   warnUnsupported,
 } from './ingress-nginx-middlewares.ts';
 import { nginxIngressStatus } from './ingress-status.ts';
@@ -90,8 +90,7 @@ interface Canary {
 }
 
 const MIN_PRIORITY = -2147483648;
-/** Traefik's unavailableServiceName: an empty load balancer, a 503. */
-const UNAVAILABLE = 'unavailable-service';
+
 /** ingress-nginx's path check (internal/ingress/inspector/rules.go), Traefik's strictPathTypeRegexp. */
 const STRICT_PATH = /^\/[A-Za-z0-9._\-/]*$/;
 
@@ -672,9 +671,9 @@ function passthrough(
   b.source('tcp/services', svcName, where);
 }
 
-/** Traefik's buildHostRule with %q: `Host("h")`, a wildcard as a one-label HostRegexp. */
+/** Traefik's buildRule with %q: `Host("h")`, a `*.` wildcard as it is (Traefik v3.7's wildcard Host). */
 function hostRule(host: string): string {
-  return host.startsWith('*.') ? `HostRegexp(${goQuote(hostRegexp(host))})` : `Host(${goQuote(host)})`;
+  return `Host(${goQuote(host)})`;
 }
 
 /** Traefik's buildRule: host (and server aliases no other Ingress names), then the path. */

@@ -24,6 +24,8 @@ const HEADER_VALUE = /^[a-zA-Z\d_ :;.,\\/"'?!(){}[\]@<>=\-+*#$&`|~^%]+$/;
 /** ingress-nginx's x-forwarded-prefix check (Traefik's regexPathWithCapture). */
 const PREFIX_VALUE = /^\/?[-._~a-zA-Z0-9/$:]*$/;
 const BURST_MULTIPLIER = 5;
+/** Traefik's unavailableServiceName: an empty load balancer, a 503. */
+export const UNAVAILABLE = 'unavailable-service';
 const CORS_ALLOW_HEADERS = [
   'DNT',
   'Keep-Alive',
@@ -169,6 +171,9 @@ export function nginxMiddlewares(
   if (rpm > 0) add('limit-rpm', { rateLimit: { average: rpm, period: '1m', burst: rpm * BURST_MULTIPLIER } });
   const rps = cfg['limit-rps'] ?? 0;
   if (rps > 0) add('limit-rps', { rateLimit: { average: rps, period: '1s', burst: rps * BURST_MULTIPLIER } });
+  // limit-connections: requests in flight per client address (Traefik's translate: inFlightReq).
+  const connections = cfg['limit-connections'] ?? 0;
+  if (connections > 0) add('limit-connections', { inFlightReq: { amount: connections } });
 
   const headers = cfg['custom-headers'] ?? '';
   if (headers !== '') {
@@ -222,7 +227,11 @@ export function sslRedirect(b: KubeBuild, key: string, cfg: NginxConfig, hasTLS:
   rt['service'] = 'noop@internal';
 }
 
-/** Traefik's applyFromToWwwRedirect: a router for the other name (www. or not) that redirects here. */
+/**
+ * Traefik's applyFromToWwwRedirect: a router for the other name (www. or not) that only
+ * redirects here (308 in Traefik; permanent here), its service `unavailable-service` as it must
+ * never reach the backend without the location's middlewares.
+ */
 function fromToWww(ctx: NginxMiddlewareContext, routerKey: string, host: string, rt: Obj): void {
   const www = host.startsWith('www.');
   const bare = host.slice(4);
@@ -231,24 +240,24 @@ function fromToWww(ctx: NginxMiddlewareContext, routerKey: string, host: string,
   const mw = `${routerKey}-from-to-www-redirect`;
   ctx.b.middlewares[mw] = {
     redirectRegex: {
-      regex: '(https?)://[^/:]+(:[0-9]+)?/(.*)',
+      // Anchored, the trailing slash dropped (ingress-nginx's ngx_srv_redirect.lua), as Traefik.
+      regex: '^(https?)://(?:\\[[^/\\]]*\\]|[^/:]+)(:[0-9]+)?[^/]*/(.*?)/?$',
       replacement: `$1://${host}$2/$3`,
       permanent: true,
     },
   };
-  // The router is named as its middleware (`<router>-tls-from-to-www-redirect` for the TLS one).
-  const key = mw;
   const r: Obj = {
     rule: `Host(${JSON.stringify(other)})`,
     ruleSyntax: 'default',
     middlewares: [mw],
-    service: rt['service'],
+    service: UNAVAILABLE,
   };
   if (rt['entryPoints'] !== undefined) r['entryPoints'] = rt['entryPoints'];
   if (rt['priority'] !== undefined) r['priority'] = rt['priority'];
   if (rt['tls'] !== undefined) r['tls'] = rt['tls'];
-  ctx.b.routers[key] = r;
-  ctx.b.source('http/routers', key, ctx.where);
+  ctx.b.services[UNAVAILABLE] ??= { loadBalancer: { servers: [] } };
+  ctx.b.routers[mw] = r;
+  ctx.b.source('http/routers', mw, ctx.where);
 }
 
 /** Traefik's applyBasicAuthConfiguration: basicAuth or digestAuth with the users of `auth-secret`. */
