@@ -400,6 +400,38 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
     assert.deepEqual([ok.status, ok.text], [200, 'c /page user=ann']);
   });
 
+  it('refuses a body over proxy-body-size (413), as nginx`s client_max_body_size', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('upload', 'upload.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'proxy-body-size': '1k',
+      }),
+    );
+    await until(from, async () => (await get('/', 'upload.example')).status === 200);
+    const post = (size: number): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const body = Buffer.alloc(size, 'x');
+        request(
+          {
+            port: web,
+            host: '127.0.0.1',
+            path: '/up',
+            method: 'POST',
+            headers: { host: 'upload.example', 'content-length': body.length },
+            agent: false,
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        )
+          .on('error', reject)
+          .end(body);
+      });
+    assert.equal(await post(1000), 200);
+    assert.equal(await post(4096), 413);
+  });
+
   it('writes publishStatusAddress in the status of the Ingresses it handles', async () => {
     const written = await kube.waitForWrite(/^PUT .*\/namespaces\/shop\/ingresses\/front\/status$/);
     assert.deepEqual(written['status'], {

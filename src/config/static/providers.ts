@@ -225,6 +225,8 @@ export const kubernetesIngressNginxProviderSchema = strictObject({
   allowCrossNamespaceResources: z.boolean().default(false),
   /** Header names the `custom-headers` ConfigMaps may set. */
   globalAllowedResponseHeaders: z.array(z.string()).default([]),
+  /** The auth-url of every Ingress without one (and without `enable-global-auth: "false"`). */
+  globalAuthURL: z.string().default(''),
   /** Ingresses with `*-snippet` annotations are refused unless this is on (then refused as unsupported here). */
   allowSnippetAnnotations: z.boolean().default(false),
   /** The entry point of the HTTP routers; empty = every entry point without `http.tls`. */

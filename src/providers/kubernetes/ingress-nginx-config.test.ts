@@ -140,8 +140,21 @@ describe('Ingress NGINX → configuration', () => {
     const lb = config.http.services['default-shop-web-80']?.['loadBalancer'] as Record<string, unknown>;
     assert.deepEqual(lb['servers'], [{ url: 'http://10.0.0.1:8080' }]);
     assert.equal(lb['serversTransport'], 'default-shop');
-    // ingress-nginx's retry defaults: proxy-next-upstream "error timeout", 3 tries.
-    assert.deepEqual(r['default-shop-rule-0-path-0']?.middlewares, ['default-shop-rule-0-path-0-retry']);
+    // ingress-nginx's defaults: a 1 MiB body limit (request buffering), proxy-next-upstream
+    // "error timeout" with 3 tries.
+    assert.deepEqual(r['default-shop-rule-0-path-0']?.middlewares, [
+      'default-shop-rule-0-path-0-buffering',
+      'default-shop-rule-0-path-0-retry',
+    ]);
+    assert.deepEqual(config.http.middlewares['default-shop-rule-0-path-0-buffering'], {
+      buffering: {
+        disableRequestBuffer: false,
+        disableResponseBuffer: true,
+        memRequestBodyBytes: 16384,
+        maxRequestBodyBytes: 1048576,
+        memResponseBodyBytes: 32768,
+      },
+    });
   });
 
   it('makes every path of a host a case-insensitive regex when one of its Ingresses uses one', () => {
@@ -223,23 +236,39 @@ describe('Ingress NGINX → configuration', () => {
     assert.match(issues[1]!, /snippet annotations are not allowed/);
   });
 
-  it('redirects the HTTP router to https with a TLS section or force-ssl-redirect, not the TLS one', () => {
-    const { config } = build({
-      ingresses: [
-        ing('plain', 'p.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
-          'force-ssl-redirect': 'true',
-        }),
-      ],
-    });
+  it('redirects the HTTP router to https with force-ssl-redirect or a TLS section, not with ssl-redirect alone', () => {
+    const { config } = build(
+      {
+        ingresses: [
+          ing('plain', 'p.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+            'force-ssl-redirect': 'true',
+          }),
+          ing('asked', 'a.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+            'ssl-redirect': 'true',
+          }),
+        ],
+      },
+      { proxyBodySize: 0 },
+    );
+    // The redirect comes first (Traefik's applyMiddlewares); the rest of the chain stays.
     const http = config.http.routers['default-plain-rule-0-path-0']!;
     assert.deepEqual(
       [http.service, http.middlewares],
-      ['noop@internal', ['default-plain-rule-0-path-0-redirect-scheme']],
+      [
+        'default-plain-web-80',
+        ['default-plain-rule-0-path-0-redirect-scheme', 'default-plain-rule-0-path-0-retry'],
+      ],
     );
-    assert.equal(config.http.routers['default-plain-rule-0-path-0-tls']?.service, 'default-plain-web-80');
+    assert.deepEqual(config.http.routers['default-plain-rule-0-path-0-tls']?.middlewares, [
+      'default-plain-rule-0-path-0-tls-retry',
+    ]);
     assert.deepEqual(config.http.middlewares['default-plain-rule-0-path-0-redirect-scheme'], {
       redirectScheme: { scheme: 'https', permanent: true },
     });
+    // ssl-redirect without a TLS section redirects nothing (Traefik's buildSSLRedirect).
+    assert.deepEqual(config.http.routers['default-asked-rule-0-path-0']?.middlewares, [
+      'default-asked-rule-0-path-0-retry',
+    ]);
   });
 
   it('builds canary routers and a weighted service from a canary Ingress', () => {
@@ -336,7 +365,9 @@ describe('Ingress NGINX → configuration', () => {
     assert.deepEqual(mw['default-m-rule-0-path-0-limit-rps'], {
       rateLimit: { average: 4, period: '1s', burst: 20 },
     });
-    assert.deepEqual(mw['default-m-rule-0-path-0-limit-connections'], { inFlightReq: { amount: 2 } });
+    assert.deepEqual(mw['default-m-rule-0-path-0-limit-connections'], {
+      inFlightReq: { amount: 2, sourceCriterion: { ipStrategy: {} } },
+    });
     assert.deepEqual(mw['default-m-rule-0-path-0-retry'], {
       retry: { attempts: 2, status: ['503'], retryNonIdempotentMethod: true },
     });
@@ -465,6 +496,7 @@ describe('Ingress NGINX → configuration', () => {
     const lb = config.http.services['default-d-empty-80']?.['loadBalancer'] as { servers: unknown };
     assert.deepEqual(lb.servers, [{ url: 'http://10.0.0.7:8081' }]);
     assert.deepEqual(config.http.routers['default-d-rule-0-path-0']?.middlewares, [
+      'default-d-rule-0-path-0-buffering',
       'default-d-rule-0-path-0-rewrite-target',
       'default-d-rule-0-path-0-x-forwarded-prefix',
       'default-d-rule-0-path-0-retry',

@@ -47,6 +47,7 @@ export interface NginxOptions {
   readonly allowCrossNamespaceResources: boolean;
   readonly globalAllowedResponseHeaders: readonly string[];
   readonly allowSnippetAnnotations: boolean;
+  readonly globalAuthURL: string;
   readonly httpEntryPoint: string;
   readonly httpsEntryPoint: string;
   readonly strictValidatePathType: boolean;

@@ -34,8 +34,8 @@ const CORS_ALLOW_HEADERS = [
   'If-Modified-Since',
   'Cache-Control',
   'Content-Type',
-  // Traefik's default list has these two as one entry.
-  'Range,Authorization',
+  'Range',
+  'Authorization',
 ];
 
 /**
@@ -85,6 +85,9 @@ export function nginxMiddlewares(
     return false;
   };
 
+  // enable-access-log: the router's access log on or off (Traefik's buildAccessLog).
+  if (cfg['enable-access-log'] !== undefined) rt['observability'] = { accessLogs: cfg['enable-access-log'] };
+
   // custom-http-errors: the default backend answers these statuses.
   const codes = cfg['custom-http-errors'] ?? ctx.opts.customHTTPErrors;
   if (codes.length > 0 && backend.service?.name !== undefined) {
@@ -94,7 +97,7 @@ export function nginxMiddlewares(
       service = `default-backend-${routerKey}`;
       if (ctx.service({ service: { name: fallback } }, service) === undefined)
         return fail(`custom-http-errors: default backend ${fallback} cannot be built`);
-    } else if (b.services['default-backend'] === undefined) service = undefined;
+    } else if (ctx.opts.defaultBackendService === '') service = undefined;
     // Without a default backend the errors pass through, as with ingress-nginx.
     if (service !== undefined) add('custom-http-errors', { errors: { status: [...codes], service } });
   }
@@ -131,7 +134,6 @@ export function nginxMiddlewares(
   }
 
   const buffering = bufferingMiddleware(ctx);
-  if (typeof buffering === 'string') return fail(buffering);
   if (buffering !== undefined) add('buffering', { buffering });
 
   const ranges = cfg['allowlist-source-range'] ?? cfg['whitelist-source-range'] ?? '';
@@ -164,16 +166,30 @@ export function nginxMiddlewares(
     }
   }
 
-  if (cfg['upstream-vhost'] !== undefined)
-    add('vhost', { headers: { customRequestHeaders: { Host: cfg['upstream-vhost'] } } });
+  if (cfg['upstream-vhost'] !== undefined) {
+    // ingress-nginx's location variables, static here (Traefik's buildUpstreamVhost).
+    const vars: Record<string, string> = {
+      $namespace: ctx.ns,
+      $ingress_name: ctx.ingress,
+      $location_path: rulePath,
+      $service_name: backend.service?.name ?? '',
+      $service_port: String(backend.service?.port?.name || (backend.service?.port?.number ?? '')),
+    };
+    const host = cfg['upstream-vhost'].replace(/\$[a-z_]+/g, (v) => vars[v] ?? v);
+    add('vhost', { headers: { customRequestHeaders: { Host: host } } });
+  }
 
+  // limit-burst-multiplier: below 1 is ingress-nginx's 5 (Traefik's getLimitBurstMultiplier).
+  const m = cfg['limit-burst-multiplier'] ?? BURST_MULTIPLIER;
+  const burst = m < 1 ? BURST_MULTIPLIER : m;
   const rpm = cfg['limit-rpm'] ?? 0;
-  if (rpm > 0) add('limit-rpm', { rateLimit: { average: rpm, period: '1m', burst: rpm * BURST_MULTIPLIER } });
+  if (rpm > 0) add('limit-rpm', { rateLimit: { average: rpm, period: '1m', burst: rpm * burst } });
   const rps = cfg['limit-rps'] ?? 0;
-  if (rps > 0) add('limit-rps', { rateLimit: { average: rps, period: '1s', burst: rps * BURST_MULTIPLIER } });
+  if (rps > 0) add('limit-rps', { rateLimit: { average: rps, period: '1s', burst: rps * burst } });
   // limit-connections: requests in flight per client address (Traefik's translate: inFlightReq).
   const connections = cfg['limit-connections'] ?? 0;
-  if (connections > 0) add('limit-connections', { inFlightReq: { amount: connections } });
+  if (connections > 0)
+    add('limit-connections', { inFlightReq: { amount: connections, sourceCriterion: { ipStrategy: {} } } });
 
   const headers = cfg['custom-headers'] ?? '';
   if (headers !== '') {
@@ -182,7 +198,10 @@ export function nginxMiddlewares(
     add('custom-headers', { headers: { customResponseHeaders: h } });
   }
 
-  const authURL = cfg['auth-url'] ?? '';
+  // auth-url, else the provider's globalAuthURL unless enable-global-auth is false.
+  let authURL = cfg['auth-url'] ?? '';
+  if (authURL === '' && ctx.opts.globalAuthURL !== '' && cfg['enable-global-auth'] !== false)
+    authURL = ctx.opts.globalAuthURL;
   if (authURL !== '') {
     const responseHeaders = (cfg['auth-response-headers'] ?? '')
       .split(',')
@@ -215,16 +234,16 @@ export function nginxMiddlewares(
 }
 
 /**
- * Traefik's applySSLRedirectConfiguration, on the HTTP router only: with `ssl-redirect` (default:
- * the Ingress has a TLS section) or `force-ssl-redirect`, the router only redirects to https
- * (its middlewares replaced, the service noop@internal).
+ * Traefik's buildSSLRedirect and applyMiddlewares, on the HTTP router only: with
+ * `force-ssl-redirect`, or a TLS section and `ssl-redirect` (default true; without a TLS section
+ * it does nothing), the router's first middleware redirects to https.
  */
 export function sslRedirect(b: KubeBuild, key: string, cfg: NginxConfig, hasTLS: boolean, rt: Obj): void {
-  if (!(cfg['force-ssl-redirect'] ?? false) && !(cfg['ssl-redirect'] ?? hasTLS)) return;
+  if (!(cfg['force-ssl-redirect'] ?? false) && !(hasTLS && (cfg['ssl-redirect'] ?? true))) return;
   const name = `${key}-redirect-scheme`;
   b.middlewares[name] = { redirectScheme: { scheme: 'https', permanent: true } };
-  rt['middlewares'] = [name];
-  rt['service'] = 'noop@internal';
+  b.source('http/middlewares', name, `router ${key}`);
+  rt['middlewares'] = [name, ...((rt['middlewares'] as string[] | undefined) ?? [])];
 }
 
 /**
@@ -295,45 +314,50 @@ function authMiddleware(ctx: NginxMiddlewareContext): [string, Obj] | string {
 }
 
 /**
- * Traefik's applyBufferingConfiguration: nothing while both request and response buffering are off
- * (the default). Our buffering middleware buffers both ways: only that case is built; one way
- * alone is reported and left out.
+ * Traefik's buildBuffering: request buffering is on whenever a body size limit applies
+ * (`proxy-body-size`, else the provider's `proxyBodySize`, 1 MiB: nginx's client_max_body_size,
+ * enforced whatever proxy_request_buffering says), response buffering with `proxy-buffering: on`
+ * (or `proxyBuffering`); nothing when both are off. An invalid size keeps the default (warned).
  */
-function bufferingMiddleware(ctx: NginxMiddlewareContext): Obj | string | undefined {
+function bufferingMiddleware(ctx: NginxMiddlewareContext): Obj | undefined {
   const { cfg, opts } = ctx;
-  const reqOff =
+  const size = (
+    k: 'client-body-buffer-size' | 'proxy-body-size' | 'proxy-buffer-size' | 'proxy-max-temp-file-size',
+    fallback: number,
+  ): number => {
+    const v = cfg[k];
+    if (v === undefined || v === '') return fallback;
+    const n = nginxSize(v);
+    if (n === undefined) ctx.b.warn(ctx.where, `${k} invalid ("${v}"), using the default`);
+    return n ?? fallback;
+  };
+  let reqOff =
     cfg['proxy-request-buffering'] !== undefined
       ? cfg['proxy-request-buffering'] !== 'on'
       : !opts.proxyRequestBuffering;
   const resOff =
     cfg['proxy-buffering'] !== undefined ? cfg['proxy-buffering'] !== 'on' : !opts.proxyBuffering;
+  const max = size('proxy-body-size', opts.proxyBodySize);
+  if (max > 0) reqOff = false;
   if (reqOff && resOff) return undefined;
-  if (reqOff || resOff) {
-    ctx.b.warn(
-      ctx.where,
-      `${reqOff ? 'response' : 'request'} buffering alone is not supported (our buffering middleware buffers both ways): not buffered`,
-    );
-    return undefined;
-  }
-  const size = (
-    k: 'client-body-buffer-size' | 'proxy-body-size' | 'proxy-buffer-size' | 'proxy-max-temp-file-size',
-  ) => {
-    const v = cfg[k];
-    if (v === undefined || v === '') return undefined;
-    return nginxSize(v) ?? `${k} annotation has invalid value: unable to parse number ${v}`;
-  };
-  const mem = size('client-body-buffer-size') ?? opts.clientBodyBufferSize;
-  const max = size('proxy-body-size') ?? opts.proxyBodySize;
-  const bufferSize = size('proxy-buffer-size') ?? opts.proxyBufferSize;
-  const temp = size('proxy-max-temp-file-size') ?? 1024 ** 3;
-  for (const v of [mem, max, bufferSize, temp]) if (typeof v === 'string') return v;
-  const memResponse = (bufferSize as number) * (cfg['proxy-buffers-number'] ?? opts.proxyBuffersNumber);
-  return {
-    memRequestBodyBytes: mem,
+  const out: Obj = {
+    disableRequestBuffer: reqOff,
+    disableResponseBuffer: resOff,
+    memRequestBodyBytes: reqOff
+      ? opts.clientBodyBufferSize
+      : size('client-body-buffer-size', opts.clientBodyBufferSize),
     maxRequestBodyBytes: max,
-    memResponseBodyBytes: memResponse,
-    maxResponseBodyBytes: memResponse + (temp as number),
+    memResponseBodyBytes: opts.proxyBufferSize * opts.proxyBuffersNumber,
   };
+  if (!resOff) {
+    if (cfg['proxy-buffer-size'] !== undefined || cfg['proxy-buffers-number'] !== undefined)
+      out['memResponseBodyBytes'] =
+        size('proxy-buffer-size', opts.proxyBufferSize) *
+        (cfg['proxy-buffers-number'] ?? opts.proxyBuffersNumber);
+    out['maxResponseBodyBytes'] =
+      (out['memResponseBodyBytes'] as number) + size('proxy-max-temp-file-size', 1024 ** 3);
+  }
+  return out;
 }
 
 /** Traefik's applyCustomHeaders: the ConfigMap `namespace/name`'s entries as response headers. */
