@@ -534,4 +534,34 @@ describe('Ingress NGINX → configuration', () => {
     );
     assert.match(issues.join('\n'), /upstream-hash-by "\$request_uri": only/);
   });
+  it('writes the status of publishService by its type, and publishStatusAddress first', () => {
+    const lb = {
+      ...serviceFor('ops', 'proxy'),
+      spec: { type: 'LoadBalancer', ports: [], externalIPs: ['192.0.2.1', '192.0.2.9'] },
+      status: { loadBalancer: { ingress: [{ ip: '192.0.2.1' }, { hostname: 'lb.example' }] } },
+    };
+    const status = (opts: Record<string, unknown>, svc: unknown = lb) =>
+      build(
+        {
+          services: [...web, svc],
+          ingresses: [ing('s', 's.example', [{ path: '/', pathType: 'Prefix', service: 'web' }])],
+        },
+        opts,
+      ).statuses.map((u) => u.status);
+    assert.deepEqual(status({ publishService: 'ops/proxy' }), [
+      { loadBalancer: { ingress: [{ ip: '192.0.2.1' }, { hostname: 'lb.example' }, { ip: '192.0.2.9' }] } },
+    ]);
+    const clusterIP = {
+      ...serviceFor('ops', 'proxy'),
+      spec: { type: 'ClusterIP', clusterIP: '10.96.0.5', ports: [] },
+    };
+    assert.deepEqual(status({ publishService: 'ops/proxy' }, clusterIP), [
+      { loadBalancer: { ingress: [{ ip: '10.96.0.5' }] } },
+    ]);
+    assert.deepEqual(
+      status({ publishService: 'ops/proxy', publishStatusAddress: ['lb.example', '2001:db8::1'] }),
+      [{ loadBalancer: { ingress: [{ hostname: 'lb.example' }, { ip: '2001:db8::1' }] } }],
+    );
+    assert.deepEqual(status({}), []);
+  });
 });

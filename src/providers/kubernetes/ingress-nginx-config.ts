@@ -151,6 +151,8 @@ export function nginxIngressConfig(
     };
     b.routers['default-backend'] = withEps(base, httpEps);
     b.routers['default-backend-tls'] = withEps({ ...base, tls: {} }, tlsEps);
+    b.source('http/routers', 'default-backend', where);
+    b.source('http/routers', 'default-backend-tls', where);
   }
 
   const classes = ourClasses(objs.ingressClasses, opts);
