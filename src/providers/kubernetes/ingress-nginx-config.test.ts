@@ -564,4 +564,30 @@ describe('Ingress NGINX → configuration', () => {
     );
     assert.deepEqual(status({}), []);
   });
+  it('replaces $host and $scheme in auth-url and auth-signin per router, and reports the per-request variables', () => {
+    const { config, issues } = build({
+      ingresses: [
+        ing('o', 'o.example', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          'auth-url': 'https://$host/oauth2/auth',
+          'auth-signin': '$scheme://$host/oauth2/start?rd=$escaped_request_uri',
+        }),
+      ],
+    });
+    assert.deepEqual(config.http.middlewares['default-o-rule-0-path-0-tls-forward-auth'], {
+      forwardAuth: {
+        address: 'https://o.example/oauth2/auth',
+        authSigninURL: 'https://o.example/oauth2/start?rd=$escaped_request_uri',
+      },
+    });
+    assert.equal(
+      (
+        config.http.middlewares['default-o-rule-0-path-0-forward-auth']?.['forwardAuth'] as Record<
+          string,
+          unknown
+        >
+      )['authSigninURL'],
+      'http://o.example/oauth2/start?rd=$escaped_request_uri',
+    );
+    assert.match(issues.join('\n'), /auth-signin ".*": only \$scheme and \$host/);
+  });
 });

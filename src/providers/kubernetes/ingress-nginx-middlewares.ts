@@ -208,7 +208,26 @@ export function nginxMiddlewares(
       .map((s) => s.trim())
       .filter((s) => s !== '');
     // auth-signin: where the auth server's 401 sends the client (Traefik's AuthSigninURL, a 302).
-    const signin = cfg['auth-signin'] ?? '';
+    // The nginx variables known when the router is built: its host and its scheme. Traefik
+    // interpolates these and the per-request ones ($escaped_request_uri…) at each request.
+    const vars: Record<string, string> = {
+      $scheme: rt['tls'] !== undefined ? 'https' : 'http',
+      ...(ruleHost !== '' && !ruleHost.startsWith('*.')
+        ? { $host: ruleHost, $best_http_host: ruleHost, $server_name: ruleHost }
+        : {}),
+    };
+    const interpolate = (what: string, v: string): string => {
+      const out = v.replace(/\$[a-z_]+/g, (name) => vars[name] ?? name);
+      // Reported once, for the HTTP router (the HTTPS one has the same text).
+      if (rt['tls'] === undefined && /\$[a-z_]/.test(out))
+        b.warn(
+          ctx.where,
+          `${what} "${v}": only $scheme and $host (with a host) are replaced here, the rest is left as written`,
+        );
+      return out;
+    };
+    authURL = interpolate('auth-url', authURL);
+    const signin = interpolate('auth-signin', cfg['auth-signin'] ?? '');
     add('forward-auth', {
       forwardAuth: {
         address: authURL,
