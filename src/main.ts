@@ -48,6 +48,9 @@ import type { UdpEntryPoint } from './listeners/udp-entry-point.ts';
 import type { PluginMiddlewares } from './middleware/middleware.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
+import type { OtlpMetricsPusher } from './observability/metrics/otlp-pusher.ts';
+import type { OtlpLogExporter } from './observability/otlp-logs.ts';
+import type { BatchEnv, OtlpExportTarget } from './observability/otlp-transport.ts';
 import type { Tracer } from './observability/tracing/index.ts';
 import { EntryPointGate, OverloadManager, overloadCollector, ProcessSignals } from './overload/index.ts';
 import type { PluginHost } from './plugins/host.ts';
@@ -222,6 +225,99 @@ function otlpTls(
     logger.error(`${key}: ${e instanceof Error ? e.message : String(e)}; the exporter is off`);
     return null;
   }
+}
+
+/** An OTLP exporter's `http` and `grpc` sections as the configuration gives them. */
+interface OtlpSections {
+  readonly http?:
+    | {
+        readonly endpoint: string;
+        readonly headers: Record<string, string>;
+        readonly tls?: ClientTlsFields | undefined;
+      }
+    | undefined;
+  readonly grpc?:
+    | {
+        readonly endpoint: string;
+        readonly insecure: boolean;
+        readonly headers: Record<string, string>;
+        readonly tls?: ClientTlsFields | undefined;
+      }
+    | undefined;
+}
+
+/**
+ * Where an OTLP exporter sends (`key` is `tracing.otlp` or `metrics.otlp`): its `grpc` section
+ * when there is one, which Traefik prefers (types/tracing.go Setup, metrics/otel.go
+ * newOpenTelemetryMeterProvider), else `http` (Traefik's default https://localhost:4318), the
+ * resource attributes Traefik's detectors find (applied first) and those of
+ * OTEL_RESOURCE_ATTRIBUTES and OTEL_SERVICE_NAME (resource.WithFromEnv, applied last). Null when the exporter cannot be set up, as Traefik leaves
+ * it out: a `tls` file that cannot be read, or an environment resource Go reports as partial.
+ */
+async function otlpTarget(
+  otlp: OtlpSections | undefined,
+  key: string,
+  logger: Logger,
+): Promise<{
+  target: OtlpExportTarget;
+  detected: Record<string, string | number>;
+  envResource: Record<string, string>;
+  /** OTEL_BSP_* (spans) or OTEL_BLRP_* (log records). */
+  batch: (prefix: 'BSP' | 'BLRP') => BatchEnv;
+} | null> {
+  const { batchEnv, detectedResource, resourceFromEnv } = await import('./observability/otlp-transport.ts');
+  let envResource: Record<string, string>;
+  try {
+    envResource = resourceFromEnv(process.env);
+  } catch (e) {
+    logger.error(
+      `${key}: building resource: ${e instanceof Error ? e.message : String(e)}; the exporter is off`,
+    );
+    return null;
+  }
+  const batch = (prefix: 'BSP' | 'BLRP'): BatchEnv =>
+    batchEnv(prefix, process.env, (msg) => logger.warn(`${key}: ${msg}`));
+  const grpc = otlp?.grpc;
+  if (grpc !== undefined) {
+    const tls = otlpTls(grpc.tls, `${key}.grpc.tls`, logger);
+    if (tls === null) return null;
+    const target = {
+      endpoint: grpc.endpoint,
+      headers: grpc.headers,
+      tls,
+      grpc: { insecure: grpc.insecure },
+      env: process.env,
+    };
+    return { target, detected: detectedResource(process.env), envResource, batch };
+  }
+  const http = otlp?.http;
+  const tls = otlpTls(http?.tls, `${key}.http.tls`, logger);
+  if (tls === null) return null;
+  const target = {
+    endpoint: http?.endpoint ?? 'https://localhost:4318',
+    headers: http?.headers ?? {},
+    tls,
+    env: process.env,
+  };
+  return { target, detected: detectedResource(process.env), envResource, batch };
+}
+
+/** OTEL_BSP_* as the tracer's batching options. */
+function batchOptions(b: BatchEnv): { flushIntervalMs?: number; maxQueue?: number; maxBatch?: number } {
+  return {
+    ...(b.scheduleDelayMs === undefined ? {} : { flushIntervalMs: b.scheduleDelayMs }),
+    ...(b.maxQueue === undefined ? {} : { maxQueue: b.maxQueue }),
+    ...(b.maxBatch === undefined ? {} : { maxBatch: b.maxBatch }),
+  };
+}
+
+/** OTEL_BLRP_* as the log exporter's batching options. */
+function logBatchOptions(b: BatchEnv): { intervalMs?: number; maxQueue?: number; maxBatch?: number } {
+  return {
+    ...(b.scheduleDelayMs === undefined ? {} : { intervalMs: b.scheduleDelayMs }),
+    ...(b.maxQueue === undefined ? {} : { maxQueue: b.maxQueue }),
+    ...(b.maxBatch === undefined ? {} : { maxBatch: b.maxBatch }),
+  };
 }
 
 /**
@@ -441,13 +537,11 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
         const d = store.defaultCertificate;
         stapler.track(d.generated ? store.certificates : [...store.certificates, d]);
       }
-      // Traefik: a router's certResolver (or its entry point's) obtains certificates for its
-      // tls.domains, else for the host names of its rule.
+      // Traefik: a router's certResolver obtains certificates for its tls.domains, else for the
+      // host names of its rule. The routers here had the entry point model applied: those on an
+      // entry point with `http.tls` and no `tls` of their own carry the entry point's.
       for (const r of Object.values(snap.config.http.routers)) {
-        let resolver = r.tls?.certResolver;
-        for (const ep of r.entryPoints ?? Object.keys(config.entryPoints)) {
-          resolver ??= config.entryPoints[ep]?.http.tls?.certResolver;
-        }
+        const resolver = r.tls?.certResolver;
         const m = resolver === undefined ? undefined : byName.get(resolver);
         if (m === undefined) continue;
         const domains =
@@ -560,10 +654,16 @@ async function run(
       return 1;
     }
   }
+  // log.otlp: the records go to the exporter too, once it is set up below (kept until then).
+  const logTee =
+    given.log.otlp === undefined
+      ? undefined
+      : new (await import('./observability/otlp-logs.ts')).DeferredLogTee();
   const rootLogger = createLogger({
     level: given.log.level,
     format: given.log.format === 'json' ? 'json' : 'text',
     ...(logFile === undefined ? {} : { write: logFile.write }),
+    tee: logTee,
   });
   // `workers: N`: this process is the control plane or one data-plane worker (src/workers).
   const plane = await planeFor(given, rootLogger);
@@ -626,31 +726,64 @@ async function run(
   // The series of routers and services a reload removed go after the next scrape (Traefik's).
   metrics?.pruneAfterScrape(() => liveNames(ref.current));
   const tc = config.tracing;
-  const tracesTls = otlpTls(tc?.otlp?.http?.tls, 'tracing.otlp.http.tls', logger);
-  const tracer =
-    tc === undefined || tracesTls === null
-      ? null
-      : new (await import('./observability/tracing/index.ts')).Tracer(
+  const tracesTarget = tc === undefined ? null : await otlpTarget(tc.otlp, 'tracing.otlp', logger);
+  let tracer: Tracer | null = null;
+  if (tc !== undefined && tracesTarget !== null) {
+    try {
+      tracer = new (await import('./observability/tracing/index.ts')).Tracer(
+        {
+          ...tracesTarget.target,
+          serviceName: tc.serviceName,
+          sampleRate: tc.sampleRate,
+          // Traefik's resource (types/tracing.go Setup): service.name, service.version, then
+          // resourceAttributes, or the deprecated globalAttributes when it is absent
+          // (static.Configuration.SetEffectiveConfiguration), then the environment's.
+          globalAttributes: {
+            ...tracesTarget.detected,
+            'service.version': packageVersion(),
+            ...(tc.resourceAttributes ?? tc.globalAttributes ?? {}),
+            ...tracesTarget.envResource,
+          },
+          ...batchOptions(tracesTarget.batch('BSP')),
+          capturedRequestHeaders: tc.capturedRequestHeaders,
+          capturedResponseHeaders: tc.capturedResponseHeaders,
+          safeQueryParams: tc.safeQueryParams,
+        },
+        logger,
+      );
+    } catch (e) {
+      // Traefik's setupGRPCExporter: an endpoint net.SplitHostPort refuses; no tracer then.
+      logger.error(`tracing.otlp: ${e instanceof Error ? e.message : String(e)}; tracing is off`);
+    }
+  }
+  // log.otlp (Traefik's SetupOTelLogger): a bad section leaves the log on its usual output only.
+  let logExporter: OtlpLogExporter | null = null;
+  if (logTee !== undefined) {
+    const lo = config.log.otlp;
+    const logsTarget = await otlpTarget(lo, 'log.otlp', logger);
+    if (lo !== undefined && logsTarget !== null) {
+      try {
+        logExporter = new (await import('./observability/otlp-logs.ts')).OtlpLogExporter(
           {
-            serviceName: tc.serviceName,
-            sampleRate: tc.sampleRate,
-            // Traefik's resource (types/tracing.go Setup): service.name, service.version, then
-            // resourceAttributes, or the deprecated globalAttributes when it is absent
-            // (static.Configuration.SetEffectiveConfiguration).
-            globalAttributes: {
+            ...logsTarget.target,
+            ...logBatchOptions(logsTarget.batch('BLRP')),
+            serviceName: lo.serviceName,
+            resourceAttributes: {
+              ...logsTarget.detected,
               'service.version': packageVersion(),
-              ...(tc.resourceAttributes ?? tc.globalAttributes ?? {}),
+              ...lo.resourceAttributes,
+              ...logsTarget.envResource,
             },
-            // Traefik's default (types/otel.go OTelHTTP.SetDefaults), posted to /v1/traces.
-            endpoint: tc.otlp?.http?.endpoint ?? 'https://localhost:4318',
-            headers: tc.otlp?.http?.headers ?? {},
-            tls: tracesTls,
-            capturedRequestHeaders: tc.capturedRequestHeaders,
-            capturedResponseHeaders: tc.capturedResponseHeaders,
-            safeQueryParams: tc.safeQueryParams,
           },
           logger,
         );
+        logExporter.reportTo(logger);
+      } catch (e) {
+        logger.error(`log.otlp: ${e instanceof Error ? e.message : String(e)}; the exporter is off`);
+      }
+    }
+    logTee.attach(logExporter);
+  }
   const tlsSetup = await setupTls(config, logger, plane);
   if (tlsSetup === null) return 1;
   // Local plugins are imported before any entry point opens; one that cannot be is logged, and
@@ -935,6 +1068,7 @@ async function run(
     ...(fileEnabled ? ['file'] : []),
     ...dynamicNames,
     ...(config.api !== undefined ? ['api'] : []),
+    ...(config.providers.rest !== undefined ? ['rest'] : []),
   ];
   const others = (self: string): string[] => knownProviders.filter((n) => n !== self);
   const fileOpts = fileProviderOptions(config, inline, {
@@ -945,6 +1079,15 @@ async function run(
   if (fileOpts !== undefined)
     supervise(new FileProvider({ ...fileOpts, validate: validateFilesInChild, logger }));
   else dropSpareConfigProcess();
+  const validation = {
+    checkRule,
+    checkBreakerExpression,
+    // Admin entry points too: a router may share them with the API (as the file provider's).
+    entryPoints: listened.map(([n]) => n),
+    internalServices: enabledInternalServices(config),
+    certResolvers: Object.keys(config.certificatesResolvers ?? {}),
+    knownProviders,
+  };
   for (const p of await createDynamicProviders(config.providers, {
     logger,
     entryPointPorts: entryPointPorts(listened),
@@ -953,18 +1096,19 @@ async function run(
       .map(([n]) => n)
       .filter((n) => config.entryPoints[n]?.http.tls === undefined)
       .sort(),
-    validation: {
-      checkRule,
-      checkBreakerExpression,
-      // Admin entry points too: a router may share them with the API (as the file provider's).
-      entryPoints: listened.map(([n]) => n),
-      internalServices: enabledInternalServices(config),
-      certResolvers: Object.keys(config.certificatesResolvers ?? {}),
-      knownProviders,
-    },
+    validation,
   })) {
     supervise(p);
   }
+  // Traefik's REST provider: fed by `rest@internal` (the admin server), so made here.
+  const rest =
+    config.providers.rest === undefined
+      ? undefined
+      : new (await import('./providers/rest/index.ts')).RestProvider({
+          ...validation,
+          knownProviders: others('rest'),
+        });
+  if (rest !== undefined) supervise(rest);
   // The watcher is needed by the API provider's merged check; it reads `providers` only in run().
   const watcher = new ConfigWatcher(providers, ref, cache, logger, buildOptions);
   let controlServing = false;
@@ -1116,24 +1260,35 @@ async function run(
   }
   // metrics.otlp: pushed from the single process or the control plane (which sums the workers';
   // a worker returned above, its registry is read through the control plane's scrapes).
-  const metricsTls = otlpTls(otlpMetrics?.http.tls, 'metrics.otlp.http.tls', logger);
-  const otlpPusher =
-    otlpMetrics === undefined || wholeExposition === null || metricsTls === null
+  const metricsTarget =
+    otlpMetrics === undefined || wholeExposition === null
       ? null
-      : new (await import('./observability/metrics/otlp-pusher.ts')).OtlpMetricsPusher(
-          {
-            endpoint: otlpMetrics.http.endpoint,
-            headers: otlpMetrics.http.headers,
-            serviceName: otlpMetrics.serviceName,
-            // Traefik's resource: service.name, service.version, then resourceAttributes.
-            resourceAttributes: { 'service.version': packageVersion(), ...otlpMetrics.resourceAttributes },
-            pushIntervalMs: otlpMetrics.pushInterval,
-            filter: { ...otlpMetrics, buckets: otlpMetrics.explicitBoundaries },
-            render: wholeExposition,
-            tls: metricsTls,
+      : await otlpTarget(otlpMetrics, 'metrics.otlp', logger);
+  let otlpPusher: OtlpMetricsPusher | null = null;
+  if (otlpMetrics !== undefined && wholeExposition !== null && metricsTarget !== null) {
+    try {
+      otlpPusher = new (await import('./observability/metrics/otlp-pusher.ts')).OtlpMetricsPusher(
+        {
+          ...metricsTarget.target,
+          serviceName: otlpMetrics.serviceName,
+          // Traefik's resource: service.name, service.version, resourceAttributes, the environment's.
+          resourceAttributes: {
+            ...metricsTarget.detected,
+            'service.version': packageVersion(),
+            ...otlpMetrics.resourceAttributes,
+            ...metricsTarget.envResource,
           },
-          logger,
-        );
+          pushIntervalMs: otlpMetrics.pushInterval,
+          filter: { ...otlpMetrics, buckets: otlpMetrics.explicitBoundaries },
+          render: wholeExposition,
+        },
+        logger,
+      );
+    } catch (e) {
+      // Traefik's newGRPCExporter: an endpoint net.SplitHostPort refuses; no meter provider then.
+      logger.error(`metrics.otlp: ${e instanceof Error ? e.message : String(e)}; the exporter is off`);
+    }
+  }
   /** The admin server, told when shutting down (/ping answers terminatingStatusCode then). */
   let adminServer: { terminate(): void } | null = null;
   if (bridge !== null) {
@@ -1145,6 +1300,7 @@ async function run(
       watcher,
       api,
       providers: states,
+      ...(rest === undefined ? {} : { rest }),
       proxyEntryPoints: defaults,
       // Default entry points first: explain defaults to the first one.
       entryPoints: listened
@@ -1236,6 +1392,8 @@ async function run(
       ticker.stop();
       await accessLog?.close();
       logger.info('stopped');
+      // The log's last records, `stopped` included (Traefik shuts its logger provider down last).
+      await logExporter?.close();
       resolve(0);
     };
     process.once('SIGTERM', () => void shutdown('SIGTERM'));

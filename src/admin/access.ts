@@ -62,12 +62,13 @@ export class AdminAccess {
     return this.#o.auth !== null;
   }
 
-  check(origin: InternalOrigin, req: AccessRequest): Admission {
+  /** `opts.insecure`: the service's own router is there by an `insecure` key of its own. */
+  check(origin: InternalOrigin, req: AccessRequest, opts: { readonly insecure?: boolean } = {}): Admission {
     const auth = this.#o.auth;
     if (auth !== null) return this.#withCredentials(auth, origin, req);
     const loopback = isLoopback(origin.clientIp);
     if (loopback && isLoopbackHost(req.host)) return { ok: true, level: 'write' };
-    if (!loopback && origin.via === 'entryPoint' && !this.#o.insecure) {
+    if (!loopback && origin.via === 'entryPoint' && !(opts.insecure ?? this.#o.insecure)) {
       return this.#refuse(
         origin,
         req,

@@ -3,6 +3,7 @@ import type { Logger } from '../core/logger.ts';
 import { providerOf } from '../core/qualified-name.ts';
 import { statusText } from '../core/status-text.ts';
 import type { ApiProvider, ApiSection } from '../providers/api/index.ts';
+import type { RestProvider } from '../providers/rest/index.ts';
 import type { ProviderStates } from '../providers/status.ts';
 import type { ConfigWatcher } from '../runtime/config-watcher.ts';
 import {
@@ -39,6 +40,8 @@ export interface AdminServerDeps {
   readonly api: ApiProvider | null;
   /** The supervised providers' states (`/api/providers`); absent = none shown. */
   readonly providers?: ProviderStates;
+  /** `providers.rest`: `rest@internal` takes its PUTs; absent = not enabled. */
+  readonly rest?: RestProvider;
   readonly entryPoints: readonly { readonly name: string; readonly address: string }[];
   /**
    * The entry points that proxy traffic (not the admin ones): what a router without
@@ -82,6 +85,8 @@ export interface AdminServerDeps {
 }
 
 const BODY_LIMIT = 1024 * 1024;
+/** A REST provider's PUT carries a whole configuration (Traefik reads it without a limit). */
+const REST_BODY_LIMIT = 64 * 1024 * 1024;
 /** When the process started (Traefik's version.StartDate). */
 const START_DATE = new Date(performance.timeOrigin).toISOString();
 const NO_FEATURES = { tracing: '', metrics: '', accessLog: false } as const;
@@ -188,6 +193,7 @@ export class AdminServer {
       return sendText(res, 200, 'text/plain; charset=utf-8', 'OK');
     }
     const ask = { method, path, host: req.headers.host, authorization: req.headers.authorization };
+    if (origin.service === 'rest') return this.#rest(req, res, origin, ask);
     const admission = this.#access.check(origin, ask);
     if (!admission.ok) return sendError(res, admission.status, admission.error, {}, admission.headers ?? {});
     if (!read && admission.level === 'read') {
@@ -321,6 +327,57 @@ export class AdminServer {
     if (kind !== 'http')
       return this.#notAllowed(res, READ, `${kind} objects cannot be changed through the API`);
     return this.#change(req, res, method, section, name, url);
+  }
+
+  /**
+   * `rest@internal`, as Traefik's REST provider answers (pkg/provider/rest/rest.go, a gorilla/mux
+   * route `PUT /api/providers/{provider}`): another path is 404, another method 405, another
+   * provider than `rest` 400, a body that does not decode 400 with the reason, else 200 with the
+   * configuration as JSON. Access: its own router exists only with `providers.rest.insecure`, and
+   * a router naming the service is the operator's choice, so a client reaching it may write, as
+   * in Traefik; with `api.auth` it must authenticate, and the Host must not be another site's name
+   * (DNS rebinding), as for the API.
+   */
+  async #rest(
+    req: IncomingMessage,
+    res: ServerResponse,
+    origin: InternalOrigin,
+    ask: { method: string; path: string; host: string | undefined; authorization: string | undefined },
+  ): Promise<void> {
+    const rest = this.#deps.rest;
+    const m = /^\/api\/providers\/([^/]+)$/.exec(ask.path);
+    if (rest === undefined || m === null) {
+      req.resume();
+      return sendText(res, 404, 'text/plain; charset=utf-8', '404 page not found\n', NOSNIFF);
+    }
+    if (ask.method !== 'PUT') {
+      req.resume();
+      res.writeHead(405, { 'content-length': 0 });
+      res.end();
+      return;
+    }
+    const admission = this.#access.check(origin, ask, { insecure: true });
+    if (!admission.ok) {
+      req.resume();
+      return sendError(res, admission.status, admission.error, {}, admission.headers ?? {});
+    }
+    if (req.headers.origin !== undefined && !sameOrigin(req.headers.origin, req.headers.host)) {
+      req.resume();
+      return sendError(res, 403, 'cross-origin writes are not allowed');
+    }
+    if (m[1] !== 'rest') {
+      req.resume();
+      return goError(res, 400, "Only 'rest' provider can be updated through the REST API");
+    }
+    const body = await readBody(req, REST_BODY_LIMIT);
+    if (body === undefined) return goError(res, 413, 'request body too large');
+    const answer = rest.put(body.toString('utf8'));
+    if (answer.status === 400) {
+      this.#deps.logger.error('Error parsing configuration', { providerName: 'rest', error: answer.message });
+      return goError(res, 400, answer.message);
+    }
+    const json = JSON.stringify(answer.body);
+    sendText(res, 200, 'application/json; charset=UTF-8', json);
   }
 
   #dashboard(res: ServerResponse, sub: string, read: boolean): void {
@@ -554,4 +611,11 @@ function sameOrigin(origin: string, host: string | undefined): boolean {
   } catch {
     return false;
   }
+}
+
+const NOSNIFF = { 'x-content-type-options': 'nosniff' } as const;
+
+/** Go's http.Error: the text with a newline, as plain text that is not to be sniffed. */
+function goError(res: ServerResponse, status: number, text: string): void {
+  sendText(res, status, 'text/plain; charset=utf-8', `${text}\n`, NOSNIFF);
 }

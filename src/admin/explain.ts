@@ -162,7 +162,8 @@ export function explain(snapshot: RuntimeSnapshot, entryPoint: string, req: Requ
     ...(redirect !== undefined ? { redirect } : {}),
     candidates,
     middlewares,
-    service: qualify(cfg.service, provider),
+    // A parent router (multi-layer routing) names no service: its children do.
+    service: cfg.service === undefined ? null : qualify(cfg.service, provider),
   };
 }
 

@@ -29,7 +29,10 @@ export interface RouterView {
   readonly priority: number;
   readonly entryPoints: readonly string[];
   readonly middlewares: readonly string[];
-  readonly service: string;
+  /** Absent for a parent router (multi-layer routing), whose children name services. */
+  readonly service?: string;
+  /** Traefik's `parentRefs` (qualified), for a child router. */
+  readonly parentRefs?: readonly string[];
   /** The router's own `tls`, `options` defaulted to `default` (Traefik's newRouterRepresentation). */
   readonly tls?: {
     readonly options: string;
@@ -150,7 +153,8 @@ export function routerView(
     priority: r.priority !== 0 ? r.priority : defaultPriority(r.rule),
     entryPoints: r.entryPoints ?? allEntryPoints,
     middlewares: r.middlewares.map((m) => qualify(m, provider)),
-    service: qualify(r.service, provider),
+    ...(r.service === undefined ? {} : { service: qualify(r.service, provider) }),
+    ...(r.parentRefs === undefined ? {} : { parentRefs: r.parentRefs.map((p) => qualify(p, provider)) }),
     ...(r.tls === undefined
       ? {}
       : {
@@ -194,7 +198,7 @@ function usedBy(snapshot: RuntimeSnapshot): UsedBy {
   for (const name of Object.keys(snapshot.config.http.routers).sort()) {
     const r = snapshot.config.http.routers[name]!;
     const provider = providerOf(name);
-    add(services, qualify(r.service, provider), name);
+    if (r.service !== undefined) add(services, qualify(r.service, provider), name);
     for (const m of r.middlewares) add(middlewares, qualify(m, provider), name);
   }
   u = { services, middlewares };

@@ -241,11 +241,14 @@ providers:
       const file = await tlsSetup(t, apps);
       let r = await run(file, 'GET https://a.example/');
       assert.equal(r.code, 0, r.out);
-      assert.match(r.out, /^GET https:\/\/a\.example\/ on entry point websecure\nmatched router app@file/);
+      assert.match(
+        r.out,
+        /^GET https:\/\/a\.example\/ on entry point websecure\nmatched router websecure-app@file/,
+      );
       r = await run(file, 'GET https://a.example:8443/');
       assert.match(r.out, /^GET https:\/\/a\.example:8443\/ on entry point alt\n/);
       r = await run(file, 'GET https://a.example/', [], { entryPoint: 'alt' });
-      assert.match(r.out, /^GET https:\/\/a\.example\/ on entry point alt\nmatched router app@file/);
+      assert.match(r.out, /^GET https:\/\/a\.example\/ on entry point alt\nmatched router alt-app@file/);
     });
 
     it("shows an entry point's redirection and follows it to the entry point it names", async (t) => {
@@ -259,7 +262,8 @@ providers:
           "matched router web-to-websecure@internal (the proxy's own)",
           '  redirect: 301 to https://a.example/path?q=1 (by web-to-websecure@internal)',
           'GET https://a.example/path?q=1 on entry point websecure',
-          'matched router app@file (priority 17)',
+          // Traefik's applyModel: the copy on an entry point with `http.tls` is `<ep>-<router>`.
+          'matched router websecure-app@file (priority 17)',
           '  rule: Host(`a.example`)',
           '  middlewares: (none)',
           '  service: svc@file (loadBalancer: http://127.0.0.1:1)',

@@ -12,6 +12,7 @@ export const INTERNAL_SERVICES = {
   dashboard: 'the `api` section with `api.dashboard: true`',
   ping: 'the `ping` section',
   prometheus: 'the `metrics.prometheus` section',
+  rest: 'the `providers.rest` section',
 } as const;
 
 export type InternalServiceName = keyof typeof INTERNAL_SERVICES;

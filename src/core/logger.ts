@@ -24,6 +24,13 @@ export interface LoggerOptions {
   /** Where lines go; defaults to stderr (fd 2). */
   write?: (line: string) => void;
   wallNow?: () => number;
+  /** Each record that is written is given here too (`log.otlp`: observability/otlp-logs.ts). */
+  tee?: LogTee | undefined;
+}
+
+/** Receives each written record: its level, message, time (epoch ms) and fields. */
+export interface LogTee {
+  record(level: LogLevel, msg: string, epochMs: number, fields: LogFields): void;
 }
 
 export function createLogger(opts: LoggerOptions, base: LogFields = {}): Logger {
@@ -32,8 +39,10 @@ export function createLogger(opts: LoggerOptions, base: LogFields = {}): Logger 
   const now = opts.wallNow ?? Date.now;
   const emit = (level: LogLevel, msg: string, fields?: LogFields): void => {
     if (LEVELS[level] < min) return;
-    const record: LogFields = { time: new Date(now()).toISOString(), level, msg, ...base, ...fields };
+    const at = now();
+    const record: LogFields = { time: new Date(at).toISOString(), level, msg, ...base, ...fields };
     write(opts.format === 'json' ? `${safeJson(record)}\n` : `${toText(record)}\n`);
+    opts.tee?.record(level, msg, at, { ...base, ...fields });
   };
   return {
     debug: (m, f) => emit('debug', m, f),

@@ -1,13 +1,14 @@
 /**
- * What the two OTLP/HTTP exporters (metrics/otlp-pusher.ts, tracing/span-exporter.ts) share:
+ * What the OTLP exporters (metrics/otlp-pusher.ts, tracing/span-exporter.ts) share over HTTP:
  * one POST of an export to the collector, and warnings about failed exports rate-limited so that
  * a collector outage does not flood the log. Off the request path.
  *
  * The client is set up as Traefik sets up otlpmetrichttp and otlptracehttp
  * (pkg/observability/metrics/otel.go newHTTPExporter, types/tracing.go setupHTTPExporter): the
- * body gzip-compressed (WithCompression(GzipCompression), `content-encoding: gzip`), plain HTTP
- * for an `http` endpoint (WithInsecure) and TLS otherwise, with `tls` (types.ClientTLS: ca, cert,
- * key, insecureSkipVerify) when configured. One keep-alive connection per exporter.
+ * body in protobuf (`application/x-protobuf`, the only encoding Go's OTLP/HTTP exporters have),
+ * gzip-compressed (WithCompression(GzipCompression), `content-encoding: gzip`), plain HTTP for an
+ * `http` endpoint (WithInsecure) and TLS otherwise, with `tls` (types.ClientTLS: ca, cert, key,
+ * insecureSkipVerify) when configured. One keep-alive connection per exporter.
  */
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
@@ -28,6 +29,14 @@ export interface OtlpPostOptions {
   readonly tls?: ConnectionOptions | undefined;
 }
 
+/** How an exporter sends one export: null when the collector took it, else why not. Never rejects. */
+export interface OtlpSender {
+  /** Where the exports go, for the warnings. */
+  readonly url: string;
+  send(body: Uint8Array): Promise<OtlpFailure | null>;
+  close(): void;
+}
+
 /**
  * The URL an exporter posts to, as Traefik gives it to otlpmetrichttp and otlptracehttp: the
  * endpoint's scheme and host (WithEndpoint(host)), and its path when url.Parse finds one
@@ -43,7 +52,7 @@ export function otlpUrl(endpoint: string, defaultPath: string): string {
 /** The fields of a failed export (`status` of a refusal, or the `error`), for the warning. */
 export type OtlpFailure = Record<string, unknown>;
 
-export class OtlpHttpClient {
+export class OtlpHttpClient implements OtlpSender {
   readonly url: string;
   readonly #https: boolean;
   readonly #host: string;
@@ -63,12 +72,12 @@ export class OtlpHttpClient {
     this.#agent = this.#https
       ? new HttpsAgent({ keepAlive: true, maxSockets: 1, ...opts.tls })
       : new HttpAgent({ keepAlive: true, maxSockets: 1 });
-    this.#headers = { ...opts.headers, 'content-type': 'application/json', 'content-encoding': 'gzip' };
+    this.#headers = { ...opts.headers, 'content-type': 'application/x-protobuf', 'content-encoding': 'gzip' };
     this.#timeoutMs = opts.timeoutMs;
   }
 
-  /** POSTs one export (OTLP JSON): null when the collector took it, else why not. Never rejects. */
-  async post(body: string): Promise<OtlpFailure | null> {
+  /** POSTs one export (an Export*ServiceRequest in protobuf). */
+  async send(body: Uint8Array): Promise<OtlpFailure | null> {
     let compressed: Buffer;
     try {
       compressed = await gzipAsync(body);

@@ -2,7 +2,7 @@ import type { DisabledObject } from '../config/dynamic/disabled.ts';
 import { type ParsedDynamic, parseDynamicData } from '../config/dynamic/parse.ts';
 import { HTTP_SECTIONS } from '../config/dynamic/schema.ts';
 import { type RuleChecker, validateDynamic } from '../config/dynamic/validate.ts';
-import { type ConfigIssue, type ConfigPath, issue, sortIssues } from '../config/issues.ts';
+import { type ConfigIssue, type ConfigPath, hasErrors, issue, sortIssues } from '../config/issues.ts';
 import { isPlainObject } from '../config/schema-helpers.ts';
 import { type Locator, parseYaml } from '../config/yaml-source.ts';
 import type { ProviderUpdate } from './provider.ts';
@@ -91,13 +91,16 @@ function checked(
 /**
  * A configuration document fetched from somewhere (the HTTP provider's endpoint): YAML (so JSON
  * too), never a template. Issues point at `source:line:col`. An empty document is an empty
- * configuration (it withdraws the provider's routes).
+ * configuration (it withdraws the provider's routes). `wholeDecode`: a document with any error in
+ * its reading (an unknown key, a value of the wrong type) is rejected whole, as Traefik's decoder
+ * (paerser) fails on one; only the checks across objects then leave objects out.
  */
 export function updateFromYaml(
   text: string,
   source: string,
   provider: string,
   validation: ProviderValidation,
+  opts: { readonly wholeDecode?: boolean } = {},
 ): ProviderUpdate {
   const src = parseYaml(text, source);
   if (src.data === undefined) return { config: undefined, issues: src.issues };
@@ -110,7 +113,7 @@ export function updateFromYaml(
     };
   }
   const parsed = parseDynamicData(top, src.locate);
-  if (parsed.config === undefined)
+  if (parsed.config === undefined || (opts.wholeDecode === true && hasErrors(parsed.issues)))
     return { config: undefined, issues: sortIssues([...src.issues, ...parsed.issues]) };
   const validated = validateDynamic(parsed.config, {
     ...validation,

@@ -151,7 +151,7 @@ export function providerContract(
       }
       for (const [name, r] of Object.entries(http.routers)) {
         assert.ok(
-          r.service.includes('@') || Object.hasOwn(http.services, r.service),
+          r.service !== undefined && (r.service.includes('@') || Object.hasOwn(http.services, r.service)),
           `${name} → ${r.service}`,
         );
       }

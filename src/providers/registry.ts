@@ -27,7 +27,9 @@ const KINDS: readonly {
   readonly key: keyof ProvidersConfig;
   /** Traefik's provider name when it is not the key in lowercase (`@kubernetes`). */
   readonly name?: string;
-  create(config: ProvidersConfig, setup: ProviderSetup): Promise<Provider> | undefined;
+  /** Traefik's provider names when the key makes several (nomad: one per namespace). */
+  names?(config: ProvidersConfig): string[];
+  create(config: ProvidersConfig, setup: ProviderSetup): Promise<Provider | Provider[]> | undefined;
 }[] = [
   {
     key: 'http',
@@ -152,6 +154,24 @@ const KINDS: readonly {
     },
   },
   {
+    key: 'nomad',
+    // Traefik's ProviderBuilder.BuildProviders: `nomad`, or `nomad-<namespace>` per namespace.
+    names: (c) => {
+      const ns = c.nomad?.namespaces ?? [];
+      return ns.length === 0 ? ['nomad'] : ns.map((n) => `nomad-${n}`);
+    },
+    create: (c, s) => {
+      const o = c.nomad;
+      return o === undefined
+        ? undefined
+        : import('./nomad/index.ts').then((m) =>
+            o.namespaces.length === 0
+              ? new m.NomadProvider(o, s.validation)
+              : o.namespaces.map((n) => new m.NomadProvider(o, s.validation, n)),
+          );
+    },
+  },
+  {
     key: 'kubernetesGateway',
     create: (c, s) => {
       const o = c.kubernetesGateway;
@@ -178,7 +198,9 @@ async function kv(
 /** The names of the dynamic providers the static configuration enables, in the registry's order. */
 export function dynamicProviderNames(config: ProvidersConfig): string[] {
   // Traefik's provider names are lowercase (`@kubernetescrd`).
-  return KINDS.filter((k) => config[k.key] !== undefined).map((k) => k.name ?? String(k.key).toLowerCase());
+  return KINDS.filter((k) => config[k.key] !== undefined).flatMap(
+    (k) => k.names?.(config) ?? [k.name ?? String(k.key).toLowerCase()],
+  );
 }
 
 export async function createDynamicProviders(
@@ -188,7 +210,7 @@ export async function createDynamicProviders(
   const made: Provider[] = [];
   for (const k of KINDS) {
     const p = k.create(config, setup);
-    if (p !== undefined) made.push(await p);
+    if (p !== undefined) made.push(...[await p].flat());
   }
   return made;
 }

@@ -208,6 +208,19 @@ export abstract class ExchangeCore
       return;
     }
     this.mwRan = mws.length;
+    const children = this.route!.children;
+    if (children !== null) {
+      // A parent router (multi-layer routing): its children are matched against the request as
+      // its middlewares left it; none matching is Go's NotFound, which they see (Traefik's child
+      // muxer's default handler, inside the parent's chain).
+      const child = children.match(this.ctx.name, this.req);
+      if (child === undefined) this.respondDirect(NO_ROUTE_ANSWER);
+      else {
+        this.route = child;
+        this.#runMiddlewares(mws.length);
+      }
+      return;
+    }
     const buffering = this.route!.buffering;
     if (buffering !== null && this.body !== null) {
       // Until the body is read whole, an answer (413, a failed read) is the buffering

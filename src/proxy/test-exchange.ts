@@ -292,6 +292,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
     middlewares: opts.middlewares ?? [],
     service:
       opts.serviceName === undefined ? serviceNode(lb) : { ...serviceNode(lb), name: opts.serviceName },
+    children: null,
     timeouts: { totalMs: 0, perTryMs: 0 },
     retry: opts.retry ?? null,
     guards: [],

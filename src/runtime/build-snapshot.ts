@@ -6,6 +6,7 @@ import type {
   DynamicConfig,
   LoadBalancerConfig,
   MiddlewareConfig,
+  RouterConfig,
   ServersTransportConfig,
   TimeoutsConfig,
 } from '../config/dynamic/schema.ts';
@@ -50,6 +51,7 @@ import {
 import type { InternalServices } from './internal-services.ts';
 import { type AddInternals, type Observe, observeOf } from './observe.ts';
 import type { ResourceCache } from './resource-cache.ts';
+import { routerTree } from './router-tree.ts';
 import { type ActiveHealthHub, type HealthTarget, ServerHealth } from './server-health.ts';
 import {
   FailoverServiceNode,
@@ -61,8 +63,10 @@ import {
 } from './service-nodes.ts';
 import { StickyCookie } from './sticky.ts';
 import {
+  type ChildRoutes,
   type ErrorPage,
   NO_TIMEOUTS,
+  PARENT_SERVICE,
   type RouteTarget,
   type RuntimeSnapshot,
   type ServerRuntime,
@@ -373,32 +377,46 @@ export function buildSnapshot(
   const routes: RouteEntry<RouteTarget>[] = [];
   const secureRoutes: RouteEntry<RouteTarget>[] = [];
   const tlsEps = opts.tls?.entryPoints ?? new Map<string, unknown>();
-  for (const [name, r] of Object.entries(http.routers)) {
+  // Multi-layer routing: children are routed inside their parent's target, not by themselves.
+  const tree = routerTree(http.routers, issues);
+  /**
+   * A router's own middlewares, then what its internal service adds last, and its service
+   * (undefined for a parent); undefined once an error of theirs is reported.
+   */
+  const chainOf = (
+    name: string,
+    r: RouterConfig,
+  ): { mws: Middleware[]; service: ServiceNode | undefined; internal: boolean } | undefined => {
     const provider = providerOf(name);
-    const serviceName = qualify(r.service, provider);
-    let service = services.get(serviceName) ?? undefined;
+    let service: ServiceNode | undefined;
     // An internal service is served through the router's own chain, then the identity the admin
     // server checks access by: that middleware goes last, after the user's.
     let last: Middleware | undefined;
-    if (serviceName === NO_SERVICE.name) {
-      // Traefik's noop@internal, defined in every configuration: 418 once the chain lets the
-      // request through (runtime/internal-routes.ts).
-      service = NO_SERVICE;
-      last = NOOP_MIDDLEWARE;
-    } else if (service === undefined && providerOf(serviceName) === 'internal') {
-      const found = opts.internal?.serviceFor(
-        serviceName.slice(0, -'@internal'.length),
-        r.rule,
-        cache,
-        pools,
-      );
-      service = found?.node;
-      last = found?.middleware;
-    }
-    if (service === undefined) {
-      if (http.services[serviceName] === undefined)
-        err(['http', 'routers', name, 'service'], `unknown service ${r.service}`);
-      continue;
+    let internal = false;
+    if (r.service !== undefined) {
+      const serviceName = qualify(r.service, provider);
+      internal = providerOf(serviceName) === 'internal';
+      service = services.get(serviceName) ?? undefined;
+      if (serviceName === NO_SERVICE.name) {
+        // Traefik's noop@internal, defined in every configuration: 418 once the chain lets the
+        // request through (runtime/internal-routes.ts).
+        service = NO_SERVICE;
+        last = NOOP_MIDDLEWARE;
+      } else if (service === undefined && internal) {
+        const found = opts.internal?.serviceFor(
+          serviceName.slice(0, -'@internal'.length),
+          r.rule,
+          cache,
+          pools,
+        );
+        service = found?.node;
+        last = found?.middleware;
+      }
+      if (service === undefined) {
+        if (http.services[serviceName] === undefined)
+          err(['http', 'routers', name, 'service'], `unknown service ${r.service}`);
+        return undefined;
+      }
     }
     const mws: Middleware[] = [];
     let ok = true;
@@ -410,17 +428,55 @@ export function buildSnapshot(
         ok = false;
       } else mws.push(...chain);
     });
-    if (!ok) continue;
+    if (!ok) return undefined;
     if (last !== undefined) mws.push(last);
+    return { mws, service, internal };
+  };
+  /**
+   * A router's target; a parent's carries its children's table, each child's target with the
+   * middlewares of the routers above it first (`above`), under the root's observability.
+   */
+  const targetOf = (
+    name: string,
+    r: RouterConfig,
+    own: { mws: Middleware[]; service: ServiceNode | undefined; internal: boolean },
+    above: readonly Middleware[],
+    rootObservability: RouterConfig['observability'],
+  ): RouteTarget => {
+    const all = above.length === 0 ? own.mws : [...above, ...own.mws];
+    const observe = observeOf(rootObservability, own.internal, internals);
+    if (own.service !== undefined) return routeTarget(name, all, own.service, r.timeouts, services, observe);
+    const entries: RouteEntry<RouteTarget>[] = [];
+    for (const child of tree.children.get(name) ?? []) {
+      const c = http.routers[child]!;
+      const chain = chainOf(child, c);
+      if (chain === undefined) continue;
+      entries.push({
+        name: child,
+        rule: c.rule,
+        ...(c.priority !== 0 ? { priority: c.priority } : {}),
+        entryPoints: [],
+        value: targetOf(child, c, chain, all, rootObservability),
+      });
+    }
+    const children = HttpRouter.build(entries, cache.rules);
+    for (const e of children.errors) {
+      err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
+    }
+    return routeTarget(name, all, PARENT_SERVICE, r.timeouts, services, observe, children.router);
+  };
+  for (const [name, r] of Object.entries(http.routers)) {
+    if (tree.nested.has(name) || tree.left.has(name)) continue;
+    const own = chainOf(name, r);
+    if (own === undefined) continue;
     const eps = r.entryPoints ?? opts.defaultEntryPoints;
     // `r.observability` has its entry point's keys already (applyEntryPointModel).
-    const observe = observeOf(r.observability, providerOf(serviceName) === 'internal', internals);
     const entry = {
       name,
       rule: r.rule,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
       entryPoints: eps ?? [],
-      value: routeTarget(name, mws, service, r.timeouts, services, observe),
+      value: targetOf(name, r, own, [], r.observability),
     };
     // Traefik: a router with `tls` serves HTTPS only, on every entry point it names; `http.tls`
     // on an entry point gives the routers there without one a default `tls` (its applyModel),
@@ -572,6 +628,7 @@ function routeTarget(
   timeouts: TimeoutsConfig | undefined,
   services: ReadonlyMap<string, ServiceNode | null>,
   observe: Observe,
+  children: ChildRoutes | null = null,
 ): RouteTarget {
   let retry: RetryPolicy | null = null;
   const guards: ServerGuard[] = [];
@@ -604,6 +661,7 @@ function routeTarget(
     router,
     middlewares,
     service,
+    children,
     timeouts: timeoutsOf(timeouts),
     retry,
     guards,

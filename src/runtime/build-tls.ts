@@ -123,7 +123,10 @@ export function buildTls(
     const eps = httpsEntryPoints(r, opts.entryPoints);
     if (r.tls === undefined && eps.length === 0) continue;
     let options = r.tls?.options;
-    if (options === undefined) {
+    // A router's own `tls` block is whole: Traefik's applyModel gives the entry point's `http.tls`
+    // only to routers without one (pkg/server/aggregator.go), so no key falls back to it. Only a
+    // build without the entry point model (its tests) still reaches here with no `tls`.
+    if (r.tls === undefined) {
       for (const ep of eps) {
         const o = opts.entryPoints.get(ep)?.options;
         if (o !== undefined) options = o;

@@ -71,6 +71,7 @@ function internalRoute(
       retry: null,
       guards: [],
       bodyPhase: false,
+      children: null,
       errorPages: null,
       buffering: null,
       logged: observe.logged,

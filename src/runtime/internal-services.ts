@@ -135,6 +135,8 @@ export interface InternalServicesOptions {
 const PRIORITY: Record<InternalServiceName, number> = {
   ping: Number.MAX_SAFE_INTEGER,
   prometheus: Number.MAX_SAFE_INTEGER,
+  // Traefik's MaxInt: above the API's `/api`, so `/api/providers` is the REST provider's.
+  rest: Number.MAX_SAFE_INTEGER,
   api: Number.MAX_SAFE_INTEGER - 2,
   dashboard: Number.MAX_SAFE_INTEGER - 3,
 };
@@ -150,6 +152,8 @@ function ownRule(r: InternalRoute): string {
       return 'Path(`/ping`)';
     case 'prometheus':
       return 'Path(`/metrics`)';
+    case 'rest':
+      return 'PathPrefix(`/api/providers`)';
   }
 }
 
@@ -159,6 +163,7 @@ const OWN_PATH: Record<InternalServiceName, string> = {
   dashboard: '/dashboard',
   ping: '/ping',
   prometheus: '/metrics',
+  rest: '/api/providers',
 };
 
 /** OWN_PATH under `api.basePath` for the API and the dashboard. */
@@ -233,6 +238,7 @@ export class InternalServices {
           retry: null,
           guards: [],
           bodyPhase: false,
+          children: null,
           errorPages: null,
           buffering: null,
           logged: observe.logged,
@@ -304,7 +310,7 @@ export class InternalServices {
 
 /**
  * The internal services of a static configuration, forwarding to `bridge`; undefined when it
- * enables none (no `api`, `ping` nor `metrics.prometheus`).
+ * enables none (no `api`, `ping`, `metrics.prometheus` nor `providers.rest`).
  */
 export function internalServicesFor(
   config: StaticConfig,

@@ -133,6 +133,12 @@ export interface RouteTarget {
   readonly router: string;
   readonly middlewares: readonly Middleware[];
   readonly service: ServiceNode;
+  /**
+   * A parent router's children (Traefik's multi-layer routing), null for most routers: once the
+   * middlewares ran, the request is matched against them, and the child's target (whose
+   * middlewares begin with these same ones) carries it on. `service` is then PARENT_SERVICE.
+   */
+  readonly children: ChildRoutes | null;
   /** From the router; each field 0 falls back to the service's. */
   readonly timeouts: Timeouts;
   /** The retry middleware of the chain (the last one wins), or null. */
@@ -156,6 +162,18 @@ export interface RouteTarget {
   readonly metered: boolean;
   readonly traced: boolean;
 }
+
+/** A parent router's children: the child a request (as the parent's middlewares left it) matches. */
+export interface ChildRoutes {
+  match(entryPoint: string, req: RequestHead): RouteTarget | undefined;
+}
+
+/** The service of a parent router's target: never used, the request goes to a child's. */
+export const PARENT_SERVICE: ServiceNode = {
+  name: '',
+  available: () => false,
+  resolve: () => undefined,
+};
 
 /** An `errors` middleware of a route, with its service resolved. */
 export interface ErrorPage {

@@ -466,8 +466,10 @@ http:
     assert.equal(sample(text, ep, { entrypoint: 'websecure', ...tls13 }), 2);
     assert.equal(sample(text, ep, { entrypoint: 'web' }), undefined);
     const rt = 'traefik_router_requests_tls_total';
-    assert.equal(sample(text, rt, { router: 'app@file', service: 'app@file', ...l12 }), 3);
-    assert.equal(sample(text, rt, { router: 'app@file', service: 'app@file', ...tls13 }), 2);
+    // Traefik's applyModel: `app` (on both entry points) is `websecure-app` on the one with http.tls.
+    const router = 'websecure-app@file';
+    assert.equal(sample(text, rt, { router, service: 'app@file', ...l12 }), 3);
+    assert.equal(sample(text, rt, { router, service: 'app@file', ...tls13 }), 2);
     const sv = 'traefik_service_requests_tls_total';
     assert.equal(sample(text, sv, { service: 'app@file', ...l12 }), 3);
     assert.equal(sample(text, sv, { service: 'app@file', ...tls13 }), 2);

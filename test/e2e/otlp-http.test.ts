@@ -1,6 +1,7 @@
 /**
  * The OTLP/HTTP exporters' transport end to end, as Traefik sets it up (otel.go newHTTPExporter,
- * types/tracing.go setupHTTPExporter): the real proxy pushes metrics and spans gzip-compressed to
+ * types/tracing.go setupHTTPExporter): the real proxy pushes metrics and spans in protobuf,
+ * gzip-compressed, to
  * an HTTPS receiver on loopback that asks for a client certificate, with `metrics.otlp.http.tls`
  * and `tracing.otlp.http.tls` (types.ClientTLS: files or PEM text); a `tls` whose file is missing
  * leaves that exporter out, with an error, and the proxy serves on; an endpoint without a path
@@ -66,12 +67,15 @@ http:
       assert.equal(span.attributes['http.response.status_code'], 200);
       const sent = receiver.exports.at(-1)!;
       assert.equal(sent.headers['content-encoding'], 'gzip');
+      // Go's otlptracehttp and otlpmetrichttp send protobuf, and only protobuf.
+      assert.equal(sent.contentType, 'application/x-protobuf');
       const exp = await receiver.waitForMetrics(
         (e) => e.some((p) => p.metric === 'traefik_entrypoint_requests_total' && p.asDouble === 1),
         30_000,
       );
       const at = receiver.metricExports.indexOf(exp);
       assert.equal(receiver.metricHeaders[at]!['content-encoding'], 'gzip');
+      assert.equal(receiver.metricHeaders[at]!['content-type'], 'application/x-protobuf');
     } finally {
       await proxy?.stop();
     }

@@ -281,7 +281,7 @@ providers:
   it('writes GatewayClass, Gateway and HTTPRoute statuses, read back with kubectl, only when they change', async () => {
     await within(kube.waitForWrite(/^PUT .*\/gateways\/gw\/status$/), 'the Gateway status');
     const cls = await getRaw<{ status: { conditions: Cond[] } }>(`${GW}/gatewayclasses/traefik`);
-    assert.deepEqual(conds(cls.status.conditions), ['Accepted=True/Accepted']);
+    assert.deepEqual(conds(cls.status.conditions), ['Accepted=True/Handled']);
     const gw = await getRaw<{
       status: {
         conditions: Cond[];
@@ -329,5 +329,25 @@ providers:
     assert.equal(listeners[0]?.attachedRoutes, 3);
     assert.equal(puts(statusPut('shop', 'httproutes', 'filters')), filtersPuts, 'unchanged: not written');
     assert.equal(puts(/^PUT .*\/gatewayclasses\/traefik\/status$/), classPuts, 'unchanged: not written');
+  });
+
+  it('answers 503 for a backend whose endpoints are none ready, as Traefik`s empty load balancer', async () => {
+    const from = proxy.logs.length;
+    kube.apply(serviceFor('shop', 'idle'));
+    kube.apply(endpointSliceFor('shop', 'idle', ['127.0.0.1'], app.port, false));
+    kube.apply(
+      httpRouteFor('shop', 'idle', {
+        parentRefs: [{ name: 'gw' }],
+        hostnames: ['gw.example'],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/idle' } }],
+            backendRefs: [{ name: 'idle', port: 80 }],
+          },
+        ],
+      }),
+    );
+    await until(from, async () => (await get('/idle')).status === 503);
+    assert.equal(app.seen.filter((r) => r.url.startsWith('/idle')).length, 0);
   });
 });

@@ -31,6 +31,7 @@ import {
   startTlsBackend,
   type TcpBackend,
   tcpExchange,
+  udpAsk,
 } from '../helpers/l4.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { TestPki } from '../helpers/tls-certs.ts';
@@ -235,19 +236,7 @@ providers:
         routes: [{ services: [{ name: 'udp-echo', port: 7 }] }],
       }),
     );
-    const ask = async (): Promise<string> => {
-      const s = createSocket('udp4');
-      try {
-        const got = once(s, 'message') as Promise<[Buffer]>;
-        s.send('ping', port('udp'), '127.0.0.1');
-        const timer = setTimeout(() => s.emit('message', Buffer.from('<timeout>')), 1_000);
-        const [reply] = await got;
-        clearTimeout(timer);
-        return reply.toString();
-      } finally {
-        s.close();
-      }
-    };
+    const ask = (): Promise<string> => udpAsk(port('udp'), 'ping');
     await until(from, async () => (await ask()) === 'echo:ping');
     assert.equal(await ask(), 'echo:ping');
     assert.deepEqual(await routers('udp'), ['net-echo-0@kubernetescrd']);

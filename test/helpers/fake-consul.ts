@@ -18,8 +18,8 @@
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo, Socket } from 'node:net';
 import type { Issued } from '../../src/upstream/test-pki.ts';
+import { answerBlocking, listenLoopback } from './fake-api.ts';
 
 export interface FakeConsulOptions {
   /** HTTPS with this certificate, and a client certificate of `ca` required (`verify_incoming`). */
@@ -75,7 +75,6 @@ export async function startFakeConsul(opts: FakeConsulOptions = {}): Promise<Fak
   const catalog = new Map<string, CatalogInstance & { status: string }>();
   let index = 1;
   const waiters = new Set<() => void>();
-  const sockets = new Set<Socket>();
   const seen: string[] = [];
   let roots: { pems: readonly string[]; trustDomain: string } = { pems: [], trustDomain: '' };
   const leaves = new Map<string, { cert: string; key: string }>();
@@ -215,28 +214,9 @@ export async function startFakeConsul(opts: FakeConsulOptions = {}): Promise<Fak
       res.writeHead(200).end('true');
       return;
     }
-    const want = Number(url.searchParams.get('index') ?? 0);
-    if (want > 0 && want >= index) {
-      // A blocking query: answered at the next write under the prefix, or when `wait` runs out.
-      const waitMs = Math.min(parseWait(url.searchParams.get('wait') ?? '5m'), 600_000);
-      const done = (): void => {
-        waiters.delete(onChange);
-        clearTimeout(timer);
-        answer(res, key, recurse);
-      };
-      const onChange = (): void => {
-        // Consul wakes a query only for a change under its prefix; the index still moves.
-        done();
-      };
-      const timer = setTimeout(done, waitMs);
-      waiters.add(onChange);
-      res.on('close', () => {
-        waiters.delete(onChange);
-        clearTimeout(timer);
-      });
-      return;
-    }
-    answer(res, key, recurse);
+    // A blocking query is answered at the next write (any key: the index moves for all), or when
+    // `wait` runs out.
+    answerBlocking(res, url, index, waiters, () => answer(res, key, recurse));
   };
   /** The catalog's answers, as Consul's JSON. */
   const catalogAnswer = (path: string): unknown => {
@@ -286,27 +266,10 @@ export async function startFakeConsul(opts: FakeConsulOptions = {}): Promise<Fak
   };
   /** Answers now, or (a blocking query: `index` ≥ the current one) at the next change or after `wait`. */
   const blocking = (res: ServerResponse, url: URL, body: () => unknown): void => {
-    const send = (): void => {
+    answerBlocking(res, url, index, waiters, () => {
       res
         .writeHead(200, { 'content-type': 'application/json', 'x-consul-index': String(index) })
         .end(JSON.stringify(body()));
-    };
-    const want = Number(url.searchParams.get('index') ?? 0);
-    if (!(want > 0 && want >= index)) {
-      send();
-      return;
-    }
-    const waitMs = Math.min(parseWait(url.searchParams.get('wait') ?? '5m'), 600_000);
-    const done = (): void => {
-      waiters.delete(done);
-      clearTimeout(timer);
-      send();
-    };
-    const timer = setTimeout(done, waitMs);
-    waiters.add(done);
-    res.on('close', () => {
-      waiters.delete(done);
-      clearTimeout(timer);
     });
   };
   const server =
@@ -322,27 +285,10 @@ export async function startFakeConsul(opts: FakeConsulOptions = {}): Promise<Fak
           },
           handle,
         );
-  server.on('connection', (s: Socket) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const port = (server.address() as AddressInfo).port;
-  (fake as { endpoint: string }).endpoint = `127.0.0.1:${port}`;
-  fake.stop = async () => {
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((r) => server.close(() => r()));
-  };
-  fake.start = () => new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
-  fake.close = async () => {
-    if (server.listening) await fake.stop();
-  };
+  const l = await listenLoopback(server);
+  (fake as { endpoint: string }).endpoint = `127.0.0.1:${l.port}`;
+  fake.stop = l.stop;
+  fake.start = l.start;
+  fake.close = l.close;
   return fake;
-}
-
-function parseWait(s: string): number {
-  const m = /^(\d+)(ms|s|m)?$/.exec(s);
-  if (m === null) return 300_000;
-  const n = Number(m[1]);
-  return m[2] === 'ms' ? n : m[2] === 'm' ? n * 60_000 : n * 1000;
 }

@@ -74,6 +74,19 @@ const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVer
     kind,
     apiVersion: 'gateway.networking.k8s.io/v1',
   })),
+  ...['TCPRoute', 'TLSRoute'].map((kind) => ({
+    prefix: '/apis/gateway.networking.k8s.io/v1alpha2',
+    plural: `${kind.toLowerCase()}s`,
+    kind,
+    apiVersion: 'gateway.networking.k8s.io/v1alpha2',
+  })),
+  {
+    prefix: '/apis/gateway.networking.k8s.io/v1alpha3',
+    plural: 'backendtlspolicies',
+    kind: 'BackendTLSPolicy',
+    apiVersion: 'gateway.networking.k8s.io/v1alpha3',
+  },
+  { prefix: '/api/v1', plural: 'configmaps', kind: 'ConfigMap', apiVersion: 'v1' },
   {
     prefix: '/apis/gateway.networking.k8s.io/v1beta1',
     plural: 'referencegrants',
@@ -85,7 +98,16 @@ const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVer
 ];
 
 /** Kinds whose `status` is a subresource (written only through `…/status`). */
-const WITH_STATUS = new Set(['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute', 'Ingress']);
+const WITH_STATUS = new Set([
+  'GatewayClass',
+  'Gateway',
+  'HTTPRoute',
+  'GRPCRoute',
+  'TCPRoute',
+  'TLSRoute',
+  'BackendTLSPolicy',
+  'Ingress',
+]);
 
 interface Event {
   readonly rv: number;

@@ -159,3 +159,15 @@ export function nodePortServiceFor(ns: string, name: string, port: number, nodeP
     },
   };
 }
+
+const GW_ALPHA = 'gateway.networking.k8s.io/v1alpha2';
+
+/** A TCPRoute (Experimental Channel, `v1alpha2`). */
+export function tcpRouteFor(ns: string, name: string, spec: Record<string, unknown>): KubeObj {
+  return { apiVersion: GW_ALPHA, kind: 'TCPRoute', metadata: { name, namespace: ns }, spec };
+}
+
+/** A TLSRoute (Experimental Channel, `v1alpha2`). */
+export function tlsRouteFor(ns: string, name: string, spec: Record<string, unknown>): KubeObj {
+  return { apiVersion: GW_ALPHA, kind: 'TLSRoute', metadata: { name, namespace: ns }, spec };
+}

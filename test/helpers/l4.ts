@@ -1,9 +1,10 @@
 /**
  * Real TCP backends and clients for the layer-4 e2e tests: an echo server, a banner server (a
- * server-first protocol), a TLS echo server with its own certificate, redis-server, and a raw
- * client that collects what comes back. Everything listens on 127.0.0.1, port 0.
+ * server-first protocol), a TLS echo server with its own certificate, redis-server, a raw
+ * client that collects what comes back, and a one-datagram UDP client. Everything listens on 127.0.0.1, port 0.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { createSocket } from 'node:dgram';
 import { once } from 'node:events';
 import { existsSync } from 'node:fs';
 import { type AddressInfo, connect, createServer, type Server, type Socket } from 'node:net';
@@ -313,4 +314,22 @@ export async function startHaproxy(config: string, dir: string, ports: readonly 
       await once(child, 'exit');
     },
   };
+}
+
+/**
+ * Sends one datagram `msg` to 127.0.0.1:`port` and resolves with the first answer's text, or
+ * `<timeout>` when none comes within `ms` (UDP has no connection to refuse).
+ */
+export async function udpAsk(port: number, msg: string, ms = 1_000): Promise<string> {
+  const s = createSocket('udp4');
+  try {
+    const got = once(s, 'message') as Promise<[Buffer]>;
+    s.send(msg, port, '127.0.0.1');
+    const timer = setTimeout(() => s.emit('message', Buffer.from('<timeout>')), ms);
+    const [reply] = await got;
+    clearTimeout(timer);
+    return reply.toString();
+  } finally {
+    s.close();
+  }
 }

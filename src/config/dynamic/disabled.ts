@@ -52,7 +52,11 @@ export function references(http: DynamicConfig['http'], section: HttpSection, na
   const out: Reference[] = [];
   if (section === 'routers') {
     const r = http.routers[name]!;
-    out.push({ section: 'services', name: qualified(r.service, name), path: [...base, 'service'] });
+    if (r.service !== undefined)
+      out.push({ section: 'services', name: qualified(r.service, name), path: [...base, 'service'] });
+    r.parentRefs?.forEach((p, i) => {
+      out.push({ section: 'routers', name: qualified(p, name), path: [...base, 'parentRefs', i] });
+    });
     r.middlewares.forEach((m, i) => {
       out.push({ section: 'middlewares', name: qualified(m, name), path: [...base, 'middlewares', i] });
     });

@@ -83,4 +83,77 @@ describe('entry point models (asDefault, http.middlewares)', () => {
     assert.deepEqual(out.http.routers['r']?.observability, { metrics: true, tracing: false });
     assert.deepEqual(out.http.routers['r']?.entryPoints, ['web']);
   });
+
+  it('gives the copy on an entry point with http.tls that TLS whole, unless the router has its own', () => {
+    const cfg = dynamicConfigSchema.parse({
+      http: {
+        routers: {
+          open: { rule: 'Host(`a`)', service: 's' },
+          own: { rule: 'Host(`b`)', service: 's', tls: {} },
+          single: { rule: 'Host(`c`)', service: 's', entryPoints: ['websecure'] },
+          webOnly: { rule: 'Host(`d`)', service: 's', entryPoints: ['web'] },
+        },
+      },
+    });
+    const epTls = { options: 'strict', certResolver: 'le', domains: [{ main: 'a', sans: [] }] };
+    const model = entryPointModelOf({
+      web: { asDefault: false, http: {} },
+      websecure: { asDefault: false, http: { tls: epTls } },
+    });
+    const out = applyEntryPointModel(cfg, model);
+    // Traefik's applyModel: `<ep>-<router>` when the router is on several entry points.
+    assert.deepEqual(Object.keys(out.http.routers).sort(), [
+      'open',
+      'own',
+      'single',
+      'webOnly',
+      'websecure-open',
+      'websecure-own',
+    ]);
+    assert.deepEqual(out.http.routers['websecure-open']?.tls, epTls);
+    assert.deepEqual(out.http.routers['websecure-open']?.entryPoints, ['websecure']);
+    assert.equal(out.http.routers['open']?.tls, undefined);
+    assert.deepEqual(out.http.routers['open']?.entryPoints, ['web']);
+    // A router's own `tls` is kept whole: no key comes from the entry point's.
+    assert.deepEqual(out.http.routers['websecure-own']?.tls, { domains: [] });
+    assert.deepEqual(out.http.routers['single']?.tls, epTls);
+    assert.deepEqual(out.http.routers['webOnly'], cfg.http.routers['webOnly']);
+  });
+
+  it('gives every entry point a model once the core section is present', () => {
+    const cfg = dynamicConfigSchema.parse({
+      http: {
+        routers: {
+          r: { rule: 'Path(`/`)', service: 's' },
+          one: { rule: 'Path(`/1`)', service: 's', entryPoints: ['b'] },
+        },
+      },
+    });
+    const eps = { a: { asDefault: false, http: {} }, b: { asDefault: false, http: {} } };
+    assert.equal(applyEntryPointModel(cfg, entryPointModelOf(eps)), cfg);
+    const out = applyEntryPointModel(cfg, entryPointModelOf(eps, new Set(), true));
+    assert.deepEqual(Object.keys(out.http.routers).sort(), ['a-r', 'b-r', 'one']);
+    assert.deepEqual(out.http.routers['a-r']?.entryPoints, ['a']);
+    assert.deepEqual(out.http.routers['one']?.entryPoints, ['b']);
+  });
+
+  it("leaves child routers as they are and points them at every copy of a split parent (Traefik's modelRouterNames)", () => {
+    const cfg = dynamicConfigSchema.parse({
+      http: {
+        routers: {
+          'p@file': { rule: 'PathPrefix(`/`)', middlewares: ['auth'] },
+          'c@file': { rule: 'Path(`/c`)', service: 's', parentRefs: ['p'] },
+        },
+      },
+    });
+    const model = entryPointModelOf({
+      web: { asDefault: false, http: {} },
+      websecure: { asDefault: false, http: { tls: { domains: [] } } },
+    });
+    const out = applyEntryPointModel(cfg, model);
+    assert.deepEqual(Object.keys(out.http.routers).sort(), ['c@file', 'p@file', 'websecure-p@file']);
+    assert.deepEqual(out.http.routers['c@file']?.parentRefs, ['p@file', 'websecure-p@file']);
+    assert.equal(out.http.routers['c@file']?.entryPoints, undefined);
+    assert.equal(out.http.routers['c@file']?.tls, undefined);
+  });
 });

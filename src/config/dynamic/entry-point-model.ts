@@ -1,13 +1,18 @@
+import { providerOf, qualify } from '../../core/qualified-name.ts';
 import type { DynamicConfig, RouterConfig } from './schema.ts';
+import type { RouterTlsConfig } from './tls.ts';
 
 /**
- * What the static entry points impose on routers (Traefik's "models", applyModel in
- * pkg/server/configurationwatcher.go): a router that names no entry point gets the `asDefault`
- * ones, and `entryPoints.<ep>.http.middlewares` run before the router's own middlewares on that
- * entry point. A router whose entry points carry different middleware lists is split, one copy
- * per such entry point, named `<ep>-<router>` as Traefik names them. An entry point with an
- * `observability` section has a model too (pkg/provider/traefik/internal.go entryPointModels): its
- * routers are split the same way, and each copy takes the entry point's keys it does not set.
+ * What the static entry points impose on routers (Traefik's "models": entryPointModels in
+ * pkg/provider/traefik/internal.go, applyModel in pkg/server/aggregator.go). A router that names
+ * no entry point gets the `asDefault` ones. An entry point has a model when it has
+ * `http.middlewares`, `http.tls` or `observability`, and every entry point has one once the static
+ * `core` section is present (its `defaultRuleSyntax`). On each entry point with a model, a router
+ * becomes a copy of its own, named `<ep>-<router>` when the router is on several entry points:
+ * the entry point's middlewares run before the router's, the copy without its own `tls` takes the
+ * entry point's whole `http.tls` (so it serves HTTPS there), and it takes the entry point's
+ * observability keys it does not set. On the entry points without a model the router stays
+ * itself under its own name.
  */
 export interface EntryPointModel {
   /** The proxy's entry points, for routers that name none. */
@@ -18,6 +23,20 @@ export interface EntryPointModel {
   readonly middlewares: ReadonlyMap<string, readonly string[]>;
   /** Entry point → its `observability`, for those that set one. */
   readonly observability: ReadonlyMap<string, RouterObservability>;
+  /** Entry point → its `http.tls` as a router's `tls`, for those that set one. */
+  readonly tls: ReadonlyMap<string, RouterTlsConfig>;
+  /** The static `core` section is present: every entry point has a model. */
+  readonly everyEntryPoint: boolean;
+}
+
+function hasModel(model: EntryPointModel, ep: string): boolean {
+  const mws = model.middlewares.get(ep);
+  return (
+    model.everyEntryPoint ||
+    (mws !== undefined && mws.length > 0) ||
+    model.observability.has(ep) ||
+    model.tls.has(ep)
+  );
 }
 
 export type RouterObservability = NonNullable<RouterConfig['observability']>;
@@ -41,36 +60,66 @@ function mergeObservability(
 }
 
 export function applyEntryPointModel(config: DynamicConfig, model: EntryPointModel): DynamicConfig {
-  if (model.defaults.length === 0 && model.middlewares.size === 0 && model.observability.size === 0)
-    return config;
+  const anyModel =
+    model.everyEntryPoint || model.middlewares.size > 0 || model.observability.size > 0 || model.tls.size > 0;
+  if (model.defaults.length === 0 && !anyModel) return config;
   const routers: Record<string, RouterConfig> = {};
+  /** A parent split into copies: its children name every copy (Traefik's modelRouterNames). */
+  const copies = new Map<string, string[]>();
+  let nested = false;
   for (const [name, r] of Object.entries(config.http.routers)) {
+    // Only root routers take a model; a child stays under its parents (multi-layer routing).
+    if (r.parentRefs !== undefined) {
+      routers[name] = r;
+      nested = true;
+      continue;
+    }
     const named = r.entryPoints ?? (model.defaults.length > 0 ? model.defaults : undefined);
-    const eps = named ?? (model.middlewares.size > 0 || model.observability.size > 0 ? model.all : undefined);
+    const eps = named ?? (anyModel ? model.all : undefined);
     if (eps === undefined) {
       routers[name] = r;
       continue;
     }
     const plain: string[] = [];
     for (const ep of eps) {
-      const mws = model.middlewares.get(ep);
-      const obs = model.observability.get(ep);
-      if ((mws === undefined || mws.length === 0) && obs === undefined) {
+      if (!hasModel(model, ep)) {
         plain.push(ep);
         continue;
       }
+      const mws = model.middlewares.get(ep);
+      const obs = model.observability.get(ep);
+      const tls = r.tls ?? model.tls.get(ep);
       const copy: RouterConfig = {
         ...r,
         entryPoints: [ep],
         middlewares: mws === undefined ? r.middlewares : [...mws, ...r.middlewares],
+        ...(tls !== undefined ? { tls } : {}),
       };
       if (obs !== undefined) copy.observability = mergeObservability(r.observability, obs);
-      routers[eps.length > 1 ? `${ep}-${name}` : name] = copy;
+      if (eps.length > 1) {
+        routers[`${ep}-${name}`] = copy;
+        const list = copies.get(name);
+        if (list === undefined) copies.set(name, [`${ep}-${name}`]);
+        else list.push(`${ep}-${name}`);
+      } else routers[name] = copy;
     }
     if (plain.length > 0) {
       // A router defaulted to every entry point keeps meaning "every one" when nothing split it.
       const keepAll = named === undefined && plain.length === eps.length;
       routers[name] = keepAll ? r : { ...r, entryPoints: plain };
+    }
+  }
+  if (nested) {
+    // Names here are qualified (a merged configuration): a reference is qualified the same way.
+    for (const [name, r] of Object.entries(routers)) {
+      if (r.parentRefs === undefined) continue;
+      const refs: string[] = [];
+      for (const ref of r.parentRefs) {
+        const parent = name.includes('@') ? qualify(ref, providerOf(name)) : ref;
+        if (Object.hasOwn(routers, parent)) refs.push(parent);
+        refs.push(...(copies.get(parent) ?? []));
+      }
+      routers[name] = { ...r, parentRefs: refs };
     }
   }
   return { ...config, http: { ...config.http, routers } };
@@ -83,12 +132,17 @@ export function entryPointModelOf(
       string,
       {
         readonly asDefault: boolean;
-        readonly http: { readonly middlewares?: readonly string[] | undefined };
+        readonly http: {
+          readonly middlewares?: readonly string[] | undefined;
+          readonly tls?: RouterTlsConfig | undefined;
+        };
         readonly observability?: RouterObservability | undefined;
       }
     >
   >,
   exclude: ReadonlySet<string> = new Set(),
+  /** The static `core` section is present (Traefik gives every entry point a model then). */
+  core = false,
 ): EntryPointModel {
   const names = Object.keys(entryPoints).filter((n) => !exclude.has(n));
   const middlewares = new Map<string, readonly string[]>();
@@ -98,8 +152,17 @@ export function entryPointModelOf(
   }
   // Every entry point's, the excluded ones too: a router may name them.
   const observability = new Map<string, RouterObservability>();
+  const tls = new Map<string, RouterTlsConfig>();
   for (const [n, ep] of Object.entries(entryPoints)) {
     if (ep.observability !== undefined) observability.set(n, ep.observability);
+    if (ep.http.tls !== undefined) tls.set(n, ep.http.tls);
   }
-  return { all: names, defaults: names.filter((n) => entryPoints[n]!.asDefault), middlewares, observability };
+  return {
+    all: names,
+    defaults: names.filter((n) => entryPoints[n]!.asDefault),
+    middlewares,
+    observability,
+    tls,
+    everyEntryPoint: core,
+  };
 }

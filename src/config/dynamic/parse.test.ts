@@ -151,10 +151,10 @@ describe('parseDynamic', () => {
     ]);
   });
 
-  it('requires a loadBalancer in a service and a rule and service in a router', () => {
+  it('requires a loadBalancer in a service and a rule in a router', () => {
+    // A router without a service is a parent (multi-layer routing): the tree is checked once merged.
     const r = lines('http:\n  routers:\n    r: { rule: "  " }\n  services:\n    s: {}\n');
     assert.deepEqual(r.lines, [
-      'dyn.yaml:3:5: http.routers.r.service: required key `service` is missing (expected a string)',
       'dyn.yaml:3:16: http.routers.r.rule: rule must not be empty',
       'dyn.yaml:5:8: http.services.s: a service needs a type (expected one of loadBalancer, weighted, mirroring, failover, highestRandomWeight)',
     ]);

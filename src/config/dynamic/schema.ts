@@ -27,7 +27,13 @@ const router = strictObject({
   /** 0 = Traefik's default: the length of the rule. */
   priority: routerPriority,
   middlewares: nameList.default([]),
-  service: z.string().min(1),
+  /** Absent: a parent router, whose children (routers naming it in `parentRefs`) pick the service. */
+  service: z.string().min(1).optional(),
+  /**
+   * Traefik's multi-layer routing (v3.6): the routers this one is a child of. Its rule is matched
+   * after the parent's middlewares ran, and it has no entry points, `tls` or `observability`.
+   */
+  parentRefs: nameList.optional(),
   /** Ours: per-router timeouts; they win over the service's. */
   timeouts: nullAsEmpty(timeouts).optional(),
   /** Present = the router serves HTTPS requests only (absent: plain HTTP only, as in Traefik). */

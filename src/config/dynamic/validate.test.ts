@@ -137,13 +137,14 @@ describe('validateDynamic', () => {
 
   it('rejects references to providers that are not available: ours not enabled, Traefik ones we lack, unknown ones', () => {
     const r = check(
-      `${base}  routers:\n    a: { rule: "Path(\`/\`)", service: svc@docker }\n    b: { rule: "Path(\`/b\`)", service: x@nowhere }\n    c: { rule: "Path(\`/c\`)", service: y@nomad }\n    d: { rule: "Path(\`/d\`)", service: z@kubernetescrd }\n`,
+      `${base}  routers:\n    a: { rule: "Path(\`/\`)", service: svc@docker }\n    b: { rule: "Path(\`/b\`)", service: x@nowhere }\n    c: { rule: "Path(\`/c\`)", service: y@ecs }\n    d: { rule: "Path(\`/d\`)", service: z@kubernetescrd }\n    e: { rule: "Path(\`/e\`)", service: w@nomad-team }\n`,
     );
     assert.deepEqual(r.lines, [
       'dyn.yaml:9:38: http.routers.a.service: service `svc@docker`: the `docker` provider is not enabled (`providers.docker` in the static configuration)',
       'dyn.yaml:10:39: http.routers.b.service: service `x@nowhere`: provider `nowhere` is not available',
-      'dyn.yaml:11:39: http.routers.c.service: service `y@nomad`: the `nomad` provider is not supported yet',
+      'dyn.yaml:11:39: http.routers.c.service: service `y@ecs`: the `ecs` provider is not supported yet',
       'dyn.yaml:12:39: http.routers.d.service: service `z@kubernetescrd`: the `kubernetescrd` provider is not enabled (`providers.kubernetesCRD` in the static configuration)',
+      'dyn.yaml:13:39: http.routers.e.service: service `w@nomad-team`: the `nomad-team` provider is not enabled (`providers.nomad` in the static configuration)',
     ]);
   });
 
@@ -156,7 +157,7 @@ describe('validateDynamic', () => {
     const r = check(text, { internalServices: new Set(['api', 'ping']) });
     assert.deepEqual(r.lines, [
       'dyn.yaml:10:39: http.routers.b.service: service `prometheus@internal` is not enabled: it needs the `metrics.prometheus` section in the static configuration',
-      'dyn.yaml:11:39: http.routers.c.service: service `nope@internal` does not exist (the internal services are `noop@internal`, `api@internal`, `dashboard@internal`, `ping@internal`, `prometheus@internal`)',
+      'dyn.yaml:11:39: http.routers.c.service: service `nope@internal` does not exist (the internal services are `noop@internal`, `api@internal`, `dashboard@internal`, `ping@internal`, `prometheus@internal`, `rest@internal`)',
     ]);
     assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['a']);
     // Without an `api` section, nothing enables api@internal: said at the reference.

@@ -63,15 +63,17 @@ const OUR_PROVIDERS: ReadonlyMap<string, string> = new Map([
   ['kubernetesgateway', 'kubernetesGateway'],
   ['kubernetesingressnginx', 'kubernetesIngressNGINX'],
   ['consulcatalog', 'consulCatalog'],
+  ['nomad', 'nomad'],
   ['consul', 'consul'],
   ['etcd', 'etcd'],
   ['zookeeper', 'zooKeeper'],
   ['redis', 'redis'],
   ['http', 'http'],
+  ['rest', 'rest'],
 ]);
 
 /** Traefik's provider names we lack: a reference to one names a missing feature, not a typo. */
-const OTHER_TRAEFIK_PROVIDERS = new Set(['knative', 'nomad', 'ecs', 'rest', 'plugin']);
+const OTHER_TRAEFIK_PROVIDERS = new Set(['knative', 'ecs', 'plugin']);
 
 export type Ref =
   | { kind: 'local'; name: string }
@@ -138,7 +140,9 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
       return false;
     }
     if (ref.kind === 'unknownProvider') {
-      const key = OUR_PROVIDERS.get(ref.provider);
+      // Nomad's providers of `namespaces` are `nomad-<namespace>` (Traefik's BuildProviders).
+      const key =
+        OUR_PROVIDERS.get(ref.provider) ?? (ref.provider.startsWith('nomad-') ? 'nomad' : undefined);
       const why =
         key !== undefined
           ? `the \`${ref.provider}\` provider is not enabled (\`providers.${key}\` in the static configuration)`
@@ -312,7 +316,24 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     router.middlewares.forEach((m, i) => {
       if (!usable('middlewares', 'middleware', m, [...base, 'middlewares', i])) ok = false;
     });
-    if (!usable('services', 'service', router.service, [...base, 'service'], true)) ok = false;
+    if (
+      router.service !== undefined &&
+      !usable('services', 'service', router.service, [...base, 'service'], true)
+    )
+      ok = false;
+    // Multi-layer routing (Traefik's ParseRouterTree, pkg/server/router/router.go): a child has
+    // only a rule, middlewares and a service (or children). The tree as a whole (parents in other
+    // providers, cycles, routers no root reaches) is checked once merged (runtime/router-tree.ts).
+    if (router.parentRefs !== undefined) {
+      router.parentRefs.forEach((p, i) => {
+        if (!usable('routers', 'parent router', p, [...base, 'parentRefs', i])) ok = false;
+      });
+      for (const k of ['tls', 'observability', 'entryPoints'] as const) {
+        if (router[k] === undefined) continue;
+        report('error', `a child router (with parentRefs) cannot have ${k}`, [...base, k], 'key');
+        ok = false;
+      }
+    }
     if (!ok) disabled.add(key);
   }
 

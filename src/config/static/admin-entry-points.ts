@@ -25,7 +25,8 @@ export interface InternalRouting {
 /**
  * The internal services the static configuration enables, each with the entry point its own
  * router serves it on: the API (and dashboard) on `api.entryPoint`, `/ping` on `ping.entryPoint`,
- * `/metrics` on `metrics.prometheus.entryPoint`.
+ * `/metrics` on `metrics.prometheus.entryPoint`, `/api/providers` on `traefik` with
+ * `providers.rest.insecure`.
  */
 export function internalRouting(config: StaticConfig): InternalRouting[] {
   const out: InternalRouting[] = [];
@@ -40,6 +41,10 @@ export function internalRouting(config: StaticConfig): InternalRouting[] {
   const prom = config.metrics?.prometheus;
   if (prom !== undefined && !prom.manualRouting)
     out.push({ service: 'prometheus', entryPoint: prom.entryPoint });
+  // Traefik's restConfiguration (pkg/provider/traefik/internal.go): with `insecure`, its router
+  // takes `/api/providers` on the `traefik` entry point.
+  if (config.providers.rest?.insecure === true)
+    out.push({ service: 'rest', entryPoint: INTERNAL_ENTRY_POINT });
   return out;
 }
 
@@ -48,6 +53,7 @@ export function enabledInternalServices(config: StaticConfig): Set<InternalServi
   const out = new Set(internalRouting(config).map((r) => r.service));
   if (config.ping !== undefined) out.add('ping');
   if (config.metrics?.prometheus !== undefined) out.add('prometheus');
+  if (config.providers.rest !== undefined) out.add('rest');
   return out;
 }
 
@@ -77,12 +83,13 @@ export function defaultEntryPoints(config: StaticConfig): string[] {
 /**
  * What the static entry points impose on routers: a router without `entryPoints` gets the
  * `asDefault` ones (else every default entry point, not `traefik`), and each entry point's
- * `http.middlewares` run first on its routers.
+ * `http.middlewares`, `http.tls` and `observability` apply to its copy of the router
+ * (dynamic/entry-point-model.ts).
  */
 export function entryPointModelFor(config: StaticConfig): EntryPointModel {
   const defaults = new Set(defaultEntryPoints(config));
   const others = new Set(Object.keys(config.entryPoints).filter((n) => !defaults.has(n)));
-  return entryPointModelOf(config.entryPoints, others);
+  return entryPointModelOf(config.entryPoints, others, config.core !== undefined);
 }
 
 /**

@@ -161,14 +161,14 @@ describe('loadStaticConfig: issues with positions', () => {
 
   it('says which Traefik keys are not supported yet, by name', () => {
     const r = load(
-      `${minimal}    http3: {}\n    http:\n      middlewares: []\nhostResolver: { cnameFlattening: true }\nproviders:\n  nomad: {}\n`,
+      `${minimal}    http3: {}\n    http:\n      middlewares: []\nhostResolver: { cnameFlattening: true }\nproviders:\n  ecs: {}\n`,
     );
     assert.deepEqual(
       r.lines.filter((l) => l.includes('not supported')),
       [
         'conf/static.yaml:4:5: entryPoints.web.http3: `http3` is not supported yet',
         'conf/static.yaml:7:1: hostResolver: `hostResolver` is not supported yet',
-        'conf/static.yaml:9:3: providers.nomad: `nomad` is not supported yet',
+        'conf/static.yaml:9:3: providers.ecs: `ecs` is not supported yet',
       ],
     );
   });
@@ -371,5 +371,29 @@ describe('loadStaticConfig: dynamic sections in the static file', () => {
     assert.deepEqual(r.inlineDynamic?.issues.map(formatIssue), [
       'conf/static.yaml:4:17: tcp.routers: wrong type: got a list (expected a map (key: value))',
     ]);
+  });
+});
+
+describe('loadStaticConfig: providers.kubernetesGateway scoping (Traefik`s keys)', () => {
+  it('reads gateways as namespace/name or {namespace, name}, gatewayClasses, disableGatewayClassStatus', () => {
+    const r = load(
+      `${minimal}providers:\n  kubernetesGateway:\n    gateways: [default/one, { namespace: ns, name: two }]\n    gatewayClasses: [traefik]\n    disableGatewayClassStatus: true\n    crossProviderNamespaces: []\n`,
+    );
+    assert.deepEqual(r.lines, []);
+    const gw = r.config?.providers?.kubernetesGateway;
+    assert.deepEqual(gw?.gateways, ['default/one', 'ns/two']);
+    assert.deepEqual(gw?.gatewayClasses, ['traefik']);
+    assert.equal(gw?.disableGatewayClassStatus, true);
+    assert.deepEqual(gw?.crossProviderNamespaces, []);
+    const bad = load(`${minimal}providers:\n  kubernetesGateway:\n    gateways: [just-a-name]\n`);
+    assert.ok(
+      bad.lines.some((l) => l.includes('must be namespace/name')),
+      bad.lines.join('\n'),
+    );
+    const iso = load(`${minimal}providers:\n  kubernetesGateway:\n    gatewayIsolation: true\n`);
+    assert.ok(
+      iso.lines.some((l) => /gatewayIsolation.*not supported/.test(l)),
+      iso.lines.join('\n'),
+    );
   });
 });

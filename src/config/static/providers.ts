@@ -24,6 +24,11 @@ export const clientTls = strictObject({
 const positive = duration.refine((ms) => ms > 0, 'must be greater than 0');
 
 /** `providers.http` (pkg/provider/http/http.go). */
+/** Traefik's REST provider (pkg/provider/rest): `insecure` puts its own router on the `traefik` entry point. */
+export const restProviderSchema = strictObject({
+  insecure: z.boolean().default(false),
+});
+
 export const httpProviderSchema = strictObject({
   endpoint: z
     .string()
@@ -265,8 +270,9 @@ export const kubernetesGatewayProviderSchema = strictObject(
       }),
     ).optional(),
     /**
-     * Traefik's Experimental Channel kinds (TCPRoute, TLSRoute…): accepted; only HTTPRoute is
-     * read, and a warning says so when this is on.
+     * Traefik's Experimental Channel kinds: TCPRoutes and TLSRoutes (`v1alpha2`) and
+     * BackendTLSPolicies (`v1alpha3`, with ConfigMaps) are read (their CRDs must be installed),
+     * and TCP and TLS listeners taken (refused, `Conflicted`, without it).
      */
     experimentalChannel: z.boolean().default(false),
     /**
@@ -275,8 +281,31 @@ export const kubernetesGatewayProviderSchema = strictObject(
      */
     qps: z.number().int().default(50),
     burst: z.number().int().default(100),
+    /**
+     * Traefik's crossProviderNamespaces: absent, every route may name another provider's
+     * TraefikService (`name@provider`, `api@internal`); set, only routes of these namespaces.
+     */
+    crossProviderNamespaces: z.array(z.string()).optional(),
+    /**
+     * Traefik's gateways: only these Gateways (`namespace/name`, or `{namespace, name}`) are
+     * handled; the others get no configuration and no status. Empty: every Gateway.
+     */
+    gateways: z
+      .array(
+        z.union([
+          z.string().regex(/^[^/]+\/[^/]+$/, 'must be namespace/name'),
+          strictObject({ namespace: z.string().min(1), name: z.string().min(1) }),
+        ]),
+      )
+      .transform((list) => list.map((g) => (typeof g === 'string' ? g : `${g.namespace}/${g.name}`)))
+      .default([]),
+    /** Traefik's gatewayClasses: only the Gateways of these (our) GatewayClasses. Empty: all ours. */
+    gatewayClasses: z.array(z.string().min(1)).default([]),
+    /** Traefik's disableGatewayClassStatus: our GatewayClasses' status is left to another writer. */
+    disableGatewayClassStatus: z.boolean().default(false),
   },
-  ['crossProviderNamespaces'],
+  // Traefik's per-Gateway address isolation (DstIP routers from a provisioned Service): not done.
+  ['gatewayIsolation'],
 );
 
 /** `providers.consulCatalog` (pkg/provider/consulcatalog). */
@@ -319,6 +348,44 @@ export const consulCatalogProviderSchema = strictObject(
   ['cache', 'requireConsistent', 'stale', 'namespaces'],
 );
 
+/**
+ * `providers.nomad` (pkg/provider/nomad/nomad.go, Configuration and ProviderBuilder). The
+ * endpoint's unset keys come from Nomad's environment, as Traefik's SetDefaults reads it through
+ * api.DefaultConfig (NOMAD_ADDR, NOMAD_REGION, NOMAD_TOKEN, NOMAD_CACERT…): resolved by the
+ * provider, so they stay optional here.
+ */
+export const nomadProviderSchema = strictObject({
+  defaultRule: z.string().min(1).default(DEFAULT_RULE),
+  /** Matched against the service's tags (``Tag``, ``TagRegex``). */
+  constraints: z.string().default(''),
+  /** The tag prefix: `traefik.http.routers.x.rule=…`. */
+  prefix: z.string().min(1).default('traefik'),
+  /** Reads may be answered by any server (`?stale`), not only the leader. */
+  stale: z.boolean().default(false),
+  exposedByDefault: z.boolean().default(true),
+  refreshInterval: positive.default(15_000),
+  /** Services of task groups scaled to zero stay, without servers (503); reads the jobs. */
+  allowEmptyServices: z.boolean().default(false),
+  /** Nomad's event stream (topic Service) instead of polling every refreshInterval. */
+  watch: z.boolean().default(false),
+  /** With watch: after an update, the next waits this long (Traefik's error without watch). */
+  throttleDuration: duration.default(0),
+  /** One provider per namespace, named `nomad-<namespace>`; none = the token's default. */
+  namespaces: z.array(z.string().min(1)).default([]),
+  endpoint: nullAsEmpty(
+    strictObject({
+      /** With its scheme: `http://127.0.0.1:4646` (NOMAD_ADDR, else that). */
+      address: z.string().min(1).optional(),
+      region: z.string().optional(),
+      /** Sent as `X-Nomad-Token`. */
+      token: z.string().optional(),
+      tls: nullAsEmpty(clientTls).optional(),
+      /** The `wait` of each query (Nomad's blocking-query limit); 0 = the agent's. */
+      endpointWaitTime: duration.default(0),
+    }),
+  ).prefault({}),
+});
+
 /** `providers.swarm` (pkg/provider/docker, swarm mode). */
 export const swarmProviderSchema = strictObject(
   {
@@ -353,5 +420,6 @@ export type KubernetesIngressProviderConfig = z.output<typeof kubernetesIngressP
 export type KubernetesIngressNginxProviderConfig = z.output<typeof kubernetesIngressNginxProviderSchema>;
 export type KubernetesGatewayProviderConfig = z.output<typeof kubernetesGatewayProviderSchema>;
 export type ConsulCatalogProviderConfig = z.output<typeof consulCatalogProviderSchema>;
+export type NomadProviderConfig = z.output<typeof nomadProviderSchema>;
 export type SwarmProviderConfig = z.output<typeof swarmProviderSchema>;
 export type ZooKeeperProviderConfig = z.output<typeof zooKeeperProviderSchema>;

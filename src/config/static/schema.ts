@@ -20,8 +20,10 @@ import {
   kubernetesGatewayProviderSchema,
   kubernetesIngressNginxProviderSchema,
   kubernetesIngressProviderSchema,
+  nomadProviderSchema,
   PROVIDER_THROTTLE_DEFAULT_MS,
   redisProviderSchema,
+  restProviderSchema,
   swarmProviderSchema,
   zooKeeperProviderSchema,
 } from './providers.ts';
@@ -225,30 +227,77 @@ const providers = strictObject(
     kubernetesIngressNGINX: nullAsEmpty(kubernetesIngressNginxProviderSchema).optional(),
     consulCatalog: nullAsEmpty(consulCatalogProviderSchema).optional(),
     swarm: nullAsEmpty(swarmProviderSchema).optional(),
+    nomad: nullAsEmpty(nomadProviderSchema).optional(),
     zooKeeper: nullAsEmpty(zooKeeperProviderSchema).optional(),
+    rest: nullAsEmpty(restProviderSchema).optional(),
   },
-  ['rest', 'nomad', 'ecs', 'plugin'],
+  ['ecs', 'plugin'],
 );
 
-const log = strictObject(
-  {
-    level: logLevel.default('info'),
-    format: logFormat.default('json'),
-    /** The application log in this file instead of stderr, rotated as Traefik's (core/log-file.ts). */
-    filePath: z.string().min(1).optional(),
-    /** Megabytes before the file is rotated; 0 = 100, lumberjack's default. */
-    maxSize: z.number().int().nonnegative().default(0),
-    /** Rotated files kept; 0 = all. */
-    maxBackups: z.number().int().nonnegative().default(0),
-    /** Days a rotated file is kept; 0 = no limit. */
-    maxAge: z.number().int().nonnegative().default(0),
-    /** Accepted: rotated files are always gzipped, as Traefik's writer sets Compress whatever this says. */
-    compress: z.boolean().optional(),
-    /** Accepted: our text and JSON lines have no colours. */
-    noColor: z.boolean().optional(),
-  },
-  ['otlp'],
-);
+/**
+ * Traefik's OTelHTTP (pkg/observability/types/otel.go): the collector's URL (default
+ * https://localhost:4318; without a path, the signal's default path), headers, and `tls`
+ * (types.ClientTLS), for metrics and traces alike.
+ */
+const otelHttp = strictObject({
+  endpoint: z.string().url().default('https://localhost:4318'),
+  headers: z.record(z.string(), z.string()).default({}),
+  tls: nullAsEmpty(clientTls).optional(),
+});
+
+/**
+ * Traefik's OTelGRPC (pkg/observability/types/otel.go): the collector's `host:port` (default
+ * localhost:4317; checked with net.SplitHostPort when the exporter is set up, where Traefik
+ * checks it: a bad one leaves that exporter off, logged), `insecure` (cleartext HTTP/2), `tls`
+ * (types.ClientTLS) and headers (the calls' metadata). `tls` with `insecure` is refused, as
+ * Traefik's static Configuration.ValidateConfiguration refuses it (for metrics and tracing:
+ * "TLS and Insecure options are mutually exclusive").
+ */
+const otelGrpc = strictObject({
+  endpoint: z.string().default('localhost:4317'),
+  insecure: z.boolean().default(false),
+  headers: z.record(z.string(), z.string()).default({}),
+  tls: nullAsEmpty(clientTls).optional(),
+}).superRefine((v, ctx) => {
+  if (v.tls !== undefined && v.insecure)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['insecure'],
+      message: 'OTLP gRPC: `tls` and `insecure` are mutually exclusive (Traefik refuses both)',
+    });
+});
+
+/**
+ * Traefik's OTelLog (pkg/observability/types/logs.go), `log.otlp`: the application log's records
+ * sent to a collector as well, with their own resource (`serviceName`, default `traefik`, and
+ * `resourceAttributes`) and transport (`http`, default https://localhost:4318 → /v1/logs, or
+ * `grpc`). Needs `experimental.otlpLogs` (checked on the whole configuration).
+ */
+const otelLog = strictObject({
+  serviceName: z.string().min(1).default('traefik'),
+  resourceAttributes: z.record(z.string(), z.string()).default({}),
+  http: nullAsEmpty(otelHttp).optional(),
+  grpc: nullAsEmpty(otelGrpc).optional(),
+});
+
+const log = strictObject({
+  level: logLevel.default('info'),
+  format: logFormat.default('json'),
+  /** The application log in this file instead of stderr, rotated as Traefik's (core/log-file.ts). */
+  filePath: z.string().min(1).optional(),
+  /** Megabytes before the file is rotated; 0 = 100, lumberjack's default. */
+  maxSize: z.number().int().nonnegative().default(0),
+  /** Rotated files kept; 0 = all. */
+  maxBackups: z.number().int().nonnegative().default(0),
+  /** Days a rotated file is kept; 0 = no limit. */
+  maxAge: z.number().int().nonnegative().default(0),
+  /** Accepted: rotated files are always gzipped, as Traefik's writer sets Compress whatever this says. */
+  compress: z.boolean().optional(),
+  /** Accepted: our text and JSON lines have no colours. */
+  noColor: z.boolean().optional(),
+  /** The records over OTLP too (Traefik's experimental OTLP logs). */
+  otlp: nullAsEmpty(otelLog).optional(),
+});
 
 const fieldMode = z.enum(['keep', 'drop', 'redact']);
 
@@ -393,38 +442,25 @@ const prometheus = strictObject({
 });
 
 /**
- * Traefik's OTelHTTP (pkg/observability/types/otel.go): the collector's URL (default
- * https://localhost:4318; without a path, the signal's default path), headers, and `tls`
- * (types.ClientTLS), for metrics and traces alike.
+ * OpenTelemetry metrics pushed over OTLP/HTTP (protobuf bodies) or OTLP/gRPC (Traefik's
+ * pkg/observability/types/metrics.go OTLP and otel.go OTelHTTP SetDefaults). With `grpc`, the
+ * `http` section (present by default) is not used (metrics/otel.go newOpenTelemetryMeterProvider).
  */
-const otelHttp = strictObject({
-  endpoint: z.string().url().default('https://localhost:4318'),
-  headers: z.record(z.string(), z.string()).default({}),
-  tls: nullAsEmpty(clientTls).optional(),
+const otlpMetrics = strictObject({
+  /** A URL without a path posts to `/v1/metrics` (otlpmetrichttp's). */
+  http: nullAsEmpty(otelHttp).prefault({}),
+  grpc: nullAsEmpty(otelGrpc).optional(),
+  addEntryPointsLabels: z.boolean().default(true),
+  addRoutersLabels: z.boolean().default(false),
+  addServicesLabels: z.boolean().default(true),
+  /** Upper bounds of the request duration histograms, in seconds. */
+  explicitBoundaries: z
+    .array(z.number().positive())
+    .default([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]),
+  pushInterval: positiveDuration.default(10_000),
+  serviceName: z.string().min(1).default('traefik'),
+  resourceAttributes: z.record(z.string(), z.string()).default({}),
 });
-
-/**
- * OpenTelemetry metrics pushed over OTLP/HTTP with the JSON encoding (Traefik's
- * pkg/observability/types/metrics.go OTLP and otel.go OTelHTTP SetDefaults). gRPC is not
- * supported yet.
- */
-const otlpMetrics = strictObject(
-  {
-    /** A URL without a path posts to `/v1/metrics` (otlpmetrichttp's). */
-    http: nullAsEmpty(otelHttp).prefault({}),
-    addEntryPointsLabels: z.boolean().default(true),
-    addRoutersLabels: z.boolean().default(false),
-    addServicesLabels: z.boolean().default(true),
-    /** Upper bounds of the request duration histograms, in seconds. */
-    explicitBoundaries: z
-      .array(z.number().positive())
-      .default([0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10]),
-    pushInterval: positiveDuration.default(10_000),
-    serviceName: z.string().min(1).default('traefik'),
-    resourceAttributes: z.record(z.string(), z.string()).default({}),
-  },
-  ['grpc'],
-);
 
 const metrics = strictObject(
   {
@@ -448,13 +484,12 @@ const tracing = strictObject({
   capturedResponseHeaders: z.array(z.string()).default([]),
   /** Query parameters whose values `url.query` keeps; the others are REDACTED (Traefik's). */
   safeQueryParams: z.array(z.string()).default([]),
-  otlp: strictObject(
-    {
-      /** A URL without a path posts to `/v1/traces` (otlptracehttp's). */
-      http: nullAsEmpty(otelHttp).optional(),
-    },
-    ['grpc'],
-  ).optional(),
+  otlp: strictObject({
+    /** A URL without a path posts to `/v1/traces` (otlptracehttp's). */
+    http: nullAsEmpty(otelHttp).optional(),
+    /** Wins over `http` when both are set (types/tracing.go Setup). */
+    grpc: nullAsEmpty(otelGrpc).optional(),
+  }).optional(),
   /** Trace the proxy's own routers' requests too (Traefik's). */
   addInternals: z.boolean().default(false),
 });
@@ -742,13 +777,15 @@ const experimental = strictObject(
      * node:http2's CPU per request. `node` is node:http2 (nghttp2), kept as a fallback.
      */
     http2Engine: z.enum(['node', 'own']).default('own'),
+    /** Traefik's gate for `log.otlp` (and `accessLog.otlp`, which we do not support yet). */
+    otlpLogs: z.boolean().optional(),
     /**
      * Traefik v3.5 required it for providers.kubernetesIngressNGINX; deprecated since v3.6.2, when
      * the provider left the experimental features: accepted, and nothing depends on it.
      */
     kubernetesIngressNGINX: z.boolean().optional(),
   },
-  ['plugins', 'fastProxy', 'otlpLogs', 'kubernetesGateway', 'knative'],
+  ['plugins', 'fastProxy', 'kubernetesGateway', 'knative'],
 ).superRefine((v, ctx) => {
   // Traefik (SetupLocalPlugins): one declaration per module.
   const seen = new Map<string, string>();
@@ -862,6 +899,14 @@ export const staticConfigSchema = strictObject(
   },
   ['hostResolver', 'spiffe', 'otlp'],
 ).superRefine((v, ctx) => {
+  // Traefik's Configuration.ValidateConfiguration: OTLP logs are behind their experimental gate.
+  if (v.log.otlp !== undefined && v.experimental?.otlpLogs !== true)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['log', 'otlp'],
+      message:
+        'the experimental OTLPLogs feature must be enabled to use OTLP logging (experimental.otlpLogs: true)',
+    });
   const eps = Object.fromEntries(
     Object.entries(v.entryPoints).map(([n, e]) => [
       n,

@@ -45,12 +45,14 @@ const OTLP: FamilyFilter = {
 
 function encode(text: string, filter: FamilyFilter = OTLP): { body: Body; metrics: Map<string, Metric> } {
   const body = JSON.parse(
-    encodeMetrics(text, {
-      resource: encodeResource('edge', { 'deployment.environment': 'test' }),
-      filter,
-      startEpochMs: 1_700_000_000_000,
-      nowEpochMs: 1_700_000_010_500,
-    }),
+    JSON.stringify(
+      encodeMetrics(text, {
+        resource: encodeResource('edge', { 'deployment.environment': 'test' }),
+        filter,
+        startEpochMs: 1_700_000_000_000,
+        nowEpochMs: 1_700_000_010_500,
+      }),
+    ),
   ) as Body;
   const metrics = new Map(body.resourceMetrics[0]!.scopeMetrics[0]!.metrics.map((m) => [m.name, m]));
   return { body, metrics };

@@ -1,12 +1,13 @@
 /**
  * OpenTelemetry metrics (`metrics.otlp`): the series of our text exposition, converted at push
- * time into an OTLP ExportMetricsServiceRequest with the protobuf JSON mapping, as Traefik's
+ * time into an OTLP ExportMetricsServiceRequest (the protobuf JSON mapping's tree, written in
+ * protobuf by otlp-proto.ts), as Traefik's
  * pkg/observability/metrics/otel.go RegisterOpenTelemetry exports them: the same names as
  * Prometheus, counters as cumulative monotonic sums, gauges as gauges, the request durations as
  * explicit-bucket histograms. Nothing here runs per request: the registry's typed arrays are read
  * through `render()` when a push is due, so the request path is the Prometheus one.
  */
-import { type JsonKeyValue, SCOPE_NAME, unixNanos } from '../tracing/otlp-json.ts';
+import { type JsonKeyValue, type OtlpResource, SCOPE_NAME, unixNanos } from '../tracing/otlp-json.ts';
 import { formatValue, parseValue } from './exposition.ts';
 
 /** opentelemetry-proto AggregationTemporality. */
@@ -131,7 +132,7 @@ function attributes(labels: ReadonlyArray<readonly [string, string]>): JsonKeyVa
   return labels.map(([key, value]) => ({ key, value: { stringValue: value } }));
 }
 
-/** JSON has no infinities nor NaN; such a point says nothing a backend could use. */
+/** An infinite or NaN point says nothing a backend could use (and OTLP JSON could not carry it). */
 function finite(v: number): boolean {
   return Number.isFinite(v);
 }
@@ -214,15 +215,15 @@ function unitOf(name: string, type: string): string {
 
 export interface OtlpMetricsEncoding {
   /** From `encodeResource` (service.name and the resource attributes). */
-  readonly resource: string;
+  readonly resource: OtlpResource;
   readonly filter: FamilyFilter;
   /** Epoch milliseconds: the cumulative sums' start (the process's start) and now. */
   readonly startEpochMs: number;
   readonly nowEpochMs: number;
 }
 
-/** An ExportMetricsServiceRequest body (JSON mapping) for the families of `exposition`. */
-export function encodeMetrics(exposition: string, opts: OtlpMetricsEncoding): string {
+/** An ExportMetricsServiceRequest (JSON mapping's tree) for the families of `exposition`. */
+export function encodeMetrics(exposition: string, opts: OtlpMetricsEncoding): object {
   const start = unixNanos(opts.startEpochMs);
   const time = unixNanos(opts.nowEpochMs);
   const allowed = new Set(opts.filter.buckets);
@@ -247,7 +248,9 @@ export function encodeMetrics(exposition: string, opts: OtlpMetricsEncoding): st
       if (dataPoints.length > 0) metrics.push({ ...head, gauge: { dataPoints } });
     }
   }
-  return `{"resourceMetrics":[{"resource":${opts.resource},"scopeMetrics":[{"scope":{"name":"${SCOPE_NAME}"},"metrics":${JSON.stringify(metrics)}}]}]}`;
+  return {
+    resourceMetrics: [{ resource: opts.resource, scopeMetrics: [{ scope: { name: SCOPE_NAME }, metrics }] }],
+  };
 }
 
 /**

@@ -3,7 +3,7 @@ import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
 import { gunzipSync } from 'node:zlib';
-import { startOtlpReceiver } from '../../../test/helpers/otlp-receiver.ts';
+import { decodeMetricsProto, startOtlpReceiver } from '../../../test/helpers/otlp-receiver.ts';
 import { clientTlsOptions } from '../../core/client-tls.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { TestPki } from '../../upstream/test-pki.ts';
@@ -12,7 +12,7 @@ import { OtlpMetricsPusher } from './otlp-pusher.ts';
 interface Received {
   readonly path: string;
   readonly headers: IncomingHttpHeaders;
-  readonly body: string;
+  readonly body: Buffer;
 }
 
 async function collector(status: number): Promise<{ base: string; got: Received[]; close(): Promise<void> }> {
@@ -23,7 +23,7 @@ async function collector(status: number): Promise<{ base: string; got: Received[
     req.on('end', () => {
       const raw = Buffer.concat(chunks);
       const body = req.headers['content-encoding'] === 'gzip' ? gunzipSync(raw) : raw;
-      got.push({ path: req.url ?? '', headers: req.headers, body: body.toString('utf8') });
+      got.push({ path: req.url ?? '', headers: req.headers, body });
       res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
     });
   });
@@ -42,7 +42,7 @@ async function collector(status: number): Promise<{ base: string; got: Received[
 const FILTER = { addEntryPointsLabels: true, addRoutersLabels: false, addServicesLabels: true, buckets: [1] };
 
 describe('OtlpMetricsPusher', () => {
-  it('pushes once more at close, as JSON to /v1/metrics with the configured headers', async () => {
+  it('pushes once more at close, in protobuf to /v1/metrics with the configured headers', async () => {
     const c = await collector(200);
     try {
       const pusher = new OtlpMetricsPusher(
@@ -61,14 +61,16 @@ describe('OtlpMetricsPusher', () => {
       assert.equal(c.got.length, 1);
       const [r] = c.got;
       assert.equal(r!.path, '/v1/metrics');
-      assert.equal(r!.headers['content-type'], 'application/json');
+      // Go's otlpmetrichttp sends protobuf only.
+      assert.equal(r!.headers['content-type'], 'application/x-protobuf');
       // Traefik's exporter compresses (otel.go newHTTPExporter: WithCompression(GzipCompression)).
       assert.equal(r!.headers['content-encoding'], 'gzip');
       assert.equal(r!.headers['x-tenant'], 'one');
-      const body = JSON.parse(r!.body);
-      const [metric] = body.resourceMetrics[0].scopeMetrics[0].metrics;
-      assert.equal(metric.name, 'traefik_config_reloads_total');
-      assert.equal(metric.sum.dataPoints[0].asDouble, 4);
+      const [point] = decodeMetricsProto(r!.body);
+      assert.equal(point!.metric, 'traefik_config_reloads_total');
+      assert.equal(point!.type, 'sum');
+      assert.equal(point!.asDouble, 4);
+      assert.equal(point!.resource['service.name'], 'edge');
       assert.equal(pusher.pushed, 1);
     } finally {
       await c.close();

@@ -1,31 +1,28 @@
 /**
- * Pushes the metrics to an OTLP/HTTP collector every `pushInterval` and once more at shutdown,
+ * Pushes the metrics to an OTLP collector (HTTP with protobuf bodies, or gRPC) every
+ * `pushInterval` and once more at shutdown,
  * as Traefik's periodic reader does (pkg/observability/metrics/otel.go newOpenTelemetryMeterProvider:
  * sdkmetric.NewPeriodicReader WithInterval(pushInterval); StopOpenTelemetry shuts the provider
  * down, which exports a last time). Off the request path: a timer renders the registry, converts
- * and POSTs. One push at a time, no retries: a collector that is down costs one failed POST per
+ * and sends. One push at a time, no retries: a collector that is down costs one failed POST per
  * interval, and the next push carries the cumulative figures anyway.
  */
-import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../core/logger.ts';
-import { OtlpHttpClient, otlpUrl, WarnLimiter } from '../otlp-http.ts';
-import { encodeResource } from '../tracing/otlp-json.ts';
+import { type OtlpSender, otlpUrl, WarnLimiter } from '../otlp-http.ts';
+import { encodeExportRequest } from '../otlp-proto.ts';
+import { createSender, type OtlpExportTarget } from '../otlp-transport.ts';
+import { encodeResource, type OtlpResource } from '../tracing/otlp-json.ts';
 import { encodeMetrics, type FamilyFilter } from './otlp-metrics.ts';
 
-export interface OtlpPusherOptions {
-  /** `metrics.otlp.http.endpoint` as configured. */
-  readonly endpoint: string;
-  readonly headers: Readonly<Record<string, string>>;
+export interface OtlpPusherOptions extends OtlpExportTarget {
   readonly serviceName: string;
-  readonly resourceAttributes: Readonly<Record<string, string>>;
+  readonly resourceAttributes: Readonly<Record<string, string | number>>;
   readonly pushIntervalMs: number;
   readonly filter: FamilyFilter;
   /** The exposition to convert (the workers' summed one on a control plane). */
   readonly render: () => string | Promise<string>;
-  /** otlpmetrichttp's default timeout. */
+  /** otlpmetrichttp's and otlpmetricgrpc's default timeout. */
   readonly timeoutMs?: number;
-  /** `metrics.otlp.http.tls`, as node's options (core/client-tls.ts). */
-  readonly tls?: ConnectionOptions | undefined;
 }
 
 /** The URL posted to (otlpUrl): the endpoint's path, else otlpmetrichttp's /v1/metrics. */
@@ -35,27 +32,23 @@ export function metricsUrl(endpoint: string): string {
 
 export class OtlpMetricsPusher {
   readonly #opts: OtlpPusherOptions;
-  readonly #client: OtlpHttpClient;
+  readonly #client: OtlpSender;
   readonly #warnings: WarnLimiter;
-  readonly #resource: string;
+  readonly #resource: OtlpResource;
   readonly #startEpochMs = performance.timeOrigin;
   #timer: NodeJS.Timeout | null;
   #inFlight: Promise<void> | null = null;
   #pushed = 0;
   #failed = 0;
 
+  /** Throws when a gRPC endpoint is not `host:port` (createSender). */
   constructor(opts: OtlpPusherOptions, logger: Logger) {
     this.#opts = opts;
-    this.#client = new OtlpHttpClient({
-      url: metricsUrl(opts.endpoint),
-      headers: opts.headers,
-      timeoutMs: opts.timeoutMs ?? 10_000,
-      tls: opts.tls,
-    });
+    this.#client = createSender('metrics', opts, opts.timeoutMs ?? 10_000, logger);
     this.#warnings = new WarnLimiter(logger);
     const attrs = opts.resourceAttributes;
     // Traefik applies the resource attributes after the service name: they may override it.
-    this.#resource = encodeResource(attrs['service.name'] ?? opts.serviceName, attrs);
+    this.#resource = encodeResource(String(attrs['service.name'] ?? opts.serviceName), attrs);
     this.#timer = setInterval(OtlpMetricsPusher.#onTick, opts.pushIntervalMs, this);
     this.#timer.unref();
   }
@@ -93,19 +86,20 @@ export class OtlpMetricsPusher {
   }
 
   async #send(): Promise<void> {
-    let body: string;
+    let body: Uint8Array;
     try {
-      body = encodeMetrics(await this.#opts.render(), {
+      const request = encodeMetrics(await this.#opts.render(), {
         resource: this.#resource,
         filter: this.#opts.filter,
         startEpochMs: this.#startEpochMs,
         nowEpochMs: Date.now(),
       });
+      body = encodeExportRequest('metrics', request);
     } catch (err) {
       this.#warn({ error: err });
       return;
     }
-    const failure = await this.#client.post(body);
+    const failure = await this.#client.send(body);
     if (failure === null) this.#pushed++;
     else this.#warn(failure);
   }

@@ -1,6 +1,7 @@
 /**
- * OTLP/HTTP JSON encoding of ended spans (opentelemetry-proto, JSON mapping: ids as hex strings,
- * 64-bit integers as decimal strings, enums as numbers).
+ * Ended spans as an ExportTraceServiceRequest in the protobuf JSON mapping's shape (ids as hex
+ * strings, 64-bit integers as decimal strings, enums as numbers): the tree otlp-proto.ts writes
+ * in protobuf, and JSON.stringify would write as OTLP/HTTP JSON.
  */
 import type { AttributeValue, FinishedSpan } from './span.ts';
 
@@ -53,16 +54,25 @@ export function unixNanos(epochMs: number): string {
   return `${ms}${String(ns).padStart(6, '0')}`;
 }
 
-/** The resource part, encoded once per tracer. */
-export function encodeResource(serviceName: string, attributes: Readonly<Record<string, string>>): string {
-  const attrs: JsonKeyValue[] = [{ key: 'service.name', value: { stringValue: serviceName } }];
-  for (const [key, value] of Object.entries(attributes)) {
-    if (key !== 'service.name') attrs.push({ key, value: { stringValue: value } });
-  }
-  return JSON.stringify({ attributes: attrs });
+/** opentelemetry-proto's Resource. */
+export interface OtlpResource {
+  readonly attributes: readonly JsonKeyValue[];
 }
 
-function encodeSpan(s: FinishedSpan): unknown {
+/** The resource part, built once per exporter. */
+export function encodeResource(
+  serviceName: string,
+  attributes: Readonly<Record<string, string | number>>,
+): OtlpResource {
+  const attrs: JsonKeyValue[] = [{ key: 'service.name', value: { stringValue: serviceName } }];
+  for (const [key, value] of Object.entries(attributes)) {
+    // Numbers are the detectors' (process.pid: an int attribute, as Go's semconv.ProcessPID).
+    if (key !== 'service.name') attrs.push({ key, value: anyValue(value) });
+  }
+  return { attributes: attrs };
+}
+
+function encodeSpan(s: FinishedSpan): object {
   const attributes: JsonKeyValue[] = [];
   const a = s.attributes;
   for (let i = 0; i + 1 < a.length; i += 2)
@@ -86,8 +96,11 @@ function encodeSpan(s: FinishedSpan): unknown {
   };
 }
 
-/** An ExportTraceServiceRequest body. `resource` comes from `encodeResource`. */
-export function encodeTraces(resource: string, spans: readonly FinishedSpan[]): string {
-  const encoded = JSON.stringify(spans.map(encodeSpan));
-  return `{"resourceSpans":[{"resource":${resource},"scopeSpans":[{"scope":{"name":"${SCOPE_NAME}"},"spans":${encoded}}]}]}`;
+/** An ExportTraceServiceRequest. `resource` comes from `encodeResource`. */
+export function encodeTraces(resource: OtlpResource, spans: readonly FinishedSpan[]): object {
+  return {
+    resourceSpans: [
+      { resource, scopeSpans: [{ scope: { name: SCOPE_NAME }, spans: spans.map(encodeSpan) }] },
+    ],
+  };
 }

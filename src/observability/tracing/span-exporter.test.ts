@@ -49,7 +49,7 @@ function exporter(
     {
       endpoint: 'http://127.0.0.1:9/v1/traces',
       headers: {},
-      resource: '{"attributes":[]}',
+      resource: { attributes: [] },
       flushIntervalMs: 3_600_000,
       maxBatch: 512,
       maxQueue: 4096,
@@ -181,7 +181,7 @@ describe('SpanExporter transport', () => {
     );
     const [sent] = receiver.exports;
     assert.equal(sent!.headers['content-encoding'], 'gzip');
-    assert.equal(sent!.contentType, 'application/json');
+    assert.equal(sent!.contentType, 'application/x-protobuf');
     assert.equal(sent!.headers['x-tenant'], 'a');
   });
 

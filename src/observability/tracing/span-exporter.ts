@@ -1,23 +1,21 @@
 /**
- * Batches ended spans and POSTs them as OTLP/HTTP JSON, off the request path: a request only
- * pushes its span onto an array; encoding and the fetch happen on a timer tick, or on the next
- * turn of the event loop once a full batch is waiting.
+ * Batches ended spans and sends them (OTLP/HTTP with protobuf bodies, or OTLP/gRPC), off the
+ * request path: a request only pushes its span onto an array; encoding and the export happen on a
+ * timer tick, or on the next turn of the event loop once a full batch is waiting.
  *
  * One export at a time and no retries: a collector that is down costs one failed POST per batch,
  * never a growing storm, and spans that do not fit the queue are dropped and counted.
  */
-import type { ConnectionOptions } from 'node:tls';
 import type { Logger } from '../../core/logger.ts';
-import { OtlpHttpClient, otlpUrl, WarnLimiter } from '../otlp-http.ts';
-import { encodeTraces } from './otlp-json.ts';
+import { type OtlpSender, WarnLimiter } from '../otlp-http.ts';
+import { encodeExportRequest } from '../otlp-proto.ts';
+import { createSender, type OtlpExportTarget } from '../otlp-transport.ts';
+import { encodeTraces, type OtlpResource } from './otlp-json.ts';
 import type { FinishedSpan, SpanSink } from './span.ts';
 
-export interface SpanExporterOptions {
-  /** `tracing.otlp.http.endpoint`: without a path, the spans go to /v1/traces. */
-  readonly endpoint: string;
-  readonly headers: Readonly<Record<string, string>>;
+export interface SpanExporterOptions extends OtlpExportTarget {
   /** From `encodeResource`. */
-  readonly resource: string;
+  readonly resource: OtlpResource;
   readonly flushIntervalMs: number;
   readonly maxBatch: number;
   readonly maxQueue: number;
@@ -25,13 +23,11 @@ export interface SpanExporterOptions {
   readonly timeoutMs: number;
   /** Wall clock for rate-limiting warnings; Date.now by default. */
   readonly now?: () => number;
-  /** `tracing.otlp.http.tls`, as node's options (core/client-tls.ts). */
-  readonly tls?: ConnectionOptions | undefined;
 }
 
 export class SpanExporter implements SpanSink {
   readonly #opts: SpanExporterOptions;
-  readonly #client: OtlpHttpClient;
+  readonly #client: OtlpSender;
   readonly #warnings: WarnLimiter;
   #queue: FinishedSpan[] = [];
   /** Spans taken off the queue so far; with `#flushTarget`, what flush() waits for. */
@@ -44,15 +40,12 @@ export class SpanExporter implements SpanSink {
   #dropped = 0;
   #exported = 0;
 
+  /** Throws when a gRPC endpoint is not `host:port` (createSender). */
   constructor(opts: SpanExporterOptions, logger: Logger) {
     this.#opts = opts;
-    this.#client = new OtlpHttpClient({
-      // Traefik's setupHTTPExporter: the endpoint's path, else otlptracehttp's /v1/traces.
-      url: otlpUrl(opts.endpoint, '/v1/traces'),
-      headers: opts.headers,
-      timeoutMs: opts.timeoutMs,
-      tls: opts.tls,
-    });
+    // Traefik's setupHTTPExporter (the endpoint's path, else otlptracehttp's /v1/traces) or
+    // setupGRPCExporter.
+    this.#client = createSender('traces', opts, opts.timeoutMs, logger);
     this.#warnings = new WarnLimiter(logger, opts.now);
     this.#timer = setInterval(SpanExporter.#onTick, opts.flushIntervalMs, this);
     this.#timer.unref();
@@ -126,14 +119,14 @@ export class SpanExporter implements SpanSink {
   }
 
   async #send(batch: FinishedSpan[]): Promise<void> {
-    let body: string;
+    let body: Uint8Array;
     try {
-      body = encodeTraces(this.#opts.resource, batch);
+      body = encodeExportRequest('traces', encodeTraces(this.#opts.resource, batch));
     } catch (err) {
       this.#failed(batch.length, { error: err });
       return;
     }
-    const failure = await this.#client.post(body);
+    const failure = await this.#client.send(body);
     if (failure === null) this.#exported += batch.length;
     else this.#failed(batch.length, failure);
   }

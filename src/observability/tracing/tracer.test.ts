@@ -155,7 +155,7 @@ describe('Tracer export to an OTLP/HTTP receiver', () => {
 
     const exp = receiver.exports.at(-1)!;
     assert.equal(exp.spanCount, 2);
-    assert.equal(exp.contentType, 'application/json');
+    assert.equal(exp.contentType, 'application/x-protobuf');
     assert.equal(exp.headers['authorization'], 'Bearer xyz');
     assert.equal(tr.exported, 2);
     assert.equal(tr.dropped, 0);

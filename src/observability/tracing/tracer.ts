@@ -1,6 +1,6 @@
-import type { ConnectionOptions } from 'node:tls';
 import type { HeaderList } from '../../core/headers.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { OtlpExportTarget } from '../otlp-transport.ts';
 import { IdSource } from './ids.ts';
 import { encodeResource } from './otlp-json.ts';
 import { safeQuery, safeQueryNames } from './safe-query.ts';
@@ -9,15 +9,12 @@ import { type RequestSpan, Span } from './span.ts';
 import { SpanExporter } from './span-exporter.ts';
 import { parseTraceparent, type TraceparentFields, validTracestate } from './trace-context.ts';
 
-export interface TracerOptions {
+export interface TracerOptions extends OtlpExportTarget {
   serviceName: string;
   /** 0..1: the share of new traces recorded; a sampled parent is always followed. */
   sampleRate: number;
   /** Resource attributes, after service.name: a `service.name` here wins, as in Traefik. */
-  globalAttributes: Readonly<Record<string, string>>;
-  /** The OTLP/HTTP collector, e.g. http://collector:4318 (posted to /v1/traces) or a URL with its own path. */
-  endpoint: string;
-  headers: Readonly<Record<string, string>>;
+  globalAttributes: Readonly<Record<string, string | number>>;
   /** Default 1000. */
   flushIntervalMs?: number;
   /** Default 512. */
@@ -26,8 +23,6 @@ export interface TracerOptions {
   maxQueue?: number;
   /** Default 10000: an export that takes longer is aborted and its batch dropped. */
   exportTimeoutMs?: number;
-  /** `tracing.otlp.http.tls`, as node's options (core/client-tls.ts). */
-  tls?: ConnectionOptions | undefined;
   /** `tracing.capturedRequestHeaders`: recorded as `http.request.header.<lowercase name>`. */
   capturedRequestHeaders?: readonly string[];
   /** `tracing.capturedResponseHeaders`: recorded as `http.response.header.<lowercase name>`. */
@@ -76,7 +71,7 @@ function positiveInt(v: number | undefined, dflt: number): number {
   return v !== undefined && Number.isFinite(v) && v >= 1 ? Math.floor(v) : dflt;
 }
 
-/** OpenTelemetry tracing for the proxy: one SERVER span per request, W3C propagation, OTLP/HTTP JSON export. */
+/** OpenTelemetry tracing for the proxy: one SERVER span per request, W3C propagation, OTLP export. */
 export class Tracer {
   readonly #ids = new IdSource();
   readonly #exporter: SpanExporter;
@@ -87,7 +82,10 @@ export class Tracer {
   readonly #responseHeaders: readonly Captured[];
   readonly #safeParams: ReadonlySet<string>;
 
-  /** `random` replaces the trace-id based ratio decision (tests). */
+  /**
+   * `random` replaces the trace-id based ratio decision (tests). Throws when a gRPC endpoint is
+   * not `host:port` (Traefik then has no tracer).
+   */
   constructor(opts: TracerOptions, logger: Logger, random?: () => number) {
     this.#rate = Number.isFinite(opts.sampleRate) ? Math.min(1, Math.max(0, opts.sampleRate)) : 0;
     this.#random = random;
@@ -101,15 +99,17 @@ export class Tracer {
       {
         endpoint: opts.endpoint,
         headers: opts.headers,
+        tls: opts.tls,
+        grpc: opts.grpc,
+        env: opts.env,
         resource: encodeResource(
-          opts.globalAttributes['service.name'] ?? opts.serviceName,
+          String(opts.globalAttributes['service.name'] ?? opts.serviceName),
           opts.globalAttributes,
         ),
         flushIntervalMs: positiveInt(opts.flushIntervalMs, 1000),
         maxBatch,
         maxQueue: Math.max(positiveInt(opts.maxQueue, 4096), maxBatch),
         timeoutMs: positiveInt(opts.exportTimeoutMs, 10_000),
-        tls: opts.tls,
       },
       logger,
     );

@@ -59,10 +59,15 @@ describe('ApiProvider', () => {
 
   it('rejects a schema error with the path of the offending key', () => {
     const p = new ApiProvider();
-    const r = p.propose({ kind: 'put', section: 'routers', name: 'web', value: { rule: 'Host(`a`)' } });
+    const r = p.propose({
+      kind: 'put',
+      section: 'routers',
+      name: 'web',
+      value: { rule: 'Host(`a`)', service: 'svc', priority: 'high' },
+    });
     assert.equal(r.ok, false);
     assert.ok(
-      r.issues.some((i) => i.path.join('.') === 'http.routers.web.service'),
+      r.issues.some((i) => i.path.join('.') === 'http.routers.web.priority'),
       JSON.stringify(r.issues),
     );
   });

@@ -35,6 +35,13 @@ function build(entries: CatalogEntry[], opts: Record<string, unknown> = {}, cert
   return { config: u.config!, issues: u.issues.map(formatIssue) };
 }
 
+/** The servers of a load balancer: URLs (HTTP) or addresses (TCP, UDP). */
+function serversOf(svc: unknown): string[] {
+  type Lb = { servers: { url?: string; address?: string }[] };
+  const lb = (svc as { loadBalancer?: Lb } | undefined)?.loadBalancer;
+  return (lb?.servers ?? []).map((s) => s.url ?? s.address ?? '');
+}
+
 describe('Consul Catalog → configuration', () => {
   it('makes one service per Consul service with its healthy instances, tags as labels, and the default rule', () => {
     const { config, issues } = build([
@@ -62,6 +69,42 @@ describe('Consul Catalog → configuration', () => {
     assert.deepEqual(Object.keys(strict.config.http.services).sort(), ['b', 'c']);
     const optIn = build(entries, { exposedByDefault: false, constraints: 'Tag(`prod`)' });
     assert.deepEqual(Object.keys(optIn.config.http.services), ['a']);
+  });
+
+  // Traefik's consulcatalog config.go: getName (a canary: normalize(<name>-<FNV-1 64 of its sorted
+  // tags>)) and the defaultRule model's Name, the Consul service as registered.
+  it('keeps a canary (traefik.consulcatalog.canary) apart, and renders .Name as registered', () => {
+    const { config, issues } = build(
+      [
+        entry('web-1', 'my_web', 8081, []),
+        entry('web-2', 'my_web', 8082, ['traefik.consulcatalog.canary=true']),
+        entry('web-3', 'my_web', 8083, ['traefik.consulcatalog.canary=maybe']),
+      ],
+      { defaultRule: 'PathPrefix(`/{{ .Name }}`)' },
+    );
+    assert.deepEqual(issues, ['consul service my_web: traefik.consulcatalog.canary: not a boolean: "maybe"']);
+    assert.deepEqual(Object.keys(config.http.services).sort(), ['my-web', 'my-web-2239221661092776965']);
+    assert.equal(config.http.routers['my-web']?.rule, 'PathPrefix(`/my_web`)');
+    assert.deepEqual(serversOf(config.http.services['my-web-2239221661092776965']), ['http://10.0.0.2:8082']);
+  });
+
+  it('builds TCP and UDP routers and services from tags, as Docker labels', () => {
+    const { config, issues } = build([
+      entry('db-1', 'db', 5432, [
+        'traefik.tcp.routers.db.rule=HostSNI(`*`)',
+        'traefik.tcp.routers.db.entrypoints=pg',
+      ]),
+      entry('db-2', 'db', 5433, [
+        'traefik.tcp.routers.db.rule=HostSNI(`*`)',
+        'traefik.tcp.routers.db.entrypoints=pg',
+      ]),
+      entry('dns-1', 'dns', 53, ['traefik.udp.routers.dns.entrypoints=dns']),
+    ]);
+    assert.deepEqual(issues, []);
+    assert.equal(config.tcp?.routers['db']?.service, 'db');
+    assert.deepEqual(serversOf(config.tcp?.services['db']), ['10.0.0.2:5432', '10.0.0.3:5433']);
+    assert.deepEqual(serversOf(config.udp?.services['dns']), ['10.0.0.3:53']);
+    assert.deepEqual(Object.keys(config.http.routers), [], 'TCP and UDP tags only: no HTTP router');
   });
 
   it('reports a tag typo with the service and the tag', () => {
@@ -189,6 +232,24 @@ describe('Consul Connect → configuration', () => {
     assert.equal(own?.maxIdleConnsPerHost, 7);
     assert.equal(own?.peerCertURI, undefined, 'the tag defines the whole transport');
     assert.equal(config.http.services['bad'], undefined);
+  });
+
+  it('leaves a Connect service with TCP tags out, with an error (its TLS transport is not supported yet)', () => {
+    const { config, issues } = build(
+      [
+        sidecar('db', 21000, [
+          'traefik.consulcatalog.connect=true',
+          'traefik.tcp.routers.db.rule=HostSNI(`*`)',
+        ]),
+      ],
+      { connectAware: true },
+      certs,
+    );
+    assert.deepEqual(issues, [
+      'consul service db: TCP and UDP tags of a Connect service are not supported yet: left out',
+    ]);
+    assert.deepEqual(config.tcp?.services ?? {}, {});
+    assert.deepEqual(config.http.services, {});
   });
 
   it('leaves Connect services out, with an error, while the certificates are not there', () => {

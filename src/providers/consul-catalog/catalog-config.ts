@@ -1,5 +1,6 @@
 import { type ConfigIssue, issue } from '../../config/issues.ts';
 import type { ConsulCatalogProviderConfig } from '../../config/static/providers.ts';
+import { canaryName } from '../docker/canary-name.ts';
 import type { Constraint } from '../docker/constraints.ts';
 import { type ContainerInfo, containersConfig, type DockerData } from '../docker/docker-config.ts';
 import { type ConnectCerts, connectTransport, connectTransportName } from './connect-certs.ts';
@@ -56,9 +57,13 @@ function parseBool(v: string): boolean | undefined {
   return undefined;
 }
 
-/** `<prefix>.consulcatalog.connect` among `tags` (lowercase key), or undefined. */
-export function connectTag(tags: readonly string[] | null | undefined, prefix: string): string | undefined {
-  const key = `${prefix.toLowerCase()}.consulcatalog.connect`;
+/** `<prefix>.consulcatalog.<option>` among `tags` (lowercase key), or undefined. */
+export function optionTag(
+  tags: readonly string[] | null | undefined,
+  prefix: string,
+  option: 'connect' | 'canary',
+): string | undefined {
+  const key = `${prefix.toLowerCase()}.consulcatalog.${option}`;
   let value: string | undefined;
   for (const t of tags ?? []) {
     const eq = t.indexOf('=');
@@ -75,10 +80,20 @@ export function isConnect(
   tags: readonly string[] | null | undefined,
   cfg: ConsulCatalogProviderConfig,
 ): boolean | { error: string } {
-  const v = connectTag(tags, cfg.prefix);
-  if (v === undefined) return cfg.connectByDefault;
+  return optionBool(tags, cfg.prefix, 'connect', cfg.connectByDefault);
+}
+
+/** A boolean option tag (Traefik's extraConf.ConsulCatalog), `absent` when not there. */
+function optionBool(
+  tags: readonly string[] | null | undefined,
+  prefix: string,
+  option: 'connect' | 'canary',
+  absent: boolean,
+): boolean | { error: string } {
+  const v = optionTag(tags, prefix, option);
+  if (v === undefined) return absent;
   const b = parseBool(v.trim());
-  return b ?? { error: `${cfg.prefix}.consulcatalog.connect: not a boolean: ${JSON.stringify(v)}` };
+  return b ?? { error: `${prefix}.consulcatalog.${option}: not a boolean: ${JSON.stringify(v)}` };
 }
 
 /**
@@ -104,7 +119,7 @@ export function catalogConfig(
   certs?: ConnectCerts,
 ): DockerData {
   const prefix = `${cfg.prefix.toLowerCase()}.`;
-  const connectKey = `${prefix}consulcatalog.connect`;
+  const options = new Set([`${prefix}consulcatalog.connect`, `${prefix}consulcatalog.canary`]);
   const items: ContainerInfo[] = [];
   const issues: ConfigIssue[] = [];
   for (const { name, entries } of services) {
@@ -113,8 +128,10 @@ export function catalogConfig(
       if (svc === undefined) continue;
       const where = `consul service ${name}`;
       const connect = isConnect(svc.Tags, cfg);
-      if (typeof connect !== 'boolean') {
-        issues.push(issue('error', connect.error, [], { file: where }));
+      const canary = optionBool(svc.Tags, cfg.prefix, 'canary', false);
+      if (typeof connect !== 'boolean' || typeof canary !== 'boolean') {
+        const bad = typeof connect !== 'boolean' ? connect : (canary as { error: string });
+        issues.push(issue('error', bad.error, [], { file: where }));
         continue;
       }
       if (connect && !cfg.connectAware) continue;
@@ -131,9 +148,16 @@ export function catalogConfig(
         const k = t.slice(0, eq);
         const lower = k.toLowerCase();
         // Read above; not part of the label grammar.
-        if (lower === connectKey) continue;
+        if (options.has(lower)) continue;
         // The prefix becomes `traefik.` for the label grammar; other tags are not configuration.
         if (lower.startsWith(prefix)) labels[`traefik.${k.slice(prefix.length)}`] = t.slice(eq + 1);
+      }
+      // Traefik gives a Connect service's TCP load balancers a TLS transport with the service's
+      // SPIFFE ID (connectCert.tcpServersTransport): our TCP transports cannot check it yet.
+      if (connect && Object.keys(labels).some((k) => /^traefik\.(tcp|udp)\./i.test(k))) {
+        const message = 'TCP and UDP tags of a Connect service are not supported yet: left out';
+        issues.push(issue('error', message, [], { file: where }));
+        continue;
       }
       const status = aggregatedStatus(e.Checks);
       const address = svc.Address !== undefined && svc.Address !== '' ? svc.Address : (e.Node?.Address ?? '');
@@ -145,6 +169,9 @@ export function catalogConfig(
       items.push({
         id: svc.ID ?? name,
         name,
+        // Traefik's getName (a canary's service and router are its own) and its model's `.Name`.
+        ...(canary ? { serviceName: canaryName(name, svc.Tags ?? []) } : {}),
+        ruleName: name,
         labels,
         constraintInput: tags,
         health: (cfg.strictChecks as readonly string[]).includes(status) ? '' : status,
@@ -168,6 +195,8 @@ export function catalogConfig(
     { ...cfg, network: 'consul', useBindPortIP: false },
     constraint,
     'consul service',
+    // Traefik's buildTCPServiceConfiguration and buildUDPServiceConfiguration (config.go).
+    true,
   );
   return { ...built, issues: [...issues, ...built.issues] };
 }

@@ -52,6 +52,33 @@ describe('docker labels → configuration', () => {
     );
   });
 
+  // Traefik's provider.BuildRouterConfiguration: the default router is named after the container
+  // (its defaultRouterName), whatever its one service is called.
+  it('names the default router after the container, not after a service its labels name', () => {
+    const { config, issues } = build([
+      container('web', { 'traefik.http.services.api.loadbalancer.server.port': '8080' }),
+    ]);
+    assert.deepEqual(issues, []);
+    assert.deepEqual(Object.keys(config.http.routers), ['web']);
+    assert.equal(config.http.routers['web']?.service, 'api');
+    assert.equal(config.http.routers['web']?.rule, 'Host(`web`)');
+  });
+
+  // Traefik's addServer: "defining scheme or port is not allowed when URL is defined".
+  it('refuses a server url label together with a scheme or port label', () => {
+    const { config, issues } = build([
+      container('a', {
+        'traefik.http.services.a.loadbalancer.server.url': 'http://10.0.0.1:81',
+        'traefik.http.services.a.loadbalancer.server.port': '82',
+      }),
+      container('b', { 'traefik.http.services.b.loadbalancer.server.url': 'http://10.0.0.2:81' }),
+    ]);
+    assert.deepEqual(issues, [
+      'container a: http.services.a: defining scheme or port is not allowed when URL is defined',
+    ]);
+    assert.deepEqual(Object.keys(config.http.services), ['b']);
+  });
+
   it('reads routers, services, middlewares and their options from labels', () => {
     const { config, issues } = build(
       [

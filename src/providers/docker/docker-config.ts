@@ -45,6 +45,13 @@ export interface ContainerInfo {
    * unless a label defines one by that name.
    */
   readonly serversTransport?: { readonly name: string; readonly config: Readonly<Record<string, unknown>> };
+  /**
+   * The name of the item's own service and router when not `normalize(name)` (Nomad's getName:
+   * a canary's name carries a hash of its tags).
+   */
+  readonly serviceName?: string;
+  /** `.Name` in `defaultRule` when not the service's name (Nomad's model: the service as named). */
+  readonly ruleName?: string;
 }
 
 /** The options of a label provider that shape its configuration (docker, swarm, consulCatalog). */
@@ -128,11 +135,13 @@ export function containersConfig(
     if (parsed.l4 && !parsed.http && !l4Labels) continue;
     const composeService = c.labels['com.docker.compose.service'];
     const composeProject = c.labels['com.docker.compose.project'];
-    const serviceName = normalizeName(
-      composeService !== undefined && composeProject !== undefined
-        ? `${composeService}_${composeProject}`
-        : c.name,
-    );
+    const serviceName =
+      c.serviceName ??
+      normalizeName(
+        composeService !== undefined && composeProject !== undefined
+          ? `${composeService}_${composeProject}`
+          : c.name,
+      );
     const fail = (message: string, path: ConfigPath): void => {
       issues.push(issue('error', message, path, { file: where }));
     };
@@ -248,14 +257,14 @@ export function containersConfig(
             'http',
             'routers',
           ]);
-        } else routers[Object.keys(services)[0]!] = {};
+        } else routers[serviceName] = {};
       }
       for (const [name, r] of Object.entries(routers)) {
         const router = r as Obj;
         if (findKey(router, 'rule') === undefined) {
           try {
             router['rule'] = renderTemplateWith(cfg.defaultRule, {
-              Name: serviceName,
+              Name: c.ruleName ?? serviceName,
               ContainerName: c.name,
               Labels: c.labels,
             });
@@ -384,7 +393,13 @@ function serverUrl(
     return key === undefined ? undefined : String(server[key]);
   };
   const explicit = get('url');
-  if (explicit !== undefined) return { url: explicit };
+  if (explicit !== undefined) {
+    // Traefik's addServer (docker, swarm, consulcatalog, nomad config.go): the url is the whole server.
+    if (get('scheme') !== undefined || get('port') !== undefined) {
+      return { error: 'defining scheme or port is not allowed when URL is defined' };
+    }
+    return { url: explicit };
+  }
   const scheme = forcedScheme ?? get('scheme') ?? 'http';
   const at = serverEndpoint(
     c,

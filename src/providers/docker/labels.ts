@@ -30,6 +30,7 @@ const OPTIONS = new Set([
   'docker.lbswarm',
   'swarm.network',
   'swarm.lbswarm',
+  'nomad.canary',
 ]);
 
 /**
@@ -64,8 +65,8 @@ export function parseLabels(
       if (rest === 'enable') enable = /^(1|t|true)$/i.test(value.trim());
       else if (rest === 'docker.network' || rest === 'swarm.network') network = value;
       else if (rest === 'docker.allownonrunning') allowNonRunning = /^(1|t|true)$/i.test(value.trim());
-      // Read by the swarm provider itself.
-      else if (rest === 'swarm.lbswarm' || rest === 'docker.lbswarm') continue;
+      // Read by the swarm and nomad providers themselves.
+      else if (rest === 'swarm.lbswarm' || rest === 'docker.lbswarm' || rest === 'nomad.canary') continue;
       else issues.push(issue('warning', 'not supported yet (ignored)', [], { file: file(label) }));
       continue;
     }

@@ -54,6 +54,29 @@ describe('IngressRoute → configuration', () => {
     );
   });
 
+  it('fences a terminating endpoint that still serves (weight 0: sticky sessions only), as Traefik`s loadServers', () => {
+    const slice = endpointSliceFor('default', 'whoami', ['10.10.0.1'], 8080);
+    (slice['endpoints'] as unknown[]).push(
+      { addresses: ['10.10.0.2'], conditions: { ready: false, serving: true, terminating: true } },
+      { addresses: ['10.10.0.3'], conditions: { ready: false, serving: false, terminating: true } },
+    );
+    const { config, issues } = build({
+      ingressRoutes: [ingressRouteFor('default', 'r', 'Host(`foo.com`)', 'whoami')],
+      services: [serviceFor('default', 'whoami')],
+      endpointSlices: [slice],
+    });
+    assert.deepEqual(issues, []);
+    const svc = Object.values(config.http.services)[0];
+    assert.ok(svc?.kind === 'loadBalancer');
+    assert.deepEqual(
+      svc.loadBalancer.servers.map((s) => [s.url, s.weight]),
+      [
+        ['http://10.10.0.1:8080', 1],
+        ['http://10.10.0.2:8080', 0],
+      ],
+    );
+  });
+
   it('weights several services under the router name, skips endpoints that do not serve, uses https for port 443', () => {
     const route = ingressRouteFor('default', 'r', 'PathPrefix(`/`)', 'a');
     (route.spec as { routes: { services: unknown[] }[] }).routes[0]!.services = [
@@ -192,7 +215,7 @@ describe('IngressRoute → configuration', () => {
       const { config, issues } = build(objs, opts);
       const byRoute = Object.fromEntries(
         Object.values(config.http.routers).map((r) => {
-          const s = config.http.services[r.service];
+          const s = config.http.services[r.service!];
           return [r.rule, s?.kind === 'loadBalancer' ? s.loadBalancer.servers.map((x) => x.url) : []];
         }),
       );
@@ -248,7 +271,7 @@ describe('IngressRoute → configuration', () => {
       const { config, issues } = build(o, opts);
       const byRoute = Object.fromEntries(
         Object.values(config.http.routers).map((r) => {
-          const s = config.http.services[r.service];
+          const s = config.http.services[r.service!];
           return [r.rule, s?.kind === 'loadBalancer' ? s.loadBalancer.servers.map((x) => x.url) : []];
         }),
       );
@@ -373,7 +396,7 @@ describe("IngressRoute checks of Traefik's loadIngressRouteConfiguration and bui
     );
     const lb = (rule: string) => {
       const r = Object.values(config.http.routers).find((x) => x.rule === rule)!;
-      const s = config.http.services[r.service];
+      const s = config.http.services[r.service!];
       assert.ok(s?.kind === 'loadBalancer');
       return s.loadBalancer;
     };
@@ -408,7 +431,7 @@ describe("IngressRoute checks of Traefik's loadIngressRouteConfiguration and bui
     );
     const lb = (rule: string) => {
       const r = Object.values(config.http.routers).find((x) => x.rule === rule)!;
-      const s = config.http.services[r.service];
+      const s = config.http.services[r.service!];
       assert.ok(s?.kind === 'loadBalancer');
       return s.loadBalancer;
     };

@@ -1,4 +1,5 @@
 import { parseGoBool } from '../../core/go-bool.ts';
+import type { BackendTLSPolicies, PolicyUse } from './gateway-backend-tls.ts';
 import type { KubeBuild, Obj } from './kube-build.ts';
 import { normalize } from './kube-build.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
@@ -17,6 +18,8 @@ export interface BackendRef {
 export interface Backends {
   readonly children: Obj[];
   readonly failure: { reason: string; message: string } | undefined;
+  /** The BackendTLSPolicies its backends matched (reported per listener on their ancestors). */
+  readonly uses: readonly PolicyUse[];
 }
 
 /**
@@ -27,6 +30,7 @@ export class BackendsBuilder {
   readonly #b: KubeBuild;
   readonly #where: string;
   readonly #children: Obj[] = [];
+  readonly #uses: PolicyUse[] = [];
   #failure: Backends['failure'];
 
   constructor(b: KubeBuild, where: string) {
@@ -61,8 +65,13 @@ export class BackendsBuilder {
     this.#failure = { reason: 'BackendNotFound', message };
   }
 
+  /** BackendTLSPolicies a backend matched. */
+  used(uses: readonly PolicyUse[]): void {
+    for (const u of uses) if (!this.#uses.includes(u)) this.#uses.push(u);
+  }
+
   result(): Backends {
-    return { children: this.#children, failure: this.#failure };
+    return { children: this.#children, failure: this.#failure, uses: this.#uses };
   }
 }
 
@@ -79,6 +88,8 @@ export function backends(
   rule: { readonly backendRefs?: readonly BackendRef[] },
   ns: string,
   where: string,
+  policies?: BackendTLSPolicies,
+  cross?: readonly string[],
 ): Backends {
   const out = new BackendsBuilder(b, where);
   const fail = (reason: string, message: string): void => out.fail(reason, message);
@@ -104,6 +115,13 @@ export function backends(
     }
     const weight = ref.weight ?? 1;
     if (group === 'traefik.io' && kind === 'TraefikService' && ref.name !== undefined) {
+      if (ref.name.includes('@') && !crossProviderAllowed(cross, ns)) {
+        fail(
+          'RefNotPermitted',
+          `${what}: TraefikService reference is not allowed: HTTPRoute namespace "${ns}" is not in crossProviderNamespaces`,
+        );
+        continue;
+      }
       const name = ref.name.includes('@') ? ref.name : `${normalize(`${to}-${ref.name}`)}@kubernetescrd`;
       out.child(name, weight);
       continue;
@@ -117,6 +135,12 @@ export function backends(
       continue;
     }
     const before = b.issues.length;
+    const tls = backendTLS(b, policies, to, ref.name, ref.port);
+    out.used(tls.uses);
+    if (tls.failure !== undefined) {
+      fail(tls.failure.reason, `${what}: ${tls.failure.message}`);
+      continue;
+    }
     const native = nativeLBAnnotation(b, to, ref.name);
     if (native === null) {
       fail(
@@ -126,7 +150,14 @@ export function backends(
       continue;
     }
     const lb = b.loadBalancer(
-      { name: ref.name, namespace: to, port: ref.port, nativeLB: native, gatewayBackend: true },
+      {
+        name: ref.name,
+        namespace: to,
+        port: ref.port,
+        nativeLB: native,
+        gatewayBackend: true,
+        ...tlsScheme(tls.transport, ref.name ?? '', ref.port),
+      },
       ns,
       where,
     );
@@ -147,4 +178,42 @@ function nativeLBAnnotation(b: KubeBuild, ns: string, name: string | undefined):
   const key = Object.keys(annotations).find((k) => k.toLowerCase() === 'traefik.io/service.nativelb');
   if (key === undefined) return undefined;
   return parseGoBool(annotations[key]!) ?? null;
+}
+
+/**
+ * The BackendTLSPolicies of a backend Service port (Traefik's loadHTTPServers / loadGRPCServers):
+ * none without policies or a Service.
+ */
+export function backendTLS(
+  b: KubeBuild,
+  policies: BackendTLSPolicies | undefined,
+  ns: string,
+  name: string | undefined,
+  port: number,
+): ReturnType<BackendTLSPolicies['forBackend']> {
+  const svc = name === undefined ? undefined : b.service(ns, name);
+  if (policies === undefined || svc === undefined || name === undefined)
+    return { transport: undefined, failure: undefined, uses: [] };
+  const sp = ((svc.spec ?? {}) as { ports?: readonly { name?: string; port?: number }[] }).ports?.find(
+    (p) => p.port === port,
+  );
+  return policies.forBackend(ns, name, port, sp?.name);
+}
+
+/** With a policy's serversTransport, the servers are `https://` and use it (Traefik's). */
+export function tlsScheme(
+  transport: string | undefined,
+  name: string,
+  port: number,
+): { scheme?: string; serversTransport?: string } {
+  // KubeBuild.loadBalancer prefixes the namespace: `<ns>-<service>-<port>`, the policy's transport.
+  return transport === undefined ? {} : { scheme: 'https', serversTransport: `${name}-${port}` };
+}
+
+/**
+ * Traefik's isCrossProviderNamespaceAllowed: without crossProviderNamespaces every namespace may
+ * refer to another provider's objects; with it, only those it lists.
+ */
+export function crossProviderAllowed(cross: readonly string[] | undefined, ns: string): boolean {
+  return cross === undefined || cross.includes(ns);
 }

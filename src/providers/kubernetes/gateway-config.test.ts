@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   endpointSliceFor,
@@ -14,6 +15,16 @@ import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 
 const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
+
+/** Traefik's makeRouterName: the rule's key, `-`, the first ten bytes of sha256(rule) in hex. */
+const rn = (key: string, rule: string): string =>
+  `${key}-${createHash('sha256').update(rule).digest('hex').slice(0, 20)}`;
+/** The one name of `names` that is `key` and a rule hash. */
+const named = (names: Iterable<string>, key: string): string => {
+  const found = [...names].filter((n) => new RegExp(`^${key}-[0-9a-f]{20}$`).test(n));
+  assert.equal(found.length, 1, `one router ${key}-<hash> in ${[...names].join()}`);
+  return found[0]!;
+};
 
 function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Partial<GatewayOptions> = {}) {
   const b = gatewayConfig(
@@ -87,21 +98,15 @@ describe('Gateway API → configuration', () => {
       r.priority,
       r.entryPoints,
     ]);
+    const rule0 =
+      'Host(`shop.example.com`) && (Path(`/api`) || PathPrefix(`/api/`)) && Method(`GET`) && Header(`X-V`, `2`)';
+    const rule1 = 'Host(`shop.example.com`) && Path(`/health`)';
+    const key = 'httproute-default-app-gw-default-gw-ep-web-0';
     assert.deepEqual(routers, [
-      [
-        'httproute-default-app-gw-default-gw-ep-web-0-0',
-        'Host(`shop.example.com`) && (Path(`/api`) || PathPrefix(`/api/`)) && Method(`GET`) && Header(`X-V`, `2`)',
-        10000 + 4 * 100 + 1000 + 100,
-        ['web'],
-      ],
-      [
-        'httproute-default-app-gw-default-gw-ep-web-0-1',
-        'Host(`shop.example.com`) && Path(`/health`)',
-        100000,
-        ['web'],
-      ],
+      [rn(key, rule0), rule0, 10000 + 4 * 100 + 1000 + 100, ['web']],
+      [rn(key, rule1), rule1, 100000, ['web']],
     ]);
-    const w = config.http.services['httproute-default-app-gw-default-gw-ep-web-0-0-wrr'];
+    const w = config.http.services[`${rn(key, rule0)}-wrr`];
     assert.ok(w?.kind === 'weighted');
     assert.deepEqual(
       w.weighted.services.map((s) => [s.name, s.weight]),
@@ -219,22 +224,26 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       endpointSlices: apps.slice(2, 3),
     });
     assert.deepEqual(issues, []);
-    const r0 = config.http.routers['httproute-default-r-gw-default-gw-ep-web-0-0'];
+    const n0 = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-0');
+    const r0 = config.http.routers[n0];
     assert.deepEqual(r0?.middlewares, [
-      'httproute-default-r-gw-default-gw-ep-web-0-0-requestheadermodifier-0',
-      'httproute-default-r-gw-default-gw-ep-web-0-0-responseheadermodifier-1',
-      'httproute-default-r-gw-default-gw-ep-web-0-0-urlrewrite-2',
+      `${n0}-requestheadermodifier-0`,
+      `${n0}-responseheadermodifier-1`,
+      `${n0}-urlrewrite-2`,
       'default-auth@kubernetescrd',
     ]);
     const mw = config.http.middlewares;
-    const rewrite = mw['httproute-default-r-gw-default-gw-ep-web-0-0-urlrewrite-2'];
+    const rewrite = mw[`${n0}-urlrewrite-2`];
     assert.ok(rewrite?.type === 'urlRewrite');
     assert.deepEqual(rewrite.config, { hostname: 'in.svc', path: '/v2', pathPrefix: '/api/' });
-    const headers = mw['httproute-default-r-gw-default-gw-ep-web-0-0-requestheadermodifier-0'];
+    const headers = mw[`${n0}-requestheadermodifier-0`];
     assert.ok(headers?.type === 'requestHeaderModifier');
     assert.deepEqual(headers.config, { set: { 'X-A': '1' }, add: { 'X-B': '2' }, remove: ['X-C'] });
     // The redirect-only rule: a router whose service has no server (the middleware answers).
-    const r1 = config.http.routers['httproute-default-r-gw-default-gw-ep-web-1-0'];
+    const r1 =
+      config.http.routers[
+        named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-1')
+      ];
     const redirect = mw[r1?.middlewares?.[0] ?? ''];
     assert.ok(redirect?.type === 'requestRedirect');
     assert.deepEqual(redirect.config, { scheme: 'https', port: '', path: '/new', statusCode: 301 });
@@ -259,7 +268,9 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       services: apps.slice(0, 1),
       endpointSlices: apps.slice(2, 3),
     });
-    assert.deepEqual(Object.keys(config.http.routers), ['httproute-default-r-gw-default-gw-ep-web-1-0']);
+    assert.deepEqual(Object.keys(config.http.routers), [
+      named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-1'),
+    ]);
     assert.ok(
       issues.some((i) => i.includes('httproute default/r') && i.includes('unsupported filter RequestMirror')),
       issues.join('\n'),
@@ -311,7 +322,11 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     for (const g of [grant('default'), grant('default', 'a')]) {
       const allowed = build({ ...base, referenceGrants: [g] });
       assert.deepEqual(allowed.issues, []);
-      const w = allowed.config.http.services['httproute-default-x-gw-default-gw-ep-web-0-0-wrr'];
+      const router = named(
+        Object.keys(allowed.config.http.routers),
+        'httproute-default-x-gw-default-gw-ep-web-0',
+      );
+      const w = allowed.config.http.services[`${router}-wrr`];
       assert.ok(w?.kind === 'weighted');
       assert.deepEqual(
         w.weighted.services.map((s) => s.name),
@@ -399,8 +414,9 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       statuses.map((s) => `${s.kind} ${s.object.metadata.name}`),
       ['GatewayClass traefik', 'HTTPRoute ok', 'HTTPRoute wronghost', 'Gateway gw'],
     );
+    // Traefik's reason for its GatewayClasses is Handled.
     assert.deepEqual(conds(statusOf(statuses, 'GatewayClass', 'traefik')['conditions']), [
-      'Accepted=True/Accepted',
+      'Accepted=True/Handled',
     ]);
     const listeners = statusOf(statuses, 'Gateway', 'gw')['listeners'] as {
       name: string;
@@ -415,7 +431,8 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
           1,
           ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
         ],
-        ['tcp', 0, ['Accepted=False/UnsupportedProtocol', 'Programmed=False/Invalid']],
+        // Without experimentalChannel, Traefik's supportedRouteKinds: Conflicted.
+        ['tcp', 0, ['Conflicted=True/ProtocolConflict', 'Programmed=False/Invalid']],
       ],
     );
     const ok = statusOf(statuses, 'HTTPRoute', 'ok')['parents'] as {
@@ -564,9 +581,21 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     const m0 = 'PathRegexp(`/test\\.Echo/Unary`) && Header(`x-env`, `prod`)';
     const m1 = 'PathRegexp(`/test\\..*/[^/]+`)';
     assert.deepEqual(routers, [
-      ['grpcroute-default-echo-gw-default-gw-ep-web-0-0', `${host} && ${m0}`, 16 + m0.length],
-      ['grpcroute-default-echo-gw-default-gw-ep-web-0-1', `${host} && ${m1}`, 16 + m1.length],
-      ['grpcroute-default-echo-gw-default-gw-ep-web-1-0', `${host} && PathPrefix(\`/\`)`, 16 + 15],
+      [
+        rn('grpcroute-default-echo-gw-default-gw-ep-web-0', `${host} && ${m0}`),
+        `${host} && ${m0}`,
+        16 + m0.length,
+      ],
+      [
+        rn('grpcroute-default-echo-gw-default-gw-ep-web-0', `${host} && ${m1}`),
+        `${host} && ${m1}`,
+        16 + m1.length,
+      ],
+      [
+        rn('grpcroute-default-echo-gw-default-gw-ep-web-1', `${host} && PathPrefix(\`/\`)`),
+        `${host} && PathPrefix(\`/\`)`,
+        16 + 15,
+      ],
     ]);
     const lb = (n: string) => {
       const s = config.http.services[n];

@@ -1,11 +1,14 @@
+import { createHash } from 'node:crypto';
 import type { ConfigIssue } from '../../config/issues.ts';
 import { type ProviderValidation, type SourceOf, updateFromData } from '../dynamic-data.ts';
 import type { ProviderUpdate } from '../provider.ts';
 import { type StatusAddress, statusAddresses } from './gateway-addresses.ts';
+import { BackendTLSPolicies } from './gateway-backend-tls.ts';
 import { type BackendRef, type Backends, backends } from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
-import { type Attach, gatewayListeners } from './gateway-listeners.ts';
+import { l4RouteConfig } from './gateway-l4.ts';
+import { type Attach, allowsNamespace, gatewayListeners } from './gateway-listeners.ts';
 import { hostnames, type Match, matchRule } from './gateway-match.ts';
 import { condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
@@ -17,6 +20,12 @@ export interface GatewayObjects {
   readonly gateways: readonly KubeObject[];
   readonly httpRoutes: readonly KubeObject[];
   readonly grpcRoutes?: readonly KubeObject[];
+  /** `v1alpha2` TCPRoutes and TLSRoutes (read with experimentalChannel only). */
+  readonly tcpRoutes?: readonly KubeObject[];
+  readonly tlsRoutes?: readonly KubeObject[];
+  /** `v1alpha3` BackendTLSPolicies and the ConfigMaps of their CAs (with experimentalChannel). */
+  readonly backendTLSPolicies?: readonly KubeObject[];
+  readonly configMaps?: readonly KubeObject[];
   readonly services: readonly KubeObject[];
   readonly endpointSlices: readonly KubeObject[];
   readonly secrets: readonly KubeObject[];
@@ -30,8 +39,19 @@ export interface GatewayOptions {
   readonly nativeLBByDefault?: boolean;
   /** What every Gateway's `status.addresses` says (Traefik's StatusAddress). */
   readonly statusAddress?: StatusAddress | undefined;
-  /** Traefik's Experimental Channel kinds: not read here (a warning says so). */
+  /** Traefik's Experimental Channel kinds (TCPRoute, TLSRoute) are read, TCP and TLS listeners taken. */
   readonly experimentalChannel?: boolean;
+  /**
+   * Traefik's crossProviderNamespaces: undefined lets every route name another provider's
+   * TraefikService (`name@provider`); a list lets only the routes of its namespaces.
+   */
+  readonly crossProviderNamespaces?: readonly string[] | undefined;
+  /** Only these Gateways (`namespace/name`); empty or absent: all of our GatewayClasses'. */
+  readonly gateways?: readonly string[];
+  /** Only the Gateways of these GatewayClasses (ours still); empty or absent: all ours. */
+  readonly gatewayClasses?: readonly string[];
+  /** Our GatewayClasses' status is not written (another controller owns it). */
+  readonly disableGatewayClassStatus?: boolean;
   /** Entry point name → the port of its address (a listener goes to the entry point of its port). */
   readonly entryPointPorts: Readonly<Record<string, number>>;
 }
@@ -65,11 +85,12 @@ interface ParentRef {
  * - an HTTPRoute attaches through `parentRefs` (a Gateway, optionally one listener by
  *   `sectionName` or `port`) when the listener allows its namespace (`Same` by default, or `All`)
  *   and their hostnames intersect;
- * - each match of each rule is a router (gateway-match.ts), its filters middlewares
+ * - each match of each rule is a router `<kind>-<ns>-<name>-gw-<gwns>-<gw>-ep-<ep>-<rule>-<sha256
+ *   of its rule, 20 hex digits>` (Traefik's makeRouterName; gateway-match.ts), its filters middlewares
  *   (gateway-filters.ts), its backendRefs a weighted service `<router>-wrr` over the load
  *   balancers `<ns>-<service>-<port>` (weight 0: no traffic; another namespace only with a
  *   ReferenceGrant there, reference-grants.ts);
- * - the statuses Traefik writes: GatewayClass Accepted; Gateway Accepted and Programmed, each
+ * - the statuses Traefik writes: GatewayClass Accepted (reason Handled); Gateway Accepted and Programmed, each
  *   listener's attachedRoutes and Accepted/ResolvedRefs/Programmed; each HTTPRoute parent's
  *   Accepted and ResolvedRefs (RefNotPermitted, BackendNotFound, InvalidKind).
  */
@@ -81,16 +102,16 @@ export function gatewayConfig(
   const b = new KubeBuild(objs, { ...opts, allowCrossNamespace: true });
   const grants = new ReferenceGrants(objs.referenceGrants ?? []);
   const statuses: StatusUpdate[] = [];
-  if (opts.experimentalChannel === true)
-    b.warn(
-      'providers.kubernetesGateway',
-      'experimentalChannel: TCPRoute, TLSRoute and the other Experimental Channel kinds are not supported yet; only HTTPRoute is read',
-    );
   const classes = new Set<string>();
+  const onlyClasses = opts.gatewayClasses ?? [];
   for (const c of objs.gatewayClasses) {
     if ((c.spec as { controllerName?: string } | undefined)?.controllerName !== CONTROLLER) continue;
+    // Traefik's gatewayClasses option: the other classes are not handled.
+    if (onlyClasses.length > 0 && !onlyClasses.includes(c.metadata.name)) continue;
     classes.add(c.metadata.name);
-    const accepted = condition(c, 'Accepted', true, 'Accepted', 'Handled by Traefik controller');
+    if (opts.disableGatewayClassStatus === true) continue;
+    // Traefik's loadConfigurationFromGateways: reason Handled (not the API's Accepted).
+    const accepted = condition(c, 'Accepted', true, 'Handled', 'Handled by Traefik controller');
     statuses.push({
       kind: 'GatewayClass',
       object: c,
@@ -98,18 +119,40 @@ export function gatewayConfig(
       status: { conditions: [accepted] },
     });
   }
+  // Traefik's gateways option (managesGateway): only the Gateways it names.
+  const only = opts.gateways ?? [];
   const ours = objs.gateways.filter((gw) => {
     const cls = (gw.spec as { gatewayClassName?: string } | undefined)?.gatewayClassName;
-    return cls !== undefined && classes.has(cls);
+    if (cls === undefined || !classes.has(cls)) return false;
+    return only.length === 0 || only.includes(`${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}`);
   });
   const listeners: Attach[] = [];
-  for (const gw of ours) listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts));
+  const experimental = opts.experimentalChannel === true;
+  for (const gw of ours)
+    listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, experimental));
   const addresses =
     opts.statusAddress === undefined || ours.length === 0 ? [] : statusAddresses(b, opts.statusAddress);
 
-  for (const route of objs.httpRoutes) routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute');
-  for (const route of objs.grpcRoutes ?? []) routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute');
+  // Traefik reads BackendTLSPolicies (and ConfigMaps) with experimentalChannel only.
+  const policies = new BackendTLSPolicies(
+    b,
+    experimental ? (objs.backendTLSPolicies ?? []) : [],
+    experimental ? (objs.configMaps ?? []) : [],
+  );
+  const cross = opts.crossProviderNamespaces;
+  for (const route of objs.httpRoutes)
+    routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies, cross);
+  for (const route of objs.grpcRoutes ?? [])
+    routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies, cross);
+  // Traefik reads the Experimental Channel kinds only with experimentalChannel.
+  if (experimental) {
+    for (const route of objs.tlsRoutes ?? [])
+      l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross);
+    for (const route of objs.tcpRoutes ?? [])
+      l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute', cross);
+  }
 
+  statuses.push(...policies.statuses());
   for (const gw of ours) {
     const mine = listeners.filter((l) => l.gw === gw);
     const valid = mine.filter((l) => l.attached).length;
@@ -138,7 +181,7 @@ export function gatewayConfig(
 /**
  * The provider's update from a build: validated, less the "no servers" warning of the services
  * of redirect-only rules (their router's redirect answers every request: Traefik gives them an
- * empty weighted service, which ours cannot be).
+ * empty weighted service, which ours cannot be) and of the TCP routes' refused backendRefs.
  */
 export function gatewayUpdate(
   built: ReturnType<typeof gatewayConfig>,
@@ -150,12 +193,13 @@ export function gatewayUpdate(
     ...built.issues,
     ...extraIssues,
   ]);
+  // A TCP route's refused backendRef is Traefik's empty `-err-lb` (its ResolvedRefs says why).
   const quiet = (i: ConfigIssue): boolean =>
     i.severity === 'warning' &&
-    i.path[0] === 'http' &&
     i.path[1] === 'services' &&
-    String(i.path[2]).endsWith(REDIRECT_SERVICE) &&
-    i.path[4] === 'servers';
+    i.path[4] === 'servers' &&
+    ((i.path[0] === 'http' && String(i.path[2]).endsWith(REDIRECT_SERVICE)) ||
+      (i.path[0] === 'tcp' && String(i.path[2]).endsWith('-err-lb')));
   return { ...u, issues: u.issues.filter((i) => !quiet(i)) };
 }
 
@@ -174,6 +218,8 @@ function routeConfig(
   listeners: readonly Attach[],
   statuses: StatusUpdate[],
   kind: RouteKind,
+  policies: BackendTLSPolicies,
+  cross: readonly string[] | undefined,
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const where = `${kind.toLowerCase()} ${ns}/${route.metadata.name}`;
@@ -206,31 +252,20 @@ function routeConfig(
         (parent.sectionName === undefined || a.listener.name === parent.sectionName) &&
         (parent.port === undefined || a.listener.port === parent.port),
     );
+    // Traefik's updateRouteConditionAccepted: once a listener accepted the route, another that
+    // does not (a TCP listener of the same Gateway…) leaves it accepted.
+    const refuse = (reason: string, message: string): void => {
+      if (accepted.status !== 'True') accepted = condition(route, 'Accepted', false, reason, message);
+    };
     for (const a of matching) {
-      // Only HTTP and HTTPS listeners take HTTPRoutes and GRPCRoutes (their supportedKinds).
-      if (a.listener.protocol !== 'HTTP' && a.listener.protocol !== 'HTTPS') {
-        accepted = condition(
-          route,
-          'Accepted',
-          false,
-          'NotAllowedByListeners',
-          'Not allowed by the listener',
-        );
-        continue;
-      }
-      if ((a.listener.allowedRoutes?.namespaces?.from ?? 'Same') !== 'All' && gwNs !== ns) {
-        accepted = condition(
-          route,
-          'Accepted',
-          false,
-          'NotAllowedByListeners',
-          'Not allowed by the listener',
-        );
+      // Only listeners whose kinds include the route's (HTTP and HTTPS ones) take it.
+      if (!a.kinds.includes(kind) || !allowsNamespace(a, ns)) {
+        refuse('NotAllowedByListeners', 'Not allowed by the listener');
         continue;
       }
       const hosts = hostnames(spec.hostnames ?? [], a.listener.hostname);
       if (hosts === undefined) {
-        accepted = condition(route, 'Accepted', false, 'NoMatchingListenerHostname', 'No matching hostname');
+        refuse('NoMatchingListenerHostname', 'No matching hostname');
         continue;
       }
       a.status.attachedRoutes++;
@@ -238,9 +273,10 @@ function routeConfig(
       accepted = condition(route, 'Accepted', true, 'Accepted', 'Route accepted');
       ruleBackends ??= rules.map((r, ri) =>
         kind === 'GRPCRoute'
-          ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`)
-          : backends(b, grants, r, ns, `${where} rule ${ri}`),
+          ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`, policies)
+          : backends(b, grants, r, ns, `${where} rule ${ri}`, policies, cross),
       );
+      for (const rb of ruleBackends) policies.record(rb.uses, a.gw.metadata.name, a.listener.name);
       const failure = ruleBackends.find((x) => x.failure !== undefined)?.failure;
       if (failure !== undefined)
         resolved = condition(route, 'ResolvedRefs', false, failure.reason, failure.message);
@@ -295,15 +331,18 @@ function routers(
     kind === 'GRPCRoute'
       ? (rule.filters ?? []).find((f) => f.type !== 'RequestHeaderModifier' && f.type !== 'ExtensionRef')
       : undefined;
+  const key = normalize(
+    `${kind.toLowerCase()}-${ns}-${route.metadata.name}-gw-${gwNs}-${a.gw.metadata.name}-ep-${a.entryPoint}-${ri}`,
+  );
   matches.forEach((m: Match & GrpcMatch, mi) => {
-    const name = normalize(
-      `${kind.toLowerCase()}-${ns}-${route.metadata.name}-gw-${gwNs}-${a.gw.metadata.name}-ep-${a.entryPoint}-${ri}-${mi}`,
-    );
     const built = kind === 'GRPCRoute' ? grpcMatchRule(m, hosts) : matchRule(m, hosts);
     if ('error' in built) {
       b.error(where, `rule ${ri} match ${mi}: ${built.error}`);
       return;
     }
+    // Traefik's makeRouterName(rule, routeKey): the rule's key and the first ten bytes of
+    // sha256(rule) in hex (two matches of one rule that build the same rule are one router).
+    const name = `${key}-${createHash('sha256').update(built.rule).digest('hex').slice(0, 20)}`;
     if (unsupported !== undefined) {
       b.error(where, `rule ${ri}: unsupported filter ${unsupported.type ?? ''}`);
       return;

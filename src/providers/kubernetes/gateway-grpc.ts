@@ -2,7 +2,14 @@
  * GRPCRoute matches and backends, as Traefik's pkg/provider/kubernetes/gateway/grpcroute.go
  * builds them (buildGRPCMatchRule, buildGRPCMethodRule, loadGRPCBackendRef, getGRPCServiceProtocol).
  */
-import { type BackendRef, type Backends, BackendsBuilder } from './gateway-backends.ts';
+import type { BackendTLSPolicies } from './gateway-backend-tls.ts';
+import {
+  type BackendRef,
+  type Backends,
+  BackendsBuilder,
+  backendTLS,
+  tlsScheme,
+} from './gateway-backends.ts';
 import { hostRule } from './gateway-match.ts';
 import type { KubeBuild } from './kube-build.ts';
 import { normalize, quoteMeta } from './kube-build.ts';
@@ -69,6 +76,7 @@ export function grpcBackends(
   rule: { readonly backendRefs?: readonly BackendRef[] },
   ns: string,
   where: string,
+  policies?: BackendTLSPolicies,
 ): Backends {
   const out = new BackendsBuilder(b, where);
   const fail = (reason: string, message: string): void => out.fail(reason, message);
@@ -103,7 +111,14 @@ export function grpcBackends(
       (p) => p.port === ref.port,
     );
     if (sp !== undefined) {
-      const scheme = grpcScheme(sp);
+      const tls = backendTLS(b, policies, to, ref.name, ref.port);
+      out.used(tls.uses);
+      if (tls.failure !== undefined) {
+        fail(tls.failure.reason, `${what}: ${tls.failure.message}`);
+        continue;
+      }
+      // A policy's serversTransport: https (Traefik's loadGRPCServers), whatever the appProtocol.
+      const scheme = tls.transport === undefined ? grpcScheme(sp) : 'https';
       if (scheme === undefined) {
         fail(
           'UnsupportedProtocol',
@@ -114,7 +129,14 @@ export function grpcBackends(
       const before = b.issues.length;
       const name = normalize(`${to}-${ref.name}-${ref.port}-grpc`);
       const lb = b.loadBalancer(
-        { name: ref.name, namespace: to, port: ref.port, scheme, gatewayBackend: true },
+        {
+          name: ref.name,
+          namespace: to,
+          port: ref.port,
+          scheme,
+          gatewayBackend: true,
+          ...tlsScheme(tls.transport, ref.name ?? '', ref.port),
+        },
         ns,
         where,
         name,

@@ -19,7 +19,10 @@ export interface Listener {
       group?: string;
     }[];
   };
-  readonly allowedRoutes?: { readonly namespaces?: { readonly from?: string } };
+  readonly allowedRoutes?: {
+    readonly namespaces?: { readonly from?: string };
+    readonly kinds?: readonly { readonly group?: string; readonly kind?: string }[];
+  };
 }
 
 /** A listener of one of our Gateways, its entry point (when it has one) and its status. */
@@ -29,68 +32,192 @@ export interface Attach {
   readonly entryPoint: string | undefined;
   /** Valid and resolved: routes attached to it are routed. */
   readonly attached: boolean;
+  /** The route kinds it takes (its supportedKinds, narrowed by `allowedRoutes.kinds`). */
+  readonly kinds: readonly string[];
   readonly status: { name: string; supportedKinds: Obj[]; attachedRoutes: number; conditions: Condition[] };
 }
 
+/** Whether the listener's `allowedRoutes.namespaces` admits a route of namespace `ns`. */
+export function allowsNamespace(a: Attach, ns: string): boolean {
+  const from = a.listener.allowedRoutes?.namespaces?.from ?? 'Same';
+  return from === 'All' || (a.gw.metadata.namespace ?? 'default') === ns;
+}
+
 /**
- * The listeners of one of our Gateways, as Traefik's: HTTP and HTTPS ones go to the entry point
- * whose address has their port; an HTTPS listener's certificateRefs are TLS Secrets (in another
- * namespace only with a ReferenceGrant there). Each gets the conditions Traefik writes (Accepted,
- * ResolvedRefs, Programmed); one that fails any is not attached (its routes are not routed).
+ * The route kinds a listener's protocol takes, as Traefik's supportedRouteKinds
+ * (pkg/provider/kubernetes/gateway/kubernetes.go): HTTP and HTTPS take HTTPRoutes and
+ * GRPCRoutes; TCP takes TCPRoutes and TLS takes TCPRoutes and TLSRoutes, with the Experimental
+ * Channel only (without it: `Conflicted`). Another protocol is not accepted.
+ */
+function supportedKinds(
+  protocol: string,
+  experimental: boolean,
+): string[] | { type: string; ok: boolean; reason: string; message: string } {
+  const needsExperimental = {
+    type: 'Conflicted',
+    ok: true,
+    message: `Protocol "${protocol}" requires the experimental channel support to be enabled, please use the \`experimentalChannel\` option`,
+  };
+  switch (protocol) {
+    case 'HTTP':
+    case 'HTTPS':
+      return ['HTTPRoute', 'GRPCRoute'];
+    case 'TCP':
+      return experimental ? ['TCPRoute'] : { ...needsExperimental, reason: 'ProtocolConflict' };
+    case 'TLS':
+      return experimental ? ['TCPRoute', 'TLSRoute'] : { ...needsExperimental, reason: 'InvalidRouteKinds' };
+    default:
+      return {
+        type: 'Accepted',
+        ok: false,
+        reason: 'UnsupportedProtocol',
+        message: `Unsupported listener protocol "${protocol}"`,
+      };
+  }
+}
+
+/**
+ * The listeners of one of our Gateways, as Traefik's loadGatewayListeners: a listener's protocol
+ * gives its route kinds (supportedKinds; `allowedRoutes.kinds` narrows them, a kind it does not
+ * support is `InvalidRouteKinds`); it goes to the entry point whose address has its port; HTTP
+ * and TCP listeners take no `tls`; HTTPS and TLS ones need it: `Passthrough` (TLS only) needs no
+ * certificate, `Terminate` (the default) takes its certificateRefs, TLS Secrets (in another
+ * namespace only with a ReferenceGrant there). Each gets the conditions Traefik writes
+ * (Accepted, ResolvedRefs, Programmed); one that fails any is not attached (its routes are not
+ * routed).
  */
 export function gatewayListeners(
   b: KubeBuild,
   grants: ReferenceGrants,
   gw: KubeObject,
   entryPointPorts: Readonly<Record<string, number>>,
+  experimental = false,
 ): Attach[] {
   const spec = (gw.spec ?? {}) as { listeners?: readonly Listener[] };
   const ns = gw.metadata.namespace ?? 'default';
   const where = `gateway ${ns}/${gw.metadata.name}`;
   const out: Attach[] = [];
+  // Traefik's allocatedListeners: protocol, hostname and port of the listeners claimed so far.
+  const allocated = new Set<string>();
   for (const l of spec.listeners ?? []) {
     const conds: Condition[] = [];
     let ok = true;
+    let conflicted = false;
     const fail = (type: string, reason: string, message: string): void => {
       ok = false;
       conds.push(condition(gw, type, false, reason, message));
     };
     const ep = Object.entries(entryPointPorts).find(([, port]) => port === l.port)?.[0];
-    if (l.protocol !== 'HTTP' && l.protocol !== 'HTTPS') {
-      b.warn(where, `listener ${l.name}: protocol ${l.protocol} is not supported yet: ignored`);
-      fail('Accepted', 'UnsupportedProtocol', `Unsupported listener protocol ${l.protocol}`);
+    const supported = supportedKinds(l.protocol, experimental);
+    let kinds: string[] = [];
+    if (!Array.isArray(supported)) {
+      b.warn(where, `listener ${l.name}: ${supported.message}: ignored`);
+      ok = false;
+      conds.push(condition(gw, supported.type, supported.ok, supported.reason, supported.message));
     } else if (ep === undefined) {
       b.error(where, `listener ${l.name}: no entry point listens on port ${l.port}`);
       fail('Accepted', 'PortUnavailable', `No entry point listens on port ${l.port}`);
-    } else if (l.protocol === 'HTTPS' && l.tls?.mode !== undefined && l.tls.mode !== 'Terminate') {
-      b.warn(where, `listener ${l.name}: TLS mode ${l.tls.mode} is not supported yet: ignored`);
-      fail('Accepted', 'UnsupportedValue', `Unsupported TLS mode ${l.tls.mode}`);
     } else {
-      conds.push(condition(gw, 'Accepted', true, 'Accepted', 'No error found'));
-      if (l.protocol === 'HTTPS') certificates(b, grants, gw, l, where, fail);
-      if (ok) conds.push(condition(gw, 'ResolvedRefs', true, 'ResolvedRefs', 'No error found'));
+      kinds = allowedKinds(l, supported, fail);
+      const mode = l.tls?.mode ?? 'Terminate';
+      // Claimed before the TLS checks, as Traefik does.
+      const key = `${l.protocol}|${l.hostname ?? ''}|${l.port}`;
+      const duplicate = ok && allocated.has(key);
+      if (ok) allocated.add(key);
+      if (!ok) {
+        // InvalidRouteKinds (ResolvedRefs) already says why.
+      } else if (duplicate) {
+        // Traefik's loadGatewayListeners: a second listener of the same protocol, hostname and
+        // port is refused (HostnameConflict).
+        const message = 'A listener with the same protocol, port and hostname already exists';
+        b.error(where, `listener ${l.name}: ${message}`);
+        fail('Accepted', 'HostnameConflict', message);
+        conds.push(condition(gw, 'Programmed', false, 'HostnameConflict', message));
+        conds.push(condition(gw, 'Conflicted', true, 'HostnameConflict', message));
+        conflicted = true;
+      } else if ((l.protocol === 'HTTP' || l.protocol === 'TCP') && l.tls !== undefined && l.tls !== null) {
+        fail(
+          'Accepted',
+          'InvalidTLSConfiguration',
+          'TLS configuration must no be defined when using HTTP or TCP protocol',
+        );
+      } else if (
+        (l.protocol === 'HTTPS' || l.protocol === 'TLS') &&
+        (l.tls === undefined || l.tls === null)
+      ) {
+        fail(
+          'Accepted',
+          'InvalidTLSConfiguration',
+          `No TLS configuration for Gateway Listener ${l.name}:${l.port} and protocol "${l.protocol}"`,
+        );
+      } else if (l.protocol === 'HTTPS' && mode === 'Passthrough') {
+        fail('Accepted', 'UnsupportedProtocol', 'HTTPS protocol is not supported with TLS mode Passthrough');
+      } else {
+        conds.push(condition(gw, 'Accepted', true, 'Accepted', 'No error found'));
+        if (l.protocol === 'HTTPS' || l.protocol === 'TLS') {
+          if (mode === 'Passthrough') {
+            if ((l.tls?.certificateRefs ?? []).length > 0)
+              b.warn(
+                where,
+                `listener ${l.name}: in Passthrough TLS mode, no TLS settings take effect (the TLS session is not terminated at the Gateway)`,
+              );
+          } else if ((l.tls?.certificateRefs ?? []).length === 0)
+            fail(
+              'ResolvedRefs',
+              'InvalidCertificateRef',
+              'One TLS CertificateRef is required in Terminate mode',
+            );
+          else certificates(b, grants, gw, l, where, fail);
+        }
+        if (ok) conds.push(condition(gw, 'ResolvedRefs', true, 'ResolvedRefs', 'No error found'));
+      }
     }
-    conds.push(
-      ok
-        ? condition(gw, 'Programmed', true, 'Programmed', 'No error found')
-        : condition(gw, 'Programmed', false, 'Invalid', 'Listener is not valid'),
-    );
+    if (!conflicted)
+      conds.push(
+        ok
+          ? condition(gw, 'Programmed', true, 'Programmed', 'No error found')
+          : condition(gw, 'Programmed', false, 'Invalid', 'Listener is not valid'),
+      );
     out.push({
       gw,
       listener: l,
       entryPoint: ep,
       attached: ok,
+      kinds,
       status: {
         name: l.name,
-        // Traefik's supportedRouteKinds for HTTP and HTTPS listeners.
-        supportedKinds: [
-          { group: GROUP, kind: 'HTTPRoute' },
-          { group: GROUP, kind: 'GRPCRoute' },
-        ],
+        supportedKinds: kinds.map((kind) => ({ group: GROUP, kind })),
         attachedRoutes: 0,
         conditions: conds,
       },
     });
+  }
+  return out;
+}
+
+/**
+ * Traefik's allowedRouteKinds: without `allowedRoutes.kinds`, the supported kinds; else those of
+ * them it lists (each once), a listed kind the protocol does not support failing the listener
+ * (`ResolvedRefs=False`, `InvalidRouteKinds`).
+ */
+function allowedKinds(
+  l: Listener,
+  supported: readonly string[],
+  fail: (type: string, reason: string, message: string) => void,
+): string[] {
+  const listed = l.allowedRoutes?.kinds ?? [];
+  if (listed.length === 0) return [...supported];
+  const out: string[] = [];
+  for (const k of listed) {
+    if (!supported.includes(k.kind ?? '') || (k.group ?? GROUP) !== GROUP) {
+      fail(
+        'ResolvedRefs',
+        'InvalidRouteKinds',
+        `Listener protocol "${l.protocol}" does not support RouteGroupKind ${k.group ?? GROUP}/${k.kind ?? ''}`,
+      );
+      continue;
+    }
+    if (!out.includes(k.kind!)) out.push(k.kind!);
   }
   return out;
 }

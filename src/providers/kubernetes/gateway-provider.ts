@@ -6,9 +6,10 @@ import { StatusWriter } from './gateway-status.ts';
 import { runKubeProvider } from './kube-watch.ts';
 
 /**
- * Traefik's Gateway API provider (pkg/provider/kubernetes/gateway): GatewayClasses, Gateways and
- * HTTPRoutes (`gateway.networking.k8s.io/v1`), ReferenceGrants (`v1beta1`), Services, Secrets and
- * EndpointSlices, followed by informers. Objects are `name@kubernetesgateway`. After each build
+ * Traefik's Gateway API provider (pkg/provider/kubernetes/gateway): GatewayClasses, Gateways,
+ * HTTPRoutes and GRPCRoutes (`gateway.networking.k8s.io/v1`), ReferenceGrants (`v1beta1`), with
+ * experimentalChannel TCPRoutes and TLSRoutes (`v1alpha2`), BackendTLSPolicies (`v1alpha3`) and
+ * ConfigMaps, Services, Secrets and EndpointSlices, followed by informers. Objects are `name@kubernetesgateway`. After each build
  * the statuses of our GatewayClasses, Gateways and HTTPRoutes are written back (StatusWriter:
  * only those that changed); a failed write is reported with the next build.
  */
@@ -38,6 +39,7 @@ export class KubernetesGatewayProvider implements Provider {
   async *#run(signal: AbortSignal): AsyncGenerator<ProviderUpdate, void, undefined> {
     const cfg = this.#cfg;
     const gw = '/apis/gateway.networking.k8s.io/v1';
+    const GW_ALPHA = '/apis/gateway.networking.k8s.io/v1alpha2';
     const resources = {
       gatewayClasses: {
         prefix: gw,
@@ -52,6 +54,14 @@ export class KubernetesGatewayProvider implements Provider {
       services: { prefix: '/api/v1', plural: 'services' },
       secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
       endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
+      // Traefik's client watches the Experimental Channel kinds only with experimentalChannel
+      // (their CRDs must then be installed).
+      tcpRoutes: cfg.experimentalChannel ? { prefix: GW_ALPHA, plural: 'tcproutes' } : undefined,
+      tlsRoutes: cfg.experimentalChannel ? { prefix: GW_ALPHA, plural: 'tlsroutes' } : undefined,
+      backendTLSPolicies: cfg.experimentalChannel
+        ? { prefix: '/apis/gateway.networking.k8s.io/v1alpha3', plural: 'backendtlspolicies' }
+        : undefined,
+      configMaps: cfg.experimentalChannel ? { prefix: '/api/v1', plural: 'configmaps' } : undefined,
     };
     yield* runKubeProvider(
       cfg,

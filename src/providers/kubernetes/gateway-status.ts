@@ -26,7 +26,15 @@ export function condition(o: KubeObject, type: string, ok: boolean, reason: stri
 
 /** The status an object should have, and where its status subresource is. */
 export interface StatusUpdate {
-  readonly kind: 'GatewayClass' | 'Gateway' | 'HTTPRoute' | 'GRPCRoute' | 'Ingress';
+  readonly kind:
+    | 'GatewayClass'
+    | 'Gateway'
+    | 'HTTPRoute'
+    | 'GRPCRoute'
+    | 'TCPRoute'
+    | 'TLSRoute'
+    | 'BackendTLSPolicy'
+    | 'Ingress';
   /** The object's API version; absent: `gateway.networking.k8s.io/v1`. */
   readonly apiVersion?: string;
   readonly object: KubeObject;
@@ -35,9 +43,9 @@ export interface StatusUpdate {
   readonly status: Obj;
 }
 
-export function objectPath(o: KubeObject, plural: string, clusterScoped = false): string {
+export function objectPath(o: KubeObject, plural: string, clusterScoped = false, version = 'v1'): string {
   const ns = clusterScoped ? '' : `/namespaces/${encodeURIComponent(o.metadata.namespace ?? 'default')}`;
-  return `/apis/gateway.networking.k8s.io/v1${ns}/${plural}/${encodeURIComponent(o.metadata.name)}`;
+  return `/apis/gateway.networking.k8s.io/${version}${ns}/${plural}/${encodeURIComponent(o.metadata.name)}`;
 }
 
 /** A value with every `lastTransitionTime` left out, as JSON with sorted keys (for comparison). */

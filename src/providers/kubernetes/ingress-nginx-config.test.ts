@@ -528,10 +528,8 @@ describe('Ingress NGINX → configuration', () => {
     });
     const lb = config.http.services['default-h-web-80']?.['loadBalancer'] as Record<string, unknown>;
     assert.deepEqual([lb['strategy'], lb['hashOn']], ['hrw', { type: 'header', name: 'x-user' }]);
-    assert.equal(
-      (config.http.services['default-u-web-80']?.['loadBalancer'] as Record<string, unknown>)['strategy'],
-      undefined,
-    );
+    const plain = config.http.services['default-u-web-80']!['loadBalancer'] as Record<string, unknown>;
+    assert.equal(plain['strategy'], undefined);
     assert.match(issues.join('\n'), /upstream-hash-by "\$request_uri": only/);
   });
   it('writes the status of publishService by its type, and publishStatusAddress first', () => {
@@ -579,15 +577,10 @@ describe('Ingress NGINX → configuration', () => {
         authSigninURL: 'https://o.example/oauth2/start?rd=$escaped_request_uri',
       },
     });
-    assert.equal(
-      (
-        config.http.middlewares['default-o-rule-0-path-0-forward-auth']?.['forwardAuth'] as Record<
-          string,
-          unknown
-        >
-      )['authSigninURL'],
-      'http://o.example/oauth2/start?rd=$escaped_request_uri',
-    );
+    const httpAuth = config.http.middlewares['default-o-rule-0-path-0-forward-auth']![
+      'forwardAuth'
+    ] as Record<string, unknown>;
+    assert.equal(httpAuth['authSigninURL'], 'http://o.example/oauth2/start?rd=$escaped_request_uri');
     assert.match(issues.join('\n'), /auth-signin ".*": only \$scheme and \$host/);
   });
 });

@@ -56,7 +56,11 @@ interface SliceJson {
   readonly endpoints?:
     | readonly {
         readonly addresses?: readonly string[];
-        readonly conditions?: { readonly ready?: boolean | null; readonly serving?: boolean | null };
+        readonly conditions?: {
+          readonly ready?: boolean | null;
+          readonly serving?: boolean | null;
+          readonly terminating?: boolean | null;
+        };
       }[]
     | null;
 }
@@ -158,8 +162,9 @@ export class KubeBuild {
   /**
    * The load balancer of one Kubernetes service port, `<ns>-<service>-<port>`; its name, or
    * undefined (reported) when unusable. Servers are the serving endpoints of its EndpointSlices
-   * (port matched by the service port's name; nil `serving` = serving, so a terminating
-   * endpoint that still serves is kept); scheme `https` for port 443 or a port named `https…`.
+   * (port matched by the service port's name; nil `serving` = serving); a terminating endpoint
+   * that still serves is fenced (weight 0: sticky sessions only); scheme `https` for port 443 or
+   * a port named `https…`.
    */
   loadBalancer(s: ServiceRef, routeNs: string, where: string, nameOverride?: string): string | undefined {
     const ns = s.namespace ?? routeNs;
@@ -181,7 +186,8 @@ export class KubeBuild {
     const name = nameOverride ?? normalize(`${ns}-${s.name}-${port.port}`);
     const scheme =
       s.scheme ?? (port.port === 443 || (port.name ?? '').startsWith('https') ? 'https' : 'http');
-    const urls = new Set<string>();
+    // URL → fenced (a terminating endpoint that still serves).
+    const urls = new Map<string, boolean>();
     if (sspec.type === 'ExternalName' && s.gatewayBackend === true)
       return this.error(
         where,
@@ -190,18 +196,24 @@ export class KubeBuild {
     if (sspec.type === 'ExternalName') {
       if (this.#opts.allowExternalNameServices !== true)
         return this.error(where, `service ${ns}/${s.name}: ExternalName (allowExternalNameServices is off)`);
-      urls.add(`${scheme}://${sspec.externalName ?? ''}:${port.port}`);
+      urls.set(`${scheme}://${sspec.externalName ?? ''}:${port.port}`, false);
     } else if (s.nativeLB ?? this.#opts.nativeLBByDefault === true) {
       // Traefik's loadServers: nativeLB (or nativeLBByDefault) is the Service's cluster IP.
       const address = this.clusterAddress(svc, port.port, where);
       if (address === undefined) return undefined;
-      urls.add(`${scheme}://${address}`);
+      urls.set(`${scheme}://${address}`, false);
     } else if (s.nodePortLB === true && sspec.type === 'NodePort') {
       const hosts = this.nodePortAddresses(svc, port, where);
       if (hosts === undefined) return undefined;
-      for (const h of hosts) urls.add(`${scheme}://${h}`);
+      for (const h of hosts) urls.set(`${scheme}://${h}`, false);
     } else {
-      for (const slice of this.#slices.get(`${ns}/${s.name}`) ?? []) {
+      const slices = this.#slices.get(`${ns}/${s.name}`) ?? [];
+      // Traefik's gateway getBackendAddresses: a Service without EndpointSlices is an error, one
+      // whose endpoints are none ready a load balancer without servers (503), whatever
+      // allowEmptyServices (an option its Gateway provider does not have).
+      if (s.gatewayBackend === true && slices.length === 0)
+        return this.error(where, `service ${ns}/${s.name}: endpointslices not found`);
+      for (const slice of slices) {
         const sp = (slice.ports ?? []).find((p) => (p.name ?? '') === (port.name ?? ''));
         if (sp?.port === undefined) continue;
         for (const e of slice.endpoints ?? []) {
@@ -210,14 +222,24 @@ export class KubeBuild {
               ? e.conditions?.ready === true
               : (e.conditions?.serving ?? e.conditions?.ready ?? true);
           if (!serving) continue;
-          for (const a of e.addresses ?? [])
-            urls.add(`${scheme}://${a.includes(':') ? `[${a}]` : a}:${sp.port}`);
+          // Traefik's crd loadServers / ingress loadService: a terminating endpoint that still
+          // serves is a `Fenced` server, which only sticky sessions reach (not the Gateway's).
+          const fenced =
+            s.gatewayBackend !== true && e.conditions?.terminating === true && e.conditions.serving === true;
+          for (const a of e.addresses ?? []) {
+            const url = `${scheme}://${a.includes(':') ? `[${a}]` : a}:${sp.port}`;
+            if (!urls.has(url)) urls.set(url, fenced);
+          }
         }
       }
     }
-    if (urls.size === 0 && !this.#opts.allowEmptyServices)
+    if (urls.size === 0 && !this.#opts.allowEmptyServices && s.gatewayBackend !== true)
       return this.error(where, `service ${ns}/${s.name}: no endpoints`);
-    const lb: Obj = { servers: [...urls].sort().map((url) => ({ url })) };
+    // A fenced server is weight 0: never picked by the strategy, still reached by its sticky
+    // cookie (Traefik's balancers skip fenced servers but the sticky lookup).
+    const lb: Obj = {
+      servers: [...urls.keys()].sort().map((url) => (urls.get(url) === true ? { url, weight: 0 } : { url })),
+    };
     if (s.passHostHeader !== undefined) lb['passHostHeader'] = s.passHostHeader;
     if (s.serversTransport !== undefined && s.serversTransport !== '')
       lb['serversTransport'] = this.ref(s.serversTransport, ns);

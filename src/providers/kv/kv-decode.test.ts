@@ -50,6 +50,20 @@ describe('KV layout', () => {
     assert.deepEqual(Object.keys(u.config?.http.routers ?? {}), ['web'], 'traefikother/ is another root');
   });
 
+  it("reads a child router's parentrefs (Traefik's multi-layer routing, supported by its KV providers)", async () => {
+    const u = await decode({
+      'traefik/http/routers/api/rule': 'PathPrefix(`/api`)',
+      'traefik/http/routers/api/entrypoints/0': 'web',
+      'traefik/http/routers/admin/rule': 'Header(`X-Role`, `admin`)',
+      'traefik/http/routers/admin/service': 'app',
+      'traefik/http/routers/admin/parentrefs/0': 'api',
+      'traefik/http/services/app/loadbalancer/servers/0/url': 'http://10.0.0.1:80',
+    });
+    assert.deepEqual(u.issues.map(formatIssue), []);
+    assert.deepEqual(u.config?.http.routers['admin']?.parentRefs, ['api']);
+    assert.equal(u.config?.http.routers['api']?.service, undefined);
+  });
+
   it('names the key of a typo and leaves only that router out', async () => {
     const u = await decode({
       'traefik/http/routers/ok/rule': 'Path(`/ok`)',

@@ -1,0 +1,211 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  endpointSliceFor,
+  gatewayClassFor,
+  gatewayFor,
+  httpRouteFor,
+  secretFor,
+  serviceFor,
+} from '../../../test/helpers/kube-objects.ts';
+import { formatIssue } from '../../config/issues.ts';
+import { type GatewayObjects, type GatewayOptions, gatewayConfig, gatewayUpdate } from './gateway-config.ts';
+import type { StatusUpdate } from './gateway-status.ts';
+import type { KubeObject } from './informer.ts';
+
+const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
+
+function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Partial<GatewayOptions> = {}) {
+  const b = gatewayConfig(
+    {
+      gatewayClasses: ko([gatewayClassFor()]),
+      gateways: ko([gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }])]),
+      httpRoutes: ko([
+        httpRouteFor('default', 'app', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ backendRefs: [{ name: 'secure', port: 8443 }] }],
+        }),
+      ]),
+      services: ko([serviceFor('default', 'secure', 8443)]),
+      endpointSlices: ko([endpointSliceFor('default', 'secure', ['10.0.0.1'], 9443)]),
+      secrets: ko(objs.secrets),
+      backendTLSPolicies: ko(objs.backendTLSPolicies),
+      configMaps: ko(objs.configMaps),
+    },
+    {
+      allowEmptyServices: false,
+      allowExternalNameServices: false,
+      entryPointPorts: { web: 8000 },
+      experimentalChannel: true,
+      ...opts,
+    },
+  );
+  const u = gatewayUpdate(b, 'kubernetesgateway', { knownProviders: [] });
+  return { config: u.config!, issues: u.issues.map(formatIssue), statuses: b.statuses, data: b.data };
+}
+
+const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
+
+function policy(name: string, spec: Record<string, unknown>, created = '2026-01-01T00:00:00Z'): unknown {
+  return {
+    apiVersion: 'gateway.networking.k8s.io/v1alpha3',
+    kind: 'BackendTLSPolicy',
+    metadata: { name, namespace: 'default', creationTimestamp: created, generation: 1 },
+    spec,
+  };
+}
+
+const caMap = {
+  apiVersion: 'v1',
+  kind: 'ConfigMap',
+  metadata: { name: 'ca', namespace: 'default' },
+  data: { 'ca.crt': CA },
+};
+
+const target = { group: '', kind: 'Service', name: 'secure' };
+
+const ancestors = (statuses: readonly StatusUpdate[], name: string): string[][] => {
+  const s = statuses.find((u) => u.kind === 'BackendTLSPolicy' && u.object.metadata.name === name);
+  assert.ok(s, `BackendTLSPolicy ${name} has a status`);
+  assert.equal(
+    s.path,
+    `/apis/gateway.networking.k8s.io/v1alpha3/namespaces/default/backendtlspolicies/${name}`,
+  );
+  return (
+    s.status['ancestors'] as {
+      ancestorRef: { name: string; sectionName: string };
+      conditions: { type: string; status: string; reason: string }[];
+    }[]
+  ).map((a) => [
+    `${a.ancestorRef.name}/${a.ancestorRef.sectionName}`,
+    ...a.conditions.map((c) => `${c.type}=${c.status}/${c.reason}`),
+  ]);
+};
+
+describe('Gateway API BackendTLSPolicy (experimentalChannel) → serversTransport', () => {
+  it('gives the backend a serversTransport with the policy`s hostname and CA, and https servers', () => {
+    const { data, statuses, issues } = build({
+      configMaps: [caMap],
+      backendTLSPolicies: [
+        policy('tls', {
+          targetRefs: [target],
+          validation: {
+            hostname: 'secure.internal',
+            caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'ca' }],
+          },
+        }),
+      ],
+    });
+    assert.deepEqual(issues, []);
+    const http = data['http'] as {
+      services: Record<string, { loadBalancer: { servers: { url: string }[]; serversTransport?: string } }>;
+      serversTransports: Record<string, unknown>;
+    };
+    assert.deepEqual(http.services['default-secure-8443']?.loadBalancer, {
+      servers: [{ url: 'https://10.0.0.1:9443' }],
+      serversTransport: 'default-secure-8443',
+    });
+    assert.deepEqual(http.serversTransports['default-secure-8443'], {
+      serverName: 'secure.internal',
+      rootCAs: [CA],
+    });
+    assert.deepEqual(ancestors(statuses, 'tls'), [
+      ['gw/http', 'ResolvedRefs=True/ResolvedRefs', 'Accepted=True/Accepted'],
+    ]);
+  });
+
+  it('takes the oldest matching policy: a later one is Conflicted; another port`s is skipped', () => {
+    const { data, statuses } = build({
+      secrets: [secretFor('default', 'ca-secret', { 'ca.crt': CA })],
+      backendTLSPolicies: [
+        policy(
+          'late',
+          {
+            targetRefs: [target],
+            validation: { hostname: 'late.internal', wellKnownCACertificates: 'System' },
+          },
+          '2026-02-01T00:00:00Z',
+        ),
+        policy('early', {
+          targetRefs: [target],
+          validation: {
+            hostname: 'early.internal',
+            caCertificateRefs: [{ kind: 'Secret', name: 'ca-secret' }],
+          },
+        }),
+        policy('otherport', {
+          targetRefs: [{ ...target, sectionName: 'grpc' }],
+          validation: { hostname: 'x.internal', wellKnownCACertificates: 'System' },
+        }),
+      ],
+    });
+    const st = (data['http'] as { serversTransports: Record<string, { serverName: string }> })
+      .serversTransports;
+    assert.equal(st['default-secure-8443']?.serverName, 'early.internal');
+    assert.deepEqual(ancestors(statuses, 'late'), [
+      ['gw/http', 'ResolvedRefs=False/ResolvedRefs', 'Accepted=False/Conflicted'],
+    ]);
+    assert.equal(
+      statuses.find((s) => s.object.metadata.name === 'otherport'),
+      undefined,
+    );
+  });
+
+  it('refuses the backend when the policy`s CA cannot be read: NoValidCACertificate, RefNotPermitted', () => {
+    const { data, statuses, issues } = build({
+      backendTLSPolicies: [
+        policy('broken', {
+          targetRefs: [target],
+          validation: {
+            hostname: 'secure.internal',
+            caCertificateRefs: [{ kind: 'ConfigMap', name: 'missing' }],
+          },
+        }),
+      ],
+    });
+    assert.equal(
+      (data['http'] as { services: Record<string, unknown> }).services['default-secure-8443'],
+      undefined,
+    );
+    assert.deepEqual(ancestors(statuses, 'broken'), [
+      ['gw/http', 'ResolvedRefs=False/InvalidCACertificateRef', 'Accepted=False/NoValidCACertificate'],
+    ]);
+    const route = statuses.find((s) => s.kind === 'HTTPRoute');
+    assert.ok(route);
+    const cond = (
+      route.status['parents'] as { conditions: { type: string; reason: string; message: string }[] }[]
+    )[0]!.conditions[1]!;
+    assert.equal(cond.reason, 'RefNotPermitted');
+    assert.match(
+      cond.message,
+      /Cannot apply BackendTLSPolicy for Service default\/secure: getting configmap/,
+    );
+    assert.ok(
+      issues.some((i) => /Cannot apply BackendTLSPolicy/.test(i)),
+      String(issues),
+    );
+  });
+
+  it('reads no policy without experimentalChannel', () => {
+    const { data, statuses } = build(
+      {
+        configMaps: [caMap],
+        backendTLSPolicies: [
+          policy('tls', {
+            targetRefs: [target],
+            validation: {
+              hostname: 'secure.internal',
+              caCertificateRefs: [{ kind: 'ConfigMap', name: 'ca' }],
+            },
+          }),
+        ],
+      },
+      { experimentalChannel: false },
+    );
+    assert.equal((data['http'] as { serversTransports?: unknown }).serversTransports, undefined);
+    assert.equal(
+      statuses.find((s) => s.kind === 'BackendTLSPolicy'),
+      undefined,
+    );
+  });
+});

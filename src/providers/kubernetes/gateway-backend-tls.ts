@@ -1,0 +1,233 @@
+/*
+ * BackendTLSPolicy (`gateway.networking.k8s.io/v1alpha3`, the Experimental Channel) as Traefik's
+ * gateway provider applies it to the backends of HTTPRoutes and GRPCRoutes (httproute.go /
+ * grpcroute.go loadHTTPServers / loadGRPCServers and loadServersTransport): a serversTransport per
+ * backend Service port, its statuses (`status.ancestors`).
+ */
+import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
+import type { KubeObject } from './informer.ts';
+import { type KubeBuild, normalize, type Obj } from './kube-build.ts';
+
+const CONTROLLER = 'traefik.io/gateway-controller';
+const GROUP = 'gateway.networking.k8s.io';
+
+interface PolicySpec {
+  readonly targetRefs?: readonly {
+    readonly group?: string;
+    readonly kind?: string;
+    readonly name?: string;
+    readonly sectionName?: string;
+  }[];
+  readonly validation?: {
+    readonly hostname?: string;
+    readonly caCertificateRefs?: readonly {
+      readonly group?: string;
+      readonly kind?: string;
+      readonly name?: string;
+    }[];
+    readonly wellKnownCACertificates?: string;
+    readonly subjectAltNames?: readonly unknown[];
+  };
+}
+
+/** A policy matched by a backend, and the conditions it gets (for its ancestors). */
+export interface PolicyUse {
+  readonly policy: KubeObject;
+  readonly conditions: readonly Condition[];
+}
+
+/** What a backend's policies give: the transport's name (in the build), or a failure. */
+export interface BackendTLS {
+  /** The serversTransport `<ns>-<service>-<port>`, undefined without a policy. */
+  readonly transport: string | undefined;
+  /** The route's ResolvedRefs failure (Traefik's RefNotPermitted) when the policy is unusable. */
+  readonly failure: { reason: string; message: string } | undefined;
+  readonly uses: readonly PolicyUse[];
+}
+
+const NONE: BackendTLS = { transport: undefined, failure: undefined, uses: [] };
+
+/**
+ * The BackendTLSPolicies of the build. A backend Service port (`forBackend`) takes the first
+ * policy (oldest `creationTimestamp`, then name) whose targetRef names the Service and, when it
+ * has a `sectionName`, the port's name: a serversTransport `<ns>-<service>-<port>` with
+ * `serverName` the policy's `validation.hostname` and `rootCAs` the `ca.crt` of each
+ * `caCertificateRefs` ConfigMap or Secret (of the policy's namespace; `wellKnownCACertificates`:
+ * the system roots), and its servers are `https://`. A later policy for the same port is
+ * `Conflicted`. A ref of another kind or without `ca.crt` fails the policy (`Accepted=False`,
+ * `NoValidCACertificate`) and the backend (the route's `ResolvedRefs=False`, `RefNotPermitted`).
+ * `subjectAltNames` are not supported: a policy with some fails the same way (not silently looser).
+ * Each use is reported on the policy's `status.ancestors` by `record`, per Gateway listener.
+ */
+export class BackendTLSPolicies {
+  readonly #b: KubeBuild;
+  readonly #byNamespace = new Map<string, KubeObject[]>();
+  readonly #configMaps = new Map<string, KubeObject>();
+  readonly #cache = new Map<string, BackendTLS>();
+  /** policy key → its object and ancestors (by ancestorRef key). */
+  readonly #ancestors = new Map<string, { policy: KubeObject; entries: Map<string, Obj> }>();
+
+  constructor(b: KubeBuild, policies: readonly KubeObject[], configMaps: readonly KubeObject[]) {
+    this.#b = b;
+    for (const p of policies) {
+      const ns = p.metadata.namespace ?? 'default';
+      const list = this.#byNamespace.get(ns) ?? [];
+      list.push(p);
+      this.#byNamespace.set(ns, list);
+    }
+    for (const list of this.#byNamespace.values()) list.sort(byAge);
+    for (const c of configMaps)
+      this.#configMaps.set(`${c.metadata.namespace ?? 'default'}/${c.metadata.name}`, c);
+  }
+
+  /** The policies of the Service `ns/name`'s port `port` (named `portName`), as Traefik reads them. */
+  forBackend(ns: string, name: string, port: number, portName: string | undefined): BackendTLS {
+    const key = `${ns}/${name}/${port}`;
+    const cached = this.#cache.get(key);
+    if (cached !== undefined) return cached;
+    const got = this.#compute(ns, name, port, portName ?? '');
+    this.#cache.set(key, got);
+    return got;
+  }
+
+  #compute(ns: string, name: string, port: number, portName: string): BackendTLS {
+    const policies = this.#byNamespace.get(ns);
+    if (policies === undefined) return NONE;
+    const uses: PolicyUse[] = [];
+    let transport: string | undefined;
+    for (const policy of policies) {
+      for (const ref of (policy.spec as PolicySpec | undefined)?.targetRefs ?? []) {
+        // As Traefik: a targetRef naming another Service, or another port (sectionName), is skipped.
+        if (ref.name !== name) continue;
+        if (ref.sectionName !== undefined && ref.sectionName !== portName) continue;
+        if (transport !== undefined) {
+          uses.push({
+            policy,
+            conditions: [
+              condition(policy, 'ResolvedRefs', false, 'ResolvedRefs'),
+              condition(policy, 'Accepted', false, 'Conflicted'),
+            ],
+          });
+          continue;
+        }
+        const st = this.#transport(ns, policy);
+        if ('error' in st) {
+          uses.push({
+            policy,
+            conditions: [
+              condition(policy, 'ResolvedRefs', false, st.reason, st.error),
+              condition(policy, 'Accepted', false, 'NoValidCACertificate'),
+            ],
+          });
+          // Traefik stops at the first policy that fails: the backend is refused.
+          const message = `Cannot apply BackendTLSPolicy for Service ${ns}/${name}: ${st.error}`;
+          return { transport: undefined, failure: { reason: 'RefNotPermitted', message }, uses };
+        }
+        uses.push({
+          policy,
+          conditions: [
+            condition(policy, 'ResolvedRefs', true, 'ResolvedRefs'),
+            condition(policy, 'Accepted', true, 'Accepted'),
+          ],
+        });
+        transport = normalize(`${ns}-${name}-${port}`);
+        this.#b.serversTransports[transport] = st.transport;
+        this.#b.source('http/serverstransports', transport, `backendtlspolicy ${ns}/${policy.metadata.name}`);
+      }
+    }
+    return { transport, failure: undefined, uses };
+  }
+
+  /** Traefik's loadServersTransport. */
+  #transport(ns: string, policy: KubeObject): { transport: Obj } | { error: string; reason: string } {
+    const v = (policy.spec as PolicySpec | undefined)?.validation ?? {};
+    const st: Obj = {};
+    if (v.hostname !== undefined && v.hostname !== '') st['serverName'] = v.hostname;
+    if ((v.subjectAltNames ?? []).length > 0)
+      return { reason: 'InvalidKind', error: 'subjectAltNames are not supported' };
+    if (v.wellKnownCACertificates !== undefined && v.wellKnownCACertificates !== '') return { transport: st };
+    const roots: string[] = [];
+    for (const ref of v.caCertificateRefs ?? []) {
+      const group = ref.group ?? '';
+      if ((group !== '' && group !== 'core') || (ref.kind !== 'ConfigMap' && ref.kind !== 'Secret'))
+        return { reason: 'InvalidKind', error: 'Only ConfigMaps and Secrets are supported' };
+      const refName = ref.name ?? '';
+      let ca: string | undefined;
+      if (ref.kind === 'ConfigMap') {
+        const cm = this.#configMaps.get(`${ns}/${refName}`) as { data?: Record<string, string> } | undefined;
+        if (cm === undefined)
+          return {
+            reason: 'InvalidCACertificateRef',
+            error: `getting configmap ${ns}/${refName}: configmap not found`,
+          };
+        ca = cm.data?.['ca.crt'];
+      } else {
+        if (this.#b.secret(ns, refName) === undefined)
+          return {
+            reason: 'InvalidCACertificateRef',
+            error: `getting secret ${ns}/${refName}: secret not found`,
+          };
+        ca = this.#b.secretValue(ns, refName, 'ca.crt');
+      }
+      if (ca === undefined || ca === '')
+        return {
+          reason: 'InvalidCACertificateRef',
+          error: `${ref.kind} ${ns}/${refName} does not have a ca.crt`,
+        };
+      roots.push(ca);
+    }
+    if (roots.length > 0) st['rootCAs'] = roots;
+    return { transport: st };
+  }
+
+  /**
+   * Reports the uses on each policy's `status.ancestors`, as Traefik's ancestorRef: the Gateway
+   * (in the backend's namespace, as Traefik writes it) and the listener's name.
+   */
+  record(uses: readonly PolicyUse[], gateway: string, listener: string): void {
+    for (const use of uses) {
+      const p = use.policy;
+      const pk = `${p.metadata.namespace ?? 'default'}/${p.metadata.name}`;
+      const entry = this.#ancestors.get(pk) ?? { policy: p, entries: new Map<string, Obj>() };
+      this.#ancestors.set(pk, entry);
+      // The policy is in the backend Service's namespace, which Traefik writes as the Gateway's.
+      const ancestorRef = {
+        group: GROUP,
+        kind: 'Gateway',
+        namespace: p.metadata.namespace ?? 'default',
+        name: gateway,
+        sectionName: listener,
+      };
+      entry.entries.set(JSON.stringify(ancestorRef), {
+        ancestorRef,
+        controllerName: CONTROLLER,
+        conditions: use.conditions,
+      });
+    }
+  }
+
+  /** The policies' statuses: ours, after the ancestors other controllers wrote. */
+  statuses(): StatusUpdate[] {
+    const out: StatusUpdate[] = [];
+    for (const { policy, entries } of this.#ancestors.values()) {
+      const current = (policy as { status?: { ancestors?: readonly Obj[] } }).status?.ancestors ?? [];
+      out.push({
+        kind: 'BackendTLSPolicy',
+        apiVersion: `${GROUP}/v1alpha3`,
+        object: policy,
+        path: objectPath(policy, 'backendtlspolicies', false, 'v1alpha3'),
+        status: {
+          ancestors: [...current.filter((a) => a['controllerName'] !== CONTROLLER), ...entries.values()],
+        },
+      });
+    }
+    return out;
+  }
+}
+
+function byAge(a: KubeObject, b: KubeObject): number {
+  const ta = String((a.metadata as { creationTimestamp?: string }).creationTimestamp ?? '');
+  const tb = String((b.metadata as { creationTimestamp?: string }).creationTimestamp ?? '');
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return a.metadata.name < b.metadata.name ? -1 : a.metadata.name > b.metadata.name ? 1 : 0;
+}

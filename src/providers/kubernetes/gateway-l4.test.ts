@@ -1,0 +1,588 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  endpointSliceFor,
+  gatewayClassFor,
+  gatewayFor,
+  httpRouteFor,
+  secretFor,
+  serviceFor,
+  tcpRouteFor,
+  tlsRouteFor,
+} from '../../../test/helpers/kube-objects.ts';
+import { formatIssue } from '../../config/issues.ts';
+import { type GatewayObjects, type GatewayOptions, gatewayConfig, gatewayUpdate } from './gateway-config.ts';
+import { hostSNIRule } from './gateway-l4.ts';
+import type { StatusUpdate } from './gateway-status.ts';
+import type { KubeObject } from './informer.ts';
+
+const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
+const HASH = 'e3b0c44298fc1c149afb';
+
+function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Partial<GatewayOptions> = {}) {
+  const b = gatewayConfig(
+    {
+      gatewayClasses: ko(objs.gatewayClasses ?? [gatewayClassFor()]),
+      gateways: ko(objs.gateways),
+      httpRoutes: ko(objs.httpRoutes),
+      tcpRoutes: ko(objs.tcpRoutes),
+      tlsRoutes: ko(objs.tlsRoutes),
+      services: ko(objs.services),
+      endpointSlices: ko(objs.endpointSlices),
+      secrets: ko(objs.secrets),
+      referenceGrants: ko(objs.referenceGrants),
+    },
+    {
+      allowEmptyServices: false,
+      allowExternalNameServices: false,
+      entryPointPorts: { web: 8000, tcp: 9000, tls: 9443 },
+      experimentalChannel: true,
+      ...opts,
+    },
+  );
+  const u = gatewayUpdate(b, 'kubernetesgateway', { knownProviders: ['kubernetescrd', 'file'] });
+  return { config: u.config!, issues: u.issues.map(formatIssue), statuses: b.statuses, data: b.data };
+}
+
+const conds = (c: unknown): string[] =>
+  ((c ?? []) as { type: string; status: string; reason: string }[]).map(
+    (x) => `${x.type}=${x.status}/${x.reason}`,
+  );
+const statusOf = (statuses: readonly StatusUpdate[], kind: string, name: string): StatusUpdate => {
+  const s = statuses.find((u) => u.kind === kind && u.object.metadata.name === name);
+  assert.ok(s, `${kind} ${name} has a status`);
+  return s;
+};
+const parentConds = (s: StatusUpdate): string[][] =>
+  (s.status['parents'] as { conditions: unknown }[]).map((p) => conds(p.conditions));
+
+/** A Service `name` whose port `port` (named `main`) has the endpoints `ips` on `target`. */
+function svc(ns: string, name: string, port: number, ips: string[], target: number): unknown[] {
+  const s = serviceFor(ns, name, port);
+  (s['spec'] as { ports: { name: string }[] }).ports[0]!.name = 'main';
+  const e = endpointSliceFor(ns, name, ips, target);
+  (e['ports'] as { name: string }[])[0]!.name = 'main';
+  return [s, e];
+}
+
+const tcpGateway = gatewayFor('default', 'gw', [
+  { name: 'tcp', port: 9000, protocol: 'TCP' },
+  { name: 'pass', port: 9443, protocol: 'TLS', hostname: '*.example.com', tls: { mode: 'Passthrough' } },
+  { name: 'http', port: 8000, protocol: 'HTTP' },
+]);
+
+describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP configuration', () => {
+  it('routes a TCPRoute on a TCP listener: HostSNI(`*`), a weighted service over its backendRefs', () => {
+    const [a, aSlice] = svc('default', 'db', 5432, ['10.0.0.1', '10.0.0.2'], 15432);
+    const [b, bSlice] = svc('default', 'db2', 5432, ['10.0.0.3'], 15432);
+    const { config, issues, statuses } = build({
+      gateways: [tcpGateway],
+      tcpRoutes: [
+        tcpRouteFor('default', 'pg', {
+          parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+          rules: [
+            {
+              backendRefs: [
+                { name: 'db', port: 5432, weight: 3 },
+                { name: 'db2', port: 5432 },
+              ],
+            },
+          ],
+        }),
+      ],
+      services: [a, b],
+      endpointSlices: [aSlice, bSlice],
+    });
+    assert.deepEqual(issues, []);
+    const name = `tcproute-default-pg-gw-default-gw-ep-tcp-0-${HASH}`;
+    const r = config.tcp!.routers[name];
+    assert.ok(r, Object.keys(config.tcp!.routers).join());
+    assert.equal(r.rule, 'HostSNI(`*`)');
+    assert.deepEqual(r.entryPoints, ['tcp']);
+    assert.equal(r.tls, undefined);
+    assert.equal(r.service, `${name}-wrr`);
+    const w = config.tcp!.services[`${name}-wrr`];
+    assert.ok(w?.kind === 'weighted');
+    assert.deepEqual(
+      w.weighted.services.map((s) => [s.name, s.weight]),
+      [
+        ['default-db-5432', 3],
+        ['default-db2-5432', 1],
+      ],
+    );
+    const lb = config.tcp!.services['default-db-5432'];
+    assert.ok(lb?.kind === 'loadBalancer');
+    assert.deepEqual(
+      lb.loadBalancer.servers.map((s) => s.address),
+      ['10.0.0.1:15432', '10.0.0.2:15432'],
+    );
+    const st = statusOf(statuses, 'TCPRoute', 'pg');
+    assert.equal(st.path, '/apis/gateway.networking.k8s.io/v1alpha2/namespaces/default/tcproutes/pg');
+    assert.equal(st.apiVersion, 'gateway.networking.k8s.io/v1alpha2');
+    assert.deepEqual(parentConds(st), [['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']]);
+    const gw = statusOf(statuses, 'Gateway', 'gw').status['listeners'] as {
+      name: string;
+      attachedRoutes: number;
+      supportedKinds: { kind: string }[];
+      conditions: unknown;
+    }[];
+    assert.deepEqual(
+      gw.map((l) => [l.name, l.attachedRoutes, l.supportedKinds.map((k) => k.kind), conds(l.conditions)]),
+      [
+        [
+          'tcp',
+          1,
+          ['TCPRoute'],
+          ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
+        ],
+        [
+          'pass',
+          0,
+          ['TCPRoute', 'TLSRoute'],
+          ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
+        ],
+        [
+          'http',
+          0,
+          ['HTTPRoute', 'GRPCRoute'],
+          ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
+        ],
+      ],
+    );
+  });
+
+  it('routes a TLSRoute by SNI: passthrough as its listener`s mode, hostnames within the listener`s', () => {
+    const [a, aSlice] = svc('default', 'app', 443, ['10.0.0.1'], 8443);
+    const { config, statuses } = build({
+      gateways: [tcpGateway],
+      tlsRoutes: [
+        tlsRouteFor('default', 'sni', {
+          parentRefs: [{ name: 'gw' }],
+          hostnames: ['a.example.com', '*.b.example.com', 'other.org'],
+          rules: [{ backendRefs: [{ name: 'app', port: 443 }] }],
+        }),
+        tlsRouteFor('default', 'nohost', {
+          parentRefs: [{ name: 'gw', sectionName: 'pass' }],
+          hostnames: ['x.other.org'],
+          rules: [{ backendRefs: [{ name: 'app', port: 443 }] }],
+        }),
+      ],
+      services: [a],
+      endpointSlices: [aSlice],
+    });
+    const name = `tlsroute-default-sni-gw-default-gw-ep-tls-0-${HASH}`;
+    const r = config.tcp!.routers[name];
+    assert.ok(r, Object.keys(config.tcp!.routers).join());
+    assert.equal(r.rule, 'HostSNI(`a.example.com`) || HostSNIRegexp(`^[a-z0-9-\\.]+\\.b\\.example\\.com$`)');
+    assert.equal(r.priority, 14);
+    assert.deepEqual(r.tls?.passthrough, true);
+    assert.deepEqual(Object.keys(config.tcp!.routers), [name], 'the TCP and HTTP listeners do not take it');
+    assert.deepEqual(parentConds(statusOf(statuses, 'TLSRoute', 'sni')), [
+      ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs'],
+    ]);
+    assert.deepEqual(parentConds(statusOf(statuses, 'TLSRoute', 'nohost')), [
+      ['Accepted=False/NoMatchingListenerHostname', 'ResolvedRefs=True/ResolvedRefs'],
+    ]);
+  });
+
+  it('terminates TLS on a TLS listener in Terminate mode: its certificate, a TCP router with tls', () => {
+    const [a, aSlice] = svc('default', 'app', 7, ['10.0.0.1'], 7007);
+    const { config, data, statuses } = build({
+      gateways: [
+        gatewayFor('default', 'gw', [
+          {
+            name: 'term',
+            port: 9443,
+            protocol: 'TLS',
+            tls: { mode: 'Terminate', certificateRefs: [{ name: 'cert', kind: 'Secret', group: '' }] },
+          },
+        ]),
+      ],
+      tcpRoutes: [
+        tcpRouteFor('default', 't', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ backendRefs: [{ name: 'app', port: 7 }] }],
+        }),
+      ],
+      services: [a],
+      endpointSlices: [aSlice],
+      secrets: [secretFor('default', 'cert', { 'tls.crt': 'CERT', 'tls.key': 'KEY' })],
+    });
+    void config;
+    const routers = (data['tcp'] as { routers: Record<string, { tls?: unknown }> }).routers;
+    assert.deepEqual(routers[`tcproute-default-t-gw-default-gw-ep-tls-0-${HASH}`]?.tls, {});
+    assert.deepEqual((data['tls'] as { certificates: unknown[] }).certificates, [
+      { certFile: 'CERT', keyFile: 'KEY' },
+    ]);
+    assert.deepEqual(parentConds(statusOf(statuses, 'TCPRoute', 't')), [
+      ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs'],
+    ]);
+  });
+
+  it('refuses a backendRef as Traefik does: an empty `-err-lb` keeps its weight, ResolvedRefs says why', () => {
+    const [a, aSlice] = svc('default', 'app', 7, ['10.0.0.1'], 7007);
+    const [o, oSlice] = svc('other', 'far', 7, ['10.0.0.9'], 7007);
+    const { config, statuses, issues } = build({
+      gateways: [tcpGateway],
+      tcpRoutes: [
+        tcpRouteFor('default', 'mixed', {
+          parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+          rules: [
+            {
+              backendRefs: [
+                { name: 'app', port: 7, weight: 2 },
+                { name: 'far', namespace: 'other', port: 7, weight: 5 },
+              ],
+            },
+          ],
+        }),
+        tcpRouteFor('default', 'noport', {
+          parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+          rules: [{ backendRefs: [{ name: 'app' }] }],
+        }),
+        tcpRouteFor('default', 'missing', {
+          parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+          rules: [{ backendRefs: [{ name: 'nope', port: 7 }] }],
+        }),
+      ],
+      services: [a, o],
+      endpointSlices: [aSlice, oSlice],
+    });
+    const name = `tcproute-default-mixed-gw-default-gw-ep-tcp-0-${HASH}`;
+    const w = config.tcp!.services[`${name}-wrr`];
+    assert.ok(w?.kind === 'weighted');
+    assert.deepEqual(
+      w.weighted.services.map((s) => [s.name, s.weight]),
+      [
+        ['default-app-7', 2],
+        [`${name}-err-lb`, 5],
+      ],
+    );
+    const err = config.tcp!.services[`${name}-err-lb`];
+    assert.ok(err?.kind === 'loadBalancer');
+    assert.deepEqual(err.loadBalancer.servers, []);
+    const reasons = (n: string) =>
+      (
+        statusOf(statuses, 'TCPRoute', n).status['parents'] as {
+          conditions: { reason: string; message: string }[];
+        }[]
+      )[0]!.conditions[1]!;
+    assert.equal(reasons('mixed').reason, 'RefNotPermitted');
+    assert.equal(
+      reasons('mixed').message,
+      'Cannot load TCPRoute BackendRef core/Service/other/far: missing ReferenceGrant',
+    );
+    assert.equal(reasons('noport').reason, 'UnsupportedProtocol');
+    assert.equal(reasons('missing').reason, 'BackendNotFound');
+    assert.equal(
+      reasons('missing').message,
+      'Cannot load TCPRoute BackendRef default/nope: service not found',
+    );
+    assert.ok(
+      issues.some((i) => /tcproute default\/mixed: .*missing ReferenceGrant/.test(i)),
+      String(issues),
+    );
+    assert.ok(!issues.some((i) => /err-lb/.test(i)), String(issues));
+
+    // A ReferenceGrant from TCPRoute in `default` lets it through.
+    const granted = build({
+      gateways: [tcpGateway],
+      tcpRoutes: [
+        tcpRouteFor('default', 'mixed', {
+          parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+          rules: [{ backendRefs: [{ name: 'far', namespace: 'other', port: 7 }] }],
+        }),
+      ],
+      services: [o],
+      endpointSlices: [oSlice],
+      referenceGrants: [
+        {
+          apiVersion: 'gateway.networking.k8s.io/v1beta1',
+          kind: 'ReferenceGrant',
+          metadata: { name: 'g', namespace: 'other' },
+          spec: {
+            from: [{ group: 'gateway.networking.k8s.io', kind: 'TCPRoute', namespace: 'default' }],
+            to: [{ group: '', kind: 'Service' }],
+          },
+        },
+      ],
+    });
+    const gw = granted.config.tcp!.services[`${name}-wrr`];
+    assert.ok(gw?.kind === 'weighted');
+    assert.deepEqual(
+      gw.weighted.services.map((s) => s.name),
+      ['other-far-7'],
+    );
+  });
+
+  it('keeps listener kinds apart: an HTTPRoute on a TCP listener, a TCPRoute on an HTTP one, are not allowed', () => {
+    const [a, aSlice] = svc('default', 'app', 7, ['10.0.0.1'], 7007);
+    const { config, statuses } = build({
+      gateways: [tcpGateway],
+      tcpRoutes: [
+        tcpRouteFor('default', 'onhttp', {
+          parentRefs: [{ name: 'gw', sectionName: 'http' }],
+          rules: [{ backendRefs: [{ name: 'app', port: 7 }] }],
+        }),
+      ],
+      httpRoutes: [
+        httpRouteFor('default', 'ontcp', {
+          parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+          rules: [{ backendRefs: [{ name: 'app', port: 7 }] }],
+        }),
+      ],
+      services: [a],
+      endpointSlices: [aSlice],
+    });
+    assert.deepEqual(Object.keys(config.tcp?.routers ?? {}), []);
+    assert.deepEqual(Object.keys(config.http.routers), []);
+    assert.equal(
+      parentConds(statusOf(statuses, 'TCPRoute', 'onhttp'))[0]![0],
+      'Accepted=False/NotAllowedByListeners',
+    );
+    assert.equal(
+      conds(
+        (statusOf(statuses, 'HTTPRoute', 'ontcp').status['parents'] as { conditions: unknown }[])[0]!
+          .conditions,
+      )[0],
+      'Accepted=False/NotAllowedByListeners',
+    );
+  });
+
+  it('keeps an HTTPRoute accepted by the HTTP listener when a TCP listener after it does not take it', () => {
+    const [a, aSlice] = svc('default', 'app', 80, ['10.0.0.1'], 8080);
+    const { config, statuses } = build({
+      gateways: [
+        gatewayFor('default', 'gw', [
+          { name: 'http', port: 8000, protocol: 'HTTP' },
+          { name: 'tcp', port: 9000, protocol: 'TCP' },
+        ]),
+      ],
+      httpRoutes: [
+        httpRouteFor('default', 'web', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ backendRefs: [{ name: 'app', port: 80 }] }],
+        }),
+      ],
+      services: [a],
+      endpointSlices: [aSlice],
+    });
+    assert.equal(Object.keys(config.http.routers).length, 1);
+    assert.deepEqual(
+      conds(
+        (statusOf(statuses, 'HTTPRoute', 'web').status['parents'] as { conditions: unknown }[])[0]!
+          .conditions,
+      ),
+      ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs'],
+    );
+  });
+
+  it('without experimentalChannel, reads no TCPRoute and refuses TCP and TLS listeners (Conflicted)', () => {
+    const [a, aSlice] = svc('default', 'app', 7, ['10.0.0.1'], 7007);
+    const { config, statuses } = build(
+      {
+        gateways: [tcpGateway],
+        tcpRoutes: [
+          tcpRouteFor('default', 'pg', {
+            parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+            rules: [{ backendRefs: [{ name: 'app', port: 7 }] }],
+          }),
+        ],
+        services: [a],
+        endpointSlices: [aSlice],
+      },
+      { experimentalChannel: false },
+    );
+    assert.equal(config.tcp, undefined);
+    assert.equal(
+      statuses.find((s) => s.kind === 'TCPRoute'),
+      undefined,
+    );
+    const listeners = statusOf(statuses, 'Gateway', 'gw').status['listeners'] as { conditions: unknown }[];
+    assert.deepEqual(conds(listeners[0]!.conditions), [
+      'Conflicted=True/ProtocolConflict',
+      'Programmed=False/Invalid',
+    ]);
+    assert.deepEqual(conds(listeners[1]!.conditions), [
+      'Conflicted=True/InvalidRouteKinds',
+      'Programmed=False/Invalid',
+    ]);
+  });
+
+  it('refuses listeners as Traefik`s loadGatewayListeners: tls on TCP, none on TLS, HTTPS passthrough, allowedRoutes.kinds', () => {
+    const { statuses } = build({
+      gateways: [
+        gatewayFor('default', 'gw', [
+          { name: 'a', port: 9000, protocol: 'TCP', tls: { mode: 'Passthrough' } },
+          { name: 'b', port: 9443, protocol: 'TLS' },
+          { name: 'c', port: 9443, protocol: 'HTTPS', tls: { mode: 'Passthrough' } },
+          { name: 'd', port: 9443, protocol: 'TLS', hostname: 'd.example', tls: { mode: 'Terminate' } },
+          {
+            name: 'e',
+            port: 9000,
+            protocol: 'TCP',
+            allowedRoutes: { kinds: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute' }] },
+          },
+          {
+            name: 'f',
+            port: 9443,
+            protocol: 'TLS',
+            hostname: 'f.example',
+            tls: { mode: 'Passthrough' },
+            allowedRoutes: { kinds: [{ kind: 'TLSRoute' }] },
+          },
+          // Same protocol, hostname and port as f: HostnameConflict.
+          { name: 'g', port: 9443, protocol: 'TLS', hostname: 'f.example', tls: { mode: 'Passthrough' } },
+        ]),
+      ],
+    });
+    const listeners = statusOf(statuses, 'Gateway', 'gw').status['listeners'] as {
+      name: string;
+      supportedKinds: { kind: string }[];
+      conditions: unknown;
+    }[];
+    assert.deepEqual(
+      listeners.map((l) => [l.name, conds(l.conditions)[0], l.supportedKinds.map((k) => k.kind)]),
+      [
+        ['a', 'Accepted=False/InvalidTLSConfiguration', ['TCPRoute']],
+        ['b', 'Accepted=False/InvalidTLSConfiguration', ['TCPRoute', 'TLSRoute']],
+        ['c', 'Accepted=False/UnsupportedProtocol', ['HTTPRoute', 'GRPCRoute']],
+        ['d', 'Accepted=True/Accepted', ['TCPRoute', 'TLSRoute']],
+        ['e', 'ResolvedRefs=False/InvalidRouteKinds', []],
+        ['f', 'Accepted=True/Accepted', ['TLSRoute']],
+        ['g', 'Accepted=False/HostnameConflict', ['TCPRoute', 'TLSRoute']],
+      ],
+    );
+    assert.deepEqual(conds(listeners[6]!.conditions), [
+      'Accepted=False/HostnameConflict',
+      'Programmed=False/HostnameConflict',
+      'Conflicted=True/HostnameConflict',
+    ]);
+    assert.deepEqual(conds(listeners[3]!.conditions).slice(1), [
+      'ResolvedRefs=False/InvalidCertificateRef',
+      'Programmed=False/Invalid',
+    ]);
+  });
+
+  it('honours crossProviderNamespaces: another provider`s TraefikService only from the namespaces listed', () => {
+    const objs = {
+      gateways: [tcpGateway],
+      tcpRoutes: [
+        tcpRouteFor('default', 'int', {
+          parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+          rules: [{ backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'x@internal' }] }],
+        }),
+        tcpRouteFor('default', 'file', {
+          parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+          rules: [
+            {
+              backendRefs: [
+                { group: 'traefik.io', kind: 'TraefikService', name: 'db@file', weight: 2 },
+                { group: 'traefik.io', kind: 'TraefikService', name: 'db2@file' },
+              ],
+            },
+          ],
+        }),
+      ],
+      httpRoutes: [
+        httpRouteFor('default', 'web', {
+          parentRefs: [{ name: 'gw', sectionName: 'http' }],
+          rules: [{ backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'svc@file' }] }],
+        }),
+      ],
+    };
+    const open = build(objs);
+    const intName = `tcproute-default-int-gw-default-gw-ep-tcp-0-${HASH}`;
+    assert.equal(
+      open.data['tcp'] &&
+        (open.data['tcp'] as { routers: Record<string, { service: string }> }).routers[intName]?.service,
+      'x@internal',
+    );
+    const web = (
+      open.data['http'] as { services: Record<string, { weighted?: { services: { name: string }[] } }> }
+    ).services;
+    assert.deepEqual(
+      Object.values(web).flatMap((s) => s.weighted?.services.map((c) => c.name) ?? []),
+      ['svc@file'],
+    );
+
+    const closed = build(objs, { crossProviderNamespaces: ['trusted'] });
+    const tcp = closed.data['tcp'] as { routers: Record<string, unknown>; services: Record<string, unknown> };
+    assert.equal(tcp.routers[intName], undefined);
+    const fileWrr = tcp.services[`tcproute-default-file-gw-default-gw-ep-tcp-0-${HASH}-wrr`] as {
+      weighted: { services: { name: string; weight: number }[] };
+    };
+    assert.deepEqual(
+      fileWrr.weighted.services.map((c) => [c.name, c.weight]),
+      [
+        [`tcproute-default-file-gw-default-gw-ep-tcp-0-${HASH}-err-lb`, 2],
+        [`tcproute-default-file-gw-default-gw-ep-tcp-0-${HASH}-err-lb`, 1],
+      ],
+    );
+    const reason = (kind: string, name: string) =>
+      (
+        statusOf(closed.statuses, kind, name).status['parents'] as {
+          conditions: { reason: string; message: string }[];
+        }[]
+      )[0]!.conditions[1]!;
+    assert.equal(reason('TCPRoute', 'int').reason, 'RefNotPermitted');
+    assert.match(reason('TCPRoute', 'int').message, /namespace "default" is not in crossProviderNamespaces/);
+    assert.equal(reason('TCPRoute', 'file').reason, 'RefNotPermitted');
+    assert.equal(reason('HTTPRoute', 'web').reason, 'RefNotPermitted');
+    assert.deepEqual(Object.keys((closed.data['http'] as { routers: object }).routers), []);
+
+    const trusted = build(objs, { crossProviderNamespaces: ['default'] });
+    assert.ok((trusted.data['tcp'] as { routers: Record<string, unknown> }).routers[intName]);
+  });
+
+  it('scopes the provider as Traefik`s gateways, gatewayClasses and disableGatewayClassStatus options', () => {
+    const [a, aSlice] = svc('default', 'app', 80, ['10.0.0.1'], 8080);
+    const objs = {
+      gatewayClasses: [gatewayClassFor(), gatewayClassFor('second')],
+      gateways: [
+        gatewayFor('default', 'one', [{ name: 'http', port: 8000, protocol: 'HTTP' }]),
+        gatewayFor('default', 'two', [{ name: 'http', port: 8000, protocol: 'HTTP' }], 'second'),
+      ],
+      httpRoutes: ['one', 'two'].map((g) =>
+        httpRouteFor('default', `to-${g}`, {
+          parentRefs: [{ name: g }],
+          hostnames: [`${g}.example`],
+          rules: [{ backendRefs: [{ name: 'app', port: 80 }] }],
+        }),
+      ),
+      services: [a],
+      endpointSlices: [aSlice],
+    };
+    const handled = (r: ReturnType<typeof build>) =>
+      r.statuses.map((u) => `${u.kind} ${u.object.metadata.name}`).sort();
+    assert.deepEqual(handled(build(objs)), [
+      'Gateway one',
+      'Gateway two',
+      'GatewayClass second',
+      'GatewayClass traefik',
+      'HTTPRoute to-one',
+      'HTTPRoute to-two',
+    ]);
+    const byName = build(objs, { gateways: ['default/two'] });
+    assert.deepEqual(handled(byName), [
+      'Gateway two',
+      'GatewayClass second',
+      'GatewayClass traefik',
+      'HTTPRoute to-two',
+    ]);
+    assert.deepEqual(
+      Object.values(byName.config.http.routers).map((r) => r.rule),
+      ['Host(`two.example`) && PathPrefix(`/`)'],
+    );
+    const byClass = build(objs, { gatewayClasses: ['traefik'], disableGatewayClassStatus: true });
+    assert.deepEqual(handled(byClass), ['Gateway one', 'HTTPRoute to-one']);
+  });
+
+  it('builds Traefik`s hostSNIRule', () => {
+    assert.deepEqual(hostSNIRule([]), { rule: 'HostSNI(`*`)', priority: 0 });
+    assert.deepEqual(hostSNIRule(['a.b', 'a.b', '*.c.d']), {
+      rule: 'HostSNI(`a.b`) || HostSNIRegexp(`^[a-z0-9-\\.]+\\.c\\.d$`)',
+      priority: 4,
+    });
+  });
+});

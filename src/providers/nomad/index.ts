@@ -1,0 +1,1 @@
+export { NomadProvider } from './nomad-provider.ts';

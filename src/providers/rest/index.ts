@@ -1,0 +1,1 @@
+export { type RestAnswer, RestProvider } from './rest-provider.ts';
