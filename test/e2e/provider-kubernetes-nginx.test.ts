@@ -14,6 +14,7 @@ import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { connect, createServer as createTlsServer } from 'node:tls';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type FakeKube, startFakeKube } from '../helpers/fake-kube.ts';
 import { ingressFor, loopbackServices, secretFor } from '../helpers/kube-objects.ts';
@@ -430,6 +431,41 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
       });
     assert.equal(await post(1000), 200);
     assert.equal(await post(4096), 413);
+  });
+
+  it('passes TLS through to the backend by SNI with ssl-passthrough (its own certificate)', async (t) => {
+    const own = selfSignedCertificate(['pass.example']);
+    const server = createTlsServer({ cert: own.certPem, key: own.keyPem }, (sock) => {
+      sock.end('passed through\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => server.close(() => r())));
+    const port = (server.address() as { port: number }).port;
+    const from = proxy.logs.length;
+    for (const o of loopbackServices('shop', { tlsapp: port })) kube.apply(o);
+    kube.apply(
+      nginx('pass', 'pass.example', [{ path: '/', pathType: 'Prefix', service: 'tlsapp' }], {
+        'ssl-passthrough': 'true',
+      }),
+    );
+    const hello = () =>
+      new Promise<{ ok: boolean; text: string }>((resolve) => {
+        const s = connect({
+          port: websecure,
+          host: '127.0.0.1',
+          servername: 'pass.example',
+          ca: own.certPem,
+        });
+        let text = '';
+        s.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        s.once('end', () => resolve({ ok: s.authorized, text }));
+        s.once('error', () => resolve({ ok: false, text }));
+      });
+    await until(from, async () => (await hello()).ok);
+    // The backend's own certificate (the proxy holds none for pass.example) and its bytes.
+    assert.deepEqual(await hello(), { ok: true, text: 'passed through\n' });
   });
 
   it('writes publishStatusAddress in the status of the Ingresses it handles', async () => {
