@@ -470,6 +470,13 @@ describe('Ingress NGINX → configuration', () => {
       loadBalancer: { servers: [{ address: '10.0.0.1:8080' }] },
     });
     assert.equal(config.http.routers['default-pass-rule-0-path-0'], undefined);
+    // Plain HTTP to that host reaches the backend too (Traefik's passthrough HTTP router).
+    assert.deepEqual(config.http.routers['default-pass-pass-example-http'], {
+      entryPoints: ['web'],
+      rule: 'Host("pass.example")',
+      ruleSyntax: 'default',
+      service: 'default-pass-web-80',
+    });
     assert.deepEqual(data.tls.options['default-mtls-default-client-ca'], {
       clientAuth: { caFiles: ['CA PEM'], clientAuthType: 'VerifyClientCertIfGiven' },
     });

@@ -274,7 +274,17 @@ export function nginxIngressConfig(
     (spec.rules ?? []).forEach((rule, ri) => {
       const host = rule.host ?? '';
       if (cfg['ssl-passthrough'] === true) {
-        passthrough(b, ns, name, rule, defaultBackend, tlsEps, where);
+        const pt = passthrough(b, ns, name, rule, defaultBackend, tlsEps, where);
+        // Traefik's translate: the host also gets an HTTP router `<key>-http` to the backend
+        // (its backend-protocol honoured), redirecting to https when the Ingress would.
+        const svc = pt?.backend.service;
+        if (pt === undefined || svc?.name === undefined) return;
+        const svcName = normalize(`${ns}-${name}-${svc.name}-${portString(pt.backend)}`);
+        if (service(pt.backend, svcName) === undefined) return;
+        const r = withEps({ rule: hostRule(host), ruleSyntax: 'default', service: svcName }, httpEps);
+        sslRedirect(b, pt.key, cfg, hasTLS, r);
+        b.routers[`${pt.key}-http`] = r;
+        b.source('http/routers', `${pt.key}-http`, where);
         return;
       }
       if (defaultBackend !== undefined && host !== '') {
@@ -641,21 +651,21 @@ function passthrough(
   defaultBackend: IngressBackend | undefined,
   tlsEps: readonly string[] | undefined,
   where: string,
-): void {
+): { key: string; backend: IngressBackend } | undefined {
   const host = rule.host ?? '';
   if (host === '') {
     b.error(where, 'cannot process ssl-passthrough for rule without host');
-    return;
+    return undefined;
   }
   const backend =
     rule.http !== undefined ? rule.http.paths?.find((p) => p.path === '/')?.backend : defaultBackend;
   if (backend?.service?.name === undefined) {
     b.error(where, `no backend found for ssl-passthrough for rule with host "${host}"`);
-    return;
+    return undefined;
   }
   const scratch = `\u0000passthrough`;
   const lbName = buildService(b, ns, backend, {}, scratch, undefined, where);
-  if (lbName === undefined) return;
+  if (lbName === undefined) return undefined;
   const servers = (
     (b.services[scratch] as { loadBalancer: Obj }).loadBalancer['servers'] as { url: string }[]
   ).map((s) => ({ address: s.url.replace(/^[a-z0-9]+:\/\//, '') }));
@@ -672,6 +682,7 @@ function passthrough(
   };
   b.source('tcp/routers', key, where);
   b.source('tcp/services', svcName, where);
+  return { key, backend };
 }
 
 /** Traefik's buildRule with %q: `Host("h")`, a `*.` wildcard as it is (Traefik v3.7's wildcard Host). */
