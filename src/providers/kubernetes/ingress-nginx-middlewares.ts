@@ -57,11 +57,12 @@ export function warnUnsupported(b: KubeBuild, cfg: NginxConfig, where: string): 
 }
 
 /**
- * Traefik's applyMiddlewares (pkg/provider/kubernetes/ingress-nginx/kubernetes.go), in its order:
- * custom-http-errors, app-root, from-to-www-redirect, permanent/temporal-redirect, basic/digest
- * auth, buffering, source ranges, CORS, rewrite-target, upstream-vhost, limit-rpm, limit-rps,
- * custom-headers, auth-url (with auth-signin), retry. Each middleware is `<routerKey>-<what>`, appended to
- * `rt.middlewares`. False (reported) when one cannot be built: the caller makes the router answer
+ * Traefik's buildMiddlewares and applyMiddlewares (pkg/provider/kubernetes/ingress-nginx
+ * middleware.go, translator.go), in their order: enable-access-log, custom-http-errors, app-root,
+ * from-to-www-redirect (its own router), permanent/temporal-redirect, basic/digest auth,
+ * buffering, source ranges, CORS, rewrite-target, upstream-vhost, limit-rpm, limit-rps,
+ * limit-connections, custom-headers, auth-url (with auth-signin), retry. Each middleware is
+ * `<routerKey>-<what>`, appended to `rt.middlewares`. False (reported) when one cannot be built: the caller makes the router answer
  * 503 (Traefik's translate sends a location with an error to `unavailable-service`).
  */
 export function nginxMiddlewares(
