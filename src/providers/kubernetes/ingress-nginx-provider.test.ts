@@ -54,4 +54,26 @@ describe('kubernetesIngressNGINX watchNamespaceSelector', () => {
     while (routers(u).length < 2) u = (await it.next()).value as ProviderUpdate;
     assert.deepEqual(routers(u), ['lab-front-rule-0-path-0', 'shop-front-rule-0-path-0']);
   });
+  it('reads the one namespace watchNamespace names', async (t) => {
+    const kube = await startFakeKube();
+    t.after(() => kube.close());
+    for (const ns of ['shop', 'lab']) {
+      for (const o of loopbackServices(ns, { web: 9 })) kube.apply(o);
+      kube.apply(
+        ingressFor(ns, 'front', '', [{ path: '/', pathType: 'Prefix', service: 'web' }], {
+          annotations: { 'kubernetes.io/ingress.class': 'nginx' },
+        }),
+      );
+    }
+    const cfg = kubernetesIngressNginxProviderSchema.parse({
+      endpoint: kube.url,
+      token: 't',
+      watchNamespace: 'lab',
+    });
+    const ctl = new AbortController();
+    t.after(() => ctl.abort());
+    const it = kubernetesIngressNginxProvider(cfg, {}, ['web'], {}).watch(ctl.signal)[Symbol.asyncIterator]();
+    assert.deepEqual(routers((await it.next()).value as ProviderUpdate), ['lab-front-rule-0-path-0']);
+    assert.ok(kube.seen.some((l) => l.startsWith('GET /apis/networking.k8s.io/v1/namespaces/lab/ingresses')));
+  });
 });
