@@ -263,7 +263,7 @@ describe('Ingress NGINX → configuration', () => {
       'default-plain-rule-0-path-0-tls-retry',
     ]);
     assert.deepEqual(config.http.middlewares['default-plain-rule-0-path-0-redirect-scheme'], {
-      redirectScheme: { scheme: 'https', permanent: true },
+      redirectScheme: { scheme: 'https', forcePermanentRedirect: true },
     });
     // ssl-redirect without a TLS section redirects nothing (Traefik's buildSSLRedirect).
     assert.deepEqual(config.http.routers['default-asked-rule-0-path-0']?.middlewares, [
@@ -360,7 +360,7 @@ describe('Ingress NGINX → configuration', () => {
     assert.deepEqual(issues, []);
     const mw = config.http.middlewares;
     assert.deepEqual(mw['default-m-rule-0-path-0-redirect'], {
-      redirectRegex: { regex: '.*', replacement: 'https://t.example/', permanent: false },
+      redirectRegex: { regex: '.*', replacement: 'https://t.example/', statusCode: 302 },
     });
     assert.deepEqual(mw['default-m-rule-0-path-0-limit-rps'], {
       rateLimit: { average: 4, period: '1s', burst: 20 },
@@ -437,7 +437,7 @@ describe('Ingress NGINX → configuration', () => {
       redirectRegex: {
         regex: '^(https?)://(?:\\[[^/\\]]*\\]|[^/:]+)(:[0-9]+)?[^/]*/(.*?)/?$',
         replacement: '$1://shop.example$2/$3',
-        permanent: true,
+        statusCode: 308,
       },
     });
   });

@@ -109,7 +109,7 @@ export function nginxMiddlewares(
 
   if (cfg['from-to-www-redirect'] === true) fromToWww(ctx, routerKey, ruleHost, rt);
 
-  // permanent-redirect and temporal-redirect (which wins): the code says permanent or not.
+  // permanent-redirect and temporal-redirect (which wins), with their code (Traefik's StatusCode).
   if (cfg['permanent-redirect'] !== undefined || cfg['temporal-redirect'] !== undefined) {
     let url = '';
     let code = 0;
@@ -124,7 +124,7 @@ export function nginxMiddlewares(
       if (code < 300 || code > 308) code = 302;
     }
     add('redirect', {
-      redirectRegex: { regex: '.*', replacement: url, permanent: code === 301 || code === 308 },
+      redirectRegex: { regex: '.*', replacement: url, statusCode: code },
     });
   }
 
@@ -261,14 +261,14 @@ export function nginxMiddlewares(
 export function sslRedirect(b: KubeBuild, key: string, cfg: NginxConfig, hasTLS: boolean, rt: Obj): void {
   if (!(cfg['force-ssl-redirect'] ?? false) && !(hasTLS && (cfg['ssl-redirect'] ?? true))) return;
   const name = `${key}-redirect-scheme`;
-  b.middlewares[name] = { redirectScheme: { scheme: 'https', permanent: true } };
+  b.middlewares[name] = { redirectScheme: { scheme: 'https', forcePermanentRedirect: true } };
   b.source('http/middlewares', name, `router ${key}`);
   rt['middlewares'] = [name, ...((rt['middlewares'] as string[] | undefined) ?? [])];
 }
 
 /**
  * Traefik's applyFromToWwwRedirect: a router for the other name (www. or not) that only
- * redirects here (308 in Traefik; permanent here), its service `unavailable-service` as it must
+ * redirects here (308), its service `unavailable-service` as it must
  * never reach the backend without the location's middlewares.
  */
 function fromToWww(ctx: NginxMiddlewareContext, routerKey: string, host: string, rt: Obj): void {
@@ -282,7 +282,7 @@ function fromToWww(ctx: NginxMiddlewareContext, routerKey: string, host: string,
       // Anchored, the trailing slash dropped (ingress-nginx's ngx_srv_redirect.lua), as Traefik.
       regex: '^(https?)://(?:\\[[^/\\]]*\\]|[^/:]+)(:[0-9]+)?[^/]*/(.*?)/?$',
       replacement: `$1://${host}$2/$3`,
-      permanent: true,
+      statusCode: 308,
     },
   };
   const r: Obj = {
