@@ -445,6 +445,7 @@ function canaryBackends(
   return out;
 }
 
+/** Whether a backend has servers (a scratch load balancer built, then dropped; nothing reported). */
 function hasServers(b: KubeBuild, ns: string, backend: IngressBackend, cfg: NginxConfig): boolean {
   const probe = `\u0000probe`;
   const name = buildService(b, ns, backend, cfg, probe, undefined, '', true);
