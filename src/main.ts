@@ -1093,6 +1093,11 @@ async function run(
   for (const p of await createDynamicProviders(config.providers, {
     logger,
     entryPointPorts: entryPointPorts(listened),
+    // Traefik's SetEffectiveConfiguration: the entry points without http.tls (sorted: Go's map order is random).
+    nonTlsEntryPoints: listened
+      .map(([n]) => n)
+      .filter((n) => config.entryPoints[n]?.http.tls === undefined)
+      .sort(),
     validation,
   })) {
     supervise(p);

@@ -84,9 +84,12 @@ export const bufferingFactory: MiddlewareFactory<BufferingConfig> = {
       memRequestBodyBytes: c.memRequestBodyBytes,
       retry,
     };
+    // Traefik's DisableRequestBuffer / DisableResponseBuffer: that side is not buffered at all.
     return {
-      buffering: spec,
-      onResponseBody: () => new BufferFilter(c.memResponseBodyBytes, c.maxResponseBodyBytes),
+      ...(c.disableRequestBuffer === true ? {} : { buffering: spec }),
+      ...(c.disableResponseBuffer === true
+        ? {}
+        : { onResponseBody: () => new BufferFilter(c.memResponseBodyBytes, c.maxResponseBodyBytes) }),
     };
   },
 };

@@ -19,6 +19,29 @@ describe('redirectRegex', () => {
     assert.equal(location(res), 'http://mydomain/a/b?c=d');
   });
 
+  it('answers statusCode whatever the method (Traefik`s StatusCode, set for ingress-nginx`s redirect codes)', () => {
+    const m = build('redirectRegex', { regex: '.*', replacement: 'https://new.test/', statusCode: 308 });
+    for (const method of ['GET', 'POST']) {
+      const res = m.onRequest!(makeRequest('http://a.test/x', { method }));
+      assert.deepEqual(
+        [res?.status, location(res), res?.body],
+        [308, 'https://new.test/', 'Permanent Redirect'],
+      );
+    }
+    const seeOther = build('redirectRegex', {
+      regex: '.*',
+      replacement: 'https://new.test/',
+      statusCode: 303,
+    });
+    assert.deepEqual(
+      [
+        seeOther.onRequest!(makeRequest('http://a.test/x'))?.status,
+        seeOther.onRequest!(makeRequest('http://a.test/x'))?.body,
+      ],
+      [303, 'See Other'],
+    );
+  });
+
   it('includes the Host port in the matched URL', () => {
     const m = build('redirectRegex', {
       regex: '^http://a\\.test:8080/(.*)',

@@ -39,11 +39,14 @@ class RedirectRegex implements Middleware {
   readonly #re: RegExp;
   readonly #parts: readonly TemplatePart[];
   readonly #permanent: boolean;
+  /** statusCode: the status whatever the method; 0 = by method. */
+  readonly #fixed: number;
 
-  constructor(re: RegExp, parts: readonly TemplatePart[], permanent: boolean) {
+  constructor(re: RegExp, parts: readonly TemplatePart[], permanent: boolean, fixed: number) {
     this.#re = re;
     this.#parts = parts;
     this.#permanent = permanent;
+    this.#fixed = fixed;
   }
 
   onRequest(req: RequestHead): DirectResponse | undefined {
@@ -60,7 +63,7 @@ class RedirectRegex implements Middleware {
     const path = goLocationPath(q === -1 ? target : target.slice(0, q));
     if (path === undefined) return BAD_LOCATION;
     const rest = q === -1 ? '' : target.slice(q).replace(NEEDS_ESCAPE, escapeChar);
-    return redirectResponse(req.method, path + rest, this.#permanent);
+    return redirectResponse(req.method, path + rest, this.#permanent, this.#fixed);
   }
 }
 
@@ -70,6 +73,6 @@ export const redirectRegexFactory: MiddlewareFactory<RedirectRegexConfig> = {
     const rx = compileGoRegexp(config.regex, 'g');
     if ('error' in rx) return { error: rx.error };
     const { re, parts } = rewriter(rx, config.replacement);
-    return new RedirectRegex(re, parts, config.permanent);
+    return new RedirectRegex(re, parts, config.permanent, config.statusCode ?? 0);
   },
 };

@@ -6,6 +6,11 @@ const TEXT = [
   [302, 'Found'],
   [307, 'Temporary Redirect'],
   [308, 'Permanent Redirect'],
+  // Go's http.StatusText of the other codes a fixed statusCode may name.
+  [300, 'Multiple Choices'],
+  [303, 'See Other'],
+  [304, 'Not Modified'],
+  [305, 'Use Proxy'],
 ] as const;
 const BODY = new Map<number, string>(TEXT);
 
@@ -18,15 +23,24 @@ export function redirectStatus(method: string, permanent: boolean): number {
   return permanent ? 308 : 307;
 }
 
-export function redirectResponse(method: string, location: string, permanent: boolean): DirectResponse {
-  const status = redirectStatus(method, permanent);
+/**
+ * `fixed`: a status whatever the method (Traefik's RedirectRegex.StatusCode and
+ * RedirectScheme.ForcePermanentRedirect, which its Ingress NGINX provider sets); 0 = by method.
+ */
+export function redirectResponse(
+  method: string,
+  location: string,
+  permanent: boolean,
+  fixed = 0,
+): DirectResponse {
+  const status = fixed !== 0 ? fixed : redirectStatus(method, permanent);
   return {
     status,
     headers: [
       ['Location', location],
       ['Content-Type', 'text/plain; charset=utf-8'],
     ],
-    body: BODY.get(status)!,
+    body: BODY.get(status) ?? '',
   };
 }
 

@@ -29,6 +29,12 @@ describe('redirectScheme', () => {
     assert.equal(temporary.onRequest!(makeRequest('http://a.test/', { method: 'HEAD' }))?.status, 307);
   });
 
+  it('answers 308 whatever the method with forcePermanentRedirect (Traefik`s, set for ingress-nginx`s ssl-redirect)', () => {
+    const forced = build('redirectScheme', { scheme: 'https', forcePermanentRedirect: true });
+    for (const method of ['GET', 'POST', 'HEAD'])
+      assert.equal(forced.onRequest!(makeRequest('http://a.test/', { method }))?.status, 308, method);
+  });
+
   it('does not redirect when already https', () => {
     assert.equal(
       build('redirectScheme', { scheme: 'https' }).onRequest!(makeRequest('https://a.test/x')),

@@ -17,6 +17,7 @@ export function schemeRedirect(
   scheme: string,
   port: string,
   permanent: boolean,
+  fixed = 0,
 ): DirectResponse | undefined {
   let from: string = req.scheme;
   const xfp = req.headers.get('x-forwarded-proto');
@@ -29,7 +30,7 @@ export function schemeRedirect(
   // Traefik writes the URL back from Go's url.URL: the path as EscapedPath() gives it.
   const path = canonicalRawPath(req.path) ?? req.path;
   const location = `${scheme}://${urlHost(req.host)}${port}${withQuery(path, req.query)}`;
-  return redirectResponse(req.method, location, permanent);
+  return redirectResponse(req.method, location, permanent, fixed);
 }
 
 /** The middleware: without `port` in its configuration, the target has the scheme's default port. */
@@ -37,15 +38,18 @@ class RedirectScheme implements Middleware {
   readonly #scheme: string;
   readonly #port: string;
   readonly #permanent: boolean;
+  /** forcePermanentRedirect: 308 whatever the method; 0 = by method. */
+  readonly #fixed: number;
 
-  constructor(scheme: string, port: string, permanent: boolean) {
+  constructor(scheme: string, port: string, permanent: boolean, fixed: number) {
     this.#scheme = scheme;
     this.#port = port;
     this.#permanent = permanent;
+    this.#fixed = fixed;
   }
 
   onRequest(req: RequestHead): DirectResponse | undefined {
-    return schemeRedirect(req, this.#scheme, this.#port, this.#permanent);
+    return schemeRedirect(req, this.#scheme, this.#port, this.#permanent, this.#fixed);
   }
 }
 
@@ -54,6 +58,11 @@ export const redirectSchemeFactory: MiddlewareFactory<RedirectSchemeConfig> = {
   create(config: RedirectSchemeConfig): Middleware | { error: string } {
     // Schemes are case-insensitive (RFC 3986 §3.1); comparing them lowercased avoids a redirect loop.
     const scheme = config.scheme.toLowerCase();
-    return new RedirectScheme(scheme, portSuffix(scheme, config.port ?? ''), config.permanent);
+    return new RedirectScheme(
+      scheme,
+      portSuffix(scheme, config.port ?? ''),
+      config.permanent,
+      config.forcePermanentRedirect === true ? 308 : 0,
+    );
   },
 };

@@ -36,13 +36,16 @@ export interface ContractOptions {
 
 const quiet = createLogger({ level: 'error', format: 'json', write: () => {} });
 
-/** The paths a configuration routes (`/a` for a rule `Path(`/a`)` or `PathPrefix(`/a`)`). */
+/**
+ * The paths a configuration routes (`/a` for a rule `Path(`/a`)` or `PathPrefix(`/a`)`), each
+ * once (a provider may route a path by two routers, HTTP and HTTPS).
+ */
 export function routedPaths(config: DynamicConfig | undefined): string[] {
   const out: string[] = [];
   for (const r of Object.values(config?.http.routers ?? {})) {
     for (const m of r.rule.matchAll(/Path(?:Prefix)?\(\s*[`"]([^`"]+)[`"]\s*\)/g)) out.push(m[1]!);
   }
-  return out.sort();
+  return [...new Set(out)].sort();
 }
 
 /** Reads a provider's updates one at a time, waiting for the one a test expects. */

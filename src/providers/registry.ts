@@ -10,6 +10,8 @@ export interface ProviderSetup {
   readonly validation: ProviderValidation;
   /** Entry point name → the port of its configured address (Gateway listeners pick by port). */
   readonly entryPointPorts?: Readonly<Record<string, number>>;
+  /** The entry points without `http.tls` (the Ingress NGINX provider's HTTP routers use them). */
+  readonly nonTlsEntryPoints?: readonly string[];
 }
 
 type ProvidersConfig = StaticConfig['providers'];
@@ -129,6 +131,17 @@ const KINDS: readonly {
       return o === undefined
         ? undefined
         : import('./kubernetes/index.ts').then((m) => new m.KubernetesIngressProvider(o, s.validation));
+    },
+  },
+  {
+    key: 'kubernetesIngressNGINX',
+    create: (c, s) => {
+      const o = c.kubernetesIngressNGINX;
+      return o === undefined
+        ? undefined
+        : import('./kubernetes/index.ts').then((m) =>
+            m.kubernetesIngressNginxProvider(o, s.validation, s.nonTlsEntryPoints ?? []),
+          );
     },
   },
   {

@@ -30,6 +30,7 @@ import {
   httpRouteFor,
   ingressFor,
   ingressRouteFor,
+  loopbackServices,
   nodeFor,
   nodePortServiceFor,
   secretFor,
@@ -61,13 +62,7 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
     ]);
     dir = mkdtempSync(join(tmpdir(), 'kube-kinds-'));
     writeKubeconfig(dir, kube.url);
-    for (const [name, backend] of [
-      ['a', a],
-      ['b', b],
-    ] as const) {
-      kube.apply(serviceFor('shop', name));
-      kube.apply(endpointSliceFor('shop', name, ['127.0.0.1'], backend.port));
-    }
+    for (const o of loopbackServices('shop', { a: a.port, b: b.port })) kube.apply(o);
     // The Service `ingressEndpoint.publishedService` names: its load balancer's addresses.
     kube.apply({
       ...serviceFor('shop', 'traefik'),

@@ -55,6 +55,7 @@ const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVer
   { prefix: '/api/v1', plural: 'services', kind: 'Service', apiVersion: 'v1' },
   { prefix: '/api/v1', plural: 'secrets', kind: 'Secret', apiVersion: 'v1' },
   { prefix: '/api/v1', plural: 'nodes', kind: 'Node', apiVersion: 'v1' },
+  { prefix: '/api/v1', plural: 'configmaps', kind: 'ConfigMap', apiVersion: 'v1' },
   {
     prefix: '/apis/discovery.k8s.io/v1',
     plural: 'endpointslices',
@@ -92,6 +93,8 @@ const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVer
     kind: 'ReferenceGrant',
     apiVersion: 'gateway.networking.k8s.io/v1beta1',
   },
+  // Last: `/api/v1/namespaces/<ns>/<plural>` is another resource's path.
+  { prefix: '/api/v1', plural: 'namespaces', kind: 'Namespace', apiVersion: 'v1' },
 ];
 
 /** Kinds whose `status` is a subresource (written only through `…/status`). */
@@ -125,6 +128,8 @@ export interface FakeKube {
   dropWatches(): void;
   /** Every request gets this status while set. */
   failWith: number | null;
+  /** When set, a request without `Authorization: Bearer <this>` is answered 401. */
+  requireToken: string | null;
   /** Requests seen (`GET /apis/…?watch=true&resourceVersion=5`). */
   readonly seen: string[];
   /**
@@ -244,6 +249,7 @@ export async function startFakeKube(): Promise<FakeKube> {
   const fake: FakeKube = {
     url: '',
     failWith: null,
+    requireToken: null,
     seen,
     apply: (obj) => void put(obj),
     remove: (kind, ns, name) => void del(byKind(kind).plural, ns, name),
@@ -267,6 +273,10 @@ export async function startFakeKube(): Promise<FakeKube> {
     seen.push(`${req.method} ${req.url}`);
     if (fake.failWith !== null) {
       json(res, fake.failWith, status(fake.failWith, 'the fake API server is failing'));
+      return;
+    }
+    if (fake.requireToken !== null && req.headers.authorization !== `Bearer ${fake.requireToken}`) {
+      json(res, 401, status(401, 'Unauthorized'));
       return;
     }
     const url = new URL(req.url ?? '/', 'http://kube');

@@ -30,6 +30,14 @@ export function endpointSliceFor(
   };
 }
 
+/** A Service and its EndpointSlice (127.0.0.1 on the port) for each `name: port`. */
+export function loopbackServices(ns: string, ports: Readonly<Record<string, number>>): KubeObj[] {
+  return Object.entries(ports).flatMap(([name, port]) => [
+    serviceFor(ns, name),
+    endpointSliceFor(ns, name, ['127.0.0.1'], port),
+  ]);
+}
+
 export function ingressRouteFor(
   ns: string,
   name: string,

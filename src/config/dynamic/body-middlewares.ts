@@ -119,6 +119,13 @@ export const BufferingSchema = strictObject({
   maxResponseBodyBytes: z.number().int().nonnegative().default(0),
   memResponseBodyBytes: z.number().int().nonnegative().default(1048576),
   retryExpression: z.string().default(''),
+  /**
+   * Traefik's DisableRequestBuffer / DisableResponseBuffer (oxy's options, which its Ingress
+   * NGINX provider sets for nginx's proxy_request_buffering / proxy_buffering off): that side
+   * goes through as it comes. Absent = false.
+   */
+  disableRequestBuffer: z.boolean().optional(),
+  disableResponseBuffer: z.boolean().optional(),
 });
 
 export type BufferingConfig = z.output<typeof BufferingSchema>;

@@ -152,6 +152,11 @@ export const RedirectSchemeSchema = z.strictObject({
   scheme: z.string().regex(/^[A-Za-z][A-Za-z0-9+.-]*$/, 'scheme must be a URL scheme such as https'),
   port: Port.optional(),
   permanent: z.boolean().default(false),
+  /**
+   * Traefik's ForcePermanentRedirect (set by its Ingress NGINX provider for ssl-redirect): 308
+   * whatever the method. Absent = false.
+   */
+  forcePermanentRedirect: z.boolean().optional(),
 });
 
 export const RedirectRegexSchema = z.strictObject({
@@ -159,6 +164,11 @@ export const RedirectRegexSchema = z.strictObject({
   // A URL template: the redirect percent-encodes what is not ASCII itself.
   replacement: PlainText,
   permanent: z.boolean().default(false),
+  /**
+   * Traefik's StatusCode (set by its Ingress NGINX provider: permanent-redirect-code…): this
+   * status whatever the method, instead of `permanent`'s. Absent = by `permanent`.
+   */
+  statusCode: z.number().int().min(300).max(308).optional(),
 });
 
 export const ChainSchema = z.strictObject({

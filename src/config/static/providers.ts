@@ -162,6 +162,94 @@ export const kubernetesIngressProviderSchema = strictObject({
   disableClusterScopeResources: z.boolean().default(false),
 });
 
+/**
+ * `providers.kubernetesIngressNGINX` (pkg/provider/kubernetes/ingress-nginx): Ingresses written for
+ * ingress-nginx, their `nginx.ingress.kubernetes.io/*` annotations read as Traefik reads them.
+ * Defaults are Traefik's SetDefaults (ingress-nginx's own defaults).
+ */
+export const kubernetesIngressNginxProviderSchema = strictObject({
+  endpoint: kubeBase.endpoint,
+  /** The bearer token, or the path of a file holding it (Traefik's FileOrContent). */
+  token: kubeBase.token,
+  certAuthFilePath: kubeBase.certAuthFilePath,
+  throttleDuration: kubeBase.throttleDuration,
+  /** The one namespace watched; empty = all. */
+  watchNamespace: z.string().default(''),
+  /** A label selector: the namespaces watched are those it selects (all objects are listed, then kept by namespace). */
+  watchNamespaceSelector: z.string().default(''),
+  /** Ingresses whose `kubernetes.io/ingress.class` annotation is this (ingress-nginx's `--ingress-class`). */
+  ingressClass: z.string().default('nginx'),
+  /** IngressClasses whose controller is this are ours (ingress-nginx's `--controller-class`). */
+  controllerClass: z.string().default('k8s.io/ingress-nginx'),
+  /** Ingresses with neither a class name nor the annotation are handled too. */
+  watchIngressWithoutClass: z.boolean().default(false),
+  /** An IngressClass named `ingressClass` is ours whatever its controller. */
+  ingressClassByName: z.boolean().default(false),
+  /** `namespace/name` of the Service in front of the proxy: its addresses go to the Ingresses' status. */
+  publishService: z.string().default(''),
+  /** Addresses (IPs or host names) for the Ingresses' status, instead of publishService's. */
+  publishStatusAddress: z.array(z.string().min(1)).default([]),
+  /** `namespace/name`: the catch-all Service (the routers `default-backend` and `default-backend-tls`). */
+  defaultBackendService: z
+    .string()
+    .default('')
+    .refine((v) => v === '' || v.split('/').length === 2, "expected 'namespace/name'"),
+  disableSvcExternalName: z.boolean().default(false),
+  /* ingress-nginx's ConfigMap options, Traefik's names and defaults. */
+  proxyRequestBuffering: z.boolean().default(false),
+  clientBodyBufferSize: z
+    .number()
+    .int()
+    .default(16 * 1024),
+  proxyBodySize: z
+    .number()
+    .int()
+    .default(1024 * 1024),
+  proxyBuffering: z.boolean().default(false),
+  proxyBufferSize: z
+    .number()
+    .int()
+    .default(8 * 1024),
+  proxyBuffersNumber: z.number().int().default(4),
+  /** Seconds (unitless, as ingress-nginx): the servers transport's dial timeout. */
+  proxyConnectTimeout: z.number().int().default(60),
+  /** Seconds; accepted: our transports have no per-read timeout (docs/providers.md). */
+  proxyReadTimeout: z.number().int().default(60),
+  /** Seconds; accepted: our transports have no per-write timeout (docs/providers.md). */
+  proxySendTimeout: z.number().int().default(60),
+  /** When to try another server: `error timeout http_502 … non_idempotent`, or `off`. */
+  proxyNextUpstream: z.string().default('error timeout'),
+  proxyNextUpstreamTries: z.number().int().default(3),
+  /** Seconds; 0 = no limit. */
+  proxyNextUpstreamTimeout: z.number().int().default(0),
+  /** Statuses answered by the default backend (`customHTTPErrors` annotation's default). */
+  customHTTPErrors: z.array(z.string().min(1)).default([]),
+  /** Seconds: the servers transport's idle connection timeout. */
+  upstreamKeepaliveTimeout: z.number().int().default(60),
+  /** Annotations may name Secrets in other namespaces (auth-secret, proxy-ssl-secret, auth-tls-secret). */
+  allowCrossNamespaceResources: z.boolean().default(false),
+  /** Header names the `custom-headers` ConfigMaps may set. */
+  globalAllowedResponseHeaders: z.array(z.string()).default([]),
+  /** The auth-url of every Ingress without one (and without `enable-global-auth: "false"`). */
+  globalAuthURL: z.string().default(''),
+  /** Ingresses with `*-snippet` annotations are refused unless this is on (then refused as unsupported here). */
+  allowSnippetAnnotations: z.boolean().default(false),
+  /** The entry point of the HTTP routers; empty = every entry point without `http.tls`. */
+  httpEntryPoint: z.string().default(''),
+  /** The entry point of the HTTPS routers; empty = every entry point. */
+  httpsEntryPoint: z.string().default(''),
+  /** An Ingress with a regex character in a `Prefix` or `Exact` path is refused whole. */
+  strictValidatePathType: z.boolean().default(true),
+}).superRefine((v, ctx) => {
+  // Traefik's validateKubernetesProviders.
+  if (v.watchNamespace !== '' && v.watchNamespaceSelector !== '')
+    ctx.addIssue({
+      code: 'custom',
+      message: 'watchNamespace and watchNamespaceSelector options are mutually exclusive',
+      path: ['watchNamespaceSelector'],
+    });
+});
+
 /** `providers.kubernetesGateway` (pkg/provider/kubernetes/gateway). */
 export const kubernetesGatewayProviderSchema = strictObject(
   {
@@ -329,6 +417,7 @@ export type ConsulProviderConfig = z.output<typeof consulProviderSchema>;
 export type DockerProviderConfig = z.output<typeof dockerProviderSchema>;
 export type KubernetesCrdProviderConfig = z.output<typeof kubernetesCrdProviderSchema>;
 export type KubernetesIngressProviderConfig = z.output<typeof kubernetesIngressProviderSchema>;
+export type KubernetesIngressNginxProviderConfig = z.output<typeof kubernetesIngressNginxProviderSchema>;
 export type KubernetesGatewayProviderConfig = z.output<typeof kubernetesGatewayProviderSchema>;
 export type ConsulCatalogProviderConfig = z.output<typeof consulCatalogProviderSchema>;
 export type NomadProviderConfig = z.output<typeof nomadProviderSchema>;

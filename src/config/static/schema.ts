@@ -18,6 +18,7 @@ import {
   httpProviderSchema,
   kubernetesCrdProviderSchema,
   kubernetesGatewayProviderSchema,
+  kubernetesIngressNginxProviderSchema,
   kubernetesIngressProviderSchema,
   nomadProviderSchema,
   PROVIDER_THROTTLE_DEFAULT_MS,
@@ -223,13 +224,14 @@ const providers = strictObject(
     kubernetesCRD: nullAsEmpty(kubernetesCrdProviderSchema).optional(),
     kubernetesIngress: nullAsEmpty(kubernetesIngressProviderSchema).optional(),
     kubernetesGateway: nullAsEmpty(kubernetesGatewayProviderSchema).optional(),
+    kubernetesIngressNGINX: nullAsEmpty(kubernetesIngressNginxProviderSchema).optional(),
     consulCatalog: nullAsEmpty(consulCatalogProviderSchema).optional(),
     swarm: nullAsEmpty(swarmProviderSchema).optional(),
     nomad: nullAsEmpty(nomadProviderSchema).optional(),
     zooKeeper: nullAsEmpty(zooKeeperProviderSchema).optional(),
     rest: nullAsEmpty(restProviderSchema).optional(),
   },
-  ['kubernetesIngressNGINX', 'ecs', 'plugin'],
+  ['ecs', 'plugin'],
 );
 
 /**
@@ -777,8 +779,13 @@ const experimental = strictObject(
     http2Engine: z.enum(['node', 'own']).default('own'),
     /** Traefik's gate for `log.otlp` (and `accessLog.otlp`, which we do not support yet). */
     otlpLogs: z.boolean().optional(),
+    /**
+     * Traefik v3.5 required it for providers.kubernetesIngressNGINX; deprecated since v3.6.2, when
+     * the provider left the experimental features: accepted, and nothing depends on it.
+     */
+    kubernetesIngressNGINX: z.boolean().optional(),
   },
-  ['plugins', 'fastProxy', 'kubernetesGateway', 'kubernetesIngressNGINX', 'knative'],
+  ['plugins', 'fastProxy', 'kubernetesGateway', 'knative'],
 ).superRefine((v, ctx) => {
   // Traefik (SetupLocalPlugins): one declaration per module.
   const seen = new Map<string, string>();

@@ -3,8 +3,7 @@ import { type ProviderValidation, updateFromData } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
 import { crdConfig } from './crd-config.ts';
 import type { ResourceSpec } from './informer.ts';
-import { KubeClient } from './kube-client.ts';
-import { watchKube } from './kube-watch.ts';
+import { runKubeProvider } from './kube-watch.ts';
 
 const CRD = '/apis/traefik.io/v1alpha1';
 /** Nodes (cluster-scoped), for nodePortLB. */
@@ -58,19 +57,13 @@ export class KubernetesCrdProvider implements Provider {
       // Traefik's CRD client watches Nodes (for nodePortLB) unless disableClusterScopeResources.
       nodes: cfg.disableClusterScopeResources ? undefined : NODES,
     } satisfies Record<string, ResourceSpec | undefined>;
-    let client: KubeClient;
-    try {
-      client = new KubeClient(cfg, this.#env);
-    } catch (e) {
-      if (signal.aborted) return;
-      throw e;
-    }
-    yield* watchKube(
-      client,
+    yield* runKubeProvider(
+      cfg,
+      this.#env,
       resources,
       cfg.namespaces,
       cfg.throttleDuration,
-      (items) => {
+      () => (items) => {
         const built = crdConfig(items, cfg);
         return updateFromData(built.data, this.name, built.sourceOf, this.#validation, built.issues);
       },

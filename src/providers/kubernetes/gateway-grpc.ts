@@ -12,17 +12,12 @@ import {
 } from './gateway-backends.ts';
 import { hostRule } from './gateway-match.ts';
 import type { KubeBuild } from './kube-build.ts';
-import { normalize } from './kube-build.ts';
+import { normalize, quoteMeta } from './kube-build.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
 
 export interface GrpcMatch {
   readonly method?: { readonly type?: string; readonly service?: string; readonly method?: string };
   readonly headers?: readonly { readonly type?: string; readonly name: string; readonly value: string }[];
-}
-
-/** Go's regexp.QuoteMeta. */
-function quoteMeta(s: string): string {
-  return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
 
 /**

@@ -3,8 +3,7 @@ import type { ProviderValidation } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
 import { gatewayConfig, gatewayUpdate } from './gateway-config.ts';
 import { StatusWriter } from './gateway-status.ts';
-import { KubeClient } from './kube-client.ts';
-import { watchKube } from './kube-watch.ts';
+import { runKubeProvider } from './kube-watch.ts';
 
 /**
  * Traefik's Gateway API provider (pkg/provider/kubernetes/gateway): GatewayClasses, Gateways,
@@ -64,23 +63,19 @@ export class KubernetesGatewayProvider implements Provider {
         : undefined,
       configMaps: cfg.experimentalChannel ? { prefix: '/api/v1', plural: 'configmaps' } : undefined,
     };
-    let client: KubeClient;
-    try {
-      client = new KubeClient(cfg, this.#env);
-    } catch (e) {
-      if (signal.aborted) return;
-      throw e;
-    }
-    const writer = new StatusWriter(client, signal);
-    yield* watchKube(
-      client,
+    yield* runKubeProvider(
+      cfg,
+      this.#env,
       resources,
       cfg.namespaces,
       cfg.throttleDuration,
-      (items) => {
-        const built = gatewayConfig(items, { ...cfg, entryPointPorts: this.#ports });
-        writer.submit(built.statuses);
-        return gatewayUpdate(built, this.name, this.#validation, writer.takeFailures());
+      (client) => {
+        const writer = new StatusWriter(client, signal);
+        return (items) => {
+          const built = gatewayConfig(items, { ...cfg, entryPointPorts: this.#ports });
+          writer.submit(built.statuses);
+          return gatewayUpdate(built, this.name, this.#validation, writer.takeFailures());
+        };
       },
       signal,
     );

@@ -5,7 +5,7 @@ import type { SourceOf } from '../dynamic-data.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import { type IngressEndpoint, ingressStatus } from './ingress-status.ts';
-import { KubeBuild, normalize, type Obj, type ServiceOptions } from './kube-build.ts';
+import { KubeBuild, normalize, type Obj, quoteMeta, type ServiceOptions } from './kube-build.ts';
 
 export interface IngressObjects {
   readonly ingresses: readonly KubeObject[];
@@ -291,10 +291,15 @@ function handled(ing: KubeObject, spec: IngressSpec, classes: ReadonlySet<string
 
 /** ``Host(`h`)``, or for `*.example.com` a HostRegexp matching one label (Traefik's buildHostRule). */
 function hostRule(host: string): string {
-  if (!host.startsWith('*.')) return `Host(\`${host}\`)`;
-  // Traefik's text exactly: regexp.QuoteMeta of the rest, the label `[a-zA-Z0-9-]+`.
-  const rest = host.slice(2).replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
-  return `HostRegexp(\`^[a-zA-Z0-9-]+\\.${rest}$\`)`;
+  return host.startsWith('*.') ? `HostRegexp(\`${hostRegexp(host)}\`)` : `Host(\`${host}\`)`;
+}
+
+/**
+ * The pattern of a `*.example.com` host: one label, then the rest as it is (Traefik's
+ * buildHostRule text exactly: regexp.QuoteMeta of the rest, the label `[a-zA-Z0-9-]+`).
+ */
+function hostRegexp(host: string): string {
+  return `^[a-zA-Z0-9-]+\\.${quoteMeta(host.slice(2))}$`;
 }
 
 /** Traefik's annotations under `traefik.ingress.kubernetes.io/`; unknown ones are warned about. */

@@ -5,8 +5,7 @@ import { NODES } from './crd-provider.ts';
 import { StatusWriter } from './gateway-status.ts';
 import type { ResourceSpec } from './informer.ts';
 import { ingressConfig } from './ingress-config.ts';
-import { KubeClient } from './kube-client.ts';
-import { watchKube } from './kube-watch.ts';
+import { runKubeProvider } from './kube-watch.ts';
 
 /**
  * Traefik's Kubernetes Ingress provider (pkg/provider/kubernetes/ingress): Ingresses and
@@ -53,25 +52,21 @@ export class KubernetesIngressProvider implements Provider {
           : { prefix: net, plural: 'ingressclasses', clusterScoped: true },
       nodes: cfg.disableClusterScopeResources ? undefined : NODES,
     } satisfies Record<string, ResourceSpec | undefined>;
-    let client: KubeClient;
-    try {
-      client = new KubeClient(cfg, this.#env);
-    } catch (e) {
-      if (signal.aborted) return;
-      throw e;
-    }
-    // Traefik's UpdateIngressStatus: a PUT on the Ingress's status subresource when it differs.
-    const writer = new StatusWriter(client, signal);
-    yield* watchKube(
-      client,
+    yield* runKubeProvider(
+      cfg,
+      this.#env,
       resources,
       cfg.namespaces,
       cfg.throttleDuration,
-      (items) => {
-        const built = ingressConfig(items, { ...cfg, allowCrossNamespace: false });
-        writer.submit(built.statuses);
-        const issues = [...built.issues, ...writer.takeFailures()];
-        return updateFromData(built.data, this.name, built.sourceOf, this.#validation, issues);
+      (client) => {
+        // Traefik's UpdateIngressStatus: a PUT on the Ingress's status subresource when it differs.
+        const writer = new StatusWriter(client, signal);
+        return (items) => {
+          const built = ingressConfig(items, { ...cfg, allowCrossNamespace: false });
+          writer.submit(built.statuses);
+          const issues = [...built.issues, ...writer.takeFailures()];
+          return updateFromData(built.data, this.name, built.sourceOf, this.#validation, issues);
+        };
       },
       signal,
     );

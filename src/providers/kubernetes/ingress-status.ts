@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import type { KubeBuild, Obj } from './kube-build.ts';
@@ -67,9 +68,79 @@ export function ingressStatus(
       return out;
     });
   }
+  return statusUpdate(ing, entries);
+}
+
+/**
+ * The status of an Ingress handled by the kubernetesIngressNGINX provider, as Traefik's
+ * updateIngressStatus there (pkg/provider/kubernetes/ingress-nginx/kubernetes.go) decides it:
+ * `publishStatusAddress` first (an IP is `ip`, anything else `hostname`); else the Service
+ * `publishService` (`namespace/name`) by its type: ExternalName its name, ClusterIP its cluster
+ * IP, NodePort its external IPs (else its cluster IP), LoadBalancer its load-balancer status and
+ * then its external IPs not already there. Neither option: nothing to write.
+ */
+export function nginxIngressStatus(
+  b: KubeBuild,
+  ing: KubeObject,
+  publishService: string,
+  publishStatusAddress: readonly string[],
+  where: string,
+): StatusUpdate | undefined {
+  if (publishStatusAddress.length > 0)
+    return statusUpdate(
+      ing,
+      publishStatusAddress.map((a) => (isIP(a) !== 0 ? { ip: a } : { hostname: a })),
+    );
+  if (publishService === '') return undefined;
+  const parts = publishService.split('/');
+  if (parts.length !== 2) {
+    b.warn(
+      where,
+      `status not written: parsing publishService, 'namespace/service' format expected: ${publishService}`,
+    );
+    return undefined;
+  }
+  const svc = b.service(parts[0]!, parts[1]!) as
+    | (KubeObject & {
+        spec?: { type?: string; externalName?: string; clusterIP?: string; externalIPs?: readonly string[] };
+        status?: { loadBalancer?: { ingress?: readonly Obj[] | null } };
+      })
+    | undefined;
+  if (svc === undefined) {
+    b.warn(where, `status not written: missing service ${publishService}`);
+    return undefined;
+  }
+  const spec = svc.spec ?? {};
+  const externalIPs = spec.externalIPs ?? [];
+  let entries: Obj[] = [];
+  switch (spec.type ?? 'ClusterIP') {
+    case 'ExternalName':
+      entries = [{ hostname: spec.externalName ?? '' }];
+      break;
+    case 'ClusterIP':
+      entries = [{ ip: spec.clusterIP ?? '' }];
+      break;
+    case 'NodePort':
+      entries = externalIPs.length === 0 ? [{ ip: spec.clusterIP ?? '' }] : externalIPs.map((ip) => ({ ip }));
+      break;
+    case 'LoadBalancer':
+      entries = (svc.status?.loadBalancer?.ingress ?? []).map((e) => {
+        const out: Obj = {};
+        for (const k of ['ip', 'hostname', 'ports']) if (e[k] !== undefined) out[k] = e[k];
+        return out;
+      });
+      for (const ip of externalIPs)
+        if (!entries.some((e) => e['ip'] === ip || e['hostname'] === ip)) entries.push({ ip });
+      break;
+  }
+  return statusUpdate(ing, entries);
+}
+
+/** The write of `entries` to an Ingress's status, unless it has those addresses already. */
+function statusUpdate(ing: KubeObject, entries: readonly Obj[]): StatusUpdate | undefined {
   const current = (ing as { status?: { loadBalancer?: { ingress?: readonly LbIngress[] | null } } }).status
     ?.loadBalancer?.ingress;
-  if (sameAddresses(current ?? [], entries as LbIngress[])) return undefined;
+  if (sameAddresses(current ?? [], entries as readonly LbIngress[])) return undefined;
   const ns = ing.metadata.namespace ?? 'default';
   return {
     kind: 'Ingress',

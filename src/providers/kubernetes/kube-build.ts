@@ -4,6 +4,11 @@ import type { KubeObject } from './informer.ts';
 
 export type Obj = Record<string, unknown>;
 
+/** Go's regexp.QuoteMeta: the regexp metacharacters escaped. */
+export function quoteMeta(s: string): string {
+  return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
 /** Traefik's provider.Normalize: runs of anything but letters and digits become one `-`. */
 export function normalize(s: string): string {
   return s.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '');

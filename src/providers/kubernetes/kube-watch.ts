@@ -1,7 +1,7 @@
 import type { ProviderUpdate } from '../provider.ts';
 import { sleep } from '../sleep.ts';
 import { Informer, type KubeObject, type ResourceSpec } from './informer.ts';
-import type { KubeClient } from './kube-client.ts';
+import { type KubeAccess, KubeClient } from './kube-client.ts';
 
 /**
  * The loop every Kubernetes provider runs (Traefik's WatchAll, then a rebuild per event): one
@@ -82,4 +82,28 @@ export async function* watchKube<K extends string>(
     outer.removeEventListener('abort', abort);
     ctl.abort();
   }
+}
+
+/**
+ * A Kubernetes provider's whole watch: its API client (a failure to make one ends the provider,
+ * quietly when it was stopped meanwhile), then watchKube with the builder `setup` makes for that
+ * client (one that writes statuses holds the client).
+ */
+export async function* runKubeProvider<K extends string>(
+  access: KubeAccess,
+  env: NodeJS.ProcessEnv,
+  resources: { readonly [P in K]: ResourceSpec | undefined },
+  namespaces: readonly string[],
+  throttleMs: number,
+  setup: (client: KubeClient) => (items: Readonly<Record<K, KubeObject[]>>) => ProviderUpdate,
+  signal: AbortSignal,
+): AsyncGenerator<ProviderUpdate, void, undefined> {
+  let client: KubeClient;
+  try {
+    client = new KubeClient(access, env);
+  } catch (e) {
+    if (signal.aborted) return;
+    throw e;
+  }
+  yield* watchKube(client, resources, namespaces, throttleMs, setup(client), signal);
 }

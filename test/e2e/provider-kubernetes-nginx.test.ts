@@ -1,0 +1,479 @@
+/**
+ * The Kubernetes Ingress NGINX provider (Traefik's kubernetesIngressNGINX) in the real proxy
+ * against a Kubernetes API server on loopback (test/helpers/fake-kube.ts), with real backends:
+ * Ingresses of ingress-nginx's class are routed (whole-segment prefixes, regex paths), others
+ * left alone; a TLS section serves its certificate on the HTTPS entry point and redirects HTTP;
+ * the `nginx.ingress.kubernetes.io/*` annotations: rewrite-target, basic auth from a Secret,
+ * sticky cookie, canary by header and by weight, redirects, app-root, allowlist, CORS,
+ * upstream-vhost, custom-headers from a ConfigMap; publishStatusAddress in the Ingress status.
+ */
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { connect, createServer as createTlsServer } from 'node:tls';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type FakeKube, startFakeKube } from '../helpers/fake-kube.ts';
+import { ingressFor, loopbackServices, secretFor } from '../helpers/kube-objects.ts';
+import { providersHead } from '../helpers/provider-config.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { selfSignedCertificate } from '../helpers/tls-certs.ts';
+import { untilApplied } from '../helpers/wait.ts';
+
+const A = 'nginx.ingress.kubernetes.io/';
+
+interface Answer {
+  readonly status: number;
+  readonly text: string;
+  readonly headers: Record<string, string | string[] | undefined>;
+}
+
+describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () => {
+  let a: Backend;
+  let b: Backend;
+  let c: Backend;
+  let auth: Backend;
+  let kube: FakeKube;
+  let dir: string;
+  let proxy: ProxyProcess;
+  let web = 0;
+  let websecure = 0;
+  const cert = selfSignedCertificate(['secure.example']);
+
+  before(async () => {
+    [a, b, c, auth, kube] = await Promise.all([
+      startBackend((req, res) => res.end(`a ${req.url} ${req.headers.host}`)),
+      startBackend((req, res) => res.end(`b ${req.url} ${req.headers.host}`)),
+      startBackend((req, res) => res.end(`c ${req.url} user=${req.headers['x-user'] ?? '-'}`)),
+      // The auth server: a token lets in (naming the user), anything else is 401.
+      startBackend((req, res) => {
+        if (req.headers.authorization === 'Bearer good') {
+          res.setHeader('X-User', 'ann');
+          res.end();
+        } else {
+          res.statusCode = 401;
+          res.end();
+        }
+      }),
+      startFakeKube(),
+    ]);
+    // The token is a file's path (Traefik's FileOrContent), and the API server insists on it.
+    dir = mkdtempSync(join(tmpdir(), 'kube-nginx-'));
+    writeFileSync(join(dir, 'token'), 'file-token\n');
+    kube.requireToken = 'file-token';
+    for (const o of loopbackServices('shop', { a: a.port, b: b.port, c: c.port })) kube.apply(o);
+    kube.apply({
+      apiVersion: 'networking.k8s.io/v1',
+      kind: 'IngressClass',
+      metadata: { name: 'nginx' },
+      spec: { controller: 'k8s.io/ingress-nginx' },
+    });
+    proxy = await startProxy({
+      config: `${providersHead(
+        '50ms',
+        `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  websecure:
+    address: "127.0.0.1:0"
+    http: { tls: {} }
+  traefik:
+    address: "127.0.0.1:0"
+`,
+      )}  kubernetesIngressNGINX:
+    endpoint: "${kube.url}"
+    token: "${join(dir, 'token')}"
+    httpsEntryPoint: websecure
+    publishStatusAddress: [192.0.2.7, lb.example]
+    globalAllowedResponseHeaders: [X-Frame-Options]
+`,
+    });
+    web = proxy.ports['web'] ?? 0;
+    websecure = proxy.ports['websecure'] ?? 0;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([a?.close(), b?.close(), c?.close(), auth?.close(), kube?.close()]);
+    if (dir !== undefined) rmSync(dir, { recursive: true, force: true });
+  });
+
+  // node:http, not fetch: fetch does not let a test set Host.
+  const get = (
+    path: string,
+    host: string,
+    headers: Record<string, string> = {},
+    method = 'GET',
+  ): Promise<Answer> =>
+    new Promise((resolve, reject) => {
+      request(
+        { port: web, host: '127.0.0.1', path, method, headers: { host, ...headers }, agent: false },
+        (res) => {
+          let text = '';
+          res.setEncoding('utf8');
+          res.on('data', (c: string) => {
+            text += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text, headers: res.headers }));
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+  const until = (from: number, check: () => Promise<boolean>): Promise<void> =>
+    untilApplied(proxy, from, check);
+  const nginx = (
+    name: string,
+    host: string,
+    paths: { path: string; pathType: string; service: string }[],
+    annotations: Record<string, string> = {},
+    extra: { tls?: unknown[]; className?: string } = {},
+  ) =>
+    ingressFor('shop', name, host, paths, {
+      className: extra.className ?? 'nginx',
+      annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [`${A}${k}`, v])),
+      ...(extra.tls !== undefined ? { tls: extra.tls } : {}),
+    });
+
+  it('routes the Ingresses of its class by whole-segment prefix, and leaves the others', async () => {
+    const from = proxy.logs.length;
+    kube.apply(nginx('front', 'shop.example', [{ path: '/app', pathType: 'Prefix', service: 'a' }]));
+    kube.apply(
+      nginx(
+        'other',
+        'other.example',
+        [{ path: '/', pathType: 'Prefix', service: 'a' }],
+        {},
+        { className: 'traefik' },
+      ),
+    );
+    // The old annotation names the class too.
+    const old = nginx(
+      'legacy',
+      'legacy.example',
+      [{ path: '/', pathType: 'ImplementationSpecific', service: 'b' }],
+      {},
+      { className: '' },
+    );
+    delete (old.spec as { ingressClassName?: string }).ingressClassName;
+    (old.metadata as unknown as { annotations: Record<string, string> }).annotations[
+      'kubernetes.io/ingress.class'
+    ] = 'nginx';
+    kube.apply(old);
+    await until(
+      from,
+      async () =>
+        (await get('/app/x', 'shop.example')).status === 200 &&
+        (await get('/x', 'legacy.example')).status === 200,
+    );
+    assert.equal((await get('/app/x', 'shop.example')).text, 'a /app/x shop.example');
+    assert.equal((await get('/app', 'shop.example')).status, 200);
+    assert.equal((await get('/apple', 'shop.example')).status, 404, 'a Prefix matches whole segments');
+    assert.equal((await get('/', 'other.example')).status, 404, 'another class is not ours');
+    assert.equal((await get('/x', 'legacy.example')).text, 'b /x legacy.example');
+    const routers = (await (
+      await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/api/http/routers`)
+    ).json()) as {
+      name: string;
+      rule: string;
+    }[];
+    const r = routers.find((x) => x.name === 'shop-front-rule-0-path-0@kubernetesingressnginx');
+    assert.equal(r?.rule, 'Host("shop.example") && (Path("/app") || PathPrefix("/app/"))');
+    assert.ok(routers.some((x) => x.name === 'shop-front-rule-0-path-0-tls@kubernetesingressnginx'));
+  });
+
+  it('serves a TLS section`s certificate on HTTPS and redirects HTTP there (ssl-redirect)', async () => {
+    const from = proxy.logs.length;
+    kube.apply(secretFor('shop', 'secure-tls', { 'tls.crt': cert.certPem, 'tls.key': cert.keyPem }));
+    kube.apply(
+      nginx(
+        'secure',
+        'secure.example',
+        [{ path: '/', pathType: 'Prefix', service: 'a' }],
+        {},
+        {
+          tls: [{ hosts: ['secure.example'], secretName: 'secure-tls' }],
+        },
+      ),
+    );
+    await until(from, async () => (await get('/x', 'secure.example')).status === 308);
+    assert.equal((await get('/x', 'secure.example')).headers.location, 'https://secure.example/x');
+    const r = await new Promise<{ status: number; text: string; subject: string }>((resolve, reject) => {
+      httpsRequest(
+        {
+          port: websecure,
+          host: '127.0.0.1',
+          path: '/y',
+          servername: 'secure.example',
+          headers: { host: 'secure.example' },
+          ca: cert.certPem,
+          agent: false,
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c: Buffer) => {
+            text += c.toString();
+          });
+          res.on('end', () =>
+            resolve({
+              status: res.statusCode ?? 0,
+              text,
+              subject: String((res.socket as import('node:tls').TLSSocket).getPeerCertificate().subject?.CN),
+            }),
+          );
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+    assert.deepEqual(r, { status: 200, text: 'a /y secure.example', subject: 'secure.example' });
+  });
+
+  it('rewrites with rewrite-target (a regex path), and the host`s other paths become regexes', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx(
+        'rewrite',
+        'rw.example',
+        [{ path: '/api(/|$)(.*)', pathType: 'ImplementationSpecific', service: 'b' }],
+        {
+          'rewrite-target': '/$2',
+        },
+      ),
+    );
+    await until(from, async () => (await get('/API/v1/items', 'rw.example')).status === 200);
+    assert.equal((await get('/API/v1/items', 'rw.example')).text, 'b /v1/items rw.example');
+    assert.equal((await get('/api', 'rw.example')).text, 'b / rw.example');
+  });
+
+  it('asks for the users of auth-secret (auth-type basic)', async () => {
+    const from = proxy.logs.length;
+    // htpasswd's {SHA} of "pw".
+    kube.apply(secretFor('shop', 'users', { auth: 'ann:{SHA}GpHWL3ymc5liWkNopqtdSjuqYHM=\n# comment\n' }));
+    kube.apply(
+      nginx('private', 'private.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'auth-type': 'basic',
+        'auth-secret': 'users',
+        'auth-realm': 'Staff only',
+      }),
+    );
+    await until(from, async () => (await get('/', 'private.example')).status === 401);
+    assert.match(
+      String((await get('/', 'private.example')).headers['www-authenticate']),
+      /realm="Staff only"/,
+    );
+    const ok = await get('/', 'private.example', {
+      authorization: `Basic ${Buffer.from('ann:pw').toString('base64')}`,
+    });
+    assert.deepEqual([ok.status, ok.text], [200, 'a / private.example']);
+  });
+
+  it('sets ingress-nginx`s sticky cookie with affinity: cookie', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('sticky', 'sticky.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        affinity: 'cookie',
+        'session-cookie-name': 'route',
+        'session-cookie-max-age': '60',
+      }),
+    );
+    await until(from, async () => (await get('/', 'sticky.example')).status === 200);
+    const cookie = String((await get('/', 'sticky.example')).headers['set-cookie']);
+    assert.match(cookie, /^route=[^;]+; Path=\/; Max-Age=60; HttpOnly/);
+  });
+
+  it('sends canary-by-header requests to the canary, and splits by canary-weight', async () => {
+    const from = proxy.logs.length;
+    kube.apply(nginx('main', 'canary.example', [{ path: '/', pathType: 'Prefix', service: 'a' }]));
+    kube.apply(
+      nginx('main-canary', 'canary.example', [{ path: '/', pathType: 'Prefix', service: 'b' }], {
+        canary: 'true',
+        'canary-by-header': 'X-Canary',
+      }),
+    );
+    await until(from, async () =>
+      (await get('/', 'canary.example', { 'x-canary': 'always' })).text.startsWith('b'),
+    );
+    assert.equal((await get('/', 'canary.example', { 'x-canary': 'never' })).text, 'a / canary.example');
+    assert.equal(
+      (await get('/', 'canary.example')).text,
+      'a / canary.example',
+      'weight 0: none to the canary',
+    );
+    const at = proxy.logs.length;
+    kube.apply(
+      nginx('main-canary', 'canary.example', [{ path: '/', pathType: 'Prefix', service: 'b' }], {
+        canary: 'true',
+        'canary-weight': '25',
+      }),
+    );
+    await until(at, async () => {
+      let n = 0;
+      for (let i = 0; i < 8; i++) if ((await get('/', 'canary.example')).text.startsWith('b')) n++;
+      return n > 0;
+    });
+    const seen = { a: 0, b: 0 };
+    for (let i = 0; i < 40; i++) {
+      const t = (await get('/', 'canary.example')).text;
+      seen[t.startsWith('b') ? 'b' : 'a']++;
+    }
+    // Smooth weighted round robin of 75:25: exactly 3:1 over whole cycles.
+    assert.deepEqual(seen, { a: 30, b: 10 });
+  });
+
+  it('redirects with permanent-redirect, app-root and from-to-www-redirect, refuses with allowlist-source-range', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('moved', 'moved.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'permanent-redirect': 'https://new.example/',
+        'permanent-redirect-code': '308',
+      }),
+    );
+    kube.apply(
+      nginx('root', 'root.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'app-root': '/app1',
+      }),
+    );
+    kube.apply(
+      nginx('www', 'www.site.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'from-to-www-redirect': 'true',
+      }),
+    );
+    kube.apply(
+      nginx('walled', 'walled.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'allowlist-source-range': '10.0.0.0/8, 192.168.0.0/16',
+      }),
+    );
+    await until(from, async () => (await get('/', 'walled.example')).status === 403);
+    const moved = await get('/x', 'moved.example');
+    // The code given, whatever the method (Traefik's StatusCode); ours alone would be 301 for a GET.
+    assert.deepEqual([moved.status, moved.headers.location], [308, 'https://new.example/']);
+    const root = await get('/', 'root.example');
+    assert.deepEqual([root.status, root.headers.location], [302, 'http://root.example/app1']);
+    assert.equal((await get('/other', 'root.example')).status, 200);
+    const www = await get('/a/b/', 'site.example');
+    assert.deepEqual([www.status, www.headers.location], [308, 'http://www.site.example/a/b']);
+    assert.equal((await get('/a', 'www.site.example')).text, 'a /a www.site.example');
+  });
+
+  it('answers CORS preflights (enable-cors), sets the upstream Host (upstream-vhost) and ConfigMap headers', async () => {
+    const from = proxy.logs.length;
+    kube.apply({
+      apiVersion: 'v1',
+      kind: 'ConfigMap',
+      metadata: { name: 'hdrs', namespace: 'shop' },
+      data: { 'X-Frame-Options': 'DENY' },
+    });
+    kube.apply(
+      nginx('cors', 'cors.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'enable-cors': 'true',
+        'cors-allow-origin': 'https://app.example',
+        'upstream-vhost': 'internal.example',
+        'custom-headers': 'shop/hdrs',
+      }),
+    );
+    await until(from, async () => (await get('/', 'cors.example')).text === 'a / internal.example');
+    assert.equal((await get('/', 'cors.example')).headers['x-frame-options'], 'DENY');
+    const pre = await get(
+      '/',
+      'cors.example',
+      { origin: 'https://app.example', 'access-control-request-method': 'PUT' },
+      'OPTIONS',
+    );
+    assert.equal(pre.headers['access-control-allow-origin'], 'https://app.example');
+    assert.equal(pre.headers['access-control-allow-credentials'], 'true');
+    assert.match(String(pre.headers['access-control-allow-methods']), /PUT/);
+  });
+
+  it('asks auth-url first: its 401 sends to auth-signin, its 2xx lets in with auth-response-headers', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('guarded', 'guarded.example', [{ path: '/', pathType: 'Prefix', service: 'c' }], {
+        'auth-url': `http://127.0.0.1:${auth.port}/check`,
+        'auth-signin': 'https://login.example/start',
+        'auth-response-headers': 'X-User',
+      }),
+    );
+    await until(from, async () => (await get('/page', 'guarded.example')).status === 302);
+    assert.equal((await get('/page', 'guarded.example')).headers.location, 'https://login.example/start');
+    const ok = await get('/page', 'guarded.example', { authorization: 'Bearer good' });
+    assert.deepEqual([ok.status, ok.text], [200, 'c /page user=ann']);
+  });
+
+  it('refuses a body over proxy-body-size (413), as nginx`s client_max_body_size', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('upload', 'upload.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'proxy-body-size': '1k',
+      }),
+    );
+    await until(from, async () => (await get('/', 'upload.example')).status === 200);
+    const post = (size: number): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const body = Buffer.alloc(size, 'x');
+        request(
+          {
+            port: web,
+            host: '127.0.0.1',
+            path: '/up',
+            method: 'POST',
+            headers: { host: 'upload.example', 'content-length': body.length },
+            agent: false,
+          },
+          (res) => {
+            res.resume();
+            res.on('end', () => resolve(res.statusCode ?? 0));
+          },
+        )
+          .on('error', reject)
+          .end(body);
+      });
+    assert.equal(await post(1000), 200);
+    assert.equal(await post(4096), 413);
+  });
+
+  it('passes TLS through to the backend by SNI with ssl-passthrough (its own certificate)', async (t) => {
+    const own = selfSignedCertificate(['pass.example']);
+    const server = createTlsServer({ cert: own.certPem, key: own.keyPem }, (sock) => {
+      sock.end('passed through\n');
+    });
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    t.after(() => new Promise<void>((r) => server.close(() => r())));
+    const port = (server.address() as { port: number }).port;
+    const from = proxy.logs.length;
+    for (const o of loopbackServices('shop', { tlsapp: port })) kube.apply(o);
+    kube.apply(
+      nginx('pass', 'pass.example', [{ path: '/', pathType: 'Prefix', service: 'tlsapp' }], {
+        'ssl-passthrough': 'true',
+      }),
+    );
+    const hello = () =>
+      new Promise<{ ok: boolean; text: string }>((resolve) => {
+        const s = connect({
+          port: websecure,
+          host: '127.0.0.1',
+          servername: 'pass.example',
+          ca: own.certPem,
+        });
+        let text = '';
+        s.on('data', (c: Buffer) => {
+          text += c.toString();
+        });
+        s.once('end', () => resolve({ ok: s.authorized, text }));
+        s.once('error', () => resolve({ ok: false, text }));
+      });
+    await until(from, async () => (await hello()).ok);
+    // The backend's own certificate (the proxy holds none for pass.example) and its bytes.
+    assert.deepEqual(await hello(), { ok: true, text: 'passed through\n' });
+  });
+
+  it('writes publishStatusAddress in the status of the Ingresses it handles', async () => {
+    const written = await kube.waitForWrite(/^PUT .*\/namespaces\/shop\/ingresses\/front\/status$/);
+    assert.deepEqual(written['status'], {
+      loadBalancer: { ingress: [{ ip: '192.0.2.7' }, { hostname: 'lb.example' }] },
+    });
+  });
+});
