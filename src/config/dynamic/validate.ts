@@ -61,6 +61,7 @@ const OUR_PROVIDERS: ReadonlyMap<string, string> = new Map([
   ['kubernetescrd', 'kubernetesCRD'],
   ['kubernetes', 'kubernetesIngress'],
   ['kubernetesgateway', 'kubernetesGateway'],
+  ['knative', 'knative'],
   ['consulcatalog', 'consulCatalog'],
   ['nomad', 'nomad'],
   ['consul', 'consul'],
@@ -72,7 +73,7 @@ const OUR_PROVIDERS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Traefik's provider names we lack: a reference to one names a missing feature, not a typo. */
-const OTHER_TRAEFIK_PROVIDERS = new Set(['kubernetesingressnginx', 'knative', 'ecs', 'plugin']);
+const OTHER_TRAEFIK_PROVIDERS = new Set(['kubernetesingressnginx', 'ecs', 'plugin']);
 
 export type Ref =
   | { kind: 'local'; name: string }

@@ -16,6 +16,7 @@ import {
   dockerProviderSchema,
   etcdProviderSchema,
   httpProviderSchema,
+  knativeProviderSchema,
   kubernetesCrdProviderSchema,
   kubernetesGatewayProviderSchema,
   kubernetesIngressProviderSchema,
@@ -223,6 +224,8 @@ const providers = strictObject(
     kubernetesCRD: nullAsEmpty(kubernetesCrdProviderSchema).optional(),
     kubernetesIngress: nullAsEmpty(kubernetesIngressProviderSchema).optional(),
     kubernetesGateway: nullAsEmpty(kubernetesGatewayProviderSchema).optional(),
+    /** Needs `experimental.knative` (checked on the whole configuration). */
+    knative: nullAsEmpty(knativeProviderSchema).optional(),
     consulCatalog: nullAsEmpty(consulCatalogProviderSchema).optional(),
     swarm: nullAsEmpty(swarmProviderSchema).optional(),
     nomad: nullAsEmpty(nomadProviderSchema).optional(),
@@ -777,8 +780,10 @@ const experimental = strictObject(
     http2Engine: z.enum(['node', 'own']).default('own'),
     /** Traefik's gate for `log.otlp` (and `accessLog.otlp`, which we do not support yet). */
     otlpLogs: z.boolean().optional(),
+    /** Traefik's gate for `providers.knative`. */
+    knative: z.boolean().optional(),
   },
-  ['plugins', 'fastProxy', 'kubernetesGateway', 'kubernetesIngressNGINX', 'knative'],
+  ['plugins', 'fastProxy', 'kubernetesGateway', 'kubernetesIngressNGINX'],
 ).superRefine((v, ctx) => {
   // Traefik (SetupLocalPlugins): one declaration per module.
   const seen = new Map<string, string>();
@@ -899,6 +904,14 @@ export const staticConfigSchema = strictObject(
       path: ['log', 'otlp'],
       message:
         'the experimental OTLPLogs feature must be enabled to use OTLP logging (experimental.otlpLogs: true)',
+    });
+  // Traefik's validateKubernetesProviders: the Knative provider is behind its experimental gate.
+  if (v.providers.knative !== undefined && v.experimental?.knative !== true)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['providers', 'knative'],
+      message:
+        'the experimental Knative feature must be enabled to use the Knative provider (experimental.knative: true)',
     });
   const eps = Object.fromEntries(
     Object.entries(v.entryPoints).map(([n, e]) => [
