@@ -152,6 +152,27 @@ export interface FakeKube {
   close(): Promise<void>;
 }
 
+/**
+ * A provider contract harness's outage steps over a fake API server: `stop` answers 500 to
+ * everything and ends the watches, `start` serves again, `close` shuts it.
+ */
+export function fakeKubeOutage(kube: FakeKube): {
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+} {
+  return {
+    stop: async () => {
+      kube.failWith = 500;
+      kube.dropWatches();
+    },
+    start: async () => {
+      kube.failWith = null;
+    },
+    close: () => kube.close(),
+  };
+}
+
 export async function startFakeKube(): Promise<FakeKube> {
   const store = new Map<string, Map<string, KubeObj>>(RESOURCES.map((r) => [r.id, new Map()]));
   const history: Event[] = [];

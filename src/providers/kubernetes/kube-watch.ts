@@ -1,7 +1,7 @@
 import type { ProviderUpdate } from '../provider.ts';
 import { sleep } from '../sleep.ts';
 import { Informer, type KubeObject, type ResourceSpec } from './informer.ts';
-import type { KubeClient } from './kube-client.ts';
+import { type KubeAccess, KubeClient } from './kube-client.ts';
 
 /**
  * The loop every Kubernetes provider runs (Traefik's WatchAll, then a rebuild per event): one
@@ -82,4 +82,26 @@ export async function* watchKube<K extends string>(
     outer.removeEventListener('abort', abort);
     ctl.abort();
   }
+}
+
+/**
+ * watchKube for a provider's options: the client made from its API access (a failure to make
+ * one throws, for the supervisor to restart the provider, unless already stopped), then `start`
+ * with it (where a provider that writes statuses makes its writer) gives the build.
+ */
+export async function* watchKubeWith<K extends string>(
+  cfg: KubeAccess & { readonly namespaces: readonly string[]; readonly throttleDuration: number },
+  env: NodeJS.ProcessEnv,
+  resources: { readonly [P in K]: ResourceSpec | undefined },
+  start: (client: KubeClient) => (items: Readonly<Record<K, KubeObject[]>>) => ProviderUpdate,
+  signal: AbortSignal,
+): AsyncGenerator<ProviderUpdate, void, undefined> {
+  let client: KubeClient;
+  try {
+    client = new KubeClient(cfg, env);
+  } catch (e) {
+    if (signal.aborted) return;
+    throw e;
+  }
+  yield* watchKube(client, resources, cfg.namespaces, cfg.throttleDuration, start(client), signal);
 }
