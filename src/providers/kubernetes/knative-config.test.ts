@@ -186,6 +186,8 @@ describe('Knative Ingress → configuration (Traefik`s Test_loadConfiguration fi
       spec: { clusterIP: '10.0.0.9', ports: [{ name: 'grpc', port: 81, appProtocol: 'kubernetes.io/h2c' }] },
     };
     const b = knativeConfig({ ingresses: [ing], services: [h2], secrets: [] }, { ...opts });
+    // The rule (Header matchers), the h2c server and the child's weight pass our checks.
+    assert.deepEqual(updateFromData(b.data, 'knative', b.sourceOf, {}, b.issues).issues.map(formatIssue), []);
     const k = 'default-one-rule-0-path-0';
     assert.deepEqual(b.data, {
       http: {
