@@ -182,6 +182,15 @@ const KINDS: readonly {
           );
     },
   },
+  {
+    key: 'knative',
+    create: (c, s) => {
+      const o = c.knative;
+      return o === undefined
+        ? undefined
+        : import('./kubernetes/index.ts').then((m) => new m.KnativeProvider(o, s.validation));
+    },
+  },
 ];
 
 /** A KV provider over `store`, with Traefik's key layout under `rootKey`. */

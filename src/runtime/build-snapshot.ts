@@ -214,11 +214,15 @@ export function buildSnapshot(
                 svc.weighted.services.map((s) => s.name),
               )
             : null;
+          const headers = svc.weighted.services.map((s) =>
+            s.headers === undefined ? null : Object.entries(s.headers),
+          );
           node = new WeightedNode(
             qualified,
             kids as ServiceNode[],
             svc.weighted.services.map((s) => s.weight),
             sticky,
+            headers.some((h) => h !== null) ? headers : null,
           );
         }
         break;

@@ -223,6 +223,21 @@ describe('parent services', () => {
     assert.equal(w.available(), false);
   });
 
+  it("sets the picked child's headers on the request (Traefik's WRRService headers)", () => {
+    const a = child('a@file');
+    const b = child('b@file');
+    const w = new WeightedNode('w@file', [a, b], [1, 1], null, [[['Knative-Serving-Revision', 'a']], null]);
+    for (let i = 0; i < 4; i++) {
+      const r = req([['knative-serving-revision', 'client']]);
+      const picked = w.resolve(r, new Sink())!.name;
+      assert.equal(
+        r.headers.get('knative-serving-revision'),
+        picked === 'a@file' ? 'a' : 'client',
+        'replaced for a, as it came for b',
+      );
+    }
+  });
+
   it("pins a weighted service's client by the child's configured name, current or older form", () => {
     const a = child('a@file');
     const b = child('b@file');

@@ -153,25 +153,35 @@ function queryParam(query: string, name: string): string | undefined {
   return undefined;
 }
 
-/** Weighted services (canary, A/B): smooth WRR over the children that are available. */
+/** A weighted child's request headers (Traefik's WRRService.Headers), as name/value pairs. */
+export type ChildHeaders = readonly (readonly [string, string])[] | null;
+
+/**
+ * Weighted services (canary, A/B): smooth WRR over the children that are available. `headers`
+ * (null when no child has any): per child, set on the request when it is picked, as Traefik's
+ * getServiceHandler wraps such a child (req.Header.Set of each).
+ */
 export class WeightedNode implements ServiceNode {
   readonly name: string;
   readonly #children: readonly ServiceNode[];
   readonly #picker: SmoothWeightedRoundRobinPicker;
   readonly #sticky: StickyCookie | null;
   readonly #accept: (i: number) => boolean;
+  readonly #headers: readonly ChildHeaders[] | null;
 
   constructor(
     name: string,
     children: readonly ServiceNode[],
     weights: readonly number[],
     sticky: StickyCookie | null,
+    headers: readonly ChildHeaders[] | null = null,
   ) {
     this.name = name;
     this.#children = children;
     this.#picker = new SmoothWeightedRoundRobinPicker(toWeights(weights.map((weight) => ({ weight }))));
     this.#sticky = sticky;
     this.#accept = (i) => children[i]!.available();
+    this.#headers = headers;
   }
 
   available(): boolean {
@@ -186,12 +196,18 @@ export class WeightedNode implements ServiceNode {
       const c = found >> 1;
       if (found >= 0 && this.#children[c]!.available()) {
         if ((found & 1) === 1) sink.addSetCookie(sticky.setCookieLine(c));
-        return this.#children[c]!.resolve(req, sink);
+        return this.#child(c, req, sink);
       }
     }
     const i = this.#picker.pick(this.#accept);
     if (i < 0) return undefined;
     if (sticky !== null) sink.addSetCookie(sticky.setCookieLine(i));
+    return this.#child(i, req, sink);
+  }
+
+  #child(i: number, req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined {
+    const h = this.#headers?.[i];
+    if (h !== undefined && h !== null) for (const [n, v] of h) req.headers.set(n, v);
     return this.#children[i]!.resolve(req, sink);
   }
 }

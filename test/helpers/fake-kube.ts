@@ -33,8 +33,17 @@ export interface KubeObj {
   [k: string]: unknown;
 }
 
-/** The resources the fake serves: path prefix, plural, and kind. */
-const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVersion: string }[] = [
+/**
+ * The resources the fake serves: path prefix, plural, and kind; `id` names the store when the
+ * plural alone does not (Knative's Ingress beside networking.k8s.io's).
+ */
+const RESOURCE_LIST: readonly {
+  prefix: string;
+  plural: string;
+  kind: string;
+  apiVersion: string;
+  id?: string;
+}[] = [
   ...[
     'IngressRoute',
     'IngressRouteTCP',
@@ -93,9 +102,17 @@ const RESOURCES: readonly { prefix: string; plural: string; kind: string; apiVer
     kind: 'ReferenceGrant',
     apiVersion: 'gateway.networking.k8s.io/v1beta1',
   },
+  {
+    prefix: '/apis/networking.internal.knative.dev/v1alpha1',
+    plural: 'ingresses',
+    kind: 'Ingress',
+    apiVersion: 'networking.internal.knative.dev/v1alpha1',
+    id: 'ingresses.networking.internal.knative.dev',
+  },
   // Last: `/api/v1/namespaces/<ns>/<plural>` is another resource's path.
   { prefix: '/api/v1', plural: 'namespaces', kind: 'Namespace', apiVersion: 'v1' },
 ];
+const RESOURCES = RESOURCE_LIST.map((r) => ({ ...r, id: r.id ?? r.plural }));
 
 /** Kinds whose `status` is a subresource (written only through `…/status`). */
 const WITH_STATUS = new Set([
@@ -121,7 +138,7 @@ export interface FakeKube {
   readonly url: string;
   /** Creates or replaces an object (by kind, namespace and name). */
   apply(obj: KubeObj): void;
-  remove(kind: string, namespace: string, name: string): void;
+  remove(kind: string, namespace: string, name: string, apiVersion?: string): void;
   /** Forgets the history: watches from an older resourceVersion get 410 Gone. */
   compact(): void;
   /** Ends every open watch stream (as an API server does when a watch times out). */
@@ -140,8 +157,29 @@ export interface FakeKube {
   close(): Promise<void>;
 }
 
+/**
+ * A provider contract harness's outage steps over a fake API server: `stop` answers 500 to
+ * everything and ends the watches, `start` serves again, `close` shuts it.
+ */
+export function fakeKubeOutage(kube: FakeKube): {
+  stop(): Promise<void>;
+  start(): Promise<void>;
+  close(): Promise<void>;
+} {
+  return {
+    stop: async () => {
+      kube.failWith = 500;
+      kube.dropWatches();
+    },
+    start: async () => {
+      kube.failWith = null;
+    },
+    close: () => kube.close(),
+  };
+}
+
 export async function startFakeKube(): Promise<FakeKube> {
-  const store = new Map<string, Map<string, KubeObj>>(RESOURCES.map((r) => [r.plural, new Map()]));
+  const store = new Map<string, Map<string, KubeObj>>(RESOURCES.map((r) => [r.id, new Map()]));
   const history: Event[] = [];
   let rv = 100;
   let compactedBelow = 0;
@@ -166,8 +204,10 @@ export async function startFakeKube(): Promise<FakeKube> {
     }
   };
 
-  const byKind = (kind: string) => {
-    const r = RESOURCES.find((x) => x.kind === kind);
+  const byKind = (kind: string, apiVersion?: string) => {
+    const r =
+      RESOURCES.find((x) => x.kind === kind && x.apiVersion === apiVersion) ??
+      RESOURCES.find((x) => x.kind === kind);
     if (r === undefined) throw new Error(`the fake API server has no kind ${kind}`);
     return r;
   };
@@ -185,9 +225,9 @@ export async function startFakeKube(): Promise<FakeKube> {
     }
   };
   const put = (obj: KubeObj): KubeObj => {
-    const r = byKind(obj.kind);
+    const r = byKind(obj.kind, obj.apiVersion);
     const key = `${obj.metadata.namespace ?? ''}/${obj.metadata.name}`;
-    const m = store.get(r.plural)!;
+    const m = store.get(r.id)!;
     const existed = m.has(key);
     const old = m.get(key);
     rv++;
@@ -202,7 +242,7 @@ export async function startFakeKube(): Promise<FakeKube> {
         old === undefined ? 1 : JSON.stringify(old['spec']) === JSON.stringify(obj['spec']) ? gen : gen + 1;
     }
     m.set(key, stored);
-    emit(r.plural, existed ? 'MODIFIED' : 'ADDED', stored);
+    emit(r.id, existed ? 'MODIFIED' : 'ADDED', stored);
     return stored;
   };
   /** A write of the status subresource: `replace` (PUT) or JSON merge patch (PATCH). */
@@ -252,7 +292,7 @@ export async function startFakeKube(): Promise<FakeKube> {
     requireToken: null,
     seen,
     apply: (obj) => void put(obj),
-    remove: (kind, ns, name) => void del(byKind(kind).plural, ns, name),
+    remove: (kind, ns, name, apiVersion) => void del(byKind(kind, apiVersion).id, ns, name),
     compact: () => {
       compactedBelow = rv;
       history.length = 0;
@@ -286,7 +326,7 @@ export async function startFakeKube(): Promise<FakeKube> {
       return;
     }
     const { r, ns, name, sub } = route;
-    const m = store.get(r.plural)!;
+    const m = store.get(r.id)!;
     if (sub !== undefined) {
       const key = `${ns ?? ''}/${name}`;
       if (sub !== 'status' || !WITH_STATUS.has(r.kind)) {
@@ -299,7 +339,7 @@ export async function startFakeKube(): Promise<FakeKube> {
         const how = req.method === 'PUT' ? 'replace' : 'merge';
         const at = seen.length - 1;
         readJson(req, res, (body) => {
-          const out = writeStatus(r.plural, key, body, how);
+          const out = writeStatus(r.id, key, body, how);
           json(res, out.code, out.obj);
           if (out.code === 200) answered(at, `${req.method} ${url.pathname}`, out.obj as KubeObj);
         });
@@ -327,14 +367,14 @@ export async function startFakeKube(): Promise<FakeKube> {
         for (const e of history) {
           if (
             e.rv > from &&
-            e.plural === r.plural &&
+            e.plural === r.id &&
             (ns === undefined || e.object.metadata.namespace === ns) &&
             selector(e.object)
           ) {
             res.write(`${JSON.stringify({ type: e.type, object: e.object })}\n`);
           }
         }
-        const w = { plural: r.plural, ns, selector, res };
+        const w = { plural: r.id, ns, selector, res };
         watchers.add(w);
         res.on('close', () => watchers.delete(w));
         return;
@@ -351,7 +391,7 @@ export async function startFakeKube(): Promise<FakeKube> {
       return;
     }
     if (req.method === 'DELETE' && name !== undefined && ns !== undefined) {
-      const gone = del(r.plural, ns, name);
+      const gone = del(r.id, ns, name);
       if (gone === undefined) json(res, 404, status(404, `${r.plural} "${name}" not found`));
       else json(res, 200, gone);
       return;
@@ -360,6 +400,7 @@ export async function startFakeKube(): Promise<FakeKube> {
       const at = seen.length - 1;
       readJson(req, res, (obj) => {
         obj.kind ??= r.kind;
+        obj.apiVersion ??= r.apiVersion;
         obj.metadata = { ...obj.metadata, namespace: ns };
         const exists = m.has(`${ns}/${obj.metadata.name}`);
         if (req.method === 'POST' && exists) {

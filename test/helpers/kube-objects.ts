@@ -171,3 +171,18 @@ export function tcpRouteFor(ns: string, name: string, spec: Record<string, unkno
 export function tlsRouteFor(ns: string, name: string, spec: Record<string, unknown>): KubeObj {
   return { apiVersion: GW_ALPHA, kind: 'TLSRoute', metadata: { name, namespace: ns }, spec };
 }
+
+/** A Knative Serving Ingress (networking.internal.knative.dev), of Traefik's class unless `cls`. */
+export function knativeIngressFor(
+  ns: string,
+  name: string,
+  spec: Record<string, unknown>,
+  cls = 'traefik.ingress.networking.knative.dev',
+): KubeObj {
+  return {
+    apiVersion: 'networking.internal.knative.dev/v1alpha1',
+    kind: 'Ingress',
+    metadata: { name, namespace: ns, annotations: { 'networking.knative.dev/ingress.class': cls } },
+    spec,
+  };
+}

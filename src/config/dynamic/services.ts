@@ -220,8 +220,17 @@ const weightedRef = strictObject({
 /** Traefik: with `healthCheck: {}` a parent follows its children's health. Ours always does. */
 const parentHealthCheck = strictObject({});
 
+/**
+ * A child of a weighted service. `headers` (Traefik's WRRService.Headers, which its Knative
+ * provider sets from a split's appendHeaders) are set on the request when this child is picked.
+ */
+const weightedChild = strictObject({
+  ...weightedRef.shape,
+  headers: z.record(z.string().min(1), z.string()).optional(),
+});
+
 const weighted = strictObject({
-  services: z.array(nullAsEmpty(weightedRef)).min(1, 'a weighted service needs at least one service'),
+  services: z.array(nullAsEmpty(weightedChild)).min(1, 'a weighted service needs at least one service'),
   sticky: nullAsEmpty(sticky).optional(),
   healthCheck: nullAsEmpty(parentHealthCheck).optional(),
 });

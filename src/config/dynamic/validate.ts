@@ -62,6 +62,7 @@ const OUR_PROVIDERS: ReadonlyMap<string, string> = new Map([
   ['kubernetes', 'kubernetesIngress'],
   ['kubernetesgateway', 'kubernetesGateway'],
   ['kubernetesingressnginx', 'kubernetesIngressNGINX'],
+  ['knative', 'knative'],
   ['consulcatalog', 'consulCatalog'],
   ['nomad', 'nomad'],
   ['consul', 'consul'],
@@ -73,7 +74,7 @@ const OUR_PROVIDERS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Traefik's provider names we lack: a reference to one names a missing feature, not a typo. */
-const OTHER_TRAEFIK_PROVIDERS = new Set(['knative', 'ecs', 'plugin']);
+const OTHER_TRAEFIK_PROVIDERS = new Set(['ecs', 'plugin']);
 
 export type Ref =
   | { kind: 'local'; name: string }

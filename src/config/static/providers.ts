@@ -250,6 +250,30 @@ export const kubernetesIngressNginxProviderSchema = strictObject({
     });
 });
 
+/** Traefik's knative ServiceRef: the Service that exposes the proxy (for the Ingress status). */
+const knativeServiceRef = strictObject({ name: z.string().default(''), namespace: z.string().default('') });
+
+/**
+ * `providers.knative` (pkg/provider/kubernetes/knative, behind `experimental.knative`): the
+ * API access, namespaces, labelSelector and throttleDuration of the other Kubernetes providers
+ * (not their service options: Knative's backends are always cluster IPs), the entry points of
+ * public and of cluster-local rules, and the Services written in the Ingresses' status.
+ */
+export const knativeProviderSchema = strictObject({
+  endpoint: kubeBase.endpoint,
+  token: kubeBase.token,
+  certAuthFilePath: kubeBase.certAuthFilePath,
+  namespaces: kubeBase.namespaces,
+  labelSelector: kubeBase.labelSelector,
+  throttleDuration: kubeBase.throttleDuration,
+  /** Entry points of `ExternalIP` rules; empty = every default entry point. */
+  publicEntrypoints: z.array(z.string().min(1)).default([]),
+  publicService: nullAsEmpty(knativeServiceRef).optional(),
+  /** Entry points of `ClusterLocal` rules; empty = such rules are not routed. */
+  privateEntrypoints: z.array(z.string().min(1)).default([]),
+  privateService: nullAsEmpty(knativeServiceRef).optional(),
+});
+
 /** `providers.kubernetesGateway` (pkg/provider/kubernetes/gateway). */
 export const kubernetesGatewayProviderSchema = strictObject(
   {
@@ -419,6 +443,7 @@ export type KubernetesCrdProviderConfig = z.output<typeof kubernetesCrdProviderS
 export type KubernetesIngressProviderConfig = z.output<typeof kubernetesIngressProviderSchema>;
 export type KubernetesIngressNginxProviderConfig = z.output<typeof kubernetesIngressNginxProviderSchema>;
 export type KubernetesGatewayProviderConfig = z.output<typeof kubernetesGatewayProviderSchema>;
+export type KnativeProviderConfig = z.output<typeof knativeProviderSchema>;
 export type ConsulCatalogProviderConfig = z.output<typeof consulCatalogProviderSchema>;
 export type NomadProviderConfig = z.output<typeof nomadProviderSchema>;
 export type SwarmProviderConfig = z.output<typeof swarmProviderSchema>;

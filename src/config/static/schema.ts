@@ -16,6 +16,7 @@ import {
   dockerProviderSchema,
   etcdProviderSchema,
   httpProviderSchema,
+  knativeProviderSchema,
   kubernetesCrdProviderSchema,
   kubernetesGatewayProviderSchema,
   kubernetesIngressNginxProviderSchema,
@@ -225,6 +226,8 @@ const providers = strictObject(
     kubernetesIngress: nullAsEmpty(kubernetesIngressProviderSchema).optional(),
     kubernetesGateway: nullAsEmpty(kubernetesGatewayProviderSchema).optional(),
     kubernetesIngressNGINX: nullAsEmpty(kubernetesIngressNginxProviderSchema).optional(),
+    /** Needs `experimental.knative` (checked on the whole configuration). */
+    knative: nullAsEmpty(knativeProviderSchema).optional(),
     consulCatalog: nullAsEmpty(consulCatalogProviderSchema).optional(),
     swarm: nullAsEmpty(swarmProviderSchema).optional(),
     nomad: nullAsEmpty(nomadProviderSchema).optional(),
@@ -784,8 +787,10 @@ const experimental = strictObject(
      * the provider left the experimental features: accepted, and nothing depends on it.
      */
     kubernetesIngressNGINX: z.boolean().optional(),
+    /** Traefik's gate for `providers.knative`. */
+    knative: z.boolean().optional(),
   },
-  ['plugins', 'fastProxy', 'kubernetesGateway', 'knative'],
+  ['plugins', 'fastProxy', 'kubernetesGateway'],
 ).superRefine((v, ctx) => {
   // Traefik (SetupLocalPlugins): one declaration per module.
   const seen = new Map<string, string>();
@@ -906,6 +911,14 @@ export const staticConfigSchema = strictObject(
       path: ['log', 'otlp'],
       message:
         'the experimental OTLPLogs feature must be enabled to use OTLP logging (experimental.otlpLogs: true)',
+    });
+  // Traefik's validateKubernetesProviders: the Knative provider is behind its experimental gate.
+  if (v.providers.knative !== undefined && v.experimental?.knative !== true)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['providers', 'knative'],
+      message:
+        'the experimental Knative feature must be enabled to use the Knative provider (experimental.knative: true)',
     });
   const eps = Object.fromEntries(
     Object.entries(v.entryPoints).map(([n, e]) => [

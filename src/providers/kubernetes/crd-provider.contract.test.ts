@@ -1,4 +1,4 @@
-import { startFakeKube } from '../../../test/helpers/fake-kube.ts';
+import { fakeKubeOutage, startFakeKube } from '../../../test/helpers/fake-kube.ts';
 import { endpointSliceFor, ingressRouteFor, serviceFor } from '../../../test/helpers/kube-objects.ts';
 import { kubernetesCrdProviderSchema } from '../../config/static/providers.ts';
 import { providerContract } from '../provider.contract.ts';
@@ -19,13 +19,6 @@ providerContract('kubernetesCRD (a Kubernetes API server on loopback)', async ()
       kube.remove('EndpointSlice', 'default', `${name}-abcde`);
       kube.remove('Service', 'default', name);
     },
-    stop: async () => {
-      kube.failWith = 500;
-      kube.dropWatches();
-    },
-    start: async () => {
-      kube.failWith = null;
-    },
-    close: () => kube.close(),
+    ...fakeKubeOutage(kube),
   };
 });
