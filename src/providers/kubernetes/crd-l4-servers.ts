@@ -1,4 +1,4 @@
-import type { KubeBuild } from './kube-build.ts';
+import type { KubeBuild, SliceJson } from './kube-build.ts';
 
 /** A service of an IngressRouteTCP or IngressRouteUDP route (Traefik's ServiceTCP, ServiceUDP). */
 export interface ServiceL4 {
@@ -19,16 +19,6 @@ interface ServiceSpec {
   readonly type?: string;
   readonly externalName?: string;
   readonly ports?: readonly { readonly name?: string; readonly port?: number; readonly nodePort?: number }[];
-}
-
-interface SliceJson {
-  readonly ports?: readonly { readonly name?: string | null; readonly port?: number | null }[] | null;
-  readonly endpoints?:
-    | readonly {
-        readonly addresses?: readonly string[];
-        readonly conditions?: { readonly ready?: boolean | null };
-      }[]
-    | null;
 }
 
 /**

@@ -8,7 +8,7 @@ import { type BackendRef, type Backends, backends } from './gateway-backends.ts'
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
 import { l4RouteConfig } from './gateway-l4.ts';
-import { type Attach, allowsNamespace, gatewayListeners } from './gateway-listeners.ts';
+import { type Attach, allowsNamespace, gatewayListeners, parentListeners } from './gateway-listeners.ts';
 import { hostnames, type Match, matchRule } from './gateway-match.ts';
 import { condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
@@ -57,7 +57,6 @@ export interface GatewayOptions {
 }
 
 export const CONTROLLER = 'traefik.io/gateway-controller';
-const GROUP = 'gateway.networking.k8s.io';
 
 interface Rule {
   readonly matches?: readonly (Match & GrpcMatch)[];
@@ -232,13 +231,10 @@ function routeConfig(
   let ruleBackends: Backends[] | undefined;
   const parents: Obj[] = [];
   for (const parent of spec.parentRefs ?? []) {
-    if ((parent.kind ?? 'Gateway') !== 'Gateway' || (parent.group ?? GROUP) !== GROUP) continue;
-    const gwNs = parent.namespace ?? ns;
-    const ofGateway = listeners.filter(
-      (a) => a.gw.metadata.name === parent.name && (a.gw.metadata.namespace ?? 'default') === gwNs,
-    );
+    const ofGateway = parentListeners(parent, ns, listeners);
     // A parent that is not one of our Gateways is another controller's to report on.
     if (ofGateway.length === 0) continue;
+    const gwNs = parent.namespace ?? ns;
     let accepted = condition(
       route,
       'Accepted',

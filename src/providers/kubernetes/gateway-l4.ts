@@ -6,15 +6,14 @@
  */
 import { parseGoBool } from '../../core/go-bool.ts';
 import { crossProviderAllowed } from './gateway-backends.ts';
-import { type Attach, allowsNamespace } from './gateway-listeners.ts';
+import { type Attach, allowsNamespace, GROUP, parentListeners } from './gateway-listeners.ts';
 import { hostnames } from './gateway-match.ts';
 import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
-import { type KubeBuild, normalize, type Obj } from './kube-build.ts';
+import { type KubeBuild, normalize, type Obj, type SliceJson } from './kube-build.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
 
 const CONTROLLER = 'traefik.io/gateway-controller';
-const GROUP = 'gateway.networking.k8s.io';
 /**
  * Traefik names a layer-4 router `makeRouterName("", routeKey)`: the key, `-`, and the first ten
  * bytes of sha256 of the (empty) rule in hex.
@@ -77,11 +76,7 @@ export function l4RouteConfig(
   const spec = (route.spec ?? {}) as L4Spec;
   const parents: Obj[] = [];
   for (const parent of spec.parentRefs ?? []) {
-    if ((parent.kind ?? 'Gateway') !== 'Gateway' || (parent.group ?? GROUP) !== GROUP) continue;
-    const gwNs = parent.namespace ?? ns;
-    const ofGateway = listeners.filter(
-      (a) => a.gw.metadata.name === parent.name && (a.gw.metadata.namespace ?? 'default') === gwNs,
-    );
+    const ofGateway = parentListeners(parent, ns, listeners);
     // A parent that is not one of our Gateways is another controller's to report on.
     if (ofGateway.length === 0) continue;
     // Traefik's updateRouteConditionAccepted: the reason changes until the condition is True.
@@ -303,16 +298,6 @@ export interface ServicePort {
   readonly port?: number;
   readonly protocol?: string;
   readonly appProtocol?: string;
-}
-
-interface SliceJson {
-  readonly ports?: readonly { readonly name?: string | null; readonly port?: number | null }[] | null;
-  readonly endpoints?:
-    | readonly {
-        readonly addresses?: readonly string[];
-        readonly conditions?: { readonly ready?: boolean | null };
-      }[]
-    | null;
 }
 
 /**

@@ -3,7 +3,8 @@ import type { KubeObject } from './informer.ts';
 import type { KubeBuild, Obj } from './kube-build.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
 
-const GROUP = 'gateway.networking.k8s.io';
+/** The Gateway API's group. */
+export const GROUP = 'gateway.networking.k8s.io';
 
 export interface Listener {
   readonly name: string;
@@ -35,6 +36,28 @@ export interface Attach {
   /** The route kinds it takes (its supportedKinds, narrowed by `allowedRoutes.kinds`). */
   readonly kinds: readonly string[];
   readonly status: { name: string; supportedKinds: Obj[]; attachedRoutes: number; conditions: Condition[] };
+}
+
+/** A route's `parentRefs` entry. */
+export interface ParentRef {
+  readonly kind?: string;
+  readonly group?: string;
+  readonly name?: string;
+  readonly namespace?: string;
+  readonly sectionName?: string;
+}
+
+/**
+ * The listeners of the Gateway a route's parent names (in the route's namespace `routeNs` unless
+ * it names another); empty when the parent is no Gateway of ours (another controller's to report
+ * on).
+ */
+export function parentListeners(parent: ParentRef, routeNs: string, listeners: readonly Attach[]): Attach[] {
+  if ((parent.kind ?? 'Gateway') !== 'Gateway' || (parent.group ?? GROUP) !== GROUP) return [];
+  const gwNs = parent.namespace ?? routeNs;
+  return listeners.filter(
+    (a) => a.gw.metadata.name === parent.name && (a.gw.metadata.namespace ?? 'default') === gwNs,
+  );
 }
 
 /** Whether the listener's `allowedRoutes.namespaces` admits a route of namespace `ns`. */

@@ -51,8 +51,9 @@ interface NodeStatus {
   readonly addresses?: readonly { readonly type?: string; readonly address?: string }[] | null;
 }
 
-interface SliceJson {
-  readonly ports?: readonly { readonly name?: string; readonly port?: number }[] | null;
+/** An EndpointSlice as the API server writes it (the fields the providers read). */
+export interface SliceJson {
+  readonly ports?: readonly { readonly name?: string | null; readonly port?: number | null }[] | null;
   readonly endpoints?:
     | readonly {
         readonly addresses?: readonly string[];
