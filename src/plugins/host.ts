@@ -71,7 +71,7 @@ export class PluginHost implements PluginCatalog {
       'error' in found
         ? { error: found.missing && decl.hint !== undefined ? `${found.error}; ${decl.hint}` : found.error }
         : found.wasm === true
-          ? await loadWasm(decl.name, found.file, version)
+          ? await loadWasm(decl.name, found.file, version, decl.envs ?? [])
           : await importPlugin(decl.name, found.file, version);
     if (!('error' in r)) {
       this.#state.set(decl.name, r);
@@ -100,10 +100,11 @@ async function loadWasm(
   name: string,
   file: string,
   version: string,
+  envs: readonly string[],
 ): Promise<LoadedPlugin | { readonly error: string }> {
   const wasm = await compileWasm(file);
   if (typeof wasm === 'string') return { error: `${file}: ${wasm}` };
-  return { name, file, version, plugin: wasmPlugin(wasm) };
+  return { name, file, version, plugin: wasmPlugin(wasm, envs) };
 }
 
 async function importPlugin(

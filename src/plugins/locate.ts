@@ -12,6 +12,8 @@ export interface PluginDeclaration {
   readonly target: string;
   /** Said when nothing is there: where such plugins are expected. */
   readonly hint?: string;
+  /** `settings.envs`: what a WebAssembly guest sees of the environment (Traefik's Settings.Envs). */
+  readonly envs?: readonly string[];
 }
 
 /** Traefik's local plugins folder under the working directory (pkg/plugins: `localGoPath` + `src`). */
@@ -24,17 +26,24 @@ const MODULE_FILE = /\.(ts|mts|js|mjs)$/;
 
 export function declarationOf(
   name: string,
-  decl: { readonly moduleName?: string | undefined; readonly path?: string | undefined },
+  decl: {
+    readonly moduleName?: string | undefined;
+    readonly path?: string | undefined;
+    readonly settings?: { readonly envs?: readonly string[] | undefined } | undefined;
+  },
   cwd: string,
   staticDir: string,
 ): PluginDeclaration {
+  const envs = decl.settings?.envs;
+  const extra = envs !== undefined && envs.length > 0 ? { envs } : {};
   if (decl.path !== undefined) {
-    return { name, target: isAbsolute(decl.path) ? decl.path : resolve(staticDir, decl.path) };
+    return { name, target: isAbsolute(decl.path) ? decl.path : resolve(staticDir, decl.path), ...extra };
   }
   return {
     name,
     target: resolve(cwd, LOCAL_PLUGINS_DIR, decl.moduleName ?? ''),
     hint: `Traefik's layout: ./${LOCAL_PLUGINS_DIR}/<moduleName> in the working directory; or set path`,
+    ...extra,
   };
 }
 

@@ -8,7 +8,7 @@ import { HeaderList } from '../core/headers.ts';
 import { createLogger, type LogFields } from '../core/logger.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 import type { BodyFilter, RequestControl } from '../middleware/middleware.ts';
-import { compileWasm, WasmMiddleware, type WasmModule, WasmTrap } from './wasm.ts';
+import { compileWasm, environOf, WasmMiddleware, type WasmModule, WasmTrap } from './wasm.ts';
 
 /*
  * The http-wasm host functions, called by real guests (test/fixtures/wasm/*.wat, compiled by
@@ -77,7 +77,7 @@ function runFilter(f: BodyFilter, chunks: string[]): { body: string; length: num
 
 describe('http-wasm host', () => {
   before(async () => {
-    for (const n of ['add-header', 'deny', 'rewrite', 'inspect', 'mutate', 'bad-header']) {
+    for (const n of ['add-header', 'deny', 'rewrite', 'inspect', 'mutate', 'bad-header', 'environ']) {
       modules.set(n, await moduleOf(n));
     }
   });
@@ -198,6 +198,24 @@ describe('http-wasm host', () => {
     assert.equal(m.idleGuests, 0);
     assert.equal(m.onRequest(request({ fields: [['X-Late', '1']] }), ctl), undefined);
     assert.equal(m.idleGuests, 1);
+  });
+
+  it("gives the guest the environment variables of settings.envs (Traefik's WithEnv), none else", () => {
+    process.env['TM_WASM_TEST_A'] = 'alpha';
+    delete process.env['TM_WASM_TEST_UNSET'];
+    const c = capture();
+    const m = new WasmMiddleware(
+      modules.get('environ')!,
+      Buffer.from('{}'),
+      c.logger,
+      environOf(['TM_WASM_TEST_A', 'TM_WASM_TEST_UNSET']),
+    );
+    assert.equal(
+      (m.onRequest(request(), ctl) as DirectResponse).body,
+      'TM_WASM_TEST_A=alpha\0TM_WASM_TEST_UNSET=\0',
+    );
+    const { m: none } = middleware('environ');
+    assert.equal((none.onRequest(request(), ctl) as DirectResponse).body, '');
   });
 
   it('refuses a module that is not an http-wasm guest', async () => {

@@ -173,6 +173,8 @@ interface Guest {
 /** What a guest's host functions need of its middleware. */
 interface Host {
   readonly config: Buffer;
+  /** The guest's environment: `NAME=value` each. */
+  readonly environ: readonly Buffer[];
   readonly logger: Logger;
   features: number;
 }
@@ -182,7 +184,7 @@ interface Host {
  * get_config, as Traefik marshals the middleware's configuration (middlewarewasm.go
  * buildMiddleware, handler.GuestConfig).
  */
-export function wasmPlugin(wasm: WasmModule): Plugin<unknown> {
+export function wasmPlugin(wasm: WasmModule, envs: readonly string[] = []): Plugin<unknown> {
   return {
     schema: {
       '~standard': {
@@ -198,13 +200,26 @@ export function wasmPlugin(wasm: WasmModule): Plugin<unknown> {
       let m: WasmMiddleware;
       try {
         // The factory's logger is the proxy's (a child with the plugin's names).
-        m = new WasmMiddleware(wasm, Buffer.from(JSON.stringify(options)), ctx.logger as Logger);
+        m = new WasmMiddleware(
+          wasm,
+          Buffer.from(JSON.stringify(options)),
+          ctx.logger as Logger,
+          environOf(envs),
+        );
       } catch (e) {
         return { error: `building Wasm middleware: ${errorText(e)}` };
       }
       return m.middleware() as unknown as PluginMiddleware;
     },
   };
+}
+
+/**
+ * `settings.envs` as the guest's environment: `NAME=value`, the value read now (empty when
+ * unset), as Traefik's module config does (`config.WithEnv(env, os.Getenv(env))`).
+ */
+export function environOf(envs: readonly string[]): readonly Buffer[] {
+  return envs.map((e) => Buffer.from(`${e}=${process.env[e] ?? ''}`));
 }
 
 /** One `plugin` middleware of a WebAssembly plugin. */
@@ -218,10 +233,13 @@ export class WasmMiddleware implements Host {
   /** Requests that went on (next): handle_response is due. */
   readonly #pending = new WeakMap<RequestHead, RequestState>();
 
-  constructor(wasm: WasmModule, config: Buffer, logger: Logger) {
+  readonly environ: readonly Buffer[];
+
+  constructor(wasm: WasmModule, config: Buffer, logger: Logger, environ: readonly Buffer[] = []) {
     this.#wasm = wasm;
     this.config = config;
     this.logger = logger;
+    this.environ = environ;
     // As NewMiddleware: the first guest now, so that a guest failing to start fails the build.
     this.#idle.push(this.#newGuest());
   }
@@ -390,7 +408,7 @@ function instantiate(module: WasmCompiled, host: Host): Guest {
   };
   const imports: Record<string, Record<string, unknown>> = {
     http_handler: httpHandler(g, host),
-    wasi_snapshot_preview1: wasi(g, module),
+    wasi_snapshot_preview1: wasi(g, module, host.environ),
   };
   const instance = new WA.Instance(module, imports);
   const ex = instance.exports as Record<string, unknown>;
@@ -680,15 +698,15 @@ function logLevel(level: number): 'debug' | 'info' | 'warn' | 'error' | null {
 }
 
 // ---- WASI preview1: the little a guest's runtime calls, as wazero's defaults answer it (no
-// arguments, no environment, no files; stdout and stderr discarded, as Traefik's module config
-// has none).
+// arguments, no files; stdout and stderr discarded, as Traefik's module config has none), and
+// the environment variables of `settings.envs`.
 
 const ERRNO_SUCCESS = 0;
 const ERRNO_BADF = 8;
 const ERRNO_INVAL = 28;
 const ERRNO_NOSYS = 52;
 
-function wasi(g: Guest, module: WasmCompiled): Record<string, Fn> {
+function wasi(g: Guest, module: WasmCompiled, environ: readonly Buffer[]): Record<string, Fn> {
   const dv = () => new DataView(g.memory.buffer);
   const known: Record<string, Fn> = {
     args_sizes_get(argc: number, size: number): number {
@@ -698,11 +716,24 @@ function wasi(g: Guest, module: WasmCompiled): Record<string, Fn> {
     },
     args_get: (): number => ERRNO_SUCCESS,
     environ_sizes_get(count: number, size: number): number {
-      dv().setUint32(count, 0, true);
-      dv().setUint32(size, 0, true);
+      let n = 0;
+      for (const e of environ) n += e.length + 1;
+      dv().setUint32(count, environ.length, true);
+      dv().setUint32(size, n, true);
       return ERRNO_SUCCESS;
     },
-    environ_get: (): number => ERRNO_SUCCESS,
+    environ_get(ptrs: number, buf: number): number {
+      // Each entry NUL-terminated in `buf`, its address in `ptrs` (WASI preview1).
+      let at = buf >>> 0;
+      environ.forEach((e, i) => {
+        dv().setUint32(ptrs + i * 4, at, true);
+        const out = view(g, at, e.length + 1);
+        e.copy(out);
+        out[e.length] = 0;
+        at += e.length + 1;
+      });
+      return ERRNO_SUCCESS;
+    },
     clock_res_get(_id: number, out: number): number {
       dv().setBigUint64(out, 1000n, true);
       return ERRNO_SUCCESS;
