@@ -88,6 +88,14 @@ describe('http-wasm host', () => {
     const req = request();
     assert.equal(m.onRequest(req, ctl), undefined);
     assert.equal(req.headers.get('x-wasm-config'), '{"value":"a"}');
+    // The response field it set before next goes out with the response.
+    const res: ResponseHead = {
+      status: 200,
+      reason: 'OK',
+      headers: HeaderList.from([['X-Wasm-Early', 'upstream']]),
+    };
+    m.onResponse(req, res);
+    assert.deepEqual(res.headers.getAll('x-wasm-early'), ['upstream', 'set-before-next']);
     assert.deepEqual(
       lines.map((l) => [l['level'], l['msg']]),
       [['info', 'add-header ran']],
@@ -112,14 +120,16 @@ describe('http-wasm host', () => {
       method: 'PATCH',
       clientIp: '::1',
       fields: [
-        ['Host', 'example.com'],
         ['X-Multi', 'a'],
+        ['Host', 'example.com'],
         ['x-multi', 'b'],
+        ['Accept', '*/*'],
       ],
     });
     const r = m.onRequest(req, ctl) as DirectResponse;
     assert.equal(r.status, 200);
-    assert.equal(r.body, 'PATCH\n/a/b?x=1\nHTTP/1.1\n[::1]:0\nhost\0x-multi\0\na\0b\0\n01');
+    // Names sorted, once each, lowercased; the values of X-Multi in order.
+    assert.equal(r.body, 'PATCH\n/a/b?x=1\nHTTP/1.1\n[::1]:0\naccept\0host\0x-multi\0\na\0b\0\n01');
   });
 
   it('rewrites the request: method, uri, added and removed headers', () => {

@@ -154,6 +154,8 @@ class RequestState {
   resPos = 0;
   /** The response has a body to buffer (handle_response waits for it). */
   awaitBody = false;
+  /** Response fields the guest set in handle_request before it called next. */
+  early: HeaderList | null = null;
 
   constructor(req: RequestHead, features: number, reqBody: Buffer | null) {
     this.req = req;
@@ -310,6 +312,9 @@ export class WasmMiddleware implements Host {
     }
     st.reqCtx = Number((ctxNext >> 32n) & 0xffffffffn);
     st.afterNext = true;
+    // Response fields set before next go out with the response (net/http: the same
+    // w.Header() the next handler's fields are added to).
+    if (st.res !== null && st.res.headers.size > 0) st.early = st.res.headers;
     st.res = null;
     st.resOut = null;
     this.#pending.set(st.req, st);
@@ -320,6 +325,10 @@ export class WasmMiddleware implements Host {
     const st = this.#pending.get(req);
     if (st === undefined) return;
     st.res = res;
+    if (st.early !== null) {
+      for (const [n, v] of st.early.entries()) res.headers.append(n, v);
+      st.early = null;
+    }
     const status = res.status;
     // With buffer_response, handle_response runs once the body is in (onResponseBody); a head
     // that frames no body (RFC 9112 §6.3) gets it now.
@@ -582,10 +591,11 @@ function httpHandler(g: Guest, host: Host): Record<string, Fn> {
     get_header_names(kind: number, buf: number, limit: number): bigint {
       const h = headersOf(stateOf(g, 'get_header_names'), kind, 'get_header_names');
       if (h === null) return 0n;
-      // One name per field name, lowercased (the ABI; net/http's map has one key per name).
+      // One name per field name, lowercased (the ABI; net/http's map has one key per name),
+      // sorted as http-wasm-host-go's nethttp host sorts the request's.
       const seen = new Set<string>();
       for (const [name] of h.entries()) seen.add(name.toLowerCase());
-      return writeNulTerminated(g, buf, limit, [...seen]);
+      return writeNulTerminated(g, buf, limit, [...seen].sort());
     },
     get_header_values(kind: number, name: number, nameLen: number, buf: number, limit: number): bigint {
       if (nameLen === 0) trap('HTTP header name cannot be empty');

@@ -125,6 +125,7 @@ describe('WebAssembly plugins (http-wasm)', () => {
       headerValue: 'from-config',
       list: [1, 2],
     });
+    assert.deepEqual(r.headers['x-wasm-early'], ['set-before-next']);
     assert.ok(proxy.logs.some((l) => l.msg === 'add-header ran' && l.plugin === 'addHeader'));
   });
 
