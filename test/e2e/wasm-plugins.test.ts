@@ -1,9 +1,12 @@
 import assert from 'node:assert/strict';
+import { renameSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { requireTools } from '../helpers/tools.ts';
+import { currentGeneration, waitApplied, waitForLogFrom } from '../helpers/wait.ts';
 import { wasmOf } from '../helpers/wat.ts';
 
 /*
@@ -26,7 +29,7 @@ const STATIC = `entryPoints:
     address: "127.0.0.1:0"
 log: { level: INFO }
 providers:
-  file: { filename: dyn.yaml }
+  file: { filename: dyn.yaml, watch: true }
 experimental:
   localPlugins:
     addHeader: { moduleName: example.com/add-header }
@@ -34,10 +37,12 @@ experimental:
     rewrite: { moduleName: example.com/rewrite }
     requestBody: { moduleName: example.com/request-body }
     yaegi: { moduleName: example.com/yaegi }
+    trapStart: { moduleName: example.com/trap-start }
 `;
 
-const dynamic = (backend: string) => `http:
+const dynamic = (backend: string, extra = '') => `http:
   routers:
+    broken: { rule: "PathPrefix(\`/broken\`)", service: app, middlewares: [broken] }
     add: { rule: "PathPrefix(\`/add\`)", service: app, middlewares: [add] }
     deny: { rule: "PathPrefix(\`/deny\`)", service: app, middlewares: [deny] }
     rewrite: { rule: "PathPrefix(\`/rewrite\`)", service: app, middlewares: [rewrite] }
@@ -61,9 +66,12 @@ const dynamic = (backend: string) => `http:
     yaegi:
       plugin:
         yaegi: {}
+    broken:
+      plugin:
+        trapStart: {}
   services:
     app: { loadBalancer: { servers: [{ url: "${backend}" }] } }
-`;
+${extra}`;
 
 describe('WebAssembly plugins (http-wasm)', () => {
   let backend: Backend;
@@ -99,6 +107,8 @@ describe('WebAssembly plugins (http-wasm)', () => {
         [`${dir}/rewrite/build/guest.wasm`]: wasmOf('rewrite'),
         [`${dir}/request-body/.traefik.yml`]: manifest('request body'),
         [`${dir}/request-body/plugin.wasm`]: wasmOf('request-body'),
+        [`${dir}/trap-start/.traefik.yml`]: manifest('traps as it starts'),
+        [`${dir}/trap-start/plugin.wasm`]: wasmOf('trap-start'),
         [`${dir}/yaegi/.traefik.yml`]: 'displayName: go\ntype: middleware\nimport: example.com/yaegi\n',
       },
     });
@@ -112,7 +122,7 @@ describe('WebAssembly plugins (http-wasm)', () => {
 
   it('loads the wasm plugins from plugins-local/src/<moduleName>, and says a Yaegi one cannot run', () => {
     const loaded = proxy.logs.filter((l) => l.msg === 'plugin loaded').map((l) => String(l.plugin));
-    assert.deepEqual(loaded.sort(), ['addHeader', 'deny', 'requestBody', 'rewrite']);
+    assert.deepEqual(loaded.sort(), ['addHeader', 'deny', 'requestBody', 'rewrite', 'trapStart']);
     const yaegi = proxy.logs.find((l) => l.msg === 'plugin not loaded' && l.plugin === 'yaegi');
     assert.match(String(yaegi?.['error']), /Traefik Go \(Yaegi\) plugin/);
   });
@@ -173,5 +183,34 @@ describe('WebAssembly plugins (http-wasm)', () => {
     const ok = await curl(['--data-binary', 'again', `${base}/body/post`]);
     assert.equal(ok.status, 200);
     assert.equal(ok.body.toString(), 'POST /body/post again');
+  });
+
+  it('a guest that traps as it starts makes its middleware a configuration error (router disabled)', async () => {
+    const issue = proxy.logs.find(
+      (l) =>
+        l.msg === 'configuration error' &&
+        String(l['issue']).includes('http.middlewares.broken.plugin.trapStart'),
+    );
+    assert.match(String(issue?.['issue']), /building Wasm middleware: .*unreachable/);
+    assert.equal((await curl([`${base}/broken`])).status, 404);
+  });
+
+  it('compiles a changed binary again with the next configuration change', async () => {
+    assert.equal((await curl([`${base}/deny/x`])).status, 403);
+    const file = join(proxy.dir, 'plugins-local/src/example.com/deny/plugin.wasm');
+    writeFileSync(`${file}.tmp`, wasmOf('add-header'));
+    renameSync(`${file}.tmp`, file);
+    const from = proxy.logs.length;
+    let generation = currentGeneration(proxy);
+    proxy.writeFile(
+      'dyn.yaml',
+      dynamic(backend.url, '    other: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }\n'),
+    );
+    await waitApplied(proxy, ++generation);
+    const reloaded = await waitForLogFrom(proxy, from, (l) => l.msg === 'plugin reloaded');
+    assert.equal(reloaded.plugin, 'deny');
+    const r = await curl([`${base}/deny/x`]);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.headers['x-wasm-early'], ['set-before-next']);
   });
 });
