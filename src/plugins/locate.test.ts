@@ -92,6 +92,8 @@ describe('plugin location', () => {
       (entryFile(t) as { error: string }).error,
       /type "provider": only middleware plugins run here/,
     );
+    // Ours: a path naming the binary itself.
+    assert.deepEqual(entryFile(join(w, 'plugin.wasm')), { file: join(w, 'plugin.wasm'), wasm: true });
     // A manifest that does not parse matters only where no module is found.
     const y = folder('y', { '.traefik.yml': 'type: [', 'index.ts': '' });
     assert.deepEqual(entryFile(y), { file: join(y, 'index.ts') });

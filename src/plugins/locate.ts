@@ -61,9 +61,13 @@ export function entryFile(
     return { error: `no plugin module at ${target} (no such file or folder)`, missing: true };
   }
   if (!isDir) {
+    // Ours: `path` may name a WebAssembly guest itself, without a Traefik manifest.
+    if (target.endsWith('.wasm')) return { file: target, wasm: true };
     return MODULE_FILE.test(target)
       ? { file: target }
-      : { error: `${target} is not a TypeScript or JavaScript module (.ts, .mts, .js, .mjs)` };
+      : {
+          error: `${target} is not a TypeScript or JavaScript module (.ts, .mts, .js, .mjs) nor a WebAssembly guest (.wasm)`,
+        };
   }
   // A Traefik plugin folder whose manifest says `runtime: wasm` (pkg/plugins/types.go Manifest).
   const manifestFile = join(target, '.traefik.yml');
