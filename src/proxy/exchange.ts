@@ -378,7 +378,8 @@ export class Exchange
     let { status, reason } = head;
     if (rh.status !== status && Number.isInteger(rh.status) && rh.status >= 200 && rh.status <= 599) {
       status = rh.status;
-      reason = rh.reason;
+      // The reason goes with the status, unless the filter gave its own.
+      reason = rh.reason === reason ? statusText(status) : rh.reason;
       this.status = status;
     }
     this.closeAfter = this.client.head(
