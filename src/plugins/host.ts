@@ -5,6 +5,7 @@ import type { Logger } from '../core/logger.ts';
 import type { LoadedPlugin, PluginCatalog, UnusablePlugin } from './catalog.ts';
 import { entryFile, type PluginDeclaration } from './locate.ts';
 import { errorText } from './options.ts';
+import { compileWasm, wasmPlugin } from './wasm.ts';
 
 /**
  * The local plugins of the process: imports their modules, and imports again those whose file
@@ -69,7 +70,9 @@ export class PluginHost implements PluginCatalog {
     const r =
       'error' in found
         ? { error: found.missing && decl.hint !== undefined ? `${found.error}; ${decl.hint}` : found.error }
-        : await importPlugin(decl.name, found.file, version);
+        : found.wasm === true
+          ? await loadWasm(decl.name, found.file, version, decl.envs ?? [])
+          : await importPlugin(decl.name, found.file, version);
     if (!('error' in r)) {
       this.#state.set(decl.name, r);
       this.#logger.info(loaded === undefined ? 'plugin loaded' : 'plugin reloaded', {
@@ -90,6 +93,18 @@ export class PluginHost implements PluginCatalog {
     }
     this.#state.set(decl.name, { name: decl.name, error: r.error });
   }
+}
+
+/** A WebAssembly plugin (Traefik's `runtime: wasm`): compiled once per version of its binary. */
+async function loadWasm(
+  name: string,
+  file: string,
+  version: string,
+  envs: readonly string[],
+): Promise<LoadedPlugin | { readonly error: string }> {
+  const wasm = await compileWasm(file);
+  if (typeof wasm === 'string') return { error: `${file}: ${wasm}` };
+  return { name, file, version, plugin: wasmPlugin(wasm, envs) };
 }
 
 async function importPlugin(

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { declarationOf, entryFile } from './locate.ts';
 
@@ -11,7 +11,10 @@ describe('plugin location', () => {
   const folder = (name: string, files: Record<string, string>): string => {
     const d = join(dir, name);
     mkdirSync(d, { recursive: true });
-    for (const [f, text] of Object.entries(files)) writeFileSync(join(d, f), text);
+    for (const [f, text] of Object.entries(files)) {
+      mkdirSync(dirname(join(d, f)), { recursive: true });
+      writeFileSync(join(d, f), text);
+    }
     return d;
   };
 
@@ -64,7 +67,38 @@ describe('plugin location', () => {
 
   it('says a folder holds a Traefik Go plugin when it has .traefik.yml and no module', () => {
     const g = folder('g', { '.traefik.yml': 'type: middleware\n', 'main.go': '' });
-    assert.match((entryFile(g) as { error: string }).error, /Traefik Go plugin \(\.traefik\.yml\)/);
+    assert.match(
+      (entryFile(g) as { error: string }).error,
+      /Traefik Go \(Yaegi\) plugin \(\.traefik\.yml, runtime "yaegi"\)/,
+    );
+  });
+
+  it('finds the binary of a runtime: wasm manifest: plugin.wasm, or its wasmPath (Traefik types.go Manifest)', () => {
+    const w = folder('w', { '.traefik.yml': 'type: middleware\nruntime: wasm\n', 'plugin.wasm': '' });
+    assert.deepEqual(entryFile(w), { file: join(w, 'plugin.wasm'), wasm: true });
+    const p = folder('p', {
+      '.traefik.yml': 'type: middleware\nruntime: wasm\nwasmPath: out/guest.wasm\n',
+      'out/guest.wasm': '',
+      'index.ts': '',
+    });
+    assert.deepEqual(entryFile(p), { file: join(p, 'out', 'guest.wasm'), wasm: true });
+    const m = folder('m', { '.traefik.yml': 'type: middleware\nruntime: wasm\n' });
+    assert.match(
+      (entryFile(m) as { error: string }).error,
+      /its Wasm binary, .*\/m\/plugin\.wasm, does not exist/,
+    );
+    const t = folder('t', { '.traefik.yml': 'type: provider\nruntime: wasm\n', 'plugin.wasm': '' });
+    assert.match(
+      (entryFile(t) as { error: string }).error,
+      /type "provider": only middleware plugins run here/,
+    );
+    // Ours: a path naming the binary itself.
+    assert.deepEqual(entryFile(join(w, 'plugin.wasm')), { file: join(w, 'plugin.wasm'), wasm: true });
+    // A manifest that does not parse matters only where no module is found.
+    const y = folder('y', { '.traefik.yml': 'type: [', 'index.ts': '' });
+    assert.deepEqual(entryFile(y), { file: join(y, 'index.ts') });
+    const z = folder('z', { '.traefik.yml': 'type: [' });
+    assert.match((entryFile(z) as { error: string }).error, /\.traefik\.yml: /);
   });
 
   it('reports a package.json main that does not exist, and a package.json that is not JSON', () => {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 
 /** Where a plugin's module is looked for: the static configuration, resolved. */
 export interface PluginDeclaration {
@@ -11,6 +12,8 @@ export interface PluginDeclaration {
   readonly target: string;
   /** Said when nothing is there: where such plugins are expected. */
   readonly hint?: string;
+  /** `settings.envs`: what a WebAssembly guest sees of the environment (Traefik's Settings.Envs). */
+  readonly envs?: readonly string[];
 }
 
 /** Traefik's local plugins folder under the working directory (pkg/plugins: `localGoPath` + `src`). */
@@ -23,17 +26,24 @@ const MODULE_FILE = /\.(ts|mts|js|mjs)$/;
 
 export function declarationOf(
   name: string,
-  decl: { readonly moduleName?: string | undefined; readonly path?: string | undefined },
+  decl: {
+    readonly moduleName?: string | undefined;
+    readonly path?: string | undefined;
+    readonly settings?: { readonly envs?: readonly string[] | undefined } | undefined;
+  },
   cwd: string,
   staticDir: string,
 ): PluginDeclaration {
+  const envs = decl.settings?.envs;
+  const extra = envs !== undefined && envs.length > 0 ? { envs } : {};
   if (decl.path !== undefined) {
-    return { name, target: isAbsolute(decl.path) ? decl.path : resolve(staticDir, decl.path) };
+    return { name, target: isAbsolute(decl.path) ? decl.path : resolve(staticDir, decl.path), ...extra };
   }
   return {
     name,
     target: resolve(cwd, LOCAL_PLUGINS_DIR, decl.moduleName ?? ''),
     hint: `Traefik's layout: ./${LOCAL_PLUGINS_DIR}/<moduleName> in the working directory; or set path`,
+    ...extra,
   };
 }
 
@@ -43,7 +53,7 @@ export function declarationOf(
  */
 export function entryFile(
   target: string,
-): { readonly file: string } | { readonly error: string; readonly missing?: true } {
+): { readonly file: string; readonly wasm?: true } | { readonly error: string; readonly missing?: true } {
   let isDir: boolean;
   try {
     isDir = statSync(target).isDirectory();
@@ -51,9 +61,28 @@ export function entryFile(
     return { error: `no plugin module at ${target} (no such file or folder)`, missing: true };
   }
   if (!isDir) {
+    // Ours: `path` may name a WebAssembly guest itself, without a Traefik manifest.
+    if (target.endsWith('.wasm')) return { file: target, wasm: true };
     return MODULE_FILE.test(target)
       ? { file: target }
-      : { error: `${target} is not a TypeScript or JavaScript module (.ts, .mts, .js, .mjs)` };
+      : {
+          error: `${target} is not a TypeScript or JavaScript module (.ts, .mts, .js, .mjs) nor a WebAssembly guest (.wasm)`,
+        };
+  }
+  // A Traefik plugin folder whose manifest says `runtime: wasm` (pkg/plugins/types.go Manifest).
+  const manifestFile = join(target, '.traefik.yml');
+  const manifest = existsSync(manifestFile) ? readManifest(manifestFile) : undefined;
+  if (manifest !== undefined && !('error' in manifest) && manifest.runtime === 'wasm') {
+    if (manifest.type !== 'middleware') {
+      return {
+        error: `${manifestFile}: type ${JSON.stringify(manifest.type)}: only middleware plugins run here`,
+      };
+    }
+    // Traefik's wasm.go: wasmPath, "plugin.wasm" when empty, under the plugin's folder.
+    const file = resolve(target, manifest.wasmPath === '' ? 'plugin.wasm' : manifest.wasmPath);
+    return existsSync(file)
+      ? { file, wasm: true }
+      : { error: `${manifestFile}: its Wasm binary, ${file}, does not exist` };
   }
   const pkg = join(target, 'package.json');
   if (existsSync(pkg)) {
@@ -70,12 +99,32 @@ export function entryFile(
   }
   const looked = `looked for ${INDEX_FILES.join(', ')} and a package.json main`;
   // A Traefik (Go) plugin has its manifest there: say why it cannot work rather than "not found".
-  if (existsSync(join(target, '.traefik.yml'))) {
+  if (manifest !== undefined && 'error' in manifest) return manifest;
+  if (manifest !== undefined) {
     return {
-      error: `${target} holds a Traefik Go plugin (.traefik.yml); traffic loads TypeScript and JavaScript plugins (${looked})`,
+      error: `${target} holds a Traefik Go (Yaegi) plugin (.traefik.yml, runtime ${JSON.stringify(manifest.runtime || 'yaegi')}); traffic runs WebAssembly plugins (runtime: wasm) and TypeScript and JavaScript plugins (${looked})`,
     };
   }
   return { error: `no plugin module in ${target} (${looked})` };
+}
+
+/** The keys of Traefik's plugin manifest that decide how it runs (pkg/plugins/types.go Manifest). */
+export interface Manifest {
+  readonly type: string;
+  readonly runtime: string;
+  readonly wasmPath: string;
+}
+
+export function readManifest(file: string): Manifest | { readonly error: string } {
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, 'utf8'));
+  } catch (e) {
+    return { error: `${file}: ${e instanceof Error ? e.message : String(e)}` };
+  }
+  const m = (typeof doc === 'object' && doc !== null ? doc : {}) as Record<string, unknown>;
+  const str = (k: string): string => (typeof m[k] === 'string' ? (m[k] as string) : '');
+  return { type: str('type'), runtime: str('runtime'), wasmPath: str('wasmPath') };
 }
 
 function packageMain(file: string): string | undefined | { readonly error: string } {

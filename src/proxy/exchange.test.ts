@@ -311,6 +311,26 @@ describe('Exchange: the response body phase', () => {
     assert.deepEqual(h.sink.events.slice(2), ['end', 'done keepAlive=true']);
   });
 
+  it('sends the status a filter set before its first output (an http-wasm guest with buffer_response)', () => {
+    const f = new TestFilter(false);
+    let head: ResponseHead | null = null;
+    const h = harness({
+      middlewares: [
+        bodyMiddleware(f, (res) => {
+          head = res;
+        }),
+      ],
+    });
+    h.exchange(GET);
+    const up = h.sources[0]!.streams[0]!;
+    up.respond(200, 'abc');
+    up.end();
+    head!.status = 202;
+    f.out.push(Buffer.from('x'));
+    f.out.end();
+    assert.deepEqual(h.sink.events, ['head 202', 'data x', 'end', 'done keepAlive=true']);
+  });
+
   it('chains filters in reverse middleware order, as onResponse', () => {
     const seen: string[] = [];
     /** Appends its tag to every chunk, synchronously. */

@@ -76,6 +76,8 @@ export class Exchange
   #pipelineBlocked = false;
   /** The filtered response's head, until its first bytes go out. */
   #filteredHead: UpstreamResponse | null = null;
+  /** The head the filters may still edit: its status is read when the head goes out. */
+  #filteredRh: ResponseHead | null = null;
   /** The route's index of the middleware behind each filter of the pipeline, in its order. */
   #filterAt: number[] | null = null;
   #trailers: HeaderList | null = null;
@@ -357,6 +359,7 @@ export class Exchange
       contentLength: 0,
       connectionTokens: res.connectionTokens,
     };
+    this.#filteredRh = rh;
     this.#pipeline = new ResponsePipeline(filters, this);
     this.#liveLong();
     if (body !== null && end > start) this.onUpstreamData(body, start, end);
@@ -368,10 +371,21 @@ export class Exchange
     const head = this.#filteredHead;
     if (head === null) return;
     this.#filteredHead = null;
+    // A filter holding the whole body may change the status until its first output (an
+    // http-wasm guest's set_status_code with buffer_response, plugins/wasm.ts).
+    const rh = this.#filteredRh!;
+    this.#filteredRh = null;
+    let { status, reason } = head;
+    if (rh.status !== status && Number.isInteger(rh.status) && rh.status >= 200 && rh.status <= 599) {
+      status = rh.status;
+      // The reason goes with the status, unless the filter gave its own.
+      reason = rh.reason === reason ? statusText(status) : rh.reason;
+      this.status = status;
+    }
     this.closeAfter = this.client.head(
       this,
-      head.status,
-      head.reason,
+      status,
+      reason,
       head,
       this.setCookies,
       this.closeAfter,
@@ -418,6 +432,7 @@ export class Exchange
       // was given: the middlewares before it see it (their headers, an errors page), those
       // after it do not. The client connection stays open unless its request body is unread.
       this.#filteredHead = null;
+      this.#filteredRh = null;
       this.responseStarted = false;
       const at = this.#filterAt?.[filter];
       if (at !== undefined) this.mwRan = at;

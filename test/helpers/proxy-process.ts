@@ -43,7 +43,7 @@ export interface StartOptions {
   /** The static file's YAML text (may include the dynamic `http:` section). */
   readonly config: string;
   /** Extra files written beside it before start (name → text). */
-  readonly files?: Readonly<Record<string, string>>;
+  readonly files?: Readonly<Record<string, string | Uint8Array>>;
   readonly args?: readonly string[];
   readonly env?: NodeJS.ProcessEnv;
   readonly timeoutMs?: number;

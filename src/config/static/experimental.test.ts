@@ -55,7 +55,7 @@ describe('static experimental section', () => {
         '    b: { moduleName: /abs/ }',
         '    c: { moduleName: example.com/m }',
         '    d: { moduleName: example.com/m }',
-        '    e: { moduleName: example.com/m, settings: { envs: [] } }',
+        '    e: { moduleName: example.com/m, settings: { envs: [HOME], mounts: [/data] } }',
         '    f: { moduleName: ../outside }',
         '',
       ].join('\n'),
@@ -64,7 +64,7 @@ describe('static experimental section', () => {
       'conf/static.yaml:5:3: experimental.plugins: `plugins` is not supported yet',
       'conf/static.yaml:8:8: experimental.localPlugins.a: a local plugin needs a moduleName (or a path) (expected moduleName: example.com/my-plugin)',
       'conf/static.yaml:9:22: experimental.localPlugins.b.moduleName: must not start or end with a /',
-      'conf/static.yaml:12:37: experimental.localPlugins.e.settings: `settings` is not supported yet',
+      'conf/static.yaml:12:63: experimental.localPlugins.e.settings.mounts: `mounts` is not supported yet',
       'conf/static.yaml:13:22: experimental.localPlugins.f.moduleName: must not contain a `..` segment',
     ]);
   });

@@ -744,19 +744,24 @@ const certificatesResolver = strictObject({ acme: nullAsEmpty(acme) }, ['tailsca
  * `./plugins-local/src/<moduleName>` under the working directory (pkg/plugins: `localGoPath`);
  * so do we, unless `path` (ours) names the module's file or folder.
  */
-const localPlugin = strictObject(
-  {
-    moduleName: z
-      .string()
-      .min(1, 'must not be empty')
-      .refine((m) => !m.startsWith('/') && !m.endsWith('/'), 'must not start or end with a /')
-      .refine((m) => !m.split('/').includes('..'), 'must not contain a `..` segment')
-      .optional(),
-    /** Ours: the module's file or folder, relative to the static file's folder. */
-    path: z.string().min(1, 'must not be empty').optional(),
-  },
-  ['settings'],
-).superRefine((v, ctx) => {
+const localPlugin = strictObject({
+  moduleName: z
+    .string()
+    .min(1, 'must not be empty')
+    .refine((m) => !m.startsWith('/') && !m.endsWith('/'), 'must not start or end with a /')
+    .refine((m) => !m.split('/').includes('..'), 'must not contain a `..` segment')
+    .optional(),
+  /** Ours: the module's file or folder, relative to the static file's folder. */
+  path: z.string().min(1, 'must not be empty').optional(),
+  /**
+   * Traefik's plugin settings (pkg/plugins/types.go Settings), for WebAssembly plugins:
+   * `envs`, the environment variables the guest sees (their values when a middleware is
+   * built). `mounts` (directories) is not supported.
+   */
+  settings: nullAsEmpty(
+    strictObject({ envs: z.array(z.string().min(1, 'must not be empty')).optional() }, ['mounts']),
+  ).optional(),
+}).superRefine((v, ctx) => {
   if (v.moduleName === undefined && v.path === undefined) {
     ctx.addIssue({
       code: 'custom',
