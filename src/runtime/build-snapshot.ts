@@ -394,6 +394,8 @@ export function buildSnapshot(
   const tlsEps = opts.tls?.entryPoints ?? new Map<string, unknown>();
   // Multi-layer routing: children are routed inside their parent's target, not by themselves.
   const tree = routerTree(http.routers, issues);
+  /** The children's targets (one per child, whichever parent built it), for the snapshot's routers. */
+  const childTargets = new Map<string, RouteTarget>();
   /**
    * A router's own middlewares, then what its internal service adds last, and its service
    * (undefined for a parent); undefined once an error of theirs is reported.
@@ -467,12 +469,14 @@ export function buildSnapshot(
       const c = http.routers[child]!;
       const chain = chainOf(child, c);
       if (chain === undefined) continue;
+      const value = targetOf(child, c, chain, all, rootObservability);
+      childTargets.set(child, value);
       entries.push({
         name: child,
         rule: c.rule,
         ...(c.priority !== 0 ? { priority: c.priority } : {}),
         entryPoints: [],
-        value: targetOf(child, c, chain, all, rootObservability),
+        value,
       });
     }
     const children = HttpRouter.build(entries, cache.rules);
@@ -598,7 +602,12 @@ export function buildSnapshot(
     services: builtServices,
     middlewares: builtMiddlewares,
     middlewareUses: uses,
-    routers: new Map([...routes, ...secureRoutes].map((r) => [r.name, r.value])),
+    // Child routers too: metrics keep their series, the API shows them enabled.
+    routers: new Map([
+      ...routes.map((r) => [r.name, r.value] as const),
+      ...secureRoutes.map((r) => [r.name, r.value] as const),
+      ...childTargets,
+    ]),
     builtAt: Date.now(),
   };
   return {

@@ -29,11 +29,16 @@ describe('multi-layer routing (parentRefs)', () => {
     user = await startBackend((req, res) => res.end(`user ${req.url}`));
     proxy = await startProxy({
       // forwardAuth's `address:` is no entry point.
-      entryPoints: 1,
+      entryPoints: 2,
       config: `entryPoints:
   web:
     address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
 log: { level: DEBUG }
+api: {}
+metrics:
+  prometheus: { addRoutersLabels: true }
 accessLog: { format: json }
 http:
   routers:
@@ -159,5 +164,27 @@ http:
     const line = JSON.parse(text) as { RouterName: string; ServiceName: string };
     assert.equal(line?.RouterName, 'api-user@file');
     assert.equal(line?.ServiceName, 'user@file');
+  });
+
+  it('keeps the child routers in the API (enabled) and their metrics series across scrapes', async () => {
+    const admin = proxy.ports['traefik']!;
+    const r = await httpRequest(admin, { path: '/api/http/routers/api-user@file' });
+    assert.equal(r.status, 200, r.text);
+    const view = JSON.parse(r.text) as { status: string; parentRefs?: string[] };
+    assert.equal(view.status, 'enabled');
+    assert.deepEqual(view.parentRefs, ['api@file']);
+    const count = async (): Promise<number> => {
+      const text = (await httpRequest(admin, { path: '/metrics' })).text;
+      const line = text
+        .split('\n')
+        .find((l) => l.startsWith('traefik_router_requests_total{') && l.includes('router="api-user@file"'));
+      return line === undefined ? 0 : Number(line.slice(line.lastIndexOf(' ') + 1));
+    };
+    await get('/api/items/1', { authorization: 'Bearer user' });
+    const first = await count();
+    assert.ok(first >= 1, `first scrape: ${first}`);
+    await get('/api/items/2', { authorization: 'Bearer user' });
+    // A series pruned after the first scrape would start again from 1.
+    assert.equal(await count(), first + 1);
   });
 });
