@@ -1,0 +1,258 @@
+/**
+ * The ECS provider against a fake AWS API on loopback (test/helpers/fake-aws.ts): the calls of
+ * Traefik's listInstances (ListTasks paged, DescribeTasks, DescribeTaskDefinition once per task,
+ * DescribeContainerInstances and EC2 DescribeInstances for bridge tasks), SigV4-signed, with the
+ * SDK's credential chain and endpoint variables.
+ */
+import assert from 'node:assert/strict';
+import { createServer } from 'node:http';
+import { describe, it } from 'node:test';
+import { listenLoopback } from '../../../test/helpers/fake-api.ts';
+import { type FakeAws, startFakeAws } from '../../../test/helpers/fake-aws.ts';
+import { ecsProviderSchema } from '../../config/static/providers.ts';
+import type { ProviderUpdate } from '../provider.ts';
+import { resolveCredentials, serviceEndpoint } from './aws-client.ts';
+import { EcsProvider } from './ecs-provider.ts';
+
+const KEY = { accessKeyId: 'AKIDTEST', secret: 'sekrit/KEY' };
+
+async function first(p: EcsProvider): Promise<ProviderUpdate> {
+  const ctl = new AbortController();
+  const it = p.watch(ctl.signal)[Symbol.asyncIterator]();
+  try {
+    const r = await it.next();
+    assert.ok(!r.done);
+    return r.value;
+  } finally {
+    ctl.abort();
+    await it.return?.();
+  }
+}
+
+function urls(u: ProviderUpdate): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  for (const [name, s] of Object.entries(u.config?.http.services ?? {})) {
+    if (s.kind === 'loadBalancer') out[name] = s.loadBalancer.servers.map((x) => x.url);
+  }
+  return out;
+}
+
+function tasks(aws: FakeAws): void {
+  aws.putTask({
+    id: 'aaaaaaaaaaaa0001',
+    group: 'service:web',
+    mode: 'awsvpc',
+    ip: '127.0.0.10',
+    containers: [
+      {
+        name: 'nginx',
+        containerPort: 80,
+        hostPort: 80,
+        labels: { 'traefik.http.routers.web.rule': 'Path(`/web`)' },
+      },
+    ],
+  });
+  aws.putTask({
+    id: 'aaaaaaaaaaaa0002',
+    group: 'service:web',
+    mode: 'awsvpc',
+    ip: '127.0.0.11',
+    containers: [
+      {
+        name: 'nginx',
+        containerPort: 80,
+        hostPort: 80,
+        labels: { 'traefik.http.routers.web.rule': 'Path(`/web`)' },
+      },
+    ],
+  });
+  aws.putTask({
+    id: 'bbbbbbbbbbbb0003',
+    group: 'service:api',
+    mode: 'bridge',
+    ip: '127.0.0.20',
+    ec2InstanceId: 'i-0123456789abcdef0',
+    containers: [{ name: 'app', containerPort: 8080, hostPort: 32_771 }],
+  });
+}
+
+describe('ECS provider (ecs.go listInstances)', () => {
+  it('reads awsvpc tasks (ENI IP, container port) and bridge tasks (EC2 private IP, host port), signed', async (t) => {
+    const aws = await startFakeAws(KEY);
+    t.after(() => aws.close());
+    aws.pageSize = 2;
+    tasks(aws);
+    const env = { AWS_ENDPOINT_URL: aws.address };
+    const cfg = ecsProviderSchema.parse({
+      region: 'eu-west-3',
+      accessKeyID: KEY.accessKeyId,
+      secretAccessKey: KEY.secret,
+    });
+    const p = new EcsProvider(cfg, {}, env);
+    const u = await first(p);
+    assert.deepEqual(u.issues, []);
+    assert.deepEqual(urls(u), {
+      'service-web-nginx': ['http://127.0.0.10:80', 'http://127.0.0.11:80'],
+      'service-api-app': ['http://127.0.0.20:32771'],
+    });
+    assert.equal(u.config?.http.routers['web']?.rule, 'Path(`/web`)');
+    assert.equal(u.config?.http.routers['service-api-app']?.rule, 'Host(`service-api-app`)');
+    assert.deepEqual(
+      aws.seen.map((s) => `${s.service}:${s.action}`),
+      [
+        'ecs:ListTasks',
+        'ecs:DescribeTasks',
+        'ecs:ListTasks',
+        'ecs:DescribeTasks',
+        'ecs:DescribeContainerInstances',
+        'ec2:DescribeInstances',
+        'ecs:DescribeTaskDefinition',
+        'ecs:DescribeTaskDefinition',
+        'ecs:DescribeTaskDefinition',
+      ],
+    );
+    assert.ok(aws.seen.every((s) => s.region === 'eu-west-3'));
+    // Task definitions are cached by task (Traefik's existingTaskDefCache).
+    aws.seen.length = 0;
+    await first(p);
+    assert.ok(!aws.seen.some((s) => s.action === 'DescribeTaskDefinition'), JSON.stringify(aws.seen));
+  });
+
+  it('leaves out a task whose EC2 instance is not running; healthyTasksOnly; exposedByDefault', async (t) => {
+    const aws = await startFakeAws(KEY);
+    t.after(() => aws.close());
+    tasks(aws);
+    aws.setInstanceState('i-0123456789abcdef0', 'stopping');
+    aws.putTask({
+      id: 'cccccccccccc0004',
+      group: 'service:sick',
+      mode: 'awsvpc',
+      ip: '127.0.0.30',
+      healthStatus: 'UNKNOWN',
+      containers: [{ name: 'x', containerPort: 80, hostPort: 80, labels: { 'traefik.enable': 'true' } }],
+    });
+    const env = {
+      AWS_ENDPOINT_URL: aws.address,
+      AWS_ACCESS_KEY_ID: KEY.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: KEY.secret,
+    };
+    const base = { region: 'us-east-1' };
+    const all = await first(new EcsProvider(ecsProviderSchema.parse(base), {}, env));
+    assert.deepEqual(Object.keys(urls(all)).sort(), ['service-sick-x', 'service-web-nginx']);
+    const healthy = await first(
+      new EcsProvider(ecsProviderSchema.parse({ ...base, healthyTasksOnly: true }), {}, env),
+    );
+    assert.deepEqual(Object.keys(urls(healthy)), []);
+    const enabled = await first(
+      new EcsProvider(ecsProviderSchema.parse({ ...base, exposedByDefault: false }), {}, env),
+    );
+    assert.deepEqual(Object.keys(urls(enabled)), ['service-sick-x']);
+  });
+
+  it('clusters: only those listed; autoDiscoverClusters: every cluster of ListClusters', async (t) => {
+    const aws = await startFakeAws(KEY);
+    t.after(() => aws.close());
+    tasks(aws);
+    aws.putTask({
+      id: 'dddddddddddd0005',
+      cluster: 'prod',
+      group: 'service:other',
+      mode: 'awsvpc',
+      ip: '127.0.0.40',
+      containers: [{ name: 'o', containerPort: 81, hostPort: 81 }],
+    });
+    const env = {
+      AWS_ENDPOINT_URL_ECS: aws.address,
+      AWS_ENDPOINT_URL_EC2: aws.address,
+      AWS_REGION: 'us-east-2',
+    };
+    const keys = { accessKeyID: KEY.accessKeyId, secretAccessKey: KEY.secret };
+    const prod = await first(
+      new EcsProvider(ecsProviderSchema.parse({ ...keys, clusters: ['prod'] }), {}, env),
+    );
+    assert.deepEqual(urls(prod), { 'service-other-o': ['http://127.0.0.40:81'] });
+    const every = await first(
+      new EcsProvider(ecsProviderSchema.parse({ ...keys, autoDiscoverClusters: true }), {}, env),
+    );
+    assert.deepEqual(Object.keys(urls(every)).sort(), [
+      'service-api-app',
+      'service-other-o',
+      'service-web-nginx',
+    ]);
+    assert.ok(aws.seen.some((s) => s.action === 'ListClusters' && s.region === 'us-east-2'));
+  });
+
+  it('fails (the supervisor retries) on a refused signature', async (t) => {
+    const aws = await startFakeAws(KEY);
+    t.after(() => aws.close());
+    const env = { AWS_ENDPOINT_URL: aws.address };
+    const cfg = ecsProviderSchema.parse({
+      region: 'us-east-1',
+      accessKeyID: KEY.accessKeyId,
+      secretAccessKey: 'wrong',
+    });
+    await assert.rejects(first(new EcsProvider(cfg, {}, env)), /status 403.*signature does not match/);
+  });
+});
+
+describe('AWS endpoints and credentials (the SDK defaults Traefik relies on)', () => {
+  it('https://<service>.<region>.amazonaws.com unless AWS_ENDPOINT_URL[_<SERVICE>]', () => {
+    assert.equal(serviceEndpoint('ecs', 'eu-west-1', {}), 'https://ecs.eu-west-1.amazonaws.com');
+    assert.equal(
+      serviceEndpoint('ec2', 'eu-west-1', { AWS_ENDPOINT_URL: 'http://127.0.0.1:9/' }),
+      'http://127.0.0.1:9',
+    );
+    assert.equal(
+      serviceEndpoint('ecs', 'eu-west-1', { AWS_ENDPOINT_URL: 'http://a', AWS_ENDPOINT_URL_ECS: 'http://b' }),
+      'http://b',
+    );
+  });
+
+  it('the keys of the configuration (both), else the environment, else the container credentials', async (t) => {
+    const never = new AbortController().signal;
+    assert.deepEqual(await resolveCredentials('A', 'B', { AWS_ACCESS_KEY_ID: 'E' }, never), {
+      accessKeyId: 'A',
+      secretAccessKey: 'B',
+    });
+    assert.deepEqual(
+      await resolveCredentials(
+        'A',
+        '',
+        { AWS_ACCESS_KEY_ID: 'E', AWS_SECRET_ACCESS_KEY: 'S', AWS_SESSION_TOKEN: 'T' },
+        never,
+      ),
+      { accessKeyId: 'E', secretAccessKey: 'S', sessionToken: 'T' },
+    );
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.url} ${req.headers['authorization']}`);
+      res.end(
+        JSON.stringify({
+          AccessKeyId: 'C',
+          SecretAccessKey: 'D',
+          Token: 'tok',
+          Expiration: '2099-01-01T00:00:00Z',
+        }),
+      );
+    });
+    const l = await listenLoopback(server);
+    t.after(() => l.close());
+    const c = await resolveCredentials(
+      '',
+      '',
+      {
+        AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+        AWS_CONTAINER_CREDENTIALS_FULL_URI: `http://127.0.0.1:${l.port}/creds`,
+        AWS_CONTAINER_AUTHORIZATION_TOKEN: 'Bearer x',
+      },
+      never,
+    );
+    assert.deepEqual(c, {
+      accessKeyId: 'C',
+      secretAccessKey: 'D',
+      sessionToken: 'tok',
+      expires: Date.parse('2099-01-01T00:00:00Z'),
+    });
+    assert.deepEqual(seen, ['/creds Bearer x']);
+  });
+});
