@@ -3,7 +3,7 @@
  * Traefik's pkg/provider/ecs tests: ECS (JSON 1.1, `X-Amz-Target:
  * AmazonEC2ContainerServiceV20141113.<Action>`) ListClusters, ListTasks (paged by `pageSize`),
  * DescribeTasks, DescribeTaskDefinition, DescribeContainerInstances; EC2 DescribeInstances (Query
- * protocol, XML); SSM DescribeInstanceInformation (ECS Anywhere). Every request must carry a
+ * protocol, XML); SSM DescribeInstanceInformation (ECS Anywhere, `mi-` instances). Every request must carry a
  * well-formed SigV4 `Authorization` (credential scope `<key>/<date>/<region>/<service>/aws4_request`,
  * signed headers including host and x-amz-date, a 64-hex signature) matching the body's hash; with
  * `secret`, the signature is checked too. Otherwise: 403 as AWS answers.
@@ -26,7 +26,10 @@ export interface FakeTask {
   readonly cluster?: string;
   /** `service:<name>` for a service's tasks. */
   readonly group: string;
-  /** awsvpc: the ENI's private IP is `ip`; bridge: the EC2 instance `ec2InstanceId`'s is. */
+  /**
+   * awsvpc: the ENI's private IP is `ip`; bridge: the EC2 instance `ec2InstanceId`'s is (an
+   * ECS Anywhere instance `mi-…`: its SSM IP address).
+   */
   readonly mode: 'awsvpc' | 'bridge';
   readonly ip: string;
   readonly ec2InstanceId?: string;
@@ -190,6 +193,18 @@ export async function startFakeAws(
     }
   };
 
+  /** SSM DescribeInstanceInformation: the ECS Anywhere (`mi-`) instances of the tasks, their IP. */
+  const ssmAnswer = (action: string, input: Record<string, unknown>): [number, unknown] => {
+    if (action !== 'DescribeInstanceInformation') return [400, { __type: 'UnknownOperationException' }];
+    const filter = (input['Filters'] as { Key: string; Values: string[] }[] | undefined)?.find(
+      (f) => f.Key === 'InstanceIds',
+    );
+    const list = [...tasks.values()]
+      .filter((t) => t.ec2InstanceId?.startsWith('mi-') && (filter?.Values.includes(t.ec2InstanceId) ?? true))
+      .map((t) => ({ InstanceId: t.ec2InstanceId, IPAddress: t.ip, PingStatus: 'Online' }));
+    return [200, { InstanceInformationList: list }];
+  };
+
   const ec2Xml = (form: URLSearchParams): [number, string] => {
     if (form.get('Action') !== 'DescribeInstances' || form.get('Version') !== '2016-11-15') {
       return [
@@ -270,13 +285,15 @@ export async function startFakeAws(
         ? { token: req.headers['x-amz-security-token'] }
         : {};
     if (typeof target === 'string') {
-      const action = target.replace(/^AmazonEC2ContainerServiceV20141113\./, '');
+      const ssm = target.startsWith('AmazonSSM.');
+      const action = target.replace(/^(AmazonEC2ContainerServiceV20141113|AmazonSSM)\./, '');
       seen.push({ service: auth[4]!, action, region: auth[3]!, ...token });
-      if (req.headers['content-type'] !== 'application/x-amz-json-1.1' || auth[4] !== 'ecs') {
+      if (req.headers['content-type'] !== 'application/x-amz-json-1.1' || auth[4] !== (ssm ? 'ssm' : 'ecs')) {
         res.writeHead(400).end('{"__type":"SerializationException"}');
         return;
       }
-      const [status, answer] = ecs(action, JSON.parse(body) as Record<string, unknown>);
+      const input = JSON.parse(body) as Record<string, unknown>;
+      const [status, answer] = ssm ? ssmAnswer(action, input) : ecs(action, input);
       res.writeHead(status, { 'content-type': 'application/x-amz-json-1.1' });
       res.end(JSON.stringify(answer));
       return;

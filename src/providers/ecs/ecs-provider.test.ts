@@ -5,13 +5,16 @@
  * SDK's credential chain and endpoint variables.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { listenLoopback } from '../../../test/helpers/fake-api.ts';
 import { type FakeAws, startFakeAws } from '../../../test/helpers/fake-aws.ts';
 import { ecsProviderSchema } from '../../config/static/providers.ts';
 import type { ProviderUpdate } from '../provider.ts';
-import { resolveCredentials, serviceEndpoint } from './aws-client.ts';
+import { resolveCredentials, resolveRegion, serviceEndpoint } from './aws-client.ts';
 import { EcsProvider } from './ecs-provider.ts';
 
 const KEY = { accessKeyId: 'AKIDTEST', secret: 'sekrit/KEY' };
@@ -182,6 +185,30 @@ describe('ECS provider (ecs.go listInstances)', () => {
     assert.ok(aws.seen.some((s) => s.action === 'ListClusters' && s.region === 'us-east-2'));
   });
 
+  it('ecsAnywhere: a task on an external instance (mi-) at its SSM IP address, with its task status', async (t) => {
+    const aws = await startFakeAws(KEY);
+    t.after(() => aws.close());
+    aws.putTask({
+      id: 'eeeeeeeeeeee0006',
+      group: 'service:edge',
+      mode: 'bridge',
+      ip: '127.0.0.50',
+      ec2InstanceId: 'mi-0123456789abcdef0',
+      containers: [{ name: 'e', containerPort: 80, hostPort: 8081 }],
+    });
+    const env = { AWS_ENDPOINT_URL: aws.address };
+    const keys = { region: 'us-east-1', accessKeyID: KEY.accessKeyId, secretAccessKey: KEY.secret };
+    const off = await first(new EcsProvider(ecsProviderSchema.parse(keys), {}, env));
+    assert.deepEqual(urls(off), {});
+    assert.ok(
+      !aws.seen.some((s) => s.service === 'ssm' || s.action === 'DescribeInstances'),
+      JSON.stringify(aws.seen),
+    );
+    const on = await first(new EcsProvider(ecsProviderSchema.parse({ ...keys, ecsAnywhere: true }), {}, env));
+    assert.deepEqual(urls(on), { 'service-edge-e': ['http://127.0.0.50:8081'] });
+    assert.ok(aws.seen.some((s) => s.service === 'ssm' && s.action === 'DescribeInstanceInformation'));
+  });
+
   it('fails (the supervisor retries) on a refused signature', async (t) => {
     const aws = await startFakeAws(KEY);
     t.after(() => aws.close());
@@ -254,5 +281,62 @@ describe('AWS endpoints and credentials (the SDK defaults Traefik relies on)', (
       expires: Date.parse('2099-01-01T00:00:00Z'),
     });
     assert.deepEqual(seen, ['/creds Bearer x']);
+  });
+
+  it('the shared credentials file: the profile AWS_PROFILE, else default', async () => {
+    const never = new AbortController().signal;
+    const file = join(mkdtempSync(join(tmpdir(), 'ecs-creds-')), 'credentials');
+    writeFileSync(
+      file,
+      '[default]\naws_access_key_id = D1\naws_secret_access_key = D2\n\n[work]\naws_access_key_id=W1\naws_secret_access_key=W2\naws_session_token=W3\n',
+    );
+    assert.deepEqual(await resolveCredentials('', '', { AWS_SHARED_CREDENTIALS_FILE: file }, never), {
+      accessKeyId: 'D1',
+      secretAccessKey: 'D2',
+    });
+    assert.deepEqual(
+      await resolveCredentials('', '', { AWS_SHARED_CREDENTIALS_FILE: file, AWS_PROFILE: 'work' }, never),
+      { accessKeyId: 'W1', secretAccessKey: 'W2', sessionToken: 'W3' },
+    );
+  });
+
+  it('the EC2 instance metadata (IMDSv2): the region, and the instance role credentials', async (t) => {
+    const never = new AbortController().signal;
+    const seen: string[] = [];
+    const server = createServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if (req.method === 'PUT' && req.url === '/latest/api/token') return void res.end('imds-token');
+      if (req.headers['x-aws-ec2-metadata-token'] !== 'imds-token') return void res.writeHead(401).end();
+      const answers: Record<string, string> = {
+        '/latest/meta-data/placement/region': 'ap-south-1',
+        '/latest/meta-data/iam/security-credentials/': 'traefik-role',
+        '/latest/meta-data/iam/security-credentials/traefik-role': JSON.stringify({
+          Code: 'Success',
+          AccessKeyId: 'I1',
+          SecretAccessKey: 'I2',
+          Token: 'I3',
+          Expiration: '2099-01-01T00:00:00Z',
+        }),
+      };
+      const a = answers[req.url ?? ''];
+      if (a === undefined) return void res.writeHead(404).end();
+      res.end(a);
+    });
+    const l = await listenLoopback(server);
+    t.after(() => l.close());
+    const env = {
+      AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${l.port}`,
+      AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+    };
+    assert.equal(await resolveRegion('', env, never), 'ap-south-1');
+    assert.equal(await resolveRegion('', { ...env, AWS_REGION: 'eu-west-1' }, never), 'eu-west-1');
+    assert.equal(await resolveRegion('us-west-2', { ...env, AWS_REGION: 'eu-west-1' }, never), 'us-west-2');
+    const c = await resolveCredentials('', '', env, never);
+    assert.deepEqual([c.accessKeyId, c.secretAccessKey, c.sessionToken], ['I1', 'I2', 'I3']);
+    assert.ok(seen.includes('PUT /latest/api/token'));
+    await assert.rejects(
+      resolveRegion('', { ...env, AWS_EC2_METADATA_DISABLED: 'true' }, never),
+      /no AWS region/,
+    );
   });
 });
