@@ -123,4 +123,38 @@ describe('ECS instances → configuration (config.go buildConfiguration)', () =>
     );
     assert.deepEqual(Object.keys(config.http.routers), []);
   });
+
+  it('TCP and UDP port labels name container ports too (tcp/udp with label and port), replicas merge', () => {
+    const ports = [{ containerPort: 80, hostPort: 8080 }];
+    const { config } = build([
+      inst({
+        labels: {
+          'traefik.tcp.routers.foo.rule': 'HostSNI(`foo.bar`)',
+          'traefik.tcp.services.foo.loadbalancer.server.port': '80',
+        },
+        machine: { ports },
+      }),
+    ]);
+    const tcp = config.tcp?.services['foo'] as { loadBalancer: { servers: { address: string }[] } };
+    assert.deepEqual(
+      tcp.loadBalancer.servers.map((s) => s.address),
+      ['127.0.0.1:8080'],
+    );
+    const labels = {
+      'traefik.udp.routers.foo.entrypoints': 'mydns',
+      'traefik.udp.services.foo.loadbalancer.server.port': '8080',
+      'traefik.http.services.Service1.loadbalancer.passhostheader': 'true',
+    };
+    const two = build([
+      inst({ id: '1', labels }),
+      inst({ id: '2', labels, machine: { privateIP: '127.0.0.2' } }),
+    ]);
+    const udp = two.config.udp?.services['foo'] as { loadBalancer: { servers: { address: string }[] } };
+    assert.deepEqual(
+      udp.loadBalancer.servers.map((s) => s.address),
+      ['127.0.0.1:8080', '127.0.0.2:8080'],
+    );
+    assert.deepEqual(urls(two.config, 'Service1'), ['http://127.0.0.1:80', 'http://127.0.0.2:80']);
+    assert.equal(two.config.http.routers['Test']?.service, 'Service1');
+  });
 });
