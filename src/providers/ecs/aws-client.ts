@@ -16,7 +16,7 @@ function set(v: string | undefined): string | undefined {
  * has no key of its own), else `https://<service>.<region>.amazonaws.com`.
  */
 export function serviceEndpoint(
-  service: 'ecs' | 'ec2' | 'ssm',
+  service: 'ecs' | 'ec2' | 'ssm' | 'sts',
   region: string,
   env: Env = process.env,
 ): string {
@@ -24,7 +24,8 @@ export function serviceEndpoint(
   const own = ignore
     ? undefined
     : (set(env[`AWS_ENDPOINT_URL_${service.toUpperCase()}`]) ?? set(env['AWS_ENDPOINT_URL']));
-  const base = own ?? `https://${service}.${region}.amazonaws.com${region.startsWith('cn-') ? '.cn' : ''}`;
+  const host = region === '' ? `${service}.amazonaws.com` : `${service}.${region}.amazonaws.com`;
+  const base = own ?? `https://${host}${region.startsWith('cn-') ? '.cn' : ''}`;
   return base.replace(/\/+$/, '');
 }
 
@@ -108,7 +109,8 @@ function fromJson(j: Record<string, unknown>): Expiring | undefined {
 /**
  * The credentials Traefik's createClient uses: both keys of the configuration when set (only
  * they), else the AWS SDK's default chain: the environment (AWS_ACCESS_KEY_ID,
- * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), the shared credentials file (AWS_PROFILE, else
+ * AWS_SECRET_ACCESS_KEY, AWS_SESSION_TOKEN), web identity (AWS_ROLE_ARN with
+ * AWS_WEB_IDENTITY_TOKEN_FILE, through STS), the shared credentials file (AWS_PROFILE, else
  * `default`), the ECS container credentials (AWS_CONTAINER_CREDENTIALS_RELATIVE_URI or _FULL_URI,
  * AWS_CONTAINER_AUTHORIZATION_TOKEN[_FILE]), the EC2 instance role (IMDS).
  */
@@ -117,6 +119,8 @@ export async function resolveCredentials(
   secretAccessKey: string,
   env: Env,
   signal: AbortSignal,
+  /** For STS (web identity). */
+  region = '',
 ): Promise<Expiring> {
   if (accessKeyID !== '' && secretAccessKey !== '') return { accessKeyId: accessKeyID, secretAccessKey };
   const envId = set(env['AWS_ACCESS_KEY_ID']) ?? set(env['AWS_ACCESS_KEY']);
@@ -128,6 +132,37 @@ export async function resolveCredentials(
       secretAccessKey: envSecret,
       ...(token !== undefined ? { sessionToken: token } : {}),
     };
+  }
+  // Web identity (EKS service accounts…): AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE, exchanged
+  // through STS AssumeRoleWithWebIdentity (unsigned), as the SDK's stscreds.WebIdentityRoleProvider.
+  const roleArn = set(env['AWS_ROLE_ARN']);
+  const identityFile = set(env['AWS_WEB_IDENTITY_TOKEN_FILE']);
+  if (roleArn !== undefined && identityFile !== undefined) {
+    const form = new URLSearchParams({
+      Action: 'AssumeRoleWithWebIdentity',
+      Version: '2011-06-15',
+      RoleArn: roleArn,
+      RoleSessionName: set(env['AWS_ROLE_SESSION_NAME']) ?? `aws-go-sdk-${Date.now()}`,
+      WebIdentityToken: readFileSync(identityFile, 'utf8').trim(),
+    });
+    const { body } = await engineFetch({
+      url: `${serviceEndpoint('sts', region, env)}/`,
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body: form.toString(),
+      signal,
+    });
+    const resp = child(parseXml(body.toString('utf8')), 'AssumeRoleWithWebIdentityResponse');
+    const creds = child(child(resp, 'AssumeRoleWithWebIdentityResult'), 'Credentials');
+    const text = (name: string): string => child(creds, name)?.text.trim() ?? '';
+    const c = fromJson({
+      AccessKeyId: text('AccessKeyId') || undefined,
+      SecretAccessKey: text('SecretAccessKey') || undefined,
+      Token: text('SessionToken'),
+      Expiration: text('Expiration'),
+    });
+    if (c !== undefined) return c;
+    throw new EngineError('ecs: no credentials in the answer of STS AssumeRoleWithWebIdentity');
   }
   try {
     const file = set(env['AWS_SHARED_CREDENTIALS_FILE']) ?? join(homedir(), '.aws', 'credentials');
@@ -228,7 +263,13 @@ export class AwsClient {
       this.#creds === undefined ||
       (this.#creds.expires !== undefined && this.#creds.expires - Date.now() < 300_000)
     ) {
-      this.#creds = await resolveCredentials(this.#keys.id, this.#keys.secret, this.#env, signal);
+      this.#creds = await resolveCredentials(
+        this.#keys.id,
+        this.#keys.secret,
+        this.#env,
+        signal,
+        this.#region,
+      );
     }
     return this.#creds;
   }

@@ -339,4 +339,39 @@ describe('AWS endpoints and credentials (the SDK defaults Traefik relies on)', (
       /no AWS region/,
     );
   });
+
+  it('web identity: AWS_ROLE_ARN and AWS_WEB_IDENTITY_TOKEN_FILE through STS AssumeRoleWithWebIdentity', async (t) => {
+    const never = new AbortController().signal;
+    const dir = mkdtempSync(join(tmpdir(), 'ecs-wi-'));
+    writeFileSync(join(dir, 'token'), 'jwt-token\n');
+    const forms: URLSearchParams[] = [];
+    const server = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        forms.push(new URLSearchParams(Buffer.concat(chunks).toString('utf8')));
+        res.end(
+          '<AssumeRoleWithWebIdentityResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleWithWebIdentityResult><SubjectFromWebIdentityToken>x</SubjectFromWebIdentityToken><Credentials><SessionToken>S3</SessionToken><SecretAccessKey>S2</SecretAccessKey><Expiration>2099-01-01T00:00:00Z</Expiration><AccessKeyId>S1</AccessKeyId></Credentials></AssumeRoleWithWebIdentityResult></AssumeRoleWithWebIdentityResponse>',
+        );
+      });
+    });
+    const l = await listenLoopback(server);
+    t.after(() => l.close());
+    const env = {
+      AWS_ROLE_ARN: 'arn:aws:iam::123456789012:role/traefik',
+      AWS_WEB_IDENTITY_TOKEN_FILE: join(dir, 'token'),
+      AWS_ROLE_SESSION_NAME: 'traefik',
+      AWS_ENDPOINT_URL_STS: `http://127.0.0.1:${l.port}`,
+    };
+    const c = await resolveCredentials('', '', env, never, 'eu-west-1');
+    assert.deepEqual([c.accessKeyId, c.secretAccessKey, c.sessionToken], ['S1', 'S2', 'S3']);
+    assert.deepEqual(Object.fromEntries(forms[0]!), {
+      Action: 'AssumeRoleWithWebIdentity',
+      Version: '2011-06-15',
+      RoleArn: env.AWS_ROLE_ARN,
+      RoleSessionName: 'traefik',
+      WebIdentityToken: 'jwt-token',
+    });
+    assert.equal(serviceEndpoint('sts', 'eu-west-1', {}), 'https://sts.eu-west-1.amazonaws.com');
+  });
 });
