@@ -55,15 +55,26 @@ async function imdsGet(path: string, env: Env, signal: AbortSignal): Promise<str
   }
 }
 
+/** The `region` of the shared config file's profile (AWS_CONFIG_FILE, else ~/.aws/config). */
+function sharedConfigRegion(env: Env): string | undefined {
+  try {
+    const file = set(env['AWS_CONFIG_FILE']) ?? join(homedir(), '.aws', 'config');
+    return set(iniSection(readFileSync(file, 'utf8'), set(env['AWS_PROFILE']) ?? 'default')?.['region']);
+  } catch {
+    return undefined;
+  }
+}
+
 /**
- * Traefik's createClient: the `region` key, else the SDK's (AWS_REGION, AWS_DEFAULT_REGION),
- * else the EC2 instance metadata's (config.WithEC2IMDSRegion).
+ * Traefik's createClient: the `region` key, else the SDK's (AWS_REGION, AWS_DEFAULT_REGION, the
+ * shared config file's profile), else the EC2 instance metadata's (config.WithEC2IMDSRegion).
  */
 export async function resolveRegion(region: string, env: Env, signal: AbortSignal): Promise<string> {
   const r =
     set(region) ??
     set(env['AWS_REGION']) ??
     set(env['AWS_DEFAULT_REGION']) ??
+    sharedConfigRegion(env) ??
     set(await imdsGet('/latest/meta-data/placement/region', env, signal));
   if (r === undefined) throw new EngineError('ecs: no AWS region: set providers.ecs.region or AWS_REGION');
   return r;

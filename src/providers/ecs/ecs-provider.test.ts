@@ -327,10 +327,18 @@ describe('AWS endpoints and credentials (the SDK defaults Traefik relies on)', (
     const env = {
       AWS_EC2_METADATA_SERVICE_ENDPOINT: `http://127.0.0.1:${l.port}`,
       AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+      AWS_CONFIG_FILE: '/nonexistent',
     };
     assert.equal(await resolveRegion('', env, never), 'ap-south-1');
     assert.equal(await resolveRegion('', { ...env, AWS_REGION: 'eu-west-1' }, never), 'eu-west-1');
     assert.equal(await resolveRegion('us-west-2', { ...env, AWS_REGION: 'eu-west-1' }, never), 'us-west-2');
+    const cfgFile = join(mkdtempSync(join(tmpdir(), 'ecs-cfg-')), 'config');
+    writeFileSync(cfgFile, '[default]\nregion = ca-central-1\n[profile work]\nregion = sa-east-1\n');
+    assert.equal(await resolveRegion('', { ...env, AWS_CONFIG_FILE: cfgFile }, never), 'ca-central-1');
+    assert.equal(
+      await resolveRegion('', { ...env, AWS_CONFIG_FILE: cfgFile, AWS_PROFILE: 'work' }, never),
+      'sa-east-1',
+    );
     const c = await resolveCredentials('', '', env, never);
     assert.deepEqual([c.accessKeyId, c.secretAccessKey, c.sessionToken], ['I1', 'I2', 'I3']);
     assert.ok(seen.includes('PUT /latest/api/token'));
