@@ -172,6 +172,15 @@ const KINDS: readonly {
     },
   },
   {
+    key: 'ecs',
+    create: (c, s) => {
+      const o = c.ecs;
+      return o === undefined
+        ? undefined
+        : import('./ecs/index.ts').then((m) => new m.EcsProvider(o, s.validation));
+    },
+  },
+  {
     key: 'kubernetesGateway',
     create: (c, s) => {
       const o = c.kubernetesGateway;

@@ -137,12 +137,12 @@ describe('validateDynamic', () => {
 
   it('rejects references to providers that are not available: ours not enabled, Traefik ones we lack, unknown ones', () => {
     const r = check(
-      `${base}  routers:\n    a: { rule: "Path(\`/\`)", service: svc@docker }\n    b: { rule: "Path(\`/b\`)", service: x@nowhere }\n    c: { rule: "Path(\`/c\`)", service: y@ecs }\n    d: { rule: "Path(\`/d\`)", service: z@kubernetescrd }\n    e: { rule: "Path(\`/e\`)", service: w@nomad-team }\n`,
+      `${base}  routers:\n    a: { rule: "Path(\`/\`)", service: svc@docker }\n    b: { rule: "Path(\`/b\`)", service: x@nowhere }\n    c: { rule: "Path(\`/c\`)", service: y@plugin }\n    d: { rule: "Path(\`/d\`)", service: z@kubernetescrd }\n    e: { rule: "Path(\`/e\`)", service: w@nomad-team }\n`,
     );
     assert.deepEqual(r.lines, [
       'dyn.yaml:9:38: http.routers.a.service: service `svc@docker`: the `docker` provider is not enabled (`providers.docker` in the static configuration)',
       'dyn.yaml:10:39: http.routers.b.service: service `x@nowhere`: provider `nowhere` is not available',
-      'dyn.yaml:11:39: http.routers.c.service: service `y@ecs`: the `ecs` provider is not supported yet',
+      'dyn.yaml:11:39: http.routers.c.service: service `y@plugin`: the `plugin` provider is not supported yet',
       'dyn.yaml:12:39: http.routers.d.service: service `z@kubernetescrd`: the `kubernetescrd` provider is not enabled (`providers.kubernetesCRD` in the static configuration)',
       'dyn.yaml:13:39: http.routers.e.service: service `w@nomad-team`: the `nomad-team` provider is not enabled (`providers.nomad` in the static configuration)',
     ]);

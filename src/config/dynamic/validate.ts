@@ -65,6 +65,7 @@ const OUR_PROVIDERS: ReadonlyMap<string, string> = new Map([
   ['knative', 'knative'],
   ['consulcatalog', 'consulCatalog'],
   ['nomad', 'nomad'],
+  ['ecs', 'ecs'],
   ['consul', 'consul'],
   ['etcd', 'etcd'],
   ['zookeeper', 'zooKeeper'],
@@ -74,7 +75,7 @@ const OUR_PROVIDERS: ReadonlyMap<string, string> = new Map([
 ]);
 
 /** Traefik's provider names we lack: a reference to one names a missing feature, not a typo. */
-const OTHER_TRAEFIK_PROVIDERS = new Set(['ecs', 'plugin']);
+const OTHER_TRAEFIK_PROVIDERS = new Set(['plugin']);
 
 export type Ref =
   | { kind: 'local'; name: string }

@@ -161,14 +161,14 @@ describe('loadStaticConfig: issues with positions', () => {
 
   it('says which Traefik keys are not supported yet, by name', () => {
     const r = load(
-      `${minimal}    http3: {}\n    http:\n      middlewares: []\nhostResolver: { cnameFlattening: true }\nproviders:\n  ecs: {}\n`,
+      `${minimal}    http3: {}\n    http:\n      middlewares: []\nhostResolver: { cnameFlattening: true }\nproviders:\n  plugin: {}\n`,
     );
     assert.deepEqual(
       r.lines.filter((l) => l.includes('not supported')),
       [
         'conf/static.yaml:4:5: entryPoints.web.http3: `http3` is not supported yet',
         'conf/static.yaml:7:1: hostResolver: `hostResolver` is not supported yet',
-        'conf/static.yaml:9:3: providers.ecs: `ecs` is not supported yet',
+        'conf/static.yaml:9:3: providers.plugin: `plugin` is not supported yet',
       ],
     );
   });

@@ -410,6 +410,30 @@ export const nomadProviderSchema = strictObject({
   ).prefault({}),
 });
 
+/**
+ * `providers.ecs` (pkg/provider/ecs/ecs.go, Provider and SetDefaults). Without `region`, the
+ * region of the environment (AWS_REGION, AWS_DEFAULT_REGION), else the EC2 instance metadata's;
+ * without both keys, the default AWS credential chain (ecs-credentials.ts).
+ */
+export const ecsProviderSchema = strictObject({
+  /** Matched against the container definition's docker labels. */
+  constraints: z.string().default(''),
+  exposedByDefault: z.boolean().default(true),
+  /** Seconds between two reads of the clusters (an int, as Traefik's). */
+  refreshSeconds: z.number().int().positive().default(15),
+  defaultRule: z.string().min(1).default(DEFAULT_RULE),
+  clusters: z.array(z.string().min(1)).default(['default']),
+  /** Every cluster of ListClusters instead of `clusters`. */
+  autoDiscoverClusters: z.boolean().default(false),
+  /** Only tasks whose health status is HEALTHY. */
+  healthyTasksOnly: z.boolean().default(false),
+  /** External instances (`mi-…`) found through SSM DescribeInstanceInformation. */
+  ecsAnywhere: z.boolean().default(false),
+  region: z.string().default(''),
+  accessKeyID: z.string().default(''),
+  secretAccessKey: z.string().default(''),
+});
+
 /** `providers.swarm` (pkg/provider/docker, swarm mode). */
 export const swarmProviderSchema = strictObject(
   {
@@ -445,6 +469,7 @@ export type KubernetesIngressNginxProviderConfig = z.output<typeof kubernetesIng
 export type KubernetesGatewayProviderConfig = z.output<typeof kubernetesGatewayProviderSchema>;
 export type KnativeProviderConfig = z.output<typeof knativeProviderSchema>;
 export type ConsulCatalogProviderConfig = z.output<typeof consulCatalogProviderSchema>;
+export type EcsProviderConfig = z.output<typeof ecsProviderSchema>;
 export type NomadProviderConfig = z.output<typeof nomadProviderSchema>;
 export type SwarmProviderConfig = z.output<typeof swarmProviderSchema>;
 export type ZooKeeperProviderConfig = z.output<typeof zooKeeperProviderSchema>;

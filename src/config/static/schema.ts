@@ -14,6 +14,7 @@ import {
   consulCatalogProviderSchema,
   consulProviderSchema,
   dockerProviderSchema,
+  ecsProviderSchema,
   etcdProviderSchema,
   httpProviderSchema,
   knativeProviderSchema,
@@ -231,10 +232,11 @@ const providers = strictObject(
     consulCatalog: nullAsEmpty(consulCatalogProviderSchema).optional(),
     swarm: nullAsEmpty(swarmProviderSchema).optional(),
     nomad: nullAsEmpty(nomadProviderSchema).optional(),
+    ecs: nullAsEmpty(ecsProviderSchema).optional(),
     zooKeeper: nullAsEmpty(zooKeeperProviderSchema).optional(),
     rest: nullAsEmpty(restProviderSchema).optional(),
   },
-  ['ecs', 'plugin'],
+  ['plugin'],
 );
 
 /**

@@ -52,6 +52,11 @@ export interface ContainerInfo {
   readonly serviceName?: string;
   /** `.Name` in `defaultRule` when not the service's name (Nomad's model: the service as named). */
   readonly ruleName?: string;
+  /**
+   * ECS (Traefik's pkg/provider/ecs getPort): a port label naming a container port means its
+   * host port.
+   */
+  readonly portMap?: ReadonlyMap<number, number>;
 }
 
 /** The options of a label provider that shape its configuration (docker, swarm, consulCatalog). */
@@ -428,7 +433,8 @@ function serverEndpoint(
   proto: 'tcp' | 'udp',
   portLabel: string,
 ): { host: string; port: number } | { error: string } {
-  const port = portText !== undefined ? Number(portText) : c.ports[0];
+  const labelled = portText !== undefined ? Number(portText) : undefined;
+  const port = labelled !== undefined ? (c.portMap?.get(labelled) ?? labelled) : c.ports[0];
   if (port === undefined || !Number.isInteger(port) || port <= 0 || port > 65_535) {
     return {
       error:

@@ -1,0 +1,1 @@
+export { EcsProvider } from './ecs-provider.ts';
