@@ -1,6 +1,6 @@
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isAbsolute, join, resolve } from 'node:path';
-import { parse as parseYaml } from 'yaml';
 
 /** Where a plugin's module is looked for: the static configuration, resolved. */
 export interface PluginDeclaration {
@@ -118,7 +118,10 @@ export interface Manifest {
 export function readManifest(file: string): Manifest | { readonly error: string } {
   let doc: unknown;
   try {
-    doc = parseYaml(readFileSync(file, 'utf8'));
+    // Loaded here, when a plugin has a manifest: the serving process otherwise never loads `yaml`
+    // (src/config-process/zod-free.test.ts; resident memory).
+    const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+    doc = parse(readFileSync(file, 'utf8'));
   } catch (e) {
     return { error: `${file}: ${e instanceof Error ? e.message : String(e)}` };
   }
