@@ -142,7 +142,7 @@ export function backends(
       continue;
     }
     const native = nativeLBAnnotation(b, to, ref.name);
-    if (native === null) {
+    if (typeof native === 'object') {
       fail(
         'BackendNotFound',
         `${what}: annotation traefik.io/service.nativelb must be a boolean (Go's strconv.ParseBool)`,
@@ -169,15 +169,20 @@ export function backends(
 /**
  * The Service's `traefik.io/service.nativelb` annotation (Traefik's gateway
  * parseServiceAnnotations): true or false overrides nativeLBByDefault; absent is undefined; a
- * value Go cannot read as a bool is null (Traefik refuses the backend).
+ * value Go cannot read as a bool is `{ invalid }`, the value (Traefik refuses the backend).
  */
-function nativeLBAnnotation(b: KubeBuild, ns: string, name: string | undefined): boolean | undefined | null {
+export function nativeLBAnnotation(
+  b: KubeBuild,
+  ns: string,
+  name: string | undefined,
+): boolean | undefined | { readonly invalid: string } {
   if (name === undefined) return undefined;
   const annotations = b.service(ns, name)?.metadata.annotations ?? {};
   // Label decoding reads keys case-insensitively.
   const key = Object.keys(annotations).find((k) => k.toLowerCase() === 'traefik.io/service.nativelb');
   if (key === undefined) return undefined;
-  return parseGoBool(annotations[key]!) ?? null;
+  const value = annotations[key]!;
+  return parseGoBool(value) ?? { invalid: value };
 }
 
 /**

@@ -4,8 +4,7 @@
  * loadTLSRoutes, loadTCPWRRService, loadTCPService, loadTCPServers, hostSNIRule), with
  * getBackendAddresses of kubernetes.go for the servers.
  */
-import { parseGoBool } from '../../core/go-bool.ts';
-import { crossProviderAllowed } from './gateway-backends.ts';
+import { crossProviderAllowed, nativeLBAnnotation } from './gateway-backends.ts';
 import { type Attach, allowsNamespace, GROUP, parentListeners } from './gateway-listeners.ts';
 import { hostnames } from './gateway-match.ts';
 import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
@@ -321,19 +320,12 @@ export function backendAddresses(
     return { error: 'type ExternalName is not supported for Kubernetes Service reference' };
   const sp = (spec.ports ?? []).find((p) => p.port === port);
   if (sp === undefined) return { error: `service port ${port} not found` };
-  const annotations = svc.metadata.annotations ?? {};
-  // Label decoding reads keys case-insensitively.
-  const key = Object.keys(annotations).find((k) => k.toLowerCase() === 'traefik.io/service.nativelb');
-  let native = b.nativeLBByDefault;
-  if (key !== undefined) {
-    const v = parseGoBool(annotations[key]!);
-    if (v === undefined)
-      return {
-        error: `parsing service annotations config: invalid boolean ${JSON.stringify(annotations[key])}`,
-      };
-    native = v;
-  }
-  if (native) {
+  const annotated = nativeLBAnnotation(b, ns, name);
+  if (typeof annotated === 'object')
+    return {
+      error: `parsing service annotations config: invalid boolean ${JSON.stringify(annotated.invalid)}`,
+    };
+  if (annotated ?? b.nativeLBByDefault) {
     const ip = spec.clusterIP ?? '';
     if (ip === '' || ip === 'None') return { error: `no clusterIP found for service: ${ns}/${name}` };
     return { addresses: [joinHostPort(ip, port)], port: sp };
