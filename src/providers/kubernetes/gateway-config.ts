@@ -8,7 +8,13 @@ import { type BackendRef, type Backends, backends } from './gateway-backends.ts'
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
 import { l4RouteConfig } from './gateway-l4.ts';
-import { type Attach, allowsNamespace, gatewayListeners, parentListeners } from './gateway-listeners.ts';
+import {
+  type Attach,
+  allowsNamespace,
+  gatewayListeners,
+  type ParentRef,
+  parentListeners,
+} from './gateway-listeners.ts';
 import { hostnames, type Match, matchRule } from './gateway-match.ts';
 import { condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
@@ -62,15 +68,6 @@ interface Rule {
   readonly matches?: readonly (Match & GrpcMatch)[];
   readonly backendRefs?: readonly BackendRef[];
   readonly filters?: readonly HttpRouteFilter[];
-}
-
-interface ParentRef {
-  readonly name?: string;
-  readonly namespace?: string;
-  readonly sectionName?: string;
-  readonly port?: number;
-  readonly kind?: string;
-  readonly group?: string;
 }
 
 /**

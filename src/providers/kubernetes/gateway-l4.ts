@@ -4,8 +4,8 @@
  * loadTLSRoutes, loadTCPWRRService, loadTCPService, loadTCPServers, hostSNIRule), with
  * getBackendAddresses of kubernetes.go for the servers.
  */
-import { crossProviderAllowed, nativeLBAnnotation } from './gateway-backends.ts';
-import { type Attach, allowsNamespace, GROUP, parentListeners } from './gateway-listeners.ts';
+import { type BackendRef, crossProviderAllowed, nativeLBAnnotation } from './gateway-backends.ts';
+import { type Attach, allowsNamespace, GROUP, type ParentRef, parentListeners } from './gateway-listeners.ts';
 import { hostnames } from './gateway-match.ts';
 import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
@@ -20,24 +20,6 @@ const CONTROLLER = 'traefik.io/gateway-controller';
 const EMPTY_RULE_HASH = 'e3b0c44298fc1c149afb';
 
 export type L4Kind = 'TCPRoute' | 'TLSRoute';
-
-interface BackendRef {
-  readonly name?: string;
-  readonly namespace?: string;
-  readonly port?: number;
-  readonly weight?: number;
-  readonly kind?: string;
-  readonly group?: string;
-}
-
-interface ParentRef {
-  readonly name?: string;
-  readonly namespace?: string;
-  readonly sectionName?: string;
-  readonly port?: number;
-  readonly kind?: string;
-  readonly group?: string;
-}
 
 interface L4Spec {
   readonly parentRefs?: readonly ParentRef[];

@@ -45,6 +45,7 @@ export interface ParentRef {
   readonly name?: string;
   readonly namespace?: string;
   readonly sectionName?: string;
+  readonly port?: number;
 }
 
 /**
