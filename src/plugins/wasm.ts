@@ -526,6 +526,23 @@ function checkField(name: string, value: string): void {
 }
 
 function httpHandler(g: Guest, host: Host): Record<string, Fn> {
+  /** set_header_value and add_header_value: the same checks, then replace or append. */
+  const writeHeader = (
+    op: 'set' | 'add',
+    kind: number,
+    name: number,
+    nameLen: number,
+    value: number,
+    valueLen: number,
+  ): void => {
+    if (nameLen === 0) trap('HTTP header name cannot be empty');
+    const h = mutableHeaders(g, kind, op);
+    const n = readString(g, name, nameLen);
+    const v = readString(g, value, valueLen);
+    checkField(n, v);
+    if (op === 'set') h.set(n, v);
+    else h.append(n, v);
+  };
   return {
     enable_features(features: number): number {
       // No trailers here: a host without them returns 0 for that bit (features.go).
@@ -604,20 +621,10 @@ function httpHandler(g: Guest, host: Host): Record<string, Fn> {
       return writeNulTerminated(g, buf, limit, h.getAll(readString(g, name, nameLen).toLowerCase()));
     },
     set_header_value(kind: number, name: number, nameLen: number, value: number, valueLen: number): void {
-      if (nameLen === 0) trap('HTTP header name cannot be empty');
-      const h = mutableHeaders(g, kind, 'set');
-      const n = readString(g, name, nameLen);
-      const v = readString(g, value, valueLen);
-      checkField(n, v);
-      h.set(n, v);
+      writeHeader('set', kind, name, nameLen, value, valueLen);
     },
     add_header_value(kind: number, name: number, nameLen: number, value: number, valueLen: number): void {
-      if (nameLen === 0) trap('HTTP header name cannot be empty');
-      const h = mutableHeaders(g, kind, 'add');
-      const n = readString(g, name, nameLen);
-      const v = readString(g, value, valueLen);
-      checkField(n, v);
-      h.append(n, v);
+      writeHeader('add', kind, name, nameLen, value, valueLen);
     },
     remove_header(kind: number, name: number, nameLen: number): void {
       if (nameLen === 0) trap('HTTP header name cannot be empty');
