@@ -85,3 +85,30 @@ describe('static experimental section', () => {
     assert.match(bad.lines[0]!, /^conf\/static\.yaml:5:16: experimental\.http2Engine: /);
   });
 });
+
+describe('experimental keys that left the experimental features', () => {
+  it('accepts kubernetesGateway and kubernetesIngressNGINX with a warning each, as Traefik logs them and starts', () => {
+    const r = load('experimental:\n  kubernetesGateway: true\n  kubernetesIngressNGINX: false\n');
+    assert.ok(r.config, r.lines.join('\n'));
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:5:3: warning: experimental.kubernetesGateway: `kubernetesGateway` is deprecated: the Gateway API provider is not experimental since Traefik v3.1; remove the key',
+      'conf/static.yaml:6:3: warning: experimental.kubernetesIngressNGINX: `kubernetesIngressNGINX` is deprecated: the Ingress NGINX provider is not experimental since Traefik v3.6.2; remove the key',
+    ]);
+    // The flag Traefik's Helm chart passed, which many deployments still do.
+    assert.ok(load('', ['--experimental.kubernetesgateway']).config);
+  });
+
+  it('accepts fastProxy (with debug) and changes nothing', () => {
+    const r = load('experimental:\n  fastProxy:\n    debug: true\n');
+    assert.deepEqual(r.lines, []);
+    assert.deepEqual(r.config?.experimental?.fastProxy, { debug: true });
+    assert.deepEqual(load('experimental:\n  fastProxy: {}\n').lines, []);
+    assert.ok(load('', ['--experimental.fastproxy']).config);
+  });
+
+  it('refuses http3, as Traefik refuses to start with it', () => {
+    const r = load('experimental:\n  http3: true\n');
+    assert.equal(r.config, undefined);
+    assert.deepEqual(r.lines, ['conf/static.yaml:5:3: experimental.http3: unknown key `http3`']);
+  });
+});

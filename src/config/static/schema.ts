@@ -796,8 +796,28 @@ const experimental = strictObject(
     kubernetesIngressNGINX: z.boolean().optional(),
     /** Traefik's gate for `providers.knative`. */
     knative: z.boolean().optional(),
+    /**
+     * Traefik v3.1 made the Gateway API provider stable: the key is deprecated, and Traefik logs
+     * an error naming it and starts (pkg/config/static experimental deprecationNotice). Accepted,
+     * with a warning; nothing depends on it.
+     */
+    kubernetesGateway: z.boolean().optional(),
+    /**
+     * Traefik's FastProxy, its alternative HTTP/1.1 client to servers (pkg/proxy/fast), with the
+     * same behaviour seen from outside. Ours is always the pooled raw-socket client
+     * (docs/architecture.md): accepted, and it changes nothing (`debug` neither).
+     */
+    fastProxy: nullAsEmpty(strictObject({ debug: z.boolean().optional() })).optional(),
   },
-  ['plugins', 'fastProxy', 'kubernetesGateway'],
+  ['plugins'],
+  {
+    // Traefik's deprecationNotice of `experimental` (pkg/config/static): logged, and it starts.
+    deprecated: {
+      kubernetesGateway: 'the Gateway API provider is not experimental since Traefik v3.1; remove the key',
+      kubernetesIngressNGINX:
+        'the Ingress NGINX provider is not experimental since Traefik v3.6.2; remove the key',
+    },
+  },
 ).superRefine((v, ctx) => {
   // Traefik (SetupLocalPlugins): one declaration per module.
   const seen = new Map<string, string>();
