@@ -46,7 +46,7 @@ export interface NomadJob {
 }
 
 export interface FakeNomad {
-  /** `http://127.0.0.1:<port>`. */
+  /** `http://127.0.0.1:<port>`, or `unix://<path>` with the `socketPath` option. */
   readonly address: string;
   /** Every request gets this status while set (null: normal). */
   failWith: number | null;
@@ -63,7 +63,7 @@ export interface FakeNomad {
   close(): Promise<void>;
 }
 
-export async function startFakeNomad(opts: { token?: string } = {}): Promise<FakeNomad> {
+export async function startFakeNomad(opts: { token?: string; socketPath?: string } = {}): Promise<FakeNomad> {
   const regs = new Map<string, NomadRegistration & { createIndex: number; modifyIndex: number }>();
   const jobs = new Map<string, NomadJob>();
   let index = 10;
@@ -257,6 +257,22 @@ export async function startFakeNomad(opts: { token?: string } = {}): Promise<Fak
     answerBlocking(res, url, index, waiters, send);
   };
   const server = createServer(handle);
+  if (opts.socketPath !== undefined) {
+    const path = opts.socketPath;
+    await new Promise<void>((r) => server.listen(path, r));
+    (fake as { address: string }).address = `unix://${path}`;
+    const close = (): Promise<void> => new Promise<void>((r) => server.close(() => r()));
+    server.on('connection', (s) => server.once('close', () => s.destroy()));
+    fake.stop = close;
+    fake.close = async () => {
+      if (server.listening) {
+        server.closeAllConnections();
+        await close();
+      }
+    };
+    fake.start = () => new Promise<void>((r) => server.listen(path, r));
+    return fake;
+  }
   const l = await listenLoopback(server);
   (fake as { address: string }).address = `http://127.0.0.1:${l.port}`;
   fake.stop = l.stop;

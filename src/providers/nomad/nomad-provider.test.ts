@@ -3,6 +3,9 @@
  * refusals, and one provider per namespace (ProviderBuilder.BuildProviders).
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { startFakeNomad } from '../../../test/helpers/fake-nomad.ts';
 import { nomadProviderSchema } from '../../config/static/providers.ts';
@@ -113,6 +116,71 @@ describe('Nomad provider start', () => {
       ]);
     } finally {
       await nomad.close();
+    }
+  });
+});
+
+describe('Nomad over a unix socket (api.NewClient with a unix:// address)', () => {
+  it('reads the services through the socket (the Task API of NOMAD_UNIX_ADDR)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nomad-sock-'));
+    const nomad = await startFakeNomad({ socketPath: join(dir, 'nomad.sock') });
+    try {
+      assert.match(nomad.address, /^unix:\/\/.*nomad\.sock$/);
+      const e = nomadEndpoint(
+        nomadProviderSchema.parse({ endpoint: { address: nomad.address } }).endpoint,
+        {},
+      );
+      assert.deepEqual([e.address, e.socketPath], ['http://127.0.0.1', join(dir, 'nomad.sock')]);
+      // NOMAD_ADDR alike.
+      assert.equal(
+        nomadEndpoint(nomadProviderSchema.parse({}).endpoint, { NOMAD_ADDR: nomad.address }).socketPath,
+        join(dir, 'nomad.sock'),
+      );
+      nomad.register({
+        id: 'w1',
+        name: 'web',
+        address: '127.0.0.1',
+        port: 8080,
+        tags: ['traefik.enable=true'],
+      });
+      const p = new NomadProvider(
+        nomadProviderSchema.parse({ exposedByDefault: true, endpoint: { address: nomad.address } }),
+        {},
+      );
+      const ctl = new AbortController();
+      let servers: unknown;
+      for await (const u of p.watch(ctl.signal)) {
+        ctl.abort();
+        assert.deepEqual(u.issues, []);
+        servers = u.config?.http.services['web']?.loadBalancer?.servers;
+      }
+      assert.deepEqual(
+        (servers as { url: string }[]).map((x) => x.url),
+        ['http://127.0.0.1:8080'],
+      );
+      assert.deepEqual(
+        nomad.seen.map((s) => s.url),
+        ['GET /v1/services', 'GET /v1/service/web'],
+      );
+    } finally {
+      await nomad.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('names the socket when it cannot be reached', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'nomad-sock-'));
+    try {
+      const address = `unix://${join(dir, 'absent.sock')}`;
+      const p = new NomadProvider(nomadProviderSchema.parse({ endpoint: { address } }), {});
+      await assert.rejects(
+        async () => {
+          for await (const _ of p.watch(new AbortController().signal)) break;
+        },
+        (e: Error) => e.message.includes(join(dir, 'absent.sock')),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

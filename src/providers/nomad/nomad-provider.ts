@@ -20,6 +20,8 @@ import { keepsService, type NomadItem, nomadConfig } from './nomad-config.ts';
 /** Nomad's endpoint with its environment's defaults applied (api.DefaultConfig). */
 export interface NomadEndpoint {
   readonly address: string;
+  /** For a `unix://` address: the socket (`address` is then `http://127.0.0.1`, paths only). */
+  readonly socketPath?: string;
   readonly region: string;
   readonly token: string;
   readonly tls: ClientTlsConfig | undefined;
@@ -50,8 +52,13 @@ export function nomadEndpoint(
         }
       : undefined;
   const address = e.address ?? set(env['NOMAD_ADDR']) ?? 'http://127.0.0.1:4646';
+  // Nomad's Go client (since 1.5) dials a `unix://` address's socket: Nomad's Task API, which a
+  // task reaches with NOMAD_ADDR=${NOMAD_UNIX_ADDR}. The URL then only gives the paths.
+  const socket = /^unix:\/\//i.test(address) ? address.slice('unix://'.length) : undefined;
   return {
-    address: (/^https?:\/\//i.test(address) ? address : `http://${address}`).replace(/\/+$/, ''),
+    ...(socket !== undefined
+      ? { address: 'http://127.0.0.1', socketPath: socket }
+      : { address: (/^https?:\/\//i.test(address) ? address : `http://${address}`).replace(/\/+$/, '') }),
     region: e.region ?? env['NOMAD_REGION'] ?? '',
     token: e.token ?? env['NOMAD_TOKEN'] ?? '',
     tls: e.tls ?? envTls,
@@ -86,7 +93,8 @@ export class NomadProvider implements Provider {
   readonly #constraint: Constraint | { error: string };
   readonly #constraintWarnings: string[] = [];
   readonly #endpoint: NomadEndpoint;
-  readonly #tls: ConnectionOptions | undefined;
+  /** How requests reach Nomad: TLS options, or its unix socket. */
+  readonly #transport: { tls?: ConnectionOptions; socketPath?: string };
   readonly #headers: Record<string, string>;
 
   constructor(cfg: NomadProviderConfig, validation: ProviderValidation, namespace?: string) {
@@ -96,7 +104,12 @@ export class NomadProvider implements Provider {
     this.#validation = validation;
     this.#constraint = compileConstraints(cfg.constraints, 'tags', this.#constraintWarnings);
     this.#endpoint = nomadEndpoint(cfg.endpoint);
-    this.#tls = clientTlsOptions(this.#endpoint.tls);
+    const tls = clientTlsOptions(this.#endpoint.tls);
+    const socketPath = this.#endpoint.socketPath;
+    this.#transport = {
+      ...(tls !== undefined ? { tls } : {}),
+      ...(socketPath !== undefined ? { socketPath } : {}),
+    };
     this.#headers = this.#endpoint.token === '' ? {} : { 'x-nomad-token': this.#endpoint.token };
   }
 
@@ -117,12 +130,7 @@ export class NomadProvider implements Provider {
   }
 
   async #get(url: string, signal: AbortSignal): Promise<unknown> {
-    const { body } = await engineFetch({
-      url,
-      headers: this.#headers,
-      signal,
-      ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
-    });
+    const { body } = await engineFetch({ url, headers: this.#headers, signal, ...this.#transport });
     return JSON.parse(body.toString('utf8'));
   }
 
@@ -256,7 +264,11 @@ export class NomadProvider implements Provider {
     } catch (e) {
       if (signal.aborted) return;
       if (e instanceof EngineError) throw e;
-      throw new EngineError(`nomad ${this.#endpoint.address}: ${describe(e)}`);
+      const where =
+        this.#endpoint.socketPath !== undefined
+          ? `unix://${this.#endpoint.socketPath}`
+          : this.#endpoint.address;
+      throw new EngineError(`nomad ${where}: ${describe(e)}`);
     } finally {
       signal.removeEventListener('abort', stop);
       ctl.abort();
@@ -270,12 +282,7 @@ export class NomadProvider implements Provider {
    */
   async #eventStream(signal: AbortSignal): Promise<{ next(): Promise<void> }> {
     const url = this.#url('/v1/event/stream', { topic: 'Service:*', index: '0' }, false);
-    const res = await engineRequest({
-      url,
-      headers: this.#headers,
-      signal,
-      ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
-    });
+    const res = await engineRequest({ url, headers: this.#headers, signal, ...this.#transport });
     if (res.statusCode !== 200) {
       res.resume();
       throw new EngineError(`GET ${url}: status ${res.statusCode}`, res.statusCode ?? 0);
