@@ -611,7 +611,8 @@ function trialBuild(merged: DynamicConfig, logger: Logger, opts: BuildOptions): 
 }
 
 /**
- * The local plugins (static `experimental.localPlugins`), imported, and the maker of their
+ * The plugins (static `experimental.localPlugins`, and `experimental.plugins` installed from
+ * Traefik's catalog), imported, and the maker of their
  * middlewares; undefined when there are none (the module is not even loaded), null when one
  * failed to load and `abortOnPluginFailure` is set (already logged).
  */
@@ -619,11 +620,22 @@ async function setupPlugins(
   config: StaticConfig,
   staticFile: string | undefined,
   logger: Logger,
+  plane: Plane,
 ): Promise<{ host: PluginHost; middlewares: PluginMiddlewares } | undefined | null> {
   const exp = config.experimental;
-  if (exp === undefined || Object.keys(exp.localPlugins).length === 0) return undefined;
+  if (exp === undefined) return undefined;
+  if (Object.keys(exp.localPlugins).length === 0 && Object.keys(exp.plugins).length === 0) return undefined;
   const { loadLocalPlugins, pluginMiddlewares } = await import('./plugins/index.ts');
-  const host = await loadLocalPlugins(exp.localPlugins, staticFile, logger);
+  // Catalog plugins: installed by the control plane (or the only process) before any worker
+  // starts; a worker loads what it installed.
+  const remote =
+    Object.keys(exp.plugins).length === 0
+      ? []
+      : await (await import('./plugins/remote.ts')).setupRemotePlugins(exp.plugins, {
+          download: plane.role !== 'worker',
+          logger,
+        });
+  const host = await loadLocalPlugins(exp.localPlugins, staticFile, logger, undefined, remote);
   if (host.unusable.length > 0 && exp.abortOnPluginFailure) {
     logger.error('a plugin could not be loaded and experimental.abortOnPluginFailure is set: not starting');
     return null;
@@ -790,7 +802,7 @@ async function run(
   if (tlsSetup === null) return 1;
   // Local plugins are imported before any entry point opens; one that cannot be is logged, and
   // the middlewares naming it are disabled (Traefik's default), or nothing starts.
-  const plugins = await setupPlugins(config, source.file, logger);
+  const plugins = await setupPlugins(config, source.file, logger, plane);
   if (plugins === null) return 1;
 
   // Every entry point is a proxy entry point: the API, dashboard, ping and metrics are routes

@@ -167,10 +167,13 @@ async function buildOptions(config: StaticConfig, configFile: string | undefined
   const { redirections } = entryPointRedirections(config);
   // The local plugins are imported and their middlewares made, as the proxy makes them (none runs).
   const declared = config.experimental?.localPlugins ?? {};
+  const remote = config.experimental?.plugins ?? {};
   let plugins: BuildOptions['plugins'];
-  if (Object.keys(declared).length > 0) {
-    const { loadLocalPlugins, pluginMiddlewares } = await import('../plugins/index.ts');
-    plugins = pluginMiddlewares(await loadLocalPlugins(declared, configFile, silentLogger));
+  if (Object.keys(declared).length > 0 || Object.keys(remote).length > 0) {
+    const { installedRemotePlugins, loadLocalPlugins, pluginMiddlewares } = await import('../plugins/index.ts');
+    // Catalog plugins as an earlier start installed them (nothing is downloaded here).
+    const { decls } = await installedRemotePlugins(remote, silentLogger);
+    plugins = pluginMiddlewares(await loadLocalPlugins(declared, configFile, silentLogger, undefined, decls));
   }
   const tlsEps = tlsEntryPoints(config.entryPoints);
   const internal = internalServicesFor(config, { host: '127.0.0.1', port: 9 }, '');

@@ -63,7 +63,7 @@ export async function runValidate(
     if (update.config !== undefined && config !== undefined) {
       issues.push(...(await tlsIssues(config, update)));
       issues.push(...(await shadowIssues(config, update)));
-      issues.push(...(await pluginIssues(update, plugins?.catalog)));
+      issues.push(...(await pluginIssues(update, plugins?.catalog, plugins?.unchecked)));
     }
     const http = update.config?.http;
     if (http !== undefined) {
@@ -158,23 +158,41 @@ async function localPlugins(
   config: StaticConfig,
   configFile: string | undefined,
   locate: Locator | undefined,
-): Promise<{ catalog: PluginCatalog; issues: ConfigIssue[] } | undefined> {
+): Promise<{ catalog: PluginCatalog; issues: ConfigIssue[]; unchecked: ReadonlySet<string> } | undefined> {
   const declared = config.experimental?.localPlugins ?? {};
-  if (Object.keys(declared).length === 0) return undefined;
-  const { loadLocalPlugins, unusablePluginIssue } = await import('../plugins/index.ts');
-  const host = await loadLocalPlugins(declared, configFile, silentLogger);
-  return { catalog: host, issues: host.unusable.map((p) => unusablePluginIssue(p.name, p.error, locate)) };
+  const remote = config.experimental?.plugins ?? {};
+  if (Object.keys(declared).length === 0 && Object.keys(remote).length === 0) return undefined;
+  const { installedRemotePlugins, loadLocalPlugins, unusablePluginIssue } = await import('../plugins/index.ts');
+  // Catalog plugins are downloaded when the proxy starts, never here: those installed by an
+  // earlier start are checked as local ones, the others (and their middlewares) are not.
+  const installed = await installedRemotePlugins(remote, silentLogger);
+  const host = await loadLocalPlugins(declared, configFile, silentLogger, undefined, installed.decls);
+  const issues = host.unusable.map((p) =>
+    unusablePluginIssue(p.name, p.error, locate, p.name in remote ? 'plugins' : 'localPlugins'),
+  );
+  for (const name of installed.notInstalled) {
+    const path = ['experimental', 'plugins', name];
+    const { exact: _, ...where } = locate?.(path, 'key') ?? { exact: false };
+    issues.push({
+      severity: 'warning',
+      message: `not installed yet: downloaded from the plugin catalog when the proxy starts (into ./plugins-storage); the middlewares using it are not checked`,
+      path,
+      ...where,
+    });
+  }
+  return { catalog: host, issues, unchecked: installed.notInstalled };
 }
 
 /** The plugin middlewares' problems: unknown plugins, and what their schemas say of their options. */
 async function pluginIssues(
   update: ProviderUpdate,
   catalog: PluginCatalog | undefined,
+  unchecked: ReadonlySet<string> = new Set(),
 ): Promise<ConfigIssue[]> {
   const middlewares = update.config?.http.middlewares ?? {};
   if (!Object.values(middlewares).some((m) => m.type === 'plugin')) return [];
   const { pluginMiddlewareIssues } = await import('../plugins/index.ts');
-  return pluginMiddlewareIssues(middlewares, catalog, update.locate);
+  return pluginMiddlewareIssues(middlewares, catalog, update.locate, unchecked);
 }
 
 /**

@@ -14,6 +14,8 @@ export function pluginMiddlewareIssues(
   middlewares: Readonly<Record<string, MiddlewareConfig>>,
   catalog: PluginCatalog | undefined,
   locate: Locator | undefined,
+  /** Plugins not checked (catalog plugins not installed yet): their middlewares are skipped. */
+  unchecked: ReadonlySet<string> = new Set(),
 ): ConfigIssue[] {
   const out: ConfigIssue[] = [];
   const push = (message: string, path: readonly (string | number)[], target: 'key' | 'value') => {
@@ -21,7 +23,7 @@ export function pluginMiddlewareIssues(
     out.push({ severity: 'error', message, path, ...where });
   };
   for (const [name, m] of Object.entries(middlewares)) {
-    if (m.type !== 'plugin') continue;
+    if (m.type !== 'plugin' || unchecked.has(m.config.name)) continue;
     const at = ['http', 'middlewares', name, 'plugin', m.config.name];
     const p = findPlugin(catalog, m.config.name);
     if ('error' in p) {
@@ -37,9 +39,14 @@ export function pluginMiddlewareIssues(
   return out;
 }
 
-/** A local plugin that could not be loaded, as a static configuration error. */
-export function unusablePluginIssue(name: string, error: string, locate: Locator | undefined): ConfigIssue {
-  const path = ['experimental', 'localPlugins', name];
+/** A plugin that could not be loaded, as a static configuration error. */
+export function unusablePluginIssue(
+  name: string,
+  error: string,
+  locate: Locator | undefined,
+  section: 'localPlugins' | 'plugins' = 'localPlugins',
+): ConfigIssue {
+  const path = ['experimental', section, name];
   const { exact: _, ...where } = locate?.(path, 'key') ?? { exact: false };
   return { severity: 'error', message: `plugin not loaded: ${error}`, path, ...where };
 }

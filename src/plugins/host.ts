@@ -54,6 +54,13 @@ export class PluginHost implements PluginCatalog {
   }
 
   async #refreshOne(decl: PluginDeclaration): Promise<void> {
+    if (decl.failed !== undefined) {
+      if (!this.#state.has(decl.name)) {
+        this.#state.set(decl.name, { name: decl.name, error: decl.failed });
+        this.#logger.error('plugin not loaded', { plugin: decl.name, error: decl.failed });
+      }
+      return;
+    }
     const before = this.#state.get(decl.name);
     const loaded = before !== undefined && !('error' in before) ? before : undefined;
     const found = entryFile(decl.target);

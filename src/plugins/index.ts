@@ -5,4 +5,4 @@ export { PluginHost } from './host.ts';
 export { declarationOf, entryFile, LOCAL_PLUGINS_DIR } from './locate.ts';
 export { type OptionIssue, validateOptions } from './options.ts';
 export { refreshingPlugins } from './provider.ts';
-export { loadLocalPlugins } from './setup.ts';
+export { installedRemotePlugins, loadLocalPlugins } from './setup.ts';

@@ -14,6 +14,8 @@ export interface PluginDeclaration {
   readonly hint?: string;
   /** `settings.envs`: what a WebAssembly guest sees of the environment (Traefik's Settings.Envs). */
   readonly envs?: readonly string[];
+  /** A catalog plugin that could not be installed (remote.ts): why; the plugin is unusable. */
+  readonly failed?: string;
 }
 
 /** Traefik's local plugins folder under the working directory (pkg/plugins: `localGoPath` + `src`). */

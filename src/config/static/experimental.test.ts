@@ -23,6 +23,7 @@ describe('static experimental section', () => {
     assert.deepEqual(r.config?.experimental, {
       abortOnPluginFailure: true,
       http2Engine: 'own',
+      plugins: {},
       localPlugins: { stamp: { moduleName: 'github.com/me/stamp' }, ids: { path: 'plugins/ids.ts' } },
     });
     assert.ok(r.locate);
@@ -44,7 +45,7 @@ describe('static experimental section', () => {
     ]);
   });
 
-  it('needs a moduleName or a path, and supports no remote plugins yet', () => {
+  it('needs a moduleName or a path', () => {
     const r = load(
       [
         'experimental:',
@@ -61,7 +62,6 @@ describe('static experimental section', () => {
       ].join('\n'),
     );
     assert.deepEqual(r.lines, [
-      'conf/static.yaml:5:3: experimental.plugins: `plugins` is not supported yet',
       'conf/static.yaml:8:8: experimental.localPlugins.a: a local plugin needs a moduleName (or a path) (expected moduleName: example.com/my-plugin)',
       'conf/static.yaml:9:22: experimental.localPlugins.b.moduleName: must not start or end with a /',
       'conf/static.yaml:12:63: experimental.localPlugins.e.settings.mounts: `mounts` is not supported yet',
@@ -110,5 +110,55 @@ describe('experimental keys that left the experimental features', () => {
     const r = load('experimental:\n  http3: true\n');
     assert.equal(r.config, undefined);
     assert.deepEqual(r.lines, ['conf/static.yaml:5:3: experimental.http3: unknown key `http3`']);
+  });
+});
+
+describe('catalog plugins (experimental.plugins)', () => {
+  it("reads Traefik's descriptor: moduleName, version, settings.envs", () => {
+    const r = load(
+      'experimental:\n  plugins:\n    bouncer:\n      moduleName: github.com/maxlerebourg/crowdsec-bouncer-traefik-plugin\n      version: v1.4.2\n      settings: { envs: [HOME] }\n',
+    );
+    assert.deepEqual(r.lines, []);
+    assert.deepEqual(r.config?.experimental?.plugins, {
+      bouncer: {
+        moduleName: 'github.com/maxlerebourg/crowdsec-bouncer-traefik-plugin',
+        version: 'v1.4.2',
+        settings: { envs: ['HOME'] },
+      },
+    });
+    const flags = load('', [
+      '--experimental.plugins.badger.modulename=github.com/fosrl/badger',
+      '--experimental.plugins.badger.version=v1.2.0',
+    ]);
+    assert.deepEqual(flags.config?.experimental?.plugins, {
+      badger: { moduleName: 'github.com/fosrl/badger', version: 'v1.2.0' },
+    });
+  });
+
+  it("refuses what Traefik's checkRemotePluginsConfiguration and checkUniquePluginNames refuse", () => {
+    const bad = load(
+      'experimental:\n  plugins:\n    a: { moduleName: github.com/x/a }\n    b: { moduleName: /github.com/x/b, version: v1 }\n',
+    );
+    assert.equal(bad.config, undefined);
+    assert.deepEqual(bad.lines, [
+      'conf/static.yaml:6:5: experimental.plugins.a.version: required key `version` is missing (expected a string)',
+      'conf/static.yaml:7:22: experimental.plugins.b.moduleName: must not start or end with a /',
+    ]);
+    const r = load(
+      [
+        'experimental:',
+        '  plugins:',
+        '    c: { moduleName: github.com/x/c, version: v1 }',
+        '    d: { moduleName: github.com/x/c, version: v2 }',
+        '  localPlugins:',
+        '    c: { moduleName: example.com/c }',
+        '',
+      ].join('\n'),
+    );
+    assert.equal(r.config, undefined);
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:7:22: experimental.plugins.d.moduleName: only one version of a plugin is allowed: github.com/x/c is already declared by plugin `c`',
+      'conf/static.yaml:9:8: experimental.localPlugins.c: the plugin\'s name "c" must be unique: it is also in experimental.plugins',
+    ]);
   });
 });

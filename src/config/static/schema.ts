@@ -746,13 +746,19 @@ const certificatesResolver = strictObject({ acme: nullAsEmpty(acme) }, ['tailsca
  * `./plugins-local/src/<moduleName>` under the working directory (pkg/plugins: `localGoPath`);
  * so do we, unless `path` (ours) names the module's file or folder.
  */
+const moduleName = z
+  .string()
+  .min(1, 'must not be empty')
+  .refine((m) => !m.startsWith('/') && !m.endsWith('/'), 'must not start or end with a /')
+  .refine((m) => !m.split('/').includes('..'), 'must not contain a `..` segment');
+
+/** Traefik's plugin settings (pkg/plugins/types.go Settings); `mounts` is not supported. */
+const pluginSettings = nullAsEmpty(
+  strictObject({ envs: z.array(z.string().min(1, 'must not be empty')).optional() }, ['mounts']),
+).optional();
+
 const localPlugin = strictObject({
-  moduleName: z
-    .string()
-    .min(1, 'must not be empty')
-    .refine((m) => !m.startsWith('/') && !m.endsWith('/'), 'must not start or end with a /')
-    .refine((m) => !m.split('/').includes('..'), 'must not contain a `..` segment')
-    .optional(),
+  moduleName: moduleName.optional(),
   /** Ours: the module's file or folder, relative to the static file's folder. */
   path: z.string().min(1, 'must not be empty').optional(),
   /**
@@ -760,9 +766,7 @@ const localPlugin = strictObject({
    * `envs`, the environment variables the guest sees (their values when a middleware is
    * built). `mounts` (directories) is not supported.
    */
-  settings: nullAsEmpty(
-    strictObject({ envs: z.array(z.string().min(1, 'must not be empty')).optional() }, ['mounts']),
-  ).optional(),
+  settings: pluginSettings,
 }).superRefine((v, ctx) => {
   if (v.moduleName === undefined && v.path === undefined) {
     ctx.addIssue({
@@ -773,9 +777,21 @@ const localPlugin = strictObject({
   }
 });
 
+/**
+ * A plugin of Traefik's catalog (`experimental.plugins.<name>`, pkg/plugins/types.go Descriptor),
+ * downloaded at start from plugins.traefik.io as Traefik does (src/plugins/remote.ts). Its
+ * checks are Traefik's checkRemotePluginsConfiguration.
+ */
+const remotePlugin = strictObject({
+  moduleName,
+  version: z.string().min(1, 'must not be empty'),
+  settings: pluginSettings,
+});
+
 /** Traefik's `experimental`: local plugins are TypeScript/JavaScript modules here (docs/plugins.md). */
 const experimental = strictObject(
   {
+    plugins: z.record(z.string().min(1), remotePlugin).default({}),
     localPlugins: z.record(z.string().min(1), nullAsEmpty(localPlugin)).default({}),
     /** Traefik v3.3: refuse to start when a plugin cannot be loaded (default: start without it). */
     abortOnPluginFailure: z.boolean().default(false),
@@ -809,7 +825,7 @@ const experimental = strictObject(
      */
     fastProxy: nullAsEmpty(strictObject({ debug: z.boolean().optional() })).optional(),
   },
-  ['plugins'],
+  [],
   {
     // Traefik's deprecationNotice of `experimental` (pkg/config/static): logged, and it starts.
     deprecated: {
@@ -819,6 +835,29 @@ const experimental = strictObject(
     },
   },
 ).superRefine((v, ctx) => {
+  // Traefik's checkUniquePluginNames: a name is a remote or a local plugin, not both.
+  for (const name of Object.keys(v.localPlugins)) {
+    if (name in v.plugins) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `the plugin's name ${JSON.stringify(name)} must be unique: it is also in experimental.plugins`,
+        path: ['localPlugins', name],
+      });
+    }
+  }
+  // Traefik's checkRemotePluginsConfiguration: only one version of a plugin.
+  const versions = new Map<string, string>();
+  for (const [name, p] of Object.entries(v.plugins)) {
+    const first = versions.get(p.moduleName);
+    if (first === undefined) versions.set(p.moduleName, name);
+    else {
+      ctx.addIssue({
+        code: 'custom',
+        message: `only one version of a plugin is allowed: ${p.moduleName} is already declared by plugin \`${first}\``,
+        path: ['plugins', name, 'moduleName'],
+      });
+    }
+  }
   // Traefik (SetupLocalPlugins): one declaration per module.
   const seen = new Map<string, string>();
   for (const [name, p] of Object.entries(v.localPlugins)) {
@@ -991,6 +1030,7 @@ export type ApiConfig = NonNullable<StaticConfig['api']>;
 export type MetricsConfig = NonNullable<StaticConfig['metrics']>;
 export type ExperimentalConfig = NonNullable<StaticConfig['experimental']>;
 export type LocalPluginConfig = ExperimentalConfig['localPlugins'][string];
+export type RemotePluginConfig = ExperimentalConfig['plugins'][string];
 export type PrometheusConfig = NonNullable<MetricsConfig['prometheus']>;
 export type TracingConfig = NonNullable<StaticConfig['tracing']>;
 export type CertificatesResolverConfig = NonNullable<StaticConfig['certificatesResolvers']>[string];
