@@ -25,7 +25,7 @@ describe('catalog plugins (experimental.plugins)', () => {
     },
     { name: 'github.com/acme/go@v0.2.0/sub/go.go', data: 'package go\n' },
   ]);
-  const env = (): NodeJS.ProcessEnv => ({ TRAFFIC_PLUGINS_URL: catalog.url });
+  const env = (): NodeJS.ProcessEnv => ({ TM_PLUGINS_URL: catalog.url });
   const stamp = { moduleName: 'github.com/acme/stamp', version: 'v1.0.0' };
   const goPlugin = { moduleName: 'github.com/acme/go', version: 'v0.2.0' };
 
@@ -112,7 +112,7 @@ describe('catalog plugins (experimental.plugins)', () => {
       { stamp },
       {
         cwd,
-        env: { TRAFFIC_PLUGINS_URL: `http://127.0.0.1:${await freePort()}/public/` },
+        env: { TM_PLUGINS_URL: `http://127.0.0.1:${await freePort()}/public/` },
         download: true,
         logger: silentLogger,
       },

@@ -16,8 +16,8 @@ import { readZip } from './zip.ts';
 
 /** Traefik's pluginsURL (pkg/plugins/manager.go). */
 export const PLUGINS_URL = 'https://plugins.traefik.io/public/';
-/** Ours: another catalog with the same API (a mirror, a test's fake). */
-export const PLUGINS_URL_ENV = 'TRAFFIC_PLUGINS_URL';
+/** Ours: another catalog with the same API (a mirror, a test's fake); not a TRAFFIC_ variable, which would be a static key. */
+export const PLUGINS_URL_ENV = 'TM_PLUGINS_URL';
 /** Traefik's outputDir (cmd/traefik/plugins.go), under the working directory. */
 export const PLUGINS_STORAGE = 'plugins-storage';
 /** Traefik's hashHeader: the archive's SHA-256 the catalog compares with its own. */

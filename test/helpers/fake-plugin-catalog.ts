@@ -3,7 +3,7 @@
  * 127.0.0.1: `GET /public/download/<moduleName>/<version>` answers the archive (304 when the
  * request's X-Plugin-Hash is its SHA-256), `GET /public/validate/<moduleName>/<version>` 200 when
  * X-Plugin-Hash is the SHA-256 of the archive served, else 403. The proxy finds it through
- * TRAFFIC_PLUGINS_URL.
+ * TM_PLUGINS_URL.
  */
 import { createHash } from 'node:crypto';
 import { createServer } from 'node:http';
