@@ -66,6 +66,34 @@ describe('push lines (statsD, datadog, influxDB2)', () => {
     );
   });
 
+  it("drops Prometheus's header labels (Traefik's NoopHeaders) and sends a request's 0 bytes", () => {
+    const m = new TrafficMetrics({
+      buckets: [0.1],
+      ...ALL,
+      headerLabels: { tenant: 'X-Tenant' },
+      processMetrics: false,
+    });
+    const s = m.requestSeries('web', 'a@file', 'a@file');
+    s.observe(200, 0.05, 0, 5, testRequestHead('GET', [['x-tenant', 'one']]), null);
+    s.observe(200, 0.05, 0, 5, testRequestHead('GET', [['x-tenant', 'two']]), null);
+    const deltas = new PushDeltas();
+    const lines = dogstatsdLines(deltas.series(m.render(), ALL), 'traefik');
+    assert.deepEqual(lines.filter((l) => l.startsWith('traefik.entrypoint.request.')).sort(), [
+      'traefik.entrypoint.request.duration:0.050000|h|@0.5|#entrypoint:web,method:GET,protocol:http,code:200',
+      'traefik.entrypoint.request.total:2.000000|c|#entrypoint:web,method:GET,protocol:http,code:200',
+    ]);
+    assert.ok(
+      lines.includes(
+        'traefik.entrypoint.requests.bytes.total:0.000000|c|#entrypoint:web,method:GET,protocol:http,code:200',
+      ),
+      lines.join('\n'),
+    );
+    assert.ok(
+      !dogstatsdLines(deltas.series(m.render(), ALL), 'traefik').some((l) => l.includes('bytes')),
+      'no request in the interval: no bytes line',
+    );
+  });
+
   it('statsD: no labels, each name summed; timings in milliseconds; the label switches', () => {
     const m = registry();
     const req = testRequestHead('GET');

@@ -58,6 +58,16 @@ function m(statsd: string, kind: PushKind, influx = statsd): PushMetric {
 
 type Labels = ReadonlyArray<readonly [string, string]>;
 
+/** The labels of Traefik's request counters (the rest are Prometheus's headerLabels). */
+const REQUEST_LABELS: ReadonlySet<string> = new Set([
+  'entrypoint',
+  'router',
+  'service',
+  'code',
+  'method',
+  'protocol',
+]);
+
 /** One series' figures for the interval, ready for a line format. */
 export interface PushSeries {
   readonly metric: PushMetric;
@@ -110,25 +120,53 @@ export class PushDeltas {
   /** The series of `exposition` for this push, and the readings kept for the next one. */
   series(exposition: string, filter: PushFilter): PushSeries[] {
     const out: PushSeries[] = [];
-    for (const f of parseExposition(exposition).values()) {
+    /** The (level, labels) whose request count moved: their bytes counters go out, even 0. */
+    const moved = new Set<string>();
+    const families = [...parseExposition(exposition).values()];
+    // The request counters first, whose moves the bytes counters follow (`moved`).
+    families.sort(
+      (a, b) => Number(b.name.endsWith('_requests_total')) - Number(a.name.endsWith('_requests_total')),
+    );
+    for (const f of families) {
       const metric = PUSH_METRICS.get(f.name);
       if (metric === undefined || familyDisabled(f.name, { ...filter, buckets: [] })) continue;
       if (metric.kind === 'duration') this.#durations(f, metric, out);
-      else {
+      else if (metric.kind === 'gauge') {
         for (const s of f.samples) {
-          if (s.name !== f.name || !Number.isFinite(s.value)) continue;
-          const labels = traefikOrder(s.labels);
-          if (metric.kind === 'gauge') out.push({ metric, labels, value: s.value });
-          else {
-            const value = this.#delta(seriesKey(s.name, s.labels), s.value);
-            if (value !== 0) out.push({ metric, labels, value });
-          }
+          if (s.name === f.name && Number.isFinite(s.value))
+            out.push({ metric, labels: traefikOrder(s.labels), value: s.value });
         }
-      }
+      } else this.#counters(f, metric, moved, out);
     }
     this.#last = this.#next;
     this.#next = new Map();
     return out;
+  }
+
+  /**
+   * A counter's series with what each gained. The request counters lose Prometheus's header
+   * labels (Traefik's NewCounterWithNoopHeaders wraps these exporters' counters), their series
+   * adding up; the bytes counters of a (level, labels) that counted requests are sent even when
+   * they gained 0, as Traefik's middleware adds the sizes of every request.
+   */
+  #counters(f: ParsedFamily, metric: PushMetric, moved: Set<string>, out: PushSeries[]): void {
+    const requests = f.name.endsWith('_requests_total');
+    const bytes = /_(?:requests|responses)_bytes_total$/.test(f.name);
+    const level = metric.statsd.slice(0, metric.statsd.indexOf('.'));
+    const sums = new Map<string, { labels: Labels; value: number }>();
+    for (const s of f.samples) {
+      if (s.name !== f.name || !Number.isFinite(s.value)) continue;
+      const value = this.#delta(seriesKey(s.name, s.labels), s.value);
+      const labels = requests ? s.labels.filter(([n]) => REQUEST_LABELS.has(n)) : s.labels;
+      const key = seriesKey(level, labels);
+      const e = sums.get(key);
+      if (e === undefined) sums.set(key, { labels, value });
+      else e.value += value;
+    }
+    for (const [key, { labels, value }] of sums) {
+      if (requests && value !== 0) moved.add(key);
+      if (value !== 0 || (bytes && moved.has(key))) out.push({ metric, labels: traefikOrder(labels), value });
+    }
   }
 
   #durations(f: ParsedFamily, metric: PushMetric, out: PushSeries[]): void {
