@@ -10,7 +10,7 @@ import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { get, getMany } from '../helpers/workers.ts';
+import { get, getMany, killWorkers, startWorkers } from '../helpers/workers.ts';
 
 interface Waiter {
   readonly pred: () => boolean;
@@ -296,6 +296,36 @@ ${ROUTES(backend)}`,
     } finally {
       await proxy?.stop();
       await new Promise((r) => server.close(r));
+    }
+  });
+
+  it('with workers, the control plane pushes their sum; at shutdown, what the last interval counted', async () => {
+    const statsd = await udpReceiver();
+    const proxy = await startWorkers({
+      config: `workers: 2
+log: { level: INFO, format: json }
+entryPoints:
+  web:
+    address: "127.0.0.1:0"
+metrics:
+  statsD:
+    address: "127.0.0.1:${statsd.port}"
+    pushInterval: 1h
+${ROUTES(backend)}`,
+      entryPoints: 1,
+    });
+    try {
+      const replies = await getMany(proxy.ports['web']!, 40);
+      assert.ok(replies.every((r) => r.status === 200));
+      // pushInterval is an hour: what arrives comes from the shutdown.
+      assert.equal(await proxy.stop('SIGTERM', 30_000), 0);
+      await statsd.got.until(
+        (l) => total(l, 'traefik.entrypoint.request.total:') === 40,
+        'the sum of both workers, pushed at shutdown',
+      );
+    } finally {
+      await killWorkers(proxy);
+      await statsd.close();
     }
   });
 
