@@ -48,6 +48,7 @@ import type { UdpEntryPoint } from './listeners/udp-entry-point.ts';
 import type { PluginMiddlewares } from './middleware/middleware.ts';
 import { type AccessLog, createAccessLog } from './observability/access-log.ts';
 import type { TrafficMetrics } from './observability/metrics/index.ts';
+import type { LinePusher } from './observability/metrics/line-pusher.ts';
 import type { OtlpMetricsPusher } from './observability/metrics/otlp-pusher.ts';
 import type { OtlpLogExporter } from './observability/otlp-logs.ts';
 import type { BatchEnv, OtlpExportTarget } from './observability/otlp-transport.ts';
@@ -246,6 +247,23 @@ interface OtlpSections {
         readonly tls?: ClientTlsFields | undefined;
       }
     | undefined;
+}
+
+/** The label switches every metrics exporter has. */
+interface FamilySwitches {
+  readonly addEntryPointsLabels: boolean;
+  readonly addRoutersLabels: boolean;
+  readonly addServicesLabels: boolean;
+}
+
+/** Traefik's types.FileOrContent Read: the file's text when the value names one, else the value. */
+function readFileOrContent(value: string): string {
+  if (value === '') return value;
+  try {
+    return readFileSync(value, 'utf8');
+  } catch {
+    return value;
+  }
 }
 
 /**
@@ -720,11 +738,17 @@ async function run(
   const accessLog = config.accessLog === undefined ? null : createAccessLog(config.accessLog, logger);
   const prom = config.metrics?.prometheus;
   const otlpMetrics = config.metrics?.otlp;
-  // One registry for both exporters: it holds the union of their buckets and label switches, and
-  // each exporter keeps its own (otlp-metrics.ts filterExposition and encodeMetrics).
+  const { statsD, datadog, influxDB2 } = config.metrics ?? {};
+  const pushBuckets =
+    statsD === undefined && datadog === undefined && influxDB2 === undefined
+      ? []
+      : (await import('./observability/metrics/push-lines.ts')).PUSH_BUCKETS;
+  // One registry for every exporter: it holds the union of their buckets and label switches, and
+  // each exporter keeps its own (otlp-metrics.ts filterExposition and encodeMetrics, push-lines.ts).
   const exporters = [
     prom && { ...prom },
     otlpMetrics && { ...otlpMetrics, buckets: otlpMetrics.explicitBoundaries },
+    ...[statsD, datadog, influxDB2].map((e) => e && { ...e, buckets: pushBuckets }),
   ].filter((e) => e !== undefined);
   const metrics =
     exporters.length === 0
@@ -1265,7 +1289,7 @@ async function run(
         : () => metrics.render();
   let promExposition: { render(): string | Promise<string> } | null = null;
   if (prom !== undefined && wholeExposition !== null) {
-    if (otlpMetrics === undefined) {
+    if (exporters.length === 1) {
       promExposition = plane.role === 'control' ? { render: wholeExposition } : metrics;
     } else {
       const { filterExposition } = await import('./observability/metrics/otlp-metrics.ts');
@@ -1303,6 +1327,40 @@ async function run(
       logger.error(`metrics.otlp: ${e instanceof Error ? e.message : String(e)}; the exporter is off`);
     }
   }
+  // metrics.statsD, metrics.datadog, metrics.influxDB2: pushed as metrics.otlp is, from the
+  // single process or the control plane.
+  const linePushers: LinePusher[] = [];
+  if (wholeExposition !== null && pushBuckets.length > 0) {
+    const pushing = await import('./observability/metrics/line-pusher.ts');
+    const start = (
+      e: { pushInterval: number } & FamilySwitches,
+      sink: import('./observability/metrics/line-pusher.ts').LineSink,
+    ) => {
+      linePushers.push(
+        new pushing.LinePusher(
+          { pushIntervalMs: e.pushInterval, filter: e, render: wholeExposition },
+          sink,
+          logger,
+        ),
+      );
+    };
+    if (statsD !== undefined) start(statsD, pushing.statsdSink(statsD.address, statsD.prefix));
+    if (datadog !== undefined)
+      start(
+        datadog,
+        pushing.datadogSink(datadog.address ?? pushing.datadogDefaultAddress(process.env), datadog.prefix),
+      );
+    if (influxDB2 !== undefined) {
+      // Traefik's newInfluxDB2Client: without all three, the error is logged and no metrics are sent.
+      if (influxDB2.token === '' || influxDB2.org === '' || influxDB2.bucket === '')
+        logger.error('metrics.influxDB2: token, org or bucket property is missing; the exporter is off');
+      else
+        start(
+          influxDB2,
+          new pushing.InfluxLineSink({ ...influxDB2, token: readFileOrContent(influxDB2.token) }),
+        );
+    }
+  }
   /** The admin server, told when shutting down (/ping answers terminatingStatusCode then). */
   let adminServer: { terminate(): void } | null = null;
   if (bridge !== null) {
@@ -1325,12 +1383,17 @@ async function run(
       features: {
         // Traefik's getFeatures: the first backend set, by its field name (v3 traces over OTLP only).
         tracing: config.tracing === undefined ? '' : 'OTLP',
+        // Traefik's getFeatures: the first of its Metrics fields that is set, by field name.
         metrics:
-          config.metrics?.prometheus !== undefined
-            ? 'Prometheus'
-            : config.metrics?.otlp !== undefined
-              ? 'OTLP'
-              : '',
+          (
+            [
+              ['Prometheus', prom],
+              ['Datadog', datadog],
+              ['StatsD', statsD],
+              ['InfluxDB2', influxDB2],
+              ['OTLP', otlpMetrics],
+            ] as const
+          ).find(([, e]) => e !== undefined)?.[0] ?? '',
         accessLog: config.accessLog !== undefined,
       },
       auth: config.api?.auth,
@@ -1385,7 +1448,7 @@ async function run(
       if (plane.role === 'control') {
         // The workers' figures while they still answer; after they exit, the push at the end
         // carries each one's counters as last scraped.
-        await otlpPusher?.push();
+        await Promise.all([otlpPusher?.push(), ...linePushers.map((p) => p.push())]);
         await plane.control.stop(signal, grace);
       }
       await Promise.all([
@@ -1398,7 +1461,7 @@ async function run(
       await tracer?.close();
       // The last push: the figures of the requests the drain just finished (Traefik's
       // StopOpenTelemetry shuts the meter provider down, which exports once more).
-      await otlpPusher?.close();
+      await Promise.all([otlpPusher?.close(), ...linePushers.map((p) => p.close())]);
       tlsSetup.stop();
       signals?.stop();
       certFiles.close();

@@ -200,6 +200,51 @@ describe('loadStaticConfig: issues with positions', () => {
     );
   });
 
+  it("takes Traefik's statsD, datadog and influxDB2 metrics with its defaults, and locates a bad address", () => {
+    const ok = load(
+      `${minimal}metrics:\n  statsD:\n  datadog: {}\n  influxDB2: { token: t, org: o, bucket: b }\n`,
+      ['--metrics.statsD.prefix=edge'],
+    );
+    assert.deepEqual(ok.issues, []);
+    assert.deepEqual(ok.config?.metrics?.statsD, {
+      address: 'localhost:8125',
+      pushInterval: 10_000,
+      addEntryPointsLabels: true,
+      addRoutersLabels: false,
+      addServicesLabels: true,
+      prefix: 'edge',
+    });
+    // The address left to DD_AGENT_HOST and DD_DOGSTATSD_PORT (read when the exporter starts).
+    assert.equal(ok.config?.metrics?.datadog?.address, undefined);
+    assert.equal(ok.config?.metrics?.datadog?.prefix, 'traefik');
+    assert.deepEqual(ok.config?.metrics?.influxDB2, {
+      address: 'http://localhost:8086',
+      token: 't',
+      org: 'o',
+      bucket: 'b',
+      pushInterval: 10_000,
+      addEntryPointsLabels: true,
+      addRoutersLabels: false,
+      addServicesLabels: true,
+      additionalLabels: {},
+    });
+    const bad = load(
+      `${minimal}metrics:\n  statsD:\n    address: localhost\n  datadog:\n    address: "unixgram:///var/run/dd.sock"\n  influxDB2:\n    address: "localhost:8086"\n`,
+    );
+    assert.equal(bad.config, undefined);
+    assert.deepEqual(bad.lines, [
+      'conf/static.yaml:6:14: metrics.statsD.address: invalid address "localhost" (expected host:port)',
+      'conf/static.yaml:8:14: metrics.datadog.address: Unix socket addresses (`unixgram://`) are not supported yet: use `host:port` (UDP)',
+      'conf/static.yaml:10:14: metrics.influxDB2.address: must be an http:// or https:// URL',
+    ]);
+    assert.match(
+      load(`${minimal}metrics:\n  statsD: { address: "127.0.0.1:8125/udp", pushInterval: 0s }\n`).lines.join(
+        '\n',
+      ),
+      /metrics\.statsD\.address: invalid address "127\.0\.0\.1:8125\/udp": no `\/protocol` here[\s\S]*metrics\.statsD\.pushInterval: must be greater than 0/,
+    );
+  });
+
   it("takes Traefik's core.defaultRuleSyntax v3, and refuses v2 (not implemented) and anything else", () => {
     assert.deepEqual(load(`${minimal}core: { defaultRuleSyntax: v3 }\n`).issues, []);
     assert.deepEqual(load(`${minimal}core: {}\n`).config?.core, { defaultRuleSyntax: 'v3' });

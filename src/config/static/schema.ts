@@ -467,15 +467,81 @@ const otlpMetrics = strictObject({
   resourceAttributes: z.record(z.string(), z.string()).default({}),
 });
 
-const metrics = strictObject(
-  {
-    prometheus: nullAsEmpty(prometheus).optional(),
-    otlp: nullAsEmpty(otlpMetrics).optional(),
-    /** Count the proxy's own routers' requests too (Traefik's). */
-    addInternals: z.boolean().default(false),
-  },
-  ['datadog', 'influxDB2', 'statsD'],
-);
+/**
+ * Where a StatsD or DogStatsD client sends: `host:port` (UDP). Traefik dials it when the pusher
+ * starts and, on a bad one, logs every push and sends nothing: refused here instead. `''` is
+ * Traefik's `localhost:8125` (statsd.go initStatsdTicker, datadog.go parseDatadogAddress).
+ */
+function statsdAddress(datadog: boolean) {
+  return z.string().superRefine((value, ctx) => {
+    if (value === '') return;
+    if (datadog && /^unix(?:gram|stream)?:\/\//.test(value)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `Unix socket addresses (\`${value.slice(0, value.indexOf(':'))}://\`) are not supported yet: use \`host:port\` (UDP)`,
+      });
+      return;
+    }
+    const r = parseAddress(value);
+    const error =
+      'error' in r
+        ? r.error
+        : r.udp !== undefined || /\/[A-Za-z]+$/.test(value)
+          ? `invalid address "${value}": no \`/protocol\` here (StatsD is UDP)`
+          : r.port === 0
+            ? `invalid address "${value}": port 0`
+            : null;
+    if (error !== null) ctx.addIssue({ code: 'custom', message: error, params: { expected: 'host:port' } });
+  });
+}
+
+/** The keys StatsD and Datadog share (Traefik's pkg/observability/types/metrics.go Statsd, Datadog). */
+const statsdShape = {
+  pushInterval: positiveDuration.default(10_000),
+  addEntryPointsLabels: z.boolean().default(true),
+  addRoutersLabels: z.boolean().default(false),
+  addServicesLabels: z.boolean().default(true),
+  /** Metric names are `<prefix>.<name>`; '' is Traefik's `traefik` (RegisterStatsd, RegisterDatadog). */
+  prefix: z.string().default('traefik'),
+};
+
+const statsd = strictObject({ address: statsdAddress(false).default('localhost:8125'), ...statsdShape });
+
+/**
+ * Traefik's Datadog.SetDefaults takes the address from DD_AGENT_HOST and DD_DOGSTATSD_PORT
+ * (`localhost`, `8125` when unset): left out here, main.ts reads them when none is written.
+ */
+const datadog = strictObject({ address: statsdAddress(true).optional(), ...statsdShape });
+
+/** Traefik's InfluxDB2 (types/metrics.go): the server's URL, token (or a file holding it), org and bucket. */
+const influxDB2 = strictObject({
+  address: z
+    .string()
+    .refine((v) => /^https?:\/\/[^/?#]+/i.test(v) && URL.canParse(v), {
+      message: 'must be an http:// or https:// URL',
+    })
+    .default('http://localhost:8086'),
+  /** The token, or the path of a file holding it (Traefik's FileOrContent). */
+  token: z.string().default(''),
+  org: z.string().default(''),
+  bucket: z.string().default(''),
+  pushInterval: positiveDuration.default(10_000),
+  addEntryPointsLabels: z.boolean().default(true),
+  addRoutersLabels: z.boolean().default(false),
+  addServicesLabels: z.boolean().default(true),
+  /** Tags on every point. */
+  additionalLabels: z.record(z.string(), z.string()).default({}),
+});
+
+const metrics = strictObject({
+  prometheus: nullAsEmpty(prometheus).optional(),
+  otlp: nullAsEmpty(otlpMetrics).optional(),
+  statsD: nullAsEmpty(statsd).optional(),
+  datadog: nullAsEmpty(datadog).optional(),
+  influxDB2: nullAsEmpty(influxDB2).optional(),
+  /** Count the proxy's own routers' requests too (Traefik's). */
+  addInternals: z.boolean().default(false),
+});
 
 const tracing = strictObject({
   serviceName: z.string().min(1).default('traefik'),
