@@ -170,7 +170,9 @@ async function buildOptions(config: StaticConfig, configFile: string | undefined
   const remote = config.experimental?.plugins ?? {};
   let plugins: BuildOptions['plugins'];
   if (Object.keys(declared).length > 0 || Object.keys(remote).length > 0) {
-    const { installedRemotePlugins, loadLocalPlugins, pluginMiddlewares } = await import('../plugins/index.ts');
+    const { installedRemotePlugins, loadLocalPlugins, pluginMiddlewares } = await import(
+      '../plugins/index.ts'
+    );
     // Catalog plugins as an earlier start installed them (nothing is downloaded here).
     const { decls } = await installedRemotePlugins(remote, silentLogger);
     plugins = pluginMiddlewares(await loadLocalPlugins(declared, configFile, silentLogger, undefined, decls));

@@ -100,7 +100,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
     }
     overrides.push(arg);
   }
-  configFile ??= nonEmpty(env['TRAFFIC_CONFIGFILE']);
+  configFile ??= nonEmpty(env['TRAFFIC_CONFIGFILE']) ?? nonEmpty(env['TRAEFIK_CONFIGFILE']);
   if (kind === 'explain') {
     if (request === undefined) {
       return { kind: 'error', message: "explain needs a request, e.g. 'GET https://example.com/path'" };

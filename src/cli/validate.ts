@@ -162,7 +162,9 @@ async function localPlugins(
   const declared = config.experimental?.localPlugins ?? {};
   const remote = config.experimental?.plugins ?? {};
   if (Object.keys(declared).length === 0 && Object.keys(remote).length === 0) return undefined;
-  const { installedRemotePlugins, loadLocalPlugins, unusablePluginIssue } = await import('../plugins/index.ts');
+  const { installedRemotePlugins, loadLocalPlugins, unusablePluginIssue } = await import(
+    '../plugins/index.ts'
+  );
   // Catalog plugins are downloaded when the proxy starts, never here: those installed by an
   // earlier start are checked as local ones, the others (and their middlewares) are not.
   const installed = await installedRemotePlugins(remote, silentLogger);

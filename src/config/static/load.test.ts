@@ -304,6 +304,22 @@ describe('loadStaticConfig: flags and env', () => {
     assert.equal(load(file, ['--log.level', 'INFO']).config?.log.level, 'info');
   });
 
+  it("reads Traefik's TRAEFIK_ variables as ours, a TRAFFIC_ one winning for the same key", () => {
+    const r = load(undefined, [], {
+      TRAEFIK_ENTRYPOINTS_WEB_ADDRESS: ':8080',
+      TRAEFIK_PROVIDERS_FILE_FILENAME: 'dyn.yaml',
+      TRAEFIK_LOG_LEVEL: 'DEBUG',
+      TRAFFIC_LOG_LEVEL: 'WARN',
+    });
+    assert.deepEqual(r.issues, []);
+    assert.equal(r.config?.entryPoints['web']?.address, ':8080');
+    assert.match(r.config?.providers.file?.filename ?? '', /dyn\.yaml$/);
+    assert.equal(r.config?.log.level, 'warn');
+    const bad = load(undefined, [], { TRAEFIK_ENTRYPOINTS_WEB_ADRESS: ':80' });
+    assert.equal(bad.config, undefined);
+    assert.match(bad.issues[0]?.message ?? '', /\(set by TRAEFIK_ENTRYPOINTS_WEB_ADRESS\)$/);
+  });
+
   it('maps env names case-insensitively onto keys and existing entry point names', () => {
     const r = load('entryPoints:\n  Web:\n    address: ":80"\n', [], {
       TRAFFIC_ENTRYPOINTS_WEB_ADDRESS: ':9090',

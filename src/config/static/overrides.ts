@@ -16,8 +16,14 @@ export interface Override {
 }
 
 export const ENV_PREFIX = 'TRAFFIC_';
-/** Env variables with the prefix that are not config keys. */
-const ENV_RESERVED = new Set(['TRAFFIC_CONFIGFILE']);
+/**
+ * Traefik's own prefix (its EnvLoader, paerser env.DefaultNamePrefix), read as ours so that a
+ * Traefik deployment's variables work unchanged; a `TRAFFIC_` variable wins over the
+ * `TRAEFIK_` one naming the same key (it is applied after).
+ */
+export const TRAEFIK_ENV_PREFIX = 'TRAEFIK_';
+/** Env variables with the prefixes that are not config keys. */
+const ENV_RESERVED = new Set(['TRAFFIC_CONFIGFILE', 'TRAEFIK_CONFIGFILE']);
 
 interface Resolved {
   readonly path: (string | number)[];
@@ -169,7 +175,10 @@ export function flagOverrides(
   return { overrides, issues };
 }
 
-/** Reads `TRAFFIC_A_B=v` variables; a `TRAFFIC_` variable that names no key is an error. */
+/**
+ * Reads `TRAEFIK_A_B=v`, then `TRAFFIC_A_B=v` variables; one that names no key is an error (as
+ * Traefik's env loader fails on a variable naming no field).
+ */
 export function envOverrides(
   env: NodeJS.ProcessEnv,
   schema: z.core.$ZodType,
@@ -177,12 +186,15 @@ export function envOverrides(
 ): { overrides: Override[]; issues: ConfigIssue[] } {
   const overrides: Override[] = [];
   const issues: ConfigIssue[] = [];
-  const names = Object.keys(env)
-    .filter((k) => k.toUpperCase().startsWith(ENV_PREFIX) && !ENV_RESERVED.has(k.toUpperCase()))
-    .sort();
+  const prefixed = (prefix: string): string[] =>
+    Object.keys(env)
+      .filter((k) => k.toUpperCase().startsWith(prefix) && !ENV_RESERVED.has(k.toUpperCase()))
+      .sort();
+  const names = [...prefixed(TRAEFIK_ENV_PREFIX), ...prefixed(ENV_PREFIX)];
   for (const name of names) {
     const text = env[name];
     if (text === undefined) continue;
+    // Both prefixes have the same length.
     const r = resolve(name.slice(ENV_PREFIX.length).split('_'), schema, data, 'env');
     if ('error' in r) {
       issues.push(issue('error', `${r.error} (set by ${name})`, r.path));
