@@ -931,7 +931,10 @@ async function run(
     // One entry point serves cleartext HTTP and HTTPS side by side (Traefik's router-level TLS):
     // two HTTP sides, one per scheme, behind one listening socket and its dispatcher.
     const secureCtx: EntryPointContext = { ...ctx, scheme: 'https' };
-    const h2 = { maxConcurrentStreams: ep.http2.maxConcurrentStreams };
+    const h2 = {
+      maxConcurrentStreams: ep.http2.maxConcurrentStreams,
+      headerTableSize: ep.http2.maxDecoderHeaderTableSize,
+    };
     const engine = config.experimental?.http2Engine ?? 'own';
     const listener = new HttpListener(ctx, h2, engine);
     const secure = new HttpListener(secureCtx, h2, engine);

@@ -67,6 +67,7 @@ export class Http2Glue {
     const server = mod.createServer({
       settings: {
         maxConcurrentStreams: s.maxConcurrentStreams,
+        headerTableSize: s.headerTableSize,
         initialWindowSize: s.initialWindowSize,
         maxHeaderListSize: s.maxHeaderListSize,
         enablePush: false,

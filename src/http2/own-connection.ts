@@ -106,7 +106,11 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
       (socket as { encrypted?: boolean }).encrypted === true ? (socket as unknown as RequestTls) : undefined;
     this.recvWindowSize = settings.initialWindowSize;
     this.writer = new FrameWriter(socket);
-    this.decoder = new HpackDecoder(4096, settings.maxHeaderListSize, settings.maxHeaderListPairs);
+    this.decoder = new HpackDecoder(
+      settings.headerTableSize,
+      settings.maxHeaderListSize,
+      settings.maxHeaderListPairs,
+    );
     this.input = new SocketReader(socket, this);
     this.writes = new WriteScheduler(socket, this.writer, this.input, this.streams);
     this.frames = new OwnFrames(this);

@@ -25,6 +25,7 @@ import {
   FLAG_PADDED,
   FLAG_PRIORITY,
   S_ENABLE_CONNECT_PROTOCOL,
+  S_HEADER_TABLE_SIZE,
   S_INITIAL_WINDOW_SIZE,
   S_MAX_CONCURRENT_STREAMS,
   S_MAX_HEADER_LIST_SIZE,
@@ -81,7 +82,11 @@ export class OwnFrames implements FrameHandler, FrameFailures {
 
   ourSettings(): number[] {
     const s = this.#c.settings;
+    // SETTINGS_HEADER_TABLE_SIZE (`http2.maxDecoderHeaderTableSize`) only when it is not the
+    // protocol's default, which needs no announcing: the common SETTINGS frame stays as it was.
+    const table = s.headerTableSize === 4096 ? [] : [S_HEADER_TABLE_SIZE, s.headerTableSize];
     return [
+      ...table,
       S_MAX_CONCURRENT_STREAMS,
       s.maxConcurrentStreams,
       S_INITIAL_WINDOW_SIZE,

@@ -12,6 +12,11 @@ export interface Http2Settings {
   readonly initialWindowSize: number;
   /** The session's receive window; node returns connection credit as soon as bytes arrive. */
   readonly connectionWindowSize: number;
+  /**
+   * SETTINGS_HEADER_TABLE_SIZE: the largest HPACK dynamic table a client's encoder may fill in our
+   * decoder (Traefik v3.6's `http2.maxDecoderHeaderTableSize`, Go's default 4096).
+   */
+  readonly headerTableSize: number;
   /** SETTINGS_MAX_HEADER_LIST_SIZE, in RFC 9113 terms (name + value + 32 per field). */
   readonly maxHeaderListSize: number;
   /** Header fields per request, pseudo-header fields included (node's `maxHeaderListPairs`). */
@@ -38,6 +43,7 @@ export interface Http2Settings {
 export function defaultHttp2Settings(limits: RequestLimits): Http2Settings {
   return {
     maxConcurrentStreams: 250,
+    headerTableSize: 4096,
     initialWindowSize: 256 * 1024,
     connectionWindowSize: 1024 * 1024,
     maxHeaderListSize: limits.maxHeaderBytes + 32 * limits.maxHeaderCount,

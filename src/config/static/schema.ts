@@ -159,10 +159,19 @@ const entryPoint = strictObject(
     http: nullAsEmpty(entryPointHttp).prefault({}),
     /** HTTP/2 (h2 by ALPN on TLS, h2c with prior knowledge on cleartext). */
     http2: nullAsEmpty(
-      strictObject({ maxConcurrentStreams: z.number().int().min(1).max(10_000).default(250) }, [
-        'maxDecoderHeaderTableSize',
-        'maxEncoderHeaderTableSize',
-      ]),
+      strictObject({
+        maxConcurrentStreams: z.number().int().min(1).max(10_000).default(250),
+        /**
+         * Traefik v3.6 (Go's http2.Server MaxDecoderHeaderTableSize): the HPACK dynamic table a
+         * client may fill in our decoder, announced as SETTINGS_HEADER_TABLE_SIZE.
+         */
+        maxDecoderHeaderTableSize: z.number().int().min(0).max(1_048_576).default(4096),
+        /**
+         * Traefik v3.6 (MaxEncoderHeaderTableSize): the cap of our encoder's dynamic table. Ours
+         * keeps none (every field is a literal or a static entry), so any value holds.
+         */
+        maxEncoderHeaderTableSize: z.number().int().min(0).max(1_048_576).default(4096),
+      }),
     ).prefault({}),
     /** Routers that name no entry point use the asDefault ones (all of them when none is). */
     asDefault: z.boolean().default(false),
