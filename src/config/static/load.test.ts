@@ -48,7 +48,11 @@ describe('loadStaticConfig: defaults', () => {
             allowTrace: false,
             encodeQuerySemicolons: false,
           },
-          http2: { maxConcurrentStreams: 250 },
+          http2: {
+            maxConcurrentStreams: 250,
+            maxDecoderHeaderTableSize: 4096,
+            maxEncoderHeaderTableSize: 4096,
+          },
           asDefault: false,
           udp: { timeout: 3_000 },
           reusePort: false,
