@@ -1274,7 +1274,10 @@ async function run(
     supervise(api);
   }
   const states: ProviderStates = { list: () => providers.map((p) => p.status) };
-  if (providers.length === 0) logger.warn('no configuration provider: every request will get 404');
+  if (providers.length === 0)
+    logger.warn(
+      "no configuration provider: every request but the proxy's own routes (ping, API, metrics) will get 404",
+    );
   if (metrics !== null) {
     const { runtimeCollector } = await import('./runtime/metrics-collector.ts');
     metrics.addCollector(runtimeCollector(ref, watcher));
@@ -1515,6 +1518,13 @@ async function main(): Promise<number> {
         process.env,
         checkRule,
         checkBreakerExpression,
+        (t) => process.stdout.write(t),
+      );
+    case 'healthcheck':
+      return (await import('./cli/healthcheck.ts')).runHealthcheck(
+        lookup(cmd.configFile).file,
+        cmd.overrides,
+        process.env,
         (t) => process.stdout.write(t),
       );
     case 'explain':

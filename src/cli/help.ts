@@ -6,6 +6,9 @@ Usage:
   traffic validate [--config FILE] [--<key>=<value> ...] check the configuration and exit
   traffic explain [--config FILE] [--entrypoint NAME] 'GET https://host/path' [-H 'Name: value' ...]
                                                         which router a request would take, and why
+  traffic healthcheck [--config FILE] [--ping] [--<key>=<value> ...]
+                                                        ask the running proxy's /ping (Traefik's
+                                                        healthcheck command, for container checks)
   traffic --help | --version
 
 Options:
@@ -29,6 +32,7 @@ explain picks the entry point that terminates TLS for https:// URLs (the others 
 on the URL's port when one listens there; --entrypoint names another. Redirects (an entry
 point's redirection, redirectScheme, redirectRegex) are shown and followed.
 explain exits with 0 when a router matches, 1 when none does, 2 on bad input.
+healthcheck exits with 0 when /ping answers 200, 1 otherwise.
 Reference: docs/configuration.md
 `;
 }

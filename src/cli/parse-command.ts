@@ -3,7 +3,7 @@ import { helpText } from './help.ts';
 
 export type Command =
   | {
-      readonly kind: 'run' | 'validate';
+      readonly kind: 'run' | 'validate' | 'healthcheck';
       readonly configFile: string | undefined;
       /** Configuration flags (`--log.level=DEBUG`), for loadStaticConfig's `argv`. */
       readonly overrides: string[];
@@ -23,7 +23,7 @@ export type Command =
   | { readonly kind: 'version'; readonly version: string }
   | { readonly kind: 'error'; readonly message: string };
 
-const SUBCOMMANDS = ['run', 'validate', 'explain', 'help', 'version'] as const;
+const SUBCOMMANDS = ['run', 'validate', 'explain', 'healthcheck', 'help', 'version'] as const;
 
 /**
  * `traffic [run|validate] [--config FILE] [--<key>=<value> …]`, `--help`, `--version`.
@@ -31,7 +31,7 @@ const SUBCOMMANDS = ['run', 'validate', 'explain', 'help', 'version'] as const;
  * without any, `TRAFFIC_CONFIGFILE` names the file.
  */
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Command {
-  let kind: 'run' | 'validate' | 'explain' = 'run';
+  let kind: 'run' | 'validate' | 'explain' | 'healthcheck' = 'run';
   let i = 0;
   const first = argv[0];
   if (first !== undefined && !first.startsWith('-')) {
@@ -39,7 +39,7 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
     if (sub === undefined) {
       return {
         kind: 'error',
-        message: `unknown command "${first}" (expected one of run, validate, explain; see --help)`,
+        message: `unknown command "${first}" (expected one of run, validate, explain, healthcheck; see --help)`,
       };
     }
     if (sub === 'help') return { kind: 'help', text: helpText() };

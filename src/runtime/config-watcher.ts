@@ -141,6 +141,9 @@ export class ConfigWatcher {
     // Read here, not in the constructor: the composition root adds providers that need the
     // watcher (the API's merged check) after making it.
     this.#waitingFor = new Set(this.#providers.map((p) => p.name));
+    // Without any provider, the proxy's own routes (ping, API, metrics: the build's internal
+    // services) are applied at once, as Traefik's internal provider always sends them.
+    if (this.#providers.length === 0) this.#startNow();
     const timer = setTimeout(() => this.#startNow(), this.#firstApplyWaitMs);
     timer.unref();
     try {
@@ -163,7 +166,7 @@ export class ConfigWatcher {
 
   /** The first apply once every provider has been heard from (or the wait is over). */
   #startNow(): void {
-    if (this.#waitingFor === null || this.#lastGood.size === 0) return;
+    if (this.#waitingFor === null || (this.#lastGood.size === 0 && this.#providers.length > 0)) return;
     this.#waitingFor = null;
     this.#apply('');
   }
