@@ -27,7 +27,7 @@ import {
   entryPointModelFor,
   listenedEntryPoints,
 } from './config/static/admin-entry-points.ts';
-import type { EntryPointConfig, StaticConfig } from './config/static/schema.ts';
+import type { AcmeResolverConfig, EntryPointConfig, StaticConfig } from './config/static/schema.ts';
 import { tlsEntryPoints } from './config/static/tls-entry-points.ts';
 import { dropSpareConfigProcess, loadStaticInChild, validateFilesInChild } from './config-process/client.ts';
 import { type ClientTlsFields, clientTlsOptions } from './core/client-tls.ts';
@@ -349,10 +349,14 @@ function logBatchOptions(b: BatchEnv): { intervalMs?: number; maxQueue?: number;
 async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Promise<TlsSetup | null> {
   const tlsEps = tlsEntryPoints(config.entryPoints);
   const { redirections, bound } = entryPointRedirections(config);
-  const resolvers = Object.entries(config.certificatesResolvers ?? {});
+  const all = Object.entries(config.certificatesResolvers ?? {});
+  const resolvers = all.flatMap(([name, r]) =>
+    r.acme === undefined ? [] : [[name, { acme: r.acme }] as [string, { acme: AcmeResolverConfig }]],
+  );
+  const tailscaleResolvers = all.filter(([, r]) => r.tailscale !== undefined).map(([name]) => name);
   const listeners: (() => void)[] = [];
   let buildOptions: BuildOptions = redirections.size === 0 ? {} : { redirections };
-  if (tlsEps.size === 0 && resolvers.length === 0 && config.ocsp === undefined) {
+  if (tlsEps.size === 0 && all.length === 0 && config.ocsp === undefined) {
     let loading: Promise<TlsBuildOptions> | undefined;
     return {
       buildOptions,
@@ -401,7 +405,8 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
         });
   const ocspControl = plane.role === 'control' ? plane.control : null;
   if (stapler !== null && ocspControl !== null) stapler.onStapled((st) => ocspControl.staple(st));
-  const managers: ResolverView[] = [];
+  /** Every resolver by name: ACME's (or a worker's copy of them) and Tailscale's. */
+  const byName = new Map<string, ResolverView>();
   const stoppable: { stop(): void }[] = [];
   let http01: import('./tls/acme/index.ts').Http01Store | null = null;
   let alpn: AlpnChallenges | null = null;
@@ -417,11 +422,12 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
     alpn = mirror.tlsAlpn01;
     for (const [name, r] of resolvers) {
       if (r.acme.httpChallenge !== undefined) http01Eps.push(r.acme.httpChallenge.entryPoint);
-      managers.push({
+      const view: ResolverView = {
         ensure: () => {},
         certificateFor: (serverName) => mirror.certificateFor(name, serverName),
         certificates: () => mirror.certificatesOf(name),
-      });
+      };
+      byName.set(name, view);
     }
   } else if (resolvers.length > 0) {
     const acme = await import('./tls/acme/index.ts');
@@ -486,19 +492,32 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
       m.onChange(() => {
         for (const fn of listeners) fn();
       });
-      managers.push(m);
+      byName.set(name, m);
       stoppable.push(m);
       m.start();
     }
-    const real = managers;
+    const real = byName;
     acmeState = () => ({
-      certificates: resolvers.map(([name], i) => [name, real[i]!.certificates()] as const),
+      certificates: resolvers.map(([name]) => [name, real.get(name)!.certificates()] as const),
       http01: stores.http01.entries(),
       tlsAlpn01: stores.tlsAlpn01.entries(),
     });
   }
+  const sourceOf = (name: string): string => (tailscaleResolvers.includes(name) ? 'tailscale' : 'acme');
+  // Tailscale resolvers ask the local tailscaled, in every process (workers too): nothing to share.
+  if (tailscaleResolvers.length > 0) {
+    const { TailscaleResolver } = await import('./tls/tailscale.ts');
+    for (const name of tailscaleResolvers) {
+      const t = new TailscaleResolver(name, logger.child({ resolver: name }));
+      t.onChange(() => {
+        for (const fn of listeners) fn();
+      });
+      byName.set(name, t);
+      stoppable.push(t);
+      t.start();
+    }
+  }
   const http01Store = http01;
-  const byName = new Map(resolvers.map(([name], i) => [name, managers[i]!]));
   buildOptions = {
     ...buildOptions,
     tls: {
@@ -507,10 +526,12 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
       generated,
       roots,
       extraCertificates: () =>
-        managers.flatMap((m) =>
-          m
-            .certificates()
-            .map((c) => ({ certPem: c.certPem, keyPem: c.keyPem, source: `acme:${c.domains.join(',')}` })),
+        [...byName].flatMap(([name, m]) =>
+          m.certificates().map((c) => ({
+            certPem: c.certPem,
+            keyPem: c.keyPem,
+            source: `${sourceOf(name)}:${c.domains.join(',')}`,
+          })),
         ),
       resolvers: new Map(
         [...byName].map(([name, m]) => [
@@ -519,7 +540,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
             const c = m.certificateFor(domain);
             return c === undefined
               ? undefined
-              : { certPem: c.certPem, keyPem: c.keyPem, source: `acme:${domain}` };
+              : { certPem: c.certPem, keyPem: c.keyPem, source: `${sourceOf(name)}:${domain}` };
           },
         ]),
       ),
@@ -564,9 +585,11 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
         const resolver = r.tls?.certResolver;
         const m = resolver === undefined ? undefined : byName.get(resolver);
         if (m === undefined) continue;
+        // A Tailscale certificate has one name: only each domain's main (Traefik's findDomains).
+        const sans = !tailscaleResolvers.includes(resolver!);
         const domains =
           r.tls !== undefined && r.tls.domains.length > 0
-            ? r.tls.domains.map((d) => [d.main, ...d.sans])
+            ? r.tls.domains.map((d) => (sans ? [d.main, ...d.sans] : [d.main]))
             : [hostNames(r.rule)];
         for (const d of domains) if (d.length > 0) m.ensure(d);
       }
@@ -579,9 +602,10 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
             : byName.get(t.certResolver);
         if (m === undefined || t === undefined) continue;
         const c = compileTcpRule(r.rule);
+        const sans = !tailscaleResolvers.includes(t.certResolver!);
         const domains =
           t.domains.length > 0
-            ? t.domains.map((d) => [d.main, ...d.sans])
+            ? t.domains.map((d) => (sans ? [d.main, ...d.sans] : [d.main]))
             : [c.ok ? c.hostSNIs.filter((h) => h !== '*') : []];
         for (const d of domains) if (d.length > 0) m.ensure(d);
       }

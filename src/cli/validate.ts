@@ -206,13 +206,14 @@ async function dnsProviderIssues(
   env: NodeJS.ProcessEnv,
   file: string | undefined,
 ): Promise<ConfigIssue[]> {
-  const withDns = Object.entries(config.certificatesResolvers ?? {}).filter(([, r]) => r.acme.dnsChallenge);
+  const withDns = Object.entries(config.certificatesResolvers ?? {}).filter(([, r]) => r.acme?.dnsChallenge);
   if (withDns.length === 0) return [];
   const { dnsProvidersFor, dnsChallengeDeprecations } = await import('../tls/acme/index.ts');
   const where = file === undefined ? {} : { file };
   const out: ConfigIssue[] = [];
   for (const [name, r] of withDns) {
-    for (const d of r.acme.dnsChallenge === undefined ? [] : dnsChallengeDeprecations(r.acme.dnsChallenge)) {
+    const dnsChallenge = r.acme?.dnsChallenge;
+    for (const d of dnsChallenge === undefined ? [] : dnsChallengeDeprecations(dnsChallenge)) {
       out.push({
         severity: 'warning',
         message: d.message,
@@ -222,7 +223,7 @@ async function dnsProviderIssues(
     }
   }
   const { errors } = dnsProvidersFor(
-    withDns.map(([name, r]) => [name, r.acme.dnsChallenge] as const),
+    withDns.map(([name, r]) => [name, r.acme?.dnsChallenge] as const),
     env,
   );
   for (const e of errors) out.push({ severity: 'error', message: e.message, path: [], ...where });

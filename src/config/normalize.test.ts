@@ -236,7 +236,7 @@ certificatesResolvers:
     assert.equal(c.serversTransport?.forwardingTimeouts.dialTimeout, 5000);
     assert.deepEqual(c.accessLog?.filters?.statusCodes, ['400-600', '500-999', '404']);
     // ACME without email: an account without a contact address.
-    assert.equal(c.certificatesResolvers?.['le']?.acme.email, '');
+    assert.equal(c.certificatesResolvers?.['le']?.acme?.email, '');
   });
 
   it('reads certResolver: "" as no resolver, on entry points and routers', () => {

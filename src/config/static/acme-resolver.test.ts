@@ -92,7 +92,7 @@ ${challenge}`;
       env: {},
     });
     assert.deepEqual(r.issues.map(formatIssue), []);
-    assert.equal(r.config?.certificatesResolvers?.['le']?.acme.httpChallenge?.delay, 5000);
+    assert.equal(r.config?.certificatesResolvers?.['le']?.acme?.httpChallenge?.delay, 5000);
     const t = loadStaticConfig({
       file: 'static.yaml',
       readFile: () => text('      tlsChallenge: { delay: 2 }\n'),
@@ -100,7 +100,7 @@ ${challenge}`;
       env: {},
     });
     assert.deepEqual(t.issues.map(formatIssue), []);
-    assert.equal(t.config?.certificatesResolvers?.['le']?.acme.tlsChallenge?.delay, 2000);
+    assert.equal(t.config?.certificatesResolvers?.['le']?.acme?.tlsChallenge?.delay, 2000);
   });
 });
 
@@ -140,6 +140,32 @@ describe('certificatesResolvers.<name>.acme: preferredChain, profile, emailAddre
   it('refuses an email address an rfc822Name cannot hold', () => {
     assert.deepEqual(load('      emailAddresses: [ "opé@example.com" ]\n').lines, [
       'static.yaml:9:25: certificatesResolvers.le.acme.emailAddresses[0]: not ASCII: an rfc822Name is an IA5String (lego could not put it in the request either)',
+    ]);
+  });
+});
+
+describe('certificatesResolvers.<name>.tailscale', () => {
+  const load2 = (resolver: string) => {
+    const text = `entryPoints:\n  web:\n    address: "127.0.0.1:8080"\ncertificatesResolvers:\n  ts:\n${resolver}`;
+    const r = loadStaticConfig({ file: 'static.yaml', readFile: () => text, argv: [], env: {} });
+    return { config: r.config, lines: r.issues.map(formatIssue) };
+  };
+
+  it("is Traefik's resolver without options", () => {
+    const r = load2('    tailscale: {}\n');
+    assert.deepEqual(r.lines, []);
+    assert.deepEqual(r.config?.certificatesResolvers?.['ts'], { tailscale: {} });
+  });
+
+  it('is acme or tailscale, one of them', () => {
+    assert.deepEqual(
+      load2('    tailscale: {}\n    acme: { email: a@example.com, tlsChallenge: {} }\n').lines,
+      [
+        'static.yaml:6:5: certificatesResolvers.ts: a certificate resolver is `acme` or `tailscale`, not both',
+      ],
+    );
+    assert.deepEqual(load2('    {}\n').lines, [
+      'static.yaml:6:5: certificatesResolvers.ts: a certificate resolver needs `acme` or `tailscale`',
     ]);
   });
 });

@@ -23,14 +23,14 @@ describe('certificatesResolvers.<name>.acme.dnsChallenge', () => {
     for (const provider of ['exec', 'httpreq']) {
       const r = load(`{ provider: ${provider} }`);
       assert.deepEqual(r.lines, []);
-      assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme.dnsChallenge, { provider });
+      assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme?.dnsChallenge, { provider });
     }
   });
 
   it('accepts challtestsrv with its management URL', () => {
     const r = load('{ provider: challtestsrv, managementUrl: "http://127.0.0.1:8055" }');
     assert.deepEqual(r.lines, []);
-    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme.dnsChallenge, {
+    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme?.dnsChallenge, {
       provider: 'challtestsrv',
       managementUrl: 'http://127.0.0.1:8055',
     });
@@ -56,7 +56,7 @@ describe('certificatesResolvers.<name>.acme.dnsChallenge', () => {
       '{ provider: exec, resolvers: ["1.1.1.1:53", "9.9.9.9", "[2606:4700::1111]:5353", "::1"], propagation: { delayBeforeChecks: 2s, disableChecks: false, requireAllRNS: true, disableANSChecks: true } }',
     );
     assert.deepEqual(r.lines, []);
-    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme.dnsChallenge, {
+    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme?.dnsChallenge, {
       provider: 'exec',
       resolvers: ['1.1.1.1:53', '9.9.9.9:53', '[2606:4700::1111]:5353', '[::1]:53'],
       propagation: {
@@ -70,7 +70,7 @@ describe('certificatesResolvers.<name>.acme.dnsChallenge', () => {
 
   it('accepts a bare number of seconds for delayBeforeChecks, as Traefik does', () => {
     const r = load('{ provider: exec, propagation: { delayBeforeChecks: 30 } }');
-    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme.dnsChallenge?.propagation, {
+    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme?.dnsChallenge?.propagation, {
       delayBeforeChecks: 30_000,
     });
   });
@@ -78,7 +78,7 @@ describe('certificatesResolvers.<name>.acme.dnsChallenge', () => {
   it('still accepts the deprecated delayBeforeCheck and disablePropagationCheck', () => {
     const r = load('{ provider: exec, delayBeforeCheck: 10, disablePropagationCheck: true }');
     assert.deepEqual(r.lines, []);
-    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme.dnsChallenge, {
+    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme?.dnsChallenge, {
       provider: 'exec',
       delayBeforeCheck: 10_000,
       disablePropagationCheck: true,
@@ -104,7 +104,7 @@ describe('certificatesResolvers.<name>.acme.dnsChallenge', () => {
       '--certificatesResolvers.le.acme.dnsChallenge.provider=httpreq',
     ]);
     assert.deepEqual(byFlag.lines, []);
-    assert.equal(byFlag.config?.certificatesResolvers?.['le']?.acme.dnsChallenge?.provider, 'httpreq');
+    assert.equal(byFlag.config?.certificatesResolvers?.['le']?.acme?.dnsChallenge?.provider, 'httpreq');
     const byEnv = load('{ provider: exec }', {
       TRAFFIC_CERTIFICATESRESOLVERS_LE_ACME_DNSCHALLENGE_PROVIDER: 'gandi',
     });
@@ -119,7 +119,7 @@ describe('certificatesResolvers.<name>.acme.dnsChallenge', () => {
       '--certificatesresolvers.le.acme.dnschallenge.propagation.disableanschecks=true',
     ]);
     assert.deepEqual(r.lines, []);
-    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme.dnsChallenge, {
+    assert.deepEqual(r.config?.certificatesResolvers?.['le']?.acme?.dnsChallenge, {
       provider: 'exec',
       resolvers: ['1.1.1.1:53', '8.8.8.8:53'],
       propagation: { disableANSChecks: true },

@@ -813,7 +813,25 @@ const ocsp = strictObject({
     .default({}),
 });
 
-const certificatesResolver = strictObject({ acme: nullAsEmpty(acme) }, ['tailscale']);
+/**
+ * A resolver is ACME's or Tailscale's (Traefik's CertificateResolver: `acme`, `tailscale`; one of
+ * them, as Traefik's initACMEProvider/initTailscaleProviders refuse both).
+ */
+const certificatesResolver = strictObject({
+  acme: nullAsEmpty(acme).optional(),
+  /** Traefik's Tailscale resolver (pkg/provider/tailscale): certificates from the local tailscaled. */
+  tailscale: nullAsEmpty(strictObject({})).optional(),
+}).superRefine((v, ctx) => {
+  if ((v.acme === undefined) === (v.tailscale === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        v.acme === undefined
+          ? 'a certificate resolver needs `acme` or `tailscale`'
+          : 'a certificate resolver is `acme` or `tailscale`, not both',
+    });
+  }
+});
 
 /**
  * A local plugin (Traefik's `experimental.localPlugins.<name>`): a TypeScript or JavaScript module
@@ -1081,7 +1099,7 @@ export const staticConfigSchema = strictObject(
     });
   }
   for (const [name, r] of Object.entries(v.certificatesResolvers ?? {})) {
-    const ep = r.acme.httpChallenge?.entryPoint;
+    const ep = r.acme?.httpChallenge?.entryPoint;
     if (ep !== undefined && !Object.hasOwn(v.entryPoints, ep)) {
       ctx.addIssue({
         code: 'custom',
@@ -1110,7 +1128,8 @@ export type PrometheusConfig = NonNullable<MetricsConfig['prometheus']>;
 export type TracingConfig = NonNullable<StaticConfig['tracing']>;
 export type CertificatesResolverConfig = NonNullable<StaticConfig['certificatesResolvers']>[string];
 export type OcspConfig = NonNullable<StaticConfig['ocsp']>;
-export type DnsChallengeConfig = NonNullable<CertificatesResolverConfig['acme']['dnsChallenge']>;
+export type AcmeResolverConfig = NonNullable<CertificatesResolverConfig['acme']>;
+export type DnsChallengeConfig = NonNullable<AcmeResolverConfig['dnsChallenge']>;
 
 /** `providers.file` alone: `traffic validate` reads it even when the rest of the file has errors. */
 export const fileProviderSchema = fileProvider;
