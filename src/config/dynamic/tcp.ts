@@ -71,7 +71,8 @@ const tcpRouter = strictObject(
     tls: nullAsEmpty(tcpRouterTls).optional(),
     ruleSyntax,
   },
-  ['observability'],
+  // Traefik v3's TCPRouter (pkg/config/dynamic/tcp_config.go) has no `observability`: an unknown key.
+  [],
 );
 
 // ---- TCP services
@@ -238,7 +239,8 @@ const tcpTransportTls = strictObject(
     rootCAs: z.array(z.string().min(1)).default([]),
     certificates: z.array(nullAsEmpty(transportCertificate)).default([]),
   },
-  ['peerCertURI', 'peerCertSANs', 'spiffe'],
+  // Traefik's TLSClientConfig has no `peerCertSANs`: an unknown key.
+  ['peerCertURI', 'spiffe'],
 );
 
 export const tcpServersTransportSchema = strictObject(

@@ -167,9 +167,30 @@ describe('loadStaticConfig: issues with positions', () => {
       r.lines.filter((l) => l.includes('not supported')),
       [
         'conf/static.yaml:4:5: entryPoints.web.http3: `http3` is not supported yet',
-        'conf/static.yaml:7:1: hostResolver: `hostResolver` is not supported yet',
+        'conf/static.yaml:7:34: hostResolver.cnameFlattening: cnameFlattening: true (Host matching through CNAME chains) is not supported yet',
         'conf/static.yaml:9:3: providers.plugin: `plugin` is not supported yet',
       ],
+    );
+  });
+
+  it("accepts hostResolver without CNAME flattening (all Traefik's requestdecorator does then is nothing)", () => {
+    const r = load(`${minimal}hostResolver:\n  resolvConfig: /etc/resolv.conf\n  resolvDepth: 3\n`);
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(r.config?.hostResolver, {
+      cnameFlattening: false,
+      resolvConfig: '/etc/resolv.conf',
+      resolvDepth: 3,
+    });
+    const empty = load(`${minimal}hostResolver: {}\n`);
+    assert.deepEqual(empty.issues, []);
+  });
+
+  it('warns of a top-level otlp as of any key Traefik has not (its OTLP settings are per signal)', () => {
+    const r = load(`${minimal}otlp: {}\n`);
+    assert.notEqual(r.config, undefined);
+    assert.ok(
+      r.lines.some((l) => l.includes('unknown top-level key `otlp` is ignored')),
+      r.lines.join('\n'),
     );
   });
 

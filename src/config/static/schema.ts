@@ -862,6 +862,23 @@ const core = strictObject({
 });
 
 /**
+ * Traefik's `hostResolver` (pkg/types/host_resolver.go HostResolverConfig). Only
+ * `cnameFlattening: true` does anything in Traefik (pkg/middlewares/requestdecorator
+ * request_decorator.go ServeHTTP: the Host is resolved through its CNAME chain and the routers'
+ * Host matchers and the SNI check also match the flattened name); `resolvConfig` and `resolvDepth`
+ * are read only then. So the section is accepted with CNAME flattening off, as Traefik's default,
+ * and `cnameFlattening: true` is refused: it would put a DNS lookup before the routing of requests.
+ */
+const hostResolver = strictObject({
+  cnameFlattening: z
+    .boolean()
+    .default(false)
+    .refine((v) => !v, 'cnameFlattening: true (Host matching through CNAME chains) is not supported yet'),
+  resolvConfig: z.string().default('/etc/resolv.conf'),
+  resolvDepth: z.number().int().default(5),
+});
+
+/**
  * `workers: 4` or `workers: auto`. A flag or env value arrives as text: digits are read as a
  * number, so `--workers=4` and `TRAFFIC_WORKERS=4` mean what the file's `4` means.
  */
@@ -899,6 +916,8 @@ export const staticConfigSchema = strictObject(
     /** Defaults for every TCP service that names no serversTransport of its own. */
     tcpServersTransport: nullAsEmpty(tcpServersTransport).optional(),
     core: nullAsEmpty(core).optional(),
+    /** Accepted with CNAME flattening off, which is all it does then in Traefik. */
+    hostResolver: nullAsEmpty(hostResolver).optional(),
     /** Ours: load shedding and the request-body memory budget (config/static/overload.ts). */
     overload: nullAsEmpty(overloadSchema).prefault({}),
     /** Local plugins (Traefik's experimental section; remote `plugins` are not supported). */
@@ -909,7 +928,7 @@ export const staticConfigSchema = strictObject(
      */
     workers: workers.optional(),
   },
-  ['hostResolver', 'spiffe', 'otlp'],
+  ['spiffe'],
 ).superRefine((v, ctx) => {
   // Traefik's Configuration.ValidateConfiguration: OTLP logs are behind their experimental gate.
   if (v.log.otlp !== undefined && v.experimental?.otlpLogs !== true)
