@@ -281,6 +281,9 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
           secureContext: u.secureContext,
           servername: u.serverName ?? (isIP(a.host) === 0 ? a.host : undefined),
           rejectUnauthorized: !u.insecureSkipVerify,
+          // Traefik's tcp DialerManager.Build: tls.peerCertURI checks the server's URI SAN
+          // (pkg/tls VerifyPeerCertificate), as for HTTP serversTransports.
+          checkServerIdentity: u.checkServerIdentity,
         };
       }
       servers.push({
@@ -302,6 +305,9 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
                 secureContext: serverTls.secureContext,
                 servername: serverTls.servername,
                 rejectUnauthorized: serverTls.rejectUnauthorized,
+                ...(serverTls.checkServerIdentity === undefined
+                  ? {}
+                  : { checkServerIdentity: serverTls.checkServerIdentity }),
               },
             }),
       });

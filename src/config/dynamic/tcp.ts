@@ -238,9 +238,18 @@ const tcpTransportTls = strictObject(
     /** CA certificates (paths or PEM) that replace node's bundled list. */
     rootCAs: z.array(z.string().min(1)).default([]),
     certificates: z.array(nullAsEmpty(transportCertificate)).default([]),
+    /**
+     * The URI SAN the server's certificate must carry (Traefik's TLSClientConfig.PeerCertURI,
+     * checked by pkg/tls VerifyPeerCertificate as for HTTP serversTransports).
+     */
+    peerCertURI: z
+      .string()
+      .min(1)
+      .refine((v) => URL.canParse(v), { error: 'must be an absolute URI such as spiffe://domain/path' })
+      .optional(),
   },
   // Traefik's TLSClientConfig has no `peerCertSANs`: an unknown key.
-  ['peerCertURI', 'spiffe'],
+  ['spiffe'],
 );
 
 export const tcpServersTransportSchema = strictObject(
