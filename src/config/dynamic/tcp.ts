@@ -5,6 +5,7 @@ import {
   nullAsEmpty,
   routerPriority,
   ruleSyntax,
+  spiffeSection,
   strictObject,
   type UnknownKeyParams,
 } from '../schema-helpers.ts';
@@ -247,9 +248,11 @@ const tcpTransportTls = strictObject(
       .min(1)
       .refine((v) => URL.canParse(v), { error: 'must be an absolute URI such as spiffe://domain/path' })
       .optional(),
+    /** Traefik's `tls.spiffe` (pkg/tcp/dialer.go DialerManager.Build), as for HTTP transports. */
+    spiffe: spiffeSection.optional(),
   },
   // Traefik's TLSClientConfig has no `peerCertSANs`: an unknown key.
-  ['spiffe'],
+  [],
 );
 
 export const tcpServersTransportSchema = strictObject(

@@ -328,7 +328,7 @@ describe('loadStaticConfig: flags and env', () => {
   });
 
   it('rejects flags and env variables that name unknown or unsupported keys', () => {
-    const r = load(minimal, ['--entryPoints.web.adress=:1', '--spiffe.workloadAPIAddr=x'], {
+    const r = load(minimal, ['--entryPoints.web.adress=:1', '--spiffe.workloadAPIAddr=x', '--otlp=true'], {
       TRAFFIC_LOG_COLOR: 'x',
       TRAFFIC_HTTP_ROUTERS_A_RULE: 'x',
     });
@@ -337,7 +337,8 @@ describe('loadStaticConfig: flags and env', () => {
       'http: dynamic configuration (`http`) cannot be set by flags or environment (set by TRAFFIC_HTTP_ROUTERS_A_RULE)',
       'log.COLOR: unknown key `COLOR` (set by TRAFFIC_LOG_COLOR)',
       'entryPoints.web.adress: unknown key `adress` (did you mean `address`?) (set by --entryPoints.web.adress)',
-      'spiffe: `spiffe` is not supported yet (set by --spiffe.workloadAPIAddr)',
+      'otlp: unknown key `otlp` (set by --otlp)',
+      'spiffe.workloadAPIAddr: workload endpoint socket URI must have a "tcp" or "unix" scheme (set by --spiffe.workloadAPIAddr) (expected unix:///run/spire/agent.sock)',
     ]);
   });
 
