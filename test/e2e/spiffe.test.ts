@@ -7,8 +7,11 @@
  * domain's CA and say which SPIFFE ID it carries. Through the real proxy process.
  */
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer as createHttpsServer, type Server as HttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { createServer as createTlsServer, type TLSSocket, type Server as TlsServer } from 'node:tls';
 import { FakeWorkloadApi, type FakeWorkloadState } from '../helpers/fake-workload-api.ts';
@@ -198,6 +201,28 @@ tcp:
     await proxy.waitForLog((l) => l.msg === 'SPIFFE: X.509 SVID updated');
     // Each answer closes its connection: the next request dials again, with the new SVID.
     assert.equal((await httpRequest(port, { path: '/ok' })).text, 'client spiffe://example.org/proxy-next');
+  });
+
+  it('waits for the Workload API before opening anything, retrying until it answers', async (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'tm-spiffe-late-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const socket = join(dir, 'agent.sock');
+    const proxy = await startProxy({
+      config: config('').replace(api.addr, `unix://${socket}`),
+      entryPoints: 0,
+      waitForConfig: false,
+    });
+    t.after(() => proxy.stop());
+    await proxy.waitForLog((l) => l.msg === 'SPIFFE: Workload API unavailable, retrying');
+    assert.ok(!proxy.logs.some((l) => l.msg === 'entry point listening'), 'nothing opened before the SVID');
+    const late = await FakeWorkloadApi.start(state, socket);
+    t.after(() => late.close());
+    const listening = await proxy.waitForLog(
+      (l) => l.msg === 'entry point listening' && l['entryPoint'] === 'web',
+    );
+    await proxy.waitForLog((l) => l.msg === 'configuration applied');
+    const port = Number(String(listening['address']).split(':').pop());
+    assert.equal((await httpRequest(port, { path: '/ok' })).text, 'client spiffe://example.org/proxy');
   });
 
   it('refuses transports that mix spiffe with other TLS keys, or spiffe without workloadAPIAddr', async (t) => {

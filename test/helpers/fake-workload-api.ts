@@ -61,15 +61,16 @@ export class FakeWorkloadApi {
   readonly #server = new grpc.Server();
   readonly #open = new Set<grpc.ServerWritableStream<object, object>>();
 
-  private constructor(state: FakeWorkloadState) {
+  private constructor(state: FakeWorkloadState, socket: string | undefined) {
     this.dir = mkdtempSync(join(tmpdir(), 'tm-spiffe-'));
-    this.socket = join(this.dir, 'agent.sock');
+    this.socket = socket ?? join(this.dir, 'agent.sock');
     this.addr = `unix://${this.socket}`;
     this.#state = state;
   }
 
-  static async start(state: FakeWorkloadState): Promise<FakeWorkloadApi> {
-    const api = new FakeWorkloadApi(state);
+  /** `socket`: listen there (a path the test chose before) instead of a new folder. */
+  static async start(state: FakeWorkloadState, socket?: string): Promise<FakeWorkloadApi> {
+    const api = new FakeWorkloadApi(state, socket);
     const defs = loadSync('workload.proto', {
       includeDirs: [fileURLToPath(new URL('./spiffe-proto/', import.meta.url))],
       defaults: false,
