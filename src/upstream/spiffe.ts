@@ -415,10 +415,13 @@ export class SpiffeWorkloadSource {
 
 // ---- the process's source, and the transports that use it
 
-let processSource: SpiffeWorkloadSource | null = null;
+let processSource: { readonly identity: SpiffeIdentity | null } | null = null;
 
-/** Set once at start (main.ts) when static `spiffe.workloadAPIAddr` is set. */
-export function setSpiffeSource(s: SpiffeWorkloadSource | null): void {
+/**
+ * Set once at start (main.ts) when static `spiffe.workloadAPIAddr` is set. `traffic explain`,
+ * which opens no connection, sets a source without identity: the transports build, as they would.
+ */
+export function setSpiffeSource(s: { readonly identity: SpiffeIdentity | null } | null): void {
   processSource = s;
 }
 
