@@ -732,6 +732,24 @@ async function run(
       ? (await import('./workers/split-limits.ts')).splitStaticLimits(given, plane.data.workers)
       : given;
   const logger = plane.role === 'worker' ? rootLogger.child({ worker: plane.data.slot }) : rootLogger;
+  // Traefik's setupServer (cmd/traefik/traefik.go): with spiffe.workloadAPIAddr, the X.509 SVID is
+  // fetched before anything serves, waiting for it as go-spiffe's NewX509Source does. Each
+  // process that builds configurations (the control plane and every worker) has its own.
+  const workloadAPIAddr = config.spiffe?.workloadAPIAddr ?? '';
+  if (workloadAPIAddr !== '') {
+    const spiffe = await import('./upstream/spiffe.ts');
+    let source: InstanceType<typeof spiffe.SpiffeWorkloadSource>;
+    try {
+      source = new spiffe.SpiffeWorkloadSource(workloadAPIAddr, logger);
+    } catch (e) {
+      logger.error('unable to create SPIFFE x509 source', { error: (e as Error).message });
+      return 1;
+    }
+    logger.info('Waiting on SPIFFE SVID delivery', { workloadAPIAddr });
+    await source.start();
+    spiffe.setSpiffeSource(source);
+    logger.info('Successfully obtained SPIFFE SVID.', { spiffeId: source.identity?.id ?? null });
+  }
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker, config.experimental?.http2Engine ?? 'own');
   const ref = new SnapshotRef(EMPTY_SNAPSHOT);

@@ -97,6 +97,24 @@ describe('traffic explain', () => {
     );
   });
 
+  it('builds SPIFFE transports as the proxy does when static spiffe.workloadAPIAddr is set (no SVID fetched)', async (t) => {
+    const dynamic = `http:
+  routers:
+    mesh: { rule: Host(\`m.example\`), service: mesh }
+  services:
+    mesh:
+      loadBalancer:
+        servers: [{ url: https://127.0.0.1:1 }]
+        serversTransport: mesh
+  serversTransports:
+    mesh: { spiffe: { ids: [spiffe://example.org/web] } }
+`;
+    const file = await setup(t, dynamic, 'spiffe: { workloadAPIAddr: unix:///nonexistent/agent.sock }');
+    const { code, out } = await run(file, 'https://m.example/');
+    assert.equal(code, 0, out);
+    assert.match(out, /matched router mesh@file/);
+  });
+
   it('says when a candidate loses on name order at the same priority, and when a rule does not match', async (t) => {
     const file = await setup(t);
     const { code, out } = await run(file, 'https://a.example/other');

@@ -97,6 +97,9 @@ export async function runExplain(
   }
   const ticker = new Ticker();
   const cache = new ResourceCache(ticker);
+  // SPIFFE transports build as in the proxy (no SVID is fetched: nothing connects here).
+  if ((config.spiffe?.workloadAPIAddr ?? '') !== '')
+    (await import('../upstream/spiffe.ts')).setSpiffeSource({ identity: null });
   try {
     const built = buildPerObject(dynamic, 1, cache, silentLogger, await buildOptions(config, configFile));
     if (!built.ok) {

@@ -94,10 +94,10 @@ describe('runValidate', () => {
     ]);
   });
 
-  it('reports unknown and unsupported keys, a missing service and a bad duration together', async (t) => {
+  it('reports unknown keys, a missing service and a bad duration together', async (t) => {
     const dir = await dirWith(t, {
       'traffic.yaml': `${staticYaml}http:\n  routers:\n    extra: { rule: "Path(\`/x\`)", service: ghost }\n`,
-      'dynamic.yaml': `${dynamicYaml}  serversTransports:\n    t: { forwardingTimeouts: { dialTimeout: fast }, colour: red, spiffe: {} }\n`,
+      'dynamic.yaml': `${dynamicYaml}  serversTransports:\n    t: { forwardingTimeouts: { dialTimeout: fast }, colour: red, http3: {} }\n`,
     });
     const r = await validate(join(dir, 'traffic.yaml'));
     const d = join(dir, 'dynamic.yaml');
@@ -106,7 +106,7 @@ describe('runValidate', () => {
     assert.deepEqual(r.lines, [
       `${d}:17:45: http.serversTransports.t.forwardingTimeouts.dialTimeout: invalid duration "fast" (expected a duration such as 10s, 1m30s, 250ms, or a whole number of seconds)`,
       `${d}:17:53: http.serversTransports.t.colour: unknown key \`colour\``,
-      `${d}:17:66: http.serversTransports.t.spiffe: \`spiffe\` is not supported yet`,
+      `${d}:17:66: http.serversTransports.t.http3: unknown key \`http3\``,
       `${s}:9:43: http.routers.extra.service: service \`ghost\` does not exist`,
       'configuration has 4 errors',
     ]);

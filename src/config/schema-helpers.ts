@@ -110,3 +110,15 @@ const NON_ASCII = /[\u0080-\uffff]/;
 export function wireBytes(v: string): string {
   return NON_ASCII.test(v) ? Buffer.from(v, 'utf8').toString('latin1') : v;
 }
+
+/**
+ * A servers transport's `spiffe` (Traefik's dynamic.Spiffe and static.Spiffe): the SPIFFE IDs the
+ * server may have (they win), else its trust domain; neither = any SPIFFE ID of a trusted bundle.
+ * Present (even empty) = TLS with the process's SPIFFE identity (static `spiffe.workloadAPIAddr`).
+ */
+export const spiffeSection = nullAsEmpty(
+  strictObject({
+    ids: z.array(z.string()).optional(),
+    trustDomain: z.string().optional(),
+  }),
+);

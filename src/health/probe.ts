@@ -46,7 +46,7 @@ export interface ProbeTls {
   readonly servername: string | undefined;
   readonly rejectUnauthorized: boolean;
   /** The transport's peerCertURI check, when it has one (the same as its requests'). */
-  readonly checkServerIdentity?: (hostname: string, cert: PeerCertificate) => Error | undefined;
+  readonly checkServerIdentity?: ((hostname: string, cert: PeerCertificate) => Error | undefined) | undefined;
 }
 
 export interface ProbeResult {

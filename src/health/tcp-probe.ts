@@ -67,6 +67,7 @@ export function tcpProbe(
         secureContext: t.secureContext,
         rejectUnauthorized: t.rejectUnauthorized,
         ...(t.servername === undefined ? {} : { servername: t.servername }),
+        ...(t.checkServerIdentity === undefined ? {} : { checkServerIdentity: t.checkServerIdentity }),
       });
       s.on('error', onError);
       s.once('secureConnect', () => ready(s));

@@ -969,7 +969,10 @@ function buildLoadBalancer(
 /** How an active check speaks TLS to `host` with a transport's settings (SNI: its serverName, else the host). */
 function probeTlsOf(tls: UpstreamTls, host: string): ProbeTls {
   return {
-    secureContext: tls.secureContext,
+    // Read at each probe: a SPIFFE transport's context follows the SVID's rotations.
+    get secureContext() {
+      return tls.secureContext;
+    },
     servername: tls.serverName ?? (isIP(host) === 0 ? host : undefined),
     rejectUnauthorized: !tls.insecureSkipVerify,
     ...(tls.checkServerIdentity === undefined ? {} : { checkServerIdentity: tls.checkServerIdentity }),
@@ -987,5 +990,6 @@ function transportTlsKey(t: ServersTransportConfig): string {
     t.maxVersion,
     t.peerCertURI,
     t.cipherSuites,
+    t.spiffe,
   ]);
 }

@@ -278,9 +278,15 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
         }
         const u = tls.tls;
         serverTls = {
-          secureContext: u.secureContext,
+          // Read at each connection: a SPIFFE transport's context follows the SVID's rotations.
+          get secureContext() {
+            return u.secureContext;
+          },
           servername: u.serverName ?? (isIP(a.host) === 0 ? a.host : undefined),
           rejectUnauthorized: !u.insecureSkipVerify,
+          // Traefik's tcp DialerManager.Build: tls.peerCertURI checks the server's URI SAN
+          // (pkg/tls VerifyPeerCertificate), as for HTTP serversTransports.
+          checkServerIdentity: u.checkServerIdentity,
         };
       }
       servers.push({
@@ -295,15 +301,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
         host: a.host,
         port: a.port,
         authority: s.address,
-        ...(serverTls === null
-          ? {}
-          : {
-              tls: {
-                secureContext: serverTls.secureContext,
-                servername: serverTls.servername,
-                rejectUnauthorized: serverTls.rejectUnauthorized,
-              },
-            }),
+        ...(serverTls === null ? {} : { tls: serverTls }),
       });
     }
     const hc = lb.healthCheck;

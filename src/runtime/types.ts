@@ -267,6 +267,8 @@ export interface TcpServerTls {
   /** SNI and the name checked; undefined for an IP literal without serverName. */
   readonly servername: string | undefined;
   readonly rejectUnauthorized: boolean;
+  /** The transport's `tls.peerCertURI` check; undefined = Node's hostname check. */
+  readonly checkServerIdentity: import('../upstream/transport-tls.ts').IdentityCheck | undefined;
 }
 
 /** One server of a TCP load balancer. */

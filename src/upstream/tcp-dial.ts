@@ -16,6 +16,8 @@ export interface TcpDialTarget {
     readonly secureContext: import('node:tls').SecureContext;
     readonly servername: string | undefined;
     readonly rejectUnauthorized: boolean;
+    /** The transport's peerCertURI check (upstream/peer-cert-uri.ts); absent = Node's hostname check. */
+    readonly checkServerIdentity?: import('./transport-tls.ts').IdentityCheck | undefined;
   } | null;
 }
 
@@ -132,6 +134,7 @@ class TcpDial implements PendingDial, Timed {
       secureContext: t.tls.secureContext,
       rejectUnauthorized: t.tls.rejectUnauthorized,
       ...(t.tls.servername === undefined ? {} : { servername: t.tls.servername }),
+      ...(t.tls.checkServerIdentity === undefined ? {} : { checkServerIdentity: t.tls.checkServerIdentity }),
     });
     this.#tls = s;
     s[DIAL] = this;

@@ -1,5 +1,6 @@
 import { type ErrorCode, ProxyError, upstreamError } from '../core/errors.ts';
 import { PEER_URI_MISMATCH } from './peer-cert-uri.ts';
+import { SPIFFE_REFUSED } from './spiffe.ts';
 
 /*
  * Why a TLS connection to a server failed, in words a user can act on. The codes are OpenSSL's
@@ -71,6 +72,9 @@ export function tlsConnectError(err: Error | null, tcpUp: boolean): ProxyError {
   if (c === 'ERR_TLS_CERT_ALTNAME_INVALID') return hostnameMismatch(err!);
   if (c === PEER_URI_MISMATCH) {
     return new ProxyError('UPSTREAM_TLS_PEER_URI', `${err!.message} (peerCertURI)`, { cause: err });
+  }
+  if (c === SPIFFE_REFUSED) {
+    return new ProxyError('UPSTREAM_TLS_PEER_URI', `${err!.message} (spiffe)`, { cause: err });
   }
   if (UNTRUSTED.has(c)) {
     return tlsFailure('UPSTREAM_TLS_UNTRUSTED', 'server certificate is not trusted (check rootCAs)', err);

@@ -11,6 +11,7 @@ import type {
 import type { ServersTransportConfig, TlsVersionName } from '../config/dynamic/schema.ts';
 import { opensslCipherList } from '../config/dynamic/tls-names.ts';
 import { peerUriCheck } from './peer-cert-uri.ts';
+import { spiffeUpstreamTls } from './spiffe.ts';
 
 /**
  * TLS to `https://` servers, from a serversTransport's keys (Traefik's serverName, rootCAs,
@@ -30,6 +31,7 @@ export type TransportTlsConfig = Pick<
   | 'maxVersion'
   | 'peerCertURI'
   | 'cipherSuites'
+  | 'spiffe'
 >;
 
 /** Node's `checkServerIdentity`: an Error rejects the connection. */
@@ -52,6 +54,11 @@ export interface UpstreamTls {
    * connection (a CA bundle costs milliseconds each time).
    */
   readonly secureContext: SecureContext;
+  /**
+   * No TLS session resumption (SPIFFE: a resumed session would keep presenting the SVID it was
+   * made with after a rotation; go-spiffe's config has no session cache either).
+   */
+  readonly noResumption?: boolean;
 }
 
 /** The PEM texts and versions a transport's SecureContext is made of. */
@@ -178,6 +185,18 @@ export function secureContextOptions(m: TlsMaterial): SecureContextOptions {
  * relative to the transport.
  */
 export function loadUpstreamTls(cfg: TransportTlsConfig, read: ReadText = readUtf8): LoadTlsResult {
+  if (cfg.spiffe !== undefined) {
+    // Traefik's createTLSConfig (pkg/server/service/transport.go) and tcp DialerManager.Build:
+    // SPIFFE's mTLS config, which no other TLS key may join.
+    return spiffeUpstreamTls(
+      cfg.spiffe,
+      cfg.insecureSkipVerify === true ||
+        (cfg.rootCAs?.length ?? 0) > 0 ||
+        (cfg.serverName ?? '') !== '' ||
+        (cfg.certificates?.length ?? 0) > 0 ||
+        cfg.peerCertURI !== undefined,
+    );
+  }
   let material: TlsMaterial;
   let secureContext: SecureContext;
   try {
@@ -239,6 +258,6 @@ export function tlsConnectOptions(
   const servername = t.serverName ?? (isIP(host) === 0 ? host : undefined);
   if (servername !== undefined) o.servername = servername;
   if (t.checkServerIdentity !== undefined) o.checkServerIdentity = t.checkServerIdentity;
-  if (session !== undefined) o.session = session;
+  if (session !== undefined && t.noResumption !== true) o.session = session;
   return o;
 }

@@ -6,6 +6,7 @@ import {
   observabilitySection,
   routerPriority,
   ruleSyntax,
+  spiffeSection,
   strictObject,
   type UnknownKeyParams,
 } from '../schema-helpers.ts';
@@ -210,8 +211,13 @@ export const serversTransportSchema = strictObject(
         version: z.union([z.literal(1), z.literal(2)], { error: 'must be 1 or 2' }).default(2),
       }),
     ).optional(),
+    /**
+     * Traefik's `spiffe` (pkg/server/service/transport.go createTLSConfig): TLS to `https://`
+     * servers with the process's SPIFFE identity (upstream/spiffe.ts); no other TLS key with it.
+     */
+    spiffe: spiffeSection.optional(),
   },
-  ['spiffe'],
+  [],
 ).superRefine((t, ctx) => {
   if (
     t.minVersion !== undefined &&

@@ -96,8 +96,12 @@ describe('serversTransports: TLS keys', () => {
     );
   });
 
-  it('still reports the Traefik keys we lack by name', () => {
-    assert.match(transport('      spiffe: {}\n').lines[0]!, /`spiffe` is not supported yet/);
+  it('reads spiffe (ids, trustDomain; empty = any SPIFFE ID)', () => {
+    const r = transport('      spiffe: { ids: ["spiffe://a/b"], trustDomain: a }\n');
+    assert.deepEqual(r.lines, []);
+    assert.deepEqual((r.config as { spiffe: unknown }).spiffe, { ids: ['spiffe://a/b'], trustDomain: 'a' });
+    // An allowEmpty section, as paerser reads it: `true` = present with nothing set.
+    assert.deepEqual((transport('      spiffe: true\n').config as { spiffe: unknown }).spiffe, {});
   });
 });
 

@@ -114,6 +114,26 @@ udp:
     assert.equal(svc.loadBalancer.healthCheck?.port, undefined, '0 = the server’s port');
   });
 
+  it("treats keys Traefik's TCP types have not (a router's observability, a transport's peerCertSANs) as unknown", () => {
+    const r = check(`tcp:
+  routers:
+    db: { rule: "HostSNI(\`*\`)", service: db, observability: { metrics: false } }
+  services:
+    db: { loadBalancer: { servers: [{ address: "127.0.0.1:5432" }] } }
+  serversTransports:
+    t: { tls: { peerCertSANs: [a] } }
+`);
+    assert.ok(
+      r.lines.some((l) => l.includes('tcp.routers.db.observability') && l.includes('unknown key')),
+      r.lines.join('\n'),
+    );
+    assert.ok(
+      r.lines.some((l) => l.includes('tls.peerCertSANs') && l.includes('unknown key')),
+      r.lines.join('\n'),
+    );
+    assert.ok(!r.lines.some((l) => l.includes('not supported')), r.lines.join('\n'));
+  });
+
   it('merges files of one provider and refuses one name defined twice differently', () => {
     const a = parseDynamic(
       'tcp:\n  services:\n    s: { loadBalancer: { servers: [{ address: "1.1.1.1:1" }] } }\n',

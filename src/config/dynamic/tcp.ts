@@ -5,6 +5,7 @@ import {
   nullAsEmpty,
   routerPriority,
   ruleSyntax,
+  spiffeSection,
   strictObject,
   type UnknownKeyParams,
 } from '../schema-helpers.ts';
@@ -71,7 +72,8 @@ const tcpRouter = strictObject(
     tls: nullAsEmpty(tcpRouterTls).optional(),
     ruleSyntax,
   },
-  ['observability'],
+  // Traefik v3's TCPRouter (pkg/config/dynamic/tcp_config.go) has no `observability`: an unknown key.
+  [],
 );
 
 // ---- TCP services
@@ -237,8 +239,20 @@ const tcpTransportTls = strictObject(
     /** CA certificates (paths or PEM) that replace node's bundled list. */
     rootCAs: z.array(z.string().min(1)).default([]),
     certificates: z.array(nullAsEmpty(transportCertificate)).default([]),
+    /**
+     * The URI SAN the server's certificate must carry (Traefik's TLSClientConfig.PeerCertURI,
+     * checked by pkg/tls VerifyPeerCertificate as for HTTP serversTransports).
+     */
+    peerCertURI: z
+      .string()
+      .min(1)
+      .refine((v) => URL.canParse(v), { error: 'must be an absolute URI such as spiffe://domain/path' })
+      .optional(),
+    /** Traefik's `tls.spiffe` (pkg/tcp/dialer.go DialerManager.Build), as for HTTP transports. */
+    spiffe: spiffeSection.optional(),
   },
-  ['peerCertURI', 'peerCertSANs', 'spiffe'],
+  // Traefik's TLSClientConfig has no `peerCertSANs`: an unknown key.
+  [],
 );
 
 export const tcpServersTransportSchema = strictObject(

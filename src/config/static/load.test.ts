@@ -171,9 +171,30 @@ describe('loadStaticConfig: issues with positions', () => {
       r.lines.filter((l) => l.includes('not supported')),
       [
         'conf/static.yaml:4:5: entryPoints.web.http3: `http3` is not supported yet',
-        'conf/static.yaml:7:1: hostResolver: `hostResolver` is not supported yet',
+        'conf/static.yaml:7:34: hostResolver.cnameFlattening: cnameFlattening: true (Host matching through CNAME chains) is not supported yet',
         'conf/static.yaml:9:3: providers.plugin: `plugin` is not supported yet',
       ],
+    );
+  });
+
+  it("accepts hostResolver without CNAME flattening (all Traefik's requestdecorator does then is nothing)", () => {
+    const r = load(`${minimal}hostResolver:\n  resolvConfig: /etc/resolv.conf\n  resolvDepth: 3\n`);
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(r.config?.hostResolver, {
+      cnameFlattening: false,
+      resolvConfig: '/etc/resolv.conf',
+      resolvDepth: 3,
+    });
+    const empty = load(`${minimal}hostResolver: {}\n`);
+    assert.deepEqual(empty.issues, []);
+  });
+
+  it('warns of a top-level otlp as of any key Traefik has not (its OTLP settings are per signal)', () => {
+    const r = load(`${minimal}otlp: {}\n`);
+    assert.notEqual(r.config, undefined);
+    assert.ok(
+      r.lines.some((l) => l.includes('unknown top-level key `otlp` is ignored')),
+      r.lines.join('\n'),
     );
   });
 
@@ -372,7 +393,7 @@ describe('loadStaticConfig: flags and env', () => {
   });
 
   it('rejects flags and env variables that name unknown or unsupported keys', () => {
-    const r = load(minimal, ['--entryPoints.web.adress=:1', '--spiffe.workloadAPIAddr=x'], {
+    const r = load(minimal, ['--entryPoints.web.adress=:1', '--spiffe.workloadAPIAddr=x', '--otlp=true'], {
       TRAFFIC_LOG_COLOR: 'x',
       TRAFFIC_HTTP_ROUTERS_A_RULE: 'x',
     });
@@ -381,7 +402,8 @@ describe('loadStaticConfig: flags and env', () => {
       'http: dynamic configuration (`http`) cannot be set by flags or environment (set by TRAFFIC_HTTP_ROUTERS_A_RULE)',
       'log.COLOR: unknown key `COLOR` (set by TRAFFIC_LOG_COLOR)',
       'entryPoints.web.adress: unknown key `adress` (did you mean `address`?) (set by --entryPoints.web.adress)',
-      'spiffe: `spiffe` is not supported yet (set by --spiffe.workloadAPIAddr)',
+      'otlp: unknown key `otlp` (set by --otlp)',
+      'spiffe.workloadAPIAddr: workload endpoint socket URI must have a "tcp" or "unix" scheme (set by --spiffe.workloadAPIAddr) (expected unix:///run/spire/agent.sock)',
     ]);
   });
 

@@ -3,7 +3,13 @@ import { z } from 'zod';
 import { duration } from '../duration.ts';
 import { serversTransportSchema } from '../dynamic/schema.ts';
 import { signedDuration } from '../dynamic/tcp.ts';
-import { nameList, nullAsEmpty, observabilitySection, strictObject } from '../schema-helpers.ts';
+import {
+  nameList,
+  nullAsEmpty,
+  observabilitySection,
+  spiffeSection,
+  strictObject,
+} from '../schema-helpers.ts';
 import { parseAcmeStorage } from './acme-storage.ts';
 import { checkIpOrCidr, parseAddress } from './address.ts';
 import { decodeEabHmac } from './eab.ts';
@@ -980,15 +986,38 @@ const tcpServersTransport = strictObject({
   /** After one side's FIN, how long the other may keep sending; negative = as long as it wants. */
   terminationDelay: signedDuration.default(100),
   tls: nullAsEmpty(
-    strictObject(
-      {
-        insecureSkipVerify: z.boolean().default(false),
-        /** CA certificates (paths or PEM) that replace node's bundled list. */
-        rootCAs: z.array(z.string().min(1)).default([]),
-      },
-      ['spiffe'],
-    ),
+    strictObject({
+      insecureSkipVerify: z.boolean().default(false),
+      /** CA certificates (paths or PEM) that replace node's bundled list. */
+      rootCAs: z.array(z.string().min(1)).default([]),
+      /**
+       * Traefik's TLSClientConfig.Spiffe. Its internal provider copies the static
+       * serversTransport's `spiffe` here instead (pkg/provider/traefik/internal.go
+       * serverTransportTCP, a slip that fails when that one has none): we use this one's.
+       */
+      spiffe: spiffeSection.optional(),
+    }),
   ).optional(),
+});
+
+/**
+ * Traefik's `spiffe` (pkg/config/static/static_config.go SpiffeClientConfig): the SPIFFE
+ * Workload API the proxy fetches its X.509 SVIDs and bundles from (upstream/spiffe.ts), for
+ * serversTransports with `spiffe`. Empty = none (as Traefik, which then sets up no source).
+ */
+const spiffe = strictObject({
+  workloadAPIAddr: z
+    .string()
+    .optional()
+    .superRefine((v, ctx) => {
+      if (v === undefined || v === '') return;
+      if (!/^(unix:|tcp:\/\/)/.test(v))
+        ctx.addIssue({
+          code: 'custom',
+          message: 'workload endpoint socket URI must have a "tcp" or "unix" scheme',
+          params: { expected: 'unix:///run/spire/agent.sock' },
+        });
+    }),
 });
 
 /**
@@ -1011,6 +1040,23 @@ const core = strictObject({
         params: { expected: 'v3' },
       });
     }),
+});
+
+/**
+ * Traefik's `hostResolver` (pkg/types/host_resolver.go HostResolverConfig). Only
+ * `cnameFlattening: true` does anything in Traefik (pkg/middlewares/requestdecorator
+ * request_decorator.go ServeHTTP: the Host is resolved through its CNAME chain and the routers'
+ * Host matchers and the SNI check also match the flattened name); `resolvConfig` and `resolvDepth`
+ * are read only then. So the section is accepted with CNAME flattening off, as Traefik's default,
+ * and `cnameFlattening: true` is refused: it would put a DNS lookup before the routing of requests.
+ */
+const hostResolver = strictObject({
+  cnameFlattening: z
+    .boolean()
+    .default(false)
+    .refine((v) => !v, 'cnameFlattening: true (Host matching through CNAME chains) is not supported yet'),
+  resolvConfig: z.string().default('/etc/resolv.conf'),
+  resolvDepth: z.number().int().default(5),
 });
 
 /**
@@ -1051,6 +1097,9 @@ export const staticConfigSchema = strictObject(
     /** Defaults for every TCP service that names no serversTransport of its own. */
     tcpServersTransport: nullAsEmpty(tcpServersTransport).optional(),
     core: nullAsEmpty(core).optional(),
+    /** Accepted with CNAME flattening off, which is all it does then in Traefik. */
+    hostResolver: nullAsEmpty(hostResolver).optional(),
+    spiffe: nullAsEmpty(spiffe).optional(),
     /** Ours: load shedding and the request-body memory budget (config/static/overload.ts). */
     overload: nullAsEmpty(overloadSchema).prefault({}),
     /** Local plugins (Traefik's experimental section; remote `plugins` are not supported). */
@@ -1061,7 +1110,7 @@ export const staticConfigSchema = strictObject(
      */
     workers: workers.optional(),
   },
-  ['hostResolver', 'spiffe', 'otlp'],
+  [],
 ).superRefine((v, ctx) => {
   // Traefik's Configuration.ValidateConfiguration: OTLP logs are behind their experimental gate.
   if (v.log.otlp !== undefined && v.experimental?.otlpLogs !== true)

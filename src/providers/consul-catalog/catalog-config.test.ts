@@ -234,7 +234,7 @@ describe('Consul Connect → configuration', () => {
     assert.equal(config.http.services['bad'], undefined);
   });
 
-  it('leaves a Connect service with TCP tags out, with an error (its TLS transport is not supported yet)', () => {
+  it('reaches a Connect service with TCP tags over TLS through its TCP transport (SPIFFE ID as peerCertURI)', () => {
     const { config, issues } = build(
       [
         sidecar('db', 21000, [
@@ -245,10 +245,29 @@ describe('Consul Connect → configuration', () => {
       { connectAware: true },
       certs,
     );
-    assert.deepEqual(issues, [
-      'consul service db: TCP and UDP tags of a Connect service are not supported yet: left out',
-    ]);
-    assert.deepEqual(config.tcp?.services ?? {}, {});
+    assert.deepEqual(issues, []);
+    const db = config.tcp?.services['db'];
+    assert.ok(db?.kind === 'loadBalancer');
+    assert.deepEqual(db.loadBalancer.servers, [{ address: '10.0.1.1:21000', tls: true }]);
+    assert.equal(db.loadBalancer.serversTransport, 'tls-default-dc1-db');
+    const t = config.tcp?.serversTransports['tls-default-dc1-db'];
+    assert.deepEqual(
+      {
+        serverName: t?.tls?.serverName,
+        insecureSkipVerify: t?.tls?.insecureSkipVerify,
+        rootCAs: t?.tls?.rootCAs,
+        certificates: t?.tls?.certificates,
+        peerCertURI: t?.tls?.peerCertURI,
+      },
+      {
+        serverName: 'default-dc1-db',
+        insecureSkipVerify: true,
+        rootCAs: certs.roots,
+        certificates: [{ certFile: certs.leafCert, keyFile: certs.leafKey }],
+        peerCertURI: 'spiffe://7a3b.consul/ns/default/dc/dc1/svc/db',
+      },
+    );
+    // TCP only: no HTTP objects for it (Traefik's rule).
     assert.deepEqual(config.http.services, {});
   });
 

@@ -3,7 +3,12 @@ import type { ConsulCatalogProviderConfig } from '../../config/static/providers.
 import { canaryName } from '../docker/canary-name.ts';
 import type { Constraint } from '../docker/constraints.ts';
 import { type ContainerInfo, containersConfig, type DockerData } from '../docker/docker-config.ts';
-import { type ConnectCerts, connectTransport, connectTransportName } from './connect-certs.ts';
+import {
+  type ConnectCerts,
+  connectTcpTransport,
+  connectTransport,
+  connectTransportName,
+} from './connect-certs.ts';
 
 /**
  * One instance of a service, as `GET /v1/health/service/<name>` returns it (or, for a Connect
@@ -152,13 +157,6 @@ export function catalogConfig(
         // The prefix becomes `traefik.` for the label grammar; other tags are not configuration.
         if (lower.startsWith(prefix)) labels[`traefik.${k.slice(prefix.length)}`] = t.slice(eq + 1);
       }
-      // Traefik gives a Connect service's TCP load balancers a TLS transport with the service's
-      // SPIFFE ID (connectCert.tcpServersTransport): our TCP transports cannot check it yet.
-      if (connect && Object.keys(labels).some((k) => /^traefik\.(tcp|udp)\./i.test(k))) {
-        const message = 'TCP and UDP tags of a Connect service are not supported yet: left out';
-        issues.push(issue('error', message, [], { file: where }));
-        continue;
-      }
       const status = aggregatedStatus(e.Checks);
       const address = svc.Address !== undefined && svc.Address !== '' ? svc.Address : (e.Node?.Address ?? '');
       const place = {
@@ -184,6 +182,11 @@ export function catalogConfig(
               serversTransport: {
                 name: connectTransportName(place),
                 config: connectTransport(certs, place),
+              },
+              // Traefik's connectCert.tcpServersTransport, under the same name in `tcp`.
+              tcpServersTransport: {
+                name: connectTransportName(place),
+                config: connectTcpTransport(certs, place),
               },
             }
           : {}),

@@ -100,3 +100,12 @@ export function connectTransport(certs: ConnectCerts, p: ConnectPlace): Record<s
     peerCertURI: spiffeId(certs.trustDomain, p),
   };
 }
+
+/**
+ * Traefik's connectCert.tcpServersTransport: the same TLS settings under `tls`, for the TCP
+ * servers of a Connect service. (Traefik builds that struct in code, without SetDefaults, so its
+ * dial timeout and termination delay are 0 there; ours keeps the TCP transports' defaults.)
+ */
+export function connectTcpTransport(certs: ConnectCerts, p: ConnectPlace): Record<string, unknown> {
+  return { tls: connectTransport(certs, p) };
+}

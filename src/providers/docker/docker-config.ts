@@ -46,6 +46,15 @@ export interface ContainerInfo {
    */
   readonly serversTransport?: { readonly name: string; readonly config: Readonly<Record<string, unknown>> };
   /**
+   * Consul Connect, TCP (Traefik's consulcatalog config.go addServerTCP and
+   * connectCert.tcpServersTransport): every TCP load balancer of the item reaches its server with
+   * `tls: true` through this TCP serversTransport, which joins the configuration.
+   */
+  readonly tcpServersTransport?: {
+    readonly name: string;
+    readonly config: Readonly<Record<string, unknown>>;
+  };
+  /**
    * The name of the item's own service and router when not `normalize(name)` (Nomad's getName:
    * a canary's name carries a hash of its tags).
    */
@@ -175,6 +184,15 @@ export function containersConfig(
         const serverKey = findKey(lb, 'server');
         const server = { ...((serverKey === undefined ? {} : lb[serverKey]) as Obj) };
         if (serverKey !== undefined) delete lb[serverKey];
+        const connect = proto === 'tcp' ? c.tcpServersTransport : undefined;
+        if (connect !== undefined) {
+          // Traefik's addServerTCP: the Connect transport, and TLS to the server.
+          lb[findKey(lb, 'serversTransport') ?? 'serversTransport'] = connect.name;
+          server[findKey(server, 'tls') ?? 'tls'] = true;
+          const transports = sectionOf(l4, 'serversTransports');
+          if (findKey(transports, connect.name) === undefined)
+            transports[connect.name] = structuredClone(connect.config);
+        }
         if (!healthy) {
           lb['servers'] = [];
           continue;

@@ -86,8 +86,7 @@ export function crdLayer4(
 /**
  * A ServersTransportTCP: `dialTimeout`, `dialKeepAlive`, `terminationDelay`, `proxyProtocol`
  * as written; its `tls` with the secrets turned into PEM (`rootCAs`, `rootCAsSecrets`,
- * `certificatesSecrets`), `serverName`, `insecureSkipVerify` (`peerCertURI` and `spiffe` go
- * through and are reported by the schema as not supported).
+ * `certificatesSecrets`), `serverName`, `insecureSkipVerify`, `peerCertURI`, `spiffe`.
  */
 function serversTransportTcp(b: KubeBuild, st: KubeObject): void {
   const ns = st.metadata.namespace ?? 'default';
