@@ -184,7 +184,8 @@ export function ingressConfig(
       }
       // Traefik's RouterIng RuleSyntax and Observability (annotations.go): the router's.
       const syntax = ann['router.rulesyntax'];
-      if (syntax !== undefined && syntax !== '' && syntax !== 'v3') r['ruleSyntax'] = syntax;
+      // Kept as given (`v3` too, which core.defaultRuleSyntax must not override).
+      if (syntax !== undefined && syntax !== '') r['ruleSyntax'] = syntax;
       const observability: Obj = {};
       for (const [k, field] of [
         ['accesslogs', 'accessLogs'],
