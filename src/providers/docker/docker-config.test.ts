@@ -107,6 +107,22 @@ describe('docker labels → configuration', () => {
     assert.equal(svc.loadBalancer.passHostHeader, false);
   });
 
+  it("reads traefik.http.routers.x.rulesyntax and traefik.tcp.routers.x.rulesyntax (Traefik's Router.RuleSyntax)", () => {
+    const { config, issues } = build([
+      container('app', {
+        'traefik.http.routers.app.rule': 'Host(`a`, `b`)',
+        'traefik.http.routers.app.rulesyntax': 'v2',
+        'traefik.tcp.routers.db.rule': 'HostSNI(`a`, `b`)',
+        'traefik.tcp.routers.db.ruleSyntax': 'v2',
+        'traefik.tcp.routers.db.tls': 'true',
+        'traefik.tcp.services.db.loadbalancer.server.port': '5432',
+      }),
+    ]);
+    assert.deepEqual(issues, []);
+    assert.equal(config.http.routers['app']?.ruleSyntax, 'v2');
+    assert.equal(config.tcp?.routers['db']?.ruleSyntax, 'v2');
+  });
+
   it('merges replicas of one service into one with every server; other differences are errors', () => {
     const labels = {
       'traefik.http.services.app.loadbalancer.server.port': '80',
