@@ -425,6 +425,7 @@ export function buildSnapshot(
           r.rule,
           cache,
           pools,
+          r.ruleSyntax,
         );
         service = found?.node;
         last = found?.middleware;
