@@ -206,6 +206,13 @@ describe('loadStaticConfig: issues with positions', () => {
     assert.deepEqual(load(`${minimal}core: { defaultRuleSyntax: v2 }\n`).config?.core, {
       defaultRuleSyntax: 'v2',
     });
+    // As a flag (Traefik's --core.defaultRuleSyntax) and in the environment (our TRAFFIC_ prefix).
+    assert.deepEqual(load(minimal, ['--core.defaultRuleSyntax=v2']).config?.core, {
+      defaultRuleSyntax: 'v2',
+    });
+    assert.deepEqual(load(minimal, [], { TRAFFIC_CORE_DEFAULTRULESYNTAX: 'v2' }).config?.core, {
+      defaultRuleSyntax: 'v2',
+    });
     assert.match(
       load(`${minimal}core: { defaultRuleSyntax: v4 }\n`).lines.join('\n'),
       /core\.defaultRuleSyntax: unsupported default rule syntax "v4"/,
