@@ -43,6 +43,8 @@ describe('docker labels → configuration', () => {
     const { config, issues } = build([container('my_app', {})]);
     assert.deepEqual(issues, []);
     assert.equal(config.http.routers['my-app']?.rule, 'Host(`my-app`)');
+    // Traefik's DefaultRule: no core.defaultRuleSyntax for it (applyModel); `default` reads as v3.
+    assert.equal(config.http.routers['my-app']?.ruleSyntax, 'default');
     assert.equal(config.http.routers['my-app']?.service, 'my-app');
     const svc = config.http.services['my-app'];
     assert.ok(svc?.kind === 'loadBalancer');
