@@ -220,6 +220,8 @@ export function ingressConfig(
       b.routers['default-router'] = {
         ...base,
         rule: 'PathPrefix(`/`)',
+        // Traefik's default-backend router says v3 (loadConfigurationFromIngresses).
+        ruleSyntax: 'v3',
         priority: -2147483648,
         service: 'default-backend',
       };
