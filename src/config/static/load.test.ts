@@ -206,6 +206,10 @@ describe('loadStaticConfig: issues with positions', () => {
     assert.deepEqual(load(`${minimal}core: { defaultRuleSyntax: v2 }\n`).config?.core, {
       defaultRuleSyntax: 'v2',
     });
+    assert.match(
+      load(`${minimal}core: { defaultRuleSyntax: v2 }\n`).lines.join('\n'),
+      /warning: core\.defaultRuleSyntax: the v2 rule syntax is deprecated/,
+    );
     // As a flag (Traefik's --core.defaultRuleSyntax) and in the environment (our TRAFFIC_ prefix).
     assert.deepEqual(load(minimal, ['--core.defaultRuleSyntax=v2']).config?.core, {
       defaultRuleSyntax: 'v2',
