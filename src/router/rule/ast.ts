@@ -21,9 +21,10 @@ export type V3MatcherName =
  * Every matcher of a compiled rule: v3's, and those only a `ruleSyntax: v2` rule compiles to
  * (router/rule/parser-v2.ts), which no rule text can name. `QueryV2`: the first value of a query
  * key equals a value; `QueryV2Regexp`: a Go regexp matches `key=<first value>` (gorilla/mux's
- * Queries, which Traefik's v2 Query matcher uses).
+ * Queries, which Traefik's v2 Query matcher uses); `HostRegexpV2Port`: a v2 HostRegexp whose
+ * template has a `:`, which gorilla/mux matches against the host with its port.
  */
-export type MatcherName = V3MatcherName | 'QueryV2' | 'QueryV2Regexp';
+export type MatcherName = V3MatcherName | 'QueryV2' | 'QueryV2Regexp' | 'HostRegexpV2Port';
 
 export interface RuleArg {
   /** The decoded string value. */

@@ -178,6 +178,15 @@ function create(node: MatcherNode, ctx: CompileContext): MatcherResult {
       }
       return { ok: true, match: (req) => req.query !== '' && someQueryValue(req.query, key, test) };
     }
+    case 'HostRegexpV2Port': {
+      // gorilla/mux keeps the request's port when the host template has a `:` (wildcardHostPort).
+      const re = regexp(ctx, 'HostRegexp', a0);
+      if (!(re instanceof RegExp)) return { ok: false, error: re };
+      return {
+        ok: true,
+        match: (req) => re.test(req.hostPort === '' ? req.host : `${req.host}:${req.hostPort}`),
+      };
+    }
     case 'QueryV2': {
       // Traefik v2's Query (gorilla/mux Queries): the key's first value only.
       const key = toByteString(a0.value);

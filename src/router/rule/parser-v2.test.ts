@@ -27,9 +27,10 @@ function v3Of(rule: string): string {
 function req(url: string, extra: { method?: string; headers?: [string, string][]; clientIp?: string } = {}) {
   const m = /^https?:\/\/([^/?]*)([^?]*)(?:\?(.*))?$/.exec(url)!;
   let host = m[1]!.toLowerCase();
-  if (!host.startsWith('[')) host = host.replace(/:\d+$/, '');
+  const port = /:(\d+)$/.exec(host)?.[1] ?? '';
+  if (port !== '') host = host.slice(0, -port.length - 1);
   if (host.endsWith('.')) host = host.slice(0, -1);
-  return request({ host, path: m[2] || '/', query: m[3] ?? '', ...extra });
+  return { ...request({ host, path: m[2] || '/', query: m[3] ?? '', ...extra }), hostPort: port };
 }
 
 function matches(rule: string, cases: Record<string, boolean>): void {
@@ -55,6 +56,9 @@ describe('ruleSyntax v2: what each v2 matcher means in v3 (pkg/muxer/http/matche
     ['HostRegexp(`{sub:[a-z]+}.a.com`)', 'HostRegexp(`(?i)^(?:[a-z]+)\\.a\\.com$`)'],
     ['HostRegexp(`{sub}.a.com`)', 'HostRegexp(`(?i)^(?:[^.]+)\\.a\\.com$`)'],
     ['HostRegexp(`(example.com`)', 'HostRegexp(`(?i)^\\(example\\.com$`)'],
+    // A `:` in the template: gorilla matches the host with its port (wildcardHostPort false).
+    ['HostRegexp(`{sub:(?:foo\\.)?bar\\.com}`)', 'HostRegexpV2Port(`(?i)^(?:(?:foo\\.)?bar\\.com)$`)'],
+    ['HostRegexp(`{h}:8080`)', 'HostRegexpV2Port(`(?i)^(?:[^.]+):8080$`)'],
     ['Path(`/css`, `/js`)', '(Path(`/css`) || Path(`/js`))'],
     ['Path(`/css{path:(/.*)?}`)', 'PathRegexp(`^/css(?:(/.*)?)$`)'],
     ['PathPrefix(`/css-{name:[0-9]?}`)', 'PathRegexp(`^/css-(?:[0-9]?)`)'],
@@ -174,6 +178,13 @@ describe("ruleSyntax v2 matches as Traefik's matcher_v2_test.go", () => {
       'http://fooubar.com': false,
     });
     matches('HostRegexp(`foo.bar.com`)', { 'http://FOO.bar.com': true, 'http://fooubar.com': false });
+    // Without a `:` in the template the port is left out; with one (`(?:`), it is matched too.
+    matches('HostRegexp(`{sub:[a-z]+}.bar.com`)', { 'http://foo.bar.com:8080': true });
+    matches('HostRegexp(`{subdomain:(?:foo\\.)?bar\\.com}`)', {
+      'http://foo.bar.com': true,
+      'http://foo.bar.com:8080': false,
+    });
+    matches('HostRegexp(`{host:[a-z.]+}:8080`)', { 'http://a.com:8080': true, 'http://a.com': false });
   });
 
   it('Path and PathPrefix: several, literal or with {name:regexp}', () => {

@@ -7,7 +7,8 @@
  * it means, so that it compiles to the same closures and indexes as a v3 rule:
  *
  *   Host(`a`, `b`) / HostHeader(…)  → Host(`a`) || Host(`b`)   (lower-cased; ASCII only)
- *   HostRegexp(`{sub:[a-z]+}.a.com`) → HostRegexp(`(?i)^(?:[a-z]+)\.a\.com$`)   (a mux template)
+ *   HostRegexp(`{sub:[a-z]+}.a.com`) → HostRegexp(`(?i)^(?:[a-z]+)\.a\.com$`)   (a mux template;
+ *                                       with a `:` in it, HostRegexpV2Port: the host with its port)
  *   Path(`/a`) / PathPrefix(`/a`)    → the same; with `{name:re}` → PathRegexp(`^…$` / `^…`)
  *   Method(`get`, `POST`)           → Method(`GET`) || Method(`POST`)
  *   Headers(`K`, `v`, `K2`, `v2`)   → Header(`K`, `v`) && Header(`K2`, `v2`)   (pairs)
@@ -105,6 +106,27 @@ function template(
   return t;
 }
 
+/**
+ * Whether gorilla's host pattern has a `:`: the literal text or a variable's pattern has one (the
+ * `:` between a variable's name and its pattern is not part of the pattern).
+ */
+function hasColonOutsideNames(tpl: string): boolean {
+  let level = 0;
+  let inName = false;
+  for (let i = 0; i < tpl.length; i++) {
+    const c = tpl[i];
+    if (c === '{') {
+      if (++level === 1) inName = true;
+    } else if (c === '}') {
+      if (--level === 0) inName = false;
+    } else if (c === ':') {
+      if (level === 1 && inName) inName = false;
+      else return true;
+    }
+  }
+  return false;
+}
+
 /** One v2 matcher as v3 matchers (matcher_v2.go, each function's reading of its arguments). */
 function translate(node: Extract<RuleAst<V2MatcherName>, { type: 'matcher' }>): Node {
   const { args, offset } = node;
@@ -135,9 +157,11 @@ function translate(node: Extract<RuleAst<V2MatcherName>, { type: 'matcher' }>): 
           if (!isAscii(a.value)) {
             throw new V2Error('HostRegexp: non-ASCII characters are not allowed', a.offset);
           }
-          // containous/mux host templates match case-insensitively, the whole host.
+          // containous/mux host templates match case-insensitively, the whole host; without a `:`
+          // in the template the request's port is left out, with one it is kept (wildcardHostPort).
           const t = template('HostRegexp', a, a.value, MUX_DEFAULT_PATTERN.host);
-          return leaf('HostRegexp', [rewritten(`(?i)^${t.source}$`, a)], offset);
+          const name = hasColonOutsideNames(a.value) ? 'HostRegexpV2Port' : 'HostRegexp';
+          return leaf(name, [rewritten(`(?i)^${t.source}$`, a)], offset);
         }),
         offset,
       );
