@@ -590,7 +590,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
         const domains =
           r.tls !== undefined && r.tls.domains.length > 0
             ? r.tls.domains.map((d) => (sans ? [d.main, ...d.sans] : [d.main]))
-            : [hostNames(r.rule)];
+            : [hostNames(r.rule, r.ruleSyntax)];
         for (const d of domains) if (d.length > 0) m.ensure(d);
       }
       // TCP routers that terminate TLS: their tls.domains, else the names of their HostSNI.
@@ -601,7 +601,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
             ? undefined
             : byName.get(t.certResolver);
         if (m === undefined || t === undefined) continue;
-        const c = compileTcpRule(r.rule);
+        const c = compileTcpRule(r.rule, r.ruleSyntax);
         const sans = !tailscaleResolvers.includes(t.certResolver!);
         const domains =
           t.domains.length > 0
@@ -626,8 +626,8 @@ function udpEntryPointNames(config: StaticConfig): string[] {
 }
 
 /** The exact host names a rule requires (Host matchers), for ACME. */
-function hostNames(rule: string): string[] {
-  const c = compileRule(rule);
+function hostNames(rule: string, syntax: string | undefined): string[] {
+  const c = compileRule(rule, undefined, syntax);
   if (!c.ok || c.hints.hosts.kind !== 'hosts') return [];
   return [...c.hints.hosts.exact, ...c.hints.hosts.wildcardParents.map((p) => `*.${p}`)];
 }

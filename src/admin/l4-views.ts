@@ -137,7 +137,8 @@ function routerView(snap: RuntimeSnapshot, kind: L4Kind, o: L4Object, eps: L4Ent
   const built = snap.tcp.routers.has(o.name);
   const using = built ? entryPoints.filter((ep) => servesOn(snap, ep, o.name)) : [];
   const asked = Number(text(v['priority']));
-  const compiled = compileTcpRule(rule);
+  const syntax = v['ruleSyntax'];
+  const compiled = compileTcpRule(rule, typeof syntax === 'string' ? syntax : undefined);
   const priority =
     Number.isInteger(asked) && asked !== 0
       ? asked

@@ -48,17 +48,10 @@ export function nullAsEmpty<T extends z.ZodType>(schema: T) {
 /**
  * A router's `ruleSyntax`. Traefik v3 parses a rule with the parser of that syntax and falls back
  * to v3 for any value it has no parser for (pkg/muxer/http/parser.go, SyntaxParser.parse; the TCP
- * muxer alike): `v3`, '' and anything else read the rule as we do. `v2` means Traefik v2's
- * matchers (Host with several arguments, Headers, HostHeader, Query with `key=value`…), which we
- * do not implement: the router is refused with a message that says so rather than read as v3.
+ * muxer alike): `v2` reads Traefik v2's matchers (router/rule/parser-v2.ts), `v3`, '' and
+ * anything else read the rule as v3. Deprecated in Traefik (a warning), still honoured.
  */
-export const ruleSyntax = z
-  .string()
-  .refine(
-    (v) => v !== 'v2',
-    "ruleSyntax v2 (Traefik v2's rule syntax) is not supported: write the rule in the v3 syntax and remove ruleSyntax",
-  )
-  .optional();
+export const ruleSyntax = z.string().optional();
 
 /**
  * A router's `observability` and an entry point's (Traefik v3.1+: RouterObservabilityConfig in

@@ -15,3 +15,4 @@ export { hostMatcherValues } from './rule/hints.ts';
 export type { CompileContext, RuleMatcher } from './rule/matchers.ts';
 export type { ParseResult } from './rule/parser.ts';
 export { parseRule } from './rule/parser.ts';
+export { parseRuleSyntax, parseRuleV2 } from './rule/parser-v2.ts';

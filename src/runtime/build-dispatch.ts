@@ -12,6 +12,8 @@ import {
 /** An HTTP route as the dispatcher needs it: where it is served and what host its rule needs. */
 export interface HttpRouteSpot {
   readonly rule: string;
+  /** The router's `ruleSyntax`. */
+  readonly syntax?: string | undefined;
   /** Empty = every entry point. */
   readonly entryPoints: readonly string[];
 }
@@ -25,8 +27,13 @@ export interface TcpRouteSpot {
 const on = (eps: readonly string[], name: string): boolean => eps.length === 0 || eps.includes(name);
 
 /** The hosts an HTTPS router's rule requires (Traefik's muxerHTTPS: one HostSNI route per domain). */
-function addHosts(rule: string, exact: Set<string>, parents: Set<string>): boolean {
-  const c = compileRule(rule);
+function addHosts(
+  rule: string,
+  syntax: string | undefined,
+  exact: Set<string>,
+  parents: Set<string>,
+): boolean {
+  const c = compileRule(rule, undefined, syntax);
   if (!c.ok || c.hints.hosts.kind !== 'hosts') return true;
   for (const h of c.hints.hosts.exact) exact.add(h);
   for (const p of c.hints.hosts.wildcardParents) parents.add(p);
@@ -56,7 +63,7 @@ export function buildTcpSnapshot(
       const exact = new Set<string>();
       const wildcardParents = new Set<string>();
       let catchAll = false;
-      for (const r of mine) if (addHosts(r.rule, exact, wildcardParents)) catchAll = true;
+      for (const r of mine) if (addHosts(r.rule, r.syntax, exact, wildcardParents)) catchAll = true;
       https = { exact, wildcardParents, catchAll };
     }
     const clear = tcpHere.filter((t) => t.entry.value.tls.kind === 'none').map((t) => t.entry);

@@ -425,6 +425,7 @@ export function buildSnapshot(
           r.rule,
           cache,
           pools,
+          r.ruleSyntax,
         );
         service = found?.node;
         last = found?.middleware;
@@ -474,6 +475,7 @@ export function buildSnapshot(
       entries.push({
         name: child,
         rule: c.rule,
+        syntax: c.ruleSyntax,
         ...(c.priority !== 0 ? { priority: c.priority } : {}),
         entryPoints: [],
         value,
@@ -494,6 +496,7 @@ export function buildSnapshot(
     const entry = {
       name,
       rule: r.rule,
+      syntax: r.ruleSyntax,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
       entryPoints: eps ?? [],
       value: targetOf(name, r, own, [], r.observability),
@@ -577,7 +580,11 @@ export function buildSnapshot(
     issue: l4Issue,
     warn: (path, message) => issues.push({ severity: 'warning', message, path }),
   });
-  const spot = (r: RouteEntry<RouteTarget>): HttpRouteSpot => ({ rule: r.rule, entryPoints: r.entryPoints });
+  const spot = (r: RouteEntry<RouteTarget>): HttpRouteSpot => ({
+    rule: r.rule,
+    syntax: r.syntax,
+    entryPoints: r.entryPoints,
+  });
   const tcp = buildTcpSnapshot(routes.map(spot), secureRoutes.map(spot), tcpSpots, tcpBuild.services);
   const builtServices = new Map<string, ServiceNode>();
   for (const [n, node] of services) if (node !== null) builtServices.set(n, node);

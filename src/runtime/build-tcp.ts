@@ -349,7 +349,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
   for (const [name, r] of Object.entries(tcp.routers)) {
     const provider = providerOf(name);
     const base = ['tcp', 'routers', name];
-    const rule = compileTcpRule(r.rule);
+    const rule = compileTcpRule(r.rule, r.ruleSyntax);
     if (!rule.ok) {
       ctx.err([...base, 'rule'], `${rule.error.message} (at offset ${rule.error.offset})`);
       continue;
@@ -389,6 +389,7 @@ export function buildTcpRoutes(tcp: TcpSectionConfig | undefined, ctx: TcpBuildC
     const entry = (value: TcpRoute) => ({
       name,
       rule: r.rule,
+      syntax: r.ruleSyntax,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
       value,
     });

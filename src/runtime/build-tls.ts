@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { DynamicConfig, RouterConfig } from '../config/dynamic/schema.ts';
 import type { ConfigIssue } from '../config/issues.ts';
 import { providerOf } from '../core/qualified-name.ts';
-import { hostMatcherValues, parseRule } from '../router/index.ts';
+import { hostMatcherValues, parseRuleSyntax } from '../router/index.ts';
 import {
   type CertInput,
   CertStore,
@@ -144,7 +144,7 @@ export function buildTls(
     }
     // Traefik maps options to the rule's Host names only (httpmuxer.ParseDomains: every Host,
     // under `||` and `!` too); `tls.domains` only names the certificates a resolver obtains.
-    const parsed = parseRule(r.rule);
+    const parsed = parseRuleSyntax(r.rule, r.ruleSyntax);
     const need = { options: qualified, domains: parsed.ok ? hostMatcherValues(parsed.ast) : [] };
     if (eps.length === 0) everywhere.set(name, need);
     else {

@@ -204,9 +204,11 @@ export class InternalServices {
     rule: string,
     cache: ResourceCache,
     pools: Set<ServerPool>,
+    /** The router's `ruleSyntax`. */
+    syntax?: string,
   ): { node: ServiceNode; middleware: Middleware } | undefined {
     if (!isInternalServiceName(name) || !this.#opts.enabled.has(name)) return undefined;
-    const c = compileRule(rule);
+    const c = compileRule(rule, undefined, syntax);
     const pinned = c.ok && c.hints.hosts.kind === 'hosts';
     return {
       node: this.#node(name, cache, pools),
@@ -266,7 +268,7 @@ export class InternalServices {
   shadowedRouters(config: DynamicConfig, defaults: readonly string[] | undefined): ConfigIssue[] {
     const issues: ConfigIssue[] = [];
     for (const [name, r] of Object.entries(config.http.routers)) {
-      const c = compileRule(r.rule);
+      const c = compileRule(r.rule, undefined, r.ruleSyntax);
       if (!c.ok || c.hints.paths.kind !== 'prefixes') continue;
       const eps = r.entryPoints ?? defaults;
       for (const own of this.#opts.routes) {

@@ -15,11 +15,17 @@ import { compileTcpRule } from '../router/tcp/index.ts';
  * forgotten all at once past 20,000 rules.
  */
 const ruleVerdicts = new Map<string, ReturnType<RuleChecker>>();
-export const checkRule: RuleChecker = (rule, language) => {
-  const key = `${language ?? 'http'}\n${rule}`;
+export const checkRule: RuleChecker = (rule, language, syntax) => {
+  // Only `v2` picks another parser (Traefik: any other value is v3's).
+  const v2 = syntax === 'v2' ? 'v2' : syntax === undefined ? 'either' : 'v3';
+  const key = `${language ?? 'http'}\n${v2}\n${rule}`;
   if (ruleVerdicts.has(key)) return ruleVerdicts.get(key);
-  const r = language === 'tcp' ? compileTcpRule(rule) : compileRule(rule);
-  const verdict = r.ok ? undefined : r.error;
+  const check = (s: string | undefined) =>
+    language === 'tcp' ? compileTcpRule(rule, s) : compileRule(rule, undefined, s);
+  const r = check(v2 === 'v2' ? 'v2' : undefined);
+  // No ruleSyntax of its own: `core.defaultRuleSyntax: v2` may make it a v2 rule (the build,
+  // which knows the default, refuses it if not); the v3 error is the one reported.
+  const verdict = r.ok || (v2 === 'either' && check('v2').ok) ? undefined : r.error;
   if (ruleVerdicts.size >= 20_000) ruleVerdicts.clear();
   ruleVerdicts.set(key, verdict);
   return verdict;

@@ -157,3 +157,36 @@ describe('entry point models (asDefault, http.middlewares)', () => {
     assert.equal(out.http.routers['c@file']?.tls, undefined);
   });
 });
+
+describe('core.defaultRuleSyntax (Traefik applyModel)', () => {
+  const withSyntax = dynamicConfigSchema.parse({
+    http: {
+      routers: {
+        none: { rule: 'Host(`a`, `b`)', service: 's' },
+        empty: { rule: 'Host(`a`, `b`)', service: 's', ruleSyntax: '' },
+        own: { rule: 'Host(`c`)', service: 's', ruleSyntax: 'v3' },
+        computed: { rule: 'Host(`d`)', service: 's', ruleSyntax: 'default' },
+      },
+    },
+    tcp: {
+      routers: { t: { rule: 'HostSNI(`a`, `b`)', service: 's', tls: {} } },
+      services: { s: { loadBalancer: { servers: [{ address: '127.0.0.1:1' }] } } },
+    },
+  });
+
+  it('gives every HTTP and TCP router without a ruleSyntax the default; its own (v3, default) stays', () => {
+    const model = entryPointModelOf({ web: { asDefault: false, http: {} } }, new Set(), true, 'v2');
+    const out = applyEntryPointModel(withSyntax, model);
+    assert.equal(out.http.routers['none']?.ruleSyntax, 'v2');
+    assert.equal(out.http.routers['empty']?.ruleSyntax, 'v2');
+    assert.equal(out.http.routers['own']?.ruleSyntax, 'v3');
+    assert.equal(out.http.routers['computed']?.ruleSyntax, 'default');
+    assert.equal(out.tcp?.routers['t']?.ruleSyntax, 'v2');
+  });
+
+  it('sets nothing without the core section', () => {
+    const out = applyEntryPointModel(withSyntax, entryPointModelOf({ web: { asDefault: false, http: {} } }));
+    assert.equal(out.http.routers['none']?.ruleSyntax, undefined);
+    assert.equal(out.tcp?.routers['t']?.ruleSyntax, undefined);
+  });
+});

@@ -27,6 +27,27 @@ export interface EntryPointModel {
   readonly tls: ReadonlyMap<string, RouterTlsConfig>;
   /** The static `core` section is present: every entry point has a model. */
   readonly everyEntryPoint: boolean;
+  /** `core.defaultRuleSyntax`, when `core` is present: the syntax of routers without their own. */
+  readonly defaultRuleSyntax?: string | undefined;
+}
+
+/**
+ * Traefik's applyModel: with the static `core` section, every HTTP router (but those a provider
+ * gave its `defaultRule`) and every TCP router without a `ruleSyntax` takes
+ * `core.defaultRuleSyntax` (the HTTP and TCP models of pkg/provider/traefik/internal.go).
+ */
+function withDefaultRuleSyntax(config: DynamicConfig, syntax: string): DynamicConfig {
+  const http: Record<string, RouterConfig> = {};
+  for (const [name, r] of Object.entries(config.http.routers)) {
+    http[name] = r.ruleSyntax === undefined || r.ruleSyntax === '' ? { ...r, ruleSyntax: syntax } : r;
+  }
+  const tcp = config.tcp;
+  if (tcp === undefined) return { ...config, http: { ...config.http, routers: http } };
+  const tcpRouters: typeof tcp.routers = {};
+  for (const [name, r] of Object.entries(tcp.routers)) {
+    tcpRouters[name] = r.ruleSyntax === undefined || r.ruleSyntax === '' ? { ...r, ruleSyntax: syntax } : r;
+  }
+  return { ...config, http: { ...config.http, routers: http }, tcp: { ...tcp, routers: tcpRouters } };
 }
 
 function hasModel(model: EntryPointModel, ep: string): boolean {
@@ -60,6 +81,7 @@ function mergeObservability(
 }
 
 export function applyEntryPointModel(config: DynamicConfig, model: EntryPointModel): DynamicConfig {
+  if (model.defaultRuleSyntax !== undefined) config = withDefaultRuleSyntax(config, model.defaultRuleSyntax);
   const anyModel =
     model.everyEntryPoint || model.middlewares.size > 0 || model.observability.size > 0 || model.tls.size > 0;
   if (model.defaults.length === 0 && !anyModel) return config;
@@ -143,6 +165,8 @@ export function entryPointModelOf(
   exclude: ReadonlySet<string> = new Set(),
   /** The static `core` section is present (Traefik gives every entry point a model then). */
   core = false,
+  /** Its `defaultRuleSyntax`. */
+  defaultRuleSyntax?: string,
 ): EntryPointModel {
   const names = Object.keys(entryPoints).filter((n) => !exclude.has(n));
   const middlewares = new Map<string, readonly string[]>();
@@ -164,5 +188,6 @@ export function entryPointModelOf(
     observability,
     tls,
     everyEntryPoint: core,
+    ...(core && defaultRuleSyntax !== undefined ? { defaultRuleSyntax } : {}),
   };
 }

@@ -17,6 +17,12 @@ export type RuleChecker = (
   rule: string,
   /** `tcp`: a TCP router's rule (HostSNI, ClientIP, ALPN…); absent: an HTTP rule. */
   language?: 'tcp',
+  /**
+   * The router's `ruleSyntax`. Absent: the static `core.defaultRuleSyntax` decides, which a
+   * provider's check does not know; a rule valid in either syntax passes, and the build (which
+   * knows it) disables the router whose rule its syntax refuses.
+   */
+  syntax?: string,
 ) => { message: string; offset: number } | undefined;
 
 export interface ValidateOptions {
@@ -285,7 +291,7 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     if (disabled.has(key)) continue;
     const base = ['http', 'routers', name];
     let ok = true;
-    const ruleError = opts.checkRule?.(router.rule);
+    const ruleError = opts.checkRule?.(router.rule, undefined, router.ruleSyntax);
     if (ruleError !== undefined) {
       const path = [...base, 'rule'];
       const at = locate(path, 'value', ruleError.offset);

@@ -89,7 +89,12 @@ export function defaultEntryPoints(config: StaticConfig): string[] {
 export function entryPointModelFor(config: StaticConfig): EntryPointModel {
   const defaults = new Set(defaultEntryPoints(config));
   const others = new Set(Object.keys(config.entryPoints).filter((n) => !defaults.has(n)));
-  return entryPointModelOf(config.entryPoints, others, config.core !== undefined);
+  return entryPointModelOf(
+    config.entryPoints,
+    others,
+    config.core !== undefined,
+    config.core?.defaultRuleSyntax,
+  );
 }
 
 /**

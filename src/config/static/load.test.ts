@@ -270,12 +270,23 @@ describe('loadStaticConfig: issues with positions', () => {
     );
   });
 
-  it("takes Traefik's core.defaultRuleSyntax v3, and refuses v2 (not implemented) and anything else", () => {
+  it("takes Traefik's core.defaultRuleSyntax v3 and v2, and refuses anything else", () => {
     assert.deepEqual(load(`${minimal}core: { defaultRuleSyntax: v3 }\n`).issues, []);
     assert.deepEqual(load(`${minimal}core: {}\n`).config?.core, { defaultRuleSyntax: 'v3' });
-    const v2 = load(`${minimal}core: { defaultRuleSyntax: v2 }\n`);
-    assert.equal(v2.config, undefined);
-    assert.match(v2.lines.join('\n'), /core\.defaultRuleSyntax: defaultRuleSyntax v2 .* is not supported/);
+    assert.deepEqual(load(`${minimal}core: { defaultRuleSyntax: v2 }\n`).config?.core, {
+      defaultRuleSyntax: 'v2',
+    });
+    assert.match(
+      load(`${minimal}core: { defaultRuleSyntax: v2 }\n`).lines.join('\n'),
+      /warning: core\.defaultRuleSyntax: the v2 rule syntax is deprecated/,
+    );
+    // As a flag (Traefik's --core.defaultRuleSyntax) and in the environment (our TRAFFIC_ prefix).
+    assert.deepEqual(load(minimal, ['--core.defaultRuleSyntax=v2']).config?.core, {
+      defaultRuleSyntax: 'v2',
+    });
+    assert.deepEqual(load(minimal, [], { TRAFFIC_CORE_DEFAULTRULESYNTAX: 'v2' }).config?.core, {
+      defaultRuleSyntax: 'v2',
+    });
     assert.match(
       load(`${minimal}core: { defaultRuleSyntax: v4 }\n`).lines.join('\n'),
       /core\.defaultRuleSyntax: unsupported default rule syntax "v4"/,

@@ -110,6 +110,18 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   if (Object.keys(config.entryPoints).length === 0) {
     issues.push(issue('warning', 'no entry point is defined: nothing will listen', ['entryPoints'], {}));
   }
+  if (config.core?.defaultRuleSyntax === 'v2') {
+    // Traefik's ValidateConfiguration logs it (pkg/config/static/static_config.go).
+    const { exact: _, ...where } = locate(['core', 'defaultRuleSyntax']);
+    issues.push(
+      issue(
+        'warning',
+        "the v2 rule syntax is deprecated (as in Traefik): rules are read with Traefik v2's matchers until they are written in the v3 syntax",
+        ['core', 'defaultRuleSyntax'],
+        where,
+      ),
+    );
+  }
   return inlineDynamic ? { config, issues, inlineDynamic, locate } : { config, issues, locate };
 }
 

@@ -1021,23 +1021,21 @@ const spiffe = strictObject({
 });
 
 /**
- * Traefik's `core` (pkg/config/static/static_config.go Core, ValidateConfiguration): the default
- * rule syntax of routers that give no `ruleSyntax`. Only v3 is implemented (as routers'
- * `ruleSyntax: v2` is refused); another value is an error, as in Traefik.
+ * Traefik's `core` (pkg/config/static/static_config.go Core, ValidateConfiguration): the rule
+ * syntax of routers that give no `ruleSyntax` (`v3` or `v2`; another value is an error, as in
+ * Traefik). Applied to every HTTP and TCP router by the entry point model
+ * (config/dynamic/entry-point-model.ts, Traefik's applyModel).
  */
 const core = strictObject({
   defaultRuleSyntax: z
     .string()
     .default('v3')
     .superRefine((v, ctx) => {
-      if (v === 'v3') return;
+      if (v === 'v3' || v === 'v2') return;
       ctx.addIssue({
         code: 'custom',
-        message:
-          v === 'v2'
-            ? "defaultRuleSyntax v2 (Traefik v2's rule syntax) is not supported: write the rules in the v3 syntax and remove it"
-            : `unsupported default rule syntax "${v}"`,
-        params: { expected: 'v3' },
+        message: `unsupported default rule syntax "${v}"`,
+        params: { expected: 'v3 or v2' },
       });
     }),
 });

@@ -43,6 +43,8 @@ describe('docker labels → configuration', () => {
     const { config, issues } = build([container('my_app', {})]);
     assert.deepEqual(issues, []);
     assert.equal(config.http.routers['my-app']?.rule, 'Host(`my-app`)');
+    // Traefik's DefaultRule: no core.defaultRuleSyntax for it (applyModel); `default` reads as v3.
+    assert.equal(config.http.routers['my-app']?.ruleSyntax, 'default');
     assert.equal(config.http.routers['my-app']?.service, 'my-app');
     const svc = config.http.services['my-app'];
     assert.ok(svc?.kind === 'loadBalancer');
@@ -105,6 +107,22 @@ describe('docker labels → configuration', () => {
     assert.ok(svc?.kind === 'loadBalancer');
     assert.equal(svc.loadBalancer.servers[0]?.url, 'https://172.17.0.3:8080');
     assert.equal(svc.loadBalancer.passHostHeader, false);
+  });
+
+  it("reads traefik.http.routers.x.rulesyntax and traefik.tcp.routers.x.rulesyntax (Traefik's Router.RuleSyntax)", () => {
+    const { config, issues } = build([
+      container('app', {
+        'traefik.http.routers.app.rule': 'Host(`a`, `b`)',
+        'traefik.http.routers.app.rulesyntax': 'v2',
+        'traefik.tcp.routers.db.rule': 'HostSNI(`a`, `b`)',
+        'traefik.tcp.routers.db.ruleSyntax': 'v2',
+        'traefik.tcp.routers.db.tls': 'true',
+        'traefik.tcp.services.db.loadbalancer.server.port': '5432',
+      }),
+    ]);
+    assert.deepEqual(issues, []);
+    assert.equal(config.http.routers['app']?.ruleSyntax, 'v2');
+    assert.equal(config.tcp?.routers['db']?.ruleSyntax, 'v2');
   });
 
   it('merges replicas of one service into one with every server; other differences are errors', () => {

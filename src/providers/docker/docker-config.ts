@@ -291,6 +291,11 @@ export function containersConfig(
               ContainerName: c.name,
               Labels: c.labels,
             });
+            // Traefik flags it DefaultRule (pkg/provider/configuration.go BuildRouterConfiguration),
+            // and applyModel gives such a router no core.defaultRuleSyntax: a default rule is read
+            // as v3 unless the router's own ruleSyntax label says otherwise. `default` (Traefik's
+            // value for computed rules) is what any syntax but v2 means: v3.
+            if (findKey(router, 'ruleSyntax') === undefined) router['ruleSyntax'] = 'default';
           } catch (e) {
             fail(`defaultRule: ${(e as Error).message}`, ['http', 'routers', name]);
             delete routers[name];

@@ -217,10 +217,9 @@ export function crdConfig(
       if (service !== undefined) router['service'] = service;
       if (parents !== undefined) router['parentRefs'] = parents;
       if (route.priority !== undefined && route.priority !== 0) router['priority'] = route.priority;
-      // Traefik's route `syntax` (the router's ruleSyntax): `v3` is what we read anyway; another
-      // (`v2`) is passed on for the schema to report. `observability` is the router's.
-      if (route.syntax !== undefined && route.syntax !== '' && route.syntax !== 'v3')
-        router['ruleSyntax'] = route.syntax;
+      // Traefik's route `syntax` is the router's ruleSyntax (`v2` reads v2's matchers); a `v3`
+      // is kept too, so that core.defaultRuleSyntax does not override it. `observability` is the router's.
+      if (route.syntax !== undefined && route.syntax !== '') router['ruleSyntax'] = route.syntax;
       if (route.observability !== undefined && route.observability !== null)
         router['observability'] = route.observability;
       if (spec.entryPoints !== undefined && spec.entryPoints.length > 0)

@@ -301,7 +301,6 @@ describe('IngressRouteTCP → tcp configuration', () => {
       ['ingressroutetcp db/crossst', /serversTransport ops-t@kubernetescrd: .*allowCrossNamespace/],
       // nativeLB is the Service's cluster IP (Traefik's getNativeServiceAddress): a headless has none.
       ['ingressroutetcp db/headless', /nativeLB: no clusterIP on headless service db\/headless/],
-      ['ingressroutetcp db/v2', /ruleSyntax v2 .* is not supported/],
       ['ingressroutetcp db/notalist', /routes must be a list/],
       ['ingressroutetcp db/servicesnotalist', /services must be a list/],
     ];
@@ -311,7 +310,11 @@ describe('IngressRouteTCP → tcp configuration', () => {
         `${where} ${re}\n${issues.join('\n')}`,
       );
     const native = `db-native-${hash('HostSNI(`*`)')}`;
-    assert.deepEqual(Object.keys(tcp.routers), [native], issues.join('\n'));
+    const v2 = `db-v2-${hash('HostSNI(`*`)')}`;
+    assert.deepEqual(Object.keys(tcp.routers).sort(), [native, v2].sort(), issues.join('\n'));
+    // Traefik's RuleSyntax: route.Syntax, `v3` kept as given.
+    assert.equal(tcp.routers[native]?.ruleSyntax, 'v3');
+    assert.equal(tcp.routers[v2]?.ruleSyntax, 'v2');
     const lb = tcp.services[native];
     assert.ok(lb !== undefined && 'loadBalancer' in lb, JSON.stringify(lb));
     assert.deepEqual(

@@ -154,10 +154,9 @@ function ingressRouteTcp(b: KubeBuild, ir: KubeObject): void {
     if (!ok) continue;
     const router: Obj = { rule: match, service: name };
     if (route.priority !== undefined && route.priority !== 0) router['priority'] = route.priority;
-    // Traefik's `syntax` (ruleSyntax): `v3` is what we read anyway; another (`v2`) is passed on
-    // for the schema to report, since its matchers would mean something else.
-    if (route.syntax !== undefined && route.syntax !== '' && route.syntax !== 'v3')
-      router['ruleSyntax'] = route.syntax;
+    // Traefik's `syntax` is the router's ruleSyntax (`v2` reads v2's matchers); a `v3` is kept
+    // too, so that core.defaultRuleSyntax does not override it.
+    if (route.syntax !== undefined && route.syntax !== '') router['ruleSyntax'] = route.syntax;
     if (spec.entryPoints !== undefined && spec.entryPoints.length > 0)
       router['entryPoints'] = spec.entryPoints;
     if (refs.length > 0) router['middlewares'] = refs;

@@ -226,6 +226,8 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(issues, []);
     const n0 = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-0');
     const r0 = config.http.routers[n0];
+    // Traefik's RuleSyntax "default": the v3 rule stays v3 under core.defaultRuleSyntax v2.
+    assert.equal(r0?.ruleSyntax, 'default');
     assert.deepEqual(r0?.middlewares, [
       `${n0}-requestheadermodifier-0`,
       `${n0}-responseheadermodifier-1`,

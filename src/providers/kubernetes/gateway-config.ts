@@ -361,6 +361,9 @@ function routers(
     b.source('http/services', `${name}-wrr`, where);
     b.routers[name] = {
       rule: built.rule,
+      // Traefik's RuleSyntax "default" (the v3 syntax, which these rules are written in):
+      // core.defaultRuleSyntax v2 does not apply to them (pkg/provider/kubernetes/gateway).
+      ruleSyntax: 'default',
       priority: built.priority,
       entryPoints: [a.entryPoint],
       service: `${name}-wrr`,

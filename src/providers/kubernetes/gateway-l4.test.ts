@@ -99,6 +99,7 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     assert.ok(r, Object.keys(config.tcp!.routers).join());
     assert.equal(r.rule, 'HostSNI(`*`)');
     assert.deepEqual(r.entryPoints, ['tcp']);
+    assert.equal(r.ruleSyntax, 'default');
     assert.equal(r.tls, undefined);
     assert.equal(r.service, `${name}-wrr`);
     const w = config.tcp!.services[`${name}-wrr`];

@@ -152,7 +152,8 @@ class L4Build {
         `${kind.toLowerCase()}-${ns}-${route.metadata.name}-gw-${gwNs}-${a.gw.metadata.name}-ep-${a.entryPoint ?? ''}-${ri}`,
       );
       const name = `${key}-${EMPTY_RULE_HASH}`;
-      const router: Obj = { entryPoints: [a.entryPoint], rule: 'HostSNI(`*`)' };
+      // Traefik's RuleSyntax "default" (the v3 syntax): core.defaultRuleSyntax does not apply.
+      const router: Obj = { entryPoints: [a.entryPoint], rule: 'HostSNI(`*`)', ruleSyntax: 'default' };
       if (kind === 'TLSRoute') {
         const sni = hostSNIRule(hosts);
         router['rule'] = sni.rule;

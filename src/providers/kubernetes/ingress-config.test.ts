@@ -171,11 +171,8 @@ describe('Ingress → configuration', () => {
     assert.equal(r.observability?.tracing, false);
     assert.equal(r.observability?.metrics, true);
     assert.ok(!issues.some((i) => i.includes('not a known Ingress annotation')), issues.join('\n'));
-    assert.equal(config.http.routers['default-v2-v2-example'], undefined);
-    assert.ok(
-      issues.some((i) => i.includes('ruleSyntax v2')),
-      issues.join('\n'),
-    );
+    assert.equal(r.ruleSyntax, 'v3');
+    assert.equal(config.http.routers['default-v2-v2-example']?.ruleSyntax, 'v2');
   });
 
   it('makes default-router of the defaultBackend of an Ingress without rules only, the first one only (Traefik`s loadConfigurationFromIngresses)', () => {

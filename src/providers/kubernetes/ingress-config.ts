@@ -184,7 +184,8 @@ export function ingressConfig(
       }
       // Traefik's RouterIng RuleSyntax and Observability (annotations.go): the router's.
       const syntax = ann['router.rulesyntax'];
-      if (syntax !== undefined && syntax !== '' && syntax !== 'v3') r['ruleSyntax'] = syntax;
+      // Kept as given (`v3` too, which core.defaultRuleSyntax must not override).
+      if (syntax !== undefined && syntax !== '') r['ruleSyntax'] = syntax;
       const observability: Obj = {};
       for (const [k, field] of [
         ['accesslogs', 'accessLogs'],
@@ -219,6 +220,8 @@ export function ingressConfig(
       b.routers['default-router'] = {
         ...base,
         rule: 'PathPrefix(`/`)',
+        // Traefik's default-backend router says v3 (loadConfigurationFromIngresses).
+        ruleSyntax: 'v3',
         priority: -2147483648,
         service: 'default-backend',
       };

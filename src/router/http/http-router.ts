@@ -23,6 +23,8 @@ import type { RuleMemo } from './rule-memo.ts';
 export interface RouteEntry<T> {
   readonly name: string;
   readonly rule: string;
+  /** The router's `ruleSyntax` (`v2`: Traefik v2's matchers; absent or anything else: v3). */
+  readonly syntax?: string | undefined;
   /** Explicit priority; absent or 0 means the default, the rule's length in bytes. */
   readonly priority?: number;
   /** Entry points the route listens on; empty means every entry point (Traefik's default). */
@@ -80,7 +82,10 @@ export class HttpRouter<T> {
     const compiled = [];
     for (let index = 0; index < routes.length; index++) {
       const entry = routes[index]!;
-      const rule = memo === undefined ? compileRule(entry.rule, ctx) : memo.compile(entry.rule, ctx);
+      const rule =
+        memo === undefined
+          ? compileRule(entry.rule, ctx, entry.syntax)
+          : memo.compile(entry.rule, ctx, entry.syntax);
       if (!rule.ok) {
         errors.push({ name: entry.name, error: rule.error });
         continue;

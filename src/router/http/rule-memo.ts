@@ -12,11 +12,13 @@ export class RuleMemo {
   #previous = new Map<string, CompileResult>();
   #current = new Map<string, CompileResult>();
 
-  compile(rule: string, ctx: CompileContext): CompileResult {
-    let r = this.#current.get(rule);
+  compile(rule: string, ctx: CompileContext, syntax?: string): CompileResult {
+    // A v2 rule means something else than the same text in v3: its own key.
+    const key = syntax === 'v2' ? `v2\n${rule}` : rule;
+    let r = this.#current.get(key);
     if (r !== undefined) return r;
-    r = this.#previous.get(rule) ?? compileRule(rule, ctx);
-    this.#current.set(rule, r);
+    r = this.#previous.get(key) ?? compileRule(rule, ctx, syntax);
+    this.#current.set(key, r);
     return r;
   }
 

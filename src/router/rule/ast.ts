@@ -3,7 +3,8 @@
  * string so that errors and the `explain` feature can point at the exact spot.
  */
 
-export type MatcherName =
+/** The matchers a v3 rule may name. */
+export type V3MatcherName =
   | 'Host'
   | 'HostRegexp'
   | 'Path'
@@ -15,6 +16,15 @@ export type MatcherName =
   | 'Query'
   | 'QueryRegexp'
   | 'ClientIP';
+
+/**
+ * Every matcher of a compiled rule: v3's, and those only a `ruleSyntax: v2` rule compiles to
+ * (router/rule/parser-v2.ts), which no rule text can name. `QueryV2`: the first value of a query
+ * key equals a value; `QueryV2Regexp`: a Go regexp matches `key=<first value>` (gorilla/mux's
+ * Queries, which Traefik's v2 Query matcher uses); `HostRegexpV2Port`: a v2 HostRegexp whose
+ * template has a `:`, which gorilla/mux matches against the host with its port.
+ */
+export type MatcherName = V3MatcherName | 'QueryV2' | 'QueryV2Regexp' | 'HostRegexpV2Port';
 
 export interface RuleArg {
   /** The decoded string value. */
@@ -41,6 +51,7 @@ export type MatcherNode<N extends string = MatcherName> = Extract<RuleAst<N>, { 
 
 /** One rule language: its matchers with their arities, and hints for names of the other one. */
 export interface RuleGrammar<N extends string> {
+  /** The argument counts each matcher takes; an empty list: any count from 1 (Traefik v2). */
   readonly arity: Readonly<Record<N, readonly number[]>>;
   /** Names that are not matchers of this language, with what to use instead. */
   readonly hints: Readonly<Record<string, string>>;
@@ -52,7 +63,7 @@ export interface RuleError {
 }
 
 /** Arity of each matcher, as Traefik v3 checks it (`expectNParameters`). */
-export const MATCHER_ARITY: Readonly<Record<MatcherName, readonly number[]>> = {
+export const MATCHER_ARITY: Readonly<Record<V3MatcherName, readonly number[]>> = {
   Host: [1],
   HostRegexp: [1],
   Path: [1],

@@ -6,7 +6,7 @@
 import type { RuleAst, RuleError } from './ast.ts';
 import { type HostHint, normalizeRuleHost, type RuleHints, ruleHints } from './hints.ts';
 import { type CompileContext, compileHostPredicate, compileMatcher, type RuleMatcher } from './matchers.ts';
-import { parseRule } from './parser.ts';
+import { parseRuleSyntax } from './parser-v2.ts';
 import { RoutingPathCache } from './routing-path.ts';
 
 export interface CompiledRule {
@@ -60,6 +60,7 @@ function cost(node: RuleAst): number {
         case 'Header':
           return 2;
         case 'Query':
+        case 'QueryV2':
           return 4;
         default:
           return 8;
@@ -154,9 +155,16 @@ function toMatcher(b: RuleMatcher | boolean): RuleMatcher {
   return typeof b === 'boolean' ? (b ? TRUE : () => false) : b;
 }
 
-/** Parses and compiles a rule. Pass one context to every rule of a router to share caches. */
-export function compileRule(rule: string, ctx: CompileContext = createCompileContext()): CompileResult {
-  const parsed = parseRule(rule);
+/**
+ * Parses and compiles a rule. Pass one context to every rule of a router to share caches.
+ * `syntax`: the router's `ruleSyntax` (`v2` reads Traefik v2's matchers; anything else, v3's).
+ */
+export function compileRule(
+  rule: string,
+  ctx: CompileContext = createCompileContext(),
+  syntax?: string,
+): CompileResult {
+  const parsed = parseRuleSyntax(rule, syntax);
   if (!parsed.ok) return parsed;
   const ast = parsed.ast;
   let match: RuleMatcher;

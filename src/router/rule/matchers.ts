@@ -8,7 +8,7 @@ import { compileRe2, type Re2Result } from '../../core/re2/index.ts';
 import type { RequestHead } from '../../core/request.ts';
 import type { MatcherNode, RuleArg, RuleError } from './ast.ts';
 import { normalizeRuleHost } from './hints.ts';
-import { someQueryValue } from './query.ts';
+import { firstQueryValue, someQueryValue } from './query.ts';
 import type { RoutingPathCache } from './routing-path.ts';
 import { byteStringToText, isAscii, toByteString } from './text.ts';
 
@@ -177,6 +177,35 @@ function create(node: MatcherNode, ctx: CompileContext): MatcherResult {
         test = (v) => re.test(byteStringToText(v));
       }
       return { ok: true, match: (req) => req.query !== '' && someQueryValue(req.query, key, test) };
+    }
+    case 'HostRegexpV2Port': {
+      // gorilla/mux keeps the request's port when the host template has a `:` (wildcardHostPort).
+      const re = regexp(ctx, 'HostRegexp', a0);
+      if (!(re instanceof RegExp)) return { ok: false, error: re };
+      return {
+        ok: true,
+        match: (req) => re.test(req.hostPort === '' ? req.host : `${req.host}:${req.hostPort}`),
+      };
+    }
+    case 'QueryV2': {
+      // Traefik v2's Query (gorilla/mux Queries): the key's first value only.
+      const key = toByteString(a0.value);
+      const value = toByteString(a1!.value);
+      return { ok: true, match: (req) => req.query !== '' && firstQueryValue(req.query, key) === value };
+    }
+    case 'QueryV2Regexp': {
+      // gorilla/mux matches its template's regexp against `key=<first value>`.
+      const key = toByteString(a0.value);
+      const re = regexp(ctx, 'Query', a1!);
+      if (!(re instanceof RegExp)) return { ok: false, error: re };
+      return {
+        ok: true,
+        match: (req) => {
+          if (req.query === '') return false;
+          const v = firstQueryValue(req.query, key);
+          return v !== undefined && re.test(byteStringToText(`${key}=${v}`));
+        },
+      };
     }
     case 'ClientIP': {
       const block = parseIpBlock(a0.value);

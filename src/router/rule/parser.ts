@@ -16,6 +16,7 @@ import {
   type RuleAst,
   type RuleError,
   type RuleGrammar,
+  type V3MatcherName,
 } from './ast.ts';
 import { type Token, tokenize } from './lexer.ts';
 
@@ -40,7 +41,7 @@ function spellings<N extends string>(arity: Readonly<Record<N, readonly number[]
 }
 
 /** The HTTP rule language; Traefik v2 names that v3 removed or renamed get a hint (docs/content/migrate/v2-to-v3-details.md). */
-export const HTTP_GRAMMAR: RuleGrammar<MatcherName> = {
+export const HTTP_GRAMMAR: RuleGrammar<V3MatcherName> = {
   arity: MATCHER_ARITY,
   hints: {
     Headers: 'use Header (Traefik v3 renamed it)',
@@ -222,7 +223,11 @@ class Parser<N extends string> {
       }
     }
     const arity = this.#grammar.arity[name];
-    if (!arity.includes(args.length)) {
+    // An empty list: any number of arguments, at least one (Traefik v2's matchers; rules.CheckRule).
+    if (arity.length === 0 && args.length === 0) {
+      throw new RuleSyntaxError(`${name} expects at least 1 argument, got 0`, close.offset);
+    }
+    if (arity.length > 0 && !arity.includes(args.length)) {
       const expected = arity.length === 1 ? `${arity[0]}` : arity.join(' or ');
       const plural = arity[arity.length - 1] === 1 ? 'argument' : 'arguments';
       const extra = args[arity[arity.length - 1]!];

@@ -85,3 +85,31 @@ export function someQueryValue(query: string, key: string, test: (value: string)
   }
   return false;
 }
+
+/**
+ * The value of the first pair whose key is `key`, as gorilla/mux's findFirstQueryKey reads the
+ * raw query for Traefik v2's Query matcher: pairs split on `&` and `;`, empty ones skipped, the
+ * key unescaped (a pair whose key does not unescape is skipped); undefined when the key is
+ * absent or its value does not unescape (gorilla stops there).
+ */
+export function firstQueryValue(query: string, key: string): string | undefined {
+  const n = query.length;
+  let start = 0;
+  while (start < n) {
+    let end = start;
+    while (end < n) {
+      const c = query.charCodeAt(end);
+      if (c === 38 || c === 59) break;
+      end++;
+    }
+    if (end > start) {
+      let eq = query.indexOf('=', start);
+      if (eq === -1 || eq > end) eq = end;
+      if (eq - start >= key.length && keyEquals(query, start, eq, key)) {
+        return eq === end ? '' : queryUnescape(query, eq + 1, end);
+      }
+    }
+    start = end + 1;
+  }
+  return undefined;
+}

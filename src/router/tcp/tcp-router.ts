@@ -5,6 +5,8 @@ import { type CompiledTcpRule, type ConnectionMeta, compileTcpRule, defaultTcpPr
 export interface TcpRouteEntry<T> {
   readonly name: string;
   readonly rule: string;
+  /** The router's `ruleSyntax` (`v2`: Traefik v2's matchers). */
+  readonly syntax?: string | undefined;
   /** 0 = Traefik's default (defaultTcpPriority). */
   readonly priority?: number;
   readonly value: T;
@@ -41,7 +43,7 @@ export class TcpRouter<T> {
     const routes: Compiled<T>[] = [];
     const errors: { name: string; error: RuleError }[] = [];
     for (const e of entries) {
-      const c = compileTcpRule(e.rule);
+      const c = compileTcpRule(e.rule, e.syntax);
       if (!c.ok) {
         errors.push({ name: e.name, error: c.error });
         continue;

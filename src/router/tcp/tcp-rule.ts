@@ -9,6 +9,7 @@ import { type IpBlock, ipBlockContains, parseIpBlock } from '../../core/ip.ts';
 import { compileRe2 } from '../../core/re2/index.ts';
 import type { RuleAst, RuleError, RuleGrammar } from '../rule/ast.ts';
 import { parseRuleWith } from '../rule/parser.ts';
+import { parseTcpRuleV2 } from './tcp-rule-v2.ts';
 
 export type TcpMatcherName = 'HostSNI' | 'HostSNIRegexp' | 'ClientIP' | 'ALPN';
 
@@ -189,9 +190,12 @@ function collect(node: RuleAst<TcpMatcherName>, hosts: string[], tlsOnly: { v: b
   }
 }
 
-/** Parses and compiles a TCP rule. */
-export function compileTcpRule(rule: string): TcpCompileResult {
-  const parsed = parseRuleWith(rule, TCP_GRAMMAR);
+/**
+ * Parses and compiles a TCP rule. `syntax`: the router's `ruleSyntax`; `v2` reads Traefik v2's
+ * matchers (tcp-rule-v2.ts), any other value v3's, as Traefik's TCP muxer picks its parser.
+ */
+export function compileTcpRule(rule: string, syntax?: string): TcpCompileResult {
+  const parsed = syntax === 'v2' ? parseTcpRuleV2(rule) : parseRuleWith(rule, TCP_GRAMMAR);
   if (!parsed.ok) return parsed;
   const ast = parsed.ast;
   let match: TcpMatcher;
