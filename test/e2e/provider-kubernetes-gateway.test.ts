@@ -331,6 +331,73 @@ providers:
     assert.equal(puts(/^PUT .*\/gatewayclasses\/traefik\/status$/), classPuts, 'unchanged: not written');
   });
 
+  it('admits a route of another namespace once that Namespace has the labels of the listener`s Selector', async () => {
+    // Traefik's allowedNamespaces: `from: Selector` lists the Namespaces its selector matches
+    // (their informer's events rebuild the configuration).
+    const from = proxy.logs.length;
+    const seenFrom = kube.seen.length;
+    kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other', labels: { team: 'b' } } });
+    kube.apply(
+      gatewayFor('shop', 'shared', [
+        {
+          name: 'sel',
+          port: web,
+          protocol: 'HTTP',
+          hostname: 'sel.example',
+          allowedRoutes: {
+            namespaces: {
+              from: 'Selector',
+              selector: {
+                matchLabels: { team: 'b' },
+                matchExpressions: [{ key: 'gateway-access', operator: 'In', values: ['shared', 'all'] }],
+              },
+            },
+          },
+        },
+      ]),
+    );
+    kube.apply(
+      httpRouteFor('other', 'sel', {
+        parentRefs: [{ name: 'shared', namespace: 'shop' }],
+        hostnames: ['sel.example'],
+        rules: [{ backendRefs: [{ name: 'b', port: 80 }] }],
+      }),
+    );
+    const selGet = (path: string) => get(path, { host: 'sel.example' });
+    const refused = await within(
+      kube.waitForWrite(statusPut('other', 'httproutes', 'sel'), seenFrom),
+      'the refused route`s status',
+    );
+    const parent = (refused['status'] as { parents: { conditions: Cond[] }[] }).parents[0];
+    assert.deepEqual(conds(parent?.conditions), [
+      'Accepted=False/NotAllowedByListeners',
+      'ResolvedRefs=True/ResolvedRefs',
+    ]);
+    assert.equal((await selGet('/x')).status, 404);
+
+    const labelled = kube.seen.length;
+    kube.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'other', labels: { team: 'b', 'gateway-access': 'shared' } },
+    });
+    await until(from, async () => (await selGet('/x')).status === 200);
+    assert.equal((await selGet('/sel/y')).text, 'other /sel/y');
+    const accepted = await within(
+      kube.waitForWrite(statusPut('other', 'httproutes', 'sel'), labelled),
+      'the accepted route`s status',
+    );
+    const now = (accepted['status'] as { parents: { conditions: Cond[] }[] }).parents[0];
+    assert.deepEqual(conds(now?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+    const gw = await getRaw<{ status: { listeners: { name: string; attachedRoutes: number }[] } }>(
+      `${GW}/namespaces/shop/gateways/shared`,
+    );
+    assert.deepEqual(
+      gw.status.listeners.map((l) => [l.name, l.attachedRoutes]),
+      [['sel', 1]],
+    );
+  });
+
   it('answers 503 for a backend whose endpoints are none ready, as Traefik`s empty load balancer', async () => {
     const from = proxy.logs.length;
     kube.apply(serviceFor('shop', 'idle'));

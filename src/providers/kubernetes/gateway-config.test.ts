@@ -37,6 +37,7 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
       endpointSlices: ko(objs.endpointSlices),
       secrets: ko(objs.secrets),
       referenceGrants: ko(objs.referenceGrants),
+      namespaces: ko(objs.namespaces),
     },
     {
       allowEmptyServices: false,
@@ -155,6 +156,104 @@ describe('Gateway API → configuration', () => {
     assert.deepEqual(
       Object.values(all.config.http.routers).map((r) => [r.rule, r.priority]),
       [['PathPrefix(`/`)', 10000]],
+    );
+  });
+
+  it('admits the routes of the namespaces a Selector matches, by their labels (Traefik`s allowedNamespaces)', () => {
+    const ns = (name: string, labels: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels },
+    });
+    const namespaces = [
+      ns('default', {}),
+      ns('team', { shared: 'yes', tier: 'web' }),
+      ns('other', { shared: 'yes', tier: 'db' }),
+      ns('closed', { shared: 'no' }),
+    ];
+    const routeIn = (n: string) =>
+      httpRouteFor(n, 'r', {
+        parentRefs: [{ name: 'gw', namespace: 'default' }],
+        hostnames: [`${n}.example`],
+        rules: [{ backendRefs: [{ name: 'app', port: 80 }] }],
+      });
+    const apps = ['team', 'other', 'closed'].flatMap((n) => [
+      serviceFor(n, 'app'),
+      endpointSliceFor(n, 'app', ['10.0.0.9'], 8080),
+    ]);
+    const withSelector = (selector: unknown, opts: Partial<GatewayOptions> = {}) =>
+      build(
+        {
+          gatewayClasses: [gatewayClassFor()],
+          gateways: [
+            gatewayFor('default', 'gw', [
+              {
+                name: 'h',
+                port: 8000,
+                protocol: 'HTTP',
+                allowedRoutes: { namespaces: { from: 'Selector', selector } },
+              },
+            ]),
+          ],
+          httpRoutes: [routeIn('team'), routeIn('other'), routeIn('closed')],
+          services: apps.filter((_, i) => i % 2 === 0),
+          endpointSlices: apps.filter((_, i) => i % 2 === 1),
+          namespaces,
+        },
+        opts,
+      );
+    const admitted = (r: ReturnType<typeof build>) =>
+      ['team', 'other', 'closed'].filter((n) =>
+        Object.values(r.config.http.routers ?? {}).some((x) => x.rule.startsWith(`Host(\`${n}.example\`)`)),
+      );
+    const parentOf = (r: ReturnType<typeof build>, n: string) => {
+      const st = r.statuses.find((s) => s.kind === 'HTTPRoute' && s.object.metadata.namespace === n);
+      return conds((st!.status as { parents: { conditions: unknown }[] }).parents[0]?.conditions);
+    };
+
+    const labels = withSelector({ matchLabels: { shared: 'yes' } });
+    assert.deepEqual(admitted(labels), ['team', 'other']);
+    assert.deepEqual(parentOf(labels, 'team'), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+    assert.deepEqual(parentOf(labels, 'closed'), [
+      'Accepted=False/NotAllowedByListeners',
+      'ResolvedRefs=True/ResolvedRefs',
+    ]);
+    const listener = (r: ReturnType<typeof build>) =>
+      (
+        statusOf(r.statuses, 'Gateway', 'gw')['listeners'] as {
+          attachedRoutes: number;
+          conditions: unknown;
+        }[]
+      )[0]!;
+    assert.equal(listener(labels).attachedRoutes, 2);
+
+    const exprs = withSelector({
+      matchLabels: { shared: 'yes' },
+      matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }],
+    });
+    assert.deepEqual(admitted(exprs), ['team']);
+    assert.deepEqual(
+      admitted(withSelector({ matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] })),
+      ['closed'],
+    );
+    assert.deepEqual(admitted(withSelector({ matchExpressions: [{ key: 'tier', operator: 'Exists' }] })), [
+      'team',
+      'other',
+    ]);
+    // An empty selector selects every namespace; none selects none (LabelSelectorAsSelector).
+    assert.deepEqual(admitted(withSelector({})), ['team', 'other', 'closed']);
+    assert.deepEqual(admitted(withSelector(undefined)), []);
+    // A namespace the provider does not watch is left out (Traefik's ListNamespaces).
+    assert.deepEqual(admitted(withSelector({}, { namespaces: ['default', 'other'] })), ['other']);
+
+    // A malformed selector: the listener is refused, ResolvedRefs=False.
+    const bad = withSelector({ matchExpressions: [{ key: 'tier', operator: 'In', values: [] }] });
+    assert.deepEqual(admitted(bad), []);
+    assert.ok(conds(listener(bad).conditions).includes('ResolvedRefs=False/InvalidRouteNamespacesSelector'));
+    assert.ok(bad.issues.some((i) => i.includes('invalid route namespaces selector')));
+    const badOp = withSelector({ matchExpressions: [{ key: 'tier', operator: 'Gt', values: ['1'] }] });
+    assert.ok(
+      conds(listener(badOp).conditions).includes('ResolvedRefs=False/InvalidRouteNamespacesSelector'),
     );
   });
 });

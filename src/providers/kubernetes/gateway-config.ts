@@ -36,6 +36,8 @@ export interface GatewayObjects {
   readonly endpointSlices: readonly KubeObject[];
   readonly secrets: readonly KubeObject[];
   readonly referenceGrants?: readonly KubeObject[];
+  /** The cluster's Namespaces (their labels: `allowedRoutes.namespaces.from: Selector`). */
+  readonly namespaces?: readonly KubeObject[];
 }
 
 export interface GatewayOptions {
@@ -58,6 +60,8 @@ export interface GatewayOptions {
   readonly gatewayClasses?: readonly string[];
   /** Our GatewayClasses' status is not written (another controller owns it). */
   readonly disableGatewayClassStatus?: boolean;
+  /** The watched namespaces (empty or absent: all): a Selector admits only these. */
+  readonly namespaces?: readonly string[];
   /** Entry point name → the port of its address (a listener goes to the entry point of its port). */
   readonly entryPointPorts: Readonly<Record<string, number>>;
 }
@@ -124,8 +128,9 @@ export function gatewayConfig(
   });
   const listeners: Attach[] = [];
   const experimental = opts.experimentalChannel === true;
+  const scope = { objects: objs.namespaces ?? [], watched: opts.namespaces ?? [] };
   for (const gw of ours)
-    listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, experimental));
+    listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, experimental, scope));
   const addresses =
     opts.statusAddress === undefined || ours.length === 0 ? [] : statusAddresses(b, opts.statusAddress);
 

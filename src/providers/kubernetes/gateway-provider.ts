@@ -54,6 +54,9 @@ export class KubernetesGatewayProvider implements Provider {
       services: { prefix: '/api/v1', plural: 'services' },
       secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
       endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
+      // Traefik's client always follows every Namespace (cluster-scoped): their labels decide
+      // the listeners' `allowedRoutes.namespaces.from: Selector`.
+      namespaces: { prefix: '/api/v1', plural: 'namespaces', clusterScoped: true },
       // Traefik's client watches the Experimental Channel kinds only with experimentalChannel
       // (their CRDs must then be installed).
       tcpRoutes: cfg.experimentalChannel ? { prefix: GW_ALPHA, plural: 'tcproutes' } : undefined,
