@@ -398,6 +398,49 @@ providers:
     );
   });
 
+  it('writes Accepted=True/ListenersNotValid and Programmed=True for a Gateway with one listener invalid, and routes the valid one', async () => {
+    // Traefik's makeGatewayStatus: some listeners invalid leave the Gateway accepted and programmed.
+    const from = proxy.logs.length;
+    const seenFrom = kube.seen.length;
+    kube.apply(
+      gatewayFor('shop', 'mixed', [
+        { name: 'ok', port: web, protocol: 'HTTP', hostname: 'mixed.example' },
+        { name: 'nowhere', port: 1, protocol: 'HTTP', hostname: 'mixed.example' },
+      ]),
+    );
+    kube.apply(
+      httpRouteFor('shop', 'mixed', {
+        parentRefs: [{ name: 'mixed' }],
+        hostnames: ['mixed.example'],
+        rules: [{ backendRefs: [{ name: 'app', port: 80 }] }],
+      }),
+    );
+    const written = await within(
+      kube.waitForWrite(/^PUT .*\/gateways\/mixed\/status$/, seenFrom),
+      'the mixed Gateway`s status',
+    );
+    const status = written['status'] as {
+      conditions: (Cond & { message: string })[];
+      listeners: { name: string; conditions: Cond[] }[];
+    };
+    assert.deepEqual(conds(status.conditions), [
+      'Accepted=True/ListenersNotValid',
+      'Programmed=True/Programmed',
+    ]);
+    assert.equal(
+      status.conditions[0]?.message,
+      'Gateway successfully scheduled, but some Listeners are not valid',
+    );
+    assert.deepEqual(
+      status.listeners.map((l) => [l.name, conds(l.conditions)[0]]),
+      [
+        ['ok', 'Accepted=True/Accepted'],
+        ['nowhere', 'Accepted=False/PortUnavailable'],
+      ],
+    );
+    await until(from, async () => (await get('/m', { host: 'mixed.example' })).status === 200);
+  });
+
   it('answers 503 for a backend whose endpoints are none ready, as Traefik`s empty load balancer', async () => {
     const from = proxy.logs.length;
     kube.apply(serviceFor('shop', 'idle'));

@@ -486,6 +486,49 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(allowed.config.tls?.certificates?.length, 1);
   });
 
+  it('writes a Gateway`s Accepted and Programmed as Traefik`s makeGatewayStatus: some listeners invalid, all, a parametersRef', () => {
+    const gwWith = (name: string, ls: unknown[], spec: Record<string, unknown> = {}) => {
+      const g = gatewayFor('default', name, ls as Parameters<typeof gatewayFor>[2]) as unknown as {
+        spec: Record<string, unknown>;
+      };
+      return { ...g, spec: { ...g.spec, ...spec } };
+    };
+    const good = { name: 'http', port: 8000, protocol: 'HTTP' };
+    const bad = { name: 'nowhere', port: 9999, protocol: 'HTTP' };
+    const { statuses, config } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [
+        gwWith('some', [good, bad]),
+        gwWith('none', [bad]),
+        gwWith('infra', [good], {
+          infrastructure: { parametersRef: { group: '', kind: 'ConfigMap', name: 'p' } },
+        }),
+      ],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'some' }, { name: 'infra' }],
+          hostnames: ['r.example'],
+          rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+        }),
+      ],
+      services: [apps[0]],
+      endpointSlices: [apps[2]],
+    });
+    const gwConds = (n: string) => conds(statusOf(statuses, 'Gateway', n)['conditions']);
+    assert.deepEqual(gwConds('some'), ['Accepted=True/ListenersNotValid', 'Programmed=True/Programmed']);
+    const msgs = (statusOf(statuses, 'Gateway', 'some')['conditions'] as { message: string }[]).map(
+      (c) => c.message,
+    );
+    assert.deepEqual(msgs, [
+      'Gateway successfully scheduled, but some Listeners are not valid',
+      'Gateway successfully programmed, but some Listeners are not valid',
+    ]);
+    assert.deepEqual(gwConds('none'), ['Accepted=False/ListenersNotValid', 'Programmed=False/Invalid']);
+    assert.deepEqual(gwConds('infra'), ['Accepted=False/InvalidParameters']);
+    // The valid listeners are routed all the same.
+    assert.equal(Object.keys(config.http.routers).length, 2);
+  });
+
   it('reports GatewayClass, Gateway (attached routes per listener) and route parents` statuses, ours only', () => {
     const { statuses } = build({
       gatewayClasses: [gatewayClassFor(), gatewayClassFor('other', 'example.com/other')],

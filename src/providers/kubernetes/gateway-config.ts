@@ -16,7 +16,7 @@ import {
   parentListeners,
 } from './gateway-listeners.ts';
 import { hostnames, type Match, matchRule } from './gateway-match.ts';
-import { condition, objectPath, type StatusUpdate } from './gateway-status.ts';
+import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import { KubeBuild, normalize, type Obj } from './kube-build.ts';
 import { ReferenceGrants } from './reference-grants.ts';
@@ -156,27 +156,58 @@ export function gatewayConfig(
   statuses.push(...policies.statuses());
   for (const gw of ours) {
     const mine = listeners.filter((l) => l.gw === gw);
-    const valid = mine.filter((l) => l.attached).length;
-    const bad = mine.filter((l) => !l.attached).map((l) => l.listener.name);
     statuses.push({
       kind: 'Gateway',
       object: gw,
       path: objectPath(gw, 'gateways'),
       status: {
-        conditions: [
-          valid > 0 || mine.length === 0
-            ? condition(gw, 'Accepted', true, 'Accepted', 'Gateway successfully scheduled')
-            : condition(gw, 'Accepted', false, 'ListenersNotValid', 'No valid listener'),
-          bad.length === 0
-            ? condition(gw, 'Programmed', true, 'Programmed', 'Gateway successfully programmed')
-            : condition(gw, 'Programmed', false, 'Invalid', `Invalid listeners: ${bad.join(', ')}`),
-        ],
+        conditions: gatewayConditions(gw, mine),
         listeners: mine.map((l) => l.status),
         ...(addresses.length > 0 ? { addresses } : {}),
       },
     });
   }
   return { ...b.result(), statuses };
+}
+
+/**
+ * A Gateway's conditions as Traefik's makeGatewayStatus (pkg/provider/kubernetes/gateway/
+ * kubernetes.go): an `infrastructure.parametersRef` (Traefik supports none) is Accepted=False,
+ * InvalidParameters, and nothing more; listeners that are all invalid are Accepted=False and
+ * Programmed=False; some invalid leave the Gateway Accepted and Programmed, the reason of
+ * Accepted `ListenersNotValid`. The listeners keep being routed either way.
+ */
+function gatewayConditions(gw: KubeObject, mine: readonly Attach[]): Condition[] {
+  const infra = (gw.spec as { infrastructure?: { parametersRef?: unknown } | null } | undefined)
+    ?.infrastructure;
+  if (infra?.parametersRef !== undefined && infra.parametersRef !== null)
+    return [
+      condition(
+        gw,
+        'Accepted',
+        false,
+        'InvalidParameters',
+        'Gateway infrastructure parametersRef is not supported',
+      ),
+    ];
+  const valid = mine.filter((l) => l.attached).length;
+  const invalid = mine.length - valid;
+  if (invalid > 0 && valid === 0)
+    return [
+      condition(gw, 'Accepted', false, 'ListenersNotValid', 'At least one Listener must be valid'),
+      condition(gw, 'Programmed', false, 'Invalid', 'No Listener is valid'),
+    ];
+  const some = invalid > 0 ? ', but some Listeners are not valid' : '';
+  return [
+    condition(
+      gw,
+      'Accepted',
+      true,
+      some === '' ? 'Accepted' : 'ListenersNotValid',
+      `Gateway successfully scheduled${some}`,
+    ),
+    condition(gw, 'Programmed', true, 'Programmed', `Gateway successfully programmed${some}`),
+  ];
 }
 
 /**
