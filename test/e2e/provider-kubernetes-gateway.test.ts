@@ -103,6 +103,24 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
             backendRefs: [{ name: 'app', port: 80 }],
           },
           {
+            matches: [{ path: { type: 'PathPrefix', value: '/hosthdr' } }],
+            filters: [
+              {
+                type: 'RequestHeaderModifier',
+                requestHeaderModifier: {
+                  set: [{ name: 'Host', value: 'evil.example' }],
+                  add: [{ name: 'X-Mod', value: 'on' }],
+                },
+              },
+            ],
+            backendRefs: [{ name: 'app', port: 80 }],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/nohost' } }],
+            filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['host'] } }],
+            backendRefs: [{ name: 'app', port: 80 }],
+          },
+          {
             matches: [{ path: { type: 'PathPrefix', value: '/old' } }],
             filters: [
               {
@@ -205,6 +223,21 @@ providers:
     assert.equal(seen.headers['x-mw'], 'crd', 'the ExtensionRef Middleware of the CRD provider');
     assert.equal(r.headers['x-served-by'], 'gw');
     assert.equal(r.headers['x-internal'], undefined);
+  });
+
+  it('leaves the Host sent upstream alone when a RequestHeaderModifier sets or removes Host, as Go`s transport does', async () => {
+    // Traefik's requestHeaderModifier edits req.Header, whose Host key Go never sends (req.Host is).
+    const set = await get('/hosthdr/x');
+    assert.equal(set.status, 200);
+    const seen = JSON.parse(set.text) as { headers: Record<string, string> };
+    assert.equal(seen.headers['host'], 'gw.example');
+    assert.equal(seen.headers['x-mod'], 'on', 'the other edits apply');
+    const removed = await get('/nohost/x');
+    assert.equal(removed.status, 200);
+    assert.equal(
+      (JSON.parse(removed.text) as { headers: Record<string, string> }).headers['host'],
+      'gw.example',
+    );
   });
 
   it('answers a RequestRedirect with its status and Location, without reaching a backend', async () => {
