@@ -11,6 +11,8 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { createServer as createHttp2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -472,6 +474,31 @@ providers:
       ],
     );
     await until(from, async () => (await get('/m', { host: 'mixed.example' })).status === 200);
+  });
+
+  it('speaks h2c to a backend whose Service port has appProtocol kubernetes.io/h2c (Traefik`s getHTTPServiceProtocol)', async () => {
+    const h2 = createHttp2Server((req, res) => res.end(`h2c ${req.httpVersion} ${req.url}`));
+    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+    try {
+      const h2Port = (h2.address() as AddressInfo).port;
+      const from = proxy.logs.length;
+      const svc = serviceFor('shop', 'grpcish');
+      (svc as unknown as { spec: { ports: Record<string, unknown>[] } }).spec.ports[0]!['appProtocol'] =
+        'kubernetes.io/h2c';
+      kube.apply(svc);
+      kube.apply(endpointSliceFor('shop', 'grpcish', ['127.0.0.1'], h2Port));
+      kube.apply(
+        httpRouteFor('shop', 'h2c', {
+          parentRefs: [{ name: 'gw' }],
+          hostnames: ['h2c.example'],
+          rules: [{ backendRefs: [{ name: 'grpcish', port: 80 }] }],
+        }),
+      );
+      await until(from, async () => (await get('/x', { host: 'h2c.example' })).status === 200);
+      assert.equal((await get('/y', { host: 'h2c.example' })).text, 'h2c 2.0 /y');
+    } finally {
+      await new Promise<void>((resolve) => h2.close(() => resolve()));
+    }
   });
 
   it('answers 503 for a backend whose endpoints are none ready, as Traefik`s empty load balancer', async () => {

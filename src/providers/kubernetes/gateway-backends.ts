@@ -149,6 +149,15 @@ export function backends(
       );
       continue;
     }
+    // A policy's serversTransport makes the servers https, whatever the appProtocol.
+    const protocol = tls.transport === undefined ? httpServiceProtocol(b, to, ref.name, ref.port) : {};
+    if (protocol === undefined) {
+      fail(
+        'UnsupportedProtocol',
+        `${what}: only the TCP protocol and the appProtocols http, https, kubernetes.io/h2c, kubernetes.io/ws and kubernetes.io/wss are supported`,
+      );
+      continue;
+    }
     const lb = b.loadBalancer(
       {
         name: ref.name,
@@ -156,6 +165,7 @@ export function backends(
         port: ref.port,
         nativeLB: native,
         gatewayBackend: true,
+        ...protocol,
         ...tlsScheme(tls.transport, ref.name ?? '', ref.port),
       },
       ns,
@@ -183,6 +193,49 @@ export function nativeLBAnnotation(
   if (key === undefined) return undefined;
   const value = annotations[key]!;
   return parseGoBool(value) ?? { invalid: value };
+}
+
+/**
+ * The scheme of an HTTPRoute backend's servers from its Service port, as Traefik's
+ * getHTTPServiceProtocol (pkg/provider/kubernetes/gateway/httproute.go, GEP-1911): a port whose
+ * protocol is not TCP is refused (undefined); without `appProtocol`, `{}` (the load balancer's
+ * own rule: https for port 443 or a name starting with https, else http); `kubernetes.io/h2c` is
+ * h2c, `http` and `kubernetes.io/ws` http, `https` and `kubernetes.io/wss` https; another value
+ * is refused. A Service or port that does not exist is left to the load balancer
+ * (BackendNotFound).
+ */
+function httpServiceProtocol(
+  b: KubeBuild,
+  ns: string,
+  name: string | undefined,
+  port: number,
+): { scheme?: string } | undefined {
+  const svc = name === undefined ? undefined : b.service(ns, name);
+  const sp = ((svc?.spec ?? {}) as { ports?: readonly ServicePortSpec[] }).ports?.find(
+    (p) => p.port === port,
+  );
+  if (sp === undefined) return {};
+  // The API server defaults a port's protocol to TCP.
+  if ((sp.protocol ?? 'TCP') !== 'TCP') return undefined;
+  if (sp.appProtocol === undefined || sp.appProtocol === null) return {};
+  switch (sp.appProtocol.toLowerCase()) {
+    case 'kubernetes.io/h2c':
+      return { scheme: 'h2c' };
+    case 'http':
+    case 'kubernetes.io/ws':
+      return { scheme: 'http' };
+    case 'https':
+    case 'kubernetes.io/wss':
+      return { scheme: 'https' };
+    default:
+      return undefined;
+  }
+}
+
+interface ServicePortSpec {
+  readonly port?: number;
+  readonly protocol?: string;
+  readonly appProtocol?: string | null;
 }
 
 /**

@@ -348,6 +348,67 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(redirect.config, { scheme: 'https', port: '', path: '/new', statusCode: 301 });
   });
 
+  it('takes an HTTPRoute backend`s scheme from its Service port`s appProtocol (Traefik`s getHTTPServiceProtocol)', () => {
+    const svc = (name: string, port: Record<string, unknown>) => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: 'default' },
+      spec: { type: 'ClusterIP', ports: [{ name: 'web', port: 80, protocol: 'TCP', ...port }] },
+    });
+    const slice = (name: string) => {
+      const s = endpointSliceFor('default', name, ['10.0.0.7'], 8080) as unknown as { ports: { name: string }[] };
+      s.ports[0]!.name = 'web';
+      return s;
+    };
+    const cases: [string, Record<string, unknown>, string | undefined][] = [
+      ['none', {}, 'http://10.0.0.7:8080'],
+      ['httpsname', { name: 'https-x' }, 'https://10.0.0.7:8080'],
+      ['h2c', { appProtocol: 'kubernetes.io/h2c' }, 'h2c://10.0.0.7:8080'],
+      ['ws', { appProtocol: 'kubernetes.io/ws' }, 'http://10.0.0.7:8080'],
+      ['wss', { appProtocol: 'kubernetes.io/wss' }, 'https://10.0.0.7:8080'],
+      ['plain', { appProtocol: 'http' }, 'http://10.0.0.7:8080'],
+      ['tls', { appProtocol: 'https' }, 'https://10.0.0.7:8080'],
+      ['grpc', { appProtocol: 'grpc' }, undefined],
+      ['udp', { protocol: 'UDP' }, undefined],
+    ];
+    const { config, statuses } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: cases.map(([name]) =>
+        httpRouteFor('default', name, {
+          parentRefs: [{ name: 'gw' }],
+          hostnames: [`${name}.example`],
+          rules: [{ backendRefs: [{ name, port: 80 }] }],
+        }),
+      ),
+      services: cases.map(([name, port]) => svc(name, port)),
+      endpointSlices: cases.map(([name, port]) => {
+        const s = slice(name);
+        if (typeof port['name'] === 'string')
+          (s as { ports: { name: string }[] }).ports[0]!.name = port['name'];
+        return s;
+      }),
+    });
+    for (const [name, , url] of cases) {
+      const lb = config.http.services?.[`default-${name}-80`];
+      if (url === undefined) {
+        assert.equal(lb, undefined, name);
+        const parent = (statusOf(statuses, 'HTTPRoute', name)['parents'] as { conditions: unknown }[])[0];
+        assert.deepEqual(conds(parent?.conditions), [
+          'Accepted=True/Accepted',
+          'ResolvedRefs=False/UnsupportedProtocol',
+        ]);
+        continue;
+      }
+      assert.ok(lb?.kind === 'loadBalancer', name);
+      assert.deepEqual(
+        lb.loadBalancer.servers.map((x) => x.url),
+        [url],
+        name,
+      );
+    }
+  });
+
   it('refuses an unsupported filter (the router is left out), and warns of backendRef filters', () => {
     const { config, issues } = build({
       gatewayClasses: [gatewayClassFor()],
