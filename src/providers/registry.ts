@@ -187,7 +187,14 @@ const KINDS: readonly {
       return o === undefined
         ? undefined
         : import('./kubernetes/index.ts').then(
-            (m) => new m.KubernetesGatewayProvider(o, s.validation, s.entryPointPorts ?? {}),
+            (m) =>
+              new m.KubernetesGatewayProvider(
+                o,
+                s.validation,
+                s.entryPointPorts ?? {},
+                process.env,
+                s.nonTlsEntryPoints,
+              ),
           );
     },
   },

@@ -48,6 +48,7 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
   let dir: string;
   let kubeconfig = '';
   let web = 0;
+  let securePort = 0;
 
   const getRaw = async <T>(path: string): Promise<T> =>
     JSON.parse(await kubectl(kubeconfig, 'get', '--raw', path)) as T;
@@ -65,6 +66,7 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
     dir = mkdtempSync(join(tmpdir(), 'kube-gw-'));
     kubeconfig = writeKubeconfig(dir, kube.url);
     const webPort = await freePort();
+    securePort = await freePort();
     kube.apply(serviceFor('shop', 'app'));
     kube.apply(endpointSliceFor('shop', 'app', ['127.0.0.1'], app.port));
     kube.apply(serviceFor('other', 'b'));
@@ -168,6 +170,9 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
       config: `entryPoints:
   web:
     address: "127.0.0.1:${webPort}"
+  secure:
+    address: "127.0.0.1:${securePort}"
+    http: { tls: {} }
 log: { level: INFO }
 providers:
   providersThrottleDuration: 50ms
@@ -499,6 +504,21 @@ providers:
     } finally {
       await new Promise<void>((resolve) => h2.close(() => resolve()));
     }
+  });
+
+  it('refuses an HTTP listener on the port of an entry point with http.tls (PortUnavailable), as Traefik`s entryPointName', async () => {
+    const seenFrom = kube.seen.length;
+    kube.apply(gatewayFor('shop', 'tlsep', [{ name: 'plain', port: securePort, protocol: 'HTTP' }]));
+    const written = await within(
+      kube.waitForWrite(/^PUT .*\/gateways\/tlsep\/status$/, seenFrom),
+      'the tlsep Gateway`s status',
+    );
+    const status = written['status'] as { conditions: Cond[]; listeners: { conditions: Cond[] }[] };
+    assert.equal(conds(status.listeners[0]?.conditions)[0], 'Accepted=False/PortUnavailable');
+    assert.deepEqual(conds(status.conditions), [
+      'Accepted=False/ListenersNotValid',
+      'Programmed=False/Invalid',
+    ]);
   });
 
   it('answers 503 for a backend whose endpoints are none ready, as Traefik`s empty load balancer', async () => {

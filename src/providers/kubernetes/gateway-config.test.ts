@@ -159,6 +159,34 @@ describe('Gateway API → configuration', () => {
     );
   });
 
+  it('does not put an HTTP listener on an entry point with http.tls (Traefik`s entryPointName)', () => {
+    const { config, statuses, issues } = build(
+      {
+        gatewayClasses: [gatewayClassFor()],
+        gateways: [
+          gatewayFor('default', 'gw', [
+            { name: 'plain', port: 8443, protocol: 'HTTP' },
+            { name: 'web', port: 8000, protocol: 'HTTP' },
+          ]),
+        ],
+        httpRoutes: [
+          httpRouteFor('default', 'r', {
+            parentRefs: [{ name: 'gw', sectionName: 'plain' }],
+            rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+          }),
+        ],
+        services: [apps[0]],
+        endpointSlices: [apps[2]],
+      },
+      { httpTlsEntryPoints: ['websecure'] },
+    );
+    const listeners = statusOf(statuses, 'Gateway', 'gw')['listeners'] as { conditions: unknown }[];
+    assert.equal(conds(listeners[0]?.conditions)[0], 'Accepted=False/PortUnavailable');
+    assert.equal(conds(listeners[1]?.conditions)[0], 'Accepted=True/Accepted');
+    assert.deepEqual(config.http.routers, {});
+    assert.ok(issues.some((i) => i.includes('no entry point without http.tls listens on port 8443')));
+  });
+
   it('admits the routes of the namespaces a Selector matches, by their labels (Traefik`s allowedNamespaces)', () => {
     const ns = (name: string, labels: Record<string, string>) => ({
       apiVersion: 'v1',
@@ -356,7 +384,9 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       spec: { type: 'ClusterIP', ports: [{ name: 'web', port: 80, protocol: 'TCP', ...port }] },
     });
     const slice = (name: string) => {
-      const s = endpointSliceFor('default', name, ['10.0.0.7'], 8080) as unknown as { ports: { name: string }[] };
+      const s = endpointSliceFor('default', name, ['10.0.0.7'], 8080) as unknown as {
+        ports: { name: string }[];
+      };
       s.ports[0]!.name = 'web';
       return s;
     };

@@ -62,6 +62,8 @@ export interface GatewayOptions {
   readonly disableGatewayClassStatus?: boolean;
   /** The watched namespaces (empty or absent: all): a Selector admits only these. */
   readonly namespaces?: readonly string[];
+  /** The entry points with `http.tls` (an HTTP listener does not go to them, as in Traefik). */
+  readonly httpTlsEntryPoints?: readonly string[];
   /** Entry point name → the port of its address (a listener goes to the entry point of its port). */
   readonly entryPointPorts: Readonly<Record<string, number>>;
 }
@@ -129,8 +131,9 @@ export function gatewayConfig(
   const listeners: Attach[] = [];
   const experimental = opts.experimentalChannel === true;
   const scope = { objects: objs.namespaces ?? [], watched: opts.namespaces ?? [] };
+  const httpTls = new Set(opts.httpTlsEntryPoints ?? []);
   for (const gw of ours)
-    listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, experimental, scope));
+    listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, experimental, scope, httpTls));
   const addresses =
     opts.statusAddress === undefined || ours.length === 0 ? [] : statusAddresses(b, opts.statusAddress);
 

@@ -158,6 +158,7 @@ export function gatewayListeners(
   entryPointPorts: Readonly<Record<string, number>>,
   experimental = false,
   scope: NamespaceScope = { objects: [], watched: [] },
+  httpTlsEntryPoints: ReadonlySet<string> = new Set(),
 ): Attach[] {
   const spec = (gw.spec ?? {}) as { listeners?: readonly Listener[] };
   const ns = gw.metadata.namespace ?? 'default';
@@ -173,7 +174,11 @@ export function gatewayListeners(
       ok = false;
       conds.push(condition(gw, type, false, reason, message));
     };
-    const ep = Object.entries(entryPointPorts).find(([, port]) => port === l.port)?.[0];
+    // Traefik's entryPointName: the entry point of the listener's port, but not, for an HTTP
+    // listener, one with `http.tls` (its routers would all be TLS).
+    const ep = Object.entries(entryPointPorts).find(
+      ([name, port]) => port === l.port && !(l.protocol === 'HTTP' && httpTlsEntryPoints.has(name)),
+    )?.[0];
     const supported = supportedKinds(l.protocol, experimental);
     let kinds: string[] = [];
     // Traefik's loadGatewayListeners: after the protocol and the entry point, before the kinds.
@@ -187,8 +192,11 @@ export function gatewayListeners(
       ok = false;
       conds.push(condition(gw, supported.type, supported.ok, supported.reason, supported.message));
     } else if (ep === undefined) {
-      b.error(where, `listener ${l.name}: no entry point listens on port ${l.port}`);
-      fail('Accepted', 'PortUnavailable', `No entry point listens on port ${l.port}`);
+      const why = Object.values(entryPointPorts).includes(l.port)
+        ? `no entry point without http.tls listens on port ${l.port} (an HTTP listener's)`
+        : `no entry point listens on port ${l.port}`;
+      b.error(where, `listener ${l.name}: ${why}`);
+      fail('Accepted', 'PortUnavailable', `Cannot find entryPoint for Gateway: ${why}`);
     } else if (allowed !== 'all' && 'error' in allowed) {
       b.error(where, `listener ${l.name}: invalid route namespaces selector: ${allowed.error}`);
       fail(

@@ -19,17 +19,24 @@ export class KubernetesGatewayProvider implements Provider {
   readonly #validation: ProviderValidation;
   readonly #ports: Readonly<Record<string, number>>;
   readonly #env: NodeJS.ProcessEnv;
+  readonly #httpTls: readonly string[];
 
   constructor(
     cfg: KubernetesGatewayProviderConfig,
     validation: ProviderValidation,
     entryPointPorts: Readonly<Record<string, number>>,
     env: NodeJS.ProcessEnv = process.env,
+    nonTlsEntryPoints?: readonly string[],
   ) {
     this.#cfg = cfg;
     this.#validation = validation;
     this.#ports = entryPointPorts;
     this.#env = env;
+    // Traefik's Entrypoint.HasHTTPTLSConf: the entry points with `http.tls`.
+    this.#httpTls =
+      nonTlsEntryPoints === undefined
+        ? []
+        : Object.keys(entryPointPorts).filter((n) => !nonTlsEntryPoints.includes(n));
   }
 
   watch(signal: AbortSignal): AsyncIterable<ProviderUpdate> {
@@ -75,7 +82,11 @@ export class KubernetesGatewayProvider implements Provider {
       (client) => {
         const writer = new StatusWriter(client, signal);
         return (items) => {
-          const built = gatewayConfig(items, { ...cfg, entryPointPorts: this.#ports });
+          const built = gatewayConfig(items, {
+            ...cfg,
+            entryPointPorts: this.#ports,
+            httpTlsEntryPoints: this.#httpTls,
+          });
           writer.submit(built.statuses);
           return gatewayUpdate(built, this.name, this.#validation, writer.takeFailures());
         };
