@@ -194,6 +194,9 @@ const KINDS: readonly {
                 s.entryPointPorts ?? {},
                 process.env,
                 s.nonTlsEntryPoints,
+                // Traefik's FillExtensionBuilderRegistry: the CRD provider's Middlewares and
+                // TraefikServices, only when it is configured (and in its namespaces).
+                c.kubernetesCRD === undefined ? null : { namespaces: c.kubernetesCRD.namespaces },
               ),
           );
     },

@@ -179,6 +179,7 @@ providers:
   kubernetesCRD:
     endpoint: "${kube.url}"
     token: test-token
+    namespaces: [shop]
   kubernetesGateway:
     endpoint: "${kube.url}"
     token: test-token
@@ -519,6 +520,58 @@ providers:
       'Accepted=False/ListenersNotValid',
       'Programmed=False/Invalid',
     ]);
+  });
+
+  it('refuses a TraefikService and a Middleware of a namespace the CRD provider does not watch (InvalidKind)', async () => {
+    // Traefik's FillExtensionBuilderRegistry: kubernetesCRD.namespaces bounds the Gateway
+    // provider's references to its objects ("namespace … is not allowed").
+    const from = proxy.logs.length;
+    const seenFrom = kube.seen.length;
+    kube.apply(
+      gatewayFor('shop', 'open', [
+        {
+          name: 'open',
+          port: web,
+          protocol: 'HTTP',
+          hostname: 'open.example',
+          allowedRoutes: { namespaces: { from: 'All' } },
+        },
+      ]),
+    );
+    kube.apply(
+      httpRouteFor('other', 'ext', {
+        parentRefs: [{ name: 'open', namespace: 'shop' }],
+        hostnames: ['open.example'],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/ts' } }],
+            backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'ts' }],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/mw' } }],
+            filters: [
+              { type: 'ExtensionRef', extensionRef: { group: 'traefik.io', kind: 'Middleware', name: 'm' } },
+            ],
+            backendRefs: [{ name: 'b', port: 80 }],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/plain' } }],
+            backendRefs: [{ name: 'b', port: 80 }],
+          },
+        ],
+      }),
+    );
+    const written = await within(
+      kube.waitForWrite(statusPut('other', 'httproutes', 'ext'), seenFrom),
+      'the route`s status',
+    );
+    const parent = (written['status'] as { parents: { conditions: (Cond & { message: string })[] }[] })
+      .parents[0];
+    assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
+    assert.match(parent?.conditions[1]?.message ?? '', /namespace "other" is not allowed/);
+    await until(from, async () => (await get('/plain', { host: 'open.example' })).status === 200);
+    assert.equal((await get('/mw', { host: 'open.example' })).status, 404);
+    assert.equal((await get('/ts', { host: 'open.example' })).status, 404);
   });
 
   it('answers 503 for a backend whose endpoints are none ready, as Traefik`s empty load balancer', async () => {

@@ -90,6 +90,7 @@ export function backends(
   where: string,
   policies?: BackendTLSPolicies,
   cross?: readonly string[],
+  crd: CrdRegistry = { namespaces: [] },
 ): Backends {
   const out = new BackendsBuilder(b, where);
   const fail = (reason: string, message: string): void => out.fail(reason, message);
@@ -121,6 +122,13 @@ export function backends(
           `${what}: TraefikService reference is not allowed: HTTPRoute namespace "${ns}" is not in crossProviderNamespaces`,
         );
         continue;
+      }
+      if (!ref.name.includes('@')) {
+        const refused = crdRefused(crd, 'HTTPBackendRef', 'TraefikService', ref.name, to);
+        if (refused !== undefined) {
+          fail('InvalidKind', `${what}: ${refused}`);
+          continue;
+        }
       }
       const name = ref.name.includes('@') ? ref.name : `${normalize(`${to}-${ref.name}`)}@kubernetescrd`;
       out.child(name, weight);
@@ -266,6 +274,30 @@ export function tlsScheme(
 ): { scheme?: string; serversTransport?: string } {
   // KubeBuild.loadBalancer prefixes the namespace: `<ns>-<service>-<port>`, the policy's transport.
   return transport === undefined ? {} : { scheme: 'https', serversTransport: `${name}-${port}` };
+}
+
+/**
+ * What Traefik's FillExtensionBuilderRegistry (pkg/provider/kubernetes/crd/kubernetes.go) gives
+ * the Gateway provider: with the kubernetesCRD provider configured, its `namespaces` (empty: all);
+ * `null` when it is not configured.
+ */
+export type CrdRegistry = { readonly namespaces: readonly string[] } | null;
+
+/**
+ * Why a reference to the CRD provider's `kind` (Middleware, TraefikService) in namespace `ns` is
+ * refused, as Traefik: no builder registered for it without the CRD provider ("unsupported …"),
+ * a namespace the CRD provider does not watch ("namespace … is not allowed"); undefined: allowed.
+ */
+export function crdRefused(
+  crd: CrdRegistry,
+  what: string,
+  kind: string,
+  name: string,
+  ns: string,
+): string | undefined {
+  if (crd === null) return `unsupported ${what} traefik.io/${kind}/${name}`;
+  if (crd.namespaces.length > 0 && !crd.namespaces.includes(ns)) return `namespace "${ns}" is not allowed`;
+  return undefined;
 }
 
 /**

@@ -439,6 +439,62 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     }
   });
 
+  it('refers to the CRD provider`s Middlewares and TraefikServices only when it is configured, in its namespaces', () => {
+    const route = httpRouteFor('default', 'ext', {
+      parentRefs: [{ name: 'gw' }],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/mw' } }],
+          filters: [
+            { type: 'ExtensionRef', extensionRef: { group: 'traefik.io', kind: 'Middleware', name: 'm' } },
+          ],
+          backendRefs: [{ name: 'a', port: 80 }],
+        },
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/ts' } }],
+          backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'ts' }],
+        },
+      ],
+    });
+    const run = (crd: GatewayOptions['crd']) =>
+      build(
+        {
+          gatewayClasses: [gatewayClassFor()],
+          gateways: [gw],
+          httpRoutes: [route],
+          services: [apps[0]],
+          endpointSlices: [apps[2]],
+        },
+        crd === undefined ? {} : { crd },
+      );
+    const parent = (r: ReturnType<typeof build>) =>
+      conds(
+        (statusOf(r.statuses, 'HTTPRoute', 'ext')['parents'] as { conditions: unknown }[])[0]?.conditions,
+      );
+    const rules = (r: ReturnType<typeof build>) =>
+      Object.values(r.config.http.routers ?? {}).map((x) => x.rule);
+
+    const on = run({ namespaces: [] });
+    assert.deepEqual(rules(on).sort(), [
+      '(Path(`/mw`) || PathPrefix(`/mw/`))',
+      '(Path(`/ts`) || PathPrefix(`/ts/`))',
+    ]);
+    assert.deepEqual(parent(on), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+
+    // Without the CRD provider: Traefik has no builder for either (unsupported …, InvalidKind).
+    const off = run(null);
+    assert.deepEqual(rules(off), []);
+    assert.deepEqual(parent(off), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
+    assert.ok(off.issues.some((i) => i.includes('unsupported filter extension ref traefik.io/Middleware/m')));
+    assert.ok(off.issues.some((i) => i.includes('unsupported HTTPBackendRef traefik.io/TraefikService/ts')));
+
+    // The CRD provider watching other namespaces: "namespace … is not allowed".
+    const elsewhere = run({ namespaces: ['other'] });
+    assert.deepEqual(rules(elsewhere), []);
+    assert.deepEqual(parent(elsewhere), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
+    assert.ok(elsewhere.issues.some((i) => i.includes('namespace "default" is not allowed')));
+  });
+
   it('refuses an unsupported filter (the router is left out), and warns of backendRef filters', () => {
     const { config, issues } = build({
       gatewayClasses: [gatewayClassFor()],

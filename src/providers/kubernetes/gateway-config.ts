@@ -4,7 +4,7 @@ import { type ProviderValidation, type SourceOf, updateFromData } from '../dynam
 import type { ProviderUpdate } from '../provider.ts';
 import { type StatusAddress, statusAddresses } from './gateway-addresses.ts';
 import { BackendTLSPolicies } from './gateway-backend-tls.ts';
-import { type BackendRef, type Backends, backends } from './gateway-backends.ts';
+import { type BackendRef, type Backends, backends, type CrdRegistry } from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
 import { l4RouteConfig } from './gateway-l4.ts';
@@ -58,6 +58,13 @@ export interface GatewayOptions {
   readonly gateways?: readonly string[];
   /** Only the Gateways of these GatewayClasses (ours still); empty or absent: all ours. */
   readonly gatewayClasses?: readonly string[];
+  /**
+   * Traefik's FillExtensionBuilderRegistry: with the kubernetesCRD provider configured, an
+   * ExtensionRef to a Traefik Middleware and a backendRef to a TraefikService are that provider's
+   * objects (only in its `namespaces`, when it lists some); `null`: not configured, both refused.
+   * Absent: configured, every namespace.
+   */
+  readonly crd?: { readonly namespaces: readonly string[] } | null;
   /** Our GatewayClasses' status is not written (another controller owns it). */
   readonly disableGatewayClassStatus?: boolean;
   /** The watched namespaces (empty or absent: all): a Selector admits only these. */
@@ -144,10 +151,11 @@ export function gatewayConfig(
     experimental ? (objs.configMaps ?? []) : [],
   );
   const cross = opts.crossProviderNamespaces;
+  const crd = opts.crd === undefined ? { namespaces: [] } : opts.crd;
   for (const route of objs.httpRoutes)
-    routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies, cross);
+    routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies, cross, crd);
   for (const route of objs.grpcRoutes ?? [])
-    routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies, cross);
+    routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies, cross, crd);
   // Traefik reads the Experimental Channel kinds only with experimentalChannel.
   if (experimental) {
     for (const route of objs.tlsRoutes ?? [])
@@ -255,6 +263,7 @@ function routeConfig(
   kind: RouteKind,
   policies: BackendTLSPolicies,
   cross: readonly string[] | undefined,
+  crd: CrdRegistry,
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const where = `${kind.toLowerCase()} ${ns}/${route.metadata.name}`;
@@ -306,7 +315,7 @@ function routeConfig(
       ruleBackends ??= rules.map((r, ri) =>
         kind === 'GRPCRoute'
           ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`, policies)
-          : backends(b, grants, r, ns, `${where} rule ${ri}`, policies, cross),
+          : backends(b, grants, r, ns, `${where} rule ${ri}`, policies, cross, crd),
       );
       for (const rb of ruleBackends) policies.record(rb.uses, a.gw.metadata.name, a.listener.name);
       const failure = ruleBackends.find((x) => x.failure !== undefined)?.failure;
@@ -324,6 +333,7 @@ function routeConfig(
           gwNs,
           where,
           kind,
+          crd,
         );
       });
     }
@@ -355,6 +365,7 @@ function routers(
   gwNs: string,
   where: string,
   kind: RouteKind,
+  crd: CrdRegistry,
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const matches = rule.matches === undefined || rule.matches.length === 0 ? [{}] : rule.matches;
@@ -380,7 +391,7 @@ function routers(
       return;
     }
     const path = kind === 'GRPCRoute' ? undefined : m.path?.value;
-    const chain = filterMiddlewares(b, rule.filters ?? [], name, ns, path, where);
+    const chain = filterMiddlewares(b, rule.filters ?? [], name, ns, path, where, crd);
     if ('error' in chain) {
       b.error(where, `rule ${ri}: ${chain.error}`);
       return;

@@ -1,6 +1,7 @@
 import type { KubernetesGatewayProviderConfig } from '../../config/static/providers.ts';
 import type { ProviderValidation } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
+import type { CrdRegistry } from './gateway-backends.ts';
 import { gatewayConfig, gatewayUpdate } from './gateway-config.ts';
 import { StatusWriter } from './gateway-status.ts';
 import { runKubeProvider } from './kube-watch.ts';
@@ -20,6 +21,7 @@ export class KubernetesGatewayProvider implements Provider {
   readonly #ports: Readonly<Record<string, number>>;
   readonly #env: NodeJS.ProcessEnv;
   readonly #httpTls: readonly string[];
+  readonly #crd: CrdRegistry | undefined;
 
   constructor(
     cfg: KubernetesGatewayProviderConfig,
@@ -27,7 +29,9 @@ export class KubernetesGatewayProvider implements Provider {
     entryPointPorts: Readonly<Record<string, number>>,
     env: NodeJS.ProcessEnv = process.env,
     nonTlsEntryPoints?: readonly string[],
+    crd?: CrdRegistry,
   ) {
+    this.#crd = crd;
     this.#cfg = cfg;
     this.#validation = validation;
     this.#ports = entryPointPorts;
@@ -86,6 +90,7 @@ export class KubernetesGatewayProvider implements Provider {
             ...cfg,
             entryPointPorts: this.#ports,
             httpTlsEntryPoints: this.#httpTls,
+            ...(this.#crd === undefined ? {} : { crd: this.#crd }),
           });
           writer.submit(built.statuses);
           return gatewayUpdate(built, this.name, this.#validation, writer.takeFailures());
