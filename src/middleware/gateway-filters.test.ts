@@ -31,6 +31,16 @@ describe('requestHeaderModifier / responseHeaderModifier', () => {
     assert.equal(req.headers.has('x-gone'), false);
   });
 
+  it('leaves Host alone: Traefik edits Go`s req.Header, whose Host key is never sent upstream', () => {
+    const req = makeRequest('http://a.test/', { headers: [['X-A', '1']] });
+    const mw = build('requestHeaderModifier', { set: { HOST: 'evil.test' }, add: { host: 'x' }, remove: [] });
+    mw.onRequest!(req);
+    assert.deepEqual(req.headers.getAll('host'), ['a.test']);
+    build('requestHeaderModifier', { set: {}, add: {}, remove: ['Host', 'X-A'] }).onRequest!(req);
+    assert.deepEqual(req.headers.getAll('host'), ['a.test']);
+    assert.equal(req.headers.has('x-a'), false);
+  });
+
   it('edits the response head', () => {
     const res = makeResponse(200, [
       ['Server', 'app'],

@@ -9,10 +9,17 @@ class Edits {
   readonly #add: readonly (readonly [string, string])[];
   readonly #remove: readonly string[];
 
-  constructor(c: HeaderModifierConfig) {
-    this.#set = Object.entries(c.set);
-    this.#add = Object.entries(c.add);
-    this.#remove = c.remove.map((n) => n.toLowerCase());
+  /**
+   * `request`: the edits of Host are left out. Traefik's requestHeaderModifier edits Go's
+   * req.Header, whose Host field Go's transports never send (the Host sent upstream is req.Host),
+   * so setting, adding or removing Host there changes nothing upstream; our head keeps Host among
+   * the fields, so those edits are dropped here, at build time.
+   */
+  constructor(c: HeaderModifierConfig, request: boolean) {
+    const keep = (n: string): boolean => !request || n.toLowerCase() !== 'host';
+    this.#set = Object.entries(c.set).filter(([n]) => keep(n));
+    this.#add = Object.entries(c.add).filter(([n]) => keep(n));
+    this.#remove = c.remove.map((n) => n.toLowerCase()).filter(keep);
   }
 
   /** Traefik's order (pkg/middlewares/gatewayapi/headermodifier): set, then add, then remove. */
@@ -27,7 +34,7 @@ class RequestHeaderModifier implements Middleware {
   readonly #edits: Edits;
 
   constructor(c: HeaderModifierConfig) {
-    this.#edits = new Edits(c);
+    this.#edits = new Edits(c, true);
   }
 
   onRequest(req: RequestHead): DirectResponse | undefined {
@@ -40,7 +47,7 @@ class ResponseHeaderModifier implements Middleware {
   readonly #edits: Edits;
 
   constructor(c: HeaderModifierConfig) {
-    this.#edits = new Edits(c);
+    this.#edits = new Edits(c, false);
   }
 
   onResponse(_req: RequestHead, res: ResponseHead): void {

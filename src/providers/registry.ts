@@ -187,7 +187,17 @@ const KINDS: readonly {
       return o === undefined
         ? undefined
         : import('./kubernetes/index.ts').then(
-            (m) => new m.KubernetesGatewayProvider(o, s.validation, s.entryPointPorts ?? {}),
+            (m) =>
+              new m.KubernetesGatewayProvider(
+                o,
+                s.validation,
+                s.entryPointPorts ?? {},
+                process.env,
+                s.nonTlsEntryPoints,
+                // Traefik's FillExtensionBuilderRegistry: the CRD provider's Middlewares and
+                // TraefikServices, only when it is configured (and in its namespaces).
+                c.kubernetesCRD === undefined ? null : { namespaces: c.kubernetesCRD.namespaces },
+              ),
           );
     },
   },

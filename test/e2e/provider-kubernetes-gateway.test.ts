@@ -11,6 +11,8 @@
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
+import { createServer as createHttp2Server } from 'node:http2';
+import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -46,6 +48,7 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
   let dir: string;
   let kubeconfig = '';
   let web = 0;
+  let securePort = 0;
 
   const getRaw = async <T>(path: string): Promise<T> =>
     JSON.parse(await kubectl(kubeconfig, 'get', '--raw', path)) as T;
@@ -63,6 +66,7 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
     dir = mkdtempSync(join(tmpdir(), 'kube-gw-'));
     kubeconfig = writeKubeconfig(dir, kube.url);
     const webPort = await freePort();
+    securePort = await freePort();
     kube.apply(serviceFor('shop', 'app'));
     kube.apply(endpointSliceFor('shop', 'app', ['127.0.0.1'], app.port));
     kube.apply(serviceFor('other', 'b'));
@@ -100,6 +104,24 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
                 extensionRef: { group: 'traefik.io', kind: 'Middleware', name: 'mark' },
               },
             ],
+            backendRefs: [{ name: 'app', port: 80 }],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/hosthdr' } }],
+            filters: [
+              {
+                type: 'RequestHeaderModifier',
+                requestHeaderModifier: {
+                  set: [{ name: 'Host', value: 'evil.example' }],
+                  add: [{ name: 'X-Mod', value: 'on' }],
+                },
+              },
+            ],
+            backendRefs: [{ name: 'app', port: 80 }],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/nohost' } }],
+            filters: [{ type: 'RequestHeaderModifier', requestHeaderModifier: { remove: ['host'] } }],
             backendRefs: [{ name: 'app', port: 80 }],
           },
           {
@@ -148,12 +170,16 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
       config: `entryPoints:
   web:
     address: "127.0.0.1:${webPort}"
+  secure:
+    address: "127.0.0.1:${securePort}"
+    http: { tls: {} }
 log: { level: INFO }
 providers:
   providersThrottleDuration: 50ms
   kubernetesCRD:
     endpoint: "${kube.url}"
     token: test-token
+    namespaces: [shop]
   kubernetesGateway:
     endpoint: "${kube.url}"
     token: test-token
@@ -205,6 +231,21 @@ providers:
     assert.equal(seen.headers['x-mw'], 'crd', 'the ExtensionRef Middleware of the CRD provider');
     assert.equal(r.headers['x-served-by'], 'gw');
     assert.equal(r.headers['x-internal'], undefined);
+  });
+
+  it('leaves the Host sent upstream alone when a RequestHeaderModifier sets or removes Host, as Go`s transport does', async () => {
+    // Traefik's requestHeaderModifier edits req.Header, whose Host key Go never sends (req.Host is).
+    const set = await get('/hosthdr/x');
+    assert.equal(set.status, 200);
+    const seen = JSON.parse(set.text) as { headers: Record<string, string> };
+    assert.equal(seen.headers['host'], 'gw.example');
+    assert.equal(seen.headers['x-mod'], 'on', 'the other edits apply');
+    const removed = await get('/nohost/x');
+    assert.equal(removed.status, 200);
+    assert.equal(
+      (JSON.parse(removed.text) as { headers: Record<string, string> }).headers['host'],
+      'gw.example',
+    );
   });
 
   it('answers a RequestRedirect with its status and Location, without reaching a backend', async () => {
@@ -329,6 +370,208 @@ providers:
     assert.equal(listeners[0]?.attachedRoutes, 3);
     assert.equal(puts(statusPut('shop', 'httproutes', 'filters')), filtersPuts, 'unchanged: not written');
     assert.equal(puts(/^PUT .*\/gatewayclasses\/traefik\/status$/), classPuts, 'unchanged: not written');
+  });
+
+  it('admits a route of another namespace once that Namespace has the labels of the listener`s Selector', async () => {
+    // Traefik's allowedNamespaces: `from: Selector` lists the Namespaces its selector matches
+    // (their informer's events rebuild the configuration).
+    const from = proxy.logs.length;
+    const seenFrom = kube.seen.length;
+    kube.apply({ apiVersion: 'v1', kind: 'Namespace', metadata: { name: 'other', labels: { team: 'b' } } });
+    kube.apply(
+      gatewayFor('shop', 'shared', [
+        {
+          name: 'sel',
+          port: web,
+          protocol: 'HTTP',
+          hostname: 'sel.example',
+          allowedRoutes: {
+            namespaces: {
+              from: 'Selector',
+              selector: {
+                matchLabels: { team: 'b' },
+                matchExpressions: [{ key: 'gateway-access', operator: 'In', values: ['shared', 'all'] }],
+              },
+            },
+          },
+        },
+      ]),
+    );
+    kube.apply(
+      httpRouteFor('other', 'sel', {
+        parentRefs: [{ name: 'shared', namespace: 'shop' }],
+        hostnames: ['sel.example'],
+        rules: [{ backendRefs: [{ name: 'b', port: 80 }] }],
+      }),
+    );
+    const selGet = (path: string) => get(path, { host: 'sel.example' });
+    const refused = await within(
+      kube.waitForWrite(statusPut('other', 'httproutes', 'sel'), seenFrom),
+      'the refused route`s status',
+    );
+    const parent = (refused['status'] as { parents: { conditions: Cond[] }[] }).parents[0];
+    assert.deepEqual(conds(parent?.conditions), [
+      'Accepted=False/NotAllowedByListeners',
+      'ResolvedRefs=True/ResolvedRefs',
+    ]);
+    assert.equal((await selGet('/x')).status, 404);
+
+    const labelled = kube.seen.length;
+    kube.apply({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name: 'other', labels: { team: 'b', 'gateway-access': 'shared' } },
+    });
+    await until(from, async () => (await selGet('/x')).status === 200);
+    assert.equal((await selGet('/sel/y')).text, 'other /sel/y');
+    const accepted = await within(
+      kube.waitForWrite(statusPut('other', 'httproutes', 'sel'), labelled),
+      'the accepted route`s status',
+    );
+    const now = (accepted['status'] as { parents: { conditions: Cond[] }[] }).parents[0];
+    assert.deepEqual(conds(now?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+    const gw = await getRaw<{ status: { listeners: { name: string; attachedRoutes: number }[] } }>(
+      `${GW}/namespaces/shop/gateways/shared`,
+    );
+    assert.deepEqual(
+      gw.status.listeners.map((l) => [l.name, l.attachedRoutes]),
+      [['sel', 1]],
+    );
+  });
+
+  it('writes Accepted=True/ListenersNotValid and Programmed=True for a Gateway with one listener invalid, and routes the valid one', async () => {
+    // Traefik's makeGatewayStatus: some listeners invalid leave the Gateway accepted and programmed.
+    const from = proxy.logs.length;
+    const seenFrom = kube.seen.length;
+    kube.apply(
+      gatewayFor('shop', 'mixed', [
+        { name: 'ok', port: web, protocol: 'HTTP', hostname: 'mixed.example' },
+        { name: 'nowhere', port: 1, protocol: 'HTTP', hostname: 'mixed.example' },
+      ]),
+    );
+    kube.apply(
+      httpRouteFor('shop', 'mixed', {
+        parentRefs: [{ name: 'mixed' }],
+        hostnames: ['mixed.example'],
+        rules: [{ backendRefs: [{ name: 'app', port: 80 }] }],
+      }),
+    );
+    const written = await within(
+      kube.waitForWrite(/^PUT .*\/gateways\/mixed\/status$/, seenFrom),
+      'the mixed Gateway`s status',
+    );
+    const status = written['status'] as {
+      conditions: (Cond & { message: string })[];
+      listeners: { name: string; conditions: Cond[] }[];
+    };
+    assert.deepEqual(conds(status.conditions), [
+      'Accepted=True/ListenersNotValid',
+      'Programmed=True/Programmed',
+    ]);
+    assert.equal(
+      status.conditions[0]?.message,
+      'Gateway successfully scheduled, but some Listeners are not valid',
+    );
+    assert.deepEqual(
+      status.listeners.map((l) => [l.name, conds(l.conditions)[0]]),
+      [
+        ['ok', 'Accepted=True/Accepted'],
+        ['nowhere', 'Accepted=False/PortUnavailable'],
+      ],
+    );
+    await until(from, async () => (await get('/m', { host: 'mixed.example' })).status === 200);
+  });
+
+  it('speaks h2c to a backend whose Service port has appProtocol kubernetes.io/h2c (Traefik`s getHTTPServiceProtocol)', async () => {
+    const h2 = createHttp2Server((req, res) => res.end(`h2c ${req.httpVersion} ${req.url}`));
+    await new Promise<void>((resolve) => h2.listen(0, '127.0.0.1', resolve));
+    try {
+      const h2Port = (h2.address() as AddressInfo).port;
+      const from = proxy.logs.length;
+      const svc = serviceFor('shop', 'grpcish');
+      (svc as unknown as { spec: { ports: Record<string, unknown>[] } }).spec.ports[0]!['appProtocol'] =
+        'kubernetes.io/h2c';
+      kube.apply(svc);
+      kube.apply(endpointSliceFor('shop', 'grpcish', ['127.0.0.1'], h2Port));
+      kube.apply(
+        httpRouteFor('shop', 'h2c', {
+          parentRefs: [{ name: 'gw' }],
+          hostnames: ['h2c.example'],
+          rules: [{ backendRefs: [{ name: 'grpcish', port: 80 }] }],
+        }),
+      );
+      await until(from, async () => (await get('/x', { host: 'h2c.example' })).status === 200);
+      assert.equal((await get('/y', { host: 'h2c.example' })).text, 'h2c 2.0 /y');
+    } finally {
+      await new Promise<void>((resolve) => h2.close(() => resolve()));
+    }
+  });
+
+  it('refuses an HTTP listener on the port of an entry point with http.tls (PortUnavailable), as Traefik`s entryPointName', async () => {
+    const seenFrom = kube.seen.length;
+    kube.apply(gatewayFor('shop', 'tlsep', [{ name: 'plain', port: securePort, protocol: 'HTTP' }]));
+    const written = await within(
+      kube.waitForWrite(/^PUT .*\/gateways\/tlsep\/status$/, seenFrom),
+      'the tlsep Gateway`s status',
+    );
+    const status = written['status'] as { conditions: Cond[]; listeners: { conditions: Cond[] }[] };
+    assert.equal(conds(status.listeners[0]?.conditions)[0], 'Accepted=False/PortUnavailable');
+    assert.deepEqual(conds(status.conditions), [
+      'Accepted=False/ListenersNotValid',
+      'Programmed=False/Invalid',
+    ]);
+  });
+
+  it('refuses a TraefikService and a Middleware of a namespace the CRD provider does not watch (InvalidKind)', async () => {
+    // Traefik's FillExtensionBuilderRegistry: kubernetesCRD.namespaces bounds the Gateway
+    // provider's references to its objects ("namespace … is not allowed").
+    const from = proxy.logs.length;
+    const seenFrom = kube.seen.length;
+    kube.apply(
+      gatewayFor('shop', 'open', [
+        {
+          name: 'open',
+          port: web,
+          protocol: 'HTTP',
+          hostname: 'open.example',
+          allowedRoutes: { namespaces: { from: 'All' } },
+        },
+      ]),
+    );
+    kube.apply(
+      httpRouteFor('other', 'ext', {
+        parentRefs: [{ name: 'open', namespace: 'shop' }],
+        hostnames: ['open.example'],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/ts' } }],
+            backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'ts' }],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/mw' } }],
+            filters: [
+              { type: 'ExtensionRef', extensionRef: { group: 'traefik.io', kind: 'Middleware', name: 'm' } },
+            ],
+            backendRefs: [{ name: 'b', port: 80 }],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/plain' } }],
+            backendRefs: [{ name: 'b', port: 80 }],
+          },
+        ],
+      }),
+    );
+    const written = await within(
+      kube.waitForWrite(statusPut('other', 'httproutes', 'ext'), seenFrom),
+      'the route`s status',
+    );
+    const parent = (written['status'] as { parents: { conditions: (Cond & { message: string })[] }[] })
+      .parents[0];
+    assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
+    assert.match(parent?.conditions[1]?.message ?? '', /namespace "other" is not allowed/);
+    await until(from, async () => (await get('/plain', { host: 'open.example' })).status === 200);
+    assert.equal((await get('/mw', { host: 'open.example' })).status, 404);
+    assert.equal((await get('/ts', { host: 'open.example' })).status, 404);
   });
 
   it('answers 503 for a backend whose endpoints are none ready, as Traefik`s empty load balancer', async () => {

@@ -90,6 +90,7 @@ export function backends(
   where: string,
   policies?: BackendTLSPolicies,
   cross?: readonly string[],
+  crd: CrdRegistry = { namespaces: [] },
 ): Backends {
   const out = new BackendsBuilder(b, where);
   const fail = (reason: string, message: string): void => out.fail(reason, message);
@@ -122,6 +123,13 @@ export function backends(
         );
         continue;
       }
+      if (!ref.name.includes('@')) {
+        const refused = crdRefused(crd, 'HTTPBackendRef', 'TraefikService', ref.name, to);
+        if (refused !== undefined) {
+          fail('InvalidKind', `${what}: ${refused}`);
+          continue;
+        }
+      }
       const name = ref.name.includes('@') ? ref.name : `${normalize(`${to}-${ref.name}`)}@kubernetescrd`;
       out.child(name, weight);
       continue;
@@ -149,6 +157,15 @@ export function backends(
       );
       continue;
     }
+    // A policy's serversTransport makes the servers https, whatever the appProtocol.
+    const protocol = tls.transport === undefined ? httpServiceProtocol(b, to, ref.name, ref.port) : {};
+    if (protocol === undefined) {
+      fail(
+        'UnsupportedProtocol',
+        `${what}: only the TCP protocol and the appProtocols http, https, kubernetes.io/h2c, kubernetes.io/ws and kubernetes.io/wss are supported`,
+      );
+      continue;
+    }
     const lb = b.loadBalancer(
       {
         name: ref.name,
@@ -156,6 +173,7 @@ export function backends(
         port: ref.port,
         nativeLB: native,
         gatewayBackend: true,
+        ...protocol,
         ...tlsScheme(tls.transport, ref.name ?? '', ref.port),
       },
       ns,
@@ -186,6 +204,49 @@ export function nativeLBAnnotation(
 }
 
 /**
+ * The scheme of an HTTPRoute backend's servers from its Service port, as Traefik's
+ * getHTTPServiceProtocol (pkg/provider/kubernetes/gateway/httproute.go, GEP-1911): a port whose
+ * protocol is not TCP is refused (undefined); without `appProtocol`, `{}` (the load balancer's
+ * own rule: https for port 443 or a name starting with https, else http); `kubernetes.io/h2c` is
+ * h2c, `http` and `kubernetes.io/ws` http, `https` and `kubernetes.io/wss` https; another value
+ * is refused. A Service or port that does not exist is left to the load balancer
+ * (BackendNotFound).
+ */
+function httpServiceProtocol(
+  b: KubeBuild,
+  ns: string,
+  name: string | undefined,
+  port: number,
+): { scheme?: string } | undefined {
+  const svc = name === undefined ? undefined : b.service(ns, name);
+  const sp = ((svc?.spec ?? {}) as { ports?: readonly ServicePortSpec[] }).ports?.find(
+    (p) => p.port === port,
+  );
+  if (sp === undefined) return {};
+  // The API server defaults a port's protocol to TCP.
+  if ((sp.protocol ?? 'TCP') !== 'TCP') return undefined;
+  if (sp.appProtocol === undefined || sp.appProtocol === null) return {};
+  switch (sp.appProtocol.toLowerCase()) {
+    case 'kubernetes.io/h2c':
+      return { scheme: 'h2c' };
+    case 'http':
+    case 'kubernetes.io/ws':
+      return { scheme: 'http' };
+    case 'https':
+    case 'kubernetes.io/wss':
+      return { scheme: 'https' };
+    default:
+      return undefined;
+  }
+}
+
+interface ServicePortSpec {
+  readonly port?: number;
+  readonly protocol?: string;
+  readonly appProtocol?: string | null;
+}
+
+/**
  * The BackendTLSPolicies of a backend Service port (Traefik's loadHTTPServers / loadGRPCServers):
  * none without policies or a Service.
  */
@@ -213,6 +274,30 @@ export function tlsScheme(
 ): { scheme?: string; serversTransport?: string } {
   // KubeBuild.loadBalancer prefixes the namespace: `<ns>-<service>-<port>`, the policy's transport.
   return transport === undefined ? {} : { scheme: 'https', serversTransport: `${name}-${port}` };
+}
+
+/**
+ * What Traefik's FillExtensionBuilderRegistry (pkg/provider/kubernetes/crd/kubernetes.go) gives
+ * the Gateway provider: with the kubernetesCRD provider configured, its `namespaces` (empty: all);
+ * `null` when it is not configured.
+ */
+export type CrdRegistry = { readonly namespaces: readonly string[] } | null;
+
+/**
+ * Why a reference to the CRD provider's `kind` (Middleware, TraefikService) in namespace `ns` is
+ * refused, as Traefik: no builder registered for it without the CRD provider ("unsupported …"),
+ * a namespace the CRD provider does not watch ("namespace … is not allowed"); undefined: allowed.
+ */
+export function crdRefused(
+  crd: CrdRegistry,
+  what: string,
+  kind: string,
+  name: string,
+  ns: string,
+): string | undefined {
+  if (crd === null) return `unsupported ${what} traefik.io/${kind}/${name}`;
+  if (crd.namespaces.length > 0 && !crd.namespaces.includes(ns)) return `namespace "${ns}" is not allowed`;
+  return undefined;
 }
 
 /**

@@ -37,6 +37,7 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
       endpointSlices: ko(objs.endpointSlices),
       secrets: ko(objs.secrets),
       referenceGrants: ko(objs.referenceGrants),
+      namespaces: ko(objs.namespaces),
     },
     {
       allowEmptyServices: false,
@@ -157,6 +158,132 @@ describe('Gateway API → configuration', () => {
       [['PathPrefix(`/`)', 10000]],
     );
   });
+
+  it('does not put an HTTP listener on an entry point with http.tls (Traefik`s entryPointName)', () => {
+    const { config, statuses, issues } = build(
+      {
+        gatewayClasses: [gatewayClassFor()],
+        gateways: [
+          gatewayFor('default', 'gw', [
+            { name: 'plain', port: 8443, protocol: 'HTTP' },
+            { name: 'web', port: 8000, protocol: 'HTTP' },
+          ]),
+        ],
+        httpRoutes: [
+          httpRouteFor('default', 'r', {
+            parentRefs: [{ name: 'gw', sectionName: 'plain' }],
+            rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+          }),
+        ],
+        services: [apps[0]],
+        endpointSlices: [apps[2]],
+      },
+      { httpTlsEntryPoints: ['websecure'] },
+    );
+    const listeners = statusOf(statuses, 'Gateway', 'gw')['listeners'] as { conditions: unknown }[];
+    assert.equal(conds(listeners[0]?.conditions)[0], 'Accepted=False/PortUnavailable');
+    assert.equal(conds(listeners[1]?.conditions)[0], 'Accepted=True/Accepted');
+    assert.deepEqual(config.http.routers, {});
+    assert.ok(issues.some((i) => i.includes('no entry point without http.tls listens on port 8443')));
+  });
+
+  it('admits the routes of the namespaces a Selector matches, by their labels (Traefik`s allowedNamespaces)', () => {
+    const ns = (name: string, labels: Record<string, string>) => ({
+      apiVersion: 'v1',
+      kind: 'Namespace',
+      metadata: { name, labels },
+    });
+    const namespaces = [
+      ns('default', {}),
+      ns('team', { shared: 'yes', tier: 'web' }),
+      ns('other', { shared: 'yes', tier: 'db' }),
+      ns('closed', { shared: 'no' }),
+    ];
+    const routeIn = (n: string) =>
+      httpRouteFor(n, 'r', {
+        parentRefs: [{ name: 'gw', namespace: 'default' }],
+        hostnames: [`${n}.example`],
+        rules: [{ backendRefs: [{ name: 'app', port: 80 }] }],
+      });
+    const apps = ['team', 'other', 'closed'].flatMap((n) => [
+      serviceFor(n, 'app'),
+      endpointSliceFor(n, 'app', ['10.0.0.9'], 8080),
+    ]);
+    const withSelector = (selector: unknown, opts: Partial<GatewayOptions> = {}) =>
+      build(
+        {
+          gatewayClasses: [gatewayClassFor()],
+          gateways: [
+            gatewayFor('default', 'gw', [
+              {
+                name: 'h',
+                port: 8000,
+                protocol: 'HTTP',
+                allowedRoutes: { namespaces: { from: 'Selector', selector } },
+              },
+            ]),
+          ],
+          httpRoutes: [routeIn('team'), routeIn('other'), routeIn('closed')],
+          services: apps.filter((_, i) => i % 2 === 0),
+          endpointSlices: apps.filter((_, i) => i % 2 === 1),
+          namespaces,
+        },
+        opts,
+      );
+    const admitted = (r: ReturnType<typeof build>) =>
+      ['team', 'other', 'closed'].filter((n) =>
+        Object.values(r.config.http.routers ?? {}).some((x) => x.rule.startsWith(`Host(\`${n}.example\`)`)),
+      );
+    const parentOf = (r: ReturnType<typeof build>, n: string) => {
+      const st = r.statuses.find((s) => s.kind === 'HTTPRoute' && s.object.metadata.namespace === n);
+      return conds((st!.status as { parents: { conditions: unknown }[] }).parents[0]?.conditions);
+    };
+
+    const labels = withSelector({ matchLabels: { shared: 'yes' } });
+    assert.deepEqual(admitted(labels), ['team', 'other']);
+    assert.deepEqual(parentOf(labels, 'team'), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+    assert.deepEqual(parentOf(labels, 'closed'), [
+      'Accepted=False/NotAllowedByListeners',
+      'ResolvedRefs=True/ResolvedRefs',
+    ]);
+    const listener = (r: ReturnType<typeof build>) =>
+      (
+        statusOf(r.statuses, 'Gateway', 'gw')['listeners'] as {
+          attachedRoutes: number;
+          conditions: unknown;
+        }[]
+      )[0]!;
+    assert.equal(listener(labels).attachedRoutes, 2);
+
+    const exprs = withSelector({
+      matchLabels: { shared: 'yes' },
+      matchExpressions: [{ key: 'tier', operator: 'NotIn', values: ['db'] }],
+    });
+    assert.deepEqual(admitted(exprs), ['team']);
+    assert.deepEqual(
+      admitted(withSelector({ matchExpressions: [{ key: 'tier', operator: 'DoesNotExist' }] })),
+      ['closed'],
+    );
+    assert.deepEqual(admitted(withSelector({ matchExpressions: [{ key: 'tier', operator: 'Exists' }] })), [
+      'team',
+      'other',
+    ]);
+    // An empty selector selects every namespace; none selects none (LabelSelectorAsSelector).
+    assert.deepEqual(admitted(withSelector({})), ['team', 'other', 'closed']);
+    assert.deepEqual(admitted(withSelector(undefined)), []);
+    // A namespace the provider does not watch is left out (Traefik's ListNamespaces).
+    assert.deepEqual(admitted(withSelector({}, { namespaces: ['default', 'other'] })), ['other']);
+
+    // A malformed selector: the listener is refused, ResolvedRefs=False.
+    const bad = withSelector({ matchExpressions: [{ key: 'tier', operator: 'In', values: [] }] });
+    assert.deepEqual(admitted(bad), []);
+    assert.ok(conds(listener(bad).conditions).includes('ResolvedRefs=False/InvalidRouteNamespacesSelector'));
+    assert.ok(bad.issues.some((i) => i.includes('invalid route namespaces selector')));
+    const badOp = withSelector({ matchExpressions: [{ key: 'tier', operator: 'Gt', values: ['1'] }] });
+    assert.ok(
+      conds(listener(badOp).conditions).includes('ResolvedRefs=False/InvalidRouteNamespacesSelector'),
+    );
+  });
 });
 
 /** `type=status/reason` of each condition of a status (or of its first parent / a listener). */
@@ -249,6 +376,125 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     const redirect = mw[r1?.middlewares?.[0] ?? ''];
     assert.ok(redirect?.type === 'requestRedirect');
     assert.deepEqual(redirect.config, { scheme: 'https', port: '', path: '/new', statusCode: 301 });
+  });
+
+  it('takes an HTTPRoute backend`s scheme from its Service port`s appProtocol (Traefik`s getHTTPServiceProtocol)', () => {
+    const svc = (name: string, port: Record<string, unknown>) => ({
+      apiVersion: 'v1',
+      kind: 'Service',
+      metadata: { name, namespace: 'default' },
+      spec: { type: 'ClusterIP', ports: [{ name: 'web', port: 80, protocol: 'TCP', ...port }] },
+    });
+    const slice = (name: string) => {
+      const s = endpointSliceFor('default', name, ['10.0.0.7'], 8080) as unknown as {
+        ports: { name: string }[];
+      };
+      s.ports[0]!.name = 'web';
+      return s;
+    };
+    const cases: [string, Record<string, unknown>, string | undefined][] = [
+      ['none', {}, 'http://10.0.0.7:8080'],
+      ['httpsname', { name: 'https-x' }, 'https://10.0.0.7:8080'],
+      ['h2c', { appProtocol: 'kubernetes.io/h2c' }, 'h2c://10.0.0.7:8080'],
+      ['ws', { appProtocol: 'kubernetes.io/ws' }, 'http://10.0.0.7:8080'],
+      ['wss', { appProtocol: 'kubernetes.io/wss' }, 'https://10.0.0.7:8080'],
+      ['plain', { appProtocol: 'http' }, 'http://10.0.0.7:8080'],
+      ['tls', { appProtocol: 'https' }, 'https://10.0.0.7:8080'],
+      ['grpc', { appProtocol: 'grpc' }, undefined],
+      ['udp', { protocol: 'UDP' }, undefined],
+    ];
+    const { config, statuses } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: cases.map(([name]) =>
+        httpRouteFor('default', name, {
+          parentRefs: [{ name: 'gw' }],
+          hostnames: [`${name}.example`],
+          rules: [{ backendRefs: [{ name, port: 80 }] }],
+        }),
+      ),
+      services: cases.map(([name, port]) => svc(name, port)),
+      endpointSlices: cases.map(([name, port]) => {
+        const s = slice(name);
+        if (typeof port['name'] === 'string')
+          (s as { ports: { name: string }[] }).ports[0]!.name = port['name'];
+        return s;
+      }),
+    });
+    for (const [name, , url] of cases) {
+      const lb = config.http.services?.[`default-${name}-80`];
+      if (url === undefined) {
+        assert.equal(lb, undefined, name);
+        const parent = (statusOf(statuses, 'HTTPRoute', name)['parents'] as { conditions: unknown }[])[0];
+        assert.deepEqual(conds(parent?.conditions), [
+          'Accepted=True/Accepted',
+          'ResolvedRefs=False/UnsupportedProtocol',
+        ]);
+        continue;
+      }
+      assert.ok(lb?.kind === 'loadBalancer', name);
+      assert.deepEqual(
+        lb.loadBalancer.servers.map((x) => x.url),
+        [url],
+        name,
+      );
+    }
+  });
+
+  it('refers to the CRD provider`s Middlewares and TraefikServices only when it is configured, in its namespaces', () => {
+    const route = httpRouteFor('default', 'ext', {
+      parentRefs: [{ name: 'gw' }],
+      rules: [
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/mw' } }],
+          filters: [
+            { type: 'ExtensionRef', extensionRef: { group: 'traefik.io', kind: 'Middleware', name: 'm' } },
+          ],
+          backendRefs: [{ name: 'a', port: 80 }],
+        },
+        {
+          matches: [{ path: { type: 'PathPrefix', value: '/ts' } }],
+          backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'ts' }],
+        },
+      ],
+    });
+    const run = (crd: GatewayOptions['crd']) =>
+      build(
+        {
+          gatewayClasses: [gatewayClassFor()],
+          gateways: [gw],
+          httpRoutes: [route],
+          services: [apps[0]],
+          endpointSlices: [apps[2]],
+        },
+        crd === undefined ? {} : { crd },
+      );
+    const parent = (r: ReturnType<typeof build>) =>
+      conds(
+        (statusOf(r.statuses, 'HTTPRoute', 'ext')['parents'] as { conditions: unknown }[])[0]?.conditions,
+      );
+    const rules = (r: ReturnType<typeof build>) =>
+      Object.values(r.config.http.routers ?? {}).map((x) => x.rule);
+
+    const on = run({ namespaces: [] });
+    assert.deepEqual(rules(on).sort(), [
+      '(Path(`/mw`) || PathPrefix(`/mw/`))',
+      '(Path(`/ts`) || PathPrefix(`/ts/`))',
+    ]);
+    assert.deepEqual(parent(on), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
+
+    // Without the CRD provider: Traefik has no builder for either (unsupported …, InvalidKind).
+    const off = run(null);
+    assert.deepEqual(rules(off), []);
+    assert.deepEqual(parent(off), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
+    assert.ok(off.issues.some((i) => i.includes('unsupported filter extension ref traefik.io/Middleware/m')));
+    assert.ok(off.issues.some((i) => i.includes('unsupported HTTPBackendRef traefik.io/TraefikService/ts')));
+
+    // The CRD provider watching other namespaces: "namespace … is not allowed".
+    const elsewhere = run({ namespaces: ['other'] });
+    assert.deepEqual(rules(elsewhere), []);
+    assert.deepEqual(parent(elsewhere), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
+    assert.ok(elsewhere.issues.some((i) => i.includes('namespace "default" is not allowed')));
   });
 
   it('refuses an unsupported filter (the router is left out), and warns of backendRef filters', () => {
@@ -387,6 +633,49 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       referenceGrants: [certGrant],
     });
     assert.deepEqual(allowed.config.tls?.certificates?.length, 1);
+  });
+
+  it('writes a Gateway`s Accepted and Programmed as Traefik`s makeGatewayStatus: some listeners invalid, all, a parametersRef', () => {
+    const gwWith = (name: string, ls: unknown[], spec: Record<string, unknown> = {}) => {
+      const g = gatewayFor('default', name, ls as Parameters<typeof gatewayFor>[2]) as unknown as {
+        spec: Record<string, unknown>;
+      };
+      return { ...g, spec: { ...g.spec, ...spec } };
+    };
+    const good = { name: 'http', port: 8000, protocol: 'HTTP' };
+    const bad = { name: 'nowhere', port: 9999, protocol: 'HTTP' };
+    const { statuses, config } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [
+        gwWith('some', [good, bad]),
+        gwWith('none', [bad]),
+        gwWith('infra', [good], {
+          infrastructure: { parametersRef: { group: '', kind: 'ConfigMap', name: 'p' } },
+        }),
+      ],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'some' }, { name: 'infra' }],
+          hostnames: ['r.example'],
+          rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+        }),
+      ],
+      services: [apps[0]],
+      endpointSlices: [apps[2]],
+    });
+    const gwConds = (n: string) => conds(statusOf(statuses, 'Gateway', n)['conditions']);
+    assert.deepEqual(gwConds('some'), ['Accepted=True/ListenersNotValid', 'Programmed=True/Programmed']);
+    const msgs = (statusOf(statuses, 'Gateway', 'some')['conditions'] as { message: string }[]).map(
+      (c) => c.message,
+    );
+    assert.deepEqual(msgs, [
+      'Gateway successfully scheduled, but some Listeners are not valid',
+      'Gateway successfully programmed, but some Listeners are not valid',
+    ]);
+    assert.deepEqual(gwConds('none'), ['Accepted=False/ListenersNotValid', 'Programmed=False/Invalid']);
+    assert.deepEqual(gwConds('infra'), ['Accepted=False/InvalidParameters']);
+    // The valid listeners are routed all the same.
+    assert.equal(Object.keys(config.http.routers).length, 2);
   });
 
   it('reports GatewayClass, Gateway (attached routes per listener) and route parents` statuses, ours only', () => {

@@ -4,7 +4,7 @@ import { type ProviderValidation, type SourceOf, updateFromData } from '../dynam
 import type { ProviderUpdate } from '../provider.ts';
 import { type StatusAddress, statusAddresses } from './gateway-addresses.ts';
 import { BackendTLSPolicies } from './gateway-backend-tls.ts';
-import { type BackendRef, type Backends, backends } from './gateway-backends.ts';
+import { type BackendRef, type Backends, backends, type CrdRegistry } from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
 import { l4RouteConfig } from './gateway-l4.ts';
@@ -16,7 +16,7 @@ import {
   parentListeners,
 } from './gateway-listeners.ts';
 import { hostnames, type Match, matchRule } from './gateway-match.ts';
-import { condition, objectPath, type StatusUpdate } from './gateway-status.ts';
+import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import { KubeBuild, normalize, type Obj } from './kube-build.ts';
 import { ReferenceGrants } from './reference-grants.ts';
@@ -36,6 +36,8 @@ export interface GatewayObjects {
   readonly endpointSlices: readonly KubeObject[];
   readonly secrets: readonly KubeObject[];
   readonly referenceGrants?: readonly KubeObject[];
+  /** The cluster's Namespaces (their labels: `allowedRoutes.namespaces.from: Selector`). */
+  readonly namespaces?: readonly KubeObject[];
 }
 
 export interface GatewayOptions {
@@ -56,8 +58,19 @@ export interface GatewayOptions {
   readonly gateways?: readonly string[];
   /** Only the Gateways of these GatewayClasses (ours still); empty or absent: all ours. */
   readonly gatewayClasses?: readonly string[];
+  /**
+   * Traefik's FillExtensionBuilderRegistry: with the kubernetesCRD provider configured, an
+   * ExtensionRef to a Traefik Middleware and a backendRef to a TraefikService are that provider's
+   * objects (only in its `namespaces`, when it lists some); `null`: not configured, both refused.
+   * Absent: configured, every namespace.
+   */
+  readonly crd?: { readonly namespaces: readonly string[] } | null;
   /** Our GatewayClasses' status is not written (another controller owns it). */
   readonly disableGatewayClassStatus?: boolean;
+  /** The watched namespaces (empty or absent: all): a Selector admits only these. */
+  readonly namespaces?: readonly string[];
+  /** The entry points with `http.tls` (an HTTP listener does not go to them, as in Traefik). */
+  readonly httpTlsEntryPoints?: readonly string[];
   /** Entry point name → the port of its address (a listener goes to the entry point of its port). */
   readonly entryPointPorts: Readonly<Record<string, number>>;
 }
@@ -124,8 +137,10 @@ export function gatewayConfig(
   });
   const listeners: Attach[] = [];
   const experimental = opts.experimentalChannel === true;
+  const scope = { objects: objs.namespaces ?? [], watched: opts.namespaces ?? [] };
+  const httpTls = new Set(opts.httpTlsEntryPoints ?? []);
   for (const gw of ours)
-    listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, experimental));
+    listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, experimental, scope, httpTls));
   const addresses =
     opts.statusAddress === undefined || ours.length === 0 ? [] : statusAddresses(b, opts.statusAddress);
 
@@ -136,10 +151,11 @@ export function gatewayConfig(
     experimental ? (objs.configMaps ?? []) : [],
   );
   const cross = opts.crossProviderNamespaces;
+  const crd = opts.crd === undefined ? { namespaces: [] } : opts.crd;
   for (const route of objs.httpRoutes)
-    routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies, cross);
+    routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies, cross, crd);
   for (const route of objs.grpcRoutes ?? [])
-    routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies, cross);
+    routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies, cross, crd);
   // Traefik reads the Experimental Channel kinds only with experimentalChannel.
   if (experimental) {
     for (const route of objs.tlsRoutes ?? [])
@@ -151,27 +167,58 @@ export function gatewayConfig(
   statuses.push(...policies.statuses());
   for (const gw of ours) {
     const mine = listeners.filter((l) => l.gw === gw);
-    const valid = mine.filter((l) => l.attached).length;
-    const bad = mine.filter((l) => !l.attached).map((l) => l.listener.name);
     statuses.push({
       kind: 'Gateway',
       object: gw,
       path: objectPath(gw, 'gateways'),
       status: {
-        conditions: [
-          valid > 0 || mine.length === 0
-            ? condition(gw, 'Accepted', true, 'Accepted', 'Gateway successfully scheduled')
-            : condition(gw, 'Accepted', false, 'ListenersNotValid', 'No valid listener'),
-          bad.length === 0
-            ? condition(gw, 'Programmed', true, 'Programmed', 'Gateway successfully programmed')
-            : condition(gw, 'Programmed', false, 'Invalid', `Invalid listeners: ${bad.join(', ')}`),
-        ],
+        conditions: gatewayConditions(gw, mine),
         listeners: mine.map((l) => l.status),
         ...(addresses.length > 0 ? { addresses } : {}),
       },
     });
   }
   return { ...b.result(), statuses };
+}
+
+/**
+ * A Gateway's conditions as Traefik's makeGatewayStatus (pkg/provider/kubernetes/gateway/
+ * kubernetes.go): an `infrastructure.parametersRef` (Traefik supports none) is Accepted=False,
+ * InvalidParameters, and nothing more; listeners that are all invalid are Accepted=False and
+ * Programmed=False; some invalid leave the Gateway Accepted and Programmed, the reason of
+ * Accepted `ListenersNotValid`. The listeners keep being routed either way.
+ */
+function gatewayConditions(gw: KubeObject, mine: readonly Attach[]): Condition[] {
+  const infra = (gw.spec as { infrastructure?: { parametersRef?: unknown } | null } | undefined)
+    ?.infrastructure;
+  if (infra?.parametersRef !== undefined && infra.parametersRef !== null)
+    return [
+      condition(
+        gw,
+        'Accepted',
+        false,
+        'InvalidParameters',
+        'Gateway infrastructure parametersRef is not supported',
+      ),
+    ];
+  const valid = mine.filter((l) => l.attached).length;
+  const invalid = mine.length - valid;
+  if (invalid > 0 && valid === 0)
+    return [
+      condition(gw, 'Accepted', false, 'ListenersNotValid', 'At least one Listener must be valid'),
+      condition(gw, 'Programmed', false, 'Invalid', 'No Listener is valid'),
+    ];
+  const some = invalid > 0 ? ', but some Listeners are not valid' : '';
+  return [
+    condition(
+      gw,
+      'Accepted',
+      true,
+      some === '' ? 'Accepted' : 'ListenersNotValid',
+      `Gateway successfully scheduled${some}`,
+    ),
+    condition(gw, 'Programmed', true, 'Programmed', `Gateway successfully programmed${some}`),
+  ];
 }
 
 /**
@@ -216,6 +263,7 @@ function routeConfig(
   kind: RouteKind,
   policies: BackendTLSPolicies,
   cross: readonly string[] | undefined,
+  crd: CrdRegistry,
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const where = `${kind.toLowerCase()} ${ns}/${route.metadata.name}`;
@@ -267,7 +315,7 @@ function routeConfig(
       ruleBackends ??= rules.map((r, ri) =>
         kind === 'GRPCRoute'
           ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`, policies)
-          : backends(b, grants, r, ns, `${where} rule ${ri}`, policies, cross),
+          : backends(b, grants, r, ns, `${where} rule ${ri}`, policies, cross, crd),
       );
       for (const rb of ruleBackends) policies.record(rb.uses, a.gw.metadata.name, a.listener.name);
       const failure = ruleBackends.find((x) => x.failure !== undefined)?.failure;
@@ -285,6 +333,7 @@ function routeConfig(
           gwNs,
           where,
           kind,
+          crd,
         );
       });
     }
@@ -316,6 +365,7 @@ function routers(
   gwNs: string,
   where: string,
   kind: RouteKind,
+  crd: CrdRegistry,
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const matches = rule.matches === undefined || rule.matches.length === 0 ? [{}] : rule.matches;
@@ -341,7 +391,7 @@ function routers(
       return;
     }
     const path = kind === 'GRPCRoute' ? undefined : m.path?.value;
-    const chain = filterMiddlewares(b, rule.filters ?? [], name, ns, path, where);
+    const chain = filterMiddlewares(b, rule.filters ?? [], name, ns, path, where, crd);
     if ('error' in chain) {
       b.error(where, `rule ${ri}: ${chain.error}`);
       return;

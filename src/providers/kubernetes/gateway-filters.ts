@@ -1,3 +1,4 @@
+import { type CrdRegistry, crdRefused } from './gateway-backends.ts';
 import type { KubeBuild, Obj } from './kube-build.ts';
 import { normalize } from './kube-build.ts';
 
@@ -50,6 +51,7 @@ export function filterMiddlewares(
   ns: string,
   matchPath: string | undefined,
   where: string,
+  crd: CrdRegistry = { namespaces: [] },
 ): FilterChain | { error: string } {
   const names: string[] = [];
   let redirects = false;
@@ -105,6 +107,8 @@ export function filterMiddlewares(
           return {
             error: `filter ${i}: unsupported filter extension ref ${e.group ?? ''}/${e.kind ?? ''}/${e.name}`,
           };
+        const refused = crdRefused(crd, 'filter extension ref', 'Middleware', e.name, ns);
+        if (refused !== undefined) return { error: `filter ${i}: ${refused}` };
         names.push(`${normalize(`${ns}-${e.name}`)}@kubernetescrd`);
         continue;
       }

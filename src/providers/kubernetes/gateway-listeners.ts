@@ -1,6 +1,7 @@
 import { type Condition, condition } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import type { KubeBuild, Obj } from './kube-build.ts';
+import { type LabelSelector, labelSelectorMatcher } from './label-selector.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
 
 /** The Gateway API's group. */
@@ -21,7 +22,7 @@ export interface Listener {
     }[];
   };
   readonly allowedRoutes?: {
-    readonly namespaces?: { readonly from?: string };
+    readonly namespaces?: { readonly from?: string; readonly selector?: LabelSelector | null };
     readonly kinds?: readonly { readonly group?: string; readonly kind?: string }[];
   };
 }
@@ -35,6 +36,8 @@ export interface Attach {
   readonly attached: boolean;
   /** The route kinds it takes (its supportedKinds, narrowed by `allowedRoutes.kinds`). */
   readonly kinds: readonly string[];
+  /** The namespaces whose routes it admits (Traefik's AllowedNamespaces); `all` for `from: All`. */
+  readonly namespaces: ReadonlySet<string> | 'all';
   readonly status: { name: string; supportedKinds: Obj[]; attachedRoutes: number; conditions: Condition[] };
 }
 
@@ -63,8 +66,46 @@ export function parentListeners(parent: ParentRef, routeNs: string, listeners: r
 
 /** Whether the listener's `allowedRoutes.namespaces` admits a route of namespace `ns`. */
 export function allowsNamespace(a: Attach, ns: string): boolean {
-  const from = a.listener.allowedRoutes?.namespaces?.from ?? 'Same';
-  return from === 'All' || (a.gw.metadata.namespace ?? 'default') === ns;
+  return a.namespaces === 'all' || a.namespaces.has(ns);
+}
+
+/** The Namespace objects (cluster-scoped, all of them) and the watched namespaces (empty: all). */
+export interface NamespaceScope {
+  readonly objects: readonly KubeObject[];
+  readonly watched: readonly string[];
+}
+
+/**
+ * Traefik's allowedNamespaces (pkg/provider/kubernetes/gateway/kubernetes.go): `Same` (the
+ * default) is the Gateway's namespace, `All` every one, `Selector` the Namespaces whose labels
+ * its `selector` matches (metav1.LabelSelectorAsSelector; no selector: none), less those the
+ * provider does not watch (its client's ListNamespaces, a warning each); another `from`, or a
+ * malformed selector, an error.
+ */
+function allowedNamespaces(
+  b: KubeBuild,
+  where: string,
+  gwNs: string,
+  l: Listener,
+  scope: NamespaceScope,
+): ReadonlySet<string> | 'all' | { readonly error: string } {
+  const rn = l.allowedRoutes?.namespaces;
+  const from = rn?.from ?? 'Same';
+  if (from === 'All') return 'all';
+  if (from === 'Same') return new Set([gwNs]);
+  if (from !== 'Selector') return { error: `unsupported RouteSelectType: "${from}"` };
+  const match = labelSelectorMatcher(rn?.selector);
+  if (typeof match === 'string') return { error: `malformed selector: ${match}` };
+  const out = new Set<string>();
+  for (const n of scope.objects) {
+    if (!match(n.metadata.labels ?? {})) continue;
+    if (scope.watched.length > 0 && !scope.watched.includes(n.metadata.name)) {
+      b.warn(where, `listener ${l.name}: namespace ${n.metadata.name} is not within the watched namespaces`);
+      continue;
+    }
+    out.add(n.metadata.name);
+  }
+  return out;
 }
 
 /**
@@ -116,6 +157,8 @@ export function gatewayListeners(
   gw: KubeObject,
   entryPointPorts: Readonly<Record<string, number>>,
   experimental = false,
+  scope: NamespaceScope = { objects: [], watched: [] },
+  httpTlsEntryPoints: ReadonlySet<string> = new Set(),
 ): Attach[] {
   const spec = (gw.spec ?? {}) as { listeners?: readonly Listener[] };
   const ns = gw.metadata.namespace ?? 'default';
@@ -131,16 +174,36 @@ export function gatewayListeners(
       ok = false;
       conds.push(condition(gw, type, false, reason, message));
     };
-    const ep = Object.entries(entryPointPorts).find(([, port]) => port === l.port)?.[0];
+    // Traefik's entryPointName: the entry point of the listener's port, but not, for an HTTP
+    // listener, one with `http.tls` (its routers would all be TLS).
+    const ep = Object.entries(entryPointPorts).find(
+      ([name, port]) => port === l.port && !(l.protocol === 'HTTP' && httpTlsEntryPoints.has(name)),
+    )?.[0];
     const supported = supportedKinds(l.protocol, experimental);
     let kinds: string[] = [];
+    // Traefik's loadGatewayListeners: after the protocol and the entry point, before the kinds.
+    const allowed =
+      Array.isArray(supported) && ep !== undefined
+        ? allowedNamespaces(b, where, ns, l, scope)
+        : new Set<string>();
+    const namespaces = allowed === 'all' || allowed instanceof Set ? allowed : new Set<string>();
     if (!Array.isArray(supported)) {
       b.warn(where, `listener ${l.name}: ${supported.message}: ignored`);
       ok = false;
       conds.push(condition(gw, supported.type, supported.ok, supported.reason, supported.message));
     } else if (ep === undefined) {
-      b.error(where, `listener ${l.name}: no entry point listens on port ${l.port}`);
-      fail('Accepted', 'PortUnavailable', `No entry point listens on port ${l.port}`);
+      const why = Object.values(entryPointPorts).includes(l.port)
+        ? `no entry point without http.tls listens on port ${l.port} (an HTTP listener's)`
+        : `no entry point listens on port ${l.port}`;
+      b.error(where, `listener ${l.name}: ${why}`);
+      fail('Accepted', 'PortUnavailable', `Cannot find entryPoint for Gateway: ${why}`);
+    } else if (allowed !== 'all' && 'error' in allowed) {
+      b.error(where, `listener ${l.name}: invalid route namespaces selector: ${allowed.error}`);
+      fail(
+        'ResolvedRefs',
+        'InvalidRouteNamespacesSelector',
+        `Invalid route namespaces selector: ${allowed.error}`,
+      );
     } else {
       kinds = allowedKinds(l, supported, fail);
       const mode = l.tls?.mode ?? 'Terminate';
@@ -208,6 +271,7 @@ export function gatewayListeners(
       entryPoint: ep,
       attached: ok,
       kinds,
+      namespaces,
       status: {
         name: l.name,
         supportedKinds: kinds.map((kind) => ({ group: GROUP, kind })),

@@ -1,6 +1,7 @@
 import type { KubernetesGatewayProviderConfig } from '../../config/static/providers.ts';
 import type { ProviderValidation } from '../dynamic-data.ts';
 import type { Provider, ProviderUpdate } from '../provider.ts';
+import type { CrdRegistry } from './gateway-backends.ts';
 import { gatewayConfig, gatewayUpdate } from './gateway-config.ts';
 import { StatusWriter } from './gateway-status.ts';
 import { runKubeProvider } from './kube-watch.ts';
@@ -19,17 +20,27 @@ export class KubernetesGatewayProvider implements Provider {
   readonly #validation: ProviderValidation;
   readonly #ports: Readonly<Record<string, number>>;
   readonly #env: NodeJS.ProcessEnv;
+  readonly #httpTls: readonly string[];
+  readonly #crd: CrdRegistry | undefined;
 
   constructor(
     cfg: KubernetesGatewayProviderConfig,
     validation: ProviderValidation,
     entryPointPorts: Readonly<Record<string, number>>,
     env: NodeJS.ProcessEnv = process.env,
+    nonTlsEntryPoints?: readonly string[],
+    crd?: CrdRegistry,
   ) {
+    this.#crd = crd;
     this.#cfg = cfg;
     this.#validation = validation;
     this.#ports = entryPointPorts;
     this.#env = env;
+    // Traefik's Entrypoint.HasHTTPTLSConf: the entry points with `http.tls`.
+    this.#httpTls =
+      nonTlsEntryPoints === undefined
+        ? []
+        : Object.keys(entryPointPorts).filter((n) => !nonTlsEntryPoints.includes(n));
   }
 
   watch(signal: AbortSignal): AsyncIterable<ProviderUpdate> {
@@ -54,6 +65,9 @@ export class KubernetesGatewayProvider implements Provider {
       services: { prefix: '/api/v1', plural: 'services' },
       secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
       endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
+      // Traefik's client always follows every Namespace (cluster-scoped): their labels decide
+      // the listeners' `allowedRoutes.namespaces.from: Selector`.
+      namespaces: { prefix: '/api/v1', plural: 'namespaces', clusterScoped: true },
       // Traefik's client watches the Experimental Channel kinds only with experimentalChannel
       // (their CRDs must then be installed).
       tcpRoutes: cfg.experimentalChannel ? { prefix: GW_ALPHA, plural: 'tcproutes' } : undefined,
@@ -72,7 +86,12 @@ export class KubernetesGatewayProvider implements Provider {
       (client) => {
         const writer = new StatusWriter(client, signal);
         return (items) => {
-          const built = gatewayConfig(items, { ...cfg, entryPointPorts: this.#ports });
+          const built = gatewayConfig(items, {
+            ...cfg,
+            entryPointPorts: this.#ports,
+            httpTlsEntryPoints: this.#httpTls,
+            ...(this.#crd === undefined ? {} : { crd: this.#crd }),
+          });
           writer.submit(built.statuses);
           return gatewayUpdate(built, this.name, this.#validation, writer.takeFailures());
         };
