@@ -705,7 +705,40 @@ async function run(
       return 1;
     }
   }
-  const accessLog = config.accessLog === undefined ? null : createAccessLog(config.accessLog, logger);
+  // accessLog.otlp (Traefik's NewHandler with config.OTLP): the records go to their own exporter,
+  // set up as log.otlp's (types/logs.go OTelLog.NewLoggerProvider); one that cannot be set up
+  // leaves the access log on its file or stdout.
+  let accessLogExporter: OtlpLogExporter | null = null;
+  const alo = config.accessLog?.otlp;
+  if (alo !== undefined) {
+    const target = await otlpTarget(alo, 'accessLog.otlp', logger);
+    if (target !== null) {
+      try {
+        accessLogExporter = new (await import('./observability/otlp-logs.ts')).OtlpLogExporter(
+          {
+            ...target.target,
+            ...logBatchOptions(target.batch('BLRP')),
+            section: 'accessLog.otlp',
+            serviceName: alo.serviceName,
+            resourceAttributes: {
+              ...target.detected,
+              'service.version': packageVersion(),
+              ...alo.resourceAttributes,
+              ...target.envResource,
+            },
+          },
+          logger,
+        );
+        accessLogExporter.reportTo(logger);
+      } catch (e) {
+        logger.error(`accessLog.otlp: ${e instanceof Error ? e.message : String(e)}; the exporter is off`);
+      }
+    }
+  }
+  const accessLog =
+    config.accessLog === undefined
+      ? null
+      : createAccessLog(config.accessLog, logger, accessLogExporter ?? undefined);
   const prom = config.metrics?.prometheus;
   const otlpMetrics = config.metrics?.otlp;
   // One registry for both exporters: it holds the union of their buckets and label switches, and
