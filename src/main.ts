@@ -758,6 +758,12 @@ async function run(
           // Prometheus's only: Traefik's OTLP counters have no header labels.
           headerLabels: prom?.headerLabels ?? {},
         });
+  // metrics.otlp: Traefik's semantic-convention histograms too (otel.go NewSemConvMetricRegistry),
+  // with the exporter's explicitBoundaries; they go to the OTLP exporter only.
+  if (metrics !== null && otlpMetrics !== undefined)
+    metrics.semconv = new (await import('./observability/metrics/semconv.ts')).SemConvMetrics(
+      otlpMetrics.explicitBoundaries,
+    );
   // The series of routers and services a reload removed go after the next scrape (Traefik's).
   metrics?.pruneAfterScrape(() => liveNames(ref.current));
   const tc = config.tracing;
