@@ -1320,6 +1320,7 @@ async function run(
             ...metricsTarget.envResource,
           },
           pushIntervalMs: otlpMetrics.pushInterval,
+          scopeVersion: packageVersion(),
           filter: { ...otlpMetrics, buckets: otlpMetrics.explicitBoundaries },
           render: wholeExposition,
         },

@@ -93,6 +93,9 @@ http:
       });
       assert.ok(server, JSON.stringify(exp.filter((p) => p.metric.startsWith('http.'))));
       assert.equal(server.type, 'histogram');
+      // Traefik's meter: github.com/traefik/traefik, with the version.
+      assert.equal(server.scope, 'github.com/traefik/traefik');
+      assert.match(server.scopeVersion, /^\d+\.\d+\.\d+/);
       assert.equal(server.unit, 's');
       assert.deepEqual(server.explicitBounds, [0.5, 30]);
       assert.equal(server.count, '1');

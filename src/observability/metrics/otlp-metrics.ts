@@ -232,6 +232,8 @@ export interface OtlpMetricsEncoding {
   /** Epoch milliseconds: the cumulative sums' start (the process's start) and now. */
   readonly startEpochMs: number;
   readonly nowEpochMs: number;
+  /** The scope's version (Traefik's meter has WithInstrumentationVersion(version.Version)). */
+  readonly scopeVersion?: string | undefined;
 }
 
 /** An ExportMetricsServiceRequest (JSON mapping's tree) for the families of `exposition`. */
@@ -274,7 +276,12 @@ export function encodeMetrics(exposition: string, opts: OtlpMetricsEncoding): ob
     }
   }
   return {
-    resourceMetrics: [{ resource: opts.resource, scopeMetrics: [{ scope: { name: SCOPE_NAME }, metrics }] }],
+    resourceMetrics: [
+      {
+        resource: opts.resource,
+        scopeMetrics: [{ scope: { name: SCOPE_NAME, version: opts.scopeVersion }, metrics }],
+      },
+    ],
   };
 }
 

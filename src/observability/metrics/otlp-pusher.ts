@@ -18,6 +18,8 @@ export interface OtlpPusherOptions extends OtlpExportTarget {
   readonly serviceName: string;
   readonly resourceAttributes: Readonly<Record<string, string | number>>;
   readonly pushIntervalMs: number;
+  /** The meter's version (ours, as service.version). */
+  readonly scopeVersion?: string;
   readonly filter: FamilyFilter;
   /** The exposition to convert (the workers' summed one on a control plane). */
   readonly render: () => string | Promise<string>;
@@ -93,6 +95,7 @@ export class OtlpMetricsPusher {
         filter: this.#opts.filter,
         startEpochMs: this.#startEpochMs,
         nowEpochMs: Date.now(),
+        scopeVersion: this.#opts.scopeVersion,
       });
       body = encodeExportRequest('metrics', request);
     } catch (err) {

@@ -186,7 +186,7 @@ describe('Tracer export to an OTLP/HTTP receiver', () => {
     });
     assert.deepEqual(j.status, { code: 0, message: '' });
     assert.deepEqual(j.resource, { 'service.name': 'edge-proxy', 'deployment.environment': 'test' });
-    assert.equal(j.scope, 'traffic-management');
+    assert.equal(j.scope, 'github.com/traefik/traefik');
 
     assert.equal(r.traceId, root.traceId);
     assert.equal(r.parentSpanId, '');
