@@ -195,6 +195,7 @@ export class OtlpLogExporter implements LogTee {
 
   /** Stops the timer and exports what is left. */
   async close(): Promise<void> {
+    this.#client.stopRetrying?.();
     if (this.#timer !== null) {
       clearInterval(this.#timer);
       this.#timer = null;

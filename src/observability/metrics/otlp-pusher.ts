@@ -79,6 +79,7 @@ export class OtlpMetricsPusher {
 
   /** Stops the timer and pushes a last time. */
   async close(): Promise<void> {
+    this.#client.stopRetrying?.();
     if (this.#timer !== null) {
       clearInterval(this.#timer);
       this.#timer = null;

@@ -286,11 +286,27 @@ describe('Tracer export to an OTLP/HTTP receiver', () => {
     );
   });
 
-  it('drops a batch the receiver refuses, once, without retrying it', async (t) => {
+  it("retries a batch answered 503, as Go's OTLP exporters do, and it arrives", async (t) => {
     const fromExports = receiver.exports.length;
     const fromSpans = receiver.spans.length;
     const tr = tracer(t, { endpoint: receiver.url });
     receiver.failNext(1, 503);
+    tr.startSpan(undefined, undefined, 'retried', 1).end(2, 200);
+    await tr.flush();
+    assert.equal(tr.dropped, 0);
+    assert.equal(receiver.exports.length, fromExports + 2, 'the refused attempt, then the retry');
+    assert.deepEqual(
+      receiver.spans.slice(fromSpans).map((s) => s.name),
+      ['retried'],
+    );
+  });
+
+  it('drops a batch the receiver refuses for good (400), once, without retrying it', async (t) => {
+    const fromExports = receiver.exports.length;
+    const fromSpans = receiver.spans.length;
+    const tr = tracer(t, { endpoint: receiver.url });
+    // 400 is not among Go's retryable statuses (429, 502, 503, 504).
+    receiver.failNext(1, 400);
     tr.startSpan(undefined, undefined, 'refused', 1).end(2, 200);
     await tr.flush();
     assert.equal(tr.dropped, 1);
