@@ -535,8 +535,17 @@ export abstract class ExchangeCore
     const count: MirrorCount | null =
       m === null || route === undefined || !route.metered
         ? null
-        : (lb, status, seconds, bytesIn, bytesOut) =>
+        : (lb, status, seconds, bytesIn, bytesOut, server) => {
             m.series(route, lb).tryEnded(status, seconds, req, upgrade, bytesIn, bytesOut);
+            // Each copy is a call through Traefik's observability round tripper too.
+            m.semconv?.client(
+              req.method,
+              status,
+              server.url,
+              req.headers.get('x-forwarded-proto') ?? '',
+              seconds,
+            );
+          };
     const trace = this.trace;
     this.mirror!.start(
       req,

@@ -25,6 +25,7 @@ function find(
 
 describe('metrics.otlp semantic-convention histograms', () => {
   let backend: Backend;
+  let mirror: Backend;
   let receiver: OtlpReceiver;
 
   before(async () => {
@@ -32,11 +33,12 @@ describe('metrics.otlp semantic-convention histograms', () => {
       res.statusCode = req.url === '/app/missing' ? 404 : 200;
       res.end('hello');
     });
+    mirror = await startBackend((_req, res) => res.end('copy'));
     receiver = await startOtlpReceiver();
   });
 
   after(async () => {
-    await Promise.all([backend?.close(), receiver?.close()]);
+    await Promise.all([backend?.close(), mirror?.close(), receiver?.close()]);
   });
 
   it('records http.server.request.duration and http.client.request.duration as Traefik', async () => {
@@ -60,7 +62,10 @@ http:
   routers:
     app: { rule: "PathPrefix(\`/app\`)", service: app }
     dead: { rule: "PathPrefix(\`/dead\`)", service: dead }
+    copied: { rule: "PathPrefix(\`/copied\`)", service: copied }
   services:
+    copied: { mirroring: { service: app, mirrors: [{ name: mir, percent: 100 }] } }
+    mir: { loadBalancer: { servers: [{ url: "${mirror.url}" }] } }
     app: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
     dead: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }
 `,
@@ -76,11 +81,17 @@ http:
         assert.equal((await c.readResponse()).status, 404);
         c.write('GET /dead HTTP/1.1\r\nHost: shop.test\r\n\r\n');
         assert.equal((await c.readResponse()).status, 502);
+        c.write('GET /copied HTTP/1.1\r\nHost: shop.test\r\n\r\n');
+        assert.equal((await c.readResponse()).status, 200);
       } finally {
         c.destroy();
       }
+      // The mirror's copy is counted on its service when its answer is in, and its call with it:
+      // scrape until the mirror's service shows it.
+      let text = '';
+      for (let i = 0; i < 200 && !/traefik_service_requests_total\{[^}]*service="mir@file"/.test(text); i++)
+        text = await (await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/metrics`)).text();
       // Prometheus never shows them (Traefik's semconv registry is the OTLP meter's).
-      const text = await (await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/metrics`)).text();
       assert.match(text, /traefik_entrypoint_requests_total/);
       assert.doesNotMatch(text, /semconv|http_server_request_duration/);
       // pushInterval is an hour: what arrives comes from the shutdown.
@@ -142,6 +153,9 @@ http:
       assert.equal(refused?.attributes['http.response.status_code'], 502);
       assert.equal(refused?.attributes['error.type'], '502');
       assert.equal(refused?.attributes['server.port'], 9);
+      // A mirror's copy is a call of its own.
+      const copy = find(exp, 'http.client.request.duration', { 'server.address': new URL(mirror.url).host });
+      assert.equal(copy?.attributes['http.response.status_code'], 200);
     } finally {
       await proxy?.stop();
     }
