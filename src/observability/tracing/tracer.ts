@@ -133,14 +133,15 @@ export class Tracer {
   ): RequestSpan {
     const p = this.#parent;
     if (parseTraceparent(traceparent, p)) {
-      // Parent-based: the caller's decision stands, both ways, so a trace is never half recorded.
+      // The client's trace continues, but the decision is ours: Traefik's sampler is
+      // TraceIDRatioBased alone (no ParentBased), which does not read the parent's flag.
       return new Span(
         this.#exporter,
         p.traceId,
         this.#ids.spanId(),
         p.parentId,
         validTracestate(tracestate),
-        p.sampled,
+        sampleRoot(p.traceId, this.#rate, this.#random),
         name,
         startEpochMs,
       );
