@@ -771,8 +771,11 @@ async function run(
   let tracer: Tracer | null = null;
   if (tc !== undefined && tracesTarget !== null) {
     try {
-      tracer = new (await import('./observability/tracing/index.ts')).Tracer(
+      const tracing = await import('./observability/tracing/index.ts');
+      tracer = new tracing.Tracer(
         {
+          // Traefik's autoprop.NewTextMapPropagator reads OTEL_PROPAGATORS.
+          w3c: tracing.w3cPropagation(process.env.OTEL_PROPAGATORS, (msg) => logger.warn(msg)),
           ...tracesTarget.target,
           serviceName: tc.serviceName,
           sampleRate: tc.sampleRate,
