@@ -16,7 +16,7 @@ import {
 
 export interface TracerOptions extends OtlpExportTarget {
   serviceName: string;
-  /** 0..1: the share of new traces recorded; a sampled parent is always followed. */
+  /** 0..1: the share of traces recorded, a client's included: its sampled flag is not read. */
   sampleRate: number;
   /** Resource attributes, after service.name: a `service.name` here wins, as in Traefik. */
   globalAttributes: Readonly<Record<string, string | number>>;
