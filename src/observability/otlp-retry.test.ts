@@ -87,7 +87,14 @@ describe('RetryingSender (Go OTLP exporters retry)', () => {
 
   it('stopRetrying cuts a wait short and makes no more attempts', async () => {
     let calls = 0;
-    const inner: OtlpSender = { url: 'x', send: async () => (calls++, { status: 503 }), close() {} };
+    const inner: OtlpSender = {
+      url: 'x',
+      send: async () => {
+        calls++;
+        return { status: 503 };
+      },
+      close() {},
+    };
     const r = new RetryingSender(inner, { retryable: httpRetryable, budgetMs: 30_000 });
     const p = r.send(new Uint8Array());
     // The first attempt has failed and a 2.5-7.5 s wait begun once the microtasks ran.
