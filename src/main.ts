@@ -777,7 +777,40 @@ async function run(
       return 1;
     }
   }
-  const accessLog = config.accessLog === undefined ? null : createAccessLog(config.accessLog, logger);
+  // accessLog.otlp (Traefik's NewHandler with config.OTLP): the records go to their own exporter,
+  // set up as log.otlp's (types/logs.go OTelLog.NewLoggerProvider); one that cannot be set up
+  // leaves the access log on its file or stdout.
+  let accessLogExporter: OtlpLogExporter | null = null;
+  const alo = config.accessLog?.otlp;
+  if (alo !== undefined) {
+    const target = await otlpTarget(alo, 'accessLog.otlp', logger);
+    if (target !== null) {
+      try {
+        accessLogExporter = new (await import('./observability/otlp-logs.ts')).OtlpLogExporter(
+          {
+            ...target.target,
+            ...logBatchOptions(target.batch('BLRP')),
+            section: 'accessLog.otlp',
+            serviceName: alo.serviceName,
+            resourceAttributes: {
+              ...target.detected,
+              'service.version': packageVersion(),
+              ...alo.resourceAttributes,
+              ...target.envResource,
+            },
+          },
+          logger,
+        );
+        accessLogExporter.reportTo(logger);
+      } catch (e) {
+        logger.error(`accessLog.otlp: ${e instanceof Error ? e.message : String(e)}; the exporter is off`);
+      }
+    }
+  }
+  const accessLog =
+    config.accessLog === undefined
+      ? null
+      : createAccessLog(config.accessLog, logger, accessLogExporter ?? undefined);
   const prom = config.metrics?.prometheus;
   const otlpMetrics = config.metrics?.otlp;
   const { statsD, datadog, influxDB2 } = config.metrics ?? {};
@@ -803,6 +836,12 @@ async function run(
           // Prometheus's only: Traefik's OTLP counters have no header labels.
           headerLabels: prom?.headerLabels ?? {},
         });
+  // metrics.otlp: Traefik's semantic-convention histograms too (otel.go NewSemConvMetricRegistry),
+  // with the exporter's explicitBoundaries; they go to the OTLP exporter only.
+  if (metrics !== null && otlpMetrics !== undefined)
+    metrics.semconv = new (await import('./observability/metrics/semconv.ts')).SemConvMetrics(
+      otlpMetrics.explicitBoundaries,
+    );
   // The series of routers and services a reload removed go after the next scrape (Traefik's).
   metrics?.pruneAfterScrape(() => liveNames(ref.current));
   const tc = config.tracing;
@@ -810,8 +849,11 @@ async function run(
   let tracer: Tracer | null = null;
   if (tc !== undefined && tracesTarget !== null) {
     try {
-      tracer = new (await import('./observability/tracing/index.ts')).Tracer(
+      const tracing = await import('./observability/tracing/index.ts');
+      tracer = new tracing.Tracer(
         {
+          // Traefik's autoprop.NewTextMapPropagator reads OTEL_PROPAGATORS.
+          w3c: tracing.w3cPropagation(process.env.OTEL_PROPAGATORS, (msg) => logger.warn(msg)),
           ...tracesTarget.target,
           serviceName: tc.serviceName,
           sampleRate: tc.sampleRate,
@@ -1365,6 +1407,7 @@ async function run(
             ...metricsTarget.envResource,
           },
           pushIntervalMs: otlpMetrics.pushInterval,
+          scopeVersion: packageVersion(),
           filter: { ...otlpMetrics, buckets: otlpMetrics.explicitBoundaries },
           render: wholeExposition,
         },

@@ -246,6 +246,7 @@ describe('createAccessLog', () => {
     format: 'common',
     bufferingSize: 0,
     addInternals: false,
+    dualOutput: false,
     ...over,
   });
 

@@ -2,8 +2,18 @@ import { close, mkdir, open, write } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AccessLogConfig } from '../config/static/schema.ts';
 import type { HeaderList } from '../core/headers.ts';
-import type { Logger } from '../core/logger.ts';
+import type { Logger, LogLevel } from '../core/logger.ts';
 import { withQuery } from '../core/request.ts';
+import { type JsonKeyValue, unixNanos } from './tracing/otlp-json.ts';
+
+/**
+ * Where `accessLog.otlp` sends the records (otlp-logs.ts OtlpLogExporter): Traefik's access log
+ * logger with the otellogrus hook (pkg/middlewares/accesslog/logger.go NewHandler).
+ */
+export interface AccessLogOtlpSink {
+  recordAttributes(level: LogLevel, msg: string, epochMs: number, attributes: JsonKeyValue[]): void;
+  close(): Promise<void>;
+}
 
 /** One finished request, as the access log records it. */
 export interface AccessRecord {
@@ -85,6 +95,13 @@ export interface AccessLogOptions {
   readonly fields?: AccessLogFields;
   /** Open, write and reopen failures (default: a process warning). */
   readonly onError?: (message: string, error: Error) => void;
+  /** `accessLog.otlp`: each kept record goes there too. */
+  readonly otlp?: AccessLogOtlpSink;
+  /**
+   * With `otlp`, whether the lines still go to the file or stdout (`dualOutput`); Traefik
+   * discards them otherwise (logger.Out = io.Discard). Default true.
+   */
+  readonly writeLines?: boolean;
 }
 
 const REDACTED = 'REDACTED';
@@ -111,6 +128,8 @@ export class AccessLog {
   readonly #filter: RecordFilter | null;
   readonly #fields: FieldPolicy;
   readonly #onError: (message: string, error: Error) => void;
+  readonly #otlp: AccessLogOtlpSink | null;
+  readonly #writeLines: boolean;
   #pending: string[] = [];
   #pendingBytes = 0;
   #fd: number | null;
@@ -135,6 +154,8 @@ export class AccessLog {
     this.#filter = opts.filters === undefined ? null : RecordFilter.from(opts.filters);
     this.#fields = new FieldPolicy(opts.fields);
     this.#onError = opts.onError ?? ((message, error) => process.emitWarning(`${message}: ${error.message}`));
+    this.#otlp = opts.otlp ?? null;
+    this.#writeLines = opts.writeLines ?? true;
     this.#fd = opts.filePath === '' ? 1 : null;
     if (opts.filePath !== '') this.#createFolderAndOpen();
   }
@@ -144,6 +165,10 @@ export class AccessLog {
     this.#count++;
     if (this.#filter !== null && !this.#filter.keeps(r)) return;
     const f = this.#fields;
+    // The same kept record as the line (filters and fields apply to both), as Traefik's hook
+    // sees the logrus entry its formatter writes.
+    if (this.#otlp !== null) this.#otlp.recordAttributes('info', '', Date.now(), f.otlp(r, this.#count));
+    if (!this.#writeLines) return;
     const format = this.#format;
     const line =
       format === 'json' ? f.json(r, this.#count) : f.common(r, this.#count, format === 'genericCLF');
@@ -184,15 +209,18 @@ export class AccessLog {
   close(): Promise<void> {
     if (this.#closing !== null) return this.#closing;
     this.#closed = true;
-    this.#closing = this.flush().then(
-      () =>
-        new Promise<void>((resolve) => {
-          const fd = this.#fd;
-          this.#fd = null;
-          if (fd === null || this.#filePath === '') resolve();
-          else close(fd, () => resolve());
-        }),
-    );
+    const otlp = this.#otlp?.close();
+    this.#closing = this.flush()
+      .then(
+        () =>
+          new Promise<void>((resolve) => {
+            const fd = this.#fd;
+            this.#fd = null;
+            if (fd === null || this.#filePath === '') resolve();
+            else close(fd, () => resolve());
+          }),
+      )
+      .then(() => otlp);
     return this.#closing;
   }
 
@@ -290,14 +318,22 @@ export class AccessLog {
   }
 }
 
-/** The access log `config` asks for; `logger` hears about files that cannot be opened or written. */
-export function createAccessLog(config: AccessLogConfig, logger?: Logger): AccessLog {
+/**
+ * The access log `config` asks for; `logger` hears about files that cannot be opened or written;
+ * `otlp` is where `accessLog.otlp` sends the records (when its exporter could be set up).
+ */
+export function createAccessLog(
+  config: AccessLogConfig,
+  logger?: Logger,
+  otlp?: AccessLogOtlpSink,
+): AccessLog {
   const f = config.filters;
   const fields = config.fields;
   return new AccessLog({
     format: config.format,
     filePath: config.filePath,
     bufferingSize: config.bufferingSize,
+    ...(otlp === undefined ? {} : { otlp, writeLines: config.dualOutput }),
     ...(f === undefined
       ? {}
       : {
@@ -463,6 +499,37 @@ class FieldPolicy {
     }
     o.time = goTime(Date.now(), true, false);
     return `${escapeHtml(JSON.stringify(o))}\n`;
+  }
+
+  /**
+   * The record's attributes over OTLP: the fields the JSON line has (without its level, msg and
+   * time, which the formatter adds), typed as otellogrus's convertValue types logrus's fields:
+   * integers (sizes, statuses, counts, durations in nanoseconds) as int64, StartUTC and
+   * StartLocal (time.Time) as their Unix nanoseconds, the rest as strings.
+   */
+  otlp(r: AccessRecord, count: number): JsonKeyValue[] {
+    const m = this.#modes;
+    const out: JsonKeyValue[] = [];
+    for (let i = 0; i < FIELDS.length; i++) {
+      if (m[i] === DROP) continue;
+      const key = FIELDS[i]!.name;
+      if (m[i] === REDACT) {
+        out.push({ key, value: { stringValue: REDACTED } });
+        continue;
+      }
+      if (i === F_START_UTC || i === F_START_LOCAL) {
+        out.push({ key, value: { intValue: unixNanos(r.startTime) } });
+        continue;
+      }
+      const v = FIELDS[i]!.value(r, count);
+      if (v === undefined) continue;
+      out.push({ key, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } });
+    }
+    const headers = this.#headers(r);
+    if (headers !== null) {
+      for (const key in headers) out.push({ key, value: { stringValue: headers[key]! } });
+    }
+    return out;
   }
 
   /** `request_<Canonical-Name>` for each kept or redacted request header; null when none. */

@@ -34,6 +34,8 @@ export interface OtlpSender {
   /** Where the exports go, for the warnings. */
   readonly url: string;
   send(body: Uint8Array): Promise<OtlpFailure | null>;
+  /** Shutdown: gives up a retry being waited for (otlp-retry.ts), before the last export. */
+  stopRetrying?(): void;
   close(): void;
 }
 
@@ -89,7 +91,13 @@ export class OtlpHttpClient implements OtlpSender {
         const status = res.statusCode ?? 0;
         // Read the body so that the connection can carry the next export.
         res.on('data', ignore);
-        res.on('end', () => resolve(status >= 200 && status < 300 ? null : { status }));
+        res.on('end', () => {
+          if (status >= 200 && status < 300) return resolve(null);
+          // Retry-After in seconds, the only form Go's exporters read (strconv.Atoi).
+          const after = res.headers['retry-after'];
+          const seconds = typeof after === 'string' && /^\d+$/.test(after.trim()) ? Number(after) : 0;
+          resolve(seconds > 0 ? { status, retryAfterSeconds: seconds } : { status });
+        });
         res.on('error', (error) => resolve({ error }));
       };
       const req = (this.#https ? httpsRequest : httpRequest)(

@@ -34,6 +34,8 @@ interface QueuedRecord {
   readonly msg: string;
   readonly epochMs: number;
   readonly fields: LogFields;
+  /** Attributes typed by the caller (the access log's): used instead of `fields`. */
+  readonly attributes?: JsonKeyValue[];
 }
 
 export interface LogExporterOptions extends OtlpExportTarget {
@@ -45,6 +47,8 @@ export interface LogExporterOptions extends OtlpExportTarget {
   readonly maxBatch?: number;
   readonly maxQueue?: number;
   readonly timeoutMs?: number;
+  /** The section named in export warnings (default `log.otlp`). */
+  readonly section?: string;
 }
 
 /** A field's value as Traefik's hook types it after json.Unmarshal. */
@@ -62,11 +66,16 @@ function attribute(key: string, v: unknown): JsonKeyValue {
   return { key, value: { stringValue: text } };
 }
 
+const NO_FIELDS: LogFields = {};
+
 function encodeRecord(r: QueuedRecord): object {
-  const attributes: JsonKeyValue[] = [];
-  for (const [k, v] of Object.entries(r.fields)) {
-    if (k === 'level' || k === 'time' || v === undefined) continue;
-    attributes.push(attribute(k, v));
+  let attributes = r.attributes;
+  if (attributes === undefined) {
+    attributes = [];
+    for (const [k, v] of Object.entries(r.fields)) {
+      if (k === 'level' || k === 'time' || v === undefined) continue;
+      attributes.push(attribute(k, v));
+    }
   }
   const time = unixNanos(r.epochMs);
   return {
@@ -92,6 +101,7 @@ export class OtlpLogExporter implements LogTee {
   readonly #client: OtlpSender;
   readonly #maxBatch: number;
   readonly #maxQueue: number;
+  readonly #section: string;
   /** Its own failures are warned about through the log it exports: set after construction. */
   #warnings: WarnLimiter | null = null;
   #queue: QueuedRecord[] = [];
@@ -108,6 +118,7 @@ export class OtlpLogExporter implements LogTee {
     this.#client = createSender('logs', opts, opts.timeoutMs ?? 10_000, logger);
     this.#maxBatch = opts.maxBatch ?? 512;
     this.#maxQueue = Math.max(opts.maxQueue ?? 2048, this.#maxBatch);
+    this.#section = opts.section ?? 'log.otlp';
     this.#timer = setInterval(OtlpLogExporter.#onTick, opts.intervalMs ?? 1000, this);
     this.#timer.unref();
   }
@@ -126,11 +137,20 @@ export class OtlpLogExporter implements LogTee {
   }
 
   record(level: LogLevel, msg: string, epochMs: number, fields: LogFields): void {
+    this.#enqueue({ level, msg, epochMs, fields });
+  }
+
+  /** A record whose attributes are already typed (the access log's, access-log.ts). */
+  recordAttributes(level: LogLevel, msg: string, epochMs: number, attributes: JsonKeyValue[]): void {
+    this.#enqueue({ level, msg, epochMs, fields: NO_FIELDS, attributes });
+  }
+
+  #enqueue(r: QueuedRecord): void {
     if (this.#closed || this.#queue.length >= this.#maxQueue) {
       this.#dropped++;
       return;
     }
-    this.#queue.push({ level, msg, epochMs, fields });
+    this.#queue.push(r);
     if (this.#queue.length >= this.#maxBatch && this.#sending === null) void this.flush();
   }
 
@@ -164,7 +184,7 @@ export class OtlpLogExporter implements LogTee {
       }
       this.#dropped += batch.length;
       // Warned once a minute at most: the warning is itself a record of this log.
-      this.#warnings?.warn('export', 'log.otlp: log export failed, batch dropped', {
+      this.#warnings?.warn('export', `${this.#section}: log export failed, batch dropped`, {
         endpoint: this.#client.url,
         records: batch.length,
         droppedTotal: this.#dropped,
@@ -175,6 +195,7 @@ export class OtlpLogExporter implements LogTee {
 
   /** Stops the timer and exports what is left. */
   async close(): Promise<void> {
+    this.#client.stopRetrying?.();
     if (this.#timer !== null) {
       clearInterval(this.#timer);
       this.#timer = null;

@@ -58,7 +58,7 @@ describe('encodeExportRequest', () => {
     assert.equal(s!.startTimeUnixNano, '1700000000123500000');
     assert.equal(s!.endTimeUnixNano, '1700000000124000000');
     assert.deepEqual(s!.status, { code: 2, message: '' });
-    assert.equal(s!.scope, 'traffic-management');
+    assert.equal(s!.scope, 'github.com/traefik/traefik');
     assert.deepEqual(s!.resource, { 'service.name': 'svc', 'deployment.environment': 'prod' });
     // Zero, false and negative values are written (oneof members), not left out as defaults.
     assert.deepEqual(s!.attributes, {

@@ -25,6 +25,7 @@ import type { Logger } from '../core/logger.ts';
 import { OtlpGrpcClient } from './otlp-grpc.ts';
 import { OtlpHttpClient, type OtlpSender, otlpUrl } from './otlp-http.ts';
 import type { OtlpSignal } from './otlp-proto.ts';
+import { grpcRetryable, httpRetryable, PROCESSOR_EXPORT_TIMEOUT_MS, RetryingSender } from './otlp-retry.ts';
 
 export type OtlpEnv = Readonly<Record<string, string | undefined>>;
 
@@ -166,7 +167,7 @@ export function createSender(
     fromEnv.timeoutMs !== undefined && fromEnv.timeoutMs > 0 ? fromEnv.timeoutMs : defaultTimeoutMs;
   const tls = target.tls ?? fromEnv.tls;
   if (target.grpc !== undefined) {
-    return new OtlpGrpcClient({
+    const client = new OtlpGrpcClient({
       signal,
       endpoint: target.endpoint,
       insecure: target.grpc.insecure || fromEnv.insecure === true,
@@ -174,6 +175,8 @@ export function createSender(
       headers: target.headers,
       timeoutMs,
     });
+    // Go's gRPC exporters: the export's timeout covers its retries (exportContext).
+    return new RetryingSender(client, { retryable: grpcRetryable, budgetMs: timeoutMs });
   }
   // otlpconfig.NewHTTPConfig cleans the path it ends with (path.Clean), Traefik's or the
   // environment's.
@@ -181,7 +184,12 @@ export function createSender(
   let url = `${u.protocol}//${u.host}${cleanPath(u.pathname, DEFAULT_PATH[signal])}`;
   // Go's HTTP client chooses its scheme by Insecure alone: the variables can make it cleartext.
   if (fromEnv.insecure === true && url.startsWith('https:')) url = `http:${url.slice(6)}`;
-  return new OtlpHttpClient({ url, headers: target.headers, timeoutMs, tls });
+  // Go's HTTP exporters: each attempt has the timeout (http.Client.Timeout), the retries end
+  // with the processor's or reader's export context.
+  return new RetryingSender(new OtlpHttpClient({ url, headers: target.headers, timeoutMs, tls }), {
+    retryable: httpRetryable,
+    budgetMs: PROCESSOR_EXPORT_TIMEOUT_MS,
+  });
 }
 
 /**

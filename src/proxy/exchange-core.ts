@@ -102,6 +102,11 @@ export abstract class ExchangeCore
   protected tunnelBytesIn = 0;
   protected headMs = -1;
   protected cleanEnd = false;
+  /**
+   * A call to a server is under way whose `http.client.request.duration` is still to be recorded
+   * (with `metrics.otlp` only).
+   */
+  protected semconvCall = false;
   /** The request's spans (request-trace.ts), or null when it is not traced: one field when off. */
   protected trace: RequestTrace | null = null;
   protected hostOverride: string | undefined;
@@ -530,8 +535,17 @@ export abstract class ExchangeCore
     const count: MirrorCount | null =
       m === null || route === undefined || !route.metered
         ? null
-        : (lb, status, seconds, bytesIn, bytesOut) =>
+        : (lb, status, seconds, bytesIn, bytesOut, server) => {
             m.series(route, lb).tryEnded(status, seconds, req, upgrade, bytesIn, bytesOut);
+            // Each copy is a call through Traefik's observability round tripper too.
+            m.semconv?.client(
+              req.method,
+              status,
+              server.url,
+              req.headers.get('x-forwarded-proto') ?? '',
+              seconds,
+            );
+          };
     const trace = this.trace;
     this.mirror!.start(
       req,
@@ -583,11 +597,31 @@ export abstract class ExchangeCore
     this.respondDirect({ status, body: statusText(status) }, runMiddlewares);
   }
 
+  /**
+   * The current call to a server ended with `status` (its answer's head, or the status Traefik's
+   * ComputeStatusCode gives its failure): its `http.client.request.duration`, as Traefik's
+   * observability round tripper records it (pkg/proxy/httputil/observability.go RoundTrip).
+   */
+  protected endCallMetric(status: number): void {
+    this.semconvCall = false;
+    const sc = this.ctx.metrics?.semconv;
+    const server = this.server;
+    if (sc == null || server === undefined) return;
+    sc.client(
+      this.req.method,
+      status,
+      server.url,
+      this.req.headers.get('x-forwarded-proto') ?? '',
+      (performance.now() - (this.tryStart === 0 ? this.startedAt : this.tryStart)) / 1000,
+    );
+  }
+
   /** The client went away: cancel everything upstream. */
   abort(): void {
     if (this.done) return;
     // The client went away during the call: Traefik's ComputeStatusCode says 499 (canceled).
     this.trace?.endCall(499, null);
+    if (this.semconvCall) this.endCallMetric(499);
     this.dropTry();
     this.retry?.cancel();
     if (this.status === 0) this.status = 499;
@@ -749,6 +783,20 @@ export abstract class ExchangeCore
         // server's handler (pkg/server/service/service.go), below middlewares and retries.
         this.tryStart === 0 ? -1 : (now - this.tryStart) / 1000,
       );
+      const sc = ctx.metrics.semconv;
+      if (sc !== null) {
+        // Traefik's SemConvServerMetrics (pkg/middlewares/observability/semconv.go).
+        const parsed = this.parsed;
+        sc.server(
+          this.req.method,
+          this.status,
+          this.http2 ? 'HTTP/2.0' : parsed.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0',
+          parsed.authority,
+          this.client.peer?.localPort ?? 0,
+          this.req.headers.get('x-forwarded-proto') ?? '',
+          (now - this.startedAt) / 1000,
+        );
+      }
     }
     if (this.trace !== null) this.trace.end(this, ctx.name);
     if (ctx.accessLog !== null && (route === undefined ? ctx.logUnrouted : route.logged))

@@ -102,7 +102,12 @@ export function captureServerRequest(span: RequestSpan, tracer: Tracer, ex: Repo
   const parsed = ex.parsed;
   const h = req.headers;
   span.setAttribute('http.request.method', req.method);
-  span.setAttribute('network.protocol.version', ex.http2 ? '2' : parsed.versionMinor === 1 ? '1.1' : '1.0');
+  // Traefik's proto(r.Proto): "1.1", "1.0", and Go's HTTP/2 "HTTP/2.0" as it is (its switch
+  // names "HTTP/2", which Go's server never sets).
+  span.setAttribute(
+    'network.protocol.version',
+    ex.http2 ? 'HTTP/2.0' : parsed.versionMinor === 1 ? '1.1' : '1.0',
+  );
   // Go's Request.ContentLength: -1 when unknown (chunked, or an HTTP/2 body without one), 0 for none.
   span.setAttribute('http.request.body.size', parsed.bodyKind === BODY_CHUNKED ? -1 : parsed.contentLength);
   // Go's r.URL.Path: percent-decoded (a malformed escape, which Go refuses, stays as received).
@@ -214,8 +219,9 @@ export function captureClientRequest(
 ): void {
   const req = ex.req;
   const path = server.pathPrefix === '' ? req.path : joinTargetPath(server.pathPrefix, req.path);
-  const version = ex.http2 ? '2' : ex.parsed.versionMinor === 1 ? '1.1' : '1.0';
-  captureCall(span, tracer, req.method, version, server.url, path, req.query, headers);
+  // Traefik's director sends every call as HTTP/1.1 (outReq.Proto, pkg/proxy/httputil/proxy.go
+  // directorBuilder) before its round tripper captures it: "1.1", whatever the client spoke.
+  captureCall(span, tracer, req.method, '1.1', server.url, path, req.query, headers);
 }
 
 export function endSpan(span: RequestSpan, ex: ReportedExchange, entryPoint: string): void {

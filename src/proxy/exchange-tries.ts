@@ -127,6 +127,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (this.server !== undefined && this.serverIndex >= 0) this.recordTry(0, this.#perTryMs);
     // The call's context ran out: Traefik's ComputeStatusCode says 504 for a timeout.
     this.trace?.endCall(504, null);
+    if (this.semconvCall) this.endCallMetric(504);
     this.dropTry();
     if (totalOver) {
       this.retry?.cancel();
@@ -154,6 +155,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (this.server !== undefined && this.serverIndex >= 0)
       this.recordTry(0, performance.now() - this.startedAt);
     this.trace?.endCall(504, null);
+    if (this.semconvCall) this.endCallMetric(504);
     this.dropTry();
     this.retry?.cancel();
     this.respondError(
@@ -199,7 +201,11 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     svc.inFlight[idx]!++;
     // The try's start: for the per-try timings of a retry, and with metrics on for every try
     // (the service's request duration, below the middlewares and the retry, as Traefik's).
-    if (this.tries > 1 || this.ctx.metrics !== null) this.tryStart = performance.now();
+    if (this.tries > 1 || this.ctx.metrics !== null) {
+      this.tryStart = performance.now();
+      // With metrics.otlp, the call's http.client.request.duration is recorded when it ends.
+      if (this.route!.metered && this.ctx.metrics?.semconv != null) this.semconvCall = true;
+    }
     if (this.#perTryMs > 0) {
       this.#tryDeadline = this.ctx.ticker.now + this.#perTryMs;
       this.#armDeadline();
@@ -330,6 +336,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     // The call failed: its span ends with the status the client would get for it (Traefik's
     // ComputeStatusCode: 502, 504 for a timeout).
     this.trace?.endCall(err.status, null);
+    if (this.semconvCall) this.endCallMetric(err.status);
     this.setUpstream(null);
     const server = this.server;
     const headMs = performance.now() - (this.tries > 1 ? this.tryStart : this.startedAt);

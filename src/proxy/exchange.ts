@@ -194,6 +194,7 @@ export class Exchange
     const svc = this.service!;
     // The call returned its response head: its CLIENT span ends there (Traefik's RoundTrip).
     this.trace?.endCall(res.status, res.headers);
+    if (this.semconvCall) this.endCallMetric(res.status);
     if (
       this.timed ||
       route.guards.length > 0 ||
@@ -466,6 +467,7 @@ export class Exchange
     }
     const server = this.server!;
     this.trace?.endCall(res.status, res.headers);
+    if (this.semconvCall) this.endCallMetric(res.status);
     this.setUpstream(null);
     this.headMs = performance.now() - (this.tries > 1 ? this.tryStart : this.startedAt);
     this.deadline = 0;

@@ -8,6 +8,7 @@ import {
   joinTargetPath,
   type MirroringNode,
   type ResolveSink,
+  type ServerRuntime,
   type ServiceRuntime,
 } from '../runtime/types.ts';
 import type { ReportedExchange } from './exchange-report.ts';
@@ -23,7 +24,7 @@ const DISCARD: ResolveSink = {
 
 /**
  * Counts a mirror's request on the mirror's service (metrics): its `status` (the server's, or the
- * proxy's error status), duration and body bytes each way.
+ * proxy's error status), duration and body bytes each way, and the server that took it.
  */
 export type MirrorCount = (
   lb: ServiceRuntime,
@@ -31,6 +32,7 @@ export type MirrorCount = (
   seconds: number,
   bytesIn: number,
   bytesOut: number,
+  server: ServerRuntime,
 ) => void;
 
 /** Mirrors never hold a connection for ever, even against a server that never answers. */
@@ -147,7 +149,7 @@ export class MirrorState {
           const status = result.ok ? result.status : r.failStatus;
           if (spans !== null) endCopySpans(spans, status);
           if (count !== null && status !== 0)
-            count(lb, status, (performance.now() - began) / 1000, body?.length ?? 0, result.bytes);
+            count(lb, status, (performance.now() - began) / 1000, body?.length ?? 0, result.bytes, server);
         },
       );
       try {

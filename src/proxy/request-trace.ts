@@ -77,7 +77,10 @@ export class RequestTrace {
     this.#metrics = metrics;
     this.#ownService = route?.service.name.endsWith('@internal') === true;
     const h = ex.req.headers;
-    const span = tracer.startSpan(h.get('traceparent'), h.get('tracestate'), 'EntryPoint', startEpochMs);
+    // Without W3C propagation (OTEL_PROPAGATORS), every request starts a trace of its own.
+    const span = tracer.w3c
+      ? tracer.startSpan(h.get('traceparent'), h.get('tracestate'), 'EntryPoint', startEpochMs)
+      : tracer.startSpan(undefined, undefined, 'EntryPoint', startEpochMs);
     this.entry = span;
     this.#parent = span;
     if (!span.sampled) return;
@@ -243,9 +246,7 @@ export class RequestTrace {
       this.#call = call;
       traceparent = call.traceparent;
     }
-    headers.set('traceparent', traceparent);
-    if (entry.tracestate !== undefined) headers.set('tracestate', entry.tracestate);
-    else headers.delete('tracestate');
+    injectContext(this.#tracer, headers, traceparent, entry.tracestate);
   }
 
   /**
@@ -285,9 +286,7 @@ export class RequestTrace {
       spans.push(call);
       traceparent = call.traceparent;
     }
-    headers.set('traceparent', traceparent);
-    if (entry.tracestate !== undefined) headers.set('tracestate', entry.tracestate);
-    else headers.delete('tracestate');
+    injectContext(this.#tracer, headers, traceparent, entry.tracestate);
     return spans === null ? null : spans.reverse();
   }
 
@@ -310,9 +309,7 @@ export class RequestTrace {
       captureCall(span, tracer, method, '1.1', url, t.path, t.query, headers);
       traceparent = span.traceparent;
     }
-    headers.set('traceparent', traceparent);
-    if (entry.tracestate !== undefined) headers.set('tracestate', entry.tracestate);
-    else headers.delete('tracestate');
+    injectContext(this.#tracer, headers, traceparent, entry.tracestate);
     return span;
   }
 
@@ -356,4 +353,21 @@ export class RequestTrace {
     }
     endSpan(this.entry, ex, entryPoint);
   }
+}
+
+/**
+ * The call's context into its fields, as Traefik's InjectContextIntoCarrier: W3C trace context
+ * (traceparent, and tracestate or none) when OTEL_PROPAGATORS has it; otherwise the fields go
+ * on as the request had them.
+ */
+function injectContext(
+  tracer: Tracer,
+  headers: HeaderList,
+  traceparent: string,
+  tracestate: string | undefined,
+): void {
+  if (!tracer.w3c) return;
+  headers.set('traceparent', traceparent);
+  if (tracestate !== undefined) headers.set('tracestate', tracestate);
+  else headers.delete('tracestate');
 }

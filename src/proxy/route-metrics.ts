@@ -5,6 +5,7 @@ import type {
   TrafficMetrics,
   TunnelMetrics,
 } from '../observability/metrics/index.ts';
+import type { SemConvMetrics } from '../observability/metrics/semconv.ts';
 import type { RouteTarget, RuntimeSnapshot, ServiceRuntime } from '../runtime/types.ts';
 
 const NO_SERVICE = {};
@@ -19,10 +20,13 @@ export class EntryPointMetrics {
   readonly #entryPoint: string;
   readonly #byRoute = new WeakMap<RouteTarget, WeakMap<object, RequestSeries>>();
   #noRoute: RequestSeries | null = null;
+  /** Traefik's semantic-convention histograms (`metrics.otlp` only), else null. */
+  readonly semconv: SemConvMetrics | null;
 
   constructor(metrics: TrafficMetrics, entryPoint: string) {
     this.#metrics = metrics;
     this.#entryPoint = entryPoint;
+    this.semconv = metrics.semconv;
   }
 
   connectionOpened(): void {

@@ -52,6 +52,9 @@ export interface ReceivedMetricPoint {
   readonly temporality: number;
   readonly attributes: ReceivedAttributes;
   readonly resource: ReceivedAttributes;
+  /** The instrumentation scope's name and version. */
+  readonly scope: string;
+  readonly scopeVersion: string;
   readonly asDouble?: number;
   readonly count?: string;
   readonly sum?: number;
@@ -198,7 +201,7 @@ interface JsonMetric {
 interface JsonMetricsRequest {
   resourceMetrics?: Array<{
     resource?: { attributes?: unknown };
-    scopeMetrics?: Array<{ metrics?: JsonMetric[] }>;
+    scopeMetrics?: Array<{ scope?: { name?: string; version?: string }; metrics?: JsonMetric[] }>;
   }>;
 }
 
@@ -224,6 +227,8 @@ function flattenMetrics(req: JsonMetricsRequest): ReceivedMetricPoint[] {
             temporality: m.sum?.aggregationTemporality ?? m.histogram?.aggregationTemporality ?? 0,
             attributes: decodeAttributes(p.attributes),
             resource,
+            scope: sm.scope?.name ?? '',
+            scopeVersion: sm.scope?.version ?? '',
             ...(p.asDouble === undefined ? {} : { asDouble: p.asDouble }),
             ...(p.count === undefined ? {} : { count: p.count }),
             ...(p.sum === undefined ? {} : { sum: p.sum }),

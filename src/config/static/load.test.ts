@@ -77,12 +77,14 @@ describe('loadStaticConfig: defaults', () => {
       format: 'common',
       bufferingSize: 0,
       addInternals: false,
+      dualOutput: false,
     });
     assert.deepEqual(load(`${minimal}accessLog: { format: json }\n`).config?.accessLog, {
       filePath: '',
       format: 'json',
       bufferingSize: 0,
       addInternals: false,
+      dualOutput: false,
     });
   });
 
@@ -390,6 +392,7 @@ describe('loadStaticConfig: flags and env', () => {
       format: 'common',
       bufferingSize: 0,
       addInternals: false,
+      dualOutput: false,
     });
     assert.deepEqual(r.config?.providers.file, {
       filename: join(process.cwd(), 'dyn.yaml'),

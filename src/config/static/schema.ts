@@ -366,6 +366,13 @@ const accessLog = strictObject({
   bufferingSize: z.number().int().nonnegative().default(0),
   /** Log the proxy's own routers too (`/ping`, `/metrics`, the API, redirections; Traefik's). */
   addInternals: z.boolean().default(false),
+  /**
+   * The records over OTLP (Traefik's experimental OTLP access logs, pkg/middlewares/accesslog
+   * NewHandler): they then no longer go to the file or stdout, unless `dualOutput`.
+   */
+  otlp: nullAsEmpty(otelLog).optional(),
+  /** With `otlp`: the file or stdout gets the lines too (Traefik v3.7's accessLog.dualOutput). */
+  dualOutput: z.boolean().default(false),
 });
 
 /** A host name as written in Host (no port), or `*.` and a domain; compared lowercased. */
@@ -560,7 +567,7 @@ const metrics = strictObject({
 
 const tracing = strictObject({
   serviceName: z.string().min(1).default('traefik'),
-  /** 0–1: the share of new traces recorded; a sampled parent is always followed. */
+  /** 0–1: the share of traces recorded, the client's included (Traefik's TraceIDRatioBased, no ParentBased). */
   sampleRate: z.number().min(0).max(1).default(1),
   /** The resource's attributes, after service.name and service.version (they may override both). */
   resourceAttributes: z.record(z.string(), z.string()).optional(),
@@ -902,7 +909,7 @@ const experimental = strictObject(
      * node:http2's CPU per request. `node` is node:http2 (nghttp2), kept as a fallback.
      */
     http2Engine: z.enum(['node', 'own']).default('own'),
-    /** Traefik's gate for `log.otlp` (and `accessLog.otlp`, which we do not support yet). */
+    /** Traefik's gate for `log.otlp` and `accessLog.otlp`. */
     otlpLogs: z.boolean().optional(),
     /**
      * Traefik v3.5 required it for providers.kubernetesIngressNGINX; deprecated since v3.6.2, when
@@ -1117,6 +1124,13 @@ export const staticConfigSchema = strictObject(
       path: ['log', 'otlp'],
       message:
         'the experimental OTLPLogs feature must be enabled to use OTLP logging (experimental.otlpLogs: true)',
+    });
+  if (v.accessLog?.otlp !== undefined && v.experimental?.otlpLogs !== true)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['accessLog', 'otlp'],
+      message:
+        'the experimental OTLPLogs feature must be enabled to use OTLP access logging (experimental.otlpLogs: true)',
     });
   // Traefik's validateKubernetesProviders: the Knative provider is behind its experimental gate.
   if (v.providers.knative !== undefined && v.experimental?.knative !== true)

@@ -9,6 +9,7 @@
  */
 import { type JsonKeyValue, type OtlpResource, SCOPE_NAME, unixNanos } from '../tracing/otlp-json.ts';
 import { formatValue, parseValue } from './exposition.ts';
+import { SEMCONV_ATTRIBUTES, SEMCONV_METRICS } from './semconv.ts';
 
 /** opentelemetry-proto AggregationTemporality. */
 const TEMPORALITY_CUMULATIVE = 2;
@@ -37,6 +38,7 @@ export interface FamilyFilter {
 }
 
 const REQUEST_LEVEL = /^traefik_(entrypoint|router|service)_/;
+const SEMCONV_PREFIX = 'traefik_semconv_';
 
 /**
  * Whether a family of the registry is one this exporter's switches leave out. The open
@@ -132,6 +134,15 @@ function attributes(labels: ReadonlyArray<readonly [string, string]>): JsonKeyVa
   return labels.map(([key, value]) => ({ key, value: { stringValue: value } }));
 }
 
+/** A semantic-convention histogram's labels as the attributes Go records (semconv.ts). */
+function semconvAttributes(labels: ReadonlyArray<readonly [string, string]>): JsonKeyValue[] {
+  return labels.map(([label, value]) => {
+    const a = SEMCONV_ATTRIBUTES[label];
+    if (a === undefined) return { key: label, value: { stringValue: value } };
+    return { key: a.key, value: a.int ? { intValue: value } : { stringValue: value } };
+  });
+}
+
 /** An infinite or NaN point says nothing a backend could use (and OTLP JSON could not carry it). */
 function finite(v: number): boolean {
   return Number.isFinite(v);
@@ -150,6 +161,7 @@ function histogramPoints(
   allowed: ReadonlySet<number> | null,
   start: string,
   time: string,
+  toAttributes: (labels: ReadonlyArray<readonly [string, string]>) => JsonKeyValue[] = attributes,
 ): unknown[] {
   const points = new Map<string, HistogramPoint>();
   for (const s of f.samples) {
@@ -181,7 +193,7 @@ function histogramPoints(
     }
     bucketCounts.push(String(Math.max(0, p.count - below)));
     out.push({
-      attributes: attributes(p.labels),
+      attributes: toAttributes(p.labels),
       startTimeUnixNano: start,
       timeUnixNano: time,
       count: String(p.count),
@@ -220,6 +232,8 @@ export interface OtlpMetricsEncoding {
   /** Epoch milliseconds: the cumulative sums' start (the process's start) and now. */
   readonly startEpochMs: number;
   readonly nowEpochMs: number;
+  /** The scope's version (Traefik's meter has WithInstrumentationVersion(version.Version)). */
+  readonly scopeVersion?: string | undefined;
 }
 
 /** An ExportMetricsServiceRequest (JSON mapping's tree) for the families of `exposition`. */
@@ -229,6 +243,19 @@ export function encodeMetrics(exposition: string, opts: OtlpMetricsEncoding): ob
   const allowed = new Set(opts.filter.buckets);
   const metrics: unknown[] = [];
   for (const f of parseExposition(exposition).values()) {
+    const semconv = SEMCONV_METRICS[f.name];
+    if (semconv !== undefined) {
+      // Traefik's httpconv instruments: their own name, description and unit, typed attributes.
+      const dataPoints = histogramPoints(f, null, start, time, semconvAttributes);
+      if (dataPoints.length > 0)
+        metrics.push({
+          name: semconv.name,
+          description: semconv.description,
+          unit: 's',
+          histogram: { dataPoints, aggregationTemporality: TEMPORALITY_CUMULATIVE },
+        });
+      continue;
+    }
     if (familyDisabled(f.name, opts.filter)) continue;
     const unit = unitOf(f.name, f.type);
     const head = { name: f.name, description: f.help, ...(unit === '' ? {} : { unit }) };
@@ -249,7 +276,12 @@ export function encodeMetrics(exposition: string, opts: OtlpMetricsEncoding): ob
     }
   }
   return {
-    resourceMetrics: [{ resource: opts.resource, scopeMetrics: [{ scope: { name: SCOPE_NAME }, metrics }] }],
+    resourceMetrics: [
+      {
+        resource: opts.resource,
+        scopeMetrics: [{ scope: { name: SCOPE_NAME, version: opts.scopeVersion }, metrics }],
+      },
+    ],
   };
 }
 
@@ -265,6 +297,8 @@ export function filterExposition(exposition: string, f: FamilyFilter): string {
     if (line === '') continue;
     const name = line.startsWith('# ') ? (line.split(' ')[2] ?? '') : line.split(/[{ ]/, 1)[0]!;
     if (familyDisabled(name, f)) continue;
+    // The semantic-convention histograms are the OTLP exporter's only (Traefik's registry).
+    if (name.startsWith(SEMCONV_PREFIX)) continue;
     if (
       !line.startsWith('#') &&
       REQUEST_LEVEL.test(name) &&

@@ -78,7 +78,8 @@ describe('OtlpMetricsPusher', () => {
   });
 
   it('counts a refused push as failed and warns, without throwing', async () => {
-    const c = await collector(503);
+    // 400: not among the statuses Go's exporters retry (otlp-retry.ts).
+    const c = await collector(400);
     const warnings: string[] = [];
     try {
       const pusher = new OtlpMetricsPusher(

@@ -18,6 +18,8 @@ export interface OtlpPusherOptions extends OtlpExportTarget {
   readonly serviceName: string;
   readonly resourceAttributes: Readonly<Record<string, string | number>>;
   readonly pushIntervalMs: number;
+  /** The meter's version (ours, as service.version). */
+  readonly scopeVersion?: string;
   readonly filter: FamilyFilter;
   /** The exposition to convert (the workers' summed one on a control plane). */
   readonly render: () => string | Promise<string>;
@@ -77,6 +79,7 @@ export class OtlpMetricsPusher {
 
   /** Stops the timer and pushes a last time. */
   async close(): Promise<void> {
+    this.#client.stopRetrying?.();
     if (this.#timer !== null) {
       clearInterval(this.#timer);
       this.#timer = null;
@@ -93,6 +96,7 @@ export class OtlpMetricsPusher {
         filter: this.#opts.filter,
         startEpochMs: this.#startEpochMs,
         nowEpochMs: Date.now(),
+        scopeVersion: this.#opts.scopeVersion,
       });
       body = encodeExportRequest('metrics', request);
     } catch (err) {

@@ -6,6 +6,7 @@ import { processCollector } from './process-collector.ts';
 import { normalizeBuckets } from './request-cells.ts';
 import { RequestGroup } from './request-group.ts';
 import { BoundRequestSeries } from './request-series.ts';
+import type { SemConvMetrics } from './semconv.ts';
 import { TlsPairs } from './tls-labels.ts';
 import { TunnelMetrics } from './tunnel-metrics.ts';
 import type {
@@ -88,6 +89,11 @@ export class TrafficMetrics {
   #collectorErrors = 0;
   /** WebSockets and other tunnels, per router and service. */
   readonly tunnels: TunnelMetrics;
+  /**
+   * Traefik's semantic-convention histograms (semconv.ts), with `metrics.otlp` only; null
+   * otherwise, and the request path then does not touch them.
+   */
+  semconv: SemConvMetrics | null = null;
 
   constructor(opts: MetricsOptions, clock: WallClock = systemClock) {
     const prefix = opts.prefix ?? 'traffic';
@@ -221,6 +227,7 @@ export class TrafficMetrics {
     this.#entryPoints?.render(set, this.#tlsPairs);
     this.#routers?.render(set, this.#tlsPairs);
     this.#services?.render(set, this.#tlsPairs);
+    this.semconv?.render(set);
     if (this.#connections.size > 0) {
       // Traefik v3's name, and v2's (which dashboards made for v2 still query): the same value,
       // client connections (TCP) open on the entry point.

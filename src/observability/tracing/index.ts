@@ -5,4 +5,4 @@ export {
   type TraceparentFields,
   validTracestate,
 } from './trace-context.ts';
-export { Tracer, type TracerOptions } from './tracer.ts';
+export { Tracer, type TracerOptions, w3cPropagation } from './tracer.ts';

@@ -59,7 +59,7 @@ describe('encodeTraces', () => {
       { key: 'service.name', value: { stringValue: 'svc' } },
       { key: 'env', value: { stringValue: 'prod' } },
     ]);
-    assert.deepEqual(rs.scopeSpans[0].scope, { name: 'traffic-management' });
+    assert.deepEqual(rs.scopeSpans[0].scope, { name: 'github.com/traefik/traefik' });
     assert.deepEqual(rs.scopeSpans[0].spans[0], {
       traceId: 'a'.repeat(32),
       spanId: 'b'.repeat(16),

@@ -5,7 +5,12 @@
  */
 import type { AttributeValue, FinishedSpan } from './span.ts';
 
-export const SCOPE_NAME = 'traffic-management';
+/**
+ * The instrumentation scope of our spans and metrics: Traefik's tracer and meter name
+ * (pkg/observability/types/tracing.go Setup, metrics/otel.go otel.Meter), which backends show as
+ * otel.scope.name.
+ */
+export const SCOPE_NAME = 'github.com/traefik/traefik';
 
 const STATUS_CODE_UNSET = 0;
 const STATUS_CODE_ERROR = 2;

@@ -1,13 +1,17 @@
-const TWO_POW_52 = 2 ** 52;
-
 /**
- * The sampling decision for a trace this proxy starts. With `random`, a draw per trace (tests);
- * otherwise the low 52 bits of the trace id, so that every hop configured with the same ratio
- * decides the same way for the same trace (the idea of OTel's TraceIdRatioBased sampler).
+ * The sampling decision for a trace, as Traefik's sampler makes it: Go's
+ * sdktrace.TraceIDRatioBased(sampleRate) (pkg/observability/types/tracing.go Setup), with no
+ * ParentBased around it, so the same for a trace this proxy starts and for one a client's
+ * traceparent continues (its sampled flag is not read). AlwaysSample from 1 on; otherwise the
+ * trace id's last 8 bytes, big-endian, shifted right once, below `rate * 2^63` (so that every
+ * hop configured with the same ratio decides the same way for the same trace, Go's ones
+ * included). With `random`, a draw per trace instead (tests).
  */
 export function sampleRoot(traceId: string, rate: number, random: (() => number) | undefined): boolean {
   if (rate >= 1) return true;
   if (!(rate > 0)) return false;
-  const draw = random === undefined ? Number.parseInt(traceId.slice(19), 16) / TWO_POW_52 : random();
-  return draw < rate;
+  if (random !== undefined) return random() < rate;
+  // uint64(fraction * (1 << 63)): the product is exact in a double, truncated as Go converts it.
+  const bound = BigInt(Math.trunc(rate * 2 ** 63));
+  return BigInt(`0x${traceId.slice(16, 32)}`) >> 1n < bound;
 }

@@ -82,6 +82,7 @@ export class SpanExporter implements SpanSink {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#client.stopRetrying?.();
     if (this.#timer !== null) {
       clearInterval(this.#timer);
       this.#timer = null;

@@ -140,10 +140,8 @@ export class Span implements RequestSpan, FinishedSpan {
         this.error = true;
         this.message = `Invalid HTTP status code ${status}`;
       } else this.error = status >= (kind === SPAN_CLIENT ? 400 : 500);
-      // OTel HTTP semconv: error.type is the status code for 5xx; a broken connection has no code.
-      if (kind === SPAN_SERVER && (status === 0 || status >= 500) && !hasKey(attrs, 'error.type')) {
-        attrs.push('error.type', status === 0 ? '_OTHER' : String(status));
-      }
+      // No error.type: Traefik's CaptureResponse (pkg/observability/tracing/tracing.go) sets the
+      // status and http.response.status_code only.
     }
     sink.enqueue(this);
   }

@@ -3,7 +3,7 @@ import { after, before, describe, it, mock } from 'node:test';
 import { type OtlpReceiver, startOtlpReceiver } from '../../../test/helpers/otlp-receiver.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { SPAN_INTERNAL } from './span.ts';
-import { Tracer, type TracerOptions } from './tracer.ts';
+import { Tracer, type TracerOptions, w3cPropagation } from './tracer.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
@@ -32,8 +32,8 @@ function tracer(
 }
 
 describe('Tracer.startSpan: propagation and sampling', () => {
-  it('joins a sampled parent: same trace id, a new span id as the upstream parent, sampled flag', (t) => {
-    const span = tracer(t, { sampleRate: 0 }).startSpan(`00-${TRACE}-${PARENT}-01`, 'a=1', 'GET', 1);
+  it('joins a parent: same trace id, a new span id as the upstream parent, sampled flag', (t) => {
+    const span = tracer(t, { sampleRate: 1 }).startSpan(`00-${TRACE}-${PARENT}-01`, 'a=1', 'GET', 1);
     assert.equal(span.sampled, true);
     assert.equal(span.traceId, TRACE);
     assert.match(span.traceparent, new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
@@ -41,16 +41,16 @@ describe('Tracer.startSpan: propagation and sampling', () => {
     assert.equal(span.tracestate, 'a=1');
   });
 
-  it('follows an unsampled parent even at rate 1, and still propagates its trace', (t) => {
-    const span = tracer(t, { sampleRate: 1 }, () => 0).startSpan(
-      `00-${TRACE}-${PARENT}-00`,
-      undefined,
-      'GET',
-      1,
-    );
-    assert.equal(span.sampled, false);
-    assert.match(span.traceparent, new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`));
-    assert.equal(span.tracestate, undefined);
+  it("decides by its own rate whatever the parent's flag (Traefik's TraceIDRatioBased, no ParentBased)", (t) => {
+    // An unsampled parent at rate 1: recorded, and the server is told so.
+    const on = tracer(t, { sampleRate: 1 }).startSpan(`00-${TRACE}-${PARENT}-00`, undefined, 'GET', 1);
+    assert.equal(on.sampled, true);
+    assert.match(on.traceparent, new RegExp(`^00-${TRACE}-[0-9a-f]{16}-01$`));
+    // A sampled parent at rate 0: not recorded, its trace still propagated (flags 00).
+    const off = tracer(t, { sampleRate: 0 }).startSpan(`00-${TRACE}-${PARENT}-01`, 'a=1', 'GET', 1);
+    assert.equal(off.sampled, false);
+    assert.match(off.traceparent, new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`));
+    assert.equal(off.tracestate, 'a=1');
   });
 
   it('samples a new trace by ratio with the injected random source', (t) => {
@@ -186,12 +186,13 @@ describe('Tracer export to an OTLP/HTTP receiver', () => {
     });
     assert.deepEqual(j.status, { code: 0, message: '' });
     assert.deepEqual(j.resource, { 'service.name': 'edge-proxy', 'deployment.environment': 'test' });
-    assert.equal(j.scope, 'traffic-management');
+    assert.equal(j.scope, 'github.com/traefik/traefik');
 
     assert.equal(r.traceId, root.traceId);
     assert.equal(r.parentSpanId, '');
     assert.equal(r.status.code, 2);
-    assert.equal(r.attributes['error.type'], '502');
+    // Traefik's spans carry no error.type (CaptureResponse).
+    assert.equal(r.attributes['error.type'], undefined);
 
     const exp = receiver.exports.at(-1)!;
     assert.equal(exp.spanCount, 2);
@@ -285,11 +286,27 @@ describe('Tracer export to an OTLP/HTTP receiver', () => {
     );
   });
 
-  it('drops a batch the receiver refuses, once, without retrying it', async (t) => {
+  it("retries a batch answered 503, as Go's OTLP exporters do, and it arrives", async (t) => {
     const fromExports = receiver.exports.length;
     const fromSpans = receiver.spans.length;
     const tr = tracer(t, { endpoint: receiver.url });
     receiver.failNext(1, 503);
+    tr.startSpan(undefined, undefined, 'retried', 1).end(2, 200);
+    await tr.flush();
+    assert.equal(tr.dropped, 0);
+    assert.equal(receiver.exports.length, fromExports + 2, 'the refused attempt, then the retry');
+    assert.deepEqual(
+      receiver.spans.slice(fromSpans).map((s) => s.name),
+      ['retried'],
+    );
+  });
+
+  it('drops a batch the receiver refuses for good (400), once, without retrying it', async (t) => {
+    const fromExports = receiver.exports.length;
+    const fromSpans = receiver.spans.length;
+    const tr = tracer(t, { endpoint: receiver.url });
+    // 400 is not among Go's retryable statuses (429, 502, 503, 504).
+    receiver.failNext(1, 400);
     tr.startSpan(undefined, undefined, 'refused', 1).end(2, 200);
     await tr.flush();
     assert.equal(tr.dropped, 1);
@@ -300,5 +317,35 @@ describe('Tracer export to an OTLP/HTTP receiver', () => {
       receiver.spans.slice(fromSpans).map((s) => s.name),
       ['next'],
     );
+  });
+});
+
+describe('w3cPropagation (OTEL_PROPAGATORS as autoprop reads it)', () => {
+  it('keeps W3C trace context by default and when the list names tracecontext', () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    assert.equal(w3cPropagation(undefined, warn), true);
+    assert.equal(w3cPropagation('', warn), true);
+    assert.equal(w3cPropagation('tracecontext', warn), true);
+    assert.equal(w3cPropagation('baggage,tracecontext', warn), true);
+    assert.deepEqual(warnings, []);
+  });
+
+  it('turns it off for none (anywhere) or a list without tracecontext', () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    assert.equal(w3cPropagation('none', warn), false);
+    assert.equal(w3cPropagation('tracecontext,none', warn), false);
+    assert.equal(w3cPropagation('baggage', warn), false);
+    assert.equal(w3cPropagation('b3multi', warn), false);
+    assert.match(warnings.join('\n'), /b3multi not supported/);
+  });
+
+  it('skips unknown names (not trimmed, as Go splits them) and falls back to the default when none is left', () => {
+    const warnings: string[] = [];
+    const warn = (m: string) => warnings.push(m);
+    assert.equal(w3cPropagation('foo', warn), true);
+    assert.equal(w3cPropagation('baggage, tracecontext', warn), false, '" tracecontext" is not a name');
+    assert.match(warnings.join('\n'), /unknown propagator\(s\) foo/);
   });
 });

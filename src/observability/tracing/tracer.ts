@@ -16,7 +16,7 @@ import {
 
 export interface TracerOptions extends OtlpExportTarget {
   serviceName: string;
-  /** 0..1: the share of new traces recorded; a sampled parent is always followed. */
+  /** 0..1: the share of traces recorded, a client's included: its sampled flag is not read. */
   sampleRate: number;
   /** Resource attributes, after service.name: a `service.name` here wins, as in Traefik. */
   globalAttributes: Readonly<Record<string, string | number>>;
@@ -34,6 +34,38 @@ export interface TracerOptions extends OtlpExportTarget {
   capturedResponseHeaders?: readonly string[];
   /** `tracing.safeQueryParams`: the query parameters whose values `url.query` keeps. */
   safeQueryParams?: readonly string[];
+  /**
+   * Whether W3C trace context is read from requests and written to calls (OTEL_PROPAGATORS,
+   * w3cPropagation); default true.
+   */
+  w3c?: boolean;
+}
+
+/** The propagators Go's autoprop registry knows (go.opentelemetry.io/contrib/propagators/autoprop). */
+const KNOWN_PROPAGATORS = new Set(['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'xray', 'ottrace']);
+
+/**
+ * Whether the propagators OTEL_PROPAGATORS names include W3C trace context, as Traefik's
+ * autoprop.NewTextMapPropagator reads the variable: unset or empty, the default
+ * (tracecontext,baggage); names split at commas, not trimmed; `none` anywhere turns every
+ * propagator off; unknown names are reported and skipped, and when none is left the default
+ * applies. We propagate W3C trace context only (baggage passes through with the request's other
+ * fields): `b3`, `b3multi`, `jaeger`, `xray` and `ottrace` are reported as not supported.
+ */
+export function w3cPropagation(value: string | undefined, warn: (msg: string) => void): boolean {
+  if (value === undefined || value === '') return true;
+  const names = value.split(',');
+  if (names.includes('none')) return false;
+  const known = names.filter((n) => KNOWN_PROPAGATORS.has(n));
+  const unknown = names.filter((n) => !KNOWN_PROPAGATORS.has(n));
+  if (unknown.length > 0) warn(`OTEL_PROPAGATORS: unknown propagator(s) ${unknown.join(',')}; skipped`);
+  if (known.length === 0) return true;
+  const unsupported = known.filter((n) => n !== 'tracecontext' && n !== 'baggage');
+  if (unsupported.length > 0)
+    warn(
+      `OTEL_PROPAGATORS: ${unsupported.join(',')} not supported: those headers are neither read nor written`,
+    );
+  return known.includes('tracecontext');
 }
 
 /**
@@ -81,6 +113,8 @@ export class Tracer {
   readonly #ids = new IdSource();
   readonly #exporter: SpanExporter;
   readonly #rate: number;
+  /** W3C trace context read from requests and written to calls (OTEL_PROPAGATORS). */
+  readonly w3c: boolean;
   readonly #random: (() => number) | undefined;
   readonly #parent: TraceparentFields = { traceId: '', parentId: '', sampled: false };
   readonly #requestHeaders: readonly Captured[];
@@ -93,6 +127,7 @@ export class Tracer {
    */
   constructor(opts: TracerOptions, logger: Logger, random?: () => number) {
     this.#rate = Number.isFinite(opts.sampleRate) ? Math.min(1, Math.max(0, opts.sampleRate)) : 0;
+    this.w3c = opts.w3c ?? true;
     this.#random = random;
     // As Traefik's NewTracer and CaptureServerRequest (pkg/observability/tracing/tracing.go):
     // names match whatever their case; some request fields are never there (REQUEST_SKIPPED).
@@ -133,14 +168,15 @@ export class Tracer {
   ): RequestSpan {
     const p = this.#parent;
     if (parseTraceparent(traceparent, p)) {
-      // Parent-based: the caller's decision stands, both ways, so a trace is never half recorded.
+      // The client's trace continues, but the decision is ours: Traefik's sampler is
+      // TraceIDRatioBased alone (no ParentBased), which does not read the parent's flag.
       return new Span(
         this.#exporter,
         p.traceId,
         this.#ids.spanId(),
         p.parentId,
         validTracestate(tracestate),
-        p.sampled,
+        sampleRoot(p.traceId, this.#rate, this.#random),
         name,
         startEpochMs,
       );
