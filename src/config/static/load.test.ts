@@ -234,11 +234,22 @@ describe('loadStaticConfig: issues with positions', () => {
     assert.match(r.lines[0]!, /^conf\/static\.yaml:3:1: YAML syntax error/);
   });
 
-  it('requires exactly one of filename and directory for the file provider', () => {
+  it('requires filename or directory for the file provider', () => {
     const none = load(`${minimal}providers:\n  file: { watch: true }\n`);
     assert.match(none.lines[0]!, /providers\.file: set either `filename` or `directory`/);
-    const both = load(`${minimal}providers:\n  file: { filename: a.yaml, directory: d }\n`);
-    assert.match(both.lines[0]!, /cannot both be set/);
+  });
+
+  it('reads the directory and ignores filename when both are set, as Traefik', () => {
+    // Traefik's pkg/provider/file/file.go buildConfiguration: the directory when it is set.
+    const both = load(`${minimal}providers:\n  file: { filename: a.yaml, directory: /etc/d }\n`);
+    assert.deepEqual(both.lines, [
+      'conf/static.yaml:5:21: warning: providers.file.filename: `filename` is ignored: `directory` is set, and only the folder is read (as Traefik)',
+    ]);
+    assert.deepEqual(both.config?.providers.file, {
+      watch: true,
+      debugLogGeneratedTemplate: false,
+      directory: '/etc/d',
+    });
   });
 
   it('reports an unreadable file', () => {

@@ -201,14 +201,13 @@ const fileProvider = strictObject({
   /** Traefik's: log each file's text and what its Go template rendered, at debug level. */
   debugLogGeneratedTemplate: z.boolean().default(false),
 }).superRefine((value, ctx) => {
-  if ((value.filename === undefined) === (value.directory === undefined)) {
+  // Both set: `directory` is read and `filename` ignored, as Traefik's file provider
+  // (pkg/provider/file/file.go buildConfiguration); static/load.ts warns.
+  if (value.filename === undefined && value.directory === undefined) {
     ctx.addIssue({
       code: 'custom',
-      message:
-        value.filename === undefined
-          ? 'set either `filename` or `directory`'
-          : '`filename` and `directory` cannot both be set',
-      params: { expected: 'exactly one of filename, directory' },
+      message: 'set either `filename` or `directory`',
+      params: { expected: 'one of filename, directory' },
     });
   }
 });
