@@ -5,7 +5,6 @@ import {
   formatIssue,
   loadStaticConfig,
   parseAddress,
-  type RuleChecker,
   type StaticConfig,
   sortIssues,
 } from '../config/index.ts';
@@ -20,13 +19,14 @@ import { silentLogger } from '../core/logger.ts';
 import { Ticker } from '../core/ticker.ts';
 import { ApiProvider } from '../providers/api/index.ts';
 import { fileProviderOptions, loadSources } from '../providers/index.ts';
-import { compileRule } from '../router/index.ts';
 import { buildPerObject } from '../runtime/build-per-object.ts';
 import type { BuildOptions } from '../runtime/build-snapshot.ts';
 import { internalServicesFor } from '../runtime/internal-services.ts';
 import { mergeProviders } from '../runtime/merge-providers.ts';
 import { entryPointRedirections } from '../runtime/redirections.ts';
 import { ResourceCache } from '../runtime/resource-cache.ts';
+// The proxy's rule checker: HTTP rules, and TCP rules (`HostSNI`…) in their own language.
+import { checkRule } from '../runtime/rule-checks.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
 
 export interface ExplainOptions {
@@ -42,11 +42,6 @@ export interface ExplainOptions {
   /** For `ClientIP` rules. Default 127.0.0.1. */
   readonly clientIp?: string;
 }
-
-const checkRule: RuleChecker = (rule) => {
-  const r = compileRule(rule);
-  return r.ok ? undefined : r.error;
-};
 
 /** Redirects followed at most: a loop between two routers is cut there. */
 const MAX_HOPS = 5;
