@@ -84,7 +84,10 @@ function lookupOf(node: ObjectNode): Lookup {
   if (l === undefined) {
     l = {
       known: new Map(Object.keys(node.shape).map((k) => [k.toLowerCase(), k])),
-      unsupported: new Map(node.unsupported.map((k) => [k.toLowerCase(), k])),
+      // Removed keys too: spelled in any case, each is refused by name at its place by the schema.
+      unsupported: new Map(
+        [...node.unsupported, ...Object.keys(node.removed)].map((k) => [k.toLowerCase(), k]),
+      ),
       aliases: new Map(Object.entries(node.aliases).map(([a, k]) => [a.toLowerCase(), [a, k] as const])),
     };
     lookups.set(node, l);

@@ -121,6 +121,7 @@ registerShape(middleware, {
   unsupported: TRAEFIK_MIDDLEWARES.filter((t) => !isMiddlewareType(t)),
   deprecated: {},
   aliases: { ipWhiteList: 'ipAllowList' },
+  removed: {},
 });
 
 const forwardingTimeouts = strictObject({

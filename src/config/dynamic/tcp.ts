@@ -223,6 +223,7 @@ registerShape(tcpMiddleware, {
   unsupported: [],
   deprecated: {},
   aliases: { ipWhiteList: 'ipAllowList' },
+  removed: {},
 });
 
 // ---- TCP serversTransports

@@ -252,6 +252,45 @@ describe('loadStaticConfig: issues with positions', () => {
     });
   });
 
+  it('refuses the v2 options Traefik v3 refuses to start with, saying so (pkg/cli/deprecation.go)', () => {
+    const refused = (text: string, argv: string[] = []) => load(`${minimal}${text}`, argv).lines;
+    assert.deepEqual(refused('pilot:\n  dashboard: false\n'), [
+      'conf/static.yaml:4:1: pilot: `pilot` was removed in Traefik v3, which refuses to start with it: remove the Pilot section (v2-to-v3 migration: Pilot)',
+    ]);
+    assert.match(
+      refused('providers:\n  docker:\n    swarmMode: true\n')[0]!,
+      /^conf\/static\.yaml:6:5: providers\.docker\.swarmMode: `swarmMode` was removed in Traefik v3, which refuses to start with it: use the Swarm provider/,
+    );
+    assert.match(
+      refused('experimental:\n  http3: true\n')[0]!,
+      /experimental\.http3: `http3` was removed in Traefik v3/,
+    );
+    assert.match(
+      refused('tracing:\n  jaeger: {}\n')[0]!,
+      /tracing\.jaeger: `jaeger` was removed in Traefik v3/,
+    );
+    assert.match(
+      refused('providers:\n  docker:\n    tls:\n      caOptional: true\n')[0]!,
+      /providers\.docker\.tls\.caOptional: `caOptional` was removed in Traefik v3/,
+    );
+    assert.match(
+      refused('providers:\n  consul:\n    namespace: a\n')[0]!,
+      /`namespace` was removed in Traefik v3.*`namespaces`/,
+    );
+    assert.match(
+      refused('', ['--pilot.token=x'])[0]!,
+      /pilot: `pilot` was removed in Traefik v3.*\(set by --pilot\.token\)/,
+    );
+  });
+
+  it('accepts experimental.kubernetesGateway with a warning, as Traefik since v3.1', () => {
+    const r = load(`${minimal}experimental:\n  kubernetesGateway: true\n`);
+    assert.ok(r.config);
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:5:3: warning: experimental.kubernetesGateway: `kubernetesGateway` is deprecated: the Kubernetes Gateway provider is not experimental since Traefik v3.1: remove it (it has no effect)',
+    ]);
+  });
+
   it('reports an unreadable file', () => {
     const r = loadStaticConfig({ file: '/nonexistent/traffic.yaml', argv: [], env: {} });
     assert.equal(r.config, undefined);

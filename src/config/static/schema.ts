@@ -236,6 +236,13 @@ const providers = strictObject(
     rest: nullAsEmpty(restProviderSchema).optional(),
   },
   ['plugin'],
+  {
+    // Traefik v3 refuses to start with them (pkg/cli/deprecation.go providers.deprecationNotice).
+    removed: {
+      marathon: 'remove the provider (v2-to-v3 migration: Marathon provider)',
+      rancher: 'remove the provider (v2-to-v3 migration: Rancher v1 provider)',
+    },
+  },
 );
 
 /**
@@ -476,27 +483,42 @@ const metrics = strictObject(
   ['datadog', 'influxDB2', 'statsD'],
 );
 
-const tracing = strictObject({
-  serviceName: z.string().min(1).default('traefik'),
-  /** 0–1: the share of new traces recorded; a sampled parent is always followed. */
-  sampleRate: z.number().min(0).max(1).default(1),
-  /** The resource's attributes, after service.name and service.version (they may override both). */
-  resourceAttributes: z.record(z.string(), z.string()).optional(),
-  /** Traefik v3 deprecated it for resourceAttributes; used when that is absent (SetEffectiveConfiguration). */
-  globalAttributes: z.record(z.string(), z.string()).optional(),
-  capturedRequestHeaders: z.array(z.string()).default([]),
-  capturedResponseHeaders: z.array(z.string()).default([]),
-  /** Query parameters whose values `url.query` keeps; the others are REDACTED (Traefik's). */
-  safeQueryParams: z.array(z.string()).default([]),
-  otlp: strictObject({
-    /** A URL without a path posts to `/v1/traces` (otlptracehttp's). */
-    http: nullAsEmpty(otelHttp).optional(),
-    /** Wins over `http` when both are set (types/tracing.go Setup). */
-    grpc: nullAsEmpty(otelGrpc).optional(),
-  }).optional(),
-  /** Trace the proxy's own routers' requests too (Traefik's). */
-  addInternals: z.boolean().default(false),
-});
+const tracing = strictObject(
+  {
+    serviceName: z.string().min(1).default('traefik'),
+    /** 0–1: the share of new traces recorded; a sampled parent is always followed. */
+    sampleRate: z.number().min(0).max(1).default(1),
+    /** The resource's attributes, after service.name and service.version (they may override both). */
+    resourceAttributes: z.record(z.string(), z.string()).optional(),
+    /** Traefik v3 deprecated it for resourceAttributes; used when that is absent (SetEffectiveConfiguration). */
+    globalAttributes: z.record(z.string(), z.string()).optional(),
+    capturedRequestHeaders: z.array(z.string()).default([]),
+    capturedResponseHeaders: z.array(z.string()).default([]),
+    /** Query parameters whose values `url.query` keeps; the others are REDACTED (Traefik's). */
+    safeQueryParams: z.array(z.string()).default([]),
+    otlp: strictObject({
+      /** A URL without a path posts to `/v1/traces` (otlptracehttp's). */
+      http: nullAsEmpty(otelHttp).optional(),
+      /** Wins over `http` when both are set (types/tracing.go Setup). */
+      grpc: nullAsEmpty(otelGrpc).optional(),
+    }).optional(),
+    /** Trace the proxy's own routers' requests too (Traefik's). */
+    addInternals: z.boolean().default(false),
+  },
+  [],
+  {
+    // Traefik v3 refuses to start with them (pkg/cli/deprecation.go tracing.deprecationNotice).
+    removed: {
+      spanNameLimit: 'span names have a fixed length in v3',
+      ...Object.fromEntries(
+        ['jaeger', 'zipkin', 'datadog', 'instana', 'haystack', 'elastic'].map((b) => [
+          b,
+          'v3 exports traces with OpenTelemetry (tracing.otlp) instead of its v2 backends',
+        ]),
+      ),
+    },
+  },
+);
 
 /**
  * DNS providers we implement, by lego's names. `exec` and `httpreq` are lego's generic ones (any
@@ -795,8 +817,24 @@ const experimental = strictObject(
     kubernetesIngressNGINX: z.boolean().optional(),
     /** Traefik's gate for `providers.knative`. */
     knative: z.boolean().optional(),
+    /**
+     * Traefik v3.0's gate for providers.kubernetesGateway; since v3.1 the provider is not
+     * experimental and Traefik only logs that the key should go (pkg/cli/deprecation.go
+     * experimental.deprecationNotice, not an incompatible option): accepted, and nothing depends on it.
+     */
+    kubernetesGateway: z.boolean().optional(),
   },
-  ['plugins', 'fastProxy', 'kubernetesGateway'],
+  ['plugins', 'fastProxy'],
+  {
+    deprecated: {
+      kubernetesGateway:
+        'the Kubernetes Gateway provider is not experimental since Traefik v3.1: remove it (it has no effect)',
+    },
+    // Traefik v3 refuses to start with it (pkg/cli/deprecation.go experimental.deprecationNotice).
+    removed: {
+      http3: 'HTTP/3 is not experimental in v3: enable it per entry point (entryPoints.<name>.http3)',
+    },
+  },
 ).superRefine((v, ctx) => {
   // Traefik (SetupLocalPlugins): one declaration per module.
   const seen = new Map<string, string>();
@@ -909,6 +947,8 @@ export const staticConfigSchema = strictObject(
     workers: workers.optional(),
   },
   ['hostResolver', 'spiffe', 'otlp'],
+  // Traefik v3 refuses to start with it (pkg/cli/deprecation.go configuration.deprecationNotice).
+  { removed: { pilot: 'remove the Pilot section (v2-to-v3 migration: Pilot)' } },
 ).superRefine((v, ctx) => {
   // Traefik's Configuration.ValidateConfiguration: OTLP logs are behind their experimental gate.
   if (v.log.otlp !== undefined && v.experimental?.otlpLogs !== true)
