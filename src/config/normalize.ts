@@ -21,6 +21,7 @@ import type { Locator } from './yaml-source.ts';
  * - an unknown key at the top is ignored with a warning (paerser keeps only the root's field
  *   names: YAML anchors such as `x-defaults`, Traefik v1 keys); an unknown key deeper stays an
  *   error for the schema to report;
+ * - two spellings of one key in one map are merged, as paerser fills one field from both;
  * - deprecated keys are accepted with a warning, and deprecated spellings read as their
  *   replacement when it exists (`ipWhiteList` → `ipAllowList`).
  *
@@ -238,18 +239,24 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
           { up: canon, seg: canonical },
         );
       const earlier = writtenAs?.get(canonical);
+      const child = node.shape[canonical];
       if (earlier !== undefined) {
+        // paerser makes one node per spelling and fills the field from each in turn, the keys
+        // sorted (file/raw_node.go sortKeys; parser/element_fill.go): sections merge, a value
+        // both give is the one of the spelling that sorts last, a map entry both name too.
         warn(
-          `\`${key}\` repeats \`${earlier}\` (keys are case-insensitive): only the first is read`,
+          `\`${key}\` repeats \`${earlier}\` (keys are case-insensitive): both are read and merged, as Traefik does`,
           { up: orig, seg: key },
           { up: canon, seg: key },
-          'error',
         );
+        const childNode: SchemaNode = child === undefined ? { kind: 'other' } : describeSchema(child);
+        const [nv] = walk(v, childNode, { up: orig, seg: key }, { up: canon, seg: canonical }, depth + 1);
+        if (nv === DROP || !Object.hasOwn(out, canonical)) continue;
+        out[canonical] = mergeSpellings(out[canonical], nv, childNode, key > earlier);
         continue;
       }
       writtenAs ??= new Map();
       writtenAs.set(canonical, key);
-      const child = node.shape[canonical];
       const [nv, childMap] =
         child === undefined
           ? [v, undefined]
@@ -273,6 +280,31 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
       ? opts.locate
       : (path, target, offset) => opts.locate(original(path, map), target, offset);
   return { data: out === DROP ? {} : out, issues, locate };
+}
+
+/**
+ * Two spellings of one key, merged as paerser fills one field from both nodes: a section field by
+ * field, a map entry by entry (an entry both name: the later one whole), any other value the
+ * later one. `laterWins`: `b`'s spelling sorts after `a`'s.
+ */
+function mergeSpellings(a: unknown, b: unknown, node: SchemaNode, laterWins: boolean): unknown {
+  if ((node.kind !== 'object' && node.kind !== 'record') || !isPlainObject(a) || !isPlainObject(b))
+    return laterWins ? b : a;
+  const out: Record<string, unknown> = { ...a };
+  for (const k in b) {
+    if (!Object.hasOwn(out, k)) out[k] = b[k];
+    else if (node.kind === 'record') out[k] = laterWins ? b[k] : out[k];
+    else {
+      const child = node.shape[k];
+      out[k] = mergeSpellings(
+        out[k],
+        b[k],
+        child === undefined ? { kind: 'other' } : describeSchema(child),
+        laterWins,
+      );
+    }
+  }
+  return out;
 }
 
 /** `map` with one more renamed key, made on the first (most objects have none). */
