@@ -208,6 +208,22 @@ http:
   });
 });
 
+describe('a section given another value', () => {
+  it('is off with a warning, as paerser disables an allowEmpty section given any value but true', () => {
+    // parser/nodes_metadata.go: Disabled = a value other than "" and "true" (case-insensitive).
+    const r = stat(
+      'entryPoints:\n  web: { address: ":80" }\nproviders:\n  docker: exposedByDefault:false\napi: 1\n',
+    );
+    assert.ok(r.config, r.lines.join('\n'));
+    assert.equal(r.config.providers.docker, undefined);
+    assert.equal(r.config.api, undefined);
+    assert.deepEqual(r.lines, [
+      'static.yaml:4:3: warning: providers.docker: "exposedByDefault:false" is not a section: it turns `docker` off, as Traefik reads any value but true there (write its keys under it)',
+      'static.yaml:5:1: warning: api: 1 is not a section: it turns `api` off, as Traefik reads any value but true there (write its keys under it)',
+    ]);
+  });
+});
+
 describe('static keys of Traefik files', () => {
   it('accepts global, api.debug, ping, asDefault, entry point middlewares, the static serversTransport', () => {
     const r = stat(`global:

@@ -169,12 +169,18 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
     canon: Chain,
     depth: number,
   ): [unknown, (PathMap | undefined)?] => {
-    // paerser's allowEmpty sections: a bare `true` turns one on with its defaults, `false` off;
-    // so does an empty value (nodes_metadata.go: only a value other than "" and "true" disables
-    // it), as a label `traefik.http.routers.r.tls=` or an empty KV key `…/tls` gives.
-    if (value === true || value === '' || (typeof value === 'string' && parseGoBool(value.trim()) === true))
+    // paerser's allowEmpty sections (parser/nodes_metadata.go): `true` (any case) or an empty
+    // value turns one on with its defaults, as a label `traefik.http.routers.r.tls=` or an empty
+    // KV key `…/tls` gives; any other value turns it off (`Disabled`: a value other than "" and
+    // "true"), `false` as much as `exposedByDefault:false` or `1`: said by a warning then.
+    if (
+      value === true ||
+      value === '' ||
+      (typeof value === 'string' && value.trim().toLowerCase() === 'true')
+    )
       return [{}];
-    if (value === false || (typeof value === 'string' && parseGoBool(value.trim()) === false)) return [DROP];
+    if (value === false || (typeof value === 'string' && value.trim().toLowerCase() === 'false'))
+      return [DROP];
     if (!isPlainObject(value)) return [value];
     const { known: lowerKnown, unsupported: lowerUnsupported, aliases: lowerAliases } = lookupOf(node);
     const out: Record<string, unknown> = {};
@@ -257,6 +263,14 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
       }
       writtenAs ??= new Map();
       writtenAs.set(canonical, key);
+      if ((typeof v === 'string' || typeof v === 'number') && child !== undefined && isSectionOff(v, child)) {
+        warn(
+          `${JSON.stringify(v)} is not a section: it turns \`${canonical}\` off, as Traefik reads any value but true there (write its keys under it)`,
+          { up: orig, seg: key },
+          { up: canon, seg: canonical },
+        );
+        continue;
+      }
       const [nv, childMap] =
         child === undefined
           ? [v, undefined]
@@ -280,6 +294,17 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
       ? opts.locate
       : (path, target, offset) => opts.locate(original(path, map), target, offset);
   return { data: out === DROP ? {} : out, issues, locate };
+}
+
+/**
+ * A section (an object of the schema) given a value other than true/false/'' is off: paerser
+ * marks an allowEmpty section node with any other value Disabled (parser/nodes_metadata.go), so
+ * `docker: exposedByDefault:false` leaves the Docker provider off in Traefik.
+ */
+function isSectionOff(v: string | number, child: z.core.$ZodType): boolean {
+  if (describeSchema(child).kind !== 'object') return false;
+  const s = typeof v === 'string' ? v.trim().toLowerCase() : '';
+  return typeof v === 'number' || (s !== '' && s !== 'true' && s !== 'false');
 }
 
 /**
