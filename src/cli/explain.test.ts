@@ -162,6 +162,17 @@ describe('traffic explain', () => {
     assert.equal((await run(broken, 'GET http://y/')).code, 0);
   });
 
+  it("checks a TCP router's rule with the TCP rule language, as the proxy does", async (t) => {
+    // HostSNI is a TCP matcher: the proxy (runtime/rule-checks.ts checkRule) accepts it there.
+    const file = await setup(
+      t,
+      `${dynamicYaml}tcp:\n  routers:\n    db: { rule: "HostSNI(\`*\`)", service: db }\n  services:\n    db: { loadBalancer: { servers: [{ address: "127.0.0.1:5432" }] } }\n`,
+    );
+    const r = await run(file, 'GET https://a.example/api/users');
+    assert.equal(r.code, 0, r.out);
+    assert.doesNotMatch(r.out, /HostSNI|disabled/);
+  });
+
   it('uses the entry point asked for', async (t) => {
     const file = await setup(
       t,

@@ -25,6 +25,7 @@ import { internalServicesFor } from '../runtime/internal-services.ts';
 import { mergeProviders } from '../runtime/merge-providers.ts';
 import { entryPointRedirections } from '../runtime/redirections.ts';
 import { ResourceCache } from '../runtime/resource-cache.ts';
+// The proxy's rule checker: HTTP rules, and TCP rules (`HostSNI`…) in their own language.
 import { checkRule } from '../runtime/rule-checks.ts';
 import type { RuntimeSnapshot } from '../runtime/types.ts';
 

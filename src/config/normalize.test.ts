@@ -92,14 +92,26 @@ tls:
     ]);
   });
 
-  it('refuses two spellings of one key in the same map', () => {
-    const r = dyn('http:\n  routers: {}\n  Routers: {}\n');
-    assert.ok(
-      r.lines.includes(
-        'dyn.yaml:3:3: http.Routers: `Routers` repeats `routers` (keys are case-insensitive): only the first is read',
-      ),
-      r.lines.join('\n'),
+  it('merges two spellings of a section field by field, the spelling that sorts last winning a value', () => {
+    // `Log` < `log` in paerser's sorted order: `log` fills last.
+    const r = stat(
+      'entryPoints:\n  web: { address: ":80" }\nlog: { level: DEBUG }\nLog: { level: INFO, format: json }\n',
     );
+    assert.equal(r.config?.log.level, 'debug');
+    assert.equal(r.config?.log.format, 'json');
+  });
+
+  it('merges two spellings of one key in the same map, as paerser fills one field from both', () => {
+    // paerser (file/raw_node.go, parser/element_fill.go): one node per spelling, keys sorted,
+    // each filling the same field: maps get the entries of both, `Routers` < `routers`.
+    const r = dyn(
+      'http:\n  routers:\n    a: { rule: "Path(`/a`)", service: s }\n  Routers:\n    b: { rule: "Path(`/b`)", service: s }\n  services:\n    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:1" }] } }\n',
+    );
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:4:3: warning: http.routers: `Routers` is read as `routers` (keys are case-insensitive)',
+      'dyn.yaml:4:3: warning: http.Routers: `Routers` repeats `routers` (keys are case-insensitive): both are read and merged, as Traefik does',
+    ]);
+    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}).sort(), ['a', 'b']);
   });
 });
 
@@ -192,6 +204,22 @@ http:
     assert.deepEqual(r.lines, []);
     assert.deepEqual(r.config!.entryPoints['websecure']?.http.tls, { domains: [] });
     assert.equal(r.config!.entryPoints['other']?.http.tls, undefined);
+  });
+});
+
+describe('a section given another value', () => {
+  it('is off with a warning, as paerser disables an allowEmpty section given any value but true', () => {
+    // parser/nodes_metadata.go: Disabled = a value other than "" and "true" (case-insensitive).
+    const r = stat(
+      'entryPoints:\n  web: { address: ":80" }\nproviders:\n  docker: exposedByDefault:false\napi: 1\n',
+    );
+    assert.ok(r.config, r.lines.join('\n'));
+    assert.equal(r.config.providers.docker, undefined);
+    assert.equal(r.config.api, undefined);
+    assert.deepEqual(r.lines, [
+      'static.yaml:4:3: warning: providers.docker: "exposedByDefault:false" is not a section: it turns `docker` off, as Traefik reads any value but true there (write its keys under it)',
+      'static.yaml:5:1: warning: api: 1 is not a section: it turns `api` off, as Traefik reads any value but true there (write its keys under it)',
+    ]);
   });
 });
 

@@ -21,6 +21,7 @@ import type { Locator } from './yaml-source.ts';
  * - an unknown key at the top is ignored with a warning (paerser keeps only the root's field
  *   names: YAML anchors such as `x-defaults`, Traefik v1 keys); an unknown key deeper stays an
  *   error for the schema to report;
+ * - two spellings of one key in one map are merged, as paerser fills one field from both;
  * - deprecated keys are accepted with a warning, and deprecated spellings read as their
  *   replacement when it exists (`ipWhiteList` → `ipAllowList`).
  *
@@ -84,7 +85,10 @@ function lookupOf(node: ObjectNode): Lookup {
   if (l === undefined) {
     l = {
       known: new Map(Object.keys(node.shape).map((k) => [k.toLowerCase(), k])),
-      unsupported: new Map(node.unsupported.map((k) => [k.toLowerCase(), k])),
+      // Removed keys too: spelled in any case, each is refused by name at its place by the schema.
+      unsupported: new Map(
+        [...node.unsupported, ...Object.keys(node.removed)].map((k) => [k.toLowerCase(), k]),
+      ),
       aliases: new Map(Object.entries(node.aliases).map(([a, k]) => [a.toLowerCase(), [a, k] as const])),
     };
     lookups.set(node, l);
@@ -165,12 +169,18 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
     canon: Chain,
     depth: number,
   ): [unknown, (PathMap | undefined)?] => {
-    // paerser's allowEmpty sections: a bare `true` turns one on with its defaults, `false` off;
-    // so does an empty value (nodes_metadata.go: only a value other than "" and "true" disables
-    // it), as a label `traefik.http.routers.r.tls=` or an empty KV key `…/tls` gives.
-    if (value === true || value === '' || (typeof value === 'string' && parseGoBool(value.trim()) === true))
+    // paerser's allowEmpty sections (parser/nodes_metadata.go): `true` (any case) or an empty
+    // value turns one on with its defaults, as a label `traefik.http.routers.r.tls=` or an empty
+    // KV key `…/tls` gives; any other value turns it off (`Disabled`: a value other than "" and
+    // "true"), `false` as much as `exposedByDefault:false` or `1`: said by a warning then.
+    if (
+      value === true ||
+      value === '' ||
+      (typeof value === 'string' && value.trim().toLowerCase() === 'true')
+    )
       return [{}];
-    if (value === false || (typeof value === 'string' && parseGoBool(value.trim()) === false)) return [DROP];
+    if (value === false || (typeof value === 'string' && value.trim().toLowerCase() === 'false'))
+      return [DROP];
     if (!isPlainObject(value)) return [value];
     const { known: lowerKnown, unsupported: lowerUnsupported, aliases: lowerAliases } = lookupOf(node);
     const out: Record<string, unknown> = {};
@@ -235,18 +245,32 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
           { up: canon, seg: canonical },
         );
       const earlier = writtenAs?.get(canonical);
+      const child = node.shape[canonical];
       if (earlier !== undefined) {
+        // paerser makes one node per spelling and fills the field from each in turn, the keys
+        // sorted (file/raw_node.go sortKeys; parser/element_fill.go): sections merge, a value
+        // both give is the one of the spelling that sorts last, a map entry both name too.
         warn(
-          `\`${key}\` repeats \`${earlier}\` (keys are case-insensitive): only the first is read`,
+          `\`${key}\` repeats \`${earlier}\` (keys are case-insensitive): both are read and merged, as Traefik does`,
           { up: orig, seg: key },
           { up: canon, seg: key },
-          'error',
         );
+        const childNode: SchemaNode = child === undefined ? { kind: 'other' } : describeSchema(child);
+        const [nv] = walk(v, childNode, { up: orig, seg: key }, { up: canon, seg: canonical }, depth + 1);
+        if (nv === DROP || !Object.hasOwn(out, canonical)) continue;
+        out[canonical] = mergeSpellings(out[canonical], nv, childNode, key > earlier);
         continue;
       }
       writtenAs ??= new Map();
       writtenAs.set(canonical, key);
-      const child = node.shape[canonical];
+      if ((typeof v === 'string' || typeof v === 'number') && child !== undefined && isSectionOff(v, child)) {
+        warn(
+          `${JSON.stringify(v)} is not a section: it turns \`${canonical}\` off, as Traefik reads any value but true there (write its keys under it)`,
+          { up: orig, seg: key },
+          { up: canon, seg: canonical },
+        );
+        continue;
+      }
       const [nv, childMap] =
         child === undefined
           ? [v, undefined]
@@ -270,6 +294,42 @@ export function normalizeConfig(data: unknown, schema: z.core.$ZodType, opts: No
       ? opts.locate
       : (path, target, offset) => opts.locate(original(path, map), target, offset);
   return { data: out === DROP ? {} : out, issues, locate };
+}
+
+/**
+ * A section (an object of the schema) given a value other than true/false/'' is off: paerser
+ * marks an allowEmpty section node with any other value Disabled (parser/nodes_metadata.go), so
+ * `docker: exposedByDefault:false` leaves the Docker provider off in Traefik.
+ */
+function isSectionOff(v: string | number, child: z.core.$ZodType): boolean {
+  if (describeSchema(child).kind !== 'object') return false;
+  const s = typeof v === 'string' ? v.trim().toLowerCase() : '';
+  return typeof v === 'number' || (s !== '' && s !== 'true' && s !== 'false');
+}
+
+/**
+ * Two spellings of one key, merged as paerser fills one field from both nodes: a section field by
+ * field, a map entry by entry (an entry both name: the later one whole), any other value the
+ * later one. `laterWins`: `b`'s spelling sorts after `a`'s.
+ */
+function mergeSpellings(a: unknown, b: unknown, node: SchemaNode, laterWins: boolean): unknown {
+  if ((node.kind !== 'object' && node.kind !== 'record') || !isPlainObject(a) || !isPlainObject(b))
+    return laterWins ? b : a;
+  const out: Record<string, unknown> = { ...a };
+  for (const k in b) {
+    if (!Object.hasOwn(out, k)) out[k] = b[k];
+    else if (node.kind === 'record') out[k] = laterWins ? b[k] : out[k];
+    else {
+      const child = node.shape[k];
+      out[k] = mergeSpellings(
+        out[k],
+        b[k],
+        child === undefined ? { kind: 'other' } : describeSchema(child),
+        laterWins,
+      );
+    }
+  }
+  return out;
 }
 
 /** `map` with one more renamed key, made on the first (most objects have none). */

@@ -12,12 +12,18 @@ export interface UnknownKeyParams {
   readonly deprecated?: Readonly<Record<string, string>>;
   /** Deprecated spellings read as another key of the shape (`ipWhiteList` → `ipAllowList`). */
   readonly aliases?: Readonly<Record<string, string>>;
+  /**
+   * Traefik v2 keys that Traefik v3 refuses to start with (pkg/cli/deprecation.go: "… has been
+   * removed in v3, please remove … for Traefik to start"), with what to do instead.
+   */
+  readonly removed?: Readonly<Record<string, string>>;
 }
 
 /** What a strict object knows beyond its shape, for the key normaliser (config/normalize.ts). */
 export interface StrictObjectExtras {
   readonly deprecated?: Readonly<Record<string, string>>;
   readonly aliases?: Readonly<Record<string, string>>;
+  readonly removed?: Readonly<Record<string, string>>;
 }
 
 export function isUnknownKeyParams(p: unknown): p is UnknownKeyParams {

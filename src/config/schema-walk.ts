@@ -11,6 +11,8 @@ export type SchemaNode =
       readonly deprecated: Readonly<Record<string, string>>;
       /** Deprecated spellings → the key of the shape they stand for. */
       readonly aliases: Readonly<Record<string, string>>;
+      /** Traefik v2 keys Traefik v3 refuses to start with → what to do instead. */
+      readonly removed: Readonly<Record<string, string>>;
       /** Exactly one key is expected (a middleware's type). */
       readonly oneOf?: true;
     }
@@ -70,6 +72,7 @@ function describe(schema: z.core.$ZodType): SchemaNode {
         unsupported: p?.unsupported ?? [],
         deprecated: p?.deprecated ?? {},
         aliases: p?.aliases ?? {},
+        removed: p?.removed ?? {},
       };
     }
     case 'record':

@@ -22,9 +22,13 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], opts: Convert
       const key = String(path.at(-1));
       const p = zi.params;
       const what = p.what ?? 'key';
-      const message = p.unsupported.includes(key)
-        ? `${p.what === undefined ? '' : `${what} `}\`${key}\` is not supported yet`
-        : `unknown ${what} \`${key}\`${suggest(key, p.known)}`;
+      const removed = p.removed?.[key];
+      const message =
+        removed !== undefined
+          ? `\`${key}\` was removed in Traefik v3, which refuses to start with it: ${removed}`
+          : p.unsupported.includes(key)
+            ? `${p.what === undefined ? '' : `${what} `}\`${key}\` is not supported yet`
+            : `unknown ${what} \`${key}\`${suggest(key, p.known)}`;
       out.push(place(opts, path, 'key', message));
       continue;
     }

@@ -105,8 +105,7 @@ export function loadDynamic(
       }
     }
   }
-  // What cannot be left out object by object (a TLS options set or store two files define
-  // differently) keeps the provider's last good configuration whole.
+  // What cannot be left out object by object keeps the provider's last good configuration whole.
   const whole = merged.issues.some((i) => i.severity === 'error' && objectAt(i.path) === undefined);
   return {
     config: whole ? undefined : validated.config,

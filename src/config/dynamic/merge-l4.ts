@@ -1,8 +1,6 @@
-import { type ConfigIssue, issue } from '../issues.ts';
-import { noLocation } from '../locator.ts';
+import type { ConfigIssue } from '../issues.ts';
 import type { DynamicSource } from './merge.ts';
-import { deepEqual } from './merge.ts';
-import type { ObjectRef } from './parse.ts';
+import { deepEqual, skipped } from './merge.ts';
 import type { DynamicConfig, HttpSection } from './schema.ts';
 import { TCP_SECTIONS, UDP_SECTIONS } from './sections.ts';
 
@@ -15,16 +13,16 @@ const SINGULAR: Record<string, string> = {
 
 /**
  * The `tcp` and `udp` part of merging one provider's files (merge.ts does `http` and `tls`): a
- * name defined in two files is an error naming both, and the object is dropped, unless both
- * definitions are identical. `origin` keys are `tcp:routers/name`.
+ * name defined again in a later file keeps its first definition, the later one skipped with a
+ * warning (as Traefik's pkg/provider/file/file.go loadFileConfigFromDirectory: "TCP router already
+ * configured, skipping"). `origin` keys are `tcp:routers/name`.
  */
 export function mergeLayer4(
   src: DynamicSource,
   index: number,
   config: DynamicConfig,
   origin: Map<string, number>,
-  conflicted: Set<string>,
-  disabled: ObjectRef[],
+  sources: readonly DynamicSource[],
   issues: ConfigIssue[],
 ): void {
   for (const kind of ['tcp', 'udp'] as const) {
@@ -46,15 +44,11 @@ export function mergeLayer4(
           target[name] = value;
           continue;
         }
-        if (!conflicted.has(key) && Object.hasOwn(target, name) && deepEqual(target[name], value)) continue;
-        const { exact: _, ...where } = (src.locate ?? noLocation)([kind, section, name], 'key');
-        const message = `${kind} ${SINGULAR[section]} \`${name}\` is defined in two files with different configurations`;
-        issues.push(issue('error', message, [kind, section, name], { file: src.file, ...where }));
-        if (!conflicted.has(key)) {
-          conflicted.add(key);
-          delete target[name];
-          disabled.push({ kind, section, name });
-        }
+        if (Object.hasOwn(target, name) && deepEqual(target[name], value)) continue;
+        const first = sources[firstIndex]!;
+        issues.push(
+          skipped(`${kind} ${SINGULAR[section]} \`${name}\``, first.file, src, [kind, section, name]),
+        );
       }
     }
   }

@@ -20,18 +20,17 @@ describe('mergeDynamic', () => {
     assert.deepEqual(Object.keys(r.config.http.services), ['one', 'two']);
   });
 
-  it('reports a name defined differently in two files, naming both, and drops it', () => {
+  it('keeps the first definition of a name a later file defines differently, with a warning', () => {
+    // As Traefik's file provider (loadFileConfigFromDirectory): "HTTP service already configured,
+    // skipping"; the first file in the folder's order wins.
     const r = mergeDynamic([source('a.yaml', svc('one', 1)), source('b.yaml', svc('one', 2))]);
     assert.deepEqual(r.issues.map(formatIssue), [
-      'b.yaml:3:5: http.services.one: service `one` is defined in both a.yaml and b.yaml with different configurations',
+      "b.yaml:3:5: warning: http.services.one: service `one` is already defined in a.yaml: this definition is skipped (the first one is kept, as Traefik's file provider does)",
     ]);
-    assert.deepEqual(r.config.http.services, {});
-    assert.deepEqual(
-      r.disabled.map((d) => [d.section, d.name, d.parsed]),
-      [['services', 'one', true]],
-    );
-    const first = r.disabled[0]?.value as { kind?: string } | undefined;
-    assert.equal(first?.kind, 'loadBalancer', 'the first definition');
+    const kept = r.config.http.services['one'];
+    assert.ok(kept?.kind === 'loadBalancer');
+    assert.equal(kept.loadBalancer.servers[0]?.url, 'http://127.0.0.1:1');
+    assert.deepEqual(r.disabled, []);
   });
 
   it('accepts the same name defined identically in two files, as Traefik does', () => {

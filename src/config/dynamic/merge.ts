@@ -30,14 +30,16 @@ const SINGULAR: Record<HttpSection, string> = {
 };
 
 /**
- * Merges the files of one provider. A name defined in two files is an error naming both, and the
- * object is dropped, unless both definitions are identical (as Traefik does).
+ * Merges the files of one provider, in their order (the folder's files sorted by name). A name
+ * defined again in a later file keeps its first definition: the later one is skipped with a
+ * warning naming both files, as Traefik's file provider does (pkg/provider/file/file.go
+ * loadFileConfigFromDirectory: "HTTP router already configured, skipping", the same for every
+ * kind of object, TLS options and TLS stores); silently when both definitions are identical.
  */
 export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
   const config = emptyDynamicConfig();
   const issues: ConfigIssue[] = [];
   const origin = new Map<string, number>();
-  const conflicted = new Set<string>();
   const disabled: ObjectRef[] = [];
   /** Where merged tls entries came from: source index and their key (array index or name) there. */
   const tlsOrigin = new Map<string, { index: number; at: string | number }>();
@@ -46,7 +48,7 @@ export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
       disabled.push(ref);
       origin.set(`${ref.kind === undefined ? '' : `${ref.kind}:`}${ref.section}/${ref.name}`, index);
     }
-    mergeLayer4(src, index, config, origin, conflicted, disabled, issues);
+    mergeLayer4(src, index, config, origin, sources, issues);
     for (const section of HTTP_SECTIONS) {
       const target = config.http[section] as Record<string, unknown>;
       for (const [name, value] of Object.entries(src.config.http[section])) {
@@ -57,19 +59,12 @@ export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
           target[name] = value;
           continue;
         }
+        if (Object.hasOwn(target, name) && deepEqual(target[name], value)) continue;
         const first = sources[firstIndex]!;
-        if (!conflicted.has(key) && Object.hasOwn(target, name) && deepEqual(target[name], value)) continue;
-        const { exact: _, ...where } = (src.locate ?? noLocation)(['http', section, name], 'key');
-        const message = `${SINGULAR[section]} \`${name}\` is defined in both ${first.file} and ${src.file} with different configurations`;
-        issues.push(issue('error', message, ['http', section, name], { file: src.file, ...where }));
-        if (!conflicted.has(key)) {
-          conflicted.add(key);
-          disabled.push({ section, name, value: target[name], parsed: true });
-          delete target[name];
-        }
+        issues.push(skipped(`${SINGULAR[section]} \`${name}\``, first.file, src, ['http', section, name]));
       }
     }
-    // TLS: certificates add up; an options set or store named in two files must be identical.
+    // TLS: certificates add up; an options set or store named again keeps its first definition.
     const tls = src.config.tls;
     tls.certificates.forEach((c, i) => {
       tlsOrigin.set(`certificates/${config.tls.certificates.length}`, { index, at: i });
@@ -84,18 +79,9 @@ export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
           continue;
         }
         if (deepEqual(target[name], value)) continue;
-        const { exact: _, ...where } = (src.locate ?? noLocation)(['tls', part, name], 'key');
-        issues.push(
-          issue(
-            'error',
-            `tls ${part} \`${name}\` is defined in two files with different configurations`,
-            ['tls', part, name],
-            {
-              file: src.file,
-              ...where,
-            },
-          ),
-        );
+        const first = sources[tlsOrigin.get(`${part}/${name}`)?.index ?? index]!;
+        const what = `tls ${part === 'options' ? 'options' : 'store'} \`${name}\``;
+        issues.push(skipped(what, first.file, src, ['tls', part, name]));
       }
     }
   });
@@ -116,6 +102,21 @@ export function mergeDynamic(sources: readonly DynamicSource[]): MergedDynamic {
     return src.locate ? src.locate(path, target, offset) : { file: src.file, exact: false };
   };
   return { config, issues, locate, disabled };
+}
+
+/**
+ * The warning for a definition skipped because an earlier file of the provider defines the same
+ * name (Traefik logs "… already configured, skipping" and keeps the first).
+ */
+export function skipped(
+  what: string,
+  firstFile: string,
+  src: DynamicSource,
+  path: readonly (string | number)[],
+): ConfigIssue {
+  const { exact: _, ...where } = (src.locate ?? noLocation)(path, 'key');
+  const message = `${what} is already defined in ${firstFile}: this definition is skipped (the first one is kept, as Traefik's file provider does)`;
+  return issue('warning', message, [...path], { file: src.file, ...where });
 }
 
 /** Structural equality of two parsed configuration values (plain data). */

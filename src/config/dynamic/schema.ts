@@ -122,6 +122,7 @@ registerShape(middleware, {
   unsupported: TRAEFIK_MIDDLEWARES.filter((t) => !isMiddlewareType(t)),
   deprecated: {},
   aliases: { ipWhiteList: 'ipAllowList' },
+  removed: {},
 });
 
 const forwardingTimeouts = strictObject({

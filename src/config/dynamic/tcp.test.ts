@@ -134,7 +134,7 @@ udp:
     assert.ok(!r.lines.some((l) => l.includes('not supported')), r.lines.join('\n'));
   });
 
-  it('merges files of one provider and refuses one name defined twice differently', () => {
+  it('merges files of one provider; a name defined again differently keeps its first definition', () => {
     const a = parseDynamic(
       'tcp:\n  services:\n    s: { loadBalancer: { servers: [{ address: "1.1.1.1:1" }] } }\n',
       'a.yaml',
@@ -157,8 +157,15 @@ udp:
       { file: 'a.yaml', config: a.config! },
       { file: 'b.yaml', config: b.config! },
     ]);
+    // As Traefik's file provider: "TCP service already configured, skipping".
     assert.equal(clash.issues.length, 1);
-    assert.match(clash.issues[0]!.message, /tcp service `s` is defined in two files/);
-    assert.equal(clash.config.tcp?.services['s'], undefined);
+    assert.equal(clash.issues[0]!.severity, 'warning');
+    assert.match(
+      clash.issues[0]!.message,
+      /tcp service `s` is already defined in a\.yaml: this definition is skipped/,
+    );
+    const kept = clash.config.tcp?.services['s'];
+    assert.ok(kept?.kind === 'loadBalancer');
+    assert.equal(kept.loadBalancer.servers[0]?.address, '1.1.1.1:1');
   });
 });

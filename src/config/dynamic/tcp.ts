@@ -225,6 +225,7 @@ registerShape(tcpMiddleware, {
   unsupported: [],
   deprecated: {},
   aliases: { ipWhiteList: 'ipAllowList' },
+  removed: {},
 });
 
 // ---- TCP serversTransports

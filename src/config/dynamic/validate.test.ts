@@ -331,12 +331,15 @@ describe('loadDynamic', () => {
     );
   });
 
-  it('rejects everything when two files give one TLS options set different contents', () => {
+  it('keeps the first definition of a TLS options set two files define differently, as Traefik', () => {
+    // Traefik's file provider: "TLS options default already configured, skipping".
     const r = loadDynamic([
       { file: 'a.yaml', text: 'tls:\n  options:\n    default: { minVersion: VersionTLS12 }\n' },
       { file: 'b.yaml', text: 'tls:\n  options:\n    default: { minVersion: VersionTLS13 }\n' },
     ]);
-    assert.equal(r.config, undefined);
-    assert.match(r.issues.map(formatIssue).join('\n'), /tls options `default` is defined in two files/);
+    assert.equal(r.config?.tls.options['default']?.minVersion, 'VersionTLS12');
+    assert.deepEqual(r.issues.map(formatIssue), [
+      "b.yaml:3:5: warning: tls.options.default: tls options `default` is already defined in a.yaml: this definition is skipped (the first one is kept, as Traefik's file provider does)",
+    ]);
   });
 });

@@ -109,7 +109,9 @@ describe('experimental keys that left the experimental features', () => {
   it('refuses http3, as Traefik refuses to start with it', () => {
     const r = load('experimental:\n  http3: true\n');
     assert.equal(r.config, undefined);
-    assert.deepEqual(r.lines, ['conf/static.yaml:5:3: experimental.http3: unknown key `http3`']);
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:5:3: experimental.http3: `http3` was removed in Traefik v3, which refuses to start with it: HTTP/3 is not experimental in v3: enable it per entry point (entryPoints.<name>.http3)',
+    ]);
   });
 });
 

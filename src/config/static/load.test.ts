@@ -317,11 +317,53 @@ describe('loadStaticConfig: issues with positions', () => {
     assert.match(r.lines[0]!, /^conf\/static\.yaml:3:1: YAML syntax error/);
   });
 
-  it('requires exactly one of filename and directory for the file provider', () => {
+  it('requires filename or directory for the file provider', () => {
     const none = load(`${minimal}providers:\n  file: { watch: true }\n`);
     assert.match(none.lines[0]!, /providers\.file: set either `filename` or `directory`/);
-    const both = load(`${minimal}providers:\n  file: { filename: a.yaml, directory: d }\n`);
-    assert.match(both.lines[0]!, /cannot both be set/);
+  });
+
+  it('reads the directory and ignores filename when both are set, as Traefik', () => {
+    // Traefik's pkg/provider/file/file.go buildConfiguration: the directory when it is set.
+    const both = load(`${minimal}providers:\n  file: { filename: a.yaml, directory: /etc/d }\n`);
+    assert.deepEqual(both.lines, [
+      'conf/static.yaml:5:21: warning: providers.file.filename: `filename` is ignored: `directory` is set, and only the folder is read (as Traefik)',
+    ]);
+    assert.deepEqual(both.config?.providers.file, {
+      watch: true,
+      debugLogGeneratedTemplate: false,
+      directory: '/etc/d',
+    });
+  });
+
+  it('refuses the v2 options Traefik v3 refuses to start with, saying so (pkg/cli/deprecation.go)', () => {
+    const refused = (text: string, argv: string[] = []) => load(`${minimal}${text}`, argv).lines;
+    assert.deepEqual(refused('pilot:\n  dashboard: false\n'), [
+      'conf/static.yaml:4:1: pilot: `pilot` was removed in Traefik v3, which refuses to start with it: remove the Pilot section (v2-to-v3 migration: Pilot)',
+    ]);
+    assert.match(
+      refused('providers:\n  docker:\n    swarmMode: true\n')[0]!,
+      /^conf\/static\.yaml:6:5: providers\.docker\.swarmMode: `swarmMode` was removed in Traefik v3, which refuses to start with it: use the Swarm provider/,
+    );
+    assert.match(
+      refused('experimental:\n  http3: true\n')[0]!,
+      /experimental\.http3: `http3` was removed in Traefik v3/,
+    );
+    assert.match(
+      refused('tracing:\n  jaeger: {}\n')[0]!,
+      /tracing\.jaeger: `jaeger` was removed in Traefik v3/,
+    );
+    assert.match(
+      refused('providers:\n  docker:\n    tls:\n      caOptional: true\n')[0]!,
+      /providers\.docker\.tls\.caOptional: `caOptional` was removed in Traefik v3/,
+    );
+    assert.match(
+      refused('providers:\n  consul:\n    namespace: a\n')[0]!,
+      /`namespace` was removed in Traefik v3.*`namespaces`/,
+    );
+    assert.match(
+      refused('', ['--pilot.token=x'])[0]!,
+      /pilot: `pilot` was removed in Traefik v3.*\(set by --pilot\.token\)/,
+    );
   });
 
   it('reports an unreadable file', () => {

@@ -105,7 +105,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   if (!r.success || issues.some((i) => i.severity === 'error')) {
     return inlineDynamic ? { issues, inlineDynamic, data: merged } : { issues, data: merged };
   }
-  issues.push(...keyTypeWarnings(merged, locate));
+  issues.push(...keyTypeWarnings(merged, locate), ...fileProviderWarnings(r.data, locate));
   const config = resolvePaths(r.data, opts.file);
   if (Object.keys(config.entryPoints).length === 0) {
     issues.push(issue('warning', 'no entry point is defined: nothing will listen', ['entryPoints'], {}));
@@ -123,6 +123,19 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
     );
   }
   return inlineDynamic ? { config, issues, inlineDynamic, locate } : { config, issues, locate };
+}
+
+/**
+ * As Traefik's file provider (pkg/provider/file/file.go buildConfiguration): with both
+ * `directory` and `filename`, the folder is read and the file ignored (silently there).
+ */
+function fileProviderWarnings(config: StaticConfig, locate: Locator): ConfigIssue[] {
+  const fp = config.providers.file;
+  if (fp?.filename === undefined || fp.directory === undefined) return [];
+  const path = ['providers', 'file', 'filename'];
+  const { exact: _, ...where } = locate(path);
+  const message = '`filename` is ignored: `directory` is set, and only the folder is read (as Traefik)';
+  return [issue('warning', message, path, where)];
 }
 
 /**
@@ -169,7 +182,8 @@ function resolvePaths(config: StaticConfig, _file: string | undefined): StaticCo
   const filename = rel(fp.filename);
   const directory = rel(fp.directory);
   const out: typeof fp = { watch: fp.watch, debugLogGeneratedTemplate: fp.debugLogGeneratedTemplate };
-  if (filename !== undefined) out.filename = filename;
+  // `directory` wins over `filename`, as Traefik's file provider (buildConfiguration).
+  if (filename !== undefined && directory === undefined) out.filename = filename;
   if (directory !== undefined) out.directory = directory;
   return { ...config, providers: { ...config.providers, file: out } };
 }

@@ -73,6 +73,13 @@ function resolve(
         }
         if (unsupported !== undefined)
           return { error: `\`${unsupported}\` is not supported yet`, path: [...path, unsupported] };
+        // As Traefik's DeprecationLoader, which reads flags and env too (pkg/cli/deprecation.go).
+        const removed = Object.keys(node.removed).find((k) => k.toLowerCase() === lower);
+        if (removed !== undefined)
+          return {
+            error: `\`${removed}\` was removed in Traefik v3, which refuses to start with it: ${node.removed[removed]}`,
+            path: [...path, removed],
+          };
         return {
           error: `unknown key \`${seg}\`${suggest(seg, Object.keys(node.shape))}`,
           path: [...path, seg],

@@ -8,14 +8,26 @@ import { nullAsEmpty, strictObject } from '../schema-helpers.ts';
  * implement yet are listed per provider so that they are reported by name.
  */
 
+/**
+ * Traefik v2 keys Traefik v3 refuses to start with, as its pkg/cli/deprecation.go
+ * (DeprecationLoader: "incompatible deprecated static option found").
+ */
+const REMOVED_CA_OPTIONAL =
+  'TLS client authentication is a server-side option (remove it; v2-to-v3 migration: tls.caOptional)';
+export const REMOVED_NAMESPACE = 'use `namespaces` (v2-to-v3 migration)';
+
 /** Traefik's `types.ClientTLS`: a client certificate and the CA a provider checks its engine with. */
-export const clientTls = strictObject({
-  /** A file path or the PEM text itself. */
-  ca: z.string().min(1).optional(),
-  cert: z.string().min(1).optional(),
-  key: z.string().min(1).optional(),
-  insecureSkipVerify: z.boolean().default(false),
-}).superRefine((v, ctx) => {
+export const clientTls = strictObject(
+  {
+    /** A file path or the PEM text itself. */
+    ca: z.string().min(1).optional(),
+    cert: z.string().min(1).optional(),
+    key: z.string().min(1).optional(),
+    insecureSkipVerify: z.boolean().default(false),
+  },
+  [],
+  { removed: { caOptional: REMOVED_CA_OPTIONAL } },
+).superRefine((v, ctx) => {
   if ((v.cert === undefined) !== (v.key === undefined)) {
     ctx.addIssue({ code: 'custom', message: '`cert` and `key` go together', path: ['cert'] });
   }
@@ -60,7 +72,8 @@ export const redisProviderSchema = strictObject(
 );
 export const consulProviderSchema = strictObject(
   { ...kvBase, endpoints: endpoints('127.0.0.1:8500'), token: z.string().optional() },
-  ['namespaces', 'namespace'],
+  ['namespaces'],
+  { removed: { namespace: REMOVED_NAMESPACE } },
 );
 
 /**
@@ -98,8 +111,15 @@ export const dockerProviderSchema = strictObject(
     username: z.string().default(''),
     password: z.string().default(''),
   },
-  // swarmMode and swarmModeRefreshSeconds are Traefik v2's; v3 has providers.swarm instead.
-  ['password_file', 'swarmMode', 'swarmModeRefreshSeconds'],
+  ['password_file'],
+  {
+    // Traefik v2's; v3 has providers.swarm instead (pkg/cli/deprecation.go refuses swarmMode; v3's
+    // Docker provider has no swarmModeRefreshSeconds either).
+    removed: {
+      swarmMode: 'use the Swarm provider, providers.swarm (v2-to-v3 migration: Docker & Docker Swarm)',
+      swarmModeRefreshSeconds: 'use providers.swarm.refreshSeconds',
+    },
+  },
 );
 
 /** What the three Kubernetes providers share (pkg/provider/kubernetes/k8s and each provider). */
@@ -370,6 +390,7 @@ export const consulCatalogProviderSchema = strictObject(
     ).prefault({}),
   },
   ['cache', 'requireConsistent', 'stale', 'namespaces'],
+  { removed: { namespace: REMOVED_NAMESPACE } },
 );
 
 /**
@@ -378,37 +399,41 @@ export const consulCatalogProviderSchema = strictObject(
  * api.DefaultConfig (NOMAD_ADDR, NOMAD_REGION, NOMAD_TOKEN, NOMAD_CACERT…): resolved by the
  * provider, so they stay optional here.
  */
-export const nomadProviderSchema = strictObject({
-  defaultRule: z.string().min(1).default(DEFAULT_RULE),
-  /** Matched against the service's tags (``Tag``, ``TagRegex``). */
-  constraints: z.string().default(''),
-  /** The tag prefix: `traefik.http.routers.x.rule=…`. */
-  prefix: z.string().min(1).default('traefik'),
-  /** Reads may be answered by any server (`?stale`), not only the leader. */
-  stale: z.boolean().default(false),
-  exposedByDefault: z.boolean().default(true),
-  refreshInterval: positive.default(15_000),
-  /** Services of task groups scaled to zero stay, without servers (503); reads the jobs. */
-  allowEmptyServices: z.boolean().default(false),
-  /** Nomad's event stream (topic Service) instead of polling every refreshInterval. */
-  watch: z.boolean().default(false),
-  /** With watch: after an update, the next waits this long (Traefik's error without watch). */
-  throttleDuration: duration.default(0),
-  /** One provider per namespace, named `nomad-<namespace>`; none = the token's default. */
-  namespaces: z.array(z.string().min(1)).default([]),
-  endpoint: nullAsEmpty(
-    strictObject({
-      /** With its scheme: `http://127.0.0.1:4646` (NOMAD_ADDR, else that). */
-      address: z.string().min(1).optional(),
-      region: z.string().optional(),
-      /** Sent as `X-Nomad-Token`. */
-      token: z.string().optional(),
-      tls: nullAsEmpty(clientTls).optional(),
-      /** The `wait` of each query (Nomad's blocking-query limit); 0 = the agent's. */
-      endpointWaitTime: duration.default(0),
-    }),
-  ).prefault({}),
-});
+export const nomadProviderSchema = strictObject(
+  {
+    defaultRule: z.string().min(1).default(DEFAULT_RULE),
+    /** Matched against the service's tags (``Tag``, ``TagRegex``). */
+    constraints: z.string().default(''),
+    /** The tag prefix: `traefik.http.routers.x.rule=…`. */
+    prefix: z.string().min(1).default('traefik'),
+    /** Reads may be answered by any server (`?stale`), not only the leader. */
+    stale: z.boolean().default(false),
+    exposedByDefault: z.boolean().default(true),
+    refreshInterval: positive.default(15_000),
+    /** Services of task groups scaled to zero stay, without servers (503); reads the jobs. */
+    allowEmptyServices: z.boolean().default(false),
+    /** Nomad's event stream (topic Service) instead of polling every refreshInterval. */
+    watch: z.boolean().default(false),
+    /** With watch: after an update, the next waits this long (Traefik's error without watch). */
+    throttleDuration: duration.default(0),
+    /** One provider per namespace, named `nomad-<namespace>`; none = the token's default. */
+    namespaces: z.array(z.string().min(1)).default([]),
+    endpoint: nullAsEmpty(
+      strictObject({
+        /** With its scheme: `http://127.0.0.1:4646` (NOMAD_ADDR, else that). */
+        address: z.string().min(1).optional(),
+        region: z.string().optional(),
+        /** Sent as `X-Nomad-Token`. */
+        token: z.string().optional(),
+        tls: nullAsEmpty(clientTls).optional(),
+        /** The `wait` of each query (Nomad's blocking-query limit); 0 = the agent's. */
+        endpointWaitTime: duration.default(0),
+      }),
+    ).prefault({}),
+  },
+  [],
+  { removed: { namespace: REMOVED_NAMESPACE } },
+);
 
 /**
  * `providers.ecs` (pkg/provider/ecs/ecs.go, Provider and SetDefaults). Without `region`, the

@@ -58,7 +58,9 @@ export function salvageStatic(
     watch: r.data.watch,
     debugLogGeneratedTemplate: r.data.debugLogGeneratedTemplate,
   };
-  if (r.data.filename !== undefined) fp.filename = configPath(r.data.filename);
+  // `directory` wins over `filename`, as Traefik's file provider (buildConfiguration).
+  if (r.data.filename !== undefined && r.data.directory === undefined)
+    fp.filename = configPath(r.data.filename);
   if (r.data.directory !== undefined) fp.directory = configPath(r.data.directory);
   return { file: fp, ...out };
 }

@@ -216,14 +216,13 @@ const fileProvider = strictObject({
   /** Traefik's: log each file's text and what its Go template rendered, at debug level. */
   debugLogGeneratedTemplate: z.boolean().default(false),
 }).superRefine((value, ctx) => {
-  if ((value.filename === undefined) === (value.directory === undefined)) {
+  // Both set: `directory` is read and `filename` ignored, as Traefik's file provider
+  // (pkg/provider/file/file.go buildConfiguration); static/load.ts warns.
+  if (value.filename === undefined && value.directory === undefined) {
     ctx.addIssue({
       code: 'custom',
-      message:
-        value.filename === undefined
-          ? 'set either `filename` or `directory`'
-          : '`filename` and `directory` cannot both be set',
-      params: { expected: 'exactly one of filename, directory' },
+      message: 'set either `filename` or `directory`',
+      params: { expected: 'one of filename, directory' },
     });
   }
 });
@@ -252,6 +251,13 @@ const providers = strictObject(
     rest: nullAsEmpty(restProviderSchema).optional(),
   },
   ['plugin'],
+  {
+    // Traefik v3 refuses to start with them (pkg/cli/deprecation.go providers.deprecationNotice).
+    removed: {
+      marathon: 'remove the provider (v2-to-v3 migration: Marathon provider)',
+      rancher: 'remove the provider (v2-to-v3 migration: Rancher v1 provider)',
+    },
+  },
 );
 
 /**
@@ -565,27 +571,42 @@ const metrics = strictObject({
   addInternals: z.boolean().default(false),
 });
 
-const tracing = strictObject({
-  serviceName: z.string().min(1).default('traefik'),
-  /** 0–1: the share of traces recorded, the client's included (Traefik's TraceIDRatioBased, no ParentBased). */
-  sampleRate: z.number().min(0).max(1).default(1),
-  /** The resource's attributes, after service.name and service.version (they may override both). */
-  resourceAttributes: z.record(z.string(), z.string()).optional(),
-  /** Traefik v3 deprecated it for resourceAttributes; used when that is absent (SetEffectiveConfiguration). */
-  globalAttributes: z.record(z.string(), z.string()).optional(),
-  capturedRequestHeaders: z.array(z.string()).default([]),
-  capturedResponseHeaders: z.array(z.string()).default([]),
-  /** Query parameters whose values `url.query` keeps; the others are REDACTED (Traefik's). */
-  safeQueryParams: z.array(z.string()).default([]),
-  otlp: strictObject({
-    /** A URL without a path posts to `/v1/traces` (otlptracehttp's). */
-    http: nullAsEmpty(otelHttp).optional(),
-    /** Wins over `http` when both are set (types/tracing.go Setup). */
-    grpc: nullAsEmpty(otelGrpc).optional(),
-  }).optional(),
-  /** Trace the proxy's own routers' requests too (Traefik's). */
-  addInternals: z.boolean().default(false),
-});
+const tracing = strictObject(
+  {
+    serviceName: z.string().min(1).default('traefik'),
+    /** 0–1: the share of traces recorded, the client's included (Traefik's TraceIDRatioBased, no ParentBased). */
+    sampleRate: z.number().min(0).max(1).default(1),
+    /** The resource's attributes, after service.name and service.version (they may override both). */
+    resourceAttributes: z.record(z.string(), z.string()).optional(),
+    /** Traefik v3 deprecated it for resourceAttributes; used when that is absent (SetEffectiveConfiguration). */
+    globalAttributes: z.record(z.string(), z.string()).optional(),
+    capturedRequestHeaders: z.array(z.string()).default([]),
+    capturedResponseHeaders: z.array(z.string()).default([]),
+    /** Query parameters whose values `url.query` keeps; the others are REDACTED (Traefik's). */
+    safeQueryParams: z.array(z.string()).default([]),
+    otlp: strictObject({
+      /** A URL without a path posts to `/v1/traces` (otlptracehttp's). */
+      http: nullAsEmpty(otelHttp).optional(),
+      /** Wins over `http` when both are set (types/tracing.go Setup). */
+      grpc: nullAsEmpty(otelGrpc).optional(),
+    }).optional(),
+    /** Trace the proxy's own routers' requests too (Traefik's). */
+    addInternals: z.boolean().default(false),
+  },
+  [],
+  {
+    // Traefik v3 refuses to start with them (pkg/cli/deprecation.go tracing.deprecationNotice).
+    removed: {
+      spanNameLimit: 'span names have a fixed length in v3',
+      ...Object.fromEntries(
+        ['jaeger', 'zipkin', 'datadog', 'instana', 'haystack', 'elastic'].map((b) => [
+          b,
+          'v3 exports traces with OpenTelemetry (tracing.otlp) instead of its v2 backends',
+        ]),
+      ),
+    },
+  },
+);
 
 /**
  * DNS providers we implement, by lego's names. `exec` and `httpreq` are lego's generic ones (any
@@ -939,6 +960,10 @@ const experimental = strictObject(
       kubernetesIngressNGINX:
         'the Ingress NGINX provider is not experimental since Traefik v3.6.2; remove the key',
     },
+    // Traefik v3 refuses to start with it (pkg/cli/deprecation.go experimental.deprecationNotice).
+    removed: {
+      http3: 'HTTP/3 is not experimental in v3: enable it per entry point (entryPoints.<name>.http3)',
+    },
   },
 ).superRefine((v, ctx) => {
   // Traefik's checkUniquePluginNames: a name is a remote or a local plugin, not both.
@@ -1107,7 +1132,7 @@ export const staticConfigSchema = strictObject(
     spiffe: nullAsEmpty(spiffe).optional(),
     /** Ours: load shedding and the request-body memory budget (config/static/overload.ts). */
     overload: nullAsEmpty(overloadSchema).prefault({}),
-    /** Local plugins (Traefik's experimental section; remote `plugins` are not supported). */
+    /** Traefik's experimental section: plugins (local and from its catalog), gates. */
     experimental: nullAsEmpty(experimental).optional(),
     /**
      * Ours (Traefik has no such key: Go uses every core in one process): N data-plane worker
@@ -1116,6 +1141,8 @@ export const staticConfigSchema = strictObject(
     workers: workers.optional(),
   },
   [],
+  // Traefik v3 refuses to start with it (pkg/cli/deprecation.go configuration.deprecationNotice).
+  { removed: { pilot: 'remove the Pilot section (v2-to-v3 migration: Pilot)' } },
 ).superRefine((v, ctx) => {
   // Traefik's Configuration.ValidateConfiguration: OTLP logs are behind their experimental gate.
   if (v.log.otlp !== undefined && v.experimental?.otlpLogs !== true)

@@ -72,30 +72,38 @@ export function readSources(src: FileSources): ScannedSources {
   };
   if (src.staticFile !== undefined) read(src.staticFile, true);
   if (src.filename !== undefined) read(src.filename, false);
-  if (src.directory !== undefined) {
+  const own = src.staticFile === undefined ? undefined : resolve(src.staticFile);
+  // The folder and its subfolders, each in name order, a subfolder read at its place among the
+  // files: Traefik's loadFileConfigFromDirectory (pkg/provider/file/file.go) recurses into every
+  // entry os.ReadDir lists as a directory (not a symlink to one).
+  const readDirectory = (dir: string): void => {
     let names: string[] = [];
     try {
-      names = readdirSync(src.directory)
-        .filter((n) => YAML_FILE.test(n) && !n.startsWith('.'))
+      names = readdirSync(dir)
+        .filter((n) => !n.startsWith('.'))
         .sort();
     } catch (err) {
       issues.push({
         severity: 'error',
         message: `cannot read the directory (${reason(err)})`,
         path: [],
-        file: src.directory,
+        file: dir,
       });
     }
-    const own = src.staticFile === undefined ? undefined : resolve(src.staticFile);
     for (const n of names) {
-      const file = join(src.directory, n);
+      const file = join(dir, n);
+      if (!YAML_FILE.test(n)) {
+        if (isDirectory(file)) readDirectory(file);
+        continue;
+      }
       // The static file may live in the folder it names; it is read once, as the static file.
       if (resolve(file) === own) continue;
       const kind = fileKind(file);
       if (kind === 'file') read(file, false, true);
       else if (kind === 'gone') torn = true;
     }
-  }
+  };
+  if (src.directory !== undefined) readDirectory(src.directory);
   return { texts, issues, torn };
 }
 
@@ -120,6 +128,15 @@ export function watchTargets(src: FileSources): Map<string, Set<string> | undefi
   if (src.filename !== undefined) addFile(src.filename);
   if (src.directory !== undefined) targets.set(src.directory, undefined);
   return targets;
+}
+
+/** A real folder (not a symlink to one, as Go's os.ReadDir entries' IsDir). */
+function isDirectory(path: string): boolean {
+  try {
+    return lstatSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 /**
