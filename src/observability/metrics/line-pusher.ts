@@ -13,6 +13,7 @@ import { request as httpsRequest } from 'node:https';
 import { isIP } from 'node:net';
 import type { Logger } from '../../core/logger.ts';
 import { WarnLimiter } from '../otlp-http.ts';
+import { PeriodicPush } from './periodic-push.ts';
 import {
   dogstatsdLines,
   influxLines,
@@ -44,38 +45,24 @@ export class LinePusher {
   readonly #sink: LineSink;
   readonly #deltas = new PushDeltas();
   readonly #warnings: WarnLimiter;
-  #timer: NodeJS.Timeout | null;
-  #inFlight: Promise<void> | null = null;
+  readonly #loop: PeriodicPush;
   #failed = 0;
 
   constructor(opts: LinePusherOptions, sink: LineSink, logger: Logger) {
     this.#opts = opts;
     this.#sink = sink;
     this.#warnings = new WarnLimiter(logger);
-    this.#timer = setInterval(LinePusher.#onTick, opts.pushIntervalMs, this);
-    this.#timer.unref();
-  }
-
-  static #onTick(self: LinePusher): void {
-    if (self.#inFlight === null) void self.push();
+    this.#loop = new PeriodicPush(opts.pushIntervalMs, () => this.#send());
   }
 
   /** One push now (after the one in flight, if any). Never rejects. */
-  async push(): Promise<void> {
-    while (this.#inFlight !== null) await this.#inFlight;
-    const p = this.#send().finally(() => {
-      this.#inFlight = null;
-    });
-    this.#inFlight = p;
-    await p;
+  push(): Promise<void> {
+    return this.#loop.push();
   }
 
   /** Stops the timer and pushes a last time. */
   async close(): Promise<void> {
-    if (this.#timer !== null) {
-      clearInterval(this.#timer);
-      this.#timer = null;
-    }
+    this.#loop.stop();
     await this.push();
     this.#sink.close();
   }

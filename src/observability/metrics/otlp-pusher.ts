@@ -13,6 +13,7 @@ import { encodeExportRequest } from '../otlp-proto.ts';
 import { createSender, type OtlpExportTarget } from '../otlp-transport.ts';
 import { encodeResource, type OtlpResource } from '../tracing/otlp-json.ts';
 import { encodeMetrics, type FamilyFilter } from './otlp-metrics.ts';
+import { PeriodicPush } from './periodic-push.ts';
 
 export interface OtlpPusherOptions extends OtlpExportTarget {
   readonly serviceName: string;
@@ -38,8 +39,7 @@ export class OtlpMetricsPusher {
   readonly #warnings: WarnLimiter;
   readonly #resource: OtlpResource;
   readonly #startEpochMs = performance.timeOrigin;
-  #timer: NodeJS.Timeout | null;
-  #inFlight: Promise<void> | null = null;
+  readonly #loop: PeriodicPush;
   #pushed = 0;
   #failed = 0;
 
@@ -51,8 +51,7 @@ export class OtlpMetricsPusher {
     const attrs = opts.resourceAttributes;
     // Traefik applies the resource attributes after the service name: they may override it.
     this.#resource = encodeResource(String(attrs['service.name'] ?? opts.serviceName), attrs);
-    this.#timer = setInterval(OtlpMetricsPusher.#onTick, opts.pushIntervalMs, this);
-    this.#timer.unref();
+    this.#loop = new PeriodicPush(opts.pushIntervalMs, () => this.#send());
   }
 
   get pushed(): number {
@@ -63,27 +62,15 @@ export class OtlpMetricsPusher {
     return this.#failed;
   }
 
-  static #onTick(self: OtlpMetricsPusher): void {
-    if (self.#inFlight === null) void self.push();
-  }
-
   /** One export now (after the one in flight, if any). Never rejects. */
-  async push(): Promise<void> {
-    while (this.#inFlight !== null) await this.#inFlight;
-    const p = this.#send().finally(() => {
-      this.#inFlight = null;
-    });
-    this.#inFlight = p;
-    await p;
+  push(): Promise<void> {
+    return this.#loop.push();
   }
 
   /** Stops the timer and pushes a last time. */
   async close(): Promise<void> {
     this.#client.stopRetrying?.();
-    if (this.#timer !== null) {
-      clearInterval(this.#timer);
-      this.#timer = null;
-    }
+    this.#loop.stop();
     await this.push();
     this.#client.close();
   }

@@ -59,11 +59,41 @@ export const HTTP_V2_GRAMMAR: RuleGrammar<V2MatcherName> = {
   },
 };
 
-class V2Error extends Error {
+/** A v2 argument the translation refuses (thrown by a translate, returned by parseV2). */
+export class V2Error extends Error {
   readonly error: RuleError;
   constructor(message: string, offset: number) {
     super(message);
     this.error = { message, offset };
+  }
+}
+
+/**
+ * A v2 rule (HTTP or TCP): parsed with its grammar, then each matcher rewritten by `translate`
+ * into the v3 matchers it means, so that it compiles as a v3 rule does.
+ */
+export function parseV2<In extends string, Out extends string>(
+  rule: string,
+  grammar: RuleGrammar<In>,
+  translate: (m: Extract<RuleAst<In>, { type: 'matcher' }>) => RuleAst<Out>,
+): ParseResult<Out> {
+  const walk = (node: RuleAst<In>): RuleAst<Out> => {
+    switch (node.type) {
+      case 'matcher':
+        return translate(node);
+      case 'not':
+        return { type: 'not', operand: walk(node.operand), offset: node.offset };
+      default:
+        return { type: node.type, children: node.children.map(walk), offset: node.offset };
+    }
+  };
+  const parsed = parseRuleWith(rule, grammar);
+  if (!parsed.ok) return parsed;
+  try {
+    return { ok: true, ast: walk(parsed.ast) };
+  } catch (e) {
+    if (e instanceof V2Error) return { ok: false, error: e.error };
+    throw e;
   }
 }
 
@@ -232,27 +262,9 @@ function translate(node: Extract<RuleAst<V2MatcherName>, { type: 'matcher' }>): 
   }
 }
 
-function walk(node: RuleAst<V2MatcherName>): Node {
-  switch (node.type) {
-    case 'matcher':
-      return translate(node);
-    case 'not':
-      return { type: 'not', operand: walk(node.operand), offset: node.offset };
-    default:
-      return { type: node.type, children: node.children.map(walk), offset: node.offset };
-  }
-}
-
 /** Parses a `ruleSyntax: v2` rule into the v3 matchers it means. */
 export function parseRuleV2(rule: string): ParseResult<MatcherName> {
-  const parsed = parseRuleWith(rule, HTTP_V2_GRAMMAR);
-  if (!parsed.ok) return parsed;
-  try {
-    return { ok: true, ast: walk(parsed.ast) };
-  } catch (e) {
-    if (e instanceof V2Error) return { ok: false, error: e.error };
-    throw e;
-  }
+  return parseV2(rule, HTTP_V2_GRAMMAR, translate);
 }
 
 /**

@@ -11,9 +11,10 @@
  *   ClientIP(`a`, `b`) / ALPN(`a`, `b`) → one per argument, joined with `||`
  */
 import { domainToASCII } from 'node:url';
-import type { RuleArg, RuleAst, RuleError, RuleGrammar } from '../rule/ast.ts';
+import type { RuleArg, RuleAst, RuleGrammar } from '../rule/ast.ts';
 import { MUX_DEFAULT_PATTERN, muxTemplate } from '../rule/mux-template.ts';
-import { type ParseResult, parseRuleWith } from '../rule/parser.ts';
+import type { ParseResult } from '../rule/parser.ts';
+import { parseV2, V2Error } from '../rule/parser-v2.ts';
 import type { TcpMatcherName } from './tcp-rule.ts';
 
 const ANY: readonly number[] = [];
@@ -28,14 +29,6 @@ export const TCP_V2_GRAMMAR: RuleGrammar<TcpMatcherName> = {
 
 /** Go's `[[:word:].\-:]` (hostOrIP in pkg/muxer/tcp/matcher.go). */
 const HOST_OR_IP = /^[A-Za-z0-9_.:-]+$/;
-
-class V2Error extends Error {
-  readonly error: RuleError;
-  constructor(message: string, offset: number) {
-    super(message);
-    this.error = { message, offset };
-  }
-}
 
 type Node = RuleAst<TcpMatcherName>;
 
@@ -98,25 +91,7 @@ function translate(node: Extract<Node, { type: 'matcher' }>): Node {
   }
 }
 
-function walk(node: Node): Node {
-  switch (node.type) {
-    case 'matcher':
-      return translate(node);
-    case 'not':
-      return { type: 'not', operand: walk(node.operand), offset: node.offset };
-    default:
-      return { type: node.type, children: node.children.map(walk), offset: node.offset };
-  }
-}
-
 /** Parses a `ruleSyntax: v2` TCP rule into the v3 TCP matchers it means. */
 export function parseTcpRuleV2(rule: string): ParseResult<TcpMatcherName> {
-  const parsed = parseRuleWith(rule, TCP_V2_GRAMMAR);
-  if (!parsed.ok) return parsed;
-  try {
-    return { ok: true, ast: walk(parsed.ast) };
-  } catch (e) {
-    if (e instanceof V2Error) return { ok: false, error: e.error };
-    throw e;
-  }
+  return parseV2(rule, TCP_V2_GRAMMAR, translate);
 }
