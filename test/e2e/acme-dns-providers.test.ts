@@ -25,7 +25,7 @@ import { GANDI_BASE_PATH, startFakeGandi } from '../../src/tls/acme/test-fake-ga
 import { startFakeHetzner } from '../../src/tls/acme/test-fake-hetzner.ts';
 import { startFakeOvh } from '../../src/tls/acme/test-fake-ovh.ts';
 import { startFakeRoute53 } from '../../src/tls/acme/test-fake-route53.ts';
-import { acmeContext, hasDomain, untilTrusted } from '../helpers/acme-fetch.ts';
+import { obtainedAndServed as obtained } from '../helpers/acme-fetch.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type Pebble, startPebble } from '../helpers/pebble.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
@@ -278,28 +278,10 @@ ${routers}  services:
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function obtainedAndServed(
+  const obtainedAndServed = (
     p: ProxyProcess,
     c: { resolver: string; host: string; domains?: Case['domains'] },
-  ) {
-    const name = c.domains?.main ?? c.host;
-    const line = await p
-      .waitForLog(
-        (l) =>
-          (l.msg === 'acme certificate obtained' || l.msg === 'acme certificate request failed') &&
-          hasDomain(l, name),
-        60_000,
-      )
-      .catch((e: Error) => assert.fail(`${e.message}${acmeContext(p, ca)}`));
-    if (line.msg !== 'acme certificate obtained')
-      assert.fail(`${name}: ${String(line.error)}${acmeContext(p, ca)}`);
-    assert.equal(line.resolver, c.resolver);
-    const got = await untilTrusted(p.ports['websecure'] ?? 0, c.host, root);
-    assert.equal(got.status, 200);
-    assert.equal(got.body, 'backend ok');
-    assert.match(got.issuer, /Pebble Intermediate/);
-    return got;
-  }
+  ) => obtained(p, ca, root, { ...c, ...(c.domains === undefined ? {} : { name: c.domains.main }) });
 
   /** The record names this case published, each added then removed (the log of the back end). */
   function publishedAndWithdrawn(zone: string): void {

@@ -514,6 +514,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'hetzner',
   'httpreq',
   'ovh',
+  'rfc2136',
   'route53',
 ] as const;
 export type DnsChallengeProviderName = (typeof DNS_CHALLENGE_PROVIDERS)[number];

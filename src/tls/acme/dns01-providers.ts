@@ -18,6 +18,7 @@ import { HttpReqDnsProvider } from './dns01-httpreq.ts';
 import { ovhFromEnv } from './dns01-ovh.ts';
 import { Dns01PropagationCheck, PropagationCheckedDnsProvider } from './dns01-propagation.ts';
 import { ChallTestSrvDnsProvider, type Dns01Provider } from './dns01-provider.ts';
+import { rfc2136FromEnv } from './dns01-rfc2136.ts';
 import { route53FromEnv } from './dns01-route53.ts';
 import {
   DEFAULT_POLLING_INTERVAL_MS,
@@ -37,6 +38,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     gandiv5: gandiV5FromEnv,
     hetzner: hetznerFromEnv,
     ovh: ovhFromEnv,
+    rfc2136: rfc2136FromEnv,
     route53: route53FromEnv,
   };
 
