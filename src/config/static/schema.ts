@@ -514,6 +514,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'hetzner',
   'httpreq',
   'ovh',
+  'pdns',
   'rfc2136',
   'route53',
 ] as const;

@@ -16,6 +16,7 @@ import { gandiV5FromEnv } from './dns01-gandiv5.ts';
 import { hetznerFromEnv } from './dns01-hetzner.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
 import { ovhFromEnv } from './dns01-ovh.ts';
+import { pdnsFromEnv } from './dns01-pdns.ts';
 import { Dns01PropagationCheck, PropagationCheckedDnsProvider } from './dns01-propagation.ts';
 import { ChallTestSrvDnsProvider, type Dns01Provider } from './dns01-provider.ts';
 import { rfc2136FromEnv } from './dns01-rfc2136.ts';
@@ -38,6 +39,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     gandiv5: gandiV5FromEnv,
     hetzner: hetznerFromEnv,
     ovh: ovhFromEnv,
+    pdns: pdnsFromEnv,
     rfc2136: rfc2136FromEnv,
     route53: route53FromEnv,
   };
