@@ -21,7 +21,9 @@ import { TestDnsServer } from '../../src/tls/acme/test-dns-server.ts';
 import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from '../../src/tls/acme/test-fake-cloudflare.ts';
 import { startFakeDigitalOcean } from '../../src/tls/acme/test-fake-digitalocean.ts';
 import type { DnsBackend, FakeApi } from '../../src/tls/acme/test-fake-dns-api.ts';
+import { startFakeDuckDns } from '../../src/tls/acme/test-fake-duckdns.ts';
 import { GANDI_BASE_PATH, startFakeGandi } from '../../src/tls/acme/test-fake-gandi.ts';
+import { startFakeGoDaddy } from '../../src/tls/acme/test-fake-godaddy.ts';
 import { startFakeHetzner } from '../../src/tls/acme/test-fake-hetzner.ts';
 import { startFakeOvh } from '../../src/tls/acme/test-fake-ovh.ts';
 import { startFakeRoute53 } from '../../src/tls/acme/test-fake-route53.ts';
@@ -94,7 +96,17 @@ interface Case {
   readonly api: () => FakeApi;
 }
 
-const ZONES = ['cf.test', 'cfkey.test', 'ovh.test', 'r53.test', 'do.test', 'hetzner.test', 'gandi.test'];
+const ZONES = [
+  'cf.test',
+  'cfkey.test',
+  'ovh.test',
+  'r53.test',
+  'do.test',
+  'hetzner.test',
+  'gandi.test',
+  'godaddy.test',
+  'duckdns.org',
+];
 const R53_WILD = '*.r53.test';
 
 describe('ACME dns-01 through the proxy with lego API providers and their test doubles', () => {
@@ -121,6 +133,8 @@ describe('ACME dns-01 through the proxy with lego API providers and their test d
     { provider: 'digitalocean', resolver: 'do', host: 'www.do.test', api: () => apis.get('digitalocean')! },
     { provider: 'hetzner', resolver: 'hz', host: 'www.hetzner.test', api: () => apis.get('hetzner')! },
     { provider: 'gandiv5', resolver: 'gandi', host: 'www.gandi.test', api: () => apis.get('gandiv5')! },
+    { provider: 'godaddy', resolver: 'gd', host: 'www.godaddy.test', api: () => apis.get('godaddy')! },
+    { provider: 'duckdns', resolver: 'duck', host: 'mysite.duckdns.org', api: () => apis.get('duckdns')! },
   ];
 
   function config(list: readonly Case[]): string {
@@ -215,6 +229,14 @@ ${routers}  services:
       'gandiv5',
       await startFakeGandi({ authorizations: ['Bearer gandi-pat'], domains: ['gandi.test'], backend }),
     );
+    apis.set(
+      'godaddy',
+      await startFakeGoDaddy({ key: 'gd-key', secret: 'gd-secret', domains: ['godaddy.test'], backend }),
+    );
+    apis.set(
+      'duckdns',
+      await startFakeDuckDns({ token: 'duck-token', domains: ['mysite.duckdns.org'], backend }),
+    );
     const tokenFile = join(dir, 'cf_dns_token');
     writeFileSync(tokenFile, 'cf-dns\n');
     const polling = {
@@ -224,6 +246,8 @@ ${routers}  services:
       DO_POLLING_INTERVAL: '1',
       HETZNER_POLLING_INTERVAL: '1',
       GANDIV5_POLLING_INTERVAL: '1',
+      GODADDY_POLLING_INTERVAL: '1',
+      DUCKDNS_POLLING_INTERVAL: '1',
     };
     proxy = await startProxy({
       config: config(cases),
@@ -246,6 +270,11 @@ ${routers}  services:
         HETZNER_API_URL: `${apis.get('hetzner')!.url}/v1`,
         GANDIV5_PERSONAL_ACCESS_TOKEN: 'gandi-pat',
         GANDIV5_API_URL: `${apis.get('gandiv5')!.url}${GANDI_BASE_PATH}`,
+        GODADDY_API_KEY: 'gd-key',
+        GODADDY_API_SECRET: 'gd-secret',
+        GODADDY_API_URL: apis.get('godaddy')!.url,
+        DUCKDNS_TOKEN: 'duck-token',
+        DUCKDNS_API_URL: `${apis.get('duckdns')!.url}/update`,
       },
     });
     // The email/global-key form in a process of its own: lego prefers it over a token whenever

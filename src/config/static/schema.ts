@@ -506,11 +506,14 @@ const tracing = strictObject({
  * tls/acme/dns01-providers.ts).
  */
 export const DNS_CHALLENGE_PROVIDERS = [
+  'acme-dns',
   'challtestsrv',
   'cloudflare',
   'digitalocean',
+  'duckdns',
   'exec',
   'gandiv5',
+  'godaddy',
   'hetzner',
   'httpreq',
   'ovh',

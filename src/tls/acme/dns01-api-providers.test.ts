@@ -16,6 +16,7 @@ import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from './test-fake-cloudflar
 import { startFakeDigitalOcean } from './test-fake-digitalocean.ts';
 import { type FakeAnswer, type FakeApi, MemoryBackend } from './test-fake-dns-api.ts';
 import { GANDI_BASE_PATH, startFakeGandi } from './test-fake-gandi.ts';
+import { startFakeGoDaddy } from './test-fake-godaddy.ts';
 import { startFakeHetzner } from './test-fake-hetzner.ts';
 import { startFakeOvh } from './test-fake-ovh.ts';
 import { startFakeRoute53 } from './test-fake-route53.ts';
@@ -165,6 +166,31 @@ async function world(provider: string): Promise<World> {
         missing: /GANDIV5_PERSONAL_ACCESS_TOKEN/,
       };
     }
+    case 'godaddy': {
+      const api = await startFakeGoDaddy({
+        key: 'gd-key',
+        secret: 'gd-secret',
+        domains: ['example.com'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: { GODADDY_API_KEY: 'gd-key', GODADDY_API_SECRET: 'gd-secret', GODADDY_API_URL: api.url },
+        refusal: {
+          status: 422,
+          body: {
+            code: 'INVALID_BODY',
+            message: "Request body doesn't fulfill schema",
+            fields: [{ code: 'MISMATCH_FORMAT', message: 'is not a valid TXT', path: 'records[0].data' }],
+          },
+        },
+        refusalText:
+          /INVALID_BODY: Request body doesn't fulfill schema MISMATCH_FORMAT: is not a valid TXT \(path=records\[0\]\.data\)/,
+        missing: /GODADDY_API_KEY.*GODADDY_API_SECRET/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -192,7 +218,7 @@ const RECORD = '_acme-challenge.www.example.com.';
 const VALUE_A = 'LPsIwTo7o8BoG0-vjCyGQGBWSVIPxI-i_X336eUOQZo';
 const VALUE_B = 'AXZfe0TN8qyy8dOF_Yj7S5pfV7D8x5Dyu8lpt1XdGWk';
 
-for (const name of ['cloudflare', 'ovh', 'route53', 'digitalocean', 'hetzner', 'gandiv5']) {
+for (const name of ['cloudflare', 'ovh', 'route53', 'digitalocean', 'hetzner', 'gandiv5', 'godaddy']) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
     before(async () => {

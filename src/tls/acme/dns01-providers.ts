@@ -7,12 +7,15 @@
  */
 import type { DnsChallengeConfig } from '../../config/static/schema.ts';
 import type { Logger } from '../../core/logger.ts';
+import { acmeDnsFromEnv } from './dns01-acmedns.ts';
 import type { ApiProviderContext, ApiProviderSetup } from './dns01-api-provider.ts';
 import { cloudflareFromEnv } from './dns01-cloudflare.ts';
 import { digitalOceanFromEnv } from './dns01-digitalocean.ts';
+import { duckDnsFromEnv } from './dns01-duckdns.ts';
 import { Dns01ConfigError, LegoEnv } from './dns01-env.ts';
 import { ExecDnsProvider } from './dns01-exec.ts';
 import { gandiV5FromEnv } from './dns01-gandiv5.ts';
+import { goDaddyFromEnv } from './dns01-godaddy.ts';
 import { hetznerFromEnv } from './dns01-hetzner.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
 import { ovhFromEnv } from './dns01-ovh.ts';
@@ -34,9 +37,12 @@ import type { Scheduler } from './scheduler.ts';
 /** The providers that talk to a DNS host's API, by lego's names. */
 const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderContext) => ApiProviderSetup>> =
   {
+    'acme-dns': acmeDnsFromEnv,
     cloudflare: cloudflareFromEnv,
     digitalocean: digitalOceanFromEnv,
+    duckdns: duckDnsFromEnv,
     gandiv5: gandiV5FromEnv,
+    godaddy: goDaddyFromEnv,
     hetzner: hetznerFromEnv,
     ovh: ovhFromEnv,
     pdns: pdnsFromEnv,
