@@ -26,6 +26,7 @@ import { GANDI_BASE_PATH, startFakeGandi } from '../../src/tls/acme/test-fake-ga
 import { startFakeGoDaddy } from '../../src/tls/acme/test-fake-godaddy.ts';
 import { startFakeHetzner } from '../../src/tls/acme/test-fake-hetzner.ts';
 import { startFakeOvh } from '../../src/tls/acme/test-fake-ovh.ts';
+import { startFakePorkbun } from '../../src/tls/acme/test-fake-porkbun.ts';
 import { startFakeRoute53 } from '../../src/tls/acme/test-fake-route53.ts';
 import { obtainedAndServed as obtained } from '../helpers/acme-fetch.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
@@ -106,6 +107,7 @@ const ZONES = [
   'gandi.test',
   'godaddy.test',
   'duckdns.org',
+  'porkbun.test',
 ];
 const R53_WILD = '*.r53.test';
 
@@ -134,6 +136,7 @@ describe('ACME dns-01 through the proxy with lego API providers and their test d
     { provider: 'hetzner', resolver: 'hz', host: 'www.hetzner.test', api: () => apis.get('hetzner')! },
     { provider: 'gandiv5', resolver: 'gandi', host: 'www.gandi.test', api: () => apis.get('gandiv5')! },
     { provider: 'godaddy', resolver: 'gd', host: 'www.godaddy.test', api: () => apis.get('godaddy')! },
+    { provider: 'porkbun', resolver: 'pb', host: 'www.porkbun.test', api: () => apis.get('porkbun')! },
     { provider: 'duckdns', resolver: 'duck', host: 'mysite.duckdns.org', api: () => apis.get('duckdns')! },
   ];
 
@@ -237,6 +240,10 @@ ${routers}  services:
       'duckdns',
       await startFakeDuckDns({ token: 'duck-token', domains: ['mysite.duckdns.org'], backend }),
     );
+    apis.set(
+      'porkbun',
+      await startFakePorkbun({ apiKey: 'pk1', secretApiKey: 'sk1', domains: ['porkbun.test'], backend }),
+    );
     const tokenFile = join(dir, 'cf_dns_token');
     writeFileSync(tokenFile, 'cf-dns\n');
     const polling = {
@@ -248,6 +255,7 @@ ${routers}  services:
       GANDIV5_POLLING_INTERVAL: '1',
       GODADDY_POLLING_INTERVAL: '1',
       DUCKDNS_POLLING_INTERVAL: '1',
+      PORKBUN_POLLING_INTERVAL: '1',
     };
     proxy = await startProxy({
       config: config(cases),
@@ -273,6 +281,9 @@ ${routers}  services:
         GODADDY_API_KEY: 'gd-key',
         GODADDY_API_SECRET: 'gd-secret',
         GODADDY_API_URL: apis.get('godaddy')!.url,
+        PORKBUN_API_KEY: 'pk1',
+        PORKBUN_SECRET_API_KEY: 'sk1',
+        PORKBUN_API_URL: apis.get('porkbun')!.url,
         DUCKDNS_TOKEN: 'duck-token',
         DUCKDNS_API_URL: `${apis.get('duckdns')!.url}/update`,
       },

@@ -518,6 +518,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'httpreq',
   'ovh',
   'pdns',
+  'porkbun',
   'rfc2136',
   'route53',
 ] as const;

@@ -19,6 +19,7 @@ import { GANDI_BASE_PATH, startFakeGandi } from './test-fake-gandi.ts';
 import { startFakeGoDaddy } from './test-fake-godaddy.ts';
 import { startFakeHetzner } from './test-fake-hetzner.ts';
 import { startFakeOvh } from './test-fake-ovh.ts';
+import { startFakePorkbun } from './test-fake-porkbun.ts';
 import { startFakeRoute53 } from './test-fake-route53.ts';
 
 interface World {
@@ -191,6 +192,26 @@ async function world(provider: string): Promise<World> {
         missing: /GODADDY_API_KEY.*GODADDY_API_SECRET/,
       };
     }
+    case 'porkbun': {
+      const api = await startFakePorkbun({
+        apiKey: 'pk1_x',
+        secretApiKey: 'sk1_y',
+        domains: ['example.com'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: { PORKBUN_API_KEY: 'pk1_x', PORKBUN_SECRET_API_KEY: 'sk1_y', PORKBUN_API_URL: api.url },
+        refusal: {
+          status: 200,
+          body: { status: 'ERROR', message: 'Edit error: We were unable to create the DNS record.' },
+        },
+        refusalText: /status: ERROR message: Edit error: We were unable to create the DNS record\./,
+        missing: /PORKBUN_SECRET_API_KEY.*PORKBUN_API_KEY/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -218,7 +239,16 @@ const RECORD = '_acme-challenge.www.example.com.';
 const VALUE_A = 'LPsIwTo7o8BoG0-vjCyGQGBWSVIPxI-i_X336eUOQZo';
 const VALUE_B = 'AXZfe0TN8qyy8dOF_Yj7S5pfV7D8x5Dyu8lpt1XdGWk';
 
-for (const name of ['cloudflare', 'ovh', 'route53', 'digitalocean', 'hetzner', 'gandiv5', 'godaddy']) {
+for (const name of [
+  'cloudflare',
+  'ovh',
+  'route53',
+  'digitalocean',
+  'hetzner',
+  'gandiv5',
+  'godaddy',
+  'porkbun',
+]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
     before(async () => {
@@ -267,6 +297,22 @@ for (const name of ['cloudflare', 'ovh', 'route53', 'digitalocean', 'hetzner', '
         return true;
       });
     });
+
+    if (name === 'porkbun') {
+      it("sends nrdcg/porkbun's bodies: the keys first, the TTL as a string, no Content-Type", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        assert.deepEqual(
+          w.api.calls.map((c) => `${c.method} ${c.path} ${c.body} ${c.headers['content-type']}`),
+          [
+            `POST /dns/create/example.com {"apikey":"pk1_x","secretapikey":"sk1_y","name":"_acme-challenge.www","type":"TXT","content":"${VALUE_A}","ttl":"300"} undefined`,
+            `POST /dns/delete/example.com/106926652 {"apikey":"pk1_x","secretapikey":"sk1_y"} undefined`,
+          ].map((l) => l.replace('106926652', w.api.calls[1]?.path.split('/').pop() ?? '')),
+        );
+      });
+    }
 
     it('refuses to start without its credentials, naming the variables', () => {
       const urlOnly = Object.fromEntries(Object.entries(w.env).filter(([k]) => /URL/.test(k)));

@@ -20,6 +20,7 @@ import { hetznerFromEnv } from './dns01-hetzner.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
 import { ovhFromEnv } from './dns01-ovh.ts';
 import { pdnsFromEnv } from './dns01-pdns.ts';
+import { porkbunFromEnv } from './dns01-porkbun.ts';
 import { Dns01PropagationCheck, PropagationCheckedDnsProvider } from './dns01-propagation.ts';
 import { ChallTestSrvDnsProvider, type Dns01Provider } from './dns01-provider.ts';
 import { rfc2136FromEnv } from './dns01-rfc2136.ts';
@@ -46,6 +47,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     hetzner: hetznerFromEnv,
     ovh: ovhFromEnv,
     pdns: pdnsFromEnv,
+    porkbun: porkbunFromEnv,
     rfc2136: rfc2136FromEnv,
     route53: route53FromEnv,
   };
