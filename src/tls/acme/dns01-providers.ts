@@ -7,6 +7,7 @@
  */
 import type { DnsChallengeConfig } from '../../config/static/schema.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { AwsCredentialChain } from './aws-sigv4.ts';
 import { acmeDnsFromEnv } from './dns01-acmedns.ts';
 import type { ApiProviderContext, ApiProviderSetup } from './dns01-api-provider.ts';
 import { cloudflareFromEnv } from './dns01-cloudflare.ts';
@@ -62,6 +63,8 @@ export interface DnsProviderContext {
   readonly readFile?: (path: string) => string;
   /** Where API providers write records (default: lego's rules through `dnsChallenge.resolvers`). */
   readonly zones?: ZoneLocator;
+  /** The AWS SDK's default credential chain (main.ts: the ECS provider's), for route53 without keys. */
+  readonly awsCredentials?: AwsCredentialChain;
 }
 
 /** lego's default `HTTPREQ_HTTP_TIMEOUT`. */
@@ -138,7 +141,12 @@ function bareProvider(
         resolvers: challenge.resolvers ?? [],
         followCname: !vars.bool('LEGO_DISABLE_CNAME_SUPPORT', false),
       });
-    const setup = fromEnv(vars, { zones, ...scheduler });
+    const chain = ctx.awsCredentials;
+    const setup = fromEnv(vars, {
+      zones,
+      ...scheduler,
+      ...(chain === undefined ? {} : { awsCredentials: (signal: AbortSignal) => chain(env, signal) }),
+    });
     vars.check(where);
     return { provider: setup.provider(), timeouts: setup.timeouts };
   }
