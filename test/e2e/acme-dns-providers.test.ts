@@ -12,6 +12,7 @@
  * zone the API holds; the doubles' call lists show the record withdrawn afterwards.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -23,6 +24,7 @@ import { startFakeDigitalOcean } from '../../src/tls/acme/test-fake-digitalocean
 import type { DnsBackend, FakeApi } from '../../src/tls/acme/test-fake-dns-api.ts';
 import { startFakeDuckDns } from '../../src/tls/acme/test-fake-duckdns.ts';
 import { GANDI_BASE_PATH, startFakeGandi } from '../../src/tls/acme/test-fake-gandi.ts';
+import { startFakeGCloud } from '../../src/tls/acme/test-fake-gcloud.ts';
 import { startFakeGoDaddy } from '../../src/tls/acme/test-fake-godaddy.ts';
 import { startFakeHetzner } from '../../src/tls/acme/test-fake-hetzner.ts';
 import { startFakeOvh } from '../../src/tls/acme/test-fake-ovh.ts';
@@ -108,6 +110,7 @@ const ZONES = [
   'godaddy.test',
   'duckdns.org',
   'porkbun.test',
+  'gcloud.test',
 ];
 const R53_WILD = '*.r53.test';
 
@@ -137,6 +140,7 @@ describe('ACME dns-01 through the proxy with lego API providers and their test d
     { provider: 'gandiv5', resolver: 'gandi', host: 'www.gandi.test', api: () => apis.get('gandiv5')! },
     { provider: 'godaddy', resolver: 'gd', host: 'www.godaddy.test', api: () => apis.get('godaddy')! },
     { provider: 'porkbun', resolver: 'pb', host: 'www.porkbun.test', api: () => apis.get('porkbun')! },
+    { provider: 'gcloud', resolver: 'gce', host: 'www.gcloud.test', api: () => apis.get('gcloud')! },
     { provider: 'duckdns', resolver: 'duck', host: 'mysite.duckdns.org', api: () => apis.get('duckdns')! },
   ];
 
@@ -244,6 +248,29 @@ ${routers}  services:
       'porkbun',
       await startFakePorkbun({ apiKey: 'pk1', secretApiKey: 'sk1', domains: ['porkbun.test'], backend }),
     );
+    const gceKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    apis.set(
+      'gcloud',
+      await startFakeGCloud({
+        project: 'e2e-project',
+        clientEmail: 'acme@e2e-project.iam.gserviceaccount.com',
+        publicKey: gceKey.publicKey,
+        zones: { 'gcloud-zone': 'gcloud.test' },
+        backend,
+      }),
+    );
+    const gceKeyFile = join(dir, 'gce.json');
+    writeFileSync(
+      gceKeyFile,
+      JSON.stringify({
+        type: 'service_account',
+        project_id: 'e2e-project',
+        private_key_id: 'e2e',
+        private_key: gceKey.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+        client_email: 'acme@e2e-project.iam.gserviceaccount.com',
+        token_uri: `${apis.get('gcloud')!.url}/token`,
+      }),
+    );
     const tokenFile = join(dir, 'cf_dns_token');
     writeFileSync(tokenFile, 'cf-dns\n');
     const polling = {
@@ -256,6 +283,7 @@ ${routers}  services:
       GODADDY_POLLING_INTERVAL: '1',
       DUCKDNS_POLLING_INTERVAL: '1',
       PORKBUN_POLLING_INTERVAL: '1',
+      GCE_POLLING_INTERVAL: '1',
     };
     proxy = await startProxy({
       config: config(cases),
@@ -284,6 +312,9 @@ ${routers}  services:
         PORKBUN_API_KEY: 'pk1',
         PORKBUN_SECRET_API_KEY: 'sk1',
         PORKBUN_API_URL: apis.get('porkbun')!.url,
+        // The key read from its file, as lego's GCE_SERVICE_ACCOUNT_FILE.
+        GCE_SERVICE_ACCOUNT_FILE: gceKeyFile,
+        GCE_API_URL: `${apis.get('gcloud')!.url}/dns/v1`,
         DUCKDNS_TOKEN: 'duck-token',
         DUCKDNS_API_URL: `${apis.get('duckdns')!.url}/update`,
       },

@@ -513,6 +513,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'duckdns',
   'exec',
   'gandiv5',
+  'gcloud',
   'godaddy',
   'hetzner',
   'httpreq',

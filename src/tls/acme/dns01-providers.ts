@@ -16,6 +16,7 @@ import { duckDnsFromEnv } from './dns01-duckdns.ts';
 import { Dns01ConfigError, LegoEnv } from './dns01-env.ts';
 import { ExecDnsProvider } from './dns01-exec.ts';
 import { gandiV5FromEnv } from './dns01-gandiv5.ts';
+import { gcloudFromEnv } from './dns01-gcloud.ts';
 import { goDaddyFromEnv } from './dns01-godaddy.ts';
 import { hetznerFromEnv } from './dns01-hetzner.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
@@ -44,6 +45,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     digitalocean: digitalOceanFromEnv,
     duckdns: duckDnsFromEnv,
     gandiv5: gandiV5FromEnv,
+    gcloud: gcloudFromEnv,
     godaddy: goDaddyFromEnv,
     hetzner: hetznerFromEnv,
     ovh: ovhFromEnv,
