@@ -72,11 +72,7 @@ interface Server {
   close(): Promise<void>;
 }
 
-function throughServer(
-  title: string,
-  site: Omit<Site, 'dns'>,
-  start: () => Promise<Server>,
-): void {
+function throughServer(title: string, site: Omit<Site, 'dns'>, start: () => Promise<Server>): void {
   describe(title, () => {
     let dir: string;
     let server: Server;
