@@ -27,6 +27,7 @@ import { GANDI_BASE_PATH, startFakeGandi } from '../../src/tls/acme/test-fake-ga
 import { startFakeGCloud } from '../../src/tls/acme/test-fake-gcloud.ts';
 import { startFakeGoDaddy } from '../../src/tls/acme/test-fake-godaddy.ts';
 import { startFakeHetzner } from '../../src/tls/acme/test-fake-hetzner.ts';
+import { startFakeLinode } from '../../src/tls/acme/test-fake-linode.ts';
 import { startFakeOvh } from '../../src/tls/acme/test-fake-ovh.ts';
 import { startFakePorkbun } from '../../src/tls/acme/test-fake-porkbun.ts';
 import { startFakeRoute53 } from '../../src/tls/acme/test-fake-route53.ts';
@@ -111,6 +112,7 @@ const ZONES = [
   'duckdns.org',
   'porkbun.test',
   'gcloud.test',
+  'linode.test',
 ];
 const R53_WILD = '*.r53.test';
 
@@ -141,6 +143,7 @@ describe('ACME dns-01 through the proxy with lego API providers and their test d
     { provider: 'godaddy', resolver: 'gd', host: 'www.godaddy.test', api: () => apis.get('godaddy')! },
     { provider: 'porkbun', resolver: 'pb', host: 'www.porkbun.test', api: () => apis.get('porkbun')! },
     { provider: 'gcloud', resolver: 'gce', host: 'www.gcloud.test', api: () => apis.get('gcloud')! },
+    { provider: 'linode', resolver: 'lin', host: 'www.linode.test', api: () => apis.get('linode')! },
     { provider: 'duckdns', resolver: 'duck', host: 'mysite.duckdns.org', api: () => apis.get('duckdns')! },
   ];
 
@@ -248,6 +251,7 @@ ${routers}  services:
       'porkbun',
       await startFakePorkbun({ apiKey: 'pk1', secretApiKey: 'sk1', domains: ['porkbun.test'], backend }),
     );
+    apis.set('linode', await startFakeLinode({ token: 'lin-token', domains: ['linode.test'], backend }));
     const gceKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
     apis.set(
       'gcloud',
@@ -284,6 +288,7 @@ ${routers}  services:
       DUCKDNS_POLLING_INTERVAL: '1',
       PORKBUN_POLLING_INTERVAL: '1',
       GCE_POLLING_INTERVAL: '1',
+      LINODE_POLLING_INTERVAL: '1',
     };
     proxy = await startProxy({
       config: config(cases),
@@ -315,6 +320,8 @@ ${routers}  services:
         // The key read from its file, as lego's GCE_SERVICE_ACCOUNT_FILE.
         GCE_SERVICE_ACCOUNT_FILE: gceKeyFile,
         GCE_API_URL: `${apis.get('gcloud')!.url}/dns/v1`,
+        LINODE_TOKEN: 'lin-token',
+        LINODE_URL: apis.get('linode')!.url,
         DUCKDNS_TOKEN: 'duck-token',
         DUCKDNS_API_URL: `${apis.get('duckdns')!.url}/update`,
       },

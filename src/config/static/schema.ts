@@ -517,6 +517,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'godaddy',
   'hetzner',
   'httpreq',
+  'linode',
   'ovh',
   'pdns',
   'porkbun',

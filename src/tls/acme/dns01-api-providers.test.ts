@@ -18,6 +18,7 @@ import { type FakeAnswer, type FakeApi, MemoryBackend } from './test-fake-dns-ap
 import { GANDI_BASE_PATH, startFakeGandi } from './test-fake-gandi.ts';
 import { startFakeGoDaddy } from './test-fake-godaddy.ts';
 import { startFakeHetzner } from './test-fake-hetzner.ts';
+import { startFakeLinode } from './test-fake-linode.ts';
 import { startFakeOvh } from './test-fake-ovh.ts';
 import { startFakePorkbun } from './test-fake-porkbun.ts';
 import { startFakeRoute53 } from './test-fake-route53.ts';
@@ -212,6 +213,21 @@ async function world(provider: string): Promise<World> {
         missing: /PORKBUN_SECRET_API_KEY.*PORKBUN_API_KEY/,
       };
     }
+    case 'linode': {
+      const api = await startFakeLinode({ token: 'linode-token', domains: ['example.com'], backend });
+      return {
+        provider,
+        api,
+        backend,
+        env: { LINODE_TOKEN: 'linode-token', LINODE_URL: api.url },
+        refusal: {
+          status: 400,
+          body: { errors: [{ reason: 'Target must be a valid TXT value', field: 'target' }] },
+        },
+        refusalText: /\[target\] Target must be a valid TXT value/,
+        missing: /LINODE_TOKEN/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -248,6 +264,7 @@ for (const name of [
   'gandiv5',
   'godaddy',
   'porkbun',
+  'linode',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -297,6 +314,38 @@ for (const name of [
         return true;
       });
     });
+
+    if (name === 'linode') {
+      it("sends linodego's requests: X-Filter on the lists, every page read, the record's full name", async () => {
+        const p = build(name, w.env);
+        const names = ['_acme-challenge.a.example.com.', '_acme-challenge.b.example.com.', RECORD];
+        for (const n of names) await p.present(n, VALUE_A);
+        const created = w.api.calls.filter((c) => c.method === 'POST').pop();
+        assert.deepEqual(JSON.parse(created?.body ?? ''), {
+          type: 'TXT',
+          name: '_acme-challenge.www.example.com',
+          target: VALUE_A,
+          ttl_sec: 300,
+        });
+        w.api.calls.length = 0;
+        // The third TXT record is on the second page of two.
+        await p.cleanup(RECORD, VALUE_A);
+        assert.deepEqual(w.backend.values(RECORD), []);
+        assert.deepEqual(
+          w.api.calls.map(
+            (c) =>
+              `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''} ${c.headers['x-filter'] ?? ''}`,
+          ),
+          [
+            'GET /v4/domains {"domain":"example.com"}',
+            'GET /v4/domains/1000/records {"type":"TXT"}',
+            'GET /v4/domains/1000/records?page=2 {"type":"TXT"}',
+            `DELETE /v4/domains/1000/records/${w.api.calls[3]?.path.split('/').pop()} `,
+          ],
+        );
+        for (const n of names.slice(0, 2)) await p.cleanup(n, VALUE_A);
+      });
+    }
 
     if (name === 'porkbun') {
       it("sends nrdcg/porkbun's bodies: the keys first, the TTL as a string, no Content-Type", async () => {

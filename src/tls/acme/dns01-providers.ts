@@ -20,6 +20,7 @@ import { gcloudFromEnv } from './dns01-gcloud.ts';
 import { goDaddyFromEnv } from './dns01-godaddy.ts';
 import { hetznerFromEnv } from './dns01-hetzner.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
+import { linodeFromEnv } from './dns01-linode.ts';
 import { ovhFromEnv } from './dns01-ovh.ts';
 import { pdnsFromEnv } from './dns01-pdns.ts';
 import { porkbunFromEnv } from './dns01-porkbun.ts';
@@ -48,6 +49,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     gcloud: gcloudFromEnv,
     godaddy: goDaddyFromEnv,
     hetzner: hetznerFromEnv,
+    linode: linodeFromEnv,
     ovh: ovhFromEnv,
     pdns: pdnsFromEnv,
     porkbun: porkbunFromEnv,
