@@ -447,7 +447,13 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
     const dns = acme.dnsProvidersFor(
       resolvers.map(([name, r]) => [name, r.acme.dnsChallenge] as const),
       process.env,
-      { logger },
+      {
+        logger,
+        // The AWS SDK's default chain for route53 without keys: the ECS provider's, loaded only
+        // when a certificate needs it.
+        awsCredentials: async (env, signal) =>
+          (await import('./providers/ecs/aws-client.ts')).resolveCredentials('', '', env, signal),
+      },
     );
     for (const e of dns.errors)
       logger.error('configuration error', { resolver: e.resolver, error: e.message });

@@ -12,6 +12,7 @@
  * zone the API holds; the doubles' call lists show the record withdrawn afterwards.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -21,11 +22,16 @@ import { TestDnsServer } from '../../src/tls/acme/test-dns-server.ts';
 import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from '../../src/tls/acme/test-fake-cloudflare.ts';
 import { startFakeDigitalOcean } from '../../src/tls/acme/test-fake-digitalocean.ts';
 import type { DnsBackend, FakeApi } from '../../src/tls/acme/test-fake-dns-api.ts';
+import { startFakeDuckDns } from '../../src/tls/acme/test-fake-duckdns.ts';
 import { GANDI_BASE_PATH, startFakeGandi } from '../../src/tls/acme/test-fake-gandi.ts';
+import { startFakeGCloud } from '../../src/tls/acme/test-fake-gcloud.ts';
+import { startFakeGoDaddy } from '../../src/tls/acme/test-fake-godaddy.ts';
 import { startFakeHetzner } from '../../src/tls/acme/test-fake-hetzner.ts';
+import { startFakeLinode } from '../../src/tls/acme/test-fake-linode.ts';
 import { startFakeOvh } from '../../src/tls/acme/test-fake-ovh.ts';
+import { startFakePorkbun } from '../../src/tls/acme/test-fake-porkbun.ts';
 import { startFakeRoute53 } from '../../src/tls/acme/test-fake-route53.ts';
-import { acmeContext, hasDomain, untilTrusted } from '../helpers/acme-fetch.ts';
+import { obtainedAndServed as obtained } from '../helpers/acme-fetch.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type Pebble, startPebble } from '../helpers/pebble.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
@@ -94,7 +100,20 @@ interface Case {
   readonly api: () => FakeApi;
 }
 
-const ZONES = ['cf.test', 'cfkey.test', 'ovh.test', 'r53.test', 'do.test', 'hetzner.test', 'gandi.test'];
+const ZONES = [
+  'cf.test',
+  'cfkey.test',
+  'ovh.test',
+  'r53.test',
+  'do.test',
+  'hetzner.test',
+  'gandi.test',
+  'godaddy.test',
+  'duckdns.org',
+  'porkbun.test',
+  'gcloud.test',
+  'linode.test',
+];
 const R53_WILD = '*.r53.test';
 
 describe('ACME dns-01 through the proxy with lego API providers and their test doubles', () => {
@@ -121,6 +140,11 @@ describe('ACME dns-01 through the proxy with lego API providers and their test d
     { provider: 'digitalocean', resolver: 'do', host: 'www.do.test', api: () => apis.get('digitalocean')! },
     { provider: 'hetzner', resolver: 'hz', host: 'www.hetzner.test', api: () => apis.get('hetzner')! },
     { provider: 'gandiv5', resolver: 'gandi', host: 'www.gandi.test', api: () => apis.get('gandiv5')! },
+    { provider: 'godaddy', resolver: 'gd', host: 'www.godaddy.test', api: () => apis.get('godaddy')! },
+    { provider: 'porkbun', resolver: 'pb', host: 'www.porkbun.test', api: () => apis.get('porkbun')! },
+    { provider: 'gcloud', resolver: 'gce', host: 'www.gcloud.test', api: () => apis.get('gcloud')! },
+    { provider: 'linode', resolver: 'lin', host: 'www.linode.test', api: () => apis.get('linode')! },
+    { provider: 'duckdns', resolver: 'duck', host: 'mysite.duckdns.org', api: () => apis.get('duckdns')! },
   ];
 
   function config(list: readonly Case[]): string {
@@ -215,6 +239,42 @@ ${routers}  services:
       'gandiv5',
       await startFakeGandi({ authorizations: ['Bearer gandi-pat'], domains: ['gandi.test'], backend }),
     );
+    apis.set(
+      'godaddy',
+      await startFakeGoDaddy({ key: 'gd-key', secret: 'gd-secret', domains: ['godaddy.test'], backend }),
+    );
+    apis.set(
+      'duckdns',
+      await startFakeDuckDns({ token: 'duck-token', domains: ['mysite.duckdns.org'], backend }),
+    );
+    apis.set(
+      'porkbun',
+      await startFakePorkbun({ apiKey: 'pk1', secretApiKey: 'sk1', domains: ['porkbun.test'], backend }),
+    );
+    apis.set('linode', await startFakeLinode({ token: 'lin-token', domains: ['linode.test'], backend }));
+    const gceKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    apis.set(
+      'gcloud',
+      await startFakeGCloud({
+        project: 'e2e-project',
+        clientEmail: 'acme@e2e-project.iam.gserviceaccount.com',
+        publicKey: gceKey.publicKey,
+        zones: { 'gcloud-zone': 'gcloud.test' },
+        backend,
+      }),
+    );
+    const gceKeyFile = join(dir, 'gce.json');
+    writeFileSync(
+      gceKeyFile,
+      JSON.stringify({
+        type: 'service_account',
+        project_id: 'e2e-project',
+        private_key_id: 'e2e',
+        private_key: gceKey.privateKey.export({ type: 'pkcs8', format: 'pem' }),
+        client_email: 'acme@e2e-project.iam.gserviceaccount.com',
+        token_uri: `${apis.get('gcloud')!.url}/token`,
+      }),
+    );
     const tokenFile = join(dir, 'cf_dns_token');
     writeFileSync(tokenFile, 'cf-dns\n');
     const polling = {
@@ -224,6 +284,11 @@ ${routers}  services:
       DO_POLLING_INTERVAL: '1',
       HETZNER_POLLING_INTERVAL: '1',
       GANDIV5_POLLING_INTERVAL: '1',
+      GODADDY_POLLING_INTERVAL: '1',
+      DUCKDNS_POLLING_INTERVAL: '1',
+      PORKBUN_POLLING_INTERVAL: '1',
+      GCE_POLLING_INTERVAL: '1',
+      LINODE_POLLING_INTERVAL: '1',
     };
     proxy = await startProxy({
       config: config(cases),
@@ -246,6 +311,19 @@ ${routers}  services:
         HETZNER_API_URL: `${apis.get('hetzner')!.url}/v1`,
         GANDIV5_PERSONAL_ACCESS_TOKEN: 'gandi-pat',
         GANDIV5_API_URL: `${apis.get('gandiv5')!.url}${GANDI_BASE_PATH}`,
+        GODADDY_API_KEY: 'gd-key',
+        GODADDY_API_SECRET: 'gd-secret',
+        GODADDY_API_URL: apis.get('godaddy')!.url,
+        PORKBUN_API_KEY: 'pk1',
+        PORKBUN_SECRET_API_KEY: 'sk1',
+        PORKBUN_API_URL: apis.get('porkbun')!.url,
+        // The key read from its file, as lego's GCE_SERVICE_ACCOUNT_FILE.
+        GCE_SERVICE_ACCOUNT_FILE: gceKeyFile,
+        GCE_API_URL: `${apis.get('gcloud')!.url}/dns/v1`,
+        LINODE_TOKEN: 'lin-token',
+        LINODE_URL: apis.get('linode')!.url,
+        DUCKDNS_TOKEN: 'duck-token',
+        DUCKDNS_API_URL: `${apis.get('duckdns')!.url}/update`,
       },
     });
     // The email/global-key form in a process of its own: lego prefers it over a token whenever
@@ -278,28 +356,10 @@ ${routers}  services:
     rmSync(dir, { recursive: true, force: true });
   });
 
-  async function obtainedAndServed(
+  const obtainedAndServed = (
     p: ProxyProcess,
     c: { resolver: string; host: string; domains?: Case['domains'] },
-  ) {
-    const name = c.domains?.main ?? c.host;
-    const line = await p
-      .waitForLog(
-        (l) =>
-          (l.msg === 'acme certificate obtained' || l.msg === 'acme certificate request failed') &&
-          hasDomain(l, name),
-        60_000,
-      )
-      .catch((e: Error) => assert.fail(`${e.message}${acmeContext(p, ca)}`));
-    if (line.msg !== 'acme certificate obtained')
-      assert.fail(`${name}: ${String(line.error)}${acmeContext(p, ca)}`);
-    assert.equal(line.resolver, c.resolver);
-    const got = await untilTrusted(p.ports['websecure'] ?? 0, c.host, root);
-    assert.equal(got.status, 200);
-    assert.equal(got.body, 'backend ok');
-    assert.match(got.issuer, /Pebble Intermediate/);
-    return got;
-  }
+  ) => obtained(p, ca, root, { ...c, ...(c.domains === undefined ? {} : { name: c.domains.main }) });
 
   /** The record names this case published, each added then removed (the log of the back end). */
   function publishedAndWithdrawn(zone: string): void {

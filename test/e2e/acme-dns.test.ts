@@ -516,11 +516,11 @@ certificatesResolvers:
   it('names the supported providers for another lego provider', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'acme-dns-env-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const r = await runCli(['run', '--config', config(dir, 'godaddy')]);
+    const r = await runCli(['run', '--config', config(dir, 'vultr')]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stderr,
-      /dnsChallenge\.provider: `godaddy` is not supported yet \(supported: challtestsrv, cloudflare, digitalocean, exec, gandiv5, hetzner, httpreq, ovh, route53\)/,
+      /dnsChallenge\.provider: `vultr` is not supported yet \(supported: acme-dns, challtestsrv, cloudflare, digitalocean, duckdns, exec, gandiv5, gcloud, godaddy, hetzner, httpreq, linode, ovh, pdns, porkbun, rfc2136, route53\)/,
     );
   });
 });

@@ -114,3 +114,35 @@ export function acmeContext(proxy: ProxyProcess | undefined, ca: Pebble | undefi
     .join('\n');
   return `\nproxy logs:\n${logs}\npebble (tail):\n${(ca?.output() ?? '').split('\n').slice(-30).join('\n')}`;
 }
+
+/**
+ * Waits for the proxy's ACME outcome for `name` (obtained, or the request's failure with the
+ * proxy's and pebble's context), checks that it came from `resolver`, then that the certificate
+ * is served for `host` by SNI, chains to `rootPem` and fronts the backend answering `backend ok`.
+ */
+export async function obtainedAndServed(
+  p: ProxyProcess,
+  ca: Pebble,
+  rootPem: string,
+  c: { readonly resolver: string; readonly host: string; readonly name?: string },
+): Promise<Fetched> {
+  const name = c.name ?? c.host;
+  const line = await p
+    .waitForLog(
+      (l) =>
+        (l.msg === 'acme certificate obtained' || l.msg === 'acme certificate request failed') &&
+        hasDomain(l, name),
+      60_000,
+    )
+    .catch((e: Error) => {
+      throw new Error(`${e.message}${acmeContext(p, ca)}`);
+    });
+  if (line.msg !== 'acme certificate obtained')
+    throw new Error(`${name}: ${String(line.error)}${acmeContext(p, ca)}`);
+  if (line.resolver !== c.resolver) throw new Error(`${name} obtained by ${String(line.resolver)}`);
+  const got = await untilTrusted(p.ports['websecure'] ?? 0, c.host, rootPem);
+  if (got.status !== 200 || got.body !== 'backend ok' || !/Pebble Intermediate/.test(got.issuer)) {
+    throw new Error(`${c.host}: ${got.status} ${got.body} from ${got.issuer}`);
+  }
+  return got;
+}

@@ -78,6 +78,11 @@ export interface PebbleOptions {
    * download then links the same leaf under each (`Link: rel="alternate"`, RFC 8555 §7.4.2).
    */
   readonly alternateRoots?: number;
+  /**
+   * `ip:port` of the DNS server pebble's validator asks (`-dnsserver`) instead of challtestsrv:
+   * a real authoritative server (BIND, PowerDNS) that a DNS provider writes to.
+   */
+  readonly dnsServer?: string;
 }
 
 export interface Pebble {
@@ -201,10 +206,14 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
   process.once('exit', killAll);
 
   const start = async (): Promise<void> => {
-    const child = spawn(toolPath(PEBBLE), ['-config', configFile, '-dnsserver', `127.0.0.1:${dnsPort}`], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env,
-    });
+    const child = spawn(
+      toolPath(PEBBLE),
+      ['-config', configFile, '-dnsserver', opts.dnsServer ?? `127.0.0.1:${dnsPort}`],
+      {
+        stdio: ['ignore', 'pipe', 'pipe'],
+        env,
+      },
+    );
     pebble = child;
     collect(child, 'pebble');
     const ready = new Promise<void>((resolve, reject) => {

@@ -615,14 +615,22 @@ const tracing = strictObject(
  * tls/acme/dns01-providers.ts).
  */
 export const DNS_CHALLENGE_PROVIDERS = [
+  'acme-dns',
   'challtestsrv',
   'cloudflare',
   'digitalocean',
+  'duckdns',
   'exec',
   'gandiv5',
+  'gcloud',
+  'godaddy',
   'hetzner',
   'httpreq',
+  'linode',
   'ovh',
+  'pdns',
+  'porkbun',
+  'rfc2136',
   'route53',
 ] as const;
 export type DnsChallengeProviderName = (typeof DNS_CHALLENGE_PROVIDERS)[number];

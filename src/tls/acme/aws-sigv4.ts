@@ -15,6 +15,21 @@ export interface AwsCredentials {
   readonly sessionToken?: string;
 }
 
+/** Temporary credentials say until when (ms since the epoch). */
+export interface ExpiringAwsCredentials extends AwsCredentials {
+  readonly expires?: number;
+}
+
+/**
+ * The AWS SDK's default credential chain (web identity, shared credentials file, container,
+ * instance role), given by main.ts: the ECS provider's (providers/ecs/aws-client.ts
+ * resolveCredentials), so that `tls` imports no provider.
+ */
+export type AwsCredentialChain = (
+  env: NodeJS.ProcessEnv,
+  signal: AbortSignal,
+) => Promise<ExpiringAwsCredentials>;
+
 export interface SigV4Request {
   readonly method: string;
   readonly url: URL;

@@ -16,8 +16,11 @@ import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from './test-fake-cloudflar
 import { startFakeDigitalOcean } from './test-fake-digitalocean.ts';
 import { type FakeAnswer, type FakeApi, MemoryBackend } from './test-fake-dns-api.ts';
 import { GANDI_BASE_PATH, startFakeGandi } from './test-fake-gandi.ts';
+import { startFakeGoDaddy } from './test-fake-godaddy.ts';
 import { startFakeHetzner } from './test-fake-hetzner.ts';
+import { startFakeLinode } from './test-fake-linode.ts';
 import { startFakeOvh } from './test-fake-ovh.ts';
+import { startFakePorkbun } from './test-fake-porkbun.ts';
 import { startFakeRoute53 } from './test-fake-route53.ts';
 
 interface World {
@@ -165,6 +168,66 @@ async function world(provider: string): Promise<World> {
         missing: /GANDIV5_PERSONAL_ACCESS_TOKEN/,
       };
     }
+    case 'godaddy': {
+      const api = await startFakeGoDaddy({
+        key: 'gd-key',
+        secret: 'gd-secret',
+        domains: ['example.com'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: { GODADDY_API_KEY: 'gd-key', GODADDY_API_SECRET: 'gd-secret', GODADDY_API_URL: api.url },
+        refusal: {
+          status: 422,
+          body: {
+            code: 'INVALID_BODY',
+            message: "Request body doesn't fulfill schema",
+            fields: [{ code: 'MISMATCH_FORMAT', message: 'is not a valid TXT', path: 'records[0].data' }],
+          },
+        },
+        refusalText:
+          /INVALID_BODY: Request body doesn't fulfill schema MISMATCH_FORMAT: is not a valid TXT \(path=records\[0\]\.data\)/,
+        missing: /GODADDY_API_KEY.*GODADDY_API_SECRET/,
+      };
+    }
+    case 'porkbun': {
+      const api = await startFakePorkbun({
+        apiKey: 'pk1_x',
+        secretApiKey: 'sk1_y',
+        domains: ['example.com'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: { PORKBUN_API_KEY: 'pk1_x', PORKBUN_SECRET_API_KEY: 'sk1_y', PORKBUN_API_URL: api.url },
+        refusal: {
+          status: 200,
+          body: { status: 'ERROR', message: 'Edit error: We were unable to create the DNS record.' },
+        },
+        refusalText: /status: ERROR message: Edit error: We were unable to create the DNS record\./,
+        missing: /PORKBUN_SECRET_API_KEY.*PORKBUN_API_KEY/,
+      };
+    }
+    case 'linode': {
+      const api = await startFakeLinode({ token: 'linode-token', domains: ['example.com'], backend });
+      return {
+        provider,
+        api,
+        backend,
+        env: { LINODE_TOKEN: 'linode-token', LINODE_URL: api.url },
+        refusal: {
+          status: 400,
+          body: { errors: [{ reason: 'Target must be a valid TXT value', field: 'target' }] },
+        },
+        refusalText: /\[target\] Target must be a valid TXT value/,
+        missing: /LINODE_TOKEN/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -192,7 +255,17 @@ const RECORD = '_acme-challenge.www.example.com.';
 const VALUE_A = 'LPsIwTo7o8BoG0-vjCyGQGBWSVIPxI-i_X336eUOQZo';
 const VALUE_B = 'AXZfe0TN8qyy8dOF_Yj7S5pfV7D8x5Dyu8lpt1XdGWk';
 
-for (const name of ['cloudflare', 'ovh', 'route53', 'digitalocean', 'hetzner', 'gandiv5']) {
+for (const name of [
+  'cloudflare',
+  'ovh',
+  'route53',
+  'digitalocean',
+  'hetzner',
+  'gandiv5',
+  'godaddy',
+  'porkbun',
+  'linode',
+]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
     before(async () => {
@@ -241,6 +314,54 @@ for (const name of ['cloudflare', 'ovh', 'route53', 'digitalocean', 'hetzner', '
         return true;
       });
     });
+
+    if (name === 'linode') {
+      it("sends linodego's requests: X-Filter on the lists, every page read, the record's full name", async () => {
+        const p = build(name, w.env);
+        const names = ['_acme-challenge.a.example.com.', '_acme-challenge.b.example.com.', RECORD];
+        for (const n of names) await p.present(n, VALUE_A);
+        const created = w.api.calls.filter((c) => c.method === 'POST').pop();
+        assert.deepEqual(JSON.parse(created?.body ?? ''), {
+          type: 'TXT',
+          name: '_acme-challenge.www.example.com',
+          target: VALUE_A,
+          ttl_sec: 300,
+        });
+        w.api.calls.length = 0;
+        // The third TXT record is on the second page of two.
+        await p.cleanup(RECORD, VALUE_A);
+        assert.deepEqual(w.backend.values(RECORD), []);
+        assert.deepEqual(
+          w.api.calls.map(
+            (c) =>
+              `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''} ${c.headers['x-filter'] ?? ''}`,
+          ),
+          [
+            'GET /v4/domains {"domain":"example.com"}',
+            'GET /v4/domains/1000/records {"type":"TXT"}',
+            'GET /v4/domains/1000/records?page=2 {"type":"TXT"}',
+            `DELETE /v4/domains/1000/records/${w.api.calls[3]?.path.split('/').pop()} `,
+          ],
+        );
+        for (const n of names.slice(0, 2)) await p.cleanup(n, VALUE_A);
+      });
+    }
+
+    if (name === 'porkbun') {
+      it("sends nrdcg/porkbun's bodies: the keys first, the TTL as a string, no Content-Type", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        assert.deepEqual(
+          w.api.calls.map((c) => `${c.method} ${c.path} ${c.body} ${c.headers['content-type']}`),
+          [
+            `POST /dns/create/example.com {"apikey":"pk1_x","secretapikey":"sk1_y","name":"_acme-challenge.www","type":"TXT","content":"${VALUE_A}","ttl":"300"} undefined`,
+            `POST /dns/delete/example.com/106926652 {"apikey":"pk1_x","secretapikey":"sk1_y"} undefined`,
+          ].map((l) => l.replace('106926652', w.api.calls[1]?.path.split('/').pop() ?? '')),
+        );
+      });
+    }
 
     it('refuses to start without its credentials, naming the variables', () => {
       const urlOnly = Object.fromEntries(Object.entries(w.env).filter(([k]) => /URL/.test(k)));

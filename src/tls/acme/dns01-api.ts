@@ -8,7 +8,7 @@
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import { type Scheduler, systemScheduler } from './scheduler.ts';
 
-export type ApiMethod = 'GET' | 'POST' | 'PUT' | 'DELETE';
+export type ApiMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
 
 export interface ApiRequest {
   readonly method: ApiMethod;

@@ -42,6 +42,11 @@ export class LegoEnv {
     }
   }
 
+  /** A file a variable names (RFC2136_TSIG_FILE), through the same reader as `NAME_FILE`; throws. */
+  readFile(path: string): string {
+    return this.#readFile(path);
+  }
+
   /** A required variable: a problem naming it when it is unset. */
   require(name: string, provider: string): string {
     const known = this.problems.length;

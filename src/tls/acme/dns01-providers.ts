@@ -7,17 +7,26 @@
  */
 import type { DnsChallengeConfig } from '../../config/static/schema.ts';
 import type { Logger } from '../../core/logger.ts';
+import type { AwsCredentialChain } from './aws-sigv4.ts';
+import { acmeDnsFromEnv } from './dns01-acmedns.ts';
 import type { ApiProviderContext, ApiProviderSetup } from './dns01-api-provider.ts';
 import { cloudflareFromEnv } from './dns01-cloudflare.ts';
 import { digitalOceanFromEnv } from './dns01-digitalocean.ts';
+import { duckDnsFromEnv } from './dns01-duckdns.ts';
 import { Dns01ConfigError, LegoEnv } from './dns01-env.ts';
 import { ExecDnsProvider } from './dns01-exec.ts';
 import { gandiV5FromEnv } from './dns01-gandiv5.ts';
+import { gcloudFromEnv } from './dns01-gcloud.ts';
+import { goDaddyFromEnv } from './dns01-godaddy.ts';
 import { hetznerFromEnv } from './dns01-hetzner.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
+import { linodeFromEnv } from './dns01-linode.ts';
 import { ovhFromEnv } from './dns01-ovh.ts';
+import { pdnsFromEnv } from './dns01-pdns.ts';
+import { porkbunFromEnv } from './dns01-porkbun.ts';
 import { Dns01PropagationCheck, PropagationCheckedDnsProvider } from './dns01-propagation.ts';
 import { ChallTestSrvDnsProvider, type Dns01Provider } from './dns01-provider.ts';
+import { rfc2136FromEnv } from './dns01-rfc2136.ts';
 import { route53FromEnv } from './dns01-route53.ts';
 import {
   DEFAULT_POLLING_INTERVAL_MS,
@@ -32,11 +41,19 @@ import type { Scheduler } from './scheduler.ts';
 /** The providers that talk to a DNS host's API, by lego's names. */
 const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderContext) => ApiProviderSetup>> =
   {
+    'acme-dns': acmeDnsFromEnv,
     cloudflare: cloudflareFromEnv,
     digitalocean: digitalOceanFromEnv,
+    duckdns: duckDnsFromEnv,
     gandiv5: gandiV5FromEnv,
+    gcloud: gcloudFromEnv,
+    godaddy: goDaddyFromEnv,
     hetzner: hetznerFromEnv,
+    linode: linodeFromEnv,
     ovh: ovhFromEnv,
+    pdns: pdnsFromEnv,
+    porkbun: porkbunFromEnv,
+    rfc2136: rfc2136FromEnv,
     route53: route53FromEnv,
   };
 
@@ -50,6 +67,8 @@ export interface DnsProviderContext {
   readonly readFile?: (path: string) => string;
   /** Where API providers write records (default: lego's rules through `dnsChallenge.resolvers`). */
   readonly zones?: ZoneLocator;
+  /** The AWS SDK's default credential chain (main.ts: the ECS provider's), for route53 without keys. */
+  readonly awsCredentials?: AwsCredentialChain;
 }
 
 /** lego's default `HTTPREQ_HTTP_TIMEOUT`. */
@@ -126,7 +145,12 @@ function bareProvider(
         resolvers: challenge.resolvers ?? [],
         followCname: !vars.bool('LEGO_DISABLE_CNAME_SUPPORT', false),
       });
-    const setup = fromEnv(vars, { zones, ...scheduler });
+    const chain = ctx.awsCredentials;
+    const setup = fromEnv(vars, {
+      zones,
+      ...scheduler,
+      ...(chain === undefined ? {} : { awsCredentials: (signal: AbortSignal) => chain(env, signal) }),
+    });
     vars.check(where);
     return { provider: setup.provider(), timeouts: setup.timeouts };
   }

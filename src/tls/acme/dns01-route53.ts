@@ -11,7 +11,7 @@
  * - each change is followed until `GET /2013-04-01/change/<id>` says INSYNC, unless
  *   `AWS_WAIT_FOR_RECORD_SETS_CHANGED=false`.
  */
-import { type AwsCredentials, signV4 } from './aws-sigv4.ts';
+import { type AwsCredentials, type ExpiringAwsCredentials, signV4 } from './aws-sigv4.ts';
 import { type ApiClient, type ApiMethod, type ApiResponse, pollUntil } from './dns01-api.ts';
 import { type ApiProviderContext, type ApiProviderSetup, apiSettings } from './dns01-api-provider.ts';
 import type { LegoEnv } from './dns01-env.ts';
@@ -20,6 +20,7 @@ import type { ProviderTimeouts } from './dns01-settings.ts';
 import { unFqdn, type ZoneLocator } from './dns01-zone.ts';
 import {
   changeBatchXml,
+  elements,
   parseHostedZones,
   parseRecordSets,
   type Route53RecordSet,
@@ -34,7 +35,8 @@ const VERSION = '2013-04-01';
 export interface Route53Options {
   readonly api: ApiClient;
   readonly baseUrl: URL;
-  readonly credentials: AwsCredentials;
+  /** Fixed keys, or where temporary ones come from (called again when they near their expiry). */
+  readonly credentials: AwsCredentials | (() => Promise<ExpiringAwsCredentials>);
   /** The signing region: us-east-1 for the global endpoint. */
   readonly region: string;
   readonly hostedZoneId: string;
@@ -52,6 +54,7 @@ export class Route53DnsProvider implements Dns01Provider {
   readonly #scheduler: Scheduler;
   readonly #now: () => Date;
   readonly #records = new Map<string, { zoneId: string; fqdn: string }>();
+  #cached: ExpiringAwsCredentials | undefined;
 
   constructor(opts: Route53Options) {
     this.#o = opts;
@@ -144,6 +147,17 @@ export class Route53DnsProvider implements Dns01Provider {
     );
   }
 
+  /** The SDK's CredentialsCache: temporary credentials are fetched again 5 minutes before they expire. */
+  async #credentials(): Promise<AwsCredentials> {
+    const source = this.#o.credentials;
+    if (typeof source !== 'function') return source;
+    const c = this.#cached;
+    if (c !== undefined && (c.expires === undefined || c.expires - this.#now().getTime() > 5 * 60_000))
+      return c;
+    this.#cached = await source();
+    return this.#cached;
+  }
+
   /** A signed request; any answer but 2xx is an error quoting Route 53's error code and message. */
   async #call(
     method: ApiMethod,
@@ -154,6 +168,7 @@ export class Route53DnsProvider implements Dns01Provider {
     const url = new URL(this.#o.baseUrl);
     url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path.map((s) => encodeURIComponent(s)).join('/')}`;
     for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const credentials = await this.#credentials();
     const headers = signV4(
       {
         method,
@@ -164,7 +179,7 @@ export class Route53DnsProvider implements Dns01Provider {
         service: 'route53',
         now: this.#now(),
       },
-      this.#o.credentials,
+      credentials,
     );
     const req = { method, url, headers, ...(body === '' ? {} : { body }) };
     const res = await this.#o.api.send(req);
@@ -182,22 +197,84 @@ function partition(region: string): { api: string; region: string } {
 }
 
 /**
+ * The SDK's stscreds.AssumeRoleProvider as lego's createAWSConfig sets it up for
+ * AWS_ASSUME_ROLE_ARN: STS AssumeRole (Query protocol, signed with the base credentials) for a
+ * 15-minute session named `aws-go-sdk-<nanoseconds>`, with AWS_EXTERNAL_ID when set.
+ */
+export async function assumeRole(opts: {
+  readonly api: ApiClient;
+  readonly endpoint: URL;
+  readonly region: string;
+  readonly roleArn: string;
+  readonly externalId: string;
+  readonly base: AwsCredentials;
+  readonly now: Date;
+}): Promise<ExpiringAwsCredentials> {
+  const form = new URLSearchParams({
+    Action: 'AssumeRole',
+    DurationSeconds: '900',
+    ...(opts.externalId === '' ? {} : { ExternalId: opts.externalId }),
+    RoleArn: opts.roleArn,
+    RoleSessionName: `aws-go-sdk-${BigInt(opts.now.getTime()) * 1_000_000n}`,
+    Version: '2011-06-15',
+  });
+  const body = form.toString();
+  const url = new URL(opts.endpoint);
+  if (url.pathname === '') url.pathname = '/';
+  const headers = signV4(
+    {
+      method: 'POST',
+      url,
+      headers: { 'content-type': 'application/x-www-form-urlencoded; charset=utf-8' },
+      body,
+      region: opts.region,
+      service: 'sts',
+      now: opts.now,
+    },
+    opts.base,
+  );
+  const req = { method: 'POST' as const, url, headers, body };
+  const res = await opts.api.send(req);
+  if (res.status !== 200) throw opts.api.statusError(req, res, route53Error(res.text));
+  const creds = elements(res.text, 'Credentials')[0] ?? '';
+  const accessKeyId = text(creds, 'AccessKeyId');
+  const secretAccessKey = text(creds, 'SecretAccessKey');
+  if (accessKeyId === undefined || secretAccessKey === undefined)
+    throw new Error('route53: no credentials in the answer of STS AssumeRole');
+  const token = text(creds, 'SessionToken');
+  const expires = Date.parse(text(creds, 'Expiration') ?? '');
+  return {
+    accessKeyId,
+    secretAccessKey,
+    ...(token === undefined ? {} : { sessionToken: token }),
+    ...(Number.isFinite(expires) ? { expires } : {}),
+  };
+}
+
+/**
  * lego's (and the AWS SDK's) `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`, `AWS_SESSION_TOKEN`,
  * `AWS_REGION`, `AWS_HOSTED_ZONE_ID`, `AWS_PRIVATE_ZONE`, `AWS_WAIT_FOR_RECORD_SETS_CHANGED`,
  * `AWS_TTL` (10), the timeouts (120 s, 4 s); the endpoint from the SDK's
- * `AWS_ENDPOINT_URL_ROUTE_53`, else `AWS_ENDPOINT_URL`.
+ * `AWS_ENDPOINT_URL_ROUTE_53`, else `AWS_ENDPOINT_URL`. Without both keys, the SDK's default
+ * chain (ctx.awsCredentials: web identity, AWS_PROFILE's shared credentials, container, instance
+ * role), as lego's createAWSConfig leaves it to LoadDefaultConfig; AWS_ASSUME_ROLE_ARN (with
+ * AWS_EXTERNAL_ID) then assumes that role with them, through STS (AWS_ENDPOINT_URL_STS, else
+ * AWS_ENDPOINT_URL, else `https://sts.<AWS_REGION or us-east-1>.amazonaws.com`).
  */
 export function route53FromEnv(vars: LegoEnv, ctx: ApiProviderContext): ApiProviderSetup {
   const accessKeyId = vars.get('AWS_ACCESS_KEY_ID');
   const secretAccessKey = vars.get('AWS_SECRET_ACCESS_KEY');
   const sessionToken = vars.get('AWS_SESSION_TOKEN');
-  if (accessKeyId === '' || secretAccessKey === '') {
+  const keys = accessKeyId !== '' && secretAccessKey !== '';
+  if (!keys && ctx.awsCredentials === undefined) {
     vars.problems.push(
-      'the route53 provider needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (each also as …_FILE); shared credentials files, instance roles and AWS_ASSUME_ROLE_ARN are not supported yet',
+      'the route53 provider needs AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (each also as …_FILE) where the AWS default credential chain is not available',
     );
   }
-  if (vars.get('AWS_ASSUME_ROLE_ARN') !== '') vars.problems.push('AWS_ASSUME_ROLE_ARN is not supported yet');
-  const p = partition(vars.get('AWS_REGION'));
+  const roleArn = vars.get('AWS_ASSUME_ROLE_ARN');
+  const externalId = vars.get('AWS_EXTERNAL_ID');
+  const region = vars.get('AWS_REGION');
+  const p = partition(region);
   const endpointVar =
     vars.get('AWS_ENDPOINT_URL_ROUTE_53') !== '' ? 'AWS_ENDPOINT_URL_ROUTE_53' : 'AWS_ENDPOINT_URL';
   const s = apiSettings(vars, ctx, {
@@ -209,17 +286,46 @@ export function route53FromEnv(vars: LegoEnv, ctx: ApiProviderContext): ApiProvi
     propagationS: 120,
     pollingS: 4,
   });
+  const stsRegion = region === '' ? 'us-east-1' : region;
+  const stsVar = vars.get('AWS_ENDPOINT_URL_STS') !== '' ? 'AWS_ENDPOINT_URL_STS' : 'AWS_ENDPOINT_URL';
+  const stsEndpoint = vars.url(
+    stsVar,
+    `https://sts.${stsRegion}.amazonaws.com${stsRegion.startsWith('cn-') ? '.cn' : ''}`,
+  );
   const hostedZoneId = vars.get('AWS_HOSTED_ZONE_ID').replace(/^\/hostedzone\//, '');
   const privateZone = vars.bool('AWS_PRIVATE_ZONE', false);
   const waitForChange = vars.bool('AWS_WAIT_FOR_RECORD_SETS_CHANGED', true);
   const ttl = vars.integer('AWS_TTL', 10, 1);
+  const chain = ctx.awsCredentials;
+  const base: AwsCredentials | (() => Promise<ExpiringAwsCredentials>) = keys
+    ? { accessKeyId, secretAccessKey, ...(sessionToken === '' ? {} : { sessionToken }) }
+    : async () => {
+        try {
+          return await chain!(AbortSignal.timeout(30_000));
+        } catch (e) {
+          throw new Error(`route53: no AWS credentials: ${(e as Error).message}`, { cause: e });
+        }
+      };
+  const credentials =
+    roleArn === ''
+      ? base
+      : async () =>
+          assumeRole({
+            api: s.api,
+            endpoint: stsEndpoint,
+            region: stsRegion,
+            roleArn,
+            externalId,
+            base: typeof base === 'function' ? await base() : base,
+            now: new Date(),
+          });
   return {
     timeouts: s.timeouts,
     provider: () =>
       new Route53DnsProvider({
         api: s.api,
         baseUrl: s.baseUrl,
-        credentials: { accessKeyId, secretAccessKey, ...(sessionToken === '' ? {} : { sessionToken }) },
+        credentials,
         region: p.region,
         hostedZoneId,
         privateZone,

@@ -57,67 +57,8 @@ export async function startFakeRoute53(opts: FakeRoute53Options): Promise<FakeAp
   });
 
   const unsigned = (call: FakeCall): FakeAnswer | undefined => {
-    const auth = String(call.headers.authorization ?? '');
-    const m =
-      /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(
-        auth,
-      );
-    if (m === null)
-      return error(
-        403,
-        'IncompleteSignature',
-        'Authorization header requires Credential, SignedHeaders and Signature',
-      );
-    const [, akid, date, region, service, signedList = '', signature] = m;
-    if (akid !== opts.accessKeyId)
-      return error(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
-    if (region !== 'us-east-1' || service !== 'route53')
-      return error(
-        403,
-        'SignatureDoesNotMatch',
-        `Credential should be scoped to a valid region and service, not ${region}/${service}`,
-      );
-    const amzDate = String(call.headers['x-amz-date'] ?? '');
-    if (!amzDate.startsWith(date ?? ''))
-      return error(403, 'SignatureDoesNotMatch', 'Date in Credential scope does not match x-amz-date');
-    const at = Date.parse(
-      `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
-    );
-    if (!(Math.abs(Date.now() - at) <= 15 * 60_000))
-      return error(403, 'SignatureDoesNotMatch', 'Signature expired or not yet valid');
-    const signed = signedList.split(';');
-    for (const must of [
-      'host',
-      'x-amz-date',
-      ...(opts.sessionToken === undefined ? [] : ['x-amz-security-token']),
-    ]) {
-      if (!signed.includes(must)) return error(403, 'SignatureDoesNotMatch', `${must} must be signed`);
-    }
-    if (opts.sessionToken !== undefined && call.headers['x-amz-security-token'] !== opts.sessionToken) {
-      return error(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
-    }
-    const headers: Record<string, string> = {};
-    for (const h of signed) headers[h] = String(call.headers[h] ?? '');
-    const expected = sigV4Signature({
-      secretAccessKey: opts.secretAccessKey,
-      method: call.method,
-      path: call.path,
-      query: [...call.query],
-      headers,
-      signedHeaders: signed,
-      payloadHash: sha256Hex(call.body),
-      amzDate,
-      region: 'us-east-1',
-      service: 'route53',
-    });
-    if (expected !== signature) {
-      return error(
-        403,
-        'SignatureDoesNotMatch',
-        'The request signature we calculated does not match the signature you provided.',
-      );
-    }
-    return undefined;
+    const why = sigV4Problem(call, { ...opts, region: 'us-east-1', service: 'route53' });
+    return why === undefined ? undefined : error(403, why.code, why.message);
   };
 
   const recordSetXml = (s: RecordSet): string =>
@@ -231,4 +172,84 @@ export async function startFakeRoute53(opts: FakeRoute53Options): Promise<FakeAp
     }
     return error(405, 'MethodNotAllowed', 'Method not allowed');
   });
+}
+
+/**
+ * Why a request's AWS Signature Version 4 does not hold for these credentials, region and
+ * service (AWS's error code and message), or undefined: the signature is computed again from the
+ * request as it arrived. Shared by the Route 53 and STS doubles.
+ */
+export function sigV4Problem(
+  call: FakeCall,
+  want: {
+    readonly accessKeyId: string;
+    readonly secretAccessKey: string;
+    readonly sessionToken?: string;
+    readonly region: string;
+    readonly service: string;
+  },
+): { code: string; message: string } | undefined {
+  const error = (_status: number, code: string, message: string) => ({ code, message });
+  const opts = want;
+  const auth = String(call.headers.authorization ?? '');
+  const m =
+    /^AWS4-HMAC-SHA256 Credential=([^/]+)\/(\d{8})\/([^/]+)\/([^/]+)\/aws4_request, SignedHeaders=([a-z0-9;-]+), Signature=([0-9a-f]{64})$/.exec(
+      auth,
+    );
+  if (m === null)
+    return error(
+      403,
+      'IncompleteSignature',
+      'Authorization header requires Credential, SignedHeaders and Signature',
+    );
+  const [, akid, date, region, service, signedList = '', signature] = m;
+  if (akid !== opts.accessKeyId)
+    return error(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+  if (region !== want.region || service !== want.service)
+    return error(
+      403,
+      'SignatureDoesNotMatch',
+      `Credential should be scoped to a valid region and service, not ${region}/${service}`,
+    );
+  const amzDate = String(call.headers['x-amz-date'] ?? '');
+  if (!amzDate.startsWith(date ?? ''))
+    return error(403, 'SignatureDoesNotMatch', 'Date in Credential scope does not match x-amz-date');
+  const at = Date.parse(
+    `${amzDate.slice(0, 4)}-${amzDate.slice(4, 6)}-${amzDate.slice(6, 8)}T${amzDate.slice(9, 11)}:${amzDate.slice(11, 13)}:${amzDate.slice(13, 15)}Z`,
+  );
+  if (!(Math.abs(Date.now() - at) <= 15 * 60_000))
+    return error(403, 'SignatureDoesNotMatch', 'Signature expired or not yet valid');
+  const signed = signedList.split(';');
+  for (const must of [
+    'host',
+    'x-amz-date',
+    ...(opts.sessionToken === undefined ? [] : ['x-amz-security-token']),
+  ]) {
+    if (!signed.includes(must)) return error(403, 'SignatureDoesNotMatch', `${must} must be signed`);
+  }
+  if (opts.sessionToken !== undefined && call.headers['x-amz-security-token'] !== opts.sessionToken) {
+    return error(403, 'InvalidClientTokenId', 'The security token included in the request is invalid.');
+  }
+  const headers: Record<string, string> = {};
+  for (const h of signed) headers[h] = String(call.headers[h] ?? '');
+  const expected = sigV4Signature({
+    secretAccessKey: opts.secretAccessKey,
+    method: call.method,
+    path: call.path,
+    query: [...call.query],
+    headers,
+    signedHeaders: signed,
+    payloadHash: sha256Hex(call.body),
+    amzDate,
+    region: want.region,
+    service: want.service,
+  });
+  if (expected !== signature) {
+    return error(
+      403,
+      'SignatureDoesNotMatch',
+      'The request signature we calculated does not match the signature you provided.',
+    );
+  }
+  return undefined;
 }
