@@ -72,7 +72,8 @@ const ALLOWED: Record<string, readonly string[]> = {
     'router',
     'overload',
   ],
-  cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin', 'tls', 'plugins'],
+  // `traffic explain` builds as the proxy does: SPIFFE transports need a Workload API source set.
+  cli: ['core', 'config', 'providers', 'router', 'runtime', 'admin', 'tls', 'plugins', 'upstream'],
   admin: ['core', 'config', 'runtime', 'router', 'providers', 'observability', 'middleware', 'balancer'],
   // Data-plane workers (docs/performance.md): they build snapshots and merge metrics expositions,
   // and keep copies of the control plane's ACME certificates, challenges and OCSP responses.
