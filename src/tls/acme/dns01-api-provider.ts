@@ -6,7 +6,7 @@
  * `AWS_ENDPOINT_URL_ROUTE_53`); for the others we read `<PREFIX>_API_URL`, so that every provider
  * can be pointed at a test double (or a proxy) the same way.
  */
-import type { ExpiringAwsCredentials } from './aws-sigv4.ts';
+import type { ExpiringAwsCredentials } from '../../core/aws-sigv4.ts';
 import { ApiClient } from './dns01-api.ts';
 import type { LegoEnv } from './dns01-env.ts';
 import type { Dns01Provider } from './dns01-provider.ts';

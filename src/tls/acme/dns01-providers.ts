@@ -6,8 +6,8 @@
  * `dnsChallenge` asks for (dns01-settings.ts): its `present` returns once the record is seen.
  */
 import type { DnsChallengeConfig } from '../../config/static/schema.ts';
+import type { AwsCredentialChain } from '../../core/aws-sigv4.ts';
 import type { Logger } from '../../core/logger.ts';
-import type { AwsCredentialChain } from './aws-sigv4.ts';
 import { acmeDnsFromEnv } from './dns01-acmedns.ts';
 import type { ApiProviderContext, ApiProviderSetup } from './dns01-api-provider.ts';
 import { cloudflareFromEnv } from './dns01-cloudflare.ts';

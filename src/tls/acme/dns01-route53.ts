@@ -11,7 +11,7 @@
  * - each change is followed until `GET /2013-04-01/change/<id>` says INSYNC, unless
  *   `AWS_WAIT_FOR_RECORD_SETS_CHANGED=false`.
  */
-import { type AwsCredentials, type ExpiringAwsCredentials, signV4 } from './aws-sigv4.ts';
+import { type AwsCredentials, type ExpiringAwsCredentials, signV4 } from '../../core/aws-sigv4.ts';
 import { type ApiClient, type ApiMethod, type ApiResponse, pollUntil } from './dns01-api.ts';
 import { type ApiProviderContext, type ApiProviderSetup, apiSettings } from './dns01-api-provider.ts';
 import type { LegoEnv } from './dns01-env.ts';

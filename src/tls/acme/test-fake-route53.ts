@@ -9,7 +9,7 @@
  * was changed after signing, or signed over other bytes, is refused with SignatureDoesNotMatch.
  */
 import { randomUUID } from 'node:crypto';
-import { sha256Hex, sigV4Signature } from './aws-sigv4.ts';
+import { sha256Hex, sigV4Signature } from '../../core/aws-sigv4.ts';
 import { elements, escapeXml, ROUTE53_XMLNS, text } from './route53-xml.ts';
 import {
   absolute,

@@ -4,7 +4,8 @@
  * with node:crypto: the canonical request (method, path, query, signed headers, payload hash),
  * the string to sign over the credential scope `date/region/service/aws4_request`, and the
  * signing key derived from the secret by four HMAC-SHA256 steps. Checked against AWS's published
- * test-suite vectors (aws-sigv4.test.ts).
+ * test-suite vectors (aws-sigv4.test.ts). Used by Route 53's DNS-01 (tls/acme) and the ECS
+ * provider (providers/ecs/sigv4.ts).
  */
 import { createHash, createHmac } from 'node:crypto';
 
@@ -22,8 +23,8 @@ export interface ExpiringAwsCredentials extends AwsCredentials {
 
 /**
  * The AWS SDK's default credential chain (web identity, shared credentials file, container,
- * instance role), given by main.ts: the ECS provider's (providers/ecs/aws-client.ts
- * resolveCredentials), so that `tls` imports no provider.
+ * instance role), given by main.ts to Route 53's DNS-01: the ECS provider's
+ * (providers/ecs/aws-client.ts resolveCredentials), so that `tls` imports no provider.
  */
 export type AwsCredentialChain = (
   env: NodeJS.ProcessEnv,
@@ -43,11 +44,8 @@ export interface SigV4Request {
 
 /** The headers to send: the request's, `host`, `x-amz-date`, the token, and `authorization`. */
 export function signV4(req: SigV4Request, creds: AwsCredentials): Record<string, string> {
-  const amzDate = req.now
-    .toISOString()
-    .replace(/[-:]/g, '')
-    .replace(/\.\d{3}Z$/, 'Z');
-  const headers: Record<string, string> = { ...req.headers, host: req.url.host, 'x-amz-date': amzDate };
+  const date = amzDate(req.now);
+  const headers: Record<string, string> = { ...req.headers, host: req.url.host, 'x-amz-date': date };
   if (creds.sessionToken !== undefined && creds.sessionToken !== '') {
     headers['x-amz-security-token'] = creds.sessionToken;
   }
@@ -62,11 +60,11 @@ export function signV4(req: SigV4Request, creds: AwsCredentials): Record<string,
     headers: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v])),
     signedHeaders: signed,
     payloadHash: sha256Hex(req.body),
-    amzDate,
+    amzDate: date,
     region: req.region,
     service: req.service,
   });
-  const scope = `${amzDate.slice(0, 8)}/${req.region}/${req.service}/aws4_request`;
+  const scope = `${date.slice(0, 8)}/${req.region}/${req.service}/aws4_request`;
   headers['authorization'] =
     `AWS4-HMAC-SHA256 Credential=${creds.accessKeyId}/${scope}, SignedHeaders=${signed.join(';')}, Signature=${signature}`;
   return headers;
@@ -104,14 +102,24 @@ export function sigV4Signature(p: SignatureParts): string {
   const date = p.amzDate.slice(0, 8);
   const scope = `${date}/${p.region}/${p.service}/aws4_request`;
   const toSign = ['AWS4-HMAC-SHA256', p.amzDate, scope, sha256Hex(canonical)].join('\n');
-  let key: Buffer = hmac(`AWS4${p.secretAccessKey}`, date);
-  key = hmac(key, p.region);
-  key = hmac(key, p.service);
-  key = hmac(key, 'aws4_request');
+  const key = signingKey(p.secretAccessKey, date, p.region, p.service);
   return createHmac('sha256', key).update(toSign).digest('hex');
 }
 
-export function sha256Hex(data: string): string {
+/** The signing key of a day, region and service (kSecret → kDate → kRegion → kService → kSigning). */
+export function signingKey(secret: string, date: string, region: string, service: string): Buffer {
+  return hmac(hmac(hmac(hmac(`AWS4${secret}`, date), region), service), 'aws4_request');
+}
+
+/** `x-amz-date` of a time: `20150830T123600Z`. */
+export function amzDate(d: Date): string {
+  return d
+    .toISOString()
+    .replace(/[-:]/g, '')
+    .replace(/\.\d{3}Z$/, 'Z');
+}
+
+export function sha256Hex(data: string | Buffer): string {
   return createHash('sha256').update(data).digest('hex');
 }
 
