@@ -574,7 +574,7 @@ const metrics = strictObject({
 const tracing = strictObject(
   {
     serviceName: z.string().min(1).default('traefik'),
-    /** 0–1: the share of traces recorded, the client's included (Traefik's TraceIDRatioBased, no ParentBased). */
+    /** 0–1: the share of new traces recorded; a client's sampled flag is followed (Traefik's ParentBased(TraceIDRatioBased)). */
     sampleRate: z.number().min(0).max(1).default(1),
     /** The resource's attributes, after service.name and service.version (they may override both). */
     resourceAttributes: z.record(z.string(), z.string()).optional(),

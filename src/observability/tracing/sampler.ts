@@ -1,11 +1,10 @@
 /**
- * The sampling decision for a trace, as Traefik's sampler makes it: Go's
- * sdktrace.TraceIDRatioBased(sampleRate) (pkg/observability/types/tracing.go Setup), with no
- * ParentBased around it, so the same for a trace this proxy starts and for one a client's
- * traceparent continues (its sampled flag is not read). AlwaysSample from 1 on; otherwise the
- * trace id's last 8 bytes, big-endian, shifted right once, below `rate * 2^63` (so that every
- * hop configured with the same ratio decides the same way for the same trace, Go's ones
- * included). With `random`, a draw per trace instead (tests).
+ * The sampling decision for a trace this proxy starts, as Traefik's sampler makes it for a root
+ * (Go's sdktrace.TraceIDRatioBased(sampleRate) inside ParentBased, pkg/observability/types/
+ * tracing.go Setup; a continued trace follows its parent's flag, tracer.ts): AlwaysSample from
+ * 1 on; otherwise the trace id's last 8 bytes, big-endian, shifted right once, below
+ * `rate * 2^63`, so that every hop configured with the same ratio decides the same way for the
+ * same trace, Go's ones included. With `random`, a draw per trace instead (tests).
  */
 export function sampleRoot(traceId: string, rate: number, random: (() => number) | undefined): boolean {
   if (rate >= 1) return true;

@@ -168,15 +168,15 @@ export class Tracer {
   ): RequestSpan {
     const p = this.#parent;
     if (parseTraceparent(traceparent, p)) {
-      // The client's trace continues, but the decision is ours: Traefik's sampler is
-      // TraceIDRatioBased alone (no ParentBased), which does not read the parent's flag.
+      // Parent-based, as Traefik's sampler (pkg/observability/types/tracing.go Setup, v3.6:
+      // ParentBased(TraceIDRatioBased(sampleRate))): the caller's decision stands, both ways.
       return new Span(
         this.#exporter,
         p.traceId,
         this.#ids.spanId(),
         p.parentId,
         validTracestate(tracestate),
-        sampleRoot(p.traceId, this.#rate, this.#random),
+        p.sampled,
         name,
         startEpochMs,
       );
