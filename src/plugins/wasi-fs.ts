@@ -1,4 +1,5 @@
 import {
+  type BigIntStats,
   closeSync,
   constants,
   fstatSync,
@@ -120,7 +121,7 @@ const fail = (errno: number): never => {
   throw new WasiError(errno);
 };
 
-/** The real path under `root` of `p`, or null when it is outside (a link leading out). */
+/** `p` (a real path) is `root` or under it. */
 function inside(root: string, p: string): boolean {
   return p === root || p.startsWith(root.endsWith(sep) ? root : root + sep);
 }
@@ -349,20 +350,20 @@ export class WasiFs {
     return to;
   }
 
-  /** The stat of an open fd. */
-  stat(o: Open): Stats {
-    return o.kind === 'file' ? fstatSync(o.fd) : statSync(o.path);
+  /** The stat of an open fd (nanosecond times). */
+  stat(o: Open): BigIntStats {
+    return o.kind === 'file' ? fstatSync(o.fd, { bigint: true }) : statSync(o.path, { bigint: true });
   }
 
   /** path_filestat_get: the stat, or an errno. */
-  pathStat(dirFd: number, lookup: number, path: string): Stats | number {
+  pathStat(dirFd: number, lookup: number, path: string): BigIntStats | number {
     const d = this.#fds.get(dirFd);
     if (d === undefined) return E.BADF;
     if (d.kind !== 'dir') return E.NOTDIR;
     try {
       const follow = (lookup & LOOKUP_SYMLINK_FOLLOW) !== 0;
       const full = confine(d.mount.host, d.path, path, follow);
-      return follow ? statSync(full) : lstatSync(full);
+      return follow ? statSync(full, { bigint: true }) : lstatSync(full, { bigint: true });
     } catch (e) {
       return e instanceof WasiError ? e.errno : errnoOf(e);
     }

@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { readFileSync, type Stats } from 'node:fs';
+import { type BigIntStats, readFileSync } from 'node:fs';
 import type { Plugin, Middleware as PluginMiddleware } from '../../types/plugin.d.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { Logger } from '../core/logger.ts';
@@ -758,17 +758,17 @@ function wasi(g: Guest, module: WasmCompiled, environ: readonly Buffer[]): Recor
     return o?.kind === 'file' ? o : undefined;
   };
   /** WASI's filestat (64 bytes): dev, ino, filetype, nlink, size, atim, mtim, ctim. */
-  const writeFilestat = (out: number, st: Stats): void => {
+  const writeFilestat = (out: number, st: BigIntStats): void => {
     const d = dv();
     view(g, out >>> 0, 64).fill(0);
-    d.setBigUint64(out, BigInt(st.dev), true);
-    d.setBigUint64(out + 8, BigInt(st.ino), true);
+    d.setBigUint64(out, st.dev, true);
+    d.setBigUint64(out + 8, st.ino, true);
     d.setUint8(out + 16, filetype(st));
-    d.setBigUint64(out + 24, BigInt(st.nlink), true);
-    d.setBigUint64(out + 32, BigInt(st.size), true);
-    d.setBigUint64(out + 40, BigInt(Math.round(st.atimeMs * 1e6)), true);
-    d.setBigUint64(out + 48, BigInt(Math.round(st.mtimeMs * 1e6)), true);
-    d.setBigUint64(out + 56, BigInt(Math.round(st.ctimeMs * 1e6)), true);
+    d.setBigUint64(out + 24, st.nlink, true);
+    d.setBigUint64(out + 32, st.size, true);
+    d.setBigUint64(out + 40, st.atimeNs, true);
+    d.setBigUint64(out + 48, st.mtimeNs, true);
+    d.setBigUint64(out + 56, st.ctimeNs, true);
   };
   const known: Record<string, Fn> = {
     args_sizes_get(argc: number, size: number): number {
@@ -926,7 +926,7 @@ function wasi(g: Guest, module: WasmCompiled, environ: readonly Buffer[]): Recor
     fd_filestat_get(fd: number, out: number): number {
       const o = fs?.get(fd);
       if (o === undefined) return ERRNO_BADF;
-      let st: Stats;
+      let st: BigIntStats;
       try {
         st = fs!.stat(o);
       } catch (e) {
