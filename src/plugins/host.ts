@@ -78,7 +78,7 @@ export class PluginHost implements PluginCatalog {
       'error' in found
         ? { error: found.missing && decl.hint !== undefined ? `${found.error}; ${decl.hint}` : found.error }
         : found.wasm === true
-          ? await loadWasm(decl.name, found.file, version, decl.envs ?? [])
+          ? await loadWasm(decl.name, found.file, version, decl.envs ?? [], decl.mounts ?? [])
           : await importPlugin(decl.name, found.file, version);
     if (!('error' in r)) {
       this.#state.set(decl.name, r);
@@ -108,10 +108,11 @@ async function loadWasm(
   file: string,
   version: string,
   envs: readonly string[],
+  mounts: readonly string[],
 ): Promise<LoadedPlugin | { readonly error: string }> {
   const wasm = await compileWasm(file);
   if (typeof wasm === 'string') return { error: `${file}: ${wasm}` };
-  return { name, file, version, plugin: wasmPlugin(wasm, envs) };
+  return { name, file, version, plugin: wasmPlugin(wasm, envs, mounts) };
 }
 
 async function importPlugin(

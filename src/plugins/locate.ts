@@ -14,6 +14,8 @@ export interface PluginDeclaration {
   readonly hint?: string;
   /** `settings.envs`: what a WebAssembly guest sees of the environment (Traefik's Settings.Envs). */
   readonly envs?: readonly string[];
+  /** `settings.mounts`: directories a WebAssembly guest sees (Traefik's Settings.Mounts). */
+  readonly mounts?: readonly string[];
   /** A catalog plugin that could not be installed (remote.ts): why; the plugin is unusable. */
   readonly failed?: string;
 }
@@ -31,13 +33,14 @@ export function declarationOf(
   decl: {
     readonly moduleName?: string | undefined;
     readonly path?: string | undefined;
-    readonly settings?: { readonly envs?: readonly string[] | undefined } | undefined;
+    readonly settings?:
+      | { readonly envs?: readonly string[] | undefined; readonly mounts?: readonly string[] | undefined }
+      | undefined;
   },
   cwd: string,
   staticDir: string,
 ): PluginDeclaration {
-  const envs = decl.settings?.envs;
-  const extra = envs !== undefined && envs.length > 0 ? { envs } : {};
+  const extra = settingsOf(decl.settings);
   if (decl.path !== undefined) {
     return { name, target: isAbsolute(decl.path) ? decl.path : resolve(staticDir, decl.path), ...extra };
   }
@@ -47,6 +50,18 @@ export function declarationOf(
     hint: `Traefik's layout: ./${LOCAL_PLUGINS_DIR}/<moduleName> in the working directory; or set path`,
     ...extra,
   };
+}
+
+/** The declaration's `envs` and `mounts`, when set and not empty. */
+export function settingsOf(
+  s:
+    | { readonly envs?: readonly string[] | undefined; readonly mounts?: readonly string[] | undefined }
+    | undefined,
+): { envs?: readonly string[]; mounts?: readonly string[] } {
+  const out: { envs?: readonly string[]; mounts?: readonly string[] } = {};
+  if (s?.envs !== undefined && s.envs.length > 0) out.envs = s.envs;
+  if (s?.mounts !== undefined && s.mounts.length > 0) out.mounts = s.mounts;
+  return out;
 }
 
 /**

@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node
 import { dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import type { RemotePluginConfig } from '../config/static/schema.ts';
 import type { Logger } from '../core/logger.ts';
-import type { PluginDeclaration } from './locate.ts';
+import { type PluginDeclaration, settingsOf } from './locate.ts';
 import { readZip } from './zip.ts';
 
 /**
@@ -52,12 +52,7 @@ export async function setupRemotePlugins(
   if (opts.download) cleanArchives(root, plugins);
   for (const [name, p] of Object.entries(plugins)) {
     const target = join(root, 'sources', 'src', ...p.moduleName.split('/'));
-    const envs = p.settings?.envs;
-    const decl: PluginDeclaration = {
-      name,
-      target,
-      ...(envs !== undefined && envs.length > 0 ? { envs } : {}),
-    };
+    const decl: PluginDeclaration = { name, target, ...settingsOf(p.settings) };
     if (!opts.download) {
       out.push(
         existsSync(target) ? decl : { ...decl, failed: `${p.moduleName}@${p.version} was not installed` },

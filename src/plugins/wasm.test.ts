@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -8,6 +8,7 @@ import { HeaderList } from '../core/headers.ts';
 import { createLogger, type LogFields } from '../core/logger.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 import type { BodyFilter, RequestControl } from '../middleware/middleware.ts';
+import { parseMounts } from './wasi-fs.ts';
 import { compileWasm, environOf, WasmMiddleware, type WasmModule, WasmTrap } from './wasm.ts';
 
 /*
@@ -77,7 +78,18 @@ function runFilter(f: BodyFilter, chunks: string[]): { body: string; length: num
 
 describe('http-wasm host', () => {
   before(async () => {
-    for (const n of ['add-header', 'deny', 'rewrite', 'inspect', 'mutate', 'bad-header', 'environ']) {
+    mkdirSync(join(dir, 'mnt', 'sub'), { recursive: true });
+    writeFileSync(join(dir, 'mnt', 'f.txt'), '0123456789');
+    for (const n of [
+      'add-header',
+      'deny',
+      'rewrite',
+      'inspect',
+      'mutate',
+      'bad-header',
+      'environ',
+      'mount-dir',
+    ]) {
       modules.set(n, await moduleOf(n));
     }
   });
@@ -226,6 +238,58 @@ describe('http-wasm host', () => {
     );
     const { m: none } = middleware('environ');
     assert.equal((none.onRequest(request(), ctl) as DirectResponse).body, '');
+  });
+
+  it('settings.mounts: fd_readdir, path_filestat_get, fd_filestat_get, fd_seek and fd_tell on a preopen', () => {
+    const root = realpathSync(join(dir, 'mnt'));
+    const f = join(root, 'f.txt');
+    const m = new WasmMiddleware(
+      modules.get('mount-dir')!,
+      Buffer.from('{}'),
+      capture().logger,
+      [],
+      parseMounts([`${root}:/data:ro`]) as never,
+    );
+    const out = Buffer.from(String((m.onRequest(request(), ctl) as DirectResponse).body), 'hex');
+    const errnos = [0, 8, 12, 16, 24, 28].map((at) => out.readUInt32LE(at));
+    assert.deepEqual(errnos, [0, 0, 0, 0, 0, 0]);
+    // f.txt: a regular file (4) of 10 bytes, its inode; the preopen: a directory (3).
+    const st = statSync(f, { bigint: true });
+    assert.equal(out.readBigUInt64LE(64 + 8), st.ino);
+    assert.equal(out[64 + 16], 4);
+    assert.equal(out.readBigUInt64LE(64 + 32), 10n);
+    assert.equal(out.readBigUInt64LE(64 + 48), st.mtimeNs);
+    assert.equal(out[128 + 16], 3);
+    // The fd after the preopen; SEEK_END - 2, and fd_tell says the same.
+    assert.equal(out.readUInt32LE(20), 4);
+    assert.equal(out.readBigUInt64LE(32), 8n);
+    assert.equal(out.readBigUInt64LE(40), 8n);
+    // The dirents: ".", "..", then f.txt and sub (d_next, d_ino, d_namlen, d_type, name).
+    const used = out.readUInt32LE(4);
+    const ents: [string, number, bigint][] = [];
+    for (let at = 256; at < 256 + used; ) {
+      const len = out.readUInt32LE(at + 16);
+      ents.push([out.subarray(at + 24, at + 24 + len).toString(), out[at + 20]!, out.readBigUInt64LE(at)]);
+      at += 24 + len;
+    }
+    assert.deepEqual(ents.slice(0, 2), [
+      ['.', 3, 1n],
+      ['..', 3, 2n],
+    ]);
+    assert.deepEqual(
+      ents
+        .slice(2)
+        .map((e) => [e[0], e[1]])
+        .sort(),
+      [
+        ['f.txt', 4],
+        ['sub', 3],
+      ],
+    );
+    assert.deepEqual(
+      ents.map((e) => e[2]),
+      [1n, 2n, 3n, 4n],
+    );
   });
 
   it('refuses a module that is not an http-wasm guest', async () => {

@@ -1,5 +1,5 @@
 import { randomFillSync } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { type BigIntStats, readFileSync } from 'node:fs';
 import type { Plugin, Middleware as PluginMiddleware } from '../../types/plugin.d.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { Logger } from '../core/logger.ts';
@@ -8,6 +8,7 @@ import { withQuery } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
 import type { BodyFilter, BodyOutput, RequestControl } from '../middleware/middleware.ts';
 import { errorText } from './options.ts';
+import { E, errnoOf, fdstatOf, filetype, type Mount, type OpenFile, parseMounts, WasiFs } from './wasi-fs.ts';
 
 /*
  * Traefik's WebAssembly middleware plugins (pkg/plugins/middlewarewasm.go), run through the
@@ -170,6 +171,8 @@ interface Guest {
   readonly handleResponse: (reqCtx: number, isError: number) => void;
   /** The request of the call in progress (null during the start function). */
   state: RequestState | null;
+  /** Its open files (settings.mounts), or null without mounts. */
+  readonly fs: WasiFs | null;
 }
 
 /** What a guest's host functions need of its middleware. */
@@ -177,6 +180,8 @@ interface Host {
   readonly config: Buffer;
   /** The guest's environment: `NAME=value` each. */
   readonly environ: readonly Buffer[];
+  /** `settings.mounts`: the directories the guest sees as WASI preopens. */
+  readonly mounts: readonly Mount[];
   readonly logger: Logger;
   features: number;
 }
@@ -186,7 +191,11 @@ interface Host {
  * get_config, as Traefik marshals the middleware's configuration (middlewarewasm.go
  * buildMiddleware, handler.GuestConfig).
  */
-export function wasmPlugin(wasm: WasmModule, envs: readonly string[] = []): Plugin<unknown> {
+export function wasmPlugin(
+  wasm: WasmModule,
+  envs: readonly string[] = [],
+  mounts: readonly string[] = [],
+): Plugin<unknown> {
   return {
     schema: {
       '~standard': {
@@ -200,6 +209,9 @@ export function wasmPlugin(wasm: WasmModule, envs: readonly string[] = []): Plug
     },
     create(options, ctx) {
       let m: WasmMiddleware;
+      // As buildMiddleware: the mounts are read as each middleware is built.
+      const dirs = parseMounts(mounts);
+      if (typeof dirs === 'string') return { error: `building Wasm middleware: ${dirs}` };
       try {
         // The factory's logger is the proxy's (a child with the plugin's names).
         m = new WasmMiddleware(
@@ -207,6 +219,7 @@ export function wasmPlugin(wasm: WasmModule, envs: readonly string[] = []): Plug
           Buffer.from(JSON.stringify(options)),
           ctx.logger as Logger,
           environOf(envs),
+          dirs,
         );
       } catch (e) {
         return { error: `building Wasm middleware: ${errorText(e)}` };
@@ -236,12 +249,20 @@ export class WasmMiddleware implements Host {
   readonly #pending = new WeakMap<RequestHead, RequestState>();
 
   readonly environ: readonly Buffer[];
+  readonly mounts: readonly Mount[];
 
-  constructor(wasm: WasmModule, config: Buffer, logger: Logger, environ: readonly Buffer[] = []) {
+  constructor(
+    wasm: WasmModule,
+    config: Buffer,
+    logger: Logger,
+    environ: readonly Buffer[] = [],
+    mounts: readonly Mount[] = [],
+  ) {
     this.#wasm = wasm;
     this.config = config;
     this.logger = logger;
     this.environ = environ;
+    this.mounts = mounts;
     // As NewMiddleware: the first guest now, so that a guest failing to start fails the build.
     this.#idle.push(this.#newGuest());
   }
@@ -264,6 +285,7 @@ export class WasmMiddleware implements Host {
       r = f(g);
     } catch (e) {
       g.state = null;
+      g.fs?.closeAll();
       throw e instanceof WasiExit ? new WasmTrap(`guest exited: ${e.message}`) : e;
     }
     g.state = null;
@@ -414,6 +436,7 @@ function instantiate(module: WasmCompiled, host: Host): Guest {
     handleRequest: null as unknown as () => bigint,
     handleResponse: null as unknown as (reqCtx: number, isError: number) => void,
     state: null as RequestState | null,
+    fs: host.mounts.length > 0 ? new WasiFs(host.mounts) : null,
   };
   const imports: Record<string, Record<string, unknown>> = {
     http_handler: httpHandler(g, host),
@@ -431,7 +454,10 @@ function instantiate(module: WasmCompiled, host: Host): Guest {
     try {
       (f as () => void)();
     } catch (e) {
-      if (!(e instanceof WasiExit && e.code === 0)) throw e;
+      if (!(e instanceof WasiExit && e.code === 0)) {
+        g.fs?.closeAll();
+        throw e;
+      }
     }
   }
   return g;
@@ -715,8 +741,9 @@ function logLevel(level: number): 'debug' | 'info' | 'warn' | 'error' | null {
 }
 
 // ---- WASI preview1: the little a guest's runtime calls, as wazero's defaults answer it (no
-// arguments, no files; stdout and stderr discarded, as Traefik's module config has none), and
-// the environment variables of `settings.envs`.
+// arguments; stdout and stderr discarded, as Traefik's module config has none), the environment
+// variables of `settings.envs`, and the directories of `settings.mounts` (wasi-fs.ts) as
+// preopens from fd 3.
 
 const ERRNO_SUCCESS = 0;
 const ERRNO_BADF = 8;
@@ -725,6 +752,24 @@ const ERRNO_NOSYS = 52;
 
 function wasi(g: Guest, module: WasmCompiled, environ: readonly Buffer[]): Record<string, Fn> {
   const dv = () => new DataView(g.memory.buffer);
+  const fs = g.fs;
+  const fileOf = (fd: number): OpenFile | undefined => {
+    const o = fs?.get(fd);
+    return o?.kind === 'file' ? o : undefined;
+  };
+  /** WASI's filestat (64 bytes): dev, ino, filetype, nlink, size, atim, mtim, ctim. */
+  const writeFilestat = (out: number, st: BigIntStats): void => {
+    const d = dv();
+    view(g, out >>> 0, 64).fill(0);
+    d.setBigUint64(out, st.dev, true);
+    d.setBigUint64(out + 8, st.ino, true);
+    d.setUint8(out + 16, filetype(st));
+    d.setBigUint64(out + 24, st.nlink, true);
+    d.setBigUint64(out + 32, st.size, true);
+    d.setBigUint64(out + 40, st.atimeNs, true);
+    d.setBigUint64(out + 48, st.mtimeNs, true);
+    d.setBigUint64(out + 56, st.ctimeNs, true);
+  };
   const known: Record<string, Fn> = {
     args_sizes_get(argc: number, size: number): number {
       dv().setUint32(argc, 0, true);
@@ -766,27 +811,174 @@ function wasi(g: Guest, module: WasmCompiled, environ: readonly Buffer[]): Recor
       return ERRNO_SUCCESS;
     },
     fd_write(fd: number, iovs: number, iovsLen: number, nwritten: number): number {
-      if (fd !== 1 && fd !== 2) return ERRNO_BADF;
       const d = dv();
+      const f = fileOf(fd);
+      if (f === undefined) {
+        if (fd !== 1 && fd !== 2) return ERRNO_BADF;
+        let n = 0;
+        for (let i = 0; i < iovsLen; i++) n += d.getUint32(iovs + i * 8 + 4, true);
+        d.setUint32(nwritten, n, true);
+        return ERRNO_SUCCESS;
+      }
       let n = 0;
-      for (let i = 0; i < iovsLen; i++) n += d.getUint32(iovs + i * 8 + 4, true);
-      d.setUint32(nwritten, n, true);
+      for (let i = 0; i < iovsLen; i++) {
+        const len = d.getUint32(iovs + i * 8 + 4, true);
+        if (len === 0) continue;
+        const r = fs!.write(f, view(g, d.getUint32(iovs + i * 8, true), len));
+        if (r < 0) return -r;
+        n += r;
+        if (r < len) break;
+      }
+      dv().setUint32(nwritten, n, true);
       return ERRNO_SUCCESS;
     },
-    fd_read(fd: number, _iovs: number, _iovsLen: number, nread: number): number {
-      if (fd !== 0) return ERRNO_BADF;
-      dv().setUint32(nread, 0, true);
+    fd_read(fd: number, iovs: number, iovsLen: number, nread: number): number {
+      const f = fileOf(fd);
+      if (f === undefined) {
+        if (fd !== 0) return fs?.get(fd)?.kind === 'dir' ? E.ISDIR : ERRNO_BADF;
+        dv().setUint32(nread, 0, true);
+        return ERRNO_SUCCESS;
+      }
+      const d = dv();
+      let n = 0;
+      for (let i = 0; i < iovsLen; i++) {
+        const len = d.getUint32(iovs + i * 8 + 4, true);
+        if (len === 0) continue;
+        const r = fs!.read(f, view(g, d.getUint32(iovs + i * 8, true), len));
+        if (r < 0) return -r;
+        n += r;
+        if (r < len) break;
+      }
+      dv().setUint32(nread, n, true);
       return ERRNO_SUCCESS;
     },
     fd_fdstat_get(fd: number, out: number): number {
-      if (fd > 2) return ERRNO_BADF;
+      const o = fs?.get(fd);
+      if (o === undefined && fd > 2) return ERRNO_BADF;
       view(g, out >>> 0, 24).fill(0);
-      dv().setUint8(out, 2); // character_device
+      if (o === undefined) {
+        dv().setUint8(out, 2); // character_device
+        return ERRNO_SUCCESS;
+      }
+      const st = fdstatOf(o);
+      const d = dv();
+      d.setUint8(out, st.type);
+      d.setUint16(out + 2, st.flags, true);
+      d.setBigUint64(out + 8, st.rights, true);
+      d.setBigUint64(out + 16, st.rights, true);
       return ERRNO_SUCCESS;
     },
-    fd_prestat_get: (): number => ERRNO_BADF,
-    fd_close: (): number => ERRNO_BADF,
-    fd_seek: (): number => ERRNO_BADF,
+    fd_prestat_get(fd: number, out: number): number {
+      const name = fs?.prestat(fd) ?? null;
+      if (name === null) return ERRNO_BADF;
+      dv().setUint32(out, 0, true); // preopentype dir
+      dv().setUint32(out + 4, name.length, true);
+      return ERRNO_SUCCESS;
+    },
+    fd_prestat_dir_name(fd: number, buf: number, len: number): number {
+      const name = fs?.prestat(fd) ?? null;
+      if (name === null) return ERRNO_BADF;
+      if (len >>> 0 < name.length) return E.NAMETOOLONG;
+      name.copy(view(g, buf >>> 0, name.length));
+      return ERRNO_SUCCESS;
+    },
+    path_open(
+      dirFd: number,
+      lookup: number,
+      path: number,
+      pathLen: number,
+      oflags: number,
+      rights: bigint,
+      _inheriting: bigint,
+      fdflags: number,
+      out: number,
+    ): number {
+      if (fs === null) return ERRNO_BADF;
+      const r = fs.open(
+        dirFd,
+        lookup,
+        readString(g, path, pathLen),
+        oflags,
+        BigInt.asUintN(64, rights),
+        fdflags,
+      );
+      if (r < 0) return -r;
+      dv().setUint32(out, r, true);
+      return ERRNO_SUCCESS;
+    },
+    fd_close(fd: number): number {
+      return fs === null ? ERRNO_BADF : fs.close(fd);
+    },
+    fd_seek(fd: number, offset: bigint, whence: number, out: number): number {
+      const f = fileOf(fd);
+      if (f === undefined) return fs?.get(fd)?.kind === 'dir' ? E.ISDIR : ERRNO_BADF;
+      const r = fs!.seek(f, offset, whence);
+      if (r < 0) return -r;
+      dv().setBigUint64(out, BigInt(r), true);
+      return ERRNO_SUCCESS;
+    },
+    fd_tell(fd: number, out: number): number {
+      const f = fileOf(fd);
+      if (f === undefined) return fs?.get(fd)?.kind === 'dir' ? E.ISDIR : ERRNO_BADF;
+      dv().setBigUint64(out, BigInt(f.pos), true);
+      return ERRNO_SUCCESS;
+    },
+    fd_filestat_get(fd: number, out: number): number {
+      const o = fs?.get(fd);
+      if (o === undefined) return ERRNO_BADF;
+      let st: BigIntStats;
+      try {
+        st = fs!.stat(o);
+      } catch (e) {
+        return errnoOf(e);
+      }
+      writeFilestat(out, st);
+      return ERRNO_SUCCESS;
+    },
+    path_filestat_get(dirFd: number, lookup: number, path: number, pathLen: number, out: number): number {
+      if (fs === null) return ERRNO_BADF;
+      const st = fs.pathStat(dirFd, lookup, readString(g, path, pathLen));
+      if (typeof st === 'number') return st;
+      writeFilestat(out, st);
+      return ERRNO_SUCCESS;
+    },
+    fd_readdir(fd: number, buf: number, bufLen: number, cookie: bigint, used: number): number {
+      const o = fs?.get(fd);
+      if (o === undefined) return ERRNO_BADF;
+      if (o.kind !== 'dir') return E.NOTDIR;
+      let list: ReturnType<WasiFs['entries']>;
+      try {
+        list = fs!.entries(o);
+      } catch (e) {
+        return errnoOf(e);
+      }
+      // Each dirent (24 bytes: d_next, d_ino, d_namlen, d_type) then its name; the last one
+      // cut at buf_len, which tells the guest to ask again from its cookie (WASI preview1).
+      const limit = bufLen >>> 0;
+      const all = view(g, buf >>> 0, limit);
+      let at = 0;
+      for (let i = Number(BigInt.asUintN(64, cookie)); i < list.length && at < limit; i++) {
+        const e = list[i]!;
+        const ent = Buffer.alloc(24 + e.name.length);
+        ent.writeBigUInt64LE(BigInt(i + 1), 0);
+        ent.writeBigUInt64LE(e.ino, 8);
+        ent.writeUInt32LE(e.name.length, 16);
+        ent.writeUInt8(e.type, 20);
+        e.name.copy(ent, 24);
+        at += ent.copy(all, at, 0, Math.min(ent.length, limit - at));
+      }
+      dv().setUint32(used, at, true);
+      return ERRNO_SUCCESS;
+    },
+    path_create_directory(dirFd: number, path: number, pathLen: number): number {
+      return fs === null ? ERRNO_BADF : fs.change(dirFd, readString(g, path, pathLen), 'mkdir');
+    },
+    path_unlink_file(dirFd: number, path: number, pathLen: number): number {
+      return fs === null ? ERRNO_BADF : fs.change(dirFd, readString(g, path, pathLen), 'unlink');
+    },
+    path_remove_directory(dirFd: number, path: number, pathLen: number): number {
+      return fs === null ? ERRNO_BADF : fs.change(dirFd, readString(g, path, pathLen), 'rmdir');
+    },
     sched_yield: (): number => ERRNO_SUCCESS,
     proc_exit(code: number): never {
       throw new WasiExit(code);

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { renameSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
@@ -38,6 +38,9 @@ experimental:
     requestBody: { moduleName: example.com/request-body }
     yaegi: { moduleName: example.com/yaegi }
     trapStart: { moduleName: example.com/trap-start }
+    mountRo: { moduleName: example.com/mount-ro, settings: { mounts: ["./mnt-ro:/data:ro"] } }
+    mountRw: { moduleName: example.com/mount-rw, settings: { mounts: [mnt-rw] } }
+    mountBad: { moduleName: example.com/mount-bad, settings: { mounts: ["/a:/b:/c"] } }
 `;
 
 const dynamic = (backend: string, extra = '') => `http:
@@ -48,6 +51,9 @@ const dynamic = (backend: string, extra = '') => `http:
     rewrite: { rule: "PathPrefix(\`/rewrite\`)", service: app, middlewares: [rewrite] }
     body: { rule: "PathPrefix(\`/body\`)", service: app, middlewares: [body] }
     yaegi: { rule: "PathPrefix(\`/yaegi\`)", service: app, middlewares: [yaegi] }
+    mountRo: { rule: "PathPrefix(\`/mount-ro\`)", service: app, middlewares: [mountRo] }
+    mountRw: { rule: "PathPrefix(\`/mount-rw\`)", service: app, middlewares: [mountRw] }
+    mountBad: { rule: "PathPrefix(\`/mount-bad\`)", service: app, middlewares: [mountBad] }
   middlewares:
     add:
       plugin:
@@ -69,6 +75,15 @@ const dynamic = (backend: string, extra = '') => `http:
     broken:
       plugin:
         trapStart: {}
+    mountRo:
+      plugin:
+        mountRo: {}
+    mountRw:
+      plugin:
+        mountRw: {}
+    mountBad:
+      plugin:
+        mountBad: {}
   services:
     app: { loadBalancer: { servers: [{ url: "${backend}" }] } }
 ${extra}`;
@@ -89,6 +104,11 @@ describe('WebAssembly plugins (http-wasm)', () => {
           'x-remove-me': 'upstream',
           'x-seen-config': String(req.headers['x-wasm-config'] ?? ''),
           'x-seen-body-header': String(req.headers['x-request-body'] ?? ''),
+          'x-seen-file': String(req.headers['x-file'] ?? ''),
+          'x-seen-preopen': String(req.headers['x-preopen'] ?? ''),
+          'x-seen-escape': String(req.headers['x-escape'] ?? ''),
+          'x-seen-link': String(req.headers['x-link'] ?? ''),
+          'x-seen-write': String(req.headers['x-write'] ?? ''),
         });
         res.end(`${req.method} ${req.url} ${Buffer.concat(chunks).toString()}`);
       });
@@ -109,6 +129,15 @@ describe('WebAssembly plugins (http-wasm)', () => {
         [`${dir}/request-body/plugin.wasm`]: wasmOf('request-body'),
         [`${dir}/trap-start/.traefik.yml`]: manifest('traps as it starts'),
         [`${dir}/trap-start/plugin.wasm`]: wasmOf('trap-start'),
+        [`${dir}/mount-ro/.traefik.yml`]: manifest('mount, read-only'),
+        [`${dir}/mount-ro/plugin.wasm`]: wasmOf('mount-read'),
+        [`${dir}/mount-rw/.traefik.yml`]: manifest('mount, writable'),
+        [`${dir}/mount-rw/plugin.wasm`]: wasmOf('mount-read'),
+        [`${dir}/mount-bad/.traefik.yml`]: manifest('mount, invalid entry'),
+        [`${dir}/mount-bad/plugin.wasm`]: wasmOf('mount-read'),
+        'mnt-ro/greeting.txt': 'hello from the read-only mount',
+        'mnt-rw/greeting.txt': 'hello from the writable mount',
+        'outside.txt': 'outside the mounts',
         [`${dir}/yaegi/.traefik.yml`]: 'displayName: go\ntype: middleware\nimport: example.com/yaegi\n',
       },
     });
@@ -122,7 +151,16 @@ describe('WebAssembly plugins (http-wasm)', () => {
 
   it('loads the wasm plugins from plugins-local/src/<moduleName>, and says a Yaegi one cannot run', () => {
     const loaded = proxy.logs.filter((l) => l.msg === 'plugin loaded').map((l) => String(l.plugin));
-    assert.deepEqual(loaded.sort(), ['addHeader', 'deny', 'requestBody', 'rewrite', 'trapStart']);
+    assert.deepEqual(loaded.sort(), [
+      'addHeader',
+      'deny',
+      'mountBad',
+      'mountRo',
+      'mountRw',
+      'requestBody',
+      'rewrite',
+      'trapStart',
+    ]);
     const yaegi = proxy.logs.find((l) => l.msg === 'plugin not loaded' && l.plugin === 'yaegi');
     assert.match(String(yaegi?.['error']), /Traefik Go \(Yaegi\) plugin/);
   });
@@ -193,6 +231,40 @@ describe('WebAssembly plugins (http-wasm)', () => {
     );
     assert.match(String(issue?.['issue']), /building Wasm middleware: .*unreachable/);
     assert.equal((await curl([`${base}/broken`])).status, 404);
+  });
+
+  it('settings.mounts: the guest reads a file of its mount (WASI preopen) into a request header, confined', async () => {
+    // A link in the mount leading out of it.
+    symlinkSync(join(proxy.dir, 'outside.txt'), join(proxy.dir, 'mnt-ro', 'link.txt'));
+    const ro = await curl([`${base}/mount-ro/x`]);
+    assert.equal(ro.status, 200);
+    assert.deepEqual(ro.headers['x-seen-preopen'], ['/data']);
+    assert.deepEqual(ro.headers['x-seen-file'], ['hello from the read-only mount']);
+    assert.deepEqual(ro.headers['x-seen-escape'], ['notcapable']);
+    assert.deepEqual(ro.headers['x-seen-link'], ['notcapable']);
+    // `:ro`: wazero's read-only mount answers EROFS to an open for writing.
+    assert.deepEqual(ro.headers['x-seen-write'], ['rofs']);
+    assert.equal(existsSync(join(proxy.dir, 'mnt-ro', 'out.txt')), false);
+
+    // One part: the host path is also the guest's name; without `:ro` the mount is writable.
+    const rw = await curl([`${base}/mount-rw/x`]);
+    assert.equal(rw.status, 200);
+    assert.deepEqual(rw.headers['x-seen-preopen'], ['mnt-rw']);
+    assert.deepEqual(rw.headers['x-seen-file'], ['hello from the writable mount']);
+    assert.deepEqual(rw.headers['x-seen-escape'], ['notcapable']);
+    assert.deepEqual(rw.headers['x-seen-link'], ['noent']);
+    assert.deepEqual(rw.headers['x-seen-write'], ['opened']);
+    assert.equal(readFileSync(join(proxy.dir, 'mnt-rw', 'out.txt'), 'utf8'), 'from-guest');
+  });
+
+  it('settings.mounts: an entry of more than host:guest makes the middleware a configuration error', async () => {
+    const issue = proxy.logs.find(
+      (l) =>
+        l.msg === 'configuration error' &&
+        String(l['issue']).includes('http.middlewares.mountBad.plugin.mountBad'),
+    );
+    assert.match(String(issue?.['issue']), /building Wasm middleware: invalid directory "\/a:\/b:\/c"/);
+    assert.equal((await curl([`${base}/mount-bad`])).status, 404);
   });
 
   it('compiles a changed binary again with the next configuration change', async () => {

@@ -56,7 +56,6 @@ describe('static experimental section', () => {
         '    b: { moduleName: /abs/ }',
         '    c: { moduleName: example.com/m }',
         '    d: { moduleName: example.com/m }',
-        '    e: { moduleName: example.com/m, settings: { envs: [HOME], mounts: [/data] } }',
         '    f: { moduleName: ../outside }',
         '',
       ].join('\n'),
@@ -64,8 +63,25 @@ describe('static experimental section', () => {
     assert.deepEqual(r.lines, [
       'conf/static.yaml:8:8: experimental.localPlugins.a: a local plugin needs a moduleName (or a path) (expected moduleName: example.com/my-plugin)',
       'conf/static.yaml:9:22: experimental.localPlugins.b.moduleName: must not start or end with a /',
-      'conf/static.yaml:12:63: experimental.localPlugins.e.settings.mounts: `mounts` is not supported yet',
-      'conf/static.yaml:13:22: experimental.localPlugins.f.moduleName: must not contain a `..` segment',
+      'conf/static.yaml:11:22: experimental.localPlugins.d.moduleName: module example.com/m is already declared by local plugin `c`',
+      'conf/static.yaml:12:22: experimental.localPlugins.f.moduleName: must not contain a `..` segment',
+    ]);
+  });
+
+  it('takes settings.mounts as Traefik does (host[:guest][:ro] entries, checked when a middleware is built)', () => {
+    const r = load(
+      [
+        'experimental:',
+        '  plugins:',
+        '    remote: { moduleName: github.com/x/y, version: v1.0.0, settings: { mounts: ["/srv:/data:ro"] } }',
+        '  localPlugins:',
+        '    e: { moduleName: example.com/e, settings: { mounts: [/data, "./x:/y"] } }',
+        '    f: { moduleName: example.com/f, settings: { mounts: [""] } }',
+        '',
+      ].join('\n'),
+    );
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:9:58: experimental.localPlugins.f.settings.mounts[0]: must not be empty',
     ]);
   });
 

@@ -887,9 +887,15 @@ const moduleName = z
   .refine((m) => !m.startsWith('/') && !m.endsWith('/'), 'must not start or end with a /')
   .refine((m) => !m.split('/').includes('..'), 'must not contain a `..` segment');
 
-/** Traefik's plugin settings (pkg/plugins/types.go Settings); `mounts` is not supported. */
+/**
+ * Traefik's plugin settings (pkg/plugins/types.go Settings): `envs`, and `mounts`, each
+ * `host[:guest][:ro]` (checked as each middleware is built, as middlewarewasm.go does).
+ */
 const pluginSettings = nullAsEmpty(
-  strictObject({ envs: z.array(z.string().min(1, 'must not be empty')).optional() }, ['mounts']),
+  strictObject({
+    envs: z.array(z.string().min(1, 'must not be empty')).optional(),
+    mounts: z.array(z.string().min(1, 'must not be empty')).optional(),
+  }),
 ).optional();
 
 const localPlugin = strictObject({
@@ -899,7 +905,7 @@ const localPlugin = strictObject({
   /**
    * Traefik's plugin settings (pkg/plugins/types.go Settings), for WebAssembly plugins:
    * `envs`, the environment variables the guest sees (their values when a middleware is
-   * built). `mounts` (directories) is not supported.
+   * built), and `mounts`, the directories it sees (WASI preopens, src/plugins/wasi-fs.ts).
    */
   settings: pluginSettings,
 }).superRefine((v, ctx) => {
