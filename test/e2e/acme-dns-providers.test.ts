@@ -1,6 +1,6 @@
 /**
  * DNS-01 through the real proxy process with lego's API providers (Cloudflare with an API token
- * and with the email/global key, OVH, Route 53, DigitalOcean, Hetzner, Gandi v5), each talking to
+ * and with the email/global key, OVH, Route 53, DigitalOcean, Hetzner, Gandi v5, … deSEC), each talking to
  * its test double on loopback (src/tls/acme/test-fake-*.ts: the API's authentication, signatures
  * and request shapes), with certificates issued by Debian's pebble.
  *
@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestDnsServer } from '../../src/tls/acme/test-dns-server.ts';
 import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from '../../src/tls/acme/test-fake-cloudflare.ts';
+import { DESEC_BASE_PATH, startFakeDesec } from '../../src/tls/acme/test-fake-desec.ts';
 import { startFakeDigitalOcean } from '../../src/tls/acme/test-fake-digitalocean.ts';
 import type { DnsBackend, FakeApi } from '../../src/tls/acme/test-fake-dns-api.ts';
 import { startFakeDuckDns } from '../../src/tls/acme/test-fake-duckdns.ts';
@@ -113,6 +114,7 @@ const ZONES = [
   'porkbun.test',
   'gcloud.test',
   'linode.test',
+  'desec.test',
 ];
 const R53_WILD = '*.r53.test';
 
@@ -144,6 +146,7 @@ describe('ACME dns-01 through the proxy with lego API providers and their test d
     { provider: 'porkbun', resolver: 'pb', host: 'www.porkbun.test', api: () => apis.get('porkbun')! },
     { provider: 'gcloud', resolver: 'gce', host: 'www.gcloud.test', api: () => apis.get('gcloud')! },
     { provider: 'linode', resolver: 'lin', host: 'www.linode.test', api: () => apis.get('linode')! },
+    { provider: 'desec', resolver: 'desec', host: 'www.desec.test', api: () => apis.get('desec')! },
     { provider: 'duckdns', resolver: 'duck', host: 'mysite.duckdns.org', api: () => apis.get('duckdns')! },
   ];
 
@@ -252,6 +255,7 @@ ${routers}  services:
       await startFakePorkbun({ apiKey: 'pk1', secretApiKey: 'sk1', domains: ['porkbun.test'], backend }),
     );
     apis.set('linode', await startFakeLinode({ token: 'lin-token', domains: ['linode.test'], backend }));
+    apis.set('desec', await startFakeDesec({ token: 'desec-token', domains: ['desec.test'], backend }));
     const gceKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
     apis.set(
       'gcloud',
@@ -289,6 +293,7 @@ ${routers}  services:
       PORKBUN_POLLING_INTERVAL: '1',
       GCE_POLLING_INTERVAL: '1',
       LINODE_POLLING_INTERVAL: '1',
+      DESEC_POLLING_INTERVAL: '1',
     };
     proxy = await startProxy({
       config: config(cases),
@@ -322,6 +327,8 @@ ${routers}  services:
         GCE_API_URL: `${apis.get('gcloud')!.url}/dns/v1`,
         LINODE_TOKEN: 'lin-token',
         LINODE_URL: apis.get('linode')!.url,
+        DESEC_TOKEN: 'desec-token',
+        DESEC_API_URL: `${apis.get('desec')!.url}${DESEC_BASE_PATH}/`,
         DUCKDNS_TOKEN: 'duck-token',
         DUCKDNS_API_URL: `${apis.get('duckdns')!.url}/update`,
       },

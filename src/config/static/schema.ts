@@ -618,6 +618,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'acme-dns',
   'challtestsrv',
   'cloudflare',
+  'desec',
   'digitalocean',
   'duckdns',
   'exec',

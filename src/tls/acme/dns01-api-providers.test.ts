@@ -13,6 +13,7 @@ import { dnsProviderFor } from './dns01-providers.ts';
 import type { Scheduler } from './scheduler.ts';
 import { ImmediateScheduler, zoneLocator } from './test-dns01-helpers.ts';
 import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from './test-fake-cloudflare.ts';
+import { DESEC_BASE_PATH, startFakeDesec } from './test-fake-desec.ts';
 import { startFakeDigitalOcean } from './test-fake-digitalocean.ts';
 import { type FakeAnswer, type FakeApi, MemoryBackend } from './test-fake-dns-api.ts';
 import { GANDI_BASE_PATH, startFakeGandi } from './test-fake-gandi.ts';
@@ -228,6 +229,18 @@ async function world(provider: string): Promise<World> {
         missing: /LINODE_TOKEN/,
       };
     }
+    case 'desec': {
+      const api = await startFakeDesec({ token: 'desec-token', domains: ['example.com'], backend });
+      return {
+        provider,
+        api,
+        backend,
+        env: { DESEC_TOKEN: 'desec-token', DESEC_API_URL: `${api.url}${DESEC_BASE_PATH}/` },
+        refusal: { status: 400, body: { detail: 'Another RRset with the same subdomain and type exists.' } },
+        refusalText: /answered 400: Another RRset with the same subdomain and type exists\./,
+        missing: /DESEC_TOKEN/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -265,6 +278,7 @@ for (const name of [
   'godaddy',
   'porkbun',
   'linode',
+  'desec',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -344,6 +358,51 @@ for (const name of [
           ],
         );
         for (const n of names.slice(0, 2)) await p.cleanup(n, VALUE_A);
+      });
+    }
+
+    if (name === 'desec') {
+      it("sends nrdcg/desec's requests: the responsible domain, the RRset created then patched, Token auth", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.present(RECORD, VALUE_B);
+        await p.cleanup(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_B);
+        const rrset = '/api/v1/domains/example.com/rrsets/_acme-challenge.www/TXT/';
+        assert.deepEqual(
+          w.api.calls.map(
+            (c) => `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''} ${c.body.trim()}`,
+          ),
+          [
+            'GET /api/v1/domains/?owns_qname=_acme-challenge.www.example.com ',
+            `GET ${rrset} `,
+            `POST /api/v1/domains/example.com/rrsets/ {"domain":"example.com","subname":"_acme-challenge.www","type":"TXT","records":["\\"${VALUE_A}\\""],"ttl":3600}`,
+            'GET /api/v1/domains/?owns_qname=_acme-challenge.www.example.com ',
+            `GET ${rrset} `,
+            `PATCH ${rrset} {"records":["\\"${VALUE_A}\\"","\\"${VALUE_B}\\""]}`,
+            'GET /api/v1/domains/?owns_qname=_acme-challenge.www.example.com ',
+            `GET ${rrset} `,
+            `PATCH ${rrset} {"records":["\\"${VALUE_B}\\""]}`,
+            'GET /api/v1/domains/?owns_qname=_acme-challenge.www.example.com ',
+            `GET ${rrset} `,
+            `PATCH ${rrset} {"records":[]}`,
+          ],
+        );
+        for (const c of w.api.calls) {
+          assert.equal(c.headers.authorization, 'Token desec-token');
+          assert.equal(c.headers['content-type'], 'application/json');
+        }
+      });
+
+      it('fails naming the record when deSEC holds no domain for it', async () => {
+        const p = build(name, w.env);
+        w.api.calls.length = 0;
+        await assert.rejects(
+          p.present('_acme-challenge.other.test.', VALUE_A),
+          /desec: .*no domain found for _acme-challenge\.other\.test/,
+        );
+        assert.equal(w.api.calls.length, 1);
       });
     }
 

@@ -11,6 +11,7 @@ import type { Logger } from '../../core/logger.ts';
 import { acmeDnsFromEnv } from './dns01-acmedns.ts';
 import type { ApiProviderContext, ApiProviderSetup } from './dns01-api-provider.ts';
 import { cloudflareFromEnv } from './dns01-cloudflare.ts';
+import { desecFromEnv } from './dns01-desec.ts';
 import { digitalOceanFromEnv } from './dns01-digitalocean.ts';
 import { duckDnsFromEnv } from './dns01-duckdns.ts';
 import { Dns01ConfigError, LegoEnv } from './dns01-env.ts';
@@ -43,6 +44,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
   {
     'acme-dns': acmeDnsFromEnv,
     cloudflare: cloudflareFromEnv,
+    desec: desecFromEnv,
     digitalocean: digitalOceanFromEnv,
     duckdns: duckDnsFromEnv,
     gandiv5: gandiV5FromEnv,
