@@ -1,6 +1,6 @@
 /**
  * DNS-01 through the real proxy process with lego's API providers (Cloudflare with an API token
- * and with the email/global key, OVH, Route 53, DigitalOcean, Hetzner, Gandi v5, … deSEC), each talking to
+ * and with the email/global key, OVH, Route 53, DigitalOcean, Hetzner, Gandi v5, … deSEC, Namecheap), each talking to
  * its test double on loopback (src/tls/acme/test-fake-*.ts: the API's authentication, signatures
  * and request shapes), with certificates issued by Debian's pebble.
  *
@@ -29,6 +29,7 @@ import { startFakeGCloud } from '../../src/tls/acme/test-fake-gcloud.ts';
 import { startFakeGoDaddy } from '../../src/tls/acme/test-fake-godaddy.ts';
 import { startFakeHetzner } from '../../src/tls/acme/test-fake-hetzner.ts';
 import { startFakeLinode } from '../../src/tls/acme/test-fake-linode.ts';
+import { startFakeNamecheap } from '../../src/tls/acme/test-fake-namecheap.ts';
 import { startFakeOvh } from '../../src/tls/acme/test-fake-ovh.ts';
 import { startFakePorkbun } from '../../src/tls/acme/test-fake-porkbun.ts';
 import { startFakeRoute53 } from '../../src/tls/acme/test-fake-route53.ts';
@@ -115,6 +116,7 @@ const ZONES = [
   'gcloud.test',
   'linode.test',
   'desec.test',
+  'namecheap.test',
 ];
 const R53_WILD = '*.r53.test';
 
@@ -147,6 +149,7 @@ describe('ACME dns-01 through the proxy with lego API providers and their test d
     { provider: 'gcloud', resolver: 'gce', host: 'www.gcloud.test', api: () => apis.get('gcloud')! },
     { provider: 'linode', resolver: 'lin', host: 'www.linode.test', api: () => apis.get('linode')! },
     { provider: 'desec', resolver: 'desec', host: 'www.desec.test', api: () => apis.get('desec')! },
+    { provider: 'namecheap', resolver: 'nc', host: 'www.namecheap.test', api: () => apis.get('namecheap')! },
     { provider: 'duckdns', resolver: 'duck', host: 'mysite.duckdns.org', api: () => apis.get('duckdns')! },
   ];
 
@@ -256,6 +259,14 @@ ${routers}  services:
     );
     apis.set('linode', await startFakeLinode({ token: 'lin-token', domains: ['linode.test'], backend }));
     apis.set('desec', await startFakeDesec({ token: 'desec-token', domains: ['desec.test'], backend }));
+    const namecheap = await startFakeNamecheap({
+      apiUser: 'nc-user',
+      apiKey: 'nc-key',
+      clientIp: '198.51.100.20',
+      domains: ['namecheap.test'],
+      backend,
+    });
+    apis.set('namecheap', namecheap);
     const gceKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
     apis.set(
       'gcloud',
@@ -294,6 +305,7 @@ ${routers}  services:
       GCE_POLLING_INTERVAL: '1',
       LINODE_POLLING_INTERVAL: '1',
       DESEC_POLLING_INTERVAL: '1',
+      NAMECHEAP_POLLING_INTERVAL: '1',
     };
     proxy = await startProxy({
       config: config(cases),
@@ -328,6 +340,10 @@ ${routers}  services:
         LINODE_TOKEN: 'lin-token',
         LINODE_URL: apis.get('linode')!.url,
         DESEC_TOKEN: 'desec-token',
+        NAMECHEAP_API_USER: 'nc-user',
+        NAMECHEAP_API_KEY: 'nc-key',
+        NAMECHEAP_API_URL: `${namecheap.url}/xml.response`,
+        NAMECHEAP_GETIP_URL: namecheap.getIpUrl,
         DESEC_API_URL: `${apis.get('desec')!.url}${DESEC_BASE_PATH}/`,
         DUCKDNS_TOKEN: 'duck-token',
         DUCKDNS_API_URL: `${apis.get('duckdns')!.url}/update`,

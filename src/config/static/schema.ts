@@ -628,6 +628,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'hetzner',
   'httpreq',
   'linode',
+  'namecheap',
   'ovh',
   'pdns',
   'porkbun',

@@ -20,6 +20,7 @@ import { GANDI_BASE_PATH, startFakeGandi } from './test-fake-gandi.ts';
 import { startFakeGoDaddy } from './test-fake-godaddy.ts';
 import { startFakeHetzner } from './test-fake-hetzner.ts';
 import { startFakeLinode } from './test-fake-linode.ts';
+import { startFakeNamecheap } from './test-fake-namecheap.ts';
 import { startFakeOvh } from './test-fake-ovh.ts';
 import { startFakePorkbun } from './test-fake-porkbun.ts';
 import { startFakeRoute53 } from './test-fake-route53.ts';
@@ -34,6 +35,8 @@ interface World {
   readonly refusalText: RegExp;
   /** The credential variables that, missing, the error must name. */
   readonly missing: RegExp;
+  /** What wrong credentials are answered (default: a 4xx status). */
+  readonly wrongCredentials?: RegExp;
 }
 
 async function world(provider: string): Promise<World> {
@@ -241,6 +244,34 @@ async function world(provider: string): Promise<World> {
         missing: /DESEC_TOKEN/,
       };
     }
+    case 'namecheap': {
+      const api = await startFakeNamecheap({
+        apiUser: 'nc-user',
+        apiKey: 'nc-key',
+        clientIp: '203.0.113.7',
+        domains: ['example.com'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: {
+          NAMECHEAP_API_USER: 'nc-user',
+          NAMECHEAP_API_KEY: 'nc-key',
+          NAMECHEAP_API_URL: `${api.url}/xml.response`,
+          NAMECHEAP_GETIP_URL: api.getIpUrl,
+        },
+        refusal: {
+          status: 200,
+          contentType: 'text/xml',
+          body: '<?xml version="1.0" encoding="utf-8"?>\n<ApiResponse Status="ERROR" xmlns="http://api.namecheap.com/xml.response"><Errors><Error Number="1011150">Invalid request IP</Error></Errors></ApiResponse>',
+        },
+        refusalText: /answered 200: Invalid request IP \[1011150\]/,
+        missing: /NAMECHEAP_API_USER.*NAMECHEAP_API_KEY/,
+        wrongCredentials: /answered 200: API Key is invalid or API access has not been enabled \[1011102\]/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -279,6 +310,7 @@ for (const name of [
   'porkbun',
   'linode',
   'desec',
+  'namecheap',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -322,7 +354,7 @@ for (const name of [
         Object.entries(w.env).map(([k, v]) => [k, /URL|ENDPOINT/.test(k) ? v : `${v}-wrong`]),
       );
       await assert.rejects(build(name, wrong).present(RECORD, VALUE_A), (e: Error) => {
-        assert.match(e.message, /answered 4\d\d/);
+        assert.match(e.message, w.wrongCredentials ?? /answered 4\d\d/);
         for (const [k, v] of Object.entries(wrong))
           if (!/URL|ENDPOINT/.test(k)) assert.ok(!e.message.includes(v), `${k} quoted`);
         return true;
@@ -403,6 +435,34 @@ for (const name of [
           /desec: .*no domain found for _acme-challenge\.other\.test/,
         );
         assert.equal(w.api.calls.length, 1);
+      });
+    }
+
+    if (name === 'namecheap') {
+      it("sends lego's requests: getHosts in the query, setHosts of every host as a form", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        const auth = 'ApiKey=nc-key&ApiUser=nc-user&ClientIp=203.0.113.7';
+        const a = 'Address1=192.0.2.1';
+        const host1 = 'HostName1=%40';
+        assert.deepEqual(
+          w.api.calls.map((c) => `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''} ${c.body}`),
+          [
+            `GET /xml.response?${auth}&Command=namecheap.domains.dns.getHosts&SLD=example&TLD=com&UserName=nc-user `,
+            `POST /xml.response ${a}&Address2=${VALUE_A}&${auth}&Command=namecheap.domains.dns.setHosts&${host1}&HostName2=_acme-challenge.www&MXPref1=10&MXPref2=10&RecordType1=A&RecordType2=TXT&SLD=example&TLD=com&TTL1=1800&TTL2=120&UserName=nc-user`,
+            `GET /xml.response?${auth}&Command=namecheap.domains.dns.getHosts&SLD=example&TLD=com&UserName=nc-user `,
+            `POST /xml.response ${a}&${auth}&Command=namecheap.domains.dns.setHosts&${host1}&MXPref1=10&RecordType1=A&SLD=example&TLD=com&TTL1=1800&UserName=nc-user`,
+          ],
+        );
+        // A record that is not there: nothing written.
+        w.api.calls.length = 0;
+        await p.cleanup(RECORD, VALUE_B);
+        assert.deepEqual(
+          w.api.calls.map((c) => c.method),
+          ['GET'],
+        );
       });
     }
 

@@ -22,6 +22,7 @@ import { goDaddyFromEnv } from './dns01-godaddy.ts';
 import { hetznerFromEnv } from './dns01-hetzner.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
 import { linodeFromEnv } from './dns01-linode.ts';
+import { namecheapFromEnv } from './dns01-namecheap.ts';
 import { ovhFromEnv } from './dns01-ovh.ts';
 import { pdnsFromEnv } from './dns01-pdns.ts';
 import { porkbunFromEnv } from './dns01-porkbun.ts';
@@ -52,6 +53,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     godaddy: goDaddyFromEnv,
     hetzner: hetznerFromEnv,
     linode: linodeFromEnv,
+    namecheap: namecheapFromEnv,
     ovh: ovhFromEnv,
     pdns: pdnsFromEnv,
     porkbun: porkbunFromEnv,
