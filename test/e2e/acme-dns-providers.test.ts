@@ -1,6 +1,6 @@
 /**
  * DNS-01 through the real proxy process with lego's API providers (Cloudflare with an API token
- * and with the email/global key, OVH, Route 53, DigitalOcean, Hetzner, Gandi v5, … deSEC, Namecheap), each talking to
+ * and with the email/global key, OVH, Route 53, DigitalOcean, Hetzner, Gandi v5, … deSEC, Namecheap, Azure DNS), each talking to
  * its test double on loopback (src/tls/acme/test-fake-*.ts: the API's authentication, signatures
  * and request shapes), with certificates issued by Debian's pebble.
  *
@@ -19,6 +19,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestDnsServer } from '../../src/tls/acme/test-dns-server.ts';
+import { startFakeAzure } from '../../src/tls/acme/test-fake-azure.ts';
 import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from '../../src/tls/acme/test-fake-cloudflare.ts';
 import { DESEC_BASE_PATH, startFakeDesec } from '../../src/tls/acme/test-fake-desec.ts';
 import { startFakeDigitalOcean } from '../../src/tls/acme/test-fake-digitalocean.ts';
@@ -117,6 +118,7 @@ const ZONES = [
   'linode.test',
   'desec.test',
   'namecheap.test',
+  'azure.test',
 ];
 const R53_WILD = '*.r53.test';
 
@@ -150,6 +152,7 @@ describe('ACME dns-01 through the proxy with lego API providers and their test d
     { provider: 'linode', resolver: 'lin', host: 'www.linode.test', api: () => apis.get('linode')! },
     { provider: 'desec', resolver: 'desec', host: 'www.desec.test', api: () => apis.get('desec')! },
     { provider: 'namecheap', resolver: 'nc', host: 'www.namecheap.test', api: () => apis.get('namecheap')! },
+    { provider: 'azuredns', resolver: 'az', host: 'www.azure.test', api: () => apis.get('azuredns')! },
     { provider: 'duckdns', resolver: 'duck', host: 'mysite.duckdns.org', api: () => apis.get('duckdns')! },
   ];
 
@@ -267,6 +270,18 @@ ${routers}  services:
       backend,
     });
     apis.set('namecheap', namecheap);
+    apis.set(
+      'azuredns',
+      await startFakeAzure({
+        tenantId: 'e2e-tenant',
+        clientId: 'e2e-client',
+        clientSecret: 'e2e-secret',
+        subscriptionId: 'e2e-sub',
+        resourceGroup: 'e2e-rg',
+        zones: ['azure.test'],
+        backend,
+      }),
+    );
     const gceKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
     apis.set(
       'gcloud',
@@ -306,6 +321,7 @@ ${routers}  services:
       LINODE_POLLING_INTERVAL: '1',
       DESEC_POLLING_INTERVAL: '1',
       NAMECHEAP_POLLING_INTERVAL: '1',
+      AZURE_POLLING_INTERVAL: '1',
     };
     proxy = await startProxy({
       config: config(cases),
@@ -340,6 +356,13 @@ ${routers}  services:
         LINODE_TOKEN: 'lin-token',
         LINODE_URL: apis.get('linode')!.url,
         DESEC_TOKEN: 'desec-token',
+        AZURE_CLIENT_ID: 'e2e-client',
+        AZURE_CLIENT_SECRET: 'e2e-secret',
+        AZURE_TENANT_ID: 'e2e-tenant',
+        AZURE_SUBSCRIPTION_ID: 'e2e-sub',
+        AZURE_RESOURCE_GROUP: 'e2e-rg',
+        AZURE_AUTHORITY_HOST: apis.get('azuredns')!.url,
+        AZURE_API_URL: apis.get('azuredns')!.url,
         NAMECHEAP_API_USER: 'nc-user',
         NAMECHEAP_API_KEY: 'nc-key',
         NAMECHEAP_API_URL: `${namecheap.url}/xml.response`,

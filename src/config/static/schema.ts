@@ -616,6 +616,7 @@ const tracing = strictObject(
  */
 export const DNS_CHALLENGE_PROVIDERS = [
   'acme-dns',
+  'azuredns',
   'challtestsrv',
   'cloudflare',
   'desec',

@@ -10,6 +10,7 @@ import type { AwsCredentialChain } from '../../core/aws-sigv4.ts';
 import type { Logger } from '../../core/logger.ts';
 import { acmeDnsFromEnv } from './dns01-acmedns.ts';
 import type { ApiProviderContext, ApiProviderSetup } from './dns01-api-provider.ts';
+import { azureDnsFromEnv } from './dns01-azuredns.ts';
 import { cloudflareFromEnv } from './dns01-cloudflare.ts';
 import { desecFromEnv } from './dns01-desec.ts';
 import { digitalOceanFromEnv } from './dns01-digitalocean.ts';
@@ -44,6 +45,7 @@ import type { Scheduler } from './scheduler.ts';
 const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderContext) => ApiProviderSetup>> =
   {
     'acme-dns': acmeDnsFromEnv,
+    azuredns: azureDnsFromEnv,
     cloudflare: cloudflareFromEnv,
     desec: desecFromEnv,
     digitalocean: digitalOceanFromEnv,
