@@ -1,6 +1,6 @@
 /**
  * DNS-01 through the real proxy process with lego's API providers (Cloudflare with an API token
- * and with the email/global key, OVH, Route 53, DigitalOcean, Hetzner, Gandi v5), each talking to
+ * and with the email/global key, OVH, Route 53, DigitalOcean, Hetzner, Gandi v5, … deSEC, Namecheap, Azure DNS), each talking to
  * its test double on loopback (src/tls/acme/test-fake-*.ts: the API's authentication, signatures
  * and request shapes), with certificates issued by Debian's pebble.
  *
@@ -19,7 +19,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { TestDnsServer } from '../../src/tls/acme/test-dns-server.ts';
+import { startFakeAzure } from '../../src/tls/acme/test-fake-azure.ts';
 import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from '../../src/tls/acme/test-fake-cloudflare.ts';
+import { DESEC_BASE_PATH, startFakeDesec } from '../../src/tls/acme/test-fake-desec.ts';
 import { startFakeDigitalOcean } from '../../src/tls/acme/test-fake-digitalocean.ts';
 import type { DnsBackend, FakeApi } from '../../src/tls/acme/test-fake-dns-api.ts';
 import { startFakeDuckDns } from '../../src/tls/acme/test-fake-duckdns.ts';
@@ -28,6 +30,7 @@ import { startFakeGCloud } from '../../src/tls/acme/test-fake-gcloud.ts';
 import { startFakeGoDaddy } from '../../src/tls/acme/test-fake-godaddy.ts';
 import { startFakeHetzner } from '../../src/tls/acme/test-fake-hetzner.ts';
 import { startFakeLinode } from '../../src/tls/acme/test-fake-linode.ts';
+import { startFakeNamecheap } from '../../src/tls/acme/test-fake-namecheap.ts';
 import { startFakeOvh } from '../../src/tls/acme/test-fake-ovh.ts';
 import { startFakePorkbun } from '../../src/tls/acme/test-fake-porkbun.ts';
 import { startFakeRoute53 } from '../../src/tls/acme/test-fake-route53.ts';
@@ -113,6 +116,9 @@ const ZONES = [
   'porkbun.test',
   'gcloud.test',
   'linode.test',
+  'desec.test',
+  'namecheap.test',
+  'azure.test',
 ];
 const R53_WILD = '*.r53.test';
 
@@ -144,6 +150,9 @@ describe('ACME dns-01 through the proxy with lego API providers and their test d
     { provider: 'porkbun', resolver: 'pb', host: 'www.porkbun.test', api: () => apis.get('porkbun')! },
     { provider: 'gcloud', resolver: 'gce', host: 'www.gcloud.test', api: () => apis.get('gcloud')! },
     { provider: 'linode', resolver: 'lin', host: 'www.linode.test', api: () => apis.get('linode')! },
+    { provider: 'desec', resolver: 'desec', host: 'www.desec.test', api: () => apis.get('desec')! },
+    { provider: 'namecheap', resolver: 'nc', host: 'www.namecheap.test', api: () => apis.get('namecheap')! },
+    { provider: 'azuredns', resolver: 'az', host: 'www.azure.test', api: () => apis.get('azuredns')! },
     { provider: 'duckdns', resolver: 'duck', host: 'mysite.duckdns.org', api: () => apis.get('duckdns')! },
   ];
 
@@ -252,6 +261,27 @@ ${routers}  services:
       await startFakePorkbun({ apiKey: 'pk1', secretApiKey: 'sk1', domains: ['porkbun.test'], backend }),
     );
     apis.set('linode', await startFakeLinode({ token: 'lin-token', domains: ['linode.test'], backend }));
+    apis.set('desec', await startFakeDesec({ token: 'desec-token', domains: ['desec.test'], backend }));
+    const namecheap = await startFakeNamecheap({
+      apiUser: 'nc-user',
+      apiKey: 'nc-key',
+      clientIp: '198.51.100.20',
+      domains: ['namecheap.test'],
+      backend,
+    });
+    apis.set('namecheap', namecheap);
+    apis.set(
+      'azuredns',
+      await startFakeAzure({
+        tenantId: 'e2e-tenant',
+        clientId: 'e2e-client',
+        clientSecret: 'e2e-secret',
+        subscriptionId: 'e2e-sub',
+        resourceGroup: 'e2e-rg',
+        zones: ['azure.test'],
+        backend,
+      }),
+    );
     const gceKey = generateKeyPairSync('rsa', { modulusLength: 2048 });
     apis.set(
       'gcloud',
@@ -289,6 +319,9 @@ ${routers}  services:
       PORKBUN_POLLING_INTERVAL: '1',
       GCE_POLLING_INTERVAL: '1',
       LINODE_POLLING_INTERVAL: '1',
+      DESEC_POLLING_INTERVAL: '1',
+      NAMECHEAP_POLLING_INTERVAL: '1',
+      AZURE_POLLING_INTERVAL: '1',
     };
     proxy = await startProxy({
       config: config(cases),
@@ -322,6 +355,19 @@ ${routers}  services:
         GCE_API_URL: `${apis.get('gcloud')!.url}/dns/v1`,
         LINODE_TOKEN: 'lin-token',
         LINODE_URL: apis.get('linode')!.url,
+        DESEC_TOKEN: 'desec-token',
+        AZURE_CLIENT_ID: 'e2e-client',
+        AZURE_CLIENT_SECRET: 'e2e-secret',
+        AZURE_TENANT_ID: 'e2e-tenant',
+        AZURE_SUBSCRIPTION_ID: 'e2e-sub',
+        AZURE_RESOURCE_GROUP: 'e2e-rg',
+        AZURE_AUTHORITY_HOST: apis.get('azuredns')!.url,
+        AZURE_API_URL: apis.get('azuredns')!.url,
+        NAMECHEAP_API_USER: 'nc-user',
+        NAMECHEAP_API_KEY: 'nc-key',
+        NAMECHEAP_API_URL: `${namecheap.url}/xml.response`,
+        NAMECHEAP_GETIP_URL: namecheap.getIpUrl,
+        DESEC_API_URL: `${apis.get('desec')!.url}${DESEC_BASE_PATH}/`,
         DUCKDNS_TOKEN: 'duck-token',
         DUCKDNS_API_URL: `${apis.get('duckdns')!.url}/update`,
       },

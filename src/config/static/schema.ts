@@ -616,8 +616,10 @@ const tracing = strictObject(
  */
 export const DNS_CHALLENGE_PROVIDERS = [
   'acme-dns',
+  'azuredns',
   'challtestsrv',
   'cloudflare',
+  'desec',
   'digitalocean',
   'duckdns',
   'exec',
@@ -627,6 +629,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'hetzner',
   'httpreq',
   'linode',
+  'namecheap',
   'ovh',
   'pdns',
   'porkbun',

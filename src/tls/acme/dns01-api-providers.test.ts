@@ -12,13 +12,16 @@ import type { Dns01Provider } from './dns01-provider.ts';
 import { dnsProviderFor } from './dns01-providers.ts';
 import type { Scheduler } from './scheduler.ts';
 import { ImmediateScheduler, zoneLocator } from './test-dns01-helpers.ts';
+import { startFakeAzure } from './test-fake-azure.ts';
 import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from './test-fake-cloudflare.ts';
+import { DESEC_BASE_PATH, startFakeDesec } from './test-fake-desec.ts';
 import { startFakeDigitalOcean } from './test-fake-digitalocean.ts';
 import { type FakeAnswer, type FakeApi, MemoryBackend } from './test-fake-dns-api.ts';
 import { GANDI_BASE_PATH, startFakeGandi } from './test-fake-gandi.ts';
 import { startFakeGoDaddy } from './test-fake-godaddy.ts';
 import { startFakeHetzner } from './test-fake-hetzner.ts';
 import { startFakeLinode } from './test-fake-linode.ts';
+import { startFakeNamecheap } from './test-fake-namecheap.ts';
 import { startFakeOvh } from './test-fake-ovh.ts';
 import { startFakePorkbun } from './test-fake-porkbun.ts';
 import { startFakeRoute53 } from './test-fake-route53.ts';
@@ -33,6 +36,10 @@ interface World {
   readonly refusalText: RegExp;
   /** The credential variables that, missing, the error must name. */
   readonly missing: RegExp;
+  /** Variables that name things rather than grant access: an error may quote them. */
+  readonly identifiers?: readonly string[];
+  /** What wrong credentials are answered (default: a 4xx status). */
+  readonly wrongCredentials?: RegExp;
 }
 
 async function world(provider: string): Promise<World> {
@@ -228,6 +235,79 @@ async function world(provider: string): Promise<World> {
         missing: /LINODE_TOKEN/,
       };
     }
+    case 'desec': {
+      const api = await startFakeDesec({ token: 'desec-token', domains: ['example.com'], backend });
+      return {
+        provider,
+        api,
+        backend,
+        env: { DESEC_TOKEN: 'desec-token', DESEC_API_URL: `${api.url}${DESEC_BASE_PATH}/` },
+        refusal: { status: 400, body: { detail: 'Another RRset with the same subdomain and type exists.' } },
+        refusalText: /answered 400: Another RRset with the same subdomain and type exists\./,
+        missing: /DESEC_TOKEN/,
+      };
+    }
+    case 'namecheap': {
+      const api = await startFakeNamecheap({
+        apiUser: 'nc-user',
+        apiKey: 'nc-key',
+        clientIp: '203.0.113.7',
+        domains: ['example.com'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: {
+          NAMECHEAP_API_USER: 'nc-user',
+          NAMECHEAP_API_KEY: 'nc-key',
+          NAMECHEAP_API_URL: `${api.url}/xml.response`,
+          NAMECHEAP_GETIP_URL: api.getIpUrl,
+        },
+        refusal: {
+          status: 200,
+          contentType: 'text/xml',
+          body: '<?xml version="1.0" encoding="utf-8"?>\n<ApiResponse Status="ERROR" xmlns="http://api.namecheap.com/xml.response"><Errors><Error Number="1011150">Invalid request IP</Error></Errors></ApiResponse>',
+        },
+        refusalText: /answered 200: Invalid request IP \[1011150\]/,
+        missing: /NAMECHEAP_API_USER.*NAMECHEAP_API_KEY/,
+        wrongCredentials: /answered 200: API Key is invalid or API access has not been enabled \[1011102\]/,
+      };
+    }
+    case 'azuredns': {
+      const api = await startFakeAzure({
+        tenantId: 'tenant-1',
+        clientId: 'client-1',
+        clientSecret: 'secret-1',
+        subscriptionId: 'sub-1',
+        resourceGroup: 'dns-rg',
+        zones: ['example.com'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: {
+          AZURE_CLIENT_ID: 'client-1',
+          AZURE_CLIENT_SECRET: 'secret-1',
+          AZURE_TENANT_ID: 'tenant-1',
+          AZURE_SUBSCRIPTION_ID: 'sub-1',
+          AZURE_RESOURCE_GROUP: 'dns-rg',
+          AZURE_AUTHORITY_HOST: api.url,
+          AZURE_API_URL: api.url,
+        },
+        refusal: {
+          status: 400,
+          body: { error: { code: 'BadRequest', message: 'The TXT record is invalid.' } },
+        },
+        refusalText: /answered 400: .*The TXT record is invalid\./,
+        missing: /AZURE_CLIENT_ID.*AZURE_CLIENT_SECRET.*AZURE_TENANT_ID/,
+        // The tenant is in the token URL's path, as in every Azure login.
+        identifiers: ['AZURE_TENANT_ID', 'AZURE_SUBSCRIPTION_ID', 'AZURE_RESOURCE_GROUP'],
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -265,6 +345,9 @@ for (const name of [
   'godaddy',
   'porkbun',
   'linode',
+  'desec',
+  'namecheap',
+  'azuredns',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -305,12 +388,13 @@ for (const name of [
 
     it('fails with the API error when the credentials are wrong, never quoting them', async () => {
       const wrong = Object.fromEntries(
-        Object.entries(w.env).map(([k, v]) => [k, /URL|ENDPOINT/.test(k) ? v : `${v}-wrong`]),
+        Object.entries(w.env).map(([k, v]) => [k, /URL|ENDPOINT|AUTHORITY_HOST/.test(k) ? v : `${v}-wrong`]),
       );
       await assert.rejects(build(name, wrong).present(RECORD, VALUE_A), (e: Error) => {
-        assert.match(e.message, /answered 4\d\d/);
+        assert.match(e.message, w.wrongCredentials ?? /answered 4\d\d/);
         for (const [k, v] of Object.entries(wrong))
-          if (!/URL|ENDPOINT/.test(k)) assert.ok(!e.message.includes(v), `${k} quoted`);
+          if (!/URL|ENDPOINT|AUTHORITY_HOST/.test(k) && !w.identifiers?.includes(k))
+            assert.ok(!e.message.includes(v), `${k} quoted`);
         return true;
       });
     });
@@ -344,6 +428,129 @@ for (const name of [
           ],
         );
         for (const n of names.slice(0, 2)) await p.cleanup(n, VALUE_A);
+      });
+    }
+
+    if (name === 'desec') {
+      it("sends nrdcg/desec's requests: the responsible domain, the RRset created then patched, Token auth", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.present(RECORD, VALUE_B);
+        await p.cleanup(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_B);
+        const rrset = '/api/v1/domains/example.com/rrsets/_acme-challenge.www/TXT/';
+        assert.deepEqual(
+          w.api.calls.map(
+            (c) => `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''} ${c.body.trim()}`,
+          ),
+          [
+            'GET /api/v1/domains/?owns_qname=_acme-challenge.www.example.com ',
+            `GET ${rrset} `,
+            `POST /api/v1/domains/example.com/rrsets/ {"domain":"example.com","subname":"_acme-challenge.www","type":"TXT","records":["\\"${VALUE_A}\\""],"ttl":3600}`,
+            'GET /api/v1/domains/?owns_qname=_acme-challenge.www.example.com ',
+            `GET ${rrset} `,
+            `PATCH ${rrset} {"records":["\\"${VALUE_A}\\"","\\"${VALUE_B}\\""]}`,
+            'GET /api/v1/domains/?owns_qname=_acme-challenge.www.example.com ',
+            `GET ${rrset} `,
+            `PATCH ${rrset} {"records":["\\"${VALUE_B}\\""]}`,
+            'GET /api/v1/domains/?owns_qname=_acme-challenge.www.example.com ',
+            `GET ${rrset} `,
+            `PATCH ${rrset} {"records":[]}`,
+          ],
+        );
+        for (const c of w.api.calls) {
+          assert.equal(c.headers.authorization, 'Token desec-token');
+          assert.equal(c.headers['content-type'], 'application/json');
+        }
+      });
+
+      it('fails naming the record when deSEC holds no domain for it', async () => {
+        const p = build(name, w.env);
+        w.api.calls.length = 0;
+        await assert.rejects(
+          p.present('_acme-challenge.other.test.', VALUE_A),
+          /desec: .*no domain found for _acme-challenge\.other\.test/,
+        );
+        assert.equal(w.api.calls.length, 1);
+      });
+    }
+
+    if (name === 'namecheap') {
+      it("sends lego's requests: getHosts in the query, setHosts of every host as a form", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        const auth = 'ApiKey=nc-key&ApiUser=nc-user&ClientIp=203.0.113.7';
+        const a = 'Address1=192.0.2.1';
+        const host1 = 'HostName1=%40';
+        assert.deepEqual(
+          w.api.calls.map((c) => `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''} ${c.body}`),
+          [
+            `GET /xml.response?${auth}&Command=namecheap.domains.dns.getHosts&SLD=example&TLD=com&UserName=nc-user `,
+            `POST /xml.response ${a}&Address2=${VALUE_A}&${auth}&Command=namecheap.domains.dns.setHosts&${host1}&HostName2=_acme-challenge.www&MXPref1=10&MXPref2=10&RecordType1=A&RecordType2=TXT&SLD=example&TLD=com&TTL1=1800&TTL2=120&UserName=nc-user`,
+            `GET /xml.response?${auth}&Command=namecheap.domains.dns.getHosts&SLD=example&TLD=com&UserName=nc-user `,
+            `POST /xml.response ${a}&${auth}&Command=namecheap.domains.dns.setHosts&${host1}&MXPref1=10&RecordType1=A&SLD=example&TLD=com&TTL1=1800&UserName=nc-user`,
+          ],
+        );
+        // A record that is not there: nothing written.
+        w.api.calls.length = 0;
+        await p.cleanup(RECORD, VALUE_B);
+        assert.deepEqual(
+          w.api.calls.map((c) => c.method),
+          ['GET'],
+        );
+      });
+    }
+
+    if (name === 'azuredns') {
+      it("sends the Azure SDK's requests: one client-credentials token, the TXT set read, put, then deleted", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.present(RECORD, VALUE_B);
+        await p.cleanup(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_B);
+        const set =
+          '/subscriptions/sub-1/resourceGroups/dns-rg/providers/Microsoft.Network/dnsZones/example.com/TXT/_acme-challenge.www?api-version=2018-05-01';
+        assert.deepEqual(
+          w.api.calls.map((c) => `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''} ${c.body}`),
+          [
+            'POST /tenant-1/oauth2/v2.0/token client_id=client-1&client_secret=secret-1&grant_type=client_credentials&scope=https%3A%2F%2Fmanagement.core.windows.net%2F%2F.default',
+            `GET ${set} `,
+            `PUT ${set} {"properties":{"TTL":60,"TXTRecords":[{"value":["${VALUE_A}"]}]}}`,
+            `GET ${set} `,
+            `PUT ${set} {"properties":{"TTL":60,"TXTRecords":[{"value":["${VALUE_B}"]},{"value":["${VALUE_A}"]}]}}`,
+            `GET ${set} `,
+            `PUT ${set} {"properties":{"TTL":60,"TXTRecords":[{"value":["${VALUE_B}"]}]}}`,
+            `GET ${set} `,
+            `DELETE ${set} `,
+          ],
+        );
+        const bearers = new Set(w.api.calls.slice(1).map((c) => c.headers.authorization));
+        assert.equal(bearers.size, 1, 'one token for every call');
+        assert.match([...bearers][0] ?? '', /^Bearer azure-token-\d+$/);
+      });
+
+      it("refuses lego's Resource Graph discovery, other credentials and private zones by name", () => {
+        const { AZURE_SUBSCRIPTION_ID: _s, AZURE_RESOURCE_GROUP: _g, ...noGroup } = w.env;
+        assert.throws(
+          () => build(name, noGroup),
+          /AZURE_SUBSCRIPTION_ID and AZURE_RESOURCE_GROUP: lego's zone discovery through Azure Resource Graph is not supported yet/,
+        );
+        assert.throws(
+          () => build(name, { ...w.env, AZURE_AUTH_METHOD: 'msi' }),
+          /AZURE_AUTH_METHOD=msi is not supported yet/,
+        );
+        assert.throws(
+          () => build(name, { ...w.env, AZURE_PRIVATE_ZONE: 'true' }),
+          /AZURE_PRIVATE_ZONE=true is not supported yet/,
+        );
+        assert.throws(
+          () => build(name, { ...w.env, AZURE_ENVIRONMENT: 'germany' }),
+          /AZURE_ENVIRONMENT="germany"/,
+        );
       });
     }
 

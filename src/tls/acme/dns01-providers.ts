@@ -10,7 +10,9 @@ import type { AwsCredentialChain } from '../../core/aws-sigv4.ts';
 import type { Logger } from '../../core/logger.ts';
 import { acmeDnsFromEnv } from './dns01-acmedns.ts';
 import type { ApiProviderContext, ApiProviderSetup } from './dns01-api-provider.ts';
+import { azureDnsFromEnv } from './dns01-azuredns.ts';
 import { cloudflareFromEnv } from './dns01-cloudflare.ts';
+import { desecFromEnv } from './dns01-desec.ts';
 import { digitalOceanFromEnv } from './dns01-digitalocean.ts';
 import { duckDnsFromEnv } from './dns01-duckdns.ts';
 import { Dns01ConfigError, LegoEnv } from './dns01-env.ts';
@@ -21,6 +23,7 @@ import { goDaddyFromEnv } from './dns01-godaddy.ts';
 import { hetznerFromEnv } from './dns01-hetzner.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
 import { linodeFromEnv } from './dns01-linode.ts';
+import { namecheapFromEnv } from './dns01-namecheap.ts';
 import { ovhFromEnv } from './dns01-ovh.ts';
 import { pdnsFromEnv } from './dns01-pdns.ts';
 import { porkbunFromEnv } from './dns01-porkbun.ts';
@@ -42,7 +45,9 @@ import type { Scheduler } from './scheduler.ts';
 const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderContext) => ApiProviderSetup>> =
   {
     'acme-dns': acmeDnsFromEnv,
+    azuredns: azureDnsFromEnv,
     cloudflare: cloudflareFromEnv,
+    desec: desecFromEnv,
     digitalocean: digitalOceanFromEnv,
     duckdns: duckDnsFromEnv,
     gandiv5: gandiV5FromEnv,
@@ -50,6 +55,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     godaddy: goDaddyFromEnv,
     hetzner: hetznerFromEnv,
     linode: linodeFromEnv,
+    namecheap: namecheapFromEnv,
     ovh: ovhFromEnv,
     pdns: pdnsFromEnv,
     porkbun: porkbunFromEnv,
