@@ -8,7 +8,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
-import { requireTools, runProcess, toolPath } from './tools.ts';
+import { digShort, requireTools, runProcess, toolPath } from './tools.ts';
 
 export interface NamedZone {
   /** Without the final dot. */
@@ -86,21 +86,7 @@ ${zones
   });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const address = `127.0.0.1:${port}`;
-  const dig = async (name: string, type: string): Promise<string> => {
-    const r = await runProcess(toolPath('dig'), [
-      '@127.0.0.1',
-      '-p',
-      String(port),
-      '+short',
-      '+norecurse',
-      '+time=1',
-      '+tries=1',
-      name,
-      type,
-    ]);
-    if (r.code !== 0) throw new Error(`dig ${name} ${type}: ${r.out}`);
-    return r.out;
-  };
+  const dig = (name: string, type: string): Promise<string> => digShort(port, name, type);
   // "running" is logged once every zone is loaded and the listeners are open.
   for (let i = 0; !output.includes('running'); i++) {
     if (child.exitCode !== null || i >= 400) {

@@ -11,7 +11,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
-import { MissingToolError, requireTools, runProcess, toolPath } from './tools.ts';
+import { digShort, MissingToolError, requireTools, runProcess, toolPath } from './tools.ts';
 
 const SQLITE_SCHEMA = '/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql';
 
@@ -122,21 +122,7 @@ export async function startPowerDns(zones: readonly string[], kind = 'Native'): 
     });
     if (r.status !== 201) fail(`zone ${zone}: ${r.status} ${JSON.stringify(r.body)}`);
   }
-  const dig = async (name: string, type: string): Promise<string> => {
-    const r = await runProcess(toolPath('dig'), [
-      '@127.0.0.1',
-      '-p',
-      String(dnsPort),
-      '+short',
-      '+norecurse',
-      '+time=1',
-      '+tries=1',
-      name,
-      type,
-    ]);
-    if (r.code !== 0) throw new Error(`dig ${name} ${type}: ${r.out}`);
-    return r.out;
-  };
+  const dig = (name: string, type: string): Promise<string> => digShort(dnsPort, name, type);
   return {
     address: `127.0.0.1:${dnsPort}`,
     apiUrl,

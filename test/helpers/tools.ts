@@ -95,3 +95,23 @@ export function runProcess(
 export function runTool(cmd: string, args: readonly string[]): Promise<{ code: number | null; out: string }> {
   return runProcess(resolveCommand(cmd), args);
 }
+
+/**
+ * `dig +short` for one name and type, asked of a name server on 127.0.0.1 at `port` without
+ * recursion (the test name servers: named.ts, pdns.ts); throws on dig's failure.
+ */
+export async function digShort(port: number, name: string, type: string): Promise<string> {
+  const r = await runProcess(toolPath('dig'), [
+    '@127.0.0.1',
+    '-p',
+    String(port),
+    '+short',
+    '+norecurse',
+    '+time=1',
+    '+tries=1',
+    name,
+    type,
+  ]);
+  if (r.code !== 0) throw new Error(`dig ${name} ${type}: ${r.out}`);
+  return r.out;
+}
