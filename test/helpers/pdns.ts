@@ -11,7 +11,7 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './free-port.ts';
-import { digShort, MissingToolError, requireTools, runProcess, toolPath } from './tools.ts';
+import { digShort, MissingToolError, requireTools, toolPath } from './tools.ts';
 
 const SQLITE_SCHEMA = '/usr/share/doc/pdns-backend-sqlite3/schema.sqlite3.sql';
 
