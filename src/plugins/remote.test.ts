@@ -123,6 +123,27 @@ describe('catalog plugins (experimental.plugins)', () => {
     );
   });
 
+  it("compares a configured hash instead of asking the catalog (Traefik's Descriptor.Hash)", async () => {
+    catalog.seen.length = 0;
+    const good = await setupRemotePlugins(
+      { stamp: { ...stamp, hash: sha256(wasmZip) } },
+      { cwd, env: env(), download: true, logger: silentLogger },
+    );
+    assert.equal(good[0]?.failed, undefined);
+    assert.ok(
+      !catalog.seen.some((s) => s.path.startsWith('/public/validate/')),
+      JSON.stringify(catalog.seen),
+    );
+    const bad = await setupRemotePlugins(
+      { stamp: { ...stamp, hash: 'ab'.repeat(32) } },
+      { cwd, env: env(), download: true, logger: silentLogger },
+    );
+    assert.equal(
+      bad[0]?.failed,
+      `unable to install plugin github.com/acme/stamp@v1.0.0: invalid hash for plugin github.com/acme/stamp, expected ${'ab'.repeat(32)}, got ${sha256(wasmZip)}`,
+    );
+  });
+
   it('refuses an archive with a path leaving the plugin folder', async () => {
     catalog.archives.set(
       'example.com/evil@v1',

@@ -929,6 +929,11 @@ const localPlugin = strictObject({
 const remotePlugin = strictObject({
   moduleName,
   version: z.string().min(1, 'must not be empty'),
+  /**
+   * Traefik's Descriptor.Hash: the archive's SHA-256 (hex) it must have; then the catalog's
+   * integrity check is not asked (pkg/plugins/manager.go InstallPlugin).
+   */
+  hash: z.string().min(1, 'must not be empty').optional(),
   settings: pluginSettings,
 });
 
