@@ -134,14 +134,14 @@ describe('experimental keys that left the experimental features', () => {
 describe('catalog plugins (experimental.plugins)', () => {
   it("reads Traefik's descriptor: moduleName, version, settings.envs", () => {
     const r = load(
-      'experimental:\n  plugins:\n    bouncer:\n      moduleName: github.com/maxlerebourg/crowdsec-bouncer-traefik-plugin\n      version: v1.4.2\n      settings: { envs: [HOME] }\n',
+      'experimental:\n  plugins:\n    bouncer:\n      moduleName: github.com/maxlerebourg/crowdsec-bouncer-traefik-plugin\n      version: v1.4.2\n      settings: { envs: [HOME], useUnsafe: true }\n',
     );
     assert.deepEqual(r.lines, []);
     assert.deepEqual(r.config?.experimental?.plugins, {
       bouncer: {
         moduleName: 'github.com/maxlerebourg/crowdsec-bouncer-traefik-plugin',
         version: 'v1.4.2',
-        settings: { envs: ['HOME'] },
+        settings: { envs: ['HOME'], useUnsafe: true },
       },
     });
     const flags = load('', [

@@ -898,6 +898,11 @@ const pluginSettings = nullAsEmpty(
   strictObject({
     envs: z.array(z.string().min(1, 'must not be empty')).optional(),
     mounts: z.array(z.string().min(1, 'must not be empty')).optional(),
+    /**
+     * Traefik v3.5: lets a Go (Yaegi) plugin import `unsafe` and `syscall`. Accepted; it changes
+     * nothing here, where Go plugins do not run.
+     */
+    useUnsafe: z.boolean().optional(),
   }),
 ).optional();
 
