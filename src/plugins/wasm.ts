@@ -469,6 +469,23 @@ function trap(msg: string): never {
   throw new WasmTrap(msg);
 }
 
+/**
+ * WASI's scatter/gather: `io` over each non-empty buffer of the iovec array (`{ptr, len}` pairs
+ * of u32), stopping at a short transfer. The bytes moved, or −errno when `io` fails.
+ */
+function eachIovec(g: Guest, d: DataView, iovs: number, iovsLen: number, io: (b: Buffer) => number): number {
+  let n = 0;
+  for (let i = 0; i < iovsLen; i++) {
+    const len = d.getUint32(iovs + i * 8 + 4, true);
+    if (len === 0) continue;
+    const r = io(view(g, d.getUint32(iovs + i * 8, true), len));
+    if (r < 0) return r;
+    n += r;
+    if (r < len) break;
+  }
+  return n;
+}
+
 function view(g: Guest, ptr: number, len: number): Buffer {
   const buf = g.memory.buffer;
   if (ptr < 0 || len < 0 || ptr + len > buf.byteLength) trap(`out of memory reading ${len} bytes at ${ptr}`);
@@ -820,15 +837,8 @@ function wasi(g: Guest, module: WasmCompiled, environ: readonly Buffer[]): Recor
         d.setUint32(nwritten, n, true);
         return ERRNO_SUCCESS;
       }
-      let n = 0;
-      for (let i = 0; i < iovsLen; i++) {
-        const len = d.getUint32(iovs + i * 8 + 4, true);
-        if (len === 0) continue;
-        const r = fs!.write(f, view(g, d.getUint32(iovs + i * 8, true), len));
-        if (r < 0) return -r;
-        n += r;
-        if (r < len) break;
-      }
+      const n = eachIovec(g, d, iovs, iovsLen, (b) => fs!.write(f, b));
+      if (n < 0) return -n;
       dv().setUint32(nwritten, n, true);
       return ERRNO_SUCCESS;
     },
@@ -839,16 +849,8 @@ function wasi(g: Guest, module: WasmCompiled, environ: readonly Buffer[]): Recor
         dv().setUint32(nread, 0, true);
         return ERRNO_SUCCESS;
       }
-      const d = dv();
-      let n = 0;
-      for (let i = 0; i < iovsLen; i++) {
-        const len = d.getUint32(iovs + i * 8 + 4, true);
-        if (len === 0) continue;
-        const r = fs!.read(f, view(g, d.getUint32(iovs + i * 8, true), len));
-        if (r < 0) return -r;
-        n += r;
-        if (r < len) break;
-      }
+      const n = eachIovec(g, dv(), iovs, iovsLen, (b) => fs!.read(f, b));
+      if (n < 0) return -n;
       dv().setUint32(nread, n, true);
       return ERRNO_SUCCESS;
     },
