@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { formatIssue, loadStaticConfig } from '../config/index.ts';
+import { parseAddress } from '../config/static/address.ts';
 import { listenedEntryPoints } from '../config/static/admin-entry-points.ts';
 
 const TIMEOUT_MS = 5000;
@@ -48,16 +49,12 @@ export async function runHealthcheck(
   return 0;
 }
 
-/** `host:port` (an optional `/tcp`) → where to call it: loopback for no host or an unspecified one. */
+/** An entry point's address (config/static/address.ts) → where to call it: loopback for no host or an unspecified one. */
 function loopbackTarget(address: string): { host: string; port: number } | undefined {
-  const hostPort = address.replace(/\/tcp$/i, '');
-  const colon = hostPort.lastIndexOf(':');
-  const port = Number(hostPort.slice(colon + 1));
-  if (colon < 0 || !Number.isInteger(port) || port <= 0 || port > 65_535) return undefined;
-  let host = hostPort.slice(0, colon).replace(/^\[|\]$/g, '');
-  if (host === '' || host === '0.0.0.0') host = '127.0.0.1';
-  else if (host === '::') host = '::1';
-  return { host, port };
+  const a = parseAddress(address);
+  if ('error' in a || a.port === 0) return undefined;
+  const host = a.host === undefined || a.host === '0.0.0.0' ? '127.0.0.1' : a.host === '::' ? '::1' : a.host;
+  return { host, port: a.port };
 }
 
 function head(host: string, port: number): Promise<{ code: number; text: string }> {
