@@ -139,11 +139,10 @@ async function check(base: URL, p: RemotePluginConfig, hash: string): Promise<vo
  * WebAssembly plugin's) loses each path's first segment. A path that would leave the plugin's
  * folder is refused. The folder is emptied first.
  */
-export function unpack(archive: string, dest: string, module?: RemotePluginConfig): void {
+function unpack(archive: string, dest: string, module: RemotePluginConfig): void {
   const entries = readZip(readFileSync(archive));
-  const prefix = module === undefined ? undefined : `${module.moduleName}@${module.version}/`;
-  const isModuleZip =
-    prefix !== undefined && entries.length > 0 && entries.every((e) => e.name.startsWith(prefix));
+  const prefix = `${module.moduleName}@${module.version}/`;
+  const isModuleZip = entries.length > 0 && entries.every((e) => e.name.startsWith(prefix));
   rmSync(dest, { recursive: true, force: true });
   mkdirSync(dest, { recursive: true });
   for (const e of entries) {

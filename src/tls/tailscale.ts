@@ -33,7 +33,7 @@ interface Held {
  * Traefik's isTailscaleDomain: four labels, the last two `ts.net`. Case-insensitive here, as host
  * names are.
  */
-export function isTailscaleDomain(domain: string): boolean {
+function isTailscaleDomain(domain: string): boolean {
   const labels = domain.toLowerCase().split('.');
   return (
     labels.length === 4 && labels[2] === 'ts' && labels[3] === 'net' && labels[0] !== '' && labels[1] !== ''
@@ -134,7 +134,7 @@ export class TailscaleResolver {
 }
 
 /** tscert's CertPair: the key's PEM, then the chain's, split at the first `--\n--`. */
-export async function certPair(
+async function certPair(
   socket: string,
   domain: string,
 ): Promise<{ keyPem: string; certPem: string; validTo: number }> {
