@@ -225,8 +225,10 @@ export async function startPebble(opts: PebbleOptions = {}): Promise<Pebble> {
       child.once('exit', (code) => reject(new Error(`pebble exited (${code}):\n${output}`)));
     });
     await within(ready, `pebble to listen\n${output}`, 15_000);
-    // "directory available" is logged just before the listener accepts: wait until it answers.
+    // "directory available" is logged just before the listener accepts: wait until it answers,
+    // and the management listener too (rootCertificate asks it; it may open a moment later).
     await retryGet(`https://127.0.0.1:${acmePort}/dir`, serverCaPem, 5_000, 'pebble /dir');
+    await retryGet(`https://127.0.0.1:${mgmtPort}/roots/0`, serverCaPem, 5_000, 'pebble management');
   };
 
   const stop = async (): Promise<void> => {
