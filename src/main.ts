@@ -80,6 +80,7 @@ import { ResourceCache } from './runtime/resource-cache.ts';
 import { checkBreakerExpression, checkRule } from './runtime/rule-checks.ts';
 import { EMPTY_SNAPSHOT, type RuntimeSnapshot, SnapshotRef } from './runtime/types.ts';
 import type { Staple } from './tls/ocsp/ocsp-stapler.ts';
+import type { TailscaleResolver } from './tls/tailscale.ts';
 import type { AcmeMirror, AcmeState } from './workers/acme-mirror.ts';
 import type { OcspMirror } from './workers/ocsp-mirror.ts';
 import { WORKER_SLOT_ENV } from './workers/protocol.ts';
@@ -511,10 +512,12 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
   }
   const sourceOf = (name: string): string => (tailscaleResolvers.includes(name) ? 'tailscale' : 'acme');
   // Tailscale resolvers ask the local tailscaled, in every process (workers too): nothing to share.
+  const tailscale: TailscaleResolver[] = [];
   if (tailscaleResolvers.length > 0) {
     const { TailscaleResolver } = await import('./tls/tailscale.ts');
     for (const name of tailscaleResolvers) {
       const t = new TailscaleResolver(name, logger.child({ resolver: name }));
+      tailscale.push(t);
       t.onChange(() => {
         for (const fn of listeners) fn();
       });
@@ -584,6 +587,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
         const d = store.defaultCertificate;
         stapler.track(d.generated ? store.certificates : [...store.certificates, d]);
       }
+      for (const t of tailscale) t.beginPass();
       // Traefik: a router's certResolver obtains certificates for its tls.domains, else for the
       // host names of its rule. The routers here had the entry point model applied: those on an
       // entry point with `http.tls` and no `tls` of their own carry the entry point's.
@@ -617,6 +621,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
       }
       const g = snap.config.tls.stores['default']?.defaultGeneratedCert;
       if (g !== undefined) byName.get(g.resolver)?.ensure([g.domain.main, ...g.domain.sans]);
+      for (const t of tailscale) t.endPass();
     },
   };
 }

@@ -51,6 +51,10 @@ export class TailscaleResolver {
   readonly #listeners: (() => void)[] = [];
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
+  /** The names the routers asked for in the walk under way (beginPass…endPass). */
+  #pass: Set<string> | null = null;
+  /** The names the last configuration's routers use; null before the first walk. */
+  #used: ReadonlySet<string> | null = null;
 
   constructor(name: string, logger: Logger, env: NodeJS.ProcessEnv = process.env) {
     this.#name = name;
@@ -88,11 +92,40 @@ export class TailscaleResolver {
         }
         continue;
       }
+      this.#pass?.add(domain);
       if (this.#held.has(domain) || this.#pending.has(domain)) continue;
       const failed = this.#failedAt.get(domain);
       if (failed !== undefined && Date.now() - failed < RETRY_MS) continue;
       void this.#fetch(domain);
     }
+  }
+
+  /** A configuration's routers are about to be walked: `ensure` notes the names they use. */
+  beginPass(): void {
+    this.#pass = new Set();
+  }
+
+  /**
+   * The walk is over. As Traefik's purgeUnusedCerts (pkg/provider/tailscale/provider.go,
+   * watchDomains): the certificates of names no router uses any more are dropped, and the
+   * certificates served change when some were.
+   */
+  endPass(): void {
+    const used = this.#pass;
+    this.#pass = null;
+    if (used === null) return;
+    this.#used = used;
+    let purged = false;
+    for (const domain of this.#held.keys()) {
+      if (used.has(domain)) continue;
+      this.#held.delete(domain);
+      purged = true;
+      this.#logger.info('certificate dropped: no router uses its name any more', {
+        resolver: this.#name,
+        domain,
+      });
+    }
+    if (purged) for (const fn of this.#listeners) fn();
   }
 
   certificateFor(serverName: string): { readonly keyPem: string; readonly certPem: string } | undefined {
@@ -117,6 +150,8 @@ export class TailscaleResolver {
     try {
       const pair = await certPair(this.#socket, domain);
       if (this.#stopped) return;
+      // The configuration changed while tailscaled answered: its routers no longer use the name.
+      if (this.#used !== null && !this.#used.has(domain)) return;
       this.#held.set(domain, { ...pair, domains: [domain] });
       this.#failedAt.delete(domain);
       this.#logger.info('certificate fetched from tailscaled', { resolver: this.#name, domain });

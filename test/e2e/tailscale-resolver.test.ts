@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -85,5 +85,91 @@ http:
   it('asks nothing for a name that is not a Tailscale one, and says so', async () => {
     await proxy.waitForLog((l) => l.msg === 'Domain app.example.com is not a valid Tailscale domain');
     assert.ok(!seen.some((s) => s.includes('app.example.com')));
+  });
+});
+
+/*
+ * Traefik's purgeUnusedCerts (pkg/provider/tailscale/provider.go, watchDomains): at each
+ * configuration, the certificates of names that no router uses any more are dropped; until this
+ * was followed here, they stayed served until a restart.
+ */
+describe('certificatesResolvers.<name>.tailscale: a name no router uses any more', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tm-e2e-tailscale-purge-'));
+  const socket = join(dir, 'tailscaled.sock');
+  const kept = 'kept.tailnet-1234.ts.net';
+  const gone = 'gone.tailnet-1234.ts.net';
+  let pki: TestPki;
+  let tailscaled: Server;
+  let backend: Backend;
+  let proxy: ProxyProcess;
+
+  const dynamic = (names: readonly string[]): string => `http:
+  routers:
+${names.map((n, i) => `    r${i}: { rule: "Host(\`${n}\`)", service: app, tls: { certResolver: ts } }`).join('\n')}
+  services:
+    app: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`;
+
+  /** The subject CN the proxy presents for `servername`, once it is `want` (or the last seen). */
+  async function presented(servername: string, want: (cn: string | undefined) => boolean): Promise<string> {
+    let cn: string | undefined;
+    for (let i = 0; i < 100; i++) {
+      const h = await handshake({ port: proxy.ports['websecure']!, servername, ca: pki.ca.certPem });
+      cn = h.ok ? h.subjectCN : undefined;
+      if (want(cn)) break;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    return String(cn);
+  }
+
+  before(async () => {
+    pki = new TestPki();
+    const leaves = new Map([kept, gone].map((n) => [n, pki.issue(n, [n])]));
+    tailscaled = createServer((req, res) => {
+      const name = /^\/localapi\/v0\/cert\/([^?]+)\?type=pair$/.exec(req.url ?? '')?.[1];
+      const leaf = name === undefined ? undefined : leaves.get(name);
+      if (leaf === undefined) res.writeHead(500).end('no cert for that name\n');
+      else res.writeHead(200).end(`${leaf.keyPem}${leaf.certPem}`);
+    });
+    await new Promise<void>((r) => tailscaled.listen(socket, r));
+    backend = await startBackend((_req, res) => res.end('tailnet'));
+    proxy = await startProxy({
+      config: `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+    http: { tls: {} }
+log: { level: INFO }
+certificatesResolvers:
+  ts:
+    tailscale: {}
+providers:
+  file: { filename: dyn.yaml, watch: true }
+`,
+      files: { 'dyn.yaml': dynamic([kept, gone]) },
+      env: { TM_TAILSCALED_SOCKET: socket },
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+    await new Promise<void>((r) => tailscaled.close(() => r()));
+    pki?.remove();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('stops serving its certificate and keeps the others', async () => {
+    assert.equal(await presented(gone, (cn) => cn === gone), gone);
+    assert.equal(await presented(kept, (cn) => cn === kept), kept);
+
+    const next = join(proxy.dir, 'dyn.yaml.next');
+    writeFileSync(next, dynamic([kept]));
+    renameSync(next, join(proxy.dir, 'dyn.yaml'));
+    await proxy.waitForLog(
+      (l) => l.msg === 'certificate dropped: no router uses its name any more' && l.domain === gone,
+    );
+    // The default certificate now answers for that name.
+    assert.notEqual(await presented(gone, (cn) => cn !== gone), gone);
+    assert.equal(await presented(kept, () => true), kept);
   });
 });
