@@ -112,6 +112,22 @@ describe('ruleSyntax v2 (Traefik v2 matchers)', () => {
     });
   }
 
+  it("a router's own ruleSyntax is deprecated: a warning names each HTTP one (Traefik's mergeConfiguration)", () => {
+    const warned = (p: ProxyProcess) =>
+      p.logs
+        .map((l) => String(l.issue ?? ''))
+        .filter((i) => i.includes("Router's `ruleSyntax` option is deprecated"));
+    const own = warned(perRouter).join('\n');
+    for (const r of ['items', 'query', 'modern'])
+      assert.match(own, new RegExp(`http\\.routers\\.${r}\\.ruleSyntax`));
+    // Not the TCP router's (Traefik warns for HTTP routers only), nor routers that have none.
+    assert.doesNotMatch(own, /tcp\.routers/);
+    assert.deepEqual(
+      warned(byDefault).map((i) => /http\.routers\.(\w+)\.ruleSyntax/.exec(i)?.[1]),
+      ['modern'],
+    );
+  });
+
   it('without either, the same rules are v3 rules, refused as Traefik v3 refuses them', async () => {
     const issues = errorIssues(none, 0).join('\n');
     assert.match(issues, /http\.routers\.items\.rule: Host expects 1 argument, got 2/);

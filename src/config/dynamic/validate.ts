@@ -291,6 +291,15 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
     if (disabled.has(key)) continue;
     const base = ['http', 'routers', name];
     let ok = true;
+    // Traefik's mergeConfiguration (pkg/server/aggregator.go): the router option is deprecated,
+    // warned about for every value but `default`, which providers' own routers carry.
+    const syntax = router.ruleSyntax;
+    if (syntax !== undefined && syntax !== '' && syntax !== 'default')
+      report(
+        'warning',
+        "Router's `ruleSyntax` option is deprecated, please remove any usage of this option",
+        [...base, 'ruleSyntax'],
+      );
     const ruleError = opts.checkRule?.(router.rule, undefined, router.ruleSyntax);
     if (ruleError !== undefined) {
       const path = [...base, 'rule'];

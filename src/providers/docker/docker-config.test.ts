@@ -120,7 +120,10 @@ describe('docker labels → configuration', () => {
         'traefik.tcp.services.db.loadbalancer.server.port': '5432',
       }),
     ]);
-    assert.deepEqual(issues, []);
+    // Read, and deprecated for HTTP routers as in Traefik's mergeConfiguration (a warning).
+    assert.deepEqual(issues, [
+      "container app label traefik.http.routers.app.rulesyntax: warning: http.routers.app.ruleSyntax: Router's `ruleSyntax` option is deprecated, please remove any usage of this option",
+    ]);
     assert.equal(config.http.routers['app']?.ruleSyntax, 'v2');
     assert.equal(config.tcp?.routers['db']?.ruleSyntax, 'v2');
   });

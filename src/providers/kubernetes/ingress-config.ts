@@ -220,8 +220,9 @@ export function ingressConfig(
       b.routers['default-router'] = {
         ...base,
         rule: 'PathPrefix(`/`)',
-        // Traefik's default-backend router says v3 (loadConfigurationFromIngresses).
-        ruleSyntax: 'v3',
+        // Traefik's default-backend router (loadConfigurationFromIngresses) says v3; `default` is
+        // the same syntax without the deprecation warning a router's own ruleSyntax gets.
+        ruleSyntax: 'default',
         priority: -2147483648,
         service: 'default-backend',
       };
