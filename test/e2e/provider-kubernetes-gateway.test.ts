@@ -166,6 +166,21 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
         ],
       }),
     );
+    kube.apply(
+      httpRouteFor('shop', 'split', {
+        parentRefs: [{ name: 'gw' }],
+        hostnames: ['gw.example'],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/split' } }],
+            backendRefs: [
+              { name: 'app', port: 80 },
+              { name: 'gone', port: 80 },
+            ],
+          },
+        ],
+      }),
+    );
     proxy = await startProxy({
       config: `entryPoints:
   web:
@@ -264,8 +279,26 @@ providers:
     assert.equal(seen.headers['host'], 'internal.svc');
   });
 
+  it('answers 500 for the share of a backendRef to a missing Service, as Traefik`s Status child', async () => {
+    await until(0, async () => (await get('/split')).status !== 404);
+    // Smooth weighted round robin over two equal children: one answer of each per two requests.
+    const statuses: number[] = [];
+    const before = app.seen.length;
+    for (let i = 0; i < 4; i++) {
+      const r = await get('/split/x');
+      statuses.push(r.status);
+      if (r.status === 500) assert.equal(r.text, '', 'no body, as the WriteHeader of Traefik`s handler');
+    }
+    assert.deepEqual(
+      statuses.toSorted((a, b) => a - b),
+      [200, 200, 500, 500],
+    );
+    assert.equal(app.seen.length - before, 2, 'only the good share reaches the backend');
+  });
+
   it('refuses a backendRef to another namespace until a ReferenceGrant there allows it', async () => {
-    assert.equal((await get('/cross')).status, 404);
+    // Traefik keeps the rule; the refused backend's share answers 500.
+    assert.equal((await get('/cross')).status, 500);
     const refused = await waitForLogFrom(
       proxy,
       0,
@@ -335,7 +368,7 @@ providers:
       [
         [
           'http',
-          2,
+          3,
           ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
         ],
       ],
@@ -367,7 +400,7 @@ providers:
       'the Gateway status after a new route',
     );
     const listeners = (updated['status'] as { listeners: { attachedRoutes: number }[] }).listeners;
-    assert.equal(listeners[0]?.attachedRoutes, 3);
+    assert.equal(listeners[0]?.attachedRoutes, 4);
     assert.equal(puts(statusPut('shop', 'httproutes', 'filters')), filtersPuts, 'unchanged: not written');
     assert.equal(puts(/^PUT .*\/gatewayclasses\/traefik\/status$/), classPuts, 'unchanged: not written');
   });
@@ -571,7 +604,8 @@ providers:
     assert.match(parent?.conditions[1]?.message ?? '', /namespace "other" is not allowed/);
     await until(from, async () => (await get('/plain', { host: 'open.example' })).status === 200);
     assert.equal((await get('/mw', { host: 'open.example' })).status, 404);
-    assert.equal((await get('/ts', { host: 'open.example' })).status, 404);
+    // The refused TraefikService's share answers 500 (Traefik's loadService, Status: 500).
+    assert.equal((await get('/ts', { host: 'open.example' })).status, 500);
   });
 
   it('answers 503 for a backend whose endpoints are none ready, as Traefik`s empty load balancer', async () => {

@@ -483,16 +483,26 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     ]);
     assert.deepEqual(parent(on), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
 
+    // The refused TraefikService keeps its rule, a share answering 500 (Traefik's loadService).
+    const refusedChildren = (r: ReturnType<typeof build>) => {
+      const name = Object.keys(r.config.http.routers).find((n) =>
+        r.config.http.routers[n]?.rule.includes('/ts'),
+      );
+      const w = r.config.http.services[`${name}-wrr`];
+      return w?.kind === 'weighted' ? w.weighted.services : undefined;
+    };
     // Without the CRD provider: Traefik has no builder for either (unsupported …, InvalidKind).
     const off = run(null);
-    assert.deepEqual(rules(off), []);
+    assert.deepEqual(rules(off), ['(Path(`/ts`) || PathPrefix(`/ts/`))']);
+    assert.deepEqual(refusedChildren(off), [{ name: 'default-ts', weight: 1, status: 500 }]);
     assert.deepEqual(parent(off), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
     assert.ok(off.issues.some((i) => i.includes('unsupported filter extension ref traefik.io/Middleware/m')));
     assert.ok(off.issues.some((i) => i.includes('unsupported HTTPBackendRef traefik.io/TraefikService/ts')));
 
     // The CRD provider watching other namespaces: "namespace … is not allowed".
     const elsewhere = run({ namespaces: ['other'] });
-    assert.deepEqual(rules(elsewhere), []);
+    assert.deepEqual(rules(elsewhere), ['(Path(`/ts`) || PathPrefix(`/ts/`))']);
+    assert.deepEqual(refusedChildren(elsewhere), [{ name: 'default-ts', weight: 1, status: 500 }]);
     assert.deepEqual(parent(elsewhere), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
     assert.ok(elsewhere.issues.some((i) => i.includes('namespace "default" is not allowed')));
   });
@@ -554,7 +564,14 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     };
     for (const grants of [[], [grant('team')], [grant('default', 'b')]]) {
       const refused = build({ ...base, referenceGrants: grants });
-      assert.deepEqual(refused.config.http.routers, {});
+      // Traefik keeps the rule: its share of the traffic is a child answering 500.
+      const router = named(
+        Object.keys(refused.config.http.routers),
+        'httproute-default-x-gw-default-gw-ep-web-0',
+      );
+      const w = refused.config.http.services[`${router}-wrr`];
+      assert.ok(w?.kind === 'weighted');
+      assert.deepEqual(w.weighted.services, [{ name: 'other-a', weight: 1, status: 500 }]);
       assert.ok(
         refused.issues.some((i) =>
           i.includes('backend /Service/other/a: another namespace without a ReferenceGrant'),
