@@ -493,7 +493,10 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     };
     // Without the CRD provider: Traefik has no builder for either (unsupported …, InvalidKind).
     const off = run(null);
-    assert.deepEqual(rules(off), ['(Path(`/ts`) || PathPrefix(`/ts/`))']);
+    assert.deepEqual(rules(off).sort(), [
+      '(Path(`/mw`) || PathPrefix(`/mw/`))',
+      '(Path(`/ts`) || PathPrefix(`/ts/`))',
+    ]);
     assert.deepEqual(refusedChildren(off), [{ name: 'default-ts', weight: 1, status: 500 }]);
     assert.deepEqual(parent(off), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
     assert.ok(off.issues.some((i) => i.includes('unsupported filter extension ref traefik.io/Middleware/m')));
@@ -501,13 +504,16 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
 
     // The CRD provider watching other namespaces: "namespace … is not allowed".
     const elsewhere = run({ namespaces: ['other'] });
-    assert.deepEqual(rules(elsewhere), ['(Path(`/ts`) || PathPrefix(`/ts/`))']);
+    assert.deepEqual(rules(elsewhere).sort(), [
+      '(Path(`/mw`) || PathPrefix(`/mw/`))',
+      '(Path(`/ts`) || PathPrefix(`/ts/`))',
+    ]);
     assert.deepEqual(refusedChildren(elsewhere), [{ name: 'default-ts', weight: 1, status: 500 }]);
     assert.deepEqual(parent(elsewhere), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
     assert.ok(elsewhere.issues.some((i) => i.includes('namespace "default" is not allowed')));
   });
 
-  it('refuses an unsupported filter (the router is left out), and warns of backendRef filters', () => {
+  it('routes a rule with an unsupported filter to a 500 answer, and warns of backendRef filters', () => {
     const { config, issues } = build({
       gatewayClasses: [gatewayClassFor()],
       gateways: [gw],
@@ -526,9 +532,16 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       services: apps.slice(0, 1),
       endpointSlices: apps.slice(2, 3),
     });
-    assert.deepEqual(Object.keys(config.http.routers), [
-      named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-1'),
+    // Traefik's loadHTTPRoute: `<router>-err-wrr`, one child invalid-httproute-filter answering 500.
+    const bad = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-0');
+    assert.equal(config.http.routers[bad]?.service, `${bad}-err-wrr`);
+    assert.deepEqual(config.http.routers[bad]?.middlewares, []);
+    const errWrr = config.http.services[`${bad}-err-wrr`];
+    assert.ok(errWrr?.kind === 'weighted');
+    assert.deepEqual(errWrr.weighted.services, [
+      { name: 'invalid-httproute-filter', weight: 1, status: 500 },
     ]);
+    assert.ok(named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-1'));
     assert.ok(
       issues.some((i) => i.includes('httproute default/r') && i.includes('unsupported filter RequestMirror')),
       issues.join('\n'),

@@ -394,6 +394,15 @@ function routers(
     const chain = filterMiddlewares(b, rule.filters ?? [], name, ns, path, where, crd);
     if ('error' in chain) {
       b.error(where, `rule ${ri}: ${chain.error}`);
+      // Traefik's loadHTTPRoute: filters it cannot load route to `<router>-err-wrr`, one child
+      // `invalid-httproute-filter` answering 500, without the middlewares.
+      if (kind === 'GRPCRoute') return;
+      b.services[`${name}-err-wrr`] = {
+        weighted: { services: [{ name: 'invalid-httproute-filter', weight: 1, status: 500 }] },
+      };
+      b.source('http/services', `${name}-err-wrr`, where);
+      b.routers[name] = routerOf(built, a, `${name}-err-wrr`, []);
+      b.source('http/routers', name, where);
       return;
     }
     let children = service.children;
@@ -409,17 +418,26 @@ function routers(
     }
     b.services[`${name}-wrr`] = { weighted: { services: children } };
     b.source('http/services', `${name}-wrr`, where);
-    b.routers[name] = {
-      rule: built.rule,
-      // Traefik's RuleSyntax "default" (the v3 syntax, which these rules are written in):
-      // core.defaultRuleSyntax v2 does not apply to them (pkg/provider/kubernetes/gateway).
-      ruleSyntax: 'default',
-      priority: built.priority,
-      entryPoints: [a.entryPoint],
-      service: `${name}-wrr`,
-      ...(chain.names.length > 0 ? { middlewares: chain.names } : {}),
-      ...(a.listener.protocol === 'HTTPS' ? { tls: {} } : {}),
-    };
+    b.routers[name] = routerOf(built, a, `${name}-wrr`, chain.names);
     b.source('http/routers', name, where);
   });
+}
+
+function routerOf(
+  built: { readonly rule: string; readonly priority: number },
+  a: Attach & { entryPoint: string },
+  service: string,
+  middlewares: readonly string[],
+): Obj {
+  return {
+    rule: built.rule,
+    // Traefik's RuleSyntax "default" (the v3 syntax, which these rules are written in):
+    // core.defaultRuleSyntax v2 does not apply to them (pkg/provider/kubernetes/gateway).
+    ruleSyntax: 'default',
+    priority: built.priority,
+    entryPoints: [a.entryPoint],
+    service,
+    ...(middlewares.length > 0 ? { middlewares: [...middlewares] } : {}),
+    ...(a.listener.protocol === 'HTTPS' ? { tls: {} } : {}),
+  };
 }
