@@ -93,8 +93,21 @@ describe('requestRedirect', () => {
     ]);
   });
 
-  it('refuses a status other than 301 and 302', () => {
-    assert.equal(middlewareSchemas.requestRedirect.safeParse({ statusCode: 307 }).success, false);
+  it('answers 303, 307 and 308 too (Traefik since #13360), with Go`s status text, and refuses others', () => {
+    for (const [code, text] of [
+      [303, 'See Other'],
+      [307, 'Temporary Redirect'],
+      [308, 'Permanent Redirect'],
+    ] as const) {
+      const r = build('requestRedirect', { statusCode: code, scheme: 'https' }).onRequest!(
+        makeRequest('http://a.test/p', { method: 'POST' }),
+      ) as { status: number; body?: string; headers?: readonly (readonly [string, string])[] };
+      assert.equal(r.status, code);
+      assert.equal(r.body, text);
+      assert.deepEqual(r.headers?.[0], ['Location', 'https://a.test/p']);
+    }
+    for (const code of [300, 304, 305, 306, 309])
+      assert.equal(middlewareSchemas.requestRedirect.safeParse({ statusCode: code }).success, false);
   });
 });
 

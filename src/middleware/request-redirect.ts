@@ -4,12 +4,19 @@ import type { Middleware, MiddlewareFactory } from './middleware.ts';
 import { canonicalRawPath, joinPath } from './path.ts';
 import { portSuffix, urlHost } from './redirect-response.ts';
 
-const TEXT: Readonly<Record<number, string>> = { 301: 'Moved Permanently', 302: 'Found' };
+/** The body, Go's http.StatusText of the status, as Traefik writes it. */
+const TEXT: Readonly<Record<number, string>> = {
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+};
 
 /**
  * Gateway API RequestRedirect, as Traefik's pkg/middlewares/gatewayapi/redirect: the Location is
  * the request's URL with the configured scheme, hostname, port and path put in, answered with
- * `statusCode` (301 or 302, whatever the method). Ours, from the Gateway API spec where Traefik's
+ * `statusCode` (301, 302, 303, 307 or 308, whatever the method). Ours, from the Gateway API spec where Traefik's
  * Go URL has no scheme: an unset scheme is the request's; a port that is the scheme's default
  * (80 for http, 443 for https) is left out of the Location.
  */

@@ -139,6 +139,18 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
             ],
           },
           {
+            matches: [{ path: { type: 'PathPrefix', value: '/perm' } }],
+            filters: [
+              {
+                type: 'RequestRedirect',
+                requestRedirect: {
+                  statusCode: 308,
+                  path: { type: 'ReplaceFullPath', replaceFullPath: '/moved' },
+                },
+              },
+            ],
+          },
+          {
             matches: [{ path: { type: 'PathPrefix', value: '/api' } }],
             filters: [
               {
@@ -269,6 +281,13 @@ providers:
     assert.equal(r.status, 301);
     assert.equal(r.headers['location'], 'https://secure.example/new/a/b?x=1');
     assert.equal(app.seen.length, before);
+  });
+
+  it('answers a RequestRedirect with statusCode 308 (Gateway API v1.5, Traefik since #13360)', async () => {
+    const r = await get('/perm/x?y=1');
+    assert.equal(r.status, 308);
+    assert.equal(r.headers['location'], 'http://gw.example/moved?y=1');
+    assert.equal(r.text, 'Permanent Redirect', 'Go`s status text, as Traefik writes it');
   });
 
   it('rewrites the matched prefix and the Host that the backend sees', async () => {
