@@ -69,7 +69,7 @@ describe('requestRedirect', () => {
     ]);
   });
 
-  it('puts in scheme and port, leaving the scheme`s default port out', () => {
+  it('puts in scheme and port, writing any port that is not empty, as Traefik`s JoinHostPort', () => {
     assert.deepEqual(redirect({ scheme: 'https', port: '' }, 'http://a.test:8000/x'), [
       302,
       'https://a.test/x',
@@ -78,7 +78,13 @@ describe('requestRedirect', () => {
       302,
       'https://a.test:8443/x',
     ]);
-    assert.deepEqual(redirect({ scheme: 'https', port: 443 }, 'http://a.test/x'), [302, 'https://a.test/x']);
+    // Traefik's request_redirect_test "simple redirection": https with port 443 keeps `:443`.
+    assert.deepEqual(redirect({ scheme: 'https', port: 443 }, 'http://a.test/x'), [
+      302,
+      'https://a.test:443/x',
+    ]);
+    // The Host's own port when none is configured, the default one too ("HTTP to HTTP" keeps :80).
+    assert.deepEqual(redirect({ hostname: 'b.test' }, 'http://a.test:80/x'), [302, 'http://b.test:80/x']);
   });
 
   it('replaces the full path, or only the matched prefix (keeping a trailing slash)', () => {

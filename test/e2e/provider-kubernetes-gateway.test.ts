@@ -145,6 +145,8 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
                 type: 'RequestRedirect',
                 requestRedirect: {
                   statusCode: 308,
+                  scheme: 'https',
+                  port: 443,
                   path: { type: 'ReplaceFullPath', replaceFullPath: '/moved' },
                 },
               },
@@ -283,10 +285,11 @@ providers:
     assert.equal(app.seen.length, before);
   });
 
-  it('answers a RequestRedirect with statusCode 308 (Gateway API v1.5, Traefik since #13360)', async () => {
+  it('answers a RequestRedirect with statusCode 308 (Gateway API v1.5, Traefik since #13360) and its explicit port', async () => {
     const r = await get('/perm/x?y=1');
     assert.equal(r.status, 308);
-    assert.equal(r.headers['location'], 'http://gw.example/moved?y=1');
+    // An explicit port stays, the scheme's default too (Traefik's net.JoinHostPort).
+    assert.equal(r.headers['location'], 'https://gw.example:443/moved?y=1');
     assert.equal(r.text, 'Permanent Redirect', 'Go`s status text, as Traefik writes it');
   });
 
