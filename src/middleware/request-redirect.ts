@@ -18,9 +18,9 @@ const TEXT: Readonly<Record<number, string>> = {
  * the request's URL with the configured scheme, hostname, port and path put in, answered with
  * `statusCode` (301, 302, 303, 307 or 308, whatever the method). The port is the configured one,
  * else the Host's, and is written whenever it is not empty (an explicit 443 with https too), as
- * Traefik's ServeHTTP; the Gateway provider sets it to '' for a scheme without a port. Ours,
- * where Traefik's Go URL has no scheme (its Location is then `//host/path`): an unset scheme is
- * the request's.
+ * Traefik's ServeHTTP; the Gateway provider sets it to '' for a scheme without a port. Without
+ * a configured scheme the Location is scheme-relative (`//host/path`), as Traefik's: it copies
+ * the server request's URL, which has no scheme.
  */
 class RequestRedirect implements Middleware {
   readonly #c: RequestRedirectConfig;
@@ -36,7 +36,6 @@ class RequestRedirect implements Middleware {
 
   onRequest(req: RequestHead): DirectResponse {
     const c = this.#c;
-    const scheme = c.scheme ?? req.scheme;
     const port = c.port ?? req.hostPort;
     // Traefik's net.JoinHostPort whenever the port (configured, else the Host's) is not empty:
     // an explicit 443 with https stays in the Location.
@@ -55,7 +54,8 @@ class RequestRedirect implements Middleware {
     return {
       status: c.statusCode,
       headers: [
-        ['Location', `${scheme}://${host}${withQuery(path, req.query)}`],
+        // Without a scheme, Traefik's URL (a server request's has none) writes `//host/path`.
+        ['Location', `${c.scheme === undefined ? '' : `${c.scheme}:`}//${host}${withQuery(path, req.query)}`],
         ['Content-Type', 'text/plain; charset=utf-8'],
       ],
       body: TEXT[c.statusCode] ?? '',

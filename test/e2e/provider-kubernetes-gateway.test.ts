@@ -153,6 +153,10 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
             ],
           },
           {
+            matches: [{ path: { type: 'PathPrefix', value: '/rel' } }],
+            filters: [{ type: 'RequestRedirect', requestRedirect: { hostname: 'other.example' } }],
+          },
+          {
             matches: [{ path: { type: 'PathPrefix', value: '/api' } }],
             filters: [
               {
@@ -291,6 +295,13 @@ providers:
     // An explicit port stays, the scheme's default too (Traefik's net.JoinHostPort).
     assert.equal(r.headers['location'], 'https://gw.example:443/moved?y=1');
     assert.equal(r.text, 'Permanent Redirect', 'Go`s status text, as Traefik writes it');
+  });
+
+  it('answers a RequestRedirect without scheme with a scheme-relative Location, as Traefik`s Go URL', async () => {
+    const r = await get('/rel/x?y=1');
+    assert.equal(r.status, 302);
+    assert.equal(r.headers['location'], '//other.example/rel/x?y=1');
+    assert.equal(r.text, 'Found');
   });
 
   it('rewrites the matched prefix and the Host that the backend sees', async () => {
