@@ -53,8 +53,8 @@ export class BackendsBuilder {
    * A refused backendRef's share of the traffic, as Traefik's loadService: a weighted child
    * `name` (the Service as Traefik names it) that answers 500 (WRRService.Status).
    */
-  refused(name: string, weight: number): void {
-    if (weight > 0) this.#children.push({ name, weight, status: 500 });
+  refused(name: string, weight: number, status = 500): void {
+    if (weight > 0) this.#children.push({ name, weight, status });
   }
 
   /**

@@ -855,6 +855,26 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(bad.urls, []);
     assert.ok(bad.issues.some((i) => /traefik\.io\/service\.nativelb must be a boolean/.test(i)));
   });
+  it('routes a GRPCRoute rule with a filter it cannot take to gRPC Unavailable (invalid-grpcroute-filter)', () => {
+    const { config } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }])],
+      grpcRoutes: [
+        grpcRouteFor('default', 'f', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ filters: [{ type: 'RequestMirror' }], backendRefs: [{ name: 'g', port: 9000 }] }],
+        }),
+      ],
+      services: [serviceFor('default', 'g', 9000)],
+      endpointSlices: [endpointSliceFor('default', 'g', ['10.0.0.5'], 50051)],
+    });
+    const router = rn('grpcroute-default-f-gw-default-gw-ep-web-0', 'PathPrefix(`/`)');
+    assert.equal(config.http.routers[router]?.service, `${router}-err-wrr`);
+    const w = config.http.services[`${router}-err-wrr`];
+    assert.ok(w?.kind === 'weighted');
+    assert.deepEqual(w.weighted.services, [{ name: 'invalid-grpcroute-filter', weight: 1, status: 503 }]);
+  });
+
   it('routes a GRPCRoute by service and method with h2c backends, as Traefik`s loadGRPCRoutes', () => {
     const grpcSvc = serviceFor('default', 'g', 9000);
     const tlsSvc = serviceFor('default', 't', 9443);
@@ -897,7 +917,18 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
         endpointSliceFor('default', 'w', ['10.0.0.7'], 50053),
       ],
     });
-    const routers = Object.entries(config.http.routers).map(([name, r]) => [name, r.rule, r.priority]);
+    const routers = Object.entries(config.http.routers)
+      .filter(([name]) => name.startsWith('grpcroute-default-echo-'))
+      .map(([name, r]) => [name, r.rule, r.priority]);
+    // Traefik's loadGRPCService: a refused backendRef keeps its share as a GRPCStatus Unavailable
+    // child (ours: 503, answered to a gRPC call as grpc-status 14).
+    const refusedChildren = (ri: number) => {
+      const router = rn(`grpcroute-default-refused-gw-default-gw-ep-web-${ri}`, 'PathPrefix(`/`)');
+      const w = config.http.services[`${router}-wrr`];
+      return w?.kind === 'weighted' ? w.weighted.services : undefined;
+    };
+    assert.deepEqual(refusedChildren(0), [{ name: 'default-w-9001-grpc', weight: 1, status: 503 }]);
+    assert.deepEqual(refusedChildren(1), [{ name: 'default-x', weight: 1, status: 503 }]);
     const host = 'Host(`grpc.example.com`)';
     const m0 = 'PathRegexp(`/test\\.Echo/Unary`) && Header(`x-env`, `prod`)';
     const m1 = 'PathRegexp(`/test\\..*/[^/]+`)';

@@ -6,7 +6,7 @@ import { type StatusAddress, statusAddresses } from './gateway-addresses.ts';
 import { BackendTLSPolicies } from './gateway-backend-tls.ts';
 import { type BackendRef, type Backends, backends, type CrdRegistry } from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
-import { type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
+import { GRPC_UNAVAILABLE, type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
 import { l4RouteConfig } from './gateway-l4.ts';
 import {
   type Attach,
@@ -386,23 +386,28 @@ function routers(
     // Traefik's makeRouterName(rule, routeKey): the rule's key and the first ten bytes of
     // sha256(rule) in hex (two matches of one rule that build the same rule are one router).
     const name = `${key}-${createHash('sha256').update(built.rule).digest('hex').slice(0, 20)}`;
+    // Traefik's loadHTTPRoute / loadGRPCRoute: filters it cannot load route to `<router>-err-wrr`,
+    // one child `invalid-httproute-filter` answering 500 (`invalid-grpcroute-filter`, gRPC
+    // Unavailable: our 503, gateway-grpc.ts), without the middlewares.
+    const invalid = (error: string): void => {
+      b.error(where, `rule ${ri}: ${error}`);
+      const child =
+        kind === 'GRPCRoute'
+          ? { name: 'invalid-grpcroute-filter', weight: 1, status: GRPC_UNAVAILABLE }
+          : { name: 'invalid-httproute-filter', weight: 1, status: 500 };
+      b.services[`${name}-err-wrr`] = { weighted: { services: [child] } };
+      b.source('http/services', `${name}-err-wrr`, where);
+      b.routers[name] = routerOf(built, a, `${name}-err-wrr`, []);
+      b.source('http/routers', name, where);
+    };
     if (unsupported !== undefined) {
-      b.error(where, `rule ${ri}: unsupported filter ${unsupported.type ?? ''}`);
+      invalid(`unsupported filter ${unsupported.type ?? ''}`);
       return;
     }
     const path = kind === 'GRPCRoute' ? undefined : m.path?.value;
     const chain = filterMiddlewares(b, rule.filters ?? [], name, ns, path, where, crd);
     if ('error' in chain) {
-      b.error(where, `rule ${ri}: ${chain.error}`);
-      // Traefik's loadHTTPRoute: filters it cannot load route to `<router>-err-wrr`, one child
-      // `invalid-httproute-filter` answering 500, without the middlewares.
-      if (kind === 'GRPCRoute') return;
-      b.services[`${name}-err-wrr`] = {
-        weighted: { services: [{ name: 'invalid-httproute-filter', weight: 1, status: 500 }] },
-      };
-      b.source('http/services', `${name}-err-wrr`, where);
-      b.routers[name] = routerOf(built, a, `${name}-err-wrr`, []);
-      b.source('http/routers', name, where);
+      invalid(chain.error);
       return;
     }
     let children = service.children;
