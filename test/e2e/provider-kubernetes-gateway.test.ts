@@ -153,6 +153,36 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
             ],
           },
           {
+            matches: [{ path: { type: 'PathPrefix', value: '/bf' } }],
+            filters: [
+              {
+                type: 'RequestHeaderModifier',
+                requestHeaderModifier: { set: [{ name: 'X-Order', value: 'rule' }] },
+              },
+            ],
+            backendRefs: [
+              {
+                name: 'app',
+                port: 80,
+                filters: [
+                  {
+                    type: 'RequestHeaderModifier',
+                    requestHeaderModifier: {
+                      set: [
+                        { name: 'X-Order', value: 'backend' },
+                        { name: 'X-Backend', value: 'app' },
+                      ],
+                    },
+                  },
+                  {
+                    type: 'ResponseHeaderModifier',
+                    responseHeaderModifier: { set: [{ name: 'X-Backend-Answer', value: 'app' }] },
+                  },
+                ],
+              },
+            ],
+          },
+          {
             matches: [{ path: { type: 'PathPrefix', value: '/rel' } }],
             filters: [{ type: 'RequestRedirect', requestRedirect: { hostname: 'other.example' } }],
           },
@@ -302,6 +332,15 @@ providers:
     assert.equal(r.status, 302);
     assert.equal(r.headers['location'], '//other.example/rel/x?y=1');
     assert.equal(r.text, 'Found');
+  });
+
+  it('runs a backendRef`s own filters after the rule`s, as Traefik`s service middlewares', async () => {
+    const r = await get('/bf/x');
+    assert.equal(r.status, 200);
+    const seen = JSON.parse(r.text) as { headers: Record<string, string> };
+    assert.equal(seen.headers['x-order'], 'backend', 'the backend`s filter runs last');
+    assert.equal(seen.headers['x-backend'], 'app');
+    assert.equal(r.headers['x-backend-answer'], 'app');
   });
 
   it('rewrites the matched prefix and the Host that the backend sees', async () => {

@@ -115,8 +115,13 @@ export function backends(
       out.fail(reason, message);
       out.refused(refusedName, weight);
     };
-    if ((ref.filters ?? []).length > 0)
-      b.warn(where, `${what}: backendRef filters are not supported: ignored`);
+    // A rule's only backendRef with traffic has its filters run by its router (gateway-config.ts
+    // routers); with several, each would need its own middlewares after the pick.
+    if ((ref.filters ?? []).length > 0 && weight > 0 && activeRefs(rule.backendRefs ?? []).length > 1)
+      b.warn(
+        where,
+        `${what}: backendRef filters on a rule with several backendRefs taking traffic are not supported: ignored`,
+      );
     if (
       !grants.allows({
         fromKind: 'HTTPRoute',
@@ -199,6 +204,11 @@ export function backends(
     if (lb === undefined) out.refused(refusedName, weight);
   }
   return out.result();
+}
+
+/** The backendRefs that take traffic (weight above 0). */
+export function activeRefs(refs: readonly BackendRef[]): BackendRef[] {
+  return refs.filter((r) => (r.weight ?? 1) > 0);
 }
 
 /**

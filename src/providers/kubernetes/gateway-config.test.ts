@@ -513,7 +513,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.ok(elsewhere.issues.some((i) => i.includes('namespace "default" is not allowed')));
   });
 
-  it('routes a rule with an unsupported filter to a 500 answer, and warns of backendRef filters', () => {
+  it('routes a rule with an unsupported filter to a 500 answer, and runs its only backendRef`s filters after its own', () => {
     const { config, issues } = build({
       gatewayClasses: [gatewayClassFor()],
       gateways: [gw],
@@ -541,14 +541,66 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(errWrr.weighted.services, [
       { name: 'invalid-httproute-filter', weight: 1, status: 500 },
     ]);
-    assert.ok(named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-1'));
+    const good = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-1');
+    // Traefik (v3.7) runs a backendRef's filters as its service's middlewares, after the router's.
+    assert.deepEqual(config.http.routers[good]?.middlewares, [`${good}-backend-requestheadermodifier-0`]);
+    assert.ok(config.http.middlewares[`${good}-backend-requestheadermodifier-0`]);
     assert.ok(
       issues.some((i) => i.includes('httproute default/r') && i.includes('unsupported filter RequestMirror')),
       issues.join('\n'),
     );
+    assert.ok(!issues.some((i) => i.includes('backendRef filters')), issues.join('\n'));
+  });
+
+  it('warns of backendRef filters on a rule with several backendRefs taking traffic, and refuses a backend whose filter cannot load', () => {
+    const hdr = {
+      type: 'RequestHeaderModifier',
+      requestHeaderModifier: { set: [{ name: 'x', value: '1' }] },
+    };
+    const { config, issues } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            {
+              matches: [{ path: { value: '/two' } }],
+              backendRefs: [
+                { name: 'a', port: 80, filters: [hdr] },
+                { name: 'a', port: 80, weight: 2 },
+              ],
+            },
+            {
+              // The other backendRef takes no traffic: the filters are the router's.
+              matches: [{ path: { value: '/one' } }],
+              backendRefs: [
+                { name: 'a', port: 80, filters: [hdr] },
+                { name: 'a', port: 80, weight: 0 },
+              ],
+            },
+            {
+              matches: [{ path: { value: '/bad' } }],
+              backendRefs: [{ name: 'a', port: 80, filters: [{ type: 'RequestMirror' }] }],
+            },
+          ],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    const keys = Object.keys(config.http.routers);
+    const two = named(keys, 'httproute-default-r-gw-default-gw-ep-web-0');
+    const one = named(keys, 'httproute-default-r-gw-default-gw-ep-web-1');
+    const bad = named(keys, 'httproute-default-r-gw-default-gw-ep-web-2');
+    assert.deepEqual(config.http.routers[two]?.middlewares, []);
+    assert.ok(issues.some((i) => i.includes('several backendRefs taking traffic are not supported')));
+    assert.deepEqual(config.http.routers[one]?.middlewares, [`${one}-backend-requestheadermodifier-0`]);
+    const w = config.http.services[`${bad}-wrr`];
+    assert.ok(w?.kind === 'weighted');
+    assert.deepEqual(w.weighted.services, [{ name: 'default-a-80', weight: 1, status: 500 }]);
     assert.ok(
-      issues.some((i) => i.includes('backendRef filters are not supported')),
-      issues.join('\n'),
+      issues.some((i) => i.includes('rule 2 backendRef: filter 0: unsupported filter RequestMirror')),
     );
   });
 

@@ -4,7 +4,13 @@ import { type ProviderValidation, type SourceOf, updateFromData } from '../dynam
 import type { ProviderUpdate } from '../provider.ts';
 import { type StatusAddress, statusAddresses } from './gateway-addresses.ts';
 import { BackendTLSPolicies } from './gateway-backend-tls.ts';
-import { type BackendRef, type Backends, backends, type CrdRegistry } from './gateway-backends.ts';
+import {
+  activeRefs,
+  type BackendRef,
+  type Backends,
+  backends,
+  type CrdRegistry,
+} from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { GRPC_UNAVAILABLE, type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
 import { l4RouteConfig } from './gateway-l4.ts';
@@ -411,6 +417,20 @@ function routers(
       return;
     }
     let children = service.children;
+    let names = chain.names;
+    // Traefik (since traefik/traefik#12544, v3.7) puts a backendRef's filters on that backend's
+    // service, run after the router's middlewares, with the route's namespace for an
+    // ExtensionRef (v3.7.7). With one backendRef taking traffic that is the router's chain
+    // followed by them; a filter it cannot load refuses the backend: its share answers 500.
+    const active = kind === 'HTTPRoute' ? activeRefs(rule.backendRefs ?? []) : [];
+    const own = active.length === 1 ? ((active[0]!.filters ?? []) as readonly HttpRouteFilter[]) : [];
+    if (own.length > 0 && children.length === 1 && children[0]!['status'] === undefined) {
+      const backendChain = filterMiddlewares(b, own, `${name}-backend`, ns, path, where, crd);
+      if ('error' in backendChain) {
+        b.error(where, `rule ${ri} backendRef: ${backendChain.error}`);
+        children = [{ ...children[0]!, status: 500 }];
+      } else names = [...names, ...backendChain.names];
+    }
     if (children.length === 0) {
       if (!chain.redirects) {
         b.error(where, `rule ${ri}: no usable backendRefs`);
@@ -423,7 +443,7 @@ function routers(
     }
     b.services[`${name}-wrr`] = { weighted: { services: children } };
     b.source('http/services', `${name}-wrr`, where);
-    b.routers[name] = routerOf(built, a, `${name}-wrr`, chain.names);
+    b.routers[name] = routerOf(built, a, `${name}-wrr`, names);
     b.source('http/routers', name, where);
   });
 }
