@@ -58,18 +58,18 @@ describe('requestRedirect', () => {
   const redirect = (conf: unknown, url: string, method = 'GET') =>
     location(build('requestRedirect', conf).onRequest!(makeRequest(url, { method })));
 
-  it('answers 302 by default with the request`s URL, and the configured status for any method', () => {
+  it('answers 302 by default with the request`s URL, scheme-relative without a scheme (Traefik`s), and the configured status for any method', () => {
     assert.deepEqual(redirect({ hostname: 'b.test' }, 'http://a.test:8000/p?q=1'), [
       302,
-      'http://b.test:8000/p?q=1',
+      '//b.test:8000/p?q=1',
     ]);
     assert.deepEqual(redirect({ statusCode: 301, hostname: 'b.test' }, 'http://a.test/p', 'POST'), [
       301,
-      'http://b.test/p',
+      '//b.test/p',
     ]);
   });
 
-  it('puts in scheme and port, leaving the scheme`s default port out', () => {
+  it('puts in scheme and port, writing any port that is not empty, as Traefik`s JoinHostPort', () => {
     assert.deepEqual(redirect({ scheme: 'https', port: '' }, 'http://a.test:8000/x'), [
       302,
       'https://a.test/x',
@@ -78,23 +78,39 @@ describe('requestRedirect', () => {
       302,
       'https://a.test:8443/x',
     ]);
-    assert.deepEqual(redirect({ scheme: 'https', port: 443 }, 'http://a.test/x'), [302, 'https://a.test/x']);
+    // Traefik's request_redirect_test "simple redirection": https with port 443 keeps `:443`.
+    assert.deepEqual(redirect({ scheme: 'https', port: 443 }, 'http://a.test/x'), [
+      302,
+      'https://a.test:443/x',
+    ]);
+    // The Host's own port when none is configured, the default one too ("HTTP to HTTP" keeps :80).
+    assert.deepEqual(redirect({ hostname: 'b.test' }, 'http://a.test:80/x'), [302, '//b.test:80/x']);
   });
 
   it('replaces the full path, or only the matched prefix (keeping a trailing slash)', () => {
-    assert.deepEqual(redirect({ path: '/new' }, 'http://a.test/old/x?y=1'), [302, 'http://a.test/new?y=1']);
+    assert.deepEqual(redirect({ path: '/new' }, 'http://a.test/old/x?y=1'), [302, '//a.test/new?y=1']);
     const prefix = { path: '/v2', pathPrefix: '/v1/' };
-    assert.deepEqual(redirect(prefix, 'http://a.test/v1/a/b'), [302, 'http://a.test/v2/a/b']);
-    assert.deepEqual(redirect(prefix, 'http://a.test/v1'), [302, 'http://a.test/v2']);
-    assert.deepEqual(redirect(prefix, 'http://a.test/v1/a/'), [302, 'http://a.test/v2/a/']);
-    assert.deepEqual(redirect({ path: '/', pathPrefix: '/v1' }, 'http://a.test/v1/z'), [
-      302,
-      'http://a.test/z',
-    ]);
+    assert.deepEqual(redirect(prefix, 'http://a.test/v1/a/b'), [302, '//a.test/v2/a/b']);
+    assert.deepEqual(redirect(prefix, 'http://a.test/v1'), [302, '//a.test/v2']);
+    assert.deepEqual(redirect(prefix, 'http://a.test/v1/a/'), [302, '//a.test/v2/a/']);
+    assert.deepEqual(redirect({ path: '/', pathPrefix: '/v1' }, 'http://a.test/v1/z'), [302, '//a.test/z']);
   });
 
-  it('refuses a status other than 301 and 302', () => {
-    assert.equal(middlewareSchemas.requestRedirect.safeParse({ statusCode: 307 }).success, false);
+  it('answers 303, 307 and 308 too (Traefik since #13360), with Go`s status text, and refuses others', () => {
+    for (const [code, text] of [
+      [303, 'See Other'],
+      [307, 'Temporary Redirect'],
+      [308, 'Permanent Redirect'],
+    ] as const) {
+      const r = build('requestRedirect', { statusCode: code, scheme: 'https' }).onRequest!(
+        makeRequest('http://a.test/p', { method: 'POST' }),
+      ) as { status: number; body?: string; headers?: readonly (readonly [string, string])[] };
+      assert.equal(r.status, code);
+      assert.equal(r.body, text);
+      assert.deepEqual(r.headers?.[0], ['Location', 'https://a.test/p']);
+    }
+    for (const code of [300, 304, 305, 306, 309])
+      assert.equal(middlewareSchemas.requestRedirect.safeParse({ statusCode: code }).success, false);
   });
 });
 

@@ -2,16 +2,25 @@ import type { RequestRedirectConfig } from '../config/dynamic/gateway-middleware
 import { type DirectResponse, type RequestHead, withQuery } from '../core/request.ts';
 import type { Middleware, MiddlewareFactory } from './middleware.ts';
 import { canonicalRawPath, joinPath } from './path.ts';
-import { portSuffix, urlHost } from './redirect-response.ts';
+import { urlHost } from './redirect-response.ts';
 
-const TEXT: Readonly<Record<number, string>> = { 301: 'Moved Permanently', 302: 'Found' };
+/** The body, Go's http.StatusText of the status, as Traefik writes it. */
+const TEXT: Readonly<Record<number, string>> = {
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+};
 
 /**
  * Gateway API RequestRedirect, as Traefik's pkg/middlewares/gatewayapi/redirect: the Location is
  * the request's URL with the configured scheme, hostname, port and path put in, answered with
- * `statusCode` (301 or 302, whatever the method). Ours, from the Gateway API spec where Traefik's
- * Go URL has no scheme: an unset scheme is the request's; a port that is the scheme's default
- * (80 for http, 443 for https) is left out of the Location.
+ * `statusCode` (301, 302, 303, 307 or 308, whatever the method). The port is the configured one,
+ * else the Host's, and is written whenever it is not empty (an explicit 443 with https too), as
+ * Traefik's ServeHTTP; the Gateway provider sets it to '' for a scheme without a port. Without
+ * a configured scheme the Location is scheme-relative (`//host/path`), as Traefik's: it copies
+ * the server request's URL, which has no scheme.
  */
 class RequestRedirect implements Middleware {
   readonly #c: RequestRedirectConfig;
@@ -27,9 +36,10 @@ class RequestRedirect implements Middleware {
 
   onRequest(req: RequestHead): DirectResponse {
     const c = this.#c;
-    const scheme = c.scheme ?? req.scheme;
     const port = c.port ?? req.hostPort;
-    const host = urlHost(c.hostname ?? req.host) + portSuffix(scheme, port);
+    // Traefik's net.JoinHostPort whenever the port (configured, else the Host's) is not empty:
+    // an explicit 443 with https stays in the Location.
+    const host = urlHost(c.hostname ?? req.host) + (port === '' ? '' : `:${port}`);
     let path = req.path;
     if (this.#path !== undefined) {
       if (this.#prefix === undefined) path = this.#path;
@@ -44,7 +54,8 @@ class RequestRedirect implements Middleware {
     return {
       status: c.statusCode,
       headers: [
-        ['Location', `${scheme}://${host}${withQuery(path, req.query)}`],
+        // Without a scheme, Traefik's URL (a server request's has none) writes `//host/path`.
+        ['Location', `${c.scheme === undefined ? '' : `${c.scheme}:`}//${host}${withQuery(path, req.query)}`],
         ['Content-Type', 'text/plain; charset=utf-8'],
       ],
       body: TEXT[c.statusCode] ?? '',

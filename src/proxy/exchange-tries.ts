@@ -190,6 +190,12 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       idx = svc.pick(this.req, 0, guard, this);
     }
     if (idx < 0) {
+      // A weighted child with a fixed status (runtime/service-nodes.ts StatusNode) answers it.
+      const fixed = svc.fixedStatus;
+      if (fixed !== undefined) {
+        this.respondDirect({ status: fixed });
+        return;
+      }
       this.respondError(new ProxyError('NO_SERVER', `no server available for ${svc.name}`), true);
       return;
     }

@@ -65,6 +65,7 @@ import {
   LoadBalancerNode,
   MirroringServiceNode,
   PercentMirror,
+  StatusNode,
   WeightedNode,
 } from './service-nodes.ts';
 import { StickyCookie } from './sticky.ts';
@@ -204,7 +205,10 @@ export function buildSnapshot(
         );
         break;
       case 'weighted': {
-        const kids = svc.weighted.services.map((s) => child(s.name));
+        // A child with `status` is no service: it answers that status (Traefik's WRRService.Status).
+        const kids = svc.weighted.services.map((s) =>
+          s.status === undefined ? child(s.name) : new StatusNode(qualify(s.name, provider), s.status),
+        );
         if (kids.every((k) => k !== null)) {
           const sticky = svc.weighted.sticky
             ? new StickyCookie(

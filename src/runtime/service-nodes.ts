@@ -19,6 +19,7 @@ import type {
   ServiceRuntime,
   Timeouts,
 } from './types.ts';
+import { NO_TIMEOUTS } from './types.ts';
 
 export interface LoadBalancerParts {
   readonly name: string;
@@ -151,6 +152,40 @@ function queryParam(query: string, name: string): string | undefined {
     i = end + 1;
   }
   return undefined;
+}
+
+/**
+ * A weighted child that answers `status` with no body and no server (Traefik's WRRService.Status:
+ * getWRRServiceHandler adds a handler that only writes the status, always up): the exchange
+ * finds no server to pick and answers `fixedStatus`, after the router's middlewares ran.
+ */
+export class StatusNode implements ServiceNode, ServiceRuntime {
+  readonly name: string;
+  readonly fixedStatus: number;
+  readonly servers: readonly ServerRuntime[] = [];
+  readonly inFlight = new Int32Array(0);
+  readonly responseTimes = null;
+  readonly passHostHeader = true;
+  readonly timeouts = NO_TIMEOUTS;
+  readonly health = null;
+  readonly admission = null;
+
+  constructor(name: string, status: number) {
+    this.name = name;
+    this.fixedStatus = status;
+  }
+
+  available(): boolean {
+    return true;
+  }
+
+  resolve(): ServiceRuntime {
+    return this;
+  }
+
+  pick(): number {
+    return -1;
+  }
 }
 
 /** A weighted child's request headers (Traefik's WRRService.Headers), as name/value pairs. */

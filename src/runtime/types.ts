@@ -110,6 +110,11 @@ export interface ServiceRuntime {
   /** The service's own in-flight limit and queue (`maxInFlight`), or null. */
   readonly admission: InFlightState | null;
   /**
+   * A weighted child that answers this status itself (no servers; Traefik's WRRService.Status,
+   * which its Gateway provider gives a refused backendRef): read only when `pick` found none.
+   */
+  readonly fixedStatus?: number;
+  /**
    * Chooses a server: the sticky cookie's if it is usable, else the strategy's among usable
    * servers not in `tried` (bit i = server i) that `guard` accepts. -1 when none can take it.
    */

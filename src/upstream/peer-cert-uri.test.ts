@@ -114,3 +114,36 @@ describe('peerCertURI (one check per TLS connection)', () => {
     assert.equal(a.tls.insecureSkipVerify, false);
   });
 });
+
+describe('peerCertSANs (a BackendTLSPolicy`s subjectAltNames)', () => {
+  const sansTransport = (peerCertSANs: string[]): TransportTlsConfig => ({
+    rootCAs: [pki.ca.certPem],
+    serverName: 'sni.internal',
+    peerCertSANs,
+  });
+
+  it('accepts a certificate carrying one of the names, whatever the SNI: DNS (wildcards as Go) or URI', async () => {
+    const wild = pki.issue('wild', ['*.backend.test']);
+    assert.equal(await handshake(db, sansTransport(['nope.test', 'web.test'])), 'ok');
+    assert.equal(await handshake(db, sansTransport(['WEB.test.'])), 'ok', 'case and a trailing dot ignored');
+    assert.equal(await handshake(web, sansTransport([WEB])), 'ok');
+    assert.equal(await handshake(wild, sansTransport(['a.backend.test'])), 'ok');
+    assert.match(await handshake(wild, sansTransport(['a.b.backend.test'])), /^UPSTREAM_TLS_PEER_URI/);
+  });
+
+  it('refuses a certificate with none of them, and still verifies the chain', async () => {
+    assert.match(
+      await handshake(db, sansTransport(['sni.internal', 'spiffe://x/other'])),
+      /^UPSTREAM_TLS_PEER_URI: server certificate matches none of the subject alternative names sni\.internal, spiffe:\/\/x\/other \(peerCertSANs\)$/,
+    );
+    assert.match(await handshake(foreign, sansTransport([WEB])), /^UPSTREAM_TLS_UNTRUSTED/);
+  });
+
+  it('keys the transport by its peerCertSANs', () => {
+    const a = loadUpstreamTls(sansTransport(['a.test']));
+    const b = loadUpstreamTls(sansTransport(['b.test']));
+    assert.ok(a.ok && b.ok);
+    assert.notEqual(a.tls.id, b.tls.id);
+    assert.equal(a.tls.insecureSkipVerify, false);
+  });
+});

@@ -38,8 +38,11 @@ export function uriSans(subjectaltname: string | undefined): string[] {
   return out;
 }
 
-function mismatch(message: string, cert: PeerCertificate): Error {
-  return Object.assign(new Error(message), { code: PEER_URI_MISMATCH, cert });
+/** The code of a peerCertSANs mismatch (UPSTREAM_TLS_PEER_URI too, said of peerCertSANs). */
+export const PEER_SANS_MISMATCH = 'ERR_TLS_PEER_SANS_MISMATCH';
+
+function mismatch(message: string, cert: PeerCertificate, code = PEER_URI_MISMATCH): Error {
+  return Object.assign(new Error(message), { code, cert });
 }
 
 /**
@@ -63,5 +66,56 @@ export function peerUriCheck(
     }
     if (want !== undefined && withoutAuthority(got) === want) return undefined;
     return mismatch(`server certificate is for ${got}, want ${expected}`, cert);
+  };
+}
+
+/** The DNS SANs of a certificate, from Node's `subjectaltname` text. */
+function dnsSans(subjectaltname: string | undefined): string[] {
+  const out: string[] = [];
+  if (subjectaltname === undefined) return out;
+  const entry = /(?:^|, )([A-Za-z ]+):("(?:[^"\\]|\\.)*"|[^,]*)/g;
+  for (const m of subjectaltname.matchAll(entry)) {
+    if (m[1] !== 'DNS') continue;
+    const v = m[2]!;
+    out.push(v.startsWith('"') ? (JSON.parse(v) as string) : v);
+  }
+  return out;
+}
+
+/**
+ * Go's x509 matchHostnames: case-insensitive, a trailing dot ignored, a `*` that is a whole
+ * first label of the pattern standing for one label of the host.
+ */
+function hostMatches(pattern: string, host: string): boolean {
+  const p = pattern.toLowerCase().replace(/\.$/, '');
+  const h = host.toLowerCase().replace(/\.$/, '');
+  if (p === '' || h === '') return false;
+  const pl = p.split('.');
+  const hl = h.split('.');
+  if (pl.length !== hl.length) return false;
+  return pl.every((l, i) => l === hl[i] || (i === 0 && l === '*'));
+}
+
+/**
+ * `peerCertSANs` (a BackendTLSPolicy's `validation.subjectAltNames`, Traefik since
+ * traefik/traefik#13249): after the chain was verified, the server's certificate must carry one
+ * of `names`, a URI (with `://`) among its URI SANs, else a host name among its DNS SANs (Go's
+ * VerifyHostname match, wildcards included). The name the connection was made for (the SNI,
+ * `serverName`) is not checked: the SANs replace it, as the Gateway API requires.
+ */
+export function peerSansCheck(
+  names: readonly string[],
+): (hostname: string, cert: PeerCertificate) => Error | undefined {
+  return (_hostname, cert) => {
+    const uris = uriSans(cert.subjectaltname);
+    const dns = dnsSans(cert.subjectaltname);
+    for (const n of names) {
+      if (n.includes('://') ? uris.includes(n) : dns.some((d) => hostMatches(d, n))) return undefined;
+    }
+    return mismatch(
+      `server certificate matches none of the subject alternative names ${names.join(', ')}`,
+      cert,
+      PEER_SANS_MISMATCH,
+    );
   };
 }

@@ -1,5 +1,5 @@
 import { type ErrorCode, ProxyError, upstreamError } from '../core/errors.ts';
-import { PEER_URI_MISMATCH } from './peer-cert-uri.ts';
+import { PEER_SANS_MISMATCH, PEER_URI_MISMATCH } from './peer-cert-uri.ts';
 import { SPIFFE_REFUSED } from './spiffe.ts';
 
 /*
@@ -72,6 +72,9 @@ export function tlsConnectError(err: Error | null, tcpUp: boolean): ProxyError {
   if (c === 'ERR_TLS_CERT_ALTNAME_INVALID') return hostnameMismatch(err!);
   if (c === PEER_URI_MISMATCH) {
     return new ProxyError('UPSTREAM_TLS_PEER_URI', `${err!.message} (peerCertURI)`, { cause: err });
+  }
+  if (c === PEER_SANS_MISMATCH) {
+    return new ProxyError('UPSTREAM_TLS_PEER_URI', `${err!.message} (peerCertSANs)`, { cause: err });
   }
   if (c === SPIFFE_REFUSED) {
     return new ProxyError('UPSTREAM_TLS_PEER_URI', `${err!.message} (spiffe)`, { cause: err });

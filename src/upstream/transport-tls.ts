@@ -10,7 +10,7 @@ import type {
 } from 'node:tls';
 import type { ServersTransportConfig, TlsVersionName } from '../config/dynamic/schema.ts';
 import { opensslCipherList } from '../config/dynamic/tls-names.ts';
-import { peerUriCheck } from './peer-cert-uri.ts';
+import { peerSansCheck, peerUriCheck } from './peer-cert-uri.ts';
 import { spiffeUpstreamTls } from './spiffe.ts';
 
 /**
@@ -30,6 +30,7 @@ export type TransportTlsConfig = Pick<
   | 'minVersion'
   | 'maxVersion'
   | 'peerCertURI'
+  | 'peerCertSANs'
   | 'cipherSuites'
   | 'spiffe'
 >;
@@ -194,7 +195,8 @@ export function loadUpstreamTls(cfg: TransportTlsConfig, read: ReadText = readUt
         (cfg.rootCAs?.length ?? 0) > 0 ||
         (cfg.serverName ?? '') !== '' ||
         (cfg.certificates?.length ?? 0) > 0 ||
-        cfg.peerCertURI !== undefined,
+        cfg.peerCertURI !== undefined ||
+        cfg.peerCertSANs !== undefined,
     );
   }
   let material: TlsMaterial;
@@ -209,17 +211,27 @@ export function loadUpstreamTls(cfg: TransportTlsConfig, read: ReadText = readUt
   }
   // Traefik (pkg/tls VerifyPeerCertificate): with peerCertURI the chain is always verified against
   // rootCAs, even with insecureSkipVerify, which then only skips the hostname check.
-  const insecureSkipVerify = cfg.insecureSkipVerify === true && cfg.peerCertURI === undefined;
-  const checkServerIdentity =
+  // peerCertSANs (Traefik's BackendTLSPolicy subjectAltNames, traefik/traefik#13249): the chain
+  // is verified too, and the SANs are checked instead of the host name.
+  const sans = cfg.peerCertSANs;
+  const insecureSkipVerify =
+    cfg.insecureSkipVerify === true && cfg.peerCertURI === undefined && sans === undefined;
+  const uriCheck =
     cfg.peerCertURI === undefined
       ? undefined
-      : peerUriCheck(cfg.peerCertURI, cfg.insecureSkipVerify === true);
+      : peerUriCheck(cfg.peerCertURI, cfg.insecureSkipVerify === true || sans !== undefined);
+  const sanCheck = sans === undefined ? undefined : peerSansCheck(sans);
+  const checkServerIdentity: IdentityCheck | undefined =
+    uriCheck !== undefined && sanCheck !== undefined
+      ? (host, cert) => sanCheck(host, cert) ?? uriCheck(host, cert)
+      : (uriCheck ?? sanCheck);
   const id = createHash('sha256')
     .update(
       JSON.stringify([
         cfg.serverName ?? null,
         insecureSkipVerify,
         cfg.peerCertURI ?? null,
+        sans ?? null,
         material.minVersion ?? null,
         material.maxVersion ?? null,
         material.ciphers ?? null,

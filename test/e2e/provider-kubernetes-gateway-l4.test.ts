@@ -274,4 +274,72 @@ providers:
       [['gw', 'web', 'traefik.io/gateway-controller', ['ResolvedRefs=True', 'Accepted=True']]],
     );
   });
+
+  it('authenticates a backend by the policy`s subjectAltNames, the hostname its SNI only (Traefik #13249)', async () => {
+    // The backend's certificate names other.internal only; the policy's hostname is the SNI.
+    const sansBackend = await startTlsBackend(
+      privatePki.issue('other.internal', ['other.internal']),
+      'http',
+      'sans',
+    );
+    try {
+      const getSans = (): Promise<{ status: number; text: string }> =>
+        new Promise((resolve, reject) => {
+          request({ port: webPort, host: '127.0.0.1', path: '/sans', agent: false }, (res) => {
+            let text = '';
+            res.setEncoding('utf8');
+            res.on('data', (c: string) => {
+              text += c;
+            });
+            res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+          })
+            .on('error', reject)
+            .end();
+        });
+      const sansPolicy = (san: string) => ({
+        apiVersion: 'gateway.networking.k8s.io/v1alpha3',
+        kind: 'BackendTLSPolicy',
+        metadata: { name: 'sans-tls', namespace: 'apps', generation: 1 },
+        spec: {
+          targetRefs: [{ group: '', kind: 'Service', name: 'sans' }],
+          validation: {
+            hostname: 'sans.internal',
+            caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'sans-ca' }],
+            subjectAltNames: [{ type: 'Hostname', hostname: san }],
+          },
+        },
+      });
+      const from = proxy.logs.length;
+      for (const o of [
+        ...backendService('apps', 'sans', 443, sansBackend.port),
+        {
+          apiVersion: 'v1',
+          kind: 'ConfigMap',
+          metadata: { name: 'sans-ca', namespace: 'apps' },
+          data: { 'ca.crt': privatePki.ca.certPem },
+        },
+        sansPolicy('other.internal'),
+        httpRouteFor('apps', 'sans', {
+          parentRefs: [{ name: 'gw', sectionName: 'web' }],
+          rules: [
+            {
+              matches: [{ path: { type: 'PathPrefix', value: '/sans' } }],
+              backendRefs: [{ name: 'sans', port: 443 }],
+            },
+          ],
+        }),
+      ])
+        kube.apply(o);
+      // (The `private` route takes every other path: wait for this one's answer.)
+      await untilApplied(proxy, from, async () => (await getSans()).text === 'hello from sans');
+      assert.deepEqual(await getSans(), { status: 200, text: 'hello from sans' });
+
+      // A SAN the certificate does not carry: the backend is not trusted (502).
+      const again = proxy.logs.length;
+      kube.apply(sansPolicy('wrong.internal'));
+      await untilApplied(proxy, again, async () => (await getSans()).status === 502);
+    } finally {
+      await sansBackend.close();
+    }
+  });
 });

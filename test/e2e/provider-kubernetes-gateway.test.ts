@@ -139,6 +139,54 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
             ],
           },
           {
+            matches: [{ path: { type: 'PathPrefix', value: '/perm' } }],
+            filters: [
+              {
+                type: 'RequestRedirect',
+                requestRedirect: {
+                  statusCode: 308,
+                  scheme: 'https',
+                  port: 443,
+                  path: { type: 'ReplaceFullPath', replaceFullPath: '/moved' },
+                },
+              },
+            ],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/bf' } }],
+            filters: [
+              {
+                type: 'RequestHeaderModifier',
+                requestHeaderModifier: { set: [{ name: 'X-Order', value: 'rule' }] },
+              },
+            ],
+            backendRefs: [
+              {
+                name: 'app',
+                port: 80,
+                filters: [
+                  {
+                    type: 'RequestHeaderModifier',
+                    requestHeaderModifier: {
+                      set: [
+                        { name: 'X-Order', value: 'backend' },
+                        { name: 'X-Backend', value: 'app' },
+                      ],
+                    },
+                  },
+                  {
+                    type: 'ResponseHeaderModifier',
+                    responseHeaderModifier: { set: [{ name: 'X-Backend-Answer', value: 'app' }] },
+                  },
+                ],
+              },
+            ],
+          },
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/rel' } }],
+            filters: [{ type: 'RequestRedirect', requestRedirect: { hostname: 'other.example' } }],
+          },
+          {
             matches: [{ path: { type: 'PathPrefix', value: '/api' } }],
             filters: [
               {
@@ -162,6 +210,21 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
           {
             matches: [{ path: { type: 'PathPrefix', value: '/cross' } }],
             backendRefs: [{ name: 'b', namespace: 'other', port: 80 }],
+          },
+        ],
+      }),
+    );
+    kube.apply(
+      httpRouteFor('shop', 'split', {
+        parentRefs: [{ name: 'gw' }],
+        hostnames: ['gw.example'],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/split' } }],
+            backendRefs: [
+              { name: 'app', port: 80 },
+              { name: 'gone', port: 80 },
+            ],
           },
         ],
       }),
@@ -256,6 +319,30 @@ providers:
     assert.equal(app.seen.length, before);
   });
 
+  it('answers a RequestRedirect with statusCode 308 (Gateway API v1.5, Traefik since #13360) and its explicit port', async () => {
+    const r = await get('/perm/x?y=1');
+    assert.equal(r.status, 308);
+    // An explicit port stays, the scheme's default too (Traefik's net.JoinHostPort).
+    assert.equal(r.headers['location'], 'https://gw.example:443/moved?y=1');
+    assert.equal(r.text, 'Permanent Redirect', 'Go`s status text, as Traefik writes it');
+  });
+
+  it('answers a RequestRedirect without scheme with a scheme-relative Location, as Traefik`s Go URL', async () => {
+    const r = await get('/rel/x?y=1');
+    assert.equal(r.status, 302);
+    assert.equal(r.headers['location'], '//other.example/rel/x?y=1');
+    assert.equal(r.text, 'Found');
+  });
+
+  it('runs a backendRef`s own filters after the rule`s, as Traefik`s service middlewares', async () => {
+    const r = await get('/bf/x');
+    assert.equal(r.status, 200);
+    const seen = JSON.parse(r.text) as { headers: Record<string, string> };
+    assert.equal(seen.headers['x-order'], 'backend', 'the backend`s filter runs last');
+    assert.equal(seen.headers['x-backend'], 'app');
+    assert.equal(r.headers['x-backend-answer'], 'app');
+  });
+
   it('rewrites the matched prefix and the Host that the backend sees', async () => {
     const r = await get('/api/users?q=1');
     assert.equal(r.status, 200);
@@ -264,8 +351,26 @@ providers:
     assert.equal(seen.headers['host'], 'internal.svc');
   });
 
+  it('answers 500 for the share of a backendRef to a missing Service, as Traefik`s Status child', async () => {
+    await until(0, async () => (await get('/split')).status !== 404);
+    // Smooth weighted round robin over two equal children: one answer of each per two requests.
+    const statuses: number[] = [];
+    const before = app.seen.length;
+    for (let i = 0; i < 4; i++) {
+      const r = await get('/split/x');
+      statuses.push(r.status);
+      if (r.status === 500) assert.equal(r.text, '', 'no body, as the WriteHeader of Traefik`s handler');
+    }
+    assert.deepEqual(
+      statuses.toSorted((a, b) => a - b),
+      [200, 200, 500, 500],
+    );
+    assert.equal(app.seen.length - before, 2, 'only the good share reaches the backend');
+  });
+
   it('refuses a backendRef to another namespace until a ReferenceGrant there allows it', async () => {
-    assert.equal((await get('/cross')).status, 404);
+    // Traefik keeps the rule; the refused backend's share answers 500.
+    assert.equal((await get('/cross')).status, 500);
     const refused = await waitForLogFrom(
       proxy,
       0,
@@ -335,7 +440,7 @@ providers:
       [
         [
           'http',
-          2,
+          3,
           ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
         ],
       ],
@@ -367,7 +472,7 @@ providers:
       'the Gateway status after a new route',
     );
     const listeners = (updated['status'] as { listeners: { attachedRoutes: number }[] }).listeners;
-    assert.equal(listeners[0]?.attachedRoutes, 3);
+    assert.equal(listeners[0]?.attachedRoutes, 4);
     assert.equal(puts(statusPut('shop', 'httproutes', 'filters')), filtersPuts, 'unchanged: not written');
     assert.equal(puts(/^PUT .*\/gatewayclasses\/traefik\/status$/), classPuts, 'unchanged: not written');
   });
@@ -570,8 +675,10 @@ providers:
     assert.deepEqual(conds(parent?.conditions), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
     assert.match(parent?.conditions[1]?.message ?? '', /namespace "other" is not allowed/);
     await until(from, async () => (await get('/plain', { host: 'open.example' })).status === 200);
-    assert.equal((await get('/mw', { host: 'open.example' })).status, 404);
-    assert.equal((await get('/ts', { host: 'open.example' })).status, 404);
+    // A filter Traefik cannot load routes to its invalid-httproute-filter child: 500.
+    assert.equal((await get('/mw', { host: 'open.example' })).status, 500);
+    // The refused TraefikService's share answers 500 (Traefik's loadService, Status: 500).
+    assert.equal((await get('/ts', { host: 'open.example' })).status, 500);
   });
 
   it('answers 503 for a backend whose endpoints are none ready, as Traefik`s empty load balancer', async () => {

@@ -391,6 +391,10 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
               matches: [{ method: { service: 'test.Echo', method: 'Unary' } }],
               backendRefs: [{ name: 'grpc', port: 9000 }],
             },
+            {
+              matches: [{ method: { service: 'test.Echo', method: 'Slow' } }],
+              backendRefs: [{ name: 'gone', port: 9000 }],
+            },
           ],
         }),
       );
@@ -403,12 +407,18 @@ describe('Kubernetes CRD kinds and the Ingress provider (e2e, API server on loop
       const other = await unary(client, 'fail', 'x');
       assert.equal(other.error?.code, grpcStatus.NOT_FOUND);
       assert.equal(backend.calls['fail'], undefined);
+      // A backendRef to a missing Service: Traefik's GRPCStatus Unavailable child, here our
+      // trailers-only answer to its 503 (grpc-status 14, "Service Unavailable").
+      const gone = await unary(client, 'slow', 'x');
+      assert.equal(gone.error?.code, grpcStatus.UNAVAILABLE);
+      assert.equal(gone.error?.details, 'Service Unavailable');
+      assert.equal(backend.calls['slow'], undefined);
       const st = await kube.waitForWrite(/^PUT .*\/namespaces\/shop\/grpcroutes\/echo\/status$/, seenFrom);
       const parents = (st['status'] as { parents: { conditions: { type: string; status: string }[] }[] })
         .parents;
       assert.deepEqual(
         parents[0]?.conditions.map((c) => `${c.type}=${c.status}`),
-        ['Accepted=True', 'ResolvedRefs=True'],
+        ['Accepted=True', 'ResolvedRefs=False'],
       );
     } finally {
       client.close();

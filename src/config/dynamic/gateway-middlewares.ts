@@ -50,8 +50,12 @@ export const RequestRedirectSchema = strictObject({
     .optional(),
   path: PathValue.optional(),
   pathPrefix: PathValue.optional(),
+  // Traefik's NewRequestRedirect (pkg/middlewares/gatewayapi/redirect, since traefik/traefik#13360
+  // for the Gateway API v1.5 enum): 301, 302, 303, 307 or 308.
   statusCode: z
-    .union([z.literal(301), z.literal(302)], { error: 'statusCode must be 301 or 302' })
+    .union([z.literal(301), z.literal(302), z.literal(303), z.literal(307), z.literal(308)], {
+      error: 'statusCode must be 301, 302, 303, 307 or 308',
+    })
     .default(302),
 });
 

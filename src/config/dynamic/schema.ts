@@ -192,6 +192,13 @@ export const serversTransportSchema = strictObject(
       .min(1)
       .refine((v) => URL.canParse(v), { error: 'must be an absolute URI such as spiffe://domain/path' })
       .optional(),
+    /**
+     * The subject alternative names one of which the server's certificate must carry instead of
+     * the host name (its chain still verified): URIs (with `://`) among its URI SANs, host names
+     * among its DNS SANs, wildcards as Go's. Traefik's, which its Gateway provider sets from a
+     * BackendTLSPolicy's `validation.subjectAltNames` (traefik/traefik#13249).
+     */
+    peerCertSANs: z.array(z.string().min(1)).min(1).optional(),
     /** Traefik's (pkg/server/service/transport.go createTLSConfig). Absent = Node's defaults: TLS 1.2 to 1.3. */
     minVersion: tlsVersion.optional(),
     maxVersion: tlsVersion.optional(),

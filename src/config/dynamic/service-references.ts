@@ -6,10 +6,10 @@ export function serviceReferences(svc: ServiceConfig): { name: string; path: (st
     case 'loadBalancer':
       return [];
     case 'weighted':
-      return svc.weighted.services.map((s, i) => ({
-        name: s.name,
-        path: ['weighted', 'services', i, 'name'],
-      }));
+      // A child with a fixed status names no service.
+      return svc.weighted.services.flatMap((s, i) =>
+        s.status === undefined ? [{ name: s.name, path: ['weighted', 'services', i, 'name'] }] : [],
+      );
     case 'highestRandomWeight':
       return svc.highestRandomWeight.services.map((s, i) => ({
         name: s.name,

@@ -227,6 +227,11 @@ const parentHealthCheck = strictObject({});
 const weightedChild = strictObject({
   ...weightedRef.shape,
   headers: z.record(z.string().min(1), z.string()).optional(),
+  /**
+   * Traefik's WRRService.Status (which its Gateway provider gives a refused backendRef): this
+   * child is no service but answers this status, with no body; `name` is only its name then.
+   */
+  status: z.number().int().min(100).max(599).optional(),
 });
 
 const weighted = strictObject({

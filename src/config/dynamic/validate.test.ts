@@ -28,6 +28,22 @@ function check(
 }
 
 describe('validateDynamic', () => {
+  it('takes a weighted child with a status as no reference to a service (Traefik`s WRRService.Status)', () => {
+    const r = check(`http:
+  services:
+    svc: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9001" }] } }
+    w: { weighted: { services: [{ name: svc }, { name: gone-80, weight: 2, status: 500 }] } }
+    bad: { weighted: { services: [{ name: x, status: 99 }] } }
+  routers:
+    r: { rule: "PathPrefix(\`/\`)", service: w }
+`);
+    assert.equal(r.lines.length, 1, r.lines.join('\n'));
+    assert.match(r.lines[0]!, /http\.services\.bad\.weighted\.services\[0\]\.status/);
+    const w = r.config?.http.services['w'];
+    assert.ok(w?.kind === 'weighted');
+    assert.deepEqual(w.weighted.services[1], { name: 'gone-80', weight: 2, status: 500 });
+  });
+
   it('checks the services a service refers to: missing ones, cycles, and disabled children', () => {
     const r = check(`http:
   services:

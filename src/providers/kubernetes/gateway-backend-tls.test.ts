@@ -114,6 +114,32 @@ describe('Gateway API BackendTLSPolicy (experimentalChannel) → serversTranspor
     ]);
   });
 
+  it('checks subjectAltNames instead of the hostname: the transport`s peerCertSANs (Traefik #13249)', () => {
+    const { data, issues } = build({
+      configMaps: [caMap],
+      backendTLSPolicies: [
+        policy('sans', {
+          targetRefs: [target],
+          validation: {
+            hostname: 'secure.internal',
+            caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'ca' }],
+            subjectAltNames: [
+              { type: 'Hostname', hostname: 'backend.example' },
+              { type: 'URI', uri: 'spiffe://cluster.local/ns/default/sa/secure' },
+            ],
+          },
+        }),
+      ],
+    });
+    assert.deepEqual(issues, []);
+    const http = data['http'] as { serversTransports: Record<string, unknown> };
+    assert.deepEqual(http.serversTransports['default-secure-8443'], {
+      serverName: 'secure.internal',
+      peerCertSANs: ['backend.example', 'spiffe://cluster.local/ns/default/sa/secure'],
+      rootCAs: [CA],
+    });
+  });
+
   it('takes the oldest matching policy: a later one is Conflicted; another port`s is skipped', () => {
     const { data, statuses } = build({
       secrets: [secretFor('default', 'ca-secret', { 'ca.crt': CA })],

@@ -26,7 +26,11 @@ interface PolicySpec {
       readonly name?: string;
     }[];
     readonly wellKnownCACertificates?: string;
-    readonly subjectAltNames?: readonly unknown[];
+    readonly subjectAltNames?: readonly {
+      readonly type?: string;
+      readonly hostname?: string;
+      readonly uri?: string;
+    }[];
   };
 }
 
@@ -56,7 +60,9 @@ const NONE: BackendTLS = { transport: undefined, failure: undefined, uses: [] };
  * the system roots), and its servers are `https://`. A later policy for the same port is
  * `Conflicted`. A ref of another kind or without `ca.crt` fails the policy (`Accepted=False`,
  * `NoValidCACertificate`) and the backend (the route's `ResolvedRefs=False`, `RefNotPermitted`).
- * `subjectAltNames` are not supported: a policy with some fails the same way (not silently looser).
+ * `subjectAltNames` (Traefik since traefik/traefik#13249) become the transport's `peerCertSANs`:
+ * the certificate must carry one of them (a `Hostname` among its DNS SANs, a `URI` among its URI
+ * SANs) and `hostname` is then the SNI only.
  * Each use is reported on the policy's `status.ancestors` by `record`, per Gateway listener.
  */
 export class BackendTLSPolicies {
@@ -143,8 +149,16 @@ export class BackendTLSPolicies {
     const v = (policy.spec as PolicySpec | undefined)?.validation ?? {};
     const st: Obj = {};
     if (v.hostname !== undefined && v.hostname !== '') st['serverName'] = v.hostname;
-    if ((v.subjectAltNames ?? []).length > 0)
-      return { reason: 'InvalidKind', error: 'subjectAltNames are not supported' };
+    // Traefik's loadServersTransport since traefik/traefik#13249: the SANs, not the hostname,
+    // authenticate the server (the Gateway API's rule).
+    const sans: string[] = [];
+    for (const san of v.subjectAltNames ?? []) {
+      const value = san.type === 'Hostname' ? san.hostname : san.type === 'URI' ? san.uri : undefined;
+      if (value === undefined || value === '')
+        return { reason: 'InvalidKind', error: `unsupported subjectAltName type ${san.type ?? ''}` };
+      sans.push(value);
+    }
+    if (sans.length > 0) st['peerCertSANs'] = sans;
     if (v.wellKnownCACertificates !== undefined && v.wellKnownCACertificates !== '') return { transport: st };
     const roots: string[] = [];
     for (const ref of v.caCertificateRefs ?? []) {

@@ -50,6 +50,14 @@ export class BackendsBuilder {
   }
 
   /**
+   * A refused backendRef's share of the traffic, as Traefik's loadService: a weighted child
+   * `name` (the Service as Traefik names it) that answers 500 (WRRService.Status).
+   */
+  refused(name: string, weight: number, status = 500): void {
+    if (weight > 0) this.#children.push({ name, weight, status });
+  }
+
+  /**
    * What `b.loadBalancer` gave: the child, or undefined, a BackendNotFound failure whose message
    * is what it reported since `before` (the index of `b.issues` before the call).
    */
@@ -80,7 +88,8 @@ export class BackendsBuilder {
  * another namespace needs a ReferenceGrant there (RefNotPermitted); a core Service needs its
  * port (BackendNotFound when it or its port is missing); a TraefikService is the CRD provider's
  * `<ns>-<name>@kubernetescrd` (`name@provider` as it is); another kind is InvalidKind.
- * A refused backendRef is left out (Traefik keeps it as a 500 share of the traffic).
+ * A refused backendRef keeps its weight as a child answering 500 (Traefik's loadService gives
+ * it `Status: 500`), named `<ns>-<name>` (`<ns>-<name>-<port>` once its port is known).
  */
 export function backends(
   b: KubeBuild,
@@ -93,14 +102,26 @@ export function backends(
   crd: CrdRegistry = { namespaces: [] },
 ): Backends {
   const out = new BackendsBuilder(b, where);
-  const fail = (reason: string, message: string): void => out.fail(reason, message);
   for (const ref of rule.backendRefs ?? []) {
     const kind = ref.kind ?? 'Service';
     const group = ref.group ?? '';
     const to = ref.namespace ?? ns;
     const what = `backend ${group}/${kind}/${to}/${ref.name ?? ''}`;
-    if ((ref.filters ?? []).length > 0)
-      b.warn(where, `${what}: backendRef filters are not supported: ignored`);
+    const weight = ref.weight ?? 1;
+    // Traefik's loadHTTPService names the refused service `<ns>-<name>`, with `-<port>` from
+    // the port on.
+    let refusedName = normalize(`${to}-${ref.name ?? ''}`);
+    const fail = (reason: string, message: string): void => {
+      out.fail(reason, message);
+      out.refused(refusedName, weight);
+    };
+    // A rule's only backendRef with traffic has its filters run by its router (gateway-config.ts
+    // routers); with several, each would need its own middlewares after the pick.
+    if ((ref.filters ?? []).length > 0 && weight > 0 && activeRefs(rule.backendRefs ?? []).length > 1)
+      b.warn(
+        where,
+        `${what}: backendRef filters on a rule with several backendRefs taking traffic are not supported: ignored`,
+      );
     if (
       !grants.allows({
         fromKind: 'HTTPRoute',
@@ -114,7 +135,6 @@ export function backends(
       fail('RefNotPermitted', `${what}: another namespace without a ReferenceGrant there`);
       continue;
     }
-    const weight = ref.weight ?? 1;
     if (group === 'traefik.io' && kind === 'TraefikService' && ref.name !== undefined) {
       if (ref.name.includes('@') && !crossProviderAllowed(cross, ns)) {
         fail(
@@ -142,6 +162,7 @@ export function backends(
       fail('UnsupportedProtocol', `${what}: port is required`);
       continue;
     }
+    refusedName = normalize(`${to}-${ref.name ?? ''}-${ref.port}`);
     const before = b.issues.length;
     const tls = backendTLS(b, policies, to, ref.name, ref.port);
     out.used(tls.uses);
@@ -180,8 +201,14 @@ export function backends(
       where,
     );
     out.loadBalancer(lb, weight, before);
+    if (lb === undefined) out.refused(refusedName, weight);
   }
   return out.result();
+}
+
+/** The backendRefs that take traffic (weight above 0). */
+export function activeRefs(refs: readonly BackendRef[]): BackendRef[] {
+  return refs.filter((r) => (r.weight ?? 1) > 0);
 }
 
 /**

@@ -483,21 +483,37 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     ]);
     assert.deepEqual(parent(on), ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']);
 
+    // The refused TraefikService keeps its rule, a share answering 500 (Traefik's loadService).
+    const refusedChildren = (r: ReturnType<typeof build>) => {
+      const name = Object.keys(r.config.http.routers).find((n) =>
+        r.config.http.routers[n]?.rule.includes('/ts'),
+      );
+      const w = r.config.http.services[`${name}-wrr`];
+      return w?.kind === 'weighted' ? w.weighted.services : undefined;
+    };
     // Without the CRD provider: Traefik has no builder for either (unsupported …, InvalidKind).
     const off = run(null);
-    assert.deepEqual(rules(off), []);
+    assert.deepEqual(rules(off).sort(), [
+      '(Path(`/mw`) || PathPrefix(`/mw/`))',
+      '(Path(`/ts`) || PathPrefix(`/ts/`))',
+    ]);
+    assert.deepEqual(refusedChildren(off), [{ name: 'default-ts', weight: 1, status: 500 }]);
     assert.deepEqual(parent(off), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
     assert.ok(off.issues.some((i) => i.includes('unsupported filter extension ref traefik.io/Middleware/m')));
     assert.ok(off.issues.some((i) => i.includes('unsupported HTTPBackendRef traefik.io/TraefikService/ts')));
 
     // The CRD provider watching other namespaces: "namespace … is not allowed".
     const elsewhere = run({ namespaces: ['other'] });
-    assert.deepEqual(rules(elsewhere), []);
+    assert.deepEqual(rules(elsewhere).sort(), [
+      '(Path(`/mw`) || PathPrefix(`/mw/`))',
+      '(Path(`/ts`) || PathPrefix(`/ts/`))',
+    ]);
+    assert.deepEqual(refusedChildren(elsewhere), [{ name: 'default-ts', weight: 1, status: 500 }]);
     assert.deepEqual(parent(elsewhere), ['Accepted=True/Accepted', 'ResolvedRefs=False/InvalidKind']);
     assert.ok(elsewhere.issues.some((i) => i.includes('namespace "default" is not allowed')));
   });
 
-  it('refuses an unsupported filter (the router is left out), and warns of backendRef filters', () => {
+  it('routes a rule with an unsupported filter to a 500 answer, and runs its only backendRef`s filters after its own', () => {
     const { config, issues } = build({
       gatewayClasses: [gatewayClassFor()],
       gateways: [gw],
@@ -516,16 +532,75 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       services: apps.slice(0, 1),
       endpointSlices: apps.slice(2, 3),
     });
-    assert.deepEqual(Object.keys(config.http.routers), [
-      named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-1'),
+    // Traefik's loadHTTPRoute: `<router>-err-wrr`, one child invalid-httproute-filter answering 500.
+    const bad = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-0');
+    assert.equal(config.http.routers[bad]?.service, `${bad}-err-wrr`);
+    assert.deepEqual(config.http.routers[bad]?.middlewares, []);
+    const errWrr = config.http.services[`${bad}-err-wrr`];
+    assert.ok(errWrr?.kind === 'weighted');
+    assert.deepEqual(errWrr.weighted.services, [
+      { name: 'invalid-httproute-filter', weight: 1, status: 500 },
     ]);
+    const good = named(Object.keys(config.http.routers), 'httproute-default-r-gw-default-gw-ep-web-1');
+    // Traefik (v3.7) runs a backendRef's filters as its service's middlewares, after the router's.
+    assert.deepEqual(config.http.routers[good]?.middlewares, [`${good}-backend-requestheadermodifier-0`]);
+    assert.ok(config.http.middlewares[`${good}-backend-requestheadermodifier-0`]);
     assert.ok(
       issues.some((i) => i.includes('httproute default/r') && i.includes('unsupported filter RequestMirror')),
       issues.join('\n'),
     );
+    assert.ok(!issues.some((i) => i.includes('backendRef filters')), issues.join('\n'));
+  });
+
+  it('warns of backendRef filters on a rule with several backendRefs taking traffic, and refuses a backend whose filter cannot load', () => {
+    const hdr = {
+      type: 'RequestHeaderModifier',
+      requestHeaderModifier: { set: [{ name: 'x', value: '1' }] },
+    };
+    const { config, issues } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            {
+              matches: [{ path: { value: '/two' } }],
+              backendRefs: [
+                { name: 'a', port: 80, filters: [hdr] },
+                { name: 'a', port: 80, weight: 2 },
+              ],
+            },
+            {
+              // The other backendRef takes no traffic: the filters are the router's.
+              matches: [{ path: { value: '/one' } }],
+              backendRefs: [
+                { name: 'a', port: 80, filters: [hdr] },
+                { name: 'a', port: 80, weight: 0 },
+              ],
+            },
+            {
+              matches: [{ path: { value: '/bad' } }],
+              backendRefs: [{ name: 'a', port: 80, filters: [{ type: 'RequestMirror' }] }],
+            },
+          ],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    const keys = Object.keys(config.http.routers);
+    const two = named(keys, 'httproute-default-r-gw-default-gw-ep-web-0');
+    const one = named(keys, 'httproute-default-r-gw-default-gw-ep-web-1');
+    const bad = named(keys, 'httproute-default-r-gw-default-gw-ep-web-2');
+    assert.deepEqual(config.http.routers[two]?.middlewares, []);
+    assert.ok(issues.some((i) => i.includes('several backendRefs taking traffic are not supported')));
+    assert.deepEqual(config.http.routers[one]?.middlewares, [`${one}-backend-requestheadermodifier-0`]);
+    const w = config.http.services[`${bad}-wrr`];
+    assert.ok(w?.kind === 'weighted');
+    assert.deepEqual(w.weighted.services, [{ name: 'default-a-80', weight: 1, status: 500 }]);
     assert.ok(
-      issues.some((i) => i.includes('backendRef filters are not supported')),
-      issues.join('\n'),
+      issues.some((i) => i.includes('rule 2 backendRef: filter 0: unsupported filter RequestMirror')),
     );
   });
 
@@ -554,7 +629,14 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     };
     for (const grants of [[], [grant('team')], [grant('default', 'b')]]) {
       const refused = build({ ...base, referenceGrants: grants });
-      assert.deepEqual(refused.config.http.routers, {});
+      // Traefik keeps the rule: its share of the traffic is a child answering 500.
+      const router = named(
+        Object.keys(refused.config.http.routers),
+        'httproute-default-x-gw-default-gw-ep-web-0',
+      );
+      const w = refused.config.http.services[`${router}-wrr`];
+      assert.ok(w?.kind === 'weighted');
+      assert.deepEqual(w.weighted.services, [{ name: 'other-a', weight: 1, status: 500 }]);
       assert.ok(
         refused.issues.some((i) =>
           i.includes('backend /Service/other/a: another namespace without a ReferenceGrant'),
@@ -825,6 +907,26 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(bad.urls, []);
     assert.ok(bad.issues.some((i) => /traefik\.io\/service\.nativelb must be a boolean/.test(i)));
   });
+  it('routes a GRPCRoute rule with a filter it cannot take to gRPC Unavailable (invalid-grpcroute-filter)', () => {
+    const { config } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }])],
+      grpcRoutes: [
+        grpcRouteFor('default', 'f', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ filters: [{ type: 'RequestMirror' }], backendRefs: [{ name: 'g', port: 9000 }] }],
+        }),
+      ],
+      services: [serviceFor('default', 'g', 9000)],
+      endpointSlices: [endpointSliceFor('default', 'g', ['10.0.0.5'], 50051)],
+    });
+    const router = rn('grpcroute-default-f-gw-default-gw-ep-web-0', 'PathPrefix(`/`)');
+    assert.equal(config.http.routers[router]?.service, `${router}-err-wrr`);
+    const w = config.http.services[`${router}-err-wrr`];
+    assert.ok(w?.kind === 'weighted');
+    assert.deepEqual(w.weighted.services, [{ name: 'invalid-grpcroute-filter', weight: 1, status: 503 }]);
+  });
+
   it('routes a GRPCRoute by service and method with h2c backends, as Traefik`s loadGRPCRoutes', () => {
     const grpcSvc = serviceFor('default', 'g', 9000);
     const tlsSvc = serviceFor('default', 't', 9443);
@@ -867,7 +969,18 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
         endpointSliceFor('default', 'w', ['10.0.0.7'], 50053),
       ],
     });
-    const routers = Object.entries(config.http.routers).map(([name, r]) => [name, r.rule, r.priority]);
+    const routers = Object.entries(config.http.routers)
+      .filter(([name]) => name.startsWith('grpcroute-default-echo-'))
+      .map(([name, r]) => [name, r.rule, r.priority]);
+    // Traefik's loadGRPCService: a refused backendRef keeps its share as a GRPCStatus Unavailable
+    // child (ours: 503, answered to a gRPC call as grpc-status 14).
+    const refusedChildren = (ri: number) => {
+      const router = rn(`grpcroute-default-refused-gw-default-gw-ep-web-${ri}`, 'PathPrefix(`/`)');
+      const w = config.http.services[`${router}-wrr`];
+      return w?.kind === 'weighted' ? w.weighted.services : undefined;
+    };
+    assert.deepEqual(refusedChildren(0), [{ name: 'default-w-9001-grpc', weight: 1, status: 503 }]);
+    assert.deepEqual(refusedChildren(1), [{ name: 'default-x', weight: 1, status: 503 }]);
     const host = 'Host(`grpc.example.com`)';
     const m0 = 'PathRegexp(`/test\\.Echo/Unary`) && Header(`x-env`, `prod`)';
     const m1 = 'PathRegexp(`/test\\..*/[^/]+`)';

@@ -4,9 +4,15 @@ import { type ProviderValidation, type SourceOf, updateFromData } from '../dynam
 import type { ProviderUpdate } from '../provider.ts';
 import { type StatusAddress, statusAddresses } from './gateway-addresses.ts';
 import { BackendTLSPolicies } from './gateway-backend-tls.ts';
-import { type BackendRef, type Backends, backends, type CrdRegistry } from './gateway-backends.ts';
+import {
+  activeRefs,
+  type BackendRef,
+  type Backends,
+  backends,
+  type CrdRegistry,
+} from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
-import { type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
+import { GRPC_UNAVAILABLE, type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
 import { l4RouteConfig } from './gateway-l4.ts';
 import {
   type Attach,
@@ -386,17 +392,45 @@ function routers(
     // Traefik's makeRouterName(rule, routeKey): the rule's key and the first ten bytes of
     // sha256(rule) in hex (two matches of one rule that build the same rule are one router).
     const name = `${key}-${createHash('sha256').update(built.rule).digest('hex').slice(0, 20)}`;
+    // Traefik's loadHTTPRoute / loadGRPCRoute: filters it cannot load route to `<router>-err-wrr`,
+    // one child `invalid-httproute-filter` answering 500 (`invalid-grpcroute-filter`, gRPC
+    // Unavailable: our 503, gateway-grpc.ts), without the middlewares.
+    const invalid = (error: string): void => {
+      b.error(where, `rule ${ri}: ${error}`);
+      const child =
+        kind === 'GRPCRoute'
+          ? { name: 'invalid-grpcroute-filter', weight: 1, status: GRPC_UNAVAILABLE }
+          : { name: 'invalid-httproute-filter', weight: 1, status: 500 };
+      b.services[`${name}-err-wrr`] = { weighted: { services: [child] } };
+      b.source('http/services', `${name}-err-wrr`, where);
+      b.routers[name] = routerOf(built, a, `${name}-err-wrr`, []);
+      b.source('http/routers', name, where);
+    };
     if (unsupported !== undefined) {
-      b.error(where, `rule ${ri}: unsupported filter ${unsupported.type ?? ''}`);
+      invalid(`unsupported filter ${unsupported.type ?? ''}`);
       return;
     }
     const path = kind === 'GRPCRoute' ? undefined : m.path?.value;
     const chain = filterMiddlewares(b, rule.filters ?? [], name, ns, path, where, crd);
     if ('error' in chain) {
-      b.error(where, `rule ${ri}: ${chain.error}`);
+      invalid(chain.error);
       return;
     }
     let children = service.children;
+    let names = chain.names;
+    // Traefik (since traefik/traefik#12544, v3.7) puts a backendRef's filters on that backend's
+    // service, run after the router's middlewares, with the route's namespace for an
+    // ExtensionRef (v3.7.7). With one backendRef taking traffic that is the router's chain
+    // followed by them; a filter it cannot load refuses the backend: its share answers 500.
+    const active = kind === 'HTTPRoute' ? activeRefs(rule.backendRefs ?? []) : [];
+    const own = active.length === 1 ? ((active[0]!.filters ?? []) as readonly HttpRouteFilter[]) : [];
+    if (own.length > 0 && children.length === 1 && children[0]!['status'] === undefined) {
+      const backendChain = filterMiddlewares(b, own, `${name}-backend`, ns, path, where, crd);
+      if ('error' in backendChain) {
+        b.error(where, `rule ${ri} backendRef: ${backendChain.error}`);
+        children = [{ ...children[0]!, status: 500 }];
+      } else names = [...names, ...backendChain.names];
+    }
     if (children.length === 0) {
       if (!chain.redirects) {
         b.error(where, `rule ${ri}: no usable backendRefs`);
@@ -409,17 +443,26 @@ function routers(
     }
     b.services[`${name}-wrr`] = { weighted: { services: children } };
     b.source('http/services', `${name}-wrr`, where);
-    b.routers[name] = {
-      rule: built.rule,
-      // Traefik's RuleSyntax "default" (the v3 syntax, which these rules are written in):
-      // core.defaultRuleSyntax v2 does not apply to them (pkg/provider/kubernetes/gateway).
-      ruleSyntax: 'default',
-      priority: built.priority,
-      entryPoints: [a.entryPoint],
-      service: `${name}-wrr`,
-      ...(chain.names.length > 0 ? { middlewares: chain.names } : {}),
-      ...(a.listener.protocol === 'HTTPS' ? { tls: {} } : {}),
-    };
+    b.routers[name] = routerOf(built, a, `${name}-wrr`, names);
     b.source('http/routers', name, where);
   });
+}
+
+function routerOf(
+  built: { readonly rule: string; readonly priority: number },
+  a: Attach & { entryPoint: string },
+  service: string,
+  middlewares: readonly string[],
+): Obj {
+  return {
+    rule: built.rule,
+    // Traefik's RuleSyntax "default" (the v3 syntax, which these rules are written in):
+    // core.defaultRuleSyntax v2 does not apply to them (pkg/provider/kubernetes/gateway).
+    ruleSyntax: 'default',
+    priority: built.priority,
+    entryPoints: [a.entryPoint],
+    service,
+    ...(middlewares.length > 0 ? { middlewares: [...middlewares] } : {}),
+    ...(a.listener.protocol === 'HTTPS' ? { tls: {} } : {}),
+  };
 }

@@ -67,8 +67,12 @@ interface ServicePort {
  * (RefNotPermitted), the port required (UnsupportedProtocol); each a load balancer
  * `<ns>-<service>-<port>-grpc` whose scheme is the service port's appProtocol: none or
  * `kubernetes.io/h2c` → h2c, `https` → https, anything else (or a port that is not TCP) is
- * UnsupportedProtocol. A refused backendRef is left out (Traefik answers its share with gRPC
- * Unavailable).
+ * UnsupportedProtocol. A refused backendRef keeps its weight as a child answering 503, named
+ * `<ns>-<service>` (`<ns>-<service>-<port>-grpc` once the port is known): Traefik's
+ * loadGRPCService gives it GRPCStatus Unavailable "Service Unavailable"; our 503 reaches a gRPC
+ * call as the proxy's trailers-only answer grpc-status 14 (UNAVAILABLE), grpc-message
+ * "Service Unavailable" (src/proxy/grpc-status.ts), where Traefik writes a 200 with that status
+ * as a JSON body.
  */
 export function grpcBackends(
   b: KubeBuild,
@@ -79,12 +83,16 @@ export function grpcBackends(
   policies?: BackendTLSPolicies,
 ): Backends {
   const out = new BackendsBuilder(b, where);
-  const fail = (reason: string, message: string): void => out.fail(reason, message);
   for (const ref of rule.backendRefs ?? []) {
     const kind = ref.kind ?? 'Service';
     const group = ref.group ?? '';
     const to = ref.namespace ?? ns;
     const what = `GRPCBackendRef ${group === '' ? 'core' : group}/${kind}/${to}/${ref.name ?? ''}`;
+    let refusedName = normalize(`${to}-${ref.name ?? ''}`);
+    const fail = (reason: string, message: string): void => {
+      out.fail(reason, message);
+      out.refused(refusedName, ref.weight ?? 1, GRPC_UNAVAILABLE);
+    };
     if ((group !== '' && group !== 'core') || kind !== 'Service') {
       fail('InvalidKind', `${what}: only Kubernetes services are supported`);
       continue;
@@ -106,6 +114,7 @@ export function grpcBackends(
       fail('UnsupportedProtocol', `${what}: port is required`);
       continue;
     }
+    refusedName = normalize(`${to}-${ref.name ?? ''}-${ref.port}-grpc`);
     const svc = ref.name === undefined ? undefined : b.service(to, ref.name);
     const sp = ((svc?.spec ?? {}) as { ports?: readonly ServicePort[] }).ports?.find(
       (p) => p.port === ref.port,
@@ -142,12 +151,16 @@ export function grpcBackends(
         name,
       );
       out.loadBalancer(lb, ref.weight ?? 1, before);
+      if (lb === undefined) out.refused(refusedName, ref.weight ?? 1, GRPC_UNAVAILABLE);
       continue;
     }
     fail('BackendNotFound', `${what}: service or its port ${ref.port} not found`);
   }
   return out.result();
 }
+
+/** What stands for Traefik's GRPCStatus Unavailable child: our gRPC answer to a 503 is UNAVAILABLE. */
+export const GRPC_UNAVAILABLE = 503;
 
 function grpcScheme(p: ServicePort): string | undefined {
   // The API server defaults a port's protocol to TCP.

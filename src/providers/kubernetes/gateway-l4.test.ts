@@ -530,7 +530,14 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     assert.match(reason('TCPRoute', 'int').message, /namespace "default" is not in crossProviderNamespaces/);
     assert.equal(reason('TCPRoute', 'file').reason, 'RefNotPermitted');
     assert.equal(reason('HTTPRoute', 'web').reason, 'RefNotPermitted');
-    assert.deepEqual(Object.keys((closed.data['http'] as { routers: object }).routers), []);
+    // Traefik keeps the HTTP rule, the refused TraefikService a child answering 500.
+    const closedWeb = (
+      closed.data['http'] as { services: Record<string, { weighted?: { services: object[] } }> }
+    ).services;
+    assert.deepEqual(
+      Object.values(closedWeb).flatMap((s) => s.weighted?.services ?? []),
+      [{ name: 'default-svc-file', weight: 1, status: 500 }],
+    );
 
     const trusted = build(objs, { crossProviderNamespaces: ['default'] });
     assert.ok((trusted.data['tcp'] as { routers: Record<string, unknown> }).routers[intName]);
