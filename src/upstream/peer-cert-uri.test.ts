@@ -16,6 +16,7 @@ let web: Issued;
 let db: Issued;
 let noUri: Issued;
 let foreign: Issued;
+let twoUris: Issued;
 
 before(() => {
   pki = new TestPki('Connect CA');
@@ -24,6 +25,7 @@ before(() => {
   db = pki.issue('db', ['spiffe://11111111-2222.consul/ns/default/dc/dc1/svc/db', 'web.test']);
   noUri = pki.issue('plain', ['127.0.0.1']);
   foreign = stranger.issue('web', [WEB]);
+  twoUris = pki.issue('two', ['spiffe://11111111-2222.consul/ns/default/dc/dc1/svc/other', WEB]);
 });
 
 after(() => {
@@ -75,16 +77,22 @@ describe('peerCertURI (one check per TLS connection)', () => {
     peerCertURI,
   });
 
-  it('accepts the server whose first URI SAN is the SPIFFE ID, whatever the host name', async () => {
+  it('accepts the server one of whose URI SANs is the SPIFFE ID, whatever the host name', async () => {
     assert.equal(await handshake(web, { ...connectTransport(WEB), serverName: 'default-dc1-web' }), 'ok');
+    // Not only the first (Traefik PR #12575).
+    assert.equal(await handshake(twoUris, connectTransport(WEB)), 'ok');
   });
 
-  it('ignores case and the trust domain, as Traefik does', async () => {
-    assert.equal(
-      await handshake(web, connectTransport('SPIFFE://other.consul/ns/default/dc/dc1/svc/WEB')),
-      'ok',
+  it('ignores case but not the trust domain, as Traefik since PR #12575', async () => {
+    assert.equal(await handshake(web, connectTransport(WEB.toUpperCase())), 'ok');
+    assert.match(
+      await handshake(web, connectTransport('spiffe://other.consul/ns/default/dc/dc1/svc/web')),
+      /^UPSTREAM_TLS_PEER_URI: server certificate is for spiffe:\/\/11111111-2222\.consul\/.*, want spiffe:\/\/other\.consul\//,
     );
-    assert.equal(await handshake(web, connectTransport('spiffe:///ns/default/dc/dc1/svc/web')), 'ok');
+    assert.match(
+      await handshake(web, connectTransport('spiffe:///ns/default/dc/dc1/svc/web')),
+      /^UPSTREAM_TLS_PEER_URI/,
+    );
   });
 
   it('refuses another service, and a certificate without a URI SAN', async () => {
@@ -102,7 +110,7 @@ describe('peerCertURI (one check per TLS connection)', () => {
   it('checks the host name too without insecureSkipVerify', async () => {
     const cfg = { rootCAs: [pki.ca.certPem], peerCertURI: WEB };
     assert.match(await handshake(web, cfg), /^UPSTREAM_TLS_HOSTNAME/);
-    const dbId = 'spiffe://x/ns/default/dc/dc1/svc/db';
+    const dbId = 'spiffe://11111111-2222.consul/ns/default/dc/dc1/svc/db';
     assert.equal(await handshake(db, { ...cfg, serverName: 'web.test', peerCertURI: dbId }), 'ok');
   });
 

@@ -2,25 +2,14 @@ import type { PeerCertificate } from 'node:tls';
 
 /**
  * `peerCertURI`: the server's certificate must carry this URI (a SPIFFE ID such as Consul
- * Connect's `spiffe://<trust domain>/ns/<ns>/dc/<dc>/svc/<name>`). Traefik's rule (pkg/tls
- * verifyServerCertMatchesURI): only the certificate's first URI SAN counts, compared ignoring
- * case and ignoring the authority (the trust domain), since x509 constraints, not the name, keep
- * one trust domain from speaking for another and a trust domain may be migrated.
+ * Connect's `spiffe://<trust domain>/ns/<ns>/dc/<dc>/svc/<name>`). Traefik's rule since PR #12575
+ * (pkg/tls verifyServerCertMatchesURI, v3.6.8): any of the certificate's URI SANs may be it, and
+ * the whole URI counts, trust domain included, compared ignoring case. (Before, only the first URI
+ * SAN counted and its authority was taken for the expected one's, so any trust domain passed.)
  */
 
 /** The code our mismatch error carries (tls-errors.ts turns it into UPSTREAM_TLS_PEER_URI). */
 export const PEER_URI_MISMATCH = 'ERR_TLS_PEER_URI_MISMATCH';
-
-/** A URI with its authority left out, lowercase: what two URIs are compared by. */
-function withoutAuthority(uri: string): string | undefined {
-  let u: URL;
-  try {
-    u = new URL(uri);
-  } catch {
-    return undefined;
-  }
-  return `${u.protocol}${u.pathname}${u.search}${u.hash}`.toLowerCase();
-}
 
 /**
  * The URI SANs of a certificate, in order, from Node's `subjectaltname` text
@@ -54,18 +43,18 @@ export function peerUriCheck(
   expected: string,
   skipHostname: boolean,
 ): (hostname: string, cert: PeerCertificate) => Error | undefined {
-  const want = withoutAuthority(expected);
+  const want = expected.toLowerCase();
   return (hostname, cert) => {
     if (!skipHostname) {
       const e = process.getBuiltinModule('node:tls').checkServerIdentity(hostname, cert);
       if (e !== undefined) return e;
     }
-    const got = uriSans(cert.subjectaltname)[0];
-    if (got === undefined) {
+    const got = uriSans(cert.subjectaltname);
+    if (got.length === 0) {
       return mismatch(`server certificate has no URI SAN, want ${expected}`, cert);
     }
-    if (want !== undefined && withoutAuthority(got) === want) return undefined;
-    return mismatch(`server certificate is for ${got}, want ${expected}`, cert);
+    if (got.some((u) => u.toLowerCase() === want)) return undefined;
+    return mismatch(`server certificate is for ${got.join(', ')}, want ${expected}`, cert);
   };
 }
 

@@ -57,11 +57,18 @@ ${tls}
     }
   }
 
-  it('connects when the certificate carries the URI (case and trust domain aside), without a hostname check', async () => {
+  it('connects when the certificate carries the URI (case aside), without a hostname check', async () => {
     const data = await exchange(
-      `        rootCAs: ["${pki.ca.certFile}"]\n        insecureSkipVerify: true\n        peerCertURI: "SPIFFE://other.domain/ns/default/svc/db"\n`,
+      `        rootCAs: ["${pki.ca.certFile}"]\n        insecureSkipVerify: true\n        peerCertURI: "SPIFFE://MESH.test/ns/default/svc/db"\n`,
     );
     assert.equal(data, 'ping\n');
+  });
+
+  it("refuses the same path in another trust domain (Traefik's check since PR #12575)", async () => {
+    const data = await exchange(
+      `        rootCAs: ["${pki.ca.certFile}"]\n        insecureSkipVerify: true\n        peerCertURI: "spiffe://other.domain/ns/default/svc/db"\n`,
+    );
+    assert.equal(data, '');
   });
 
   it('refuses a certificate without that URI: the connection is closed, nothing reaches the client', async () => {
