@@ -1,3 +1,4 @@
+import { inRanges } from '../config/dynamic/status-range.ts';
 import { ProxyError } from '../core/errors.ts';
 import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import { HeaderList } from '../core/headers.ts';
@@ -451,7 +452,16 @@ export abstract class ExchangeCore
     }
     const lb = route.service.resolve(this.req, this);
     if (lb === undefined) {
-      this.respondError(new ProxyError('NO_SERVER', `no server available for ${route.service.name}`), true);
+      // Traefik's retry wraps the whole service: the 503 its load balancer writes when no server
+      // is available is an attempt, retried when `status` lists 503 (pkg/middlewares/retry/
+      // retry.go, responseWriter.WriteHeader). The tries go on without a service for now.
+      const retry = route.retry;
+      if (retry === null || !inRanges(retry.status, 503)) {
+        this.respondError(new ProxyError('NO_SERVER', `no server available for ${route.service.name}`), true);
+        return;
+      }
+      this.mirror = null;
+      this.forward();
       return;
     }
     this.service = lb;

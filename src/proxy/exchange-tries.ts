@@ -76,7 +76,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const mirror = this.mirror;
     if (mirror?.idle) this.mirror = null;
     this.#setupRecorder();
-    this.#setupTimeouts(route, this.service!);
+    this.#setupTimeouts(route, this.service);
     this.pickAndAcquire();
     const m = this.mirror;
     if (m !== null) {
@@ -99,14 +99,14 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (limit >= 0) body.record(limit);
   }
 
-  #setupTimeouts(route: RouteTarget, lb: ServiceRuntime): void {
-    let total = route.timeouts.totalMs || lb.timeouts.totalMs;
+  #setupTimeouts(route: RouteTarget, lb: ServiceRuntime | undefined): void {
+    let total = route.timeouts.totalMs || (lb?.timeouts.totalMs ?? 0);
     if (this.client.http2 || this.transform !== null) {
       // A gRPC call's deadline (grpc-timeout, gRPC-Web too) bounds it here, capped by the route's.
       const g = grpcTimeoutMs(this.req.headers.get('grpc-timeout'));
       if (g > 0 && (total === 0 || g < total)) total = g;
     }
-    const perTry = route.timeouts.perTryMs || lb.timeouts.perTryMs;
+    const perTry = route.timeouts.perTryMs || (lb?.timeouts.perTryMs ?? 0);
     if (total === 0 && perTry === 0) return;
     this.#perTryMs = perTry;
     if (total > 0) this.#totalDeadline = this.ctx.ticker.now + total;
@@ -181,7 +181,12 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   }
 
   protected pickAndAcquire(): void {
-    const svc = this.service!;
+    const svc = this.service;
+    if (svc === undefined) {
+      // No service of the tree had a usable server (a retry of that goes on: #noServerRetried).
+      if (!this.#noServerRetried()) this.#noServer(this.route!.service.name);
+      return;
+    }
     const guards = this.route!.guards;
     const guard = guards.length === 0 ? null : (s: ServerRuntime) => guards.every((g) => g.accept(s));
     let idx = svc.pick(this.req, this.tried, guard, this);
@@ -190,7 +195,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       idx = svc.pick(this.req, 0, guard, this);
     }
     if (idx < 0) {
-      this.respondError(new ProxyError('NO_SERVER', `no server available for ${svc.name}`), true);
+      if (!this.#noServerRetried()) this.#noServer(svc.name);
       return;
     }
     this.serverIndex = idx;
@@ -229,15 +234,53 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     src.acquire(this.via, this.page?.method ?? this.req.method);
   }
 
+  #noServer(service: string): void {
+    this.respondError(new ProxyError('NO_SERVER', `no server available for ${service}`), true);
+  }
+
+  /**
+   * No server could take the attempt: Traefik's load balancer writes 503 ("no available server")
+   * below the retry middleware, which counts it as an attempt and retries it, after the backoff,
+   * when `status` lists 503 (pkg/middlewares/retry/retry.go, responseWriter.WriteHeader; the
+   * network-error rule does not apply, the request never reached the proxy). True when a retry
+   * follows.
+   */
+  #noServerRetried(): boolean {
+    const r = this.retry;
+    if (r === null || this.page !== null || !inRanges(r.policy.status, 503)) return false;
+    this.tries++;
+    if (!this.#mayRetry('status', 503)) return false;
+    this.#scheduleRetry();
+    return true;
+  }
+
   /** The retry policy's backoff ran out: try again. */
   retryNow(): void {
     this.retry?.fired();
     if (this.done) return;
     try {
-      this.pickAndAcquire();
+      this.#nextAttempt();
     } catch (e) {
       this.onInternalError(e);
     }
+  }
+
+  /**
+   * A retry's attempt goes through the route's whole service again, as Traefik's retry
+   * middleware calls the service handler once per attempt (pkg/middlewares/retry/retry.go
+   * ServeHTTP): a weighted service picks a child again, a failover looks at its main service
+   * again. The load balancer it lands on keeps the servers already tried aside; another one
+   * starts afresh. The Set-Cookie lines of the attempt before are dropped (Traefik's retry
+   * discards the headers of an attempt it retries).
+   */
+  #nextAttempt(): void {
+    this.setCookies = '';
+    const lb = this.route!.service.resolve(this.req, this);
+    if (lb !== this.service) {
+      this.service = lb;
+      this.tried = 0;
+    }
+    this.pickAndAcquire();
   }
 
   /** Passive health and per-server guards learn each try's outcome (status 0 = network). */
@@ -301,7 +344,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   #scheduleRetry(): void {
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
     if (this.retry!.schedule(this, this.tries)) this.deadline = this.#totalDeadline;
-    else this.pickAndAcquire();
+    else this.#nextAttempt();
   }
 
   /**

@@ -1,0 +1,158 @@
+/**
+ * The retry middleware around the whole service, as Traefik's (pkg/middlewares/retry/retry.go
+ * wraps the router's service handler: each attempt goes through the service tree again): the
+ * load balancer's own 503 when no server is available is retried when `status` lists 503, and a
+ * retry of a weighted service may land on another of its children. Real proxy process, real
+ * node:http backends, curl.
+ */
+import assert from 'node:assert/strict';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { curl } from '../helpers/curl.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { Counter } from '../helpers/wait.ts';
+
+interface Backend {
+  readonly name: string;
+  readonly url: string;
+  /** Health probes seen. */
+  readonly probes: Counter;
+  /** Requests (not probes) seen. */
+  readonly hits: Counter;
+  healthy: boolean;
+  readonly server: Server;
+}
+
+async function backend(name: string, healthy: boolean): Promise<Backend> {
+  const b = { name, probes: new Counter(), hits: new Counter(), healthy } as Backend & { url: string };
+  const server = createServer((req, res) => {
+    if (req.url === '/health') {
+      res.writeHead(b.healthy ? 200 : 500).end();
+      b.probes.inc();
+      return;
+    }
+    b.hits.inc();
+    res.writeHead(200, { 'x-server': name, 'content-type': 'text/plain' }).end(name);
+  });
+  server.listen(0, '127.0.0.1');
+  await new Promise((r) => server.once('listening', r));
+  b.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  (b as { server: Server }).server = server;
+  return b;
+}
+
+describe('retry through the whole service tree, as Traefik', () => {
+  let proxy: ProxyProcess;
+  let base = '';
+  const b: Record<string, Backend> = {};
+
+  before(async () => {
+    b.lbDown = await backend('lbDown', false);
+    b.treeDown = await backend('treeDown', false);
+    b.canary = await backend('canary', true);
+    b.noStatus = await backend('noStatus', false);
+    const refused = `http://127.0.0.1:${await freePort()}`;
+    const check = '{ path: /health, interval: 100ms, timeout: 1s }';
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: DEBUG }
+http:
+  middlewares:
+    retry503: { retry: { attempts: 100, initialInterval: 100ms, status: ["503"] } }
+    retry2: { retry: { attempts: 2 } }
+  routers:
+    lb: { rule: "Path(\`/lb\`)", service: lb, middlewares: [retry503] }
+    tree: { rule: "Path(\`/tree\`)", service: tree, middlewares: [retry503] }
+    weighted: { rule: "Path(\`/weighted\`)", service: weighted, middlewares: [retry2] }
+    nostatus: { rule: "Path(\`/nostatus\`)", service: nostatus, middlewares: [retry2] }
+  services:
+    lb:
+      loadBalancer:
+        servers: [{ url: "${b.lbDown.url}" }]
+        healthCheck: ${check}
+    treeChild:
+      loadBalancer:
+        servers: [{ url: "${b.treeDown.url}" }]
+        healthCheck: ${check}
+    tree:
+      weighted:
+        services: [{ name: treeChild, weight: 1 }]
+        healthCheck: {}
+    broken:
+      loadBalancer:
+        servers: [{ url: "${refused}" }]
+    canary:
+      loadBalancer:
+        servers: [{ url: "${b.canary.url}" }]
+    weighted:
+      weighted:
+        services: [{ name: broken, weight: 1 }, { name: canary, weight: 1 }]
+    nostatus:
+      loadBalancer:
+        servers: [{ url: "${b.noStatus.url}" }]
+        healthCheck: ${check}
+`,
+    });
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    for (const x of Object.values(b)) x.server.close();
+  });
+
+  /** Waits until the proxy has marked `x` down (its probes fail from the start). */
+  async function markedDown(x: Backend): Promise<void> {
+    await proxy.waitForLog((l) => l.msg === 'server down' && String(l.server).endsWith(x.url.slice(7)));
+  }
+
+  /**
+   * A request that finds no available server waits (retrying with backoff) until the server is
+   * back: the proxy probes it twice more while the request is pending, then it turns healthy.
+   */
+  async function retriedUntilHealthy(x: Backend, path: string): Promise<void> {
+    await markedDown(x);
+    const pending = curl(['--max-time', '30', `${base}${path}`]);
+    let settled = false;
+    void pending.then(() => {
+      settled = true;
+    });
+    await x.probes.more(2);
+    assert.equal(settled, false, 'the request is still being retried while no server is available');
+    x.healthy = true;
+    const r = await pending;
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), x.name);
+    assert.equal(x.hits.value, 1, 'the server got the request once');
+  }
+
+  it("retries the load balancer's 503 (no available server) when status lists 503", async () => {
+    await retriedUntilHealthy(b.lbDown!, '/lb');
+  });
+
+  it('retries the 503 of a weighted service with no available child when status lists 503', async () => {
+    await retriedUntilHealthy(b.treeDown!, '/tree');
+  });
+
+  it('does not retry the 503 of no available server without status (network errors only)', async () => {
+    await markedDown(b.noStatus!);
+    const r = await curl(['--max-time', '10', `${base}/nostatus`]);
+    assert.equal(r.status, 503);
+    assert.equal(b.noStatus!.hits.value, 0);
+  });
+
+  it('sends a retry of a weighted service through the weighted service again (another child)', async () => {
+    // The first child's only server refuses connections: Traefik's retry sends the next attempt
+    // through the weighted round robin again, which picks the other child.
+    for (let i = 0; i < 4; i++) {
+      const r = await curl(['--max-time', '10', `${base}/weighted`]);
+      assert.equal(r.status, 200, `request ${i}: ${r.status} ${r.body.toString()}`);
+      assert.equal(r.body.toString(), 'canary');
+    }
+    assert.equal(b.canary!.hits.value, 4);
+  });
+});
