@@ -57,6 +57,17 @@ const NO_ROUTE_ANSWER: DirectResponse = {
 };
 
 /**
+ * What a request gets when no server of its service can take it: Traefik's load balancers
+ * (wrr, p2c, hrw, leasttime) answer http.Error(rw, "no available server", 503): the message and
+ * a newline, plain text, `X-Content-Type-Options: nosniff`.
+ */
+const NO_SERVER_ANSWER: DirectResponse = {
+  status: 503,
+  headers: [['X-Content-Type-Options', 'nosniff']],
+  body: 'no available server\n',
+};
+
+/**
  * The request side of an exchange (the first of its three layers, see exchange.ts): routing,
  * the middleware chain, the service tree and its admission, the answers the proxy makes itself,
  * and the end of the request (leases settled, metrics, trace span, access log). What happens
@@ -457,7 +468,7 @@ export abstract class ExchangeCore
       // retry.go, responseWriter.WriteHeader). The tries go on without a service for now.
       const retry = route.retry;
       if (retry === null || !inRanges(retry.status, 503)) {
-        this.respondError(new ProxyError('NO_SERVER', `no server available for ${route.service.name}`), true);
+        this.noServer(route.service.name);
         return;
       }
       this.mirror = null;
@@ -640,6 +651,12 @@ export abstract class ExchangeCore
   }
 
   // ---- responses we produce ourselves
+
+  /** No server of `service` could take the request: logged as NO_SERVER, answered as Traefik's. */
+  protected noServer(service: string): void {
+    this.logError(new ProxyError('NO_SERVER', `no server available for ${service}`), undefined);
+    this.respondDirect(NO_SERVER_ANSWER);
+  }
 
   protected respondError(err: ProxyError, log: boolean, server?: ServerRuntime): void {
     if (log) this.logError(err, server);

@@ -184,7 +184,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const svc = this.service;
     if (svc === undefined) {
       // No service of the tree had a usable server (a retry of that goes on: #noServerRetried).
-      if (!this.#noServerRetried()) this.#noServer(this.route!.service.name);
+      if (!this.#noServerRetried()) this.noServer(this.route!.service.name);
       return;
     }
     const guards = this.route!.guards;
@@ -195,7 +195,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       idx = svc.pick(this.req, 0, guard, this);
     }
     if (idx < 0) {
-      if (!this.#noServerRetried()) this.#noServer(svc.name);
+      if (!this.#noServerRetried()) this.noServer(svc.name);
       return;
     }
     this.serverIndex = idx;
@@ -232,10 +232,6 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
         ? pool
         : pool.upgrades;
     src.acquire(this.via, this.page?.method ?? this.req.method);
-  }
-
-  #noServer(service: string): void {
-    this.respondError(new ProxyError('NO_SERVER', `no server available for ${service}`), true);
   }
 
   /**

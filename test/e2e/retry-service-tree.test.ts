@@ -143,6 +143,10 @@ http:
     const r = await curl(['--max-time', '10', `${base}/nostatus`]);
     assert.equal(r.status, 503);
     assert.equal(b.noStatus!.hits.value, 0);
+    // Traefik's load balancer answers with http.Error(rw, "no available server", 503).
+    assert.equal(r.body.toString(), 'no available server\n');
+    assert.equal(r.headers['content-type']?.[0], 'text/plain; charset=utf-8');
+    assert.equal(r.headers['x-content-type-options']?.[0], 'nosniff');
   });
 
   it('sends a retry of a weighted service through the weighted service again (another child)', async () => {
