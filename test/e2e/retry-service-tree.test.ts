@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { curl } from '../helpers/curl.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { rawRequest } from '../helpers/raw-client.ts';
 import { Counter } from '../helpers/wait.ts';
 
 interface Backend {
@@ -47,6 +48,7 @@ describe('retry through the whole service tree, as Traefik', () => {
   let proxy: ProxyProcess;
   let base = '';
   const b: Record<string, Backend> = {};
+  let hints: Server;
 
   before(async () => {
     b.lbDown = await backend('lbDown', false);
@@ -54,6 +56,14 @@ describe('retry through the whole service tree, as Traefik', () => {
     b.canary = await backend('canary', true);
     b.noStatus = await backend('noStatus', false);
     const refused = `http://127.0.0.1:${await freePort()}`;
+    // A backend that sends 103 Early Hints before its answer.
+    hints = createServer((_req, res) => {
+      res.writeEarlyHints({ link: '</style.css>; rel=preload; as=style' });
+      res.writeHead(200, { 'content-type': 'text/plain' }).end('hinted');
+    });
+    hints.listen(0, '127.0.0.1');
+    await new Promise((r) => hints.once('listening', r));
+    const hintsUrl = `http://127.0.0.1:${(hints.address() as AddressInfo).port}`;
     const check = '{ path: /health, interval: 100ms, timeout: 1s }';
     proxy = await startProxy({
       config: `entryPoints:
@@ -64,11 +74,15 @@ http:
   middlewares:
     retry503: { retry: { attempts: 100, initialInterval: 100ms, status: ["503"] } }
     retry2: { retry: { attempts: 2 } }
+    retry1: { retry: { attempts: 1 } }
   routers:
     lb: { rule: "Path(\`/lb\`)", service: lb, middlewares: [retry503] }
     tree: { rule: "Path(\`/tree\`)", service: tree, middlewares: [retry503] }
     weighted: { rule: "Path(\`/weighted\`)", service: weighted, middlewares: [retry2] }
     nostatus: { rule: "Path(\`/nostatus\`)", service: nostatus, middlewares: [retry2] }
+    hints2: { rule: "Path(\`/hints2\`)", service: hints, middlewares: [retry2] }
+    hints1: { rule: "Path(\`/hints1\`)", service: hints, middlewares: [retry1] }
+    hintslast: { rule: "Path(\`/hintslast\`)", service: hintslast, middlewares: [retry2] }
   services:
     lb:
       loadBalancer:
@@ -91,6 +105,12 @@ http:
     weighted:
       weighted:
         services: [{ name: broken, weight: 1 }, { name: canary, weight: 1 }]
+    hints:
+      loadBalancer:
+        servers: [{ url: "${hintsUrl}" }]
+    hintslast:
+      loadBalancer:
+        servers: [{ url: "${refused}" }, { url: "${hintsUrl}" }]
     nostatus:
       loadBalancer:
         servers: [{ url: "${b.noStatus.url}" }]
@@ -103,6 +123,7 @@ http:
   after(async () => {
     await proxy?.stop();
     for (const x of Object.values(b)) x.server.close();
+    hints?.close();
   });
 
   /** Waits until the proxy has marked `x` down (its probes fail from the start). */
@@ -158,5 +179,19 @@ http:
       assert.equal(r.body.toString(), 'canary');
     }
     assert.equal(b.canary!.hits.value, 4);
+  });
+
+  /** The statuses the client got on one HTTP/1.1 request, 1xx included. */
+  async function statuses(path: string): Promise<number[]> {
+    const r = await rawRequest(proxy.port, `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`, { responses: 1 });
+    return r.responses.map((x) => x.status);
+  }
+
+  it('drops 103 Early Hints of an attempt that is not the last, as Traefik', async () => {
+    // Traefik's retry writer clears a 1xx (but 101) of every attempt but the last
+    // (responseWriter.WriteHeader); the last attempt writes to the client directly.
+    assert.deepEqual(await statuses('/hints2'), [200]);
+    assert.deepEqual(await statuses('/hints1'), [103, 200], 'attempts: 1 is no retry at all');
+    assert.deepEqual(await statuses('/hintslast'), [103, 200], 'the second attempt is the last');
   });
 });
