@@ -6,7 +6,13 @@ import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { errorPageTarget, pageRequestFields, rewrittenStatus } from '../middleware/errors.ts';
-import type { ErrorPage, RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/types.ts';
+import type {
+  ErrorPage,
+  MirroringNode,
+  RouteTarget,
+  ServerRuntime,
+  ServiceRuntime,
+} from '../runtime/types.ts';
 import type { UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
 import { DISCARD_BODY, ErrorPageRequest } from './error-page.ts';
 import { ExchangeCore } from './exchange-core.ts';
@@ -250,6 +256,17 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     return true;
   }
 
+  /** Resolving the service tree again for a retry's attempt (#nextAttempt). */
+  #again = false;
+
+  /**
+   * ResolveSink: a mirroring service met again by a retry's attempt adds nothing: whether (and
+   * where) the request is mirrored was decided once, by its first attempt.
+   */
+  override mirrorThrough(node: MirroringNode): void {
+    if (!this.#again) super.mirrorThrough(node);
+  }
+
   /** The retry policy's backoff ran out: try again. */
   retryNow(): void {
     this.retry?.fired();
@@ -271,7 +288,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   #nextAttempt(): void {
     this.setCookies = '';
+    this.#again = true;
     const lb = this.route!.service.resolve(this.req, this);
+    this.#again = false;
     if (lb !== this.service) {
       this.service = lb;
       this.tried = 0;

@@ -49,6 +49,9 @@ describe('retry through the whole service tree, as Traefik', () => {
   let base = '';
   const b: Record<string, Backend> = {};
   let hints: Server;
+  let unavailable: Server;
+  const mirrored = new Counter();
+  let mirror: Server;
 
   before(async () => {
     b.lbDown = await backend('lbDown', false);
@@ -64,6 +67,21 @@ describe('retry through the whole service tree, as Traefik', () => {
     hints.listen(0, '127.0.0.1');
     await new Promise((r) => hints.once('listening', r));
     const hintsUrl = `http://127.0.0.1:${(hints.address() as AddressInfo).port}`;
+    // Busy (503) for every other request it sees: each request's first attempt, then its retry.
+    let seen = 0;
+    unavailable = createServer((_req, res) => {
+      if (seen++ % 2 === 0) res.writeHead(503).end('busy');
+      else res.writeHead(200).end('flaky');
+    });
+    mirror = createServer((_req, res) => {
+      mirrored.inc();
+      res.writeHead(200).end();
+    });
+    for (const x of [unavailable, mirror]) {
+      x.listen(0, '127.0.0.1');
+      await new Promise((r) => x.once('listening', r));
+    }
+    const urlOf = (x: Server): string => `http://127.0.0.1:${(x.address() as AddressInfo).port}`;
     const check = '{ path: /health, interval: 100ms, timeout: 1s }';
     proxy = await startProxy({
       config: `entryPoints:
@@ -75,6 +93,7 @@ http:
     retry503: { retry: { attempts: 100, initialInterval: 100ms, status: ["503"] } }
     retry2: { retry: { attempts: 2 } }
     retry1: { retry: { attempts: 1 } }
+    retry503twice: { retry: { attempts: 2, status: ["503"] } }
   routers:
     lb: { rule: "Path(\`/lb\`)", service: lb, middlewares: [retry503] }
     tree: { rule: "Path(\`/tree\`)", service: tree, middlewares: [retry503] }
@@ -83,6 +102,7 @@ http:
     hints2: { rule: "Path(\`/hints2\`)", service: hints, middlewares: [retry2] }
     hints1: { rule: "Path(\`/hints1\`)", service: hints, middlewares: [retry1] }
     hintslast: { rule: "Path(\`/hintslast\`)", service: hintslast, middlewares: [retry2] }
+    mirrored: { rule: "Path(\`/mirrored\`)", service: mirrored, middlewares: [retry503twice] }
   services:
     lb:
       loadBalancer:
@@ -111,6 +131,16 @@ http:
     hintslast:
       loadBalancer:
         servers: [{ url: "${refused}" }, { url: "${hintsUrl}" }]
+    mirrored:
+      mirroring:
+        service: mirroredMain
+        mirrors: [{ name: mirrorCopy, percent: 50 }]
+    mirroredMain:
+      loadBalancer:
+        servers: [{ url: "${urlOf(unavailable)}" }]
+    mirrorCopy:
+      loadBalancer:
+        servers: [{ url: "${urlOf(mirror)}" }]
     nostatus:
       loadBalancer:
         servers: [{ url: "${b.noStatus.url}" }]
@@ -124,6 +154,8 @@ http:
     await proxy?.stop();
     for (const x of Object.values(b)) x.server.close();
     hints?.close();
+    unavailable?.close();
+    mirror?.close();
   });
 
   /** Waits until the proxy has marked `x` down (its probes fail from the start). */
@@ -193,5 +225,16 @@ http:
     assert.deepEqual(await statuses('/hints2'), [200]);
     assert.deepEqual(await statuses('/hints1'), [103, 200], 'attempts: 1 is no retry at all');
     assert.deepEqual(await statuses('/hintslast'), [103, 200], 'the second attempt is the last');
+  });
+
+  it('decides the mirroring of a request once, whatever its retries go through', async () => {
+    // Each request's first attempt gets a 503, its retry a 200. A retry does not count the
+    // request again against the mirror's percent: 2 of the 4 are mirrored.
+    for (let i = 0; i < 4; i++) {
+      const r = await curl(['--max-time', '10', `${base}/mirrored`]);
+      assert.equal(r.status, 200);
+      assert.equal(r.body.toString(), 'flaky');
+    }
+    await mirrored.reach(2);
   });
 });
