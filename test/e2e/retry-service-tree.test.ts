@@ -52,6 +52,7 @@ describe('retry through the whole service tree, as Traefik', () => {
   let unavailable: Server;
   const mirrored = new Counter();
   let mirror: Server;
+  let busy: Server;
 
   before(async () => {
     b.lbDown = await backend('lbDown', false);
@@ -77,7 +78,8 @@ describe('retry through the whole service tree, as Traefik', () => {
       mirrored.inc();
       res.writeHead(200).end();
     });
-    for (const x of [unavailable, mirror]) {
+    busy = createServer((_req, res) => res.writeHead(503).end('busy'));
+    for (const x of [unavailable, mirror, busy]) {
       x.listen(0, '127.0.0.1');
       await new Promise((r) => x.once('listening', r));
     }
@@ -103,6 +105,7 @@ http:
     hints1: { rule: "Path(\`/hints1\`)", service: hints, middlewares: [retry1] }
     hintslast: { rule: "Path(\`/hintslast\`)", service: hintslast, middlewares: [retry2] }
     mirrored: { rule: "Path(\`/mirrored\`)", service: mirrored, middlewares: [retry503twice] }
+    sticky: { rule: "Path(\`/sticky\`)", service: sticky, middlewares: [retry503twice] }
   services:
     lb:
       loadBalancer:
@@ -131,6 +134,10 @@ http:
     hintslast:
       loadBalancer:
         servers: [{ url: "${refused}" }, { url: "${hintsUrl}" }]
+    sticky:
+      loadBalancer:
+        sticky: { cookie: { name: lb } }
+        servers: [{ url: "${urlOf(busy)}" }, { url: "${b.canary.url}" }]
     mirrored:
       mirroring:
         service: mirroredMain
@@ -156,6 +163,7 @@ http:
     hints?.close();
     unavailable?.close();
     mirror?.close();
+    busy?.close();
   });
 
   /** Waits until the proxy has marked `x` down (its probes fail from the start). */
@@ -236,5 +244,19 @@ http:
       assert.equal(r.body.toString(), 'flaky');
     }
     await mirrored.reach(2);
+  });
+
+  it('sets the sticky cookie of the attempt that answers only', async () => {
+    // The first attempt picks the busy server (503, retried), the second the other one: Traefik's
+    // retry drops the headers of the attempt it retries, its Set-Cookie included.
+    const r = await curl(['--max-time', '10', `${base}/sticky`]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'canary');
+    const cookies = r.headers['set-cookie'] ?? [];
+    assert.equal(cookies.length, 1, `one Set-Cookie: ${JSON.stringify(cookies)}`);
+    // The cookie names the server that answered: sent back, it reaches that server again.
+    const value = cookies[0]!.split(';')[0]!;
+    const again = await curl(['--max-time', '10', '-H', `Cookie: ${value}`, `${base}/sticky`]);
+    assert.equal(again.body.toString(), 'canary');
   });
 });
