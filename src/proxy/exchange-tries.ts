@@ -196,14 +196,23 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const guards = this.route!.guards;
     const guard = guards.length === 0 ? null : (s: ServerRuntime) => guards.every((g) => g.accept(s));
     let idx = svc.pick(this.req, this.tried, guard, this);
-    if (idx < 0 && this.tried !== 0 && this.tries > 0 && this.retry?.retrying) {
-      // A retry with no untried server left goes back to one already tried.
+    if (idx < 0 && this.tried !== 0 && this.tries > 0 && this.#refused === null && this.retry?.retrying) {
+      // A retry with no untried server left goes back to one already tried (not when another
+      // server is sought after a refused connection: that failure is the attempt's then).
       idx = svc.pick(this.req, 0, guard, this);
     }
     if (idx < 0) {
-      if (!this.#noServerRetried()) this.noServer(svc.name);
+      const refused = this.#refused;
+      if (refused !== null) {
+        // A connection that failed while another server was sought: no other one can take the
+        // request, so that failure is the attempt's outcome (Traefik's proxy answers the dial
+        // error with 502; its load balancer never saw "no available server").
+        this.#refused = null;
+        this.tryFailed(refused, 'connect');
+      } else if (!this.#noServerRetried()) this.noServer(svc.name);
       return;
     }
+    this.#refused = null;
     this.serverIndex = idx;
     if (idx < 31) this.tried |= 1 << idx;
     this.tries++;
@@ -255,6 +264,9 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.#scheduleRetry();
     return true;
   }
+
+  /** The failure of a connection while another server is sought for the request. */
+  #refused: ProxyError | null = null;
 
   /** Resolving the service tree again for a retry's attempt (#nextAttempt). */
   #again = false;
@@ -342,6 +354,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * request of the service (pkg/server/service/service.go getLoadBalancerServiceHandler).
    */
   protected countTry(status: number): void {
+    // Counted once per try (a failed connection is counted before another server is sought).
+    if (!this.serverTook) return;
     const m = this.ctx.metrics;
     // Counted now: the request's own observation counts on the service only if a later try
     // reaches a server.
@@ -417,6 +431,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       if (svc.servers.length > 1 && this.triedCount() < Math.min(svc.servers.length, 3)) {
         this.logError(err, server, 'debug');
         this.countTry(err.status);
+        this.#refused = err;
         this.pickAndAcquire();
         return;
       }

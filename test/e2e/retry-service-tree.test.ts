@@ -106,6 +106,8 @@ http:
     hintslast: { rule: "Path(\`/hintslast\`)", service: hintslast, middlewares: [retry2] }
     mirrored: { rule: "Path(\`/mirrored\`)", service: mirrored, middlewares: [retry503twice] }
     sticky: { rule: "Path(\`/sticky\`)", service: sticky, middlewares: [retry503twice] }
+    refusedalone: { rule: "Path(\`/refusedalone\`)", service: refusedalone }
+    refusedretry: { rule: "Path(\`/refusedretry\`)", service: refusedalone, middlewares: [retry2] }
   services:
     lb:
       loadBalancer:
@@ -134,6 +136,9 @@ http:
     hintslast:
       loadBalancer:
         servers: [{ url: "${refused}" }, { url: "${hintsUrl}" }]
+    refusedalone:
+      loadBalancer:
+        servers: [{ url: "${refused}" }, { url: "${b.canary.url}", weight: 0 }]
     sticky:
       loadBalancer:
         sticky: { cookie: { name: lb } }
@@ -258,5 +263,18 @@ http:
     const value = cookies[0]!.split(';')[0]!;
     const again = await curl(['--max-time', '10', '-H', `Cookie: ${value}`, `${base}/sticky`]);
     assert.equal(again.body.toString(), 'canary');
+  });
+
+  it('answers 502 to a refused connection when no other server can take the request, as Traefik', async () => {
+    // The other server has weight 0 (a terminating Kubernetes endpoint is one): Traefik's proxy
+    // answers the dial failure with 502; there was a server, so this is no 503.
+    const before = b.canary!.hits.value;
+    const r = await curl(['--max-time', '10', `${base}/refusedalone`]);
+    assert.equal(r.status, 502);
+    assert.equal(r.body.toString(), 'Bad Gateway');
+    // With a retry: the second attempt goes to the same server (the only one), refused again.
+    const retried = await curl(['--max-time', '10', `${base}/refusedretry`]);
+    assert.equal(retried.status, 502);
+    assert.equal(b.canary!.hits.value, before, 'the weight 0 server never got a request');
   });
 });
