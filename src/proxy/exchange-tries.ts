@@ -21,6 +21,10 @@ import { ResponseCapture } from './mirror-request.ts';
 import { type Retrier, RetryState } from './retry-state.ts';
 import { TransformedStream } from './transformed-stream.ts';
 
+function retryLater(r: Retrier): void {
+  r.retryNow();
+}
+
 /**
  * A bound on `retryExpression`'s loop (one that always holds would never end). oxy's buffer
  * (Buffer.ServeHTTP) stops retrying once `attempt > DefaultMaxRetryAttempts` (10), a test made
@@ -261,7 +265,10 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (r === null || this.page !== null || !inRanges(r.policy.status, 503)) return false;
     this.tries++;
     if (!this.#mayRetry('status', 503)) return false;
-    this.#scheduleRetry();
+    // The attempt ended synchronously: without a backoff, the next one waits for the event
+    // loop's turn (an immediate) rather than running inside this one, so that many attempts
+    // never pile up on the stack.
+    this.#scheduleRetry(true);
     return true;
   }
 
@@ -370,9 +377,10 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     );
   }
 
-  #scheduleRetry(): void {
+  #scheduleRetry(deferred = false): void {
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
     if (this.retry!.schedule(this, this.tries)) this.deadline = this.#totalDeadline;
+    else if (deferred) setImmediate(retryLater, this);
     else this.#nextAttempt();
   }
 

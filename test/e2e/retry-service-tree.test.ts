@@ -95,12 +95,14 @@ http:
     retry503: { retry: { attempts: 100, initialInterval: 100ms, status: ["503"] } }
     retry2: { retry: { attempts: 2 } }
     retry1: { retry: { attempts: 1 } }
+    retrymany: { retry: { attempts: 50000, status: ["503"], budget: { percent: 100 } } }
     retry503twice: { retry: { attempts: 2, status: ["503"] } }
   routers:
     lb: { rule: "Path(\`/lb\`)", service: lb, middlewares: [retry503] }
     tree: { rule: "Path(\`/tree\`)", service: tree, middlewares: [retry503] }
     weighted: { rule: "Path(\`/weighted\`)", service: weighted, middlewares: [retry2] }
     nostatus: { rule: "Path(\`/nostatus\`)", service: nostatus, middlewares: [retry2] }
+    many: { rule: "Path(\`/many\`)", service: nostatus, middlewares: [retrymany] }
     hints2: { rule: "Path(\`/hints2\`)", service: hints, middlewares: [retry2] }
     hints1: { rule: "Path(\`/hints1\`)", service: hints, middlewares: [retry1] }
     hintslast: { rule: "Path(\`/hintslast\`)", service: hintslast, middlewares: [retry2] }
@@ -213,6 +215,15 @@ http:
     assert.equal(r.body.toString(), 'no available server\n');
     assert.equal(r.headers['content-type']?.[0], 'text/plain; charset=utf-8');
     assert.equal(r.headers['x-content-type-options']?.[0], 'nosniff');
+  });
+
+  it('spends many immediate attempts on no available server without exhausting the stack', async () => {
+    // No initialInterval: Traefik's zero backoff tries again at once, each attempt meeting the
+    // same 503, until the last one answers it.
+    await markedDown(b.noStatus!);
+    const r = await curl(['--max-time', '10', `${base}/many`]);
+    assert.equal(r.status, 503);
+    assert.equal(r.body.toString(), 'no available server\n');
   });
 
   it('sends a retry of a weighted service through the weighted service again (another child)', async () => {
