@@ -1,6 +1,7 @@
 import { isIP } from 'node:net';
 import { createPicker, ResponseTimes } from '../balancer/index.ts';
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
+import { SmoothWeightedRoundRobinPicker } from '../balancer/smooth-weighted-round-robin.ts';
 import { applyEntryPointModel, type EntryPointModel } from '../config/dynamic/entry-point-model.ts';
 import type {
   DynamicConfig,
@@ -92,6 +93,14 @@ export interface BuildResult {
 }
 
 const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
+
+/**
+ * Whether a wrr load balancer and a weighted service start their cycle at a random server, as
+ * Traefik shuffles them when it builds them (pkg/server/service/service.go `shuffle`, for every
+ * load balancer's servers and weighted service's children). `TM_SERVER_ORDER=listed` keeps the
+ * listed order: for tests that name the server a fresh picker takes first.
+ */
+const SHUFFLE_START = process.env.TM_SERVER_ORDER !== 'listed';
 
 /**
  * A transport's maxIdleConnsPerHost as Go's http.Transport reads it (Traefik's
@@ -223,6 +232,7 @@ export function buildSnapshot(
             svc.weighted.services.map((s) => s.weight),
             sticky,
             headers.some((h) => h !== null) ? headers : null,
+            SHUFFLE_START,
           );
         }
         break;
@@ -936,6 +946,7 @@ function buildLoadBalancer(
     weights,
     responseTimes === null ? { inFlight } : { inFlight, responseTimes },
   );
+  if (SHUFFLE_START && picker instanceof SmoothWeightedRoundRobinPicker) picker.shuffleStart(Math.random);
   const hrw =
     lb.strategy === 'hrw'
       ? {

@@ -175,10 +175,13 @@ export class WeightedNode implements ServiceNode {
     weights: readonly number[],
     sticky: StickyCookie | null,
     headers: readonly ChildHeaders[] | null = null,
+    shuffle = false,
   ) {
     this.name = name;
     this.#children = children;
     this.#picker = new SmoothWeightedRoundRobinPicker(toWeights(weights.map((weight) => ({ weight }))));
+    // Traefik shuffles a weighted service's children when it builds it (service.go `shuffle`).
+    if (shuffle) this.#picker.shuffleStart(Math.random);
     this.#sticky = sticky;
     this.#accept = (i) => children[i]!.available();
     this.#headers = headers;
