@@ -1,7 +1,6 @@
 import { isIP } from 'node:net';
-import { createPicker, ResponseTimes } from '../balancer/index.ts';
+import { createPicker, ResponseTimes, shuffledStart } from '../balancer/index.ts';
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
-import { SmoothWeightedRoundRobinPicker } from '../balancer/smooth-weighted-round-robin.ts';
 import { applyEntryPointModel, type EntryPointModel } from '../config/dynamic/entry-point-model.ts';
 import type {
   DynamicConfig,
@@ -93,14 +92,6 @@ export interface BuildResult {
 }
 
 const MAX_RESPONSE_HEADER_BYTES = 64 * 1024;
-
-/**
- * Whether a wrr load balancer and a weighted service start their cycle at a random server, as
- * Traefik shuffles them when it builds them (pkg/server/service/service.go `shuffle`, for every
- * load balancer's servers and weighted service's children). `TM_SERVER_ORDER=listed` keeps the
- * listed order: for tests that name the server a fresh picker takes first.
- */
-const SHUFFLE_START = process.env.TM_SERVER_ORDER !== 'listed';
 
 /**
  * A transport's maxIdleConnsPerHost as Go's http.Transport reads it (Traefik's
@@ -232,7 +223,6 @@ export function buildSnapshot(
             svc.weighted.services.map((s) => s.weight),
             sticky,
             headers.some((h) => h !== null) ? headers : null,
-            SHUFFLE_START,
           );
         }
         break;
@@ -941,12 +931,15 @@ function buildLoadBalancer(
   const weights = lb.servers.map((s) => ({ weight: s.weight }));
   // leasttime learns each server's response times from the exchanges (recordTry).
   const responseTimes = lb.strategy === 'leasttime' ? new ResponseTimes(servers.length) : null;
-  const picker = createPicker(
-    lb.strategy === 'hrw' ? 'wrr' : lb.strategy,
-    weights,
-    responseTimes === null ? { inFlight } : { inFlight, responseTimes },
+  // As Traefik shuffles the servers when it builds a load balancer: a wrr (or roundRobin)
+  // cycle starts at a random server.
+  const picker = shuffledStart(
+    createPicker(
+      lb.strategy === 'hrw' ? 'wrr' : lb.strategy,
+      weights,
+      responseTimes === null ? { inFlight } : { inFlight, responseTimes },
+    ),
   );
-  if (SHUFFLE_START && picker instanceof SmoothWeightedRoundRobinPicker) picker.shuffleStart(Math.random);
   const hrw =
     lb.strategy === 'hrw'
       ? {
