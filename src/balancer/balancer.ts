@@ -24,4 +24,9 @@ export interface Picker {
    * (down, ejected, already tried); when omitted every server with weight > 0 is acceptable.
    */
   pick(accept?: (index: number) => boolean): number;
+  /**
+   * Starts the cycle at a random point (round-robin pickers only; see
+   * SmoothWeightedRoundRobinPicker.shuffleStart). Called once, when the picker is built.
+   */
+  shuffleStart?(random: () => number): void;
 }

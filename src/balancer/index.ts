@@ -23,6 +23,21 @@ const STRATEGY_SET: Readonly<Record<Strategy, true>> = {
 export const STRATEGIES: readonly Strategy[] = Object.freeze(Object.keys(STRATEGY_SET) as Strategy[]);
 
 /**
+ * Whether round-robin pickers start their cycle at a random server, as Traefik shuffles the
+ * servers of every load balancer (HTTP, TCP, UDP) and the children of every weighted service
+ * when it builds them (pkg/server/service/service.go, tcp/service.go, udp/service.go `shuffle`).
+ * `TM_SERVER_ORDER=listed` keeps the listed order: for tests that name the server a fresh
+ * picker takes first.
+ */
+const SHUFFLE_START = process.env.TM_SERVER_ORDER !== 'listed';
+
+/** `picker`, its cycle started at a random server when it has one (see SHUFFLE_START). Build time only. */
+export function shuffledStart<P extends Picker>(picker: P, random: () => number = Math.random): P {
+  if (SHUFFLE_START) picker.shuffleStart?.(random);
+  return picker;
+}
+
+/**
  * Builds the picker for one service's servers, once per snapshot. Weights are copied now, so later
  * edits to `servers` have no effect; `state.inFlight` is read live on every pick. `random` returns
  * a number in [0, 1) and is injectable so tests are deterministic.

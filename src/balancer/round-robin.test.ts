@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../test/helpers/seeded-random.ts';
 import { createPicker, type Picker } from './index.ts';
 
 function roundRobin(...weights: number[]): Picker {
@@ -41,5 +42,18 @@ describe('round robin', () => {
       if (index === 0) picker.pick((i) => i !== 0);
     }
     assert.equal(firstAttempts.filter((i) => i === 0).length, 3, `first attempts ${firstAttempts.join(',')}`);
+  });
+
+  it('starts at a random server after shuffleStart (Traefik shuffles the servers), one turn each per round', () => {
+    const firsts = new Set<number>();
+    for (let seed = 1; seed <= 64; seed++) {
+      const picker = roundRobin(1, 1, 1);
+      picker.shuffleStart!(seededRandom(seed));
+      const p = picks(picker, 9);
+      assert.deepEqual([...p.slice(0, 3)].sort(), [0, 1, 2], `seed ${seed}: ${p.join(',')}`);
+      assert.deepEqual(p, [...p.slice(0, 3), ...p.slice(0, 3), ...p.slice(0, 3)]);
+      firsts.add(p[0]!);
+    }
+    assert.deepEqual([...firsts].sort(), [0, 1, 2]);
   });
 });

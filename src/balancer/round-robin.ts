@@ -21,6 +21,10 @@ export class RoundRobinPicker implements Picker {
     this.#inner = new SmoothWeightedRoundRobinPicker(unit);
   }
 
+  shuffleStart(random: () => number): void {
+    this.#inner.shuffleStart(random);
+  }
+
   pick(accept?: (index: number) => boolean): number {
     return this.#inner.pick(accept);
   }

@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { seededRandom } from '../../test/helpers/seeded-random.ts';
 import { createPicker, type Picker } from './index.ts';
+import { SmoothWeightedRoundRobinPicker } from './smooth-weighted-round-robin.ts';
+import { toWeights } from './weights.ts';
 
 function wrr(...weights: number[]): Picker {
   return createPicker(
@@ -61,5 +64,38 @@ describe('smooth weighted round robin (wrr)', () => {
   it('handles fractional weights', () => {
     const picks = sequence(wrr(0.5, 1.5), 40);
     assert.equal(picks.split('a').length - 1, 10);
+  });
+
+  describe('shuffleStart (Traefik shuffles the servers when it builds a load balancer)', () => {
+    function shuffled(seed: number, ...weights: number[]): SmoothWeightedRoundRobinPicker {
+      const p = new SmoothWeightedRoundRobinPicker(toWeights(weights.map((weight) => ({ weight }))));
+      p.shuffleStart(seededRandom(seed));
+      return p;
+    }
+
+    it('starts equal weights at a random server, every one of them for some seed', () => {
+      const firsts = new Set<string>();
+      for (let seed = 1; seed <= 64; seed++) firsts.add(sequence(shuffled(seed, 1, 1, 1, 1), 1));
+      assert.deepEqual([...firsts].sort(), ['a', 'b', 'c', 'd']);
+    });
+
+    it('still gives each server one turn per round, in the same shuffled order each round', () => {
+      for (let seed = 1; seed <= 16; seed++) {
+        const picks = sequence(shuffled(seed, 2, 2, 2), 30);
+        const round = picks.slice(0, 3);
+        assert.deepEqual([...round].sort(), ['a', 'b', 'c'], `seed ${seed}: ${picks}`);
+        assert.equal(picks, round.repeat(10), `seed ${seed}`);
+      }
+    });
+
+    it('keeps the shares and the interleaving of unequal weights (5, 1, 1)', () => {
+      for (let seed = 1; seed <= 16; seed++) {
+        const picks = sequence(shuffled(seed, 5, 1, 1), 70);
+        for (let k = 0; k + 7 <= picks.length; k++) {
+          const window = picks.slice(k, k + 7);
+          assert.equal(window.split('a').length - 1, 5, `seed ${seed}, window at ${k}: ${picks}`);
+        }
+      }
+    });
   });
 });

@@ -22,6 +22,28 @@ export class SmoothWeightedRoundRobinPicker implements Picker {
     this.#current = new Float64Array(weights.length);
   }
 
+  /**
+   * Starts the cycle at a random point, as Traefik shuffles a load balancer's servers (and a
+   * weighted service's children) when it builds it (pkg/server/service/service.go `shuffle`):
+   * ties between current weights go to the servers in a random order instead of the listed one,
+   * so that the first requests after a build (every reload builds the pickers again) are not all
+   * the first server's. Each server's current weight gets a distinct offset below 1, a multiple
+   * of 2^-20 (exact in a double beside integer weights): the offsets only break ties and keep
+   * their sum through every round, so the shares are unchanged. Called once, at build time.
+   */
+  shuffleStart(random: () => number): void {
+    const n = this.#current.length;
+    const order = new Int32Array(n);
+    for (let i = 0; i < n; i++) order[i] = i;
+    for (let i = n - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      const t = order[i]!;
+      order[i] = order[j]!;
+      order[j] = t;
+    }
+    for (let rank = 0; rank < n; rank++) this.#current[order[rank]!] = -rank * 2 ** -20;
+  }
+
   pick(accept?: (index: number) => boolean): number {
     const weights = this.#weights;
     const current = this.#current;

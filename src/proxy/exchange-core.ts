@@ -1,3 +1,4 @@
+import { inRanges } from '../config/dynamic/status-range.ts';
 import { ProxyError } from '../core/errors.ts';
 import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import { HeaderList } from '../core/headers.ts';
@@ -53,6 +54,17 @@ const NO_ROUTE_ANSWER: DirectResponse = {
   status: 404,
   headers: [['X-Content-Type-Options', 'nosniff']],
   body: '404 page not found\n',
+};
+
+/**
+ * What a request gets when no server of its service can take it: Traefik's load balancers
+ * (wrr, p2c, hrw, leasttime) answer http.Error(rw, "no available server", 503): the message and
+ * a newline, plain text, `X-Content-Type-Options: nosniff`.
+ */
+const NO_SERVER_ANSWER: DirectResponse = {
+  status: 503,
+  headers: [['X-Content-Type-Options', 'nosniff']],
+  body: 'no available server\n',
 };
 
 /**
@@ -451,7 +463,16 @@ export abstract class ExchangeCore
     }
     const lb = route.service.resolve(this.req, this);
     if (lb === undefined) {
-      this.respondError(new ProxyError('NO_SERVER', `no server available for ${route.service.name}`), true);
+      // Traefik's retry wraps the whole service: the 503 its load balancer writes when no server
+      // is available is an attempt, retried when `status` lists 503 (pkg/middlewares/retry/
+      // retry.go, responseWriter.WriteHeader). The tries go on without a service for now.
+      const retry = route.retry;
+      if (retry === null || !inRanges(retry.status, 503)) {
+        this.noServer(route.service.name);
+        return;
+      }
+      this.mirror = null;
+      this.forward();
       return;
     }
     this.service = lb;
@@ -630,6 +651,12 @@ export abstract class ExchangeCore
   }
 
   // ---- responses we produce ourselves
+
+  /** No server of `service` could take the request: logged as NO_SERVER, answered as Traefik's. */
+  protected noServer(service: string): void {
+    this.logError(new ProxyError('NO_SERVER', `no server available for ${service}`), undefined);
+    this.respondDirect(NO_SERVER_ANSWER);
+  }
 
   protected respondError(err: ProxyError, log: boolean, server?: ServerRuntime): void {
     if (log) this.logError(err, server);

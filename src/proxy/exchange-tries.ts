@@ -6,7 +6,13 @@ import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { Timed } from '../core/ticker.ts';
 import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { errorPageTarget, pageRequestFields, rewrittenStatus } from '../middleware/errors.ts';
-import type { ErrorPage, RouteTarget, ServerRuntime, ServiceRuntime } from '../runtime/types.ts';
+import type {
+  ErrorPage,
+  MirroringNode,
+  RouteTarget,
+  ServerRuntime,
+  ServiceRuntime,
+} from '../runtime/types.ts';
 import type { UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
 import { DISCARD_BODY, ErrorPageRequest } from './error-page.ts';
 import { ExchangeCore } from './exchange-core.ts';
@@ -14,6 +20,10 @@ import { grpcKind, grpcTimeoutMs } from './grpc-status.ts';
 import { ResponseCapture } from './mirror-request.ts';
 import { type Retrier, RetryState } from './retry-state.ts';
 import { TransformedStream } from './transformed-stream.ts';
+
+function retryLater(r: Retrier): void {
+  r.retryNow();
+}
 
 /**
  * A bound on `retryExpression`'s loop (one that always holds would never end). oxy's buffer
@@ -76,7 +86,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     const mirror = this.mirror;
     if (mirror?.idle) this.mirror = null;
     this.#setupRecorder();
-    this.#setupTimeouts(route, this.service!);
+    this.#setupTimeouts(route, this.service);
     this.pickAndAcquire();
     const m = this.mirror;
     if (m !== null) {
@@ -99,14 +109,14 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (limit >= 0) body.record(limit);
   }
 
-  #setupTimeouts(route: RouteTarget, lb: ServiceRuntime): void {
-    let total = route.timeouts.totalMs || lb.timeouts.totalMs;
+  #setupTimeouts(route: RouteTarget, lb: ServiceRuntime | undefined): void {
+    let total = route.timeouts.totalMs || (lb?.timeouts.totalMs ?? 0);
     if (this.client.http2 || this.transform !== null) {
       // A gRPC call's deadline (grpc-timeout, gRPC-Web too) bounds it here, capped by the route's.
       const g = grpcTimeoutMs(this.req.headers.get('grpc-timeout'));
       if (g > 0 && (total === 0 || g < total)) total = g;
     }
-    const perTry = route.timeouts.perTryMs || lb.timeouts.perTryMs;
+    const perTry = route.timeouts.perTryMs || (lb?.timeouts.perTryMs ?? 0);
     if (total === 0 && perTry === 0) return;
     this.#perTryMs = perTry;
     if (total > 0) this.#totalDeadline = this.ctx.ticker.now + total;
@@ -181,12 +191,18 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   }
 
   protected pickAndAcquire(): void {
-    const svc = this.service!;
+    const svc = this.service;
+    if (svc === undefined) {
+      // No service of the tree had a usable server (a retry of that goes on: #noServerRetried).
+      if (!this.#noServerRetried()) this.noServer(this.route!.service.name);
+      return;
+    }
     const guards = this.route!.guards;
     const guard = guards.length === 0 ? null : (s: ServerRuntime) => guards.every((g) => g.accept(s));
     let idx = svc.pick(this.req, this.tried, guard, this);
-    if (idx < 0 && this.tried !== 0 && this.tries > 0 && this.retry?.retrying) {
-      // A retry with no untried server left goes back to one already tried.
+    if (idx < 0 && this.tried !== 0 && this.tries > 0 && this.#refused === null && this.retry?.retrying) {
+      // A retry with no untried server left goes back to one already tried (not when another
+      // server is sought after a refused connection: that failure is the attempt's then).
       idx = svc.pick(this.req, 0, guard, this);
     }
     if (idx < 0) {
@@ -196,9 +212,17 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
         this.respondDirect({ status: fixed });
         return;
       }
-      this.respondError(new ProxyError('NO_SERVER', `no server available for ${svc.name}`), true);
+      const refused = this.#refused;
+      if (refused !== null) {
+        // A connection that failed while another server was sought: no other one can take the
+        // request, so that failure is the attempt's outcome (Traefik's proxy answers the dial
+        // error with 502; its load balancer never saw "no available server").
+        this.#refused = null;
+        this.tryFailed(refused, 'connect');
+      } else if (!this.#noServerRetried()) this.noServer(svc.name);
       return;
     }
+    this.#refused = null;
     this.serverIndex = idx;
     if (idx < 31) this.tried |= 1 << idx;
     this.tries++;
@@ -235,15 +259,68 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     src.acquire(this.via, this.page?.method ?? this.req.method);
   }
 
+  /**
+   * No server could take the attempt: Traefik's load balancer writes 503 ("no available server")
+   * below the retry middleware, which counts it as an attempt and retries it, after the backoff,
+   * when `status` lists 503 (pkg/middlewares/retry/retry.go, responseWriter.WriteHeader; the
+   * network-error rule does not apply, the request never reached the proxy). True when a retry
+   * follows.
+   */
+  #noServerRetried(): boolean {
+    const r = this.retry;
+    if (r === null || this.page !== null || !inRanges(r.policy.status, 503)) return false;
+    this.tries++;
+    if (!this.#mayRetry('status', 503)) return false;
+    // The attempt ended synchronously: without a backoff, the next one waits for the event
+    // loop's turn (an immediate) rather than running inside this one, so that many attempts
+    // never pile up on the stack.
+    this.#scheduleRetry(true);
+    return true;
+  }
+
+  /** The failure of a connection while another server is sought for the request. */
+  #refused: ProxyError | null = null;
+
+  /** Resolving the service tree again for a retry's attempt (#nextAttempt). */
+  #again = false;
+
+  /**
+   * ResolveSink: a mirroring service met again by a retry's attempt adds nothing: whether (and
+   * where) the request is mirrored was decided once, by its first attempt.
+   */
+  override mirrorThrough(node: MirroringNode): void {
+    if (!this.#again) super.mirrorThrough(node);
+  }
+
   /** The retry policy's backoff ran out: try again. */
   retryNow(): void {
     this.retry?.fired();
     if (this.done) return;
     try {
-      this.pickAndAcquire();
+      this.#nextAttempt();
     } catch (e) {
       this.onInternalError(e);
     }
+  }
+
+  /**
+   * A retry's attempt goes through the route's whole service again, as Traefik's retry
+   * middleware calls the service handler once per attempt (pkg/middlewares/retry/retry.go
+   * ServeHTTP): a weighted service picks a child again, a failover looks at its main service
+   * again. The load balancer it lands on keeps the servers already tried aside; another one
+   * starts afresh. The Set-Cookie lines of the attempt before are dropped (Traefik's retry
+   * discards the headers of an attempt it retries).
+   */
+  #nextAttempt(): void {
+    this.setCookies = '';
+    this.#again = true;
+    const lb = this.route!.service.resolve(this.req, this);
+    this.#again = false;
+    if (lb !== this.service) {
+      this.service = lb;
+      this.tried = 0;
+    }
+    this.pickAndAcquire();
   }
 
   /** Passive health and per-server guards learn each try's outcome (status 0 = network). */
@@ -290,6 +367,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * request of the service (pkg/server/service/service.go getLoadBalancerServiceHandler).
    */
   protected countTry(status: number): void {
+    // Counted once per try (a failed connection is counted before another server is sought).
+    if (!this.serverTook) return;
     const m = this.ctx.metrics;
     // Counted now: the request's own observation counts on the service only if a later try
     // reaches a server.
@@ -304,10 +383,11 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     );
   }
 
-  #scheduleRetry(): void {
+  #scheduleRetry(deferred = false): void {
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
     if (this.retry!.schedule(this, this.tries)) this.deadline = this.#totalDeadline;
-    else this.pickAndAcquire();
+    else if (deferred) setImmediate(retryLater, this);
+    else this.#nextAttempt();
   }
 
   /**
@@ -365,6 +445,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       if (svc.servers.length > 1 && this.triedCount() < Math.min(svc.servers.length, 3)) {
         this.logError(err, server, 'debug');
         this.countTry(err.status);
+        this.#refused = err;
         this.pickAndAcquire();
         return;
       }

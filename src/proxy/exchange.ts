@@ -164,6 +164,11 @@ export class Exchange
   }
 
   onUpstreamInterim(res: UpstreamResponse): void {
+    // Traefik's retry writer clears a 1xx response (103 Early Hints) of every attempt but the
+    // last (pkg/middlewares/retry/retry.go, responseWriter.WriteHeader). A 100 Continue still
+    // goes: Go's server sends its own when the attempt reads the body.
+    const r = this.retry;
+    if (r !== null && res.status !== 100 && this.tries < r.policy.attempts) return;
     this.client.interim(this, res);
   }
 

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import { createPicker, ResponseTimes } from '../balancer/index.ts';
+import { createPicker, ResponseTimes, shuffledStart } from '../balancer/index.ts';
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
 import { applyEntryPointModel, type EntryPointModel } from '../config/dynamic/entry-point-model.ts';
 import type {
@@ -935,10 +935,14 @@ function buildLoadBalancer(
   const weights = lb.servers.map((s) => ({ weight: s.weight }));
   // leasttime learns each server's response times from the exchanges (recordTry).
   const responseTimes = lb.strategy === 'leasttime' ? new ResponseTimes(servers.length) : null;
-  const picker = createPicker(
-    lb.strategy === 'hrw' ? 'wrr' : lb.strategy,
-    weights,
-    responseTimes === null ? { inFlight } : { inFlight, responseTimes },
+  // As Traefik shuffles the servers when it builds a load balancer: a wrr (or roundRobin)
+  // cycle starts at a random server.
+  const picker = shuffledStart(
+    createPicker(
+      lb.strategy === 'hrw' ? 'wrr' : lb.strategy,
+      weights,
+      responseTimes === null ? { inFlight } : { inFlight, responseTimes },
+    ),
   );
   const hrw =
     lb.strategy === 'hrw'

@@ -1,4 +1,4 @@
-import { createPicker, type Picker } from '../balancer/index.ts';
+import { createPicker, type Picker, shuffledStart } from '../balancer/index.ts';
 import { parseServerAddress } from '../config/dynamic/server-address.ts';
 import type { UdpSectionConfig } from '../config/dynamic/tcp.ts';
 import { providerOf, qualify } from '../core/qualified-name.ts';
@@ -13,10 +13,13 @@ class UdpLoadBalancer implements UdpServiceNode {
   constructor(name: string, servers: readonly UdpServerRuntime[]) {
     this.name = name;
     this.servers = servers;
-    this.#picker = createPicker(
-      'roundRobin',
-      servers.map(() => ({ weight: 1 })),
-      { inFlight: new Int32Array(servers.length) },
+    // From a random server, as Traefik shuffles them when it builds the load balancer (udp/service.go).
+    this.#picker = shuffledStart(
+      createPicker(
+        'roundRobin',
+        servers.map(() => ({ weight: 1 })),
+        { inFlight: new Int32Array(servers.length) },
+      ),
     );
   }
 
@@ -34,10 +37,12 @@ class UdpWeighted implements UdpServiceNode {
   constructor(name: string, children: readonly UdpServiceNode[], weights: readonly number[]) {
     this.name = name;
     this.#children = children;
-    this.#picker = createPicker(
-      'wrr',
-      weights.map((weight) => ({ weight })),
-      { inFlight: new Int32Array(children.length) },
+    this.#picker = shuffledStart(
+      createPicker(
+        'wrr',
+        weights.map((weight) => ({ weight })),
+        { inFlight: new Int32Array(children.length) },
+      ),
     );
   }
 

@@ -1,4 +1,4 @@
-import type { Picker, ResponseTimes } from '../balancer/index.ts';
+import { type Picker, type ResponseTimes, shuffledStart } from '../balancer/index.ts';
 import { RendezvousHasher } from '../balancer/rendezvous.ts';
 import { SmoothWeightedRoundRobinPicker } from '../balancer/smooth-weighted-round-robin.ts';
 import { toWeights } from '../balancer/weights.ts';
@@ -213,7 +213,10 @@ export class WeightedNode implements ServiceNode {
   ) {
     this.name = name;
     this.#children = children;
-    this.#picker = new SmoothWeightedRoundRobinPicker(toWeights(weights.map((weight) => ({ weight }))));
+    // Traefik shuffles a weighted service's children when it builds it (service.go `shuffle`).
+    this.#picker = shuffledStart(
+      new SmoothWeightedRoundRobinPicker(toWeights(weights.map((weight) => ({ weight })))),
+    );
     this.#sticky = sticky;
     this.#accept = (i) => children[i]!.available();
     this.#headers = headers;

@@ -83,7 +83,9 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
     command === undefined ? argv : [...prefix, process.execPath, ...argv],
     {
       cwd: dir,
-      env: { ...process.env, ...opts.env },
+      // Servers keep their listed order (a fresh wrr picker takes the first), unless a test
+      // asks for Traefik's shuffle with TM_SERVER_ORDER: ''.
+      env: { ...process.env, TM_SERVER_ORDER: 'listed', ...opts.env },
       stdio: ['ignore', 'pipe', 'pipe'],
     },
   );

@@ -23,7 +23,8 @@ export interface CliOptions {
 export async function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
   const child = spawn(process.execPath, [opts.script ?? MAIN, ...args], {
     cwd: opts.cwd,
-    env: { ...process.env, ...opts.env },
+    // Servers keep their listed order (see proxy-process.ts).
+    env: { ...process.env, TM_SERVER_ORDER: 'listed', ...opts.env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stdout = '';
