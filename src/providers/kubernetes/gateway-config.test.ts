@@ -58,6 +58,46 @@ const apps = [
 ];
 
 describe('Gateway API → configuration', () => {
+  it("gives a route with a hostname, and a route's earlier rule, precedence (Traefik's buildMatchRule, loadHTTPRoute)", () => {
+    const { config, issues } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }])],
+      httpRoutes: [
+        httpRouteFor('default', 'any', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+        }),
+        httpRouteFor('default', 'named', {
+          parentRefs: [{ name: 'gw' }],
+          hostnames: ['shop.example.com'],
+          rules: [
+            { backendRefs: [{ name: 'b', port: 80 }] },
+            {
+              matches: [{ path: { type: 'PathPrefix', value: '/x' } }],
+              backendRefs: [{ name: 'b', port: 80 }],
+            },
+            {
+              matches: [{ path: { type: 'PathPrefix', value: '/y' } }],
+              backendRefs: [{ name: 'b', port: 80 }],
+            },
+          ],
+        }),
+      ],
+      services: apps.slice(0, 2),
+      endpointSlices: apps.slice(2),
+    });
+    assert.deepEqual(issues, []);
+    const byRule = Object.fromEntries(Object.values(config.http.routers).map((r) => [r.rule, r.priority]));
+    const host = 'shop.example.com'.length;
+    assert.deepEqual(byRule, {
+      // Before, the route without a hostname had the same priority as the one with it.
+      'PathPrefix(`/`)': 1 + 1,
+      'Host(`shop.example.com`) && PathPrefix(`/`)': 1 + host + 3,
+      'Host(`shop.example.com`) && (Path(`/x`) || PathPrefix(`/x/`))': 10000 + 200 + host + 2,
+      'Host(`shop.example.com`) && (Path(`/y`) || PathPrefix(`/y/`))': 10000 + 200 + host + 1,
+    });
+  });
+
   it('routes an HTTPRoute through a listener`s entry point with Traefik`s rules, priorities and weights', () => {
     const { config, issues } = build({
       gatewayClasses: [gatewayClassFor(), gatewayClassFor('other', 'example.com/other')],
@@ -103,9 +143,12 @@ describe('Gateway API → configuration', () => {
       'Host(`shop.example.com`) && (Path(`/api`) || PathPrefix(`/api/`)) && Method(`GET`) && Header(`X-V`, `2`)';
     const rule1 = 'Host(`shop.example.com`) && Path(`/health`)';
     const key = 'httproute-default-app-gw-default-gw-ep-web-0';
+    // Traefik's buildMatchRule: the prefix as written (`/api/`, 5 characters), the method, the
+    // header, the hostname's length; loadHTTPRoute adds len(rules) - ri (one rule here).
+    const host = 'shop.example.com'.length;
     assert.deepEqual(routers, [
-      [rn(key, rule0), rule0, 10000 + 4 * 100 + 1000 + 100, ['web']],
-      [rn(key, rule1), rule1, 100000, ['web']],
+      [rn(key, rule0), rule0, 10000 + 5 * 100 + 1000 + 100 + host + 1, ['web']],
+      [rn(key, rule1), rule1, 100000 + host + 1, ['web']],
     ]);
     const w = config.http.services[`${rn(key, rule0)}-wrr`];
     assert.ok(w?.kind === 'weighted');
@@ -155,7 +198,8 @@ describe('Gateway API → configuration', () => {
     });
     assert.deepEqual(
       Object.values(all.config.http.routers).map((r) => [r.rule, r.priority]),
-      [['PathPrefix(`/`)', 10000]],
+      // The catch-all is 1 (Traefik's buildPathRule), plus 1 for the route's only rule.
+      [['PathPrefix(`/`)', 2]],
     );
   });
 

@@ -333,6 +333,7 @@ function routeConfig(
           route,
           rule,
           ri,
+          rules.length,
           ruleBackends![ri]!,
           hosts,
           { ...a, entryPoint: a.entryPoint! },
@@ -365,6 +366,7 @@ function routers(
   route: KubeObject,
   rule: Rule,
   ri: number,
+  ruleCount: number,
   service: Backends,
   hosts: readonly string[],
   a: Attach & { entryPoint: string },
@@ -384,11 +386,15 @@ function routers(
     `${kind.toLowerCase()}-${ns}-${route.metadata.name}-gw-${gwNs}-${a.gw.metadata.name}-ep-${a.entryPoint}-${ri}`,
   );
   matches.forEach((m: Match & GrpcMatch, mi) => {
-    const built = kind === 'GRPCRoute' ? grpcMatchRule(m, hosts) : matchRule(m, hosts);
-    if ('error' in built) {
-      b.error(where, `rule ${ri} match ${mi}: ${built.error}`);
+    const matched = kind === 'GRPCRoute' ? grpcMatchRule(m, hosts) : matchRule(m, hosts);
+    if ('error' in matched) {
+      b.error(where, `rule ${ri} match ${mi}: ${matched.error}`);
       return;
     }
+    // Traefik's loadHTTPRoute: an earlier rule of the route wins over a later one of the same
+    // priority (`priority + len(route.Spec.Rules) - ri`); its loadGRPCRoute adds nothing.
+    const built =
+      kind === 'GRPCRoute' ? matched : { rule: matched.rule, priority: matched.priority + ruleCount - ri };
     // Traefik's makeRouterName(rule, routeKey): the rule's key and the first ten bytes of
     // sha256(rule) in hex (two matches of one rule that build the same rule are one router).
     const name = `${key}-${createHash('sha256').update(built.rule).digest('hex').slice(0, 20)}`;

@@ -47,9 +47,15 @@ export function matchRule(
     parts.push(`Path(\`${value}\`)`);
     priority += 100000;
   } else if (type === 'PathPrefix') {
-    const bare = value.replace(/\/+$/, '');
-    parts.push(bare === '' ? 'PathPrefix(`/`)' : `(Path(\`${bare}\`) || PathPrefix(\`${bare}/\`))`);
-    priority += 10000 + bare.length * 100;
+    if (value === '/') {
+      // Traefik's buildPathRule: the catch-all is evaluated last.
+      parts.push('PathPrefix(`/`)');
+      priority += 1;
+    } else {
+      const bare = value.endsWith('/') ? value.slice(0, -1) : value;
+      parts.push(`(Path(\`${bare}\`) || PathPrefix(\`${bare}/\`))`);
+      priority += 10000 + value.length * 100;
+    }
   } else if (type === 'RegularExpression') {
     parts.push(`PathRegexp(\`${value}\`)`);
     priority += 10000 + value.length * 100;
@@ -74,5 +80,8 @@ export function matchRule(
     );
     priority += 10;
   }
+  // Traefik's buildMatchRule: a route with a host matches over the same route with none (the
+  // longest hostname's length is added).
+  if (hosts.length > 0) priority += Math.max(...hosts.map((h) => h.length));
   return { rule: parts.join(' && '), priority };
 }
