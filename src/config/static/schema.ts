@@ -635,6 +635,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'porkbun',
   'rfc2136',
   'route53',
+  'vultr',
 ] as const;
 export type DnsChallengeProviderName = (typeof DNS_CHALLENGE_PROVIDERS)[number];
 

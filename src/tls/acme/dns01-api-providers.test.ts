@@ -25,6 +25,7 @@ import { startFakeNamecheap } from './test-fake-namecheap.ts';
 import { startFakeOvh } from './test-fake-ovh.ts';
 import { startFakePorkbun } from './test-fake-porkbun.ts';
 import { startFakeRoute53 } from './test-fake-route53.ts';
+import { startFakeVultr } from './test-fake-vultr.ts';
 
 interface World {
   readonly provider: string;
@@ -308,6 +309,23 @@ async function world(provider: string): Promise<World> {
         identifiers: ['AZURE_TENANT_ID', 'AZURE_SUBSCRIPTION_ID', 'AZURE_RESOURCE_GROUP'],
       };
     }
+    case 'vultr': {
+      // `com` and `other.net` too: the zone is the longest domain the name ends with, on page 2.
+      const api = await startFakeVultr({
+        apiKey: 'vultr-key',
+        domains: ['com', 'other.net', 'example.com'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: { VULTR_API_KEY: 'vultr-key', VULTR_API_URL: api.url },
+        refusal: { status: 400, body: { error: 'Unable to create record: invalid data', status: 400 } },
+        refusalText: /answered 400: Unable to create record: invalid data/,
+        missing: /VULTR_API_KEY/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -348,6 +366,7 @@ for (const name of [
   'desec',
   'namecheap',
   'azuredns',
+  'vultr',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -566,6 +585,49 @@ for (const name of [
             `POST /dns/create/example.com {"apikey":"pk1_x","secretapikey":"sk1_y","name":"_acme-challenge.www","type":"TXT","content":"${VALUE_A}","ttl":"300"} undefined`,
             `POST /dns/delete/example.com/106926652 {"apikey":"pk1_x","secretapikey":"sk1_y"} undefined`,
           ].map((l) => l.replace('106926652', w.api.calls[1]?.path.split('/').pop() ?? '')),
+        );
+      });
+    }
+
+    if (name === 'vultr') {
+      it("sends govultr's requests: the domains paged by cursor, the record quoted, ours deleted", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.present(RECORD, VALUE_B);
+        const presented = w.api.calls.length;
+        await p.cleanup(RECORD, VALUE_A);
+        const cursor = w.api.calls[1]?.query.get('cursor') ?? '';
+        assert.deepEqual(
+          w.api.calls.map(
+            (c) => `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''} ${c.body.trim()}`,
+          ),
+          [
+            'GET /v2/domains?per_page=25 ',
+            `GET /v2/domains?per_page=25&cursor=${cursor} `,
+            `POST /v2/domains/example.com/records {"name":"_acme-challenge.www","type":"TXT","data":"\\"${VALUE_A}\\"","ttl":120,"priority":0}`,
+            'GET /v2/domains?per_page=25 ',
+            `GET /v2/domains?per_page=25&cursor=${cursor} `,
+            `POST /v2/domains/example.com/records {"name":"_acme-challenge.www","type":"TXT","data":"\\"${VALUE_B}\\"","ttl":120,"priority":0}`,
+            'GET /v2/domains?per_page=25 ',
+            `GET /v2/domains?per_page=25&cursor=${cursor} `,
+            'GET /v2/domains/example.com/records?per_page=25 ',
+            `GET /v2/domains/example.com/records?per_page=25&cursor=${w.api.calls[presented + 3]?.query.get('cursor')} `,
+            `DELETE /v2/domains/example.com/records/${w.api.calls.at(-1)?.path.split('/').pop()} `,
+          ],
+        );
+        for (const c of w.api.calls) {
+          assert.equal(c.headers.authorization, 'Bearer vultr-key');
+          assert.equal(c.headers['content-type'], 'application/json');
+        }
+        assert.deepEqual(w.backend.values(RECORD), [VALUE_B]);
+        await p.cleanup(RECORD, VALUE_B);
+      });
+
+      it('fails naming the domain when Vultr holds no domain it ends with', async () => {
+        await assert.rejects(
+          build(name, w.env).present('_acme-challenge.www.example.org.', VALUE_A),
+          /vultr: no matching domain found for domain www\.example\.org/,
         );
       });
     }

@@ -38,6 +38,7 @@ import {
   type ProviderTimeouts,
   propagationSettings,
 } from './dns01-settings.ts';
+import { vultrFromEnv } from './dns01-vultr.ts';
 import { DnsZoneLocator, type ZoneLocator } from './dns01-zone.ts';
 import type { Scheduler } from './scheduler.ts';
 
@@ -61,6 +62,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     porkbun: porkbunFromEnv,
     rfc2136: rfc2136FromEnv,
     route53: route53FromEnv,
+    vultr: vultrFromEnv,
   };
 
 export interface DnsProviderContext {
