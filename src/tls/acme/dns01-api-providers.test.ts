@@ -20,6 +20,7 @@ import { type FakeAnswer, type FakeApi, MemoryBackend } from './test-fake-dns-ap
 import { GANDI_BASE_PATH, startFakeGandi } from './test-fake-gandi.ts';
 import { startFakeGoDaddy } from './test-fake-godaddy.ts';
 import { startFakeHetzner } from './test-fake-hetzner.ts';
+import { startFakeIonos } from './test-fake-ionos.ts';
 import { startFakeLinode } from './test-fake-linode.ts';
 import { startFakeNamecheap } from './test-fake-namecheap.ts';
 import { startFakeOvh } from './test-fake-ovh.ts';
@@ -326,6 +327,22 @@ async function world(provider: string): Promise<World> {
         missing: /VULTR_API_KEY/,
       };
     }
+    case 'ionos': {
+      const api = await startFakeIonos({
+        apiKey: 'pub.secret',
+        zones: ['com', 'example.com', 'example.net'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: { IONOS_API_KEY: 'pub.secret', IONOS_API_URL: `${api.url}/dns` },
+        refusal: { status: 400, body: [{ code: 'INVALID_RECORD', message: 'Record content is invalid.' }] },
+        refusalText: /answered 400: INVALID_RECORD: Record content is invalid\./,
+        missing: /IONOS_API_KEY/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -367,6 +384,7 @@ for (const name of [
   'namecheap',
   'azuredns',
   'vultr',
+  'ionos',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -628,6 +646,52 @@ for (const name of [
         await assert.rejects(
           build(name, w.env).present('_acme-challenge.www.example.org.', VALUE_A),
           /vultr: no matching domain found for domain www\.example\.org/,
+        );
+      });
+    }
+
+    if (name === 'ionos') {
+      it("sends lego's requests: the zones, the TXT records below the name, all of them patched back with ours", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.present(RECORD, VALUE_B);
+        await p.cleanup(RECORD, VALUE_A);
+        const full = '_acme-challenge.www.example.com';
+        const records = `/dns/v1/zones/zone-2?recordType=TXT&suffix=${full}`;
+        assert.deepEqual(
+          w.api.calls.map((c) =>
+            `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''} ${c.body}`.replace(
+              /rec-\d+/g,
+              'rec-N',
+            ),
+          ),
+          [
+            'GET /dns/v1/zones ',
+            `GET ${records} `,
+            `PATCH /dns/v1/zones/zone-2 [{"name":"${full}","content":"${VALUE_A}","ttl":300,"type":"TXT"}]\n`,
+            'GET /dns/v1/zones ',
+            `GET ${records} `,
+            `PATCH /dns/v1/zones/zone-2 [{"id":"rec-N","name":"${full}","content":"\\"${VALUE_A}\\"","ttl":300,"type":"TXT"},{"name":"${full}","content":"${VALUE_B}","ttl":300,"type":"TXT"}]\n`,
+            'GET /dns/v1/zones ',
+            `GET ${records} `,
+            'DELETE /dns/v1/zones/zone-2/records/rec-N ',
+          ],
+        );
+        for (const c of w.api.calls) {
+          assert.equal(c.headers['x-api-key'], 'pub.secret');
+          assert.equal(c.headers['content-type'], c.method === 'PATCH' ? 'application/json' : undefined);
+        }
+        assert.deepEqual(w.backend.values(RECORD), [VALUE_B]);
+        // A value that is not there is an error, as in lego.
+        await assert.rejects(p.cleanup(RECORD, VALUE_A), /ionos: failed to remove record, record not found/);
+        await p.cleanup(RECORD, VALUE_B);
+      });
+
+      it('refuses a TTL under 300, as lego does', () => {
+        assert.throws(
+          () => build(name, { ...w.env, IONOS_TTL: '120' }),
+          /IONOS_TTL=120 must be at least 300/,
         );
       });
     }
