@@ -628,6 +628,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'godaddy',
   'hetzner',
   'httpreq',
+  'infomaniak',
   'ionos',
   'linode',
   'namecheap',

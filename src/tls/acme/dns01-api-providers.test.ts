@@ -20,6 +20,7 @@ import { type FakeAnswer, type FakeApi, MemoryBackend } from './test-fake-dns-ap
 import { GANDI_BASE_PATH, startFakeGandi } from './test-fake-gandi.ts';
 import { startFakeGoDaddy } from './test-fake-godaddy.ts';
 import { startFakeHetzner } from './test-fake-hetzner.ts';
+import { startFakeInfomaniak } from './test-fake-infomaniak.ts';
 import { startFakeIonos } from './test-fake-ionos.ts';
 import { startFakeLinode } from './test-fake-linode.ts';
 import { startFakeNamecheap } from './test-fake-namecheap.ts';
@@ -343,6 +344,29 @@ async function world(provider: string): Promise<World> {
         missing: /IONOS_API_KEY/,
       };
     }
+    case 'infomaniak': {
+      const api = await startFakeInfomaniak({ token: 'ik-token', zones: ['example.com'], backend });
+      return {
+        provider,
+        api,
+        backend,
+        env: { INFOMANIAK_ACCESS_TOKEN: 'ik-token', INFOMANIAK_ENDPOINT: api.url },
+        refusal: {
+          status: 422,
+          body: {
+            result: 'error',
+            error: {
+              code: 'validation_failed',
+              description: 'Validation failed',
+              errors: [{ code: 'invalid_target', description: 'The target is invalid' }],
+            },
+          },
+        },
+        refusalText:
+          /answered 422: error: \[validation_failed\] Validation failed \(invalid_target: The target is invalid\)/,
+        missing: /INFOMANIAK_ACCESS_TOKEN/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -385,6 +409,7 @@ for (const name of [
   'azuredns',
   'vultr',
   'ionos',
+  'infomaniak',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -692,6 +717,34 @@ for (const name of [
         assert.throws(
           () => build(name, { ...w.env, IONOS_TTL: '120' }),
           /IONOS_TTL=120 must be at least 300/,
+        );
+      });
+    }
+
+    if (name === 'infomaniak') {
+      it("sends lego's requests: the zone asked name by name, the record created then deleted by id", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        const id = w.api.calls.at(-1)?.path.split('/').pop();
+        assert.deepEqual(
+          w.api.calls.map((c) => `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''} ${c.body}`),
+          [
+            'GET /2/zones/_acme-challenge.www.example.com/exists ',
+            'GET /2/zones/www.example.com/exists ',
+            'GET /2/zones/example.com/exists ',
+            `POST /2/zones/example.com/records?with=idn {"source":"_acme-challenge.www","target":"${VALUE_A}","ttl":300,"type":"TXT"}\n`,
+            `DELETE /2/zones/example.com/records/${id} `,
+          ],
+        );
+        for (const c of w.api.calls) assert.equal(c.headers.authorization, 'Bearer ik-token');
+      });
+
+      it('fails naming the record when no name above it is a zone', async () => {
+        await assert.rejects(
+          build(name, w.env).present('_acme-challenge.example.org.', VALUE_A),
+          /infomaniak: zone not found for domain: _acme-challenge\.example\.org/,
         );
       });
     }

@@ -106,3 +106,13 @@ export function longestSuffixZone(name: string, zones: Iterable<string>): string
   }
   return best;
 }
+
+/**
+ * lego's UnFqdnDomainsSeq: the name and each name above it, without the final dot
+ * (`a.example.com`, `example.com`, `com`), for the providers that ask their API which one is
+ * a zone.
+ */
+export function namesUpward(fqdn: string): string[] {
+  const labels = unFqdn(fqdn).split('.');
+  return labels.map((_, i) => labels.slice(i).join('.')).filter((n) => n !== '');
+}
