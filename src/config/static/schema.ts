@@ -632,6 +632,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'ionos',
   'linode',
   'namecheap',
+  'netcup',
   'ovh',
   'pdns',
   'porkbun',

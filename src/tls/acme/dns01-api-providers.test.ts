@@ -24,6 +24,7 @@ import { startFakeInfomaniak } from './test-fake-infomaniak.ts';
 import { startFakeIonos } from './test-fake-ionos.ts';
 import { startFakeLinode } from './test-fake-linode.ts';
 import { startFakeNamecheap } from './test-fake-namecheap.ts';
+import { startFakeNetcup } from './test-fake-netcup.ts';
 import { startFakeOvh } from './test-fake-ovh.ts';
 import { startFakePorkbun } from './test-fake-porkbun.ts';
 import { startFakeRoute53 } from './test-fake-route53.ts';
@@ -367,6 +368,42 @@ async function world(provider: string): Promise<World> {
         missing: /INFOMANIAK_ACCESS_TOKEN/,
       };
     }
+    case 'netcup': {
+      const api = await startFakeNetcup({
+        customer: '12345',
+        apiKey: 'nc-key',
+        password: 'nc-password',
+        zones: ['example.com'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: {
+          NETCUP_CUSTOMER_NUMBER: '12345',
+          NETCUP_API_KEY: 'nc-key',
+          NETCUP_API_PASSWORD: 'nc-password',
+          NETCUP_API_URL: `${api.url}/run/webservice/servers/endpoint.php?JSON`,
+        },
+        refusal: {
+          status: 200,
+          body: {
+            serverrequestid: 'x',
+            action: 'login',
+            status: 'error',
+            statuscode: 4013,
+            shortmessage: 'Validation Error.',
+            longmessage: 'Value in field apipassword does not match requirements.',
+          },
+        },
+        refusalText:
+          /answered 200: an error occurred during the action login: \[Status=error, StatusCode=4013, ShortMessage=Validation Error\., LongMessage=Value in field apipassword does not match requirements\.\]/,
+        missing: /NETCUP_CUSTOMER_NUMBER.*NETCUP_API_KEY.*NETCUP_API_PASSWORD/,
+        wrongCredentials:
+          /answered 200: an error occurred during the action login: \[Status=error, StatusCode=4013/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -410,6 +447,7 @@ for (const name of [
   'vultr',
   'ionos',
   'infomaniak',
+  'netcup',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -746,6 +784,50 @@ for (const name of [
           build(name, w.env).present('_acme-challenge.example.org.', VALUE_A),
           /infomaniak: zone not found for domain: _acme-challenge\.example\.org/,
         );
+      });
+    }
+
+    if (name === 'netcup') {
+      it("sends lego's actions: login, the zone's records, all of them written back with ours, logout", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.present(RECORD, VALUE_B);
+        await p.cleanup(RECORD, VALUE_A);
+        const auth = '"customernumber":"12345","apikey":"nc-key"';
+        const lines = w.api.calls.map((c) =>
+          `${c.method} ${c.path}?${c.query} ${c.body}`
+            .replace(/session-\d+/g, 'S')
+            .replace(/"id":"\d+"/g, '"id":"N"'),
+        );
+        const url = 'POST /run/webservice/servers/endpoint.php?JSON=';
+        const login = `${url} {"action":"login","param":{${auth},"apipassword":"nc-password"}}`;
+        const info = `${url} {"action":"infoDnsRecords","param":{"domainname":"example.com",${auth},"apisessionid":"S"}}`;
+        const logout = `${url} {"action":"logout","param":{${auth},"apisessionid":"S"}}`;
+        const update = (records: string) =>
+          `${url} {"action":"updateDnsRecords","param":{"domainname":"example.com",${auth},"apisessionid":"S","dnsrecordset":{"dnsrecords":[${records}]}}}`;
+        const a = `"hostname":"_acme-challenge.www","type":"TXT","destination":"${VALUE_A}"`;
+        assert.deepEqual(lines, [
+          login,
+          info,
+          update(`{${a}}`),
+          logout,
+          login,
+          info,
+          update(
+            `{"id":"N",${a.replace('"TXT",', '"TXT","priority":"0",')},"state":"yes"},{"hostname":"_acme-challenge.www","type":"TXT","destination":"${VALUE_B}"}`,
+          ),
+          logout,
+          login,
+          info,
+          update(
+            `{"id":"N",${a.replace('"TXT",', '"TXT","priority":"0",')},"deleterecord":true,"state":"yes"}`,
+          ),
+          logout,
+        ]);
+        for (const c of w.api.calls) assert.equal(c.headers['content-type'], 'application/json');
+        assert.deepEqual(w.backend.values(RECORD), [VALUE_B]);
+        await p.cleanup(RECORD, VALUE_B);
       });
     }
 

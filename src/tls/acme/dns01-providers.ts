@@ -26,6 +26,7 @@ import { infomaniakFromEnv } from './dns01-infomaniak.ts';
 import { ionosFromEnv } from './dns01-ionos.ts';
 import { linodeFromEnv } from './dns01-linode.ts';
 import { namecheapFromEnv } from './dns01-namecheap.ts';
+import { netcupFromEnv } from './dns01-netcup.ts';
 import { ovhFromEnv } from './dns01-ovh.ts';
 import { pdnsFromEnv } from './dns01-pdns.ts';
 import { porkbunFromEnv } from './dns01-porkbun.ts';
@@ -61,6 +62,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     ionos: ionosFromEnv,
     linode: linodeFromEnv,
     namecheap: namecheapFromEnv,
+    netcup: netcupFromEnv,
     ovh: ovhFromEnv,
     pdns: pdnsFromEnv,
     porkbun: porkbunFromEnv,
