@@ -638,6 +638,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'porkbun',
   'rfc2136',
   'route53',
+  'scaleway',
   'vultr',
 ] as const;
 export type DnsChallengeProviderName = (typeof DNS_CHALLENGE_PROVIDERS)[number];

@@ -28,6 +28,7 @@ import { startFakeNetcup } from './test-fake-netcup.ts';
 import { startFakeOvh } from './test-fake-ovh.ts';
 import { startFakePorkbun } from './test-fake-porkbun.ts';
 import { startFakeRoute53 } from './test-fake-route53.ts';
+import { startFakeScaleway } from './test-fake-scaleway.ts';
 import { startFakeVultr } from './test-fake-vultr.ts';
 
 interface World {
@@ -404,6 +405,18 @@ async function world(provider: string): Promise<World> {
           /answered 200: an error occurred during the action login: \[Status=error, StatusCode=4013/,
       };
     }
+    case 'scaleway': {
+      const api = await startFakeScaleway({ secretKey: 'scw-secret', zones: ['example.com'], backend });
+      return {
+        provider,
+        api,
+        backend,
+        env: { SCW_SECRET_KEY: 'scw-secret', SCALEWAY_API_URL: api.url },
+        refusal: { status: 400, body: { message: 'invalid argument(s)', type: 'invalid_arguments' } },
+        refusalText: /answered 400: invalid argument\(s\)/,
+        missing: /SCW_SECRET_KEY or SCALEWAY_API_TOKEN/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -448,6 +461,7 @@ for (const name of [
   'ionos',
   'infomaniak',
   'netcup',
+  'scaleway',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -828,6 +842,42 @@ for (const name of [
         for (const c of w.api.calls) assert.equal(c.headers['content-type'], 'application/json');
         assert.deepEqual(w.backend.values(RECORD), [VALUE_B]);
         await p.cleanup(RECORD, VALUE_B);
+      });
+    }
+
+    if (name === 'scaleway') {
+      it("sends the Scaleway SDK's requests: the record's name as the zone, add then delete by its fields", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        const path = '/domain/v2beta1/dns-zones/_acme-challenge.www.example.com./records';
+        const tail = '"return_all_records":false,"disallow_new_zone_creation":true,"serial":null}';
+        assert.deepEqual(
+          w.api.calls.map((c) => `${c.method} ${c.path} ${c.body}`),
+          [
+            `PATCH ${path} {"changes":[{"add":{"records":[{"data":"\\"${VALUE_A}\\"","name":"${RECORD}","priority":0,"ttl":60,"type":"TXT","comment":"used by lego","id":""}]}}],${tail}`,
+            `PATCH ${path} {"changes":[{"delete":{"id_fields":{"name":"${RECORD}","type":"TXT","data":"\\"${VALUE_A}\\"","ttl":null}}}],${tail}`,
+          ],
+        );
+        for (const c of w.api.calls) {
+          assert.equal(c.headers['x-auth-token'], 'scw-secret');
+          assert.equal(c.headers['user-agent'], "Scaleway Lego's provider");
+        }
+      });
+
+      it('reads SCALEWAY_API_TOKEN and the SCW_ spellings of the other variables, as lego does', async () => {
+        const { SCW_SECRET_KEY: _k, ...rest } = w.env;
+        w.api.calls.length = 0;
+        const p = build(name, { ...rest, SCALEWAY_API_TOKEN: 'scw-secret', SCW_TTL: '30' });
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        // A TTL under 60 is raised to 60.
+        assert.match(w.api.calls[0]?.body ?? '', /"ttl":60,/);
+        w.api.calls.length = 0;
+        await build(name, { ...w.env, SCW_TTL: '600' }).present(RECORD, VALUE_A);
+        assert.match(w.api.calls[0]?.body ?? '', /"ttl":600,/);
+        await build(name, w.env).cleanup(RECORD, VALUE_A);
       });
     }
 

@@ -34,6 +34,7 @@ import { Dns01PropagationCheck, PropagationCheckedDnsProvider } from './dns01-pr
 import { ChallTestSrvDnsProvider, type Dns01Provider } from './dns01-provider.ts';
 import { rfc2136FromEnv } from './dns01-rfc2136.ts';
 import { route53FromEnv } from './dns01-route53.ts';
+import { scalewayFromEnv } from './dns01-scaleway.ts';
 import {
   DEFAULT_POLLING_INTERVAL_MS,
   DEFAULT_PROPAGATION_TIMEOUT_MS,
@@ -68,6 +69,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     porkbun: porkbunFromEnv,
     rfc2136: rfc2136FromEnv,
     route53: route53FromEnv,
+    scaleway: scalewayFromEnv,
     vultr: vultrFromEnv,
   };
 
