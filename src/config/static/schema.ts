@@ -621,6 +621,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'cloudflare',
   'desec',
   'digitalocean',
+  'dnsimple',
   'duckdns',
   'exec',
   'gandiv5',

@@ -17,6 +17,7 @@ import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from './test-fake-cloudflar
 import { DESEC_BASE_PATH, startFakeDesec } from './test-fake-desec.ts';
 import { startFakeDigitalOcean } from './test-fake-digitalocean.ts';
 import { type FakeAnswer, type FakeApi, MemoryBackend } from './test-fake-dns-api.ts';
+import { startFakeDnsimple } from './test-fake-dnsimple.ts';
 import { GANDI_BASE_PATH, startFakeGandi } from './test-fake-gandi.ts';
 import { startFakeGoDaddy } from './test-fake-godaddy.ts';
 import { startFakeHetzner } from './test-fake-hetzner.ts';
@@ -417,6 +418,23 @@ async function world(provider: string): Promise<World> {
         missing: /SCW_SECRET_KEY or SCALEWAY_API_TOKEN/,
       };
     }
+    case 'dnsimple': {
+      const api = await startFakeDnsimple({
+        token: 'dnsimple-token',
+        accountId: 1010,
+        zones: ['example.com'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: { DNSIMPLE_OAUTH_TOKEN: 'dnsimple-token', DNSIMPLE_BASE_URL: api.url },
+        refusal: { status: 400, body: { message: 'Validation failed', errors: { content: ['is invalid'] } } },
+        refusalText: /answered 400: Validation failed/,
+        missing: /DNSIMPLE_OAUTH_TOKEN/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -462,6 +480,7 @@ for (const name of [
   'infomaniak',
   'netcup',
   'scaleway',
+  'dnsimple',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -878,6 +897,35 @@ for (const name of [
         await build(name, { ...w.env, SCW_TTL: '600' }).present(RECORD, VALUE_A);
         assert.match(w.api.calls[0]?.body ?? '', /"ttl":600,/);
         await build(name, w.env).cleanup(RECORD, VALUE_A);
+      });
+    }
+
+    if (name === 'dnsimple') {
+      it("sends dnsimple-go's requests: whoami before each call, the zone checked, the record by its relative name", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        const id = w.api.calls.at(-1)?.path.split('/').pop();
+        assert.deepEqual(
+          w.api.calls.map((c) => `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''} ${c.body}`),
+          [
+            'GET /v2/whoami ',
+            'GET /v2/1010/zones/example.com ',
+            'GET /v2/whoami ',
+            `POST /v2/1010/zones/example.com/records {"type":"TXT","name":"_acme-challenge.www","content":"${VALUE_A}","ttl":120}\n`,
+            'GET /v2/whoami ',
+            'GET /v2/1010/zones/example.com ',
+            'GET /v2/whoami ',
+            'GET /v2/1010/zones/example.com/records?name=_acme-challenge.www&type=TXT ',
+            'GET /v2/whoami ',
+            `DELETE /v2/1010/zones/example.com/records/${id} `,
+          ],
+        );
+        for (const c of w.api.calls) {
+          assert.equal(c.headers.authorization, 'Bearer dnsimple-token');
+          assert.equal(c.headers['content-type'], 'application/json');
+        }
       });
     }
 

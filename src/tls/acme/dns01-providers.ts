@@ -14,6 +14,7 @@ import { azureDnsFromEnv } from './dns01-azuredns.ts';
 import { cloudflareFromEnv } from './dns01-cloudflare.ts';
 import { desecFromEnv } from './dns01-desec.ts';
 import { digitalOceanFromEnv } from './dns01-digitalocean.ts';
+import { dnsimpleFromEnv } from './dns01-dnsimple.ts';
 import { duckDnsFromEnv } from './dns01-duckdns.ts';
 import { Dns01ConfigError, LegoEnv } from './dns01-env.ts';
 import { ExecDnsProvider } from './dns01-exec.ts';
@@ -54,6 +55,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     cloudflare: cloudflareFromEnv,
     desec: desecFromEnv,
     digitalocean: digitalOceanFromEnv,
+    dnsimple: dnsimpleFromEnv,
     duckdns: duckDnsFromEnv,
     gandiv5: gandiV5FromEnv,
     gcloud: gcloudFromEnv,
