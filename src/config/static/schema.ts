@@ -619,6 +619,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'azuredns',
   'challtestsrv',
   'cloudflare',
+  'cloudns',
   'desec',
   'digitalocean',
   'dnsimple',

@@ -14,6 +14,7 @@ import type { Scheduler } from './scheduler.ts';
 import { ImmediateScheduler, zoneLocator } from './test-dns01-helpers.ts';
 import { startFakeAzure } from './test-fake-azure.ts';
 import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from './test-fake-cloudflare.ts';
+import { startFakeCloudns } from './test-fake-cloudns.ts';
 import { DESEC_BASE_PATH, startFakeDesec } from './test-fake-desec.ts';
 import { startFakeDigitalOcean } from './test-fake-digitalocean.ts';
 import { type FakeAnswer, type FakeApi, MemoryBackend } from './test-fake-dns-api.ts';
@@ -44,6 +45,8 @@ interface World {
   readonly missing: RegExp;
   /** Variables that name things rather than grant access: an error may quote them. */
   readonly identifiers?: readonly string[];
+  /** Settings rather than credentials: left as they are when the credentials are made wrong. */
+  readonly settings?: readonly string[];
   /** What wrong credentials are answered (default: a 4xx status). */
   readonly wrongCredentials?: RegExp;
 }
@@ -435,6 +438,33 @@ async function world(provider: string): Promise<World> {
         missing: /DNSIMPLE_OAUTH_TOKEN/,
       };
     }
+    case 'cloudns': {
+      const api = await startFakeCloudns({
+        authId: '4711',
+        password: 'cloudns-password',
+        zones: ['example.com'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: {
+          CLOUDNS_AUTH_ID: '4711',
+          CLOUDNS_AUTH_PASSWORD: 'cloudns-password',
+          CLOUDNS_API_URL: `${api.url}/dns/`,
+          // The name-server wait's polling interval: under 10 s, which ImmediateScheduler runs at once.
+          CLOUDNS_POLLING_INTERVAL: '2',
+        },
+        refusal: { status: 200, body: { status: 'Failed', statusDescription: 'Invalid TTL.' } },
+        refusalText: /not found for authFQDN|Invalid TTL/,
+        missing: /CLOUDNS_AUTH_ID or CLOUDNS_SUB_AUTH_ID.*CLOUDNS_AUTH_PASSWORD/,
+        wrongCredentials: /cloudns: zone example\.com not found for authFQDN/,
+        // Not a credential: the account's number.
+        identifiers: ['CLOUDNS_AUTH_ID'],
+        settings: ['CLOUDNS_POLLING_INTERVAL'],
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -481,6 +511,7 @@ for (const name of [
   'netcup',
   'scaleway',
   'dnsimple',
+  'cloudns',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -521,12 +552,19 @@ for (const name of [
 
     it('fails with the API error when the credentials are wrong, never quoting them', async () => {
       const wrong = Object.fromEntries(
-        Object.entries(w.env).map(([k, v]) => [k, /URL|ENDPOINT|AUTHORITY_HOST/.test(k) ? v : `${v}-wrong`]),
+        Object.entries(w.env).map(([k, v]) => [
+          k,
+          /URL|ENDPOINT|AUTHORITY_HOST/.test(k) || w.settings?.includes(k) ? v : `${v}-wrong`,
+        ]),
       );
       await assert.rejects(build(name, wrong).present(RECORD, VALUE_A), (e: Error) => {
         assert.match(e.message, w.wrongCredentials ?? /answered 4\d\d/);
         for (const [k, v] of Object.entries(wrong))
-          if (!/URL|ENDPOINT|AUTHORITY_HOST/.test(k) && !w.identifiers?.includes(k))
+          if (
+            !/URL|ENDPOINT|AUTHORITY_HOST/.test(k) &&
+            !w.identifiers?.includes(k) &&
+            !w.settings?.includes(k)
+          )
             assert.ok(!e.message.includes(v), `${k} quoted`);
         return true;
       });
@@ -926,6 +964,47 @@ for (const name of [
           assert.equal(c.headers.authorization, 'Bearer dnsimple-token');
           assert.equal(c.headers['content-type'], 'application/json');
         }
+      });
+    }
+
+    if (name === 'cloudns') {
+      it("sends lego's requests: credentials and parameters sorted in the query, the name servers waited for", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        const auth = 'auth-id=4711&auth-password=cloudns-password';
+        const id = w.api.calls.at(-1)?.query.get('record-id');
+        assert.deepEqual(
+          w.api.calls.map((c) => `${c.method} ${c.path}?${c.query}`),
+          [
+            `GET /dns/get-zone-info.json?${auth}&domain-name=example.com`,
+            `POST /dns/add-record.json?${auth}&domain-name=example.com&host=_acme-challenge.www&record=${VALUE_A}&record-type=TXT&ttl=60`,
+            `GET /dns/update-status.json?${auth}&domain-name=example.com`,
+            `GET /dns/update-status.json?${auth}&domain-name=example.com`,
+            `GET /dns/get-zone-info.json?${auth}&domain-name=example.com`,
+            `GET /dns/records.json?${auth}&domain-name=example.com&host=_acme-challenge.www&type=TXT`,
+            `POST /dns/delete-record.json?${auth}&domain-name=example.com&record-id=${id}`,
+          ],
+        );
+      });
+
+      it('rounds the TTL up to one ClouDNS accepts, uses the sub-user id, and never shows the password', async () => {
+        w.api.calls.length = 0;
+        const { CLOUDNS_AUTH_ID: _a, ...rest } = w.env;
+        const p = build(name, { ...rest, CLOUDNS_SUB_AUTH_ID: '4711', CLOUDNS_TTL: '301' });
+        await p.present(RECORD, VALUE_A);
+        assert.equal(w.api.calls[1]?.query.get('ttl'), '900');
+        assert.equal(w.api.calls[1]?.query.get('sub-auth-id'), '4711');
+        await p.cleanup(RECORD, VALUE_A);
+        w.api.failNext(1, { status: 500, body: 'boom', contentType: 'text/plain' });
+        await assert.rejects(p.present(RECORD, VALUE_A), (e: Error) => {
+          assert.match(
+            e.message,
+            /^cloudns: GET http:\/\/127\.0\.0\.1:\d+\/dns\/get-zone-info\.json answered 500: boom$/,
+          );
+          return true;
+        });
       });
     }
 

@@ -12,6 +12,7 @@ import { acmeDnsFromEnv } from './dns01-acmedns.ts';
 import type { ApiProviderContext, ApiProviderSetup } from './dns01-api-provider.ts';
 import { azureDnsFromEnv } from './dns01-azuredns.ts';
 import { cloudflareFromEnv } from './dns01-cloudflare.ts';
+import { cloudnsFromEnv } from './dns01-cloudns.ts';
 import { desecFromEnv } from './dns01-desec.ts';
 import { digitalOceanFromEnv } from './dns01-digitalocean.ts';
 import { dnsimpleFromEnv } from './dns01-dnsimple.ts';
@@ -53,6 +54,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     'acme-dns': acmeDnsFromEnv,
     azuredns: azureDnsFromEnv,
     cloudflare: cloudflareFromEnv,
+    cloudns: cloudnsFromEnv,
     desec: desecFromEnv,
     digitalocean: digitalOceanFromEnv,
     dnsimple: dnsimpleFromEnv,
