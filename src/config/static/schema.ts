@@ -634,6 +634,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'ionos',
   'linode',
   'namecheap',
+  'namesilo',
   'netcup',
   'ovh',
   'pdns',

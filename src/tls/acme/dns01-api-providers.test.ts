@@ -26,6 +26,7 @@ import { startFakeInfomaniak } from './test-fake-infomaniak.ts';
 import { startFakeIonos } from './test-fake-ionos.ts';
 import { startFakeLinode } from './test-fake-linode.ts';
 import { startFakeNamecheap } from './test-fake-namecheap.ts';
+import { startFakeNamesilo } from './test-fake-namesilo.ts';
 import { startFakeNetcup } from './test-fake-netcup.ts';
 import { startFakeOvh } from './test-fake-ovh.ts';
 import { startFakePorkbun } from './test-fake-porkbun.ts';
@@ -465,6 +466,23 @@ async function world(provider: string): Promise<World> {
         settings: ['CLOUDNS_POLLING_INTERVAL'],
       };
     }
+    case 'namesilo': {
+      const api = await startFakeNamesilo({ apiKey: 'silo-key', domains: ['example.com'], backend });
+      return {
+        provider,
+        api,
+        backend,
+        env: { NAMESILO_API_KEY: 'silo-key', NAMESILO_API_URL: `${api.url}/api` },
+        refusal: {
+          status: 200,
+          contentType: 'text/xml',
+          body: '<namesilo><request><operation>dnsAddRecord</operation></request><reply><code>280</code><detail>DNS record could not be added</detail></reply></namesilo>',
+        },
+        refusalText: /answered 200: code: 280, details: DNS record could not be added/,
+        missing: /NAMESILO_API_KEY/,
+        wrongCredentials: /answered 200: code: 110, details: Invalid API Key/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -512,6 +530,7 @@ for (const name of [
   'scaleway',
   'dnsimple',
   'cloudns',
+  'namesilo',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -1005,6 +1024,31 @@ for (const name of [
           );
           return true;
         });
+      });
+    }
+
+    if (name === 'namesilo') {
+      it("sends nrdcg/namesilo's requests: the key, type and version with the sorted parameters", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        const auth = 'key=silo-key&type=xml&version=1';
+        const id = w.api.calls.at(-1)?.query.get('rrid');
+        assert.deepEqual(
+          w.api.calls.map((c) => `${c.method} ${c.path}?${c.query}`),
+          [
+            `GET /api/dnsAddRecord?domain=example.com&${auth.replace('&type', `&rrdistance=0&rrhost=_acme-challenge.www&rrttl=3600&rrtype=TXT&rrvalue=${VALUE_A}&type`)}`,
+            `GET /api/dnsListRecords?domain=example.com&${auth}`,
+            `GET /api/dnsDeleteRecord?domain=example.com&key=silo-key&rrid=${id}&type=xml&version=1`,
+          ],
+        );
+        // lego: a record that is not there is an error; the TTL must be in [3600, 2592000].
+        await assert.rejects(p.cleanup(RECORD, VALUE_A), /namesilo: no TXT record to delete/);
+        assert.throws(
+          () => build(name, { ...w.env, NAMESILO_TTL: '300' }),
+          /NAMESILO_TTL=300 must be at least 3600/,
+        );
       });
     }
 

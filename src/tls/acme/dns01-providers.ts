@@ -28,6 +28,7 @@ import { infomaniakFromEnv } from './dns01-infomaniak.ts';
 import { ionosFromEnv } from './dns01-ionos.ts';
 import { linodeFromEnv } from './dns01-linode.ts';
 import { namecheapFromEnv } from './dns01-namecheap.ts';
+import { namesiloFromEnv } from './dns01-namesilo.ts';
 import { netcupFromEnv } from './dns01-netcup.ts';
 import { ovhFromEnv } from './dns01-ovh.ts';
 import { pdnsFromEnv } from './dns01-pdns.ts';
@@ -67,6 +68,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     ionos: ionosFromEnv,
     linode: linodeFromEnv,
     namecheap: namecheapFromEnv,
+    namesilo: namesiloFromEnv,
     netcup: netcupFromEnv,
     ovh: ovhFromEnv,
     pdns: pdnsFromEnv,
