@@ -617,6 +617,7 @@ const tracing = strictObject(
 export const DNS_CHALLENGE_PROVIDERS = [
   'acme-dns',
   'azuredns',
+  'bunny',
   'challtestsrv',
   'cloudflare',
   'cloudns',

@@ -13,6 +13,7 @@ import { dnsProviderFor } from './dns01-providers.ts';
 import type { Scheduler } from './scheduler.ts';
 import { ImmediateScheduler, zoneLocator } from './test-dns01-helpers.ts';
 import { startFakeAzure } from './test-fake-azure.ts';
+import { startFakeBunny } from './test-fake-bunny.ts';
 import { CLOUDFLARE_BASE_PATH, startFakeCloudflare } from './test-fake-cloudflare.ts';
 import { startFakeCloudns } from './test-fake-cloudns.ts';
 import { DESEC_BASE_PATH, startFakeDesec } from './test-fake-desec.ts';
@@ -483,6 +484,26 @@ async function world(provider: string): Promise<World> {
         wrongCredentials: /answered 200: code: 110, details: Invalid API Key/,
       };
     }
+    case 'bunny': {
+      // `com` is a zone here too: lego never takes the top-level domain.
+      const api = await startFakeBunny({
+        apiKey: 'bunny-key',
+        zones: ['com', 'example.com', 'www.example.org'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: { BUNNY_API_KEY: 'bunny-key', BUNNY_API_URL: api.url },
+        refusal: {
+          status: 400,
+          body: { ErrorKey: 'validation', Field: 'Value', Message: 'The record value is invalid' },
+        },
+        refusalText: /answered 400: The record value is invalid/,
+        missing: /BUNNY_API_KEY/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -531,6 +552,7 @@ for (const name of [
   'dnsimple',
   'cloudns',
   'namesilo',
+  'bunny',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -1049,6 +1071,34 @@ for (const name of [
           () => build(name, { ...w.env, NAMESILO_TTL: '300' }),
           /NAMESILO_TTL=300 must be at least 3600/,
         );
+      });
+    }
+
+    if (name === 'bunny') {
+      it("sends bunny-go's requests: the zones paged, the record put with its type number, ours deleted", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        const id = w.api.calls.at(-1)?.path.split('/').pop();
+        assert.deepEqual(
+          w.api.calls.map(
+            (c) =>
+              `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''} ${c.body} ${c.headers['content-type']}`,
+          ),
+          [
+            'GET /dnszone?page=1&per_page=1000  undefined',
+            `PUT /dnszone/101/records {"Type":3,"Ttl":60,"Value":"${VALUE_A}","Name":"_acme-challenge.www"}\n application/json`,
+            'GET /dnszone?page=1&per_page=1000  undefined',
+            `DELETE /dnszone/101/records/${id}  application/json`,
+          ],
+        );
+        for (const c of w.api.calls) assert.equal(c.headers.accesskey, 'bunny-key');
+        await assert.rejects(
+          p.cleanup(RECORD, VALUE_A),
+          /bunny: could not find TXT record zone=101, subdomain=_acme-challenge\.www/,
+        );
+        assert.throws(() => build(name, { ...w.env, BUNNY_TTL: '30' }), /BUNNY_TTL=30 must be at least 60/);
       });
     }
 

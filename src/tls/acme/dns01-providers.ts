@@ -11,6 +11,7 @@ import type { Logger } from '../../core/logger.ts';
 import { acmeDnsFromEnv } from './dns01-acmedns.ts';
 import type { ApiProviderContext, ApiProviderSetup } from './dns01-api-provider.ts';
 import { azureDnsFromEnv } from './dns01-azuredns.ts';
+import { bunnyFromEnv } from './dns01-bunny.ts';
 import { cloudflareFromEnv } from './dns01-cloudflare.ts';
 import { cloudnsFromEnv } from './dns01-cloudns.ts';
 import { desecFromEnv } from './dns01-desec.ts';
@@ -54,6 +55,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
   {
     'acme-dns': acmeDnsFromEnv,
     azuredns: azureDnsFromEnv,
+    bunny: bunnyFromEnv,
     cloudflare: cloudflareFromEnv,
     cloudns: cloudnsFromEnv,
     desec: desecFromEnv,
