@@ -637,6 +637,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'namecheap',
   'namesilo',
   'netcup',
+  'njalla',
   'ovh',
   'pdns',
   'porkbun',

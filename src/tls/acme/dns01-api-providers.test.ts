@@ -29,6 +29,7 @@ import { startFakeLinode } from './test-fake-linode.ts';
 import { startFakeNamecheap } from './test-fake-namecheap.ts';
 import { startFakeNamesilo } from './test-fake-namesilo.ts';
 import { startFakeNetcup } from './test-fake-netcup.ts';
+import { startFakeNjalla } from './test-fake-njalla.ts';
 import { startFakeOvh } from './test-fake-ovh.ts';
 import { startFakePorkbun } from './test-fake-porkbun.ts';
 import { startFakeRoute53 } from './test-fake-route53.ts';
@@ -504,6 +505,22 @@ async function world(provider: string): Promise<World> {
         missing: /BUNNY_API_KEY/,
       };
     }
+    case 'njalla': {
+      const api = await startFakeNjalla({ token: 'njalla-token', domains: ['example.com'], backend });
+      return {
+        provider,
+        api,
+        backend,
+        env: { NJALLA_TOKEN: 'njalla-token', NJALLA_API_URL: `${api.url}/api/1/` },
+        refusal: {
+          status: 200,
+          body: { jsonrpc: '2.0', error: { code: 400, message: 'Invalid record content' } },
+        },
+        refusalText: /answered 200: code: 400, message: Invalid record content/,
+        missing: /NJALLA_TOKEN/,
+        wrongCredentials: /answered 200: code: 403, message: Permission denied/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -553,6 +570,7 @@ for (const name of [
   'cloudns',
   'namesilo',
   'bunny',
+  'njalla',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -1099,6 +1117,23 @@ for (const name of [
           /bunny: could not find TXT record zone=101, subdomain=_acme-challenge\.www/,
         );
         assert.throws(() => build(name, { ...w.env, BUNNY_TTL: '30' }), /BUNNY_TTL=30 must be at least 60/);
+      });
+    }
+
+    if (name === 'njalla') {
+      it("sends lego's JSON-RPC calls: the domain as the name's last two labels, the record removed by its id", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        const id = JSON.parse(w.api.calls.at(-1)?.body ?? '{}').params?.id;
+        assert.deepEqual(
+          w.api.calls.map((c) => `${c.method} ${c.path} ${c.headers.authorization} ${c.body}`),
+          [
+            `POST /api/1/ Njalla njalla-token {"method":"add-record","params":{"content":"${VALUE_A}","domain":"example.com","name":"_acme-challenge.www","ttl":300,"type":"TXT"}}`,
+            `POST /api/1/ Njalla njalla-token {"method":"remove-record","params":{"id":"${id}","domain":"example.com"}}`,
+          ],
+        );
       });
     }
 

@@ -31,6 +31,7 @@ import { linodeFromEnv } from './dns01-linode.ts';
 import { namecheapFromEnv } from './dns01-namecheap.ts';
 import { namesiloFromEnv } from './dns01-namesilo.ts';
 import { netcupFromEnv } from './dns01-netcup.ts';
+import { njallaFromEnv } from './dns01-njalla.ts';
 import { ovhFromEnv } from './dns01-ovh.ts';
 import { pdnsFromEnv } from './dns01-pdns.ts';
 import { porkbunFromEnv } from './dns01-porkbun.ts';
@@ -72,6 +73,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     namecheap: namecheapFromEnv,
     namesilo: namesiloFromEnv,
     netcup: netcupFromEnv,
+    njalla: njallaFromEnv,
     ovh: ovhFromEnv,
     pdns: pdnsFromEnv,
     porkbun: porkbunFromEnv,
