@@ -631,6 +631,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'godaddy',
   'hetzner',
   'httpreq',
+  'hurricane',
   'infomaniak',
   'ionos',
   'linode',

@@ -25,6 +25,7 @@ import { gcloudFromEnv } from './dns01-gcloud.ts';
 import { goDaddyFromEnv } from './dns01-godaddy.ts';
 import { hetznerFromEnv } from './dns01-hetzner.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
+import { hurricaneFromEnv } from './dns01-hurricane.ts';
 import { infomaniakFromEnv } from './dns01-infomaniak.ts';
 import { ionosFromEnv } from './dns01-ionos.ts';
 import { linodeFromEnv } from './dns01-linode.ts';
@@ -67,6 +68,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     gcloud: gcloudFromEnv,
     godaddy: goDaddyFromEnv,
     hetzner: hetznerFromEnv,
+    hurricane: hurricaneFromEnv,
     infomaniak: infomaniakFromEnv,
     ionos: ionosFromEnv,
     linode: linodeFromEnv,
