@@ -645,6 +645,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'rfc2136',
   'route53',
   'scaleway',
+  'transip',
   'vultr',
 ] as const;
 export type DnsChallengeProviderName = (typeof DNS_CHALLENGE_PROVIDERS)[number];

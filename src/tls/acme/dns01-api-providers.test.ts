@@ -5,6 +5,7 @@
  * double. The same contract for all, then what is particular to each.
  */
 import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { DnsChallengeConfig } from '../../config/static/schema.ts';
 import { Dns01ConfigError } from './dns01-env.ts';
@@ -34,6 +35,7 @@ import { startFakeOvh } from './test-fake-ovh.ts';
 import { startFakePorkbun } from './test-fake-porkbun.ts';
 import { startFakeRoute53 } from './test-fake-route53.ts';
 import { startFakeScaleway } from './test-fake-scaleway.ts';
+import { startFakeTransip } from './test-fake-transip.ts';
 import { startFakeVultr } from './test-fake-vultr.ts';
 
 interface World {
@@ -521,6 +523,30 @@ async function world(provider: string): Promise<World> {
         wrongCredentials: /answered 200: code: 403, message: Permission denied/,
       };
     }
+    case 'transip': {
+      const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+      FILES['/keys/transip.key'] = privateKey.export({ type: 'pkcs8', format: 'pem' }).toString();
+      const api = await startFakeTransip({
+        accountName: 'acme-account',
+        publicKey,
+        domains: ['example.com'],
+        backend,
+      });
+      return {
+        provider,
+        api,
+        backend,
+        env: {
+          TRANSIP_ACCOUNT_NAME: 'acme-account',
+          TRANSIP_PRIVATE_KEY_PATH: '/keys/transip.key',
+          TRANSIP_API_URL: `${api.url}/v6`,
+        },
+        refusal: { status: 406, body: { error: 'This is not a valid DNS entry' } },
+        refusalText: /answered 406: This is not a valid DNS entry/,
+        missing: /TRANSIP_ACCOUNT_NAME.*TRANSIP_PRIVATE_KEY_PATH/,
+        settings: ['TRANSIP_PRIVATE_KEY_PATH'],
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -571,6 +597,7 @@ for (const name of [
   'namesilo',
   'bunny',
   'njalla',
+  'transip',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -1133,6 +1160,39 @@ for (const name of [
             `POST /api/1/ Njalla njalla-token {"method":"add-record","params":{"content":"${VALUE_A}","domain":"example.com","name":"_acme-challenge.www","ttl":300,"type":"TXT"}}`,
             `POST /api/1/ Njalla njalla-token {"method":"remove-record","params":{"id":"${id}","domain":"example.com"}}`,
           ],
+        );
+      });
+    }
+
+    if (name === 'transip') {
+      it("sends gotransip's requests: one signed token request, then the entry added and removed as a body", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        const entry = `{"dnsEntry":{"name":"_acme-challenge.www","expire":10,"type":"TXT","content":"${VALUE_A}"}}`;
+        assert.deepEqual(
+          w.api.calls.map((c) => `${c.method} ${c.path} ${c.path === '/v6/auth' ? '' : c.body}`),
+          [
+            'POST /v6/auth ',
+            `POST /v6/domains/example.com/dns ${entry}`,
+            'GET /v6/domains/example.com/dns ',
+            `DELETE /v6/domains/example.com/dns ${entry}`,
+          ],
+        );
+        const auth = JSON.parse(w.api.calls[0]?.body ?? '{}');
+        assert.deepEqual(Object.keys(auth), [
+          'login',
+          'nonce',
+          'label',
+          'read_only',
+          'expiration_time',
+          'global_key',
+        ]);
+        assert.match(String(w.api.calls[0]?.headers.signature), /^[A-Za-z0-9%]+$/);
+        assert.throws(
+          () => build(name, { ...w.env, TRANSIP_PRIVATE_KEY_PATH: '/keys/missing.key' }),
+          /cannot read TRANSIP_PRIVATE_KEY_PATH \(\/keys\/missing\.key\): ENOENT/,
         );
       });
     }

@@ -48,6 +48,7 @@ import {
   type ProviderTimeouts,
   propagationSettings,
 } from './dns01-settings.ts';
+import { transipFromEnv } from './dns01-transip.ts';
 import { vultrFromEnv } from './dns01-vultr.ts';
 import { DnsZoneLocator, type ZoneLocator } from './dns01-zone.ts';
 import type { Scheduler } from './scheduler.ts';
@@ -82,6 +83,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     rfc2136: rfc2136FromEnv,
     route53: route53FromEnv,
     scaleway: scalewayFromEnv,
+    transip: transipFromEnv,
     vultr: vultrFromEnv,
   };
 
