@@ -625,6 +625,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'digitalocean',
   'dnsimple',
   'duckdns',
+  'dynu',
   'exec',
   'gandiv5',
   'gcloud',

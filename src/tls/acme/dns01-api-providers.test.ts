@@ -21,6 +21,7 @@ import { DESEC_BASE_PATH, startFakeDesec } from './test-fake-desec.ts';
 import { startFakeDigitalOcean } from './test-fake-digitalocean.ts';
 import { type FakeAnswer, type FakeApi, MemoryBackend } from './test-fake-dns-api.ts';
 import { startFakeDnsimple } from './test-fake-dnsimple.ts';
+import { startFakeDynu } from './test-fake-dynu.ts';
 import { GANDI_BASE_PATH, startFakeGandi } from './test-fake-gandi.ts';
 import { startFakeGoDaddy } from './test-fake-godaddy.ts';
 import { startFakeHetzner } from './test-fake-hetzner.ts';
@@ -547,6 +548,21 @@ async function world(provider: string): Promise<World> {
         settings: ['TRANSIP_PRIVATE_KEY_PATH'],
       };
     }
+    case 'dynu': {
+      const api = await startFakeDynu({ apiKey: 'dynu-key', domains: ['example.com'], backend });
+      return {
+        provider,
+        api,
+        backend,
+        env: { DYNU_API_KEY: 'dynu-key', DYNU_API_URL: `${api.url}/v2` },
+        refusal: {
+          status: 200,
+          body: { statusCode: 501, type: 'Argument Exception', message: 'Invalid text data.' },
+        },
+        refusalText: /answered 200: API error: 501: Argument Exception: Invalid text data\./,
+        missing: /DYNU_API_KEY/,
+      };
+    }
   }
   throw new Error(`no world for ${provider}`);
 }
@@ -598,6 +614,7 @@ for (const name of [
   'bunny',
   'njalla',
   'transip',
+  'dynu',
 ]) {
   describe(`the ${name} DNS provider against its API`, () => {
     let w: World;
@@ -1194,6 +1211,33 @@ for (const name of [
           () => build(name, { ...w.env, TRANSIP_PRIVATE_KEY_PATH: '/keys/missing.key' }),
           /cannot read TRANSIP_PRIVATE_KEY_PATH \(\/keys\/missing\.key\): ENOENT/,
         );
+      });
+    }
+
+    if (name === 'dynu') {
+      it("sends lego's requests: the root domain asked of Dynu, the records read, ours added then deleted", async () => {
+        w.api.calls.length = 0;
+        const p = build(name, w.env);
+        await p.present(RECORD, VALUE_A);
+        // Already there: nothing added.
+        await p.present(RECORD, VALUE_A);
+        await p.cleanup(RECORD, VALUE_A);
+        const host = '_acme-challenge.www.example.com';
+        const id = w.api.calls.at(-1)?.path.split('/').pop();
+        assert.deepEqual(
+          w.api.calls.map((c) => `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''} ${c.body}`),
+          [
+            `GET /v2/dns/getroot/${host} `,
+            `GET /v2/dns/record/${host}?recordType=TXT `,
+            `POST /v2/dns/98765/record {"recordType":"TXT","domainName":"example.com","nodeName":"_acme-challenge.www","hostname":"${host}","state":true,"textData":"${VALUE_A}","ttl":300}`,
+            `GET /v2/dns/getroot/${host} `,
+            `GET /v2/dns/record/${host}?recordType=TXT `,
+            `GET /v2/dns/getroot/${host} `,
+            `GET /v2/dns/record/${host}?recordType=TXT `,
+            `DELETE /v2/dns/98765/record/${id} `,
+          ],
+        );
+        for (const c of w.api.calls) assert.equal(c.headers['api-key'], 'dynu-key');
       });
     }
 

@@ -18,6 +18,7 @@ import { desecFromEnv } from './dns01-desec.ts';
 import { digitalOceanFromEnv } from './dns01-digitalocean.ts';
 import { dnsimpleFromEnv } from './dns01-dnsimple.ts';
 import { duckDnsFromEnv } from './dns01-duckdns.ts';
+import { dynuFromEnv } from './dns01-dynu.ts';
 import { Dns01ConfigError, LegoEnv } from './dns01-env.ts';
 import { ExecDnsProvider } from './dns01-exec.ts';
 import { gandiV5FromEnv } from './dns01-gandiv5.ts';
@@ -65,6 +66,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     digitalocean: digitalOceanFromEnv,
     dnsimple: dnsimpleFromEnv,
     duckdns: duckDnsFromEnv,
+    dynu: dynuFromEnv,
     gandiv5: gandiV5FromEnv,
     gcloud: gcloudFromEnv,
     godaddy: goDaddyFromEnv,
