@@ -38,7 +38,7 @@ describe('certificatesResolvers.<name>.acme.dnsChallenge', () => {
 
   it('names the supported providers for any other lego provider', () => {
     assert.deepEqual(load('{ provider: bluecat }').lines, [
-      'static.yaml:8:33: certificatesResolvers.le.acme.dnsChallenge.provider: `bluecat` is not supported yet (supported: acme-dns, azuredns, bunny, challtestsrv, cloudflare, cloudns, desec, digitalocean, dnsimple, duckdns, dynu, exec, gandiv5, gcloud, godaddy, hetzner, httpreq, hurricane, infomaniak, ionos, linode, namecheap, namesilo, netcup, njalla, ovh, pdns, porkbun, rfc2136, route53, scaleway, transip, vultr)',
+      'static.yaml:8:33: certificatesResolvers.le.acme.dnsChallenge.provider: `bluecat` is not supported yet (supported: acme-dns, azuredns, bunny, challtestsrv, cloudflare, cloudns, desec, digitalocean, dnsimple, duckdns, dynu, exec, gandiv5, gcloud, godaddy, hetzner, httpreq, hurricane, infomaniak, inwx, ionos, linode, namecheap, namesilo, netcup, njalla, ovh, pdns, porkbun, rfc2136, route53, scaleway, transip, vultr)',
     ]);
   });
 
@@ -109,7 +109,7 @@ describe('certificatesResolvers.<name>.acme.dnsChallenge', () => {
       TRAFFIC_CERTIFICATESRESOLVERS_LE_ACME_DNSCHALLENGE_PROVIDER: 'gandi',
     });
     assert.deepEqual(byEnv.lines, [
-      'certificatesResolvers.le.acme.dnsChallenge.provider: `gandi` is not supported yet (supported: acme-dns, azuredns, bunny, challtestsrv, cloudflare, cloudns, desec, digitalocean, dnsimple, duckdns, dynu, exec, gandiv5, gcloud, godaddy, hetzner, httpreq, hurricane, infomaniak, ionos, linode, namecheap, namesilo, netcup, njalla, ovh, pdns, porkbun, rfc2136, route53, scaleway, transip, vultr) (set by TRAFFIC_CERTIFICATESRESOLVERS_LE_ACME_DNSCHALLENGE_PROVIDER)',
+      'certificatesResolvers.le.acme.dnsChallenge.provider: `gandi` is not supported yet (supported: acme-dns, azuredns, bunny, challtestsrv, cloudflare, cloudns, desec, digitalocean, dnsimple, duckdns, dynu, exec, gandiv5, gcloud, godaddy, hetzner, httpreq, hurricane, infomaniak, inwx, ionos, linode, namecheap, namesilo, netcup, njalla, ovh, pdns, porkbun, rfc2136, route53, scaleway, transip, vultr) (set by TRAFFIC_CERTIFICATESRESOLVERS_LE_ACME_DNSCHALLENGE_PROVIDER)',
     ]);
   });
 

@@ -634,6 +634,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'httpreq',
   'hurricane',
   'infomaniak',
+  'inwx',
   'ionos',
   'linode',
   'namecheap',

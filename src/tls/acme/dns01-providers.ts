@@ -28,6 +28,7 @@ import { hetznerFromEnv } from './dns01-hetzner.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
 import { hurricaneFromEnv } from './dns01-hurricane.ts';
 import { infomaniakFromEnv } from './dns01-infomaniak.ts';
+import { inwxFromEnv } from './dns01-inwx.ts';
 import { ionosFromEnv } from './dns01-ionos.ts';
 import { linodeFromEnv } from './dns01-linode.ts';
 import { namecheapFromEnv } from './dns01-namecheap.ts';
@@ -73,6 +74,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     hetzner: hetznerFromEnv,
     hurricane: hurricaneFromEnv,
     infomaniak: infomaniakFromEnv,
+    inwx: inwxFromEnv,
     ionos: ionosFromEnv,
     linode: linodeFromEnv,
     namecheap: namecheapFromEnv,
