@@ -520,7 +520,7 @@ certificatesResolvers:
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stderr,
-      /dnsChallenge\.provider: `bluecat` is not supported yet \(supported: acme-dns, azuredns, bunny, challtestsrv, cloudflare, cloudns, desec, digitalocean, dnsimple, duckdns, dynu, exec, gandiv5, gcloud, godaddy, hetzner, httpreq, hurricane, infomaniak, inwx, ionos, linode, namecheap, namesilo, netcup, njalla, ovh, pdns, porkbun, rfc2136, route53, scaleway, transip, vultr\)/,
+      /dnsChallenge\.provider: `bluecat` is not supported yet \(supported: acme-dns, azuredns, bunny, challtestsrv, cloudflare, cloudns, desec, digitalocean, dnsimple, duckdns, dynu, exec, gandi, gandiv5, gcloud, godaddy, hetzner, httpreq, hurricane, infomaniak, inwx, ionos, linode, namecheap, namesilo, netcup, njalla, ovh, pdns, porkbun, rfc2136, route53, scaleway, transip, vultr\)/,
     );
   });
 });

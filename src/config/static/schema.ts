@@ -627,6 +627,7 @@ export const DNS_CHALLENGE_PROVIDERS = [
   'duckdns',
   'dynu',
   'exec',
+  'gandi',
   'gandiv5',
   'gcloud',
   'godaddy',

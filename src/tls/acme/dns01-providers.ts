@@ -21,6 +21,7 @@ import { duckDnsFromEnv } from './dns01-duckdns.ts';
 import { dynuFromEnv } from './dns01-dynu.ts';
 import { Dns01ConfigError, LegoEnv } from './dns01-env.ts';
 import { ExecDnsProvider } from './dns01-exec.ts';
+import { gandiFromEnv } from './dns01-gandi.ts';
 import { gandiV5FromEnv } from './dns01-gandiv5.ts';
 import { gcloudFromEnv } from './dns01-gcloud.ts';
 import { goDaddyFromEnv } from './dns01-godaddy.ts';
@@ -68,6 +69,7 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
     dnsimple: dnsimpleFromEnv,
     duckdns: duckDnsFromEnv,
     dynu: dynuFromEnv,
+    gandi: gandiFromEnv,
     gandiv5: gandiV5FromEnv,
     gcloud: gcloudFromEnv,
     godaddy: goDaddyFromEnv,

@@ -1,8 +1,8 @@
 /**
  * XML-RPC (http://xmlrpc.com/spec.md) as the DNS providers that speak it need it (INWX's
- * DomRobot, through kolo/xmlrpc in lego): a `<methodCall>` of one struct parameter, and the
- * `<methodResponse>`'s value (or its `<fault>`) back as plain values. Strings, integers,
- * booleans, doubles, arrays and structs; nothing else is sent.
+ * DomRobot through kolo/xmlrpc, Gandi's v4 API through encoding/xml in lego): a `<methodCall>`,
+ * and the `<methodResponse>`'s value (or its `<fault>`) back as plain values. Strings,
+ * integers, booleans, doubles, arrays and structs; nothing else is sent.
  */
 import { escapeXml, unescapeXml } from './route53-xml.ts';
 
@@ -13,8 +13,16 @@ export function xmlRpcCall(
   method: string,
   params: Readonly<Record<string, XmlRpcValue>> | undefined,
 ): string {
-  const param = params === undefined ? '' : `<param>${encodeValue(params)}</param>`;
-  return `<?xml version="1.0" encoding="UTF-8"?><methodCall><methodName>${escapeXml(method)}</methodName><params>${param}</params></methodCall>`;
+  return xmlRpcCallOf(method, params === undefined ? [] : [params]);
+}
+
+/**
+ * A `<methodCall>` of these parameters. `bare`: the `<param>`s directly in `<methodCall>`,
+ * without `<params>` (how lego's gandi client's encoding/xml types write them).
+ */
+export function xmlRpcCallOf(method: string, params: readonly XmlRpcValue[], bare = false): string {
+  const list = params.map((p) => `<param>${encodeValue(p)}</param>`).join('');
+  return `<?xml version="1.0" encoding="UTF-8"?><methodCall><methodName>${escapeXml(method)}</methodName>${bare ? list : `<params>${list}</params>`}</methodCall>`;
 }
 
 function encodeValue(v: XmlRpcValue): string {
@@ -151,11 +159,11 @@ export function parseXmlRpcCall(xml: string): { method: string; params: XmlRpcVa
   const method = /<methodName>([^<]*)<\/methodName>/.exec(xml)?.[1];
   if (method === undefined) throw new Error('XML-RPC: no methodName');
   const params: XmlRpcValue[] = [];
-  const start = xml.indexOf('<params>');
+  const start = xml.indexOf('<param>');
   if (start >= 0) {
-    const inner = xml.slice(start, xml.lastIndexOf('</params>') + '</params>'.length);
+    const inner = xml.slice(start, xml.lastIndexOf('</param>') + '</param>'.length);
     // Each <param> re-parsed as a response's, the same grammar.
-    for (const m of inner.matchAll(/<param>([\s\S]*?)<\/param>(?=\s*(?:<param>|<\/params>))/g)) {
+    for (const m of inner.matchAll(/<param>([\s\S]*?)<\/param>(?=\s*(?:<param>|$))/g)) {
       params.push(
         parseXmlRpcResponse(`<methodResponse><params><param>${m[1] ?? ''}</param></params></methodResponse>`),
       );
