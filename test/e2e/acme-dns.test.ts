@@ -516,11 +516,11 @@ certificatesResolvers:
   it('names the supported providers for another lego provider', async (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'acme-dns-env-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const r = await runCli(['run', '--config', config(dir, 'vultr')]);
+    const r = await runCli(['run', '--config', config(dir, 'bluecat')]);
     assert.equal(r.code, 1, r.stderr);
     assert.match(
       r.stderr,
-      /dnsChallenge\.provider: `vultr` is not supported yet \(supported: acme-dns, azuredns, challtestsrv, cloudflare, desec, digitalocean, duckdns, exec, gandiv5, gcloud, godaddy, hetzner, httpreq, linode, namecheap, ovh, pdns, porkbun, rfc2136, route53\)/,
+      /dnsChallenge\.provider: `bluecat` is not supported yet \(supported: acme-dns, azuredns, bunny, challtestsrv, cloudflare, cloudns, desec, digitalocean, dnsimple, duckdns, dynu, exec, gandi, gandiv5, gcloud, godaddy, hetzner, httpreq, hurricane, infomaniak, inwx, ionos, linode, namecheap, namesilo, netcup, njalla, ovh, pdns, porkbun, rfc2136, route53, scaleway, transip, vultr\)/,
     );
   });
 });

@@ -37,8 +37,8 @@ describe('certificatesResolvers.<name>.acme.dnsChallenge', () => {
   });
 
   it('names the supported providers for any other lego provider', () => {
-    assert.deepEqual(load('{ provider: vultr }').lines, [
-      'static.yaml:8:33: certificatesResolvers.le.acme.dnsChallenge.provider: `vultr` is not supported yet (supported: acme-dns, azuredns, challtestsrv, cloudflare, desec, digitalocean, duckdns, exec, gandiv5, gcloud, godaddy, hetzner, httpreq, linode, namecheap, ovh, pdns, porkbun, rfc2136, route53)',
+    assert.deepEqual(load('{ provider: bluecat }').lines, [
+      'static.yaml:8:33: certificatesResolvers.le.acme.dnsChallenge.provider: `bluecat` is not supported yet (supported: acme-dns, azuredns, bunny, challtestsrv, cloudflare, cloudns, desec, digitalocean, dnsimple, duckdns, dynu, exec, gandi, gandiv5, gcloud, godaddy, hetzner, httpreq, hurricane, infomaniak, inwx, ionos, linode, namecheap, namesilo, netcup, njalla, ovh, pdns, porkbun, rfc2136, route53, scaleway, transip, vultr)',
     ]);
   });
 
@@ -106,10 +106,10 @@ describe('certificatesResolvers.<name>.acme.dnsChallenge', () => {
     assert.deepEqual(byFlag.lines, []);
     assert.equal(byFlag.config?.certificatesResolvers?.['le']?.acme?.dnsChallenge?.provider, 'httpreq');
     const byEnv = load('{ provider: exec }', {
-      TRAFFIC_CERTIFICATESRESOLVERS_LE_ACME_DNSCHALLENGE_PROVIDER: 'gandi',
+      TRAFFIC_CERTIFICATESRESOLVERS_LE_ACME_DNSCHALLENGE_PROVIDER: 'safedns',
     });
     assert.deepEqual(byEnv.lines, [
-      'certificatesResolvers.le.acme.dnsChallenge.provider: `gandi` is not supported yet (supported: acme-dns, azuredns, challtestsrv, cloudflare, desec, digitalocean, duckdns, exec, gandiv5, gcloud, godaddy, hetzner, httpreq, linode, namecheap, ovh, pdns, porkbun, rfc2136, route53) (set by TRAFFIC_CERTIFICATESRESOLVERS_LE_ACME_DNSCHALLENGE_PROVIDER)',
+      'certificatesResolvers.le.acme.dnsChallenge.provider: `safedns` is not supported yet (supported: acme-dns, azuredns, bunny, challtestsrv, cloudflare, cloudns, desec, digitalocean, dnsimple, duckdns, dynu, exec, gandi, gandiv5, gcloud, godaddy, hetzner, httpreq, hurricane, infomaniak, inwx, ionos, linode, namecheap, namesilo, netcup, njalla, ovh, pdns, porkbun, rfc2136, route53, scaleway, transip, vultr) (set by TRAFFIC_CERTIFICATESRESOLVERS_LE_ACME_DNSCHALLENGE_PROVIDER)',
     ]);
   });
 

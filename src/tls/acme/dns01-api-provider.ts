@@ -33,6 +33,11 @@ export interface ApiSettingsSpec {
   readonly provider: string;
   /** lego's variable prefix: `CLOUDFLARE` for `CLOUDFLARE_HTTP_TIMEOUT`. */
   readonly prefix: string;
+  /**
+   * lego's GetOneWithFallback: each `<prefix>_…` variable, when unset, is read as
+   * `<fallbackPrefix>_…` (scaleway's `SCW_…`).
+   */
+  readonly fallbackPrefix?: string;
   /** The variable that overrides the API's base URL (none: `defaultApi` is the URL). */
   readonly apiUrlVar?: string;
   readonly defaultApi: string;
@@ -49,11 +54,12 @@ export interface ApiSettings {
 }
 
 export function apiSettings(vars: LegoEnv, ctx: ApiProviderContext, spec: ApiSettingsSpec): ApiSettings {
+  const name = (suffix: string): string => prefixedName(vars, spec.prefix, suffix, spec.fallbackPrefix);
   const timeouts = {
-    timeoutMs: vars.seconds(`${spec.prefix}_PROPAGATION_TIMEOUT`, spec.propagationS),
-    intervalMs: vars.seconds(`${spec.prefix}_POLLING_INTERVAL`, spec.pollingS),
+    timeoutMs: vars.seconds(name('PROPAGATION_TIMEOUT'), spec.propagationS),
+    intervalMs: vars.seconds(name('POLLING_INTERVAL'), spec.pollingS),
   };
-  const httpTimeoutMs = vars.seconds(`${spec.prefix}_HTTP_TIMEOUT`, spec.httpTimeoutS);
+  const httpTimeoutMs = vars.seconds(name('HTTP_TIMEOUT'), spec.httpTimeoutS);
   return {
     baseUrl:
       spec.apiUrlVar === undefined ? new URL(spec.defaultApi) : vars.url(spec.apiUrlVar, spec.defaultApi),
@@ -64,4 +70,12 @@ export function apiSettings(vars: LegoEnv, ctx: ApiProviderContext, spec: ApiSet
       ...(ctx.scheduler === undefined ? {} : { scheduler: ctx.scheduler }),
     }),
   };
+}
+
+/** `<prefix>_<suffix>`, or `<fallbackPrefix>_<suffix>` when only that one is set (lego's GetOneWithFallback). */
+export function prefixedName(vars: LegoEnv, prefix: string, suffix: string, fallbackPrefix?: string): string {
+  const main = `${prefix}_${suffix}`;
+  if (fallbackPrefix === undefined || vars.get(main) !== '') return main;
+  const alt = `${fallbackPrefix}_${suffix}`;
+  return vars.get(alt) === '' ? main : alt;
 }

@@ -16,6 +16,8 @@ export interface ApiRequest {
   readonly headers?: Readonly<Record<string, string>>;
   /** Sent as is; `content-length` is set from it. */
   readonly body?: string;
+  /** The query carries credentials (namecheap's ApiKey, ClouDNS's auth-password): messages show the URL without it. */
+  readonly secretQuery?: boolean;
 }
 
 export interface ApiResponse {
@@ -62,7 +64,7 @@ export class ApiClient {
 
   /** Sends the request; resolves with any status (the caller decides), rejects on transport failures. */
   send(req: ApiRequest): Promise<ApiResponse> {
-    const shown = `${req.method} ${redacted(req.url)}`;
+    const shown = `${req.method} ${shownUrl(req)}`;
     const headers: Record<string, string | number> = { accept: 'application/json', ...req.headers };
     if (req.body !== undefined) headers['content-length'] = Buffer.byteLength(req.body);
     const timeoutMs = this.#opts.timeoutMs;
@@ -135,7 +137,7 @@ export class ApiClient {
     if (res.status < 200 || res.status > 299) throw this.statusError(req, res, describe(body));
     if (body === INVALID) {
       throw new DnsApiError(
-        `${this.provider}: ${req.method} ${redacted(req.url)} answered ${res.status} with a body that is not JSON: ${excerpt(res.text)}`,
+        `${this.provider}: ${req.method} ${shownUrl(req)} answered ${res.status} with a body that is not JSON: ${excerpt(res.text)}`,
         res.status,
       );
     }
@@ -146,7 +148,7 @@ export class ApiClient {
   statusError(req: ApiRequest, res: ApiResponse, detail?: string): DnsApiError {
     const why = detail !== undefined && detail !== '' ? detail : excerpt(res.text);
     return new DnsApiError(
-      `${this.provider}: ${req.method} ${redacted(req.url)} answered ${res.status}${why === '' ? '' : `: ${why}`}`,
+      `${this.provider}: ${req.method} ${shownUrl(req)} answered ${res.status}${why === '' ? '' : `: ${why}`}`,
       res.status,
     );
   }
@@ -167,6 +169,14 @@ export function parseJson(text: string): unknown {
 export function excerpt(text: string): string {
   const t = text.trim().replace(/\s+/g, ' ');
   return t.length > EXCERPT_CHARS ? `${t.slice(0, EXCERPT_CHARS)}…` : t;
+}
+
+/** The request's URL for messages: without its query when that carries credentials. */
+function shownUrl(req: ApiRequest): string {
+  if (req.secretQuery !== true || req.url.search === '') return redacted(req.url);
+  const copy = new URL(req.url);
+  copy.search = '';
+  return redacted(copy);
 }
 
 /** A URL for messages: user information in it is a credential. */

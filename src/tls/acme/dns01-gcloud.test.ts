@@ -111,10 +111,53 @@ describe('the gcloud DNS provider', () => {
     await assert.rejects(p.present(RECORD, VALUE_A), /answered 400: oauth2: Invalid JWT Signature\./);
   });
 
-  it('refuses to start without a service account key, or with one that is not', () => {
+  it('without a key, takes the token and the project from the metadata server, as google.DefaultClient does on GCE', async () => {
+    api.calls.length = 0;
+    const metadata = { GCE_METADATA_HOST: new URL(api.url).host, GCE_API_URL: `${api.url}/dns/v1` };
+    const p = dnsProviderFor(CHALLENGE, metadata, {
+      zones: zoneLocator('example.com.'),
+      scheduler: new ImmediateScheduler(),
+    });
+    await p.present(RECORD, VALUE_A);
+    await p.cleanup(RECORD, VALUE_A);
+    assert.deepEqual(backend.values(RECORD), []);
+    const shown = api.calls.map((c) => `${c.method} ${c.path}${c.query.size > 0 ? `?${c.query}` : ''}`);
+    assert.deepEqual(shown.slice(0, 3), [
+      'GET /computeMetadata/v1/project/project-id',
+      'GET /computeMetadata/v1/instance/service-accounts/default/token?scopes=https%3A%2F%2Fwww.googleapis.com%2Fauth%2Fndev.clouddns.readwrite',
+      'GET /dns/v1/projects/my-project/managedZones?dnsName=example.com.',
+    ]);
+    // Asked once each: the project and the token are kept.
+    assert.equal(shown.filter((l) => l.startsWith('GET /computeMetadata')).length, 2);
+    for (const c of api.calls.slice(0, 2)) assert.equal(c.headers['metadata-flavor'], 'Google');
+    assert.match(String(api.calls[2]?.headers.authorization), /^Bearer ya29\.metadata-/);
+
+    // GCE_PROJECT: the metadata server is asked for the token only.
+    api.calls.length = 0;
+    const q = dnsProviderFor(
+      CHALLENGE,
+      { ...metadata, GCE_PROJECT: 'my-project' },
+      {
+        zones: zoneLocator('example.com.'),
+        scheduler: new ImmediateScheduler(),
+      },
+    );
+    await q.present(RECORD, VALUE_A);
+    await q.cleanup(RECORD, VALUE_A);
+    assert.ok(!api.calls.some((c) => c.path.endsWith('/project/project-id')));
+  });
+
+  it('refuses GOOGLE_APPLICATION_CREDENTIALS (not supported yet), and a key that is not one', () => {
     assert.throws(
-      () => dnsProviderFor(CHALLENGE, {}, { zones: zoneLocator('example.com.') }),
-      (e: Error) => e instanceof Dns01ConfigError && /GCE_SERVICE_ACCOUNT/.test(e.message),
+      () =>
+        dnsProviderFor(
+          CHALLENGE,
+          { GOOGLE_APPLICATION_CREDENTIALS: '/etc/gcp/adc.json' },
+          { zones: zoneLocator('example.com.') },
+        ),
+      (e: Error) =>
+        e instanceof Dns01ConfigError &&
+        /GOOGLE_APPLICATION_CREDENTIALS is not supported yet/.test(e.message),
     );
     assert.throws(
       () => build({ GCE_SERVICE_ACCOUNT: '{"type":"service_account"}' }),

@@ -4,6 +4,9 @@
  * (GCE_SERVICE_ACCOUNT or GCE_SERVICE_ACCOUNT_FILE): an OAuth2 access token from the key's
  * `token_uri` with a JWT signed RS256 by its private key (golang.org/x/oauth2/jwt: grant type
  * jwt-bearer, scope ndev.clouddns.readwrite, an hour long), reused until a minute before it ends.
+ * Without a key, the default credentials on Google Cloud: the metadata server's token for the
+ * default service account (`GET /computeMetadata/v1/instance/service-accounts/default/token
+ * ?scopes=…`, `Metadata-Flavor: Google`) and, without GCE_PROJECT, its project id.
  *
  * - the managed zone: GCE_ZONE_ID (`GET …/managedZones/<id>`), else `GET
  *   …/managedZones?dnsName=<zone.>` and the first public one (private too with
@@ -22,6 +25,7 @@ import {
   arrayField,
   asObject,
   delay,
+  excerpt,
   parseJson,
   stringField,
 } from './dns01-api.ts';
@@ -32,6 +36,8 @@ import type { ZoneLocator } from './dns01-zone.ts';
 import { type Scheduler, systemScheduler } from './scheduler.ts';
 
 export const GCLOUD_API = 'https://dns.googleapis.com/dns/v1';
+/** cloud.google.com/go/compute/metadata's metadataIP, used unless GCE_METADATA_HOST says otherwise. */
+const METADATA_IP = '169.254.169.254';
 const SCOPE = 'https://www.googleapis.com/auth/ndev.clouddns.readwrite';
 
 export interface ServiceAccountKey {
@@ -44,8 +50,12 @@ export interface ServiceAccountKey {
 export interface GCloudOptions {
   readonly api: ApiClient;
   readonly baseUrl: URL;
+  /** '' : asked of the metadata server at the first change (lego's autodetectProjectID). */
   readonly project: string;
-  readonly key: ServiceAccountKey;
+  /** A service account key; without one, the metadata server's default service account. */
+  readonly key?: ServiceAccountKey;
+  /** `host[:port]` of the metadata server (Google's libraries: GCE_METADATA_HOST, else 169.254.169.254). */
+  readonly metadataHost?: string;
   readonly zoneId: string;
   readonly allowPrivateZone: boolean;
   readonly ttl: number;
@@ -59,6 +69,7 @@ export class GCloudDnsProvider implements Dns01Provider {
   readonly #o: GCloudOptions;
   readonly #scheduler: Scheduler;
   #token: { value: string; until: number } | undefined;
+  #project: string | undefined;
 
   constructor(opts: GCloudOptions) {
     this.#o = opts;
@@ -99,7 +110,7 @@ export class GCloudDnsProvider implements Dns01Provider {
 
   /** The managed zone's name (its id in the API) and the record's absolute name. */
   async #zone(fqdn: string, signal?: AbortSignal): Promise<{ zone: string; name: string }> {
-    const p = encodeURIComponent(this.#o.project);
+    const p = encodeURIComponent(await this.#projectId());
     if (this.#o.zoneId !== '') {
       const name = await this.#o.zones.follow(fqdn, signal);
       await this.#call('GET', `projects/${p}/managedZones/${encodeURIComponent(this.#o.zoneId)}`);
@@ -123,7 +134,7 @@ export class GCloudDnsProvider implements Dns01Provider {
   }
 
   async #txt(zone: string, name: string): Promise<RRSet[]> {
-    const p = encodeURIComponent(this.#o.project);
+    const p = encodeURIComponent(await this.#projectId());
     const body = await this.#call('GET', `projects/${p}/managedZones/${encodeURIComponent(zone)}/rrsets`, {
       name,
       type: 'TXT',
@@ -137,7 +148,7 @@ export class GCloudDnsProvider implements Dns01Provider {
 
   /** lego's applyChanges: POST the change, then follow it until `done` (3 s apart, 30 s at most). */
   async #change(zone: string, change: Record<string, unknown>, signal?: AbortSignal): Promise<void> {
-    const path = `projects/${encodeURIComponent(this.#o.project)}/managedZones/${encodeURIComponent(zone)}/changes`;
+    const path = `projects/${encodeURIComponent(await this.#projectId())}/managedZones/${encodeURIComponent(zone)}/changes`;
     let got = await this.#call('POST', path, undefined, change);
     for (let waited = 0; stringField(got, 'status') !== 'done'; waited += 3_000) {
       if (waited >= 30_000) throw new Error(`gcloud: change ${stringField(got, 'id')} not done within 30 s`);
@@ -169,11 +180,52 @@ export class GCloudDnsProvider implements Dns01Provider {
     );
   }
 
-  /** golang.org/x/oauth2/jwt's Config.TokenSource: a signed assertion for an access token. */
+  /** GCE_PROJECT, else (no key) the metadata server's `project/project-id`, asked once. */
+  async #projectId(): Promise<string> {
+    if (this.#o.project !== '') return this.#o.project;
+    if (this.#project === undefined) {
+      const res = await this.#metadata('project/project-id');
+      const id = res.text.trim();
+      if (id === '')
+        throw new Error('gcloud: project name missing (the metadata server named none; set GCE_PROJECT)');
+      this.#project = id;
+    }
+    return this.#project;
+  }
+
+  /**
+   * cloud.google.com/go/compute/metadata's Get: `GET http://<host>/computeMetadata/v1/<suffix>`
+   * with `Metadata-Flavor: Google`; anything but 200 is an error.
+   */
+  async #metadata(suffix: string): Promise<{ text: string }> {
+    const url = new URL(`http://${this.#o.metadataHost ?? METADATA_IP}/computeMetadata/v1/${suffix}`);
+    const req = { method: 'GET' as const, url, headers: { 'metadata-flavor': 'Google' } };
+    const res = await this.#o.api.send(req);
+    if (res.status !== 200) throw this.#o.api.statusError(req, res, `metadata: ${excerpt(res.text)}`);
+    return res;
+  }
+
+  /**
+   * An access token: from the service account key (golang.org/x/oauth2/jwt), else from the
+   * metadata server (golang.org/x/oauth2/google's ComputeTokenSource, which google.DefaultClient
+   * uses on Google Cloud: the default service account's token for the Cloud DNS scope). Reused
+   * until a minute before it ends.
+   */
   async #accessToken(): Promise<string> {
     const now = Date.now();
     if (this.#token !== undefined && this.#token.until - now > 60_000) return this.#token.value;
     const k = this.#o.key;
+    if (k === undefined) {
+      const res = await this.#metadata(
+        `instance/service-accounts/default/token?${new URLSearchParams({ scopes: SCOPE })}`,
+      );
+      const parsed = parseJson(res.text);
+      const token = stringField(parsed, 'access_token');
+      if (token === undefined) throw new Error('gcloud: metadata: no access_token in the token answer');
+      const expiresIn = Number(asObject(parsed)?.['expires_in'] ?? 0);
+      this.#token = { value: token, until: now + (Number.isFinite(expiresIn) ? expiresIn : 0) * 1000 };
+      return token;
+    }
     // x/oauth2/jws: issued 10 s in the past against clock skew, valid for an hour.
     const iat = Math.floor(now / 1000) - 10;
     const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
@@ -225,17 +277,23 @@ function unquote(v: string): string {
 /**
  * lego's GCE_SERVICE_ACCOUNT (the key's JSON, or GCE_SERVICE_ACCOUNT_FILE), GCE_PROJECT (else the
  * key's project_id), GCE_ZONE_ID, GCE_ALLOW_PRIVATE_ZONE, GCE_TTL (120), the timeouts (180 s,
- * 5 s); ours: GCE_API_URL and GCE_HTTP_TIMEOUT (30 s). The Application Default Credentials (no
- * key: the metadata server) and GCE_IMPERSONATE_SERVICE_ACCOUNT are not supported yet.
+ * 5 s); ours: GCE_API_URL and GCE_HTTP_TIMEOUT (30 s). Without a key, lego's default credentials
+ * as they are on Google Cloud: the metadata server's default service account
+ * (GCE_METADATA_HOST, as Google's libraries read it), and GCE_PROJECT or else the metadata
+ * server's project. GOOGLE_APPLICATION_CREDENTIALS, gcloud's own credentials file and
+ * GCE_IMPERSONATE_SERVICE_ACCOUNT are not supported yet.
  */
 export function gcloudFromEnv(vars: LegoEnv, ctx: ApiProviderContext): ApiProviderSetup {
   const raw = vars.get('GCE_SERVICE_ACCOUNT');
-  let key: ServiceAccountKey = { clientEmail: '', privateKey: '', privateKeyId: '', tokenUri: '' };
+  let key: ServiceAccountKey | undefined;
   let project = vars.get('GCE_PROJECT');
   if (raw === '') {
-    vars.problems.push(
-      'the gcloud provider needs a service account key: GCE_SERVICE_ACCOUNT (its JSON) or GCE_SERVICE_ACCOUNT_FILE; the default credentials of the metadata server are not supported yet',
-    );
+    // google.DefaultClient would read these first: refused rather than passed over.
+    if (vars.get('GOOGLE_APPLICATION_CREDENTIALS') !== '') {
+      vars.problems.push(
+        'GOOGLE_APPLICATION_CREDENTIALS is not supported yet: give a service account key as GCE_SERVICE_ACCOUNT_FILE, or use the metadata server (unset it)',
+      );
+    }
   } else {
     const j = asObject(parseJson(raw));
     const field = (n: string): string => stringField(j, n) ?? '';
@@ -252,6 +310,7 @@ export function gcloudFromEnv(vars: LegoEnv, ctx: ApiProviderContext): ApiProvid
     if (project === '' && j !== undefined)
       vars.problems.push('project ID not found in Google Cloud Service Account file (set GCE_PROJECT)');
   }
+  const metadataHost = vars.get('GCE_METADATA_HOST');
   if (vars.get('GCE_IMPERSONATE_SERVICE_ACCOUNT') !== '')
     vars.problems.push('GCE_IMPERSONATE_SERVICE_ACCOUNT is not supported yet');
   const zoneId = vars.get('GCE_ZONE_ID');
@@ -273,7 +332,8 @@ export function gcloudFromEnv(vars: LegoEnv, ctx: ApiProviderContext): ApiProvid
         api: s.api,
         baseUrl: s.baseUrl,
         project,
-        key,
+        ...(key === undefined ? {} : { key }),
+        ...(metadataHost === '' ? {} : { metadataHost }),
         zoneId,
         allowPrivateZone,
         ttl,

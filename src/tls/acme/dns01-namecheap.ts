@@ -15,14 +15,7 @@
  * domain: SLD its first label, TLD the rest. Only our value is removed at cleanup (lego removes
  * every TXT record at the name, which would pull a wildcard's value from under its base name's).
  */
-import {
-  type ApiClient,
-  type ApiRequest,
-  type ApiResponse,
-  DnsApiError,
-  excerpt,
-  redacted,
-} from './dns01-api.ts';
+import { type ApiClient, type ApiRequest, DnsApiError, excerpt } from './dns01-api.ts';
 import { type ApiProviderContext, type ApiProviderSetup, apiSettings } from './dns01-api-provider.ts';
 import type { LegoEnv } from './dns01-env.ts';
 import type { Dns01Provider } from './dns01-provider.ts';
@@ -155,28 +148,19 @@ export class NamecheapDnsProvider implements Dns01Provider {
   }
 
   /** One call; its errors never show the query, which carries the API key. */
-  async #call(req: ApiRequest): Promise<string> {
-    const shown = new URL(req.url);
-    shown.search = '';
-    const safe = { ...req, url: shown };
-    let res: ApiResponse;
-    try {
-      res = await this.#o.api.send(req);
-    } catch (e) {
-      if (e instanceof DnsApiError)
-        throw new DnsApiError(e.message.replaceAll(redacted(req.url), redacted(shown)));
-      throw e;
-    }
-    if (res.status >= 400) throw this.#o.api.statusError(safe, res);
+  async #call(call: ApiRequest): Promise<string> {
+    const req = { ...call, secretQuery: true };
+    const res = await this.#o.api.send(req);
+    if (res.status >= 400) throw this.#o.api.statusError(req, res);
     if (!/<ApiResponse\b/.test(res.text)) {
-      throw this.#o.api.statusError(safe, res, `not an ApiResponse: ${excerpt(res.text)}`);
+      throw this.#o.api.statusError(req, res, `not an ApiResponse: ${excerpt(res.text)}`);
     }
     // lego: the first of `<Errors><Error Number="…">…</Error></Errors>`, as "<text> [<number>]".
     const errors = elements(res.text, 'Errors')[0] ?? '';
     const first = /<Error\b([^>]*)>([\s\S]*?)<\/Error>/.exec(errors);
     if (first !== null) {
       const number = attributes(first[1] ?? '')['Number'] ?? '0';
-      throw this.#o.api.statusError(safe, res, `${unescapeXml((first[2] ?? '').trim())} [${number}]`);
+      throw this.#o.api.statusError(req, res, `${unescapeXml((first[2] ?? '').trim())} [${number}]`);
     }
     return res.text;
   }

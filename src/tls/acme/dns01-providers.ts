@@ -11,19 +11,31 @@ import type { Logger } from '../../core/logger.ts';
 import { acmeDnsFromEnv } from './dns01-acmedns.ts';
 import type { ApiProviderContext, ApiProviderSetup } from './dns01-api-provider.ts';
 import { azureDnsFromEnv } from './dns01-azuredns.ts';
+import { bunnyFromEnv } from './dns01-bunny.ts';
 import { cloudflareFromEnv } from './dns01-cloudflare.ts';
+import { cloudnsFromEnv } from './dns01-cloudns.ts';
 import { desecFromEnv } from './dns01-desec.ts';
 import { digitalOceanFromEnv } from './dns01-digitalocean.ts';
+import { dnsimpleFromEnv } from './dns01-dnsimple.ts';
 import { duckDnsFromEnv } from './dns01-duckdns.ts';
+import { dynuFromEnv } from './dns01-dynu.ts';
 import { Dns01ConfigError, LegoEnv } from './dns01-env.ts';
 import { ExecDnsProvider } from './dns01-exec.ts';
+import { gandiFromEnv } from './dns01-gandi.ts';
 import { gandiV5FromEnv } from './dns01-gandiv5.ts';
 import { gcloudFromEnv } from './dns01-gcloud.ts';
 import { goDaddyFromEnv } from './dns01-godaddy.ts';
 import { hetznerFromEnv } from './dns01-hetzner.ts';
 import { HttpReqDnsProvider } from './dns01-httpreq.ts';
+import { hurricaneFromEnv } from './dns01-hurricane.ts';
+import { infomaniakFromEnv } from './dns01-infomaniak.ts';
+import { inwxFromEnv } from './dns01-inwx.ts';
+import { ionosFromEnv } from './dns01-ionos.ts';
 import { linodeFromEnv } from './dns01-linode.ts';
 import { namecheapFromEnv } from './dns01-namecheap.ts';
+import { namesiloFromEnv } from './dns01-namesilo.ts';
+import { netcupFromEnv } from './dns01-netcup.ts';
+import { njallaFromEnv } from './dns01-njalla.ts';
 import { ovhFromEnv } from './dns01-ovh.ts';
 import { pdnsFromEnv } from './dns01-pdns.ts';
 import { porkbunFromEnv } from './dns01-porkbun.ts';
@@ -31,6 +43,7 @@ import { Dns01PropagationCheck, PropagationCheckedDnsProvider } from './dns01-pr
 import { ChallTestSrvDnsProvider, type Dns01Provider } from './dns01-provider.ts';
 import { rfc2136FromEnv } from './dns01-rfc2136.ts';
 import { route53FromEnv } from './dns01-route53.ts';
+import { scalewayFromEnv } from './dns01-scaleway.ts';
 import {
   DEFAULT_POLLING_INTERVAL_MS,
   DEFAULT_PROPAGATION_TIMEOUT_MS,
@@ -38,6 +51,8 @@ import {
   type ProviderTimeouts,
   propagationSettings,
 } from './dns01-settings.ts';
+import { transipFromEnv } from './dns01-transip.ts';
+import { vultrFromEnv } from './dns01-vultr.ts';
 import { DnsZoneLocator, type ZoneLocator } from './dns01-zone.ts';
 import type { Scheduler } from './scheduler.ts';
 
@@ -46,21 +61,36 @@ const API_PROVIDERS: Readonly<Record<string, (vars: LegoEnv, ctx: ApiProviderCon
   {
     'acme-dns': acmeDnsFromEnv,
     azuredns: azureDnsFromEnv,
+    bunny: bunnyFromEnv,
     cloudflare: cloudflareFromEnv,
+    cloudns: cloudnsFromEnv,
     desec: desecFromEnv,
     digitalocean: digitalOceanFromEnv,
+    dnsimple: dnsimpleFromEnv,
     duckdns: duckDnsFromEnv,
+    dynu: dynuFromEnv,
+    gandi: gandiFromEnv,
     gandiv5: gandiV5FromEnv,
     gcloud: gcloudFromEnv,
     godaddy: goDaddyFromEnv,
     hetzner: hetznerFromEnv,
+    hurricane: hurricaneFromEnv,
+    infomaniak: infomaniakFromEnv,
+    inwx: inwxFromEnv,
+    ionos: ionosFromEnv,
     linode: linodeFromEnv,
     namecheap: namecheapFromEnv,
+    namesilo: namesiloFromEnv,
+    netcup: netcupFromEnv,
+    njalla: njallaFromEnv,
     ovh: ovhFromEnv,
     pdns: pdnsFromEnv,
     porkbun: porkbunFromEnv,
     rfc2136: rfc2136FromEnv,
     route53: route53FromEnv,
+    scaleway: scalewayFromEnv,
+    transip: transipFromEnv,
+    vultr: vultrFromEnv,
   };
 
 export interface DnsProviderContext {

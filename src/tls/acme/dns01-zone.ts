@@ -87,3 +87,32 @@ export function relativeName(fqdn: string, zone: string): string {
   }
   return unFqdn(fqdn).slice(0, name.length - z.length - 1);
 }
+
+/** The domain a challenge record is for: `_acme-challenge.<domain>.` without the prefix and the dot. */
+export function challengeDomain(fqdn: string): string {
+  const name = unFqdn(fqdn);
+  return name.startsWith('_acme-challenge.') ? name.slice('_acme-challenge.'.length) : name;
+}
+
+/**
+ * lego's findZone of the providers that list their zones instead of asking the SOA (vultr,
+ * ionos…): the longest of `zones` that `name` ends with, as Go's strings.HasSuffix compares (a
+ * plain string suffix, as lego does). Undefined when none does.
+ */
+export function longestSuffixZone(name: string, zones: Iterable<string>): string | undefined {
+  let best: string | undefined;
+  for (const z of zones) {
+    if (z !== '' && name.endsWith(z) && (best === undefined || z.length > best.length)) best = z;
+  }
+  return best;
+}
+
+/**
+ * lego's UnFqdnDomainsSeq: the name and each name above it, without the final dot
+ * (`a.example.com`, `example.com`, `com`), for the providers that ask their API which one is
+ * a zone.
+ */
+export function namesUpward(fqdn: string): string[] {
+  const labels = unFqdn(fqdn).split('.');
+  return labels.map((_, i) => labels.slice(i).join('.')).filter((n) => n !== '');
+}

@@ -50,6 +50,8 @@ export interface FakeAnswer {
   /** A string is sent as is; anything else as JSON. */
   readonly body?: unknown;
   readonly contentType?: string;
+  /** More response headers (a session cookie). */
+  readonly headers?: Readonly<Record<string, string>>;
 }
 
 export interface FakeApi {
@@ -82,7 +84,7 @@ export async function startFakeApi(
       calls.push(call);
       const send = (a: FakeAnswer): void => {
         const text = a.body === undefined ? '' : typeof a.body === 'string' ? a.body : JSON.stringify(a.body);
-        const headers: Record<string, string> = {};
+        const headers: Record<string, string> = { ...a.headers };
         if (text !== '') headers['content-type'] = a.contentType ?? 'application/json';
         res.writeHead(a.status, headers).end(text);
       };

@@ -26,6 +26,9 @@ export interface FakeGCloudOptions {
   readonly backend: DnsBackend;
 }
 
+/** The metadata server's answers (the same double serves them, under `/computeMetadata/v1/`). */
+export const METADATA_SCOPES = 'https://www.googleapis.com/auth/ndev.clouddns.readwrite';
+
 export async function startFakeGCloud(opts: FakeGCloudOptions): Promise<FakeApi & { tokens: number }> {
   const tokens = new Set<string>();
   const sets = new Map<string, { name: string; ttl: number; values: string[] }>();
@@ -37,6 +40,27 @@ export async function startFakeGCloud(opts: FakeGCloudOptions): Promise<FakeApi 
     body: { error: { code, message, errors: [{ message, domain: 'global', reason: 'invalid' }] } },
   });
   const api = await startFakeApi(async (call) => {
+    if (call.path.startsWith('/computeMetadata/v1/')) {
+      // The GCE metadata server: Metadata-Flavor: Google or 403, plain text for values.
+      if (call.headers['metadata-flavor'] !== 'Google')
+        return { status: 403, body: 'Missing Metadata-Flavor:Google header.', contentType: 'text/html' };
+      const what = call.path.slice('/computeMetadata/v1/'.length);
+      if (what === 'project/project-id' && call.method === 'GET')
+        return { status: 200, body: opts.project, contentType: 'application/text' };
+      if (what === 'instance/service-accounts/default/token' && call.method === 'GET') {
+        if (call.query.get('scopes') !== METADATA_SCOPES)
+          return {
+            status: 400,
+            body: 'this double grants the Cloud DNS scope only',
+            contentType: 'text/plain',
+          };
+        const token = `ya29.metadata-${randomUUID()}`;
+        tokens.add(token);
+        issued++;
+        return { status: 200, body: { access_token: token, expires_in: 3599, token_type: 'Bearer' } };
+      }
+      return { status: 404, body: 'Not Found', contentType: 'text/plain' };
+    }
     if (call.path === '/token') {
       const form = new URLSearchParams(call.body);
       if (form.get('grant_type') !== 'urn:ietf:params:oauth:grant-type:jwt-bearer')
