@@ -859,7 +859,7 @@ async function run(
       tracer = new tracing.Tracer(
         {
           // Traefik's autoprop.NewTextMapPropagator reads OTEL_PROPAGATORS.
-          w3c: tracing.w3cPropagation(process.env.OTEL_PROPAGATORS, (msg) => logger.warn(msg)),
+          propagation: tracing.parsePropagators(process.env.OTEL_PROPAGATORS, (msg) => logger.warn(msg)),
           ...tracesTarget.target,
           serviceName: tc.serviceName,
           sampleRate: tc.sampleRate,
