@@ -143,8 +143,15 @@ export class OtlpGrpcClient implements OtlpSender {
     return session;
   }
 
-  async send(body: Uint8Array): Promise<OtlpFailure | null> {
+  async send(body: Uint8Array, timeoutMs?: number): Promise<OtlpFailure | null> {
     if (this.#closed) return { error: 'exporter closed' };
+    // The call's deadline: the exporter's timeout, or what is left of the export's context.
+    const callMs =
+      timeoutMs === undefined || timeoutMs >= this.#timeoutMs ? this.#timeoutMs : Math.max(1, timeoutMs);
+    const headers =
+      callMs === this.#timeoutMs
+        ? this.#headers
+        : { ...this.#headers, 'grpc-timeout': `${Math.max(1, Math.ceil(callMs))}m` };
     let message: Buffer;
     try {
       const compressed = await gzipAsync(body);
@@ -159,7 +166,7 @@ export class OtlpGrpcClient implements OtlpSender {
     return new Promise((resolve) => {
       let stream: ClientHttp2Stream;
       try {
-        stream = this.#connect().request(this.#headers);
+        stream = this.#connect().request(headers);
       } catch (error) {
         resolve({ error });
         return;
@@ -177,8 +184,8 @@ export class OtlpGrpcClient implements OtlpSender {
       };
       const timer = setTimeout(() => {
         stream.close(constants.NGHTTP2_CANCEL);
-        done({ grpcStatus: 'DeadlineExceeded', error: `no answer within ${this.#timeoutMs} ms` });
-      }, this.#timeoutMs);
+        done({ grpcStatus: 'DeadlineExceeded', error: `no answer within ${callMs} ms` });
+      }, callMs);
       const readStatus = (h: IncomingHttpHeaders): void => {
         const s = h['grpc-status'];
         if (typeof s === 'string') grpcStatus = s;

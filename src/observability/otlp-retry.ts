@@ -84,7 +84,7 @@ export function grpcRetryable(f: OtlpFailure): RetryVerdict {
 
 export interface RetryOptions {
   readonly retryable: (f: OtlpFailure) => RetryVerdict;
-  /** The export's whole deadline, retries included (ms). */
+  /** The export's whole deadline, retries included (ms); each attempt gets what is left. Infinity: none. */
   readonly budgetMs: number;
   /** For tests: the random source and the clock. */
   readonly random?: () => number;
@@ -117,9 +117,14 @@ export class RetryingSender implements OtlpSender {
     const start = this.#now();
     let interval = RETRY_INITIAL_MS;
     let attempts = 0;
+    const budget = this.#opts.budgetMs;
     for (;;) {
       attempts++;
-      const failure = await this.#inner.send(body);
+      // Each attempt ends with the export's context at the latest (Go's requests carry it).
+      const left = budget - (this.#now() - start);
+      const failure = await (Number.isFinite(budget)
+        ? this.#inner.send(body, Math.max(1, Math.ceil(left)))
+        : this.#inner.send(body));
       if (failure === null) return null;
       const done = (): OtlpFailure => (attempts > 1 ? { ...failure, attempts } : failure);
       if (this.#stopped) return done();

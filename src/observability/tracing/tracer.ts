@@ -125,6 +125,7 @@ export class Tracer {
         tls: opts.tls,
         grpc: opts.grpc,
         env: opts.env,
+        processorTimeoutMs: opts.processorTimeoutMs,
         resource: encodeResource(
           String(opts.globalAttributes['service.name'] ?? opts.serviceName),
           opts.globalAttributes,
