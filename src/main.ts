@@ -324,18 +324,30 @@ async function otlpTarget(
 }
 
 /** OTEL_BSP_* as the tracer's batching options. */
-function batchOptions(b: BatchEnv): { flushIntervalMs?: number; maxQueue?: number; maxBatch?: number } {
+function batchOptions(b: BatchEnv): {
+  flushIntervalMs?: number;
+  maxQueue?: number;
+  maxBatch?: number;
+  processorTimeoutMs?: number;
+} {
   return {
     ...(b.scheduleDelayMs === undefined ? {} : { flushIntervalMs: b.scheduleDelayMs }),
+    ...(b.exportTimeoutMs === undefined ? {} : { processorTimeoutMs: b.exportTimeoutMs }),
     ...(b.maxQueue === undefined ? {} : { maxQueue: b.maxQueue }),
     ...(b.maxBatch === undefined ? {} : { maxBatch: b.maxBatch }),
   };
 }
 
 /** OTEL_BLRP_* as the log exporter's batching options. */
-function logBatchOptions(b: BatchEnv): { intervalMs?: number; maxQueue?: number; maxBatch?: number } {
+function logBatchOptions(b: BatchEnv): {
+  intervalMs?: number;
+  maxQueue?: number;
+  maxBatch?: number;
+  processorTimeoutMs?: number;
+} {
   return {
     ...(b.scheduleDelayMs === undefined ? {} : { intervalMs: b.scheduleDelayMs }),
+    ...(b.exportTimeoutMs === undefined ? {} : { processorTimeoutMs: b.exportTimeoutMs }),
     ...(b.maxQueue === undefined ? {} : { maxQueue: b.maxQueue }),
     ...(b.maxBatch === undefined ? {} : { maxBatch: b.maxBatch }),
   };
@@ -864,7 +876,7 @@ async function run(
       tracer = new tracing.Tracer(
         {
           // Traefik's autoprop.NewTextMapPropagator reads OTEL_PROPAGATORS.
-          w3c: tracing.w3cPropagation(process.env.OTEL_PROPAGATORS, (msg) => logger.warn(msg)),
+          propagation: tracing.parsePropagators(process.env.OTEL_PROPAGATORS, (msg) => logger.warn(msg)),
           ...tracesTarget.target,
           serviceName: tc.serviceName,
           sampleRate: tc.sampleRate,
@@ -1409,6 +1421,11 @@ async function run(
       otlpPusher = new (await import('./observability/metrics/otlp-pusher.ts')).OtlpMetricsPusher(
         {
           ...metricsTarget.target,
+          // The periodic reader's export timeout (Traefik sets only its interval).
+          processorTimeoutMs: (await import('./observability/otlp-transport.ts')).metricExportTimeout(
+            process.env,
+            (msg) => logger.warn(`metrics.otlp: ${msg}`),
+          ),
           serviceName: otlpMetrics.serviceName,
           // Traefik's resource: service.name, service.version, resourceAttributes, the environment's.
           resourceAttributes: {

@@ -11,8 +11,22 @@ import { type JsonKeyValue, unixNanos } from './tracing/otlp-json.ts';
  * logger with the otellogrus hook (pkg/middlewares/accesslog/logger.go NewHandler).
  */
 export interface AccessLogOtlpSink {
-  recordAttributes(level: LogLevel, msg: string, epochMs: number, attributes: JsonKeyValue[]): void;
+  /** `trace`: the request's entry span, whose context the record carries (traceId, spanId, flags). */
+  recordAttributes(
+    level: LogLevel,
+    msg: string,
+    epochMs: number,
+    attributes: JsonKeyValue[],
+    trace?: RecordTrace,
+  ): void;
   close(): Promise<void>;
+}
+
+/** The trace context of a traced request: its EntryPoint span's. */
+export interface RecordTrace {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly sampled: boolean;
 }
 
 /** One finished request, as the access log records it. */
@@ -58,6 +72,8 @@ export interface AccessRecord {
   readonly retryAttempts?: number;
   /** The request's headers as forwarded; only read when header fields are kept or redacted. */
   readonly requestHeaders?: HeaderList;
+  /** A traced request's EntryPoint span (Traefik's TraceId and SpanId fields); absent otherwise. */
+  readonly trace?: RecordTrace | undefined;
 }
 
 export type FieldMode = 'keep' | 'drop' | 'redact';
@@ -167,7 +183,8 @@ export class AccessLog {
     const f = this.#fields;
     // The same kept record as the line (filters and fields apply to both), as Traefik's hook
     // sees the logrus entry its formatter writes.
-    if (this.#otlp !== null) this.#otlp.recordAttributes('info', '', Date.now(), f.otlp(r, this.#count));
+    if (this.#otlp !== null)
+      this.#otlp.recordAttributes('info', '', Date.now(), f.otlp(r, this.#count), r.trace);
     if (!this.#writeLines) return;
     const format = this.#format;
     const line =
@@ -435,10 +452,14 @@ const FIELDS: readonly Field[] = [
   { name: 'ServiceAddr', value: (r) => serviceAddr(r.server) },
   { name: 'ServiceName', value: (r) => r.service || undefined },
   { name: 'ServiceURL', value: (r) => r.server || undefined },
+  // Traefik v3's SpanId and TraceId (pkg/middlewares/accesslog/logdata.go): the EntryPoint span's
+  // context, which its entry point chain sets before the access log, when the request is traced.
+  { name: 'SpanId', value: (r) => r.trace?.spanId },
   { name: 'StartLocal', value: (r) => goTime(r.startTime, true, true) },
   { name: 'StartUTC', value: (r) => goTime(r.startTime, false, true) },
   { name: 'TLSCipher', value: (r) => r.tlsCipher },
   { name: 'TLSVersion', value: (r) => r.tlsVersion },
+  { name: 'TraceId', value: (r) => r.trace?.traceId },
   { name: 'entryPointName', value: (r) => r.entryPoint },
 ];
 const F = Object.fromEntries(FIELDS.map((f, i) => [f.name, i])) as Record<string, number>;

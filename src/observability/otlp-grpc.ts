@@ -143,8 +143,15 @@ export class OtlpGrpcClient implements OtlpSender {
     return session;
   }
 
-  async send(body: Uint8Array): Promise<OtlpFailure | null> {
+  async send(body: Uint8Array, timeoutMs?: number): Promise<OtlpFailure | null> {
     if (this.#closed) return { error: 'exporter closed' };
+    // The call's deadline: the exporter's timeout, or what is left of the export's context.
+    const callMs =
+      timeoutMs === undefined || timeoutMs >= this.#timeoutMs ? this.#timeoutMs : Math.max(1, timeoutMs);
+    const headers =
+      callMs === this.#timeoutMs
+        ? this.#headers
+        : { ...this.#headers, 'grpc-timeout': `${Math.max(1, Math.ceil(callMs))}m` };
     let message: Buffer;
     try {
       const compressed = await gzipAsync(body);
@@ -159,7 +166,7 @@ export class OtlpGrpcClient implements OtlpSender {
     return new Promise((resolve) => {
       let stream: ClientHttp2Stream;
       try {
-        stream = this.#connect().request(this.#headers);
+        stream = this.#connect().request(headers);
       } catch (error) {
         resolve({ error });
         return;
@@ -167,6 +174,7 @@ export class OtlpGrpcClient implements OtlpSender {
       let settled = false;
       let grpcStatus: string | undefined;
       let grpcMessage: string | undefined;
+      let retryDelayMs: number | undefined;
       let httpStatus = 0;
       const done = (failure: OtlpFailure | null): void => {
         if (settled) return;
@@ -176,13 +184,15 @@ export class OtlpGrpcClient implements OtlpSender {
       };
       const timer = setTimeout(() => {
         stream.close(constants.NGHTTP2_CANCEL);
-        done({ grpcStatus: 'DeadlineExceeded', error: `no answer within ${this.#timeoutMs} ms` });
-      }, this.#timeoutMs);
+        done({ grpcStatus: 'DeadlineExceeded', error: `no answer within ${callMs} ms` });
+      }, callMs);
       const readStatus = (h: IncomingHttpHeaders): void => {
         const s = h['grpc-status'];
         if (typeof s === 'string') grpcStatus = s;
         const m = h['grpc-message'];
         if (typeof m === 'string') grpcMessage = decodeURIComponentSafe(m);
+        const d = h['grpc-status-details-bin'];
+        if (typeof d === 'string') retryDelayMs = retryDelayOf(d);
       };
       stream.on('response', (h: IncomingHttpHeaders & IncomingHttpStatusHeader) => {
         httpStatus = Number(h[':status'] ?? 0);
@@ -199,6 +209,7 @@ export class OtlpGrpcClient implements OtlpSender {
           return done({
             grpcStatus: GRPC_CODES[code] ?? grpcStatus,
             ...(grpcMessage === undefined || grpcMessage === '' ? {} : { grpcMessage }),
+            ...(retryDelayMs === undefined ? {} : { retryDelayMs }),
           });
         }
         done(
@@ -227,4 +238,97 @@ function decodeURIComponentSafe(s: string): string {
   } catch {
     return s;
   }
+}
+
+/** Reads a varint at `pos`: [value, next position], or null past the end (or over 10 bytes). */
+function varint(b: Buffer, pos: number): [number, number] | null {
+  let value = 0;
+  let scale = 1;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= b.length) return null;
+    const byte = b[pos++]!;
+    value += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) return [value, pos];
+    scale *= 128;
+  }
+  return null;
+}
+
+/**
+ * The fields of one protobuf message: calls `onField(number, wireType, start, end)` for each,
+ * `start..end` being a length-delimited field's bytes or a varint's value in `start`. False when
+ * the bytes are not a message.
+ */
+function eachField(
+  b: Buffer,
+  onField: (field: number, wire: number, start: number, end: number) => void,
+): boolean {
+  let pos = 0;
+  while (pos < b.length) {
+    const key = varint(b, pos);
+    if (key === null) return false;
+    pos = key[1];
+    const field = Math.floor(key[0] / 8);
+    const wire = key[0] % 8;
+    if (wire === 0) {
+      const v = varint(b, pos);
+      if (v === null) return false;
+      onField(field, wire, v[0], v[0]);
+      pos = v[1];
+    } else if (wire === 2) {
+      const len = varint(b, pos);
+      if (len === null || len[1] + len[0] > b.length) return false;
+      onField(field, wire, len[1], len[1] + len[0]);
+      pos = len[1] + len[0];
+    } else if (wire === 1) pos += 8;
+    else if (wire === 5) pos += 4;
+    else return false;
+  }
+  return pos === b.length;
+}
+
+const RETRY_INFO = 'google.rpc.RetryInfo';
+
+/**
+ * The retry delay (ms) of a google.rpc.RetryInfo among the details of a status
+ * (`grpc-status-details-bin`: a google.rpc.Status, base64), as Go's OTLP gRPC exporters read it
+ * (otlptracegrpc throttleDelay: status.Details(), the first RetryInfo's retry_delay); undefined
+ * when there is none. A negative delay counts as none to wait (Go's backoff is then longer).
+ */
+export function retryDelayOf(detailsBase64: string): number | undefined {
+  const status = Buffer.from(detailsBase64, 'base64');
+  let delay: number | undefined;
+  eachField(status, (field, wire, start, end) => {
+    // Status.details (3): google.protobuf.Any { type_url = 1, value = 2 }.
+    if (delay !== undefined || field !== 3 || wire !== 2) return;
+    const any = status.subarray(start, end);
+    let typeUrl = '';
+    let value: Buffer | null = null;
+    eachField(any, (f, w, s, e) => {
+      if (w !== 2) return;
+      if (f === 1) typeUrl = any.toString('latin1', s, e);
+      else if (f === 2) value = any.subarray(s, e);
+    });
+    // anypb resolves the message by the name after the URL's last slash.
+    if (value === null || typeUrl.slice(typeUrl.lastIndexOf('/') + 1) !== RETRY_INFO) return;
+    const info: Buffer = value;
+    let ms = 0;
+    eachField(info, (f, w, s, e) => {
+      // RetryInfo.retry_delay (1): google.protobuf.Duration { seconds = 1, nanos = 2 }.
+      if (f !== 1 || w !== 2) return;
+      const d = info.subarray(s, e);
+      let seconds = 0;
+      let nanos = 0;
+      eachField(d, (df, dw, v) => {
+        if (dw !== 0) return;
+        // int64/int32 varints: a negative value is encoded in ten bytes, above 2^63.
+        const signed = v >= 2 ** 63 ? v - 2 ** 64 : v;
+        if (df === 1) seconds = signed;
+        else if (df === 2) nanos = signed;
+      });
+      ms = seconds * 1000 + nanos / 1e6;
+    });
+    delay = Math.max(0, ms);
+  });
+  return delay;
 }

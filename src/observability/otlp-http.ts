@@ -33,7 +33,11 @@ export interface OtlpPostOptions {
 export interface OtlpSender {
   /** Where the exports go, for the warnings. */
   readonly url: string;
-  send(body: Uint8Array): Promise<OtlpFailure | null>;
+  /**
+   * `timeoutMs`: what is left of the export's context (its retries'), when less than the
+   * client's own timeout: the attempt ends then, as Go's requests end with their context.
+   */
+  send(body: Uint8Array, timeoutMs?: number): Promise<OtlpFailure | null>;
   /** Shutdown: gives up a retry being waited for (otlp-retry.ts), before the last export. */
   stopRetrying?(): void;
   close(): void;
@@ -79,7 +83,11 @@ export class OtlpHttpClient implements OtlpSender {
   }
 
   /** POSTs one export (an Export*ServiceRequest in protobuf). */
-  async send(body: Uint8Array): Promise<OtlpFailure | null> {
+  async send(body: Uint8Array, timeoutMs?: number): Promise<OtlpFailure | null> {
+    // AbortSignal.timeout takes whole milliseconds.
+    const attemptMs = Math.ceil(
+      timeoutMs === undefined ? this.#timeoutMs : Math.min(this.#timeoutMs, timeoutMs),
+    );
     let compressed: Buffer;
     try {
       compressed = await gzipAsync(body);
@@ -108,7 +116,7 @@ export class OtlpHttpClient implements OtlpSender {
           method: 'POST',
           agent: this.#agent,
           headers: { ...this.#headers, 'content-length': String(compressed.length) },
-          signal: AbortSignal.timeout(this.#timeoutMs),
+          signal: AbortSignal.timeout(attemptMs),
         },
         onResponse,
       );

@@ -13,6 +13,7 @@
  * Off the request path: a record is pushed onto an array; encoding and export happen on a timer.
  */
 import type { LogFields, Logger, LogLevel, LogTee } from '../core/logger.ts';
+import type { RecordTrace } from './access-log.ts';
 import { type OtlpSender, WarnLimiter } from './otlp-http.ts';
 import { encodeExportRequest } from './otlp-proto.ts';
 import { createSender, type OtlpExportTarget } from './otlp-transport.ts';
@@ -36,6 +37,8 @@ interface QueuedRecord {
   readonly fields: LogFields;
   /** Attributes typed by the caller (the access log's): used instead of `fields`. */
   readonly attributes?: JsonKeyValue[];
+  /** The span context of the request the record is about (the access log's traced requests). */
+  readonly trace?: RecordTrace | undefined;
 }
 
 export interface LogExporterOptions extends OtlpExportTarget {
@@ -78,12 +81,16 @@ function encodeRecord(r: QueuedRecord): object {
     }
   }
   const time = unixNanos(r.epochMs);
+  const t = r.trace;
   return {
     timeUnixNano: time,
     observedTimeUnixNano: time,
     severityNumber: SEVERITY[r.level],
     body: { stringValue: r.msg },
     attributes,
+    // Go's sdk/log record takes the span context of the context it is emitted with: its ids and
+    // trace flags (the sampled bit).
+    ...(t === undefined ? {} : { traceId: t.traceId, spanId: t.spanId, flags: t.sampled ? 1 : 0 }),
   };
 }
 
@@ -141,8 +148,14 @@ export class OtlpLogExporter implements LogTee {
   }
 
   /** A record whose attributes are already typed (the access log's, access-log.ts). */
-  recordAttributes(level: LogLevel, msg: string, epochMs: number, attributes: JsonKeyValue[]): void {
-    this.#enqueue({ level, msg, epochMs, fields: NO_FIELDS, attributes });
+  recordAttributes(
+    level: LogLevel,
+    msg: string,
+    epochMs: number,
+    attributes: JsonKeyValue[],
+    trace?: RecordTrace,
+  ): void {
+    this.#enqueue({ level, msg, epochMs, fields: NO_FIELDS, attributes, trace });
   }
 
   #enqueue(r: QueuedRecord): void {

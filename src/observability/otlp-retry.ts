@@ -8,8 +8,8 @@
  *   answer's Retry-After (seconds), and a request that timed out (Go's temporary url.Error); a
  *   refused connection or any other status is not retried;
  * - OTLP/gRPC (otlp*grpc retryable): Canceled, DeadlineExceeded, Aborted, OutOfRange,
- *   Unavailable (a connection that cannot be made included) and DataLoss; ResourceExhausted only
- *   with a RetryInfo, which we do not read, so never.
+ *   Unavailable (a connection that cannot be made included) and DataLoss, waiting at least the
+ *   delay of a google.rpc.RetryInfo in the status details; ResourceExhausted only with one.
  * Each export's retries also end with its context: over gRPC the export's own timeout (10 s, or
  * OTEL_EXPORTER_OTLP_*TIMEOUT) covers them all, over HTTP the batch processor's or periodic
  * reader's export timeout (30 s). Exports stay one at a time: the next one waits, as Go's do.
@@ -62,10 +62,20 @@ const GRPC_RETRYABLE = new Set([
   'DataLoss',
 ]);
 
-/** otlp*grpc's retryable: a status of the list, or a call that could not be made (Unavailable). */
+/**
+ * otlp*grpc's retryable (retryableGRPCStatus): a status of the list, waiting at least the delay of
+ * a RetryInfo in its details; ResourceExhausted only with a RetryInfo (the server says it will
+ * recover), after its delay; a call that could not be made (Unavailable).
+ */
 export function grpcRetryable(f: OtlpFailure): RetryVerdict {
   const code = f.grpcStatus;
-  if (typeof code === 'string') return GRPC_RETRYABLE.has(code) ? YES : NO;
+  const delay = f.retryDelayMs;
+  if (typeof code === 'string') {
+    if (GRPC_RETRYABLE.has(code))
+      return typeof delay === 'number' && delay > 0 ? { retry: true, throttleMs: delay } : YES;
+    if (code === 'ResourceExhausted' && typeof delay === 'number') return { retry: true, throttleMs: delay };
+    return NO;
+  }
   // No gRPC status: the connection failed or the answer was not gRPC (grpc-go says Unavailable
   // for those, or maps the HTTP status, 4xx/5xx gateways included, to Unavailable).
   if (f.error === 'exporter closed') return NO;
@@ -74,7 +84,7 @@ export function grpcRetryable(f: OtlpFailure): RetryVerdict {
 
 export interface RetryOptions {
   readonly retryable: (f: OtlpFailure) => RetryVerdict;
-  /** The export's whole deadline, retries included (ms). */
+  /** The export's whole deadline, retries included (ms); each attempt gets what is left. Infinity: none. */
   readonly budgetMs: number;
   /** For tests: the random source and the clock. */
   readonly random?: () => number;
@@ -107,9 +117,14 @@ export class RetryingSender implements OtlpSender {
     const start = this.#now();
     let interval = RETRY_INITIAL_MS;
     let attempts = 0;
+    const budget = this.#opts.budgetMs;
     for (;;) {
       attempts++;
-      const failure = await this.#inner.send(body);
+      // Each attempt ends with the export's context at the latest (Go's requests carry it).
+      const left = budget - (this.#now() - start);
+      const failure = await (Number.isFinite(budget)
+        ? this.#inner.send(body, Math.max(1, Math.ceil(left)))
+        : this.#inner.send(body));
       if (failure === null) return null;
       const done = (): OtlpFailure => (attempts > 1 ? { ...failure, attempts } : failure);
       if (this.#stopped) return done();

@@ -2,7 +2,14 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { silentLogger } from '../core/logger.ts';
-import { batchEnv, createSender, detectedResource, exporterEnv, resourceFromEnv } from './otlp-transport.ts';
+import {
+  batchEnv,
+  createSender,
+  detectedResource,
+  exporterEnv,
+  metricExportTimeout,
+  resourceFromEnv,
+} from './otlp-transport.ts';
 
 const noWarn = (msg: string): never => assert.fail(msg);
 
@@ -164,6 +171,29 @@ describe('batchEnv (OTEL_BSP_*, OTEL_BLRP_*: the Go SDK’s batch processors)', 
     assert.deepEqual(
       batchEnv('BSP', { OTEL_BSP_SCHEDULE_DELAY: '5s' }, (m) => warnings.push(m)),
       {},
+    );
+    assert.equal(warnings.length, 1);
+  });
+
+  it('reads EXPORT_TIMEOUT in milliseconds, 0 or less being no deadline (if ExportTimeout > 0)', () => {
+    assert.deepEqual(batchEnv('BSP', { OTEL_BSP_EXPORT_TIMEOUT: '1500' }, noWarn), { exportTimeoutMs: 1500 });
+    assert.deepEqual(batchEnv('BLRP', { OTEL_BLRP_EXPORT_TIMEOUT: '0' }, noWarn), { exportTimeoutMs: 0 });
+    assert.deepEqual(batchEnv('BSP', { OTEL_BSP_EXPORT_TIMEOUT: '-5' }, noWarn), { exportTimeoutMs: 0 });
+    const warnings: string[] = [];
+    assert.deepEqual(
+      batchEnv('BSP', { OTEL_BSP_EXPORT_TIMEOUT: '2s' }, (m) => warnings.push(m)),
+      {},
+    );
+    assert.equal(warnings.length, 1);
+  });
+
+  it('OTEL_METRIC_EXPORT_TIMEOUT: above 0 only (the periodic reader keeps 30 s otherwise)', () => {
+    assert.equal(metricExportTimeout({ OTEL_METRIC_EXPORT_TIMEOUT: '800' }, noWarn), 800);
+    assert.equal(metricExportTimeout({}, noWarn), undefined);
+    const warnings: string[] = [];
+    assert.equal(
+      metricExportTimeout({ OTEL_METRIC_EXPORT_TIMEOUT: '0' }, (m) => warnings.push(m)),
+      undefined,
     );
     assert.equal(warnings.length, 1);
   });

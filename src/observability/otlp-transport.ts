@@ -40,6 +40,12 @@ export interface OtlpExportTarget {
   readonly grpc?: { readonly insecure: boolean } | undefined;
   /** The environment the OTEL_EXPORTER_OTLP_* variables are read from (none when absent). */
   readonly env?: OtlpEnv | undefined;
+  /**
+   * The export timeout of the batch processor or periodic reader that calls the exporter (Go's
+   * ExportTimeout: OTEL_BSP_EXPORT_TIMEOUT, OTEL_BLRP_EXPORT_TIMEOUT, OTEL_METRIC_EXPORT_TIMEOUT),
+   * its context's deadline for the export and its retries; 0 = none. Default 30 s.
+   */
+  readonly processorTimeoutMs?: number | undefined;
 }
 
 /** The variables' settings that Traefik's options leave standing (see the module's comment). */
@@ -166,6 +172,9 @@ export function createSender(
   const timeoutMs =
     fromEnv.timeoutMs !== undefined && fromEnv.timeoutMs > 0 ? fromEnv.timeoutMs : defaultTimeoutMs;
   const tls = target.tls ?? fromEnv.tls;
+  // The processor's context (a timeout of 0 or less sets none, as `if ExportTimeout > 0`).
+  const processorMs = target.processorTimeoutMs ?? PROCESSOR_EXPORT_TIMEOUT_MS;
+  const processorBudget = processorMs > 0 ? processorMs : Number.POSITIVE_INFINITY;
   if (target.grpc !== undefined) {
     const client = new OtlpGrpcClient({
       signal,
@@ -175,8 +184,12 @@ export function createSender(
       headers: target.headers,
       timeoutMs,
     });
-    // Go's gRPC exporters: the export's timeout covers its retries (exportContext).
-    return new RetryingSender(client, { retryable: grpcRetryable, budgetMs: timeoutMs });
+    // Go's gRPC exporters: the export's timeout covers its retries (exportContext), within the
+    // processor's context.
+    return new RetryingSender(client, {
+      retryable: grpcRetryable,
+      budgetMs: Math.min(timeoutMs, processorBudget),
+    });
   }
   // otlpconfig.NewHTTPConfig cleans the path it ends with (path.Clean), Traefik's or the
   // environment's.
@@ -188,7 +201,7 @@ export function createSender(
   // with the processor's or reader's export context.
   return new RetryingSender(new OtlpHttpClient({ url, headers: target.headers, timeoutMs, tls }), {
     retryable: httpRetryable,
-    budgetMs: PROCESSOR_EXPORT_TIMEOUT_MS,
+    budgetMs: processorBudget,
   });
 }
 
@@ -265,13 +278,16 @@ export interface BatchEnv {
   scheduleDelayMs?: number;
   maxQueue?: number;
   maxBatch?: number;
+  /** EXPORT_TIMEOUT (ms); 0 = no deadline. */
+  exportTimeoutMs?: number;
 }
 
 /**
  * The batch processors' variables, which Traefik leaves to the Go SDK (it passes no option to
  * sdktrace.NewBatchSpanProcessor nor to sdk/log NewBatchProcessor): OTEL_BSP_* for spans,
- * OTEL_BLRP_* for log records — SCHEDULE_DELAY (ms), MAX_QUEUE_SIZE, MAX_EXPORT_BATCH_SIZE. A
- * batch larger than the queue is cut down to it (Go: min(512, queue)).
+ * OTEL_BLRP_* for log records — SCHEDULE_DELAY (ms), MAX_QUEUE_SIZE, MAX_EXPORT_BATCH_SIZE,
+ * EXPORT_TIMEOUT (ms). A batch larger than the queue is cut down to it (Go: min(512, queue)). An
+ * export timeout of 0 or less is no deadline (the processors' `if ExportTimeout > 0`).
  */
 export function batchEnv(prefix: 'BSP' | 'BLRP', env: OtlpEnv, warn: (msg: string) => void): BatchEnv {
   const int = (name: string): number | undefined => {
@@ -291,5 +307,23 @@ export function batchEnv(prefix: 'BSP' | 'BLRP', env: OtlpEnv, warn: (msg: strin
   if (delay !== undefined) out.scheduleDelayMs = delay;
   if (queue !== undefined) out.maxQueue = queue;
   if (batch !== undefined) out.maxBatch = batch;
+  const timeout = env[`OTEL_${prefix}_EXPORT_TIMEOUT`]?.trim();
+  if (timeout !== undefined && timeout !== '') {
+    if (/^[+-]?\d+$/.test(timeout)) out.exportTimeoutMs = Math.max(0, Number(timeout));
+    else warn(`OTEL_${prefix}_EXPORT_TIMEOUT: "${timeout}" is not a whole number; ignored`);
+  }
   return out;
+}
+
+/**
+ * OTEL_METRIC_EXPORT_TIMEOUT (ms), which the periodic reader reads (sdk/metric env.go
+ * envDuration: Traefik passes it WithInterval only): undefined when unset, or not a whole number
+ * above 0 (Go then keeps its 30 s, with an error).
+ */
+export function metricExportTimeout(env: OtlpEnv, warn: (msg: string) => void): number | undefined {
+  const v = env.OTEL_METRIC_EXPORT_TIMEOUT?.trim();
+  if (v === undefined || v === '') return undefined;
+  if (/^[+-]?\d+$/.test(v) && Number(v) > 0) return Number(v);
+  warn(`OTEL_METRIC_EXPORT_TIMEOUT: "${v}" is not a whole number above 0; ignored`);
+  return undefined;
 }

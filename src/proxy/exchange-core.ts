@@ -827,7 +827,7 @@ export abstract class ExchangeCore
     }
     if (this.trace !== null) this.trace.end(this, ctx.name);
     if (ctx.accessLog !== null && (route === undefined ? ctx.logUnrouted : route.logged))
-      logAccess(ctx.accessLog, this, ctx.name);
+      logAccess(ctx.accessLog, this, ctx.name, this.trace?.entry);
     this.client.exchangeDone(this, !this.closeAfter);
   }
 }

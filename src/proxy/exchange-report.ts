@@ -54,7 +54,13 @@ function protocol(ex: ReportedExchange): string {
   return ex.http2 ? 'HTTP/2.0' : ex.parsed.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
 }
 
-export function logAccess(log: AccessLog, ex: ReportedExchange, entryPoint: string): void {
+/** `entry`: a traced request's EntryPoint span (the TraceId and SpanId fields), else undefined. */
+export function logAccess(
+  log: AccessLog,
+  ex: ReportedExchange,
+  entryPoint: string,
+  entry: RequestSpan | undefined,
+): void {
   const req = ex.req;
   const now = performance.now();
   const durationMs = now - ex.startedAt;
@@ -90,6 +96,7 @@ export function logAccess(log: AccessLog, ex: ReportedExchange, entryPoint: stri
     referer: req.headers.get('referer') ?? '',
     retryAttempts: ex.retries,
     requestHeaders: req.headers,
+    trace: entry,
   });
 }
 

@@ -34,6 +34,8 @@ import {
 export class RequestTrace {
   readonly entry: RequestSpan;
   readonly #tracer: Tracer;
+  /** What extraction left in the request's context for injection (B3/Jaeger debug, deferred). */
+  readonly #flags: number;
   /** The span the next span goes under: the innermost one open. */
   #parent: RequestSpan;
   /** Detailed (and sampled): the router's, middlewares' and service's spans, to end last. */
@@ -76,11 +78,9 @@ export class RequestTrace {
     this.#tracer = tracer;
     this.#metrics = metrics;
     this.#ownService = route?.service.name.endsWith('@internal') === true;
-    const h = ex.req.headers;
-    // Without W3C propagation (OTEL_PROPAGATORS), every request starts a trace of its own.
-    const span = tracer.w3c
-      ? tracer.startSpan(h.get('traceparent'), h.get('tracestate'), 'EntryPoint', startEpochMs)
-      : tracer.startSpan(undefined, undefined, 'EntryPoint', startEpochMs);
+    // The client's context, by the propagators of OTEL_PROPAGATORS (none: a trace of its own).
+    const span = tracer.startEntrySpan(ex.req.headers, 'EntryPoint', startEpochMs);
+    this.#flags = tracer.extractedFlags;
     this.entry = span;
     this.#parent = span;
     if (!span.sampled) return;
@@ -246,7 +246,7 @@ export class RequestTrace {
       this.#call = call;
       traceparent = call.traceparent;
     }
-    injectContext(this.#tracer, headers, traceparent, entry.tracestate);
+    this.#tracer.propagation.inject(headers, traceparent, entry.tracestate, this.#flags);
   }
 
   /**
@@ -286,7 +286,7 @@ export class RequestTrace {
       spans.push(call);
       traceparent = call.traceparent;
     }
-    injectContext(this.#tracer, headers, traceparent, entry.tracestate);
+    this.#tracer.propagation.inject(headers, traceparent, entry.tracestate, this.#flags);
     return spans === null ? null : spans.reverse();
   }
 
@@ -309,7 +309,7 @@ export class RequestTrace {
       captureCall(span, tracer, method, '1.1', url, t.path, t.query, headers);
       traceparent = span.traceparent;
     }
-    injectContext(this.#tracer, headers, traceparent, entry.tracestate);
+    this.#tracer.propagation.inject(headers, traceparent, entry.tracestate, this.#flags);
     return span;
   }
 
@@ -353,21 +353,4 @@ export class RequestTrace {
     }
     endSpan(this.entry, ex, entryPoint);
   }
-}
-
-/**
- * The call's context into its fields, as Traefik's InjectContextIntoCarrier: W3C trace context
- * (traceparent, and tracestate or none) when OTEL_PROPAGATORS has it; otherwise the fields go
- * on as the request had them.
- */
-function injectContext(
-  tracer: Tracer,
-  headers: HeaderList,
-  traceparent: string,
-  tracestate: string | undefined,
-): void {
-  if (!tracer.w3c) return;
-  headers.set('traceparent', traceparent);
-  if (tracestate !== undefined) headers.set('tracestate', tracestate);
-  else headers.delete('tracestate');
 }

@@ -117,6 +117,75 @@ http:
     }
   });
 
+  it("a traced request's EntryPoint span: TraceId and SpanId in the line, the span context on the record", async () => {
+    // Traefik v3's TraceId and SpanId fields (pkg/middlewares/accesslog/logdata.go), present only
+    // when the request is traced; the OTLP record carries the span context it was logged in.
+    const file = join(dir, 'traced.log');
+    let proxy: ProxyProcess | undefined;
+    try {
+      proxy = await startProxy({
+        config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+experimental:
+  otlpLogs: true
+tracing:
+  otlp: { http: { endpoint: "${http.base}" } }
+accessLog:
+  filePath: "${file}"
+  format: json
+  dualOutput: true
+  otlp:
+    http: { endpoint: "${http.base}" }
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/traced\`)", service: be }
+    quiet: { rule: "PathPrefix(\`/quiet\`)", service: be, observability: { tracing: false } }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
+`,
+      });
+      const trace = 'cd'.repeat(16);
+      const c = await RawConn.open(proxy.port);
+      try {
+        c.write(
+          `GET /traced/t1 HTTP/1.1\r\nHost: shop.test\r\ntraceparent: 00-${trace}-00f067aa0ba902b7-01\r\n\r\n`,
+        );
+        assert.equal((await c.readResponse()).status, 200);
+        c.write('GET /quiet/q1 HTTP/1.1\r\nHost: shop.test\r\n\r\n');
+        assert.equal((await c.readResponse()).status, 200);
+      } finally {
+        c.destroy();
+      }
+      const entry = await http.waitForSpan((s) => s.name === 'EntryPoint' && s.traceId === trace, 30_000);
+      const rec = await http.waitForLog((l) => l.attributes.RequestPath === '/traced/t1', 30_000);
+      assert.equal(rec.attributes.TraceId, trace);
+      assert.equal(rec.attributes.SpanId, entry.spanId);
+      assert.equal(rec.traceId, trace);
+      assert.equal(rec.spanId, entry.spanId);
+      assert.equal(rec.flags, 1, 'sampled');
+      const quiet = await http.waitForLog((l) => l.attributes.RequestPath === '/quiet/q1', 30_000);
+      assert.equal('TraceId' in quiet.attributes, false);
+      assert.equal(quiet.traceId, '');
+      await proxy.stop();
+      const lines = readFileSync(file, 'utf8')
+        .trim()
+        .split('\n')
+        .map((l) => JSON.parse(l) as Record<string, unknown>);
+      const traced = lines.find((l) => l.RequestPath === '/traced/t1')!;
+      assert.equal(traced.TraceId, trace);
+      assert.equal(traced.SpanId, entry.spanId);
+      // Go's JSON key order: SpanId after ServiceURL, TraceId after TLS*.
+      const keys = Object.keys(traced);
+      assert.ok(keys.indexOf('SpanId') > keys.indexOf('ServiceURL'));
+      assert.ok(keys.indexOf('TraceId') < keys.indexOf('entryPointName'));
+      const untraced = lines.find((l) => l.RequestPath === '/quiet/q1')!;
+      assert.equal('TraceId' in untraced || 'SpanId' in untraced, false);
+    } finally {
+      await proxy?.stop();
+    }
+  });
+
   it('over OTLP/gRPC with dualOutput: the file gets the lines too', async () => {
     const file = join(dir, 'access.log');
     let proxy: ProxyProcess | undefined;

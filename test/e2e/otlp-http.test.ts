@@ -8,11 +8,14 @@
  * gets the signal's path (/v1/traces, /v1/metrics).
  */
 import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { type OtlpReceiver, startOtlpReceiver } from '../helpers/otlp-receiver.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { TestPki } from '../helpers/tls-certs.ts';
+import { within } from '../helpers/wait.ts';
 
 describe('OTLP/HTTP exporters', () => {
   let pki: TestPki;
@@ -110,6 +113,56 @@ http:
       assert.match(String(line.msg), /the exporter is off/);
     } finally {
       await proxy?.stop();
+    }
+  });
+
+  it("ends an export at OTEL_BSP_EXPORT_TIMEOUT (the batch span processor's context), before the exporter's own timeout", async () => {
+    // A collector that takes the export and never answers: the proxy's request is what ends it.
+    const held: IncomingMessage[] = [];
+    let aborted: () => void = () => {};
+    const abortedOnce = new Promise<void>((resolve) => {
+      aborted = resolve;
+    });
+    const collector = createServer((req) => {
+      held.push(req);
+      req.resume();
+      req.socket.on('close', () => aborted());
+    });
+    await new Promise<void>((resolve) => collector.listen(0, '127.0.0.1', resolve));
+    const { port } = collector.address() as AddressInfo;
+    let proxy: ProxyProcess | undefined;
+    try {
+      proxy = await startProxy({
+        config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+tracing:
+  otlp:
+    http:
+      endpoint: "http://127.0.0.1:${port}"
+http:
+  routers:
+    app: { rule: "PathPrefix(\`/\`)", service: app }
+  services:
+    app: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
+`,
+        // The exporter alone would wait 10 minutes; Go's processor cancels the export at 300 ms.
+        env: {
+          OTEL_EXPORTER_OTLP_TIMEOUT: '600000',
+          OTEL_BSP_EXPORT_TIMEOUT: '300',
+          OTEL_BSP_SCHEDULE_DELAY: '50',
+        },
+      });
+      const res = await fetch(`http://127.0.0.1:${proxy.ports.web}/held`);
+      assert.equal(res.status, 200);
+      await res.text();
+      // The exporter's own timeout (10 minutes) would come long after this bound.
+      await within(abortedOnce, 'the held export to be cancelled', 30_000);
+      assert.equal(held[0]?.url, '/v1/traces');
+    } finally {
+      await proxy?.stop();
+      collector.closeAllConnections();
+      await new Promise<void>((resolve) => collector.close(() => resolve()));
     }
   });
 

@@ -66,6 +66,10 @@ export interface ReceivedMetricPoint {
 export interface ReceivedLog {
   readonly timeUnixNano: string;
   readonly severityNumber: number;
+  /** The record's span context, hex ('' when it has none), and its trace flags. */
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly flags: number;
   readonly body: string;
   readonly attributes: ReceivedAttributes;
   readonly resource: ReceivedAttributes;
@@ -303,6 +307,9 @@ interface JsonLogsRequest {
         severityNumber?: number;
         body?: { stringValue?: string };
         attributes?: unknown;
+        traceId?: string;
+        spanId?: string;
+        flags?: number;
       }>;
     }>;
   }>;
@@ -318,6 +325,10 @@ function flattenLogs(req: JsonLogsRequest): ReceivedLog[] {
         out.push({
           timeUnixNano: r.timeUnixNano ?? '0',
           severityNumber: r.severityNumber ?? 0,
+          // bytes fields come base64-encoded (proto-loader's `bytes: String`).
+          traceId: Buffer.from(r.traceId ?? '', 'base64').toString('hex'),
+          spanId: Buffer.from(r.spanId ?? '', 'base64').toString('hex'),
+          flags: r.flags ?? 0,
           body: r.body?.stringValue ?? '',
           attributes: decodeAttributes(r.attributes),
           resource,

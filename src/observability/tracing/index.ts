@@ -1,3 +1,4 @@
+export { type Propagation, parsePropagators } from './propagators.ts';
 export type { AttributeValue, RequestSpan } from './span.ts';
 export {
   formatTraceparent,
@@ -5,4 +6,4 @@ export {
   type TraceparentFields,
   validTracestate,
 } from './trace-context.ts';
-export { Tracer, type TracerOptions, w3cPropagation } from './tracer.ts';
+export { Tracer, type TracerOptions } from './tracer.ts';

@@ -23,8 +23,13 @@ describe('parseTraceparent', () => {
   it('reads only the sampled bit of the flags', () => {
     assert.equal(parse(`00-${TRACE}-${PARENT}-00`)?.sampled, false);
     assert.equal(parse(`00-${TRACE}-${PARENT}-02`)?.sampled, false);
-    assert.equal(parse(`00-${TRACE}-${PARENT}-03`)?.sampled, true);
-    assert.equal(parse(`00-${TRACE}-${PARENT}-ff`)?.sampled, true);
+    assert.equal(parse(`cc-${TRACE}-${PARENT}-ff`)?.sampled, true);
+  });
+
+  it("refuses version 00 with flags above 02, as Go's TraceContext.extract does", () => {
+    assert.equal(parse(`00-${TRACE}-${PARENT}-03`), null);
+    assert.equal(parse(`00-${TRACE}-${PARENT}-ff`), null);
+    assert.equal(parse(`00-${TRACE}-${PARENT}-10`), null);
   });
 
   it('accepts the first four fields of a future version, with or without more fields', () => {

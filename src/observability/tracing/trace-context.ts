@@ -66,6 +66,9 @@ export function parseTraceparent(value: string | undefined, out: TraceparentFiel
   const f0 = hexValue(s.charCodeAt(53));
   const f1 = hexValue(s.charCodeAt(54));
   if (f0 < 0 || f1 < 0) return false;
+  // Go's TraceContext.extract (go.opentelemetry.io/otel/propagation/trace_context.go), which
+  // Traefik's tracecontext propagator is: version 00 with flags above 02 is no context.
+  if (v0 === 0 && v1 === 0 && (f0 !== 0 || f1 > 2)) return false;
   out.traceId = s.slice(3, 35);
   out.parentId = s.slice(36, 52);
   out.sampled = (f1 & 1) === 1;

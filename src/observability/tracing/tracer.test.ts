@@ -3,7 +3,7 @@ import { after, before, describe, it, mock } from 'node:test';
 import { type OtlpReceiver, startOtlpReceiver } from '../../../test/helpers/otlp-receiver.ts';
 import { silentLogger } from '../../core/logger.ts';
 import { SPAN_INTERNAL } from './span.ts';
-import { Tracer, type TracerOptions, w3cPropagation } from './tracer.ts';
+import { Tracer, type TracerOptions } from './tracer.ts';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT = '00f067aa0ba902b7';
@@ -317,35 +317,5 @@ describe('Tracer export to an OTLP/HTTP receiver', () => {
       receiver.spans.slice(fromSpans).map((s) => s.name),
       ['next'],
     );
-  });
-});
-
-describe('w3cPropagation (OTEL_PROPAGATORS as autoprop reads it)', () => {
-  it('keeps W3C trace context by default and when the list names tracecontext', () => {
-    const warnings: string[] = [];
-    const warn = (m: string) => warnings.push(m);
-    assert.equal(w3cPropagation(undefined, warn), true);
-    assert.equal(w3cPropagation('', warn), true);
-    assert.equal(w3cPropagation('tracecontext', warn), true);
-    assert.equal(w3cPropagation('baggage,tracecontext', warn), true);
-    assert.deepEqual(warnings, []);
-  });
-
-  it('turns it off for none (anywhere) or a list without tracecontext', () => {
-    const warnings: string[] = [];
-    const warn = (m: string) => warnings.push(m);
-    assert.equal(w3cPropagation('none', warn), false);
-    assert.equal(w3cPropagation('tracecontext,none', warn), false);
-    assert.equal(w3cPropagation('baggage', warn), false);
-    assert.equal(w3cPropagation('b3multi', warn), false);
-    assert.match(warnings.join('\n'), /b3multi not supported/);
-  });
-
-  it('skips unknown names (not trimmed, as Go splits them) and falls back to the default when none is left', () => {
-    const warnings: string[] = [];
-    const warn = (m: string) => warnings.push(m);
-    assert.equal(w3cPropagation('foo', warn), true);
-    assert.equal(w3cPropagation('baggage, tracecontext', warn), false, '" tracecontext" is not a name');
-    assert.match(warnings.join('\n'), /unknown propagator\(s\) foo/);
   });
 });

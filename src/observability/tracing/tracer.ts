@@ -3,6 +3,7 @@ import type { Logger } from '../../core/logger.ts';
 import type { OtlpExportTarget } from '../otlp-transport.ts';
 import { IdSource } from './ids.ts';
 import { encodeResource } from './otlp-json.ts';
+import { DEFAULT_PROPAGATION, type Propagation, type RemoteContext } from './propagators.ts';
 import { safeQuery, safeQueryNames } from './safe-query.ts';
 import { sampleRoot } from './sampler.ts';
 import { type RequestSpan, SPAN_CLIENT, Span, type SpanKind } from './span.ts';
@@ -34,38 +35,8 @@ export interface TracerOptions extends OtlpExportTarget {
   capturedResponseHeaders?: readonly string[];
   /** `tracing.safeQueryParams`: the query parameters whose values `url.query` keeps. */
   safeQueryParams?: readonly string[];
-  /**
-   * Whether W3C trace context is read from requests and written to calls (OTEL_PROPAGATORS,
-   * w3cPropagation); default true.
-   */
-  w3c?: boolean;
-}
-
-/** The propagators Go's autoprop registry knows (go.opentelemetry.io/contrib/propagators/autoprop). */
-const KNOWN_PROPAGATORS = new Set(['tracecontext', 'baggage', 'b3', 'b3multi', 'jaeger', 'xray', 'ottrace']);
-
-/**
- * Whether the propagators OTEL_PROPAGATORS names include W3C trace context, as Traefik's
- * autoprop.NewTextMapPropagator reads the variable: unset or empty, the default
- * (tracecontext,baggage); names split at commas, not trimmed; `none` anywhere turns every
- * propagator off; unknown names are reported and skipped, and when none is left the default
- * applies. We propagate W3C trace context only (baggage passes through with the request's other
- * fields): `b3`, `b3multi`, `jaeger`, `xray` and `ottrace` are reported as not supported.
- */
-export function w3cPropagation(value: string | undefined, warn: (msg: string) => void): boolean {
-  if (value === undefined || value === '') return true;
-  const names = value.split(',');
-  if (names.includes('none')) return false;
-  const known = names.filter((n) => KNOWN_PROPAGATORS.has(n));
-  const unknown = names.filter((n) => !KNOWN_PROPAGATORS.has(n));
-  if (unknown.length > 0) warn(`OTEL_PROPAGATORS: unknown propagator(s) ${unknown.join(',')}; skipped`);
-  if (known.length === 0) return true;
-  const unsupported = known.filter((n) => n !== 'tracecontext' && n !== 'baggage');
-  if (unsupported.length > 0)
-    warn(
-      `OTEL_PROPAGATORS: ${unsupported.join(',')} not supported: those headers are neither read nor written`,
-    );
-  return known.includes('tracecontext');
+  /** The propagators of OTEL_PROPAGATORS (parsePropagators); default W3C trace context. */
+  propagation?: Propagation;
 }
 
 /**
@@ -113,8 +84,20 @@ export class Tracer {
   readonly #ids = new IdSource();
   readonly #exporter: SpanExporter;
   readonly #rate: number;
-  /** W3C trace context read from requests and written to calls (OTEL_PROPAGATORS). */
-  readonly w3c: boolean;
+  /** What is read from requests and written to calls (OTEL_PROPAGATORS). */
+  readonly propagation: Propagation;
+  /**
+   * What the last `startEntrySpan` found besides the parent (B3 and Jaeger debug/deferred marks),
+   * for its calls' `inject`; 0 with W3C trace context alone.
+   */
+  extractedFlags = 0;
+  readonly #remote: RemoteContext = {
+    traceId: '',
+    parentId: '',
+    sampled: false,
+    tracestate: undefined,
+    flags: 0,
+  };
   readonly #random: (() => number) | undefined;
   readonly #parent: TraceparentFields = { traceId: '', parentId: '', sampled: false };
   readonly #requestHeaders: readonly Captured[];
@@ -127,7 +110,7 @@ export class Tracer {
    */
   constructor(opts: TracerOptions, logger: Logger, random?: () => number) {
     this.#rate = Number.isFinite(opts.sampleRate) ? Math.min(1, Math.max(0, opts.sampleRate)) : 0;
-    this.w3c = opts.w3c ?? true;
+    this.propagation = opts.propagation ?? DEFAULT_PROPAGATION;
     this.#random = random;
     // As Traefik's NewTracer and CaptureServerRequest (pkg/observability/tracing/tracing.go):
     // names match whatever their case; some request fields are never there (REQUEST_SKIPPED).
@@ -142,6 +125,7 @@ export class Tracer {
         tls: opts.tls,
         grpc: opts.grpc,
         env: opts.env,
+        processorTimeoutMs: opts.processorTimeoutMs,
         resource: encodeResource(
           String(opts.globalAttributes['service.name'] ?? opts.serviceName),
           opts.globalAttributes,
@@ -153,6 +137,37 @@ export class Tracer {
       },
       logger,
     );
+  }
+
+  /**
+   * Starts the entry span of a request from its fields, as Traefik's entry point extracts the
+   * context with the propagators of OTEL_PROPAGATORS (tracing.ExtractCarrierIntoContext). W3C
+   * trace context alone (the default) reads `traceparent`/`tracestate` as `startSpan` always did;
+   * other propagators go through the composite's extraction. Sets `extractedFlags`.
+   */
+  startEntrySpan(headers: HeaderList, name: string, startEpochMs: number): RequestSpan {
+    const p = this.propagation;
+    if (!p.others) {
+      this.extractedFlags = 0;
+      return p.w3c
+        ? this.startSpan(headers.get('traceparent'), headers.get('tracestate'), name, startEpochMs)
+        : this.startSpan(undefined, undefined, name, startEpochMs);
+    }
+    const r = this.#remote;
+    const found = p.extract(headers, r);
+    this.extractedFlags = r.flags;
+    if (found)
+      return new Span(
+        this.#exporter,
+        r.traceId,
+        this.#ids.spanId(),
+        r.parentId,
+        r.tracestate,
+        r.sampled,
+        name,
+        startEpochMs,
+      );
+    return this.startSpan(undefined, undefined, name, startEpochMs);
   }
 
   /**
