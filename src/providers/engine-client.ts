@@ -1,5 +1,6 @@
 import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { request as httpsRequest } from 'node:https';
+import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 
 export { clientTlsOptions } from '../core/client-tls.ts';
@@ -16,6 +17,8 @@ export interface EngineRequest {
   readonly body?: string | Buffer;
   /** For `unix://` engines (Docker): the socket; `url` then only gives the path. */
   readonly socketPath?: string;
+  /** The connection to run the request over (Docker's `ssh://`: an ssh process); `url` gives the path. */
+  readonly connect?: () => Duplex;
   readonly tls?: ConnectionOptions;
   readonly signal?: AbortSignal;
 }
@@ -47,7 +50,7 @@ export function engineRequest(r: EngineRequest): Promise<IncomingMessage> {
       ...(https ? (r.tls ?? {}) : {}),
       ...(r.signal !== undefined ? { signal: r.signal } : {}),
       // One request, one connection: engines are few and polls far apart.
-      agent: false,
+      ...(r.connect !== undefined ? { createConnection: r.connect } : { agent: false as const }),
     };
     const req = (https ? httpsRequest : httpRequest)(opts, resolve);
     req.on('error', (e) => reject(new EngineError(`${r.method ?? 'GET'} ${r.url}: ${describe(e)}`)));
