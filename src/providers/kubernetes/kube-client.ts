@@ -14,10 +14,10 @@ export interface KubeAccess {
 }
 
 /**
- * The Kubernetes API as client-go reaches it: `endpoint` (with `token` and `certAuthFilePath`)
- * when given; else in-cluster (KUBERNETES_SERVICE_HOST/PORT, the service account's token and
- * CA); else the file `KUBECONFIG` names (its current context, with its exec credential plugin:
- * exec-credential.ts). The service account's token file is read again for each connection, as a
+ * The Kubernetes API as Traefik's client-go reaches it: in a cluster (KUBERNETES_SERVICE_HOST and
+ * PORT), the service account's token and CA (at `endpoint` when given); else the file
+ * `KUBECONFIG` names (its current context, with its exec credential plugin: exec-credential.ts);
+ * else `endpoint` with `token` and `certAuthFilePath`. The service account's token file is read again for each connection, as a
  * projected token rotates.
  */
 export class KubeClient {
@@ -28,48 +28,51 @@ export class KubeClient {
   readonly #basic: string | undefined;
   readonly #exec: ExecAuthenticator | undefined;
 
-  constructor(access: KubeAccess, env: NodeJS.ProcessEnv = process.env) {
-    const host = env['KUBERNETES_SERVICE_HOST'];
-    const kubeconfig = env['KUBECONFIG'];
-    if (
-      access.endpoint === undefined &&
-      host === undefined &&
-      kubeconfig !== undefined &&
-      kubeconfig !== ''
-    ) {
+  constructor(
+    access: KubeAccess,
+    env: NodeJS.ProcessEnv = process.env,
+    /** The service account's folder (tests give their own). */
+    serviceAccount = SERVICE_ACCOUNT,
+  ) {
+    const host = env['KUBERNETES_SERVICE_HOST'] ?? '';
+    const port = env['KUBERNETES_SERVICE_PORT'] ?? '';
+    const kubeconfig = env['KUBECONFIG'] ?? '';
+    this.#basic = undefined;
+    this.#exec = undefined;
+    // Traefik's newK8sClient (pkg/provider/kubernetes/{crd,ingress,gateway}/kubernetes.go): in a
+    // cluster (both variables set) client-go's rest.InClusterConfig, `endpoint` replacing only its
+    // host; else the KUBECONFIG file (endpoint, token and certAuthFilePath unused); else `endpoint`
+    // with `token` and `certAuthFilePath`.
+    if (host !== '' && port !== '') {
+      const h = host.includes(':') ? `[${host}]` : host;
+      this.#base =
+        access.endpoint !== undefined ? access.endpoint.replace(/\/+$/, '') : `https://${h}:${port}`;
+      this.#token = undefined;
+      this.#tokenFile = `${serviceAccount}/token`;
+      this.#tls = { ca: readFileSync(`${serviceAccount}/ca.crt`, 'utf8') };
+      return;
+    }
+    this.#tokenFile = undefined;
+    if (kubeconfig !== '') {
       // client-go takes the first file of a KUBECONFIG list.
       const k = readKubeconfig(kubeconfig.split(':')[0]!);
       this.#base = k.server;
-      this.#token = access.token ?? k.token;
-      this.#tokenFile = undefined;
+      this.#token = k.token;
       this.#basic = k.basic;
-      this.#exec =
-        k.exec === undefined || access.token !== undefined
-          ? undefined
-          : ExecAuthenticator.for(k.exec.config, k.exec.cluster);
-      this.#tls =
-        access.certAuthFilePath !== undefined
-          ? { ...k.tls, ca: readFileSync(access.certAuthFilePath, 'utf8') }
-          : k.tls;
+      this.#exec = k.exec === undefined ? undefined : ExecAuthenticator.for(k.exec.config, k.exec.cluster);
+      this.#tls = k.tls;
       return;
     }
-    if (access.endpoint !== undefined) this.#base = access.endpoint.replace(/\/+$/, '');
-    else if (host !== undefined) {
-      const h = host.includes(':') ? `[${host}]` : host;
-      this.#base = `https://${h}:${env['KUBERNETES_SERVICE_PORT'] ?? '443'}`;
-    } else {
+    if (access.endpoint === undefined)
       throw new EngineError(
-        'kubernetes: no endpoint, not in a cluster (KUBERNETES_SERVICE_HOST is not set) and no KUBECONFIG',
+        'kubernetes: no endpoint, not in a cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set) and no KUBECONFIG',
       );
-    }
+    this.#base = access.endpoint.replace(/\/+$/, '');
     this.#token = access.token;
-    this.#basic = undefined;
-    this.#exec = undefined;
-    this.#tokenFile =
-      access.token === undefined && access.endpoint === undefined ? `${SERVICE_ACCOUNT}/token` : undefined;
-    const caFile =
-      access.certAuthFilePath ?? (access.endpoint === undefined ? `${SERVICE_ACCOUNT}/ca.crt` : undefined);
-    this.#tls = caFile === undefined ? undefined : { ca: readFileSync(caFile, 'utf8') };
+    this.#tls =
+      access.certAuthFilePath === undefined
+        ? undefined
+        : { ca: readFileSync(access.certAuthFilePath, 'utf8') };
   }
 
   /** The headers and TLS options of one request, and the exec credentials they carry. */

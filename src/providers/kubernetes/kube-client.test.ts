@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { startFakeKube, writeKubeconfig } from '../../../test/helpers/fake-kube.ts';
+import { KubeClient } from './kube-client.ts';
+
+const SERVICES = '/api/v1/namespaces/default/services';
+
+describe('which API server and credentials (Traefik`s newK8sClient order)', () => {
+  it('in a cluster with an endpoint: the service account`s token at the endpoint (rest.InClusterConfig, its host replaced)', async (t) => {
+    const kube = await startFakeKube();
+    t.after(() => kube.close());
+    kube.requireToken = 'service-account-token';
+    const sa = mkdtempSync(join(tmpdir(), 'kube-sa-'));
+    t.after(() => rmSync(sa, { recursive: true, force: true }));
+    writeFileSync(join(sa, 'token'), 'service-account-token\n');
+    writeFileSync(join(sa, 'ca.crt'), 'CA');
+    const env = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    // The provider's token and CA file are not used in a cluster, as Traefik's.
+    const client = new KubeClient({ endpoint: kube.url, token: 'ignored' }, env, sa);
+    const list = await client.getJson<{ kind: string }>(SERVICES, new AbortController().signal);
+    assert.equal(list.kind, 'ServiceList');
+  });
+
+  it('outside a cluster with KUBECONFIG: the kubeconfig`s server, even with an endpoint', async (t) => {
+    const kube = await startFakeKube();
+    t.after(() => kube.close());
+    kube.requireToken = 'test-token';
+    const dir = mkdtempSync(join(tmpdir(), 'kube-cfg-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    const file = writeKubeconfig(dir, kube.url);
+    const client = new KubeClient({ endpoint: 'http://127.0.0.1:1', token: 'other' }, { KUBECONFIG: file });
+    const list = await client.getJson<{ kind: string }>(SERVICES, new AbortController().signal);
+    assert.equal(list.kind, 'ServiceList');
+  });
+
+  it('neither: the endpoint is required', () => {
+    assert.throws(() => new KubeClient({}, { KUBERNETES_SERVICE_HOST: '10.96.0.1' }), /no endpoint/);
+  });
+});
