@@ -36,6 +36,30 @@ describe('which API server and credentials (Traefik`s newK8sClient order)', () =
     assert.equal(list.kind, 'ServiceList');
   });
 
+  it('reads a kubeconfig`s tokenFile again for each connection (a rotated token is used)', async (t) => {
+    const kube = await startFakeKube();
+    t.after(() => kube.close());
+    const dir = mkdtempSync(join(tmpdir(), 'kube-cfg-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'token'), 'first\n');
+    writeFileSync(
+      join(dir, 'kubeconfig'),
+      `current-context: c
+clusters: [{ name: k, cluster: { server: "${kube.url}" } }]
+users: [{ name: u, user: { tokenFile: token } }]
+contexts: [{ name: c, context: { cluster: k, user: u } }]
+`,
+    );
+    const client = new KubeClient({}, { KUBECONFIG: join(dir, 'kubeconfig') });
+    const signal = new AbortController().signal;
+    kube.requireToken = 'first';
+    await client.getJson(SERVICES, signal);
+    kube.requireToken = 'second';
+    writeFileSync(join(dir, 'token'), 'second\n');
+    const list = await client.getJson<{ kind: string }>(SERVICES, signal);
+    assert.equal(list.kind, 'ServiceList');
+  });
+
   it('neither: the endpoint is required', () => {
     assert.throws(() => new KubeClient({}, { KUBERNETES_SERVICE_HOST: '10.96.0.1' }), /no endpoint/);
   });

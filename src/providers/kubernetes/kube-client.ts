@@ -17,8 +17,8 @@ export interface KubeAccess {
  * The Kubernetes API as Traefik's client-go reaches it: in a cluster (KUBERNETES_SERVICE_HOST and
  * PORT), the service account's token and CA (at `endpoint` when given); else the file
  * `KUBECONFIG` names (its current context, with its exec credential plugin: exec-credential.ts);
- * else `endpoint` with `token` and `certAuthFilePath`. The service account's token file is read again for each connection, as a
- * projected token rotates.
+ * else `endpoint` with `token` and `certAuthFilePath`. A token file (the service account's, a
+ * kubeconfig's `tokenFile`) is read again for each connection, as a projected token rotates.
  */
 export class KubeClient {
   readonly #base: string;
@@ -47,17 +47,18 @@ export class KubeClient {
       const h = host.includes(':') ? `[${host}]` : host;
       this.#base =
         access.endpoint !== undefined ? access.endpoint.replace(/\/+$/, '') : `https://${h}:${port}`;
-      this.#token = undefined;
+      // rest.InClusterConfig: the token is read at once (none is an error), then again.
       this.#tokenFile = `${serviceAccount}/token`;
+      this.#token = readFileSync(this.#tokenFile, 'utf8').trim();
       this.#tls = { ca: readFileSync(`${serviceAccount}/ca.crt`, 'utf8') };
       return;
     }
-    this.#tokenFile = undefined;
     if (kubeconfig !== '') {
       // client-go takes the first file of a KUBECONFIG list.
       const k = readKubeconfig(kubeconfig.split(':')[0]!);
       this.#base = k.server;
       this.#token = k.token;
+      this.#tokenFile = k.tokenFile;
       this.#basic = k.basic;
       this.#exec = k.exec === undefined ? undefined : ExecAuthenticator.for(k.exec.config, k.exec.cluster);
       this.#tls = k.tls;
@@ -68,6 +69,7 @@ export class KubeClient {
         'kubernetes: no endpoint, not in a cluster (KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set) and no KUBECONFIG',
       );
     this.#base = access.endpoint.replace(/\/+$/, '');
+    this.#tokenFile = undefined;
     this.#token = access.token;
     this.#tls =
       access.certAuthFilePath === undefined
@@ -82,9 +84,16 @@ export class KubeClient {
     used: ExecCredentials | undefined;
   }> {
     let used: ExecCredentials | undefined;
-    let token =
-      this.#token ??
-      (this.#tokenFile === undefined ? undefined : readFileSync(this.#tokenFile, 'utf8').trim());
+    let token = this.#token;
+    // client-go's bearerAuthWithRefreshRoundTripper: the token file's current content, else the
+    // token read at start.
+    if (this.#tokenFile !== undefined) {
+      try {
+        token = readFileSync(this.#tokenFile, 'utf8').trim();
+      } catch (e) {
+        if (token === undefined) throw e;
+      }
+    }
     let tls = this.#tls;
     if (this.#exec !== undefined) {
       used = await this.#exec.credentials();

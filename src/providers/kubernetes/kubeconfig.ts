@@ -9,6 +9,8 @@ import { type ExecCluster, type ExecConfig, parseExecConfig } from './exec-crede
 export interface KubeconfigAccess {
   readonly server: string;
   readonly token: string | undefined;
+  /** `tokenFile`, read again for each connection (client-go's CachedFileTokenSource). */
+  readonly tokenFile?: string | undefined;
   /** `username` and `password`: the value of an `Authorization: Basic` header. */
   readonly basic?: string | undefined;
   readonly tls: ConnectionOptions | undefined;
@@ -69,9 +71,11 @@ export function readKubeconfig(file: string): KubeconfigAccess {
   const ca = pem('certificate-authority-data', 'certificate-authority', cluster);
   const cert = pem('client-certificate-data', 'client-certificate', user);
   const key = pem('client-key-data', 'client-key', user);
-  let token = typeof user['token'] === 'string' ? user['token'] : undefined;
-  if (token === undefined && typeof user['tokenFile'] === 'string')
-    token = readFileSync(path(user['tokenFile']), 'utf8').trim();
+  let token = typeof user['token'] === 'string' && user['token'] !== '' ? user['token'] : undefined;
+  const tokenFile =
+    typeof user['tokenFile'] === 'string' && user['tokenFile'] !== '' ? path(user['tokenFile']) : undefined;
+  // clientcmd reads the file once at start (a missing one is an error) unless `token` is set.
+  if (token === undefined && tokenFile !== undefined) token = readFileSync(tokenFile, 'utf8').trim();
   const insecure = cluster['insecure-skip-tls-verify'] === true;
   const serverName = typeof cluster['tls-server-name'] === 'string' ? cluster['tls-server-name'] : '';
   const tls: ConnectionOptions | undefined =
@@ -114,5 +118,5 @@ export function readKubeconfig(file: string): KubeconfigAccess {
       };
     }
   }
-  return { server: server.replace(/\/+$/, ''), token, basic, tls, exec };
+  return { server: server.replace(/\/+$/, ''), token, tokenFile, basic, tls, exec };
 }
