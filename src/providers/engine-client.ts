@@ -1,4 +1,9 @@
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import {
+  type Agent,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
@@ -19,6 +24,8 @@ export interface EngineRequest {
   readonly socketPath?: string;
   /** The connection to run the request over (Docker's `ssh://`: an ssh process); `url` gives the path. */
   readonly connect?: () => Duplex;
+  /** An agent of its own (one going through a proxy: a Kubernetes `proxy-url`, HTTPS_PROXY). */
+  readonly agent?: Agent;
   readonly tls?: ConnectionOptions;
   readonly signal?: AbortSignal;
 }
@@ -50,7 +57,7 @@ export function engineRequest(r: EngineRequest): Promise<IncomingMessage> {
       ...(https ? (r.tls ?? {}) : {}),
       ...(r.signal !== undefined ? { signal: r.signal } : {}),
       // One request, one connection: engines are few and polls far apart.
-      ...(r.connect !== undefined ? { createConnection: r.connect } : { agent: false as const }),
+      ...(r.connect !== undefined ? { createConnection: r.connect } : { agent: r.agent ?? (false as const) }),
     };
     const req = (https ? httpsRequest : httpRequest)(opts, resolve);
     req.on('error', (e) => reject(new EngineError(`${r.method ?? 'GET'} ${r.url}: ${describe(e)}`)));

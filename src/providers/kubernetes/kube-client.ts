@@ -1,7 +1,9 @@
 import { readFileSync } from 'node:fs';
-import type { IncomingMessage } from 'node:http';
+import { type Agent, Agent as HttpAgent, type IncomingMessage } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
 import { EngineError, engineFetch, engineRequest } from '../engine-client.ts';
+import { apiProxy } from './api-proxy.ts';
 import { ExecAuthenticator, type ExecCredentials } from './exec-credential.ts';
 import { readKubeconfig } from './kubeconfig.ts';
 
@@ -27,6 +29,8 @@ export class KubeClient {
   readonly #tls: ConnectionOptions | undefined;
   readonly #basic: string | undefined;
   readonly #exec: ExecAuthenticator | undefined;
+  /** Through a proxy (client-go's: the kubeconfig's proxy-url, else HTTPS_PROXY/NO_PROXY). */
+  readonly #agent: Agent | undefined;
 
   constructor(
     access: KubeAccess,
@@ -51,6 +55,7 @@ export class KubeClient {
       this.#tokenFile = `${serviceAccount}/token`;
       this.#token = readFileSync(this.#tokenFile, 'utf8').trim();
       this.#tls = { ca: readFileSync(`${serviceAccount}/ca.crt`, 'utf8') };
+      this.#agent = proxyAgent(this.#base, env, undefined);
       return;
     }
     if (kubeconfig !== '') {
@@ -62,6 +67,7 @@ export class KubeClient {
       this.#basic = k.basic;
       this.#exec = k.exec === undefined ? undefined : ExecAuthenticator.for(k.exec.config, k.exec.cluster);
       this.#tls = k.tls;
+      this.#agent = proxyAgent(this.#base, env, k.proxyUrl);
       return;
     }
     if (access.endpoint === undefined)
@@ -75,6 +81,7 @@ export class KubeClient {
       access.certAuthFilePath === undefined
         ? undefined
         : { ca: readFileSync(access.certAuthFilePath, 'utf8') };
+    this.#agent = proxyAgent(this.#base, env, undefined);
   }
 
   /** The headers and TLS options of one request, and the exec credentials they carry. */
@@ -119,6 +126,7 @@ export class KubeClient {
       headers,
       signal,
       ...(tls !== undefined ? { tls } : {}),
+      ...(this.#agent !== undefined ? { agent: this.#agent } : {}),
     }).catch((e: unknown) => this.#rejected(e, used));
     return JSON.parse(body.toString('utf8')) as T;
   }
@@ -133,6 +141,7 @@ export class KubeClient {
       body: JSON.stringify(body),
       signal,
       ...(tls !== undefined ? { tls } : {}),
+      ...(this.#agent !== undefined ? { agent: this.#agent } : {}),
     }).catch((e: unknown) => this.#rejected(e, used));
     return JSON.parse(out.toString('utf8')) as T;
   }
@@ -144,6 +153,7 @@ export class KubeClient {
       headers,
       signal,
       ...(tls !== undefined ? { tls } : {}),
+      ...(this.#agent !== undefined ? { agent: this.#agent } : {}),
     });
     if (res.statusCode !== 200) {
       res.resume();
@@ -154,4 +164,15 @@ export class KubeClient {
     }
     return res;
   }
+}
+
+/**
+ * An agent sending every request through the proxy client-go would use for `base` (api-proxy.ts),
+ * Node's own proxy support (CONNECT for https, absolute-form for http); undefined: direct.
+ */
+function proxyAgent(base: string, env: NodeJS.ProcessEnv, proxyUrl: string | undefined): Agent | undefined {
+  const proxy = apiProxy(base, env, proxyUrl);
+  if (proxy === undefined) return undefined;
+  const proxyEnv = { HTTPS_PROXY: proxy, HTTP_PROXY: proxy };
+  return base.startsWith('https:') ? new HttpsAgent({ proxyEnv }) : new HttpAgent({ proxyEnv });
 }

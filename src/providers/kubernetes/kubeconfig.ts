@@ -9,6 +9,8 @@ import { type ExecCluster, type ExecConfig, parseExecConfig } from './exec-crede
 export interface KubeconfigAccess {
   readonly server: string;
   readonly token: string | undefined;
+  /** The cluster's `proxy-url`. */
+  readonly proxyUrl?: string | undefined;
   /** `tokenFile`, read again for each connection (client-go's CachedFileTokenSource). */
   readonly tokenFile?: string | undefined;
   /** `username` and `password`: the value of an `Authorization: Basic` header. */
@@ -29,7 +31,7 @@ type Fields = Readonly<Record<string, unknown>>;
 /**
  * A kubeconfig file (client-go's clientcmd, as Traefik reads `KUBECONFIG`): the current context's
  * cluster (`server`, `certificate-authority[-data]`, `insecure-skip-tls-verify`,
- * `tls-server-name`) and user (`token`, `tokenFile`, `username` + `password`,
+ * `tls-server-name`, `proxy-url`) and user (`token`, `tokenFile`, `username` + `password`,
  * `client-certificate[-data]` + `client-key[-data]`, or an `exec` credential plugin, used only
  * without the others as client-go's exec UpdateTransportConfig). Relative paths are relative to
  * the file. An `auth-provider` is refused by name (Traefik registers none of client-go's).
@@ -118,5 +120,9 @@ export function readKubeconfig(file: string): KubeconfigAccess {
       };
     }
   }
-  return { server: server.replace(/\/+$/, ''), token, tokenFile, basic, tls, exec };
+  const proxyUrl =
+    typeof cluster['proxy-url'] === 'string' && cluster['proxy-url'] !== ''
+      ? cluster['proxy-url']
+      : undefined;
+  return { server: server.replace(/\/+$/, ''), token, tokenFile, basic, tls, exec, proxyUrl };
 }
