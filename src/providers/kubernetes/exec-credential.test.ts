@@ -201,12 +201,12 @@ describe('kubeconfig exec credential plugins (client-go`s pkg/client/auth/exec)'
     const missing = kubeconfig(
       dir,
       'http://127.0.0.1:1',
-      '        apiVersion: client.authentication.k8s.io/v1beta1\n        command: ./no-such-plugin\n',
+      '        apiVersion: client.authentication.k8s.io/v1beta1\n        command: ./no-such-plugin\n        installHint: install it with apt-get\n',
     );
     const kc = new KubeClient({}, { KUBECONFIG: missing });
     await assert.rejects(
       kc.getJson(SERVICES, new AbortController().signal),
-      new RegExp(`executable ${dir}/no-such-plugin not found`),
+      new RegExp(`executable ${dir}/no-such-plugin not found\\n\\ninstall it with apt-get`),
     );
   });
 });

@@ -12,6 +12,8 @@ export interface ExecConfig {
   readonly apiVersion: string;
   readonly interactiveMode: 'Never' | 'IfAvailable' | 'Always';
   readonly provideClusterInfo: boolean;
+  /** Shown when the command is not found (client-go's installHint). */
+  readonly installHint: string;
 }
 
 /** `spec.cluster` of the ExecCredential (client-go's clientauthentication Cluster, JSON names). */
@@ -70,6 +72,7 @@ export function parseExecConfig(
     apiVersion,
     interactiveMode: mode,
     provideClusterInfo: raw['provideClusterInfo'] === true,
+    installHint: typeof raw['installHint'] === 'string' ? raw['installHint'] : '',
   };
 }
 
@@ -148,7 +151,7 @@ export class ExecAuthenticator {
         reject(
           new EngineError(
             e.code === 'ENOENT'
-              ? `exec: executable ${cfg.command} not found`
+              ? `exec: executable ${cfg.command} not found${cfg.installHint === '' ? '' : `\n\n${cfg.installHint}`}`
               : `exec: ${cfg.command}: ${e.message}`,
           ),
         ),
