@@ -5,8 +5,9 @@ import { delimiter, join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { type Dockerd, startDockerd } from '../../../test/helpers/dockerd.ts';
 import { freePort } from '../../../test/helpers/pebble.ts';
-import { dockerProviderSchema } from '../../config/static/providers.ts';
+import { dockerProviderSchema, swarmProviderSchema } from '../../config/static/providers.ts';
 import type { ProviderUpdate } from '../provider.ts';
+import { SwarmProvider } from '../swarm/swarm-provider.ts';
 import { DockerClient } from './docker-client.ts';
 import { DockerProvider } from './docker-provider.ts';
 import { sshArgs } from './ssh-connection.ts';
@@ -135,5 +136,23 @@ describe('docker endpoint ssh:// (docker/cli`s connhelper, through a fake ssh to
       'the remote command names the socket of the URL`s path',
     );
     await d.docker('rm', '-f', 'late');
+  });
+
+  it('reads a Swarm manager`s service labels over ssh (the swarm provider)', async (t) => {
+    const port = await freePort();
+    await d.swarmService('swarmed', port, {
+      'traefik.http.routers.swarmed.rule': 'Host(`swarm.example`)',
+      'traefik.http.services.swarmed.loadbalancer.server.port': String(port),
+    });
+    const before = calls(dir).length;
+    const cfg = swarmProviderSchema.parse({ endpoint: 'ssh://ops@manager', watch: false });
+    const ctl = new AbortController();
+    t.after(() => ctl.abort());
+    const u = (await new SwarmProvider(cfg, {}).watch(ctl.signal)[Symbol.asyncIterator]().next())
+      .value as ProviderUpdate;
+    assert.equal(u.config?.http.routers['swarmed']?.rule, 'Host(`swarm.example`)');
+    const mine = calls(dir).slice(before);
+    assert.ok(mine.length > 0);
+    for (const a of mine) assert.deepEqual(a.slice(0, 2), ['-l', 'ops']);
   });
 });
