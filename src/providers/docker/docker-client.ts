@@ -1,11 +1,10 @@
 import { lookup } from 'node:dns/promises';
 import type { IncomingMessage } from 'node:http';
-import type { Duplex } from 'node:stream';
 import type { ConnectionOptions } from 'node:tls';
 import type { DockerProviderConfig } from '../../config/static/providers.ts';
 import { clientTlsOptions, EngineError, engineFetch, engineRequest } from '../engine-client.ts';
 import type { ContainerInfo } from './docker-config.ts';
-import { sshArgs, sshConnection } from './ssh-connection.ts';
+import { SshAgent, sshArgs } from './ssh-connection.ts';
 
 export interface InspectJson {
   readonly Id?: string;
@@ -65,7 +64,7 @@ const MAX_API = [1, 45] as const;
 export class DockerClient {
   readonly #base: string;
   readonly #socketPath: string | undefined;
-  readonly #connect: (() => Duplex) | undefined = undefined;
+  readonly #ssh: SshAgent | undefined = undefined;
   readonly #tls: ConnectionOptions | undefined;
   readonly #timeoutMs: number;
   readonly #headers: Readonly<Record<string, string>>;
@@ -89,9 +88,8 @@ export class DockerClient {
         : {};
     if (e.startsWith('ssh://')) {
       // docker/cli's connhelper, as Traefik's getClientOpts: HTTP over `ssh … docker system
-      // dial-stdio`, one ssh process per connection; its Host is a placeholder.
-      const args = sshArgs(e);
-      this.#connect = () => sshConnection(args);
+      // dial-stdio`, one ssh process per connection, kept for the next call; Host a placeholder.
+      this.#ssh = new SshAgent(sshArgs(e));
       this.#base = 'http://docker.example.com';
       this.#tls = undefined;
     } else if (e.startsWith('unix://')) {
@@ -106,6 +104,11 @@ export class DockerClient {
         `docker endpoint ${JSON.stringify(e)}: unix://, tcp://, http://, https:// or ssh://`,
       );
     }
+  }
+
+  /** Ends the connections kept open (an `ssh://` endpoint's ssh processes). */
+  close(): void {
+    this.#ssh?.destroy();
   }
 
   async negotiate(signal: AbortSignal): Promise<void> {
@@ -191,7 +194,7 @@ export class DockerClient {
       headers: this.#headers,
       signal,
       ...(this.#socketPath !== undefined ? { socketPath: this.#socketPath } : {}),
-      ...(this.#connect !== undefined ? { connect: this.#connect } : {}),
+      ...(this.#ssh !== undefined ? { agent: this.#ssh } : {}),
       ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
     });
     if (res.statusCode !== 200) {
@@ -208,7 +211,7 @@ export class DockerClient {
       headers: this.#headers,
       signal: AbortSignal.any([signal, ...timeout]),
       ...(this.#socketPath !== undefined ? { socketPath: this.#socketPath } : {}),
-      ...(this.#connect !== undefined ? { connect: this.#connect } : {}),
+      ...(this.#ssh !== undefined ? { agent: this.#ssh } : {}),
       ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
     });
   }

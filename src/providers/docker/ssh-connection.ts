@@ -1,4 +1,6 @@
-import { spawn } from 'node:child_process';
+import { type ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
+import { Agent } from 'node:http';
+import type { Socket } from 'node:net';
 import { Duplex } from 'node:stream';
 import { EngineError } from '../engine-client.ts';
 
@@ -49,47 +51,114 @@ export function sshArgs(endpoint: string): string[] {
  * One connection to the remote daemon: `ssh <args>` (from PATH, in its own session so that it
  * never prompts on our terminal, as docker/cli's commandconn), its stdin and stdout as the
  * stream HTTP runs over. Destroying the stream ends the process; the process failing ends the
- * stream with its stderr's last words.
+ * stream with its stderr's last words. It has the few socket methods node:http's keep-alive
+ * Agent calls (ref/unref, setKeepAlive, setNoDelay, an idle setTimeout).
  */
-export function sshConnection(args: readonly string[]): Duplex {
-  const child = spawn('ssh', args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
-  let stderr = '';
-  child.stderr.setEncoding('utf8');
-  child.stderr.on('data', (d: string) => {
-    stderr = (stderr + d).slice(-1000);
-  });
-  const conn = new Duplex({
-    write(chunk: Buffer, _enc, cb) {
-      child.stdin.write(chunk, cb);
-    },
-    final(cb) {
-      child.stdin.end(cb);
-    },
-    read() {
-      child.stdout.resume();
-    },
-    destroy(err, cb) {
-      if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM');
-      cb(err);
-    },
-  });
-  child.stdout.on('data', (c: Buffer) => {
-    if (!conn.push(c)) child.stdout.pause();
-  });
-  child.stdout.on('end', () => conn.push(null));
-  child.stdin.on('error', (e) => conn.destroy(e));
-  child.on('error', (e: NodeJS.ErrnoException) =>
-    conn.destroy(
-      new EngineError(e.code === 'ENOENT' ? 'ssh: executable not found in PATH' : `ssh: ${e.message}`),
-    ),
-  );
-  child.on('close', (code, signal) => {
-    if (code !== 0 && !conn.destroyed)
-      conn.destroy(
-        new EngineError(
-          `ssh ${args.join(' ')} exited with ${signal ?? `code ${code}`}${stderr.trim() === '' ? '' : `: ${stderr.trim()}`}`,
-        ),
-      );
-  });
-  return conn;
+class SshConnection extends Duplex {
+  readonly #child: ChildProcessWithoutNullStreams;
+  #idle: NodeJS.Timeout | undefined;
+  timeout = 0;
+
+  constructor(args: readonly string[]) {
+    super();
+    const child = spawn('ssh', args, { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.#child = child;
+    let stderr = '';
+    child.stderr.setEncoding('utf8');
+    child.stderr.on('data', (d: string) => {
+      stderr = (stderr + d).slice(-1000);
+    });
+    child.stdout.on('data', (c: Buffer) => {
+      this.#idle?.refresh();
+      if (!this.push(c)) child.stdout.pause();
+    });
+    child.stdout.on('end', () => this.push(null));
+    child.stdin.on('error', (e) => this.destroy(e));
+    child.on('error', (e: NodeJS.ErrnoException) =>
+      this.destroy(
+        new EngineError(e.code === 'ENOENT' ? 'ssh: executable not found in PATH' : `ssh: ${e.message}`),
+      ),
+    );
+    child.on('close', (code, signal) => {
+      if (this.destroyed) return;
+      if (code === 0) this.destroy();
+      else
+        this.destroy(
+          new EngineError(
+            `ssh ${args.join(' ')} exited with ${signal ?? `code ${code}`}${stderr.trim() === '' ? '' : `: ${stderr.trim()}`}`,
+          ),
+        );
+    });
+  }
+
+  override _write(chunk: Buffer, _enc: BufferEncoding, cb: (e?: Error | null) => void): void {
+    this.#idle?.refresh();
+    this.#child.stdin.write(chunk, cb);
+  }
+
+  override _final(cb: (e?: Error | null) => void): void {
+    this.#child.stdin.end(cb);
+  }
+
+  override _read(): void {
+    this.#child.stdout.resume();
+  }
+
+  override _destroy(err: Error | null, cb: (e?: Error | null) => void): void {
+    if (this.#idle !== undefined) clearTimeout(this.#idle);
+    const c = this.#child;
+    if (c.exitCode === null && c.signalCode === null) c.kill('SIGTERM');
+    cb(err);
+  }
+
+  ref(): this {
+    this.#child.ref();
+    for (const s of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) (s as Socket).ref?.();
+    return this;
+  }
+
+  unref(): this {
+    this.#child.unref();
+    for (const s of [this.#child.stdin, this.#child.stdout, this.#child.stderr]) (s as Socket).unref?.();
+    return this;
+  }
+
+  setKeepAlive(): this {
+    return this;
+  }
+
+  setNoDelay(): this {
+    return this;
+  }
+
+  /** Emits `timeout` after `ms` without traffic (the Agent then drops an idle connection). */
+  setTimeout(ms: number, cb?: () => void): this {
+    if (this.#idle !== undefined) clearTimeout(this.#idle);
+    this.#idle = undefined;
+    this.timeout = ms;
+    if (cb !== undefined) this.once('timeout', cb);
+    if (ms > 0) {
+      this.#idle = setTimeout(() => this.emit('timeout'), ms);
+      this.#idle.unref();
+    }
+    return this;
+  }
+}
+
+/**
+ * The keep-alive agent of an `ssh://` endpoint, as Go's http.Transport over the connection helper
+ * keeps idle connections for the next call: at most `maxSockets` ssh processes (the events stream
+ * holds one for its life), an idle one ended after 30 s. `destroy()` ends them all.
+ */
+export class SshAgent extends Agent {
+  readonly #args: readonly string[];
+
+  constructor(args: readonly string[]) {
+    super({ keepAlive: true, maxSockets: 3, timeout: 30_000 });
+    this.#args = args;
+  }
+
+  override createConnection(): Duplex {
+    return new SshConnection(this.#args);
+  }
 }
