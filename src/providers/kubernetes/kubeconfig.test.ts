@@ -32,7 +32,7 @@ contexts:
     assert.deepEqual(k.tls, { ca: 'CA PEM', cert: 'CERT', key: 'KEY' });
   });
 
-  it('refuses an auth-provider user (Traefik registers none) and a missing context by name', (t) => {
+  it('refuses an auth-provider user (Traefik registers none), a CA with insecure-skip-tls-verify (client-go) and a missing context by name', (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(
@@ -46,6 +46,18 @@ contexts: [{ name: c, context: { cluster: k, user: u } }]
     assert.throws(
       () => readKubeconfig(join(dir, 'exec')),
       /user u: auth-provider credentials are not supported/,
+    );
+    writeFileSync(
+      join(dir, 'insecure'),
+      `current-context: c
+clusters: [{ name: k, cluster: { server: "https://k", insecure-skip-tls-verify: true, certificate-authority-data: Q0E= } }]
+users: [{ name: u, user: { token: t } }]
+contexts: [{ name: c, context: { cluster: k, user: u } }]
+`,
+    );
+    assert.throws(
+      () => readKubeconfig(join(dir, 'insecure')),
+      /root certificates file with the insecure flag is not allowed/,
     );
     writeFileSync(join(dir, 'nocontext'), 'current-context: nope\ncontexts: []\n');
     assert.throws(() => readKubeconfig(join(dir, 'nocontext')), /no context named "nope"/);

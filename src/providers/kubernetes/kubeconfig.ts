@@ -79,6 +79,11 @@ export function readKubeconfig(file: string): KubeconfigAccess {
   // clientcmd reads the file once at start (a missing one is an error) unless `token` is set.
   if (token === undefined && tokenFile !== undefined) token = readFileSync(tokenFile, 'utf8').trim();
   const insecure = cluster['insecure-skip-tls-verify'] === true;
+  // client-go's transport TLSConfigFor refuses a CA with the insecure flag (kubectl too).
+  if (insecure && ca !== undefined)
+    fail(
+      `cluster ${String(context['cluster'])}: specifying a root certificates file with the insecure flag is not allowed`,
+    );
   const serverName = typeof cluster['tls-server-name'] === 'string' ? cluster['tls-server-name'] : '';
   const tls: ConnectionOptions | undefined =
     ca === undefined && cert === undefined && !insecure && serverName === ''
