@@ -88,7 +88,6 @@ describe('the API server through a proxy, as client-go (kubeconfig proxy-url, HT
   it('sends an http API server`s requests to the kubeconfig`s proxy-url (absolute form)', async (t) => {
     const kube = await startFakeKube();
     t.after(() => kube.close());
-    kube.requireToken = 'test-token';
     const proxy = await startProxy(t);
     const file = kubeconfig(t, kube.url, `proxy-url: "${proxy.url}"`);
     const client = new KubeClient({}, { KUBECONFIG: file });

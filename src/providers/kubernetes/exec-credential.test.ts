@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { TLSSocket } from 'node:tls';
-import { startFakeKube } from '../../../test/helpers/fake-kube.ts';
+import { startFakeKube, tlsFront } from '../../../test/helpers/fake-kube.ts';
 import { serviceFor } from '../../../test/helpers/kube-objects.ts';
 import { TestPki } from '../../../test/helpers/tls-certs.ts';
 import { KubeClient } from './kube-client.ts';
@@ -95,7 +95,11 @@ describe('kubeconfig exec credential plugins (client-go`s pkg/client/auth/exec)'
     kube.apply(serviceFor('default', 'web'));
     writeFileSync(join(dir, 'token'), 'token-1');
     const script = writePlugin(dir);
-    const file = kubeconfig(dir, kube.url, execBlock(script));
+    // https: clientcmd uses a user's credentials with an https server only.
+    const front = await tlsFront(kube);
+    t.after(() => front.close());
+    const ca = Buffer.from(front.caPem).toString('base64');
+    const file = kubeconfig(dir, front.url, execBlock(script), `      certificate-authority-data: ${ca}`);
     const client = new KubeClient({}, { KUBECONFIG: file });
     const signal = new AbortController().signal;
     const list = await client.getJson<{ kind: string }>(SERVICES, signal);
@@ -108,7 +112,10 @@ describe('kubeconfig exec credential plugins (client-go`s pkg/client/auth/exec)'
     assert.deepEqual(first?.info, {
       kind: 'ExecCredential',
       apiVersion: 'client.authentication.k8s.io/v1beta1',
-      spec: { cluster: { server: kube.url, config: { audience: 'kube' } }, interactive: false },
+      spec: {
+        cluster: { server: front.url, 'certificate-authority-data': ca, config: { audience: 'kube' } },
+        interactive: false,
+      },
     });
     // The token rotates on the server: the 401 fails that request, the next runs the plugin again.
     kube.requireToken = 'token-2';
@@ -136,10 +143,13 @@ describe('kubeconfig exec credential plugins (client-go`s pkg/client/auth/exec)'
       JSON.stringify({ token: 'old', expirationTimestamp: '2001-01-01T00:00:00Z' }),
     );
     const script = writePlugin(dir);
+    const front = await tlsFront(kube);
+    t.after(() => front.close());
     const file = kubeconfig(
       dir,
-      kube.url,
+      front.url,
       execBlock(script, 'client.authentication.k8s.io/v1', '        interactiveMode: Never\n'),
+      `      certificate-authority-data: ${Buffer.from(front.caPem).toString('base64')}`,
     );
     const client = new KubeClient({}, { KUBECONFIG: file });
     const signal = new AbortController().signal;
@@ -194,13 +204,13 @@ describe('kubeconfig exec credential plugins (client-go`s pkg/client/auth/exec)'
     const dir = tempDir(t, 'kube-exec-');
     const file = kubeconfig(
       dir,
-      'http://127.0.0.1:1',
+      'https://127.0.0.1:1',
       '        apiVersion: client.authentication.k8s.io/v1\n        command: aws\n',
     );
     assert.throws(() => new KubeClient({}, { KUBECONFIG: file }), /interactiveMode must be specified/);
     const missing = kubeconfig(
       dir,
-      'http://127.0.0.1:1',
+      'https://127.0.0.1:1',
       '        apiVersion: client.authentication.k8s.io/v1beta1\n        command: ./no-such-plugin\n        installHint: install it with apt-get\n',
     );
     const kc = new KubeClient({}, { KUBECONFIG: missing });

@@ -3,10 +3,17 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { startFakeKube, writeKubeconfig } from '../../../test/helpers/fake-kube.ts';
+import { startFakeKube, tlsFront } from '../../../test/helpers/fake-kube.ts';
 import { KubeClient } from './kube-client.ts';
 
 const SERVICES = '/api/v1/namespaces/default/services';
+
+const kubeconfigText = (server: string, caPem: string | undefined, user: string): string =>
+  `current-context: c
+clusters: [{ name: k, cluster: { server: "${server}"${caPem === undefined ? '' : `, certificate-authority-data: ${Buffer.from(caPem).toString('base64')}`} } }]
+users: [{ name: u, user: ${user} }]
+contexts: [{ name: c, context: { cluster: k, user: u } }]
+`;
 
 describe('which API server and credentials (Traefik`s newK8sClient order)', () => {
   it('in a cluster with an endpoint: the service account`s token at the endpoint (rest.InClusterConfig, its host replaced)', async (t) => {
@@ -30,7 +37,10 @@ describe('which API server and credentials (Traefik`s newK8sClient order)', () =
     kube.requireToken = 'test-token';
     const dir = mkdtempSync(join(tmpdir(), 'kube-cfg-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const file = writeKubeconfig(dir, kube.url);
+    const front = await tlsFront(kube);
+    t.after(() => front.close());
+    const file = join(dir, 'kubeconfig');
+    writeFileSync(file, kubeconfigText(front.url, front.caPem, '{ token: test-token }'));
     const client = new KubeClient({ endpoint: 'http://127.0.0.1:1', token: 'other' }, { KUBECONFIG: file });
     const list = await client.getJson<{ kind: string }>(SERVICES, new AbortController().signal);
     assert.equal(list.kind, 'ServiceList');
@@ -42,14 +52,9 @@ describe('which API server and credentials (Traefik`s newK8sClient order)', () =
     const dir = mkdtempSync(join(tmpdir(), 'kube-cfg-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(join(dir, 'token'), 'first\n');
-    writeFileSync(
-      join(dir, 'kubeconfig'),
-      `current-context: c
-clusters: [{ name: k, cluster: { server: "${kube.url}" } }]
-users: [{ name: u, user: { tokenFile: token } }]
-contexts: [{ name: c, context: { cluster: k, user: u } }]
-`,
-    );
+    const front = await tlsFront(kube);
+    t.after(() => front.close());
+    writeFileSync(join(dir, 'kubeconfig'), kubeconfigText(front.url, front.caPem, '{ tokenFile: token }'));
     const client = new KubeClient({}, { KUBECONFIG: join(dir, 'kubeconfig') });
     const signal = new AbortController().signal;
     kube.requireToken = 'first';
@@ -58,6 +63,17 @@ contexts: [{ name: c, context: { cluster: k, user: u } }]
     writeFileSync(join(dir, 'token'), 'second\n');
     const list = await client.getJson<{ kind: string }>(SERVICES, signal);
     assert.equal(list.kind, 'ServiceList');
+  });
+
+  it('sends a kubeconfig user`s credentials to an https server only (clientcmd`s isConfigTransportTLS)', async (t) => {
+    const kube = await startFakeKube();
+    t.after(() => kube.close());
+    kube.requireToken = 'test-token';
+    const dir = mkdtempSync(join(tmpdir(), 'kube-cfg-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(join(dir, 'kubeconfig'), kubeconfigText(kube.url, undefined, '{ token: test-token }'));
+    const client = new KubeClient({}, { KUBECONFIG: join(dir, 'kubeconfig') });
+    await assert.rejects(client.getJson(SERVICES, new AbortController().signal), /status 401/);
   });
 
   it('neither: the endpoint is required', () => {

@@ -56,10 +56,13 @@ export function readKubeconfig(file: string): KubeconfigAccess {
   if (typeof current !== 'string' || current === '') return fail('no current-context');
   const context = find('contexts', current, 'context');
   const cluster = find('clusters', context['cluster'], 'cluster');
-  const user = context['user'] === undefined ? {} : find('users', context['user'], 'user');
+  const named = context['user'] === undefined ? {} : find('users', context['user'], 'user');
   const server = cluster['server'];
   if (typeof server !== 'string' || server === '')
     return fail(`cluster ${String(context['cluster'])} has no server`);
+  // clientcmd's DirectClientConfig.ClientConfig (isConfigTransportTLS): the user's credentials
+  // (token, client certificate, basic, exec) are used only with an https server.
+  const user: Fields = /^https:/i.test(server) ? named : {};
   const base = dirname(file);
   const path = (p: string): string => (isAbsolute(p) ? p : join(base, p));
   const pem = (data: string, fileKey: string, from: Fields): string | undefined => {
