@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { TLSSocket } from 'node:tls';
-import { startFakeKube, tlsFront } from '../../../test/helpers/fake-kube.ts';
+import { kubectl, startFakeKube, tlsFront } from '../../../test/helpers/fake-kube.ts';
 import { serviceFor } from '../../../test/helpers/kube-objects.ts';
 import { TestPki } from '../../../test/helpers/tls-certs.ts';
 import { KubeClient } from './kube-client.ts';
@@ -131,6 +131,33 @@ describe('kubeconfig exec credential plugins (client-go`s pkg/client/auth/exec)'
     assert.equal(res.statusCode, 200);
     res.destroy();
     assert.equal(runs(dir).length, 3);
+  });
+
+  it('gives the plugin the same KUBERNETES_EXEC_INFO, args and env as kubectl (client-go) does', async (t) => {
+    const dir = tempDir(t, 'kube-exec-');
+    const kube = await startFakeKube();
+    t.after(() => kube.close());
+    kube.requireToken = 'token-1';
+    writeFileSync(join(dir, 'token'), 'token-1');
+    const script = writePlugin(dir);
+    const front = await tlsFront(kube);
+    t.after(() => front.close());
+    const file = kubeconfig(
+      dir,
+      front.url,
+      execBlock(script, 'client.authentication.k8s.io/v1', '        interactiveMode: IfAvailable\n'),
+      `      certificate-authority-data: ${Buffer.from(front.caPem).toString('base64')}`,
+    );
+    const list = JSON.parse(await kubectl(file, 'get', '--raw', SERVICES)) as { kind: string };
+    assert.equal(list.kind, 'ServiceList');
+    const client = new KubeClient({}, { KUBECONFIG: file });
+    assert.equal(
+      (await client.getJson<{ kind: string }>(SERVICES, new AbortController().signal)).kind,
+      'ServiceList',
+    );
+    const [theirs, ours] = runs(dir);
+    assert.ok(theirs !== undefined && ours !== undefined);
+    assert.deepEqual(ours, theirs);
   });
 
   it('runs the plugin again once status.expirationTimestamp has passed', async (t) => {
