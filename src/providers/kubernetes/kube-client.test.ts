@@ -31,6 +31,22 @@ describe('which API server and credentials (Traefik`s newK8sClient order)', () =
     assert.equal(list.kind, 'ServiceList');
   });
 
+  it('in a cluster without the service account`s ca.crt: still connects (rest.InClusterConfig only logs it)', async (t) => {
+    const kube = await startFakeKube();
+    t.after(() => kube.close());
+    kube.requireToken = 'service-account-token';
+    const sa = mkdtempSync(join(tmpdir(), 'kube-sa-'));
+    t.after(() => rmSync(sa, { recursive: true, force: true }));
+    writeFileSync(join(sa, 'token'), 'service-account-token\n');
+    const env = { KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    const client = new KubeClient({ endpoint: kube.url }, env, sa);
+    const list = await client.getJson<{ kind: string }>(SERVICES, new AbortController().signal);
+    assert.equal(list.kind, 'ServiceList');
+    // Without the token, in a cluster, there is no client (rest.InClusterConfig's error).
+    rmSync(join(sa, 'token'));
+    assert.throws(() => new KubeClient({ endpoint: kube.url }, env, sa), /ENOENT/);
+  });
+
   it('outside a cluster with KUBECONFIG: the kubeconfig`s server, even with an endpoint', async (t) => {
     const kube = await startFakeKube();
     t.after(() => kube.close());

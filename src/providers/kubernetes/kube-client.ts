@@ -54,7 +54,14 @@ export class KubeClient {
       // rest.InClusterConfig: the token is read at once (none is an error), then again.
       this.#tokenFile = `${serviceAccount}/token`;
       this.#token = readFileSync(this.#tokenFile, 'utf8').trim();
-      this.#tls = { ca: readFileSync(`${serviceAccount}/ca.crt`, 'utf8') };
+      // rest.InClusterConfig only logs a CA file it cannot load: the system's roots then.
+      let ca: string | undefined;
+      try {
+        ca = readFileSync(`${serviceAccount}/ca.crt`, 'utf8');
+      } catch {
+        ca = undefined;
+      }
+      this.#tls = ca === undefined ? undefined : { ca };
       this.#agent = proxyAgent(this.#base, env, undefined);
       return;
     }
