@@ -1,4 +1,9 @@
-import { request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import {
+  type Agent,
+  request as httpRequest,
+  type IncomingMessage,
+  type OutgoingHttpHeaders,
+} from 'node:http';
 import { request as httpsRequest } from 'node:https';
 import type { ConnectionOptions } from 'node:tls';
 
@@ -16,6 +21,11 @@ export interface EngineRequest {
   readonly body?: string | Buffer;
   /** For `unix://` engines (Docker): the socket; `url` then only gives the path. */
   readonly socketPath?: string;
+  /**
+   * An agent of its own: one going through a proxy (a Kubernetes `proxy-url`, HTTPS_PROXY), or
+   * Docker's `ssh://` one whose connections are ssh processes (`url` then gives only the path).
+   */
+  readonly agent?: Agent;
   readonly tls?: ConnectionOptions;
   readonly signal?: AbortSignal;
 }
@@ -46,8 +56,8 @@ export function engineRequest(r: EngineRequest): Promise<IncomingMessage> {
         : { host: url.hostname.replace(/^\[|\]$/g, ''), port: url.port || (https ? 443 : 80) }),
       ...(https ? (r.tls ?? {}) : {}),
       ...(r.signal !== undefined ? { signal: r.signal } : {}),
-      // One request, one connection: engines are few and polls far apart.
-      agent: false,
+      // One request, one connection (engines are few and polls far apart), unless an agent is given.
+      agent: r.agent ?? (false as const),
     };
     const req = (https ? httpsRequest : httpRequest)(opts, resolve);
     req.on('error', (e) => reject(new EngineError(`${r.method ?? 'GET'} ${r.url}: ${describe(e)}`)));

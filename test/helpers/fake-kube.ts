@@ -14,11 +14,13 @@
  * new resourceVersion and a MODIFIED watch event; `GET …/status` answers the object.
  */
 import { execFile } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { rmSync, writeFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, request, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo, Socket } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { TestPki } from '../../src/upstream/test-pki.ts';
 
 export interface KubeObj {
   apiVersion: string;
@@ -553,4 +555,35 @@ current-context: fake
 `,
   );
   return path;
+}
+
+/**
+ * An https front for the fake API server (a certificate for 127.0.0.1 from a test CA), relaying
+ * each request and streaming each answer (watches included): client-go sends a kubeconfig user's
+ * credentials to https servers only.
+ */
+export async function tlsFront(
+  kube: FakeKube,
+): Promise<{ url: string; caPem: string; close(): Promise<void> }> {
+  const pki = new TestPki('fake kube CA');
+  const cert = pki.issue('kube-apiserver', ['127.0.0.1']);
+  const server = createHttpsServer({ cert: cert.certPem, key: cert.keyPem }, (req, res) => {
+    const up = request(`${kube.url}${req.url ?? '/'}`, { method: req.method, headers: req.headers }, (r) => {
+      res.writeHead(r.statusCode ?? 502, r.headers);
+      r.pipe(res);
+    });
+    up.on('error', () => res.destroy());
+    res.on('close', () => up.destroy());
+    req.pipe(up);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `https://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    caPem: pki.ca.certPem,
+    close: async () => {
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+      rmSync(pki.dir, { recursive: true, force: true });
+    },
+  };
 }

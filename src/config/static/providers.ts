@@ -124,15 +124,18 @@ export const dockerProviderSchema = strictObject(
 
 /** What the three Kubernetes providers share (pkg/provider/kubernetes/k8s and each provider). */
 const kubeBase = {
-  /** The API server; absent = in-cluster (KUBERNETES_SERVICE_HOST and the service account), else KUBECONFIG. */
+  /**
+   * The API server: in a cluster (KUBERNETES_SERVICE_HOST and _PORT) it replaces the service's
+   * address; else KUBECONFIG wins over it (Traefik's newK8sClient); else it is required.
+   */
   endpoint: z
     .string()
     .url()
     .refine((v) => /^https?:\/\//i.test(v), 'must be an http:// or https:// URL')
     .optional(),
-  /** A bearer token; absent = the service account's (in-cluster). */
+  /** A bearer token, with `endpoint` outside a cluster and without KUBECONFIG. */
   token: z.string().optional(),
-  /** The CA of the API server (a file path). */
+  /** The CA of the API server (a file path), as `token`. */
   certAuthFilePath: z.string().optional(),
   /** Namespaces to watch; empty = all. */
   namespaces: z.array(z.string().min(1)).default([]),

@@ -4,6 +4,7 @@ import type { ConnectionOptions } from 'node:tls';
 import type { DockerProviderConfig } from '../../config/static/providers.ts';
 import { clientTlsOptions, EngineError, engineFetch, engineRequest } from '../engine-client.ts';
 import type { ContainerInfo } from './docker-config.ts';
+import { SshAgent, sshArgs } from './ssh-connection.ts';
 
 export interface InspectJson {
   readonly Id?: string;
@@ -63,6 +64,7 @@ const MAX_API = [1, 45] as const;
 export class DockerClient {
   readonly #base: string;
   readonly #socketPath: string | undefined;
+  readonly #ssh: SshAgent | undefined = undefined;
   readonly #tls: ConnectionOptions | undefined;
   readonly #timeoutMs: number;
   readonly #headers: Readonly<Record<string, string>>;
@@ -84,7 +86,13 @@ export class DockerClient {
       cfg.username !== '' && cfg.password !== ''
         ? { authorization: `Basic ${Buffer.from(`${cfg.username}:${cfg.password}`).toString('base64')}` }
         : {};
-    if (e.startsWith('unix://')) {
+    if (e.startsWith('ssh://')) {
+      // docker/cli's connhelper, as Traefik's getClientOpts: HTTP over `ssh … docker system
+      // dial-stdio`, one ssh process per connection, kept for the next call; Host a placeholder.
+      this.#ssh = new SshAgent(sshArgs(e));
+      this.#base = 'http://docker.example.com';
+      this.#tls = undefined;
+    } else if (e.startsWith('unix://')) {
       this.#socketPath = e.slice('unix://'.length);
       this.#base = 'http://docker';
     } else if (e.startsWith('tcp://')) {
@@ -93,9 +101,14 @@ export class DockerClient {
       this.#base = e.replace(/\/+$/, '');
     } else {
       throw new EngineError(
-        `docker endpoint ${JSON.stringify(e)}: unix://, tcp://, http:// or https:// (ssh:// is not supported yet)`,
+        `docker endpoint ${JSON.stringify(e)}: unix://, tcp://, http://, https:// or ssh://`,
       );
     }
+  }
+
+  /** Ends the connections kept open (an `ssh://` endpoint's ssh processes). */
+  close(): void {
+    this.#ssh?.destroy();
   }
 
   async negotiate(signal: AbortSignal): Promise<void> {
@@ -181,6 +194,7 @@ export class DockerClient {
       headers: this.#headers,
       signal,
       ...(this.#socketPath !== undefined ? { socketPath: this.#socketPath } : {}),
+      ...(this.#ssh !== undefined ? { agent: this.#ssh } : {}),
       ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
     });
     if (res.statusCode !== 200) {
@@ -197,6 +211,7 @@ export class DockerClient {
       headers: this.#headers,
       signal: AbortSignal.any([signal, ...timeout]),
       ...(this.#socketPath !== undefined ? { socketPath: this.#socketPath } : {}),
+      ...(this.#ssh !== undefined ? { agent: this.#ssh } : {}),
       ...(this.#tls !== undefined ? { tls: this.#tls } : {}),
     });
   }

@@ -51,8 +51,9 @@ export abstract class EngineProvider<C extends DockerProviderConfig | SwarmProvi
       };
       return;
     }
+    let client: DockerClient | undefined;
     try {
-      const client = new DockerClient(this.cfg);
+      client = new DockerClient(this.cfg);
       await client.negotiate(signal);
       const warnings = constraintIssues(this.#constraintWarnings, this.name);
       for await (const u of this.read(client, constraint, signal)) {
@@ -61,6 +62,8 @@ export abstract class EngineProvider<C extends DockerProviderConfig | SwarmProvi
     } catch (e) {
       if (signal.aborted) return;
       throw e;
+    } finally {
+      client?.close();
     }
   }
 }

@@ -19,6 +19,8 @@ export interface CrdObjects extends Layer4Objects {
   readonly tlsStores?: readonly KubeObject[];
   readonly serversTransports?: readonly KubeObject[];
   readonly secrets?: readonly KubeObject[];
+  /** For ServersTransport(TCP) `rootCAs` `{configMap}` entries. */
+  readonly configMaps?: readonly KubeObject[];
   /** Cluster-scoped, for nodePortLB; not watched with disableClusterScopeResources. */
   readonly nodes?: readonly KubeObject[];
 }

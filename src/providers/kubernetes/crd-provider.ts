@@ -11,7 +11,7 @@ export const NODES: ResourceSpec = { prefix: '/api/v1', plural: 'nodes', cluster
 
 /**
  * Traefik's Kubernetes CRD provider (pkg/provider/kubernetes/crd): the ten `traefik.io/v1alpha1`
- * kinds with core Services, Secrets and EndpointSlices (`discovery.k8s.io/v1`), each followed by
+ * kinds with core Services, Secrets, ConfigMaps and EndpointSlices (`discovery.k8s.io/v1`), each followed by
  * an informer (list, watch from its resourceVersion, re-list on 410); the configuration is built
  * again from the stores at every change (kube-watch.ts).
  */
@@ -54,6 +54,8 @@ export class KubernetesCrdProvider implements Provider {
       // Traefik leaves Helm's release secrets out (they are large and never certificates).
       secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
       endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },
+      // Traefik's CRD client watches ConfigMaps too (client.go WatchAll), for rootCAs `configMap`.
+      configMaps: { prefix: '/api/v1', plural: 'configmaps' },
       // Traefik's CRD client watches Nodes (for nodePortLB) unless disableClusterScopeResources.
       nodes: cfg.disableClusterScopeResources ? undefined : NODES,
     } satisfies Record<string, ResourceSpec | undefined>;

@@ -110,8 +110,8 @@ export function crdServices(
 
 /**
  * The secrets a ServersTransport or the `tls` of a ServersTransportTCP names, as PEM text
- * (Traefik's kubernetes.go): `rootCAs` (`{secret}` entries; `{configMap}` is not supported yet;
- * both in one entry is an error, as Traefik's) and the older `rootCAsSecrets` from each Secret's
+ * (Traefik's kubernetes.go): `rootCAs` (`{secret}` entries, and `{configMap}` ones read from the
+ * ConfigMap's `tls.ca` or `ca.crt` as its loadCAConfigMap; both in one entry is an error, as Traefik's) and the older `rootCAsSecrets` from each Secret's
  * `tls.ca` or `ca.crt`; `certificatesSecrets` as client certificates. Undefined when one is
  * unusable (reported): Traefik skips that secret and keeps the transport, we leave the transport
  * out, so that a backend is never dialled with a trust store other than the one written.
@@ -137,8 +137,9 @@ export function transportSecrets(
       b.error(where, 'a rootCAs entry has both secret and configMap');
       ok = false;
     } else if (r.secret !== undefined) add(b.ca(ns, r.secret, where, true));
+    else if (r.configMap !== undefined) add(b.configMapCa(ns, r.configMap, where));
     else {
-      b.error(where, 'rootCAs from a configMap are not supported yet (use a secret)');
+      b.error(where, 'a rootCAs entry has neither secret nor configMap');
       ok = false;
     }
   }

@@ -103,6 +103,7 @@ export class KubeBuild {
   readonly #svcIndex: Map<string, KubeObject>;
   readonly #slices = new Map<string, SliceJson[]>();
   readonly #secrets: Map<string, KubeObject>;
+  readonly #configMaps: Map<string, KubeObject>;
   readonly #nodes: readonly KubeObject[];
   readonly #certSeen = new Set<string>();
   readonly #opts: ServiceOptions;
@@ -112,6 +113,7 @@ export class KubeBuild {
       readonly services: readonly KubeObject[];
       readonly endpointSlices: readonly KubeObject[];
       readonly secrets?: readonly KubeObject[];
+      readonly configMaps?: readonly KubeObject[];
       readonly nodes?: readonly KubeObject[];
     },
     opts: ServiceOptions,
@@ -120,6 +122,7 @@ export class KubeBuild {
     this.#nodes = objs.nodes ?? [];
     this.#svcIndex = new Map(objs.services.map((s) => [key(s), s]));
     this.#secrets = new Map((objs.secrets ?? []).map((s) => [key(s), s]));
+    this.#configMaps = new Map((objs.configMaps ?? []).map((c) => [key(c), c]));
     for (const e of objs.endpointSlices) {
       const svc = e.metadata.labels?.['kubernetes.io/service-name'];
       if (svc === undefined) continue;
@@ -376,6 +379,18 @@ export class KubeBuild {
     const entries = Object.values(secret.data ?? {});
     if (onlyEntry && entries.length === 1) return Buffer.from(entries[0]!, 'base64').toString('utf8');
     return this.error(where, `secret ${ns}/${name} has no tls.ca or ca.crt`);
+  }
+
+  /**
+   * A CA from a ConfigMap's `data` (`tls.ca`, else `ca.crt`: Traefik's loadCAConfigMap and
+   * getCABlocksFromConfigMap in pkg/provider/kubernetes/crd/kubernetes.go), or undefined (reported).
+   */
+  configMapCa(ns: string, name: string, where: string): string | undefined {
+    const cm = this.#configMaps.get(`${ns}/${name}`) as { data?: Record<string, string> } | undefined;
+    if (cm === undefined) return this.error(where, `configMap ${ns}/${name} not found`);
+    const v = cm.data?.['tls.ca'] ?? cm.data?.['ca.crt'];
+    if (v !== undefined) return v;
+    return this.error(where, `configMap ${ns}/${name} has no tls.ca or ca.crt`);
   }
 
   result(): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[] } {

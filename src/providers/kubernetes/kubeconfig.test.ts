@@ -32,19 +32,51 @@ contexts:
     assert.deepEqual(k.tls, { ca: 'CA PEM', cert: 'CERT', key: 'KEY' });
   });
 
-  it('refuses an exec user and a missing context by name', (t) => {
+  it('refuses an auth-provider user (Traefik registers none), a CA with insecure-skip-tls-verify (client-go) and a missing context by name', (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     writeFileSync(
       join(dir, 'exec'),
       `current-context: c
 clusters: [{ name: k, cluster: { server: "https://k" } }]
-users: [{ name: u, user: { exec: { command: aws } } }]
+users: [{ name: u, user: { auth-provider: { name: oidc } } }]
 contexts: [{ name: c, context: { cluster: k, user: u } }]
 `,
     );
-    assert.throws(() => readKubeconfig(join(dir, 'exec')), /user u: exec credentials are not supported/);
+    assert.throws(
+      () => readKubeconfig(join(dir, 'exec')),
+      /user u: auth-provider credentials are not supported/,
+    );
+    writeFileSync(
+      join(dir, 'insecure'),
+      `current-context: c
+clusters: [{ name: k, cluster: { server: "https://k", insecure-skip-tls-verify: true, certificate-authority-data: Q0E= } }]
+users: [{ name: u, user: { token: t } }]
+contexts: [{ name: c, context: { cluster: k, user: u } }]
+`,
+    );
+    assert.throws(
+      () => readKubeconfig(join(dir, 'insecure')),
+      /root certificates file with the insecure flag is not allowed/,
+    );
     writeFileSync(join(dir, 'nocontext'), 'current-context: nope\ncontexts: []\n');
     assert.throws(() => readKubeconfig(join(dir, 'nocontext')), /no context named "nope"/);
+  });
+
+  it('reads tls-server-name (the name the server certificate is checked against) and username/password', (t) => {
+    const dir = mkdtempSync(join(tmpdir(), 'kubeconfig-'));
+    t.after(() => rmSync(dir, { recursive: true, force: true }));
+    writeFileSync(
+      join(dir, 'config'),
+      `current-context: c
+clusters: [{ name: k, cluster: { server: "https://10.0.0.1:6443", tls-server-name: kubernetes.default } }]
+users: [{ name: u, user: { username: admin, password: "s3:cret" } }]
+contexts: [{ name: c, context: { cluster: k, user: u } }]
+`,
+    );
+    const k = readKubeconfig(join(dir, 'config'));
+    assert.deepEqual(k.tls, { servername: 'kubernetes.default' });
+    assert.equal(k.basic, Buffer.from('admin:s3:cret').toString('base64'));
+    assert.equal(k.exec, undefined);
   });
 });
