@@ -38,6 +38,7 @@ import { OldGenerationPacer, ReloadSettler, settleHeap } from './core/settle-hea
 import { resumeOptimizingCompilers } from './core/start-compilers.ts';
 import { Ticker } from './core/ticker.ts';
 import { capYoungGeneration } from './core/young-generation-cap.ts';
+import { aliasHeadersPolicy } from './http1/alias-headers.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
 import { pathPolicy } from './http1/request-path.ts';
 import { EntryPointDispatcher } from './listeners/dispatcher.ts';
@@ -140,6 +141,7 @@ function entryPointContext(
     limits: { ...DEFAULT_REQUEST_LIMITS, maxHeaderBytes: ep.http.maxHeaderBytes },
     pathPolicy: pathPolicy(ep.http.sanitizePath, ep.http.encodedCharacters, ep.http.encodeQuerySemicolons),
     allowTrace: ep.http.allowTrace,
+    aliasHeaders: aliasHeadersPolicy(ep.http.aliasHeadersStrategy, ep.http.underscoreHeadersStrategy),
     readHeaderTimeoutMs: t.readHeaderTimeout,
     idleTimeoutMs: t.idleTimeout,
     readTimeoutMs: t.readTimeout,
