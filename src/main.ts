@@ -68,7 +68,7 @@ import type { EntryPointContext } from './proxy/entry-point-context.ts';
 import { LongLivedRegistry } from './proxy/long-lived.ts';
 import { EntryPointMetrics, liveNames } from './proxy/route-metrics.ts';
 import { TcpForwarder } from './proxy/tcp/tcp-forwarder.ts';
-import { compileRule } from './router/index.ts';
+import { hostMatcherValues, parseRuleSyntax } from './router/index.ts';
 import { compileTcpRule } from './router/tcp/index.ts';
 import type { BuildOptions } from './runtime/build-snapshot.ts';
 import { buildSnapshot } from './runtime/build-snapshot.ts';
@@ -638,11 +638,15 @@ function udpEntryPointNames(config: StaticConfig): string[] {
     .map(([n]) => n);
 }
 
-/** The exact host names a rule requires (Host matchers), for ACME. */
+/**
+ * The names a router's certResolver obtains a certificate for when it has no tls.domains: as
+ * Traefik's ACME provider (pkg/provider/acme, httpmuxer.ParseDomains), every Host value of the
+ * rule, also one a match does not require (`Host(a) || PathPrefix(/x)`), but a negated one
+ * (v3.7.13).
+ */
 function hostNames(rule: string, syntax: string | undefined): string[] {
-  const c = compileRule(rule, undefined, syntax);
-  if (!c.ok || c.hints.hosts.kind !== 'hosts') return [];
-  return [...c.hints.hosts.exact, ...c.hints.hosts.wildcardParents.map((p) => `*.${p}`)];
+  const parsed = parseRuleSyntax(rule, syntax);
+  return parsed.ok ? [...new Set(hostMatcherValues(parsed.ast))] : [];
 }
 
 /**
