@@ -8,6 +8,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
+import { curl } from '../helpers/curl.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { rawRequest } from '../helpers/raw-client.ts';
 
@@ -98,6 +99,26 @@ http:
       },
     );
     assert.equal(clean.responses[0]?.status, 200);
+  });
+
+  it('applies to HTTP/2 requests too (h2c)', async () => {
+    const port = proxy.ports['rej']!;
+    const r = await curl([
+      '--http2-prior-knowledge',
+      '-H',
+      'X.Auth.User: mallory',
+      `http://127.0.0.1:${port}/x`,
+    ]);
+    assert.equal(r.status, 400);
+    const before = backend.seen.length;
+    const d = await curl([
+      '--http2-prior-knowledge',
+      '-H',
+      'X_Auth_User: mallory',
+      `http://127.0.0.1:${proxy.ports['del']!}/x`,
+    ]);
+    assert.equal(d.status, 200);
+    assert.equal(backend.seen[before]?.headers['x_auth_user'], undefined);
   });
 
   it('underscoreHeadersStrategy (deprecated): the same for names with `_` only, with a warning', async () => {
