@@ -38,6 +38,7 @@ import { OldGenerationPacer, ReloadSettler, settleHeap } from './core/settle-hea
 import { resumeOptimizingCompilers } from './core/start-compilers.ts';
 import { Ticker } from './core/ticker.ts';
 import { capYoungGeneration } from './core/young-generation-cap.ts';
+import { aliasHeadersPolicy } from './http1/alias-headers.ts';
 import { DEFAULT_REQUEST_LIMITS } from './http1/request-head.ts';
 import { pathPolicy } from './http1/request-path.ts';
 import { EntryPointDispatcher } from './listeners/dispatcher.ts';
@@ -67,7 +68,7 @@ import type { EntryPointContext } from './proxy/entry-point-context.ts';
 import { LongLivedRegistry } from './proxy/long-lived.ts';
 import { EntryPointMetrics, liveNames } from './proxy/route-metrics.ts';
 import { TcpForwarder } from './proxy/tcp/tcp-forwarder.ts';
-import { compileRule } from './router/index.ts';
+import { hostMatcherValues, parseRuleSyntax } from './router/index.ts';
 import { compileTcpRule } from './router/tcp/index.ts';
 import type { BuildOptions } from './runtime/build-snapshot.ts';
 import { buildSnapshot } from './runtime/build-snapshot.ts';
@@ -140,6 +141,7 @@ function entryPointContext(
     limits: { ...DEFAULT_REQUEST_LIMITS, maxHeaderBytes: ep.http.maxHeaderBytes },
     pathPolicy: pathPolicy(ep.http.sanitizePath, ep.http.encodedCharacters, ep.http.encodeQuerySemicolons),
     allowTrace: ep.http.allowTrace,
+    aliasHeaders: aliasHeadersPolicy(ep.http.aliasHeadersStrategy, ep.http.underscoreHeadersStrategy),
     readHeaderTimeoutMs: t.readHeaderTimeout,
     idleTimeoutMs: t.idleTimeout,
     readTimeoutMs: t.readTimeout,
@@ -648,11 +650,15 @@ function udpEntryPointNames(config: StaticConfig): string[] {
     .map(([n]) => n);
 }
 
-/** The exact host names a rule requires (Host matchers), for ACME. */
+/**
+ * The names a router's certResolver obtains a certificate for when it has no tls.domains: as
+ * Traefik's ACME provider (pkg/provider/acme, httpmuxer.ParseDomains), every Host value of the
+ * rule, also one a match does not require (`Host(a) || PathPrefix(/x)`), but a negated one
+ * (v3.7.13).
+ */
 function hostNames(rule: string, syntax: string | undefined): string[] {
-  const c = compileRule(rule, undefined, syntax);
-  if (!c.ok || c.hints.hosts.kind !== 'hosts') return [];
-  return [...c.hints.hosts.exact, ...c.hints.hosts.wildcardParents.map((p) => `*.${p}`)];
+  const parsed = parseRuleSyntax(rule, syntax);
+  return parsed.ok ? [...new Set(hostMatcherValues(parsed.ast))] : [];
 }
 
 /**

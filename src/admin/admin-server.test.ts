@@ -258,6 +258,15 @@ describe('admin API reads', () => {
       assert.equal(r.status, 302);
       assert.equal(new URL(r.headers.get('location')!, a.base + path).pathname, '/dashboard/');
     }
+    // Traefik 3.6/3.7 had to validate the X-Forwarded-Prefix its dashboard redirect is built
+    // from (an open redirect to `//evil.test/dashboard/`); ours never reads it.
+    const spoofed = await a.request('/dashboard', {
+      redirect: 'manual',
+      headers: { 'x-forwarded-prefix': '//evil.test' },
+    });
+    assert.equal(spoofed.status, 302);
+    const to = new URL(spoofed.headers.get('location')!, `${a.base}/dashboard`);
+    assert.deepEqual([to.origin, to.pathname], [new URL(a.base).origin, '/dashboard/']);
     const page = await a.request('/dashboard/');
     assert.equal(await page.text(), '<!doctype html>');
     assert.equal(page.headers.get('x-frame-options'), 'DENY');

@@ -17,6 +17,8 @@ const OTHERS = [
   'keep-alivf',
   'content-type',
   'content-lengtg',
+  'http2-settingz',
+  'accept-charset',
   'proxy-connectiom',
   'transfer-encodinf',
   'proxy-authenticatf',
@@ -36,9 +38,9 @@ describe('hop-by-hop field names', () => {
     assert.equal(isHopByHop(['keep', 'alive'].join('-')), true);
   });
 
-  it('isResponseHop is HOP_BY_HOP less host, content-length and proxy-authorization', () => {
+  it('isResponseHop is HOP_BY_HOP less host, content-length, proxy-authorization and http2-settings', () => {
     const response = new Set(HOP_BY_HOP);
-    for (const n of ['host', 'content-length', 'proxy-authorization']) response.delete(n);
+    for (const n of ['host', 'content-length', 'proxy-authorization', 'http2-settings']) response.delete(n);
     assert.equal(response.size, 8);
     for (const n of [...HOP_BY_HOP, ...OTHERS]) assert.equal(isResponseHop(n), response.has(n), n);
   });

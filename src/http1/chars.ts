@@ -100,7 +100,9 @@ export const IDEMPOTENT_METHODS: ReadonlySet<string> = new Set([
 
 /**
  * Hop-by-hop fields (RFC 9110 §7.6.1) that never cross the proxy, plus the framing fields we
- * regenerate ourselves from the parsed form.
+ * regenerate ourselves from the parsed form, and HTTP2-Settings: connection-specific (RFC 9113
+ * §3.2.1 of the h2c upgrade we do not honour), never forwarded, as Traefik v3.7.13's
+ * h2cUpgradeHandler (pkg/server/service) deletes it from every request.
  */
 export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'connection',
@@ -114,6 +116,7 @@ export const HOP_BY_HOP: ReadonlySet<string> = new Set([
   'upgrade',
   'content-length',
   'host',
+  'http2-settings',
 ]);
 
 /**
@@ -126,7 +129,7 @@ export function isHopByHop(ln: string): boolean {
     case 4:
       return ln === 'host';
     case 14:
-      return ln === 'content-length';
+      return ln === 'content-length' || ln === 'http2-settings';
     case 19:
       return ln === 'proxy-authorization';
     default:
@@ -134,7 +137,10 @@ export function isHopByHop(ln: string): boolean {
   }
 }
 
-/** Hop-by-hop response fields (RFC 9110 §7.6.1): HOP_BY_HOP less Host, Content-Length and Proxy-Authorization. */
+/**
+ * Hop-by-hop response fields (RFC 9110 §7.6.1): HOP_BY_HOP less Host, Content-Length,
+ * Proxy-Authorization and HTTP2-Settings (a request field).
+ */
 export function isResponseHop(ln: string): boolean {
   switch (ln.length) {
     case 2:

@@ -227,7 +227,8 @@ function parseHead(
         expect = value;
         break;
       case 'upgrade':
-        upgradeValue = upgradeValue === undefined ? value : `${upgradeValue},${value}`;
+        // The first line only, as Go's Header.Get (what Traefik reads it with).
+        if (upgradeValue === undefined) upgradeValue = value;
         break;
     }
     pos = eol + 2;
@@ -302,9 +303,15 @@ function parseHead(
     bodyKind === BODY_NONE &&
     connectionTokens?.includes('upgrade') === true
   ) {
-    const first = upgradeValue.split(',')[0]!.trim().toLowerCase();
+    const tokens = upgradeValue.split(',');
+    const first = tokens[0]!.trim().toLowerCase();
     const slash = first.indexOf('/');
     upgrade = slash === -1 ? first : first.slice(0, slash);
+    // We serve h2c with prior knowledge only: a client's `Upgrade: h2c` is not ours to offer a
+    // backend, which could switch the connection to a protocol we never negotiated. As Traefik
+    // v3.7.13's h2cUpgradeHandler (pkg/server/service): an Upgrade whose tokens name h2c is
+    // dropped whole, and the request goes on as a plain one.
+    for (const t of tokens) if (t.trim().toLowerCase() === 'h2c') upgrade = null;
   }
   const keepAlive = !hasClose && (versionMinor === 1 || hasKeepAlive);
   let expectContinue = false;

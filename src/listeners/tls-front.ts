@@ -137,7 +137,7 @@ export class TlsFront {
   ): TlsServer | undefined {
     if (this.#challenges !== null && sni !== undefined && alpn.includes(ACME_TLS_ALPN)) {
       const cert = this.#challenges.lookup(sni);
-      if (cert !== undefined) return challengeServer(cert);
+      if (cert !== undefined) return challengeServer(cert, this.#handshakeTimeoutMs);
     }
     const tls = this.#ref.current.tls;
     if (tls === null) return undefined;
@@ -204,13 +204,19 @@ export class TlsFront {
   }
 }
 
-/** RFC 8737: present the challenge certificate on `acme-tls/1`, then close. */
-function challengeServer(cert: { keyPem: string; certPem: string }): TlsServer {
+/**
+ * RFC 8737: present the challenge certificate on `acme-tls/1`, then close. Its handshake is
+ * bounded like any other (Traefik v3.7.13 gave the TLS-ALPN challenge handshake a timeout):
+ * with node's default a client naming a pending challenge and then stalling held the socket
+ * 120 s.
+ */
+function challengeServer(cert: { keyPem: string; certPem: string }, handshakeTimeoutMs: number): TlsServer {
   const server = createTlsServer({
     key: cert.keyPem,
     cert: cert.certPem,
     ALPNProtocols: [ACME_TLS_ALPN],
     minVersion: 'TLSv1.2',
+    handshakeTimeout: handshakeTimeoutMs,
   });
   server.on('secureConnection', (s: TLSSocket) => s.end());
   server.on('tlsClientError', (_err: Error, s: TLSSocket) => s.destroy());

@@ -47,7 +47,10 @@ describe('errors middleware', () => {
   it('fills {status}, {originalStatus} and {url} (escaped as Go url.QueryEscape)', () => {
     const s = spec({ service: 'p', query: '/e?s={status}&o={originalStatus}&u={url}' });
     const req = makeRequest('http://app.test/a b/é?x=1&y=~z');
-    assert.equal(errorPageTarget(s, req, 500, 503), '/e?s=500&o=503&u=%2Fa+b%2F%C3%A9%3Fx%3D1%26y%3D~z');
+    assert.equal(
+      errorPageTarget(s, req, 500, 503),
+      '/e?s=500&o=503&u=http%3A%2F%2Fapp.test%2Fa+b%2F%C3%A9%3Fx%3D1%26y%3D~z',
+    );
     assert.equal(goQueryEscape('AZaz09-._~ /?'), 'AZaz09-._~+%2F%3F');
     assert.equal(errorPageTarget(spec({ service: 'p' }), req, 404, 404), '/');
   });
@@ -57,9 +60,17 @@ describe('errors middleware', () => {
     const req = makeRequest('http://app.test/api?x=1');
     build('stripPrefix', { prefixes: ['/api'] }).onRequest!(req);
     assert.equal(req.path, '/', 'sent upstream as /');
-    assert.equal(errorPageTarget(s, req, 500, 500), '/e?u=%3Fx%3D1');
+    assert.equal(errorPageTarget(s, req, 500, 500), '/e?u=http%3A%2F%2Fapp.test%3Fx%3D1');
     const bare = makeRequest('http://app.test/api');
     build('stripPrefix', { prefixes: ['/api'] }).onRequest!(bare);
-    assert.equal(errorPageTarget(s, bare, 500, 500), '/e?u=');
+    assert.equal(errorPageTarget(s, bare, 500, 500), '/e?u=http%3A%2F%2Fapp.test');
+  });
+
+  it("gives {url} the scheme of X-Forwarded-Proto, else the connection's, and the client's Host (Traefik v3.7.13)", () => {
+    const s = spec({ service: 'p', query: '/e?u={url}' });
+    const behind = makeRequest('http://App.test:8080/x', { headers: [['X-Forwarded-Proto', 'https']] });
+    assert.equal(errorPageTarget(s, behind, 500, 500), '/e?u=https%3A%2F%2FApp.test%3A8080%2Fx');
+    const tls = makeRequest('https://app.test/x');
+    assert.equal(errorPageTarget(s, tls, 500, 500), '/e?u=https%3A%2F%2Fapp.test%2Fx');
   });
 });

@@ -13,8 +13,9 @@ import { canonicalRawPath, pathOf, toByteString } from './path.ts';
  *   header fields, from the `service`; the client gets the caught status (or its rewrite), never
  *   the page's own;
  * - in `query`, `{status}` is the status the client gets (after `statusRewrites`),
- *   `{originalStatus}` the one the upstream (or the proxy) answered, `{url}` the request's URL
- *   escaped as Go's url.QueryEscape does;
+ *   `{originalStatus}` the one the upstream (or the proxy) answered, `{url}` the request's full
+ *   URL (scheme from X-Forwarded-Proto, the client's Host, path and query) escaped as Go's
+ *   url.QueryEscape does;
  * - `errorRequestHeaders` (Traefik v3.6.15, v3.7) narrows the fields copied to the page request
  *   to those named (case-insensitive; `[]`: none). Host is not among Go's header fields there:
  *   the page request keeps the client's Host whatever the list says (see `pageRequestFields`);
@@ -92,11 +93,17 @@ function goRequestTarget(q: string): string {
 }
 
 /**
- * The request's URL as Go's req.URL.String() gives it on a server: the origin-form target, its
- * path '' when a path middleware removed all of it (Traefik's empty URL.Path).
+ * The request's full URL, as Traefik v3.7.13's customerrors fills `{url}` (#11876 put the
+ * scheme and the client's Host before Go's req.URL, #13320 took the scheme from
+ * X-Forwarded-Proto, which the entry point has set by then, else from the connection): the
+ * path as middlewares left it, '' when a path middleware removed all of it (Go's URL.String()
+ * of an empty path).
  */
 function requestUrl(req: RequestHead): string {
-  return withQuery(pathOf(req), req.query);
+  const proto = req.headers.get('x-forwarded-proto');
+  const scheme = proto !== undefined && proto !== '' ? proto : req.scheme;
+  const host = req.headers.get('host') ?? (req.hostPort === '' ? req.host : `${req.host}:${req.hostPort}`);
+  return `${scheme}://${host}${withQuery(pathOf(req), req.query)}`;
 }
 
 /** Go's url.QueryEscape: unreserved bytes kept, space as `+`, everything else %XX (upper case). */

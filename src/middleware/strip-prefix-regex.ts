@@ -6,13 +6,14 @@ import {
   ensureLeadingSlash,
   fromByteString,
   goEscapedPath,
+  isCleanPath,
   pathOf,
   rawIndexAfter,
   setPath,
   toByteString,
   unescapePath,
 } from './path.ts';
-import { FORWARDED_PREFIX } from './strip-prefix.ts';
+import { FORWARDED_PREFIX, STRIPPED_NOT_CLEAN } from './strip-prefix.ts';
 
 const NON_ASCII = /[^\0-\x7f]/;
 
@@ -44,8 +45,10 @@ class StripPrefixRegex implements Middleware {
       const prefixBytes = text === bytes ? prefix : toByteString(prefix);
       if (!bytes.startsWith(prefixBytes)) continue; // invalid UTF-8 in the path: no safe offset
       const cut = bytes === raw ? prefixBytes.length : rawIndexAfter(raw, prefixBytes.length);
-      req.headers.append(FORWARDED_PREFIX, prefixBytes);
       const rest = raw.slice(cut);
+      // Traefik v3.6.19/v3.7.3: a stripped path that normalisation would change is a 400.
+      if (rest !== '' && !isCleanPath(ensureLeadingSlash(rest))) return STRIPPED_NOT_CLEAN;
+      req.headers.append(FORWARDED_PREFIX, prefixBytes);
       // Go's EscapedPath() of the cut Path and RawPath, as in stripPrefix.
       const decodedRest = bytes === raw ? rest : bytes.slice(prefixBytes.length);
       setPath(

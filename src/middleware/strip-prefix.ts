@@ -4,6 +4,7 @@ import type { BuildContext, Middleware, MiddlewareFactory } from './middleware.t
 import {
   ensureLeadingSlash,
   goEscapedPath,
+  isCleanPath,
   pathOf,
   rawIndexAfter,
   setPath,
@@ -12,6 +13,16 @@ import {
 } from './path.ts';
 
 export const FORWARDED_PREFIX = 'X-Forwarded-Prefix';
+
+/** A prefix stripped into a path that is not clean: 400, as Go's http.Error writes it. */
+export const STRIPPED_NOT_CLEAN: DirectResponse = {
+  status: 400,
+  headers: [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['X-Content-Type-Options', 'nosniff'],
+  ],
+  body: 'Bad Request\n',
+};
 
 /**
  * Traefik's stripPrefix: the first prefix of the list (in list order, not the longest) that the
@@ -46,6 +57,10 @@ class StripPrefix implements Middleware {
       // Traefik cuts both Go's Path and RawPath (stripprefix getPathStripped, getRawPathStripped:
       // encodedPrefixLen is our rawIndexAfter); what goes upstream is their EscapedPath().
       const rest = decoded === raw ? raw.slice(prefix.length) : raw.slice(rawIndexAfter(raw, prefix.length));
+      // Traefik v3.6.19/v3.7.3 (CVE-2026-48020): a stripped path that normalisation would change
+      // (`/api../admin` → `/../admin`) is a 400, else the backend would resolve it to a path
+      // another router guards.
+      if (rest !== '' && !isCleanPath(ensureLeadingSlash(rest))) return STRIPPED_NOT_CLEAN;
       if (rest === '' && !this.#forceSlash) setPath(req, '');
       else {
         const decodedRest = decoded === raw ? rest : decoded.slice(prefix.length);

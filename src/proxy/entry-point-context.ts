@@ -1,5 +1,6 @@
 import type { Logger } from '../core/logger.ts';
 import type { Ticker } from '../core/ticker.ts';
+import type { AliasHeaders } from '../http1/alias-headers.ts';
 import type { RequestLimits } from '../http1/request-head.ts';
 import type { PathPolicy } from '../http1/request-path.ts';
 import type { AccessLog } from '../observability/access-log.ts';
@@ -20,6 +21,8 @@ export interface EntryPointContext {
   readonly pathPolicy: PathPolicy;
   /** `http.allowTrace`: TRACE is answered 405 unless set. */
   readonly allowTrace: boolean;
+  /** `http.aliasHeadersStrategy` (or `underscoreHeadersStrategy`); null or absent: `keep`. */
+  readonly aliasHeaders?: AliasHeaders | null;
   /** From the first byte of a request head to its end → 408. */
   readonly readHeaderTimeoutMs: number;
   /** Keep-alive idle time between requests → close. */

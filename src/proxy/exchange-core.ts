@@ -5,6 +5,7 @@ import { HeaderList } from '../core/headers.ts';
 import type { DirectResponse, RequestHead, ResponseHead } from '../core/request.ts';
 import { type MemoryBudget, SpooledBody } from '../core/spooled-body.ts';
 import { statusText } from '../core/status-text.ts';
+import { applyAliasHeaders } from '../http1/alias-headers.ts';
 import { BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
 import { enterLimit, unavailable } from '../middleware/in-flight-req.ts';
 import {
@@ -45,6 +46,19 @@ const SERVICE_QUEUE = 1 << 30;
 const TRACE_REFUSED_HEADERS: ReadonlyArray<readonly [string, string]> = [
   ['Allow', 'GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS'],
 ];
+
+/**
+ * A request refused by the entry point's aliasHeadersStrategy `reject`: a 400 as Go's
+ * http.Error writes it.
+ */
+const ALIAS_REFUSED: DirectResponse = {
+  status: 400,
+  headers: [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['X-Content-Type-Options', 'nosniff'],
+  ],
+  body: 'Bad Request\n',
+};
 
 /**
  * What a request no router takes gets: Traefik's, Go's http.NotFound (404, `404 page not
@@ -182,6 +196,13 @@ export abstract class ExchangeCore
       // A backend that reflects TRACE would echo the client's cookies and credentials back to
       // a script (cross-site tracing): refused at the edge unless the entry point allows it.
       this.respondDirect({ status: 405, headers: TRACE_REFUSED_HEADERS, body: statusText(405) }, false);
+      return;
+    }
+    // Traefik v3.7.12's aliasHeadersStrategy, before routing: one field read when it is `keep`.
+    const alias = this.ctx.aliasHeaders;
+    if (alias != null && !applyAliasHeaders(this.req.headers, alias)) {
+      if (this.ctx.tracer !== null) this.#traceEntry(undefined);
+      this.respondDirect(ALIAS_REFUSED, false);
       return;
     }
     const snap = this.ctx.snapshots.current;

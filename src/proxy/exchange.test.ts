@@ -456,7 +456,7 @@ describe('Exchange: error pages (errors middleware)', () => {
     up.respond(503, 'upstream says no');
     assert.equal(up.destroyed, true, 'the caught answer and its connection are dropped');
     const p = page.streams[0]!;
-    assert.deepEqual(p.sent, ['GET /503.html?from=503&u=%2Fa%3Fb%3D1 host=app.test']);
+    assert.deepEqual(p.sent, ['GET /503.html?from=503&u=http%3A%2F%2Fapp.test%2Fa%3Fb%3D1 host=app.test']);
     p.respond(200, '<h1>sorry</h1>');
     p.end();
     assert.deepEqual(h.sink.events, ['head 503', 'data <h1>sorry</h1>', 'end', 'done keepAlive=true']);
@@ -543,7 +543,11 @@ describe('Exchange: error pages (errors middleware)', () => {
     assert.equal(ex.canTakeBody, true, 'the rest of the body is still read (and dropped)');
     const p = page.streams[0]!;
     assert.equal(ex.feedBody(Buffer.from('def'), 0, 3), 3);
-    assert.deepEqual(p.sent, ['GET /500.html?from=500&u=%2Fp host=app.test'], 'no body goes to the page');
+    assert.deepEqual(
+      p.sent,
+      ['GET /500.html?from=500&u=http%3A%2F%2Fapp.test%2Fp host=app.test'],
+      'no body goes to the page',
+    );
     assert.deepEqual(up.sent, ['POST /p host=app.test', 'body abc']);
     p.respond(200, 'x');
     p.end();

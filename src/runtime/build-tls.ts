@@ -143,7 +143,8 @@ export function buildTls(
       continue;
     }
     // Traefik maps options to the rule's Host names only (httpmuxer.ParseDomains: every Host,
-    // under `||` and `!` too); `tls.domains` only names the certificates a resolver obtains.
+    // under `||` too, but not a negated one); `tls.domains` only names the certificates a
+    // resolver obtains.
     const parsed = parseRuleSyntax(r.rule, r.ruleSyntax);
     const need = { options: qualified, domains: parsed.ok ? hostMatcherValues(parsed.ast) : [] };
     if (eps.length === 0) everywhere.set(name, need);

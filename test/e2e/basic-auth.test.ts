@@ -43,7 +43,10 @@ ${users.map((u) => `          - '${u}'`).join('\n')}
     file-auth:
       basicAuth:
         usersFile: users.htpasswd
+    nobody:
+      basicAuth: { realm: "empty" }
   routers:
+    nobody: { rule: "PathPrefix(\`/nobody\`)", middlewares: [nobody], service: be }
     app: { rule: "PathPrefix(\`/app\`)", middlewares: [auth], service: be }
     files: { rule: "PathPrefix(\`/files\`)", middlewares: [file-auth], service: be }
   services:
@@ -77,6 +80,18 @@ log: { level: DEBUG }
     assert.equal(r.body.toString(), '401 Unauthorized\n');
     assert.equal((await curl(['-u', 'bcrypt-user:wrong', `${base}/app`])).status, 401);
     assert.equal((await curl(['-u', 'nobody:b-secret', `${base}/app`])).status, 401);
+  });
+
+  // Traefik v3.6.19: a basicAuth without users fails to build; its router is left out (404).
+  it('leaves out the router of a basicAuth without users: 404 and an error, not 401', async () => {
+    assert.equal((await curl([`${base}/nobody`])).status, 404);
+    assert.ok(
+      proxy.logs.some(
+        (l) =>
+          l.msg === 'configuration error' && String(l['issue']).includes('basicAuth needs at least one user'),
+      ),
+      'the error is logged',
+    );
   });
 
   it('lets in each kind of hash, names the user and removes Authorization', async () => {

@@ -30,6 +30,9 @@ describe('errors middleware', () => {
       config: `entryPoints:
   web:
     address: "127.0.0.1:0"
+  behind:
+    address: "127.0.0.1:0"
+    forwardedHeaders: { insecure: true }
 log: { level: INFO }
 http:
   routers:
@@ -67,12 +70,30 @@ http:
       assert.equal(r.status, 404);
       assert.equal(
         r.body.toString(),
-        `<p>page /404.html?orig=404&url=%2Fstatus%2F404%3Fq%3D1 host=127.0.0.1:${proxy.port} auth=Basic eDp5</p>`,
+        `<p>page /404.html?orig=404&url=http%3A%2F%2F127.0.0.1%3A${proxy.port}%2Fstatus%2F404%3Fq%3D1 host=127.0.0.1:${proxy.port} auth=Basic eDp5</p>`,
       );
       assert.deepEqual(r.headers['content-type'], ['text/html']);
       assert.equal(r.headers['x-app'], undefined, 'nothing of the caught answer is kept');
     });
   }
+
+  // Traefik v3.7.13 (customerrors, #11876 and #13320): {url} is the full URL, its scheme the
+  // X-Forwarded-Proto the entry point leaves (a trusted client's, behind a TLS-terminating proxy).
+  it('fills {url} with the scheme of X-Forwarded-Proto and the Host the client asked for', async () => {
+    const port = proxy.ports['behind']!;
+    const r = await curl([
+      '-H',
+      'X-Forwarded-Proto: https',
+      '-H',
+      'Host: shop.test',
+      `http://127.0.0.1:${port}/status/500`,
+    ]);
+    assert.equal(r.status, 500);
+    assert.match(
+      r.body.toString(),
+      /^<p>page \/500\.html\?orig=500&url=https%3A%2F%2Fshop\.test%2Fstatus%2F500 host=shop\.test/,
+    );
+  });
 
   it('rewrites statuses, and lets the others through untouched', async () => {
     const r = await curl([`${base}/status/503`]);

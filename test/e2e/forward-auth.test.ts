@@ -222,6 +222,22 @@ http:
     assert.equal(seen.headers['x-forwarded-uri'], '/untrusting/x');
   });
 
+  // Traefik v3.6.14: a forwardAuth without trustForwardHeader gets a warning, one with it none.
+  it('warns of a forwardAuth whose trustForwardHeader is not set', () => {
+    const warned = proxy.logs
+      .filter((l) => String(l.msg).startsWith('forwardAuth.trustForwardHeader is not set'))
+      .map((l) => String(l['middleware']));
+    assert.ok(
+      warned.includes('auth@file') || warned.some((m) => m.startsWith('auth@')),
+      JSON.stringify(warned),
+    );
+    assert.equal(
+      warned.some((m) => m.startsWith('auth-trusting') || m.startsWith('auth-untrusting')),
+      false,
+      JSON.stringify(warned),
+    );
+  });
+
   it('reuses keep-alive connections to the auth server', async () => {
     const before = authConnections;
     const urls = Array.from({ length: 20 }, (_, i) => `${base}/app/k${i}`);

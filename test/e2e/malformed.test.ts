@@ -101,6 +101,12 @@ const HEAD_CASES: readonly Case[] = [
   { name: 'space inside the target', bytes: `GET /a b HTTP/1.1\r\n${H}\r\n`, status: 400 },
   { name: 'fragment in the target', bytes: `GET /a#frag HTTP/1.1\r\n${H}\r\n`, status: 400 },
   { name: 'asterisk-form on GET', bytes: `GET * HTTP/1.1\r\n${H}\r\n`, status: 400 },
+  // Traefik v3.7.13's "Request Target Validation": a rootless target is a 400 (always ours).
+  ...['a/b', '?q=1', 'm.test/x', '%2Fx', 'ftp://m.test/x'].map((t) => ({
+    name: `rootless request target ${JSON.stringify(t)}`,
+    bytes: `GET ${t} HTTP/1.1\r\n${H}\r\n`,
+    status: 400,
+  })),
   {
     name: 'absolute-form target disagreeing with Host',
     bytes: 'GET http://other.test/ HTTP/1.1\r\nHost: m.test\r\n\r\n',

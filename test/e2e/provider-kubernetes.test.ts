@@ -149,6 +149,36 @@ describe('Kubernetes CRD provider (e2e, API server on loopback, kubectl)', () =>
     assert.deepEqual({ status: r.status, text: await r.text() }, { status: 200, text: 'pod /admin/x -' });
   });
 
+  // Traefik v3.6.14: a Chain honours allowCrossNamespace (off by default), so a tenant's chain
+  // cannot borrow another namespace's middleware; the chain is rejected and its route not served.
+  it('rejects a Chain that names a middleware of another namespace (allowCrossNamespace off)', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      crdObject('Middleware', 'ops', 'root', { headers: { customRequestHeaders: { 'X-Env': 'root' } } }),
+    );
+    kube.apply(
+      crdObject('Middleware', 'shop', 'borrow', {
+        chain: { middlewares: [{ name: 'root', namespace: 'ops' }] },
+      }),
+    );
+    kube.apply(
+      ingressRouteFor('shop', 'borrowed', 'PathPrefix(`/borrowed`)', 'web', {
+        middlewares: [{ name: 'borrow' }],
+      }),
+    );
+    kube.apply(ingressRouteFor('shop', 'canary', 'PathPrefix(`/canary`)', 'web'));
+    assert.equal((await servedAfter(from, '/canary')).status, 200);
+    const r = await get(web, '/borrowed/x');
+    assert.notEqual(r.text, 'pod /borrowed/x root');
+    assert.equal(r.status, 404);
+    assert.ok(
+      proxy.logs.some((l) =>
+        JSON.stringify(l).includes('ops/root: another namespace (allowCrossNamespace is off)'),
+      ),
+      'the chain is reported',
+    );
+  });
+
   it('lists again after a 410 Gone and still follows changes', async () => {
     const listsBefore = kube.seen.filter(
       (s) => s.startsWith('GET /apis/traefik.io/v1alpha1/ingressroutes') && !s.includes('watch='),

@@ -40,6 +40,12 @@ http:
       tls: { options: h1only, domains: [{ main: "*.dom.options.test" }] }
     # Every Host of the rule, even one that is not needed for a match.
     either: { rule: "Host(\`or.options.test\`) || PathPrefix(\`/or\`)", entryPoints: [one], service: be, tls: { options: h1only } }
+    # A negated Host is no name of the router's (Traefik v3.7.13): not.options.test keeps the default.
+    negated:
+      rule: "Host(\`neg.options.test\`) && !Host(\`not.options.test\`) && !(Host(\`x.options.test\`) || PathPrefix(\`/x\`))"
+      entryPoints: [one]
+      service: be
+      tls: { options: h1only }
     # Options that do not exist (a typo): the router is left out and its host's handshakes refused.
     typo: { rule: "Host(\`typo.options.test\`)", entryPoints: [one], service: be, tls: { options: mtlss } }
     catch-all: { rule: "PathPrefix(\`/\`)", entryPoints: [one], service: be, tls: {} }
@@ -87,6 +93,12 @@ tls:
     assert.equal(await alpnOf('one', 'sub.dom.options.test'), 'h2');
     assert.equal(await alpnOf('one', 'or.options.test'), 'http/1.1');
     assert.equal(await alpnOf('one', 'other.options.test'), 'h2');
+  });
+
+  it('maps no options to a negated Host of a rule (Traefik v3.7.13)', async () => {
+    assert.equal(await alpnOf('one', 'neg.options.test'), 'http/1.1');
+    assert.equal(await alpnOf('one', 'not.options.test'), 'h2');
+    assert.equal(await alpnOf('one', 'x.options.test'), 'h2');
   });
 
   it('refuses the handshakes of a host whose router names TLS options that do not exist, as Traefik', async () => {

@@ -140,22 +140,41 @@ const encodedCharacters = strictObject({
   allowEncodedHash: z.boolean().default(false),
 });
 
-const entryPointHttp = strictObject({
-  maxHeaderBytes: z.number().int().min(1024).max(65_536).default(16_384),
-  /** Present = the entry point terminates TLS (HTTPS, and HTTP/2 by ALPN). */
-  tls: nullAsEmpty(entryPointTls).optional(),
-  redirections: nullAsEmpty(entryPointRedirections).optional(),
-  /** Dot segments and duplicate slashes resolved before routing (Traefik v3, default true). */
-  sanitizePath: z.boolean().default(true),
-  /** Escapes refused in the path; Traefik v3.6.7's defaults (only `%2F` allowed). */
-  encodedCharacters: nullAsEmpty(encodedCharacters).prefault({}),
-  /** Ours: TRACE is answered 405 unless allowed (a reflecting backend echoes cookies). */
-  allowTrace: z.boolean().default(false),
-  /** Prepended to the middlewares of every router on this entry point (Traefik's model). */
-  middlewares: nameList.optional(),
-  /** `;` in a query is kept in its value as `%3B` instead of separating pairs like `&`. */
-  encodeQuerySemicolons: z.boolean().default(false),
-});
+const headerStrategy = z.enum(['keep', 'delete', 'reject']);
+
+const entryPointHttp = strictObject(
+  {
+    maxHeaderBytes: z.number().int().min(1024).max(65_536).default(16_384),
+    /** Present = the entry point terminates TLS (HTTPS, and HTTP/2 by ALPN). */
+    tls: nullAsEmpty(entryPointTls).optional(),
+    redirections: nullAsEmpty(entryPointRedirections).optional(),
+    /** Dot segments and duplicate slashes resolved before routing (Traefik v3, default true). */
+    sanitizePath: z.boolean().default(true),
+    /** Escapes refused in the path; Traefik v3.6.7's defaults (only `%2F` allowed). */
+    encodedCharacters: nullAsEmpty(encodedCharacters).prefault({}),
+    /** Ours: TRACE is answered 405 unless allowed (a reflecting backend echoes cookies). */
+    allowTrace: z.boolean().default(false),
+    /** Prepended to the middlewares of every router on this entry point (Traefik's model). */
+    middlewares: nameList.optional(),
+    /** `;` in a query is kept in its value as `%3B` instead of separating pairs like `&`. */
+    encodeQuerySemicolons: z.boolean().default(false),
+    /**
+     * Traefik v3.7.12: request fields whose name holds a character other than a letter, a digit
+     * or `-` (an alias of a dash name for CGI-style backends) are kept, deleted, or refused (400)
+     * before routing (http1/alias-headers.ts).
+     */
+    aliasHeadersStrategy: headerStrategy.optional(),
+    /** Traefik v3.6.20/v3.7.6, deprecated for aliasHeadersStrategy: the same for `_` only. */
+    underscoreHeadersStrategy: headerStrategy.optional(),
+  },
+  [],
+  {
+    deprecated: {
+      underscoreHeadersStrategy:
+        'use aliasHeadersStrategy (Traefik v3.7.12), which handles every aliasing character, not only `_`',
+    },
+  },
+);
 
 const entryPoint = strictObject(
   {

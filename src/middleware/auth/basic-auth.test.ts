@@ -120,6 +120,22 @@ describe('basicAuth', () => {
     m.state.verifier.close();
   });
 
+  // Traefik v3.7.13 (#13816) keys its singleflight on the submitted user and password: before,
+  // the stored secret was in the key, and two users sharing a hash shared one call. Ours has
+  // always keyed on the whole Authorization value (user and password): no sharing across users.
+  it('never shares a bcrypt check between two users with the same hash and password', async () => {
+    const dave = `dave:${CAROL.slice(CAROL.indexOf(':') + 1)}`;
+    const m = basicAuth({ users: [CAROL, dave], headerField: 'X-User' });
+    const rc = req(basic('carol', 'secret'));
+    const rd = req(basic('dave', 'secret'));
+    const runs = [run(m, rc), run(m, rd)];
+    assert.deepEqual(await Promise.all(runs.map((x) => x.done)), [undefined, undefined]);
+    assert.equal(m.state.verifier.runs, 2);
+    assert.equal(rc.headers.get('x-user'), 'carol');
+    assert.equal(rd.headers.get('x-user'), 'dave');
+    m.state.verifier.close();
+  });
+
   it('refuses new checks past its bound, and fails waiting ones when closed', async () => {
     const v = new BcryptVerifier(1);
     const outcomes: (boolean | null)[] = [];

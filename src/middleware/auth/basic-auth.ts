@@ -210,6 +210,9 @@ export const basicAuthFactory: MiddlewareFactory<BasicAuthConfig> = {
       () => new BasicAuthState(config, ctx.logger, ctx.name),
     );
     if (state.users.error !== undefined) return { error: state.users.error };
+    // Traefik v3.6.19: no users is a build error (its routers are left out: 404), not a
+    // middleware that answers every request 401.
+    if (state.users.users.size === 0) return { error: 'no users: basicAuth needs at least one user' };
     return new BasicAuthMiddleware(state, config);
   },
 };

@@ -263,6 +263,15 @@ export const forwardAuthFactory: MiddlewareFactory<ForwardAuthConfig> = {
   type: 'forwardAuth',
   create(config, ctx) {
     const url = new URL(config.address);
+    // Traefik v3.6.14 deprecates trustForwardHeader (trust the entry point's
+    // forwardedHeaders.trustedIPs and set it true) and warns when it is not set: the fields the
+    // auth server gets are then half sanitized (X-Forwarded-For, -Proto… set, others as sent).
+    if (config.trustForwardHeader === undefined) {
+      ctx.logger.warn(
+        'forwardAuth.trustForwardHeader is not set: set it to true (with the entry point forwardedHeaders.trustedIPs) or false',
+        { middleware: ctx.name },
+      );
+    }
     let regex: RegExp | null = null;
     if (config.authResponseHeadersRegex !== undefined) {
       const r = compileGoRegexp(config.authResponseHeadersRegex);

@@ -180,4 +180,35 @@ describe('CRD Middleware → configuration (Traefik`s loadConfigurationFromCRD)'
         issues.join('\n'),
       );
   });
+
+  it('rejects a chain naming a middleware of another namespace while allowCrossNamespace is off (Traefik v3.6.14)', () => {
+    const { data, issues } = build({
+      middlewares: [
+        crdObject('Middleware', 'ops', 'root', { headers: { customRequestHeaders: { 'X-Env': 'root' } } }),
+        crdObject('Middleware', 'shop', 'env', { headers: { customRequestHeaders: { 'X-Env': 'prod' } } }),
+        crdObject('Middleware', 'shop', 'own', {
+          chain: { middlewares: [{ name: 'env' }, { name: 'env', namespace: '' }] },
+        }),
+        crdObject('Middleware', 'shop', 'borrow', {
+          chain: { middlewares: [{ name: 'env' }, { name: 'root', namespace: 'ops' }] },
+        }),
+        crdObject('Middleware', 'shop', 'qualified', {
+          chain: { middlewares: [{ name: 'ops-root@kubernetescrd' }] },
+        }),
+        crdObject('Middleware', 'shop', 'other', { chain: { middlewares: [{ name: 'x@file' }] } }),
+      ],
+    });
+    assert.deepEqual(data.http.middlewares['shop-own'], { chain: { middlewares: ['shop-env', 'shop-env'] } });
+    assert.deepEqual(data.http.middlewares['shop-other'], { chain: { middlewares: ['x@file'] } });
+    assert.equal(data.http.middlewares['shop-borrow'], undefined);
+    assert.equal(data.http.middlewares['shop-qualified'], undefined);
+    assert.ok(
+      issues.some((i) => i.includes('middleware shop/borrow') && i.includes('ops/root: another namespace')),
+      issues.join('\n'),
+    );
+    assert.ok(
+      issues.some((i) => i.includes('middleware shop/qualified') && i.includes('allowCrossNamespace off')),
+      issues.join('\n'),
+    );
+  });
 });

@@ -18,7 +18,8 @@ import { type KubeBuild, normalize, type Obj, type ServiceRef } from './kube-bui
  *   service `<ns>-<name>-errorpage-service` (createErrorPageMiddleware);
  * - `plugin`: any string `urn:k8s:secret:<secret>:<key>` is that key of that Secret
  *   (createPluginMiddleware, loadSecretKeys);
- * - `chain.middlewares`: references (`<ns>-<name>`, or a name with `@` as it is).
+ * - `chain.middlewares`: references (`<ns>-<name>`, or a name with `@` as it is); with
+ *   allowCrossNamespace off, one in another namespace rejects the chain (Traefik v3.6.14).
  *
  * A middleware whose Secret or Service cannot be used is reported and left out, as Traefik does.
  */
@@ -38,9 +39,24 @@ function middlewareSpec(b: KubeBuild, ns: string, id: string, raw: Obj, where: s
   const spec = { ...raw };
   const chain = spec['chain'] as { middlewares?: { name?: string; namespace?: string }[] } | undefined;
   if (chain !== undefined && chain !== null) {
-    spec['chain'] = {
-      middlewares: (chain.middlewares ?? []).map((m) => b.ref(m.name ?? '', m.namespace ?? ns)),
-    };
+    // Traefik v3.6.14: a Chain honours allowCrossNamespace. With it off, a Chain naming a
+    // middleware of another namespace is rejected whole (an error), as an IngressRoute's
+    // reference would be; `<ns>-<name>@kubernetescrd` could name any namespace, so it is refused
+    // too (makeMiddlewareKeys' rule for routes). Another provider's `x@p` is taken as it is.
+    const refs: string[] = [];
+    for (const m of chain.middlewares ?? []) {
+      const mname = m.name ?? '';
+      if (mname.endsWith('@kubernetescrd') && !b.allowCrossNamespace)
+        return b.error(
+          where,
+          `chain: middleware ${mname}: with allowCrossNamespace off, name it without @kubernetescrd (and its namespace in namespace)`,
+        );
+      const mns = m.namespace !== undefined && m.namespace !== '' ? m.namespace : ns;
+      if (!mname.includes('@') && b.crossNamespace(where, `chain: middleware ${mns}/${mname}`, mns, ns))
+        return undefined;
+      refs.push(b.ref(mname, mns));
+    }
+    spec['chain'] = { middlewares: refs };
   }
   for (const kind of ['basicAuth', 'digestAuth'] as const) {
     const auth = spec[kind] as Obj | undefined;

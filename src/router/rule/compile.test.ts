@@ -150,13 +150,19 @@ describe('hostMatcherValues (Traefik ParseDomains)', () => {
     return hostMatcherValues(p.ast);
   };
 
-  it('lists every Host value, under || and ! too, lower-cased, in rule order', () => {
+  it('lists every Host value, under || too, lower-cased, in rule order', () => {
     assert.deepEqual(values('Host(`A.com`) || PathPrefix(`/x`)'), ['a.com']);
-    assert.deepEqual(values('(Host(`b.com`) && !Host(`c.com`)) || Host(`*.d.com`)'), [
+    assert.deepEqual(values('(Host(`b.com`) || Host(`c.com`)) || Host(`*.d.com`)'), [
       'b.com',
       'c.com',
       '*.d.com',
     ]);
     assert.deepEqual(values('HostRegexp(`^e\\.com$`) && PathPrefix(`/`)'), []);
+  });
+
+  it('skips a negated Host, as Traefik v3.7.13 (a leaf under an odd number of !)', () => {
+    assert.deepEqual(values('(Host(`b.com`) && !Host(`c.com`)) || Host(`*.d.com`)'), ['b.com', '*.d.com']);
+    assert.deepEqual(values('Host(`a.com`) && !(Host(`x.com`) || Host(`y.com`))'), ['a.com']);
+    assert.deepEqual(values('!(!Host(`twice.com`)) && !PathPrefix(`/p`)'), ['twice.com']);
   });
 });

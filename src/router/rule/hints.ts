@@ -130,18 +130,20 @@ export function ruleHints(ast: RuleAst): RuleHints {
 
 /**
  * Traefik's ParseDomains (pkg/muxer/http, `Tree.ParseMatchers([]string{"Host"})`): the value of
- * every Host matcher of the rule, wherever it sits (under `||` and `!` too), lower-cased, in rule
- * order. Unlike `hosts` above, not a condition for a match: what Traefik maps TLS options and
- * HTTPS server names from.
+ * every Host matcher of the rule, wherever it sits (under `||` too), lower-cased, in rule order,
+ * but a negated one (Traefik v3.7.13, "Ignore negated matchers when parsing rule domains": its
+ * tree pushes each `!` down to the leaves, so a leaf under an odd number of `!` is skipped).
+ * Unlike `hosts` above, not a condition for a match: what Traefik maps TLS options and HTTPS
+ * server names from.
  */
 export function hostMatcherValues(ast: RuleAst): string[] {
   const out: string[] = [];
-  const walk = (node: RuleAst): void => {
+  const walk = (node: RuleAst, negated: boolean): void => {
     if (node.type === 'matcher') {
-      if (node.name === 'Host') for (const a of node.args) out.push(a.value.toLowerCase());
-    } else if (node.type === 'not') walk(node.operand);
-    else for (const c of node.children) walk(c);
+      if (node.name === 'Host' && !negated) for (const a of node.args) out.push(a.value.toLowerCase());
+    } else if (node.type === 'not') walk(node.operand, !negated);
+    else for (const c of node.children) walk(c, negated);
   };
-  walk(ast);
+  walk(ast, false);
   return out;
 }
