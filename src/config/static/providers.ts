@@ -156,6 +156,12 @@ export const kubernetesCrdProviderSchema = strictObject({
   nativeLBByDefault: z.boolean().default(false),
   /** No cluster-scoped objects are watched (Nodes): nodePortLB services are refused. */
   disableClusterScopeResources: z.boolean().default(false),
+  /**
+   * Traefik's crossProviderNamespaces (v3.7.1, v3.6.17): absent, any IngressRoute(TCP),
+   * Middleware or TraefikService may name another provider's object (`name@provider`); set,
+   * only those of the namespaces listed (empty: none).
+   */
+  crossProviderNamespaces: z.array(z.string()).optional(),
 });
 
 /** `providers.kubernetesIngress` (pkg/provider/kubernetes/ingress). */
@@ -183,6 +189,11 @@ export const kubernetesIngressProviderSchema = strictObject({
   disableIngressClassLookup: z.boolean().default(false),
   /** No cluster-scoped objects are watched (IngressClasses, Nodes). */
   disableClusterScopeResources: z.boolean().default(false),
+  /**
+   * Traefik's crossProviderNamespaces (v3.7.1): absent, any Ingress may name another provider's
+   * object in its annotations (`name@provider`); set, only the Ingresses of these namespaces.
+   */
+  crossProviderNamespaces: z.array(z.string()).optional(),
 });
 
 /**

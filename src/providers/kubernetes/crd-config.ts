@@ -87,7 +87,7 @@ export function crdConfig(
   objs: CrdObjects,
   opts: CrdOptions,
 ): { data: Obj; sourceOf: SourceOf; issues: ConfigIssue[] } {
-  const b = new KubeBuild(objs, opts);
+  const b = new KubeBuild(objs, { ...opts, crdSuffixRule: true });
 
   crdMiddlewares(b, objs.middlewares);
   crdServices(b, objs.traefikServices ?? [], objs.serversTransports ?? []);
@@ -147,6 +147,9 @@ export function crdConfig(
     if (tls !== undefined && opt?.name !== undefined && opt.name !== '') {
       const optNs = opt.namespace !== undefined && opt.namespace !== '' ? opt.namespace : ns;
       if (opt.name.includes('@')) {
+        // Traefik's resolveReference: `…@kubernetescrd` needs allowCrossNamespace, and another
+        // provider's name a namespace that crossProviderNamespaces allows.
+        if (b.crossProvider(where, `tls.options ${opt.name}`, opt.name, ns)) tlsRefused = true;
         if (opt.namespace !== undefined && opt.namespace !== '')
           b.warn(
             where,
@@ -175,13 +178,10 @@ export function crdConfig(
       let ok = true;
       for (const m of route.middlewares ?? []) {
         const mname = m.name ?? '';
-        // Traefik's makeMiddlewareKeys: `<ns>-<name>@kubernetescrd` could name any namespace, so
-        // it is refused unless allowCrossNamespace; another provider's `x@p` ignores `namespace`.
-        if (mname.endsWith('@kubernetescrd') && !b.allowCrossNamespace) {
-          b.error(
-            where,
-            `middleware ${mname}: with allowCrossNamespace off, name it without @kubernetescrd (and its namespace in namespace)`,
-          );
+        // Traefik's makeMiddlewareKeys (resolveReference): `<ns>-<name>@kubernetescrd` could name
+        // any namespace, so it is refused unless allowCrossNamespace; another provider's `x@p`
+        // needs a namespace crossProviderNamespaces allows, and ignores `namespace`.
+        if (b.crossProvider(where, `middleware ${mname}`, mname, ns)) {
           ok = false;
           continue;
         }

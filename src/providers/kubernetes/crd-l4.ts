@@ -46,8 +46,6 @@ interface IngressRouteUdpSpec {
   readonly routes?: unknown;
 }
 
-const PROVIDER_SUFFIX = '@kubernetescrd';
-
 /**
  * IngressRouteTCP, IngressRouteUDP, MiddlewareTCP and ServersTransportTCP objects into the `tcp`
  * and `udp` sections, as Traefik's CRD provider builds them (pkg/provider/kubernetes/crd:
@@ -256,11 +254,8 @@ function udpLoadBalancer(b: KubeBuild, s: ServiceL4, ns: string, where: string):
  */
 function transportKey(b: KubeBuild, name: string, ns: string, where: string): string | undefined {
   if (name.includes('@')) {
-    if (!b.allowCrossNamespace && name.endsWith(PROVIDER_SUFFIX))
-      return b.error(
-        where,
-        `serversTransport ${name}: the <namespace>-<name>@kubernetescrd form needs allowCrossNamespace`,
-      );
+    // GHSA-42cj-m3vj-89wv: crossProviderNamespaces applies here too (the route's namespace).
+    if (b.crossProvider(where, `serversTransport ${name}`, name, ns)) return undefined;
     return name;
   }
   return normalize(`${ns}-${name}`);
@@ -270,7 +265,12 @@ function transportKey(b: KubeBuild, name: string, ns: string, where: string): st
 function reference(b: KubeBuild, r: Ref, ns: string, where: string, kind: string): string | undefined {
   const name = r.name ?? '';
   if (name === '') return b.error(where, `a ${kind} reference without a name`);
-  if (name.includes('@')) return name;
+  if (name.includes('@')) {
+    // Traefik's resolveReference: `…@kubernetescrd` needs allowCrossNamespace; another
+    // provider's name, a namespace crossProviderNamespaces allows.
+    if (b.crossProvider(where, `${kind} ${name}`, name, ns)) return undefined;
+    return name;
+  }
   const rns = r.namespace !== undefined && r.namespace !== '' ? r.namespace : ns;
   if (b.crossNamespace(where, `${kind} ${rns}/${name}`, rns, ns)) return undefined;
   return normalize(`${rns}-${name}`);

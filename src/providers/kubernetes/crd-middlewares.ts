@@ -46,11 +46,9 @@ function middlewareSpec(b: KubeBuild, ns: string, id: string, raw: Obj, where: s
     const refs: string[] = [];
     for (const m of chain.middlewares ?? []) {
       const mname = m.name ?? '';
-      if (mname.endsWith('@kubernetescrd') && !b.allowCrossNamespace)
-        return b.error(
-          where,
-          `chain: middleware ${mname}: with allowCrossNamespace off, name it without @kubernetescrd (and its namespace in namespace)`,
-        );
+      // Traefik's createChainMiddleware (resolveReference): crossProviderNamespaces is checked
+      // against the Middleware's own namespace.
+      if (b.crossProvider(where, `chain: middleware ${mname}`, mname, ns)) return undefined;
       const mns = m.namespace !== undefined && m.namespace !== '' ? m.namespace : ns;
       if (!mname.includes('@') && b.crossNamespace(where, `chain: middleware ${mns}/${mname}`, mns, ns))
         return undefined;
@@ -103,7 +101,12 @@ function middlewareSpec(b: KubeBuild, ns: string, id: string, raw: Obj, where: s
       return b.error(where, 'errors.service must name a Kubernetes Service (name, port)');
     const serviceName = `${id}-errorpage-service`;
     // Traefik's createErrorPageMiddleware: buildServersLB, with its checks.
-    const checked = checkedLoadBalancer(b, svc as ServiceRef, where);
+    const ref = svc as ServiceRef;
+    // Traefik's createErrorPageMiddleware (nameAndService): a name with `@` is checked as any
+    // cross-provider reference, from the Middleware's namespace.
+    if (ref.name !== undefined && b.crossProvider(where, `errors.service ${ref.name}`, ref.name, ns))
+      return undefined;
+    const checked = checkedLoadBalancer(b, ref, where);
     if (checked === undefined) return undefined;
     const built = b.loadBalancer(checked, ns, where, serviceName);
     if (built === undefined) return undefined;

@@ -168,6 +168,10 @@ export function routeService(
   name?: string,
 ): string | undefined {
   const kind = s.kind ?? 'Service';
+  // Traefik's nameAndService: a name with `@` is refused as `…@kubernetescrd` without
+  // allowCrossNamespace (GHSA-62fc-8686-hfmq), or from a namespace crossProviderNamespaces does
+  // not list (the route's or TraefikService's own namespace, not the reference's `namespace`).
+  if (s.name !== undefined && b.crossProvider(where, `service ${s.name}`, s.name, ownNs)) return undefined;
   if (kind === 'TraefikService') {
     if (s.name === undefined || s.name === '')
       return b.error(where, 'a TraefikService reference without a name');

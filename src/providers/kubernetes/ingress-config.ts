@@ -126,6 +126,16 @@ export function ingressConfig(
     const spec = (ing.spec ?? {}) as IngressSpec;
     if (!handled(ing, spec, classes, opts.ingressClass)) continue;
     const ann = annotations(b, ing.metadata.annotations, ROUTER_KEYS, where, 'Ingress');
+    // Traefik's crossProviderNamespaces (v3.7.1): an Ingress of a namespace the option does not
+    // list cannot name another provider's middleware or TLS options (`x@file`, `y@kubernetescrd`)
+    // in its router annotations; it is skipped with an error.
+    const foreign = [
+      ...(list(ann['router.middlewares']) ?? []).map((m) => ['router.middlewares', m] as const),
+      ...(ann['router.tls.options'] !== undefined
+        ? [['router.tls.options', ann['router.tls.options']] as const]
+        : []),
+    ];
+    if (foreign.some(([k, n]) => b.crossProvider(where, `${k} ${n}`, n, ns))) continue;
     for (const t of spec.tls ?? []) if (t.secretName !== undefined) b.addCertificate(ns, t.secretName, where);
 
     const backend = (bk: Backend | undefined, at: string, nameOverride?: string): string | undefined => {

@@ -74,6 +74,16 @@ export interface ServiceOptions {
   readonly nativeLBByDefault?: boolean;
   /** Traefik's disableClusterScopeResources: no Nodes are watched, so nodePortLB cannot work. */
   readonly disableClusterScopeResources?: boolean;
+  /**
+   * Traefik's crossProviderNamespaces (v3.7.1, v3.6.17): absent, any resource may name another
+   * provider's object (`name@provider`); set, only the resources of these namespaces (empty: none).
+   */
+  readonly crossProviderNamespaces?: readonly string[] | undefined;
+  /**
+   * The CRD provider's rule (Traefik's resolveReference, GHSA-62fc-8686-hfmq): with
+   * allowCrossNamespace off, a `…@kubernetescrd` name is refused, as it could name any namespace.
+   */
+  readonly crdSuffixRule?: boolean;
 }
 
 /**
@@ -164,6 +174,36 @@ export class KubeBuild {
   }
 
   /**
+   * A reference by full name (`name@provider`) from a resource of `ownNs`, refused (reported)
+   * as Traefik's resolveReference and isCrossProviderNamespaceAllowed refuse it: for the CRD
+   * provider, `…@kubernetescrd` while allowCrossNamespace is off; then any, from a namespace
+   * crossProviderNamespaces does not list. A name without `@` is not one (false).
+   */
+  crossProvider(where: string, what: string, name: string, ownNs: string): boolean {
+    if (!name.includes('@')) return false;
+    if (
+      this.#opts.crdSuffixRule === true &&
+      !this.#opts.allowCrossNamespace &&
+      name.endsWith('@kubernetescrd')
+    ) {
+      this.error(
+        where,
+        `${what}: with allowCrossNamespace off, @kubernetescrd references are refused (name it without @kubernetescrd, its namespace in namespace)`,
+      );
+      return true;
+    }
+    const list = this.#opts.crossProviderNamespaces;
+    if (list !== undefined && !list.includes(ownNs)) {
+      this.error(
+        where,
+        `${what}: reference is not allowed: namespace "${ownNs}" is not in crossProviderNamespaces`,
+      );
+      return true;
+    }
+    return false;
+  }
+
+  /**
    * The load balancer of one Kubernetes service port, `<ns>-<service>-<port>`; its name, or
    * undefined (reported) when unusable. Servers are the serving endpoints of its EndpointSlices
    * (port matched by the service port's name; nil `serving` = serving); a terminating endpoint
@@ -245,8 +285,13 @@ export class KubeBuild {
       servers: [...urls.keys()].sort().map((url) => (urls.get(url) === true ? { url, weight: 0 } : { url })),
     };
     if (s.passHostHeader !== undefined) lb['passHostHeader'] = s.passHostHeader;
-    if (s.serversTransport !== undefined && s.serversTransport !== '')
+    if (s.serversTransport !== undefined && s.serversTransport !== '') {
+      // Traefik's makeServersTransportKey: another provider's transport is checked against
+      // crossProviderNamespaces (here the referencing resource's namespace, routeNs).
+      if (this.crossProvider(where, `serversTransport ${s.serversTransport}`, s.serversTransport, routeNs))
+        return undefined;
       lb['serversTransport'] = this.ref(s.serversTransport, ns);
+    }
     if (s.sticky !== undefined) lb['sticky'] = s.sticky;
     if (s.strategy !== undefined) lb['strategy'] = s.strategy;
     if (s.responseForwarding !== undefined) lb['responseForwarding'] = s.responseForwarding;
