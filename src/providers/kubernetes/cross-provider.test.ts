@@ -3,6 +3,9 @@ import { describe, it } from 'node:test';
 import {
   crdObject,
   endpointSliceFor,
+  gatewayClassFor,
+  gatewayFor,
+  httpRouteFor,
   ingressFor,
   ingressRouteFor,
   serviceFor,
@@ -11,6 +14,7 @@ import {
 import { formatIssue } from '../../config/issues.ts';
 import { updateFromData } from '../dynamic-data.ts';
 import { type CrdObjects, crdConfig } from './crd-config.ts';
+import { gatewayConfig } from './gateway-config.ts';
 import type { KubeObject } from './informer.ts';
 import { ingressConfig } from './ingress-config.ts';
 
@@ -292,5 +296,59 @@ describe('crossProviderNamespaces: the Ingress provider', () => {
     );
     assert.deepEqual(b.data['http'] && Object.keys((b.data['http'] as { routers: object }).routers), []);
     assert.ok(b.issues.some((i) => /serversTransport mtls@file: reference is not allowed/.test(i.message)));
+  });
+});
+
+describe('crossProviderNamespaces: the Gateway provider (GHSA-3g6v-2r68-prfc / CVE-2026-54761)', () => {
+  it('checks a rule`s several backendRefs against the HTTPRoute`s namespace, not backendRef.namespace', () => {
+    const grant = {
+      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+      kind: 'ReferenceGrant',
+      metadata: { name: 'g', namespace: 'trusted' },
+      spec: {
+        from: [{ group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace: 'tenant' }],
+        to: [{ group: 'traefik.io', kind: 'TraefikService' }],
+      },
+    };
+    const route = httpRouteFor('tenant', 'mixed', {
+      parentRefs: [{ name: 'gw', namespace: 'default' }],
+      rules: [
+        {
+          backendRefs: [
+            { name: 'web', port: 80 },
+            { group: 'traefik.io', kind: 'TraefikService', name: 'api@internal', namespace: 'trusted' },
+          ],
+        },
+      ],
+    });
+    const web = webIn('tenant');
+    const b = gatewayConfig(
+      {
+        gatewayClasses: ko([gatewayClassFor()]),
+        gateways: ko([
+          gatewayFor('default', 'gw', [
+            { name: 'web', port: 8000, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } },
+          ]),
+        ]),
+        httpRoutes: ko([route]),
+        grpcRoutes: [],
+        services: ko(web.services),
+        endpointSlices: ko(web.endpointSlices),
+        secrets: [],
+        referenceGrants: ko([grant]),
+        namespaces: [],
+      },
+      {
+        allowEmptyServices: false,
+        allowExternalNameServices: false,
+        entryPointPorts: { web: 8000 },
+        crossProviderNamespaces: ['trusted'],
+      },
+    );
+    const services = JSON.stringify((b.data['http'] as { services: unknown }).services);
+    assert.doesNotMatch(services, /"api@internal"/);
+    assert.ok(
+      b.issues.some((i) => /HTTPRoute namespace "tenant" is not in crossProviderNamespaces/.test(i.message)),
+    );
   });
 });
