@@ -150,7 +150,7 @@ export function crdConfig(
         // Traefik's resolveReference: `…@kubernetescrd` needs allowCrossNamespace, and another
         // provider's name a namespace that crossProviderNamespaces allows.
         if (b.crossProvider(where, `tls.options ${opt.name}`, opt.name, ns)) tlsRefused = true;
-        if (opt.namespace !== undefined && opt.namespace !== '')
+        else if (opt.namespace !== undefined && opt.namespace !== '')
           b.warn(
             where,
             `tls.options ${opt.name}: namespace ${JSON.stringify(opt.namespace)} is ignored in cross-provider context`,
