@@ -1,4 +1,4 @@
-import type { FileProviderConfig, InlineDynamic, RuleChecker, StaticConfig } from '../../config/index.ts';
+import type { FileProviderConfig, RuleChecker, StaticConfig } from '../../config/index.ts';
 import { enabledInternalServices, listenedEntryPoints } from '../../config/static/admin-entry-points.ts';
 import type { FileProviderOptions } from './file-provider.ts';
 
@@ -15,17 +15,18 @@ interface Extra {
 }
 
 /**
- * The file provider that a static configuration asks for: `providers.file`, plus the static file
- * itself when it holds dynamic sections. Undefined when neither is there.
+ * The file provider that a static configuration asks for (`providers.file`); undefined without
+ * one. `staticFile` is the static file: when the provider reads it too, only its dynamic sections
+ * are read (Traefik reads none of them otherwise).
  */
 export function fileProviderOptions(
   config: StaticConfig,
-  inline: InlineDynamic | undefined,
+  staticFile: string | undefined,
   extra: Extra = {},
 ): FileProviderOptions | undefined {
   // Admin entry points too: a router may share them with the API (the API answers its own paths).
   const entryPoints = listenedEntryPoints(config).map(([n]) => n);
-  return fileProviderOptionsOf(config.providers.file, entryPoints, inline, {
+  return fileProviderOptionsOf(config.providers.file, entryPoints, staticFile, {
     ...extra,
     internalServices: enabledInternalServices(config),
     certResolvers: Object.keys(config.certificatesResolvers ?? {}),
@@ -39,17 +40,17 @@ export function fileProviderOptions(
 export function fileProviderOptionsOf(
   fp: FileProviderConfig | undefined,
   entryPoints: readonly string[] | undefined,
-  inline: InlineDynamic | undefined,
+  staticFile: string | undefined,
   extra: Extra = {},
 ): FileProviderOptions | undefined {
-  if (fp === undefined && inline === undefined) return undefined;
+  if (fp === undefined) return undefined;
   return {
-    watch: fp?.watch ?? true,
+    watch: fp.watch,
     ...(entryPoints !== undefined ? { entryPoints } : {}),
     ...(extra.internalServices !== undefined ? { internalServices: extra.internalServices } : {}),
-    ...(fp?.filename !== undefined ? { filename: fp.filename } : {}),
-    ...(fp?.directory !== undefined ? { directory: fp.directory } : {}),
-    ...(inline !== undefined ? { staticFile: inline.file } : {}),
+    ...(fp.filename !== undefined ? { filename: fp.filename } : {}),
+    ...(fp.directory !== undefined ? { directory: fp.directory } : {}),
+    ...(staticFile !== undefined ? { staticFile } : {}),
     ...(extra.checkRule !== undefined ? { checkRule: extra.checkRule } : {}),
     ...(extra.checkBreakerExpression !== undefined
       ? { checkBreakerExpression: extra.checkBreakerExpression }
@@ -57,6 +58,6 @@ export function fileProviderOptionsOf(
     ...(extra.debounceMs !== undefined ? { debounceMs: extra.debounceMs } : {}),
     ...(extra.certResolvers !== undefined ? { certResolvers: extra.certResolvers } : {}),
     ...(extra.knownProviders !== undefined ? { knownProviders: extra.knownProviders } : {}),
-    ...(fp?.debugLogGeneratedTemplate === true ? { debugLogGeneratedTemplate: true } : {}),
+    ...(fp.debugLogGeneratedTemplate === true ? { debugLogGeneratedTemplate: true } : {}),
   };
 }
