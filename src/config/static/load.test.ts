@@ -317,9 +317,32 @@ describe('loadStaticConfig: issues with positions', () => {
     assert.match(r.lines[0]!, /^conf\/static\.yaml:3:1: YAML syntax error/);
   });
 
-  it('requires filename or directory for the file provider', () => {
-    const none = load(`${minimal}providers:\n  file: { watch: true }\n`);
-    assert.match(none.lines[0]!, /providers\.file: set either `filename` or `directory`/);
+  it('starts without the file provider when it has neither filename nor directory, with a warning (as Traefik)', () => {
+    // Traefik's pkg/provider/file/file.go Provide fails ("neither filename nor directory is
+    // defined"), which its aggregator logs ("Cannot start the provider"), and Traefik runs on.
+    for (const fp of ['file: { watch: true }', 'file: {}', 'file: { filename: "", directory: "" }']) {
+      const r = load(`${minimal}providers:\n  ${fp}\n`);
+      assert.ok(r.config !== undefined, fp);
+      assert.equal(r.config.providers.file, undefined, fp);
+      assert.deepEqual(
+        r.lines.map((l) => l.replace(/^conf\/static\.yaml:\d+:\d+: /, '')),
+        [
+          'warning: providers.file: the file provider does not start: neither `filename` nor `directory` is set (Traefik: "error using file configuration provider, neither filename nor directory is defined", and it runs without the provider)',
+        ],
+        fp,
+      );
+    }
+    // `file:` with nothing under it is no provider at all (paerser drops a null value): no word.
+    const nil = load(`${minimal}providers:\n  file:\n`);
+    assert.deepEqual([nil.lines, nil.config?.providers.file], [[], undefined]);
+    // An empty `filename` is none, as in Traefik: the folder is read.
+    const dir = load(`${minimal}providers:\n  file: { filename: "", directory: /etc/d }\n`);
+    assert.deepEqual(dir.lines, []);
+    assert.deepEqual(dir.config?.providers.file, {
+      watch: true,
+      debugLogGeneratedTemplate: false,
+      directory: '/etc/d',
+    });
   });
 
   it('reads the directory and ignores filename when both are set, as Traefik', () => {

@@ -156,7 +156,16 @@ export function fileProviderReads(config: StaticConfig, file: string): boolean {
  */
 function fileProviderWarnings(config: StaticConfig, locate: Locator): ConfigIssue[] {
   const fp = config.providers.file;
-  if (fp?.filename === undefined || fp.directory === undefined) return [];
+  if (fp !== undefined && !fp.filename && !fp.directory) {
+    // Traefik's Provide returns "neither filename nor directory is defined", which its provider
+    // aggregator logs ("Cannot start the provider *file.Provider"); Traefik runs without it.
+    const path = ['providers', 'file'];
+    const { exact: _, ...where } = locate(path, 'key');
+    const message =
+      'the file provider does not start: neither `filename` nor `directory` is set (Traefik: "error using file configuration provider, neither filename nor directory is defined", and it runs without the provider)';
+    return [issue('warning', message, path, where)];
+  }
+  if (!fp?.filename || !fp.directory) return [];
   const path = ['providers', 'file', 'filename'];
   const { exact: _, ...where } = locate(path);
   const message = '`filename` is ignored: `directory` is set, and only the folder is read (as Traefik)';
@@ -203,7 +212,12 @@ export function configPath(path: string, cwd: string = process.cwd()): string {
 function resolvePaths(config: StaticConfig, _file: string | undefined): StaticConfig {
   const fp = config.providers.file;
   if (fp === undefined) return config;
-  const rel = (p: string | undefined): string | undefined => (p === undefined ? p : configPath(p));
+  if (!fp.filename && !fp.directory) {
+    // Neither (an empty string is none, as Go's len(p.Filename) > 0): no file provider at all.
+    const { file: _, ...others } = config.providers;
+    return { ...config, providers: others };
+  }
+  const rel = (p: string | undefined): string | undefined => (p ? configPath(p) : undefined);
   const filename = rel(fp.filename);
   const directory = rel(fp.directory);
   const out: typeof fp = { watch: fp.watch, debugLogGeneratedTemplate: fp.debugLogGeneratedTemplate };
