@@ -79,13 +79,12 @@ export function readSources(src: FileSources): ScannedSources {
   if (src.filename !== undefined) read(src.filename, isStatic(src.filename));
   // The folder and its subfolders, each in name order, a subfolder read at its place among the
   // files: Traefik's loadFileConfigFromDirectory (pkg/provider/file/file.go) recurses into every
-  // entry os.ReadDir lists as a directory (not a symlink to one).
+  // entry os.ReadDir lists as a directory (not a symlink to one), whatever its name, and reads
+  // every other entry whose extension is one of its own (isFileSupported): hidden ones too.
   const readDirectory = (dir: string): void => {
     let names: string[] = [];
     try {
-      names = readdirSync(dir)
-        .filter((n) => !n.startsWith('.'))
-        .sort();
+      names = readdirSync(dir).sort();
     } catch (err) {
       issues.push({
         severity: 'error',
@@ -96,10 +95,11 @@ export function readSources(src: FileSources): ScannedSources {
     }
     for (const n of names) {
       const file = join(dir, n);
-      if (!YAML_FILE.test(n)) {
-        if (isDirectory(file)) readDirectory(file);
+      if (isDirectory(file)) {
+        readDirectory(file);
         continue;
       }
+      if (!YAML_FILE.test(n)) continue;
       const kind = fileKind(file);
       if (kind === 'file') read(file, isStatic(file), true);
       else if (kind === 'gone') torn = true;
