@@ -3,16 +3,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import type { RuleChecker } from '../config/index.ts';
-import { compileRule } from '../router/index.ts';
+import { checkRule } from '../runtime/rule-checks.ts';
 import { selfSignedCertificate } from '../tls/x509/index.ts';
 import { TestPki } from '../upstream/test-pki.ts';
 import { runValidate } from './validate.ts';
-
-const checkRule: RuleChecker = (rule) => {
-  const r = compileRule(rule);
-  return r.ok ? undefined : r.error;
-};
 
 async function dirWith(t: TestContext, files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'traffic-validate-'));
@@ -132,6 +126,37 @@ describe('runValidate', () => {
         'configuration OK: 2 routers, 1 services, 1 middlewares',
       ],
     });
+  });
+
+  it('checks each rule in the syntax the proxy reads it with: core.defaultRuleSyntax, else v3', async (t) => {
+    // A v3-only matcher (QueryRegexp) under `defaultRuleSyntax: v2`, and a v2-only form (Host
+    // with two domains) without `core`: the proxy disables both routers (Traefik's muxer parses a
+    // router's rule in its syntax, applyModel giving it core.defaultRuleSyntax); validate says so.
+    const router = (rule: string) =>
+      `http:\n  routers:\n    r: { rule: "${rule}", service: s }\n  services:\n    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }\n`;
+    for (const [core, rule, ok] of [
+      ['core: { defaultRuleSyntax: v2 }\n', 'QueryRegexp(`a`, `^b`)', false],
+      ['core: { defaultRuleSyntax: v2 }\n', 'Host(`a.test`, `b.test`)', true],
+      ['', 'Host(`a.test`, `b.test`)', false],
+      ['', 'QueryRegexp(`a`, `^b`)', true],
+    ] as const) {
+      const dir = await dirWith(t, { 'traffic.yaml': `${staticYaml}${core}`, 'dynamic.yaml': router(rule) });
+      const r = await validate(join(dir, 'traffic.yaml'));
+      const errors = r.lines.filter((l) => !l.includes(': warning: '));
+      if (ok)
+        assert.deepEqual(
+          errors,
+          ['configuration OK: 1 routers, 1 services, 0 middlewares'],
+          `${core}${rule}`,
+        );
+      else {
+        assert.equal(r.code, 1, `${core}${rule}: ${r.lines.join('\n')}`);
+        assert.match(
+          errors[0]!,
+          new RegExp(`^${join(dir, 'dynamic.yaml')}:3:\\d+: http\\.routers\\.r\\.rule: invalid rule: `),
+        );
+      }
+    }
   });
 
   it('checks the dynamic files too when the static file has errors, and reports all of them at once', async (t) => {

@@ -4,6 +4,8 @@ import type { FileProviderOptions } from './file-provider.ts';
 
 interface Extra {
   readonly checkRule?: RuleChecker;
+  /** The syntax of routers without `ruleSyntax`; absent: unknown (either passes). */
+  readonly defaultRuleSyntax?: string;
   /** The static configuration's resolvers; absent = not checked. */
   readonly certResolvers?: readonly string[];
   readonly checkBreakerExpression?: RuleChecker;
@@ -28,6 +30,9 @@ export function fileProviderOptions(
   const entryPoints = listenedEntryPoints(config).map(([n]) => n);
   return fileProviderOptionsOf(config.providers.file, entryPoints, staticFile, {
     ...extra,
+    // How the build reads a router without `ruleSyntax` (entry-point-model.ts, Traefik's
+    // applyModel): the load check reads it so too.
+    defaultRuleSyntax: config.core?.defaultRuleSyntax ?? 'v3',
     internalServices: enabledInternalServices(config),
     certResolvers: Object.keys(config.certificatesResolvers ?? {}),
   });
@@ -52,6 +57,7 @@ export function fileProviderOptionsOf(
     ...(fp.directory !== undefined ? { directory: fp.directory } : {}),
     ...(staticFile !== undefined ? { staticFile } : {}),
     ...(extra.checkRule !== undefined ? { checkRule: extra.checkRule } : {}),
+    ...(extra.defaultRuleSyntax !== undefined ? { defaultRuleSyntax: extra.defaultRuleSyntax } : {}),
     ...(extra.checkBreakerExpression !== undefined
       ? { checkBreakerExpression: extra.checkBreakerExpression }
       : {}),

@@ -19,6 +19,8 @@ export interface FileSources {
 
 export interface FileValidation {
   readonly checkRule?: RuleChecker;
+  /** The syntax of routers without `ruleSyntax` (ValidateOptions.defaultRuleSyntax). */
+  readonly defaultRuleSyntax?: string;
   readonly checkBreakerExpression?: RuleChecker;
   /** Entry points a router may name (the static configuration's). */
   readonly entryPoints?: readonly string[];
