@@ -1,7 +1,7 @@
 /** Runs the `traffic` command as a child process to completion and reports what it printed. */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { MAIN, selfReading } from './proxy-process.ts';
 import { within } from './wait.ts';
@@ -35,7 +35,8 @@ export async function runCli(args: readonly string[], opts: CliOptions = {}): Pr
   if (config !== undefined && opts.selfRead !== false) {
     try {
       const file = resolve(opts.cwd ?? process.cwd(), config);
-      extra = selfReading(readFileSync(file, 'utf8'), file, false);
+      // A regular file only: a test's FIFO would block this read.
+      if (statSync(file).isFile()) extra = selfReading(readFileSync(file, 'utf8'), file, false);
     } catch {
       // Not a readable file: a test of that.
     }
