@@ -40,6 +40,7 @@ async function oneRun(backendPort: number): Promise<{ requests: number[]; connec
     config,
     `workers: ${workers}
 log: { level: INFO, format: json }
+providers: { file: { filename: "${config}" } }
 entryPoints:
   web: { address: "127.0.0.1:0" }
   traefik: { address: "127.0.0.1:0" }

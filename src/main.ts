@@ -714,11 +714,7 @@ async function setupPlugins(
   return { host, middlewares: pluginMiddlewares(host) };
 }
 
-async function run(
-  given: StaticConfig,
-  inline: Parameters<typeof fileProviderOptions>[1],
-  source: ConfigLookup,
-): Promise<number> {
+async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
   // log.filePath (relative to the working folder, as Traefik and the access log read it): the
   // file, rotated by the control plane (or the only process); workers append to it.
   let logFile: LogFile | undefined;
@@ -1217,7 +1213,7 @@ async function run(
     providers.push(new SupervisedProvider(watched, { logger, throttleMs }));
   };
   const dynamicNames = dynamicProviderNames(config.providers);
-  const fileEnabled = config.providers.file !== undefined || inline !== undefined;
+  const fileEnabled = config.providers.file !== undefined;
   const knownProviders = [
     ...(fileEnabled ? ['file'] : []),
     ...dynamicNames,
@@ -1225,7 +1221,7 @@ async function run(
     ...(config.providers.rest !== undefined ? ['rest'] : []),
   ];
   const others = (self: string): string[] => knownProviders.filter((n) => n !== self);
-  const fileOpts = fileProviderOptions(config, inline, {
+  const fileOpts = fileProviderOptions(config, source.file, {
     checkRule,
     checkBreakerExpression,
     knownProviders: others('file'),
@@ -1676,7 +1672,7 @@ async function main(): Promise<number> {
       if (loaded === undefined) return 1;
       for (const i of loaded.issues) process.stderr.write(`${formatIssue(i)}\n`);
       if (loaded.config === undefined || hasErrors(loaded.issues)) return 1;
-      return run(loaded.config, loaded.inlineDynamic, source);
+      return run(loaded.config, source);
     }
   }
 }

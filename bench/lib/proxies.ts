@@ -117,7 +117,9 @@ function oursSpec(
         file: paths.nodePath,
         // The `traffic` command, which runs the built JavaScript (npm run build): no type stripping
         // at run time, and the optimizing compilers held off while the modules load, as users get it.
-        args: [...profile, main, '--config', config(paths)],
+        // Each bench configuration is one file, static and dynamic: its file provider names it, as
+        // Traefik reads a static file's own `http:` only through a provider reading that file.
+        args: [...profile, main, '--config', config(paths), `--providers.file.filename=${config(paths)}`],
         cwd: paths.repoRoot,
       };
     },

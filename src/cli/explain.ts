@@ -78,7 +78,7 @@ export async function runExplain(
   });
   const issues: ConfigIssue[] = [...loaded.issues];
   const config = loaded.config;
-  const dynamic = config === undefined ? undefined : loadDynamic(config, loaded.inlineDynamic, issues);
+  const dynamic = config === undefined ? undefined : loadDynamic(config, configFile, issues);
   const errors = sortIssues(issues.filter((i) => i.severity === 'error'));
   if (config === undefined || dynamic === undefined) {
     for (const i of errors) write(`${formatIssue(i)}\n`);
@@ -205,11 +205,11 @@ async function buildOptions(config: StaticConfig, configFile: string | undefined
 /** The file provider's configuration and the API's persisted one, merged as the watcher merges. */
 function loadDynamic(
   config: StaticConfig,
-  inline: Parameters<typeof fileProviderOptions>[1],
+  staticFile: string | undefined,
   issues: ConfigIssue[],
 ): DynamicConfig | undefined {
   const byProvider = new Map<string, DynamicConfig>();
-  const fileOpts = fileProviderOptions(config, inline, { checkRule });
+  const fileOpts = fileProviderOptions(config, staticFile, { checkRule });
   if (fileOpts !== undefined) {
     const update = loadSources(fileOpts, fileOpts);
     issues.push(...update.issues);

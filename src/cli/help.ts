@@ -12,8 +12,9 @@ Usage:
   traffic --help | --version
 
 Options:
-  -c, --config FILE     static configuration (YAML or TOML); alias --configFile; env
-                        TRAFFIC_CONFIGFILE. Without it: traffic.{yaml,yml,toml}, then
+  -c, --config FILE     static configuration (YAML or TOML); aliases --configFile,
+                        --configfile; env TRAFFIC_CONFIGFILE. Without it:
+                        traffic.{yaml,yml,toml}, then
                         traefik.{toml,yaml,yml}, in /etc/traefik, $XDG_CONFIG_HOME,
                         ~/.config and the working directory, the first found
   -h, --help            show this text

@@ -33,6 +33,13 @@ describe('parseCommand', () => {
       configFile: 'c.yaml',
       overrides: [],
     });
+    // Traefik's FileLoader (pkg/cli/loader_file.go) takes `traefik.configfile` and
+    // `traefik.configFile`: both spellings name the file.
+    assert.deepEqual(parseCommand(['--configfile', 'd.yaml'], {}), {
+      kind: 'run',
+      configFile: 'd.yaml',
+      overrides: [],
+    });
   });
 
   it('takes the file from TRAFFIC_CONFIGFILE when no flag names one', () => {

@@ -27,7 +27,8 @@ const SUBCOMMANDS = ['run', 'validate', 'explain', 'healthcheck', 'help', 'versi
 
 /**
  * `traffic [run|validate] [--config FILE] [--<key>=<value> …]`, `--help`, `--version`.
- * `run` is the default. `--configFile` (Traefik's name) and `-c` are aliases of `--config`;
+ * `run` is the default. `--configFile` and `--configfile` (Traefik's names) and `-c` are aliases of
+ * `--config`;
  * without any, `TRAFFIC_CONFIGFILE` names the file.
  */
 export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): Command {
@@ -83,7 +84,9 @@ export function parseCommand(argv: readonly string[], env: NodeJS.ProcessEnv): C
     if (arg === '--version' || arg === '-V') return { kind: 'version', version: packageVersion() };
     const eq = arg.indexOf('=');
     const name = eq === -1 ? arg : arg.slice(0, eq);
-    if (name === '--config' || name === '--configFile' || name === '-c') {
+    // Traefik's FileLoader (pkg/cli/loader_file.go Load) reads `traefik.configfile` or
+    // `traefik.configFile`, the flag as written.
+    if (name === '--config' || name === '--configFile' || name === '--configfile' || name === '-c') {
       let value: string | undefined;
       if (eq !== -1) value = arg.slice(eq + 1);
       else {

@@ -3,16 +3,10 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
-import type { RuleChecker } from '../config/index.ts';
-import { compileRule } from '../router/index.ts';
+import { checkRule } from '../runtime/rule-checks.ts';
 import { selfSignedCertificate } from '../tls/x509/index.ts';
 import { TestPki } from '../upstream/test-pki.ts';
 import { runValidate } from './validate.ts';
-
-const checkRule: RuleChecker = (rule) => {
-  const r = compileRule(rule);
-  return r.ok ? undefined : r.error;
-};
 
 async function dirWith(t: TestContext, files: Record<string, string>): Promise<string> {
   const dir = await mkdtemp(join(tmpdir(), 'traffic-validate-'));
@@ -28,10 +22,15 @@ async function dirWith(t: TestContext, files: Record<string, string>): Promise<s
  * `traffic validate` run from the static file's folder, as a user runs it there: relative paths
  * in the configuration are relative to the working directory, as in Traefik.
  */
-async function validate(file: string | undefined, argv: string[] = [], env: NodeJS.ProcessEnv = {}) {
+async function validate(
+  file: string | undefined,
+  argv: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  cwd: string | undefined = file === undefined ? undefined : dirname(file),
+) {
   let out = '';
   const before = process.cwd();
-  if (file !== undefined) process.chdir(dirname(file));
+  if (cwd !== undefined) process.chdir(cwd);
   try {
     const code = await runValidate(file, argv, env, checkRule, undefined, (s) => {
       out += s;
@@ -76,8 +75,9 @@ describe('runValidate', () => {
     });
   });
 
-  it('validates the shipped example', async () => {
-    const r = await validate(new URL('../../config/example.yaml', import.meta.url).pathname);
+  it('validates the shipped example, from the repository root as its file provider path says', async () => {
+    const root = new URL('../../', import.meta.url).pathname;
+    const r = await validate(join(root, 'config/example.yaml'), [], {}, root);
     assert.deepEqual(r, { code: 0, lines: ['configuration OK: 2 routers, 1 services, 1 middlewares'] });
   });
 
@@ -96,7 +96,8 @@ describe('runValidate', () => {
 
   it('reports unknown keys, a missing service and a bad duration together', async (t) => {
     const dir = await dirWith(t, {
-      'traffic.yaml': `${staticYaml}http:\n  routers:\n    extra: { rule: "Path(\`/x\`)", service: ghost }\n`,
+      // The file provider reads the folder, the static file in it too (its dynamic sections).
+      'traffic.yaml': `${staticYaml.replace('filename: dynamic.yaml', 'directory: .')}http:\n  routers:\n    extra: { rule: "Path(\`/x\`)", service: ghost }\n`,
       'dynamic.yaml': `${dynamicYaml}  serversTransports:\n    t: { forwardingTimeouts: { dialTimeout: fast }, colour: red, http3: {} }\n`,
     });
     const r = await validate(join(dir, 'traffic.yaml'));
@@ -110,6 +111,52 @@ describe('runValidate', () => {
       `${s}:9:43: http.routers.extra.service: service \`ghost\` does not exist`,
       'configuration has 4 errors',
     ]);
+  });
+
+  it('ignores the static file`s own dynamic sections, with a warning, when no provider reads it (as Traefik)', async (t) => {
+    const dir = await dirWith(t, {
+      'traffic.yaml': `${staticYaml}http:\n  routers:\n    extra: { rule: "Path(\`/x\`)", service: ghost }\n`,
+      'dynamic.yaml': dynamicYaml,
+    });
+    const r = await validate(join(dir, 'traffic.yaml'));
+    assert.deepEqual(r, {
+      code: 0,
+      lines: [
+        `${join(dir, 'traffic.yaml')}:7:1: warning: http: \`http\` is dynamic configuration, which is read from providers only: it is ignored in the static file, as Traefik ignores it (put it in a file of \`providers.file\`, which may name this file)`,
+        'configuration OK: 2 routers, 1 services, 1 middlewares',
+      ],
+    });
+  });
+
+  it('checks each rule in the syntax the proxy reads it with: core.defaultRuleSyntax, else v3', async (t) => {
+    // A v3-only matcher (QueryRegexp) under `defaultRuleSyntax: v2`, and a v2-only form (Host
+    // with two domains) without `core`: the proxy disables both routers (Traefik's muxer parses a
+    // router's rule in its syntax, applyModel giving it core.defaultRuleSyntax); validate says so.
+    const router = (rule: string) =>
+      `http:\n  routers:\n    r: { rule: "${rule}", service: s }\n  services:\n    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:9" }] } }\n`;
+    for (const [core, rule, ok] of [
+      ['core: { defaultRuleSyntax: v2 }\n', 'QueryRegexp(`a`, `^b`)', false],
+      ['core: { defaultRuleSyntax: v2 }\n', 'Host(`a.test`, `b.test`)', true],
+      ['', 'Host(`a.test`, `b.test`)', false],
+      ['', 'QueryRegexp(`a`, `^b`)', true],
+    ] as const) {
+      const dir = await dirWith(t, { 'traffic.yaml': `${staticYaml}${core}`, 'dynamic.yaml': router(rule) });
+      const r = await validate(join(dir, 'traffic.yaml'));
+      const errors = r.lines.filter((l) => !l.includes(': warning: '));
+      if (ok)
+        assert.deepEqual(
+          errors,
+          ['configuration OK: 1 routers, 1 services, 0 middlewares'],
+          `${core}${rule}`,
+        );
+      else {
+        assert.equal(r.code, 1, `${core}${rule}: ${r.lines.join('\n')}`);
+        assert.match(
+          errors[0]!,
+          new RegExp(`^${join(dir, 'dynamic.yaml')}:3:\\d+: http\\.routers\\.r\\.rule: invalid rule: `),
+        );
+      }
+    }
   });
 
   it('checks the dynamic files too when the static file has errors, and reports all of them at once', async (t) => {

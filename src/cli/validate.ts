@@ -49,8 +49,8 @@ export async function runValidate(
   const salvaged = config === undefined ? salvageStatic(loaded.data, configFile) : undefined;
   const opts =
     config !== undefined
-      ? fileProviderOptions(config, loaded.inlineDynamic, checks)
-      : fileProviderOptionsOf(salvaged?.file, salvaged?.entryPoints, loaded.inlineDynamic, {
+      ? fileProviderOptions(config, configFile, checks)
+      : fileProviderOptionsOf(salvaged?.file, salvaged?.entryPoints, configFile, {
           ...checks,
           ...(salvaged?.internalServices !== undefined
             ? { internalServices: salvaged.internalServices }

@@ -48,12 +48,8 @@ async function answer(q: ConfigQuestion): Promise<ConfigAnswer> {
       import('../config/static/load.ts'),
       import('../config/schema-defaults-compute.ts'),
     ]);
-    const { config, issues, inlineDynamic } = loadStaticConfig(q.options);
-    const loaded = {
-      issues,
-      ...(config === undefined ? {} : { config }),
-      ...(inlineDynamic === undefined ? {} : { inlineDynamic }),
-    };
+    const { config, issues } = loadStaticConfig(q.options);
+    const loaded = { issues, ...(config === undefined ? {} : { config }) };
     return { kind: 'static', loaded, defaults: computeSchemaDefaults() };
   }
   const [{ updateFrom }, checks] = await Promise.all([

@@ -73,7 +73,6 @@ describe('the configuration process', () => {
     assert.notEqual(there.config?.accessLog, undefined, 'the flag override applied');
     assert.deepEqual(there.config, here.config);
     assert.deepEqual(there.issues, here.issues);
-    assert.deepEqual(there.inlineDynamic, here.inlineDynamic);
     // The schemas' defaults came along (installed for this process).
     assert.deepEqual(schemaDefaults(), computeSchemaDefaults());
   });
@@ -83,9 +82,10 @@ describe('the configuration process', () => {
     await writeFile(file, STATIC);
     t.after(dropSpareConfigProcess);
     const loaded = await loadStaticInChild({ file, argv: [], env: {} }, true);
-    assert.ok(loaded.inlineDynamic !== undefined);
-    // The spare answers the file provider's first question as a new child would.
-    const read = readSources({ staticFile: file });
+    assert.ok(loaded.config !== undefined);
+    // The spare answers the file provider's first question as a new child would (the file
+    // provider naming the static file: its dynamic sections are read).
+    const read = readSources({ filename: file, staticFile: file });
     const there = await validateFilesInChild(read, { checkRule });
     const { locate: _, ...here } = updateFrom(read, { checkRule });
     const { locate: __, ...rest } = there;

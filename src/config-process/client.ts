@@ -173,6 +173,7 @@ export async function validateFilesInChild(
     read,
     validation: {
       ...(v.entryPoints === undefined ? {} : { entryPoints: v.entryPoints }),
+      ...(v.defaultRuleSyntax === undefined ? {} : { defaultRuleSyntax: v.defaultRuleSyntax }),
       ...(v.internalServices === undefined ? {} : { internalServices: v.internalServices }),
       ...(v.certResolvers === undefined ? {} : { certResolvers: v.certResolvers }),
       ...(v.knownProviders === undefined ? {} : { knownProviders: v.knownProviders }),

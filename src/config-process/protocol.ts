@@ -24,7 +24,7 @@ export type ConfigQuestion = (
 };
 
 /** The static configuration as main() uses it (no locator, no raw data). */
-export type PlainStatic = Pick<LoadedStatic, 'config' | 'issues' | 'inlineDynamic'>;
+export type PlainStatic = Pick<LoadedStatic, 'config' | 'issues'>;
 
 export type ConfigAnswer =
   | { readonly kind: 'static'; readonly loaded: PlainStatic; readonly defaults: SchemaDefaults }

@@ -52,7 +52,6 @@ export {
 } from './static/acme-storage.ts';
 export { type ListenAddress, parseAddress } from './static/address.ts';
 export {
-  type InlineDynamic,
   type LoadedStatic,
   type LoadStaticOptions,
   loadStaticConfig,

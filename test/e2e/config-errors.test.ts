@@ -461,3 +461,24 @@ providers:
     assert.deepEqual(await overviewIssues(), []);
   });
 });
+
+describe('a providers.file with neither filename nor directory', () => {
+  it('starts without the file provider, with a warning, as Traefik starts without it', async (t) => {
+    // Traefik's file provider fails in Provide ("neither filename nor directory is defined"), its
+    // aggregator logs "Cannot start the provider" and Traefik serves on without it.
+    const proxy = await startProxy({
+      config: 'entryPoints:\n  web:\n    address: "127.0.0.1:0"\nproviders:\n  file: { watch: true }\n',
+      waitForConfig: false,
+    });
+    t.after(() => proxy.stop());
+    await proxy.waitForLog((l) =>
+      /the file provider does not start: neither `filename` nor `directory`/.test(l.msg ?? ''),
+    );
+    const res = await fetch(`http://127.0.0.1:${proxy.port}/`);
+    assert.equal(res.status, 404);
+    await res.arrayBuffer();
+    const v = await runCli(['validate', '--config', proxy.configPath], { cwd: proxy.dir });
+    assert.equal(v.code, 0, v.stdout);
+    assert.match(v.stdout, /warning: providers\.file: the file provider does not start/);
+  });
+});

@@ -99,7 +99,8 @@ describe('the npm package', { timeout: 600_000 }, () => {
     const validated = await sh(
       join(prefix, 'bin', 'traffic-management'),
       ['validate', '--config', join(installed, 'config', 'example.yaml')],
-      tmp,
+      // Its file provider names `config/example.yaml`, relative to the working directory.
+      installed,
     );
     assert.match(validated.stdout, /configuration OK: 2 routers/);
 

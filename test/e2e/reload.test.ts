@@ -278,33 +278,29 @@ describe('hot reload with providers.file.filename', () => {
     // and atomically renames a new ..data symlink over the old one. dyn.yaml itself never changes.
     const dir = mkdtempSync(join(tmpdir(), 'tm-e2e-configmap-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    for (const [version, to] of [
-      ['..v1', 'a'],
-      ['..v2', 'b'],
+    // ..v1b is ..v1 and a probe router: a first swap to it proves the provider has settled (no
+    // rescan pending) before the swap to ..v2 that changes the answers.
+    const probe = '    probe: { rule: "Path(`/probe`)", service: svc-a }\n';
+    for (const [version, text] of [
+      ['..v1', routeTo('a', be)],
+      ['..v1b', routeTo('a', be, probe)],
+      ['..v2', routeTo('b', be)],
     ] as const) {
       mkdirSync(join(dir, version));
-      writeFileSync(join(dir, version, 'dyn.yaml'), routeTo(to, be));
+      writeFileSync(join(dir, version, 'dyn.yaml'), text);
     }
     symlinkSync('..v1', join(dir, '..data'));
     symlinkSync(join('..data', 'dyn.yaml'), join(dir, 'dyn.yaml'));
-    // The static file's own `http:` section is a second, watched source of the same provider:
-    // a reload through it proves the provider has settled (no rescan pending) before the swap.
-    const probe = (path: string) => `http:
-  routers:
-    probe: { rule: "Path(\`${path}\`)", service: probe }
-  services:
-    probe: { loadBalancer: { servers: [{ url: "${be.a.url}" }] } }
-`;
-    const staticFile = (path: string) =>
-      `${staticWith(`    filename: "${join(dir, 'dyn.yaml')}"`)}${probe(path)}`;
-    const proxy = await startProxy({ config: staticFile('/probe-1') });
+    const proxy = await startProxy({ config: staticWith(`    filename: "${join(dir, 'dyn.yaml')}"`) });
     t.after(() => proxy.stop());
     assert.deepEqual(await bodies(proxy, 2), ['a', 'a']);
-    proxy.writeFile('traffic.yaml', staticFile('/probe-2'));
-    await waitApplied(proxy, 2);
-
-    symlinkSync('..v2', join(dir, '..data_tmp'));
-    renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    const swap = (to: string): void => {
+      symlinkSync(to, join(dir, '..data_tmp'));
+      renameSync(join(dir, '..data_tmp'), join(dir, '..data'));
+    };
+    swap('..v1b');
+    await waitApplied(proxy, 2, 5_000);
+    swap('..v2');
     await waitApplied(proxy, 3, 5_000);
     assert.deepEqual(await bodies(proxy, 2), ['b', 'b']);
   });

@@ -56,7 +56,8 @@ try {
       let issues: ConfigIssue[];
       if (entry.kind === 'static') {
         const loaded = loadStaticConfig({ file, argv: [], env: {} });
-        issues = [...loaded.issues, ...(loaded.inlineDynamic?.issues ?? [])];
+        // The dynamic sections too, as the file provider reads them when it reads this file.
+        issues = [...loaded.issues, ...loadDynamic([{ file, text, embedded: true }]).issues];
       } else {
         issues = loadDynamic([{ file, text }], {
           checkRule: (rule) => {

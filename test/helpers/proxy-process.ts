@@ -6,8 +6,10 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { parseToml } from '../../src/config/toml-source.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const MAIN = join(ROOT, 'src', 'main.ts');
@@ -40,7 +42,12 @@ export interface ProxyProcess {
 }
 
 export interface StartOptions {
-  /** The static file's YAML text (may include the dynamic `http:` section). */
+  /**
+   * The static file's YAML text. It may include dynamic sections (`http:`, `tcp:`, `udp:`,
+   * `tls:`) when it has no `providers.file`: the proxy is then started with
+   * `--providers.file.filename` naming the static file, so that its file provider reads them (as
+   * in Traefik, which ignores those sections unless a provider reads the file).
+   */
   readonly config: string;
   /** Extra files written beside it before start (name → text). */
   readonly files?: Readonly<Record<string, string | Uint8Array>>;
@@ -75,6 +82,7 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
     'run',
     '--config',
     configPath,
+    ...selfReading(opts.config, configPath),
     ...(opts.args ?? []),
   ];
   const [command, ...prefix] = opts.wrap ?? [];
@@ -195,4 +203,38 @@ export async function startProxy(opts: StartOptions): Promise<ProxyProcess> {
     exited,
   };
   return proc;
+}
+
+const DYNAMIC = new Set(['http', 'tcp', 'udp', 'tls']);
+
+/**
+ * `--providers.file.filename=<the static file>` when the static text holds dynamic sections and
+ * no file provider of its own, so that they are read (Traefik reads dynamic configuration from
+ * providers only). With a file provider of its own, such sections would be ignored: a test
+ * mistake, refused here.
+ */
+export function selfReading(text: string, configPath: string, strict = true): string[] {
+  let data: unknown;
+  try {
+    data = configPath.endsWith('.toml') ? parseToml(text, configPath).data : parseYaml(text);
+  } catch {
+    return []; // A test of a broken static file.
+  }
+  if (typeof data !== 'object' || data === null) return [];
+  const keys = Object.keys(data);
+  if (!keys.some((k) => DYNAMIC.has(k.toLowerCase()))) return [];
+  const providers = keys.find((k) => k.toLowerCase() === 'providers');
+  const p = providers === undefined ? undefined : (data as Record<string, unknown>)[providers];
+  const file =
+    typeof p === 'object' && p !== null
+      ? Object.entries(p).find(([k]) => k.toLowerCase() === 'file')
+      : undefined;
+  if (file !== undefined) {
+    const named = (file[1] as { filename?: unknown } | null)?.filename;
+    if (named === configPath || named === basename(configPath) || !strict) return [];
+    throw new Error(
+      'startProxy: the static file has dynamic sections and a providers.file that does not read them',
+    );
+  }
+  return [`--providers.file.filename=${configPath}`];
 }

@@ -1,7 +1,9 @@
 /** Runs the `traffic` command as a child process to completion and reports what it printed. */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
-import { MAIN } from './proxy-process.ts';
+import { readFileSync, statSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { MAIN, selfReading } from './proxy-process.ts';
 import { within } from './wait.ts';
 
 export interface CliResult {
@@ -18,10 +20,28 @@ export interface CliOptions {
   /** The entry script: src/main.ts (default) or bin/traffic.js. */
   readonly script?: string;
   readonly timeoutMs?: number;
+  /**
+   * A `--config` file with dynamic sections (`http:` …) and no file provider gets
+   * `--providers.file.filename` naming it, so that they are read (Traefik reads them only
+   * through a provider), as startProxy does; false: run it as it is.
+   */
+  readonly selfRead?: boolean;
 }
 
 export async function runCli(args: readonly string[], opts: CliOptions = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [opts.script ?? MAIN, ...args], {
+  const at = args.indexOf('--config');
+  const config = at === -1 ? undefined : args[at + 1];
+  let extra: string[] = [];
+  if (config !== undefined && opts.selfRead !== false) {
+    try {
+      const file = resolve(opts.cwd ?? process.cwd(), config);
+      // A regular file only: a test's FIFO would block this read.
+      if (statSync(file).isFile()) extra = selfReading(readFileSync(file, 'utf8'), file, false);
+    } catch {
+      // Not a readable file: a test of that.
+    }
+  }
+  const child = spawn(process.execPath, [opts.script ?? MAIN, ...args, ...extra], {
     cwd: opts.cwd,
     // Servers keep their listed order (see proxy-process.ts).
     env: { ...process.env, TM_SERVER_ORDER: 'listed', ...opts.env },

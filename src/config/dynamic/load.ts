@@ -10,7 +10,7 @@ import { type ValidateOptions, validateDynamic } from './validate.ts';
 export interface DynamicText {
   readonly file: string;
   readonly text: string;
-  /** The static file: only its dynamic sections are read. */
+  /** The static file, read by the file provider: only its dynamic sections are read. */
   readonly embedded?: boolean;
   /**
    * The file's last text that could be read (not rejected whole): served instead of `text` when

@@ -37,7 +37,12 @@ export interface ParsedDynamic {
 }
 
 export interface ParseDynamicOptions {
-  /** The static file: only its dynamic sections (`http`, `tcp`, `udp`, `tls`) are read. */
+  /**
+   * The static file, which the file provider reads too (`providers.file.filename` naming it, or
+   * its folder): only its dynamic sections (`http`, `tcp`, `udp`, `tls`) are read, its static keys
+   * ignored without a word, as Traefik's decoder keeps only the root fields of its dynamic
+   * configuration (paerser file.DecodeContent, getRootFieldNames).
+   */
   readonly embedded?: boolean;
   /** What `env` returns in Go templates (file-provider files); default process.env. */
   readonly env?: NodeJS.ProcessEnv;
@@ -46,9 +51,10 @@ export interface ParseDynamicOptions {
 }
 
 export function parseDynamic(text: string, file: string, opts: ParseDynamicOptions = {}): ParsedDynamic {
-  // Traefik runs the file provider's files as Go templates, never the static file.
+  // Traefik runs every file of its file provider as a Go template (CreateConfiguration), the
+  // static file too when the provider reads it.
   const src = parseConfigText(text, file, {
-    template: opts.embedded !== true,
+    template: true,
     ...(opts.env !== undefined ? { env: opts.env } : {}),
     ...(opts.onRendered !== undefined ? { onRendered: opts.onRendered } : {}),
   });

@@ -108,7 +108,7 @@ export function validateLayer4(
       if (isOff(key)) continue;
       const base = ['tcp', 'routers', name];
       let ok = true;
-      const e = opts.checkRule?.(r.rule, 'tcp', r.ruleSyntax);
+      const e = opts.checkRule?.(r.rule, 'tcp', r.ruleSyntax || opts.defaultRuleSyntax);
       if (e !== undefined) {
         report('error', `invalid rule: ${e.message} (at offset ${e.offset} of the rule)`, [...base, 'rule']);
         ok = false;

@@ -18,15 +18,21 @@ export type RuleChecker = (
   /** `tcp`: a TCP router's rule (HostSNI, ClientIP, ALPN…); absent: an HTTP rule. */
   language?: 'tcp',
   /**
-   * The router's `ruleSyntax`. Absent: the static `core.defaultRuleSyntax` decides, which a
-   * provider's check does not know; a rule valid in either syntax passes, and the build (which
-   * knows it) disables the router whose rule its syntax refuses.
+   * The router's `ruleSyntax`, else ValidateOptions.defaultRuleSyntax. Absent (a provider that
+   * does not know the static `core.defaultRuleSyntax`): a rule valid in either syntax passes, and
+   * the build (which knows it) disables the router whose rule its syntax refuses.
    */
   syntax?: string,
 ) => { message: string; offset: number } | undefined;
 
 export interface ValidateOptions {
   readonly checkRule?: RuleChecker;
+  /**
+   * The syntax of the routers without a `ruleSyntax` of their own, as the build reads them: the
+   * static `core.defaultRuleSyntax` (Traefik's applyModel gives it to them), `v3` without `core`.
+   * Absent (a provider that does not know it): a rule valid in either syntax passes.
+   */
+  readonly defaultRuleSyntax?: string;
   /** Checks a circuitBreaker expression (the resilience module owns that grammar). */
   readonly checkBreakerExpression?: RuleChecker;
   /** The provider these objects belong to; `name@<provider>` refers to them. Default `file`. */
@@ -300,7 +306,7 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
         "Router's `ruleSyntax` option is deprecated, please remove any usage of this option",
         [...base, 'ruleSyntax'],
       );
-    const ruleError = opts.checkRule?.(router.rule, undefined, router.ruleSyntax);
+    const ruleError = opts.checkRule?.(router.rule, undefined, router.ruleSyntax || opts.defaultRuleSyntax);
     if (ruleError !== undefined) {
       const path = [...base, 'rule'];
       const at = locate(path, 'value', ruleError.offset);

@@ -317,9 +317,32 @@ describe('loadStaticConfig: issues with positions', () => {
     assert.match(r.lines[0]!, /^conf\/static\.yaml:3:1: YAML syntax error/);
   });
 
-  it('requires filename or directory for the file provider', () => {
-    const none = load(`${minimal}providers:\n  file: { watch: true }\n`);
-    assert.match(none.lines[0]!, /providers\.file: set either `filename` or `directory`/);
+  it('starts without the file provider when it has neither filename nor directory, with a warning (as Traefik)', () => {
+    // Traefik's pkg/provider/file/file.go Provide fails ("neither filename nor directory is
+    // defined"), which its aggregator logs ("Cannot start the provider"), and Traefik runs on.
+    for (const fp of ['file: { watch: true }', 'file: {}', 'file: { filename: "", directory: "" }']) {
+      const r = load(`${minimal}providers:\n  ${fp}\n`);
+      assert.ok(r.config !== undefined, fp);
+      assert.equal(r.config.providers.file, undefined, fp);
+      assert.deepEqual(
+        r.lines.map((l) => l.replace(/^conf\/static\.yaml:\d+:\d+: /, '')),
+        [
+          'warning: providers.file: the file provider does not start: neither `filename` nor `directory` is set (Traefik: "error using file configuration provider, neither filename nor directory is defined", and it runs without the provider)',
+        ],
+        fp,
+      );
+    }
+    // `file:` with nothing under it is no provider at all (paerser drops a null value): no word.
+    const nil = load(`${minimal}providers:\n  file:\n`);
+    assert.deepEqual([nil.lines, nil.config?.providers.file], [[], undefined]);
+    // An empty `filename` is none, as in Traefik: the folder is read.
+    const dir = load(`${minimal}providers:\n  file: { filename: "", directory: /etc/d }\n`);
+    assert.deepEqual(dir.lines, []);
+    assert.deepEqual(dir.config?.providers.file, {
+      watch: true,
+      debugLogGeneratedTemplate: false,
+      directory: '/etc/d',
+    });
   });
 
   it('reads the directory and ignores filename when both are set, as Traefik', () => {
@@ -496,24 +519,31 @@ describe('loadStaticConfig: flags and env', () => {
   });
 });
 
-describe('loadStaticConfig: dynamic sections in the static file', () => {
-  it('returns them separately, parsed, with their own issues', () => {
-    const r = load(
-      `${minimal}http:\n  routers:\n    r: { rule: "PathPrefix(\`/\`)", service: s }\n  services:\n    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:1" }] } }\n`,
-    );
-    assert.deepEqual(r.issues, []);
+describe('loadStaticConfig: dynamic sections in the static file (Traefik ignores them)', () => {
+  const dyn = `http:\n  routers:\n    r: { rule: "PathPrefix(\`/\`)", service: s }\n  services:\n    s: { loadBalancer: { servers: [{ url: "http://127.0.0.1:1" }] } }\n`;
+
+  it('warns that each one is ignored, at its key', () => {
+    const r = load(`${minimal}${dyn}tcp: { routers: [] }\n`);
     assert.ok(r.config);
-    assert.equal(r.inlineDynamic?.file, 'conf/static.yaml');
-    assert.deepEqual(Object.keys(r.inlineDynamic?.config?.http.routers ?? {}), ['r']);
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:4:1: warning: http: `http` is dynamic configuration, which is read from providers only: it is ignored in the static file, as Traefik ignores it (put it in a file of `providers.file`, which may name this file)',
+      'conf/static.yaml:9:1: warning: tcp: `tcp` is dynamic configuration, which is read from providers only: it is ignored in the static file, as Traefik ignores it (put it in a file of `providers.file`, which may name this file)',
+    ]);
   });
 
-  it('keeps their errors out of the static issues', () => {
-    const r = load(`${minimal}tcp: { routers: [] }\n`);
-    assert.deepEqual(r.issues, []);
-    assert.equal(r.inlineDynamic?.config, undefined);
-    assert.deepEqual(r.inlineDynamic?.issues.map(formatIssue), [
-      'conf/static.yaml:4:17: tcp.routers: wrong type: got a list (expected a map (key: value))',
-    ]);
+  it('says nothing when the file provider reads this file (filename, or a folder holding it)', () => {
+    const cwd = process.cwd();
+    for (const fp of [
+      'filename: conf/static.yaml',
+      `filename: ${cwd}/conf/static.yaml`,
+      'directory: conf',
+      'directory: .',
+    ]) {
+      const r = load(`${minimal}providers:\n  file:\n    ${fp}\n${dyn}`);
+      assert.deepEqual(r.lines, [], fp);
+    }
+    const other = load(`${minimal}providers:\n  file:\n    filename: conf/other.yaml\n${dyn}`);
+    assert.equal(other.lines.length, 1);
   });
 });
 

@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { isAbsolute, resolve } from 'node:path';
-import { parseDynamic } from '../dynamic/parse.ts';
-import { DYNAMIC_SECTIONS, type DynamicConfig } from '../dynamic/schema.ts';
+import { isAbsolute, relative, resolve, sep } from 'node:path';
+import { DYNAMIC_SECTIONS } from '../dynamic/schema.ts';
 import { type ConfigIssue, issue, sortIssues } from '../issues.ts';
 import { normalizeConfig } from '../normalize.ts';
 import { isPlainObject } from '../schema-helpers.ts';
@@ -10,15 +9,6 @@ import { type Locator, noLocation } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
 import { applyOverrides, envOverrides, flagOverrides, overrideOrigin } from './overrides.ts';
 import { ACME_KEY_TYPES, type StaticConfig, staticConfigSchema } from './schema.ts';
-
-/** The dynamic sections found in the static file: it is then also a source of the file provider. */
-export interface InlineDynamic {
-  readonly file: string;
-  /** Undefined when those sections are rejected whole. */
-  readonly config: DynamicConfig | undefined;
-  /** Problems in the dynamic sections (not repeated in the static issues). */
-  readonly issues: readonly ConfigIssue[];
-}
 
 export interface LoadStaticOptions {
   /** The static YAML file; without one, the configuration comes from flags and env alone. */
@@ -34,7 +24,6 @@ export interface LoadedStatic {
   /** Present when there is no error. Relative provider paths are resolved against the file's folder. */
   readonly config?: StaticConfig;
   readonly issues: ConfigIssue[];
-  readonly inlineDynamic?: InlineDynamic;
   /**
    * The data the schema was given (file, env and flags merged), when the file could be read as
    * YAML: `traffic validate` finds the dynamic files in it even when the static config has errors.
@@ -50,7 +39,8 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   let data: Record<string, unknown> = {};
   let locate: Locator = noLocation;
   let text: string | undefined;
-  let hasInline = false;
+  /** The dynamic sections written at the top of the static file, as written. */
+  let dynamicKeys: string[] = [];
   if (opts.file !== undefined) {
     try {
       text = (opts.readFile ?? ((p: string) => readFileSync(p, 'utf8')))(opts.file);
@@ -77,7 +67,7 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
     locate = norm.locate;
     const normalized = isPlainObject(norm.data) ? norm.data : {};
     const isDynamic = (k: string) => DYNAMIC_SECTIONS.some((d) => d === k.toLowerCase());
-    hasInline = Object.keys(normalized).some(isDynamic);
+    dynamicKeys = Object.keys(normalized).filter(isDynamic);
     data = Object.fromEntries(Object.entries(normalized).filter(([k]) => !isDynamic(k)));
   }
 
@@ -96,17 +86,14 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
     issues.push(...sortIssues(found));
   }
 
-  let inlineDynamic: InlineDynamic | undefined;
-  if (hasInline && opts.file !== undefined && text !== undefined) {
-    const d = parseDynamic(text, opts.file, { embedded: true });
-    inlineDynamic = { file: opts.file, config: d.config, issues: d.issues };
-  }
-
   if (!r.success || issues.some((i) => i.severity === 'error')) {
-    return inlineDynamic ? { issues, inlineDynamic, data: merged } : { issues, data: merged };
+    return { issues, data: merged };
   }
   issues.push(...keyTypeWarnings(merged, locate), ...fileProviderWarnings(r.data, locate));
   const config = resolvePaths(r.data, opts.file);
+  if (opts.file !== undefined && dynamicKeys.length > 0 && !fileProviderReads(config, opts.file)) {
+    issues.push(...ignoredDynamicWarnings(dynamicKeys, locate));
+  }
   if (Object.keys(config.entryPoints).length === 0) {
     issues.push(issue('warning', 'no entry point is defined: nothing will listen', ['entryPoints'], {}));
   }
@@ -122,7 +109,45 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
       ),
     );
   }
-  return inlineDynamic ? { config, issues, inlineDynamic, locate } : { config, issues, locate };
+  return { config, issues, locate };
+}
+
+/**
+ * Traefik reads dynamic configuration from its providers only: the static file's `http:`,
+ * `tcp:`, `udp:` and `tls:` sections are dropped by its decoder (paerser file.Decode keeps the
+ * root fields of the static Configuration only, getRootFieldNames), without a word there
+ * (traefik/traefik#12098 asks for one). The file provider reads them when it reads this file
+ * (`providers.file.filename` naming it, or a `directory` holding it), as any dynamic file.
+ */
+function ignoredDynamicWarnings(keys: readonly string[], locate: Locator): ConfigIssue[] {
+  return keys.map((key) => {
+    const { exact: _, ...where } = locate([key], 'key');
+    const message =
+      `\`${key}\` is dynamic configuration, which is read from providers only: it is ignored in the ` +
+      'static file, as Traefik ignores it (put it in a file of `providers.file`, which may name this file)';
+    return issue('warning', message, [key], where);
+  });
+}
+
+/**
+ * Whether the file provider reads the static file itself: `filename` names it, or it is a YAML or
+ * TOML file of `directory` or of a subfolder (Traefik's loadFileConfigFromDirectory recurses).
+ */
+export function fileProviderReads(config: StaticConfig, file: string): boolean {
+  const fp = config.providers.file;
+  if (fp === undefined) return false;
+  const own = configPath(file);
+  if (fp.directory !== undefined) {
+    const rel = relative(fp.directory, own);
+    return (
+      rel !== '' &&
+      !rel.startsWith(`..${sep}`) &&
+      rel !== '..' &&
+      !isAbsolute(rel) &&
+      /\.(ya?ml|toml)$/i.test(own)
+    );
+  }
+  return fp.filename !== undefined && fp.filename === own;
 }
 
 /**
@@ -131,7 +156,16 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
  */
 function fileProviderWarnings(config: StaticConfig, locate: Locator): ConfigIssue[] {
   const fp = config.providers.file;
-  if (fp?.filename === undefined || fp.directory === undefined) return [];
+  if (fp !== undefined && !fp.filename && !fp.directory) {
+    // Traefik's Provide returns "neither filename nor directory is defined", which its provider
+    // aggregator logs ("Cannot start the provider *file.Provider"); Traefik runs without it.
+    const path = ['providers', 'file'];
+    const { exact: _, ...where } = locate(path, 'key');
+    const message =
+      'the file provider does not start: neither `filename` nor `directory` is set (Traefik: "error using file configuration provider, neither filename nor directory is defined", and it runs without the provider)';
+    return [issue('warning', message, path, where)];
+  }
+  if (!fp?.filename || !fp.directory) return [];
   const path = ['providers', 'file', 'filename'];
   const { exact: _, ...where } = locate(path);
   const message = '`filename` is ignored: `directory` is set, and only the folder is read (as Traefik)';
@@ -178,7 +212,12 @@ export function configPath(path: string, cwd: string = process.cwd()): string {
 function resolvePaths(config: StaticConfig, _file: string | undefined): StaticConfig {
   const fp = config.providers.file;
   if (fp === undefined) return config;
-  const rel = (p: string | undefined): string | undefined => (p === undefined ? p : configPath(p));
+  if (!fp.filename && !fp.directory) {
+    // Neither (an empty string is none, as Go's len(p.Filename) > 0): no file provider at all.
+    const { file: _, ...others } = config.providers;
+    return { ...config, providers: others };
+  }
+  const rel = (p: string | undefined): string | undefined => (p ? configPath(p) : undefined);
   const filename = rel(fp.filename);
   const directory = rel(fp.directory);
   const out: typeof fp = { watch: fp.watch, debugLogGeneratedTemplate: fp.debugLogGeneratedTemplate };

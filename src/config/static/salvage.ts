@@ -53,14 +53,14 @@ export function salvageStatic(
   const providers = data['providers'];
   if (!isPlainObject(providers) || providers['file'] === undefined) return out;
   const r = fileProviderSchema.safeParse(providers['file'] ?? {});
-  if (!r.success) return out;
+  // Neither filename nor directory: Traefik's file provider does not start (load.ts warns).
+  if (!r.success || (!r.data.filename && !r.data.directory)) return out;
   const fp: FileProviderConfig = {
     watch: r.data.watch,
     debugLogGeneratedTemplate: r.data.debugLogGeneratedTemplate,
   };
   // `directory` wins over `filename`, as Traefik's file provider (buildConfiguration).
-  if (r.data.filename !== undefined && r.data.directory === undefined)
-    fp.filename = configPath(r.data.filename);
-  if (r.data.directory !== undefined) fp.directory = configPath(r.data.directory);
+  if (r.data.filename && !r.data.directory) fp.filename = configPath(r.data.filename);
+  if (r.data.directory) fp.directory = configPath(r.data.directory);
   return { file: fp, ...out };
 }

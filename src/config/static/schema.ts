@@ -228,22 +228,17 @@ const entryPoint = strictObject(
   ['http3'],
 );
 
+/**
+ * Both set: `directory` is read and `filename` ignored; neither (an empty string is none): the
+ * provider does not start, and the proxy runs without it. Traefik's file provider
+ * (pkg/provider/file/file.go Provide, buildConfiguration); static/load.ts warns of both.
+ */
 const fileProvider = strictObject({
-  filename: z.string().min(1).optional(),
-  directory: z.string().min(1).optional(),
+  filename: z.string().optional(),
+  directory: z.string().optional(),
   watch: z.boolean().default(true),
   /** Traefik's: log each file's text and what its Go template rendered, at debug level. */
   debugLogGeneratedTemplate: z.boolean().default(false),
-}).superRefine((value, ctx) => {
-  // Both set: `directory` is read and `filename` ignored, as Traefik's file provider
-  // (pkg/provider/file/file.go buildConfiguration); static/load.ts warns.
-  if (value.filename === undefined && value.directory === undefined) {
-    ctx.addIssue({
-      code: 'custom',
-      message: 'set either `filename` or `directory`',
-      params: { expected: 'one of filename, directory' },
-    });
-  }
 });
 
 const providers = strictObject(

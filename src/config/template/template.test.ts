@@ -94,11 +94,11 @@ describe('Go templates (text/template with sprig)', () => {
     assert.deepEqual(r.issues.map(formatIssue), ['dyn.yml:4:7: template: function "nope" not defined']);
   });
 
-  it('leaves the static file alone: Traefik runs templates in file-provider files only', () => {
+  it('runs the static file as a template too when the file provider reads it (CreateConfiguration)', () => {
     const r = parseDynamic('entryPoints: {}\nhttp:\n  routers: {}\n# {{ nope }}\n', 'static.yml', {
       embedded: true,
       env,
     });
-    assert.deepEqual(r.issues, []);
+    assert.deepEqual(r.issues.map(formatIssue), ['static.yml:4:6: template: function "nope" not defined']);
   });
 });

@@ -8,7 +8,7 @@ import { describe, it, type TestContext } from 'node:test';
 import { ConfigProcessTimeout } from '../../config-process/client.ts';
 import type { ProviderUpdate } from '../provider.ts';
 import { FileProvider, type FileProviderOptions, type FileValidator } from './file-provider.ts';
-import { updateFrom } from './validate-sources.ts';
+import { loadSources, updateFrom } from './validate-sources.ts';
 
 /** Real fs events take a few ms; a deadline turns a missed event into a failure, not a hang. */
 const DEADLINE_MS = 5000;
@@ -316,11 +316,17 @@ describe('FileProvider', () => {
     assert.deepEqual(routers(await until(next, (u) => routers(u).length > 0)), ['after']);
   });
 
-  it('reads the dynamic sections of the static file, ignoring its static keys', async (t) => {
+  it('reads the static file only when it names it, then its dynamic sections only, without a word on its static keys', async (t) => {
     const dir = await tempDir(t);
     const file = join(dir, 'traffic.yaml');
     await writeFile(file, `entryPoints:\n  web: { address: ":8080" }\n${dyn('inline')}`);
-    const { next } = start(t, { staticFile: file, watch: true });
+    await writeFile(join(dir, 'dyn.yaml'), dyn('other'));
+    // Traefik reads the static file's dynamic sections only through its file provider.
+    assert.deepEqual(routers(loadSources({ filename: join(dir, 'dyn.yaml'), staticFile: file }, {})), [
+      'other',
+    ]);
+    assert.deepEqual(routers(loadSources({ directory: dir, staticFile: file }, {})), ['other', 'inline']);
+    const { next } = start(t, { filename: file, staticFile: file, watch: true });
     const u = await next();
     assert.deepEqual(u.issues, []);
     assert.deepEqual(routers(u), ['inline']);

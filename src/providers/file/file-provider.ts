@@ -70,9 +70,10 @@ class Wake {
 }
 
 /**
- * Traefik's file provider: one file, or every `*.yml`/`*.yaml` of a folder (not recursive, in name
- * order), plus the static file's own dynamic sections. The folder holding each file is watched,
- * not the file, so that an atomic rename over the file (what editors and `mv` do) is seen.
+ * Traefik's file provider: one file, or every `*.yml`/`*.yaml`/`*.toml` of a folder and its
+ * subfolders (in name order); the static file only when it is one of those, and then its dynamic
+ * sections only. The folder holding each file is watched, not the file, so that an atomic rename
+ * over the file (what editors and `mv` do) is seen.
  */
 export class FileProvider implements Provider {
   readonly name = 'file';

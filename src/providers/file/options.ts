@@ -1,9 +1,11 @@
-import type { FileProviderConfig, InlineDynamic, RuleChecker, StaticConfig } from '../../config/index.ts';
+import type { FileProviderConfig, RuleChecker, StaticConfig } from '../../config/index.ts';
 import { enabledInternalServices, listenedEntryPoints } from '../../config/static/admin-entry-points.ts';
 import type { FileProviderOptions } from './file-provider.ts';
 
 interface Extra {
   readonly checkRule?: RuleChecker;
+  /** The syntax of routers without `ruleSyntax`; absent: unknown (either passes). */
+  readonly defaultRuleSyntax?: string;
   /** The static configuration's resolvers; absent = not checked. */
   readonly certResolvers?: readonly string[];
   readonly checkBreakerExpression?: RuleChecker;
@@ -15,18 +17,22 @@ interface Extra {
 }
 
 /**
- * The file provider that a static configuration asks for: `providers.file`, plus the static file
- * itself when it holds dynamic sections. Undefined when neither is there.
+ * The file provider that a static configuration asks for (`providers.file`); undefined without
+ * one. `staticFile` is the static file: when the provider reads it too, only its dynamic sections
+ * are read (Traefik reads none of them otherwise).
  */
 export function fileProviderOptions(
   config: StaticConfig,
-  inline: InlineDynamic | undefined,
+  staticFile: string | undefined,
   extra: Extra = {},
 ): FileProviderOptions | undefined {
   // Admin entry points too: a router may share them with the API (the API answers its own paths).
   const entryPoints = listenedEntryPoints(config).map(([n]) => n);
-  return fileProviderOptionsOf(config.providers.file, entryPoints, inline, {
+  return fileProviderOptionsOf(config.providers.file, entryPoints, staticFile, {
     ...extra,
+    // How the build reads a router without `ruleSyntax` (entry-point-model.ts, Traefik's
+    // applyModel): the load check reads it so too.
+    defaultRuleSyntax: config.core?.defaultRuleSyntax ?? 'v3',
     internalServices: enabledInternalServices(config),
     certResolvers: Object.keys(config.certificatesResolvers ?? {}),
   });
@@ -39,24 +45,25 @@ export function fileProviderOptions(
 export function fileProviderOptionsOf(
   fp: FileProviderConfig | undefined,
   entryPoints: readonly string[] | undefined,
-  inline: InlineDynamic | undefined,
+  staticFile: string | undefined,
   extra: Extra = {},
 ): FileProviderOptions | undefined {
-  if (fp === undefined && inline === undefined) return undefined;
+  if (fp === undefined) return undefined;
   return {
-    watch: fp?.watch ?? true,
+    watch: fp.watch,
     ...(entryPoints !== undefined ? { entryPoints } : {}),
     ...(extra.internalServices !== undefined ? { internalServices: extra.internalServices } : {}),
-    ...(fp?.filename !== undefined ? { filename: fp.filename } : {}),
-    ...(fp?.directory !== undefined ? { directory: fp.directory } : {}),
-    ...(inline !== undefined ? { staticFile: inline.file } : {}),
+    ...(fp.filename !== undefined ? { filename: fp.filename } : {}),
+    ...(fp.directory !== undefined ? { directory: fp.directory } : {}),
+    ...(staticFile !== undefined ? { staticFile } : {}),
     ...(extra.checkRule !== undefined ? { checkRule: extra.checkRule } : {}),
+    ...(extra.defaultRuleSyntax !== undefined ? { defaultRuleSyntax: extra.defaultRuleSyntax } : {}),
     ...(extra.checkBreakerExpression !== undefined
       ? { checkBreakerExpression: extra.checkBreakerExpression }
       : {}),
     ...(extra.debounceMs !== undefined ? { debounceMs: extra.debounceMs } : {}),
     ...(extra.certResolvers !== undefined ? { certResolvers: extra.certResolvers } : {}),
     ...(extra.knownProviders !== undefined ? { knownProviders: extra.knownProviders } : {}),
-    ...(fp?.debugLogGeneratedTemplate === true ? { debugLogGeneratedTemplate: true } : {}),
+    ...(fp.debugLogGeneratedTemplate === true ? { debugLogGeneratedTemplate: true } : {}),
   };
 }

@@ -9,12 +9,18 @@ import type { ProviderUpdate } from '../provider.ts';
 export interface FileSources {
   readonly filename?: string;
   readonly directory?: string;
-  /** The static file, when it holds dynamic sections (`http:` …) too. */
+  /**
+   * The static file. It is read only when `filename` names it or it lies in `directory`, and
+   * then only its dynamic sections (`http:` …): Traefik reads the static file's dynamic sections
+   * only through its file provider, as it reads any dynamic file.
+   */
   readonly staticFile?: string;
 }
 
 export interface FileValidation {
   readonly checkRule?: RuleChecker;
+  /** The syntax of routers without `ruleSyntax` (ValidateOptions.defaultRuleSyntax). */
+  readonly defaultRuleSyntax?: string;
   readonly checkBreakerExpression?: RuleChecker;
   /** Entry points a router may name (the static configuration's). */
   readonly entryPoints?: readonly string[];
@@ -70,18 +76,17 @@ export function readSources(src: FileSources): ScannedSources {
         issues.push({ severity: 'error', message: `cannot read the file (${reason(err)})`, path: [], file });
     }
   };
-  if (src.staticFile !== undefined) read(src.staticFile, true);
-  if (src.filename !== undefined) read(src.filename, false);
   const own = src.staticFile === undefined ? undefined : resolve(src.staticFile);
+  const isStatic = (file: string): boolean => own !== undefined && resolve(file) === own;
+  if (src.filename !== undefined) read(src.filename, isStatic(src.filename));
   // The folder and its subfolders, each in name order, a subfolder read at its place among the
   // files: Traefik's loadFileConfigFromDirectory (pkg/provider/file/file.go) recurses into every
-  // entry os.ReadDir lists as a directory (not a symlink to one).
+  // entry os.ReadDir lists as a directory (not a symlink to one), whatever its name, and reads
+  // every other entry whose extension is one of its own (isFileSupported): hidden ones too.
   const readDirectory = (dir: string): void => {
     let names: string[] = [];
     try {
-      names = readdirSync(dir)
-        .filter((n) => !n.startsWith('.'))
-        .sort();
+      names = readdirSync(dir).sort();
     } catch (err) {
       issues.push({
         severity: 'error',
@@ -92,14 +97,13 @@ export function readSources(src: FileSources): ScannedSources {
     }
     for (const n of names) {
       const file = join(dir, n);
-      if (!YAML_FILE.test(n)) {
-        if (isDirectory(file)) readDirectory(file);
+      if (isDirectory(file)) {
+        readDirectory(file);
         continue;
       }
-      // The static file may live in the folder it names; it is read once, as the static file.
-      if (resolve(file) === own) continue;
+      if (!YAML_FILE.test(n)) continue;
       const kind = fileKind(file);
-      if (kind === 'file') read(file, false, true);
+      if (kind === 'file') read(file, isStatic(file), true);
       else if (kind === 'gone') torn = true;
     }
   };
@@ -124,7 +128,6 @@ export function watchTargets(src: FileSources): Map<string, Set<string> | undefi
     names.add(basename(file));
     targets.set(dir, names);
   };
-  if (src.staticFile !== undefined) addFile(src.staticFile);
   if (src.filename !== undefined) addFile(src.filename);
   if (src.directory !== undefined) targets.set(src.directory, undefined);
   return targets;

@@ -24,6 +24,7 @@ export function updateFrom(read: ReadResult, validation: FileValidation): Loaded
   const opts = {
     provider: 'file',
     ...(validation.checkRule ? { checkRule: validation.checkRule } : {}),
+    ...(validation.defaultRuleSyntax ? { defaultRuleSyntax: validation.defaultRuleSyntax } : {}),
     ...(validation.checkBreakerExpression
       ? { checkBreakerExpression: validation.checkBreakerExpression }
       : {}),
