@@ -188,6 +188,29 @@ export function redacted(url: URL): string {
   return copy.href;
 }
 
+/**
+ * A call as Go API clients built on one NewRequest shape send it (govultr, dnsimple-go): a Bearer
+ * token, a JSON content type on every request, the body JSON-encoded with json.Encoder's newline.
+ */
+export function bearerJsonCall(
+  api: ApiClient,
+  method: ApiMethod,
+  url: URL,
+  token: string,
+  body: unknown,
+  describe: (body: unknown) => string | undefined,
+): Promise<unknown> {
+  return api.json(
+    {
+      method,
+      url,
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: `${JSON.stringify(body)}\n` }),
+    },
+    describe,
+  );
+}
+
 /** `base` with `segments` appended to its path, each one percent-encoded (Go's URL.JoinPath). */
 export function joinUrl(base: URL, ...segments: string[]): URL {
   const url = new URL(base);

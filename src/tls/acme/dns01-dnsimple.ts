@@ -8,7 +8,15 @@
  * (`DELETE /v2/<account>/zones/<zone id>/records/<id>`) the record holding the value. Errors are
  * `{"message",…}`.
  */
-import { type ApiClient, type ApiMethod, arrayField, asObject, joinUrl, stringField } from './dns01-api.ts';
+import {
+  type ApiClient,
+  type ApiMethod,
+  arrayField,
+  asObject,
+  bearerJsonCall,
+  joinUrl,
+  stringField,
+} from './dns01-api.ts';
 import { type ApiProviderContext, type ApiProviderSetup, apiSettings } from './dns01-api-provider.ts';
 import type { LegoEnv } from './dns01-env.ts';
 import type { Dns01Provider } from './dns01-provider.ts';
@@ -88,16 +96,8 @@ export class DnsimpleDnsProvider implements Dns01Provider {
   #call(method: ApiMethod, path: string[], query?: Record<string, string>, body?: unknown): Promise<unknown> {
     const url = joinUrl(this.#o.baseUrl, 'v2', ...path);
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
-    // dnsimple-go's NewRequest: a JSON content type on every request, the body JSON with a newline.
-    return this.#o.api.json(
-      {
-        method,
-        url,
-        headers: { authorization: `Bearer ${this.#o.token}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: `${JSON.stringify(body)}\n` }),
-      },
-      (b) => stringField(b, 'message'),
-    );
+    // dnsimple-go's NewRequest.
+    return bearerJsonCall(this.#o.api, method, url, this.#o.token, body, (b) => stringField(b, 'message'));
   }
 }
 

@@ -8,7 +8,15 @@
  * /v2/domains/<zone>/records?per_page=25` (every page) and deletes (`DELETE …/records/<id>`) the
  * TXT records at that name. Any status outside 200–204 is an error quoting the body.
  */
-import { type ApiClient, type ApiMethod, arrayField, asObject, joinUrl, stringField } from './dns01-api.ts';
+import {
+  type ApiClient,
+  type ApiMethod,
+  arrayField,
+  asObject,
+  bearerJsonCall,
+  joinUrl,
+  stringField,
+} from './dns01-api.ts';
 import { type ApiProviderContext, type ApiProviderSetup, apiSettings } from './dns01-api-provider.ts';
 import type { LegoEnv } from './dns01-env.ts';
 import type { Dns01Provider } from './dns01-provider.ts';
@@ -96,17 +104,8 @@ export class VultrDnsProvider implements Dns01Provider {
   #call(method: ApiMethod, path: string[], query?: Record<string, string>, body?: unknown): Promise<unknown> {
     const url = joinUrl(this.#o.baseUrl, 'v2', ...path);
     for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
-    // govultr's NewRequest: a JSON content type on every request, the body JSON with a newline.
-    return this.#o.api.json(
-      {
-        method,
-        url,
-        headers: { authorization: `Bearer ${this.#o.apiKey}`, 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: `${JSON.stringify(body)}\n` }),
-      },
-      // Vultr's errors: {"error":"…","status":…}.
-      (b) => stringField(b, 'error'),
-    );
+    // govultr's NewRequest; Vultr's errors: {"error":"…","status":…}.
+    return bearerJsonCall(this.#o.api, method, url, this.#o.apiKey, body, (b) => stringField(b, 'error'));
   }
 }
 
