@@ -470,6 +470,36 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
     assert.deepEqual(await hello(), { ok: true, text: 'passed through\n' });
   });
 
+  it('never reaches the backend through the www. router of from-to-www-redirect (GHSA-cjr6-pf59-jq29)', async () => {
+    // Traefik v3.7.0 to v3.7.11 pointed that router, which carries the redirect only, at the
+    // protected backend: a Host the redirect's pattern misses (`www.….:x`) went through without
+    // the Ingress's middlewares (its auth). Ours answers from an empty service instead.
+    const from = proxy.logs.length;
+    kube.apply(secretFor('shop', 'www-users', { auth: 'ann:{SHA}GpHWL3ymc5liWkNopqtdSjuqYHM=\n' }));
+    kube.apply(
+      nginx('www', 'www-auth.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'auth-type': 'basic',
+        'auth-secret': 'www-users',
+        'from-to-www-redirect': 'true',
+      }),
+    );
+    await until(
+      from,
+      async () =>
+        (await get('/x', 'www.www-auth.example')).status === 308 &&
+        (await get('/x', 'www-auth.example')).status === 401,
+    );
+    const before = a.seen.length;
+    assert.equal((await get('/x', 'www-auth.example')).status, 401);
+    assert.equal((await get('/x', 'www.www-auth.example')).headers.location, 'http://www-auth.example/x');
+    for (const host of ['www.www-auth.example:x', 'www.www-auth.example:', 'WWW.www-auth.example:80x']) {
+      const r = await get('/x', host);
+      assert.notEqual(r.status, 200, `${host}: ${r.status} ${r.text}`);
+      assert.ok(r.status === 400 || r.status === 503 || r.status === 308, `${host}: ${r.status}`);
+    }
+    assert.equal(a.seen.length, before, 'nothing reached the backend');
+  });
+
   it('asks for a client certificate on a host two Ingresses share with one auth-tls policy (GHSA-j994-9gqj-9hwq)', async () => {
     // Traefik before v3.7.11 named the options after each Ingress: two sets for one host, a
     // conflict, the default options (no client certificate) on that host's handshakes.
