@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { normalize } from './kube-build.ts';
+import { normalize, ruleString } from './kube-build.ts';
 
 /*
  * HTTPRoute matches → router rules and priorities, as Traefik's buildMatchRule
@@ -47,7 +47,7 @@ export function matchRule(
   const type = m.path?.type ?? 'PathPrefix';
   const value = m.path?.value ?? '/';
   if (type === 'Exact') {
-    parts.push(`Path(\`${value}\`)`);
+    parts.push(`Path(${ruleString(value)})`);
     priority += 100000;
   } else if (type === 'PathPrefix') {
     if (value === '/') {
@@ -56,30 +56,30 @@ export function matchRule(
       priority += 1;
     } else {
       const bare = value.endsWith('/') ? value.slice(0, -1) : value;
-      parts.push(`(Path(\`${bare}\`) || PathPrefix(\`${bare}/\`))`);
+      parts.push(`(Path(${ruleString(bare)}) || PathPrefix(${ruleString(`${bare}/`)}))`);
       priority += 10000 + value.length * 100;
     }
   } else if (type === 'RegularExpression') {
-    parts.push(`PathRegexp(\`${value}\`)`);
+    parts.push(`PathRegexp(${ruleString(value)})`);
     priority += 10000 + value.length * 100;
   } else return { error: `path type ${type} is not supported` };
   if (m.method !== undefined) {
-    parts.push(`Method(\`${m.method}\`)`);
+    parts.push(`Method(${ruleString(m.method)})`);
     priority += 1000;
   }
   for (const h of m.headers ?? []) {
     parts.push(
       h.type === 'RegularExpression'
-        ? `HeaderRegexp(\`${h.name}\`, \`${h.value}\`)`
-        : `Header(\`${h.name}\`, \`${h.value}\`)`,
+        ? `HeaderRegexp(${ruleString(h.name)}, ${ruleString(h.value)})`
+        : `Header(${ruleString(h.name)}, ${ruleString(h.value)})`,
     );
     priority += 100;
   }
   for (const q of m.queryParams ?? []) {
     parts.push(
       q.type === 'RegularExpression'
-        ? `QueryRegexp(\`${q.name}\`, \`${q.value}\`)`
-        : `Query(\`${q.name}\`, \`${q.value}\`)`,
+        ? `QueryRegexp(${ruleString(q.name)}, ${ruleString(q.value)})`
+        : `Query(${ruleString(q.name)}, ${ruleString(q.value)})`,
     );
     priority += 10;
   }
