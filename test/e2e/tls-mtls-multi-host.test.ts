@@ -4,7 +4,8 @@
  * hosts. Through the real proxy, with real TLS clients (HTTP/1.1 and HTTP/2, with and without a
  * client certificate): the host no other router claims keeps its client certificates; a request
  * for it on a connection whose SNI got other options (another host, the conflicting host, none) is
- * answered 421 Misdirected Request, on HTTP/1.1 and HTTP/2 alike.
+ * answered 421 Misdirected Request, on HTTP/1.1 and HTTP/2 alike. A wildcard host with client
+ * certificates keeps them whatever the case of SNI or Host (GHSA-5r4w-85f3-pw66, GHSA-9cr8-q42q-g8m7).
  */
 import assert from 'node:assert/strict';
 import { connect as h2connect } from 'node:http2';
@@ -25,7 +26,7 @@ describe('mTLS options on a router with several hosts (GHSA-g55h-rg46-x9c5)', ()
 
   before(async () => {
     pki = new TestPki('multi-host mTLS CA');
-    cert = pki.issue('a.test', ['a.test', 'b.test', 'c.test']);
+    cert = pki.issue('a.test', ['a.test', 'b.test', 'c.test', '*.w.test']);
     client = pki.issue('client', []);
     backend = await startBackend((req, res) => res.end(`backend ${req.url}`));
     proxy = await startProxy({
@@ -39,6 +40,8 @@ http:
     # Another router (another tenant) asks the default options for one of them: b.test conflicts.
     other: { rule: "Host(\`b.test\`) && PathPrefix(\`/other\`)", service: be, tls: {} }
     open: { rule: "Host(\`c.test\`)", service: be, tls: {} }
+    # A wildcard host with client certificates (GHSA-5r4w-85f3-pw66, GHSA-9cr8-q42q-g8m7).
+    wild: { rule: "Host(\`*.w.test\`)", service: be, tls: { options: mtls } }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 tls:
@@ -146,6 +149,21 @@ tls:
     assert.equal(await h2('c.test', 'a.test'), 421);
     assert.equal(await h2('b.test', 'a.test'), 421);
     assert.equal(await h2('c.test', 'c.test'), 200);
+    assert.equal(backend.seen.length, before + 1);
+  });
+
+  it('keeps the client certificates of a wildcard host, whatever the case of the SNI or Host (GHSA-5r4w-85f3-pw66)', async () => {
+    const before = backend.seen.length;
+    assert.equal(typeof (await h1('api.w.test', 'api.w.test', false)), 'string', 'no certificate');
+    assert.equal(
+      typeof (await h1('API.W.Test', 'api.w.test', false)),
+      'string',
+      'mixed-case SNI, no certificate',
+    );
+    assert.equal(await h1('api.w.test', 'api.w.test', true), 200);
+    assert.equal(await h1('c.test', 'api.w.test', false), 421);
+    assert.equal(await h1('c.test', 'API.W.TEST', false), 421);
+    assert.equal(await h2('c.test', 'api.w.test'), 421);
     assert.equal(backend.seen.length, before + 1);
   });
 
