@@ -93,6 +93,25 @@ http:
     assert.equal(r.body.toString(), '/md5/list?page=2 alice auth');
   });
 
+  it('refuses an unknown user whose response is computed with an empty secret (GHSA-5w68-77r2-r64c)', async () => {
+    // Traefik before v3.7.11 looked an unknown user's secret up as "": the digest with HA1 = ""
+    // (or HA1 = MD5("")) was right for any name, and the request went through as that user.
+    const before = backend.seen.length;
+    const md5 = (t: string) => createHash('md5').update(t).digest('hex');
+    for (const secret of ['', md5('')]) {
+      for (const user of ['mallory', '']) {
+        const challenge = (await curl([`${base}/md5/admin`])).headers['www-authenticate']![0]!;
+        const param = (k: string) => new RegExp(`${k}="([^"]+)"`).exec(challenge)![1]!;
+        const [nonce, opaque] = [param('nonce'), param('opaque')];
+        const response = md5(`${secret}:${nonce}:00000001:c0ffee:auth:${md5('GET:/md5/admin')}`);
+        const auth = `Digest username="${user}", realm="traefik", nonce="${nonce}", uri="/md5/admin", algorithm=MD5, response="${response}", opaque="${opaque}", qop=auth, nc=00000001, cnonce="c0ffee"`;
+        const r = await curl(['-H', `Authorization: ${auth}`, `${base}/md5/admin`]);
+        assert.equal(r.status, 401, `user "${user}", HA1 "${secret}"`);
+      }
+    }
+    assert.equal(backend.seen.length, before, 'nothing reached the backend');
+  });
+
   it('lets curl in with SHA-256 and removes Authorization', async () => {
     const r = await curl(['--digest', '-u', 'bob:hunter2', `${base}/sha/z`]);
     assert.equal(r.status, 200);

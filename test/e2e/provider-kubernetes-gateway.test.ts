@@ -700,4 +700,27 @@ providers:
     await until(from, async () => (await get('/idle')).status === 503);
     assert.equal(app.seen.filter((r) => r.url.startsWith('/idle')).length, 0);
   });
+
+  it('keeps a match value with a backtick a value: no rule injection (GO-2026-4679)', async () => {
+    // Written raw between backticks, this header value closed the string and added
+    // `|| PathPrefix(`/`)`: the tenant's route took every host's requests.
+    const value = 'x`) || PathPrefix(`/';
+    const from = proxy.logs.length;
+    kube.apply(
+      httpRouteFor('shop', 'inject', {
+        parentRefs: [{ name: 'gw' }],
+        hostnames: ['tenant.example'],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/' }, headers: [{ name: 'X-A', value }] }],
+            backendRefs: [{ name: 'app', port: 80 }],
+          },
+        ],
+      }),
+    );
+    await until(from, async () => (await get('/t', { host: 'tenant.example', 'X-A': value })).status === 200);
+    assert.equal((await get('/t', { host: 'tenant.example' })).status, 404, 'the header is still required');
+    assert.equal((await get('/t', { host: 'tenant.example', 'X-A': 'x' })).status, 404);
+    assert.equal((await get('/t', { host: 'nobody.example' })).status, 404, 'no other host is taken');
+  });
 });

@@ -20,7 +20,7 @@ import { type FakeKube, startFakeKube } from '../helpers/fake-kube.ts';
 import { ingressFor, loopbackServices, secretFor } from '../helpers/kube-objects.ts';
 import { providersHead } from '../helpers/provider-config.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { selfSignedCertificate } from '../helpers/tls-certs.ts';
+import { selfSignedCertificate, TestPki } from '../helpers/tls-certs.ts';
 import { untilApplied } from '../helpers/wait.ts';
 
 const A = 'nginx.ingress.kubernetes.io/';
@@ -468,6 +468,85 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
     await until(from, async () => (await hello()).ok);
     // The backend's own certificate (the proxy holds none for pass.example) and its bytes.
     assert.deepEqual(await hello(), { ok: true, text: 'passed through\n' });
+  });
+
+  it('never reaches the backend through the www. router of from-to-www-redirect (GHSA-cjr6-pf59-jq29)', async () => {
+    // Traefik v3.7.0 to v3.7.11 pointed that router, which carries the redirect only, at the
+    // protected backend: a Host the redirect's pattern misses (`www.….:x`) went through without
+    // the Ingress's middlewares (its auth). Ours answers from an empty service instead.
+    const from = proxy.logs.length;
+    kube.apply(secretFor('shop', 'www-users', { auth: 'ann:{SHA}GpHWL3ymc5liWkNopqtdSjuqYHM=\n' }));
+    kube.apply(
+      nginx('www', 'www-auth.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'auth-type': 'basic',
+        'auth-secret': 'www-users',
+        'from-to-www-redirect': 'true',
+      }),
+    );
+    await until(
+      from,
+      async () =>
+        (await get('/x', 'www.www-auth.example')).status === 308 &&
+        (await get('/x', 'www-auth.example')).status === 401,
+    );
+    const before = a.seen.length;
+    assert.equal((await get('/x', 'www-auth.example')).status, 401);
+    assert.equal((await get('/x', 'www.www-auth.example')).headers.location, 'http://www-auth.example/x');
+    for (const host of ['www.www-auth.example:x', 'www.www-auth.example:', 'WWW.www-auth.example:80x']) {
+      const r = await get('/x', host);
+      assert.notEqual(r.status, 200, `${host}: ${r.status} ${r.text}`);
+      assert.ok(r.status === 400 || r.status === 503 || r.status === 308, `${host}: ${r.status}`);
+    }
+    assert.equal(a.seen.length, before, 'nothing reached the backend');
+  });
+
+  it('asks for a client certificate on a host two Ingresses share with one auth-tls policy (GHSA-j994-9gqj-9hwq)', async () => {
+    // Traefik before v3.7.11 named the options after each Ingress: two sets for one host, a
+    // conflict, the default options (no client certificate) on that host's handshakes.
+    const pki = new TestPki('nginx mTLS CA');
+    try {
+      const client = pki.issue('client', []);
+      const server = pki.issue('mtls.example', ['mtls.example']);
+      const from = proxy.logs.length;
+      kube.apply(secretFor('shop', 'mtls-ca', { 'ca.crt': pki.ca.certPem }));
+      kube.apply(secretFor('shop', 'mtls-tls', { 'tls.crt': server.certPem, 'tls.key': server.keyPem }));
+      const mtls = { 'auth-tls-secret': 'shop/mtls-ca', 'auth-tls-verify-client': 'on' };
+      const tls = { tls: [{ hosts: ['mtls.example'], secretName: 'mtls-tls' }] };
+      kube.apply(
+        nginx('mtls-one', 'mtls.example', [{ path: '/one', pathType: 'Prefix', service: 'a' }], mtls, tls),
+      );
+      kube.apply(
+        nginx('mtls-two', 'mtls.example', [{ path: '/two', pathType: 'Prefix', service: 'b' }], mtls, tls),
+      );
+      const call = (path: string, withCert: boolean): Promise<number | string> =>
+        new Promise((resolve) => {
+          httpsRequest(
+            {
+              port: websecure,
+              host: '127.0.0.1',
+              path,
+              servername: 'mtls.example',
+              headers: { host: 'mtls.example' },
+              ca: pki.ca.certPem,
+              ...(withCert ? { cert: client.certPem, key: client.keyPem } : {}),
+              agent: false,
+            },
+            (res) => {
+              res.resume();
+              res.on('end', () => resolve(res.statusCode ?? 0));
+            },
+          )
+            .on('error', (e: NodeJS.ErrnoException) => resolve(e.code ?? e.message))
+            .end();
+        });
+      await until(from, async () => (await call('/one', true)) === 200 && (await call('/two', true)) === 200);
+      for (const path of ['/one', '/two']) {
+        const r = await call(path, false);
+        assert.equal(typeof r, 'string', `${path} without a client certificate: ${r}`);
+      }
+    } finally {
+      pki.remove();
+    }
   });
 
   it('writes publishStatusAddress in the status of the Ingresses it handles', async () => {

@@ -112,6 +112,28 @@ describe('basicAuth', () => {
     m.state.verifier.close();
   });
 
+  it('checks an unknown user`s password as a known one`s, then refuses it (GHSA-6x2q-h3cr-8j2h)', async () => {
+    // Answered at once, an unknown name told itself apart from a known one with a wrong password
+    // (a bcrypt check) by the time taken. Now it costs the same check, against a decoy hash.
+    const m = basicAuth({ users: [CAROL], headerField: 'X-User' });
+    for (const [user, password] of [
+      ['mallory', 'secret'],
+      ['carol\n', 'secret'],
+      ['', ''],
+    ] as const) {
+      const before = m.state.verifier.runs;
+      const r = req(basic(user, password));
+      const x = run(m, r);
+      assert.equal(x.first, SUSPEND, `${JSON.stringify(user)} waits for a bcrypt check`);
+      assert.equal((await x.done)?.status, 401);
+      assert.equal(m.state.verifier.runs, before + 1);
+      assert.equal(r.headers.get('x-user'), undefined);
+    }
+    // The decoy's check is never shared with the real user's: carol still gets in.
+    assert.equal(await run(m, req(basic('carol', 'secret'))).done, undefined);
+    m.state.verifier.close();
+  });
+
   it('runs one bcrypt check for identical credentials in flight', async () => {
     const m = basicAuth({ users: [CAROL] });
     const runs = [run(m, req(basic('carol', 'secret'))), run(m, req(basic('carol', 'secret')))];

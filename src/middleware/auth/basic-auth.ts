@@ -59,6 +59,30 @@ export class BasicAuthState {
     }
   }
 
+  #decoyOf: ReadonlyMap<string, string> | undefined;
+  #decoy: string | undefined;
+
+  /**
+   * The hash an unknown user's password is checked against, so that the answer takes as long as
+   * a known user's wrong password: the first user's hash that we can check (Traefik v3.6.14,
+   * GHSA-6x2q-h3cr-8j2h: the timing told a configured user name from an unknown one). Found
+   * again when the users change.
+   */
+  decoy(): string | undefined {
+    const users = this.users.users;
+    if (this.#decoyOf !== users) {
+      this.#decoyOf = users;
+      this.#decoy = undefined;
+      for (const hash of users.values()) {
+        if (hashKind(hash) !== 'unsupported') {
+          this.#decoy = hash;
+          break;
+        }
+      }
+    }
+    return this.#decoy;
+  }
+
   start(): void {
     this.users.start();
   }
@@ -83,6 +107,21 @@ export function parseBasicAuthorization(
 }
 
 /** A request waiting for its bcrypt check. */
+/** The check of an unknown user's password against the decoy hash: whatever its result, a 401. */
+class DecoyCheck implements BcryptWaiter {
+  readonly #mw: BasicAuthMiddleware;
+  readonly #ctl: RequestControl;
+
+  constructor(mw: BasicAuthMiddleware, ctl: RequestControl) {
+    this.#mw = mw;
+    this.#ctl = ctl;
+  }
+
+  onBcrypt(ok: boolean | null): void {
+    this.#ctl.resume(ok === null ? FAILED : this.#mw.challenge);
+  }
+}
+
 class PendingCheck implements BcryptWaiter {
   readonly #mw: BasicAuthMiddleware;
   readonly #req: RequestHead;
@@ -176,7 +215,18 @@ export class BasicAuthMiddleware implements Middleware {
     if (cred === undefined) return this.challenge;
     const [user, password] = cred;
     const secret = users.get(user);
-    if (secret === undefined || UNSAFE_NAME.test(user)) return this.challenge;
+    if (secret === undefined || UNSAFE_NAME.test(user)) {
+      // An unknown name costs what a known one with a wrong password costs (the decoy's check).
+      const decoy = state.decoy();
+      if (decoy === undefined) return this.challenge;
+      if (hashKind(decoy) === 'bcrypt') {
+        // Its own key: a decoy check is never shared with a real user's (GHSA-6765-c87h-8mrf).
+        const check = new DecoyCheck(this, ctl);
+        return state.verifier.verify(`decoy\n${key}`, password, decoy, check) ? SUSPEND : BUSY;
+      }
+      verifyCheap(password, decoy);
+      return this.challenge;
+    }
     switch (hashKind(secret)) {
       case 'bcrypt': {
         const check = new PendingCheck(this, req, ctl, key, user, secret);

@@ -16,9 +16,17 @@ import type { KubeObject } from './informer.ts';
 
 const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
 
-/** Traefik's makeRouterName: the rule's key, `-`, the first ten bytes of sha256(rule) in hex. */
-const rn = (key: string, rule: string): string =>
-  `${key}-${createHash('sha256').update(rule).digest('hex').slice(0, 20)}`;
+/**
+ * Traefik's makeRouterName (v3.7.11): the label `key`, `-`, and the first ten bytes (hex) of
+ * sha256 over the label's parts (namespace, name, gateway namespace, gateway, entry point, rule
+ * index), each as `<length>:<part>`, then the rule. The keys here have no `-` inside a part.
+ */
+const rn = (key: string, rule = ''): string => {
+  const [, ns, name, , gwNs, gw, , ep, ri] = key.split('-') as string[];
+  const h = createHash('sha256');
+  for (const c of [ns!, name!, gwNs!, gw!, ep!, ri!]) h.update(`${c.length}:${c}`);
+  return `${key}-${h.update(rule).digest('hex').slice(0, 20)}`;
+};
 /** The one name of `names` that is `key` and a rule hash. */
 const named = (names: Iterable<string>, key: string): string => {
   const found = [...names].filter((n) => new RegExp(`^${key}-[0-9a-f]{20}$`).test(n));
@@ -96,6 +104,41 @@ describe('Gateway API → configuration', () => {
       'Host(`shop.example.com`) && (Path(`/x`) || PathPrefix(`/x/`))': 10000 + 200 + host + 2,
       'Host(`shop.example.com`) && (Path(`/y`) || PathPrefix(`/y/`))': 10000 + 200 + host + 1,
     });
+  });
+
+  it('keeps apart two routes whose names normalise alike (Traefik v3.7.11, GHSA-fgjj-px3w-67xx)', () => {
+    // Namespace `a-b` route `c` and namespace `a` route `b-c`: the same label, the same rule. Before,
+    // they made one router, the later silently replacing the earlier (and its backend).
+    const route = (ns: string, name: string) =>
+      httpRouteFor(ns, name, {
+        parentRefs: [{ name: 'gw', namespace: 'default' }],
+        hostnames: ['t.example.com'],
+        rules: [{ backendRefs: [{ name: 'x', port: 80 }] }],
+      });
+    const { config, issues } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [
+        gatewayFor('default', 'gw', [
+          { name: 'http', port: 8000, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } },
+        ]),
+      ],
+      httpRoutes: [route('a-b', 'c'), route('a', 'b-c')],
+      services: [serviceFor('a-b', 'x'), serviceFor('a', 'x')],
+      endpointSlices: [
+        endpointSliceFor('a-b', 'x', ['10.0.0.1'], 8080),
+        endpointSliceFor('a', 'x', ['10.0.0.2'], 8080),
+      ],
+    });
+    assert.deepEqual(issues, []);
+    const names = Object.keys(config.http.routers).sort();
+    assert.equal(names.length, 2, names.join());
+    assert.ok(names.every((n) => n.startsWith('httproute-a-b-c-gw-default-gw-ep-web-0-')));
+    const backends = names.map((n) => {
+      const w = config.http.services[`${n}-wrr`];
+      assert.ok(w?.kind === 'weighted');
+      return w.weighted.services.map((x) => x.name).join();
+    });
+    assert.deepEqual(backends.sort(), ['a-b-x-80', 'a-x-80']);
   });
 
   it('routes an HTTPRoute through a listener`s entry point with Traefik`s rules, priorities and weights', () => {

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import type { ConfigIssue } from '../../config/issues.ts';
 import { type ProviderValidation, type SourceOf, updateFromData } from '../dynamic-data.ts';
 import type { ProviderUpdate } from '../provider.ts';
@@ -21,10 +20,10 @@ import {
   type ParentRef,
   parentListeners,
 } from './gateway-listeners.ts';
-import { hostnames, type Match, matchRule } from './gateway-match.ts';
+import { gatewayRouterName, hostnames, type Match, matchRule } from './gateway-match.ts';
 import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
-import { KubeBuild, normalize, type Obj } from './kube-build.ts';
+import { KubeBuild, type Obj } from './kube-build.ts';
 import { ReferenceGrants } from './reference-grants.ts';
 
 export interface GatewayObjects {
@@ -382,9 +381,6 @@ function routers(
     kind === 'GRPCRoute'
       ? (rule.filters ?? []).find((f) => f.type !== 'RequestHeaderModifier' && f.type !== 'ExtensionRef')
       : undefined;
-  const key = normalize(
-    `${kind.toLowerCase()}-${ns}-${route.metadata.name}-gw-${gwNs}-${a.gw.metadata.name}-ep-${a.entryPoint}-${ri}`,
-  );
   matches.forEach((m: Match & GrpcMatch, mi) => {
     const matched = kind === 'GRPCRoute' ? grpcMatchRule(m, hosts) : matchRule(m, hosts);
     if ('error' in matched) {
@@ -395,9 +391,18 @@ function routers(
     // priority (`priority + len(route.Spec.Rules) - ri`); its loadGRPCRoute adds nothing.
     const built =
       kind === 'GRPCRoute' ? matched : { rule: matched.rule, priority: matched.priority + ruleCount - ri };
-    // Traefik's makeRouterName(rule, routeKey): the rule's key and the first ten bytes of
-    // sha256(rule) in hex (two matches of one rule that build the same rule are one router).
-    const name = `${key}-${createHash('sha256').update(built.rule).digest('hex').slice(0, 20)}`;
+    // Traefik's makeRouterName: two matches of one rule that build the same rule are one router;
+    // two routes never are, whatever their names normalise to (gateway-match.ts).
+    const name = gatewayRouterName(
+      kind,
+      built.rule,
+      ns,
+      route.metadata.name,
+      gwNs,
+      a.gw.metadata.name,
+      a.entryPoint,
+      ri,
+    );
     // Traefik's loadHTTPRoute / loadGRPCRoute: filters it cannot load route to `<router>-err-wrr`,
     // one child `invalid-httproute-filter` answering 500 (`invalid-grpcroute-filter`, gRPC
     // Unavailable: our 503, gateway-grpc.ts), without the middlewares.

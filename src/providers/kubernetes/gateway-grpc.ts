@@ -12,7 +12,7 @@ import {
 } from './gateway-backends.ts';
 import { hostRule } from './gateway-match.ts';
 import type { KubeBuild } from './kube-build.ts';
-import { normalize, quoteMeta } from './kube-build.ts';
+import { normalize, quoteMeta, ruleString } from './kube-build.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
 
 export interface GrpcMatch {
@@ -40,12 +40,13 @@ export function grpcMatchRule(
       return { error: `method match type ${type} is not supported` };
     const part = (v: string | undefined): string =>
       v === undefined || v === '' ? '[^/]+' : type === 'Exact' ? quoteMeta(v) : v;
-    parts.push(`PathRegexp(\`/${part(method.service)}/${part(method.method)}\`)`);
+    parts.push(`PathRegexp(${ruleString(`/${part(method.service)}/${part(method.method)}`)})`);
   }
   for (const h of m.headers ?? []) {
     const type = h.type ?? 'Exact';
-    if (type === 'Exact') parts.push(`Header(\`${h.name}\`, \`${h.value}\`)`);
-    else if (type === 'RegularExpression') parts.push(`HeaderRegexp(\`${h.name}\`, \`${h.value}\`)`);
+    if (type === 'Exact') parts.push(`Header(${ruleString(h.name)}, ${ruleString(h.value)})`);
+    else if (type === 'RegularExpression')
+      parts.push(`HeaderRegexp(${ruleString(h.name)}, ${ruleString(h.value)})`);
   }
   const match = parts.join(' && ');
   if (hosts.length === 0) return { rule: match, priority: match.length };

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
   endpointSliceFor,
@@ -17,7 +18,17 @@ import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 
 const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
-const HASH = 'e3b0c44298fc1c149afb';
+/**
+ * Traefik's makeRouterName (v3.7.11): the label `key`, `-`, and the first ten bytes (hex) of
+ * sha256 over the label's parts (namespace, name, gateway namespace, gateway, entry point, rule
+ * index), each as `<length>:<part>`, then the rule. The keys here have no `-` inside a part.
+ */
+const rn = (key: string, rule = ''): string => {
+  const [, ns, name, , gwNs, gw, , ep, ri] = key.split('-') as string[];
+  const h = createHash('sha256');
+  for (const c of [ns!, name!, gwNs!, gw!, ep!, ri!]) h.update(`${c.length}:${c}`);
+  return `${key}-${h.update(rule).digest('hex').slice(0, 20)}`;
+};
 
 function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Partial<GatewayOptions> = {}) {
   const b = gatewayConfig(
@@ -94,7 +105,7 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
       endpointSlices: [aSlice, bSlice],
     });
     assert.deepEqual(issues, []);
-    const name = `tcproute-default-pg-gw-default-gw-ep-tcp-0-${HASH}`;
+    const name = `${rn('tcproute-default-pg-gw-default-gw-ep-tcp-0')}`;
     const r = config.tcp!.routers[name];
     assert.ok(r, Object.keys(config.tcp!.routers).join());
     assert.equal(r.rule, 'HostSNI(`*`)');
@@ -171,7 +182,7 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
       services: [a],
       endpointSlices: [aSlice],
     });
-    const name = `tlsroute-default-sni-gw-default-gw-ep-tls-0-${HASH}`;
+    const name = `${rn('tlsroute-default-sni-gw-default-gw-ep-tls-0')}`;
     const r = config.tcp!.routers[name];
     assert.ok(r, Object.keys(config.tcp!.routers).join());
     assert.equal(r.rule, 'HostSNI(`a.example.com`) || HostSNIRegexp(`^[a-z0-9-\\.]+\\.b\\.example\\.com$`)');
@@ -211,7 +222,7 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     });
     void config;
     const routers = (data['tcp'] as { routers: Record<string, { tls?: unknown }> }).routers;
-    assert.deepEqual(routers[`tcproute-default-t-gw-default-gw-ep-tls-0-${HASH}`]?.tls, {});
+    assert.deepEqual(routers[`${rn('tcproute-default-t-gw-default-gw-ep-tls-0')}`]?.tls, {});
     assert.deepEqual((data['tls'] as { certificates: unknown[] }).certificates, [
       { certFile: 'CERT', keyFile: 'KEY' },
     ]);
@@ -249,7 +260,7 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
       services: [a, o],
       endpointSlices: [aSlice, oSlice],
     });
-    const name = `tcproute-default-mixed-gw-default-gw-ep-tcp-0-${HASH}`;
+    const name = `${rn('tcproute-default-mixed-gw-default-gw-ep-tcp-0')}`;
     const w = config.tcp!.services[`${name}-wrr`];
     assert.ok(w?.kind === 'weighted');
     assert.deepEqual(
@@ -493,7 +504,7 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
       ],
     };
     const open = build(objs);
-    const intName = `tcproute-default-int-gw-default-gw-ep-tcp-0-${HASH}`;
+    const intName = `${rn('tcproute-default-int-gw-default-gw-ep-tcp-0')}`;
     assert.equal(
       open.data['tcp'] &&
         (open.data['tcp'] as { routers: Record<string, { service: string }> }).routers[intName]?.service,
@@ -510,14 +521,14 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     const closed = build(objs, { crossProviderNamespaces: ['trusted'] });
     const tcp = closed.data['tcp'] as { routers: Record<string, unknown>; services: Record<string, unknown> };
     assert.equal(tcp.routers[intName], undefined);
-    const fileWrr = tcp.services[`tcproute-default-file-gw-default-gw-ep-tcp-0-${HASH}-wrr`] as {
+    const fileWrr = tcp.services[`${rn('tcproute-default-file-gw-default-gw-ep-tcp-0')}-wrr`] as {
       weighted: { services: { name: string; weight: number }[] };
     };
     assert.deepEqual(
       fileWrr.weighted.services.map((c) => [c.name, c.weight]),
       [
-        [`tcproute-default-file-gw-default-gw-ep-tcp-0-${HASH}-err-lb`, 2],
-        [`tcproute-default-file-gw-default-gw-ep-tcp-0-${HASH}-err-lb`, 1],
+        [`${rn('tcproute-default-file-gw-default-gw-ep-tcp-0')}-err-lb`, 2],
+        [`${rn('tcproute-default-file-gw-default-gw-ep-tcp-0')}-err-lb`, 1],
       ],
     );
     const reason = (kind: string, name: string) =>

@@ -6,18 +6,13 @@
  */
 import { type BackendRef, crossProviderAllowed, nativeLBAnnotation } from './gateway-backends.ts';
 import { type Attach, allowsNamespace, GROUP, type ParentRef, parentListeners } from './gateway-listeners.ts';
-import { hostnames } from './gateway-match.ts';
+import { gatewayRouterName, hostnames } from './gateway-match.ts';
 import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import { type KubeBuild, normalize, type Obj, type SliceJson } from './kube-build.ts';
 import type { ReferenceGrants } from './reference-grants.ts';
 
 const CONTROLLER = 'traefik.io/gateway-controller';
-/**
- * Traefik names a layer-4 router `makeRouterName("", routeKey)`: the key, `-`, and the first ten
- * bytes of sha256 of the (empty) rule in hex.
- */
-const EMPTY_RULE_HASH = 'e3b0c44298fc1c149afb';
 
 export type L4Kind = 'TCPRoute' | 'TLSRoute';
 
@@ -32,8 +27,8 @@ interface L4Spec {
  * (sectionName/port, the listener's kinds and namespaces; a TLSRoute's hostnames intersecting the
  * listener's) one TCP router per rule:
  *
- * - `normalize(<kind>-<ns>-<name>-gw-<gwns>-<gw>-ep-<entry point>-<rule>)-e3b0c44298fc1c149afb`
- *   on the listener's entry point;
+ * - `normalize(<kind>-<ns>-<name>-gw-<gwns>-<gw>-ep-<entry point>-<rule>)-<hash>` (Traefik's
+ *   makeRouterName with an empty rule, gatewayRouterName) on the listener's entry point;
  * - a TCPRoute's rule is ``HostSNI(`*`)``, with `tls` (passthrough as the listener's mode) on a
  *   TLS listener; a TLSRoute's is its hostnames' ``HostSNI``/``HostSNIRegexp`` (priority: the
  *   longest hostname less its wildcards) and always has `tls` (passthrough as the listener's mode);
@@ -148,10 +143,17 @@ class L4Build {
       const refs = rule.backendRefs ?? [];
       // Should not happen: the CRD's validation requires backendRefs.
       if (refs.length === 0) return;
-      const key = normalize(
-        `${kind.toLowerCase()}-${ns}-${route.metadata.name}-gw-${gwNs}-${a.gw.metadata.name}-ep-${a.entryPoint ?? ''}-${ri}`,
+      // Traefik's makeRouterName with an empty rule (gateway-match.ts).
+      const name = gatewayRouterName(
+        kind,
+        '',
+        ns,
+        route.metadata.name,
+        gwNs,
+        a.gw.metadata.name,
+        a.entryPoint ?? '',
+        ri,
       );
-      const name = `${key}-${EMPTY_RULE_HASH}`;
       // Traefik's RuleSyntax "default" (the v3 syntax): core.defaultRuleSyntax does not apply.
       const router: Obj = { entryPoints: [a.entryPoint], rule: 'HostSNI(`*`)', ruleSyntax: 'default' };
       if (kind === 'TLSRoute') {

@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import { normalize, ruleString } from './kube-build.ts';
+
 /*
  * HTTPRoute matches → router rules and priorities, as Traefik's buildMatchRule
  * (pkg/provider/kubernetes/gateway/httproute.go), and the hostnames a route keeps on a listener.
@@ -44,7 +47,7 @@ export function matchRule(
   const type = m.path?.type ?? 'PathPrefix';
   const value = m.path?.value ?? '/';
   if (type === 'Exact') {
-    parts.push(`Path(\`${value}\`)`);
+    parts.push(`Path(${ruleString(value)})`);
     priority += 100000;
   } else if (type === 'PathPrefix') {
     if (value === '/') {
@@ -53,30 +56,30 @@ export function matchRule(
       priority += 1;
     } else {
       const bare = value.endsWith('/') ? value.slice(0, -1) : value;
-      parts.push(`(Path(\`${bare}\`) || PathPrefix(\`${bare}/\`))`);
+      parts.push(`(Path(${ruleString(bare)}) || PathPrefix(${ruleString(`${bare}/`)}))`);
       priority += 10000 + value.length * 100;
     }
   } else if (type === 'RegularExpression') {
-    parts.push(`PathRegexp(\`${value}\`)`);
+    parts.push(`PathRegexp(${ruleString(value)})`);
     priority += 10000 + value.length * 100;
   } else return { error: `path type ${type} is not supported` };
   if (m.method !== undefined) {
-    parts.push(`Method(\`${m.method}\`)`);
+    parts.push(`Method(${ruleString(m.method)})`);
     priority += 1000;
   }
   for (const h of m.headers ?? []) {
     parts.push(
       h.type === 'RegularExpression'
-        ? `HeaderRegexp(\`${h.name}\`, \`${h.value}\`)`
-        : `Header(\`${h.name}\`, \`${h.value}\`)`,
+        ? `HeaderRegexp(${ruleString(h.name)}, ${ruleString(h.value)})`
+        : `Header(${ruleString(h.name)}, ${ruleString(h.value)})`,
     );
     priority += 100;
   }
   for (const q of m.queryParams ?? []) {
     parts.push(
       q.type === 'RegularExpression'
-        ? `QueryRegexp(\`${q.name}\`, \`${q.value}\`)`
-        : `Query(\`${q.name}\`, \`${q.value}\`)`,
+        ? `QueryRegexp(${ruleString(q.name)}, ${ruleString(q.value)})`
+        : `Query(${ruleString(q.name)}, ${ruleString(q.value)})`,
     );
     priority += 10;
   }
@@ -84,4 +87,33 @@ export function matchRule(
   // longest hostname's length is added).
   if (hosts.length > 0) priority += Math.max(...hosts.map((h) => h.length));
   return { rule: parts.join(' && '), priority };
+}
+
+/**
+ * A route rule's router name, as Traefik's makeRouterName (pkg/provider/kubernetes/gateway/
+ * kubernetes.go, since v3.7.11, GHSA-fgjj-px3w-67xx): the normalised label
+ * `<kind>-<ns>-<name>-gw-<gwns>-<gw>-ep-<entry point>-<rule index>`, `-`, and the first ten bytes
+ * (hex) of sha256 over each of those parts prefixed by its length (`<len>:<part>`) then the rule.
+ * The label alone is ambiguous (namespace `a-b` route `c` and namespace `a` route `b-c` normalise
+ * alike): the hash keeps two routes with equal rules from sharing a router, where the later one
+ * silently replaced the earlier. An L4 route's rule is empty.
+ */
+export function gatewayRouterName(
+  kind: string,
+  rule: string,
+  ns: string,
+  name: string,
+  gwNs: string,
+  gwName: string,
+  entryPoint: string,
+  ruleIndex: number,
+): string {
+  const label = normalize(
+    `${kind.toLowerCase()}-${ns}-${name}-gw-${gwNs}-${gwName}-ep-${entryPoint}-${ruleIndex}`,
+  );
+  const h = createHash('sha256');
+  for (const c of [ns, name, gwNs, gwName, entryPoint, String(ruleIndex)])
+    h.update(`${Buffer.byteLength(c)}:${c}`);
+  h.update(rule);
+  return `${label}-${h.digest('hex').slice(0, 20)}`;
 }

@@ -40,6 +40,28 @@ function build(objs: Partial<Record<keyof IngressObjects, unknown[]>>, opts = {}
 const web = [serviceFor('default', 'web'), endpointSliceFor('default', 'web', ['10.0.0.1'], 8080)];
 
 describe('Ingress → configuration', () => {
+  it('keeps a path holding a backtick one string of the rule: no matcher injected', () => {
+    const { config, issues } = build({
+      ingressClasses: [traefikIngressClass()],
+      ingresses: [
+        ingressFor(
+          'default',
+          'inj',
+          'inj.example',
+          [{ path: '/x`) || PathPrefix(`/', pathType: 'ImplementationSpecific', service: 'web' }],
+          { className: 'traefik' },
+        ),
+      ],
+      services: [web[0]],
+      endpointSlices: [web[1]],
+    });
+    assert.deepEqual(issues, []);
+    assert.deepEqual(
+      Object.values(config.http.routers).map((r) => r.rule),
+      ['Host(`inj.example`) && PathPrefix("/x`) || PathPrefix(`/")'],
+    );
+  });
+
   it('makes a router per path with Traefik`s names and rules for Exact, Prefix and ImplementationSpecific', () => {
     const { config, issues } = build({
       ingressClasses: [traefikIngressClass()],

@@ -5,7 +5,7 @@ import type { SourceOf } from '../dynamic-data.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 import { type IngressEndpoint, ingressStatus } from './ingress-status.ts';
-import { KubeBuild, normalize, type Obj, quoteMeta, type ServiceOptions } from './kube-build.ts';
+import { KubeBuild, normalize, type Obj, quoteMeta, ruleString, type ServiceOptions } from './kube-build.ts';
 
 export interface IngressObjects {
   readonly ingresses: readonly KubeObject[];
@@ -260,14 +260,15 @@ export function ingressConfig(
         if (host !== '') parts.push(hostRule(host));
         if (path !== '') {
           const type = p.pathType ?? 'ImplementationSpecific';
-          if (type === 'Exact') parts.push(`Path(\`${path}\`)`);
+          if (type === 'Exact') parts.push(`Path(${ruleString(path)})`);
           else if (type === 'Prefix' && opts.strictPrefixMatching && path !== '/') {
             const bare = path.replace(/\/+$/, '');
-            parts.push(`(Path(\`${bare}\`) || PathPrefix(\`${bare}/\`))`);
+            parts.push(`(Path(${ruleString(bare)}) || PathPrefix(${ruleString(`${bare}/`)}))`);
           } else if (type === 'Prefix' || type === 'ImplementationSpecific') {
             const matcher =
               type === 'ImplementationSpecific' ? (ann['router.pathmatcher'] ?? 'PathPrefix') : 'PathPrefix';
-            parts.push(`${matcher}(\`${path}\`)`);
+            // A path holding a backtick stays one string (kube-build.ts ruleString).
+            parts.push(`${matcher}(${ruleString(path)})`);
           } else {
             b.error(where, `path ${path}: unknown pathType ${type}`);
             continue;

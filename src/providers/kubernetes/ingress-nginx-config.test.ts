@@ -477,13 +477,33 @@ describe('Ingress NGINX → configuration', () => {
       ruleSyntax: 'default',
       service: 'default-pass-web-80',
     });
-    assert.deepEqual(data.tls.options['default-mtls-default-client-ca'], {
+    assert.deepEqual(data.tls.options['default-7-client-ca-9-verify-client-cert-if-given'], {
       clientAuth: { caFiles: ['CA PEM'], clientAuthType: 'VerifyClientCertIfGiven' },
     });
     assert.deepEqual(
       (config.http.routers['default-mtls-rule-0-path-0-tls'] as unknown as { tls: unknown }).tls,
-      { options: 'default-mtls-default-client-ca' },
+      { options: 'default-7-client-ca-9-verify-client-cert-if-given' },
     );
+  });
+
+  it('gives Ingresses sharing a host and an mTLS policy one TLS options set (Traefik v3.7.11, GHSA-j994-9gqj-9hwq)', () => {
+    const mtls = { 'auth-tls-secret': 'default/client-ca', 'auth-tls-verify-client': 'on' };
+    const { config, issues } = build({
+      secrets: [secretFor('default', 'client-ca', { 'ca.crt': 'CA PEM' })],
+      ingresses: [
+        ing('one', 'mtls.example', [{ path: '/a', pathType: 'Prefix', service: 'web' }], mtls),
+        ing('two', 'mtls.example', [{ path: '/b', pathType: 'Prefix', service: 'web' }], mtls),
+      ],
+    });
+    assert.deepEqual(issues, []);
+    const options = (config as unknown as { tls: { options: Record<string, unknown> } }).tls.options;
+    // Named after each Ingress, the host had two sets: a conflict, the default options (no client
+    // certificate asked for) on its handshakes.
+    assert.deepEqual(Object.keys(options), ['default-7-client-ca-9-require-and-verify-client-cert']);
+    for (const r of ['default-one-rule-0-path-0-tls', 'default-two-rule-0-path-0-tls'])
+      assert.deepEqual((config.http.routers[r] as unknown as { tls: unknown }).tls, {
+        options: 'default-7-client-ca-9-require-and-verify-client-cert',
+      });
   });
 
   it('serves from the default-backend annotation`s Service when the backend has no endpoints', () => {

@@ -216,12 +216,15 @@ export function nginxIngressConfig(
 
     let tlsOption: string | undefined;
     if (cfg['auth-tls-secret'] !== undefined) {
-      tlsOption = normalize(`${ns}-${name}-${cfg['auth-tls-secret']}`);
-      if (b.tlsOptions[tlsOption] === undefined) {
-        const o = clientAuthOption(b, ns, cfg, opts, where);
-        if (o === undefined) continue;
-        b.tlsOptions[tlsOption] = o;
-      }
+      // Traefik v3.7.11 (build.go, GHSA-j994-9gqj-9hwq): the name is a function of what the
+      // options hold, `<secret ns>-<len>-<secret name>-<len>-<client auth type, kebab-case>`, so
+      // Ingresses sharing a host and one mTLS policy share one options set. Named after the
+      // Ingress, they made a conflict on that host, whose handshakes then got the default options:
+      // no client certificate asked for.
+      const o = clientAuthOption(b, ns, cfg, opts, where);
+      if (o === undefined) continue;
+      tlsOption = o.name;
+      b.tlsOptions[tlsOption] ??= o.options;
     }
     const transport = serversTransport(b, ns, name, cfg, opts, where);
     if (transport === undefined) continue;
@@ -623,7 +626,7 @@ function clientAuthOption(
   cfg: NginxConfig,
   opts: NginxOptions,
   where: string,
-): Obj | undefined {
+): { name: string; options: Obj } | undefined {
   const ref = cfg['auth-tls-secret'] ?? '';
   const i = ref.indexOf('/');
   if (i < 0) return b.error(where, 'auth-tls-secret is not in a correct namespace/name format');
@@ -640,7 +643,11 @@ function clientAuthOption(
     { off: 'NoClientCert', optional: 'VerifyClientCertIfGiven', optional_no_ca: 'RequestClientCert' }[
       cfg['auth-tls-verify-client'] ?? 'on'
     ] ?? 'RequireAndVerifyClientCert';
-  return { clientAuth: { caFiles: [blocks.ca], clientAuthType: type } };
+  const kebab = type.replace(/([a-z0-9])([A-Z])/g, '$1-$2').toLowerCase();
+  return {
+    name: `${sns}-${sns.length}-${sname}-${sname.length}-${kebab}`,
+    options: { clientAuth: { caFiles: [blocks.ca], clientAuthType: type } },
+  };
 }
 
 /** Traefik's ssl-passthrough: a TCP router by SNI to the rule's `/` path (or the default backend). */

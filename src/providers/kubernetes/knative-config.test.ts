@@ -305,6 +305,13 @@ describe('knativeRule (Traefik`s Test_buildRule)', () => {
       '(Host(`example.com`)) && (Header(`X-Header`,`value`) && Header(`X-Header2`,`value2`)) && PathPrefix(`/foo`)',
     ],
     [['example.com'], {}, '/foo', '(Host(`example.com`)) && PathPrefix(`/foo`)'],
+    // A backtick in a value makes it a double-quoted string: no injected matcher (GHSA-67jx-r9pv-98rj).
+    [
+      ['example.com'],
+      { 'X-Header': { exact: 'x`)) || (Host(`attacker.com' } },
+      '',
+      '(Host(`example.com`)) && (Header(`X-Header`,"x`)) || (Host(`attacker.com"))',
+    ],
   ];
   for (const [h, headers, path, want] of cases) {
     it(want, () => assert.equal(knativeRule(h, headers, path), want));

@@ -2,7 +2,7 @@ import type { ConfigIssue } from '../../config/issues.ts';
 import type { SourceOf } from '../dynamic-data.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
-import { KubeBuild, type Obj } from './kube-build.ts';
+import { KubeBuild, type Obj, ruleString } from './kube-build.ts';
 
 /** What the Knative provider watches. */
 export interface KnativeObjects {
@@ -233,11 +233,13 @@ export function knativeRule(
   path: string,
 ): string {
   const operands: string[] = [];
-  if (hosts.length > 0) operands.push(`(${hosts.map((h) => `Host(\`${h}\`)`).join(' || ')})`);
+  if (hosts.length > 0) operands.push(`(${hosts.map((h) => `Host(${ruleString(h)})`).join(' || ')})`);
   const names = Object.keys(headers).sort();
   if (names.length > 0)
-    operands.push(`(${names.map((n) => `Header(\`${n}\`,\`${headers[n]?.exact ?? ''}\`)`).join(' && ')})`);
-  if (path !== '') operands.push(`PathPrefix(\`${path}\`)`);
+    operands.push(
+      `(${names.map((n) => `Header(${ruleString(n)},${ruleString(headers[n]?.exact ?? '')})`).join(' && ')})`,
+    );
+  if (path !== '') operands.push(`PathPrefix(${ruleString(path)})`);
   return operands.join(' && ');
 }
 

@@ -9,6 +9,18 @@ export function quoteMeta(s: string): string {
   return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
 
+/**
+ * A value from a Kubernetes object as a string of a router rule: between backticks, as Traefik
+ * writes them, unless the value holds a backtick, then as Go's %q (a double-quoted string the
+ * rule parser unquotes). Written raw between backticks, a header or query value such as
+ * ``x`) || PathPrefix(`/`` ended the string and added its own matchers (a route for one host
+ * taking every host's traffic): Traefik's GHSA for Gateway API rule injection (GO-2026-4679) and
+ * its Knative one (GHSA-67jx-r9pv-98rj, v3.6.11), whose fixed code quotes with %q.
+ */
+export function ruleString(v: string): string {
+  return v.includes('`') ? JSON.stringify(v) : `\`${v}\``;
+}
+
 /** Traefik's provider.Normalize: runs of anything but letters and digits become one `-`. */
 export function normalize(s: string): string {
   return s.replace(/[^\p{L}\p{N}]+/gu, '-').replace(/^-+|-+$/g, '');
