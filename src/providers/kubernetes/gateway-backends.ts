@@ -143,6 +143,16 @@ export function backends(
         );
         continue;
       }
+      // GHSA-96qj-4jj5-wcjc (CVE-2026-44774, fixed in Traefik 3.6.17 and 3.7.1): a route author
+      // must not publish the REST provider's write API, which `providers.rest.insecure` alone
+      // puts on a router; any other `@internal` service (api, dashboard, ping…) stays allowed.
+      if (ref.name === 'rest@internal') {
+        fail(
+          'InvalidKind',
+          `${what}: rest@internal cannot be a route's backend (providers.rest.insecure publishes it)`,
+        );
+        continue;
+      }
       if (!ref.name.includes('@')) {
         const refused = crdRefused(crd, 'HTTPBackendRef', 'TraefikService', ref.name, to);
         if (refused !== undefined) {

@@ -54,7 +54,10 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
       ...opts,
     },
   );
-  const u = gatewayUpdate(b, 'kubernetesgateway', { knownProviders: ['kubernetescrd'] });
+  const u = gatewayUpdate(b, 'kubernetesgateway', {
+    knownProviders: ['kubernetescrd'],
+    internalServices: new Set(['api', 'rest']),
+  });
   return { config: u.config!, issues: u.issues.map(formatIssue), statuses: b.statuses };
 }
 
@@ -526,6 +529,41 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
         name,
       );
     }
+  });
+
+  it('refuses rest@internal as a backend, keeps api@internal (GHSA-96qj-4jj5-wcjc)', () => {
+    const { config, issues } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gatewayFor('default', 'gw', [{ name: 'http', port: 8000, protocol: 'HTTP' }])],
+      httpRoutes: [
+        httpRouteFor('default', 'tenant', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            {
+              matches: [{ path: { type: 'PathPrefix', value: '/rest' } }],
+              backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'rest@internal' }],
+            },
+            {
+              matches: [{ path: { type: 'PathPrefix', value: '/api' } }],
+              backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'api@internal' }],
+            },
+          ],
+        }),
+      ],
+    });
+    assert.ok(
+      issues.some((i) => i.includes("rest@internal cannot be a route's backend")),
+      issues.join('\n'),
+    );
+    // api@internal alone is the router's service (Traefik's isInternalService case); the refused
+    // rest@internal is a share answering 500.
+    const services = Object.values(config.http.routers).map((r) => r.service);
+    assert.ok(services.includes('api@internal'), `${services.join()}\n${issues.join('\n')}`);
+    const children = Object.values(config.http.services).flatMap((s) =>
+      s.kind === 'weighted' ? s.weighted.services : [],
+    );
+    assert.ok(!JSON.stringify([services, children]).includes('rest@internal'));
+    assert.ok(children.some((c) => c.status === 500));
   });
 
   it('refers to the CRD provider`s Middlewares and TraefikServices only when it is configured, in its namespaces', () => {

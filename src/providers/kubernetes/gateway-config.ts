@@ -452,6 +452,27 @@ function routers(
       b.source('http/services', `${name}${REDIRECT_SERVICE}`, where);
       children = [{ name: `${name}${REDIRECT_SERVICE}`, weight: 1 }];
     }
+    // Traefik's loadHTTPRoute: a rule whose one backendRef is an internal TraefikService
+    // (`api@internal`…) has it as the router's own service, the only place an internal service
+    // may be used (a weighted child cannot be one).
+    const refs = rule.backendRefs ?? [];
+    const only = children.length === 1 ? children[0]! : undefined;
+    const onlyName = only === undefined ? undefined : String(only['name']);
+    if (
+      kind === 'HTTPRoute' &&
+      refs.length === 1 &&
+      refs[0]!.group === 'traefik.io' &&
+      refs[0]!.kind === 'TraefikService' &&
+      only !== undefined &&
+      only['status'] === undefined &&
+      onlyName !== undefined &&
+      onlyName === refs[0]!.name &&
+      onlyName.endsWith('@internal')
+    ) {
+      b.routers[name] = routerOf(built, a, onlyName, names);
+      b.source('http/routers', name, where);
+      return;
+    }
     b.services[`${name}-wrr`] = { weighted: { services: children } };
     b.source('http/services', `${name}-wrr`, where);
     b.routers[name] = routerOf(built, a, `${name}-wrr`, names);
