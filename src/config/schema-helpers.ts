@@ -17,6 +17,12 @@ export interface UnknownKeyParams {
    * removed in v3, please remove … for Traefik to start"), with what to do instead.
    */
   readonly removed?: Readonly<Record<string, string>>;
+  /**
+   * Of the `unsupported` keys, those a newer Traefik added, with where and since when, for the
+   * message: `{ middlewares: 'on a service (Traefik v3.7)' }` → "`middlewares` on a service
+   * (Traefik v3.7) is not supported yet".
+   */
+  readonly since?: Readonly<Record<string, string>>;
 }
 
 /** What a strict object knows beyond its shape, for the key normaliser (config/normalize.ts). */
@@ -24,6 +30,7 @@ export interface StrictObjectExtras {
   readonly deprecated?: Readonly<Record<string, string>>;
   readonly aliases?: Readonly<Record<string, string>>;
   readonly removed?: Readonly<Record<string, string>>;
+  readonly since?: Readonly<Record<string, string>>;
 }
 
 export function isUnknownKeyParams(p: unknown): p is UnknownKeyParams {

@@ -23,12 +23,15 @@ export function fromZodIssues(issues: readonly z.core.$ZodIssue[], opts: Convert
       const p = zi.params;
       const what = p.what ?? 'key';
       const removed = p.removed?.[key];
+      const since = p.since?.[key];
       const message =
         removed !== undefined
           ? `\`${key}\` was removed in Traefik v3, which refuses to start with it: ${removed}`
-          : p.unsupported.includes(key)
-            ? `${p.what === undefined ? '' : `${what} `}\`${key}\` is not supported yet`
-            : `unknown ${what} \`${key}\`${suggest(key, p.known)}`;
+          : since !== undefined && p.unsupported.includes(key)
+            ? `\`${key}\` ${since} is not supported yet`
+            : p.unsupported.includes(key)
+              ? `${p.what === undefined ? '' : `${what} `}\`${key}\` is not supported yet`
+              : `unknown ${what} \`${key}\`${suggest(key, p.known)}`;
       out.push(place(opts, path, 'key', message));
       continue;
     }

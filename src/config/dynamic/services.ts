@@ -283,13 +283,20 @@ const failover = strictObject({
 
 export { SERVICE_KINDS, type ServiceKind } from './sections.ts';
 
-export const service = strictObject({
-  loadBalancer: nullAsEmpty(loadBalancer).optional(),
-  weighted: nullAsEmpty(weighted).optional(),
-  mirroring: nullAsEmpty(mirroring).optional(),
-  failover: nullAsEmpty(failover).optional(),
-  highestRandomWeight: nullAsEmpty(highestRandomWeight).optional(),
-}).transform((value, ctx) => {
+export const service = strictObject(
+  {
+    loadBalancer: nullAsEmpty(loadBalancer).optional(),
+    weighted: nullAsEmpty(weighted).optional(),
+    mirroring: nullAsEmpty(mirroring).optional(),
+    failover: nullAsEmpty(failover).optional(),
+    highestRandomWeight: nullAsEmpty(highestRandomWeight).optional(),
+  },
+  // Traefik v3.7's service middlewares (pkg/config/dynamic/http_config.go Service.Middlewares):
+  // they run after the service selection, per child of a weighted/mirroring/failover service.
+  // Refused by name until our exchange runs them; ignoring them would drop e.g. an auth step.
+  ['middlewares'],
+  { since: { middlewares: 'on a service (Traefik v3.7)' } },
+).transform((value, ctx) => {
   const present = SERVICE_KINDS.filter((k) => value[k] !== undefined);
   if (present.length !== 1) {
     ctx.addIssue({

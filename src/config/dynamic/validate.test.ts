@@ -126,6 +126,27 @@ describe('validateDynamic', () => {
     assert.deepEqual(r.config?.http.routers, {});
   });
 
+  it('refuses Traefik v3.7 service middlewares by name and version, on every kind of service, any case', () => {
+    const services = `    w:
+      middlewares: [strip]
+      weighted: { services: [{ name: svc, weight: 1 }] }
+    l:
+      MiddleWares: [strip]
+      loadBalancer: { servers: [{ url: "http://127.0.0.1:9002" }] }
+  middlewares:
+`;
+    const r = check(
+      `${base.replace('  middlewares:\n', services)}  routers:\n    a: { rule: "Path(\`/\`)", service: w }\n`,
+    );
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:7:7: http.services.w.middlewares: `middlewares` on a service (Traefik v3.7) is not supported yet',
+      'dyn.yaml:10:7: warning: http.services.l.middlewares: `MiddleWares` is read as `middlewares` (keys are case-insensitive)',
+      'dyn.yaml:10:7: http.services.l.middlewares: `middlewares` on a service (Traefik v3.7) is not supported yet',
+      'dyn.yaml:15:38: http.routers.a.service: service `w` is disabled because of its own errors',
+    ]);
+    assert.deepEqual(r.config?.http.routers, {});
+  });
+
   it('finds chain cycles and disables every chain on them and every router using them', () => {
     const r = check(`${base}    c1: { chain: { middlewares: [c2] } }
     c2: { chain: { middlewares: [strip, c1] } }
