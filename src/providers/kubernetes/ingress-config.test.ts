@@ -296,6 +296,42 @@ describe('Ingress → configuration', () => {
     assert.deepEqual(urls(objs('false'), { nativeLBByDefault: true }), ['http://10.0.0.1:8080']);
   });
 
+  it('reads service.sticky.cookie.domain, and refuses the Traefik v3.7 service.middlewares annotation by name', () => {
+    const svc = serviceFor('default', 'web');
+    const objs = (annotations: Record<string, string>) => {
+      (svc['metadata'] as Record<string, unknown>)['annotations'] = annotations;
+      return {
+        ingresses: [ingressFor('default', 'i', '', [{ path: '/', pathType: 'Prefix', service: 'web' }])],
+        services: [svc],
+        endpointSlices: [web[1]],
+      };
+    };
+    const sticky = build(
+      objs({
+        'traefik.ingress.kubernetes.io/service.sticky.cookie': 'true',
+        'traefik.ingress.kubernetes.io/service.sticky.cookie.domain': 'example.com',
+      }),
+    );
+    assert.deepEqual(sticky.issues, []);
+    const s = sticky.config.http.services['default-web-80'];
+    assert.ok(s?.kind === 'loadBalancer');
+    assert.equal(s.loadBalancer.sticky?.cookie.domain, 'example.com');
+
+    const mw = build(
+      objs({ 'traefik.ingress.kubernetes.io/service.middlewares': 'default-auth@kubernetescrd' }),
+    );
+    assert.deepEqual(mw.config.http.routers, {});
+    assert.deepEqual(mw.config.http.services, {});
+    assert.ok(
+      mw.issues.some((i) =>
+        i.includes(
+          'service default/web: annotation traefik.ingress.kubernetes.io/service.middlewares: middlewares on a service (Traefik v3.7) are not supported yet',
+        ),
+      ),
+      mw.issues.join('\n'),
+    );
+  });
+
   it('uses the nodes` InternalIP:nodePort of a NodePort Service with the service.nodeportlb annotation', () => {
     const np = nodePortServiceFor('default', 'np', 80, 30080);
     (np['metadata'] as Record<string, unknown>)['annotations'] = {

@@ -59,6 +59,9 @@ const SERVICE_KEYS = new Set([
   'service.sticky.cookie.samesite',
   'service.sticky.cookie.maxage',
   'service.sticky.cookie.path',
+  'service.sticky.cookie.domain',
+  // Traefik v3.7: read so that it is refused by name below, never ignored.
+  'service.middlewares',
   'service.nativelb',
   'service.nodeportlb',
 ]);
@@ -150,6 +153,14 @@ export function ingressConfig(
         `service ${ns}/${svc.name}`,
         'Service',
       );
+      // Traefik v3.7's service middlewares (annotations.go ServiceIng.Middlewares) run after the
+      // service selection; we do not run them yet, and ignoring them would drop e.g. an auth
+      // step, so the backend is refused, its paths skipped.
+      if (sann['service.middlewares'] !== undefined)
+        return b.error(
+          `service ${ns}/${svc.name}`,
+          `annotation ${PREFIX}service.middlewares: middlewares on a service (Traefik v3.7) are not supported yet`,
+        );
       const sticky = stickyOf(sann);
       // Traefik's loadConfigurationFromIngresses: `<ns>-<service>-<port name, else number>`.
       const portString =
@@ -338,7 +349,7 @@ function annotations(
 function stickyOf(a: Record<string, string>): Obj | undefined {
   if (bool(a['service.sticky.cookie']) !== true) return undefined;
   const cookie: Obj = {};
-  for (const f of ['name', 'secure', 'httponly', 'samesite', 'maxage', 'path']) {
+  for (const f of ['name', 'secure', 'httponly', 'samesite', 'maxage', 'path', 'domain']) {
     const v = a[`service.sticky.cookie.${f}`];
     if (v !== undefined)
       cookie[f === 'httponly' ? 'httpOnly' : f === 'samesite' ? 'sameSite' : f === 'maxage' ? 'maxAge' : f] =
