@@ -274,6 +274,18 @@ export const kubernetesIngressNginxProviderSchema = strictObject({
   httpsEntryPoint: z.string().default(''),
   /** An Ingress with a regex character in a `Prefix` or `Exact` path is refused whole. */
   strictValidatePathType: z.boolean().default(true),
+  /**
+   * Traefik v3.7's ipAllowListStrategy (PR #12932): the client address the `allowlist-source-range`
+   * and `whitelist-source-range` annotations check, as the ipAllowList middleware's ipStrategy;
+   * absent = the peer address. Its values are checked with the middleware's.
+   */
+  ipAllowListStrategy: nullAsEmpty(
+    strictObject({
+      depth: z.number().int().optional(),
+      excludedIPs: z.array(z.string()).optional(),
+      ipv6Subnet: z.number().int().optional(),
+    }),
+  ).optional(),
 }).superRefine((v, ctx) => {
   // Traefik's validateKubernetesProviders.
   if (v.watchNamespace !== '' && v.watchNamespaceSelector !== '')

@@ -236,6 +236,24 @@ describe('Ingress NGINX → configuration', () => {
     assert.match(issues[1]!, /snippet annotations are not allowed/);
   });
 
+  it('gives the source-range ipAllowList the provider`s ipAllowListStrategy (Traefik v3.7)', () => {
+    const paths = [{ path: '/', pathType: 'Prefix', service: 'web' }];
+    const ingresses = [ing('a', 'a.example', paths, { 'whitelist-source-range': '10.0.0.0/8, 192.168.0.1' })];
+    const mw = (opts: Record<string, unknown>) => {
+      const { config, issues } = build({ ingresses }, opts);
+      assert.deepEqual(issues, []);
+      const all = Object.values(config.http.middlewares).filter((m) => m['ipAllowList'] !== undefined);
+      assert.ok(all.length > 0);
+      for (const m of all) assert.deepEqual(m['ipAllowList'], all[0]!['ipAllowList']);
+      return all[0]!['ipAllowList'];
+    };
+    assert.deepEqual(mw({}), { sourceRange: ['10.0.0.0/8', '192.168.0.1'] });
+    assert.deepEqual(mw({ ipAllowListStrategy: { depth: 2, excludedIPs: ['10.1.0.0/16'] } }), {
+      sourceRange: ['10.0.0.0/8', '192.168.0.1'],
+      ipStrategy: { depth: 2, excludedIPs: ['10.1.0.0/16'] },
+    });
+  });
+
   it('redirects the HTTP router to https with force-ssl-redirect or a TLS section, not with ssl-redirect alone', () => {
     const { config } = build(
       {

@@ -51,6 +51,10 @@ export interface NginxOptions {
   readonly httpEntryPoint: string;
   readonly httpsEntryPoint: string;
   readonly strictValidatePathType: boolean;
+  /** The ipStrategy of the source-range annotations' ipAllowList (Traefik v3.7). */
+  readonly ipAllowListStrategy?:
+    | { readonly depth?: number; readonly excludedIPs?: readonly string[]; readonly ipv6Subnet?: number }
+    | undefined;
   /** The static entry points without `http.tls` (Traefik's NonTLSEntryPoints, SetEffectiveConfiguration). */
   readonly nonTlsEntryPoints: readonly string[];
 }

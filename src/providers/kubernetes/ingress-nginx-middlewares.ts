@@ -138,8 +138,16 @@ export function nginxMiddlewares(
   if (buffering !== undefined) add('buffering', { buffering });
 
   const ranges = cfg['allowlist-source-range'] ?? cfg['whitelist-source-range'] ?? '';
-  if (ranges !== '')
-    add('allowed-source-range', { ipAllowList: { sourceRange: ranges.split(',').map((s) => s.trim()) } });
+  if (ranges !== '') {
+    // Traefik v3.7: the provider's ipAllowListStrategy is the middleware's ipStrategy.
+    const strategy = ctx.opts.ipAllowListStrategy;
+    add('allowed-source-range', {
+      ipAllowList: {
+        sourceRange: ranges.split(',').map((s) => s.trim()),
+        ...(strategy !== undefined ? { ipStrategy: { ...strategy } } : {}),
+      },
+    });
+  }
 
   if (cfg['enable-cors'] === true)
     add('cors', {
