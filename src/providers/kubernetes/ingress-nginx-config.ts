@@ -53,7 +53,11 @@ export interface NginxOptions {
   readonly strictValidatePathType: boolean;
   /** The ipStrategy of the source-range annotations' ipAllowList (Traefik v3.7). */
   readonly ipAllowListStrategy?:
-    | { readonly depth?: number; readonly excludedIPs?: readonly string[]; readonly ipv6Subnet?: number }
+    | {
+        readonly depth?: number | undefined;
+        readonly excludedIPs?: readonly string[] | undefined;
+        readonly ipv6Subnet?: number | undefined;
+      }
     | undefined;
   /** The static entry points without `http.tls` (Traefik's NonTLSEntryPoints, SetEffectiveConfiguration). */
   readonly nonTlsEntryPoints: readonly string[];
