@@ -13,6 +13,8 @@ export type SchemaNode =
       readonly aliases: Readonly<Record<string, string>>;
       /** Traefik v2 keys Traefik v3 refuses to start with → what to do instead. */
       readonly removed: Readonly<Record<string, string>>;
+      /** Of the unsupported keys, those a newer Traefik added → where and since when. */
+      readonly since?: Readonly<Record<string, string>>;
       /** Exactly one key is expected (a middleware's type). */
       readonly oneOf?: true;
     }
@@ -73,6 +75,7 @@ function describe(schema: z.core.$ZodType): SchemaNode {
         deprecated: p?.deprecated ?? {},
         aliases: p?.aliases ?? {},
         removed: p?.removed ?? {},
+        since: p?.since ?? {},
       };
     }
     case 'record':

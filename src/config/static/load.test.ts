@@ -443,6 +443,20 @@ describe('loadStaticConfig: flags and env', () => {
     assert.equal(ep?.transport.keepAliveMaxRequests, 100);
   });
 
+  it('refuses the Traefik v3.7 forwardedHeaders.notAppendXForwardedFor by name and version, in a file and as a flag', () => {
+    const file = load(`${minimal}    forwardedHeaders:\n      notAppendXForwardedFor: true\n`);
+    assert.deepEqual(file.lines, [
+      'conf/static.yaml:5:7: entryPoints.web.forwardedHeaders.notAppendXForwardedFor: `notAppendXForwardedFor` on an entry point (Traefik v3.7) is not supported yet',
+    ]);
+    const flag = load(minimal, ['--entryPoints.web.forwardedHeaders.notAppendXForwardedFor=true']);
+    assert.ok(
+      flag.lines.some((l) =>
+        l.includes('`notAppendXForwardedFor` on an entry point (Traefik v3.7) is not supported yet'),
+      ),
+      flag.lines.join('\n'),
+    );
+  });
+
   it('builds a whole configuration from flags alone', () => {
     const r = load(undefined, [
       '--entryPoints.web.address=:9090',

@@ -71,8 +71,13 @@ function resolve(
             path: [lower],
           };
         }
-        if (unsupported !== undefined)
-          return { error: `\`${unsupported}\` is not supported yet`, path: [...path, unsupported] };
+        if (unsupported !== undefined) {
+          const since = node.since?.[unsupported];
+          return {
+            error: `\`${unsupported}\`${since !== undefined ? ` ${since}` : ''} is not supported yet`,
+            path: [...path, unsupported],
+          };
+        }
         // As Traefik's DeprecationLoader, which reads flags and env too (pkg/cli/deprecation.go).
         const removed = Object.keys(node.removed).find((k) => k.toLowerCase() === lower);
         if (removed !== undefined)
