@@ -103,6 +103,29 @@ describe('Traefik CRD kinds → configuration', () => {
     assert.ok(issues.some((i) => i.includes('traefikservice default/both') && i.includes('exactly one of')));
   });
 
+  it('refuses a TraefikService with middlewares (Traefik v3.7) by name rather than dropping them', () => {
+    const [sa, ea] = app('a', '10.0.0.1');
+    const { config, issues } = build({
+      services: [sa],
+      endpointSlices: [ea],
+      traefikServices: [
+        crdObject('TraefikService', 'default', 'mw', {
+          middlewares: [{ name: 'auth' }],
+          weighted: { services: [{ name: 'a', port: 80 }] },
+        }),
+      ],
+    });
+    assert.equal(config.http.services['default-mw'], undefined);
+    assert.ok(
+      issues.some(
+        (i) =>
+          i.includes('traefikservice default/mw') &&
+          i.includes('`middlewares` on a service (Traefik v3.7) is not supported yet'),
+      ),
+      issues.join('\n'),
+    );
+  });
+
   it('turns a TLS secret, a TLSOption (default stays global) and the default TLSStore into the tls section', () => {
     const cert = selfSignedCertificate(['a.example']);
     const ca = selfSignedCertificate(['ca.example']);

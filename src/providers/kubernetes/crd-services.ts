@@ -52,6 +52,11 @@ export function crdServices(
       );
       continue;
     }
+    // Traefik v3.7's service middlewares: never dropped silently (an auth step would go).
+    if (spec['middlewares'] !== undefined) {
+      b.error(where, '`middlewares` on a service (Traefik v3.7) is not supported yet');
+      continue;
+    }
     const kind = kinds[0]!;
     const body = spec[kind]!;
     const child = (r: Ref | undefined): string | undefined =>
