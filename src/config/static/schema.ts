@@ -154,7 +154,9 @@ const headerStrategy = z.enum(['keep', 'delete', 'reject']);
 
 const entryPointHttp = strictObject(
   {
-    maxHeaderBytes: z.number().int().min(1024).max(65_536).default(16_384),
+    // Up to Traefik's own default (Go's http.DefaultMaxHeaderBytes, 1 MiB), so that a Traefik file
+    // that writes it out loads; ours stays 16 KiB unless set.
+    maxHeaderBytes: z.number().int().min(1024).max(1_048_576).default(16_384),
     /** Present = the entry point terminates TLS (HTTPS, and HTTP/2 by ALPN). */
     tls: nullAsEmpty(entryPointTls).optional(),
     redirections: nullAsEmpty(entryPointRedirections).optional(),
