@@ -12,19 +12,24 @@ import type { PeerCertificate } from 'node:tls';
 export const PEER_URI_MISMATCH = 'ERR_TLS_PEER_URI_MISMATCH';
 
 /**
- * The URI SANs of a certificate, in order, from Node's `subjectaltname` text
- * (`DNS:a, URI:spiffe://x/y`; a value with a comma or a quote is JSON-quoted).
+ * The SANs of one type (`URI`, `DNS`) of a certificate, in order, from Node's `subjectaltname`
+ * text (`DNS:a, URI:spiffe://x/y`; a value with a comma or a quote is JSON-quoted).
  */
-export function uriSans(subjectaltname: string | undefined): string[] {
+function sansOfType(subjectaltname: string | undefined, type: 'URI' | 'DNS'): string[] {
   const out: string[] = [];
   if (subjectaltname === undefined) return out;
   const entry = /(?:^|, )([A-Za-z ]+):("(?:[^"\\]|\\.)*"|[^,]*)/g;
   for (const m of subjectaltname.matchAll(entry)) {
-    if (m[1] !== 'URI') continue;
+    if (m[1] !== type) continue;
     const v = m[2]!;
     out.push(v.startsWith('"') ? (JSON.parse(v) as string) : v);
   }
   return out;
+}
+
+/** The URI SANs of a certificate, in order. */
+export function uriSans(subjectaltname: string | undefined): string[] {
+  return sansOfType(subjectaltname, 'URI');
 }
 
 /** The code of a peerCertSANs mismatch (UPSTREAM_TLS_PEER_URI too, said of peerCertSANs). */
@@ -58,19 +63,6 @@ export function peerUriCheck(
   };
 }
 
-/** The DNS SANs of a certificate, from Node's `subjectaltname` text. */
-function dnsSans(subjectaltname: string | undefined): string[] {
-  const out: string[] = [];
-  if (subjectaltname === undefined) return out;
-  const entry = /(?:^|, )([A-Za-z ]+):("(?:[^"\\]|\\.)*"|[^,]*)/g;
-  for (const m of subjectaltname.matchAll(entry)) {
-    if (m[1] !== 'DNS') continue;
-    const v = m[2]!;
-    out.push(v.startsWith('"') ? (JSON.parse(v) as string) : v);
-  }
-  return out;
-}
-
 /**
  * Go's x509 matchHostnames: case-insensitive, a trailing dot ignored, a `*` that is a whole
  * first label of the pattern standing for one label of the host.
@@ -97,7 +89,7 @@ export function peerSansCheck(
 ): (hostname: string, cert: PeerCertificate) => Error | undefined {
   return (_hostname, cert) => {
     const uris = uriSans(cert.subjectaltname);
-    const dns = dnsSans(cert.subjectaltname);
+    const dns = sansOfType(cert.subjectaltname, 'DNS');
     for (const n of names) {
       if (n.includes('://') ? uris.includes(n) : dns.some((d) => hostMatches(d, n))) return undefined;
     }
