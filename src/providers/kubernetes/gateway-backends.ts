@@ -344,3 +344,10 @@ export function crdRefused(
 export function crossProviderAllowed(cross: readonly string[] | undefined, ns: string): boolean {
   return cross === undefined || cross.includes(ns);
 }
+
+/** Traefik's isInternalService: a TraefikService reference named `…@internal`. */
+export function isInternalService(ref: BackendRef): boolean {
+  return (
+    ref.group === 'traefik.io' && ref.kind === 'TraefikService' && (ref.name ?? '').endsWith('@internal')
+  );
+}

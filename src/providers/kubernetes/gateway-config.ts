@@ -9,6 +9,7 @@ import {
   type Backends,
   backends,
   type CrdRegistry,
+  isInternalService,
 } from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { GRPC_UNAVAILABLE, type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
@@ -456,20 +457,17 @@ function routers(
     // (`api@internal`…) has it as the router's own service, the only place an internal service
     // may be used (a weighted child cannot be one).
     const refs = rule.backendRefs ?? [];
+    const ref = refs.length === 1 ? refs[0]! : undefined;
     const only = children.length === 1 ? children[0]! : undefined;
-    const onlyName = only === undefined ? undefined : String(only['name']);
     if (
       kind === 'HTTPRoute' &&
-      refs.length === 1 &&
-      refs[0]!.group === 'traefik.io' &&
-      refs[0]!.kind === 'TraefikService' &&
+      ref !== undefined &&
+      isInternalService(ref) &&
       only !== undefined &&
       only['status'] === undefined &&
-      onlyName !== undefined &&
-      onlyName === refs[0]!.name &&
-      onlyName.endsWith('@internal')
+      only['name'] === ref.name
     ) {
-      b.routers[name] = routerOf(built, a, onlyName, names);
+      b.routers[name] = routerOf(built, a, String(ref.name), names);
       b.source('http/routers', name, where);
       return;
     }

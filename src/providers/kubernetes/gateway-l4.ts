@@ -4,7 +4,12 @@
  * loadTLSRoutes, loadTCPWRRService, loadTCPService, loadTCPServers, hostSNIRule), with
  * getBackendAddresses of kubernetes.go for the servers.
  */
-import { type BackendRef, crossProviderAllowed, nativeLBAnnotation } from './gateway-backends.ts';
+import {
+  type BackendRef,
+  crossProviderAllowed,
+  isInternalService,
+  nativeLBAnnotation,
+} from './gateway-backends.ts';
 import { type Attach, allowsNamespace, GROUP, type ParentRef, parentListeners } from './gateway-listeners.ts';
 import { gatewayRouterName, hostnames } from './gateway-match.ts';
 import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
@@ -269,12 +274,6 @@ class L4Build {
       );
     return { name, lb: { servers: found.addresses.map((address) => ({ address })) } };
   }
-}
-
-function isInternalService(ref: BackendRef): boolean {
-  return (
-    ref.group === 'traefik.io' && ref.kind === 'TraefikService' && (ref.name ?? '').endsWith('@internal')
-  );
 }
 
 export interface ServicePort {
