@@ -98,6 +98,11 @@ export interface RetryPolicy {
   readonly initialIntervalMs: number;
   /** Response statuses that are retried (empty = none). */
   readonly status: readonly StatusRange[];
+  /**
+   * `status` lists 503: the load balancer's own "no available server" answer is an attempt that
+   * is retried (Traefik's retry wraps the whole service). Read where a service finds no server.
+   */
+  readonly retriesNoServer: boolean;
   readonly onNetworkError: boolean;
   readonly nonIdempotent: boolean;
   /**

@@ -1,4 +1,5 @@
 import type { RetryConfig } from '../config/dynamic/middlewares.ts';
+import { inRanges } from '../config/dynamic/status-range.ts';
 import { RetryBudget } from '../resilience/retry-budget.ts';
 import type { MiddlewareFactory } from './middleware.ts';
 
@@ -14,11 +15,13 @@ export const retryFactory: MiddlewareFactory<RetryConfig> = {
       `retry|${config.budget.percent}|${config.budget.minConcurrent}`,
       () => new RetryBudget({ percent: config.budget.percent, minConcurrent: config.budget.minConcurrent }),
     );
+    const status = config.status ?? [];
     return {
       retry: {
         attempts: config.attempts,
         initialIntervalMs: config.initialInterval,
-        status: config.status ?? [],
+        status,
+        retriesNoServer: inRanges(status, 503),
         onNetworkError: !config.disableRetryOnNetworkError,
         nonIdempotent: config.retryNonIdempotentMethod,
         windowMs: config.timeout,

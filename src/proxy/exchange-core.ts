@@ -1,4 +1,3 @@
-import { inRanges } from '../config/dynamic/status-range.ts';
 import { ProxyError } from '../core/errors.ts';
 import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import { HeaderList } from '../core/headers.ts';
@@ -488,7 +487,7 @@ export abstract class ExchangeCore
       // is available is an attempt, retried when `status` lists 503 (pkg/middlewares/retry/
       // retry.go, responseWriter.WriteHeader). The tries go on without a service for now.
       const retry = route.retry;
-      if (retry === null || !inRanges(retry.status, 503)) {
+      if (retry === null || !retry.retriesNoServer) {
         this.noServer(route.service.name);
         return;
       }

@@ -268,7 +268,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   #noServerRetried(): boolean {
     const r = this.retry;
-    if (r === null || this.page !== null || !inRanges(r.policy.status, 503)) return false;
+    if (r === null || this.page !== null || !r.policy.retriesNoServer) return false;
     this.tries++;
     if (!this.#mayRetry('status', 503)) return false;
     // The attempt ended synchronously: without a backoff, the next one waits for the event

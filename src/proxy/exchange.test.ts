@@ -30,6 +30,7 @@ function retryPolicy(over: Partial<RetryPolicy> = {}): RetryPolicy {
     attempts: 3,
     initialIntervalMs: 0,
     status: [{ from: 503, to: 503 }],
+    retriesNoServer: true,
     onNetworkError: true,
     nonIdempotent: false,
     windowMs: 0,

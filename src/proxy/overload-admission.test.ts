@@ -124,6 +124,7 @@ describe('overload admission (ExchangeCore.start)', () => {
       attempts: 2,
       initialIntervalMs: 0,
       status: [{ from: 503, to: 503 }],
+      retriesNoServer: true,
       onNetworkError: true,
       nonIdempotent: true,
       windowMs: 0,

@@ -9,6 +9,7 @@ function policy(attempts: number, initialIntervalMs: number): RetryPolicy {
     attempts,
     initialIntervalMs,
     status: [],
+    retriesNoServer: false,
     onNetworkError: true,
     nonIdempotent: false,
     windowMs: 0,
