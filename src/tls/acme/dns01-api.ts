@@ -219,6 +219,13 @@ export function joinUrl(base: URL, ...segments: string[]): URL {
   return url;
 }
 
+/** joinUrl's URL with `query`'s parameters set: the URL of a REST call of the DNS APIs' Go clients. */
+export function apiUrl(base: URL, segments: readonly string[], query?: Record<string, string>): URL {
+  const url = joinUrl(base, ...segments);
+  for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+  return url;
+}
+
 /** The value as a plain object, or undefined. */
 export function asObject(v: unknown): Record<string, unknown> | undefined {
   return typeof v === 'object' && v !== null && !Array.isArray(v)

@@ -8,7 +8,7 @@
  * id>`) the zone's TXT record at that name holding the value, from the zone list (none: an error,
  * as in lego). Errors are `{"ErrorKey","Field","Message"}`.
  */
-import { type ApiClient, type ApiMethod, arrayField, asObject, joinUrl, stringField } from './dns01-api.ts';
+import { type ApiClient, type ApiMethod, apiUrl, arrayField, asObject, stringField } from './dns01-api.ts';
 import { type ApiProviderContext, type ApiProviderSetup, apiSettings } from './dns01-api-provider.ts';
 import type { LegoEnv } from './dns01-env.ts';
 import type { Dns01Provider } from './dns01-provider.ts';
@@ -82,8 +82,7 @@ export class BunnyDnsProvider implements Dns01Provider {
   }
 
   #call(method: ApiMethod, path: string[], query?: Record<string, string>, body?: unknown): Promise<unknown> {
-    const url = joinUrl(this.#o.baseUrl, ...path);
-    for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+    const url = apiUrl(this.#o.baseUrl, path, query);
     const headers: Record<string, string> = { accesskey: this.#o.apiKey, 'user-agent': 'bunny-go' };
     // bunny-go's newRequest: a JSON content type whenever there is a body (DELETE sends an empty one).
     if (method !== 'GET') headers['content-type'] = 'application/json';

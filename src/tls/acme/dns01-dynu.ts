@@ -11,10 +11,10 @@
 import {
   type ApiClient,
   type ApiMethod,
+  apiUrl,
   arrayField,
   asObject,
   excerpt,
-  joinUrl,
   parseJson,
   stringField,
 } from './dns01-api.ts';
@@ -89,8 +89,7 @@ export class DynuDnsProvider implements Dns01Provider {
     body?: unknown,
     query?: Record<string, string>,
   ): Promise<unknown> {
-    const url = joinUrl(this.#o.baseUrl, ...path);
-    for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+    const url = apiUrl(this.#o.baseUrl, path, query);
     const req = {
       method,
       url,

@@ -12,9 +12,9 @@
 import {
   type ApiClient,
   type ApiMethod,
+  apiUrl,
   asObject,
   excerpt,
-  joinUrl,
   parseJson,
   stringField,
 } from './dns01-api.ts';
@@ -91,8 +91,7 @@ export class InfomaniakDnsProvider implements Dns01Provider {
     body?: unknown,
     absentCode?: string,
   ): Promise<unknown> {
-    const url = joinUrl(this.#o.baseUrl, ...path);
-    for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+    const url = apiUrl(this.#o.baseUrl, path, query);
     const headers: Record<string, string> = { authorization: `Bearer ${this.#o.token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const req = {

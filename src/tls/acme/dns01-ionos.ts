@@ -12,10 +12,10 @@
 import {
   type ApiClient,
   type ApiMethod,
+  apiUrl,
   arrayField,
   asObject,
   excerpt,
-  joinUrl,
   parseJson,
   stringField,
 } from './dns01-api.ts';
@@ -104,8 +104,7 @@ export class IonosDnsProvider implements Dns01Provider {
     query?: Record<string, string>,
     body?: unknown,
   ): Promise<unknown> {
-    const url = joinUrl(this.#o.baseUrl, ...path);
-    for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+    const url = apiUrl(this.#o.baseUrl, path, query);
     const headers: Record<string, string> = { 'x-api-key': this.#o.apiKey };
     if (body !== undefined) headers['content-type'] = 'application/json';
     const req = {

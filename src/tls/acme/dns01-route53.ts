@@ -12,7 +12,7 @@
  *   `AWS_WAIT_FOR_RECORD_SETS_CHANGED=false`.
  */
 import { type AwsCredentials, type ExpiringAwsCredentials, signV4 } from '../../core/aws-sigv4.ts';
-import { type ApiClient, type ApiMethod, type ApiResponse, pollUntil } from './dns01-api.ts';
+import { type ApiClient, type ApiMethod, type ApiResponse, apiUrl, pollUntil } from './dns01-api.ts';
 import { type ApiProviderContext, type ApiProviderSetup, apiSettings } from './dns01-api-provider.ts';
 import type { LegoEnv } from './dns01-env.ts';
 import type { Dns01Provider } from './dns01-provider.ts';
@@ -165,9 +165,7 @@ export class Route53DnsProvider implements Dns01Provider {
     query: Readonly<Record<string, string>>,
     body = '',
   ): Promise<ApiResponse> {
-    const url = new URL(this.#o.baseUrl);
-    url.pathname = `${url.pathname.replace(/\/+$/, '')}/${path.map((s) => encodeURIComponent(s)).join('/')}`;
-    for (const [k, v] of Object.entries(query)) url.searchParams.set(k, v);
+    const url = apiUrl(this.#o.baseUrl, path, query);
     const credentials = await this.#credentials();
     const headers = signV4(
       {

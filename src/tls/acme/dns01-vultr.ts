@@ -11,10 +11,10 @@
 import {
   type ApiClient,
   type ApiMethod,
+  apiUrl,
   arrayField,
   asObject,
   bearerJsonCall,
-  joinUrl,
   stringField,
 } from './dns01-api.ts';
 import { type ApiProviderContext, type ApiProviderSetup, apiSettings } from './dns01-api-provider.ts';
@@ -102,8 +102,7 @@ export class VultrDnsProvider implements Dns01Provider {
   }
 
   #call(method: ApiMethod, path: string[], query?: Record<string, string>, body?: unknown): Promise<unknown> {
-    const url = joinUrl(this.#o.baseUrl, 'v2', ...path);
-    for (const [k, v] of Object.entries(query ?? {})) url.searchParams.set(k, v);
+    const url = apiUrl(this.#o.baseUrl, ['v2', ...path], query);
     // govultr's NewRequest; Vultr's errors: {"error":"…","status":…}.
     return bearerJsonCall(this.#o.api, method, url, this.#o.apiKey, body, (b) => stringField(b, 'error'));
   }
