@@ -324,6 +324,59 @@ describe('IngressRouteTCP → tcp configuration', () => {
   });
 });
 
+describe('a route whose services cannot all be built', () => {
+  // Traefik's loadIngressRouteTCPConfiguration / loadIngressRouteUDPConfiguration: "Cannot create
+  // service" is logged and the route goes on with the services that could be built.
+  it('is served by the services that could (TCP and UDP), and left out when none could', () => {
+    const [svc, slice] = app('db', 'redis', ['10.0.0.1']);
+    const twoServices = {
+      services: [
+        { name: 'redis', port: 6379, weight: 3 },
+        { name: 'gone', port: 1 },
+      ],
+    };
+    const { tcp, udp, issues } = build({
+      services: [svc],
+      endpointSlices: [slice],
+      ingressRouteTCPs: [
+        tcpRoute('db', 'half', { routes: [{ match: 'HostSNI(`*`)', ...twoServices }] }),
+        tcpRoute('db', 'none', {
+          routes: [
+            {
+              match: 'HostSNI(`*`)',
+              services: [
+                { name: 'gone', port: 1 },
+                { name: 'nope', port: 2 },
+              ],
+            },
+          ],
+        }),
+      ],
+      ingressRouteUDPs: [crdObject('IngressRouteUDP', 'db', 'half', { routes: [twoServices] })],
+    });
+    const half = `db-half-${hash('HostSNI(`*`)')}`;
+    assert.deepEqual(Object.keys(tcp.routers), [half], issues.join('\n'));
+    for (const [services, name] of [
+      [tcp.services, half],
+      [udp.services, 'db-half-0'],
+    ] as const) {
+      const w = services[name];
+      assert.ok(w?.kind === 'weighted', JSON.stringify(w));
+      assert.deepEqual(
+        w.weighted.services.map((x) => [x.name, x.weight]),
+        [[`${name}-redis-6379`, 3]],
+      );
+      assert.equal(services[`${name}-gone-1`], undefined);
+    }
+    assert.deepEqual(Object.keys(udp.routers), ['db-half-0']);
+    for (const where of ['ingressroutetcp db/half', 'ingressroutetcp db/none', 'ingressrouteudp db/half'])
+      assert.ok(
+        issues.some((i) => i.startsWith(where) && /service db\/gone not found/.test(i)),
+        `${where}\n${issues.join('\n')}`,
+      );
+  });
+});
+
 describe('ServersTransportTCP and MiddlewareTCP → tcp configuration', () => {
   it('turns the TLS secrets into PEM, keeps the timeouts and proxyProtocol, and leaves out a transport whose secret is missing', () => {
     const ca = selfSignedCertificate(['ca.example']);

@@ -200,15 +200,21 @@ function services(
   const built = list.map((s) =>
     proto === 'tcp' ? tcpLoadBalancer(b, s, ns, where) : udpLoadBalancer(b, s, ns, where),
   );
-  if (built.some((x) => x === undefined)) return undefined;
+  // Traefik's loadIngressRouteTCPConfiguration and loadIngressRouteUDPConfiguration log a service
+  // that cannot be built ("Cannot create service") and go on with the route's other services:
+  // the route is served by those that could. With none, its router names a service that does
+  // not exist and is not served: here it is not built.
+  if (built.every((x) => x === undefined)) return undefined;
   if (list.length === 1) {
     section[name] = built[0];
   } else {
-    const children = list.map((s, i) => {
+    const children: Obj[] = [];
+    list.forEach((s, i) => {
+      if (built[i] === undefined) return;
       const child = `${name}-${s.name}-${s.port}`;
       section[child] = built[i];
       b.source(`${proto}/services`, child, where);
-      return { name: child, weight: s.weight ?? 1 };
+      children.push({ name: child, weight: s.weight ?? 1 });
     });
     section[name] = { weighted: { services: children } };
   }
