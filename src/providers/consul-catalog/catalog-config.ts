@@ -198,8 +198,6 @@ export function catalogConfig(
     { ...cfg, network: 'consul', useBindPortIP: false },
     constraint,
     'consul service',
-    // Traefik's buildTCPServiceConfiguration and buildUDPServiceConfiguration (config.go).
-    true,
   );
   return { ...built, issues: [...issues, ...built.issues] };
 }

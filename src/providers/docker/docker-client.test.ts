@@ -56,7 +56,7 @@ describe('docker client against a real dockerd', () => {
       const signal = new AbortController().signal;
       await client.negotiate(signal);
       const cs = await client.containers(signal);
-      const built = containersConfig(cs, cfg, () => true, 'container', true);
+      const built = containersConfig(cs, cfg, () => true, 'container');
       const svc = (
         built.data['http'] as { services: Record<string, { loadbalancer: { servers: { url: string }[] } }> }
       ).services['hosted'];

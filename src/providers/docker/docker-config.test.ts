@@ -28,7 +28,7 @@ function build(containers: ContainerInfo[], options: Record<string, unknown> = {
   const cfg = dockerProviderSchema.parse(options);
   const c = compileConstraints(cfg.constraints);
   if (typeof c !== 'function') throw new Error(c.error);
-  const d = containersConfig(containers, cfg, c, 'container', true);
+  const d = containersConfig(containers, cfg, c, 'container');
   const u = updateFromData(d.data, 'docker', d.sourceOf, {}, d.issues, { quietCase: true });
   return { config: u.config!, issues: u.issues.map(formatIssue) };
 }

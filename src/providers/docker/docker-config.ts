@@ -102,7 +102,7 @@ export function normalizeName(s: string): string {
  * - without a router label, and with at most one service, one router named after the service;
  *   a router without a rule gets `defaultRule` (a Go template over `.Name`, `.ContainerName`,
  *   `.Labels`), without a service the container's only service (with several: an error);
- * - with `l4Labels`, `traefik.tcp.*` and `traefik.udp.*` the same way (buildTCPServiceConfiguration,
+ * - `traefik.tcp.*` and `traefik.udp.*` the same way (buildTCPServiceConfiguration,
  *   BuildTCPRouterConfiguration): a TCP or UDP router or service label gives the container one
  *   service of that protocol when it names none, each of its load balancers one server
  *   `ip:port`; a TCP router needs a rule (no default), a router without a service takes the only
@@ -119,8 +119,6 @@ export function containersConfig(
   constraint: Constraint,
   /** What an item is called in issues: `container web`, `consul service web`. */
   noun = 'container',
-  /** Read TCP and UDP labels (the docker and swarm providers). */
-  l4Labels = false,
 ): DockerData {
   const issues: ConfigIssue[] = [];
   const sources = new Map<string, string>();
@@ -134,7 +132,7 @@ export function containersConfig(
   const owner = new Map<string, { where: string; conflict: boolean }>();
   for (const c of [...containers].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
     const where = `${noun} ${c.name}`;
-    const parsed = parseLabels(c.labels, where, l4Labels);
+    const parsed = parseLabels(c.labels, where);
     issues.push(...parsed.issues);
     if (!(parsed.enable ?? cfg.exposedByDefault)) continue;
     if (!constraint(c.constraintInput ?? c.labels)) continue;
@@ -145,8 +143,6 @@ export function containersConfig(
     if (stopped && !parsed.allowNonRunning) continue;
     const healthy = !stopped && (c.health === '' || c.health === 'healthy');
     if (!stopped && !healthy && !cfg.allowEmptyServices) continue;
-    // Only TCP/UDP labels, not read here: no HTTP objects for this container (Traefik's rule).
-    if (parsed.l4 && !parsed.http && !l4Labels) continue;
     const composeService = c.labels['com.docker.compose.service'];
     const composeProject = c.labels['com.docker.compose.project'];
     const serviceName =

@@ -30,13 +30,7 @@ export class DockerProvider extends EngineProvider<DockerProviderConfig> {
   ): AsyncGenerator<ProviderUpdate, void, undefined> {
     const events = this.cfg.watch ? await client.events(signal) : undefined;
     const build = async (): Promise<ProviderUpdate> => {
-      const built = containersConfig(
-        await client.containers(signal),
-        this.cfg,
-        constraint,
-        'container',
-        true,
-      );
+      const built = containersConfig(await client.containers(signal), this.cfg, constraint, 'container');
       return updateFromData(built.data, this.name, built.sourceOf, this.validation, built.issues, {
         quietCase: true,
       });

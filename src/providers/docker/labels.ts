@@ -9,14 +9,12 @@ export interface ParsedLabels {
   /** `traefik.docker.allownonrunning`: a container that is not running keeps its routes. */
   readonly allowNonRunning: boolean;
   /**
-   * `traefik.http.*`, `traefik.tls.stores.default.*` and (when read) `traefik.tcp.*` and
+   * `traefik.http.*`, `traefik.tls.stores.default.*` `traefik.tcp.*` and
    * `traefik.udp.*` as nested data (paths as written).
    */
   readonly data: Record<string, unknown>;
   /** Whether any `traefik.http.*` label is there. */
   readonly http: boolean;
-  /** Whether any `traefik.tcp.*` or `traefik.udp.*` label is there. */
-  readonly l4: boolean;
   /** Config path (segments joined by `/`, lowercase) → the label that set it. */
   readonly sources: Map<string, string>;
   readonly issues: ConfigIssue[];
@@ -41,12 +39,7 @@ const OPTIONS = new Set([
  * ignores every other `traefik.*` label; users ask for typos to be reported (traefik#8013,
  * #9840), so each one is a warning here that names it. `where` names the container in issues.
  */
-export function parseLabels(
-  labels: Readonly<Record<string, string>>,
-  where: string,
-  /** Read `traefik.tcp.*` and `traefik.udp.*` (else each is a 'not supported yet' warning). */
-  l4Labels = false,
-): ParsedLabels {
+export function parseLabels(labels: Readonly<Record<string, string>>, where: string): ParsedLabels {
   const data: Record<string, unknown> = {};
   const sources = new Map<string, string>();
   const issues: ConfigIssue[] = [];
@@ -54,7 +47,6 @@ export function parseLabels(
   let network: string | undefined;
   let allowNonRunning = false;
   let http = false;
-  let l4 = false;
   const file = (label: string): string => `${where} label ${label}`;
   for (const label of Object.keys(labels).sort()) {
     const value = labels[label]!;
@@ -71,14 +63,7 @@ export function parseLabels(
       continue;
     }
     const first = rest.split('.', 1)[0]!;
-    if ((first === 'tcp' || first === 'udp') && !l4Labels) {
-      l4 = true;
-      const msg = `${first.toUpperCase()} routers and services from labels are not supported yet (ignored)`;
-      issues.push(issue('warning', msg, [], { file: file(label) }));
-      continue;
-    }
-    if (first === 'tcp' || first === 'udp') l4 = true;
-    else if (first !== 'http' && !rest.startsWith('tls.stores.default.')) {
+    if (first !== 'tcp' && first !== 'udp' && first !== 'http' && !rest.startsWith('tls.stores.default.')) {
       const hint =
         rest.startsWith('frontend.') || rest.startsWith('backend.') || rest === 'port'
           ? 'a Traefik v1 label: Traefik v2+ ignores it'
@@ -110,7 +95,7 @@ export function parseLabels(
     }
     sources.set(path.join('/').toLowerCase(), file(label));
   }
-  return { enable, network, allowNonRunning, data, http, l4, sources, issues };
+  return { enable, network, allowNonRunning, data, http, sources, issues };
 }
 
 function put(root: Record<string, unknown>, path: readonly string[], value: string): boolean {

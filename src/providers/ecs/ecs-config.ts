@@ -86,6 +86,5 @@ export function ecsConfig(
     },
     constraint,
     'ecs instance',
-    true,
   );
 }

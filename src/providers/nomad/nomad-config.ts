@@ -124,6 +124,5 @@ export function nomadConfig(
     },
     () => true,
     'nomad service',
-    true,
   );
 }

@@ -95,5 +95,5 @@ export function swarmConfig(state: SwarmState, cfg: SwarmProviderConfig, constra
     )
       items.push({ ...base, id: svc.ID ?? name, networks: {}, health: 'starting' });
   }
-  return containersConfig(items, { ...cfg, useBindPortIP: false }, constraint, 'swarm service', true);
+  return containersConfig(items, { ...cfg, useBindPortIP: false }, constraint, 'swarm service');
 }
