@@ -468,6 +468,61 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(redirect.config, { scheme: 'https', port: '', path: '/new', statusCode: 301 });
   });
 
+  it('builds a CORS filter into the headers middleware Traefik v3.8 makes of it (traefik/traefik#13437)', () => {
+    const { config, issues } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            {
+              filters: [
+                {
+                  type: 'CORS',
+                  cors: {
+                    allowOrigins: ['https://app.example', 'https://*.example.org'],
+                    allowCredentials: true,
+                    allowMethods: ['GET', 'PUT'],
+                    allowHeaders: ['X-Token'],
+                    exposeHeaders: ['X-Trace'],
+                    maxAge: 600,
+                  },
+                },
+              ],
+              backendRefs: [{ name: 'a', port: 80 }],
+            },
+            // maxAge absent: the CRD's default, 5, as the API server would have written it.
+            {
+              filters: [{ type: 'CORS', cors: { allowOrigins: ['*'] } }],
+              backendRefs: [{ name: 'a', port: 80 }],
+            },
+          ],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    assert.deepEqual(issues, []);
+    const keys = Object.keys(config.http.routers);
+    const n0 = named(keys, 'httproute-default-r-gw-default-gw-ep-web-0');
+    assert.deepEqual(config.http.routers[n0]?.middlewares, [`${n0}-cors-0`]);
+    const cors = config.http.middlewares[`${n0}-cors-0`];
+    assert.ok(cors?.type === 'headers');
+    assert.deepEqual(cors.config.accessControlAllowOriginList, ['https://app.example']);
+    assert.equal(cors.config.accessControlAllowOriginListRegex?.length, 1);
+    assert.equal(cors.config.accessControlAllowCredentials, true);
+    assert.deepEqual(cors.config.accessControlAllowMethods, ['GET', 'PUT']);
+    assert.deepEqual(cors.config.accessControlAllowHeaders, ['X-Token']);
+    assert.deepEqual(cors.config.accessControlExposeHeaders, ['X-Trace']);
+    assert.equal(cors.config.accessControlMaxAge, 600);
+    const n1 = named(keys, 'httproute-default-r-gw-default-gw-ep-web-1');
+    const star = config.http.middlewares[`${n1}-cors-0`];
+    assert.ok(star?.type === 'headers');
+    assert.deepEqual(star.config.accessControlAllowOriginList, ['*']);
+    assert.equal(star.config.accessControlMaxAge, 5);
+  });
+
   it('takes an HTTPRoute backend`s scheme from its Service port`s appProtocol (Traefik`s getHTTPServiceProtocol)', () => {
     const svc = (name: string, port: Record<string, unknown>) => ({
       apiVersion: 'v1',
