@@ -7,9 +7,11 @@ import {
   gatewayFor,
   grpcRouteFor,
   httpRouteFor,
+  secretFor,
   serviceFor,
 } from '../../../test/helpers/kube-objects.ts';
 import { formatIssue } from '../../config/issues.ts';
+import { TestPki } from '../../upstream/test-pki.ts';
 import { type GatewayObjects, type GatewayOptions, gatewayConfig, gatewayUpdate } from './gateway-config.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
@@ -44,6 +46,7 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
       services: ko(objs.services),
       endpointSlices: ko(objs.endpointSlices),
       secrets: ko(objs.secrets),
+      configMaps: ko(objs.configMaps),
       referenceGrants: ko(objs.referenceGrants),
       namespaces: ko(objs.namespaces),
     },
@@ -895,6 +898,150 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       referenceGrants: [certGrant],
     });
     assert.deepEqual(allowed.config.tls?.certificates?.length, 1);
+  });
+
+  it('validates client certificates per the Gateway`s spec.tls.frontend: TLS options named by the listener`s routers, statuses (GEP-91)', () => {
+    const pki = new TestPki('Client CA');
+    try {
+      const server = pki.issue('a.example', ['a.example']);
+      const secret = secretFor('default', 'cert', { 'tls.crt': server.certPem, 'tls.key': server.keyPem });
+      const caMap = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'client-ca', namespace: 'default' },
+        data: { 'ca.crt': pki.ca.certPem },
+      };
+      const ref = (name: string, extra: Record<string, string> = {}) => ({
+        group: '',
+        kind: 'ConfigMap',
+        name,
+        ...extra,
+      });
+      const gwWith = (frontend: unknown) => ({
+        ...gatewayFor('default', 'gw', [
+          {
+            name: 'https',
+            port: 8443,
+            protocol: 'HTTPS',
+            hostname: 'a.example',
+            tls: { certificateRefs: [{ name: 'cert' }] },
+          },
+          { name: 'http', port: 8000, protocol: 'HTTP' },
+        ]),
+        spec: {
+          gatewayClassName: 'traefik',
+          tls: { frontend },
+          listeners: [
+            {
+              name: 'https',
+              port: 8443,
+              protocol: 'HTTPS',
+              hostname: 'a.example',
+              tls: { certificateRefs: [{ name: 'cert' }] },
+            },
+            { name: 'http', port: 8000, protocol: 'HTTP' },
+          ],
+        },
+      });
+      const route = httpRouteFor('default', 'r', {
+        parentRefs: [{ name: 'gw' }],
+        rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+      });
+      const run = (frontend: unknown, extra: Partial<Record<keyof GatewayObjects, unknown[]>> = {}) =>
+        build({
+          gatewayClasses: [gatewayClassFor()],
+          gateways: [gwWith(frontend)],
+          httpRoutes: [route],
+          secrets: [secret],
+          configMaps: [caMap],
+          services: apps.slice(0, 1),
+          endpointSlices: apps.slice(2, 3),
+          ...extra,
+        });
+      const listener = (r: ReturnType<typeof run>, name: string) =>
+        conds(
+          (
+            statusOf(r.statuses, 'Gateway', 'gw')['listeners'] as { name: string; conditions: unknown }[]
+          ).find((l) => l.name === name)?.conditions,
+        );
+
+      const ok = run({ default: { validation: { caCertificateRefs: [ref('client-ca')] } } });
+      assert.deepEqual(ok.issues, []);
+      const opts = ok.config.tls.options['default-gw-8443-frontend'];
+      assert.equal(opts?.clientAuth.clientAuthType, 'RequireAndVerifyClientCert');
+      assert.equal(opts?.clientAuth.caFiles.length, 1);
+      const keys = Object.keys(ok.config.http.routers);
+      const secure = named(keys, 'httproute-default-r-gw-default-gw-ep-websecure-0');
+      assert.equal(ok.config.http.routers[secure]?.tls?.options, 'default-gw-8443-frontend');
+      const plain = named(keys, 'httproute-default-r-gw-default-gw-ep-web-0');
+      assert.equal(ok.config.http.routers[plain]?.tls, undefined, 'an HTTP listener takes no TLS');
+      assert.deepEqual(listener(ok, 'https'), [
+        'Accepted=True/Accepted',
+        'ResolvedRefs=True/ResolvedRefs',
+        'Programmed=True/Programmed',
+      ]);
+      assert.ok(
+        !conds(statusOf(ok.statuses, 'Gateway', 'gw')['conditions']).some((c) => c.startsWith('Insecure')),
+      );
+
+      // perPort overrides default; AllowInsecureFallback lets clients without a certificate in.
+      const fallback = run({
+        default: { validation: { caCertificateRefs: [ref('missing')] } },
+        perPort: [
+          {
+            port: 8443,
+            tls: { validation: { caCertificateRefs: [ref('client-ca')], mode: 'AllowInsecureFallback' } },
+          },
+        ],
+      });
+      assert.equal(
+        fallback.config.tls.options['default-gw-8443-frontend']?.clientAuth.clientAuthType,
+        'RequestClientCert',
+      );
+      assert.ok(
+        conds(statusOf(fallback.statuses, 'Gateway', 'gw')['conditions']).includes(
+          'InsecureFrontendValidationMode=True/ConfigurationChanged',
+        ),
+      );
+
+      // Some refs unusable: ResolvedRefs=False, the others still validate.
+      const some = run({
+        default: {
+          validation: { caCertificateRefs: [ref('client-ca'), { group: '', kind: 'Service', name: 'x' }] },
+        },
+      });
+      assert.deepEqual(listener(some, 'https'), [
+        'Accepted=True/Accepted',
+        'ResolvedRefs=False/InvalidCACertificateKind',
+        'Programmed=True/Programmed',
+      ]);
+      assert.ok(some.config.tls.options['default-gw-8443-frontend']);
+
+      // None usable: the listener is not accepted and its routes are not routed.
+      for (const [refs, reason] of [
+        [[ref('missing')], 'InvalidCACertificateRef'],
+        [[ref('client-ca', { namespace: 'other' })], 'RefNotPermitted'],
+      ] as const) {
+        const none = run(
+          { default: { validation: { caCertificateRefs: refs } } },
+          { configMaps: [caMap, { ...caMap, metadata: { name: 'client-ca', namespace: 'other' } }] },
+        );
+        assert.deepEqual(listener(none, 'https'), [
+          'Accepted=False/NoValidCACertificate',
+          `ResolvedRefs=False/${reason}`,
+          'Programmed=False/Invalid',
+        ]);
+        assert.equal(none.config.tls?.options?.['default-gw-8443-frontend'], undefined);
+        const names = Object.keys(none.config.http.routers);
+        assert.ok(!names.some((n) => n.includes('-ep-websecure-')), names.join());
+        assert.ok(
+          names.some((n) => n.includes('-ep-web-')),
+          'the HTTP listener is routed',
+        );
+      }
+    } finally {
+      pki.remove();
+    }
   });
 
   it('writes a Gateway`s Accepted and Programmed as Traefik`s makeGatewayStatus: some listeners invalid, all, a parametersRef', () => {
