@@ -1004,6 +1004,51 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
         ),
       );
 
+      // A port's entry without validation overrides the default: no client certificate asked.
+      const off = run({
+        default: { validation: { caCertificateRefs: [ref('client-ca')] } },
+        perPort: [{ port: 8443, tls: {} }],
+      });
+      assert.equal(off.config.tls?.options?.['default-gw-8443-frontend'], undefined);
+      const offRouter = named(
+        Object.keys(off.config.http.routers),
+        'httproute-default-r-gw-default-gw-ep-websecure-0',
+      );
+      assert.equal(off.config.http.routers[offRouter]?.tls?.options, undefined);
+
+      // A route without hostnames on a listener without one: no Host, no TLS options: a warning.
+      const bareGw = gwWith({ default: { validation: { caCertificateRefs: [ref('client-ca')] } } });
+      const bare = build({
+        gatewayClasses: [gatewayClassFor()],
+        gateways: [
+          {
+            ...bareGw,
+            spec: {
+              ...bareGw.spec,
+              listeners: [
+                {
+                  name: 'https',
+                  port: 8443,
+                  protocol: 'HTTPS',
+                  tls: { certificateRefs: [{ name: 'cert' }] },
+                },
+              ],
+            },
+          },
+        ],
+        httpRoutes: [route],
+        secrets: [secret],
+        configMaps: [caMap],
+        services: apps.slice(0, 1),
+        endpointSlices: apps.slice(2, 3),
+      });
+      assert.ok(
+        bare.issues.some((i) =>
+          i.includes('client certificate validation applies to the hostnames of its routes'),
+        ),
+        bare.issues.join('\n'),
+      );
+
       // Some refs unusable: ResolvedRefs=False, the others still validate.
       const some = run({
         default: {

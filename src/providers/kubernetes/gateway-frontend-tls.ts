@@ -48,7 +48,8 @@ export interface FrontendTls {
 
 /**
  * The Gateway's `spec.tls.frontend` over its listeners `mine`: an HTTPS listener (TLS mode
- * `Terminate`) takes the validation of its port's `perPort` entry, else `default`; its
+ * `Terminate`) takes the validation of its port's `perPort` entry (none if the entry has none),
+ * else `default`; its
  * `caCertificateRefs` are ConfigMaps or Secrets (core group) with a `ca.crt`, in another namespace
  * only with a ReferenceGrant there (from `Gateway` to the kind). The CAs found become TLS options
  * `<ns>-<gateway>-<port>-frontend` (`clientAuth`: `RequireAndVerifyClientCert` for
@@ -84,9 +85,9 @@ export function frontendTls(
       out.push(a);
       continue;
     }
-    const validation =
-      (frontend.perPort ?? []).find((p) => p.port === l.port)?.tls?.validation ??
-      frontend.default?.validation;
+    // A port's entry overrides the default, even to validate nothing (Gateway API's PerPort).
+    const own = (frontend.perPort ?? []).find((p) => p.port === l.port);
+    const validation = own !== undefined ? own.tls?.validation : frontend.default?.validation;
     const refs = validation?.caCertificateRefs ?? [];
     if (validation === undefined || validation === null || refs.length === 0) {
       out.push(a);
