@@ -4,7 +4,7 @@
  * (test/helpers/fake-kube.ts), with real TLS clients: the HTTPS listener's routers require a
  * client certificate signed by the CA of the referenced ConfigMap; a client without one, or with
  * one of another CA, is refused in the handshake; one with a certificate of that CA reaches the
- * backend. The listener's status is written back.
+ * backend. A port in AllowInsecureFallback lets every client in. The statuses are written back.
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:https';
@@ -34,17 +34,19 @@ describe('Kubernetes Gateway API provider: client certificate validation of a Ga
   let client: Issued;
   let stranger: Issued;
   let securePort = 0;
+  let fallbackPort = 0;
 
   before(async () => {
     serverPki = new TestPki('Gateway CA');
     clientPki = new TestPki('Client CA');
     strangerPki = new TestPki('Other CA');
-    const server = serverPki.issue('a.example', ['a.example']);
+    const server = serverPki.issue('a.example', ['a.example', 'b.example']);
     client = clientPki.issue('client', []);
     stranger = strangerPki.issue('stranger', []);
-    [kube, app, securePort] = await Promise.all([
+    [kube, app, securePort, fallbackPort] = await Promise.all([
       startFakeKube(),
       startBackend((_req, res) => res.end('app')),
+      freePort(),
       freePort(),
     ]);
     const gw = gatewayFor('shop', 'gw', [
@@ -55,10 +57,28 @@ describe('Kubernetes Gateway API provider: client certificate validation of a Ga
         hostname: 'a.example',
         tls: { certificateRefs: [{ name: 'cert' }] },
       },
+      {
+        name: 'fallback',
+        port: fallbackPort,
+        protocol: 'HTTPS',
+        hostname: 'b.example',
+        tls: { certificateRefs: [{ name: 'cert' }] },
+      },
     ]);
     (gw['spec'] as Record<string, unknown>)['tls'] = {
       frontend: {
         default: { validation: { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'client-ca' }] } },
+        perPort: [
+          {
+            port: fallbackPort,
+            tls: {
+              validation: {
+                caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'client-ca' }],
+                mode: 'AllowInsecureFallback',
+              },
+            },
+          },
+        ],
       },
     };
     for (const o of [
@@ -83,6 +103,8 @@ describe('Kubernetes Gateway API provider: client certificate validation of a Ga
       config: `entryPoints:
   websecure:
     address: "127.0.0.1:${securePort}"
+  fallback:
+    address: "127.0.0.1:${fallbackPort}"
 log: { level: INFO }
 providers:
   providersThrottleDuration: 50ms
@@ -100,14 +122,18 @@ providers:
   });
 
   /** GET / over TLS to a.example: the status, or the error that ended the exchange. */
-  const call = (cert?: Issued): Promise<{ status?: number; body?: string; error?: string }> =>
+  const call = (
+    cert?: Issued,
+    port = securePort,
+    host = 'a.example',
+  ): Promise<{ status?: number; body?: string; error?: string }> =>
     new Promise((resolve) => {
       const req = request(
         {
           host: '127.0.0.1',
-          port: securePort,
-          servername: 'a.example',
-          headers: { host: 'a.example' },
+          port,
+          servername: host,
+          headers: { host },
           path: '/',
           ca: serverPki.ca.certPem,
           ...(cert !== undefined ? { cert: cert.certPem, key: cert.keyPem } : {}),
@@ -143,6 +169,17 @@ providers:
     assert.equal(app.seen.length, seen, 'no request reached the backend');
   });
 
+  it('lets every client in on a port in AllowInsecureFallback, and says so in the Gateway`s status', async () => {
+    await untilApplied(
+      proxy,
+      0,
+      async () => (await call(undefined, fallbackPort, 'b.example')).status === 200,
+    );
+    assert.deepEqual(await call(undefined, fallbackPort, 'b.example'), { status: 200, body: 'app' });
+    assert.deepEqual(await call(stranger, fallbackPort, 'b.example'), { status: 200, body: 'app' });
+    assert.deepEqual(await call(client, fallbackPort, 'b.example'), { status: 200, body: 'app' });
+  });
+
   it('writes the listener`s conditions: accepted, resolved, programmed', async () => {
     const gw = await within(kube.waitForWrite(/^PUT .*\/gateways\/gw\/status$/), 'the Gateway status');
     const listeners = (
@@ -151,6 +188,17 @@ providers:
     assert.deepEqual(
       listeners[0]?.conditions.map((c) => `${c.type}=${c.status}`),
       ['Accepted=True', 'ResolvedRefs=True', 'Programmed=True'],
+    );
+    const conditions = (gw['status'] as { conditions: { type: string; status: string; reason: string }[] })
+      .conditions;
+    assert.ok(
+      conditions.some(
+        (c) =>
+          c.type === 'InsecureFrontendValidationMode' &&
+          c.status === 'True' &&
+          c.reason === 'ConfigurationChanged',
+      ),
+      JSON.stringify(conditions),
     );
   });
 });
