@@ -1049,6 +1049,13 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
         bare.issues.join('\n'),
       );
 
+      // A listener that failed already keeps the reason it failed for.
+      const noCert = run(
+        { default: { validation: { caCertificateRefs: [ref('missing')] } } },
+        { secrets: [] },
+      );
+      assert.ok(listener(noCert, 'https').includes('ResolvedRefs=False/InvalidCertificateRef'));
+
       // Some refs unusable: ResolvedRefs=False, the others still validate.
       const some = run({
         default: {

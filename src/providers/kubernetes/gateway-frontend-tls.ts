@@ -111,7 +111,9 @@ export function frontendTls(
       byPort.set(l.port, got);
     }
     const conditions = [...a.status.conditions];
-    for (const c of got.problems) replace(conditions, c);
+    // A listener that failed already (its certificate…) keeps the reason it failed for.
+    for (const c of got.problems)
+      if (conditions.find((x) => x.type === c.type)?.status !== 'False') replace(conditions, c);
     if (got.none) {
       replace(
         conditions,
