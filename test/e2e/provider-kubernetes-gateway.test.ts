@@ -183,6 +183,23 @@ describe('Kubernetes Gateway API provider: filters, ReferenceGrants, statuses (e
             ],
           },
           {
+            matches: [{ path: { type: 'PathPrefix', value: '/cors' } }],
+            filters: [
+              {
+                type: 'CORS',
+                cors: {
+                  allowOrigins: ['https://app.example', 'https://*.example.org'],
+                  allowCredentials: true,
+                  allowMethods: ['GET', 'PUT'],
+                  allowHeaders: ['X-Token'],
+                  exposeHeaders: ['X-Trace'],
+                  maxAge: 600,
+                },
+              },
+            ],
+            backendRefs: [{ name: 'app', port: 80 }],
+          },
+          {
             matches: [{ path: { type: 'PathPrefix', value: '/rel' } }],
             filters: [{ type: 'RequestRedirect', requestRedirect: { hostname: 'other.example' } }],
           },
@@ -261,10 +278,18 @@ providers:
   const get = (
     path: string,
     headers: Record<string, string> = {},
+    method = 'GET',
   ): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; text: string }> =>
     new Promise((resolve, reject) => {
       request(
-        { port: web, host: '127.0.0.1', path, headers: { host: 'gw.example', ...headers }, agent: false },
+        {
+          port: web,
+          host: '127.0.0.1',
+          method,
+          path,
+          headers: { host: 'gw.example', ...headers },
+          agent: false,
+        },
         (res) => {
           let text = '';
           res.setEncoding('utf8');
@@ -325,6 +350,46 @@ providers:
     // An explicit port stays, the scheme's default too (Traefik's net.JoinHostPort).
     assert.equal(r.headers['location'], 'https://gw.example:443/moved?y=1');
     assert.equal(r.text, 'Permanent Redirect', 'Go`s status text, as Traefik writes it');
+  });
+
+  it('answers a CORS preflight per the HTTPRoute`s CORS filter without reaching the backend (Traefik v3.8)', async () => {
+    const before = app.seen.length;
+    const pre = await get(
+      '/cors/x',
+      {
+        Origin: 'https://app.example',
+        'Access-Control-Request-Method': 'PUT',
+        'Access-Control-Request-Headers': 'X-Token',
+      },
+      'OPTIONS',
+    );
+    assert.equal(pre.status, 200);
+    assert.equal(pre.headers['access-control-allow-origin'], 'https://app.example');
+    assert.equal(pre.headers['access-control-allow-credentials'], 'true');
+    assert.equal(pre.headers['access-control-allow-methods'], 'GET,PUT');
+    assert.equal(pre.headers['access-control-allow-headers'], 'X-Token');
+    assert.equal(pre.headers['access-control-max-age'], '600');
+    assert.equal(app.seen.length, before, 'the preflight is answered by the proxy');
+    // A wildcard host in allowOrigins admits its subdomains, and only them.
+    const sub = await get(
+      '/cors/x',
+      { Origin: 'https://a.b.example.org', 'Access-Control-Request-Method': 'GET' },
+      'OPTIONS',
+    );
+    assert.equal(sub.headers['access-control-allow-origin'], 'https://a.b.example.org');
+    const apex = await get(
+      '/cors/x',
+      { Origin: 'https://example.org', 'Access-Control-Request-Method': 'GET' },
+      'OPTIONS',
+    );
+    assert.equal(apex.status, 200);
+    assert.equal(apex.headers['access-control-allow-origin'], undefined);
+    // The actual request reaches the backend; its answer carries the CORS fields.
+    const r = await get('/cors/x', { Origin: 'https://app.example' });
+    assert.equal(r.status, 200);
+    assert.equal(app.seen.length, before + 1);
+    assert.equal(r.headers['access-control-allow-origin'], 'https://app.example');
+    assert.equal(r.headers['access-control-expose-headers'], 'X-Trace');
   });
 
   it('answers a RequestRedirect without scheme with a scheme-relative Location, as Traefik`s Go URL', async () => {

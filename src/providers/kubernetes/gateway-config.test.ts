@@ -7,9 +7,11 @@ import {
   gatewayFor,
   grpcRouteFor,
   httpRouteFor,
+  secretFor,
   serviceFor,
 } from '../../../test/helpers/kube-objects.ts';
 import { formatIssue } from '../../config/issues.ts';
+import { TestPki } from '../../upstream/test-pki.ts';
 import { type GatewayObjects, type GatewayOptions, gatewayConfig, gatewayUpdate } from './gateway-config.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
@@ -44,6 +46,7 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
       services: ko(objs.services),
       endpointSlices: ko(objs.endpointSlices),
       secrets: ko(objs.secrets),
+      configMaps: ko(objs.configMaps),
       referenceGrants: ko(objs.referenceGrants),
       namespaces: ko(objs.namespaces),
     },
@@ -468,6 +471,61 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(redirect.config, { scheme: 'https', port: '', path: '/new', statusCode: 301 });
   });
 
+  it('builds a CORS filter into the headers middleware Traefik v3.8 makes of it (traefik/traefik#13437)', () => {
+    const { config, issues } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw],
+      httpRoutes: [
+        httpRouteFor('default', 'r', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [
+            {
+              filters: [
+                {
+                  type: 'CORS',
+                  cors: {
+                    allowOrigins: ['https://app.example', 'https://*.example.org'],
+                    allowCredentials: true,
+                    allowMethods: ['GET', 'PUT'],
+                    allowHeaders: ['X-Token'],
+                    exposeHeaders: ['X-Trace'],
+                    maxAge: 600,
+                  },
+                },
+              ],
+              backendRefs: [{ name: 'a', port: 80 }],
+            },
+            // maxAge absent: the CRD's default, 5, as the API server would have written it.
+            {
+              filters: [{ type: 'CORS', cors: { allowOrigins: ['*'] } }],
+              backendRefs: [{ name: 'a', port: 80 }],
+            },
+          ],
+        }),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    assert.deepEqual(issues, []);
+    const keys = Object.keys(config.http.routers);
+    const n0 = named(keys, 'httproute-default-r-gw-default-gw-ep-web-0');
+    assert.deepEqual(config.http.routers[n0]?.middlewares, [`${n0}-cors-0`]);
+    const cors = config.http.middlewares[`${n0}-cors-0`];
+    assert.ok(cors?.type === 'headers');
+    assert.deepEqual(cors.config.accessControlAllowOriginList, ['https://app.example']);
+    assert.equal(cors.config.accessControlAllowOriginListRegex?.length, 1);
+    assert.equal(cors.config.accessControlAllowCredentials, true);
+    assert.deepEqual(cors.config.accessControlAllowMethods, ['GET', 'PUT']);
+    assert.deepEqual(cors.config.accessControlAllowHeaders, ['X-Token']);
+    assert.deepEqual(cors.config.accessControlExposeHeaders, ['X-Trace']);
+    assert.equal(cors.config.accessControlMaxAge, 600);
+    const n1 = named(keys, 'httproute-default-r-gw-default-gw-ep-web-1');
+    const star = config.http.middlewares[`${n1}-cors-0`];
+    assert.ok(star?.type === 'headers');
+    assert.deepEqual(star.config.accessControlAllowOriginList, ['*']);
+    assert.equal(star.config.accessControlMaxAge, 5);
+  });
+
   it('takes an HTTPRoute backend`s scheme from its Service port`s appProtocol (Traefik`s getHTTPServiceProtocol)', () => {
     const svc = (name: string, port: Record<string, unknown>) => ({
       apiVersion: 'v1',
@@ -840,6 +898,202 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       referenceGrants: [certGrant],
     });
     assert.deepEqual(allowed.config.tls?.certificates?.length, 1);
+  });
+
+  it('validates client certificates per the Gateway`s spec.tls.frontend: TLS options named by the listener`s routers, statuses (GEP-91)', () => {
+    const pki = new TestPki('Client CA');
+    try {
+      const server = pki.issue('a.example', ['a.example']);
+      const secret = secretFor('default', 'cert', { 'tls.crt': server.certPem, 'tls.key': server.keyPem });
+      const caMap = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'client-ca', namespace: 'default' },
+        data: { 'ca.crt': pki.ca.certPem },
+      };
+      const ref = (name: string, extra: Record<string, string> = {}) => ({
+        group: '',
+        kind: 'ConfigMap',
+        name,
+        ...extra,
+      });
+      const gwWith = (frontend: unknown) => ({
+        ...gatewayFor('default', 'gw', [
+          {
+            name: 'https',
+            port: 8443,
+            protocol: 'HTTPS',
+            hostname: 'a.example',
+            tls: { certificateRefs: [{ name: 'cert' }] },
+          },
+          { name: 'http', port: 8000, protocol: 'HTTP' },
+        ]),
+        spec: {
+          gatewayClassName: 'traefik',
+          tls: { frontend },
+          listeners: [
+            {
+              name: 'https',
+              port: 8443,
+              protocol: 'HTTPS',
+              hostname: 'a.example',
+              tls: { certificateRefs: [{ name: 'cert' }] },
+            },
+            { name: 'http', port: 8000, protocol: 'HTTP' },
+          ],
+        },
+      });
+      const route = httpRouteFor('default', 'r', {
+        parentRefs: [{ name: 'gw' }],
+        rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+      });
+      const run = (frontend: unknown, extra: Partial<Record<keyof GatewayObjects, unknown[]>> = {}) =>
+        build({
+          gatewayClasses: [gatewayClassFor()],
+          gateways: [gwWith(frontend)],
+          httpRoutes: [route],
+          secrets: [secret],
+          configMaps: [caMap],
+          services: apps.slice(0, 1),
+          endpointSlices: apps.slice(2, 3),
+          ...extra,
+        });
+      const listener = (r: ReturnType<typeof run>, name: string) =>
+        conds(
+          (
+            statusOf(r.statuses, 'Gateway', 'gw')['listeners'] as { name: string; conditions: unknown }[]
+          ).find((l) => l.name === name)?.conditions,
+        );
+
+      const ok = run({ default: { validation: { caCertificateRefs: [ref('client-ca')] } } });
+      assert.deepEqual(ok.issues, []);
+      const opts = ok.config.tls.options['default-gw-8443-frontend'];
+      assert.equal(opts?.clientAuth.clientAuthType, 'RequireAndVerifyClientCert');
+      assert.equal(opts?.clientAuth.caFiles.length, 1);
+      const keys = Object.keys(ok.config.http.routers);
+      const secure = named(keys, 'httproute-default-r-gw-default-gw-ep-websecure-0');
+      assert.equal(ok.config.http.routers[secure]?.tls?.options, 'default-gw-8443-frontend');
+      const plain = named(keys, 'httproute-default-r-gw-default-gw-ep-web-0');
+      assert.equal(ok.config.http.routers[plain]?.tls, undefined, 'an HTTP listener takes no TLS');
+      assert.deepEqual(listener(ok, 'https'), [
+        'Accepted=True/Accepted',
+        'ResolvedRefs=True/ResolvedRefs',
+        'Programmed=True/Programmed',
+      ]);
+      assert.ok(
+        !conds(statusOf(ok.statuses, 'Gateway', 'gw')['conditions']).some((c) => c.startsWith('Insecure')),
+      );
+
+      // perPort overrides default; AllowInsecureFallback lets clients without a certificate in.
+      const fallback = run({
+        default: { validation: { caCertificateRefs: [ref('missing')] } },
+        perPort: [
+          {
+            port: 8443,
+            tls: { validation: { caCertificateRefs: [ref('client-ca')], mode: 'AllowInsecureFallback' } },
+          },
+        ],
+      });
+      assert.equal(
+        fallback.config.tls.options['default-gw-8443-frontend']?.clientAuth.clientAuthType,
+        'RequestClientCert',
+      );
+      assert.ok(
+        conds(statusOf(fallback.statuses, 'Gateway', 'gw')['conditions']).includes(
+          'InsecureFrontendValidationMode=True/ConfigurationChanged',
+        ),
+      );
+
+      // A port's entry without validation overrides the default: no client certificate asked.
+      const off = run({
+        default: { validation: { caCertificateRefs: [ref('client-ca')] } },
+        perPort: [{ port: 8443, tls: {} }],
+      });
+      assert.equal(off.config.tls?.options?.['default-gw-8443-frontend'], undefined);
+      const offRouter = named(
+        Object.keys(off.config.http.routers),
+        'httproute-default-r-gw-default-gw-ep-websecure-0',
+      );
+      assert.equal(off.config.http.routers[offRouter]?.tls?.options, undefined);
+
+      // A route without hostnames on a listener without one: no Host, no TLS options: a warning.
+      const bareGw = gwWith({ default: { validation: { caCertificateRefs: [ref('client-ca')] } } });
+      const bare = build({
+        gatewayClasses: [gatewayClassFor()],
+        gateways: [
+          {
+            ...bareGw,
+            spec: {
+              ...bareGw.spec,
+              listeners: [
+                {
+                  name: 'https',
+                  port: 8443,
+                  protocol: 'HTTPS',
+                  tls: { certificateRefs: [{ name: 'cert' }] },
+                },
+              ],
+            },
+          },
+        ],
+        httpRoutes: [route],
+        secrets: [secret],
+        configMaps: [caMap],
+        services: apps.slice(0, 1),
+        endpointSlices: apps.slice(2, 3),
+      });
+      assert.ok(
+        bare.issues.some((i) =>
+          i.includes('client certificate validation applies to the hostnames of its routes'),
+        ),
+        bare.issues.join('\n'),
+      );
+
+      // A listener that failed already keeps the reason it failed for.
+      const noCert = run(
+        { default: { validation: { caCertificateRefs: [ref('missing')] } } },
+        { secrets: [] },
+      );
+      assert.ok(listener(noCert, 'https').includes('ResolvedRefs=False/InvalidCertificateRef'));
+
+      // Some refs unusable: ResolvedRefs=False, the others still validate.
+      const some = run({
+        default: {
+          validation: { caCertificateRefs: [ref('client-ca'), { group: '', kind: 'Service', name: 'x' }] },
+        },
+      });
+      assert.deepEqual(listener(some, 'https'), [
+        'Accepted=True/Accepted',
+        'ResolvedRefs=False/InvalidCACertificateKind',
+        'Programmed=True/Programmed',
+      ]);
+      assert.ok(some.config.tls.options['default-gw-8443-frontend']);
+
+      // None usable: the listener is not accepted and its routes are not routed.
+      for (const [refs, reason] of [
+        [[ref('missing')], 'InvalidCACertificateRef'],
+        [[ref('client-ca', { namespace: 'other' })], 'RefNotPermitted'],
+      ] as const) {
+        const none = run(
+          { default: { validation: { caCertificateRefs: refs } } },
+          { configMaps: [caMap, { ...caMap, metadata: { name: 'client-ca', namespace: 'other' } }] },
+        );
+        assert.deepEqual(listener(none, 'https'), [
+          'Accepted=False/NoValidCACertificate',
+          `ResolvedRefs=False/${reason}`,
+          'Programmed=False/Invalid',
+        ]);
+        assert.equal(none.config.tls?.options?.['default-gw-8443-frontend'], undefined);
+        const names = Object.keys(none.config.http.routers);
+        assert.ok(!names.some((n) => n.includes('-ep-websecure-')), names.join());
+        assert.ok(
+          names.some((n) => n.includes('-ep-web-')),
+          'the HTTP listener is routed',
+        );
+      }
+    } finally {
+      pki.remove();
+    }
   });
 
   it('writes a Gateway`s Accepted and Programmed as Traefik`s makeGatewayStatus: some listeners invalid, all, a parametersRef', () => {

@@ -12,6 +12,7 @@ import {
   isInternalService,
 } from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
+import { frontendTls } from './gateway-frontend-tls.ts';
 import { GRPC_UNAVAILABLE, type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
 import { l4RouteConfig } from './gateway-l4.ts';
 import {
@@ -35,8 +36,9 @@ export interface GatewayObjects {
   /** `v1alpha2` TCPRoutes and TLSRoutes (read with experimentalChannel only). */
   readonly tcpRoutes?: readonly KubeObject[];
   readonly tlsRoutes?: readonly KubeObject[];
-  /** `v1alpha3` BackendTLSPolicies and the ConfigMaps of their CAs (with experimentalChannel). */
+  /** `v1alpha3` BackendTLSPolicies (with experimentalChannel). */
   readonly backendTLSPolicies?: readonly KubeObject[];
+  /** ConfigMaps: the CAs of BackendTLSPolicies and of the Gateways' `spec.tls.frontend`. */
   readonly configMaps?: readonly KubeObject[];
   readonly services: readonly KubeObject[];
   readonly endpointSlices: readonly KubeObject[];
@@ -145,8 +147,17 @@ export function gatewayConfig(
   const experimental = opts.experimentalChannel === true;
   const scope = { objects: objs.namespaces ?? [], watched: opts.namespaces ?? [] };
   const httpTls = new Set(opts.httpTlsEntryPoints ?? []);
-  for (const gw of ours)
-    listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, experimental, scope, httpTls));
+  const configMaps = new Map(
+    (objs.configMaps ?? []).map((c) => [`${c.metadata.namespace ?? 'default'}/${c.metadata.name}`, c]),
+  );
+  // The Gateways with a listener in AllowInsecureFallback (InsecureFrontendValidationMode).
+  const insecure = new Set<KubeObject>();
+  for (const gw of ours) {
+    const own = gatewayListeners(b, grants, gw, opts.entryPointPorts, experimental, scope, httpTls);
+    const front = frontendTls(b, grants, gw, own, configMaps);
+    if (front.insecure) insecure.add(gw);
+    listeners.push(...front.listeners);
+  }
   const addresses =
     opts.statusAddress === undefined || ours.length === 0 ? [] : statusAddresses(b, opts.statusAddress);
 
@@ -178,7 +189,7 @@ export function gatewayConfig(
       object: gw,
       path: objectPath(gw, 'gateways'),
       status: {
-        conditions: gatewayConditions(gw, mine),
+        conditions: gatewayConditions(gw, mine, insecure.has(gw)),
         listeners: mine.map((l) => l.status),
         ...(addresses.length > 0 ? { addresses } : {}),
       },
@@ -194,7 +205,23 @@ export function gatewayConfig(
  * Programmed=False; some invalid leave the Gateway Accepted and Programmed, the reason of
  * Accepted `ListenersNotValid`. The listeners keep being routed either way.
  */
-function gatewayConditions(gw: KubeObject, mine: readonly Attach[]): Condition[] {
+function gatewayConditions(gw: KubeObject, mine: readonly Attach[], insecure: boolean): Condition[] {
+  const all = gatewayConditionsOf(gw, mine);
+  // Gateway API v1.5 (GEP-91): a listener that lets clients without a valid certificate through.
+  if (insecure)
+    all.push(
+      condition(
+        gw,
+        'InsecureFrontendValidationMode',
+        true,
+        'ConfigurationChanged',
+        'Client certificate validation is in AllowInsecureFallback mode on at least one listener',
+      ),
+    );
+  return all;
+}
+
+function gatewayConditionsOf(gw: KubeObject, mine: readonly Attach[]): Condition[] {
   const infra = (gw.spec as { infrastructure?: { parametersRef?: unknown } | null } | undefined)
     ?.infrastructure;
   if (infra?.parametersRef !== undefined && infra.parametersRef !== null)
@@ -318,6 +345,13 @@ function routeConfig(
       a.status.attachedRoutes++;
       if (!a.attached || a.entryPoint === undefined) continue;
       accepted = condition(route, 'Accepted', true, 'Accepted', 'Route accepted');
+      // TLS options go by the SNI of the routers' Host names (docs/tls.md): a route without
+      // hostnames on a listener without one would be served without the client certificates.
+      if (a.tlsOptions !== undefined && hosts.length === 0)
+        b.warn(
+          where,
+          `listener ${a.listener.name}: client certificate validation applies to the hostnames of its routes, and this route has none: its clients are not asked for a certificate`,
+        );
       ruleBackends ??= rules.map((r, ri) =>
         kind === 'GRPCRoute'
           ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`, policies)
@@ -493,6 +527,9 @@ function routerOf(
     entryPoints: [a.entryPoint],
     service,
     ...(middlewares.length > 0 ? { middlewares: [...middlewares] } : {}),
-    ...(a.listener.protocol === 'HTTPS' ? { tls: {} } : {}),
+    // The Gateway's client certificate validation: the TLS options of the listener's port.
+    ...(a.listener.protocol === 'HTTPS'
+      ? { tls: a.tlsOptions !== undefined ? { options: a.tlsOptions } : {} }
+      : {}),
   };
 }

@@ -1,6 +1,6 @@
 import { type CrdRegistry, crdRefused } from './gateway-backends.ts';
 import type { KubeBuild, Obj } from './kube-build.ts';
-import { normalize } from './kube-build.ts';
+import { normalize, quoteMeta } from './kube-build.ts';
 
 interface HeaderFilter {
   readonly set?: readonly { readonly name: string; readonly value: string }[];
@@ -27,6 +27,47 @@ export interface HttpRouteFilter {
   };
   readonly urlRewrite?: { readonly hostname?: string; readonly path?: PathModifier };
   readonly extensionRef?: { readonly group?: string; readonly kind?: string; readonly name?: string };
+  readonly cors?: CorsFilter;
+}
+
+/** Gateway API v1.5's HTTPCORSFilter (GEP-1767, Standard since v1.5). */
+interface CorsFilter {
+  readonly allowOrigins?: readonly string[];
+  readonly allowCredentials?: boolean;
+  readonly allowMethods?: readonly string[];
+  readonly allowHeaders?: readonly string[];
+  readonly exposeHeaders?: readonly string[];
+  readonly maxAge?: number;
+}
+
+/** The CRD's default of `cors.maxAge` (`+kubebuilder:default=5`): the API server writes it. */
+const CORS_DEFAULT_MAX_AGE = 5;
+
+/**
+ * A CORS filter as the headers middleware Traefik builds for it (traefik/traefik#13437, v3.8):
+ * `allowOrigins` → `accessControlAllowOriginList` (`*` and exact origins), an origin with a
+ * wildcard host (`https://*.example.com`) → an anchored `accessControlAllowOriginListRegex`;
+ * `allowMethods`, `allowHeaders`, `exposeHeaders`, `allowCredentials` and `maxAge` → the
+ * matching `accessControl*` keys. The headers middleware answers the preflight itself and,
+ * with credentials, echoes the request's origin, method and headers for a `*`
+ * (traefik/traefik#13368).
+ */
+function corsHeaders(c: CorsFilter): Obj {
+  const list: string[] = [];
+  const regex: string[] = [];
+  for (const o of c.allowOrigins ?? []) {
+    if (o === '*' || !o.includes('*')) list.push(o);
+    else regex.push(`^${o.split('*').map(quoteMeta).join('.+')}$`);
+  }
+  const out: Obj = {};
+  if (list.length > 0) out['accessControlAllowOriginList'] = list;
+  if (regex.length > 0) out['accessControlAllowOriginListRegex'] = regex;
+  if (c.allowCredentials === true) out['accessControlAllowCredentials'] = true;
+  if ((c.allowMethods ?? []).length > 0) out['accessControlAllowMethods'] = [...c.allowMethods!];
+  if ((c.allowHeaders ?? []).length > 0) out['accessControlAllowHeaders'] = [...c.allowHeaders!];
+  if ((c.exposeHeaders ?? []).length > 0) out['accessControlExposeHeaders'] = [...c.exposeHeaders!];
+  out['accessControlMaxAge'] = c.maxAge ?? CORS_DEFAULT_MAX_AGE;
+  return out;
 }
 
 /** The middleware names of a router, in filter order; `redirects` when one answers by itself. */
@@ -42,7 +83,8 @@ export interface FilterChain {
  * (`traefik.io`/`Middleware`) names the CRD provider's `<ns>-<name>@kubernetescrd`. A
  * ReplacePrefixMatch takes the match's path (`/` by default) as the prefix to replace. Ours: the
  * middlewares run in the filters' order (Traefik's come out of a Go map, in no set order).
- * An unsupported filter (RequestMirror, CORS …) is an error: the router is left out.
+ * `CORS` → a `headers` middleware (corsHeaders, Traefik v3.8). An unsupported filter
+ * (RequestMirror …) is an error: the router answers 500 (gateway-config.ts).
  */
 export function filterMiddlewares(
   b: KubeBuild,
@@ -99,6 +141,10 @@ export function filterMiddlewares(
         };
         break;
       }
+      case 'CORS':
+        if (f.cors === undefined) return { error: `filter ${i} CORS: no cors` };
+        mw = { headers: corsHeaders(f.cors) };
+        break;
       case 'ExtensionRef': {
         const e = f.extensionRef;
         if (e === undefined || e.name === undefined)

@@ -38,6 +38,8 @@ export interface Attach {
   readonly kinds: readonly string[];
   /** The namespaces whose routes it admits (Traefik's AllowedNamespaces); `all` for `from: All`. */
   readonly namespaces: ReadonlySet<string> | 'all';
+  /** The TLS options of the Gateway's client certificate validation (gateway-frontend-tls.ts). */
+  readonly tlsOptions?: string;
   readonly status: { name: string; supportedKinds: Obj[]; attachedRoutes: number; conditions: Condition[] };
 }
 

@@ -9,7 +9,7 @@ import { runKubeProvider } from './kube-watch.ts';
 /**
  * Traefik's Gateway API provider (pkg/provider/kubernetes/gateway): GatewayClasses, Gateways,
  * HTTPRoutes and GRPCRoutes (`gateway.networking.k8s.io/v1`), ReferenceGrants (`v1beta1`), with
- * experimentalChannel TCPRoutes and TLSRoutes (`v1alpha2`), BackendTLSPolicies (`v1alpha3`) and
+ * experimentalChannel TCPRoutes and TLSRoutes (`v1alpha2`) and BackendTLSPolicies (`v1alpha3`),
  * ConfigMaps, Services, Secrets and EndpointSlices, followed by informers. Objects are `name@kubernetesgateway`. After each build
  * the statuses of our GatewayClasses, Gateways and HTTPRoutes are written back (StatusWriter:
  * only those that changed); a failed write is reported with the next build.
@@ -75,7 +75,9 @@ export class KubernetesGatewayProvider implements Provider {
       backendTLSPolicies: cfg.experimentalChannel
         ? { prefix: '/apis/gateway.networking.k8s.io/v1alpha3', plural: 'backendtlspolicies' }
         : undefined,
-      configMaps: cfg.experimentalChannel ? { prefix: '/api/v1', plural: 'configmaps' } : undefined,
+      // ConfigMaps hold the CAs of a Gateway's client certificate validation (spec.tls.frontend,
+      // Gateway API v1.5 Standard) and of BackendTLSPolicies.
+      configMaps: { prefix: '/api/v1', plural: 'configmaps' },
     };
     yield* runKubeProvider(
       cfg,
