@@ -1110,6 +1110,7 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
   const defaults = defaultEntryPoints(config);
   const trialOptions: BuildOptions = {
     defaultEntryPoints: defaults,
+    providersPrecedence: config.providers.precedence,
     udpEntryPoints: udpEntryPointNames(config),
     entryPointModel: entryPointModelFor(config),
     // Traefik leaves its internal routers out of access logs, metrics and traces unless

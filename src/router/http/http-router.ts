@@ -40,6 +40,18 @@ export interface RouteExplanation {
 
 const EMPTY: readonly never[] = Object.freeze([]);
 
+/**
+ * A route's place by its provider in `precedence` (lower first): Traefik's muxer takes the
+ * provider's index in the list (slices.Index: the exact name, so `nomad-<namespace>` is not
+ * `nomad`), an unlisted provider after all listed ones.
+ */
+function providerRank(name: string, precedence: readonly string[] | undefined): number {
+  if (precedence === undefined || precedence.length === 0) return 0;
+  const at = name.lastIndexOf('@');
+  const i = at === -1 ? -1 : precedence.indexOf(name.slice(at + 1));
+  return i === -1 ? precedence.length : i;
+}
+
 export class HttpRouter<T> {
   readonly #byEntryPoint: ReadonlyMap<string, EntryIndex<T>>;
   /** For entry points that no route names: only the routes listening everywhere. */
@@ -73,6 +85,12 @@ export class HttpRouter<T> {
   static build<T>(
     routes: readonly RouteEntry<T>[],
     memo?: RuleMemo,
+    /**
+     * Provider names, first listed first: of two routes with the same priority, the one whose
+     * provider (the name after `@`) comes earlier is tried first; a provider not listed comes
+     * after every listed one (static `providers.precedence`, Traefik v3.7).
+     */
+    precedence?: readonly string[],
   ): {
     router: HttpRouter<T>;
     errors: { name: string; error: RuleError }[];
@@ -91,10 +109,14 @@ export class HttpRouter<T> {
         continue;
       }
       const priority = entry.priority ? entry.priority : defaultPriority(entry.rule);
-      compiled.push({ entry, index, priority, name: entry.name, rule });
+      const provider = providerRank(entry.name, precedence);
+      compiled.push({ entry, index, priority, provider, name: entry.name, rule });
     }
+    // As Traefik v3.7's muxer (pkg/muxer/http/mux.go routes.Less): priority first, then the
+    // provider's place in providers.precedence; then the name, for an order that does not vary.
     compiled.sort((a, b) => {
       if (a.priority !== b.priority) return a.priority > b.priority ? -1 : 1;
+      if (a.provider !== b.provider) return a.provider - b.provider;
       if (a.name !== b.name) return a.name < b.name ? -1 : 1;
       return a.index - b.index;
     });
