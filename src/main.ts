@@ -1488,7 +1488,9 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
   if (bridge !== null) {
     const { AdminServer } = await import('./admin/index.ts');
     const dashboardAsset =
-      config.api?.dashboard === true ? (await import('./admin/dashboard/index.ts')).dashboardAsset : null;
+      config.api?.dashboard === true
+        ? (await import('./admin/dashboard/index.ts')).dashboardAssets(config.api.dashboardName)
+        : null;
     const server = new AdminServer({
       snapshots: ref,
       watcher,

@@ -462,6 +462,8 @@ const api = strictObject({
     .default('/'),
   /** Traefik's: hides its dashboard's ad. Ours has none: accepted, nothing to hide. */
   disableDashboardAd: z.boolean().default(false),
+  /** Traefik v3.7's: a name that the dashboard's page titles carry ('' = none). */
+  dashboardName: z.string().default(''),
 });
 
 const ping = strictObject({
