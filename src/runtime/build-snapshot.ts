@@ -144,8 +144,8 @@ export interface BuildOptions {
   /** With data-plane workers: active health checks run in the control plane only (src/workers). */
   readonly activeHealth?: ActiveHealthHub;
   /**
-   * The static `providers.precedence` (Traefik v3.7): of two HTTP routers with the same
-   * priority, the one whose provider comes first is tried first. Absent = by name only.
+   * The static `providers.precedence` (Traefik v3.7): of two HTTP (or TCP) routers with the
+   * same priority, the one whose provider comes first is tried first. Absent = by name only.
    */
   readonly providersPrecedence?: readonly string[];
 }
@@ -597,7 +597,13 @@ export function buildSnapshot(
     syntax: r.syntax,
     entryPoints: r.entryPoints,
   });
-  const tcp = buildTcpSnapshot(routes.map(spot), secureRoutes.map(spot), tcpSpots, tcpBuild.services);
+  const tcp = buildTcpSnapshot(
+    routes.map(spot),
+    secureRoutes.map(spot),
+    tcpSpots,
+    tcpBuild.services,
+    opts.providersPrecedence,
+  );
   const builtServices = new Map<string, ServiceNode>();
   for (const [n, node] of services) if (node !== null) builtServices.set(n, node);
   const builtMiddlewares = new Map<string, readonly Middleware[]>();

@@ -2,8 +2,8 @@
  * The HTTP router table: for an entry point and a request head, the highest-priority route whose
  * rule matches.
  *
- * Order: higher priority first; equal priorities by name (code-unit order), then by position in
- * the input. Each route gets its rank in that order at build time, so that merging candidate
+ * Order: higher priority first; equal priorities by the provider's place in `providers.precedence`
+ * (provider-rank.ts), then by name (code-unit order), then by position in the input. Each route gets its rank in that order at build time, so that merging candidate
  * lists compares one integer.
  *
  * A request gathers at most a handful of rank-sorted candidate lists from its entry point's index
@@ -13,6 +13,7 @@
  * with wildcard routes, is sliced once to find its parent.
  */
 import type { RequestHead } from '../../core/request.ts';
+import { providerRank } from '../provider-rank.ts';
 import type { RuleError } from '../rule/ast.ts';
 import { compileRule, createCompileContext, defaultPriority } from '../rule/compile.ts';
 import type { RoutingPathCache } from '../rule/routing-path.ts';
@@ -39,18 +40,6 @@ export interface RouteExplanation {
 }
 
 const EMPTY: readonly never[] = Object.freeze([]);
-
-/**
- * A route's place by its provider in `precedence` (lower first): Traefik's muxer takes the
- * provider's index in the list (slices.Index: the exact name, so `nomad-<namespace>` is not
- * `nomad`), an unlisted provider after all listed ones.
- */
-function providerRank(name: string, precedence: readonly string[] | undefined): number {
-  if (precedence === undefined || precedence.length === 0) return 0;
-  const at = name.lastIndexOf('@');
-  const i = at === -1 ? -1 : precedence.indexOf(name.slice(at + 1));
-  return i === -1 ? precedence.length : i;
-}
 
 export class HttpRouter<T> {
   readonly #byEntryPoint: ReadonlyMap<string, EntryIndex<T>>;
