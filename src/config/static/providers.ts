@@ -495,6 +495,13 @@ export const swarmProviderSchema = strictObject(
     constraints: z.string().default(''),
     watch: z.boolean().default(true),
     allowEmptyServices: z.boolean().default(false),
+    /**
+     * Traefik's, as it embeds the Docker provider's Shared options in the Swarm provider
+     * (pkg/provider/docker/pswarm.go SwarmProvider): a swarm task has no port bindings, so
+     * Traefik's getIPPort finds none and falls back on the task's own address and port (an info
+     * line per task); the servers are the same either way.
+     */
+    useBindPortIP: z.boolean().default(false),
     /** Swarm has no events for tasks: services and tasks are read again this often. */
     refreshSeconds: duration.default(15_000),
     httpClientTimeout: duration.default(0),
