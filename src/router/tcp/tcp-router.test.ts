@@ -131,6 +131,8 @@ describe('TCP router table', () => {
     assert.equal(first(), 'a@rest');
     assert.equal(first(['docker', 'file', 'rest']), 'z@file');
     assert.equal(first(['rest', 'file']), 'a@rest');
+    // Listed twice: its last place counts (Traefik indexes the list reversed).
+    assert.equal(first(['rest', 'file', 'rest']), 'z@file');
     // A provider not listed comes after the listed ones; the priority still decides first.
     assert.equal(first(['file']), 'z@file');
     assert.equal(TcpRouter.build(entries, ['file']).router.match(conn('x.test'))?.value, 'high@rest');
