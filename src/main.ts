@@ -1110,6 +1110,7 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
   const defaults = defaultEntryPoints(config);
   const trialOptions: BuildOptions = {
     defaultEntryPoints: defaults,
+    providersPrecedence: config.providers.precedence,
     udpEntryPoints: udpEntryPointNames(config),
     entryPointModel: entryPointModelFor(config),
     // Traefik leaves its internal routers out of access logs, metrics and traces unless
@@ -1487,7 +1488,9 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
   if (bridge !== null) {
     const { AdminServer } = await import('./admin/index.ts');
     const dashboardAsset =
-      config.api?.dashboard === true ? (await import('./admin/dashboard/index.ts')).dashboardAsset : null;
+      config.api?.dashboard === true
+        ? (await import('./admin/dashboard/index.ts')).dashboardAssets(config.api.dashboardName)
+        : null;
     const server = new AdminServer({
       snapshots: ref,
       watcher,

@@ -179,6 +179,7 @@ async function buildOptions(config: StaticConfig, configFile: string | undefined
   const internal = internalServicesFor(config, { host: '127.0.0.1', port: 9 }, '');
   const base: BuildOptions = {
     defaultEntryPoints: defaultEntryPoints(config),
+    providersPrecedence: config.providers.precedence,
     entryPointModel: entryPointModelFor(config),
     ...(config.serversTransport !== undefined ? { defaultTransport: config.serversTransport } : {}),
     ...(internal !== undefined ? { internal } : {}),

@@ -50,6 +50,8 @@ export function buildTcpSnapshot(
   secure: readonly HttpRouteSpot[],
   tcp: readonly TcpRouteSpot[],
   services: ReadonlyMap<string, TcpServiceNode> = new Map(),
+  /** The static `providers.precedence`: the tie between TCP routers of equal priority. */
+  precedence?: readonly string[],
 ): TcpSnapshot {
   const cache = new Map<string, EntryPointRoutes>();
   const routers = new Map<string, TcpRoute>();
@@ -71,8 +73,8 @@ export function buildTcpSnapshot(
     return {
       http: plain.some((r) => on(r.entryPoints, name)),
       https,
-      tcp: clear.length === 0 ? null : TcpRouter.build(clear).router,
-      tcpTls: tls.length === 0 ? null : TcpRouter.build(tls).router,
+      tcp: clear.length === 0 ? null : TcpRouter.build(clear, precedence).router,
+      tcpTls: tls.length === 0 ? null : TcpRouter.build(tls, precedence).router,
       httpOnly: false,
     };
   };

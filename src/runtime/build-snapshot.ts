@@ -143,6 +143,11 @@ export interface BuildOptions {
   readonly plugins?: PluginMiddlewares;
   /** With data-plane workers: active health checks run in the control plane only (src/workers). */
   readonly activeHealth?: ActiveHealthHub;
+  /**
+   * The static `providers.precedence` (Traefik v3.7): of two HTTP (or TCP) routers with the
+   * same priority, the one whose provider comes first is tried first. Absent = by name only.
+   */
+  readonly providersPrecedence?: readonly string[];
 }
 
 /** Traefik's default: the proxy's own routers are neither logged, counted nor traced. */
@@ -485,7 +490,7 @@ export function buildSnapshot(
         value,
       });
     }
-    const children = HttpRouter.build(entries, cache.rules);
+    const children = HttpRouter.build(entries, cache.rules, opts.providersPrecedence);
     for (const e of children.errors) {
       err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
     }
@@ -548,12 +553,15 @@ export function buildSnapshot(
         acmeHttp01Route(ep, (p) => acme.lookup(p), internalObserve(ep), acme.bypass?.has(ep) === true),
       );
   cache.rules.nextGeneration();
-  const { router, errors } = HttpRouter.build(routes, cache.rules);
+  const { router, errors } = HttpRouter.build(routes, cache.rules, opts.providersPrecedence);
   for (const e of errors) {
     err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
   }
   // Rules were reported once above; the HTTPS table has the same rules.
-  const secure = secureRoutes.length === 0 ? null : HttpRouter.build(secureRoutes, cache.rules).router;
+  const secure =
+    secureRoutes.length === 0
+      ? null
+      : HttpRouter.build(secureRoutes, cache.rules, opts.providersPrecedence).router;
   // TCP objects with a problem are left out by build-tcp itself, the others built: their issues
   // are warnings, so that the per-object build (build-per-object.ts, which knows HTTP objects)
   // does not refuse the whole configuration for them. Validation reports most of them as errors
@@ -589,7 +597,13 @@ export function buildSnapshot(
     syntax: r.syntax,
     entryPoints: r.entryPoints,
   });
-  const tcp = buildTcpSnapshot(routes.map(spot), secureRoutes.map(spot), tcpSpots, tcpBuild.services);
+  const tcp = buildTcpSnapshot(
+    routes.map(spot),
+    secureRoutes.map(spot),
+    tcpSpots,
+    tcpBuild.services,
+    opts.providersPrecedence,
+  );
   const builtServices = new Map<string, ServiceNode>();
   for (const [n, node] of services) if (node !== null) builtServices.set(n, node);
   const builtMiddlewares = new Map<string, readonly Middleware[]>();

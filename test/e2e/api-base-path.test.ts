@@ -3,7 +3,8 @@
  * under `<basePath>/api/`, the dashboard under `<basePath>/dashboard/` and `<basePath>`
  * redirecting to it, whether a router of the configuration sends `PathPrefix(<basePath>)` to
  * `api@internal` (no stripPrefix needed) or the proxy's own routers serve them on
- * `api.entryPoint`. `disableDashboardAd` is accepted (our dashboard has no ad).
+ * `api.entryPoint`. `disableDashboardAd` is accepted (our dashboard has no ad); Traefik v3.7's
+ * `dashboardName` is part of the page's titles.
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
@@ -22,6 +23,7 @@ log: { level: DEBUG }
 api:
   basePath: /traefik
   disableDashboardAd: true
+  dashboardName: 'Prod <eu> & "west"'
 http:
   routers:
     api:
@@ -51,6 +53,11 @@ http:
       const page = await get(ep, '/traefik/dashboard/');
       assert.equal(page.status, 200);
       assert.match(page.headers.get('content-type') ?? '', /text\/html/);
+      // api.dashboardName, escaped: in the title, and for the script that titles each view.
+      const html = await page.text();
+      const escaped = 'Prod &#60;eu&#62; &#38; &#34;west&#34;';
+      assert.ok(html.includes(`<title>traffic-management dashboard \u2013 ${escaped}</title>`), html);
+      assert.ok(html.includes(`<meta name="dashboard-name" content="${escaped}">`), html);
     });
   }
 

@@ -23,6 +23,9 @@ export const APP_JS = String.raw`(() => {
   const FETCH_TIMEOUT_MS = 5000;
   // Relative to /dashboard/: also right when the admin entry point is mounted under a prefix.
   const API = '../api/';
+  // api.dashboardName (Traefik v3.7): part of every page title when set.
+  const nameMeta = document.querySelector('meta[name="dashboard-name"]');
+  const TITLE_SUFFIX = nameMeta === null ? '' : ' \u2013 ' + nameMeta.getAttribute('content');
 
   const $ = (sel) => document.querySelector(sel);
   const viewEl = $('#view');
@@ -165,7 +168,7 @@ export const APP_JS = String.raw`(() => {
     viewEl.replaceChildren();
     let heading;
     if (r.view === 'list') {
-      document.title = 'traffic-management dashboard';
+      document.title = 'traffic-management dashboard' + TITLE_SUFFIX;
       const input = el('input', {
         type: 'search',
         id: 'search',
@@ -190,7 +193,7 @@ export const APP_JS = String.raw`(() => {
       );
       heading = slots.overview.body.parentElement.querySelector('h2');
     } else {
-      document.title = r.name + ' \u2013 traffic-management';
+      document.title = r.name + ' \u2013 traffic-management' + TITLE_SUFFIX;
       heading = el('h2', { tabindex: '-1', 'data-testid': 'service-name', text: r.name });
       const body = el('div');
       slots.detail = { body, count: null };

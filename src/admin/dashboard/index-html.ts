@@ -5,14 +5,20 @@
  * The CSP forbids inline script and style: names on the page come from user configuration (and
  * from the write API), so a missed escape must not become script execution.
  */
-export const INDEX_HTML = `<!doctype html>
+export function indexHtml(name: string): string {
+  const escaped = escapeHtml(name);
+  const title =
+    name === '' ? 'traffic-management dashboard' : `traffic-management dashboard \u2013 ${escaped}`;
+  // The script reads the name from here (no inline script: the CSP forbids it).
+  const meta = name === '' ? '' : `\n<meta name="dashboard-name" content="${escaped}">`;
+  return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta http-equiv="Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; img-src 'self' data:; base-uri 'none'; form-action 'none'">
-<meta name="referrer" content="no-referrer">
-<title>traffic-management dashboard</title>
+<meta name="referrer" content="no-referrer">${meta}
+<title>${title}</title>
 <link rel="icon" href="data:,">
 <link rel="stylesheet" href="style.css">
 <script src="app.js" defer></script>
@@ -34,3 +40,12 @@ export const INDEX_HTML = `<!doctype html>
 </body>
 </html>
 `;
+}
+
+/** The page without `api.dashboardName`. */
+export const INDEX_HTML = indexHtml('');
+
+/** Text and attribute values: `&`, `<`, `>` and both quotes as character references. */
+function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Script } from 'node:vm';
-import { dashboardAsset } from './index.ts';
+import { dashboardAsset, dashboardAssets } from './index.ts';
 
 describe('dashboardAsset', () => {
   it('serves the page, its script and its stylesheet with their content types', () => {
@@ -45,6 +45,19 @@ describe('dashboardAsset', () => {
       html,
       /Content-Security-Policy" content="default-src 'none'; script-src 'self'; style-src 'self'/,
     );
+  });
+
+  it("puts api.dashboardName, escaped, in the page's title and a meta the script reads", () => {
+    assert.equal(dashboardAssets(''), dashboardAsset);
+    const named = dashboardAssets('a<b> & "c"');
+    const html = named('/dashboard/')?.body ?? '';
+    assert.match(html, /<title>traffic-management dashboard \u2013 a&#60;b&#62; &#38; &#34;c&#34;<\/title>/);
+    assert.match(html, /<meta name="dashboard-name" content="a&#60;b&#62; &#38; &#34;c&#34;">/);
+    assert.equal(named('index.html'), named(''));
+    assert.equal(named('app.js'), dashboardAsset('app.js'));
+    assert.equal(named('x.js'), undefined);
+    assert.doesNotMatch(dashboardAsset('')?.body ?? '', /dashboard-name/);
+    assert.match(dashboardAsset('app.js')?.body ?? '', /meta\[name="dashboard-name"\]/);
   });
 
   it('serves a script that parses and reads the API relatively', () => {

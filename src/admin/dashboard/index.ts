@@ -4,7 +4,7 @@
  * build step and no dependency.
  */
 import { APP_JS } from './app-js.ts';
-import { INDEX_HTML } from './index-html.ts';
+import { INDEX_HTML, indexHtml } from './index-html.ts';
 import { STYLE_CSS } from './style-css.ts';
 
 export interface DashboardAsset {
@@ -27,13 +27,27 @@ const CSS: DashboardAsset = { type: 'text/css; charset=utf-8', body: STYLE_CSS }
  * the server redirects it to `/dashboard/`.
  */
 export function dashboardAsset(path: string): DashboardAsset | undefined {
+  return assetOf(path, HTML);
+}
+
+/**
+ * `dashboardAsset` for a dashboard with `api.dashboardName` (Traefik v3.7): the name is part of
+ * the page's titles ('' = none, the same page as `dashboardAsset`'s).
+ */
+export function dashboardAssets(name: string): (path: string) => DashboardAsset | undefined {
+  if (name === '') return dashboardAsset;
+  const html: DashboardAsset = { type: HTML.type, body: indexHtml(name) };
+  return (path) => assetOf(path, html);
+}
+
+function assetOf(path: string, html: DashboardAsset): DashboardAsset | undefined {
   const q = path.indexOf('?');
   const clean = q === -1 ? path : path.slice(0, q);
   const sub = clean.startsWith(PREFIX) ? clean.slice(PREFIX.length) : clean.startsWith('/') ? null : clean;
   switch (sub) {
     case '':
     case 'index.html':
-      return HTML;
+      return html;
     case 'app.js':
       return JS;
     case 'style.css':

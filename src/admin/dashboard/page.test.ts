@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it, type TestContext } from 'node:test';
 import type { Browser, Page } from 'playwright-core';
 import { launchChromium, openPage } from '../../../test/helpers/browser.ts';
+import { dashboardAssets } from './index.ts';
 import { type FakeAdmin, type FakeState, pool, startFakeAdmin } from './test-fake-api.ts';
 
 // Globals of the page, for the functions that run there (the project's compiler has no DOM types).
@@ -358,6 +359,21 @@ describe('dashboard page (fake admin API, headless chromium)', () => {
 
     await page.goto(`${new URL(page.url()).origin}/dashboard/#/services/nope%40file`);
     assert.equal(await page.getByTestId('not-found').textContent(), 'There is no service named nope@file.');
+  });
+
+  it('ends every page title with api.dashboardName, shown as text', async (t) => {
+    const fake = await startFakeAdmin(fakeState(), dashboardAssets('eu <west>'));
+    t.after(() => fake.close());
+    const opened = await openPage(browser, fake.dashboardUrl);
+    t.after(() => opened.close());
+    const page = opened.page;
+    page.setDefaultTimeout(10_000);
+    await row(page, 'router', 'web@file').waitFor();
+    assert.equal(await page.title(), 'traffic-management dashboard \u2013 eu <west>');
+    await page.goto(`${fake.dashboardUrl}#/services/app%40file`);
+    await page.locator('[data-testid="server-row"]').first().waitFor();
+    assert.equal(await page.title(), 'app@file \u2013 traffic-management \u2013 eu <west>');
+    assert.deepEqual(opened.errors, []);
   });
 
   it('keeps the last data on screen and says so while the API fails, then recovers', async (t) => {

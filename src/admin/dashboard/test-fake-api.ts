@@ -5,7 +5,7 @@
  */
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { dashboardAsset } from './index.ts';
+import { type DashboardAsset, dashboardAsset } from './index.ts';
 
 export interface FakeServer {
   url: string;
@@ -142,11 +142,14 @@ function api(state: FakeState, path: string): { status: number; body: unknown } 
   return { status: 404, body: { error: `not found: /api/${path}` } };
 }
 
-export async function startFakeAdmin(state: FakeState): Promise<FakeAdmin> {
+export async function startFakeAdmin(
+  state: FakeState,
+  assets: (path: string) => DashboardAsset | undefined = dashboardAsset,
+): Promise<FakeAdmin> {
   const hits = new Map<string, number>();
   const server: Server = createServer((req, res) => {
     const target = req.url ?? '/';
-    const asset = dashboardAsset(target);
+    const asset = assets(target);
     if (asset !== undefined) {
       res.writeHead(200, { 'content-type': asset.type, 'cache-control': 'no-store' });
       res.end(asset.body);

@@ -59,7 +59,28 @@ describe('loadStaticConfig: defaults', () => {
           allowACMEByPass: false,
         },
       },
-      providers: { providersThrottleDuration: 2000 },
+      providers: {
+        providersThrottleDuration: 2000,
+        precedence: [
+          'kubernetesgateway',
+          'kubernetescrd',
+          'kubernetes',
+          'kubernetesingressnginx',
+          'swarm',
+          'docker',
+          'file',
+          'redis',
+          'knative',
+          'consul',
+          'consulcatalog',
+          'nomad',
+          'etcd',
+          'ecs',
+          'http',
+          'zookeeper',
+          'rest',
+        ],
+      },
       log: { level: 'info', format: 'json', maxSize: 0, maxBackups: 0, maxAge: 0 },
       overload: {
         maxEventLoopDelay: 500,
@@ -454,6 +475,22 @@ describe('loadStaticConfig: flags and env', () => {
         l.includes('`notAppendXForwardedFor` on an entry point (Traefik v3.7) is not supported yet'),
       ),
       flag.lines.join('\n'),
+    );
+  });
+
+  it("takes Traefik v3.7's providers.precedence without case, refusing a provider Traefik does not know", () => {
+    const file = load(`${minimal}providers:\n  precedence: [REST, File]\n`);
+    assert.deepEqual(file.lines, []);
+    assert.deepEqual(file.config?.providers.precedence, ['rest', 'file']);
+    const flag = load(minimal, ['--providers.precedence=docker,kubernetes']);
+    assert.deepEqual(flag.config?.providers.precedence, ['docker', 'kubernetes']);
+    const empty = load(`${minimal}providers:\n  precedence: []\n`);
+    assert.equal(empty.config?.providers.precedence[0], 'kubernetesgateway');
+    const bad = load(`${minimal}providers:\n  precedence: [file, plugin]\n`);
+    assert.equal(bad.config, undefined);
+    assert.match(
+      bad.lines[0] ?? '',
+      /^conf\/static\.yaml:5:22: providers\.precedence\[1\]: unknown provider `plugin`/,
     );
   });
 

@@ -495,6 +495,13 @@ export const swarmProviderSchema = strictObject(
     constraints: z.string().default(''),
     watch: z.boolean().default(true),
     allowEmptyServices: z.boolean().default(false),
+    /**
+     * Traefik's, as it embeds the Docker provider's Shared options in the Swarm provider
+     * (pkg/provider/docker/pswarm.go SwarmProvider): a swarm task has no port bindings, so
+     * Traefik's getIPPort finds none and falls back on the task's own address and port (an info
+     * line per task); the servers are the same either way.
+     */
+    useBindPortIP: z.boolean().default(false),
     /** Swarm has no events for tasks: services and tasks are read again this often. */
     refreshSeconds: duration.default(15_000),
     httpClientTimeout: duration.default(0),
@@ -507,6 +514,52 @@ export const swarmProviderSchema = strictObject(
 );
 
 export const PROVIDER_THROTTLE_DEFAULT_MS = 2_000;
+
+/**
+ * Traefik v3.7's `providers.precedence` default (pkg/config/static/static_config.go
+ * providerNames, traefik/traefik#12895): the order in which routers of equal priority from
+ * different providers are tried, first listed first.
+ */
+export const PROVIDER_PRECEDENCE_DEFAULT: readonly string[] = [
+  'kubernetesgateway',
+  'kubernetescrd',
+  'kubernetes',
+  'kubernetesingressnginx',
+  'swarm',
+  'docker',
+  'file',
+  'redis',
+  'knative',
+  'consul',
+  'consulcatalog',
+  'nomad',
+  'etcd',
+  'ecs',
+  'http',
+  'zookeeper',
+  'rest',
+];
+
+/**
+ * `providers.precedence` (Traefik v3.7): provider names, matched without case (Traefik lowercases
+ * them), each one of Traefik's (another fails the configuration, as Traefik's
+ * ValidateConfiguration does); absent or empty, the default order.
+ */
+export const providerPrecedence = z
+  .array(z.string())
+  .transform((names, ctx): string[] => {
+    const lower = names.map((n) => n.toLowerCase());
+    lower.forEach((n, i) => {
+      if (!PROVIDER_PRECEDENCE_DEFAULT.includes(n))
+        ctx.addIssue({
+          code: 'custom',
+          path: [i],
+          message: `unknown provider \`${names[i]}\` (expected one of ${PROVIDER_PRECEDENCE_DEFAULT.join(', ')})`,
+        });
+    });
+    return lower.length === 0 ? [...PROVIDER_PRECEDENCE_DEFAULT] : lower;
+  })
+  .default([...PROVIDER_PRECEDENCE_DEFAULT]);
 
 export type ClientTlsConfig = z.output<typeof clientTls>;
 export type HttpProviderConfig = z.output<typeof httpProviderSchema>;

@@ -30,6 +30,7 @@ import {
   kubernetesIngressProviderSchema,
   nomadProviderSchema,
   PROVIDER_THROTTLE_DEFAULT_MS,
+  providerPrecedence,
   redisProviderSchema,
   restProviderSchema,
   swarmProviderSchema,
@@ -257,6 +258,11 @@ const providers = strictObject(
   {
     /** Per provider: after an update is applied, the next one waits this long (Traefik's default). */
     providersThrottleDuration: duration.default(PROVIDER_THROTTLE_DEFAULT_MS),
+    /**
+     * Traefik v3.7's routing precedence between providers: of two routers with the same
+     * priority, the one whose provider comes first here is tried first (runtime/build-snapshot.ts).
+     */
+    precedence: providerPrecedence,
     file: nullAsEmpty(fileProvider).optional(),
     http: nullAsEmpty(httpProviderSchema).optional(),
     etcd: nullAsEmpty(etcdProviderSchema).optional(),
@@ -456,6 +462,8 @@ const api = strictObject({
     .default('/'),
   /** Traefik's: hides its dashboard's ad. Ours has none: accepted, nothing to hide. */
   disableDashboardAd: z.boolean().default(false),
+  /** Traefik v3.7's: a name that the dashboard's page titles carry ('' = none). */
+  dashboardName: z.string().default(''),
 });
 
 const ping = strictObject({

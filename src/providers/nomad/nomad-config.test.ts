@@ -128,6 +128,16 @@ describe('Nomad → configuration (config.go buildConfig)', () => {
     assert.deepEqual(httpServers(same.config, 'Test'), ['http://127.0.0.2:9999']);
   });
 
+  it('keeps two instances whose node-name-id normalise alike (Traefik v3.7.13, #13741)', () => {
+    // `Node1-web-a-b` both ways: the service `web` was lost to `web-a` before.
+    const r = build([
+      item({ name: 'web', id: 'a-b', address: '127.0.0.1', port: 9001 }),
+      item({ name: 'web-a', id: 'b', address: '127.0.0.2', port: 9002 }),
+    ]);
+    assert.deepEqual(httpServers(r.config, 'web'), ['http://127.0.0.1:9001']);
+    assert.deepEqual(httpServers(r.config, 'web-a'), ['http://127.0.0.2:9002']);
+  });
+
   it('reads router and service tags, a port tag winning over the registration', () => {
     const { config, issues } = build([
       item({

@@ -82,21 +82,23 @@ export function serviceNameOf(item: NomadItem, canary: boolean): string {
  * service's name as registered and `.Labels`; the server is `Address:Port` (a port label wins);
  * an instance without an address is an error, unless `allowEmptyServices` (a group scaled to
  * zero): its services then have no servers (503). Instances of one service merge as replicas.
- * One configuration per `normalize(node-name-id)`: a second instance with the same key replaces
- * the first, as Traefik's map does, and they merge in that key's order.
+ * One configuration per instance identity (node, name, id): a second registration with the same
+ * three replaces the first, as Traefik's map does, and they merge in the order of
+ * `normalize(node-name-id)`. Traefik v3.7.13 made that key collision-free (traefik/traefik#13741):
+ * `(n1, web, a-b)` and `(n1, web-a, b)` normalise alike but are two instances, both kept.
  */
 export function nomadConfig(
   items: readonly NomadItem[],
   cfg: NomadProviderConfig,
   constraint: Constraint,
 ): DockerData {
-  const byKey = new Map<string, ContainerInfo>();
+  const byKey = new Map<string, { order: string; info: ContainerInfo }>();
   for (const item of items) {
     const conf = extraConf(item.tags, cfg);
     if (!conf.enable || !constraint(tagSet(item.tags))) continue;
-    const key = normalizeName(`${item.node}-${item.name}-${item.id}`);
+    const key = JSON.stringify([item.node, item.name, item.id]);
     const empty = item.address === '' && cfg.allowEmptyServices;
-    byKey.set(key, {
+    const info: ContainerInfo = {
       id: item.id,
       name: item.name,
       serviceName: serviceNameOf(item, conf.canary),
@@ -109,9 +111,14 @@ export function nomadConfig(
       networks: item.address === '' ? {} : { nomad: item.address },
       ports: item.port > 0 ? [item.port] : [],
       bindings: {},
-    });
+    };
+    byKey.set(key, { order: normalizeName(`${item.node}-${item.name}-${item.id}`), info });
   }
-  const ordered = [...byKey].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, c]) => c);
+  const ordered = [...byKey]
+    .sort(([ka, a], [kb, b]) =>
+      a.order !== b.order ? (a.order < b.order ? -1 : 1) : ka < kb ? -1 : ka > kb ? 1 : 0,
+    )
+    .map(([, c]) => c.info);
   return containersConfig(
     ordered,
     // Enabled and constraints are decided above, with Traefik's own reading of `traefik.enable`.

@@ -63,6 +63,22 @@ describe('swarm services → configuration', () => {
     assert.equal(config.http.routers['api']?.rule, 'Host(`api`)');
   });
 
+  it("takes the Docker provider's useBindPortIP, which finds no binding on a task: the same servers (as Traefik)", () => {
+    const state = {
+      services: [svc('s1', 'api', {})],
+      tasks: [task('t1', 's1', '10.0.1.5/24')],
+      networks: { n1: 'overlay1' },
+      nodes: { node1: '192.168.5.5' },
+    };
+    const bound = build(state, { useBindPortIP: true }).http.services['api'];
+    assert.ok(bound?.kind === 'loadBalancer');
+    assert.deepEqual(
+      bound.loadBalancer.servers.map((s) => s.url),
+      ['http://10.0.1.5:8080'],
+    );
+    assert.deepEqual(bound, build(state).http.services['api']);
+  });
+
   it('uses the virtual IP with traefik.swarm.lbswarm', () => {
     const config = build({
       services: [svc('s1', 'api', { 'traefik.swarm.lbswarm': 'true' }, '10.0.1.2/24')],

@@ -95,5 +95,7 @@ export function swarmConfig(state: SwarmState, cfg: SwarmProviderConfig, constra
     )
       items.push({ ...base, id: svc.ID ?? name, networks: {}, health: 'starting' });
   }
-  return containersConfig(items, { ...cfg, useBindPortIP: false }, constraint, 'swarm service');
+  // Swarm tasks carry no port bindings (`bindings: {}`): with `useBindPortIP`, no binding is
+  // found and each server is the task's own address, as Traefik's getIPPort falls back.
+  return containersConfig(items, cfg, constraint, 'swarm service');
 }

@@ -50,6 +50,27 @@ describe('HttpRouter priority', () => {
     assert.equal(match(r, { path: '/x' }), 'a-first');
   });
 
+  it('breaks a tie by the provider order of providers.precedence before the name (Traefik v3.7)', () => {
+    const routes = [
+      route('a@rest', 'Host(`same.example`)'),
+      route('z@file', 'Host(`same.example`)'),
+      route('m@internal', 'Host(`same.example`)'),
+      route('b@nomad-ns', 'Host(`same.example`)'),
+      route('p@rest', 'PathPrefix(`/longer-rule`)'),
+    ];
+    const build = (precedence?: readonly string[]) => HttpRouter.build(routes, undefined, precedence).router;
+    const spec = { host: 'same.example', path: '/' };
+    // Without a precedence: the name alone.
+    assert.equal(match(build(), spec), 'a@rest');
+    assert.equal(match(build(['docker', 'file', 'nomad', 'rest']), spec), 'z@file');
+    assert.equal(match(build(['rest', 'file']), spec), 'a@rest');
+    // Unlisted providers (`internal`, `nomad-<namespace>`: not `nomad`) come last, by name.
+    assert.equal(match(build(['docker']), spec), 'a@rest');
+    assert.equal(match(build(['nomad']), spec), 'a@rest');
+    // The priority still decides first.
+    assert.equal(match(build(['file', 'rest']), { host: 'same.example', path: '/longer-rule' }), 'p@rest');
+  });
+
   it('lets a host-less route outrank a host route', () => {
     const r = router([
       route('host', 'Host(`example.com`)'),

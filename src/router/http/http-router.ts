@@ -2,8 +2,8 @@
  * The HTTP router table: for an entry point and a request head, the highest-priority route whose
  * rule matches.
  *
- * Order: higher priority first; equal priorities by name (code-unit order), then by position in
- * the input. Each route gets its rank in that order at build time, so that merging candidate
+ * Order: higher priority first; equal priorities by the provider's place in `providers.precedence`
+ * (provider-rank.ts), then by name (code-unit order), then by position in the input. Each route gets its rank in that order at build time, so that merging candidate
  * lists compares one integer.
  *
  * A request gathers at most a handful of rank-sorted candidate lists from its entry point's index
@@ -13,6 +13,7 @@
  * with wildcard routes, is sliced once to find its parent.
  */
 import type { RequestHead } from '../../core/request.ts';
+import { providerRank } from '../provider-rank.ts';
 import type { RuleError } from '../rule/ast.ts';
 import { compileRule, createCompileContext, defaultPriority } from '../rule/compile.ts';
 import type { RoutingPathCache } from '../rule/routing-path.ts';
@@ -73,6 +74,12 @@ export class HttpRouter<T> {
   static build<T>(
     routes: readonly RouteEntry<T>[],
     memo?: RuleMemo,
+    /**
+     * Provider names, first listed first: of two routes with the same priority, the one whose
+     * provider (the name after `@`) comes earlier is tried first; a provider not listed comes
+     * after every listed one (static `providers.precedence`, Traefik v3.7).
+     */
+    precedence?: readonly string[],
   ): {
     router: HttpRouter<T>;
     errors: { name: string; error: RuleError }[];
@@ -91,10 +98,14 @@ export class HttpRouter<T> {
         continue;
       }
       const priority = entry.priority ? entry.priority : defaultPriority(entry.rule);
-      compiled.push({ entry, index, priority, name: entry.name, rule });
+      const provider = providerRank(entry.name, precedence);
+      compiled.push({ entry, index, priority, provider, name: entry.name, rule });
     }
+    // As Traefik v3.7's muxer (pkg/muxer/http/mux.go routes.Less): priority first, then the
+    // provider's place in providers.precedence; then the name, for an order that does not vary.
     compiled.sort((a, b) => {
       if (a.priority !== b.priority) return a.priority > b.priority ? -1 : 1;
+      if (a.provider !== b.provider) return a.provider - b.provider;
       if (a.name !== b.name) return a.name < b.name ? -1 : 1;
       return a.index - b.index;
     });

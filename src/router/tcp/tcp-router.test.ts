@@ -120,6 +120,24 @@ describe('TCP router table', () => {
     assert.equal(router.match(conn('x.test'))?.value, 'a');
   });
 
+  it('orders equal priorities by the provider order of providers.precedence before the name (Traefik v3.7)', () => {
+    const entries = [
+      { name: 'a@rest', rule: 'HostSNI(`*`)', priority: 5, value: 'a@rest' },
+      { name: 'z@file', rule: 'HostSNI(`*`)', priority: 5, value: 'z@file' },
+      { name: 'high@rest', rule: 'HostSNI(`x.test`)', priority: 6, value: 'high@rest' },
+    ];
+    const first = (precedence?: readonly string[]) =>
+      TcpRouter.build(entries, precedence).router.match(conn('y.test'))?.value;
+    assert.equal(first(), 'a@rest');
+    assert.equal(first(['docker', 'file', 'rest']), 'z@file');
+    assert.equal(first(['rest', 'file']), 'a@rest');
+    // Listed twice: its last place counts (Traefik indexes the list reversed).
+    assert.equal(first(['rest', 'file', 'rest']), 'z@file');
+    // A provider not listed comes after the listed ones; the priority still decides first.
+    assert.equal(first(['file']), 'z@file');
+    assert.equal(TcpRouter.build(entries, ['file']).router.match(conn('x.test'))?.value, 'high@rest');
+  });
+
   it('reports routers whose rule does not compile and builds the others', () => {
     const { router, errors } = TcpRouter.build([
       { name: 'bad', rule: 'HostSNI(', value: 'bad' },

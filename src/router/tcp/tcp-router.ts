@@ -1,3 +1,4 @@
+import { providerRank } from '../provider-rank.ts';
 import type { RuleError } from '../rule/ast.ts';
 import { type CompiledTcpRule, type ConnectionMeta, compileTcpRule, defaultTcpPriority } from './tcp-rule.ts';
 
@@ -22,12 +23,15 @@ export interface TcpMatch<T> {
 interface Compiled<T> extends TcpMatch<T> {
   readonly match: CompiledTcpRule['match'];
   readonly priority: number;
+  /** The provider's place in `providers.precedence` (provider-rank.ts). */
+  readonly provider: number;
 }
 
 /**
  * One entry point's TCP routers of one kind (cleartext, or TLS): the first router, by priority
- * (highest first; name order between equals, for a stable choice), whose rule matches the
- * connection. Built once per configuration; `match` allocates nothing.
+ * (highest first; between equals, the provider's place in `providers.precedence`, as Traefik
+ * v3.7's TCP router manager hands the muxer the router's provider, then the name, for a stable
+ * choice), whose rule matches the connection. Built once per configuration; `match` allocates nothing.
  */
 export class TcpRouter<T> {
   readonly #routes: readonly Compiled<T>[];
@@ -36,7 +40,11 @@ export class TcpRouter<T> {
     this.#routes = routes;
   }
 
-  static build<T>(entries: readonly TcpRouteEntry<T>[]): {
+  static build<T>(
+    entries: readonly TcpRouteEntry<T>[],
+    /** Provider names, first listed first (static `providers.precedence`). */
+    precedence?: readonly string[],
+  ): {
     router: TcpRouter<T>;
     errors: { name: string; error: RuleError }[];
   } {
@@ -50,9 +58,15 @@ export class TcpRouter<T> {
       }
       const priority =
         e.priority === undefined || e.priority === 0 ? defaultTcpPriority(e.rule, c.catchAll) : e.priority;
-      routes.push({ name: e.name, value: e.value, catchAll: c.catchAll, match: c.match, priority });
+      const provider = providerRank(e.name, precedence);
+      routes.push({ name: e.name, value: e.value, catchAll: c.catchAll, match: c.match, priority, provider });
     }
-    routes.sort((a, b) => b.priority - a.priority || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    routes.sort(
+      (a, b) =>
+        b.priority - a.priority ||
+        a.provider - b.provider ||
+        (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+    );
     return { router: new TcpRouter(routes), errors };
   }
 
