@@ -153,6 +153,7 @@ function entryPointContext(
       ep.forwardedHeaders.connection.length === 0
         ? null
         : new Set(ep.forwardedHeaders.connection.map((n) => n.toLowerCase())),
+    appendForwardedFor: !ep.forwardedHeaders.notAppendXForwardedFor,
     snapshots: ref,
     ticker,
     logger,

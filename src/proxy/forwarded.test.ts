@@ -45,7 +45,7 @@ describe('applyForwardedHeaders', () => {
 
   it('replaces an untrusted peer’s forwarding fields with ours, keeping the order of the rest', () => {
     const h = spoofed();
-    applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '');
+    applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', true);
     assert.deepEqual(h.lnames, [
       'host',
       'x-keep',
@@ -63,20 +63,20 @@ describe('applyForwardedHeaders', () => {
   it('keeps a trusted peer’s fields and extends X-Forwarded-For', () => {
     const h = spoofed();
     h.append('X-Forwarded-For', '1.2.3.4');
-    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '');
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true);
     assert.equal(h.get('x-forwarded-prefix'), '/admin');
     assert.equal(h.get('x_forwarded_for'), '6.6.6.6');
     assert.equal(h.get('x-forwarded-for'), '1.2.3.4, 10.0.0.1');
     // Traefik's rewrite: always this proxy's host name, whatever the trusted peer sent.
     h.append('X-Forwarded-Server', 'upstream-proxy');
-    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '');
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true);
     assert.deepEqual(h.getAll('x-forwarded-server'), [hostname()]);
   });
 
   it("sets X-Forwarded-Port as Traefik's forwardedPort: the Host's port, else 443 or 80 by the scheme", () => {
     const port = (trusted: boolean, scheme: string, hostPort: string, proto?: string): string | undefined => {
       const h = HeaderList.from(proto === undefined ? [] : [['X-Forwarded-Proto', proto]]);
-      applyForwardedHeaders(h, trusted, '10.0.0.1', scheme, 'a.test', hostPort);
+      applyForwardedHeaders(h, trusted, '10.0.0.1', scheme, 'a.test', hostPort, true);
       return h.get('x-forwarded-port');
     };
     assert.equal(port(false, 'http', '8080'), '8080');
@@ -85,5 +85,44 @@ describe('applyForwardedHeaders', () => {
     assert.equal(port(false, 'wss', ''), '443');
     assert.equal(port(true, 'http', '', 'https'), '443', "a trusted proxy's X-Forwarded-Proto");
     assert.equal(port(true, 'https', '', 'http'), '443', 'the connection is TLS');
+  });
+
+  describe('notAppendXForwardedFor (append false)', () => {
+    it("drops an untrusted peer's X-Forwarded-For and sends none; X-Real-Ip is still the peer", () => {
+      const h = spoofed();
+      h.append('X-Forwarded-For', '1.2.3.4');
+      applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', false);
+      assert.deepEqual(h.lnames, [
+        'host',
+        'x-keep',
+        'x-forwarded-proto',
+        'x-forwarded-host',
+        'x-forwarded-port',
+        'x-real-ip',
+        'x-forwarded-server',
+      ]);
+      assert.equal(h.get('x-real-ip'), '10.0.0.1');
+    });
+
+    it("keeps a trusted peer's X-Forwarded-For as it came, its lines joined into one", () => {
+      const one = HeaderList.from([['x-forwarded-for', '1.2.3.4, 10.0.0.9']]);
+      applyForwardedHeaders(one, true, '10.0.0.1', 'http', 'a.test', '', false);
+      assert.deepEqual(one.getAll('x-forwarded-for'), ['1.2.3.4, 10.0.0.9']);
+      assert.equal(one.get('x-real-ip'), '10.0.0.1');
+      const two = HeaderList.from([
+        ['X-Forwarded-For', '1.2.3.4'],
+        ['X-Other', 'x'],
+        ['X-Forwarded-For', '10.0.0.9'],
+      ]);
+      applyForwardedHeaders(two, true, '10.0.0.1', 'http', 'a.test', '', false);
+      assert.deepEqual(two.getAll('x-forwarded-for'), ['1.2.3.4, 10.0.0.9']);
+    });
+
+    it('adds none for a trusted peer that sent none', () => {
+      const h = HeaderList.from([['Host', 'a.test']]);
+      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', false);
+      assert.equal(h.has('x-forwarded-for'), false);
+      assert.equal(h.get('x-real-ip'), '10.0.0.1');
+    });
   });
 });

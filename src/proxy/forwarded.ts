@@ -43,6 +43,12 @@ const HOSTNAME = hostname();
  * for every IP-based decision behind us. From a trusted proxy, X-Forwarded-For is extended and
  * the other fields are kept when present. X-Forwarded-Server is always ours. `scheme` is our
  * X-Forwarded-Proto (ws/wss for a WebSocket handshake).
+ *
+ * `append` false (`forwardedHeaders.notAppendXForwardedFor`, Traefik v3.7): the peer's address
+ * is not added to X-Forwarded-For, as Traefik's pkg/proxy/httputil rewriteRequestBuilder skips
+ * its append when the entry point's forwardedheaders XForwarded set SetNotAppendXFF: a trusted
+ * peer's field goes on as it came (its lines joined into one, forwardedheaders rewrite), an
+ * untrusted peer's is dropped with the others and none is sent. X-Real-Ip is set all the same.
  */
 export function applyForwardedHeaders(
   headers: HeaderList,
@@ -51,10 +57,11 @@ export function applyForwardedHeaders(
   scheme: string,
   authority: string,
   hostPort: string,
+  append: boolean,
 ): void {
   if (!trusted) {
     headers.deleteWhere(isManagedForwardingField);
-    headers.appendLowered('X-Forwarded-For', 'x-forwarded-for', clientIp);
+    if (append) headers.appendLowered('X-Forwarded-For', 'x-forwarded-for', clientIp);
     headers.appendLowered('X-Forwarded-Proto', 'x-forwarded-proto', scheme);
     if (authority !== '') headers.appendLowered('X-Forwarded-Host', 'x-forwarded-host', authority);
     headers.appendLowered('X-Forwarded-Port', 'x-forwarded-port', forwardedPort(hostPort, scheme, scheme));
@@ -62,8 +69,10 @@ export function applyForwardedHeaders(
     headers.appendLowered('X-Forwarded-Server', 'x-forwarded-server', HOSTNAME);
     return;
   }
-  const xff = headers.getAll('x-forwarded-for');
-  headers.set('X-Forwarded-For', xff.length === 0 ? clientIp : `${xff.join(', ')}, ${clientIp}`);
+  if (append) {
+    const xff = headers.getAll('x-forwarded-for');
+    headers.set('X-Forwarded-For', xff.length === 0 ? clientIp : `${xff.join(', ')}, ${clientIp}`);
+  } else joinForwardedFor(headers);
   const proto = headers.get('x-forwarded-proto');
   if (proto === undefined) headers.append('X-Forwarded-Proto', scheme);
   if (!headers.has('x-forwarded-host') && authority !== '') headers.append('X-Forwarded-Host', authority);
@@ -72,6 +81,12 @@ export function applyForwardedHeaders(
   if (!headers.has('x-real-ip')) headers.append('X-Real-Ip', clientIp);
   // Traefik's rewrite sets it whatever a trusted peer sent: this proxy is the server that forwarded.
   headers.set('X-Forwarded-Server', HOSTNAME);
+}
+
+/** A trusted peer's X-Forwarded-For lines as one, untouched otherwise (Traefik's rewrite). */
+function joinForwardedFor(headers: HeaderList): void {
+  const xff = headers.getAll('x-forwarded-for');
+  if (xff.length > 1) headers.set('X-Forwarded-For', xff.join(', '));
 }
 
 /**

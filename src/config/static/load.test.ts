@@ -39,7 +39,12 @@ describe('loadStaticConfig: defaults', () => {
             maxConnections: 0,
             maxConnectionsPerIP: 0,
           },
-          forwardedHeaders: { trustedIPs: [], insecure: false, connection: [] },
+          forwardedHeaders: {
+            trustedIPs: [],
+            insecure: false,
+            connection: [],
+            notAppendXForwardedFor: false,
+          },
           http: {
             maxHeaderBytes: 16_384,
             sanitizePath: true,
@@ -439,22 +444,23 @@ describe('loadStaticConfig: flags and env', () => {
       trustedIPs: ['10.0.0.0/8', '::1'],
       insecure: true,
       connection: [],
+      notAppendXForwardedFor: false,
     });
     assert.equal(ep?.transport.keepAliveMaxRequests, 100);
   });
 
-  it('refuses the Traefik v3.7 forwardedHeaders.notAppendXForwardedFor by name and version, in a file and as a flag', () => {
+  it('reads the Traefik v3.7 forwardedHeaders.notAppendXForwardedFor (default false), in a file and as a flag', () => {
     const file = load(`${minimal}    forwardedHeaders:\n      notAppendXForwardedFor: true\n`);
-    assert.deepEqual(file.lines, [
-      'conf/static.yaml:5:7: entryPoints.web.forwardedHeaders.notAppendXForwardedFor: `notAppendXForwardedFor` on an entry point (Traefik v3.7) is not supported yet',
-    ]);
+    assert.deepEqual(file.lines, []);
+    assert.equal(file.config?.entryPoints['web']?.forwardedHeaders.notAppendXForwardedFor, true);
     const flag = load(minimal, ['--entryPoints.web.forwardedHeaders.notAppendXForwardedFor=true']);
-    assert.ok(
-      flag.lines.some((l) =>
-        l.includes('`notAppendXForwardedFor` on an entry point (Traefik v3.7) is not supported yet'),
-      ),
-      flag.lines.join('\n'),
-    );
+    assert.deepEqual(flag.lines, []);
+    assert.equal(flag.config?.entryPoints['web']?.forwardedHeaders.notAppendXForwardedFor, true);
+    const bare = load(minimal, ['--entryPoints.web.forwardedHeaders.notAppendXForwardedFor']);
+    assert.deepEqual(bare.lines, []);
+    assert.equal(bare.config?.entryPoints['web']?.forwardedHeaders.notAppendXForwardedFor, true);
+    const none = load(minimal);
+    assert.equal(none.config?.entryPoints['web']?.forwardedHeaders.notAppendXForwardedFor, false);
   });
 
   it('builds a whole configuration from flags alone', () => {
