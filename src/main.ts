@@ -154,6 +154,7 @@ function entryPointContext(
         ? null
         : new Set(ep.forwardedHeaders.connection.map((n) => n.toLowerCase())),
     appendForwardedFor: !ep.forwardedHeaders.notAppendXForwardedFor,
+    schemeHeaders: ep.forwardedHeaders.addXForwardedSchemeHeaders,
     snapshots: ref,
     ticker,
     logger,

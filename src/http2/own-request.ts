@@ -58,6 +58,7 @@ export function streamExchange(
     parsed.authority,
     parsed.hostPort,
     ctx.appendForwardedFor,
+    ctx.schemeHeaders,
   );
   return new Exchange(sink, ctx, parsed, req);
 }

@@ -159,6 +159,7 @@ export class H2Session implements StreamOwner, Timed {
       parsed.authority,
       parsed.hostPort,
       ctx.appendForwardedFor,
+      ctx.schemeHeaders,
     );
     this.#queue.push(sink);
     this.#queued.push(new Exchange(sink, ctx, parsed, req));

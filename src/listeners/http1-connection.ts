@@ -283,6 +283,7 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
             r.authority,
             r.hostPort,
             this.#ctx.appendForwardedFor,
+            this.#ctx.schemeHeaders,
           );
           const ex = new Exchange(this.#sink, this.#ctx, r, req);
           this.#ex = ex;

@@ -51,6 +51,8 @@ export interface EntryPointContext {
    * X-Forwarded-For when a request is read (Traefik's proxy appends it on the way out).
    */
   readonly appendForwardedFor: boolean;
+  /** `forwardedHeaders.addXForwardedSchemeHeaders`: X-Forwarded-Scheme and X-Scheme set too. */
+  readonly schemeHeaders: boolean;
   readonly snapshots: SnapshotRef;
   readonly ticker: Ticker;
   readonly logger: Logger;

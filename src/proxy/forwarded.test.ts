@@ -45,7 +45,7 @@ describe('applyForwardedHeaders', () => {
 
   it('replaces an untrusted peer’s forwarding fields with ours, keeping the order of the rest', () => {
     const h = spoofed();
-    applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', true);
+    applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', true, false);
     assert.deepEqual(h.lnames, [
       'host',
       'x-keep',
@@ -63,20 +63,20 @@ describe('applyForwardedHeaders', () => {
   it('keeps a trusted peer’s fields and extends X-Forwarded-For', () => {
     const h = spoofed();
     h.append('X-Forwarded-For', '1.2.3.4');
-    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true);
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true, false);
     assert.equal(h.get('x-forwarded-prefix'), '/admin');
     assert.equal(h.get('x_forwarded_for'), '6.6.6.6');
     assert.equal(h.get('x-forwarded-for'), '1.2.3.4, 10.0.0.1');
     // Traefik's rewrite: always this proxy's host name, whatever the trusted peer sent.
     h.append('X-Forwarded-Server', 'upstream-proxy');
-    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true);
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true, false);
     assert.deepEqual(h.getAll('x-forwarded-server'), [hostname()]);
   });
 
   it("sets X-Forwarded-Port as Traefik's forwardedPort: the Host's port, else 443 or 80 by the scheme", () => {
     const port = (trusted: boolean, scheme: string, hostPort: string, proto?: string): string | undefined => {
       const h = HeaderList.from(proto === undefined ? [] : [['X-Forwarded-Proto', proto]]);
-      applyForwardedHeaders(h, trusted, '10.0.0.1', scheme, 'a.test', hostPort, true);
+      applyForwardedHeaders(h, trusted, '10.0.0.1', scheme, 'a.test', hostPort, true, false);
       return h.get('x-forwarded-port');
     };
     assert.equal(port(false, 'http', '8080'), '8080');
@@ -87,11 +87,48 @@ describe('applyForwardedHeaders', () => {
     assert.equal(port(true, 'https', '', 'http'), '443', 'the connection is TLS');
   });
 
+  describe('addXForwardedSchemeHeaders (schemeHeaders true)', () => {
+    it("sets X-Forwarded-Scheme and X-Scheme to an untrusted peer's scheme, its own ones dropped", () => {
+      const h = HeaderList.from([
+        ['X-Forwarded-Scheme', 'https'],
+        ['X-Scheme', 'https'],
+        ['X-Forwarded-Proto', 'https'],
+      ]);
+      applyForwardedHeaders(h, false, '10.0.0.1', 'ws', 'a.test', '', true, true);
+      assert.deepEqual(h.getAll('x-forwarded-proto'), ['ws']);
+      assert.deepEqual(h.getAll('x-forwarded-scheme'), ['ws']);
+      assert.deepEqual(h.getAll('x-scheme'), ['ws']);
+    });
+
+    it("sets them to a trusted peer's X-Forwarded-Proto (its first line), replacing its own", () => {
+      const h = HeaderList.from([
+        ['X-Forwarded-Proto', 'https'],
+        ['X-Forwarded-Proto', 'http'],
+        ['X-Scheme', 'gopher'],
+        ['X-Scheme', 'gopher'],
+      ]);
+      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true, true);
+      assert.deepEqual(h.getAll('x-forwarded-scheme'), ['https']);
+      assert.deepEqual(h.getAll('x-scheme'), ['https']);
+      const none = HeaderList.from([]);
+      applyForwardedHeaders(none, true, '10.0.0.1', 'https', 'a.test', '', true, true);
+      assert.deepEqual(none.getAll('x-forwarded-scheme'), ['https']);
+      assert.deepEqual(none.getAll('x-scheme'), ['https']);
+    });
+
+    it("leaves a trusted peer's alone and adds none without the option", () => {
+      const h = HeaderList.from([['X-Scheme', 'gopher']]);
+      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true, false);
+      assert.deepEqual(h.getAll('x-scheme'), ['gopher']);
+      assert.equal(h.has('x-forwarded-scheme'), false);
+    });
+  });
+
   describe('notAppendXForwardedFor (append false)', () => {
     it("drops an untrusted peer's X-Forwarded-For and sends none; X-Real-Ip is still the peer", () => {
       const h = spoofed();
       h.append('X-Forwarded-For', '1.2.3.4');
-      applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', false);
+      applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', false, false);
       assert.deepEqual(h.lnames, [
         'host',
         'x-keep',
@@ -106,7 +143,7 @@ describe('applyForwardedHeaders', () => {
 
     it("keeps a trusted peer's X-Forwarded-For as it came, its lines joined into one", () => {
       const one = HeaderList.from([['x-forwarded-for', '1.2.3.4, 10.0.0.9']]);
-      applyForwardedHeaders(one, true, '10.0.0.1', 'http', 'a.test', '', false);
+      applyForwardedHeaders(one, true, '10.0.0.1', 'http', 'a.test', '', false, false);
       assert.deepEqual(one.getAll('x-forwarded-for'), ['1.2.3.4, 10.0.0.9']);
       assert.equal(one.get('x-real-ip'), '10.0.0.1');
       const two = HeaderList.from([
@@ -114,13 +151,13 @@ describe('applyForwardedHeaders', () => {
         ['X-Other', 'x'],
         ['X-Forwarded-For', '10.0.0.9'],
       ]);
-      applyForwardedHeaders(two, true, '10.0.0.1', 'http', 'a.test', '', false);
+      applyForwardedHeaders(two, true, '10.0.0.1', 'http', 'a.test', '', false, false);
       assert.deepEqual(two.getAll('x-forwarded-for'), ['1.2.3.4, 10.0.0.9']);
     });
 
     it('adds none for a trusted peer that sent none', () => {
       const h = HeaderList.from([['Host', 'a.test']]);
-      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', false);
+      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', false, false);
       assert.equal(h.has('x-forwarded-for'), false);
       assert.equal(h.get('x-real-ip'), '10.0.0.1');
     });

@@ -49,6 +49,11 @@ const HOSTNAME = hostname();
  * its append when the entry point's forwardedheaders XForwarded set SetNotAppendXFF: a trusted
  * peer's field goes on as it came (its lines joined into one, forwardedheaders rewrite), an
  * untrusted peer's is dropped with the others and none is sent. X-Real-Ip is set all the same.
+ *
+ * `schemeHeaders` (`forwardedHeaders.addXForwardedSchemeHeaders`, Traefik v3.8): X-Forwarded-Scheme
+ * and X-Scheme are set to the X-Forwarded-Proto the request goes on with (a trusted peer's first
+ * value, else ours), replacing whatever a trusted peer sent under those names (forwardedheaders
+ * rewrite).
  */
 export function applyForwardedHeaders(
   headers: HeaderList,
@@ -58,11 +63,16 @@ export function applyForwardedHeaders(
   authority: string,
   hostPort: string,
   append: boolean,
+  schemeHeaders: boolean,
 ): void {
   if (!trusted) {
     headers.deleteWhere(isManagedForwardingField);
     if (append) headers.appendLowered('X-Forwarded-For', 'x-forwarded-for', clientIp);
     headers.appendLowered('X-Forwarded-Proto', 'x-forwarded-proto', scheme);
+    if (schemeHeaders) {
+      headers.appendLowered('X-Forwarded-Scheme', 'x-forwarded-scheme', scheme);
+      headers.appendLowered('X-Scheme', 'x-scheme', scheme);
+    }
     if (authority !== '') headers.appendLowered('X-Forwarded-Host', 'x-forwarded-host', authority);
     headers.appendLowered('X-Forwarded-Port', 'x-forwarded-port', forwardedPort(hostPort, scheme, scheme));
     headers.appendLowered('X-Real-Ip', 'x-real-ip', clientIp);
@@ -75,12 +85,19 @@ export function applyForwardedHeaders(
   } else joinForwardedFor(headers);
   const proto = headers.get('x-forwarded-proto');
   if (proto === undefined) headers.append('X-Forwarded-Proto', scheme);
+  if (schemeHeaders) setSchemeHeaders(headers, proto ?? scheme);
   if (!headers.has('x-forwarded-host') && authority !== '') headers.append('X-Forwarded-Host', authority);
   if (!headers.has('x-forwarded-port'))
     headers.append('X-Forwarded-Port', forwardedPort(hostPort, proto ?? scheme, scheme));
   if (!headers.has('x-real-ip')) headers.append('X-Real-Ip', clientIp);
   // Traefik's rewrite sets it whatever a trusted peer sent: this proxy is the server that forwarded.
   headers.set('X-Forwarded-Server', HOSTNAME);
+}
+
+/** X-Forwarded-Scheme and X-Scheme, each one line, as X-Forwarded-Proto (Traefik's rewrite). */
+function setSchemeHeaders(headers: HeaderList, proto: string): void {
+  headers.set('X-Forwarded-Scheme', proto);
+  headers.set('X-Scheme', proto);
 }
 
 /** A trusted peer's X-Forwarded-For lines as one, untouched otherwise (Traefik's rewrite). */

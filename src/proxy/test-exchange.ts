@@ -323,6 +323,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
     isTrusted: () => false,
     connectionKept: null,
     appendForwardedFor: true,
+    schemeHeaders: false,
     snapshots: ref,
     ticker,
     logger: silentLogger,

@@ -44,6 +44,7 @@ describe('loadStaticConfig: defaults', () => {
             insecure: false,
             connection: [],
             notAppendXForwardedFor: false,
+            addXForwardedSchemeHeaders: false,
           },
           http: {
             maxHeaderBytes: 16_384,
@@ -445,6 +446,7 @@ describe('loadStaticConfig: flags and env', () => {
       insecure: true,
       connection: [],
       notAppendXForwardedFor: false,
+      addXForwardedSchemeHeaders: false,
     });
     assert.equal(ep?.transport.keepAliveMaxRequests, 100);
   });
@@ -461,6 +463,19 @@ describe('loadStaticConfig: flags and env', () => {
     assert.equal(bare.config?.entryPoints['web']?.forwardedHeaders.notAppendXForwardedFor, true);
     const none = load(minimal);
     assert.equal(none.config?.entryPoints['web']?.forwardedHeaders.notAppendXForwardedFor, false);
+  });
+
+  it('reads the Traefik v3.8 forwardedHeaders.addXForwardedSchemeHeaders (default false), in a file and as a flag', () => {
+    const file = load(`${minimal}    forwardedHeaders:\n      addXForwardedSchemeHeaders: true\n`);
+    assert.deepEqual(file.lines, []);
+    assert.equal(file.config?.entryPoints['web']?.forwardedHeaders.addXForwardedSchemeHeaders, true);
+    const flag = load(minimal, ['--entryPoints.web.forwardedHeaders.addXForwardedSchemeHeaders=true']);
+    assert.deepEqual(flag.lines, []);
+    assert.equal(flag.config?.entryPoints['web']?.forwardedHeaders.addXForwardedSchemeHeaders, true);
+    assert.equal(
+      load(minimal).config?.entryPoints['web']?.forwardedHeaders.addXForwardedSchemeHeaders,
+      false,
+    );
   });
 
   it('builds a whole configuration from flags alone', () => {

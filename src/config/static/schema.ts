@@ -134,6 +134,11 @@ const forwardedHeaders = strictObject({
    * untrusted peer's is still dropped, so none is sent (proxy/forwarded.ts).
    */
   notAppendXForwardedFor: z.boolean().default(false),
+  /**
+   * Traefik v3.8's (PR #12914): X-Forwarded-Scheme and X-Scheme are set to the request's
+   * X-Forwarded-Proto, as the ingress-nginx controller sends them (forwardedheaders rewrite).
+   */
+  addXForwardedSchemeHeaders: z.boolean().default(false),
 });
 
 const encodedCharacters = strictObject({
