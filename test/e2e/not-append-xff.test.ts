@@ -124,6 +124,12 @@ for (const engine of H2_ENGINES) {
       assert.deepEqual(await xff('trusted', 'X-Forwarded-For: 203.0.113.5, 127.0.0.1\r\n'), [
         '203.0.113.5, 127.0.0.1',
       ]);
+      // `Connection: X-Forwarded-For` cannot strip it (Traefik's removeConnectionHeaders skips
+      // the X- fields it manages).
+      assert.deepEqual(
+        await xff('trusted', 'Connection: X-Forwarded-For\r\nX-Forwarded-For: 203.0.113.5\r\n'),
+        ['203.0.113.5'],
+      );
       // On an entry point without the option, the peer is appended (the default).
       assert.deepEqual(await xff('appending', 'X-Forwarded-For: 203.0.113.5\r\n'), [
         '203.0.113.5, 127.0.0.1',
