@@ -87,6 +87,29 @@ describe('applyForwardedHeaders', () => {
     assert.equal(port(true, 'https', '', 'http'), '443', 'the connection is TLS');
   });
 
+  it("fills the fields a trusted peer sent empty, as Traefik's rewrite fills absent ones", () => {
+    const h = HeaderList.from([
+      ['X-Forwarded-Proto', ''],
+      ['X-Forwarded-Proto', 'https'],
+      ['X-Forwarded-Host', ''],
+      ['X-Forwarded-Port', ''],
+      ['X-Real-Ip', ''],
+    ]);
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test:8080', '8080', true, false);
+    assert.deepEqual(h.getAll('x-forwarded-proto'), ['http']);
+    assert.deepEqual(h.getAll('x-forwarded-host'), ['a.test:8080']);
+    assert.deepEqual(h.getAll('x-forwarded-port'), ['8080']);
+    assert.deepEqual(h.getAll('x-real-ip'), ['10.0.0.1']);
+    // A value that is there is kept, its first line read.
+    const kept = HeaderList.from([
+      ['X-Forwarded-Proto', 'https'],
+      ['X-Forwarded-Proto', ''],
+    ]);
+    applyForwardedHeaders(kept, true, '10.0.0.1', 'http', 'a.test', '', true, false);
+    assert.deepEqual(kept.getAll('x-forwarded-proto'), ['https', '']);
+    assert.deepEqual(kept.getAll('x-forwarded-port'), ['443']);
+  });
+
   describe('addXForwardedSchemeHeaders (schemeHeaders true)', () => {
     it("sets X-Forwarded-Scheme and X-Scheme to an untrusted peer's scheme, its own ones dropped", () => {
       const h = HeaderList.from([

@@ -83,15 +83,31 @@ export function applyForwardedHeaders(
     const xff = headers.getAll('x-forwarded-for');
     headers.set('X-Forwarded-For', xff.length === 0 ? clientIp : `${xff.join(', ')}, ${clientIp}`);
   } else joinForwardedFor(headers);
-  const proto = headers.get('x-forwarded-proto');
-  if (proto === undefined) headers.append('X-Forwarded-Proto', scheme);
-  if (schemeHeaders) setSchemeHeaders(headers, proto ?? scheme);
-  if (!headers.has('x-forwarded-host') && authority !== '') headers.append('X-Forwarded-Host', authority);
-  if (!headers.has('x-forwarded-port'))
-    headers.append('X-Forwarded-Port', forwardedPort(hostPort, proto ?? scheme, scheme));
-  if (!headers.has('x-real-ip')) headers.append('X-Real-Ip', clientIp);
+  // Traefik's rewrite fills each field the trusted peer left absent or empty (its Get reads the
+  // first line, its Set replaces them all).
+  let proto = headers.get('x-forwarded-proto');
+  if (proto === undefined || proto === '') {
+    fill(headers, 'X-Forwarded-Proto', proto, scheme);
+    proto = scheme;
+  }
+  if (schemeHeaders) setSchemeHeaders(headers, proto);
+  if (authority !== '') {
+    const host = headers.get('x-forwarded-host');
+    if (host === undefined || host === '') fill(headers, 'X-Forwarded-Host', host, authority);
+  }
+  const port = headers.get('x-forwarded-port');
+  if (port === undefined || port === '')
+    fill(headers, 'X-Forwarded-Port', port, forwardedPort(hostPort, proto, scheme));
+  const realIp = headers.get('x-real-ip');
+  if (realIp === undefined || realIp === '') fill(headers, 'X-Real-Ip', realIp, clientIp);
   // Traefik's rewrite sets it whatever a trusted peer sent: this proxy is the server that forwarded.
   headers.set('X-Forwarded-Server', HOSTNAME);
+}
+
+/** Sets a field `current` says is absent (appended) or empty (all its lines replaced). */
+function fill(headers: HeaderList, name: string, current: string | undefined, value: string): void {
+  if (current === undefined) headers.append(name, value);
+  else headers.set(name, value);
 }
 
 /** X-Forwarded-Scheme and X-Scheme, each one line, as X-Forwarded-Proto (Traefik's rewrite). */
