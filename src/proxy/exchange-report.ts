@@ -49,7 +49,9 @@ function clientHost(ex: ReportedExchange): string {
   if (xff === undefined || xff === ip || xff === '') return ip;
   if (!ex.req.forwardedForAppended) return xff;
   const tail = `, ${ip}`;
-  return xff.endsWith(tail) ? xff.slice(0, -tail.length) : xff;
+  if (!xff.endsWith(tail)) return xff;
+  // A trusted peer's empty field (`X-Forwarded-For: `) is "" to Traefik's Get: the peer then.
+  return xff.length === tail.length ? ip : xff.slice(0, -tail.length);
 }
 
 function protocol(ex: ReportedExchange): string {

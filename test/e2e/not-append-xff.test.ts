@@ -239,13 +239,18 @@ describe('forwardedHeaders.notAppendXForwardedFor: the access log', () => {
     await send('trusted', '');
     await send('plain', 'X-Forwarded-For: 6.6.6.6\r\n');
     await send('appending', 'X-Forwarded-For: 203.0.113.5, 127.0.0.1\r\n');
-    const lines = await waitForFileLines(join(proxy.dir, 'access.json'), 4);
+    // An empty field from a trusted peer is "" to Traefik's Header.Get: the peer's address.
+    await send('appending', 'X-Forwarded-For: \r\n');
+    await send('trusted', 'X-Forwarded-For: \r\n');
+    const lines = await waitForFileLines(join(proxy.dir, 'access.json'), 6);
     const hosts = lines
       .map((l) => JSON.parse(l) as Record<string, unknown>)
       .map((r) => [r['entryPointName'], r['ClientHost']]);
     assert.deepEqual(hosts.sort(), [
+      ['appending', '127.0.0.1'],
       ['appending', '203.0.113.5, 127.0.0.1'],
       ['plain', '127.0.0.1'],
+      ['trusted', '127.0.0.1'],
       ['trusted', '127.0.0.1'],
       ['trusted', '203.0.113.5, 127.0.0.1'],
     ]);
