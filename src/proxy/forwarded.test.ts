@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { HeaderList } from '../core/headers.ts';
-import { applyForwardedHeaders, isManagedForwardingField } from './forwarded.ts';
+import { applyForwardedHeaders, isManagedForwardingField, keptConnectionFields } from './forwarded.ts';
 
 describe('isManagedForwardingField', () => {
   it('matches every field Traefik manages, and Forwarded', () => {
@@ -184,5 +184,16 @@ describe('applyForwardedHeaders', () => {
       assert.equal(h.has('x-forwarded-for'), false);
       assert.equal(h.get('x-real-ip'), '10.0.0.1');
     });
+  });
+});
+
+describe('keptConnectionFields', () => {
+  it('lowercases the list and leaves out the X- fields Traefik manages (underscore spellings too)', () => {
+    assert.deepEqual(
+      [...(keptConnectionFields(['X-Keep', 'X-Forwarded-For', 'x_real_ip', 'Forwarded', 'X-Scheme']) ?? [])],
+      ['x-keep', 'forwarded'],
+    );
+    assert.equal(keptConnectionFields(['X-Forwarded-Proto']), null);
+    assert.equal(keptConnectionFields([]), null);
   });
 });

@@ -145,6 +145,21 @@ export function dropConnectionFields(
 }
 
 /**
+ * `forwardedHeaders.connection` as the entry point keeps it (lowercase), null when empty. The X-
+ * forwarding fields Traefik manages are left out: its removeConnectionHeaders skips them before
+ * it reads the list, so `Connection: X-Forwarded-For` removes that field neither before routing
+ * nor before the request goes upstream, listed or not.
+ */
+export function keptConnectionFields(names: readonly string[]): ReadonlySet<string> | null {
+  const kept = new Set<string>();
+  for (const n of names) {
+    const l = n.toLowerCase();
+    if (!(l.charCodeAt(0) === 0x78 /* x */ && isManagedForwardingField(l))) kept.add(l);
+  }
+  return kept.size === 0 ? null : kept;
+}
+
+/**
  * Before the request goes upstream: the `forwardedHeaders.connection` fields the client named in
  * Connection are hop-by-hop after all (Go's reverse proxy removes what Traefik's rewritten
  * Connection still lists), whoever set them since.
