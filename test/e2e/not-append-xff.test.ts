@@ -256,3 +256,48 @@ describe('forwardedHeaders.notAppendXForwardedFor: the access log', () => {
     ]);
   });
 });
+
+describe('global.notAppendXForwardedFor (Traefik v3.7, read and unused there)', () => {
+  let backend: Backend;
+  let proxy: ProxyProcess;
+
+  before(async () => {
+    backend = await startBackend();
+    proxy = await startProxy({
+      config: `global:
+  notAppendXForwardedFor: true
+entryPoints:
+  trusted:
+    address: "127.0.0.1:0"
+    forwardedHeaders: { trustedIPs: ["127.0.0.1/32"] }
+log: { level: INFO }
+http:
+  routers:
+    echo: { rule: "Host(\`echo.test\`)", service: echo }
+  services:
+    echo:
+      loadBalancer:
+        servers: [{ url: "${backend.url}" }]
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await backend?.close();
+  });
+
+  it('starts, warns that it does nothing, and the peer is appended all the same', async () => {
+    const warning = await proxy.waitForLog((l) =>
+      JSON.stringify(l).includes('global.notAppendXForwardedFor'),
+    );
+    assert.match(JSON.stringify(warning), /warning: global\.notAppendXForwardedFor: .*has no effect/);
+    const r = await rawRequest(
+      proxy.ports['trusted']!,
+      'GET /g HTTP/1.1\r\nHost: echo.test\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n',
+      { responses: 1, timeoutMs: 5000 },
+    );
+    assert.equal(r.responses[0]?.status, 200);
+    assert.deepEqual(rawValues(backend.seen.at(-1)!, 'x-forwarded-for'), ['203.0.113.5, 127.0.0.1']);
+  });
+});

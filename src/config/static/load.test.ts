@@ -465,6 +465,19 @@ describe('loadStaticConfig: flags and env', () => {
     assert.equal(none.config?.entryPoints['web']?.forwardedHeaders.notAppendXForwardedFor, false);
   });
 
+  it('accepts the Traefik v3.7 global.notAppendXForwardedFor, which does nothing there either, with a warning', () => {
+    const file = load(`global:\n  notAppendXForwardedFor: true\n${minimal}`);
+    assert.deepEqual(file.lines, [
+      'conf/static.yaml:2:27: warning: global.notAppendXForwardedFor: `global.notAppendXForwardedFor` has no effect, as in Traefik: set `entryPoints.<name>.forwardedHeaders.notAppendXForwardedFor` on the entry points instead',
+    ]);
+    assert.equal(file.config?.global?.notAppendXForwardedFor, true);
+    assert.equal(file.config?.entryPoints['web']?.forwardedHeaders.notAppendXForwardedFor, false);
+    const flag = load(minimal, ['--global.notAppendXForwardedFor=true']);
+    assert.equal(flag.config?.global?.notAppendXForwardedFor, true);
+    assert.equal(flag.lines.length, 1, flag.lines.join('\n'));
+    assert.deepEqual(load(`global:\n  notAppendXForwardedFor: false\n${minimal}`).lines, []);
+  });
+
   it('reads the Traefik v3.8 forwardedHeaders.addXForwardedSchemeHeaders (default false), in a file and as a flag', () => {
     const file = load(`${minimal}    forwardedHeaders:\n      addXForwardedSchemeHeaders: true\n`);
     assert.deepEqual(file.lines, []);

@@ -1173,6 +1173,12 @@ const workers = z.preprocess(
 const global = strictObject({
   checkNewVersion: z.boolean().default(true),
   sendAnonymousUsage: z.boolean().default(false),
+  /**
+   * Traefik v3.7's `global.notAppendXForwardedFor` (PR #12374's first form): Traefik reads it and
+   * nothing uses it (traefik/traefik#13185; the entry point's forwardedHeaders key is the one
+   * that works). Accepted, and static/load.ts warns that it does nothing.
+   */
+  notAppendXForwardedFor: z.boolean().default(false),
 });
 
 export const staticConfigSchema = strictObject(
