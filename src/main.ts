@@ -65,6 +65,7 @@ import { createDynamicProviders, dynamicProviderNames } from './providers/regist
 import type { ProviderStates } from './providers/status.ts';
 import { SupervisedProvider } from './providers/supervisor.ts';
 import type { EntryPointContext } from './proxy/entry-point-context.ts';
+import { keptConnectionFields } from './proxy/forwarded.ts';
 import { LongLivedRegistry } from './proxy/long-lived.ts';
 import { EntryPointMetrics, liveNames } from './proxy/route-metrics.ts';
 import { TcpForwarder } from './proxy/tcp/tcp-forwarder.ts';
@@ -149,10 +150,9 @@ function entryPointContext(
     keepAliveMaxRequests: ep.transport.keepAliveMaxRequests,
     keepAliveMaxTimeMs: ep.transport.keepAliveMaxTime,
     isTrusted: trustedMatcher(ep.forwardedHeaders.trustedIPs, ep.forwardedHeaders.insecure),
-    connectionKept:
-      ep.forwardedHeaders.connection.length === 0
-        ? null
-        : new Set(ep.forwardedHeaders.connection.map((n) => n.toLowerCase())),
+    connectionKept: keptConnectionFields(ep.forwardedHeaders.connection),
+    appendForwardedFor: !ep.forwardedHeaders.notAppendXForwardedFor,
+    schemeHeaders: ep.forwardedHeaders.addXForwardedSchemeHeaders,
     snapshots: ref,
     ticker,
     logger,

@@ -92,6 +92,8 @@ export function explainRequestHead(input: ExplainInput): RequestHead | { readonl
     clientIp: input.clientIp ?? '127.0.0.1',
     scheme,
     entryPoint: input.entryPoint,
+    // No X-Forwarded-* are added here: the fields are the ones given.
+    forwardedForAppended: false,
   };
 }
 

@@ -254,7 +254,11 @@ certificatesResolvers:
 `);
     assert.deepEqual(r.lines, []);
     const c = r.config!;
-    assert.deepEqual(c.global, { checkNewVersion: true, sendAnonymousUsage: false });
+    assert.deepEqual(c.global, {
+      checkNewVersion: true,
+      sendAnonymousUsage: false,
+      notAppendXForwardedFor: false,
+    });
     assert.equal(c.api?.debug, true);
     assert.equal(c.entryPoints['web']?.asDefault, true);
     assert.deepEqual(c.entryPoints['web']?.http.middlewares, ['secure@file']);

@@ -30,6 +30,12 @@ export interface RequestHead {
   readonly scheme: 'http' | 'https';
   /** Entry point name the request arrived on. */
   readonly entryPoint: string;
+  /**
+   * Whether the entry point appended `clientIp` to X-Forwarded-For (proxy/forwarded.ts): true
+   * unless its `forwardedHeaders.notAppendXForwardedFor`. Traefik's middlewares see the field
+   * before its proxy appends the peer, so readers that count hops leave that last entry out.
+   */
+  readonly forwardedForAppended: boolean;
   /** The TLS connection, one object per connection (same for each of its requests); undefined on cleartext. */
   readonly tls?: RequestTls | undefined;
 }

@@ -48,6 +48,7 @@ export function streamExchange(
     scheme: ctx.scheme,
     entryPoint: ctx.name,
     tls: o.tls,
+    forwardedForAppended: ctx.appendForwardedFor,
   };
   applyForwardedHeaders(
     parsed.headers,
@@ -56,6 +57,8 @@ export function streamExchange(
     forwardedProto(ctx.scheme, parsed.upgrade),
     parsed.authority,
     parsed.hostPort,
+    ctx.appendForwardedFor,
+    ctx.schemeHeaders,
   );
   return new Exchange(sink, ctx, parsed, req);
 }

@@ -149,6 +149,7 @@ export class H2Session implements StreamOwner, Timed {
       scheme: ctx.scheme,
       entryPoint: ctx.name,
       tls: this.#tls,
+      forwardedForAppended: ctx.appendForwardedFor,
     };
     applyForwardedHeaders(
       parsed.headers,
@@ -157,6 +158,8 @@ export class H2Session implements StreamOwner, Timed {
       forwardedProto(ctx.scheme, parsed.upgrade),
       parsed.authority,
       parsed.hostPort,
+      ctx.appendForwardedFor,
+      ctx.schemeHeaders,
     );
     this.#queue.push(sink);
     this.#queued.push(new Exchange(sink, ctx, parsed, req));

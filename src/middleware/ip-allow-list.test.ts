@@ -47,6 +47,32 @@ describe('ipAllowList', () => {
     assert.equal(m.onRequest?.(from('198.51.100.1', ['198.51.100.4']))?.status, 403);
   });
 
+  it('counts every X-Forwarded-For entry when the entry point appended none (notAppendXForwardedFor)', () => {
+    // Traefik's ipStrategy reads the field before its proxy would append the peer: with the
+    // option, the field is the trusted peer's own, and depth 1 is its rightmost entry.
+    const peerless = (xff: string) =>
+      makeRequest('http://app.test/', {
+        clientIp: '10.0.0.1',
+        headers: [['X-Forwarded-For', xff]],
+        forwardedForAppended: false,
+      });
+    const depth = build('ipAllowList', { sourceRange: ['198.51.100.0/24'], ipStrategy: { depth: 1 } });
+    assert.equal(depth.onRequest?.(peerless('203.0.113.9, 198.51.100.4')), undefined);
+    assert.equal(depth.onRequest?.(peerless('198.51.100.4, 203.0.113.9'))?.status, 403);
+    const two = build('ipAllowList', { sourceRange: ['198.51.100.0/24'], ipStrategy: { depth: 2 } });
+    assert.equal(two.onRequest?.(peerless('198.51.100.4, 203.0.113.9')), undefined);
+    assert.equal(two.onRequest?.(peerless('198.51.100.4'))?.status, 403);
+    const ex = build('ipAllowList', {
+      sourceRange: ['198.51.100.0/24'],
+      ipStrategy: { excludedIPs: ['203.0.113.0/24'] },
+    });
+    assert.equal(ex.onRequest?.(peerless('198.51.100.4, 203.0.113.9')), undefined);
+    assert.equal(ex.onRequest?.(peerless('203.0.113.9'))?.status, 403);
+    // An untrusted peer's field was dropped, and none was added: nothing to find.
+    const none = makeRequest('http://app.test/', { clientIp: '198.51.100.4', forwardedForAppended: false });
+    assert.equal(depth.onRequest?.(none)?.status, 403);
+  });
+
   it('checks an X-Forwarded-For entry with a port by its address, as Traefik (SplitHostPort)', () => {
     const m = build('ipAllowList', {
       sourceRange: ['198.51.100.0/24', '2001:db8::/32'],

@@ -70,7 +70,9 @@ function host(req: RequestHead): string {
  * forwardedheaders rewrite). The entry point has already appended the peer's own address (and
  * dropped the whole field from an untrusted peer), so the last entry is ours and is left out:
  * Traefik's middlewares see the field before its forwarder appends the peer, and `depth: 1`
- * means the rightmost address the trusted proxy in front of us reported. `keepEmpty` keeps the
+ * means the rightmost address the trusted proxy in front of us reported. With the entry point's
+ * `notAppendXForwardedFor` nothing was appended (`forwardedForAppended` false) and every entry is
+ * the peer's, as Traefik's middlewares see them there too. `keepEmpty` keeps the
  * empty entries (`a, , b`) as '': Traefik's DepthStrategy counts them (its PoolStrategy skips
  * them), so a depth that lands on one finds no address.
  */
@@ -82,7 +84,7 @@ export function forwardedFor(req: RequestHead, keepEmpty = false): string[] {
       const t = part.trim();
       if (t !== '' || keepEmpty) out.push(t);
     }
-  out.pop();
+  if (req.forwardedForAppended) out.pop();
   return out;
 }
 

@@ -17,6 +17,8 @@ export interface TestRequestOptions {
   readonly headers?: ReadonlyArray<readonly [string, string]>;
   readonly clientIp?: string;
   readonly entryPoint?: string;
+  /** Whether the entry point appended `clientIp` to X-Forwarded-For (default true). */
+  readonly forwardedForAppended?: boolean;
 }
 
 /**
@@ -42,6 +44,7 @@ export function makeRequest(url: string, opts: TestRequestOptions = {}): Request
     clientIp: opts.clientIp ?? '192.0.2.10',
     scheme,
     entryPoint: opts.entryPoint ?? (scheme === 'https' ? 'websecure' : 'web'),
+    forwardedForAppended: opts.forwardedForAppended ?? true,
   };
 }
 

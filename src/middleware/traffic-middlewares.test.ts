@@ -54,6 +54,23 @@ describe('sourceKey', () => {
     );
   });
 
+  it('counts every X-Forwarded-For entry when the entry point appended none (notAppendXForwardedFor)', () => {
+    const peerless = (xff: string) =>
+      makeRequest('http://a.test/', {
+        clientIp: '10.0.0.1',
+        headers: [['X-Forwarded-For', xff]],
+        forwardedForAppended: false,
+      });
+    const depth = sourceKey({ ipStrategy: { depth: 2, excludedIPs: [], ipv6Subnet: 0 }, requestHost: false });
+    assert.equal(depth(peerless('1.1.1.1, 2.2.2.2, 3.3.3.3')), '2.2.2.2');
+    assert.equal(depth(peerless('3.3.3.3')), '');
+    const pool = sourceKey({
+      ipStrategy: { depth: 0, excludedIPs: ['10.0.0.0/8'], ipv6Subnet: 0 },
+      requestHost: false,
+    });
+    assert.equal(pool(peerless('1.1.1.1, 2.2.2.2')), '2.2.2.2');
+  });
+
   it('counts empty X-Forwarded-For entries at depth, and skips them with excludedIPs, as pkg/ip does', () => {
     const depth = sourceKey({ ipStrategy: { depth: 2, excludedIPs: [], ipv6Subnet: 0 }, requestHost: false });
     const req = from('10.0.0.1', [['X-Forwarded-For', '1.1.1.1, , 3.3.3.3, 10.0.0.1']]);

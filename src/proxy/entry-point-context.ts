@@ -46,6 +46,13 @@ export interface EntryPointContext {
    * and the middlewares still see, removed only before the request goes upstream. Null = none.
    */
   readonly connectionKept: ReadonlySet<string> | null;
+  /**
+   * Not `forwardedHeaders.notAppendXForwardedFor`: the peer's address is appended to
+   * X-Forwarded-For when a request is read (Traefik's proxy appends it on the way out).
+   */
+  readonly appendForwardedFor: boolean;
+  /** `forwardedHeaders.addXForwardedSchemeHeaders`: X-Forwarded-Scheme and X-Scheme set too. */
+  readonly schemeHeaders: boolean;
   readonly snapshots: SnapshotRef;
   readonly ticker: Ticker;
   readonly logger: Logger;

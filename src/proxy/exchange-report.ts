@@ -40,14 +40,18 @@ export interface ReportedExchange {
  * Traefik's ClientHost: the X-Forwarded-For value the request arrived with, when it kept one (a
  * trusted peer's; an untrusted peer's is dropped), else the peer's address (pkg/middlewares/
  * accesslog/logger.go ServeHTTP). Ours has been extended with the peer by then
- * (proxy/forwarded.ts): that suffix comes off. Read only when a line is written.
+ * (proxy/forwarded.ts): that suffix comes off, unless the entry point's
+ * `notAppendXForwardedFor` left the field as it came. Read only when a line is written.
  */
 function clientHost(ex: ReportedExchange): string {
   const ip = ex.clientIp;
   const xff = ex.req.headers.get('x-forwarded-for');
-  if (xff === undefined || xff === ip) return ip;
+  if (xff === undefined || xff === ip || xff === '') return ip;
+  if (!ex.req.forwardedForAppended) return xff;
   const tail = `, ${ip}`;
-  return xff.endsWith(tail) ? xff.slice(0, -tail.length) : xff;
+  if (!xff.endsWith(tail)) return xff;
+  // A trusted peer's empty field (`X-Forwarded-For: `) is "" to Traefik's Get: the peer then.
+  return xff.length === tail.length ? ip : xff.slice(0, -tail.length);
 }
 
 function protocol(ex: ReportedExchange): string {

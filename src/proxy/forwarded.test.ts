@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { hostname } from 'node:os';
 import { describe, it } from 'node:test';
 import { HeaderList } from '../core/headers.ts';
-import { applyForwardedHeaders, isManagedForwardingField } from './forwarded.ts';
+import { applyForwardedHeaders, isManagedForwardingField, keptConnectionFields } from './forwarded.ts';
 
 describe('isManagedForwardingField', () => {
   it('matches every field Traefik manages, and Forwarded', () => {
@@ -45,7 +45,7 @@ describe('applyForwardedHeaders', () => {
 
   it('replaces an untrusted peer’s forwarding fields with ours, keeping the order of the rest', () => {
     const h = spoofed();
-    applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '');
+    applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', true, false);
     assert.deepEqual(h.lnames, [
       'host',
       'x-keep',
@@ -63,20 +63,20 @@ describe('applyForwardedHeaders', () => {
   it('keeps a trusted peer’s fields and extends X-Forwarded-For', () => {
     const h = spoofed();
     h.append('X-Forwarded-For', '1.2.3.4');
-    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '');
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true, false);
     assert.equal(h.get('x-forwarded-prefix'), '/admin');
     assert.equal(h.get('x_forwarded_for'), '6.6.6.6');
     assert.equal(h.get('x-forwarded-for'), '1.2.3.4, 10.0.0.1');
     // Traefik's rewrite: always this proxy's host name, whatever the trusted peer sent.
     h.append('X-Forwarded-Server', 'upstream-proxy');
-    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '');
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true, false);
     assert.deepEqual(h.getAll('x-forwarded-server'), [hostname()]);
   });
 
   it("sets X-Forwarded-Port as Traefik's forwardedPort: the Host's port, else 443 or 80 by the scheme", () => {
     const port = (trusted: boolean, scheme: string, hostPort: string, proto?: string): string | undefined => {
       const h = HeaderList.from(proto === undefined ? [] : [['X-Forwarded-Proto', proto]]);
-      applyForwardedHeaders(h, trusted, '10.0.0.1', scheme, 'a.test', hostPort);
+      applyForwardedHeaders(h, trusted, '10.0.0.1', scheme, 'a.test', hostPort, true, false);
       return h.get('x-forwarded-port');
     };
     assert.equal(port(false, 'http', '8080'), '8080');
@@ -85,5 +85,115 @@ describe('applyForwardedHeaders', () => {
     assert.equal(port(false, 'wss', ''), '443');
     assert.equal(port(true, 'http', '', 'https'), '443', "a trusted proxy's X-Forwarded-Proto");
     assert.equal(port(true, 'https', '', 'http'), '443', 'the connection is TLS');
+  });
+
+  it("fills the fields a trusted peer sent empty, as Traefik's rewrite fills absent ones", () => {
+    const h = HeaderList.from([
+      ['X-Forwarded-Proto', ''],
+      ['X-Forwarded-Proto', 'https'],
+      ['X-Forwarded-Host', ''],
+      ['X-Forwarded-Port', ''],
+      ['X-Real-Ip', ''],
+    ]);
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test:8080', '8080', true, false);
+    assert.deepEqual(h.getAll('x-forwarded-proto'), ['http']);
+    assert.deepEqual(h.getAll('x-forwarded-host'), ['a.test:8080']);
+    assert.deepEqual(h.getAll('x-forwarded-port'), ['8080']);
+    assert.deepEqual(h.getAll('x-real-ip'), ['10.0.0.1']);
+    // A value that is there is kept, its first line read.
+    const kept = HeaderList.from([
+      ['X-Forwarded-Proto', 'https'],
+      ['X-Forwarded-Proto', ''],
+    ]);
+    applyForwardedHeaders(kept, true, '10.0.0.1', 'http', 'a.test', '', true, false);
+    assert.deepEqual(kept.getAll('x-forwarded-proto'), ['https', '']);
+    assert.deepEqual(kept.getAll('x-forwarded-port'), ['443']);
+  });
+
+  describe('addXForwardedSchemeHeaders (schemeHeaders true)', () => {
+    it("sets X-Forwarded-Scheme and X-Scheme to an untrusted peer's scheme, its own ones dropped", () => {
+      const h = HeaderList.from([
+        ['X-Forwarded-Scheme', 'https'],
+        ['X-Scheme', 'https'],
+        ['X-Forwarded-Proto', 'https'],
+      ]);
+      applyForwardedHeaders(h, false, '10.0.0.1', 'ws', 'a.test', '', true, true);
+      assert.deepEqual(h.getAll('x-forwarded-proto'), ['ws']);
+      assert.deepEqual(h.getAll('x-forwarded-scheme'), ['ws']);
+      assert.deepEqual(h.getAll('x-scheme'), ['ws']);
+    });
+
+    it("sets them to a trusted peer's X-Forwarded-Proto (its first line), replacing its own", () => {
+      const h = HeaderList.from([
+        ['X-Forwarded-Proto', 'https'],
+        ['X-Forwarded-Proto', 'http'],
+        ['X-Scheme', 'gopher'],
+        ['X-Scheme', 'gopher'],
+      ]);
+      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true, true);
+      assert.deepEqual(h.getAll('x-forwarded-scheme'), ['https']);
+      assert.deepEqual(h.getAll('x-scheme'), ['https']);
+      const none = HeaderList.from([]);
+      applyForwardedHeaders(none, true, '10.0.0.1', 'https', 'a.test', '', true, true);
+      assert.deepEqual(none.getAll('x-forwarded-scheme'), ['https']);
+      assert.deepEqual(none.getAll('x-scheme'), ['https']);
+    });
+
+    it("leaves a trusted peer's alone and adds none without the option", () => {
+      const h = HeaderList.from([['X-Scheme', 'gopher']]);
+      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true, false);
+      assert.deepEqual(h.getAll('x-scheme'), ['gopher']);
+      assert.equal(h.has('x-forwarded-scheme'), false);
+    });
+  });
+
+  describe('notAppendXForwardedFor (append false)', () => {
+    it("drops an untrusted peer's X-Forwarded-For and sends none; X-Real-Ip is still the peer", () => {
+      const h = spoofed();
+      h.append('X-Forwarded-For', '1.2.3.4');
+      applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', false, false);
+      assert.deepEqual(h.lnames, [
+        'host',
+        'x-keep',
+        'x-forwarded-proto',
+        'x-forwarded-host',
+        'x-forwarded-port',
+        'x-real-ip',
+        'x-forwarded-server',
+      ]);
+      assert.equal(h.get('x-real-ip'), '10.0.0.1');
+    });
+
+    it("keeps a trusted peer's X-Forwarded-For as it came, its lines joined into one", () => {
+      const one = HeaderList.from([['x-forwarded-for', '1.2.3.4, 10.0.0.9']]);
+      applyForwardedHeaders(one, true, '10.0.0.1', 'http', 'a.test', '', false, false);
+      assert.deepEqual(one.getAll('x-forwarded-for'), ['1.2.3.4, 10.0.0.9']);
+      assert.equal(one.get('x-real-ip'), '10.0.0.1');
+      const two = HeaderList.from([
+        ['X-Forwarded-For', '1.2.3.4'],
+        ['X-Other', 'x'],
+        ['X-Forwarded-For', '10.0.0.9'],
+      ]);
+      applyForwardedHeaders(two, true, '10.0.0.1', 'http', 'a.test', '', false, false);
+      assert.deepEqual(two.getAll('x-forwarded-for'), ['1.2.3.4, 10.0.0.9']);
+    });
+
+    it('adds none for a trusted peer that sent none', () => {
+      const h = HeaderList.from([['Host', 'a.test']]);
+      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', false, false);
+      assert.equal(h.has('x-forwarded-for'), false);
+      assert.equal(h.get('x-real-ip'), '10.0.0.1');
+    });
+  });
+});
+
+describe('keptConnectionFields', () => {
+  it('lowercases the list and leaves out the X- fields Traefik manages (underscore spellings too)', () => {
+    assert.deepEqual(
+      [...(keptConnectionFields(['X-Keep', 'X-Forwarded-For', 'x_real_ip', 'Forwarded', 'X-Scheme']) ?? [])],
+      ['x-keep', 'forwarded'],
+    );
+    assert.equal(keptConnectionFields(['X-Forwarded-Proto']), null);
+    assert.equal(keptConnectionFields([]), null);
   });
 });

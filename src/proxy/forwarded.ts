@@ -43,6 +43,17 @@ const HOSTNAME = hostname();
  * for every IP-based decision behind us. From a trusted proxy, X-Forwarded-For is extended and
  * the other fields are kept when present. X-Forwarded-Server is always ours. `scheme` is our
  * X-Forwarded-Proto (ws/wss for a WebSocket handshake).
+ *
+ * `append` false (`forwardedHeaders.notAppendXForwardedFor`, Traefik v3.7): the peer's address
+ * is not added to X-Forwarded-For, as Traefik's pkg/proxy/httputil rewriteRequestBuilder skips
+ * its append when the entry point's forwardedheaders XForwarded set SetNotAppendXFF: a trusted
+ * peer's field goes on as it came (its lines joined into one, forwardedheaders rewrite), an
+ * untrusted peer's is dropped with the others and none is sent. X-Real-Ip is set all the same.
+ *
+ * `schemeHeaders` (`forwardedHeaders.addXForwardedSchemeHeaders`, Traefik v3.8): X-Forwarded-Scheme
+ * and X-Scheme are set to the X-Forwarded-Proto the request goes on with (a trusted peer's first
+ * value, else ours), replacing whatever a trusted peer sent under those names (forwardedheaders
+ * rewrite).
  */
 export function applyForwardedHeaders(
   headers: HeaderList,
@@ -51,27 +62,64 @@ export function applyForwardedHeaders(
   scheme: string,
   authority: string,
   hostPort: string,
+  append: boolean,
+  schemeHeaders: boolean,
 ): void {
   if (!trusted) {
     headers.deleteWhere(isManagedForwardingField);
-    headers.appendLowered('X-Forwarded-For', 'x-forwarded-for', clientIp);
+    if (append) headers.appendLowered('X-Forwarded-For', 'x-forwarded-for', clientIp);
     headers.appendLowered('X-Forwarded-Proto', 'x-forwarded-proto', scheme);
+    if (schemeHeaders) {
+      headers.appendLowered('X-Forwarded-Scheme', 'x-forwarded-scheme', scheme);
+      headers.appendLowered('X-Scheme', 'x-scheme', scheme);
+    }
     if (authority !== '') headers.appendLowered('X-Forwarded-Host', 'x-forwarded-host', authority);
     headers.appendLowered('X-Forwarded-Port', 'x-forwarded-port', forwardedPort(hostPort, scheme, scheme));
     headers.appendLowered('X-Real-Ip', 'x-real-ip', clientIp);
     headers.appendLowered('X-Forwarded-Server', 'x-forwarded-server', HOSTNAME);
     return;
   }
-  const xff = headers.getAll('x-forwarded-for');
-  headers.set('X-Forwarded-For', xff.length === 0 ? clientIp : `${xff.join(', ')}, ${clientIp}`);
-  const proto = headers.get('x-forwarded-proto');
-  if (proto === undefined) headers.append('X-Forwarded-Proto', scheme);
-  if (!headers.has('x-forwarded-host') && authority !== '') headers.append('X-Forwarded-Host', authority);
-  if (!headers.has('x-forwarded-port'))
-    headers.append('X-Forwarded-Port', forwardedPort(hostPort, proto ?? scheme, scheme));
-  if (!headers.has('x-real-ip')) headers.append('X-Real-Ip', clientIp);
+  if (append) {
+    const xff = headers.getAll('x-forwarded-for');
+    headers.set('X-Forwarded-For', xff.length === 0 ? clientIp : `${xff.join(', ')}, ${clientIp}`);
+  } else joinForwardedFor(headers);
+  // Traefik's rewrite fills each field the trusted peer left absent or empty (its Get reads the
+  // first line, its Set replaces them all).
+  let proto = headers.get('x-forwarded-proto');
+  if (proto === undefined || proto === '') {
+    fill(headers, 'X-Forwarded-Proto', proto, scheme);
+    proto = scheme;
+  }
+  if (schemeHeaders) setSchemeHeaders(headers, proto);
+  if (authority !== '') {
+    const host = headers.get('x-forwarded-host');
+    if (host === undefined || host === '') fill(headers, 'X-Forwarded-Host', host, authority);
+  }
+  const port = headers.get('x-forwarded-port');
+  if (port === undefined || port === '')
+    fill(headers, 'X-Forwarded-Port', port, forwardedPort(hostPort, proto, scheme));
+  const realIp = headers.get('x-real-ip');
+  if (realIp === undefined || realIp === '') fill(headers, 'X-Real-Ip', realIp, clientIp);
   // Traefik's rewrite sets it whatever a trusted peer sent: this proxy is the server that forwarded.
   headers.set('X-Forwarded-Server', HOSTNAME);
+}
+
+/** Sets a field `current` says is absent (appended) or empty (all its lines replaced). */
+function fill(headers: HeaderList, name: string, current: string | undefined, value: string): void {
+  if (current === undefined) headers.append(name, value);
+  else headers.set(name, value);
+}
+
+/** X-Forwarded-Scheme and X-Scheme, each one line, as X-Forwarded-Proto (Traefik's rewrite). */
+function setSchemeHeaders(headers: HeaderList, proto: string): void {
+  headers.set('X-Forwarded-Scheme', proto);
+  headers.set('X-Scheme', proto);
+}
+
+/** A trusted peer's X-Forwarded-For lines as one, untouched otherwise (Traefik's rewrite). */
+function joinForwardedFor(headers: HeaderList): void {
+  const xff = headers.getAll('x-forwarded-for');
+  if (xff.length > 1) headers.set('X-Forwarded-For', xff.join(', '));
 }
 
 /**
@@ -94,6 +142,21 @@ export function dropConnectionFields(
     if (t.charCodeAt(0) === 0x78 /* x */ && isManagedForwardingField(t)) continue;
     if (kept === null || !kept.has(t)) headers.delete(t);
   }
+}
+
+/**
+ * `forwardedHeaders.connection` as the entry point keeps it (lowercase), null when empty. The X-
+ * forwarding fields Traefik manages are left out: its removeConnectionHeaders skips them before
+ * it reads the list, so `Connection: X-Forwarded-For` removes that field neither before routing
+ * nor before the request goes upstream, listed or not.
+ */
+export function keptConnectionFields(names: readonly string[]): ReadonlySet<string> | null {
+  const kept = new Set<string>();
+  for (const n of names) {
+    const l = n.toLowerCase();
+    if (!(l.charCodeAt(0) === 0x78 /* x */ && isManagedForwardingField(l))) kept.add(l);
+  }
+  return kept.size === 0 ? null : kept;
 }
 
 /**

@@ -322,6 +322,8 @@ export function harness(opts: HarnessOptions = {}): Harness {
     keepAliveMaxTimeMs: 0,
     isTrusted: () => false,
     connectionKept: null,
+    appendForwardedFor: true,
+    schemeHeaders: false,
     snapshots: ref,
     ticker,
     logger: silentLogger,
@@ -365,6 +367,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
         clientIp: sink.clientIp,
         scheme: 'http',
         entryPoint: 'web',
+        forwardedForAppended: true,
       };
       const ex = new Exchange(sink, ctx, p, req);
       ex.start();

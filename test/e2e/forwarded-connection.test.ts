@@ -31,6 +31,9 @@ describe('entryPoints.<name>.forwardedHeaders.connection', () => {
   trusting:
     address: "127.0.0.1:0"
     forwardedHeaders: { insecure: true }
+  listing:
+    address: "127.0.0.1:0"
+    forwardedHeaders: { insecure: true, connection: [X-Forwarded-For, X-Real-Ip] }
 log: { level: DEBUG }
 http:
   routers:
@@ -93,6 +96,23 @@ http:
       '-H',
       'X-Real-Ip: 10.1.1.1',
       `http://127.0.0.1:${proxy.ports['trusting']!}/`,
+    ]);
+    assert.equal(r.body.toString(), 'other');
+    const seen = other.seen.at(-1)!.headers;
+    assert.equal(seen['x-forwarded-for'], '10.1.1.1, 127.0.0.1');
+    assert.equal(seen['x-real-ip'], '10.1.1.1');
+  });
+
+  it('cannot remove them either when `connection` lists them (Traefik skips managed fields before its list)', async () => {
+    const r = await curl([
+      '-s',
+      '-H',
+      'Connection: X-Forwarded-For, X-Real-Ip',
+      '-H',
+      'X-Forwarded-For: 10.1.1.1',
+      '-H',
+      'X-Real-Ip: 10.1.1.1',
+      `http://127.0.0.1:${proxy.ports['listing']!}/`,
     ]);
     assert.equal(r.body.toString(), 'other');
     const seen = other.seen.at(-1)!.headers;

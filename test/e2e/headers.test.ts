@@ -293,6 +293,17 @@ http:
     assert.deepEqual(rawValues(seen, 'x-real-ip'), ['127.0.0.1']);
   });
 
+  it('fills in the forwarding fields a trusted peer sent empty, as Traefik (its Get is "")', async () => {
+    const seen = await via(
+      trusted,
+      'X-Forwarded-Proto: \r\nX-Forwarded-Host: \r\nX-Forwarded-Port: \r\nX-Real-Ip: \r\n',
+    );
+    assert.deepEqual(rawValues(seen, 'x-forwarded-proto'), ['http']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-host'), ['echo.test']);
+    assert.deepEqual(rawValues(seen, 'x-forwarded-port'), ['80']);
+    assert.deepEqual(rawValues(seen, 'x-real-ip'), ['127.0.0.1']);
+  });
+
   it('passes the client Host by default', async () => {
     const seen = await via(web, '', 'echo.test:1234');
     assert.deepEqual(rawValues(seen, 'host'), ['echo.test:1234']);

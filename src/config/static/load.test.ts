@@ -39,7 +39,13 @@ describe('loadStaticConfig: defaults', () => {
             maxConnections: 0,
             maxConnectionsPerIP: 0,
           },
-          forwardedHeaders: { trustedIPs: [], insecure: false, connection: [] },
+          forwardedHeaders: {
+            trustedIPs: [],
+            insecure: false,
+            connection: [],
+            notAppendXForwardedFor: false,
+            addXForwardedSchemeHeaders: false,
+          },
           http: {
             maxHeaderBytes: 16_384,
             sanitizePath: true,
@@ -460,21 +466,49 @@ describe('loadStaticConfig: flags and env', () => {
       trustedIPs: ['10.0.0.0/8', '::1'],
       insecure: true,
       connection: [],
+      notAppendXForwardedFor: false,
+      addXForwardedSchemeHeaders: false,
     });
     assert.equal(ep?.transport.keepAliveMaxRequests, 100);
   });
 
-  it('refuses the Traefik v3.7 forwardedHeaders.notAppendXForwardedFor by name and version, in a file and as a flag', () => {
+  it('reads the Traefik v3.7 forwardedHeaders.notAppendXForwardedFor (default false), in a file and as a flag', () => {
     const file = load(`${minimal}    forwardedHeaders:\n      notAppendXForwardedFor: true\n`);
-    assert.deepEqual(file.lines, [
-      'conf/static.yaml:5:7: entryPoints.web.forwardedHeaders.notAppendXForwardedFor: `notAppendXForwardedFor` on an entry point (Traefik v3.7) is not supported yet',
-    ]);
+    assert.deepEqual(file.lines, []);
+    assert.equal(file.config?.entryPoints['web']?.forwardedHeaders.notAppendXForwardedFor, true);
     const flag = load(minimal, ['--entryPoints.web.forwardedHeaders.notAppendXForwardedFor=true']);
-    assert.ok(
-      flag.lines.some((l) =>
-        l.includes('`notAppendXForwardedFor` on an entry point (Traefik v3.7) is not supported yet'),
-      ),
-      flag.lines.join('\n'),
+    assert.deepEqual(flag.lines, []);
+    assert.equal(flag.config?.entryPoints['web']?.forwardedHeaders.notAppendXForwardedFor, true);
+    const bare = load(minimal, ['--entryPoints.web.forwardedHeaders.notAppendXForwardedFor']);
+    assert.deepEqual(bare.lines, []);
+    assert.equal(bare.config?.entryPoints['web']?.forwardedHeaders.notAppendXForwardedFor, true);
+    const none = load(minimal);
+    assert.equal(none.config?.entryPoints['web']?.forwardedHeaders.notAppendXForwardedFor, false);
+  });
+
+  it('accepts the Traefik v3.7 global.notAppendXForwardedFor, which does nothing there either, with a warning', () => {
+    const file = load(`global:\n  notAppendXForwardedFor: true\n${minimal}`);
+    assert.deepEqual(file.lines, [
+      'conf/static.yaml:2:27: warning: global.notAppendXForwardedFor: `global.notAppendXForwardedFor` has no effect, as in Traefik: set `entryPoints.<name>.forwardedHeaders.notAppendXForwardedFor` on the entry points instead',
+    ]);
+    assert.equal(file.config?.global?.notAppendXForwardedFor, true);
+    assert.equal(file.config?.entryPoints['web']?.forwardedHeaders.notAppendXForwardedFor, false);
+    const flag = load(minimal, ['--global.notAppendXForwardedFor=true']);
+    assert.equal(flag.config?.global?.notAppendXForwardedFor, true);
+    assert.equal(flag.lines.length, 1, flag.lines.join('\n'));
+    assert.deepEqual(load(`global:\n  notAppendXForwardedFor: false\n${minimal}`).lines, []);
+  });
+
+  it('reads the Traefik v3.8 forwardedHeaders.addXForwardedSchemeHeaders (default false), in a file and as a flag', () => {
+    const file = load(`${minimal}    forwardedHeaders:\n      addXForwardedSchemeHeaders: true\n`);
+    assert.deepEqual(file.lines, []);
+    assert.equal(file.config?.entryPoints['web']?.forwardedHeaders.addXForwardedSchemeHeaders, true);
+    const flag = load(minimal, ['--entryPoints.web.forwardedHeaders.addXForwardedSchemeHeaders=true']);
+    assert.deepEqual(flag.lines, []);
+    assert.equal(flag.config?.entryPoints['web']?.forwardedHeaders.addXForwardedSchemeHeaders, true);
+    assert.equal(
+      load(minimal).config?.entryPoints['web']?.forwardedHeaders.addXForwardedSchemeHeaders,
+      false,
     );
   });
 

@@ -97,6 +97,20 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   if (Object.keys(config.entryPoints).length === 0) {
     issues.push(issue('warning', 'no entry point is defined: nothing will listen', ['entryPoints'], {}));
   }
+  if (config.global?.notAppendXForwardedFor === true) {
+    // Traefik v3.7 reads it into its static configuration, and no code reads it from there
+    // (traefik/traefik#13185, #13226): X-Forwarded-For is appended all the same.
+    const path = ['global', 'notAppendXForwardedFor'];
+    const { exact: _, ...where } = locate(path);
+    issues.push(
+      issue(
+        'warning',
+        '`global.notAppendXForwardedFor` has no effect, as in Traefik: set `entryPoints.<name>.forwardedHeaders.notAppendXForwardedFor` on the entry points instead',
+        path,
+        where,
+      ),
+    );
+  }
   if (config.core?.defaultRuleSyntax === 'v2') {
     // Traefik's ValidateConfiguration logs it (pkg/config/static/static_config.go).
     const { exact: _, ...where } = locate(['core', 'defaultRuleSyntax']);

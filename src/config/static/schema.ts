@@ -120,26 +120,27 @@ const transport = strictObject({
   maxConnectionsPerIP: z.number().int().nonnegative().default(0),
 });
 
-const forwardedHeaders = strictObject(
-  {
-    trustedIPs: z.array(ipOrCidr).default([]),
-    insecure: z.boolean().default(false),
-    /**
-     * Traefik v3.4's: fields a client names in Connection that still reach the routers and the
-     * middlewares; they are removed before the request goes upstream (pkg/middlewares/
-     * forwardedheaders/forwarded_header.go removeConnectionHeaders).
-     */
-    connection: z
-      .array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a header name'))
-      .default([]),
-  },
-  // Traefik v3.7's notAppendXForwardedFor (pkg/config/static/entrypoints.go ForwardedHeaders):
-  // the peer's address is not appended to X-Forwarded-For. Ours appends it when the request is
-  // parsed and the IP strategies count on that entry (middleware/source-key.ts forwardedFor), so
-  // it is refused by name rather than ignored.
-  ['notAppendXForwardedFor'],
-  { since: { notAppendXForwardedFor: 'on an entry point (Traefik v3.7)' } },
-);
+const forwardedHeaders = strictObject({
+  trustedIPs: z.array(ipOrCidr).default([]),
+  insecure: z.boolean().default(false),
+  /**
+   * Traefik v3.4's: fields a client names in Connection that still reach the routers and the
+   * middlewares; they are removed before the request goes upstream (pkg/middlewares/
+   * forwardedheaders/forwarded_header.go removeConnectionHeaders).
+   */
+  connection: z.array(z.string().regex(/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/, 'must be a header name')).default([]),
+  /**
+   * Traefik v3.7's (pkg/config/static/entrypoints.go ForwardedHeaders): the peer's address is not
+   * appended to X-Forwarded-For; a trusted peer's field goes on as it came (its lines joined), an
+   * untrusted peer's is still dropped, so none is sent (proxy/forwarded.ts).
+   */
+  notAppendXForwardedFor: z.boolean().default(false),
+  /**
+   * Traefik v3.8's (PR #12914): X-Forwarded-Scheme and X-Scheme are set to the request's
+   * X-Forwarded-Proto, as the ingress-nginx controller sends them (forwardedheaders rewrite).
+   */
+  addXForwardedSchemeHeaders: z.boolean().default(false),
+});
 
 const encodedCharacters = strictObject({
   allowEncodedSlash: z.boolean().default(true),
@@ -1180,6 +1181,12 @@ const workers = z.preprocess(
 const global = strictObject({
   checkNewVersion: z.boolean().default(true),
   sendAnonymousUsage: z.boolean().default(false),
+  /**
+   * Traefik v3.7's `global.notAppendXForwardedFor` (PR #12374's first form): Traefik reads it and
+   * nothing uses it (traefik/traefik#13185; the entry point's forwardedHeaders key is the one
+   * that works). Accepted, and static/load.ts warns that it does nothing.
+   */
+  notAppendXForwardedFor: z.boolean().default(false),
 });
 
 export const staticConfigSchema = strictObject(

@@ -55,6 +55,29 @@ describe('forwardAuth request', () => {
     assert.equal(f['X-Forwarded-Uri'], '/forged');
   });
 
+  it('appends the peer to X-Forwarded-For with trustForwardHeader when the entry point did not (notAppendXForwardedFor)', () => {
+    // Traefik's forward.go writeHeader appends RemoteAddr itself; it never reads the option.
+    const req = (xff: string | null) =>
+      makeRequest('http://app.test/', {
+        clientIp: '192.0.2.10',
+        headers: xff === null ? [] : [['X-Forwarded-For', xff]],
+        forwardedForAppended: false,
+      });
+    const trusted = (xff: string | null) =>
+      fields(new AuthRequest(req(xff), '/', { method: null, allowed: [], trust: true }, null))[
+        'X-Forwarded-For'
+      ];
+    assert.equal(trusted('203.0.113.1'), '203.0.113.1, 192.0.2.10');
+    assert.equal(trusted(null), '192.0.2.10');
+    const untrusted = new AuthRequest(
+      req('203.0.113.1'),
+      '/',
+      { method: null, allowed: [], trust: false },
+      null,
+    );
+    assert.equal(fields(untrusted)['X-Forwarded-For'], '192.0.2.10');
+  });
+
   it('copies only authRequestHeaders when given, and frames a body', () => {
     const a = new AuthRequest(
       client(),

@@ -53,7 +53,8 @@ export interface AuthRequestOptions {
  * - `true`: the request's values are kept where present (X-Forwarded-For extended with the peer),
  *   the six set where absent, and `authRequestHeaders` always lets the X- fields through.
  * The request's X-Forwarded-* are what the entry point left (a client's own ones survive only
- * from trusted peers), and its X-Forwarded-For already ends with the peer.
+ * from trusted peers), and its X-Forwarded-For already ends with the peer unless the entry point
+ * has `notAppendXForwardedFor` (forward.go appends the peer itself whatever that option says).
  */
 export class AuthRequest implements OutgoingRequest {
   readonly method: string;
@@ -92,10 +93,14 @@ export class AuthRequest implements OutgoingRequest {
     const host = src.get('host') || (req.hostPort === '' ? req.host : `${req.host}:${req.hostPort}`);
     const uri = withQuery(req.path, req.query);
     if (trust === true) {
-      // The entry point has appended the peer to X-Forwarded-For already: Traefik's
-      // "prior, clientIP".
+      // Traefik's "prior, clientIP" (forward.go writeHeader): the entry point has appended the
+      // peer already, unless its notAppendXForwardedFor (which forward.go does not read).
       const xff = src.getAll('x-forwarded-for');
-      h.set('X-Forwarded-For', xff.length === 0 ? req.clientIp : xff.join(', '));
+      const prior = xff.length === 0 ? '' : xff.join(', ');
+      h.set(
+        'X-Forwarded-For',
+        xff.length === 0 ? req.clientIp : req.forwardedForAppended ? prior : `${prior}, ${req.clientIp}`,
+      );
       if (!h.has('x-forwarded-method')) h.set('X-Forwarded-Method', req.method);
       if (!h.has('x-forwarded-proto')) h.set('X-Forwarded-Proto', req.scheme);
       if (!h.has('x-forwarded-port')) h.set('X-Forwarded-Port', forwardedPort(req, host));

@@ -46,6 +46,21 @@ describe('headers: custom headers', () => {
     assert.deepEqual(at({ 'x-forwarded-for': '' }), [client]);
   });
 
+  it('X-Forwarded-For on an entry point with notAppendXForwardedFor: the value as set, nothing appended', () => {
+    const at = (config: Record<string, string>) => {
+      const req = makeRequest('http://a.test/', {
+        headers: [['X-Forwarded-For', '10.0.0.1']],
+        forwardedForAppended: false,
+      });
+      build('headers', { customRequestHeaders: config }).onRequest!(req);
+      return req.headers.getAll('x-forwarded-for');
+    };
+    assert.deepEqual(at({ 'X-Forwarded-For': '198.51.100.1' }), ['198.51.100.1']);
+    // Traefik's proxy appends nothing there: an empty value removes the field, whatever its spelling.
+    assert.deepEqual(at({ 'X-Forwarded-For': '' }), []);
+    assert.deepEqual(at({ 'x-forwarded-for': '' }), []);
+  });
+
   it('takes YAML numbers and booleans as header values', () => {
     const m = build('headers', { customRequestHeaders: { 'X-Count': 3, 'X-On': true } });
     const req = makeRequest('http://a.test/');

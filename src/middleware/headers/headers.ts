@@ -31,13 +31,15 @@ function applyEdits(headers: HeaderList, edits: readonly HeaderEdit[]): void {
  * middlewares (it appends the client's address, which ours did when the request was parsed): a
  * value set here reaches the backend with the address after it; an empty value under exactly
  * the name `X-Forwarded-For` leaves the field out (Traefik sets it to nil, which its proxy
- * honours), under another spelling it leaves the address alone.
+ * honours), under another spelling it leaves the address alone. On an entry point with
+ * `notAppendXForwardedFor` the proxy appends nothing (pkg/proxy/httputil rewriteRequestBuilder,
+ * ShouldNotAppendXFF): the value goes as set, and an empty one removes the field.
  */
 function applyRequestEdits(req: RequestHead, edits: readonly HeaderEdit[]): void {
   const headers = req.headers;
   for (let i = 0; i < edits.length; i++) {
     const [name, lname, value] = edits[i]!;
-    if (lname === 'x-forwarded-for') {
+    if (lname === 'x-forwarded-for' && req.forwardedForAppended) {
       if (value !== '') headers.set(name, `${value}, ${req.clientIp}`);
       else if (name === 'X-Forwarded-For') headers.delete(lname);
       else headers.set(name, req.clientIp);
