@@ -161,11 +161,15 @@ http:
       const rec = await http.waitForLog((l) => l.attributes.RequestPath === '/traced/t1', 30_000);
       assert.equal(rec.attributes.TraceId, trace);
       assert.equal(rec.attributes.SpanId, entry.spanId);
+      // v3.7's OTel-conformant names beside them (Traefik PR #12801).
+      assert.equal(rec.attributes.trace_id, trace);
+      assert.equal(rec.attributes.span_id, entry.spanId);
       assert.equal(rec.traceId, trace);
       assert.equal(rec.spanId, entry.spanId);
       assert.equal(rec.flags, 1, 'sampled');
       const quiet = await http.waitForLog((l) => l.attributes.RequestPath === '/quiet/q1', 30_000);
       assert.equal('TraceId' in quiet.attributes, false);
+      assert.equal('trace_id' in quiet.attributes || 'span_id' in quiet.attributes, false);
       assert.equal(quiet.traceId, '');
       await proxy.stop();
       const lines = readFileSync(file, 'utf8')
@@ -175,12 +179,16 @@ http:
       const traced = lines.find((l) => l.RequestPath === '/traced/t1')!;
       assert.equal(traced.TraceId, trace);
       assert.equal(traced.SpanId, entry.spanId);
-      // Go's JSON key order: SpanId after ServiceURL, TraceId after TLS*.
+      assert.equal(traced.trace_id, trace);
+      assert.equal(traced.span_id, entry.spanId);
+      // Go's JSON key order: SpanId after ServiceURL, TraceId after TLS*; the lowercase keys
+      // after the formatter's msg: span_id before time, trace_id last.
       const keys = Object.keys(traced);
       assert.ok(keys.indexOf('SpanId') > keys.indexOf('ServiceURL'));
       assert.ok(keys.indexOf('TraceId') < keys.indexOf('entryPointName'));
+      assert.deepEqual(keys.slice(-5), ['level', 'msg', 'span_id', 'time', 'trace_id']);
       const untraced = lines.find((l) => l.RequestPath === '/quiet/q1')!;
-      assert.equal('TraceId' in untraced || 'SpanId' in untraced, false);
+      for (const k of ['TraceId', 'SpanId', 'trace_id', 'span_id']) assert.equal(k in untraced, false, k);
     } finally {
       await proxy?.stop();
     }
