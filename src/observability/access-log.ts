@@ -181,14 +181,18 @@ export class AccessLog {
     this.#count++;
     if (this.#filter !== null && !this.#filter.keeps(r)) return;
     const f = this.#fields;
+    const now = Date.now();
+    let line: string | null = null;
     // The same kept record as the line (filters and fields apply to both), as Traefik's hook
-    // sees the logrus entry its formatter writes.
-    if (this.#otlp !== null)
-      this.#otlp.recordAttributes('info', '', Date.now(), f.otlp(r, this.#count), r.trace);
+    // sees the logrus entry its formatter writes. Its body is that line, as the formatter writes
+    // it (Traefik's logTheRoundTrip formats the entry for the OTLP body, its level and time set
+    // first since v3.7.x, PR #13767), the trailing newline included.
+    if (this.#otlp !== null) {
+      line = this.#line(r, now);
+      this.#otlp.recordAttributes('info', line, now, f.otlp(r, this.#count), r.trace);
+    }
     if (!this.#writeLines) return;
-    const format = this.#format;
-    const line =
-      format === 'json' ? f.json(r, this.#count) : f.common(r, this.#count, format === 'genericCLF');
+    line ??= this.#line(r, now);
     this.#pending.push(line);
     this.#pendingBytes += line.length;
     if (
@@ -200,6 +204,15 @@ export class AccessLog {
       this.#timer = setTimeout(this.#onTimer, FLUSH_DELAY_MS);
       this.#timer.unref();
     }
+  }
+
+  /** The record's line in the configured format, `now` its JSON `time`. */
+  #line(r: AccessRecord, now: number): string {
+    const format = this.#format;
+    const f = this.#fields;
+    return format === 'json'
+      ? f.json(r, this.#count, now)
+      : f.common(r, this.#count, format === 'genericCLF');
   }
 
   /**
@@ -512,7 +525,7 @@ class FieldPolicy {
   }
 
   /** Traefik's JSON line: its logrus JSONFormatter over the kept fields, plus level, msg and time. */
-  json(r: AccessRecord, count: number): string {
+  json(r: AccessRecord, count: number, now: number): string {
     const o: Record<string, string | number> = {};
     // Go's map order (bytewise): the capitalised fields and entryPointName, then level, msg, the
     // request_ headers, span_id, time, trace_id.
@@ -524,7 +537,7 @@ class FieldPolicy {
       for (const k of Object.keys(headers).sort()) o[k] = headers[k]!;
     }
     this.#jsonField(o, r, count, F_OTEL_SPAN_ID);
-    o.time = goTime(Date.now(), true, false);
+    o.time = goTime(now, true, false);
     this.#jsonField(o, r, count, F_OTEL_TRACE_ID);
     return `${escapeHtml(JSON.stringify(o))}\n`;
   }

@@ -2,7 +2,7 @@
  * `accessLog.otlp` end to end (Traefik's experimental OTLP access logs: pkg/middlewares/accesslog
  * logger.go NewHandler with the otellogrus hook, types/logs.go OTelLog): the real proxy's access
  * records reach a receiver on loopback over OTLP/HTTP (protobuf) and OTLP/gRPC, one log record
- * per kept request (the filters and fields apply), its body empty, severity INFO (9), the kept
+ * per kept request (the filters and fields apply), its body the formatted line, severity INFO (9), the kept
  * fields as typed attributes; the stdout or file lines stop unless `dualOutput`; without
  * `experimental.otlpLogs` the configuration is refused.
  */
@@ -79,7 +79,17 @@ http:
       });
       await traffic(proxy, 'h1');
       const rec = await http.waitForLog((l) => l.attributes.RequestPath === '/app/h1?x=1', 30_000);
-      assert.equal(rec.body, '');
+      // The body is the line the formatter writes (Traefik's logTheRoundTrip), newline included,
+      // with logrus's level and time set (PR #13767: not `panic` and the zero time).
+      assert.ok(rec.body.endsWith('}\n'), rec.body);
+      const body = JSON.parse(rec.body) as Record<string, unknown>;
+      assert.equal(body.RequestPath, '/app/h1?x=1');
+      assert.equal(body.level, 'info');
+      assert.equal(body.msg, '');
+      assert.match(String(body.time), /^20\d\d-/);
+      assert.equal(body['request_User-Agent'], 'e2e-agent');
+      assert.equal('ClientUsername' in body, false);
+      assert.equal(body.DownstreamStatus, rec.attributes.DownstreamStatus);
       assert.equal(rec.severityNumber, 9);
       assert.equal(rec.scope, 'traefik');
       assert.equal(rec.resource['service.name'], 'edge-access');
@@ -215,6 +225,9 @@ http:
       const lines = readFileSync(file, 'utf8').trim().split('\n');
       assert.equal(lines.length, 2);
       assert.match(lines[0]!, /"GET \/app\/g1\?x=1 HTTP\/1.1" 200/);
+      // The record's body is the line as the common formatter writes it.
+      assert.equal(rec.body, `${lines[0]}\n`);
+      assert.equal(missed.body, `${lines[1]}\n`);
     } finally {
       await proxy?.stop();
     }
