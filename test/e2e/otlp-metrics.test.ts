@@ -96,6 +96,34 @@ http:
       assert.equal(h!.count, '3');
       const [open] = points(exp, 'traefik_open_connections');
       assert.equal(open!.type, 'gauge');
+      // Traefik's instruments' units (otel.go: every counter "1", its gauges their own), which
+      // a collector's Prometheus exporter turns into name suffixes.
+      const units = Object.fromEntries(exp.map((p) => [p.metric, p.unit]));
+      assert.deepEqual(
+        {
+          requests: units.traefik_entrypoint_requests_total,
+          requestBytes: units.traefik_entrypoint_requests_bytes_total,
+          responseBytes: units.traefik_router_responses_bytes_total,
+          open: units.traefik_open_connections,
+          reloads: units.traefik_config_reloads_total,
+          lastReload: units.traefik_config_last_reload_success,
+          serverUp: units.traefik_service_server_up,
+          duration: units.traefik_entrypoint_request_duration_seconds,
+          // Ours, beside Traefik's: by their names.
+          rss: units.process_resident_memory_bytes,
+        },
+        {
+          requests: '1',
+          requestBytes: '1',
+          responseBytes: '1',
+          open: '1',
+          reloads: '1',
+          lastReload: 'ms',
+          serverUp: '1',
+          duration: 's',
+          rss: 'By',
+        },
+      );
     } finally {
       await proxy?.stop();
     }

@@ -219,7 +219,25 @@ function numberPoints(f: ParsedFamily, start: string | null, time: string): unkn
   return out;
 }
 
+/**
+ * The units of Traefik's own instruments (otel.go RegisterOpenTelemetry): newOTLPCounterFrom
+ * gives every counter "1" (the byte counters too), the request histograms "s", and the gauges
+ * their own: "ms" for the last reload's success (whose value is Unix seconds all the same), "1"
+ * for open connections and a server's state, "s" for the certificates' expiry. A collector's
+ * Prometheus exporter names series by unit, so these are what Traefik's dashboards see.
+ */
+const TRAEFIK_GAUGE_UNITS: Readonly<Record<string, string>> = {
+  traefik_config_last_reload_success: 'ms',
+  traefik_open_connections: '1',
+  traefik_service_server_up: '1',
+  traefik_tls_certs_not_after: 's',
+};
+
 function unitOf(name: string, type: string): string {
+  const traefik = TRAEFIK_GAUGE_UNITS[name];
+  if (traefik !== undefined) return traefik;
+  if (type === 'counter' && (REQUEST_LEVEL.test(name) || name === 'traefik_config_reloads_total')) return '1';
+  // Ours (process, runtime, traffic_*): by their names' suffixes.
   if (name.endsWith('_seconds') || name.endsWith('_seconds_total')) return 's';
   if (name.endsWith('_bytes') || name.endsWith('_bytes_total')) return 'By';
   return type === 'counter' ? '1' : '';
