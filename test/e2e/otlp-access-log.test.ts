@@ -91,6 +91,8 @@ http:
       assert.equal('ClientUsername' in body, false);
       assert.equal(body.DownstreamStatus, rec.attributes.DownstreamStatus);
       assert.equal(rec.severityNumber, 9);
+      // otellogrus sets the level's name as severityText.
+      assert.equal(rec.severityText, 'info');
       assert.equal(rec.scope, 'traefik');
       assert.equal(rec.resource['service.name'], 'edge-access');
       assert.equal(rec.resource.team, 'a');

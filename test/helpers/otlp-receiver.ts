@@ -66,6 +66,8 @@ export interface ReceivedMetricPoint {
 export interface ReceivedLog {
   readonly timeUnixNano: string;
   readonly severityNumber: number;
+  /** '' when the record has none. */
+  readonly severityText: string;
   /** The record's span context, hex ('' when it has none), and its trace flags. */
   readonly traceId: string;
   readonly spanId: string;
@@ -305,6 +307,7 @@ interface JsonLogsRequest {
       logRecords?: Array<{
         timeUnixNano?: string;
         severityNumber?: number;
+        severityText?: string;
         body?: { stringValue?: string };
         attributes?: unknown;
         traceId?: string;
@@ -325,6 +328,7 @@ function flattenLogs(req: JsonLogsRequest): ReceivedLog[] {
         out.push({
           timeUnixNano: r.timeUnixNano ?? '0',
           severityNumber: r.severityNumber ?? 0,
+          severityText: r.severityText ?? '',
           // bytes fields come base64-encoded (proto-loader's `bytes: String`).
           traceId: Buffer.from(r.traceId ?? '', 'base64').toString('hex'),
           spanId: Buffer.from(r.spanId ?? '', 'base64').toString('hex'),
