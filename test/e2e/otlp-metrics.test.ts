@@ -124,6 +124,28 @@ http:
           rss: 'By',
         },
       );
+      // Traefik's descriptions: its Prometheus HELP texts, but the router byte counters'.
+      const descriptions = Object.fromEntries(exp.map((p) => [p.metric, p.description]));
+      assert.equal(
+        descriptions.traefik_entrypoint_requests_total,
+        'How many HTTP requests processed on an entrypoint, partitioned by status code, protocol, and method.',
+      );
+      assert.equal(
+        descriptions.traefik_router_request_duration_seconds,
+        'How long it took to process the request on a router, partitioned by service, status code, protocol, and method.',
+      );
+      assert.equal(
+        descriptions.traefik_router_requests_bytes_total,
+        'The total size of requests in bytes handled by a router, partitioned by status code, protocol, and method.',
+      );
+      assert.equal(
+        descriptions.traefik_service_responses_bytes_total,
+        'The total size of responses in bytes returned by a service, partitioned by status code, protocol, and method.',
+      );
+      assert.equal(
+        descriptions.traefik_open_connections,
+        'How many open connections exist, by entryPoint and protocol',
+      );
     } finally {
       await proxy?.stop();
     }
@@ -164,6 +186,14 @@ http:
         ),
       );
       assert.deepEqual([...les], ['0.3', '5', '+Inf'], 'Prometheus keeps its own buckets');
+      // Traefik's HELP texts (prometheus.go initStandardRegistry).
+      for (const help of [
+        '# HELP traefik_entrypoint_requests_total How many HTTP requests processed on an entrypoint, partitioned by status code, protocol, and method.',
+        '# HELP traefik_service_request_duration_seconds How long it took to process the request on a service, partitioned by status code, protocol, and method.',
+        '# HELP traefik_entrypoint_requests_bytes_total The total size of requests in bytes handled by an entrypoint, partitioned by status code, protocol, and method.',
+        '# HELP traefik_open_connections How many open connections exist, by entryPoint and protocol',
+      ])
+        assert.ok(text.includes(`${help}\n`), help);
       // pushInterval is an hour: what arrives comes from the shutdown.
       assert.equal(await proxy.stop('SIGTERM', 30_000), 0);
     } finally {

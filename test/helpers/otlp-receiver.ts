@@ -48,6 +48,7 @@ export interface ReceivedMetricPoint {
   readonly metric: string;
   readonly type: 'sum' | 'gauge' | 'histogram';
   readonly unit: string;
+  readonly description: string;
   readonly isMonotonic: boolean;
   readonly temporality: number;
   readonly attributes: ReceivedAttributes;
@@ -200,6 +201,7 @@ interface JsonMetricPoint {
 interface JsonMetric {
   name?: string;
   unit?: string;
+  description?: string;
   sum?: { dataPoints?: JsonMetricPoint[]; aggregationTemporality?: number; isMonotonic?: boolean };
   gauge?: { dataPoints?: JsonMetricPoint[] };
   histogram?: { dataPoints?: JsonMetricPoint[]; aggregationTemporality?: number };
@@ -229,6 +231,7 @@ function flattenMetrics(req: JsonMetricsRequest): ReceivedMetricPoint[] {
             metric: m.name ?? '',
             type,
             unit: m.unit ?? '',
+            description: m.description ?? '',
             isMonotonic: m.sum?.isMonotonic ?? false,
             temporality: m.sum?.aggregationTemporality ?? m.histogram?.aggregationTemporality ?? 0,
             attributes: decodeAttributes(p.attributes),

@@ -233,6 +233,17 @@ const TRAEFIK_GAUGE_UNITS: Readonly<Record<string, string>> = {
   traefik_tls_certs_not_after: 's',
 };
 
+/**
+ * Where Traefik's OTLP instrument says otherwise than its Prometheus HELP (the descriptions are
+ * the HELP texts, request-group.ts): the router byte counters leave `service` out (otel.go).
+ */
+const OTLP_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  traefik_router_requests_bytes_total:
+    'The total size of requests in bytes handled by a router, partitioned by status code, protocol, and method.',
+  traefik_router_responses_bytes_total:
+    'The total size of responses in bytes handled by a router, partitioned by status code, protocol, and method.',
+};
+
 function unitOf(name: string, type: string): string {
   const traefik = TRAEFIK_GAUGE_UNITS[name];
   if (traefik !== undefined) return traefik;
@@ -276,7 +287,8 @@ export function encodeMetrics(exposition: string, opts: OtlpMetricsEncoding): ob
     }
     if (familyDisabled(f.name, opts.filter)) continue;
     const unit = unitOf(f.name, f.type);
-    const head = { name: f.name, description: f.help, ...(unit === '' ? {} : { unit }) };
+    const description = OTLP_DESCRIPTIONS[f.name] ?? f.help;
+    const head = { name: f.name, description, ...(unit === '' ? {} : { unit }) };
     if (f.type === 'counter') {
       const dataPoints = numberPoints(f, start, time);
       if (dataPoints.length > 0)
