@@ -181,14 +181,18 @@ export class AccessLog {
     this.#count++;
     if (this.#filter !== null && !this.#filter.keeps(r)) return;
     const f = this.#fields;
+    const now = Date.now();
+    let line: string | null = null;
     // The same kept record as the line (filters and fields apply to both), as Traefik's hook
-    // sees the logrus entry its formatter writes.
-    if (this.#otlp !== null)
-      this.#otlp.recordAttributes('info', '', Date.now(), f.otlp(r, this.#count), r.trace);
+    // sees the logrus entry its formatter writes. Its body is that line, as the formatter writes
+    // it (Traefik's logTheRoundTrip formats the entry for the OTLP body, its level and time set
+    // first since v3.7.x, PR #13767), the trailing newline included.
+    if (this.#otlp !== null) {
+      line = this.#line(r, now);
+      this.#otlp.recordAttributes('info', line, now, f.otlp(r, this.#count), r.trace);
+    }
     if (!this.#writeLines) return;
-    const format = this.#format;
-    const line =
-      format === 'json' ? f.json(r, this.#count) : f.common(r, this.#count, format === 'genericCLF');
+    line ??= this.#line(r, now);
     this.#pending.push(line);
     this.#pendingBytes += line.length;
     if (
@@ -200,6 +204,15 @@ export class AccessLog {
       this.#timer = setTimeout(this.#onTimer, FLUSH_DELAY_MS);
       this.#timer.unref();
     }
+  }
+
+  /** The record's line in the configured format, `now` its JSON `time`. */
+  #line(r: AccessRecord, now: number): string {
+    const format = this.#format;
+    const f = this.#fields;
+    return format === 'json'
+      ? f.json(r, this.#count, now)
+      : f.common(r, this.#count, format === 'genericCLF');
   }
 
   /**
@@ -419,7 +432,8 @@ interface Field {
 
 /**
  * Traefik's core fields, in the order Go's encoding/json writes a map's keys (bytewise sorted:
- * capitals first, `entryPointName` last). Absent from ours: GzipRatio and TLSClientSubject.
+ * capitals first, then `entryPointName`, `span_id`, `trace_id`). Absent from ours: GzipRatio and
+ * TLSClientSubject.
  */
 const FIELDS: readonly Field[] = [
   { name: 'ClientAddr', value: clientAddr },
@@ -461,6 +475,11 @@ const FIELDS: readonly Field[] = [
   { name: 'TLSVersion', value: (r) => r.tlsVersion },
   { name: 'TraceId', value: (r) => r.trace?.traceId },
   { name: 'entryPointName', value: (r) => r.entryPoint },
+  // Traefik v3.7's OTel-conformant span_id and trace_id (logdata.go OTelSpanID, OTelTraceID, set
+  // beside SpanId and TraceId by logger.go ServeHTTP): same values, lowercase keys, which Go's
+  // JSON writes after the formatter's `msg` and the request_ headers (json() places them).
+  { name: 'span_id', value: (r) => r.trace?.spanId },
+  { name: 'trace_id', value: (r) => r.trace?.traceId },
 ];
 const F = Object.fromEntries(FIELDS.map((f, i) => [f.name, i])) as Record<string, number>;
 const F_CLIENT_HOST = F.ClientHost!;
@@ -476,6 +495,8 @@ const F_COUNT = F.RequestCount!;
 const F_ROUTER = F.RouterName!;
 const F_SERVER = F.ServiceURL!;
 const F_DURATION = F.Duration!;
+const F_OTEL_SPAN_ID = F.span_id!;
+const F_OTEL_TRACE_ID = F.trace_id!;
 /** Header slots after the fields, for the CLF. */
 const F_REFERER = FIELDS.length;
 const F_AGENT = FIELDS.length + 1;
@@ -504,22 +525,28 @@ class FieldPolicy {
   }
 
   /** Traefik's JSON line: its logrus JSONFormatter over the kept fields, plus level, msg and time. */
-  json(r: AccessRecord, count: number): string {
-    const m = this.#modes;
+  json(r: AccessRecord, count: number, now: number): string {
     const o: Record<string, string | number> = {};
-    for (let i = 0; i < FIELDS.length; i++) {
-      if (m[i] === DROP) continue;
-      const v = FIELDS[i]!.value(r, count);
-      if (v !== undefined) o[FIELDS[i]!.name] = m[i] === REDACT ? REDACTED : v;
-    }
+    // Go's map order (bytewise): the capitalised fields and entryPointName, then level, msg, the
+    // request_ headers, span_id, time, trace_id.
+    for (let i = 0; i < F_OTEL_SPAN_ID; i++) this.#jsonField(o, r, count, i);
     o.level = 'info';
     o.msg = '';
     const headers = this.#headers(r);
     if (headers !== null) {
       for (const k of Object.keys(headers).sort()) o[k] = headers[k]!;
     }
-    o.time = goTime(Date.now(), true, false);
+    this.#jsonField(o, r, count, F_OTEL_SPAN_ID);
+    o.time = goTime(now, true, false);
+    this.#jsonField(o, r, count, F_OTEL_TRACE_ID);
     return `${escapeHtml(JSON.stringify(o))}\n`;
+  }
+
+  #jsonField(o: Record<string, string | number>, r: AccessRecord, count: number, i: number): void {
+    const mode = this.#modes[i];
+    if (mode === DROP) return;
+    const v = FIELDS[i]!.value(r, count);
+    if (v !== undefined) o[FIELDS[i]!.name] = mode === REDACT ? REDACTED : v;
   }
 
   /**

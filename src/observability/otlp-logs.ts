@@ -39,6 +39,8 @@ interface QueuedRecord {
   readonly attributes?: JsonKeyValue[];
   /** The span context of the request the record is about (the access log's traced requests). */
   readonly trace?: RecordTrace | undefined;
+  /** OTLP severityText: the access log's (otellogrus sets logrus's level name); none for zerolog's. */
+  readonly severityText?: string;
 }
 
 export interface LogExporterOptions extends OtlpExportTarget {
@@ -86,6 +88,7 @@ function encodeRecord(r: QueuedRecord): object {
     timeUnixNano: time,
     observedTimeUnixNano: time,
     severityNumber: SEVERITY[r.level],
+    ...(r.severityText === undefined ? {} : { severityText: r.severityText }),
     body: { stringValue: r.msg },
     attributes,
     // Go's sdk/log record takes the span context of the context it is emitted with: its ids and
@@ -155,7 +158,8 @@ export class OtlpLogExporter implements LogTee {
     attributes: JsonKeyValue[],
     trace?: RecordTrace,
   ): void {
-    this.#enqueue({ level, msg, epochMs, fields: NO_FIELDS, attributes, trace });
+    // otellogrus's convertEntry: SetSeverityText(e.Level.String()), "info" for every access record.
+    this.#enqueue({ level, msg, epochMs, fields: NO_FIELDS, attributes, trace, severityText: level });
   }
 
   #enqueue(r: QueuedRecord): void {

@@ -841,6 +841,7 @@ export abstract class ExchangeCore
           parsed.authority,
           this.client.peer?.localPort ?? 0,
           this.req.headers.get('x-forwarded-proto') ?? '',
+          route === undefined ? '' : route.httpRoute,
           (now - this.startedAt) / 1000,
         );
       }

@@ -130,13 +130,10 @@ export function captureServerRequest(span: RequestSpan, tracer: Tracer, ex: Repo
   span.setAttribute('user_agent.original', h.get('user-agent') ?? '');
   // r.Host: the authority as sent, port included.
   span.setAttribute('server.address', parsed.authority);
-  // client.address: the first X-Forwarded-For entry (kept only from a trusted peer; ours starts
-  // with the peer otherwise), network.peer.*: the connection's peer.
-  const xff = h.get('x-forwarded-for');
-  const comma = xff === undefined ? -1 : xff.indexOf(',');
-  const first = xff === undefined ? '' : (comma === -1 ? xff : xff.slice(0, comma)).trim();
+  // client.address and network.peer.*: the connection's peer, both from net.SplitHostPort(
+  // r.RemoteAddr) in Traefik's CaptureServerRequest (X-Forwarded-For is not read).
   span.setAttribute('network.peer.address', ex.clientIp);
-  span.setAttribute('client.address', first === '' ? ex.clientIp : first);
+  span.setAttribute('client.address', ex.clientIp);
   const port = ex.clientPort;
   if (port !== undefined) {
     span.setAttribute('client.port', port);

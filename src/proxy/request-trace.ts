@@ -1,5 +1,6 @@
 import type { HeaderList } from '../core/headers.ts';
 import type { MetricLevels } from '../observability/metrics/index.ts';
+import type { Baggage } from '../observability/tracing/baggage.ts';
 import type { RequestSpan, Tracer } from '../observability/tracing/index.ts';
 import { SPAN_CLIENT, SPAN_INTERNAL } from '../observability/tracing/span.ts';
 import type { DetailedSpan, RouteTarget, ServerRuntime } from '../runtime/types.ts';
@@ -36,6 +37,8 @@ export class RequestTrace {
   readonly #tracer: Tracer;
   /** What extraction left in the request's context for injection (B3/Jaeger debug, deferred). */
   readonly #flags: number;
+  /** The baggage extraction found (propagators beside W3C trace context only), for injection. */
+  readonly #baggage: Baggage | null;
   /** The span the next span goes under: the innermost one open. */
   #parent: RequestSpan;
   /** Detailed (and sampled): the router's, middlewares' and service's spans, to end last. */
@@ -81,6 +84,7 @@ export class RequestTrace {
     // The client's context, by the propagators of OTEL_PROPAGATORS (none: a trace of its own).
     const span = tracer.startEntrySpan(ex.req.headers, 'EntryPoint', startEpochMs);
     this.#flags = tracer.extractedFlags;
+    this.#baggage = tracer.extractedBaggage;
     this.entry = span;
     this.#parent = span;
     if (!span.sampled) return;
@@ -246,7 +250,7 @@ export class RequestTrace {
       this.#call = call;
       traceparent = call.traceparent;
     }
-    this.#tracer.propagation.inject(headers, traceparent, entry.tracestate, this.#flags);
+    this.#tracer.propagation.inject(headers, traceparent, entry.tracestate, this.#flags, this.#baggage);
   }
 
   /**
@@ -286,7 +290,7 @@ export class RequestTrace {
       spans.push(call);
       traceparent = call.traceparent;
     }
-    this.#tracer.propagation.inject(headers, traceparent, entry.tracestate, this.#flags);
+    this.#tracer.propagation.inject(headers, traceparent, entry.tracestate, this.#flags, this.#baggage);
     return spans === null ? null : spans.reverse();
   }
 
@@ -309,7 +313,7 @@ export class RequestTrace {
       captureCall(span, tracer, method, '1.1', url, t.path, t.query, headers);
       traceparent = span.traceparent;
     }
-    this.#tracer.propagation.inject(headers, traceparent, entry.tracestate, this.#flags);
+    this.#tracer.propagation.inject(headers, traceparent, entry.tracestate, this.#flags, this.#baggage);
     return span;
   }
 

@@ -302,6 +302,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
     logged: true,
     metered: true,
     traced: true,
+    httpRoute: '',
   };
   const ref = new SnapshotRef({
     ...EMPTY_SNAPSHOT,

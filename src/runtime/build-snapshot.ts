@@ -469,17 +469,18 @@ export function buildSnapshot(
     own: { mws: Middleware[]; service: ServiceNode | undefined; internal: boolean },
     above: readonly Middleware[],
     rootObservability: RouterConfig['observability'],
+    rootRule: string,
   ): RouteTarget => {
     const all = above.length === 0 ? own.mws : [...above, ...own.mws];
     const observe = observeOf(rootObservability, own.internal, internals);
     if (own.service !== undefined)
-      return routeTarget(name, all, own.service, r.timeouts, services, observe, r.rule);
+      return routeTarget(name, all, own.service, r.timeouts, services, observe, r.rule, rootRule);
     const entries: RouteEntry<RouteTarget>[] = [];
     for (const child of tree.children.get(name) ?? []) {
       const c = http.routers[child]!;
       const chain = chainOf(child, c);
       if (chain === undefined) continue;
-      const value = targetOf(child, c, chain, all, rootObservability);
+      const value = targetOf(child, c, chain, all, rootObservability, rootRule);
       childTargets.set(child, value);
       entries.push({
         name: child,
@@ -494,7 +495,17 @@ export function buildSnapshot(
     for (const e of children.errors) {
       err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
     }
-    return routeTarget(name, all, PARENT_SERVICE, r.timeouts, services, observe, r.rule, children.router);
+    return routeTarget(
+      name,
+      all,
+      PARENT_SERVICE,
+      r.timeouts,
+      services,
+      observe,
+      r.rule,
+      rootRule,
+      children.router,
+    );
   };
   for (const [name, r] of Object.entries(http.routers)) {
     if (tree.nested.has(name) || tree.left.has(name)) continue;
@@ -508,7 +519,7 @@ export function buildSnapshot(
       syntax: r.ruleSyntax,
       ...(r.priority !== 0 ? { priority: r.priority } : {}),
       entryPoints: eps ?? [],
-      value: targetOf(name, r, own, [], r.observability),
+      value: targetOf(name, r, own, [], r.observability, r.rule),
     };
     // Traefik: a router with `tls` serves HTTPS only, on every entry point it names; `http.tls`
     // on an entry point gives the routers there without one a default `tls` (its applyModel),
@@ -679,6 +690,7 @@ function routeTarget(
   services: ReadonlyMap<string, ServiceNode | null>,
   observe: Observe,
   rule: string,
+  httpRoute: string,
   children: ChildRoutes | null = null,
 ): RouteTarget {
   let retry: RetryPolicy | null = null;
@@ -754,6 +766,7 @@ function routeTarget(
     logged: observe.logged,
     metered: observe.metered,
     traced: observe.traced,
+    httpRoute,
     ...(spans === null ? {} : { detailed: { rule, middlewares: spans } }),
   };
 }

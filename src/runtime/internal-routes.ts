@@ -77,6 +77,7 @@ function internalRoute(
       logged: observe.logged,
       metered: observe.metered,
       traced: observe.traced,
+      httpRoute: rule,
     },
   };
 }

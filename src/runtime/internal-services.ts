@@ -246,6 +246,7 @@ export class InternalServices {
           logged: observe.logged,
           metered: observe.metered,
           traced: observe.traced,
+          httpRoute: rule,
         },
       });
       out.push(entry(`${r.service}@internal`, ownRule(r), PRIORITY[r.service]));

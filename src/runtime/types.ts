@@ -167,6 +167,13 @@ export interface RouteTarget {
   readonly metered: boolean;
   readonly traced: boolean;
   /**
+   * The `http.route` of `http.server.request.duration` (metrics.otlp): the rule of the router the
+   * entry point matched (a child of multi-layer routing keeps its root's), as Traefik's router
+   * manager puts it in the request's context above the router's observability chain
+   * (pkg/middlewares/observability/route_context.go WithHTTPRoute, read by semconv.go).
+   */
+  readonly httpRoute: string;
+  /**
    * With `traceVerbosity: detailed` (and `traced`): what the router's, middlewares' and
    * service's spans are called (Traefik's detailed spans); absent otherwise.
    */

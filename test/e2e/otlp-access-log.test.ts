@@ -2,7 +2,7 @@
  * `accessLog.otlp` end to end (Traefik's experimental OTLP access logs: pkg/middlewares/accesslog
  * logger.go NewHandler with the otellogrus hook, types/logs.go OTelLog): the real proxy's access
  * records reach a receiver on loopback over OTLP/HTTP (protobuf) and OTLP/gRPC, one log record
- * per kept request (the filters and fields apply), its body empty, severity INFO (9), the kept
+ * per kept request (the filters and fields apply), its body the formatted line, severity INFO (9), the kept
  * fields as typed attributes; the stdout or file lines stop unless `dualOutput`; without
  * `experimental.otlpLogs` the configuration is refused.
  */
@@ -79,8 +79,20 @@ http:
       });
       await traffic(proxy, 'h1');
       const rec = await http.waitForLog((l) => l.attributes.RequestPath === '/app/h1?x=1', 30_000);
-      assert.equal(rec.body, '');
+      // The body is the line the formatter writes (Traefik's logTheRoundTrip), newline included,
+      // with logrus's level and time set (PR #13767: not `panic` and the zero time).
+      assert.ok(rec.body.endsWith('}\n'), rec.body);
+      const body = JSON.parse(rec.body) as Record<string, unknown>;
+      assert.equal(body.RequestPath, '/app/h1?x=1');
+      assert.equal(body.level, 'info');
+      assert.equal(body.msg, '');
+      assert.match(String(body.time), /^20\d\d-/);
+      assert.equal(body['request_User-Agent'], 'e2e-agent');
+      assert.equal('ClientUsername' in body, false);
+      assert.equal(body.DownstreamStatus, rec.attributes.DownstreamStatus);
       assert.equal(rec.severityNumber, 9);
+      // otellogrus sets the level's name as severityText.
+      assert.equal(rec.severityText, 'info');
       assert.equal(rec.scope, 'traefik');
       assert.equal(rec.resource['service.name'], 'edge-access');
       assert.equal(rec.resource.team, 'a');
@@ -161,11 +173,15 @@ http:
       const rec = await http.waitForLog((l) => l.attributes.RequestPath === '/traced/t1', 30_000);
       assert.equal(rec.attributes.TraceId, trace);
       assert.equal(rec.attributes.SpanId, entry.spanId);
+      // v3.7's OTel-conformant names beside them (Traefik PR #12801).
+      assert.equal(rec.attributes.trace_id, trace);
+      assert.equal(rec.attributes.span_id, entry.spanId);
       assert.equal(rec.traceId, trace);
       assert.equal(rec.spanId, entry.spanId);
       assert.equal(rec.flags, 1, 'sampled');
       const quiet = await http.waitForLog((l) => l.attributes.RequestPath === '/quiet/q1', 30_000);
       assert.equal('TraceId' in quiet.attributes, false);
+      assert.equal('trace_id' in quiet.attributes || 'span_id' in quiet.attributes, false);
       assert.equal(quiet.traceId, '');
       await proxy.stop();
       const lines = readFileSync(file, 'utf8')
@@ -175,12 +191,16 @@ http:
       const traced = lines.find((l) => l.RequestPath === '/traced/t1')!;
       assert.equal(traced.TraceId, trace);
       assert.equal(traced.SpanId, entry.spanId);
-      // Go's JSON key order: SpanId after ServiceURL, TraceId after TLS*.
+      assert.equal(traced.trace_id, trace);
+      assert.equal(traced.span_id, entry.spanId);
+      // Go's JSON key order: SpanId after ServiceURL, TraceId after TLS*; the lowercase keys
+      // after the formatter's msg: span_id before time, trace_id last.
       const keys = Object.keys(traced);
       assert.ok(keys.indexOf('SpanId') > keys.indexOf('ServiceURL'));
       assert.ok(keys.indexOf('TraceId') < keys.indexOf('entryPointName'));
+      assert.deepEqual(keys.slice(-5), ['level', 'msg', 'span_id', 'time', 'trace_id']);
       const untraced = lines.find((l) => l.RequestPath === '/quiet/q1')!;
-      assert.equal('TraceId' in untraced || 'SpanId' in untraced, false);
+      for (const k of ['TraceId', 'SpanId', 'trace_id', 'span_id']) assert.equal(k in untraced, false, k);
     } finally {
       await proxy?.stop();
     }
@@ -207,6 +227,9 @@ http:
       const lines = readFileSync(file, 'utf8').trim().split('\n');
       assert.equal(lines.length, 2);
       assert.match(lines[0]!, /"GET \/app\/g1\?x=1 HTTP\/1.1" 200/);
+      // The record's body is the line as the common formatter writes it.
+      assert.equal(rec.body, `${lines[0]}\n`);
+      assert.equal(missed.body, `${lines[1]}\n`);
     } finally {
       await proxy?.stop();
     }

@@ -62,6 +62,8 @@ http:
           30_000,
         );
         assert.equal(stopped.severityNumber, 9);
+        // Traefik's zerolog hook sets no severityText (the access log's otellogrus does).
+        assert.equal(stopped.severityText, '');
         const shutting = receiver.logs.find(
           (l) => l.body === 'shutting down' && l.resource['service.name'] === 'edge-logs',
         )!;

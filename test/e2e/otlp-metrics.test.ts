@@ -96,6 +96,56 @@ http:
       assert.equal(h!.count, '3');
       const [open] = points(exp, 'traefik_open_connections');
       assert.equal(open!.type, 'gauge');
+      // Traefik's instruments' units (otel.go: every counter "1", its gauges their own), which
+      // a collector's Prometheus exporter turns into name suffixes.
+      const units = Object.fromEntries(exp.map((p) => [p.metric, p.unit]));
+      assert.deepEqual(
+        {
+          requests: units.traefik_entrypoint_requests_total,
+          requestBytes: units.traefik_entrypoint_requests_bytes_total,
+          responseBytes: units.traefik_router_responses_bytes_total,
+          open: units.traefik_open_connections,
+          reloads: units.traefik_config_reloads_total,
+          lastReload: units.traefik_config_last_reload_success,
+          serverUp: units.traefik_service_server_up,
+          duration: units.traefik_entrypoint_request_duration_seconds,
+          // Ours, beside Traefik's: by their names.
+          rss: units.process_resident_memory_bytes,
+        },
+        {
+          requests: '1',
+          requestBytes: '1',
+          responseBytes: '1',
+          open: '1',
+          reloads: '1',
+          lastReload: 'ms',
+          serverUp: '1',
+          duration: 's',
+          rss: 'By',
+        },
+      );
+      // Traefik's descriptions: its Prometheus HELP texts, but the router byte counters'.
+      const descriptions = Object.fromEntries(exp.map((p) => [p.metric, p.description]));
+      assert.equal(
+        descriptions.traefik_entrypoint_requests_total,
+        'How many HTTP requests processed on an entrypoint, partitioned by status code, protocol, and method.',
+      );
+      assert.equal(
+        descriptions.traefik_router_request_duration_seconds,
+        'How long it took to process the request on a router, partitioned by service, status code, protocol, and method.',
+      );
+      assert.equal(
+        descriptions.traefik_router_requests_bytes_total,
+        'The total size of requests in bytes handled by a router, partitioned by status code, protocol, and method.',
+      );
+      assert.equal(
+        descriptions.traefik_service_responses_bytes_total,
+        'The total size of responses in bytes returned by a service, partitioned by status code, protocol, and method.',
+      );
+      assert.equal(
+        descriptions.traefik_open_connections,
+        'How many open connections exist, by entryPoint and protocol',
+      );
     } finally {
       await proxy?.stop();
     }
@@ -136,6 +186,14 @@ http:
         ),
       );
       assert.deepEqual([...les], ['0.3', '5', '+Inf'], 'Prometheus keeps its own buckets');
+      // Traefik's HELP texts (prometheus.go initStandardRegistry).
+      for (const help of [
+        '# HELP traefik_entrypoint_requests_total How many HTTP requests processed on an entrypoint, partitioned by status code, protocol, and method.',
+        '# HELP traefik_service_request_duration_seconds How long it took to process the request on a service, partitioned by status code, protocol, and method.',
+        '# HELP traefik_entrypoint_requests_bytes_total The total size of requests in bytes handled by an entrypoint, partitioned by status code, protocol, and method.',
+        '# HELP traefik_open_connections How many open connections exist, by entryPoint and protocol',
+      ])
+        assert.ok(text.includes(`${help}\n`), help);
       // pushInterval is an hour: what arrives comes from the shutdown.
       assert.equal(await proxy.stop('SIGTERM', 30_000), 0);
     } finally {

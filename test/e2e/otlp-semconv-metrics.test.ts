@@ -83,6 +83,8 @@ http:
         assert.equal((await c.readResponse()).status, 502);
         c.write('GET /copied HTTP/1.1\r\nHost: shop.test\r\n\r\n');
         assert.equal((await c.readResponse()).status, 200);
+        c.write('GET /nowhere HTTP/1.1\r\nHost: shop.test\r\n\r\n');
+        assert.equal((await c.readResponse()).status, 404);
       } finally {
         c.destroy();
       }
@@ -113,6 +115,8 @@ http:
       assert.deepEqual(server.attributes, {
         'http.request.method': 'GET',
         'http.response.status_code': 200,
+        // The matched router's rule (Traefik's WithHTTPRoute, read by semconv.go).
+        'http.route': 'PathPrefix(`/app`)',
         'network.protocol.name': 'http/1.1',
         'network.protocol.version': '1.1',
         // The Host without its port; server.port is the port the connection came in on.
@@ -123,8 +127,23 @@ http:
       });
       // The server side keeps the request's method; a status from 400 on is error.type.
       assert.ok(find(exp, 'http.server.request.duration', { 'http.request.method': 'PURGE' }));
-      const missing = find(exp, 'http.server.request.duration', { 'http.response.status_code': 404 });
+      const missing = find(exp, 'http.server.request.duration', {
+        'http.response.status_code': 404,
+        'http.route': 'PathPrefix(`/app`)',
+      });
       assert.equal(missing?.attributes['error.type'], '404');
+      // No router took it (the entry point's 404): no http.route.
+      const unrouted = exp.filter(
+        (p) => p.metric === 'http.server.request.duration' && !('http.route' in p.attributes),
+      );
+      assert.equal(unrouted.length, 1, JSON.stringify(unrouted));
+      assert.equal(unrouted[0]!.attributes['http.response.status_code'], 404);
+      assert.equal(
+        find(exp, 'http.server.request.duration', { 'http.route': 'PathPrefix(`/dead`)' })?.attributes[
+          'http.response.status_code'
+        ],
+        502,
+      );
 
       const backendPort = Number(new URL(backend.url).port);
       const client = find(exp, 'http.client.request.duration', {

@@ -30,6 +30,9 @@ describe('tracing: span attributes', () => {
       config: `entryPoints:
   web:
     address: "127.0.0.1:0"
+  trusted:
+    address: "127.0.0.1:0"
+    forwardedHeaders: { trustedIPs: ["127.0.0.1"] }
 log: { level: INFO }
 tracing:
   capturedRequestHeaders: ["X-Req", "user-agent", "X-Absent", "Host"]
@@ -89,6 +92,26 @@ http:
     assert.equal(typeof a['network.peer.port'], 'number');
     assert.ok((a['network.peer.port'] as number) > 0);
     assert.equal(a['client.port'], a['network.peer.port']);
+  });
+
+  it("client.address is the connection's peer, whatever X-Forwarded-For a trusted peer sent", async () => {
+    // Traefik's CaptureServerRequest: net.SplitHostPort(r.RemoteAddr) for client.address and
+    // client.port as for network.peer.*; X-Forwarded-For is not read.
+    const r = await rawRequest(
+      proxy.ports['trusted']!,
+      'GET /forwarded HTTP/1.1\r\nHost: app\r\nX-Forwarded-For: 203.0.113.5, 10.0.0.1\r\nConnection: close\r\n\r\n',
+      { responses: 1, timeoutMs: 10_000 },
+    );
+    assert.equal(r.responses[0]?.status, 200);
+    // The trusted peer's X-Forwarded-For was kept (and went on to the server).
+    assert.match(
+      String(backend.seen.findLast((x) => x.url === '/forwarded')?.headers['x-forwarded-for']),
+      /^203\.0\.113\.5, 10\.0\.0\.1/,
+    );
+    const span = await receiver.waitForSpan((s) => s.attributes['url.path'] === '/forwarded', 10_000);
+    assert.equal(span.attributes['client.address'], '127.0.0.1');
+    assert.equal(span.attributes['network.peer.address'], '127.0.0.1');
+    assert.equal(span.attributes['client.port'], span.attributes['network.peer.port']);
   });
 
   it('a request without a query, a body or a User-Agent: empty url.query and user_agent.original, size 0', async () => {

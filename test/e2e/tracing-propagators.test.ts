@@ -174,4 +174,38 @@ http:
       await proxy.stop();
     }
   });
+
+  it('tracecontext,baggage,ottrace: baggage goes from one format to the other, as Go carries it', async () => {
+    // propagation.Baggage and contrib's ot.OT share the context's baggage: a W3C `baggage` field
+    // comes out as ot-baggage-* too, and an OT context's ot-baggage-* as `baggage`.
+    const proxy = await proxyWith('tracecontext,baggage,ottrace', 'bag');
+    try {
+      const w3c = await send(
+        proxy,
+        '/bag/w3c',
+        { traceparent: `00-${CLIENT_TRACE}-${CLIENT_PARENT}-01`, baggage: 'user=alice,note=a%20b' },
+        CLIENT_TRACE,
+      );
+      assert.equal(w3c.seen['ot-baggage-user'], 'alice');
+      assert.equal(w3c.seen['ot-baggage-note'], 'a b');
+      assert.deepEqual(String(w3c.seen.baggage).split(',').sort(), ['note=a%20b', 'user=alice']);
+      const ot = await send(
+        proxy,
+        '/bag/ot',
+        {
+          'ot-tracer-traceid': TRACE64,
+          'ot-tracer-spanid': OTHER_PARENT,
+          'ot-tracer-sampled': 'true',
+          'ot-baggage-tenant': 't1',
+        },
+        PADDED,
+      );
+      assert.equal(ot.entry.parentSpanId, OTHER_PARENT);
+      assert.equal(ot.seen.baggage, 'tenant=t1');
+      assert.equal(ot.seen['ot-baggage-tenant'], 't1');
+      assert.equal(ot.seen['ot-tracer-spanid'], ot.call.spanId);
+    } finally {
+      await proxy.stop();
+    }
+  });
 });

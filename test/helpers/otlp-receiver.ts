@@ -48,6 +48,7 @@ export interface ReceivedMetricPoint {
   readonly metric: string;
   readonly type: 'sum' | 'gauge' | 'histogram';
   readonly unit: string;
+  readonly description: string;
   readonly isMonotonic: boolean;
   readonly temporality: number;
   readonly attributes: ReceivedAttributes;
@@ -66,6 +67,8 @@ export interface ReceivedMetricPoint {
 export interface ReceivedLog {
   readonly timeUnixNano: string;
   readonly severityNumber: number;
+  /** '' when the record has none. */
+  readonly severityText: string;
   /** The record's span context, hex ('' when it has none), and its trace flags. */
   readonly traceId: string;
   readonly spanId: string;
@@ -198,6 +201,7 @@ interface JsonMetricPoint {
 interface JsonMetric {
   name?: string;
   unit?: string;
+  description?: string;
   sum?: { dataPoints?: JsonMetricPoint[]; aggregationTemporality?: number; isMonotonic?: boolean };
   gauge?: { dataPoints?: JsonMetricPoint[] };
   histogram?: { dataPoints?: JsonMetricPoint[]; aggregationTemporality?: number };
@@ -227,6 +231,7 @@ function flattenMetrics(req: JsonMetricsRequest): ReceivedMetricPoint[] {
             metric: m.name ?? '',
             type,
             unit: m.unit ?? '',
+            description: m.description ?? '',
             isMonotonic: m.sum?.isMonotonic ?? false,
             temporality: m.sum?.aggregationTemporality ?? m.histogram?.aggregationTemporality ?? 0,
             attributes: decodeAttributes(p.attributes),
@@ -305,6 +310,7 @@ interface JsonLogsRequest {
       logRecords?: Array<{
         timeUnixNano?: string;
         severityNumber?: number;
+        severityText?: string;
         body?: { stringValue?: string };
         attributes?: unknown;
         traceId?: string;
@@ -325,6 +331,7 @@ function flattenLogs(req: JsonLogsRequest): ReceivedLog[] {
         out.push({
           timeUnixNano: r.timeUnixNano ?? '0',
           severityNumber: r.severityNumber ?? 0,
+          severityText: r.severityText ?? '',
           // bytes fields come base64-encoded (proto-loader's `bytes: String`).
           traceId: Buffer.from(r.traceId ?? '', 'base64').toString('hex'),
           spanId: Buffer.from(r.spanId ?? '', 'base64').toString('hex'),

@@ -4,6 +4,7 @@ import { otlpUrl } from '../otlp-http.ts';
 import { encodeResource } from '../tracing/otlp-json.ts';
 import { encodeMetrics, type FamilyFilter, filterExposition, parseExposition } from './otlp-metrics.ts';
 import { metricsUrl } from './otlp-pusher.ts';
+import { SemConvMetrics } from './semconv.ts';
 import { GET } from './test-request-head.ts';
 import { TrafficMetrics } from './traffic-metrics.ts';
 
@@ -158,6 +159,18 @@ describe('OTLP metrics encoding', () => {
     const [p] = encode(m.render()).metrics.get('traefik_entrypoint_requests_total')!.sum!.dataPoints;
     assert.equal(attrs(p!).entrypoint, 'we"b\\x\ny');
     assert.equal(parseExposition('x_total{a="1"} 3\n').get('x_total')!.samples[0]!.value, 3);
+  });
+
+  it('carries a rule with quotes and backslashes as http.route, whole', () => {
+    const m = new TrafficMetrics({ ...OTLP, processMetrics: false });
+    const sc = new SemConvMetrics([0.1]);
+    m.semconv = sc;
+    const rule = 'Host("a.test") && PathRegexp(`^/x\\d+`)';
+    sc.server('GET', 200, 'HTTP/1.1', 'a.test', 8080, 'http', rule, 0.01);
+    sc.server('GET', 404, 'HTTP/1.1', 'a.test', 8080, 'http', '', 0.01);
+    const points = encode(m.render()).metrics.get('http.server.request.duration')!.histogram!.dataPoints;
+    const routes = points.map((p) => attrs(p)['http.route']);
+    assert.deepEqual(routes, [rule, undefined]);
   });
 
   it('posts to /v1/metrics when the endpoint has no path, else to its path (otlpmetrichttp)', () => {

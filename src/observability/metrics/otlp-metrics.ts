@@ -219,7 +219,36 @@ function numberPoints(f: ParsedFamily, start: string | null, time: string): unkn
   return out;
 }
 
+/**
+ * The units of Traefik's own instruments (otel.go RegisterOpenTelemetry): newOTLPCounterFrom
+ * gives every counter "1" (the byte counters too), the request histograms "s", and the gauges
+ * their own: "ms" for the last reload's success (whose value is Unix seconds all the same), "1"
+ * for open connections and a server's state, "s" for the certificates' expiry. A collector's
+ * Prometheus exporter names series by unit, so these are what Traefik's dashboards see.
+ */
+const TRAEFIK_GAUGE_UNITS: Readonly<Record<string, string>> = {
+  traefik_config_last_reload_success: 'ms',
+  traefik_open_connections: '1',
+  traefik_service_server_up: '1',
+  traefik_tls_certs_not_after: 's',
+};
+
+/**
+ * Where Traefik's OTLP instrument says otherwise than its Prometheus HELP (the descriptions are
+ * the HELP texts, request-group.ts): the router byte counters leave `service` out (otel.go).
+ */
+const OTLP_DESCRIPTIONS: Readonly<Record<string, string>> = {
+  traefik_router_requests_bytes_total:
+    'The total size of requests in bytes handled by a router, partitioned by status code, protocol, and method.',
+  traefik_router_responses_bytes_total:
+    'The total size of responses in bytes handled by a router, partitioned by status code, protocol, and method.',
+};
+
 function unitOf(name: string, type: string): string {
+  const traefik = TRAEFIK_GAUGE_UNITS[name];
+  if (traefik !== undefined) return traefik;
+  if (type === 'counter' && (REQUEST_LEVEL.test(name) || name === 'traefik_config_reloads_total')) return '1';
+  // Ours (process, runtime, traffic_*): by their names' suffixes.
   if (name.endsWith('_seconds') || name.endsWith('_seconds_total')) return 's';
   if (name.endsWith('_bytes') || name.endsWith('_bytes_total')) return 'By';
   return type === 'counter' ? '1' : '';
@@ -258,7 +287,8 @@ export function encodeMetrics(exposition: string, opts: OtlpMetricsEncoding): ob
     }
     if (familyDisabled(f.name, opts.filter)) continue;
     const unit = unitOf(f.name, f.type);
-    const head = { name: f.name, description: f.help, ...(unit === '' ? {} : { unit }) };
+    const description = OTLP_DESCRIPTIONS[f.name] ?? f.help;
+    const head = { name: f.name, description, ...(unit === '' ? {} : { unit }) };
     if (f.type === 'counter') {
       const dataPoints = numberPoints(f, start, time);
       if (dataPoints.length > 0)

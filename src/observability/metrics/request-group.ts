@@ -16,11 +16,61 @@ import type { TlsPairs } from './tls-labels.ts';
 export interface RequestGroupNames {
   /** e.g. 'traefik_entrypoint'; the families are `${base}_requests_total` and so on. */
   readonly base: string;
-  /** What one label set is, for HELP texts: 'entry point', 'router', 'service'. */
-  readonly noun: string;
+  /** The level, for Traefik's HELP texts. */
+  readonly level: RequestLevel;
   /** Render `${base}_retries_total` (services only). */
   readonly retries: boolean;
 }
+
+export type RequestLevel = 'entrypoint' | 'router' | 'service';
+
+interface LevelHelp {
+  readonly requests: string;
+  readonly tls: string;
+  readonly duration: string;
+  readonly bytesIn: string;
+  readonly bytesOut: string;
+}
+
+/**
+ * Traefik's HELP texts, word for word (pkg/observability/metrics/prometheus.go
+ * initStandardRegistry), which its OTLP instruments share as descriptions (otel.go).
+ */
+const HELP: Readonly<Record<RequestLevel, LevelHelp>> = {
+  entrypoint: {
+    requests:
+      'How many HTTP requests processed on an entrypoint, partitioned by status code, protocol, and method.',
+    tls: 'How many HTTP requests with TLS processed on an entrypoint, partitioned by TLS Version and TLS cipher Used.',
+    duration:
+      'How long it took to process the request on an entrypoint, partitioned by status code, protocol, and method.',
+    bytesIn:
+      'The total size of requests in bytes handled by an entrypoint, partitioned by status code, protocol, and method.',
+    bytesOut:
+      'The total size of responses in bytes handled by an entrypoint, partitioned by status code, protocol, and method.',
+  },
+  router: {
+    requests:
+      'How many HTTP requests are processed on a router, partitioned by service, status code, protocol, and method.',
+    tls: 'How many HTTP requests with TLS are processed on a router, partitioned by service, TLS Version, and TLS cipher Used.',
+    duration:
+      'How long it took to process the request on a router, partitioned by service, status code, protocol, and method.',
+    bytesIn:
+      'The total size of requests in bytes handled by a router, partitioned by service, status code, protocol, and method.',
+    bytesOut:
+      'The total size of responses in bytes handled by a router, partitioned by service, status code, protocol, and method.',
+  },
+  service: {
+    requests:
+      'How many HTTP requests processed on a service, partitioned by status code, protocol, and method.',
+    tls: 'How many HTTP requests with TLS processed on a service, partitioned by TLS version and TLS cipher.',
+    duration:
+      'How long it took to process the request on a service, partitioned by status code, protocol, and method.',
+    bytesIn:
+      'The total size of requests in bytes received by a service, partitioned by status code, protocol, and method.',
+    bytesOut:
+      'The total size of responses in bytes returned by a service, partitioned by status code, protocol, and method.',
+  },
+};
 
 /**
  * The request families of one level (entry point, router or service) with Traefik's names and
@@ -62,13 +112,9 @@ export class RequestGroup {
    */
   #renderTls(set: FamilySet, pairs: TlsPairs): void {
     if (![...this.#cells.values()].some((c) => c.tls.length > 0)) return;
-    const { base, noun } = this.#names;
+    const { base, level } = this.#names;
     const name = `${base}_requests_tls_total`;
-    const lines = set.lines(
-      name,
-      'counter',
-      `How many HTTP requests with TLS were processed on a ${noun}, by TLS version and cipher.`,
-    );
+    const lines = set.lines(name, 'counter', HELP[level].tls);
     if (lines === null) return;
     for (const cell of this.#cells.values()) {
       const t = cell.tls;
@@ -86,32 +132,21 @@ export class RequestGroup {
 
   render(set: FamilySet, tlsPairs: TlsPairs): void {
     if (this.#cells.size === 0) return;
-    const { base, noun } = this.#names;
+    const { base, level } = this.#names;
+    const help = HELP[level];
     this.#renderTls(set, tlsPairs);
     const retries = this.#names.retries
-      ? set.lines(`${base}_retries_total`, 'counter', `How many request retries happened on a ${noun}.`)
+      ? set.lines(`${base}_retries_total`, 'counter', 'How many request retries happened on a service.')
       : null;
     for (const cell of this.#cells.values()) {
       retries?.push(`${base}_retries_total{${cell.pairs.slice(0, -1)}} ${formatValue(cell.retries)}`);
     }
     if (![...this.#cells.values()].some((c) => c.rows.size > 0)) return;
-    const requests = set.lines(
-      `${base}_requests_total`,
-      'counter',
-      `How many HTTP requests were processed on a ${noun}, by status code, method and protocol.`,
-    );
+    const requests = set.lines(`${base}_requests_total`, 'counter', help.requests);
     const durationName = `${base}_request_duration_seconds`;
-    const duration = set.lines(durationName, 'histogram', `How long requests took on a ${noun}, in seconds.`);
-    const bytesIn = set.lines(
-      `${base}_requests_bytes_total`,
-      'counter',
-      `Request bytes received on a ${noun}.`,
-    );
-    const bytesOut = set.lines(
-      `${base}_responses_bytes_total`,
-      'counter',
-      `Response bytes sent on a ${noun}.`,
-    );
+    const duration = set.lines(durationName, 'histogram', help.duration);
+    const bytesIn = set.lines(`${base}_requests_bytes_total`, 'counter', help.bytesIn);
+    const bytesOut = set.lines(`${base}_responses_bytes_total`, 'counter', help.bytesOut);
     const stride = this.#bounds.length + 1;
     const headerLabels = this.#headerLabels;
     const les = Array.from(this.#bounds, (b) => `le="${formatValue(b)}"`);

@@ -34,6 +34,7 @@ export const SEMCONV_ATTRIBUTES: Readonly<Record<string, { key: string; int: boo
   error_type: { key: 'error.type', int: false },
   http_request_method: { key: 'http.request.method', int: false },
   http_response_status_code: { key: 'http.response.status_code', int: true },
+  http_route: { key: 'http.route', int: false },
   network_protocol_name: { key: 'network.protocol.name', int: false },
   network_protocol_version: { key: 'network.protocol.version', int: false },
   server_address: { key: 'server.address', int: false },
@@ -107,7 +108,9 @@ export class SemConvMetrics {
   /**
    * One request through an entry point (semconv.go ServeHTTP): `authority` is the Host as sent,
    * `localPort` the port the connection came in on (Go's LocalAddrContextKey), `forwardedProto`
-   * the request's X-Forwarded-Proto once set (the url.scheme Traefik reads).
+   * the request's X-Forwarded-Proto once set (the url.scheme Traefik reads), `route` the matched
+   * router's rule ('' when no router took the request: no `http.route`, as HTTPRouteFromContext
+   * finds none for the entry point's 404).
    */
   server(
     method: string,
@@ -116,6 +119,7 @@ export class SemConvMetrics {
     authority: string,
     localPort: number,
     forwardedProto: string,
+    route: string,
     seconds: number,
   ): void {
     // Attributes as Go's attribute.Set orders them (by key); the method last in Traefik's call
@@ -123,6 +127,7 @@ export class SemConvMetrics {
     const address = authority === '' ? '' : hostOnly(authority);
     const key =
       `${errorType(status, ' ;')}http_request_method="${q(method)}",http_response_status_code="${status}",` +
+      `${route === '' ? '' : `http_route="${q(route)}",`}` +
       `network_protocol_name="${protoName(proto)}",network_protocol_version="${q(protoVersion(proto))}",` +
       `${address === '' ? '' : `server_address="${q(address)}",`}${localPort > 0 ? `server_port="${localPort}",` : ''}` +
       `url_scheme="${q(forwardedProto)}"`;

@@ -4,7 +4,7 @@ import { FamilySet } from './family-set.ts';
 import { HeaderLabels } from './header-labels.ts';
 import { processCollector } from './process-collector.ts';
 import { normalizeBuckets } from './request-cells.ts';
-import { RequestGroup } from './request-group.ts';
+import { RequestGroup, type RequestLevel } from './request-group.ts';
 import { BoundRequestSeries } from './request-series.ts';
 import type { SemConvMetrics } from './semconv.ts';
 import { TlsPairs } from './tls-labels.ts';
@@ -106,17 +106,17 @@ export class TrafficMetrics {
         throw new RangeError(`invalid header label name ${JSON.stringify(name)}`);
     }
     this.#headerLabels = Object.keys(headerLabels).length === 0 ? null : new HeaderLabels(headerLabels);
-    const group = (level: string, noun: string, enabled: boolean, retries: boolean) =>
+    const group = (level: RequestLevel, enabled: boolean, retries: boolean) =>
       enabled
         ? new RequestGroup(
-            { base: `${TRAEFIK_PREFIX}_${level}`, noun, retries },
+            { base: `${TRAEFIK_PREFIX}_${level}`, level, retries },
             this.#bounds,
             this.#headerLabels,
           )
         : null;
-    this.#entryPoints = group('entrypoint', 'entry point', opts.addEntryPointsLabels, false);
-    this.#routers = group('router', 'router', opts.addRoutersLabels, false);
-    this.#services = group('service', 'service', opts.addServicesLabels, true);
+    this.#entryPoints = group('entrypoint', opts.addEntryPointsLabels, false);
+    this.#routers = group('router', opts.addRoutersLabels, false);
+    this.#services = group('service', opts.addServicesLabels, true);
     this.levels = {
       entryPoints: this.#entryPoints !== null,
       routers: this.#routers !== null,
@@ -232,10 +232,11 @@ export class TrafficMetrics {
       // Traefik v3's name, and v2's (which dashboards made for v2 still query): the same value,
       // client connections (TCP) open on the entry point.
       for (const [name, help] of [
-        [`${TRAEFIK_PREFIX}_open_connections`, 'How many connections are open, by entry point and protocol.'],
+        // Traefik v3's HELP (prometheus.go), and v2's for its name.
+        [`${TRAEFIK_PREFIX}_open_connections`, 'How many open connections exist, by entryPoint and protocol'],
         [
           `${TRAEFIK_PREFIX}_entrypoint_open_connections`,
-          'How many connections are open on an entry point (Traefik v2 name).',
+          'How many open connections exist on an entrypoint, partitioned by method and protocol.',
         ],
       ] as const) {
         const lines = set.lines(name, 'gauge', help)!;

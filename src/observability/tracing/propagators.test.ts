@@ -24,13 +24,27 @@ function prop(value: string): Propagation {
 }
 
 function extract(p: Propagation, fields: Record<string, string>): RemoteContext | null {
-  const out: RemoteContext = { traceId: '', parentId: '', sampled: false, tracestate: undefined, flags: 0 };
+  const out: RemoteContext = {
+    traceId: '',
+    parentId: '',
+    sampled: false,
+    tracestate: undefined,
+    flags: 0,
+    baggage: null,
+  };
   return p.extract(HeaderList.from(Object.entries(fields)), out) ? out : null;
 }
 
 /** The marks extraction leaves, whether or not it found a context. */
 function marks(p: Propagation, fields: Record<string, string>): number {
-  const out: RemoteContext = { traceId: '', parentId: '', sampled: false, tracestate: undefined, flags: 0 };
+  const out: RemoteContext = {
+    traceId: '',
+    parentId: '',
+    sampled: false,
+    tracestate: undefined,
+    flags: 0,
+    baggage: null,
+  };
   p.extract(HeaderList.from(Object.entries(fields)), out);
   return out.flags;
 }
@@ -82,6 +96,7 @@ describe('b3 (go.opentelemetry.io/contrib/propagators/b3)', () => {
       sampled: true,
       tracestate: undefined,
       flags: 0,
+      baggage: null,
     });
     assert.equal(extract(p, { b3: `${T16}-${S}-0` })?.traceId, `0000000000000000${T16}`);
     assert.equal(extract(p, { b3: `${T16}-${S}-0` })?.sampled, false);
@@ -251,5 +266,62 @@ describe('a composite of several', () => {
       b3: `${T32}-${S}-1`,
       'uber-trace-id': `${T32}:${S}:0:1`,
     });
+  });
+});
+
+describe('baggage beside other propagators (otel-go baggage, contrib ot)', () => {
+  const ot = { 'ot-tracer-traceid': T16, 'ot-tracer-spanid': S, 'ot-tracer-sampled': 'true' };
+  function carried(p: Propagation, fields: Record<string, string>): Record<string, string> {
+    const out: RemoteContext = {
+      traceId: '',
+      parentId: '',
+      sampled: false,
+      tracestate: undefined,
+      flags: 0,
+      baggage: null,
+    };
+    p.extract(HeaderList.from(Object.entries(fields)), out);
+    const h = new HeaderList();
+    p.inject(h, `00-${T32}-${S}-01`, undefined, 0, out.baggage);
+    const o: Record<string, string> = {};
+    for (let i = 0; i < h.lnames.length; i++)
+      if (h.lnames[i]!.includes('baggage')) o[h.lnames[i]!] = h.values[i]!;
+    return o;
+  }
+
+  it('ottrace: ot-baggage-* read with a valid OT context, written again per member, decoded', () => {
+    const p = prop('ottrace');
+    assert.deepEqual(carried(p, { ...ot, 'OT-Baggage-Tenant': 't1', 'ot-baggage-note': 'a%20b' }), {
+      'ot-baggage-tenant': 't1',
+      'ot-baggage-note': 'a b',
+    });
+    // No valid OT context: no baggage.
+    assert.deepEqual(carried(p, { 'ot-baggage-tenant': 't1' }), {});
+    // One invalid member (a space is no baggage-octet, %zz no escape): none of them.
+    assert.deepEqual(carried(p, { ...ot, 'ot-baggage-a': '1', 'ot-baggage-b': 'x y' }), {});
+    assert.deepEqual(carried(p, { ...ot, 'ot-baggage-a': '1', 'ot-baggage-b': '%zz' }), {});
+  });
+
+  it('W3C baggage and ottrace carry each other: baggage= to ot-baggage-*, and back', () => {
+    const both = prop('tracecontext,baggage,ottrace');
+    const tp = `00-${T32}-${S}-01`;
+    assert.deepEqual(carried(both, { traceparent: tp, baggage: ' user = alice ;p1;p2=v , n=x%2Cy' }), {
+      baggage: 'user=alice;p1;p2=v,n=x%2Cy',
+      'ot-baggage-user': 'alice',
+      'ot-baggage-n': 'x,y',
+    });
+    // The OT context's baggage replaces the W3C one (ottrace extracts after baggage).
+    assert.deepEqual(carried(both, { ...ot, baggage: 'user=alice', 'ot-baggage-tenant': 't1' }), {
+      baggage: 'tenant=t1',
+      'ot-baggage-tenant': 't1',
+    });
+    // An invalid baggage field is no baggage: nothing written.
+    assert.deepEqual(carried(both, { traceparent: tp, baggage: 'user=alice,,x=1' }), {});
+    // The last member of a key wins.
+    assert.deepEqual(carried(prop('baggage,b3'), { baggage: 'k=1,k=2' }), { baggage: 'k=2' });
+  });
+
+  it('W3C trace context alone (the default) never reads or writes baggage', () => {
+    assert.deepEqual(carried(DEFAULT_PROPAGATION, { baggage: 'user=alice' }), {});
   });
 });

@@ -1,4 +1,11 @@
 import type { HeaderList } from '../../core/headers.ts';
+import {
+  type Baggage,
+  extractOtBaggage,
+  extractW3cBaggage,
+  injectOtBaggage,
+  serializeBaggage,
+} from './baggage.ts';
 import { parseTraceparent, type TraceparentFields, validTracestate } from './trace-context.ts';
 
 /**
@@ -47,6 +54,11 @@ export interface RemoteContext extends TraceparentFields {
   tracestate: string | undefined;
   /** B3_DEBUG | B3_DEFERRED | JAEGER_DEBUG. */
   flags: number;
+  /**
+   * The baggage the `baggage` and `ottrace` propagators found (null: none), which the calls'
+   * injection writes again: W3C `baggage` re-serialised, `ot-baggage-*` per member.
+   */
+  baggage: Baggage | null;
 }
 
 /** The propagators in force: one object per process, made from OTEL_PROPAGATORS. */
@@ -73,9 +85,16 @@ export class Propagation {
   extract(headers: HeaderList, out: RemoteContext): boolean {
     let found = false;
     let flags = 0;
+    let baggage: Baggage | null = null;
     const ids = this.#ids;
     for (const kind of this.#kinds) {
       switch (kind) {
+        case PASSIVE: {
+          // propagation.Baggage.Extract: a valid, non-empty baggage replaces the context's.
+          const b = extractW3cBaggage(headers);
+          if (b !== null) baggage = b;
+          continue;
+        }
         case TRACECONTEXT: {
           const tp = this.#tp;
           if (!parseTraceparent(headers.get('traceparent'), tp)) break;
@@ -107,14 +126,20 @@ export class Propagation {
           setFrom(out, ids);
           found = true;
           continue;
-        case OTTRACE:
+        case OTTRACE: {
           if (!extractOt(headers, ids)) break;
           setFrom(out, ids);
           found = true;
+          // ot.OT.Extract: with a valid context, the ot-baggage-* fields become the context's
+          // baggage (all valid, else it is left as it was).
+          const b = extractOtBaggage(headers);
+          if (b !== null) baggage = b;
           continue;
+        }
       }
     }
     out.flags = flags;
+    out.baggage = baggage !== null && baggage.size > 0 ? baggage : null;
     return found;
   }
 
@@ -122,9 +147,17 @@ export class Propagation {
    * The composite's Inject for one call: `traceparent` is the call's context (always
    * `00-<trace id>-<span id>-<flags>`), `flags` what extraction left in the request's context.
    * Fields are only ever set, never removed (Go's HeaderCarrier.Set): a `tracestate` we have no
-   * value for, or a client's `x-b3-parentspanid`, goes on as it came.
+   * value for, or a client's `x-b3-parentspanid`, goes on as it came. `baggage` is what
+   * extraction found (only with propagators beside W3C trace context: the default passes the
+   * `baggage` field on as it came).
    */
-  inject(headers: HeaderList, traceparent: string, tracestate: string | undefined, flags: number): void {
+  inject(
+    headers: HeaderList,
+    traceparent: string,
+    tracestate: string | undefined,
+    flags: number,
+    baggage: Baggage | null = null,
+  ): void {
     if (this.w3c) {
       headers.set('traceparent', traceparent);
       if (tracestate !== undefined) headers.set('tracestate', tracestate);
@@ -135,6 +168,10 @@ export class Propagation {
     const sampled = traceparent.charCodeAt(54) === 0x31;
     for (const kind of this.#kinds) {
       switch (kind) {
+        case PASSIVE:
+          // propagation.Baggage.Inject: the context's baggage, when it has some.
+          if (baggage !== null) headers.set('baggage', serializeBaggage(baggage));
+          break;
         case B3:
           // b3.propagator.Inject, single header: {trace}-{span}[-{1|0|d}].
           headers.set(
@@ -171,6 +208,7 @@ export class Propagation {
           headers.set('ot-tracer-traceid', traceId.slice(16));
           headers.set('ot-tracer-spanid', spanId);
           headers.set('ot-tracer-sampled', sampled ? 'true' : 'false');
+          if (baggage !== null) injectOtBaggage(headers, baggage);
           break;
       }
     }

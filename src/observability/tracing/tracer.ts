@@ -1,6 +1,7 @@
 import type { HeaderList } from '../../core/headers.ts';
 import type { Logger } from '../../core/logger.ts';
 import type { OtlpExportTarget } from '../otlp-transport.ts';
+import type { Baggage } from './baggage.ts';
 import { IdSource } from './ids.ts';
 import { encodeResource } from './otlp-json.ts';
 import { DEFAULT_PROPAGATION, type Propagation, type RemoteContext } from './propagators.ts';
@@ -91,12 +92,15 @@ export class Tracer {
    * for its calls' `inject`; 0 with W3C trace context alone.
    */
   extractedFlags = 0;
+  /** The baggage the last `startEntrySpan` found (other propagators only), for its calls. */
+  extractedBaggage: Baggage | null = null;
   readonly #remote: RemoteContext = {
     traceId: '',
     parentId: '',
     sampled: false,
     tracestate: undefined,
     flags: 0,
+    baggage: null,
   };
   readonly #random: (() => number) | undefined;
   readonly #parent: TraceparentFields = { traceId: '', parentId: '', sampled: false };
@@ -149,6 +153,7 @@ export class Tracer {
     const p = this.propagation;
     if (!p.others) {
       this.extractedFlags = 0;
+      this.extractedBaggage = null;
       return p.w3c
         ? this.startSpan(headers.get('traceparent'), headers.get('tracestate'), name, startEpochMs)
         : this.startSpan(undefined, undefined, name, startEpochMs);
@@ -156,6 +161,7 @@ export class Tracer {
     const r = this.#remote;
     const found = p.extract(headers, r);
     this.extractedFlags = r.flags;
+    this.extractedBaggage = r.baggage;
     if (found)
       return new Span(
         this.#exporter,
