@@ -20,6 +20,9 @@ const DISCARD: ResolveSink = {
   addSetCookie: () => {},
   mirrorThrough: (_: MirroringNode) => {},
   failoverThrough: (_: FailoverNode) => {},
+  // A mirror's tree has no service middlewares (build-snapshot refuses them there).
+  serviceMiddlewares: () => {},
+  serviceStep: null,
 };
 
 /**

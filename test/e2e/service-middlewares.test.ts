@@ -1,0 +1,158 @@
+/**
+ * Service middlewares (Traefik v3.7: Service.Middlewares and the middlewares of a reference to a
+ * child, pkg/server/service/service.go wrapMiddlewares) through the real proxy and real
+ * backends: they run when the service is chosen, inside the router's chain.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { curl } from '../helpers/curl.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+
+describe('service middlewares through the proxy', () => {
+  let a: Backend;
+  let b: Backend;
+  let guarded: Backend;
+  let proxy: ProxyProcess;
+  let base: string;
+
+  before(async () => {
+    const answer =
+      (name: string) =>
+      (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            backend: name,
+            trail: req.headers['x-trail'] ?? null,
+            child: req.headers['x-child'] ?? null,
+          }),
+        );
+      };
+    a = await startBackend(answer('a'));
+    b = await startBackend(answer('b'));
+    guarded = await startBackend(answer('guarded'));
+    const dynamic = `http:
+  middlewares:
+    mark-a:
+      headers:
+        customRequestHeaders: { X-Child: "a" }
+        customResponseHeaders: { X-Answered-By: "a" }
+    mark-b:
+      headers:
+        customRequestHeaders: { X-Child: "b" }
+        customResponseHeaders: { X-Answered-By: "b" }
+    router-trail:
+      headers:
+        customRequestHeaders: { X-Trail: "router" }
+        customResponseHeaders: { X-Order: "router" }
+    service-trail:
+      headers:
+        customRequestHeaders: { X-Trail: "service" }
+        customResponseHeaders: { X-Order: "service" }
+    auth:
+      basicAuth:
+        users: ["test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"]
+    moved:
+      redirectRegex: { regex: ".*", replacement: "http://example.test/moved" }
+  routers:
+    split: { rule: "PathPrefix(\`/split\`)", service: split }
+    order: { rule: "PathPrefix(\`/order\`)", middlewares: [router-trail], service: ordered }
+    auth: { rule: "PathPrefix(\`/auth\`)", service: guarded }
+    moved: { rule: "PathPrefix(\`/moved\`)", service: moved }
+    broken: { rule: "PathPrefix(\`/broken\`)", service: broken }
+  services:
+    split:
+      weighted:
+        services:
+          - name: a
+          - name: b
+            middlewares: [mark-b]
+    a:
+      middlewares: [mark-a]
+      loadBalancer: { servers: [{ url: "${a.url}" }] }
+    b: { loadBalancer: { servers: [{ url: "${b.url}" }] } }
+    ordered:
+      middlewares: [service-trail@file]
+      loadBalancer: { servers: [{ url: "${a.url}" }] }
+    guarded:
+      middlewares: [auth]
+      loadBalancer: { servers: [{ url: "${guarded.url}" }] }
+    moved:
+      middlewares: [moved]
+      loadBalancer: { servers: [{ url: "${guarded.url}" }] }
+    broken:
+      middlewares: [nowhere]
+      loadBalancer: { servers: [{ url: "${a.url}" }] }
+`;
+    proxy = await startProxy({
+      files: { 'dyn.yaml': dynamic },
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+providers:
+  file: { filename: dyn.yaml }
+log: { level: DEBUG }
+`,
+    });
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([a?.close(), b?.close(), guarded?.close()]);
+  });
+
+  it('runs the middlewares of the weighted child that answered, each time that child is picked', async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const r = await curl([`${base}/split`]);
+      assert.equal(r.status, 200);
+      const body = JSON.parse(r.body.toString()) as { backend: string; child: string | null };
+      seen.add(body.backend);
+      // a's own middlewares (Service.middlewares), b's from the reference (WRRService.Middlewares).
+      assert.deepEqual(r.headers['x-answered-by'], [body.backend]);
+      assert.equal(body.child, body.backend);
+    }
+    assert.deepEqual([...seen].sort(), ['a', 'b']);
+  });
+
+  it("runs a service's middlewares after the router's on the way in, before them on the way out", async () => {
+    const r = await curl([`${base}/order`]);
+    assert.equal(r.status, 200);
+    assert.equal((JSON.parse(r.body.toString()) as { trail: string }).trail, 'service');
+    assert.deepEqual(r.headers['x-order'], ['router']);
+  });
+
+  it('answers 401 from a service basicAuth without reaching its server', async () => {
+    const before = guarded.seen.length;
+    const r = await curl([`${base}/auth`]);
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.headers['www-authenticate'], ['Basic realm="traefik"']);
+    assert.equal(guarded.seen.length, before);
+    const ok = await curl(['-u', 'test:test', `${base}/auth`]);
+    assert.equal(ok.status, 200);
+    assert.equal((JSON.parse(ok.body.toString()) as { backend: string }).backend, 'guarded');
+    assert.equal(guarded.seen.length, before + 1);
+  });
+
+  it('redirects from a service middleware without reaching its server', async () => {
+    const before = guarded.seen.length;
+    const r = await curl([`${base}/moved`]);
+    assert.equal(r.status, 302);
+    assert.deepEqual(r.headers['location'], ['http://example.test/moved']);
+    assert.equal(guarded.seen.length, before);
+  });
+
+  it('disables a service naming an unknown middleware, and the router using it', async () => {
+    const r = await curl([`${base}/broken`]);
+    assert.equal(r.status, 404);
+    const line = await proxy.waitForLog(
+      (l) =>
+        typeof l.msg === 'string' &&
+        JSON.stringify(l).includes('nowhere') &&
+        JSON.stringify(l).includes('broken'),
+    );
+    assert.ok(line);
+  });
+});
