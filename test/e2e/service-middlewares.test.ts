@@ -32,6 +32,10 @@ describe('service middlewares through the proxy', () => {
     a = await startBackend(answer('a'));
     b = await startBackend(answer('b'));
     guarded = await startBackend(answer('guarded'));
+    // A port nothing listens on: a server that refuses connections.
+    const probe = await startBackend();
+    const closed = probe.port;
+    await probe.close();
     const dynamic = `http:
   middlewares:
     mark-a:
@@ -55,12 +59,17 @@ describe('service middlewares through the proxy', () => {
         users: ["test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"]
     moved:
       redirectRegex: { regex: ".*", replacement: "http://example.test/moved" }
+    retry:
+      retry: { attempts: 3 }
   routers:
     split: { rule: "PathPrefix(\`/split\`)", service: split }
     order: { rule: "PathPrefix(\`/order\`)", middlewares: [router-trail], service: ordered }
     auth: { rule: "PathPrefix(\`/auth\`)", service: guarded }
     moved: { rule: "PathPrefix(\`/moved\`)", service: moved }
     broken: { rule: "PathPrefix(\`/broken\`)", service: broken }
+    sticky: { rule: "PathPrefix(\`/sticky\`)", service: sticky }
+    failover: { rule: "PathPrefix(\`/failover\`)", service: failover }
+    retried: { rule: "PathPrefix(\`/retried\`)", middlewares: [retry], service: retried }
   services:
     split:
       weighted:
@@ -84,6 +93,24 @@ describe('service middlewares through the proxy', () => {
     broken:
       middlewares: [nowhere]
       loadBalancer: { servers: [{ url: "${a.url}" }] }
+    sticky:
+      weighted:
+        sticky: { cookie: { name: pick } }
+        services:
+          - { name: a }
+          - { name: b, middlewares: [mark-b] }
+    failover:
+      failover:
+        service: empty
+        middlewares: [mark-a]
+        fallback: b
+        fallbackMiddlewares: [mark-b]
+    empty: { loadBalancer: { servers: [] } }
+    retried:
+      middlewares: [mark-a]
+      loadBalancer:
+        strategy: wrr
+        servers: [{ url: "http://127.0.0.1:${closed}" }, { url: "${a.url}" }]
 `;
     proxy = await startProxy({
       files: { 'dyn.yaml': dynamic },
@@ -142,6 +169,35 @@ log: { level: DEBUG }
     assert.equal(r.status, 302);
     assert.deepEqual(r.headers['location'], ['http://example.test/moved']);
     assert.equal(guarded.seen.length, before);
+  });
+
+  it('keeps a sticky weighted choice, and the chosen child`s middlewares with it', async () => {
+    const first = await curl([`${base}/sticky`]);
+    assert.equal(first.status, 200);
+    const chosen = (JSON.parse(first.body.toString()) as { backend: string }).backend;
+    const cookie = first.headers['set-cookie']?.[0]?.split(';')[0];
+    assert.ok(cookie?.startsWith('pick='), String(first.headers['set-cookie']));
+    for (let i = 0; i < 3; i++) {
+      const r = await curl(['-H', `Cookie: ${cookie}`, `${base}/sticky`]);
+      assert.equal((JSON.parse(r.body.toString()) as { backend: string }).backend, chosen);
+      assert.deepEqual(r.headers['x-answered-by'], [chosen]);
+    }
+  });
+
+  it('runs the fallback`s middlewares when a failover falls back, not the main service`s', async () => {
+    const r = await curl([`${base}/failover`]);
+    assert.equal(r.status, 200);
+    assert.equal((JSON.parse(r.body.toString()) as { backend: string }).backend, 'b');
+    assert.deepEqual(r.headers['x-answered-by'], ['b']);
+  });
+
+  it('retries on the load balancer below the service middlewares, which answer once', async () => {
+    for (let i = 0; i < 2; i++) {
+      const r = await curl([`${base}/retried`]);
+      assert.equal(r.status, 200);
+      assert.equal((JSON.parse(r.body.toString()) as { backend: string }).backend, 'a');
+      assert.deepEqual(r.headers['x-answered-by'], ['a']);
+    }
   });
 
   it('disables a service naming an unknown middleware, and the router using it', async () => {
