@@ -228,7 +228,7 @@ export function buildSnapshot(
             names,
             provider,
             ['http', 'services', qualified, ...key],
-            `${qualified}/${key.join('.')}`,
+            `service:${qualified}/${key.join('.')}`,
           );
     };
     let node: ServiceNode | null = null;
@@ -261,7 +261,7 @@ export function buildSnapshot(
                 s.middlewares,
                 provider,
                 ['http', 'services', qualified, 'weighted', 'services', i, 'middlewares'],
-                `${qualified}/weighted.services.${i}`,
+                `service:${qualified}/weighted.services.${i}`,
               );
         });
         if (kids.every((k) => k !== null)) {
@@ -372,7 +372,8 @@ export function buildSnapshot(
         svc.middlewares,
         provider,
         ['http', 'services', qualified, 'middlewares'],
-        qualified,
+        // Apart from a router of the same name (`web@docker` is often both).
+        `service:${qualified}`,
       );
     }
     buildingServices.delete(qualified);

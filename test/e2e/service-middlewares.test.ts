@@ -61,6 +61,8 @@ describe('service middlewares through the proxy', () => {
       redirectRegex: { regex: ".*", replacement: "http://example.test/moved" }
     retry:
       retry: { attempts: 3 }
+    rl:
+      rateLimit: { average: 1, period: 1h, burst: 2 }
   routers:
     split: { rule: "PathPrefix(\`/split\`)", service: split }
     order: { rule: "PathPrefix(\`/order\`)", middlewares: [router-trail], service: ordered }
@@ -70,6 +72,9 @@ describe('service middlewares through the proxy', () => {
     sticky: { rule: "PathPrefix(\`/sticky\`)", service: sticky }
     failover: { rule: "PathPrefix(\`/failover\`)", service: failover }
     retried: { rule: "PathPrefix(\`/retried\`)", middlewares: [retry], service: retried }
+    limited-1: { rule: "PathPrefix(\`/limited-1\`)", service: limited }
+    limited-2: { rule: "PathPrefix(\`/limited-2\`)", service: limited }
+    limited: { rule: "PathPrefix(\`/limited-router\`)", middlewares: [rl], service: b }
   services:
     split:
       weighted:
@@ -106,6 +111,9 @@ describe('service middlewares through the proxy', () => {
         fallback: b
         fallbackMiddlewares: [mark-b]
     empty: { loadBalancer: { servers: [] } }
+    limited:
+      middlewares: [rl]
+      loadBalancer: { servers: [{ url: "${a.url}" }] }
     retried:
       middlewares: [mark-a]
       loadBalancer:
@@ -198,6 +206,19 @@ log: { level: DEBUG }
       assert.equal((JSON.parse(r.body.toString()) as { backend: string }).backend, 'a');
       assert.deepEqual(r.headers['x-answered-by'], ['a']);
     }
+  });
+
+  it('gives a rateLimit on a service one bucket for every router reaching it, apart from a router of the same name using it', async () => {
+    const status = async (path: string) => (await curl([`${base}${path}`])).status;
+    assert.deepEqual(
+      [await status('/limited-1'), await status('/limited-2'), await status('/limited-1')],
+      [200, 200, 429],
+    );
+    // The router `limited` (the service's name too) has its own bucket.
+    assert.deepEqual(
+      [await status('/limited-router'), await status('/limited-router'), await status('/limited-router')],
+      [200, 200, 429],
+    );
   });
 
   it('disables a service naming an unknown middleware, and the router using it', async () => {
