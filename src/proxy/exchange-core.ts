@@ -497,6 +497,8 @@ export abstract class ExchangeCore
         // they run after the route's (and the steps' before them), then the tree below them is
         // resolved. Only requests whose tree has such a step come here.
         this.serviceStep = null;
+        // A mirroring service above: its copies are the request as it got it (Traefik's).
+        this.mirror?.freeze(this.req, this.hostOverride ?? this.parsed.authority);
         this.route = step.targetAfter(route);
         this.#runMiddlewares(route.middlewares.length);
         return;

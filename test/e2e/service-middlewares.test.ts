@@ -8,11 +8,14 @@ import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { Counter } from '../helpers/wait.ts';
 
 describe('service middlewares through the proxy', () => {
   let a: Backend;
   let b: Backend;
   let guarded: Backend;
+  let shadow: Backend;
+  const shadowed = new Counter();
   let proxy: ProxyProcess;
   let base: string;
 
@@ -32,6 +35,10 @@ describe('service middlewares through the proxy', () => {
     a = await startBackend(answer('a'));
     b = await startBackend(answer('b'));
     guarded = await startBackend(answer('guarded'));
+    shadow = await startBackend((_req, res) => {
+      res.end('shadow');
+      shadowed.inc();
+    });
     // A port nothing listens on: a server that refuses connections.
     const probe = await startBackend();
     const closed = probe.port;
@@ -63,6 +70,10 @@ describe('service middlewares through the proxy', () => {
       retry: { attempts: 3 }
     rl:
       rateLimit: { average: 1, period: 1h, burst: 2 }
+    outer:
+      headers: { customRequestHeaders: { X-Outer: "yes" } }
+    main-only:
+      headers: { customRequestHeaders: { X-Main-Only: "yes" } }
   routers:
     split: { rule: "PathPrefix(\`/split\`)", service: split }
     order: { rule: "PathPrefix(\`/order\`)", middlewares: [router-trail], service: ordered }
@@ -75,6 +86,7 @@ describe('service middlewares through the proxy', () => {
     limited-1: { rule: "PathPrefix(\`/limited-1\`)", service: limited }
     limited-2: { rule: "PathPrefix(\`/limited-2\`)", service: limited }
     limited: { rule: "PathPrefix(\`/limited-router\`)", middlewares: [rl], service: b }
+    mirrored: { rule: "PathPrefix(\`/mirrored\`)", service: mirrored }
   services:
     split:
       weighted:
@@ -111,6 +123,13 @@ describe('service middlewares through the proxy', () => {
         fallback: b
         fallbackMiddlewares: [mark-b]
     empty: { loadBalancer: { servers: [] } }
+    mirrored:
+      middlewares: [outer]
+      mirroring:
+        service: b
+        middlewares: [main-only]
+        mirrors: [{ name: shadow, percent: 100 }]
+    shadow: { loadBalancer: { servers: [{ url: "${shadow.url}" }] } }
     limited:
       middlewares: [rl]
       loadBalancer: { servers: [{ url: "${a.url}" }] }
@@ -135,7 +154,7 @@ log: { level: DEBUG }
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([a?.close(), b?.close(), guarded?.close()]);
+    await Promise.all([a?.close(), b?.close(), guarded?.close(), shadow?.close()]);
   });
 
   it('runs the middlewares of the weighted child that answered, each time that child is picked', async () => {
@@ -219,6 +238,19 @@ log: { level: DEBUG }
       [await status('/limited-router'), await status('/limited-router'), await status('/limited-router')],
       [200, 200, 429],
     );
+  });
+
+  it('gives a mirror the request as the mirroring service got it: its own middlewares, not its main service`s', async () => {
+    const before = b.seen.length;
+    const r = await curl([`${base}/mirrored`]);
+    assert.equal(r.status, 200);
+    await shadowed.reach(1, 'the mirror copy');
+    const main = b.seen[before]!.headers;
+    assert.equal(main['x-outer'], 'yes');
+    assert.equal(main['x-main-only'], 'yes');
+    const copy = shadow.seen[0]!.headers;
+    assert.equal(copy['x-outer'], 'yes');
+    assert.equal(copy['x-main-only'], undefined);
   });
 
   it('disables a service naming an unknown middleware, and the router using it', async () => {
