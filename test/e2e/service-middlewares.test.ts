@@ -144,6 +144,9 @@ describe('service middlewares through the proxy', () => {
       config: `entryPoints:
   web:
     address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+api: { insecure: true }
 providers:
   file: { filename: dyn.yaml }
 log: { level: DEBUG }
@@ -251,6 +254,14 @@ log: { level: DEBUG }
     const copy = shadow.seen[0]!.headers;
     assert.equal(copy['x-outer'], 'yes');
     assert.equal(copy['x-main-only'], undefined);
+  });
+
+  it('shows a service`s middlewares in the API, as written', async () => {
+    const r = await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/api/http/services/ordered@file`);
+    assert.equal(r.status, 200);
+    const body = (await r.json()) as { middlewares?: string[]; status: string };
+    assert.equal(body.status, 'enabled');
+    assert.deepEqual(body.middlewares, ['service-trail@file']);
   });
 
   it('disables a service naming an unknown middleware, and the router using it', async () => {
