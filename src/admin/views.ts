@@ -70,6 +70,8 @@ export interface ServiceView {
   /** Traefik's map of a load balancer's servers: URL → UP or DOWN (runtime ServiceInfo GetAllStatus). */
   readonly serverStatus?: Readonly<Record<string, 'UP' | 'DOWN'>>;
   readonly services?: readonly string[];
+  /** Its own middlewares as written (Traefik v3.7's Service.Middlewares, in its API's JSON). */
+  readonly middlewares?: readonly string[];
   /** The routers that name it (Traefik's usedBy). */
   readonly usedBy?: readonly string[];
 }
@@ -230,6 +232,7 @@ export function serviceView(snapshot: RuntimeSnapshot, name: string): ServiceVie
     provider,
     type: cfg.kind,
     status: node !== undefined && !errors ? ('enabled' as const) : ('disabled' as const),
+    ...(cfg.middlewares === undefined ? {} : { middlewares: cfg.middlewares }),
   };
   const used = { usedBy: usedBy(snapshot).services.get(name) ?? [] };
   if (cfg.kind !== 'loadBalancer') {

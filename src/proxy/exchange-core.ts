@@ -23,6 +23,7 @@ import type {
   RouteTarget,
   ServerRuntime,
   ServiceRuntime,
+  ServiceStep,
 } from '../runtime/types.ts';
 import type { ClientExchange, ClientSink } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
@@ -116,6 +117,8 @@ export abstract class ExchangeCore
   protected mirror: MirrorState | null = null;
   protected capture: ResponseCapture | null = null;
   protected failover: FailoverNode | null = null;
+  /** ResolveSink: service middlewares the tree stopped at, until #dispatch takes them (rare). */
+  serviceStep: ServiceStep | null = null;
   protected retry: RetryState | null = null;
   /** A middleware's body transform for this request (grpcWeb), or null (nearly always). */
   protected transform: BodyTransform | null = null;
@@ -458,6 +461,10 @@ export abstract class ExchangeCore
     this.failover = node;
   }
 
+  serviceMiddlewares(step: ServiceStep): void {
+    this.serviceStep = step;
+  }
+
   // ---- the service
 
   #dispatch(): void {
@@ -483,6 +490,18 @@ export abstract class ExchangeCore
     }
     const lb = route.service.resolve(this.req, this);
     if (lb === undefined) {
+      const step = this.serviceStep;
+      if (step !== null) {
+        // Service middlewares (Traefik v3.7): the services above chose the one that has them;
+        // they run after the route's (and the steps' before them), then the tree below them is
+        // resolved. Only requests whose tree has such a step come here.
+        this.serviceStep = null;
+        // A mirroring service above: its copies are the request as it got it (Traefik's).
+        this.mirror?.freeze(this.req, this.hostOverride ?? this.parsed.authority);
+        this.route = step.targetAfter(route);
+        this.#runMiddlewares(route.middlewares.length);
+        return;
+      }
       // Traefik's retry wraps the whole service: the 503 its load balancer writes when no server
       // is available is an attempt, retried when `status` lists 503 (pkg/middlewares/retry/
       // retry.go, responseWriter.WriteHeader). The tries go on without a service for now.

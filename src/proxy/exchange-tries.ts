@@ -312,10 +312,25 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    * discards the headers of an attempt it retries).
    */
   #nextAttempt(): void {
+    const route = this.route!;
+    // Past service middlewares (Traefik v3.7), the tree is not resolved again: they ran once for
+    // this request, so its tries stay on the load balancer below them (Traefik's retry would call
+    // the whole service again, its middlewares and choices included).
+    if (route.afterServiceMiddlewares === true) {
+      this.pickAndAcquire();
+      return;
+    }
+    const cookies = this.setCookies;
     this.setCookies = '';
     this.#again = true;
-    const lb = this.route!.service.resolve(this.req, this);
+    let lb = route.service.resolve(this.req, this);
     this.#again = false;
+    if (this.serviceStep !== null) {
+      // This attempt's choice has middlewares of its own: the first attempt's service again.
+      this.serviceStep = null;
+      this.setCookies = cookies;
+      lb = this.service;
+    }
     if (lb !== this.service) {
       this.service = lb;
       this.tried = 0;

@@ -1,3 +1,4 @@
+import type { HeaderList } from '../core/headers.ts';
 import type { Logger } from '../core/logger.ts';
 import { type RequestHead, withQuery } from '../core/request.ts';
 import type { Ticker } from '../core/ticker.ts';
@@ -20,6 +21,9 @@ const DISCARD: ResolveSink = {
   addSetCookie: () => {},
   mirrorThrough: (_: MirroringNode) => {},
   failoverThrough: (_: FailoverNode) => {},
+  // A mirror's tree has no service middlewares (build-snapshot refuses them there).
+  serviceMiddlewares: () => {},
+  serviceStep: null,
 };
 
 /**
@@ -67,6 +71,13 @@ export class MirrorState {
   readonly wantsBody: boolean;
   readonly #chosen: number[] = [];
   #started = false;
+  /**
+   * The request as the mirroring service got it, when service middlewares below it (its main
+   * service's) ran since: Traefik's mirroring hands its main handler a clone and the mirrors
+   * clones of the request as it came (pkg/server/service/loadbalancer/mirror/mirror.go), so
+   * what the main service's middlewares change never reaches a mirror. Null for most requests.
+   */
+  #frozen: { method: string; target: string; headers: HeaderList; host: string } | null = null;
 
   constructor(node: MirroringNode, req: RequestHead, hasBody: boolean) {
     this.node = node;
@@ -85,6 +96,17 @@ export class MirrorState {
     return this.#chosen.length === 0;
   }
 
+  /** Keeps the request as it is now for the copies (service middlewares are about to run). */
+  freeze(req: RequestHead, hostHeader: string): void {
+    if (this.#frozen !== null || this.#chosen.length === 0) return;
+    this.#frozen = {
+      method: req.method,
+      target: withQuery(req.path, req.query),
+      headers: req.headers.clone(),
+      host: hostHeader,
+    };
+  }
+
   /**
    * Sends the copies (at most once). `body` is the recorded request body, or null; `count`, with
    * metrics on, counts each copy a server took on its service.
@@ -100,8 +122,12 @@ export class MirrorState {
   ): void {
     if (this.#started) return;
     this.#started = true;
-    const target = withQuery(req.path, req.query);
-    const copy = new MirrorCopy(req.method, target, req.headers, body);
+    const f = this.#frozen;
+    if (f !== null) hostHeader = f.host;
+    const method = f === null ? req.method : f.method;
+    const target = f === null ? withQuery(req.path, req.query) : f.target;
+    const headers = f === null ? req.headers : f.headers;
+    const copy = new MirrorCopy(method, target, headers, body);
     for (const i of this.#chosen) {
       const mirror = this.node.mirrors[i]!;
       const lb = mirror.node.resolve(req, DISCARD);
@@ -122,9 +148,9 @@ export class MirrorState {
       const began = count === null ? 0 : performance.now();
       // A traced request: each copy has its own fields, to carry its own call's context.
       let spans: CopySpans | null = null;
-      let fields = req.headers;
+      let fields = headers;
       if (trace !== null) {
-        fields = req.headers.clone();
+        fields = headers.clone();
         spans = trace.trace.mirror(trace.ex, lb.name, server, fields);
       }
       const r: MirrorRequest = new MirrorRequest(
@@ -134,7 +160,7 @@ export class MirrorState {
         server.pathPrefix === '' && trace === null
           ? copy
           : new MirrorCopy(
-              req.method,
+              method,
               server.pathPrefix === '' ? target : joinTargetPath(server.pathPrefix, target),
               fields,
               body,

@@ -60,11 +60,13 @@ import type { ResourceCache } from './resource-cache.ts';
 import { routerTree } from './router-tree.ts';
 import { type ActiveHealthHub, type HealthTarget, ServerHealth } from './server-health.ts';
 import {
+  BelowMiddlewaresNode,
   FailoverServiceNode,
   HighestRandomWeightNode,
   LoadBalancerNode,
   MirroringServiceNode,
   PercentMirror,
+  ServiceMiddlewareNode,
   StatusNode,
   WeightedNode,
 } from './service-nodes.ts';
@@ -184,6 +186,34 @@ export function buildSnapshot(
   };
   const services = new Map<string, ServiceNode | null>();
   const buildingServices = new Set<string>();
+  // Service middlewares (Traefik v3.7): a step node per service or reference that has some, its
+  // chain built once the middlewares are (below); `stepped` holds every node whose tree has one.
+  const stepChains = new Map<ServiceMiddlewareNode, readonly Middleware[]>();
+  const pendingSteps: {
+    step: ServiceMiddlewareNode;
+    names: readonly string[];
+    provider: string;
+    path: (string | number)[];
+    use: string;
+  }[] = [];
+  const stepped = new Set<ServiceNode>();
+  const withMiddlewares = (
+    node: ServiceNode,
+    names: readonly string[] | undefined,
+    provider: string,
+    path: (string | number)[],
+    use: string,
+  ): ServiceNode => {
+    if (names === undefined || names.length === 0) return node;
+    // Traefik's wrapMiddlewares: names are qualified with the provider of the service that
+    // lists them (its BuildMiddlewareChain runs in that service's context).
+    const step = new ServiceMiddlewareNode(node, (route, st) =>
+      targetAfterStep(route, st, stepChains.get(st) ?? [], services),
+    );
+    pendingSteps.push({ step, names, provider, path, use });
+    stepped.add(step);
+    return step;
+  };
   const buildServiceNode = (qualified: string): ServiceNode | null => {
     const done = services.get(qualified);
     if (done !== undefined) return done;
@@ -193,7 +223,22 @@ export function buildSnapshot(
     buildingServices.add(qualified);
     const provider = providerOf(qualified);
     const child = (n: string) => buildServiceNode(qualify(n, provider));
+    /** A reference to a child with its own middlewares, if it lists some (Traefik v3.7). */
+    const childWith = (n: string, names: readonly string[] | undefined, key: (string | number)[]) => {
+      const k = child(n);
+      return k === null
+        ? null
+        : withMiddlewares(
+            k,
+            names,
+            provider,
+            ['http', 'services', qualified, ...key],
+            `service:${qualified}/${key.join('.')}`,
+          );
+    };
     let node: ServiceNode | null = null;
+    /** Some service middlewares are below it (`stepped`). */
+    let hasStep = false;
     switch (svc.kind) {
       case 'loadBalancer':
         node = buildLoadBalancer(
@@ -211,10 +256,21 @@ export function buildSnapshot(
         break;
       case 'weighted': {
         // A child with `status` is no service: it answers that status (Traefik's WRRService.Status).
-        const kids = svc.weighted.services.map((s) =>
-          s.status === undefined ? child(s.name) : new StatusNode(qualify(s.name, provider), s.status),
-        );
+        const kids = svc.weighted.services.map((s, i) => {
+          const k =
+            s.status === undefined ? child(s.name) : new StatusNode(qualify(s.name, provider), s.status);
+          return k === null
+            ? null
+            : withMiddlewares(
+                k,
+                s.middlewares,
+                provider,
+                ['http', 'services', qualified, 'weighted', 'services', i, 'middlewares'],
+                `service:${qualified}/weighted.services.${i}`,
+              );
+        });
         if (kids.every((k) => k !== null)) {
+          hasStep = kids.some((k) => stepped.has(k!));
           const sticky = svc.weighted.sticky
             ? new StickyCookie(
                 svc.weighted.sticky.cookie,
@@ -237,8 +293,11 @@ export function buildSnapshot(
         break;
       }
       case 'highestRandomWeight': {
-        const kids = svc.highestRandomWeight.services.map((s) => child(s.name));
+        const kids = svc.highestRandomWeight.services.map((s, i) =>
+          childWith(s.name, s.middlewares, ['highestRandomWeight', 'services', i, 'middlewares']),
+        );
         if (kids.every((k) => k !== null)) {
+          hasStep = kids.some((k) => stepped.has(k!));
           node = new HighestRandomWeightNode(
             qualified,
             kids as ServiceNode[],
@@ -248,18 +307,42 @@ export function buildSnapshot(
         break;
       }
       case 'failover': {
-        const main = child(svc.failover.service);
-        const fallback = child(svc.failover.fallback);
-        if (main !== null && fallback !== null) {
+        const f = svc.failover;
+        const main = childWith(f.service, f.middlewares, ['failover', 'middlewares']);
+        const fallback = childWith(f.fallback, f.fallbackMiddlewares, ['failover', 'fallbackMiddlewares']);
+        if (
+          main !== null &&
+          fallback !== null &&
+          f.statusCodes !== undefined &&
+          f.statusCodes.length > 0 &&
+          stepped.has(fallback)
+        ) {
+          // The fallback on statuses is asked by the exchange after the response came back, past
+          // the middleware phase: it cannot run middlewares there yet.
+          err(
+            ['http', 'services', qualified, 'failover', 'fallback'],
+            'a fallback with service middlewares (Traefik v3.7) is not supported yet with `statusCodes`',
+          );
+        } else if (main !== null && fallback !== null) {
+          hasStep = stepped.has(main) || stepped.has(fallback);
           node = new FailoverServiceNode(qualified, main, fallback, svc.failover.statusCodes ?? []);
         }
         break;
       }
       case 'mirroring': {
         const m = svc.mirroring;
-        const main = child(m.service);
+        const main = childWith(m.service, m.middlewares, ['mirroring', 'middlewares']);
         const mirrors = m.mirrors.map((x) => ({ node: child(x.name), percent: x.percent }));
-        if (main !== null && mirrors.every((x) => x.node !== null)) {
+        // A mirror's copy is sent past the middleware phase, which a mirror with service
+        // middlewares would need: refused by name rather than sent without them.
+        const withSteps = mirrors.findIndex((x) => x.node !== null && stepped.has(x.node));
+        if (withSteps >= 0) {
+          err(
+            ['http', 'services', qualified, 'mirroring', 'mirrors', withSteps, 'name'],
+            'a mirror whose service has service middlewares (Traefik v3.7) is not supported yet',
+          );
+        } else if (main !== null && mirrors.every((x) => x.node !== null)) {
+          hasStep = stepped.has(main);
           const names = mirrors.map((x) => x.node!.name);
           const compareHeaders = (m.compare?.headers ?? []).map((h) => h.toLowerCase());
           const comparator =
@@ -286,6 +369,17 @@ export function buildSnapshot(
         }
         break;
       }
+    }
+    if (node !== null) {
+      if (hasStep) stepped.add(node);
+      node = withMiddlewares(
+        node,
+        svc.middlewares,
+        provider,
+        ['http', 'services', qualified, 'middlewares'],
+        // Apart from a router of the same name (`web@docker` is often both).
+        `service:${qualified}`,
+      );
     }
     buildingServices.delete(qualified);
     services.set(qualified, node);
@@ -348,7 +442,15 @@ export function buildSnapshot(
       service: (n) => {
         const q = qualify(n, provider);
         if (services.has(q)) {
-          return services.get(q) === null ? { error: `service ${n} has errors of its own` } : q;
+          const node = services.get(q);
+          if (node === null) return { error: `service ${n} has errors of its own` };
+          // An error page is fetched past the middleware phase, where service middlewares
+          // cannot run yet: refused by name rather than fetched without them.
+          if (node !== undefined && stepped.has(node))
+            return {
+              error: `service ${n} has service middlewares (Traefik v3.7): not supported yet for an error page`,
+            };
+          return q;
         }
         return { error: `unknown service ${n}` };
       },
@@ -395,6 +497,22 @@ export function buildSnapshot(
     return failed;
   };
   for (const name of Object.keys(http.middlewares)) buildMiddleware(name);
+  // Service middlewares: each list built once, for the service (or reference) that has it, with
+  // a state of its own where a middleware keeps one (Traefik builds a service's handler once and
+  // shares it between every router that uses it).
+  for (const p of pendingSteps) {
+    const use: MiddlewareUse = { router: p.use, seen: new Map() };
+    const chain: Middleware[] = [];
+    let ok = true;
+    p.names.forEach((m, i) => {
+      const r = buildMiddleware(qualify(m, p.provider), use);
+      if ('error' in r) {
+        err([...p.path, i], r.error);
+        ok = false;
+      } else chain.push(...r);
+    });
+    if (ok) stepChains.set(p.step, chain);
+  }
 
   // --- routers: plain HTTP requests and HTTPS requests have separate tables (Traefik: a router
   // with `tls` serves HTTPS only; one without serves HTTP, and HTTPS on a TLS entry point).
@@ -616,7 +734,10 @@ export function buildSnapshot(
     opts.providersPrecedence,
   );
   const builtServices = new Map<string, ServiceNode>();
-  for (const [n, node] of services) if (node !== null) builtServices.set(n, node);
+  // A service with middlewares is listed as itself (its load balancer for health and metrics).
+  for (const [n, node] of services) {
+    if (node !== null) builtServices.set(n, node instanceof ServiceMiddlewareNode ? node.inner : node);
+  }
   const builtMiddlewares = new Map<string, readonly Middleware[]>();
   for (const [n, m] of built) if (!('error' in m)) builtMiddlewares.set(n, m);
   const snapshot: RuntimeSnapshot = {
@@ -678,25 +799,33 @@ function timeoutsOf(t: TimeoutsConfig | undefined): Timeouts {
     : { totalMs: t.total, perTryMs: t.perTry };
 }
 
+/** What a route's target lifts out of a list of middlewares (see routeTarget). */
+interface LiftedChain {
+  readonly middlewares: Middleware[];
+  readonly retry: RetryPolicy | null;
+  readonly guards: ServerGuard[];
+  /** Innermost first; `at` counts in `middlewares`. */
+  readonly errorPages: ErrorPage[] | null;
+  readonly buffering: BufferingSpec | null;
+  readonly bufferingAt: number | undefined;
+  readonly bodyPhase: boolean;
+  /** Detailed tracing only: the spans before each kept middleware, and after the last. */
+  readonly spans: DetailedSpan[][] | null;
+}
+
 /**
  * The route's view of its middlewares: phases stay in order (only middlewares with a phase run
  * per request), retry and guards are lifted out for the exchange.
  */
-function routeTarget(
-  router: string,
+function liftChain(
   all: readonly Middleware[],
-  service: ServiceNode,
-  timeouts: TimeoutsConfig | undefined,
   services: ReadonlyMap<string, ServiceNode | null>,
-  observe: Observe,
-  rule: string,
-  httpRoute: string,
-  children: ChildRoutes | null = null,
-): RouteTarget {
+  detailed: boolean,
+): LiftedChain {
   let retry: RetryPolicy | null = null;
   // Detailed tracing only: the spans opened before each kept middleware runs (its own, and those
   // of the middlewares without a phase before it, which the exchange does not run), and after.
-  const spans: DetailedSpan[][] | null = observe.detailed ? [[]] : null;
+  const spans: DetailedSpan[][] | null = detailed ? [[]] : null;
   let retrySpan: DetailedSpan | null = null;
   const guards: ServerGuard[] = [];
   const middlewares: Middleware[] = [];
@@ -751,23 +880,82 @@ function routeTarget(
       spans?.push([]);
     }
   }
+  return { middlewares, retry, guards, errorPages, buffering, bufferingAt, bodyPhase, spans };
+}
+
+function routeTarget(
+  router: string,
+  all: readonly Middleware[],
+  service: ServiceNode,
+  timeouts: TimeoutsConfig | undefined,
+  services: ReadonlyMap<string, ServiceNode | null>,
+  observe: Observe,
+  rule: string,
+  httpRoute: string,
+  children: ChildRoutes | null = null,
+): RouteTarget {
+  const c = liftChain(all, services, observe.detailed);
   return {
     router,
-    middlewares,
+    middlewares: c.middlewares,
     service,
     children,
     timeouts: timeoutsOf(timeouts),
-    retry,
-    guards,
-    bodyPhase,
-    errorPages,
-    buffering,
-    bufferingAt,
+    retry: c.retry,
+    guards: c.guards,
+    bodyPhase: c.bodyPhase,
+    errorPages: c.errorPages,
+    buffering: c.buffering,
+    bufferingAt: c.bufferingAt,
     logged: observe.logged,
     metered: observe.metered,
     traced: observe.traced,
     httpRoute,
-    ...(spans === null ? {} : { detailed: { rule, middlewares: spans } }),
+    ...(c.spans === null ? {} : { detailed: { rule, middlewares: c.spans } }),
+  };
+}
+
+/**
+ * The target a request of `route` goes on with once its service tree reached `step`: the route's
+ * middlewares, then the step's (Traefik v3.7's service middlewares wrap the service's handler, so
+ * they run inside the router's chain: after its middlewares on the way in, before them on the
+ * way out), then the tree below the step, under the router's own service's name. A retry,
+ * buffering or error page among them applies from there, as a later middleware of the chain
+ * would; the router's own stay for what they catch.
+ */
+function targetAfterStep(
+  route: RouteTarget,
+  step: ServiceMiddlewareNode,
+  chain: readonly Middleware[],
+  services: ReadonlyMap<string, ServiceNode | null>,
+): RouteTarget {
+  const c = liftChain(chain, services, route.detailed !== undefined);
+  const n = route.middlewares.length;
+  const pages =
+    c.errorPages === null
+      ? route.errorPages
+      : [...c.errorPages.map((p) => ({ ...p, at: p.at + n })), ...(route.errorPages ?? [])];
+  let detailed = route.detailed;
+  if (detailed !== undefined && c.spans !== null) {
+    const before = detailed.middlewares;
+    detailed = {
+      rule: detailed.rule,
+      middlewares: [...before.slice(0, n), [...before[n]!, ...c.spans[0]!], ...c.spans.slice(1)],
+    };
+  }
+  return {
+    ...route,
+    middlewares: c.middlewares.length === 0 ? route.middlewares : [...route.middlewares, ...c.middlewares],
+    service: new BelowMiddlewaresNode(route.service.name, step.inner),
+    children: null,
+    retry: c.retry ?? route.retry,
+    guards: c.guards.length === 0 ? route.guards : [...route.guards, ...c.guards],
+    bodyPhase: route.bodyPhase || c.bodyPhase,
+    errorPages: pages,
+    buffering: c.buffering ?? route.buffering,
+    bufferingAt: c.buffering !== null && c.bufferingAt !== undefined ? c.bufferingAt + n : route.bufferingAt,
+    afterServiceMiddlewares: true,
+    ...(detailed === undefined ? {} : { detailed }),
   };
 }
 

@@ -15,7 +15,7 @@ import {
   WeightedNode,
 } from './service-nodes.ts';
 import { fnv64Hex, StickyCookie, stickyValue } from './sticky.ts';
-import { NO_TIMEOUTS, type ResolveSink, type ServiceNode } from './types.ts';
+import { NO_TIMEOUTS, type ResolveSink, type ServiceNode, type ServiceStep } from './types.ts';
 
 const fakePool = {} as UpstreamPool;
 
@@ -31,6 +31,10 @@ class Sink implements ResolveSink {
   }
   failoverThrough(): void {
     this.failovers++;
+  }
+  serviceStep: ServiceStep | null = null;
+  serviceMiddlewares(step: ServiceStep): void {
+    this.serviceStep = step;
   }
 }
 

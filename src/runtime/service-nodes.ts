@@ -14,9 +14,11 @@ import type {
   MirroringNode,
   MirrorTarget,
   ResolveSink,
+  RouteTarget,
   ServerRuntime,
   ServiceNode,
   ServiceRuntime,
+  ServiceStep,
   Timeouts,
 } from './types.ts';
 import { NO_TIMEOUTS } from './types.ts';
@@ -300,7 +302,8 @@ export class FailoverServiceNode implements FailoverNode {
     if (this.#main.available()) {
       if (this.statusCodes.length > 0) sink.failoverThrough(this);
       const lb = this.#main.resolve(req, sink);
-      if (lb !== undefined) return lb;
+      // Stopped at the main service's middlewares: the exchange runs them, then goes on below.
+      if (lb !== undefined || sink.serviceStep !== null) return lb;
     }
     return this.fallback.resolve(req, sink);
   }
@@ -369,5 +372,67 @@ export class MirroringServiceNode implements MirroringNode {
   resolve(req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined {
     if (this.mirrors.length > 0) sink.mirrorThrough(this);
     return this.#main.resolve(req, sink);
+  }
+}
+
+/**
+ * A service with middlewares of its own, or a child reference with some (Traefik v3.7: Service.
+ * Middlewares, WRRService/HRWService.Middlewares, Failover.Middlewares and FallbackMiddlewares,
+ * Mirroring.Middlewares; pkg/server/service/service.go wrapMiddlewares). Traefik wraps the
+ * service's handler with them, so they run once the services above chose this one. Resolving
+ * stops here: the sink (the exchange) records this step, runs them after the route's (and the
+ * steps' above), then resolves `inner`. Requests whose tree has no such node never meet it.
+ */
+export class ServiceMiddlewareNode implements ServiceNode, ServiceStep {
+  readonly name: string;
+  readonly inner: ServiceNode;
+  readonly #derive: (route: RouteTarget, step: ServiceMiddlewareNode) => RouteTarget;
+  /** Per route reaching it, the target made for it: built on first use, once per snapshot. */
+  readonly #targets = new Map<RouteTarget, RouteTarget>();
+
+  constructor(inner: ServiceNode, derive: (route: RouteTarget, step: ServiceMiddlewareNode) => RouteTarget) {
+    this.name = inner.name;
+    this.inner = inner;
+    this.#derive = derive;
+  }
+
+  available(): boolean {
+    return this.inner.available();
+  }
+
+  resolve(_req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined {
+    sink.serviceMiddlewares(this);
+    return undefined;
+  }
+
+  targetAfter(route: RouteTarget): RouteTarget {
+    let t = this.#targets.get(route);
+    if (t === undefined) {
+      t = this.#derive(route, this);
+      this.#targets.set(route, t);
+    }
+    return t;
+  }
+}
+
+/**
+ * The service of a target made past service middlewares: resolves what is below them, under the
+ * name of the router's own service (its metrics labels, its 503 message stay the router's).
+ */
+export class BelowMiddlewaresNode implements ServiceNode {
+  readonly name: string;
+  readonly #inner: ServiceNode;
+
+  constructor(name: string, inner: ServiceNode) {
+    this.name = name;
+    this.#inner = inner;
+  }
+
+  available(): boolean {
+    return this.#inner.available();
+  }
+
+  resolve(req: RequestHead, sink: ResolveSink): ServiceRuntime | undefined {
+    return this.#inner.resolve(req, sink);
   }
 }

@@ -60,6 +60,20 @@ export interface ResolveSink {
   mirrorThrough(node: MirroringNode): void;
   /** The request went through a failover service that also fails over on statuses. */
   failoverThrough(node: FailoverNode): void;
+  /**
+   * The request reached a service (or a child reference) with middlewares of its own (Traefik
+   * v3.7's service middlewares): resolving stops there (`resolve` returns undefined) and the
+   * exchange runs them, then goes on below it (`ServiceStep.targetAfter`).
+   */
+  serviceMiddlewares(step: ServiceStep): void;
+  /** The step `serviceMiddlewares` recorded, not yet taken by the exchange; null otherwise. */
+  readonly serviceStep: ServiceStep | null;
+}
+
+/** A service's middlewares, run after the service selection that led to it. */
+export interface ServiceStep {
+  /** The target that runs `route`'s middlewares, then these, then resolves what is below. */
+  targetAfter(route: RouteTarget): RouteTarget;
 }
 
 /** A service of any kind, built per snapshot. */
@@ -146,6 +160,12 @@ export interface RouteTarget {
   readonly children: ChildRoutes | null;
   /** From the router; each field 0 falls back to the service's. */
   readonly timeouts: Timeouts;
+  /**
+   * True on a target made for a request whose service tree went through service middlewares
+   * (ServiceStep.targetAfter): `service` resolves below them, and a retry stays on the load
+   * balancer it reached instead of resolving the tree again (its middlewares ran once).
+   */
+  readonly afterServiceMiddlewares?: true;
   /** The retry middleware of the chain (the last one wins), or null. */
   readonly retry: RetryPolicy | null;
   /** Per-server guards of the chain; empty for most routes. */

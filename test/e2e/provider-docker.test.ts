@@ -147,6 +147,27 @@ describe('Docker provider (e2e, real dockerd)', () => {
     await d.docker('rm', '-f', 'typo');
   });
 
+  it('runs the middlewares a service label names (Traefik v3.7 service middlewares)', async () => {
+    const port = await freePort();
+    const from = proxy.logs.length;
+    await d.runHttpd('marked', port, {
+      ...labels('marked', port),
+      'traefik.http.middlewares.svc-mark.headers.customresponseheaders.X-Served-By': 'marked-service',
+      'traefik.http.middlewares.svc-deny.ipallowlist.sourcerange': '10.0.0.0/8',
+      'traefik.http.services.marked.middlewares': 'svc-mark',
+      // Two services on one container: each router names its own.
+      'traefik.http.routers.marked.service': 'marked',
+      'traefik.http.routers.denied.rule': 'PathPrefix(`/denied/`)',
+      'traefik.http.routers.denied.service': 'denied',
+      'traefik.http.services.denied.loadbalancer.server.port': String(port),
+      'traefik.http.services.denied.middlewares': 'svc-deny@docker',
+    });
+    assert.equal((await servedAfter(from, '/marked/', 200)).text, 'marked');
+    const r = await fetch(`http://127.0.0.1:${web}/marked/`);
+    assert.equal(r.headers.get('x-served-by'), 'marked-service');
+    assert.equal((await get(web, '/denied/')).status, 403);
+  });
+
   it('routes a TCP router and service from labels', async () => {
     const from = proxy.logs.length;
     const port = await freePort();

@@ -1,7 +1,7 @@
 import { type ConfigIssue, type ConfigPath, issue } from '../issues.ts';
 import type { DynamicConfig } from './schema.ts';
 import { HTTP_SECTIONS, type HttpSection } from './sections.ts';
-import { serviceReferences } from './service-references.ts';
+import { serviceMiddlewareReferences, serviceReferences } from './service-references.ts';
 
 /**
  * An object of the dynamic configuration left out because of errors, its own or those of an
@@ -81,6 +81,9 @@ export function references(http: DynamicConfig['http'], section: HttpSection, na
     const s = http.services[name]!;
     for (const ref of serviceReferences(s)) {
       out.push({ section: 'services', name: qualified(ref.name, name), path: [...base, ...ref.path] });
+    }
+    for (const ref of serviceMiddlewareReferences(s)) {
+      out.push({ section: 'middlewares', name: qualified(ref.name, name), path: [...base, ...ref.path] });
     }
     if (s.kind === 'loadBalancer' && s.loadBalancer.serversTransport !== undefined) {
       out.push({

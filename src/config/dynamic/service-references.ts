@@ -27,3 +27,47 @@ export function serviceReferences(svc: ServiceConfig): { name: string; path: (st
       ];
   }
 }
+
+/**
+ * The middlewares a service names (Traefik v3.7's service middlewares): its own, and those of its
+ * references to children (weighted and highestRandomWeight children, mirroring's main service,
+ * failover's main and fallback), each with the path of the name. `at` says where they run: `''`
+ * for the service's own, else the path (below the service) of the reference they belong to.
+ */
+export function serviceMiddlewareReferences(
+  svc: ServiceConfig,
+): { name: string; path: (string | number)[]; at: string }[] {
+  const out: { name: string; path: (string | number)[]; at: string }[] = [];
+  const add = (names: readonly string[] | undefined, base: (string | number)[], at: string) => {
+    names?.forEach((name, i) => {
+      out.push({ name, path: [...base, i], at });
+    });
+  };
+  add(svc.middlewares, ['middlewares'], '');
+  switch (svc.kind) {
+    case 'weighted':
+      svc.weighted.services.forEach((s, i) => {
+        add(s.middlewares, ['weighted', 'services', i, 'middlewares'], `weighted.services.${i}`);
+      });
+      break;
+    case 'highestRandomWeight':
+      svc.highestRandomWeight.services.forEach((s, i) => {
+        add(
+          s.middlewares,
+          ['highestRandomWeight', 'services', i, 'middlewares'],
+          `highestRandomWeight.services.${i}`,
+        );
+      });
+      break;
+    case 'mirroring':
+      add(svc.mirroring.middlewares, ['mirroring', 'middlewares'], 'mirroring.service');
+      break;
+    case 'failover':
+      add(svc.failover.middlewares, ['failover', 'middlewares'], 'failover.service');
+      add(svc.failover.fallbackMiddlewares, ['failover', 'fallbackMiddlewares'], 'failover.fallback');
+      break;
+    case 'loadBalancer':
+      break;
+  }
+  return out;
+}

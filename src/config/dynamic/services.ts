@@ -212,9 +212,17 @@ const loadBalancer = strictObject({
   responseForwarding: nullAsEmpty(strictObject({ flushInterval: signedDuration.default(100) })).optional(),
 });
 
+/**
+ * Middleware names on a service or on a reference to one (Traefik v3.7): run when that service
+ * is chosen, after the router's; names without `@` are the referring service's provider's.
+ */
+const serviceMiddlewares = z.array(z.string().min(1));
+
 const weightedRef = strictObject({
   name: z.string().min(1),
   weight: z.number().int().nonnegative().default(1),
+  /** Traefik v3.7's WRRService/HRWService.Middlewares: run when this child is chosen. */
+  middlewares: serviceMiddlewares.optional(),
 });
 
 /** Traefik: with `healthCheck: {}` a parent follows its children's health. Ours always does. */
@@ -245,10 +253,16 @@ const highestRandomWeight = strictObject({
   healthCheck: nullAsEmpty(parentHealthCheck).optional(),
 });
 
-const mirrorRef = strictObject({
-  name: z.string().min(1),
-  percent: z.number().min(0).max(100).default(0),
-});
+const mirrorRef = strictObject(
+  {
+    name: z.string().min(1),
+    percent: z.number().min(0).max(100).default(0),
+  },
+  // Traefik v3.7's MirrorService.Middlewares: our mirror copies run no middlewares yet, and
+  // ignoring them would send a mirror what they strip (credentials, say).
+  ['middlewares'],
+  { since: { middlewares: 'on a mirror (Traefik v3.7)' } },
+);
 
 const compare = strictObject({
   /** Response header names compared between the primary and each mirror. */
@@ -261,6 +275,8 @@ const compare = strictObject({
 
 const mirroring = strictObject({
   service: z.string().min(1),
+  /** Traefik v3.7's Mirroring.Middlewares: run on the main service's requests (not the copies). */
+  middlewares: serviceMiddlewares.optional(),
   mirrorBody: z.boolean().default(true),
   /** Bytes; -1 = no limit. A request whose body is larger is not mirrored. */
   maxBodySize: z.number().int().min(-1).default(-1),
@@ -272,7 +288,11 @@ const mirroring = strictObject({
 
 const failover = strictObject({
   service: z.string().min(1),
+  /** Traefik v3.7's Failover.Middlewares: run when the main service takes the request. */
+  middlewares: serviceMiddlewares.optional(),
   fallback: z.string().min(1),
+  /** Traefik v3.7's Failover.FallbackMiddlewares: run when the fallback takes it. */
+  fallbackMiddlewares: serviceMiddlewares.optional(),
   healthCheck: nullAsEmpty(parentHealthCheck).optional(),
   /**
    * Ours: a response from the main service with one of these statuses is replaced by the
@@ -283,20 +303,19 @@ const failover = strictObject({
 
 export { SERVICE_KINDS, type ServiceKind } from './sections.ts';
 
-export const service = strictObject(
-  {
-    loadBalancer: nullAsEmpty(loadBalancer).optional(),
-    weighted: nullAsEmpty(weighted).optional(),
-    mirroring: nullAsEmpty(mirroring).optional(),
-    failover: nullAsEmpty(failover).optional(),
-    highestRandomWeight: nullAsEmpty(highestRandomWeight).optional(),
-  },
-  // Traefik v3.7's service middlewares (pkg/config/dynamic/http_config.go Service.Middlewares):
-  // they run after the service selection, per child of a weighted/mirroring/failover service.
-  // Refused by name until our exchange runs them; ignoring them would drop e.g. an auth step.
-  ['middlewares'],
-  { since: { middlewares: 'on a service (Traefik v3.7)' } },
-).transform((value, ctx) => {
+export const service = strictObject({
+  loadBalancer: nullAsEmpty(loadBalancer).optional(),
+  weighted: nullAsEmpty(weighted).optional(),
+  mirroring: nullAsEmpty(mirroring).optional(),
+  failover: nullAsEmpty(failover).optional(),
+  highestRandomWeight: nullAsEmpty(highestRandomWeight).optional(),
+  /**
+   * Traefik v3.7's service middlewares (pkg/config/dynamic/http_config.go Service.Middlewares):
+   * they wrap this service's handler, so they run after the router's and after the services
+   * above chose this one (pkg/server/service/service.go BuildHTTP, wrapMiddlewares).
+   */
+  middlewares: serviceMiddlewares.optional(),
+}).transform((value, ctx) => {
   const present = SERVICE_KINDS.filter((k) => value[k] !== undefined);
   if (present.length !== 1) {
     ctx.addIssue({
@@ -309,12 +328,26 @@ export const service = strictObject(
     });
     return z.NEVER;
   }
+  // Kept only when some are named, so that services without them stay as they were.
+  const middlewares =
+    value.middlewares !== undefined && value.middlewares.length > 0 ? value.middlewares : undefined;
   if (value.loadBalancer !== undefined)
-    return { kind: 'loadBalancer' as const, loadBalancer: value.loadBalancer };
-  if (value.weighted !== undefined) return { kind: 'weighted' as const, weighted: value.weighted };
-  if (value.mirroring !== undefined) return { kind: 'mirroring' as const, mirroring: value.mirroring };
-  if (value.failover !== undefined) return { kind: 'failover' as const, failover: value.failover };
-  return { kind: 'highestRandomWeight' as const, highestRandomWeight: value.highestRandomWeight! };
+    return {
+      kind: 'loadBalancer' as const,
+      loadBalancer: value.loadBalancer,
+      ...(middlewares && { middlewares }),
+    };
+  if (value.weighted !== undefined)
+    return { kind: 'weighted' as const, weighted: value.weighted, ...(middlewares && { middlewares }) };
+  if (value.mirroring !== undefined)
+    return { kind: 'mirroring' as const, mirroring: value.mirroring, ...(middlewares && { middlewares }) };
+  if (value.failover !== undefined)
+    return { kind: 'failover' as const, failover: value.failover, ...(middlewares && { middlewares }) };
+  return {
+    kind: 'highestRandomWeight' as const,
+    highestRandomWeight: value.highestRandomWeight!,
+    ...(middlewares && { middlewares }),
+  };
 });
 
 export type ServiceConfig = z.output<typeof service>;

@@ -126,25 +126,30 @@ describe('validateDynamic', () => {
     assert.deepEqual(r.config?.http.routers, {});
   });
 
-  it('refuses Traefik v3.7 service middlewares by name and version, on every kind of service, any case', () => {
+  it('reads Traefik v3.7 service middlewares on every kind of service and reference, any case, and disables a service naming an unknown one', () => {
     const services = `    w:
       middlewares: [strip]
-      weighted: { services: [{ name: svc, weight: 1 }] }
+      weighted: { services: [{ name: svc, weight: 1, middlewares: [strip@file] }] }
     l:
       MiddleWares: [strip]
       loadBalancer: { servers: [{ url: "http://127.0.0.1:9002" }] }
+    f:
+      failover: { service: svc, middlewares: [strip], fallback: l, fallbackMiddlewares: [nope] }
   middlewares:
 `;
     const r = check(
-      `${base.replace('  middlewares:\n', services)}  routers:\n    a: { rule: "Path(\`/\`)", service: w }\n`,
+      `${base.replace('  middlewares:\n', services)}  routers:\n    a: { rule: "Path(\`/\`)", service: w }\n    b: { rule: "Path(\`/b\`)", service: f }\n`,
     );
     assert.deepEqual(r.lines, [
-      'dyn.yaml:7:7: http.services.w.middlewares: `middlewares` on a service (Traefik v3.7) is not supported yet',
       'dyn.yaml:10:7: warning: http.services.l.middlewares: `MiddleWares` is read as `middlewares` (keys are case-insensitive)',
-      'dyn.yaml:10:7: http.services.l.middlewares: `middlewares` on a service (Traefik v3.7) is not supported yet',
-      'dyn.yaml:15:38: http.routers.a.service: service `w` is disabled because of its own errors',
+      'dyn.yaml:13:90: http.services.f.failover.fallbackMiddlewares[0]: middleware `nope` does not exist',
+      'dyn.yaml:18:39: http.routers.b.service: service `f` is disabled because of its own errors',
     ]);
-    assert.deepEqual(r.config?.http.routers, {});
+    assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['a']);
+    const w = r.config?.http.services['w'];
+    assert.deepEqual(w?.middlewares, ['strip']);
+    assert.deepEqual(w?.kind === 'weighted' && w.weighted.services[0]?.middlewares, ['strip@file']);
+    assert.deepEqual(r.config?.http.services['l']?.middlewares, ['strip']);
   });
 
   it('finds chain cycles and disables every chain on them and every router using them', () => {

@@ -5,6 +5,7 @@ import type { ObjectRef } from './parse.ts';
 import { checkReferenceGraph } from './reference-graph.ts';
 import { type DynamicConfig, HTTP_SECTIONS, type HttpSection } from './schema.ts';
 import { serverUrlPath, unusableServerUrl } from './server-url.ts';
+import { serviceMiddlewareReferences } from './service-references.ts';
 import { tlsSectionWarnings } from './tls-warnings.ts';
 import { validateLayer4 } from './validate-l4.ts';
 import { checkServiceGraph } from './validate-services.ts';
@@ -255,8 +256,6 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
       ]);
     }
   }
-  checkServiceGraph(http, disabled, broken, resolveName, usable, report);
-
   if (opts.checkBreakerExpression !== undefined) {
     for (const [name, mw] of Object.entries(http.middlewares)) {
       if (mw.type !== 'circuitBreaker') continue;
@@ -272,6 +271,20 @@ export function validateDynamic(config: DynamicConfig, opts: ValidateOptions = {
   }
 
   checkChains(http, disabled, broken, resolveName, usable, report);
+
+  // Service middlewares (Traefik v3.7): each must exist and be usable, or the service is
+  // disabled (Traefik's BuildHTTP fails on its wrapMiddlewares), and with it every service and
+  // router above it (the graph's fixpoint below). Checked after the chains, whose members they
+  // may be.
+  for (const [name, svc] of Object.entries(http.services)) {
+    if (disabled.has(`services/${name}`)) continue;
+    let ok = true;
+    for (const ref of serviceMiddlewareReferences(svc)) {
+      if (!usable('middlewares', 'middleware', ref.name, ['http', 'services', name, ...ref.path])) ok = false;
+    }
+    if (!ok) disabled.add(`services/${name}`);
+  }
+  checkServiceGraph(http, disabled, broken, resolveName, usable, report);
 
   for (const [name, mw] of Object.entries(http.middlewares)) {
     if (mw.type === 'inFlightReq' && mw.config.amount <= 0) {

@@ -281,23 +281,18 @@ describe('docker labels → configuration', () => {
     has('container t label traefik.frontend.rule: warning: a Traefik v1 label');
   });
 
-  it('refuses the Traefik v3.7 service middlewares label by name and version', () => {
+  it('reads the Traefik v3.7 service middlewares label, a comma-separated list', () => {
     const { config, issues } = build([
       container('m', {
         'traefik.http.routers.m.rule': 'Host(`m`)',
         'traefik.http.services.m.loadbalancer.server.port': '80',
-        'traefik.http.services.m.middlewares': 'auth@file',
+        'traefik.http.middlewares.strip.stripprefix.prefixes': '/m',
+        'traefik.http.services.m.middlewares': 'strip@docker,strip',
       }),
     ]);
-    assert.equal(config.http.routers['m'], undefined);
-    assert.ok(
-      issues.some((i) =>
-        i.includes(
-          'container m label traefik.http.services.m.middlewares: http.services.m.middlewares: `middlewares` on a service (Traefik v3.7) is not supported yet',
-        ),
-      ),
-      issues.join('\n'),
-    );
+    assert.deepEqual(issues, []);
+    assert.equal(config.http.routers['m']?.service, 'm');
+    assert.deepEqual(config.http.services['m']?.middlewares, ['strip@docker', 'strip']);
   });
 
   it('builds TCP routers and services from labels, and then no HTTP router for the container', () => {

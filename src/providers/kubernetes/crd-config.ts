@@ -3,7 +3,14 @@ import type { ConfigIssue } from '../../config/issues.ts';
 import type { SourceOf } from '../dynamic-data.ts';
 import { crdLayer4, type Layer4Objects } from './crd-l4.ts';
 import { crdMiddlewares } from './crd-middlewares.ts';
-import { crdServices, type RouteService, routeService } from './crd-services.ts';
+import {
+  crdServices,
+  type MiddlewareRef,
+  middlewareKeys,
+  type RouteService,
+  refMiddlewares,
+  routeService,
+} from './crd-services.ts';
 import { crdTls } from './crd-tls.ts';
 import type { KubeObject } from './informer.ts';
 import { KubeBuild, normalize, type Obj, type ServiceOptions } from './kube-build.ts';
@@ -46,7 +53,7 @@ interface RouteSpec {
   readonly syntax?: string;
   readonly observability?: unknown;
   readonly priority?: number;
-  readonly middlewares?: readonly { readonly name?: string; readonly namespace?: string }[];
+  readonly middlewares?: readonly MiddlewareRef[];
   readonly services?: readonly RouteService[];
 }
 
@@ -174,43 +181,45 @@ export function crdConfig(
       const match = route.match;
       const name = routerName(ns, ir.metadata.name, match);
       b.source('http/routers', name, where);
-      const refs: string[] = [];
-      let ok = true;
-      for (const m of route.middlewares ?? []) {
-        const mname = m.name ?? '';
-        // Traefik's makeMiddlewareKeys (resolveReference): `<ns>-<name>@kubernetescrd` could name
-        // any namespace, so it is refused unless allowCrossNamespace; another provider's `x@p`
-        // needs a namespace crossProviderNamespaces allows, and ignores `namespace`.
-        if (b.crossProvider(where, `middleware ${mname}`, mname, ns)) {
-          ok = false;
-          continue;
-        }
-        if (mname.includes('@') && m.namespace !== undefined && m.namespace !== '')
-          b.warn(
-            where,
-            `middleware ${mname}: namespace ${JSON.stringify(m.namespace)} is ignored in cross-provider context`,
-          );
-        const mns = m.namespace ?? ns;
-        if (!mname.includes('@') && b.crossNamespace(where, `middleware ${mns}/${mname}`, mns, ns))
-          ok = false;
-        refs.push(b.ref(mname, mns));
-      }
-      const children: { name: string; weight: number | undefined }[] = [];
+      const routeMws = middlewareKeys(b, route.middlewares ?? [], ns, where);
+      let ok = routeMws !== undefined;
+      const refs = routeMws ?? [];
+      const children: { name: string; weight: number | undefined; middlewares: Obj }[] = [];
       const services = route.services ?? [];
       for (const s of services) {
         // Traefik's loadIngressRouteConfiguration: a route's only Kubernetes Service is the load
         // balancer named after the router; several are a weighted service of that name.
         const built = routeService(b, s, ns, where, services.length === 1 ? name : undefined);
-        if (built === undefined) ok = false;
-        else children.push({ name: built, weight: s.weight });
+        // Traefik v3.7's LoadBalancerSpec.Middlewares: run when this service is chosen.
+        const mws = refMiddlewares(b, s, ns, where);
+        if (built === undefined || mws === undefined) ok = false;
+        else children.push({ name: built, weight: s.weight, middlewares: mws });
       }
       if (!ok) continue;
       // Without services, a parent of the routers naming it (Traefik's multi-layer routing; the
       // tree's checks report one that nobody names).
       let service: string | undefined = children[0]?.name;
+      const only = children.length === 1 ? children[0]! : undefined;
+      if (only !== undefined && only.middlewares['middlewares'] !== undefined) {
+        if (only.name === name) {
+          // The route's own load balancer (named after the router): its middlewares are its own.
+          const lb = b.services[name] as Obj;
+          b.services[name] = { ...lb, ...only.middlewares };
+        } else {
+          // A TraefikService or another provider's service, shared: the route reaches it through
+          // a weighted service of its own whose one child carries them.
+          b.services[name] = {
+            weighted: { services: [{ name: only.name, weight: 1, ...only.middlewares }] },
+          };
+          b.source('http/services', name, where);
+          service = name;
+        }
+      }
       if (children.length > 1) {
         b.services[name] = {
-          weighted: { services: children.map((c) => ({ name: c.name, weight: c.weight ?? 1 })) },
+          weighted: {
+            services: children.map((c) => ({ name: c.name, weight: c.weight ?? 1, ...c.middlewares })),
+          },
         };
         b.source('http/services', name, where);
         service = name;

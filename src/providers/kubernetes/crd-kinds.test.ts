@@ -15,7 +15,10 @@ import type { KubeObject } from './informer.ts';
 
 const ko = (x: unknown[] | undefined): KubeObject[] => (x ?? []) as KubeObject[];
 
-function build(objs: Partial<Record<keyof CrdObjects, unknown[]>>) {
+function build(
+  objs: Partial<Record<keyof CrdObjects, unknown[]>>,
+  opts: { allowCrossNamespace?: boolean; crossProviderNamespaces?: string[] } = {},
+) {
   const b = crdConfig(
     {
       ingressRoutes: ko(objs.ingressRoutes),
@@ -28,9 +31,9 @@ function build(objs: Partial<Record<keyof CrdObjects, unknown[]>>) {
       serversTransports: ko(objs.serversTransports),
       secrets: ko(objs.secrets),
     },
-    { allowEmptyServices: false, allowCrossNamespace: false },
+    { allowEmptyServices: false, allowCrossNamespace: false, ...opts },
   );
-  const u = updateFromData(b.data, 'kubernetescrd', b.sourceOf, {}, b.issues);
+  const u = updateFromData(b.data, 'kubernetescrd', b.sourceOf, { knownProviders: ['file'] }, b.issues);
   return { config: u.config!, issues: u.issues.map(formatIssue) };
 }
 
@@ -103,7 +106,7 @@ describe('Traefik CRD kinds → configuration', () => {
     assert.ok(issues.some((i) => i.includes('traefikservice default/both') && i.includes('exactly one of')));
   });
 
-  it('refuses a TraefikService with middlewares (Traefik v3.7) by name rather than dropping them', () => {
+  it('refuses `middlewares` on the TraefikService itself (Traefik v3.7 reads them on its references)', () => {
     const [sa, ea] = app('a', '10.0.0.1');
     const { config, issues } = build({
       services: [sa],
@@ -120,10 +123,140 @@ describe('Traefik CRD kinds → configuration', () => {
       issues.some(
         (i) =>
           i.includes('traefikservice default/mw') &&
-          i.includes('`middlewares` on a service (Traefik v3.7) is not supported yet'),
+          i.includes('`middlewares` is not a TraefikService field'),
       ),
       issues.join('\n'),
     );
+  });
+
+  it('puts a service reference`s middlewares (Traefik v3.7 LoadBalancerSpec.Middlewares) on the reference: weighted children, mirroring, failover, route services', () => {
+    const [sa, ea] = app('a', '10.0.0.1');
+    const [sb, eb] = app('b', '10.0.0.2');
+    const mw = (name: string) =>
+      crdObject('Middleware', 'default', name, { headers: { customRequestHeaders: { X: name } } });
+    const multi = ingressRouteFor('default', 'multi', 'PathPrefix(`/m`)', 'a');
+    (multi.spec as { routes: { services: unknown[] }[] }).routes[0]!.services = [
+      { name: 'a', port: 80, middlewares: [{ name: 'mark-a' }] },
+      { name: 'b', port: 80 },
+    ];
+    const single = ingressRouteFor('default', 'single', 'PathPrefix(`/s`)', 'a');
+    (single.spec as { routes: { services: unknown[] }[] }).routes[0]!.services = [
+      { name: 'a', port: 80, middlewares: [{ name: 'mark-a' }] },
+    ];
+    const viaTs = ingressRouteFor('default', 'viats', 'PathPrefix(`/t`)', 'split');
+    (viaTs.spec as { routes: { services: unknown[] }[] }).routes[0]!.services = [
+      { name: 'split', kind: 'TraefikService', middlewares: [{ name: 'mark-b' }] },
+    ];
+    const { config, issues } = build({
+      ingressRoutes: [multi, single, viaTs],
+      middlewares: [mw('mark-a'), mw('mark-b')],
+      services: [sa, sb],
+      endpointSlices: [ea, eb],
+      traefikServices: [
+        crdObject('TraefikService', 'default', 'split', {
+          weighted: {
+            services: [
+              { name: 'a', port: 80, middlewares: [{ name: 'mark-a' }] },
+              { name: 'b', port: 80 },
+            ],
+          },
+        }),
+        crdObject('TraefikService', 'default', 'mirror', {
+          mirroring: {
+            name: 'a',
+            port: 80,
+            middlewares: [{ name: 'mark-b' }],
+            mirrors: [{ name: 'b', port: 80, percent: 10 }],
+          },
+        }),
+        crdObject('TraefikService', 'default', 'fo', {
+          failover: {
+            service: { name: 'split', middlewares: [{ name: 'mark-a' }] },
+            fallback: { name: 'mirror', middlewares: [{ name: 'mark-b' }] },
+          },
+        }),
+      ],
+    });
+    assert.deepEqual(issues, []);
+    const svc = config.http.services;
+    const split = svc['default-split'];
+    assert.ok(split?.kind === 'weighted');
+    assert.deepEqual(
+      split.weighted.services.map((c) => c.middlewares),
+      [['default-mark-a'], undefined],
+    );
+    const mirror = svc['default-mirror'];
+    assert.ok(mirror?.kind === 'mirroring');
+    assert.deepEqual(mirror.mirroring.middlewares, ['default-mark-b']);
+    const fo = svc['default-fo'];
+    assert.ok(fo?.kind === 'failover');
+    assert.deepEqual(
+      [fo.failover.middlewares, fo.failover.fallbackMiddlewares],
+      [['default-mark-a'], ['default-mark-b']],
+    );
+    const routerOf = (prefix: string) =>
+      Object.values(config.http.routers).find((r) => r.rule.includes(prefix))!;
+    // Several services: the route's weighted service, the middlewares on the child.
+    const m = svc[routerOf('/m').service!];
+    assert.ok(m?.kind === 'weighted');
+    assert.deepEqual(
+      m.weighted.services.map((c) => c.middlewares),
+      [['default-mark-a'], undefined],
+    );
+    // One Kubernetes Service: the route's own load balancer, its own middlewares.
+    const s = svc[routerOf('/s').service!];
+    assert.ok(s?.kind === 'loadBalancer');
+    assert.deepEqual(s.middlewares, ['default-mark-a']);
+    // One TraefikService (shared): a weighted service of the route's with the one child.
+    const t = svc[routerOf('/t').service!];
+    assert.ok(t?.kind === 'weighted');
+    assert.deepEqual(t.weighted.services, [
+      { name: 'default-split', weight: 1, middlewares: ['default-mark-b'] },
+    ]);
+    // The shared load balancers stay without them.
+    assert.equal(svc['default-a-80']?.middlewares, undefined);
+  });
+
+  it('refuses a service reference`s middleware in another namespace as the route`s (allowCrossNamespace off, GHSA-m6wx style), and another provider`s outside crossProviderNamespaces', () => {
+    const [sa, ea] = app('a', '10.0.0.1');
+    const ts = (name: string, refs: unknown[]) =>
+      crdObject('TraefikService', 'default', name, {
+        weighted: { services: [{ name: 'a', port: 80, middlewares: refs }] },
+      });
+    const objs = {
+      services: [sa],
+      endpointSlices: [ea],
+      middlewares: [
+        crdObject('Middleware', 'other', 'auth', { headers: { customRequestHeaders: { X: 'y' } } }),
+      ],
+      traefikServices: [
+        ts('cross', [{ name: 'auth', namespace: 'other' }]),
+        ts('suffix', [{ name: 'other-auth@kubernetescrd' }]),
+        ts('foreign', [{ name: 'auth@file' }]),
+      ],
+    };
+    const off = build(objs, { crossProviderNamespaces: [] });
+    assert.deepEqual(
+      Object.keys(off.config.http.services).filter((n) => !n.startsWith('default-a')),
+      [],
+    );
+    const has = (text: string) =>
+      assert.ok(
+        off.issues.some((i) => i.includes(text)),
+        `${text}\n${off.issues.join('\n')}`,
+      );
+    has(
+      'traefikservice default/cross: middleware other/auth: another namespace (allowCrossNamespace is off)',
+    );
+    has('traefikservice default/suffix: middleware other-auth@kubernetescrd: with allowCrossNamespace off');
+    has(
+      'traefikservice default/foreign: middleware auth@file: reference is not allowed: namespace "default" is not in crossProviderNamespaces',
+    );
+    const on = build(objs, { allowCrossNamespace: true, crossProviderNamespaces: ['default'] });
+    assert.deepEqual(on.issues, []);
+    const cross = on.config.http.services['default-cross'];
+    assert.ok(cross?.kind === 'weighted');
+    assert.deepEqual(cross.weighted.services[0]?.middlewares, ['other-auth']);
   });
 
   it('turns a TLS secret, a TLSOption (default stays global) and the default TLSStore into the tls section', () => {

@@ -18,6 +18,64 @@ export interface RouteService {
   readonly nodePortLB?: boolean;
   readonly healthCheck?: unknown;
   readonly passiveHealthCheck?: unknown;
+  /** Traefik v3.7's LoadBalancerSpec.Middlewares: Middleware references run when it is chosen. */
+  readonly middlewares?: readonly MiddlewareRef[];
+}
+
+/** A reference to a Middleware resource (Traefik's MiddlewareRef). */
+export interface MiddlewareRef {
+  readonly name?: string;
+  readonly namespace?: string;
+}
+
+/**
+ * Middleware references as the configuration names them, Traefik's makeMiddlewareKeys
+ * (resolveReference), for a route's middlewares and for a service reference's (Traefik v3.7):
+ * `<ns>-<name>@kubernetescrd` could name any namespace, so it is refused unless
+ * allowCrossNamespace; another provider's `x@p` needs a namespace crossProviderNamespaces allows
+ * (the referring resource's, `ownNs`), and ignores `namespace`; a plain name in another
+ * namespace needs allowCrossNamespace. Undefined when one is refused (reported).
+ */
+export function middlewareKeys(
+  b: KubeBuild,
+  refs: readonly MiddlewareRef[],
+  ownNs: string,
+  where: string,
+): string[] | undefined {
+  const out: string[] = [];
+  let ok = true;
+  for (const m of refs) {
+    const mname = m.name ?? '';
+    if (b.crossProvider(where, `middleware ${mname}`, mname, ownNs)) {
+      ok = false;
+      continue;
+    }
+    if (mname.includes('@') && m.namespace !== undefined && m.namespace !== '')
+      b.warn(
+        where,
+        `middleware ${mname}: namespace ${JSON.stringify(m.namespace)} is ignored in cross-provider context`,
+      );
+    const mns = m.namespace ?? ownNs;
+    if (!mname.includes('@') && b.crossNamespace(where, `middleware ${mns}/${mname}`, mns, ownNs)) ok = false;
+    out.push(b.ref(mname, mns));
+  }
+  return ok ? out : undefined;
+}
+
+/**
+ * A service reference's middlewares (Traefik v3.7's LoadBalancerSpec.Middlewares) as the
+ * `middlewares` of the reference it becomes: `{}` when it has none, undefined when refused.
+ */
+export function refMiddlewares(
+  b: KubeBuild,
+  r: RouteService,
+  ownNs: string,
+  where: string,
+  key = 'middlewares',
+): Obj | undefined {
+  if (r.middlewares === undefined || r.middlewares.length === 0) return {};
+  const keys = middlewareKeys(b, r.middlewares, ownNs, where);
+  return keys === undefined ? undefined : { [key]: keys };
 }
 
 /** The load-balancer strategies of Traefik's dynamic.BalancerStrategy. */
@@ -52,9 +110,13 @@ export function crdServices(
       );
       continue;
     }
-    // Traefik v3.7's service middlewares: never dropped silently (an auth step would go).
+    // Traefik v3.7 has middlewares on a TraefikService's references (LoadBalancerSpec), not on
+    // the TraefikService itself: never dropped silently (an auth step would go).
     if (spec['middlewares'] !== undefined) {
-      b.error(where, '`middlewares` on a service (Traefik v3.7) is not supported yet');
+      b.error(
+        where,
+        '`middlewares` is not a TraefikService field: Traefik v3.7 reads them on each service reference (a weighted child, the mirroring service, failover service and fallback)',
+      );
       continue;
     }
     const kind = kinds[0]!;
@@ -67,29 +129,40 @@ export function crdServices(
       const list: Obj[] = [];
       for (const r of (body['services'] ?? []) as Ref[]) {
         const n = child(r);
-        if (n === undefined) ok = false;
-        else list.push({ name: n, weight: r.weight ?? 1 });
+        const mws = refMiddlewares(b, r, ns, where);
+        if (n === undefined || mws === undefined) ok = false;
+        else list.push({ name: n, weight: r.weight ?? 1, ...mws });
       }
       out['services'] = list;
       if (body['sticky'] !== undefined) out['sticky'] = body['sticky'];
     } else if (kind === 'mirroring') {
       const main = child(body as Ref);
-      if (main === undefined) ok = false;
+      const mainMws = refMiddlewares(b, body as Ref, ns, where);
+      if (main === undefined || mainMws === undefined) ok = false;
       out['service'] = main;
+      Object.assign(out, mainMws);
       const mirrors: Obj[] = [];
       for (const m of (body['mirrors'] ?? []) as Ref[]) {
         const n = child(m);
-        if (n === undefined) ok = false;
-        else mirrors.push({ name: n, ...(m.percent !== undefined ? { percent: m.percent } : {}) });
+        // A mirror's middlewares are kept, so that the configuration refuses them by name (our
+        // mirror copies run none yet) rather than sending the copy without them.
+        const mws = refMiddlewares(b, m, ns, where);
+        if (n === undefined || mws === undefined) ok = false;
+        else mirrors.push({ name: n, ...(m.percent !== undefined ? { percent: m.percent } : {}), ...mws });
       }
       out['mirrors'] = mirrors;
       for (const k of ['mirrorBody', 'maxBodySize']) if (body[k] !== undefined) out[k] = body[k];
     } else {
-      const main = child({ kind: 'TraefikService', ...(body['service'] as Ref | undefined) });
-      const fb = child({ kind: 'TraefikService', ...(body['fallback'] as Ref | undefined) });
-      if (main === undefined || fb === undefined) ok = false;
+      const mainRef = { kind: 'TraefikService', ...(body['service'] as Ref | undefined) };
+      const fbRef = { kind: 'TraefikService', ...(body['fallback'] as Ref | undefined) };
+      const main = child(mainRef);
+      const fb = child(fbRef);
+      const mainMws = refMiddlewares(b, mainRef, ns, where);
+      const fbMws = refMiddlewares(b, fbRef, ns, where, 'fallbackMiddlewares');
+      if (main === undefined || fb === undefined || mainMws === undefined || fbMws === undefined) ok = false;
       out['service'] = main;
       out['fallback'] = fb;
+      Object.assign(out, mainMws, fbMws);
     }
     if (!ok) continue;
     b.services[name] = { [kind]: out };
@@ -189,7 +262,9 @@ export function routeService(
   }
   if (kind !== 'Service') return b.error(where, `service kind ${kind}: must be Service or TraefikService`);
   if (s.name?.includes('@') === true) return s.name;
-  const checked = checkedLoadBalancer(b, s, where);
+  // Its middlewares belong to the reference (the caller's), not to the load balancer.
+  const { middlewares: _, ...plain } = s;
+  const checked = checkedLoadBalancer(b, plain, where);
   if (checked === undefined) return undefined;
   const port = s.port === undefined || s.port === 0 || s.port === '' ? undefined : s.port;
   const full = port === undefined ? undefined : normalize(`${s.namespace ?? ownNs}-${s.name ?? ''}-${port}`);

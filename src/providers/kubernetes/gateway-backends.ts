@@ -115,13 +115,6 @@ export function backends(
       out.fail(reason, message);
       out.refused(refusedName, weight);
     };
-    // A rule's only backendRef with traffic has its filters run by its router (gateway-config.ts
-    // routers); with several, each would need its own middlewares after the pick.
-    if ((ref.filters ?? []).length > 0 && weight > 0 && activeRefs(rule.backendRefs ?? []).length > 1)
-      b.warn(
-        where,
-        `${what}: backendRef filters on a rule with several backendRefs taking traffic are not supported: ignored`,
-      );
     if (
       !grants.allows({
         fromKind: 'HTTPRoute',

@@ -735,7 +735,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.ok(!issues.some((i) => i.includes('backendRef filters')), issues.join('\n'));
   });
 
-  it('warns of backendRef filters on a rule with several backendRefs taking traffic, and refuses a backend whose filter cannot load', () => {
+  it('puts each backendRef`s filters on its own child when several take traffic (service middlewares), and refuses a backend whose filter cannot load', () => {
     const hdr = {
       type: 'RequestHeaderModifier',
       requestHeaderModifier: { set: [{ name: 'x', value: '1' }] },
@@ -752,6 +752,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
               backendRefs: [
                 { name: 'a', port: 80, filters: [hdr] },
                 { name: 'a', port: 80, weight: 2 },
+                { name: 'a', port: 80, weight: 1, filters: [{ type: 'RequestMirror' }] },
               ],
             },
             {
@@ -777,7 +778,18 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     const one = named(keys, 'httproute-default-r-gw-default-gw-ep-web-1');
     const bad = named(keys, 'httproute-default-r-gw-default-gw-ep-web-2');
     assert.deepEqual(config.http.routers[two]?.middlewares, []);
-    assert.ok(issues.some((i) => i.includes('several backendRefs taking traffic are not supported')));
+    // Traefik v3.7 (traefik/traefik#12544): each backendRef's filters on that backend's service.
+    const t = config.http.services[`${two}-wrr`];
+    assert.ok(t?.kind === 'weighted');
+    assert.deepEqual(t.weighted.services, [
+      { name: 'default-a-80', weight: 1, middlewares: [`${two}-backend-0-requestheadermodifier-0`] },
+      { name: 'default-a-80', weight: 2 },
+      { name: 'default-a-80', weight: 1, status: 500 },
+    ]);
+    assert.ok(config.http.middlewares[`${two}-backend-0-requestheadermodifier-0`]);
+    assert.ok(
+      issues.some((i) => i.includes('rule 0 backendRef 2: filter 0: unsupported filter RequestMirror')),
+    );
     assert.deepEqual(config.http.routers[one]?.middlewares, [`${one}-backend-requestheadermodifier-0`]);
     const w = config.http.services[`${bad}-wrr`];
     assert.ok(w?.kind === 'weighted');

@@ -467,7 +467,8 @@ function routers(
     // Traefik (since traefik/traefik#12544, v3.7) puts a backendRef's filters on that backend's
     // service, run after the router's middlewares, with the route's namespace for an
     // ExtensionRef (v3.7.7). With one backendRef taking traffic that is the router's chain
-    // followed by them; a filter it cannot load refuses the backend: its share answers 500.
+    // followed by them; with several, each child's own middlewares; a filter it cannot load
+    // refuses the backend: its share answers 500.
     const active = kind === 'HTTPRoute' ? activeRefs(rule.backendRefs ?? []) : [];
     const own = active.length === 1 ? ((active[0]!.filters ?? []) as readonly HttpRouteFilter[]) : [];
     if (own.length > 0 && children.length === 1 && children[0]!['status'] === undefined) {
@@ -476,6 +477,21 @@ function routers(
         b.error(where, `rule ${ri} backendRef: ${backendChain.error}`);
         children = [{ ...children[0]!, status: 500 }];
       } else names = [...names, ...backendChain.names];
+    } else if (active.length > 1 && children.length === active.length) {
+      // Several backendRefs taking traffic: each one's filters are its weighted child's own
+      // middlewares (service middlewares), run when that backend is picked, after the router's
+      // (backends() gives one child per backendRef taking traffic, in order).
+      children = children.map((c, i) => {
+        const filters = (active[i]!.filters ?? []) as readonly HttpRouteFilter[];
+        if (filters.length === 0 || c['status'] !== undefined) return c;
+        const at = (rule.backendRefs ?? []).indexOf(active[i]!);
+        const backendChain = filterMiddlewares(b, filters, `${name}-backend-${at}`, ns, path, where, crd);
+        if ('error' in backendChain) {
+          b.error(where, `rule ${ri} backendRef ${at}: ${backendChain.error}`);
+          return { ...c, status: 500 };
+        }
+        return backendChain.names.length === 0 ? c : { ...c, middlewares: backendChain.names };
+      });
     }
     if (children.length === 0) {
       if (!chain.redirects) {

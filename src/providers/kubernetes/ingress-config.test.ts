@@ -296,7 +296,7 @@ describe('Ingress → configuration', () => {
     assert.deepEqual(urls(objs('false'), { nativeLBByDefault: true }), ['http://10.0.0.1:8080']);
   });
 
-  it('reads service.sticky.cookie.domain, and refuses the Traefik v3.7 service.middlewares annotation by name', () => {
+  it('reads service.sticky.cookie.domain, and the Traefik v3.7 service.middlewares annotation (crossProviderNamespaces applies)', () => {
     const svc = serviceFor('default', 'web');
     const objs = (annotations: Record<string, string>) => {
       (svc['metadata'] as Record<string, unknown>)['annotations'] = annotations;
@@ -317,19 +317,44 @@ describe('Ingress → configuration', () => {
     assert.ok(s?.kind === 'loadBalancer');
     assert.equal(s.loadBalancer.sticky?.cookie.domain, 'example.com');
 
+    // Traefik v3.7's service middlewares: on the service, names as written.
     const mw = build(
-      objs({ 'traefik.ingress.kubernetes.io/service.middlewares': 'default-auth@kubernetescrd' }),
+      objs({
+        'traefik.ingress.kubernetes.io/service.middlewares':
+          'default-auth@kubernetescrd, strip@kubernetescrd',
+      }),
     );
-    assert.deepEqual(mw.config.http.routers, {});
-    assert.deepEqual(mw.config.http.services, {});
+    assert.deepEqual(mw.issues, []);
+    assert.deepEqual(mw.config.http.services['default-web-80']?.middlewares, [
+      'default-auth@kubernetescrd',
+      'strip@kubernetescrd',
+    ]);
+    assert.equal(Object.values(mw.config.http.routers)[0]?.service, 'default-web-80');
+
+    // Traefik PR #13670: another provider's middleware from a namespace crossProviderNamespaces
+    // does not list is refused, as the router's are: the backend is skipped.
+    const refused = build(objs({ 'traefik.ingress.kubernetes.io/service.middlewares': 'auth@file' }), {
+      crossProviderNamespaces: ['trusted'],
+    });
+    assert.deepEqual(refused.config.http.routers, {});
+    assert.deepEqual(refused.config.http.services, {});
     assert.ok(
-      mw.issues.some((i) =>
+      refused.issues.some((i) =>
         i.includes(
-          'service default/web: annotation traefik.ingress.kubernetes.io/service.middlewares: middlewares on a service (Traefik v3.7) are not supported yet',
+          'service default/web: service.middlewares auth@file: reference is not allowed: namespace "default" is not in crossProviderNamespaces',
         ),
       ),
-      mw.issues.join('\n'),
+      refused.issues.join('\n'),
     );
+    const allowed = build(
+      objs({ 'traefik.ingress.kubernetes.io/service.middlewares': 'default-auth@kubernetescrd' }),
+      {
+        crossProviderNamespaces: ['default'],
+      },
+    );
+    assert.deepEqual(allowed.config.http.services['default-web-80']?.middlewares, [
+      'default-auth@kubernetescrd',
+    ]);
   });
 
   it('uses the nodes` InternalIP:nodePort of a NodePort Service with the service.nodeportlb annotation', () => {

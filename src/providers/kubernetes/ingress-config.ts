@@ -60,7 +60,7 @@ const SERVICE_KEYS = new Set([
   'service.sticky.cookie.maxage',
   'service.sticky.cookie.path',
   'service.sticky.cookie.domain',
-  // Traefik v3.7: read so that it is refused by name below, never ignored.
+  // Traefik v3.7: the service's own middlewares.
   'service.middlewares',
   'service.nativelb',
   'service.nodeportlb',
@@ -153,14 +153,14 @@ export function ingressConfig(
         `service ${ns}/${svc.name}`,
         'Service',
       );
-      // Traefik v3.7's service middlewares (annotations.go ServiceIng.Middlewares) run after the
-      // service selection; we do not run them yet, and ignoring them would drop e.g. an auth
-      // step, so the backend is refused, its paths skipped.
-      if (sann['service.middlewares'] !== undefined)
-        return b.error(
-          `service ${ns}/${svc.name}`,
-          `annotation ${PREFIX}service.middlewares: middlewares on a service (Traefik v3.7) are not supported yet`,
-        );
+      // Traefik v3.7's service middlewares (annotations.go ServiceIng.Middlewares): on the
+      // service, names as written (`<ns>-<name>@kubernetescrd`, `x@file`); another provider's
+      // is checked against crossProviderNamespaces as the router's are (Traefik PR #13670):
+      // refused, the backend is skipped.
+      const serviceMws = list(sann['service.middlewares']);
+      for (const m of serviceMws ?? []) {
+        if (b.crossProvider(`service ${ns}/${svc.name}`, `service.middlewares ${m}`, m, ns)) return undefined;
+      }
       const sticky = stickyOf(sann);
       // Traefik's loadConfigurationFromIngresses: `<ns>-<service>-<port name, else number>`.
       const portString =
@@ -176,6 +176,7 @@ export function ingressConfig(
           // `service.nativelb` overrides the nativeLBByDefault option (Traefik's loadService).
           nativeLB: bool(sann['service.nativelb']),
           nodePortLB: bool(sann['service.nodeportlb']),
+          middlewares: serviceMws,
         },
         ns,
         at,

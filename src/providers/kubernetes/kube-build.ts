@@ -50,6 +50,8 @@ export interface ServiceRef {
   readonly healthCheck?: unknown;
   /** The CRD's: a load balancer's passive health check. */
   readonly passiveHealthCheck?: unknown;
+  /** Traefik v3.7's service middlewares (names as the configuration reads them), on the service. */
+  readonly middlewares?: readonly string[] | undefined;
 }
 
 interface ServiceSpec {
@@ -311,7 +313,10 @@ export class KubeBuild {
     if (hasHealthCheck) lb['healthCheck'] = s.healthCheck;
     if (s.passiveHealthCheck !== undefined && s.passiveHealthCheck !== null)
       lb['passiveHealthCheck'] = s.passiveHealthCheck;
-    this.services[name] = { loadBalancer: lb };
+    this.services[name] =
+      s.middlewares !== undefined && s.middlewares.length > 0
+        ? { loadBalancer: lb, middlewares: [...s.middlewares] }
+        : { loadBalancer: lb };
     this.source('http/services', name, `service ${ns}/${s.name}`);
     return name;
   }

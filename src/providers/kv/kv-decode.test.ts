@@ -18,6 +18,23 @@ async function decode(pairs: Record<string, string>) {
 }
 
 describe('KV layout', () => {
+  it('reads Traefik v3.7 service middlewares, on a service and on a weighted child', async () => {
+    const u = await decode({
+      'traefik/http/routers/web/rule': 'Host(`example.com`)',
+      'traefik/http/routers/web/service': 'split',
+      'traefik/http/services/split/weighted/services/0/name': 'app',
+      'traefik/http/services/split/weighted/services/0/middlewares/0': 'hdr',
+      'traefik/http/services/app/middlewares/0': 'hdr@etcd',
+      'traefik/http/services/app/loadbalancer/servers/0/url': 'http://10.0.0.1:80',
+      'traefik/http/middlewares/hdr/headers/customrequestheaders/X-Foo': 'bar',
+    });
+    assert.deepEqual(u.issues.map(formatIssue), []);
+    assert.deepEqual(u.config?.http.services['app']?.middlewares, ['hdr@etcd']);
+    const split = u.config?.http.services['split'];
+    assert.ok(split?.kind === 'weighted');
+    assert.deepEqual(split.weighted.services[0]?.middlewares, ['hdr']);
+  });
+
   it('reads Traefik keys: lists by index, maps, numbers and booleans from text, any case', async () => {
     const u = await decode({
       'traefik/http/routers/web/rule': 'Host(`example.com`)',

@@ -152,7 +152,8 @@ describe('Nomad over a unix socket (api.NewClient with a unix:// address)', () =
       for await (const u of p.watch(ctl.signal)) {
         ctl.abort();
         assert.deepEqual(u.issues, []);
-        servers = u.config?.http.services['web']?.loadBalancer?.servers;
+        const web = u.config?.http.services['web'];
+        servers = web?.kind === 'loadBalancer' ? web.loadBalancer.servers : undefined;
       }
       assert.deepEqual(
         (servers as { url: string }[]).map((x) => x.url),

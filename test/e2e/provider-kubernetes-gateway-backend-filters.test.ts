@@ -1,0 +1,100 @@
+/**
+ * Gateway API backendRef filters on a rule with several backendRefs (Traefik v3.7,
+ * traefik/traefik#12544: each backendRef's filters are its own service's middlewares) in the real
+ * proxy against the API server on loopback: each answer carries the response header of the
+ * backendRef that took it.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type FakeKube, startFakeKube } from '../helpers/fake-kube.ts';
+import {
+  endpointSliceFor,
+  gatewayClassFor,
+  gatewayFor,
+  httpRouteFor,
+  serviceFor,
+} from '../helpers/kube-objects.ts';
+import { freePort } from '../helpers/pebble.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { untilApplied } from '../helpers/wait.ts';
+
+describe('Gateway API: filters of each of several backendRefs (e2e)', () => {
+  let a: Backend;
+  let b: Backend;
+  let kube: FakeKube;
+  let proxy: ProxyProcess;
+  let web = 0;
+
+  before(async () => {
+    [a, b, kube] = await Promise.all([
+      startBackend((req, res) => res.end(`a ${req.headers['x-to'] ?? '-'}`)),
+      startBackend((req, res) => res.end(`b ${req.headers['x-to'] ?? '-'}`)),
+      startFakeKube(),
+    ]);
+    const webPort = await freePort();
+    kube.apply(serviceFor('shop', 'a'));
+    kube.apply(endpointSliceFor('shop', 'a', ['127.0.0.1'], a.port));
+    kube.apply(serviceFor('shop', 'b'));
+    kube.apply(endpointSliceFor('shop', 'b', ['127.0.0.1'], b.port));
+    kube.apply(gatewayClassFor());
+    kube.apply(gatewayFor('shop', 'gw', [{ name: 'http', port: webPort, protocol: 'HTTP' }]));
+    const mark = (name: string) => [
+      { type: 'RequestHeaderModifier', requestHeaderModifier: { set: [{ name: 'X-To', value: name }] } },
+      {
+        type: 'ResponseHeaderModifier',
+        responseHeaderModifier: { set: [{ name: 'X-Answered-By', value: name }] },
+      },
+    ];
+    kube.apply(
+      httpRouteFor('shop', 'split', {
+        parentRefs: [{ name: 'gw' }],
+        rules: [
+          {
+            matches: [{ path: { type: 'PathPrefix', value: '/split' } }],
+            backendRefs: [
+              { name: 'a', port: 80, filters: mark('a') },
+              { name: 'b', port: 80, filters: mark('b') },
+            ],
+          },
+        ],
+      }),
+    );
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:${webPort}"
+log: { level: INFO }
+providers:
+  providersThrottleDuration: 50ms
+  kubernetesGateway:
+    endpoint: "${kube.url}"
+    token: test-token
+`,
+    });
+    web = proxy.ports['web'] ?? 0;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([a?.close(), b?.close(), kube?.close()]);
+  });
+
+  it('runs the filters of the backendRef that was picked, on the request and on the answer', async () => {
+    const get = async () => {
+      const r = await fetch(`http://127.0.0.1:${web}/split`);
+      return { status: r.status, text: await r.text(), by: r.headers.get('x-answered-by') };
+    };
+    await untilApplied(proxy, 0, async () => (await get()).status === 200);
+    const seen = new Set<string>();
+    for (let i = 0; i < 4; i++) {
+      const r = await get();
+      assert.equal(r.status, 200);
+      const [who, to] = r.text.split(' ');
+      assert.equal(to, who);
+      assert.equal(r.by, who);
+      seen.add(who!);
+    }
+    assert.deepEqual([...seen].sort(), ['a', 'b']);
+  });
+});

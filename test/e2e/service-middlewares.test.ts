@@ -1,0 +1,278 @@
+/**
+ * Service middlewares (Traefik v3.7: Service.Middlewares and the middlewares of a reference to a
+ * child, pkg/server/service/service.go wrapMiddlewares) through the real proxy and real
+ * backends: they run when the service is chosen, inside the router's chain.
+ */
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { curl } from '../helpers/curl.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { Counter } from '../helpers/wait.ts';
+
+describe('service middlewares through the proxy', () => {
+  let a: Backend;
+  let b: Backend;
+  let guarded: Backend;
+  let shadow: Backend;
+  const shadowed = new Counter();
+  let proxy: ProxyProcess;
+  let base: string;
+
+  before(async () => {
+    const answer =
+      (name: string) =>
+      (req: import('node:http').IncomingMessage, res: import('node:http').ServerResponse) => {
+        res.setHeader('content-type', 'application/json');
+        res.end(
+          JSON.stringify({
+            backend: name,
+            trail: req.headers['x-trail'] ?? null,
+            child: req.headers['x-child'] ?? null,
+          }),
+        );
+      };
+    a = await startBackend(answer('a'));
+    b = await startBackend(answer('b'));
+    guarded = await startBackend(answer('guarded'));
+    shadow = await startBackend((_req, res) => {
+      res.end('shadow');
+      shadowed.inc();
+    });
+    // A port nothing listens on: a server that refuses connections.
+    const probe = await startBackend();
+    const closed = probe.port;
+    await probe.close();
+    const dynamic = `http:
+  middlewares:
+    mark-a:
+      headers:
+        customRequestHeaders: { X-Child: "a" }
+        customResponseHeaders: { X-Answered-By: "a" }
+    mark-b:
+      headers:
+        customRequestHeaders: { X-Child: "b" }
+        customResponseHeaders: { X-Answered-By: "b" }
+    router-trail:
+      headers:
+        customRequestHeaders: { X-Trail: "router" }
+        customResponseHeaders: { X-Order: "router" }
+    service-trail:
+      headers:
+        customRequestHeaders: { X-Trail: "service" }
+        customResponseHeaders: { X-Order: "service" }
+    auth:
+      basicAuth:
+        users: ["test:$apr1$H6uskkkW$IgXLP6ewTrSuBkTrqE8wj/"]
+    moved:
+      redirectRegex: { regex: ".*", replacement: "http://example.test/moved" }
+    retry:
+      retry: { attempts: 3 }
+    rl:
+      rateLimit: { average: 1, period: 1h, burst: 2 }
+    outer:
+      headers: { customRequestHeaders: { X-Outer: "yes" } }
+    main-only:
+      headers: { customRequestHeaders: { X-Main-Only: "yes" } }
+  routers:
+    split: { rule: "PathPrefix(\`/split\`)", service: split }
+    order: { rule: "PathPrefix(\`/order\`)", middlewares: [router-trail], service: ordered }
+    auth: { rule: "PathPrefix(\`/auth\`)", service: guarded }
+    moved: { rule: "PathPrefix(\`/moved\`)", service: moved }
+    broken: { rule: "PathPrefix(\`/broken\`)", service: broken }
+    sticky: { rule: "PathPrefix(\`/sticky\`)", service: sticky }
+    failover: { rule: "PathPrefix(\`/failover\`)", service: failover }
+    retried: { rule: "PathPrefix(\`/retried\`)", middlewares: [retry], service: retried }
+    limited-1: { rule: "PathPrefix(\`/limited-1\`)", service: limited }
+    limited-2: { rule: "PathPrefix(\`/limited-2\`)", service: limited }
+    limited: { rule: "PathPrefix(\`/limited-router\`)", middlewares: [rl], service: b }
+    mirrored: { rule: "PathPrefix(\`/mirrored\`)", service: mirrored }
+  services:
+    split:
+      weighted:
+        services:
+          - name: a
+          - name: b
+            middlewares: [mark-b]
+    a:
+      middlewares: [mark-a]
+      loadBalancer: { servers: [{ url: "${a.url}" }] }
+    b: { loadBalancer: { servers: [{ url: "${b.url}" }] } }
+    ordered:
+      middlewares: [service-trail@file]
+      loadBalancer: { servers: [{ url: "${a.url}" }] }
+    guarded:
+      middlewares: [auth]
+      loadBalancer: { servers: [{ url: "${guarded.url}" }] }
+    moved:
+      middlewares: [moved]
+      loadBalancer: { servers: [{ url: "${guarded.url}" }] }
+    broken:
+      middlewares: [nowhere]
+      loadBalancer: { servers: [{ url: "${a.url}" }] }
+    sticky:
+      weighted:
+        sticky: { cookie: { name: pick } }
+        services:
+          - { name: a }
+          - { name: b, middlewares: [mark-b] }
+    failover:
+      failover:
+        service: empty
+        middlewares: [mark-a]
+        fallback: b
+        fallbackMiddlewares: [mark-b]
+    empty: { loadBalancer: { servers: [] } }
+    mirrored:
+      middlewares: [outer]
+      mirroring:
+        service: b
+        middlewares: [main-only]
+        mirrors: [{ name: shadow, percent: 100 }]
+    shadow: { loadBalancer: { servers: [{ url: "${shadow.url}" }] } }
+    limited:
+      middlewares: [rl]
+      loadBalancer: { servers: [{ url: "${a.url}" }] }
+    retried:
+      middlewares: [mark-a]
+      loadBalancer:
+        strategy: wrr
+        servers: [{ url: "http://127.0.0.1:${closed}" }, { url: "${a.url}" }]
+`;
+    proxy = await startProxy({
+      files: { 'dyn.yaml': dynamic },
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+  traefik:
+    address: "127.0.0.1:0"
+api: { insecure: true }
+providers:
+  file: { filename: dyn.yaml }
+log: { level: DEBUG }
+`,
+    });
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([a?.close(), b?.close(), guarded?.close(), shadow?.close()]);
+  });
+
+  it('runs the middlewares of the weighted child that answered, each time that child is picked', async () => {
+    const seen = new Set<string>();
+    for (let i = 0; i < 6; i++) {
+      const r = await curl([`${base}/split`]);
+      assert.equal(r.status, 200);
+      const body = JSON.parse(r.body.toString()) as { backend: string; child: string | null };
+      seen.add(body.backend);
+      // a's own middlewares (Service.middlewares), b's from the reference (WRRService.Middlewares).
+      assert.deepEqual(r.headers['x-answered-by'], [body.backend]);
+      assert.equal(body.child, body.backend);
+    }
+    assert.deepEqual([...seen].sort(), ['a', 'b']);
+  });
+
+  it("runs a service's middlewares after the router's on the way in, before them on the way out", async () => {
+    const r = await curl([`${base}/order`]);
+    assert.equal(r.status, 200);
+    assert.equal((JSON.parse(r.body.toString()) as { trail: string }).trail, 'service');
+    assert.deepEqual(r.headers['x-order'], ['router']);
+  });
+
+  it('answers 401 from a service basicAuth without reaching its server', async () => {
+    const before = guarded.seen.length;
+    const r = await curl([`${base}/auth`]);
+    assert.equal(r.status, 401);
+    assert.deepEqual(r.headers['www-authenticate'], ['Basic realm="traefik"']);
+    assert.equal(guarded.seen.length, before);
+    const ok = await curl(['-u', 'test:test', `${base}/auth`]);
+    assert.equal(ok.status, 200);
+    assert.equal((JSON.parse(ok.body.toString()) as { backend: string }).backend, 'guarded');
+    assert.equal(guarded.seen.length, before + 1);
+  });
+
+  it('redirects from a service middleware without reaching its server', async () => {
+    const before = guarded.seen.length;
+    const r = await curl([`${base}/moved`]);
+    assert.equal(r.status, 302);
+    assert.deepEqual(r.headers['location'], ['http://example.test/moved']);
+    assert.equal(guarded.seen.length, before);
+  });
+
+  it('keeps a sticky weighted choice, and the chosen child`s middlewares with it', async () => {
+    const first = await curl([`${base}/sticky`]);
+    assert.equal(first.status, 200);
+    const chosen = (JSON.parse(first.body.toString()) as { backend: string }).backend;
+    const cookie = first.headers['set-cookie']?.[0]?.split(';')[0];
+    assert.ok(cookie?.startsWith('pick='), String(first.headers['set-cookie']));
+    for (let i = 0; i < 3; i++) {
+      const r = await curl(['-H', `Cookie: ${cookie}`, `${base}/sticky`]);
+      assert.equal((JSON.parse(r.body.toString()) as { backend: string }).backend, chosen);
+      assert.deepEqual(r.headers['x-answered-by'], [chosen]);
+    }
+  });
+
+  it('runs the fallback`s middlewares when a failover falls back, not the main service`s', async () => {
+    const r = await curl([`${base}/failover`]);
+    assert.equal(r.status, 200);
+    assert.equal((JSON.parse(r.body.toString()) as { backend: string }).backend, 'b');
+    assert.deepEqual(r.headers['x-answered-by'], ['b']);
+  });
+
+  it('retries on the load balancer below the service middlewares, which answer once', async () => {
+    for (let i = 0; i < 2; i++) {
+      const r = await curl([`${base}/retried`]);
+      assert.equal(r.status, 200);
+      assert.equal((JSON.parse(r.body.toString()) as { backend: string }).backend, 'a');
+      assert.deepEqual(r.headers['x-answered-by'], ['a']);
+    }
+  });
+
+  it('gives a rateLimit on a service one bucket for every router reaching it, apart from a router of the same name using it', async () => {
+    const status = async (path: string) => (await curl([`${base}${path}`])).status;
+    assert.deepEqual(
+      [await status('/limited-1'), await status('/limited-2'), await status('/limited-1')],
+      [200, 200, 429],
+    );
+    // The router `limited` (the service's name too) has its own bucket.
+    assert.deepEqual(
+      [await status('/limited-router'), await status('/limited-router'), await status('/limited-router')],
+      [200, 200, 429],
+    );
+  });
+
+  it('gives a mirror the request as the mirroring service got it: its own middlewares, not its main service`s', async () => {
+    const before = b.seen.length;
+    const r = await curl([`${base}/mirrored`]);
+    assert.equal(r.status, 200);
+    await shadowed.reach(1, 'the mirror copy');
+    const main = b.seen[before]!.headers;
+    assert.equal(main['x-outer'], 'yes');
+    assert.equal(main['x-main-only'], 'yes');
+    const copy = shadow.seen[0]!.headers;
+    assert.equal(copy['x-outer'], 'yes');
+    assert.equal(copy['x-main-only'], undefined);
+  });
+
+  it('shows a service`s middlewares in the API, as written', async () => {
+    const r = await fetch(`http://127.0.0.1:${proxy.ports['traefik']}/api/http/services/ordered@file`);
+    assert.equal(r.status, 200);
+    const body = (await r.json()) as { middlewares?: string[]; status: string };
+    assert.equal(body.status, 'enabled');
+    assert.deepEqual(body.middlewares, ['service-trail@file']);
+  });
+
+  it('disables a service naming an unknown middleware, and the router using it', async () => {
+    const r = await curl([`${base}/broken`]);
+    assert.equal(r.status, 404);
+    const line = await proxy.waitForLog(
+      (l) =>
+        typeof l.msg === 'string' &&
+        JSON.stringify(l).includes('nowhere') &&
+        JSON.stringify(l).includes('broken'),
+    );
+    assert.ok(line);
+  });
+});
