@@ -929,8 +929,8 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
           1,
           ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
         ],
-        // Without experimentalChannel, Traefik's supportedRouteKinds: Conflicted.
-        ['tcp', 0, ['Conflicted=True/ProtocolConflict', 'Programmed=False/Invalid']],
+        // A TCP listener needs no experimentalChannel since Traefik v3.8: no entry point of its port.
+        ['tcp', 0, ['Accepted=False/PortUnavailable', 'Programmed=False/Invalid']],
       ],
     );
     const ok = statusOf(statuses, 'HTTPRoute', 'ok')['parents'] as {

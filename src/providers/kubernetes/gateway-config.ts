@@ -32,10 +32,10 @@ export interface GatewayObjects {
   readonly gateways: readonly KubeObject[];
   readonly httpRoutes: readonly KubeObject[];
   readonly grpcRoutes?: readonly KubeObject[];
-  /** `v1alpha2` TCPRoutes and TLSRoutes (read with experimentalChannel only). */
+  /** `v1` TCPRoutes and TLSRoutes (Standard since Gateway API v1.6 and v1.5). */
   readonly tcpRoutes?: readonly KubeObject[];
   readonly tlsRoutes?: readonly KubeObject[];
-  /** `v1alpha3` BackendTLSPolicies and the ConfigMaps of their CAs (with experimentalChannel). */
+  /** `v1` BackendTLSPolicies and the ConfigMaps of their CAs. */
   readonly backendTLSPolicies?: readonly KubeObject[];
   readonly configMaps?: readonly KubeObject[];
   readonly services: readonly KubeObject[];
@@ -53,7 +53,10 @@ export interface GatewayOptions {
   readonly nativeLBByDefault?: boolean;
   /** What every Gateway's `status.addresses` says (Traefik's StatusAddress). */
   readonly statusAddress?: StatusAddress | undefined;
-  /** Traefik's Experimental Channel kinds (TCPRoute, TLSRoute) are read, TCP and TLS listeners taken. */
+  /**
+   * Traefik's experimentalChannel: accepted, and since Traefik v3.8 (Gateway API v1.6.1, TCPRoute
+   * Standard) it enables no resource.
+   */
   readonly experimentalChannel?: boolean;
   /**
    * Traefik's crossProviderNamespaces: undefined lets every route name another provider's
@@ -142,33 +145,27 @@ export function gatewayConfig(
     return only.length === 0 || only.includes(`${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}`);
   });
   const listeners: Attach[] = [];
-  const experimental = opts.experimentalChannel === true;
   const scope = { objects: objs.namespaces ?? [], watched: opts.namespaces ?? [] };
   const httpTls = new Set(opts.httpTlsEntryPoints ?? []);
   for (const gw of ours)
-    listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, experimental, scope, httpTls));
+    listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, scope, httpTls));
   const addresses =
     opts.statusAddress === undefined || ours.length === 0 ? [] : statusAddresses(b, opts.statusAddress);
 
-  // Traefik reads BackendTLSPolicies (and ConfigMaps) with experimentalChannel only.
-  const policies = new BackendTLSPolicies(
-    b,
-    experimental ? (objs.backendTLSPolicies ?? []) : [],
-    experimental ? (objs.configMaps ?? []) : [],
-  );
+  // Traefik v3.8 reads BackendTLSPolicies (v1, and ConfigMaps) whatever experimentalChannel says.
+  const policies = new BackendTLSPolicies(b, objs.backendTLSPolicies ?? [], objs.configMaps ?? []);
   const cross = opts.crossProviderNamespaces;
   const crd = opts.crd === undefined ? { namespaces: [] } : opts.crd;
   for (const route of objs.httpRoutes)
     routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies, cross, crd);
   for (const route of objs.grpcRoutes ?? [])
     routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies, cross, crd);
-  // Traefik reads the Experimental Channel kinds only with experimentalChannel.
-  if (experimental) {
-    for (const route of objs.tlsRoutes ?? [])
-      l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross);
-    for (const route of objs.tcpRoutes ?? [])
-      l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute', cross);
-  }
+  // Traefik v3.8 (loadConfigurationFromGateways) reads TLSRoutes then TCPRoutes, both `v1`,
+  // without experimentalChannel.
+  for (const route of objs.tlsRoutes ?? [])
+    l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross);
+  for (const route of objs.tcpRoutes ?? [])
+    l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute', cross);
 
   statuses.push(...policies.statuses());
   for (const gw of ours) {

@@ -47,7 +47,6 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
       allowEmptyServices: false,
       allowExternalNameServices: false,
       entryPointPorts: { web: 8000, tcp: 9000, tls: 9443 },
-      experimentalChannel: true,
       ...opts,
     },
   );
@@ -82,7 +81,7 @@ const tcpGateway = gatewayFor('default', 'gw', [
   { name: 'http', port: 8000, protocol: 'HTTP' },
 ]);
 
-describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP configuration', () => {
+describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
   it('routes a TCPRoute on a TCP listener: HostSNI(`*`), a weighted service over its backendRefs', () => {
     const [a, aSlice] = svc('default', 'db', 5432, ['10.0.0.1', '10.0.0.2'], 15432);
     const [b, bSlice] = svc('default', 'db2', 5432, ['10.0.0.3'], 15432);
@@ -129,8 +128,9 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
       ['10.0.0.1:15432', '10.0.0.2:15432'],
     );
     const st = statusOf(statuses, 'TCPRoute', 'pg');
-    assert.equal(st.path, '/apis/gateway.networking.k8s.io/v1alpha2/namespaces/default/tcproutes/pg');
-    assert.equal(st.apiVersion, 'gateway.networking.k8s.io/v1alpha2');
+    // Written at `v1`, the version Traefik v3.8 reads (the v1.6.1 Standard CRDs serve no other).
+    assert.equal(st.path, '/apis/gateway.networking.k8s.io/v1/namespaces/default/tcproutes/pg');
+    assert.equal(st.apiVersion, undefined);
     assert.deepEqual(parentConds(st), [['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']]);
     const gw = statusOf(statuses, 'Gateway', 'gw').status['listeners'] as {
       name: string;
@@ -150,7 +150,7 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
         [
           'pass',
           0,
-          ['TCPRoute', 'TLSRoute'],
+          ['TLSRoute'],
           ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
         ],
         [
@@ -197,7 +197,7 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     ]);
   });
 
-  it('terminates TLS on a TLS listener in Terminate mode: its certificate, a TCP router with tls', () => {
+  it('terminates TLS on a TLS listener in Terminate mode: its certificate, a TCP router with tls; a TCPRoute is not taken there', () => {
     const [a, aSlice] = svc('default', 'app', 7, ['10.0.0.1'], 7007);
     const { config, data, statuses } = build({
       gateways: [
@@ -210,8 +210,15 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
           },
         ]),
       ],
+      tlsRoutes: [
+        tlsRouteFor('default', 't', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ backendRefs: [{ name: 'app', port: 7 }] }],
+        }),
+      ],
+      // Traefik v3.8's supportedRouteKinds (Gateway API v1.5): a TLS listener takes TLSRoutes only.
       tcpRoutes: [
-        tcpRouteFor('default', 't', {
+        tcpRouteFor('default', 'plain', {
           parentRefs: [{ name: 'gw' }],
           rules: [{ backendRefs: [{ name: 'app', port: 7 }] }],
         }),
@@ -222,11 +229,15 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     });
     void config;
     const routers = (data['tcp'] as { routers: Record<string, { tls?: unknown }> }).routers;
-    assert.deepEqual(routers[`${rn('tcproute-default-t-gw-default-gw-ep-tls-0')}`]?.tls, {});
+    assert.deepEqual(Object.keys(routers), [rn('tlsroute-default-t-gw-default-gw-ep-tls-0')]);
+    assert.deepEqual(routers[`${rn('tlsroute-default-t-gw-default-gw-ep-tls-0')}`]?.tls, {});
+    assert.deepEqual(parentConds(statusOf(statuses, 'TCPRoute', 'plain')), [
+      ['Accepted=False/NotAllowedByListeners', 'ResolvedRefs=True/ResolvedRefs'],
+    ]);
     assert.deepEqual((data['tls'] as { certificates: unknown[] }).certificates, [
       { certFile: 'CERT', keyFile: 'KEY' },
     ]);
-    assert.deepEqual(parentConds(statusOf(statuses, 'TCPRoute', 't')), [
+    assert.deepEqual(parentConds(statusOf(statuses, 'TLSRoute', 't')), [
       ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs'],
     ]);
   });
@@ -389,36 +400,37 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     );
   });
 
-  it('without experimentalChannel, reads no TCPRoute and refuses TCP and TLS listeners (Conflicted)', () => {
+  it('reads TCPRoutes and takes TCP and TLS listeners with or without experimentalChannel (Traefik v3.8)', () => {
     const [a, aSlice] = svc('default', 'app', 7, ['10.0.0.1'], 7007);
-    const { config, statuses } = build(
-      {
-        gateways: [tcpGateway],
-        tcpRoutes: [
-          tcpRouteFor('default', 'pg', {
-            parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
-            rules: [{ backendRefs: [{ name: 'app', port: 7 }] }],
-          }),
-        ],
-        services: [a],
-        endpointSlices: [aSlice],
-      },
-      { experimentalChannel: false },
-    );
-    assert.equal(config.tcp, undefined);
-    assert.equal(
-      statuses.find((s) => s.kind === 'TCPRoute'),
-      undefined,
-    );
-    const listeners = statusOf(statuses, 'Gateway', 'gw').status['listeners'] as { conditions: unknown }[];
-    assert.deepEqual(conds(listeners[0]!.conditions), [
-      'Conflicted=True/ProtocolConflict',
-      'Programmed=False/Invalid',
+    const objs = {
+      gateways: [tcpGateway],
+      tcpRoutes: [
+        tcpRouteFor('default', 'pg', {
+          parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+          rules: [{ backendRefs: [{ name: 'app', port: 7 }] }],
+        }),
+      ],
+      services: [a],
+      endpointSlices: [aSlice],
+    };
+    const without = build(objs, { experimentalChannel: false });
+    const withIt = build(objs, { experimentalChannel: true });
+    assert.deepEqual(without.data, withIt.data);
+    assert.deepEqual(Object.keys(without.config.tcp!.routers), [
+      rn('tcproute-default-pg-gw-default-gw-ep-tcp-0'),
     ]);
-    assert.deepEqual(conds(listeners[1]!.conditions), [
-      'Conflicted=True/InvalidRouteKinds',
-      'Programmed=False/Invalid',
+    assert.deepEqual(parentConds(statusOf(without.statuses, 'TCPRoute', 'pg')), [
+      ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs'],
     ]);
+    const listeners = statusOf(without.statuses, 'Gateway', 'gw').status['listeners'] as {
+      conditions: unknown;
+    }[];
+    for (const l of listeners.slice(0, 2))
+      assert.deepEqual(conds(l.conditions), [
+        'Accepted=True/Accepted',
+        'ResolvedRefs=True/ResolvedRefs',
+        'Programmed=True/Programmed',
+      ]);
   });
 
   it('refuses listeners as Traefik`s loadGatewayListeners: tls on TCP, none on TLS, HTTPS passthrough, allowedRoutes.kinds', () => {
@@ -457,12 +469,12 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
       listeners.map((l) => [l.name, conds(l.conditions)[0], l.supportedKinds.map((k) => k.kind)]),
       [
         ['a', 'Accepted=False/InvalidTLSConfiguration', ['TCPRoute']],
-        ['b', 'Accepted=False/InvalidTLSConfiguration', ['TCPRoute', 'TLSRoute']],
+        ['b', 'Accepted=False/InvalidTLSConfiguration', ['TLSRoute']],
         ['c', 'Accepted=False/UnsupportedProtocol', ['HTTPRoute', 'GRPCRoute']],
-        ['d', 'Accepted=True/Accepted', ['TCPRoute', 'TLSRoute']],
+        ['d', 'Accepted=True/Accepted', ['TLSRoute']],
         ['e', 'ResolvedRefs=False/InvalidRouteKinds', []],
         ['f', 'Accepted=True/Accepted', ['TLSRoute']],
-        ['g', 'Accepted=False/HostnameConflict', ['TCPRoute', 'TLSRoute']],
+        ['g', 'Accepted=False/HostnameConflict', ['TLSRoute']],
       ],
     );
     assert.deepEqual(conds(listeners[6]!.conditions), [

@@ -1,5 +1,5 @@
 /*
- * TCPRoutes and TLSRoutes (`gateway.networking.k8s.io/v1alpha2`, the Experimental Channel) as
+ * TCPRoutes and TLSRoutes (`gateway.networking.k8s.io/v1`, Standard since Gateway API v1.6 and v1.5) as
  * Traefik's pkg/provider/kubernetes/gateway/tcproute.go and tlsroute.go build them (loadTCPRoutes,
  * loadTLSRoutes, loadTCPWRRService, loadTCPService, loadTCPServers, hostSNIRule), with
  * getBackendAddresses of kubernetes.go for the servers.
@@ -99,9 +99,8 @@ export function l4RouteConfig(
   const current = (route as { status?: { parents?: readonly Obj[] } }).status?.parents ?? [];
   statuses.push({
     kind,
-    apiVersion: `${GROUP}/v1alpha2`,
     object: route,
-    path: objectPath(route, kind === 'TCPRoute' ? 'tcproutes' : 'tlsroutes', false, 'v1alpha2'),
+    path: objectPath(route, kind === 'TCPRoute' ? 'tcproutes' : 'tlsroutes'),
     status: { parents: [...current.filter((p) => p['controllerName'] !== CONTROLLER), ...parents] },
   });
 }

@@ -109,28 +109,23 @@ function allowedNamespaces(
 }
 
 /**
- * The route kinds a listener's protocol takes, as Traefik's supportedRouteKinds
- * (pkg/provider/kubernetes/gateway/kubernetes.go): HTTP and HTTPS take HTTPRoutes and
- * GRPCRoutes; TCP takes TCPRoutes and TLS takes TCPRoutes and TLSRoutes, with the Experimental
- * Channel only (without it: `Conflicted`). Another protocol is not accepted.
+ * The route kinds a listener's protocol takes, as Traefik v3.8's supportedRouteKinds
+ * (pkg/provider/kubernetes/gateway/kubernetes.go, Gateway API v1.6): HTTP and HTTPS take
+ * HTTPRoutes and GRPCRoutes, TCP TCPRoutes and TLS TLSRoutes (no longer TCPRoutes, as Gateway API
+ * v1.5 decided), none of them behind `experimentalChannel` any more. Another protocol is not
+ * accepted.
  */
 function supportedKinds(
   protocol: string,
-  experimental: boolean,
 ): string[] | { type: string; ok: boolean; reason: string; message: string } {
-  const needsExperimental = {
-    type: 'Conflicted',
-    ok: true,
-    message: `Protocol "${protocol}" requires the experimental channel support to be enabled, please use the \`experimentalChannel\` option`,
-  };
   switch (protocol) {
     case 'HTTP':
     case 'HTTPS':
       return ['HTTPRoute', 'GRPCRoute'];
     case 'TCP':
-      return experimental ? ['TCPRoute'] : { ...needsExperimental, reason: 'ProtocolConflict' };
+      return ['TCPRoute'];
     case 'TLS':
-      return experimental ? ['TCPRoute', 'TLSRoute'] : { ...needsExperimental, reason: 'InvalidRouteKinds' };
+      return ['TLSRoute'];
     default:
       return {
         type: 'Accepted',
@@ -156,7 +151,6 @@ export function gatewayListeners(
   grants: ReferenceGrants,
   gw: KubeObject,
   entryPointPorts: Readonly<Record<string, number>>,
-  experimental = false,
   scope: NamespaceScope = { objects: [], watched: [] },
   httpTlsEntryPoints: ReadonlySet<string> = new Set(),
 ): Attach[] {
@@ -179,7 +173,7 @@ export function gatewayListeners(
     const ep = Object.entries(entryPointPorts).find(
       ([name, port]) => port === l.port && !(l.protocol === 'HTTP' && httpTlsEntryPoints.has(name)),
     )?.[0];
-    const supported = supportedKinds(l.protocol, experimental);
+    const supported = supportedKinds(l.protocol);
     let kinds: string[] = [];
     // Traefik's loadGatewayListeners: after the protocol and the entry point, before the kinds.
     const allowed =
