@@ -13,6 +13,7 @@ import {
 } from './gateway-backends.ts';
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { GRPC_UNAVAILABLE, type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
+import { dropChildlessListenerRouters, listenerRouters } from './gateway-isolation.ts';
 import { l4RouteConfig } from './gateway-l4.ts';
 import {
   type Attach,
@@ -156,6 +157,9 @@ export function gatewayConfig(
   const policies = new BackendTLSPolicies(b, objs.backendTLSPolicies ?? [], objs.configMaps ?? []);
   const cross = opts.crossProviderNamespaces;
   const crd = opts.crd === undefined ? { namespaces: [] } : opts.crd;
+  // Traefik v3.8's buildListenerRouters: the isolation of a listener depends on the other
+  // listeners of its entry point (gateway-isolation.ts).
+  const parentRouters = listenerRouters(b, listeners);
   for (const route of objs.httpRoutes)
     routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies, cross, crd);
   for (const route of objs.grpcRoutes ?? [])
@@ -166,6 +170,7 @@ export function gatewayConfig(
     l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross);
   for (const route of objs.tcpRoutes ?? [])
     l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute', cross);
+  dropChildlessListenerRouters(b, parentRouters);
 
   statuses.push(...policies.statuses());
   for (const gw of ours) {
@@ -487,9 +492,10 @@ function routerOf(
     // core.defaultRuleSyntax v2 does not apply to them (pkg/provider/kubernetes/gateway).
     ruleSyntax: 'default',
     priority: built.priority,
-    entryPoints: [a.entryPoint],
+    // Traefik v3.8 (listener isolation): a child of its listener's routers, which hold the entry
+    // point and the TLS configuration (gateway-isolation.ts).
+    parentRefs: [...a.routerNames],
     service,
     ...(middlewares.length > 0 ? { middlewares: [...middlewares] } : {}),
-    ...(a.listener.protocol === 'HTTPS' ? { tls: {} } : {}),
   };
 }

@@ -51,7 +51,17 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
     },
   );
   const u = gatewayUpdate(b, 'kubernetesgateway', { knownProviders: ['kubernetescrd', 'file'] });
-  return { config: u.config!, issues: u.issues.map(formatIssue), statuses: b.statuses, data: b.data };
+  // The routes' routers only: the listener routers (gateway-isolation.ts) are tested beside.
+  const config = u.config!;
+  const routers = Object.fromEntries(
+    Object.entries(config.http.routers).filter(([n]) => !n.startsWith('listener-')),
+  );
+  return {
+    config: { ...config, http: { ...config.http, routers } },
+    issues: u.issues.map(formatIssue),
+    statuses: b.statuses,
+    data: b.data,
+  };
 }
 
 const conds = (c: unknown): string[] =>

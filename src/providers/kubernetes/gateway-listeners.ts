@@ -39,6 +39,11 @@ export interface Attach {
   /** The namespaces whose routes it admits (Traefik's AllowedNamespaces); `all` for `from: All`. */
   readonly namespaces: ReadonlySet<string> | 'all';
   readonly status: { name: string; supportedKinds: Obj[]; attachedRoutes: number; conditions: Condition[] };
+  /**
+   * Traefik v3.8's RouterNames: the listener routers (gateway-isolation.ts) this listener is the
+   * most specific match for; its HTTP routes' routers are their children.
+   */
+  readonly routerNames: string[];
 }
 
 /** A route's `parentRefs` entry. */
@@ -266,6 +271,7 @@ export function gatewayListeners(
       attached: ok,
       kinds,
       namespaces,
+      routerNames: [],
       status: {
         name: l.name,
         supportedKinds: kinds.map((kind) => ({ group: GROUP, kind })),

@@ -1,0 +1,155 @@
+/**
+ * The Gateway API provider's Gateway-level behaviour of Traefik v3.8 in the real proxy, against
+ * the API server on loopback (test/helpers/fake-kube.ts, the v1.6.1 Standard CRDs) and a real
+ * backend that answers with the path it got.
+ *
+ * Listener isolation (the conformance suite's GatewayHTTPListenerIsolation): a Gateway whose HTTP
+ * listeners on one port have no hostname, `*.example.com`, `*.foo.example.com` and
+ * `abc.foo.example.com`, one route attached to each (`sectionName`) under its own path: a request
+ * reaches only the routes of the most specific listener for its host. And the brief's two
+ * listeners `*.example.com` and `foo.example.com`: `foo.example.com` reaches the route of the
+ * `foo.example.com` listener only.
+ */
+import assert from 'node:assert/strict';
+import { request } from 'node:http';
+import { after, before, describe, it } from 'node:test';
+import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type FakeKube, startFakeKube } from '../helpers/fake-kube.ts';
+import {
+  endpointSliceFor,
+  gatewayClassFor,
+  gatewayFor,
+  httpRouteFor,
+  serviceFor,
+} from '../helpers/kube-objects.ts';
+import { freePort } from '../helpers/pebble.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { untilApplied } from '../helpers/wait.ts';
+
+const get = (port: number, host: string, path: string): Promise<{ status: number; text: string }> =>
+  new Promise((resolve, reject) => {
+    request({ port, host: '127.0.0.1', path, headers: { host }, agent: false }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (c: string) => {
+        text += c;
+      });
+      res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+    })
+      .on('error', reject)
+      .end();
+  });
+
+/** An HTTPRoute attached to one listener (`sectionName`) of `gw`, under the path `/<listener>`. */
+const routeTo = (gw: string, listener: string) =>
+  httpRouteFor('apps', `${gw}-${listener}`, {
+    parentRefs: [{ name: gw, sectionName: listener }],
+    rules: [
+      {
+        matches: [{ path: { type: 'PathPrefix', value: `/${listener}` } }],
+        backendRefs: [{ name: 'app', port: 80 }],
+      },
+    ],
+  });
+
+describe('Kubernetes Gateway API provider: listener isolation (e2e, Traefik v3.8)', () => {
+  let app: Backend;
+  let kube: FakeKube;
+  let proxy: ProxyProcess;
+  let isoPort = 0;
+  let twoPort = 0;
+
+  before(async () => {
+    [app, kube, isoPort, twoPort] = await Promise.all([
+      startBackend((req, res) => res.end(`app ${req.url}`)),
+      startFakeKube(),
+      freePort(),
+      freePort(),
+    ]);
+    const isolation = [
+      { name: 'empty-hostname', port: isoPort, protocol: 'HTTP' },
+      { name: 'wildcard-example-com', port: isoPort, protocol: 'HTTP', hostname: '*.example.com' },
+      { name: 'wildcard-foo-example-com', port: isoPort, protocol: 'HTTP', hostname: '*.foo.example.com' },
+      { name: 'abc-foo-example-com', port: isoPort, protocol: 'HTTP', hostname: 'abc.foo.example.com' },
+    ];
+    for (const o of [
+      serviceFor('apps', 'app'),
+      endpointSliceFor('apps', 'app', ['127.0.0.1'], app.port),
+      gatewayClassFor(),
+      gatewayFor('apps', 'iso', isolation),
+      ...isolation.map((l) => routeTo('iso', l.name)),
+      gatewayFor('apps', 'two', [
+        { name: 'wildcard', port: twoPort, protocol: 'HTTP', hostname: '*.example.com' },
+        { name: 'foo', port: twoPort, protocol: 'HTTP', hostname: 'foo.example.com' },
+      ]),
+      routeTo('two', 'wildcard'),
+      routeTo('two', 'foo'),
+    ])
+      kube.apply(o);
+    proxy = await startProxy({
+      config: `entryPoints:
+  iso:
+    address: "127.0.0.1:${isoPort}"
+  two:
+    address: "127.0.0.1:${twoPort}"
+log: { level: INFO }
+providers:
+  providersThrottleDuration: 50ms
+  kubernetesGateway:
+    endpoint: "${kube.url}"
+    token: test-token
+    # Accepted; it enables nothing since Traefik v3.8.
+    experimentalChannel: true
+`,
+    });
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([kube?.close(), app?.close()]);
+  });
+
+  it('serves a request only with the routes of the most specific listener for its host (GatewayHTTPListenerIsolation)', async () => {
+    await untilApplied(
+      proxy,
+      0,
+      async () => (await get(isoPort, 'abc.foo.example.com', '/abc-foo-example-com')).status === 200,
+    );
+    const cases: [string, string, number][] = [
+      ['bar.com', '/empty-hostname', 200],
+      ['bar.com', '/wildcard-example-com', 404],
+      ['bar.com', '/wildcard-foo-example-com', 404],
+      ['bar.com', '/abc-foo-example-com', 404],
+      ['bar.example.com', '/wildcard-example-com', 200],
+      ['bar.example.com', '/empty-hostname', 404],
+      ['bar.example.com', '/wildcard-foo-example-com', 404],
+      ['bar.example.com', '/abc-foo-example-com', 404],
+      ['bar.foo.example.com', '/wildcard-foo-example-com', 200],
+      ['bar.foo.example.com', '/empty-hostname', 404],
+      ['bar.foo.example.com', '/wildcard-example-com', 404],
+      ['bar.foo.example.com', '/abc-foo-example-com', 404],
+      ['abc.foo.example.com', '/abc-foo-example-com', 200],
+      ['abc.foo.example.com', '/empty-hostname', 404],
+      ['abc.foo.example.com', '/wildcard-example-com', 404],
+      ['abc.foo.example.com', '/wildcard-foo-example-com', 404],
+    ];
+    const got: [string, string, number][] = [];
+    for (const [host, path] of cases) got.push([host, path, (await get(isoPort, host, path)).status]);
+    assert.deepEqual(got, cases);
+    assert.deepEqual(await get(isoPort, 'abc.foo.example.com', '/abc-foo-example-com'), {
+      status: 200,
+      text: 'app /abc-foo-example-com',
+    });
+  });
+
+  it('sends foo.example.com to the foo.example.com listener`s route only, not to the *.example.com one`s', async () => {
+    await untilApplied(proxy, 0, async () => (await get(twoPort, 'foo.example.com', '/foo')).status === 200);
+    assert.deepEqual(await get(twoPort, 'foo.example.com', '/foo'), { status: 200, text: 'app /foo' });
+    assert.equal((await get(twoPort, 'foo.example.com', '/wildcard')).status, 404);
+    assert.deepEqual(await get(twoPort, 'bar.example.com', '/wildcard'), {
+      status: 200,
+      text: 'app /wildcard',
+    });
+    assert.equal((await get(twoPort, 'bar.example.com', '/foo')).status, 404);
+  });
+});
