@@ -9,6 +9,12 @@
  * reaches only the routes of the most specific listener for its host. And the brief's two
  * listeners `*.example.com` and `foo.example.com`: `foo.example.com` reaches the route of the
  * `foo.example.com` listener only.
+ *
+ * ListenerSet (Standard since Gateway API v1.5, Traefik v3.8): a ListenerSet of another namespace
+ * adds a listener to a Gateway that allows it (`allowedListeners.namespaces.from: All`); an
+ * HTTPRoute whose parentRef is the ListenerSet is served on it, and the ListenerSet's, the
+ * Gateway's (`attachedListenerSets`) and the route's statuses are written as Traefik writes them;
+ * a ListenerSet of a Gateway that does not allow it is `NotAllowed` and its route not served.
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -20,11 +26,20 @@ import {
   gatewayClassFor,
   gatewayFor,
   httpRouteFor,
+  listenerSetFor,
   serviceFor,
 } from '../helpers/kube-objects.ts';
 import { freePort } from '../helpers/pebble.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
-import { untilApplied } from '../helpers/wait.ts';
+import { untilApplied, within } from '../helpers/wait.ts';
+
+interface Cond {
+  type: string;
+  status: string;
+  reason: string;
+}
+const conds = (c: readonly Cond[] | undefined): string[] =>
+  (c ?? []).map((x) => `${x.type}=${x.status}/${x.reason}`);
 
 const get = (port: number, host: string, path: string): Promise<{ status: number; text: string }> =>
   new Promise((resolve, reject) => {
@@ -52,20 +67,49 @@ const routeTo = (gw: string, listener: string) =>
     ],
   });
 
-describe('Kubernetes Gateway API provider: listener isolation (e2e, Traefik v3.8)', () => {
+describe('Kubernetes Gateway API provider: listener isolation and ListenerSets (e2e, Traefik v3.8)', () => {
   let app: Backend;
   let kube: FakeKube;
   let proxy: ProxyProcess;
   let isoPort = 0;
   let twoPort = 0;
+  let setPort = 0;
 
   before(async () => {
-    [app, kube, isoPort, twoPort] = await Promise.all([
+    [app, kube, isoPort, twoPort, setPort] = await Promise.all([
       startBackend((req, res) => res.end(`app ${req.url}`)),
       startFakeKube(),
       freePort(),
       freePort(),
+      freePort(),
     ]);
+    const shared = gatewayFor('apps', 'shared', [
+      { name: 'main', port: setPort, protocol: 'HTTP', hostname: 'gw.example' },
+    ]);
+    (shared['spec'] as Record<string, unknown>)['allowedListeners'] = { namespaces: { from: 'All' } };
+    const listenerSets = [
+      serviceFor('team', 'app'),
+      endpointSliceFor('team', 'app', ['127.0.0.1'], app.port),
+      shared,
+      // Its default allowedListeners allow none.
+      gatewayFor('apps', 'closed', [
+        { name: 'main', port: setPort, protocol: 'HTTP', hostname: 'closed.example' },
+      ]),
+      listenerSetFor('team', 'extra', { name: 'shared', namespace: 'apps' }, [
+        { name: 'team', port: setPort, protocol: 'HTTP', hostname: 'team.example' },
+      ]),
+      listenerSetFor('team', 'refused', { name: 'closed', namespace: 'apps' }, [
+        { name: 'team', port: setPort, protocol: 'HTTP', hostname: 'refused.example' },
+      ]),
+      httpRouteFor('team', 'via-set', {
+        parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'ListenerSet', name: 'extra' }],
+        rules: [{ backendRefs: [{ name: 'app', port: 80 }] }],
+      }),
+      httpRouteFor('team', 'via-refused', {
+        parentRefs: [{ group: 'gateway.networking.k8s.io', kind: 'ListenerSet', name: 'refused' }],
+        rules: [{ backendRefs: [{ name: 'app', port: 80 }] }],
+      }),
+    ];
     const isolation = [
       { name: 'empty-hostname', port: isoPort, protocol: 'HTTP' },
       { name: 'wildcard-example-com', port: isoPort, protocol: 'HTTP', hostname: '*.example.com' },
@@ -84,6 +128,7 @@ describe('Kubernetes Gateway API provider: listener isolation (e2e, Traefik v3.8
       ]),
       routeTo('two', 'wildcard'),
       routeTo('two', 'foo'),
+      ...listenerSets,
     ])
       kube.apply(o);
     proxy = await startProxy({
@@ -92,6 +137,8 @@ describe('Kubernetes Gateway API provider: listener isolation (e2e, Traefik v3.8
     address: "127.0.0.1:${isoPort}"
   two:
     address: "127.0.0.1:${twoPort}"
+  sets:
+    address: "127.0.0.1:${setPort}"
 log: { level: INFO }
 providers:
   providersThrottleDuration: 50ms
@@ -151,5 +198,77 @@ providers:
       text: 'app /wildcard',
     });
     assert.equal((await get(twoPort, 'bar.example.com', '/foo')).status, 404);
+  });
+
+  it('serves an HTTPRoute attached to a ListenerSet the Gateway allows, and writes the statuses Traefik v3.8 writes', async () => {
+    await untilApplied(proxy, 0, async () => (await get(setPort, 'team.example', '/x')).status === 200);
+    assert.deepEqual(await get(setPort, 'team.example', '/x'), { status: 200, text: 'app /x' });
+    // The ListenerSet's listener takes its routes only: the Gateway's hostname has none.
+    assert.equal((await get(setPort, 'gw.example', '/x')).status, 404);
+    // A ListenerSet the Gateway does not allow adds no listener.
+    assert.equal((await get(setPort, 'refused.example', '/x')).status, 404);
+
+    const set = await within(
+      kube.waitForWrite(
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/team\/listenersets\/extra\/status$/,
+      ),
+      'the ListenerSet status',
+    );
+    const st = set['status'] as {
+      conditions: (Cond & { observedGeneration: number })[];
+      listeners: { name: string; attachedRoutes: number; conditions: Cond[] }[];
+    };
+    assert.deepEqual(conds(st.conditions), ['Accepted=True/Accepted', 'Programmed=True/Programmed']);
+    // The ListenerSet's generation, not its Gateway's.
+    const gen = set.metadata['generation'];
+    assert.deepEqual(
+      st.conditions.map((c) => c.observedGeneration),
+      [gen, gen],
+    );
+    assert.deepEqual(
+      st.listeners.map((l) => [l.name, l.attachedRoutes, conds(l.conditions)]),
+      [
+        [
+          'team',
+          1,
+          ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
+        ],
+      ],
+    );
+    const refused = await within(
+      kube.waitForWrite(
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/team\/listenersets\/refused\/status$/,
+      ),
+      'the refused ListenerSet status',
+    );
+    assert.deepEqual(conds((refused['status'] as { conditions: Cond[] }).conditions), [
+      'Accepted=False/NotAllowed',
+      'Programmed=False/NotAllowed',
+    ]);
+    const gw = await within(
+      kube.waitForWrite(
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/apps\/gateways\/shared\/status$/,
+      ),
+      'the Gateway status',
+    );
+    const gs = gw['status'] as { attachedListenerSets: number; listeners: { name: string }[] };
+    assert.equal(gs.attachedListenerSets, 1);
+    // The Gateway's status lists its own listeners only.
+    assert.deepEqual(
+      gs.listeners.map((l) => l.name),
+      ['main'],
+    );
+    const route = await within(
+      kube.waitForWrite(
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/team\/httproutes\/via-set\/status$/,
+      ),
+      'the route status',
+    );
+    const parents = (route['status'] as { parents: { parentRef: { kind: string }; conditions: Cond[] }[] })
+      .parents;
+    assert.deepEqual(
+      parents.map((p) => [p.parentRef.kind, conds(p.conditions)]),
+      [['ListenerSet', ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']]],
+    );
   });
 });

@@ -19,9 +19,11 @@ import {
   type Attach,
   allowsNamespace,
   gatewayListeners,
+  isListenerSetParent,
   type ParentRef,
   parentListeners,
 } from './gateway-listeners.ts';
+import { listenerSetAllowed, listenerSetStatus, listenerSetsOf } from './gateway-listenersets.ts';
 import { gatewayRouterName, hostnames, type Match, matchRule } from './gateway-match.ts';
 import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
@@ -45,6 +47,8 @@ export interface GatewayObjects {
   readonly referenceGrants?: readonly KubeObject[];
   /** The cluster's Namespaces (their labels: `allowedRoutes.namespaces.from: Selector`). */
   readonly namespaces?: readonly KubeObject[];
+  /** `v1` ListenerSets (Standard since Gateway API v1.5): more listeners for a Gateway. */
+  readonly listenerSets?: readonly KubeObject[];
 }
 
 export interface GatewayOptions {
@@ -109,6 +113,9 @@ interface Rule {
  *   (gateway-filters.ts), its backendRefs a weighted service `<router>-wrr` over the load
  *   balancers `<ns>-<service>-<port>` (weight 0: no traffic; another namespace only with a
  *   ReferenceGrant there, reference-grants.ts);
+ * - ListenerSets (gateway-listenersets.ts) add listeners to the Gateways that allow them, and a
+ *   parent router per listener hostname isolates the listeners of an entry point
+ *   (gateway-isolation.ts), as Traefik v3.8;
  * - the statuses Traefik writes: GatewayClass Accepted (reason Handled); Gateway Accepted and Programmed, each
  *   listener's attachedRoutes and Accepted/ResolvedRefs/Programmed; each HTTPRoute parent's
  *   Accepted and ResolvedRefs (RefNotPermitted, BackendNotFound, InvalidKind).
@@ -148,8 +155,27 @@ export function gatewayConfig(
   const listeners: Attach[] = [];
   const scope = { objects: objs.namespaces ?? [], watched: opts.namespaces ?? [] };
   const httpTls = new Set(opts.httpTlsEntryPoints ?? []);
-  for (const gw of ours)
-    listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, scope, httpTls));
+  // Traefik v3.8's loadListenerSetListeners: the ListenerSets naming each Gateway (oldest first),
+  // allowed by its `allowedListeners` or not (those get a status only), add their listeners after
+  // its own, claiming protocol, hostname and port from the same set.
+  const sets = new Map<KubeObject, { set: KubeObject; allowed: boolean }[]>();
+  const setNames = new Set<string>();
+  for (const gw of ours) {
+    const allocated = new Set<string>();
+    listeners.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, scope, httpTls, allocated));
+    const mine = listenerSetsOf(objs.listenerSets ?? [], gw).map((set) => ({
+      set,
+      allowed: listenerSetAllowed(gw, set, scope),
+    }));
+    sets.set(gw, mine);
+    for (const { set, allowed } of mine) {
+      setNames.add(`${set.metadata.namespace ?? 'default'}/${set.metadata.name}`);
+      if (allowed)
+        listeners.push(
+          ...gatewayListeners(b, grants, gw, opts.entryPointPorts, scope, httpTls, allocated, set),
+        );
+    }
+  }
   const addresses =
     opts.statusAddress === undefined || ours.length === 0 ? [] : statusAddresses(b, opts.statusAddress);
 
@@ -161,27 +187,44 @@ export function gatewayConfig(
   // listeners of its entry point (gateway-isolation.ts).
   const parentRouters = listenerRouters(b, listeners);
   for (const route of objs.httpRoutes)
-    routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies, cross, crd);
+    routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies, cross, crd, setNames);
   for (const route of objs.grpcRoutes ?? [])
-    routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies, cross, crd);
+    routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies, cross, crd, setNames);
   // Traefik v3.8 (loadConfigurationFromGateways) reads TLSRoutes then TCPRoutes, both `v1`,
   // without experimentalChannel.
   for (const route of objs.tlsRoutes ?? [])
-    l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross);
+    l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross, setNames);
   for (const route of objs.tcpRoutes ?? [])
-    l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute', cross);
+    l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute', cross, setNames);
   dropChildlessListenerRouters(b, parentRouters);
 
   statuses.push(...policies.statuses());
   for (const gw of ours) {
-    const mine = listeners.filter((l) => l.gw === gw);
+    const all = listeners.filter((l) => l.gw === gw);
+    // Traefik v3.8: the Gateway's status reports its own listeners, a ListenerSet's its own.
+    const mine = all.filter((l) => l.set === undefined);
+    // A Gateway is accepted as soon as one listener serving it is valid, whoever declares it.
+    const accepted = all.length === 0 || all.some((l) => l.attached);
+    let attachedListenerSets = 0;
+    for (const { set, allowed } of sets.get(gw) ?? []) {
+      const st = listenerSetStatus(set, allowed, all, accepted);
+      if (st.accepted) attachedListenerSets++;
+      statuses.push({
+        kind: 'ListenerSet',
+        object: set,
+        path: objectPath(set, 'listenersets'),
+        status: st.status,
+      });
+    }
     statuses.push({
       kind: 'Gateway',
       object: gw,
       path: objectPath(gw, 'gateways'),
       status: {
-        conditions: gatewayConditions(gw, mine),
+        conditions: gatewayConditions(gw, mine, accepted),
         listeners: mine.map((l) => l.status),
+        // Traefik v3.8's makeGatewayStatus: the ListenerSets accepted (always written).
+        attachedListenerSets,
         ...(addresses.length > 0 ? { addresses } : {}),
       },
     });
@@ -196,7 +239,7 @@ export function gatewayConfig(
  * Programmed=False; some invalid leave the Gateway Accepted and Programmed, the reason of
  * Accepted `ListenersNotValid`. The listeners keep being routed either way.
  */
-function gatewayConditions(gw: KubeObject, mine: readonly Attach[]): Condition[] {
+function gatewayConditions(gw: KubeObject, mine: readonly Attach[], accepted: boolean): Condition[] {
   const infra = (gw.spec as { infrastructure?: { parametersRef?: unknown } | null } | undefined)
     ?.infrastructure;
   if (infra?.parametersRef !== undefined && infra.parametersRef !== null)
@@ -209,9 +252,8 @@ function gatewayConditions(gw: KubeObject, mine: readonly Attach[]): Condition[]
         'Gateway infrastructure parametersRef is not supported',
       ),
     ];
-  const valid = mine.filter((l) => l.attached).length;
-  const invalid = mine.length - valid;
-  if (invalid > 0 && valid === 0)
+  const invalid = mine.filter((l) => !l.attached).length;
+  if (!accepted)
     return [
       condition(gw, 'Accepted', false, 'ListenersNotValid', 'At least one Listener must be valid'),
       condition(gw, 'Programmed', false, 'Invalid', 'No Listener is valid'),
@@ -272,6 +314,7 @@ function routeConfig(
   policies: BackendTLSPolicies,
   cross: readonly string[] | undefined,
   crd: CrdRegistry,
+  sets: ReadonlySet<string> = new Set(),
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const where = `${kind.toLowerCase()} ${ns}/${route.metadata.name}`;
@@ -285,8 +328,8 @@ function routeConfig(
   const parents: Obj[] = [];
   for (const parent of spec.parentRefs ?? []) {
     const ofGateway = parentListeners(parent, ns, listeners);
-    // A parent that is not one of our Gateways is another controller's to report on.
-    if (ofGateway.length === 0) continue;
+    // A parent that is not one of our Gateways (or their ListenerSets) is another controller's.
+    if (ofGateway.length === 0 && !isListenerSetParent(parent, ns, sets)) continue;
     const gwNs = parent.namespace ?? ns;
     let accepted = condition(
       route,
@@ -405,6 +448,7 @@ function routers(
       a.gw.metadata.name,
       a.entryPoint,
       ri,
+      a.set,
     );
     // Traefik's loadHTTPRoute / loadGRPCRoute: filters it cannot load route to `<router>-err-wrr`,
     // one child `invalid-httproute-filter` answering 500 (`invalid-grpcroute-filter`, gRPC

@@ -8,7 +8,7 @@ import { runKubeProvider } from './kube-watch.ts';
 
 /**
  * Traefik's Gateway API provider (pkg/provider/kubernetes/gateway): GatewayClasses, Gateways,
- * HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes and BackendTLSPolicies (`gateway.networking.k8s.io/v1`,
+ * HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes, BackendTLSPolicies and ListenerSets (`gateway.networking.k8s.io/v1`,
  * the Gateway API v1.6.1 Standard CRDs Traefik v3.8 requires), ReferenceGrants (`v1beta1`),
  * ConfigMaps, Services, Secrets and EndpointSlices, followed by informers. Objects are `name@kubernetesgateway`. After each build
  * the statuses of our GatewayClasses, Gateways and HTTPRoutes are written back (StatusWriter:
@@ -72,6 +72,8 @@ export class KubernetesGatewayProvider implements Provider {
       tcpRoutes: { prefix: gw, plural: 'tcproutes' },
       tlsRoutes: { prefix: gw, plural: 'tlsroutes' },
       backendTLSPolicies: { prefix: gw, plural: 'backendtlspolicies' },
+      // Traefik v3.8's client lists ListenerSets (`v1`, Standard since Gateway API v1.5).
+      listenerSets: { prefix: gw, plural: 'listenersets' },
       configMaps: { prefix: '/api/v1', plural: 'configmaps' },
     };
     yield* runKubeProvider(
