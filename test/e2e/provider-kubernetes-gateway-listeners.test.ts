@@ -15,6 +15,7 @@
  * HTTPRoute whose parentRef is the ListenerSet is served on it, and the ListenerSet's, the
  * Gateway's (`attachedListenerSets`) and the route's statuses are written as Traefik writes them;
  * a ListenerSet of a Gateway that does not allow it is `NotAllowed` and its route not served.
+ * And the GatewayClass status lists the features Traefik v3.8 claims (`supportedFeatures`).
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -270,5 +271,18 @@ providers:
       parents.map((p) => [p.parentRef.kind, conds(p.conditions)]),
       [['ListenerSet', ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']]],
     );
+  });
+
+  it('writes the GatewayClass status with the features Traefik v3.8 supports', async () => {
+    const cls = await within(
+      kube.waitForWrite(/^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/gatewayclasses\/traefik\/status$/),
+      'the GatewayClass status',
+    );
+    const st = cls['status'] as { conditions: Cond[]; supportedFeatures: { name: string }[] };
+    assert.deepEqual(conds(st.conditions), ['Accepted=True/Handled']);
+    const names = st.supportedFeatures.map((f) => f.name);
+    assert.equal(names.length, 32);
+    for (const f of ['GatewayHTTPListenerIsolation', 'TCPRoute', 'TLSRoute', 'TLSRouteModeTerminate'])
+      assert.ok(names.includes(f), f);
   });
 });

@@ -994,6 +994,21 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.equal(Object.keys(config.http.routers).length, 2);
   });
 
+  it('keeps a GatewayClass`s conditions other than Accepted, as Traefik`s upsertGatewayClassConditionAccepted', () => {
+    const cls = gatewayClassFor() as Record<string, unknown>;
+    cls['status'] = {
+      conditions: [
+        { type: 'SupportedVersion', status: 'True', reason: 'SupportedVersion', message: 'v1.6.1' },
+        { type: 'Accepted', status: 'False', reason: 'Pending', message: '' },
+      ],
+    };
+    const { statuses } = build({ gatewayClasses: [cls] });
+    assert.deepEqual(conds(statusOf(statuses, 'GatewayClass', 'traefik')['conditions']), [
+      'SupportedVersion=True/SupportedVersion',
+      'Accepted=True/Handled',
+    ]);
+  });
+
   it('reports GatewayClass, Gateway (attached routes per listener) and route parents` statuses, ours only', () => {
     const { statuses } = build({
       gatewayClasses: [gatewayClassFor(), gatewayClassFor('other', 'example.com/other')],
@@ -1025,6 +1040,22 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(conds(statusOf(statuses, 'GatewayClass', 'traefik')['conditions']), [
       'Accepted=True/Handled',
     ]);
+    // Traefik v3.8's SupportedFeatures, sorted by name.
+    const features = (
+      statusOf(statuses, 'GatewayClass', 'traefik')['supportedFeatures'] as { name: string }[]
+    ).map((f) => f.name);
+    assert.equal(features.length, 32);
+    assert.deepEqual(features, [...features].sort());
+    for (const f of [
+      'Gateway',
+      'GatewayHTTPListenerIsolation',
+      'HTTPRoute',
+      'TCPRoute',
+      'TLSRoute',
+      'ReferenceGrant',
+    ])
+      assert.ok(features.includes(f), f);
+    assert.ok(!features.includes('ListenerSet'), 'Traefik v3.8 does not claim ListenerSet');
     const listeners = statusOf(statuses, 'Gateway', 'gw')['listeners'] as {
       name: string;
       attachedRoutes: number;

@@ -91,6 +91,47 @@ export interface GatewayOptions {
 
 export const CONTROLLER = 'traefik.io/gateway-controller';
 
+/**
+ * The Gateway API features Traefik v3.8 claims in its GatewayClasses' `status.supportedFeatures`
+ * (pkg/provider/kubernetes/gateway/features.go SupportedFeatures: the Gateway, HTTPRoute,
+ * ReferenceGrant, BackendTLSPolicy, GRPCRoute and TLSRoute core features, its extended ones, and
+ * TCPRoute; Gateway API v1.6.1 names), sorted by name as Traefik writes them.
+ */
+export const SUPPORTED_FEATURES: readonly string[] = [
+  'BackendTLSPolicy',
+  'BackendTLSPolicySANValidation',
+  'GRPCRoute',
+  'GRPCRouteNamedRouteRule',
+  'Gateway',
+  'GatewayHTTPListenerIsolation',
+  'GatewayHTTPSListenerDetectMisdirectedRequests',
+  'GatewayPort8080',
+  'HTTPRoute',
+  'HTTPRoute303RedirectStatusCode',
+  'HTTPRoute307RedirectStatusCode',
+  'HTTPRoute308RedirectStatusCode',
+  'HTTPRouteBackendProtocolH2C',
+  'HTTPRouteBackendProtocolWebSocket',
+  'HTTPRouteBackendRequestHeaderModification',
+  'HTTPRouteCORS',
+  'HTTPRouteDestinationPortMatching',
+  'HTTPRouteHostRewrite',
+  'HTTPRouteMethodMatching',
+  'HTTPRouteNamedRouteRule',
+  'HTTPRouteParentRefPort',
+  'HTTPRoutePathRedirect',
+  'HTTPRoutePathRewrite',
+  'HTTPRoutePortRedirect',
+  'HTTPRouteQueryParamMatching',
+  'HTTPRouteResponseHeaderModification',
+  'HTTPRouteSchemeRedirect',
+  'ReferenceGrant',
+  'TCPRoute',
+  'TLSRoute',
+  'TLSRouteModeMixed',
+  'TLSRouteModeTerminate',
+];
+
 interface Rule {
   readonly matches?: readonly (Match & GrpcMatch)[];
   readonly backendRefs?: readonly BackendRef[];
@@ -136,13 +177,19 @@ export function gatewayConfig(
     if (onlyClasses.length > 0 && !onlyClasses.includes(c.metadata.name)) continue;
     classes.add(c.metadata.name);
     if (opts.disableGatewayClassStatus === true) continue;
-    // Traefik's loadConfigurationFromGateways: reason Handled (not the API's Accepted).
+    // Traefik's loadConfigurationFromGateways: reason Handled (not the API's Accepted), in place
+    // of the Accepted condition only (upsertGatewayClassConditionAccepted keeps the others), and
+    // v3.8's SupportedFeatures (features.go), sorted by name.
     const accepted = condition(c, 'Accepted', true, 'Handled', 'Handled by Traefik controller');
+    const current = (c as { status?: { conditions?: readonly Condition[] } }).status?.conditions ?? [];
     statuses.push({
       kind: 'GatewayClass',
       object: c,
       path: objectPath(c, 'gatewayclasses', true),
-      status: { conditions: [accepted] },
+      status: {
+        conditions: [...current.filter((x) => x.type !== 'Accepted'), accepted],
+        supportedFeatures: SUPPORTED_FEATURES.map((name) => ({ name })),
+      },
     });
   }
   // Traefik's gateways option (managesGateway): only the Gateways it names.
