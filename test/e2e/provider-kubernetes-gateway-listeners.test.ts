@@ -15,7 +15,9 @@
  * HTTPRoute whose parentRef is the ListenerSet is served on it, and the ListenerSet's, the
  * Gateway's (`attachedListenerSets`) and the route's statuses are written as Traefik writes them;
  * a ListenerSet of a Gateway that does not allow it is `NotAllowed` and its route not served.
- * And the GatewayClass status lists the features Traefik v3.8 claims (`supportedFeatures`).
+ * And the GatewayClass status lists the features Traefik v3.8 claims (`supportedFeatures`); with
+ * HTTPS listeners, each listener router's own TLS options make a request whose Host belongs to
+ * another listener than its SNI a 421 (GatewayHTTPSListenerDetectMisdirectedRequests).
  */
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
@@ -28,10 +30,12 @@ import {
   gatewayFor,
   httpRouteFor,
   listenerSetFor,
+  secretFor,
   serviceFor,
 } from '../helpers/kube-objects.ts';
 import { freePort } from '../helpers/pebble.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+import { TestPki, tlsRawRequest } from '../helpers/tls-certs.ts';
 import { untilApplied, within } from '../helpers/wait.ts';
 
 interface Cond {
@@ -75,15 +79,38 @@ describe('Kubernetes Gateway API provider: listener isolation and ListenerSets (
   let isoPort = 0;
   let twoPort = 0;
   let setPort = 0;
+  let tlsPort = 0;
+  let pki: TestPki;
 
   before(async () => {
-    [app, kube, isoPort, twoPort, setPort] = await Promise.all([
+    [app, kube, isoPort, twoPort, setPort, tlsPort] = await Promise.all([
       startBackend((req, res) => res.end(`app ${req.url}`)),
       startFakeKube(),
       freePort(),
       freePort(),
       freePort(),
+      freePort(),
     ]);
+    pki = new TestPki('Gateway CA');
+    const cert = pki.issue('foo.example', ['foo.example', 'bar.example', '*.wild.example']);
+    const https = (name: string, hostname: string) => ({
+      name,
+      port: tlsPort,
+      protocol: 'HTTPS',
+      hostname,
+      tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', group: '', name: 'cert' }] },
+    });
+    const misdirected = [
+      secretFor('apps', 'cert', { 'tls.crt': cert.certPem, 'tls.key': cert.keyPem }),
+      gatewayFor('apps', 'secure', [
+        https('foo', 'foo.example'),
+        https('bar', 'bar.example'),
+        https('wild', '*.wild.example'),
+      ]),
+      routeTo('secure', 'foo'),
+      routeTo('secure', 'bar'),
+      routeTo('secure', 'wild'),
+    ];
     const shared = gatewayFor('apps', 'shared', [
       { name: 'main', port: setPort, protocol: 'HTTP', hostname: 'gw.example' },
     ]);
@@ -130,6 +157,7 @@ describe('Kubernetes Gateway API provider: listener isolation and ListenerSets (
       routeTo('two', 'wildcard'),
       routeTo('two', 'foo'),
       ...listenerSets,
+      ...misdirected,
     ])
       kube.apply(o);
     proxy = await startProxy({
@@ -140,6 +168,8 @@ describe('Kubernetes Gateway API provider: listener isolation and ListenerSets (
     address: "127.0.0.1:${twoPort}"
   sets:
     address: "127.0.0.1:${setPort}"
+  secure:
+    address: "127.0.0.1:${tlsPort}"
 log: { level: INFO }
 providers:
   providersThrottleDuration: 50ms
@@ -155,6 +185,7 @@ providers:
   after(async () => {
     await proxy?.stop();
     await Promise.all([kube?.close(), app?.close()]);
+    pki?.remove();
   });
 
   it('serves a request only with the routes of the most specific listener for its host (GatewayHTTPListenerIsolation)', async () => {
@@ -284,5 +315,36 @@ providers:
     assert.equal(names.length, 32);
     for (const f of ['GatewayHTTPListenerIsolation', 'TCPRoute', 'TLSRoute', 'TLSRouteModeTerminate'])
       assert.ok(names.includes(f), f);
+  });
+
+  it('answers 421 to a request whose Host is another HTTPS listener`s than its SNI (GatewayHTTPSListenerDetectMisdirectedRequests)', async () => {
+    const ask = async (sni: string, host: string, path: string): Promise<string> => {
+      const out = await tlsRawRequest(
+        tlsPort,
+        sni,
+        pki.ca.certPem,
+        `GET ${path} HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`,
+      );
+      return out.split('\r\n')[0] ?? '';
+    };
+    await untilApplied(proxy, 0, async () =>
+      (await ask('foo.example', 'foo.example', '/foo')).includes(' 200 '),
+    );
+    assert.deepEqual(
+      [
+        await ask('foo.example', 'foo.example', '/foo'),
+        await ask('foo.example', 'bar.example', '/bar'),
+        await ask('a.wild.example', 'foo.example', '/foo'),
+        await ask('foo.example', 'a.wild.example', '/wild'),
+        await ask('a.wild.example', 'b.wild.example', '/wild'),
+      ],
+      [
+        'HTTP/1.1 200 OK',
+        'HTTP/1.1 421 Misdirected Request',
+        'HTTP/1.1 421 Misdirected Request',
+        'HTTP/1.1 421 Misdirected Request',
+        'HTTP/1.1 200 OK',
+      ],
+    );
   });
 });
