@@ -184,6 +184,45 @@ providers:
     });
   });
 
+  it('closes a TLS connection whose SNI no TLSRoute takes, but an HTTPS client`s (Traefik`s deny-unknown-host)', async () => {
+    /** What a TLS client offering `alpn` sees with SNI `servername`: its handshake, then the first data or the close. */
+    const probe = (servername: string, alpn?: string[]): Promise<string> =>
+      new Promise((resolve) => {
+        let shook = false;
+        const s = tlsConnect({
+          port: tlsPort,
+          host: '127.0.0.1',
+          servername,
+          rejectUnauthorized: false,
+          ...(alpn === undefined ? {} : { ALPNProtocols: alpn }),
+        });
+        // A safety net: a connection left open (no router closes it) is reported as such.
+        s.setTimeout(5_000, () => {
+          resolve('left open');
+          s.destroy();
+        });
+        s.once('secureConnect', () => {
+          shook = true;
+          s.write(
+            alpn === undefined
+              ? 'hello'
+              : 'GET / HTTP/1.1\r\nHost: unknown.test\r\nConnection: close\r\n\r\n',
+          );
+        });
+        s.once('data', (d: Buffer) => {
+          resolve(`data ${d.toString().split('\r\n')[0]}`);
+          s.destroy();
+        });
+        s.once('close', () => resolve(shook ? 'closed after the handshake' : 'closed'));
+        // Closed or reset: no server takes it.
+        s.once('error', (e) => resolve(shook ? 'closed after the handshake' : e.message));
+      });
+    await untilApplied(proxy, 0, async () => (await hello('pass.test', backendPki.ca.certPem)).ok);
+    assert.equal(await probe('unknown.test'), 'closed after the handshake');
+    // An HTTPS client (ALPN http/1.1) is not taken by it: the entry point's HTTPS answers it.
+    assert.equal(await probe('unknown.test', ['http/1.1']), 'data HTTP/1.1 404 Not Found');
+  });
+
   it('writes the TCPRoute`s and the Gateway`s statuses as Traefik does', async () => {
     const route = await within(
       kube.waitForWrite(

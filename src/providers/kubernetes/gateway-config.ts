@@ -241,6 +241,7 @@ export function gatewayConfig(
   // without experimentalChannel.
   for (const route of objs.tlsRoutes ?? [])
     l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross, setNames);
+  denyUnknownHost(b);
   for (const route of objs.tcpRoutes ?? [])
     l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute', cross, setNames);
   dropChildlessListenerRouters(b, parentRouters);
@@ -277,6 +278,28 @@ export function gatewayConfig(
     });
   }
   return { ...b.result(), statuses };
+}
+
+const DENY_UNKNOWN_HOST = 'deny-unknown-host';
+
+/**
+ * Traefik's loadTLSRoutes (pkg/provider/kubernetes/gateway/tlsroute.go): once a TLSRoute has a
+ * router, a catch-all TCP router `deny-unknown-host` (every entry point, priority 1, TLS
+ * terminated) takes the TLS connections no route's SNI matches, but for the HTTPS clients (ALPN
+ * `h2` or `http/1.1`), to a load balancer without servers: they are closed. Its rule has no
+ * `ruleSyntax`, as Traefik writes it.
+ */
+function denyUnknownHost(b: KubeBuild): void {
+  if (Object.keys(b.tcp.routers).length === 0) return;
+  b.tcp.routers[DENY_UNKNOWN_HOST] = {
+    rule: 'HostSNI(`*`) && !ALPN(`h2`) && !ALPN(`http/1.1`)',
+    priority: 1,
+    service: DENY_UNKNOWN_HOST,
+    tls: {},
+  };
+  b.source('tcp/routers', DENY_UNKNOWN_HOST, 'the TLSRoutes');
+  b.tcp.services[DENY_UNKNOWN_HOST] = { loadBalancer: { servers: [] } };
+  b.source('tcp/services', DENY_UNKNOWN_HOST, 'the TLSRoutes');
 }
 
 /**
@@ -333,13 +356,15 @@ export function gatewayUpdate(
     ...built.issues,
     ...extraIssues,
   ]);
-  // A TCP route's refused backendRef is Traefik's empty `-err-lb` (its ResolvedRefs says why).
+  // A TCP route's refused backendRef is Traefik's empty `-err-lb` (its ResolvedRefs says why), and
+  // `deny-unknown-host` has no server on purpose.
   const quiet = (i: ConfigIssue): boolean =>
     i.severity === 'warning' &&
     i.path[1] === 'services' &&
     i.path[4] === 'servers' &&
     ((i.path[0] === 'http' && String(i.path[2]).endsWith(REDIRECT_SERVICE)) ||
-      (i.path[0] === 'tcp' && String(i.path[2]).endsWith('-err-lb')));
+      (i.path[0] === 'tcp' &&
+        (String(i.path[2]).endsWith('-err-lb') || String(i.path[2]).split('@')[0] === DENY_UNKNOWN_HOST)));
   return { ...u, issues: u.issues.filter((i) => !quiet(i)) };
 }
 

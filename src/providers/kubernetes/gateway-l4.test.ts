@@ -175,7 +175,7 @@ describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
 
   it('routes a TLSRoute by SNI: passthrough as its listener`s mode, hostnames within the listener`s', () => {
     const [a, aSlice] = svc('default', 'app', 443, ['10.0.0.1'], 8443);
-    const { config, statuses } = build({
+    const { config, statuses, issues } = build({
       gateways: [tcpGateway],
       tlsRoutes: [
         tlsRouteFor('default', 'sni', {
@@ -198,7 +198,24 @@ describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
     assert.equal(r.rule, 'HostSNI(`a.example.com`) || HostSNIRegexp(`^[a-z0-9-\\.]+\\.b\\.example\\.com$`)');
     assert.equal(r.priority, 14);
     assert.deepEqual(r.tls?.passthrough, true);
-    assert.deepEqual(Object.keys(config.tcp!.routers), [name], 'the TCP and HTTP listeners do not take it');
+    assert.deepEqual(
+      Object.keys(config.tcp!.routers),
+      [name, 'deny-unknown-host'],
+      'the TCP and HTTP listeners do not take it',
+    );
+    // Traefik's loadTLSRoutes: with a TLS route, the TLS connections of no route's SNI (but the
+    // HTTPS clients') are closed, on every entry point.
+    const deny = config.tcp!.routers['deny-unknown-host'];
+    assert.equal(deny?.rule, 'HostSNI(`*`) && !ALPN(`h2`) && !ALPN(`http/1.1`)');
+    assert.equal(deny?.priority, 1);
+    assert.equal(deny?.entryPoints, undefined);
+    assert.equal(deny?.tls?.passthrough, false);
+    assert.equal(deny?.service, 'deny-unknown-host');
+    const lb = config.tcp!.services['deny-unknown-host'];
+    assert.ok(lb?.kind === 'loadBalancer');
+    assert.deepEqual(lb.loadBalancer.servers, []);
+    // Without servers on purpose: no warning.
+    assert.deepEqual(issues, []);
     assert.deepEqual(parentConds(statusOf(statuses, 'TLSRoute', 'sni')), [
       ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs'],
     ]);
@@ -239,7 +256,10 @@ describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
     });
     void config;
     const routers = (data['tcp'] as { routers: Record<string, { tls?: unknown }> }).routers;
-    assert.deepEqual(Object.keys(routers), [rn('tlsroute-default-t-gw-default-gw-ep-tls-0')]);
+    assert.deepEqual(Object.keys(routers), [
+      rn('tlsroute-default-t-gw-default-gw-ep-tls-0'),
+      'deny-unknown-host',
+    ]);
     assert.deepEqual(routers[`${rn('tlsroute-default-t-gw-default-gw-ep-tls-0')}`]?.tls, {});
     assert.deepEqual(parentConds(statusOf(statuses, 'TCPRoute', 'plain')), [
       ['Accepted=False/NotAllowedByListeners', 'ResolvedRefs=True/ResolvedRefs'],
