@@ -158,6 +158,11 @@ describe('Kubernetes Gateway API provider: listener isolation and ListenerSets (
       routeTo('two', 'foo'),
       ...listenerSets,
       ...misdirected,
+      // No entry point listens on port 1.
+      gatewayFor('apps', 'broken', [
+        { name: 'nowhere', port: 1, protocol: 'HTTP' },
+        { name: 'ok', port: isoPort, protocol: 'HTTP', hostname: 'broken.example' },
+      ]),
     ])
       kube.apply(o);
     proxy = await startProxy({
@@ -346,5 +351,23 @@ providers:
         'HTTP/1.1 200 OK',
       ],
     );
+  });
+
+  it('writes an invalid listener`s error conditions only, as Traefik v3.8`s makeGatewayStatus', async () => {
+    const gw = await within(
+      kube.waitForWrite(
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/apps\/gateways\/broken\/status$/,
+      ),
+      'the broken Gateway status',
+    );
+    const st = gw['status'] as { conditions: Cond[]; listeners: { name: string; conditions: Cond[] }[] };
+    assert.deepEqual(
+      st.listeners.map((l) => [l.name, conds(l.conditions)]),
+      [
+        ['nowhere', ['Accepted=False/PortUnavailable']],
+        ['ok', ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed']],
+      ],
+    );
+    assert.deepEqual(conds(st.conditions), ['Accepted=True/ListenersNotValid', 'Programmed=True/Programmed']);
   });
 });

@@ -926,11 +926,13 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(refused.config.tls.certificates, []);
     const gs = statusOf(refused.statuses, 'Gateway', 'gw');
     const l = (gs['listeners'] as { conditions: unknown }[])[0];
+    // Traefik v3.8's loadGatewayListeners: the certificate's error, then Programmed=False (no
+    // Accepted=True: a listener with errors has their conditions only).
     assert.deepEqual(conds(l?.conditions), [
-      'Accepted=True/Accepted',
       'ResolvedRefs=False/RefNotPermitted',
       'Programmed=False/Invalid',
     ]);
+    assert.equal((l?.conditions as { message: string }[])[1]?.message, 'Invalid CertificateRefs');
     assert.deepEqual(conds(gs['conditions']), [
       'Accepted=False/ListenersNotValid',
       'Programmed=False/Invalid',
@@ -1070,7 +1072,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
           ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
         ],
         // A TCP listener needs no experimentalChannel since Traefik v3.8: no entry point of its port.
-        ['tcp', 0, ['Accepted=False/PortUnavailable', 'Programmed=False/Invalid']],
+        ['tcp', 0, ['Accepted=False/PortUnavailable']],
       ],
     );
     const ok = statusOf(statuses, 'HTTPRoute', 'ok')['parents'] as {

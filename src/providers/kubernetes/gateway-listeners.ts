@@ -189,7 +189,6 @@ export function gatewayListeners(
   for (const l of spec.listeners ?? []) {
     const conds: Condition[] = [];
     let ok = true;
-    let conflicted = false;
     const fail = (type: string, reason: string, message: string): void => {
       ok = false;
       conds.push(condition(owner, type, false, reason, message));
@@ -241,7 +240,6 @@ export function gatewayListeners(
         fail('Accepted', 'HostnameConflict', message);
         conds.push(condition(owner, 'Programmed', false, 'HostnameConflict', message));
         conds.push(condition(owner, 'Conflicted', true, 'HostnameConflict', message));
-        conflicted = true;
       } else if ((l.protocol === 'HTTP' || l.protocol === 'TCP') && l.tls !== undefined && l.tls !== null) {
         fail(
           'Accepted',
@@ -259,31 +257,33 @@ export function gatewayListeners(
         );
       } else if (l.protocol === 'HTTPS' && mode === 'Passthrough') {
         fail('Accepted', 'UnsupportedProtocol', 'HTTPS protocol is not supported with TLS mode Passthrough');
-      } else {
-        conds.push(condition(owner, 'Accepted', true, 'Accepted', 'No error found'));
-        if (l.protocol === 'HTTPS' || l.protocol === 'TLS') {
-          if (mode === 'Passthrough') {
-            if ((l.tls?.certificateRefs ?? []).length > 0)
-              b.warn(
-                where,
-                `listener ${l.name}: in Passthrough TLS mode, no TLS settings take effect (the TLS session is not terminated at the Gateway)`,
-              );
-          } else if ((l.tls?.certificateRefs ?? []).length === 0)
-            fail(
-              'ResolvedRefs',
-              'InvalidCertificateRef',
-              'One TLS CertificateRef is required in Terminate mode',
+      } else if (l.protocol === 'HTTPS' || l.protocol === 'TLS') {
+        if (mode === 'Passthrough') {
+          if ((l.tls?.certificateRefs ?? []).length > 0)
+            b.warn(
+              where,
+              `listener ${l.name}: in Passthrough TLS mode, no TLS settings take effect (the TLS session is not terminated at the Gateway)`,
             );
-          else certificates(b, grants, owner, ownerKind, l, where, fail);
+        } else if ((l.tls?.certificateRefs ?? []).length === 0)
+          fail(
+            'ResolvedRefs',
+            'InvalidCertificateRef',
+            'One TLS CertificateRef is required in Terminate mode',
+          );
+        else {
+          certificates(b, grants, owner, ownerKind, l, where, fail);
+          // Traefik's loadGatewayListeners: refused certificates also make it not Programmed.
+          if (!ok) conds.push(condition(owner, 'Programmed', false, 'Invalid', 'Invalid CertificateRefs'));
         }
-        if (ok) conds.push(condition(owner, 'ResolvedRefs', true, 'ResolvedRefs', 'No error found'));
       }
     }
-    if (!conflicted)
+    // Traefik v3.8's makeGatewayStatus: a valid listener is Accepted, ResolvedRefs and Programmed;
+    // an invalid one has its errors' conditions only (loadGatewayListeners).
+    if (ok)
       conds.push(
-        ok
-          ? condition(owner, 'Programmed', true, 'Programmed', 'No error found')
-          : condition(owner, 'Programmed', false, 'Invalid', 'Listener is not valid'),
+        condition(owner, 'Accepted', true, 'Accepted', 'No error found'),
+        condition(owner, 'ResolvedRefs', true, 'ResolvedRefs', 'No error found'),
+        condition(owner, 'Programmed', true, 'Programmed', 'No error found'),
       );
     out.push({
       gw,
