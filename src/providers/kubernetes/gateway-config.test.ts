@@ -932,7 +932,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       'ResolvedRefs=False/RefNotPermitted',
       'Programmed=False/Invalid',
     ]);
-    assert.equal((l?.conditions as { message: string }[])[1]?.message, 'Invalid CertificateRefs');
+    assert.equal((l!.conditions as { message: string }[])[1]?.message, 'Invalid CertificateRefs');
     assert.deepEqual(conds(gs['conditions']), [
       'Accepted=False/ListenersNotValid',
       'Programmed=False/Invalid',
