@@ -1,11 +1,13 @@
 /**
- * The Gateway API provider's Experimental Channel kinds in the real proxy (experimentalChannel),
- * against the API server on loopback (test/helpers/fake-kube.ts) and real backends: a TCPRoute on
+ * The Gateway API provider's TCPRoutes, TLSRoutes and BackendTLSPolicies in the real proxy, read at
+ * `v1` without experimentalChannel as Traefik v3.8 does (the fake API server serves the v1.6.1
+ * Standard CRDs: no `v1alpha2`, `v1alpha3`), against the API server on loopback
+ * (test/helpers/fake-kube.ts) and real backends: a TCPRoute on
  * a TCP listener carries bytes to a TCP echo server; a TLSRoute on a TLS listener in Passthrough
  * mode chooses its backend by SNI and the client sees the backend's own certificate; a TLSRoute
  * on a TLS listener in Terminate mode is served with the listener's certificate Secret and the
- * cleartext bytes reach an echo server; the TCPRoute's status is written back at `v1alpha2`. And a
- * BackendTLSPolicy (`v1alpha3`): an HTTPRoute's HTTPS backend signed by a private CA answers 502
+ * cleartext bytes reach an echo server; the TCPRoute's status is written back at `v1`. And a
+ * BackendTLSPolicy: an HTTPRoute's HTTPS backend signed by a private CA answers 502
  * until a policy gives its hostname and the CA (a ConfigMap), then the backend's own answer; the
  * policy's ancestors status is written back.
  */
@@ -46,7 +48,7 @@ interface Hello {
   error?: string;
 }
 
-describe('Kubernetes Gateway API provider: TCPRoute, TLSRoute, BackendTLSPolicy (e2e, experimentalChannel)', () => {
+describe('Kubernetes Gateway API provider: TCPRoute, TLSRoute, BackendTLSPolicy (e2e, v1 without experimentalChannel)', () => {
   let kube: FakeKube;
   let proxy: ProxyProcess;
   let backendPki: TestPki;
@@ -125,7 +127,6 @@ providers:
   kubernetesGateway:
     endpoint: "${kube.url}"
     token: test-token
-    experimentalChannel: true
     # Traefik's key, loaded: every route here is in apps.
     crossProviderNamespaces: [apps]
 `,
@@ -183,10 +184,49 @@ providers:
     });
   });
 
+  it('closes a TLS connection whose SNI no TLSRoute takes, but an HTTPS client`s (Traefik`s deny-unknown-host)', async () => {
+    /** What a TLS client offering `alpn` sees with SNI `servername`: its handshake, then the first data or the close. */
+    const probe = (servername: string, alpn?: string[]): Promise<string> =>
+      new Promise((resolve) => {
+        let shook = false;
+        const s = tlsConnect({
+          port: tlsPort,
+          host: '127.0.0.1',
+          servername,
+          rejectUnauthorized: false,
+          ...(alpn === undefined ? {} : { ALPNProtocols: alpn }),
+        });
+        // A safety net: a connection left open (no router closes it) is reported as such.
+        s.setTimeout(5_000, () => {
+          resolve('left open');
+          s.destroy();
+        });
+        s.once('secureConnect', () => {
+          shook = true;
+          s.write(
+            alpn === undefined
+              ? 'hello'
+              : 'GET / HTTP/1.1\r\nHost: unknown.test\r\nConnection: close\r\n\r\n',
+          );
+        });
+        s.once('data', (d: Buffer) => {
+          resolve(`data ${d.toString().split('\r\n')[0]}`);
+          s.destroy();
+        });
+        s.once('close', () => resolve(shook ? 'closed after the handshake' : 'closed'));
+        // Closed or reset: no server takes it.
+        s.once('error', (e) => resolve(shook ? 'closed after the handshake' : e.message));
+      });
+    await untilApplied(proxy, 0, async () => (await hello('pass.test', backendPki.ca.certPem)).ok);
+    assert.equal(await probe('unknown.test'), 'closed after the handshake');
+    // An HTTPS client (ALPN http/1.1) is not taken by it: the entry point's HTTPS answers it.
+    assert.equal(await probe('unknown.test', ['http/1.1']), 'data HTTP/1.1 404 Not Found');
+  });
+
   it('writes the TCPRoute`s and the Gateway`s statuses as Traefik does', async () => {
     const route = await within(
       kube.waitForWrite(
-        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1alpha2\/namespaces\/apps\/tcproutes\/echo\/status$/,
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/apps\/tcproutes\/echo\/status$/,
       ),
       'the TCPRoute status',
     );
@@ -194,6 +234,18 @@ providers:
       .parents;
     assert.deepEqual(
       parents[0]?.conditions.map((c) => `${c.type}=${c.status}`),
+      ['Accepted=True', 'ResolvedRefs=True'],
+    );
+    const tls = await within(
+      kube.waitForWrite(
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/apps\/tlsroutes\/pass\/status$/,
+      ),
+      'the TLSRoute status',
+    );
+    assert.deepEqual(
+      (
+        tls['status'] as { parents: { conditions: { type: string; status: string }[] }[] }
+      ).parents[0]?.conditions.map((c) => `${c.type}=${c.status}`),
       ['Accepted=True', 'ResolvedRefs=True'],
     );
     const gw = await within(kube.waitForWrite(/^PUT .*\/gateways\/gw\/status$/), 'the Gateway status');
@@ -235,7 +287,7 @@ providers:
       data: { 'ca.crt': privatePki.ca.certPem },
     });
     kube.apply({
-      apiVersion: 'gateway.networking.k8s.io/v1alpha3',
+      apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'BackendTLSPolicy',
       metadata: { name: 'private-tls', namespace: 'apps', generation: 1 },
       spec: {
@@ -250,7 +302,7 @@ providers:
     assert.deepEqual(await get(), { status: 200, text: 'hello from private' });
     const written = await within(
       kube.waitForWrite(
-        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1alpha3\/namespaces\/apps\/backendtlspolicies\/private-tls\/status$/,
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/apps\/backendtlspolicies\/private-tls\/status$/,
         seenFrom,
       ),
       'the BackendTLSPolicy status',
@@ -297,7 +349,7 @@ providers:
             .end();
         });
       const sansPolicy = (san: string) => ({
-        apiVersion: 'gateway.networking.k8s.io/v1alpha3',
+        apiVersion: 'gateway.networking.k8s.io/v1',
         kind: 'BackendTLSPolicy',
         metadata: { name: 'sans-tls', namespace: 'apps', generation: 1 },
         spec: {

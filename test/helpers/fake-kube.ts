@@ -79,24 +79,28 @@ const RESOURCE_LIST: readonly {
     kind,
     apiVersion: 'networking.k8s.io/v1',
   })),
-  ...['GatewayClass', 'Gateway', 'HTTPRoute', 'GRPCRoute'].map((kind) => ({
+  // The Gateway API v1.6.1 Standard CRDs (Traefik v3.8's): TCPRoute, TLSRoute, BackendTLSPolicy
+  // and ListenerSet are served at `v1` only.
+  ...[
+    'GatewayClass',
+    'Gateway',
+    'HTTPRoute',
+    'GRPCRoute',
+    'TCPRoute',
+    'TLSRoute',
+    'BackendTLSPolicy',
+    'ListenerSet',
+  ].map((kind) => ({
     prefix: '/apis/gateway.networking.k8s.io/v1',
-    plural: kind === 'GatewayClass' ? 'gatewayclasses' : `${kind.toLowerCase()}s`,
+    plural:
+      kind === 'GatewayClass'
+        ? 'gatewayclasses'
+        : kind === 'BackendTLSPolicy'
+          ? 'backendtlspolicies'
+          : `${kind.toLowerCase()}s`,
     kind,
     apiVersion: 'gateway.networking.k8s.io/v1',
   })),
-  ...['TCPRoute', 'TLSRoute'].map((kind) => ({
-    prefix: '/apis/gateway.networking.k8s.io/v1alpha2',
-    plural: `${kind.toLowerCase()}s`,
-    kind,
-    apiVersion: 'gateway.networking.k8s.io/v1alpha2',
-  })),
-  {
-    prefix: '/apis/gateway.networking.k8s.io/v1alpha3',
-    plural: 'backendtlspolicies',
-    kind: 'BackendTLSPolicy',
-    apiVersion: 'gateway.networking.k8s.io/v1alpha3',
-  },
   { prefix: '/api/v1', plural: 'configmaps', kind: 'ConfigMap', apiVersion: 'v1' },
   {
     prefix: '/apis/gateway.networking.k8s.io/v1beta1',
@@ -125,6 +129,7 @@ const WITH_STATUS = new Set([
   'TCPRoute',
   'TLSRoute',
   'BackendTLSPolicy',
+  'ListenerSet',
   'Ingress',
 ]);
 

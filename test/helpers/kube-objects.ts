@@ -160,16 +160,29 @@ export function nodePortServiceFor(ns: string, name: string, port: number, nodeP
   };
 }
 
-const GW_ALPHA = 'gateway.networking.k8s.io/v1alpha2';
-
-/** A TCPRoute (Experimental Channel, `v1alpha2`). */
+/** A TCPRoute (`v1`: Standard since Gateway API v1.6). */
 export function tcpRouteFor(ns: string, name: string, spec: Record<string, unknown>): KubeObj {
-  return { apiVersion: GW_ALPHA, kind: 'TCPRoute', metadata: { name, namespace: ns }, spec };
+  return { apiVersion: GW, kind: 'TCPRoute', metadata: { name, namespace: ns }, spec };
 }
 
-/** A TLSRoute (Experimental Channel, `v1alpha2`). */
+/** A TLSRoute (`v1`: Standard since Gateway API v1.5). */
 export function tlsRouteFor(ns: string, name: string, spec: Record<string, unknown>): KubeObj {
-  return { apiVersion: GW_ALPHA, kind: 'TLSRoute', metadata: { name, namespace: ns }, spec };
+  return { apiVersion: GW, kind: 'TLSRoute', metadata: { name, namespace: ns }, spec };
+}
+
+/** A ListenerSet (`v1`: Standard since Gateway API v1.5) attached to the Gateway `parentRef`. */
+export function listenerSetFor(
+  ns: string,
+  name: string,
+  parentRef: Record<string, unknown>,
+  listeners: unknown[],
+): KubeObj {
+  return {
+    apiVersion: GW,
+    kind: 'ListenerSet',
+    metadata: { name, namespace: ns },
+    spec: { parentRef, listeners },
+  };
 }
 
 /** A Knative Serving Ingress (networking.internal.knative.dev), of Traefik's class unless `cls`. */

@@ -340,9 +340,9 @@ export const kubernetesGatewayProviderSchema = strictObject(
       }),
     ).optional(),
     /**
-     * Traefik's Experimental Channel kinds: TCPRoutes and TLSRoutes (`v1alpha2`) and
-     * BackendTLSPolicies (`v1alpha3`, with ConfigMaps) are read (their CRDs must be installed),
-     * and TCP and TLS listeners taken (refused, `Conflicted`, without it).
+     * Traefik's experimentalChannel: accepted; since Traefik v3.8 (Gateway API v1.6.1, TCPRoute
+     * Standard) it enables no resource (TCPRoutes, TLSRoutes and BackendTLSPolicies are read at
+     * `v1` without it).
      */
     experimentalChannel: z.boolean().default(false),
     /**

@@ -36,7 +36,6 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
       allowEmptyServices: false,
       allowExternalNameServices: false,
       entryPointPorts: { web: 8000 },
-      experimentalChannel: true,
       ...opts,
     },
   );
@@ -48,7 +47,7 @@ const CA = '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n';
 
 function policy(name: string, spec: Record<string, unknown>, created = '2026-01-01T00:00:00Z'): unknown {
   return {
-    apiVersion: 'gateway.networking.k8s.io/v1alpha3',
+    apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'BackendTLSPolicy',
     metadata: { name, namespace: 'default', creationTimestamp: created, generation: 1 },
     spec,
@@ -67,10 +66,7 @@ const target = { group: '', kind: 'Service', name: 'secure' };
 const ancestors = (statuses: readonly StatusUpdate[], name: string): string[][] => {
   const s = statuses.find((u) => u.kind === 'BackendTLSPolicy' && u.object.metadata.name === name);
   assert.ok(s, `BackendTLSPolicy ${name} has a status`);
-  assert.equal(
-    s.path,
-    `/apis/gateway.networking.k8s.io/v1alpha3/namespaces/default/backendtlspolicies/${name}`,
-  );
+  assert.equal(s.path, `/apis/gateway.networking.k8s.io/v1/namespaces/default/backendtlspolicies/${name}`);
   return (
     s.status['ancestors'] as {
       ancestorRef: { name: string; sectionName: string };
@@ -82,7 +78,7 @@ const ancestors = (statuses: readonly StatusUpdate[], name: string): string[][] 
   ]);
 };
 
-describe('Gateway API BackendTLSPolicy (experimentalChannel) → serversTransport', () => {
+describe('Gateway API BackendTLSPolicy (v1) → serversTransport', () => {
   it('gives the backend a serversTransport with the policy`s hostname and CA, and https servers', () => {
     const { data, statuses, issues } = build({
       configMaps: [caMap],
@@ -212,26 +208,27 @@ describe('Gateway API BackendTLSPolicy (experimentalChannel) → serversTranspor
     );
   });
 
-  it('reads no policy without experimentalChannel', () => {
-    const { data, statuses } = build(
-      {
-        configMaps: [caMap],
-        backendTLSPolicies: [
-          policy('tls', {
-            targetRefs: [target],
-            validation: {
-              hostname: 'secure.internal',
-              caCertificateRefs: [{ kind: 'ConfigMap', name: 'ca' }],
-            },
-          }),
-        ],
-      },
-      { experimentalChannel: false },
+  it('reads policies with experimentalChannel as without: it enables nothing since Traefik v3.8', () => {
+    const objs = {
+      configMaps: [caMap],
+      backendTLSPolicies: [
+        policy('tls', {
+          targetRefs: [target],
+          validation: {
+            hostname: 'secure.internal',
+            caCertificateRefs: [{ kind: 'ConfigMap', name: 'ca' }],
+          },
+        }),
+      ],
+    };
+    const without = build(objs);
+    const withIt = build(objs, { experimentalChannel: true });
+    assert.deepEqual(withIt.data, without.data);
+    assert.deepEqual(
+      (without.data['http'] as { serversTransports?: Record<string, { serverName: string }> })
+        .serversTransports?.['default-secure-8443']?.serverName,
+      'secure.internal',
     );
-    assert.equal((data['http'] as { serversTransports?: unknown }).serversTransports, undefined);
-    assert.equal(
-      statuses.find((s) => s.kind === 'BackendTLSPolicy'),
-      undefined,
-    );
+    assert.deepEqual(ancestors(without.statuses, 'tls'), ancestors(withIt.statuses, 'tls'));
   });
 });

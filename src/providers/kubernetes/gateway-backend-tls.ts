@@ -1,5 +1,5 @@
 /*
- * BackendTLSPolicy (`gateway.networking.k8s.io/v1alpha3`, the Experimental Channel) as Traefik's
+ * BackendTLSPolicy (`gateway.networking.k8s.io/v1`, Standard since Gateway API v1.4) as Traefik's
  * gateway provider applies it to the backends of HTTPRoutes and GRPCRoutes (httproute.go /
  * grpcroute.go loadHTTPServers / loadGRPCServers and loadServersTransport): a serversTransport per
  * backend Service port, its statuses (`status.ancestors`).
@@ -227,9 +227,8 @@ export class BackendTLSPolicies {
       const current = (policy as { status?: { ancestors?: readonly Obj[] } }).status?.ancestors ?? [];
       out.push({
         kind: 'BackendTLSPolicy',
-        apiVersion: `${GROUP}/v1alpha3`,
         object: policy,
-        path: objectPath(policy, 'backendtlspolicies', false, 'v1alpha3'),
+        path: objectPath(policy, 'backendtlspolicies'),
         status: {
           ancestors: [...current.filter((a) => a['controllerName'] !== CONTROLLER), ...entries.values()],
         },

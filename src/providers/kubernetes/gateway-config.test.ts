@@ -13,6 +13,7 @@ import {
 import { formatIssue } from '../../config/issues.ts';
 import { TestPki } from '../../upstream/test-pki.ts';
 import { type GatewayObjects, type GatewayOptions, gatewayConfig, gatewayUpdate } from './gateway-config.ts';
+import { listenerRouterName } from './gateway-isolation.ts';
 import type { StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
 
@@ -61,7 +62,26 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
     knownProviders: ['kubernetescrd'],
     internalServices: new Set(['api', 'rest']),
   });
-  return { config: u.config!, issues: u.issues.map(formatIssue), statuses: b.statuses };
+  return { ...splitListenerRouters(u.config!), issues: u.issues.map(formatIssue), statuses: b.statuses };
+}
+
+/**
+ * The configuration with the routes' routers only in `http.routers`, and the listener routers
+ * (Traefik v3.8's listener isolation parents, gateway-isolation.ts) aside in `parents`.
+ */
+function splitListenerRouters<C extends { http: { routers: Record<string, unknown> } }>(
+  config: C,
+): { config: C; parents: C['http']['routers'] } {
+  const parents = Object.fromEntries(
+    Object.entries(config.http.routers).filter(([n]) => n.startsWith('listener-')),
+  );
+  const routers = Object.fromEntries(
+    Object.entries(config.http.routers).filter(([n]) => !n.startsWith('listener-')),
+  );
+  return {
+    config: { ...config, http: { ...config.http, routers } },
+    parents: parents as C['http']['routers'],
+  };
 }
 
 const apps = [
@@ -148,7 +168,7 @@ describe('Gateway API → configuration', () => {
   });
 
   it('routes an HTTPRoute through a listener`s entry point with Traefik`s rules, priorities and weights', () => {
-    const { config, issues } = build({
+    const { config, parents, issues } = build({
       gatewayClasses: [gatewayClassFor(), gatewayClassFor('other', 'example.com/other')],
       gateways: [
         gatewayFor('default', 'gw', [
@@ -186,8 +206,26 @@ describe('Gateway API → configuration', () => {
       n,
       r.rule,
       r.priority,
-      r.entryPoints,
+      r.parentRefs,
     ]);
+    // Traefik v3.8: the listener's router (its hostname, on its entry point) is the routes' parent.
+    const listener = listenerRouterName('web', 'HTTP', '*.example.com');
+    assert.equal(
+      listener,
+      `listener-web-http-example-com-${createHash('sha256').update('3:web4:http13:*.example.com').digest('hex').slice(0, 20)}`,
+    );
+    assert.deepEqual(
+      Object.entries(parents).map(([n, r]) => [n, r.rule, r.entryPoints, r.service, r.tls]),
+      [
+        [
+          listener,
+          'HostRegexp(`^[a-zA-Z0-9-]+(\\.[a-zA-Z0-9-]+)*\\.example\\.com$`)',
+          ['web'],
+          undefined,
+          undefined,
+        ],
+      ],
+    );
     const rule0 =
       'Host(`shop.example.com`) && (Path(`/api`) || PathPrefix(`/api/`)) && Method(`GET`) && Header(`X-V`, `2`)';
     const rule1 = 'Host(`shop.example.com`) && Path(`/health`)';
@@ -196,8 +234,8 @@ describe('Gateway API → configuration', () => {
     // header, the hostname's length; loadHTTPRoute adds len(rules) - ri (one rule here).
     const host = 'shop.example.com'.length;
     assert.deepEqual(routers, [
-      [rn(key, rule0), rule0, 10000 + 5 * 100 + 1000 + 100 + host + 1, ['web']],
-      [rn(key, rule1), rule1, 100000 + host + 1, ['web']],
+      [rn(key, rule0), rule0, 10000 + 5 * 100 + 1000 + 100 + host + 1, [listener]],
+      [rn(key, rule1), rule1, 100000 + host + 1, [listener]],
     ]);
     const w = config.http.services[`${rn(key, rule0)}-wrr`];
     assert.ok(w?.kind === 'weighted');
@@ -208,6 +246,76 @@ describe('Gateway API → configuration', () => {
         ['default-b-80', 10],
       ],
     );
+  });
+
+  it('isolates listeners as Traefik v3.8`s buildListenerRouters: a parent router per hostname of an entry point, TLS ones with their options', () => {
+    const r = (gw: string, l: string) =>
+      httpRouteFor('default', `${gw}-${l}`, {
+        parentRefs: [{ name: gw, sectionName: l }],
+        rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+      });
+    const { config, parents, data } = (() => {
+      const out = build({
+        gatewayClasses: [gatewayClassFor()],
+        gateways: [
+          gatewayFor('default', 'one', [
+            { name: 'any', port: 8000, protocol: 'HTTP' },
+            { name: 'wild', port: 8000, protocol: 'HTTP', hostname: '*.example.com' },
+            { name: 'foo', port: 8000, protocol: 'HTTP', hostname: 'foo.example.com' },
+            // No route attached: its router (it has no child) is dropped.
+            { name: 'idle', port: 8000, protocol: 'HTTP', hostname: 'idle.test' },
+          ]),
+          // Another Gateway on the same entry point: its `*.example.com` listener is its most
+          // specific for foo.example.com too (the listeners of one Gateway hide no other's).
+          gatewayFor('default', 'two', [
+            { name: 'wild', port: 8000, protocol: 'HTTP', hostname: '*.example.com' },
+            {
+              name: 'tls',
+              port: 8443,
+              protocol: 'HTTPS',
+              hostname: 'secure.test',
+              tls: { certificateRefs: [{ name: 'cert', kind: 'Secret', group: '' }] },
+            },
+          ]),
+        ],
+        httpRoutes: [r('one', 'any'), r('one', 'wild'), r('one', 'foo'), r('two', 'wild'), r('two', 'tls')],
+        services: apps.slice(0, 1),
+        endpointSlices: apps.slice(2, 3),
+        secrets: [secretFor('default', 'cert', { 'tls.crt': 'CERT', 'tls.key': 'KEY' })],
+      });
+      return { ...out, data: out.config };
+    })();
+    const any = listenerRouterName('web', 'HTTP', '');
+    const foo = listenerRouterName('web', 'HTTP', 'foo.example.com');
+    const wild = listenerRouterName('web', 'HTTP', '*.example.com');
+    const secure = listenerRouterName('websecure', 'HTTPS', 'secure.test');
+    const wildRe = 'HostRegexp(`^[a-zA-Z0-9-]+(\\.[a-zA-Z0-9-]+)*\\.example\\.com$`)';
+    assert.deepEqual(
+      Object.entries(parents).map(([n, p]) => [n, p.rule, p.entryPoints, p.tls?.options]),
+      [
+        [
+          any,
+          `(Host("*")) && !(${wildRe} || Host("foo.example.com") || Host("idle.test"))`,
+          ['web'],
+          undefined,
+        ],
+        [wild, `(${wildRe}) && !(Host("foo.example.com"))`, ['web'], undefined],
+        [foo, 'Host("foo.example.com")', ['web'], undefined],
+        [secure, 'Host("secure.test")', ['websecure'], secure],
+      ],
+    );
+    // Its own TLS options, the defaults (Traefik's tls.Options SetDefaults).
+    assert.equal(data.tls?.options?.[secure]?.minVersion, 'VersionTLS12');
+    assert.equal(Object.keys(data.tls?.options ?? {}).length, 1);
+    const parentsOf = (route: string) =>
+      Object.entries(config.http.routers)
+        .filter(([n]) => n.startsWith(`httproute-default-${route}-`))
+        .map(([, x]) => [x.parentRefs, x.entryPoints, x.tls]);
+    assert.deepEqual(parentsOf('one-any'), [[[any], undefined, undefined]]);
+    assert.deepEqual(parentsOf('one-wild'), [[[wild], undefined, undefined]]);
+    assert.deepEqual(parentsOf('one-foo'), [[[foo], undefined, undefined]]);
+    assert.deepEqual(parentsOf('two-wild'), [[[wild, foo], undefined, undefined]]);
+    assert.deepEqual(parentsOf('two-tls'), [[[secure], undefined, undefined]]);
   });
 
   it('refuses a route from another namespace unless the listener allows All, and reports a listener without entry point', () => {
@@ -887,11 +995,13 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(refused.config.tls.certificates, []);
     const gs = statusOf(refused.statuses, 'Gateway', 'gw');
     const l = (gs['listeners'] as { conditions: unknown }[])[0];
+    // Traefik v3.8's loadGatewayListeners: the certificate's error, then Programmed=False (no
+    // Accepted=True: a listener with errors has their conditions only).
     assert.deepEqual(conds(l?.conditions), [
-      'Accepted=True/Accepted',
       'ResolvedRefs=False/RefNotPermitted',
       'Programmed=False/Invalid',
     ]);
+    assert.equal((l!.conditions as { message: string }[])[1]?.message, 'Invalid CertificateRefs');
     assert.deepEqual(conds(gs['conditions']), [
       'Accepted=False/ListenersNotValid',
       'Programmed=False/Invalid',
@@ -1151,6 +1261,21 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.equal(Object.keys(config.http.routers).length, 2);
   });
 
+  it('keeps a GatewayClass`s conditions other than Accepted, as Traefik`s upsertGatewayClassConditionAccepted', () => {
+    const cls = gatewayClassFor() as Record<string, unknown>;
+    cls['status'] = {
+      conditions: [
+        { type: 'SupportedVersion', status: 'True', reason: 'SupportedVersion', message: 'v1.6.1' },
+        { type: 'Accepted', status: 'False', reason: 'Pending', message: '' },
+      ],
+    };
+    const { statuses } = build({ gatewayClasses: [cls] });
+    assert.deepEqual(conds(statusOf(statuses, 'GatewayClass', 'traefik')['conditions']), [
+      'SupportedVersion=True/SupportedVersion',
+      'Accepted=True/Handled',
+    ]);
+  });
+
   it('reports GatewayClass, Gateway (attached routes per listener) and route parents` statuses, ours only', () => {
     const { statuses } = build({
       gatewayClasses: [gatewayClassFor(), gatewayClassFor('other', 'example.com/other')],
@@ -1182,6 +1307,22 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     assert.deepEqual(conds(statusOf(statuses, 'GatewayClass', 'traefik')['conditions']), [
       'Accepted=True/Handled',
     ]);
+    // Traefik v3.8's SupportedFeatures, sorted by name.
+    const features = (
+      statusOf(statuses, 'GatewayClass', 'traefik')['supportedFeatures'] as { name: string }[]
+    ).map((f) => f.name);
+    assert.equal(features.length, 32);
+    assert.deepEqual(features, [...features].sort());
+    for (const f of [
+      'Gateway',
+      'GatewayHTTPListenerIsolation',
+      'HTTPRoute',
+      'TCPRoute',
+      'TLSRoute',
+      'ReferenceGrant',
+    ])
+      assert.ok(features.includes(f), f);
+    assert.ok(!features.includes('ListenerSet'), 'Traefik v3.8 does not claim ListenerSet');
     const listeners = statusOf(statuses, 'Gateway', 'gw')['listeners'] as {
       name: string;
       attachedRoutes: number;
@@ -1195,8 +1336,8 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
           1,
           ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
         ],
-        // Without experimentalChannel, Traefik's supportedRouteKinds: Conflicted.
-        ['tcp', 0, ['Conflicted=True/ProtocolConflict', 'Programmed=False/Invalid']],
+        // A TCP listener needs no experimentalChannel since Traefik v3.8: no entry point of its port.
+        ['tcp', 0, ['Accepted=False/PortUnavailable']],
       ],
     );
     const ok = statusOf(statuses, 'HTTPRoute', 'ok')['parents'] as {

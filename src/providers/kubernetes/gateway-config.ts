@@ -14,14 +14,17 @@ import {
 import { filterMiddlewares, type HttpRouteFilter } from './gateway-filters.ts';
 import { frontendTls } from './gateway-frontend-tls.ts';
 import { GRPC_UNAVAILABLE, type GrpcMatch, grpcBackends, grpcMatchRule } from './gateway-grpc.ts';
+import { dropChildlessListenerRouters, listenerRouters } from './gateway-isolation.ts';
 import { l4RouteConfig } from './gateway-l4.ts';
 import {
   type Attach,
   allowsNamespace,
   gatewayListeners,
+  isListenerSetParent,
   type ParentRef,
   parentListeners,
 } from './gateway-listeners.ts';
+import { listenerSetAllowed, listenerSetStatus, listenerSetsOf } from './gateway-listenersets.ts';
 import { gatewayRouterName, hostnames, type Match, matchRule } from './gateway-match.ts';
 import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
@@ -33,10 +36,10 @@ export interface GatewayObjects {
   readonly gateways: readonly KubeObject[];
   readonly httpRoutes: readonly KubeObject[];
   readonly grpcRoutes?: readonly KubeObject[];
-  /** `v1alpha2` TCPRoutes and TLSRoutes (read with experimentalChannel only). */
+  /** `v1` TCPRoutes and TLSRoutes (Standard since Gateway API v1.6 and v1.5). */
   readonly tcpRoutes?: readonly KubeObject[];
   readonly tlsRoutes?: readonly KubeObject[];
-  /** `v1alpha3` BackendTLSPolicies (with experimentalChannel). */
+  /** `v1` BackendTLSPolicies and the ConfigMaps of their CAs. */
   readonly backendTLSPolicies?: readonly KubeObject[];
   /** ConfigMaps: the CAs of BackendTLSPolicies and of the Gateways' `spec.tls.frontend`. */
   readonly configMaps?: readonly KubeObject[];
@@ -46,6 +49,8 @@ export interface GatewayObjects {
   readonly referenceGrants?: readonly KubeObject[];
   /** The cluster's Namespaces (their labels: `allowedRoutes.namespaces.from: Selector`). */
   readonly namespaces?: readonly KubeObject[];
+  /** `v1` ListenerSets (Standard since Gateway API v1.5): more listeners for a Gateway. */
+  readonly listenerSets?: readonly KubeObject[];
 }
 
 export interface GatewayOptions {
@@ -55,7 +60,10 @@ export interface GatewayOptions {
   readonly nativeLBByDefault?: boolean;
   /** What every Gateway's `status.addresses` says (Traefik's StatusAddress). */
   readonly statusAddress?: StatusAddress | undefined;
-  /** Traefik's Experimental Channel kinds (TCPRoute, TLSRoute) are read, TCP and TLS listeners taken. */
+  /**
+   * Traefik's experimentalChannel: accepted, and since Traefik v3.8 (Gateway API v1.6.1, TCPRoute
+   * Standard) it enables no resource.
+   */
   readonly experimentalChannel?: boolean;
   /**
    * Traefik's crossProviderNamespaces: undefined lets every route name another provider's
@@ -85,6 +93,47 @@ export interface GatewayOptions {
 
 export const CONTROLLER = 'traefik.io/gateway-controller';
 
+/**
+ * The Gateway API features Traefik v3.8 claims in its GatewayClasses' `status.supportedFeatures`
+ * (pkg/provider/kubernetes/gateway/features.go SupportedFeatures: the Gateway, HTTPRoute,
+ * ReferenceGrant, BackendTLSPolicy, GRPCRoute and TLSRoute core features, its extended ones, and
+ * TCPRoute; Gateway API v1.6.1 names), sorted by name as Traefik writes them.
+ */
+export const SUPPORTED_FEATURES: readonly string[] = [
+  'BackendTLSPolicy',
+  'BackendTLSPolicySANValidation',
+  'GRPCRoute',
+  'GRPCRouteNamedRouteRule',
+  'Gateway',
+  'GatewayHTTPListenerIsolation',
+  'GatewayHTTPSListenerDetectMisdirectedRequests',
+  'GatewayPort8080',
+  'HTTPRoute',
+  'HTTPRoute303RedirectStatusCode',
+  'HTTPRoute307RedirectStatusCode',
+  'HTTPRoute308RedirectStatusCode',
+  'HTTPRouteBackendProtocolH2C',
+  'HTTPRouteBackendProtocolWebSocket',
+  'HTTPRouteBackendRequestHeaderModification',
+  'HTTPRouteCORS',
+  'HTTPRouteDestinationPortMatching',
+  'HTTPRouteHostRewrite',
+  'HTTPRouteMethodMatching',
+  'HTTPRouteNamedRouteRule',
+  'HTTPRouteParentRefPort',
+  'HTTPRoutePathRedirect',
+  'HTTPRoutePathRewrite',
+  'HTTPRoutePortRedirect',
+  'HTTPRouteQueryParamMatching',
+  'HTTPRouteResponseHeaderModification',
+  'HTTPRouteSchemeRedirect',
+  'ReferenceGrant',
+  'TCPRoute',
+  'TLSRoute',
+  'TLSRouteModeMixed',
+  'TLSRouteModeTerminate',
+];
+
 interface Rule {
   readonly matches?: readonly (Match & GrpcMatch)[];
   readonly backendRefs?: readonly BackendRef[];
@@ -107,6 +156,9 @@ interface Rule {
  *   (gateway-filters.ts), its backendRefs a weighted service `<router>-wrr` over the load
  *   balancers `<ns>-<service>-<port>` (weight 0: no traffic; another namespace only with a
  *   ReferenceGrant there, reference-grants.ts);
+ * - ListenerSets (gateway-listenersets.ts) add listeners to the Gateways that allow them, and a
+ *   parent router per listener hostname isolates the listeners of an entry point
+ *   (gateway-isolation.ts), as Traefik v3.8;
  * - the statuses Traefik writes: GatewayClass Accepted (reason Handled); Gateway Accepted and Programmed, each
  *   listener's attachedRoutes and Accepted/ResolvedRefs/Programmed; each HTTPRoute parent's
  *   Accepted and ResolvedRefs (RefNotPermitted, BackendNotFound, InvalidKind).
@@ -127,13 +179,19 @@ export function gatewayConfig(
     if (onlyClasses.length > 0 && !onlyClasses.includes(c.metadata.name)) continue;
     classes.add(c.metadata.name);
     if (opts.disableGatewayClassStatus === true) continue;
-    // Traefik's loadConfigurationFromGateways: reason Handled (not the API's Accepted).
+    // Traefik's loadConfigurationFromGateways: reason Handled (not the API's Accepted), in place
+    // of the Accepted condition only (upsertGatewayClassConditionAccepted keeps the others), and
+    // v3.8's SupportedFeatures (features.go), sorted by name.
     const accepted = condition(c, 'Accepted', true, 'Handled', 'Handled by Traefik controller');
+    const current = (c as { status?: { conditions?: readonly Condition[] } }).status?.conditions ?? [];
     statuses.push({
       kind: 'GatewayClass',
       object: c,
       path: objectPath(c, 'gatewayclasses', true),
-      status: { conditions: [accepted] },
+      status: {
+        conditions: [...current.filter((x) => x.type !== 'Accepted'), accepted],
+        supportedFeatures: SUPPORTED_FEATURES.map((name) => ({ name })),
+      },
     });
   }
   // Traefik's gateways option (managesGateway): only the Gateways it names.
@@ -144,7 +202,6 @@ export function gatewayConfig(
     return only.length === 0 || only.includes(`${gw.metadata.namespace ?? 'default'}/${gw.metadata.name}`);
   });
   const listeners: Attach[] = [];
-  const experimental = opts.experimentalChannel === true;
   const scope = { objects: objs.namespaces ?? [], watched: opts.namespaces ?? [] };
   const httpTls = new Set(opts.httpTlsEntryPoints ?? []);
   const configMaps = new Map(
@@ -152,8 +209,26 @@ export function gatewayConfig(
   );
   // The Gateways with a listener in AllowInsecureFallback (InsecureFrontendValidationMode).
   const insecure = new Set<KubeObject>();
+  // Traefik v3.8's loadListenerSetListeners: the ListenerSets naming each Gateway (oldest first),
+  // allowed by its `allowedListeners` or not (those get a status only), add their listeners after
+  // its own, claiming protocol, hostname and port from the same set.
+  const sets = new Map<KubeObject, { set: KubeObject; allowed: boolean }[]>();
+  const setNames = new Set<string>();
   for (const gw of ours) {
-    const own = gatewayListeners(b, grants, gw, opts.entryPointPorts, experimental, scope, httpTls);
+    const allocated = new Set<string>();
+    const own = gatewayListeners(b, grants, gw, opts.entryPointPorts, scope, httpTls, allocated);
+    const mine = listenerSetsOf(objs.listenerSets ?? [], gw).map((set) => ({
+      set,
+      allowed: listenerSetAllowed(gw, set, scope),
+    }));
+    sets.set(gw, mine);
+    for (const { set, allowed } of mine) {
+      setNames.add(`${set.metadata.namespace ?? 'default'}/${set.metadata.name}`);
+      if (allowed)
+        own.push(...gatewayListeners(b, grants, gw, opts.entryPointPorts, scope, httpTls, allocated, set));
+    }
+    // The Gateway's client certificate validation applies to the listeners of its ports, its
+    // ListenerSets' included (they serve on the Gateway's ports).
     const front = frontendTls(b, grants, gw, own, configMaps);
     if (front.insecure) insecure.add(gw);
     listeners.push(...front.listeners);
@@ -161,41 +236,80 @@ export function gatewayConfig(
   const addresses =
     opts.statusAddress === undefined || ours.length === 0 ? [] : statusAddresses(b, opts.statusAddress);
 
-  // Traefik reads BackendTLSPolicies (and ConfigMaps) with experimentalChannel only.
-  const policies = new BackendTLSPolicies(
-    b,
-    experimental ? (objs.backendTLSPolicies ?? []) : [],
-    experimental ? (objs.configMaps ?? []) : [],
-  );
+  // Traefik v3.8 reads BackendTLSPolicies (v1, and ConfigMaps) whatever experimentalChannel says.
+  const policies = new BackendTLSPolicies(b, objs.backendTLSPolicies ?? [], objs.configMaps ?? []);
   const cross = opts.crossProviderNamespaces;
   const crd = opts.crd === undefined ? { namespaces: [] } : opts.crd;
+  // Traefik v3.8's buildListenerRouters: the isolation of a listener depends on the other
+  // listeners of its entry point (gateway-isolation.ts).
+  const parentRouters = listenerRouters(b, listeners);
   for (const route of objs.httpRoutes)
-    routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies, cross, crd);
+    routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies, cross, crd, setNames);
   for (const route of objs.grpcRoutes ?? [])
-    routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies, cross, crd);
-  // Traefik reads the Experimental Channel kinds only with experimentalChannel.
-  if (experimental) {
-    for (const route of objs.tlsRoutes ?? [])
-      l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross);
-    for (const route of objs.tcpRoutes ?? [])
-      l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute', cross);
-  }
+    routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies, cross, crd, setNames);
+  // Traefik v3.8 (loadConfigurationFromGateways) reads TLSRoutes then TCPRoutes, both `v1`,
+  // without experimentalChannel.
+  for (const route of objs.tlsRoutes ?? [])
+    l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross, setNames);
+  denyUnknownHost(b);
+  for (const route of objs.tcpRoutes ?? [])
+    l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute', cross, setNames);
+  dropChildlessListenerRouters(b, parentRouters);
 
   statuses.push(...policies.statuses());
   for (const gw of ours) {
-    const mine = listeners.filter((l) => l.gw === gw);
+    const all = listeners.filter((l) => l.gw === gw);
+    // Traefik v3.8: the Gateway's status reports its own listeners, a ListenerSet's its own.
+    const mine = all.filter((l) => l.set === undefined);
+    // A Gateway is accepted as soon as one listener serving it is valid, whoever declares it.
+    const accepted = all.length === 0 || all.some((l) => l.attached);
+    let attachedListenerSets = 0;
+    for (const { set, allowed } of sets.get(gw) ?? []) {
+      const st = listenerSetStatus(set, allowed, all, accepted);
+      if (st.accepted) attachedListenerSets++;
+      statuses.push({
+        kind: 'ListenerSet',
+        object: set,
+        path: objectPath(set, 'listenersets'),
+        status: st.status,
+      });
+    }
     statuses.push({
       kind: 'Gateway',
       object: gw,
       path: objectPath(gw, 'gateways'),
       status: {
-        conditions: gatewayConditions(gw, mine, insecure.has(gw)),
+        conditions: gatewayConditions(gw, mine, accepted, insecure.has(gw)),
         listeners: mine.map((l) => l.status),
+        // Traefik v3.8's makeGatewayStatus: the ListenerSets accepted (always written).
+        attachedListenerSets,
         ...(addresses.length > 0 ? { addresses } : {}),
       },
     });
   }
   return { ...b.result(), statuses };
+}
+
+const DENY_UNKNOWN_HOST = 'deny-unknown-host';
+
+/**
+ * Traefik's loadTLSRoutes (pkg/provider/kubernetes/gateway/tlsroute.go): once a TLSRoute has a
+ * router, a catch-all TCP router `deny-unknown-host` (every entry point, priority 1, TLS
+ * terminated) takes the TLS connections no route's SNI matches, but for the HTTPS clients (ALPN
+ * `h2` or `http/1.1`), to a load balancer without servers: they are closed. Its rule has no
+ * `ruleSyntax`, as Traefik writes it.
+ */
+function denyUnknownHost(b: KubeBuild): void {
+  if (Object.keys(b.tcp.routers).length === 0) return;
+  b.tcp.routers[DENY_UNKNOWN_HOST] = {
+    rule: 'HostSNI(`*`) && !ALPN(`h2`) && !ALPN(`http/1.1`)',
+    priority: 1,
+    service: DENY_UNKNOWN_HOST,
+    tls: {},
+  };
+  b.source('tcp/routers', DENY_UNKNOWN_HOST, 'the TLSRoutes');
+  b.tcp.services[DENY_UNKNOWN_HOST] = { loadBalancer: { servers: [] } };
+  b.source('tcp/services', DENY_UNKNOWN_HOST, 'the TLSRoutes');
 }
 
 /**
@@ -205,8 +319,13 @@ export function gatewayConfig(
  * Programmed=False; some invalid leave the Gateway Accepted and Programmed, the reason of
  * Accepted `ListenersNotValid`. The listeners keep being routed either way.
  */
-function gatewayConditions(gw: KubeObject, mine: readonly Attach[], insecure: boolean): Condition[] {
-  const all = gatewayConditionsOf(gw, mine);
+function gatewayConditions(
+  gw: KubeObject,
+  mine: readonly Attach[],
+  accepted: boolean,
+  insecure: boolean,
+): Condition[] {
+  const all = gatewayConditionsOf(gw, mine, accepted);
   // Gateway API v1.5 (GEP-91): a listener that lets clients without a valid certificate through.
   if (insecure)
     all.push(
@@ -221,7 +340,7 @@ function gatewayConditions(gw: KubeObject, mine: readonly Attach[], insecure: bo
   return all;
 }
 
-function gatewayConditionsOf(gw: KubeObject, mine: readonly Attach[]): Condition[] {
+function gatewayConditionsOf(gw: KubeObject, mine: readonly Attach[], accepted: boolean): Condition[] {
   const infra = (gw.spec as { infrastructure?: { parametersRef?: unknown } | null } | undefined)
     ?.infrastructure;
   if (infra?.parametersRef !== undefined && infra.parametersRef !== null)
@@ -234,9 +353,8 @@ function gatewayConditionsOf(gw: KubeObject, mine: readonly Attach[]): Condition
         'Gateway infrastructure parametersRef is not supported',
       ),
     ];
-  const valid = mine.filter((l) => l.attached).length;
-  const invalid = mine.length - valid;
-  if (invalid > 0 && valid === 0)
+  const invalid = mine.filter((l) => !l.attached).length;
+  if (!accepted)
     return [
       condition(gw, 'Accepted', false, 'ListenersNotValid', 'At least one Listener must be valid'),
       condition(gw, 'Programmed', false, 'Invalid', 'No Listener is valid'),
@@ -269,13 +387,15 @@ export function gatewayUpdate(
     ...built.issues,
     ...extraIssues,
   ]);
-  // A TCP route's refused backendRef is Traefik's empty `-err-lb` (its ResolvedRefs says why).
+  // A TCP route's refused backendRef is Traefik's empty `-err-lb` (its ResolvedRefs says why), and
+  // `deny-unknown-host` has no server on purpose.
   const quiet = (i: ConfigIssue): boolean =>
     i.severity === 'warning' &&
     i.path[1] === 'services' &&
     i.path[4] === 'servers' &&
     ((i.path[0] === 'http' && String(i.path[2]).endsWith(REDIRECT_SERVICE)) ||
-      (i.path[0] === 'tcp' && String(i.path[2]).endsWith('-err-lb')));
+      (i.path[0] === 'tcp' &&
+        (String(i.path[2]).endsWith('-err-lb') || String(i.path[2]).split('@')[0] === DENY_UNKNOWN_HOST)));
   return { ...u, issues: u.issues.filter((i) => !quiet(i)) };
 }
 
@@ -297,6 +417,7 @@ function routeConfig(
   policies: BackendTLSPolicies,
   cross: readonly string[] | undefined,
   crd: CrdRegistry,
+  sets: ReadonlySet<string> = new Set(),
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const where = `${kind.toLowerCase()} ${ns}/${route.metadata.name}`;
@@ -310,8 +431,8 @@ function routeConfig(
   const parents: Obj[] = [];
   for (const parent of spec.parentRefs ?? []) {
     const ofGateway = parentListeners(parent, ns, listeners);
-    // A parent that is not one of our Gateways is another controller's to report on.
-    if (ofGateway.length === 0) continue;
+    // A parent that is not one of our Gateways (or their ListenerSets) is another controller's.
+    if (ofGateway.length === 0 && !isListenerSetParent(parent, ns, sets)) continue;
     const gwNs = parent.namespace ?? ns;
     let accepted = condition(
       route,
@@ -437,6 +558,7 @@ function routers(
       a.gw.metadata.name,
       a.entryPoint,
       ri,
+      a.set,
     );
     // Traefik's loadHTTPRoute / loadGRPCRoute: filters it cannot load route to `<router>-err-wrr`,
     // one child `invalid-httproute-filter` answering 500 (`invalid-grpcroute-filter`, gRPC
@@ -540,12 +662,10 @@ function routerOf(
     // core.defaultRuleSyntax v2 does not apply to them (pkg/provider/kubernetes/gateway).
     ruleSyntax: 'default',
     priority: built.priority,
-    entryPoints: [a.entryPoint],
+    // Traefik v3.8 (listener isolation): a child of its listener's routers, which hold the entry
+    // point and the TLS configuration (gateway-isolation.ts).
+    parentRefs: [...a.routerNames],
     service,
     ...(middlewares.length > 0 ? { middlewares: [...middlewares] } : {}),
-    // The Gateway's client certificate validation: the TLS options of the listener's port.
-    ...(a.listener.protocol === 'HTTPS'
-      ? { tls: a.tlsOptions !== undefined ? { options: a.tlsOptions } : {} }
-      : {}),
   };
 }

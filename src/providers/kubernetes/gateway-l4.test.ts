@@ -47,12 +47,21 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
       allowEmptyServices: false,
       allowExternalNameServices: false,
       entryPointPorts: { web: 8000, tcp: 9000, tls: 9443 },
-      experimentalChannel: true,
       ...opts,
     },
   );
   const u = gatewayUpdate(b, 'kubernetesgateway', { knownProviders: ['kubernetescrd', 'file'] });
-  return { config: u.config!, issues: u.issues.map(formatIssue), statuses: b.statuses, data: b.data };
+  // The routes' routers only: the listener routers (gateway-isolation.ts) are tested beside.
+  const config = u.config!;
+  const routers = Object.fromEntries(
+    Object.entries(config.http.routers).filter(([n]) => !n.startsWith('listener-')),
+  );
+  return {
+    config: { ...config, http: { ...config.http, routers } },
+    issues: u.issues.map(formatIssue),
+    statuses: b.statuses,
+    data: b.data,
+  };
 }
 
 const conds = (c: unknown): string[] =>
@@ -82,7 +91,7 @@ const tcpGateway = gatewayFor('default', 'gw', [
   { name: 'http', port: 8000, protocol: 'HTTP' },
 ]);
 
-describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP configuration', () => {
+describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
   it('routes a TCPRoute on a TCP listener: HostSNI(`*`), a weighted service over its backendRefs', () => {
     const [a, aSlice] = svc('default', 'db', 5432, ['10.0.0.1', '10.0.0.2'], 15432);
     const [b, bSlice] = svc('default', 'db2', 5432, ['10.0.0.3'], 15432);
@@ -129,8 +138,9 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
       ['10.0.0.1:15432', '10.0.0.2:15432'],
     );
     const st = statusOf(statuses, 'TCPRoute', 'pg');
-    assert.equal(st.path, '/apis/gateway.networking.k8s.io/v1alpha2/namespaces/default/tcproutes/pg');
-    assert.equal(st.apiVersion, 'gateway.networking.k8s.io/v1alpha2');
+    // Written at `v1`, the version Traefik v3.8 reads (the v1.6.1 Standard CRDs serve no other).
+    assert.equal(st.path, '/apis/gateway.networking.k8s.io/v1/namespaces/default/tcproutes/pg');
+    assert.equal(st.apiVersion, undefined);
     assert.deepEqual(parentConds(st), [['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs']]);
     const gw = statusOf(statuses, 'Gateway', 'gw').status['listeners'] as {
       name: string;
@@ -150,7 +160,7 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
         [
           'pass',
           0,
-          ['TCPRoute', 'TLSRoute'],
+          ['TLSRoute'],
           ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs', 'Programmed=True/Programmed'],
         ],
         [
@@ -165,7 +175,7 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
 
   it('routes a TLSRoute by SNI: passthrough as its listener`s mode, hostnames within the listener`s', () => {
     const [a, aSlice] = svc('default', 'app', 443, ['10.0.0.1'], 8443);
-    const { config, statuses } = build({
+    const { config, statuses, issues } = build({
       gateways: [tcpGateway],
       tlsRoutes: [
         tlsRouteFor('default', 'sni', {
@@ -188,7 +198,24 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     assert.equal(r.rule, 'HostSNI(`a.example.com`) || HostSNIRegexp(`^[a-z0-9-\\.]+\\.b\\.example\\.com$`)');
     assert.equal(r.priority, 14);
     assert.deepEqual(r.tls?.passthrough, true);
-    assert.deepEqual(Object.keys(config.tcp!.routers), [name], 'the TCP and HTTP listeners do not take it');
+    assert.deepEqual(
+      Object.keys(config.tcp!.routers),
+      [name, 'deny-unknown-host'],
+      'the TCP and HTTP listeners do not take it',
+    );
+    // Traefik's loadTLSRoutes: with a TLS route, the TLS connections of no route's SNI (but the
+    // HTTPS clients') are closed, on every entry point.
+    const deny = config.tcp!.routers['deny-unknown-host'];
+    assert.equal(deny?.rule, 'HostSNI(`*`) && !ALPN(`h2`) && !ALPN(`http/1.1`)');
+    assert.equal(deny?.priority, 1);
+    assert.equal(deny?.entryPoints, undefined);
+    assert.equal(deny?.tls?.passthrough, false);
+    assert.equal(deny?.service, 'deny-unknown-host');
+    const lb = config.tcp!.services['deny-unknown-host'];
+    assert.ok(lb?.kind === 'loadBalancer');
+    assert.deepEqual(lb.loadBalancer.servers, []);
+    // Without servers on purpose: no warning.
+    assert.deepEqual(issues, []);
     assert.deepEqual(parentConds(statusOf(statuses, 'TLSRoute', 'sni')), [
       ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs'],
     ]);
@@ -197,7 +224,7 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     ]);
   });
 
-  it('terminates TLS on a TLS listener in Terminate mode: its certificate, a TCP router with tls', () => {
+  it('terminates TLS on a TLS listener in Terminate mode: its certificate, a TCP router with tls; a TCPRoute is not taken there', () => {
     const [a, aSlice] = svc('default', 'app', 7, ['10.0.0.1'], 7007);
     const { config, data, statuses } = build({
       gateways: [
@@ -210,8 +237,15 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
           },
         ]),
       ],
+      tlsRoutes: [
+        tlsRouteFor('default', 't', {
+          parentRefs: [{ name: 'gw' }],
+          rules: [{ backendRefs: [{ name: 'app', port: 7 }] }],
+        }),
+      ],
+      // Traefik v3.8's supportedRouteKinds (Gateway API v1.5): a TLS listener takes TLSRoutes only.
       tcpRoutes: [
-        tcpRouteFor('default', 't', {
+        tcpRouteFor('default', 'plain', {
           parentRefs: [{ name: 'gw' }],
           rules: [{ backendRefs: [{ name: 'app', port: 7 }] }],
         }),
@@ -222,11 +256,18 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     });
     void config;
     const routers = (data['tcp'] as { routers: Record<string, { tls?: unknown }> }).routers;
-    assert.deepEqual(routers[`${rn('tcproute-default-t-gw-default-gw-ep-tls-0')}`]?.tls, {});
+    assert.deepEqual(Object.keys(routers), [
+      rn('tlsroute-default-t-gw-default-gw-ep-tls-0'),
+      'deny-unknown-host',
+    ]);
+    assert.deepEqual(routers[`${rn('tlsroute-default-t-gw-default-gw-ep-tls-0')}`]?.tls, {});
+    assert.deepEqual(parentConds(statusOf(statuses, 'TCPRoute', 'plain')), [
+      ['Accepted=False/NotAllowedByListeners', 'ResolvedRefs=True/ResolvedRefs'],
+    ]);
     assert.deepEqual((data['tls'] as { certificates: unknown[] }).certificates, [
       { certFile: 'CERT', keyFile: 'KEY' },
     ]);
-    assert.deepEqual(parentConds(statusOf(statuses, 'TCPRoute', 't')), [
+    assert.deepEqual(parentConds(statusOf(statuses, 'TLSRoute', 't')), [
       ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs'],
     ]);
   });
@@ -389,36 +430,37 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
     );
   });
 
-  it('without experimentalChannel, reads no TCPRoute and refuses TCP and TLS listeners (Conflicted)', () => {
+  it('reads TCPRoutes and takes TCP and TLS listeners with or without experimentalChannel (Traefik v3.8)', () => {
     const [a, aSlice] = svc('default', 'app', 7, ['10.0.0.1'], 7007);
-    const { config, statuses } = build(
-      {
-        gateways: [tcpGateway],
-        tcpRoutes: [
-          tcpRouteFor('default', 'pg', {
-            parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
-            rules: [{ backendRefs: [{ name: 'app', port: 7 }] }],
-          }),
-        ],
-        services: [a],
-        endpointSlices: [aSlice],
-      },
-      { experimentalChannel: false },
-    );
-    assert.equal(config.tcp, undefined);
-    assert.equal(
-      statuses.find((s) => s.kind === 'TCPRoute'),
-      undefined,
-    );
-    const listeners = statusOf(statuses, 'Gateway', 'gw').status['listeners'] as { conditions: unknown }[];
-    assert.deepEqual(conds(listeners[0]!.conditions), [
-      'Conflicted=True/ProtocolConflict',
-      'Programmed=False/Invalid',
+    const objs = {
+      gateways: [tcpGateway],
+      tcpRoutes: [
+        tcpRouteFor('default', 'pg', {
+          parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
+          rules: [{ backendRefs: [{ name: 'app', port: 7 }] }],
+        }),
+      ],
+      services: [a],
+      endpointSlices: [aSlice],
+    };
+    const without = build(objs, { experimentalChannel: false });
+    const withIt = build(objs, { experimentalChannel: true });
+    assert.deepEqual(without.data, withIt.data);
+    assert.deepEqual(Object.keys(without.config.tcp!.routers), [
+      rn('tcproute-default-pg-gw-default-gw-ep-tcp-0'),
     ]);
-    assert.deepEqual(conds(listeners[1]!.conditions), [
-      'Conflicted=True/InvalidRouteKinds',
-      'Programmed=False/Invalid',
+    assert.deepEqual(parentConds(statusOf(without.statuses, 'TCPRoute', 'pg')), [
+      ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs'],
     ]);
+    const listeners = statusOf(without.statuses, 'Gateway', 'gw').status['listeners'] as {
+      conditions: unknown;
+    }[];
+    for (const l of listeners.slice(0, 2))
+      assert.deepEqual(conds(l.conditions), [
+        'Accepted=True/Accepted',
+        'ResolvedRefs=True/ResolvedRefs',
+        'Programmed=True/Programmed',
+      ]);
   });
 
   it('refuses listeners as Traefik`s loadGatewayListeners: tls on TCP, none on TLS, HTTPS passthrough, allowedRoutes.kinds', () => {
@@ -457,12 +499,12 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
       listeners.map((l) => [l.name, conds(l.conditions)[0], l.supportedKinds.map((k) => k.kind)]),
       [
         ['a', 'Accepted=False/InvalidTLSConfiguration', ['TCPRoute']],
-        ['b', 'Accepted=False/InvalidTLSConfiguration', ['TCPRoute', 'TLSRoute']],
+        ['b', 'Accepted=False/InvalidTLSConfiguration', ['TLSRoute']],
         ['c', 'Accepted=False/UnsupportedProtocol', ['HTTPRoute', 'GRPCRoute']],
-        ['d', 'Accepted=True/Accepted', ['TCPRoute', 'TLSRoute']],
+        ['d', 'ResolvedRefs=False/InvalidCertificateRef', ['TLSRoute']],
         ['e', 'ResolvedRefs=False/InvalidRouteKinds', []],
         ['f', 'Accepted=True/Accepted', ['TLSRoute']],
-        ['g', 'Accepted=False/HostnameConflict', ['TCPRoute', 'TLSRoute']],
+        ['g', 'Accepted=False/HostnameConflict', ['TLSRoute']],
       ],
     );
     assert.deepEqual(conds(listeners[6]!.conditions), [
@@ -470,10 +512,9 @@ describe('Gateway API TCPRoute and TLSRoute (experimentalChannel) → TCP config
       'Programmed=False/HostnameConflict',
       'Conflicted=True/HostnameConflict',
     ]);
-    assert.deepEqual(conds(listeners[3]!.conditions).slice(1), [
-      'ResolvedRefs=False/InvalidCertificateRef',
-      'Programmed=False/Invalid',
-    ]);
+    // No certificateRefs: that error only (Traefik v3.8's loadGatewayListeners).
+    assert.deepEqual(conds(listeners[3]!.conditions), ['ResolvedRefs=False/InvalidCertificateRef']);
+    assert.deepEqual(conds(listeners[0]!.conditions), ['Accepted=False/InvalidTLSConfiguration']);
   });
 
   it('honours crossProviderNamespaces: another provider`s TraefikService only from the namespaces listed', () => {

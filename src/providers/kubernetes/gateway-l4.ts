@@ -1,5 +1,5 @@
 /*
- * TCPRoutes and TLSRoutes (`gateway.networking.k8s.io/v1alpha2`, the Experimental Channel) as
+ * TCPRoutes and TLSRoutes (`gateway.networking.k8s.io/v1`, Standard since Gateway API v1.6 and v1.5) as
  * Traefik's pkg/provider/kubernetes/gateway/tcproute.go and tlsroute.go build them (loadTCPRoutes,
  * loadTLSRoutes, loadTCPWRRService, loadTCPService, loadTCPServers, hostSNIRule), with
  * getBackendAddresses of kubernetes.go for the servers.
@@ -10,7 +10,13 @@ import {
   isInternalService,
   nativeLBAnnotation,
 } from './gateway-backends.ts';
-import { type Attach, allowsNamespace, GROUP, type ParentRef, parentListeners } from './gateway-listeners.ts';
+import {
+  type Attach,
+  allowsNamespace,
+  isListenerSetParent,
+  type ParentRef,
+  parentListeners,
+} from './gateway-listeners.ts';
 import { gatewayRouterName, hostnames } from './gateway-match.ts';
 import { type Condition, condition, objectPath, type StatusUpdate } from './gateway-status.ts';
 import type { KubeObject } from './informer.ts';
@@ -51,6 +57,7 @@ export function l4RouteConfig(
   statuses: StatusUpdate[],
   kind: L4Kind,
   cross?: readonly string[],
+  sets: ReadonlySet<string> = new Set(),
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const where = `${kind.toLowerCase()} ${ns}/${route.metadata.name}`;
@@ -58,8 +65,8 @@ export function l4RouteConfig(
   const parents: Obj[] = [];
   for (const parent of spec.parentRefs ?? []) {
     const ofGateway = parentListeners(parent, ns, listeners);
-    // A parent that is not one of our Gateways is another controller's to report on.
-    if (ofGateway.length === 0) continue;
+    // A parent that is not one of our Gateways (or their ListenerSets) is another controller's.
+    if (ofGateway.length === 0 && !isListenerSetParent(parent, ns, sets)) continue;
     // Traefik's updateRouteConditionAccepted: the reason changes until the condition is True.
     let accepted: Condition = condition(route, 'Accepted', false, 'NoMatchingParent');
     const accept = (reason: string): void => {
@@ -99,9 +106,8 @@ export function l4RouteConfig(
   const current = (route as { status?: { parents?: readonly Obj[] } }).status?.parents ?? [];
   statuses.push({
     kind,
-    apiVersion: `${GROUP}/v1alpha2`,
     object: route,
-    path: objectPath(route, kind === 'TCPRoute' ? 'tcproutes' : 'tlsroutes', false, 'v1alpha2'),
+    path: objectPath(route, kind === 'TCPRoute' ? 'tcproutes' : 'tlsroutes'),
     status: { parents: [...current.filter((p) => p['controllerName'] !== CONTROLLER), ...parents] },
   });
 }
@@ -158,6 +164,7 @@ class L4Build {
         a.gw.metadata.name,
         a.entryPoint ?? '',
         ri,
+        a.set,
       );
       // Traefik's RuleSyntax "default" (the v3 syntax): core.defaultRuleSyntax does not apply.
       const router: Obj = { entryPoints: [a.entryPoint], rule: 'HostSNI(`*`)', ruleSyntax: 'default' };

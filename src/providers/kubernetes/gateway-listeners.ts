@@ -29,7 +29,10 @@ export interface Listener {
 
 /** A listener of one of our Gateways, its entry point (when it has one) and its status. */
 export interface Attach {
+  /** The Gateway serving the listener (a ListenerSet's parent Gateway for one of its listeners). */
   readonly gw: KubeObject;
+  /** The ListenerSet declaring the listener (Traefik v3.8's listenerOwner); absent: the Gateway. */
+  readonly set?: KubeObject;
   readonly listener: Listener;
   readonly entryPoint: string | undefined;
   /** Valid and resolved: routes attached to it are routed. */
@@ -41,6 +44,11 @@ export interface Attach {
   /** The TLS options of the Gateway's client certificate validation (gateway-frontend-tls.ts). */
   readonly tlsOptions?: string;
   readonly status: { name: string; supportedKinds: Obj[]; attachedRoutes: number; conditions: Condition[] };
+  /**
+   * Traefik v3.8's RouterNames: the listener routers (gateway-isolation.ts) this listener is the
+   * most specific match for; its HTTP routes' routers are their children.
+   */
+  readonly routerNames: string[];
 }
 
 /** A route's `parentRefs` entry. */
@@ -54,15 +62,27 @@ export interface ParentRef {
 }
 
 /**
- * The listeners of the Gateway a route's parent names (in the route's namespace `routeNs` unless
- * it names another); empty when the parent is no Gateway of ours (another controller's to report
- * on).
+ * The listeners a route's parent names (in the route's namespace `routeNs` unless it names
+ * another), as Traefik v3.8's matchingGatewayListenersForParentRef: a Gateway's own listeners, or
+ * a ListenerSet's (`kind: ListenerSet`); empty when the parent is none of ours (another
+ * controller's to report on) or a ListenerSet of ours with no listener (`sets`: the ListenerSets
+ * of our Gateways, `namespace/name`, allowed or not, which still get a route status).
  */
 export function parentListeners(parent: ParentRef, routeNs: string, listeners: readonly Attach[]): Attach[] {
-  if ((parent.kind ?? 'Gateway') !== 'Gateway' || (parent.group ?? GROUP) !== GROUP) return [];
-  const gwNs = parent.namespace ?? routeNs;
-  return listeners.filter(
-    (a) => a.gw.metadata.name === parent.name && (a.gw.metadata.namespace ?? 'default') === gwNs,
+  const kind = parent.kind ?? 'Gateway';
+  if ((parent.group ?? GROUP) !== GROUP || (kind !== 'Gateway' && kind !== 'ListenerSet')) return [];
+  const pNs = parent.namespace ?? routeNs;
+  const named = (o: KubeObject | undefined): boolean =>
+    o !== undefined && o.metadata.name === parent.name && (o.metadata.namespace ?? 'default') === pNs;
+  return listeners.filter((a) => (kind === 'Gateway' ? a.set === undefined && named(a.gw) : named(a.set)));
+}
+
+/** Whether a route's parent is one of `sets` (`namespace/name` of our Gateways' ListenerSets). */
+export function isListenerSetParent(parent: ParentRef, routeNs: string, sets: ReadonlySet<string>): boolean {
+  return (
+    (parent.group ?? GROUP) === GROUP &&
+    parent.kind === 'ListenerSet' &&
+    sets.has(`${parent.namespace ?? routeNs}/${parent.name ?? ''}`)
   );
 }
 
@@ -111,28 +131,23 @@ function allowedNamespaces(
 }
 
 /**
- * The route kinds a listener's protocol takes, as Traefik's supportedRouteKinds
- * (pkg/provider/kubernetes/gateway/kubernetes.go): HTTP and HTTPS take HTTPRoutes and
- * GRPCRoutes; TCP takes TCPRoutes and TLS takes TCPRoutes and TLSRoutes, with the Experimental
- * Channel only (without it: `Conflicted`). Another protocol is not accepted.
+ * The route kinds a listener's protocol takes, as Traefik v3.8's supportedRouteKinds
+ * (pkg/provider/kubernetes/gateway/kubernetes.go, Gateway API v1.6): HTTP and HTTPS take
+ * HTTPRoutes and GRPCRoutes, TCP TCPRoutes and TLS TLSRoutes (no longer TCPRoutes, as Gateway API
+ * v1.5 decided), none of them behind `experimentalChannel` any more. Another protocol is not
+ * accepted.
  */
 function supportedKinds(
   protocol: string,
-  experimental: boolean,
 ): string[] | { type: string; ok: boolean; reason: string; message: string } {
-  const needsExperimental = {
-    type: 'Conflicted',
-    ok: true,
-    message: `Protocol "${protocol}" requires the experimental channel support to be enabled, please use the \`experimentalChannel\` option`,
-  };
   switch (protocol) {
     case 'HTTP':
     case 'HTTPS':
       return ['HTTPRoute', 'GRPCRoute'];
     case 'TCP':
-      return experimental ? ['TCPRoute'] : { ...needsExperimental, reason: 'ProtocolConflict' };
+      return ['TCPRoute'];
     case 'TLS':
-      return experimental ? ['TCPRoute', 'TLSRoute'] : { ...needsExperimental, reason: 'InvalidRouteKinds' };
+      return ['TLSRoute'];
     default:
       return {
         type: 'Accepted',
@@ -158,30 +173,34 @@ export function gatewayListeners(
   grants: ReferenceGrants,
   gw: KubeObject,
   entryPointPorts: Readonly<Record<string, number>>,
-  experimental = false,
   scope: NamespaceScope = { objects: [], watched: [] },
   httpTlsEntryPoints: ReadonlySet<string> = new Set(),
+  // Traefik's allocatedListeners: protocol, hostname and port of the listeners claimed so far,
+  // the Gateway's then its ListenerSets' (Traefik v3.8's loadListenerSetListeners shares it).
+  allocated: Set<string> = new Set(),
+  // A ListenerSet of `gw` declaring the listeners (Traefik v3.8's listenerOwner): its namespace
+  // is `Same` and the ReferenceGrants' `from`, its generation the conditions'.
+  set?: KubeObject,
 ): Attach[] {
-  const spec = (gw.spec ?? {}) as { listeners?: readonly Listener[] };
-  const ns = gw.metadata.namespace ?? 'default';
-  const where = `gateway ${ns}/${gw.metadata.name}`;
+  const owner = set ?? gw;
+  const ownerKind: 'Gateway' | 'ListenerSet' = set === undefined ? 'Gateway' : 'ListenerSet';
+  const spec = (owner.spec ?? {}) as { listeners?: readonly Listener[] };
+  const ns = owner.metadata.namespace ?? 'default';
+  const where = `${ownerKind.toLowerCase()} ${ns}/${owner.metadata.name}`;
   const out: Attach[] = [];
-  // Traefik's allocatedListeners: protocol, hostname and port of the listeners claimed so far.
-  const allocated = new Set<string>();
   for (const l of spec.listeners ?? []) {
     const conds: Condition[] = [];
     let ok = true;
-    let conflicted = false;
     const fail = (type: string, reason: string, message: string): void => {
       ok = false;
-      conds.push(condition(gw, type, false, reason, message));
+      conds.push(condition(owner, type, false, reason, message));
     };
     // Traefik's entryPointName: the entry point of the listener's port, but not, for an HTTP
     // listener, one with `http.tls` (its routers would all be TLS).
     const ep = Object.entries(entryPointPorts).find(
       ([name, port]) => port === l.port && !(l.protocol === 'HTTP' && httpTlsEntryPoints.has(name)),
     )?.[0];
-    const supported = supportedKinds(l.protocol, experimental);
+    const supported = supportedKinds(l.protocol);
     let kinds: string[] = [];
     // Traefik's loadGatewayListeners: after the protocol and the entry point, before the kinds.
     const allowed =
@@ -192,13 +211,13 @@ export function gatewayListeners(
     if (!Array.isArray(supported)) {
       b.warn(where, `listener ${l.name}: ${supported.message}: ignored`);
       ok = false;
-      conds.push(condition(gw, supported.type, supported.ok, supported.reason, supported.message));
+      conds.push(condition(owner, supported.type, supported.ok, supported.reason, supported.message));
     } else if (ep === undefined) {
       const why = Object.values(entryPointPorts).includes(l.port)
         ? `no entry point without http.tls listens on port ${l.port} (an HTTP listener's)`
         : `no entry point listens on port ${l.port}`;
       b.error(where, `listener ${l.name}: ${why}`);
-      fail('Accepted', 'PortUnavailable', `Cannot find entryPoint for Gateway: ${why}`);
+      fail('Accepted', 'PortUnavailable', `Cannot find entryPoint for ${ownerKind}: ${why}`);
     } else if (allowed !== 'all' && 'error' in allowed) {
       b.error(where, `listener ${l.name}: invalid route namespaces selector: ${allowed.error}`);
       fail(
@@ -221,9 +240,8 @@ export function gatewayListeners(
         const message = 'A listener with the same protocol, port and hostname already exists';
         b.error(where, `listener ${l.name}: ${message}`);
         fail('Accepted', 'HostnameConflict', message);
-        conds.push(condition(gw, 'Programmed', false, 'HostnameConflict', message));
-        conds.push(condition(gw, 'Conflicted', true, 'HostnameConflict', message));
-        conflicted = true;
+        conds.push(condition(owner, 'Programmed', false, 'HostnameConflict', message));
+        conds.push(condition(owner, 'Conflicted', true, 'HostnameConflict', message));
       } else if ((l.protocol === 'HTTP' || l.protocol === 'TCP') && l.tls !== undefined && l.tls !== null) {
         fail(
           'Accepted',
@@ -237,43 +255,47 @@ export function gatewayListeners(
         fail(
           'Accepted',
           'InvalidTLSConfiguration',
-          `No TLS configuration for Gateway Listener ${l.name}:${l.port} and protocol "${l.protocol}"`,
+          `No TLS configuration for ${ownerKind} Listener ${l.name}:${l.port} and protocol "${l.protocol}"`,
         );
       } else if (l.protocol === 'HTTPS' && mode === 'Passthrough') {
         fail('Accepted', 'UnsupportedProtocol', 'HTTPS protocol is not supported with TLS mode Passthrough');
-      } else {
-        conds.push(condition(gw, 'Accepted', true, 'Accepted', 'No error found'));
-        if (l.protocol === 'HTTPS' || l.protocol === 'TLS') {
-          if (mode === 'Passthrough') {
-            if ((l.tls?.certificateRefs ?? []).length > 0)
-              b.warn(
-                where,
-                `listener ${l.name}: in Passthrough TLS mode, no TLS settings take effect (the TLS session is not terminated at the Gateway)`,
-              );
-          } else if ((l.tls?.certificateRefs ?? []).length === 0)
-            fail(
-              'ResolvedRefs',
-              'InvalidCertificateRef',
-              'One TLS CertificateRef is required in Terminate mode',
+      } else if (l.protocol === 'HTTPS' || l.protocol === 'TLS') {
+        if (mode === 'Passthrough') {
+          if ((l.tls?.certificateRefs ?? []).length > 0)
+            b.warn(
+              where,
+              `listener ${l.name}: in Passthrough TLS mode, no TLS settings take effect (the TLS session is not terminated at the Gateway)`,
             );
-          else certificates(b, grants, gw, l, where, fail);
+        } else if ((l.tls?.certificateRefs ?? []).length === 0)
+          fail(
+            'ResolvedRefs',
+            'InvalidCertificateRef',
+            'One TLS CertificateRef is required in Terminate mode',
+          );
+        else {
+          certificates(b, grants, owner, ownerKind, l, where, fail);
+          // Traefik's loadGatewayListeners: refused certificates also make it not Programmed.
+          if (!ok) conds.push(condition(owner, 'Programmed', false, 'Invalid', 'Invalid CertificateRefs'));
         }
-        if (ok) conds.push(condition(gw, 'ResolvedRefs', true, 'ResolvedRefs', 'No error found'));
       }
     }
-    if (!conflicted)
+    // Traefik v3.8's makeGatewayStatus: a valid listener is Accepted, ResolvedRefs and Programmed;
+    // an invalid one has its errors' conditions only (loadGatewayListeners).
+    if (ok)
       conds.push(
-        ok
-          ? condition(gw, 'Programmed', true, 'Programmed', 'No error found')
-          : condition(gw, 'Programmed', false, 'Invalid', 'Listener is not valid'),
+        condition(owner, 'Accepted', true, 'Accepted', 'No error found'),
+        condition(owner, 'ResolvedRefs', true, 'ResolvedRefs', 'No error found'),
+        condition(owner, 'Programmed', true, 'Programmed', 'No error found'),
       );
     out.push({
       gw,
+      ...(set === undefined ? {} : { set }),
       listener: l,
       entryPoint: ep,
       attached: ok,
       kinds,
       namespaces,
+      routerNames: [],
       status: {
         name: l.name,
         supportedKinds: kinds.map((kind) => ({ group: GROUP, kind })),
@@ -316,12 +338,13 @@ function allowedKinds(
 function certificates(
   b: KubeBuild,
   grants: ReferenceGrants,
-  gw: KubeObject,
+  owner: KubeObject,
+  ownerKind: 'Gateway' | 'ListenerSet',
   l: Listener,
   where: string,
   fail: (type: string, reason: string, message: string) => void,
 ): void {
-  const ns = gw.metadata.namespace ?? 'default';
+  const ns = owner.metadata.namespace ?? 'default';
   for (const ref of l.tls?.certificateRefs ?? []) {
     if (ref.name === undefined) continue;
     const to = ref.namespace ?? ns;
@@ -334,7 +357,7 @@ function certificates(
       continue;
     }
     const allowed = grants.allows({
-      fromKind: 'Gateway',
+      fromKind: ownerKind,
       fromNamespace: ns,
       toGroup: '',
       toKind: 'Secret',

@@ -107,13 +107,22 @@ export function gatewayRouterName(
   gwName: string,
   entryPoint: string,
   ruleIndex: number,
+  // The ListenerSet of the listener (Traefik v3.8's makeRouterName: named after it, `-ls-`, and
+  // `ListenerSet` among the hashed parts, apart from a Gateway of the same name).
+  set?: { readonly metadata: { readonly name: string; readonly namespace?: string } },
 ): string {
+  const setNs = set?.metadata.namespace ?? 'default';
   const label = normalize(
-    `${kind.toLowerCase()}-${ns}-${name}-gw-${gwNs}-${gwName}-ep-${entryPoint}-${ruleIndex}`,
+    set === undefined
+      ? `${kind.toLowerCase()}-${ns}-${name}-gw-${gwNs}-${gwName}-ep-${entryPoint}-${ruleIndex}`
+      : `${kind.toLowerCase()}-${ns}-${name}-ls-${setNs}-${set.metadata.name}-ep-${entryPoint}-${ruleIndex}`,
   );
+  const parts =
+    set === undefined
+      ? [ns, name, gwNs, gwName, entryPoint, String(ruleIndex)]
+      : [ns, name, 'ListenerSet', setNs, set.metadata.name, entryPoint, String(ruleIndex)];
   const h = createHash('sha256');
-  for (const c of [ns, name, gwNs, gwName, entryPoint, String(ruleIndex)])
-    h.update(`${Buffer.byteLength(c)}:${c}`);
+  for (const c of parts) h.update(`${Buffer.byteLength(c)}:${c}`);
   h.update(rule);
   return `${label}-${h.digest('hex').slice(0, 20)}`;
 }

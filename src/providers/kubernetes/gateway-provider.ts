@@ -8,8 +8,8 @@ import { runKubeProvider } from './kube-watch.ts';
 
 /**
  * Traefik's Gateway API provider (pkg/provider/kubernetes/gateway): GatewayClasses, Gateways,
- * HTTPRoutes and GRPCRoutes (`gateway.networking.k8s.io/v1`), ReferenceGrants (`v1beta1`), with
- * experimentalChannel TCPRoutes and TLSRoutes (`v1alpha2`) and BackendTLSPolicies (`v1alpha3`),
+ * HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes, BackendTLSPolicies and ListenerSets (`gateway.networking.k8s.io/v1`,
+ * the Gateway API v1.6.1 Standard CRDs Traefik v3.8 requires), ReferenceGrants (`v1beta1`),
  * ConfigMaps, Services, Secrets and EndpointSlices, followed by informers. Objects are `name@kubernetesgateway`. After each build
  * the statuses of our GatewayClasses, Gateways and HTTPRoutes are written back (StatusWriter:
  * only those that changed); a failed write is reported with the next build.
@@ -50,7 +50,6 @@ export class KubernetesGatewayProvider implements Provider {
   async *#run(signal: AbortSignal): AsyncGenerator<ProviderUpdate, void, undefined> {
     const cfg = this.#cfg;
     const gw = '/apis/gateway.networking.k8s.io/v1';
-    const GW_ALPHA = '/apis/gateway.networking.k8s.io/v1alpha2';
     const resources = {
       gatewayClasses: {
         prefix: gw,
@@ -68,13 +67,13 @@ export class KubernetesGatewayProvider implements Provider {
       // Traefik's client always follows every Namespace (cluster-scoped): their labels decide
       // the listeners' `allowedRoutes.namespaces.from: Selector`.
       namespaces: { prefix: '/api/v1', plural: 'namespaces', clusterScoped: true },
-      // Traefik's client watches the Experimental Channel kinds only with experimentalChannel
-      // (their CRDs must then be installed).
-      tcpRoutes: cfg.experimentalChannel ? { prefix: GW_ALPHA, plural: 'tcproutes' } : undefined,
-      tlsRoutes: cfg.experimentalChannel ? { prefix: GW_ALPHA, plural: 'tlsroutes' } : undefined,
-      backendTLSPolicies: cfg.experimentalChannel
-        ? { prefix: '/apis/gateway.networking.k8s.io/v1alpha3', plural: 'backendtlspolicies' }
-        : undefined,
+      // Traefik v3.8's client (WatchAll) watches these Standard kinds at `v1` whatever
+      // experimentalChannel says (the v1.6.1 Standard CRDs no longer serve `v1alpha2`).
+      tcpRoutes: { prefix: gw, plural: 'tcproutes' },
+      tlsRoutes: { prefix: gw, plural: 'tlsroutes' },
+      backendTLSPolicies: { prefix: gw, plural: 'backendtlspolicies' },
+      // Traefik v3.8's client lists ListenerSets (`v1`, Standard since Gateway API v1.5).
+      listenerSets: { prefix: gw, plural: 'listenersets' },
       // ConfigMaps hold the CAs of a Gateway's client certificate validation (spec.tls.frontend,
       // Gateway API v1.5 Standard) and of BackendTLSPolicies.
       configMaps: { prefix: '/api/v1', plural: 'configmaps' },

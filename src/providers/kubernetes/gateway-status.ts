@@ -34,6 +34,7 @@ export interface StatusUpdate {
     | 'TCPRoute'
     | 'TLSRoute'
     | 'BackendTLSPolicy'
+    | 'ListenerSet'
     | 'Ingress';
   /** The object's API version; absent: `gateway.networking.k8s.io/v1`. */
   readonly apiVersion?: string;

@@ -9,7 +9,7 @@ interface GrantSpec {
 
 /** What refers (a Gateway API kind in a namespace) to what (group, kind, name, namespace). */
 export interface Reference {
-  readonly fromKind: 'HTTPRoute' | 'GRPCRoute' | 'TCPRoute' | 'TLSRoute' | 'Gateway';
+  readonly fromKind: 'HTTPRoute' | 'GRPCRoute' | 'TCPRoute' | 'TLSRoute' | 'Gateway' | 'ListenerSet';
   readonly fromNamespace: string;
   /** '' for the core group (Service, Secret). */
   readonly toGroup: string;
