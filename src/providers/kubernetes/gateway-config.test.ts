@@ -1087,14 +1087,21 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
           ).find((l) => l.name === name)?.conditions,
         );
 
+      // Listener isolation: the options are the HTTPS listener's parent router's (gateway-isolation.ts).
+      const frontOf = (r: ReturnType<typeof run>) => {
+        const parent = Object.values(r.parents).find((p) => p.entryPoints?.includes('websecure'));
+        const name = parent?.tls?.options;
+        return name === undefined ? undefined : r.config.tls?.options?.[name];
+      };
       const ok = run({ default: { validation: { caCertificateRefs: [ref('client-ca')] } } });
       assert.deepEqual(ok.issues, []);
-      const opts = ok.config.tls.options['default-gw-8443-frontend'];
+      const opts = frontOf(ok);
       assert.equal(opts?.clientAuth.clientAuthType, 'RequireAndVerifyClientCert');
       assert.equal(opts?.clientAuth.caFiles.length, 1);
       const keys = Object.keys(ok.config.http.routers);
       const secure = named(keys, 'httproute-default-r-gw-default-gw-ep-websecure-0');
-      assert.equal(ok.config.http.routers[secure]?.tls?.options, 'default-gw-8443-frontend');
+      assert.equal(ok.config.http.routers[secure]?.tls, undefined, 'a child of its listener router');
+      assert.equal(ok.config.tls.options['default-gw-8443-frontend'], undefined, 'copied into the parent`s');
       const plain = named(keys, 'httproute-default-r-gw-default-gw-ep-web-0');
       assert.equal(ok.config.http.routers[plain]?.tls, undefined, 'an HTTP listener takes no TLS');
       assert.deepEqual(listener(ok, 'https'), [
@@ -1116,10 +1123,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
           },
         ],
       });
-      assert.equal(
-        fallback.config.tls.options['default-gw-8443-frontend']?.clientAuth.clientAuthType,
-        'RequestClientCert',
-      );
+      assert.equal(frontOf(fallback)?.clientAuth.clientAuthType, 'RequestClientCert');
       assert.ok(
         conds(statusOf(fallback.statuses, 'Gateway', 'gw')['conditions']).includes(
           'InsecureFrontendValidationMode=True/ConfigurationChanged',
@@ -1131,7 +1135,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
         default: { validation: { caCertificateRefs: [ref('client-ca')] } },
         perPort: [{ port: 8443, tls: {} }],
       });
-      assert.equal(off.config.tls?.options?.['default-gw-8443-frontend'], undefined);
+      assert.equal(frontOf(off)?.clientAuth.clientAuthType, 'NoClientCert');
       const offRouter = named(
         Object.keys(off.config.http.routers),
         'httproute-default-r-gw-default-gw-ep-websecure-0',
@@ -1166,7 +1170,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       });
       assert.ok(
         bare.issues.some((i) =>
-          i.includes('client certificate validation applies to the hostnames of its routes'),
+          i.includes("client certificate validation applies to the listener's hostname, and it has none"),
         ),
         bare.issues.join('\n'),
       );
@@ -1189,7 +1193,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
         'ResolvedRefs=False/InvalidCACertificateKind',
         'Programmed=True/Programmed',
       ]);
-      assert.ok(some.config.tls.options['default-gw-8443-frontend']);
+      assert.equal(frontOf(some)?.clientAuth.clientAuthType, 'RequireAndVerifyClientCert');
 
       // None usable: the listener is not accepted and its routes are not routed.
       for (const [refs, reason] of [

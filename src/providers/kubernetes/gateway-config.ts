@@ -466,13 +466,6 @@ function routeConfig(
       a.status.attachedRoutes++;
       if (!a.attached || a.entryPoint === undefined) continue;
       accepted = condition(route, 'Accepted', true, 'Accepted', 'Route accepted');
-      // TLS options go by the SNI of the routers' Host names (docs/tls.md): a route without
-      // hostnames on a listener without one would be served without the client certificates.
-      if (a.tlsOptions !== undefined && hosts.length === 0)
-        b.warn(
-          where,
-          `listener ${a.listener.name}: client certificate validation applies to the hostnames of its routes, and this route has none: its clients are not asked for a certificate`,
-        );
       ruleBackends ??= rules.map((r, ri) =>
         kind === 'GRPCRoute'
           ? grpcBackends(b, grants, r, ns, `${where} rule ${ri}`, policies)

@@ -121,6 +121,14 @@ export function frontendTls(
       );
       replace(conditions, condition(gw, 'Programmed', false, 'Invalid', 'Listener is not valid'));
     }
+    // TLS options go by the SNI of their router's Host names (docs/tls.md), and the parent router
+    // of a listener without a hostname has none (listener isolation): its clients would not be
+    // asked for a certificate.
+    if (got.name !== undefined && (l.hostname ?? '') === '')
+      b.warn(
+        where,
+        `listener ${l.name}: client certificate validation applies to the listener's hostname, and it has none: its clients are not asked for a certificate`,
+      );
     out.push({
       ...a,
       attached: a.attached && !got.none,
