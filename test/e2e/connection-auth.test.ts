@@ -4,6 +4,7 @@ import http2 from 'node:http2';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
+import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 
 /*
@@ -122,14 +123,19 @@ async function h2Status(port: number): Promise<number> {
   }
 }
 
-for (const scheme of ['NTLM', 'Negotiate'] as const) {
-  describe(`a backend with connection-bound ${scheme} authentication`, () => {
+for (const [scheme, engine] of [
+  ['NTLM', 'own'],
+  ['Negotiate', 'own'],
+  ...H2_ENGINES.filter((e) => e !== 'own').map((e) => ['NTLM', e] as const),
+] as const) {
+  describe(`a backend with connection-bound ${scheme} authentication (HTTP/2 engine ${engine})`, () => {
     let be: Awaited<ReturnType<typeof connectionAuthBackend>>;
     let proxy: ProxyProcess;
 
     before(async () => {
       be = await connectionAuthBackend(scheme);
       proxy = await startProxy({
+        env: engineEnv(engine),
         config: `entryPoints:
   web:
     address: "127.0.0.1:0"
