@@ -28,6 +28,7 @@ import {
   listenedEntryPoints,
 } from './config/static/admin-entry-points.ts';
 import type { AcmeResolverConfig, EntryPointConfig, StaticConfig } from './config/static/schema.ts';
+import { securityNotices } from './config/static/security-notices.ts';
 import { tlsEntryPoints } from './config/static/tls-entry-points.ts';
 import { dropSpareConfigProcess, loadStaticInChild, validateFilesInChild } from './config-process/client.ts';
 import { type ClientTlsFields, clientTlsOptions } from './core/client-tls.ts';
@@ -757,6 +758,10 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
       ? (await import('./workers/split-limits.ts')).splitStaticLimits(given, plane.data.workers)
       : given;
   const logger = plane.role === 'worker' ? rootLogger.child({ worker: plane.data.slot }) : rootLogger;
+  // Options that lower the guard, said once at startup as Traefik says them (not by each worker).
+  if (plane.role !== 'worker') {
+    for (const n of securityNotices(given)) logger[n.level](n.msg, n.fields);
+  }
   // Traefik's setupServer (cmd/traefik/traefik.go): with spiffe.workloadAPIAddr, the X.509 SVID is
   // fetched before anything serves, waiting for it as go-spiffe's NewX509Source does. Each
   // process that builds configurations (the control plane and every worker) has its own.

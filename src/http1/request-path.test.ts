@@ -95,6 +95,24 @@ describe('canonicalPath', () => {
     assert.equal(canonicalPath('/a.b%2Fc', sanitizing), '/a.b%2Fc');
   });
 
+  it('refuses a dot segment carrying path parameters, as Traefik v3.7.18 (CVE-2026-137481)', () => {
+    for (const p of [
+      '/p/public/..;x/admin',
+      '/p/public/..;/admin',
+      '/p/.;/admin',
+      '/p/public/%2e%2e;jsessionid=1/admin',
+      '/p/public/..;x',
+      '/p/public%2f..;x/admin',
+    ]) {
+      assert.match(refused(p), /path parameters/, p);
+    }
+    // Parameters on an ordinary segment, and dots that are not a whole segment, are left alone.
+    assert.equal(canonicalPath('/p/./a;jsessionid=1', sanitizing), '/p/a;jsessionid=1');
+    assert.equal(canonicalPath('/p/./..a;x/.b;y', sanitizing), '/p/..a;x/.b;y');
+    // With sanitizePath off nothing is resolved, and nothing of this is refused (as Traefik).
+    assert.equal(canonicalPath('/p/..;x/admin', pathPolicy(false, TRAEFIK_DEFAULTS)), '/p/..;x/admin');
+  });
+
   it('refuses a malformed escape whatever the policy', () => {
     for (const policy of [sanitizing, pathPolicy(false, ALL_ALLOWED)]) {
       assert.match(refused('/p/%zz', policy), /percent-encoding/);

@@ -22,7 +22,8 @@
  * as a separator (`..%2F`, `.%5C`, `..\`) is refused (400) instead of forwarded: Traefik forwards
  * `/p/..%2Fadmin` as it is, past a `PathPrefix(/p/admin)` router, to a backend that may decode
  * it into `/p/../admin`. Such a path cannot be normalised without guessing how the backend reads
- * `%2F`, so it is not forwarded at all.
+ * `%2F`, so it is not forwarded at all. A dot segment carrying path parameters (`..;x`, `.;`)
+ * is refused too, as Traefik v3.7.18 stopped routing it unresolved (CVE-2026-137481).
  */
 import { ParseError } from './parse-error.ts';
 
@@ -187,8 +188,13 @@ function decodeEscapes(path: string, denied: Uint8Array): string | ParseError {
   return out + path.slice(last);
 }
 
-/** A segment hiding a dot segment behind an encoded slash or backslash, or a raw backslash. */
-const HIDDEN_DOT_SEGMENT = /(?:^|%2F|%5C|\\)\.\.?(?:$|%2F|%5C|\\)/;
+/**
+ * A segment hiding a dot segment behind an encoded slash or backslash or a raw backslash, or a
+ * dot segment carrying path parameters (`..;x`, `.;`): Traefik v3.7.18 / v3.8.0-rc.1
+ * (CVE-2026-137481) stopped leaving those unresolved for routing, since a backend that strips
+ * parameters (Tomcat, Jetty, Spring) reads `/public/..;x/admin` as `/admin`.
+ */
+const HIDDEN_DOT_SEGMENT = /(?:^|%2F|%5C|\\)\.\.?(?:$|%2F|%5C|\\|;)/;
 
 /** Step 4 (Go's path.Clean, as URL.JoinPath applies it), plus the hidden dot segments refused. */
 function removeDotSegments(path: string): string | ParseError {
@@ -202,8 +208,9 @@ function removeDotSegments(path: string): string | ParseError {
       out.pop();
       continue;
     }
+    // Refused rather than resolved: how `%2F` or `;x` read is the backend's choice.
     if (HIDDEN_DOT_SEGMENT.test(s)) {
-      return new ParseError(400, 'a dot segment behind an encoded slash or a backslash in the path');
+      return new ParseError(400, 'a dot segment behind an encoded slash, a backslash or path parameters');
     }
     out.push(s);
   }

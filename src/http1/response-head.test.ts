@@ -282,3 +282,18 @@ describe('parseResponseHead: the field block as relayed (HeaderList.raw)', () =>
     assert.equal(ok(res('Content-Length: 0\r\nConnection: X-A\r\nX-A: 1\r\n')).headers.raw, null);
   });
 });
+
+describe('parseResponseHead: challenges of schemes that authenticate the connection', () => {
+  it('flags NTLM and Negotiate, any case, alone or with a token, as Traefik containsNTLMorNegotiate', () => {
+    for (const v of ['NTLM', 'ntlm TlRMTVNTUAACAAAA', 'Negotiate', 'NEGOTIATE oRswGaADCgEA']) {
+      const r = ok(
+        res(`WWW-Authenticate: Basic realm="x"\r\nWWW-Authenticate: ${v}\r\nContent-Length: 0\r\n`),
+      );
+      assert.equal(r.connectionAuth, true, v);
+    }
+    for (const v of ['Basic realm="NTLM"', 'Bearer', 'NTLMv2', 'Negotiate2', 'Digest realm="Negotiate"']) {
+      assert.equal(ok(res(`WWW-Authenticate: ${v}\r\nContent-Length: 0\r\n`)).connectionAuth, false, v);
+    }
+    assert.equal(ok(res('Proxy-Authenticate: NTLM\r\nContent-Length: 0\r\n')).connectionAuth, false);
+  });
+});

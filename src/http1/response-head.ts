@@ -22,6 +22,11 @@ export interface ParsedResponse {
   readonly contentLength: number;
   /** The upstream connection may carry another request after this response. */
   readonly reusable: boolean;
+  /**
+   * A `WWW-Authenticate` challenge of a scheme that authenticates the connection, not the
+   * request (NTLM, Negotiate): see `isConnectionAuthChallenge`.
+   */
+  readonly connectionAuth: boolean;
   readonly connectionTokens: readonly string[] | null;
   readonly headLength: number;
   /**
@@ -102,6 +107,7 @@ export function parseResponseHead(
   let clConflict = false;
   let te: string | undefined;
   let connection: string | undefined;
+  let connectionAuth = false;
   let pos = lineEnd + 2;
   // The field block as the client gets it (HeaderList.raw): while every line is regular, and
   // the hop-by-hop ones (at most two, nginx's `Connection: keep-alive`) are cut out of it.
@@ -169,6 +175,8 @@ export function parseResponseHead(
       te = te === undefined ? value : `${te}, ${value}`;
     } else if (lname === 'connection') {
       connection = connection === undefined ? value : `${connection},${value}`;
+    } else if (lname === 'www-authenticate' && !connectionAuth) {
+      connectionAuth = isConnectionAuthChallenge(value);
     }
     pos = eol + 2;
   }
@@ -246,10 +254,24 @@ export function parseResponseHead(
     bodyKind,
     contentLength,
     reusable,
+    connectionAuth,
     connectionTokens,
     headLength,
     text: head,
   };
+}
+
+/**
+ * A `WWW-Authenticate` value whose scheme authenticates the connection it is answered on (NTLM,
+ * Negotiate/Kerberos, as IIS does), case-insensitive (RFC 9110 §11.1): Traefik's
+ * containsNTLMorNegotiate (pkg/server/service/transport.go), which reads the scheme token of each
+ * field value.
+ */
+export function isConnectionAuthChallenge(value: string): boolean {
+  const sp = value.indexOf(' ');
+  const scheme = sp === -1 ? value : value.slice(0, sp);
+  const l = scheme.length;
+  return (l === 4 || l === 9) && /^(?:ntlm|negotiate)$/i.test(scheme);
 }
 
 /**

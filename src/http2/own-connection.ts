@@ -4,6 +4,7 @@ import type { RequestTls } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
 import { type EntryPointContext, outlivedKeepAlive } from '../proxy/entry-point-context.ts';
 import type { Exchange } from '../proxy/exchange.ts';
+import type { UpstreamAffinity } from '../upstream/affinity.ts';
 import { FrameWriter } from './frame-writer.ts';
 import {
   DEFAULT_MAX_FRAME,
@@ -75,6 +76,8 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
   lastStream = 0;
   goawaySent = false;
   closed = false;
+  /** The connection's own upstream pools (NTLM, Negotiate servers); closed with it. */
+  affinity: UpstreamAffinity | null = null;
   /** The first SETTINGS arrived (the preface is complete). */
   settled = false;
   /** When our SETTINGS must have been acknowledged (§6.5.3), on the ticker's clock; 0 = done. */
@@ -301,6 +304,7 @@ export class OwnConnection implements StreamConn, RequestOrigin, ReadOwner, Time
 
   onSocketClose(): void {
     this.#abortAll();
+    if (this.affinity !== null) this.affinity.close();
     this.ctx.ticker.delete(this);
     this.#onClosed(this);
   }

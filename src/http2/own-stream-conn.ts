@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
+import type { UpstreamAffinity } from '../upstream/affinity.ts';
 import type { HpackEncoder } from './hpack-encoder.ts';
 import type { SendWindow } from './own-send-queue.ts';
 import type { OwnStream } from './own-stream.ts';
@@ -8,6 +9,8 @@ import type { WriteScheduler } from './own-write-scheduler.ts';
 /** The connection side a stream works with. */
 export interface StreamConn extends SendWindow {
   readonly ctx: EntryPointContext;
+  /** The connection's own upstream pools (NTLM, Negotiate servers): ClientSink.affinity. */
+  affinity?: UpstreamAffinity | null;
   readonly clientIp: string;
   readonly socket: Socket;
   readonly encoder: HpackEncoder;

@@ -5,6 +5,7 @@ import type { ResponseHead } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
 import { BODY_NONE } from '../http1/request-head.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from '../proxy/client-sink.ts';
+import { UpstreamAffinity } from '../upstream/affinity.ts';
 import { trailersObject } from '../upstream/h2-fields.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
 import { E_INTERNAL_ERROR, E_NO_ERROR, E_PROTOCOL_ERROR } from './frames.ts';
@@ -63,6 +64,16 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
 
   get peer(): SocketAddresses | undefined {
     return this.#conn.socket;
+  }
+
+  get affinity(): UpstreamAffinity | null {
+    return this.#conn.affinity ?? null;
+  }
+
+  ownAffinity(): UpstreamAffinity {
+    const c = this.#conn;
+    c.affinity ??= new UpstreamAffinity();
+    return c.affinity;
   }
 
   get serverName(): string | undefined {

@@ -8,6 +8,7 @@ import { canonicalPath, canonicalQuery } from '../http1/request-path.ts';
 import { type EntryPointContext, outlivedKeepAlive } from '../proxy/entry-point-context.ts';
 import { Exchange } from '../proxy/exchange.ts';
 import { applyForwardedHeaders, forwardedProto } from '../proxy/forwarded.ts';
+import type { UpstreamAffinity } from '../upstream/affinity.ts';
 import { parseH2Request } from './request.ts';
 import type { Http2Settings } from './settings.ts';
 import { H2_ENHANCE_YOUR_CALM, Http2StreamSink, type StreamOwner } from './stream-sink.ts';
@@ -25,6 +26,8 @@ function startQueued(s: H2Session): void {
  * never the proxy its health.
  */
 export class H2Session implements StreamOwner, Timed {
+  /** The session's own upstream pools (NTLM, Negotiate servers); closed with it. */
+  affinity: UpstreamAffinity | null = null;
   readonly ctx: EntryPointContext;
   readonly clientIp: string;
   readonly trusted: boolean;
@@ -245,6 +248,7 @@ export class H2Session implements StreamOwner, Timed {
 
   #onClose(): void {
     this.#closed = true;
+    if (this.affinity !== null) this.affinity.close();
     this.ctx.ticker.delete(this);
     this.#onClosed(this);
   }

@@ -10,6 +10,7 @@ import { BODY_NONE } from '../http1/request-head.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from '../proxy/client-sink.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { grpcKind, toGrpcAnswer, trailersOnlyFields } from '../proxy/grpc-status.ts';
+import { UpstreamAffinity } from '../upstream/affinity.ts';
 import { headerListOf, trailersObject } from '../upstream/h2-fields.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
 import {
@@ -34,6 +35,8 @@ export interface StreamOwner {
   /** The client reset a stream before our response ended (rapid-reset accounting). */
   peerReset(): void;
   streamClosed(): void;
+  /** The session's own upstream pools (NTLM, Negotiate servers): ClientSink.affinity. */
+  affinity?: UpstreamAffinity | null;
 }
 
 const SINK = Symbol('traffic.h2.sink');
@@ -135,6 +138,16 @@ export class Http2StreamSink implements ClientSink, Timed {
 
   get peer(): SocketAddresses | undefined {
     return this.#stream.session?.socket;
+  }
+
+  get affinity(): UpstreamAffinity | null {
+    return this.#owner.affinity ?? null;
+  }
+
+  ownAffinity(): UpstreamAffinity {
+    const o = this.#owner;
+    o.affinity ??= new UpstreamAffinity();
+    return o.affinity;
   }
 
   get serverName(): string | undefined {

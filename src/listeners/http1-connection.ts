@@ -571,6 +571,9 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
   }
 
   #onClose(): void {
+    // Backend connections that authenticated this client (NTLM, Negotiate) go with it.
+    const affinity = this.#sink.affinity;
+    if (affinity !== null) affinity.close();
     if (this.#state === S_TUNNEL) {
       // The tunnel saw the close too and reports it; only our bookkeeping is left.
       this.#state = S_CLOSED;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { requireTools } from '../../test/helpers/tools.ts';
 import { makeZip } from '../../test/helpers/zip.ts';
-import { readZip } from './zip.ts';
+import { MAX_UNPACKED_BYTES, readZip } from './zip.ts';
 
 describe('zip reader (plugin archives)', () => {
   it('reads stored and deflated files and folders, with their Unix modes', () => {
@@ -44,6 +44,15 @@ describe('zip reader (plugin archives)', () => {
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses an entry that takes the declared unpacked total past MAX_UNPACKED_BYTES, before inflating it (zip bomb)', () => {
+    // A few bytes of deflate declaring 600 MiB: refused on what it declares, not inflated.
+    const z = makeZip([{ name: 'bomb.bin', data: 'x' }]);
+    const central = z.indexOf(Buffer.from([0x50, 0x4b, 0x01, 0x02]));
+    z.writeUInt32LE(600 * 1024 * 1024, central + 24);
+    assert.throws(() => readZip(z), /unpacks to more than 512 MiB/);
+    assert.ok(MAX_UNPACKED_BYTES >= 64 * 1024 * 1024);
   });
 
   it('refuses what is not a zip, and a corrupted file', () => {

@@ -15,6 +15,12 @@ const CENTRAL = 0x02014b50;
 const LOCAL = 0x04034b50;
 /** The largest a zip comment can make the end-of-central-directory record (22 + 65535). */
 const EOCD_SEARCH = 22 + 0xffff;
+/**
+ * What an archive may unpack to in all: a plugin is kilobytes to tens of megabytes. Ours (Go's
+ * archive/zip, which Traefik's plugin loader uses, sets none): a zip bomb (a few kilobytes
+ * declaring gigabytes) is refused before anything is inflated.
+ */
+export const MAX_UNPACKED_BYTES = 512 * 1024 * 1024;
 
 /**
  * Reads a zip archive (PKWARE APPNOTE: stored and deflated files, read through the central
@@ -38,6 +44,7 @@ export function readZip(buf: Buffer): ZipEntry[] {
     throw new Error('zip64 archives are not supported');
   if (at + size > end) throw new Error('the central directory runs past its end');
   const out: ZipEntry[] = [];
+  let total = 0;
   for (let n = 0; n < count; n++) {
     if (at + 46 > end || buf.readUInt32LE(at) !== CENTRAL)
       throw new Error(`central directory entry ${n} is malformed`);
@@ -59,6 +66,9 @@ export function readZip(buf: Buffer): ZipEntry[] {
       throw new Error(`${name}: bad local header`);
     const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
     if (start + packed > buf.length) throw new Error(`${name}: its data runs past the archive's end`);
+    total += unpacked;
+    if (total > MAX_UNPACKED_BYTES)
+      throw new Error(`the archive unpacks to more than ${MAX_UNPACKED_BYTES / 1024 / 1024} MiB`);
     const raw = buf.subarray(start, start + packed);
     let data: Buffer;
     if (method === 0) data = Buffer.from(raw);

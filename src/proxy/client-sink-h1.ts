@@ -5,6 +5,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { BODY_CHUNKED, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE } from '../http1/response-head.ts';
+import { UpstreamAffinity } from '../upstream/affinity.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from './client-sink.ts';
 import type { EntryPointContext } from './entry-point-context.ts';
@@ -51,6 +52,8 @@ export class Http1Sink implements ClientSink {
   readonly #owner: Http1SinkOwner;
   /** The current response is re-chunked towards the client. */
   #chunked = false;
+  /** The connection's own upstream pools (NTLM, Negotiate servers); closed with it. */
+  affinity: UpstreamAffinity | null = null;
 
   constructor(socket: Socket, clientIp: string, ctx: EntryPointContext, owner: Http1SinkOwner) {
     this.socket = socket;
@@ -67,6 +70,11 @@ export class Http1Sink implements ClientSink {
 
   get peer(): Socket {
     return this.socket;
+  }
+
+  ownAffinity(): UpstreamAffinity {
+    this.affinity ??= new UpstreamAffinity();
+    return this.affinity;
   }
 
   get serverName(): string | undefined {

@@ -3,6 +3,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { RequestHead, ResponseHead } from '../core/request.ts';
 import type { ParsedRequest } from '../http1/request-head.ts';
+import type { UpstreamAffinity } from '../upstream/affinity.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
 
 /**
@@ -67,6 +68,13 @@ export interface ClientSink {
   readonly serverName: string | undefined;
   /** The client connection's socket (its addresses), for a PROXY protocol header to a server. */
   readonly peer?: SocketAddresses | undefined;
+  /**
+   * The client connection's own upstream pools, for servers that authenticate connections
+   * (NTLM, Negotiate): null until one of them challenged this client (UpstreamAffinity).
+   */
+  readonly affinity?: UpstreamAffinity | null;
+  /** The client connection's affinity, made on first use. */
+  ownAffinity?(): UpstreamAffinity;
   /** A 1xx from the upstream (100 Continue, 103 Early Hints); the sink drops what its protocol cannot relay. */
   interim(ex: ClientExchange, res: UpstreamResponse): void;
   /**

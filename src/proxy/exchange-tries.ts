@@ -13,7 +13,8 @@ import type {
   ServerRuntime,
   ServiceRuntime,
 } from '../runtime/types.ts';
-import type { UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
+import type { ConnectionOwner } from '../upstream/connection.ts';
+import type { StreamSource, UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
 import { DISCARD_BODY, ErrorPageRequest } from './error-page.ts';
 import { ExchangeCore } from './exchange-core.ts';
 import { grpcKind, grpcTimeoutMs } from './grpc-status.ts';
@@ -56,6 +57,30 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   /** UpstreamUser: the client named by a PROXY protocol header to a server (a transport's `proxyProtocol`). */
   proxyProtocolClient(): SocketAddresses | undefined {
     return this.client.peer;
+  }
+
+  /**
+   * UpstreamUser: the server challenged with NTLM or Negotiate, which authenticate the
+   * connection: this client connection's later requests to it go through a pool of its own, as
+   * Traefik's kerberosRoundTripper sticks a dedicated transport to the client connection
+   * (pkg/server/service/transport.go; GHSA-qqjf-53cj-pwvv).
+   */
+  onConnectionAuth(owner: ConnectionOwner): void {
+    const server = this.server;
+    const make = owner.dedicatedPool;
+    if (server === undefined || owner.dedicated === true || make === undefined) return;
+    this.client.ownAffinity?.().stick(server.pool, () => make.call(owner));
+  }
+
+  /** The source of a try to `pool`: the client connection's own pool for it, if it has one. */
+  #sourceFor(pool: ServerRuntime['pool']): StreamSource {
+    const src =
+      this.parsed.upgrade === null || this.page !== null || pool.upgrades === undefined
+        ? pool
+        : pool.upgrades;
+    const affinity = this.client.affinity;
+    if (affinity == null || src !== pool) return src;
+    return affinity.get(pool) ?? pool;
   }
 
   // The stream's part of UpstreamUser (onUpstreamError is here: a failed try is this layer's).
@@ -252,11 +277,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.page === null ? this.req.headers : this.page.headers,
     );
     // An upgrade (WebSocket) goes over HTTP/1.1, also to HTTP/2 servers (as Traefik sends it).
-    const src =
-      this.parsed.upgrade === null || this.page !== null || pool.upgrades === undefined
-        ? pool
-        : pool.upgrades;
-    src.acquire(this.via, this.page?.method ?? this.req.method);
+    this.#sourceFor(pool).acquire(this.via, this.page?.method ?? this.req.method);
   }
 
   /**
@@ -477,8 +498,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
       this.retriedFresh = true;
       this.serverIndex = server === undefined ? -1 : this.service!.servers.indexOf(server);
       this.service!.inFlight[this.serverIndex]!++;
-      const pool = server!.pool;
-      const src = this.parsed.upgrade === null || pool.upgrades === undefined ? pool : pool.upgrades;
+      const src = this.#sourceFor(server!.pool);
       this.trace?.call(
         this.tries,
         this.page !== null,

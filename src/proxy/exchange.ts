@@ -3,6 +3,7 @@ import type { HeaderList } from '../core/headers.ts';
 import { type ResponseHead, withQuery } from '../core/request.ts';
 import type { SpoolReplay, SpoolTarget } from '../core/spooled-body.ts';
 import { statusText } from '../core/status-text.ts';
+import { applyAliasHeaders } from '../http1/alias-headers.ts';
 import {
   BODY_CHUNKED,
   BODY_LENGTH,
@@ -16,6 +17,7 @@ import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } 
 import { type PipelineSink, ResponsePipeline } from './body-pipeline.ts';
 import type { ClientExchange } from './client-sink.ts';
 import { ExchangeTries } from './exchange-tries.ts';
+import { isManagedForwardingField } from './forwarded.ts';
 import { upstreamHeadTail } from './heads.ts';
 import { Tunnel, type TunnelEnd, type TunnelListener } from './tunnel.ts';
 
@@ -597,6 +599,23 @@ export class Exchange
   }
 
   endData(trailers: HeaderList | null = null): void {
+    if (trailers !== null && trailers.lnames.length > 0 && !this.#checkTrailers(trailers)) return;
     this.body?.endData(trailers);
+  }
+
+  /**
+   * The entry point's defenses on request trailers (HTTP/2; HTTP/1.1 ones are never forwarded),
+   * as on the head, Traefik v3.7.13 (GHSA-v67p-phpq-fc8x, PR #13822): an untrusted client's
+   * forwarding fields are dropped, and aliasHeadersStrategy deletes the aliasing names or, with
+   * `reject`, fails the request (400 if nothing was answered yet). False when it failed.
+   */
+  #checkTrailers(trailers: HeaderList): boolean {
+    if (!this.ctx.isTrusted(this.client.clientIp)) trailers.deleteWhere(isManagedForwardingField);
+    const alias = this.ctx.aliasHeaders;
+    if (alias != null && !applyAliasHeaders(trailers, alias)) {
+      this.failBody('a trailer field name aliases another');
+      return false;
+    }
+    return true;
   }
 }

@@ -179,6 +179,7 @@ export function response(status: number, headers: [string, string][] = [], bodyK
     bodyKind: bodyKind as ParsedResponse['bodyKind'],
     contentLength: 0,
     reusable: true,
+    connectionAuth: false,
     connectionTokens: null,
     headLength: 0,
     text: '',

@@ -6,6 +6,7 @@ import { isHopByHop } from '../http1/chars.ts';
 import { BODY_CHUNKED, BODY_NONE, type BodyKind } from '../http1/request-head.ts';
 import type { ResponseBodyKind } from '../http1/response-head.ts';
 import type { BodyTransform } from '../middleware/middleware.ts';
+import type { ConnectionOwner } from '../upstream/connection.ts';
 import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
 
 /** A response head after the transform: its body is re-framed, its trailers went into the body. */
@@ -155,6 +156,10 @@ export class TransformedStream implements UpstreamStream, UpstreamUser, Outgoing
   onUpstreamReady(stream: UpstreamStream): void {
     this.#inner = stream;
     this.#ex.onUpstreamReady(this);
+  }
+
+  onConnectionAuth(owner: ConnectionOwner): void {
+    this.#ex.onConnectionAuth?.(owner);
   }
 
   onUpstreamInterim(res: UpstreamResponse): void {

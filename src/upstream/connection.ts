@@ -9,6 +9,7 @@ import { ParseError } from '../http1/parse-error.ts';
 import { COPY_MAX, copyOut, isSharedReadBuffer, type ReadSlot, type ReadTarget } from '../http1/read-slot.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
+import type { DedicatedSource } from './affinity.ts';
 import { type HeadWriter, queueHead } from './head-flush.ts';
 import type { OutgoingRequest, UpstreamStream, UpstreamUser } from './stream.ts';
 import { isTlsProtocolError, tlsConnectError, tlsRejected } from './tls-errors.ts';
@@ -31,6 +32,10 @@ export interface ConnectionOwner {
   onDetached(conn: UpstreamConnection): void;
   /** A verified TLS connection received a session ticket. */
   onTlsSession(session: Buffer): void;
+  /** The pool serves one client connection only (UpstreamAffinity). */
+  readonly dedicated?: boolean;
+  /** A pool like this one, dedicated to one client connection (UpstreamAffinity.stick). */
+  dedicatedPool?(): DedicatedSource;
 }
 
 /** Bodies up to this size that arrive with their head are passed along with it (one write). */
@@ -376,6 +381,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
       }
       this.deadline = 0;
       this.#startBody(res);
+      if (res.connectionAuth) this.#connectionAuth(user);
       const cl = res.contentLength;
       if (this.#bodyKind === BODY_LENGTH && cl <= WHOLE_BODY_MAX && end - start >= cl) {
         // The common small response: head and whole body in one read, handed over together
@@ -432,6 +438,19 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     socket.pause();
     this.pool.onDetached(this);
     user.onUpstreamUpgrade(res, socket, rest);
+  }
+
+  /**
+   * The server authenticates this connection (an NTLM or Negotiate challenge): the client sticks
+   * to a pool of its own for it (Traefik's kerberosRoundTripper), and, ours beyond Traefik, a
+   * connection of a shared pool that took part in such a handshake is never reused: a Negotiate
+   * success may authenticate it while answering with one, and it would serve the next client as
+   * that user.
+   */
+  #connectionAuth(user: UpstreamUser): void {
+    const pool = this.pool;
+    if (pool.dedicated !== true) this.#reusable = false;
+    user.onConnectionAuth?.(pool);
   }
 
   #startBody(res: ParsedResponse): void {

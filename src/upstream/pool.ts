@@ -80,9 +80,18 @@ export class UpstreamPool implements ConnectionOwner, StreamSource {
   /** The latest TLS session the server gave us, offered on the next connection to resume. */
   #tlsSession: Buffer | undefined = undefined;
 
-  constructor(options: PoolOptions, ticker: Ticker) {
+  /** Serves one client connection only (UpstreamAffinity): closed with it. */
+  readonly dedicated: boolean;
+
+  constructor(options: PoolOptions, ticker: Ticker, dedicated = false) {
     this.options = options;
     this.ticker = ticker;
+    this.dedicated = dedicated;
+  }
+
+  /** A pool to the same server with the same transport, for one client connection. */
+  dedicatedPool(): UpstreamPool {
+    return new UpstreamPool(this.options, this.ticker, true);
   }
 
   /**

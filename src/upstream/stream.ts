@@ -17,6 +17,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { BodyKind } from '../http1/request-head.ts';
 import type { ResponseBodyKind } from '../http1/response-head.ts';
+import type { ConnectionOwner } from './connection.ts';
 
 /** What a request sends upstream, the same for every try (the authority comes per try). */
 export interface OutgoingRequest {
@@ -134,6 +135,12 @@ export interface UpstreamUser {
    * one (`proxyProtocol`); absent or undefined = the header says UNKNOWN / LOCAL.
    */
   proxyProtocolClient?(): SocketAddresses | undefined;
+  /**
+   * The server answered with a challenge of a scheme that authenticates the connection (NTLM,
+   * Negotiate) on a connection of `owner`: the client's later requests to it should go through a
+   * pool of their own (UpstreamAffinity). Absent: nothing sticks (a mirror, a forwardAuth call).
+   */
+  onConnectionAuth?(owner: ConnectionOwner): void;
 }
 
 /** Where requests get their streams: a server's pool, whatever protocol it speaks. */

@@ -65,6 +65,14 @@ http:
     return { status: r.responses[0]?.status ?? 0, seen: backend.seen[before] };
   }
 
+  it('warns at startup for the entry point left without the option, as Traefik v3.7.12', () => {
+    const warned = proxy.logs
+      .filter((l) => l.level === 'warn' && String(l.msg).startsWith('aliasHeadersStrategy is not configured'))
+      .map((l) => l.entryPointName);
+    // `keep` has none set; the others chose a strategy (the deprecated one counts).
+    assert.deepEqual(warned, ['keep']);
+  });
+
   it('forwards aliasing fields by default (keep), as Traefik', async () => {
     const { status, seen } = await via('keep');
     assert.equal(status, 200);

@@ -148,6 +148,28 @@ http:
     );
   });
 
+  it('WINDOW_UPDATE past 2^31-1 (§6.9.1): on the connection GOAWAY(FLOW_CONTROL_ERROR) and closed, on a stream RST_STREAM (Node CVE-2026-21714)', async () => {
+    const FLOW_CONTROL_ERROR = 0x3;
+    const windowUpdate = (stream: number, increment: number): Buffer => {
+      const p = Buffer.alloc(4);
+      p.writeUInt32BE(increment, 0);
+      return frame(0x8, 0, stream, p);
+    };
+    const conn = new RawH2(proxy.ports['web']!, true);
+    conn.write(windowUpdate(0, 0x7fffffff));
+    await conn.until(() => conn.closed, 'closed');
+    assert.equal(goawayCode(conn.frames), FLOW_CONTROL_ERROR);
+    // A stream's window: that stream only; the connection serves on.
+    const c = new RawH2(proxy.ports['web']!, true);
+    c.write(requestHeaders(1, [], END_HEADERS, '/hold-window'));
+    c.write(windowUpdate(1, 0x7fffffff));
+    await c.until((f) => rstCode(f, 1) !== undefined, 'stream 1 reset');
+    assert.equal(rstCode(c.frames, 1), FLOW_CONTROL_ERROR);
+    c.write(requestHeaders(3));
+    await c.until((f) => answered(f, 3), 'stream 3 answered');
+    c.destroy();
+  });
+
   it('SETTINGS never acknowledged within readHeaderTimeout: GOAWAY(SETTINGS_TIMEOUT); acknowledged: served', async () => {
     const port = proxy.ports['short']!;
     const good = new RawH2(port, true);

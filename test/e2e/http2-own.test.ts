@@ -12,6 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { curl } from '../helpers/curl.ts';
 import {
+  CONTINUATION,
   DATA,
   END_HEADERS,
   END_STREAM,
@@ -24,6 +25,7 @@ import {
   PROTOCOL_ERROR,
   REFUSED_STREAM,
   RST_STREAM,
+  requestBlock,
   SETTINGS,
 } from '../helpers/h2-frames.ts';
 import { answered, RawH2, requestHeaders, rstCode } from '../helpers/h2-raw-client.ts';
@@ -131,6 +133,43 @@ http:
       'resets',
     );
     for (const id of [1, 3, 5, 7, 9]) assert.equal(rstCode(f, id), PROTOCOL_ERROR, `stream ${id}`);
+    c.destroy();
+  });
+
+  it('answers 431 to a header block of 20,000 one-byte references to one small table entry, and serves on (HTTP/2 Bomb, CVE-2026-49975)', async () => {
+    // One `x-a: b` added to the dynamic table (literal with incremental indexing), then 20,000
+    // references to it (index 62, 0xBE): each a header field to the server, one byte on the wire.
+    // Fields past the limits are decoded (to keep HPACK in step) but never kept.
+    const c = new RawH2(proxy.ports['web']!, true);
+    const block = Buffer.concat([
+      requestBlock('/bomb', '127.0.0.1'),
+      Buffer.from([0x40]),
+      Buffer.from([3]),
+      Buffer.from('x-a'),
+      Buffer.from([1]),
+      Buffer.from('b'),
+      Buffer.alloc(20_000, 0xbe),
+    ]);
+    const frames: Buffer[] = [];
+    for (let i = 0; i < block.length; i += 16_384) {
+      const part = block.subarray(i, i + 16_384);
+      const last = i + 16_384 >= block.length;
+      frames.push(
+        i === 0
+          ? frame(HEADERS, END_STREAM | (last ? END_HEADERS : 0), 1, part)
+          : frame(CONTINUATION, last ? END_HEADERS : 0, 1, part),
+      );
+    }
+    c.write(Buffer.concat(frames));
+    const f = await c.until((fr) => answered(fr, 1) || rstCode(fr, 1) !== undefined, 'stream 1 answered');
+    const head = f.find((x) => x.type === HEADERS && x.stream === 1);
+    assert.ok(head !== undefined, 'a response head');
+    assert.equal(
+      backend.seen.some((r) => r.url === '/bomb'),
+      false,
+    );
+    c.write(requestHeaders(3));
+    await c.until((fr) => answered(fr, 3), 'stream 3 answered');
     c.destroy();
   });
 

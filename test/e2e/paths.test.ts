@@ -63,11 +63,16 @@ function viaHttp2(session: http2.ClientHttp2Session, path: string): Promise<Seen
   });
 }
 
-/** No `.` or `..` segment, no empty segment: what the admin backend may see from us. */
+/**
+ * No `.` or `..` segment, with path parameters or without (a backend that strips `;x`, as Tomcat
+ * does, reads `..;x` as `..`), no empty segment: what the admin backend may see from us.
+ */
 function canonical(target: string): boolean {
   return target
+    .split('?')[0]!
     .split('/')
     .slice(1)
+    .map((s) => s.split(';')[0]!)
     .every((s, i, all) => s !== '.' && s !== '..' && (s !== '' || i === all.length - 1));
 }
 

@@ -6,6 +6,7 @@
  * for it on a connection whose SNI got other options (another host, the conflicting host, none) is
  * answered 421 Misdirected Request, on HTTP/1.1 and HTTP/2 alike. A wildcard host with client
  * certificates keeps them whatever the case of SNI or Host (GHSA-5r4w-85f3-pw66, GHSA-9cr8-q42q-g8m7).
+ * A router negating the host (`!Host`) claims none (CVE-2026-114656).
  */
 import assert from 'node:assert/strict';
 import { connect as h2connect } from 'node:http2';
@@ -40,6 +41,8 @@ http:
     # Another router (another tenant) asks the default options for one of them: b.test conflicts.
     other: { rule: "Host(\`b.test\`) && PathPrefix(\`/other\`)", service: be, tls: {} }
     open: { rule: "Host(\`c.test\`)", service: be, tls: {} }
+    # A negated Host claims no host (Traefik v3.7.13, CVE-2026-114656): no conflict on a.test.
+    neg: { rule: "!Host(\`a.test\`) && PathPrefix(\`/neg\`)", service: be, tls: {} }
     # A wildcard host with client certificates (GHSA-5r4w-85f3-pw66, GHSA-9cr8-q42q-g8m7).
     wild: { rule: "Host(\`*.w.test\`)", service: be, tls: { options: mtls } }
   services:
@@ -165,6 +168,13 @@ tls:
     assert.equal(await h1('c.test', 'API.W.TEST', false), 421);
     assert.equal(await h2('c.test', 'api.w.test'), 421);
     assert.equal(backend.seen.length, before + 1);
+  });
+
+  it('keeps them when another router negates the host (CVE-2026-114656: Traefik before v3.7.13 counted !Host)', async () => {
+    assert.equal(typeof (await h1('a.test', 'a.test', false)), 'string', 'no certificate');
+    assert.equal(await h1('a.test', 'a.test', true), 200);
+    // The negating router serves the other hosts, with the default options.
+    assert.equal(await h1('c.test', 'c.test', false), 200);
   });
 
   it('warns of the conflicting host and the routers asking for it', () => {

@@ -29,4 +29,8 @@ export const PATH_VARIANTS: readonly string[] = [
   '/p/%00/admin',
   '/p/admin%00',
   '/p/%zz/../admin',
+  // Dot segments with path parameters, which Tomcat, Jetty and Spring strip (CVE-2026-137481).
+  '/p/public/..;x/admin',
+  '/p/.;/admin',
+  '/p/public/%2e%2e;jsessionid=1/admin',
 ];

@@ -94,6 +94,17 @@ describe('basicAuth', () => {
     assert.equal(k.headers.get('authorization'), basic('bob', 'secret'));
   });
 
+  it("replaces the client's own field whatever the case headerField is written in (GHSA-qr99-7898-vr7c)", () => {
+    // Traefik before v3.6.11 wrote a non-canonical headerField as a second field beside the
+    // client's canonical one, which most backends read first. Field names here are case-blind.
+    const m = basicAuth({ users: [BOB], headerField: 'x-webauth-user' });
+    const r = req(basic('bob', 'secret'));
+    r.headers.append('X-WebAuth-User', 'admin');
+    r.headers.append('X-WEBAUTH-USER', 'root');
+    assert.equal(m.onRequest(r, { resume() {}, onEnd() {}, transformBody() {} }), undefined);
+    assert.deepEqual(r.headers.getAll('x-webauth-user'), ['bob']);
+  });
+
   it('checks bcrypt on a worker thread, then serves the same credentials from the cache', async () => {
     const m = basicAuth({ users: [CAROL], headerField: 'X-User' });
     const r1 = req(basic('carol', 'secret'));

@@ -123,6 +123,23 @@ describe('forwardAuth request', () => {
     assert.equal(fields(port)['X-Forwarded-Port'], '8080', "the Host's port");
   });
 
+  it('computes X-Forwarded-Port without the request X-Forwarded-Proto with trustForwardHeader: false (GHSA-3q9r-p662-5j8m)', () => {
+    // From a peer the entry point trusts, its X-Forwarded-Proto survives: not a source here.
+    const req = makeRequest('http://app.test/p', {
+      clientIp: '192.0.2.10',
+      headers: [
+        ['Host', 'app.test'],
+        ['X-Forwarded-Proto', 'https'],
+      ],
+    });
+    const f = fields(new AuthRequest(req, '/', { method: 'GET', allowed: [], trust: false }, null));
+    assert.equal(f['X-Forwarded-Proto'], 'http');
+    assert.equal(f['X-Forwarded-Port'], '80');
+    const tls = makeRequest('https://app.test/p', { headers: [['Host', 'app.test']] });
+    const t = fields(new AuthRequest(tls, '/', { method: 'GET', allowed: [], trust: false }, null));
+    assert.equal(t['X-Forwarded-Port'], '443');
+  });
+
   it('lets the X- fields through authRequestHeaders with trustForwardHeader: true', () => {
     const a = new AuthRequest(client(), '/', { method: 'GET', allowed: ['cookie'], trust: true }, null);
     assert.deepEqual(fields(a), {

@@ -110,7 +110,7 @@ export class AuthRequest implements OutgoingRequest {
       h.set('X-Forwarded-For', req.clientIp);
       h.set('X-Forwarded-Method', req.method);
       h.set('X-Forwarded-Proto', req.scheme);
-      if (trust === false) h.set('X-Forwarded-Port', forwardedPort(req, host));
+      if (trust === false) h.set('X-Forwarded-Port', forwardedPort(req, host, false));
       h.set('X-Forwarded-Host', host);
       h.set('X-Forwarded-Uri', uri);
     }
@@ -132,10 +132,12 @@ export class AuthRequest implements OutgoingRequest {
  * Traefik's forwardedPort (forward.go): the Host's port, else 443 when the request's
  * X-Forwarded-Proto is https or wss or it came over TLS, else 80.
  */
-function forwardedPort(req: RequestHead, host: string): string {
+function forwardedPort(req: RequestHead, host: string, trustProto = true): string {
   const m = /:(\d*)$/.exec(host);
   if (m !== null && m[1] !== '' && (host.charCodeAt(0) === 0x5b || host.indexOf(':') === m.index))
     return m[1]!;
-  const proto = req.headers.get('x-forwarded-proto');
+  // With trustForwardHeader: false the request's X-Forwarded-Proto (a trusted peer's claim the
+  // entry point kept) is not read either: Traefik v3.7.6, GHSA-3q9r-p662-5j8m.
+  const proto = trustProto ? req.headers.get('x-forwarded-proto') : undefined;
   return proto === 'https' || proto === 'wss' || req.scheme === 'https' ? '443' : '80';
 }
