@@ -460,7 +460,7 @@ providers:
     writeFileSync(
       join(dir, 'grant.json'),
       JSON.stringify({
-        apiVersion: 'gateway.networking.k8s.io/v1beta1',
+        apiVersion: 'gateway.networking.k8s.io/v1',
         kind: 'ReferenceGrant',
         metadata: { name: 'shop-routes', namespace: 'other' },
         spec: {
@@ -473,7 +473,7 @@ providers:
       kubeconfig,
       'create',
       '--raw',
-      '/apis/gateway.networking.k8s.io/v1beta1/namespaces/other/referencegrants',
+      '/apis/gateway.networking.k8s.io/v1/namespaces/other/referencegrants',
       '-f',
       join(dir, 'grant.json'),
     );

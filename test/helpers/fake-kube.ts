@@ -103,10 +103,10 @@ const RESOURCE_LIST: readonly {
   })),
   { prefix: '/api/v1', plural: 'configmaps', kind: 'ConfigMap', apiVersion: 'v1' },
   {
-    prefix: '/apis/gateway.networking.k8s.io/v1beta1',
+    prefix: '/apis/gateway.networking.k8s.io/v1',
     plural: 'referencegrants',
     kind: 'ReferenceGrant',
-    apiVersion: 'gateway.networking.k8s.io/v1beta1',
+    apiVersion: 'gateway.networking.k8s.io/v1',
   },
   {
     prefix: '/apis/networking.internal.knative.dev/v1alpha1',

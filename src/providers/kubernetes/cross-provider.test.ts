@@ -302,7 +302,7 @@ describe('crossProviderNamespaces: the Ingress provider', () => {
 describe('crossProviderNamespaces: the Gateway provider (GHSA-3g6v-2r68-prfc / CVE-2026-54761)', () => {
   it('checks a rule`s several backendRefs against the HTTPRoute`s namespace, not backendRef.namespace', () => {
     const grant = {
-      apiVersion: 'gateway.networking.k8s.io/v1beta1',
+      apiVersion: 'gateway.networking.k8s.io/v1',
       kind: 'ReferenceGrant',
       metadata: { name: 'g', namespace: 'trusted' },
       spec: {

@@ -913,7 +913,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
   });
   const other = [serviceFor('other', 'a'), endpointSliceFor('other', 'a', ['10.0.0.9'], 8080)];
   const grant = (fromNs: string, toName?: string) => ({
-    apiVersion: 'gateway.networking.k8s.io/v1beta1',
+    apiVersion: 'gateway.networking.k8s.io/v1',
     kind: 'ReferenceGrant',
     metadata: { name: 'g', namespace: 'other' },
     spec: {

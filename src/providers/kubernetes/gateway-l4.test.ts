@@ -350,7 +350,7 @@ describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
       endpointSlices: [oSlice],
       referenceGrants: [
         {
-          apiVersion: 'gateway.networking.k8s.io/v1beta1',
+          apiVersion: 'gateway.networking.k8s.io/v1',
           kind: 'ReferenceGrant',
           metadata: { name: 'g', namespace: 'other' },
           spec: {

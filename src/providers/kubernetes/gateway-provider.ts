@@ -9,7 +9,7 @@ import { runKubeProvider } from './kube-watch.ts';
 /**
  * Traefik's Gateway API provider (pkg/provider/kubernetes/gateway): GatewayClasses, Gateways,
  * HTTPRoutes, GRPCRoutes, TLSRoutes, TCPRoutes, BackendTLSPolicies and ListenerSets (`gateway.networking.k8s.io/v1`,
- * the Gateway API v1.6.1 Standard CRDs Traefik v3.8 requires), ReferenceGrants (`v1beta1`),
+ * the Gateway API v1.6.1 Standard CRDs Traefik v3.8 requires), ReferenceGrants (`v1`),
  * ConfigMaps, Services, Secrets and EndpointSlices, followed by informers. Objects are `name@kubernetesgateway`. After each build
  * the statuses of our GatewayClasses, Gateways and HTTPRoutes are written back (StatusWriter:
  * only those that changed); a failed write is reported with the next build.
@@ -60,7 +60,9 @@ export class KubernetesGatewayProvider implements Provider {
       gateways: { prefix: gw, plural: 'gateways' },
       httpRoutes: { prefix: gw, plural: 'httproutes' },
       grpcRoutes: { prefix: gw, plural: 'grpcroutes' },
-      referenceGrants: { prefix: '/apis/gateway.networking.k8s.io/v1beta1', plural: 'referencegrants' },
+      // `v1` (Standard since Gateway API v1.5; the v1.6.1 CRDs Traefik v3.8 requires serve it), as
+      // Traefik's newest client lists them (GatewayV1().ReferenceGrants).
+      referenceGrants: { prefix: gw, plural: 'referencegrants' },
       services: { prefix: '/api/v1', plural: 'services' },
       secrets: { prefix: '/api/v1', plural: 'secrets', labelSelector: 'owner!=helm' },
       endpointSlices: { prefix: '/apis/discovery.k8s.io/v1', plural: 'endpointslices' },

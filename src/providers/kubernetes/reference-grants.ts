@@ -19,7 +19,7 @@ export interface Reference {
 }
 
 /**
- * Gateway API ReferenceGrants (`gateway.networking.k8s.io/v1beta1`), as Traefik's
+ * Gateway API ReferenceGrants (`gateway.networking.k8s.io/v1`, Standard since Gateway API v1.5), as Traefik's
  * isReferenceGranted: a reference within one namespace is always allowed; one to another
  * namespace only when a ReferenceGrant in the target namespace lists the referrer
  * (`from`: the Gateway API group, its kind and namespace) and the target (`to`: group, kind, and
