@@ -2,7 +2,7 @@
  * A Gateway's client certificate validation (Gateway API v1.5 Standard, GEP-91:
  * `spec.tls.frontend`), as Traefik's gateway provider maps it (traefik/traefik#13499): the
  * validation of each HTTPS listener's port (`perPort`, else `default`) becomes TLS options with
- * `clientAuth`, which the listener's routers name.
+ * `clientAuth`, which the listener's parent routers take (gateway-isolation.ts).
  */
 import type { Attach } from './gateway-listeners.ts';
 import { type Condition, condition } from './gateway-status.ts';
@@ -51,10 +51,10 @@ export interface FrontendTls {
  * `Terminate`) takes the validation of its port's `perPort` entry (none if the entry has none),
  * else `default`; its
  * `caCertificateRefs` are ConfigMaps or Secrets (core group) with a `ca.crt`, in another namespace
- * only with a ReferenceGrant there (from `Gateway` to the kind). The CAs found become TLS options
- * `<ns>-<gateway>-<port>-frontend` (`clientAuth`: `RequireAndVerifyClientCert` for
- * `AllowValidOnly`, the default, `RequestClientCert` for `AllowInsecureFallback`) that the
- * listener's routers name. A ref that cannot be used sets the listener's `ResolvedRefs=False`
+ * only with a ReferenceGrant there (from `Gateway` to the kind). The CAs found become the
+ * listener's `frontendTls`, options keyed `<ns>-<gateway>-<port>-frontend` (`clientAuth`:
+ * `RequireAndVerifyClientCert` for `AllowValidOnly`, the default, `RequestClientCert` for
+ * `AllowInsecureFallback`) that its listener routers take (gateway-isolation.ts). A ref that cannot be used sets the listener's `ResolvedRefs=False`
  * (`InvalidCACertificateKind`, `RefNotPermitted`, `InvalidCACertificateRef`); with none usable, the
  * listener is `Accepted=False`, `NoValidCACertificate`, and not routed (its clients could not be
  * verified).
@@ -74,7 +74,7 @@ export function frontendTls(
   let insecure = false;
   const out: Attach[] = [];
   // The options of each port, built once (listeners of one port share their validation).
-  const byPort = new Map<number, { name: string | undefined; problems: Condition[]; none: boolean }>();
+  const byPort = new Map<number, PortValidation>();
   for (const a of mine) {
     const l = a.listener;
     if (
@@ -124,7 +124,7 @@ export function frontendTls(
     // TLS options go by the SNI of their router's Host names (docs/tls.md), and the parent router
     // of a listener without a hostname has none (listener isolation): its clients would not be
     // asked for a certificate.
-    if (got.name !== undefined && (l.hostname ?? '') === '')
+    if (got.tls !== undefined && (l.hostname ?? '') === '')
       b.warn(
         where,
         `listener ${l.name}: client certificate validation applies to the listener's hostname, and it has none: its clients are not asked for a certificate`,
@@ -132,11 +132,18 @@ export function frontendTls(
     out.push({
       ...a,
       attached: a.attached && !got.none,
-      ...(got.name !== undefined ? { tlsOptions: got.name } : {}),
+      ...(got.tls !== undefined ? { frontendTls: got.tls } : {}),
       status: { ...a.status, conditions },
     });
   }
   return { listeners: out, insecure };
+}
+
+/** A port's validation: the options its listeners take (none when no CA could be used). */
+interface PortValidation {
+  readonly tls: { readonly key: string; readonly options: Obj } | undefined;
+  readonly problems: Condition[];
+  readonly none: boolean;
 }
 
 function portOptions(
@@ -149,7 +156,7 @@ function portOptions(
   refs: readonly CaRef[],
   clientAuthType: string,
   configMaps: ReadonlyMap<string, KubeObject>,
-): { name: string | undefined; problems: Condition[]; none: boolean } {
+): PortValidation {
   const cas: string[] = [];
   const problems: Condition[] = [];
   const fail = (reason: string, message: string): void => {
@@ -198,12 +205,9 @@ function portOptions(
     }
     cas.push(ca);
   }
-  if (cas.length === 0) return { name: undefined, problems, none: true };
-  const name = normalize(`${ns}-${gw.metadata.name}-${port}-frontend`);
-  const options: Obj = { clientAuth: { caFiles: cas, clientAuthType } };
-  b.tlsOptions[name] = options;
-  b.source('tls/options', name, where);
-  return { name, problems, none: false };
+  if (cas.length === 0) return { tls: undefined, problems, none: true };
+  const key = normalize(`${ns}-${gw.metadata.name}-${port}-frontend`);
+  return { tls: { key, options: { clientAuth: { caFiles: cas, clientAuthType } } }, problems, none: false };
 }
 
 /** Puts `c` in place of the condition of its type (or at the end). */

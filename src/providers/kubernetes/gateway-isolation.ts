@@ -83,14 +83,12 @@ export function listenerRouters(b: KubeBuild, listeners: readonly Attach[]): str
   const uniq = [...byEntryPoint.values()].sort((x, y) => cmp(x.ep, y.ep) || cmp(x.protocol, y.protocol));
   const gateways = [...new Set(listeners.map((a) => a.gw))];
   const names: string[] = [];
-  /** The validations' own options sets, copied into the parents' (then removed). */
-  const copied = new Set<string>();
   for (const u of uniq) {
     const hostnames = [...u.hostnames].sort(cmp);
     for (const hostname of hostnames) {
       const name = listenerRouterName(u.ep, u.protocol, hostname);
       // The client certificate validations (gateway-frontend-tls.ts) of the listeners elected.
-      const validations = new Set<string>();
+      const validations = new Map<string, Obj>();
       for (const gw of gateways) {
         // Traefik's mostSpecificListener, per Gateway: a listener whose hostname covers this one,
         // the most specific of them (the first, among equals).
@@ -103,7 +101,8 @@ export function listenerRouters(b: KubeBuild, listeners: readonly Attach[]): str
           if (elected === undefined || hostnameCovers(elected.listener.hostname ?? '', lh)) elected = a;
         }
         elected?.routerNames.push(name);
-        if (elected?.tlsOptions !== undefined) validations.add(elected.tlsOptions);
+        const front = elected?.frontendTls;
+        if (front !== undefined) validations.set(front.key, front.options);
       }
       const https = u.protocol === 'HTTPS';
       if (https) {
@@ -111,9 +110,8 @@ export function listenerRouters(b: KubeBuild, listeners: readonly Attach[]): str
         // SNI is a 421) are those of its listener's client certificate validation, if any. Two
         // Gateways sharing the hostname with different validations: the first one's, and a
         // warning (the hostname cannot ask two things of one handshake).
-        const [front, ...others] = [...validations].sort(cmp);
-        b.tlsOptions[name] = front === undefined ? {} : { ...(b.tlsOptions[front] as Obj) };
-        for (const v of validations) copied.add(v);
+        const [front, ...others] = [...validations.keys()].sort(cmp);
+        b.tlsOptions[name] = front === undefined ? {} : { ...validations.get(front)! };
         if (others.length > 0)
           b.warn(
             `listener router ${name}`,
@@ -131,7 +129,6 @@ export function listenerRouters(b: KubeBuild, listeners: readonly Attach[]): str
       names.push(name);
     }
   }
-  for (const v of copied) delete b.tlsOptions[v];
   return names;
 }
 

@@ -41,8 +41,12 @@ export interface Attach {
   readonly kinds: readonly string[];
   /** The namespaces whose routes it admits (Traefik's AllowedNamespaces); `all` for `from: All`. */
   readonly namespaces: ReadonlySet<string> | 'all';
-  /** The TLS options of the Gateway's client certificate validation (gateway-frontend-tls.ts). */
-  readonly tlsOptions?: string;
+  /**
+   * The Gateway's client certificate validation of this listener's port (gateway-frontend-tls.ts):
+   * the TLS options its listener routers take (gateway-isolation.ts), `key` naming it
+   * (`<ns>-<gateway>-<port>-frontend`).
+   */
+  readonly frontendTls?: { readonly key: string; readonly options: Obj };
   readonly status: { name: string; supportedKinds: Obj[]; attachedRoutes: number; conditions: Condition[] };
   /**
    * Traefik v3.8's RouterNames: the listener routers (gateway-isolation.ts) this listener is the
