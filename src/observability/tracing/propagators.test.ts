@@ -5,6 +5,7 @@ import {
   B3_DEBUG,
   B3_DEFERRED,
   DEFAULT_PROPAGATION,
+  emptyRemoteContext,
   JAEGER_DEBUG,
   type Propagation,
   parsePropagators,
@@ -24,27 +25,13 @@ function prop(value: string): Propagation {
 }
 
 function extract(p: Propagation, fields: Record<string, string>): RemoteContext | null {
-  const out: RemoteContext = {
-    traceId: '',
-    parentId: '',
-    sampled: false,
-    tracestate: undefined,
-    flags: 0,
-    baggage: null,
-  };
+  const out = emptyRemoteContext();
   return p.extract(HeaderList.from(Object.entries(fields)), out) ? out : null;
 }
 
 /** The marks extraction leaves, whether or not it found a context. */
 function marks(p: Propagation, fields: Record<string, string>): number {
-  const out: RemoteContext = {
-    traceId: '',
-    parentId: '',
-    sampled: false,
-    tracestate: undefined,
-    flags: 0,
-    baggage: null,
-  };
+  const out = emptyRemoteContext();
   p.extract(HeaderList.from(Object.entries(fields)), out);
   return out.flags;
 }
@@ -272,14 +259,7 @@ describe('a composite of several', () => {
 describe('baggage beside other propagators (otel-go baggage, contrib ot)', () => {
   const ot = { 'ot-tracer-traceid': T16, 'ot-tracer-spanid': S, 'ot-tracer-sampled': 'true' };
   function carried(p: Propagation, fields: Record<string, string>): Record<string, string> {
-    const out: RemoteContext = {
-      traceId: '',
-      parentId: '',
-      sampled: false,
-      tracestate: undefined,
-      flags: 0,
-      baggage: null,
-    };
+    const out = emptyRemoteContext();
     p.extract(HeaderList.from(Object.entries(fields)), out);
     const h = new HeaderList();
     p.inject(h, `00-${T32}-${S}-01`, undefined, 0, out.baggage);

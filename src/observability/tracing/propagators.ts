@@ -61,6 +61,11 @@ export interface RemoteContext extends TraceparentFields {
   baggage: Baggage | null;
 }
 
+/** A context with nothing found yet, for `extract` to fill (and to reset between requests). */
+export function emptyRemoteContext(): RemoteContext {
+  return { traceId: '', parentId: '', sampled: false, tracestate: undefined, flags: 0, baggage: null };
+}
+
 /** The propagators in force: one object per process, made from OTEL_PROPAGATORS. */
 export class Propagation {
   /** W3C trace context is read and written. */

@@ -4,7 +4,12 @@ import type { OtlpExportTarget } from '../otlp-transport.ts';
 import type { Baggage } from './baggage.ts';
 import { IdSource } from './ids.ts';
 import { encodeResource } from './otlp-json.ts';
-import { DEFAULT_PROPAGATION, type Propagation, type RemoteContext } from './propagators.ts';
+import {
+  DEFAULT_PROPAGATION,
+  emptyRemoteContext,
+  type Propagation,
+  type RemoteContext,
+} from './propagators.ts';
 import { safeQuery, safeQueryNames } from './safe-query.ts';
 import { sampleRoot } from './sampler.ts';
 import { type RequestSpan, SPAN_CLIENT, Span, type SpanKind } from './span.ts';
@@ -94,14 +99,7 @@ export class Tracer {
   extractedFlags = 0;
   /** The baggage the last `startEntrySpan` found (other propagators only), for its calls. */
   extractedBaggage: Baggage | null = null;
-  readonly #remote: RemoteContext = {
-    traceId: '',
-    parentId: '',
-    sampled: false,
-    tracestate: undefined,
-    flags: 0,
-    baggage: null,
-  };
+  readonly #remote: RemoteContext = emptyRemoteContext();
   readonly #random: (() => number) | undefined;
   readonly #parent: TraceparentFields = { traceId: '', parentId: '', sampled: false };
   readonly #requestHeaders: readonly Captured[];
