@@ -10,11 +10,10 @@
  * Seeds that once found a bug stay in REGRESSIONS and run every time.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { describe, it } from 'node:test';
 import { ROOT } from '../helpers/proxy-process.ts';
+import { runFuzzWorker } from './worker-run.ts';
 
 const CASES = Number(process.env['FUZZ_CONFIG_CASES'] ?? 1000);
 const SEED = Number(process.env['FUZZ_SEED'] ?? 1);
@@ -38,47 +37,18 @@ interface Report {
 }
 
 async function runWorker(seeds: readonly number[]): Promise<Report> {
-  const child = spawn(process.execPath, [WORKER, ...seeds.map(String)], {
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-    stderr += d;
-  });
-  const failures: string[] = [];
-  let done = 0;
-  let withErrors = 0;
-  let current = '';
+  const r = await runFuzzWorker(WORKER, seeds, HANG_MS, (o) => `seed ${o['start']} (${o['file']})`);
   let slowest = { ms: -1, what: '' };
-  let ended = false;
-  let timer: NodeJS.Timeout | undefined;
-  const arm = (): void => {
-    clearTimeout(timer);
-    timer = setTimeout(() => {
-      failures.push(`hang: ${current} took more than ${HANG_MS} ms`);
-      child.kill('SIGKILL');
-    }, HANG_MS);
-  };
-  arm();
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  for await (const line of createInterface({ input: child.stdout! })) {
-    arm();
-    const o = JSON.parse(line) as Record<string, unknown>;
-    if ('start' in o) current = `seed ${o['start']} (${o['file']})`;
-    else if ('done' in o) {
-      done++;
-      if (Number(o['errors']) > 0) withErrors++;
-      if (Number(o['ms']) > slowest.ms)
-        slowest = { ms: Number(o['ms']), what: `${current}: ${o['bytes']} bytes` };
-    } else if ('exception' in o) failures.push(`exception at ${current}: ${o['exception']}\n${o['stack']}`);
-    else if ('bad' in o) failures.push(`bad issue at ${current}: ${o['bad']}`);
-    else if ('end' in o) ended = true;
+  for (const o of r.done) {
+    if (Number(o['ms']) > slowest.ms)
+      slowest = { ms: Number(o['ms']), what: `seed ${o['done']}: ${o['bytes']} bytes` };
   }
-  clearTimeout(timer);
-  const code = await exited;
-  if (!ended && failures.length === 0)
-    failures.push(`worker died at ${current} (exit ${code}): ${stderr.slice(-2000)}`);
-  return { done, withErrors, failures, slowest };
+  return {
+    done: r.done.length,
+    withErrors: r.done.filter((o) => Number(o['errors']) > 0).length,
+    failures: r.failures,
+    slowest,
+  };
 }
 
 describe(`fuzz: configuration parser on mutated real files (${CASES} cases from seed ${SEED})`, () => {

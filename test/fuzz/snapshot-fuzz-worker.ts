@@ -1,0 +1,196 @@
+/**
+ * The snapshot fuzzer's worker, a child process so that a hang can be caught and killed:
+ *   node test/fuzz/snapshot-fuzz-worker.ts <case seed> [<case seed> ...]
+ * For each seed it writes a random dynamic configuration (snapshot-gen.ts) as a YAML file, loads
+ * it as the file provider does, builds it object by object as the proxy does on each reload
+ * (twice, the second time as a reload over the first's state), and sends a few requests through
+ * every route it built: the routers' and the services' middlewares' request phase, and the
+ * service tree resolved down to a load balancer, through every service-middleware step, as the
+ * exchange walks it. One JSON line per event on stdout: {start}, then {done} or {exception} or
+ * {bad} (a result that breaks an invariant).
+ */
+import { stringify } from 'yaml';
+import { loadDynamic } from '../../src/config/index.ts';
+import { silentLogger } from '../../src/core/logger.ts';
+import type { RequestHead } from '../../src/core/request.ts';
+import { Ticker } from '../../src/core/ticker.ts';
+import { type Lease, type RequestControl, SUSPEND } from '../../src/middleware/middleware.ts';
+import { makeRequest } from '../../src/middleware/test-request.ts';
+import { compileRule } from '../../src/router/index.ts';
+import { buildPerObject } from '../../src/runtime/build-per-object.ts';
+import { mergeProviders } from '../../src/runtime/merge-providers.ts';
+import { ResourceCache } from '../../src/runtime/resource-cache.ts';
+import type {
+  FailoverNode,
+  MirroringNode,
+  ResolveSink,
+  RouteTarget,
+  ServiceRuntime,
+  ServiceStep,
+} from '../../src/runtime/types.ts';
+import { seededRandom } from '../helpers/seeded-random.ts';
+import { generateConfig, REQUESTS } from './snapshot-gen.ts';
+
+const INTERNAL: ReadonlySet<string> = new Set(['api', 'dashboard', 'ping', 'prometheus', 'noop']);
+/** More service-middleware steps than this on one request: the walk does not end. */
+const MAX_STEPS = 64;
+
+function emit(o: Record<string, unknown>): void {
+  process.stdout.write(`${JSON.stringify(o)}\n`);
+}
+
+/** What the exchange is to the service tree, reduced to what resolving records. */
+class Sink implements ResolveSink {
+  serviceStep: ServiceStep | null = null;
+  mirror: MirroringNode | null = null;
+  failover: FailoverNode | null = null;
+  addSetCookie(line: string): void {
+    if (typeof line !== 'string' || line === '') throw new Error(`a Set-Cookie line ${String(line)}`);
+  }
+  mirrorThrough(node: MirroringNode): void {
+    this.mirror ??= node;
+  }
+  failoverThrough(node: FailoverNode): void {
+    this.failover = node;
+  }
+  serviceMiddlewares(step: ServiceStep): void {
+    this.serviceStep = step;
+  }
+}
+
+/** Leases are released at once, as a request that got a 502 at once would release them. */
+const control: RequestControl = {
+  resume: () => {},
+  onEnd: (lease: Lease) => lease.release({ status: 502, networkError: true, headMs: 1, totalMs: 1 }),
+  transformBody: () => {},
+};
+
+/** The middlewares' request phase; false when one answered or suspended (the request stops there). */
+function requestPhase(route: RouteTarget, from: number, req: RequestHead): boolean {
+  for (let i = from; i < route.middlewares.length; i++) {
+    const m = route.middlewares[i]!;
+    if (m.onRequest === undefined) continue;
+    const v = m.onRequest(req, control);
+    if (v === SUSPEND || v !== undefined) return false;
+  }
+  return true;
+}
+
+/** A request through one entry point's routes, as the exchange walks them; an invariant broken, or null. */
+function walk(match: RouteTarget | undefined, req: RequestHead): string | null {
+  let route = match;
+  if (route === undefined) return null;
+  // Multi-layer routing: the child the request matches past the parent's middlewares.
+  for (let depth = 0; route.children !== null; depth++) {
+    if (depth > MAX_STEPS) return `router ${route.router}: children do not end`;
+    if (!requestPhase(route, 0, req)) return null;
+    const child = route.children.match(req.entryPoint, req);
+    if (child === undefined) return null;
+    route = child;
+  }
+  let ran = 0;
+  const sink = new Sink();
+  for (let steps = 0; ; steps++) {
+    if (steps > MAX_STEPS) return `router ${route.router}: service-middleware steps do not end`;
+    if (!requestPhase(route, ran, req)) return null;
+    ran = route.middlewares.length;
+    sink.serviceStep = null;
+    const lb: ServiceRuntime | undefined = route.service.resolve(req, sink);
+    const step = sink.serviceStep as ServiceStep | null;
+    if (lb !== undefined || step === null) return pastMiddlewares(route, req, sink);
+    stepsTaken++;
+    const next = step.targetAfter(route);
+    if (next.middlewares.length < ran)
+      return `router ${route.router}: a step's target has fewer middlewares (${next.middlewares.length}) than ran (${ran})`;
+    route = next;
+  }
+}
+
+/** Service-middleware steps walked by the current case (reported, to show what was reached). */
+let stepsTaken = 0;
+
+/**
+ * What the exchange resolves past the middleware phase, where no service middleware can run (the
+ * build refuses them there): a mirror's service, a failover's fallback on statuses, an error
+ * page's service. Each must resolve without a step.
+ */
+function pastMiddlewares(route: RouteTarget, req: RequestHead, sink: Sink): string | null {
+  const trees = [
+    ...(sink.mirror?.mirrors.map((m) => m.node) ?? []),
+    ...(sink.failover === null ? [] : [sink.failover.fallback]),
+    ...(route.errorPages?.map((p) => p.service) ?? []),
+  ];
+  for (const node of trees) {
+    const past = new Sink();
+    node.resolve(req, past);
+    if (past.serviceStep !== null)
+      return `router ${route.router}: ${node.name}, resolved past the middleware phase, has service middlewares`;
+  }
+  return null;
+}
+
+const ticker = new Ticker();
+try {
+  for (const arg of process.argv.slice(2)) {
+    const seed = Number(arg);
+    const r = seededRandom(seed);
+    const config = generateConfig(r);
+    const text = stringify(config);
+    emit({ start: seed });
+    stepsTaken = 0;
+    const t0 = performance.now();
+    const cache = new ResourceCache(ticker);
+    try {
+      const loaded = loadDynamic([{ file: `/fuzz/${seed}.yml`, text }], {
+        checkRule: (rule) => {
+          const c = compileRule(rule);
+          return c.ok ? undefined : c.error;
+        },
+        provider: 'file',
+        internalServices: INTERNAL,
+      });
+      let bad: string | null = null;
+      let routes = 0;
+      if (loaded.config !== undefined) {
+        const merged = mergeProviders(new Map([['file', loaded.config]]));
+        for (let generation = 1; generation <= 2 && bad === null; generation++) {
+          const built = buildPerObject(merged, generation, cache, silentLogger, {
+            defaultEntryPoints: ['web'],
+          });
+          if (!built.ok) continue;
+          const snapshot = built.result.snapshot;
+          cache.retain(built.result.pools, built.result.sharedKeys);
+          for (const [name] of snapshot.routers) {
+            if (snapshot.disabled.has(`routers/${name}`)) bad ??= `router ${name} both built and disabled`;
+          }
+          for (const q of REQUESTS) {
+            const req = makeRequest(q.url, { method: q.method, entryPoint: 'web' });
+            const match = snapshot.routes.match('web', req);
+            if (match !== undefined) routes++;
+            bad ??= walk(match, req);
+          }
+        }
+      }
+      if (bad !== null) emit({ bad, seed, config: text });
+      emit({
+        done: seed,
+        errors: loaded.issues.filter((i) => i.severity === 'error').length,
+        routes,
+        steps: stepsTaken,
+        ms: Math.round(performance.now() - t0),
+      });
+    } catch (e) {
+      emit({
+        exception: String(e),
+        stack: (e as Error).stack?.split('\n').slice(0, 10).join('\n'),
+        seed,
+        config: text,
+      });
+    } finally {
+      cache.closeAll();
+    }
+  }
+  emit({ end: true });
+} finally {
+  ticker.stop();
+}
