@@ -29,7 +29,7 @@ import {
 } from './config/static/admin-entry-points.ts';
 import type { AcmeResolverConfig, EntryPointConfig, StaticConfig } from './config/static/schema.ts';
 import { securityNotices } from './config/static/security-notices.ts';
-import { tlsEntryPoints } from './config/static/tls-entry-points.ts';
+import { ingressNginxNonTlsEntryPoints, tlsEntryPoints } from './config/static/tls-entry-points.ts';
 import { dropSpareConfigProcess, loadStaticInChild, validateFilesInChild } from './config-process/client.ts';
 import { type ClientTlsFields, clientTlsOptions } from './core/client-tls.ts';
 import { LogFile } from './core/log-file.ts';
@@ -1252,6 +1252,10 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
       .map(([n]) => n)
       .filter((n) => config.entryPoints[n]?.http.tls === undefined)
       .sort(),
+    nginxNonTlsEntryPoints: ingressNginxNonTlsEntryPoints(
+      config.entryPoints,
+      listened.map(([n]) => n),
+    ),
     validation,
   })) {
     supervise(p);

@@ -10,8 +10,13 @@ export interface ProviderSetup {
   readonly validation: ProviderValidation;
   /** Entry point name → the port of its configured address (Gateway listeners pick by port). */
   readonly entryPointPorts?: Readonly<Record<string, number>>;
-  /** The entry points without `http.tls` (the Ingress NGINX provider's HTTP routers use them). */
+  /** The entry points without `http.tls` (the Gateway API provider's listeners use them). */
   readonly nonTlsEntryPoints?: readonly string[];
+  /**
+   * The Ingress NGINX provider's HTTP entry points (static/tls-entry-points.ts
+   * ingressNginxNonTlsEntryPoints: without TLS, not `traefik`, the asDefault ones if any).
+   */
+  readonly nginxNonTlsEntryPoints?: readonly string[];
 }
 
 type ProvidersConfig = StaticConfig['providers'];
@@ -140,7 +145,7 @@ const KINDS: readonly {
       return o === undefined
         ? undefined
         : import('./kubernetes/index.ts').then((m) =>
-            m.kubernetesIngressNginxProvider(o, s.validation, s.nonTlsEntryPoints ?? []),
+            m.kubernetesIngressNginxProvider(o, s.validation, s.nginxNonTlsEntryPoints ?? []),
           );
     },
   },

@@ -101,8 +101,8 @@ describe('sticky cookies', () => {
     assert.equal(s.lookup(`srv=${stickyValue('http://c:3')}`), 4);
   });
 
-  it('writes the domain without a leading dot, as Go does', () => {
+  it('keeps the leading dot of the domain, as Traefik v3.7.13 (#13456)', () => {
     const s = new StickyCookie({ ...base, name: 'lb', domain: '.example.com' }, 'x@file', ['http://a:1']);
-    assert.match(s.setCookieLine(0), /; Domain=example\.com\r\n$/);
+    assert.match(s.setCookieLine(0), /; Domain=\.example\.com\r\n$/);
   });
 });

@@ -100,9 +100,10 @@ export function sanitizeCookieName(name: string): string {
 
 function cookieAttributes(cfg: CookieConfig): string {
   let s = `; Path=${cfg.path}`;
-  // Go's http.SetCookie writes the domain without a leading dot (browsers ignore it anyway).
-  if (cfg.domain !== undefined)
-    s += `; Domain=${cfg.domain.startsWith('.') ? cfg.domain.slice(1) : cfg.domain}`;
+  // A leading dot is kept, as Traefik v3.7.13 writes it (traefik/traefik#13456, loadbalancer/
+  // sticky.go WriteStickyCookie puts back the dot Go's http.SetCookie strips), so that a cookie
+  // set by ingress-nginx (`Domain=.example.com`) is replaced by one of the same domain.
+  if (cfg.domain !== undefined) s += `; Domain=${cfg.domain}`;
   if (cfg.maxAge > 0) s += `; Max-Age=${cfg.maxAge}`;
   else if (cfg.maxAge < 0) s += '; Max-Age=0';
   if (cfg.httpOnly) s += '; HttpOnly';

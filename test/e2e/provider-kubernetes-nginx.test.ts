@@ -183,6 +183,26 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
     const r = routers.find((x) => x.name === 'shop-front-rule-0-path-0@kubernetesingressnginx');
     assert.equal(r?.rule, 'Host("shop.example") && (Path("/app") || PathPrefix("/app/"))');
     assert.ok(routers.some((x) => x.name === 'shop-front-rule-0-path-0-tls@kubernetesingressnginx'));
+    // Not on the internal `traefik` entry point, which has no TLS either (Traefik v3.7.x, #13629:
+    // NonTLSEntryPoints leaves it out).
+    const onAdmin = await new Promise<number>((resolve, reject) => {
+      request(
+        {
+          port: proxy.ports['traefik'],
+          host: '127.0.0.1',
+          path: '/app/x',
+          headers: { host: 'shop.example' },
+          agent: false,
+        },
+        (res) => {
+          res.resume();
+          resolve(res.statusCode ?? 0);
+        },
+      )
+        .on('error', reject)
+        .end();
+    });
+    assert.equal(onAdmin, 404, 'the Ingress is not served on the traefik entry point');
   });
 
   it('serves a TLS section`s certificate on HTTPS and redirects HTTP there (ssl-redirect)', async () => {

@@ -334,6 +334,7 @@ describe('sticky cookie on a load balancer', () => {
     proxy = await startWith(`${staticPart()}http:
   routers:
     app: { rule: "PathPrefix(\`/\`)", service: app }
+    dot: { rule: "PathPrefix(\`/dot\`)", service: dot }
   services:
     app:
       loadBalancer:
@@ -348,6 +349,10 @@ describe('sticky cookie on a load balancer', () => {
             maxAge: 3600
             path: /app
             domain: example.test
+    dot:
+      loadBalancer:
+        servers: [{ url: "${a.url}" }]
+        sticky: { cookie: { name: tm_dot, domain: .example.test } }
 `);
   });
   after(async () => {
@@ -375,6 +380,14 @@ describe('sticky cookie on a load balancer', () => {
       assert.ok(!ck.value.includes(String(be.port)), `port ${be.port} leaks: ${ck.line}`);
       assert.ok(!ck.value.includes(Buffer.from(be.url).toString('base64').slice(0, 12)), ck.line);
     }
+  });
+
+  it('keeps the leading dot of a configured domain, as Traefik v3.7.13 (#13456) writes it', async () => {
+    const r = await send(agent, proxy.port, '/dot');
+    assert.equal(r.status, 200);
+    const ck = parseSetCookie(r, 'tm_dot');
+    assert.ok(ck !== undefined, `Set-Cookie tm_dot in ${JSON.stringify(setCookies(r))}`);
+    assert.equal(ck.attrs.get('domain'), '.example.test', ck.line);
   });
 
   it('sends all 200 requests that carry the cookie to the same backend', async () => {

@@ -81,6 +81,15 @@ describe('serversTransports: TLS keys', () => {
     assert.equal(t.forwardingTimeouts['pingTimeout'], 2_000);
   });
 
+  it("refuses Traefik v3.8's forwardingTimeouts readTimeout and writeTimeout by name and version", () => {
+    const r = transport('      forwardingTimeouts:\n        readTimeout: 30s\n        writeTimeout: 30s\n');
+    assert.equal(r.config, undefined);
+    assert.deepEqual(r.lines, [
+      'dyn.yaml:5:9: http.serversTransports.t.forwardingTimeouts.readTimeout: `readTimeout` in forwardingTimeouts (Traefik v3.8) is not supported yet',
+      'dyn.yaml:6:9: http.serversTransports.t.forwardingTimeouts.writeTimeout: `writeTimeout` in forwardingTimeouts (Traefik v3.8) is not supported yet',
+    ]);
+  });
+
   it('reads peerCertURI, and refuses one that is not an absolute URI', () => {
     const ok = transport('      peerCertURI: spiffe://td.consul/ns/default/dc/dc1/svc/web\n');
     assert.deepEqual(ok.lines, []);

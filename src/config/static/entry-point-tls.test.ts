@@ -9,6 +9,7 @@ import {
   REDIRECTION_PRIORITY,
   redirectionIssues,
 } from './entry-point-tls.ts';
+import { ingressNginxNonTlsEntryPoints } from './tls-entry-points.ts';
 
 function errors(schema: z.ZodType, input: unknown): string[] {
   const r = schema.safeParse(input, { reportInput: true });
@@ -93,5 +94,33 @@ describe('entry point http.tls', () => {
       'domains[0].main: required key `main` is missing (expected a string)',
       'option: unknown key `option` (did you mean `options`?)',
     ]);
+  });
+});
+
+describe('ingressNginxNonTlsEntryPoints (Traefik v3.7.x, #13629)', () => {
+  const tls = { http: { tls: {} } };
+  const plain = { http: {} };
+
+  it('takes every entry point without TLS but the internal traefik one', () => {
+    assert.deepEqual(
+      ingressNginxNonTlsEntryPoints({ web: plain, admin: plain, traefik: plain, websecure: tls }),
+      ['admin', 'web'],
+    );
+  });
+
+  it('takes only the asDefault ones when an entry point is marked', () => {
+    assert.deepEqual(
+      ingressNginxNonTlsEntryPoints({
+        web: { ...plain, asDefault: true },
+        admin: plain,
+        traefik: plain,
+        websecure: tls,
+      }),
+      ['web'],
+    );
+  });
+
+  it('leaves out a listened name the static configuration does not define (the implicit admin entry point)', () => {
+    assert.deepEqual(ingressNginxNonTlsEntryPoints({ web: plain }, ['web', 'traefik']), ['web']);
   });
 });

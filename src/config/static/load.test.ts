@@ -528,6 +528,20 @@ describe('loadStaticConfig: flags and env', () => {
     );
   });
 
+  it("refuses Traefik v3.8's serversTransport.forwardingTimeouts.readTimeout by name and version, in a file and as a flag", () => {
+    const file = load(`${minimal}serversTransport:\n  forwardingTimeouts:\n    readTimeout: 30s\n`);
+    assert.deepEqual(file.lines, [
+      'conf/static.yaml:6:5: serversTransport.forwardingTimeouts.readTimeout: `readTimeout` in forwardingTimeouts (Traefik v3.8) is not supported yet',
+    ]);
+    const flag = load(minimal, ['--serversTransport.forwardingTimeouts.writeTimeout=30s']);
+    assert.ok(
+      flag.lines.some((l) =>
+        l.includes('`writeTimeout` in forwardingTimeouts (Traefik v3.8) is not supported yet'),
+      ),
+      flag.lines.join('\n'),
+    );
+  });
+
   it('builds a whole configuration from flags alone', () => {
     const r = load(undefined, [
       '--entryPoints.web.address=:9090',
