@@ -182,17 +182,22 @@ export class AccessLog {
     if (this.#filter !== null && !this.#filter.keeps(r)) return;
     const f = this.#fields;
     const now = Date.now();
-    let line: string | null = null;
+    let line: string;
     // The same kept record as the line (filters and fields apply to both), as Traefik's hook
     // sees the logrus entry its formatter writes. Its body is that line, as the formatter writes
     // it (Traefik's logTheRoundTrip formats the entry for the OTLP body, its level and time set
     // first since v3.7.x, PR #13767), the trailing newline included.
     if (this.#otlp !== null) {
+      const body = this.#line(r, now);
+      this.#otlp.recordAttributes('info', body, now, f.otlp(r, this.#count), r.trace);
+      if (!this.#writeLines) return;
+      // dualOutput: Traefik then logs the entry with that body as its message (Println(body)),
+      // so the JSON line written to the file or stdout carries the body again as its `msg` (the
+      // body's own `msg` is "", formatted before); the common format has no message.
+      line = this.#format === 'json' ? f.json(r, this.#count, now, body) : body;
+    } else {
       line = this.#line(r, now);
-      this.#otlp.recordAttributes('info', line, now, f.otlp(r, this.#count), r.trace);
     }
-    if (!this.#writeLines) return;
-    line ??= this.#line(r, now);
     this.#pending.push(line);
     this.#pendingBytes += line.length;
     if (
@@ -525,13 +530,13 @@ class FieldPolicy {
   }
 
   /** Traefik's JSON line: its logrus JSONFormatter over the kept fields, plus level, msg and time. */
-  json(r: AccessRecord, count: number, now: number): string {
+  json(r: AccessRecord, count: number, now: number, msg = ''): string {
     const o: Record<string, string | number> = {};
     // Go's map order (bytewise): the capitalised fields and entryPointName, then level, msg, the
     // request_ headers, span_id, time, trace_id.
     for (let i = 0; i < F_OTEL_SPAN_ID; i++) this.#jsonField(o, r, count, i);
     o.level = 'info';
-    o.msg = '';
+    o.msg = msg;
     const headers = this.#headers(r);
     if (headers !== null) {
       for (const k of Object.keys(headers).sort()) o[k] = headers[k]!;
