@@ -96,6 +96,8 @@ export interface AccessLogFields {
     readonly defaultMode: FieldMode;
     readonly names: Readonly<Record<string, FieldMode>>;
   };
+  /** Traefik v3.7.3's `fields.queryParameters.defaultMode`: `drop` logs RequestPath without its query. */
+  readonly queryParameters?: { readonly defaultMode: 'keep' | 'drop' };
 }
 
 export interface AccessLogOptions {
@@ -381,6 +383,7 @@ export function createAccessLog(
             defaultMode: fields.defaultMode,
             names: fields.names,
             headers: { defaultMode: fields.headers.defaultMode, names: fields.headers.names },
+            queryParameters: { defaultMode: fields.queryParameters.defaultMode },
           },
         }),
     ...(logger === undefined
@@ -513,6 +516,8 @@ class FieldPolicy {
   readonly #headerDefault: number;
   /** Lowercased header name → mode. */
   readonly #headerModes: Map<string, number>;
+  /** `fields.queryParameters.defaultMode: drop`: RequestPath without its query. */
+  readonly #dropQuery: boolean;
 
   constructor(f: AccessLogFields | undefined) {
     const names = lowerKeys(f?.names ?? {});
@@ -523,6 +528,7 @@ class FieldPolicy {
     }
     this.#headerDefault = MODE[f?.headers.defaultMode ?? 'drop'];
     this.#headerModes = lowerKeys(f?.headers.names ?? {});
+    this.#dropQuery = f?.queryParameters?.defaultMode === 'drop';
     // The CLF's referer and user agent are Traefik's request_Referer and request_User-Agent
     // fields: there only when the header modes keep (or redact) them; "-" by default (drop).
     this.#modes[F_REFERER] = this.#headerModes.get('referer') ?? this.#headerDefault;
@@ -550,8 +556,16 @@ class FieldPolicy {
   #jsonField(o: Record<string, string | number>, r: AccessRecord, count: number, i: number): void {
     const mode = this.#modes[i];
     if (mode === DROP) return;
-    const v = FIELDS[i]!.value(r, count);
+    const v = this.#value(r, count, i);
     if (v !== undefined) o[FIELDS[i]!.name] = mode === REDACT ? REDACTED : v;
+  }
+
+  /**
+   * Field `i` of the record. RequestPath loses its query with `queryParameters.defaultMode: drop`
+   * (Traefik v3.7.3, PR #13091: the path as received, nothing from its `?` on), in every format.
+   */
+  #value(r: AccessRecord, count: number, i: number): string | number | undefined {
+    return i === F_PATH && this.#dropQuery ? r.path : FIELDS[i]!.value(r, count);
   }
 
   /**
@@ -574,7 +588,7 @@ class FieldPolicy {
         out.push({ key, value: { intValue: unixNanos(r.startTime) } });
         continue;
       }
-      const v = FIELDS[i]!.value(r, count);
+      const v = this.#value(r, count, i);
       if (v === undefined) continue;
       out.push({ key, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } });
     }
@@ -629,7 +643,7 @@ class FieldPolicy {
       m[F_DURATION] === KEEP ? Math.floor(r.durationMs) : m[F_DURATION] === DROP ? 0 : REDACTED;
     // An empty user name is "-", as Traefik's toLogEntry writes an empty value.
     const user = r.clientUsername === undefined || r.clientUsername === '' ? '-' : r.clientUsername;
-    const clf = `${plain(m, F_CLIENT_HOST, r.clientHost ?? r.clientIp)} - ${plain(m, F_USERNAME, user)} [${time}] "${plain(m, F_METHOD, r.method)} ${plain(m, F_PATH, target(r))} ${plain(m, F_PROTOCOL, r.protocol)}" ${plain(m, F_STATUS, r.status)} ${plain(m, F_SIZE, r.bytesOut)} ${quoted(m, F_REFERER, r.referer)} ${quoted(m, F_AGENT, r.userAgent)}`;
+    const clf = `${plain(m, F_CLIENT_HOST, r.clientHost ?? r.clientIp)} - ${plain(m, F_USERNAME, user)} [${time}] "${plain(m, F_METHOD, r.method)} ${plain(m, F_PATH, this.#dropQuery ? r.path : target(r))} ${plain(m, F_PROTOCOL, r.protocol)}" ${plain(m, F_STATUS, r.status)} ${plain(m, F_SIZE, r.bytesOut)} ${quoted(m, F_REFERER, r.referer)} ${quoted(m, F_AGENT, r.userAgent)}`;
     if (generic) return `${clf}\n`;
     return `${clf} ${plain(m, F_COUNT, count)} ${quoted(m, F_ROUTER, r.router)} ${quoted(m, F_SERVER, r.server)} ${duration}ms\n`;
   }

@@ -113,6 +113,48 @@ describe('access log filters, fields and rotation', () => {
     assert.doesNotMatch(lines[0]!, /top-secret-token|other-value/);
   });
 
+  it('fields.queryParameters.defaultMode drop logs RequestPath without its query, JSON and CLF (Traefik v3.7.3)', async (t) => {
+    // Traefik PR #13091: keep (the default) or drop the query string of RequestPath.
+    const be = await backend(t);
+    const json = tempFile(t, 'access.json');
+    const proxy = await start(
+      t,
+      config(
+        be,
+        `  format: json\n  filePath: "${json}"\n  fields:\n    queryParameters: { defaultMode: drop }`,
+      ),
+    );
+    await send(t, proxy, 'GET /app/tokens?secret=abc123&x=1 HTTP/1.1\r\nHost: shop.test', 200);
+    await send(t, proxy, 'GET /app/plain HTTP/1.1\r\nHost: shop.test', 200);
+    await stop(proxy);
+    assert.deepEqual(
+      records(json).map((r) => r.RequestPath),
+      ['/app/tokens', '/app/plain'],
+    );
+    assert.doesNotMatch(readFileSync(json, 'utf8'), /abc123/);
+    // The same from the command line, in the common format; keep (the default) leaves it.
+    const clf = tempFile(t, 'access.log');
+    const cli = await startProxy({
+      config: config(be, `  filePath: "${clf}"`),
+      args: ['--accesslog.fields.queryparameters.defaultmode=drop'],
+    });
+    t.after(() => cli.stop());
+    await send(t, cli, 'GET /app/tokens?secret=abc123 HTTP/1.1\r\nHost: shop.test', 200);
+    await stop(cli);
+    assert.match(readFileSync(clf, 'utf8'), /"GET \/app\/tokens HTTP\/1.1" 200 /);
+    const kept = tempFile(t, 'kept.json');
+    const keep = await start(
+      t,
+      config(be, `  format: json\n  filePath: "${kept}"\n  fields: { queryParameters: {} }`),
+    );
+    await send(t, keep, 'GET /app/q?x=1 HTTP/1.1\r\nHost: shop.test', 200);
+    await stop(keep);
+    assert.deepEqual(
+      records(kept).map((r) => r.RequestPath),
+      ['/app/q?x=1'],
+    );
+  });
+
   it('writes to a new file at the same path after a rename and SIGUSR1, losing no line', async (t) => {
     const be = await backend(t);
     const file = tempFile(t, 'access.json');
