@@ -54,6 +54,14 @@ function clientHost(ex: ReportedExchange): string {
   return xff.length === tail.length ? ip : xff.slice(0, -tail.length);
 }
 
+/** The first comma-separated entry of X-Forwarded-For, trimmed; undefined when absent or blank. */
+function firstForwardedFor(xff: string | undefined): string | undefined {
+  if (xff === undefined) return undefined;
+  const comma = xff.indexOf(',');
+  const first = (comma === -1 ? xff : xff.slice(0, comma)).trim();
+  return first === '' ? undefined : first;
+}
+
 function protocol(ex: ReportedExchange): string {
   return ex.http2 ? 'HTTP/2.0' : ex.parsed.versionMinor === 1 ? 'HTTP/1.1' : 'HTTP/1.0';
 }
@@ -130,10 +138,13 @@ export function captureServerRequest(span: RequestSpan, tracer: Tracer, ex: Repo
   span.setAttribute('user_agent.original', h.get('user-agent') ?? '');
   // r.Host: the authority as sent, port included.
   span.setAttribute('server.address', parsed.authority);
-  // client.address and network.peer.*: the connection's peer, both from net.SplitHostPort(
-  // r.RemoteAddr) in Traefik's CaptureServerRequest (X-Forwarded-For is not read).
+  // network.peer.*: the connection's peer (net.SplitHostPort(r.RemoteAddr)); client.address:
+  // the first entry of X-Forwarded-For when there is one, else the peer, as Traefik v3.8's
+  // CaptureServerRequest (PR #13444). The field only reaches it from a trusted peer (an
+  // untrusted one's is dropped first), and ours has the peer appended by then, which comes
+  // last: its first entry is the client's, or the peer when the client sent none.
   span.setAttribute('network.peer.address', ex.clientIp);
-  span.setAttribute('client.address', ex.clientIp);
+  span.setAttribute('client.address', firstForwardedFor(h.get('x-forwarded-for')) ?? ex.clientIp);
   const port = ex.clientPort;
   if (port !== undefined) {
     span.setAttribute('client.port', port);
