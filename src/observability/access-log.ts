@@ -52,6 +52,8 @@ export interface AccessRecord {
   /** With TLS: the version as Traefik writes it ("1.3") and the cipher suite's IANA name. */
   readonly tlsVersion?: string | undefined;
   readonly tlsCipher?: string | undefined;
+  /** The client certificate's subject as Go's pkix.Name.String() writes it, when one was sent. */
+  readonly tlsClientSubject?: string | undefined;
   readonly status: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
@@ -440,8 +442,7 @@ interface Field {
 
 /**
  * Traefik's core fields, in the order Go's encoding/json writes a map's keys (bytewise sorted:
- * capitals first, then `entryPointName`, `span_id`, `trace_id`). Absent from ours: GzipRatio and
- * TLSClientSubject.
+ * capitals first, then `entryPointName`, `span_id`, `trace_id`). Absent from ours: GzipRatio.
  */
 const FIELDS: readonly Field[] = [
   { name: 'ClientAddr', value: clientAddr },
@@ -480,6 +481,9 @@ const FIELDS: readonly Field[] = [
   { name: 'StartLocal', value: (r) => goTime(r.startTime, true, true) },
   { name: 'StartUTC', value: (r) => goTime(r.startTime, false, true) },
   { name: 'TLSCipher', value: (r) => r.tlsCipher },
+  // Traefik v3's TLSClientSubject (logger.go ServeHTTP: PeerCertificates[0].Subject.String()),
+  // only when the client sent a certificate.
+  { name: 'TLSClientSubject', value: (r) => r.tlsClientSubject },
   { name: 'TLSVersion', value: (r) => r.tlsVersion },
   { name: 'TraceId', value: (r) => r.trace?.traceId },
   { name: 'entryPointName', value: (r) => r.entryPoint },

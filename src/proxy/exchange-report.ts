@@ -3,9 +3,10 @@
  * from the finished exchange, once; metrics are counted by the exchange itself (one call).
  */
 import type { HeaderList } from '../core/headers.ts';
-import type { RequestHead } from '../core/request.ts';
+import type { RequestHead, RequestTls } from '../core/request.ts';
 import type { ParsedRequest } from '../http1/request-head.ts';
 import { BODY_CHUNKED } from '../http1/request-head.ts';
+import { goSubjectString } from '../middleware/pass-tls-client-cert.ts';
 import { fromByteString, unescapePath } from '../middleware/path.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import { tlsLabels } from '../observability/metrics/tls-labels.ts';
@@ -54,6 +55,31 @@ function clientHost(ex: ReportedExchange): string {
   return xff.length === tail.length ? ip : xff.slice(0, -tail.length);
 }
 
+/** Each TLS connection's client certificate subject, worked out once (null: none sent). */
+const subjects = new WeakMap<RequestTls, string | null>();
+
+/**
+ * Traefik's TLSClientSubject: the leaf certificate's subject as Go's pkix.Name.String() writes
+ * it, when the client sent one (pkg/middlewares/accesslog/logger.go ServeHTTP). Read once per
+ * connection (renegotiation is off: its certificate cannot change), only when a line is logged.
+ */
+function clientSubject(tls: RequestTls): string | undefined {
+  let s = subjects.get(tls);
+  if (s === undefined) {
+    const cert = (tls as Partial<RequestTls>).getPeerX509Certificate?.();
+    s = null;
+    if (cert !== undefined) {
+      try {
+        s = goSubjectString(cert.raw);
+      } catch {
+        // DER our small reader does not follow (OpenSSL accepted it): the field is left out.
+      }
+    }
+    subjects.set(tls, s);
+  }
+  return s ?? undefined;
+}
+
 /** The first comma-separated entry of X-Forwarded-For, trimmed; undefined when absent or blank. */
 function firstForwardedFor(xff: string | undefined): string | undefined {
   if (xff === undefined) return undefined;
@@ -95,6 +121,7 @@ export function logAccess(
     scheme: req.scheme,
     tlsVersion: tls?.version,
     tlsCipher: tls?.cipher,
+    tlsClientSubject: req.tls === undefined ? undefined : clientSubject(req.tls),
     status: ex.status,
     bytesIn: ex.bytesIn,
     bytesOut: ex.bytesOut,
