@@ -4,6 +4,7 @@ import type { AccessLogConfig } from '../config/static/schema.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Logger, LogLevel } from '../core/logger.ts';
 import { withQuery } from '../core/request.ts';
+import { isResponseHop } from '../http1/chars.ts';
 import { type JsonKeyValue, unixNanos } from './tracing/otlp-json.ts';
 
 /**
@@ -74,6 +75,13 @@ export interface AccessRecord {
   readonly retryAttempts?: number;
   /** The request's headers as forwarded; only read when header fields are kept or redacted. */
   readonly requestHeaders?: HeaderList;
+  /**
+   * The response's fields as the client got them (before the framing and Date the writer adds):
+   * Traefik's downstream_ fields, and its origin_ ones when a service took the request (its
+   * OriginResponse, the same map once the service handler returned). Set only when
+   * `AccessLog.logsHeaders`.
+   */
+  readonly responseHeaders?: HeaderList | null | undefined;
   /** A traced request's EntryPoint span (Traefik's TraceId and SpanId fields); absent otherwise. */
   readonly trace?: RecordTrace | undefined;
 }
@@ -150,6 +158,11 @@ export class AccessLog {
   readonly #onError: (message: string, error: Error) => void;
   readonly #otlp: AccessLogOtlpSink | null;
   readonly #writeLines: boolean;
+  /**
+   * Some header is kept or redacted (`fields.headers`): the exchange then hands the response's
+   * fields to the record (downstream_ and origin_), else it keeps none.
+   */
+  readonly logsHeaders: boolean;
   #pending: string[] = [];
   #pendingBytes = 0;
   #fd: number | null;
@@ -173,6 +186,7 @@ export class AccessLog {
     this.#bufferLines = opts.bufferingSize ?? 0;
     this.#filter = opts.filters === undefined ? null : RecordFilter.from(opts.filters);
     this.#fields = new FieldPolicy(opts.fields);
+    this.logsHeaders = this.#fields.logsHeaders;
     this.#onError = opts.onError ?? ((message, error) => process.emitWarning(`${message}: ${error.message}`));
     this.#otlp = opts.otlp ?? null;
     this.#writeLines = opts.writeLines ?? true;
@@ -508,6 +522,7 @@ const F_ROUTER = F.RouterName!;
 const F_SERVER = F.ServiceURL!;
 const F_DURATION = F.Duration!;
 const F_OTEL_SPAN_ID = F.span_id!;
+const F_ENTRY_POINT = F.entryPointName!;
 const F_OTEL_TRACE_ID = F.trace_id!;
 /** Header slots after the fields, for the CLF. */
 const F_REFERER = FIELDS.length;
@@ -522,6 +537,8 @@ class FieldPolicy {
   readonly #headerModes: Map<string, number>;
   /** `fields.queryParameters.defaultMode: drop`: RequestPath without its query. */
   readonly #dropQuery: boolean;
+  /** Some header field can be written (kept or redacted). */
+  readonly logsHeaders: boolean;
 
   constructor(f: AccessLogFields | undefined) {
     const names = lowerKeys(f?.names ?? {});
@@ -533,6 +550,8 @@ class FieldPolicy {
     this.#headerDefault = MODE[f?.headers.defaultMode ?? 'drop'];
     this.#headerModes = lowerKeys(f?.headers.names ?? {});
     this.#dropQuery = f?.queryParameters?.defaultMode === 'drop';
+    this.logsHeaders =
+      this.#headerDefault !== DROP || [...this.#headerModes.values()].some((m) => m !== DROP);
     // The CLF's referer and user agent are Traefik's request_Referer and request_User-Agent
     // fields: there only when the header modes keep (or redact) them; "-" by default (drop).
     this.#modes[F_REFERER] = this.#headerModes.get('referer') ?? this.#headerDefault;
@@ -542,15 +561,18 @@ class FieldPolicy {
   /** Traefik's JSON line: its logrus JSONFormatter over the kept fields, plus level, msg and time. */
   json(r: AccessRecord, count: number, now: number, msg = ''): string {
     const o: Record<string, string | number> = {};
-    // Go's map order (bytewise): the capitalised fields and entryPointName, then level, msg, the
-    // request_ headers, span_id, time, trace_id.
-    for (let i = 0; i < F_OTEL_SPAN_ID; i++) this.#jsonField(o, r, count, i);
+    // Go's map order (bytewise): the capitalised fields, the downstream_ headers,
+    // entryPointName, level, msg, the origin_ then request_ headers, span_id, time, trace_id.
+    for (let i = 0; i < F_ENTRY_POINT; i++) this.#jsonField(o, r, count, i);
+    const headers = this.#headers(r);
+    const keys = headers === null ? null : Object.keys(headers).sort();
+    let k = 0;
+    if (keys !== null)
+      for (; k < keys.length && keys[k]! < 'entryPointName'; k++) o[keys[k]!] = headers![keys[k]!]!;
+    this.#jsonField(o, r, count, F_ENTRY_POINT);
     o.level = 'info';
     o.msg = msg;
-    const headers = this.#headers(r);
-    if (headers !== null) {
-      for (const k of Object.keys(headers).sort()) o[k] = headers[k]!;
-    }
+    if (keys !== null) for (; k < keys.length; k++) o[keys[k]!] = headers![keys[k]!]!;
     this.#jsonField(o, r, count, F_OTEL_SPAN_ID);
     o.time = goTime(now, true, false);
     this.#jsonField(o, r, count, F_OTEL_TRACE_ID);
@@ -603,28 +625,47 @@ class FieldPolicy {
     return out;
   }
 
-  /** `request_<Canonical-Name>` for each kept or redacted request header; null when none. */
+  /**
+   * `request_<Canonical-Name>` for each kept or redacted request header, and `downstream_` and
+   * `origin_` for the response's (Traefik's logTheRoundTrip: redactHeaders of the request's, its
+   * OriginResponse and its DownstreamResponse headers); null when no header is logged.
+   */
   #headers(r: AccessRecord): Record<string, string> | null {
-    if (this.#headerDefault === DROP && this.#headerModes.size === 0) return null;
+    if (!this.logsHeaders) return null;
     const o: Record<string, string> = {};
     const h = r.requestHeaders;
     if (h !== undefined) {
-      for (let i = 0; i < h.lnames.length; i++) this.#header(o, h.lnames[i]!, h.names[i]!, h.values[i]!);
+      for (let i = 0; i < h.lnames.length; i++)
+        this.#header(o, 'request_', h.lnames[i]!, h.names[i]!, h.values[i]!);
     } else {
       // Without the forwarded headers, the two the record carries anyway.
-      if (r.userAgent !== '') this.#header(o, 'user-agent', 'User-Agent', r.userAgent);
-      if (r.referer !== '') this.#header(o, 'referer', 'Referer', r.referer);
+      if (r.userAgent !== '') this.#header(o, 'request_', 'user-agent', 'User-Agent', r.userAgent);
+      if (r.referer !== '') this.#header(o, 'request_', 'referer', 'Referer', r.referer);
+    }
+    const res = r.responseHeaders;
+    if (res !== undefined && res !== null) {
+      // Go's map holds no hop-by-hop field (ReverseProxy removes them before copying); ours still
+      // lists the upstream's, which the writer leaves out.
+      const origin = r.originMs !== undefined;
+      for (let i = 0; i < res.lnames.length; i++) {
+        const ln = res.lnames[i]!;
+        if (isResponseHop(ln)) continue;
+        this.#header(o, 'downstream_', ln, res.names[i]!, res.values[i]!);
+        // OriginResponse: set by AddServiceFields once the service handler returned; nil (no
+        // origin_ field) when a middleware or the proxy answered.
+        if (origin) this.#header(o, 'origin_', ln, res.names[i]!, res.values[i]!);
+      }
     }
     return o;
   }
 
-  #header(o: Record<string, string>, lname: string, name: string, value: string): void {
-    // Go moves Host out of the header map (Request.Host): Traefik never logs it as a header.
-    if (lname === 'host') return;
+  #header(o: Record<string, string>, prefix: string, lname: string, name: string, value: string): void {
+    // Go moves Host out of the request's header map (Request.Host): Traefik never logs it as a header.
+    if (lname === 'host' && prefix === 'request_') return;
     const mode = this.#headerModes.get(lname) ?? this.#headerDefault;
     if (mode === DROP) return;
-    // Traefik's keys: request_ + the canonical (Go) form of the name, whatever case the client used.
-    const key = `request_${canonicalHeaderName(name)}`;
+    // Traefik's keys: the prefix + the canonical (Go) form of the name, whatever case was used.
+    const key = `${prefix}${canonicalHeaderName(name)}`;
     const prev = o[key];
     // Repeated fields joined by a bare comma, as redactHeaders does (strings.Join(values, ",")).
     o[key] = mode === REDACT ? REDACTED : prev === undefined ? value : `${prev},${value}`;

@@ -35,6 +35,8 @@ export interface ReportedExchange {
   readonly serviceAt: number;
   /** What an auth middleware set (Traefik's ClientUsername), or undefined. */
   readonly clientUsername: string | undefined;
+  /** The response's fields as sent, kept only when the access log logs headers; else null. */
+  readonly responseHeaders: HeaderList | null;
 }
 
 /**
@@ -135,6 +137,7 @@ export function logAccess(
     referer: req.headers.get('referer') ?? '',
     retryAttempts: ex.retries,
     requestHeaders: req.headers,
+    responseHeaders: ex.responseHeaders,
     trace: entry,
   });
 }
