@@ -3,7 +3,7 @@ import { X509Certificate } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { middlewareSchemas } from '../config/dynamic/middlewares.ts';
 import type { RequestHead } from '../core/request.ts';
-import { formatIp, queryEscape, type RequestTls } from './pass-tls-client-cert.ts';
+import { formatIp, goSubjectString, queryEscape, type RequestTls } from './pass-tls-client-cert.ts';
 import { type ClientCertPki, makeClientCertPki } from './test-client-cert.ts';
 import { build, makeRequest } from './test-request.ts';
 
@@ -234,5 +234,42 @@ describe('queryEscape', () => {
       'aZ09-._~+%21%2A%27%28%29%22%3D%2C%3B%2F%3A%40%2B%25',
     );
     assert.equal(queryEscape('\u00e9\u00ff\u0000'), '%E9%FF%00');
+  });
+});
+
+describe('goSubjectString (the access log TLSClientSubject: Go pkix.Name.String())', () => {
+  let pki: ClientCertPki;
+  before(() => {
+    pki = makeClientCertPki();
+  });
+  after(() => pki.remove());
+
+  const der = (pem: string): Buffer => new X509Certificate(pem).raw;
+
+  it("writes the subject as Go's Name.String(), worked out by hand from crypto/x509/pkix", () => {
+    // Subject, in the certificate's order: DC=com, DC=example, C=FR, C=US, ST=Occitanie,
+    // L=Toulouse, L=Lyon, O="Acme, Inc.", O="Société Générale", OU=Unit A+OU=Unit B,
+    // serialNumber=S-1, serialNumber=S-2, CN=first client, CN=client.example.com,
+    // emailAddress=x@example.com. Go: the unparsed types first (DC twice, emailAddress), as
+    // <oid>=#<asn1.Marshal of the string>: "com" and "example" are printable (PrintableString,
+    // 0x13), "x@example.com" is not ('@': UTF8String, 0x0c); then ToRDNSequence's C, ST, L, O,
+    // OU (each type one RDN, values joined by '+'), the last CN and the last SERIALNUMBER; written
+    // last RDN first, ',' and '+' in values escaped.
+    assert.equal(
+      goSubjectString(der(pki.client)),
+      'SERIALNUMBER=S-2,CN=client.example.com,OU=Unit A+OU=Unit B,O=Acme\\, Inc.+O=Société Générale,' +
+        'L=Toulouse+L=Lyon,ST=Occitanie,C=FR+C=US,' +
+        '1.2.840.113549.1.9.1=#0c0d78406578616d706c652e636f6d,' +
+        '0.9.2342.19200300.100.1.25=#13076578616d706c65,0.9.2342.19200300.100.1.25=#1303636f6d',
+    );
+    assert.equal(goSubjectString(der(pki.minimal)), 'CN=minimal');
+    // T61String 'é' is one byte Go keeps as it is (not UTF-8); the BMPString becomes UTF-8.
+    assert.equal(
+      Buffer.from(goSubjectString(der(pki.legacy)), 'utf8').toString('hex'),
+      Buffer.from('CN=plain,OU=日本,O=Soci', 'utf8').toString('hex') +
+        'efbfbd' +
+        Buffer.from('t', 'utf8').toString('hex') +
+        'efbfbd',
+    );
   });
 });

@@ -335,3 +335,140 @@ export function formatIp(b: Uint8Array): string {
   const hex = (a: number[]): string => a.map((x) => x.toString(16)).join(':');
   return `${hex(g.slice(0, zs))}::${hex(g.slice(ze))}`;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Go's pkix.Name.String() of a certificate's subject: the access log's TLSClientSubject.
+
+/** 2.5.4.x arcs that Go's FillFromRDNSequence parses into named fields, with String()'s names. */
+const NAMED_ARCS: ReadonlyMap<number, string> = new Map([
+  [3, 'CN'],
+  [5, 'SERIALNUMBER'],
+  [6, 'C'],
+  [7, 'L'],
+  [8, 'ST'],
+  [9, 'STREET'],
+  [10, 'O'],
+  [11, 'OU'],
+  [17, 'POSTALCODE'],
+]);
+
+/** ToRDNSequence's order: C, ST, L, STREET, POSTALCODE, O, OU, then CN and SERIALNUMBER. */
+const RDN_ORDER = [6, 8, 7, 9, 17, 10, 11, 3, 5] as const;
+
+/**
+ * The subject of a DER certificate as Go's `pkix.Name.String()` writes it (crypto/x509/pkix
+ * pkix.go): the attributes it does not parse into fields first (`<oid>=#<hex of the value as
+ * asn1.Marshal encodes it>`), then ToRDNSequence's C, ST, L, STREET, POSTALCODE, O, OU (each
+ * type's values in one RDN, joined by `+`), CN and SERIALNUMBER (the last value of each); the
+ * sequence written last RDN first, joined by `,`, values escaped as RDNSequence.String() does.
+ * Traefik logs it as TLSClientSubject (pkg/middlewares/accesslog/logger.go ServeHTTP).
+ */
+export function goSubjectString(der: Buffer): string {
+  const cert = readTlv(der, 0, der.length);
+  const tbs = children(der, readTlv(der, cert.start, cert.end));
+  const subject = tbs[tbs[0]?.tag === 0xa0 ? 5 : 4];
+  if (subject === undefined || subject.tag !== 0x30) throw new RangeError('not an X.509 certificate');
+  const rdns: string[][] = [];
+  const named = new Map<number, string[]>();
+  for (const rdn of children(der, subject)) {
+    for (const atv of children(der, rdn)) {
+      const [type, value] = children(der, atv);
+      if (type === undefined || value === undefined) throw new RangeError('DER: bad attribute');
+      const text = stringValue(der, value);
+      const arc =
+        type.end - type.start === 3 && der[type.start] === 0x55 && der[type.start + 1] === 0x04
+          ? der[type.start + 2]!
+          : -1;
+      const name = NAMED_ARCS.get(arc);
+      if (name !== undefined) {
+        // A value Go does not read as a string is neither a field nor written (Names keeps it,
+        // String() skips the parsed types).
+        if (text === undefined) continue;
+        const list = named.get(arc);
+        if (list === undefined) named.set(arc, [text]);
+        else list.push(text);
+        continue;
+      }
+      const oid = oidText(der, type);
+      rdns.push([`${oid}=#${marshalled(der, value, text).toString('hex')}`]);
+    }
+  }
+  for (const arc of RDN_ORDER) {
+    const values = named.get(arc);
+    if (values === undefined) continue;
+    const name = NAMED_ARCS.get(arc)!;
+    // CommonName and SerialNumber keep the last value only.
+    const kept = arc === 3 || arc === 5 ? [values[values.length - 1]!] : values;
+    if (kept[0] === '' && kept.length === 1 && (arc === 3 || arc === 5)) continue;
+    rdns.push(kept.map((v) => `${name}=${escapeRdnValue(v)}`));
+  }
+  const s = rdns
+    .map((rdn) => rdn.join('+'))
+    .reverse()
+    .join(',');
+  // Go's bytes (one char per byte here) back to the text they spell.
+  return Buffer.from(s, 'latin1').toString('utf8');
+}
+
+/** RDNSequence.String()'s escaping: `,+"\<>;` always, a space first or last, a `#` first. */
+function escapeRdnValue(v: string): string {
+  let out = '';
+  for (let k = 0; k < v.length; k++) {
+    const c = v[k]!;
+    const special =
+      c === ',' ||
+      c === '+' ||
+      c === '"' ||
+      c === '\\' ||
+      c === '<' ||
+      c === '>' ||
+      c === ';' ||
+      (c === ' ' && (k === 0 || k === v.length - 1)) ||
+      (c === '#' && k === 0);
+    out += special ? `\\${c}` : c;
+  }
+  return out;
+}
+
+/**
+ * asn1.Marshal of the value Go parsed: a string is written as a PrintableString when every byte
+ * is printable (letters, digits, space and `'()+,-./:=?`), else a UTF8String; any other value as
+ * it was encoded.
+ */
+function marshalled(der: Buffer, value: Tlv, text: string | undefined): Buffer {
+  if (text === undefined) {
+    const header = value.start - headerLength(value.end - value.start);
+    return der.subarray(header, value.end);
+  }
+  const printable = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(text);
+  const body = Buffer.from(text, 'latin1');
+  return Buffer.concat([Buffer.from([printable ? 0x13 : 0x0c]), derLength(body.length), body]);
+}
+
+function headerLength(contentLength: number): number {
+  return 1 + derLength(contentLength).length;
+}
+
+function derLength(n: number): Buffer {
+  if (n < 0x80) return Buffer.from([n]);
+  const bytes: number[] = [];
+  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
+  return Buffer.from([0x80 | bytes.length, ...bytes]);
+}
+
+/** An OBJECT IDENTIFIER's dotted text, as Go's ObjectIdentifier.String(). */
+function oidText(der: Buffer, t: Tlv): string {
+  const arcs: number[] = [];
+  let v = 0;
+  for (let i = t.start; i < t.end; i++) {
+    const b = der[i]!;
+    v = v * 128 + (b & 0x7f);
+    if (b & 0x80) continue;
+    if (arcs.length === 0) {
+      const first = v < 40 ? 0 : v < 80 ? 1 : 2;
+      arcs.push(first, v - first * 40);
+    } else arcs.push(v);
+    v = 0;
+  }
+  return arcs.join('.');
+}

@@ -261,6 +261,7 @@ describe('createAccessLog', () => {
           defaultMode: 'drop',
           names: { RequestPath: 'keep' },
           headers: { defaultMode: 'drop', names: {} },
+          queryParameters: { defaultMode: 'keep' },
         },
       }),
     );

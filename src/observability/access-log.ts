@@ -4,6 +4,7 @@ import type { AccessLogConfig } from '../config/static/schema.ts';
 import type { HeaderList } from '../core/headers.ts';
 import type { Logger, LogLevel } from '../core/logger.ts';
 import { withQuery } from '../core/request.ts';
+import { isResponseHop } from '../http1/chars.ts';
 import { type JsonKeyValue, unixNanos } from './tracing/otlp-json.ts';
 
 /**
@@ -52,6 +53,8 @@ export interface AccessRecord {
   /** With TLS: the version as Traefik writes it ("1.3") and the cipher suite's IANA name. */
   readonly tlsVersion?: string | undefined;
   readonly tlsCipher?: string | undefined;
+  /** The client certificate's subject as Go's pkix.Name.String() writes it, when one was sent. */
+  readonly tlsClientSubject?: string | undefined;
   readonly status: number;
   readonly bytesIn: number;
   readonly bytesOut: number;
@@ -72,6 +75,13 @@ export interface AccessRecord {
   readonly retryAttempts?: number;
   /** The request's headers as forwarded; only read when header fields are kept or redacted. */
   readonly requestHeaders?: HeaderList;
+  /**
+   * The response's fields as the client got them (before the framing and Date the writer adds):
+   * Traefik's downstream_ fields, and its origin_ ones when a service took the request (its
+   * OriginResponse, the same map once the service handler returned). Set only when
+   * `AccessLog.logsHeaders`.
+   */
+  readonly responseHeaders?: HeaderList | null | undefined;
   /** A traced request's EntryPoint span (Traefik's TraceId and SpanId fields); absent otherwise. */
   readonly trace?: RecordTrace | undefined;
 }
@@ -96,6 +106,8 @@ export interface AccessLogFields {
     readonly defaultMode: FieldMode;
     readonly names: Readonly<Record<string, FieldMode>>;
   };
+  /** Traefik v3.7.3's `fields.queryParameters.defaultMode`: `drop` logs RequestPath without its query. */
+  readonly queryParameters?: { readonly defaultMode: 'keep' | 'drop' };
 }
 
 export interface AccessLogOptions {
@@ -146,6 +158,11 @@ export class AccessLog {
   readonly #onError: (message: string, error: Error) => void;
   readonly #otlp: AccessLogOtlpSink | null;
   readonly #writeLines: boolean;
+  /**
+   * Some header is kept or redacted (`fields.headers`): the exchange then hands the response's
+   * fields to the record (downstream_ and origin_), else it keeps none.
+   */
+  readonly logsHeaders: boolean;
   #pending: string[] = [];
   #pendingBytes = 0;
   #fd: number | null;
@@ -169,6 +186,7 @@ export class AccessLog {
     this.#bufferLines = opts.bufferingSize ?? 0;
     this.#filter = opts.filters === undefined ? null : RecordFilter.from(opts.filters);
     this.#fields = new FieldPolicy(opts.fields);
+    this.logsHeaders = this.#fields.logsHeaders;
     this.#onError = opts.onError ?? ((message, error) => process.emitWarning(`${message}: ${error.message}`));
     this.#otlp = opts.otlp ?? null;
     this.#writeLines = opts.writeLines ?? true;
@@ -182,17 +200,22 @@ export class AccessLog {
     if (this.#filter !== null && !this.#filter.keeps(r)) return;
     const f = this.#fields;
     const now = Date.now();
-    let line: string | null = null;
+    let line: string;
     // The same kept record as the line (filters and fields apply to both), as Traefik's hook
     // sees the logrus entry its formatter writes. Its body is that line, as the formatter writes
     // it (Traefik's logTheRoundTrip formats the entry for the OTLP body, its level and time set
     // first since v3.7.x, PR #13767), the trailing newline included.
     if (this.#otlp !== null) {
+      const body = this.#line(r, now);
+      this.#otlp.recordAttributes('info', body, now, f.otlp(r, this.#count), r.trace);
+      if (!this.#writeLines) return;
+      // dualOutput: Traefik then logs the entry with that body as its message (Println(body)),
+      // so the JSON line written to the file or stdout carries the body again as its `msg` (the
+      // body's own `msg` is "", formatted before); the common format has no message.
+      line = this.#format === 'json' ? f.json(r, this.#count, now, body) : body;
+    } else {
       line = this.#line(r, now);
-      this.#otlp.recordAttributes('info', line, now, f.otlp(r, this.#count), r.trace);
     }
-    if (!this.#writeLines) return;
-    line ??= this.#line(r, now);
     this.#pending.push(line);
     this.#pendingBytes += line.length;
     if (
@@ -376,6 +399,7 @@ export function createAccessLog(
             defaultMode: fields.defaultMode,
             names: fields.names,
             headers: { defaultMode: fields.headers.defaultMode, names: fields.headers.names },
+            queryParameters: { defaultMode: fields.queryParameters.defaultMode },
           },
         }),
     ...(logger === undefined
@@ -432,8 +456,7 @@ interface Field {
 
 /**
  * Traefik's core fields, in the order Go's encoding/json writes a map's keys (bytewise sorted:
- * capitals first, then `entryPointName`, `span_id`, `trace_id`). Absent from ours: GzipRatio and
- * TLSClientSubject.
+ * capitals first, then `entryPointName`, `span_id`, `trace_id`). Absent from ours: GzipRatio.
  */
 const FIELDS: readonly Field[] = [
   { name: 'ClientAddr', value: clientAddr },
@@ -472,6 +495,9 @@ const FIELDS: readonly Field[] = [
   { name: 'StartLocal', value: (r) => goTime(r.startTime, true, true) },
   { name: 'StartUTC', value: (r) => goTime(r.startTime, false, true) },
   { name: 'TLSCipher', value: (r) => r.tlsCipher },
+  // Traefik v3's TLSClientSubject (logger.go ServeHTTP: PeerCertificates[0].Subject.String()),
+  // only when the client sent a certificate.
+  { name: 'TLSClientSubject', value: (r) => r.tlsClientSubject },
   { name: 'TLSVersion', value: (r) => r.tlsVersion },
   { name: 'TraceId', value: (r) => r.trace?.traceId },
   { name: 'entryPointName', value: (r) => r.entryPoint },
@@ -496,6 +522,7 @@ const F_ROUTER = F.RouterName!;
 const F_SERVER = F.ServiceURL!;
 const F_DURATION = F.Duration!;
 const F_OTEL_SPAN_ID = F.span_id!;
+const F_ENTRY_POINT = F.entryPointName!;
 const F_OTEL_TRACE_ID = F.trace_id!;
 /** Header slots after the fields, for the CLF. */
 const F_REFERER = FIELDS.length;
@@ -508,6 +535,10 @@ class FieldPolicy {
   readonly #headerDefault: number;
   /** Lowercased header name → mode. */
   readonly #headerModes: Map<string, number>;
+  /** `fields.queryParameters.defaultMode: drop`: RequestPath without its query. */
+  readonly #dropQuery: boolean;
+  /** Some header field can be written (kept or redacted). */
+  readonly logsHeaders: boolean;
 
   constructor(f: AccessLogFields | undefined) {
     const names = lowerKeys(f?.names ?? {});
@@ -518,6 +549,9 @@ class FieldPolicy {
     }
     this.#headerDefault = MODE[f?.headers.defaultMode ?? 'drop'];
     this.#headerModes = lowerKeys(f?.headers.names ?? {});
+    this.#dropQuery = f?.queryParameters?.defaultMode === 'drop';
+    this.logsHeaders =
+      this.#headerDefault !== DROP || [...this.#headerModes.values()].some((m) => m !== DROP);
     // The CLF's referer and user agent are Traefik's request_Referer and request_User-Agent
     // fields: there only when the header modes keep (or redact) them; "-" by default (drop).
     this.#modes[F_REFERER] = this.#headerModes.get('referer') ?? this.#headerDefault;
@@ -525,17 +559,20 @@ class FieldPolicy {
   }
 
   /** Traefik's JSON line: its logrus JSONFormatter over the kept fields, plus level, msg and time. */
-  json(r: AccessRecord, count: number, now: number): string {
+  json(r: AccessRecord, count: number, now: number, msg = ''): string {
     const o: Record<string, string | number> = {};
-    // Go's map order (bytewise): the capitalised fields and entryPointName, then level, msg, the
-    // request_ headers, span_id, time, trace_id.
-    for (let i = 0; i < F_OTEL_SPAN_ID; i++) this.#jsonField(o, r, count, i);
-    o.level = 'info';
-    o.msg = '';
+    // Go's map order (bytewise): the capitalised fields, the downstream_ headers,
+    // entryPointName, level, msg, the origin_ then request_ headers, span_id, time, trace_id.
+    for (let i = 0; i < F_ENTRY_POINT; i++) this.#jsonField(o, r, count, i);
     const headers = this.#headers(r);
-    if (headers !== null) {
-      for (const k of Object.keys(headers).sort()) o[k] = headers[k]!;
-    }
+    const keys = headers === null ? null : Object.keys(headers).sort();
+    let k = 0;
+    if (keys !== null)
+      for (; k < keys.length && keys[k]! < 'entryPointName'; k++) o[keys[k]!] = headers![keys[k]!]!;
+    this.#jsonField(o, r, count, F_ENTRY_POINT);
+    o.level = 'info';
+    o.msg = msg;
+    if (keys !== null) for (; k < keys.length; k++) o[keys[k]!] = headers![keys[k]!]!;
     this.#jsonField(o, r, count, F_OTEL_SPAN_ID);
     o.time = goTime(now, true, false);
     this.#jsonField(o, r, count, F_OTEL_TRACE_ID);
@@ -545,8 +582,16 @@ class FieldPolicy {
   #jsonField(o: Record<string, string | number>, r: AccessRecord, count: number, i: number): void {
     const mode = this.#modes[i];
     if (mode === DROP) return;
-    const v = FIELDS[i]!.value(r, count);
+    const v = this.#value(r, count, i);
     if (v !== undefined) o[FIELDS[i]!.name] = mode === REDACT ? REDACTED : v;
+  }
+
+  /**
+   * Field `i` of the record. RequestPath loses its query with `queryParameters.defaultMode: drop`
+   * (Traefik v3.7.3, PR #13091: the path as received, nothing from its `?` on), in every format.
+   */
+  #value(r: AccessRecord, count: number, i: number): string | number | undefined {
+    return i === F_PATH && this.#dropQuery ? r.path : FIELDS[i]!.value(r, count);
   }
 
   /**
@@ -569,7 +614,7 @@ class FieldPolicy {
         out.push({ key, value: { intValue: unixNanos(r.startTime) } });
         continue;
       }
-      const v = FIELDS[i]!.value(r, count);
+      const v = this.#value(r, count, i);
       if (v === undefined) continue;
       out.push({ key, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } });
     }
@@ -580,28 +625,47 @@ class FieldPolicy {
     return out;
   }
 
-  /** `request_<Canonical-Name>` for each kept or redacted request header; null when none. */
+  /**
+   * `request_<Canonical-Name>` for each kept or redacted request header, and `downstream_` and
+   * `origin_` for the response's (Traefik's logTheRoundTrip: redactHeaders of the request's, its
+   * OriginResponse and its DownstreamResponse headers); null when no header is logged.
+   */
   #headers(r: AccessRecord): Record<string, string> | null {
-    if (this.#headerDefault === DROP && this.#headerModes.size === 0) return null;
+    if (!this.logsHeaders) return null;
     const o: Record<string, string> = {};
     const h = r.requestHeaders;
     if (h !== undefined) {
-      for (let i = 0; i < h.lnames.length; i++) this.#header(o, h.lnames[i]!, h.names[i]!, h.values[i]!);
+      for (let i = 0; i < h.lnames.length; i++)
+        this.#header(o, 'request_', h.lnames[i]!, h.names[i]!, h.values[i]!);
     } else {
       // Without the forwarded headers, the two the record carries anyway.
-      if (r.userAgent !== '') this.#header(o, 'user-agent', 'User-Agent', r.userAgent);
-      if (r.referer !== '') this.#header(o, 'referer', 'Referer', r.referer);
+      if (r.userAgent !== '') this.#header(o, 'request_', 'user-agent', 'User-Agent', r.userAgent);
+      if (r.referer !== '') this.#header(o, 'request_', 'referer', 'Referer', r.referer);
+    }
+    const res = r.responseHeaders;
+    if (res !== undefined && res !== null) {
+      // Go's map holds no hop-by-hop field (ReverseProxy removes them before copying); ours still
+      // lists the upstream's, which the writer leaves out.
+      const origin = r.originMs !== undefined;
+      for (let i = 0; i < res.lnames.length; i++) {
+        const ln = res.lnames[i]!;
+        if (isResponseHop(ln)) continue;
+        this.#header(o, 'downstream_', ln, res.names[i]!, res.values[i]!);
+        // OriginResponse: set by AddServiceFields once the service handler returned; nil (no
+        // origin_ field) when a middleware or the proxy answered.
+        if (origin) this.#header(o, 'origin_', ln, res.names[i]!, res.values[i]!);
+      }
     }
     return o;
   }
 
-  #header(o: Record<string, string>, lname: string, name: string, value: string): void {
-    // Go moves Host out of the header map (Request.Host): Traefik never logs it as a header.
-    if (lname === 'host') return;
+  #header(o: Record<string, string>, prefix: string, lname: string, name: string, value: string): void {
+    // Go moves Host out of the request's header map (Request.Host): Traefik never logs it as a header.
+    if (lname === 'host' && prefix === 'request_') return;
     const mode = this.#headerModes.get(lname) ?? this.#headerDefault;
     if (mode === DROP) return;
-    // Traefik's keys: request_ + the canonical (Go) form of the name, whatever case the client used.
-    const key = `request_${canonicalHeaderName(name)}`;
+    // Traefik's keys: the prefix + the canonical (Go) form of the name, whatever case was used.
+    const key = `${prefix}${canonicalHeaderName(name)}`;
     const prev = o[key];
     // Repeated fields joined by a bare comma, as redactHeaders does (strings.Join(values, ",")).
     o[key] = mode === REDACT ? REDACTED : prev === undefined ? value : `${prev},${value}`;
@@ -624,7 +688,7 @@ class FieldPolicy {
       m[F_DURATION] === KEEP ? Math.floor(r.durationMs) : m[F_DURATION] === DROP ? 0 : REDACTED;
     // An empty user name is "-", as Traefik's toLogEntry writes an empty value.
     const user = r.clientUsername === undefined || r.clientUsername === '' ? '-' : r.clientUsername;
-    const clf = `${plain(m, F_CLIENT_HOST, r.clientHost ?? r.clientIp)} - ${plain(m, F_USERNAME, user)} [${time}] "${plain(m, F_METHOD, r.method)} ${plain(m, F_PATH, target(r))} ${plain(m, F_PROTOCOL, r.protocol)}" ${plain(m, F_STATUS, r.status)} ${plain(m, F_SIZE, r.bytesOut)} ${quoted(m, F_REFERER, r.referer)} ${quoted(m, F_AGENT, r.userAgent)}`;
+    const clf = `${plain(m, F_CLIENT_HOST, r.clientHost ?? r.clientIp)} - ${plain(m, F_USERNAME, user)} [${time}] "${plain(m, F_METHOD, r.method)} ${plain(m, F_PATH, this.#dropQuery ? r.path : target(r))} ${plain(m, F_PROTOCOL, r.protocol)}" ${plain(m, F_STATUS, r.status)} ${plain(m, F_SIZE, r.bytesOut)} ${quoted(m, F_REFERER, r.referer)} ${quoted(m, F_AGENT, r.userAgent)}`;
     if (generic) return `${clf}\n`;
     return `${clf} ${plain(m, F_COUNT, count)} ${quoted(m, F_ROUTER, r.router)} ${quoted(m, F_SERVER, r.server)} ${duration}ms\n`;
   }

@@ -66,7 +66,11 @@ const ALIAS_REFUSED: DirectResponse = {
  */
 const NO_ROUTE_ANSWER: DirectResponse = {
   status: 404,
-  headers: [['X-Content-Type-Options', 'nosniff']],
+  // Named as http.Error sets them in the header map (the access log's downstream_ fields show it).
+  headers: [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['X-Content-Type-Options', 'nosniff'],
+  ],
   body: '404 page not found\n',
 };
 
@@ -77,7 +81,10 @@ const NO_ROUTE_ANSWER: DirectResponse = {
  */
 const NO_SERVER_ANSWER: DirectResponse = {
   status: 503,
-  headers: [['X-Content-Type-Options', 'nosniff']],
+  headers: [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['X-Content-Type-Options', 'nosniff'],
+  ],
   body: 'no available server\n',
 };
 
@@ -159,6 +166,11 @@ export abstract class ExchangeCore
   serviceAt = -1;
   /** Set by an auth middleware (setClientUsername), for the access log; undefined for most. */
   clientUsername: string | undefined = undefined;
+  /**
+   * The response's fields as sent, for the access log's downstream_ and origin_ fields: kept only
+   * when it logs headers (`fields.headers`); null otherwise. A reference, nothing is copied.
+   */
+  responseHeaders: HeaderList | null = null;
 
   /** The service admitted the request: forward it. */
   protected abstract forward(): void;
@@ -553,6 +565,9 @@ export abstract class ExchangeCore
    */
   protected spanResponse(headers: HeaderList): void {
     this.trace?.response(headers);
+    // The response's fields once its middlewares ran, as Traefik's DownstreamResponse clones
+    // rw.Header() (pkg/middlewares/accesslog/logger.go ServeHTTP).
+    if (this.ctx.accessLog?.logsHeaders === true) this.responseHeaders = headers;
   }
 
   // ---- the request body (BodyListener)

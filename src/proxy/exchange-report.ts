@@ -3,9 +3,10 @@
  * from the finished exchange, once; metrics are counted by the exchange itself (one call).
  */
 import type { HeaderList } from '../core/headers.ts';
-import type { RequestHead } from '../core/request.ts';
+import type { RequestHead, RequestTls } from '../core/request.ts';
 import type { ParsedRequest } from '../http1/request-head.ts';
 import { BODY_CHUNKED } from '../http1/request-head.ts';
+import { goSubjectString } from '../middleware/pass-tls-client-cert.ts';
 import { fromByteString, unescapePath } from '../middleware/path.ts';
 import type { AccessLog } from '../observability/access-log.ts';
 import { tlsLabels } from '../observability/metrics/tls-labels.ts';
@@ -34,6 +35,8 @@ export interface ReportedExchange {
   readonly serviceAt: number;
   /** What an auth middleware set (Traefik's ClientUsername), or undefined. */
   readonly clientUsername: string | undefined;
+  /** The response's fields as sent, kept only when the access log logs headers; else null. */
+  readonly responseHeaders: HeaderList | null;
 }
 
 /**
@@ -52,6 +55,39 @@ function clientHost(ex: ReportedExchange): string {
   if (!xff.endsWith(tail)) return xff;
   // A trusted peer's empty field (`X-Forwarded-For: `) is "" to Traefik's Get: the peer then.
   return xff.length === tail.length ? ip : xff.slice(0, -tail.length);
+}
+
+/** Each TLS connection's client certificate subject, worked out once (null: none sent). */
+const subjects = new WeakMap<RequestTls, string | null>();
+
+/**
+ * Traefik's TLSClientSubject: the leaf certificate's subject as Go's pkix.Name.String() writes
+ * it, when the client sent one (pkg/middlewares/accesslog/logger.go ServeHTTP). Read once per
+ * connection (renegotiation is off: its certificate cannot change), only when a line is logged.
+ */
+function clientSubject(tls: RequestTls): string | undefined {
+  let s = subjects.get(tls);
+  if (s === undefined) {
+    const cert = (tls as Partial<RequestTls>).getPeerX509Certificate?.();
+    s = null;
+    if (cert !== undefined) {
+      try {
+        s = goSubjectString(cert.raw);
+      } catch {
+        // DER our small reader does not follow (OpenSSL accepted it): the field is left out.
+      }
+    }
+    subjects.set(tls, s);
+  }
+  return s ?? undefined;
+}
+
+/** The first comma-separated entry of X-Forwarded-For, trimmed; undefined when absent or blank. */
+function firstForwardedFor(xff: string | undefined): string | undefined {
+  if (xff === undefined) return undefined;
+  const comma = xff.indexOf(',');
+  const first = (comma === -1 ? xff : xff.slice(0, comma)).trim();
+  return first === '' ? undefined : first;
 }
 
 function protocol(ex: ReportedExchange): string {
@@ -87,6 +123,7 @@ export function logAccess(
     scheme: req.scheme,
     tlsVersion: tls?.version,
     tlsCipher: tls?.cipher,
+    tlsClientSubject: req.tls === undefined ? undefined : clientSubject(req.tls),
     status: ex.status,
     bytesIn: ex.bytesIn,
     bytesOut: ex.bytesOut,
@@ -100,6 +137,7 @@ export function logAccess(
     referer: req.headers.get('referer') ?? '',
     retryAttempts: ex.retries,
     requestHeaders: req.headers,
+    responseHeaders: ex.responseHeaders,
     trace: entry,
   });
 }
@@ -130,10 +168,13 @@ export function captureServerRequest(span: RequestSpan, tracer: Tracer, ex: Repo
   span.setAttribute('user_agent.original', h.get('user-agent') ?? '');
   // r.Host: the authority as sent, port included.
   span.setAttribute('server.address', parsed.authority);
-  // client.address and network.peer.*: the connection's peer, both from net.SplitHostPort(
-  // r.RemoteAddr) in Traefik's CaptureServerRequest (X-Forwarded-For is not read).
+  // network.peer.*: the connection's peer (net.SplitHostPort(r.RemoteAddr)); client.address:
+  // the first entry of X-Forwarded-For when there is one, else the peer, as Traefik v3.8's
+  // CaptureServerRequest (PR #13444). The field only reaches it from a trusted peer (an
+  // untrusted one's is dropped first), and ours has the peer appended by then, which comes
+  // last: its first entry is the client's, or the peer when the client sent none.
   span.setAttribute('network.peer.address', ex.clientIp);
-  span.setAttribute('client.address', ex.clientIp);
+  span.setAttribute('client.address', firstForwardedFor(h.get('x-forwarded-for')) ?? ex.clientIp);
   const port = ex.clientPort;
   if (port !== undefined) {
     span.setAttribute('client.port', port);

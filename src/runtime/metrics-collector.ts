@@ -217,7 +217,14 @@ export function runtimeCollector(ref: SnapshotRef, watcher: ConfigWatcher): (w: 
     );
     const r = watcher.status;
     w.counter('traefik_config_reloads_total', 'Config reloads', {}, r.applied);
-    w.gauge('traefik_config_last_reload_success', 'Last config reload success', {}, r.lastAppliedAt / 1000);
+    // Traefik's LastConfigReloadSuccessGauge().Set(float64(time.Now().Unix())) (pkg/server/
+    // server_entrypoint / cmd/traefik setupServer): whole seconds, in every exporter.
+    w.gauge(
+      'traefik_config_last_reload_success',
+      'Last config reload success',
+      {},
+      Math.floor(r.lastAppliedAt / 1000),
+    );
     const tls = snap.tls;
     if (tls !== null) {
       const certs = [...tls.store.certificates];

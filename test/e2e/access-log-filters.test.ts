@@ -113,6 +113,96 @@ describe('access log filters, fields and rotation', () => {
     assert.doesNotMatch(lines[0]!, /top-secret-token|other-value/);
   });
 
+  it('fields.queryParameters.defaultMode drop logs RequestPath without its query, JSON and CLF (Traefik v3.7.3)', async (t) => {
+    // Traefik PR #13091: keep (the default) or drop the query string of RequestPath.
+    const be = await backend(t);
+    const json = tempFile(t, 'access.json');
+    const proxy = await start(
+      t,
+      config(
+        be,
+        `  format: json\n  filePath: "${json}"\n  fields:\n    queryParameters: { defaultMode: drop }`,
+      ),
+    );
+    await send(t, proxy, 'GET /app/tokens?secret=abc123&x=1 HTTP/1.1\r\nHost: shop.test', 200);
+    await send(t, proxy, 'GET /app/plain HTTP/1.1\r\nHost: shop.test', 200);
+    await stop(proxy);
+    assert.deepEqual(
+      records(json).map((r) => r.RequestPath),
+      ['/app/tokens', '/app/plain'],
+    );
+    assert.doesNotMatch(readFileSync(json, 'utf8'), /abc123/);
+    // The same from the command line, in the common format; keep (the default) leaves it.
+    const clf = tempFile(t, 'access.log');
+    const cli = await startProxy({
+      config: config(be, `  filePath: "${clf}"`),
+      args: ['--accesslog.fields.queryparameters.defaultmode=drop'],
+    });
+    t.after(() => cli.stop());
+    await send(t, cli, 'GET /app/tokens?secret=abc123 HTTP/1.1\r\nHost: shop.test', 200);
+    await stop(cli);
+    assert.match(readFileSync(clf, 'utf8'), /"GET \/app\/tokens HTTP\/1.1" 200 /);
+    const kept = tempFile(t, 'kept.json');
+    const keep = await start(
+      t,
+      config(be, `  format: json\n  filePath: "${kept}"\n  fields: { queryParameters: {} }`),
+    );
+    await send(t, keep, 'GET /app/q?x=1 HTTP/1.1\r\nHost: shop.test', 200);
+    await stop(keep);
+    assert.deepEqual(
+      records(kept).map((r) => r.RequestPath),
+      ['/app/q?x=1'],
+    );
+  });
+
+  it('logs the response fields as downstream_ and, when a service answered, origin_ (Traefik redactHeaders)', async (t) => {
+    // Traefik's logTheRoundTrip: redactHeaders(OriginResponse, "origin_") and
+    // (DownstreamResponse.headers, "downstream_"), under fields.headers' modes.
+    const be = await startBackend((_req, res) => {
+      res.setHeader('X-Answer', ['one', 'two']);
+      res.setHeader('X-Secret', 'hidden-value');
+      res.end('ok');
+    });
+    t.after(() => be.close());
+    const file = tempFile(t, 'access.json');
+    const proxy = await start(
+      t,
+      config(
+        be,
+        `  format: json\n  filePath: "${file}"\n  fields:\n    headers:\n      defaultMode: keep\n      names: { x-secret: redact, Date: drop }`,
+      ),
+    );
+    await send(t, proxy, 'GET /app/x HTTP/1.1\r\nHost: shop.test', 200);
+    await send(t, proxy, 'GET /nowhere HTTP/1.1\r\nHost: shop.test', 404);
+    await stop(proxy);
+    const [ok, missing] = records(file);
+    assert.equal(ok!['downstream_X-Answer'], 'one,two');
+    assert.equal(ok!['origin_X-Answer'], 'one,two');
+    assert.equal(ok!['downstream_X-Secret'], 'REDACTED');
+    assert.equal(ok!['origin_X-Secret'], 'REDACTED');
+    assert.equal(ok!['downstream_Content-Length'], '2');
+    assert.equal('downstream_Date' in ok!, false, 'dropped by name');
+    // Hop-by-hop fields never reach Go's map (ReverseProxy removes them).
+    assert.equal('downstream_Connection' in ok! || 'downstream_Keep-Alive' in ok!, false);
+    // Go's key order: downstream_ after the capitals, before entryPointName; origin_ after msg,
+    // before request_.
+    const keys = Object.keys(ok!);
+    const at = (k: string): number => keys.indexOf(k);
+    assert.ok(at('StartUTC') < at('downstream_Content-Length'));
+    assert.ok(at('downstream_X-Secret') < at('entryPointName'));
+    assert.ok(at('msg') < at('origin_Content-Length'));
+    assert.ok(at('origin_X-Secret') < at('request_X-Forwarded-For'));
+    // The proxy's own 404 (Go's http.NotFound): the fields http.Error sets, and no origin_ (no
+    // service took it).
+    assert.equal(missing!['downstream_Content-Type'], 'text/plain; charset=utf-8');
+    assert.equal(missing!['downstream_X-Content-Type-Options'], 'nosniff');
+    assert.equal(
+      Object.keys(missing!).some((k) => k.startsWith('origin_')),
+      false,
+    );
+    assert.doesNotMatch(readFileSync(file, 'utf8'), /hidden-value/);
+  });
+
   it('writes to a new file at the same path after a rename and SIGUSR1, losing no line', async (t) => {
     const be = await backend(t);
     const file = tempFile(t, 'access.json');

@@ -1,12 +1,13 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { once } from 'node:events';
-import { mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import * as http2 from 'node:http2';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { describe, it, type TestContext } from 'node:test';
 import type { TLSSocket } from 'node:tls';
+import { makeClientCertPki } from '../../src/middleware/test-client-cert.ts';
 import { type Backend, startBackend } from '../helpers/backends.ts';
 import { freePort } from '../helpers/free-port.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
@@ -267,6 +268,68 @@ http:
       ],
     );
     assert.equal(records[1]!.ServiceAddr, `127.0.0.1:${refused}`);
+  });
+
+  it("TLSClientSubject: the client certificate's subject as Go's Name.String() writes it, when one was sent", async (t) => {
+    // Traefik's logger.go ServeHTTP: core[TLSClientSubject] = PeerCertificates[0].Subject.String().
+    const be = await echoBackend(t);
+    const cert = selfSignedCertificate(['shop.test']);
+    const pki = makeClientCertPki();
+    t.after(() => pki.remove());
+    const file = join(tempDir(t), 'access.json');
+    const proxy = await start(
+      t,
+      `entryPoints:
+  websecure:
+    address: "127.0.0.1:0"
+    http: { tls: {} }
+accessLog: { format: json, filePath: "${file}" }
+tls:
+  certificates:
+    - { certFile: shop.pem, keyFile: shop.key }
+  options:
+    optional:
+      clientAuth: { caFiles: [client-ca.pem], clientAuthType: VerifyClientCertIfGiven }
+http:
+  routers:
+    # The options apply by SNI to the routers' hosts (Traefik's): the rule names the host.
+    app: { rule: "Host(\`shop.test\`)", service: be, tls: { options: optional } }
+  services:
+    be: { loadBalancer: { servers: [{ url: "${be.url}" }] } }
+`,
+      { 'shop.pem': cert.certPem, 'shop.key': cert.keyPem, 'client-ca.pem': pki.ca },
+    );
+    const get = (path: string, withCert: boolean): Promise<number> =>
+      new Promise((resolve, reject) => {
+        const session = http2.connect(`https://127.0.0.1:${proxy.ports.websecure}`, {
+          ca: cert.certPem,
+          servername: 'shop.test',
+          ...(withCert ? { cert: pki.client, key: readFileSync(pki.clientKeyFile) } : {}),
+        });
+        const s = session.request({ ':path': path, ':authority': 'shop.test' });
+        s.on('response', (h) => resolve(Number(h[':status'])));
+        s.on('error', reject);
+        s.on('close', () => session.close());
+        s.resume();
+      });
+    assert.equal(await get('/app/with-cert', true), 200);
+    assert.equal(await get('/app/without', false), 200);
+    const records = (await waitForFileLines(file, 2)).map((l) => JSON.parse(l) as Record<string, unknown>);
+    const withCert = records.find((r) => r.RequestPath === '/app/with-cert')!;
+    // Written by hand from Go's crypto/x509/pkix (see pass-tls-client-cert.test.ts).
+    assert.equal(
+      withCert.TLSClientSubject,
+      'SERIALNUMBER=S-2,CN=client.example.com,OU=Unit A+OU=Unit B,O=Acme\\, Inc.+O=Société Générale,' +
+        'L=Toulouse+L=Lyon,ST=Occitanie,C=FR+C=US,' +
+        '1.2.840.113549.1.9.1=#0c0d78406578616d706c652e636f6d,' +
+        '0.9.2342.19200300.100.1.25=#13076578616d706c65,0.9.2342.19200300.100.1.25=#1303636f6d',
+    );
+    // Go's JSON key order: after TLSCipher, before TLSVersion.
+    const keys = Object.keys(withCert);
+    assert.equal(keys.indexOf('TLSClientSubject'), keys.indexOf('TLSCipher') + 1);
+    assert.equal(keys.indexOf('TLSVersion'), keys.indexOf('TLSClientSubject') + 1);
+    const without = records.find((r) => r.RequestPath === '/app/without')!;
+    assert.equal('TLSClientSubject' in without, false);
   });
 
   it('flushes the lines still buffered when the proxy stops', async (t) => {

@@ -105,6 +105,10 @@ http:
     );
     assert.equal(sample(text, 'traefik_service_server_up', { service: 'ok@file', url: ok.url }), 1);
     assert.ok((sample(text, 'traefik_config_reloads_total', {}) ?? 0) >= 1);
+    // Traefik sets the gauge to float64(time.Now().Unix()): whole seconds.
+    const lastReload = sample(text, 'traefik_config_last_reload_success', {}) ?? 0;
+    assert.ok(lastReload > 1.7e9);
+    assert.equal(Number.isInteger(lastReload), true, String(lastReload));
     assert.ok((sample(text, 'traffic_config_reloads_total', { result: 'success' }) ?? 0) >= 1);
     assert.ok((sample(text, 'traffic_upstream_pool_opened_total', { server: ok.url }) ?? 0) >= 1);
     assert.ok((sample(text, 'process_resident_memory_bytes', {}) ?? 0) > 1e6);

@@ -199,7 +199,13 @@ http:
       assert.ok(keys.indexOf('SpanId') > keys.indexOf('ServiceURL'));
       assert.ok(keys.indexOf('TraceId') < keys.indexOf('entryPointName'));
       assert.deepEqual(keys.slice(-5), ['level', 'msg', 'span_id', 'time', 'trace_id']);
+      // dualOutput with format json: Traefik logs the entry with the OTLP body as its message, so
+      // the file's line carries that body (whose own msg is "") again as its msg.
+      assert.equal(traced.msg, rec.body);
+      assert.equal(JSON.parse(rec.body).msg, '');
+      assert.equal(JSON.parse(rec.body).time, traced.time);
       const untraced = lines.find((l) => l.RequestPath === '/quiet/q1')!;
+      assert.equal(untraced.msg, quiet.body);
       for (const k of ['TraceId', 'SpanId', 'trace_id', 'span_id']) assert.equal(k in untraced, false, k);
     } finally {
       await proxy?.stop();

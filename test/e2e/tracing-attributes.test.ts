@@ -94,9 +94,10 @@ http:
     assert.equal(a['client.port'], a['network.peer.port']);
   });
 
-  it("client.address is the connection's peer, whatever X-Forwarded-For a trusted peer sent", async () => {
-    // Traefik's CaptureServerRequest: net.SplitHostPort(r.RemoteAddr) for client.address and
-    // client.port as for network.peer.*; X-Forwarded-For is not read.
+  it("client.address is a trusted peer's first X-Forwarded-For entry, network.peer.* the peer", async () => {
+    // Traefik v3.8's CaptureServerRequest (PR #13444): client.address from the first entry of
+    // X-Forwarded-For when there is one (only a trusted peer's reaches it), else the peer;
+    // network.peer.* and client.port from net.SplitHostPort(r.RemoteAddr).
     const r = await rawRequest(
       proxy.ports['trusted']!,
       'GET /forwarded HTTP/1.1\r\nHost: app\r\nX-Forwarded-For: 203.0.113.5, 10.0.0.1\r\nConnection: close\r\n\r\n',
@@ -109,9 +110,21 @@ http:
       /^203\.0\.113\.5, 10\.0\.0\.1/,
     );
     const span = await receiver.waitForSpan((s) => s.attributes['url.path'] === '/forwarded', 10_000);
-    assert.equal(span.attributes['client.address'], '127.0.0.1');
+    assert.equal(span.attributes['client.address'], '203.0.113.5');
     assert.equal(span.attributes['network.peer.address'], '127.0.0.1');
     assert.equal(span.attributes['client.port'], span.attributes['network.peer.port']);
+    // An untrusted peer's X-Forwarded-For is dropped before: client.address is the peer.
+    const u = await rawRequest(
+      proxy.ports['web']!,
+      'GET /untrusted-forwarded HTTP/1.1\r\nHost: app\r\nX-Forwarded-For: 203.0.113.9\r\nConnection: close\r\n\r\n',
+      { responses: 1, timeoutMs: 10_000 },
+    );
+    assert.equal(u.responses[0]?.status, 200);
+    const untrusted = await receiver.waitForSpan(
+      (s) => s.attributes['url.path'] === '/untrusted-forwarded',
+      10_000,
+    );
+    assert.equal(untrusted.attributes['client.address'], '127.0.0.1');
   });
 
   it('a request without a query, a body or a User-Agent: empty url.query and user_agent.original, size 0', async () => {

@@ -391,6 +391,13 @@ const accessLogFields = strictObject({
     defaultMode: fieldMode.default('drop'),
     names: z.record(z.string(), fieldMode).default({}),
   }).prefault({}),
+  /**
+   * Traefik v3.7.3 (PR #13091): `drop` logs RequestPath without its query string (keep or drop
+   * only, no per-parameter names).
+   */
+  queryParameters: strictObject({
+    defaultMode: z.enum(['keep', 'drop']).default('keep'),
+  }).prefault({}),
 });
 
 // Traefik's access log defaults to Common Log Format (its application log to text too; ours is JSON).
