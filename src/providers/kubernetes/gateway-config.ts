@@ -257,7 +257,7 @@ export function gatewayConfig(
   // Traefik v3.8 (loadConfigurationFromGateways) reads TLSRoutes then TCPRoutes, both `v1`,
   // without experimentalChannel.
   for (const route of objs.tlsRoutes ?? [])
-    l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross, setNames);
+    l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross, setNames, policies);
   denyUnknownHost(b);
   for (const route of objs.tcpRoutes ?? [])
     l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute', cross, setNames);
