@@ -631,7 +631,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
         const domains =
           t.domains.length > 0
             ? t.domains.map((d) => (sans ? [d.main, ...d.sans] : [d.main]))
-            : [c.ok ? c.hostSNIs.filter((h) => h !== '*') : []];
+            : [c.ok ? c.hostSNIs.filter((h) => h !== '*' && !h.startsWith('**.')) : []];
         for (const d of domains) if (d.length > 0) m.ensure(d);
       }
       const g = snap.config.tls.stores['default']?.defaultGeneratedCert;

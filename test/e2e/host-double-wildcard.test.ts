@@ -22,16 +22,18 @@ describe('Host(`**.example.com`): Traefik v3.8 double wildcard', () => {
   let one: Backend;
   let exact: Backend;
   let echo: TcpBackend;
+  let deepEcho: TcpBackend;
   let proxy: ProxyProcess;
 
   before(async () => {
     pki = new TestPki('double wildcard CA');
-    cert = pki.issue('d.test', ['*.d.test', '*.b.m.test', '*.m.test', 'other.test']);
+    cert = pki.issue('d.test', ['*.d.test', '*.b.m.test', '*.m.test', 'other.test', 'a.b.tcp.test']);
     client = pki.issue('client', []);
     deep = await startBackend((_req, res) => res.end('deep'));
     one = await startBackend((_req, res) => res.end('one'));
     exact = await startBackend((_req, res) => res.end('exact'));
     echo = await startEchoServer();
+    deepEcho = await startEchoServer('deep:');
     proxy = await startProxy({
       config: `entryPoints:
   web:
@@ -54,8 +56,10 @@ http:
 tcp:
   routers:
     rest: { entryPoints: [websecure], rule: "HostSNI(\`*\`)", service: echo, tls: {} }
+    deep: { entryPoints: [websecure], rule: "HostSNI(\`**.tcp.test\`)", service: deepEcho, tls: {} }
   services:
     echo: { loadBalancer: { servers: [{ address: "${echo.address}" }] } }
+    deepEcho: { loadBalancer: { servers: [{ address: "${deepEcho.address}" }] } }
 tls:
   certificates:
     - { certFile: c.pem, keyFile: c.key }
@@ -71,7 +75,7 @@ tls:
 
   after(async () => {
     await proxy?.stop('SIGTERM', 3_000);
-    await Promise.all([deep?.close(), one?.close(), exact?.close(), echo?.close()]);
+    await Promise.all([deep?.close(), one?.close(), exact?.close(), echo?.close(), deepEcho?.close()]);
     pki?.remove();
   });
 
@@ -136,12 +140,13 @@ tls:
     assert.notEqual(await h1('a.b.m.test', false), '200 deep', 'no client certificate');
   });
 
-  it('leaves the other server names to the TCP catch-all', async () => {
-    const text = await new Promise<string>((resolve, reject) => {
+  /** `ping` over TLS with SNI `servername`, ended: what came back. */
+  const tlsPing = (servername: string): Promise<string> =>
+    new Promise<string>((resolve, reject) => {
       const s = tlsConnect({
         host: '127.0.0.1',
         port: proxy.ports['websecure']!,
-        servername: 'other.test',
+        servername,
         ca: pki.ca.certPem,
       });
       let got = '';
@@ -152,6 +157,12 @@ tls:
       s.on('error', reject);
       s.on('close', () => resolve(got));
     });
-    assert.equal(text, 'ping');
+
+  it('leaves the other server names to the TCP catch-all', async () => {
+    assert.equal(await tlsPing('other.test'), 'ping');
+  });
+
+  it('routes a TCP router`s HostSNI(`**.tcp.test`) on the names under it (Traefik v3.8, #13882)', async () => {
+    assert.equal(await tlsPing('a.b.tcp.test'), 'deep:ping');
   });
 });
