@@ -631,7 +631,7 @@ async function setupTls(config: StaticConfig, logger: Logger, plane: Plane): Pro
         const domains =
           t.domains.length > 0
             ? t.domains.map((d) => (sans ? [d.main, ...d.sans] : [d.main]))
-            : [c.ok ? c.hostSNIs.filter((h) => h !== '*') : []];
+            : [c.ok ? c.hostSNIs.filter((h) => h !== '*' && !h.startsWith('**.')) : []];
         for (const d of domains) if (d.length > 0) m.ensure(d);
       }
       const g = snap.config.tls.stores['default']?.defaultGeneratedCert;
@@ -655,11 +655,12 @@ function udpEntryPointNames(config: StaticConfig): string[] {
  * The names a router's certResolver obtains a certificate for when it has no tls.domains: as
  * Traefik's ACME provider (pkg/provider/acme, httpmuxer.ParseDomains), every Host value of the
  * rule, also one a match does not require (`Host(a) || PathPrefix(/x)`), but a negated one
- * (v3.7.13).
+ * (v3.7.13); a double wildcard `**.example.com` is left out, as Traefik v3.8's resolvers ignore
+ * it (traefik/traefik#13882).
  */
 function hostNames(rule: string, syntax: string | undefined): string[] {
   const parsed = parseRuleSyntax(rule, syntax);
-  return parsed.ok ? [...new Set(hostMatcherValues(parsed.ast))] : [];
+  return parsed.ok ? [...new Set(hostMatcherValues(parsed.ast).filter((h) => !h.startsWith('**.')))] : [];
 }
 
 /**

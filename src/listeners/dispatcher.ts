@@ -87,7 +87,20 @@ function httpsNames(hosts: HttpsHosts, serverName: string): boolean {
   if (serverName === '') return false;
   if (hosts.exact.has(serverName)) return true;
   const dot = serverName.indexOf('.');
-  return dot > 0 && hosts.wildcardParents.has(serverName.slice(dot + 1));
+  if (dot > 0 && hosts.wildcardParents.has(serverName.slice(dot + 1))) return true;
+  // Traefik v3.8's `**.suffix` (muxer.DomainMatchHostExpression): one label or more under it.
+  const suffixes = hosts.suffixes;
+  if (suffixes !== null) {
+    for (const s of suffixes) {
+      if (
+        serverName.length > s.length + 1 &&
+        serverName.endsWith(s) &&
+        serverName.charCodeAt(serverName.length - s.length - 1) === 46
+      )
+        return true;
+    }
+  }
+  return false;
 }
 
 /**

@@ -11,7 +11,7 @@ export type { MatcherName, RuleArg, RuleAst, RuleError } from './rule/ast.ts';
 export type { CompiledRule, CompileResult } from './rule/compile.ts';
 export { compileRule, createCompileContext, defaultPriority } from './rule/compile.ts';
 export type { HeaderHint, HostHint, PathHint, RuleHints } from './rule/hints.ts';
-export { hostMatcherValues } from './rule/hints.ts';
+export { hostMatcherValues, sniHosts } from './rule/hints.ts';
 export type { CompileContext, RuleMatcher } from './rule/matchers.ts';
 export type { ParseResult } from './rule/parser.ts';
 export { parseRule } from './rule/parser.ts';

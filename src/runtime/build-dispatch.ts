@@ -1,4 +1,4 @@
-import { compileRule } from '../router/index.ts';
+import { compileRule, parseRuleSyntax, sniHosts } from '../router/index.ts';
 import { type TcpRouteEntry, TcpRouter } from '../router/tcp/index.ts';
 import {
   type EntryPointRoutes,
@@ -32,11 +32,24 @@ function addHosts(
   syntax: string | undefined,
   exact: Set<string>,
   parents: Set<string>,
+  suffixes: Set<string>,
 ): boolean {
   const c = compileRule(rule, undefined, syntax);
-  if (!c.ok || c.hints.hosts.kind !== 'hosts') return true;
-  for (const h of c.hints.hosts.exact) exact.add(h);
-  for (const p of c.hints.hosts.wildcardParents) parents.add(p);
+  if (!c.ok) return true;
+  if (c.hints.hosts.kind === 'hosts') {
+    for (const h of c.hints.hosts.exact) exact.add(h);
+    for (const p of c.hints.hosts.wildcardParents) parents.add(p);
+    return false;
+  }
+  // The index files a double wildcard (Traefik v3.8's ``Host(`**.example.com`)``) as any host;
+  // Traefik's HTTPS muxer routes it as ``HostSNI(`**.example.com`)``: names under it only.
+  if (!rule.includes('**.')) return true;
+  const parsed = parseRuleSyntax(rule, syntax);
+  const sni = parsed.ok ? sniHosts(parsed.ast) : undefined;
+  if (sni === undefined) return true;
+  for (const h of sni.exact) exact.add(h);
+  for (const p of sni.wildcardParents) parents.add(p);
+  for (const x of sni.suffixes) suffixes.add(x);
   return false;
 }
 
@@ -64,9 +77,10 @@ export function buildTcpSnapshot(
     if (mine.length > 0) {
       const exact = new Set<string>();
       const wildcardParents = new Set<string>();
+      const suffixes = new Set<string>();
       let catchAll = false;
-      for (const r of mine) if (addHosts(r.rule, r.syntax, exact, wildcardParents)) catchAll = true;
-      https = { exact, wildcardParents, catchAll };
+      for (const r of mine) if (addHosts(r.rule, r.syntax, exact, wildcardParents, suffixes)) catchAll = true;
+      https = { exact, wildcardParents, suffixes: suffixes.size === 0 ? null : [...suffixes], catchAll };
     }
     const clear = tcpHere.filter((t) => t.entry.value.tls.kind === 'none').map((t) => t.entry);
     const tls = tcpHere.filter((t) => t.entry.value.tls.kind !== 'none').map((t) => t.entry);

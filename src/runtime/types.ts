@@ -268,6 +268,8 @@ export interface HttpsHosts {
   readonly exact: ReadonlySet<string>;
   /** Parents of their `*.parent` hosts (one label under it). */
   readonly wildcardParents: ReadonlySet<string>;
+  /** Suffixes of their `**.suffix` hosts (Traefik v3.8: one label or more under it); null: none. */
+  readonly suffixes: readonly string[] | null;
   /** One of them requires no host (PathPrefix alone, HostRegexp…): any server name may reach it. */
   readonly catchAll: boolean;
 }

@@ -57,6 +57,23 @@ describe('TlsRouter', () => {
     assert.equal(r.optionsFor('y.example.com'), 'wide');
   });
 
+  it('resolves a double wildcard (Traefik v3.8) below the exact names and single wildcards, longest first', () => {
+    const r = build({
+      deep: { options: 'deep', domains: ['**.example.com'] },
+      deeper: { options: 'deeper', domains: ['**.b.example.com'] },
+      one: { options: 'one', domains: ['*.example.com'] },
+      exact: { options: 'exact', domains: ['x.example.com'] },
+    }).router;
+    assert.equal(r.optionsFor('x.example.com'), 'exact');
+    assert.equal(r.optionsFor('y.example.com'), 'one');
+    assert.equal(r.optionsFor('a.y.example.com'), 'deep');
+    assert.equal(r.optionsFor('a.b.example.com'), 'deeper');
+    assert.equal(r.optionsFor('z.a.b.example.com'), 'deeper');
+    assert.equal(r.optionsFor('b.example.com'), 'one');
+    assert.equal(r.optionsFor('example.com'), 'default');
+    assert.equal(r.optionsFor('a.example.org'), 'default');
+  });
+
   it('uses the default options for a host whose routers disagree, and warns on each of those routers', () => {
     const r = build({
       one: { options: 'a', domains: ['shared.example', 'one.example'] },

@@ -14,7 +14,7 @@ import { type ConfigIssue, issue } from '../config/issues.ts';
 export interface RouterTlsNeed {
   /** Its options set (`default` when the router names none). */
   readonly options: string;
-  /** The Host names of its rule (Traefik's ParseDomains); `*.example.com` allowed; empty = no Host. */
+  /** The Host names of its rule (Traefik's ParseDomains); `*.example.com`, `**.example.com` allowed; empty = no Host. */
   readonly domains: readonly string[];
 }
 
@@ -33,10 +33,17 @@ export class TlsRouter {
   readonly #exact: ReadonlyMap<string, string>;
   /** Keyed by what follows `*.`. */
   readonly #wildcard: ReadonlyMap<string, string>;
+  /** Keyed by what follows `**.` (Traefik v3.8); null when no router has one. */
+  readonly #suffix: ReadonlyMap<string, string> | null;
 
-  private constructor(exact: Map<string, string>, wildcard: Map<string, string>) {
+  private constructor(
+    exact: Map<string, string>,
+    wildcard: Map<string, string>,
+    suffix: Map<string, string>,
+  ) {
     this.#exact = exact;
     this.#wildcard = wildcard;
+    this.#suffix = suffix.size === 0 ? null : suffix;
   }
 
   /**
@@ -65,6 +72,7 @@ export class TlsRouter {
     }
     const exact = new Map<string, string>();
     const wildcard = new Map<string, string>();
+    const suffix = new Map<string, string>();
     const warned = new Map<string, string[]>();
     for (const [host, byOptions] of wanted) {
       let chosen = DEFAULT_TLS_NAME;
@@ -74,7 +82,8 @@ export class TlsRouter {
           for (const r of names) warned.set(r, [...(warned.get(r) ?? []), host]);
         }
       }
-      if (host.startsWith('*.')) wildcard.set(host.slice(2), chosen);
+      if (host.startsWith('**.')) suffix.set(host.slice(3), chosen);
+      else if (host.startsWith('*.')) wildcard.set(host.slice(2), chosen);
       else exact.set(host, chosen);
     }
     const issues = [...warned]
@@ -86,10 +95,15 @@ export class TlsRouter {
           ['http', 'routers', r, 'tls', 'options'],
         ),
       );
-    return { router: new TlsRouter(exact, wildcard), issues };
+    return { router: new TlsRouter(exact, wildcard, suffix), issues };
   }
 
-  /** The options set for a handshake's SNI (exact name, then a one-label wildcard, then default). */
+  /**
+   * The options set for a handshake's SNI: exact name, then a one-label wildcard, then the
+   * longest `**.suffix` under which it is, then default. Traefik's HTTPS muxer orders its
+   * ``HostSNI`` routes by GetRulePriority, where a double wildcard counts two less than its
+   * length (traefik/traefik#13882): below the exact names and single wildcards that also match.
+   */
   optionsFor(serverName: string | undefined): string {
     if (serverName === undefined || serverName === '') return DEFAULT_TLS_NAME;
     const name = canonical(serverName);
@@ -99,6 +113,13 @@ export class TlsRouter {
     if (dot > 0) {
       const wild = this.#wildcard.get(name.slice(dot + 1));
       if (wild !== undefined) return wild;
+      const suffix = this.#suffix;
+      if (suffix !== null) {
+        for (let i = dot; i > 0; i = name.indexOf('.', i + 1)) {
+          const o = suffix.get(name.slice(i + 1));
+          if (o !== undefined) return o;
+        }
+      }
     }
     return DEFAULT_TLS_NAME;
   }

@@ -57,6 +57,7 @@ describe('Kubernetes Gateway API provider: TCPRoute, TLSRoute, BackendTLSPolicy 
   let tlsBackend: TcpBackend;
   let privatePki: TestPki;
   let privateBackend: TcpBackend;
+  let reencBackend: TcpBackend;
   let tcpPort = 0;
   let tlsPort = 0;
   let webPort = 0;
@@ -65,14 +66,16 @@ describe('Kubernetes Gateway API provider: TCPRoute, TLSRoute, BackendTLSPolicy 
     backendPki = new TestPki('Backend CA');
     gatewayPki = new TestPki('Gateway CA');
     const passCert = backendPki.issue('pass.test', ['pass.test']);
-    const termCert = gatewayPki.issue('term.test', ['term.test']);
+    const termCert = gatewayPki.issue('term.test', ['term.test', 'reenc.test']);
     privatePki = new TestPki('Private CA');
     const privateCert = privatePki.issue('private.internal', ['private.internal']);
-    [kube, echo, tlsBackend, privateBackend, tcpPort, tlsPort, webPort] = await Promise.all([
+    const reencCert = privatePki.issue('reenc.internal', ['reenc.internal']);
+    [kube, echo, tlsBackend, privateBackend, reencBackend, tcpPort, tlsPort, webPort] = await Promise.all([
       startFakeKube(),
       startEchoServer(),
       startTlsBackend(passCert, 'echo', 'pass backend'),
       startTlsBackend(privateCert, 'http', 'private'),
+      startTlsBackend(reencCert, 'echo', 'reenc'),
       freePort(),
       freePort(),
       freePort(),
@@ -81,6 +84,7 @@ describe('Kubernetes Gateway API provider: TCPRoute, TLSRoute, BackendTLSPolicy 
       ...backendService('apps', 'echo', 7, echo.port),
       ...backendService('apps', 'secure', 443, tlsBackend.port),
       ...backendService('apps', 'private', 443, privateBackend.port),
+      ...backendService('apps', 'reenc', 443, reencBackend.port),
       secretFor('apps', 'term-cert', { 'tls.crt': termCert.certPem, 'tls.key': termCert.keyPem }),
       gatewayClassFor(),
       gatewayFor('apps', 'gw', [
@@ -94,7 +98,36 @@ describe('Kubernetes Gateway API provider: TCPRoute, TLSRoute, BackendTLSPolicy 
           hostname: 'term.test',
           tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', group: '', name: 'term-cert' }] },
         },
+        {
+          name: 'reenc',
+          port: tlsPort,
+          protocol: 'TLS',
+          hostname: 'reenc.test',
+          tls: { mode: 'Terminate', certificateRefs: [{ kind: 'Secret', group: '', name: 'term-cert' }] },
+        },
       ]),
+      tlsRouteFor('apps', 'reenc', {
+        parentRefs: [{ name: 'gw', sectionName: 'reenc' }],
+        rules: [{ backendRefs: [{ name: 'reenc', port: 443 }] }],
+      }),
+      {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: 'reenc-ca', namespace: 'apps' },
+        data: { 'ca.crt': privatePki.ca.certPem },
+      },
+      {
+        apiVersion: 'gateway.networking.k8s.io/v1',
+        kind: 'BackendTLSPolicy',
+        metadata: { name: 'reenc-tls', namespace: 'apps', generation: 1 },
+        spec: {
+          targetRefs: [{ group: '', kind: 'Service', name: 'reenc' }],
+          validation: {
+            hostname: 'reenc.internal',
+            caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'reenc-ca' }],
+          },
+        },
+      },
       tcpRouteFor('apps', 'echo', {
         parentRefs: [{ name: 'gw', sectionName: 'tcp' }],
         rules: [{ backendRefs: [{ name: 'echo', port: 7 }] }],
@@ -135,7 +168,13 @@ providers:
 
   after(async () => {
     await proxy?.stop();
-    await Promise.all([kube?.close(), echo?.close(), tlsBackend?.close(), privateBackend?.close()]);
+    await Promise.all([
+      kube?.close(),
+      echo?.close(),
+      tlsBackend?.close(),
+      privateBackend?.close(),
+      reencBackend?.close(),
+    ]);
     backendPki?.remove();
     privatePki?.remove();
     gatewayPki?.remove();
@@ -182,6 +221,27 @@ providers:
       cn: 'term.test',
       echoed: 'hello term.test',
     });
+  });
+
+  it('re-encrypts a terminated TLSRoute`s bytes to its backend with the BackendTLSPolicy`s CA and hostname (traefik/traefik#13332)', async () => {
+    await untilApplied(proxy, 0, async () => (await hello('reenc.test', gatewayPki.ca.certPem)).ok);
+    assert.deepEqual(await hello('reenc.test', gatewayPki.ca.certPem), {
+      ok: true,
+      cn: 'term.test',
+      echoed: 'hello reenc.test',
+    });
+    const written = await within(
+      kube.waitForWrite(
+        /^PUT \/apis\/gateway\.networking\.k8s\.io\/v1\/namespaces\/apps\/backendtlspolicies\/reenc-tls\/status$/,
+      ),
+      'the BackendTLSPolicy status',
+    );
+    const ancestors = (written['status'] as { ancestors: { ancestorRef: { sectionName: string } }[] })
+      .ancestors;
+    assert.deepEqual(
+      ancestors.map((a) => a.ancestorRef.sectionName),
+      ['reenc'],
+    );
   });
 
   it('closes a TLS connection whose SNI no TLSRoute takes, but an HTTPS client`s (Traefik`s deny-unknown-host)', async () => {
@@ -257,6 +317,7 @@ providers:
         ['tcp', 1],
         ['pass', 1],
         ['term', 1],
+        ['reenc', 1],
       ],
     );
   });

@@ -35,17 +35,19 @@ describe('Kubernetes Gateway API provider: client certificate validation of a Ga
   let stranger: Issued;
   let securePort = 0;
   let fallbackPort = 0;
+  let wildPort = 0;
 
   before(async () => {
     serverPki = new TestPki('Gateway CA');
     clientPki = new TestPki('Client CA');
     strangerPki = new TestPki('Other CA');
-    const server = serverPki.issue('a.example', ['a.example', 'b.example']);
+    const server = serverPki.issue('a.example', ['a.example', 'b.example', 'x.w.example', 'x.y.w.example']);
     client = clientPki.issue('client', []);
     stranger = strangerPki.issue('stranger', []);
-    [kube, app, securePort, fallbackPort] = await Promise.all([
+    [kube, app, securePort, fallbackPort, wildPort] = await Promise.all([
       startFakeKube(),
       startBackend((_req, res) => res.end('app')),
+      freePort(),
       freePort(),
       freePort(),
     ]);
@@ -62,6 +64,13 @@ describe('Kubernetes Gateway API provider: client certificate validation of a Ga
         port: fallbackPort,
         protocol: 'HTTPS',
         hostname: 'b.example',
+        tls: { certificateRefs: [{ name: 'cert' }] },
+      },
+      {
+        name: 'wild',
+        port: wildPort,
+        protocol: 'HTTPS',
+        hostname: '*.w.example',
         tls: { certificateRefs: [{ name: 'cert' }] },
       },
     ]);
@@ -105,6 +114,8 @@ describe('Kubernetes Gateway API provider: client certificate validation of a Ga
     address: "127.0.0.1:${securePort}"
   fallback:
     address: "127.0.0.1:${fallbackPort}"
+  wild:
+    address: "127.0.0.1:${wildPort}"
 log: { level: INFO }
 providers:
   providersThrottleDuration: 50ms
@@ -178,6 +189,17 @@ providers:
     assert.deepEqual(await call(undefined, fallbackPort, 'b.example'), { status: 200, body: 'app' });
     assert.deepEqual(await call(stranger, fallbackPort, 'b.example'), { status: 200, body: 'app' });
     assert.deepEqual(await call(client, fallbackPort, 'b.example'), { status: 200, body: 'app' });
+  });
+
+  it('asks the clients of a wildcard listener`s names, nested ones too, for a certificate (Traefik v3.8 Host("**.w.example"))', async () => {
+    await untilApplied(proxy, 0, async () => (await call(client, wildPort, 'x.y.w.example')).status === 200);
+    const seen = app.seen.length;
+    assert.deepEqual(await call(client, wildPort, 'x.w.example'), { status: 200, body: 'app' });
+    for (const host of ['x.w.example', 'x.y.w.example']) {
+      const without = await call(undefined, wildPort, host);
+      assert.equal(without.status, undefined, `${host}: ${JSON.stringify(without)}`);
+    }
+    assert.equal(app.seen.length, seen + 1, 'only the client with a certificate reached the backend');
   });
 
   it('writes the listener`s conditions: accepted, resolved, programmed', async () => {

@@ -70,6 +70,7 @@ export class BackendTLSPolicies {
   readonly #byNamespace = new Map<string, KubeObject[]>();
   readonly #configMaps = new Map<string, KubeObject>();
   readonly #cache = new Map<string, BackendTLS>();
+  readonly #tcpCache = new Map<string, BackendTLS>();
   /** policy key → its object and ancestors (by ancestorRef key). */
   readonly #ancestors = new Map<string, { policy: KubeObject; entries: Map<string, Obj> }>();
 
@@ -96,7 +97,23 @@ export class BackendTLSPolicies {
     return got;
   }
 
-  #compute(ns: string, name: string, port: number, portName: string): BackendTLS {
+  /**
+   * The same for a TLSRoute backend (Traefik since traefik/traefik#13332, tlsroute.go): the
+   * policy becomes a TCP serversTransport `<ns>-<service>-<port>` whose `tls` has the
+   * `serverName` and `rootCAs` (none: the system roots), and the servers connect with `tls`.
+   * Traefik's TCP TLS client configuration has no `peerCertSANs`: a policy's `subjectAltNames`
+   * are not applied there, the certificate is verified against `serverName`.
+   */
+  forTcpBackend(ns: string, name: string, port: number, portName: string | undefined): BackendTLS {
+    const key = `${ns}/${name}/${port}`;
+    const cached = this.#tcpCache.get(key);
+    if (cached !== undefined) return cached;
+    const got = this.#compute(ns, name, port, portName ?? '', true);
+    this.#tcpCache.set(key, got);
+    return got;
+  }
+
+  #compute(ns: string, name: string, port: number, portName: string, tcp = false): BackendTLS {
     const policies = this.#byNamespace.get(ns);
     if (policies === undefined) return NONE;
     const uses: PolicyUse[] = [];
@@ -137,8 +154,20 @@ export class BackendTLSPolicies {
           ],
         });
         transport = normalize(`${ns}-${name}-${port}`);
-        this.#b.serversTransports[transport] = st.transport;
-        this.#b.source('http/serverstransports', transport, `backendtlspolicy ${ns}/${policy.metadata.name}`);
+        const from = `backendtlspolicy ${ns}/${policy.metadata.name}`;
+        if (tcp) {
+          const { serverName, rootCAs } = st.transport as { serverName?: string; rootCAs?: string[] };
+          this.#b.tcp.serversTransports[transport] = {
+            tls: {
+              ...(serverName !== undefined ? { serverName } : {}),
+              ...(rootCAs !== undefined ? { rootCAs } : {}),
+            },
+          };
+          this.#b.source('tcp/serverstransports', transport, from);
+        } else {
+          this.#b.serversTransports[transport] = st.transport;
+          this.#b.source('http/serverstransports', transport, from);
+        }
       }
     }
     return { transport, failure: undefined, uses };

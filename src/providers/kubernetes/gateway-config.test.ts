@@ -132,15 +132,20 @@ describe('Gateway API → configuration', () => {
     });
   });
 
-  it('keeps apart two routes whose names normalise alike (Traefik v3.7.11, GHSA-fgjj-px3w-67xx)', () => {
-    // Namespace `a-b` route `c` and namespace `a` route `b-c`: the same label, the same rule. Before,
-    // they made one router, the later silently replacing the earlier (and its backend).
-    const route = (ns: string, name: string) =>
-      httpRouteFor(ns, name, {
+  it('keeps apart two routes whose names normalise alike (Traefik v3.7.11, GHSA-fgjj-px3w-67xx): the oldest serves their rule (v3.8 servedRules)', () => {
+    // Namespace `a-b` route `c` and namespace `a` route `b-c`: the same label, the same rule. Before
+    // v3.7.11 they made one router, the later silently replacing the earlier (and its backend);
+    // since v3.8 (servedRules, compareRoutes) the oldest route's router alone serves the rule,
+    // here `a-b/c`, older though its namespace sorts after.
+    const route = (ns: string, name: string, created: string) => {
+      const r = httpRouteFor(ns, name, {
         parentRefs: [{ name: 'gw', namespace: 'default' }],
         hostnames: ['t.example.com'],
         rules: [{ backendRefs: [{ name: 'x', port: 80 }] }],
       });
+      (r.metadata as Record<string, unknown>)['creationTimestamp'] = created;
+      return r;
+    };
     const { config, issues } = build({
       gatewayClasses: [gatewayClassFor()],
       gateways: [
@@ -148,23 +153,27 @@ describe('Gateway API → configuration', () => {
           { name: 'http', port: 8000, protocol: 'HTTP', allowedRoutes: { namespaces: { from: 'All' } } },
         ]),
       ],
-      httpRoutes: [route('a-b', 'c'), route('a', 'b-c')],
+      httpRoutes: [route('a', 'b-c', '2026-01-01T00:00:02Z'), route('a-b', 'c', '2026-01-01T00:00:01Z')],
       services: [serviceFor('a-b', 'x'), serviceFor('a', 'x')],
       endpointSlices: [
         endpointSliceFor('a-b', 'x', ['10.0.0.1'], 8080),
         endpointSliceFor('a', 'x', ['10.0.0.2'], 8080),
       ],
     });
-    assert.deepEqual(issues, []);
     const names = Object.keys(config.http.routers).sort();
-    assert.equal(names.length, 2, names.join());
+    assert.equal(names.length, 1, names.join());
     assert.ok(names.every((n) => n.startsWith('httproute-a-b-c-gw-default-gw-ep-web-0-')));
     const backends = names.map((n) => {
       const w = config.http.services[`${n}-wrr`];
       assert.ok(w?.kind === 'weighted');
       return w.weighted.services.map((x) => x.name).join();
     });
-    assert.deepEqual(backends.sort(), ['a-b-x-80', 'a-x-80']);
+    assert.deepEqual(backends, ['a-b-x-80']);
+    assert.equal(issues.length, 1);
+    assert.match(
+      issues[0]!,
+      /^httproute a\/b-c: warning: rule 0: .* is already served by router httproute-a-b-c-/,
+    );
   });
 
   it('routes an HTTPRoute through a listener`s entry point with Traefik`s rules, priorities and weights', () => {
@@ -219,7 +228,8 @@ describe('Gateway API → configuration', () => {
       [
         [
           listener,
-          'HostRegexp(`^[a-zA-Z0-9-]+(\\.[a-zA-Z0-9-]+)*\\.example\\.com$`)',
+          // Traefik v3.8's buildListenerRule: the double wildcard of traefik/traefik#13882.
+          'Host("**.example.com")',
           ['web'],
           undefined,
           undefined,
@@ -289,7 +299,7 @@ describe('Gateway API → configuration', () => {
     const foo = listenerRouterName('web', 'HTTP', 'foo.example.com');
     const wild = listenerRouterName('web', 'HTTP', '*.example.com');
     const secure = listenerRouterName('websecure', 'HTTPS', 'secure.test');
-    const wildRe = 'HostRegexp(`^[a-zA-Z0-9-]+(\\.[a-zA-Z0-9-]+)*\\.example\\.com$`)';
+    const wildRe = 'Host("**.example.com")';
     assert.deepEqual(
       Object.entries(parents).map(([n, p]) => [n, p.rule, p.entryPoints, p.tls?.options]),
       [
@@ -605,6 +615,7 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
             },
             // maxAge absent: the CRD's default, 5, as the API server would have written it.
             {
+              matches: [{ path: { type: 'PathPrefix', value: '/open' } }],
               filters: [{ type: 'CORS', cors: { allowOrigins: ['*'] } }],
               backendRefs: [{ name: 'a', port: 80 }],
             },
@@ -1261,8 +1272,13 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     ]);
     assert.deepEqual(gwConds('none'), ['Accepted=False/ListenersNotValid', 'Programmed=False/Invalid']);
     assert.deepEqual(gwConds('infra'), ['Accepted=False/InvalidParameters']);
-    // The valid listeners are routed all the same.
-    assert.equal(Object.keys(config.http.routers).length, 2);
+    // The valid listeners are routed all the same: both Gateways' port-8000 listeners are one
+    // listener router, under which the two routers would have one rule; Traefik v3.8's
+    // servedRules keeps the first (the `some` Gateway's), as the other could never serve.
+    assert.deepEqual(
+      Object.keys(config.http.routers).map((n) => n.replace(/-[0-9a-f]{20}$/, '')),
+      ['httproute-default-r-gw-default-some-ep-web-0'],
+    );
   });
 
   it('keeps a GatewayClass`s conditions other than Accepted, as Traefik`s upsertGatewayClassConditionAccepted', () => {
@@ -1494,7 +1510,11 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
           parentRefs: [{ name: 'gw' }],
           rules: [
             { backendRefs: [{ name: 'w', port: 9001 }] },
-            { backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'x' }] },
+            {
+              // A rule of its own (Traefik v3.8's servedRules builds one router per rule and scope).
+              matches: [{ headers: [{ name: 'x-other', value: '1' }] }],
+              backendRefs: [{ group: 'traefik.io', kind: 'TraefikService', name: 'x' }],
+            },
           ],
         }),
       ],
@@ -1511,7 +1531,10 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
     // Traefik's loadGRPCService: a refused backendRef keeps its share as a GRPCStatus Unavailable
     // child (ours: 503, answered to a gRPC call as grpc-status 14).
     const refusedChildren = (ri: number) => {
-      const router = rn(`grpcroute-default-refused-gw-default-gw-ep-web-${ri}`, 'PathPrefix(`/`)');
+      const router = named(
+        Object.keys(config.http.routers),
+        `grpcroute-default-refused-gw-default-gw-ep-web-${ri}`,
+      );
       const w = config.http.services[`${router}-wrr`];
       return w?.kind === 'weighted' ? w.weighted.services : undefined;
     };
@@ -1568,6 +1591,96 @@ describe('Gateway API filters, ReferenceGrants and statuses', () => {
       ['HTTPRoute', 'GRPCRoute'],
     );
   });
+  it('accepts the oldest of an HTTPRoute and a GRPCRoute whose hostnames meet on a listener, the other HostnameConflict (Traefik v3.8, #13421)', () => {
+    const created = <T extends { metadata: unknown }>(o: T, at: string): T => {
+      (o.metadata as Record<string, unknown>)['creationTimestamp'] = at;
+      return o;
+    };
+    const gw2 = gatewayFor('default', 'gw', [
+      { name: 'http', port: 8000, protocol: 'HTTP' },
+      { name: 'other', port: 8000, protocol: 'HTTP', hostname: 'other.example' },
+    ]);
+    const { config, statuses } = build({
+      gatewayClasses: [gatewayClassFor()],
+      gateways: [gw2],
+      // Listed newest first: the order of the lists does not decide, the creation times do.
+      grpcRoutes: [
+        created(
+          grpcRouteFor('default', 'late-grpc', {
+            parentRefs: [{ name: 'gw', sectionName: 'http' }],
+            hostnames: ['*.example.com'],
+            rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+          }),
+          '2026-01-01T00:00:03Z',
+        ),
+        created(
+          grpcRouteFor('default', 'apart', {
+            parentRefs: [{ name: 'gw', sectionName: 'http' }],
+            hostnames: ['grpc.example.org'],
+            rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+          }),
+          '2026-01-01T00:00:04Z',
+        ),
+        created(
+          // On another listener, the same hostnames do not conflict.
+          grpcRouteFor('default', 'elsewhere', {
+            parentRefs: [{ name: 'gw', sectionName: 'other' }],
+            rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+          }),
+          '2026-01-01T00:00:05Z',
+        ),
+      ],
+      httpRoutes: [
+        created(
+          httpRouteFor('default', 'early-http', {
+            parentRefs: [{ name: 'gw', sectionName: 'http' }],
+            hostnames: ['shop.example.com', 'other.example'],
+            rules: [{ backendRefs: [{ name: 'a', port: 80 }] }],
+          }),
+          '2026-01-01T00:00:01Z',
+        ),
+      ],
+      services: apps.slice(0, 1),
+      endpointSlices: apps.slice(2, 3),
+    });
+    const parent = (kind: string, name: string) =>
+      conds((statusOf(statuses, kind, name)['parents'] as { conditions: unknown }[])[0]!.conditions);
+    assert.deepEqual(parent('HTTPRoute', 'early-http'), [
+      'Accepted=True/Accepted',
+      'ResolvedRefs=True/ResolvedRefs',
+    ]);
+    assert.deepEqual(parent('GRPCRoute', 'late-grpc'), [
+      'Accepted=False/HostnameConflict',
+      'ResolvedRefs=True/ResolvedRefs',
+    ]);
+    assert.deepEqual(parent('GRPCRoute', 'apart'), [
+      'Accepted=True/Accepted',
+      'ResolvedRefs=True/ResolvedRefs',
+    ]);
+    assert.deepEqual(parent('GRPCRoute', 'elsewhere'), [
+      'Accepted=True/Accepted',
+      'ResolvedRefs=True/ResolvedRefs',
+    ]);
+    const names = Object.keys(config.http.routers);
+    assert.ok(!names.some((n) => n.startsWith('grpcroute-default-late-grpc-')), names.join());
+    assert.ok(
+      names.some((n) => n.startsWith('grpcroute-default-apart-')),
+      names.join(),
+    );
+    // The refused route is not counted in the listener's attachedRoutes.
+    const listeners = statusOf(statuses, 'Gateway', 'gw')['listeners'] as {
+      name: string;
+      attachedRoutes: number;
+    }[];
+    assert.deepEqual(
+      listeners.map((l) => [l.name, l.attachedRoutes]),
+      [
+        ['http', 2],
+        ['other', 1],
+      ],
+    );
+  });
+
   it('takes ready endpoints only and refuses an ExternalName Service, as Traefik`s getBackendAddresses', () => {
     const slice = endpointSliceFor('default', 'a', ['10.0.0.1'], 8080);
     // A terminating endpoint that still serves: the CRD and Ingress providers keep it, not this one.

@@ -243,14 +243,21 @@ export function gatewayConfig(
   // Traefik v3.8's buildListenerRouters: the isolation of a listener depends on the other
   // listeners of its entry point (gateway-isolation.ts).
   const parentRouters = listenerRouters(b, listeners);
-  for (const route of objs.httpRoutes)
-    routeConfig(b, grants, route, listeners, statuses, 'HTTPRoute', policies, cross, crd, setNames);
-  for (const route of objs.grpcRoutes ?? [])
-    routeConfig(b, grants, route, listeners, statuses, 'GRPCRoute', policies, cross, crd, setNames);
+  // Traefik v3.8's loadHTTPAndGRPCRoutes: HTTPRoutes and GRPCRoutes together, oldest first
+  // (creationTimestamp, then namespace, then name: compareRoutes), sharing what is attached to
+  // each listener (HostnameConflict) and which router serves each rule (servedRules).
+  const httpAndGrpc: [KubeObject, RouteKind][] = [
+    ...objs.httpRoutes.map((r): [KubeObject, RouteKind] => [r, 'HTTPRoute']),
+    ...(objs.grpcRoutes ?? []).map((r): [KubeObject, RouteKind] => [r, 'GRPCRoute']),
+  ];
+  httpAndGrpc.sort(([x], [y]) => compareRoutes(x, y));
+  const shared: SharedRoutes = { attached: new Map(), served: new Map() };
+  for (const [route, kind] of httpAndGrpc)
+    routeConfig(b, grants, route, listeners, statuses, kind, policies, cross, crd, setNames, shared);
   // Traefik v3.8 (loadConfigurationFromGateways) reads TLSRoutes then TCPRoutes, both `v1`,
   // without experimentalChannel.
   for (const route of objs.tlsRoutes ?? [])
-    l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross, setNames);
+    l4RouteConfig(b, grants, route, listeners, statuses, 'TLSRoute', cross, setNames, policies);
   denyUnknownHost(b);
   for (const route of objs.tcpRoutes ?? [])
     l4RouteConfig(b, grants, route, listeners, statuses, 'TCPRoute', cross, setNames);
@@ -403,6 +410,57 @@ const REDIRECT_SERVICE = '-redirect';
 
 type RouteKind = 'HTTPRoute' | 'GRPCRoute';
 
+const cmpStr = (x: string, y: string): number => (x < y ? -1 : x > y ? 1 : 0);
+
+/**
+ * Traefik v3.8's compareRoutes: oldest creationTimestamp first (a missing one is Go's zero time,
+ * the oldest; RFC 3339 in UTC, as the API server writes it, orders as text), then namespace, then
+ * name.
+ */
+function compareRoutes(x: KubeObject, y: KubeObject): number {
+  const ts = (o: KubeObject): string =>
+    (o.metadata as { creationTimestamp?: string }).creationTimestamp ?? '';
+  return (
+    cmpStr(ts(x), ts(y)) ||
+    cmpStr(x.metadata.namespace ?? 'default', y.metadata.namespace ?? 'default') ||
+    cmpStr(x.metadata.name, y.metadata.name)
+  );
+}
+
+/**
+ * What the HTTPRoutes and GRPCRoutes of one build share, as Traefik v3.8's kubernetes.go:
+ * `attached` (attachedRoutes): per listener (`<gateway ns>/<gateway>/<listener>`, its
+ * listenerRef), the kind of the route that attached each hostname (`` for a route without one,
+ * which stands for all); `served` (servedRules): per scope (the router's parents) and rule, the
+ * router that serves it.
+ */
+interface SharedRoutes {
+  readonly attached: Map<string, Map<string, RouteKind>>;
+  readonly served: Map<string, string>;
+}
+
+/** Traefik's findMatchingHostname: equal, or `h1` a wildcard `*.x` over `h2`. */
+function hostnameMatches(h1: string, h2: string): boolean {
+  if (h1 === h2) return true;
+  return h1.startsWith('*.') && h2.endsWith(h1.slice(1));
+}
+
+/** Traefik v3.8's attachedRoutes.Conflicts: a hostname attached to the listener by the other kind. */
+function conflicts(
+  attached: ReadonlyMap<string, RouteKind> | undefined,
+  kind: RouteKind,
+  hosts: readonly string[],
+): boolean {
+  if (attached === undefined) return false;
+  for (const [h, k] of attached) {
+    if (k === kind) continue;
+    // The empty hostname stands for all of them.
+    if (h === '' || hosts.length === 0) return true;
+    for (const x of hosts) if (hostnameMatches(h, x) || hostnameMatches(x, h)) return true;
+  }
+  return false;
+}
+
 /**
  * An HTTPRoute or a GRPCRoute (Traefik's loadHTTPRoutes / loadGRPCRoutes, alike but for the
  * matches, the backends and the filters allowed): its parents, routers and status.
@@ -417,7 +475,8 @@ function routeConfig(
   policies: BackendTLSPolicies,
   cross: readonly string[] | undefined,
   crd: CrdRegistry,
-  sets: ReadonlySet<string> = new Set(),
+  sets: ReadonlySet<string>,
+  shared: SharedRoutes,
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const where = `${kind.toLowerCase()} ${ns}/${route.metadata.name}`;
@@ -463,6 +522,24 @@ function routeConfig(
         refuse('NoMatchingListenerHostname', 'No matching hostname');
         continue;
       }
+      // Traefik v3.8 (traefik/traefik#13421, the Gateway API's GRPCRoute cross-serving rule): an
+      // HTTPRoute and a GRPCRoute whose hostnames intersect on one listener: the first of them
+      // (compareRoutes) is accepted, the other refused there, `HostnameConflict`.
+      const listenerKey = `${a.gw.metadata.namespace ?? 'default'}/${a.gw.metadata.name}/${a.listener.name}`;
+      if (conflicts(shared.attached.get(listenerKey), kind, hosts)) {
+        refuse(
+          'HostnameConflict',
+          `A route of another kind is attached to listener ${a.listener.name} with an intersecting hostname`,
+        );
+        continue;
+      }
+      let attachedHere = shared.attached.get(listenerKey);
+      if (attachedHere === undefined) {
+        attachedHere = new Map();
+        shared.attached.set(listenerKey, attachedHere);
+      }
+      if (hosts.length === 0) attachedHere.set('', kind);
+      for (const h of hosts) attachedHere.set(h, kind);
       a.status.attachedRoutes++;
       if (!a.attached || a.entryPoint === undefined) continue;
       accepted = condition(route, 'Accepted', true, 'Accepted', 'Route accepted');
@@ -489,6 +566,7 @@ function routeConfig(
           where,
           kind,
           crd,
+          shared.served,
         );
       });
     }
@@ -522,6 +600,7 @@ function routers(
   where: string,
   kind: RouteKind,
   crd: CrdRegistry,
+  served: Map<string, string>,
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const matches = rule.matches === undefined || rule.matches.length === 0 ? [{}] : rule.matches;
@@ -553,6 +632,16 @@ function routers(
       ri,
       a.set,
     );
+    // Traefik v3.8's servedRules: of the routers with one rule in one scope (the listener
+    // routers they are children of), only the first built, the oldest route's (compareRoutes),
+    // serves it; the others, which could never be reached before it, are not built.
+    const scope = `${a.routerNames.join(',')}\u0000${built.rule}`;
+    const servedBy = served.get(scope);
+    if (servedBy !== undefined && servedBy !== name) {
+      b.warn(where, `rule ${ri}: ${built.rule} is already served by router ${servedBy}`);
+      return;
+    }
+    served.set(scope, name);
     // Traefik's loadHTTPRoute / loadGRPCRoute: filters it cannot load route to `<router>-err-wrr`,
     // one child `invalid-httproute-filter` answering 500 (`invalid-grpcroute-filter`, gRPC
     // Unavailable: our 503, gateway-grpc.ts), without the middlewares.

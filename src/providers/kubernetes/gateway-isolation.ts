@@ -9,7 +9,6 @@
  */
 import { createHash } from 'node:crypto';
 import type { Attach } from './gateway-listeners.ts';
-import { hostRule } from './gateway-match.ts';
 import { type KubeBuild, normalize, type Obj } from './kube-build.ts';
 
 /**
@@ -22,12 +21,13 @@ function hostnameCovers(listenerHostname: string, hostname: string): boolean {
 }
 
 /**
- * A listener hostname as a matcher: Traefik writes ``Host("**.example.com")`` for a wildcard
- * (one label or more); ours is the ``HostRegexp`` the route rules use for it (gateway-match.ts
- * hostRule), which matches the same hosts.
+ * A listener hostname as a matcher, as Traefik v3.8's buildListenerRule writes it: a wildcard
+ * `*.example.com` (one label or more, in the Gateway API) is ``Host("**.example.com")``, the
+ * double wildcard of traefik/traefik#13882, which carries the parent's TLS options to the names
+ * under it and ranks below the exact hostnames (its stars do not count in the default priority).
  */
 function hostMatcher(hostname: string): string {
-  return hostname.startsWith('*.') ? hostRule(hostname) : `Host(${JSON.stringify(hostname)})`;
+  return `Host(${JSON.stringify(hostname.startsWith('*.') ? `*${hostname}` : hostname)})`;
 }
 
 /**

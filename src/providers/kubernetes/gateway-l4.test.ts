@@ -42,6 +42,8 @@ function build(objs: Partial<Record<keyof GatewayObjects, unknown[]>>, opts: Par
       endpointSlices: ko(objs.endpointSlices),
       secrets: ko(objs.secrets),
       referenceGrants: ko(objs.referenceGrants),
+      configMaps: ko(objs.configMaps),
+      backendTLSPolicies: ko(objs.backendTLSPolicies),
     },
     {
       allowEmptyServices: false,
@@ -270,6 +272,74 @@ describe('Gateway API TCPRoute and TLSRoute (v1) → TCP configuration', () => {
     assert.deepEqual(parentConds(statusOf(statuses, 'TLSRoute', 't')), [
       ['Accepted=True/Accepted', 'ResolvedRefs=True/ResolvedRefs'],
     ]);
+  });
+
+  it('applies a BackendTLSPolicy to a terminated TLSRoute`s backends: a TCP serversTransport, tls servers (traefik/traefik#13332)', () => {
+    const [a, aSlice] = svc('default', 'app', 7, ['10.0.0.1'], 7007);
+    const listener = (name: string, port: number, mode: string) => ({
+      name,
+      port,
+      protocol: 'TLS',
+      hostname: `${name}.example`,
+      tls: { mode, certificateRefs: [{ name: 'cert', kind: 'Secret', group: '' }] },
+    });
+    const { data, statuses, issues } = build(
+      {
+        gateways: [gatewayFor('default', 'gw', [listener('term', 9443, 'Terminate')])],
+        tlsRoutes: [
+          tlsRouteFor('default', 't', {
+            parentRefs: [{ name: 'gw' }],
+            rules: [{ backendRefs: [{ name: 'app', port: 7 }] }],
+          }),
+        ],
+        services: [a],
+        endpointSlices: [aSlice],
+        secrets: [secretFor('default', 'cert', { 'tls.crt': 'CERT', 'tls.key': 'KEY' })],
+        configMaps: [
+          {
+            apiVersion: 'v1',
+            kind: 'ConfigMap',
+            metadata: { name: 'ca', namespace: 'default' },
+            data: { 'ca.crt': 'CA' },
+          },
+        ],
+        backendTLSPolicies: [
+          {
+            apiVersion: 'gateway.networking.k8s.io/v1',
+            kind: 'BackendTLSPolicy',
+            metadata: { name: 'p', namespace: 'default', generation: 1 },
+            spec: {
+              targetRefs: [{ group: '', kind: 'Service', name: 'app' }],
+              validation: {
+                hostname: 'app.internal',
+                caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'ca' }],
+              },
+            },
+          },
+        ],
+      },
+      { entryPointPorts: { tls: 9443 } },
+    );
+    assert.deepEqual(issues, []);
+    const tcp = data['tcp'] as {
+      services: Record<string, { loadBalancer?: unknown; weighted?: { services: { name: string }[] } }>;
+      serversTransports?: Record<string, unknown>;
+      routers: Record<string, { service: string }>;
+    };
+    assert.deepEqual(tcp.serversTransports, {
+      'default-app-7': { tls: { serverName: 'app.internal', rootCAs: ['CA'] } },
+    });
+    assert.deepEqual(tcp.services['default-app-7']?.loadBalancer, {
+      servers: [{ address: '10.0.0.1:7007', tls: true }],
+      serversTransport: 'default-app-7',
+    });
+    const st = statuses.find((x) => x.kind === 'BackendTLSPolicy')?.status as {
+      ancestors: { ancestorRef: { sectionName: string }; conditions: { type: string; status: string }[] }[];
+    };
+    assert.deepEqual(
+      st.ancestors.map((x) => [x.ancestorRef.sectionName, x.conditions.map((c) => `${c.type}=${c.status}`)]),
+      [['term', ['ResolvedRefs=True', 'Accepted=True']]],
+    );
   });
 
   it('refuses a backendRef as Traefik does: an empty `-err-lb` keeps its weight, ResolvedRefs says why', () => {

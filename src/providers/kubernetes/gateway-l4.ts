@@ -4,6 +4,8 @@
  * loadTLSRoutes, loadTCPWRRService, loadTCPService, loadTCPServers, hostSNIRule), with
  * getBackendAddresses of kubernetes.go for the servers.
  */
+
+import type { BackendTLSPolicies, PolicyUse } from './gateway-backend-tls.ts';
 import {
   type BackendRef,
   crossProviderAllowed,
@@ -58,6 +60,7 @@ export function l4RouteConfig(
   kind: L4Kind,
   cross?: readonly string[],
   sets: ReadonlySet<string> = new Set(),
+  policies?: BackendTLSPolicies,
 ): void {
   const ns = route.metadata.namespace ?? 'default';
   const where = `${kind.toLowerCase()} ${ns}/${route.metadata.name}`;
@@ -91,9 +94,16 @@ export function l4RouteConfig(
         // Only a listener in an attached state makes the route attached.
         if (a.attached) accept('Accepted');
       }
-      const built = new L4Build(b, grants, route, kind, a, hosts ?? [], where, cross);
+      // Traefik (traefik/traefik#13332, tlsroute.go loadTLSServers): a TLSRoute's backends take
+      // their BackendTLSPolicy, whatever the listener's mode (its load balancer is one per
+      // Service port, shared by the listeners).
+      const tlsPolicies = kind === 'TLSRoute' ? policies : undefined;
+      const built = new L4Build(b, grants, route, kind, a, hosts ?? [], where, cross, tlsPolicies);
       resolved = built.resolved;
-      if (ok && a.attached && a.entryPoint !== undefined) built.commit();
+      if (ok && a.attached && a.entryPoint !== undefined) {
+        built.commit();
+        for (const uses of built.policyUses) tlsPolicies?.record(uses, a.gw.metadata.name, a.listener.name);
+      }
     }
     parents.push({
       parentRef: parent, // as the route wrote it (Traefik's)
@@ -128,6 +138,9 @@ class L4Build {
   readonly #where: string;
   readonly #messages: string[] = [];
   readonly #cross: readonly string[] | undefined;
+  readonly #policies: BackendTLSPolicies | undefined;
+  /** The BackendTLSPolicies its backends used, for their statuses. */
+  readonly policyUses: (readonly PolicyUse[])[] = [];
 
   constructor(
     b: KubeBuild,
@@ -138,8 +151,10 @@ class L4Build {
     hosts: readonly string[],
     where: string,
     cross: readonly string[] | undefined,
+    policies?: BackendTLSPolicies,
   ) {
     this.#b = b;
+    this.#policies = policies;
     this.#cross = cross;
     this.#grants = grants;
     this.#route = route;
@@ -279,6 +294,18 @@ class L4Build {
         'UnsupportedProtocol',
         `Cannot load ${this.#kind} BackendRef ${ns}/${refName}: only TCP protocol is supported`,
       );
+    const policy = this.#policies?.forTcpBackend(ns, refName, ref.port, found.port.name);
+    if (policy !== undefined && policy.uses.length > 0) this.policyUses.push(policy.uses);
+    if (policy?.failure !== undefined)
+      return this.#fail(policy.failure.reason, `${what}: ${policy.failure.message}`);
+    if (policy?.transport !== undefined)
+      return {
+        name,
+        lb: {
+          servers: found.addresses.map((address) => ({ address, tls: true })),
+          serversTransport: policy.transport,
+        },
+      };
     return { name, lb: { servers: found.addresses.map((address) => ({ address })) } };
   }
 }

@@ -42,6 +42,12 @@ describe('host hints', () => {
     assert.equal(hosts('Host(`*`)'), 'any');
   });
 
+  it('files a double wildcard (Traefik v3.8) as any host', () => {
+    assert.equal(hosts('Host(`**.a.com`)'), 'any');
+    assert.equal(hosts('Host(`b.com`) || Host(`**.a.com`)'), 'any');
+    assert.deepEqual(hosts('Host(`**.a.com`) && Host(`x.a.com`)'), { exact: ['x.a.com'], wild: [] });
+  });
+
   it('follows De Morgan through double negation', () => {
     assert.deepEqual(hosts('!(!Host(`a.com`) || !Path(`/x`))'), { exact: ['a.com'], wild: [] });
     assert.deepEqual(hosts('!(!Host(`a.com`) && !Host(`b.com`))'), { exact: ['a.com', 'b.com'], wild: [] });
@@ -101,6 +107,12 @@ describe('forWildcardParent folding', () => {
     assert.equal(compiled('Host(`*`)').forWildcardParent('a.com'), true);
     assert.equal(compiled('Host(`a.com`)').forWildcardParent('a.com'), false);
     assert.equal(compiled('Host(`x.b.com`)').forWildcardParent('a.com'), false);
+    // `**.s`: any depth under s, so one label under `a.com` when a.com is s or under it.
+    assert.equal(compiled('Host(`**.a.com`)').forWildcardParent('a.com'), true);
+    assert.equal(compiled('Host(`**.com`)').forWildcardParent('a.com'), true);
+    assert.equal(compiled('Host(`**.b.com`)').forWildcardParent('a.com'), false);
+    assert.equal(compiled('Host(`**.x.a.com`)').forWildcardParent('a.com'), false);
+    assert.equal(compiled('Host(`**.ba.com`)').forWildcardParent('a.com'), false);
   });
 
   it('keeps what the parent does not decide', () => {
@@ -140,6 +152,18 @@ describe('defaultPriority', () => {
   it('is the rule length in UTF-8 bytes, as Go len()', () => {
     assert.equal(defaultPriority('Host(`a`)'), 9);
     assert.equal(defaultPriority('Path(`/é`)'), 11);
+  });
+
+  it('counts no star of a positive double wildcard Host (Traefik v3.8 GetRulePriority, #13882)', () => {
+    // 22 bytes less 2: below Host(`*.example.com`) (21) and any exact host it covers.
+    assert.equal(defaultPriority('Host(`**.example.com`)'), 20);
+    assert.equal(defaultPriority('Host(`*.example.com`)'), 21);
+    assert.equal(defaultPriority('Host(`**.a.com`) || Host(`**.b.com`)'), 36 - 4);
+    // A negated one, or one of HostRegexp, counts whole (ParseDomains skips them).
+    assert.equal(defaultPriority('PathPrefix(`/`) && !Host(`**.a.com`)'), 36);
+    assert.equal(defaultPriority('HostRegexp(`**.a.com`)'), 22);
+    // A rule ParseDomains cannot read keeps its length.
+    assert.equal(defaultPriority('Host(`**.a.com`'), 15);
   });
 });
 

@@ -4,7 +4,7 @@
  * and `Host(a) && PathPrefix(/api)` compiles to the shared PathPrefix(/api) closure alone.
  */
 import type { RuleAst, RuleError } from './ast.ts';
-import { type HostHint, normalizeRuleHost, type RuleHints, ruleHints } from './hints.ts';
+import { type HostHint, hostMatcherValues, normalizeRuleHost, type RuleHints, ruleHints } from './hints.ts';
 import { type CompileContext, compileHostPredicate, compileMatcher, type RuleMatcher } from './matchers.ts';
 import { parseRuleSyntax } from './parser-v2.ts';
 import { RoutingPathCache } from './routing-path.ts';
@@ -35,6 +35,12 @@ function parentOf(host: string): string | undefined {
 function hostLeafUnderParent(value: string, parent: string): boolean | undefined {
   const h = normalizeRuleHost(value);
   if (h === '*') return true;
+  // Traefik v3.8's `**.s` (traefik/traefik#13882): any host under `s`, so one label under
+  // `parent` when `parent` is `s` or under it. A malformed one is left to its matcher (an error).
+  if (h.startsWith('**.')) {
+    const s = h.slice(3);
+    return s.includes('*') ? undefined : parent === s || parent.endsWith(`.${s}`);
+  }
   // One label under `parent` is one label under `x` only if x is `parent`.
   if (h.startsWith('*.')) return h.slice(2) === parent;
   return parentOf(h) === parent ? undefined : false;
@@ -186,7 +192,19 @@ export function compileRule(
   };
 }
 
-/** Traefik's default priority: the rule's length in bytes (Go's len() of the UTF-8 string). */
+/**
+ * Traefik's default priority (pkg/muxer/http/mux.go GetRulePriority): the rule's length in bytes
+ * (Go's len() of the UTF-8 string), less 2 for each positive Host value `**.…` (v3.8,
+ * traefik/traefik#13882, muxer.DoubleWildcardPenalty: its stars do not count, so that it ranks
+ * below the single-label wildcard and the exact hosts it covers). Traefik reads those values with
+ * ParseDomains, v3's grammar whatever the router's syntax; a rule it cannot parse keeps its length.
+ */
 export function defaultPriority(rule: string): number {
-  return Buffer.byteLength(rule, 'utf8');
+  const length = Buffer.byteLength(rule, 'utf8');
+  if (!rule.includes('**.')) return length;
+  const parsed = parseRuleSyntax(rule, undefined);
+  if (!parsed.ok) return length;
+  let priority = length;
+  for (const h of hostMatcherValues(parsed.ast)) if (h.startsWith('**.')) priority -= 2;
+  return priority;
 }

@@ -10,7 +10,7 @@ import { toByteString } from './text.ts';
  * What a rule needs of the request host. `hosts`: it can only match a request whose host is one
  * of `exact`, or exactly one label under one of `wildcardParents` (`*.example.com` gives
  * `example.com`). `any`: no such requirement (no Host matcher on every path to a match, a negated
- * Host, HostRegexp, or ``Host(`*`)``).
+ * Host, HostRegexp, ``Host(`*`)``, or a double wildcard ``Host(`**.example.com`)``).
  */
 export type HostHint =
   | { readonly kind: 'any' }
@@ -85,7 +85,42 @@ export function normalizeRuleHost(value: string): string {
 function hostLeaf(node: MatcherNode): Need {
   if (node.name !== 'Host') return undefined;
   const h = normalizeRuleHost(node.args[0]!.value);
+  // `**.example.com` (Traefik v3.8) is any depth under example.com: not indexed by host.
+  return h === '*' || h.startsWith('**.') ? undefined : new Set([h]);
+}
+
+function sniLeaf(node: MatcherNode): Need {
+  if (node.name !== 'Host') return undefined;
+  const h = normalizeRuleHost(node.args[0]!.value);
   return h === '*' ? undefined : new Set([h]);
+}
+
+/** The server names a TLS connection must have to reach an HTTPS router (see `sniHosts`). */
+export interface SniHosts {
+  readonly exact: readonly string[];
+  /** `*.parent`: one label under `parent`. */
+  readonly wildcardParents: readonly string[];
+  /** `**.suffix` (Traefik v3.8): one label or more under `suffix`. */
+  readonly suffixes: readonly string[];
+}
+
+/**
+ * What a rule needs of the host, as `hosts` of ruleHints but with Traefik v3.8's double wildcard
+ * kept (``Host(`**.example.com`)``, which the router's index files as any host): the server names
+ * for which the dispatcher hands a TLS connection to the HTTPS routers. Undefined: any name.
+ */
+export function sniHosts(ast: RuleAst): SniHosts | undefined {
+  const h = need(ast, true, sniLeaf);
+  if (!h) return undefined;
+  const exact: string[] = [];
+  const wildcardParents: string[] = [];
+  const suffixes: string[] = [];
+  for (const k of h) {
+    if (k.startsWith('**.')) suffixes.push(k.slice(3));
+    else if (k.startsWith('*.')) wildcardParents.push(k.slice(2));
+    else exact.push(k);
+  }
+  return { exact, wildcardParents, suffixes };
 }
 
 function pathLeaf(node: MatcherNode): Need {

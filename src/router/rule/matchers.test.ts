@@ -39,6 +39,20 @@ describe('Host', () => {
     assert.ok(!matches(rule, { host: '.example.com' }));
   });
 
+  it('matches one label or more under a **. double wildcard (Traefik v3.8, #13882)', () => {
+    const rule = 'Host(`**.Example.com`)';
+    assert.ok(matches(rule, { host: 'a.example.com' }));
+    assert.ok(matches(rule, { host: 'b.a.example.com' }));
+    assert.ok(matches(rule, { host: 'c.b.a.example.com' }));
+    assert.ok(!matches(rule, { host: 'example.com' }));
+    assert.ok(!matches(rule, { host: 'aexample.com' }));
+    assert.ok(!matches(rule, { host: '.example.com' }));
+    assert.ok(!matches(rule, { host: 'a.example.org' }));
+    assert.ok(matches('Host(`**.example.com.`)', { host: 'a.b.example.com' }));
+    assert.ok(matches('Host(`**.example.com`) && !Host(`*.example.com`)', { host: 'a.b.example.com' }));
+    assert.ok(!matches('Host(`**.example.com`) && !Host(`*.example.com`)', { host: 'b.example.com' }));
+  });
+
   it('matches everything with Host(`*`)', () => {
     assert.ok(matches('Host(`*`)', { host: 'a.b.c' }));
     assert.ok(matches('Host(`*`)', { host: '' }));
@@ -48,7 +62,15 @@ describe('Host', () => {
     const e = compileError('Path(`/`) && Host(`bücher.de`)');
     assert.equal(e.offset, 18);
     assert.match(e.message, /non-ASCII/);
-    for (const h of ['a.*.com', '*example.com', 'x*', '**.example.com']) {
+    for (const h of [
+      'a.*.com',
+      '*example.com',
+      'x*',
+      '***.example.com',
+      '**example.com',
+      '**.',
+      '**.*.com',
+    ]) {
       assert.match(compileError(`Host(\`${h}\`)`).message, /wildcard must be the whole first label/);
     }
   });

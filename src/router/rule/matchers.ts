@@ -63,9 +63,15 @@ function hostPredicate(arg: RuleArg): HostPredicateResult {
   if (host === '*') return { ok: true, test: () => true };
   const star = host.indexOf('*');
   if (star === -1) return { ok: true, test: (h) => h === host };
+  if (host.startsWith('**.') && host.indexOf('*', 2) === -1 && host.length > 3) {
+    // Traefik v3.8's double wildcard (traefik/traefik#13882, pkg/muxer DomainMatchHostExpression):
+    // one or more labels before the suffix, never the suffix itself.
+    const dotSuffix = host.slice(2);
+    return { ok: true, test: (h) => h.length > dotSuffix.length && h.endsWith(dotSuffix) };
+  }
   if (star !== 0 || host[1] !== '.' || host.indexOf('*', 1) !== -1 || host.length < 3) {
     return hostFail(
-      `Host: a wildcard must be the whole first label, as in "*.example.com"; got ${JSON.stringify(arg.value)}`,
+      `Host: a wildcard must be the whole first label, as in "*.example.com" or "**.example.com"; got ${JSON.stringify(arg.value)}`,
       arg.offset,
     );
   }

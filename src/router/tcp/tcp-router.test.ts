@@ -41,6 +41,19 @@ describe('TCP rules', () => {
     assert.equal(matches('HostSNI(`*.example.com`)', conn('example.com')), false);
   });
 
+  it('matches a double wildcard HostSNI on one label or more under the suffix (Traefik v3.8, #13882)', () => {
+    assert.equal(matches('HostSNI(`**.example.com`)', conn('a.example.com')), true);
+    assert.equal(matches('HostSNI(`**.example.com`)', conn('a.b.example.com')), true);
+    assert.equal(matches('HostSNI(`**.Example.com.`)', conn('a.b.example.com')), true);
+    assert.equal(matches('HostSNI(`**.example.com`)', conn('example.com')), false);
+    assert.equal(matches('HostSNI(`**.example.com`)', conn('aexample.com')), false);
+    assert.equal(matches('HostSNI(`**.example.com`)', conn('')), false);
+    for (const bad of ['**.', '***.example.com', '**.*.example.com', '**example.com']) {
+      const r = compileTcpRule(`HostSNI(\`${bad}\`)`);
+      assert.ok(!r.ok, bad);
+    }
+  });
+
   it('matches HostSNIRegexp with Go regexp syntax, ClientIP by CIDR, ALPN by list membership', () => {
     assert.equal(matches('HostSNIRegexp(`^db-[0-9]+\\.example\\.com$`)', conn('db-12.example.com')), true);
     assert.equal(matches('HostSNIRegexp(`^db-[0-9]+\\.example\\.com$`)', conn('db-x.example.com')), false);
@@ -107,6 +120,25 @@ describe('TCP router table', () => {
         ['long', 43],
         ['short', 17],
         ['all', -1],
+      ],
+    );
+  });
+
+  it('counts no star of a double wildcard HostSNI in the default priority: single wildcards and exact names first (Traefik v3.8)', () => {
+    const { router } = TcpRouter.build([
+      { name: 'deep', rule: 'HostSNI(`**.example.com`)', value: 'deep' },
+      { name: 'one', rule: 'HostSNI(`*.example.com`)', value: 'one' },
+      { name: 'exact', rule: 'HostSNI(`a.example.com`)', value: 'exact' },
+    ]);
+    assert.equal(router.match(conn('a.example.com'))?.value, 'exact');
+    assert.equal(router.match(conn('b.example.com'))?.value, 'one');
+    assert.equal(router.match(conn('c.b.example.com'))?.value, 'deep');
+    assert.deepEqual(
+      router.list().map((r) => [r.name, r.priority]),
+      [
+        ['exact', 'HostSNI(`a.example.com`)'.length],
+        ['one', 'HostSNI(`*.example.com`)'.length],
+        ['deep', 'HostSNI(`**.example.com`)'.length - 2],
       ],
     );
   });

@@ -75,6 +75,19 @@ export function canonicalServerName(name: string | undefined): string {
 
 function hostSNI(value: string, offset: number): TcpMatcher {
   if (value === '*') return () => true;
+  if (value.startsWith('**.')) {
+    // Traefik v3.8's double wildcard (traefik/traefik#13882, pkg/muxer DomainMatchHostExpression):
+    // one label or more before the suffix, never the suffix itself.
+    const suffix = canonicalServerName(value.slice(3));
+    if (suffix === '' || suffix.includes('*') || !HOST_OR_IP.test(suffix)) {
+      throw new TcpCompileError(
+        `HostSNI: a wildcard must be the whole first label, as in "*.example.com" or "**.example.com"`,
+        offset,
+      );
+    }
+    const dotSuffix = `.${suffix}`;
+    return (c) => c.serverName.length > dotSuffix.length && c.serverName.endsWith(dotSuffix);
+  }
   let host = value;
   if (!HOST_OR_IP.test(host.startsWith('*.') ? host.slice(2) : host)) {
     // Traefik converts an internationalised name to punycode before refusing it.
@@ -217,5 +230,21 @@ export function compileTcpRule(rule: string, syntax?: string): TcpCompileResult 
  * catch-all ``HostSNI(`*`)`` alone, which gets -1 so that every other router is tried first.
  */
 export function defaultTcpPriority(rule: string, catchAll: boolean): number {
-  return catchAll ? -1 : Buffer.byteLength(rule, 'utf8');
+  if (catchAll) return -1;
+  const length = Buffer.byteLength(rule, 'utf8');
+  if (!rule.includes('**.')) return length;
+  // Traefik v3.8 (traefik/traefik#13882, muxer.DoubleWildcardPenalty): the two stars of a
+  // HostSNI(`**.…`) that is not negated do not count, so that it ranks below the single wildcard
+  // and the exact names it covers.
+  const parsed = parseRuleWith(rule, TCP_GRAMMAR);
+  if (!parsed.ok) return length;
+  let priority = length;
+  const walk = (node: RuleAst<TcpMatcherName>, negated: boolean): void => {
+    if (node.type === 'matcher') {
+      if (node.name === 'HostSNI' && !negated && node.args[0]!.value.startsWith('**.')) priority -= 2;
+    } else if (node.type === 'not') walk(node.operand, !negated);
+    else for (const c of node.children) walk(c, negated);
+  };
+  walk(parsed.ast, false);
+  return priority;
 }
