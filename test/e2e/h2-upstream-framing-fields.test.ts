@@ -79,3 +79,64 @@ http:
     }
   });
 }
+
+/**
+ * Go CVE-2026-33814 (Go 1.26.3, x/net v0.53.0): Go's HTTP/2 transport looped for ever writing
+ * CONTINUATION frames once a server announced SETTINGS_MAX_FRAME_SIZE 0. Ours refuses the value
+ * (RFC 9113 §6.5.2: below 16384 is a PROTOCOL_ERROR): the request, a head large enough to need
+ * CONTINUATION frames included, fails with 502 and the proxy serves on.
+ */
+for (const engine of H2_ENGINES) {
+  describe(`an HTTP/2 backend announcing SETTINGS_MAX_FRAME_SIZE 0 (${engine} engine)`, () => {
+    let backend: RawH2Server;
+    let proxy: ProxyProcess;
+
+    before(async () => {
+      backend = await startRawH2Server(
+        (peer, id) => {
+          peer.headers(id, [':status', '200', 'content-length', '5'], false);
+          peer.writer.data(id, Buffer.from('hello'), 0, 5, true);
+        },
+        [0x5, 0],
+      );
+      proxy = await startProxy({
+        env: engineEnv(engine),
+        config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+    http: { maxHeaderBytes: 131072 }
+ping: { entryPoint: web }
+http:
+  routers:
+    all: { rule: "PathPrefix(\`/\`)", service: h2 }
+  services:
+    h2: { loadBalancer: { servers: [{ url: "h2c://127.0.0.1:${backend.port}" }] } }
+`,
+      });
+    });
+
+    after(async () => {
+      await proxy?.stop();
+      await backend?.close();
+    });
+
+    it('fails the request with 502, a head needing CONTINUATION frames too, and serves on', async () => {
+      // Random letters, so that HPACK's Huffman coding leaves well over 16384 bytes to send.
+      const letters = (n: number): string =>
+        Array.from({ length: n }, (_, i) => 'qzjxkv'[(i * 7) % 6]).join('');
+      const big = `X-Big: ${letters(20_000)}\r\nX-Big2: ${letters(20_000)}\r\n`;
+      for (const extra of ['', big]) {
+        const r = await rawRequest(proxy.ports['web']!, `GET /x HTTP/1.1\r\nHost: a.test\r\n${extra}\r\n`, {
+          responses: 1,
+          timeoutMs: 20_000,
+        });
+        assert.equal(r.responses[0]?.status, 502, r.data.toString('latin1').slice(0, 200));
+      }
+      const ping = await rawRequest(proxy.ports['web']!, 'GET /ping HTTP/1.1\r\nHost: a.test\r\n\r\n', {
+        responses: 1,
+        timeoutMs: 5000,
+      });
+      assert.equal(ping.responses[0]?.status, 200);
+    });
+  });
+}
