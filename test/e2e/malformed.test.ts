@@ -120,7 +120,7 @@ const HEAD_CASES: readonly Case[] = [
   { name: 'missing Host in HTTP/1.1', bytes: 'GET / HTTP/1.1\r\nX-A: b\r\n\r\n', status: 400 },
   { name: 'duplicate Host', bytes: `GET / HTTP/1.1\r\n${H}Host: other.test\r\n\r\n`, status: 400 },
   // `a[::1]`, `[::1]a`: an IPv6 literal not the whole host (Go's net/url accepted such hosts
-  // until Go 1.26.1, CVE-2026-25679).
+  // until Go 1.26.1, CVE-2026-25679); brackets around no IPv6 address (Go 1.25.1, CVE-2025-47912).
   ...[
     'a b.test',
     'a/b.test',
@@ -133,6 +133,9 @@ const HEAD_CASES: readonly Case[] = [
     'a[::1]',
     '[::1]a',
     'a.test[::1]:80',
+    '[1.2.3.4]',
+    '[a.test]',
+    '[::ffff:1.2.3.4x]',
   ].map((v) => ({
     name: `invalid Host ${JSON.stringify(v)}`,
     bytes: `GET / HTTP/1.1\r\nHost: ${v}\r\n\r\n`,
