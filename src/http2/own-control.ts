@@ -12,6 +12,7 @@ import {
   S_MAX_FRAME_SIZE,
 } from './frames.ts';
 import type { OwnConnection } from './own-connection.ts';
+import { MAX_SETTINGS_ENTRIES } from './own-limits.ts';
 
 /** How a frame handler fails: a connection error (false: stop reading), or a stream error. */
 export interface FrameFailures {
@@ -38,6 +39,12 @@ export function settingsFrame(
   }
   if (len % 6 !== 0) return f.fail(E_FRAME_SIZE_ERROR, 'SETTINGS size');
   if (!c.limits.controlFrame('SETTINGS')) return false;
+  // More entries than nghttp2 accepts (max_settings, the node engine's limit): a flood, as
+  // each window change walks every stream (Go CVE-2026-78669).
+  if (len > 6 * MAX_SETTINGS_ENTRIES) {
+    c.flood('SETTINGS entries');
+    return false;
+  }
   let grew = false;
   for (let p = start; p < end; p += 6) {
     const key = buf.readUInt16BE(p);

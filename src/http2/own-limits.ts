@@ -7,6 +7,15 @@ import type { Http2Settings } from './settings.ts';
  */
 export const CONTROL_PER_SECOND = 1000;
 
+/**
+ * Entries one SETTINGS frame may carry before it is a flood, either way: nghttp2's
+ * NGHTTP2_DEFAULT_MAX_SETTINGS, which the node engine applies. Each SETTINGS_INITIAL_WINDOW_SIZE
+ * entry walks every open stream (RFC 9113 §6.9.2): unbounded, one 16 KiB frame of 2,730 entries
+ * against 250 streams is 680,000 window updates (Go CVE-2026-78669, x/net v0.61.0: "excessive
+ * CPU consumption from repeated initial window changes").
+ */
+export const MAX_SETTINGS_ENTRIES = 32;
+
 /** Who ends the connection when a limit is crossed. */
 export interface FloodTarget {
   flood(what: string): void;

@@ -2,7 +2,7 @@ import type { FrameHandler } from '../http2/frame-reader.ts';
 import * as h2 from '../http2/frames.ts';
 import { HPACK_ERROR, HPACK_TOO_LARGE } from '../http2/hpack-decoder.ts';
 // PING, SETTINGS or empty DATA frames a server may send a second: what the server side allows a client.
-import { CONTROL_PER_SECOND } from '../http2/own-limits.ts';
+import { CONTROL_PER_SECOND, MAX_SETTINGS_ENTRIES } from '../http2/own-limits.ts';
 import type { OwnH2Session } from './own-h2-session.ts';
 
 /** Our receive windows (as the node engine's session): a paused response buffers at most this. */
@@ -222,6 +222,12 @@ export class OwnH2Frames implements FrameHandler {
     }
     if ((end - start) % 6 !== 0) return this.#fail(h2.E_FRAME_SIZE_ERROR, 'SETTINGS size');
     if (!this.#controlFrame('SETTINGS')) return false;
+    // More entries than nghttp2's client accepts (max_settings, the node engine): each window
+    // change walks every stream (Go CVE-2026-78669), so a server sending more is a flood.
+    if (end - start > 6 * MAX_SETTINGS_ENTRIES) {
+      this.#s.flood('SETTINGS entries');
+      return false;
+    }
     let grew = false;
     for (let p = start; p < end; p += 6) {
       const v = buf.readUInt32BE(p + 2);

@@ -13,6 +13,7 @@ import {
   E_ENHANCE_YOUR_CALM,
   F_GOAWAY,
   F_RST_STREAM,
+  S_INITIAL_WINDOW_SIZE,
   S_MAX_HEADER_LIST_SIZE,
 } from '../http2/frames.ts';
 import { H2Pool } from './h2-pool.ts';
@@ -38,12 +39,19 @@ function ok(p: RawPeer, id: number): void {
   p.writer.data(id, Buffer.from('ok'), 0, 2, true);
 }
 
+const MANY_WINDOW_CHANGES: readonly number[] = Array.from({ length: 33 }, (_, i) => [
+  S_INITIAL_WINDOW_SIZE,
+  65_535 + (i % 2),
+]).flat();
+
 describe('own HTTP/2 client: a backend that floods control frames', () => {
   const PING = Buffer.from('12345678');
   for (const [what, flood] of [
     ['PING', (p: RawPeer) => p.writer.ping(PING, 0)],
     ['SETTINGS', (p: RawPeer) => p.writer.settings([])],
     ['empty DATA', (p: RawPeer, id: number) => p.writer.data(id, Buffer.alloc(0), 0, 0, false)],
+    // One frame of 33 window changes: more entries than nghttp2 takes (Go CVE-2026-78669).
+    ['SETTINGS entries', (p: RawPeer) => p.writer.settings(MANY_WINDOW_CHANGES)],
   ] as const) {
     it(`ends the session with GOAWAY(ENHANCE_YOUR_CALM) after 5000 ${what} frames at once, and counts it`, async (t) => {
       let goaway = -1;

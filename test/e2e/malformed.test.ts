@@ -119,13 +119,28 @@ const HEAD_CASES: readonly Case[] = [
   // --- Host (RFC 9112 §3.2)
   { name: 'missing Host in HTTP/1.1', bytes: 'GET / HTTP/1.1\r\nX-A: b\r\n\r\n', status: 400 },
   { name: 'duplicate Host', bytes: `GET / HTTP/1.1\r\n${H}Host: other.test\r\n\r\n`, status: 400 },
-  ...['a b.test', 'a/b.test', 'user@m.test', 'm.test:99999', 'm.test:8x', '[::1', '[zz::1]', ':80'].map(
-    (v) => ({
-      name: `invalid Host ${JSON.stringify(v)}`,
-      bytes: `GET / HTTP/1.1\r\nHost: ${v}\r\n\r\n`,
-      status: 400,
-    }),
-  ),
+  // `a[::1]`, `[::1]a`: an IPv6 literal not the whole host (Go's net/url accepted such hosts
+  // until Go 1.26.1, CVE-2026-25679); brackets around no IPv6 address (Go 1.25.1, CVE-2025-47912).
+  ...[
+    'a b.test',
+    'a/b.test',
+    'user@m.test',
+    'm.test:99999',
+    'm.test:8x',
+    '[::1',
+    '[zz::1]',
+    ':80',
+    'a[::1]',
+    '[::1]a',
+    'a.test[::1]:80',
+    '[1.2.3.4]',
+    '[a.test]',
+    '[::ffff:1.2.3.4x]',
+  ].map((v) => ({
+    name: `invalid Host ${JSON.stringify(v)}`,
+    bytes: `GET / HTTP/1.1\r\nHost: ${v}\r\n\r\n`,
+    status: 400,
+  })),
   // --- expectations and limits
   { name: 'unsupported expectation', bytes: `POST / HTTP/1.1\r\n${H}Expect: magic\r\n\r\n`, status: 417 },
   {
@@ -174,6 +189,13 @@ const BODY_CASES: readonly Case[] = [
   {
     name: 'bare LF after the chunk data',
     bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5\r\nhello\n0\r\n\r\n`,
+    status: 400,
+  },
+  {
+    // Go's net/http took a bare LF as the end of a chunk-size line (CVE-2025-22871): with a
+    // front that reads it as part of the extension, the two frame the body differently.
+    name: 'bare LF inside a chunk extension',
+    bytes: `POST / HTTP/1.1\r\n${H}Transfer-Encoding: chunked\r\n\r\n5;a=b\nhello\r\n0\r\n\r\n`,
     status: 400,
   },
   {
