@@ -172,6 +172,8 @@ export abstract class ExchangeCore
    * the answer of the current try's server (which its service then counts as a try).
    */
   protected abstract catchError(status: number, fromServer?: boolean): boolean;
+  /** The address appended to X-Forwarded-For upstream, or null (OutgoingRequest.forwardedFor). */
+  abstract readonly forwardedFor: string | null;
   // The client side's part of ClientExchange, implemented where the upstream stream is known.
   abstract readonly canTakeBody: boolean;
   abstract readonly bodyError: string | null;
@@ -497,7 +499,7 @@ export abstract class ExchangeCore
         // resolved. Only requests whose tree has such a step come here.
         this.serviceStep = null;
         // A mirroring service above: its copies are the request as it got it (Traefik's).
-        this.mirror?.freeze(this.req, this.hostOverride ?? this.parsed.authority);
+        this.mirror?.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
         this.route = step.targetAfter(route);
         this.#runMiddlewares(route.middlewares.length);
         return;
@@ -611,6 +613,7 @@ export abstract class ExchangeCore
       req,
       host,
       body,
+      this.forwardedFor,
       this.ctx.ticker,
       this.ctx.logger,
       count,

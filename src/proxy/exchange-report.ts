@@ -39,19 +39,13 @@ export interface ReportedExchange {
 /**
  * Traefik's ClientHost: the X-Forwarded-For value the request arrived with, when it kept one (a
  * trusted peer's; an untrusted peer's is dropped), else the peer's address (pkg/middlewares/
- * accesslog/logger.go ServeHTTP). Ours has been extended with the peer by then
- * (proxy/forwarded.ts): that suffix comes off, unless the entry point's
- * `notAppendXForwardedFor` left the field as it came. Read only when a line is written.
+ * accesslog/logger.go ServeHTTP). The peer is never in the field: the proxy appends it only to
+ * the heads it writes upstream. A trusted peer's empty field (`X-Forwarded-For: `) is "" to
+ * Traefik's Get: the peer then. Read only when a line is written.
  */
 function clientHost(ex: ReportedExchange): string {
-  const ip = ex.clientIp;
   const xff = ex.req.headers.get('x-forwarded-for');
-  if (xff === undefined || xff === ip || xff === '') return ip;
-  if (!ex.req.forwardedForAppended) return xff;
-  const tail = `, ${ip}`;
-  if (!xff.endsWith(tail)) return xff;
-  // A trusted peer's empty field (`X-Forwarded-For: `) is "" to Traefik's Get: the peer then.
-  return xff.length === tail.length ? ip : xff.slice(0, -tail.length);
+  return xff === undefined || xff === '' ? ex.clientIp : xff;
 }
 
 function protocol(ex: ReportedExchange): string {
