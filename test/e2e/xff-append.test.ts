@@ -50,6 +50,7 @@ for (const engine of H2_ENGINES) {
     let flaky: Backend;
     let h2c: Awaited<ReturnType<typeof startH2c>>;
     let ws: WsBackend;
+    let auth: Backend;
     let proxy: ProxyProcess;
     let copied: () => void = () => {};
 
@@ -68,6 +69,10 @@ for (const engine of H2_ENGINES) {
       });
       h2c = await startH2c();
       ws = await startWsBackend();
+      auth = await startBackend((_req, res) => {
+        res.setHeader('X-Forwarded-For', '192.0.2.9');
+        res.end();
+      });
       proxy = await startProxy({
         env: engineEnv(engine),
         config: `entryPoints:
@@ -92,10 +97,14 @@ http:
     retry:  { rule: "Host(\`retry.test\`)", service: flaky, middlewares: [retry] }
     nil:    { rule: "Host(\`nil.test\`)", service: echo, middlewares: [nil] }
     del:    { rule: "Host(\`del.test\`)", service: echo, middlewares: [del] }
+    nilfa:  { rule: "Host(\`nilfa.test\`)", service: echo, middlewares: [nil, fa] }
+    nilre:  { rule: "Host(\`nilre.test\`)", service: echo, middlewares: [nil, fare] }
   middlewares:
     retry: { retry: { attempts: 2, status: ["502"] } }
     nil: { headers: { customRequestHeaders: { X-Forwarded-For: "" } } }
     del: { headers: { customRequestHeaders: { x-forwarded-for: "" } } }
+    fa: { forwardAuth: { address: "${auth.url}", trustForwardHeader: false, authResponseHeaders: [X-Forwarded-For] } }
+    fare: { forwardAuth: { address: "${auth.url}", trustForwardHeader: false, authResponseHeadersRegex: "^X-Forwarded-F" } }
   services:
     echo: { loadBalancer: { servers: [{ url: "${echo.url}" }] } }
     h2c: { loadBalancer: { servers: [{ url: "h2c://127.0.0.1:${h2c.port}" }] } }
@@ -109,7 +118,7 @@ http:
 
     after(async () => {
       await proxy?.stop();
-      await Promise.all([echo?.close(), copy?.close(), flaky?.close(), ws?.close()]);
+      await Promise.all([echo?.close(), copy?.close(), flaky?.close(), ws?.close(), auth?.close()]);
       await new Promise<void>((resolve) => (h2c ? h2c.server.close(() => resolve()) : resolve()));
     });
 
@@ -221,6 +230,16 @@ http:
       assert.deepEqual((await h1('trusted', 'nil.test', 'X-Forwarded-For: 203.0.113.5\r\n')).seen, [[]]);
       assert.deepEqual((await h1('trusted', 'del.test', 'X-Forwarded-For: 203.0.113.5\r\n')).seen, [
         ['127.0.0.1'],
+      ]);
+    });
+
+    it("undoes the nil field when forwardAuth's authResponseHeaders copy X-Forwarded-For onto the request", async () => {
+      // forward.go ServeHTTP: Del, then the auth answer's values; the proxy appends the peer to them.
+      assert.deepEqual((await h1('trusted', 'nilfa.test', 'X-Forwarded-For: 203.0.113.5\r\n')).seen, [
+        ['192.0.2.9, 127.0.0.1'],
+      ]);
+      assert.deepEqual((await h1('trusted', 'nilre.test', 'X-Forwarded-For: 203.0.113.5\r\n')).seen, [
+        ['192.0.2.9, 127.0.0.1'],
       ]);
     });
   });
