@@ -157,6 +157,12 @@ export abstract class ExchangeCore
   done = false;
   /** When the service took the request (Origin fields), set only when it is access-logged; else -1. */
   serviceAt = -1;
+  /**
+   * X-Forwarded-For as the request came to its router's middlewares (the access log's ClientHost),
+   * read only when it is access-logged; null when not read (then the field as it is at the end).
+   * A reference to the field's string: nothing is allocated.
+   */
+  arrivedForwardedFor: string | undefined | null = null;
   /** Set by an auth middleware (setClientUsername), for the access log; undefined for most. */
   clientUsername: string | undefined = undefined;
 
@@ -228,6 +234,10 @@ export abstract class ExchangeCore
       return;
     }
     this.route = route;
+    // Traefik's access log reads ClientHost before any router middleware may change the field
+    // (pkg/middlewares/accesslog/logger.go ServeHTTP, in the entry point's chain).
+    if (this.ctx.accessLog !== null && route.logged)
+      this.arrivedForwardedFor = this.req.headers.get('x-forwarded-for');
     // Overload: one field read on the plain path; the manager decides only under pressure or
     // for a request with a body (its memory budget).
     const gate = this.ctx.overload;

@@ -32,6 +32,8 @@ export interface ReportedExchange {
   readonly http2: boolean;
   /** `performance.now()` when the service took the request, when it did and is logged; else -1. */
   readonly serviceAt: number;
+  /** X-Forwarded-For before the router's middlewares (ExchangeCore), or null when not read. */
+  readonly arrivedForwardedFor: string | undefined | null;
   /** What an auth middleware set (Traefik's ClientUsername), or undefined. */
   readonly clientUsername: string | undefined;
 }
@@ -41,10 +43,13 @@ export interface ReportedExchange {
  * trusted peer's; an untrusted peer's is dropped), else the peer's address (pkg/middlewares/
  * accesslog/logger.go ServeHTTP). The peer is never in the field: the proxy appends it only to
  * the heads it writes upstream. A trusted peer's empty field (`X-Forwarded-For: `) is "" to
- * Traefik's Get: the peer then. Read only when a line is written.
+ * Traefik's Get: the peer then. The field as the router's middlewares got it (`arrivedForwardedFor`,
+ * before a headers middleware or forwardAuth changes it), else as it is now (a request that
+ * reached no router: nothing changed it).
  */
 function clientHost(ex: ReportedExchange): string {
-  const xff = ex.req.headers.get('x-forwarded-for');
+  const arrived = ex.arrivedForwardedFor;
+  const xff = arrived === null ? ex.req.headers.get('x-forwarded-for') : arrived;
   return xff === undefined || xff === '' ? ex.clientIp : xff;
 }
 
