@@ -71,7 +71,7 @@ function head(host: string, path: string, headers: [string, string][] = []): Req
     clientIp: '10.0.0.1',
     scheme: 'https',
     entryPoint: 'websecure',
-    forwardedForAppended: true,
+    omitForwardedFor: false,
   };
 }
 

@@ -93,7 +93,7 @@ export function explainRequestHead(input: ExplainInput): RequestHead | { readonl
     scheme,
     entryPoint: input.entryPoint,
     // No X-Forwarded-* are added here: the fields are the ones given.
-    forwardedForAppended: false,
+    omitForwardedFor: false,
   };
 }
 

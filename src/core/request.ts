@@ -31,11 +31,15 @@ export interface RequestHead {
   /** Entry point name the request arrived on. */
   readonly entryPoint: string;
   /**
-   * Whether the entry point appended `clientIp` to X-Forwarded-For (proxy/forwarded.ts): true
-   * unless its `forwardedHeaders.notAppendXForwardedFor`. Traefik's middlewares see the field
-   * before its proxy appends the peer, so readers that count hops leave that last entry out.
+   * Go's nil X-Forwarded-For: a headers middleware emptied the field under exactly that name
+   * (Traefik's pkg/middlewares/headers/header.go modifyCustomRequestHeaders sets it to nil), so
+   * the requests sent upstream carry none, the peer not appended either (Go's ReverseProxy,
+   * "nil now means don't populate the header"). False when the request is read; a later edit
+   * of the field (set, or removed under another spelling) makes it false again. The peer's
+   * address is otherwise appended when each upstream head is written, never to `headers`
+   * (OutgoingRequest.forwardedFor): routing, middlewares and plugins see the field without it.
    */
-  readonly forwardedForAppended: boolean;
+  omitForwardedFor: boolean;
   /** The TLS connection, one object per connection (same for each of its requests); undefined on cleartext. */
   readonly tls?: RequestTls | undefined;
 }

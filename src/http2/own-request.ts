@@ -48,7 +48,7 @@ export function streamExchange(
     scheme: ctx.scheme,
     entryPoint: ctx.name,
     tls: o.tls,
-    forwardedForAppended: ctx.appendForwardedFor,
+    omitForwardedFor: false,
   };
   applyForwardedHeaders(
     parsed.headers,
@@ -57,7 +57,6 @@ export function streamExchange(
     forwardedProto(ctx.scheme, parsed.upgrade),
     parsed.authority,
     parsed.hostPort,
-    ctx.appendForwardedFor,
     ctx.schemeHeaders,
   );
   return new Exchange(sink, ctx, parsed, req);

@@ -23,11 +23,12 @@ const CONNECTION_SPECIFIC: ReadonlySet<string> = new Set([
 ]);
 
 /**
- * Fields appended to every request once it is parsed (applyForwardedHeaders: X-Forwarded-For,
- * -Proto, -Host, -Port, X-Real-Ip, X-Forwarded-Server): room for them is kept in the header
- * list's arrays.
+ * Fields appended to every request once it is parsed (applyForwardedHeaders: X-Forwarded-Proto,
+ * -Host, -Port, X-Real-Ip, X-Forwarded-Server): room for them is kept in the header list's
+ * arrays. X-Forwarded-For is not among them: the peer is appended when each upstream head is
+ * written (OutgoingRequest.forwardedFor).
  */
-const FORWARDED_ROOM = 6;
+const FORWARDED_ROOM = 5;
 
 /**
  * The fields of the request being parsed, copied out at their size once it is known

@@ -152,7 +152,7 @@ export class H2Session implements StreamOwner, Timed {
       scheme: ctx.scheme,
       entryPoint: ctx.name,
       tls: this.#tls,
-      forwardedForAppended: ctx.appendForwardedFor,
+      omitForwardedFor: false,
     };
     applyForwardedHeaders(
       parsed.headers,
@@ -161,7 +161,6 @@ export class H2Session implements StreamOwner, Timed {
       forwardedProto(ctx.scheme, parsed.upgrade),
       parsed.authority,
       parsed.hostPort,
-      ctx.appendForwardedFor,
       ctx.schemeHeaders,
     );
     this.#queue.push(sink);

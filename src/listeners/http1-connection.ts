@@ -269,7 +269,7 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
             scheme: this.#ctx.scheme,
             entryPoint: this.#ctx.name,
             tls: this.#tls,
-            forwardedForAppended: this.#ctx.appendForwardedFor,
+            omitForwardedFor: false,
           };
           // Fields the client named in Connection are hop-by-hop (RFC 9110 §7.6.1): dropped
           // before routing and before we add our own fields (but `forwardedHeaders.connection`).
@@ -282,7 +282,6 @@ export class Http1Connection implements Http1SinkOwner, Timed, ReadTarget {
             forwardedProto(this.#ctx.scheme, r.upgrade),
             r.authority,
             r.hostPort,
-            this.#ctx.appendForwardedFor,
             this.#ctx.schemeHeaders,
           );
           const ex = new Exchange(this.#sink, this.#ctx, r, req);

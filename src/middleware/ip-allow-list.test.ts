@@ -4,10 +4,14 @@ import { middlewareSchemas } from '../config/dynamic/middlewares.ts';
 import { hostOf, maskIPv6 } from './ip-allow-list.ts';
 import { build, makeRequest } from './test-request.ts';
 
-/** A request from `peer` whose X-Forwarded-For, as the entry point leaves it, ends with the peer. */
+/**
+ * A request from `peer` with X-Forwarded-For as the entry point leaves it: a trusted peer's own,
+ * without the peer (Traefik's proxy appends that only to the request it sends upstream).
+ */
 function from(peer: string, forwardedFor: readonly string[] = []) {
-  const xff = [...forwardedFor, peer].join(', ');
-  return makeRequest('http://app.test/', { clientIp: peer, headers: [['X-Forwarded-For', xff]] });
+  const headers: [string, string][] =
+    forwardedFor.length === 0 ? [] : [['X-Forwarded-For', forwardedFor.join(', ')]];
+  return makeRequest('http://app.test/', { clientIp: peer, headers });
 }
 
 describe('ipAllowList', () => {
@@ -40,21 +44,20 @@ describe('ipAllowList', () => {
 
   it('checks the depth-th address from the right of X-Forwarded-For, and refuses when there is none', () => {
     const m = build('ipAllowList', { sourceRange: ['198.51.100.0/24'], ipStrategy: { depth: 2 } });
-    // The peer (a trusted proxy) appended by the entry point is not counted.
+    // The peer (a trusted proxy) is not in the field: depth 1 is its rightmost entry.
     assert.equal(m.onRequest?.(from('10.0.0.1', ['198.51.100.4', '203.0.113.9'])), undefined);
     assert.equal(m.onRequest?.(from('10.0.0.1', ['203.0.113.9', '198.51.100.4']))?.status, 403);
     // Too short: Traefik's strategy gives "" and the request is refused, never checked by its peer.
     assert.equal(m.onRequest?.(from('198.51.100.1', ['198.51.100.4']))?.status, 403);
   });
 
-  it('counts every X-Forwarded-For entry when the entry point appended none (notAppendXForwardedFor)', () => {
-    // Traefik's ipStrategy reads the field before its proxy would append the peer: with the
-    // option, the field is the trusted peer's own, and depth 1 is its rightmost entry.
+  it('counts every X-Forwarded-For entry: the field as the trusted peer sent it, without the peer', () => {
+    // Traefik's ipStrategy reads the field before its proxy appends the peer (to the upstream
+    // request only), notAppendXForwardedFor or not: depth 1 is the trusted peer's rightmost entry.
     const peerless = (xff: string) =>
       makeRequest('http://app.test/', {
         clientIp: '10.0.0.1',
         headers: [['X-Forwarded-For', xff]],
-        forwardedForAppended: false,
       });
     const depth = build('ipAllowList', { sourceRange: ['198.51.100.0/24'], ipStrategy: { depth: 1 } });
     assert.equal(depth.onRequest?.(peerless('203.0.113.9, 198.51.100.4')), undefined);
@@ -69,7 +72,7 @@ describe('ipAllowList', () => {
     assert.equal(ex.onRequest?.(peerless('198.51.100.4, 203.0.113.9')), undefined);
     assert.equal(ex.onRequest?.(peerless('203.0.113.9'))?.status, 403);
     // An untrusted peer's field was dropped, and none was added: nothing to find.
-    const none = makeRequest('http://app.test/', { clientIp: '198.51.100.4', forwardedForAppended: false });
+    const none = makeRequest('http://app.test/', { clientIp: '198.51.100.4' });
     assert.equal(depth.onRequest?.(none)?.status, 403);
   });
 

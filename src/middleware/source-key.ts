@@ -67,12 +67,10 @@ function host(req: RequestHead): string {
 
 /**
  * X-Forwarded-For as the peer sent it, its lines joined (as Traefik's entry point joins them,
- * forwardedheaders rewrite). The entry point has already appended the peer's own address (and
- * dropped the whole field from an untrusted peer), so the last entry is ours and is left out:
- * Traefik's middlewares see the field before its forwarder appends the peer, and `depth: 1`
- * means the rightmost address the trusted proxy in front of us reported. With the entry point's
- * `notAppendXForwardedFor` nothing was appended (`forwardedForAppended` false) and every entry is
- * the peer's, as Traefik's middlewares see them there too. `keepEmpty` keeps the
+ * forwardedheaders rewrite; the whole field dropped from an untrusted peer). The peer's own
+ * address is not in it: it is appended only when the request is written upstream, as Traefik's
+ * proxy does (pkg/proxy/httputil/proxy.go rewriteRequestBuilder), so `depth: 1` is the
+ * rightmost address the trusted proxy in front of us reported. `keepEmpty` keeps the
  * empty entries (`a, , b`) as '': Traefik's DepthStrategy counts them (its PoolStrategy skips
  * them), so a depth that lands on one finds no address.
  */
@@ -84,7 +82,6 @@ export function forwardedFor(req: RequestHead, keepEmpty = false): string[] {
       const t = part.trim();
       if (t !== '' || keepEmpty) out.push(t);
     }
-  if (req.forwardedForAppended) out.pop();
   return out;
 }
 

@@ -17,8 +17,6 @@ export interface TestRequestOptions {
   readonly headers?: ReadonlyArray<readonly [string, string]>;
   readonly clientIp?: string;
   readonly entryPoint?: string;
-  /** Whether the entry point appended `clientIp` to X-Forwarded-For (default true). */
-  readonly forwardedForAppended?: boolean;
 }
 
 /**
@@ -44,7 +42,7 @@ export function makeRequest(url: string, opts: TestRequestOptions = {}): Request
     clientIp: opts.clientIp ?? '192.0.2.10',
     scheme,
     entryPoint: opts.entryPoint ?? (scheme === 'https' ? 'websecure' : 'web'),
-    forwardedForAppended: opts.forwardedForAppended ?? true,
+    omitForwardedFor: false,
   };
 }
 

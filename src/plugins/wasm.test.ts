@@ -44,7 +44,7 @@ function request(init: Partial<RequestHead> & { fields?: [string, string][] } = 
     clientIp: init.clientIp ?? '127.0.0.1',
     scheme: 'http',
     entryPoint: 'web',
-    forwardedForAppended: true,
+    omitForwardedFor: false,
   };
 }
 

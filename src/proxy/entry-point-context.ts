@@ -48,7 +48,8 @@ export interface EntryPointContext {
   readonly connectionKept: ReadonlySet<string> | null;
   /**
    * Not `forwardedHeaders.notAppendXForwardedFor`: the peer's address is appended to
-   * X-Forwarded-For when a request is read (Traefik's proxy appends it on the way out).
+   * X-Forwarded-For when each upstream head is written (Exchange.forwardedFor), as Traefik's
+   * proxy appends it on the way out, never to the request's fields.
    */
   readonly appendForwardedFor: boolean;
   /** `forwardedHeaders.addXForwardedSchemeHeaders`: X-Forwarded-Scheme and X-Scheme set too. */

@@ -16,6 +16,11 @@ export class ErrorPageRequest implements OutgoingRequest {
   readonly bodyKind: BodyKind = BODY_NONE;
   readonly contentLength = 0;
   readonly upgrade = null;
+  /**
+   * No peer appended: Traefik's customerrors sends a request it made (newRequest, no
+   * RemoteAddr), so its proxy finds no address to add; the fields go as the request had them.
+   */
+  readonly forwardedFor = null;
   /** The status the client gets, whatever the page's own. */
   readonly status: number;
   #h1 = '';
@@ -28,7 +33,7 @@ export class ErrorPageRequest implements OutgoingRequest {
   }
 
   h1Fields(): string {
-    if (this.#h1 === '') this.#h1 = mirrorHeadTail(this.headers, this.method, 0);
+    if (this.#h1 === '') this.#h1 = mirrorHeadTail(this.headers, this.method, 0, null);
     return this.#h1;
   }
 }

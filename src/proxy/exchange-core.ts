@@ -164,6 +164,12 @@ export abstract class ExchangeCore
   done = false;
   /** When the service took the request (Origin fields), set only when it is access-logged; else -1. */
   serviceAt = -1;
+  /**
+   * X-Forwarded-For as the request came to its router's middlewares (the access log's ClientHost),
+   * read only when it is access-logged; null when not read (then the field as it is at the end).
+   * A reference to the field's string: nothing is allocated.
+   */
+  arrivedForwardedFor: string | undefined | null = null;
   /** Set by an auth middleware (setClientUsername), for the access log; undefined for most. */
   clientUsername: string | undefined = undefined;
   /**
@@ -184,6 +190,8 @@ export abstract class ExchangeCore
    * the answer of the current try's server (which its service then counts as a try).
    */
   protected abstract catchError(status: number, fromServer?: boolean): boolean;
+  /** The address appended to X-Forwarded-For upstream, or null (OutgoingRequest.forwardedFor). */
+  abstract readonly forwardedFor: string | null;
   // The client side's part of ClientExchange, implemented where the upstream stream is known.
   abstract readonly canTakeBody: boolean;
   abstract readonly bodyError: string | null;
@@ -238,6 +246,10 @@ export abstract class ExchangeCore
       return;
     }
     this.route = route;
+    // Traefik's access log reads ClientHost before any router middleware may change the field
+    // (pkg/middlewares/accesslog/logger.go ServeHTTP, in the entry point's chain).
+    if (this.ctx.accessLog !== null && route.logged)
+      this.arrivedForwardedFor = this.req.headers.get('x-forwarded-for');
     // Overload: one field read on the plain path; the manager decides only under pressure or
     // for a request with a body (its memory budget).
     const gate = this.ctx.overload;
@@ -509,7 +521,7 @@ export abstract class ExchangeCore
         // resolved. Only requests whose tree has such a step come here.
         this.serviceStep = null;
         // A mirroring service above: its copies are the request as it got it (Traefik's).
-        this.mirror?.freeze(this.req, this.hostOverride ?? this.parsed.authority);
+        this.mirror?.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
         this.route = step.targetAfter(route);
         this.#runMiddlewares(route.middlewares.length);
         return;
@@ -626,6 +638,7 @@ export abstract class ExchangeCore
       req,
       host,
       body,
+      this.forwardedFor,
       this.ctx.ticker,
       this.ctx.logger,
       count,

@@ -33,6 +33,8 @@ export interface ReportedExchange {
   readonly http2: boolean;
   /** `performance.now()` when the service took the request, when it did and is logged; else -1. */
   readonly serviceAt: number;
+  /** X-Forwarded-For before the router's middlewares (ExchangeCore), or null when not read. */
+  readonly arrivedForwardedFor: string | undefined | null;
   /** What an auth middleware set (Traefik's ClientUsername), or undefined. */
   readonly clientUsername: string | undefined;
   /** The response's fields as sent, kept only when the access log logs headers; else null. */
@@ -42,19 +44,16 @@ export interface ReportedExchange {
 /**
  * Traefik's ClientHost: the X-Forwarded-For value the request arrived with, when it kept one (a
  * trusted peer's; an untrusted peer's is dropped), else the peer's address (pkg/middlewares/
- * accesslog/logger.go ServeHTTP). Ours has been extended with the peer by then
- * (proxy/forwarded.ts): that suffix comes off, unless the entry point's
- * `notAppendXForwardedFor` left the field as it came. Read only when a line is written.
+ * accesslog/logger.go ServeHTTP). The peer is never in the field: the proxy appends it only to
+ * the heads it writes upstream. A trusted peer's empty field (`X-Forwarded-For: `) is "" to
+ * Traefik's Get: the peer then. The field as the router's middlewares got it (`arrivedForwardedFor`,
+ * before a headers middleware or forwardAuth changes it), else as it is now (a request that
+ * reached no router: nothing changed it).
  */
 function clientHost(ex: ReportedExchange): string {
-  const ip = ex.clientIp;
-  const xff = ex.req.headers.get('x-forwarded-for');
-  if (xff === undefined || xff === ip || xff === '') return ip;
-  if (!ex.req.forwardedForAppended) return xff;
-  const tail = `, ${ip}`;
-  if (!xff.endsWith(tail)) return xff;
-  // A trusted peer's empty field (`X-Forwarded-For: `) is "" to Traefik's Get: the peer then.
-  return xff.length === tail.length ? ip : xff.slice(0, -tail.length);
+  const arrived = ex.arrivedForwardedFor;
+  const xff = arrived === null ? ex.req.headers.get('x-forwarded-for') : arrived;
+  return xff === undefined || xff === '' ? ex.clientIp : xff;
 }
 
 /** Each TLS connection's client certificate subject, worked out once (null: none sent). */
@@ -171,8 +170,7 @@ export function captureServerRequest(span: RequestSpan, tracer: Tracer, ex: Repo
   // network.peer.*: the connection's peer (net.SplitHostPort(r.RemoteAddr)); client.address:
   // the first entry of X-Forwarded-For when there is one, else the peer, as Traefik v3.8's
   // CaptureServerRequest (PR #13444). The field only reaches it from a trusted peer (an
-  // untrusted one's is dropped first), and ours has the peer appended by then, which comes
-  // last: its first entry is the client's, or the peer when the client sent none.
+  // untrusted one's is dropped first); the peer is appended only upstream.
   span.setAttribute('network.peer.address', ex.clientIp);
   span.setAttribute('client.address', firstForwardedFor(h.get('x-forwarded-for')) ?? ex.clientIp);
   const port = ex.clientPort;

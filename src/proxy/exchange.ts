@@ -119,6 +119,16 @@ export class Exchange
   }
 
   /**
+   * The peer, appended to X-Forwarded-For as each try's head is written (Traefik's
+   * pkg/proxy/httputil/proxy.go rewriteRequestBuilder): not with the entry point's
+   * `notAppendXForwardedFor` (ShouldNotAppendXFF), nor after a headers middleware's nil field.
+   */
+  get forwardedFor(): string | null {
+    const req = this.req;
+    return req.omitForwardedFor || !this.ctx.appendForwardedFor ? null : req.clientIp;
+  }
+
+  /**
    * Built for each try, not kept: a kept string lives as long as the request, and under HTTP/2
    * (hundreds of requests in flight) whatever lives that long is promoted to the old generation
    * (docs/performance.md, "Garbage collection"); a retry builds it again.
@@ -128,7 +138,7 @@ export class Exchange
     // A buffered body goes with its length, however the client framed it.
     const framing: ParsedRequest =
       this.spool === null ? p : { ...p, bodyKind: BODY_LENGTH, contentLength: this.spool.length };
-    return upstreamHeadTail(this.req.headers, framing);
+    return upstreamHeadTail(this.req.headers, framing, this.forwardedFor);
   }
 
   // ---- UpstreamUser

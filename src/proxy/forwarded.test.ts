@@ -45,38 +45,37 @@ describe('applyForwardedHeaders', () => {
 
   it('replaces an untrusted peer’s forwarding fields with ours, keeping the order of the rest', () => {
     const h = spoofed();
-    applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', true, false);
+    applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', false);
+    // No X-Forwarded-For: Traefik's proxy adds the peer when it writes the request upstream.
     assert.deepEqual(h.lnames, [
       'host',
       'x-keep',
-      'x-forwarded-for',
       'x-forwarded-proto',
       'x-forwarded-host',
       'x-forwarded-port',
       'x-real-ip',
       'x-forwarded-server',
     ]);
-    assert.equal(h.get('x-forwarded-for'), '10.0.0.1');
     assert.equal(h.get('x-forwarded-server'), hostname());
   });
 
-  it('keeps a trusted peer’s fields and extends X-Forwarded-For', () => {
+  it('keeps a trusted peer’s fields, X-Forwarded-For without the peer', () => {
     const h = spoofed();
     h.append('X-Forwarded-For', '1.2.3.4');
-    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true, false);
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', false);
     assert.equal(h.get('x-forwarded-prefix'), '/admin');
     assert.equal(h.get('x_forwarded_for'), '6.6.6.6');
-    assert.equal(h.get('x-forwarded-for'), '1.2.3.4, 10.0.0.1');
+    assert.equal(h.get('x-forwarded-for'), '1.2.3.4');
     // Traefik's rewrite: always this proxy's host name, whatever the trusted peer sent.
     h.append('X-Forwarded-Server', 'upstream-proxy');
-    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true, false);
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', false);
     assert.deepEqual(h.getAll('x-forwarded-server'), [hostname()]);
   });
 
   it("sets X-Forwarded-Port as Traefik's forwardedPort: the Host's port, else 443 or 80 by the scheme", () => {
     const port = (trusted: boolean, scheme: string, hostPort: string, proto?: string): string | undefined => {
       const h = HeaderList.from(proto === undefined ? [] : [['X-Forwarded-Proto', proto]]);
-      applyForwardedHeaders(h, trusted, '10.0.0.1', scheme, 'a.test', hostPort, true, false);
+      applyForwardedHeaders(h, trusted, '10.0.0.1', scheme, 'a.test', hostPort, false);
       return h.get('x-forwarded-port');
     };
     assert.equal(port(false, 'http', '8080'), '8080');
@@ -95,7 +94,7 @@ describe('applyForwardedHeaders', () => {
       ['X-Forwarded-Port', ''],
       ['X-Real-Ip', ''],
     ]);
-    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test:8080', '8080', true, false);
+    applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test:8080', '8080', false);
     assert.deepEqual(h.getAll('x-forwarded-proto'), ['http']);
     assert.deepEqual(h.getAll('x-forwarded-host'), ['a.test:8080']);
     assert.deepEqual(h.getAll('x-forwarded-port'), ['8080']);
@@ -105,7 +104,7 @@ describe('applyForwardedHeaders', () => {
       ['X-Forwarded-Proto', 'https'],
       ['X-Forwarded-Proto', ''],
     ]);
-    applyForwardedHeaders(kept, true, '10.0.0.1', 'http', 'a.test', '', true, false);
+    applyForwardedHeaders(kept, true, '10.0.0.1', 'http', 'a.test', '', false);
     assert.deepEqual(kept.getAll('x-forwarded-proto'), ['https', '']);
     assert.deepEqual(kept.getAll('x-forwarded-port'), ['443']);
   });
@@ -117,7 +116,7 @@ describe('applyForwardedHeaders', () => {
         ['X-Scheme', 'https'],
         ['X-Forwarded-Proto', 'https'],
       ]);
-      applyForwardedHeaders(h, false, '10.0.0.1', 'ws', 'a.test', '', true, true);
+      applyForwardedHeaders(h, false, '10.0.0.1', 'ws', 'a.test', '', true);
       assert.deepEqual(h.getAll('x-forwarded-proto'), ['ws']);
       assert.deepEqual(h.getAll('x-forwarded-scheme'), ['ws']);
       assert.deepEqual(h.getAll('x-scheme'), ['ws']);
@@ -130,28 +129,28 @@ describe('applyForwardedHeaders', () => {
         ['X-Scheme', 'gopher'],
         ['X-Scheme', 'gopher'],
       ]);
-      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true, true);
+      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true);
       assert.deepEqual(h.getAll('x-forwarded-scheme'), ['https']);
       assert.deepEqual(h.getAll('x-scheme'), ['https']);
       const none = HeaderList.from([]);
-      applyForwardedHeaders(none, true, '10.0.0.1', 'https', 'a.test', '', true, true);
+      applyForwardedHeaders(none, true, '10.0.0.1', 'https', 'a.test', '', true);
       assert.deepEqual(none.getAll('x-forwarded-scheme'), ['https']);
       assert.deepEqual(none.getAll('x-scheme'), ['https']);
     });
 
     it("leaves a trusted peer's alone and adds none without the option", () => {
       const h = HeaderList.from([['X-Scheme', 'gopher']]);
-      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', true, false);
+      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', false);
       assert.deepEqual(h.getAll('x-scheme'), ['gopher']);
       assert.equal(h.has('x-forwarded-scheme'), false);
     });
   });
 
-  describe('notAppendXForwardedFor (append false)', () => {
-    it("drops an untrusted peer's X-Forwarded-For and sends none; X-Real-Ip is still the peer", () => {
+  describe('X-Forwarded-For: never extended with the peer here (the upstream heads are)', () => {
+    it("drops an untrusted peer's X-Forwarded-For; X-Real-Ip is the peer", () => {
       const h = spoofed();
       h.append('X-Forwarded-For', '1.2.3.4');
-      applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', false, false);
+      applyForwardedHeaders(h, false, '10.0.0.1', 'http', 'a.test', '', false);
       assert.deepEqual(h.lnames, [
         'host',
         'x-keep',
@@ -166,7 +165,7 @@ describe('applyForwardedHeaders', () => {
 
     it("keeps a trusted peer's X-Forwarded-For as it came, its lines joined into one", () => {
       const one = HeaderList.from([['x-forwarded-for', '1.2.3.4, 10.0.0.9']]);
-      applyForwardedHeaders(one, true, '10.0.0.1', 'http', 'a.test', '', false, false);
+      applyForwardedHeaders(one, true, '10.0.0.1', 'http', 'a.test', '', false);
       assert.deepEqual(one.getAll('x-forwarded-for'), ['1.2.3.4, 10.0.0.9']);
       assert.equal(one.get('x-real-ip'), '10.0.0.1');
       const two = HeaderList.from([
@@ -174,13 +173,13 @@ describe('applyForwardedHeaders', () => {
         ['X-Other', 'x'],
         ['X-Forwarded-For', '10.0.0.9'],
       ]);
-      applyForwardedHeaders(two, true, '10.0.0.1', 'http', 'a.test', '', false, false);
+      applyForwardedHeaders(two, true, '10.0.0.1', 'http', 'a.test', '', false);
       assert.deepEqual(two.getAll('x-forwarded-for'), ['1.2.3.4, 10.0.0.9']);
     });
 
     it('adds none for a trusted peer that sent none', () => {
       const h = HeaderList.from([['Host', 'a.test']]);
-      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', false, false);
+      applyForwardedHeaders(h, true, '10.0.0.1', 'http', 'a.test', '', false);
       assert.equal(h.has('x-forwarded-for'), false);
       assert.equal(h.get('x-real-ip'), '10.0.0.1');
     });

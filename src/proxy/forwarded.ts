@@ -38,17 +38,18 @@ function forwardedPort(hostPort: string, proto: string, own: string): string {
 const HOSTNAME = hostname();
 
 /**
- * X-Forwarded-* and X-Real-IP, as Traefik sets them. From an untrusted peer, whatever the client
+ * X-Forwarded-* and X-Real-IP, as Traefik's entry point sets them (pkg/middlewares/
+ * forwardedheaders/forwarded_header.go rewrite). From an untrusted peer, whatever the client
  * claimed is dropped (Forwarded too) and replaced: otherwise a client could forge its own address
- * for every IP-based decision behind us. From a trusted proxy, X-Forwarded-For is extended and
- * the other fields are kept when present. X-Forwarded-Server is always ours. `scheme` is our
- * X-Forwarded-Proto (ws/wss for a WebSocket handshake).
+ * for every IP-based decision behind us. From a trusted proxy, the fields are kept when present.
+ * X-Forwarded-Server is always ours. `scheme` is our X-Forwarded-Proto (ws/wss for a WebSocket
+ * handshake).
  *
- * `append` false (`forwardedHeaders.notAppendXForwardedFor`, Traefik v3.7): the peer's address
- * is not added to X-Forwarded-For, as Traefik's pkg/proxy/httputil rewriteRequestBuilder skips
- * its append when the entry point's forwardedheaders XForwarded set SetNotAppendXFF: a trusted
- * peer's field goes on as it came (its lines joined into one, forwardedheaders rewrite), an
- * untrusted peer's is dropped with the others and none is sent. X-Real-Ip is set all the same.
+ * X-Forwarded-For is not extended here: Traefik's entry point only joins a trusted peer's lines
+ * into one (and drops an untrusted peer's), and its proxy appends the peer's address when it
+ * writes each request upstream (pkg/proxy/httputil/proxy.go rewriteRequestBuilder, unless
+ * `forwardedHeaders.notAppendXForwardedFor`). Routers' rules, middlewares and plugins see the
+ * field without the peer; heads.ts and h2-fields.ts append it (OutgoingRequest.forwardedFor).
  *
  * `schemeHeaders` (`forwardedHeaders.addXForwardedSchemeHeaders`, Traefik v3.8): X-Forwarded-Scheme
  * and X-Scheme are set to the X-Forwarded-Proto the request goes on with (a trusted peer's first
@@ -62,12 +63,10 @@ export function applyForwardedHeaders(
   scheme: string,
   authority: string,
   hostPort: string,
-  append: boolean,
   schemeHeaders: boolean,
 ): void {
   if (!trusted) {
     headers.deleteWhere(isManagedForwardingField);
-    if (append) headers.appendLowered('X-Forwarded-For', 'x-forwarded-for', clientIp);
     headers.appendLowered('X-Forwarded-Proto', 'x-forwarded-proto', scheme);
     if (schemeHeaders) {
       headers.appendLowered('X-Forwarded-Scheme', 'x-forwarded-scheme', scheme);
@@ -79,10 +78,7 @@ export function applyForwardedHeaders(
     headers.appendLowered('X-Forwarded-Server', 'x-forwarded-server', HOSTNAME);
     return;
   }
-  if (append) {
-    const xff = headers.getAll('x-forwarded-for');
-    headers.set('X-Forwarded-For', xff.length === 0 ? clientIp : `${xff.join(', ')}, ${clientIp}`);
-  } else joinForwardedFor(headers);
+  joinForwardedFor(headers);
   // Traefik's rewrite fills each field the trusted peer left absent or empty (its Get reads the
   // first line, its Set replaces them all).
   let proto = headers.get('x-forwarded-proto');

@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { HeaderList } from '../core/headers.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
-import { responseFields } from './heads.ts';
+import { requestFieldLines, responseFields } from './heads.ts';
 
 function parse(head: string): ParsedResponse | null {
   const buf = Buffer.from(head, 'latin1');
@@ -74,5 +75,47 @@ describe('responseFields', () => {
     assert.equal(responseFields(r, true), 'X-A: 1\r\n');
     r.headers.set('X-A', '2');
     assert.equal(responseFields(r, false), 'X-A: 2\r\nContent-Length: 2\r\n');
+  });
+});
+
+describe('requestFieldLines', () => {
+  // Traefik's pkg/proxy/httputil/proxy.go rewriteRequestBuilder: Go's ReverseProxy appends the
+  // peer to what the outgoing X-Forwarded-For holds, its lines joined, and sets one field.
+  it('appends the peer to X-Forwarded-For where the field was, its lines joined into one', () => {
+    const h = HeaderList.from([
+      ['x-forwarded-for', '203.0.113.1'],
+      ['Connection', 'close'],
+      ['X-A', '1'],
+      ['X-Forwarded-For', '198.51.100.2'],
+    ]);
+    assert.equal(
+      requestFieldLines(h, '192.0.2.1'),
+      'X-Forwarded-For: 203.0.113.1, 198.51.100.2, 192.0.2.1\r\nX-A: 1\r\n',
+    );
+    // The list is not changed: each try, mirror or tunnel writes its own.
+    assert.deepEqual(h.getAll('x-forwarded-for'), ['203.0.113.1', '198.51.100.2']);
+  });
+
+  it("adds the peer alone to a request without the field, and a trusted peer's empty one keeps its place", () => {
+    assert.equal(
+      requestFieldLines(HeaderList.from([['X-A', '1']]), '::1'),
+      'X-A: 1\r\nX-Forwarded-For: ::1\r\n',
+    );
+    assert.equal(requestFieldLines(HeaderList.from([]), '::1'), 'X-Forwarded-For: ::1\r\n');
+    assert.equal(
+      requestFieldLines(HeaderList.from([['X-Forwarded-For', '']]), '192.0.2.1'),
+      'X-Forwarded-For: , 192.0.2.1\r\n',
+    );
+  });
+
+  it('writes the fields as they are without a peer (notAppendXForwardedFor, a nil field)', () => {
+    const h = HeaderList.from([
+      ['X-Forwarded-For', '203.0.113.1'],
+      ['X-Forwarded-For', '198.51.100.2'],
+    ]);
+    assert.equal(
+      requestFieldLines(h, null),
+      'X-Forwarded-For: 203.0.113.1\r\nX-Forwarded-For: 198.51.100.2\r\n',
+    );
   });
 });

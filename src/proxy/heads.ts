@@ -12,17 +12,42 @@ import { BODY_CHUNKED, BODY_LENGTH, type ParsedRequest } from '../http1/request-
 import type { UpstreamResponse } from '../upstream/stream.ts';
 
 /**
+ * The field lines of a request head sent upstream, hop-by-hop fields left out. `peer` (when not
+ * null) is appended to X-Forwarded-For as Traefik's proxy does for each request it writes
+ * (pkg/proxy/httputil/proxy.go rewriteRequestBuilder, Go's ReverseProxy): the field's lines
+ * joined with ", " and the peer after them, one `X-Forwarded-For` line where the first was; a
+ * request without the field gets one with the peer alone, after the others. Nothing is stored:
+ * the lines are only written, so each try, mirror copy or tunnel gets exactly one peer.
+ */
+export function requestFieldLines(headers: HeaderList, peer: string | null): string {
+  const { names, lnames, values } = headers;
+  let s = '';
+  let appended = peer === null;
+  for (let i = 0; i < names.length; i++) {
+    const ln = lnames[i]!;
+    if (isHopByHop(ln)) continue;
+    if (peer !== null && ln === 'x-forwarded-for') {
+      if (appended) continue; // a later line, joined into the first
+      appended = true;
+      let v = values[i]!;
+      for (let j = i + 1; j < names.length; j++) if (lnames[j] === 'x-forwarded-for') v += `, ${values[j]}`;
+      s += `X-Forwarded-For: ${v}, ${peer}\r\n`;
+      continue;
+    }
+    s += `${names[i]}: ${values[i]}\r\n`;
+  }
+  if (!appended) s += `X-Forwarded-For: ${peer}\r\n`;
+  return s;
+}
+
+/**
  * Header fields and framing of the upstream request, rebuilt from the parsed form; the request
  * line and Host come per attempt. Fields named in the client's Connection were removed on
  * arrival (Http1Connection): what carries such a name now was added by us or a middleware.
+ * `peer`: appended to X-Forwarded-For (requestFieldLines), or null.
  */
-export function upstreamHeadTail(headers: HeaderList, p: ParsedRequest): string {
-  const { names, lnames, values } = headers;
-  let s = '';
-  for (let i = 0; i < names.length; i++) {
-    if (isHopByHop(lnames[i]!)) continue;
-    s += `${names[i]}: ${values[i]}\r\n`;
-  }
+export function upstreamHeadTail(headers: HeaderList, p: ParsedRequest, peer: string | null): string {
+  let s = requestFieldLines(headers, peer);
   if (p.bodyKind === BODY_LENGTH) s += `Content-Length: ${p.contentLength}\r\n`;
   else if (p.bodyKind === BODY_CHUNKED) s += 'Transfer-Encoding: chunked\r\n';
   else if (p.method === 'POST' || p.method === 'PUT' || p.method === 'PATCH') s += 'Content-Length: 0\r\n';
@@ -36,13 +61,13 @@ export function upstreamHeadTail(headers: HeaderList, p: ParsedRequest): string 
  * Header fields of a mirrored copy of the request: like the upstream request's, but framed by
  * Content-Length over the recorded (de-chunked) body, or without a body at all.
  */
-export function mirrorHeadTail(headers: HeaderList, method: string, bodyLength: number): string {
-  const { names, lnames, values } = headers;
-  let s = '';
-  for (let i = 0; i < names.length; i++) {
-    if (isHopByHop(lnames[i]!)) continue;
-    s += `${names[i]}: ${values[i]}\r\n`;
-  }
+export function mirrorHeadTail(
+  headers: HeaderList,
+  method: string,
+  bodyLength: number,
+  peer: string | null,
+): string {
+  let s = requestFieldLines(headers, peer);
   if (bodyLength > 0 || method === 'POST' || method === 'PUT' || method === 'PATCH') {
     s += `Content-Length: ${bodyLength}\r\n`;
   }

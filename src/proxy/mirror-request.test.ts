@@ -64,7 +64,7 @@ function copyOf(head: string, body: Buffer | null): { copy: MirrorCopy; authorit
     if (name.toLowerCase() === 'host') authority = value;
     else if (name.toLowerCase() !== 'content-length') headers.append(name, value);
   }
-  return { copy: new MirrorCopy(method, target, headers, body), authority };
+  return { copy: new MirrorCopy(method, target, headers, body, null), authority };
 }
 
 /** Starts a mirror; `result` resolves on the first done call, `calls` counts every call. */

@@ -111,20 +111,30 @@ export class MirrorCopy implements OutgoingRequest {
   readonly contentLength: number;
   /** Mirrors never copy a protocol switch (a WebSocket handshake is not mirrored). */
   readonly upgrade = null;
+  /** The peer appended to each mirror's X-Forwarded-For, as to the request's own (or null). */
+  readonly forwardedFor: string | null;
   readonly body: Buffer | null;
   #h1 = '';
 
-  constructor(method: string, target: string, headers: HeaderList, body: Buffer | null) {
+  constructor(
+    method: string,
+    target: string,
+    headers: HeaderList,
+    body: Buffer | null,
+    forwardedFor: string | null,
+  ) {
     this.method = method;
     this.target = target;
     this.headers = headers;
+    this.forwardedFor = forwardedFor;
     this.body = body !== null && body.length > 0 ? body : null;
     this.contentLength = this.body === null ? 0 : this.body.length;
     this.bodyKind = this.body === null ? BODY_NONE : BODY_LENGTH;
   }
 
   h1Fields(): string {
-    if (this.#h1 === '') this.#h1 = mirrorHeadTail(this.headers, this.method, this.contentLength);
+    if (this.#h1 === '')
+      this.#h1 = mirrorHeadTail(this.headers, this.method, this.contentLength, this.forwardedFor);
     return this.#h1;
   }
 }

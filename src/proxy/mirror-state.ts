@@ -77,7 +77,13 @@ export class MirrorState {
    * clones of the request as it came (pkg/server/service/loadbalancer/mirror/mirror.go), so
    * what the main service's middlewares change never reaches a mirror. Null for most requests.
    */
-  #frozen: { method: string; target: string; headers: HeaderList; host: string } | null = null;
+  #frozen: {
+    method: string;
+    target: string;
+    headers: HeaderList;
+    host: string;
+    forwardedFor: string | null;
+  } | null = null;
 
   constructor(node: MirroringNode, req: RequestHead, hasBody: boolean) {
     this.node = node;
@@ -96,25 +102,32 @@ export class MirrorState {
     return this.#chosen.length === 0;
   }
 
-  /** Keeps the request as it is now for the copies (service middlewares are about to run). */
-  freeze(req: RequestHead, hostHeader: string): void {
+  /**
+   * Keeps the request as it is now for the copies (service middlewares are about to run).
+   * `forwardedFor`: the address each copy appends to X-Forwarded-For, or null.
+   */
+  freeze(req: RequestHead, hostHeader: string, forwardedFor: string | null): void {
     if (this.#frozen !== null || this.#chosen.length === 0) return;
     this.#frozen = {
       method: req.method,
       target: withQuery(req.path, req.query),
       headers: req.headers.clone(),
       host: hostHeader,
+      forwardedFor,
     };
   }
 
   /**
    * Sends the copies (at most once). `body` is the recorded request body, or null; `count`, with
-   * metrics on, counts each copy a server took on its service.
+   * metrics on, counts each copy a server took on its service. `forwardedFor`: the address each
+   * copy appends to X-Forwarded-For when its head is written (Traefik's mirror sends a clone of
+   * the request through its proxy, which appends the peer to each), or null.
    */
   start(
     req: RequestHead,
     hostHeader: string,
     body: Buffer | null,
+    forwardedFor: string | null,
     ticker: Ticker,
     logger: Logger,
     count: MirrorCount | null = null,
@@ -127,7 +140,8 @@ export class MirrorState {
     const method = f === null ? req.method : f.method;
     const target = f === null ? withQuery(req.path, req.query) : f.target;
     const headers = f === null ? req.headers : f.headers;
-    const copy = new MirrorCopy(method, target, headers, body);
+    if (f !== null) forwardedFor = f.forwardedFor;
+    const copy = new MirrorCopy(method, target, headers, body, forwardedFor);
     for (const i of this.#chosen) {
       const mirror = this.node.mirrors[i]!;
       const lb = mirror.node.resolve(req, DISCARD);
@@ -164,6 +178,7 @@ export class MirrorState {
               server.pathPrefix === '' ? target : joinTargetPath(server.pathPrefix, target),
               fields,
               body,
+              forwardedFor,
             ),
         host,
         { headers: this.node.compareHeaders, digest: this.node.compareBody, timeoutMs: MIRROR_TIMEOUT_MS },

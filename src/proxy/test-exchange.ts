@@ -369,7 +369,7 @@ export function harness(opts: HarnessOptions = {}): Harness {
         clientIp: sink.clientIp,
         scheme: 'http',
         entryPoint: 'web',
-        forwardedForAppended: true,
+        omitForwardedFor: false,
       };
       const ex = new Exchange(sink, ctx, p, req);
       ex.start();

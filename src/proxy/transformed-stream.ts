@@ -2,12 +2,12 @@ import type { Duplex } from 'node:stream';
 import type { ProxyError } from '../core/errors.ts';
 import { HeaderList } from '../core/headers.ts';
 import type { ResponseHead } from '../core/request.ts';
-import { isHopByHop } from '../http1/chars.ts';
 import { BODY_CHUNKED, BODY_NONE, type BodyKind } from '../http1/request-head.ts';
 import type { ResponseBodyKind } from '../http1/response-head.ts';
 import type { BodyTransform } from '../middleware/middleware.ts';
 import type { ConnectionOwner } from '../upstream/connection.ts';
 import type { OutgoingRequest, UpstreamResponse, UpstreamStream, UpstreamUser } from '../upstream/stream.ts';
+import { requestFieldLines } from './heads.ts';
 
 /** A response head after the transform: its body is re-framed, its trailers went into the body. */
 class TransformedResponse implements UpstreamResponse {
@@ -82,13 +82,13 @@ export class TransformedStream implements UpstreamStream, UpstreamUser, Outgoing
     return this.#out!.upgrade;
   }
 
+  get forwardedFor(): string | null {
+    return this.#out!.forwardedFor;
+  }
+
   h1Fields(): string {
     if (this.#h1 === '') {
-      const { names, lnames, values } = this.#headers;
-      let s = '';
-      for (let i = 0; i < names.length; i++) {
-        if (!isHopByHop(lnames[i]!)) s += `${names[i]}: ${values[i]}\r\n`;
-      }
+      let s = requestFieldLines(this.#headers, this.#out!.forwardedFor);
       if (this.bodyKind === BODY_CHUNKED) s += 'Transfer-Encoding: chunked\r\n';
       this.#h1 = `${s}\r\n`;
     }

@@ -23,6 +23,6 @@ export function request(spec: RequestSpec = {}): RequestHead {
     clientIp: spec.clientIp ?? '192.0.2.1',
     scheme: 'http',
     entryPoint: spec.entryPoint ?? 'web',
-    forwardedForAppended: true,
+    omitForwardedFor: false,
   };
 }

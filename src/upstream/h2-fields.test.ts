@@ -4,7 +4,12 @@ import { HeaderList } from '../core/headers.ts';
 import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type BodyKind } from '../http1/request-head.ts';
 import { h2RequestFields, h2Response, trailersObject } from './h2-fields.ts';
 
-function out(headers: [string, string][], bodyKind: BodyKind = BODY_NONE, contentLength = 0) {
+function out(
+  headers: [string, string][],
+  bodyKind: BodyKind = BODY_NONE,
+  contentLength = 0,
+  forwardedFor: string | null = null,
+) {
   return {
     method: 'POST',
     target: '/svc/Method?x=1',
@@ -12,6 +17,7 @@ function out(headers: [string, string][], bodyKind: BodyKind = BODY_NONE, conten
     bodyKind,
     contentLength,
     upgrade: null,
+    forwardedFor,
     h1Fields: () => '',
   };
 }
@@ -62,6 +68,34 @@ describe('HTTP/2 header mapping to upstreams', () => {
       'http',
     );
     assert.deepEqual(grpc.slice(8), ['content-type', 'application/grpc+proto', 'te', 'trailers']);
+  });
+
+  it("appends the peer to x-forwarded-for as Go's ReverseProxy does: its lines joined, one field", () => {
+    const fields = (h: [string, string][], peer: string | null) =>
+      h2RequestFields(out(h, BODY_NONE, 0, peer), 'b', 'http').slice(8);
+    assert.deepEqual(fields([['X-A', '1']], '192.0.2.1'), ['x-a', '1', 'x-forwarded-for', '192.0.2.1']);
+    assert.deepEqual(
+      fields(
+        [
+          ['X-Forwarded-For', '203.0.113.1'],
+          ['X-A', '1'],
+          ['x-forwarded-for', ''],
+        ],
+        '2001:db8::1',
+      ),
+      ['x-forwarded-for', '203.0.113.1, , 2001:db8::1', 'x-a', '1'],
+    );
+    // null (notAppendXForwardedFor, a nil field, forwardAuth's own): the lines as they are.
+    assert.deepEqual(
+      fields(
+        [
+          ['X-Forwarded-For', '203.0.113.1'],
+          ['X-Forwarded-For', '198.51.100.2'],
+        ],
+        null,
+      ),
+      ['x-forwarded-for', '203.0.113.1', 'x-forwarded-for', '198.51.100.2'],
+    );
   });
 
   it('frames a response by END_STREAM, method, status and Content-Length', () => {

@@ -19,18 +19,29 @@ import type { OutgoingRequest, UpstreamResponse } from './stream.ts';
 export function h2RequestFields(out: OutgoingRequest, authority: string, scheme: string): string[] {
   const raw = [':method', out.method, ':scheme', scheme, ':authority', authority, ':path', out.target];
   const { lnames, values } = out.headers;
+  // The peer goes after X-Forwarded-For's lines, joined into one, as on HTTP/1.1
+  // (proxy/heads.ts requestFieldLines; Traefik's pkg/proxy/httputil/proxy.go rewriteRequestBuilder).
+  const peer = out.forwardedFor;
+  let appended = peer === null;
   let trailers = false;
   for (let i = 0; i < lnames.length; i++) {
     const ln = lnames[i]!;
-    const v = values[i]!;
+    let v = values[i]!;
     if (ln === 'te') {
       if (hasToken(v, 'trailers')) trailers = true;
       continue;
     }
     if (isHopByHop(ln)) continue;
     if (ln === 'content-type' && v.startsWith('application/grpc')) trailers = true;
+    else if (peer !== null && ln === 'x-forwarded-for') {
+      if (appended) continue; // a later line, joined into the first
+      appended = true;
+      for (let j = i + 1; j < lnames.length; j++) if (lnames[j] === 'x-forwarded-for') v += `, ${values[j]}`;
+      v += `, ${peer}`;
+    }
     raw.push(ln, v);
   }
+  if (!appended) raw.push('x-forwarded-for', peer!);
   if (out.bodyKind === BODY_LENGTH) raw.push('content-length', String(out.contentLength));
   if (trailers) raw.push('te', 'trailers');
   return raw;

@@ -46,6 +46,7 @@ function request(target: string, bodyKind: BodyKind = BODY_NONE): OutgoingReques
     bodyKind,
     contentLength,
     upgrade: null,
+    forwardedFor: null,
     h1Fields: () => (contentLength > 0 ? 'Content-Length: 2\r\n\r\n' : '\r\n'),
   };
 }

@@ -60,6 +60,7 @@ class SlowUser implements UpstreamUser {
       bodyKind: upload.length > 0 ? BODY_CHUNKED : 0,
       contentLength: 0,
       upgrade: null,
+      forwardedFor: null,
       h1Fields: () => '\r\n',
     };
     this.done = new Promise((r) => {

@@ -35,6 +35,16 @@ export interface OutgoingRequest {
    */
   readonly upgrade: string | null;
   /**
+   * The address appended to X-Forwarded-For when the head is written (HTTP/1.1 and HTTP/2 alike),
+   * or null for none: Traefik's proxy appends the peer to each request it sends upstream
+   * (pkg/proxy/httputil/proxy.go rewriteRequestBuilder), not when the request arrives, so
+   * `headers` never carries it. Null with the entry point's `notAppendXForwardedFor`, after a
+   * headers middleware's nil X-Forwarded-For (RequestHead.omitForwardedFor), and for the
+   * requests Traefik builds itself (forwardAuth's, which sets the field on its own, and an error
+   * page's, whose request has no RemoteAddr).
+   */
+  readonly forwardedFor: string | null;
+  /**
    * The field lines of an HTTP/1.1 head (hop-by-hop fields dropped, framing fields added, final
    * CRLF included). Built once per request and kept, since every try over HTTP/1.1 sends the same.
    */

@@ -82,6 +82,7 @@ export class RecordingUser implements UpstreamUser {
       bodyKind,
       contentLength,
       upgrade: null,
+      forwardedFor: null,
       h1Fields: () => '\r\n',
     };
     this.done = new Promise((r) => {

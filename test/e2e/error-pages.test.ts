@@ -209,6 +209,10 @@ http:
     assert.equal(seen.authorization, 'Bearer secret');
     assert.equal(seen.cookie, 'session=1');
     assert.equal(seen['x-trace'], 't1');
+    // No peer appended to X-Forwarded-For: Traefik's customerrors sends a request it made
+    // (newRequest: no RemoteAddr), in which its proxy finds no address to add; the client's
+    // (untrusted) field was dropped at the entry point.
+    assert.equal(seen['x-forwarded-for'], undefined);
   });
 
   it('forwards only the listed fields (names in any case), and the Host', async () => {

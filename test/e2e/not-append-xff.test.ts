@@ -255,6 +255,23 @@ describe('forwardedHeaders.notAppendXForwardedFor: the access log', () => {
       ['trusted', '203.0.113.5, 127.0.0.1'],
     ]);
   });
+
+  it('logs ClientHost as X-Forwarded-For came to the router, before a headers middleware set it', async () => {
+    // Traefik's access log reads the field at the start of its handler, in the entry point's
+    // chain (accesslog/logger.go ServeHTTP), before the router's middlewares.
+    const r = await rawRequest(
+      proxy.ports['appending']!,
+      'GET /x HTTP/1.1\r\nHost: set.test\r\nX-Forwarded-For: 203.0.113.5\r\n\r\n',
+      { responses: 1, timeoutMs: 5000 },
+    );
+    assert.equal(r.responses[0]?.status, 200);
+    const lines = await waitForFileLines(join(proxy.dir, 'access.json'), 7);
+    const set = lines
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .filter((l) => l['RequestHost'] === 'set.test')
+      .map((l) => l['ClientHost']);
+    assert.deepEqual(set, ['203.0.113.5']);
+  });
 });
 
 describe('global.notAppendXForwardedFor (Traefik v3.7, read and unused there)', () => {

@@ -132,7 +132,8 @@ const forwardedHeaders = strictObject({
   /**
    * Traefik v3.7's (pkg/config/static/entrypoints.go ForwardedHeaders): the peer's address is not
    * appended to X-Forwarded-For; a trusted peer's field goes on as it came (its lines joined), an
-   * untrusted peer's is still dropped, so none is sent (proxy/forwarded.ts).
+   * untrusted peer's is still dropped, so none is sent (Exchange.forwardedFor null: nothing
+   * appended when the upstream heads are written, proxy/heads.ts and upstream/h2-fields.ts).
    */
   notAppendXForwardedFor: z.boolean().default(false),
   /**

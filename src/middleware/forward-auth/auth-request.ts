@@ -53,8 +53,10 @@ export interface AuthRequestOptions {
  * - `true`: the request's values are kept where present (X-Forwarded-For extended with the peer),
  *   the six set where absent, and `authRequestHeaders` always lets the X- fields through.
  * The request's X-Forwarded-* are what the entry point left (a client's own ones survive only
- * from trusted peers), and its X-Forwarded-For already ends with the peer unless the entry point
- * has `notAppendXForwardedFor` (forward.go appends the peer itself whatever that option says).
+ * from trusted peers); its X-Forwarded-For is without the peer (Traefik's proxy appends that when
+ * it writes a request upstream), and forward.go appends the peer itself, whatever the entry
+ * point's `notAppendXForwardedFor` says: the auth request sets its own field, and the upstream
+ * writers add nothing to it (`forwardedFor` null).
  */
 export class AuthRequest implements OutgoingRequest {
   readonly method: string;
@@ -63,6 +65,8 @@ export class AuthRequest implements OutgoingRequest {
   readonly bodyKind: BodyKind;
   readonly contentLength: number;
   readonly upgrade = null;
+  /** The field is set here, as forward.go writeHeader does: nothing more is appended. */
+  readonly forwardedFor = null;
   readonly body: Buffer | null;
 
   constructor(req: RequestHead, target: string, o: AuthRequestOptions, body: Buffer | null) {
@@ -93,14 +97,9 @@ export class AuthRequest implements OutgoingRequest {
     const host = src.get('host') || (req.hostPort === '' ? req.host : `${req.host}:${req.hostPort}`);
     const uri = withQuery(req.path, req.query);
     if (trust === true) {
-      // Traefik's "prior, clientIP" (forward.go writeHeader): the entry point has appended the
-      // peer already, unless its notAppendXForwardedFor (which forward.go does not read).
+      // Traefik's "prior, clientIP" (forward.go writeHeader), whatever notAppendXForwardedFor says.
       const xff = src.getAll('x-forwarded-for');
-      const prior = xff.length === 0 ? '' : xff.join(', ');
-      h.set(
-        'X-Forwarded-For',
-        xff.length === 0 ? req.clientIp : req.forwardedForAppended ? prior : `${prior}, ${req.clientIp}`,
-      );
+      h.set('X-Forwarded-For', xff.length === 0 ? req.clientIp : `${xff.join(', ')}, ${req.clientIp}`);
       if (!h.has('x-forwarded-method')) h.set('X-Forwarded-Method', req.method);
       if (!h.has('x-forwarded-proto')) h.set('X-Forwarded-Proto', req.scheme);
       if (!h.has('x-forwarded-port')) h.set('X-Forwarded-Port', forwardedPort(req, host));

@@ -194,13 +194,17 @@ export class ForwardAuthMiddleware implements Middleware, AuthVerdict {
     const req = call.req;
     const h = req.headers;
     const from = res.headers;
+    // Go's Del (and set) of X-Forwarded-For undoes a headers middleware's nil field before it
+    // (forward.go ServeHTTP): Traefik's proxy then appends the peer to it again.
     for (const ln of this.#copy) {
+      if (ln === 'x-forwarded-for') req.omitForwardedFor = false;
       h.delete(ln);
       for (let i = 0; i < from.lnames.length; i++)
         if (from.lnames[i] === ln) h.append(from.names[i]!, from.values[i]!);
     }
     const re = this.#regex;
     if (re !== null) {
+      if (req.omitForwardedFor && re.test('X-Forwarded-For')) req.omitForwardedFor = false;
       h.deleteWhere((ln) => re.test(canonicalHeaderKey(ln)));
       for (let i = 0; i < from.names.length; i++) {
         if (re.test(canonicalHeaderKey(from.lnames[i]!))) h.append(from.names[i]!, from.values[i]!);

@@ -28,22 +28,21 @@ function applyEdits(headers: HeaderList, edits: readonly HeaderEdit[]): void {
 
 /**
  * customRequestHeaders. X-Forwarded-For is the one field Traefik's proxy still changes after the
- * middlewares (it appends the client's address, which ours did when the request was parsed): a
- * value set here reaches the backend with the address after it; an empty value under exactly
- * the name `X-Forwarded-For` leaves the field out (Traefik sets it to nil, which its proxy
- * honours), under another spelling it leaves the address alone. On an entry point with
- * `notAppendXForwardedFor` the proxy appends nothing (pkg/proxy/httputil rewriteRequestBuilder,
- * ShouldNotAppendXFF): the value goes as set, and an empty one removes the field.
+ * middlewares: it appends the peer's address to whatever the field holds when it writes the
+ * request upstream (pkg/proxy/httputil/proxy.go rewriteRequestBuilder), as ours does
+ * (OutgoingRequest.forwardedFor). So a value set here reaches the backend with the peer after
+ * it, and one removed under another spelling (`x-forwarded-for: ""`, Header.Del) comes back as
+ * the peer alone; an empty value under exactly the name `X-Forwarded-For` is Go's nil field
+ * (pkg/middlewares/headers/header.go modifyCustomRequestHeaders), which Go's ReverseProxy leaves
+ * out, the peer with it (`omitForwardedFor`). Any later edit of the field undoes that, as a Set
+ * or Del does in Go.
  */
 function applyRequestEdits(req: RequestHead, edits: readonly HeaderEdit[]): void {
   const headers = req.headers;
   for (let i = 0; i < edits.length; i++) {
     const [name, lname, value] = edits[i]!;
-    if (lname === 'x-forwarded-for' && req.forwardedForAppended) {
-      if (value !== '') headers.set(name, `${value}, ${req.clientIp}`);
-      else if (name === 'X-Forwarded-For') headers.delete(lname);
-      else headers.set(name, req.clientIp);
-    } else if (value === '') headers.delete(lname);
+    if (lname === 'x-forwarded-for') req.omitForwardedFor = value === '' && name === 'X-Forwarded-For';
+    if (value === '') headers.delete(lname);
     else headers.set(name, value);
   }
 }

@@ -16,7 +16,7 @@ export function requestHead(
     clientIp: '127.0.0.1',
     scheme: 'http',
     entryPoint: 'web',
-    forwardedForAppended: true,
+    omitForwardedFor: false,
   };
 }
 
