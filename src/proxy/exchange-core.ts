@@ -39,6 +39,9 @@ import { SpoolSink } from './request-spool.ts';
 import { RequestTrace } from './request-trace.ts';
 import type { RetryState } from './retry-state.ts';
 
+/** The bytes of a body read for a failover's `errors` kept in memory before a file takes the rest. */
+const FAILOVER_MEM_BYTES = 1 << 20;
+
 /** `#suspendedAt` while the request waits in its service's queue (`maxInFlight`). */
 const SERVICE_QUEUE = 1 << 30;
 
@@ -147,6 +150,8 @@ export abstract class ExchangeCore
   #awaitingBody = false;
   /** A middleware waiting for the whole request body (`readBody`), or null. */
   #bodyReader: ((body: Buffer) => void) | null = null;
+  /** The body is being read whole for a failover's `errors` (then the service's admission). */
+  #failoverSpool = false;
   status = 0;
   /**
    * With metrics on: the answer's grpc-status (its head's, else its trailers'), the `code` label
@@ -350,12 +355,38 @@ export abstract class ExchangeCore
 
   #bodySpooled(): void {
     if (this.done || this.#spoolFailed(this.spool!)) return;
-    this.mwRan = this.route!.middlewares.length;
     try {
-      this.#dispatch();
+      if (this.#failoverSpool) this.#admit(this.service!);
+      else {
+        this.mwRan = this.route!.middlewares.length;
+        this.#dispatch();
+      }
     } catch (e) {
       this.onInternalError(e);
     }
+  }
+
+  /**
+   * A failover with `errors` (Traefik v3.7) took the request to its main service: the body is
+   * read whole first, so that the fallback can get it again, as Traefik's failover.go ServeHTTP
+   * reads it with mirror.NewReusableRequest before calling the main handler: past
+   * `maxRequestBodyBytes` (< 0: no limit) the answer is 413 and no server is asked. Past 1 MiB
+   * the bytes go to a temporary file (Traefik keeps them in memory), as the buffering
+   * middleware's; the memory part counts in the request-body budget.
+   */
+  #spoolForFailover(max: number): void {
+    const limit = max < 0 ? -1 : max;
+    if (this.#announcedOver(limit)) {
+      this.#refuseBody(413);
+      return;
+    }
+    this.#failoverSpool = true;
+    this.#startSpool(
+      new SpooledBody(FAILOVER_MEM_BYTES, this.body!.budget),
+      limit,
+      413,
+      "the failover's errors.maxRequestBodyBytes",
+    );
   }
 
   abstract onUpstreamDrain(): void;
@@ -515,6 +546,16 @@ export abstract class ExchangeCore
       return;
     }
     this.service = lb;
+    const fo = this.failover;
+    if (fo !== null && fo.errors !== null && this.body !== null && this.spool === null) {
+      this.#spoolForFailover(fo.errors.maxRequestBodyBytes);
+      return;
+    }
+    this.#admit(lb);
+  }
+
+  /** The service's admission (its `maxInFlight` queue), then the request is forwarded. */
+  #admit(lb: ServiceRuntime): void {
     const adm = lb.admission;
     if (adm !== null) {
       const r = enterLimit(adm, '', this, this.ctx.ticker.now, unavailable(adm.retryAfter));

@@ -1,0 +1,198 @@
+import assert from 'node:assert/strict';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { after, before, describe, it } from 'node:test';
+import { curl } from '../helpers/curl.ts';
+import { freePort } from '../helpers/free-port.ts';
+import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
+
+/*
+ * The failover service's `errors` (Traefik v3.7, PR #12596: pkg/server/service/loadbalancer/
+ * failover/failover.go and response_writer.go), through the real proxy with real backends:
+ * a main answer whose status is listed is dropped and the request (any method, its body read
+ * whole first) goes to the fallback; a body over `maxRequestBodyBytes` is 413 before any server
+ * is asked; our own failures of the main service (502 for a refused connection) count.
+ */
+
+interface Seen {
+  readonly method: string;
+  readonly url: string;
+  readonly body: string;
+}
+
+/** A backend that records what it got and answers with `status` and its name. */
+class Backend {
+  readonly seen: Seen[] = [];
+  readonly #server: Server;
+
+  private constructor(server: Server) {
+    this.#server = server;
+  }
+
+  static async start(name: string, status: number | ((req: IncomingMessage) => number)): Promise<Backend> {
+    let self: Backend | undefined;
+    const server = createServer((req: IncomingMessage, res: ServerResponse) => {
+      const chunks: Buffer[] = [];
+      req.on('data', (c: Buffer) => chunks.push(c));
+      req.on('end', () => {
+        self!.seen.push({
+          method: req.method ?? '',
+          url: req.url ?? '',
+          body: Buffer.concat(chunks).toString(),
+        });
+        res.statusCode = typeof status === 'number' ? status : status(req);
+        res.setHeader('x-from', name);
+        res.end(`${name} ${res.statusCode}`);
+      });
+    });
+    self = new Backend(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return self;
+  }
+
+  get url(): string {
+    return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  urls(): string[] {
+    return this.seen.map((s) => s.url);
+  }
+
+  close(): Promise<void> {
+    this.#server.closeAllConnections();
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+}
+
+describe('failover errors (Traefik v3.7)', () => {
+  let main503: Backend;
+  let main404: Backend;
+  let fallback: Backend;
+  let failing: Backend;
+  let proxy: ProxyProcess;
+  let base = '';
+  let closed = 0;
+
+  before(async () => {
+    [main503, main404, fallback, failing] = await Promise.all([
+      Backend.start('main', 503),
+      Backend.start('main404', 404),
+      Backend.start('fallback', 200),
+      Backend.start('failing', 500),
+    ]);
+    closed = await freePort();
+    const svc = (name: string, url: string): string =>
+      `    ${name}: { loadBalancer: { servers: [{ url: "${url}" }] } }\n`;
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  routers:
+    r1: { rule: "PathPrefix(\`/fo\`)", service: fo }
+    r2: { rule: "PathPrefix(\`/small\`)", service: small }
+    r3: { rule: "PathPrefix(\`/notlisted\`)", service: notlisted }
+    r4: { rule: "PathPrefix(\`/refused\`)", service: refused }
+    r5: { rule: "PathPrefix(\`/bothfail\`)", service: bothfail }
+    r6: { rule: "PathPrefix(\`/nostatus\`)", service: nostatus }
+    r7: { rule: "PathPrefix(\`/fbrefused\`)", service: fbrefused }
+  services:
+${svc('main', main503.url)}${svc('main404', main404.url)}${svc('fallback', fallback.url)}${svc('failing', failing.url)}${svc('down', `http://127.0.0.1:${closed}`)}
+    fo: { failover: { service: main, fallback: fallback, errors: { status: ["500-504"] } } }
+    small: { failover: { service: main, fallback: fallback, errors: { status: ["503"], maxRequestBodyBytes: 10 } } }
+    notlisted: { failover: { service: main404, fallback: fallback, errors: { status: ["500-599"] } } }
+    refused: { failover: { service: down, fallback: fallback, errors: { status: ["502"] } } }
+    bothfail: { failover: { service: main, fallback: failing, errors: { status: ["500-599"] } } }
+    nostatus: { failover: { service: main, fallback: fallback, errors: { maxRequestBodyBytes: 5 } } }
+    fbrefused: { failover: { service: main, fallback: down, errors: { status: ["503"] } } }
+`,
+    });
+    const rejected = proxy.logs.filter((l) => l.msg === 'configuration rejected' || l.level === 'error');
+    assert.deepEqual(rejected, [], 'the configuration loads');
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([main503, main404, fallback, failing].map((b) => b?.close()));
+  });
+
+  it('replays a POST and its body to the fallback when the main service answers a listed status', async () => {
+    const r = await curl(['--data-binary', 'hello body', `${base}/fo/post`]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'fallback 200');
+    assert.deepEqual(r.headers['x-from'], ['fallback'], "none of the main answer's fields");
+    const m = main503.seen.find((s) => s.url === '/fo/post');
+    const f = fallback.seen.find((s) => s.url === '/fo/post');
+    assert.deepEqual(m, { method: 'POST', url: '/fo/post', body: 'hello body' });
+    assert.deepEqual(f, { method: 'POST', url: '/fo/post', body: 'hello body' });
+  });
+
+  it('replays a chunked upload whole', async () => {
+    const body = 'x'.repeat(200_000);
+    const r = await curl(['-H', 'Transfer-Encoding: chunked', '--data-binary', '@-', `${base}/fo/chunked`], {
+      stdin: Buffer.from(body),
+    });
+    assert.equal(r.status, 200);
+    assert.equal(fallback.seen.find((s) => s.url === '/fo/chunked')?.body, body);
+    assert.equal(main503.seen.find((s) => s.url === '/fo/chunked')?.body, body);
+  });
+
+  it("passes the main service's answer through when its status is not listed", async () => {
+    const r = await curl(['-X', 'DELETE', `${base}/notlisted/x`]);
+    assert.equal(r.status, 404);
+    assert.equal(r.body.toString(), 'main404 404');
+    assert.ok(!fallback.urls().includes('/notlisted/x'));
+  });
+
+  it('answers 413 for a body over maxRequestBodyBytes, before any server is asked', async () => {
+    const over = await curl(['--data-binary', '12345678901', `${base}/small/over`]);
+    assert.equal(over.status, 413);
+    const chunked = await curl(
+      ['-H', 'Transfer-Encoding: chunked', '--data-binary', '@-', `${base}/small/over-chunked`],
+      { stdin: Buffer.from('12345678901') },
+    );
+    assert.equal(chunked.status, 413);
+    const at = await curl(['--data-binary', '1234567890', `${base}/small/at`]);
+    assert.equal(at.status, 200, 'a body of exactly maxRequestBodyBytes goes');
+    assert.equal(fallback.seen.find((s) => s.url === '/small/at')?.body, '1234567890');
+    for (const b of [main503, fallback]) {
+      assert.ok(!b.urls().some((u) => u.startsWith('/small/over')), 'no server saw the large bodies');
+    }
+  });
+
+  it("sends the request to the fallback when the main service's connection is refused (502)", async () => {
+    const r = await curl(['--data-binary', 'abc', `${base}/refused/x`]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'fallback 200');
+    assert.deepEqual(
+      fallback.seen.find((s) => s.url === '/refused/x'),
+      {
+        method: 'POST',
+        url: '/refused/x',
+        body: 'abc',
+      },
+    );
+  });
+
+  it("gives the client the fallback's answer when the fallback fails too", async () => {
+    const r = await curl([`${base}/bothfail/x`]);
+    assert.equal(r.status, 500);
+    assert.equal(r.body.toString(), 'failing 500');
+    assert.ok(main503.urls().includes('/bothfail/x'));
+  });
+
+  it('answers 502 when the fallback cannot be reached either', async () => {
+    const r = await curl(['--data-binary', 'abc', `${base}/fbrefused/x`]);
+    assert.equal(r.status, 502);
+    assert.ok(main503.urls().includes('/fbrefused/x'));
+  });
+
+  it('fails nothing over, and limits no body, without errors.status', async () => {
+    const r = await curl(['--data-binary', 'longer than five', `${base}/nostatus/x`]);
+    assert.equal(r.status, 503);
+    assert.equal(r.body.toString(), 'main 503');
+    assert.ok(!fallback.urls().includes('/nostatus/x'));
+  });
+});
