@@ -42,6 +42,19 @@ import type { RetryState } from './retry-state.ts';
 /** The bytes of a body read for a failover's `errors` kept in memory before a file takes the rest. */
 const FAILOVER_MEM_BYTES = 1 << 20;
 
+/**
+ * A body over a failover's `errors.maxRequestBodyBytes`: Traefik's failover.go answers
+ * http.Error(w, "Request body too large", 413) (the text and a newline, plain text, nosniff).
+ */
+const FAILOVER_TOO_LARGE: DirectResponse = {
+  status: 413,
+  headers: [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['X-Content-Type-Options', 'nosniff'],
+  ],
+  body: 'Request body too large\n',
+};
+
 /** `#suspendedAt` while the request waits in its service's queue (`maxInFlight`). */
 const SERVICE_QUEUE = 1 << 30;
 
@@ -377,7 +390,8 @@ export abstract class ExchangeCore
   #spoolForFailover(max: number): void {
     const limit = max < 0 ? -1 : max;
     if (this.#announcedOver(limit)) {
-      this.#refuseBody(413);
+      this.closeAfter = true;
+      this.respondDirect(FAILOVER_TOO_LARGE);
       return;
     }
     this.#failoverSpool = true;
@@ -668,7 +682,7 @@ export abstract class ExchangeCore
   failBody(reason: string, status = 400): void {
     if (this.done) return;
     this.ctx.logger.debug('bad request body', { reason, entryPoint: this.ctx.name });
-    this.abandon(status, true);
+    this.abandon(status, true, status === 413 && this.#failoverSpool ? FAILOVER_TOO_LARGE : undefined);
   }
 
   /**
@@ -687,7 +701,7 @@ export abstract class ExchangeCore
   }
 
   /** Drops the upstream side; answers `status` when nothing was sent yet, else breaks the connection. */
-  protected abandon(status: number, runMiddlewares: boolean): void {
+  protected abandon(status: number, runMiddlewares: boolean, answer?: DirectResponse): void {
     this.dropTry();
     this.closeAfter = true;
     if (this.responseStarted) {
@@ -695,7 +709,7 @@ export abstract class ExchangeCore
       this.finish();
       return;
     }
-    this.respondDirect({ status, body: statusText(status) }, runMiddlewares);
+    this.respondDirect(answer ?? { status, body: statusText(status) }, runMiddlewares);
   }
 
   /**

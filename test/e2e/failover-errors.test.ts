@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, createServer as createNetServer, type Server as NetServer } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { curl } from '../helpers/curl.ts';
 import { freePort } from '../helpers/free-port.ts';
@@ -64,6 +64,20 @@ class Backend {
   }
 }
 
+/** A raw backend that answers every request with a 103 Early Hints, then `status`. */
+async function earlyHints(status: number): Promise<{ server: NetServer; url: string }> {
+  const server = createNetServer((sock) => {
+    sock.once('data', () => {
+      sock.end(
+        'HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n' +
+          `HTTP/1.1 ${status} X\r\nContent-Length: 5\r\nConnection: close\r\n\r\nhints`,
+      );
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
 describe('failover errors (Traefik v3.7)', () => {
   let main503: Backend;
   let main404: Backend;
@@ -72,8 +86,12 @@ describe('failover errors (Traefik v3.7)', () => {
   let proxy: ProxyProcess;
   let base = '';
   let closed = 0;
+  let hints503: { server: NetServer; url: string };
+  let hints200: { server: NetServer; url: string };
 
   before(async () => {
+    hints503 = await earlyHints(503);
+    hints200 = await earlyHints(200);
     [main503, main404, fallback, failing] = await Promise.all([
       Backend.start('main', 503),
       Backend.start('main404', 404),
@@ -97,8 +115,13 @@ http:
     r5: { rule: "PathPrefix(\`/bothfail\`)", service: bothfail }
     r6: { rule: "PathPrefix(\`/nostatus\`)", service: nostatus }
     r7: { rule: "PathPrefix(\`/fbrefused\`)", service: fbrefused }
+    r8: { rule: "PathPrefix(\`/hints-plain\`)", service: hints200 }
+    r9: { rule: "PathPrefix(\`/hints-fo\`)", service: hintsfo }
+    r10: { rule: "PathPrefix(\`/hints-ok\`)", service: hintsok }
   services:
-${svc('main', main503.url)}${svc('main404', main404.url)}${svc('fallback', fallback.url)}${svc('failing', failing.url)}${svc('down', `http://127.0.0.1:${closed}`)}
+${svc('main', main503.url)}${svc('main404', main404.url)}${svc('fallback', fallback.url)}${svc('failing', failing.url)}${svc('down', `http://127.0.0.1:${closed}`)}${svc('hints503', hints503.url)}${svc('hints200', hints200.url)}
+    hintsfo: { failover: { service: hints503, fallback: fallback, errors: { status: ["503"] } } }
+    hintsok: { failover: { service: hints200, fallback: fallback, errors: { status: ["503"] } } }
     fo: { failover: { service: main, fallback: fallback, errors: { status: ["500-504"] } } }
     small: { failover: { service: main, fallback: fallback, errors: { status: ["503"], maxRequestBodyBytes: 10 } } }
     notlisted: { failover: { service: main404, fallback: fallback, errors: { status: ["500-599"] } } }
@@ -116,6 +139,7 @@ ${svc('main', main503.url)}${svc('main404', main404.url)}${svc('fallback', fallb
   after(async () => {
     await proxy?.stop();
     await Promise.all([main503, main404, fallback, failing].map((b) => b?.close()));
+    for (const h of [hints503, hints200]) h?.server.close();
   });
 
   it('replays a POST and its body to the fallback when the main service answers a listed status', async () => {
@@ -149,11 +173,15 @@ ${svc('main', main503.url)}${svc('main404', main404.url)}${svc('fallback', fallb
   it('answers 413 for a body over maxRequestBodyBytes, before any server is asked', async () => {
     const over = await curl(['--data-binary', '12345678901', `${base}/small/over`]);
     assert.equal(over.status, 413);
+    // Traefik's http.Error(w, "Request body too large", 413).
+    assert.equal(over.body.toString(), 'Request body too large\n');
+    assert.deepEqual(over.headers['content-type'], ['text/plain; charset=utf-8']);
     const chunked = await curl(
       ['-H', 'Transfer-Encoding: chunked', '--data-binary', '@-', `${base}/small/over-chunked`],
       { stdin: Buffer.from('12345678901') },
     );
     assert.equal(chunked.status, 413);
+    assert.equal(chunked.body.toString(), 'Request body too large\n');
     const at = await curl(['--data-binary', '1234567890', `${base}/small/at`]);
     assert.equal(at.status, 200, 'a body of exactly maxRequestBodyBytes goes');
     assert.equal(fallback.seen.find((s) => s.url === '/small/at')?.body, '1234567890');
@@ -187,6 +215,21 @@ ${svc('main', main503.url)}${svc('main404', main404.url)}${svc('fallback', fallb
     const r = await curl(['--data-binary', 'abc', `${base}/fbrefused/x`]);
     assert.equal(r.status, 502);
     assert.ok(main503.urls().includes('/fbrefused/x'));
+  });
+
+  it("drops the main service's 1xx answers (103 Early Hints), as Traefik's failover writer does", async () => {
+    // The control: without a failover, the 103 reaches the client.
+    const plain = await curl(['-v', `${base}/hints-plain/x`]);
+    assert.equal(plain.status, 200);
+    assert.match(plain.stderr, /< HTTP\/1\.1 103/);
+    const fo = await curl(['-v', `${base}/hints-fo/x`]);
+    assert.equal(fo.status, 200);
+    assert.equal(fo.body.toString(), 'fallback 200');
+    assert.doesNotMatch(fo.stderr, /< HTTP\/1\.1 103/);
+    const ok = await curl(['-v', `${base}/hints-ok/x`]);
+    assert.equal(ok.status, 200);
+    assert.equal(ok.body.toString(), 'hints');
+    assert.doesNotMatch(ok.stderr, /< HTTP\/1\.1 103/);
   });
 
   it('fails nothing over, and limits no body, without errors.status', async () => {
