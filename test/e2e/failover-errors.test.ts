@@ -239,3 +239,49 @@ ${svc('main', main503.url)}${svc('main404', main404.url)}${svc('fallback', fallb
     assert.ok(!fallback.urls().includes('/nostatus/x'));
   });
 });
+
+describe('failover statusCodes (ours) with a fallback that has no usable server', () => {
+  let proxy: ProxyProcess;
+  let closed = 0;
+  // A large body, so that it is still streaming when the head is judged.
+  const big = 'y'.repeat(300_000);
+  const server = createServer((_req, res) => {
+    res.statusCode = 503;
+    res.end(big);
+  });
+
+  before(async () => {
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    closed = await freePort();
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  routers:
+    r: { rule: "PathPrefix(\`/\`)", service: fo }
+  services:
+    big: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${(server.address() as AddressInfo).port}" }] } }
+    gone:
+      loadBalancer:
+        servers: [{ url: "http://127.0.0.1:${closed}" }]
+        healthCheck: { path: /health, interval: 100ms, timeout: 1s }
+    fo: { failover: { service: big, fallback: gone, statusCodes: [503] } }
+`,
+    });
+    await proxy.waitForLog((l) => l.msg === 'server down' && String(l.server).endsWith(`:${closed}`), 20_000);
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    server.closeAllConnections();
+    server.close();
+  });
+
+  it("relays the main service's whole answer, not a dropped one", async () => {
+    const r = await curl([`http://127.0.0.1:${proxy.port}/x`]);
+    assert.equal(r.status, 503);
+    assert.equal(r.bodyBytes, 300_000);
+  });
+});
