@@ -117,6 +117,12 @@ export abstract class ExchangeCore
   protected server: ServerRuntime | undefined;
   /** Tries started (picks), for the retry policy's attempts. */
   protected tries = 0;
+  /**
+   * Tries that were a failover's fallback (`errors`, `statusCodes`): the same attempt for the
+   * router's retry and buffering retry and for the access log, as Traefik's failover sits inside
+   * them (its fallback call is not an attempt of theirs).
+   */
+  protected fallbackTries = 0;
   /** When the current try started (performance.now()): set for retries, and with metrics on. */
   protected tryStart = 0;
   /**
@@ -825,7 +831,8 @@ export abstract class ExchangeCore
   }
 
   get retries(): number {
-    return this.tries > 1 ? this.tries - 1 : 0;
+    const attempts = this.tries - this.fallbackTries;
+    return attempts > 1 ? attempts - 1 : 0;
   }
 
   get clientIp(): string {

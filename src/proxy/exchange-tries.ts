@@ -387,7 +387,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (kind !== 'connect' && body !== null && body.bytesIn > 0 && grpcKind(this.req.headers) !== 0)
       return false;
     const verdict = r.allows(
-      this.tries,
+      this.tries - this.fallbackTries,
       this.req.method,
       kind,
       status,
@@ -426,7 +426,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
 
   #scheduleRetry(deferred = false): void {
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
-    if (this.retry!.schedule(this, this.tries)) this.deadline = this.#totalDeadline;
+    if (this.retry!.schedule(this, this.tries - this.fallbackTries)) this.deadline = this.#totalDeadline;
     else if (deferred) setImmediate(retryLater, this);
     else this.#nextAttempt();
   }
@@ -559,9 +559,10 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   #bufferingRetry(status: number): boolean {
     const retry = this.route!.buffering?.retry;
-    if (retry == null || this.page !== null || this.tries >= MAX_BUFFERING_TRIES) return false;
+    const attempts = this.tries - this.fallbackTries;
+    if (retry == null || this.page !== null || attempts >= MAX_BUFFERING_TRIES) return false;
     if (this.body !== null && this.spool === null) return false;
-    if (!retry(this.tries, status, status === 502 || status === 504, this.req.method)) return false;
+    if (!retry(attempts, status, status === 502 || status === 504, this.req.method)) return false;
     this.countTry(status);
     this.dropTry();
     this.headMs = -1;
@@ -634,6 +635,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   #toFallback(fo: FailoverNode, status: number, drop: boolean): void {
     this.failover = null;
+    this.fallbackTries++;
     this.countTry(status);
     if (drop) this.dropTry();
     this.setCookies = '';

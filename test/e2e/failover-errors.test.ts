@@ -118,6 +118,9 @@ http:
     r8: { rule: "PathPrefix(\`/hints-plain\`)", service: hints200 }
     r9: { rule: "PathPrefix(\`/hints-fo\`)", service: hintsfo }
     r10: { rule: "PathPrefix(\`/hints-ok\`)", service: hintsok }
+    r11: { rule: "PathPrefix(\`/retried\`)", service: bothfail, middlewares: [retry500] }
+  middlewares:
+    retry500: { retry: { attempts: 2, initialInterval: 1ms, status: ["500"] } }
   services:
 ${svc('main', main503.url)}${svc('main404', main404.url)}${svc('fallback', fallback.url)}${svc('failing', failing.url)}${svc('down', `http://127.0.0.1:${closed}`)}${svc('hints503', hints503.url)}${svc('hints200', hints200.url)}
     hintsfo: { failover: { service: hints503, fallback: fallback, errors: { status: ["503"] } } }
@@ -230,6 +233,29 @@ ${svc('main', main503.url)}${svc('main404', main404.url)}${svc('fallback', fallb
     assert.equal(ok.status, 200);
     assert.equal(ok.body.toString(), 'hints');
     assert.doesNotMatch(ok.stderr, /< HTTP\/1\.1 103/);
+  });
+
+  it("is inside the router's retry, which sees the fallback's answer and goes through the failover again", async () => {
+    const r = await curl([`${base}/retried/x`]);
+    assert.equal(r.status, 500);
+    assert.equal(r.body.toString(), 'failing 500');
+    assert.equal(
+      main503.urls().filter((u) => u === '/retried/x').length,
+      2,
+      'the main service, once per attempt',
+    );
+    assert.equal(
+      failing.seen.filter((x) => x.url === '/retried/x').length,
+      2,
+      'the fallback, once per attempt',
+    );
+  });
+
+  it('serves an HTTP/2 client the same way', async () => {
+    const r = await curl(['--http2-prior-knowledge', '--data-binary', 'over h2', `${base}/fo/h2`]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'fallback 200');
+    assert.equal(fallback.seen.find((x) => x.url === '/fo/h2')?.body, 'over h2');
   });
 
   it('fails nothing over, and limits no body, without errors.status', async () => {
