@@ -1,3 +1,4 @@
+import { inRanges } from '../config/dynamic/status-range.ts';
 import { ProxyError } from '../core/errors.ts';
 import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import { HeaderList } from '../core/headers.ts';
@@ -123,6 +124,13 @@ export abstract class ExchangeCore
    * them (its fallback call is not an attempt of theirs).
    */
   protected fallbackTries = 0;
+  /**
+   * Where the service middlewares below a failover (its main service's, Traefik v3.7) begin in
+   * the route's middlewares, or -1: they wrap the main handler inside Traefik's failover, so
+   * they never see the fallback's answer, and their own answer with a listed status (`errors`)
+   * goes to the fallback.
+   */
+  protected failoverMwAt = -1;
   /** When the current try started (performance.now()): set for retries, and with metrics on. */
   protected tryStart = 0;
   /**
@@ -276,6 +284,7 @@ export abstract class ExchangeCore
         return;
       }
       this.mwRan = i;
+      if (i >= this.failoverMwAt && this.failoverMwAt >= 0 && this.#middlewareToFallback(r.status)) return;
       this.respondDirect(r);
       return;
     }
@@ -423,6 +432,8 @@ export abstract class ExchangeCore
         else this.forward();
       } else if (response !== undefined) {
         this.mwRan = at;
+        if (at >= this.failoverMwAt && this.failoverMwAt >= 0 && this.#middlewareToFallback(response.status))
+          return;
         this.respondDirect(response);
       } else this.#runMiddlewares(at + 1);
     } catch (e) {
@@ -547,6 +558,8 @@ export abstract class ExchangeCore
         // they run after the route's (and the steps' before them), then the tree below them is
         // resolved. Only requests whose tree has such a step come here.
         this.serviceStep = null;
+        // Below a failover (chosen by this resolve): these run inside it, on its main side.
+        if (this.failover !== null && this.failoverMwAt < 0) this.failoverMwAt = route.middlewares.length;
         // A mirroring service above: its copies are the request as it got it (Traefik's).
         this.mirror?.freeze(this.req, this.hostOverride ?? this.parsed.authority);
         this.route = step.targetAfter(route);
@@ -572,6 +585,28 @@ export abstract class ExchangeCore
       return;
     }
     this.#admit(lb);
+  }
+
+  /**
+   * A middleware of a failover's main side answered `status`: with `errors` listing it, the
+   * request goes to the fallback instead (Traefik's failover.go: the main handler, its
+   * middlewares included, writes to the failover's responseWriter), and only the middlewares
+   * above the failover see what the fallback answers. Nothing was sent upstream yet: the body
+   * goes to the fallback as it comes.
+   */
+  #middlewareToFallback(status: number): boolean {
+    const fo = this.failover;
+    if (fo === null || fo.errors === null || !inRanges(fo.statusCodes, status)) return false;
+    this.failover = null;
+    this.mwRan = this.failoverMwAt;
+    this.setCookies = '';
+    const lb = fo.fallback.resolve(this.req, this);
+    if (lb === undefined) this.noServer(fo.fallback.name);
+    else {
+      this.service = lb;
+      this.#admit(lb);
+    }
+    return true;
   }
 
   /** The service's admission (its `maxInFlight` queue), then the request is forwarded. */

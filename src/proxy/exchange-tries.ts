@@ -636,6 +636,8 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   #toFallback(fo: FailoverNode, status: number, drop: boolean): void {
     this.failover = null;
     this.fallbackTries++;
+    // The main side's service middlewares do not see the fallback's answer (Traefik's).
+    if (this.failoverMwAt >= 0) this.mwRan = this.failoverMwAt;
     this.countTry(status);
     if (drop) this.dropTry();
     this.setCookies = '';

@@ -311,3 +311,61 @@ http:
     assert.equal(r.bodyBytes, 300_000);
   });
 });
+
+describe('failover errors and the main side`s service middlewares (Traefik v3.7)', () => {
+  let main: Backend;
+  let fallback: Backend;
+  let proxy: ProxyProcess;
+  let base = '';
+
+  before(async () => {
+    [main, fallback] = await Promise.all([Backend.start('main', 503), Backend.start('fallback', 200)]);
+    const svc = (name: string, url: string): string =>
+      `    ${name}: { loadBalancer: { servers: [{ url: "${url}" }] } }\n`;
+    proxy = await startProxy({
+      config: `entryPoints:
+  web:
+    address: "127.0.0.1:0"
+log: { level: INFO }
+http:
+  middlewares:
+    router-mark: { headers: { customResponseHeaders: { X-Router: "yes" } } }
+    main-mark: { headers: { customResponseHeaders: { X-Main-Side: "yes" } } }
+    deny: { ipAllowList: { sourceRange: ["10.0.0.0/8"] } }
+  routers:
+    r1: { rule: "PathPrefix(\`/marked\`)", middlewares: [router-mark], service: marked }
+    r2: { rule: "PathPrefix(\`/denied\`)", middlewares: [router-mark], service: denied }
+  services:
+${svc('main', main.url)}${svc('fallback', fallback.url)}
+    marked: { failover: { service: main, middlewares: [main-mark], fallback: fallback, errors: { status: ["503"] } } }
+    denied: { failover: { service: main, middlewares: [deny], fallback: fallback, errors: { status: ["403"] } } }
+`,
+    });
+    const bad = proxy.logs.filter((l) => l.msg === 'configuration rejected' || l.level === 'error');
+    assert.deepEqual(bad, [], 'the configuration loads');
+    base = `http://127.0.0.1:${proxy.port}`;
+  });
+
+  after(async () => {
+    await proxy?.stop();
+    await Promise.all([main, fallback].map((b) => b?.close()));
+  });
+
+  it("does not run the main side's middlewares on the fallback's answer; the router's do", async () => {
+    const r = await curl([`${base}/marked/x`]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'fallback 200');
+    assert.deepEqual(r.headers['x-router'], ['yes']);
+    assert.equal(r.headers['x-main-side'], undefined);
+    assert.ok(main.urls().includes('/marked/x'));
+  });
+
+  it("sends the request to the fallback when a main side's middleware answers a listed status", async () => {
+    const r = await curl(['--data-binary', 'from a denied client', `${base}/denied/x`]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'fallback 200');
+    assert.deepEqual(r.headers['x-router'], ['yes']);
+    assert.ok(!main.urls().includes('/denied/x'), 'the main service never got it');
+    assert.equal(fallback.seen.find((s) => s.url === '/denied/x')?.body, 'from a denied client');
+  });
+});
