@@ -535,7 +535,11 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (fo !== null && inRanges(fo.statusCodes, status)) {
       // `errors` (Traefik v3.7): any request, its body read whole before the main service got
       // it; `statusCodes` (ours): a replayable one, and only while the fallback can take it.
-      if (fo.errors !== null || (this.#replayableAfterSend() && fo.fallback.available())) {
+      if (
+        fo.errors !== null
+          ? this.#replayableAfterSend(true)
+          : this.#replayableAfterSend(false) && fo.fallback.available()
+      ) {
         this.#toFallback(fo, status, true);
         return true;
       }
@@ -623,7 +627,13 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   /** A failover's `errors` lists `status`, for our own failure of its main service's try. */
   #failoverErrors(status: number): boolean {
     const fo = this.failover;
-    return fo !== null && fo.errors !== null && this.page === null && inRanges(fo.statusCodes, status);
+    return (
+      fo !== null &&
+      fo.errors !== null &&
+      this.page === null &&
+      inRanges(fo.statusCodes, status) &&
+      this.#replayableAfterSend(true)
+    );
   }
 
   /**
@@ -653,8 +663,13 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.pickAndAcquire();
   }
 
-  #replayableAfterSend(): boolean {
-    if (!IDEMPOTENT_METHODS.has(this.req.method)) return false;
+  /**
+   * The request can be sent again: its body (if any) kept whole, and, unless `anyMethod` (a
+   * failover's `errors`, whose body was read first), an idempotent method. A failover met only
+   * by a retry's attempt found the body already streaming: recorded whole, or not replayed.
+   */
+  #replayableAfterSend(anyMethod: boolean): boolean {
+    if (!anyMethod && !IDEMPOTENT_METHODS.has(this.req.method)) return false;
     const body = this.body;
     if (body === null || this.spool !== null) return true;
     return body.recorder !== null && !body.recorder.overflow && body.done;
