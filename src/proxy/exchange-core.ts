@@ -131,6 +131,21 @@ export abstract class ExchangeCore
    * goes to the fallback.
    */
   protected failoverMwAt = -1;
+  /** The route whose service tree met the failover (its middlewares are those above it). */
+  protected failoverRoute: RouteTarget | undefined = undefined;
+  /** The fallback's own service middlewares are running: the tree below them goes on the tries. */
+  #fallbackStepping = false;
+  /**
+   * The request as the failover got it, kept when its main side has service middlewares (they
+   * may change it): the fallback gets it as it was, as Traefik's failover serves each side its
+   * own clone of the request (rr.Clone).
+   */
+  #failoverRequest: {
+    readonly path: string;
+    readonly query: string;
+    readonly headers: HeaderList;
+    readonly hostOverride: string | undefined;
+  } | null = null;
   /** When the current try started (performance.now()): set for retries, and with metrics on. */
   protected tryStart = 0;
   /**
@@ -194,6 +209,8 @@ export abstract class ExchangeCore
 
   /** The service admitted the request: forward it. */
   protected abstract forward(): void;
+  /** A failover's fallback below its own service middlewares resolved to `lb`: try it. */
+  protected abstract tryFallback(lb: ServiceRuntime): void;
   /** Abandons the current try's upstream stream, or its wait for one. */
   protected abstract dropTry(): void;
   /** The request is over: give back what the tries held (server slot, deadline). */
@@ -521,6 +538,7 @@ export abstract class ExchangeCore
 
   failoverThrough(node: FailoverNode): void {
     this.failover = node;
+    this.failoverRoute = this.route;
   }
 
   serviceMiddlewares(step: ServiceStep): void {
@@ -559,7 +577,16 @@ export abstract class ExchangeCore
         // resolved. Only requests whose tree has such a step come here.
         this.serviceStep = null;
         // Below a failover (chosen by this resolve): these run inside it, on its main side.
-        if (this.failover !== null && this.failoverMwAt < 0) this.failoverMwAt = route.middlewares.length;
+        if (this.failover !== null && this.failoverMwAt < 0) {
+          this.failoverMwAt = route.middlewares.length;
+          const req = this.req;
+          this.#failoverRequest = {
+            path: req.path,
+            query: req.query,
+            headers: req.headers.clone(),
+            hostOverride: this.hostOverride,
+          };
+        }
         // A mirroring service above: its copies are the request as it got it (Traefik's).
         this.mirror?.freeze(this.req, this.hostOverride ?? this.parsed.authority);
         this.route = step.targetAfter(route);
@@ -580,11 +607,35 @@ export abstract class ExchangeCore
     }
     this.service = lb;
     const fo = this.failover;
-    if (fo !== null && fo.errors !== null && this.body !== null && this.spool === null) {
-      this.#spoolForFailover(fo.errors.maxRequestBodyBytes);
+    if (fo !== null) {
+      if (fo.errors !== null && this.body !== null && this.spool === null) {
+        this.#spoolForFailover(fo.errors.maxRequestBodyBytes);
+        return;
+      }
+    } else if (this.#fallbackStepping) {
+      // Past the fallback's service middlewares: the request is already forwarded, its tries go on.
+      this.#fallbackStepping = false;
+      this.tryFallback(lb);
       return;
     }
     this.#admit(lb);
+  }
+
+  /**
+   * The failover's fallback has service middlewares (Traefik v3.7 `fallbackMiddlewares`, or the
+   * fallback service's own): resolving it stopped at them (`serviceStep`). They run inside the
+   * failover, after the middlewares above it (the route's, as `failoverRoute` had them), on the
+   * fallback's side only; then the tree below them is resolved and, once the request was
+   * `forwarded` to the main service, tried (`tryFallback`), else forwarded.
+   */
+  protected enterFallbackStep(forwarded: boolean): void {
+    const step = this.serviceStep!;
+    const base = this.failoverRoute!;
+    this.serviceStep = null;
+    this.#fallbackStepping = forwarded;
+    this.route = step.targetAfter(base);
+    this.mwRan = base.middlewares.length;
+    this.#runMiddlewares(base.middlewares.length);
   }
 
   /**
@@ -598,15 +649,41 @@ export abstract class ExchangeCore
     const fo = this.failover;
     if (fo === null || fo.errors === null || !inRanges(fo.statusCodes, status)) return false;
     this.failover = null;
-    this.mwRan = this.failoverMwAt;
+    this.leaveFailoverMain();
     this.setCookies = '';
     const lb = fo.fallback.resolve(this.req, this);
-    if (lb === undefined) this.noServer(fo.fallback.name);
-    else {
+    if (lb !== undefined) {
       this.service = lb;
       this.#admit(lb);
-    }
+    } else if (this.serviceStep !== null) {
+      // Nothing was forwarded yet: the fallback's middlewares, then its service, as a dispatch.
+      this.enterFallbackStep(false);
+    } else this.noServer(fo.fallback.name);
     return true;
+  }
+
+  /**
+   * Going to a failover's fallback: the middlewares of its main side (if any) are left behind,
+   * their answer unseen by them and the request as they found it.
+   */
+  protected leaveFailoverMain(): void {
+    if (this.failoverMwAt < 0) return;
+    this.mwRan = this.failoverMwAt;
+    const saved = this.#failoverRequest;
+    if (saved === null) return;
+    const req = this.req;
+    req.path = saved.path;
+    req.query = saved.query;
+    const h = req.headers;
+    h.names.length = 0;
+    h.lnames.length = 0;
+    h.values.length = 0;
+    h.names.push(...saved.headers.names);
+    h.lnames.push(...saved.headers.lnames);
+    h.values.push(...saved.headers.values);
+    h.unsettled = saved.headers.unsettled;
+    h.raw = null;
+    this.hostOverride = saved.hostOverride;
   }
 
   /** The service's admission (its `maxInFlight` queue), then the request is forwarded. */

@@ -647,16 +647,18 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.failover = null;
     this.fallbackTries++;
     // The main side's service middlewares do not see the fallback's answer (Traefik's).
-    if (this.failoverMwAt >= 0) this.mwRan = this.failoverMwAt;
+    this.leaveFailoverMain();
     this.countTry(status);
     if (drop) this.dropTry();
     this.setCookies = '';
     this.#refused = null;
     const lb = fo.fallback.resolve(this.req, this);
-    if (lb === undefined) {
-      this.noServer(fo.fallback.name);
-      return;
-    }
+    if (lb !== undefined) this.tryFallback(lb);
+    else if (this.serviceStep !== null) this.enterFallbackStep(true);
+    else this.noServer(fo.fallback.name);
+  }
+
+  protected tryFallback(lb: ServiceRuntime): void {
     this.service = lb;
     this.tried = 0;
     this.headMs = -1;

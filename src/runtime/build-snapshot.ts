@@ -314,14 +314,9 @@ export function buildSnapshot(
         // ranges are set only when some are listed) and reads no body.
         const errorStatus = f.errors?.status ?? [];
         const statusCodes = errorStatus.length > 0 ? errorStatus : (f.statusCodes ?? []);
-        if (main !== null && fallback !== null && statusCodes.length > 0 && stepped.has(fallback)) {
-          // The fallback on statuses is asked by the exchange after the response came back, past
-          // the middleware phase: it cannot run middlewares there yet.
-          err(
-            ['http', 'services', qualified, 'failover', 'fallback'],
-            `a fallback with service middlewares (Traefik v3.7) is not supported yet with \`${errorStatus.length > 0 ? 'errors' : 'statusCodes'}\``,
-          );
-        } else if (main !== null && fallback !== null) {
+        // A fallback with service middlewares taken on a status: the exchange runs them then
+        // (ExchangeCore.enterFallbackStep), above them only the middlewares above the failover.
+        if (main !== null && fallback !== null) {
           hasStep = stepped.has(main) || stepped.has(fallback);
           node = new FailoverServiceNode(
             qualified,

@@ -18,6 +18,7 @@ interface Seen {
   readonly method: string;
   readonly url: string;
   readonly body: string;
+  readonly headers?: IncomingMessage['headers'];
 }
 
 /** A backend that records what it got and answers with `status` and its name. */
@@ -35,11 +36,10 @@ class Backend {
       const chunks: Buffer[] = [];
       req.on('data', (c: Buffer) => chunks.push(c));
       req.on('end', () => {
-        self!.seen.push({
-          method: req.method ?? '',
-          url: req.url ?? '',
-          body: Buffer.concat(chunks).toString(),
-        });
+        const seen = { method: req.method ?? '', url: req.url ?? '', body: Buffer.concat(chunks).toString() };
+        // Kept out of the deep-equal comparisons: read through `headersOf`.
+        Object.defineProperty(seen, 'headers', { value: req.headers, enumerable: false });
+        self!.seen.push(seen);
         res.statusCode = typeof status === 'number' ? status : status(req);
         res.setHeader('x-from', name);
         res.end(`${name} ${res.statusCode}`);
@@ -330,15 +330,28 @@ log: { level: INFO }
 http:
   middlewares:
     router-mark: { headers: { customResponseHeaders: { X-Router: "yes" } } }
-    main-mark: { headers: { customResponseHeaders: { X-Main-Side: "yes" } } }
+    main-mark:
+      headers:
+        customResponseHeaders: { X-Main-Side: "yes" }
+        customRequestHeaders: { X-Main-Req: "yes" }
+    fb-mark:
+      headers:
+        customResponseHeaders: { X-Fallback-Side: "yes" }
+        customRequestHeaders: { X-Fallback-Req: "yes" }
     deny: { ipAllowList: { sourceRange: ["10.0.0.0/8"] } }
   routers:
     r1: { rule: "PathPrefix(\`/marked\`)", middlewares: [router-mark], service: marked }
     r2: { rule: "PathPrefix(\`/denied\`)", middlewares: [router-mark], service: denied }
+    r3: { rule: "PathPrefix(\`/fbmw\`)", middlewares: [router-mark], service: fbmw }
+    r4: { rule: "PathPrefix(\`/fbdeny\`)", middlewares: [router-mark], service: fbdeny }
+    r5: { rule: "PathPrefix(\`/bothmw\`)", middlewares: [router-mark], service: bothmw }
   services:
 ${svc('main', main.url)}${svc('fallback', fallback.url)}
     marked: { failover: { service: main, middlewares: [main-mark], fallback: fallback, errors: { status: ["503"] } } }
     denied: { failover: { service: main, middlewares: [deny], fallback: fallback, errors: { status: ["403"] } } }
+    fbmw: { failover: { service: main, middlewares: [main-mark], fallback: fallback, fallbackMiddlewares: [fb-mark], errors: { status: ["503"] } } }
+    fbdeny: { failover: { service: main, fallback: fallback, fallbackMiddlewares: [deny], errors: { status: ["503"] } } }
+    bothmw: { failover: { service: main, middlewares: [deny], fallback: fallback, fallbackMiddlewares: [fb-mark], errors: { status: ["403"] } } }
 `,
     });
     const bad = proxy.logs.filter((l) => l.msg === 'configuration rejected' || l.level === 'error');
@@ -358,6 +371,38 @@ ${svc('main', main.url)}${svc('fallback', fallback.url)}
     assert.deepEqual(r.headers['x-router'], ['yes']);
     assert.equal(r.headers['x-main-side'], undefined);
     assert.ok(main.urls().includes('/marked/x'));
+  });
+
+  it("runs the fallback's own middlewares on its side, and gives it the request as the main side's found it", async () => {
+    const r = await curl(['--data-binary', 'replayed', `${base}/fbmw/x`]);
+    assert.equal(r.status, 200);
+    assert.equal(r.body.toString(), 'fallback 200');
+    assert.deepEqual(r.headers['x-router'], ['yes']);
+    assert.deepEqual(r.headers['x-fallback-side'], ['yes']);
+    assert.equal(r.headers['x-main-side'], undefined);
+    const m = main.seen.find((x) => x.url === '/fbmw/x')!;
+    const f = fallback.seen.find((x) => x.url === '/fbmw/x')!;
+    assert.equal(m.headers?.['x-main-req'], 'yes');
+    assert.equal(m.headers?.['x-fallback-req'], undefined);
+    assert.equal(f.headers?.['x-main-req'], undefined, "the main side's change is not the fallback's");
+    assert.equal(f.headers?.['x-fallback-req'], 'yes');
+    assert.equal(f.body, 'replayed');
+  });
+
+  it("answers what the fallback's own middleware answers", async () => {
+    const r = await curl([`${base}/fbdeny/x`]);
+    assert.equal(r.status, 403);
+    assert.deepEqual(r.headers['x-router'], ['yes']);
+    assert.ok(main.urls().includes('/fbdeny/x'));
+    assert.ok(!fallback.urls().includes('/fbdeny/x'));
+  });
+
+  it("goes from a main side's middleware answer to the fallback's middlewares", async () => {
+    const r = await curl(['--data-binary', 'abc', `${base}/bothmw/x`]);
+    assert.equal(r.status, 200);
+    assert.deepEqual(r.headers['x-fallback-side'], ['yes']);
+    assert.ok(!main.urls().includes('/bothmw/x'));
+    assert.equal(fallback.seen.find((x) => x.url === '/bothmw/x')?.body, 'abc');
   });
 
   it("sends the request to the fallback when a main side's middleware answers a listed status", async () => {
