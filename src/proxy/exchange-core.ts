@@ -56,6 +56,47 @@ const FAILOVER_TOO_LARGE: DirectResponse = {
   body: 'Request body too large\n',
 };
 
+/**
+ * The state of a request that met a failover on statuses (`errors`, Traefik v3.7, or our
+ * `statusCodes`), allocated by failoverThrough only for such a request.
+ */
+class FailoverPass {
+  /** The route whose service tree met the failover (its middlewares are those above it). */
+  route: RouteTarget | undefined;
+  /**
+   * Tries that were the fallback's: the same attempt for the router's retry and buffering retry
+   * and for the access log, as Traefik's failover sits inside them (its fallback call is not an
+   * attempt of theirs).
+   */
+  fallbackTries = 0;
+  /**
+   * Where the service middlewares below the failover (its main side's, Traefik v3.7) begin in
+   * the route's middlewares, or -1: they wrap the main handler inside Traefik's failover, so
+   * they never see the fallback's answer, and their own answer with a listed status (`errors`)
+   * goes to the fallback.
+   */
+  mwAt = -1;
+  /**
+   * The request as the failover got it, kept when its main side has service middlewares (they
+   * may change it): the fallback gets it as it was, as Traefik's failover serves each side its
+   * own clone of the request (rr.Clone).
+   */
+  saved: {
+    readonly path: string;
+    readonly query: string;
+    readonly headers: HeaderList;
+    readonly hostOverride: string | undefined;
+  } | null = null;
+  /** The body is being read whole for `errors` (then the service's admission). */
+  spooling = false;
+  /** The fallback's own service middlewares are running: the tree below them goes on the tries. */
+  stepping = false;
+
+  constructor(route: RouteTarget | undefined) {
+    this.route = route;
+  }
+}
+
 /** `#suspendedAt` while the request waits in its service's queue (`maxInFlight`). */
 const SERVICE_QUEUE = 1 << 30;
 
@@ -119,33 +160,10 @@ export abstract class ExchangeCore
   /** Tries started (picks), for the retry policy's attempts. */
   protected tries = 0;
   /**
-   * Tries that were a failover's fallback (`errors`, `statusCodes`): the same attempt for the
-   * router's retry and buffering retry and for the access log, as Traefik's failover sits inside
-   * them (its fallback call is not an attempt of theirs).
+   * What a request that met a failover on statuses carries (failoverThrough allocates it): null
+   * for every other request, which pays one field for the feature.
    */
-  protected fallbackTries = 0;
-  /**
-   * Where the service middlewares below a failover (its main service's, Traefik v3.7) begin in
-   * the route's middlewares, or -1: they wrap the main handler inside Traefik's failover, so
-   * they never see the fallback's answer, and their own answer with a listed status (`errors`)
-   * goes to the fallback.
-   */
-  protected failoverMwAt = -1;
-  /** The route whose service tree met the failover (its middlewares are those above it). */
-  protected failoverRoute: RouteTarget | undefined = undefined;
-  /** The fallback's own service middlewares are running: the tree below them goes on the tries. */
-  #fallbackStepping = false;
-  /**
-   * The request as the failover got it, kept when its main side has service middlewares (they
-   * may change it): the fallback gets it as it was, as Traefik's failover serves each side its
-   * own clone of the request (rr.Clone).
-   */
-  #failoverRequest: {
-    readonly path: string;
-    readonly query: string;
-    readonly headers: HeaderList;
-    readonly hostOverride: string | undefined;
-  } | null = null;
+  protected foPass: FailoverPass | null = null;
   /** When the current try started (performance.now()): set for retries, and with metrics on. */
   protected tryStart = 0;
   /**
@@ -192,8 +210,6 @@ export abstract class ExchangeCore
   #awaitingBody = false;
   /** A middleware waiting for the whole request body (`readBody`), or null. */
   #bodyReader: ((body: Buffer) => void) | null = null;
-  /** The body is being read whole for a failover's `errors` (then the service's admission). */
-  #failoverSpool = false;
   status = 0;
   /**
    * With metrics on: the answer's grpc-status (its head's, else its trailers'), the `code` label
@@ -301,7 +317,13 @@ export abstract class ExchangeCore
         return;
       }
       this.mwRan = i;
-      if (i >= this.failoverMwAt && this.failoverMwAt >= 0 && this.#middlewareToFallback(r.status)) return;
+      if (
+        this.foPass !== null &&
+        this.foPass.mwAt >= 0 &&
+        i >= this.foPass.mwAt &&
+        this.#middlewareToFallback(r.status)
+      )
+        return;
       this.respondDirect(r);
       return;
     }
@@ -401,7 +423,7 @@ export abstract class ExchangeCore
   #bodySpooled(): void {
     if (this.done || this.#spoolFailed(this.spool!)) return;
     try {
-      if (this.#failoverSpool) this.#admit(this.service!);
+      if (this.foPass?.spooling === true) this.#admit(this.service!);
       else {
         this.mwRan = this.route!.middlewares.length;
         this.#dispatch();
@@ -426,7 +448,7 @@ export abstract class ExchangeCore
       this.respondDirect(FAILOVER_TOO_LARGE);
       return;
     }
-    this.#failoverSpool = true;
+    this.foPass!.spooling = true;
     this.#startSpool(
       new SpooledBody(FAILOVER_MEM_BYTES, this.body!.budget),
       limit,
@@ -449,7 +471,8 @@ export abstract class ExchangeCore
         else this.forward();
       } else if (response !== undefined) {
         this.mwRan = at;
-        if (at >= this.failoverMwAt && this.failoverMwAt >= 0 && this.#middlewareToFallback(response.status))
+        const fp = this.foPass;
+        if (fp !== null && fp.mwAt >= 0 && at >= fp.mwAt && this.#middlewareToFallback(response.status))
           return;
         this.respondDirect(response);
       } else this.#runMiddlewares(at + 1);
@@ -538,7 +561,8 @@ export abstract class ExchangeCore
 
   failoverThrough(node: FailoverNode): void {
     this.failover = node;
-    this.failoverRoute = this.route;
+    // A retry's attempt meets it again: the same pass (its fallback tries count on).
+    if (this.foPass === null) this.foPass = new FailoverPass(this.route);
   }
 
   serviceMiddlewares(step: ServiceStep): void {
@@ -577,10 +601,11 @@ export abstract class ExchangeCore
         // resolved. Only requests whose tree has such a step come here.
         this.serviceStep = null;
         // Below a failover (chosen by this resolve): these run inside it, on its main side.
-        if (this.failover !== null && this.failoverMwAt < 0) {
-          this.failoverMwAt = route.middlewares.length;
+        const fp = this.foPass;
+        if (this.failover !== null && fp !== null && fp.mwAt < 0) {
+          fp.mwAt = route.middlewares.length;
           const req = this.req;
-          this.#failoverRequest = {
+          fp.saved = {
             path: req.path,
             query: req.query,
             headers: req.headers.clone(),
@@ -612,9 +637,9 @@ export abstract class ExchangeCore
         this.#spoolForFailover(fo.errors.maxRequestBodyBytes);
         return;
       }
-    } else if (this.#fallbackStepping) {
+    } else if (this.foPass?.stepping === true) {
       // Past the fallback's service middlewares: the request is already forwarded, its tries go on.
-      this.#fallbackStepping = false;
+      this.foPass.stepping = false;
       this.tryFallback(lb);
       return;
     }
@@ -624,15 +649,16 @@ export abstract class ExchangeCore
   /**
    * The failover's fallback has service middlewares (Traefik v3.7 `fallbackMiddlewares`, or the
    * fallback service's own): resolving it stopped at them (`serviceStep`). They run inside the
-   * failover, after the middlewares above it (the route's, as `failoverRoute` had them), on the
+   * failover, after the middlewares above it (the route's, as `foPass.route` had them), on the
    * fallback's side only; then the tree below them is resolved and, once the request was
    * `forwarded` to the main service, tried (`tryFallback`), else forwarded.
    */
   protected enterFallbackStep(forwarded: boolean): void {
     const step = this.serviceStep!;
-    const base = this.failoverRoute!;
+    const fp = this.foPass!;
+    const base = fp.route!;
     this.serviceStep = null;
-    this.#fallbackStepping = forwarded;
+    fp.stepping = forwarded;
     this.route = step.targetAfter(base);
     this.mwRan = base.middlewares.length;
     this.#runMiddlewares(base.middlewares.length);
@@ -667,9 +693,10 @@ export abstract class ExchangeCore
    * their answer unseen by them and the request as they found it.
    */
   protected leaveFailoverMain(): void {
-    if (this.failoverMwAt < 0) return;
-    this.mwRan = this.failoverMwAt;
-    const saved = this.#failoverRequest;
+    const fp = this.foPass;
+    if (fp === null || fp.mwAt < 0) return;
+    this.mwRan = fp.mwAt;
+    const saved = fp.saved;
     if (saved === null) return;
     const req = this.req;
     req.path = saved.path;
@@ -800,7 +827,11 @@ export abstract class ExchangeCore
   failBody(reason: string, status = 400): void {
     if (this.done) return;
     this.ctx.logger.debug('bad request body', { reason, entryPoint: this.ctx.name });
-    this.abandon(status, true, status === 413 && this.#failoverSpool ? FAILOVER_TOO_LARGE : undefined);
+    this.abandon(
+      status,
+      true,
+      status === 413 && this.foPass?.spooling === true ? FAILOVER_TOO_LARGE : undefined,
+    );
   }
 
   /**
@@ -942,8 +973,14 @@ export abstract class ExchangeCore
     return this.server?.url ?? '';
   }
 
+  /** Tries that were attempts of the router's retry: a failover's fallback tries left out. */
+  protected get attempts(): number {
+    const fp = this.foPass;
+    return fp === null ? this.tries : this.tries - fp.fallbackTries;
+  }
+
   get retries(): number {
-    const attempts = this.tries - this.fallbackTries;
+    const attempts = this.attempts;
     return attempts > 1 ? attempts - 1 : 0;
   }
 

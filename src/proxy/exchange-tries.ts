@@ -387,7 +387,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (kind !== 'connect' && body !== null && body.bytesIn > 0 && grpcKind(this.req.headers) !== 0)
       return false;
     const verdict = r.allows(
-      this.tries - this.fallbackTries,
+      this.attempts,
       this.req.method,
       kind,
       status,
@@ -426,7 +426,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
 
   #scheduleRetry(deferred = false): void {
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
-    if (this.retry!.schedule(this, this.tries - this.fallbackTries)) this.deadline = this.#totalDeadline;
+    if (this.retry!.schedule(this, this.attempts)) this.deadline = this.#totalDeadline;
     else if (deferred) setImmediate(retryLater, this);
     else this.#nextAttempt();
   }
@@ -563,7 +563,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   #bufferingRetry(status: number): boolean {
     const retry = this.route!.buffering?.retry;
-    const attempts = this.tries - this.fallbackTries;
+    const attempts = this.attempts;
     if (retry == null || this.page !== null || attempts >= MAX_BUFFERING_TRIES) return false;
     if (this.body !== null && this.spool === null) return false;
     if (!retry(attempts, status, status === 502 || status === 504, this.req.method)) return false;
@@ -645,7 +645,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   #toFallback(fo: FailoverNode, status: number, drop: boolean): void {
     this.failover = null;
-    this.fallbackTries++;
+    this.foPass!.fallbackTries++;
     // The main side's service middlewares do not see the fallback's answer (Traefik's).
     this.leaveFailoverMain();
     this.countTry(status);
