@@ -1,3 +1,4 @@
+import { inRanges } from '../config/dynamic/status-range.ts';
 import { ProxyError } from '../core/errors.ts';
 import { invalidRequestField, REQUEST, settleFields } from '../core/field-values.ts';
 import { HeaderList } from '../core/headers.ts';
@@ -38,6 +39,63 @@ import { type BodyListener, RequestBody } from './request-body.ts';
 import { SpoolSink } from './request-spool.ts';
 import { RequestTrace } from './request-trace.ts';
 import type { RetryState } from './retry-state.ts';
+
+/** The bytes of a body read for a failover's `errors` kept in memory before a file takes the rest. */
+const FAILOVER_MEM_BYTES = 1 << 20;
+
+/**
+ * A body over a failover's `errors.maxRequestBodyBytes`: Traefik's failover.go answers
+ * http.Error(w, "Request body too large", 413) (the text and a newline, plain text, nosniff).
+ */
+const FAILOVER_TOO_LARGE: DirectResponse = {
+  status: 413,
+  headers: [
+    ['Content-Type', 'text/plain; charset=utf-8'],
+    ['X-Content-Type-Options', 'nosniff'],
+  ],
+  body: 'Request body too large\n',
+};
+
+/**
+ * The state of a request that met a failover on statuses (`errors`, Traefik v3.7, or our
+ * `statusCodes`), allocated by failoverThrough only for such a request.
+ */
+class FailoverPass {
+  /** The route whose service tree met the failover (its middlewares are those above it). */
+  route: RouteTarget | undefined;
+  /**
+   * Tries that were the fallback's: the same attempt for the router's retry and buffering retry
+   * and for the access log, as Traefik's failover sits inside them (its fallback call is not an
+   * attempt of theirs).
+   */
+  fallbackTries = 0;
+  /**
+   * Where the service middlewares below the failover (its main side's, Traefik v3.7) begin in
+   * the route's middlewares, or -1: they wrap the main handler inside Traefik's failover, so
+   * they never see the fallback's answer, and their own answer with a listed status (`errors`)
+   * goes to the fallback.
+   */
+  mwAt = -1;
+  /**
+   * The request as the failover got it, kept when its main side has service middlewares (they
+   * may change it): the fallback gets it as it was, as Traefik's failover serves each side its
+   * own clone of the request (rr.Clone).
+   */
+  saved: {
+    readonly path: string;
+    readonly query: string;
+    readonly headers: HeaderList;
+    readonly hostOverride: string | undefined;
+  } | null = null;
+  /** The body is being read whole for `errors` (then the service's admission). */
+  spooling = false;
+  /** The fallback's own service middlewares are running: the tree below them goes on the tries. */
+  stepping = false;
+
+  constructor(route: RouteTarget | undefined) {
+    this.route = route;
+  }
+}
 
 /** `#suspendedAt` while the request waits in its service's queue (`maxInFlight`). */
 const SERVICE_QUEUE = 1 << 30;
@@ -108,6 +166,11 @@ export abstract class ExchangeCore
   protected server: ServerRuntime | undefined;
   /** Tries started (picks), for the retry policy's attempts. */
   protected tries = 0;
+  /**
+   * What a request that met a failover on statuses carries (failoverThrough allocates it): null
+   * for every other request, which pays one field for the feature.
+   */
+  protected foPass: FailoverPass | null = null;
   /** When the current try started (performance.now()): set for retries, and with metrics on. */
   protected tryStart = 0;
   /**
@@ -180,6 +243,8 @@ export abstract class ExchangeCore
 
   /** The service admitted the request: forward it. */
   protected abstract forward(): void;
+  /** A failover's fallback below its own service middlewares resolved to `lb`: try it. */
+  protected abstract tryFallback(lb: ServiceRuntime): void;
   /** Abandons the current try's upstream stream, or its wait for one. */
   protected abstract dropTry(): void;
   /** The request is over: give back what the tries held (server slot, deadline). */
@@ -276,6 +341,13 @@ export abstract class ExchangeCore
         return;
       }
       this.mwRan = i;
+      if (
+        this.foPass !== null &&
+        this.foPass.mwAt >= 0 &&
+        i >= this.foPass.mwAt &&
+        this.#middlewareToFallback(r.status)
+      )
+        return;
       this.respondDirect(r);
       return;
     }
@@ -374,12 +446,39 @@ export abstract class ExchangeCore
 
   #bodySpooled(): void {
     if (this.done || this.#spoolFailed(this.spool!)) return;
-    this.mwRan = this.route!.middlewares.length;
     try {
-      this.#dispatch();
+      if (this.foPass?.spooling === true) this.#admit(this.service!);
+      else {
+        this.mwRan = this.route!.middlewares.length;
+        this.#dispatch();
+      }
     } catch (e) {
       this.onInternalError(e);
     }
+  }
+
+  /**
+   * A failover with `errors` (Traefik v3.7) took the request to its main service: the body is
+   * read whole first, so that the fallback can get it again, as Traefik's failover.go ServeHTTP
+   * reads it with mirror.NewReusableRequest before calling the main handler: past
+   * `maxRequestBodyBytes` (< 0: no limit) the answer is 413 and no server is asked. Past 1 MiB
+   * the bytes go to a temporary file (Traefik keeps them in memory), as the buffering
+   * middleware's; the memory part counts in the request-body budget.
+   */
+  #spoolForFailover(max: number): void {
+    const limit = max < 0 ? -1 : max;
+    if (this.#announcedOver(limit)) {
+      this.closeAfter = true;
+      this.respondDirect(FAILOVER_TOO_LARGE);
+      return;
+    }
+    this.foPass!.spooling = true;
+    this.#startSpool(
+      new SpooledBody(FAILOVER_MEM_BYTES, this.body!.budget),
+      limit,
+      413,
+      "the failover's errors.maxRequestBodyBytes",
+    );
   }
 
   abstract onUpstreamDrain(): void;
@@ -396,6 +495,9 @@ export abstract class ExchangeCore
         else this.forward();
       } else if (response !== undefined) {
         this.mwRan = at;
+        const fp = this.foPass;
+        if (fp !== null && fp.mwAt >= 0 && at >= fp.mwAt && this.#middlewareToFallback(response.status))
+          return;
         this.respondDirect(response);
       } else this.#runMiddlewares(at + 1);
     } catch (e) {
@@ -483,6 +585,8 @@ export abstract class ExchangeCore
 
   failoverThrough(node: FailoverNode): void {
     this.failover = node;
+    // A retry's attempt meets it again: the same pass (its fallback tries count on).
+    if (this.foPass === null) this.foPass = new FailoverPass(this.route);
   }
 
   serviceMiddlewares(step: ServiceStep): void {
@@ -520,6 +624,18 @@ export abstract class ExchangeCore
         // they run after the route's (and the steps' before them), then the tree below them is
         // resolved. Only requests whose tree has such a step come here.
         this.serviceStep = null;
+        // Below a failover (chosen by this resolve): these run inside it, on its main side.
+        const fp = this.foPass;
+        if (this.failover !== null && fp !== null && fp.mwAt < 0) {
+          fp.mwAt = route.middlewares.length;
+          const req = this.req;
+          fp.saved = {
+            path: req.path,
+            query: req.query,
+            headers: req.headers.clone(),
+            hostOverride: this.hostOverride,
+          };
+        }
         // A mirroring service above: its copies are the request as it got it (Traefik's).
         this.mirror?.freeze(this.req, this.hostOverride ?? this.parsed.authority, this.forwardedFor);
         this.route = step.targetAfter(route);
@@ -539,6 +655,90 @@ export abstract class ExchangeCore
       return;
     }
     this.service = lb;
+    const fo = this.failover;
+    if (fo !== null) {
+      if (fo.errors !== null && this.body !== null && this.spool === null) {
+        this.#spoolForFailover(fo.errors.maxRequestBodyBytes);
+        return;
+      }
+    } else if (this.foPass?.stepping === true) {
+      // Past the fallback's service middlewares: the request is already forwarded, its tries go on.
+      this.foPass.stepping = false;
+      this.tryFallback(lb);
+      return;
+    }
+    this.#admit(lb);
+  }
+
+  /**
+   * The failover's fallback has service middlewares (Traefik v3.7 `fallbackMiddlewares`, or the
+   * fallback service's own): resolving it stopped at them (`serviceStep`). They run inside the
+   * failover, after the middlewares above it (the route's, as `foPass.route` had them), on the
+   * fallback's side only; then the tree below them is resolved and, once the request was
+   * `forwarded` to the main service, tried (`tryFallback`), else forwarded.
+   */
+  protected enterFallbackStep(forwarded: boolean): void {
+    const step = this.serviceStep!;
+    const fp = this.foPass!;
+    const base = fp.route!;
+    this.serviceStep = null;
+    fp.stepping = forwarded;
+    this.route = step.targetAfter(base);
+    this.mwRan = base.middlewares.length;
+    this.#runMiddlewares(base.middlewares.length);
+  }
+
+  /**
+   * A middleware of a failover's main side answered `status`: with `errors` listing it, the
+   * request goes to the fallback instead (Traefik's failover.go: the main handler, its
+   * middlewares included, writes to the failover's responseWriter), and only the middlewares
+   * above the failover see what the fallback answers. Nothing was sent upstream yet: the body
+   * goes to the fallback as it comes.
+   */
+  #middlewareToFallback(status: number): boolean {
+    const fo = this.failover;
+    if (fo === null || fo.errors === null || !inRanges(fo.statusCodes, status)) return false;
+    this.failover = null;
+    this.leaveFailoverMain();
+    this.setCookies = '';
+    const lb = fo.fallback.resolve(this.req, this);
+    if (lb !== undefined) {
+      this.service = lb;
+      this.#admit(lb);
+    } else if (this.serviceStep !== null) {
+      // Nothing was forwarded yet: the fallback's middlewares, then its service, as a dispatch.
+      this.enterFallbackStep(false);
+    } else this.noServer(fo.fallback.name);
+    return true;
+  }
+
+  /**
+   * Going to a failover's fallback: the middlewares of its main side (if any) are left behind,
+   * their answer unseen by them and the request as they found it.
+   */
+  protected leaveFailoverMain(): void {
+    const fp = this.foPass;
+    if (fp === null || fp.mwAt < 0) return;
+    this.mwRan = fp.mwAt;
+    const saved = fp.saved;
+    if (saved === null) return;
+    const req = this.req;
+    req.path = saved.path;
+    req.query = saved.query;
+    const h = req.headers;
+    h.names.length = 0;
+    h.lnames.length = 0;
+    h.values.length = 0;
+    h.names.push(...saved.headers.names);
+    h.lnames.push(...saved.headers.lnames);
+    h.values.push(...saved.headers.values);
+    h.unsettled = saved.headers.unsettled;
+    h.raw = null;
+    this.hostOverride = saved.hostOverride;
+  }
+
+  /** The service's admission (its `maxInFlight` queue), then the request is forwarded. */
+  #admit(lb: ServiceRuntime): void {
     const adm = lb.admission;
     if (adm !== null) {
       const r = enterLimit(adm, '', this, this.ctx.ticker.now, unavailable(adm.retryAfter));
@@ -655,7 +855,11 @@ export abstract class ExchangeCore
   failBody(reason: string, status = 400): void {
     if (this.done) return;
     this.ctx.logger.debug('bad request body', { reason, entryPoint: this.ctx.name });
-    this.abandon(status, true);
+    this.abandon(
+      status,
+      true,
+      status === 413 && this.foPass?.spooling === true ? FAILOVER_TOO_LARGE : undefined,
+    );
   }
 
   /**
@@ -674,7 +878,7 @@ export abstract class ExchangeCore
   }
 
   /** Drops the upstream side; answers `status` when nothing was sent yet, else breaks the connection. */
-  protected abandon(status: number, runMiddlewares: boolean): void {
+  protected abandon(status: number, runMiddlewares: boolean, answer?: DirectResponse): void {
     this.dropTry();
     this.closeAfter = true;
     if (this.responseStarted) {
@@ -682,7 +886,7 @@ export abstract class ExchangeCore
       this.finish();
       return;
     }
-    this.respondDirect({ status, body: statusText(status) }, runMiddlewares);
+    this.respondDirect(answer ?? { status, body: statusText(status) }, runMiddlewares);
   }
 
   /**
@@ -797,8 +1001,15 @@ export abstract class ExchangeCore
     return this.server?.url ?? '';
   }
 
+  /** Tries that were attempts of the router's retry: a failover's fallback tries left out. */
+  protected get attempts(): number {
+    const fp = this.foPass;
+    return fp === null ? this.tries : this.tries - fp.fallbackTries;
+  }
+
   get retries(): number {
-    return this.tries > 1 ? this.tries - 1 : 0;
+    const attempts = this.attempts;
+    return attempts > 1 ? attempts - 1 : 0;
   }
 
   get clientIp(): string {

@@ -8,6 +8,7 @@ import { IDEMPOTENT_METHODS } from '../http1/chars.ts';
 import { errorPageTarget, pageRequestFields, rewrittenStatus } from '../middleware/errors.ts';
 import type {
   ErrorPage,
+  FailoverNode,
   MirroringNode,
   RouteTarget,
   ServerRuntime,
@@ -244,6 +245,10 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
         // error with 502; its load balancer never saw "no available server").
         this.#refused = null;
         this.tryFailed(refused, 'connect');
+      } else if (this.#failoverErrors(503)) {
+        // The main service's load balancer writes 503 "no available server" to the failover's
+        // responseWriter (Traefik's): the fallback takes the request when `errors` lists 503.
+        this.#toFallback(this.failover!, 503, false);
       } else if (!this.#noServerRetried()) this.noServer(svc.name);
       return;
     }
@@ -382,7 +387,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     if (kind !== 'connect' && body !== null && body.bytesIn > 0 && grpcKind(this.req.headers) !== 0)
       return false;
     const verdict = r.allows(
-      this.tries,
+      this.attempts,
       this.req.method,
       kind,
       status,
@@ -421,7 +426,7 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
 
   #scheduleRetry(deferred = false): void {
     if (this.route!.metered) this.ctx.metrics?.series(this.route, this.service).retry();
-    if (this.retry!.schedule(this, this.tries)) this.deadline = this.#totalDeadline;
+    if (this.retry!.schedule(this, this.attempts)) this.deadline = this.#totalDeadline;
     else if (deferred) setImmediate(retryLater, this);
     else this.#nextAttempt();
   }
@@ -433,6 +438,13 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
   protected tryFailed(err: ProxyError, kind: 'connect' | 'status' | 'perTry'): void {
     this.networkError = true;
     const server = this.server;
+    // The failover is inside the router's retry and buffering (Traefik's failover.go): the 502
+    // or 504 its main service's proxy writes reaches its responseWriter first.
+    if (this.#failoverErrors(err.status)) {
+      this.logError(err, server, 'debug');
+      this.#toFallback(this.failover!, err.status, false);
+      return;
+    }
     if (this.#bufferingRetry(err.status)) {
       this.logError(err, server, 'debug');
       return;
@@ -519,21 +531,20 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   protected retryOnStatus(status: number): boolean {
     if (this.page !== null) return false;
-    if (this.#bufferingRetry(status)) return true;
     const fo = this.failover;
-    if (fo !== null && inRanges(fo.statusCodes, status) && this.#replayableAfterSend()) {
-      this.failover = null;
-      this.countTry(status);
-      this.dropTry();
-      this.setCookies = '';
-      const lb = fo.fallback.resolve(this.req, this);
-      if (lb === undefined) return false;
-      this.service = lb;
-      this.tried = 0;
-      this.headMs = -1;
-      this.pickAndAcquire();
-      return true;
+    if (fo !== null && inRanges(fo.statusCodes, status)) {
+      // `errors` (Traefik v3.7): any request, its body read whole before the main service got
+      // it; `statusCodes` (ours): a replayable one, and only while the fallback can take it.
+      if (
+        fo.errors !== null
+          ? this.#replayableAfterSend(true)
+          : this.#replayableAfterSend(false) && fo.fallback.available()
+      ) {
+        this.#toFallback(fo, status, true);
+        return true;
+      }
     }
+    if (this.#bufferingRetry(status)) return true;
     const p = this.route!.retry;
     if (p === null || p.status.length === 0 || !inRanges(p.status, status)) return false;
     if (!this.#mayRetry('status', status)) return false;
@@ -552,9 +563,10 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
    */
   #bufferingRetry(status: number): boolean {
     const retry = this.route!.buffering?.retry;
-    if (retry == null || this.page !== null || this.tries >= MAX_BUFFERING_TRIES) return false;
+    const attempts = this.attempts;
+    if (retry == null || this.page !== null || attempts >= MAX_BUFFERING_TRIES) return false;
     if (this.body !== null && this.spool === null) return false;
-    if (!retry(this.tries, status, status === 502 || status === 504, this.req.method)) return false;
+    if (!retry(attempts, status, status === 502 || status === 504, this.req.method)) return false;
     this.countTry(status);
     this.dropTry();
     this.headMs = -1;
@@ -612,8 +624,54 @@ export abstract class ExchangeTries extends ExchangeCore implements UpstreamUser
     this.pickAndAcquire();
   }
 
-  #replayableAfterSend(): boolean {
-    if (!IDEMPOTENT_METHODS.has(this.req.method)) return false;
+  /** A failover's `errors` lists `status`, for our own failure of its main service's try. */
+  #failoverErrors(status: number): boolean {
+    const fo = this.failover;
+    return (
+      fo !== null &&
+      fo.errors !== null &&
+      this.page === null &&
+      inRanges(fo.statusCodes, status) &&
+      this.#replayableAfterSend(true)
+    );
+  }
+
+  /**
+   * The main service of a failover answered (or failed with) a status it lists: that try is
+   * dropped and the request goes to the fallback service, once (Traefik's failover.go
+   * ServeHTTP: the main's answer is discarded by its responseWriter, then the fallback handler
+   * serves a clone of the request; whatever the fallback answers is the answer). A fallback
+   * with no usable server answers 503, as Traefik's load balancer does.
+   */
+  #toFallback(fo: FailoverNode, status: number, drop: boolean): void {
+    this.failover = null;
+    this.foPass!.fallbackTries++;
+    // The main side's service middlewares do not see the fallback's answer (Traefik's).
+    this.leaveFailoverMain();
+    this.countTry(status);
+    if (drop) this.dropTry();
+    this.setCookies = '';
+    this.#refused = null;
+    const lb = fo.fallback.resolve(this.req, this);
+    if (lb !== undefined) this.tryFallback(lb);
+    else if (this.serviceStep !== null) this.enterFallbackStep(true);
+    else this.noServer(fo.fallback.name);
+  }
+
+  protected tryFallback(lb: ServiceRuntime): void {
+    this.service = lb;
+    this.tried = 0;
+    this.headMs = -1;
+    this.pickAndAcquire();
+  }
+
+  /**
+   * The request can be sent again: its body (if any) kept whole, and, unless `anyMethod` (a
+   * failover's `errors`, whose body was read first), an idempotent method. A failover met only
+   * by a retry's attempt found the body already streaming: recorded whole, or not replayed.
+   */
+  #replayableAfterSend(anyMethod: boolean): boolean {
+    if (!anyMethod && !IDEMPOTENT_METHODS.has(this.req.method)) return false;
     const body = this.body;
     if (body === null || this.spool !== null) return true;
     return body.recorder !== null && !body.recorder.overflow && body.done;

@@ -310,22 +310,21 @@ export function buildSnapshot(
         const f = svc.failover;
         const main = childWith(f.service, f.middlewares, ['failover', 'middlewares']);
         const fallback = childWith(f.fallback, f.fallbackMiddlewares, ['failover', 'fallbackMiddlewares']);
-        if (
-          main !== null &&
-          fallback !== null &&
-          f.statusCodes !== undefined &&
-          f.statusCodes.length > 0 &&
-          stepped.has(fallback)
-        ) {
-          // The fallback on statuses is asked by the exchange after the response came back, past
-          // the middleware phase: it cannot run middlewares there yet.
-          err(
-            ['http', 'services', qualified, 'failover', 'fallback'],
-            'a fallback with service middlewares (Traefik v3.7) is not supported yet with `statusCodes`',
-          );
-        } else if (main !== null && fallback !== null) {
+        // Traefik v3.7's `errors` without `status` fails nothing over (failover.go New: the
+        // ranges are set only when some are listed) and reads no body.
+        const errorStatus = f.errors?.status ?? [];
+        const statusCodes = errorStatus.length > 0 ? errorStatus : (f.statusCodes ?? []);
+        // A fallback with service middlewares taken on a status: the exchange runs them then
+        // (ExchangeCore.enterFallbackStep), above them only the middlewares above the failover.
+        if (main !== null && fallback !== null) {
           hasStep = stepped.has(main) || stepped.has(fallback);
-          node = new FailoverServiceNode(qualified, main, fallback, svc.failover.statusCodes ?? []);
+          node = new FailoverServiceNode(
+            qualified,
+            main,
+            fallback,
+            statusCodes,
+            errorStatus.length > 0 ? { maxRequestBodyBytes: f.errors!.maxRequestBodyBytes } : null,
+          );
         }
         break;
       }

@@ -64,7 +64,7 @@ describe('service middlewares in the snapshot (Traefik v3.7)', () => {
     assert.equal(below.serviceStep, null);
   });
 
-  it('refuses by name what is sent past the middleware phase: a mirror, an error page, a failover fallback on statuses with service middlewares', () => {
+  it('refuses by name what is sent past the middleware phase: a mirror, an error page (a failover fallback on statuses with service middlewares is built)', () => {
     const { errors } = build({
       routers: {
         m: { rule: 'Path(`/m`)', service: 'mirror' },
@@ -84,7 +84,6 @@ describe('service middlewares in the snapshot (Traefik v3.7)', () => {
       [
         'http.middlewares.pages@file: service guarded has service middlewares (Traefik v3.7): not supported yet for an error page',
         'http.routers.e@file.middlewares.0: service guarded has service middlewares (Traefik v3.7): not supported yet for an error page',
-        'http.services.fo@file.failover.fallback: a fallback with service middlewares (Traefik v3.7) is not supported yet with `statusCodes`',
         'http.services.mirror@file.mirroring.mirrors.0.name: a mirror whose service has service middlewares (Traefik v3.7) is not supported yet',
       ].sort(),
     );

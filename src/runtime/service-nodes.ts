@@ -10,6 +10,7 @@ import type { MirrorComparator } from '../observability/mirror-compare.ts';
 import type { ServerHealth } from './server-health.ts';
 import { readCookie, type StickyCookie } from './sticky.ts';
 import type {
+  FailoverErrors,
   FailoverNode,
   MirroringNode,
   MirrorTarget,
@@ -285,13 +286,21 @@ export class FailoverServiceNode implements FailoverNode {
   readonly name: string;
   readonly fallback: ServiceNode;
   readonly statusCodes: readonly StatusRange[];
+  readonly errors: FailoverErrors | null;
   readonly #main: ServiceNode;
 
-  constructor(name: string, main: ServiceNode, fallback: ServiceNode, statusCodes: readonly StatusRange[]) {
+  constructor(
+    name: string,
+    main: ServiceNode,
+    fallback: ServiceNode,
+    statusCodes: readonly StatusRange[],
+    errors: FailoverErrors | null = null,
+  ) {
     this.name = name;
     this.#main = main;
     this.fallback = fallback;
     this.statusCodes = statusCodes;
+    this.errors = errors;
   }
 
   available(): boolean {

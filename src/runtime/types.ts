@@ -105,7 +105,19 @@ export interface MirroringNode extends ServiceNode {
 
 export interface FailoverNode extends ServiceNode {
   readonly fallback: ServiceNode;
+  /** The statuses of the main service's answer that send the request to the fallback. */
   readonly statusCodes: readonly StatusRange[];
+  /**
+   * Traefik v3.7's `errors` (pkg/server/service/loadbalancer/failover/failover.go, PR #12596):
+   * the body is read whole before the main service gets it (413 past `maxRequestBodyBytes`,
+   * < 0 = no limit), any method is replayed, and our own failures of the main service (502,
+   * 503, 504) count as its statuses. Null for our `statusCodes` (idempotent requests only).
+   */
+  readonly errors: FailoverErrors | null;
+}
+
+export interface FailoverErrors {
+  readonly maxRequestBodyBytes: number;
 }
 
 /** A load balancer over servers: the leaf every service tree ends at. */

@@ -160,6 +160,35 @@ describe('parseDynamic', () => {
     ]);
   });
 
+  it("reads a failover's errors (Traefik v3.7), and refuses it beside statusCodes", () => {
+    const ok = parseDynamic(
+      'http:\n  services:\n    f:\n      failover:\n        service: a\n        fallback: b\n        errors:\n          status: ["500-504", "429"]\n',
+      'dyn.yaml',
+    );
+    assert.deepEqual(ok.issues, []);
+    const f = (ok.config as { http: { services: Record<string, { failover: unknown }> } }).http.services[
+      'f'
+    ]!;
+    assert.deepEqual((f.failover as { errors: unknown }).errors, {
+      status: [
+        { from: 500, to: 504 },
+        { from: 429, to: 429 },
+      ],
+      maxRequestBodyBytes: -1,
+    });
+    const both = lines(
+      'http:\n  services:\n    f:\n      failover:\n        service: a\n        fallback: b\n        statusCodes: [503]\n        errors: { status: ["503"], maxRequestBodyBytes: 10 }\n',
+    );
+    assert.deepEqual(both.lines, [
+      'dyn.yaml:7:22: http.services.f.failover.statusCodes: a failover has either `errors` (Traefik v3.7) or `statusCodes` (ours), not both',
+    ]);
+    const unknown = lines(
+      'http:\n  services:\n    f:\n      failover: { service: a, fallback: b, errors: { statuses: ["503"] } }\n',
+    );
+    assert.equal(unknown.lines.length, 1);
+    assert.match(unknown.lines[0]!, /errors\.statuses/);
+  });
+
   it('checks server URLs', () => {
     const url = (u: string) =>
       lines(`http:\n  services:\n    s:\n      loadBalancer:\n        servers: [{ url: "${u}" }]\n`).lines;

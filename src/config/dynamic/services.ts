@@ -286,6 +286,17 @@ const mirroring = strictObject({
   compare: nullAsEmpty(compare).optional(),
 });
 
+/**
+ * Traefik v3.7's Failover.Errors (pkg/config/dynamic/http_config.go FailoverError, PR #12596):
+ * a main response whose status is in `status` is dropped and the request sent to the fallback.
+ * `maxRequestBodyBytes` bounds the request body read whole first (FailoverErrorsDefault-
+ * MaxRequestBodyBytes: -1, no limit; past it 413). No `status` = no failover on statuses.
+ */
+const failoverErrors = strictObject({
+  status: statusRanges.optional(),
+  maxRequestBodyBytes: z.number().int().default(-1),
+});
+
 const failover = strictObject({
   service: z.string().min(1),
   /** Traefik v3.7's Failover.Middlewares: run when the main service takes the request. */
@@ -299,6 +310,14 @@ const failover = strictObject({
    * fallback's, when the request can be replayed (no body, idempotent method).
    */
   statusCodes: statusRanges.optional(),
+  errors: nullAsEmpty(failoverErrors).optional(),
+}).superRefine((f, ctx) => {
+  if (f.statusCodes !== undefined && f.errors !== undefined)
+    ctx.addIssue({
+      code: 'custom',
+      path: ['statusCodes'],
+      message: 'a failover has either `errors` (Traefik v3.7) or `statusCodes` (ours), not both',
+    });
 });
 
 export { SERVICE_KINDS, type ServiceKind } from './sections.ts';
@@ -362,6 +381,7 @@ export type TimeoutsConfig = z.output<typeof timeouts>;
 export type WeightedConfig = z.output<typeof weighted>;
 export type MirroringConfig = z.output<typeof mirroring>;
 export type FailoverConfig = z.output<typeof failover>;
+export type FailoverErrorsConfig = z.output<typeof failoverErrors>;
 export type HighestRandomWeightConfig = z.output<typeof highestRandomWeight>;
 export type HashOnConfig = z.output<typeof hashOn>;
 

@@ -129,6 +129,38 @@ describe('Traefik CRD kinds → configuration', () => {
     );
   });
 
+  it('builds a failover TraefikService over Kubernetes Services, with errors and healthCheck (Traefik v3.7, PR #12733)', () => {
+    const [sa, ea] = app('main-svc', '10.0.0.1');
+    const [sb, eb] = app('backup-svc', '10.0.0.2');
+    const { config, issues } = build({
+      services: [sa, sb],
+      endpointSlices: [ea, eb],
+      traefikServices: [
+        crdObject('TraefikService', 'default', 'my-failover', {
+          failover: {
+            service: { name: 'main-svc', port: 80 },
+            fallback: { name: 'backup-svc', port: 80 },
+            errors: { status: ['500-504'], maxRequestBodyBytes: 1048576 },
+            healthCheck: {},
+          },
+        }),
+      ],
+    });
+    assert.deepEqual(issues, []);
+    const fo = config.http.services['default-my-failover'];
+    assert.ok(fo?.kind === 'failover');
+    assert.equal(fo.failover.service, 'default-main-svc-80');
+    assert.equal(fo.failover.fallback, 'default-backup-svc-80');
+    assert.deepEqual(fo.failover.errors, { status: [{ from: 500, to: 504 }], maxRequestBodyBytes: 1048576 });
+    assert.deepEqual(fo.failover.healthCheck, {});
+    const main = config.http.services['default-main-svc-80'];
+    assert.ok(main?.kind === 'loadBalancer');
+    assert.deepEqual(
+      main.loadBalancer.servers.map((s) => s.url),
+      ['http://10.0.0.1:8080'],
+    );
+  });
+
   it('puts a service reference`s middlewares (Traefik v3.7 LoadBalancerSpec.Middlewares) on the reference: weighted children, mirroring, failover, route services', () => {
     const [sa, ea] = app('a', '10.0.0.1');
     const [sb, eb] = app('b', '10.0.0.2');
@@ -171,8 +203,8 @@ describe('Traefik CRD kinds → configuration', () => {
         }),
         crdObject('TraefikService', 'default', 'fo', {
           failover: {
-            service: { name: 'split', middlewares: [{ name: 'mark-a' }] },
-            fallback: { name: 'mirror', middlewares: [{ name: 'mark-b' }] },
+            service: { name: 'split', kind: 'TraefikService', middlewares: [{ name: 'mark-a' }] },
+            fallback: { name: 'mirror', kind: 'TraefikService', middlewares: [{ name: 'mark-b' }] },
           },
         }),
       ],

@@ -153,16 +153,21 @@ export function crdServices(
       out['mirrors'] = mirrors;
       for (const k of ['mirrorBody', 'maxBodySize']) if (body[k] !== undefined) out[k] = body[k];
     } else {
-      const mainRef = { kind: 'TraefikService', ...(body['service'] as Ref | undefined) };
-      const fbRef = { kind: 'TraefikService', ...(body['fallback'] as Ref | undefined) };
+      // Traefik v3.7's TraefikService failover (PR #12733): `service` and `fallback` are service
+      // references (LoadBalancerSpec) like a weighted child's, a Kubernetes Service unless `kind`
+      // says TraefikService; `errors` (status, maxRequestBodyBytes) and `healthCheck` are the
+      // dynamic configuration's, as written.
+      const mainRef = body['service'] as Ref | undefined;
+      const fbRef = body['fallback'] as Ref | undefined;
       const main = child(mainRef);
       const fb = child(fbRef);
-      const mainMws = refMiddlewares(b, mainRef, ns, where);
-      const fbMws = refMiddlewares(b, fbRef, ns, where, 'fallbackMiddlewares');
+      const mainMws = mainRef === undefined ? {} : refMiddlewares(b, mainRef, ns, where);
+      const fbMws = fbRef === undefined ? {} : refMiddlewares(b, fbRef, ns, where, 'fallbackMiddlewares');
       if (main === undefined || fb === undefined || mainMws === undefined || fbMws === undefined) ok = false;
       out['service'] = main;
       out['fallback'] = fb;
       Object.assign(out, mainMws, fbMws);
+      for (const k of ['errors', 'healthCheck']) if (body[k] !== undefined) out[k] = body[k];
     }
     if (!ok) continue;
     b.services[name] = { [kind]: out };

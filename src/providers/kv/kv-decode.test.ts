@@ -35,6 +35,30 @@ describe('KV layout', () => {
     assert.deepEqual(split.weighted.services[0]?.middlewares, ['hdr']);
   });
 
+  it("reads a failover's errors (Traefik v3.7, its KV providers read dynamic.Failover whole)", async () => {
+    const u = await decode({
+      'traefik/http/routers/web/rule': 'Host(`example.com`)',
+      'traefik/http/routers/web/service': 'fo',
+      'traefik/http/services/fo/failover/service': 'app',
+      'traefik/http/services/fo/failover/fallback': 'spare',
+      'traefik/http/services/fo/failover/errors/status/0': '500-504',
+      'traefik/http/services/fo/failover/errors/status/1': '429',
+      'traefik/http/services/fo/failover/errors/maxrequestbodybytes': '1048576',
+      'traefik/http/services/app/loadbalancer/servers/0/url': 'http://10.0.0.1:80',
+      'traefik/http/services/spare/loadbalancer/servers/0/url': 'http://10.0.0.2:80',
+    });
+    assert.deepEqual(u.issues.map(formatIssue), []);
+    const fo = u.config?.http.services['fo'];
+    assert.ok(fo?.kind === 'failover');
+    assert.deepEqual(fo.failover.errors, {
+      status: [
+        { from: 500, to: 504 },
+        { from: 429, to: 429 },
+      ],
+      maxRequestBodyBytes: 1048576,
+    });
+  });
+
   it('reads Traefik keys: lists by index, maps, numbers and booleans from text, any case', async () => {
     const u = await decode({
       'traefik/http/routers/web/rule': 'Host(`example.com`)',
