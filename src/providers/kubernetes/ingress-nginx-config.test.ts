@@ -236,6 +236,32 @@ describe('Ingress NGINX → configuration', () => {
     assert.match(issues[1]!, /snippet annotations are not allowed/);
   });
 
+  it('makes server-snippet and configuration-snippet a snippet middleware with allowSnippetAnnotations (Traefik buildSnippetAuth)', () => {
+    const paths = [{ path: '/', pathType: 'Prefix', service: 'web' }];
+    const { config, issues } = build(
+      {
+        ingresses: [
+          ing('snip', 's.example', paths, {
+            'server-snippet': 'add_header X-S s;',
+            'configuration-snippet': 'more_set_headers "X: y";',
+          }),
+          ing('auth', 'a.example', paths, { 'auth-snippet': 'proxy_set_header X y;' }),
+        ],
+      },
+      { allowSnippetAnnotations: true },
+    );
+    assert.equal(issues.length, 1, issues.join('\n'));
+    assert.match(issues[0]!, /auth-snippet annotation is not supported/);
+    const snippets = Object.values(config.http.middlewares).filter((m) => m['snippet'] !== undefined);
+    assert.ok(snippets.length > 0);
+    for (const m of snippets)
+      assert.deepEqual(m, {
+        snippet: { serverSnippet: 'add_header X-S s;', configurationSnippet: 'more_set_headers "X: y";' },
+      });
+    const router = Object.values(config.http.routers)[0] as { middlewares?: string[] };
+    assert.ok(router.middlewares?.some((n) => n.endsWith('-snippet')));
+  });
+
   it('gives the source-range ipAllowList the provider`s ipAllowListStrategy (Traefik v3.7)', () => {
     const paths = [{ path: '/', pathType: 'Prefix', service: 'web' }];
     const ingresses = [ing('a', 'a.example', paths, { 'whitelist-source-range': '10.0.0.0/8, 192.168.0.1' })];

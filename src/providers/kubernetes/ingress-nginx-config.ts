@@ -393,15 +393,18 @@ function handled(
   return opts.watchIngressWithoutClass;
 }
 
-/** Traefik's isIngressValid: snippets unless allowed (and never here), regex characters in strict paths. */
+/**
+ * Traefik's isIngressValid: snippets unless allowed, regex characters in strict paths. Allowed,
+ * `server-snippet` and `configuration-snippet` become a `snippet` middleware (nginxMiddlewares).
+ */
 function invalidIngress(spec: IngressSpec, cfg: NginxConfig, opts: NginxOptions): string | undefined {
   const snippet = ['server-snippet', 'configuration-snippet', 'auth-snippet'].some(
     (k) => (cfg[k as 'server-snippet'] ?? '') !== '',
   );
   if (snippet && !opts.allowSnippetAnnotations)
     return 'snippet annotations are not allowed when allowSnippetAnnotations is disabled';
-  // Differs from Traefik, which interprets a subset of nginx's directives: we do not.
-  if (snippet) return 'snippet annotations (nginx configuration) are not supported';
+  // Differs from Traefik, which hands auth-snippet to its auth middleware: not interpreted here.
+  if ((cfg['auth-snippet'] ?? '') !== '') return 'the auth-snippet annotation is not supported';
   if (opts.strictValidatePathType) {
     for (const rule of spec.rules ?? [])
       for (const p of rule.http?.paths ?? []) {

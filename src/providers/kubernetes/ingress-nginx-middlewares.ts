@@ -207,6 +207,15 @@ export function nginxMiddlewares(
     add('custom-headers', { headers: { customResponseHeaders: h } });
   }
 
+  // server-snippet and configuration-snippet (allowSnippetAnnotations, else the Ingress was
+  // refused): Traefik's buildSnippetAuth, a Snippet middleware interpreting their directives at
+  // each request (pkg/middlewares/ingressnginx/snippet). A snippet it cannot interpret fails that
+  // middleware's build, which leaves the router out, as in Traefik.
+  const serverSnippet = cfg['server-snippet'] ?? '';
+  const configurationSnippet = cfg['configuration-snippet'] ?? '';
+  if (serverSnippet !== '' || configurationSnippet !== '')
+    add('snippet', { snippet: { serverSnippet, configurationSnippet } });
+
   // auth-url, else the provider's globalAuthURL unless enable-global-auth is false.
   let authURL = cfg['auth-url'] ?? '';
   if (authURL === '' && ctx.opts.globalAuthURL !== '' && cfg['enable-global-auth'] !== false)
