@@ -1,5 +1,5 @@
 import { compileGoRegexp } from '../../config/dynamic/go-regexp.ts';
-import { type IpBlock, ipBlockContains, parseIpBlock } from '../../core/ip.ts';
+import { ipBlockContains, parseIpBlock } from '../../core/ip.ts';
 import type { RequestHead } from '../../core/request.ts';
 import { escapePath } from '../path.ts';
 import type { Directive } from './parse.ts';
@@ -65,7 +65,6 @@ export class RunState {
   status = 0;
   body = '';
   redirect = '';
-  accessResolved = false;
   stopCurrent = false;
   stopAll = false;
   /** Response edits in order; null until one is made. */
@@ -83,6 +82,11 @@ export class RunState {
 }
 
 type Action = (req: RequestHead, st: RunState, frame: Frame) => boolean;
+/** An allow/deny rule: true when it matches the client (it decides). */
+export interface AccessRule {
+  readonly allow: boolean;
+  matches(clientIp: string): boolean;
+}
 /** A post action: header directives, run after every block. */
 type Post = (req: RequestHead, st: RunState) => void;
 
@@ -94,6 +98,8 @@ export interface Block {
   readonly proxySetHeader: readonly Post[];
   /** The headers-more directives and the others that add up across blocks. */
   readonly mergeable: readonly Post[];
+  /** allow/deny: nginx's access phase, after the rewrite phase (Traefik's PhaseCollector.Access). */
+  readonly access: readonly AccessRule[];
   readonly locations: readonly Location[];
 }
 
@@ -109,11 +115,13 @@ export class Frame {
   addHeader: readonly Post[] | null;
   proxySetHeader: readonly Post[] | null;
   mergeable: Post[];
+  access: AccessRule[];
 
   constructor(b: Block | null) {
     this.addHeader = b !== null && b.addHeader.length > 0 ? b.addHeader : null;
     this.proxySetHeader = b !== null && b.proxySetHeader.length > 0 ? b.proxySetHeader : null;
     this.mergeable = b === null ? [] : [...b.mergeable];
+    this.access = b === null ? [] : [...b.access];
   }
 
   /** Traefik's mergeWithSubContext: a block's own add_header/proxy_set_header replace the outer ones. */
@@ -121,6 +129,7 @@ export class Frame {
     if (sub.addHeader !== null) this.addHeader = sub.addHeader;
     if (sub.proxySetHeader !== null) this.proxySetHeader = sub.proxySetHeader;
     for (const p of sub.mergeable) this.mergeable.push(p);
+    for (const a of sub.access) this.access.push(a);
   }
 }
 
@@ -142,6 +151,22 @@ export function execute(b: Block | null, req: RequestHead, st: RunState, parent:
   }
   parent.merge(frame);
   return finish;
+}
+
+/**
+ * nginx's access phase over the allow/deny rules of the blocks that ran, in order: the first that
+ * matches the client decides; a deny is answered 403 (Traefik's createAccessAction, collected by
+ * its PhaseCollector and run after the rewrite phase). True when denied.
+ */
+export function denied(frame: Frame, req: RequestHead, st: RunState): boolean {
+  for (const rule of frame.access) {
+    if (!rule.matches(req.clientIp)) continue;
+    if (rule.allow) return false;
+    st.status = 403;
+    st.body = '403 Forbidden';
+    return true;
+  }
+  return false;
 }
 
 /** Traefik's executePostActions: the non-mergeable lists, then the mergeable ones in order. */
@@ -202,6 +227,7 @@ export function buildBlock(ds: readonly Directive[], ctx: string, parent = ''): 
   const addHeader: Post[] = [];
   const proxySetHeader: Post[] = [];
   const mergeable: Post[] = [];
+  const access: AccessRule[] = [];
   const locations: Location[] = [];
   for (const d of ds) {
     checkContext(d, ctx, parent);
@@ -247,14 +273,14 @@ export function buildBlock(ds: readonly Directive[], ctx: string, parent = ''): 
         break;
       case 'allow':
       case 'deny':
-        actions.push(accessAction(d));
+        access.push(accessRule(d));
         break;
       case 'location':
         locations.push(location(d));
         break;
     }
   }
-  return { actions, addHeader, proxySetHeader, mergeable, locations };
+  return { actions, addHeader, proxySetHeader, mergeable, access, locations };
 }
 
 // ---- header directives --------------------------------------------------------------------
@@ -636,27 +662,16 @@ function rewriteAction(d: Directive): Action {
   };
 }
 
-/** Traefik's createAccessAction: the first allow/deny that matches the client decides; deny is 403. */
-function accessAction(d: Directive): Action {
+/** Traefik's createAccessAction: an address, a CIDR or `all`. */
+function accessRule(d: Directive): AccessRule {
   if (d.args.length === 0) fail(d, `${d.name} directive requires 1 parameter`);
   const allow = d.name === 'allow';
   const addr = d.args[0]!;
-  let block: IpBlock | null = null;
-  if (addr !== 'all') {
-    const parsed = parseIpBlock(addr);
-    if (parsed === undefined) fail(d, `invalid IP address or CIDR in ${d.name} directive: "${addr}"`);
-    block = parsed;
-  }
+  if (addr === 'all') return { allow, matches: () => true };
+  const block = parseIpBlock(addr);
+  if (block === undefined) fail(d, `invalid IP address or CIDR in ${d.name} directive: "${addr}"`);
   const scratch = new Uint16Array(8);
-  return (req, st) => {
-    if (st.accessResolved) return false;
-    if (block !== null && !ipBlockContains(block, req.clientIp, scratch)) return false;
-    st.accessResolved = true;
-    if (allow) return false;
-    st.status = 403;
-    st.body = '403 Forbidden';
-    return true;
-  };
+  return { allow, matches: (ip) => ipBlockContains(block, ip, scratch) };
 }
 
 function location(d: Directive): Location {

@@ -496,6 +496,19 @@ const CASES: readonly Case[] = [
   },
   { desc: 'deny all', config: 'deny all;', status: 403, body: '403 Forbidden' },
   {
+    desc: 'return comes before deny (access phase after rewrite)',
+    config: 'deny all;\nreturn 200 ok;',
+    status: 200,
+    body: 'ok',
+  },
+  {
+    desc: 'a location`s deny applies, with the server`s more_set_headers on the 403',
+    server: 'more_set_headers "X-S: 1";\nlocation /admin { deny all; }',
+    path: '/admin/x',
+    status: 403,
+    response: { 'X-S': '1' },
+  },
+  {
     desc: 'allow first match wins',
     config: 'allow 10.0.0.0/8;\ndeny all;',
     clientIp: '10.1.2.3',

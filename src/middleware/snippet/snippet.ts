@@ -6,6 +6,7 @@ import { goHttpRedirect } from '../redirect-response.ts';
 import {
   type Block,
   buildBlock,
+  denied,
   execute,
   Frame,
   type ResponseOp,
@@ -66,6 +67,8 @@ class Snippet implements Middleware {
         stop = execute(this.#configuration, req, st, root);
       }
     }
+    // The access phase comes after the rewrite phase: a return answers before any deny.
+    if (!stop) stop = denied(root, req, st);
     runPosts(root, req, st);
     if (stop && st.status !== 0) return this.#answer(req, st);
     if (st.response !== null) this.#pending.set(req, st.response);
