@@ -540,10 +540,12 @@ function setAction(d: Directive): Action {
 
 /** Traefik's buildCondition: `$v`, `a = b`, `a != b`, `a ~ re`, `!~`, `~*`, `!~*`. */
 function condition(d: Directive): (req: RequestHead, st: RunState) => boolean {
+  // One parenthesis each side, as nginx strips them (Traefik trims every `(`/`)` at both ends,
+  // which breaks `~ (a|b))`: refused there, read as nginx here).
   const parts = d.args.slice();
   if (parts.length > 0) {
-    parts[0] = parts[0]!.replace(/^\(+/, '');
-    parts[parts.length - 1] = parts[parts.length - 1]!.replace(/\)+$/, '');
+    parts[0] = parts[0]!.replace(/^\(/, '');
+    parts[parts.length - 1] = parts[parts.length - 1]!.replace(/\)$/, '');
   }
   const words = parts.filter((p) => p !== '');
   if (words.length === 0) fail(d, 'if directive requires a condition');

@@ -197,6 +197,12 @@ const CASES: readonly Case[] = [
     response: { 'X-User': 'alice' },
   },
   {
+    desc: 'if with a group at the end of an unquoted regex',
+    config: 'if ($http_user_agent ~* (bot|crawler)) {\n\treturn 403;\n}',
+    requestHeaders: { 'User-Agent': 'SomeBot/1.0' },
+    status: 403,
+  },
+  {
     desc: 'all directives combined',
     config:
       'set $backend_type "api";\nproxy_set_header X-Backend-Type $backend_type;\nif ($request_method = GET) {\n\tadd_header X-Read-Only "true";\n\tmore_set_headers "X-Cache-Control:public";\n}\nadd_header X-Powered-By "traefik";',
