@@ -1,7 +1,7 @@
 import { compileGoRegexp } from '../../config/dynamic/go-regexp.ts';
 import { ipBlockContains, parseIpBlock } from '../../core/ip.ts';
 import type { RequestHead } from '../../core/request.ts';
-import { escapePath } from '../path.ts';
+import { escapePath, isCleanPath } from '../path.ts';
 import type { Directive } from './parse.ts';
 import { decodedPath, interpolate, type Vars } from './variables.ts';
 
@@ -651,13 +651,17 @@ function rewriteAction(d: Directive): Action {
       return true;
     }
     const q = result.indexOf('?');
-    if (q !== -1) {
-      req.path = escapePath(result.slice(0, q));
-      req.query = result.slice(q + 1);
-    } else {
-      req.path = escapePath(result);
-      if (noQuery) req.query = '';
+    const path = escapePath(q === -1 ? result : result.slice(0, q));
+    // A result with dot segments (`/foo../bar` through `/$1`) is refused with 400, as Traefik
+    // refuses a rewritten path that is not clean (snippet_test.go "dot-segment traversal").
+    if (!isCleanPath(path)) {
+      st.status = 400;
+      st.body = 'Bad Request\n';
+      return true;
     }
+    req.path = path;
+    if (q !== -1) req.query = result.slice(q + 1);
+    else if (noQuery) req.query = '';
     if (flag === 'last') st.stopCurrent = true;
     else if (flag === 'break') st.stopAll = true;
     return false;
