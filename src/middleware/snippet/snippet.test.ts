@@ -692,6 +692,25 @@ describe('snippet middleware (Traefik snippet_test.go Test_Directives)', () => {
   }
 });
 
+describe('snippet middleware location ^~ (Traefik snippet_test.go Test_LocationPrefixModifier)', () => {
+  const server = 'location ^~ /internal {\n\treturn 404;\n}';
+  for (const [path, status] of [
+    ['/internal', 404],
+    ['/internal/status', 404],
+    ['/internal?check=true', 404],
+    ['/internality', 404],
+    ['/public', 200],
+    ['/intern', 200],
+    ['/Internal', 200],
+  ] as const) {
+    it(`${path} → ${status}`, () => {
+      const o = run({ desc: path, server, path });
+      assert.equal(o.status, status);
+      assert.equal(o.next, status === 200);
+    });
+  }
+});
+
 describe('snippet middleware build (Traefik snippet_test.go Test_New)', () => {
   const cases: readonly [string, { serverSnippet?: string; configurationSnippet?: string }, boolean][] = [
     ['both snippets empty', {}, false],
