@@ -12,10 +12,6 @@ const VAR = /\$\{?([a-zA-Z_][a-zA-Z0-9_]*)\}?|\$[1-9]/g;
 /** The snippet's own variables (`set`, captures of an `if` regex), keyed with their `$`. */
 export type Vars = Map<string, string>;
 
-/** True when `s` may hold a variable (else it is used as is, nothing per request). */
-export function hasVariables(s: string): boolean {
-  return s.includes('$');
-}
 
 /** Go's url.Values.Get on the raw query: the first value of `name`, `+` as a space. */
 function queryArg(query: string, name: string): string {
