@@ -140,10 +140,11 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
       ...(extra.tls !== undefined ? { tls: extra.tls } : {}),
     });
 
-  it('interprets a configuration-snippet (more_set_headers, return 403); a directive Traefik does not interpret leaves the router out', async () => {
+  it('interprets a server-snippet location and a configuration-snippet (more_set_headers, return 403); a directive Traefik does not interpret leaves the router out', async () => {
     const from = proxy.logs.length;
     kube.apply(
       nginx('snip', 'snip.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'server-snippet': 'location = /admin { return 404 "nope"; }',
         'configuration-snippet': `more_set_headers "X-Snippet: on";
 if ($request_uri ~ "^/blocked") {
   return 403;
@@ -164,6 +165,12 @@ proxy_set_header X-From-Snippet $request_method;`,
     assert.equal(blocked.status, 403);
     assert.equal(blocked.headers['x-snippet'], 'on');
     assert.equal(blocked.text, '');
+    // The server snippet's exact location answers before the configuration snippet runs.
+    const admin = await get('/admin', 'snip.example');
+    assert.equal(admin.status, 404);
+    assert.equal(admin.text, 'nope');
+    assert.equal(admin.headers['x-snippet'], undefined);
+    assert.equal((await get('/admin/x', 'snip.example')).status, 200);
     // Traefik's New fails on proxy_pass: the router is not served.
     assert.equal((await get('/', 'snip-bad.example')).status, 404);
     assert.ok(
