@@ -9,9 +9,10 @@ import { fromByteString, unescapePath } from '../path.ts';
  */
 const VAR = /\$\{?([a-zA-Z_][a-zA-Z0-9_]*)\}?|\$[1-9]/g;
 
+let HOSTNAME: string | undefined;
+
 /** The snippet's own variables (`set`, captures of an `if` regex), keyed with their `$`. */
 export type Vars = Map<string, string>;
-
 
 /** Go's url.Values.Get on the raw query: the first value of `name`, `+` as a space. */
 function queryArg(query: string, name: string): string {
@@ -70,7 +71,9 @@ function value(name: string, req: RequestHead, vars: Vars | null): string | unde
     case 'best_http_host':
       return req.hostPort === '' ? req.host : `${req.host}:${req.hostPort}`;
     case 'hostname':
-      return hostname();
+      // Read once: the machine's name does not change under a running proxy.
+      if (HOSTNAME === undefined) HOSTNAME = hostname();
+      return HOSTNAME;
     case 'request_uri':
       return requestUri(req);
     case 'escaped_request_uri':
