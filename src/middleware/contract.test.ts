@@ -50,6 +50,7 @@ const EXAMPLES: Readonly<Record<MiddlewareType, unknown>> = {
   responseHeaderModifier: { set: { 'X-A': '1' }, remove: ['Server'] },
   requestRedirect: { scheme: 'https', statusCode: 301 },
   urlRewrite: { path: '/new', pathPrefix: '/old' },
+  snippet: { configurationSnippet: 'more_set_headers "X-A: 1";' },
 };
 
 /** The local plugins the `plugin` row builds from, as main.ts hands them to a build. */

@@ -57,6 +57,7 @@ const loaders: {
   requestRedirect: () =>
     load<typeof import('./request-redirect.ts')>('./request-redirect.ts').requestRedirectFactory,
   urlRewrite: () => load<typeof import('./url-rewrite.ts')>('./url-rewrite.ts').urlRewriteFactory,
+  snippet: () => load<typeof import('./snippet/snippet.ts')>('./snippet/snippet.ts').snippetFactory,
 };
 
 /** Every built-in middleware type (the YAML keys), without loading any of them. */

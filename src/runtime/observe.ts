@@ -93,6 +93,7 @@ const TYPE_NAMES: Readonly<Record<string, string>> = {
   stripPrefix: 'StripPrefix',
   stripPrefixRegex: 'StripPrefixRegex',
   urlRewrite: 'URLRewrite',
+  snippet: 'Snippet',
 };
 
 /** Names the built middleware `m` of type `type` (a YAML key) and qualified name `name`. */

@@ -5,7 +5,8 @@
  * left alone; a TLS section serves its certificate on the HTTPS entry point and redirects HTTP;
  * the `nginx.ingress.kubernetes.io/*` annotations: rewrite-target, basic auth from a Secret,
  * sticky cookie, canary by header and by weight, redirects, app-root, allowlist, CORS,
- * upstream-vhost, custom-headers from a ConfigMap; publishStatusAddress in the Ingress status.
+ * upstream-vhost, custom-headers from a ConfigMap, configuration-snippet (Traefik's Snippet
+ * middleware); publishStatusAddress in the Ingress status.
  */
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -89,6 +90,7 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
     httpsEntryPoint: websecure
     publishStatusAddress: [192.0.2.7, lb.example]
     globalAllowedResponseHeaders: [X-Frame-Options]
+    allowSnippetAnnotations: true
 `,
     });
     web = proxy.ports['web'] ?? 0;
@@ -137,6 +139,49 @@ describe('Kubernetes Ingress NGINX provider (e2e, API server on loopback)', () =
       annotations: Object.fromEntries(Object.entries(annotations).map(([k, v]) => [`${A}${k}`, v])),
       ...(extra.tls !== undefined ? { tls: extra.tls } : {}),
     });
+
+  it('interprets a server-snippet location and a configuration-snippet (more_set_headers, return 403); a directive Traefik does not interpret leaves the router out', async () => {
+    const from = proxy.logs.length;
+    kube.apply(
+      nginx('snip', 'snip.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'server-snippet': 'location = /admin { return 404 "nope"; }',
+        'configuration-snippet': `more_set_headers "X-Snippet: on";
+if ($request_uri ~ "^/blocked") {
+  return 403;
+}
+proxy_set_header X-From-Snippet $request_method;`,
+      }),
+    );
+    kube.apply(
+      nginx('snip-bad', 'snip-bad.example', [{ path: '/', pathType: 'Prefix', service: 'a' }], {
+        'configuration-snippet': 'proxy_pass http://127.0.0.1:1;',
+      }),
+    );
+    await until(from, async () => (await get('/ok', 'snip.example')).status === 200);
+    const ok = await get('/ok', 'snip.example');
+    assert.equal(ok.text, 'a /ok snip.example');
+    assert.equal(ok.headers['x-snippet'], 'on');
+    const blocked = await get('/blocked/x', 'snip.example');
+    assert.equal(blocked.status, 403);
+    assert.equal(blocked.headers['x-snippet'], 'on');
+    assert.equal(blocked.text, '');
+    // The server snippet's exact location answers before the configuration snippet runs.
+    const admin = await get('/admin', 'snip.example');
+    assert.equal(admin.status, 404);
+    assert.equal(admin.text, 'nope');
+    assert.equal(admin.headers['x-snippet'], undefined);
+    assert.equal((await get('/admin/x', 'snip.example')).status, 200);
+    // Traefik's New fails on proxy_pass: the router is not served.
+    assert.equal((await get('/', 'snip-bad.example')).status, 404);
+    assert.ok(
+      proxy.logs.slice(from).some((l) => /unsupported directive .{1,2}proxy_pass/.test(JSON.stringify(l))),
+      proxy.logs
+        .slice(from)
+        .map((l) => JSON.stringify(l))
+        .filter((l) => l.includes('snip'))
+        .join('\n'),
+    );
+  });
 
   it('routes the Ingresses of its class by whole-segment prefix, and leaves the others', async () => {
     const from = proxy.logs.length;

@@ -222,6 +222,18 @@ export const GrpcWebSchema = z.strictObject({
   allowOrigins: z.array(PlainValue).default([]),
 });
 
+/**
+ * Traefik's Snippet (pkg/config/dynamic, run by pkg/middlewares/ingressnginx/snippet): the nginx
+ * directives of an Ingress's `server-snippet` and `configuration-snippet`, which the
+ * kubernetesIngressNGINX provider hands over when `allowSnippetAnnotations` is on. Traefik keeps
+ * it out of file configurations; here a file may use it too.
+ */
+export const SnippetSchema = z.strictObject({
+  serverSnippet: z.string().default(''),
+  configurationSnippet: z.string().default(''),
+});
+export type SnippetConfig = z.output<typeof SnippetSchema>;
+
 export const middlewareSchemas = {
   headers: HeadersSchema,
   stripPrefix: StripPrefixSchema,
@@ -254,6 +266,8 @@ export const middlewareSchemas = {
   responseHeaderModifier: HeaderModifierSchema,
   requestRedirect: RequestRedirectSchema,
   urlRewrite: UrlRewriteSchema,
+  // From the Kubernetes Ingress NGINX provider's snippet annotations (middleware/snippet).
+  snippet: SnippetSchema,
 } satisfies Record<string, z.ZodType>;
 
 export type MiddlewareType = keyof typeof middlewareSchemas;

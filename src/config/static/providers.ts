@@ -266,7 +266,7 @@ export const kubernetesIngressNginxProviderSchema = strictObject({
   globalAllowedResponseHeaders: z.array(z.string()).default([]),
   /** The auth-url of every Ingress without one (and without `enable-global-auth: "false"`). */
   globalAuthURL: z.string().default(''),
-  /** Ingresses with `*-snippet` annotations are refused unless this is on (then refused as unsupported here). */
+  /** Ingresses with `*-snippet` annotations are refused unless this is on (then interpreted: middleware/snippet). */
   allowSnippetAnnotations: z.boolean().default(false),
   /** The entry point of the HTTP routers; empty = every entry point without `http.tls`. */
   httpEntryPoint: z.string().default(''),

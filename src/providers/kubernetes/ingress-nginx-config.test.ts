@@ -236,6 +236,68 @@ describe('Ingress NGINX → configuration', () => {
     assert.match(issues[1]!, /snippet annotations are not allowed/);
   });
 
+  it('makes server-snippet and configuration-snippet a snippet middleware with allowSnippetAnnotations (Traefik buildSnippetAuth)', () => {
+    const paths = [{ path: '/', pathType: 'Prefix', service: 'web' }];
+    const { config, issues } = build(
+      {
+        ingresses: [
+          ing('snip', 's.example', paths, {
+            'server-snippet': 'add_header X-S s;',
+            'configuration-snippet': 'more_set_headers "X: y";',
+          }),
+          ing('auth', 'a.example', paths, { 'auth-snippet': 'proxy_set_header X y;' }),
+        ],
+      },
+      { allowSnippetAnnotations: true },
+    );
+    assert.equal(issues.length, 1, issues.join('\n'));
+    assert.match(issues[0]!, /auth-snippet annotation is not supported/);
+    const snippets = Object.values(config.http.middlewares).filter((m) => m['snippet'] !== undefined);
+    assert.ok(snippets.length > 0);
+    for (const m of snippets)
+      assert.deepEqual(m, {
+        snippet: { serverSnippet: 'add_header X-S s;', configurationSnippet: 'more_set_headers "X: y";' },
+      });
+    const router = Object.values(config.http.routers)[0] as { middlewares?: string[] };
+    assert.ok(router.middlewares?.some((n) => n.endsWith('-snippet')));
+  });
+
+  it('gives every router of a host the server-snippet of its oldest Ingress (Traefik build.go serverSnippets)', () => {
+    const paths = (p: string) => [{ path: p, pathType: 'Prefix', service: 'web' }];
+    const at = (o: ReturnType<typeof ing>, t: string) => {
+      (o.metadata as unknown as Record<string, unknown>)['creationTimestamp'] = t;
+      return o;
+    };
+    const { config, issues } = build(
+      {
+        ingresses: [
+          at(
+            ing('a-newer', 'h.example', paths('/a'), { 'server-snippet': 'add_header X-N n;' }),
+            '2026-02-01T00:00:00Z',
+          ),
+          at(
+            ing('b-older', 'h.example', paths('/b'), { 'server-snippet': 'add_header X-O o;' }),
+            '2026-01-01T00:00:00Z',
+          ),
+          at(ing('c-none', 'h.example', paths('/c')), '2025-01-01T00:00:00Z'),
+          at(ing('d-other', 'other.example', paths('/')), '2025-01-01T00:00:00Z'),
+        ],
+      },
+      { allowSnippetAnnotations: true },
+    );
+    assert.deepEqual(issues, []);
+    const snippet = (router: string) => {
+      const r = config.http.routers[router] as { middlewares?: string[] } | undefined;
+      const name = r?.middlewares?.find((n) => n.endsWith('-snippet'));
+      return name === undefined ? undefined : config.http.middlewares[name]?.['snippet'];
+    };
+    const older = { serverSnippet: 'add_header X-O o;', configurationSnippet: '' };
+    assert.deepEqual(snippet('default-a-newer-rule-0-path-0'), older);
+    assert.deepEqual(snippet('default-b-older-rule-0-path-0'), older);
+    assert.deepEqual(snippet('default-c-none-rule-0-path-0'), older);
+    assert.equal(snippet('default-d-other-rule-0-path-0'), undefined);
+  });
+
   it('gives the source-range ipAllowList the provider`s ipAllowListStrategy (Traefik v3.7)', () => {
     const paths = [{ path: '/', pathType: 'Prefix', service: 'web' }];
     const ingresses = [ing('a', 'a.example', paths, { 'whitelist-source-range': '10.0.0.0/8, 192.168.0.1' })];

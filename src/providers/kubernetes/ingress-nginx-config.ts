@@ -197,6 +197,8 @@ export function nginxIngressConfig(
     ingresses.push({ ing, cfg, spec, where });
   }
 
+  const serverSnippets = firstServerSnippets(ingresses);
+
   const canaryByBackend = new Map<string, Canary>();
   const matched = new Set<string>();
   for (const c of canaries) {
@@ -243,6 +245,7 @@ export function nginxIngressConfig(
       ingress: name,
       cfg,
       hosts,
+      serverSnippets,
       opts,
       configMaps,
       where,
@@ -393,15 +396,18 @@ function handled(
   return opts.watchIngressWithoutClass;
 }
 
-/** Traefik's isIngressValid: snippets unless allowed (and never here), regex characters in strict paths. */
+/**
+ * Traefik's isIngressValid: snippets unless allowed, regex characters in strict paths. Allowed,
+ * `server-snippet` and `configuration-snippet` become a `snippet` middleware (nginxMiddlewares).
+ */
 function invalidIngress(spec: IngressSpec, cfg: NginxConfig, opts: NginxOptions): string | undefined {
   const snippet = ['server-snippet', 'configuration-snippet', 'auth-snippet'].some(
     (k) => (cfg[k as 'server-snippet'] ?? '') !== '',
   );
   if (snippet && !opts.allowSnippetAnnotations)
     return 'snippet annotations are not allowed when allowSnippetAnnotations is disabled';
-  // Differs from Traefik, which interprets a subset of nginx's directives: we do not.
-  if (snippet) return 'snippet annotations (nginx configuration) are not supported';
+  // Differs from Traefik, which hands auth-snippet to its auth middleware: not interpreted here.
+  if ((cfg['auth-snippet'] ?? '') !== '') return 'the auth-snippet annotation is not supported';
   if (opts.strictValidatePathType) {
     for (const rule of spec.rules ?? [])
       for (const p of rule.http?.paths ?? []) {
@@ -772,6 +778,36 @@ function nonCanaryRule(c: Canary, rule: string): string {
   if (c.cookie !== '')
     rules.push(`HeaderRegexp("Cookie", ${goQuote(`(^|;\\s*)${quoteMeta(c.cookie)}=never(;|$)`)})`);
   return `(${rule}) && (${rules.join(' || ')})`;
+}
+
+/**
+ * Traefik's build (pkg/provider/kubernetes/ingress-nginx/build.go, `serverSnippets`): a host's
+ * server-snippet is the first one seen among its handled, non-canary Ingresses taken oldest first
+ * (creationTimestamp; ties by namespace/name, descending), and every location of that host gets
+ * it, whichever Ingress it comes from (nginx has one server block per host).
+ */
+function firstServerSnippets(
+  ingresses: readonly { ing: KubeObject; cfg: NginxConfig; spec: IngressSpec }[],
+): Map<string, string> {
+  const created = (o: KubeObject): number => {
+    const t = Date.parse(String((o.metadata as { creationTimestamp?: string }).creationTimestamp ?? ''));
+    return Number.isNaN(t) ? Number.NEGATIVE_INFINITY : t;
+  };
+  const ordered = [...ingresses].sort((x, y) => {
+    const d = created(x.ing) - created(y.ing);
+    if (d !== 0 && !Number.isNaN(d)) return d;
+    return -byKey(x.ing, y.ing);
+  });
+  const out = new Map<string, string>();
+  for (const { cfg, spec } of ordered) {
+    const snippet = cfg['server-snippet'] ?? '';
+    if (snippet === '') continue;
+    for (const rule of spec.rules ?? []) {
+      const host = rule.host ?? '';
+      if (!out.has(host)) out.set(host, snippet);
+    }
+  }
+  return out;
 }
 
 function byKey(a: KubeObject, b: KubeObject): number {

@@ -11,6 +11,8 @@ export interface NginxMiddlewareContext {
   readonly cfg: NginxConfig;
   /** Every host of the handled Ingresses (from-to-www-redirect, server-alias). */
   readonly hosts: ReadonlySet<string>;
+  /** The server-snippet of each host (Traefik's build.go serverSnippets: the oldest Ingress's). */
+  readonly serverSnippets: ReadonlyMap<string, string>;
   readonly opts: NginxOptions;
   readonly configMaps: ReadonlyMap<string, KubeObject>;
   readonly where: string;
@@ -206,6 +208,15 @@ export function nginxMiddlewares(
     if (typeof h === 'string') return fail(h);
     add('custom-headers', { headers: { customResponseHeaders: h } });
   }
+
+  // server-snippet and configuration-snippet (allowSnippetAnnotations, else the Ingress was
+  // refused): Traefik's buildSnippetAuth, a Snippet middleware interpreting their directives at
+  // each request (pkg/middlewares/ingressnginx/snippet). A snippet it cannot interpret fails that
+  // middleware's build, which leaves the router out, as in Traefik.
+  const serverSnippet = ctx.serverSnippets.get(ruleHost) ?? '';
+  const configurationSnippet = cfg['configuration-snippet'] ?? '';
+  if (serverSnippet !== '' || configurationSnippet !== '')
+    add('snippet', { snippet: { serverSnippet, configurationSnippet } });
 
   // auth-url, else the provider's globalAuthURL unless enable-global-auth is false.
   let authURL = cfg['auth-url'] ?? '';
