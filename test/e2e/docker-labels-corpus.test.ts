@@ -148,7 +148,7 @@ export function composeContainers(text: string, project: string, env: Readonly<R
   return containers;
 }
 
-function issuesOf(entry: Entry): { issues: ConfigIssue[]; containers: number } {
+function issuesOf(entry: Entry): { issues: readonly ConfigIssue[]; containers: number } {
   const env = entry.env ?? {};
   const text = readFileSync(join(CORPUS, entry.local), 'utf8');
   const project = entry.repo
@@ -194,6 +194,7 @@ describe('corpus of real docker-compose files with Traefik labels', () => {
   it('reads compose interpolation as compose does', () => {
     const env = { A: 'x', E: '' };
     assert.equal(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's syntax, not a template
       interpolate('$$apr1$$x ${A} $A ${B:-d} ${E:-d} ${E-d} ${B-d} ${A:+y}', env),
       '$apr1$x x x d d  d y',
     );
