@@ -173,10 +173,20 @@ describe('loadStaticConfig: defaults', () => {
     });
   });
 
-  it('warns when no entry point is defined', () => {
+  // Traefik's SetEffectiveConfiguration: no entry point defined → `http` on :80.
+  it("gives a file that defines no entry point Traefik's default `http` on :80, with a warning", () => {
     const r = load('log: { level: INFO }\n');
     assert.ok(r.config);
-    assert.equal(r.issues[0]?.severity, 'warning');
+    assert.deepEqual(Object.keys(r.config.entryPoints), ['http']);
+    assert.equal(r.config.entryPoints['http']?.address, ':80');
+    assert.deepEqual(r.lines, [
+      "warning: entryPoints: no entry point is defined: Traefik's default entry point `http` listens on :80",
+    ]);
+    // An entry point from a flag is one: no default then.
+    const f = load('log: { level: INFO }\n', ['--entryPoints.web.address=:8081']);
+    assert.deepEqual(Object.keys(f.config?.entryPoints ?? {}), ['web']);
+    // Without any file nothing is added (main.ts refuses to start, saying where it looked).
+    assert.deepEqual(Object.keys(load(undefined).config?.entryPoints ?? {}), []);
   });
 });
 

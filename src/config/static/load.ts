@@ -75,7 +75,21 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   const flags = flagOverrides(opts.argv, staticConfigSchema, data);
   issues.push(...env.issues, ...flags.issues);
   const overrides = [...env.overrides, ...flags.overrides];
-  const merged = applyOverrides(data, overrides);
+  let merged = applyOverrides(data, overrides);
+  // Traefik's SetEffectiveConfiguration (pkg/config/static/static_config.go): a configuration
+  // that defines no entry point gets `http` on `:80`. Without any file we keep refusing to start
+  // (main.ts says where it looked), rather than listen on :80 for a proxy nobody configured.
+  if (opts.file !== undefined && !hasEntryPoints(merged)) {
+    merged = { ...merged, entryPoints: { http: { address: ':80' } } };
+    issues.push(
+      issue(
+        'warning',
+        "no entry point is defined: Traefik's default entry point `http` listens on :80",
+        ['entryPoints'],
+        {},
+      ),
+    );
+  }
 
   const r = staticConfigSchema.safeParse(merged, { reportInput: true });
   if (!r.success) {
@@ -239,4 +253,10 @@ function resolvePaths(config: StaticConfig, _file: string | undefined): StaticCo
   if (filename !== undefined && directory === undefined) out.filename = filename;
   if (directory !== undefined) out.directory = directory;
   return { ...config, providers: { ...config.providers, file: out } };
+}
+
+/** Whether the merged configuration defines an entry point (Traefik's hasUserDefinedEntrypoint). */
+function hasEntryPoints(data: Readonly<Record<string, unknown>>): boolean {
+  const eps = data['entryPoints'];
+  return isPlainObject(eps) && Object.keys(eps).length > 0;
 }
