@@ -173,6 +173,22 @@ describe('loadStaticConfig: defaults', () => {
     });
   });
 
+  // Traefik writes its log as JSON for exactly `json` (cmd/traefik/logger.go getLogWriter) and
+  // falls back to the common access log format for any unknown one (accesslog NewHandler).
+  it('loads a log or access log format Traefik does not know, as Traefik: text or common, with a warning', () => {
+    const r = load(`${minimal}log: { format: JSON }\naccessLog: { format: clf }\n`);
+    assert.equal(r.config?.log.format, 'common');
+    assert.equal(r.config?.accessLog?.format, 'common');
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:4:16: warning: log.format: unknown format "JSON": the text format (common) is used (as Traefik); one of json, common',
+      'conf/static.yaml:5:22: warning: accessLog.format: unknown format "clf": the common format is used (as Traefik); one of json, common, genericCLF',
+    ]);
+    const ok = load(`${minimal}log: { format: json }\naccessLog: { format: genericCLF }\n`);
+    assert.equal(ok.config?.log.format, 'json');
+    assert.equal(ok.config?.accessLog?.format, 'genericCLF');
+    assert.deepEqual(ok.lines, []);
+  });
+
   // Traefik's SetEffectiveConfiguration: no entry point defined → `http` on :80.
   it("gives a file that defines no entry point Traefik's default `http` on :80, with a warning", () => {
     const r = load('log: { level: INFO }\n');

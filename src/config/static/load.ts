@@ -8,7 +8,13 @@ import { parseConfigText } from '../source.ts';
 import { type Locator, noLocation } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
 import { applyOverrides, envOverrides, flagOverrides, overrideOrigin } from './overrides.ts';
-import { ACME_KEY_TYPES, type StaticConfig, staticConfigSchema } from './schema.ts';
+import {
+  ACCESS_LOG_FORMATS,
+  ACME_KEY_TYPES,
+  LOG_FORMATS,
+  type StaticConfig,
+  staticConfigSchema,
+} from './schema.ts';
 
 export interface LoadStaticOptions {
   /** The static YAML file; without one, the configuration comes from flags and env alone. */
@@ -103,7 +109,11 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   if (!r.success || issues.some((i) => i.severity === 'error')) {
     return { issues, data: merged };
   }
-  issues.push(...keyTypeWarnings(merged, locate), ...fileProviderWarnings(r.data, locate));
+  issues.push(
+    ...keyTypeWarnings(merged, locate),
+    ...formatWarnings(merged, locate),
+    ...fileProviderWarnings(r.data, locate),
+  );
   const config = resolvePaths(r.data, opts.file);
   if (opts.file !== undefined && dynamicKeys.length > 0 && !fileProviderReads(config, opts.file)) {
     issues.push(...ignoredDynamicWarnings(dynamicKeys, locate));
@@ -223,6 +233,35 @@ function keyTypeWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
       ),
     );
   }
+  return out;
+}
+
+/**
+ * Formats Traefik does not know, which it loads all the same: the application log is text unless
+ * `log.format` is exactly `json` (cmd/traefik/logger.go getLogWriter), the access log is the
+ * common format unless `json`, `common` or `genericCLF` (pkg/middlewares/accesslog/logger.go
+ * NewHandler logs "Unsupported access log format"). The schema reads them so; a warning here.
+ */
+function formatWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  if (!isPlainObject(merged)) return out;
+  const check = (section: string, known: readonly string[], used: string): void => {
+    const s = merged[section];
+    const v = isPlainObject(s) ? s['format'] : undefined;
+    if (typeof v !== 'string' || known.includes(v)) return;
+    const path = [section, 'format'];
+    const { exact: _, ...where } = locate(path);
+    out.push(
+      issue(
+        'warning',
+        `unknown format ${JSON.stringify(v)}: ${used} is used (as Traefik); one of ${known.join(', ')}`,
+        path,
+        where,
+      ),
+    );
+  };
+  check('log', LOG_FORMATS, 'the text format (common)');
+  check('accessLog', ACCESS_LOG_FORMATS, 'the common format');
   return out;
 }
 
