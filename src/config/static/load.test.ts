@@ -189,6 +189,18 @@ describe('loadStaticConfig: defaults', () => {
     assert.deepEqual(ok.lines, []);
   });
 
+  // Traefik's getLogLevel takes zerolog's levels; we have four: TRACE reads as DEBUG, FATAL,
+  // PANIC and disabled as ERROR.
+  it('loads the log levels Traefik documents beyond ours (TRACE, FATAL, PANIC), as the nearest, with a warning', () => {
+    const trace = load(`${minimal}log: { level: TRACE }\n`);
+    assert.equal(trace.config?.log.level, 'debug');
+    assert.deepEqual(trace.lines, [
+      'conf/static.yaml:4:15: warning: log.level: log level "TRACE" is read as DEBUG, the nearest of DEBUG, INFO, WARN, ERROR',
+    ]);
+    assert.equal(load(`${minimal}log: { level: fatal }\n`).config?.log.level, 'error');
+    assert.equal(load(`${minimal}log: { level: PANIC }\n`).config?.log.level, 'error');
+  });
+
   // Traefik's SetEffectiveConfiguration: no entry point defined → `http` on :80.
   it("gives a file that defines no entry point Traefik's default `http` on :80, with a warning", () => {
     const r = load('log: { level: INFO }\n');

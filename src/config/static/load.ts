@@ -12,6 +12,7 @@ import {
   ACCESS_LOG_FORMATS,
   ACME_KEY_TYPES,
   LOG_FORMATS,
+  OTHER_LOG_LEVELS,
   type StaticConfig,
   staticConfigSchema,
 } from './schema.ts';
@@ -237,7 +238,8 @@ function keyTypeWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
 }
 
 /**
- * Formats Traefik does not know, which it loads all the same: the application log is text unless
+ * Formats Traefik does not know, which it loads all the same, and zerolog's log levels we do not
+ * have (TRACE, FATAL, PANIC, disabled: OTHER_LOG_LEVELS). The application log is text unless
  * `log.format` is exactly `json` (cmd/traefik/logger.go getLogWriter), the access log is the
  * common format unless `json`, `common` or `genericCLF` (pkg/middlewares/accesslog/logger.go
  * NewHandler logs "Unsupported access log format"). The schema reads them so; a warning here.
@@ -262,6 +264,21 @@ function formatWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
   };
   check('log', LOG_FORMATS, 'the text format (common)');
   check('accessLog', ACCESS_LOG_FORMATS, 'the common format');
+  const log = merged['log'];
+  const level = isPlainObject(log) ? log['level'] : undefined;
+  const ours = typeof level === 'string' ? OTHER_LOG_LEVELS[level.toLowerCase()] : undefined;
+  if (ours !== undefined) {
+    const path = ['log', 'level'];
+    const { exact: _, ...where } = locate(path);
+    out.push(
+      issue(
+        'warning',
+        `log level ${JSON.stringify(level)} is read as ${ours.toUpperCase()}, the nearest of DEBUG, INFO, WARN, ERROR`,
+        path,
+        where,
+      ),
+    );
+  }
   return out;
 }
 

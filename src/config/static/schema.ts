@@ -61,9 +61,21 @@ const ipOrCidr = z.string().superRefine((value, ctx) => {
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type LogLevelName = (typeof LOG_LEVELS)[number];
 
+/**
+ * zerolog's other levels, which Traefik's getLogLevel (cmd/traefik/logger.go) takes and we have
+ * not: the nearest of ours (trace logs as much as it can, the others as little), with a warning
+ * (load.ts formatWarnings).
+ */
+export const OTHER_LOG_LEVELS: Readonly<Record<string, LogLevelName>> = {
+  trace: 'debug',
+  fatal: 'error',
+  panic: 'error',
+  disabled: 'error',
+};
+
 const logLevel = z.string().transform((value, ctx): LogLevelName => {
   const lower = value.toLowerCase();
-  const found = LOG_LEVELS.find((l) => l === lower);
+  const found = LOG_LEVELS.find((l) => l === lower) ?? OTHER_LOG_LEVELS[lower];
   if (found !== undefined) return found;
   ctx.addIssue({
     code: 'custom',
