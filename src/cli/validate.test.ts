@@ -304,7 +304,7 @@ describe('runValidate', () => {
     const r = await validate(join(dir, 'traffic.yaml'));
     assert.equal(r.code, 0);
     assert.deepEqual(r.lines, [
-      'warning: entryPoints: no entry point is defined: nothing will listen',
+      "warning: entryPoints: no entry point is defined: Traefik's default entry point `http` listens on :80",
       'configuration OK: 0 routers, 0 services, 0 middlewares',
     ]);
   });

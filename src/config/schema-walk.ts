@@ -88,6 +88,26 @@ function describe(schema: z.core.$ZodType): SchemaNode {
       return { kind: def.type };
     case 'enum':
       return { kind: 'string' };
+    case 'literal': {
+      // A value among literals of one type (`proxyProtocol.version`: 1 or 2) is read as that
+      // type: paerser fills the Go field (an int) from the text, "2" from a label as 2 from YAML.
+      const kinds = new Set((def as z.core.$ZodLiteralDef<z.core.util.Literal>).values.map((v) => typeof v));
+      const [only] = kinds;
+      return kinds.size === 1 && (only === 'number' || only === 'string' || only === 'boolean')
+        ? { kind: only }
+        : { kind: 'other' };
+    }
+    case 'union': {
+      // Options that all read as one scalar type (literals 1 | 2) read as it; anything else is
+      // left to the schema.
+      const kinds = new Set(
+        (def as z.core.$ZodUnionDef).options.map((o) => describeSchema(o as z.core.$ZodType).kind),
+      );
+      const [only] = kinds;
+      return kinds.size === 1 && (only === 'number' || only === 'string' || only === 'boolean')
+        ? { kind: only }
+        : { kind: 'other' };
+    }
     default:
       return { kind: 'other' };
   }

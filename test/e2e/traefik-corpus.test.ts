@@ -32,6 +32,11 @@ interface Entry {
   readonly mistakes?: readonly { readonly match: string; readonly why: string }[];
   /** Providers the repository runs beside the file one (its static configuration). */
   readonly providers?: readonly string[];
+  /**
+   * The environment the repository runs the file provider with (its `.env` or compose file), for
+   * the Go templates that read it (`{{ env "DOMAIN" }}`): set while the files are loaded.
+   */
+  readonly env?: Readonly<Record<string, string>>;
 }
 
 const CORPUS = join(ROOT, 'test', 'corpus', 'traefik');
@@ -60,12 +65,22 @@ function issuesOf(entry: Entry): ConfigIssue[] {
   });
   // As beside its repository's static file, which enables the API where dynamic files name it.
   const knownProviders = [...new Set(members.flatMap((f) => f.providers ?? []))];
-  return loadDynamic(texts, {
-    checkRule,
-    provider: 'file',
-    internalServices: ALL_INTERNAL,
-    knownProviders,
-  }).issues.filter((i) => i.file === file);
+  const env = Object.assign({}, ...members.map((f) => f.env ?? {})) as Record<string, string>;
+  const saved = Object.keys(env).map((k) => [k, process.env[k]] as const);
+  Object.assign(process.env, env);
+  try {
+    return loadDynamic(texts, {
+      checkRule,
+      provider: 'file',
+      internalServices: ALL_INTERNAL,
+      knownProviders,
+    }).issues.filter((i) => i.file === file);
+  } finally {
+    for (const [k, v] of saved) {
+      if (v === undefined) delete process.env[k];
+      else process.env[k] = v;
+    }
+  }
 }
 
 describe('corpus of real Traefik files', () => {

@@ -235,4 +235,23 @@ describe('parseDynamic', () => {
     assert.deepEqual(r.issues, []);
     assert.deepEqual(Object.keys(r.config?.http.routers ?? {}), ['api']);
   });
+
+  // Traefik's healthcheck newRequest sets the scheme on the URL and http.NewRequest parses its
+  // text again: net/url lowercases the scheme, so `HTTP` checks over http.
+  it('reads a health check scheme in any case, as Traefik does', () => {
+    const r = lines(`http:
+  services:
+    lb:
+      loadBalancer:
+        servers: [{ url: "http://node-app-1:3000" }]
+        healthCheck: { scheme: HTTP, interval: 2s, path: /health }
+`);
+    assert.deepEqual(r.lines, []);
+    const svc = (
+      r.config as {
+        http: { services: Record<string, { loadBalancer: { healthCheck: { scheme: string } } }> };
+      }
+    ).http.services['lb'];
+    assert.equal(svc?.loadBalancer.healthCheck.scheme, 'http');
+  });
 });

@@ -87,8 +87,13 @@ const healthCheck = strictObject({
   /**
    * Replaces the server URL's scheme for the check (Traefik's newRequest); absent = the server's.
    * `https` speaks TLS with the service's serversTransport, `h2c` HTTP/2 with prior knowledge.
+   * In any case (`HTTP`): Traefik's newRequest sets it on the URL and parses the URL's text again
+   * (http.NewRequest), which lowercases the scheme (net/url).
    */
-  scheme: z.enum(['http', 'https', 'h2c'], { error: 'scheme must be http, https or h2c' }).optional(),
+  scheme: z.preprocess(
+    (v) => (typeof v === 'string' ? v.toLowerCase() : v),
+    z.enum(['http', 'https', 'h2c'], { error: 'scheme must be http, https or h2c' }).optional(),
+  ),
   /**
    * Resolved against the server URL as Traefik's newRequest does (`target.Parse(path)`): `/health`
    * replaces the URL's path, `health` is relative to it, absent probes the URL itself. A scheme or

@@ -94,6 +94,26 @@ udp:
     assert.deepEqual(Object.keys(r.config?.tcp?.routers ?? {}), []);
   });
 
+  // paerser fills the Go int from the text: "2" (a quoted YAML value, a label, a KV value) is 2.
+  it('reads a proxyProtocol version written as text, as Traefik fills its int field', () => {
+    const r = check(`tcp:
+  routers:
+    mc: { rule: "HostSNI(\`*\`)", service: mc }
+  services:
+    mc:
+      loadBalancer:
+        servers: [{ address: "10.0.0.1:25565" }]
+        proxyProtocol: { version: "2" }
+  serversTransports:
+    t: { proxyProtocol: { version: "1" } }
+`);
+    assert.deepEqual(
+      r.lines.filter((l) => !l.includes('warning')),
+      [],
+    );
+    assert.equal(r.config?.tcp?.serversTransports['t']?.proxyProtocol?.version, 1);
+  });
+
   it('loads a health check with zero or negative durations and port 0, as Traefik (its defaults, a warning each)', () => {
     const r = check(`tcp:
   routers:

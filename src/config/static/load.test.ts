@@ -173,10 +173,48 @@ describe('loadStaticConfig: defaults', () => {
     });
   });
 
-  it('warns when no entry point is defined', () => {
+  // Traefik writes its log as JSON for exactly `json` (cmd/traefik/logger.go getLogWriter) and
+  // falls back to the common access log format for any unknown one (accesslog NewHandler).
+  it('loads a log or access log format Traefik does not know, as Traefik: text or common, with a warning', () => {
+    const r = load(`${minimal}log: { format: JSON }\naccessLog: { format: clf }\n`);
+    assert.equal(r.config?.log.format, 'common');
+    assert.equal(r.config?.accessLog?.format, 'common');
+    assert.deepEqual(r.lines, [
+      'conf/static.yaml:4:16: warning: log.format: unknown format "JSON": the text format (common) is used (as Traefik); one of json, common',
+      'conf/static.yaml:5:22: warning: accessLog.format: unknown format "clf": the common format is used (as Traefik); one of json, common, genericCLF',
+    ]);
+    const ok = load(`${minimal}log: { format: json }\naccessLog: { format: genericCLF }\n`);
+    assert.equal(ok.config?.log.format, 'json');
+    assert.equal(ok.config?.accessLog?.format, 'genericCLF');
+    assert.deepEqual(ok.lines, []);
+  });
+
+  // Traefik's getLogLevel takes zerolog's levels; we have four: TRACE reads as DEBUG, FATAL,
+  // PANIC and disabled as ERROR.
+  it('loads the log levels Traefik documents beyond ours (TRACE, FATAL, PANIC), as the nearest, with a warning', () => {
+    const trace = load(`${minimal}log: { level: TRACE }\n`);
+    assert.equal(trace.config?.log.level, 'debug');
+    assert.deepEqual(trace.lines, [
+      'conf/static.yaml:4:15: warning: log.level: log level "TRACE" is read as DEBUG, the nearest of DEBUG, INFO, WARN, ERROR',
+    ]);
+    assert.equal(load(`${minimal}log: { level: fatal }\n`).config?.log.level, 'error');
+    assert.equal(load(`${minimal}log: { level: PANIC }\n`).config?.log.level, 'error');
+  });
+
+  // Traefik's SetEffectiveConfiguration: no entry point defined → `http` on :80.
+  it("gives a file that defines no entry point Traefik's default `http` on :80, with a warning", () => {
     const r = load('log: { level: INFO }\n');
     assert.ok(r.config);
-    assert.equal(r.issues[0]?.severity, 'warning');
+    assert.deepEqual(Object.keys(r.config.entryPoints), ['http']);
+    assert.equal(r.config.entryPoints['http']?.address, ':80');
+    assert.deepEqual(r.lines, [
+      "warning: entryPoints: no entry point is defined: Traefik's default entry point `http` listens on :80",
+    ]);
+    // An entry point from a flag is one: no default then.
+    const f = load('log: { level: INFO }\n', ['--entryPoints.web.address=:8081']);
+    assert.deepEqual(Object.keys(f.config?.entryPoints ?? {}), ['web']);
+    // Without any file nothing is added (main.ts refuses to start, saying where it looked).
+    assert.deepEqual(Object.keys(load(undefined).config?.entryPoints ?? {}), []);
   });
 });
 

@@ -8,7 +8,14 @@ import { parseConfigText } from '../source.ts';
 import { type Locator, noLocation } from '../yaml-source.ts';
 import { fromZodIssues } from '../zod-issues.ts';
 import { applyOverrides, envOverrides, flagOverrides, overrideOrigin } from './overrides.ts';
-import { ACME_KEY_TYPES, type StaticConfig, staticConfigSchema } from './schema.ts';
+import {
+  ACCESS_LOG_FORMATS,
+  ACME_KEY_TYPES,
+  LOG_FORMATS,
+  OTHER_LOG_LEVELS,
+  type StaticConfig,
+  staticConfigSchema,
+} from './schema.ts';
 
 export interface LoadStaticOptions {
   /** The static YAML file; without one, the configuration comes from flags and env alone. */
@@ -75,7 +82,21 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   const flags = flagOverrides(opts.argv, staticConfigSchema, data);
   issues.push(...env.issues, ...flags.issues);
   const overrides = [...env.overrides, ...flags.overrides];
-  const merged = applyOverrides(data, overrides);
+  let merged = applyOverrides(data, overrides);
+  // Traefik's SetEffectiveConfiguration (pkg/config/static/static_config.go): a configuration
+  // that defines no entry point gets `http` on `:80`. Without any file we keep refusing to start
+  // (main.ts says where it looked), rather than listen on :80 for a proxy nobody configured.
+  if (opts.file !== undefined && !hasEntryPoints(merged)) {
+    merged = { ...merged, entryPoints: { http: { address: ':80' } } };
+    issues.push(
+      issue(
+        'warning',
+        "no entry point is defined: Traefik's default entry point `http` listens on :80",
+        ['entryPoints'],
+        {},
+      ),
+    );
+  }
 
   const r = staticConfigSchema.safeParse(merged, { reportInput: true });
   if (!r.success) {
@@ -89,7 +110,11 @@ export function loadStaticConfig(opts: LoadStaticOptions): LoadedStatic {
   if (!r.success || issues.some((i) => i.severity === 'error')) {
     return { issues, data: merged };
   }
-  issues.push(...keyTypeWarnings(merged, locate), ...fileProviderWarnings(r.data, locate));
+  issues.push(
+    ...keyTypeWarnings(merged, locate),
+    ...formatWarnings(merged, locate),
+    ...fileProviderWarnings(r.data, locate),
+  );
   const config = resolvePaths(r.data, opts.file);
   if (opts.file !== undefined && dynamicKeys.length > 0 && !fileProviderReads(config, opts.file)) {
     issues.push(...ignoredDynamicWarnings(dynamicKeys, locate));
@@ -213,6 +238,51 @@ function keyTypeWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
 }
 
 /**
+ * Formats Traefik does not know, which it loads all the same, and zerolog's log levels we do not
+ * have (TRACE, FATAL, PANIC, disabled: OTHER_LOG_LEVELS). The application log is text unless
+ * `log.format` is exactly `json` (cmd/traefik/logger.go getLogWriter), the access log is the
+ * common format unless `json`, `common` or `genericCLF` (pkg/middlewares/accesslog/logger.go
+ * NewHandler logs "Unsupported access log format"). The schema reads them so; a warning here.
+ */
+function formatWarnings(merged: unknown, locate: Locator): ConfigIssue[] {
+  const out: ConfigIssue[] = [];
+  if (!isPlainObject(merged)) return out;
+  const check = (section: string, known: readonly string[], used: string): void => {
+    const s = merged[section];
+    const v = isPlainObject(s) ? s['format'] : undefined;
+    if (typeof v !== 'string' || known.includes(v)) return;
+    const path = [section, 'format'];
+    const { exact: _, ...where } = locate(path);
+    out.push(
+      issue(
+        'warning',
+        `unknown format ${JSON.stringify(v)}: ${used} is used (as Traefik); one of ${known.join(', ')}`,
+        path,
+        where,
+      ),
+    );
+  };
+  check('log', LOG_FORMATS, 'the text format (common)');
+  check('accessLog', ACCESS_LOG_FORMATS, 'the common format');
+  const log = merged['log'];
+  const level = isPlainObject(log) ? log['level'] : undefined;
+  const ours = typeof level === 'string' ? OTHER_LOG_LEVELS[level.toLowerCase()] : undefined;
+  if (ours !== undefined) {
+    const path = ['log', 'level'];
+    const { exact: _, ...where } = locate(path);
+    out.push(
+      issue(
+        'warning',
+        `log level ${JSON.stringify(level)} is read as ${ours.toUpperCase()}, the nearest of DEBUG, INFO, WARN, ERROR`,
+        path,
+        where,
+      ),
+    );
+  }
+  return out;
+}
+
+/**
  * A path of the configuration: relative to the working directory, as in Traefik (which opens
  * every configured path as given), and made absolute here so that messages name the real file.
  * Every other path (certificates, ACME storage, access log, users files) is opened as given,
@@ -239,4 +309,10 @@ function resolvePaths(config: StaticConfig, _file: string | undefined): StaticCo
   if (filename !== undefined && directory === undefined) out.filename = filename;
   if (directory !== undefined) out.directory = directory;
   return { ...config, providers: { ...config.providers, file: out } };
+}
+
+/** Whether the merged configuration defines an entry point (Traefik's hasUserDefinedEntrypoint). */
+function hasEntryPoints(data: Readonly<Record<string, unknown>>): boolean {
+  const eps = data['entryPoints'];
+  return isPlainObject(eps) && Object.keys(eps).length > 0;
 }

@@ -61,9 +61,21 @@ const ipOrCidr = z.string().superRefine((value, ctx) => {
 const LOG_LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 type LogLevelName = (typeof LOG_LEVELS)[number];
 
+/**
+ * zerolog's other levels, which Traefik's getLogLevel (cmd/traefik/logger.go) takes and we have
+ * not: the nearest of ours (trace logs as much as it can, the others as little), with a warning
+ * (load.ts formatWarnings).
+ */
+export const OTHER_LOG_LEVELS: Readonly<Record<string, LogLevelName>> = {
+  trace: 'debug',
+  fatal: 'error',
+  panic: 'error',
+  disabled: 'error',
+};
+
 const logLevel = z.string().transform((value, ctx): LogLevelName => {
   const lower = value.toLowerCase();
-  const found = LOG_LEVELS.find((l) => l === lower);
+  const found = LOG_LEVELS.find((l) => l === lower) ?? OTHER_LOG_LEVELS[lower];
   if (found !== undefined) return found;
   ctx.addIssue({
     code: 'custom',
@@ -73,7 +85,13 @@ const logLevel = z.string().transform((value, ctx): LogLevelName => {
   return z.NEVER;
 });
 
-const logFormat = z.enum(['json', 'common']);
+/**
+ * Traefik's getLogWriter (cmd/traefik/logger.go) writes JSON for exactly `json` and text for any
+ * other value (`JSON`, `text`): loaded, with a warning (load.ts formatWarnings).
+ */
+const logFormat = z.string().transform((v): 'json' | 'common' => (v === 'json' ? 'json' : 'common'));
+export const LOG_FORMATS = ['json', 'common'] as const;
+export const ACCESS_LOG_FORMATS = ['json', 'common', 'genericCLF'] as const;
 
 /** The listener has no "no limit" for these: 0 would close every connection at once. */
 const positiveDuration = duration.refine((ms) => ms > 0, 'must be greater than 0');
@@ -406,7 +424,14 @@ const accessLog = strictObject({
   filePath: z.string().default(''),
   // Traefik's access log formats (pkg/middlewares/accesslog/logger.go NewHandler): genericCLF is
   // the CLF without Traefik's four extra fields.
-  format: z.enum(['json', 'common', 'genericCLF']).default('common'),
+  // Any other value is the common format (NewHandler: "Unsupported access log format … defaulting
+  // to common format instead"): loaded, with a warning (load.ts formatWarnings).
+  format: z
+    .string()
+    .transform(
+      (v): (typeof ACCESS_LOG_FORMATS)[number] => ACCESS_LOG_FORMATS.find((f) => f === v) ?? 'common',
+    )
+    .default('common'),
   filters: nullAsEmpty(accessLogFilters).optional(),
   fields: nullAsEmpty(accessLogFields).optional(),
   /** Lines held in memory before a write (Traefik's bufferingSize, in lines). */

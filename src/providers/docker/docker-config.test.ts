@@ -385,6 +385,32 @@ describe('docker labels → configuration', () => {
     assert.ok(svc.loadBalancer.sticky?.cookie !== undefined);
   });
 
+  // paerser keeps a value and children on one node (labels_decode.go decodeToNode); its metadata
+  // fills the section from the children, the value only turning it off when neither empty nor
+  // "true" (nodes_metadata.go Disabled). `tls=true` beside `tls.domains[0].main` is the usual pair.
+  it('reads a section given both a value and deeper labels as Traefik does: on with "true", off otherwise', () => {
+    const { config, issues } = build([
+      container('web', {
+        'traefik.http.routers.web.rule': 'Host(`example.com`)',
+        'traefik.http.routers.web.tls': 'true',
+        'traefik.http.routers.web.tls.certresolver': 'le',
+        'traefik.http.routers.web.tls.domains[0].main': 'example.com',
+        'traefik.http.routers.web.tls.domains[0].sans': '*.example.com,www.example.com',
+      }),
+      container('off', {
+        'traefik.http.routers.off.rule': 'Host(`off.example.com`)',
+        'traefik.http.routers.off.tls': 'false',
+        'traefik.http.routers.off.tls.certresolver': 'le',
+      }),
+    ]);
+    assert.deepEqual(issues, []);
+    assert.deepEqual(config.http.routers['web']?.tls, {
+      certResolver: 'le',
+      domains: [{ main: 'example.com', sans: ['*.example.com', 'www.example.com'] }],
+    });
+    assert.equal(config.http.routers['off']?.tls, undefined);
+  });
+
   it('renders the defaultRule template with .Name, .ContainerName and .Labels', () => {
     const { config } = build([container('web_1', { domain: 'example.org' })], {
       defaultRule:

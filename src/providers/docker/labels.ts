@@ -48,6 +48,7 @@ export function parseLabels(labels: Readonly<Record<string, string>>, where: str
   let allowNonRunning = false;
   let http = false;
   const file = (label: string): string => `${where} label ${label}`;
+  const off = new Set<Record<string, unknown>>();
   for (const label of Object.keys(labels).sort()) {
     const value = labels[label]!;
     const lower = label.toLowerCase();
@@ -85,37 +86,63 @@ export function parseLabels(labels: Readonly<Record<string, string>>, where: str
       issues.push(issue('error', 'malformed label name (an empty segment)', [], { file: file(label) }));
       continue;
     }
-    if (!put(data, path, value)) {
-      issues.push(
-        issue('error', 'conflicts with another label that sets a value where this one needs a section', [], {
-          file: file(label),
-        }),
-      );
-      continue;
-    }
+    put(data, path, value, off);
     sources.set(path.join('/').toLowerCase(), file(label));
   }
+  if (off.size > 0) dropOff(data, off);
   return { enable, network, allowNonRunning, data, http, sources, issues };
 }
 
-function put(root: Record<string, unknown>, path: readonly string[], value: string): boolean {
+/**
+ * Sets `value` at `path`. A label may set a value on a section that other labels fill
+ * (`…routers.r.tls=true` beside `…routers.r.tls.domains[0].main=…`): paerser keeps both on one node
+ * (parser/labels_decode.go decodeToNode) and its metadata reads the section from the children,
+ * the value only saying whether it is on: "true" (any case) or empty keeps it, any other value
+ * turns it off (nodes_metadata.go: `Disabled`, for paerser's allowEmpty sections). Such a section
+ * turned off is remembered in `off`, and dropped once every label is read.
+ */
+function put(
+  root: Record<string, unknown>,
+  path: readonly string[],
+  value: string,
+  off: Set<Record<string, unknown>>,
+): void {
   let node = root;
   for (let i = 0; i < path.length - 1; i++) {
     const seg = path[i]!;
     const key = findKey(node, seg) ?? seg;
     const next = node[key];
-    if (next === undefined) {
-      const child: Record<string, unknown> = {};
-      node[key] = child;
-      node = child;
-    } else if (typeof next === 'object' && next !== null) node = next as Record<string, unknown>;
-    else return false;
+    if (typeof next === 'object' && next !== null) {
+      node = next as Record<string, unknown>;
+      continue;
+    }
+    const child: Record<string, unknown> = {};
+    if (typeof next === 'string' && !sectionOn(next)) off.add(child);
+    node[key] = child;
+    node = child;
   }
   const last = path[path.length - 1]!;
   const key = findKey(node, last) ?? last;
-  if (typeof node[key] === 'object') return false;
+  const existing = node[key];
+  if (typeof existing === 'object' && existing !== null) {
+    if (!sectionOn(value)) off.add(existing as Record<string, unknown>);
+    return;
+  }
   node[key] = value;
-  return true;
+}
+
+/** paerser's reading of a value given to a section: on when empty or "true" (any case). */
+function sectionOn(value: string): boolean {
+  return value === '' || value.toLowerCase() === 'true';
+}
+
+/** Removes the sections in `off` from `node`, at any depth. */
+function dropOff(node: Record<string, unknown>, off: ReadonlySet<Record<string, unknown>>): void {
+  for (const [k, v] of Object.entries(node)) {
+    if (typeof v !== 'object' || v === null) continue;
+    if (off.has(v as Record<string, unknown>)) delete node[k];
+    else dropOff(v as Record<string, unknown>, off);
+  }
 }
 
 /** The key of `node` equal to `seg` ignoring case (labels are case-insensitive). */

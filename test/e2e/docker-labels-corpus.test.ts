@@ -1,0 +1,228 @@
+/**
+ * The corpus of real docker-compose files with `traefik.*` labels (test/corpus/docker-compose/
+ * MANIFEST.json): each service's labels go through the Docker provider's label parser as the
+ * provider calls it (containersConfig, then updateFromData with the rule checker), no dockerd
+ * needed. Compose's own reading comes first, as `docker compose` does it: the list form
+ * (`key=value`, split at the first `=`; a bare key is an empty value) or the map form, YAML merge
+ * keys, and interpolation (`$$` is a literal `$`; `${VAR}`, `${VAR:-default}`, `${VAR-default}`,
+ * `$VAR`, with the manifest's `env` for the variables the repository's `.env` sets; an unset
+ * variable is empty, as compose makes it). What compose files do not say is made up: the
+ * container's addresses (one per network it joins) and its exposed ports (`expose`, the container
+ * side of `ports`; without either, the image's EXPOSE is unknown and taken as 80).
+ *
+ * Outcomes as in the Traefik corpus: `loads` (no error), or `mistake` (errors, each from a real
+ * mistake in the file that Traefik refuses too, explained in the manifest).
+ */
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { parse } from 'yaml';
+import { type ConfigIssue, formatIssue } from '../../src/config/issues.ts';
+import { dockerProviderSchema } from '../../src/config/static/providers.ts';
+import { compileConstraints } from '../../src/providers/docker/constraints.ts';
+import { type ContainerInfo, containersConfig } from '../../src/providers/docker/docker-config.ts';
+import { updateFromData } from '../../src/providers/dynamic-data.ts';
+import { checkRule } from '../../src/runtime/rule-checks.ts';
+import { ROOT } from '../helpers/proxy-process.ts';
+
+interface Entry {
+  readonly repo: string;
+  readonly path: string;
+  readonly commit: string;
+  readonly local: string;
+  readonly outcome: 'loads' | 'mistake';
+  /** The variables the repository's `.env` (or its documentation) sets. */
+  readonly env?: Readonly<Record<string, string>>;
+  /** The repository's providers.docker options (exposedByDefault, network, defaultRule…). */
+  readonly options?: Readonly<Record<string, unknown>>;
+  readonly mistakes?: readonly { readonly match: string; readonly why: string }[];
+  readonly note?: string;
+}
+
+const CORPUS = join(ROOT, 'test', 'corpus', 'docker-compose');
+const manifest = JSON.parse(readFileSync(join(CORPUS, 'MANIFEST.json'), 'utf8')) as { files: Entry[] };
+
+/** Compose's interpolation (compose-go template): `$$` → `$`, `${VAR…}` and `$VAR` from `env`. */
+export function interpolate(s: string, env: Readonly<Record<string, string>>): string {
+  return s.replace(
+    /\$(?:(\$)|\{([A-Za-z_][A-Za-z0-9_]*)(?:(:?[-?+])((?:[^{}]|\{[^{}]*\})*))?\}|([A-Za-z_][A-Za-z0-9_]*))/g,
+    (
+      _m,
+      dollar: string | undefined,
+      name: string | undefined,
+      op: string | undefined,
+      arg: string | undefined,
+      bare: string | undefined,
+    ) => {
+      if (dollar !== undefined) return '$';
+      const v = env[(name ?? bare)!];
+      if (op === undefined) return v ?? '';
+      const unsetOrEmpty = v === undefined || (op.startsWith(':') && v === '');
+      if (op.endsWith('-')) return unsetOrEmpty ? interpolate(arg ?? '', env) : v!;
+      if (op.endsWith('+')) return unsetOrEmpty ? '' : interpolate(arg ?? '', env);
+      if (unsetOrEmpty) throw new Error(`required variable ${name} is not set: ${arg}`);
+      return v!;
+    },
+  );
+}
+
+type Obj = Record<string, unknown>;
+
+/** A service's labels, list or map form, interpolated. */
+function labelsOf(raw: unknown, env: Readonly<Record<string, string>>): Record<string, string> {
+  const out: Record<string, string> = {};
+  if (Array.isArray(raw)) {
+    for (const item of raw) {
+      const s = interpolate(String(item), env);
+      const eq = s.indexOf('=');
+      if (eq < 0) out[s] = '';
+      else out[s.slice(0, eq)] = s.slice(eq + 1);
+    }
+  } else if (typeof raw === 'object' && raw !== null) {
+    for (const [k, v] of Object.entries(raw as Obj)) {
+      out[interpolate(k, env)] = v === null || v === undefined ? '' : interpolate(String(v), env);
+    }
+  }
+  return out;
+}
+
+function containerPorts(svc: Obj): number[] {
+  const ports = new Set<number>();
+  for (const e of (svc['expose'] as unknown[] | undefined) ?? []) {
+    const n = Number.parseInt(String(e), 10);
+    if (Number.isInteger(n)) ports.add(n);
+  }
+  for (const p of (svc['ports'] as unknown[] | undefined) ?? []) {
+    if (typeof p === 'object' && p !== null) {
+      const t = Number((p as Obj)['target']);
+      if (Number.isInteger(t)) ports.add(t);
+      continue;
+    }
+    // [ip:][host:]container[/proto]
+    const spec = String(p).split('/')[0]!;
+    const n = Number.parseInt(spec.split(':').at(-1)!.split('-')[0]!, 10);
+    if (Number.isInteger(n)) ports.add(n);
+  }
+  return ports.size === 0 ? [80] : [...ports].sort((a, b) => a - b);
+}
+
+/** The containers of a compose file, with made-up addresses. */
+export function composeContainers(text: string, project: string, env: Readonly<Record<string, string>>) {
+  const doc = parse(text, { merge: true, uniqueKeys: false }) as Obj;
+  const services = (doc['services'] ?? {}) as Record<string, Obj | null>;
+  const containers: ContainerInfo[] = [];
+  let host = 2;
+  for (const [name, svc] of Object.entries(services)) {
+    if (svc === null) continue;
+    const deploy = (svc['deploy'] ?? {}) as Obj;
+    const labels = { ...labelsOf(svc['labels'], env), ...labelsOf(deploy['labels'], env) };
+    if (!Object.keys(labels).some((k) => k.toLowerCase().startsWith('traefik.'))) continue;
+    const nets = svc['networks'];
+    const netNames =
+      nets === undefined || nets === null
+        ? ['default']
+        : Array.isArray(nets)
+          ? nets.map(String)
+          : Object.keys(nets as Obj);
+    const networks: Record<string, string> = {};
+    for (const n of netNames) networks[`${project}_${n}`] = `172.20.0.${host++}`;
+    // Compose names networks <project>_<name> unless external or named; Traefik matches either.
+    for (const n of netNames) networks[n] = networks[`${project}_${n}`]!;
+    const mode = svc['network_mode'] === undefined ? 'bridge' : String(svc['network_mode']);
+    const containerName =
+      svc['container_name'] === undefined
+        ? `${project}-${name}-1`
+        : interpolate(String(svc['container_name']), env);
+    containers.push({
+      id: containerName,
+      name: containerName,
+      labels: { ...labels, 'com.docker.compose.service': name, 'com.docker.compose.project': project },
+      health: '',
+      networkMode: mode.startsWith('service:') ? 'bridge' : mode,
+      networks,
+      ports: containerPorts(svc),
+      bindings: {},
+    });
+  }
+  return containers;
+}
+
+function issuesOf(entry: Entry): { issues: readonly ConfigIssue[]; containers: number } {
+  const env = entry.env ?? {};
+  const text = readFileSync(join(CORPUS, entry.local), 'utf8');
+  const project = entry.repo
+    .split('/')[1]!
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '');
+  const containers = composeContainers(text, project, env);
+  const cfg = dockerProviderSchema.parse(entry.options ?? {});
+  const constraint = compileConstraints(cfg.constraints);
+  if (typeof constraint !== 'function') throw new Error(constraint.error);
+  const built = containersConfig(containers, cfg, constraint, 'container');
+  const update = updateFromData(
+    built.data,
+    'docker',
+    built.sourceOf,
+    // As beside the repository's static configuration: its internal services and file provider.
+    {
+      checkRule,
+      internalServices: new Set(['api', 'dashboard', 'ping', 'prometheus']),
+      knownProviders: ['file', 'internal'],
+    },
+    built.issues,
+    { quietCase: true },
+  );
+  return { issues: update.issues, containers: containers.length };
+}
+
+describe('corpus of real docker-compose files with Traefik labels', () => {
+  it('has at least 40 files from at least 30 repositories, each with its source and commit', () => {
+    assert.ok(manifest.files.length >= 40, String(manifest.files.length));
+    assert.ok(new Set(manifest.files.map((f) => f.repo)).size >= 30);
+    for (const f of manifest.files) {
+      assert.match(f.commit, /^[0-9a-f]{40}$/, f.local);
+      assert.equal(f.local, `${f.repo.replace('/', '__')}/${f.path}`);
+      if (f.outcome === 'mistake')
+        assert.ok(
+          (f.mistakes ?? []).every((m) => m.why.length > 20),
+          f.local,
+        );
+    }
+  });
+
+  it('reads compose interpolation as compose does', () => {
+    const env = { A: 'x', E: '' };
+    assert.equal(
+      // biome-ignore lint/suspicious/noTemplateCurlyInString: compose's syntax, not a template
+      interpolate('$$apr1$$x ${A} $A ${B:-d} ${E:-d} ${E-d} ${B-d} ${A:+y}', env),
+      '$apr1$x x x d d  d y',
+    );
+  });
+
+  for (const entry of manifest.files) {
+    it(`${entry.repo}: ${entry.path} (${entry.outcome})`, () => {
+      const { issues, containers } = issuesOf(entry);
+      assert.ok(containers > 0, 'no service with traefik labels');
+      const errors = issues.filter((i) => i.severity === 'error').map(formatIssue);
+      const report = issues.map(formatIssue).join('\n');
+      if (entry.outcome === 'loads') {
+        assert.deepEqual(errors, [], report);
+        return;
+      }
+      assert.ok(errors.length > 0, `expected errors:\n${report}`);
+      const mistakes = entry.mistakes ?? [];
+      for (const line of errors) {
+        assert.ok(
+          /is disabled because of its own errors/.test(line) || mistakes.some((m) => line.includes(m.match)),
+          `error not a listed mistake: ${line}\n${report}`,
+        );
+      }
+      for (const m of mistakes)
+        assert.ok(
+          errors.some((l) => l.includes(m.match)),
+          `${m.match}:\n${report}`,
+        );
+    });
+  }
+});
