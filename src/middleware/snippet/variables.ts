@@ -88,13 +88,8 @@ function value(name: string, req: RequestHead, vars: Vars | null): string | unde
     case 'remote_addr':
       return req.clientIp;
     case 'proxy_add_x_forwarded_for': {
-      // Traefik's middlewares see X-Forwarded-For before its proxy appends the peer.
-      const all = req.headers.getAll('x-forwarded-for').join(', ');
-      let prior = all;
-      if (req.forwardedForAppended) {
-        const cut = all.lastIndexOf(',');
-        prior = cut === -1 ? '' : all.slice(0, cut).trim();
-      }
+      // Middlewares see X-Forwarded-For before the proxy appends the peer (on each upstream head).
+      const prior = req.headers.getAll('x-forwarded-for').join(', ');
       return prior === '' ? req.clientIp : `${prior}, ${req.clientIp}`;
     }
     case 'request_method':
