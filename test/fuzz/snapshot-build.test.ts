@@ -5,7 +5,8 @@
  * names). Each is loaded as the file provider loads it, built object by object as a reload builds
  * it (twice, the second over the first's state), and a few requests are walked through the
  * routes it built: the middlewares' request phase and the service tree down to a load balancer,
- * through every service-middleware step. Nothing may throw, hang, or walk for ever; a router is
+ * through every service-middleware step; a mirror's or an error page's service, resolved past
+ * the middleware phase, has none. Nothing may throw, hang, or walk for ever; a router is
  * never both built and disabled. In a worker process (snapshot-fuzz-worker.ts), so that a hang
  * is caught.
  *

@@ -111,13 +111,14 @@ let stepsTaken = 0;
 
 /**
  * What the exchange resolves past the middleware phase, where no service middleware can run (the
- * build refuses them there): a mirror's service, a failover's fallback on statuses, an error
- * page's service. Each must resolve without a step.
+ * build refuses them there): a mirror's service, an error page's service. Each must resolve
+ * without a step. A failover's fallback on statuses is resolved too (its service middlewares run
+ * on the exchange's own path for it): it must not throw.
  */
 function pastMiddlewares(route: RouteTarget, req: RequestHead, sink: Sink): string | null {
+  sink.failover?.fallback.resolve(req, new Sink());
   const trees = [
     ...(sink.mirror?.mirrors.map((m) => m.node) ?? []),
-    ...(sink.failover === null ? [] : [sink.failover.fallback]),
     ...(route.errorPages?.map((p) => p.service) ?? []),
   ];
   for (const node of trees) {

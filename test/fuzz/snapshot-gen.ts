@@ -173,8 +173,9 @@ function service(
           fallback: refTo(r, later, ODD_SERVICES, svcs),
           ...(chance(r, 0.3) && { middlewares: someOf(r, mws, ODD_MIDDLEWARES, 2) }),
           ...(chance(r, 0.3) && { fallbackMiddlewares: someOf(r, mws, ODD_MIDDLEWARES, 2) }),
-          // Ours: the fallback also takes the answers of these statuses.
-          ...(chance(r, 0.3) && { statusCodes: ['500-599'] }),
+          // Ours: the fallback also takes the answers of these statuses; Traefik v3.7's `errors`.
+          ...(chance(r, 0.25) && { statusCodes: ['500-599'] }),
+          ...(chance(r, 0.25) && { errors: { status: ['500-504'], maxRequestBodyBytes: int(r, -1, 4096) } }),
           ...health,
         },
       };
