@@ -57,7 +57,7 @@ export interface ParsedRequest {
 
 /**
  * The `upgrade` of an HTTP/2 client's CONNECT (RFC 9113 §8.5), which Traefik v3.7.12 forwards
- * and tunnels (pkg/server/service/connect.go, #13542): routed like a request, sent upstream as
+ * and tunnels (pkg/proxy/httputil/connect.go, #13542): routed like a request, sent upstream as
  * an HTTP/1.1 CONNECT; a 2xx answer turns the stream and the backend connection into a tunnel.
  */
 export const CONNECT_TUNNEL = 'CONNECT';

@@ -349,7 +349,7 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
   /**
    * RFC 8441 §5, as stream-sink.ts: the backend's 101 becomes a 200 to the extended CONNECT. To
    * a plain CONNECT, the backend's 2xx goes as it is, without framing fields (RFC 9110 §9.3.6),
-   * as Traefik v3.7.12 relays it (pkg/server/service/connect.go).
+   * as Traefik v3.7.12 relays it (pkg/proxy/httputil/connect.go).
    */
   upgrade(
     ex: ClientExchange,

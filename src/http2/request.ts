@@ -242,7 +242,7 @@ export function parseH2Request(
 
 /**
  * A plain CONNECT (RFC 9113 §8.5: :method and :authority only), as Go's HTTP/2 server makes it
- * a request and Traefik v3.7.12 forwards it (pkg/server/service/connect.go, #13542): Host is
+ * a request and Traefik v3.7.12 forwards it (pkg/proxy/httputil/connect.go, #13542): Host is
  * the authority, the URL path empty (so Host rules match it and Path rules do not), no body:
  * the stream's DATA is the tunnel's, held until the backend accepts it with a 2xx (a refused
  * CONNECT never sends the backend a payload byte). A Content-Length is not a body here.

@@ -433,7 +433,7 @@ export class Http2StreamSink implements ClientSink, Timed {
     this.#ended = true;
     if (ex.parsed.upgrade === CONNECT_TUNNEL) {
       // A plain CONNECT's 2xx, relayed without framing fields (RFC 9110 §9.3.6), as Traefik
-      // v3.7.12 tunnels it (pkg/server/service/connect.go).
+      // v3.7.12 tunnels it (pkg/proxy/httputil/connect.go).
       s.respond(upstreamResponseFields(status, res, extra, true));
       this.#tunneled = true;
       return { stream: s, rest: null };

@@ -413,7 +413,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
    * tunnel (RFC 9110 §9.3.6: its framing fields mean nothing): the socket leaves the pool as after
    * a 101 and the bytes after the head are the tunnel's. Any other answer is relayed as a
    * response, and the connection is not reused after it, as Traefik v3.7.12 closes it
-   * (pkg/server/service/connect.go, #13556 "Do not add back CONNECT requests to the pool"):
+   * (pkg/proxy/httputil/connect.go, #13556 "Do not add back CONNECT requests to the pool"):
    * a backend that refused may still read what it thinks is tunnel data. True: switched.
    */
   #connectAnswer(res: ParsedResponse, buf: Buffer, start: number, end: number, shared: boolean): boolean {

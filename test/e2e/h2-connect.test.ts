@@ -8,7 +8,7 @@ import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 
 /*
  * CONNECT from HTTP/2 clients, tunneled to the backend as Traefik v3.7.12 does
- * (pkg/server/service/connect.go, #13542/#13556): the real proxy process, node:http2 as the
+ * (pkg/proxy/httputil/connect.go, #13542/#13556): the real proxy process, node:http2 as the
  * client, and a node:net backend that reads the CONNECT head and answers it itself.
  */
 
