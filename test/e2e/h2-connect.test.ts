@@ -144,12 +144,14 @@ function body(stream: ClientHttp2Stream): Promise<string> {
 for (const engine of H2_ENGINES) {
   describe(`CONNECT from HTTP/2 clients, tunneled (Traefik v3.7.12) [${engine} engine]`, () => {
     let backend: ConnectBackend;
+    let mirror: ConnectBackend;
     let proxy: ProxyProcess;
     let session: ClientHttp2Session;
     let rawSession: ClientHttp2Session;
 
     before(async () => {
       backend = await startConnectBackend();
+      mirror = await startConnectBackend();
       proxy = await startProxy({
         env: engineEnv(engine),
         config: `entryPoints:
@@ -168,12 +170,20 @@ http:
     paths:
       rule: "PathPrefix(\`/\`)"
       service: backend
+    mirrored:
+      rule: "Host(\`mirrored.test\`)"
+      service: mirrored
   middlewares:
     tag: { headers: { customRequestHeaders: { X-Through: proxy } } }
   services:
     backend:
       loadBalancer:
         servers: [{ url: "${backend.url}" }]
+    copies:
+      loadBalancer:
+        servers: [{ url: "${mirror.url}" }]
+    mirrored:
+      mirroring: { service: backend, mirrors: [{ name: copies, percent: 100 }] }
 `,
       });
       session = connect(`http://127.0.0.1:${proxy.ports['web']}`);
@@ -185,6 +195,7 @@ http:
       rawSession?.destroy();
       await proxy?.stop();
       await backend?.close();
+      await mirror?.close();
     });
 
     it('forwards the CONNECT, holds the payload until the backend accepts, then tunnels both ways', async () => {
@@ -285,6 +296,20 @@ http:
       const rest = body(stream);
       stream.end();
       await rest;
+    });
+
+    it('sends a mirror its copy of a CONNECT to `/`, as Traefik sanitizePath makes the request URI', async () => {
+      const main = backend.nextHead();
+      const copy = mirror.nextHead();
+      const stream = session.request(
+        { ':method': 'CONNECT', ':authority': 'mirrored.test:443' },
+        { endStream: false },
+      );
+      assert.ok((await main).head.startsWith('CONNECT / HTTP/1.1\r\nHost: mirrored.test:443\r\n'));
+      const { head: text } = await copy;
+      assert.ok(text.startsWith('CONNECT / HTTP/1.1\r\nHost: mirrored.test:443\r\n'), text);
+      assert.equal((await response(stream))[':status'], 403);
+      await body(stream);
     });
 
     it('still answers an HTTP/1.1 CONNECT with 501', async () => {
