@@ -4,6 +4,8 @@ import { type ClientHttp2Session, type ClientHttp2Stream, connect } from 'node:h
 import { createServer, type Server, type Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
+import { END_HEADERS, END_STREAM, frame, HEADERS, literal } from '../helpers/h2-frames.ts';
+import { answered, RawH2, rstCode } from '../helpers/h2-raw-client.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 
 /*
@@ -311,6 +313,31 @@ http:
       assert.equal((await response(stream))[':status'], 403);
       await body(stream);
     });
+
+    if (engine === 'own') {
+      it('resets a CONNECT with :scheme or :path, or without :authority (PROTOCOL_ERROR, as Go)', async () => {
+        // Literal fields without indexing on the static names :authority (1), :method (2),
+        // :path (4), :scheme (6) (RFC 7541 §6.2.2).
+        const f = (index: number, value: string): Buffer =>
+          Buffer.concat([Buffer.from([index]), literal(value)]);
+        const connect = (id: number, ...fields: Buffer[]): Buffer =>
+          frame(HEADERS, END_STREAM | END_HEADERS, id, Buffer.concat([f(2, 'CONNECT'), ...fields]));
+        const c = new RawH2(proxy.ports['web']!, true);
+        try {
+          c.write(connect(1, f(1, 'target.test:443'), f(4, '/')));
+          c.write(connect(3, f(6, 'https'), f(1, 'target.test:443')));
+          c.write(connect(5));
+          c.write(connect(7, f(1, 'elsewhere.test:443')));
+          const frames = await c.until(
+            (x) => [1, 3, 5].every((id) => rstCode(x, id) !== undefined) && answered(x, 7),
+            'three resets and an answer',
+          );
+          for (const id of [1, 3, 5]) assert.equal(rstCode(frames, id), 1, `stream ${id}: PROTOCOL_ERROR`);
+        } finally {
+          c.destroy();
+        }
+      });
+    }
 
     it('still answers an HTTP/1.1 CONNECT with 501', async () => {
       const { connect: tcp } = await import('node:net');
