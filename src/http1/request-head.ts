@@ -48,11 +48,19 @@ export interface ParsedRequest {
   /**
    * The protocol an HTTP/1.1 GET asks to switch to (`Connection: upgrade` and the first token of
    * `Upgrade`, lowercased), e.g. `websocket`; null when it asks for none (RFC 9110 §7.8).
+   * CONNECT_TUNNEL (upper case: no Upgrade token reads so) for an HTTP/2 client's CONNECT.
    */
   readonly upgrade: string | null;
   /** Byte length of the head, CRLFCRLF included. */
   readonly headLength: number;
 }
+
+/**
+ * The `upgrade` of an HTTP/2 client's CONNECT (RFC 9113 §8.5), which Traefik v3.7.12 forwards
+ * and tunnels (pkg/proxy/httputil/connect.go, #13542): routed like a request, sent upstream as
+ * an HTTP/1.1 CONNECT; a 2xx answer turns the stream and the backend connection into a tunnel.
+ */
+export const CONNECT_TUNNEL = 'CONNECT';
 
 /**
  * Parses one request head from `buf[start..end)`. Returns null when the head is not complete yet,

@@ -45,6 +45,7 @@ function badValue(v: string): boolean {
 export function malformedRequest(raw: readonly string[]): string | null {
   let regular = false;
   let seen = 0;
+  let connect = false;
   for (let i = 0; i + 1 < raw.length; i += 2) {
     const name = raw[i]!;
     const value = raw[i + 1]!;
@@ -56,6 +57,7 @@ export function malformedRequest(raw: readonly string[]): string | null {
       if (bit === undefined) return `unknown pseudo-header field ${name}`;
       if (seen & bit) return `duplicate ${name}`;
       seen |= bit;
+      if (bit === M_METHOD) connect = value === 'CONNECT';
       continue;
     }
     regular = true;
@@ -63,9 +65,13 @@ export function malformedRequest(raw: readonly string[]): string | null {
     if (CONNECTION_SPECIFIC.has(name)) return `connection-specific field ${name}`;
     if (name === 'te' && value !== 'trailers') return 'te other than trailers';
   }
-  // §8.3.1: :method, and but for CONNECT :scheme and :path (parseH2Request refuses a plain
-  // CONNECT with 501 and checks the extended one).
+  // §8.3.1: :method, and but for CONNECT :scheme and :path (parseH2Request checks them).
   if ((seen & M_METHOD) === 0) return 'missing :method';
+  // §8.5: a plain CONNECT carries :authority and neither :scheme nor :path; Go's server (which
+  // Traefik v3.7.12 tunnels such a request through) resets the stream otherwise.
+  if (connect && (seen & M_PROTOCOL) === 0 && (seen & (M_SCHEME | M_PATH | M_AUTHORITY)) !== M_AUTHORITY) {
+    return 'CONNECT with :scheme or :path, or without :authority';
+  }
   return null;
 }
 
@@ -118,10 +124,14 @@ const THREE_DIGITS = /^[1-9][0-9][0-9]$/;
 const DIGITS = /^[0-9]{1,15}$/;
 
 const M_METHOD = 1;
+const M_SCHEME = 2;
+const M_AUTHORITY = 4;
+const M_PATH = 8;
+const M_PROTOCOL = 16;
 const PSEUDO: ReadonlyMap<string, number> = new Map([
   [':method', M_METHOD],
-  [':scheme', 2],
-  [':authority', 4],
-  [':path', 8],
-  [':protocol', 16],
+  [':scheme', M_SCHEME],
+  [':authority', M_AUTHORITY],
+  [':path', M_PATH],
+  [':protocol', M_PROTOCOL],
 ]);

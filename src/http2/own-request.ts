@@ -32,7 +32,7 @@ export function streamExchange(
   if (parsed instanceof ParseError) return parsed;
   const path = canonicalPath(parsed.path, ctx.pathPolicy);
   if (path instanceof ParseError) return path;
-  if (parsed.upgrade !== null) {
+  if (parsed.upgrade === 'websocket') {
     // RFC 8441 has no key: the backend's HTTP/1.1 handshake gets one of ours (checked on its 101).
     parsed.headers.delete('sec-websocket-key');
     parsed.headers.append('Sec-WebSocket-Key', randomBytes(16).toString('base64'));

@@ -3,7 +3,7 @@ import type { HeaderList } from '../core/headers.ts';
 import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { ResponseHead } from '../core/request.ts';
 import type { Timed } from '../core/ticker.ts';
-import { BODY_NONE } from '../http1/request-head.ts';
+import { BODY_NONE, CONNECT_TUNNEL } from '../http1/request-head.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from '../proxy/client-sink.ts';
 import { UpstreamAffinity } from '../upstream/affinity.ts';
 import { trailersObject } from '../upstream/h2-fields.ts';
@@ -14,7 +14,12 @@ import { type BodyOwner, RequestBody } from './own-request-body.ts';
 import { SendQueue } from './own-send-queue.ts';
 import type { StreamConn } from './own-stream-conn.ts';
 import { OwnTunnel } from './own-tunnel.ts';
-import { interimFields, isGrpcResponse, responseHeadFields } from './response-fields.ts';
+import {
+  interimFields,
+  isGrpcResponse,
+  responseHeadFields,
+  upstreamResponseFields,
+} from './response-fields.ts';
 import { armStreamTimers, UNTIMED } from './stream-timers.ts';
 
 /** What ends a gRPC response whose upstream broke mid-stream (as stream-sink.ts). */
@@ -233,7 +238,13 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
   /** The queued DATA is out and the response ended: trailers, or END_STREAM on an empty DATA. */
   #finishResponse(): void {
     if (this.#trailers !== null && this.#trailers.length > 0) this.sendHeaders(this.#trailers, true);
-    else if (this.out.send(this.#conn, EMPTY, 0, 0, true)) this.#sentEnd();
+    else {
+      const sent = this.out.send(this.#conn, EMPTY, 0, 0, true);
+      // Outside a read of this connection (a tunnel's end comes from the upstream socket), the
+      // frame waits for a flush: scheduled as sendData schedules one.
+      this.#conn.writes.schedule();
+      if (sent) this.#sentEnd();
+    }
   }
 
   #sentEnd(): void {
@@ -335,17 +346,24 @@ export class OwnStream implements ClientSink, BodyOwner, AnswerTarget, Timed {
     return false;
   }
 
-  /** RFC 8441 §5, as stream-sink.ts: the backend's 101 becomes a 200 to the extended CONNECT. */
+  /**
+   * RFC 8441 §5, as stream-sink.ts: the backend's 101 becomes a 200 to the extended CONNECT. To
+   * a plain CONNECT, the backend's 2xx goes as it is, without framing fields (RFC 9110 §9.3.6),
+   * as Traefik v3.7.12 relays it (pkg/proxy/httputil/connect.go).
+   */
   upgrade(
     ex: ClientExchange,
-    _status: number,
+    status: number,
     _reason: string,
     res: UpstreamResponse,
     extra: string,
   ): ClientTunnelSide | null {
     if (this.closed || this.#headSent) return null;
     this.#headSent = true;
-    const fields = tunnelFields(ex, res, extra);
+    const fields =
+      ex.parsed.upgrade === CONNECT_TUNNEL
+        ? upstreamResponseFields(status, res, extra, true)
+        : tunnelFields(ex, res, extra);
     if (fields === null) {
       // The backend did not compute the key's Accept: it did not speak WebSocket.
       textAnswer(this, 502);

@@ -1,7 +1,13 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ParseError } from '../http1/parse-error.ts';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, type ParsedRequest } from '../http1/request-head.ts';
+import {
+  BODY_CHUNKED,
+  BODY_LENGTH,
+  BODY_NONE,
+  CONNECT_TUNNEL,
+  type ParsedRequest,
+} from '../http1/request-head.ts';
 import { H2_PREFACE, matchPreface, PREFACE_FULL, PREFACE_NO, PREFACE_PARTIAL } from './preface.ts';
 import { parseH2Request } from './request.ts';
 
@@ -117,9 +123,36 @@ describe('parseH2Request', () => {
     refused([...BASE, 'content-length', '5'], 400, true);
   });
 
-  it('refuses CONNECT and unknown methods with 501, as HTTP/1.1 does', () => {
-    refused([':method', 'CONNECT', ':authority', 'a:443'], 501);
+  it('refuses unknown methods with 501, as HTTP/1.1 does', () => {
     refused([':method', 'BREW', ':scheme', 'http', ':authority', 'a', ':path', '/'], 501);
+  });
+
+  it('takes a plain CONNECT as a tunnel request with an empty path (Traefik v3.7.12)', () => {
+    for (const end of [false, true]) {
+      const r = ok([':method', 'CONNECT', ':authority', 'Target.test:443', 'x-a', '1', 'cookie', 'a=1'], end);
+      assert.equal(r.method, 'CONNECT');
+      assert.equal(r.upgrade, CONNECT_TUNNEL);
+      assert.equal(r.path, '');
+      assert.equal(r.query, '');
+      assert.equal(r.host, 'target.test');
+      assert.equal(r.hostPort, '443');
+      assert.equal(r.bodyKind, BODY_NONE, 'the DATA is the tunnel, not a body');
+      assert.deepEqual(r.headers.lnames, ['host', 'x-a', 'cookie']);
+      assert.equal(r.headers.get('host'), 'Target.test:443');
+    }
+    assert.equal(
+      ok([':method', 'CONNECT', ':authority', 'a:443', 'content-length', '3'], false).bodyKind,
+      BODY_NONE,
+    );
+    refused([':method', 'CONNECT', ':authority', 'a:443', ':path', '/']);
+    refused([':method', 'CONNECT', ':scheme', 'https', ':authority', 'a:443']);
+    refused([':method', 'CONNECT', 'host', 'a:443']);
+    refused([':method', 'CONNECT', ':authority', 'u@a:443']);
+    refused([':method', 'CONNECT', ':authority', 'a:443', 'host', 'b:443']);
+    refused(
+      [':method', 'CONNECT', ':protocol', 'webtransport', ':scheme', 'http', ':authority', 'a', ':path', '/'],
+      501,
+    );
   });
 
   it('refuses an unsupported expectation with 417', () => {

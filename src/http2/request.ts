@@ -6,6 +6,7 @@ import {
   BODY_LENGTH,
   BODY_NONE,
   type BodyKind,
+  CONNECT_TUNNEL,
   type ParsedRequest,
   splitAuthority,
 } from '../http1/request-head.ts';
@@ -146,10 +147,12 @@ export function parseH2Request(
   }
   if (method === undefined) return new ParseError(400, 'missing :method');
   // WebSocket over HTTP/2 (RFC 8441): an extended CONNECT for `websocket` is routed as the GET
-  // of an HTTP/1.1 handshake, which is what the backend receives; any other CONNECT is refused.
+  // of an HTTP/1.1 handshake, which is what the backend receives; another protocol is refused.
+  // A plain CONNECT (RFC 9113 §8.5) is forwarded and tunneled, as Traefik v3.7.12 does.
   let upgrade: string | null = null;
   if (method === 'CONNECT') {
-    if (protocol?.toLowerCase() !== 'websocket') return new ParseError(501, 'CONNECT is not supported');
+    if (protocol === undefined) return connectRequest(scheme, target, authority, host, n, cookie);
+    if (protocol.toLowerCase() !== 'websocket') return new ParseError(501, 'CONNECT is not supported');
     if (endStream) return new ParseError(400, 'extended CONNECT without a stream');
     method = 'GET';
     upgrade = 'websocket';
@@ -234,6 +237,62 @@ export function parseH2Request(
     expectContinue: false,
     connectionTokens: null,
     upgrade,
+    headLength: 0,
+  };
+}
+
+/**
+ * A plain CONNECT (RFC 9113 §8.5: :method and :authority only), as Go's HTTP/2 server makes it
+ * a request and Traefik v3.7.12 forwards it (pkg/proxy/httputil/connect.go, #13542): Host is
+ * the authority, the URL path empty (so Host rules match it and Path rules do not), no body:
+ * the stream's DATA is the tunnel's, held until the backend accepts it with a 2xx (a refused
+ * CONNECT never sends the backend a payload byte). A Content-Length is not a body here.
+ * `n`: the fields in the scratch arrays so far.
+ */
+function connectRequest(
+  scheme: string | undefined,
+  target: string | undefined,
+  authority: string | undefined,
+  host: string | undefined,
+  n: number,
+  cookie: string | undefined,
+): ParsedRequest | ParseError {
+  // Go's server resets such a stream (PROTOCOL_ERROR); our own engine does too (own-fields.ts).
+  if (scheme !== undefined || target !== undefined) return new ParseError(400, ':scheme or :path on CONNECT');
+  if (authority === undefined || authority === '') return new ParseError(400, 'CONNECT without :authority');
+  if (authority.includes('@')) return new ParseError(400, 'userinfo in :authority');
+  if (host !== undefined && host.toLowerCase() !== authority.toLowerCase()) {
+    return new ParseError(400, ':authority disagrees with Host');
+  }
+  const parts = splitAuthority(authority);
+  if (parts === null) return new ParseError(400, 'invalid :authority');
+  const names = scratchNames;
+  const values = scratchValues;
+  values[0] = authority;
+  if (cookie !== undefined) {
+    names[n] = 'cookie';
+    values[n++] = cookie;
+  }
+  const headers = new HeaderList(
+    copyFields(names, n, FORWARDED_ROOM),
+    copyFields(names, n, FORWARDED_ROOM),
+    copyFields(values, n, FORWARDED_ROOM),
+  );
+  return {
+    method: 'CONNECT',
+    path: '',
+    query: '',
+    versionMinor: 1,
+    headers,
+    host: parts.host,
+    hostPort: parts.port,
+    authority,
+    bodyKind: BODY_NONE,
+    contentLength: 0,
+    keepAlive: true,
+    expectContinue: false,
+    connectionTokens: null,
+    upgrade: CONNECT_TUNNEL,
     headLength: 0,
   };
 }

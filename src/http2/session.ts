@@ -135,7 +135,7 @@ export class H2Session implements StreamOwner, Timed {
       this.#refuse(sink, path);
       return;
     }
-    if (parsed.upgrade !== null) {
+    if (parsed.upgrade === 'websocket') {
       // The backend gets an HTTP/1.1 WebSocket handshake: its key is ours to make (RFC 8441 has
       // none), and the Accept that comes back is checked against it (Http2StreamSink.upgrade).
       parsed.headers.delete('sec-websocket-key');

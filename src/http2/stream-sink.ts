@@ -6,7 +6,7 @@ import type { SocketAddresses } from '../core/proxy-protocol.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { statusText } from '../core/status-text.ts';
 import type { Timed } from '../core/ticker.ts';
-import { BODY_NONE } from '../http1/request-head.ts';
+import { BODY_NONE, CONNECT_TUNNEL } from '../http1/request-head.ts';
 import type { ClientExchange, ClientSink, ClientTunnelSide } from '../proxy/client-sink.ts';
 import type { EntryPointContext } from '../proxy/entry-point-context.ts';
 import { grpcKind, toGrpcAnswer, trailersOnlyFields } from '../proxy/grpc-status.ts';
@@ -423,7 +423,7 @@ export class Http2StreamSink implements ClientSink, Timed {
    */
   upgrade(
     ex: ClientExchange,
-    _status: number,
+    status: number,
     _reason: string,
     res: UpstreamResponse,
     extra: string,
@@ -431,6 +431,13 @@ export class Http2StreamSink implements ClientSink, Timed {
     const s = this.#stream;
     if (s.destroyed || s.closed || s.headersSent) return null;
     this.#ended = true;
+    if (ex.parsed.upgrade === CONNECT_TUNNEL) {
+      // A plain CONNECT's 2xx, relayed without framing fields (RFC 9110 §9.3.6), as Traefik
+      // v3.7.12 tunnels it (pkg/proxy/httputil/connect.go).
+      s.respond(upstreamResponseFields(status, res, extra, true));
+      this.#tunneled = true;
+      return { stream: s, rest: null };
+    }
     const key = ex.req.headers.get('sec-websocket-key') ?? '';
     const accept = res.headers.get('sec-websocket-accept');
     if (accept !== websocketAccept(key)) {

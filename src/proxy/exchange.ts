@@ -96,10 +96,26 @@ export class Exchange
 
   get target(): string {
     const req = this.req;
-    const target = withQuery(req.path, req.query);
+    let target = withQuery(req.path, req.query);
+    // Only a CONNECT has no path (a middleware that set one made it the target, as in Traefik).
+    if (target.length === 0) {
+      // Traefik's sanitizePath (on by default) makes the RequestURI of its empty path `/`
+      // (pkg/server/server_entrypoint_tcp.go, URL.JoinPath then URL.RequestURI), which the
+      // director sends; without it, Go's transport writes the Host it sends, authority-form
+      // (net/http request.go write: `CONNECT` with an empty URL path).
+      if (!this.ctx.pathPolicy.sanitize) return this.#upstreamAuthority();
+      target = '/';
+    }
     // This try's server keeps its URL's path (`preservePath`): it goes first.
     const prefix = this.server?.pathPrefix ?? '';
     return prefix === '' ? target : joinTargetPath(prefix, target);
+  }
+
+  /** The Host of the upstream request: a middleware's Host wins, as in Traefik. */
+  #upstreamAuthority(): string {
+    return this.service!.passHostHeader
+      ? (this.hostOverride ?? this.parsed.authority)
+      : this.server!.authority;
   }
 
   get headers(): HeaderList {
@@ -150,9 +166,7 @@ export class Exchange
     }
     this.setUpstream(stream);
     // A Host set by a middleware (headers.customRequestHeaders) wins, as in Traefik.
-    const authority = this.service!.passHostHeader
-      ? (this.hostOverride ?? this.parsed.authority)
-      : this.server!.authority;
+    const authority = this.#upstreamAuthority();
     if (this.page !== null) {
       stream.sendHead(this.page, authority);
       return;

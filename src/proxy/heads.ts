@@ -8,7 +8,7 @@ import type { HeaderList } from '../core/headers.ts';
 import { httpDate } from '../core/http-date.ts';
 import type { ResponseHead } from '../core/request.ts';
 import { isHopByHop, isResponseHop } from '../http1/chars.ts';
-import { BODY_CHUNKED, BODY_LENGTH, type ParsedRequest } from '../http1/request-head.ts';
+import { BODY_CHUNKED, BODY_LENGTH, CONNECT_TUNNEL, type ParsedRequest } from '../http1/request-head.ts';
 import type { UpstreamResponse } from '../upstream/stream.ts';
 
 /**
@@ -52,8 +52,10 @@ export function upstreamHeadTail(headers: HeaderList, p: ParsedRequest, peer: st
   else if (p.bodyKind === BODY_CHUNKED) s += 'Transfer-Encoding: chunked\r\n';
   else if (p.method === 'POST' || p.method === 'PUT' || p.method === 'PATCH') s += 'Content-Length: 0\r\n';
   // The one hop-by-hop pair we put back, as Go's reverse proxy does: the handshake of a
-  // protocol switch (RFC 9110 §7.8), whose value we accepted (websocket).
-  if (p.upgrade !== null) s += `Connection: Upgrade\r\nUpgrade: ${p.upgrade}\r\n`;
+  // protocol switch (RFC 9110 §7.8), whose value we accepted (websocket). Not on a CONNECT
+  // (Go's transport writes its head without either, nor any framing: net/http transfer.go).
+  if (p.upgrade !== null && p.upgrade !== CONNECT_TUNNEL)
+    s += `Connection: Upgrade\r\nUpgrade: ${p.upgrade}\r\n`;
   return `${s}\r\n`;
 }
 

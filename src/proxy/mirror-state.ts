@@ -110,7 +110,7 @@ export class MirrorState {
     if (this.#frozen !== null || this.#chosen.length === 0) return;
     this.#frozen = {
       method: req.method,
-      target: withQuery(req.path, req.query),
+      target: mirrorTarget(req),
       headers: req.headers.clone(),
       host: hostHeader,
       forwardedFor,
@@ -138,7 +138,7 @@ export class MirrorState {
     const f = this.#frozen;
     if (f !== null) hostHeader = f.host;
     const method = f === null ? req.method : f.method;
-    const target = f === null ? withQuery(req.path, req.query) : f.target;
+    const target = f === null ? mirrorTarget(req) : f.target;
     const headers = f === null ? req.headers : f.headers;
     if (f !== null) forwardedFor = f.forwardedFor;
     const copy = new MirrorCopy(method, target, headers, body, forwardedFor);
@@ -211,4 +211,14 @@ export class MirrorState {
   #report(index: number, r: MirrorResult): void {
     this.comparison?.mirror(index, r);
   }
+}
+
+/**
+ * The copies' request target. A CONNECT's path is empty (an HTTP/2 client's CONNECT, which
+ * Traefik v3.7.12 forwards): its copy goes to `/`, the request URI Traefik's sanitizePath makes
+ * of it and its director sends (pkg/proxy/httputil/connect.go tunnels only the original).
+ */
+function mirrorTarget(req: RequestHead): string {
+  const target = withQuery(req.path, req.query);
+  return target.length === 0 ? '/' : target;
 }

@@ -7,7 +7,7 @@ import type { Ticker, Timed } from '../core/ticker.ts';
 import { CHUNKED_INCOMPLETE, ChunkedDecoder, type ChunkSink } from '../http1/chunked.ts';
 import { ParseError } from '../http1/parse-error.ts';
 import { COPY_MAX, copyOut, isSharedReadBuffer, type ReadSlot, type ReadTarget } from '../http1/read-slot.ts';
-import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE } from '../http1/request-head.ts';
+import { BODY_CHUNKED, BODY_LENGTH, BODY_NONE, CONNECT_TUNNEL } from '../http1/request-head.ts';
 import { BODY_CLOSE, type ParsedResponse, parseResponseHead } from '../http1/response-head.ts';
 import type { DedicatedSource } from './affinity.ts';
 import { type HeadWriter, queueHead } from './head-flush.ts';
@@ -379,6 +379,7 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
         this.#interimGap = 0;
         continue;
       }
+      if (this.#upgrade === CONNECT_TUNNEL && this.#connectAnswer(res, buf, start, end, shared)) return;
       this.deadline = 0;
       this.#startBody(res);
       if (res.connectionAuth) this.#connectionAuth(user);
@@ -405,6 +406,21 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
       if (start < end) this.#body(buf, start, end, shared);
       return;
     }
+  }
+
+  /**
+   * The answer to a CONNECT (the proxy's tunnel of an HTTP/2 client's CONNECT). A 2xx opens the
+   * tunnel (RFC 9110 §9.3.6: its framing fields mean nothing): the socket leaves the pool as after
+   * a 101 and the bytes after the head are the tunnel's. Any other answer is relayed as a
+   * response, and the connection is not reused after it, as Traefik v3.7.12 closes it
+   * (pkg/proxy/httputil/connect.go, #13556 "Do not add back CONNECT requests to the pool"):
+   * a backend that refused may still read what it thinks is tunnel data. True: switched.
+   */
+  #connectAnswer(res: ParsedResponse, buf: Buffer, start: number, end: number, shared: boolean): boolean {
+    if (res.status >= 300) return false; // not reused: #startBody
+    const rest = end > start ? (shared ? copyOut(buf, start, end) : buf.subarray(start, end)) : null;
+    this.#switchProtocols(res, rest);
+    return true;
   }
 
   /** The head with its `cl`-byte body as text, if the head's string reaches it and `user` takes it. */
@@ -457,7 +473,8 @@ export class UpstreamConnection implements Timed, ChunkSink, UpstreamStream, Rea
     this.#state = S_BODY;
     this.#bodyKind = res.bodyKind;
     this.#remaining = res.contentLength;
-    this.#reusable = res.reusable;
+    // A refused CONNECT's connection is not reused (#connectAnswer).
+    this.#reusable = res.reusable && this.#upgrade !== CONNECT_TUNNEL;
     if (res.bodyKind === BODY_CHUNKED) {
       if (this.#decoder === null) this.#decoder = new ChunkedDecoder();
       else this.#decoder.reset();

@@ -295,7 +295,7 @@ http:
       assert.equal(echoed.payload.toString(), 'over h2');
     });
 
-    it('refuses a CONNECT for another protocol, and a plain CONNECT, with 501', async (t) => {
+    it('refuses an extended CONNECT for another protocol with 501', async (t) => {
       const { connect } = await import('node:http2');
       const session = connect(`http://127.0.0.1:${proxy.port}`);
       t.after(() => session.destroy());
