@@ -13,8 +13,10 @@
  *   CONTINUATION loop. A value below 16384 is a connection error (§6.5.2).
  * - GHSA-3ccp-42pg-hgv6 (Traefik v3.6.25 / v3.7.x; Go CVE-2026-56866): an HTTP/2 CONNECT with a
  *   body was forwarded to an HTTP/1.1 backend, whose keep-alive refusal left the body's bytes on
- *   a pooled connection as the next client's request. Ours answers a CONNECT without a
- *   `:protocol` `501`, and no backend sees it.
+ *   a pooled connection as the next client's request. Ours tunnels a CONNECT without a
+ *   `:protocol` (as Traefik v3.7.12) but holds its payload until the backend accepts the tunnel
+ *   with a 2xx, and never reuses the backend connection that carried it: a backend that refuses
+ *   (node's server closes a CONNECT it does not handle) never reads the payload as a request.
  */
 import assert from 'node:assert/strict';
 import http2 from 'node:http2';
@@ -69,6 +71,8 @@ for (const engine of H2_ENGINES) {
 http:
   routers:
     all: { rule: "PathPrefix(\`/\`)", service: be }
+    # A CONNECT has no path: only a Host rule routes it (to a backend that refuses it).
+    tunnels: { rule: "HostRegexp(\`.+\`)", service: be, priority: 1 }
   services:
     be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
 `,
@@ -120,7 +124,7 @@ http:
       assert.equal(answered(c.frames, 1), false);
     });
 
-    it('answers a CONNECT with a body 501 and never forwards it (GHSA-3ccp-42pg-hgv6)', async () => {
+    it('never forwards the body of a CONNECT the backend refuses (GHSA-3ccp-42pg-hgv6)', async () => {
       const before = backend.seen.length;
       const client = http2.connect(`http://127.0.0.1:${proxy.ports['web']!}`);
       client.on('error', () => {});
@@ -132,7 +136,8 @@ http:
         );
         // What a desynchronising CONNECT carries: a whole request for the backend to read next.
         req.end('GET /smuggled HTTP/1.1\r\nHost: a.test\r\n\r\n');
-        assert.equal(await status, 501);
+        // The backend closed the CONNECT without an answer: a 502, the payload never sent.
+        assert.equal(await status, 502);
         // A plain request afterwards, on the same connection: its own answer.
         const next = client.request({ ':path': '/victim', ':authority': 'a.test' });
         let body = '';
@@ -152,7 +157,7 @@ http:
       assert.deepEqual(urls, ['GET /victim'], 'the backend never saw the CONNECT nor its body');
     });
 
-    it('answers a raw CONNECT HEADERS + DATA stream without forwarding it (GHSA-3ccp-42pg-hgv6)', async () => {
+    it('never forwards the DATA of a raw CONNECT stream the backend refuses (GHSA-3ccp-42pg-hgv6)', async () => {
       const before = backend.seen.length;
       const c = new RawH2(proxy.ports['web']!, true);
       // :method CONNECT (literal, static name 2), :authority (static name 1); no :path, :scheme.
