@@ -2,6 +2,11 @@
  * Byte classes of RFC 9110 §5.6.2 / RFC 9112, as lookup tables indexed by char code.
  * A table lookup per byte is what keeps a strict parser as fast as a lax one.
  */
+import { isResponseHop } from '../core/hop-fields.ts';
+
+// The response's hop-by-hop fields live in core (the access log reads them too).
+export { isResponseHop };
+
 function table(pred: (c: number) => boolean): Uint8Array {
   const t = new Uint8Array(256);
   for (let c = 0; c < 256; c++) t[c] = pred(c) ? 1 : 0;
@@ -134,28 +139,5 @@ export function isHopByHop(ln: string): boolean {
       return ln === 'proxy-authorization';
     default:
       return isResponseHop(ln);
-  }
-}
-
-/**
- * Hop-by-hop response fields (RFC 9110 §7.6.1): HOP_BY_HOP less Host, Content-Length,
- * Proxy-Authorization and HTTP2-Settings (a request field).
- */
-export function isResponseHop(ln: string): boolean {
-  switch (ln.length) {
-    case 2:
-      return ln === 'te';
-    case 7:
-      return ln === 'trailer' || ln === 'upgrade';
-    case 10:
-      return ln === 'connection' || ln === 'keep-alive';
-    case 16:
-      return ln === 'proxy-connection';
-    case 17:
-      return ln === 'transfer-encoding';
-    case 18:
-      return ln === 'proxy-authenticate';
-    default:
-      return false;
   }
 }

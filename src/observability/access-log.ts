@@ -2,9 +2,9 @@ import { close, mkdir, open, write } from 'node:fs';
 import { dirname } from 'node:path';
 import type { AccessLogConfig } from '../config/static/schema.ts';
 import type { HeaderList } from '../core/headers.ts';
+import { isResponseHop } from '../core/hop-fields.ts';
 import type { Logger, LogLevel } from '../core/logger.ts';
 import { withQuery } from '../core/request.ts';
-import { isResponseHop } from '../http1/chars.ts';
 import { type JsonKeyValue, unixNanos } from './tracing/otlp-json.ts';
 
 /**
