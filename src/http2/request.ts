@@ -209,19 +209,7 @@ export function parseH2Request(
     bodyKind = BODY_CHUNKED;
   }
 
-  // Host first, as an HTTP/1.1 client puts it: middlewares read it like any field, and the
-  // upstream head takes Host from the authority anyway.
-  values[0] = authority;
-  if (cookie !== undefined) {
-    names[n] = 'cookie';
-    values[n++] = cookie;
-  }
-  // Field names are lowercase on HTTP/2: names and lnames hold the same strings.
-  const headers = new HeaderList(
-    copyFields(names, n, FORWARDED_ROOM),
-    copyFields(names, n, FORWARDED_ROOM),
-    copyFields(values, n, FORWARDED_ROOM),
-  );
+  const headers = requestFields(n, authority, cookie);
   return {
     method,
     path,
@@ -239,6 +227,27 @@ export function parseH2Request(
     upgrade,
     headLength: 0,
   };
+}
+
+/**
+ * The request's fields from the scratch arrays (`n` of them, slot 0 kept for Host): Host first,
+ * as an HTTP/1.1 client puts it (middlewares read it like any field, and the upstream head takes
+ * Host from the authority anyway), the cookie crumbs joined last. Field names are lowercase on
+ * HTTP/2: names and lnames hold the same strings.
+ */
+function requestFields(n: number, authority: string, cookie: string | undefined): HeaderList {
+  const names = scratchNames;
+  const values = scratchValues;
+  values[0] = authority;
+  if (cookie !== undefined) {
+    names[n] = 'cookie';
+    values[n++] = cookie;
+  }
+  return new HeaderList(
+    copyFields(names, n, FORWARDED_ROOM),
+    copyFields(names, n, FORWARDED_ROOM),
+    copyFields(values, n, FORWARDED_ROOM),
+  );
 }
 
 /**
@@ -266,18 +275,7 @@ function connectRequest(
   }
   const parts = splitAuthority(authority);
   if (parts === null) return new ParseError(400, 'invalid :authority');
-  const names = scratchNames;
-  const values = scratchValues;
-  values[0] = authority;
-  if (cookie !== undefined) {
-    names[n] = 'cookie';
-    values[n++] = cookie;
-  }
-  const headers = new HeaderList(
-    copyFields(names, n, FORWARDED_ROOM),
-    copyFields(names, n, FORWARDED_ROOM),
-    copyFields(values, n, FORWARDED_ROOM),
-  );
+  const headers = requestFields(n, authority, cookie);
   return {
     method: 'CONNECT',
     path: '',
