@@ -96,7 +96,7 @@ export function windowUpdateFrame(
     if (inc === 0) return f.fail(E_PROTOCOL_ERROR, 'WINDOW_UPDATE of 0');
     c.connWindow += inc;
     if (c.connWindow > MAX_WINDOW) return f.fail(E_FLOW_CONTROL_ERROR, 'connection window overflow');
-    c.writes.pumpWaiting();
+    c.writes.pumpWaiting(c);
     return !c.closed;
   }
   const s = c.streams.get(id);

@@ -48,6 +48,8 @@ function stream(log: string[], name: string): ScheduledStream {
 }
 
 const PING = Buffer.alloc(8, 7);
+/** A connection window no pump uses up. */
+const OPEN = { connWindow: 1 << 30 };
 const nextImmediate = (): Promise<void> => new Promise((r) => setImmediate(r));
 
 describe('own engine write scheduler', () => {
@@ -129,9 +131,9 @@ describe('own engine write scheduler', () => {
     w.waitForWindow(new SendQueue(3, 100));
     w.waitForWindow(new SendQueue(5, 100));
     streams.delete(3);
-    w.pumpWaiting();
+    w.pumpWaiting(OPEN);
     assert.deepEqual(log, ['s1:pump']);
-    w.pumpWaiting();
+    w.pumpWaiting(OPEN);
     assert.deepEqual(log, ['s1:pump'], 'the waiting list was emptied');
   });
 
@@ -147,10 +149,40 @@ describe('own engine write scheduler', () => {
       onDrain: () => {},
     });
     w.waitForWindow(q);
-    w.pumpWaiting();
-    w.pumpWaiting();
-    w.pumpWaiting();
+    w.pumpWaiting(OPEN);
+    w.pumpWaiting(OPEN);
+    w.pumpWaiting(OPEN);
     assert.equal(pumps, 2);
+  });
+
+  it('wakes on each update only the streams its window feeds, each in turn (1-byte updates)', async () => {
+    const { streams, w } = await setup();
+    // A connection window of 1 byte that the first stream pumped uses up, as a peer sending
+    // WINDOW_UPDATEs of 1 to a connection with many streams waiting makes it.
+    const conn = { connWindow: 0 };
+    const pumped: number[] = [];
+    const queues = new Map<number, SendQueue>();
+    for (let id = 1; id <= 399; id += 2) {
+      const q = new SendQueue(id, 100);
+      queues.set(id, q);
+      streams.set(id, {
+        pump: () => {
+          pumped.push(id);
+          conn.connWindow = 0;
+          w.waitForWindow(q);
+        },
+        onDrain: () => {},
+      });
+      w.waitForWindow(q);
+    }
+    for (let n = 0; n < 400; n++) {
+      conn.connWindow = 1;
+      w.pumpWaiting(conn);
+    }
+    assert.equal(pumped.length, 400, 'one pump per update, not one per waiting stream');
+    // Round robin: the 200 streams twice, in the order they began to wait.
+    const order = [...queues.keys()];
+    assert.deepEqual(pumped, [...order, ...order]);
   });
 
   it('tells the streams that wrote into a full socket when it drains', async () => {

@@ -38,7 +38,9 @@ export class WriteScheduler {
   readonly #input: ReadState;
   readonly #streams: StreamLookup;
   #flushScheduled = false;
+  /** Stream ids waiting for connection window, in arrival order, from `#waitHead` on. */
   #windowWaiters: number[] = [];
+  #waitHead = 0;
   #drainWaiters: ScheduledStream[] = [];
 
   /** `streams`: the connection's open streams by id (the map itself, read when the window opens). */
@@ -72,13 +74,27 @@ export class WriteScheduler {
   }
 
   /**
-   * The connection window opened: streams waiting on it send (those it does not reach wait
-   * again); one closed meanwhile is no longer in the map and is passed over.
+   * The connection window opened: streams waiting on it send, in the order they began to wait,
+   * while `conn` has window left; the others keep their turn for the next update, and a stream
+   * the window ran out on waits again at the end. One closed meanwhile is no longer in the map and
+   * is passed over. An update wakes only the streams it can feed: a peer sending 1-byte
+   * WINDOW_UPDATEs to a connection with many waiting streams costs one stream's pump each, not a
+   * walk over all of them (each gets its turn, round robin).
    */
-  pumpWaiting(): void {
+  pumpWaiting(conn: { readonly connWindow: number }): void {
     const ids = this.#windowWaiters;
-    this.#windowWaiters = [];
-    for (let i = 0; i < ids.length; i++) this.#streams.get(ids[i]!)?.pump();
+    // Those waiting now: a stream that waits again while pumped is behind them.
+    const end = ids.length;
+    let i = this.#waitHead;
+    while (i < end && conn.connWindow > 0) this.#streams.get(ids[i++]!)?.pump();
+    if (i === ids.length) {
+      ids.length = 0;
+      this.#waitHead = 0;
+    } else if (i >= 64 && i * 2 >= ids.length) {
+      // Served slots are dropped once they are half the list.
+      ids.splice(0, i);
+      this.#waitHead = 0;
+    } else this.#waitHead = i;
   }
 
   /** The stream wrote while the socket was full: `onDrain` follows its drain. */

@@ -279,7 +279,7 @@ export class OwnH2Frames implements FrameHandler {
       s.connWindow += inc;
       if (s.connWindow > h2.MAX_WINDOW)
         return this.#fail(h2.E_FLOW_CONTROL_ERROR, 'connection window overflow');
-      s.writes.pumpWaiting();
+      s.writes.pumpWaiting(s);
       return this.#alive();
     }
     const st = s.streams.get(id);
