@@ -191,7 +191,7 @@ describe('access log filters, fields and rotation', () => {
     assert.ok(at('StartUTC') < at('downstream_Content-Length'));
     assert.ok(at('downstream_X-Secret') < at('entryPointName'));
     assert.ok(at('msg') < at('origin_Content-Length'));
-    assert.ok(at('origin_X-Secret') < at('request_X-Forwarded-For'));
+    assert.ok(at('origin_X-Secret') < at('request_X-Forwarded-Proto'));
     // The proxy's own 404 (Go's http.NotFound): the fields http.Error sets, and no origin_ (no
     // service took it).
     assert.equal(missing!['downstream_Content-Type'], 'text/plain; charset=utf-8');
