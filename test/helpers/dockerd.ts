@@ -19,6 +19,7 @@ import {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from './free-port.ts';
 
 const run = promisify(execFile);
 const DOCKERD = '/usr/sbin/dockerd';
@@ -147,7 +148,17 @@ export async function startDockerd(): Promise<Dockerd> {
     },
     swarmService: async (name, port, labels) => {
       if (!swarmOn) {
-        await docker('swarm', 'init', '--advertise-addr', '127.0.0.1');
+        // The manager listens on loopback, on a port of its own: the default is 0.0.0.0:2377,
+        // which a second dockerd in swarm mode (another test file, run alongside) holds.
+        const port = await freePort();
+        await docker(
+          'swarm',
+          'init',
+          '--advertise-addr',
+          `127.0.0.1:${port}`,
+          '--listen-addr',
+          `127.0.0.1:${port}`,
+        );
         swarmOn = true;
       }
       const args = ['service', 'create', '--quiet', '--name', name, '--network', 'host'];
