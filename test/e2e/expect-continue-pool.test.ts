@@ -10,6 +10,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
+import { simpleConfig } from '../helpers/backends.ts';
 import { type ProxyProcess, startProxy } from '../helpers/proxy-process.ts';
 import { rawRequest } from '../helpers/raw-client.ts';
 
@@ -62,15 +63,7 @@ describe('Expect: 100-continue answered early by the backend (Go CVE-2024-24791)
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     port = (server.address() as net.AddressInfo).port;
     proxy = await startProxy({
-      config: `entryPoints:
-  web:
-    address: "127.0.0.1:0"
-http:
-  routers:
-    all: { rule: "PathPrefix(\`/\`)", service: be }
-  services:
-    be: { loadBalancer: { servers: [{ url: "http://127.0.0.1:${port}" }] } }
-`,
+      config: simpleConfig([`http://127.0.0.1:${port}`]),
     });
   });
 

@@ -11,7 +11,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type Backend, simpleConfig, startBackend } from '../helpers/backends.ts';
 import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
 import { END_HEADERS, END_STREAM, frame, PREFACE, parseFrames, SETTINGS } from '../helpers/h2-frames.ts';
 import { requestHeaders } from '../helpers/h2-raw-client.ts';
@@ -34,15 +34,7 @@ for (const engine of H2_ENGINES) {
       });
       proxy = await startProxy({
         env: engineEnv(engine),
-        config: `entryPoints:
-  web:
-    address: "127.0.0.1:0"
-http:
-  routers:
-    all: { rule: "PathPrefix(\`/\`)", service: be }
-  services:
-    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
-`,
+        config: simpleConfig([backend.url]),
       });
     });
 

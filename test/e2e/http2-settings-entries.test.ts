@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import net from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { type Backend, startBackend } from '../helpers/backends.ts';
+import { type Backend, simpleConfig, startBackend } from '../helpers/backends.ts';
 import { engineEnv, H2_ENGINES } from '../helpers/h2-engines.ts';
 import {
   END_HEADERS,
@@ -50,15 +50,7 @@ for (const engine of H2_ENGINES) {
       });
       proxy = await startProxy({
         env: engineEnv(engine),
-        config: `entryPoints:
-  web:
-    address: "127.0.0.1:0"
-http:
-  routers:
-    all: { rule: "PathPrefix(\`/\`)", service: be }
-  services:
-    be: { loadBalancer: { servers: [{ url: "${backend.url}" }] } }
-`,
+        config: simpleConfig([backend.url]),
       });
     });
 
