@@ -2,6 +2,8 @@ import type { X509Certificate } from 'node:crypto';
 import type { MiddlewareConfigOf } from '../config/dynamic/middlewares.ts';
 import type { Logger } from '../core/logger.ts';
 import type { RequestHead } from '../core/request.ts';
+import { TAG, tlv } from '../tls/x509/der.ts';
+import { decodeOid } from '../tls/x509/der-reader.ts';
 import type { BuildContext, Middleware, MiddlewareFactory } from './middleware.ts';
 
 type Config = MiddlewareConfigOf<'passTLSClientCert'>;
@@ -175,6 +177,8 @@ interface Tlv {
   /** First content octet. */
   readonly start: number;
   readonly end: number;
+  /** Offset of the identifier octet (the element, header included, is `head..end`). */
+  readonly head: number;
 }
 
 function readTlv(der: Buffer, at: number, limit: number): Tlv {
@@ -190,7 +194,7 @@ function readTlv(der: Buffer, at: number, limit: number): Tlv {
     start += n;
   }
   if (start + length > limit) throw new RangeError('DER: element runs past its parent');
-  return { tag, start, end: start + length };
+  return { tag, start, end: start + length, head: at };
 }
 
 function children(der: Buffer, parent: Tlv): Tlv[] {
@@ -389,7 +393,8 @@ export function goSubjectString(der: Buffer): string {
         else list.push(text);
         continue;
       }
-      const oid = oidText(der, type);
+      // Go's ObjectIdentifier.String().
+      const oid = decodeOid(der.subarray(type.start, type.end));
       rdns.push([`${oid}=#${marshalled(der, value, text).toString('hex')}`]);
     }
   }
@@ -436,39 +441,8 @@ function escapeRdnValue(v: string): string {
  * it was encoded.
  */
 function marshalled(der: Buffer, value: Tlv, text: string | undefined): Buffer {
-  if (text === undefined) {
-    const header = value.start - headerLength(value.end - value.start);
-    return der.subarray(header, value.end);
-  }
+  if (text === undefined) return der.subarray(value.head, value.end);
   const printable = /^[A-Za-z0-9 '()+,\-./:=?]*$/.test(text);
   const body = Buffer.from(text, 'latin1');
-  return Buffer.concat([Buffer.from([printable ? 0x13 : 0x0c]), derLength(body.length), body]);
-}
-
-function headerLength(contentLength: number): number {
-  return 1 + derLength(contentLength).length;
-}
-
-function derLength(n: number): Buffer {
-  if (n < 0x80) return Buffer.from([n]);
-  const bytes: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) bytes.unshift(v & 0xff);
-  return Buffer.from([0x80 | bytes.length, ...bytes]);
-}
-
-/** An OBJECT IDENTIFIER's dotted text, as Go's ObjectIdentifier.String(). */
-function oidText(der: Buffer, t: Tlv): string {
-  const arcs: number[] = [];
-  let v = 0;
-  for (let i = t.start; i < t.end; i++) {
-    const b = der[i]!;
-    v = v * 128 + (b & 0x7f);
-    if (b & 0x80) continue;
-    if (arcs.length === 0) {
-      const first = v < 40 ? 0 : v < 80 ? 1 : 2;
-      arcs.push(first, v - first * 40);
-    } else arcs.push(v);
-    v = 0;
-  }
-  return arcs.join('.');
+  return tlv(printable ? TAG.PRINTABLE_STRING : TAG.UTF8_STRING, body);
 }
