@@ -1,5 +1,5 @@
 import { hostname } from 'node:os';
-import type { RequestHead } from '../../core/request.ts';
+import { type RequestHead, withQuery } from '../../core/request.ts';
 import { fromByteString, unescapePath } from '../path.ts';
 
 /**
@@ -55,10 +55,6 @@ export function decodedPath(req: RequestHead): string {
   return raw === undefined ? req.path : fromByteString(raw);
 }
 
-function requestUri(req: RequestHead): string {
-  return req.query === '' ? req.path : `${req.path}?${req.query}`;
-}
-
 /** One variable's value; undefined when Traefik does not know it (the text stays). */
 function value(name: string, req: RequestHead, vars: Vars | null): string | undefined {
   if (name.startsWith('http_'))
@@ -75,9 +71,9 @@ function value(name: string, req: RequestHead, vars: Vars | null): string | unde
       if (HOSTNAME === undefined) HOSTNAME = hostname();
       return HOSTNAME;
     case 'request_uri':
-      return requestUri(req);
+      return withQuery(req.path, req.query);
     case 'escaped_request_uri':
-      return encodeURIComponent(requestUri(req)).replace(/[!'()*]|%20/g, (c) =>
+      return encodeURIComponent(withQuery(req.path, req.query)).replace(/[!'()*]|%20/g, (c) =>
         c === '%20' ? '+' : `%${c.charCodeAt(0).toString(16).toUpperCase()}`,
       );
     case 'scheme':
