@@ -20,3 +20,21 @@ export const MANAGED_X_HEADERS: ReadonlySet<string> = new Set([
   'x-scheme',
   'x-real-ip',
 ]);
+
+/**
+ * X-Forwarded-For as the proxy writes it upstream, from its first line (at `first` in the field
+ * arrays): its lines joined with ", ", then the peer, as Traefik's proxy appends the client's
+ * address to each request it sends (pkg/proxy/httputil/proxy.go rewriteRequestBuilder, Go's
+ * ReverseProxy). For the HTTP/1.1 heads (proxy/heads.ts) and the HTTP/2 fields
+ * (upstream/h2-fields.ts) alike.
+ */
+export function forwardedForWithPeer(
+  lnames: readonly string[],
+  values: readonly string[],
+  first: number,
+  peer: string,
+): string {
+  let v = values[first]!;
+  for (let j = first + 1; j < lnames.length; j++) if (lnames[j] === 'x-forwarded-for') v += `, ${values[j]}`;
+  return `${v}, ${peer}`;
+}

@@ -4,6 +4,7 @@
  * response list is settled in place first (core/field-values.ts).
  */
 import { H1_RESPONSE, settleFields } from '../core/field-values.ts';
+import { forwardedForWithPeer } from '../core/forwarded-fields.ts';
 import type { HeaderList } from '../core/headers.ts';
 import { httpDate } from '../core/http-date.ts';
 import type { ResponseHead } from '../core/request.ts';
@@ -29,9 +30,7 @@ export function requestFieldLines(headers: HeaderList, peer: string | null): str
     if (peer !== null && ln === 'x-forwarded-for') {
       if (appended) continue; // a later line, joined into the first
       appended = true;
-      let v = values[i]!;
-      for (let j = i + 1; j < names.length; j++) if (lnames[j] === 'x-forwarded-for') v += `, ${values[j]}`;
-      s += `X-Forwarded-For: ${v}, ${peer}\r\n`;
+      s += `X-Forwarded-For: ${forwardedForWithPeer(lnames, values, i, peer)}\r\n`;
       continue;
     }
     s += `${names[i]}: ${values[i]}\r\n`;

@@ -2,6 +2,7 @@
  * Header mapping between the proxy's form (HeaderList, HTTP/1.1 semantics) and HTTP/2 header
  * lists for upstream sessions. Pure functions of their inputs.
  */
+import { forwardedForWithPeer } from '../core/forwarded-fields.ts';
 import { HeaderList } from '../core/headers.ts';
 import { statusText } from '../core/status-text.ts';
 import { HOP_BY_HOP, isHopByHop } from '../http1/chars.ts';
@@ -36,8 +37,7 @@ export function h2RequestFields(out: OutgoingRequest, authority: string, scheme:
     else if (peer !== null && ln === 'x-forwarded-for') {
       if (appended) continue; // a later line, joined into the first
       appended = true;
-      for (let j = i + 1; j < lnames.length; j++) if (lnames[j] === 'x-forwarded-for') v += `, ${values[j]}`;
-      v += `, ${peer}`;
+      v = forwardedForWithPeer(lnames, values, i, peer);
     }
     raw.push(ln, v);
   }
