@@ -38,6 +38,15 @@ export function registerShape(schema: z.core.$ZodType, node: SchemaNode): void {
  */
 const described = new WeakMap<z.core.$ZodType, SchemaNode>();
 
+/** The scalar kind every one of `kinds` is (a literal's values, a union's options), else other. */
+function oneScalar(kinds: readonly string[]): SchemaNode {
+  const set = new Set(kinds);
+  const [only] = set;
+  return set.size === 1 && (only === 'number' || only === 'string' || only === 'boolean')
+    ? { kind: only }
+    : { kind: 'other' };
+}
+
 /** Looks through wrappers (optional, default, preprocess, …) to the schema that shapes the value. */
 export function describeSchema(schema: z.core.$ZodType): SchemaNode {
   const registered = shapes.get(schema);
@@ -91,22 +100,14 @@ function describe(schema: z.core.$ZodType): SchemaNode {
     case 'literal': {
       // A value among literals of one type (`proxyProtocol.version`: 1 or 2) is read as that
       // type: paerser fills the Go field (an int) from the text, "2" from a label as 2 from YAML.
-      const kinds = new Set((def as z.core.$ZodLiteralDef<z.core.util.Literal>).values.map((v) => typeof v));
-      const [only] = kinds;
-      return kinds.size === 1 && (only === 'number' || only === 'string' || only === 'boolean')
-        ? { kind: only }
-        : { kind: 'other' };
+      return oneScalar((def as z.core.$ZodLiteralDef<z.core.util.Literal>).values.map((v) => typeof v));
     }
     case 'union': {
       // Options that all read as one scalar type (literals 1 | 2) read as it; anything else is
       // left to the schema.
-      const kinds = new Set(
+      return oneScalar(
         (def as z.core.$ZodUnionDef).options.map((o) => describeSchema(o as z.core.$ZodType).kind),
       );
-      const [only] = kinds;
-      return kinds.size === 1 && (only === 'number' || only === 'string' || only === 'boolean')
-        ? { kind: only }
-        : { kind: 'other' };
     }
     default:
       return { kind: 'other' };
