@@ -65,6 +65,7 @@ import type { Provider } from './providers/provider.ts';
 import { createDynamicProviders, dynamicProviderNames } from './providers/registry.ts';
 import type { ProviderStates } from './providers/status.ts';
 import { SupervisedProvider } from './providers/supervisor.ts';
+import { CnameFlattener } from './proxy/cname-flattening.ts';
 import type { EntryPointContext } from './proxy/entry-point-context.ts';
 import { keptConnectionFields } from './proxy/forwarded.ts';
 import { LongLivedRegistry } from './proxy/long-lived.ts';
@@ -132,6 +133,7 @@ function entryPointContext(
   tracer: Tracer | null,
   longLived: LongLivedRegistry,
   overload: EntryPointGate,
+  cnameFlattening: CnameFlattener | null,
 ): EntryPointContext {
   const t = ep.transport.respondingTimeouts;
   return {
@@ -143,6 +145,7 @@ function entryPointContext(
     limits: { ...DEFAULT_REQUEST_LIMITS, maxHeaderBytes: ep.http.maxHeaderBytes },
     pathPolicy: pathPolicy(ep.http.sanitizePath, ep.http.encodedCharacters, ep.http.encodeQuerySemicolons),
     allowTrace: ep.http.allowTrace,
+    cnameFlattening,
     aliasHeaders: aliasHeadersPolicy(ep.http.aliasHeadersStrategy, ep.http.underscoreHeadersStrategy),
     readHeaderTimeoutMs: t.readHeaderTimeout,
     idleTimeoutMs: t.idleTimeout,
@@ -962,6 +965,12 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
     logger.child({ component: 'overload' }),
   );
   const gates: EntryPointGate[] = [];
+  // Static hostResolver (Traefik's requestdecorator): one cache for every entry point.
+  const hr = config.hostResolver;
+  const flattener =
+    hr?.cnameFlattening === true
+      ? new CnameFlattener({ resolvConfig: hr.resolvConfig, resolvDepth: hr.resolvDepth, logger })
+      : null;
   const dispatchers: EntryPointDispatcher[] = [];
   const forwarders: TcpForwarder[] = [];
   const l4Metrics =
@@ -1042,6 +1051,7 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
       tracer,
       longLived,
       ovGate,
+      flattener,
     );
     // One entry point serves cleartext HTTP and HTTPS side by side (Traefik's router-level TLS):
     // two HTTP sides, one per scheme, behind one listening socket and its dispatcher.
@@ -1117,6 +1127,7 @@ async function run(given: StaticConfig, source: ConfigLookup): Promise<number> {
   const trialOptions: BuildOptions = {
     defaultEntryPoints: defaults,
     providersPrecedence: config.providers.precedence,
+    cnameFlattening: config.hostResolver?.cnameFlattening === true,
     udpEntryPoints: udpEntryPointNames(config),
     entryPointModel: entryPointModelFor(config),
     // Traefik leaves its internal routers out of access logs, metrics and traces unless

@@ -40,6 +40,13 @@ export interface RequestHead {
    * (OutgoingRequest.forwardedFor): routing, middlewares and plugins see the field without it.
    */
   omitForwardedFor: boolean;
+  /**
+   * Static `hostResolver.cnameFlattening` only (never set otherwise, so the objects keep their
+   * shape): the name `host` resolves to through its CNAME chain, or `host` itself when it has
+   * none, set before routing as Traefik's requestdecorator stores it in the request's context.
+   * `Host` matchers and the TLS options check read it as Traefik's (GetCNAMEFlatten).
+   */
+  flatHost?: string;
   /** The TLS connection, one object per connection (same for each of its requests); undefined on cleartext. */
   readonly tls?: RequestTls | undefined;
 }

@@ -7,6 +7,7 @@ import type { AccessLog } from '../observability/access-log.ts';
 import type { Tracer } from '../observability/tracing/index.ts';
 import type { EntryPointGate } from '../overload/entry-point-gate.ts';
 import type { SnapshotRef } from '../runtime/types.ts';
+import type { CnameFlattener } from './cname-flattening.ts';
 import type { LongLivedRegistry } from './long-lived.ts';
 import type { EntryPointMetrics } from './route-metrics.ts';
 
@@ -21,6 +22,11 @@ export interface EntryPointContext {
   readonly pathPolicy: PathPolicy;
   /** `http.allowTrace`: TRACE is answered 405 unless set. */
   readonly allowTrace: boolean;
+  /**
+   * Static `hostResolver.cnameFlattening`: the host's CNAME chain is followed before routing
+   * (RequestHead.flatHost). Null or absent: off, one field read per request.
+   */
+  readonly cnameFlattening?: CnameFlattener | null;
   /** `http.aliasHeadersStrategy` (or `underscoreHeadersStrategy`); null or absent: `keep`. */
   readonly aliasHeaders?: AliasHeaders | null;
   /** From the first byte of a request head to its end → 408. */

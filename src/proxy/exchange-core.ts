@@ -278,6 +278,26 @@ export abstract class ExchangeCore
 
   /** Routes and runs the request phase; upstream work continues asynchronously. */
   start(): void {
+    // Traefik's requestdecorator, first in the entry point's chain: the host's CNAME chain,
+    // looked up before routing when not known yet (the request waits, as Traefik's does).
+    const flattener = this.ctx.cnameFlattening;
+    if (flattener != null && this.req.flatHost === undefined) {
+      const host = this.req.host;
+      const flat = flattener.cached(host);
+      if (flat === undefined) {
+        void flattener.resolve(host).then((name) => {
+          if (this.done) return;
+          this.req.flatHost = name;
+          try {
+            this.start();
+          } catch (e) {
+            this.onInternalError(e);
+          }
+        });
+        return;
+      }
+      this.req.flatHost = flat;
+    }
     if (this.req.method === 'TRACE' && !this.ctx.allowTrace) {
       if (this.ctx.tracer !== null) this.#traceEntry(undefined);
       // A backend that reflects TRACE would echo the client's cookies and credentials back to
@@ -296,7 +316,9 @@ export abstract class ExchangeCore
     if (this.ctx.scheme === 'https' && snap.tls !== null) {
       // A connection reused for another host whose router needs other TLS options (client
       // certificates, versions) must not get them by sharing this handshake.
-      if (snap.tls.routerFor(this.ctx.name).misdirected(this.client.serverName, this.req.host)) {
+      // Traefik's SNICheck compares the flattened name when there is one (getHost).
+      const host = this.req.flatHost ?? this.req.host;
+      if (snap.tls.routerFor(this.ctx.name).misdirected(this.client.serverName, host)) {
         if (this.ctx.tracer !== null) this.#traceEntry(undefined);
         this.respondError(new ProxyError('MISDIRECTED'), false);
         return;

@@ -150,6 +150,11 @@ export interface BuildOptions {
    * same priority, the one whose provider comes first is tried first. Absent = by name only.
    */
   readonly providersPrecedence?: readonly string[];
+  /**
+   * Static `hostResolver.cnameFlattening`: `Host` matchers also match the flattened name the
+   * entry point resolved (proxy/cname-flattening.ts), and no route is filed under its hosts.
+   */
+  readonly cnameFlattening?: boolean;
 }
 
 /** Traefik's default: the proxy's own routers are neither logged, counted nor traced. */
@@ -608,7 +613,7 @@ export function buildSnapshot(
         value,
       });
     }
-    const children = HttpRouter.build(entries, cache.rules, opts.providersPrecedence);
+    const children = HttpRouter.build(entries, cache.rules, opts.providersPrecedence, opts.cnameFlattening);
     for (const e of children.errors) {
       err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
     }
@@ -681,7 +686,12 @@ export function buildSnapshot(
         acmeHttp01Route(ep, (p) => acme.lookup(p), internalObserve(ep), acme.bypass?.has(ep) === true),
       );
   cache.rules.nextGeneration();
-  const { router, errors } = HttpRouter.build(routes, cache.rules, opts.providersPrecedence);
+  const { router, errors } = HttpRouter.build(
+    routes,
+    cache.rules,
+    opts.providersPrecedence,
+    opts.cnameFlattening,
+  );
   for (const e of errors) {
     err(['http', 'routers', e.name, 'rule'], `${e.error.message} (at offset ${e.error.offset})`);
   }
@@ -689,7 +699,7 @@ export function buildSnapshot(
   const secure =
     secureRoutes.length === 0
       ? null
-      : HttpRouter.build(secureRoutes, cache.rules, opts.providersPrecedence).router;
+      : HttpRouter.build(secureRoutes, cache.rules, opts.providersPrecedence, opts.cnameFlattening).router;
   // TCP objects with a problem are left out by build-tcp itself, the others built: their issues
   // are warnings, so that the per-object build (build-per-object.ts, which knows HTTP objects)
   // does not refuse the whole configuration for them. Validation reports most of them as errors

@@ -231,15 +231,12 @@ describe('loadStaticConfig: issues with positions', () => {
   });
 
   it('says which Traefik keys are not supported yet, by name', () => {
-    const r = load(
-      `${minimal}    http3: {}\n    http:\n      middlewares: []\nhostResolver: { cnameFlattening: true }\nproviders:\n  plugin: {}\n`,
-    );
+    const r = load(`${minimal}    http3: {}\n    http:\n      middlewares: []\nproviders:\n  plugin: {}\n`);
     assert.deepEqual(
       r.lines.filter((l) => l.includes('not supported')),
       [
         'conf/static.yaml:4:5: entryPoints.web.http3: `http3` is not supported yet',
-        'conf/static.yaml:7:34: hostResolver.cnameFlattening: cnameFlattening: true (Host matching through CNAME chains) is not supported yet',
-        'conf/static.yaml:9:3: providers.plugin: `plugin` is not supported yet',
+        'conf/static.yaml:8:3: providers.plugin: `plugin` is not supported yet',
       ],
     );
   });
@@ -254,6 +251,16 @@ describe('loadStaticConfig: issues with positions', () => {
     });
     const empty = load(`${minimal}hostResolver: {}\n`);
     assert.deepEqual(empty.issues, []);
+  });
+
+  it("accepts hostResolver with CNAME flattening on (Traefik's requestdecorator)", () => {
+    const r = load(`${minimal}hostResolver:\n  cnameFlattening: true\n`);
+    assert.deepEqual(r.issues, []);
+    assert.deepEqual(r.config?.hostResolver, {
+      cnameFlattening: true,
+      resolvConfig: '/etc/resolv.conf',
+      resolvDepth: 5,
+    });
   });
 
   it('warns of a top-level otlp as of any key Traefik has not (its OTLP settings are per signal)', () => {

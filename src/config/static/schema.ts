@@ -1187,14 +1187,10 @@ const core = strictObject({
  * `cnameFlattening: true` does anything in Traefik (pkg/middlewares/requestdecorator
  * request_decorator.go ServeHTTP: the Host is resolved through its CNAME chain and the routers'
  * Host matchers and the SNI check also match the flattened name); `resolvConfig` and `resolvDepth`
- * are read only then. So the section is accepted with CNAME flattening off, as Traefik's default,
- * and `cnameFlattening: true` is refused: it would put a DNS lookup before the routing of requests.
+ * are read only then (proxy/cname-flattening.ts).
  */
 const hostResolver = strictObject({
-  cnameFlattening: z
-    .boolean()
-    .default(false)
-    .refine((v) => !v, 'cnameFlattening: true (Host matching through CNAME chains) is not supported yet'),
+  cnameFlattening: z.boolean().default(false),
   resolvConfig: z.string().default('/etc/resolv.conf'),
   resolvDepth: z.number().int().default(5),
 });
@@ -1243,7 +1239,7 @@ export const staticConfigSchema = strictObject(
     /** Defaults for every TCP service that names no serversTransport of its own. */
     tcpServersTransport: nullAsEmpty(tcpServersTransport).optional(),
     core: nullAsEmpty(core).optional(),
-    /** Accepted with CNAME flattening off, which is all it does then in Traefik. */
+    /** CNAME flattening before routing (Traefik's requestdecorator), off by default. */
     hostResolver: nullAsEmpty(hostResolver).optional(),
     spiffe: nullAsEmpty(spiffe).optional(),
     /** Ours: load shedding and the request-body memory budget (config/static/overload.ts). */

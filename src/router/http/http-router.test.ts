@@ -218,3 +218,39 @@ describe('HttpRouter explain', () => {
     assert.equal(match(r, { path: '/api/x' }), 'api');
   });
 });
+
+describe('HttpRouter with CNAME flattening (static hostResolver.cnameFlattening)', () => {
+  function flat(host: string, flatHost: string | undefined): ReturnType<typeof request> {
+    const req = request({ host, path: '/api/x' });
+    if (flatHost !== undefined) req.flatHost = flatHost;
+    return req;
+  }
+
+  it("matches Host by the request's host or by its flattened name, as Traefik's host matcher", () => {
+    const { router: r, errors } = HttpRouter.build(
+      [
+        route('target', 'Host(`target.example.net`) && PathPrefix(`/api`)'),
+        route('wild', 'Host(`*.wild.example`)'),
+        route('re', 'HostRegexp(`^target\\.example\\.net$`)', { priority: 1 }),
+        route('other', 'Host(`other.example`)'),
+      ],
+      undefined,
+      undefined,
+      true,
+    );
+    assert.deepEqual(errors, []);
+    assert.equal(r.match('web', flat('alias.example.com', 'target.example.net')), 'target');
+    assert.equal(r.match('web', flat('target.example.net', 'target.example.net')), 'target');
+    assert.equal(r.match('web', flat('other.example', 'somewhere.else')), 'other');
+    assert.equal(r.match('web', flat('a.example', 'x.wild.example')), 'wild');
+    // HostRegexp never reads the flattened name (Traefik's hostRegexp has no CNAME branch).
+    const noPath = request({ host: 'alias.example.com', path: '/' });
+    noPath.flatHost = 'target.example.net';
+    assert.equal(r.match('web', noPath), undefined);
+  });
+
+  it('leaves the flattened name unread without the option', () => {
+    const r = router([route('target', 'Host(`target.example.net`)')]);
+    assert.equal(r.match('web', flat('alias.example.com', 'target.example.net')), undefined);
+  });
+});

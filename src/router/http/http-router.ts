@@ -80,11 +80,13 @@ export class HttpRouter<T> {
      * after every listed one (static `providers.precedence`, Traefik v3.7).
      */
     precedence?: readonly string[],
+    /** Static `hostResolver.cnameFlattening` (compile.ts createCompileContext). */
+    cnameFlattening = false,
   ): {
     router: HttpRouter<T>;
     errors: { name: string; error: RuleError }[];
   } {
-    const ctx = createCompileContext();
+    const ctx = createCompileContext(cnameFlattening);
     const errors: { name: string; error: RuleError }[] = [];
     const compiled = [];
     for (let index = 0; index < routes.length; index++) {

@@ -14,7 +14,9 @@ export class RuleMemo {
 
   compile(rule: string, ctx: CompileContext, syntax?: string): CompileResult {
     // A v2 rule means something else than the same text in v3: its own key.
-    const key = syntax === 'v2' ? `v2\n${rule}` : rule;
+    // So does a rule compiled for CNAME flattening (its Host matchers read the flattened name).
+    let key = syntax === 'v2' ? `v2\n${rule}` : rule;
+    if (ctx.cnameFlattening === true) key = `cname\n${key}`;
     let r = this.#current.get(key);
     if (r !== undefined) return r;
     r = this.#previous.get(key) ?? compileRule(rule, ctx, syntax);

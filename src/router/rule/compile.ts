@@ -48,9 +48,12 @@ function hostLeafUnderParent(value: string, parent: string): boolean | undefined
 
 export type CompileResult = ({ ok: true } & CompiledRule) | { ok: false; error: RuleError };
 
-export function createCompileContext(): CompileContext {
-  return { routingPath: new RoutingPathCache(), regexps: new Map(), matchers: new Map() };
+export function createCompileContext(cnameFlattening = false): CompileContext {
+  return { routingPath: new RoutingPathCache(), regexps: new Map(), matchers: new Map(), cnameFlattening };
 }
+
+/** With CNAME flattening no route is filed under its hosts: a request may match by another name. */
+const ANY_HOST: HostHint = { kind: 'any' };
 
 /** Rough per-request cost, to evaluate cheap operands of `&&` / `||` first (matchers are pure). */
 function cost(node: RuleAst): number {
@@ -180,7 +183,8 @@ export function compileRule(
     if (e instanceof CompileError) return { ok: false, error: e.error };
     throw e;
   }
-  const hints = ruleHints(ast);
+  let hints = ruleHints(ast);
+  if (ctx.cnameFlattening === true && hints.hosts.kind !== 'any') hints = { ...hints, hosts: ANY_HOST };
   return {
     ok: true,
     match,

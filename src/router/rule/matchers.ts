@@ -24,6 +24,12 @@ export interface CompileContext {
    * which stays hot in the CPU cache.
    */
   readonly matchers: Map<string, { ok: true; match: RuleMatcher }>;
+  /**
+   * Static `hostResolver.cnameFlattening`: a `Host` matcher also matches the name the request's
+   * host resolves to through its CNAME chain (RequestHead.flatHost), as Traefik's host matchers
+   * read requestdecorator.GetCNAMEFlatten (pkg/muxer/http/matcher.go host, matcher_v2.go hostV2).
+   */
+  readonly cnameFlattening?: boolean;
 }
 
 export type MatcherResult = { ok: true; match: RuleMatcher } | { ok: false; error: RuleError };
@@ -137,6 +143,18 @@ function create(node: MatcherNode, ctx: CompileContext): MatcherResult {
       const p = compileHostPredicate(node, ctx);
       if (!p.ok) return p;
       const test = p.test;
+      // Traefik's Host with CNAME flattening: the request's host or its flattened name, in any
+      // case (strings.EqualFold; both are lowercase here). HostRegexp never reads the flattened name.
+      if (ctx.cnameFlattening === true && node.name === 'Host') {
+        return {
+          ok: true,
+          match: (req) => {
+            if (test(req.host)) return true;
+            const flat = req.flatHost;
+            return flat !== undefined && flat !== req.host && test(flat);
+          },
+        };
+      }
       return { ok: true, match: (req) => test(req.host) };
     }
     case 'Path':
