@@ -159,8 +159,13 @@ export function nginxIngressConfig(
     };
     b.routers['default-backend'] = withEps(base, httpEps);
     b.routers['default-backend-tls'] = withEps({ ...base, tls: {} }, tlsEps);
+    // Traefik v3.7's translate gives these routers the Service's namespace as the Ingress's and
+    // no Ingress name (KubernetesIngressMetadata{Namespace, ServiceName}): the access log then
+    // has KubernetesIngressNamespace alone (an empty name is left out).
+    b.owner = { kind: 'Ingress', namespace: ns, name: '' };
     b.source('http/routers', 'default-backend', where);
     b.source('http/routers', 'default-backend-tls', where);
+    b.owner = null;
   }
 
   const classes = ourClasses(objs.ingressClasses, opts);
