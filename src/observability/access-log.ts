@@ -623,6 +623,11 @@ class FieldPolicy {
     for (let i = 0; i < FIELDS.length; i++) {
       if (m[i] === DROP) continue;
       const key = FIELDS[i]!.name;
+      const v = this.#value(r, count, i);
+      // A field the record does not have is no attribute, redacted or not (`redact` for a field
+      // is ours): Traefik writes only the fields its LogData holds (logTheRoundTrip ranges over
+      // them), and the JSON line does the same.
+      if (v === undefined) continue;
       if (m[i] === REDACT) {
         out.push({ key, value: { stringValue: REDACTED } });
         continue;
@@ -631,8 +636,6 @@ class FieldPolicy {
         out.push({ key, value: { intValue: unixNanos(r.startTime) } });
         continue;
       }
-      const v = this.#value(r, count, i);
-      if (v === undefined) continue;
       out.push({ key, value: typeof v === 'number' ? { intValue: String(v) } : { stringValue: v } });
     }
     const headers = this.#headers(r);
