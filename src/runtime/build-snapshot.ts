@@ -889,8 +889,6 @@ function routeTarget(
 ): RouteTarget {
   const c = liftChain(all, services, observe.detailed);
   const rule = config.rule;
-  // The Kubernetes object its provider made it from, read here once for the access log.
-  const kubernetes = kubernetesObjectOf(config);
   return {
     router,
     middlewares: c.middlewares,
@@ -907,8 +905,10 @@ function routeTarget(
     metered: observe.metered,
     traced: observe.traced,
     httpRoute,
+    // The Kubernetes object its provider made it from, read here once for the access log; the
+    // key always set, so that every route of the configuration keeps one shape.
+    kubernetes: kubernetesObjectOf(config),
     ...(c.spans === null ? {} : { detailed: { rule, middlewares: c.spans } }),
-    ...(kubernetes === undefined ? {} : { kubernetes }),
   };
 }
 
